@@ -1,0 +1,95 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { loadConfig, type ConfigOverrides } from '../app/config.js';
+import { createApp, createHttpServer, type AppServices } from '../app/app.js';
+import { createApiKey } from '../api/api-keys.js';
+import { verifyLedger } from '../compliance/ledger.js';
+import { EXIT, printJson, runAction } from './exit.js';
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('port must be 0-65535');
+  return port;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('lineguard')
+    .description('LineGuard: risk control for revolving credit lines')
+    .option('--db <path>', 'SQLite database file (env LINEGUARD_DB); LINEGUARD_DATABASE_URL selects PostgreSQL')
+    .showHelpAfterError()
+    .exitOverride((err) => {
+      process.exit(err.exitCode === 0 ? EXIT.OK : EXIT.INVALID_INPUT);
+    });
+
+  const openApp = async (overrides: ConfigOverrides = {}): Promise<AppServices> => {
+    const global = program.opts<{ db?: string }>();
+    const config = loadConfig(process.env, { ...overrides, db: overrides.db ?? global.db }, (m) => process.stderr.write(`${m}\n`));
+    return createApp(config);
+  };
+
+  program
+    .command('serve')
+    .description('serve the API (and dashboard) over the configured store')
+    .option('--port <n>', 'port (env PORT, default 8080)', parsePort)
+    .option('--db <path>', 'SQLite database file')
+    .action((opts: { port?: number; db?: string }) =>
+      runAction(async () => {
+        const app = await openApp({ port: opts.port, db: opts.db });
+        const server = await createHttpServer(app, true);
+        const shutdown = async () => {
+          await server.close();
+          await app.close();
+          process.exit(EXIT.OK);
+        };
+        process.once('SIGINT', () => void shutdown());
+        process.once('SIGTERM', () => void shutdown());
+        await server.listen({ port: app.config.port, host: app.config.host });
+        return new Promise<void>(() => undefined);
+      }),
+    );
+
+  program
+    .command('keys')
+    .description('manage API keys')
+    .command('create')
+    .description('create an API key; the key is printed once and stored only as a hash')
+    .requiredOption('--role <role>', 'admin | risk_analyst | service | auditor')
+    .option('--label <text>', 'who or what the key is for', '')
+    .option('--json', 'print JSON')
+    .action((opts: { role: string; label: string; json?: boolean }) =>
+      runAction(async () => {
+        const app = await openApp();
+        try {
+          const created = await createApiKey(app.store.db, app, opts.role, opts.label);
+          if (opts.json) printJson(created);
+          else process.stdout.write(`${created.key}\n`);
+        } finally {
+          await app.close();
+        }
+      }),
+    );
+
+  program
+    .command('ledger')
+    .description('the tamper-evident decision ledger')
+    .command('verify')
+    .description('re-hash the whole chain; exit 0 when intact, 3 naming the first bad entry otherwise')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) =>
+      runAction(async () => {
+        const app = await openApp();
+        try {
+          const result = await verifyLedger(app.store.db);
+          if (opts.json) printJson(result);
+          else if (result.ok) process.stdout.write(`ledger intact: ${result.entriesChecked} entries\n`);
+          else process.stdout.write(`ledger BROKEN at seq ${result.firstBad?.seq} (${result.firstBad?.entryId ?? '-'}): ${result.firstBad?.problem}\n`);
+          return result.ok ? EXIT.OK : EXIT.VERIFICATION_FAILED;
+        } finally {
+          await app.close();
+        }
+      }),
+    );
+
+  return program;
+}
+
+await buildProgram().parseAsync(process.argv);

@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
+import { canonicalJson } from '../domain/canonical-json.js';
+import type { Db, DbTx } from '../store/db.js';
+
+/**
+ * The tamper-evident ledger: an append-only hash chain in the same database as the facts it records.
+ * hash_n = SHA-256(prev_hash || canonical JSON of {seq, entryId, kind, subjectId, payload, recordedAt}).
+ * Appends happen inside the caller's dbTx, so an entry exists exactly when the change it records committed.
+ */
+export const GENESIS_HASH = '0'.repeat(64);
+
+export interface LedgerAppend {
+  readonly entryId: string;
+  /** What happened, e.g. 'decision', 'line.action', 'loan.disbursed'. */
+  readonly kind: string;
+  /** The aggregate it happened to (line id, loan id, decision id, …). */
+  readonly subjectId: string;
+  readonly payload: unknown;
+  readonly recordedAt: number;
+}
+
+export interface LedgerRow {
+  seq: number;
+  entry_id: string;
+  kind: string;
+  subject_id: string;
+  payload: string;
+  recorded_at: number;
+  prev_hash: string;
+  hash: string;
+}
+
+export function entryHash(prevHash: string, row: Omit<LedgerRow, 'hash' | 'prev_hash'>): string {
+  const body = canonicalJson({
+    seq: row.seq,
+    entryId: row.entry_id,
+    kind: row.kind,
+    subjectId: row.subject_id,
+    payload: row.payload,
+    recordedAt: row.recorded_at,
+  });
+  return createHash('sha256').update(prevHash).update(body).digest('hex');
+}
+
+/** Appends entries in order; the head row update takes a row lock on PostgreSQL so concurrent appends queue. */
+export async function appendToLedger(tx: DbTx, entries: readonly LedgerAppend[]): Promise<void> {
+  if (entries.length === 0) return;
+  // UPDATE first: it takes the row lock (PostgreSQL) before we read the head, so two transactions never chain
+  // onto the same predecessor. SQLite already serialises writers.
+  await sql`update ledger_head set seq = seq where id = 1`.execute(tx);
+  const head = await tx.selectFrom('ledger_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirstOrThrow();
+  let seq = Number(head.seq);
+  let prevHash = head.hash;
+  const rows: LedgerRow[] = [];
+  for (const entry of entries) {
+    seq += 1;
+    const base = {
+      seq,
+      entry_id: entry.entryId,
+      kind: entry.kind,
+      subject_id: entry.subjectId,
+      payload: canonicalJson(entry.payload),
+      recorded_at: entry.recordedAt,
+    };
+    const hash = entryHash(prevHash, base);
+    rows.push({ ...base, prev_hash: prevHash, hash });
+    prevHash = hash;
+  }
+  await tx.insertInto('ledger_entries').values(rows).execute();
+  await tx.updateTable('ledger_head').set({ seq, hash: prevHash }).where('id', '=', 1).execute();
+}
+
+export interface LedgerVerification {
+  readonly ok: boolean;
+  readonly entriesChecked: number;
+  /** The first entry that does not verify (by position), with why. */
+  readonly firstBad?: { readonly seq: number; readonly entryId: string | null; readonly problem: string };
+}
+
+/**
+ * Walks the chain in seq order. Catches: a changed row (hash mismatch), a deleted or inserted row (seq gap or
+ * prev_hash mismatch), reordering (prev_hash mismatch), and truncation of the tail (head disagrees).
+ */
+export async function verifyLedger(db: Db, pageSize = 5000): Promise<LedgerVerification> {
+  let expectedSeq = 1;
+  let prevHash = GENESIS_HASH;
+  let checked = 0;
+  for (;;) {
+    const page = await db
+      .selectFrom('ledger_entries')
+      .selectAll()
+      .where('seq', '>=', expectedSeq)
+      .orderBy('seq')
+      .limit(pageSize)
+      .execute();
+    for (const row of page) {
+      const seq = Number(row.seq);
+      const bad = (problem: string): LedgerVerification => ({
+        ok: false,
+        entriesChecked: checked,
+        firstBad: { seq, entryId: row.entry_id, problem },
+      });
+      if (seq !== expectedSeq) return bad(`expected seq ${expectedSeq}, found ${seq} (an entry was deleted or inserted)`);
+      if (row.prev_hash !== prevHash) return bad('prev_hash does not match the previous entry (reordered or altered chain)');
+      const recomputed = entryHash(prevHash, { ...row, seq, recorded_at: Number(row.recorded_at) });
+      if (recomputed !== row.hash) return bad('hash does not match the entry content (the entry was changed)');
+      prevHash = row.hash;
+      expectedSeq += 1;
+      checked += 1;
+    }
+    if (page.length < pageSize) break;
+  }
+  const head = await db.selectFrom('ledger_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst();
+  if (!head || Number(head.seq) !== checked || head.hash !== prevHash) {
+    return {
+      ok: false,
+      entriesChecked: checked,
+      firstBad: { seq: checked + 1, entryId: null, problem: 'ledger head does not match the last entry (entries removed from the end)' },
+    };
+  }
+  return { ok: true, entriesChecked: checked };
+}

@@ -1,0 +1,91 @@
+/**
+ * The closed set of expected failures (Fastify/tRPC style): every code has one HTTP status, here and nowhere else.
+ * A module that needs a new failure adds a line to ERROR_STATUS; bugs are plain Errors and become a 500
+ * without leaking internals.
+ */
+export const ERROR_STATUS = {
+  // request shape and auth
+  LG_VALIDATION: 400,
+  LG_BAD_JSON: 400,
+  LG_UNKNOWN_ATTRIBUTE: 400,
+  LG_INVALID_ATTRIBUTE: 400,
+  LG_INVALID_NATIONAL_ID: 400,
+  LG_INVALID_MONEY: 400,
+  LG_CURRENCY_MISMATCH: 400,
+  LG_UNAUTHENTICATED: 401,
+  LG_FORBIDDEN: 403,
+  LG_NOT_FOUND: 404,
+  LG_ROUTE_NOT_FOUND: 404,
+  LG_IDEMPOTENCY_IN_FLIGHT: 409,
+  LG_CONFLICT: 409,
+  LG_PAYLOAD_TOO_LARGE: 413,
+  LG_UNSUPPORTED_MEDIA_TYPE: 415,
+  LG_IDEMPOTENCY_MISMATCH: 422,
+  LG_IDEMPOTENCY_KEY_REQUIRED: 400,
+  LG_RATE_LIMITED: 429,
+  // credit-line domain
+  LG_BORROWER_UNDERAGE: 422,
+  LG_BORROWER_CAP_EXCEEDED: 422,
+  LG_ILLEGAL_TRANSITION: 409,
+  LG_LINE_NOT_ACTIVE: 409,
+  LG_LINE_FROZEN: 409,
+  LG_LINE_SUSPENDED: 409,
+  LG_LINE_CLOSED: 409,
+  LG_INSUFFICIENT_CREDIT: 422,
+  LG_DRAW_DECLINED: 422,
+  LG_APR_CAP_EXCEEDED: 422,
+  LG_OVERPAYMENT: 422,
+  LG_LOAN_SETTLED: 409,
+  LG_INVALID_SCHEDULE: 400,
+  LG_APR_NO_SOLUTION: 422,
+  // engine
+  LG_STRATEGY_INVALID: 400,
+  LG_STRATEGY_NOT_FOUND: 404,
+  LG_STRATEGY_NOT_ACTIVE: 409,
+  LG_CONTEXT_INVALID: 400,
+  LG_VERSION_CONFLICT: 409,
+  // scoring
+  LG_MODEL_NOT_FOUND: 404,
+  LG_MODEL_INVALID: 400,
+  LG_DATA_INVALID: 400,
+  // monitor
+  LG_EVENT_INVALID: 400,
+  LG_BATCH_TOO_LARGE: 413,
+  LG_EVENT_CONFLICT: 409,
+  // service state
+  LG_UNAVAILABLE: 503,
+  LG_CONFIG_INVALID: 500,
+  LG_INTERNAL: 500,
+} as const satisfies Record<string, number>;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class LgError extends Error {
+  readonly code: ErrorCode;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message: string, details?: unknown) {
+    super(message);
+    this.name = 'LgError';
+    this.code = code;
+    this.details = details;
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+
+  toBody(): { error: { code: ErrorCode; message: string; details?: unknown } } {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.details === undefined ? {} : { details: this.details }),
+      },
+    };
+  }
+}
+
+export function isLgError(value: unknown): value is LgError {
+  return value instanceof LgError;
+}

@@ -1,0 +1,103 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import pg from 'pg';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import type { Database } from './schema.js';
+import { migrationProvider } from './migrations/index.js';
+
+export type StoreKind = 'sqlite' | 'postgres';
+export type Db = Kysely<Database>;
+export type DbTx = Transaction<Database>;
+
+export interface Store {
+  readonly kind: StoreKind;
+  readonly db: Db;
+  /** Runs `work` in one database transaction; everything it writes commits together or not at all. */
+  transaction<T>(work: (tx: DbTx) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** postgres://… selects PostgreSQL. */
+  readonly postgresUrl?: string;
+  /** SQLite file path (":memory:" for tests). */
+  readonly sqlitePath?: string;
+  /** Run migrations on open (default true). */
+  readonly migrate?: boolean;
+  readonly poolSizeMax?: number;
+}
+
+// pg returns int8 as strings; our bigints are epoch ms and minor units, far inside 2^53.
+pg.types.setTypeParser(20, (text: string) => {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new Error(`int8 value ${text} exceeds the safe integer range`);
+  return value;
+});
+pg.types.setTypeParser(1700, (text: string) => Number(text));
+
+export async function openStore(options: StoreOptions): Promise<Store> {
+  const store = options.postgresUrl ? openPostgres(options.postgresUrl, options.poolSizeMax ?? 10) : openSqlite(options.sqlitePath ?? ':memory:');
+  if (options.migrate !== false) await migrateToLatest(store.db);
+  return store;
+}
+
+function openSqlite(path: string): Store {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const connection = new BetterSqlite3(path);
+  // WAL with synchronous=FULL: every commit is fsynced before it returns (durability over speed; see DESIGN).
+  connection.pragma('journal_mode = WAL');
+  connection.pragma('synchronous = FULL');
+  connection.pragma('foreign_keys = ON');
+  connection.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
+  return {
+    kind: 'sqlite',
+    db,
+    // Kysely serialises SQLite transactions on its single connection, so writes never interleave.
+    transaction: (work) => db.transaction().execute(work),
+    close: () => db.destroy(),
+  };
+}
+
+function openPostgres(url: string, poolSizeMax: number): Store {
+  const pool = new pg.Pool({ connectionString: url, max: poolSizeMax });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    kind: 'postgres',
+    db,
+    transaction: (work) => db.transaction().execute(work),
+    close: () => db.destroy(),
+  };
+}
+
+export async function migrateToLatest(db: Db): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    const name = failed?.migrationName ?? 'unknown';
+    throw new Error(`migration ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/**
+ * A fresh, empty PostgreSQL schema for one test suite, so suites running in parallel never see each other's rows.
+ * Returns a URL whose connections use that schema.
+ */
+export async function createIsolatedPostgresSchema(baseUrl: string, name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  try {
+    const schema = `lg_${name.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${process.pid}_${Date.now() % 1_000_000}`;
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    const url = new URL(baseUrl);
+    url.searchParams.set('options', `-c search_path=${schema}`);
+    return url.toString();
+  } finally {
+    await admin.end();
+  }
+}
+
+export { sql };
