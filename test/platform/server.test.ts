@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { buildServer, createMetricsRegistry } from '../../src/api/server.js';
+import { createApiKey, createKeyVerifier } from '../../src/api/api-keys.js';
+import { ManualClock } from '../../src/domain/clock.js';
+import { seededRandom } from '../../src/domain/random.js';
+import { uuidv7Generator } from '../../src/domain/ids.js';
+import { LgError } from '../../src/domain/errors.js';
+import { openStore, type Store } from '../../src/store/db.js';
+
+describe('API platform: auth, idempotency, errors', () => {
+  let store: Store;
+  let app: FastifyInstance;
+  let serviceKey: string;
+  let auditorKey: string;
+  let counter = 0;
+  let release: (() => void) | undefined;
+
+  beforeAll(async () => {
+    store = await openStore({ sqlitePath: ':memory:' });
+    const clock = new ManualClock(1_750_000_000_000);
+    const random = seededRandom(7);
+    const ids = uuidv7Generator(clock, random);
+    serviceKey = (await createApiKey(store.db, { clock, ids, random }, 'service')).key;
+    auditorKey = (await createApiKey(store.db, { clock, ids, random }, 'auditor')).key;
+    const routes: FastifyPluginAsync = async (instance) => {
+      instance.post<{ Body: { amount: number } }>(
+        '/v1/things',
+        {
+          config: { roles: ['service', 'admin'], idempotent: true },
+          schema: { body: { type: 'object', required: ['amount'], additionalProperties: false, properties: { amount: { type: 'integer' } } } },
+        },
+        async (request, reply) => {
+          if (request.body.amount === 13) {
+            await new Promise<void>((resolve) => (release = resolve));
+          }
+          if (request.body.amount < 0) throw new LgError('LG_INSUFFICIENT_CREDIT', 'not enough');
+          counter += 1;
+          return reply.code(201).send({ n: counter, amount: request.body.amount });
+        },
+      );
+      instance.get('/v1/boom', { config: { roles: ['service'] } }, async () => {
+        throw new Error('secret internal detail');
+      });
+    };
+    app = await buildServer({
+      db: store.db,
+      clock,
+      metrics: createMetricsRegistry(),
+      requestBytesMax: 1024,
+      verifyKey: createKeyVerifier(store.db, clock),
+      routes: [routes],
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await store?.close();
+  });
+
+  const post = (body: unknown, key?: string, auth = serviceKey) =>
+    app.inject({
+      method: 'POST',
+      url: '/v1/things',
+      headers: { authorization: `Bearer ${auth}`, ...(key ? { 'idempotency-key': key } : {}) },
+      payload: body as object,
+    });
+
+  it('rejects missing and wrong keys and roles', async () => {
+    const none = await app.inject({ method: 'POST', url: '/v1/things', payload: { amount: 1 } });
+    expect(none.statusCode).toBe(401);
+    expect(none.json().error.code).toBe('LG_UNAUTHENTICATED');
+    expect((await post({ amount: 1 }, 'k0', 'lg_wrong')).statusCode).toBe(401);
+    const forbidden = await post({ amount: 1 }, 'k0', auditorKey);
+    expect(forbidden.statusCode).toBe(403);
+    expect(forbidden.json().error.code).toBe('LG_FORBIDDEN');
+  });
+
+  it('requires an idempotency key and replays the first response byte for byte', async () => {
+    expect((await post({ amount: 5 })).json().error.code).toBe('LG_IDEMPOTENCY_KEY_REQUIRED');
+    const first = await post({ amount: 5 }, 'key-1');
+    const again = await post({ amount: 5 }, 'key-1');
+    expect(first.statusCode).toBe(201);
+    expect(again.statusCode).toBe(201);
+    expect(again.body).toBe(first.body);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    const mismatch = await post({ amount: 6 }, 'key-1');
+    expect(mismatch.statusCode).toBe(422);
+    expect(mismatch.json().error.code).toBe('LG_IDEMPOTENCY_MISMATCH');
+  });
+
+  it('answers 409 while the first request with a key is in flight', async () => {
+    const first = post({ amount: 13 }, 'slow');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = await post({ amount: 13 }, 'slow');
+    expect(second.statusCode).toBe(409);
+    expect(second.json().error.code).toBe('LG_IDEMPOTENCY_IN_FLIGHT');
+    release?.();
+    expect((await first).statusCode).toBe(201);
+  });
+
+  it('keeps 4xx results too, so a retried failure fails the same way', async () => {
+    const first = await post({ amount: -1 }, 'neg');
+    expect(first.statusCode).toBe(422);
+    expect((await post({ amount: -1 }, 'neg')).body).toBe(first.body);
+  });
+
+  it('maps validation, bad JSON, size and unknown routes to coded 4xx, and hides internals on 500', async () => {
+    const invalid = await post({ amount: 'x', extra: 1 }, 'v1');
+    expect(invalid.statusCode).toBe(400);
+    expect(invalid.json().error.code).toBe('LG_VALIDATION');
+    const badJson = await app.inject({
+      method: 'POST',
+      url: '/v1/things',
+      headers: { authorization: `Bearer ${serviceKey}`, 'content-type': 'application/json', 'idempotency-key': 'j' },
+      payload: '{"amount":',
+    });
+    expect(badJson.statusCode).toBe(400);
+    expect(badJson.json().error.code).toBe('LG_BAD_JSON');
+    const big = await post({ amount: 1, pad: 'x'.repeat(5000) }, 'big');
+    expect(big.statusCode).toBe(413);
+    expect(big.json().error.code).toBe('LG_PAYLOAD_TOO_LARGE');
+    const missing = await app.inject({ method: 'GET', url: '/nope' });
+    expect(missing.statusCode).toBe(404);
+    const boom = await app.inject({ method: 'GET', url: '/v1/boom', headers: { authorization: `Bearer ${serviceKey}` } });
+    expect(boom.statusCode).toBe(500);
+    expect(boom.body).not.toContain('secret');
+    expect(boom.json().error.code).toBe('LG_INTERNAL');
+  });
+
+  it('serves health, metrics and OpenAPI', async () => {
+    expect((await app.inject({ method: 'GET', url: '/health' })).json().status).toBe('ok');
+    expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toContain('lineguard_http_request_duration_seconds');
+    const spec = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    expect(spec.openapi).toBe('3.0.3');
+    expect(Object.keys(spec.paths)).toContain('/v1/things');
+  });
+});
