@@ -4,6 +4,7 @@ import { createApp, createHttpServer, type AppServices } from '../app/app.js';
 import { createApiKey } from '../api/api-keys.js';
 import { verifyLedger } from '../compliance/ledger.js';
 import { EXIT, printJson, runAction } from './exit.js';
+import { registerAprCommand } from './commands/apr.js';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -88,6 +89,8 @@ export function buildProgram(): Command {
         }
       }),
     );
+
+  registerAprCommand(program);
 
   return program;
 }

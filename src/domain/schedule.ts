@@ -1,0 +1,177 @@
+import { parseIsoDate } from './clock.js';
+import { LgError } from './errors.js';
+
+/**
+ * Repayment schedules for a draw: equal instalment (等额本息), equal principal (等额本金) and interest-only with a bullet.
+ *
+ * Conventions (stated, because Fineract's and Frappe's trackers show how costly unstated ones are):
+ * - Monthly periods; the periodic rate is annualRate / 12 applied to the declining balance. This is the same as
+ *   Fineract's 30/360 day count with monthly periods (each period is 30/360 of a year) and as the usual Chinese
+ *   "年利率 / 12" monthly rate; it ignores the actual number of days in a month.
+ * - Interest is rounded half-up to the minor unit in each period. The rate is taken to 12 decimal places and the
+ *   interest is computed with integer arithmetic, so 0.5 minor units are never lost to binary floating point.
+ * - The equal instalment (EMI) is rounded half-up to the minor unit; the last period absorbs the remainder, so the
+ *   principal column sums exactly to the loan principal: no cent is lost or invented.
+ * - Due dates fall on the start date's day of month, clamped to the month's end (31 Jan -> 28/29 Feb -> 31 Mar).
+ */
+export const REPAYMENT_METHODS = ['EQUAL_INSTALLMENT', 'EQUAL_PRINCIPAL', 'INTEREST_ONLY'] as const;
+export type RepaymentMethod = (typeof REPAYMENT_METHODS)[number];
+
+export const MAX_TERM_MONTHS = 360;
+
+export interface ScheduleInput {
+  principalMinor: number;
+  /** Nominal annual rate as a decimal (0.18 = 18%). */
+  annualRate: number;
+  termMonths: number;
+  method: RepaymentMethod;
+  /** Disbursement date, YYYY-MM-DD. */
+  startDate: string;
+  /** Charged at disbursement (withheld from the amount paid out); part of the cost of credit. */
+  upfrontFeeMinor?: number;
+  /** Charged with every instalment. */
+  periodicFeeMinor?: number;
+  currency?: string;
+}
+
+export interface Installment {
+  /** 1-based. */
+  period: number;
+  dueDate: string;
+  principalMinor: number;
+  interestMinor: number;
+  feeMinor: number;
+  totalMinor: number;
+  balanceAfterMinor: number;
+}
+
+export interface Schedule {
+  installments: Installment[];
+  totalPrincipalMinor: number;
+  totalInterestMinor: number;
+  /** Up-front fee plus all periodic fees. */
+  totalFeesMinor: number;
+  /**
+   * What the borrower pays back after disbursement: the sum of all instalments (principal + interest + periodic fees).
+   * The up-front fee is withheld at disbursement, so it is a cost (in totalFeesMinor) but not a repayment.
+   */
+  totalRepayableMinor: number;
+  upfrontFeeMinor: number;
+}
+
+const RATE_SCALE = 1_000_000_000_000n; // 12 decimal places
+
+function invalid(message: string, field: string, value: unknown): LgError {
+  return new LgError('LG_INVALID_SCHEDULE', message, { field, value });
+}
+
+function checkMoney(value: number, field: string, min: number): void {
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw invalid(`${field} must be an integer number of minor units >= ${min}`, field, value);
+  }
+}
+
+function validate(input: ScheduleInput): void {
+  checkMoney(input.principalMinor, 'principalMinor', 1);
+  checkMoney(input.upfrontFeeMinor ?? 0, 'upfrontFeeMinor', 0);
+  checkMoney(input.periodicFeeMinor ?? 0, 'periodicFeeMinor', 0);
+  if (!Number.isInteger(input.termMonths) || input.termMonths < 1 || input.termMonths > MAX_TERM_MONTHS) {
+    throw invalid(
+      `termMonths must be an integer from 1 to ${MAX_TERM_MONTHS}`,
+      'termMonths',
+      input.termMonths,
+    );
+  }
+  if (!Number.isFinite(input.annualRate) || input.annualRate < 0 || input.annualRate > 1) {
+    throw invalid('annualRate must be a decimal from 0 to 1 (0.18 = 18%)', 'annualRate', input.annualRate);
+  }
+  if (!(REPAYMENT_METHODS as readonly string[]).includes(input.method)) {
+    throw invalid(`method must be one of ${REPAYMENT_METHODS.join(', ')}`, 'method', input.method);
+  }
+  // Years before 1900 are refused: Date.UTC maps two-digit years to the 1900s, and no loan starts then.
+  if (parseIsoDate(input.startDate) === undefined || input.startDate < '1900-01-01') {
+    throw invalid('startDate must be a calendar date YYYY-MM-DD', 'startDate', input.startDate);
+  }
+  if (input.currency !== undefined && !/^[A-Z]{3}$/.test(input.currency)) {
+    throw invalid('currency must be an ISO 4217 code', 'currency', input.currency);
+  }
+}
+
+/** Same day of month `months` later, clamped to that month's last day. */
+export function addMonthsClamped(isoDateText: string, months: number): string {
+  const [y, m, d] = isoDateText.split('-').map(Number) as [number, number, number];
+  const target = new Date(Date.UTC(y, m - 1 + months, 1));
+  const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
+  target.setUTCDate(Math.min(d, lastDay));
+  return target.toISOString().slice(0, 10);
+}
+
+/** numerator / denominator rounded half-up, both non-negative. */
+function divRoundHalfUp(numerator: bigint, denominator: bigint): number {
+  return Number((2n * numerator + denominator) / (2n * denominator));
+}
+
+/** One period's interest on a balance at annualRate/12, rounded half-up, in exact integer arithmetic. */
+function periodInterest(balanceMinor: number, rateScaled: bigint): number {
+  return divRoundHalfUp(BigInt(balanceMinor) * rateScaled, 12n * RATE_SCALE);
+}
+
+/** The level payment P·r / (1 − (1+r)^−n), rounded half-up to the minor unit; P/n when the rate is 0. */
+function equalInstallment(principalMinor: number, monthlyRate: number, termMonths: number): number {
+  if (monthlyRate === 0) return Math.round(principalMinor / termMonths);
+  const emi = (principalMinor * monthlyRate) / (1 - Math.pow(1 + monthlyRate, -termMonths));
+  return Math.round(emi);
+}
+
+/** The principal due in a period before the last, given the method; never more than the balance, never negative. */
+type PrincipalRule = (balanceMinor: number, interestMinor: number) => number;
+
+function principalRule(input: ScheduleInput): PrincipalRule {
+  const { principalMinor, termMonths, annualRate } = input;
+  switch (input.method) {
+    case 'EQUAL_INSTALLMENT': {
+      const emi = equalInstallment(principalMinor, annualRate / 12, termMonths);
+      return (balance, interest) => Math.min(balance, Math.max(0, emi - interest));
+    }
+    case 'EQUAL_PRINCIPAL': {
+      const part = Math.floor(principalMinor / termMonths);
+      return (balance) => Math.min(balance, part);
+    }
+    case 'INTEREST_ONLY':
+      return () => 0;
+  }
+}
+
+export function buildSchedule(input: ScheduleInput): Schedule {
+  validate(input);
+  const rateScaled = BigInt(Math.round(input.annualRate * 1e12));
+  const feeMinor = input.periodicFeeMinor ?? 0;
+  const upfrontFeeMinor = input.upfrontFeeMinor ?? 0;
+  const rule = principalRule(input);
+  const installments: Installment[] = [];
+  let balance = input.principalMinor;
+  for (let period = 1; period <= input.termMonths; period += 1) {
+    const interestMinor = periodInterest(balance, rateScaled);
+    // The last period takes whatever principal is left: the remainder of every rounding above.
+    const principalMinor = period === input.termMonths ? balance : rule(balance, interestMinor);
+    balance -= principalMinor;
+    installments.push({
+      period,
+      dueDate: addMonthsClamped(input.startDate, period),
+      principalMinor,
+      interestMinor,
+      feeMinor,
+      totalMinor: principalMinor + interestMinor + feeMinor,
+      balanceAfterMinor: balance,
+    });
+  }
+  const sum = (pick: (i: Installment) => number): number => installments.reduce((acc, i) => acc + pick(i), 0);
+  return {
+    installments,
+    totalPrincipalMinor: sum((i) => i.principalMinor),
+    totalInterestMinor: sum((i) => i.interestMinor),
+    totalFeesMinor: upfrontFeeMinor + sum((i) => i.feeMinor),
+    totalRepayableMinor: sum((i) => i.totalMinor),
+    upfrontFeeMinor,
+  };
+}
