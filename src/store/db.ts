@@ -39,7 +39,7 @@ pg.types.setTypeParser(1700, (text: string) => Number(text));
 
 export async function openStore(options: StoreOptions): Promise<Store> {
   const store = options.postgresUrl ? openPostgres(options.postgresUrl, options.poolSizeMax ?? 10) : openSqlite(options.sqlitePath ?? ':memory:');
-  if (options.migrate !== false) await migrateToLatest(store.db);
+  if (options.migrate !== false) await migrateToLatest(store.db, options.postgresUrl ? searchPathSchema(options.postgresUrl) : undefined);
   return store;
 }
 
@@ -73,8 +73,15 @@ function openPostgres(url: string, poolSizeMax: number): Store {
   };
 }
 
-export async function migrateToLatest(db: Db): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrationProvider });
+/** The schema named by `options=-c search_path=…` in a PostgreSQL URL, if any. */
+export function searchPathSchema(url: string): string | undefined {
+  const options = new URL(url).searchParams.get('options') ?? '';
+  return /search_path=([A-Za-z0-9_]+)/.exec(options)?.[1];
+}
+
+export async function migrateToLatest(db: Db, schema?: string): Promise<void> {
+  // Kysely looks for its migration tables in every schema; pin them to ours so isolated schemas migrate on their own.
+  const migrator = new Migrator({ db, provider: migrationProvider, ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {

@@ -1,0 +1,388 @@
+/**
+ * `lineguard model …`: train, score, monitor and register credit models. The actions call the exported pure-ish
+ * functions below (they read and write files but never exit the process), so tests run them in-process.
+ * Exit codes: 0 ok, 2 invalid input (bad data, bad model file, bad option, missing file), 1 anything else.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { systemClock, type Clock } from '../../domain/clock.js';
+import { isLgError, LgError } from '../../domain/errors.js';
+import { formatCsv, readCsvTable } from '../../scoring/csv.js';
+import type { FeatureType } from '../../scoring/dataset.js';
+import type { ModelKind } from '../../scoring/model-file.js';
+import { formatMonitorText, monitorModel, type MonitorResult } from '../../scoring/monitor.js';
+import type { ModelRegistry, RegisteredModel } from '../../scoring/registry.js';
+import { renderReport } from '../../scoring/report.js';
+import { DEFAULT_SCALING } from '../../scoring/scaling.js';
+import { scorerFromModel, type ModelScorerWithText } from '../../scoring/scorer.js';
+import { rowRecord, trainModel } from '../../scoring/train.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_INVALID_INPUT = 2;
+
+/** Writes through a temporary file in the same directory and renames it, so a reader never sees a partial file. */
+export function writeFileAtomic(path: string, content: string): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    writeFileSync(tmp, content);
+    renameSync(tmp, path);
+  } catch (error) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // the temporary file was never created
+    }
+    throw error;
+  }
+}
+
+function readInput(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new LgError(
+      'LG_VALIDATION',
+      `cannot read ${what} ${path}: ${code ?? (error instanceof Error ? error.message : String(error))}`,
+    );
+  }
+}
+
+export function loadModelFile(path: string): ModelScorerWithText {
+  const text = readInput(path, 'model file').toString('utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new LgError(
+      'LG_MODEL_INVALID',
+      `model file ${path} is not JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  return scorerFromModel(json);
+}
+
+export interface TrainCommandOptions {
+  readonly data: string;
+  readonly target: string;
+  readonly bad: string;
+  readonly out: string;
+  readonly kind?: ModelKind;
+  readonly report?: string;
+  readonly seed?: number;
+  readonly id?: string;
+  readonly version?: number;
+  readonly holdout?: number;
+  readonly types?: Readonly<Record<string, FeatureType>>;
+  readonly ignore?: readonly string[];
+  readonly basePoints?: number;
+  readonly baseOdds?: number;
+  readonly pdo?: number;
+  readonly onProgress?: (stage: string, fraction: number) => void;
+}
+
+export interface TrainSummary {
+  readonly out: string;
+  readonly report?: string;
+  readonly kind: ModelKind;
+  readonly id: string;
+  readonly version: number;
+  readonly features: readonly string[];
+  readonly metrics: unknown;
+  readonly warnings: readonly string[];
+}
+
+export function runModelTrain(options: TrainCommandOptions, clock: Clock = systemClock): TrainSummary {
+  const csv = readInput(options.data, 'data file');
+  const outcome = trainModel({
+    csv,
+    target: options.target,
+    bad: options.bad,
+    now: clock.now(),
+    ...(options.kind ? { kind: options.kind } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.id ? { id: options.id } : {}),
+    ...(options.version !== undefined ? { version: options.version } : {}),
+    ...(options.holdout !== undefined ? { holdoutShare: options.holdout } : {}),
+    ...(options.types ? { types: options.types } : {}),
+    ...(options.ignore ? { ignore: options.ignore } : {}),
+    scaling: {
+      basePoints: options.basePoints ?? DEFAULT_SCALING.basePoints,
+      baseOdds: options.baseOdds ?? DEFAULT_SCALING.baseOdds,
+      pdo: options.pdo ?? DEFAULT_SCALING.pdo,
+    },
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  // Render everything before writing anything: a failure leaves no partial output behind.
+  const modelText = `${JSON.stringify(outcome.model, null, 2)}\n`;
+  const reportText = options.report ? renderReport(outcome) : undefined;
+  writeFileAtomic(options.out, modelText);
+  if (options.report && reportText !== undefined) writeFileAtomic(options.report, reportText);
+  return {
+    out: options.out,
+    ...(options.report ? { report: options.report } : {}),
+    kind: outcome.model.kind,
+    id: outcome.model.id,
+    version: outcome.model.version,
+    features: outcome.model.features.map((f) => f.name),
+    metrics: outcome.model.training.metrics,
+    warnings: outcome.warnings,
+  };
+}
+
+export const SCORE_COLUMNS = ['score', 'pd', 'reason1', 'reason2', 'reason3', 'reason4'] as const;
+
+/** Scores every row of a CSV (same order) into a CSV of score, pd and up to four "CODE: text" reasons. */
+export function scoreCsvText(scorer: ModelScorerWithText, csvText: string): string {
+  const table = readCsvTable(csvText);
+  for (const name of scorer.features) {
+    if (!table.header.includes(name)) {
+      throw new LgError('LG_DATA_INVALID', `data has no column "${name}" that the model needs`, {
+        column: name,
+      });
+    }
+  }
+  const rows = table.rows.map((_, i) => {
+    const s = scorer.score(rowRecord(table, i));
+    const reasons = s.reasons.map((r) => `${r.code}: ${r.text}`);
+    return [s.score, String(s.pd), ...Array.from({ length: 4 }, (_, k) => reasons[k] ?? '')];
+  });
+  return formatCsv(SCORE_COLUMNS, rows);
+}
+
+export function runModelScore(options: { model: string; data: string; out: string }): { rows: number } {
+  const scorer = loadModelFile(options.model);
+  const text = scoreCsvText(scorer, readInput(options.data, 'data file').toString('utf8'));
+  writeFileAtomic(options.out, text);
+  return { rows: text.split('\n').length - 2 };
+}
+
+export function runModelMonitor(options: {
+  model: string;
+  baseline: string;
+  current: string;
+}): MonitorResult {
+  const scorer = loadModelFile(options.model);
+  const baseline = readCsvTable(readInput(options.baseline, 'baseline file').toString('utf8'));
+  const current = readCsvTable(readInput(options.current, 'current file').toString('utf8'));
+  return monitorModel(scorer, baseline, current);
+}
+
+export async function runModelRegister(
+  registry: ModelRegistry,
+  options: { model: string; id?: string; version?: number; registeredBy?: string },
+): Promise<RegisteredModel> {
+  const scorer = loadModelFile(options.model);
+  return registry.register(scorer.model, {
+    ...(options.id ? { id: options.id } : {}),
+    ...(options.version !== undefined ? { version: options.version } : {}),
+    registeredBy: options.registeredBy ?? 'cli',
+  });
+}
+
+/** 2 for anything the user can fix in their input (a 4xx LgError), 1 otherwise. */
+export function exitCodeFor(error: unknown): number {
+  if (isLgError(error) && error.status >= 400 && error.status < 500) return EXIT_INVALID_INPUT;
+  return EXIT_FAILURE;
+}
+
+function describe(error: unknown): string {
+  if (isLgError(error)) {
+    const d = error.details as { column?: string; row?: number } | undefined;
+    const where = [
+      d?.column !== undefined ? `column ${d.column}` : '',
+      d?.row !== undefined ? `row ${d.row}` : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
+    return `${error.code}: ${error.message}${where ? ` (${where})` : ''}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+function int(name: string): (value: string) => number {
+  return (value) => {
+    if (!/^-?\d+$/.test(value))
+      throw new LgError('LG_VALIDATION', `--${name} must be an integer, got "${value}"`);
+    return Number(value);
+  };
+}
+
+function float(name: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n))
+      throw new LgError('LG_VALIDATION', `--${name} must be a number, got "${value}"`);
+    return n;
+  };
+}
+
+/** "Age:numeric,Job:categorical" */
+export function parseTypes(value: string): Record<string, FeatureType> {
+  const out: Record<string, FeatureType> = {};
+  for (const part of value.split(',').filter((p) => p.trim() !== '')) {
+    const at = part.lastIndexOf(':');
+    const name = part.slice(0, at).trim();
+    const type = part.slice(at + 1).trim();
+    if (at <= 0 || (type !== 'numeric' && type !== 'categorical')) {
+      throw new LgError(
+        'LG_VALIDATION',
+        `--types entry "${part}" must look like COLUMN:numeric or COLUMN:categorical`,
+      );
+    }
+    out[name] = type;
+  }
+  return out;
+}
+
+function progressReporter(): { onProgress?: (stage: string, fraction: number) => void; stop(): void } {
+  // A bar only on a terminal: piped or logged stderr gets no control characters.
+  if (!process.stderr.isTTY) return { stop: () => undefined };
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stderr, format: 'training {bar} {percentage}% {stage}' },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(100, 0, { stage: 'read' });
+  return {
+    onProgress: (stage, fraction) => bar.update(Math.round(100 * fraction), { stage }),
+    stop: () => bar.stop(),
+  };
+}
+
+async function guarded(work: () => Promise<void> | void): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    process.stderr.write(`error: ${describe(error)}\n`);
+    process.exitCode = exitCodeFor(error);
+  }
+}
+
+export function registerModelCommand(
+  program: Command,
+  openDeps: () => Promise<{ registry: ModelRegistry; close(): Promise<void> }>,
+): Command {
+  const model = program
+    .command('model')
+    .description('train, score, monitor and register credit models (scorecard or GBDT)');
+  // Usage errors (a missing required option, an unknown option) are invalid input: exit 2, not commander's 1.
+  const usageExit = (err: { exitCode: number }): never =>
+    process.exit(err.exitCode === 0 ? 0 : EXIT_INVALID_INPUT);
+
+  model
+    .command('train')
+    .exitOverride(usageExit)
+    .description('train a scorecard or gradient-boosted trees from a CSV with a header')
+    .requiredOption('--data <file>', 'training CSV')
+    .requiredOption('--target <column>', 'target column')
+    .requiredOption('--bad <value>', 'target value that marks a bad outcome')
+    .requiredOption('--out <file>', 'model JSON to write')
+    .option('--kind <kind>', 'scorecard | gbdt', 'scorecard')
+    .option('--report <file>', 'HTML report to write')
+    .option('--seed <n>', 'seed of the hold-out split and subsampling', '42')
+    .option('--id <id>', 'model id')
+    .option('--version <n>', 'model version')
+    .option('--holdout <share>', 'stratified hold-out share (0 = none)', '0.3')
+    .option('--types <list>', 'force column types, e.g. "Age:numeric,Job:categorical"')
+    .option('--ignore <list>', 'comma-separated columns to leave out')
+    .option('--base-points <n>', 'points at the base odds', String(DEFAULT_SCALING.basePoints))
+    .option('--base-odds <n>', 'good:bad odds that score the base points', String(DEFAULT_SCALING.baseOdds))
+    .option('--pdo <n>', 'points to double the odds', String(DEFAULT_SCALING.pdo))
+    .action((o: Record<string, string | undefined>) =>
+      guarded(() => {
+        const kind = o.kind;
+        if (kind !== 'scorecard' && kind !== 'gbdt')
+          throw new LgError('LG_VALIDATION', `--kind must be scorecard or gbdt, got "${String(kind)}"`);
+        const progress = progressReporter();
+        try {
+          const summary = runModelTrain({
+            data: String(o.data),
+            target: String(o.target),
+            bad: String(o.bad),
+            out: String(o.out),
+            kind,
+            ...(o.report !== undefined ? { report: String(o.report) } : {}),
+            ...(o.seed !== undefined ? { seed: int('seed')(o.seed) } : {}),
+            ...(o.id !== undefined ? { id: String(o.id) } : {}),
+            ...(o.version !== undefined ? { version: int('version')(o.version) } : {}),
+            ...(o.holdout !== undefined ? { holdout: float('holdout')(o.holdout) } : {}),
+            ...(o.types !== undefined ? { types: parseTypes(String(o.types)) } : {}),
+            ...(o.ignore !== undefined
+              ? {
+                  ignore: String(o.ignore)
+                    .split(',')
+                    .map((s) => s.trim()),
+                }
+              : {}),
+            ...(o.basePoints !== undefined ? { basePoints: float('base-points')(o.basePoints) } : {}),
+            ...(o.baseOdds !== undefined ? { baseOdds: float('base-odds')(o.baseOdds) } : {}),
+            ...(o.pdo !== undefined ? { pdo: float('pdo')(o.pdo) } : {}),
+            ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
+          });
+          progress.stop();
+          for (const w of summary.warnings) process.stderr.write(`warning: ${w}\n`);
+          process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+        } finally {
+          progress.stop();
+        }
+      }),
+    );
+
+  model
+    .command('score')
+    .exitOverride(usageExit)
+    .description('score every row of a CSV: score, pd, reason1..reason4')
+    .requiredOption('--model <file>', 'model JSON')
+    .requiredOption('--data <file>', 'CSV to score')
+    .requiredOption('--out <file>', 'scores CSV to write')
+    .action((o: { model: string; data: string; out: string }) =>
+      guarded(() => {
+        const r = runModelScore(o);
+        process.stdout.write(`scored ${r.rows} rows into ${o.out}\n`);
+      }),
+    );
+
+  model
+    .command('monitor')
+    .exitOverride(usageExit)
+    .description('population stability: PSI of the score and CSI of each feature')
+    .requiredOption('--model <file>', 'model JSON')
+    .requiredOption('--baseline <file>', 'baseline CSV (e.g. the training population)')
+    .requiredOption('--current <file>', 'current CSV')
+    .option('--json', 'print JSON')
+    .action((o: { model: string; baseline: string; current: string; json?: boolean }) =>
+      guarded(() => {
+        const r = runModelMonitor(o);
+        process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : formatMonitorText(r));
+      }),
+    );
+
+  model
+    .command('register')
+    .exitOverride(usageExit)
+    .description('store a model file in the registry (immutable id + version)')
+    .requiredOption('--model <file>', 'model JSON')
+    .option('--id <id>', 'registry id (default: the file id)')
+    .option('--version <n>', 'version (default: latest + 1)')
+    .action((o: { model: string; id?: string; version?: string }) =>
+      guarded(async () => {
+        const version = o.version === undefined ? undefined : int('version')(o.version);
+        const deps = await openDeps();
+        try {
+          const r = await runModelRegister(deps.registry, {
+            model: o.model,
+            ...(o.id ? { id: o.id } : {}),
+            ...(version !== undefined ? { version } : {}),
+          });
+          process.stdout.write(`${JSON.stringify(r)}\n`);
+        } finally {
+          await deps.close();
+        }
+      }),
+    );
+  return model;
+}

@@ -1,0 +1,116 @@
+/**
+ * The self-contained model file (JSON). Everything needed to score is inside: feature types, bins, points or trees,
+ * scaling. Training figures (metrics, data hash, parameters) travel with it for governance (SR 11-7 style model
+ * inventory). Loading and scoring never needs the training data.
+ */
+import type { FeatureBinning } from './binning.js';
+import type { ModelMetrics } from './metrics.js';
+import type { Scaling } from './scaling.js';
+import type { FeatureType } from './dataset.js';
+
+export const MODEL_FORMAT = 'lineguard.model' as const;
+export const MODEL_FORMAT_VERSION = 1;
+/** Version of the scoring toolkit that wrote a file (bump when training logic changes numbers). */
+export const TOOLKIT_VERSION = '1.0.0';
+
+export type ModelKind = 'scorecard' | 'gbdt';
+
+export interface ModelFeature {
+  readonly name: string;
+  readonly type: FeatureType;
+  /** Catalogue reason code reported when this feature costs points. */
+  readonly reasonCode: string;
+  /** WOE binning: the scorecard's bins; for GBDT the readable bins used for reason texts, reports and CSI. */
+  readonly binning: FeatureBinning;
+}
+
+export interface ScorecardFeaturePart {
+  readonly name: string;
+  readonly coefficient: number;
+  /** Integer points per bin slot: regular bins, then missing, then unseen. */
+  readonly points: readonly number[];
+}
+
+export interface ScorecardPart {
+  /** Logistic regression on WOE: logit(pd) = intercept + Σ coefficient · WOE. */
+  readonly intercept: number;
+  /** Integer points every applicant starts with; score = basePoints + Σ bin points. */
+  readonly basePoints: number;
+  readonly features: readonly ScorecardFeaturePart[];
+}
+
+/** How a GBDT feature's raw value becomes a histogram bin; `missing` is the bin index of missing/unseen values. */
+export type GbdtEncoder =
+  | { readonly type: 'numeric'; readonly cuts: readonly number[]; readonly missing: number }
+  | {
+      readonly type: 'categorical';
+      readonly levels: Readonly<Record<string, number>>;
+      readonly missing: number;
+    };
+
+/** A tree node: an internal node when `feature` is set (go left when bin <= threshold). */
+export interface TreeNode {
+  readonly feature?: number;
+  readonly threshold?: number;
+  readonly missingLeft?: boolean;
+  readonly left?: number;
+  readonly right?: number;
+  /** Margin this node would add as a leaf (learning rate applied); internal values feed Saabas contributions. */
+  readonly value: number;
+}
+
+export interface GbdtPart {
+  /** Starting log-odds of bad (the training bad rate). */
+  readonly baseMargin: number;
+  readonly encoders: readonly GbdtEncoder[];
+  /** Trees as node arrays; node 0 is the root. */
+  readonly trees: readonly (readonly TreeNode[])[];
+}
+
+export interface FeatureSelectionEntry {
+  readonly feature: string;
+  readonly type: FeatureType;
+  readonly iv: number;
+  readonly selected: boolean;
+  readonly reason: string;
+}
+
+export interface TrainingInfo {
+  readonly dataSha256: string;
+  readonly rows: number;
+  readonly bads: number;
+  readonly seed: number;
+  readonly holdoutShare: number;
+  readonly trainRows: number;
+  readonly holdoutRows: number;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly metrics: { readonly train: ModelMetrics; readonly holdout?: ModelMetrics };
+  readonly selection: readonly FeatureSelectionEntry[];
+  readonly warnings: readonly string[];
+  readonly durationMs: number;
+}
+
+export interface ModelFileBase {
+  readonly format: typeof MODEL_FORMAT;
+  readonly formatVersion: number;
+  readonly id: string;
+  readonly version: number;
+  readonly createdAt: string;
+  readonly target: { readonly column: string; readonly bad: string };
+  readonly scaling: Scaling;
+  readonly features: readonly ModelFeature[];
+  readonly training: TrainingInfo;
+  readonly software: { readonly name: 'lineguard'; readonly toolkitVersion: string; readonly node: string };
+}
+
+export interface ScorecardModelFile extends ModelFileBase {
+  readonly kind: 'scorecard';
+  readonly scorecard: ScorecardPart;
+}
+
+export interface GbdtModelFile extends ModelFileBase {
+  readonly kind: 'gbdt';
+  readonly gbdt: GbdtPart;
+}
+
+export type ModelFile = ScorecardModelFile | GbdtModelFile;

@@ -1,0 +1,153 @@
+/**
+ * Structural validation of a model file read from disk or the registry: a model that fails here is rejected with
+ * LG_MODEL_INVALID before it can score anyone (fail closed).
+ */
+import { LgError } from '../domain/errors.js';
+import { isKnownReason } from '../domain/reason-codes.js';
+import type { Bin, FeatureBinning } from './binning.js';
+import { MODEL_FORMAT, type GbdtEncoder, type ModelFile, type TreeNode } from './model-file.js';
+
+type Obj = Record<string, unknown>;
+
+function fail(path: string, what: string): never {
+  throw new LgError('LG_MODEL_INVALID', `model file: ${path} ${what}`, { path });
+}
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function obj(v: unknown, path: string): Obj {
+  if (!isObj(v)) fail(path, 'must be an object');
+  return v;
+}
+
+function arr(v: unknown, path: string): unknown[] {
+  if (!Array.isArray(v)) fail(path, 'must be an array');
+  return v;
+}
+
+function num(v: unknown, path: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(path, 'must be a finite number');
+  return v;
+}
+
+function int(v: unknown, path: string): number {
+  const n = num(v, path);
+  if (!Number.isInteger(n)) fail(path, 'must be an integer');
+  return n;
+}
+
+function str(v: unknown, path: string): string {
+  if (typeof v !== 'string' || v === '') fail(path, 'must be a non-empty string');
+  return v;
+}
+
+function checkBin(v: unknown, path: string): void {
+  const b = obj(v, path);
+  str(b.label, `${path}.label`);
+  for (const k of ['count', 'goods', 'bads', 'badRate', 'woe', 'iv'] as const) num(b[k], `${path}.${k}`);
+}
+
+function checkBinning(v: unknown, path: string, type: string): FeatureBinning {
+  const b = obj(v, path);
+  if (b.type !== type) fail(`${path}.type`, `must be "${type}"`);
+  const bins = arr(b.bins, `${path}.bins`);
+  if (bins.length === 0) fail(`${path}.bins`, 'must not be empty');
+  bins.forEach((x, k) => checkBin(x, `${path}.bins[${k}]`));
+  checkBin(b.missing, `${path}.missing`);
+  checkBin(b.unseen, `${path}.unseen`);
+  if (type === 'numeric') {
+    const cuts = arr(b.cuts, `${path}.cuts`).map((c, k) => num(c, `${path}.cuts[${k}]`));
+    if (cuts.length !== bins.length - 1) fail(`${path}.cuts`, 'must have one fewer entry than bins');
+    cuts.forEach((c, k) => {
+      if (k > 0 && !(c > cuts[k - 1]!)) fail(`${path}.cuts`, 'must be strictly increasing');
+    });
+  } else {
+    const groups = arr(b.groups, `${path}.groups`);
+    if (groups.length !== bins.length) fail(`${path}.groups`, 'must have one entry per bin');
+    groups.forEach((g, k) =>
+      arr(g, `${path}.groups[${k}]`).forEach((l, m) => str(l, `${path}.groups[${k}][${m}]`)),
+    );
+  }
+  return b as unknown as FeatureBinning & { bins: Bin[] };
+}
+
+function checkEncoder(v: unknown, path: string, type: string): void {
+  const e = obj(v, path);
+  if (e.type !== type) fail(`${path}.type`, `must be "${type}"`);
+  const missing = int(e.missing, `${path}.missing`);
+  if (missing < 1 || missing > 255) fail(`${path}.missing`, 'must be between 1 and 255');
+  if (type === 'numeric') arr(e.cuts, `${path}.cuts`).forEach((c, k) => num(c, `${path}.cuts[${k}]`));
+  else Object.entries(obj(e.levels, `${path}.levels`)).forEach(([k, b]) => int(b, `${path}.levels.${k}`));
+}
+
+function checkTree(v: unknown, path: string, features: number): void {
+  const nodes = arr(v, path);
+  if (nodes.length === 0) fail(path, 'must have a root');
+  nodes.forEach((n, k) => {
+    const node = obj(n, `${path}[${k}]`) as Partial<Record<keyof TreeNode, unknown>>;
+    num(node.value, `${path}[${k}].value`);
+    if (node.feature === undefined) return;
+    const f = int(node.feature, `${path}[${k}].feature`);
+    if (f < 0 || f >= features) fail(`${path}[${k}].feature`, 'is out of range');
+    int(node.threshold, `${path}[${k}].threshold`);
+    // Children always come after their parent, so a walk from the root can never loop.
+    for (const side of ['left', 'right'] as const) {
+      const c = int(node[side], `${path}[${k}].${side}`);
+      if (c <= k || c >= nodes.length) fail(`${path}[${k}].${side}`, 'must point to a later node');
+    }
+  });
+}
+
+export function parseModelFile(value: unknown): ModelFile {
+  const m = obj(value, '(root)');
+  if (m.format !== MODEL_FORMAT) fail('format', `must be "${MODEL_FORMAT}"`);
+  if (m.formatVersion !== 1) fail('formatVersion', 'must be 1');
+  str(m.id, 'id');
+  const version = int(m.version, 'version');
+  if (version < 1) fail('version', 'must be >= 1');
+  if (m.kind !== 'scorecard' && m.kind !== 'gbdt') fail('kind', 'must be "scorecard" or "gbdt"');
+  const scaling = obj(m.scaling, 'scaling');
+  if (!(num(scaling.pdo, 'scaling.pdo') > 0)) fail('scaling.pdo', 'must be > 0');
+  if (!(num(scaling.baseOdds, 'scaling.baseOdds') > 0)) fail('scaling.baseOdds', 'must be > 0');
+  num(scaling.basePoints, 'scaling.basePoints');
+  const features = arr(m.features, 'features');
+  if (features.length === 0) fail('features', 'must not be empty');
+  const types = features.map((f, j) => {
+    const feature = obj(f, `features[${j}]`);
+    str(feature.name, `features[${j}].name`);
+    const type = feature.type;
+    if (type !== 'numeric' && type !== 'categorical')
+      fail(`features[${j}].type`, 'must be "numeric" or "categorical"');
+    const code = str(feature.reasonCode, `features[${j}].reasonCode`);
+    if (!isKnownReason(code))
+      fail(`features[${j}].reasonCode`, `"${code}" is not in the reason-code catalogue`);
+    checkBinning(feature.binning, `features[${j}].binning`, type);
+    return type;
+  });
+  if (m.kind === 'scorecard') {
+    const sc = obj(m.scorecard, 'scorecard');
+    num(sc.intercept, 'scorecard.intercept');
+    int(sc.basePoints, 'scorecard.basePoints');
+    const parts = arr(sc.features, 'scorecard.features');
+    if (parts.length !== features.length) fail('scorecard.features', 'must have one entry per feature');
+    parts.forEach((p, j) => {
+      const part = obj(p, `scorecard.features[${j}]`);
+      if (part.name !== (features[j] as Obj).name)
+        fail(`scorecard.features[${j}].name`, 'must match features[j].name');
+      num(part.coefficient, `scorecard.features[${j}].coefficient`);
+      const points = arr(part.points, `scorecard.features[${j}].points`);
+      const slots = arr(((features[j] as Obj).binning as Obj).bins, 'bins').length + 2;
+      if (points.length !== slots)
+        fail(`scorecard.features[${j}].points`, `must have ${slots} entries (bins, missing, unseen)`);
+      points.forEach((x, k) => int(x, `scorecard.features[${j}].points[${k}]`));
+    });
+  } else {
+    const g = obj(m.gbdt, 'gbdt');
+    num(g.baseMargin, 'gbdt.baseMargin');
+    const encoders = arr(g.encoders, 'gbdt.encoders');
+    if (encoders.length !== features.length) fail('gbdt.encoders', 'must have one entry per feature');
+    encoders.forEach((e, j) => checkEncoder(e as GbdtEncoder, `gbdt.encoders[${j}]`, types[j]!));
+    arr(g.trees, 'gbdt.trees').forEach((t, k) => checkTree(t, `gbdt.trees[${k}]`, features.length));
+  }
+  return m as unknown as ModelFile;
+}

@@ -1,0 +1,182 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/domain/clock.js';
+import {
+  exitCodeFor,
+  registerModelCommand,
+  runModelMonitor,
+  runModelScore,
+  runModelTrain,
+} from '../../src/cli/commands/model.js';
+import { parseCsv, readCsvTable } from '../../src/scoring/csv.js';
+import { scorerFromModel } from '../../src/scoring/scorer.js';
+import { rowRecord } from '../../src/scoring/train.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'lg-model-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const clock = new ManualClock(Date.UTC(2025, 5, 1));
+
+function failure(fn: () => unknown): { code: number; message: string } {
+  try {
+    fn();
+  } catch (error) {
+    return { code: exitCodeFor(error), message: error instanceof Error ? error.message : String(error) };
+  }
+  throw new Error('expected a failure');
+}
+
+const sets = [
+  { name: 'german', file: 'data/german_credit.csv', target: 'class', kinds: ['scorecard', 'gbdt'] as const },
+  { name: 'credit', file: 'data/credit_data.csv', target: 'Status', kinds: ['scorecard', 'gbdt'] as const },
+];
+
+describe.each(sets)('model CLI round trip on $name', ({ name, file, target, kinds }) => {
+  it.each(kinds)('train %s -> score -> monitor', (kind) => {
+    const out = join(dir, `${name}-${kind}.json`);
+    const report = join(dir, `${name}-${kind}.html`);
+    const summary = runModelTrain(
+      { data: file, target, bad: 'bad', out, report, kind, seed: 42, id: `${name}-${kind}` },
+      clock,
+    );
+    expect(summary.kind).toBe(kind);
+    const html = readFileSync(report, 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+    expect(html).toContain('ROC');
+
+    const scores = join(dir, `${name}-${kind}-scores.csv`);
+    const { rows } = runModelScore({ model: out, data: file, out: scores });
+    const input = readCsvTable(readFileSync(file, 'utf8'));
+    expect(rows).toBe(input.rows.length);
+    const written = parseCsv(readFileSync(scores, 'utf8'));
+    expect(written[0]).toEqual(['score', 'pd', 'reason1', 'reason2', 'reason3', 'reason4']);
+    // Same numbers as the engine-facing ModelScorer, row by row, in the same order.
+    const scorer = scorerFromModel(JSON.parse(readFileSync(out, 'utf8')));
+    for (const i of [0, 1, 17, input.rows.length - 1]) {
+      const s = scorer.score(rowRecord(input, i));
+      expect(written[i + 1]![0]).toBe(String(s.score));
+      expect(Number(written[i + 1]![1])).toBe(s.pd);
+      if (s.reasons[0]) expect(written[i + 1]![2]).toBe(`${s.reasons[0].code}: ${s.reasons[0].text}`);
+    }
+
+    const same = runModelMonitor({ model: out, baseline: file, current: file });
+    expect(same.score.index).toBe(0);
+    expect(same.verdict).toBe('stable');
+    // A drifted population: only the first half of the rows sorted by the first feature.
+    const feature = scorer.features[0]!;
+    const j = input.header.indexOf(feature);
+    const drifted = [...input.rows]
+      .sort((a, b) => (a[j]! < b[j]! ? -1 : 1))
+      .slice(0, Math.floor(input.rows.length / 3));
+    const driftFile = join(dir, `${name}-${kind}-drift.csv`);
+    writeFileSync(
+      driftFile,
+      [
+        input.header.join(','),
+        ...drifted.map((r) => r.map((c) => (/[",\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',')),
+      ].join('\n'),
+    );
+    const drift = runModelMonitor({ model: out, baseline: file, current: driftFile });
+    expect(drift.features.find((f) => f.name === feature)!.index).toBeGreaterThan(0.25);
+    expect(drift.verdict).toBe('act');
+  });
+});
+
+describe('model CLI bad input', () => {
+  const out = join(dir, 'never.json');
+  const write = (nameOf: string, text: string): string => {
+    const p = join(dir, nameOf);
+    writeFileSync(p, text);
+    return p;
+  };
+  const noOutput = (): void => {
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  };
+
+  it('an empty file', () => {
+    const f = failure(() =>
+      runModelTrain({ data: write('empty.csv', ''), target: 'y', bad: 'bad', out }, clock),
+    );
+    expect(f.code).toBe(2);
+    expect(f.message).toMatch(/empty/);
+    noOutput();
+  });
+
+  it('a missing target column', () => {
+    const f = failure(() =>
+      runModelTrain({ data: 'data/german_credit.csv', target: 'Class', bad: 'bad', out }, clock),
+    );
+    expect(f.code).toBe(2);
+    expect(f.message).toMatch(/"Class"/);
+    noOutput();
+  });
+
+  it('a target with one class', () => {
+    const f = failure(() =>
+      runModelTrain({ data: 'data/german_credit.csv', target: 'class', bad: 'BAD', out }, clock),
+    );
+    expect(f.code).toBe(2);
+    expect(f.message).toMatch(/one class/);
+    noOutput();
+  });
+
+  it('non-numeric values in a numeric column beyond the threshold', () => {
+    const lines = readFileSync('data/german_credit.csv', 'utf8').trim().split('\n');
+    for (let i = 5; i <= 75; i += 5) lines[i] = lines[i]!.replace(/^(\w+),\d+,/, '$1,twelve,');
+    const f = failure(() =>
+      runModelTrain({ data: write('dirty.csv', lines.join('\n')), target: 'class', bad: 'bad', out }, clock),
+    );
+    expect(f.code).toBe(2);
+    expect(f.message).toMatch(/"Duration".*row 5/);
+    noOutput();
+  });
+
+  it('a missing data file, a malformed model, a model column absent from the data', () => {
+    expect(
+      failure(() => runModelTrain({ data: join(dir, 'nope.csv'), target: 'y', bad: 'bad', out }, clock)).code,
+    ).toBe(2);
+    expect(
+      failure(() =>
+        runModelScore({
+          model: write('bad-model.json', '{"format":"x"}'),
+          data: 'data/german_credit.csv',
+          out,
+        }),
+      ).code,
+    ).toBe(2);
+    const model = join(dir, 'german-scorecard.json');
+    if (!existsSync(model))
+      runModelTrain({ data: 'data/german_credit.csv', target: 'class', bad: 'bad', out: model }, clock);
+    const f = failure(() => runModelScore({ model, data: 'data/credit_data.csv', out }));
+    expect(f.code).toBe(2);
+    noOutput();
+  });
+});
+
+describe('commander wiring', () => {
+  it('runs `model score` in-process', async () => {
+    const model = join(dir, 'wired.json');
+    runModelTrain({ data: 'data/german_credit.csv', target: 'class', bad: 'bad', out: model }, clock);
+    const program = new Command('lineguard');
+    registerModelCommand(program, async () => {
+      throw new Error('not needed');
+    });
+    const scores = join(dir, 'wired.csv');
+    const write = process.stdout.write;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    try {
+      await program.parseAsync(
+        ['model', 'score', '--model', model, '--data', 'data/german_credit.csv', '--out', scores],
+        { from: 'user' },
+      );
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(process.exitCode ?? 0).toBe(0);
+    expect(parseCsv(readFileSync(scores, 'utf8')).length).toBe(1001);
+  });
+});
