@@ -1,0 +1,169 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { parseIsoDate, MS_PER_DAY } from '../../domain/clock.js';
+import { LgError } from '../../domain/errors.js';
+import type { EngineService } from '../../engine/service.js';
+import { READERS, RISK_WRITERS } from '../types.js';
+
+/** Strategies, versions, activation, simulation, stored decisions and macro overlays over HTTP (issue 3). */
+export interface StrategyRouteDeps {
+  readonly engine: EngineService;
+}
+
+const StrategyIdParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]{0,63}$' }) });
+const VersionParams = Type.Object({
+  id: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]{0,63}$' }),
+  version: Type.Integer({ minimum: 1 }),
+});
+const DecisionParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+const StrategyDocumentBody = Type.Object({}, { additionalProperties: true, description: 'a strategy document; see GET /v1/strategies/schema' });
+const ActivateBody = Type.Object({ version: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
+const Instant = Type.String({ minLength: 10, maxLength: 40, description: 'YYYY-MM-DD (a whole day, UTC) or an ISO 8601 instant' });
+const SimulateBody = Type.Object(
+  {
+    from: Instant,
+    to: Instant,
+    document: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'candidate strategy document' })),
+    version: Type.Optional(Type.Integer({ minimum: 1, description: 'a stored version to simulate instead of a document' })),
+    subjectsMax: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000 })),
+  },
+  { additionalProperties: false },
+);
+type SimulateBody = Static<typeof SimulateBody>;
+const OverlayBody = Type.Object(
+  {
+    name: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }),
+    value: Type.Union([Type.Number(), Type.String({ maxLength: 256 }), Type.Boolean()]),
+    description: Type.Optional(Type.String({ maxLength: 1000 })),
+  },
+  { additionalProperties: false },
+);
+type OverlayBody = Static<typeof OverlayBody>;
+const OverlayHistoryQuery = Type.Object({ name: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false });
+
+const tags = ['strategies'];
+
+/** A date means the whole UTC day: `from` its start, `to` the start of the next day (exclusive). */
+export function parseInstant(text: string, bound: 'from' | 'to'): number {
+  const day = parseIsoDate(text);
+  if (day !== undefined) return bound === 'to' ? day + MS_PER_DAY : day;
+  const ms = /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(text) : NaN;
+  if (Number.isNaN(ms)) throw new LgError('LG_VALIDATION', `'${text}' is not a date (YYYY-MM-DD) or an ISO 8601 instant`);
+  return ms;
+}
+
+function actor(request: { principal?: { keyId: string } }): string {
+  return request.principal?.keyId ?? 'anonymous';
+}
+
+export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
+  const { engine } = deps;
+  return async (app) => {
+    app.get('/v1/strategies', { config: { roles: READERS }, schema: { tags, summary: 'List strategies with their active and latest versions' } }, async () => ({
+      strategies: await engine.list(),
+    }));
+
+    app.get('/v1/strategies/schema', { config: { roles: READERS }, schema: { tags, summary: 'The JSON Schema of a strategy document' } }, async () => engine.schema);
+
+    app.post(
+      '/v1/strategies/validate',
+      { config: { roles: READERS }, schema: { tags, summary: 'Validate a strategy document without saving it', body: StrategyDocumentBody } },
+      async (request) => {
+        const doc = engine.validate(request.body);
+        return { valid: true, id: doc.id };
+      },
+    );
+
+    app.post(
+      '/v1/strategies',
+      { config: { roles: RISK_WRITERS }, schema: { tags, summary: 'Save a new draft version of a strategy', body: StrategyDocumentBody } },
+      async (request, reply) => {
+        const record = await engine.saveVersion(request.body, actor(request));
+        void reply.code(201);
+        return record;
+      },
+    );
+
+    app.get<{ Params: Static<typeof StrategyIdParams> }>(
+      '/v1/strategies/:id/versions',
+      { config: { roles: READERS }, schema: { tags, summary: 'Every version of a strategy', params: StrategyIdParams } },
+      async (request) => {
+        const versions = await engine.listVersions(request.params.id);
+        if (versions.length === 0) throw new LgError('LG_STRATEGY_NOT_FOUND', `no strategy '${request.params.id}'`);
+        return { versions, activations: await engine.activations(request.params.id) };
+      },
+    );
+
+    app.get<{ Params: Static<typeof VersionParams> }>(
+      '/v1/strategies/:id/versions/:version',
+      { config: { roles: READERS }, schema: { tags, summary: 'One version of a strategy', params: VersionParams } },
+      async (request) => engine.getVersion(request.params.id, request.params.version),
+    );
+
+    app.post<{ Params: Static<typeof VersionParams> }>(
+      '/v1/strategies/:id/versions/:version/activate',
+      { config: { roles: RISK_WRITERS }, schema: { tags, summary: 'Activate a version (rollback = activate an older one)', params: VersionParams } },
+      async (request) => engine.activate(request.params.id, request.params.version, actor(request)),
+    );
+
+    app.post<{ Params: Static<typeof StrategyIdParams>; Body: Static<typeof ActivateBody> }>(
+      '/v1/strategies/:id/activate',
+      { config: { roles: RISK_WRITERS }, schema: { tags, summary: 'Activate a version given in the body', params: StrategyIdParams, body: ActivateBody } },
+      async (request) => engine.activate(request.params.id, request.body.version, actor(request)),
+    );
+
+    app.post<{ Params: Static<typeof StrategyIdParams>; Body: SimulateBody }>(
+      '/v1/strategies/:id/simulate',
+      {
+        config: { roles: RISK_WRITERS },
+        schema: { tags, summary: 'Replay stored decisions of a period through a candidate and report the change', params: StrategyIdParams, body: SimulateBody },
+      },
+      async (request) => {
+        const { id } = request.params;
+        const body = request.body;
+        const candidate = await candidateOf(engine, id, body);
+        return engine.simulate(candidate, {
+          from: parseInstant(body.from, 'from'),
+          to: parseInstant(body.to, 'to'),
+          ...(body.subjectsMax === undefined ? {} : { subjectsMax: body.subjectsMax }),
+        });
+      },
+    );
+
+    app.get<{ Params: Static<typeof DecisionParams> }>(
+      '/v1/decisions/:id',
+      { config: { roles: READERS }, schema: { tags, summary: 'A stored decision with its inputs, result and trace', params: DecisionParams } },
+      async (request) => {
+        const decision = await engine.getDecision(request.params.id);
+        if (!decision) throw new LgError('LG_NOT_FOUND', `no decision '${request.params.id}'`);
+        return decision;
+      },
+    );
+
+    app.get('/v1/overlays', { config: { roles: READERS }, schema: { tags, summary: 'Macro overlay parameters in force' } }, async () => ({
+      overlays: engine.overlays(),
+    }));
+
+    app.put<{ Body: OverlayBody }>(
+      '/v1/overlays',
+      { config: { roles: RISK_WRITERS }, schema: { tags, summary: 'Set a macro overlay parameter (no new strategy version)', body: OverlayBody } },
+      async (request) => engine.setOverlay(request.body.name, request.body.value, actor(request), request.body.description),
+    );
+
+    app.get<{ Querystring: Static<typeof OverlayHistoryQuery> }>(
+      '/v1/overlays/history',
+      { config: { roles: READERS }, schema: { tags, summary: 'Every overlay change with who and when', querystring: OverlayHistoryQuery } },
+      async (request) => ({ changes: await engine.overlayHistory(request.query.name) }),
+    );
+  };
+}
+
+async function candidateOf(engine: EngineService, id: string, body: SimulateBody): Promise<unknown> {
+  if ((body.document === undefined) === (body.version === undefined)) {
+    throw new LgError('LG_VALIDATION', "give exactly one of 'document' or 'version'");
+  }
+  if (body.version !== undefined) return (await engine.getVersion(id, body.version)).document;
+  const doc = engine.validate(body.document);
+  if (doc.id !== id) throw new LgError('LG_VALIDATION', `the document's id '${doc.id}' does not match '${id}'`);
+  return doc;
+}

@@ -1,0 +1,151 @@
+/**
+ * `lineguard strategy validate|simulate|activate`. Exit codes: 0 ok, 2 invalid input (bad file, invalid strategy,
+ * bad date or option), 1 anything else. The actions are exported so tests run them in-process.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { isLgError, LgError, type ErrorCode } from '../../domain/errors.js';
+import type { EngineService } from '../../engine/service.js';
+import type { SimulationReport } from '../../engine/simulate.js';
+import { parseStrategySource, checkStrategy } from '../../engine/validate.js';
+import { parseInstant } from '../../api/routes/strategies.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_INVALID_INPUT = 2;
+
+export type OpenEngineDeps = () => Promise<{ engine: EngineService; close(): Promise<void> }>;
+
+interface Out {
+  log(text: string): void;
+  error(text: string): void;
+}
+
+const consoleOut: Out = { log: (t) => console.log(t), error: (t) => console.error(t) };
+
+const INVALID_INPUT_CODES: ReadonlySet<ErrorCode> = new Set(['LG_VALIDATION', 'LG_STRATEGY_INVALID', 'LG_CONTEXT_INVALID', 'LG_NOT_FOUND', 'LG_STRATEGY_NOT_FOUND']);
+
+export function exitCodeFor(error: unknown): number {
+  return isLgError(error) && INVALID_INPUT_CODES.has(error.code) ? EXIT_INVALID_INPUT : EXIT_FAILURE;
+}
+
+function readStrategyFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new LgError('LG_VALIDATION', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  return parseStrategySource(text);
+}
+
+/** Validates a strategy file; prints every problem with its JSON path. */
+export function validateCommand(file: string, out: Out = consoleOut): number {
+  const doc = readStrategyFile(file);
+  const problems = checkStrategy(doc);
+  if (problems.length > 0) {
+    for (const p of problems) out.error(`${file}: ${p.path || '/'}: ${p.message}`);
+    return EXIT_INVALID_INPUT;
+  }
+  const nodes = (doc as { nodes: unknown[] }).nodes.length;
+  out.log(`${file}: ok (strategy '${(doc as { id: string }).id}', ${nodes} nodes)`);
+  return EXIT_OK;
+}
+
+export async function simulateCommand(
+  engine: EngineService,
+  options: { strategy: string; from: string; to: string; json?: boolean },
+  out: Out = consoleOut,
+): Promise<number> {
+  const doc = readStrategyFile(options.strategy);
+  const report = await engine.simulate(doc, { from: parseInstant(options.from, 'from'), to: parseInstant(options.to, 'to') });
+  out.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
+  return EXIT_OK;
+}
+
+export async function activateCommand(engine: EngineService, options: { id: string; version: string }, out: Out = consoleOut): Promise<number> {
+  const version = Number(options.version);
+  if (!Number.isInteger(version) || version < 1) throw new LgError('LG_VALIDATION', `--version must be a positive integer, got '${options.version}'`);
+  const record = await engine.activate(options.id, version, process.env.USER ? `cli:${process.env.USER}` : 'cli');
+  out.log(`strategy '${record.strategyId}' version ${record.version} is now active`);
+  return EXIT_OK;
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
+
+export function formatReport(r: SimulationReport): string {
+  const lines = [
+    `strategy ${r.strategyId}: ${r.decisions} decisions replayed from ${new Date(r.from).toISOString()} to ${new Date(r.to).toISOString()}`,
+    `changed outcomes: ${r.changed}; context errors: ${r.contextErrors}; engine errors ${r.engineErrors.before} -> ${r.engineErrors.after}`,
+    `approval rate ${pct(r.approvalRate.before)} -> ${pct(r.approvalRate.after)}; freeze rate ${pct(r.freezeRate.before)} -> ${pct(r.freezeRate.after)}`,
+    `limit total ${r.limitTotalMinor.before} -> ${r.limitTotalMinor.after} (minor units)`,
+    'outcome change matrix (rows: before, columns: after):',
+  ];
+  const outcomes = Object.keys(r.outcomeMatrix) as (keyof typeof r.outcomeMatrix)[];
+  lines.push(`  ${''.padEnd(10)}${outcomes.map((o) => o.padStart(10)).join('')}`);
+  for (const before of outcomes) lines.push(`  ${before.padEnd(10)}${outcomes.map((after) => String(r.outcomeMatrix[before][after]).padStart(10)).join('')}`);
+  if (r.reasonShifts.length > 0) lines.push(`reason shifts: ${r.reasonShifts.map((s) => `${s.code} ${s.delta > 0 ? '+' : ''}${s.delta}`).join(', ')}`);
+  lines.push(`newly declined: ${r.newlyDeclined.length}${r.truncated ? '+' : ''}; newly frozen: ${r.newlyFrozen.length}`);
+  for (const s of [...r.newlyDeclined, ...r.newlyFrozen].slice(0, 20)) {
+    lines.push(`  ${s.borrowerId ?? '-'} line ${s.lineId ?? '-'}: ${s.before} -> ${s.after} (${s.reasonsAfter.join(', ')})`);
+  }
+  return lines.join('\n');
+}
+
+async function withEngine(openDeps: OpenEngineDeps, work: (engine: EngineService) => Promise<number>): Promise<number> {
+  const deps = await openDeps();
+  try {
+    return await work(deps.engine);
+  } finally {
+    await deps.close();
+  }
+}
+
+function report(error: unknown): number {
+  console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  if (isLgError(error) && error.code === 'LG_STRATEGY_INVALID') {
+    for (const p of ((error.details as { errors?: { path: string; message: string }[] })?.errors ?? [])) console.error(`  ${p.path || '/'}: ${p.message}`);
+  }
+  return exitCodeFor(error);
+}
+
+export function registerStrategyCommand(program: Command, openDeps: OpenEngineDeps): void {
+  const strategy = program.command('strategy').description('Validate, simulate and activate decision strategies');
+  strategy
+    .command('validate')
+    .argument('<file>', 'strategy document (JSON or YAML)')
+    .description('Check a strategy document against the schema, expressions, names and reason codes')
+    .action((file: string) => {
+      try {
+        process.exitCode = validateCommand(file);
+      } catch (error) {
+        process.exitCode = report(error);
+      }
+    });
+  strategy
+    .command('simulate')
+    .requiredOption('--strategy <file>', 'candidate strategy document')
+    .requiredOption('--from <date>', 'start (YYYY-MM-DD or ISO instant)')
+    .requiredOption('--to <date>', 'end, inclusive when a date')
+    .option('--json', 'print the report as JSON')
+    .description('Replay stored decisions of a period through a candidate and report the change')
+    .action(async (options: { strategy: string; from: string; to: string; json?: boolean }) => {
+      try {
+        process.exitCode = await withEngine(openDeps, (engine) => simulateCommand(engine, options));
+      } catch (error) {
+        process.exitCode = report(error);
+      }
+    });
+  strategy
+    .command('activate')
+    .requiredOption('--id <id>', 'strategy id')
+    .requiredOption('--version <n>', 'version to activate (an older one rolls back)')
+    .description('Make a stored version the active one')
+    .action(async (options: { id: string; version: string }) => {
+      try {
+        process.exitCode = await withEngine(openDeps, (engine) => activateCommand(engine, options));
+      } catch (error) {
+        process.exitCode = report(error);
+      }
+    });
+}

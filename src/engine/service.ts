@@ -1,0 +1,266 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import type { Clock } from '../domain/clock.js';
+import type { Decider, Decision, DecisionContext } from '../domain/decision.js';
+import { LgError } from '../domain/errors.js';
+import { cryptoRandom } from '../domain/random.js';
+import { uuidv7Generator, type IdGenerator } from '../domain/ids.js';
+import type { ModelResolver } from '../domain/model.js';
+import type { Store } from '../store/db.js';
+import { compileStrategy, type CompiledStrategy } from './compiler.js';
+import type { Value } from './expr/ast.js';
+import { applyBlastRadiusGuard, type BlastRadiusGuard } from './guard.js';
+import type { EngineMetrics } from './metrics.js';
+import type { ShadowResult } from './runtime.js';
+import { simulateStrategy, type SimulationReport } from './simulate.js';
+import {
+  activateVersion,
+  activationHistory,
+  activeVersions,
+  countStrategies,
+  findVersion,
+  getDecision,
+  insertVersion,
+  listOverlays,
+  listStrategies,
+  listVersions,
+  overlayHistory,
+  putOverlay,
+  type Overlay,
+  type OverlayChange,
+  type StoredDecision,
+  type StrategySummary,
+  type StrategyVersionRecord,
+} from './store.js';
+import { STRATEGY_SCHEMA } from './strategy-schema.js';
+import type { ParamValue, StrategyDocument } from './types.js';
+import { parseStrategySource, validateStrategy } from './validate.js';
+
+export interface EngineServiceOptions {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly models: ModelResolver;
+  readonly metrics?: EngineMetrics;
+  /** Bundled strategy documents, loaded (and activated) when the store has no strategy yet. Default: <repo>/strategies. */
+  readonly strategiesDir?: string;
+  readonly ids?: IdGenerator;
+  readonly guard?: BlastRadiusGuard;
+  /** Shadow strategies may call shadows at most this deep (default 1: a shadow's own shadows are not run). */
+  readonly shadowDepthMax?: number;
+}
+
+export interface EngineService extends Decider {
+  decide(strategyId: string, context: DecisionContext, options?: { subjectKey?: string }): Decision;
+  /** Validates a document (object or JSON/YAML text) without saving it. */
+  validate(doc: unknown): StrategyDocument;
+  saveVersion(doc: unknown, by: string): Promise<StrategyVersionRecord>;
+  activate(id: string, version: number, by: string): Promise<StrategyVersionRecord>;
+  getVersion(id: string, version: number): Promise<StrategyVersionRecord>;
+  listVersions(id: string): Promise<StrategyVersionRecord[]>;
+  activations(id: string): Promise<{ version: number; previousVersion: number | null; activatedBy: string; activatedAt: number }[]>;
+  list(): Promise<StrategySummary[]>;
+  simulate(candidate: unknown, range: { from: number; to: number; subjectsMax?: number }): Promise<SimulationReport>;
+  getDecision(id: string): Promise<StoredDecision | undefined>;
+  overlays(): Overlay[];
+  overlayHistory(name?: string): Promise<OverlayChange[]>;
+  setOverlay(name: string, value: ParamValue, by: string, description?: string): Promise<Overlay>;
+  /** Runs a decision's restrictive actions through the blast-radius guard (no-op without a guard). */
+  guardDecision(decision: Decision, activeLineCount: number): Decision;
+  /** Reloads active versions and overlays from the store (another process may have changed them). */
+  refresh(): Promise<void>;
+  readonly schema: typeof STRATEGY_SCHEMA;
+}
+
+/** Creates the engine, loading bundled strategies on first start and compiling every active version. */
+export async function createEngineService(options: EngineServiceOptions): Promise<EngineService> {
+  const service = new Engine(options);
+  await service.start();
+  return service;
+}
+
+class Engine implements EngineService {
+  readonly schema = STRATEGY_SCHEMA;
+  private active = new Map<string, CompiledStrategy>();
+  private overlayMap = new Map<string, Overlay>();
+  private readonly paramsCache = new Map<string, Record<string, Value>>();
+  private readonly ids: IdGenerator;
+  private shadowDepth = 0;
+
+  constructor(private readonly options: EngineServiceOptions) {
+    this.ids = options.ids ?? uuidv7Generator(options.clock, cryptoRandom);
+  }
+
+  async start(): Promise<void> {
+    if ((await countStrategies(this.options.store.db)) === 0) await this.loadBundled();
+    await this.refresh();
+  }
+
+  private async loadBundled(): Promise<void> {
+    const dir = this.options.strategiesDir ?? findBundledDir();
+    if (dir === undefined || !existsSync(dir)) return;
+    for (const file of readdirSync(dir).filter((f) => /\.(json|ya?ml)$/.test(f)).sort()) {
+      const doc = parseStrategySource(readFileSync(join(dir, file), 'utf8'));
+      const saved = await this.saveVersion(doc, 'system:bundled');
+      await this.activate(saved.strategyId, saved.version, 'system:bundled');
+    }
+  }
+
+  async refresh(): Promise<void> {
+    const versions = await activeVersions(this.options.store.db);
+    const active = new Map<string, CompiledStrategy>();
+    for (const v of versions) active.set(v.strategyId, compileStrategy(v.document));
+    this.active = active;
+    this.overlayMap = new Map((await listOverlays(this.options.store.db)).map((o) => [o.name, o]));
+    this.paramsCache.clear();
+  }
+
+  decide(strategyId: string, context: DecisionContext, options?: { subjectKey?: string }): Decision {
+    const compiled = this.active.get(strategyId);
+    if (compiled === undefined) throw new LgError('LG_STRATEGY_NOT_ACTIVE', `strategy '${strategyId}' has no active version`);
+    const ctx = compiled.validateContext(context);
+    const started = performance.now();
+    const decision = compiled.run(ctx, {
+      params: this.paramsFor(compiled),
+      models: this.options.models,
+      ...(options?.subjectKey === undefined ? {} : { subjectKey: options.subjectKey }),
+      shadow: (id, shadowCtx, subjectKey) => this.runShadow(id, shadowCtx, subjectKey),
+    });
+    this.options.metrics?.observe(decision, (performance.now() - started) / 1000);
+    return decision;
+  }
+
+  /** A shadow never acts and never throws into the champion: its failures are recorded as what they are. */
+  private runShadow(id: string, ctx: DecisionContext, subjectKey: string | undefined): ShadowResult | undefined {
+    if (this.shadowDepth >= (this.options.shadowDepthMax ?? 1)) return undefined;
+    const compiled = this.active.get(id);
+    if (compiled === undefined) return { strategyId: id, strategyVersion: 0, outcome: 'REVIEW', reasons: ['R_ENGINE_ERROR'] };
+    this.shadowDepth++;
+    try {
+      const declared = compiled.names.inputs;
+      const own = Object.fromEntries(Object.entries(ctx).filter(([k]) => declared.has(k)));
+      const d = compiled.run(compiled.validateContext(own), {
+        params: this.paramsFor(compiled),
+        models: this.options.models,
+        ...(subjectKey === undefined ? {} : { subjectKey }),
+      });
+      return { strategyId: id, strategyVersion: d.strategyVersion, outcome: d.outcome, reasons: d.reasons };
+    } catch {
+      return { strategyId: id, strategyVersion: compiled.meta.version, outcome: 'REVIEW', reasons: ['R_ENGINE_ERROR'] };
+    } finally {
+      this.shadowDepth--;
+    }
+  }
+
+  private paramsFor(compiled: CompiledStrategy): Record<string, Value> {
+    const key = `${compiled.meta.id}@${compiled.meta.version}`;
+    let params = this.paramsCache.get(key);
+    if (params === undefined) {
+      params = {};
+      for (const [name, decl] of Object.entries(compiled.doc.params ?? {})) params[name] = this.overlayMap.get(name)?.value ?? decl.default;
+      this.paramsCache.set(key, params);
+    }
+    return params;
+  }
+
+  validate(doc: unknown): StrategyDocument {
+    return validateStrategy(typeof doc === 'string' ? parseStrategySource(doc) : doc);
+  }
+
+  async saveVersion(doc: unknown, by: string): Promise<StrategyVersionRecord> {
+    const valid = this.validate(doc);
+    return insertVersion(this.options.store, valid, by, this.options.clock.now());
+  }
+
+  async activate(id: string, version: number, by: string): Promise<StrategyVersionRecord> {
+    const record = await activateVersion(this.options.store, { id, version, by, at: this.options.clock.now(), activationId: this.ids.next() });
+    // Compile after commit; a version that was saved valid compiles (validation is the same code).
+    this.active.set(id, compileStrategy(record.document));
+    this.paramsCache.clear();
+    return record;
+  }
+
+  async getVersion(id: string, version: number): Promise<StrategyVersionRecord> {
+    const record = await findVersion(this.options.store.db, id, version);
+    if (!record) throw new LgError('LG_NOT_FOUND', `strategy '${id}' has no version ${version}`);
+    return record;
+  }
+
+  listVersions(id: string): Promise<StrategyVersionRecord[]> {
+    return listVersions(this.options.store.db, id);
+  }
+
+  activations(id: string) {
+    return activationHistory(this.options.store.db, id);
+  }
+
+  list(): Promise<StrategySummary[]> {
+    return listStrategies(this.options.store.db);
+  }
+
+  async simulate(candidate: unknown, range: { from: number; to: number; subjectsMax?: number }): Promise<SimulationReport> {
+    if (!(range.from < range.to)) throw new LgError('LG_VALIDATION', "simulation range needs 'from' before 'to'");
+    const compiled = compileStrategy(this.validate(candidate));
+    const current: Record<string, Value> = {};
+    for (const [name, decl] of Object.entries(compiled.doc.params ?? {})) current[name] = this.overlayMap.get(name)?.value ?? decl.default;
+    return simulateStrategy({
+      db: this.options.store.db,
+      candidate: compiled,
+      models: this.options.models,
+      currentParams: current,
+      from: range.from,
+      to: range.to,
+      ...(range.subjectsMax === undefined ? {} : { subjectsMax: range.subjectsMax }),
+    });
+  }
+
+  getDecision(id: string): Promise<StoredDecision | undefined> {
+    return getDecision(this.options.store.db, id);
+  }
+
+  overlays(): Overlay[] {
+    return [...this.overlayMap.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  overlayHistory(name?: string): Promise<OverlayChange[]> {
+    return overlayHistory(this.options.store.db, name);
+  }
+
+  async setOverlay(name: string, value: ParamValue, by: string, description?: string): Promise<Overlay> {
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) throw new LgError('LG_VALIDATION', `overlay name '${name}' is not a valid parameter name`);
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new LgError('LG_VALIDATION', 'overlay value must be finite');
+    const overlay = await putOverlay(this.options.store, {
+      name,
+      value,
+      ...(description === undefined ? {} : { description }),
+      by,
+      at: this.options.clock.now(),
+      historyId: this.ids.next(),
+    });
+    this.overlayMap.set(name, overlay);
+    this.paramsCache.clear();
+    return overlay;
+  }
+
+  guardDecision(decision: Decision, activeLineCount: number): Decision {
+    const guard = this.options.guard;
+    if (!guard) return decision;
+    const guarded = applyBlastRadiusGuard(decision, guard, activeLineCount);
+    if (guarded !== decision) {
+      for (const type of (guarded.values.blastRadiusRefused as string[] | undefined) ?? []) this.options.metrics?.guardTrip(type);
+    }
+    return guarded;
+  }
+}
+
+/** The repo's strategies/ folder, found from this module whether it runs from src/ (tsx) or dist/ (build). */
+function findBundledDir(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, 'strategies');
+    if (existsSync(join(candidate, 'application.json'))) return candidate;
+    dir = dirname(dir);
+  }
+  return undefined;
+}

@@ -1,0 +1,415 @@
+import { createHash } from 'node:crypto';
+import type { Decision, DecisionContext, Outcome } from '../domain/decision.js';
+import { canonicalJson } from '../domain/canonical-json.js';
+import { LgError } from '../domain/errors.js';
+import { appendToLedger } from '../compliance/ledger.js';
+import type { Db, DbTx, Store } from '../store/db.js';
+import type { Database } from '../store/schema.js';
+import type { ParamValue, StrategyDocument } from './types.js';
+
+export const DECISION_KINDS = ['application', 'draw', 'review', 'event', 'simulation'] as const;
+export type DecisionKind = (typeof DECISION_KINDS)[number];
+
+export type VersionStatus = 'draft' | 'active' | 'retired';
+
+export interface StrategyVersionRecord {
+  readonly strategyId: string;
+  readonly version: number;
+  readonly status: VersionStatus;
+  readonly document: StrategyDocument;
+  readonly createdBy: string;
+  readonly createdAt: number;
+  readonly activatedBy: string | null;
+  readonly activatedAt: number | null;
+}
+
+export interface StrategySummary {
+  readonly id: string;
+  readonly name: string;
+  readonly activeVersion: number | null;
+  readonly latestVersion: number;
+  readonly updatedAt: number;
+}
+
+export interface DecisionRecord {
+  readonly id: string;
+  readonly kind: DecisionKind;
+  readonly borrowerId?: string | null;
+  readonly lineId?: string | null;
+  /** The key the split node hashed (usually the borrower id), so a replay takes the same arm. */
+  readonly subjectKey?: string | null;
+  /** The inputs exactly as the engine saw them. */
+  readonly context: DecisionContext;
+  readonly decision: Decision;
+  readonly latencyMs: number;
+  readonly decidedAt: number;
+}
+
+export interface StoredDecision extends DecisionRecord {
+  readonly strategyId: string;
+  readonly strategyVersion: number;
+  readonly engineVersion: string;
+}
+
+type DbLike = Db | DbTx;
+
+/**
+ * Inserts the decision row and its ledger entry in the caller's transaction (the core's dbTx), so a decision exists
+ * exactly when the change it caused committed, and the hash chain covers it (DESIGN: one dbTx per state change).
+ */
+export async function recordDecision(tx: DbTx, record: DecisionRecord): Promise<void> {
+  const d = record.decision;
+  const contextJson = canonicalJson(record.context);
+  await tx
+    .insertInto('decisions')
+    .values({
+      id: record.id,
+      kind: record.kind,
+      borrower_id: record.borrowerId ?? null,
+      line_id: record.lineId ?? null,
+      subject_key: record.subjectKey ?? null,
+      strategy_id: d.strategyId,
+      strategy_version: d.strategyVersion,
+      engine_version: d.engineVersion,
+      context: contextJson,
+      outcome: d.outcome,
+      reasons: JSON.stringify(d.reasons),
+      result: canonicalJson(resultOf(d)),
+      trace: canonicalJson(d.trace),
+      engine_error: d.engineError ? 1 : 0,
+      latency_ms: record.latencyMs,
+      decided_at: record.decidedAt,
+    })
+    .execute();
+  await appendToLedger(tx, [
+    {
+      entryId: record.id,
+      kind: 'decision',
+      subjectId: record.id,
+      recordedAt: record.decidedAt,
+      payload: {
+        decisionId: record.id,
+        decisionKind: record.kind,
+        borrowerId: record.borrowerId ?? null,
+        lineId: record.lineId ?? null,
+        strategyId: d.strategyId,
+        strategyVersion: d.strategyVersion,
+        engineVersion: d.engineVersion,
+        outcome: d.outcome,
+        reasons: d.reasons,
+        limitMinor: d.limitMinor ?? null,
+        annualRate: d.annualRate ?? null,
+        actions: d.actions,
+        engineError: d.engineError === true,
+        // The context itself may hold personal data; the chain commits to it by hash.
+        contextSha256: createHash('sha256').update(contextJson).digest('hex'),
+      },
+    },
+  ]);
+}
+
+function resultOf(d: Decision): Record<string, unknown> {
+  return {
+    outcome: d.outcome,
+    reasons: d.reasons,
+    limitMinor: d.limitMinor,
+    annualRate: d.annualRate,
+    actions: d.actions,
+    values: d.values,
+    shadows: d.shadows,
+    engineError: d.engineError,
+  };
+}
+
+type DecisionRow = Database['decisions'];
+
+export function decisionFromRow(row: DecisionRow): StoredDecision {
+  const result = JSON.parse(row.result) as Omit<Decision, 'trace' | 'strategyId' | 'strategyVersion' | 'engineVersion'>;
+  const decision: Decision = {
+    ...result,
+    strategyId: row.strategy_id,
+    strategyVersion: Number(row.strategy_version),
+    engineVersion: row.engine_version,
+    outcome: row.outcome as Outcome,
+    reasons: JSON.parse(row.reasons) as string[],
+    trace: JSON.parse(row.trace) as Decision['trace'],
+    values: result.values ?? {},
+    actions: result.actions ?? [],
+  };
+  return {
+    id: row.id,
+    kind: row.kind as DecisionKind,
+    borrowerId: row.borrower_id,
+    lineId: row.line_id,
+    subjectKey: row.subject_key,
+    context: JSON.parse(row.context) as DecisionContext,
+    decision,
+    latencyMs: Number(row.latency_ms),
+    decidedAt: Number(row.decided_at),
+    strategyId: row.strategy_id,
+    strategyVersion: Number(row.strategy_version),
+    engineVersion: row.engine_version,
+  };
+}
+
+export async function getDecision(db: DbLike, id: string): Promise<StoredDecision | undefined> {
+  const row = await db.selectFrom('decisions').selectAll().where('id', '=', id).executeTakeFirst();
+  return row ? decisionFromRow(row) : undefined;
+}
+
+/** Stored decisions of a strategy in [from, to), oldest first, paged by (decided_at, id). */
+export async function decisionsForReplay(
+  db: DbLike,
+  strategyId: string,
+  range: { from: number; to: number },
+  after: { decidedAt: number; id: string } | undefined,
+  pageSize: number,
+): Promise<StoredDecision[]> {
+  let query = db
+    .selectFrom('decisions')
+    .selectAll()
+    .where('strategy_id', '=', strategyId)
+    .where('kind', '!=', 'simulation')
+    .where('decided_at', '>=', range.from)
+    .where('decided_at', '<', range.to);
+  if (after) {
+    query = query.where((eb) =>
+      eb.or([eb('decided_at', '>', after.decidedAt), eb.and([eb('decided_at', '=', after.decidedAt), eb('id', '>', after.id)])]),
+    );
+  }
+  const rows = await query.orderBy('decided_at').orderBy('id').limit(pageSize).execute();
+  return rows.map(decisionFromRow);
+}
+
+// ---- strategies and versions
+
+function versionFromRow(row: {
+  strategy_id: string;
+  version: number;
+  status: string;
+  document: string;
+  created_by: string;
+  created_at: number;
+  activated_by: string | null;
+  activated_at: number | null;
+}): StrategyVersionRecord {
+  return {
+    strategyId: row.strategy_id,
+    version: Number(row.version),
+    status: row.status as VersionStatus,
+    document: JSON.parse(row.document) as StrategyDocument,
+    createdBy: row.created_by,
+    createdAt: Number(row.created_at),
+    activatedBy: row.activated_by,
+    activatedAt: row.activated_at === null ? null : Number(row.activated_at),
+  };
+}
+
+export async function countStrategies(db: DbLike): Promise<number> {
+  const row = await db.selectFrom('strategies').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Saves a new draft version (max + 1) of a validated document. */
+export async function insertVersion(store: Store, doc: StrategyDocument, by: string, at: number): Promise<StrategyVersionRecord> {
+  return store.transaction(async (tx) => {
+    await tx
+      .insertInto('strategies')
+      .values({ id: doc.id, name: doc.name ?? doc.id, active_version: null, created_at: at, updated_at: at })
+      .onConflict((oc) => oc.column('id').doUpdateSet({ updated_at: at, name: doc.name ?? doc.id }))
+      .execute();
+    // The upsert above locks the strategy row on PostgreSQL, so concurrent saves number their versions in turn.
+    const top = await tx
+      .selectFrom('strategy_versions')
+      .select((eb) => eb.fn.max('version').as('v'))
+      .where('strategy_id', '=', doc.id)
+      .executeTakeFirst();
+    const version = Number(top?.v ?? 0) + 1;
+    const row = {
+      strategy_id: doc.id,
+      version,
+      status: 'draft',
+      document: canonicalJson({ ...doc, version }),
+      created_by: by,
+      created_at: at,
+      activated_by: null,
+      activated_at: null,
+    };
+    await tx.insertInto('strategy_versions').values(row).execute();
+    return versionFromRow(row);
+  });
+}
+
+export async function findVersion(db: DbLike, id: string, version: number): Promise<StrategyVersionRecord | undefined> {
+  const row = await db
+    .selectFrom('strategy_versions')
+    .selectAll()
+    .where('strategy_id', '=', id)
+    .where('version', '=', version)
+    .executeTakeFirst();
+  return row ? versionFromRow(row) : undefined;
+}
+
+export async function listVersions(db: DbLike, id: string): Promise<StrategyVersionRecord[]> {
+  const rows = await db.selectFrom('strategy_versions').selectAll().where('strategy_id', '=', id).orderBy('version').execute();
+  return rows.map(versionFromRow);
+}
+
+export async function activeVersions(db: DbLike): Promise<StrategyVersionRecord[]> {
+  const rows = await db.selectFrom('strategy_versions').selectAll().where('status', '=', 'active').execute();
+  return rows.map(versionFromRow);
+}
+
+export async function listStrategies(db: DbLike): Promise<StrategySummary[]> {
+  const rows = await db
+    .selectFrom('strategies')
+    .leftJoin('strategy_versions', 'strategy_versions.strategy_id', 'strategies.id')
+    .select((eb) => [
+      'strategies.id',
+      'strategies.name',
+      'strategies.active_version',
+      'strategies.updated_at',
+      eb.fn.max('strategy_versions.version').as('latest'),
+    ])
+    .groupBy(['strategies.id', 'strategies.name', 'strategies.active_version', 'strategies.updated_at'])
+    .orderBy('strategies.id')
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    activeVersion: r.active_version === null ? null : Number(r.active_version),
+    latestVersion: Number(r.latest ?? 0),
+    updatedAt: Number(r.updated_at),
+  }));
+}
+
+/**
+ * Makes `version` the live one in one transaction: the old active version is retired, the history row written.
+ * Rollback is the same call with an older version.
+ */
+export async function activateVersion(
+  store: Store,
+  input: { id: string; version: number; by: string; at: number; activationId: string },
+): Promise<StrategyVersionRecord> {
+  return store.transaction(async (tx) => {
+    const strategy = await tx.selectFrom('strategies').select(['id', 'active_version']).where('id', '=', input.id).executeTakeFirst();
+    if (!strategy) throw new LgError('LG_STRATEGY_NOT_FOUND', `no strategy '${input.id}'`);
+    // Touch the row first: on PostgreSQL this takes its lock, so two activations serialise.
+    await tx.updateTable('strategies').set({ updated_at: input.at }).where('id', '=', input.id).execute();
+    const target = await findVersion(tx, input.id, input.version);
+    if (!target) throw new LgError('LG_NOT_FOUND', `strategy '${input.id}' has no version ${input.version}`);
+    const previous = strategy.active_version === null ? null : Number(strategy.active_version);
+    await tx
+      .updateTable('strategy_versions')
+      .set({ status: 'retired' })
+      .where('strategy_id', '=', input.id)
+      .where('status', '=', 'active')
+      .execute();
+    await tx
+      .updateTable('strategy_versions')
+      .set({ status: 'active', activated_by: input.by, activated_at: input.at })
+      .where('strategy_id', '=', input.id)
+      .where('version', '=', input.version)
+      .execute();
+    await tx.updateTable('strategies').set({ active_version: input.version }).where('id', '=', input.id).execute();
+    await tx
+      .insertInto('strategy_activations')
+      .values({
+        id: input.activationId,
+        strategy_id: input.id,
+        version: input.version,
+        previous_version: previous,
+        activated_by: input.by,
+        activated_at: input.at,
+      })
+      .execute();
+    return { ...target, status: 'active', activatedBy: input.by, activatedAt: input.at };
+  });
+}
+
+export async function activationHistory(db: DbLike, id: string) {
+  const rows = await db
+    .selectFrom('strategy_activations')
+    .selectAll()
+    .where('strategy_id', '=', id)
+    .orderBy('activated_at')
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => ({
+    version: Number(r.version),
+    previousVersion: r.previous_version === null ? null : Number(r.previous_version),
+    activatedBy: r.activated_by,
+    activatedAt: Number(r.activated_at),
+  }));
+}
+
+// ---- overlays
+
+export interface Overlay {
+  readonly name: string;
+  readonly value: ParamValue;
+  readonly description: string | null;
+  readonly updatedBy: string;
+  readonly updatedAt: number;
+}
+
+export interface OverlayChange {
+  readonly name: string;
+  readonly value: ParamValue;
+  readonly previousValue: ParamValue | null;
+  readonly changedBy: string;
+  readonly changedAt: number;
+}
+
+export async function listOverlays(db: DbLike): Promise<Overlay[]> {
+  const rows = await db.selectFrom('overlays').selectAll().orderBy('name').execute();
+  return rows.map((r) => ({
+    name: r.name,
+    value: JSON.parse(r.value) as ParamValue,
+    description: r.description,
+    updatedBy: r.updated_by,
+    updatedAt: Number(r.updated_at),
+  }));
+}
+
+export async function putOverlay(
+  store: Store,
+  input: { name: string; value: ParamValue; description?: string; by: string; at: number; historyId: string },
+): Promise<Overlay> {
+  return store.transaction(async (tx) => {
+    const before = await tx.selectFrom('overlays').select(['value', 'description']).where('name', '=', input.name).executeTakeFirst();
+    const value = JSON.stringify(input.value);
+    const description = input.description ?? before?.description ?? null;
+    await tx
+      .insertInto('overlays')
+      .values({ name: input.name, value, description, updated_by: input.by, updated_at: input.at })
+      .onConflict((oc) => oc.column('name').doUpdateSet({ value, description, updated_by: input.by, updated_at: input.at }))
+      .execute();
+    await tx
+      .insertInto('overlay_history')
+      .values({
+        id: input.historyId,
+        name: input.name,
+        value,
+        previous_value: before?.value ?? null,
+        changed_by: input.by,
+        changed_at: input.at,
+      })
+      .execute();
+    return { name: input.name, value: input.value, description, updatedBy: input.by, updatedAt: input.at };
+  });
+}
+
+export async function overlayHistory(db: DbLike, name?: string): Promise<OverlayChange[]> {
+  let query = db.selectFrom('overlay_history').selectAll();
+  if (name !== undefined) query = query.where('name', '=', name);
+  const rows = await query.orderBy('changed_at').orderBy('id').execute();
+  return rows.map((r) => ({
+    name: r.name,
+    value: JSON.parse(r.value) as ParamValue,
+    previousValue: r.previous_value === null ? null : (JSON.parse(r.previous_value) as ParamValue),
+    changedBy: r.changed_by,
+    changedAt: Number(r.changed_at),
+  }));
+}
+

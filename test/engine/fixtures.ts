@@ -1,0 +1,25 @@
+import type { ModelScorer } from '../../src/domain/model.js';
+
+/** A stand-in for the scoring helper's stored `application-scorecard`: linear in a few German-credit features. */
+export const applicationScorecard: ModelScorer = {
+  id: 'application-scorecard',
+  version: 1,
+  kind: 'scorecard',
+  features: ['CheckingAccountStatus', 'Duration', 'CreditHistory'],
+  score(input) {
+    const checking = { 'lt.0': 0, '0.to.200': 20, 'gt.200': 40, none: 60 }[String(input.CheckingAccountStatus)] ?? 0;
+    const history = { Critical: 0, Delay: 10, PaidDuly: 30, 'NoCredit.AllPaid': 40, 'ThisBank.AllPaid': 40 }[String(input.CreditHistory)] ?? 0;
+    const duration = Math.max(0, 40 - Number(input.Duration));
+    const score = 460 + checking + history + duration;
+    return {
+      score,
+      pd: 1 / (1 + Math.exp((score - 487) / 28.85)),
+      reasons: [
+        { code: 'R_CHECKING_ACCOUNT', feature: 'CheckingAccountStatus', pointsLost: 60 - checking },
+        { code: 'R_CREDIT_HISTORY', feature: 'CreditHistory', pointsLost: 40 - history },
+        { code: 'R_LOAN_DURATION', feature: 'Duration', pointsLost: 40 - duration },
+      ],
+    };
+  },
+};
+
