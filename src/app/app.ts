@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Config } from './config.js';
@@ -7,6 +10,15 @@ import { uuidv7Generator, type IdGenerator } from '../domain/ids.js';
 import { openStore, type Store } from '../store/db.js';
 import { buildServer, createMetricsRegistry } from '../api/server.js';
 import { createKeyVerifier, ensureApiKey } from '../api/api-keys.js';
+import { createModelRegistry, resolverFromRegistry, type ModelRegistry } from '../scoring/registry.js';
+import { createBlastRadiusGuard, createEngineMetrics, createEngineService, type BlastRadiusTrip, type EngineService } from '../engine/index.js';
+import { strategyRoutes } from '../api/routes/strategies.js';
+
+/** The repository root (this file is src/app/app.ts or dist/app/app.js). */
+export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The application scorecard the bundled `application` strategy runs, trained from data/german_credit.csv. */
+export const BUNDLED_MODELS = [{ id: 'application-scorecard', file: join(PACKAGE_ROOT, 'models', 'application-scorecard.json') }];
 
 /**
  * The one place that reads config and wires adapters to the core. Everything else receives what it needs.
@@ -18,6 +30,8 @@ export interface AppServices {
   readonly random: RandomSource;
   readonly ids: IdGenerator;
   readonly metrics: Registry;
+  readonly models: ModelRegistry;
+  readonly engine: EngineService;
   readonly routes: FastifyPluginAsync[];
   close(): Promise<void>;
 }
@@ -25,6 +39,8 @@ export interface AppServices {
 export interface AppOptions {
   readonly clock?: Clock;
   readonly random?: RandomSource;
+  /** Called when the blast-radius guard stops automated restrictions (the monitor raises an alert). */
+  readonly onGuardTrip?: (trip: BlastRadiusTrip) => void;
 }
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<AppServices> {
@@ -32,23 +48,52 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const random = options.random ?? cryptoRandom;
   const ids = uuidv7Generator(clock, random);
   const store = await openStore(config.postgresUrl ? { postgresUrl: config.postgresUrl } : { sqlitePath: config.sqlitePath });
-  const metrics = createMetricsRegistry();
-  if (config.adminKey) await ensureApiKey(store.db, { clock, ids }, config.adminKey, 'admin');
-  const closers: (() => Promise<void>)[] = [];
-  const routes: FastifyPluginAsync[] = [];
-  return {
-    config,
-    store,
-    clock,
-    random,
-    ids,
-    metrics,
-    routes,
-    async close() {
-      for (const close of closers.reverse()) await close();
-      await store.close();
-    },
-  };
+  try {
+    const metrics = createMetricsRegistry();
+    if (config.adminKey) await ensureApiKey(store.db, { clock, ids }, config.adminKey, 'admin');
+    const models = await loadModels(store, clock);
+    const guardTrips: ((trip: BlastRadiusTrip) => void)[] = options.onGuardTrip ? [options.onGuardTrip] : [];
+    const engine = await createEngineService({
+      store,
+      clock,
+      ids,
+      models: resolverFromRegistry(models),
+      metrics: createEngineMetrics(metrics),
+      guard: createBlastRadiusGuard({ ...config.blastRadius, clock, onTrip: (trip) => guardTrips.forEach((f) => f(trip)) }),
+    });
+    const routes: FastifyPluginAsync[] = [strategyRoutes({ engine })];
+    const closers: (() => Promise<void>)[] = [];
+    return {
+      config,
+      store,
+      clock,
+      random,
+      ids,
+      metrics,
+      models,
+      engine,
+      routes,
+      async close() {
+        for (const close of closers.reverse()) await close();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+/** Registers the bundled models on first start, then loads every registered model into the resolver's cache. */
+async function loadModels(store: Store, clock: Clock): Promise<ModelRegistry> {
+  const registry = createModelRegistry(store, { clock });
+  await registry.loadAll();
+  for (const bundled of BUNDLED_MODELS) {
+    if (registry.cached(bundled.id)) continue;
+    await registry.register(JSON.parse(readFileSync(bundled.file, 'utf8')), { id: bundled.id, version: 1, registeredBy: 'bundled' });
+  }
+  await registry.loadAll();
+  return registry;
 }
 
 export async function createHttpServer(app: AppServices, logger = false): Promise<FastifyInstance> {

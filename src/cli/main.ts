@@ -5,6 +5,8 @@ import { createApiKey } from '../api/api-keys.js';
 import { verifyLedger } from '../compliance/ledger.js';
 import { EXIT, printJson, runAction } from './exit.js';
 import { registerAprCommand } from './commands/apr.js';
+import { registerStrategyCommand } from './commands/strategy.js';
+import { registerModelCommand } from './commands/model.js';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -91,6 +93,12 @@ export function buildProgram(): Command {
     );
 
   registerAprCommand(program);
+  const openAppDeps = async () => {
+    const app = await openApp();
+    return { engine: app.engine, registry: app.models, close: () => app.close() };
+  };
+  registerStrategyCommand(program, openAppDeps);
+  registerModelCommand(program, openAppDeps);
 
   return program;
 }
