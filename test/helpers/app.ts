@@ -1,0 +1,41 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig, type Env } from '../../src/app/config.js';
+import { createApp, createHttpServer, type AppOptions, type AppServices } from '../../src/app/app.js';
+
+export const TEST_ADMIN_KEY = 'lg_test_admin_key_0123456789abcdef';
+
+export interface TestApp {
+  readonly app: AppServices;
+  readonly server: FastifyInstance;
+  readonly dataDir: string;
+  close(): Promise<void>;
+}
+
+/** The whole application, wired as `npm start` wires it, over a fresh SQLite file (or PostgreSQL when given a URL). */
+export async function startTestApp(env: Env = {}, options: AppOptions = {}): Promise<TestApp> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'lg-app-'));
+  const config = loadConfig(
+    { LINEGUARD_KEY: 'ab'.repeat(32), LINEGUARD_ADMIN_KEY: TEST_ADMIN_KEY, LINEGUARD_SEED_DEMO: '0', LINEGUARD_DATA_DIR: dataDir, ...env },
+    {},
+    () => undefined,
+  );
+  const app = await createApp(config, options);
+  const server = await createHttpServer(app);
+  await server.ready();
+  return {
+    app,
+    server,
+    dataDir,
+    async close() {
+      await server.close();
+      await app.close();
+    },
+  };
+}
+
+export function adminHeaders(idempotencyKey?: string): Record<string, string> {
+  return { authorization: `Bearer ${TEST_ADMIN_KEY}`, ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}) };
+}
