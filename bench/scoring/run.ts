@@ -70,10 +70,13 @@ function heldOut(pd: Float64Array, target: Uint8Array): { auc: number; ks: numbe
   return { auc: round4(auc), ks: round4(ks(pd, target)), gini: round4(gini(auc)) };
 }
 
+// woePrior 3: WOE shrinkage towards 0 for small bins (binning.ts); neutral to slightly better in 5x5-fold CV on the
+// training parts of both data sets, so it is offered to the CV here rather than made the default.
 const SCORECARD_GRID: ScorecardParams[] = [];
 for (const trend of ['auto', 'auto-shape'] as const)
   for (const preBins of [10, 20])
-    for (const l2 of [1e-4, 3, 10, 30]) SCORECARD_GRID.push({ trend, preBins, l2 });
+    for (const l2 of [1e-4, 3, 10, 30])
+      for (const woePrior of [0, 3]) SCORECARD_GRID.push({ trend, preBins, l2, woePrior });
 const LR_GRID = [0.1, 1, 3, 10, 30].map((l2) => ({ l2 }));
 const GBDT_GRID: GbdtParams[] = [];
 for (const maxDepth of [2, 3, 4])

@@ -34,6 +34,33 @@ describe('WOE / IV (bad in the numerator: higher WOE = riskier)', () => {
     expect(woeIv(0, 20, 100, 200).woe).toBeCloseTo(Math.log(0.5 / 100 / (20.5 / 200)), 12);
     expect(Number.isFinite(woeIv(5, 0, 100, 200).woe)).toBe(true);
   });
+
+  it('woePrior shrinks a bin towards WOE 0, more for a small bin, and keeps the sign', () => {
+    // Prior pseudo-rows at the population bad rate (100 / 300): 10 of them add 3.33 bads and 6.67 goods.
+    expect(woeIv(10, 20, 100, 200, 10).woe).toBeCloseTo(
+      Math.log((10 + 10 / 3) / 100 / ((20 + 20 / 3) / 200)),
+      12,
+    );
+    const raw = woeIv(8, 2, 100, 200).woe;
+    const shrunk = woeIv(8, 2, 100, 200, 10).woe;
+    expect(shrunk).toBeGreaterThan(0);
+    expect(shrunk).toBeLessThan(raw);
+    const bigShrunk = woeIv(80, 20, 100, 200, 10).woe;
+    expect(bigShrunk / woeIv(80, 20, 100, 200).woe).toBeGreaterThan(shrunk / raw);
+    expect(Number.isFinite(woeIv(0, 20, 100, 200, 3).woe)).toBe(true);
+    expect(woeIv(0, 0, 100, 200, 3).woe).toBe(0);
+  });
+
+  it('default binning has no shrinkage; woePrior applies to every bin of the binning', () => {
+    const col = column<CategoricalColumn>(german, 'CheckingAccountStatus');
+    const plain = binCategorical(col, german.target);
+    const shrunk = binCategorical(col, german.target, { woePrior: 20 });
+    expect(shrunk.groups).toEqual(plain.groups);
+    shrunk.bins.forEach((b, k) => {
+      expect(Math.abs(b.woe)).toBeLessThan(Math.abs(plain.bins[k]!.woe));
+      expect(Math.sign(b.woe)).toBe(Math.sign(plain.bins[k]!.woe));
+    });
+  });
 });
 
 describe('numeric binning', () => {

@@ -79,6 +79,13 @@ export interface BinningOptions {
   readonly trend?: MonotonicTrend;
   /** Relative IV gain a peak/valley shape needs over the best monotone fit under 'auto-shape' (default 0.1). */
   readonly shapeMargin?: number;
+  /**
+   * WOE shrinkage: pseudo-rows at the population bad rate added to every bin before its WOE is taken (a beta prior
+   * centred on the overall odds, i.e. empirical-Bayes smoothing towards WOE 0). A bin of n rows keeps about
+   * n / (n + woePrior) of its evidence, so small bins — a rare category kept as its own bin — cannot carry an extreme
+   * WOE estimated from a handful of rows. Default 0: the textbook WOE (with +0.5 only on a zero count).
+   */
+  readonly woePrior?: number;
 }
 
 interface Cell {
@@ -97,9 +104,16 @@ export function woeIv(
   goods: number,
   totalBads: number,
   totalGoods: number,
+  prior = 0,
 ): { woe: number; iv: number } {
   if (bads + goods === 0) return { woe: 0, iv: 0 };
-  const [b, g] = bads === 0 || goods === 0 ? [bads + SMOOTH, goods + SMOOTH] : [bads, goods];
+  const badShareAll = totalBads / (totalBads + totalGoods);
+  const [b, g] =
+    prior > 0
+      ? [bads + prior * badShareAll, goods + prior * (1 - badShareAll)]
+      : bads === 0 || goods === 0
+        ? [bads + SMOOTH, goods + SMOOTH]
+        : [bads, goods];
   const badShare = b / totalBads;
   const goodShare = g / totalGoods;
   const woe = Math.log(badShare / goodShare);
@@ -112,10 +126,11 @@ function makeBin(
   count: number,
   totalBads: number,
   totalGoods: number,
+  prior: number,
   estimate = true,
 ): Bin {
   const goods = count - bads;
-  const { woe, iv } = estimate ? woeIv(bads, goods, totalBads, totalGoods) : { woe: 0, iv: 0 };
+  const { woe, iv } = estimate ? woeIv(bads, goods, totalBads, totalGoods, prior) : { woe: 0, iv: 0 };
   return { label, count, goods, bads, badRate: count === 0 ? 0 : bads / count, woe, iv };
 }
 
@@ -209,8 +224,15 @@ function totals(target: Uint8Array): { bads: number; goods: number } {
   return { bads, goods: target.length - bads };
 }
 
-function missingBin(count: number, bads: number, minCount: number, tb: number, tg: number): Bin {
-  return makeBin('missing', bads, count, tb, tg, count >= minCount);
+function missingBin(
+  count: number,
+  bads: number,
+  minCount: number,
+  tb: number,
+  tg: number,
+  prior: number,
+): Bin {
+  return makeBin('missing', bads, count, tb, tg, prior, count >= minCount);
 }
 
 const unseenBin = (): Bin => ({ label: 'unseen', count: 0, goods: 0, bads: 0, badRate: 0, woe: 0, iv: 0 });
@@ -323,8 +345,9 @@ export function binNumeric(
     chosen = fit(trendOption).cells;
   }
   const cuts = chosen.slice(1).map((c) => preCuts[c.start - 1]!);
-  const bins = chosen.map((c, k) => makeBin(numericLabel(cuts, k), c.bads, c.count, tb, tg));
-  const missing = missingBin(missCount, missBads, minCount, tb, tg);
+  const prior = options.woePrior ?? 0;
+  const bins = chosen.map((c, k) => makeBin(numericLabel(cuts, k), c.bads, c.count, tb, tg, prior));
+  const missing = missingBin(missCount, missBads, minCount, tb, tg, prior);
   return {
     feature: column.name,
     type: 'numeric',
@@ -372,8 +395,9 @@ export function binCategorical(
   cells = enforceMinSize(cells, minCount);
   cells = chiMerge(cells, options.chiMergeCategorical ?? 0, options.maxBins ?? 8);
   const groups = cells.map((c) => [...c.levels].sort());
-  const bins = cells.map((c, k) => makeBin(groups[k]!.join(', '), c.bads, c.count, tb, tg));
-  const missing = missingBin(missCount, missBads, minCount, tb, tg);
+  const prior = options.woePrior ?? 0;
+  const bins = cells.map((c, k) => makeBin(groups[k]!.join(', '), c.bads, c.count, tb, tg, prior));
+  const missing = missingBin(missCount, missBads, minCount, tb, tg, prior);
   return {
     feature: column.name,
     type: 'categorical',

@@ -21,6 +21,11 @@ export interface ScorecardParams extends BinningOptions {
    * data sets; in-sample WOE makes the features look stronger than they are).
    */
   readonly l2?: number;
+  /**
+   * Drop features whose regression coefficient comes out non-positive, one at a time with a refit (default true): such
+   * a feature would give points against its own bins' evidence, which a reviewer cannot explain.
+   */
+  readonly dropNonPositive?: boolean;
 }
 
 export interface ScorecardTraining {
@@ -138,6 +143,7 @@ export function trainScorecard(data: Dataset, params: ScorecardParams, scaling: 
   // With bad-in-numerator WOE every coefficient should be positive; a non-positive one means the feature only
   // corrects for collinearity and would give points against its own bins' evidence — drop it and refit.
   for (;;) {
+    if (params.dropNonPositive === false) break;
     let worst = -1;
     fit.coefficients.forEach((c, i) => {
       if (c <= 0 && (worst < 0 || c < fit.coefficients[worst]!)) worst = i;
