@@ -3,14 +3,18 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { canonicalJson } from '../domain/canonical-json.js';
 import { LgError } from '../domain/errors.js';
 import type { Clock } from '../domain/clock.js';
-import type { Db } from '../store/db.js';
+import type { Store } from '../store/db.js';
+import { unitContext } from '../store/unit-context.js';
 
 /**
  * Stripe-style idempotency for retryable writes:
- * - the first request with a key claims it ('in_flight') before the handler runs;
- * - a repeat with the same body gets the first response byte-for-byte; with another body, 422;
+ * - a repeat with the same key and body gets the first response byte-for-byte; with another body, 422;
  * - a repeat while the first is still running gets 409;
- * - a 5xx releases the claim so the client may retry; any other response is kept.
+ * - the key is recorded IN THE SAME TRANSACTION as the write it guards (through unitContext), so an effect never
+ *   commits without its key and a retry can never repeat it, even across a crash or between processes;
+ * - the response body is stored right after; if the server stops in that gap, a retry is told (409, committed: true)
+ *   that the write happened and to read the resource, rather than being allowed to write again;
+ * - a 5xx before anything committed leaves no trace, so the client may retry.
  * Keys are scoped by the caller's API key and the route, so two clients never collide.
  */
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -19,9 +23,16 @@ const KEY_PATTERN = /^[A-Za-z0-9._:-]{1,255}$/;
 interface Claim {
   readonly scope: string;
   readonly key: string;
+  readonly hash: string;
+  /** The guarded write committed together with the key row. */
+  committed: boolean;
 }
 
-const claims = new WeakMap<FastifyRequest, Claim>();
+interface StoredResponse {
+  readonly hash: string;
+  readonly status: number;
+  readonly body: string;
+}
 
 export function requestHash(request: FastifyRequest): string {
   return createHash('sha256')
@@ -30,7 +41,13 @@ export function requestHash(request: FastifyRequest): string {
     .digest('hex');
 }
 
-export function createIdempotencyHooks(db: Db, clock: Clock) {
+export function createIdempotency(store: Store, clock: Clock) {
+  const claims = new WeakMap<FastifyRequest, Claim>();
+  const inFlight = new Set<string>();
+  // Responses whose row is still being written; answers a fast retry without waiting for that write.
+  const recording = new Map<string, StoredResponse>();
+  const id = (scope: string, key: string) => `${scope}\n${key}`;
+
   async function claim(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const header = request.headers[IDEMPOTENCY_HEADER];
     const key = Array.isArray(header) ? header[0] : header;
@@ -38,44 +55,86 @@ export function createIdempotencyHooks(db: Db, clock: Clock) {
     if (!KEY_PATTERN.test(key)) throw new LgError('LG_VALIDATION', 'Idempotency-Key must be 1-255 of A-Z a-z 0-9 . _ : -');
     const scope = `${request.principal?.keyId ?? 'anonymous'} ${request.routeOptions.url ?? request.url}`;
     const hash = requestHash(request);
-    const inserted = await db
-      .insertInto('idempotency_keys')
-      .values({ scope, idem_key: key, request_hash: hash, state: 'in_flight', status_code: null, response_body: null, created_at: clock.now() })
-      .onConflict((oc) => oc.columns(['scope', 'idem_key']).doNothing())
-      .executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) {
-      claims.set(request, { scope, key });
-      return;
+    const stored = recording.get(id(scope, key)) ?? (await load(scope, key));
+    if (stored === 'committed-without-response') {
+      throw new LgError('LG_IDEMPOTENCY_IN_FLIGHT', 'the first request with this Idempotency-Key committed but its response was not recorded; read the resource instead of retrying', {
+        idempotencyKey: key,
+        committed: true,
+      });
     }
-    const existing = await db
-      .selectFrom('idempotency_keys')
-      .selectAll()
-      .where('scope', '=', scope)
-      .where('idem_key', '=', key)
-      .executeTakeFirstOrThrow();
-    if (existing.request_hash !== hash) {
-      throw new LgError('LG_IDEMPOTENCY_MISMATCH', 'this Idempotency-Key was used with a different request body', { idempotencyKey: key });
+    if (stored) {
+      if (stored.hash !== hash) throw mismatch(key);
+      reply.header('idempotent-replayed', 'true');
+      reply.code(stored.status).type('application/json; charset=utf-8');
+      return reply.send(stored.body);
     }
-    if (existing.state !== 'done' || existing.response_body === null || existing.status_code === null) {
+    if (inFlight.has(id(scope, key))) {
       throw new LgError('LG_IDEMPOTENCY_IN_FLIGHT', 'a request with this Idempotency-Key is still being processed; retry later', { idempotencyKey: key });
     }
-    reply.header('idempotent-replayed', 'true');
-    reply.code(existing.status_code).type('application/json; charset=utf-8');
-    return reply.send(existing.response_body);
+    inFlight.add(id(scope, key));
+    claims.set(request, { scope, key, hash, committed: false });
   }
 
-  async function record(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  async function load(scope: string, key: string): Promise<StoredResponse | 'committed-without-response' | undefined> {
+    const row = await store.db.selectFrom('idempotency_keys').selectAll().where('scope', '=', scope).where('idem_key', '=', key).executeTakeFirst();
+    if (!row) return undefined;
+    if (row.state === 'done' && row.status_code !== null && row.response_body !== null) {
+      return { hash: row.request_hash, status: row.status_code, body: row.response_body };
+    }
+    return 'committed-without-response';
+  }
+
+  /** Runs the route handler so that its first committed unit of work also records the key. */
+  function runGuarded<T>(request: FastifyRequest, handler: () => T): T {
+    const owned = claims.get(request);
+    if (!owned) return handler();
+    return unitContext.run(
+      {
+        afterWork: async (tx) => {
+          if (owned.committed) return;
+          const inserted = await tx
+            .insertInto('idempotency_keys')
+            .values({ scope: owned.scope, idem_key: owned.key, request_hash: owned.hash, state: 'committed', status_code: null, response_body: null, created_at: clock.now() })
+            .onConflict((oc) => oc.columns(['scope', 'idem_key']).doNothing())
+            .executeTakeFirst();
+          // Another process won the race for this key: undo our write rather than do it twice.
+          if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) {
+            throw new LgError('LG_IDEMPOTENCY_IN_FLIGHT', 'a request with this Idempotency-Key is being processed elsewhere', { idempotencyKey: owned.key });
+          }
+          owned.committed = true;
+        },
+      },
+      handler,
+    );
+  }
+
+  function record(request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
     const owned = claims.get(request);
     if (!owned) return payload;
     claims.delete(request);
-    const where = db.updateTable('idempotency_keys').where('scope', '=', owned.scope).where('idem_key', '=', owned.key);
-    if (reply.statusCode >= 500 || typeof payload !== 'string') {
-      await db.deleteFrom('idempotency_keys').where('scope', '=', owned.scope).where('idem_key', '=', owned.key).execute();
-      return payload;
-    }
-    await where.set({ state: 'done', status_code: reply.statusCode, response_body: payload }).execute();
+    const ownedId = id(owned.scope, owned.key);
+    inFlight.delete(ownedId);
+    // Nothing committed and the server failed: leave no trace so that a retry runs again.
+    if ((reply.statusCode >= 500 && !owned.committed) || typeof payload !== 'string') return payload;
+    const response: StoredResponse = { hash: owned.hash, status: reply.statusCode, body: payload };
+    recording.set(ownedId, response);
+    // Outside the request's unit context: this write is not the guarded effect and must not claim the key again.
+    void unitContext
+      .exit(() => store.transaction((tx) =>
+        tx
+          .insertInto('idempotency_keys')
+          .values({ scope: owned.scope, idem_key: owned.key, request_hash: owned.hash, state: 'done', status_code: response.status, response_body: response.body, created_at: clock.now() })
+          .onConflict((oc) => oc.columns(['scope', 'idem_key']).doUpdateSet({ state: 'done', status_code: response.status, response_body: response.body }))
+          .execute(),
+      ))
+      .catch((error: unknown) => request.log.error({ err: error }, 'could not record an idempotent response'))
+      .finally(() => recording.delete(ownedId));
     return payload;
   }
 
-  return { claim, record };
+  return { claim, runGuarded, record };
+}
+
+function mismatch(key: string): LgError {
+  return new LgError('LG_IDEMPOTENCY_MISMATCH', 'this Idempotency-Key was used with a different request body', { idempotencyKey: key });
 }

@@ -4,12 +4,12 @@ import swaggerUi from '@fastify/swagger-ui';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { LgError, isLgError } from '../domain/errors.js';
 import type { Clock } from '../domain/clock.js';
-import type { Db } from '../store/db.js';
-import { createIdempotencyHooks } from './idempotency.js';
+import type { Store } from '../store/db.js';
+import { createIdempotency } from './idempotency.js';
 import type { Principal } from './types.js';
 
 export interface ServerOptions {
-  readonly db: Db;
+  readonly store: Store;
   readonly clock: Clock;
   readonly metrics: Registry;
   readonly requestBytesMax: number;
@@ -37,7 +37,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   installMetrics(app, options.metrics);
   installAuth(app, options.verifyKey);
-  installIdempotency(app, options.db, options.clock);
+  installIdempotency(app, options.store, options.clock);
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -114,15 +114,24 @@ function installAuth(app: FastifyInstance, verifyKey: ServerOptions['verifyKey']
   });
 }
 
-function installIdempotency(app: FastifyInstance, db: Db, clock: Clock): void {
-  const hooks = createIdempotencyHooks(db, clock);
+function installIdempotency(app: FastifyInstance, store: Store, clock: Clock): void {
+  const idempotency = createIdempotency(store, clock);
+  // Wrap the handlers of idempotent routes so their writes carry the key in the same transaction.
+  app.addHook('onRoute', (route) => {
+    const config = route.config as { idempotent?: boolean } | undefined;
+    if (!config?.idempotent) return;
+    const handler = route.handler;
+    route.handler = function guardedHandler(this: FastifyInstance, request, reply) {
+      return idempotency.runGuarded(request, () => handler.call(this, request, reply));
+    };
+  });
   app.addHook('preHandler', async (request, reply) => {
     if (!request.routeOptions.config?.idempotent) return;
-    await hooks.claim(request, reply);
+    await idempotency.claim(request, reply);
   });
   app.addHook('onSend', async (request, reply, payload) => {
     if (!request.routeOptions.config?.idempotent) return payload;
-    return hooks.record(request, reply, payload);
+    return idempotency.record(request, reply, payload);
   });
 }
 

@@ -98,7 +98,7 @@ async function loadModels(store: Store, clock: Clock): Promise<ModelRegistry> {
 
 export async function createHttpServer(app: AppServices, logger = false): Promise<FastifyInstance> {
   return buildServer({
-    db: app.store.db,
+    store: app.store,
     clock: app.clock,
     metrics: app.metrics,
     requestBytesMax: app.config.requestBytesMax,

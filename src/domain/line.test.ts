@@ -135,7 +135,8 @@ describe('line state machine', () => {
           }
           expect(LINE_STATES).toContain(state.status);
           expect(lineInvariantViolations(state)).toEqual([]);
-          if (before.status === 'CLOSED' || before.status === 'REVOKED') expect(state.status).toBe(before.status);
+          if (before.status === 'CLOSED' || before.status === 'REVOKED')
+            expect(state.status).toBe(before.status);
         }
       }),
       { numRuns: 500 },

@@ -66,7 +66,14 @@ export function isActionAllowed(status: LineStatus, type: LineActionType): boole
 }
 
 export function newPendingLine(): LineState {
-  return { status: 'PENDING', limitMinor: 0, baseLimitMinor: 0, tempLimitUntil: null, outstandingMinor: 0, annualRate: 0 };
+  return {
+    status: 'PENDING',
+    limitMinor: 0,
+    baseLimitMinor: 0,
+    tempLimitUntil: null,
+    outstandingMinor: 0,
+    annualRate: 0,
+  };
 }
 
 export function availableMinor(state: LineState): number {
@@ -82,10 +89,14 @@ function illegal(state: LineState, action: LineActionRequest, why?: string): LgE
 function requireLimit(state: LineState, action: LineActionRequest): number {
   const limit = action.limitMinor;
   if (limit === undefined || !Number.isSafeInteger(limit) || limit < 0) {
-    throw new LgError('LG_VALIDATION', `${action.type} needs limitMinor, a non-negative integer of minor units`, {
-      state: state.status,
-      action: action.type,
-    });
+    throw new LgError(
+      'LG_VALIDATION',
+      `${action.type} needs limitMinor, a non-negative integer of minor units`,
+      {
+        state: state.status,
+        action: action.type,
+      },
+    );
   }
   return limit;
 }
@@ -93,10 +104,14 @@ function requireLimit(state: LineState, action: LineActionRequest): number {
 function requireRate(state: LineState, action: LineActionRequest): number {
   const rate = action.annualRate;
   if (rate === undefined || !Number.isFinite(rate) || rate < 0 || rate > 1) {
-    throw new LgError('LG_VALIDATION', `${action.type} needs annualRate, a decimal from 0 to 1 (0.18 = 18%)`, {
-      state: state.status,
-      action: action.type,
-    });
+    throw new LgError(
+      'LG_VALIDATION',
+      `${action.type} needs annualRate, a decimal from 0 to 1 (0.18 = 18%)`,
+      {
+        state: state.status,
+        action: action.type,
+      },
+    );
   }
   return rate;
 }
@@ -112,26 +127,46 @@ export function applyLineAction(state: LineState, action: LineActionRequest, now
       const limit = requireLimit(state, action);
       if (limit <= 0) throw illegal(state, action, 'GRANT needs a positive limit');
       const rate = requireRate(state, action);
-      return { state: { ...state, status: 'ACTIVE', limitMinor: limit, baseLimitMinor: limit, tempLimitUntil: null, annualRate: rate }, clipped: false };
+      return {
+        state: {
+          ...state,
+          status: 'ACTIVE',
+          limitMinor: limit,
+          baseLimitMinor: limit,
+          tempLimitUntil: null,
+          annualRate: rate,
+        },
+        clipped: false,
+      };
     }
     case 'LIMIT_INCREASE': {
       const limit = requireLimit(state, action);
-      if (limit <= state.limitMinor) throw illegal(state, action, `LIMIT_INCREASE needs a limit above the current ${state.limitMinor}`);
-      return { state: { ...state, limitMinor: limit, baseLimitMinor: limit, tempLimitUntil: null }, clipped: false };
+      if (limit <= state.limitMinor)
+        throw illegal(state, action, `LIMIT_INCREASE needs a limit above the current ${state.limitMinor}`);
+      return {
+        state: { ...state, limitMinor: limit, baseLimitMinor: limit, tempLimitUntil: null },
+        clipped: false,
+      };
     }
     case 'LIMIT_DECREASE': {
       const requested = requireLimit(state, action);
-      if (requested >= state.limitMinor) throw illegal(state, action, `LIMIT_DECREASE needs a limit below the current ${state.limitMinor}`);
+      if (requested >= state.limitMinor)
+        throw illegal(state, action, `LIMIT_DECREASE needs a limit below the current ${state.limitMinor}`);
       // A cut never puts the borrower over limit through no act of their own: it stops at the outstanding balance,
       // and available credit falls to zero (the cut takes full effect as the balance is repaid via later reviews).
       const limit = Math.max(requested, state.outstandingMinor);
-      return { state: { ...state, limitMinor: limit, baseLimitMinor: limit, tempLimitUntil: null }, clipped: limit !== requested };
+      return {
+        state: { ...state, limitMinor: limit, baseLimitMinor: limit, tempLimitUntil: null },
+        clipped: limit !== requested,
+      };
     }
     case 'TEMP_LIMIT': {
       const limit = requireLimit(state, action);
-      if (limit <= state.baseLimitMinor) throw illegal(state, action, `TEMP_LIMIT needs a limit above the permanent ${state.baseLimitMinor}`);
+      if (limit <= state.baseLimitMinor)
+        throw illegal(state, action, `TEMP_LIMIT needs a limit above the permanent ${state.baseLimitMinor}`);
       const until = action.tempUntil ?? now + TEMP_LIMIT_DAYS_DEFAULT * MS_PER_DAY;
-      if (!Number.isSafeInteger(until) || until <= now) throw illegal(state, action, 'TEMP_LIMIT must end in the future');
+      if (!Number.isSafeInteger(until) || until <= now)
+        throw illegal(state, action, 'TEMP_LIMIT must end in the future');
       return { state: { ...state, limitMinor: limit, tempLimitUntil: until }, clipped: false };
     }
     case 'RATE_CHANGE':
@@ -177,7 +212,9 @@ export function drawFrom(state: LineState, amountMinor: number): LineState {
   const blocked = drawBlockedError(state.status);
   if (blocked) throw blocked;
   if (!Number.isSafeInteger(amountMinor) || amountMinor <= 0) {
-    throw new LgError('LG_INVALID_MONEY', 'amountMinor must be a positive integer of minor units', { amountMinor });
+    throw new LgError('LG_INVALID_MONEY', 'amountMinor must be a positive integer of minor units', {
+      amountMinor,
+    });
   }
   if (amountMinor > availableMinor(state)) {
     throw new LgError('LG_INSUFFICIENT_CREDIT', 'the draw exceeds the available credit', {
@@ -190,7 +227,11 @@ export function drawFrom(state: LineState, amountMinor: number): LineState {
 
 /** Repaid principal restores available credit (in any state: a closed line is still repaid). */
 export function repayPrincipal(state: LineState, principalMinor: number): LineState {
-  if (!Number.isSafeInteger(principalMinor) || principalMinor < 0 || principalMinor > state.outstandingMinor) {
+  if (
+    !Number.isSafeInteger(principalMinor) ||
+    principalMinor < 0 ||
+    principalMinor > state.outstandingMinor
+  ) {
     throw new LgError('LG_OVERPAYMENT', 'repaid principal exceeds the outstanding principal', {
       principalMinor,
       outstandingMinor: state.outstandingMinor,
@@ -206,7 +247,8 @@ export function lineInvariantViolations(state: LineState): string[] {
   if (state.outstandingMinor < 0) out.push('outstanding is negative');
   if (state.outstandingMinor > state.limitMinor) out.push('outstanding exceeds the limit');
   if (state.limitMinor < 0 || state.baseLimitMinor < 0) out.push('limit is negative');
-  if (state.tempLimitUntil === null && state.baseLimitMinor !== state.limitMinor) out.push('base limit differs without a temp limit');
+  if (state.tempLimitUntil === null && state.baseLimitMinor !== state.limitMinor)
+    out.push('base limit differs without a temp limit');
   if (state.annualRate < 0 || state.annualRate > 1) out.push('rate out of range');
   return out;
 }

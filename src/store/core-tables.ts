@@ -1,3 +1,145 @@
 /** Tables owned by src/core (see schema.ts for column conventions). */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface CoreTables {}
+export interface CoreTables {
+  /** Personal data is sealed with src/compliance/crypto.ts; lookups go through the keyed hash only. */
+  borrowers: {
+    id: string;
+    /** HMAC-SHA256 of the normalised national ID (blind index); never the plaintext. */
+    national_id_hash: string;
+    national_id_enc: string;
+    name_enc: string;
+    phone_enc: string;
+    birth_date_enc: string;
+    created_at: number;
+  };
+  applications: {
+    id: string;
+    borrower_id: string;
+    decision_id: string;
+    /** The outcome after the domain's hard rules (may differ from the strategy's, e.g. the borrower cap). */
+    outcome: string;
+    reasons: string;
+    line_id: string | null;
+    limit_minor: number | null;
+    annual_rate: number | null;
+    currency: string;
+    created_at: number;
+  };
+  credit_lines: {
+    id: string;
+    borrower_id: string;
+    status: string;
+    currency: string;
+    limit_minor: number;
+    base_limit_minor: number;
+    temp_limit_until: number | null;
+    outstanding_minor: number;
+    /** max(0, limit - outstanding); every draw decrements it with a conditional update `available >= amount`. */
+    available_minor: number;
+    annual_rate: number;
+    dpd: number;
+    bucket: string;
+    created_at: number;
+    updated_at: number;
+  };
+  line_actions: {
+    id: string;
+    line_id: string;
+    type: string;
+    /** 'APPLIED', or 'REVIEW' when the blast-radius guard held an automated restrictive action for a person. */
+    outcome: string;
+    reasons: string;
+    trace_id: string | null;
+    automated: number;
+    actor: string | null;
+    appealable: number;
+    notice_at: number | null;
+    prev_status: string;
+    new_status: string;
+    prev_limit_minor: number;
+    new_limit_minor: number;
+    prev_rate: number;
+    new_rate: number;
+    requested_limit_minor: number | null;
+    note: string | null;
+    created_at: number;
+  };
+  draws: {
+    id: string;
+    line_id: string;
+    borrower_id: string;
+    decision_id: string;
+    status: string;
+    amount_minor: number;
+    currency: string;
+    term_months: number;
+    method: string;
+    purpose: string | null;
+    device_id: string | null;
+    ip: string | null;
+    payee_id: string | null;
+    reasons: string;
+    loan_id: string | null;
+    created_at: number;
+  };
+  loans: {
+    id: string;
+    line_id: string;
+    borrower_id: string;
+    draw_id: string;
+    status: string;
+    currency: string;
+    principal_minor: number;
+    outstanding_principal_minor: number;
+    annual_rate: number;
+    term_months: number;
+    method: string;
+    start_date: string;
+    upfront_fee_minor: number;
+    periodic_fee_minor: number;
+    apr_us_regz: number;
+    apr_eu_ccd: number;
+    apr_cn_irr: number;
+    total_interest_minor: number;
+    total_fees_minor: number;
+    total_repayable_minor: number;
+    dpd: number;
+    bucket: string;
+    created_at: number;
+    settled_at: number | null;
+  };
+  loan_installments: {
+    loan_id: string;
+    period: number;
+    due_date: string;
+    principal_minor: number;
+    interest_minor: number;
+    fee_minor: number;
+    paid_principal_minor: number;
+    paid_interest_minor: number;
+    paid_fee_minor: number;
+    /** Set when the instalment is fully paid. */
+    settled_at: number | null;
+  };
+  repayments: {
+    id: string;
+    loan_id: string;
+    line_id: string;
+    amount_minor: number;
+    currency: string;
+    paid_at: number;
+    fee_minor: number;
+    interest_minor: number;
+    principal_minor: number;
+    created_at: number;
+  };
+  delinquency_changes: {
+    id: string;
+    loan_id: string;
+    line_id: string;
+    as_of: string;
+    dpd: number;
+    prev_bucket: string;
+    new_bucket: string;
+    created_at: number;
+  };
+}

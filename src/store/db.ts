@@ -6,6 +6,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
 import { createGroupCommitter } from './group-commit.js';
+import { withUnitHooks } from './unit-context.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -51,7 +52,7 @@ function openSqlite(path: string): Store {
   connection.pragma('synchronous = FULL');
   connection.pragma('foreign_keys = ON');
   connection.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(connection) }) });
   return {
     kind: 'sqlite',
     db,
@@ -61,6 +62,30 @@ function openSqlite(path: string): Store {
   };
 }
 
+/**
+ * Kysely prepares a statement for every query; preparing is a large share of a small query's cost, so reuse them.
+ * Safe because the connection runs one query at a time and statements are never iterated concurrently.
+ */
+function cachingStatements(connection: BetterSqlite3.Database, cachedMax = 512): BetterSqlite3.Database {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  const prepare = (source: string) => {
+    let statement = cache.get(source);
+    if (!statement) {
+      if (cache.size >= cachedMax) cache.clear();
+      statement = connection.prepare(source);
+      cache.set(source, statement);
+    }
+    return statement;
+  };
+  return new Proxy(connection, {
+    get(target, property, receiver) {
+      if (property === 'prepare') return prepare;
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 function openPostgres(url: string, poolSizeMax: number): Store {
   const pool = new pg.Pool({ connectionString: url, max: poolSizeMax });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
@@ -68,7 +93,7 @@ function openPostgres(url: string, poolSizeMax: number): Store {
     kind: 'postgres',
     db,
     // PostgreSQL groups concurrent commits itself; row locks and conditional updates keep them correct.
-    transaction: (work) => db.transaction().execute(work),
+    transaction: (work) => db.transaction().execute(withUnitHooks(work)),
     close: () => db.destroy(),
   };
 }

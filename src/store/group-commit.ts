@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import type { DbTx } from './db.js';
+import { withUnitHooks } from './unit-context.js';
 
 /**
  * Group commit for the embedded store. SQLite has one writer and, with synchronous=FULL, one fsync per commit; so
@@ -74,7 +75,7 @@ export function createGroupCommitter(db: Kysely<Database>, options: GroupCommitO
       return Promise.reject(new Error('store.transaction called inside another transaction; pass the open tx instead'));
     }
     return new Promise<T>((resolve, reject) => {
-      queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      queue.push({ work: withUnitHooks(work), resolve: resolve as (value: unknown) => void, reject });
       // Let every request that arrived in this turn of the event loop join the batch.
       if (!flushing) setImmediate(() => void flush());
     });

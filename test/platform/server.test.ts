@@ -44,7 +44,7 @@ describe('API platform: auth, idempotency, errors', () => {
       });
     };
     app = await buildServer({
-      db: store.db,
+      store,
       clock,
       metrics: createMetricsRegistry(),
       requestBytesMax: 1024,

@@ -1,4 +1,180 @@
-import type { Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 
 /** Migrations of src/core; names in its range keep the global order stable. */
-export const coreMigrations: Record<string, Migration> = {};
+export const coreMigrations: Record<string, Migration> = {
+  '100_core': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('borrowers')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('national_id_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('national_id_enc', 'text', (c) => c.notNull())
+        .addColumn('name_enc', 'text', (c) => c.notNull())
+        .addColumn('phone_enc', 'text', (c) => c.notNull())
+        .addColumn('birth_date_enc', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('applications')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('borrower_id', 'text', (c) => c.notNull())
+        .addColumn('decision_id', 'text', (c) => c.notNull())
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('reasons', 'text', (c) => c.notNull())
+        .addColumn('line_id', 'text')
+        .addColumn('limit_minor', 'bigint')
+        .addColumn('annual_rate', 'double precision')
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('applications_borrower').on('applications').column('borrower_id').execute();
+      await db.schema
+        .createTable('credit_lines')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('borrower_id', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('limit_minor', 'bigint', (c) => c.notNull())
+        .addColumn('base_limit_minor', 'bigint', (c) => c.notNull())
+        .addColumn('temp_limit_until', 'bigint')
+        .addColumn('outstanding_minor', 'bigint', (c) => c.notNull())
+        // The store itself refuses a negative available balance: the last line of defence behind the conditional update.
+        .addColumn('available_minor', 'bigint', (c) => c.notNull().check(sql`available_minor >= 0`))
+        .addColumn('annual_rate', 'double precision', (c) => c.notNull())
+        .addColumn('dpd', 'integer', (c) => c.notNull())
+        .addColumn('bucket', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('credit_lines_borrower').on('credit_lines').column('borrower_id').execute();
+      await db.schema.createIndex('credit_lines_status').on('credit_lines').column('status').execute();
+      await db.schema
+        .createTable('line_actions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('line_id', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('reasons', 'text', (c) => c.notNull())
+        .addColumn('trace_id', 'text')
+        .addColumn('automated', 'integer', (c) => c.notNull())
+        .addColumn('actor', 'text')
+        .addColumn('appealable', 'integer', (c) => c.notNull())
+        .addColumn('notice_at', 'bigint')
+        .addColumn('prev_status', 'text', (c) => c.notNull())
+        .addColumn('new_status', 'text', (c) => c.notNull())
+        .addColumn('prev_limit_minor', 'bigint', (c) => c.notNull())
+        .addColumn('new_limit_minor', 'bigint', (c) => c.notNull())
+        .addColumn('prev_rate', 'double precision', (c) => c.notNull())
+        .addColumn('new_rate', 'double precision', (c) => c.notNull())
+        .addColumn('requested_limit_minor', 'bigint')
+        .addColumn('note', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('line_actions_line')
+        .on('line_actions')
+        .columns(['line_id', 'created_at'])
+        .execute();
+      await db.schema
+        .createTable('draws')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('line_id', 'text', (c) => c.notNull())
+        .addColumn('borrower_id', 'text', (c) => c.notNull())
+        .addColumn('decision_id', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('amount_minor', 'bigint', (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('term_months', 'integer', (c) => c.notNull())
+        .addColumn('method', 'text', (c) => c.notNull())
+        .addColumn('purpose', 'text')
+        .addColumn('device_id', 'text')
+        .addColumn('ip', 'text')
+        .addColumn('payee_id', 'text')
+        .addColumn('reasons', 'text', (c) => c.notNull())
+        .addColumn('loan_id', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('draws_line').on('draws').columns(['line_id', 'created_at']).execute();
+      await db.schema
+        .createTable('loans')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('line_id', 'text', (c) => c.notNull())
+        .addColumn('borrower_id', 'text', (c) => c.notNull())
+        .addColumn('draw_id', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('principal_minor', 'bigint', (c) => c.notNull())
+        .addColumn('outstanding_principal_minor', 'bigint', (c) =>
+          c.notNull().check(sql`outstanding_principal_minor >= 0`),
+        )
+        .addColumn('annual_rate', 'double precision', (c) => c.notNull())
+        .addColumn('term_months', 'integer', (c) => c.notNull())
+        .addColumn('method', 'text', (c) => c.notNull())
+        .addColumn('start_date', 'text', (c) => c.notNull())
+        .addColumn('upfront_fee_minor', 'bigint', (c) => c.notNull())
+        .addColumn('periodic_fee_minor', 'bigint', (c) => c.notNull())
+        .addColumn('apr_us_regz', 'double precision', (c) => c.notNull())
+        .addColumn('apr_eu_ccd', 'double precision', (c) => c.notNull())
+        .addColumn('apr_cn_irr', 'double precision', (c) => c.notNull())
+        .addColumn('total_interest_minor', 'bigint', (c) => c.notNull())
+        .addColumn('total_fees_minor', 'bigint', (c) => c.notNull())
+        .addColumn('total_repayable_minor', 'bigint', (c) => c.notNull())
+        .addColumn('dpd', 'integer', (c) => c.notNull())
+        .addColumn('bucket', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('settled_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('loans_line').on('loans').column('line_id').execute();
+      await db.schema.createIndex('loans_status').on('loans').column('status').execute();
+      await db.schema
+        .createTable('loan_installments')
+        .addColumn('loan_id', 'text', (c) => c.notNull())
+        .addColumn('period', 'integer', (c) => c.notNull())
+        .addColumn('due_date', 'text', (c) => c.notNull())
+        .addColumn('principal_minor', 'bigint', (c) => c.notNull())
+        .addColumn('interest_minor', 'bigint', (c) => c.notNull())
+        .addColumn('fee_minor', 'bigint', (c) => c.notNull())
+        .addColumn('paid_principal_minor', 'bigint', (c) => c.notNull())
+        .addColumn('paid_interest_minor', 'bigint', (c) => c.notNull())
+        .addColumn('paid_fee_minor', 'bigint', (c) => c.notNull())
+        .addColumn('settled_at', 'bigint')
+        .addPrimaryKeyConstraint('loan_installments_pk', ['loan_id', 'period'])
+        .execute();
+      await db.schema
+        .createIndex('loan_installments_due')
+        .on('loan_installments')
+        .columns(['settled_at', 'due_date'])
+        .execute();
+      await db.schema
+        .createTable('repayments')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('loan_id', 'text', (c) => c.notNull())
+        .addColumn('line_id', 'text', (c) => c.notNull())
+        .addColumn('amount_minor', 'bigint', (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('paid_at', 'bigint', (c) => c.notNull())
+        .addColumn('fee_minor', 'bigint', (c) => c.notNull())
+        .addColumn('interest_minor', 'bigint', (c) => c.notNull())
+        .addColumn('principal_minor', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('repayments_loan').on('repayments').column('loan_id').execute();
+      await db.schema
+        .createTable('delinquency_changes')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('loan_id', 'text', (c) => c.notNull())
+        .addColumn('line_id', 'text', (c) => c.notNull())
+        .addColumn('as_of', 'text', (c) => c.notNull())
+        .addColumn('dpd', 'integer', (c) => c.notNull())
+        .addColumn('prev_bucket', 'text', (c) => c.notNull())
+        .addColumn('new_bucket', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('delinquency_changes_loan')
+        .on('delinquency_changes')
+        .column('loan_id')
+        .execute();
+    },
+  },
+};

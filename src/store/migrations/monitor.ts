@@ -1,4 +1,100 @@
-import type { Migration } from 'kysely';
+import type { Kysely, Migration } from 'kysely';
 
 /** Migrations of src/monitor; names in its range keep the global order stable. */
-export const monitorMigrations: Record<string, Migration> = {};
+export const monitorMigrations: Record<string, Migration> = {
+  '401_monitor_events': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('monitor_events')
+        .addColumn('event_id', 'text', (c) => c.primaryKey())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('occurred_at', 'bigint', (c) => c.notNull())
+        .addColumn('received_at', 'bigint', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('line_id', 'text')
+        .addColumn('loan_id', 'text')
+        .addColumn('device_id', 'text')
+        .addColumn('ip', 'text')
+        .addColumn('amount_minor', 'bigint')
+        .addColumn('currency', 'text')
+        .addColumn('payee_id', 'text')
+        .addColumn('payee_created_at', 'bigint')
+        .addColumn('merchant_id', 'text')
+        .addColumn('merchant_category', 'text')
+        .addColumn('channel', 'text')
+        .addColumn('attributes', 'text')
+        .addColumn('content_hash', 'text', (c) => c.notNull())
+        .addColumn('result', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('monitor_events_user_time').on('monitor_events').columns(['user_id', 'occurred_at']).execute();
+      await db.schema.createIndex('monitor_events_time').on('monitor_events').column('occurred_at').execute();
+    },
+  },
+  '402_monitor_alerts_actions': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('monitor_alerts')
+        .addColumn('alert_id', 'text', (c) => c.primaryKey())
+        .addColumn('typology_id', 'text', (c) => c.notNull())
+        .addColumn('typology_version', 'integer', (c) => c.notNull())
+        .addColumn('severity', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('line_id', 'text')
+        .addColumn('event_id', 'text', (c) => c.notNull())
+        .addColumn('occurred_at', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('reasons', 'text', (c) => c.notNull())
+        .addColumn('evidence', 'text', (c) => c.notNull())
+        .addColumn('actions', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('monitor_alerts_status').on('monitor_alerts').columns(['status', 'alert_id']).execute();
+      await db.schema.createIndex('monitor_alerts_user').on('monitor_alerts').columns(['user_id', 'alert_id']).execute();
+      await db.schema.createIndex('monitor_alerts_typology').on('monitor_alerts').columns(['typology_id', 'alert_id']).execute();
+      await db.schema
+        .createTable('monitor_actions')
+        .addColumn('action_id', 'text', (c) => c.primaryKey())
+        .addColumn('alert_id', 'text', (c) => c.notNull())
+        .addColumn('event_id', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('line_id', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('monitor_actions_status').on('monitor_actions').columns(['status', 'action_id']).execute();
+      await db.schema.createIndex('monitor_actions_alert').on('monitor_actions').column('alert_id').execute();
+    },
+  },
+  '403_monitor_lists': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('monitor_list_entries')
+        .addColumn('entry_id', 'text', (c) => c.primaryKey())
+        .addColumn('list_kind', 'text', (c) => c.notNull())
+        .addColumn('entity_type', 'text', (c) => c.notNull())
+        .addColumn('match_key', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('added_by', 'text', (c) => c.notNull())
+        .addColumn('added_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint')
+        .addColumn('removed_at', 'bigint')
+        .execute();
+      await db.schema
+        .createIndex('monitor_list_entries_key')
+        .on('monitor_list_entries')
+        .columns(['entity_type', 'match_key'])
+        .execute();
+      await db.schema
+        .createTable('monitor_sharing_keys')
+        .addColumn('partner_id', 'text', (c) => c.primaryKey())
+        .addColumn('key_sealed', 'text', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
+};

@@ -1,0 +1,120 @@
+/**
+ * API benchmark: POST /v1/lines/{id}/draws (auth, idempotency, validation, engine decision, conditional debit, loan,
+ * schedule, disclosure, ledger and outbox, durably committed before the response) against a bare Fastify endpoint
+ * with the same payload, in the same run, from the same load generator. Prints both and the ratio as JSON.
+ *
+ * npm run bench:api  [-- --seconds 10 --connections 32]
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { randomUUID } from 'node:crypto';
+import autocannon from 'autocannon';
+
+interface Ready {
+  appPort: number;
+  barePort: number;
+  lineId: string;
+  key: string;
+  store: string;
+}
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+const seconds = arg('seconds', 10);
+const connections = arg('connections', 32);
+const payload = JSON.stringify({
+  amountMinor: 100,
+  currency: 'CNY',
+  termMonths: 3,
+  method: 'EQUAL_INSTALLMENT',
+  deviceId: 'bench-device',
+});
+
+async function startServer(): Promise<{ ready: Ready; stop: () => void }> {
+  const extra = (process.env.LINEGUARD_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', 'bench/api/server.ts'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: process.env,
+  });
+  const lines = createInterface({ input: child.stdout });
+  const ready = await new Promise<Ready>((resolve, reject) => {
+    lines.once('line', (line) => resolve(JSON.parse(line) as Ready));
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+  });
+  return { ready, stop: () => child.kill('SIGTERM') };
+}
+
+async function load(
+  url: string,
+  headers: Record<string, string>,
+  idempotent: boolean,
+): Promise<autocannon.Result> {
+  return autocannon({
+    url,
+    method: 'POST',
+    connections,
+    duration: seconds,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: payload,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) =>
+          idempotent
+            ? { ...request, headers: { ...request.headers, 'idempotency-key': randomUUID() } }
+            : request,
+      },
+    ],
+  });
+}
+
+function summary(result: autocannon.Result) {
+  return {
+    requestsPerSecond: result.requests.average,
+    latencyMsP50: result.latency.p50,
+    latencyMsP99: result.latency.p99,
+    total: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+  };
+}
+
+const { ready, stop } = await startServer();
+try {
+  // Warm both paths (JIT, caches) before measuring.
+  await autocannon({
+    url: `http://127.0.0.1:${ready.barePort}/bare`,
+    method: 'POST',
+    body: payload,
+    duration: 1,
+    connections: 4,
+    headers: { 'content-type': 'application/json' },
+  });
+  const bare = await load(`http://127.0.0.1:${ready.barePort}/bare`, {}, false);
+  const draws = await load(
+    `http://127.0.0.1:${ready.appPort}/v1/lines/${ready.lineId}/draws`,
+    { authorization: `Bearer ${ready.key}` },
+    true,
+  );
+  const result = {
+    benchmark: 'POST /v1/lines/{id}/draws vs bare Fastify',
+    store: ready.store,
+    durability:
+      ready.store === 'sqlite'
+        ? 'WAL, synchronous=FULL, group commit; response after commit'
+        : 'PostgreSQL commit before response',
+    seconds,
+    connections,
+    bare: summary(bare),
+    draws: summary(draws),
+    ratio: Number((draws.requests.average / bare.requests.average).toFixed(3)),
+  };
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+} finally {
+  stop();
+}

@@ -1,0 +1,235 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { LINE_ACTION_TYPES } from '../../domain/decision.js';
+import { REPAYMENT_METHODS } from '../../domain/schedule.js';
+import { UUID_PATTERN } from '../../domain/ids.js';
+import { LgError } from '../../domain/errors.js';
+import type { CoreServices } from '../../core/index.js';
+import { READERS, RISK_WRITERS, WRITERS } from '../types.js';
+
+/** The credit-line core over HTTP: applications, lines, actions, explanations, draws, loans, repayments. */
+const IdParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
+type IdParams = Static<typeof IdParams>;
+
+const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217' });
+const Minor = (description: string) =>
+  Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description });
+const ShortText = (max: number) => Type.String({ minLength: 1, maxLength: max });
+const AttributeValue = Type.Union([
+  Type.String({ maxLength: 256 }),
+  Type.Number(),
+  Type.Boolean(),
+  Type.Null(),
+  Type.Array(Type.String({ maxLength: 256 }), { maxItems: 64 }),
+]);
+
+const ApplicationBody = Type.Object(
+  {
+    applicant: Type.Object(
+      {
+        name: ShortText(64),
+        nationalId: Type.String({
+          minLength: 1,
+          maxLength: 32,
+          description: '18-character resident ID (GB 11643-1999)',
+        }),
+        phone: Type.String({ minLength: 5, maxLength: 20, pattern: '^\\+?[0-9 -]+$' }),
+      },
+      { additionalProperties: false },
+    ),
+    attributes: Type.Record(Type.String({ maxLength: 64 }), AttributeValue, {
+      description: 'named inputs declared by the active application strategy',
+      maxProperties: 100,
+    }),
+    currency: Type.Optional(Currency),
+  },
+  { additionalProperties: false },
+);
+type ApplicationBody = Static<typeof ApplicationBody>;
+
+const ReasonList = Type.Array(Type.String({ pattern: '^R_[A-Z0-9_]+$' }), {
+  minItems: 1,
+  maxItems: 8,
+  description: 'ordered, most important first',
+});
+
+const ActionBody = Type.Object(
+  {
+    type: Type.Union(LINE_ACTION_TYPES.filter((t) => t !== 'GRANT').map((t) => Type.Literal(t))),
+    reasons: ReasonList,
+    limitMinor: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+    annualRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    appealable: Type.Optional(Type.Boolean()),
+    revoke: Type.Optional(Type.Boolean({ description: 'CLOSE for cause: the line ends REVOKED' })),
+    tempUntil: Type.Optional(
+      Type.String({ format: 'date-time', description: 'TEMP_LIMIT end (default 30 days)' }),
+    ),
+    note: Type.Optional(Type.String({ maxLength: 1000 })),
+  },
+  { additionalProperties: false },
+);
+type ActionBody = Static<typeof ActionBody>;
+
+const DrawBody = Type.Object(
+  {
+    amountMinor: Minor('amount in minor units'),
+    currency: Currency,
+    termMonths: Type.Integer({ minimum: 1, maximum: 360 }),
+    method: Type.Union(REPAYMENT_METHODS.map((m) => Type.Literal(m))),
+    purpose: Type.Optional(Type.String({ maxLength: 64 })),
+    deviceId: Type.Optional(Type.String({ maxLength: 128 })),
+    ip: Type.Optional(Type.String({ maxLength: 64 })),
+    payeeId: Type.Optional(Type.String({ maxLength: 128 })),
+  },
+  { additionalProperties: false },
+);
+type DrawBody = Static<typeof DrawBody>;
+
+const RepaymentBody = Type.Object(
+  {
+    amountMinor: Minor('amount paid in minor units'),
+    currency: Currency,
+    paidAt: Type.Optional(Type.String({ maxLength: 40, description: 'ISO date or date-time; default now' })),
+  },
+  { additionalProperties: false },
+);
+type RepaymentBody = Static<typeof RepaymentBody>;
+
+const ExplanationQuery = Type.Object(
+  { lang: Type.Optional(Type.Union([Type.Literal('zh'), Type.Literal('en')])) },
+  { additionalProperties: false },
+);
+type ExplanationQuery = Static<typeof ExplanationQuery>;
+
+function parseInstant(text: string | undefined, field: string): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) throw new LgError('LG_VALIDATION', `${field} must be an ISO date-time`, { field });
+  return ms;
+}
+
+export function coreRoutes(core: CoreServices): FastifyPluginAsync {
+  return async (app) => {
+    app.post<{ Body: ApplicationBody }>(
+      '/v1/applications',
+      {
+        config: { roles: WRITERS, idempotent: true },
+        schema: {
+          tags: ['lines'],
+          summary: 'Apply for a credit line: decide, then open an ACTIVE line or decline/refer with reasons',
+          body: ApplicationBody,
+        },
+      },
+      async (request, reply) => {
+        const result = await core.submitApplication(request.body);
+        return reply.code(201).send(result);
+      },
+    );
+
+    app.get<{ Params: IdParams }>(
+      '/v1/lines/:id',
+      {
+        config: { roles: READERS },
+        schema: {
+          tags: ['lines'],
+          summary: 'A line: limit, available, outstanding, status, rate, masked borrower, recent actions',
+          params: IdParams,
+        },
+      },
+      async (request) => core.getLine(request.params.id),
+    );
+
+    app.post<{ Params: IdParams; Body: ActionBody }>(
+      '/v1/lines/:id/actions',
+      {
+        config: { roles: RISK_WRITERS, idempotent: true },
+        schema: {
+          tags: ['lines'],
+          summary: 'A manual line action (recorded with the acting key id)',
+          params: IdParams,
+          body: ActionBody,
+        },
+      },
+      async (request, reply) => {
+        const body = request.body;
+        const result = await core.applyLineAction(request.params.id, {
+          type: body.type,
+          reasons: body.reasons,
+          automated: false,
+          actor: request.principal?.keyId,
+          limitMinor: body.limitMinor,
+          annualRate: body.annualRate,
+          appealable: body.appealable,
+          revoke: body.revoke,
+          tempUntil: parseInstant(body.tempUntil, 'tempUntil'),
+          note: body.note,
+        });
+        return reply.code(201).send(result);
+      },
+    );
+
+    app.get<{ Params: IdParams; Querystring: ExplanationQuery }>(
+      '/v1/lines/:id/explanation',
+      {
+        config: { roles: READERS },
+        schema: {
+          tags: ['lines'],
+          summary:
+            'What the borrower sees: status in plain words, at most 4 reasons, what to do, how to appeal',
+          params: IdParams,
+          querystring: ExplanationQuery,
+        },
+      },
+      async (request) => core.explainLine(request.params.id, request.query.lang ?? 'zh'),
+    );
+
+    app.post<{ Params: IdParams; Body: DrawBody }>(
+      '/v1/lines/:id/draws',
+      {
+        config: { roles: WRITERS, idempotent: true },
+        schema: {
+          tags: ['loans'],
+          summary:
+            'Draw on a line: 201 with the loan when approved, 202 when held, cooled off, challenged or referred',
+          params: IdParams,
+          body: DrawBody,
+        },
+      },
+      async (request, reply) => {
+        const result = await core.requestDraw(request.params.id, request.body);
+        return reply.code(result.status === 'APPROVED' ? 201 : 202).send(result);
+      },
+    );
+
+    app.get<{ Params: IdParams }>(
+      '/v1/loans/:id',
+      {
+        config: { roles: READERS },
+        schema: {
+          tags: ['loans'],
+          summary:
+            'A loan: schedule with paid amounts, disclosure (APR under US_REGZ, EU_CCD, CN_IRR), dpd, bucket',
+          params: IdParams,
+        },
+      },
+      async (request) => core.getLoan(request.params.id),
+    );
+
+    app.post<{ Params: IdParams; Body: RepaymentBody }>(
+      '/v1/loans/:id/repayments',
+      {
+        config: { roles: WRITERS, idempotent: true },
+        schema: {
+          tags: ['loans'],
+          summary: 'Repay: fees, then interest, then principal, oldest instalment first; over-payment is 422',
+          params: IdParams,
+          body: RepaymentBody,
+        },
+      },
+      async (request, reply) => {
+        const result = await core.repay(request.params.id, request.body);
+        return reply.code(201).send(result);
+      },
+    );
+  };
+}

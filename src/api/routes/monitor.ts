@@ -1,0 +1,287 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { LgError } from '../../domain/errors.js';
+import { EventInSchema, parseEvents } from '../../monitor/events.js';
+import { FEATURES } from '../../monitor/features/registry.js';
+import { LIST_ENTITY_TYPES, LIST_KINDS, type ListEntityType, type SharedListExport } from '../../monitor/lists.js';
+import { listAlerts } from '../../monitor/alerts.js';
+import type { MonitorService } from '../../monitor/service.js';
+import { describePack } from '../../monitor/typologies/index.js';
+import { READERS, RISK_WRITERS, WRITERS } from '../types.js';
+
+export interface MonitorRoutesDeps {
+  readonly monitor: MonitorService;
+  /** Config.eventBatchMax: larger batches get 413 LG_BATCH_TOO_LARGE before any validation work. */
+  readonly eventBatchMax: number;
+}
+
+const EventsBody = Type.Object({ events: Type.Array(EventInSchema, { minItems: 1 }) }, { additionalProperties: false });
+const ListKind = Type.Union(LIST_KINDS.map((k) => Type.Literal(k)));
+const ListEntity = Type.Union(LIST_ENTITY_TYPES.map((k) => Type.Literal(k)));
+const IsoInstant = Type.String({ format: 'date-time' });
+/** Query strings are not coerced (the server turns coercion off), so numbers arrive as digits. */
+const QueryInt = Type.String({ pattern: '^[1-9][0-9]{0,2}$' });
+const NewEntry = Type.Object(
+  {
+    list: ListKind,
+    entityType: ListEntity,
+    value: Type.String({ minLength: 1, maxLength: 256 }),
+    reason: Type.String({ minLength: 1, maxLength: 500 }),
+    source: Type.String({ minLength: 1, maxLength: 100 }),
+    expiresAt: Type.Optional(IsoInstant),
+  },
+  { additionalProperties: false },
+);
+const SharedExport = Type.Object({
+  partnerId: Type.String({ minLength: 1, maxLength: 64 }),
+  algorithm: Type.Literal('HMAC-SHA256'),
+  keyFingerprint: Type.String({ pattern: '^[0-9a-f]{16}$' }),
+  entries: Type.Array(
+    Type.Object({
+      list: ListKind,
+      entityType: ListEntity,
+      hmac: Type.String({ pattern: '^[0-9a-fA-F]{64}$' }),
+      reason: Type.String({ maxLength: 500 }),
+      source: Type.String({ maxLength: 100 }),
+      expiresAt: Type.Optional(Type.Integer()),
+    }),
+    { maxItems: 100_000 },
+  ),
+});
+
+/** The monitor's HTTP face: events in, alerts, typologies, features, lists. */
+export function monitorRoutes(deps: MonitorRoutesDeps): FastifyPluginAsync {
+  const { monitor } = deps;
+  return async (app) => {
+    app.post(
+      '/v1/events',
+      {
+        config: { roles: WRITERS },
+        schema: {
+          tags: ['monitor'],
+          summary: 'Ingest one event or a batch {events: [...]}; durable before answered; repeated eventIds answered with the first result',
+          body: EventsBody,
+        },
+        // One event or a batch: normalise to {events} before validation so errors name body/events/<index>/<field>.
+        preValidation: async (request) => {
+          const body = request.body as Record<string, unknown> | null;
+          const isBatch = body !== null && typeof body === 'object' && Array.isArray(body.events);
+          (request as { lgSingleEvent?: boolean }).lgSingleEvent = !isBatch;
+          if (!isBatch) request.body = { events: [body] };
+          const n = (request.body as { events: unknown[] }).events.length;
+          if (n > deps.eventBatchMax) throw new LgError('LG_BATCH_TOO_LARGE', `a batch holds at most ${deps.eventBatchMax} events; got ${n}`);
+        },
+      },
+      async (request) => {
+        const { events } = request.body as Static<typeof EventsBody>;
+        const outcomes = await monitor.ingest(parseEvents(events));
+        return (request as { lgSingleEvent?: boolean }).lgSingleEvent ? outcomes[0] : { results: outcomes };
+      },
+    );
+
+    app.get(
+      '/v1/alerts',
+      {
+        config: { roles: READERS },
+        schema: {
+          tags: ['monitor'],
+          summary: 'Alerts, newest first, with evidence and actions',
+          querystring: Type.Object({
+            status: Type.Optional(Type.Union([Type.Literal('OPEN'), Type.Literal('ACKNOWLEDGED'), Type.Literal('CLOSED')])),
+            typology: Type.Optional(Type.String({ maxLength: 64 })),
+            userId: Type.Optional(Type.String({ maxLength: 128 })),
+            limit: Type.Optional(QueryInt),
+            cursor: Type.Optional(Type.String({ maxLength: 64 })),
+          }),
+        },
+      },
+      async (request) => {
+        const q = request.query as { status?: string; typology?: string; userId?: string; limit?: string; cursor?: string };
+        return listAlerts(monitor.db, { ...q, limit: q.limit === undefined ? undefined : Number(q.limit), before: q.cursor });
+      },
+    );
+
+    app.post(
+      '/v1/alerts/:alertId/status',
+      {
+        config: { roles: RISK_WRITERS },
+        schema: {
+          tags: ['monitor'],
+          params: Type.Object({ alertId: Type.String({ maxLength: 64 }) }),
+          body: Type.Object({ status: Type.Union([Type.Literal('OPEN'), Type.Literal('ACKNOWLEDGED'), Type.Literal('CLOSED')]) }),
+        },
+      },
+      async (request) => {
+        const { alertId } = request.params as { alertId: string };
+        const { status } = request.body as { status: 'OPEN' | 'ACKNOWLEDGED' | 'CLOSED' };
+        await monitor.setAlertStatus(alertId, status);
+        return { alertId, status };
+      },
+    );
+
+    app.get('/v1/typologies', { config: { roles: READERS }, schema: { tags: ['monitor'], summary: 'Typology packs with effective parameters' } }, async () => ({
+      items: monitor.typologies.map((p) => describePack(p, Object.fromEntries(monitor.typologies.map((t) => [t.id, paramsOf(monitor, t.id, Object.keys(t.parameters))])))),
+    }));
+
+    app.get('/v1/features', { config: { roles: READERS }, schema: { tags: ['monitor'], summary: 'The feature registry' } }, async () => ({
+      items: FEATURES.map((f) => ({ ...f, eventTypes: [...f.eventTypes] })),
+    }));
+
+    app.get(
+      '/v1/features/:name',
+      {
+        config: { roles: READERS },
+        schema: {
+          tags: ['monitor'],
+          summary: 'A feature value for one entity as of an instant (default now)',
+          params: Type.Object({ name: Type.String({ maxLength: 64 }) }),
+          querystring: Type.Object({ entityId: Type.String({ minLength: 1, maxLength: 128 }), asOf: Type.Optional(IsoInstant) }),
+        },
+      },
+      async (request) => {
+        const { name } = request.params as { name: string };
+        const { entityId, asOf } = request.query as { entityId: string; asOf?: string };
+        const at = asOf ? Date.parse(asOf) : Date.now();
+        return { name, entityId, asOf: new Date(at).toISOString(), value: await monitor.reader.value(name, entityId, at) };
+      },
+    );
+
+    app.get(
+      '/v1/monitor/draw-signals',
+      {
+        config: { roles: READERS },
+        schema: {
+          tags: ['monitor'],
+          summary: 'The monitor features a draw decision reads',
+          querystring: Type.Object({
+            borrowerId: Type.String({ minLength: 1, maxLength: 128 }),
+            deviceId: Type.Optional(Type.String({ maxLength: 128 })),
+            ip: Type.Optional(Type.String({ maxLength: 64 })),
+            at: Type.Optional(IsoInstant),
+          }),
+        },
+      },
+      async (request) => {
+        const q = request.query as { borrowerId: string; deviceId?: string; ip?: string; at?: string };
+        return monitor.drawSignals({ borrowerId: q.borrowerId, deviceId: q.deviceId, ip: q.ip, at: q.at ? Date.parse(q.at) : Date.now() });
+      },
+    );
+
+    registerListRoutes(app, monitor);
+  };
+}
+
+function paramsOf(monitor: MonitorService, id: string, names: readonly string[]) {
+  return Object.fromEntries(names.map((n) => [n, monitor.parameter(id, n) as number | readonly string[]]));
+}
+
+function registerListRoutes(app: Parameters<FastifyPluginAsync>[0], monitor: MonitorService): void {
+  app.get(
+    '/v1/lists',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags: ['lists'],
+        querystring: Type.Object({
+          list: Type.Optional(ListKind),
+          entityType: Type.Optional(ListEntity),
+          includeExpired: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
+          limit: Type.Optional(QueryInt),
+          cursor: Type.Optional(Type.String({ maxLength: 64 })),
+        }),
+      },
+    },
+    async (request) => {
+      const q = request.query as { list?: (typeof LIST_KINDS)[number]; entityType?: ListEntityType; includeExpired?: string; limit?: string; cursor?: string };
+      const limit = Math.min(Number(q.limit ?? 100), 1000);
+      const items = await monitor.lists.query({ list: q.list, entityType: q.entityType, includeExpired: q.includeExpired === 'true', limit, after: q.cursor });
+      return { items: items.map(publicEntry), nextCursor: items.length === limit ? (items[items.length - 1]?.entryId ?? null) : null };
+    },
+  );
+
+  app.get(
+    '/v1/lists/check',
+    {
+      config: { roles: READERS },
+      schema: { tags: ['lists'], querystring: Type.Object({ entityType: ListEntity, value: Type.String({ minLength: 1, maxLength: 256 }) }) },
+    },
+    async (request) => {
+      const q = request.query as { entityType: ListEntityType; value: string };
+      return { hits: monitor.lists.check(q.entityType, q.value, Date.now()) };
+    },
+  );
+
+  app.post('/v1/lists', { config: { roles: RISK_WRITERS }, schema: { tags: ['lists'], body: NewEntry } }, async (request, reply) => {
+    const body = request.body as Static<typeof NewEntry>;
+    const entry = await monitor.lists.add({
+      ...body,
+      expiresAt: body.expiresAt ? Date.parse(body.expiresAt) : undefined,
+      addedBy: request.principal?.keyId ?? 'unknown',
+    });
+    void reply.code(201);
+    return publicEntry(entry);
+  });
+
+  app.delete(
+    '/v1/lists/:entryId',
+    { config: { roles: RISK_WRITERS }, schema: { tags: ['lists'], params: Type.Object({ entryId: Type.String({ maxLength: 64 }) }) } },
+    async (request, reply) => {
+      await monitor.lists.remove((request.params as { entryId: string }).entryId);
+      void reply.code(204);
+    },
+  );
+
+  app.put(
+    '/v1/lists/partners/:partnerId/key',
+    {
+      config: { roles: ['admin'] },
+      schema: {
+        tags: ['lists'],
+        summary: 'Store the sharing key agreed with a partner (>= 32 bytes, hex or base64); answers its fingerprint only',
+        params: Type.Object({ partnerId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }) }),
+        body: Type.Object({ key: Type.String({ minLength: 43, maxLength: 256 }) }),
+      },
+    },
+    async (request) => {
+      const { partnerId } = request.params as { partnerId: string };
+      const { key } = request.body as { key: string };
+      const bytes = /^[0-9a-fA-F]+$/.test(key) && key.length % 2 === 0 ? Buffer.from(key, 'hex') : Buffer.from(key, 'base64');
+      return monitor.lists.setPartnerKey(partnerId, bytes);
+    },
+  );
+
+  app.post(
+    '/v1/lists/export',
+    {
+      config: { roles: ['admin'] },
+      schema: {
+        tags: ['lists'],
+        summary: 'Our live entries as HMACs under the partner key (no raw identifier leaves)',
+        body: Type.Object({ partnerId: Type.String({ minLength: 1, maxLength: 64 }), list: Type.Optional(ListKind), entityType: Type.Optional(ListEntity) }),
+      },
+    },
+    async (request) => {
+      const b = request.body as { partnerId: string; list?: (typeof LIST_KINDS)[number]; entityType?: ListEntityType };
+      return monitor.lists.exportFor(b.partnerId, { list: b.list, entityType: b.entityType });
+    },
+  );
+
+  app.post('/v1/lists/import', { config: { roles: ['admin'] }, schema: { tags: ['lists'], body: SharedExport } }, async (request) =>
+    monitor.lists.importFrom(request.body as SharedListExport, request.principal?.keyId ?? 'unknown'),
+  );
+}
+
+function publicEntry(e: { entryId: string; list: string; entityType: string; value?: string; partnerId?: string; reason: string; source: string; addedBy: string; addedAt: number; expiresAt?: number }) {
+  return {
+    entryId: e.entryId,
+    list: e.list,
+    entityType: e.entityType,
+    ...(e.value === undefined ? {} : { value: e.value }),
+    ...(e.partnerId === undefined ? {} : { partnerId: e.partnerId }),
+    reason: e.reason,
+    source: e.source,
+    addedBy: e.addedBy,
+    addedAt: new Date(e.addedAt).toISOString(),
+    expiresAt: e.expiresAt === undefined ? null : new Date(e.expiresAt).toISOString(),
+  };
+}

@@ -1,0 +1,61 @@
+import { Command } from 'commander';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { CoreServices } from '../../core/index.js';
+import { registerJobsCommand } from './jobs.js';
+
+function program(core: Partial<CoreServices>) {
+  const closed = { count: 0 };
+  const p = new Command('lineguard').exitOverride();
+  registerJobsCommand(p, async () => ({
+    core: core as CoreServices,
+    close: async () => {
+      closed.count += 1;
+    },
+  }));
+  return { p, closed };
+}
+
+describe('lineguard jobs', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    process.exitCode = undefined;
+  });
+
+  it('runs the daily job and prints JSON', async () => {
+    const out: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
+    const runDailyJob = vi.fn(async (asOf: string) => ({
+      asOf,
+      loansAged: 3,
+      linesAged: 1,
+      bucketChanges: [],
+      tempLimitsExpired: 0,
+    }));
+    const { p, closed } = program({ runDailyJob });
+    await p.parseAsync(['node', 'lineguard', 'jobs', 'daily', '--as-of', '2025-03-01', '--json']);
+    expect(runDailyJob).toHaveBeenCalledWith('2025-03-01');
+    expect(JSON.parse(out.join(''))).toMatchObject({ asOf: '2025-03-01', loansAged: 3 });
+    expect(process.exitCode).toBe(0);
+    expect(closed.count).toBe(1);
+  });
+
+  it('refuses a bad date with exit 2, and exits 1 when a review had errors', async () => {
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const { p } = program({});
+    await p.parseAsync(['node', 'lineguard', 'jobs', 'daily', '--as-of', '2025-02-30']);
+    expect(process.exitCode).toBe(2);
+    const review = program({
+      runReviewJob: async (asOf) => ({
+        asOf,
+        reviewed: 2,
+        outcomes: { APPROVE: 1 },
+        actions: [],
+        held: 0,
+        errors: [{ lineId: 'l1', code: 'LG_CONFLICT', message: 'x' }],
+      }),
+    });
+    await review.p.parseAsync(['node', 'lineguard', 'jobs', 'review', '--as-of', '2025-03-01']);
+    expect(process.exitCode).toBe(1);
+  });
+});

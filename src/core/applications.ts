@@ -1,0 +1,317 @@
+import type { Decision, Outcome } from '../domain/decision.js';
+import { LgError } from '../domain/errors.js';
+import { applyLineAction as transition, newPendingLine } from '../domain/line.js';
+import { appendToLedger } from '../compliance/ledger.js';
+import { borrowerReasons, type BorrowerReason } from '../domain/reason-codes.js';
+import { DEFAULT_CURRENCY } from '../domain/money.js';
+import {
+  findBorrowerByHash,
+  maskBorrower,
+  sealBorrower,
+  upsertBorrower,
+  verifyApplicant,
+  type ApplicantInput,
+  type MaskedBorrower,
+} from './borrowers.js';
+import { buildContext, timedDecide } from './context.js';
+import type { CoreDeps } from './deps.js';
+import { coreEvent } from './events.js';
+import { insertOutbox, openExposureMinor } from './repo.js';
+import type { DbTx } from '../store/db.js';
+
+export const APPLICATION_STRATEGY = 'application';
+
+export interface ApplicationInput {
+  readonly applicant: ApplicantInput;
+  readonly attributes: Readonly<Record<string, unknown>>;
+  readonly currency?: string;
+}
+
+export interface ApplicationResult {
+  readonly applicationId: string;
+  readonly decisionId: string;
+  readonly borrowerId: string;
+  readonly outcome: Outcome;
+  readonly reasons: string[];
+  readonly borrowerReasons: BorrowerReason[];
+  readonly borrower: MaskedBorrower;
+  readonly line: {
+    readonly id: string;
+    readonly status: string;
+    readonly limitMinor: number;
+    readonly annualRate: number;
+    readonly currency: string;
+  } | null;
+  /** Hard rules that changed what the strategy asked for (borrower cap, APR cap). */
+  readonly adjustments: string[];
+}
+
+interface Grant {
+  readonly outcome: Outcome;
+  readonly reasons: string[];
+  readonly limitMinor?: number;
+  readonly annualRate?: number;
+  readonly adjustments: string[];
+  readonly requestedLimitMinor?: number;
+}
+
+/** The strategy's limit and rate: the decision's own, else those of its GRANT action. */
+function requestedGrant(decision: Decision): { limitMinor?: number; annualRate?: number } {
+  const grant = decision.actions.find((a) => a.type === 'GRANT');
+  return {
+    limitMinor: decision.limitMinor ?? grant?.limitMinor,
+    annualRate: decision.annualRate ?? grant?.annualRate,
+  };
+}
+
+/**
+ * Hard rules over an APPROVE, whatever the strategy says: the per-borrower cap across all open lines and the APR cap
+ * on the nominal rate (fees are checked per draw, where the disclosure is computed). An approval with no limit fails
+ * closed to REVIEW.
+ */
+function clipGrant(decision: Decision, roomMinor: number, aprCapPercent: number): Grant {
+  const reasons = [...decision.reasons];
+  if (decision.outcome !== 'APPROVE') return { outcome: decision.outcome, reasons, adjustments: [] };
+  const { limitMinor, annualRate } = requestedGrant(decision);
+  if (
+    limitMinor === undefined ||
+    annualRate === undefined ||
+    !Number.isSafeInteger(limitMinor) ||
+    limitMinor <= 0 ||
+    !(annualRate >= 0)
+  ) {
+    return {
+      outcome: 'REVIEW',
+      reasons: ['R_ENGINE_ERROR', ...reasons],
+      adjustments: ['approval without a valid limit and rate: held for review'],
+    };
+  }
+  const adjustments: string[] = [];
+  if (roomMinor <= 0)
+    return {
+      outcome: 'DECLINE',
+      reasons: ['R_BORROWER_CAP', ...reasons],
+      adjustments: ['borrower cap reached'],
+    };
+  let limit = limitMinor;
+  if (limit > roomMinor) {
+    limit = roomMinor;
+    adjustments.push(`limit clipped from ${limitMinor} to ${roomMinor} by the per-borrower cap`);
+  }
+  let rate = annualRate;
+  if (rate * 100 > aprCapPercent) {
+    rate = aprCapPercent / 100;
+    adjustments.push(`rate clipped from ${annualRate} to ${rate} by the ${aprCapPercent}% cap`);
+  }
+  return {
+    outcome: 'APPROVE',
+    reasons,
+    limitMinor: limit,
+    annualRate: Math.min(rate, 1),
+    adjustments,
+    requestedLimitMinor: limitMinor,
+  };
+}
+
+export async function submitApplication(deps: CoreDeps, input: ApplicationInput): Promise<ApplicationResult> {
+  const now = deps.clock.now();
+  const applicant = verifyApplicant(input.applicant, now, deps.crypto);
+  const currency = input.currency ?? deps.config.defaultCurrency ?? DEFAULT_CURRENCY;
+  const existing = await findBorrowerByHash(deps.store.db, applicant.nationalIdHash);
+  const borrowerId = existing?.id ?? deps.ids.next();
+  const exposure = existing ? await openExposureMinor(deps.store.db, existing.id) : 0;
+  const context = buildContext(deps.engine, APPLICATION_STRATEGY, input.attributes, {
+    age: applicant.age,
+    sex: applicant.sex,
+    regionCode: applicant.regionCode,
+    existingLimitMinor: exposure,
+  });
+  const { decision, latencyMs } = timedDecide(deps.engine, APPLICATION_STRATEGY, context, borrowerId);
+  const ids = {
+    decision: deps.ids.next(),
+    application: deps.ids.next(),
+    line: deps.ids.next(),
+    action: deps.ids.next(),
+    event: deps.ids.next(),
+  };
+  const sealed = sealBorrower(borrowerId, applicant, deps.crypto, now);
+
+  const result = await deps.store.transaction(async (tx) => {
+    const storedBorrowerId = await upsertBorrower(tx, sealed);
+    // Exposure again inside the dbTx: a concurrent application may have opened a line since the read above.
+    const room = deps.config.borrowerCapMinor - (await openExposureMinor(tx, storedBorrowerId));
+    const grant = clipGrant(decision, room, deps.config.aprCapPercent);
+    await deps.engine.recordDecision(tx, {
+      decisionId: ids.decision,
+      kind: 'application',
+      strategyId: APPLICATION_STRATEGY,
+      subjectId: storedBorrowerId,
+      lineId: grant.outcome === 'APPROVE' ? ids.line : null,
+      context,
+      decision,
+      decidedAt: now,
+      latencyMs,
+    });
+    const line =
+      grant.outcome === 'APPROVE'
+        ? await openLine(deps, tx, { ids, borrowerId: storedBorrowerId, grant, currency, now })
+        : null;
+    await tx
+      .insertInto('applications')
+      .values({
+        id: ids.application,
+        borrower_id: storedBorrowerId,
+        decision_id: ids.decision,
+        outcome: grant.outcome,
+        reasons: JSON.stringify(grant.reasons),
+        line_id: line?.id ?? null,
+        limit_minor: line?.limitMinor ?? null,
+        annual_rate: line?.annualRate ?? null,
+        currency,
+        created_at: now,
+      })
+      .execute();
+    const ledger = [
+      {
+        entryId: ids.application,
+        kind: 'application',
+        subjectId: storedBorrowerId,
+        recordedAt: now,
+        payload: {
+          applicationId: ids.application,
+          decisionId: ids.decision,
+          outcome: grant.outcome,
+          reasons: grant.reasons,
+          lineId: line?.id ?? null,
+          adjustments: grant.adjustments,
+        },
+      },
+      ...(line ? [line.ledger] : []),
+    ];
+    await appendToLedger(tx, ledger);
+    const event = coreEvent({
+      eventId: ids.event,
+      type: 'application',
+      at: now,
+      userId: storedBorrowerId,
+      lineId: line?.id,
+      attributes: { outcome: grant.outcome, decisionId: ids.decision, applicationId: ids.application },
+    });
+    await insertOutbox(tx, ids.event, event, now);
+    return { grant, line, borrowerId: storedBorrowerId };
+  });
+
+  const borrowerRow = existing ?? sealed;
+  return {
+    applicationId: ids.application,
+    decisionId: ids.decision,
+    borrowerId: result.borrowerId,
+    outcome: result.grant.outcome,
+    reasons: result.grant.reasons,
+    borrowerReasons: borrowerReasons(result.grant.reasons, 'zh'),
+    borrower: maskBorrower({ ...borrowerRow, id: result.borrowerId }, deps.crypto),
+    line: result.line
+      ? {
+          id: result.line.id,
+          status: 'ACTIVE',
+          limitMinor: result.line.limitMinor,
+          annualRate: result.line.annualRate,
+          currency,
+        }
+      : null,
+    adjustments: result.grant.adjustments,
+  };
+}
+
+async function openLine(
+  deps: CoreDeps,
+  tx: DbTx,
+  a: {
+    ids: { decision: string; line: string; action: string };
+    borrowerId: string;
+    grant: Grant;
+    currency: string;
+    now: number;
+  },
+) {
+  const limitMinor = a.grant.limitMinor ?? 0;
+  const annualRate = a.grant.annualRate ?? 0;
+  const before = newPendingLine();
+  const { state } = transition(before, { type: 'GRANT', limitMinor, annualRate }, a.now);
+  await tx
+    .insertInto('credit_lines')
+    .values({
+      id: a.ids.line,
+      borrower_id: a.borrowerId,
+      status: state.status,
+      currency: a.currency,
+      limit_minor: state.limitMinor,
+      base_limit_minor: state.baseLimitMinor,
+      temp_limit_until: null,
+      outstanding_minor: 0,
+      available_minor: state.limitMinor,
+      annual_rate: state.annualRate,
+      dpd: 0,
+      bucket: deps.config.buckets?.[0]?.name ?? 'M0',
+      created_at: a.now,
+      updated_at: a.now,
+    })
+    .execute();
+  const reasons = a.grant.reasons.length > 0 ? a.grant.reasons : [];
+  await tx
+    .insertInto('line_actions')
+    .values({
+      id: a.ids.action,
+      line_id: a.ids.line,
+      type: 'GRANT',
+      outcome: 'APPLIED',
+      reasons: JSON.stringify(reasons),
+      trace_id: a.ids.decision,
+      automated: 1,
+      actor: 'strategy:application',
+      appealable: 0,
+      notice_at: a.now,
+      prev_status: before.status,
+      new_status: state.status,
+      prev_limit_minor: 0,
+      new_limit_minor: state.limitMinor,
+      prev_rate: 0,
+      new_rate: state.annualRate,
+      requested_limit_minor: requestedGrantLimit(a.grant),
+      note: a.grant.adjustments.length > 0 ? a.grant.adjustments.join('; ') : null,
+      created_at: a.now,
+    })
+    .execute();
+  return {
+    id: a.ids.line,
+    limitMinor: state.limitMinor,
+    annualRate: state.annualRate,
+    ledger: {
+      entryId: a.ids.action,
+      kind: 'line.action',
+      subjectId: a.ids.line,
+      recordedAt: a.now,
+      payload: {
+        actionId: a.ids.action,
+        lineId: a.ids.line,
+        type: 'GRANT',
+        outcome: 'APPLIED',
+        traceId: a.ids.decision,
+        automated: true,
+        limitMinor: state.limitMinor,
+        annualRate: state.annualRate,
+        reasons,
+      },
+    },
+  };
+}
+
+function requestedGrantLimit(grant: Grant): number | null {
+  return grant.requestedLimitMinor ?? null;
+}
+
+export function assertApplicationShape(input: ApplicationInput): void {
+  if (typeof input.attributes !== 'object' || input.attributes === null || Array.isArray(input.attributes)) {
+    throw new LgError('LG_VALIDATION', 'attributes must be an object of named inputs');
+  }
+}

@@ -1,0 +1,445 @@
+import { sql } from 'kysely';
+import { isoDate, MS_PER_DAY } from '../domain/clock.js';
+import type { ContextValue, Decision, Outcome } from '../domain/decision.js';
+import { LgError } from '../domain/errors.js';
+import { drawBlockedError, type LineStatus } from '../domain/line.js';
+import { aprCapCheck, loanDisclosure, type LoanDisclosure } from '../domain/apr.js';
+import { buildSchedule, type RepaymentMethod, type Schedule } from '../domain/schedule.js';
+import { borrowerReasons, type BorrowerReason } from '../domain/reason-codes.js';
+import { DEFAULT_BUCKETS } from '../domain/delinquency.js';
+import { appendToLedger, type LedgerAppend } from '../compliance/ledger.js';
+import type { DbTx } from '../store/db.js';
+import { buildContext, timedDecide } from './context.js';
+import type { CoreDeps } from './deps.js';
+import { coreEvent } from './events.js';
+import { installmentRows, loanViewOf, type LoanView } from './loans.js';
+import { findLine, insertOutbox, type LineRow, type LoanRow, type Q } from './repo.js';
+
+export const DRAW_STRATEGY = 'draw';
+
+export interface DrawInput {
+  readonly amountMinor: number;
+  readonly currency: string;
+  readonly termMonths: number;
+  readonly method: RepaymentMethod;
+  readonly purpose?: string;
+  readonly deviceId?: string;
+  readonly ip?: string;
+  readonly payeeId?: string;
+}
+
+export type DrawStatus = 'APPROVED' | 'DECLINED' | 'HOLD' | 'COOLDOWN' | 'CHALLENGE' | 'REVIEW';
+
+export interface DrawResult {
+  readonly drawId: string;
+  readonly decisionId: string;
+  readonly status: DrawStatus;
+  readonly reasons: string[];
+  readonly borrowerReasons: BorrowerReason[];
+  readonly loan?: LoanView;
+  /** COOLDOWN: the anti-scam warning shown before the money moves (Anti-Telecom-Fraud Law Art. 32). */
+  readonly warning?: { readonly zh: string; readonly en: string };
+}
+
+/** Shown with every COOLDOWN: the pattern it guards against is the "safe account" scam (issue 5). */
+export const ANTI_SCAM_WARNING = {
+  zh: '警惕诈骗：公检法机关不会要求您借款转账到“安全账户”，客服也不会让您开启屏幕共享或注销“校园贷”。如有人指导您借款并转账，请立即停止并拨打 96110 反诈专线。本笔借款将在冷静期结束后放款。',
+  en: 'Scam warning: police, courts and our staff never ask you to borrow and move money to a "safe account", share your screen, or "cancel a student loan". If someone is guiding you to borrow and transfer, stop now and call the 96110 anti-fraud hotline. This loan will be paid out after the cooling-off period.',
+} as const;
+
+const OUTCOME_STATUS: Record<Outcome, DrawStatus> = {
+  APPROVE: 'APPROVED',
+  DECLINE: 'DECLINED',
+  HOLD: 'HOLD',
+  COOLDOWN: 'COOLDOWN',
+  CHALLENGE: 'CHALLENGE',
+  REVIEW: 'REVIEW',
+};
+
+function checkInput(line: LineRow, input: DrawInput): void {
+  if (!Number.isSafeInteger(input.amountMinor) || input.amountMinor <= 0) {
+    throw new LgError('LG_INVALID_MONEY', 'amountMinor must be a positive integer of minor units', {
+      amountMinor: input.amountMinor,
+    });
+  }
+  if (input.currency !== line.currency) {
+    throw new LgError('LG_CURRENCY_MISMATCH', `the line is in ${line.currency}`, {
+      expected: line.currency,
+      actual: input.currency,
+    });
+  }
+  const blocked = drawBlockedError(line.status as LineStatus);
+  if (blocked) throw blocked;
+  if (input.amountMinor > Number(line.available_minor)) {
+    throw new LgError('LG_INSUFFICIENT_CREDIT', 'the draw exceeds the available credit', {
+      amountMinor: input.amountMinor,
+      availableMinor: Number(line.available_minor),
+    });
+  }
+}
+
+function numberValue(decision: Decision, name: string): number | undefined {
+  const v = decision.values[name];
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+}
+
+interface Priced {
+  readonly schedule: Schedule;
+  readonly disclosures: {
+    readonly US_REGZ: LoanDisclosure;
+    readonly EU_CCD: LoanDisclosure;
+    readonly CN_IRR: LoanDisclosure;
+  };
+  readonly annualRate: number;
+}
+
+/** Schedule and disclosure under all three conventions; the cap is PBoC's, so it is checked on CN_IRR. */
+function price(deps: CoreDeps, line: LineRow, input: DrawInput, decision: Decision, now: number): Priced {
+  const annualRate = decision.annualRate ?? Number(line.annual_rate);
+  const startDate = isoDate(now);
+  const schedule = buildSchedule({
+    principalMinor: input.amountMinor,
+    annualRate,
+    termMonths: input.termMonths,
+    method: input.method,
+    startDate,
+    upfrontFeeMinor: numberValue(decision, 'upfrontFeeMinor') ?? 0,
+    periodicFeeMinor: numberValue(decision, 'periodicFeeMinor') ?? 0,
+    currency: input.currency,
+  });
+  const disclosures = {
+    US_REGZ: loanDisclosure(schedule, { convention: 'US_REGZ', startDate }),
+    EU_CCD: loanDisclosure(schedule, { convention: 'EU_CCD', startDate }),
+    CN_IRR: loanDisclosure(schedule, { convention: 'CN_IRR', startDate }),
+  };
+  return { schedule, disclosures, annualRate };
+}
+
+/** Velocity counts stop here: a strategy needs "many", not an exact figure, and the read stays bounded. */
+export const VELOCITY_COUNT_MAX = 100;
+
+/** Draw velocity from the core's own draws, queried only when the active `draw` strategy declares it. */
+async function drawVelocity(
+  deps: CoreDeps,
+  db: Q,
+  lineId: string,
+  now: number,
+): Promise<Record<string, ContextValue>> {
+  const declared = deps.engine.inputsOf(DRAW_STRATEGY);
+  if (declared !== undefined && !declared.has('drawsLast24h') && !declared.has('minutesSinceLastDraw'))
+    return {};
+  const recent = await db
+    .selectFrom('draws')
+    .select('created_at')
+    .where('line_id', '=', lineId)
+    .where('created_at', '>', now - MS_PER_DAY)
+    .where('status', '=', 'APPROVED')
+    .orderBy('created_at', 'desc')
+    .limit(VELOCITY_COUNT_MAX)
+    .execute();
+  const last = recent[0] === undefined ? undefined : Number(recent[0].created_at);
+  return {
+    drawsLast24h: recent.length,
+    ...(last === undefined ? {} : { minutesSinceLastDraw: (now - last) / 60_000 }),
+  };
+}
+
+function drawContextFacts(line: LineRow, input: DrawInput, signals: Readonly<Record<string, ContextValue>>) {
+  const limit = Number(line.limit_minor);
+  const outstanding = Number(line.outstanding_minor);
+  return {
+    amountMinor: input.amountMinor,
+    termMonths: input.termMonths,
+    method: input.method,
+    purpose: input.purpose,
+    lineStatus: line.status,
+    limitMinor: limit,
+    availableMinor: Number(line.available_minor),
+    outstandingMinor: outstanding,
+    utilisationAfter: limit > 0 ? (outstanding + input.amountMinor) / limit : 1,
+    amountToAvailable:
+      Number(line.available_minor) > 0 ? input.amountMinor / Number(line.available_minor) : 1,
+    dpd: Number(line.dpd),
+    annualRate: Number(line.annual_rate),
+    hasDevice: input.deviceId !== undefined,
+    // Monitor signals last: the monitor's view of velocity and devices wins over the core's own count.
+    ...signals,
+  };
+}
+
+/** Monitor signals are fetched before the dbTx (they may cross the network); the core's own facts are read inside it. */
+async function monitorSignals(
+  deps: CoreDeps,
+  lineId: string,
+  input: DrawInput,
+  now: number,
+): Promise<Record<string, ContextValue>> {
+  if (!deps.drawSignals) return {};
+  const line = await deps.store.db
+    .selectFrom('credit_lines')
+    .select('borrower_id')
+    .where('id', '=', lineId)
+    .executeTakeFirst();
+  if (!line) throw new LgError('LG_NOT_FOUND', `no line ${lineId}`, { lineId });
+  return deps.drawSignals({
+    borrowerId: line.borrower_id,
+    lineId,
+    deviceId: input.deviceId,
+    ip: input.ip,
+    at: now,
+  });
+}
+
+interface DrawDecided {
+  readonly status: DrawStatus;
+  readonly reasons: string[];
+  readonly priced?: Priced;
+  readonly loan?: LoanRow;
+}
+
+/**
+ * A draw: hard rules (line state, available credit), decide('draw'), then the conditional debit of the line
+ * (`available >= amount`, so no interleaving of concurrent draws can over-draw on either store), the loan and its
+ * schedule, the draw, the decision, the ledger entries and the 'disbursement' event — all in ONE dbTx. The read,
+ * the (pure) decision and the writes share the unit of work, so concurrent draws batch into one commit on SQLite
+ * and every decision sees the line as it is when it is written.
+ */
+export async function requestDraw(deps: CoreDeps, lineId: string, input: DrawInput): Promise<DrawResult> {
+  const now = deps.clock.now();
+  const monitored = await monitorSignals(deps, lineId, input, now);
+  const ids = {
+    decision: deps.ids.next(),
+    draw: deps.ids.next(),
+    loan: deps.ids.next(),
+    event: deps.ids.next(),
+  };
+  const done = await deps.store.transaction(async (tx): Promise<DrawDecided> => {
+    const line = await findLine(tx, deps.store.kind, lineId);
+    checkInput(line, input);
+    const signals = { ...(await drawVelocity(deps, tx, lineId, now)), ...monitored };
+    const context = buildContext(deps.engine, DRAW_STRATEGY, {}, drawContextFacts(line, input, signals));
+    const { decision, latencyMs } = timedDecide(deps.engine, DRAW_STRATEGY, context, line.borrower_id);
+    let status = OUTCOME_STATUS[decision.outcome];
+    let reasons = [...decision.reasons];
+    let priced: Priced | undefined;
+    if (status === 'APPROVED') {
+      priced = price(deps, line, input, decision, now);
+      if (!aprCapCheck(priced.disclosures.CN_IRR.apr, deps.config.aprCapPercent).ok) {
+        status = 'DECLINED';
+        reasons = ['R_APR_CAP', ...reasons];
+      }
+    }
+    const record = { deps, line, input, decision, context, ids, now, latencyMs };
+    const loan = status === 'APPROVED' && priced ? await disburse(tx, record, priced) : undefined;
+    await writeDraw(tx, record, status, reasons, loan);
+    return { status, reasons, priced, loan };
+  });
+  const { status, reasons, priced, loan } = done;
+  if (priced && status === 'DECLINED') {
+    throw new LgError(
+      'LG_APR_CAP_EXCEEDED',
+      `the all-in APR ${priced.disclosures.CN_IRR.apr}% is above the ${deps.config.aprCapPercent}% cap`,
+      {
+        drawId: ids.draw,
+        decisionId: ids.decision,
+        apr: priced.disclosures.CN_IRR.apr,
+        capPercent: deps.config.aprCapPercent,
+      },
+    );
+  }
+  if (status === 'DECLINED') {
+    throw new LgError('LG_DRAW_DECLINED', 'the draw was declined', {
+      drawId: ids.draw,
+      decisionId: ids.decision,
+      reasons,
+      borrowerReasons: borrowerReasons(reasons, 'zh'),
+    });
+  }
+  return {
+    drawId: ids.draw,
+    decisionId: ids.decision,
+    status,
+    reasons,
+    borrowerReasons: borrowerReasons(reasons, 'zh'),
+    ...(loan && priced
+      ? {
+          loan: loanViewOf(
+            loan,
+            installmentRows(ids.loan, priced.schedule),
+            isoDate(now),
+            deps.config.buckets ?? DEFAULT_BUCKETS,
+          ),
+        }
+      : {}),
+    ...(status === 'COOLDOWN' ? { warning: ANTI_SCAM_WARNING } : {}),
+  };
+}
+
+interface DrawRecord {
+  readonly deps: CoreDeps;
+  readonly line: LineRow;
+  readonly input: DrawInput;
+  readonly decision: Decision;
+  readonly context: Readonly<Record<string, unknown>>;
+  readonly ids: {
+    readonly decision: string;
+    readonly draw: string;
+    readonly loan: string;
+    readonly event: string;
+  };
+  readonly now: number;
+  readonly latencyMs: number;
+}
+
+/** The conditional debit, then the loan; zero rows updated means a concurrent draw or action got there first. */
+async function disburse(tx: DbTx, r: DrawRecord, priced: Priced): Promise<LoanRow> {
+  const amount = r.input.amountMinor;
+  const debited = await tx
+    .updateTable('credit_lines')
+    .set({
+      available_minor: sql<number>`available_minor - ${amount}`,
+      outstanding_minor: sql<number>`outstanding_minor + ${amount}`,
+      updated_at: r.now,
+    })
+    .where('id', '=', r.line.id)
+    .where('status', '=', 'ACTIVE')
+    .where('available_minor', '>=', amount)
+    .executeTakeFirst();
+  if (Number(debited.numUpdatedRows) !== 1) {
+    const now = await findLine(tx, r.deps.store.kind, r.line.id);
+    const blocked = drawBlockedError(now.status as LineStatus);
+    throw (
+      blocked ??
+      new LgError('LG_INSUFFICIENT_CREDIT', 'the draw exceeds the available credit', {
+        amountMinor: amount,
+        availableMinor: Number(now.available_minor),
+      })
+    );
+  }
+  const { schedule, disclosures, annualRate } = priced;
+  const loan: LoanRow = {
+    id: r.ids.loan,
+    line_id: r.line.id,
+    borrower_id: r.line.borrower_id,
+    draw_id: r.ids.draw,
+    status: 'ACTIVE',
+    currency: r.input.currency,
+    principal_minor: amount,
+    outstanding_principal_minor: amount,
+    annual_rate: annualRate,
+    term_months: r.input.termMonths,
+    method: r.input.method,
+    start_date: isoDate(r.now),
+    upfront_fee_minor: schedule.upfrontFeeMinor,
+    periodic_fee_minor: schedule.installments[0]?.feeMinor ?? 0,
+    apr_us_regz: disclosures.US_REGZ.apr,
+    apr_eu_ccd: disclosures.EU_CCD.apr,
+    apr_cn_irr: disclosures.CN_IRR.apr,
+    total_interest_minor: schedule.totalInterestMinor,
+    total_fees_minor: schedule.totalFeesMinor,
+    total_repayable_minor: schedule.totalRepayableMinor,
+    dpd: 0,
+    bucket: r.deps.config.buckets?.[0]?.name ?? 'M0',
+    created_at: r.now,
+    settled_at: null,
+  };
+  await tx.insertInto('loans').values(loan).execute();
+  await tx.insertInto('loan_installments').values(installmentRows(loan.id, schedule)).execute();
+  return loan;
+}
+
+async function writeDraw(
+  tx: DbTx,
+  r: DrawRecord,
+  status: DrawStatus,
+  reasons: readonly string[],
+  loan: LoanRow | undefined,
+): Promise<void> {
+  const { input, ids, now, line } = r;
+  await r.deps.engine.recordDecision(tx, {
+    decisionId: ids.decision,
+    kind: 'draw',
+    strategyId: DRAW_STRATEGY,
+    subjectId: line.borrower_id,
+    lineId: line.id,
+    context: r.context as Record<string, never>,
+    decision: r.decision,
+    decidedAt: now,
+    latencyMs: r.latencyMs,
+  });
+  await tx
+    .insertInto('draws')
+    .values({
+      id: ids.draw,
+      line_id: line.id,
+      borrower_id: line.borrower_id,
+      decision_id: ids.decision,
+      status,
+      amount_minor: input.amountMinor,
+      currency: input.currency,
+      term_months: input.termMonths,
+      method: input.method,
+      purpose: input.purpose ?? null,
+      device_id: input.deviceId ?? null,
+      ip: input.ip ?? null,
+      payee_id: input.payeeId ?? null,
+      reasons: JSON.stringify(reasons),
+      loan_id: loan?.id ?? null,
+      created_at: now,
+    })
+    .execute();
+  const entries: LedgerAppend[] = [
+    {
+      entryId: ids.draw,
+      kind: 'draw',
+      subjectId: line.id,
+      recordedAt: now,
+      payload: {
+        drawId: ids.draw,
+        lineId: line.id,
+        decisionId: ids.decision,
+        status,
+        amountMinor: input.amountMinor,
+        currency: input.currency,
+        reasons,
+        loanId: loan?.id ?? null,
+      },
+    },
+  ];
+  if (loan) {
+    entries.push({
+      entryId: loan.id,
+      kind: 'loan.disbursed',
+      subjectId: loan.id,
+      recordedAt: now,
+      payload: {
+        loanId: loan.id,
+        lineId: line.id,
+        principalMinor: loan.principal_minor,
+        currency: loan.currency,
+        annualRate: loan.annual_rate,
+        termMonths: loan.term_months,
+        method: loan.method,
+        apr: { US_REGZ: loan.apr_us_regz, EU_CCD: loan.apr_eu_ccd, CN_IRR: loan.apr_cn_irr },
+        totalRepayableMinor: loan.total_repayable_minor,
+      },
+    });
+  }
+  await appendToLedger(tx, entries);
+  if (loan) {
+    const event = coreEvent({
+      eventId: ids.event,
+      type: 'disbursement',
+      at: now,
+      userId: line.borrower_id,
+      lineId: line.id,
+      loanId: loan.id,
+      amount: input.amountMinor,
+      currency: input.currency,
+      deviceId: input.deviceId,
+      ip: input.ip,
+      payeeId: input.payeeId,
+    });
+    await insertOutbox(tx, ids.event, event, now);
+  }
+}

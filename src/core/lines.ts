@@ -1,0 +1,326 @@
+import { sql } from 'kysely';
+import { RESTRICTIVE_ACTIONS, type LineActionType } from '../domain/decision.js';
+import { LgError } from '../domain/errors.js';
+import { applyLineAction as transition, availableMinor, type LineState } from '../domain/line.js';
+import { getReason, isKnownReason } from '../domain/reason-codes.js';
+import { appendToLedger, type LedgerAppend } from '../compliance/ledger.js';
+import type { DbTx } from '../store/db.js';
+import type { CoreDeps, GuardTrip } from './deps.js';
+import {
+  countActiveLines,
+  findLine,
+  lineStateOf,
+  openExposureMinor,
+  parseReasons,
+  type ActionRow,
+  type LineRow,
+  type Q,
+} from './repo.js';
+
+export interface LineActionInput {
+  readonly type: LineActionType;
+  /** Ordered, most important first; every code must be in the catalogue. */
+  readonly reasons: readonly string[];
+  readonly automated: boolean;
+  /** API key id (manual) or the job/monitor that acted (automated). */
+  readonly actor?: string;
+  /** Decision id when automated. */
+  readonly traceId?: string;
+  readonly limitMinor?: number;
+  readonly annualRate?: number;
+  readonly appealable?: boolean;
+  readonly note?: string;
+  /** CLOSE for cause: the line ends REVOKED. */
+  readonly revoke?: boolean;
+  readonly tempUntil?: number;
+}
+
+export interface LineActionResult {
+  readonly actionId: string;
+  readonly lineId: string;
+  readonly type: LineActionType;
+  /** APPLIED, or REVIEW when the blast-radius guard held the action for a person. */
+  readonly outcome: 'APPLIED' | 'REVIEW';
+  readonly reasons: readonly string[];
+  readonly prevStatus: string;
+  readonly newStatus: string;
+  readonly prevLimitMinor: number;
+  readonly newLimitMinor: number;
+  readonly newAnnualRate: number;
+  /** A limit cut stopped at the outstanding balance, or a raise at the borrower cap. */
+  readonly clipped: boolean;
+}
+
+/** What one applied action produced inside a dbTx: the result, its ledger entry, and a guard trip to raise after commit. */
+export interface ActionOutcome {
+  readonly result: LineActionResult;
+  readonly ledger: LedgerAppend;
+  readonly trip?: GuardTrip;
+}
+
+export function checkReasons(reasons: readonly string[]): void {
+  if (reasons.length === 0)
+    throw new LgError('LG_VALIDATION', 'a line action needs at least one reason code (PIPL Art. 24)');
+  const unknown = reasons.filter((code) => !isKnownReason(code));
+  if (unknown.length > 0)
+    throw new LgError('LG_VALIDATION', `unknown reason codes: ${unknown.join(', ')}`, { unknown });
+}
+
+/** Appealable unless every reason says it is not (an automated action inherits the catalogue's judgement). */
+function defaultAppealable(reasons: readonly string[]): boolean {
+  return reasons.some((code) => getReason(code).appealable);
+}
+
+/** The per-borrower cap (a hard rule) bounds raises: the new limit stops at cap − other open lines' limits. */
+async function capLimit(
+  deps: CoreDeps,
+  tx: Q,
+  line: LineRow,
+  input: LineActionInput,
+): Promise<{ input: LineActionInput; clipped: boolean }> {
+  if ((input.type !== 'LIMIT_INCREASE' && input.type !== 'TEMP_LIMIT') || input.limitMinor === undefined)
+    return { input, clipped: false };
+  const room = deps.config.borrowerCapMinor - (await openExposureMinor(tx, line.borrower_id, line.id));
+  if (input.limitMinor <= room) return { input, clipped: false };
+  if (room <= Number(line.limit_minor)) {
+    throw new LgError(
+      'LG_BORROWER_CAP_EXCEEDED',
+      'the borrower is at the per-borrower cap; the limit cannot rise',
+      {
+        capMinor: deps.config.borrowerCapMinor,
+        reasons: ['R_BORROWER_CAP'],
+      },
+    );
+  }
+  return { input: { ...input, limitMinor: room }, clipped: true };
+}
+
+function checkRateCap(deps: CoreDeps, rate: number | undefined): void {
+  if (rate !== undefined && rate * 100 > deps.config.aprCapPercent) {
+    throw new LgError(
+      'LG_APR_CAP_EXCEEDED',
+      `annual rate ${(rate * 100).toFixed(2)}% is above the ${deps.config.aprCapPercent}% cap`,
+      {
+        capPercent: deps.config.aprCapPercent,
+      },
+    );
+  }
+}
+
+/**
+ * Applies one action to a line inside the caller's dbTx (the caller appends `ledger` and commits). Automated
+ * restrictive actions first pass the engine's blast-radius guard; past its ceiling the action is recorded as a
+ * REVIEW (R_BLAST_RADIUS_GUARD) and the line is left as it was.
+ */
+export async function applyActionInTx(
+  deps: CoreDeps,
+  tx: DbTx,
+  lineId: string,
+  raw: LineActionInput,
+): Promise<ActionOutcome> {
+  checkReasons(raw.reasons);
+  const now = deps.clock.now();
+  const line = await findLine(tx, deps.store.kind, lineId, true);
+  const before = lineStateOf(line);
+  checkRateCap(deps, raw.annualRate);
+  const { input, clipped: capClipped } = await capLimit(deps, tx, line, raw);
+  const { state: after, clipped } = transition(before, input, now);
+  const guarded =
+    input.automated &&
+    RESTRICTIVE_ACTIONS.has(input.type) &&
+    !deps.engine.admit(input.type, await countActiveLines(tx));
+  const actionId = deps.ids.next();
+  const reasons = guarded
+    ? ['R_BLAST_RADIUS_GUARD', ...input.reasons.filter((r) => r !== 'R_BLAST_RADIUS_GUARD')]
+    : [...input.reasons];
+  const final = guarded ? before : after;
+  if (!guarded) await writeLineState(tx, lineId, before, after, now);
+  const row = actionRow({
+    deps,
+    lineId,
+    actionId,
+    input,
+    reasons,
+    before,
+    after: final,
+    now,
+    outcome: guarded ? 'REVIEW' : 'APPLIED',
+  });
+  await tx.insertInto('line_actions').values(row).execute();
+  const result: LineActionResult = {
+    actionId,
+    lineId,
+    type: input.type,
+    outcome: guarded ? 'REVIEW' : 'APPLIED',
+    reasons,
+    prevStatus: before.status,
+    newStatus: final.status,
+    prevLimitMinor: before.limitMinor,
+    newLimitMinor: final.limitMinor,
+    newAnnualRate: final.annualRate,
+    clipped: clipped || capClipped,
+  };
+  const ledger: LedgerAppend = {
+    entryId: actionId,
+    kind: 'line.action',
+    subjectId: lineId,
+    recordedAt: now,
+    payload: {
+      ...result,
+      traceId: input.traceId ?? null,
+      automated: input.automated,
+      actor: input.actor ?? null,
+      appealable: row.appealable === 1,
+    },
+  };
+  const trip = guarded
+    ? { lineId, actionType: input.type, reviewActionId: actionId, traceId: input.traceId, at: now }
+    : undefined;
+  return { result, ledger, trip };
+}
+
+/**
+ * Writes the new state. `available` is recomputed from the row's own outstanding balance in the same statement, so
+ * a concurrent draw or repayment can never be lost; `status = prev` makes a stale writer fail instead of overwrite.
+ */
+async function writeLineState(
+  tx: DbTx,
+  lineId: string,
+  before: LineState,
+  after: LineState,
+  now: number,
+): Promise<void> {
+  const limit = after.limitMinor;
+  const updated = await tx
+    .updateTable('credit_lines')
+    .set({
+      status: after.status,
+      limit_minor: limit,
+      base_limit_minor: after.baseLimitMinor,
+      temp_limit_until: after.tempLimitUntil,
+      annual_rate: after.annualRate,
+      available_minor: sql<number>`case when ${limit} - outstanding_minor > 0 then ${limit} - outstanding_minor else 0 end`,
+      updated_at: now,
+    })
+    .where('id', '=', lineId)
+    .where('status', '=', before.status)
+    .executeTakeFirst();
+  if (Number(updated.numUpdatedRows) !== 1)
+    throw new LgError('LG_CONFLICT', 'the line changed while the action was applied; retry', { lineId });
+}
+
+function actionRow(a: {
+  deps: CoreDeps;
+  lineId: string;
+  actionId: string;
+  input: LineActionInput;
+  reasons: readonly string[];
+  before: LineState;
+  after: LineState;
+  now: number;
+  outcome: 'APPLIED' | 'REVIEW';
+}): ActionRow {
+  const { input } = a;
+  return {
+    id: a.actionId,
+    line_id: a.lineId,
+    type: input.type,
+    outcome: a.outcome,
+    reasons: JSON.stringify(a.reasons),
+    trace_id: input.traceId ?? null,
+    automated: input.automated ? 1 : 0,
+    actor: input.actor ?? null,
+    appealable: (input.appealable ?? defaultAppealable(a.reasons)) ? 1 : 0,
+    // Automated actions are shown to the borrower at once (their explanation endpoint is live from this instant).
+    notice_at: input.automated ? a.now : null,
+    prev_status: a.before.status,
+    new_status: a.after.status,
+    prev_limit_minor: a.before.limitMinor,
+    new_limit_minor: a.after.limitMinor,
+    prev_rate: a.before.annualRate,
+    new_rate: a.after.annualRate,
+    requested_limit_minor: input.limitMinor ?? null,
+    note: input.note ?? null,
+    created_at: a.now,
+  };
+}
+
+/** The monitor's entry point: one action in its own dbTx (state, action row, ledger), alert after commit. */
+export async function applyLineAction(
+  deps: CoreDeps,
+  lineId: string,
+  input: LineActionInput,
+): Promise<LineActionResult> {
+  const outcome = await deps.store.transaction(async (tx) => {
+    const done = await applyActionInTx(deps, tx, lineId, input);
+    await appendToLedger(tx, [done.ledger]);
+    return done;
+  });
+  if (outcome.trip) await raiseTrip(deps, outcome.trip);
+  return outcome.result;
+}
+
+export async function raiseTrip(deps: CoreDeps, trip: GuardTrip): Promise<void> {
+  try {
+    await deps.onGuardTrip?.(trip);
+  } catch {
+    // The REVIEW row is committed; an alert sink failing must not undo it or fail the caller.
+  }
+}
+
+export interface ActionView {
+  readonly id: string;
+  readonly type: string;
+  readonly outcome: string;
+  readonly reasons: string[];
+  readonly traceId: string | null;
+  readonly automated: boolean;
+  readonly actor: string | null;
+  readonly appealable: boolean;
+  readonly noticeAt: string | null;
+  readonly prevStatus: string;
+  readonly newStatus: string;
+  readonly prevLimitMinor: number;
+  readonly newLimitMinor: number;
+  readonly prevAnnualRate: number;
+  readonly newAnnualRate: number;
+  readonly note: string | null;
+  readonly at: string;
+}
+
+export function actionView(row: ActionRow): ActionView {
+  return {
+    id: row.id,
+    type: row.type,
+    outcome: row.outcome,
+    reasons: parseReasons(row.reasons),
+    traceId: row.trace_id,
+    automated: row.automated === 1,
+    actor: row.actor,
+    appealable: row.appealable === 1,
+    noticeAt: row.notice_at === null ? null : new Date(Number(row.notice_at)).toISOString(),
+    prevStatus: row.prev_status,
+    newStatus: row.new_status,
+    prevLimitMinor: Number(row.prev_limit_minor),
+    newLimitMinor: Number(row.new_limit_minor),
+    prevAnnualRate: Number(row.prev_rate),
+    newAnnualRate: Number(row.new_rate),
+    note: row.note,
+    at: new Date(Number(row.created_at)).toISOString(),
+  };
+}
+
+export async function recentActions(db: Q, lineId: string, limit = 10): Promise<ActionRow[]> {
+  return db
+    .selectFrom('line_actions')
+    .selectAll()
+    .where('line_id', '=', lineId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+}
+
+export function lineAvailable(row: LineRow): number {
+  return availableMinor(lineStateOf(row));
+}

@@ -1,0 +1,340 @@
+import { sql } from 'kysely';
+import { isoDate, parseIsoDate } from '../domain/clock.js';
+import { bucketFor, daysPastDue, DEFAULT_BUCKETS } from '../domain/delinquency.js';
+import { LgError } from '../domain/errors.js';
+import { assertSameCurrency } from '../domain/money.js';
+import type { Schedule } from '../domain/schedule.js';
+import { appendToLedger } from '../compliance/ledger.js';
+import type { StoreKind } from '../store/db.js';
+import type { CoreTables } from '../store/core-tables.js';
+import { allocateRepayment, type Allocation, type AllocationItem } from './allocation.js';
+import type { CoreDeps } from './deps.js';
+import { coreEvent } from './events.js';
+import { findLoan, insertOutbox, installmentsOf, type InstallmentRow, type LoanRow, type Q } from './repo.js';
+import { iso } from './views.js';
+
+export interface InstallmentView {
+  readonly period: number;
+  readonly dueDate: string;
+  readonly principalMinor: number;
+  readonly interestMinor: number;
+  readonly feeMinor: number;
+  readonly totalMinor: number;
+  readonly paidPrincipalMinor: number;
+  readonly paidInterestMinor: number;
+  readonly paidFeeMinor: number;
+  readonly outstandingMinor: number;
+  readonly settled: boolean;
+}
+
+export interface LoanView {
+  readonly id: string;
+  readonly lineId: string;
+  readonly drawId: string;
+  readonly status: string;
+  readonly currency: string;
+  readonly principalMinor: number;
+  readonly outstandingPrincipalMinor: number;
+  readonly annualRate: number;
+  readonly termMonths: number;
+  readonly method: string;
+  readonly startDate: string;
+  /** Days past due and bucket as of today (the daily job stores the snapshot and records bucket changes). */
+  readonly dpd: number;
+  readonly bucket: string;
+  readonly disclosure: {
+    /** APR in percent, every fee included, under each convention. */
+    readonly apr: { readonly US_REGZ: number; readonly EU_CCD: number; readonly CN_IRR: number };
+    readonly upfrontFeeMinor: number;
+    readonly periodicFeeMinor: number;
+    readonly totalInterestMinor: number;
+    readonly totalFeesMinor: number;
+    readonly totalRepayableMinor: number;
+  };
+  readonly schedule: InstallmentView[];
+  readonly createdAt: string;
+  readonly settledAt: string | null;
+}
+
+function outstandingOf(i: InstallmentRow): number {
+  return (
+    Number(i.principal_minor) -
+    Number(i.paid_principal_minor) +
+    Number(i.interest_minor) -
+    Number(i.paid_interest_minor) +
+    Number(i.fee_minor) -
+    Number(i.paid_fee_minor)
+  );
+}
+
+export function installmentView(i: InstallmentRow): InstallmentView {
+  const principal = Number(i.principal_minor);
+  const interest = Number(i.interest_minor);
+  const fee = Number(i.fee_minor);
+  return {
+    period: Number(i.period),
+    dueDate: i.due_date,
+    principalMinor: principal,
+    interestMinor: interest,
+    feeMinor: fee,
+    totalMinor: principal + interest + fee,
+    paidPrincipalMinor: Number(i.paid_principal_minor),
+    paidInterestMinor: Number(i.paid_interest_minor),
+    paidFeeMinor: Number(i.paid_fee_minor),
+    outstandingMinor: outstandingOf(i),
+    settled: i.settled_at !== null,
+  };
+}
+
+export function loanDpd(installments: readonly InstallmentRow[], asOfDate: string): number {
+  return daysPastDue(
+    installments.map((i) => ({ dueDate: i.due_date, outstandingMinor: outstandingOf(i) })),
+    asOfDate,
+  );
+}
+
+export function loanViewOf(
+  loan: LoanRow,
+  installments: readonly InstallmentRow[],
+  asOfDate: string,
+  buckets = DEFAULT_BUCKETS,
+): LoanView {
+  const dpd = loanDpd(installments, asOfDate);
+  return {
+    id: loan.id,
+    lineId: loan.line_id,
+    drawId: loan.draw_id,
+    status: loan.status,
+    currency: loan.currency,
+    principalMinor: Number(loan.principal_minor),
+    outstandingPrincipalMinor: Number(loan.outstanding_principal_minor),
+    annualRate: Number(loan.annual_rate),
+    termMonths: Number(loan.term_months),
+    method: loan.method,
+    startDate: loan.start_date,
+    dpd,
+    bucket: bucketFor(dpd, buckets).name,
+    disclosure: {
+      apr: {
+        US_REGZ: Number(loan.apr_us_regz),
+        EU_CCD: Number(loan.apr_eu_ccd),
+        CN_IRR: Number(loan.apr_cn_irr),
+      },
+      upfrontFeeMinor: Number(loan.upfront_fee_minor),
+      periodicFeeMinor: Number(loan.periodic_fee_minor),
+      totalInterestMinor: Number(loan.total_interest_minor),
+      totalFeesMinor: Number(loan.total_fees_minor),
+      totalRepayableMinor: Number(loan.total_repayable_minor),
+    },
+    schedule: installments.map(installmentView),
+    createdAt: iso(Number(loan.created_at)),
+    settledAt: loan.settled_at === null ? null : iso(Number(loan.settled_at)),
+  };
+}
+
+export async function readLoan(deps: CoreDeps, id: string): Promise<LoanView> {
+  const db = deps.store.db;
+  const [loan, installments] = await Promise.all([findLoan(db, deps.store.kind, id), installmentsOf(db, id)]);
+  return loanViewOf(loan, installments, isoDate(deps.clock.now()), deps.config.buckets ?? DEFAULT_BUCKETS);
+}
+
+export function installmentRows(loanId: string, schedule: Schedule): CoreTables['loan_installments'][] {
+  return schedule.installments.map((i) => ({
+    loan_id: loanId,
+    period: i.period,
+    due_date: i.dueDate,
+    principal_minor: i.principalMinor,
+    interest_minor: i.interestMinor,
+    fee_minor: i.feeMinor,
+    paid_principal_minor: 0,
+    paid_interest_minor: 0,
+    paid_fee_minor: 0,
+    settled_at: null,
+  }));
+}
+
+export interface RepaymentInput {
+  readonly amountMinor: number;
+  readonly currency: string;
+  /** ISO date or date-time; defaults to now. Decides which instalments count as already due. */
+  readonly paidAt?: string;
+}
+
+export interface RepaymentResult {
+  readonly repaymentId: string;
+  readonly loanId: string;
+  readonly amountMinor: number;
+  readonly currency: string;
+  readonly allocated: {
+    readonly feeMinor: number;
+    readonly interestMinor: number;
+    readonly principalMinor: number;
+  };
+  readonly loan: LoanView;
+}
+
+function parsePaidAt(text: string | undefined, now: number): number {
+  if (text === undefined) return now;
+  const ms = /^\d{4}-\d{2}-\d{2}$/.test(text) ? parseIsoDate(text) : Date.parse(text);
+  if (ms === undefined || Number.isNaN(ms))
+    throw new LgError('LG_VALIDATION', 'paidAt must be an ISO date or date-time', { paidAt: text });
+  if (ms > now) throw new LgError('LG_VALIDATION', 'paidAt may not be in the future', { paidAt: text });
+  return ms;
+}
+
+function toItems(rows: readonly InstallmentRow[]): AllocationItem[] {
+  return rows.map((i) => ({
+    period: Number(i.period),
+    dueDate: i.due_date,
+    feeMinor: Number(i.fee_minor),
+    interestMinor: Number(i.interest_minor),
+    principalMinor: Number(i.principal_minor),
+    paidFeeMinor: Number(i.paid_fee_minor),
+    paidInterestMinor: Number(i.paid_interest_minor),
+    paidPrincipalMinor: Number(i.paid_principal_minor),
+  }));
+}
+
+async function applyToInstallments(
+  tx: Q,
+  loanId: string,
+  rows: readonly InstallmentRow[],
+  alloc: Allocation,
+  now: number,
+): Promise<InstallmentRow[]> {
+  const next = rows.map((r) => ({ ...r }));
+  for (const part of alloc.perPeriod) {
+    const row = next.find((r) => Number(r.period) === part.period);
+    if (!row) continue;
+    row.paid_fee_minor = Number(row.paid_fee_minor) + part.feeMinor;
+    row.paid_interest_minor = Number(row.paid_interest_minor) + part.interestMinor;
+    row.paid_principal_minor = Number(row.paid_principal_minor) + part.principalMinor;
+    if (outstandingOf(row) === 0) row.settled_at = now;
+    await tx
+      .updateTable('loan_installments')
+      .set({
+        paid_fee_minor: row.paid_fee_minor,
+        paid_interest_minor: row.paid_interest_minor,
+        paid_principal_minor: row.paid_principal_minor,
+        settled_at: row.settled_at,
+      })
+      .where('loan_id', '=', loanId)
+      .where('period', '=', part.period)
+      .execute();
+  }
+  return next;
+}
+
+/**
+ * Records a repayment: allocation (see allocation.ts), the instalments, the loan balance, and the line — repaid
+ * principal restores available credit, computed from the row's own balance in the statement so concurrent draws are
+ * never lost — with the ledger entry and a 'repayment' event, in one dbTx.
+ */
+export async function repay(deps: CoreDeps, loanId: string, input: RepaymentInput): Promise<RepaymentResult> {
+  const now = deps.clock.now();
+  const paidAt = parsePaidAt(input.paidAt, now);
+  const ids = { repayment: deps.ids.next(), event: deps.ids.next() };
+  const kind: StoreKind = deps.store.kind;
+  return deps.store.transaction(async (tx) => {
+    const loan = await findLoan(tx, kind, loanId, true);
+    assertSameCurrency(
+      { amountMinor: 0, currency: loan.currency },
+      { amountMinor: input.amountMinor, currency: input.currency },
+    );
+    if (loan.status === 'SETTLED')
+      throw new LgError('LG_LOAN_SETTLED', 'this loan is already repaid in full', { loanId });
+    const rows = await installmentsOf(tx, loanId);
+    const alloc = allocateRepayment(toItems(rows), input.amountMinor, isoDate(paidAt));
+    const updated = await applyToInstallments(tx, loanId, rows, alloc, now);
+    const outstanding = Number(loan.outstanding_principal_minor) - alloc.principalMinor;
+    const settled = updated.every((r) => outstandingOf(r) === 0);
+    await tx
+      .updateTable('loans')
+      .set({
+        outstanding_principal_minor: outstanding,
+        status: settled ? 'SETTLED' : loan.status,
+        settled_at: settled ? now : null,
+      })
+      .where('id', '=', loanId)
+      .execute();
+    const p = alloc.principalMinor;
+    if (p > 0) {
+      await tx
+        .updateTable('credit_lines')
+        .set({
+          outstanding_minor: sql<number>`outstanding_minor - ${p}`,
+          available_minor: sql<number>`case when limit_minor - outstanding_minor + ${p} > 0 then limit_minor - outstanding_minor + ${p} else 0 end`,
+          updated_at: now,
+        })
+        .where('id', '=', loan.line_id)
+        .execute();
+    }
+    await tx
+      .insertInto('repayments')
+      .values({
+        id: ids.repayment,
+        loan_id: loanId,
+        line_id: loan.line_id,
+        amount_minor: input.amountMinor,
+        currency: input.currency,
+        paid_at: paidAt,
+        fee_minor: alloc.feeMinor,
+        interest_minor: alloc.interestMinor,
+        principal_minor: alloc.principalMinor,
+        created_at: now,
+      })
+      .execute();
+    const allocated = {
+      feeMinor: alloc.feeMinor,
+      interestMinor: alloc.interestMinor,
+      principalMinor: alloc.principalMinor,
+    };
+    await appendToLedger(tx, [
+      {
+        entryId: ids.repayment,
+        kind: 'loan.repayment',
+        subjectId: loanId,
+        recordedAt: now,
+        payload: {
+          repaymentId: ids.repayment,
+          loanId,
+          lineId: loan.line_id,
+          amountMinor: input.amountMinor,
+          currency: input.currency,
+          paidAt,
+          allocated,
+          settled,
+        },
+      },
+    ]);
+    await insertOutbox(
+      tx,
+      ids.event,
+      coreEvent({
+        eventId: ids.event,
+        type: 'repayment',
+        at: paidAt,
+        userId: loan.borrower_id,
+        lineId: loan.line_id,
+        loanId,
+        amount: input.amountMinor,
+        currency: input.currency,
+      }),
+      now,
+    );
+    const loanAfter: LoanRow = {
+      ...loan,
+      outstanding_principal_minor: outstanding,
+      status: settled ? 'SETTLED' : loan.status,
+      settled_at: settled ? now : null,
+    };
+    return {
+      repaymentId: ids.repayment,
+      loanId,
+      amountMinor: input.amountMinor,
+      currency: input.currency,
+      allocated,
+      loan: loanViewOf(loanAfter, updated, isoDate(now), deps.config.buckets ?? DEFAULT_BUCKETS),
+    };
+  });
+}

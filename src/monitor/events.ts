@@ -1,0 +1,218 @@
+import { createHash } from 'node:crypto';
+import { Type, type Static } from '@sinclair/typebox';
+import { canonicalJson } from '../domain/canonical-json.js';
+import { LgError } from '../domain/errors.js';
+
+/**
+ * Account events the monitor watches (issue 5, DESIGN "Event"). Core events (application, disbursement, repayment)
+ * arrive through the outbox; the rest come from the lender's app over POST /v1/events.
+ */
+export const EVENT_TYPES = [
+  'login',
+  'login_failed',
+  'device_change',
+  'password_reset',
+  'phone_change',
+  'payee_added',
+  'transfer_out',
+  /** Money arriving in the borrower's own account (payeeId/merchantId = the sender): closes a cash-out loop. */
+  'transfer_in',
+  'purchase',
+  'disbursement',
+  'repayment',
+  'application',
+  /** A credit-report pull; channel = who pulled it, attributes.purpose, attributes.origin ('self' | 'external'). */
+  'bureau_inquiry',
+  'screen_share_detected',
+  'call_in_progress',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export type AttributeValue = string | number | boolean | null;
+
+/** An event as the monitor keeps it: instants in epoch ms, money in integer minor units. */
+export interface MonitorEvent {
+  readonly eventId: string;
+  readonly type: EventType;
+  readonly occurredAt: number;
+  readonly userId: string;
+  readonly lineId?: string;
+  readonly loanId?: string;
+  readonly deviceId?: string;
+  readonly ip?: string;
+  readonly amountMinor?: number;
+  readonly currency?: string;
+  readonly payeeId?: string;
+  readonly payeeCreatedAt?: number;
+  readonly merchantId?: string;
+  /** ISO 18245 merchant category code (4 digits). */
+  readonly merchantCategory?: string;
+  readonly channel?: string;
+  readonly attributes?: Readonly<Record<string, AttributeValue>>;
+}
+
+const Id = Type.String({ minLength: 1, maxLength: 128 });
+const IsoInstant = Type.String({ format: 'date-time', maxLength: 40 });
+
+/** The wire shape (TypeBox → JSON Schema, validated by Fastify/Ajv at the edge). */
+export const EventInSchema = Type.Object(
+  {
+    eventId: Id,
+    type: Type.Union(EVENT_TYPES.map((t) => Type.Literal(t))),
+    occurredAt: IsoInstant,
+    userId: Id,
+    lineId: Type.Optional(Id),
+    loanId: Type.Optional(Id),
+    deviceId: Type.Optional(Id),
+    ip: Type.Optional(Type.String({ minLength: 2, maxLength: 64 })),
+    /** Integer minor units (fen, cents). */
+    amount: Type.Optional(Type.Integer({ minimum: 0, maximum: 1e15 })),
+    currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$' })),
+    payeeId: Type.Optional(Id),
+    payeeCreatedAt: Type.Optional(IsoInstant),
+    merchantId: Type.Optional(Id),
+    merchantCategory: Type.Optional(Type.String({ pattern: '^[0-9]{4}$' })),
+    channel: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    attributes: Type.Optional(
+      Type.Record(Type.String({ maxLength: 64 }), Type.Union([Type.String({ maxLength: 512 }), Type.Number(), Type.Boolean(), Type.Null()]), {
+        maxProperties: 32,
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type EventIn = Static<typeof EventInSchema>;
+
+/** Which fields each type needs beyond the common ones; checked after the schema, per event. */
+const REQUIRED_BY_TYPE: Partial<Record<EventType, readonly (keyof EventIn)[]>> = {
+  transfer_out: ['amount', 'currency', 'payeeId'],
+  transfer_in: ['amount', 'currency'],
+  purchase: ['amount', 'currency', 'merchantId'],
+  disbursement: ['amount', 'currency', 'lineId'],
+  repayment: ['amount', 'currency'],
+  payee_added: ['payeeId'],
+  device_change: ['deviceId'],
+  bureau_inquiry: ['channel'],
+};
+
+export interface EventProblem {
+  readonly index: number;
+  readonly field: string;
+  readonly problem: string;
+}
+
+/** Checks what JSON Schema cannot say (per-type required fields, real instants); returns problems naming index and field. */
+export function eventProblems(event: EventIn, index: number): EventProblem[] {
+  const problems: EventProblem[] = [];
+  for (const field of REQUIRED_BY_TYPE[event.type] ?? []) {
+    if (event[field] === undefined) problems.push({ index, field, problem: `required for type ${event.type}` });
+  }
+  if (Number.isNaN(Date.parse(event.occurredAt))) problems.push({ index, field: 'occurredAt', problem: 'not a valid instant' });
+  if (event.payeeCreatedAt !== undefined && Number.isNaN(Date.parse(event.payeeCreatedAt))) {
+    problems.push({ index, field: 'payeeCreatedAt', problem: 'not a valid instant' });
+  }
+  if ((event.amount === undefined) !== (event.currency === undefined)) {
+    problems.push({ index, field: event.amount === undefined ? 'amount' : 'currency', problem: 'amount and currency go together' });
+  }
+  return problems;
+}
+
+/** Parses wire events (already schema-valid) into MonitorEvents, or throws LG_EVENT_INVALID listing every problem. */
+export function parseEvents(events: readonly EventIn[]): MonitorEvent[] {
+  const problems = events.flatMap((e, i) => eventProblems(e, i));
+  if (problems.length > 0) {
+    const text = problems.slice(0, 5).map((p) => `events[${p.index}].${p.field} ${p.problem}`).join('; ');
+    throw new LgError('LG_EVENT_INVALID', text, problems);
+  }
+  return events.map(fromWire);
+}
+
+export function fromWire(e: EventIn): MonitorEvent {
+  return stripUndefined({
+    eventId: e.eventId,
+    type: e.type,
+    occurredAt: Date.parse(e.occurredAt),
+    userId: e.userId,
+    lineId: e.lineId,
+    loanId: e.loanId,
+    deviceId: e.deviceId,
+    ip: e.ip,
+    amountMinor: e.amount,
+    currency: e.currency,
+    payeeId: e.payeeId,
+    payeeCreatedAt: e.payeeCreatedAt === undefined ? undefined : Date.parse(e.payeeCreatedAt),
+    merchantId: e.merchantId,
+    merchantCategory: e.merchantCategory,
+    channel: e.channel,
+    attributes: e.attributes,
+  });
+}
+
+export function toWire(e: MonitorEvent): EventIn {
+  return stripUndefined({
+    eventId: e.eventId,
+    type: e.type,
+    occurredAt: new Date(e.occurredAt).toISOString(),
+    userId: e.userId,
+    lineId: e.lineId,
+    loanId: e.loanId,
+    deviceId: e.deviceId,
+    ip: e.ip,
+    amount: e.amountMinor,
+    currency: e.currency,
+    payeeId: e.payeeId,
+    payeeCreatedAt: e.payeeCreatedAt === undefined ? undefined : new Date(e.payeeCreatedAt).toISOString(),
+    merchantId: e.merchantId,
+    merchantCategory: e.merchantCategory,
+    channel: e.channel,
+    attributes: e.attributes as EventIn['attributes'],
+  });
+}
+
+const HASHED_FIELDS = [
+  'eventId', 'type', 'occurredAt', 'userId', 'lineId', 'loanId', 'deviceId', 'ip', 'amountMinor', 'currency', 'payeeId',
+  'payeeCreatedAt', 'merchantId', 'merchantCategory', 'channel',
+] as const satisfies readonly (keyof MonitorEvent)[];
+
+/**
+ * Identity of an event's content: the same eventId with another hash is a client bug (LG_EVENT_CONFLICT). Fields in a
+ * fixed order (cheaper than canonicalising the whole object on the hot path), attributes canonically.
+ */
+export function contentHash(e: MonitorEvent): string {
+  const hash = createHash('sha256');
+  for (const field of HASHED_FIELDS) hash.update(`${e[field] ?? ''}\u0001`);
+  if (e.attributes !== undefined) hash.update(canonicalJson(e.attributes));
+  return hash.digest('hex').slice(0, 32);
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  for (const key of Object.keys(value) as (keyof T)[]) if (value[key] === undefined) delete value[key];
+  return value;
+}
+
+/** A core outbox payload ({eventId, type, occurredAt ISO, userId, lineId, loanId?, amount, currency}) as a MonitorEvent. */
+export function fromCorePayload(payload: unknown): MonitorEvent {
+  if (typeof payload !== 'object' || payload === null) throw new LgError('LG_EVENT_INVALID', 'core event payload is not an object');
+  const p = payload as Record<string, unknown>;
+  const text = (k: string): string | undefined => (typeof p[k] === 'string' ? (p[k] as string) : undefined);
+  const type = text('type');
+  if (type !== 'application' && type !== 'disbursement' && type !== 'repayment') {
+    throw new LgError('LG_EVENT_INVALID', `core event type ${String(type)} is not application|disbursement|repayment`);
+  }
+  const eventId = text('eventId');
+  const userId = text('userId');
+  const occurredAt = Date.parse(text('occurredAt') ?? '');
+  if (!eventId || !userId || Number.isNaN(occurredAt)) throw new LgError('LG_EVENT_INVALID', 'core event needs eventId, userId, occurredAt');
+  const amount = typeof p.amount === 'number' && Number.isSafeInteger(p.amount) ? p.amount : undefined;
+  return stripUndefined({
+    eventId,
+    type,
+    occurredAt,
+    userId,
+    lineId: text('lineId'),
+    loanId: text('loanId'),
+    amountMinor: amount,
+    currency: amount === undefined ? undefined : text('currency'),
+    channel: 'core',
+  });
+}

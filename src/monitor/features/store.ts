@@ -1,0 +1,117 @@
+import type { EventType, MonitorEvent } from '../events.js';
+
+/** What features are keyed by (issue 5: user, device, IP, payee, merchant; plus the channel that pulls credit reports). */
+export const ENTITY_TYPES = ['user', 'device', 'ip', 'payee', 'merchant', 'channel'] as const;
+export type EntityType = (typeof ENTITY_TYPES)[number];
+
+/** One event as the feature store indexes it; r = when the monitor received it (for "known at" queries). */
+export interface FeatureEntry {
+  readonly eventId: string;
+  readonly type: EventType;
+  /** occurredAt, epoch ms */
+  readonly t: number;
+  /** receivedAt, epoch ms */
+  readonly r: number;
+  readonly userId: string;
+  readonly deviceId?: string;
+  readonly ip?: string;
+  readonly payeeId?: string;
+  readonly merchantId?: string;
+  readonly channel?: string;
+  readonly amountMinor?: number;
+  readonly payeeCreatedAt?: number;
+  readonly merchantCategory?: string;
+  readonly purpose?: string;
+  readonly origin?: string;
+}
+
+export const DISTINCT_FIELDS = ['userId', 'deviceId', 'ip', 'payeeId', 'merchantId', 'channel'] as const;
+export type DistinctField = (typeof DISTINCT_FIELDS)[number];
+
+export type Aggregate =
+  | { readonly kind: 'count' }
+  | { readonly kind: 'sum' }
+  | { readonly kind: 'max' }
+  | { readonly kind: 'distinct'; readonly of: DistinctField }
+  /** ms from the latest event in the window to toMs; null when there is none. */
+  | { readonly kind: 'timeSince' };
+
+/** Events of `types` for one entity with fromMs < occurredAt <= toMs, and (when given) receivedAt <= knownAt. */
+export interface WindowQuery {
+  readonly entity: EntityType;
+  readonly id: string;
+  readonly types: readonly EventType[];
+  readonly fromMs: number;
+  readonly toMs: number;
+  /** Point-in-time in the second dimension: only what the live system had received by then. */
+  readonly knownAt?: number;
+}
+
+/**
+ * Event windows per entity. One interface, two implementations (memory — rebuilt from SQLite on start — and Redis
+ * sorted sets), one conformance suite (test/monitor/feature-store.conformance.test.ts).
+ */
+export interface FeatureStore {
+  readonly kind: 'memory' | 'redis';
+  /** Adds entries; an eventId already present is ignored (idempotent). */
+  append(entries: readonly FeatureEntry[]): Promise<void>;
+  /** Takes entries out again (a group whose database commit failed). */
+  remove(entries: readonly FeatureEntry[]): Promise<void>;
+  events(query: WindowQuery, limit?: number): Promise<FeatureEntry[]>;
+  aggregate(query: WindowQuery, aggregate: Aggregate): Promise<number | null>;
+  /** Drops everything (tests, rebuilds). */
+  clear(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The entities an event is indexed under, with their ids. */
+export function entityKeys(e: FeatureEntry): [EntityType, string][] {
+  const keys: [EntityType, string][] = [['user', e.userId]];
+  if (e.deviceId) keys.push(['device', e.deviceId]);
+  if (e.ip) keys.push(['ip', e.ip]);
+  if (e.payeeId) keys.push(['payee', e.payeeId]);
+  if (e.merchantId) keys.push(['merchant', e.merchantId]);
+  if (e.channel) keys.push(['channel', e.channel]);
+  return keys;
+}
+
+export function toEntry(e: MonitorEvent, receivedAt: number): FeatureEntry {
+  const entry: Record<string, unknown> = { eventId: e.eventId, type: e.type, t: e.occurredAt, r: receivedAt, userId: e.userId };
+  if (e.deviceId !== undefined) entry.deviceId = e.deviceId;
+  if (e.ip !== undefined) entry.ip = e.ip;
+  if (e.payeeId !== undefined) entry.payeeId = e.payeeId;
+  if (e.merchantId !== undefined) entry.merchantId = e.merchantId;
+  if (e.channel !== undefined) entry.channel = e.channel;
+  if (e.amountMinor !== undefined) entry.amountMinor = e.amountMinor;
+  if (e.payeeCreatedAt !== undefined) entry.payeeCreatedAt = e.payeeCreatedAt;
+  if (e.merchantCategory !== undefined) entry.merchantCategory = e.merchantCategory;
+  const purpose = e.attributes?.purpose;
+  if (typeof purpose === 'string') entry.purpose = purpose;
+  const origin = e.attributes?.origin;
+  if (typeof origin === 'string') entry.origin = origin;
+  return entry as unknown as FeatureEntry;
+}
+
+/** Aggregates a window slice; shared by the memory store and by tests as the reference semantics. */
+export function aggregateEntries(entries: readonly FeatureEntry[], aggregate: Aggregate, toMs: number): number | null {
+  switch (aggregate.kind) {
+    case 'count':
+      return entries.length;
+    case 'sum':
+      return entries.reduce((s, e) => s + (e.amountMinor ?? 0), 0);
+    case 'max':
+      return entries.reduce((m, e) => Math.max(m, e.amountMinor ?? 0), 0);
+    case 'distinct': {
+      const seen = new Set<string>();
+      for (const e of entries) {
+        const v = e[aggregate.of];
+        if (v !== undefined) seen.add(v);
+      }
+      return seen.size;
+    }
+    case 'timeSince': {
+      const last = entries[entries.length - 1];
+      return last ? toMs - last.t : null;
+    }
+  }
+}

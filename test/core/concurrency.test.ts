@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LgError } from '../../src/domain/errors.js';
+import { verifyLedger } from '../../src/compliance/ledger.js';
+import type { Store } from '../../src/store/db.js';
+import { STORE_FACTORIES } from '../helpers/stores.js';
+import { makeCore, openLine, residentId, type Harness } from './harness.js';
+
+const DRAWS = 60;
+const LIMIT = 1_000_000;
+
+for (const factory of STORE_FACTORIES) {
+  describe.skipIf(!factory.enabled)(`concurrent draws on ${factory.name}`, () => {
+    let store: Store;
+    let h: Harness;
+    beforeAll(async () => {
+      store = await factory.open('core_concurrency');
+      h = makeCore(store, { seed: 11 });
+    });
+    afterAll(async () => {
+      await store?.close();
+    });
+
+    it(`${DRAWS} simultaneous draws never over-draw one line`, async () => {
+      const lineId = await openLine(h, LIMIT, {
+        name: '赵六',
+        nationalId: residentId('19800808', 77),
+        phone: '13700000000',
+      });
+      // Amounts sum to well over the limit, so many draws must lose the race for the last of the credit.
+      const amounts = Array.from({ length: DRAWS }, (_, i) => 20_000 + ((i * 7919) % 40_000));
+      expect(amounts.reduce((a, b) => a + b, 0)).toBeGreaterThan(2 * LIMIT);
+      const results = await Promise.allSettled(
+        amounts.map((amountMinor, i) =>
+          h.core.requestDraw(lineId, {
+            amountMinor,
+            currency: 'CNY',
+            termMonths: 3,
+            method: i % 2 ? 'EQUAL_PRINCIPAL' : 'EQUAL_INSTALLMENT',
+          }),
+        ),
+      );
+      const approved = results.flatMap((r, i) =>
+        r.status === 'fulfilled' && r.value.status === 'APPROVED' ? [amounts[i] ?? 0] : [],
+      );
+      const refused = results.filter((r) => r.status === 'rejected');
+      for (const r of refused) {
+        expect((r as PromiseRejectedResult).reason).toBeInstanceOf(LgError);
+        expect(((r as PromiseRejectedResult).reason as LgError).code).toBe('LG_INSUFFICIENT_CREDIT');
+      }
+      expect(approved.length).toBeGreaterThan(10);
+      expect(refused.length).toBeGreaterThan(0);
+      const line = await h.core.getLine(lineId);
+      const sum = approved.reduce((a, b) => a + b, 0);
+      expect(line.availableMinor).toBeGreaterThanOrEqual(0);
+      expect(line.outstandingPrincipalMinor).toBeLessThanOrEqual(line.limitMinor);
+      expect(sum).toBe(LIMIT - line.availableMinor);
+      expect(line.outstandingPrincipalMinor).toBe(sum);
+      const loans = await store.db
+        .selectFrom('loans')
+        .select('principal_minor')
+        .where('line_id', '=', lineId)
+        .execute();
+      expect(loans.reduce((a, l) => a + Number(l.principal_minor), 0)).toBe(sum);
+      expect((await verifyLedger(store.db)).ok).toBe(true);
+    });
+  });
+}

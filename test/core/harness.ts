@@ -1,0 +1,130 @@
+import { ManualClock } from '../../src/domain/clock.js';
+import type {
+  Decision,
+  DecisionContext,
+  LineActionType,
+  Outcome,
+  RequestedLineAction,
+} from '../../src/domain/decision.js';
+import { uuidv7Generator } from '../../src/domain/ids.js';
+import { seededRandom } from '../../src/domain/random.js';
+import { residentIdCheckChar } from '../../src/domain/national-id.js';
+import { fieldCryptoFromMasterKey } from '../../src/compliance/crypto.js';
+import { recordDecision } from '../../src/engine/store.js';
+import type { Store } from '../../src/store/db.js';
+import {
+  createCoreServices,
+  type CoreDeps,
+  type CoreEngine,
+  type CoreServices,
+  type GuardTrip,
+} from '../../src/core/index.js';
+
+/** 2025-03-01T00:00:00Z */
+export const T0 = Date.UTC(2025, 2, 1);
+
+/** A checksum-valid resident ID for a birth date (YYYYMMDD) and sequence. */
+export function residentId(birth: string, seq = 123, region = '110101'): string {
+  const first17 = `${region}${birth}${String(seq).padStart(3, '0')}`;
+  return first17 + residentIdCheckChar(first17);
+}
+
+export interface ScriptedDecision {
+  outcome: Outcome;
+  reasons?: string[];
+  limitMinor?: number;
+  annualRate?: number;
+  actions?: RequestedLineAction[];
+  values?: Record<string, unknown>;
+}
+
+/**
+ * A programmable engine double: each strategy answers with what the test scripted (default: approve). Decision rows
+ * go through the engine's real recordDecision, so the ledger and decisions table are exercised as in production.
+ */
+export class ScriptedEngine implements CoreEngine {
+  readonly calls: { strategyId: string; context: DecisionContext }[] = [];
+  script: Record<string, (ctx: DecisionContext) => ScriptedDecision> = {};
+  guardCeiling = Number.POSITIVE_INFINITY;
+  admitted = 0;
+  declared: Record<string, ReadonlySet<string> | undefined> = {};
+
+  decide(strategyId: string, context: DecisionContext): Decision {
+    this.calls.push({ strategyId, context });
+    const s = this.script[strategyId]?.(context) ?? {
+      outcome: 'APPROVE',
+      limitMinor: 5_000_000,
+      annualRate: 0.18,
+    };
+    return {
+      strategyId,
+      strategyVersion: 1,
+      engineVersion: 'scripted',
+      outcome: s.outcome,
+      reasons: s.reasons ?? [],
+      limitMinor: s.limitMinor,
+      annualRate: s.annualRate,
+      actions: s.actions ?? [],
+      values: s.values ?? {},
+      trace: [],
+    };
+  }
+  recordDecision: CoreEngine['recordDecision'] = async (tx, r) =>
+    recordDecision(tx, {
+      id: r.decisionId,
+      kind: r.kind,
+      borrowerId: r.subjectId,
+      lineId: r.lineId,
+      subjectKey: r.subjectId,
+      context: r.context,
+      decision: r.decision,
+      latencyMs: r.latencyMs,
+      decidedAt: r.decidedAt,
+    });
+  admit(_type: LineActionType): boolean {
+    if (this.admitted >= this.guardCeiling) return false;
+    this.admitted += 1;
+    return true;
+  }
+  inputsOf(strategyId: string): ReadonlySet<string> | undefined {
+    return this.declared[strategyId];
+  }
+}
+
+export interface Harness {
+  readonly core: CoreServices;
+  readonly deps: CoreDeps;
+  readonly engine: ScriptedEngine;
+  readonly clock: ManualClock;
+  readonly trips: GuardTrip[];
+}
+
+export function makeCore(
+  store: Store,
+  options: { engine?: CoreEngine; clock?: ManualClock; seed?: number; borrowerCapMinor?: number } = {},
+): Harness {
+  const clock = options.clock ?? new ManualClock(T0);
+  const engine = new ScriptedEngine();
+  const trips: GuardTrip[] = [];
+  const deps: CoreDeps = {
+    store,
+    clock,
+    ids: uuidv7Generator(clock, seededRandom(options.seed ?? 7)),
+    crypto: fieldCryptoFromMasterKey(Buffer.alloc(32, 9)),
+    engine: options.engine ?? engine,
+    config: { borrowerCapMinor: options.borrowerCapMinor ?? 20_000_000, aprCapPercent: 24 },
+    onGuardTrip: (trip) => {
+      trips.push(trip);
+    },
+  };
+  return { core: createCoreServices(deps), deps, engine, clock, trips };
+}
+
+export const ADULT = { name: '王小明', nationalId: residentId('19900307', 123), phone: '13812345678' };
+
+export async function openLine(h: Harness, limitMinor = 5_000_000, applicant = ADULT): Promise<string> {
+  h.engine.script.application = () => ({ outcome: 'APPROVE', limitMinor, annualRate: 0.18 });
+  const result = await h.core.submitApplication({ applicant, attributes: { monthlyIncomeMinor: 1_000_000 } });
+  if (!result.line) throw new Error(`application not approved: ${result.outcome}`);
+  return result.line.id;
+}

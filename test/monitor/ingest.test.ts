@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { buildServer, createMetricsRegistry } from '../../src/api/server.js';
+import { createApiKey, createKeyVerifier } from '../../src/api/api-keys.js';
+import { monitorRoutes } from '../../src/api/routes/monitor.js';
+import { uuidv7Generator } from '../../src/domain/ids.js';
+import { seededRandom } from '../../src/domain/random.js';
+import { DAY, HOUR, MIN, T0, ev, money, openTestMonitor, type TestMonitor } from './helpers.js';
+
+describe('event intake over HTTP', () => {
+  let t: TestMonitor;
+  let app: FastifyInstance;
+  let service: string;
+  let auditor: string;
+  let analyst: string;
+  const iso = (ms: number) => new Date(ms).toISOString();
+
+  beforeAll(async () => {
+    t = await openTestMonitor();
+    const deps = { clock: t.clock, ids: uuidv7Generator(t.clock, seededRandom(3)), random: seededRandom(4) };
+    service = (await createApiKey(t.store.db, deps, 'service')).key;
+    auditor = (await createApiKey(t.store.db, deps, 'auditor')).key;
+    analyst = (await createApiKey(t.store.db, deps, 'risk_analyst')).key;
+    app = await buildServer({
+      store: t.store,
+      clock: t.clock,
+      metrics: createMetricsRegistry(),
+      requestBytesMax: 1_048_576,
+      verifyKey: createKeyVerifier(t.store.db, t.clock),
+      routes: [monitorRoutes({ monitor: t.monitor, eventBatchMax: 50 })],
+    });
+  });
+  afterAll(async () => {
+    await app.close();
+    await t.close();
+  });
+
+  const post = (payload: unknown, key = service) =>
+    app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${key}` }, payload: payload as object });
+
+  it('accepts one event and answers with its outcome', async () => {
+    const res = await post({ eventId: 'h1', type: 'login', occurredAt: iso(T0), userId: 'u1', deviceId: 'd1' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ eventId: 'h1', status: 'accepted', typologies: [], alerts: [], actions: [] });
+  });
+
+  it('a repeated eventId is accepted once and answered with the first result', async () => {
+    const body = { eventId: 'h2', type: 'bureau_inquiry', occurredAt: iso(T0), userId: 'u2', channel: 'partner-z', attributes: { purpose: 'LOAN_APPROVAL' } };
+    const first = (await post(body)).json();
+    expect(first.typologies[0].id).toBe('CREDIT_REPORT_ABUSE');
+    const again = await post(body);
+    expect(again.json()).toEqual({ ...first, status: 'duplicate' });
+    const batch = (await post({ events: [body, body] })).json();
+    expect(batch.results.map((r: { status: string }) => r.status)).toEqual(['duplicate', 'duplicate']);
+    const rows = await t.store.db.selectFrom('monitor_events').select('event_id').where('event_id', '=', 'h2').execute();
+    expect(rows).toHaveLength(1);
+    const alerts = await t.store.db.selectFrom('monitor_alerts').select('alert_id').where('user_id', '=', 'u2').execute();
+    expect(alerts).toHaveLength(1);
+  });
+
+  it('the same eventId with different content is a conflict', async () => {
+    const res = await post({ eventId: 'h1', type: 'login', occurredAt: iso(T0 + 1), userId: 'u1' });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().error.code).toBe('LG_EVENT_CONFLICT');
+  });
+
+  it('validation errors name the index and the field', async () => {
+    const res = await post({
+      events: [
+        { eventId: 'ok', type: 'login', occurredAt: iso(T0), userId: 'u' },
+        { eventId: 'bad', type: 'transfer_out', occurredAt: iso(T0), userId: 'u', amount: 1.5, currency: 'CNY', payeeId: 'p' },
+      ],
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.details[0].path).toBe('body/events/1/amount');
+    const missing = await post({ events: [{ eventId: 'm1', type: 'transfer_out', occurredAt: iso(T0), userId: 'u' }] });
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json().error.code).toBe('LG_EVENT_INVALID');
+    expect(missing.json().error.details).toContainEqual({ index: 0, field: 'amount', problem: 'required for type transfer_out' });
+    const unknownType = await post({ eventId: 'x', type: 'teleport', occurredAt: iso(T0), userId: 'u' });
+    expect(unknownType.statusCode).toBe(400);
+  });
+
+  it('a batch over eventBatchMax is 413 LG_BATCH_TOO_LARGE', async () => {
+    const events = Array.from({ length: 51 }, (_, i) => ({ eventId: `big${i}`, type: 'login', occurredAt: iso(T0), userId: 'u' }));
+    const res = await post({ events });
+    expect(res.statusCode).toBe(413);
+    expect(res.json().error.code).toBe('LG_BATCH_TOO_LARGE');
+  });
+
+  it('needs a writer role to send events; readers may list alerts with filters and paging', async () => {
+    expect((await post({ eventId: 'r1', type: 'login', occurredAt: iso(T0), userId: 'u' }, auditor)).statusCode).toBe(403);
+    expect((await app.inject({ method: 'POST', url: '/v1/events', payload: {} })).statusCode).toBe(401);
+    for (let i = 0; i < 3; i++) await post({ eventId: `pa${i}`, type: 'bureau_inquiry', occurredAt: iso(T0), userId: `pu${i}`, channel: 'partner-z', attributes: { purpose: 'LOAN_APPROVAL' } });
+    const page1 = await app.inject({ method: 'GET', url: '/v1/alerts?typology=CREDIT_REPORT_ABUSE&status=OPEN&limit=2', headers: { authorization: `Bearer ${auditor}` } });
+    expect(page1.statusCode).toBe(200);
+    const body1 = page1.json();
+    expect(body1.items).toHaveLength(2);
+    expect(body1.items[0].evidence.eventIds).toEqual(['pa2']);
+    const page2 = await app.inject({ method: 'GET', url: `/v1/alerts?typology=CREDIT_REPORT_ABUSE&limit=2&cursor=${body1.nextCursor}`, headers: { authorization: `Bearer ${auditor}` } });
+    expect(page2.json().items.length).toBeGreaterThan(0);
+    const byUser = await app.inject({ method: 'GET', url: '/v1/alerts?userId=pu1', headers: { authorization: `Bearer ${auditor}` } });
+    expect(byUser.json().items.map((a: { userId: string }) => a.userId)).toEqual(['pu1']);
+    const close = await app.inject({ method: 'POST', url: `/v1/alerts/${byUser.json().items[0].alertId}/status`, headers: { authorization: `Bearer ${analyst}` }, payload: { status: 'CLOSED' } });
+    expect(close.statusCode).toBe(200);
+    expect(t.monitor.openAlertCount('pu1')).toBe(0);
+  });
+
+  it('serves the typology packs and the feature registry', async () => {
+    const packs = (await app.inject({ method: 'GET', url: '/v1/typologies', headers: { authorization: `Bearer ${auditor}` } })).json();
+    expect(packs.items.map((p: { id: string }) => p.id)).toContain('SCAM_SAFE_ACCOUNT_TRANSFER');
+    expect(packs.items[0].parameters.minTransferRatio.value).toBe(0.6);
+    const features = (await app.inject({ method: 'GET', url: '/v1/features', headers: { authorization: `Bearer ${auditor}` } })).json();
+    expect(features.items.length).toBeGreaterThanOrEqual(20);
+  });
+});
+
+describe('ordering and point in time', () => {
+  it('places late events by occurredAt and answers features as of any instant', async () => {
+    const t = await openTestMonitor();
+    const u = { userId: 'late' };
+    // Sent out of order: the 3rd draw first, then the 1st, then the 2nd.
+    await t.monitor.ingest([ev('disbursement', T0 + 2 * HOUR, { ...u, lineId: 'l', ...money(300) })]);
+    t.clock.advance(MIN);
+    await t.monitor.ingest([ev('disbursement', T0, { ...u, lineId: 'l', ...money(100) })]);
+    t.clock.advance(MIN);
+    await t.monitor.ingest([ev('disbursement', T0 + HOUR, { ...u, lineId: 'l', ...money(200) })]);
+    const r = t.monitor.reader;
+    expect(await r.value('userDisbursedSum24h', 'late', T0 - 1)).toBe(0);
+    expect(await r.value('userDisbursedSum24h', 'late', T0)).toBe(10_000);
+    expect(await r.value('userDisbursedSum24h', 'late', T0 + HOUR)).toBe(30_000);
+    expect(await r.value('userDisbursedSum24h', 'late', T0 + 3 * HOUR)).toBe(60_000);
+    expect(await r.value('userDisbursedSum24h', 'late', T0 + DAY + 30 * MIN)).toBe(50_000);
+    expect(await r.value('userSinceDisbursement90d', 'late', T0 + 3 * HOUR)).toBe(HOUR);
+    const window = await t.monitor.features.events({ entity: 'user', id: 'late', types: ['disbursement'], fromMs: 0, toMs: T0 + DAY });
+    expect(window.map((e) => e.amountMinor)).toEqual([10_000, 20_000, 30_000]);
+    // "As known at": before the late events were received, the live system saw only the first one sent.
+    const knownThen = await t.monitor.features.aggregate(
+      { entity: 'user', id: 'late', types: ['disbursement'], fromMs: T0 - DAY, toMs: T0 + 3 * HOUR, knownAt: T0 },
+      { kind: 'sum' },
+    );
+    expect(knownThen).toBe(30_000);
+    await t.close();
+  });
+
+  it('a late disbursement completes a scam pattern whose transfer arrived first', async () => {
+    const t = await openTestMonitor();
+    const u = { userId: 'sv', deviceId: 'dev-sv' };
+    await t.monitor.ingest([
+      ev('call_in_progress', T0 - 10 * MIN, u),
+      ev('payee_added', T0 + 2 * MIN, { ...u, payeeId: 'safe' }),
+      ev('transfer_out', T0 + 10 * MIN, { ...u, payeeId: 'safe', payeeCreatedAt: T0 + 2 * MIN, ...money(9_000) }),
+    ]);
+    const [late] = await t.monitor.ingest([ev('disbursement', T0, { ...u, lineId: 'l-sv', ...money(10_000) })]);
+    expect(late?.typologies.map((f) => f.id)).toContain('SCAM_SAFE_ACCOUNT_TRANSFER');
+    await t.close();
+  });
+
+  it('group-commits concurrent requests and answers each after its commit', async () => {
+    const t = await openTestMonitor({ deps: { groupCommit: { eventsMax: 100, delayMs: 2 } } });
+    const results = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => t.monitor.ingest([ev('login', T0 + i, { userId: `gc${i % 7}` })])),
+    );
+    expect(results.flat().every((o) => o.status === 'accepted')).toBe(true);
+    const { n } = await t.store.db.selectFrom('monitor_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    expect(Number(n)).toBe(300);
+    await t.close();
+  });
+
+  it('rebuilds windows, links and alert state from the store on restart', async () => {
+    const t = await openTestMonitor();
+    await t.monitor.ingest(['r1', 'r2', 'r3', 'r4'].map((userId) => ev('login', T0, { userId, deviceId: 'shared' })));
+    await t.monitor.ingest([ev('bureau_inquiry', T0, { userId: 'r1', channel: 'z', attributes: { purpose: 'LOAN_APPROVAL' } })]);
+    const before = await t.monitor.reader.value('deviceDistinctUsers24h', 'shared', T0);
+    await t.monitor.close();
+    const again = await openTestMonitor({ store: t.store });
+    expect(await again.monitor.reader.value('deviceDistinctUsers24h', 'shared', T0)).toBe(before);
+    expect(again.monitor.graph.componentUsers('device:shared')).toBe(4);
+    expect(again.monitor.openAlertCount('r1')).toBeGreaterThan(0);
+    expect(again.monitor.eventCount).toBe(5);
+    await again.close();
+  });
+});
