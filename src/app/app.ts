@@ -13,6 +13,12 @@ import { createKeyVerifier, ensureApiKey } from '../api/api-keys.js';
 import { createModelRegistry, resolverFromRegistry, type ModelRegistry } from '../scoring/registry.js';
 import { createBlastRadiusGuard, createEngineMetrics, createEngineService, type BlastRadiusTrip, type EngineService } from '../engine/index.js';
 import { strategyRoutes } from '../api/routes/strategies.js';
+import { coreRoutes } from '../api/routes/core.js';
+import { monitorRoutes } from '../api/routes/monitor.js';
+import { fieldCryptoFromMasterKey } from '../compliance/crypto.js';
+import { coreEngineFromService, createCoreServices, type CoreServices } from '../core/index.js';
+import { createMonitor, subscribeCoreEvents, recordSystemAlert, type LineActionPort, type MonitorService } from '../monitor/index.js';
+import { InProcessBus, NatsBus, OutboxRelay, type Bus } from '../bus/index.js';
 
 /** The repository root (this file is src/app/app.ts or dist/app/app.js). */
 export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -32,6 +38,9 @@ export interface AppServices {
   readonly metrics: Registry;
   readonly models: ModelRegistry;
   readonly engine: EngineService;
+  readonly core: CoreServices;
+  readonly monitor: MonitorService;
+  readonly bus: Bus;
   readonly routes: FastifyPluginAsync[];
   close(): Promise<void>;
 }
@@ -52,17 +61,59 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const metrics = createMetricsRegistry();
     if (config.adminKey) await ensureApiKey(store.db, { clock, ids }, config.adminKey, 'admin');
     const models = await loadModels(store, clock);
-    const guardTrips: ((trip: BlastRadiusTrip) => void)[] = options.onGuardTrip ? [options.onGuardTrip] : [];
-    const engine = await createEngineService({
+    const closers: (() => Promise<void>)[] = [];
+    // One guard for every automated restriction (core line actions, review job, monitor typologies).
+    const guard = createBlastRadiusGuard({
+      ...config.blastRadius,
+      clock,
+      onTrip: (trip) => {
+        void recordSystemAlert(store, { clock, ids }, {
+          typologyId: 'BLAST_RADIUS_GUARD',
+          severity: 'critical',
+          reasons: ['R_BLAST_RADIUS_GUARD'],
+          evidence: trip,
+        });
+        options.onGuardTrip?.(trip);
+      },
+    });
+    const engine = await createEngineService({ store, clock, ids, models: resolverFromRegistry(models), metrics: createEngineMetrics(metrics), guard });
+    let core: CoreServices | undefined;
+    const lineActions: LineActionPort = {
+      async applyLineAction(lineId, action) {
+        if (!core) throw new Error('the core is not wired yet');
+        const result = await core.applyLineAction(lineId, action);
+        return result.outcome === 'APPLIED'
+          ? { status: 'APPLIED' }
+          : { status: 'BLOCKED', detail: `held for review by the blast-radius guard (action ${result.actionId})` };
+      },
+    };
+    const monitor = await createMonitor({ store, clock, ids, masterKey: config.masterKey, redisUrl: config.redisUrl, lineActions });
+    core = createCoreServices({
       store,
       clock,
       ids,
-      models: resolverFromRegistry(models),
-      metrics: createEngineMetrics(metrics),
-      guard: createBlastRadiusGuard({ ...config.blastRadius, clock, onTrip: (trip) => guardTrips.forEach((f) => f(trip)) }),
+      crypto: fieldCryptoFromMasterKey(config.masterKey),
+      engine: await coreEngineFromService(engine, { guard, clock }),
+      config: { borrowerCapMinor: config.borrowerCapMinor, aprCapPercent: config.aprCapPercent },
+      drawSignals: (input) => monitor.drawSignals(input),
     });
-    const routes: FastifyPluginAsync[] = [strategyRoutes({ engine })];
-    const closers: (() => Promise<void>)[] = [];
+    // Core events (applications, disbursements, repayments) leave through the outbox after commit.
+    const bus: Bus = config.natsUrl ? await NatsBus.connect({ url: config.natsUrl }) : new InProcessBus();
+    const unsubscribe = await subscribeCoreEvents(bus, monitor);
+    const relay = new OutboxRelay(store.db, bus, clock);
+    relay.start();
+    closers.push(
+      () => relay.stop(),
+      () => unsubscribe(),
+      () => monitor.close(),
+      () => bus.close(),
+      () => monitor.features.close(),
+    );
+    const routes: FastifyPluginAsync[] = [
+      strategyRoutes({ engine }),
+      coreRoutes(core),
+      monitorRoutes({ monitor, eventBatchMax: config.eventBatchMax }),
+    ];
     return {
       config,
       store,
@@ -72,9 +123,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       metrics,
       models,
       engine,
+      core,
+      monitor,
+      bus,
       routes,
       async close() {
-        for (const close of closers.reverse()) await close();
+        for (const close of closers) await close();
         await store.close();
       },
     };

@@ -7,6 +7,9 @@ import { EXIT, printJson, runAction } from './exit.js';
 import { registerAprCommand } from './commands/apr.js';
 import { registerStrategyCommand } from './commands/strategy.js';
 import { registerModelCommand } from './commands/model.js';
+import { registerJobsCommand } from './commands/jobs.js';
+import { registerMonitorCommand } from './commands/monitor.js';
+import { bootstrapServe } from '../app/bootstrap.js';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -37,6 +40,7 @@ export function buildProgram(): Command {
     .action((opts: { port?: number; db?: string }) =>
       runAction(async () => {
         const app = await openApp({ port: opts.port, db: opts.db });
+        await bootstrapServe(app, (line) => process.stdout.write(`${line}\n`));
         const server = await createHttpServer(app, true);
         const shutdown = async () => {
           await server.close();
@@ -95,10 +99,12 @@ export function buildProgram(): Command {
   registerAprCommand(program);
   const openAppDeps = async () => {
     const app = await openApp();
-    return { engine: app.engine, registry: app.models, close: () => app.close() };
+    return { engine: app.engine, registry: app.models, core: app.core, monitor: app.monitor, close: () => app.close() };
   };
   registerStrategyCommand(program, openAppDeps);
   registerModelCommand(program, openAppDeps);
+  registerJobsCommand(program, openAppDeps);
+  registerMonitorCommand(program, openAppDeps);
 
   return program;
 }

@@ -1,4 +1,8 @@
-import type { Db } from '../store/db.js';
+import type { Db, Store } from '../store/db.js';
+import type { Clock } from '../domain/clock.js';
+import type { IdGenerator } from '../domain/ids.js';
+import { canonicalJson } from '../domain/canonical-json.js';
+import type { Severity } from './actions.js';
 
 export interface AlertQuery {
   readonly status?: string;
@@ -53,4 +57,48 @@ export async function listAlerts(db: Db, q: AlertQuery): Promise<{ items: AlertV
       .map((a) => ({ actionId: a.action_id, type: a.type, status: a.status, lineId: a.line_id, detail: JSON.parse(a.detail) as unknown })),
   }));
   return { items, nextCursor: rows.length > limit ? (page[page.length - 1]?.alert_id ?? null) : null };
+}
+
+export interface SystemAlertInput {
+  /** What raised it, in the typology column (e.g. BLAST_RADIUS_GUARD). */
+  readonly typologyId: string;
+  readonly severity: Severity;
+  readonly reasons: readonly string[];
+  readonly evidence: unknown;
+  readonly lineId?: string;
+  readonly userId?: string;
+}
+
+/**
+ * An alert that no account event fired: the platform itself asks for an analyst (the blast-radius guard stopping
+ * automated restrictions, for one). It lands in the same queue as typology alerts.
+ */
+export async function recordSystemAlert(
+  store: Store,
+  deps: { clock: Clock; ids: IdGenerator },
+  input: SystemAlertInput,
+): Promise<string> {
+  const alertId = deps.ids.next();
+  const now = deps.clock.now();
+  await store.transaction((tx) =>
+    tx
+      .insertInto('monitor_alerts')
+      .values({
+        alert_id: alertId,
+        typology_id: input.typologyId,
+        typology_version: 1,
+        severity: input.severity,
+        status: 'OPEN',
+        user_id: input.userId ?? 'system',
+        line_id: input.lineId ?? null,
+        event_id: `system:${alertId}`,
+        occurred_at: now,
+        created_at: now,
+        reasons: canonicalJson(input.reasons),
+        evidence: canonicalJson(input.evidence),
+        actions: '[]',
+      })
+      .execute(),
+  );
+  return alertId;
 }

@@ -22,7 +22,7 @@ export type { FeatureStore, FeatureEntry, EntityType, Aggregate, WindowQuery } f
 export { EVENT_TYPES, EventInSchema, parseEvents, fromCorePayload, toWire, type MonitorEvent, type EventIn, type EventType } from './events.js';
 export { DEFAULT_TYPOLOGIES, describePack, resolveParameters, type TypologyPack, type ParameterOverrides } from './typologies/index.js';
 export { ANTI_SCAM_WARNING, MONITOR_ACTION_TYPES, type LineActionPort, type LineActionOutcome, type ActionTaken } from './actions.js';
-export { listAlerts, type AlertView, type AlertQuery } from './alerts.js';
+export { listAlerts, recordSystemAlert, type AlertView, type AlertQuery, type SystemAlertInput } from './alerts.js';
 export type { DrawSignals, DrawSignalsRequest } from './signals.js';
 
 export interface CreateMonitorOptions {

@@ -81,7 +81,7 @@ export async function computeDrawSignals(monitor: MonitorService, req: DrawSigna
     (dormant ? w.dormant : 0);
 
   out.userNewDevice24h = newDevice;
-  out.payeeAddedLast24h = payeeAdded;
+  out.payeeAddedLast24h = payeeAdded > 0;
   out.callInProgress = callInProgress;
   out.scamScore = Math.round(Math.min(1, scamScore) * 100) / 100;
   out.alertsOpen = monitor.openAlertCount(borrowerId);

@@ -1,0 +1,26 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createApiKey } from '../api/api-keys.js';
+import { seedDemo } from '../core/index.js';
+import type { AppServices } from './app.js';
+
+/**
+ * First-start chores for `lineguard serve`: an admin key when none exists (printed once; in development also kept
+ * in the data folder so `npm start` works out of the box), and the demo book when the store is empty.
+ */
+export async function bootstrapServe(app: AppServices, print: (line: string) => void): Promise<void> {
+  const anyKey = await app.store.db.selectFrom('api_keys').select('id').limit(1).executeTakeFirst();
+  if (!anyKey) {
+    const created = await createApiKey(app.store.db, app, 'admin', 'first start');
+    print(`Created an admin API key (shown once): ${created.key}`);
+    if (!app.config.production) {
+      const file = join(app.config.dataDir, 'admin.key');
+      writeFileSync(file, `${created.key}\n`, { mode: 0o600 });
+      print(`Development only: it is also in ${file}.`);
+    }
+  }
+  if (app.config.seedDemo) {
+    const seeded = await seedDemo(app.core);
+    if (seeded.seeded) print(`Seeded the demo book: ${JSON.stringify(seeded)}`);
+  }
+}
