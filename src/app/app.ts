@@ -77,18 +77,19 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       },
     });
     const engine = await createEngineService({ store, clock, ids, models: resolverFromRegistry(models), metrics: createEngineMetrics(metrics), guard });
-    let core: CoreServices | undefined;
+    // The monitor acts on lines through the core, and the core reads the monitor's signals: tie the knot late.
+    const late: { core?: CoreServices } = {};
     const lineActions: LineActionPort = {
       async applyLineAction(lineId, action) {
-        if (!core) throw new Error('the core is not wired yet');
-        const result = await core.applyLineAction(lineId, action);
+        if (!late.core) throw new Error('the core is not wired yet');
+        const result = await late.core.applyLineAction(lineId, action);
         return result.outcome === 'APPLIED'
           ? { status: 'APPLIED' }
           : { status: 'BLOCKED', detail: `held for review by the blast-radius guard (action ${result.actionId})` };
       },
     };
     const monitor = await createMonitor({ store, clock, ids, masterKey: config.masterKey, redisUrl: config.redisUrl, lineActions });
-    core = createCoreServices({
+    const core = createCoreServices({
       store,
       clock,
       ids,
@@ -97,6 +98,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       config: { borrowerCapMinor: config.borrowerCapMinor, aprCapPercent: config.aprCapPercent },
       drawSignals: (input) => monitor.drawSignals(input),
     });
+    late.core = core;
     // Core events (applications, disbursements, repayments) leave through the outbox after commit.
     const bus: Bus = config.natsUrl ? await NatsBus.connect({ url: config.natsUrl }) : new InProcessBus();
     const unsubscribe = await subscribeCoreEvents(bus, monitor);
