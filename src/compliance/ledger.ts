@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { canonicalJson } from '../domain/canonical-json.js';
 import type { Db, DbTx } from '../store/db.js';
+import { txScopedCache } from '../store/unit-context.js';
 
 /**
  * The tamper-evident ledger: an append-only hash chain in the same database as the facts it records.
@@ -43,14 +44,25 @@ export function entryHash(prevHash: string, row: Omit<LedgerRow, 'hash' | 'prev_
   return createHash('sha256').update(prevHash).update(body).digest('hex');
 }
 
-/** Appends entries in order; the head row update takes a row lock on PostgreSQL so concurrent appends queue. */
+/** The chain head this transaction already locked and read (forgotten when a unit of work rolls back). */
+const heads = txScopedCache<{ seq: number; hash: string }>();
+
+async function lockHead(tx: DbTx): Promise<{ seq: number; hash: string }> {
+  const cached = heads.get(tx);
+  if (cached) return cached;
+  // An UPDATE … RETURNING takes the row lock (PostgreSQL) as it reads the head, so two transactions never chain
+  // onto the same predecessor. SQLite already serialises writers.
+  const result = await sql<{ seq: number; hash: string }>`update ledger_head set seq = seq where id = 1 returning seq, hash`.execute(tx);
+  const row = result.rows[0];
+  if (!row) throw new Error('ledger_head row is missing');
+  return { seq: Number(row.seq), hash: row.hash };
+}
+
+/** Appends entries in order, in the caller's transaction. */
 export async function appendToLedger(tx: DbTx, entries: readonly LedgerAppend[]): Promise<void> {
   if (entries.length === 0) return;
-  // UPDATE first: it takes the row lock (PostgreSQL) before we read the head, so two transactions never chain
-  // onto the same predecessor. SQLite already serialises writers.
-  await sql`update ledger_head set seq = seq where id = 1`.execute(tx);
-  const head = await tx.selectFrom('ledger_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirstOrThrow();
-  let seq = Number(head.seq);
+  const head = await lockHead(tx);
+  let seq = head.seq;
   let prevHash = head.hash;
   const rows: LedgerRow[] = [];
   for (const entry of entries) {
@@ -69,6 +81,7 @@ export async function appendToLedger(tx: DbTx, entries: readonly LedgerAppend[])
   }
   await tx.insertInto('ledger_entries').values(rows).execute();
   await tx.updateTable('ledger_head').set({ seq, hash: prevHash }).where('id', '=', 1).execute();
+  heads.set(tx, { seq, hash: prevHash });
 }
 
 export interface LedgerVerification {

@@ -53,6 +53,8 @@ export interface EngineServiceOptions {
 
 export interface EngineService extends Decider {
   decide(strategyId: string, context: DecisionContext, options?: { subjectKey?: string }): Decision;
+  /** Names of the inputs the active version declares (synchronous; undefined when the strategy is not active). */
+  inputsOf(strategyId: string): ReadonlySet<string> | undefined;
   /** Validates a document (object or JSON/YAML text) without saving it. */
   validate(doc: unknown): StrategyDocument;
   saveVersion(doc: unknown, by: string): Promise<StrategyVersionRecord>;
@@ -83,6 +85,7 @@ export async function createEngineService(options: EngineServiceOptions): Promis
 class Engine implements EngineService {
   readonly schema = STRATEGY_SCHEMA;
   private active = new Map<string, CompiledStrategy>();
+  private readonly inputNames = new WeakMap<CompiledStrategy, ReadonlySet<string>>();
   private overlayMap = new Map<string, Overlay>();
   private readonly paramsCache = new Map<string, Record<string, Value>>();
   private readonly ids: IdGenerator;
@@ -114,6 +117,17 @@ class Engine implements EngineService {
     this.active = active;
     this.overlayMap = new Map((await listOverlays(this.options.store.db)).map((o) => [o.name, o]));
     this.paramsCache.clear();
+  }
+
+  inputsOf(strategyId: string): ReadonlySet<string> | undefined {
+    const compiled = this.active.get(strategyId);
+    if (compiled === undefined) return undefined;
+    let names = this.inputNames.get(compiled);
+    if (names === undefined) {
+      names = new Set(compiled.doc.inputs.map((input) => input.name));
+      this.inputNames.set(compiled, names);
+    }
+    return names;
   }
 
   decide(strategyId: string, context: DecisionContext, options?: { subjectKey?: string }): Decision {

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import type { DbTx } from './db.js';
-import { withUnitHooks } from './unit-context.js';
+import { clearTxCaches, withUnitHooks } from './unit-context.js';
 
 /**
  * Group commit for the embedded store. SQLite has one writer and, with synchronous=FULL, one fsync per commit; so
@@ -54,6 +54,7 @@ export function createGroupCommitter(db: Kysely<Database>, options: GroupCommitO
           } catch (error) {
             await sql`rollback to savepoint lg_unit`.execute(tx);
             await sql`release savepoint lg_unit`.execute(tx);
+            clearTxCaches(tx);
             outcomes.push({ ok: false, value: error });
           }
         }

@@ -23,3 +23,19 @@ export function withUnitHooks<T>(work: (tx: DbTx) => Promise<T>): (tx: DbTx) => 
     return value;
   };
 }
+
+/**
+ * Values a module may keep for the life of one transaction (the ledger keeps the chain head it already read).
+ * Cleared whenever a unit of work rolls back to its savepoint, since what the unit wrote is then gone.
+ */
+const txCaches = new Set<WeakMap<object, unknown>>();
+
+export function txScopedCache<T>(): { get(tx: object): T | undefined; set(tx: object, value: T): void } {
+  const map = new WeakMap<object, T>();
+  txCaches.add(map as WeakMap<object, unknown>);
+  return { get: (tx) => map.get(tx), set: (tx, value) => void map.set(tx, value) };
+}
+
+export function clearTxCaches(tx: object): void {
+  for (const map of txCaches) map.delete(tx);
+}
