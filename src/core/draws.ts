@@ -14,6 +14,7 @@ import type { CoreDeps } from './deps.js';
 import { coreEvent } from './events.js';
 import { installmentRows, loanViewOf, type LoanView } from './loans.js';
 import { findLine, insertOutbox, type LineRow, type LoanRow, type Q } from './repo.js';
+import { ANTI_SCAM_WARNING } from '../domain/anti-scam.js';
 
 export const DRAW_STRATEGY = 'draw';
 
@@ -41,11 +42,7 @@ export interface DrawResult {
   readonly warning?: { readonly zh: string; readonly en: string };
 }
 
-/** Shown with every COOLDOWN: the pattern it guards against is the "safe account" scam (issue 5). */
-export const ANTI_SCAM_WARNING = {
-  zh: '警惕诈骗：公检法机关不会要求您借款转账到“安全账户”，客服也不会让您开启屏幕共享或注销“校园贷”。如有人指导您借款并转账，请立即停止并拨打 96110 反诈专线。本笔借款将在冷静期结束后放款。',
-  en: 'Scam warning: police, courts and our staff never ask you to borrow and move money to a "safe account", share your screen, or "cancel a student loan". If someone is guiding you to borrow and transfer, stop now and call the 96110 anti-fraud hotline. This loan will be paid out after the cooling-off period.',
-} as const;
+export { ANTI_SCAM_WARNING };
 
 const OUTCOME_STATUS: Record<Outcome, DrawStatus> = {
   APPROVE: 'APPROVED',
