@@ -13,3 +13,4 @@ export * from './schedule.js';
 export * from './apr.js';
 export * from './national-id.js';
 export * from './delinquency.js';
+export * from './anti-scam.js';
