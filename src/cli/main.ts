@@ -34,7 +34,7 @@ export function buildProgram(): Command {
 
   program
     .command('serve')
-    .description('serve the API (and dashboard) over the configured store')
+    .description('serve the HTTP API over the configured store (first start: admin key and demo book)')
     .option('--port <n>', 'port (env PORT, default 8080)', parsePort)
     .option('--db <path>', 'SQLite database file')
     .action((opts: { port?: number; db?: string }) =>
