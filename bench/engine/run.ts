@@ -6,7 +6,6 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Engine as RulesEngine } from 'json-rules-engine';
-import { ZenEngine } from '@gorules/zen-engine';
 import type { Outcome } from '../../src/domain/decision.js';
 import { compileStrategy } from '../../src/engine/compiler.js';
 import { generateContexts, jsonRulesEngineRules, lineGuardStrategy, outcomeFromEvents, zenGraph, type BenchContext } from './policy.js';
@@ -50,7 +49,28 @@ async function jsonRules(subset: number): Promise<{ outcomes: Outcome[]; perSeco
   return { outcomes, perSecond: (subset / (performance.now() - started)) * 1000 };
 }
 
+/** The part of GoRules ZEN's API the benchmark uses. */
+interface ZenEngineLike {
+  createDecision(graph: object): { evaluate(context: object): Promise<{ result: { outcome?: unknown } }> };
+  dispose(): void;
+}
+
+/**
+ * ZEN ships native builds per platform, and some of them are not on every registry mirror, which breaks `npm ci` of
+ * a lock file that lists it; so it is not a project dependency and `npm run bench:engine` installs it without saving.
+ */
+async function loadZen(): Promise<new () => ZenEngineLike> {
+  const name = '@gorules/zen-engine';
+  try {
+    const mod = (await import(name)) as { ZenEngine: new () => ZenEngineLike };
+    return mod.ZenEngine;
+  } catch {
+    throw new Error('GoRules ZEN is not installed; run `npm run bench:engine` (it installs @gorules/zen-engine without saving)');
+  }
+}
+
 async function zen(): Promise<{ outcomes: Outcome[]; perSecond: number; perSecondConcurrent: number }> {
+  const ZenEngine = await loadZen();
   const engine = new ZenEngine();
   const decision = engine.createDecision(zenGraph());
   const run = async (ctx: BenchContext): Promise<Outcome> => (await decision.evaluate(ctx)).result.outcome as Outcome;
