@@ -5,6 +5,7 @@ import { LgError } from '../domain/errors.js';
 import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/db.js';
 import { unitContext } from '../store/unit-context.js';
+import { runShaped } from '../store/shaped.js';
 
 /**
  * Stripe-style idempotency for retryable writes:
@@ -28,6 +29,16 @@ interface Claim {
   committed: boolean;
 }
 
+/** Rows per multi-row upsert: far below SQLite's and PostgreSQL's bound-parameter limits (7 parameters a row). */
+const RESPONSES_PER_STATEMENT = 100;
+
+interface PendingResponse {
+  readonly scope: string;
+  readonly key: string;
+  readonly response: StoredResponse;
+  readonly log: FastifyRequest['log'];
+}
+
 interface StoredResponse {
   readonly hash: string;
   readonly status: number;
@@ -47,6 +58,49 @@ export function createIdempotency(store: Store, clock: Clock) {
   // Responses whose row is still being written; answers a fast retry without waiting for that write.
   const recording = new Map<string, StoredResponse>();
   const id = (scope: string, key: string) => `${scope}\n${key}`;
+  // Responses waiting to be stored, and whether a flush is already scheduled.
+  const pending = new Map<string, PendingResponse>();
+  let flushScheduled = false;
+
+  async function flushResponses(): Promise<void> {
+    flushScheduled = false;
+    const batch = [...pending];
+    pending.clear();
+    const now = clock.now();
+    try {
+      // Outside any request's unit context: this write is not the guarded effect and must not claim a key again.
+      await unitContext.exit(() =>
+        store.transaction(async (tx) => {
+          for (let i = 0; i < batch.length; i += RESPONSES_PER_STATEMENT) {
+            const rows = batch.slice(i, i + RESPONSES_PER_STATEMENT).map(([, p]) => ({
+              scope: p.scope,
+              idem_key: p.key,
+              request_hash: p.response.hash,
+              state: 'done',
+              status_code: p.response.status,
+              response_body: p.response.body,
+              created_at: now,
+            }));
+            await tx
+              .insertInto('idempotency_keys')
+              .values(rows)
+              .onConflict((oc) =>
+                oc.columns(['scope', 'idem_key']).doUpdateSet((eb) => ({
+                  state: 'done',
+                  status_code: eb.ref('excluded.status_code'),
+                  response_body: eb.ref('excluded.response_body'),
+                })),
+              )
+              .execute();
+          }
+        }),
+      );
+    } catch (error) {
+      for (const [, p] of batch) p.log.error({ err: error }, 'could not record an idempotent response');
+    } finally {
+      for (const [ownedId, p] of batch) if (recording.get(ownedId) === p.response) recording.delete(ownedId);
+    }
+  }
 
   async function claim(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const header = request.headers[IDEMPOTENCY_HEADER];
@@ -76,7 +130,9 @@ export function createIdempotency(store: Store, clock: Clock) {
   }
 
   async function load(scope: string, key: string): Promise<StoredResponse | 'committed-without-response' | undefined> {
-    const row = await store.db.selectFrom('idempotency_keys').selectAll().where('scope', '=', scope).where('idem_key', '=', key).executeTakeFirst();
+    // The reader does not wait for the writer's open batch; a key that batch is committing is in `inFlight` (this
+    // process) or loses the insert race in `runGuarded` (another process), so reading only committed rows is safe.
+    const row = await store.readDb.selectFrom('idempotency_keys').selectAll().where('scope', '=', scope).where('idem_key', '=', key).executeTakeFirst();
     if (!row) return undefined;
     if (row.state === 'done' && row.status_code !== null && row.response_body !== null) {
       return { hash: row.request_hash, status: row.status_code, body: row.response_body };
@@ -92,13 +148,16 @@ export function createIdempotency(store: Store, clock: Clock) {
       {
         afterWork: async (tx) => {
           if (owned.committed) return;
-          const inserted = await tx
-            .insertInto('idempotency_keys')
-            .values({ scope: owned.scope, idem_key: owned.key, request_hash: owned.hash, state: 'committed', status_code: null, response_body: null, created_at: clock.now() })
-            .onConflict((oc) => oc.columns(['scope', 'idem_key']).doNothing())
-            .executeTakeFirst();
+          const row = { scope: owned.scope, idem_key: owned.key, request_hash: owned.hash, state: 'committed', status_code: null, response_body: null, created_at: clock.now() };
+          // Every guarded write runs this insert: reuse its compiled SQL (store/shaped.ts).
+          const inserted = await runShaped(
+            tx,
+            'idempotency claim',
+            () => tx.insertInto('idempotency_keys').values(row).onConflict((oc) => oc.columns(['scope', 'idem_key']).doNothing()),
+            Object.values(row),
+          );
           // Another process won the race for this key: undo our write rather than do it twice.
-          if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) {
+          if (Number(inserted.numAffectedRows ?? 0) !== 1) {
             throw new LgError('LG_IDEMPOTENCY_IN_FLIGHT', 'a request with this Idempotency-Key is being processed elsewhere', { idempotencyKey: owned.key });
           }
           owned.committed = true;
@@ -118,17 +177,12 @@ export function createIdempotency(store: Store, clock: Clock) {
     if ((reply.statusCode >= 500 && !owned.committed) || typeof payload !== 'string') return payload;
     const response: StoredResponse = { hash: owned.hash, status: reply.statusCode, body: payload };
     recording.set(ownedId, response);
-    // Outside the request's unit context: this write is not the guarded effect and must not claim the key again.
-    void unitContext
-      .exit(() => store.transaction((tx) =>
-        tx
-          .insertInto('idempotency_keys')
-          .values({ scope: owned.scope, idem_key: owned.key, request_hash: owned.hash, state: 'done', status_code: response.status, response_body: response.body, created_at: clock.now() })
-          .onConflict((oc) => oc.columns(['scope', 'idem_key']).doUpdateSet({ state: 'done', status_code: response.status, response_body: response.body }))
-          .execute(),
-      ))
-      .catch((error: unknown) => request.log.error({ err: error }, 'could not record an idempotent response'))
-      .finally(() => recording.delete(ownedId));
+    pending.set(ownedId, { scope: owned.scope, key: owned.key, response, log: request.log });
+    if (!flushScheduled) {
+      flushScheduled = true;
+      // Responses finished in the same turn of the event loop are stored together: one unit, one statement per chunk.
+      setImmediate(() => void flushResponses());
+    }
     return payload;
   }
 

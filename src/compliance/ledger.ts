@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { canonicalJson } from '../domain/canonical-json.js';
 import type { Db, DbTx } from '../store/db.js';
 import { txScopedCache } from '../store/unit-context.js';
+import { insertRows, runShaped } from '../store/shaped.js';
 
 /**
  * The tamper-evident ledger: an append-only hash chain in the same database as the facts it records.
@@ -79,8 +80,13 @@ export async function appendToLedger(tx: DbTx, entries: readonly LedgerAppend[])
     rows.push({ ...base, prev_hash: prevHash, hash });
     prevHash = hash;
   }
-  await tx.insertInto('ledger_entries').values(rows).execute();
-  await tx.updateTable('ledger_head').set({ seq, hash: prevHash }).where('id', '=', 1).execute();
+  await insertRows(tx, 'ledger_entries', rows);
+  await runShaped(
+    tx,
+    'ledger set head',
+    () => tx.updateTable('ledger_head').set({ seq, hash: prevHash }).where('id', '=', 1),
+    [seq, prevHash, 1],
+  );
   heads.set(tx, { seq, hash: prevHash });
 }
 

@@ -9,6 +9,7 @@ import { borrowerReasons, type BorrowerReason } from '../domain/reason-codes.js'
 import { DEFAULT_BUCKETS } from '../domain/delinquency.js';
 import { appendToLedger, type LedgerAppend } from '../compliance/ledger.js';
 import type { DbTx } from '../store/db.js';
+import { insertRows, runShaped } from '../store/shaped.js';
 import { buildContext, timedDecide } from './context.js';
 import type { CoreDeps } from './deps.js';
 import { coreEvent } from './events.js';
@@ -164,6 +165,27 @@ function drawContextFacts(line: LineRow, input: DrawInput, signals: Readonly<Rec
   };
 }
 
+/** Lines' borrowers, per store; a line never changes borrower, so an entry never goes stale. */
+const lineBorrowers = new WeakMap<object, Map<string, string>>();
+const LINE_BORROWERS_MAX = 10_000;
+
+async function borrowerOfLine(deps: CoreDeps, lineId: string): Promise<string> {
+  let known = lineBorrowers.get(deps.store);
+  if (!known) lineBorrowers.set(deps.store, (known = new Map()));
+  const cached = known.get(lineId);
+  if (cached !== undefined) return cached;
+  // The reader never waits for the writer's open batch; a line exists before anyone can draw on it.
+  const line = await deps.store.readDb
+    .selectFrom('credit_lines')
+    .select('borrower_id')
+    .where('id', '=', lineId)
+    .executeTakeFirst();
+  if (!line) throw new LgError('LG_NOT_FOUND', `no line ${lineId}`, { lineId });
+  if (known.size >= LINE_BORROWERS_MAX) known.clear();
+  known.set(lineId, line.borrower_id);
+  return line.borrower_id;
+}
+
 /** Monitor signals are fetched before the dbTx (they may cross the network); the core's own facts are read inside it. */
 async function monitorSignals(
   deps: CoreDeps,
@@ -172,14 +194,8 @@ async function monitorSignals(
   now: number,
 ): Promise<Record<string, ContextValue>> {
   if (!deps.drawSignals) return {};
-  const line = await deps.store.db
-    .selectFrom('credit_lines')
-    .select('borrower_id')
-    .where('id', '=', lineId)
-    .executeTakeFirst();
-  if (!line) throw new LgError('LG_NOT_FOUND', `no line ${lineId}`, { lineId });
   return deps.drawSignals({
-    borrowerId: line.borrower_id,
+    borrowerId: await borrowerOfLine(deps, lineId),
     lineId,
     deviceId: input.deviceId,
     ip: input.ip,
@@ -291,18 +307,23 @@ interface DrawRecord {
 /** The conditional debit, then the loan; zero rows updated means a concurrent draw or action got there first. */
 async function disburse(tx: DbTx, r: DrawRecord, priced: Priced): Promise<LoanRow> {
   const amount = r.input.amountMinor;
-  const debited = await tx
-    .updateTable('credit_lines')
-    .set({
-      available_minor: sql<number>`available_minor - ${amount}`,
-      outstanding_minor: sql<number>`outstanding_minor + ${amount}`,
-      updated_at: r.now,
-    })
-    .where('id', '=', r.line.id)
-    .where('status', '=', 'ACTIVE')
-    .where('available_minor', '>=', amount)
-    .executeTakeFirst();
-  if (Number(debited.numUpdatedRows) !== 1) {
+  const debited = await runShaped(
+    tx,
+    'draw debit',
+    () =>
+      tx
+        .updateTable('credit_lines')
+        .set({
+          available_minor: sql<number>`available_minor - ${amount}`,
+          outstanding_minor: sql<number>`outstanding_minor + ${amount}`,
+          updated_at: r.now,
+        })
+        .where('id', '=', r.line.id)
+        .where('status', '=', 'ACTIVE')
+        .where('available_minor', '>=', amount),
+    [amount, amount, r.now, r.line.id, 'ACTIVE', amount],
+  );
+  if (Number(debited.numAffectedRows ?? 0) !== 1) {
     const now = await findLine(tx, r.deps.store.kind, r.line.id);
     const blocked = drawBlockedError(now.status as LineStatus);
     throw (
@@ -340,8 +361,8 @@ async function disburse(tx: DbTx, r: DrawRecord, priced: Priced): Promise<LoanRo
     created_at: r.now,
     settled_at: null,
   };
-  await tx.insertInto('loans').values(loan).execute();
-  await tx.insertInto('loan_installments').values(installmentRows(loan.id, schedule)).execute();
+  await insertRows(tx, 'loans', [loan]);
+  await insertRows(tx, 'loan_installments', installmentRows(loan.id, schedule));
   return loan;
 }
 
@@ -364,9 +385,8 @@ async function writeDraw(
     decidedAt: now,
     latencyMs: r.latencyMs,
   });
-  await tx
-    .insertInto('draws')
-    .values({
+  await insertRows(tx, 'draws', [
+    {
       id: ids.draw,
       line_id: line.id,
       borrower_id: line.borrower_id,
@@ -383,8 +403,8 @@ async function writeDraw(
       reasons: JSON.stringify(reasons),
       loan_id: loan?.id ?? null,
       created_at: now,
-    })
-    .execute();
+    },
+  ]);
   const entries: LedgerAppend[] = [
     {
       entryId: ids.draw,

@@ -6,6 +6,7 @@ import { canonicalJson } from '../domain/canonical-json.js';
 import { LgError } from '../domain/errors.js';
 import type { CoreTables } from '../store/core-tables.js';
 import { CORE_EVENTS_TOPIC } from './deps.js';
+import { insertRows, runShaped } from '../store/shaped.js';
 
 /** Row access for the core's aggregates, portable between SQLite and PostgreSQL (Kysely builders only). */
 export type Q = Kysely<Database>;
@@ -40,8 +41,12 @@ export function lineStateOf(row: LineRow): LineState {
 }
 
 export async function findLine(db: Q, kind: StoreKind, id: string, lock = false): Promise<LineRow> {
-  const query = db.selectFrom('credit_lines').selectAll().where('id', '=', id);
-  const row = await (lock ? forUpdate(kind, query) : query).executeTakeFirst();
+  // Every draw reads its line: reuse the compiled SQL (see store/shaped.ts).
+  const result = await runShaped(db, `findLine ${kind} ${lock}`, () => {
+    const query = db.selectFrom('credit_lines').selectAll().where('id', '=', id);
+    return lock ? forUpdate(kind, query) : query;
+  }, [id]);
+  const row = result.rows[0];
   if (!row) throw new LgError('LG_NOT_FOUND', `no line ${id}`, { lineId: id });
   return row;
 }
@@ -84,16 +89,9 @@ export async function countActiveLines(db: Q): Promise<number> {
 }
 
 export async function insertOutbox(db: Q, id: string, payload: unknown, at: number): Promise<void> {
-  await db
-    .insertInto('outbox')
-    .values({
-      id,
-      topic: CORE_EVENTS_TOPIC,
-      payload: canonicalJson(payload),
-      created_at: at,
-      published_at: null,
-    })
-    .execute();
+  await insertRows(db, 'outbox', [
+    { id, topic: CORE_EVENTS_TOPIC, payload: canonicalJson(payload), created_at: at, published_at: null },
+  ]);
 }
 
 export function parseReasons(text: string): string[] {

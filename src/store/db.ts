@@ -15,6 +15,13 @@ export type DbTx = Transaction<Database>;
 export interface Store {
   readonly kind: StoreKind;
   readonly db: Db;
+  /**
+   * For plain reads outside any transaction that must not queue behind the writer's open batch (idempotency lookups,
+   * immutable facts). On a SQLite file it is a second, read-only connection: WAL lets readers run beside the writer
+   * and each read sees every commit that completed before it started, never uncommitted rows. Elsewhere it is `db`.
+   * Never use it for a read whose result decides a write: that read belongs inside the unit of work.
+   */
+  readonly readDb: Db;
   /** Runs `work` in one database transaction; everything it writes commits together or not at all. */
   transaction<T>(work: (tx: DbTx) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -52,14 +59,41 @@ function openSqlite(path: string): Store {
   connection.pragma('synchronous = FULL');
   connection.pragma('foreign_keys = ON');
   connection.pragma('busy_timeout = 5000');
+  // Each unit of a group commit runs under a SAVEPOINT, whose undo pages go to a sub-journal; keep it in memory
+  // rather than in a temp file (durability is unchanged: only the WAL and its fsync make a commit durable).
+  connection.pragma('temp_store = MEMORY');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(connection) }) });
+  // An in-memory database is private to its connection, so a second connection would see another database.
+  const readDb = path === ':memory:' ? db : openSqliteReader(path);
   return {
     kind: 'sqlite',
     db,
+    readDb,
     // One writer: concurrent units share a transaction (and its fsync); see group-commit.ts.
     transaction: createGroupCommitter(db, { batchSizeMax: 256 }),
-    close: () => db.destroy(),
+    close: async () => {
+      if (readDb !== db) await readDb.destroy();
+      await db.destroy();
+    },
   };
+}
+
+/**
+ * The read-only connection beside the writer. It is opened lazily (on its first query), after the writer has set WAL
+ * mode and run the migrations, so the file it opens is already a WAL database with every table.
+ */
+function openSqliteReader(path: string): Db {
+  return new Kysely<Database>({
+    dialect: new SqliteDialect({
+      database: () => {
+        // query_only rather than a read-only open: the connection may still create the WAL index (-shm) if needed.
+        const connection = new BetterSqlite3(path, { fileMustExist: true });
+        connection.pragma('query_only = ON');
+        connection.pragma('busy_timeout = 5000');
+        return Promise.resolve(cachingStatements(connection));
+      },
+    }),
+  });
 }
 
 /**
@@ -92,6 +126,8 @@ function openPostgres(url: string, poolSizeMax: number): Store {
   return {
     kind: 'postgres',
     db,
+    // The pool already runs reads beside transactions.
+    readDb: db,
     // PostgreSQL groups concurrent commits itself; row locks and conditional updates keep them correct.
     transaction: (work) => db.transaction().execute(withUnitHooks(work)),
     close: () => db.destroy(),

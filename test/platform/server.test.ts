@@ -7,6 +7,7 @@ import { seededRandom } from '../../src/domain/random.js';
 import { uuidv7Generator } from '../../src/domain/ids.js';
 import { LgError } from '../../src/domain/errors.js';
 import { openStore, type Store } from '../../src/store/db.js';
+import { STORE_FACTORIES } from '../helpers/stores.js';
 
 describe('API platform: auth, idempotency, errors', () => {
   let store: Store;
@@ -88,6 +89,24 @@ describe('API platform: auth, idempotency, errors', () => {
     expect(mismatch.json().error.code).toBe('LG_IDEMPOTENCY_MISMATCH');
   });
 
+  it('stores the responses of requests finishing together, and replays them from the store', async () => {
+    const keys = ['batch-0', 'batch-1', 'batch-2', 'batch-3', 'batch-4'];
+    const firsts = await Promise.all(keys.map((key, i) => post({ amount: 100 + i }, key)));
+    const stored = async () =>
+      store.db.selectFrom('idempotency_keys').select(['idem_key', 'state', 'status_code', 'response_body']).where('idem_key', 'in', keys).orderBy('idem_key').execute();
+    const allDone = async () => (await stored()).filter((r) => r.state === 'done').length === keys.length;
+    for (let tries = 0; tries < 50 && !(await allDone()); tries += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const rows = await stored();
+    expect(rows.map((r) => [r.idem_key, r.state, r.status_code, r.response_body])).toEqual(
+      keys.map((key, i) => [key, 'done', 201, firsts[i]?.body]),
+    );
+    const replay = await post({ amount: 102 }, 'batch-2');
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.body).toBe(firsts[2]?.body);
+  });
+
   it('answers 409 while the first request with a key is in flight', async () => {
     const first = post({ amount: 13 }, 'slow');
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -135,3 +154,43 @@ describe('API platform: auth, idempotency, errors', () => {
     expect(Object.keys(spec.paths)).toContain('/v1/things');
   });
 });
+
+for (const factory of STORE_FACTORIES) {
+  describe.skipIf(!factory.enabled)(`idempotent responses stored in batches (${factory.name})`, () => {
+    it('upserts the responses of concurrent requests over their committed keys and replays them', async () => {
+      const store = await factory.open('idem_batch');
+      const clock = new ManualClock(1_750_000_000_000);
+      const ids = uuidv7Generator(clock, seededRandom(3));
+      const key = (await createApiKey(store.db, { clock, ids, random: seededRandom(4) }, 'service')).key;
+      const routes: FastifyPluginAsync = async (instance) => {
+        instance.post<{ Body: { amount: number } }>(
+          '/v1/writes',
+          { config: { roles: ['service'], idempotent: true } },
+          async (request, reply) => {
+            const id = `w${request.body.amount}`;
+            // A guarded write: its key row ('committed') joins this transaction; the response row follows later.
+            await store.transaction((tx) =>
+              tx.insertInto('outbox').values({ id, topic: 't', payload: '{}', created_at: 1, published_at: null }).execute(),
+            );
+            return reply.code(201).send({ id });
+          },
+        );
+      };
+      const app = await buildServer({ store, clock, metrics: createMetricsRegistry(), requestBytesMax: 1024, verifyKey: createKeyVerifier(store.db, clock), routes: [routes] });
+      const post = (amount: number) =>
+        app.inject({ method: 'POST', url: '/v1/writes', headers: { authorization: `Bearer ${key}`, 'idempotency-key': `k${amount}` }, payload: { amount } });
+      const firsts = await Promise.all([1, 2, 3, 4].map(post));
+      const done = async () =>
+        (await store.db.selectFrom('idempotency_keys').select(['idem_key', 'state', 'response_body']).where('state', '=', 'done').orderBy('idem_key').execute());
+      for (let tries = 0; tries < 100 && (await done()).length < 4; tries += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect((await done()).map((r) => [r.idem_key, r.response_body])).toEqual([1, 2, 3, 4].map((n, i) => [`k${n}`, firsts[i]?.body]));
+      const replay = await post(3);
+      expect(replay.headers['idempotent-replayed']).toBe('true');
+      expect(replay.body).toBe(firsts[2]?.body);
+      const writes = await store.db.selectFrom('outbox').select('id').execute();
+      expect(writes).toHaveLength(4);
+      await app.close();
+      await store.close();
+    });
+  });
+}
