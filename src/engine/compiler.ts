@@ -1,15 +1,16 @@
-import type { Decision, DecisionContext } from '../domain/decision.js';
+import type { Decision, DecisionContext, TraceStep } from '../domain/decision.js';
 import { matchCell, parseCell, type Cell } from './cells.js';
+import { compileEffectMeta, CompiledRun, dedupeCodes, inputsFromSlots, type CompiledEffect, type TraceBuilder } from './compiled-run.js';
 import { compileContextValidator, type ContextValidator } from './context.js';
+import { KeyIndex } from './key-index.js';
 import { EngineEvaluationError } from './errors.js';
 import { collectNames, type Value } from './expr/ast.js';
-import { compileExpr, type Compiled } from './expr/compile.js';
+import { checkConjunction, compileExpr, simpleConjunction, type SlotLayout, type SlotState, type SlotTest } from './expr/compile.js';
 import { truth } from './expr/ops.js';
 import { parseExpression } from './expr/parser.js';
-import type { EvalState, NameTable } from './expr/scope.js';
+import type { NameTable } from './expr/scope.js';
 import {
   aggregate,
-  contextInputs,
   failClosedDecision,
   limitFrom,
   rateFrom,
@@ -18,8 +19,6 @@ import {
   paramsStep,
   pickArm,
   resolveModel,
-  Run,
-  scorecardReasonCodes,
   strategyMeta,
   type RunEnv,
   type StrategyMeta,
@@ -43,42 +42,85 @@ export interface CompiledStrategy {
   readonly meta: StrategyMeta;
   readonly names: NameTable;
   readonly validateContext: ContextValidator;
-  /** Runs the flow on an already validated context; any evaluation error fails closed. */
+  /**
+   * Runs the flow on an already validated context; any evaluation error fails closed. The decision's trace is
+   * recorded compactly during the run and built into TraceStep objects on first read of `decision.trace`.
+   */
   run(ctx: DecisionContext, env: RunEnv): Decision;
 }
 
-type NodeFn = (run: Run, s: EvalState, env: RunEnv) => number;
-type EffectFn = (run: Run, s: EvalState) => void;
+type SlotExpr = (s: SlotState) => Value;
+type NodeFn = (run: CompiledRun, env: RunEnv) => number;
+type EffectFn = (run: CompiledRun) => void;
+
+/** A node's "inputs read" for the trace: names in first-read order and their slots. */
+interface InputsRead {
+  readonly names: readonly string[];
+  readonly slots: readonly number[];
+}
 
 export function compileStrategy(input: StrategyDocument | unknown): CompiledStrategy {
   const doc = validateStrategy(input);
   const names = nameTable(doc);
   const meta = strategyMeta(doc);
   const index = new Map(doc.nodes.map((n, i) => [n.id, i]));
-  const c = new NodeCompiler(names, index, doc.nodes.length, meta);
+  const layout = slotLayout(doc, names);
+  const slotIndex = new KeyIndex(layout.inputs);
+  const slotCount = layout.inputs.size;
+  const paramNames = [...layout.params.keys()];
+  const c = new NodeCompiler(names, index, doc.nodes.length, meta, layout);
   const fns = doc.nodes.map((node, i) => c.node(node, i));
+  const paramsBuilder: TraceBuilder = { build: (_run, a) => paramsStep(a as RunEnv['params']) as TraceStep };
   return {
     doc,
     meta,
     names,
     validateContext: compileContextValidator(doc.inputs),
     run(ctx, env) {
-      const run = new Run(meta);
+      const params = env.params;
+      // One snapshot per decision of the inputs the expressions read; the trace shows these values, as decided on.
+      const slots = new Array<Value>(slotCount).fill(null);
+      let p = 0;
+      for (const key in ctx) {
+        const k = slotIndex.indexAt(p++, key);
+        if (k >= 0) {
+          const v = ctx[key];
+          if (v !== undefined) slots[k] = v as Value;
+        }
+      }
+      const paramSlots = new Array<Value | undefined>(paramNames.length);
+      for (let k = 0; k < paramNames.length; k++) paramSlots[k] = params[paramNames[k] as string];
+      const run = new CompiledRun(meta, ctx, params, slots, paramSlots);
       try {
-        const s: EvalState = { ctx, values: run.values, params: env.params };
-        const step = paramsStep(env.params);
-        if (step) run.trace.push(step);
+        if (hasAnyKey(params)) run.record(paramsBuilder, params, undefined, undefined);
         let i = 0;
         for (let steps = 0; i >= 0 && !run.stopped; steps++) {
           if (steps >= MAX_FLOW_STEPS) throw new EngineEvaluationError('flow exceeded the step limit');
-          i = (fns[i] as NodeFn)(run, s, env);
+          i = (fns[i] as NodeFn)(run, env);
         }
         return run.finish();
       } catch (error) {
-        return failClosedDecision(meta, error, run.trace);
+        return failClosedDecision(meta, error, run.materialise());
       }
     },
   };
+}
+
+function hasAnyKey(record: object): boolean {
+  for (const key in record) if (Object.prototype.hasOwnProperty.call(record, key)) return true;
+  return false;
+}
+
+/** Slots for every declared input and overlay parameter some expression of the strategy reads, in document order. */
+function slotLayout(doc: StrategyDocument, names: NameTable): SlotLayout {
+  const idents = new Set<string>();
+  const params = new Set<string>();
+  for (const node of doc.nodes) for (const source of expressionsOf(node)) collectNames(parseExpression(source), idents, params);
+  const inputs = new Map<string, number>();
+  for (const decl of doc.inputs) if (idents.has(decl.name) && names.inputs.has(decl.name)) inputs.set(decl.name, inputs.size);
+  const paramSlots = new Map<string, number>();
+  for (const name of params) paramSlots.set(name, paramSlots.size);
+  return { inputs, params: paramSlots };
 }
 
 class NodeCompiler {
@@ -87,6 +129,7 @@ class NodeCompiler {
     private readonly index: ReadonlyMap<string, number>,
     private readonly count: number,
     private readonly meta: StrategyMeta,
+    private readonly layout: SlotLayout,
   ) {}
 
   node(node: NodeDoc, i: number): NodeFn {
@@ -107,33 +150,41 @@ class NodeCompiler {
       case 'branch': {
         const branches = node.branches.map((b) => ({ when: this.expr(b.when), to: this.target(b.next, i), label: b.next }));
         const otherwise = this.target(node.otherwise, i);
-        return (run, s) => {
-          for (const b of branches) {
-            if (truth(b.when(s), 0)) {
-              run.trace.push({ node: id, kind: 'branch', detail: `-> ${b.label}`, inputs: contextInputs(s.ctx, inputs) });
+        const builder: TraceBuilder = {
+          build: (run, a) => {
+            const taken = a as number;
+            const detail = taken < 0 ? `otherwise -> ${node.otherwise}` : `-> ${(branches[taken] as (typeof branches)[number]).label}`;
+            return { node: id, kind: 'branch', detail, inputs: inputsFromSlots(run.slots, inputs.names, inputs.slots) };
+          },
+        };
+        return (run) => {
+          for (let k = 0; k < branches.length; k++) {
+            const b = branches[k] as (typeof branches)[number];
+            if (truth(b.when(run), 0)) {
+              run.record(builder, k, undefined, undefined);
               return b.to;
             }
           }
-          run.trace.push({ node: id, kind: 'branch', detail: `otherwise -> ${node.otherwise}`, inputs: contextInputs(s.ctx, inputs) });
+          run.record(builder, -1, undefined, undefined);
           return otherwise;
         };
       }
       case 'split': {
         const arms = node.arms.map((a) => ({ ...a, to: this.target(a.next, i) }));
         const output = node.output ?? `${node.id}Arm`;
-        return (run, s, env) => {
+        return (run, env) => {
           const arm = pickArm(arms, env.subjectKey, this.meta.id);
           run.values[output] = arm.name;
           const why = env.subjectKey === undefined ? ' (no subject key: first arm)' : '';
-          run.trace.push({ node: id, kind: 'split', detail: `arm ${arm.name}${why} -> ${arm.next}` });
+          run.recordEager({ node: id, kind: 'split', detail: `arm ${arm.name}${why} -> ${arm.next}` });
           return arm.to;
         };
       }
       case 'shadow':
-        return (run, s, env) => {
-          const result = env.shadow?.(node.strategy, s.ctx, env.subjectKey);
-          if (result) run.shadows.push(result);
-          run.trace.push({ node: id, kind: 'shadow', detail: result ? `shadow ${node.strategy}: ${result.outcome}` : `shadow ${node.strategy} not run` });
+        return (run, env) => {
+          const result = env.shadow?.(node.strategy, run.ctx, env.subjectKey);
+          if (result) run.addShadow(result);
+          run.recordEager({ node: id, kind: 'shadow', detail: result ? `shadow ${node.strategy}: ${result.outcome}` : `shadow ${node.strategy} not run` });
           return next;
         };
     }
@@ -145,127 +196,194 @@ class NodeCompiler {
     return this.index.get(name) as number;
   }
 
-  private expr(source: string): Compiled {
-    return compileExpr(parseExpression(source), this.names);
+  private expr(source: string): SlotExpr {
+    return compileExpr(parseExpression(source), this.names, this.layout);
   }
 
   /** Declared inputs a node's expressions read, listed in the trace with their values. */
-  private inputsRead(node: NodeDoc): string[] {
+  private inputsRead(node: NodeDoc): InputsRead {
     const idents = new Set<string>();
     const params = new Set<string>();
     for (const source of expressionsOf(node)) collectNames(parseExpression(source), idents, params);
-    return [...idents].filter((n) => this.names.inputs.has(n));
+    const names = [...idents].filter((n) => this.names.inputs.has(n));
+    return { names, slots: names.map((n) => this.layout.inputs.get(n) as number) };
   }
 
-  private effect(effect: Effect): EffectFn {
+  private effect(effect: Effect): { meta: CompiledEffect; apply: EffectFn } {
     const amounts = (effect.actions ?? []).map((a) => ({
-      limit: a.limit ? this.expr(a.limit) : undefined,
-      rate: a.rate ? this.expr(a.rate) : undefined,
+      ...(a.limit ? { limit: this.expr(a.limit) } : {}),
+      ...(a.rate ? { rate: this.expr(a.rate) } : {}),
     }));
-    if (amounts.every((a) => !a.limit && !a.rate)) return (run) => run.applyEffect(effect);
-    return (run, s) => {
-      const computed = amounts.map((a) => ({
-        ...(a.limit ? { limitMinor: limitFrom(a.limit(s)) } : {}),
-        ...(a.rate ? { annualRate: rateFrom(a.rate(s)) } : {}),
-      }));
-      run.applyEffect(effect, computed);
+    const computedAmounts = amounts.some((a) => a.limit || a.rate);
+    const meta = compileEffectMeta(effect, this.meta, computedAmounts ? amounts : undefined);
+    if (!computedAmounts) return { meta, apply: (run) => run.apply(meta) };
+    return {
+      meta,
+      apply: (run) => {
+        const computed = amounts.map((a) => ({
+          ...(a.limit ? { limitMinor: limitFrom(a.limit(run)) } : {}),
+          ...(a.rate ? { annualRate: rateFrom(a.rate(run)) } : {}),
+        }));
+        run.apply(meta, computed);
+      },
     };
   }
 
-  private ruleSet(node: RuleSetNode, next: number, inputs: string[]): NodeFn {
-    const rules = node.rules.map((r) => ({ id: r.id, when: this.expr(r.when), apply: this.effect(r), points: r.points ?? 0, rule: r }));
+  private ruleSet(node: RuleSetNode, next: number, inputs: InputsRead): NodeFn {
+    const rules = node.rules.map((r) => {
+      const { meta, apply } = this.effect(r);
+      const tests: SlotTest[] | undefined = simpleConjunction(parseExpression(r.when), this.layout);
+      return { id: r.id, when: this.expr(r.when), tests, apply, meta, points: r.points ?? 0 };
+    });
+    const holds = (r: (typeof rules)[number], run: CompiledRun): boolean => (r.tests === undefined ? truth(r.when(run), 0) : checkConjunction(r.tests, run.slots));
+    const ruleIds = rules.map((r) => r.id);
     const id = node.id;
+    const firedIds = (run: CompiledRun, from: number, to: number): string[] => {
+      const out = new Array<string>(to - from);
+      for (let k = from; k < to; k++) out[k - from] = ruleIds[run.fired[k] as number] as string;
+      return out;
+    };
     if (node.mode === 'score-sum') {
       const output = node.output as string;
-      const bands = [...(node.bands ?? [])].sort((a, b) => b.min - a.min).map((b) => ({ band: b, apply: this.effect(b) }));
-      return (run, s) => {
+      const bands = [...(node.bands ?? [])].sort((a, b) => b.min - a.min).map((b) => ({ band: b, ...this.effect(b) }));
+      const builder: TraceBuilder = {
+        build: (run, a, b, c) => {
+          const { total, hit } = c as { total: number; hit: number };
+          const band = hit < 0 ? undefined : bands[hit];
+          return {
+            node: id,
+            kind: 'ruleSet',
+            detail: `score-sum ${total}${band ? ` band >= ${band.band.min}` : ''}`,
+            fired: firedIds(run, a as number, b as number),
+            inputs: inputsFromSlots(run.slots, inputs.names, inputs.slots),
+            values: { [output]: total },
+          };
+        },
+      };
+      return (run) => {
         let total = 0;
-        const fired: string[] = [];
+        const from = run.fired.length;
         const cited: string[] = [];
-        for (const r of rules) {
-          if (truth(r.when(s), 0)) {
+        for (let k = 0; k < rules.length; k++) {
+          const r = rules[k] as (typeof rules)[number];
+          if (holds(r, run)) {
             total += r.points;
-            fired.push(r.id);
-            cited.push(...run.effectReasons(r.rule));
+            run.fired.push(k);
+            const reasons = run.effectReasons(r.meta);
+            for (let q = 0; q < reasons.length; q++) cited.push(reasons[q] as string);
           }
         }
         run.values[output] = total;
-        const hit = bands.find((b) => total >= b.band.min);
-        if (hit) {
-          hit.apply(run, s);
-          const rank = hit.band.outcome === undefined ? this.meta.rank.size : (this.meta.rank.get(hit.band.outcome) ?? this.meta.rank.size);
-          for (const code of cited) run.addReason(code, rank);
+        let hit = -1;
+        for (let k = 0; k < bands.length; k++) {
+          if (total >= (bands[k] as (typeof bands)[number]).band.min) {
+            hit = k;
+            break;
+          }
         }
-        run.trace.push({ node: id, kind: 'ruleSet', detail: `score-sum ${total}${hit ? ` band >= ${hit.band.min}` : ''}`, fired, inputs: contextInputs(s.ctx, inputs), values: { [output]: total } });
+        if (hit >= 0) {
+          const band = bands[hit] as (typeof bands)[number];
+          band.apply(run);
+          for (const code of cited) run.addReason(code, band.meta.rank);
+        }
+        run.record(builder, from, run.fired.length, { total, hit });
         return next;
       };
     }
     const firstHit = node.mode === 'first-hit';
-    return (run, s) => {
-      const fired: string[] = [];
-      for (const r of rules) {
-        if (truth(r.when(s), 0)) {
-          fired.push(r.id);
-          r.apply(run, s);
+    const builder: TraceBuilder = {
+      build: (run, a, b) => {
+        const fired = firedIds(run, a as number, b as number);
+        return { node: id, kind: 'ruleSet', detail: `${fired.length} rule(s) fired`, fired, inputs: inputsFromSlots(run.slots, inputs.names, inputs.slots) };
+      },
+    };
+    return (run) => {
+      const from = run.fired.length;
+      for (let k = 0; k < rules.length; k++) {
+        const r = rules[k] as (typeof rules)[number];
+        if (holds(r, run)) {
+          run.fired.push(k);
+          r.apply(run);
           if (firstHit) break;
         }
       }
-      run.trace.push({ node: id, kind: 'ruleSet', detail: `${fired.length} rule(s) fired`, fired, inputs: contextInputs(s.ctx, inputs) });
+      run.record(builder, from, run.fired.length, undefined);
       return next;
     };
   }
 
-  private outputs(then: readonly OutputSource[] | undefined): ((s: EvalState) => Value)[] | undefined {
+  private outputs(then: readonly OutputSource[] | undefined): SlotExpr[] | undefined {
     return then?.map((o) => {
       if (o !== null && typeof o === 'object') return this.expr(o.expr);
       return () => o;
     });
   }
 
-  private table(node: DecisionTableNode, next: number, inputs: string[]): NodeFn {
+  private table(node: DecisionTableNode, next: number, inputs: InputsRead): NodeFn {
     const columns = node.inputs.map((source) => this.expr(source));
     const outputs = node.outputs ?? [];
     const rows = node.rows.map((row, j) => ({
       id: row.id ?? `row${j + 1}`,
       cells: row.when.map(parseCell),
       then: this.outputs(row.then),
-      apply: this.effect(row),
+      apply: this.effect(row).apply,
     }));
-    const fallback = node.default ? { then: this.outputs(node.default.then), apply: this.effect(node.default) } : undefined;
+    const fallback = node.default ? { then: this.outputs(node.default.then), apply: this.effect(node.default).apply } : undefined;
     const policy = node.hitPolicy;
     const agg = node.aggregate ?? 'list';
     const id = node.id;
-    return (run, s) => {
-      const values = columns.map((col) => col(s));
-      const matched: typeof rows = [];
-      for (const row of rows) {
-        if (rowMatches(row.cells, values)) {
-          matched.push(row);
+    // Column values of the current decision. Safe to share: column expressions are pure and call nothing that could
+    // re-enter this strategy before the row scan that reads them is over.
+    const values = new Array<Value>(columns.length);
+    const builder: TraceBuilder = {
+      build: (run, a, b, c) => {
+        const from = a as number;
+        const to = b as number;
+        const fired = new Array<string>(to - from);
+        for (let k = from; k < to; k++) fired[k - from] = (rows[run.fired[k] as number] as (typeof rows)[number]).id;
+        const label = fired.length > 0 ? `matched ${fired.join(', ')}` : fallback ? 'no row matched: default' : 'no row matched';
+        return {
+          node: id,
+          kind: 'decisionTable',
+          detail: label,
+          fired,
+          inputs: inputsFromSlots(run.slots, inputs.names, inputs.slots),
+          values: (c as Record<string, unknown> | undefined) ?? {},
+        };
+      },
+    };
+    return (run) => {
+      for (let k = 0; k < columns.length; k++) values[k] = (columns[k] as SlotExpr)(run);
+      const from = run.fired.length;
+      for (let k = 0; k < rows.length; k++) {
+        if (rowMatches((rows[k] as (typeof rows)[number]).cells, values)) {
+          run.fired.push(k);
           if (policy === 'first') break;
         }
       }
-      if (policy === 'unique' && matched.length > 1) {
-        throw new EngineEvaluationError(`decision table '${id}' (unique) matched rows ${matched.map((r) => r.id).join(', ')}`);
+      const to = run.fired.length;
+      if (policy === 'unique' && to - from > 1) {
+        const ids = run.fired.slice(from, to).map((k) => (rows[k] as (typeof rows)[number]).id);
+        throw new EngineEvaluationError(`decision table '${id}' (unique) matched rows ${ids.join(', ')}`);
       }
       if (policy === 'collect') {
-        outputs.forEach((name, k) => {
-          run.values[name] = aggregate(agg, matched.map((row) => (row.then?.[k]?.(s) ?? null)));
-        });
-        for (const row of matched) row.apply(run, s);
+        for (let o = 0; o < outputs.length; o++) {
+          const column: Value[] = [];
+          for (let k = from; k < to; k++) column.push((rows[run.fired[k] as number] as (typeof rows)[number]).then?.[o]?.(run) ?? null);
+          run.values[outputs[o] as string] = aggregate(agg, column);
+        }
+        for (let k = from; k < to; k++) (rows[run.fired[k] as number] as (typeof rows)[number]).apply(run);
       } else {
-        const hit = matched[0] ?? fallback;
-        outputs.forEach((name, k) => {
-          run.values[name] = hit?.then?.[k]?.(s) ?? null;
-        });
-        hit?.apply(run, s);
+        const hit = to > from ? rows[run.fired[from] as number] : fallback;
+        for (let o = 0; o < outputs.length; o++) run.values[outputs[o] as string] = hit?.then?.[o]?.(run) ?? null;
+        hit?.apply(run);
       }
-      const label = matched.length > 0 ? `matched ${matched.map((r) => r.id).join(', ')}` : fallback ? 'no row matched: default' : 'no row matched';
-      run.trace.push({ node: id, kind: 'decisionTable', detail: label, fired: matched.map((r) => r.id), inputs: contextInputs(s.ctx, inputs), values: pick(run.values, outputs) });
+      run.record(builder, from, to, outputs.length === 0 ? undefined : pick(run.values, outputs));
       return next;
     };
   }
 
-  private scorecard(node: ScorecardNode, next: number, inputs: string[]): NodeFn {
+  private scorecard(node: ScorecardNode, next: number, inputs: InputsRead): NodeFn {
     const features = (node.features ?? []).map((f) => ({
       value: this.expr(f.input ?? f.name),
       bins: f.bins.map((b) => ({ cell: parseCell(b.when), points: b.points })),
@@ -276,19 +394,39 @@ class NodeCompiler {
     const base = node.base ?? 0;
     const count = node.reasonCount ?? 4;
     const { output, id } = node;
-    return (run, s) => {
+    // Points lost per characteristic and the loss ranking, reused across decisions: nothing inside the loop calls out.
+    const lost = new Float64Array(features.length);
+    const order = new Int32Array(features.length);
+    const builder: TraceBuilder = {
+      build: (run, a, b) => ({
+        node: id,
+        kind: 'scorecard',
+        detail: `score ${a as number}`,
+        inputs: inputsFromSlots(run.slots, inputs.names, inputs.slots),
+        values: { [output]: a, reasons: b },
+      }),
+    };
+    return (run) => {
       let total = base;
-      const losses: { reason: string; lost: number }[] = [];
-      for (const f of features) {
-        const value = f.value(s);
-        const bin = f.bins.find((b) => matchCell(b.cell, value));
-        if (bin === undefined) throw new EngineEvaluationError(`scorecard '${id}': no bin of '${f.name}' holds ${JSON.stringify(value)}`);
-        total += bin.points;
-        losses.push({ reason: f.reason, lost: f.best - bin.points });
+      for (let k = 0; k < features.length; k++) {
+        const f = features[k] as (typeof features)[number];
+        const value = f.value(run);
+        let points: number | undefined;
+        for (let q = 0; q < f.bins.length; q++) {
+          const bin = f.bins[q] as (typeof f.bins)[number];
+          if (matchCell(bin.cell, value)) {
+            points = bin.points;
+            break;
+          }
+        }
+        if (points === undefined) throw new EngineEvaluationError(`scorecard '${id}': no bin of '${f.name}' holds ${JSON.stringify(value)}`);
+        total += points;
+        lost[k] = f.best - points;
       }
       run.values[output] = total;
-      run.scoreReasons[output] = scorecardReasonCodes(losses, count);
-      run.trace.push({ node: id, kind: 'scorecard', detail: `score ${total}`, inputs: contextInputs(s.ctx, inputs), values: { [output]: total, reasons: run.scoreReasons[output] } });
+      const reasons = rankedLossReasons(features, lost, order, count);
+      run.setScoreReasons(output, reasons);
+      run.record(builder, total, reasons, undefined);
       return next;
     };
   }
@@ -299,31 +437,32 @@ class NodeCompiler {
     const mappedNames = new Set(mapped.map(([f]) => f));
     const count = node.reasonCount ?? 4;
     const { output, pdOutput, id } = node;
-    return (run, s, env) => {
+    return (run, env) => {
       const model = resolveModel(env.models, ref.id, ref.version);
       const input: Record<string, unknown> = {};
-      for (const [feature, fn] of mapped) input[feature] = fn(s);
+      for (const [feature, fn] of mapped) input[feature] = fn(run);
       for (const feature of model.features) {
         if (mappedNames.has(feature)) continue;
-        input[feature] = this.names.inputs.has(feature) ? (s.ctx[feature] ?? null) : (run.values[feature] ?? null);
+        input[feature] = this.names.inputs.has(feature) ? (run.ctx[feature] ?? null) : (run.values[feature] ?? null);
       }
       const result = model.score(input);
       if (!Number.isFinite(result.score) || !Number.isFinite(result.pd)) throw new EngineEvaluationError(`model '${ref.id}' returned a non-finite score`);
       run.values[output] = result.score;
       if (pdOutput) run.values[pdOutput] = result.pd;
-      run.scoreReasons[output] = modelReasonCodes(result.reasons, count);
-      run.trace.push({
+      const reasons = modelReasonCodes(result.reasons, count);
+      run.setScoreReasons(output, reasons);
+      run.recordEager({
         node: id,
         kind: node.type,
         detail: `model ${model.id} v${model.version}: score ${result.score}`,
         inputs: input,
-        values: { [output]: result.score, pd: result.pd, reasons: run.scoreReasons[output] },
+        values: { [output]: result.score, pd: result.pd, reasons },
       });
       return next;
     };
   }
 
-  private assign(node: AssignNode, next: number, inputs: string[]): NodeFn {
+  private assign(node: AssignNode, next: number, inputs: InputsRead): NodeFn {
     const matrices = (node.matrices ?? []).map((m) => ({
       output: m.output,
       row: this.expr(m.row),
@@ -337,22 +476,52 @@ class NodeCompiler {
     const rate = node.rate ? this.expr(node.rate) : undefined;
     const written = [...matrices.map((m) => m.output), ...values.map((v) => v.name)];
     const id = node.id;
-    return (run, s) => {
+    const builder: TraceBuilder = {
+      build: (run, a) => {
+        const shown = a as Record<string, unknown>;
+        return { node: id, kind: 'assign', detail: `assigned ${Object.keys(shown).join(', ')}`, inputs: inputsFromSlots(run.slots, inputs.names, inputs.slots), values: shown };
+      },
+    };
+    return (run) => {
       for (const m of matrices) {
-        const r = binIndex(m.rowBins, m.row(s), `${id}.${m.output} row`);
-        const c = binIndex(m.colBins, m.col(s), `${id}.${m.output} column`);
+        const r = binIndex(m.rowBins, m.row(run), `${id}.${m.output} row`);
+        const c = binIndex(m.colBins, m.col(run), `${id}.${m.output} column`);
         run.values[m.output] = m.cells[r]?.[c] as Value;
       }
-      for (const v of values) run.values[v.name] = v.fn(s);
-      if (limit) run.setLimit(limit(s));
-      if (rate) run.setRate(rate(s));
+      for (const v of values) run.values[v.name] = v.fn(run);
+      if (limit) run.setLimit(limit(run));
+      if (rate) run.setRate(rate(run));
+      // The values as assigned here (a later node may overwrite them).
       const shown = pick(run.values, written);
       if (limit) shown.limitMinor = run.limitMinor;
       if (rate) shown.annualRate = run.annualRate;
-      run.trace.push({ node: id, kind: 'assign', detail: `assigned ${Object.keys(shown).join(', ')}`, inputs: contextInputs(s.ctx, inputs), values: shown });
+      run.record(builder, shown, undefined, undefined);
       return next;
     };
   }
+}
+
+/**
+ * Inline scorecard reasons, as scorecardReasonCodes (runtime.ts) computes them: characteristics that lost points
+ * against their best bin, largest loss first (stable), de-duplicated, at most `count` (Reg B "key factors").
+ */
+function rankedLossReasons(features: readonly { reason: string }[], lost: Float64Array, order: Int32Array, count: number): string[] {
+  let n = 0;
+  for (let k = 0; k < lost.length; k++) {
+    if ((lost[k] as number) > 0) {
+      // Insertion sort by loss, descending; equal losses keep characteristic order.
+      let p = n++;
+      while (p > 0 && (lost[order[p - 1] as number] as number) < (lost[k] as number)) {
+        order[p] = order[p - 1] as number;
+        p--;
+      }
+      order[p] = k;
+    }
+  }
+  const codes: string[] = [];
+  for (let p = 0; p < n; p++) codes.push((features[order[p] as number] as { reason: string }).reason);
+  const out = dedupeCodes(codes);
+  return out.length > count ? out.slice(0, count) : out;
 }
 
 function rowMatches(cells: readonly Cell[], values: readonly Value[]): boolean {

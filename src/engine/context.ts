@@ -1,6 +1,7 @@
 import type { DecisionContext } from '../domain/decision.js';
 import { parseIsoDate } from '../domain/clock.js';
 import { LgError } from '../domain/errors.js';
+import { KeyIndex } from './key-index.js';
 import type { InputDecl, StrategyDocument } from './types.js';
 
 export interface ContextProblem {
@@ -22,6 +23,67 @@ export function validateContext(strategy: StrategyDocument, context: unknown): D
  * range are all reported together, each naming the input, so the caller can fix the request in one go.
  */
 export function compileContextValidator(inputs: readonly InputDecl[]): ContextValidator {
+  const report = reportingValidator(inputs);
+  const fast = fastCheck(inputs);
+  return (context) => (fast(context) ? (context as DecisionContext) : report(context));
+}
+
+const NUMBER = 0;
+const INTEGER = 1;
+const STRING = 2;
+const BOOLEAN = 3;
+const OTHER = 4;
+
+/**
+ * The common case, a context that fits, in one pass: every key declared, every value of the right type and range,
+ * every required input present. Anything else returns false and the reporting validator (the reference semantics)
+ * decides and explains; so this only has to be right when it says true.
+ */
+function fastCheck(inputs: readonly InputDecl[]): (context: unknown) => boolean {
+  const index = new KeyIndex(new Map(inputs.map((decl, k) => [decl.name, k])));
+  const kind = inputs.map((d) => (d.type === 'number' ? NUMBER : d.type === 'integer' ? INTEGER : d.type === 'string' ? STRING : d.type === 'boolean' ? BOOLEAN : OTHER));
+  const min = inputs.map((d) => d.min ?? Number.NEGATIVE_INFINITY);
+  const max = inputs.map((d) => d.max ?? Number.POSITIVE_INFINITY);
+  const allowed = inputs.map((d) => (d.allowed ? new Set<unknown>(d.allowed) : undefined));
+  const other = inputs.map((d) => (d.type === 'date' || d.type === 'string[]' ? inputCheck(d) : undefined));
+  const required = inputs.map((d) => d.required === true);
+  const requiredCount = required.filter(Boolean).length;
+  return (context) => {
+    if (typeof context !== 'object' || context === null || Array.isArray(context)) return false;
+    const record = context as Record<string, unknown>;
+    let p = 0;
+    let requiredSeen = 0;
+    for (const key in record) {
+      const k = index.indexAt(p++, key);
+      if (k < 0) return false;
+      const v = record[key];
+      if (v === undefined || v === null) continue;
+      switch (kind[k]) {
+        case NUMBER:
+          if (typeof v !== 'number' || !Number.isFinite(v) || v < (min[k] as number) || v > (max[k] as number)) return false;
+          break;
+        case INTEGER:
+          if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < (min[k] as number) || v > (max[k] as number)) return false;
+          break;
+        case STRING:
+          if (typeof v !== 'string') return false;
+          break;
+        case BOOLEAN:
+          if (typeof v !== 'boolean') return false;
+          break;
+        default:
+          if ((other[k] as InputCheck)(v) !== undefined) return false;
+      }
+      const set = allowed[k];
+      if (set !== undefined && kind[k] !== OTHER && !set.has(v)) return false;
+      if (required[k]) requiredSeen++;
+    }
+    return requiredSeen === requiredCount;
+  };
+}
+
+/** Reports every problem, each naming the input (the reference semantics the fast check defers to). */
+export function reportingValidator(inputs: readonly InputDecl[]): ContextValidator {
   const checks = new Map<string, { decl: InputDecl; check: InputCheck }>(inputs.map((decl) => [decl.name, { decl, check: inputCheck(decl) }]));
   const required = inputs.filter((i) => i.required === true).map((i) => i.name);
   return (context) => {

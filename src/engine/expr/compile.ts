@@ -6,20 +6,47 @@ import type { EvalState, NameTable } from './scope.js';
 export type Compiled = (s: EvalState) => Value;
 
 /**
+ * Slot layout of a compiled strategy: each declared input (and overlay parameter) an expression reads gets an index,
+ * and the strategy copies those values into arrays once per decision. Expressions then read `slots[k]` (a monomorphic
+ * array load) instead of a keyed property load on the caller's context, and the trace reuses the same snapshot.
+ */
+export interface SlotLayout {
+  readonly inputs: ReadonlyMap<string, number>;
+  readonly params: ReadonlyMap<string, number>;
+}
+
+/** The state a slot-compiled expression reads: the EvalState plus the per-decision snapshots. */
+export interface SlotState extends EvalState {
+  /** Input values by slot (absent -> null). */
+  readonly slots: readonly Value[];
+  /** Overlay parameter values by slot (absent -> undefined, an error only when read). */
+  readonly paramSlots: readonly (Value | undefined)[];
+}
+
+/**
  * Turns a syntax tree into nested closures once, so a decision runs plain function calls with no parsing and no
  * dispatch on node kinds. Names are resolved here: an input reads the context (absent -> null), a computed value must
  * have been computed on this path, or evaluation fails closed.
  */
-export function compileExpr(expr: Expr, names: NameTable): Compiled {
+export function compileExpr(expr: Expr, names: NameTable, layout?: SlotLayout): Compiled {
   switch (expr.k) {
     case 'lit': {
       const v = expr.v;
       return () => v;
     }
     case 'ident':
-      return compileIdent(expr.name, expr.pos, names);
+      return compileIdent(expr.name, expr.pos, names, layout);
     case 'param': {
       const { name, pos } = expr;
+      const slot = layout?.params.get(name);
+      if (slot !== undefined) {
+        // The state is a SlotState whenever the expression was compiled with a layout (compiler.ts builds both).
+        return (s) => {
+          const v = (s as SlotState).paramSlots[slot];
+          if (v === undefined) throw new EngineEvaluationError(`parameter 'param.${name}' has no value`, pos);
+          return v;
+        };
+      }
       return (s) => {
         const v = s.params[name];
         if (v === undefined) throw new EngineEvaluationError(`parameter 'param.${name}' has no value`, pos);
@@ -27,32 +54,32 @@ export function compileExpr(expr: Expr, names: NameTable): Compiled {
       };
     }
     case 'neg': {
-      const e = compileExpr(expr.e, names);
+      const e = compileExpr(expr.e, names, layout);
       const pos = expr.pos;
       return (s) => negate(e(s), pos);
     }
     case 'not': {
-      const e = compileExpr(expr.e, names);
+      const e = compileExpr(expr.e, names, layout);
       const pos = expr.pos;
       return (s) => !truth(e(s), pos);
     }
     case 'bin':
-      return compileBinary(expr, names);
+      return compileBinary(expr, names, layout);
     case 'in': {
-      const e = compileExpr(expr.e, names);
-      const list = compileExpr(expr.list, names);
+      const e = compileExpr(expr.e, names, layout);
+      const list = compileExpr(expr.list, names, layout);
       const { negate: neg, pos } = expr;
       return (s) => member(e(s), list(s), neg, pos);
     }
     case 'between': {
-      const e = compileExpr(expr.e, names);
-      const lo = compileExpr(expr.lo, names);
-      const hi = compileExpr(expr.hi, names);
+      const e = compileExpr(expr.e, names, layout);
+      const lo = compileExpr(expr.lo, names, layout);
+      const hi = compileExpr(expr.hi, names, layout);
       const pos = expr.pos;
       return (s) => between(e(s), lo(s), hi(s), pos);
     }
     case 'list': {
-      const items = expr.items.map((item) => compileExpr(item, names));
+      const items = expr.items.map((item) => compileExpr(item, names, layout));
       if (expr.items.every((item) => item.k === 'lit')) {
         const constant = expr.items.map((item) => (item.k === 'lit' ? item.v : null));
         return () => constant;
@@ -60,11 +87,13 @@ export function compileExpr(expr: Expr, names: NameTable): Compiled {
       return (s) => items.map((item) => item(s));
     }
     case 'call':
-      return compileCall(expr.fn, expr.args, expr.pos, names);
+      return compileCall(expr.fn, expr.args, expr.pos, names, layout);
   }
 }
 
-function compileIdent(name: string, pos: number, names: NameTable): Compiled {
+function compileIdent(name: string, pos: number, names: NameTable, layout: SlotLayout | undefined): Compiled {
+  const slot = layout?.inputs.get(name);
+  if (slot !== undefined) return (s) => (s as SlotState).slots[slot] as Value;
   if (names.inputs.has(name)) {
     return (s) => {
       const v = s.ctx[name];
@@ -83,9 +112,11 @@ function compileIdent(name: string, pos: number, names: NameTable): Compiled {
   };
 }
 
-function compileBinary(expr: Extract<Expr, { k: 'bin' }>, names: NameTable): Compiled {
-  const l = compileExpr(expr.l, names);
-  const r = compileExpr(expr.r, names);
+function compileBinary(expr: Extract<Expr, { k: 'bin' }>, names: NameTable, layout: SlotLayout | undefined): Compiled {
+  const fused = layout ? compileSlotComparison(expr, layout) : undefined;
+  if (fused) return fused;
+  const l = compileExpr(expr.l, names, layout);
+  const r = compileExpr(expr.r, names, layout);
   const pos = expr.pos;
   switch (expr.op) {
     case 'and':
@@ -126,8 +157,52 @@ function compileBinary(expr: Extract<Expr, { k: 'bin' }>, names: NameTable): Com
   }
 }
 
-function compileCall(fn: string, argExprs: readonly Expr[], pos: number, names: NameTable): Compiled {
-  const args = argExprs.map((a) => compileExpr(a, names));
+/**
+ * The most common rule shape, `input <op> literal`, as one closure instead of three (read, literal, compare). The
+ * fast branch covers the well-typed case; everything else goes through `compare`, so the semantics are unchanged.
+ */
+function compileSlotComparison(expr: Extract<Expr, { k: 'bin' }>, layout: SlotLayout): Compiled | undefined {
+  if (expr.l.k !== 'ident' || expr.r.k !== 'lit') return undefined;
+  const slot = layout.inputs.get(expr.l.name);
+  const lit = expr.r.v;
+  if (slot === undefined || lit === null || typeof lit === 'object') return undefined;
+  const pos = expr.pos;
+  const op = expr.op;
+  if (op === '==') {
+    return (s) => {
+      const a = (s as SlotState).slots[slot] as Value;
+      return a === lit ? true : compare('==', a, lit, pos);
+    };
+  }
+  if (typeof lit !== 'number') return undefined;
+  switch (op) {
+    case '<':
+      return (s) => {
+        const a = (s as SlotState).slots[slot] as Value;
+        return typeof a === 'number' ? a < lit : compare('<', a, lit, pos);
+      };
+    case '<=':
+      return (s) => {
+        const a = (s as SlotState).slots[slot] as Value;
+        return typeof a === 'number' ? a <= lit : compare('<=', a, lit, pos);
+      };
+    case '>':
+      return (s) => {
+        const a = (s as SlotState).slots[slot] as Value;
+        return typeof a === 'number' ? a > lit : compare('>', a, lit, pos);
+      };
+    case '>=':
+      return (s) => {
+        const a = (s as SlotState).slots[slot] as Value;
+        return typeof a === 'number' ? a >= lit : compare('>=', a, lit, pos);
+      };
+    default:
+      return undefined;
+  }
+}
+
+function compileCall(fn: string, argExprs: readonly Expr[], pos: number, names: NameTable, layout: SlotLayout | undefined): Compiled {
+  const args = argExprs.map((a) => compileExpr(a, names, layout));
   if (fn === 'if') {
     const [c, a, b] = args as [Compiled, Compiled, Compiled];
     return (s) => (truth(c(s), pos) ? a(s) : b(s));
@@ -137,4 +212,61 @@ function compileCall(fn: string, argExprs: readonly Expr[], pos: number, names: 
     return (s) => callFunction(fn, [a0(s)], pos);
   }
   return (s) => callFunction(fn, args.map((a) => a(s)), pos);
+}
+
+/** One `input <op> literal` test of a conjunction (see simpleConjunction). */
+export interface SlotTest {
+  readonly slot: number;
+  readonly op: '==' | '<' | '<=' | '>' | '>=';
+  readonly lit: number | string | boolean;
+  readonly pos: number;
+}
+
+/**
+ * When an expression is `t1 and t2 and …` where every `t` is `input <op> literal` (the usual rule condition), its
+ * tests as data, so a rule set can check them in one monomorphic loop (checkConjunction) instead of a chain of
+ * closure calls. Undefined for any other shape, which keeps its compiled closure.
+ */
+export function simpleConjunction(expr: Expr, layout: SlotLayout): SlotTest[] | undefined {
+  if (expr.k !== 'bin') return undefined;
+  if (expr.op === 'and') {
+    const l = simpleConjunction(expr.l, layout);
+    const r = l && simpleConjunction(expr.r, layout);
+    return l && r ? [...l, ...r] : undefined;
+  }
+  if (expr.l.k !== 'ident' || expr.r.k !== 'lit') return undefined;
+  const slot = layout.inputs.get(expr.l.name);
+  const lit = expr.r.v;
+  if (slot === undefined || lit === null || typeof lit === 'object') return undefined;
+  const op = expr.op;
+  if (op === '==' || ((op === '<' || op === '<=' || op === '>' || op === '>=') && typeof lit === 'number')) return [{ slot, op, lit, pos: expr.pos }];
+  return undefined;
+}
+
+/** Same result (and same errors, in the same order) as the compiled `and` chain of the same tests. */
+export function checkConjunction(tests: readonly SlotTest[], slots: readonly Value[]): boolean {
+  for (let k = 0; k < tests.length; k++) {
+    const t = tests[k] as SlotTest;
+    const a = slots[t.slot] as Value;
+    let ok: boolean;
+    switch (t.op) {
+      case '==':
+        ok = a === t.lit ? true : compare('==', a, t.lit, t.pos);
+        break;
+      case '<':
+        ok = typeof a === 'number' ? a < (t.lit as number) : compare('<', a, t.lit, t.pos);
+        break;
+      case '<=':
+        ok = typeof a === 'number' ? a <= (t.lit as number) : compare('<=', a, t.lit, t.pos);
+        break;
+      case '>':
+        ok = typeof a === 'number' ? a > (t.lit as number) : compare('>', a, t.lit, t.pos);
+        break;
+      case '>=':
+        ok = typeof a === 'number' ? a >= (t.lit as number) : compare('>=', a, t.lit, t.pos);
+        break;
+    }
+    if (!ok) return false;
+  }
+  return true;
 }
