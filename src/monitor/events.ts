@@ -128,24 +128,22 @@ export function parseEvents(events: readonly EventIn[]): MonitorEvent[] {
 }
 
 export function fromWire(e: EventIn): MonitorEvent {
-  return stripUndefined({
-    eventId: e.eventId,
-    type: e.type,
-    occurredAt: Date.parse(e.occurredAt),
-    userId: e.userId,
-    lineId: e.lineId,
-    loanId: e.loanId,
-    deviceId: e.deviceId,
-    ip: e.ip,
-    amountMinor: e.amount,
-    currency: e.currency,
-    payeeId: e.payeeId,
-    payeeCreatedAt: e.payeeCreatedAt === undefined ? undefined : Date.parse(e.payeeCreatedAt),
-    merchantId: e.merchantId,
-    merchantCategory: e.merchantCategory,
-    channel: e.channel,
-    attributes: e.attributes,
-  });
+  // Built by assignment in a fixed order, never by deleting keys: `delete` would drop the object into V8's slow
+  // dictionary mode, and every later read of it (hashing, features, typologies, rows) would pay for that.
+  const out: { -readonly [K in keyof MonitorEvent]: MonitorEvent[K] } = { eventId: e.eventId, type: e.type, occurredAt: Date.parse(e.occurredAt), userId: e.userId };
+  if (e.lineId !== undefined) out.lineId = e.lineId;
+  if (e.loanId !== undefined) out.loanId = e.loanId;
+  if (e.deviceId !== undefined) out.deviceId = e.deviceId;
+  if (e.ip !== undefined) out.ip = e.ip;
+  if (e.amount !== undefined) out.amountMinor = e.amount;
+  if (e.currency !== undefined) out.currency = e.currency;
+  if (e.payeeId !== undefined) out.payeeId = e.payeeId;
+  if (e.payeeCreatedAt !== undefined) out.payeeCreatedAt = Date.parse(e.payeeCreatedAt);
+  if (e.merchantId !== undefined) out.merchantId = e.merchantId;
+  if (e.merchantCategory !== undefined) out.merchantCategory = e.merchantCategory;
+  if (e.channel !== undefined) out.channel = e.channel;
+  if (e.attributes !== undefined) out.attributes = e.attributes;
+  return out;
 }
 
 export function toWire(e: MonitorEvent): EventIn {
@@ -179,15 +177,18 @@ const HASHED_FIELDS = [
  * fixed order (cheaper than canonicalising the whole object on the hot path), attributes canonically.
  */
 export function contentHash(e: MonitorEvent): string {
-  const hash = createHash('sha256');
-  for (const field of HASHED_FIELDS) hash.update(`${e[field] ?? ''}\u0001`);
-  if (e.attributes !== undefined) hash.update(canonicalJson(e.attributes));
-  return hash.digest('hex').slice(0, 32);
+  // One update of the concatenation: the same digest as one update per field, at a fraction of the native calls.
+  let text = '';
+  for (const field of HASHED_FIELDS) text += `${e[field] ?? ''}\u0001`;
+  if (e.attributes !== undefined) text += canonicalJson(e.attributes);
+  return createHash('sha256').update(text).digest('hex').slice(0, 32);
 }
 
+/** A copy without the undefined keys (a copy, not `delete`, which would leave the object in slow dictionary mode). */
 function stripUndefined<T extends object>(value: T): T {
-  for (const key of Object.keys(value) as (keyof T)[]) if (value[key] === undefined) delete value[key];
-  return value;
+  const out: Partial<T> = {};
+  for (const key of Object.keys(value) as (keyof T)[]) if (value[key] !== undefined) out[key] = value[key];
+  return out as T;
 }
 
 /** A core outbox payload ({eventId, type, occurredAt ISO, userId, lineId, loanId?, amount, currency}) as a MonitorEvent. */

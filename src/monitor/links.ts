@@ -18,18 +18,24 @@ export const DEFAULT_LINK_OPTIONS: LinkOptions = { linkDevices: true, linkIps: f
 export class EntityGraph {
   private readonly parent = new Map<string, string>();
   private readonly users = new Map<string, number>();
-  private readonly edges = new Set<string>();
+  /** Per link kind, user id → the ids it is linked to: the repeat check needs no string building (most events repeat a link). */
+  private readonly linked = { device: new Map<string, Set<string>>(), ip: new Map<string, Set<string>>(), payee: new Map<string, Set<string>>() };
+  private readonly seenUsers = new Set<string>();
+  private edges = 0;
 
   constructor(private readonly options: LinkOptions = DEFAULT_LINK_OPTIONS) {}
 
   add(event: MonitorEvent): void {
-    const user = `user:${event.userId}`;
-    this.node(user, true);
-    if (this.options.linkDevices && event.deviceId) this.link(user, `device:${event.deviceId}`);
-    if (this.options.linkIps && event.ip) this.link(user, `ip:${event.ip}`);
+    const userId = event.userId;
+    if (!this.seenUsers.has(userId)) {
+      this.seenUsers.add(userId);
+      this.node(`user:${userId}`, true);
+    }
+    if (this.options.linkDevices && event.deviceId) this.link(userId, 'device', event.deviceId);
+    if (this.options.linkIps && event.ip) this.link(userId, 'ip', event.ip);
     // Only personal payees link borrowers: a business account (it has an MCC: a broker, a lender) has many honest customers.
     if (this.options.linkPayees && event.payeeId && event.type === 'transfer_out' && event.merchantCategory === undefined) {
-      this.link(user, `payee:${event.payeeId}`);
+      this.link(userId, 'payee', event.payeeId);
     }
   }
 
@@ -41,15 +47,22 @@ export class EntityGraph {
 
   /** Number of distinct links recorded (for tests and metrics). */
   get edgeCount(): number {
-    return this.edges.size;
+    return this.edges;
   }
 
-  private link(user: string, other: string): void {
-    const edge = `${user}|${other}`;
-    if (this.edges.has(edge)) return;
-    this.edges.add(edge);
+  private link(userId: string, kind: 'device' | 'ip' | 'payee', id: string): void {
+    const byUser = this.linked[kind];
+    let ids = byUser.get(userId);
+    if (!ids) {
+      ids = new Set();
+      byUser.set(userId, ids);
+    }
+    if (ids.has(id)) return;
+    ids.add(id);
+    this.edges += 1;
+    const other = `${kind}:${id}`;
     this.node(other, false);
-    this.union(user, other);
+    this.union(`user:${userId}`, other);
   }
 
   private node(id: string, isUser: boolean): void {

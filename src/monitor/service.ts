@@ -3,13 +3,13 @@ import { LgError } from '../domain/errors.js';
 import type { IdGenerator } from '../domain/ids.js';
 import type { Store } from '../store/db.js';
 import { ANTI_SCAM_WARNING, LINE_ACTIONS, type ActionTaken, type LineActionPort, type MonitorActionType, type Severity } from './actions.js';
-import { contentHash, type MonitorEvent } from './events.js';
-import { FeatureReader, FeatureRegistry } from './features/registry.js';
+import { contentHash, type EventType, type MonitorEvent } from './events.js';
+import { FeatureReader, FeatureRegistry, MAX_FEATURE_WINDOW_MS } from './features/registry.js';
 import { MemoryFeatureStore } from './features/memory-store.js';
-import { toEntry, type FeatureEntry, type FeatureStore } from './features/store.js';
+import { toEntry, type EntityType, type FeatureEntry, type FeatureStore } from './features/store.js';
 import { DEFAULT_LINK_OPTIONS, EntityGraph, type LinkOptions } from './links.js';
 import type { ListEntityType, ListService } from './lists.js';
-import { allEvents, eventToRow, insertRows, type ActionRow, type AlertRow, type EventRow } from './repository.js';
+import { allEvents, eventToRow, insertRows, NO_FINDINGS, type ActionRow, type AlertRow, type EventRow } from './repository.js';
 import { DEFAULT_TYPOLOGIES, resolveParameters, type ParamValue, type ParameterOverrides, type TypologyContext, type TypologyPack } from './typologies/index.js';
 import { computeDrawSignals, type DrawSignals, type DrawSignalsRequest } from './signals.js';
 
@@ -69,6 +69,11 @@ interface Pending {
   reject(error: unknown): void;
 }
 
+/** How often (in event time) retention runs, and the bucket of the id index. */
+const PRUNE_EVERY_MS = 86_400_000;
+/** The longest feature window plus the day a late event may be judged back from (evaluationInstant). */
+const RETENTION_MS = MAX_FEATURE_WINDOW_MS + PRUNE_EVERY_MS;
+
 interface Alerted {
   readonly alertId: string;
   readonly t: number;
@@ -90,6 +95,13 @@ export class MonitorService {
   readonly typologies: readonly TypologyPack[];
   private readonly params = new Map<string, ReadonlyMap<string, ParamValue>>();
   private readonly known = new Map<string, string>();
+  /** Known event ids by occurredAt day, so ids beyond the retention horizon can be forgotten (bounded memory). */
+  private readonly knownByDay = new Map<number, string[]>();
+  /** Newest occurredAt seen; the retention horizon follows it. */
+  private newest = Number.NEGATIVE_INFINITY;
+  private prunedAt = Number.NEGATIVE_INFINITY;
+  /** Set once ids have been forgotten: from then on unknown ids are checked against the table before insert. */
+  private forgotIds = false;
   private readonly userLatest = new Map<string, number>();
   private readonly userLine = new Map<string, string>();
   private readonly lastAlert = new Map<string, Alerted>();
@@ -122,12 +134,13 @@ export class MonitorService {
     for await (const page of allEvents(this.deps.store.db)) {
       const entries: FeatureEntry[] = [];
       for (const { event, receivedAt, hash } of page) {
-        this.known.set(event.eventId, hash);
+        this.remember(event.eventId, hash, event.occurredAt);
         this.track(event);
         entries.push(toEntry(event, receivedAt));
       }
       await this.features.append(entries);
     }
+    await this.prune();
     const alerts = await this.deps.store.db
       .selectFrom('monitor_alerts')
       .select(['alert_id', 'typology_id', 'user_id', 'occurred_at', 'status'])
@@ -246,7 +259,8 @@ export class MonitorService {
 
   private async processGroup(group: readonly Pending[]): Promise<void> {
     const receivedAt = this.deps.clock.now();
-    if (this.deps.store.kind === 'postgres') await this.learnForeignIds(group);
+    // PostgreSQL may have other writers; after ids were forgotten (retention), a repeat may predate memory.
+    if (this.deps.store.kind === 'postgres' || this.forgotIds) await this.learnForeignIds(group);
     const accepted: { pending: Pending; fresh: boolean[] }[] = [];
     const groupNew = new Map<string, string>();
     const newEvents: MonitorEvent[] = [];
@@ -279,16 +293,49 @@ export class MonitorService {
         results.set(event.eventId, result);
         rows.events.push(eventToRow(event, receivedAt, groupNew.get(event.eventId) as string, result));
       }
-      await this.deps.store.transaction((tx) => insertRows(tx, rows));
+      await this.deps.store.transaction((tx) => insertRows(tx, rows, this.deps.store.kind));
     } catch (error) {
       // Nothing of this group is durable: take its events out of the windows and restore alert state, then fail it.
       await this.features.remove(entries).catch((e: unknown) => this.deps.onError?.(e, 'feature rollback'));
       this.restore(snapshot, openSnapshot);
       throw error;
     }
-    for (const [id, hash] of groupNew) this.known.set(id, hash);
+    for (const event of newEvents) this.remember(event.eventId, groupNew.get(event.eventId) as string, event.occurredAt);
+    // Retention runs once per day of event time, before answering, so an answer reflects the pruned state.
+    if (this.newest - this.prunedAt >= PRUNE_EVERY_MS) await this.prune().catch((e: unknown) => this.deps.onError?.(e, 'retention'));
     await this.answer(accepted, results);
     this.applyLineActions(rows.actions.filter((a) => a.status === 'PENDING'));
+  }
+
+  private remember(eventId: string, hash: string, occurredAt: number): void {
+    this.known.set(eventId, hash);
+    const day = Math.floor(occurredAt / PRUNE_EVERY_MS);
+    const ids = this.knownByDay.get(day);
+    if (ids) ids.push(eventId);
+    else this.knownByDay.set(day, [eventId]);
+  }
+
+  /**
+   * Bounded memory: forgets feature entries and event ids older than the longest feature window (90 days, plus the one
+   * day a late event may be judged back from) before the newest event. The events table keeps everything; a repeat
+   * of a forgotten id is then found there (learnForeignIds) and still answered with its first result.
+   */
+  private async prune(): Promise<void> {
+    if (this.newest === Number.NEGATIVE_INFINITY) return;
+    this.prunedAt = this.newest;
+    const horizon = this.newest - RETENTION_MS;
+    const lastDay = Math.floor(horizon / PRUNE_EVERY_MS);
+    // Feature entries exist only for remembered events: no id bucket past the horizon means nothing to prune.
+    let due = false;
+    for (const day of this.knownByDay.keys()) if (day < lastDay) due = true;
+    if (!due) return;
+    await this.features.prune?.(horizon);
+    for (const [day, ids] of this.knownByDay) {
+      if (day >= lastDay) continue;
+      for (const id of ids) this.known.delete(id);
+      this.knownByDay.delete(day);
+      this.forgotIds = true;
+    }
   }
 
   /** PostgreSQL may have several writers: learn which of the group's ids another process already stored. */
@@ -297,10 +344,10 @@ export class MonitorService {
     for (let i = 0; i < unknown.length; i += 500) {
       const rows = await this.deps.store.db
         .selectFrom('monitor_events')
-        .select(['event_id', 'content_hash'])
+        .select(['event_id', 'content_hash', 'occurred_at'])
         .where('event_id', 'in', unknown.slice(i, i + 500))
         .execute();
-      for (const r of rows) this.known.set(r.event_id, r.content_hash);
+      for (const r of rows) this.remember(r.event_id, r.content_hash, Number(r.occurred_at));
     }
   }
 
@@ -337,7 +384,7 @@ export class MonitorService {
         pending.events.map((e, i) => {
           const first = firstIndex.get(e.eventId);
           firstIndex.set(e.eventId, first ?? i);
-          const result = results.get(e.eventId) ?? { typologies: [], alerts: [], actions: [] };
+          const result = results.get(e.eventId) ?? NO_FINDINGS;
           const status = fresh[i] && first === undefined ? 'accepted' : 'duplicate';
           return { eventId: e.eventId, status, ...result };
         }),
@@ -353,6 +400,7 @@ export class MonitorService {
   }
 
   private track(event: MonitorEvent): void {
+    if (event.occurredAt > this.newest) this.newest = event.occurredAt;
     this.userLatest.set(event.userId, Math.max(this.userLatest.get(event.userId) ?? event.occurredAt, event.occurredAt));
     if (event.lineId) this.userLine.set(event.userId, event.lineId);
     this.graph.add(event);
@@ -374,7 +422,7 @@ export class MonitorService {
     const fired: FiredTypology[] = [];
     const alerts: RaisedAlert[] = [];
     const actions: ActionTaken[] = [];
-    if (this.deps.lists.check('user', event.userId, at).some((h) => h.list === 'white')) return { typologies: [], alerts: [], actions: [] };
+    if (this.deps.lists.check('user', event.userId, at).some((h) => h.list === 'white')) return NO_FINDINGS;
     for (const pack of this.typologies) {
       if (!pack.triggers.includes(event.type)) continue;
       let hit;
@@ -397,7 +445,7 @@ export class MonitorService {
         }
       }
     }
-    return { typologies: fired, alerts, actions };
+    return fired.length === 0 && alerts.length === 0 && actions.length === 0 ? NO_FINDINGS : { typologies: fired, alerts, actions };
   }
 
   private raise(
@@ -467,25 +515,7 @@ export class MonitorService {
   }
 
   private context(pack: TypologyPack, event: MonitorEvent, at: number): TypologyContext {
-    const params = this.params.get(pack.id) as ReadonlyMap<string, ParamValue>;
-    return {
-      event,
-      at,
-      features: this.reader,
-      graph: this.graph,
-      window: (entity, id, types, fromMs, toMs) => this.features.events({ entity, id, types, fromMs, toMs }),
-      listHits: (entityType, value) => this.listHits(entityType, value, at),
-      num(name) {
-        const v = params.get(name);
-        if (typeof v !== 'number') throw new Error(`typology ${pack.id}: parameter ${name} is not a number`);
-        return v;
-      },
-      strings(name) {
-        const v = params.get(name);
-        if (!Array.isArray(v)) throw new Error(`typology ${pack.id}: parameter ${name} is not a list`);
-        return v as readonly string[];
-      },
-    };
+    return new PackContext(this, pack.id, this.params.get(pack.id) as ReadonlyMap<string, ParamValue>, event, at);
   }
 
   /** Line actions go to the core after commit, one at a time; each row records the outcome (DONE, BLOCKED, FAILED). */
@@ -519,5 +549,44 @@ export class MonitorService {
           .catch((e: unknown) => this.deps.onError?.(e, 'action status'));
       }
     });
+  }
+}
+
+/** A typology's view for one event; methods on the prototype, so evaluating a pack allocates one small object. */
+class PackContext implements TypologyContext {
+  constructor(
+    private readonly monitor: MonitorService,
+    private readonly packId: string,
+    private readonly params: ReadonlyMap<string, ParamValue>,
+    readonly event: MonitorEvent,
+    readonly at: number,
+  ) {}
+
+  get features(): FeatureReader {
+    return this.monitor.reader;
+  }
+
+  get graph(): EntityGraph {
+    return this.monitor.graph;
+  }
+
+  window(entity: EntityType, id: string, types: readonly EventType[], fromMs: number, toMs: number): Promise<FeatureEntry[]> {
+    return this.monitor.features.events({ entity, id, types, fromMs, toMs });
+  }
+
+  listHits(entityType: ListEntityType, value: string | undefined) {
+    return this.monitor.listHits(entityType, value, this.at);
+  }
+
+  num(name: string): number {
+    const v = this.params.get(name);
+    if (typeof v !== 'number') throw new Error(`typology ${this.packId}: parameter ${name} is not a number`);
+    return v;
+  }
+
+  strings(name: string): readonly string[] {
+    const v = this.params.get(name);
+    if (!Array.isArray(v)) throw new Error(`typology ${this.packId}: parameter ${name} is not a list`);
+    return v as readonly string[];
   }
 }

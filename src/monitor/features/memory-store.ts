@@ -1,5 +1,5 @@
 import { EVENT_TYPES, type EventType } from '../events.js';
-import { aggregateEntries, entityKeys, type Aggregate, type FeatureEntry, type FeatureStore, type WindowQuery } from './store.js';
+import { aggregateEntries, ENTITY_TYPES, entityKeys, type Aggregate, type EntityType, type FeatureEntry, type FeatureStore, type WindowQuery } from './store.js';
 
 /**
  * The embedded feature store: per entity and event type, an array of entries sorted by (occurredAt, eventId).
@@ -9,21 +9,29 @@ import { aggregateEntries, entityKeys, type Aggregate, type FeatureEntry, type F
  */
 export class MemoryFeatureStore implements FeatureStore {
   readonly kind = 'memory' as const;
-  private readonly series = new Map<string, FeatureEntry[]>();
+  /** entity type → id → its series: the id string itself is the key (no key concatenation on the hot path). */
+  private readonly series = new Map<EntityType, Map<string, EntitySeries>>(ENTITY_TYPES.map((t) => [t, new Map()]));
   private readonly known = new Set<string>();
 
-  async append(entries: readonly FeatureEntry[]): Promise<void> {
-    this.appendSync(entries);
+  append(entries: readonly FeatureEntry[]): Promise<void> {
+    try {
+      this.appendSync(entries);
+      return RESOLVED;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   appendSync(entries: readonly FeatureEntry[]): void {
     for (const entry of entries) {
       if (this.known.has(entry.eventId)) continue;
       this.known.add(entry.eventId);
-      for (const [entity, id] of entityKeys(entry)) {
-        insertSorted(this.seriesFor(seriesKey(entity, id, entry.type)), entry);
-        insertSorted(this.seriesFor(seriesKey(entity, id, ALL_TYPES)), entry);
-      }
+      this.index(entry, 'user', entry.userId);
+      if (entry.deviceId) this.index(entry, 'device', entry.deviceId);
+      if (entry.ip) this.index(entry, 'ip', entry.ip);
+      if (entry.payeeId) this.index(entry, 'payee', entry.payeeId);
+      if (entry.merchantId) this.index(entry, 'merchant', entry.merchantId);
+      if (entry.channel) this.index(entry, 'channel', entry.channel);
     }
   }
 
@@ -31,8 +39,9 @@ export class MemoryFeatureStore implements FeatureStore {
     for (const entry of entries) {
       if (!this.known.delete(entry.eventId)) continue;
       for (const [entity, id] of entityKeys(entry)) {
-        for (const type of [entry.type, ALL_TYPES]) {
-          const list = this.series.get(seriesKey(entity, id, type));
+        const node = this.node(entity, id);
+        if (!node) continue;
+        for (const list of [node.byType.get(entry.type), node.all]) {
           const at = list ? list.findIndex((e) => e.eventId === entry.eventId) : -1;
           if (list && at >= 0) list.splice(at, 1);
         }
@@ -40,32 +49,78 @@ export class MemoryFeatureStore implements FeatureStore {
     }
   }
 
-  async events(query: WindowQuery, limit = Number.MAX_SAFE_INTEGER): Promise<FeatureEntry[]> {
-    return this.eventsSync(query, limit);
+  /**
+   * Bounded memory: drops entries with occurredAt <= olderThanMs (the monitor passes newest event time minus the
+   * longest feature window, 90 days), and series left empty. Returns how many events were dropped.
+   */
+  async prune(olderThanMs: number): Promise<number> {
+    let dropped = 0;
+    for (const [entity, byId] of this.series) {
+      for (const [id, node] of byId) {
+        const cut = upperBound(node.all, olderThanMs);
+        if (cut === 0) continue;
+        // Every entry sits in exactly one user series: forget its id there.
+        if (entity === 'user') {
+          for (let i = 0; i < cut; i++) this.known.delete((node.all[i] as FeatureEntry).eventId);
+          dropped += cut;
+        }
+        node.all.splice(0, cut);
+        for (const [type, list] of node.byType) {
+          const n = upperBound(list, olderThanMs);
+          if (n > 0) list.splice(0, n);
+          if (list.length === 0) node.byType.delete(type);
+        }
+        if (node.all.length === 0) byId.delete(id);
+      }
+    }
+    return dropped;
+  }
+
+  // Plain functions returning settled promises, not `async` ones: they run on every typology window read.
+  events(query: WindowQuery, limit = Number.MAX_SAFE_INTEGER): Promise<FeatureEntry[]> {
+    try {
+      return Promise.resolve(this.eventsSync(query, limit));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   eventsSync(query: WindowQuery, limit = Number.MAX_SAFE_INTEGER): FeatureEntry[] {
-    const out: FeatureEntry[] = [];
+    const node = this.node(query.entity, query.id);
+    if (!node) return [];
     // A query over every type reads the entity's all-types series: one binary search instead of one per type.
-    if (query.types.length === EVENT_TYPES.length && new Set(query.types).size === EVENT_TYPES.length) {
-      this.windowInto(out, query, ALL_TYPES);
-      return out.length > limit ? out.slice(out.length - limit) : out;
+    if (query.types === EVENT_TYPES || (query.types.length === EVENT_TYPES.length && new Set(query.types).size === EVENT_TYPES.length)) {
+      return windowOf(query, node.all, limit);
     }
-    for (const type of query.types) this.windowInto(out, query, type);
+    if (query.types.length === 1) {
+      const list = node.byType.get(query.types[0] as EventType);
+      return list ? windowOf(query, list, limit) : [];
+    }
+    const out: FeatureEntry[] = [];
+    for (const type of query.types) {
+      const list = node.byType.get(type);
+      if (list) windowInto(out, query, list);
+    }
     if (query.types.length > 1) out.sort(compareEntries);
     return out.length > limit ? out.slice(out.length - limit) : out;
   }
 
-  async aggregate(query: WindowQuery, aggregate: Aggregate): Promise<number | null> {
-    return this.aggregateSync(query, aggregate);
+  aggregate(query: WindowQuery, aggregate: Aggregate): Promise<number | null> {
+    try {
+      return Promise.resolve(this.aggregateSync(query, aggregate));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   aggregateSync(query: WindowQuery, aggregate: Aggregate): number | null {
-    // Fast path: a count over one type without a knownAt filter is the distance between two binary searches.
+    // Fast path: a count without a knownAt filter is the distance between two binary searches per type.
     if (aggregate.kind === 'count' && query.knownAt === undefined) {
+      const node = this.node(query.entity, query.id);
+      if (!node) return 0;
       let n = 0;
       for (const type of query.types) {
-        const list = this.series.get(seriesKey(query.entity, query.id, type));
+        const list = node.byType.get(type);
         if (list) n += upperBound(list, query.toMs) - upperBound(list, query.fromMs);
       }
       return n;
@@ -82,36 +137,59 @@ export class MemoryFeatureStore implements FeatureStore {
   }
 
   async clear(): Promise<void> {
-    this.series.clear();
+    for (const byId of this.series.values()) byId.clear();
     this.known.clear();
   }
 
   async close(): Promise<void> {}
 
-  private windowInto(out: FeatureEntry[], query: WindowQuery, type: EventType | typeof ALL_TYPES): void {
-    const list = this.series.get(seriesKey(query.entity, query.id, type));
-    if (!list) return;
-    const end = upperBound(list, query.toMs);
-    for (let i = upperBound(list, query.fromMs); i < end; i++) {
-      const entry = list[i] as FeatureEntry;
-      if (query.knownAt === undefined || entry.r <= query.knownAt) out.push(entry);
-    }
+  private node(entity: EntityType, id: string): EntitySeries | undefined {
+    return this.series.get(entity)?.get(id);
   }
 
-  private seriesFor(key: string): FeatureEntry[] {
-    let list = this.series.get(key);
+  private index(entry: FeatureEntry, entity: EntityType, id: string): void {
+    const byId = this.series.get(entity) as Map<string, EntitySeries>;
+    let node = byId.get(id);
+    if (!node) {
+      node = { all: [], byType: new Map() };
+      byId.set(id, node);
+    }
+    let list = node.byType.get(entry.type);
     if (!list) {
       list = [];
-      this.series.set(key, list);
+      node.byType.set(entry.type, list);
     }
-    return list;
+    insertSorted(list, entry);
+    insertSorted(node.all, entry);
   }
 }
 
-const ALL_TYPES = '*';
+const RESOLVED: Promise<void> = Promise.resolve();
 
-function seriesKey(entity: string, id: string, type: string): string {
-  return `${entity}\u0000${id}\u0000${type}`;
+interface EntitySeries {
+  /** Every event of the entity, sorted by (occurredAt, eventId). */
+  readonly all: FeatureEntry[];
+  readonly byType: Map<EventType, FeatureEntry[]>;
+}
+
+/** The window slice of one sorted series (fromMs < t <= toMs, received by knownAt), at most the last `limit`. */
+function windowOf(query: WindowQuery, list: readonly FeatureEntry[], limit: number): FeatureEntry[] {
+  if (query.knownAt !== undefined) {
+    const out: FeatureEntry[] = [];
+    windowInto(out, query, list);
+    return out.length > limit ? out.slice(out.length - limit) : out;
+  }
+  const end = upperBound(list, query.toMs);
+  const start = Math.max(upperBound(list, query.fromMs), end - limit);
+  return start < end ? list.slice(start, end) : [];
+}
+
+function windowInto(out: FeatureEntry[], query: WindowQuery, list: readonly FeatureEntry[]): void {
+  const end = upperBound(list, query.toMs);
+  for (let i = upperBound(list, query.fromMs); i < end; i++) {
+    const entry = list[i] as FeatureEntry;
+    if (query.knownAt === undefined || entry.r <= query.knownAt) out.push(entry);
+  }
 }
 
 export function compareEntries(a: FeatureEntry, b: FeatureEntry): number {

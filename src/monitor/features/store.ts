@@ -59,6 +59,8 @@ export interface FeatureStore {
   remove(entries: readonly FeatureEntry[]): Promise<void>;
   events(query: WindowQuery, limit?: number): Promise<FeatureEntry[]>;
   aggregate(query: WindowQuery, aggregate: Aggregate): Promise<number | null>;
+  /** Drops entries with occurredAt <= olderThanMs (bounded memory; stores that expire entries themselves omit it). */
+  prune?(olderThanMs: number): Promise<number>;
   /** Drops everything (tests, rebuilds). */
   clear(): Promise<void>;
   close(): Promise<void>;

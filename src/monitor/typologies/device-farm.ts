@@ -43,7 +43,8 @@ async function evaluate(ctx: TypologyContext): Promise<TypologyHit | null> {
   const features: Record<string, number | null> = {};
   if (event.deviceId) {
     const onDevice = await ctx.window('device', event.deviceId, EVENT_TYPES, at - ctx.num('deviceWindowMs'), at);
-    const users = new Set(onDevice.map((e) => e.userId));
+    const users = new Set<string>();
+    for (const e of onDevice) users.add(e.userId);
     features.deviceUsers = users.size;
     if (users.size >= ctx.num('deviceUsersMin')) {
       rules.push('farm.sharedDevice');
