@@ -1,6 +1,8 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { LgError, isLgError } from '../domain/errors.js';
 import type { Clock } from '../domain/clock.js';
@@ -26,10 +28,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const app = Fastify({
     logger: options.logger ? { level: 'info' } : false,
     bodyLimit: options.requestBytesMax,
-    // Validation errors carry every failing path, not only the first.
-    ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
     return503OnClosing: true,
   });
+  installValidators(app);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
     const error = new LgError('LG_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url}`);
@@ -65,6 +66,20 @@ function errorHandler(this: FastifyInstance, error: FastifyError | LgError | Err
   const lg = toLgError(error);
   if (lg.status >= 500) request.log.error({ err: error }, 'request failed');
   void reply.code(lg.status).send(lg.toBody());
+}
+
+/**
+ * Two validators: path parameters, query strings and headers arrive as text, so they are coerced to their declared
+ * types (GET /v1/strategies/x/versions/2); bodies are JSON and are never coerced, so "amountMinor": "100" is a 400
+ * rather than a silently accepted number. Both report every failing path, not only the first.
+ */
+function installValidators(app: FastifyInstance): void {
+  const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+  const make = (coerce: boolean): Ajv =>
+    addFormats(new Ajv({ allErrors: true, coerceTypes: coerce ? 'array' : false, removeAdditional: false, useDefaults: true, strict: false, addUsedSchema: false }));
+  const bodies = make(false);
+  const textParts = make(true);
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodies : textParts).compile(schema));
 }
 
 /** Maps everything that can go wrong to the closed error set; no stack or internal message leaves the server. */

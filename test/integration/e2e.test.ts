@@ -69,6 +69,13 @@ describe('end to end', () => {
     expect(JSON.stringify(decision)).toContain('application-scorecard');
   });
 
+  it('reads typed path parameters but never coerces a body value', async () => {
+    expect((await get('/v1/strategies/draw/versions/1')).json().version).toBe(1);
+    const stringly = await post(`/v1/lines/${lineId}/draws`, { amountMinor: '500', currency: 'CNY', termMonths: 12, method: 'EQUAL_INSTALLMENT' });
+    expect(stringly.statusCode).toBe(400);
+    expect(stringly.json().error.details[0].path).toBe('body/amountMinor');
+  });
+
   it('draws with a disclosure of the all-in cost under three conventions', async () => {
     const res = await post(`/v1/lines/${lineId}/draws`, { amountMinor: 500_000, currency: 'CNY', termMonths: 12, method: 'EQUAL_INSTALLMENT' });
     expect(res.statusCode).toBe(201);
@@ -121,3 +128,31 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise
   }
   throw new Error('condition not met in time');
 }
+
+describe('retryable writes beyond the core', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => t?.close());
+
+  it('require an Idempotency-Key and replay the first answer (strategies, overlays, lists)', async () => {
+    const doc = (await t.server.inject({ method: 'GET', url: '/v1/strategies/draw/versions/1', headers: adminHeaders() })).json().document;
+    const cases: { method: 'POST' | 'PUT'; url: string; payload: object }[] = [
+      { method: 'POST', url: '/v1/strategies', payload: doc },
+      { method: 'PUT', url: '/v1/overlays', payload: { name: 'limitMultiplier', value: 0.9, description: 'test' } },
+      { method: 'POST', url: '/v1/lists', payload: { list: 'black', entityType: 'device', value: 'dev-farm-1', reason: 'test', source: 'analyst' } },
+    ];
+    for (const c of cases) {
+      const missing = await t.server.inject({ ...c, headers: adminHeaders() });
+      expect(missing.json().error.code, `${c.url} ${missing.body}`).toBe('LG_IDEMPOTENCY_KEY_REQUIRED');
+      const first = await t.server.inject({ ...c, headers: adminHeaders(`retry${c.url.replace(/\//g, ".")}`) });
+      const again = await t.server.inject({ ...c, headers: adminHeaders(`retry${c.url.replace(/\//g, ".")}`) });
+      expect(first.statusCode, first.body).toBeLessThan(300);
+      expect(again.body).toBe(first.body);
+    }
+    const versions = (await t.server.inject({ method: 'GET', url: '/v1/strategies/draw/versions', headers: adminHeaders() })).json();
+    expect(JSON.stringify(versions).match(/"version":2/g)?.length ?? 0).toBeGreaterThan(0);
+    expect(JSON.stringify(versions)).not.toContain('"version":3');
+  });
+});

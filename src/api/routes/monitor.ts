@@ -211,7 +211,7 @@ function registerListRoutes(app: Parameters<FastifyPluginAsync>[0], monitor: Mon
     },
   );
 
-  app.post('/v1/lists', { config: { roles: RISK_WRITERS }, schema: { tags: ['lists'], body: NewEntry } }, async (request, reply) => {
+  app.post('/v1/lists', { config: { roles: RISK_WRITERS, idempotent: true }, schema: { tags: ['lists'], body: NewEntry } }, async (request, reply) => {
     const body = request.body as Static<typeof NewEntry>;
     const entry = await monitor.lists.add({
       ...body,
@@ -266,7 +266,7 @@ function registerListRoutes(app: Parameters<FastifyPluginAsync>[0], monitor: Mon
     },
   );
 
-  app.post('/v1/lists/import', { config: { roles: ['admin'] }, schema: { tags: ['lists'], body: SharedExport } }, async (request) =>
+  app.post('/v1/lists/import', { config: { roles: ['admin'], idempotent: true }, schema: { tags: ['lists'], body: SharedExport } }, async (request) =>
     monitor.lists.importFrom(request.body as SharedListExport, request.principal?.keyId ?? 'unknown'),
   );
 }

@@ -76,7 +76,7 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
 
     app.post(
       '/v1/strategies',
-      { config: { roles: RISK_WRITERS }, schema: { tags, summary: 'Save a new draft version of a strategy', body: StrategyDocumentBody } },
+      { config: { roles: RISK_WRITERS, idempotent: true }, schema: { tags, summary: 'Save a new draft version of a strategy', body: StrategyDocumentBody } },
       async (request, reply) => {
         const record = await engine.saveVersion(request.body, actor(request));
         void reply.code(201);
@@ -146,7 +146,7 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
 
     app.put<{ Body: OverlayBody }>(
       '/v1/overlays',
-      { config: { roles: RISK_WRITERS }, schema: { tags, summary: 'Set a macro overlay parameter (no new strategy version)', body: OverlayBody } },
+      { config: { roles: RISK_WRITERS, idempotent: true }, schema: { tags, summary: 'Set a macro overlay parameter (no new strategy version)', body: OverlayBody } },
       async (request) => engine.setOverlay(request.body.name, request.body.value, actor(request), request.body.description),
     );
 
