@@ -20,6 +20,9 @@ import { coreEngineFromService, createCoreServices, type CoreServices } from '..
 import { createMonitor, subscribeCoreEvents, recordSystemAlert, type LineActionPort, type MonitorService } from '../monitor/index.js';
 import { InProcessBus, NatsBus, OutboxRelay, type Bus } from '../bus/index.js';
 
+/** How often a process on a shared PostgreSQL re-reads active strategy versions and overlays. */
+const ENGINE_REFRESH_MS = 10_000;
+
 /** The repository root (this file is src/app/app.ts or dist/app/app.js). */
 export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -111,6 +114,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       () => bus.close(),
       () => monitor.features.close(),
     );
+    if (store.kind === 'postgres') {
+      // Several processes share one PostgreSQL: pick up versions and overlays another process activated.
+      const refresher = setInterval(() => void engine.refresh().catch(() => undefined), ENGINE_REFRESH_MS);
+      refresher.unref();
+      closers.unshift(async () => clearInterval(refresher));
+    }
     const routes: FastifyPluginAsync[] = [
       strategyRoutes({ engine }),
       coreRoutes(core),

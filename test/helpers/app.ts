@@ -39,3 +39,31 @@ export async function startTestApp(env: Env = {}, options: AppOptions = {}): Pro
 export function adminHeaders(idempotencyKey?: string): Record<string, string> {
   return { authorization: `Bearer ${TEST_ADMIN_KEY}`, ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}) };
 }
+
+/** Application attributes the bundled strategy and scorecard approve (a strong German-credit profile). */
+export const STRONG_APPLICANT = {
+  monthlyIncomeMinor: 3_000_000,
+  existingDebtMinor: 0,
+  externalDelinquent: false,
+  inquiries30d: 0,
+  CheckingAccountStatus: 'none',
+  Duration: 12,
+  Amount: 2000,
+  CreditHistory: 'Critical',
+  Purpose: 'UsedCar',
+  SavingsAccountBonds: 'gt.1000',
+  EmploymentDuration: 'gt.7',
+  InstallmentRatePercentage: 2,
+  Personal: 'Male.Single',
+  OtherDebtorsGuarantors: 'Guarantor',
+  ResidenceDuration: 4,
+  Property: 'RealEstate',
+  Age: 45,
+  OtherInstallmentPlans: 'None',
+  Housing: 'Own',
+  NumberExistingCredits: 1,
+  Job: 'SkilledEmployee',
+  NumberPeopleMaintenance: 1,
+  Telephone: 1,
+  ForeignWorker: 0,
+};

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { verifyLedger } from '../../src/compliance/ledger.js';
-import { adminHeaders, startTestApp, type TestApp } from '../helpers/app.js';
+import { STRONG_APPLICANT, adminHeaders, startTestApp, type TestApp } from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
 
 /**
@@ -11,32 +11,7 @@ import { residentId } from '../core/harness.js';
  * through the core's line actions, and the borrower is told why.
  */
 const T0 = Date.UTC(2026, 10, 2, 9, 0, 0);
-const STRONG_APPLICANT = {
-  monthlyIncomeMinor: 3_000_000,
-  existingDebtMinor: 0,
-  externalDelinquent: false,
-  inquiries30d: 0,
-  CheckingAccountStatus: 'none',
-  Duration: 12,
-  Amount: 2000,
-  CreditHistory: 'Critical',
-  Purpose: 'UsedCar',
-  SavingsAccountBonds: 'gt.1000',
-  EmploymentDuration: 'gt.7',
-  InstallmentRatePercentage: 2,
-  Personal: 'Male.Single',
-  OtherDebtorsGuarantors: 'Guarantor',
-  ResidenceDuration: 4,
-  Property: 'RealEstate',
-  Age: 45,
-  OtherInstallmentPlans: 'None',
-  Housing: 'Own',
-  NumberExistingCredits: 1,
-  Job: 'SkilledEmployee',
-  NumberPeopleMaintenance: 1,
-  Telephone: 1,
-  ForeignWorker: 0,
-};
+
 
 describe('end to end', () => {
   const clock = new ManualClock(T0);
