@@ -24,70 +24,63 @@ export function registerJobsCommand(
     return text;
   };
 
-  jobs
-    .command('daily')
-    .exitOverride(usageExit)
-    .description(
-      'age every open loan as of a date: days past due per loan and line, bucket changes recorded (table + ledger)',
-    )
-    .requiredOption('--as-of <date>', 'YYYY-MM-DD')
-    .option('--json', 'print JSON')
-    .action((opts: { asOf: string; json?: boolean }) =>
-      runAction(async () => {
-        const date = asOf(opts.asOf);
-        const deps = await openDeps();
-        try {
-          const result = await deps.core.runDailyJob(date);
-          if (opts.json) printJson(result);
-          else {
-            process.stdout.write(
-              `aged ${result.loansAged} loans and ${result.linesAged} lines as of ${result.asOf}; ${result.bucketChanges.length} bucket changes; ${result.tempLimitsExpired} temporary limits expired\n`,
-            );
-            for (const c of result.bucketChanges)
-              process.stdout.write(`  loan ${c.loanId}: ${c.from} -> ${c.to} (${c.dpd} dpd)\n`);
+  /** One job subcommand: validate the date, open the app, run, print text or JSON, always close. */
+  const jobCommand = <R>(spec: {
+    name: string;
+    description: string;
+    run: (core: CoreServices, date: string) => Promise<R>;
+    describe: (result: R) => string;
+    exitCode: (result: R) => number;
+  }): void => {
+    jobs
+      .command(spec.name)
+      .exitOverride(usageExit)
+      .description(spec.description)
+      .requiredOption('--as-of <date>', 'YYYY-MM-DD')
+      .option('--json', 'print JSON')
+      .action((opts: { asOf: string; json?: boolean }) =>
+        runAction(async () => {
+          const date = asOf(opts.asOf);
+          const deps = await openDeps();
+          try {
+            const result = await spec.run(deps.core, date);
+            if (opts.json) printJson(result);
+            else process.stdout.write(spec.describe(result));
+            return spec.exitCode(result);
+          } finally {
+            await deps.close();
           }
-          return EXIT.OK;
-        } finally {
-          await deps.close();
-        }
-      }),
-    );
+        }),
+      );
+  };
 
-  jobs
-    .command('review')
-    .exitOverride(usageExit)
-    .description(
-      're-decide every ACTIVE and DRAW_FROZEN line through the line-review strategy and apply its actions',
-    )
-    .requiredOption('--as-of <date>', 'YYYY-MM-DD')
-    .option('--json', 'print JSON')
-    .action((opts: { asOf: string; json?: boolean }) =>
-      runAction(async () => {
-        const date = asOf(opts.asOf);
-        const deps = await openDeps();
-        try {
-          const result = await deps.core.runReviewJob(date);
-          if (opts.json) printJson(result);
-          else {
-            const outcomes =
-              Object.entries(result.outcomes)
-                .map(([k, v]) => `${k} ${v}`)
-                .join(', ') || 'none';
-            process.stdout.write(
-              `reviewed ${result.reviewed} lines as of ${result.asOf}: ${outcomes}; ${result.actions.length} actions (${result.held} held for review by the blast-radius guard); ${result.errors.length} errors\n`,
-            );
-            for (const a of result.actions)
-              process.stdout.write(
-                `  line ${a.lineId}: ${a.type} ${a.outcome} ${a.prevStatus}->${a.newStatus} [${a.reasons.join(', ')}]\n`,
-              );
-            for (const e of result.errors)
-              process.stdout.write(`  line ${e.lineId}: ${e.code} ${e.message}\n`);
-          }
-          return result.errors.length > 0 ? EXIT.FAILURE : EXIT.OK;
-        } finally {
-          await deps.close();
-        }
-      }),
-    );
+  jobCommand({
+    name: 'daily',
+    description: 'age every open loan as of a date: days past due per loan and line, bucket changes recorded (table + ledger)',
+    run: (core, date) => core.runDailyJob(date),
+    describe: (result) =>
+      `aged ${result.loansAged} loans and ${result.linesAged} lines as of ${result.asOf}; ${result.bucketChanges.length} bucket changes; ${result.tempLimitsExpired} temporary limits expired\n` +
+      result.bucketChanges.map((c) => `  loan ${c.loanId}: ${c.from} -> ${c.to} (${c.dpd} dpd)\n`).join(''),
+    exitCode: () => EXIT.OK,
+  });
+
+  jobCommand({
+    name: 'review',
+    description: 're-decide every ACTIVE and DRAW_FROZEN line through the line-review strategy and apply its actions',
+    run: (core, date) => core.runReviewJob(date),
+    describe: (result) => {
+      const outcomes =
+        Object.entries(result.outcomes)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ') || 'none';
+      return (
+        `reviewed ${result.reviewed} lines as of ${result.asOf}: ${outcomes}; ${result.actions.length} actions (${result.held} held for review by the blast-radius guard); ${result.errors.length} errors\n` +
+        result.actions.map((a) => `  line ${a.lineId}: ${a.type} ${a.outcome} ${a.prevStatus}->${a.newStatus} [${a.reasons.join(', ')}]\n`).join('') +
+        result.errors.map((e) => `  line ${e.lineId}: ${e.code} ${e.message}\n`).join('')
+      );
+    },
+    // Some lines failed (the rest were still reviewed): a script should notice.
+    exitCode: (result) => (result.errors.length > 0 ? EXIT.FAILURE : EXIT.OK),
+  });
   return jobs;
 }
