@@ -97,7 +97,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       clock,
       ids,
       crypto: fieldCryptoFromMasterKey(config.masterKey),
-      engine: await coreEngineFromService(engine, { guard, clock }),
+      engine: coreEngineFromService(engine, { guard }),
       config: { borrowerCapMinor: config.borrowerCapMinor, aprCapPercent: config.aprCapPercent },
       drawSignals: (input) => monitor.drawSignals(input),
     });

@@ -1,36 +1,35 @@
 import type { Decision, DecisionContext, LineActionType } from '../domain/decision.js';
-import type { Clock } from '../domain/clock.js';
 import type { DbTx } from '../store/db.js';
 import type { EngineService } from '../engine/service.js';
 import type { BlastRadiusGuard } from '../engine/guard.js';
 import { recordDecision } from '../engine/store.js';
 import type { CoreEngine, DecisionRecord } from './deps.js';
 
+/** Stores the core's decision record through the engine's own recordDecision (decision row + ledger entry). */
+export function recordCoreDecision(tx: DbTx, r: DecisionRecord): Promise<void> {
+  return recordDecision(tx, {
+    id: r.decisionId,
+    kind: r.kind,
+    borrowerId: r.subjectId,
+    lineId: r.lineId,
+    subjectKey: r.subjectId,
+    context: r.context,
+    decision: r.decision,
+    latencyMs: r.latencyMs,
+    decidedAt: r.decidedAt,
+  });
+}
+
 /**
  * Adapts the engine service to the port the core uses. Decision rows are written with the engine's own
  * recordDecision (decision row + ledger entry) inside the core's dbTx.
  */
-export async function coreEngineFromService(
-  engine: EngineService,
-  options: { guard?: BlastRadiusGuard; clock: Clock },
-): Promise<CoreEngine> {
+export function coreEngineFromService(engine: EngineService, options: { guard?: BlastRadiusGuard } = {}): CoreEngine {
   return {
     decide(strategyId: string, context: DecisionContext, opts?: { subjectKey?: string }): Decision {
       return engine.decide(strategyId, context, opts);
     },
-    async recordDecision(tx: DbTx, r: DecisionRecord): Promise<void> {
-      await recordDecision(tx, {
-        id: r.decisionId,
-        kind: r.kind,
-        borrowerId: r.subjectId,
-        lineId: r.lineId,
-        subjectKey: r.subjectId,
-        context: r.context,
-        decision: r.decision,
-        latencyMs: r.latencyMs,
-        decidedAt: r.decidedAt,
-      });
-    },
+    recordDecision: recordCoreDecision,
     admit(actionType: LineActionType, activeLineCount: number): boolean {
       return options.guard ? options.guard.admit(actionType, activeLineCount) : true;
     },

@@ -10,7 +10,7 @@ import { uuidv7Generator } from '../../src/domain/ids.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { residentIdCheckChar } from '../../src/domain/national-id.js';
 import { fieldCryptoFromMasterKey } from '../../src/compliance/crypto.js';
-import { recordDecision } from '../../src/engine/store.js';
+import { recordCoreDecision } from '../../src/core/engine-port.js';
 import type { Store } from '../../src/store/db.js';
 import {
   createCoreServices,
@@ -69,18 +69,7 @@ export class ScriptedEngine implements CoreEngine {
       trace: [],
     };
   }
-  recordDecision: CoreEngine['recordDecision'] = async (tx, r) =>
-    recordDecision(tx, {
-      id: r.decisionId,
-      kind: r.kind,
-      borrowerId: r.subjectId,
-      lineId: r.lineId,
-      subjectKey: r.subjectId,
-      context: r.context,
-      decision: r.decision,
-      latencyMs: r.latencyMs,
-      decidedAt: r.decidedAt,
-    });
+  recordDecision: CoreEngine['recordDecision'] = recordCoreDecision;
   admit(_type: LineActionType): boolean {
     if (this.admitted >= this.guardCeiling) return false;
     this.admitted += 1;

@@ -271,7 +271,7 @@ describe('credit-line core with the real engine and bundled strategies', () => {
     });
     const core = createCoreServices({
       ...h.deps,
-      engine: await coreEngineFromService(engine, { clock: h.clock }),
+      engine: coreEngineFromService(engine),
     });
     keys = await keysFor(store, h);
     app = await buildServer({

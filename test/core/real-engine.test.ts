@@ -30,7 +30,7 @@ describe('the core with the real engine, bundled strategies and the bundled scor
       models: resolverFromRegistry(registry),
       strategiesDir: 'strategies',
     });
-    core = createCoreServices({ ...h.deps, engine: await coreEngineFromService(engine, { clock: h.clock }) });
+    core = createCoreServices({ ...h.deps, engine: coreEngineFromService(engine) });
   });
   afterAll(async () => {
     await store?.close();
@@ -61,7 +61,7 @@ describe('the core with the real engine, bundled strategies and the bundled scor
       });
       const core2 = createCoreServices({
         ...h2.deps,
-        engine: await coreEngineFromService(engine, { clock: h2.clock }),
+        engine: coreEngineFromService(engine),
       });
       expect(await seedDemo(core2)).toEqual(first);
       const limits = async (s: Store) =>
