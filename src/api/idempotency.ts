@@ -6,6 +6,7 @@ import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/db.js';
 import { unitContext } from '../store/unit-context.js';
 import { runShaped } from '../store/shaped.js';
+import type { Database } from '../store/schema.js';
 
 /**
  * Stripe-style idempotency for retryable writes:
@@ -69,32 +70,17 @@ export function createIdempotency(store: Store, clock: Clock) {
     const now = clock.now();
     try {
       // Outside any request's unit context: this write is not the guarded effect and must not claim a key again.
-      await unitContext.exit(() =>
-        store.transaction(async (tx) => {
-          for (let i = 0; i < batch.length; i += RESPONSES_PER_STATEMENT) {
-            const rows = batch.slice(i, i + RESPONSES_PER_STATEMENT).map(([, p]) => ({
-              scope: p.scope,
-              idem_key: p.key,
-              request_hash: p.response.hash,
-              state: 'done',
-              status_code: p.response.status,
-              response_body: p.response.body,
-              created_at: now,
-            }));
-            await tx
-              .insertInto('idempotency_keys')
-              .values(rows)
-              .onConflict((oc) =>
-                oc.columns(['scope', 'idem_key']).doUpdateSet((eb) => ({
-                  state: 'done',
-                  status_code: eb.ref('excluded.status_code'),
-                  response_body: eb.ref('excluded.response_body'),
-                })),
-              )
-              .execute();
-          }
-        }),
-      );
+      const rows = batch.map(([, p]) => ({
+        scope: p.scope,
+        idem_key: p.key,
+        request_hash: p.response.hash,
+        state: 'done',
+        status_code: p.response.status,
+        response_body: p.response.body,
+        created_at: now,
+      }));
+      // Outside any request's unit context: this write is not the guarded effect and must not claim a key again.
+      await unitContext.exit(() => storeResponses(store, rows));
     } catch (error) {
       for (const [, p] of batch) p.log.error({ err: error }, 'could not record an idempotent response');
     } finally {
@@ -132,7 +118,9 @@ export function createIdempotency(store: Store, clock: Clock) {
   async function load(scope: string, key: string): Promise<StoredResponse | 'committed-without-response' | undefined> {
     // The reader does not wait for the writer's open batch; a key that batch is committing is in `inFlight` (this
     // process) or loses the insert race in `runGuarded` (another process), so reading only committed rows is safe.
-    const row = await store.readDb.selectFrom('idempotency_keys').selectAll().where('scope', '=', scope).where('idem_key', '=', key).executeTakeFirst();
+    const row = store.sync
+      ? store.sync.read.get<IdempotencyRow>(LOAD_SQL, [scope, key])
+      : await store.readDb.selectFrom('idempotency_keys').selectAll().where('scope', '=', scope).where('idem_key', '=', key).executeTakeFirst();
     if (!row) return undefined;
     if (row.state === 'done' && row.status_code !== null && row.response_body !== null) {
       return { hash: row.request_hash, status: row.status_code, body: row.response_body };
@@ -144,11 +132,19 @@ export function createIdempotency(store: Store, clock: Clock) {
   function runGuarded<T>(request: FastifyRequest, handler: () => T): T {
     const owned = claims.get(request);
     if (!owned) return handler();
+    const claimRow = () => ({ scope: owned.scope, idem_key: owned.key, request_hash: owned.hash, state: 'committed', status_code: null, response_body: null, created_at: clock.now() });
+    // Another process won the race for this key: undo our write rather than do it twice.
+    const claimed = (inserted: number) => {
+      if (inserted !== 1) {
+        throw new LgError('LG_IDEMPOTENCY_IN_FLIGHT', 'a request with this Idempotency-Key is being processed elsewhere', { idempotencyKey: owned.key });
+      }
+      owned.committed = true;
+    };
     return unitContext.run(
       {
         afterWork: async (tx) => {
           if (owned.committed) return;
-          const row = { scope: owned.scope, idem_key: owned.key, request_hash: owned.hash, state: 'committed', status_code: null, response_body: null, created_at: clock.now() };
+          const row = claimRow();
           // Every guarded write runs this insert: reuse its compiled SQL (store/shaped.ts).
           const inserted = await runShaped(
             tx,
@@ -156,11 +152,11 @@ export function createIdempotency(store: Store, clock: Clock) {
             () => tx.insertInto('idempotency_keys').values(row).onConflict((oc) => oc.columns(['scope', 'idem_key']).doNothing()),
             Object.values(row),
           );
-          // Another process won the race for this key: undo our write rather than do it twice.
-          if (Number(inserted.numAffectedRows ?? 0) !== 1) {
-            throw new LgError('LG_IDEMPOTENCY_IN_FLIGHT', 'a request with this Idempotency-Key is being processed elsewhere', { idempotencyKey: owned.key });
-          }
-          owned.committed = true;
+          claimed(Number(inserted.numAffectedRows ?? 0));
+        },
+        afterWorkSync: (syncSql) => {
+          if (owned.committed) return;
+          claimed(syncSql.run(CLAIM_SQL, Object.values(claimRow())));
         },
       },
       handler,
@@ -187,6 +183,39 @@ export function createIdempotency(store: Store, clock: Clock) {
   }
 
   return { claim, runGuarded, record };
+}
+
+type IdempotencyRow = Database['idempotency_keys'];
+
+const LOAD_SQL = 'select * from "idempotency_keys" where "scope" = ? and "idem_key" = ?';
+const CLAIM_SQL =
+  'insert into "idempotency_keys" ("scope", "idem_key", "request_hash", "state", "status_code", "response_body", "created_at") values (?, ?, ?, ?, ?, ?, ?) on conflict ("scope", "idem_key") do nothing';
+const STORE_RESPONSE_SQL =
+  'insert into "idempotency_keys" ("scope", "idem_key", "request_hash", "state", "status_code", "response_body", "created_at") values (?, ?, ?, ?, ?, ?, ?) on conflict ("scope", "idem_key") do update set "state" = excluded."state", "status_code" = excluded."status_code", "response_body" = excluded."response_body"';
+
+/** Stores finished responses (upsert over the claim row): one synchronous unit on SQLite, multi-row statements elsewhere. */
+async function storeResponses(store: Store, rows: readonly IdempotencyRow[]): Promise<void> {
+  if (store.sync) {
+    await store.sync.transaction((syncSql) => {
+      for (const row of rows) syncSql.run(STORE_RESPONSE_SQL, Object.values(row));
+    });
+    return;
+  }
+  await store.transaction(async (tx) => {
+    for (let i = 0; i < rows.length; i += RESPONSES_PER_STATEMENT) {
+      await tx
+        .insertInto('idempotency_keys')
+        .values(rows.slice(i, i + RESPONSES_PER_STATEMENT))
+        .onConflict((oc) =>
+          oc.columns(['scope', 'idem_key']).doUpdateSet((eb) => ({
+            state: 'done',
+            status_code: eb.ref('excluded.status_code'),
+            response_body: eb.ref('excluded.response_body'),
+          })),
+        )
+        .execute();
+    }
+  });
 }
 
 function mismatch(key: string): LgError {

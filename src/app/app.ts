@@ -105,7 +105,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     // Core events (applications, disbursements, repayments) leave through the outbox after commit.
     const bus: Bus = config.natsUrl ? await NatsBus.connect({ url: config.natsUrl }) : new InProcessBus();
     const unsubscribe = await subscribeCoreEvents(bus, monitor);
-    const relay = new OutboxRelay(store.db, bus, clock);
+    const relay = new OutboxRelay(store, bus, clock);
     relay.start();
     closers.push(
       () => relay.stop(),

@@ -1,6 +1,10 @@
 import type { Clock } from '../domain/clock.js';
-import type { Db } from '../store/db.js';
+import type { Store } from '../store/db.js';
+import { unitContext } from '../store/unit-context.js';
 import type { Bus } from './bus.js';
+
+/** Ids per UPDATE … IN (…): far below both stores' bound-parameter limits. */
+const MARK_CHUNK = 500;
 
 export interface OutboxRelayOptions {
   /** Rows per poll (default 500). */
@@ -22,7 +26,7 @@ export class OutboxRelay {
   private again = false;
 
   constructor(
-    private readonly db: Db,
+    private readonly store: Store,
     private readonly bus: Bus,
     private readonly clock: Clock,
     private readonly options: OutboxRelayOptions = {},
@@ -53,7 +57,8 @@ export class OutboxRelay {
 
   /** Publishes one batch; returns how many rows it published. */
   async runOnce(): Promise<number> {
-    const rows = await this.db
+    // Only committed rows are ever published, so the reader (which never waits for the writer's open batch) will do.
+    const rows = await this.store.readDb
       .selectFrom('outbox')
       .select(['id', 'topic', 'payload'])
       .where('published_at', 'is', null)
@@ -71,10 +76,28 @@ export class OutboxRelay {
     );
     const done = rows.filter((_, i) => results[i]?.status === 'fulfilled').map((r) => r.id);
     for (const failed of results) if (failed.status === 'rejected') this.options.onError?.(failed.reason, 'outbox publish');
-    for (let i = 0; i < done.length; i += 500) {
-      await this.db.updateTable('outbox').set({ published_at: this.clock.now() }).where('id', 'in', done.slice(i, i + 500)).execute();
-    }
+    // Never part of a request's unit of work (kick() may be called from inside one).
+    await unitContext.exit(() => this.markPublished(done));
     return done.length;
+  }
+
+  /** Through the store's unit of work, so on SQLite the mark joins the next group commit instead of paying its own. */
+  private async markPublished(ids: readonly string[]): Promise<void> {
+    const at = this.clock.now();
+    const chunks: string[][] = [];
+    for (let i = 0; i < ids.length; i += MARK_CHUNK) chunks.push(ids.slice(i, i + MARK_CHUNK));
+    const sync = this.store.sync;
+    if (sync) {
+      await sync.transaction((sql) => {
+        for (const chunk of chunks) {
+          sql.run(`update "outbox" set "published_at" = ? where "id" in (${chunk.map(() => '?').join(',')})`, [at, ...chunk]);
+        }
+      });
+      return;
+    }
+    await this.store.transaction(async (tx) => {
+      for (const chunk of chunks) await tx.updateTable('outbox').set({ published_at: at }).where('id', 'in', chunk).execute();
+    });
   }
 
   private tick(): void {

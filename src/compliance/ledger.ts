@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { canonicalJson } from '../domain/canonical-json.js';
 import type { Db, DbTx } from '../store/db.js';
-import { txScopedCache } from '../store/unit-context.js';
+import { registerBatchFinisher, txScopedCache } from '../store/unit-context.js';
 import { insertRows, runShaped } from '../store/shaped.js';
+import type { SyncSql } from '../store/sync.js';
 
 /**
  * The tamper-evident ledger: an append-only hash chain in the same database as the facts it records.
@@ -46,9 +47,9 @@ export function entryHash(prevHash: string, row: Omit<LedgerRow, 'hash' | 'prev_
 }
 
 /** The chain head this transaction already locked and read (forgotten when a unit of work rolls back). */
-const heads = txScopedCache<{ seq: number; hash: string }>();
+const heads = txScopedCache<ChainHead>();
 
-async function lockHead(tx: DbTx): Promise<{ seq: number; hash: string }> {
+async function lockHead(tx: DbTx): Promise<ChainHead> {
   const cached = heads.get(tx);
   if (cached) return cached;
   // An UPDATE … RETURNING takes the row lock (PostgreSQL) as it reads the head, so two transactions never chain
@@ -59,10 +60,13 @@ async function lockHead(tx: DbTx): Promise<{ seq: number; hash: string }> {
   return { seq: Number(row.seq), hash: row.hash };
 }
 
-/** Appends entries in order, in the caller's transaction. */
-export async function appendToLedger(tx: DbTx, entries: readonly LedgerAppend[]): Promise<void> {
-  if (entries.length === 0) return;
-  const head = await lockHead(tx);
+interface ChainHead {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/** The rows that chain `entries` onto `head`, and the new head. Pure; both append paths share it. */
+function chainRows(head: ChainHead, entries: readonly LedgerAppend[]): { rows: LedgerRow[]; head: ChainHead } {
   let seq = head.seq;
   let prevHash = head.hash;
   const rows: LedgerRow[] = [];
@@ -80,14 +84,58 @@ export async function appendToLedger(tx: DbTx, entries: readonly LedgerAppend[])
     rows.push({ ...base, prev_hash: prevHash, hash });
     prevHash = hash;
   }
+  return { rows, head: { seq, hash: prevHash } };
+}
+
+/** Appends entries in order, in the caller's transaction. */
+export async function appendToLedger(tx: DbTx, entries: readonly LedgerAppend[]): Promise<void> {
+  if (entries.length === 0) return;
+  const { rows, head } = chainRows(await lockHead(tx), entries);
   await insertRows(tx, 'ledger_entries', rows);
   await runShaped(
     tx,
     'ledger set head',
-    () => tx.updateTable('ledger_head').set({ seq, hash: prevHash }).where('id', '=', 1),
-    [seq, prevHash, 1],
+    () => tx.updateTable('ledger_head').set({ seq: head.seq, hash: head.hash }).where('id', '=', 1),
+    [head.seq, head.hash, 1],
   );
-  heads.set(tx, { seq, hash: prevHash });
+  heads.set(tx, head);
+}
+
+/**
+ * appendToLedger for a synchronous unit (embedded SQLite, one writer: the head needs no lock). The head is kept in
+ * memory for the batch and written to ledger_head once, by the batch finisher, before the batch commits.
+ */
+export function appendToLedgerSync(sql: SyncSql, entries: readonly LedgerAppend[]): void {
+  if (entries.length === 0) return;
+  const { rows, head } = chainRows(syncHeads.get(sql) ?? readHeadSync(sql), entries);
+  sql.insert('ledger_entries', rows);
+  syncHeads.set(sql, head);
+  headBehind.add(sql);
+}
+
+/** The chain head a synchronous batch has reached (forgotten when a unit rolls back: readHeadSync finds it again). */
+const syncHeads = txScopedCache<ChainHead>();
+/** Batches that appended since ledger_head was last written; kept through rollbacks, which may undo only some. */
+const headBehind = new WeakSet<SyncSql>();
+
+registerBatchFinisher((sql) => {
+  if (!headBehind.has(sql)) return;
+  const head = syncHeads.get(sql) ?? readHeadSync(sql);
+  sql.run('update "ledger_head" set "seq" = ?, "hash" = ? where "id" = 1', [head.seq, head.hash]);
+  headBehind.delete(sql);
+});
+
+/**
+ * The head as this transaction sees it. ledger_head lags behind the batch's own appends until the finisher runs, so
+ * after a unit rolled back (and the cached head with it) the last entry may be further on; a last entry behind
+ * ledger_head means rows were deleted, and chaining onto ledger_head keeps that gap visible to `ledger verify`.
+ */
+function readHeadSync(sql: SyncSql): ChainHead {
+  const head = sql.get<{ seq: number; hash: string }>('select "seq", "hash" from "ledger_head" where "id" = 1', []);
+  if (!head) throw new Error('ledger_head row is missing');
+  const last = sql.get<{ seq: number; hash: string }>('select "seq", "hash" from "ledger_entries" order by "seq" desc limit 1', []);
+  const newer = last && Number(last.seq) > Number(head.seq) ? last : head;
+  return { seq: Number(newer.seq), hash: newer.hash };
 }
 
 export interface LedgerVerification {

@@ -7,14 +7,18 @@ import { aprCapCheck, loanDisclosure, type LoanDisclosure } from '../domain/apr.
 import { buildSchedule, type RepaymentMethod, type Schedule } from '../domain/schedule.js';
 import { borrowerReasons, type BorrowerReason } from '../domain/reason-codes.js';
 import { DEFAULT_BUCKETS } from '../domain/delinquency.js';
-import { appendToLedger, type LedgerAppend } from '../compliance/ledger.js';
+import { appendToLedger, appendToLedgerSync, type LedgerAppend } from '../compliance/ledger.js';
 import type { DbTx } from '../store/db.js';
+import type { SyncSql } from '../store/sync.js';
+import type { CoreTables } from '../store/core-tables.js';
 import { insertRows, runShaped } from '../store/shaped.js';
 import { buildContext, timedDecide } from './context.js';
-import type { CoreDeps } from './deps.js';
+import type { CoreDeps, DecisionRecord } from './deps.js';
 import { coreEvent } from './events.js';
 import { installmentRows, loanViewOf, type LoanView } from './loans.js';
-import { findLine, insertOutbox, type LineRow, type LoanRow, type Q } from './repo.js';
+import { FIND_LINE_SQL, findLine, outboxRow, type CoreOutboxRow, type InstallmentRow, type LineRow, type LoanRow, type Q } from './repo.js';
+
+type DrawRow = CoreTables['draws'];
 import { ANTI_SCAM_WARNING } from '../domain/anti-scam.js';
 
 export const DRAW_STRATEGY = 'draw';
@@ -116,6 +120,21 @@ function price(deps: CoreDeps, line: LineRow, input: DrawInput, decision: Decisi
 /** Velocity counts stop here: a strategy needs "many", not an exact figure, and the read stays bounded. */
 export const VELOCITY_COUNT_MAX = 100;
 
+/** True when the active `draw` strategy reads the core's own draw velocity (so the query is worth running). */
+function needsVelocity(deps: CoreDeps): boolean {
+  const declared = deps.engine.inputsOf(DRAW_STRATEGY);
+  return declared === undefined || declared.has('drawsLast24h') || declared.has('minutesSinceLastDraw');
+}
+
+/** The velocity facts from the line's recent approved draws, newest first. */
+function velocityOf(recent: readonly { created_at: number }[], now: number): Record<string, ContextValue> {
+  const last = recent[0] === undefined ? undefined : Number(recent[0].created_at);
+  return {
+    drawsLast24h: recent.length,
+    ...(last === undefined ? {} : { minutesSinceLastDraw: (now - last) / 60_000 }),
+  };
+}
+
 /** Draw velocity from the core's own draws, queried only when the active `draw` strategy declares it. */
 async function drawVelocity(
   deps: CoreDeps,
@@ -123,9 +142,7 @@ async function drawVelocity(
   lineId: string,
   now: number,
 ): Promise<Record<string, ContextValue>> {
-  const declared = deps.engine.inputsOf(DRAW_STRATEGY);
-  if (declared !== undefined && !declared.has('drawsLast24h') && !declared.has('minutesSinceLastDraw'))
-    return {};
+  if (!needsVelocity(deps)) return {};
   const recent = await db
     .selectFrom('draws')
     .select('created_at')
@@ -135,11 +152,16 @@ async function drawVelocity(
     .orderBy('created_at', 'desc')
     .limit(VELOCITY_COUNT_MAX)
     .execute();
-  const last = recent[0] === undefined ? undefined : Number(recent[0].created_at);
-  return {
-    drawsLast24h: recent.length,
-    ...(last === undefined ? {} : { minutesSinceLastDraw: (now - last) / 60_000 }),
-  };
+  return velocityOf(recent, now);
+}
+
+const VELOCITY_SQL =
+  'select "created_at" from "draws" where "line_id" = ? and "created_at" > ? and "status" = ? order by "created_at" desc limit ?';
+
+function drawVelocitySync(deps: CoreDeps, syncSql: SyncSql, lineId: string, now: number): Record<string, ContextValue> {
+  if (!needsVelocity(deps)) return {};
+  const recent = syncSql.all<{ created_at: number }>(VELOCITY_SQL, [lineId, now - MS_PER_DAY, 'APPROVED', VELOCITY_COUNT_MAX]);
+  return velocityOf(recent, now);
 }
 
 function drawContextFacts(line: LineRow, input: DrawInput, signals: Readonly<Record<string, ContextValue>>) {
@@ -203,19 +225,140 @@ async function monitorSignals(
   });
 }
 
-interface DrawDecided {
+interface DrawIds {
+  readonly decision: string;
+  readonly draw: string;
+  readonly loan: string;
+  readonly event: string;
+}
+
+/** Everything one draw writes, decided and priced before any write: planDraw builds it, a writer stores it. */
+interface DrawPlan {
   readonly status: DrawStatus;
   readonly reasons: string[];
   readonly priced?: Priced;
+  /** Present when the draw disburses: the conditional debit, the loan and its schedule. */
   readonly loan?: LoanRow;
+  readonly installments: InstallmentRow[];
+  readonly decision: DecisionRecord;
+  readonly draw: DrawRow;
+  readonly ledger: LedgerAppend[];
+  readonly outbox?: CoreOutboxRow;
+}
+
+interface DrawRequest {
+  readonly deps: CoreDeps;
+  readonly input: DrawInput;
+  /** Monitor signals, read before the unit of work (they may cross the network). */
+  readonly monitored: Readonly<Record<string, ContextValue>>;
+  readonly ids: DrawIds;
+  readonly now: number;
+}
+
+/** Hard rules, decide('draw'), the APR cap and every row to write; pure given the line and its velocity. */
+function planDraw(r: DrawRequest, line: LineRow, velocity: Readonly<Record<string, ContextValue>>): DrawPlan {
+  const { deps, input, ids, now } = r;
+  checkInput(line, input);
+  const context = buildContext(deps.engine, DRAW_STRATEGY, {}, drawContextFacts(line, input, { ...velocity, ...r.monitored }));
+  const { decision, latencyMs } = timedDecide(deps.engine, DRAW_STRATEGY, context, line.borrower_id);
+  let status = OUTCOME_STATUS[decision.outcome];
+  let reasons = [...decision.reasons];
+  let priced: Priced | undefined;
+  if (status === 'APPROVED') {
+    priced = price(deps, line, input, decision, now);
+    if (!aprCapCheck(priced.disclosures.CN_IRR.apr, deps.config.aprCapPercent).ok) {
+      status = 'DECLINED';
+      reasons = ['R_APR_CAP', ...reasons];
+    }
+  }
+  const loan = status === 'APPROVED' && priced ? loanRowOf(r, line, priced) : undefined;
+  const draw = drawRowOf(r, line, status, reasons, loan);
+  return {
+    status,
+    reasons,
+    priced,
+    loan,
+    installments: loan && priced ? installmentRows(loan.id, priced.schedule) : [],
+    decision: {
+      decisionId: ids.decision,
+      kind: 'draw',
+      strategyId: DRAW_STRATEGY,
+      subjectId: line.borrower_id,
+      lineId: line.id,
+      context,
+      decision,
+      decidedAt: now,
+      latencyMs,
+    },
+    draw,
+    ledger: drawLedgerEntries(draw, loan),
+    outbox: loan ? disbursementOutbox(r, line, loan) : undefined,
+  };
+}
+
+/** The unit of work on any store, through Kysely. */
+async function drawUnit(tx: DbTx, r: DrawRequest, lineId: string): Promise<DrawPlan> {
+  const line = await findLine(tx, r.deps.store.kind, lineId);
+  const plan = planDraw(r, line, await drawVelocity(r.deps, tx, lineId, r.now));
+  const loan = plan.loan;
+  if (loan) {
+    const amount = loan.principal_minor;
+    const debited = await runShaped(
+      tx,
+      'draw debit',
+      () =>
+        tx
+          .updateTable('credit_lines')
+          .set({
+            available_minor: sql<number>`available_minor - ${amount}`,
+            outstanding_minor: sql<number>`outstanding_minor + ${amount}`,
+            updated_at: r.now,
+          })
+          .where('id', '=', line.id)
+          .where('status', '=', 'ACTIVE')
+          .where('available_minor', '>=', amount),
+      debitParams(loan, r.now),
+    );
+    if (Number(debited.numAffectedRows ?? 0) !== 1) throw debitRefused(await findLine(tx, r.deps.store.kind, line.id), loan);
+    await insertRows(tx, 'loans', [loan]);
+    await insertRows(tx, 'loan_installments', plan.installments);
+  }
+  await r.deps.engine.recordDecision(tx, plan.decision);
+  await insertRows(tx, 'draws', [plan.draw]);
+  await appendToLedger(tx, plan.ledger);
+  if (plan.outbox) await insertRows(tx, 'outbox', [plan.outbox]);
+  return plan;
+}
+
+const DEBIT_SQL =
+  'update "credit_lines" set "available_minor" = available_minor - ?, "outstanding_minor" = outstanding_minor + ?, "updated_at" = ? where "id" = ? and "status" = ? and "available_minor" >= ?';
+
+/** The same unit as drawUnit, synchronous, on the embedded store (one statement per row, no Kysely). */
+function drawUnitSync(syncSql: SyncSql, r: DrawRequest, lineId: string): DrawPlan {
+  const line = syncSql.get<LineRow>(FIND_LINE_SQL, [lineId]);
+  if (!line) throw new LgError('LG_NOT_FOUND', `no line ${lineId}`, { lineId });
+  const plan = planDraw(r, line, drawVelocitySync(r.deps, syncSql, lineId, r.now));
+  if (plan.loan) {
+    if (syncSql.run(DEBIT_SQL, debitParams(plan.loan, r.now)) !== 1) {
+      throw debitRefused(syncSql.get<LineRow>(FIND_LINE_SQL, [lineId]) ?? line, plan.loan);
+    }
+    syncSql.insert('loans', [plan.loan]);
+    syncSql.insert('loan_installments', plan.installments);
+  }
+  const decided = r.deps.engine.decisionWrites(plan.decision);
+  syncSql.insert('decisions', [decided.row]);
+  syncSql.insert('draws', [plan.draw]);
+  appendToLedgerSync(syncSql, [decided.ledger, ...plan.ledger]);
+  if (plan.outbox) syncSql.insert('outbox', [plan.outbox]);
+  return plan;
 }
 
 /**
  * A draw: hard rules (line state, available credit), decide('draw'), then the conditional debit of the line
  * (`available >= amount`, so no interleaving of concurrent draws can over-draw on either store), the loan and its
- * schedule, the draw, the decision, the ledger entries and the 'disbursement' event — all in ONE dbTx. The read,
- * the (pure) decision and the writes share the unit of work, so concurrent draws batch into one commit on SQLite
- * and every decision sees the line as it is when it is written.
+ * schedule, the draw, the decision, the ledger entries and the 'disbursement' event — all in ONE unit of work. The
+ * read, the (pure) decision and the writes share the unit, so concurrent draws batch into one commit on SQLite and
+ * every decision sees the line as it is when it is written. On the embedded store the unit is synchronous.
  */
 export async function requestDraw(deps: CoreDeps, lineId: string, input: DrawInput): Promise<DrawResult> {
   const now = deps.clock.now();
@@ -226,27 +369,11 @@ export async function requestDraw(deps: CoreDeps, lineId: string, input: DrawInp
     loan: deps.ids.next(),
     event: deps.ids.next(),
   };
-  const done = await deps.store.transaction(async (tx): Promise<DrawDecided> => {
-    const line = await findLine(tx, deps.store.kind, lineId);
-    checkInput(line, input);
-    const signals = { ...(await drawVelocity(deps, tx, lineId, now)), ...monitored };
-    const context = buildContext(deps.engine, DRAW_STRATEGY, {}, drawContextFacts(line, input, signals));
-    const { decision, latencyMs } = timedDecide(deps.engine, DRAW_STRATEGY, context, line.borrower_id);
-    let status = OUTCOME_STATUS[decision.outcome];
-    let reasons = [...decision.reasons];
-    let priced: Priced | undefined;
-    if (status === 'APPROVED') {
-      priced = price(deps, line, input, decision, now);
-      if (!aprCapCheck(priced.disclosures.CN_IRR.apr, deps.config.aprCapPercent).ok) {
-        status = 'DECLINED';
-        reasons = ['R_APR_CAP', ...reasons];
-      }
-    }
-    const record = { deps, line, input, decision, context, ids, now, latencyMs };
-    const loan = status === 'APPROVED' && priced ? await disburse(tx, record, priced) : undefined;
-    await writeDraw(tx, record, status, reasons, loan);
-    return { status, reasons, priced, loan };
-  });
+  const request: DrawRequest = { deps, input, monitored, ids, now };
+  const sync = deps.store.sync;
+  const done = sync
+    ? await sync.transaction((syncSql) => drawUnitSync(syncSql, request, lineId))
+    : await deps.store.transaction((tx) => drawUnit(tx, request, lineId));
   const { status, reasons, priced, loan } = done;
   if (priced && status === 'DECLINED') {
     throw new LgError(
@@ -278,7 +405,7 @@ export async function requestDraw(deps: CoreDeps, lineId: string, input: DrawInp
       ? {
           loan: loanViewOf(
             loan,
-            installmentRows(ids.loan, priced.schedule),
+            done.installments,
             isoDate(now),
             deps.config.buckets ?? DEFAULT_BUCKETS,
           ),
@@ -288,57 +415,29 @@ export async function requestDraw(deps: CoreDeps, lineId: string, input: DrawInp
   };
 }
 
-interface DrawRecord {
-  readonly deps: CoreDeps;
-  readonly line: LineRow;
-  readonly input: DrawInput;
-  readonly decision: Decision;
-  readonly context: Readonly<Record<string, unknown>>;
-  readonly ids: {
-    readonly decision: string;
-    readonly draw: string;
-    readonly loan: string;
-    readonly event: string;
-  };
-  readonly now: number;
-  readonly latencyMs: number;
+function debitParams(loan: LoanRow, now: number): unknown[] {
+  const amount = loan.principal_minor;
+  return [amount, amount, now, loan.line_id, 'ACTIVE', amount];
 }
 
-/** The conditional debit, then the loan; zero rows updated means a concurrent draw or action got there first. */
-async function disburse(tx: DbTx, r: DrawRecord, priced: Priced): Promise<LoanRow> {
-  const amount = r.input.amountMinor;
-  const debited = await runShaped(
-    tx,
-    'draw debit',
-    () =>
-      tx
-        .updateTable('credit_lines')
-        .set({
-          available_minor: sql<number>`available_minor - ${amount}`,
-          outstanding_minor: sql<number>`outstanding_minor + ${amount}`,
-          updated_at: r.now,
-        })
-        .where('id', '=', r.line.id)
-        .where('status', '=', 'ACTIVE')
-        .where('available_minor', '>=', amount),
-    [amount, amount, r.now, r.line.id, 'ACTIVE', amount],
+/** Zero rows debited: a concurrent draw or action got there first; say which rule the line now breaks. */
+function debitRefused(line: LineRow, loan: LoanRow): LgError {
+  return (
+    drawBlockedError(line.status as LineStatus) ??
+    new LgError('LG_INSUFFICIENT_CREDIT', 'the draw exceeds the available credit', {
+      amountMinor: loan.principal_minor,
+      availableMinor: Number(line.available_minor),
+    })
   );
-  if (Number(debited.numAffectedRows ?? 0) !== 1) {
-    const now = await findLine(tx, r.deps.store.kind, r.line.id);
-    const blocked = drawBlockedError(now.status as LineStatus);
-    throw (
-      blocked ??
-      new LgError('LG_INSUFFICIENT_CREDIT', 'the draw exceeds the available credit', {
-        amountMinor: amount,
-        availableMinor: Number(now.available_minor),
-      })
-    );
-  }
+}
+
+function loanRowOf(r: DrawRequest, line: LineRow, priced: Priced): LoanRow {
   const { schedule, disclosures, annualRate } = priced;
-  const loan: LoanRow = {
+  const amount = r.input.amountMinor;
+  return {
     id: r.ids.loan,
-    line_id: r.line.id,
-    borrower_id: r.line.borrower_id,
+    line_id: line.id,
+    borrower_id: line.borrower_id,
     draw_id: r.ids.draw,
     status: 'ACTIVE',
     currency: r.input.currency,
@@ -361,64 +460,51 @@ async function disburse(tx: DbTx, r: DrawRecord, priced: Priced): Promise<LoanRo
     created_at: r.now,
     settled_at: null,
   };
-  await insertRows(tx, 'loans', [loan]);
-  await insertRows(tx, 'loan_installments', installmentRows(loan.id, schedule));
-  return loan;
 }
 
-async function writeDraw(
-  tx: DbTx,
-  r: DrawRecord,
+function drawRowOf(
+  r: DrawRequest,
+  line: LineRow,
   status: DrawStatus,
   reasons: readonly string[],
   loan: LoanRow | undefined,
-): Promise<void> {
-  const { input, ids, now, line } = r;
-  await r.deps.engine.recordDecision(tx, {
-    decisionId: ids.decision,
-    kind: 'draw',
-    strategyId: DRAW_STRATEGY,
-    subjectId: line.borrower_id,
-    lineId: line.id,
-    context: r.context as Record<string, never>,
-    decision: r.decision,
-    decidedAt: now,
-    latencyMs: r.latencyMs,
-  });
-  await insertRows(tx, 'draws', [
-    {
-      id: ids.draw,
-      line_id: line.id,
-      borrower_id: line.borrower_id,
-      decision_id: ids.decision,
-      status,
-      amount_minor: input.amountMinor,
-      currency: input.currency,
-      term_months: input.termMonths,
-      method: input.method,
-      purpose: input.purpose ?? null,
-      device_id: input.deviceId ?? null,
-      ip: input.ip ?? null,
-      payee_id: input.payeeId ?? null,
-      reasons: JSON.stringify(reasons),
-      loan_id: loan?.id ?? null,
-      created_at: now,
-    },
-  ]);
+): DrawRow {
+  const { input, ids, now } = r;
+  return {
+    id: ids.draw,
+    line_id: line.id,
+    borrower_id: line.borrower_id,
+    decision_id: ids.decision,
+    status,
+    amount_minor: input.amountMinor,
+    currency: input.currency,
+    term_months: input.termMonths,
+    method: input.method,
+    purpose: input.purpose ?? null,
+    device_id: input.deviceId ?? null,
+    ip: input.ip ?? null,
+    payee_id: input.payeeId ?? null,
+    reasons: JSON.stringify(reasons),
+    loan_id: loan?.id ?? null,
+    created_at: now,
+  };
+}
+
+function drawLedgerEntries(draw: DrawRow, loan: LoanRow | undefined): LedgerAppend[] {
   const entries: LedgerAppend[] = [
     {
-      entryId: ids.draw,
+      entryId: draw.id,
       kind: 'draw',
-      subjectId: line.id,
-      recordedAt: now,
+      subjectId: draw.line_id,
+      recordedAt: draw.created_at,
       payload: {
-        drawId: ids.draw,
-        lineId: line.id,
-        decisionId: ids.decision,
-        status,
-        amountMinor: input.amountMinor,
-        currency: input.currency,
-        reasons,
+        drawId: draw.id,
+        lineId: draw.line_id,
+        decisionId: draw.decision_id,
+        status: draw.status,
+        amountMinor: draw.amount_minor,
+        currency: draw.currency,
+        reasons: JSON.parse(draw.reasons) as unknown,
         loanId: loan?.id ?? null,
       },
     },
@@ -428,10 +514,10 @@ async function writeDraw(
       entryId: loan.id,
       kind: 'loan.disbursed',
       subjectId: loan.id,
-      recordedAt: now,
+      recordedAt: loan.created_at,
       payload: {
         loanId: loan.id,
-        lineId: line.id,
+        lineId: loan.line_id,
         principalMinor: loan.principal_minor,
         currency: loan.currency,
         annualRate: loan.annual_rate,
@@ -442,21 +528,22 @@ async function writeDraw(
       },
     });
   }
-  await appendToLedger(tx, entries);
-  if (loan) {
-    const event = coreEvent({
-      eventId: ids.event,
-      type: 'disbursement',
-      at: now,
-      userId: line.borrower_id,
-      lineId: line.id,
-      loanId: loan.id,
-      amount: input.amountMinor,
-      currency: input.currency,
-      deviceId: input.deviceId,
-      ip: input.ip,
-      payeeId: input.payeeId,
-    });
-    await insertOutbox(tx, ids.event, event, now);
-  }
+  return entries;
+}
+
+function disbursementOutbox(r: DrawRequest, line: LineRow, loan: LoanRow): CoreOutboxRow {
+  const event = coreEvent({
+    eventId: r.ids.event,
+    type: 'disbursement',
+    at: r.now,
+    userId: line.borrower_id,
+    lineId: line.id,
+    loanId: loan.id,
+    amount: r.input.amountMinor,
+    currency: r.input.currency,
+    deviceId: r.input.deviceId,
+    ip: r.input.ip,
+    payeeId: r.input.payeeId,
+  });
+  return outboxRow(r.ids.event, event, r.now);
 }

@@ -2,12 +2,16 @@ import type { Decision, DecisionContext, LineActionType } from '../domain/decisi
 import type { DbTx } from '../store/db.js';
 import type { EngineService } from '../engine/service.js';
 import type { BlastRadiusGuard } from '../engine/guard.js';
-import { recordDecision } from '../engine/store.js';
-import type { CoreEngine, DecisionRecord } from './deps.js';
+import { decisionWrites, recordDecision } from '../engine/store.js';
+import type { CoreDecisionWrites, CoreEngine, DecisionRecord } from './deps.js';
 
 /** Stores the core's decision record through the engine's own recordDecision (decision row + ledger entry). */
 export function recordCoreDecision(tx: DbTx, r: DecisionRecord): Promise<void> {
-  return recordDecision(tx, {
+  return recordDecision(tx, engineRecord(r));
+}
+
+function engineRecord(r: DecisionRecord) {
+  return {
     id: r.decisionId,
     kind: r.kind,
     borrowerId: r.subjectId,
@@ -17,7 +21,12 @@ export function recordCoreDecision(tx: DbTx, r: DecisionRecord): Promise<void> {
     decision: r.decision,
     latencyMs: r.latencyMs,
     decidedAt: r.decidedAt,
-  });
+  };
+}
+
+/** The decision row and its ledger entry, for a writer that stores them itself (a synchronous unit). */
+export function coreDecisionWrites(r: DecisionRecord): CoreDecisionWrites {
+  return decisionWrites(engineRecord(r));
 }
 
 /**
@@ -30,6 +39,7 @@ export function coreEngineFromService(engine: EngineService, options: { guard?: 
       return engine.decide(strategyId, context, opts);
     },
     recordDecision: recordCoreDecision,
+    decisionWrites: coreDecisionWrites,
     admit(actionType: LineActionType, activeLineCount: number): boolean {
       return options.guard ? options.guard.admit(actionType, activeLineCount) : true;
     },

@@ -88,11 +88,18 @@ export async function countActiveLines(db: Q): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-export async function insertOutbox(db: Q, id: string, payload: unknown, at: number): Promise<void> {
-  await insertRows(db, 'outbox', [
-    { id, topic: CORE_EVENTS_TOPIC, payload: canonicalJson(payload), created_at: at, published_at: null },
-  ]);
+export function outboxRow(id: string, payload: unknown, at: number): CoreOutboxRow {
+  return { id, topic: CORE_EVENTS_TOPIC, payload: canonicalJson(payload), created_at: at, published_at: null };
 }
+
+export type CoreOutboxRow = Database['outbox'];
+
+export async function insertOutbox(db: Q, id: string, payload: unknown, at: number): Promise<void> {
+  await insertRows(db, 'outbox', [outboxRow(id, payload, at)]);
+}
+
+/** The SQL of findLine for a synchronous unit (embedded SQLite: one writer, so no lock is needed). */
+export const FIND_LINE_SQL = 'select * from "credit_lines" where "id" = ?';
 
 export function parseReasons(text: string): string[] {
   const value: unknown = JSON.parse(text);

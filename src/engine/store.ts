@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Decision, DecisionContext, Outcome } from '../domain/decision.js';
 import { canonicalJson } from '../domain/canonical-json.js';
 import { LgError } from '../domain/errors.js';
-import { appendToLedger } from '../compliance/ledger.js';
+import { appendToLedger, type LedgerAppend } from '../compliance/ledger.js';
+import { insertRows } from '../store/shaped.js';
 import type { Db, DbTx, Store } from '../store/db.js';
 import type { Database } from '../store/schema.js';
 import type { ParamValue, StrategyDocument } from './types.js';
@@ -53,59 +54,62 @@ export interface StoredDecision extends DecisionRecord {
 
 type DbLike = Db | DbTx;
 
+/** The decision row and its ledger entry; pure, shared by the async and the synchronous writer. */
+export function decisionWrites(record: DecisionRecord): { row: DecisionRow; ledger: LedgerAppend } {
+  const d = record.decision;
+  const contextJson = canonicalJson(record.context);
+  const row: DecisionRow = {
+    id: record.id,
+    kind: record.kind,
+    borrower_id: record.borrowerId ?? null,
+    line_id: record.lineId ?? null,
+    subject_key: record.subjectKey ?? null,
+    strategy_id: d.strategyId,
+    strategy_version: d.strategyVersion,
+    engine_version: d.engineVersion,
+    context: contextJson,
+    outcome: d.outcome,
+    reasons: JSON.stringify(d.reasons),
+    result: canonicalJson(resultOf(d)),
+    trace: canonicalJson(d.trace),
+    engine_error: d.engineError ? 1 : 0,
+    latency_ms: record.latencyMs,
+    decided_at: record.decidedAt,
+  };
+  const ledger: LedgerAppend = {
+    entryId: record.id,
+    kind: 'decision',
+    subjectId: record.id,
+    recordedAt: record.decidedAt,
+    payload: {
+      decisionId: record.id,
+      decisionKind: record.kind,
+      borrowerId: record.borrowerId ?? null,
+      lineId: record.lineId ?? null,
+      strategyId: d.strategyId,
+      strategyVersion: d.strategyVersion,
+      engineVersion: d.engineVersion,
+      outcome: d.outcome,
+      reasons: d.reasons,
+      limitMinor: d.limitMinor ?? null,
+      annualRate: d.annualRate ?? null,
+      actions: d.actions,
+      engineError: d.engineError === true,
+      // The context itself may hold personal data; the chain commits to it by hash.
+      contextSha256: createHash('sha256').update(contextJson).digest('hex'),
+    },
+  };
+  return { row, ledger };
+}
+
 /**
  * Inserts the decision row and its ledger entry in the caller's transaction (the core's dbTx), so a decision exists
  * exactly when the change it caused committed, and the hash chain covers it (DESIGN: one dbTx per state change).
  */
 export async function recordDecision(tx: DbTx, record: DecisionRecord): Promise<void> {
-  const d = record.decision;
-  const contextJson = canonicalJson(record.context);
-  await tx
-    .insertInto('decisions')
-    .values({
-      id: record.id,
-      kind: record.kind,
-      borrower_id: record.borrowerId ?? null,
-      line_id: record.lineId ?? null,
-      subject_key: record.subjectKey ?? null,
-      strategy_id: d.strategyId,
-      strategy_version: d.strategyVersion,
-      engine_version: d.engineVersion,
-      context: contextJson,
-      outcome: d.outcome,
-      reasons: JSON.stringify(d.reasons),
-      result: canonicalJson(resultOf(d)),
-      trace: canonicalJson(d.trace),
-      engine_error: d.engineError ? 1 : 0,
-      latency_ms: record.latencyMs,
-      decided_at: record.decidedAt,
-    })
-    .execute();
-  await appendToLedger(tx, [
-    {
-      entryId: record.id,
-      kind: 'decision',
-      subjectId: record.id,
-      recordedAt: record.decidedAt,
-      payload: {
-        decisionId: record.id,
-        decisionKind: record.kind,
-        borrowerId: record.borrowerId ?? null,
-        lineId: record.lineId ?? null,
-        strategyId: d.strategyId,
-        strategyVersion: d.strategyVersion,
-        engineVersion: d.engineVersion,
-        outcome: d.outcome,
-        reasons: d.reasons,
-        limitMinor: d.limitMinor ?? null,
-        annualRate: d.annualRate ?? null,
-        actions: d.actions,
-        engineError: d.engineError === true,
-        // The context itself may hold personal data; the chain commits to it by hash.
-        contextSha256: createHash('sha256').update(contextJson).digest('hex'),
-      },
-    },
-  ]);
+  const { row, ledger } = decisionWrites(record);
+  await insertRows(tx, 'decisions', [row]);
+  await appendToLedger(tx, [ledger]);
 }
 
 function resultOf(d: Decision): Record<string, unknown> {
@@ -121,7 +125,7 @@ function resultOf(d: Decision): Record<string, unknown> {
   };
 }
 
-type DecisionRow = Database['decisions'];
+export type DecisionRow = Database['decisions'];
 
 export function decisionFromRow(row: DecisionRow): StoredDecision {
   const result = JSON.parse(row.result) as Omit<Decision, 'trace' | 'strategyId' | 'strategyVersion' | 'engineVersion'>;

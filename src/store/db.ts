@@ -7,6 +7,7 @@ import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
 import { createGroupCommitter } from './group-commit.js';
 import { withUnitHooks } from './unit-context.js';
+import { createSyncSql, type SyncSql } from './sync.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -24,7 +25,16 @@ export interface Store {
   readonly readDb: Db;
   /** Runs `work` in one database transaction; everything it writes commits together or not at all. */
   transaction<T>(work: (tx: DbTx) => Promise<T>): Promise<T>;
+  /** Embedded SQLite only: synchronous SQL for the hottest paths (see sync.ts). */
+  readonly sync?: SyncStore;
   close(): Promise<void>;
+}
+
+export interface SyncStore {
+  /** store.transaction for a synchronous unit: same batch, same commit, same rollback-to-savepoint on a throw. */
+  transaction<T>(work: (sql: SyncSql) => T): Promise<T>;
+  /** Synchronous reads on the reader connection (the same rules as readDb). */
+  readonly read: SyncSql;
 }
 
 export interface StoreOptions {
@@ -63,37 +73,56 @@ function openSqlite(path: string): Store {
   // rather than in a temp file (durability is unchanged: only the WAL and its fsync make a commit durable).
   connection.pragma('temp_store = MEMORY');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(connection) }) });
+  const writerSql = createSyncSql(connection);
   // An in-memory database is private to its connection, so a second connection would see another database.
-  const readDb = path === ':memory:' ? db : openSqliteReader(path);
+  const reader = path === ':memory:' ? undefined : lazySqliteReader(path);
+  const readDb = reader ? reader.db : db;
+  // One writer: concurrent units share a transaction (and its fsync); see group-commit.ts.
+  const committer = createGroupCommitter(db, { batchSizeMax: 256, syncSql: writerSql });
   return {
     kind: 'sqlite',
     db,
     readDb,
-    // One writer: concurrent units share a transaction (and its fsync); see group-commit.ts.
-    transaction: createGroupCommitter(db, { batchSizeMax: 256 }),
+    transaction: committer.transaction,
+    sync: { transaction: committer.transactionSync, read: reader ? reader.sql : writerSql },
     close: async () => {
-      if (readDb !== db) await readDb.destroy();
+      if (reader) await reader.close();
       await db.destroy();
     },
   };
 }
 
 /**
- * The read-only connection beside the writer. It is opened lazily (on its first query), after the writer has set WAL
- * mode and run the migrations, so the file it opens is already a WAL database with every table.
+ * The read-only connection beside the writer, for Kysely and for synchronous reads. It is opened lazily (on its first
+ * query), after the writer has set WAL mode and run the migrations, so the file it opens is already a WAL database
+ * with every table.
  */
-function openSqliteReader(path: string): Db {
-  return new Kysely<Database>({
-    dialect: new SqliteDialect({
-      database: () => {
-        // query_only rather than a read-only open: the connection may still create the WAL index (-shm) if needed.
-        const connection = new BetterSqlite3(path, { fileMustExist: true });
-        connection.pragma('query_only = ON');
-        connection.pragma('busy_timeout = 5000');
-        return Promise.resolve(cachingStatements(connection));
-      },
-    }),
+function lazySqliteReader(path: string): { db: Db; sql: SyncSql; close(): Promise<void> } {
+  let opened: { connection: BetterSqlite3.Database; sql: SyncSql } | undefined;
+  const open = () => {
+    if (!opened) {
+      // query_only rather than a read-only open: the connection may still create the WAL index (-shm) if needed.
+      const connection = new BetterSqlite3(path, { fileMustExist: true });
+      connection.pragma('query_only = ON');
+      connection.pragma('busy_timeout = 5000');
+      opened = { connection, sql: createSyncSql(connection) };
+    }
+    return opened;
+  };
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: () => Promise.resolve(cachingStatements(open().connection)) }),
   });
+  const sql: SyncSql = {
+    get: (text, params) => open().sql.get(text, params),
+    all: (text, params) => open().sql.all(text, params),
+    run: (text, params) => open().sql.run(text, params),
+    insert: (table, rows) => open().sql.insert(table, rows),
+  };
+  const close = async () => {
+    await db.destroy();
+    if (opened?.connection.open) opened.connection.close();
+  };
+  return { db, sql, close };
 }
 
 /**

@@ -2,7 +2,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import type { DbTx } from './db.js';
-import { clearTxCaches, withUnitHooks } from './unit-context.js';
+import type { SyncSql } from './sync.js';
+import { clearTxCaches, finishBatch, withSyncUnitHooks, withUnitHooks } from './unit-context.js';
 
 /**
  * Group commit for the embedded store. SQLite has one writer and, with synchronous=FULL, one fsync per commit; so
@@ -10,23 +11,41 @@ import { clearTxCaches, withUnitHooks } from './unit-context.js';
  * own SAVEPOINT. A unit that throws rolls back to its savepoint alone; the others commit together, and every caller
  * is answered only after that commit is durable. Batching commits is fair; acknowledging an uncommitted one is not.
  *
+ * Units are async (Kysely, any statement) or synchronous (SyncSql on the same connection, for the hottest paths). A
+ * batch of synchronous units alone runs without Kysely, start to finish in one turn of the event loop.
+ *
  * A unit must only do database work (no waiting on the network), and must not open another transaction.
  */
-interface Unit {
-  readonly work: (tx: DbTx) => Promise<unknown>;
+interface Settle {
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
+}
+type Unit =
+  | (Settle & { readonly kind: 'async'; readonly work: (tx: DbTx) => Promise<unknown> })
+  | (Settle & { readonly kind: 'sync'; readonly work: (sql: SyncSql) => unknown });
+
+interface Outcome {
+  readonly ok: boolean;
+  readonly value: unknown;
 }
 
 export interface GroupCommitOptions {
   /** Most units in one transaction; bounds the latency of the last one in a batch. */
   readonly batchSizeMax: number;
+  /** Synchronous SQL on the same connection Kysely writes through. */
+  readonly syncSql: SyncSql;
 }
 
-export function createGroupCommitter(db: Kysely<Database>, options: GroupCommitOptions) {
+export interface GroupCommitter {
+  transaction<T>(work: (tx: DbTx) => Promise<T>): Promise<T>;
+  transactionSync<T>(work: (sql: SyncSql) => T): Promise<T>;
+}
+
+export function createGroupCommitter(db: Kysely<Database>, options: GroupCommitOptions): GroupCommitter {
   const queue: Unit[] = [];
   // A unit that opened another transaction would wait for a batch that waits for it: refuse loudly instead.
   const insideUnit = new AsyncLocalStorage<true>();
+  const raw = options.syncSql;
   let flushing = false;
 
   async function flush(): Promise<void> {
@@ -34,18 +53,62 @@ export function createGroupCommitter(db: Kysely<Database>, options: GroupCommitO
     try {
       while (queue.length > 0) {
         const batch = queue.splice(0, options.batchSizeMax);
-        await runBatch(batch);
+        if (batch.every((unit) => unit.kind === 'sync')) runSyncBatch(batch);
+        else await runMixedBatch(batch);
       }
     } finally {
       flushing = false;
     }
   }
 
-  async function runBatch(batch: Unit[]): Promise<void> {
-    const outcomes: { ok: boolean; value: unknown }[] = [];
+  /** One synchronous unit under its savepoint, on `batchSql` (a fresh object per batch: the key of tx caches). */
+  function runSyncUnit(unit: Unit & { kind: 'sync' }, batchSql: SyncSql): Outcome {
+    raw.run('savepoint lg_unit', []);
+    try {
+      const value = insideUnit.run(true, () => unit.work(batchSql));
+      raw.run('release savepoint lg_unit', []);
+      return { ok: true, value };
+    } catch (error) {
+      raw.run('rollback to savepoint lg_unit', []);
+      raw.run('release savepoint lg_unit', []);
+      clearTxCaches(batchSql);
+      return { ok: false, value: error };
+    }
+  }
+
+  function runSyncBatch(batch: Unit[]): void {
+    const batchSql: SyncSql = { ...raw };
+    const outcomes: Outcome[] = [];
+    try {
+      raw.run('begin immediate', []);
+      for (const unit of batch) if (unit.kind === 'sync') outcomes.push(runSyncUnit(unit, batchSql));
+      finishBatch(batchSql);
+      raw.run('commit', []);
+    } catch (commitError) {
+      try {
+        raw.run('rollback', []);
+      } catch {
+        // Already rolled back by SQLite (e.g. the commit's fsync failed): nothing is open.
+      }
+      for (const unit of batch) unit.reject(commitError);
+      return;
+    }
+    settle(batch, outcomes);
+  }
+
+  async function runMixedBatch(batch: Unit[]): Promise<void> {
+    const outcomes: Outcome[] = [];
     try {
       await db.transaction().execute(async (tx) => {
+        const batchSql: SyncSql = { ...raw };
         for (const unit of batch) {
+          if (unit.kind === 'sync') {
+            outcomes.push(runSyncUnit(unit, batchSql));
+            finishBatch(batchSql);
+            // The two kinds key their transaction caches differently; what one wrote, the other must re-read.
+            clearTxCaches(tx);
+            continue;
+          }
           await sql`savepoint lg_unit`.execute(tx);
           try {
             const value = await insideUnit.run(true, () => unit.work(tx));
@@ -54,9 +117,10 @@ export function createGroupCommitter(db: Kysely<Database>, options: GroupCommitO
           } catch (error) {
             await sql`rollback to savepoint lg_unit`.execute(tx);
             await sql`release savepoint lg_unit`.execute(tx);
-            clearTxCaches(tx);
             outcomes.push({ ok: false, value: error });
           }
+          clearTxCaches(batchSql);
+          if (!outcomes[outcomes.length - 1]?.ok) clearTxCaches(tx);
         }
       });
     } catch (commitError) {
@@ -64,6 +128,10 @@ export function createGroupCommitter(db: Kysely<Database>, options: GroupCommitO
       for (const unit of batch) unit.reject(commitError);
       return;
     }
+    settle(batch, outcomes);
+  }
+
+  function settle(batch: Unit[], outcomes: Outcome[]): void {
     batch.forEach((unit, i) => {
       const outcome = outcomes[i];
       if (outcome?.ok) unit.resolve(outcome.value);
@@ -71,14 +139,31 @@ export function createGroupCommitter(db: Kysely<Database>, options: GroupCommitO
     });
   }
 
-  return function transaction<T>(work: (tx: DbTx) => Promise<T>): Promise<T> {
+  function enqueue<T>(make: (settle: Settle) => Unit): Promise<T> {
     if (insideUnit.getStore()) {
       return Promise.reject(new Error('store.transaction called inside another transaction; pass the open tx instead'));
     }
     return new Promise<T>((resolve, reject) => {
-      queue.push({ work: withUnitHooks(work), resolve: resolve as (value: unknown) => void, reject });
+      queue.push(make({ resolve: resolve as (value: unknown) => void, reject }));
       // Let every request that arrived in this turn of the event loop join the batch.
-      if (!flushing) setImmediate(() => void flush());
+      if (!flushing) {
+        flushing = true;
+        setImmediate(() => void flush());
+      }
     });
+  }
+
+  return {
+    transaction: <T>(work: (tx: DbTx) => Promise<T>) =>
+      enqueue<T>((s) => ({ ...s, kind: 'async', work: withUnitHooks(work) })),
+    transactionSync: <T>(work: (sql: SyncSql) => T) => {
+      let hooked: (sql: SyncSql) => T;
+      try {
+        hooked = withSyncUnitHooks(work);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return enqueue<T>((s) => ({ ...s, kind: 'sync', work: hooked }));
+    },
   };
 }

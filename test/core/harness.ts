@@ -10,7 +10,7 @@ import { uuidv7Generator } from '../../src/domain/ids.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { residentIdCheckChar } from '../../src/domain/national-id.js';
 import { fieldCryptoFromMasterKey } from '../../src/compliance/crypto.js';
-import { recordCoreDecision } from '../../src/core/engine-port.js';
+import { coreDecisionWrites, recordCoreDecision } from '../../src/core/engine-port.js';
 import type { Store } from '../../src/store/db.js';
 import {
   createCoreServices,
@@ -70,6 +70,7 @@ export class ScriptedEngine implements CoreEngine {
     };
   }
   recordDecision: CoreEngine['recordDecision'] = recordCoreDecision;
+  decisionWrites: CoreEngine['decisionWrites'] = coreDecisionWrites;
   admit(_type: LineActionType): boolean {
     if (this.admitted >= this.guardCeiling) return false;
     this.admitted += 1;

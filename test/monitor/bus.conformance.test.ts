@@ -92,7 +92,7 @@ for (const factory of FACTORIES) {
         published_at: null,
       }));
       await t.store.db.insertInto('outbox').values(rows).execute();
-      const relay = new OutboxRelay(t.store.db, bus, t.clock, { batchSize: 7, pollMs: 10 });
+      const relay = new OutboxRelay(t.store, bus, t.clock, { batchSize: 7, pollMs: 10 });
       relay.start();
       await until(async () => {
         const n = await t.store.db.selectFrom('monitor_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

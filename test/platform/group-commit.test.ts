@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/db.js';
-import { appendToLedger, verifyLedger } from '../../src/compliance/ledger.js';
+import { appendToLedger, appendToLedgerSync, verifyLedger } from '../../src/compliance/ledger.js';
 
 describe('SQLite group commit', () => {
   it('commits concurrent units together, rolls back only the unit that failed, and survives reopening', async () => {
@@ -32,10 +32,68 @@ describe('SQLite group commit', () => {
   });
 });
 
+describe('synchronous units', () => {
+  it('share batches with async units: a failing unit rolls back alone and the ledger chain stays whole', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'lg-gc-sync-')), 'db.sqlite');
+    const store = await openStore({ sqlitePath: path });
+    const sync = store.sync;
+    if (!sync) throw new Error('an embedded store offers synchronous units');
+    const outbox = (id: string, at: number) => ({ id, topic: 't', payload: '{}', created_at: at, published_at: null });
+    // Interleaved kinds in one turn, so batches mix them; every 5th unit of each kind fails after writing.
+    const results = await Promise.allSettled(
+      Array.from({ length: 200 }, (_, i) =>
+        i % 2 === 0
+          ? sync.transaction((sql) => {
+              appendToLedgerSync(sql, [{ entryId: `s${i}`, kind: 'test', subjectId: 's', payload: { i }, recordedAt: i }]);
+              sql.insert('outbox', [outbox(`s${i}`, i)]);
+              if (i % 10 === 0) throw new Error(`sync unit ${i} refuses`);
+              return i;
+            })
+          : store.transaction(async (tx) => {
+              await appendToLedger(tx, [{ entryId: `a${i}`, kind: 'test', subjectId: 'a', payload: { i }, recordedAt: i }]);
+              await tx.insertInto('outbox').values(outbox(`a${i}`, i)).execute();
+              if (i % 10 === 1) throw new Error(`async unit ${i} refuses`);
+              return i;
+            }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(40);
+    expect(results[2]).toEqual({ status: 'fulfilled', value: 2 });
+    // A batch of synchronous units alone (no Kysely), with failures in the middle and at the end.
+    const alone = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, i) =>
+        sync.transaction((sql) => {
+          appendToLedgerSync(sql, [{ entryId: `b${i}`, kind: 'test', subjectId: 'b', payload: { i }, recordedAt: i }]);
+          if (i % 3 === 2) throw new Error('refused');
+          return i;
+        }),
+      ),
+    );
+    expect(alone.filter((r) => r.status === 'rejected')).toHaveLength(10);
+    await store.close();
+
+    const reopened = await openStore({ sqlitePath: path });
+    const rows = await reopened.db.selectFrom('outbox').select('id').execute();
+    expect(rows).toHaveLength(160);
+    expect(await verifyLedger(reopened.db)).toEqual({ ok: true, entriesChecked: 180 });
+    await reopened.close();
+  });
+
+  it('refuse to run under a guard that only knows async hooks', async () => {
+    const store = await openStore({ sqlitePath: ':memory:' });
+    const { unitContext } = await import('../../src/store/unit-context.js');
+    await expect(
+      unitContext.run({ afterWork: async () => undefined }, () => store.sync?.transaction(() => 1)),
+    ).rejects.toThrow(/async-only hook/);
+    await store.close();
+  });
+});
+
 describe('nested transactions', () => {
   it('are refused instead of deadlocking', async () => {
     const store = await openStore({ sqlitePath: ':memory:' });
     await expect(store.transaction(() => store.transaction(async () => 1))).rejects.toThrow(/inside another transaction/);
+    await expect(store.sync?.transaction(() => store.sync?.transaction(() => 1))).rejects.toThrow(/inside another transaction/);
     await store.close();
   });
 });
