@@ -1,4 +1,5 @@
 import { EVENT_TYPES } from './events.js';
+import { syncReadsOf, type SyncFeatureReads, type WindowQuery } from './features/store.js';
 import type { MonitorService } from './service.js';
 
 /** What the engine's `draw` strategy asks the monitor for (the optional monitor features it reads). */
@@ -57,17 +58,54 @@ const USER_FEATURES = [
   'userSinceDisbursement90d',
 ] as const;
 
+/** What a draw's signals are computed from: the feature values and whether the device is new. */
+interface DrawReads {
+  /** USER_FEATURES' values, in order. */
+  readonly user: readonly (number | null)[];
+  /** undefined when the request names no device / IP. */
+  readonly deviceDistinctUsers24h: number | null | undefined;
+  readonly ipDistinctUsers24h: number | null | undefined;
+  readonly newDevice: boolean;
+}
+
 /** The monitor features a draw decision reads, all as of `at` (20+ features; bench/ingest measures the p99). */
 export async function computeDrawSignals(monitor: MonitorService, req: DrawSignalsRequest): Promise<DrawSignals> {
+  // The memory store answers every read at once: no promise per feature on the draw path.
+  const sync = monitor.reader.synchronous ? syncReadsOf(monitor.features) : undefined;
+  const reads = sync ? readSync(monitor, sync, req) : await readAsync(monitor, req);
+  return signalsFrom(monitor, req, reads);
+}
+
+function readSync(monitor: MonitorService, sync: SyncFeatureReads, req: DrawSignalsRequest): DrawReads {
+  const { at, borrowerId } = req;
+  return {
+    user: USER_FEATURES.map((name) => monitor.reader.valueSync(name, borrowerId, at)),
+    deviceDistinctUsers24h: req.deviceId ? monitor.reader.valueSync('deviceDistinctUsers24h', req.deviceId, at) : undefined,
+    ipDistinctUsers24h: req.ip ? monitor.reader.valueSync('ipDistinctUsers24h', req.ip, at) : undefined,
+    newDevice: isNewDeviceSync(sync, req),
+  };
+}
+
+async function readAsync(monitor: MonitorService, req: DrawSignalsRequest): Promise<DrawReads> {
+  const { at, borrowerId } = req;
+  const user = await Promise.all(USER_FEATURES.map((name) => monitor.reader.value(name, borrowerId, at)));
+  return {
+    user,
+    deviceDistinctUsers24h: req.deviceId ? await monitor.reader.value('deviceDistinctUsers24h', req.deviceId, at) : undefined,
+    ipDistinctUsers24h: req.ip ? await monitor.reader.value('ipDistinctUsers24h', req.ip, at) : undefined,
+    newDevice: await isNewDevice(monitor, req),
+  };
+}
+
+function signalsFrom(monitor: MonitorService, req: DrawSignalsRequest, reads: DrawReads): DrawSignals {
   const { at, borrowerId } = req;
   const out: Record<string, number | boolean> = {};
-  const values = await Promise.all(USER_FEATURES.map((name) => monitor.reader.value(name, borrowerId, at)));
-  USER_FEATURES.forEach((name, i) => (out[name] = values[i] ?? -1));
-  if (req.deviceId) out.deviceDistinctUsers24h = (await monitor.reader.value('deviceDistinctUsers24h', req.deviceId, at)) ?? 0;
-  if (req.ip) out.ipDistinctUsers24h = (await monitor.reader.value('ipDistinctUsers24h', req.ip, at)) ?? 0;
+  USER_FEATURES.forEach((name, i) => (out[name] = reads.user[i] ?? -1));
+  if (req.deviceId) out.deviceDistinctUsers24h = reads.deviceDistinctUsers24h ?? 0;
+  if (req.ip) out.ipDistinctUsers24h = reads.ipDistinctUsers24h ?? 0;
 
-  const newDevice = await isNewDevice(monitor, req);
-  const sinceCall = values[USER_FEATURES.indexOf('userSinceCallOrShare1h')];
+  const newDevice = reads.newDevice;
+  const sinceCall = reads.user[USER_FEATURES.indexOf('userSinceCallOrShare1h')];
   const callInProgress = sinceCall !== null && sinceCall !== undefined && sinceCall <= SIGNAL_PARAMETERS.callActiveMs;
   const payeeAdded = out.userPayeesAdded24h as number;
   const credential = (out.userPasswordResets24h as number) + (out.userPhoneChanges24h as number) > 0;
@@ -91,13 +129,41 @@ export async function computeDrawSignals(monitor: MonitorService, req: DrawSigna
   return out;
 }
 
+/** The borrower's windows isNewDevice compares: the device history before the last 24 h, and the last 24 h. */
+function deviceWindows(req: DrawSignalsRequest): { history: WindowQuery; recent: WindowQuery } {
+  const dayAgo = req.at - DAY;
+  return {
+    history: { entity: 'user', id: req.borrowerId, types: EVENT_TYPES, fromMs: req.at - SIGNAL_PARAMETERS.deviceHistoryMs, toMs: dayAgo },
+    recent: { entity: 'user', id: req.borrowerId, types: EVENT_TYPES, fromMs: dayAgo, toMs: req.at },
+  };
+}
+
 /** True when the draw's device (or any device of the last 24 h) was not used by the borrower in the history before. */
 async function isNewDevice(monitor: MonitorService, req: DrawSignalsRequest): Promise<boolean> {
-  const dayAgo = req.at - DAY;
-  const history = await monitor.features.events({ entity: 'user', id: req.borrowerId, types: EVENT_TYPES, fromMs: req.at - SIGNAL_PARAMETERS.deviceHistoryMs, toMs: dayAgo });
+  const windows = deviceWindows(req);
+  const history = await monitor.features.events(windows.history);
   if (history.length === 0) return false;
-  const known = new Set(history.map((e) => e.deviceId).filter(Boolean));
+  const known = knownDevices(history.map((e) => e.deviceId));
   if (req.deviceId) return !known.has(req.deviceId);
-  const recent = await monitor.features.events({ entity: 'user', id: req.borrowerId, types: EVENT_TYPES, fromMs: dayAgo, toMs: req.at });
+  const recent = await monitor.features.events(windows.recent);
   return recent.some((e) => e.deviceId !== undefined && !known.has(e.deviceId));
+}
+
+/** isNewDevice from the store's indexes: the borrower's devices, not their (possibly thousands of) events. */
+function isNewDeviceSync(sync: SyncFeatureReads, req: DrawSignalsRequest): boolean {
+  const windows = deviceWindows(req);
+  if (sync.aggregateSync(windows.history, COUNT) === 0) return false;
+  const known = knownDevices(sync.distinctValuesSync(windows.history, 'deviceId'));
+  if (req.deviceId) return !known.has(req.deviceId);
+  for (const device of sync.distinctValuesSync(windows.recent, 'deviceId')) if (!known.has(device)) return true;
+  return false;
+}
+
+const COUNT = { kind: 'count' } as const;
+
+/** The devices a history shows (an empty id is no device). */
+function knownDevices(ids: Iterable<string | undefined>): Set<string> {
+  const known = new Set<string>();
+  for (const id of ids) if (id) known.add(id);
+  return known;
 }

@@ -1,17 +1,34 @@
 import { EVENT_TYPES, type EventType } from '../events.js';
-import { aggregateEntries, ENTITY_TYPES, entityKeys, type Aggregate, type EntityType, type FeatureEntry, type FeatureStore, type WindowQuery } from './store.js';
+import { compareEntries, EntrySeries } from './series.js';
+import {
+  aggregateEntries,
+  ENTITY_TYPES,
+  entityKeys,
+  type Aggregate,
+  type DistinctField,
+  type EntityType,
+  type FeatureEntry,
+  type FeatureStore,
+  type SyncFeatureReads,
+  type WindowQuery,
+} from './store.js';
+
+export { compareEntries };
 
 /**
- * The embedded feature store: per entity and event type, an array of entries sorted by (occurredAt, eventId).
- * Appends in time order are O(1); a late event is placed by binary search (events are placed by occurredAt, issue 5).
- * A window is two binary searches; aggregation is linear in the window (windows are per entity, so short).
+ * The embedded feature store: per entity and event type, a series of entries sorted by (occurredAt, eventId), plus
+ * one series of all the entity's types. Appends in time order are O(1); a late event is placed by binary search
+ * (events are placed by occurredAt, issue 5). A window is two binary searches, and each series keeps the indexes that
+ * answer count, sum, max, time-since and distinct over a window without reading it (see EntrySeries), so a draw's
+ * signals cost about the same (O(log n)) for a borrower with ten thousand draws today as for one with none.
  * State is rebuilt from the events table on start (MonitorService.start), so nothing is lost on restart.
  */
-export class MemoryFeatureStore implements FeatureStore {
+export class MemoryFeatureStore implements FeatureStore, SyncFeatureReads {
   readonly kind = 'memory' as const;
   /** entity type → id → its series: the id string itself is the key (no key concatenation on the hot path). */
   private readonly series = new Map<EntityType, Map<string, EntitySeries>>(ENTITY_TYPES.map((t) => [t, new Map()]));
-  private readonly known = new Set<string>();
+  /** eventId → the entry as indexed, so a removal finds exactly what was indexed. */
+  private readonly known = new Map<string, FeatureEntry>();
 
   append(entries: readonly FeatureEntry[]): Promise<void> {
     try {
@@ -25,7 +42,7 @@ export class MemoryFeatureStore implements FeatureStore {
   appendSync(entries: readonly FeatureEntry[]): void {
     for (const entry of entries) {
       if (this.known.has(entry.eventId)) continue;
-      this.known.add(entry.eventId);
+      this.known.set(entry.eventId, entry);
       this.index(entry, 'user', entry.userId);
       if (entry.deviceId) this.index(entry, 'device', entry.deviceId);
       if (entry.ip) this.index(entry, 'ip', entry.ip);
@@ -36,15 +53,15 @@ export class MemoryFeatureStore implements FeatureStore {
   }
 
   async remove(entries: readonly FeatureEntry[]): Promise<void> {
-    for (const entry of entries) {
-      if (!this.known.delete(entry.eventId)) continue;
-      for (const [entity, id] of entityKeys(entry)) {
+    for (const { eventId } of entries) {
+      const indexed = this.known.get(eventId);
+      if (!indexed) continue;
+      this.known.delete(eventId);
+      for (const [entity, id] of entityKeys(indexed)) {
         const node = this.node(entity, id);
         if (!node) continue;
-        for (const list of [node.byType.get(entry.type), node.all]) {
-          const at = list ? list.findIndex((e) => e.eventId === entry.eventId) : -1;
-          if (list && at >= 0) list.splice(at, 1);
-        }
+        node.byType.get(indexed.type)?.remove(indexed);
+        node.all.remove(indexed);
       }
     }
   }
@@ -57,18 +74,16 @@ export class MemoryFeatureStore implements FeatureStore {
     let dropped = 0;
     for (const [entity, byId] of this.series) {
       for (const [id, node] of byId) {
-        const cut = upperBound(node.all, olderThanMs);
-        if (cut === 0) continue;
+        const gone = node.all.dropThrough(olderThanMs);
+        if (gone.length === 0) continue;
         // Every entry sits in exactly one user series: forget its id there.
         if (entity === 'user') {
-          for (let i = 0; i < cut; i++) this.known.delete((node.all[i] as FeatureEntry).eventId);
-          dropped += cut;
+          for (const e of gone) this.known.delete(e.eventId);
+          dropped += gone.length;
         }
-        node.all.splice(0, cut);
-        for (const [type, list] of node.byType) {
-          const n = upperBound(list, olderThanMs);
-          if (n > 0) list.splice(0, n);
-          if (list.length === 0) node.byType.delete(type);
+        for (const [type, series] of node.byType) {
+          series.dropThrough(olderThanMs);
+          if (series.length === 0) node.byType.delete(type);
         }
         if (node.all.length === 0) byId.delete(id);
       }
@@ -89,19 +104,14 @@ export class MemoryFeatureStore implements FeatureStore {
     const node = this.node(query.entity, query.id);
     if (!node) return [];
     // A query over every type reads the entity's all-types series: one binary search instead of one per type.
-    if (query.types === EVENT_TYPES || (query.types.length === EVENT_TYPES.length && new Set(query.types).size === EVENT_TYPES.length)) {
-      return windowOf(query, node.all, limit);
-    }
+    if (coversAllTypes(query.types)) return windowOf(query, node.all, limit);
     if (query.types.length === 1) {
-      const list = node.byType.get(query.types[0] as EventType);
-      return list ? windowOf(query, list, limit) : [];
+      const series = node.byType.get(query.types[0] as EventType);
+      return series ? windowOf(query, series, limit) : [];
     }
     const out: FeatureEntry[] = [];
-    for (const type of query.types) {
-      const list = node.byType.get(type);
-      if (list) windowInto(out, query, list);
-    }
-    if (query.types.length > 1) out.sort(compareEntries);
+    for (const type of query.types) node.byType.get(type)?.windowInto(out, query.fromMs, query.toMs, query.knownAt);
+    out.sort(compareEntries);
     return out.length > limit ? out.slice(out.length - limit) : out;
   }
 
@@ -113,19 +123,34 @@ export class MemoryFeatureStore implements FeatureStore {
     }
   }
 
+  /** Same values as aggregateEntries over eventsSync(query), from the series indexes (O(log n) in the live case). */
   aggregateSync(query: WindowQuery, aggregate: Aggregate): number | null {
-    // Fast path: a count without a knownAt filter is the distance between two binary searches per type.
-    if (aggregate.kind === 'count' && query.knownAt === undefined) {
-      const node = this.node(query.entity, query.id);
-      if (!node) return 0;
-      let n = 0;
-      for (const type of query.types) {
-        const list = node.byType.get(type);
-        if (list) n += upperBound(list, query.toMs) - upperBound(list, query.fromMs);
-      }
-      return n;
+    const node = this.node(query.entity, query.id);
+    if (!node) return aggregateEntries(NO_ENTRIES, aggregate, query.toMs);
+    if (coversAllTypes(query.types)) return aggregateSeries(node.all, query, aggregate);
+    if (query.types.length === 1) {
+      const series = node.byType.get(query.types[0] as EventType);
+      return series ? aggregateSeries(series, query, aggregate) : aggregateEntries(NO_ENTRIES, aggregate, query.toMs);
     }
-    return aggregateEntries(this.eventsSync(query), aggregate, query.toMs);
+    const parts: EntrySeries[] = [];
+    // Each listed type counts once per listing, as the merged window of eventsSync does.
+    for (const type of query.types) {
+      const series = node.byType.get(type);
+      if (series) parts.push(series);
+    }
+    return this.aggregateParts(parts, query, aggregate);
+  }
+
+  distinctValuesSync(query: WindowQuery, field: DistinctField): Set<string> {
+    const out = new Set<string>();
+    const node = this.node(query.entity, query.id);
+    if (!node) return out;
+    if (coversAllTypes(query.types)) {
+      node.all.distinctInto(out, field, query.fromMs, query.toMs, query.knownAt);
+      return out;
+    }
+    for (const type of query.types) node.byType.get(type)?.distinctInto(out, field, query.fromMs, query.toMs, query.knownAt);
+    return out;
   }
 
   has(eventId: string): boolean {
@@ -143,6 +168,36 @@ export class MemoryFeatureStore implements FeatureStore {
 
   async close(): Promise<void> {}
 
+  /** A window over several (not all) types: each part's aggregate, combined. */
+  private aggregateParts(parts: readonly EntrySeries[], query: WindowQuery, aggregate: Aggregate): number | null {
+    const { fromMs, toMs, knownAt } = query;
+    switch (aggregate.kind) {
+      case 'count':
+        return parts.reduce((n, s) => n + s.count(fromMs, toMs, knownAt), 0);
+      case 'sum': {
+        // Adding the parts' sums is exact only while every partial sum is an exact integer; else sum the merged window.
+        const exact = parts.every((s) => s.sumsExactly(knownAt)) && parts.reduce((t, s) => t + s.total(), 0) <= Number.MAX_SAFE_INTEGER;
+        if (!exact) return aggregateEntries(this.eventsSync(query), aggregate, toMs);
+        return parts.reduce((n, s) => n + s.sum(fromMs, toMs, knownAt), 0);
+      }
+      case 'max':
+        return parts.reduce((m, s) => Math.max(m, s.max(fromMs, toMs, knownAt)), 0);
+      case 'distinct': {
+        const seen = new Set<string>();
+        for (const s of parts) s.distinctInto(seen, aggregate.of, fromMs, toMs, knownAt);
+        return seen.size;
+      }
+      case 'timeSince': {
+        let latest: number | undefined;
+        for (const s of parts) {
+          const t = s.latest(fromMs, toMs, knownAt);
+          if (t !== undefined && (latest === undefined || t > latest)) latest = t;
+        }
+        return latest === undefined ? null : toMs - latest;
+      }
+    }
+  }
+
   private node(entity: EntityType, id: string): EntitySeries | undefined {
     return this.series.get(entity)?.get(id);
   }
@@ -151,75 +206,59 @@ export class MemoryFeatureStore implements FeatureStore {
     const byId = this.series.get(entity) as Map<string, EntitySeries>;
     let node = byId.get(id);
     if (!node) {
-      node = { all: [], byType: new Map() };
+      node = { all: new EntrySeries(), byType: new Map() };
       byId.set(id, node);
     }
-    let list = node.byType.get(entry.type);
-    if (!list) {
-      list = [];
-      node.byType.set(entry.type, list);
+    let series = node.byType.get(entry.type);
+    if (!series) {
+      series = new EntrySeries();
+      node.byType.set(entry.type, series);
     }
-    insertSorted(list, entry);
-    insertSorted(node.all, entry);
+    series.insert(entry);
+    node.all.insert(entry);
   }
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+const NO_ENTRIES: readonly FeatureEntry[] = [];
 
 interface EntitySeries {
-  /** Every event of the entity, sorted by (occurredAt, eventId). */
-  readonly all: FeatureEntry[];
-  readonly byType: Map<EventType, FeatureEntry[]>;
+  /** Every event of the entity. */
+  readonly all: EntrySeries;
+  readonly byType: Map<EventType, EntrySeries>;
+}
+
+function coversAllTypes(types: readonly EventType[]): boolean {
+  return types === EVENT_TYPES || (types.length === EVENT_TYPES.length && new Set(types).size === EVENT_TYPES.length);
+}
+
+/** One series' window aggregate: the same values as aggregateEntries over the window's entries. */
+function aggregateSeries(series: EntrySeries, query: WindowQuery, aggregate: Aggregate): number | null {
+  const { fromMs, toMs, knownAt } = query;
+  switch (aggregate.kind) {
+    case 'count':
+      return series.count(fromMs, toMs, knownAt);
+    case 'sum':
+      return series.sum(fromMs, toMs, knownAt);
+    case 'max':
+      return series.max(fromMs, toMs, knownAt);
+    case 'distinct':
+      return series.distinctCount(aggregate.of, fromMs, toMs, knownAt);
+    case 'timeSince': {
+      const latest = series.latest(fromMs, toMs, knownAt);
+      return latest === undefined ? null : toMs - latest;
+    }
+  }
 }
 
 /** The window slice of one sorted series (fromMs < t <= toMs, received by knownAt), at most the last `limit`. */
-function windowOf(query: WindowQuery, list: readonly FeatureEntry[], limit: number): FeatureEntry[] {
-  if (query.knownAt !== undefined) {
+function windowOf(query: WindowQuery, series: EntrySeries, limit: number): FeatureEntry[] {
+  if (!series.seesAll(query.knownAt)) {
     const out: FeatureEntry[] = [];
-    windowInto(out, query, list);
+    series.windowInto(out, query.fromMs, query.toMs, query.knownAt);
     return out.length > limit ? out.slice(out.length - limit) : out;
   }
-  const end = upperBound(list, query.toMs);
-  const start = Math.max(upperBound(list, query.fromMs), end - limit);
-  return start < end ? list.slice(start, end) : [];
-}
-
-function windowInto(out: FeatureEntry[], query: WindowQuery, list: readonly FeatureEntry[]): void {
-  const end = upperBound(list, query.toMs);
-  for (let i = upperBound(list, query.fromMs); i < end; i++) {
-    const entry = list[i] as FeatureEntry;
-    if (query.knownAt === undefined || entry.r <= query.knownAt) out.push(entry);
-  }
-}
-
-export function compareEntries(a: FeatureEntry, b: FeatureEntry): number {
-  return a.t - b.t || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0);
-}
-
-/** First index whose t > ms. */
-function upperBound(list: readonly FeatureEntry[], ms: number): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((list[mid] as FeatureEntry).t <= ms) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function insertSorted(list: FeatureEntry[], entry: FeatureEntry): void {
-  const last = list[list.length - 1];
-  if (!last || compareEntries(last, entry) <= 0) {
-    list.push(entry);
-    return;
-  }
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareEntries(list[mid] as FeatureEntry, entry) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
-  list.splice(lo, 0, entry);
+  const end = series.start(query.toMs);
+  const start = Math.max(series.start(query.fromMs), end - limit);
+  return start < end ? series.entries.slice(start, end) : [];
 }

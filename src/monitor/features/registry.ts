@@ -1,6 +1,6 @@
 import { LgError } from '../../domain/errors.js';
 import { EVENT_TYPES, type EventType } from '../events.js';
-import type { Aggregate, EntityType, FeatureStore } from './store.js';
+import { syncReadsOf, type Aggregate, type EntityType, type FeatureStore, type SyncFeatureReads, type WindowQuery } from './store.js';
 
 /**
  * The feature registry (domain.md §6 C.13–15): every feature the engine or a typology reads is declared here by name
@@ -95,17 +95,30 @@ export class FeatureRegistry {
 
 /** Reads registered features by name, as of any instant (and, optionally, as known at another). */
 export class FeatureReader {
+  private readonly sync: SyncFeatureReads | undefined;
+
   constructor(
     private readonly registry: FeatureRegistry,
     private readonly store: FeatureStore,
-  ) {}
+  ) {
+    this.sync = syncReadsOf(store);
+  }
 
   async value(name: string, entityId: string, asOf: number, knownAt?: number): Promise<number | null> {
     const d = this.registry.get(name);
-    return this.store.aggregate(
-      { entity: d.entity, id: entityId, types: d.eventTypes, fromMs: asOf - d.windowMs, toMs: asOf, knownAt },
-      d.aggregate,
-    );
+    return this.store.aggregate(windowOf(d, entityId, asOf, knownAt), d.aggregate);
+  }
+
+  /** True when the store answers synchronously (valueSync may be used). */
+  get synchronous(): boolean {
+    return this.sync !== undefined;
+  }
+
+  /** value() without a promise, for stores that answer synchronously (the draw path reads 20+ features per draw). */
+  valueSync(name: string, entityId: string, asOf: number, knownAt?: number): number | null {
+    if (!this.sync) throw new Error(`the ${this.store.kind} feature store has no synchronous reads`);
+    const d = this.registry.get(name);
+    return this.sync.aggregateSync(windowOf(d, entityId, asOf, knownAt), d.aggregate);
   }
 
   async values(requests: readonly { name: string; entityId: string }[], asOf: number): Promise<Record<string, number | null>> {
@@ -114,4 +127,9 @@ export class FeatureReader {
     requests.forEach((r, i) => (out[r.name] = results[i] ?? null));
     return out;
   }
+}
+
+/** The window a feature reads for one entity as of an instant. */
+function windowOf(d: FeatureDefinition, entityId: string, asOf: number, knownAt: number | undefined): WindowQuery {
+  return { entity: d.entity, id: entityId, types: d.eventTypes, fromMs: asOf - d.windowMs, toMs: asOf, knownAt };
 }
