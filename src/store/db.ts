@@ -8,6 +8,7 @@ import { migrationProvider } from './migrations/index.js';
 import { createGroupCommitter } from './group-commit.js';
 import { withUnitHooks } from './unit-context.js';
 import { createSyncSql, type SyncSql } from './sync.js';
+import { createWalSyncer } from './wal-sync.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -78,7 +79,11 @@ function openSqlite(path: string): Store {
   const reader = path === ':memory:' ? undefined : lazySqliteReader(path);
   const readDb = reader ? reader.db : db;
   // One writer: concurrent units share a transaction (and its fsync); see group-commit.ts.
-  const committer = createGroupCommitter(db, { batchSizeMax: 256, syncSql: writerSql });
+  const committer = createGroupCommitter(db, {
+    batchSizeMax: 256,
+    syncSql: writerSql,
+    ...(path === ':memory:' ? {} : { walSyncer: createWalSyncer(`${path}-wal`) }),
+  });
   return {
     kind: 'sqlite',
     db,

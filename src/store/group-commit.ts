@@ -3,6 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import type { DbTx } from './db.js';
 import type { SyncSql } from './sync.js';
+import type { WalSyncer } from './wal-sync.js';
 import { clearTxCaches, finishBatch, withSyncUnitHooks, withUnitHooks } from './unit-context.js';
 
 /**
@@ -34,6 +35,12 @@ export interface GroupCommitOptions {
   readonly batchSizeMax: number;
   /** Synchronous SQL on the same connection Kysely writes through. */
   readonly syncSql: SyncSql;
+  /**
+   * When given, batches of synchronous units commit with synchronous=NORMAL and are answered only after this has
+   * flushed the WAL (see wal-sync.ts); the event loop is not blocked on the disk meanwhile. Otherwise (an in-memory
+   * database) they commit as the connection is configured.
+   */
+  readonly walSyncer?: WalSyncer;
 }
 
 export interface GroupCommitter {
@@ -79,7 +86,10 @@ export function createGroupCommitter(db: Kysely<Database>, options: GroupCommitO
   function runSyncBatch(batch: Unit[]): void {
     const batchSql: SyncSql = { ...raw };
     const outcomes: Outcome[] = [];
+    const deferSync = options.walSyncer !== undefined;
     try {
+      // Only this batch's own COMMIT skips the fsync; any other write on the connection keeps synchronous=FULL.
+      if (deferSync) raw.run('pragma synchronous = NORMAL', []);
       raw.run('begin immediate', []);
       for (const unit of batch) if (unit.kind === 'sync') outcomes.push(runSyncUnit(unit, batchSql));
       finishBatch(batchSql);
@@ -92,8 +102,28 @@ export function createGroupCommitter(db: Kysely<Database>, options: GroupCommitO
       }
       for (const unit of batch) unit.reject(commitError);
       return;
+    } finally {
+      if (deferSync) restoreFullSync();
     }
-    settle(batch, outcomes);
+    if (!options.walSyncer) {
+      settle(batch, outcomes);
+      return;
+    }
+    // Not awaited: the next batch runs while this one's frames are flushed; callers hear only once they are durable.
+    options.walSyncer.sync().then(
+      () => settle(batch, outcomes),
+      (syncError: unknown) => {
+        for (const unit of batch) unit.reject(syncError);
+      },
+    );
+  }
+
+  function restoreFullSync(): void {
+    try {
+      raw.run('pragma synchronous = FULL', []);
+    } catch {
+      // The connection was closed under a queued batch (the store is shutting down): there is nothing to restore.
+    }
   }
 
   async function runMixedBatch(batch: Unit[]): Promise<void> {

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../../src/store/db.js';
+import { openStore, sql } from '../../src/store/db.js';
 import { appendToLedger, appendToLedgerSync, verifyLedger } from '../../src/compliance/ledger.js';
 
 describe('SQLite group commit', () => {
@@ -43,9 +43,9 @@ describe('synchronous units', () => {
     const results = await Promise.allSettled(
       Array.from({ length: 200 }, (_, i) =>
         i % 2 === 0
-          ? sync.transaction((sql) => {
-              appendToLedgerSync(sql, [{ entryId: `s${i}`, kind: 'test', subjectId: 's', payload: { i }, recordedAt: i }]);
-              sql.insert('outbox', [outbox(`s${i}`, i)]);
+          ? sync.transaction((syncSql) => {
+              appendToLedgerSync(syncSql, [{ entryId: `s${i}`, kind: 'test', subjectId: 's', payload: { i }, recordedAt: i }]);
+              syncSql.insert('outbox', [outbox(`s${i}`, i)]);
               if (i % 10 === 0) throw new Error(`sync unit ${i} refuses`);
               return i;
             })
@@ -62,14 +62,17 @@ describe('synchronous units', () => {
     // A batch of synchronous units alone (no Kysely), with failures in the middle and at the end.
     const alone = await Promise.allSettled(
       Array.from({ length: 30 }, (_, i) =>
-        sync.transaction((sql) => {
-          appendToLedgerSync(sql, [{ entryId: `b${i}`, kind: 'test', subjectId: 'b', payload: { i }, recordedAt: i }]);
+        sync.transaction((syncSql) => {
+          appendToLedgerSync(syncSql, [{ entryId: `b${i}`, kind: 'test', subjectId: 'b', payload: { i }, recordedAt: i }]);
           if (i % 3 === 2) throw new Error('refused');
           return i;
         }),
       ),
     );
     expect(alone.filter((r) => r.status === 'rejected')).toHaveLength(10);
+    // Synchronous batches commit with synchronous=NORMAL and flush the WAL themselves; every other write keeps FULL.
+    expect(await sync.transaction((syncSql) => syncSql.get<{ synchronous: number }>('pragma synchronous', []))).toEqual({ synchronous: 1 });
+    expect((await sql<{ synchronous: number }>`pragma synchronous`.execute(store.db)).rows).toEqual([{ synchronous: 2 }]);
     await store.close();
 
     const reopened = await openStore({ sqlitePath: path });
