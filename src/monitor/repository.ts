@@ -1,6 +1,7 @@
 import { CompiledQuery } from 'kysely';
 import { canonicalJson } from '../domain/canonical-json.js';
-import type { Db, DbTx, StoreKind } from '../store/db.js';
+import type { Db, DbTx, Store, StoreKind } from '../store/db.js';
+import type { SyncSql } from '../store/sync.js';
 import type { AttributeValue, EventType, MonitorEvent } from './events.js';
 import type { MonitorTables } from '../store/monitor-tables.js';
 
@@ -102,20 +103,47 @@ function eventInsert(kind: StoreKind, rows: number): string {
 async function insertEvents(tx: DbTx, kind: StoreKind, rows: readonly EventRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += EVENT_CHUNK_ROWS) {
     const end = Math.min(rows.length, i + EVENT_CHUNK_ROWS);
-    const params: unknown[] = new Array((end - i) * EVENT_COLUMNS.length);
-    let p = 0;
-    for (let r = i; r < end; r++) {
-      const row = rows[r] as EventRow;
-      for (const c of EVENT_COLUMNS) params[p++] = row[c];
-    }
-    await tx.executeQuery(CompiledQuery.raw(eventInsert(kind, end - i), params));
+    await tx.executeQuery(CompiledQuery.raw(eventInsert(kind, end - i), eventParams(rows, i, end)));
   }
 }
 
-export async function insertRows(tx: DbTx, rows: { events: EventRow[]; alerts: AlertRow[]; actions: ActionRow[] }, kind: StoreKind): Promise<void> {
+/** The flat parameter list of rows[from, to) in EVENT_COLUMNS order. */
+function eventParams(rows: readonly EventRow[], from: number, to: number): unknown[] {
+  const params: unknown[] = new Array((to - from) * EVENT_COLUMNS.length);
+  let p = 0;
+  for (let r = from; r < to; r++) {
+    const row = rows[r] as EventRow;
+    for (const c of EVENT_COLUMNS) params[p++] = row[c];
+  }
+  return params;
+}
+
+export interface MonitorRows {
+  events: EventRow[];
+  alerts: AlertRow[];
+  actions: ActionRow[];
+}
+
+export async function insertRows(tx: DbTx, rows: MonitorRows, kind: StoreKind): Promise<void> {
   await insertEvents(tx, kind, rows.events);
   await inChunks(rows.alerts, (chunk) => tx.insertInto('monitor_alerts').values(chunk).execute());
   await inChunks(rows.actions, (chunk) => tx.insertInto('monitor_actions').values(chunk).execute());
+}
+
+/** insertRows in a synchronous unit (embedded SQLite): the same statements, without Kysely. */
+export function insertRowsSync(syncSql: SyncSql, rows: MonitorRows): void {
+  for (let i = 0; i < rows.events.length; i += EVENT_CHUNK_ROWS) {
+    const end = Math.min(rows.events.length, i + EVENT_CHUNK_ROWS);
+    syncSql.run(eventInsert('sqlite', end - i), eventParams(rows.events, i, end));
+  }
+  for (let i = 0; i < rows.alerts.length; i += INSERT_CHUNK_ROWS) syncSql.insert('monitor_alerts', rows.alerts.slice(i, i + INSERT_CHUNK_ROWS));
+  for (let i = 0; i < rows.actions.length; i += INSERT_CHUNK_ROWS) syncSql.insert('monitor_actions', rows.actions.slice(i, i + INSERT_CHUNK_ROWS));
+}
+
+/** Stores one group's rows in one unit of work: synchronous on the embedded store, through Kysely elsewhere. */
+export function storeRows(store: Store, rows: MonitorRows): Promise<void> {
+  if (store.sync) return store.sync.transaction((syncSql) => insertRowsSync(syncSql, rows));
+  return store.transaction((tx) => insertRows(tx, rows, store.kind));
 }
 
 /** Streams all stored events in (occurred_at, event_id) order, a page at a time (start-up rebuild). */

@@ -9,7 +9,7 @@ import { MemoryFeatureStore } from './features/memory-store.js';
 import { toEntry, type EntityType, type FeatureEntry, type FeatureStore } from './features/store.js';
 import { DEFAULT_LINK_OPTIONS, EntityGraph, type LinkOptions } from './links.js';
 import type { ListEntityType, ListService } from './lists.js';
-import { allEvents, eventToRow, insertRows, NO_FINDINGS, type ActionRow, type AlertRow, type EventRow } from './repository.js';
+import { allEvents, eventToRow, NO_FINDINGS, storeRows, type ActionRow, type AlertRow, type EventRow } from './repository.js';
 import { DEFAULT_TYPOLOGIES, resolveParameters, type ParamValue, type ParameterOverrides, type TypologyContext, type TypologyPack } from './typologies/index.js';
 import { computeDrawSignals, type DrawSignals, type DrawSignalsRequest } from './signals.js';
 
@@ -293,7 +293,7 @@ export class MonitorService {
         results.set(event.eventId, result);
         rows.events.push(eventToRow(event, receivedAt, groupNew.get(event.eventId) as string, result));
       }
-      await this.deps.store.transaction((tx) => insertRows(tx, rows, this.deps.store.kind));
+      await storeRows(this.deps.store, rows);
     } catch (error) {
       // Nothing of this group is durable: take its events out of the windows and restore alert state, then fail it.
       await this.features.remove(entries).catch((e: unknown) => this.deps.onError?.(e, 'feature rollback'));
