@@ -9,6 +9,7 @@ import { createGroupCommitter } from './group-commit.js';
 import { withUnitHooks } from './unit-context.js';
 import { createSyncSql, type SyncSql } from './sync.js';
 import { createWalSyncer } from './wal-sync.js';
+import { startCheckpointer } from './checkpointer.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -62,6 +63,11 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   return store;
 }
 
+/** How often the checkpointer thread copies the WAL into the database file. */
+const CHECKPOINT_INTERVAL_MS = 100;
+/** The writer's own auto-checkpoint (pages of 4 KiB): a safety net far above what the checkpointer lets build up. */
+const WRITER_CHECKPOINT_PAGES = 16_000;
+
 function openSqlite(path: string): Store {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const connection = new BetterSqlite3(path);
@@ -73,6 +79,9 @@ function openSqlite(path: string): Store {
   // Each unit of a group commit runs under a SAVEPOINT, whose undo pages go to a sub-journal; keep it in memory
   // rather than in a temp file (durability is unchanged: only the WAL and its fsync make a commit durable).
   connection.pragma('temp_store = MEMORY');
+  // Checkpoints run on their own thread (checkpointer.ts); the writer checkpoints itself only if that falls behind.
+  const checkpointer = path === ':memory:' ? undefined : startCheckpointer(path, { intervalMs: CHECKPOINT_INTERVAL_MS });
+  if (checkpointer) connection.pragma(`wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(connection) }) });
   const writerSql = createSyncSql(connection);
   // An in-memory database is private to its connection, so a second connection would see another database.
@@ -91,6 +100,7 @@ function openSqlite(path: string): Store {
     transaction: committer.transaction,
     sync: { transaction: committer.transactionSync, read: reader ? reader.sql : writerSql },
     close: async () => {
+      await checkpointer?.close();
       if (reader) await reader.close();
       await db.destroy();
     },
