@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
+import { DRAW_INPUT } from './payload.js';
 
 interface Ready {
   appPort: number;
@@ -26,13 +27,7 @@ function arg(name: string, fallback: number): number {
 
 const seconds = arg('seconds', 10);
 const connections = arg('connections', 32);
-const payload = JSON.stringify({
-  amountMinor: 100,
-  currency: 'CNY',
-  termMonths: 3,
-  method: 'EQUAL_INSTALLMENT',
-  deviceId: 'bench-device',
-});
+const payload = JSON.stringify(DRAW_INPUT);
 
 async function startServer(): Promise<{ ready: Ready; stop: () => void }> {
   const extra = (process.env.LINEGUARD_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
