@@ -101,7 +101,7 @@ try {
     store: ready.store,
     durability:
       ready.store === 'sqlite'
-        ? 'WAL, synchronous=FULL, group commit; response after commit'
+        ? 'WAL, group commit; each batch committed and its WAL fdatasync-ed before any of its responses'
         : 'PostgreSQL commit before response',
     seconds,
     connections,
