@@ -493,3 +493,44 @@ describe('property: the solver recovers the contract rate', () => {
     );
   });
 });
+
+describe('repeated dates: what was worked out before is reused, never a check', () => {
+  const dates = ['2031-05-17', '2031-06-17', '2031-07-17', '2031-08-17'];
+  const input = (amounts: number[], convention: AprResult['convention'] = 'CN_IRR') => ({
+    convention,
+    advances: [{ amount: 100_000, date: '2031-04-17' }],
+    payments: dates.map((date, k) => ({ amount: amounts[k] ?? 26_000, date })),
+  });
+  const failure = (fn: () => unknown): unknown => {
+    try {
+      fn();
+    } catch (e) {
+      return e instanceof LgError ? { code: e.code, details: e.details } : e;
+    }
+    return undefined;
+  };
+
+  it('a repeat of known dates still checks every amount and reports the first bad one', () => {
+    expect(computeApr(input([])).apr).toBeGreaterThan(0);
+    expect(failure(() => computeApr(input([26_000, 26_000, 0, -1])))).toEqual({
+      code: 'LG_VALIDATION',
+      details: { field: 'payments[2].amount', value: 0 },
+    });
+    const badAdvance = { ...input([1.5]), advances: [{ amount: -1, date: '2031-04-17' }] };
+    expect(failure(() => computeApr(badAdvance))).toEqual({
+      code: 'LG_VALIDATION',
+      details: { field: 'advances[0].amount', value: -1 },
+    });
+  });
+
+  it('gives the same answer whatever was asked before, in any order of conventions', () => {
+    const fresh = (convention: AprResult['convention']) =>
+      computeApr({ ...input([25_000, 26_000, 27_000, 28_000], convention), unitPeriod: 'MONTH' });
+    const first = (['US_REGZ', 'EU_CCD', 'CN_IRR'] as const).map(fresh);
+    for (let k = 0; k < 40; k++)
+      computeApr(input([20_000 + k, 26_000, 26_000, 30_000 + k], k % 2 ? 'EU_CCD' : 'US_REGZ'));
+    const again = (['CN_IRR', 'EU_CCD', 'US_REGZ'] as const).map(fresh).reverse();
+    expect(again).toEqual(first);
+    expect(first[0]).toEqual({ ...first[2], convention: 'US_REGZ' });
+  });
+});

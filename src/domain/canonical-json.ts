@@ -7,19 +7,91 @@ export function canonicalJson(value: unknown): string {
 }
 
 function encode(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new Error('canonical JSON cannot encode a non-finite number');
-    return JSON.stringify(value);
-  }
-  if (typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
-  if (typeof value === 'bigint') return value.toString();
-  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : encode(item))).join(',')}]`;
-  if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${encode(v)}`).join(',')}}`;
+  switch (typeof value) {
+    case 'undefined':
+      return 'null';
+    case 'number':
+      if (!Number.isFinite(value)) throw new Error('canonical JSON cannot encode a non-finite number');
+      return String(value); // the same digits JSON.stringify writes for a finite number
+    case 'string':
+      return quote(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'bigint':
+      return value.toString();
+    case 'object':
+      if (value === null) return 'null';
+      return Array.isArray(value) ? encodeArray(value) : encodeObject(value as Record<string, unknown>);
   }
   throw new Error(`canonical JSON cannot encode a ${typeof value}`);
+}
+
+function encodeArray(items: readonly unknown[]): string {
+  let out = '[';
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) out += ',';
+    const item = items[i];
+    // A hole in a sparse array has always been written as nothing ("[1,,3]"); hashes already made depend on it.
+    if (item !== undefined) out += encode(item);
+    else if (i in items) out += 'null';
+  }
+  return `${out}]`;
+}
+
+function encodeObject(value: Record<string, unknown>): string {
+  const keys = sortedKeys(value);
+  let out = '{';
+  let first = true;
+  for (const key of keys) {
+    const member = value[key];
+    if (member === undefined) continue;
+    if (!first) out += ',';
+    out += memberName(key) + encode(member);
+    first = false;
+  }
+  return `${out}}`;
+}
+
+/** Insertion sort beats Array.prototype.sort on the handful of keys a payload has; both order by UTF-16 units. */
+const INSERTION_SORT_MAX = 32;
+
+function sortedKeys(value: object): string[] {
+  const keys = Object.keys(value);
+  if (keys.length > INSERTION_SORT_MAX) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i] as string;
+    let j = i - 1;
+    while (j >= 0 && (keys[j] as string) > key) {
+      keys[j + 1] = keys[j] as string;
+      j -= 1;
+    }
+    keys[j + 1] = key;
+  }
+  return keys;
+}
+
+/** `"key":` for the few member names payloads use over and over; bounded, and emptied when full. */
+const memberNames = new Map<string, string>();
+const MEMBER_NAMES_MAX = 4096;
+
+function memberName(key: string): string {
+  let name = memberNames.get(key);
+  if (name === undefined) {
+    if (memberNames.size >= MEMBER_NAMES_MAX) memberNames.clear();
+    name = `${quote(key)}:`;
+    memberNames.set(key, name);
+  }
+  return name;
+}
+
+const PLAIN_CHECK_MAX = 64;
+
+/** JSON.stringify of a string; short printable ASCII without `"` or `\` needs no escapes, so is quoted directly. */
+function quote(text: string): string {
+  if (text.length > PLAIN_CHECK_MAX) return JSON.stringify(text);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code > 0x7e || code === 0x22 || code === 0x5c) return JSON.stringify(text);
+  }
+  return `"${text}"`;
 }

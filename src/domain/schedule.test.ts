@@ -189,3 +189,29 @@ describe('property: rounding never loses or invents a cent', () => {
     );
   });
 });
+
+describe('property: interest is exact for every balance', () => {
+  it('matches balance × rate / 12 rounded half-up in BigInt, up to the largest safe balance', () => {
+    const scale = 1_000_000_000_000n;
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+          fc.integer({ min: Number.MAX_SAFE_INTEGER - 1_000_000, max: Number.MAX_SAFE_INTEGER }),
+          fc.integer({ min: 1, max: 10_000_000 }),
+        ),
+        fc.oneof(
+          fc.integer({ min: 0, max: 1_000_000_000_000 }).map((x) => x / 1e12),
+          fc.constantFrom(0.18, 0.094822, 0.1825, 0.06, 0.01, 1, 0.123456789012),
+        ),
+        (principalMinor, annualRate) => {
+          const [first] = buildSchedule({ ...base, principalMinor, annualRate, termMonths: 1 }).installments;
+          const numerator = BigInt(principalMinor) * BigInt(Math.round(annualRate * 1e12));
+          const denominator = 12n * scale;
+          expect(first?.interestMinor).toBe(Number((2n * numerator + denominator) / (2n * denominator)));
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+  });
+});

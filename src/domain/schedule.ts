@@ -1,4 +1,4 @@
-import { parseIsoDate } from './clock.js';
+import { addMonthsClampedDay, isoDay, parseIsoCivil, type CivilDate } from './clock.js';
 import { LgError } from './errors.js';
 
 /**
@@ -59,7 +59,7 @@ export interface Schedule {
   upfrontFeeMinor: number;
 }
 
-const RATE_SCALE = 1_000_000_000_000n; // 12 decimal places
+const RATE_SCALE = 1_000_000_000_000; // 12 decimal places
 
 function invalid(message: string, field: string, value: unknown): LgError {
   return new LgError('LG_INVALID_SCHEDULE', message, { field, value });
@@ -71,7 +71,8 @@ function checkMoney(value: number, field: string, min: number): void {
   }
 }
 
-function validate(input: ScheduleInput): void {
+/** Checks the input and returns its start date, parsed. */
+function validate(input: ScheduleInput): CivilDate {
   checkMoney(input.principalMinor, 'principalMinor', 1);
   checkMoney(input.upfrontFeeMinor ?? 0, 'upfrontFeeMinor', 0);
   checkMoney(input.periodicFeeMinor ?? 0, 'periodicFeeMinor', 0);
@@ -89,16 +90,28 @@ function validate(input: ScheduleInput): void {
     throw invalid(`method must be one of ${REPAYMENT_METHODS.join(', ')}`, 'method', input.method);
   }
   // Years before 1900 are refused: Date.UTC maps two-digit years to the 1900s, and no loan starts then.
-  if (parseIsoDate(input.startDate) === undefined || input.startDate < '1900-01-01') {
+  const start = parseIsoCivil(input.startDate);
+  if (start === undefined || input.startDate < '1900-01-01') {
     throw invalid('startDate must be a calendar date YYYY-MM-DD', 'startDate', input.startDate);
   }
   if (input.currency !== undefined && !/^[A-Z]{3}$/.test(input.currency)) {
     throw invalid('currency must be an ISO 4217 code', 'currency', input.currency);
   }
+  return start;
 }
 
 /** Same day of month `months` later, clamped to that month's last day. */
 export function addMonthsClamped(isoDateText: string, months: number): string {
+  const start = parseIsoCivil(isoDateText);
+  // Date.UTC reads years 0–99 as 19xx and truncates fractional months; such inputs keep their old meaning.
+  if (start === undefined || start.year < 100 || !Number.isInteger(months)) {
+    return addMonthsClampedByDate(isoDateText, months);
+  }
+  return isoDay(addMonthsClampedDay(start, months));
+}
+
+/** addMonthsClamped through Date, for the inputs above that are not plain calendar dates. */
+function addMonthsClampedByDate(isoDateText: string, months: number): string {
   const [y, m, d] = isoDateText.split('-').map(Number) as [number, number, number];
   const target = new Date(Date.UTC(y, m - 1 + months, 1));
   const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
@@ -106,14 +119,64 @@ export function addMonthsClamped(isoDateText: string, months: number): string {
   return target.toISOString().slice(0, 10);
 }
 
+/**
+ * Due dates of periods 1..termMonths from a start date. Every draw of a day starts on the same date, so the
+ * last start's dates are kept and extended as longer terms ask for them (strings are immutable: sharing is safe).
+ */
+let dueDateCache: { startDate: string; dates: string[] } | undefined;
+
+function dueDates(startDate: string, start: CivilDate, termMonths: number): readonly string[] {
+  if (dueDateCache?.startDate !== startDate) dueDateCache = { startDate, dates: [] };
+  const { dates } = dueDateCache;
+  for (let period = dates.length + 1; period <= termMonths; period += 1) {
+    dates.push(isoDay(addMonthsClampedDay(start, period)));
+  }
+  return dates;
+}
+
 /** numerator / denominator rounded half-up, both non-negative. */
 function divRoundHalfUp(numerator: bigint, denominator: bigint): number {
   return Number((2n * numerator + denominator) / (2n * denominator));
 }
 
-/** One period's interest on a balance at annualRate/12, rounded half-up, in exact integer arithmetic. */
-function periodInterest(balanceMinor: number, rateScaled: bigint): number {
-  return divRoundHalfUp(BigInt(balanceMinor) * rateScaled, 12n * RATE_SCALE);
+function greatestCommonDivisor(a: number, b: number): number {
+  while (b !== 0) {
+    const rest = a % b;
+    a = b;
+    b = rest;
+  }
+  return a;
+}
+
+/**
+ * One period's interest on a balance at annualRate/12, rounded half-up, in exact integer arithmetic:
+ * balance × rateScaled / (12 × 10^12). The fraction is reduced once per schedule so that, for ordinary balances,
+ * the product stays below 2^53 and plain numbers are exact; beyond that BigInt does the same sum.
+ */
+function periodInterestRule(rateScaled: number): (balanceMinor: number) => number {
+  const divisor = greatestCommonDivisor(rateScaled, 12 * RATE_SCALE);
+  const rate = rateScaled / divisor;
+  const denominator = (12 * RATE_SCALE) / divisor;
+  // Every intermediate below (product, quotient × denominator, remainder) then stays an exact integer.
+  const exactLimit = Number.MAX_SAFE_INTEGER - 2 * denominator;
+  const maxExactBalance = rate === 0 ? Number.MAX_SAFE_INTEGER : Math.floor(exactLimit / rate);
+  const bigRate = BigInt(rateScaled);
+  const bigDenominator = 12n * BigInt(RATE_SCALE);
+  return (balanceMinor) => {
+    if (balanceMinor > maxExactBalance) return divRoundHalfUp(BigInt(balanceMinor) * bigRate, bigDenominator);
+    const numerator = balanceMinor * rate;
+    let quotient = Math.floor(numerator / denominator);
+    let remainder = numerator - quotient * denominator;
+    // The float division may land one off the true quotient; the exact remainder says which way.
+    if (remainder < 0) {
+      quotient -= 1;
+      remainder += denominator;
+    } else if (remainder >= denominator) {
+      quotient += 1;
+      remainder -= denominator;
+    }
+    return 2 * remainder >= denominator ? quotient + 1 : quotient;
+  };
 }
 
 /** The level payment P·r / (1 − (1+r)^−n), rounded half-up to the minor unit; P/n when the rate is 0. */
@@ -143,35 +206,44 @@ function principalRule(input: ScheduleInput): PrincipalRule {
 }
 
 export function buildSchedule(input: ScheduleInput): Schedule {
-  validate(input);
-  const rateScaled = BigInt(Math.round(input.annualRate * 1e12));
+  const start = validate(input);
+  const interestOn = periodInterestRule(Math.round(input.annualRate * RATE_SCALE));
   const feeMinor = input.periodicFeeMinor ?? 0;
   const upfrontFeeMinor = input.upfrontFeeMinor ?? 0;
   const rule = principalRule(input);
+  const dates = dueDates(input.startDate, start, input.termMonths);
   const installments: Installment[] = [];
   let balance = input.principalMinor;
+  let totalPrincipalMinor = 0;
+  let totalInterestMinor = 0;
+  let totalRepayableMinor = 0;
+  let periodicFeesMinor = 0;
   for (let period = 1; period <= input.termMonths; period += 1) {
-    const interestMinor = periodInterest(balance, rateScaled);
+    const interestMinor = interestOn(balance);
     // The last period takes whatever principal is left: the remainder of every rounding above.
     const principalMinor = period === input.termMonths ? balance : rule(balance, interestMinor);
+    const totalMinor = principalMinor + interestMinor + feeMinor;
     balance -= principalMinor;
     installments.push({
       period,
-      dueDate: addMonthsClamped(input.startDate, period),
+      dueDate: dates[period - 1] as string,
       principalMinor,
       interestMinor,
       feeMinor,
-      totalMinor: principalMinor + interestMinor + feeMinor,
+      totalMinor,
       balanceAfterMinor: balance,
     });
+    totalPrincipalMinor += principalMinor;
+    totalInterestMinor += interestMinor;
+    totalRepayableMinor += totalMinor;
+    periodicFeesMinor += feeMinor;
   }
-  const sum = (pick: (i: Installment) => number): number => installments.reduce((acc, i) => acc + pick(i), 0);
   return {
     installments,
-    totalPrincipalMinor: sum((i) => i.principalMinor),
-    totalInterestMinor: sum((i) => i.interestMinor),
-    totalFeesMinor: upfrontFeeMinor + sum((i) => i.feeMinor),
-    totalRepayableMinor: sum((i) => i.totalMinor),
+    totalPrincipalMinor,
+    totalInterestMinor,
+    totalFeesMinor: upfrontFeeMinor + periodicFeesMinor,
+    totalRepayableMinor,
     upfrontFeeMinor,
   };
 }
