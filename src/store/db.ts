@@ -7,7 +7,7 @@ import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
 import { createGroupCommitter } from './group-commit.js';
 import { withUnitHooks } from './unit-context.js';
-import { createSyncSql, type SyncSql } from './sync.js';
+import { cachedPrepare, createSyncSql, type SyncSql } from './sync.js';
 import { createWalSyncer } from './wal-sync.js';
 import { startCheckpointer } from './checkpointer.js';
 
@@ -71,7 +71,8 @@ const WRITER_CHECKPOINT_PAGES = 16_000;
 function openSqlite(path: string): Store {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const connection = new BetterSqlite3(path);
-  // WAL with synchronous=FULL: every commit is fsynced before it returns (durability over speed; see DESIGN).
+  // WAL with synchronous=FULL: every commit is fsynced before it returns (durability over speed; see DESIGN). Batches
+  // of synchronous units commit with NORMAL and fsync the WAL off the event loop before answering (group-commit.ts).
   connection.pragma('journal_mode = WAL');
   connection.pragma('synchronous = FULL');
   connection.pragma('foreign_keys = ON');
@@ -140,21 +141,9 @@ function lazySqliteReader(path: string): { db: Db; sql: SyncSql; close(): Promis
   return { db, sql, close };
 }
 
-/**
- * Kysely prepares a statement for every query; preparing is a large share of a small query's cost, so reuse them.
- * Safe because the connection runs one query at a time and statements are never iterated concurrently.
- */
+/** Kysely prepares a statement for every query; let it reuse them (see cachedPrepare). */
 function cachingStatements(connection: BetterSqlite3.Database, cachedMax = 512): BetterSqlite3.Database {
-  const cache = new Map<string, BetterSqlite3.Statement>();
-  const prepare = (source: string) => {
-    let statement = cache.get(source);
-    if (!statement) {
-      if (cache.size >= cachedMax) cache.clear();
-      statement = connection.prepare(source);
-      cache.set(source, statement);
-    }
-    return statement;
-  };
+  const prepare = cachedPrepare(connection, cachedMax);
   return new Proxy(connection, {
     get(target, property, receiver) {
       if (property === 'prepare') return prepare;
