@@ -1,4 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { sha256Hex } from '../domain/sha256.js';
 import type { Db } from '../store/db.js';
 import type { Clock } from '../domain/clock.js';
 import type { IdGenerator } from '../domain/ids.js';
@@ -13,7 +14,7 @@ import { ROLES, type Principal, type Role } from './types.js';
 const KEY_PREFIX = 'lg_';
 
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return sha256Hex(key);
 }
 
 export function isRole(value: string): value is Role {

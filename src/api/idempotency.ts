@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../domain/sha256.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { canonicalJson } from '../domain/canonical-json.js';
 import { LgError } from '../domain/errors.js';
@@ -47,10 +47,7 @@ interface StoredResponse {
 }
 
 export function requestHash(request: FastifyRequest): string {
-  return createHash('sha256')
-    .update(`${request.method} ${request.url}\n`)
-    .update(canonicalJson(request.body ?? null))
-    .digest('hex');
+  return sha256Hex(`${request.method} ${request.url}\n${canonicalJson(request.body ?? null)}`);
 }
 
 export function createIdempotency(store: Store, clock: Clock) {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../domain/sha256.js';
 import { sql } from 'kysely';
 import { canonicalJson } from '../domain/canonical-json.js';
 import type { Db, DbTx } from '../store/db.js';
@@ -43,7 +43,7 @@ export function entryHash(prevHash: string, row: Omit<LedgerRow, 'hash' | 'prev_
     payload: row.payload,
     recordedAt: row.recorded_at,
   });
-  return createHash('sha256').update(prevHash).update(body).digest('hex');
+  return sha256Hex(prevHash + body);
 }
 
 /** The chain head this transaction already locked and read (forgotten when a unit of work rolls back). */

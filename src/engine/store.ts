@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../domain/sha256.js';
 import type { Decision, DecisionContext, Outcome } from '../domain/decision.js';
 import { canonicalJson } from '../domain/canonical-json.js';
 import { LgError } from '../domain/errors.js';
@@ -96,7 +96,7 @@ export function decisionWrites(record: DecisionRecord): { row: DecisionRow; ledg
       actions: d.actions,
       engineError: d.engineError === true,
       // The context itself may hold personal data; the chain commits to it by hash.
-      contextSha256: createHash('sha256').update(contextJson).digest('hex'),
+      contextSha256: sha256Hex(contextJson),
     },
   };
   return { row, ledger };

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../domain/sha256.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { canonicalJson } from '../domain/canonical-json.js';
 import { LgError } from '../domain/errors.js';
@@ -181,7 +181,7 @@ export function contentHash(e: MonitorEvent): string {
   let text = '';
   for (const field of HASHED_FIELDS) text += `${e[field] ?? ''}\u0001`;
   if (e.attributes !== undefined) text += canonicalJson(e.attributes);
-  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+  return sha256Hex(text).slice(0, 32);
 }
 
 /** A copy without the undefined keys (a copy, not `delete`, which would leave the object in slow dictionary mode). */
