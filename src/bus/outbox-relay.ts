@@ -5,6 +5,7 @@ import type { Bus } from './bus.js';
 
 /** Ids per UPDATE … IN (…): far below both stores' bound-parameter limits. */
 const MARK_CHUNK = 500;
+const MARK_PUBLISHED_SQLITE = 'update "outbox" set "published_at" = ? where "id" in (select "value" from json_each(?))';
 
 export interface OutboxRelayOptions {
   /** Rows per poll (default 500). */
@@ -88,10 +89,9 @@ export class OutboxRelay {
     for (let i = 0; i < ids.length; i += MARK_CHUNK) chunks.push(ids.slice(i, i + MARK_CHUNK));
     const sync = this.store.sync;
     if (sync) {
+      // One statement text whatever the count (ids as a JSON array), so it is prepared once and stays cached.
       await sync.transaction((sql) => {
-        for (const chunk of chunks) {
-          sql.run(`update "outbox" set "published_at" = ? where "id" in (${chunk.map(() => '?').join(',')})`, [at, ...chunk]);
-        }
+        for (const chunk of chunks) sql.run(MARK_PUBLISHED_SQLITE, [at, JSON.stringify(chunk)]);
       });
       return;
     }
