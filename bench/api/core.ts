@@ -103,6 +103,9 @@ function rawFloor(path: string, lineId: string): { round: () => Promise<void> } 
 }
 
 const draws = arg('draws', 6_000);
+if (process.env.LINEGUARD_BENCH_DATABASE_URL) {
+  throw new Error('bench:core compares against raw SQLite: unset LINEGUARD_BENCH_DATABASE_URL');
+}
 const { services, lineId, dataDir } = await prepareDrawBench();
 const drawOnce = () => services.core.requestDraw(lineId, DRAW_INPUT);
 const round = async () => {
