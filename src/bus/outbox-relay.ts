@@ -68,6 +68,8 @@ export class OutboxRelay {
       .limit(this.options.batchSize ?? 500)
       .execute();
     if (rows.length === 0) return 0;
+    // A row is visible once its batch commits but durable only after the WAL flush: nothing leaves before that.
+    await this.store.sync?.durable();
     const results = await Promise.allSettled(
       rows.map((row) => {
         const payload = JSON.parse(row.payload) as unknown;

@@ -37,6 +37,11 @@ export interface SyncStore {
   transaction<T>(work: (sql: SyncSql) => T): Promise<T>;
   /** Synchronous reads on the reader connection (the same rules as readDb). */
   readonly read: SyncSql;
+  /**
+   * Resolves once everything committed before the call is on disk. A synchronous batch is visible to readers as soon
+   * as it commits but durable only after its WAL flush; whatever leaves the process (the outbox relay) waits here.
+   */
+  durable(): Promise<void>;
 }
 
 export interface StoreOptions {
@@ -89,17 +94,18 @@ function openSqlite(path: string): Store {
   const reader = path === ':memory:' ? undefined : lazySqliteReader(path);
   const readDb = reader ? reader.db : db;
   // One writer: concurrent units share a transaction (and its fsync); see group-commit.ts.
-  const committer = createGroupCommitter(db, {
-    batchSizeMax: 256,
-    syncSql: writerSql,
-    ...(path === ':memory:' ? {} : { walSyncer: createWalSyncer(`${path}-wal`) }),
-  });
+  const walSyncer = path === ':memory:' ? undefined : createWalSyncer(`${path}-wal`);
+  const committer = createGroupCommitter(db, { batchSizeMax: 256, syncSql: writerSql, ...(walSyncer ? { walSyncer } : {}) });
   return {
     kind: 'sqlite',
     db,
     readDb,
     transaction: committer.transaction,
-    sync: { transaction: committer.transactionSync, read: reader ? reader.sql : writerSql },
+    sync: {
+      transaction: committer.transactionSync,
+      read: reader ? reader.sql : writerSql,
+      durable: () => (walSyncer ? walSyncer.sync() : Promise.resolve()),
+    },
     close: async () => {
       await checkpointer?.close();
       if (reader) await reader.close();

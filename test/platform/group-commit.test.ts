@@ -73,6 +73,7 @@ describe('synchronous units', () => {
     // Synchronous batches commit with synchronous=NORMAL and flush the WAL themselves; every other write keeps FULL.
     expect(await sync.transaction((syncSql) => syncSql.get<{ synchronous: number }>('pragma synchronous', []))).toEqual({ synchronous: 1 });
     expect((await sql<{ synchronous: number }>`pragma synchronous`.execute(store.db)).rows).toEqual([{ synchronous: 2 }]);
+    await expect(sync.durable()).resolves.toBeUndefined();
     await store.close();
 
     const reopened = await openStore({ sqlitePath: path });
