@@ -47,7 +47,11 @@ type Row = Record<string, unknown>;
 
 /** The rows one draw wrote, by table: the newest draw whose disbursement event the monitor has already stored. */
 function rowsOfLastDraw(db: BetterSqlite3.Database): Map<string, Row[]> {
-  const event = db.prepare(`select loan_id from monitor_events where type = 'disbursement' order by received_at desc limit 1`).get() as Row;
+  const event = db
+    .prepare(
+      `select loan_id from monitor_events where type = 'disbursement' order by received_at desc limit 1`,
+    )
+    .get() as Row;
   const loanId = event.loan_id as string;
   const draw = db.prepare('select * from draws where loan_id = ?').get(loanId) as Row;
   const outbox = db.prepare(`select * from outbox where payload like ? limit 1`).get(`%${loanId}%`) as Row;
@@ -55,8 +59,16 @@ function rowsOfLastDraw(db: BetterSqlite3.Database): Map<string, Row[]> {
     ['decisions', db.prepare('select * from decisions where id = ?').all(draw.decision_id) as Row[]],
     ['draws', [draw]],
     ['loans', db.prepare('select * from loans where id = ?').all(loanId) as Row[]],
-    ['loan_installments', db.prepare('select * from loan_installments where loan_id = ?').all(loanId) as Row[]],
-    ['ledger_entries', db.prepare('select * from ledger_entries where entry_id in (?, ?, ?) order by seq').all(draw.decision_id, draw.id, loanId) as Row[]],
+    [
+      'loan_installments',
+      db.prepare('select * from loan_installments where loan_id = ?').all(loanId) as Row[],
+    ],
+    [
+      'ledger_entries',
+      db
+        .prepare('select * from ledger_entries where entry_id in (?, ?, ?) order by seq')
+        .all(draw.decision_id, draw.id, loanId) as Row[],
+    ],
     ['outbox', [outbox]],
     ['monitor_events', db.prepare('select * from monitor_events where loan_id = ?').all(loanId) as Row[]],
   ]);
@@ -68,13 +80,18 @@ function rawFloor(path: string, lineId: string): { round: () => Promise<void> } 
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   const template = rowsOfLastDraw(db);
-  for (const [table, rows] of template) if (rows.length === 0) throw new Error(`no ${table} row for the template draw`);
+  for (const [table, rows] of template)
+    if (rows.length === 0) throw new Error(`no ${table} row for the template draw`);
   const inserts = [...template].map(([table, rows]) => {
     const columns = Object.keys(rows[0] ?? {});
-    const statement = db.prepare(`insert into "${table}" (${columns.map((c) => `"${c}"`).join(',')}) values (${columns.map(() => '?').join(',')})`);
+    const statement = db.prepare(
+      `insert into "${table}" (${columns.map((c) => `"${c}"`).join(',')}) values (${columns.map(() => '?').join(',')})`,
+    );
     return { table, rows, columns, statement };
   });
-  const debit = db.prepare('update credit_lines set available_minor = available_minor - ?, outstanding_minor = outstanding_minor + ?, updated_at = ? where id = ? and available_minor >= ?');
+  const debit = db.prepare(
+    'update credit_lines set available_minor = available_minor - ?, outstanding_minor = outstanding_minor + ?, updated_at = ? where id = ? and available_minor >= ?',
+  );
   let seq = (db.prepare('select max(seq) as s from ledger_entries').get() as { s: number }).s;
   let serial = 0;
   // Same length and order as the UUIDv7 keys they replace.

@@ -28,9 +28,19 @@ for (const rules of [10, 100, 1000]) {
   const compileMs = performance.now() - t0;
   const compiledMicros = perDecisionMicros((ctx) => strategy.run(strategy.validateContext(ctx), env), count);
   // The interpreter re-reads the document each call; fewer runs keep the benchmark short.
-  const interpretedMicros = perDecisionMicros((ctx) => interpretStrategy(doc, ctx, env), Math.max(200, Math.floor(count / (rules / 10))));
-  results.push({ rules, compiledMicros: Number(compiledMicros.toFixed(2)), interpretedMicros: Number(interpretedMicros.toFixed(2)), compileMs: Number(compileMs.toFixed(1)) });
-  console.log(`${rules} rules: compiled ${compiledMicros.toFixed(2)} µs/decision, interpreted ${interpretedMicros.toFixed(2)} µs, compile ${compileMs.toFixed(1)} ms`);
+  const interpretedMicros = perDecisionMicros(
+    (ctx) => interpretStrategy(doc, ctx, env),
+    Math.max(200, Math.floor(count / (rules / 10))),
+  );
+  results.push({
+    rules,
+    compiledMicros: Number(compiledMicros.toFixed(2)),
+    interpretedMicros: Number(interpretedMicros.toFixed(2)),
+    compileMs: Number(compileMs.toFixed(1)),
+  });
+  console.log(
+    `${rules} rules: compiled ${compiledMicros.toFixed(2)} µs/decision, interpreted ${interpretedMicros.toFixed(2)} µs, compile ${compileMs.toFixed(1)} ms`,
+  );
 }
 const first = results[0] as (typeof results)[number];
 const last = results[results.length - 1] as (typeof results)[number];
@@ -39,7 +49,10 @@ console.log(
     bench: 'engine-large',
     contexts: count,
     results,
-    growth: { rulesFactor: last.rules / first.rules, compiledTimeFactor: Number((last.compiledMicros / first.compiledMicros).toFixed(1)) },
+    growth: {
+      rulesFactor: last.rules / first.rules,
+      compiledTimeFactor: Number((last.compiledMicros / first.compiledMicros).toFixed(1)),
+    },
     node: process.version,
   }),
 );

@@ -9,7 +9,14 @@ import type { Outcome } from '../../src/domain/decision.js';
 import { seededRandom } from '../../src/domain/random.js';
 import type { StrategyDocument } from '../../src/engine/types.js';
 
-export const PRECEDENCE: readonly Outcome[] = ['DECLINE', 'HOLD', 'REVIEW', 'CHALLENGE', 'COOLDOWN', 'APPROVE'];
+export const PRECEDENCE: readonly Outcome[] = [
+  'DECLINE',
+  'HOLD',
+  'REVIEW',
+  'CHALLENGE',
+  'COOLDOWN',
+  'APPROVE',
+];
 
 type Op = '<' | '<=' | '>' | '>=' | '==';
 interface Cond {
@@ -29,40 +36,100 @@ const c = (field: string, op: Op, value: number | string | boolean): Cond => ({ 
 export const RULES: readonly PolicyRule[] = [
   { id: 'D1', conds: [c('age', '<', 18)], outcome: 'DECLINE', reason: 'R_AGE_BELOW_MIN' },
   { id: 'D2', conds: [c('blacklisted', '==', true)], outcome: 'DECLINE', reason: 'R_BLACKLIST' },
-  { id: 'D3', conds: [c('externalDelinquent', '==', true), c('daysPastDue', '>', 30)], outcome: 'DECLINE', reason: 'R_DELINQUENT_EXTERNAL' },
+  {
+    id: 'D3',
+    conds: [c('externalDelinquent', '==', true), c('daysPastDue', '>', 30)],
+    outcome: 'DECLINE',
+    reason: 'R_DELINQUENT_EXTERNAL',
+  },
   { id: 'D4', conds: [c('daysPastDue', '>', 90)], outcome: 'DECLINE', reason: 'R_DAYS_PAST_DUE' },
   { id: 'D5', conds: [c('inquiries30d', '>=', 7)], outcome: 'DECLINE', reason: 'R_INQUIRY_VELOCITY' },
-  { id: 'D6', conds: [c('debt', '>', 150000), c('income', '<', 5000)], outcome: 'DECLINE', reason: 'R_DEBT_TO_INCOME_HIGH' },
-  { id: 'D7', conds: [c('amountOverAvailable', '==', true)], outcome: 'DECLINE', reason: 'R_INSUFFICIENT_CREDIT' },
+  {
+    id: 'D6',
+    conds: [c('debt', '>', 150000), c('income', '<', 5000)],
+    outcome: 'DECLINE',
+    reason: 'R_DEBT_TO_INCOME_HIGH',
+  },
+  {
+    id: 'D7',
+    conds: [c('amountOverAvailable', '==', true)],
+    outcome: 'DECLINE',
+    reason: 'R_INSUFFICIENT_CREDIT',
+  },
   { id: 'D8', conds: [c('scamScore', '>=', 0.95)], outcome: 'DECLINE', reason: 'R_SCAM_TRANSFER_PATTERN' },
   { id: 'H1', conds: [c('scamScore', '>=', 0.85)], outcome: 'HOLD', reason: 'R_SCAM_TRANSFER_PATTERN' },
-  { id: 'H2', conds: [c('newDevice', '==', true), c('payeeAdded', '==', true), c('amount', '>', 20000)], outcome: 'HOLD', reason: 'R_ACCOUNT_TAKEOVER' },
+  {
+    id: 'H2',
+    conds: [c('newDevice', '==', true), c('payeeAdded', '==', true), c('amount', '>', 20000)],
+    outcome: 'HOLD',
+    reason: 'R_ACCOUNT_TAKEOVER',
+  },
   { id: 'H3', conds: [c('daysPastDue', '>', 60)], outcome: 'HOLD', reason: 'R_DAYS_PAST_DUE' },
   { id: 'H4', conds: [c('drawsLast24h', '>=', 8)], outcome: 'HOLD', reason: 'R_DRAW_VELOCITY' },
   { id: 'V1', conds: [c('inquiries90d', '>=', 12)], outcome: 'REVIEW', reason: 'R_INQUIRY_VELOCITY' },
-  { id: 'V2', conds: [c('externalDelinquent', '==', true)], outcome: 'REVIEW', reason: 'R_DELINQUENT_EXTERNAL' },
+  {
+    id: 'V2',
+    conds: [c('externalDelinquent', '==', true)],
+    outcome: 'REVIEW',
+    reason: 'R_DELINQUENT_EXTERNAL',
+  },
   { id: 'V3', conds: [c('utilisation', '>', 1.1)], outcome: 'REVIEW', reason: 'R_UTILISATION_HIGH' },
   { id: 'V4', conds: [c('debt', '>', 120000)], outcome: 'REVIEW', reason: 'R_DEBT_TO_INCOME_HIGH' },
   { id: 'V5', conds: [c('age', '>', 75)], outcome: 'REVIEW', reason: 'R_MANUAL_REVIEW' },
   { id: 'V6', conds: [c('drawsLast24h', '>=', 6)], outcome: 'REVIEW', reason: 'R_DRAW_VELOCITY' },
   { id: 'V7', conds: [c('daysPastDue', '>', 30)], outcome: 'REVIEW', reason: 'R_DAYS_PAST_DUE' },
-  { id: 'C1', conds: [c('newDevice', '==', true), c('amount', '>', 10000)], outcome: 'CHALLENGE', reason: 'R_NEW_DEVICE' },
+  {
+    id: 'C1',
+    conds: [c('newDevice', '==', true), c('amount', '>', 10000)],
+    outcome: 'CHALLENGE',
+    reason: 'R_NEW_DEVICE',
+  },
   { id: 'C2', conds: [c('deviceAgeDays', '<', 2)], outcome: 'CHALLENGE', reason: 'R_NEW_DEVICE' },
   { id: 'C3', conds: [c('scamScore', '>=', 0.6)], outcome: 'CHALLENGE', reason: 'R_SCAM_TRANSFER_PATTERN' },
-  { id: 'C4', conds: [c('payeeAdded', '==', true), c('amount', '>', 30000)], outcome: 'CHALLENGE', reason: 'R_ACCOUNT_TAKEOVER' },
-  { id: 'C5', conds: [c('segment', '==', 'D'), c('newDevice', '==', true)], outcome: 'CHALLENGE', reason: 'R_NEW_DEVICE' },
+  {
+    id: 'C4',
+    conds: [c('payeeAdded', '==', true), c('amount', '>', 30000)],
+    outcome: 'CHALLENGE',
+    reason: 'R_ACCOUNT_TAKEOVER',
+  },
+  {
+    id: 'C5',
+    conds: [c('segment', '==', 'D'), c('newDevice', '==', true)],
+    outcome: 'CHALLENGE',
+    reason: 'R_NEW_DEVICE',
+  },
   { id: 'K1', conds: [c('minutesSinceLastDraw', '<', 5)], outcome: 'COOLDOWN', reason: 'R_COOLING_OFF' },
   { id: 'K2', conds: [c('drawsLast24h', '>=', 4)], outcome: 'COOLDOWN', reason: 'R_DRAW_VELOCITY' },
   { id: 'K3', conds: [c('amount', '>', 40000)], outcome: 'COOLDOWN', reason: 'R_COOLING_OFF' },
-  { id: 'K4', conds: [c('monthsOnBook', '<', 1), c('amount', '>', 20000)], outcome: 'COOLDOWN', reason: 'R_COOLING_OFF' },
-  { id: 'K5', conds: [c('minutesSinceLastDraw', '<', 30), c('amount', '>', 25000)], outcome: 'COOLDOWN', reason: 'R_COOLING_OFF' },
-  { id: 'K6', conds: [c('onTimePayments', '<', 2), c('amount', '>', 30000)], outcome: 'COOLDOWN', reason: 'R_COOLING_OFF' },
+  {
+    id: 'K4',
+    conds: [c('monthsOnBook', '<', 1), c('amount', '>', 20000)],
+    outcome: 'COOLDOWN',
+    reason: 'R_COOLING_OFF',
+  },
+  {
+    id: 'K5',
+    conds: [c('minutesSinceLastDraw', '<', 30), c('amount', '>', 25000)],
+    outcome: 'COOLDOWN',
+    reason: 'R_COOLING_OFF',
+  },
+  {
+    id: 'K6',
+    conds: [c('onTimePayments', '<', 2), c('amount', '>', 30000)],
+    outcome: 'COOLDOWN',
+    reason: 'R_COOLING_OFF',
+  },
   { id: 'K7', conds: [c('inquiries30d', '>=', 4)], outcome: 'COOLDOWN', reason: 'R_INQUIRY_VELOCITY' },
   { id: 'K8', conds: [c('utilisation', '>', 0.95)], outcome: 'COOLDOWN', reason: 'R_UTILISATION_HIGH' },
 ];
 
 /** Decision table on (segment, utilisation, monthsOnBook), hit policy first. */
-export const TABLE: readonly { segment: readonly string[]; util?: [Op, number]; mob?: [Op, number]; outcome: Outcome }[] = [
+export const TABLE: readonly {
+  segment: readonly string[];
+  util?: [Op, number];
+  mob?: [Op, number];
+  outcome: Outcome;
+}[] = [
   { segment: ['D'], util: ['>=', 0.9], outcome: 'REVIEW' },
   { segment: ['C'], util: ['>=', 0.95], outcome: 'CHALLENGE' },
   { segment: ['A', 'B'], util: ['>', 0.8], mob: ['<', 3], outcome: 'COOLDOWN' },
@@ -70,12 +137,51 @@ export const TABLE: readonly { segment: readonly string[]; util?: [Op, number]; 
 ];
 
 /** Scorecard: characteristic bins [lo, hi) -> points. Score < 30 declines, < 45 goes to review. */
-export const SCORECARD: readonly { field: string; bins: readonly [number | null, number | null, number][] }[] = [
-  { field: 'age', bins: [[null, 25, 5], [25, 40, 15], [40, 60, 20], [60, null, 10]] },
-  { field: 'income', bins: [[null, 3000, 0], [3000, 10000, 10], [10000, null, 20]] },
-  { field: 'utilisation', bins: [[null, 0.3, 20], [0.3, 0.7, 12], [0.7, null, 0]] },
-  { field: 'onTimePayments', bins: [[null, 6, 0], [6, 12, 8], [12, null, 15]] },
-  { field: 'inquiries90d', bins: [[null, 3, 15], [3, 8, 5], [8, null, 0]] },
+export const SCORECARD: readonly {
+  field: string;
+  bins: readonly [number | null, number | null, number][];
+}[] = [
+  {
+    field: 'age',
+    bins: [
+      [null, 25, 5],
+      [25, 40, 15],
+      [40, 60, 20],
+      [60, null, 10],
+    ],
+  },
+  {
+    field: 'income',
+    bins: [
+      [null, 3000, 0],
+      [3000, 10000, 10],
+      [10000, null, 20],
+    ],
+  },
+  {
+    field: 'utilisation',
+    bins: [
+      [null, 0.3, 20],
+      [0.3, 0.7, 12],
+      [0.7, null, 0],
+    ],
+  },
+  {
+    field: 'onTimePayments',
+    bins: [
+      [null, 6, 0],
+      [6, 12, 8],
+      [12, null, 15],
+    ],
+  },
+  {
+    field: 'inquiries90d',
+    bins: [
+      [null, 3, 15],
+      [3, 8, 5],
+      [8, null, 0],
+    ],
+  },
 ];
 export const SCORE_DECLINE = 30;
 export const SCORE_REVIEW = 45;
@@ -142,7 +248,8 @@ export const INPUTS: readonly { name: string; type: 'number' | 'integer' | 'bool
 ];
 
 const literal = (v: number | string | boolean): string => (typeof v === 'string' ? `'${v}'` : String(v));
-const rangeCell = (lo: number | null, hi: number | null): string => `[${lo ?? ''}..${hi ?? ''})`.replace('[..', '(..');
+const rangeCell = (lo: number | null, hi: number | null): string =>
+  `[${lo ?? ''}..${hi ?? ''})`.replace('[..', '(..');
 
 // ---- LineGuard
 
@@ -169,7 +276,11 @@ export function lineGuardStrategy(rules: readonly PolicyRule[] = RULES): Strateg
         inputs: ['segment', 'utilisation', 'monthsOnBook'],
         rows: TABLE.map((row, i) => ({
           id: `T${i + 1}`,
-          when: [[...row.segment], row.util ? `${row.util[0]} ${row.util[1]}` : '-', row.mob ? `${row.mob[0]} ${row.mob[1]}` : '-'],
+          when: [
+            [...row.segment],
+            row.util ? `${row.util[0]} ${row.util[1]}` : '-',
+            row.mob ? `${row.mob[0]} ${row.mob[1]}` : '-',
+          ],
           outcome: row.outcome,
           reasons: ['R_UTILISATION_HIGH'],
         })),
@@ -189,8 +300,20 @@ export function lineGuardStrategy(rules: readonly PolicyRule[] = RULES): Strateg
         type: 'ruleSet',
         mode: 'first-hit',
         rules: [
-          { id: 'S1', when: `score < ${SCORE_DECLINE}`, outcome: 'DECLINE', reasons: ['R_SCORE_LOW'], reasonsFrom: 'score' },
-          { id: 'S2', when: `score < ${SCORE_REVIEW}`, outcome: 'REVIEW', reasons: ['R_SCORE_LOW'], reasonsFrom: 'score' },
+          {
+            id: 'S1',
+            when: `score < ${SCORE_DECLINE}`,
+            outcome: 'DECLINE',
+            reasons: ['R_SCORE_LOW'],
+            reasonsFrom: 'score',
+          },
+          {
+            id: 'S2',
+            when: `score < ${SCORE_REVIEW}`,
+            outcome: 'REVIEW',
+            reasons: ['R_SCORE_LOW'],
+            reasonsFrom: 'score',
+          },
         ],
       },
     ],
@@ -199,7 +322,13 @@ export function lineGuardStrategy(rules: readonly PolicyRule[] = RULES): Strateg
 
 // ---- json-rules-engine
 
-const JRE_OP: Record<Op, string> = { '<': 'lessThan', '<=': 'lessThanInclusive', '>': 'greaterThan', '>=': 'greaterThanInclusive', '==': 'equal' };
+const JRE_OP: Record<Op, string> = {
+  '<': 'lessThan',
+  '<=': 'lessThanInclusive',
+  '>': 'greaterThan',
+  '>=': 'greaterThanInclusive',
+  '==': 'equal',
+};
 
 export function jsonRulesEngineRules(rules: readonly PolicyRule[] = RULES): RuleProperties[] {
   const out: RuleProperties[] = rules.map((r) => ({
@@ -209,23 +338,34 @@ export function jsonRulesEngineRules(rules: readonly PolicyRule[] = RULES): Rule
   }));
   TABLE.forEach((row, i) => {
     const all = [{ fact: 'segment', operator: 'in', value: [...row.segment] }];
-    if (row.util) all.push({ fact: 'utilisation', operator: JRE_OP[row.util[0]], value: row.util[1] as never });
+    if (row.util)
+      all.push({ fact: 'utilisation', operator: JRE_OP[row.util[0]], value: row.util[1] as never });
     if (row.mob) all.push({ fact: 'monthsOnBook', operator: JRE_OP[row.mob[0]], value: row.mob[1] as never });
-    out.push({ name: `T${i + 1}`, conditions: { all }, event: { type: 'table', params: { row: i, outcome: row.outcome } } });
+    out.push({
+      name: `T${i + 1}`,
+      conditions: { all },
+      event: { type: 'table', params: { row: i, outcome: row.outcome } },
+    });
   });
   for (const f of SCORECARD) {
     f.bins.forEach(([lo, hi, points], b) => {
       const all: { fact: string; operator: string; value: number }[] = [];
       if (lo !== null) all.push({ fact: f.field, operator: 'greaterThanInclusive', value: lo });
       if (hi !== null) all.push({ fact: f.field, operator: 'lessThan', value: hi });
-      out.push({ name: `${f.field}#${b}`, conditions: { all }, event: { type: 'points', params: { points } } });
+      out.push({
+        name: `${f.field}#${b}`,
+        conditions: { all },
+        event: { type: 'points', params: { points } },
+      });
     });
   }
   return out;
 }
 
 /** Combines json-rules-engine events into the outcome (table first-hit, score sum and cut-off in plain JS). */
-export function outcomeFromEvents(events: readonly { type: string; params?: Record<string, unknown> }[]): Outcome {
+export function outcomeFromEvents(
+  events: readonly { type: string; params?: Record<string, unknown> }[],
+): Outcome {
   const outcomes: Outcome[] = [];
   let score = 0;
   let tableRow = Number.POSITIVE_INFINITY;
@@ -251,7 +391,8 @@ export function mostDecisive(outcomes: readonly Outcome[]): Outcome {
 
 // ---- GoRules ZEN (JDM)
 
-const zenCell = (op: Op, v: number | string | boolean): string => (op === '==' ? literal(v) : `${op} ${literal(v)}`);
+const zenCell = (op: Op, v: number | string | boolean): string =>
+  op === '==' ? literal(v) : `${op} ${literal(v)}`;
 
 /**
  * Rules as one decision table, hit policy first, rows sorted by outcome precedence: the first row that matches is the
@@ -322,10 +463,13 @@ export function zenGraph(rules: readonly PolicyRule[] = RULES): object {
       inputField: null,
       outputPath: null,
       executionMode: 'single',
-      expressions: [{ id: 's', key: 'score', value: SCORECARD.map((f) => binExpr(f.field, f.bins)).join(' + ') }],
+      expressions: [
+        { id: 's', key: 'score', value: SCORECARD.map((f) => binExpr(f.field, f.bins)).join(' + ') },
+      ],
     },
   };
-  const is = (o: Outcome): string => `ruleOutcome == '${o}' or tableOutcome == '${o}' or $.scoreOutcome == '${o}'`;
+  const is = (o: Outcome): string =>
+    `ruleOutcome == '${o}' or tableOutcome == '${o}' or $.scoreOutcome == '${o}'`;
   const final = {
     id: 'final',
     name: 'final',
@@ -337,7 +481,11 @@ export function zenGraph(rules: readonly PolicyRule[] = RULES): object {
       outputPath: null,
       executionMode: 'single',
       expressions: [
-        { id: 'so', key: 'scoreOutcome', value: `score < ${SCORE_DECLINE} ? 'DECLINE' : (score < ${SCORE_REVIEW} ? 'REVIEW' : 'APPROVE')` },
+        {
+          id: 'so',
+          key: 'scoreOutcome',
+          value: `score < ${SCORE_DECLINE} ? 'DECLINE' : (score < ${SCORE_REVIEW} ? 'REVIEW' : 'APPROVE')`,
+        },
         {
           id: 'o',
           key: 'outcome',
@@ -346,8 +494,16 @@ export function zenGraph(rules: readonly PolicyRule[] = RULES): object {
       ],
     },
   };
-  const nodes = [{ id: 'input', name: 'request', type: 'inputNode', position: { x: 0, y: 0 } }, ruleTable, segTable, score, final];
-  const edges = nodes.slice(1).map((n, i) => ({ id: `e${i}`, type: 'edge', sourceId: nodes[i]?.id, targetId: n.id }));
+  const nodes = [
+    { id: 'input', name: 'request', type: 'inputNode', position: { x: 0, y: 0 } },
+    ruleTable,
+    segTable,
+    score,
+    final,
+  ];
+  const edges = nodes
+    .slice(1)
+    .map((n, i) => ({ id: `e${i}`, type: 'edge', sourceId: nodes[i]?.id, targetId: n.id }));
   return { contentType: 'application/vnd.gorules.decision', nodes, edges };
 }
 

@@ -8,7 +8,14 @@ import { performance } from 'node:perf_hooks';
 import { Engine as RulesEngine } from 'json-rules-engine';
 import type { Outcome } from '../../src/domain/decision.js';
 import { compileStrategy } from '../../src/engine/compiler.js';
-import { generateContexts, jsonRulesEngineRules, lineGuardStrategy, outcomeFromEvents, zenGraph, type BenchContext } from './policy.js';
+import {
+  generateContexts,
+  jsonRulesEngineRules,
+  lineGuardStrategy,
+  outcomeFromEvents,
+  zenGraph,
+  type BenchContext,
+} from './policy.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -18,7 +25,13 @@ function arg(name: string, fallback: number): number {
 const count = arg('count', 100_000);
 const contexts = generateContexts(count);
 
-function lineGuard(): { outcomes: Outcome[]; perSecond: number; perSecondWithTrace: number; p50us: number; p99us: number } {
+function lineGuard(): {
+  outcomes: Outcome[];
+  perSecond: number;
+  perSecondWithTrace: number;
+  p50us: number;
+  p99us: number;
+} {
   const strategy = compileStrategy(lineGuardStrategy());
   const env = { params: {}, models: () => undefined };
   const decide = (ctx: BenchContext): Outcome => strategy.run(strategy.validateContext(ctx), env).outcome;
@@ -30,7 +43,8 @@ function lineGuard(): { outcomes: Outcome[]; perSecond: number; perSecondWithTra
   // The same decisions with the trace read (materialised) each time, as when every decision is persisted.
   let steps = 0;
   const startedWithTrace = performance.now();
-  for (let i = 0; i < contexts.length; i++) steps += strategy.run(strategy.validateContext(contexts[i] as BenchContext), env).trace.length;
+  for (let i = 0; i < contexts.length; i++)
+    steps += strategy.run(strategy.validateContext(contexts[i] as BenchContext), env).trace.length;
   const perSecondWithTrace = (contexts.length / (performance.now() - startedWithTrace)) * 1000;
   if (steps < contexts.length) throw new Error('every decision has a trace');
   // Per-decision latency, timed one by one in a second pass.
@@ -41,13 +55,21 @@ function lineGuard(): { outcomes: Outcome[]; perSecond: number; perSecondWithTra
     samples[i] = Number(process.hrtime.bigint() - t0) / 1000;
   }
   samples.sort();
-  const q = (p: number): number => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))] as number;
-  return { outcomes, perSecond: (contexts.length / elapsedMs) * 1000, perSecondWithTrace, p50us: q(0.5), p99us: q(0.99) };
+  const q = (p: number): number =>
+    samples[Math.min(samples.length - 1, Math.floor(p * samples.length))] as number;
+  return {
+    outcomes,
+    perSecond: (contexts.length / elapsedMs) * 1000,
+    perSecondWithTrace,
+    p50us: q(0.5),
+    p99us: q(0.99),
+  };
 }
 
 async function jsonRules(subset: number): Promise<{ outcomes: Outcome[]; perSecond: number }> {
   const engine = new RulesEngine(jsonRulesEngineRules(), { allowUndefinedFacts: false });
-  const run = async (ctx: BenchContext): Promise<Outcome> => outcomeFromEvents((await engine.run(ctx)).events);
+  const run = async (ctx: BenchContext): Promise<Outcome> =>
+    outcomeFromEvents((await engine.run(ctx)).events);
   for (let i = 0; i < 500; i++) await run(contexts[i] as BenchContext);
   const outcomes = new Array<Outcome>(subset);
   const started = performance.now();
@@ -71,7 +93,9 @@ async function loadZen(): Promise<new () => ZenEngineLike> {
     const mod = (await import(name)) as { ZenEngine: new () => ZenEngineLike };
     return mod.ZenEngine;
   } catch {
-    throw new Error('GoRules ZEN is not installed; run `npm run bench:engine` (it installs @gorules/zen-engine without saving)');
+    throw new Error(
+      'GoRules ZEN is not installed; run `npm run bench:engine` (it installs @gorules/zen-engine without saving)',
+    );
   }
 }
 
@@ -79,7 +103,8 @@ async function zen(): Promise<{ outcomes: Outcome[]; perSecond: number; perSecon
   const ZenEngine = await loadZen();
   const engine = new ZenEngine();
   const decision = engine.createDecision(zenGraph());
-  const run = async (ctx: BenchContext): Promise<Outcome> => (await decision.evaluate(ctx)).result.outcome as Outcome;
+  const run = async (ctx: BenchContext): Promise<Outcome> =>
+    (await decision.evaluate(ctx)).result.outcome as Outcome;
   for (let i = 0; i < 2_000; i++) await run(contexts[i] as BenchContext);
   const outcomes = new Array<Outcome>(contexts.length);
   let started = performance.now();
@@ -95,7 +120,10 @@ async function zen(): Promise<{ outcomes: Outcome[]; perSecond: number; perSecon
   return { outcomes, perSecond, perSecondConcurrent };
 }
 
-function agreement(a: readonly Outcome[], b: readonly Outcome[]): { agree: number; of: number; firstDisagreement?: number } {
+function agreement(
+  a: readonly Outcome[],
+  b: readonly Outcome[],
+): { agree: number; of: number; firstDisagreement?: number } {
   let agree = 0;
   let first: number | undefined;
   for (let i = 0; i < b.length; i++) {
@@ -110,20 +138,34 @@ console.log(
   `LineGuard: ${Math.round(lg.perSecond).toLocaleString()} decisions/s (${Math.round(lg.perSecondWithTrace).toLocaleString()}/s reading the trace), p50 ${lg.p50us.toFixed(2)} µs, p99 ${lg.p99us.toFixed(2)} µs`,
 );
 const z = await zen();
-console.log(`ZEN: ${Math.round(z.perSecond).toLocaleString()} decisions/s sequential, ${Math.round(z.perSecondConcurrent).toLocaleString()}/s with 64 in flight`);
+console.log(
+  `ZEN: ${Math.round(z.perSecond).toLocaleString()} decisions/s sequential, ${Math.round(z.perSecondConcurrent).toLocaleString()}/s with 64 in flight`,
+);
 const jreCount = Math.min(arg('jre-count', count), count);
 const j = await jsonRules(jreCount);
-console.log(`json-rules-engine: ${Math.round(j.perSecond).toLocaleString()} decisions/s (${jreCount.toLocaleString()} contexts)`);
+console.log(
+  `json-rules-engine: ${Math.round(j.perSecond).toLocaleString()} decisions/s (${jreCount.toLocaleString()} contexts)`,
+);
 
 const vsZen = agreement(lg.outcomes, z.outcomes);
 const vsJre = agreement(lg.outcomes, j.outcomes);
 const distribution: Record<string, number> = {};
 for (const o of lg.outcomes) distribution[o] = (distribution[o] ?? 0) + 1;
-console.log(`agreement LineGuard vs ZEN: ${vsZen.agree}/${vsZen.of}; LineGuard vs json-rules-engine: ${vsJre.agree}/${vsJre.of}`);
+console.log(
+  `agreement LineGuard vs ZEN: ${vsZen.agree}/${vsZen.of}; LineGuard vs json-rules-engine: ${vsJre.agree}/${vsJre.of}`,
+);
 const allAgree = vsZen.agree === vsZen.of && vsJre.agree === vsJre.of;
 if (!allAgree) {
   const i = vsZen.firstDisagreement ?? vsJre.firstDisagreement ?? 0;
-  console.log('first disagreement', JSON.stringify({ context: contexts[i], lineGuard: lg.outcomes[i], zen: z.outcomes[i], jre: j.outcomes[i] }));
+  console.log(
+    'first disagreement',
+    JSON.stringify({
+      context: contexts[i],
+      lineGuard: lg.outcomes[i],
+      zen: z.outcomes[i],
+      jre: j.outcomes[i],
+    }),
+  );
 }
 const bestZen = Math.max(z.perSecond, z.perSecondConcurrent);
 console.log(
@@ -141,7 +183,10 @@ console.log(
       jsonRulesEngine: Math.round(j.perSecond),
     },
     lineGuardLatencyMicros: { p50: Number(lg.p50us.toFixed(2)), p99: Number(lg.p99us.toFixed(2)) },
-    ratios: { lineGuardVsBestZen: Number((lg.perSecond / bestZen).toFixed(1)), lineGuardVsJsonRulesEngine: Number((lg.perSecond / j.perSecond).toFixed(1)) },
+    ratios: {
+      lineGuardVsBestZen: Number((lg.perSecond / bestZen).toFixed(1)),
+      lineGuardVsJsonRulesEngine: Number((lg.perSecond / j.perSecond).toFixed(1)),
+    },
     node: process.version,
   }),
 );

@@ -24,7 +24,8 @@ import { eventToRow } from '../../src/monitor/repository.js';
 import { simulateTraffic } from '../../src/monitor/simulate.js';
 
 const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]?.replace(/^--/, '') ?? '', process.argv[i + 1] ?? '');
+for (let i = 2; i < process.argv.length; i += 2)
+  args.set(process.argv[i]?.replace(/^--/, '') ?? '', process.argv[i + 1] ?? '');
 const USERS = Number(args.get('users') ?? 2000);
 const DAYS = Number(args.get('days') ?? 30);
 const BATCH = Number(args.get('batch') ?? 500);
@@ -40,9 +41,16 @@ async function ingestHttp(events: readonly EventIn[], dir: string) {
   const store = await openStore({ sqlitePath: join(dir, 'monitor.db') });
   const ids = uuidv7Generator(systemClock, cryptoRandom);
   const lists = new ListService(store.db, { clock: systemClock, ids, masterKey: Buffer.alloc(32, 1) });
-  const monitor = new MonitorService({ store, clock: systemClock, ids, lists, groupCommit: { eventsMax: GROUP, delayMs: 2 } });
+  const monitor = new MonitorService({
+    store,
+    clock: systemClock,
+    ids,
+    lists,
+    groupCommit: { eventsMax: GROUP, delayMs: 2 },
+  });
   await monitor.start();
-  const key = (await createApiKey(store.db, { clock: systemClock, ids, random: cryptoRandom }, 'service')).key;
+  const key = (await createApiKey(store.db, { clock: systemClock, ids, random: cryptoRandom }, 'service'))
+    .key;
   const app = await buildServer({
     store,
     clock: systemClock,
@@ -52,7 +60,8 @@ async function ingestHttp(events: readonly EventIn[], dir: string) {
     routes: [monitorRoutes({ monitor, eventBatchMax: BATCH })],
   });
   const bodies: string[] = [];
-  for (let i = 0; i < events.length; i += BATCH) bodies.push(JSON.stringify({ events: events.slice(i, i + BATCH) }));
+  for (let i = 0; i < events.length; i += BATCH)
+    bodies.push(JSON.stringify({ events: events.slice(i, i + BATCH) }));
   const latencies: number[] = [];
   let next = 0;
   const began = performance.now();
@@ -61,15 +70,26 @@ async function ingestHttp(events: readonly EventIn[], dir: string) {
       const body = bodies[next++];
       if (body === undefined) return;
       const t = performance.now();
-      const res = await app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, payload: body });
-      if (res.statusCode !== 200) throw new Error(`POST /v1/events answered ${res.statusCode}: ${res.body.slice(0, 300)}`);
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        payload: body,
+      });
+      if (res.statusCode !== 200)
+        throw new Error(`POST /v1/events answered ${res.statusCode}: ${res.body.slice(0, 300)}`);
       latencies.push(performance.now() - t);
     }
   };
   await Promise.all(Array.from({ length: INFLIGHT }, worker));
   const seconds = (performance.now() - began) / 1000;
   latencies.sort((a, b) => a - b);
-  const alerts = (await store.db.selectFrom('monitor_alerts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
+  const alerts = (
+    await store.db
+      .selectFrom('monitor_alerts')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow()
+  ).n;
 
   // Single-event requests, many in flight: group commit gathers them into shared transactions.
   const singles = events.slice(0, 5_000).map((e) => JSON.stringify({ ...e, eventId: `${e.eventId}-single` }));
@@ -81,7 +101,12 @@ async function ingestHttp(events: readonly EventIn[], dir: string) {
       const body = singles[si++];
       if (body === undefined) return;
       const t = performance.now();
-      const res = await app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, payload: body });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        payload: body,
+      });
       if (res.statusCode !== 200) throw new Error(`single POST answered ${res.statusCode}`);
       singleLat.push(performance.now() - t);
     }
@@ -119,12 +144,21 @@ async function drawSignalLatency(monitor: MonitorService, events: readonly Event
   for (let i = 0; i < 20_000; i++) {
     const e = draws[Math.floor(rnd.next() * draws.length)] as EventIn;
     const t = performance.now();
-    const s = await monitor.drawSignals({ borrowerId: e.userId, deviceId: e.deviceId, ip: e.ip, at: Date.parse(e.occurredAt) });
+    const s = await monitor.drawSignals({
+      borrowerId: e.userId,
+      deviceId: e.deviceId,
+      ip: e.ip,
+      at: Date.parse(e.occurredAt),
+    });
     samples.push(performance.now() - t);
     features = Object.keys(s).length;
   }
   samples.sort((a, b) => a - b);
-  return { calls: samples.length, featuresPerCall: features, latencyMs: { p50: percentile(samples, 0.5), p99: percentile(samples, 0.99) } };
+  return {
+    calls: samples.length,
+    featuresPerCall: features,
+    latencyMs: { p50: percentile(samples, 0.5), p99: percentile(samples, 0.99) },
+  };
 }
 
 /** The same rows, straight into SQLite with a prepared statement, one transaction per batch, same pragmas. */
@@ -137,7 +171,8 @@ function rawSqlite(events: readonly EventIn[], dir: string) {
     payee_created_at bigint, merchant_id text, merchant_category text, channel text, attributes text, content_hash text not null, result text not null)`);
   db.exec('create index raw_user_time on monitor_events (user_id, occurred_at)');
   db.exec('create index raw_time on monitor_events (occurred_at)');
-  const insert = db.prepare(`insert into monitor_events values (@event_id, @type, @occurred_at, @received_at, @user_id, @line_id, @loan_id,
+  const insert =
+    db.prepare(`insert into monitor_events values (@event_id, @type, @occurred_at, @received_at, @user_id, @line_id, @loan_id,
     @device_id, @ip, @amount_minor, @currency, @payee_id, @payee_created_at, @merchant_id, @merchant_category, @channel, @attributes, @content_hash, @result)`);
   const insertBatch = db.transaction((rows: ReturnType<typeof eventToRow>[]) => {
     for (const row of rows) insert.run(row);
@@ -156,7 +191,9 @@ function rawSqlite(events: readonly EventIn[], dir: string) {
 
 const dir = mkdtempSync(join(tmpdir(), 'lg-bench-ingest-'));
 try {
-  const events = simulateTraffic({ users: USERS, days: DAYS, seed: 1 }).map(({ scenario: _s, label: _l, ...wire }) => wire as EventIn);
+  const events = simulateTraffic({ users: USERS, days: DAYS, seed: 1 }).map(
+    ({ scenario: _s, label: _l, ...wire }) => wire as EventIn,
+  );
   const raw = rawSqlite(events, dir);
   const http = await ingestHttp(events, dir);
   process.stdout.write(

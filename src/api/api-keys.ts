@@ -44,11 +44,24 @@ export async function createApiKey(
 }
 
 /** Seeds the key from LINEGUARD_ADMIN_KEY (idempotent: the same key is stored once). */
-export async function ensureApiKey(db: Db, deps: { clock: Clock; ids: IdGenerator }, key: string, role: Role): Promise<void> {
-  if (key.length < 16) throw new LgError('LG_CONFIG_INVALID', 'LINEGUARD_ADMIN_KEY must be at least 16 characters');
+export async function ensureApiKey(
+  db: Db,
+  deps: { clock: Clock; ids: IdGenerator },
+  key: string,
+  role: Role,
+): Promise<void> {
+  if (key.length < 16)
+    throw new LgError('LG_CONFIG_INVALID', 'LINEGUARD_ADMIN_KEY must be at least 16 characters');
   await db
     .insertInto('api_keys')
-    .values({ id: deps.ids.next(), key_hash: hashApiKey(key), role, label: 'LINEGUARD_ADMIN_KEY', created_at: deps.clock.now(), revoked_at: null })
+    .values({
+      id: deps.ids.next(),
+      key_hash: hashApiKey(key),
+      role,
+      label: 'LINEGUARD_ADMIN_KEY',
+      created_at: deps.clock.now(),
+      revoked_at: null,
+    })
     .onConflict((oc) => oc.column('key_hash').doNothing())
     .execute();
 }
@@ -60,8 +73,16 @@ export function createKeyVerifier(db: Db, clock: Clock, cacheMs = 5_000) {
     const hash = hashApiKey(key);
     const hit = cache.get(hash);
     if (hit && clock.now() - hit.at < cacheMs) return hit.principal;
-    const row = await db.selectFrom('api_keys').select(['id', 'role', 'key_hash', 'revoked_at']).where('key_hash', '=', hash).executeTakeFirst();
-    const valid = row && row.revoked_at === null && timingSafeEqual(Buffer.from(row.key_hash), Buffer.from(hash)) && isRole(row.role);
+    const row = await db
+      .selectFrom('api_keys')
+      .select(['id', 'role', 'key_hash', 'revoked_at'])
+      .where('key_hash', '=', hash)
+      .executeTakeFirst();
+    const valid =
+      row &&
+      row.revoked_at === null &&
+      timingSafeEqual(Buffer.from(row.key_hash), Buffer.from(hash)) &&
+      isRole(row.role);
     const principal = valid ? { keyId: row.id, role: row.role as Role } : null;
     if (cache.size > 10_000) cache.clear();
     cache.set(hash, { principal, at: clock.now() });

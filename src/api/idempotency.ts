@@ -88,16 +88,25 @@ export function createIdempotency(store: Store, clock: Clock) {
   async function claim(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const header = request.headers[IDEMPOTENCY_HEADER];
     const key = Array.isArray(header) ? header[0] : header;
-    if (!key) throw new LgError('LG_IDEMPOTENCY_KEY_REQUIRED', 'this write needs an Idempotency-Key header (1-255 of A-Z a-z 0-9 . _ : -)');
-    if (!KEY_PATTERN.test(key)) throw new LgError('LG_VALIDATION', 'Idempotency-Key must be 1-255 of A-Z a-z 0-9 . _ : -');
+    if (!key)
+      throw new LgError(
+        'LG_IDEMPOTENCY_KEY_REQUIRED',
+        'this write needs an Idempotency-Key header (1-255 of A-Z a-z 0-9 . _ : -)',
+      );
+    if (!KEY_PATTERN.test(key))
+      throw new LgError('LG_VALIDATION', 'Idempotency-Key must be 1-255 of A-Z a-z 0-9 . _ : -');
     const scope = `${request.principal?.keyId ?? 'anonymous'} ${request.routeOptions.url ?? request.url}`;
     const hash = requestHash(request);
     const stored = recording.get(id(scope, key)) ?? (await load(scope, key));
     if (stored === 'committed-without-response') {
-      throw new LgError('LG_IDEMPOTENCY_IN_FLIGHT', 'the first request with this Idempotency-Key committed but its response was not recorded; read the resource instead of retrying', {
-        idempotencyKey: key,
-        committed: true,
-      });
+      throw new LgError(
+        'LG_IDEMPOTENCY_IN_FLIGHT',
+        'the first request with this Idempotency-Key committed but its response was not recorded; read the resource instead of retrying',
+        {
+          idempotencyKey: key,
+          committed: true,
+        },
+      );
     }
     if (stored) {
       if (stored.hash !== hash) throw mismatch(key);
@@ -106,18 +115,30 @@ export function createIdempotency(store: Store, clock: Clock) {
       return reply.send(stored.body);
     }
     if (inFlight.has(id(scope, key))) {
-      throw new LgError('LG_IDEMPOTENCY_IN_FLIGHT', 'a request with this Idempotency-Key is still being processed; retry later', { idempotencyKey: key });
+      throw new LgError(
+        'LG_IDEMPOTENCY_IN_FLIGHT',
+        'a request with this Idempotency-Key is still being processed; retry later',
+        { idempotencyKey: key },
+      );
     }
     inFlight.add(id(scope, key));
     claims.set(request, { scope, key, hash, committed: false });
   }
 
-  async function load(scope: string, key: string): Promise<StoredResponse | 'committed-without-response' | undefined> {
+  async function load(
+    scope: string,
+    key: string,
+  ): Promise<StoredResponse | 'committed-without-response' | undefined> {
     // The reader does not wait for the writer's open batch; a key that batch is committing is in `inFlight` (this
     // process) or loses the insert race in `runGuarded` (another process), so reading only committed rows is safe.
     const row = store.sync
       ? store.sync.read.get<IdempotencyRow>(LOAD_SQL, [scope, key])
-      : await store.readDb.selectFrom('idempotency_keys').selectAll().where('scope', '=', scope).where('idem_key', '=', key).executeTakeFirst();
+      : await store.readDb
+          .selectFrom('idempotency_keys')
+          .selectAll()
+          .where('scope', '=', scope)
+          .where('idem_key', '=', key)
+          .executeTakeFirst();
     if (!row) return undefined;
     if (row.state === 'done' && row.status_code !== null && row.response_body !== null) {
       return { hash: row.request_hash, status: row.status_code, body: row.response_body };
@@ -129,11 +150,23 @@ export function createIdempotency(store: Store, clock: Clock) {
   function runGuarded<T>(request: FastifyRequest, handler: () => T): T {
     const owned = claims.get(request);
     if (!owned) return handler();
-    const claimRow = () => ({ scope: owned.scope, idem_key: owned.key, request_hash: owned.hash, state: 'committed', status_code: null, response_body: null, created_at: clock.now() });
+    const claimRow = () => ({
+      scope: owned.scope,
+      idem_key: owned.key,
+      request_hash: owned.hash,
+      state: 'committed',
+      status_code: null,
+      response_body: null,
+      created_at: clock.now(),
+    });
     // Another process won the race for this key: undo our write rather than do it twice.
     const claimed = (inserted: number) => {
       if (inserted !== 1) {
-        throw new LgError('LG_IDEMPOTENCY_IN_FLIGHT', 'a request with this Idempotency-Key is being processed elsewhere', { idempotencyKey: owned.key });
+        throw new LgError(
+          'LG_IDEMPOTENCY_IN_FLIGHT',
+          'a request with this Idempotency-Key is being processed elsewhere',
+          { idempotencyKey: owned.key },
+        );
       }
       owned.committed = true;
     };
@@ -146,7 +179,11 @@ export function createIdempotency(store: Store, clock: Clock) {
           const inserted = await runShaped(
             tx,
             'idempotency claim',
-            () => tx.insertInto('idempotency_keys').values(row).onConflict((oc) => oc.columns(['scope', 'idem_key']).doNothing()),
+            () =>
+              tx
+                .insertInto('idempotency_keys')
+                .values(row)
+                .onConflict((oc) => oc.columns(['scope', 'idem_key']).doNothing()),
             Object.values(row),
           );
           claimed(Number(inserted.numAffectedRows ?? 0));
@@ -216,5 +253,9 @@ async function storeResponses(store: Store, rows: readonly IdempotencyRow[]): Pr
 }
 
 function mismatch(key: string): LgError {
-  return new LgError('LG_IDEMPOTENCY_MISMATCH', 'this Idempotency-Key was used with a different request body', { idempotencyKey: key });
+  return new LgError(
+    'LG_IDEMPOTENCY_MISMATCH',
+    'this Idempotency-Key was used with a different request body',
+    { idempotencyKey: key },
+  );
 }

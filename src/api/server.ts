@@ -42,7 +42,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'LineGuard API', version: '0.1.0', description: 'Risk control for revolving credit lines.' },
+      info: {
+        title: 'LineGuard API',
+        version: '0.1.0',
+        description: 'Risk control for revolving credit lines.',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
@@ -62,7 +66,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   return app;
 }
 
-function errorHandler(this: FastifyInstance, error: FastifyError | LgError | Error, request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) {
+function errorHandler(
+  this: FastifyInstance,
+  error: FastifyError | LgError | Error,
+  request: import('fastify').FastifyRequest,
+  reply: import('fastify').FastifyReply,
+) {
   const lg = toLgError(error);
   if (lg.status >= 500) request.log.error({ err: error }, 'request failed');
   void reply.code(lg.status).send(lg.toBody());
@@ -76,23 +85,41 @@ function errorHandler(this: FastifyInstance, error: FastifyError | LgError | Err
 function installValidators(app: FastifyInstance): void {
   const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
   const make = (coerce: boolean): Ajv =>
-    addFormats(new Ajv({ allErrors: true, coerceTypes: coerce ? 'array' : false, removeAdditional: false, useDefaults: true, strict: false, addUsedSchema: false }));
+    addFormats(
+      new Ajv({
+        allErrors: true,
+        coerceTypes: coerce ? 'array' : false,
+        removeAdditional: false,
+        useDefaults: true,
+        strict: false,
+        addUsedSchema: false,
+      }),
+    );
   const bodies = make(false);
   const textParts = make(true);
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodies : textParts).compile(schema));
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? bodies : textParts).compile(schema),
+  );
 }
 
 /** Maps everything that can go wrong to the closed error set; no stack or internal message leaves the server. */
 export function toLgError(error: unknown): LgError {
   if (isLgError(error)) return error;
-  const fe = error as Partial<FastifyError> & { validation?: { instancePath?: string; message?: string; params?: unknown }[]; validationContext?: string };
+  const fe = error as Partial<FastifyError> & {
+    validation?: { instancePath?: string; message?: string; params?: unknown }[];
+    validationContext?: string;
+  };
   if (fe.validation) {
     const details = fe.validation.map((v) => ({
       path: `${fe.validationContext ?? 'body'}${v.instancePath ?? ''}`,
       problem: v.message ?? 'invalid',
       params: v.params,
     }));
-    return new LgError('LG_VALIDATION', `request ${details.map((d) => `${d.path} ${d.problem}`).join('; ')}`, details);
+    return new LgError(
+      'LG_VALIDATION',
+      `request ${details.map((d) => `${d.path} ${d.problem}`).join('; ')}`,
+      details,
+    );
   }
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -108,8 +135,10 @@ export function toLgError(error: unknown): LgError {
   if (fe instanceof SyntaxError || (typeof fe.statusCode === 'number' && fe.statusCode === 400)) {
     return new LgError('LG_BAD_JSON', 'request body could not be parsed');
   }
-  if (typeof fe.statusCode === 'number' && fe.statusCode === 413) return new LgError('LG_PAYLOAD_TOO_LARGE', 'request body is larger than the limit');
-  if (typeof fe.statusCode === 'number' && fe.statusCode === 503) return new LgError('LG_UNAVAILABLE', 'server is shutting down');
+  if (typeof fe.statusCode === 'number' && fe.statusCode === 413)
+    return new LgError('LG_PAYLOAD_TOO_LARGE', 'request body is larger than the limit');
+  if (typeof fe.statusCode === 'number' && fe.statusCode === 503)
+    return new LgError('LG_UNAVAILABLE', 'server is shutting down');
   return new LgError('LG_INTERNAL', 'internal error; it has been logged');
 }
 
@@ -123,7 +152,10 @@ function installAuth(app: FastifyInstance, verifyKey: ServerOptions['verifyKey']
     const principal = await verifyKey(match[1]);
     if (!principal) throw new LgError('LG_UNAUTHENTICATED', 'the API key is not valid');
     if (!roles.includes(principal.role)) {
-      throw new LgError('LG_FORBIDDEN', `role ${principal.role} may not do this; needs one of ${roles.join(', ')}`);
+      throw new LgError(
+        'LG_FORBIDDEN',
+        `role ${principal.role} may not do this; needs one of ${roles.join(', ')}`,
+      );
     }
     request.principal = principal;
   });
@@ -160,7 +192,11 @@ function installMetrics(app: FastifyInstance, registry: Registry): void {
   });
   app.addHook('onResponse', async (request, reply) => {
     duration.observe(
-      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: String(reply.statusCode),
+      },
       reply.elapsedTime / 1000,
     );
   });

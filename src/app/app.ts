@@ -11,13 +11,25 @@ import { openStore, type Store } from '../store/db.js';
 import { buildServer, createMetricsRegistry } from '../api/server.js';
 import { createKeyVerifier, ensureApiKey } from '../api/api-keys.js';
 import { createModelRegistry, resolverFromRegistry, type ModelRegistry } from '../scoring/registry.js';
-import { createBlastRadiusGuard, createEngineMetrics, createEngineService, type BlastRadiusTrip, type EngineService } from '../engine/index.js';
+import {
+  createBlastRadiusGuard,
+  createEngineMetrics,
+  createEngineService,
+  type BlastRadiusTrip,
+  type EngineService,
+} from '../engine/index.js';
 import { strategyRoutes } from '../api/routes/strategies.js';
 import { coreRoutes } from '../api/routes/core.js';
 import { monitorRoutes } from '../api/routes/monitor.js';
 import { fieldCryptoFromMasterKey } from '../compliance/crypto.js';
 import { coreEngineFromService, createCoreServices, type CoreServices } from '../core/index.js';
-import { createMonitor, subscribeCoreEvents, recordSystemAlert, type LineActionPort, type MonitorService } from '../monitor/index.js';
+import {
+  createMonitor,
+  subscribeCoreEvents,
+  recordSystemAlert,
+  type LineActionPort,
+  type MonitorService,
+} from '../monitor/index.js';
 import { InProcessBus, NatsBus, OutboxRelay, type Bus } from '../bus/index.js';
 
 /** How often a process on a shared PostgreSQL re-reads active strategy versions and overlays. */
@@ -27,7 +39,9 @@ const ENGINE_REFRESH_MS = 10_000;
 export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The application scorecard the bundled `application` strategy runs, trained from data/german_credit.csv. */
-export const BUNDLED_MODELS = [{ id: 'application-scorecard', file: join(PACKAGE_ROOT, 'models', 'application-scorecard.json') }];
+export const BUNDLED_MODELS = [
+  { id: 'application-scorecard', file: join(PACKAGE_ROOT, 'models', 'application-scorecard.json') },
+];
 
 /**
  * The one place that reads config and wires adapters to the core. Everything else receives what it needs.
@@ -59,7 +73,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const clock = options.clock ?? systemClock;
   const random = options.random ?? cryptoRandom;
   const ids = uuidv7Generator(clock, random);
-  const store = await openStore(config.postgresUrl ? { postgresUrl: config.postgresUrl } : { sqlitePath: config.sqlitePath });
+  const store = await openStore(
+    config.postgresUrl ? { postgresUrl: config.postgresUrl } : { sqlitePath: config.sqlitePath },
+  );
   try {
     const metrics = createMetricsRegistry();
     if (config.adminKey) await ensureApiKey(store.db, { clock, ids }, config.adminKey, 'admin');
@@ -70,16 +86,27 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ...config.blastRadius,
       clock,
       onTrip: (trip) => {
-        void recordSystemAlert(store, { clock, ids }, {
-          typologyId: 'BLAST_RADIUS_GUARD',
-          severity: 'critical',
-          reasons: ['R_BLAST_RADIUS_GUARD'],
-          evidence: trip,
-        });
+        void recordSystemAlert(
+          store,
+          { clock, ids },
+          {
+            typologyId: 'BLAST_RADIUS_GUARD',
+            severity: 'critical',
+            reasons: ['R_BLAST_RADIUS_GUARD'],
+            evidence: trip,
+          },
+        );
         options.onGuardTrip?.(trip);
       },
     });
-    const engine = await createEngineService({ store, clock, ids, models: resolverFromRegistry(models), metrics: createEngineMetrics(metrics), guard });
+    const engine = await createEngineService({
+      store,
+      clock,
+      ids,
+      models: resolverFromRegistry(models),
+      metrics: createEngineMetrics(metrics),
+      guard,
+    });
     // The monitor acts on lines through the core, and the core reads the monitor's signals: tie the knot late.
     const late: { core?: CoreServices } = {};
     const lineActions: LineActionPort = {
@@ -88,10 +115,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         const result = await late.core.applyLineAction(lineId, action);
         return result.outcome === 'APPLIED'
           ? { status: 'APPLIED' }
-          : { status: 'BLOCKED', detail: `held for review by the blast-radius guard (action ${result.actionId})` };
+          : {
+              status: 'BLOCKED',
+              detail: `held for review by the blast-radius guard (action ${result.actionId})`,
+            };
       },
     };
-    const monitor = await createMonitor({ store, clock, ids, masterKey: config.masterKey, redisUrl: config.redisUrl, lineActions });
+    const monitor = await createMonitor({
+      store,
+      clock,
+      ids,
+      masterKey: config.masterKey,
+      redisUrl: config.redisUrl,
+      lineActions,
+    });
     const core = createCoreServices({
       store,
       clock,
@@ -155,7 +192,11 @@ async function loadModels(store: Store, clock: Clock): Promise<ModelRegistry> {
   await registry.loadAll();
   for (const bundled of BUNDLED_MODELS) {
     if (registry.cached(bundled.id)) continue;
-    await registry.register(JSON.parse(readFileSync(bundled.file, 'utf8')), { id: bundled.id, version: 1, registeredBy: 'bundled' });
+    await registry.register(JSON.parse(readFileSync(bundled.file, 'utf8')), {
+      id: bundled.id,
+      version: 1,
+      registeredBy: 'bundled',
+    });
   }
   await registry.loadAll();
   return registry;

@@ -21,11 +21,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ LINEGUARD_ENV: 'production' })).toThrow(/LINEGUARD_KEY is required/);
     expect(() => loadConfig({ LINEGUARD_KEY: 'short' })).toThrow(/32 bytes/);
     expect(() => loadConfig({ LINEGUARD_KEY: 'ab'.repeat(32), PORT: 'x' })).toThrow(/PORT/);
-    expect(() => loadConfig({ LINEGUARD_KEY: 'ab'.repeat(32), LINEGUARD_DATABASE_URL: 'mysql://x' })).toThrow(/postgres/);
+    expect(() => loadConfig({ LINEGUARD_KEY: 'ab'.repeat(32), LINEGUARD_DATABASE_URL: 'mysql://x' })).toThrow(
+      /postgres/,
+    );
   });
 
   it('reads the port, database and caps from the environment with overrides winning', () => {
-    const config = loadConfig({ LINEGUARD_KEY: 'ab'.repeat(32), PORT: '9000', LINEGUARD_BORROWER_CAP_MINOR: '5000000' }, { port: 9100, db: '/tmp/x.db' });
+    const config = loadConfig(
+      { LINEGUARD_KEY: 'ab'.repeat(32), PORT: '9000', LINEGUARD_BORROWER_CAP_MINOR: '5000000' },
+      { port: 9100, db: '/tmp/x.db' },
+    );
     expect(config.port).toBe(9100);
     expect(config.sqlitePath).toBe('/tmp/x.db');
     expect(config.borrowerCapMinor).toBe(5_000_000);

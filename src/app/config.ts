@@ -24,7 +24,11 @@ export interface Config {
   /** Per-borrower cap on total limits (default 200,000.00 CNY). */
   readonly borrowerCapMinor: number;
   readonly aprCapPercent: number;
-  readonly blastRadius: { readonly maxFractionPerWindow: number; readonly windowMs: number; readonly minPerWindow: number };
+  readonly blastRadius: {
+    readonly maxFractionPerWindow: number;
+    readonly windowMs: number;
+    readonly minPerWindow: number;
+  };
   readonly eventBatchMax: number;
 }
 
@@ -36,7 +40,11 @@ export interface ConfigOverrides {
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-export function loadConfig(env: Env, overrides: ConfigOverrides = {}, warn: (msg: string) => void = console.warn): Config {
+export function loadConfig(
+  env: Env,
+  overrides: ConfigOverrides = {},
+  warn: (msg: string) => void = console.warn,
+): Config {
   const production = env.LINEGUARD_ENV === 'production' || env.NODE_ENV === 'production';
   const dataDir = resolve(overrides.dataDir ?? env.LINEGUARD_DATA_DIR ?? '.lineguard');
   const sqlitePath = resolve(overrides.db ?? env.LINEGUARD_DB ?? join(dataDir, 'lineguard.db'));
@@ -60,7 +68,11 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, warn: (msg
     borrowerCapMinor: intFrom(env.LINEGUARD_BORROWER_CAP_MINOR, 'LINEGUARD_BORROWER_CAP_MINOR', 20_000_000),
     aprCapPercent: numberFrom(env.LINEGUARD_APR_CAP_PERCENT, 'LINEGUARD_APR_CAP_PERCENT', 24),
     blastRadius: {
-      maxFractionPerWindow: numberFrom(env.LINEGUARD_GUARD_MAX_FRACTION, 'LINEGUARD_GUARD_MAX_FRACTION', 0.01),
+      maxFractionPerWindow: numberFrom(
+        env.LINEGUARD_GUARD_MAX_FRACTION,
+        'LINEGUARD_GUARD_MAX_FRACTION',
+        0.01,
+      ),
       windowMs: intFrom(env.LINEGUARD_GUARD_WINDOW_MS, 'LINEGUARD_GUARD_WINDOW_MS', 3_600_000),
       minPerWindow: intFrom(env.LINEGUARD_GUARD_MIN_PER_WINDOW, 'LINEGUARD_GUARD_MIN_PER_WINDOW', 5),
     },
@@ -72,24 +84,33 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, warn: (msg
   return Object.freeze(config);
 }
 
-function loadMasterKey(env: Env, opts: { production: boolean; dataDir: string; warn: (m: string) => void }): Buffer {
+function loadMasterKey(
+  env: Env,
+  opts: { production: boolean; dataDir: string; warn: (m: string) => void },
+): Buffer {
   const given = nonEmpty(env.LINEGUARD_KEY);
   if (given) return parseKey(given);
   if (opts.production) {
-    throw new LgError('LG_CONFIG_INVALID', 'LINEGUARD_KEY is required in production (32 bytes, hex or base64)');
+    throw new LgError(
+      'LG_CONFIG_INVALID',
+      'LINEGUARD_KEY is required in production (32 bytes, hex or base64)',
+    );
   }
   const keyFile = join(opts.dataDir, 'master.key');
   if (existsSync(keyFile)) return parseKey(readFileSync(keyFile, 'utf8').trim());
   mkdirSync(opts.dataDir, { recursive: true });
   const key = randomBytes(32);
   writeFileSync(keyFile, key.toString('hex'), { mode: 0o600 });
-  opts.warn(`WARNING: LINEGUARD_KEY is not set; generated a development key in ${keyFile}. Never do this in production.`);
+  opts.warn(
+    `WARNING: LINEGUARD_KEY is not set; generated a development key in ${keyFile}. Never do this in production.`,
+  );
   return key;
 }
 
 export function parseKey(text: string): Buffer {
   const key = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
-  if (key.length !== 32) throw new LgError('LG_CONFIG_INVALID', 'LINEGUARD_KEY must be 32 bytes (64 hex chars or base64)');
+  if (key.length !== 32)
+    throw new LgError('LG_CONFIG_INVALID', 'LINEGUARD_KEY must be 32 bytes (64 hex chars or base64)');
   return key;
 }
 
@@ -100,13 +121,15 @@ function nonEmpty(value: string | undefined): string | undefined {
 function intFrom(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new LgError('LG_CONFIG_INVALID', `${name} must be a non-negative integer`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new LgError('LG_CONFIG_INVALID', `${name} must be a non-negative integer`);
   return n;
 }
 
 function numberFrom(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new LgError('LG_CONFIG_INVALID', `${name} must be a non-negative number`);
+  if (!Number.isFinite(n) || n < 0)
+    throw new LgError('LG_CONFIG_INVALID', `${name} must be a non-negative number`);
   return n;
 }

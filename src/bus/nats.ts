@@ -60,7 +60,9 @@ export class NatsBus implements Bus {
   }
 
   async publish(message: BusMessage): Promise<void> {
-    await this.js.publish(this.subject(message.topic), this.codec.encode(message.payload), { msgID: message.id });
+    await this.js.publish(this.subject(message.topic), this.codec.encode(message.payload), {
+      msgID: message.id,
+    });
   }
 
   async subscribe(topic: string, group: string, handler: BusHandler): Promise<() => Promise<void>> {
@@ -122,7 +124,10 @@ export class NatsBus implements Bus {
     };
     try {
       await this.jsm.streams.info(this.stream);
-      await this.jsm.streams.update(this.stream, { subjects: config.subjects, duplicate_window: config.duplicate_window });
+      await this.jsm.streams.update(this.stream, {
+        subjects: config.subjects,
+        duplicate_window: config.duplicate_window,
+      });
     } catch (error) {
       if (!String((error as Error).message).includes('not found')) throw error;
       await this.jsm.streams.add(config);

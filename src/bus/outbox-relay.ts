@@ -5,7 +5,8 @@ import type { Bus } from './bus.js';
 
 /** Ids per UPDATE … IN (…): far below both stores' bound-parameter limits. */
 const MARK_CHUNK = 500;
-const MARK_PUBLISHED_SQLITE = 'update "outbox" set "published_at" = ? where "id" in (select "value" from json_each(?))';
+const MARK_PUBLISHED_SQLITE =
+  'update "outbox" set "published_at" = ? where "id" in (select "value" from json_each(?))';
 
 export interface OutboxRelayOptions {
   /** Rows per poll (default 500). */
@@ -73,12 +74,20 @@ export class OutboxRelay {
     const results = await Promise.allSettled(
       rows.map((row) => {
         const payload = JSON.parse(row.payload) as unknown;
-        const eventId = typeof payload === 'object' && payload !== null ? (payload as { eventId?: unknown }).eventId : undefined;
-        return this.bus.publish({ id: typeof eventId === 'string' ? eventId : row.id, topic: row.topic, payload });
+        const eventId =
+          typeof payload === 'object' && payload !== null
+            ? (payload as { eventId?: unknown }).eventId
+            : undefined;
+        return this.bus.publish({
+          id: typeof eventId === 'string' ? eventId : row.id,
+          topic: row.topic,
+          payload,
+        });
       }),
     );
     const done = rows.filter((_, i) => results[i]?.status === 'fulfilled').map((r) => r.id);
-    for (const failed of results) if (failed.status === 'rejected') this.options.onError?.(failed.reason, 'outbox publish');
+    for (const failed of results)
+      if (failed.status === 'rejected') this.options.onError?.(failed.reason, 'outbox publish');
     // Never part of a request's unit of work (kick() may be called from inside one).
     await unitContext.exit(() => this.markPublished(done));
     return done.length;
@@ -98,7 +107,8 @@ export class OutboxRelay {
       return;
     }
     await this.store.transaction(async (tx) => {
-      for (const chunk of chunks) await tx.updateTable('outbox').set({ published_at: at }).where('id', 'in', chunk).execute();
+      for (const chunk of chunks)
+        await tx.updateTable('outbox').set({ published_at: at }).where('id', 'in', chunk).execute();
     });
   }
 

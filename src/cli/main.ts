@@ -13,14 +13,18 @@ import { bootstrapServe } from '../app/bootstrap.js';
 
 function parsePort(value: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('port must be 0-65535');
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new InvalidArgumentError('port must be 0-65535');
   return port;
 }
 
 export function buildProgram(): Command {
   const program = new Command('lineguard')
     .description('LineGuard: risk control for revolving credit lines')
-    .option('--db <path>', 'SQLite database file (env LINEGUARD_DB); LINEGUARD_DATABASE_URL selects PostgreSQL')
+    .option(
+      '--db <path>',
+      'SQLite database file (env LINEGUARD_DB); LINEGUARD_DATABASE_URL selects PostgreSQL',
+    )
     .showHelpAfterError()
     .exitOverride((err) => {
       process.exit(err.exitCode === 0 ? EXIT.OK : EXIT.INVALID_INPUT);
@@ -28,7 +32,9 @@ export function buildProgram(): Command {
 
   const openApp = async (overrides: ConfigOverrides = {}): Promise<AppServices> => {
     const global = program.opts<{ db?: string }>();
-    const config = loadConfig(process.env, { ...overrides, db: overrides.db ?? global.db }, (m) => process.stderr.write(`${m}\n`));
+    const config = loadConfig(process.env, { ...overrides, db: overrides.db ?? global.db }, (m) =>
+      process.stderr.write(`${m}\n`),
+    );
     return createApp(config);
   };
 
@@ -88,7 +94,10 @@ export function buildProgram(): Command {
           const result = await verifyLedger(app.store.db);
           if (opts.json) printJson(result);
           else if (result.ok) process.stdout.write(`ledger intact: ${result.entriesChecked} entries\n`);
-          else process.stdout.write(`ledger BROKEN at seq ${result.firstBad?.seq} (${result.firstBad?.entryId ?? '-'}): ${result.firstBad?.problem}\n`);
+          else
+            process.stdout.write(
+              `ledger BROKEN at seq ${result.firstBad?.seq} (${result.firstBad?.entryId ?? '-'}): ${result.firstBad?.problem}\n`,
+            );
           return result.ok ? EXIT.OK : EXIT.VERIFICATION_FAILED;
         } finally {
           await app.close();
@@ -99,7 +108,13 @@ export function buildProgram(): Command {
   registerAprCommand(program);
   const openAppDeps = async () => {
     const app = await openApp();
-    return { engine: app.engine, registry: app.models, core: app.core, monitor: app.monitor, close: () => app.close() };
+    return {
+      engine: app.engine,
+      registry: app.models,
+      core: app.core,
+      monitor: app.monitor,
+      close: () => app.close(),
+    };
   };
   registerStrategyCommand(program, openAppDeps);
   registerModelCommand(program, openAppDeps);

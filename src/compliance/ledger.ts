@@ -54,7 +54,10 @@ async function lockHead(tx: DbTx): Promise<ChainHead> {
   if (cached) return cached;
   // An UPDATE … RETURNING takes the row lock (PostgreSQL) as it reads the head, so two transactions never chain
   // onto the same predecessor. SQLite already serialises writers.
-  const result = await sql<{ seq: number; hash: string }>`update ledger_head set seq = seq where id = 1 returning seq, hash`.execute(tx);
+  const result = await sql<{
+    seq: number;
+    hash: string;
+  }>`update ledger_head set seq = seq where id = 1 returning seq, hash`.execute(tx);
   const row = result.rows[0];
   if (!row) throw new Error('ledger_head row is missing');
   return { seq: Number(row.seq), hash: row.hash };
@@ -66,7 +69,10 @@ interface ChainHead {
 }
 
 /** The rows that chain `entries` onto `head`, and the new head. Pure; both append paths share it. */
-function chainRows(head: ChainHead, entries: readonly LedgerAppend[]): { rows: LedgerRow[]; head: ChainHead } {
+function chainRows(
+  head: ChainHead,
+  entries: readonly LedgerAppend[],
+): { rows: LedgerRow[]; head: ChainHead } {
   let seq = head.seq;
   let prevHash = head.hash;
   const rows: LedgerRow[] = [];
@@ -131,9 +137,15 @@ registerBatchFinisher((sql) => {
  * ledger_head means rows were deleted, and chaining onto ledger_head keeps that gap visible to `ledger verify`.
  */
 function readHeadSync(sql: SyncSql): ChainHead {
-  const head = sql.get<{ seq: number; hash: string }>('select "seq", "hash" from "ledger_head" where "id" = 1', []);
+  const head = sql.get<{ seq: number; hash: string }>(
+    'select "seq", "hash" from "ledger_head" where "id" = 1',
+    [],
+  );
   if (!head) throw new Error('ledger_head row is missing');
-  const last = sql.get<{ seq: number; hash: string }>('select "seq", "hash" from "ledger_entries" order by "seq" desc limit 1', []);
+  const last = sql.get<{ seq: number; hash: string }>(
+    'select "seq", "hash" from "ledger_entries" order by "seq" desc limit 1',
+    [],
+  );
   const newer = last && Number(last.seq) > Number(head.seq) ? last : head;
   return { seq: Number(newer.seq), hash: newer.hash };
 }
@@ -168,22 +180,33 @@ export async function verifyLedger(db: Db, pageSize = 5000): Promise<LedgerVerif
         entriesChecked: checked,
         firstBad: { seq, entryId: row.entry_id, problem },
       });
-      if (seq !== expectedSeq) return bad(`expected seq ${expectedSeq}, found ${seq} (an entry was deleted or inserted)`);
-      if (row.prev_hash !== prevHash) return bad('prev_hash does not match the previous entry (reordered or altered chain)');
+      if (seq !== expectedSeq)
+        return bad(`expected seq ${expectedSeq}, found ${seq} (an entry was deleted or inserted)`);
+      if (row.prev_hash !== prevHash)
+        return bad('prev_hash does not match the previous entry (reordered or altered chain)');
       const recomputed = entryHash(prevHash, { ...row, seq, recorded_at: Number(row.recorded_at) });
-      if (recomputed !== row.hash) return bad('hash does not match the entry content (the entry was changed)');
+      if (recomputed !== row.hash)
+        return bad('hash does not match the entry content (the entry was changed)');
       prevHash = row.hash;
       expectedSeq += 1;
       checked += 1;
     }
     if (page.length < pageSize) break;
   }
-  const head = await db.selectFrom('ledger_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst();
+  const head = await db
+    .selectFrom('ledger_head')
+    .select(['seq', 'hash'])
+    .where('id', '=', 1)
+    .executeTakeFirst();
   if (!head || Number(head.seq) !== checked || head.hash !== prevHash) {
     return {
       ok: false,
       entriesChecked: checked,
-      firstBad: { seq: checked + 1, entryId: null, problem: 'ledger head does not match the last entry (entries removed from the end)' },
+      firstBad: {
+        seq: checked + 1,
+        entryId: null,
+        problem: 'ledger head does not match the last entry (entries removed from the end)',
+      },
     };
   }
   return { ok: true, entriesChecked: checked };

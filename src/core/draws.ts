@@ -16,7 +16,16 @@ import { buildContext, timedDecide } from './context.js';
 import type { CoreDeps, DecisionRecord } from './deps.js';
 import { coreEvent } from './events.js';
 import { installmentRows, loanViewOf, type LoanView } from './loans.js';
-import { FIND_LINE_SQL, findLine, outboxRow, type CoreOutboxRow, type InstallmentRow, type LineRow, type LoanRow, type Q } from './repo.js';
+import {
+  FIND_LINE_SQL,
+  findLine,
+  outboxRow,
+  type CoreOutboxRow,
+  type InstallmentRow,
+  type LineRow,
+  type LoanRow,
+  type Q,
+} from './repo.js';
 
 type DrawRow = CoreTables['draws'];
 import { ANTI_SCAM_WARNING } from '../domain/anti-scam.js';
@@ -158,9 +167,19 @@ async function drawVelocity(
 const VELOCITY_SQL =
   'select "created_at" from "draws" where "line_id" = ? and "created_at" > ? and "status" = ? order by "created_at" desc limit ?';
 
-function drawVelocitySync(deps: CoreDeps, syncSql: SyncSql, lineId: string, now: number): Record<string, ContextValue> {
+function drawVelocitySync(
+  deps: CoreDeps,
+  syncSql: SyncSql,
+  lineId: string,
+  now: number,
+): Record<string, ContextValue> {
   if (!needsVelocity(deps)) return {};
-  const recent = syncSql.all<{ created_at: number }>(VELOCITY_SQL, [lineId, now - MS_PER_DAY, 'APPROVED', VELOCITY_COUNT_MAX]);
+  const recent = syncSql.all<{ created_at: number }>(VELOCITY_SQL, [
+    lineId,
+    now - MS_PER_DAY,
+    'APPROVED',
+    VELOCITY_COUNT_MAX,
+  ]);
   return velocityOf(recent, now);
 }
 
@@ -259,7 +278,12 @@ interface DrawRequest {
 function planDraw(r: DrawRequest, line: LineRow, velocity: Readonly<Record<string, ContextValue>>): DrawPlan {
   const { deps, input, ids, now } = r;
   checkInput(line, input);
-  const context = buildContext(deps.engine, DRAW_STRATEGY, {}, drawContextFacts(line, input, { ...velocity, ...r.monitored }));
+  const context = buildContext(
+    deps.engine,
+    DRAW_STRATEGY,
+    {},
+    drawContextFacts(line, input, { ...velocity, ...r.monitored }),
+  );
   const { decision, latencyMs } = timedDecide(deps.engine, DRAW_STRATEGY, context, line.borrower_id);
   let status = OUTCOME_STATUS[decision.outcome];
   let reasons = [...decision.reasons];
@@ -319,7 +343,8 @@ async function drawUnit(tx: DbTx, r: DrawRequest, lineId: string): Promise<DrawP
           .where('available_minor', '>=', amount),
       debitParams(loan, r.now),
     );
-    if (Number(debited.numAffectedRows ?? 0) !== 1) throw debitRefused(await findLine(tx, r.deps.store.kind, line.id), loan);
+    if (Number(debited.numAffectedRows ?? 0) !== 1)
+      throw debitRefused(await findLine(tx, r.deps.store.kind, line.id), loan);
     await insertRows(tx, 'loans', [loan]);
     await insertRows(tx, 'loan_installments', plan.installments);
   }
@@ -403,12 +428,7 @@ export async function requestDraw(deps: CoreDeps, lineId: string, input: DrawInp
     borrowerReasons: borrowerReasons(reasons, 'zh'),
     ...(loan && priced
       ? {
-          loan: loanViewOf(
-            loan,
-            done.installments,
-            isoDate(now),
-            deps.config.buckets ?? DEFAULT_BUCKETS,
-          ),
+          loan: loanViewOf(loan, done.installments, isoDate(now), deps.config.buckets ?? DEFAULT_BUCKETS),
         }
       : {}),
     ...(status === 'COOLDOWN' ? { warning: ANTI_SCAM_WARNING } : {}),

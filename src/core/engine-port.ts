@@ -33,7 +33,10 @@ export function coreDecisionWrites(r: DecisionRecord): CoreDecisionWrites {
  * Adapts the engine service to the port the core uses. Decision rows are written with the engine's own
  * recordDecision (decision row + ledger entry) inside the core's dbTx.
  */
-export function coreEngineFromService(engine: EngineService, options: { guard?: BlastRadiusGuard } = {}): CoreEngine {
+export function coreEngineFromService(
+  engine: EngineService,
+  options: { guard?: BlastRadiusGuard } = {},
+): CoreEngine {
   return {
     decide(strategyId: string, context: DecisionContext, opts?: { subjectKey?: string }): Decision {
       return engine.decide(strategyId, context, opts);

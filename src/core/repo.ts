@@ -42,10 +42,15 @@ export function lineStateOf(row: LineRow): LineState {
 
 export async function findLine(db: Q, kind: StoreKind, id: string, lock = false): Promise<LineRow> {
   // Every draw reads its line: reuse the compiled SQL (see store/shaped.ts).
-  const result = await runShaped(db, `findLine ${kind} ${lock}`, () => {
-    const query = db.selectFrom('credit_lines').selectAll().where('id', '=', id);
-    return lock ? forUpdate(kind, query) : query;
-  }, [id]);
+  const result = await runShaped(
+    db,
+    `findLine ${kind} ${lock}`,
+    () => {
+      const query = db.selectFrom('credit_lines').selectAll().where('id', '=', id);
+      return lock ? forUpdate(kind, query) : query;
+    },
+    [id],
+  );
   const row = result.rows[0];
   if (!row) throw new LgError('LG_NOT_FOUND', `no line ${id}`, { lineId: id });
   return row;
@@ -89,7 +94,13 @@ export async function countActiveLines(db: Q): Promise<number> {
 }
 
 export function outboxRow(id: string, payload: unknown, at: number): CoreOutboxRow {
-  return { id, topic: CORE_EVENTS_TOPIC, payload: canonicalJson(payload), created_at: at, published_at: null };
+  return {
+    id,
+    topic: CORE_EVENTS_TOPIC,
+    payload: canonicalJson(payload),
+    created_at: at,
+    published_at: null,
+  };
 }
 
 export type CoreOutboxRow = Database['outbox'];

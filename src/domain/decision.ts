@@ -69,7 +69,12 @@ export interface Decision {
   readonly values: Readonly<Record<string, unknown>>;
   readonly trace: readonly TraceStep[];
   /** Outcomes of shadow strategies, recorded but never acted on. */
-  readonly shadows?: readonly { strategyId: string; strategyVersion: number; outcome: Outcome; reasons: readonly string[] }[];
+  readonly shadows?: readonly {
+    strategyId: string;
+    strategyVersion: number;
+    outcome: Outcome;
+    reasons: readonly string[];
+  }[];
   /** True when the strategy could not be evaluated and the engine failed closed. */
   readonly engineError?: boolean;
 }

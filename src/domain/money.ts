@@ -16,7 +16,10 @@ export function money(amountMinor: number, currency: string = DEFAULT_CURRENCY):
 /** Rejects fractions, NaN and anything beyond the exactly representable integers. */
 export function assertMinorUnits(value: number, field: string): void {
   if (!Number.isSafeInteger(value)) {
-    throw new LgError('LG_INVALID_MONEY', `${field} must be an integer number of minor units`, { field, value });
+    throw new LgError('LG_INVALID_MONEY', `${field} must be an integer number of minor units`, {
+      field,
+      value,
+    });
   }
 }
 

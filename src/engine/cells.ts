@@ -16,8 +16,18 @@ import type { CellSource } from './types.js';
 export type Cell =
   | { readonly k: 'any' }
   | { readonly k: 'null' }
-  | { readonly k: 'range'; readonly lo: number | null; readonly loIncl: boolean; readonly hi: number | null; readonly hiIncl: boolean }
-  | { readonly k: 'cmp'; readonly op: '==' | '!=' | '<' | '<=' | '>' | '>='; readonly v: string | number | boolean }
+  | {
+      readonly k: 'range';
+      readonly lo: number | null;
+      readonly loIncl: boolean;
+      readonly hi: number | null;
+      readonly hiIncl: boolean;
+    }
+  | {
+      readonly k: 'cmp';
+      readonly op: '==' | '!=' | '<' | '<=' | '>' | '>=';
+      readonly v: string | number | boolean;
+    }
   | { readonly k: 'set'; readonly values: readonly (string | number | boolean)[] };
 
 const NUM = String.raw`-?(?:\d[\d_]*)?(?:\.\d+)?(?:[eE][+-]?\d+)?`;
@@ -45,9 +55,11 @@ export function parseCell(source: CellSource): Cell {
 function parseRange(m: RegExpExecArray, text: string): Cell {
   const lo = m[2] ? Number(m[2].replace(/_/g, '')) : null;
   const hi = m[3] ? Number(m[3].replace(/_/g, '')) : null;
-  if ((lo !== null && Number.isNaN(lo)) || (hi !== null && Number.isNaN(hi))) throw new CellSyntaxError(`malformed range '${text}'`);
+  if ((lo !== null && Number.isNaN(lo)) || (hi !== null && Number.isNaN(hi)))
+    throw new CellSyntaxError(`malformed range '${text}'`);
   if (lo === null && hi === null) throw new CellSyntaxError(`range '${text}' has no bounds; use "-" for any`);
-  if (lo !== null && hi !== null && lo > hi) throw new CellSyntaxError(`range '${text}' has its lower bound above its upper bound`);
+  if (lo !== null && hi !== null && lo > hi)
+    throw new CellSyntaxError(`range '${text}' has its lower bound above its upper bound`);
   return { k: 'range', lo, loIncl: m[1] === '[', hi, hiIncl: m[4] === ']' };
 }
 
@@ -56,7 +68,8 @@ function parseLiteral(text: string): string | number | boolean {
   if (t === 'true' || t === 'false') return t === 'true';
   if (/^(['"]).*\1$/.test(t)) return t.slice(1, -1);
   if (new RegExp(`^${NUM}$`).test(t) && /\d/.test(t)) return Number(t.replace(/_/g, ''));
-  if (/[\s[\]()]/.test(t)) throw new CellSyntaxError(`cannot read cell '${t}' (quote strings that contain spaces)`);
+  if (/[\s[\]()]/.test(t))
+    throw new CellSyntaxError(`cannot read cell '${t}' (quote strings that contain spaces)`);
   return t;
 }
 
@@ -68,7 +81,8 @@ export function matchCell(cell: Cell, value: Value): boolean {
       return value === null;
     case 'range':
       if (value === null) return false;
-      if (typeof value !== 'number') throw new EngineEvaluationError(`range cell needs a number, got ${JSON.stringify(value)}`);
+      if (typeof value !== 'number')
+        throw new EngineEvaluationError(`range cell needs a number, got ${JSON.stringify(value)}`);
       if (cell.lo !== null && (cell.loIncl ? value < cell.lo : value <= cell.lo)) return false;
       if (cell.hi !== null && (cell.hiIncl ? value > cell.hi : value >= cell.hi)) return false;
       return true;

@@ -14,7 +14,12 @@ const doc: StrategyDocument = {
     { name: 's', type: 'string', allowed: ['A', 'B'] },
   ],
   nodes: [
-    { id: 'rules', type: 'ruleSet', mode: 'all', rules: [{ id: 'R1', when: 'a > 10', outcome: 'REVIEW', reasons: ['R_MANUAL_REVIEW'] }] },
+    {
+      id: 'rules',
+      type: 'ruleSet',
+      mode: 'all',
+      rules: [{ id: 'R1', when: 'a > 10', outcome: 'REVIEW', reasons: ['R_MANUAL_REVIEW'] }],
+    },
     { id: 'set', type: 'assign', values: { v: 'a * 2' }, limit: 'a * 100' },
   ],
 };
@@ -22,11 +27,27 @@ const doc: StrategyDocument = {
 describe('lazily built trace', () => {
   it('is an own enumerable property that JSON, spreads and key listings see, built once', () => {
     const d = compileStrategy(doc).run({ a: 20, s: 'A' }, envOf());
-    expect(Object.keys(d)).toEqual(['strategyId', 'strategyVersion', 'engineVersion', 'outcome', 'reasons', 'limitMinor', 'actions', 'values', 'trace']);
+    expect(Object.keys(d)).toEqual([
+      'strategyId',
+      'strategyVersion',
+      'engineVersion',
+      'outcome',
+      'reasons',
+      'limitMinor',
+      'actions',
+      'values',
+      'trace',
+    ]);
     const json = JSON.parse(JSON.stringify(d)) as { trace: unknown[] };
     expect(json.trace).toEqual([
       { node: 'rules', kind: 'ruleSet', detail: '1 rule(s) fired', fired: ['R1'], inputs: { a: 20 } },
-      { node: 'set', kind: 'assign', detail: 'assigned v, limitMinor', inputs: { a: 20 }, values: { v: 40, limitMinor: 2000 } },
+      {
+        node: 'set',
+        kind: 'assign',
+        detail: 'assigned v, limitMinor',
+        inputs: { a: 20 },
+        values: { v: 40, limitMinor: 2000 },
+      },
     ]);
     expect(d.trace).toBe(d.trace);
     expect({ ...d }.trace).toBe(d.trace);
@@ -41,7 +62,13 @@ describe('lazily built trace', () => {
   });
 
   it('records overlay parameters and keeps the trace of a run that failed closed', () => {
-    const failing: StrategyDocument = { ...doc, nodes: [doc.nodes[0] as StrategyDocument['nodes'][number], { id: 'bad', type: 'assign', values: { v: 'a / 0' } }] };
+    const failing: StrategyDocument = {
+      ...doc,
+      nodes: [
+        doc.nodes[0] as StrategyDocument['nodes'][number],
+        { id: 'bad', type: 'assign', values: { v: 'a / 0' } },
+      ],
+    };
     const d = compileStrategy(failing).run({ a: 20 }, envOf({ params: { p: 1 } }));
     expect(d.engineError).toBe(true);
     expect(d.trace.map((t) => t.node)).toEqual(['$params', 'rules', '$error']);
@@ -64,7 +91,9 @@ describe('compiled context validator', () => {
     fc.double({ noNaN: false }),
     fc.constantFrom('A', 'B', 'C', '2024-01-31', '2024-02-30', true, false, ['x'], ['x', 'z'], [1], {}),
   );
-  const context = fc.dictionary(fc.constantFrom('n', 'i', 's', 'b', 'd', 'l', 'extra'), value, { maxKeys: 7 });
+  const context = fc.dictionary(fc.constantFrom('n', 'i', 's', 'b', 'd', 'l', 'extra'), value, {
+    maxKeys: 7,
+  });
 
   it('accepts and rejects exactly what the reporting validator does, with the same report', () => {
     const fast = compileContextValidator(inputs);

@@ -1,7 +1,14 @@
 import type { Decision, Outcome, RequestedLineAction, TraceStep } from '../domain/decision.js';
 import type { Value } from './expr/ast.js';
 import type { SlotState } from './expr/compile.js';
-import { ENGINE_VERSION, limitFrom, rateFrom, type RunEnv, type ShadowResult, type StrategyMeta } from './runtime.js';
+import {
+  ENGINE_VERSION,
+  limitFrom,
+  rateFrom,
+  type RunEnv,
+  type ShadowResult,
+  type StrategyMeta,
+} from './runtime.js';
 import type { Effect } from './types.js';
 
 /**
@@ -21,7 +28,9 @@ export interface CompiledEffect {
   readonly reasons: readonly string[];
   readonly reasonsFrom: string | undefined;
   /** Action limit/rate expressions, by action index; undefined when the effect has no computed amounts. */
-  readonly amounts: readonly { readonly limit?: (s: SlotState) => Value; readonly rate?: (s: SlotState) => Value }[] | undefined;
+  readonly amounts:
+    | readonly { readonly limit?: (s: SlotState) => Value; readonly rate?: (s: SlotState) => Value }[]
+    | undefined;
 }
 
 export function compileEffectMeta(
@@ -149,19 +158,29 @@ export class CompiledRun implements SlotState {
   materialise(): TraceStep[] {
     const log = this.log;
     const out = new Array<TraceStep>(log.length / 4);
-    for (let i = 0, j = 0; i < log.length; i += 4, j++) out[j] = (log[i] as TraceBuilder).build(this, log[i + 1], log[i + 2], log[i + 3]);
+    for (let i = 0, j = 0; i < log.length; i += 4, j++)
+      out[j] = (log[i] as TraceBuilder).build(this, log[i + 1], log[i + 2], log[i + 3]);
     return out;
   }
 
   finish(): Decision {
-    return new CompiledDecision(this, orderReasons(this.reasonCodes, this.reasonRanks), this.best ?? this.meta.defaultOutcome) as unknown as Decision;
+    return new CompiledDecision(
+      this,
+      orderReasons(this.reasonCodes, this.reasonRanks),
+      this.best ?? this.meta.defaultOutcome,
+    ) as unknown as Decision;
   }
 }
 
 /** Builds the trace once and turns the accessor into a plain data property holding it. */
 function settleTrace(this: CompiledDecision): TraceStep[] {
   const trace = this.traceSource().materialise();
-  Object.defineProperty(this, 'trace', { value: trace, enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(this, 'trace', {
+    value: trace,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
   return trace;
 }
 
@@ -245,7 +264,11 @@ export function dedupeCodes(codes: readonly string[]): string[] {
 }
 
 /** The `inputs` object of a trace step: the node's inputs with the values snapshotted at the start of the decision. */
-export function inputsFromSlots(slots: readonly Value[], names: readonly string[], slotIndex: readonly number[]): Record<string, unknown> {
+export function inputsFromSlots(
+  slots: readonly Value[],
+  names: readonly string[],
+  slotIndex: readonly number[],
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (let k = 0; k < names.length; k++) out[names[k] as string] = slots[slotIndex[k] as number];
   return out;

@@ -25,7 +25,10 @@ function doc(nodes: NodeDoc[], extra: Partial<StrategyDocument> = {}): StrategyD
 function decide(document: StrategyDocument, ctx: DecisionContext, env: RunEnv = envOf()): Decision {
   const compiled = compileStrategy(document).run(ctx, env);
   const interpreted = interpretStrategy(document, ctx, env);
-  const strip = (d: Decision) => ({ ...d, trace: d.trace.map((t) => ({ node: t.node, kind: t.kind, fired: t.fired })) });
+  const strip = (d: Decision) => ({
+    ...d,
+    trace: d.trace.map((t) => ({ node: t.node, kind: t.kind, fired: t.fired })),
+  });
   if (!compiled.engineError) expect(strip(interpreted)).toEqual(strip(compiled));
   else expect(interpreted.engineError).toBe(true);
   return compiled;
@@ -54,7 +57,13 @@ describe('ruleSet', () => {
 
   it('an explicit precedence overrides the default', () => {
     const precedence = ['REVIEW', 'DECLINE', 'HOLD', 'CHALLENGE', 'COOLDOWN', 'APPROVE'] as const;
-    const d = decide(doc([{ id: 'n', type: 'ruleSet', mode: 'all', rules }], { outcomePrecedence: [...precedence], stopOn: [] }), { a: 20, b: 1 });
+    const d = decide(
+      doc([{ id: 'n', type: 'ruleSet', mode: 'all', rules }], {
+        outcomePrecedence: [...precedence],
+        stopOn: [],
+      }),
+      { a: 20, b: 1 },
+    );
     expect(d.outcome).toBe('REVIEW');
     expect(d.reasons[0]).toBe('R_INQUIRY_VELOCITY');
   });
@@ -88,7 +97,12 @@ describe('ruleSet', () => {
   it('stops the flow at a DECLINE by default', () => {
     const d = decide(
       doc([
-        { id: 'gate', type: 'ruleSet', mode: 'first-hit', rules: [{ id: 'G', when: 'a < 0', outcome: 'DECLINE', reasons: ['R_BLACKLIST'] }] },
+        {
+          id: 'gate',
+          type: 'ruleSet',
+          mode: 'first-hit',
+          rules: [{ id: 'G', when: 'a < 0', outcome: 'DECLINE', reasons: ['R_BLACKLIST'] }],
+        },
         { id: 'later', type: 'assign', values: { v: 'a / 0' } },
       ]),
       { a: -1 },
@@ -152,15 +166,54 @@ describe('scorecard and model', () => {
     output: 'score',
     base: 500,
     features: [
-      { name: 'a', reason: 'R_CHECKING_ACCOUNT', bins: [{ when: '(..0)', points: 0 }, { when: '[0..100)', points: 20 }, { when: '-', points: 40 }] },
-      { name: 's', reason: 'R_PURPOSE', bins: [{ when: ['car'], points: 30 }, { when: '-', points: 10 }] },
-      { name: 'b', input: 'b ?? 0', reason: 'R_CREDIT_HISTORY', bins: [{ when: '[0..2]', points: 25 }, { when: '-', points: 0 }] },
+      {
+        name: 'a',
+        reason: 'R_CHECKING_ACCOUNT',
+        bins: [
+          { when: '(..0)', points: 0 },
+          { when: '[0..100)', points: 20 },
+          { when: '-', points: 40 },
+        ],
+      },
+      {
+        name: 's',
+        reason: 'R_PURPOSE',
+        bins: [
+          { when: ['car'], points: 30 },
+          { when: '-', points: 10 },
+        ],
+      },
+      {
+        name: 'b',
+        input: 'b ?? 0',
+        reason: 'R_CREDIT_HISTORY',
+        bins: [
+          { when: '[0..2]', points: 25 },
+          { when: '-', points: 0 },
+        ],
+      },
     ],
   };
 
   it('inline bins add up and the largest point losses become reasons, in order', () => {
     const d = decide(
-      doc([inline, { id: 'cut', type: 'ruleSet', mode: 'first-hit', rules: [{ id: 'C', when: 'score < 560', outcome: 'DECLINE', reasons: ['R_SCORE_LOW'], reasonsFrom: 'score' }] }]),
+      doc([
+        inline,
+        {
+          id: 'cut',
+          type: 'ruleSet',
+          mode: 'first-hit',
+          rules: [
+            {
+              id: 'C',
+              when: 'score < 560',
+              outcome: 'DECLINE',
+              reasons: ['R_SCORE_LOW'],
+              reasonsFrom: 'score',
+            },
+          ],
+        },
+      ]),
       { a: -5, s: 'boat', b: 1 },
     );
     expect(d.values.score).toBe(535);
@@ -173,7 +226,20 @@ describe('scorecard and model', () => {
     const d = decide(
       doc([
         { id: 'sc', type: 'scorecard', output: 'score', pdOutput: 'pd', modelRef: { id: 'test-scorecard' } },
-        { id: 'cut', type: 'ruleSet', mode: 'first-hit', rules: [{ id: 'C', when: 'score < 650', outcome: 'DECLINE', reasons: ['R_SCORE_LOW'], reasonsFrom: 'score' }] },
+        {
+          id: 'cut',
+          type: 'ruleSet',
+          mode: 'first-hit',
+          rules: [
+            {
+              id: 'C',
+              when: 'score < 650',
+              outcome: 'DECLINE',
+              reasons: ['R_SCORE_LOW'],
+              reasonsFrom: 'score',
+            },
+          ],
+        },
       ]),
       { income: 30000, delinquencies: 1 },
     );
@@ -183,11 +249,26 @@ describe('scorecard and model', () => {
   });
 
   it('the model node resolves by id and version and maps inputs', () => {
-    const env = envOf({ models: resolverOf(fakeScorer('m', 1), { ...fakeScorer('m', 2), score: () => ({ score: 1, pd: 0.9, reasons: [] }) }) });
-    const node: NodeDoc = { id: 'm', type: 'model', modelRef: { id: 'm', version: 1 }, output: 'ms', modelInputs: { income: 'a * 1000' } };
+    const env = envOf({
+      models: resolverOf(fakeScorer('m', 1), {
+        ...fakeScorer('m', 2),
+        score: () => ({ score: 1, pd: 0.9, reasons: [] }),
+      }),
+    });
+    const node: NodeDoc = {
+      id: 'm',
+      type: 'model',
+      modelRef: { id: 'm', version: 1 },
+      output: 'ms',
+      modelInputs: { income: 'a * 1000' },
+    };
     const d = decide(doc([node]), { a: 60, delinquencies: 0 }, env);
     expect(d.values.ms).toBe(700);
-    const v2 = decide(doc([{ ...node, modelRef: { id: 'm', version: 2 } } as NodeDoc]), { a: 60, delinquencies: 0 }, env);
+    const v2 = decide(
+      doc([{ ...node, modelRef: { id: 'm', version: 2 } } as NodeDoc]),
+      { a: 60, delinquencies: 0 },
+      env,
+    );
     expect(v2.values.ms).toBe(1);
   });
 
@@ -195,7 +276,10 @@ describe('scorecard and model', () => {
     const missing = decide(doc([{ id: 'm', type: 'model', modelRef: { id: 'nope' }, output: 'x' }]), {});
     expect(missing).toMatchObject({ outcome: 'REVIEW', reasons: ['R_ENGINE_ERROR'], engineError: true });
     expect(missing.trace.at(-1)?.detail).toMatch(/model 'nope'/);
-    const throws = decide(doc([{ id: 'm', type: 'model', modelRef: { id: 'test-scorecard' }, output: 'x' }]), { income: 1 });
+    const throws = decide(
+      doc([{ id: 'm', type: 'model', modelRef: { id: 'test-scorecard' }, output: 'x' }]),
+      { income: 1 },
+    );
     expect(throws.engineError).toBe(true);
   });
 });
@@ -203,16 +287,31 @@ describe('scorecard and model', () => {
 describe('assign, branch, split, shadow', () => {
   it('assign computes values, a matrix lookup, a floored limit and a rate', () => {
     const d = decide(
-      doc([
-        {
-          id: 'offer',
-          type: 'assign',
-          matrices: [{ output: 'mult', row: 'a', rowBins: ['(..600)', '[600..]'], col: 'income', colBins: ['(..5000)', '[5000..]'], cells: [[1, 2], [3, 4]] }],
-          values: { raw: 'income * mult * param.k' },
-          limit: 'raw + 0.9',
-          rate: 'round(0.1 + a / 10000, 4)',
-        },
-      ], { params: { k: { default: 1 } } }),
+      doc(
+        [
+          {
+            id: 'offer',
+            type: 'assign',
+            matrices: [
+              {
+                output: 'mult',
+                row: 'a',
+                rowBins: ['(..600)', '[600..]'],
+                col: 'income',
+                colBins: ['(..5000)', '[5000..]'],
+                cells: [
+                  [1, 2],
+                  [3, 4],
+                ],
+              },
+            ],
+            values: { raw: 'income * mult * param.k' },
+            limit: 'raw + 0.9',
+            rate: 'round(0.1 + a / 10000, 4)',
+          },
+        ],
+        { params: { k: { default: 1 } } },
+      ),
       { a: 650, income: 6000 },
       envOf({ params: { k: 1.5 } }),
     );
@@ -234,7 +333,14 @@ describe('assign, branch, split, shadow', () => {
 
   it('split assigns arms by a stable hash in the stated proportions', () => {
     const nodes: NodeDoc[] = [
-      { id: 'ab', type: 'split', arms: [{ name: 'champion', percent: 80, next: 'c' }, { name: 'challenger', percent: 20, next: 'x' }] },
+      {
+        id: 'ab',
+        type: 'split',
+        arms: [
+          { name: 'champion', percent: 80, next: 'c' },
+          { name: 'challenger', percent: 20, next: 'x' },
+        ],
+      },
       { id: 'c', type: 'assign', values: { arm: "'c'" }, next: 'end' },
       { id: 'x', type: 'assign', values: { arm: "'x'" } },
     ];
@@ -249,7 +355,9 @@ describe('assign, branch, split, shadow', () => {
     }
     expect(challengers / 5000).toBeGreaterThan(0.18);
     expect(challengers / 5000).toBeLessThan(0.22);
-    expect(decide(doc(nodes), {}, envOf({ subjectKey: 'borrower-7' })).values.abArm).toBe(compiled.run({}, envOf({ subjectKey: 'borrower-7' })).values.abArm);
+    expect(decide(doc(nodes), {}, envOf({ subjectKey: 'borrower-7' })).values.abArm).toBe(
+      compiled.run({}, envOf({ subjectKey: 'borrower-7' })).values.abArm,
+    );
     expect(compiled.run({}, envOf()).values.abArm).toBe('champion');
   });
 
@@ -257,15 +365,38 @@ describe('assign, branch, split, shadow', () => {
     const d = decide(
       doc([{ id: 'sh', type: 'shadow', strategy: 'candidate' }]),
       {},
-      envOf({ shadow: (strategyId) => ({ strategyId, strategyVersion: 3, outcome: 'DECLINE', reasons: ['R_SCORE_LOW'] }) }),
+      envOf({
+        shadow: (strategyId) => ({
+          strategyId,
+          strategyVersion: 3,
+          outcome: 'DECLINE',
+          reasons: ['R_SCORE_LOW'],
+        }),
+      }),
     );
     expect(d.outcome).toBe('APPROVE');
-    expect(d.shadows).toEqual([{ strategyId: 'candidate', strategyVersion: 3, outcome: 'DECLINE', reasons: ['R_SCORE_LOW'] }]);
+    expect(d.shadows).toEqual([
+      { strategyId: 'candidate', strategyVersion: 3, outcome: 'DECLINE', reasons: ['R_SCORE_LOW'] },
+    ]);
   });
 
   it('rule actions carry computed limits and the rule reasons', () => {
     const d = decide(
-      doc([{ id: 'r', type: 'ruleSet', mode: 'first-hit', rules: [{ id: 'DEC', when: 'a > 0', reasons: ['R_INQUIRY_VELOCITY'], actions: [{ type: 'LIMIT_DECREASE', limit: 'a * 0.75' }] }] }]),
+      doc([
+        {
+          id: 'r',
+          type: 'ruleSet',
+          mode: 'first-hit',
+          rules: [
+            {
+              id: 'DEC',
+              when: 'a > 0',
+              reasons: ['R_INQUIRY_VELOCITY'],
+              actions: [{ type: 'LIMIT_DECREASE', limit: 'a * 0.75' }],
+            },
+          ],
+        },
+      ]),
       { a: 1001 },
     );
     expect(d.actions).toEqual([{ type: 'LIMIT_DECREASE', limitMinor: 750, reasons: ['R_INQUIRY_VELOCITY'] }]);
@@ -276,7 +407,7 @@ describe('assign, branch, split, shadow', () => {
 describe('fail closed', () => {
   it.each([
     ['division by zero', 'a / b > 1', { a: 1, b: 0 }],
-    ['type error', "s > 1", { s: 'x' }],
+    ['type error', 's > 1', { s: 'x' }],
     ['uncomputed value', 'v > 1', {}],
   ])('%s yields REVIEW with R_ENGINE_ERROR and never APPROVE', (_name, when, ctx) => {
     const document = doc([
@@ -284,7 +415,12 @@ describe('fail closed', () => {
       { id: 'later', type: 'assign', values: { v: '1' } },
     ]);
     const d = decide(document, ctx);
-    expect(d).toMatchObject({ outcome: 'REVIEW', reasons: ['R_ENGINE_ERROR'], engineError: true, actions: [] });
+    expect(d).toMatchObject({
+      outcome: 'REVIEW',
+      reasons: ['R_ENGINE_ERROR'],
+      engineError: true,
+      actions: [],
+    });
   });
 
   it('a limit that is not a number fails closed', () => {
@@ -294,23 +430,35 @@ describe('fail closed', () => {
 });
 
 describe('context validation', () => {
-  const document = doc([{ id: 'r', type: 'ruleSet', mode: 'first-hit', rules: [{ id: 'X', when: 'true' }] }], {
-    inputs: [
-      { name: 'age', type: 'integer', required: true, min: 18, max: 100 },
-      { name: 'status', type: 'string', allowed: ['ACTIVE', 'CLOSED'] },
-      { name: 'since', type: 'date' },
-      { name: 'tags', type: 'string[]' },
-      { name: 'ok', type: 'boolean' },
-    ],
-  });
+  const document = doc(
+    [{ id: 'r', type: 'ruleSet', mode: 'first-hit', rules: [{ id: 'X', when: 'true' }] }],
+    {
+      inputs: [
+        { name: 'age', type: 'integer', required: true, min: 18, max: 100 },
+        { name: 'status', type: 'string', allowed: ['ACTIVE', 'CLOSED'] },
+        { name: 'since', type: 'date' },
+        { name: 'tags', type: 'string[]' },
+        { name: 'ok', type: 'boolean' },
+      ],
+    },
+  );
 
   it('accepts a fitting context and optional nulls', () => {
-    expect(() => validateContext(document, { age: 30, status: 'ACTIVE', since: '2024-02-29', tags: ['a'], ok: null })).not.toThrow();
+    expect(() =>
+      validateContext(document, { age: 30, status: 'ACTIVE', since: '2024-02-29', tags: ['a'], ok: null }),
+    ).not.toThrow();
   });
 
   it('names every unknown, ill-typed, out-of-range and missing input', () => {
     try {
-      validateContext(document, { age: 17.5, status: 'OPEN', since: '2023-02-29', tags: 'a', ok: 'yes', extra: 1 });
+      validateContext(document, {
+        age: 17.5,
+        status: 'OPEN',
+        since: '2023-02-29',
+        tags: 'a',
+        ok: 'yes',
+        extra: 1,
+      });
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(LgError);
@@ -322,7 +470,9 @@ describe('context validation', () => {
       validateContext(document, {});
       expect.unreachable();
     } catch (error) {
-      expect(((error as LgError).details as { errors: unknown[] }).errors).toEqual([{ input: 'age', problem: 'is required' }]);
+      expect(((error as LgError).details as { errors: unknown[] }).errors).toEqual([
+        { input: 'age', problem: 'is required' },
+      ]);
     }
   });
 });
@@ -333,8 +483,19 @@ describe('strategy validation', () => {
       id: 'bad',
       inputs: [{ name: 'a', type: 'number' }],
       nodes: [
-        { id: 'r', type: 'ruleSet', mode: 'first-hit', rules: [{ id: 'X', when: 'a >', outcome: 'DECLINE', reasons: ['R_NOPE'] }] },
-        { id: 't', type: 'decisionTable', hitPolicy: 'first', inputs: ['zz'], rows: [{ when: ['[5..1]', 1] }] },
+        {
+          id: 'r',
+          type: 'ruleSet',
+          mode: 'first-hit',
+          rules: [{ id: 'X', when: 'a >', outcome: 'DECLINE', reasons: ['R_NOPE'] }],
+        },
+        {
+          id: 't',
+          type: 'decisionTable',
+          hitPolicy: 'first',
+          inputs: ['zz'],
+          rows: [{ when: ['[5..1]', 1] }],
+        },
         { id: 'b', type: 'branch', branches: [{ when: 'param.q', next: 'missing' }], otherwise: 'r' },
       ],
     });
@@ -349,7 +510,11 @@ describe('strategy validation', () => {
   });
 
   it('reports schema errors with paths and rejects loops', () => {
-    const schema = checkStrategy({ id: 'x', inputs: [{ name: 'a', type: 'decimal' }], nodes: [{ id: 'n', type: 'ruleSet', mode: 'first-hit', rules: [], bogus: 1 }] });
+    const schema = checkStrategy({
+      id: 'x',
+      inputs: [{ name: 'a', type: 'decimal' }],
+      nodes: [{ id: 'n', type: 'ruleSet', mode: 'first-hit', rules: [], bogus: 1 }],
+    });
     expect(schema.map((p) => p.path)).toEqual(expect.arrayContaining(['/inputs/0/type', '/nodes/0']));
     const loop = checkStrategy({
       id: 'x',

@@ -1,11 +1,25 @@
 import type { Decision, DecisionContext, TraceStep } from '../domain/decision.js';
 import { matchCell, parseCell, type Cell } from './cells.js';
-import { compileEffectMeta, CompiledRun, dedupeCodes, inputsFromSlots, type CompiledEffect, type TraceBuilder } from './compiled-run.js';
+import {
+  compileEffectMeta,
+  CompiledRun,
+  dedupeCodes,
+  inputsFromSlots,
+  type CompiledEffect,
+  type TraceBuilder,
+} from './compiled-run.js';
 import { compileContextValidator, type ContextValidator } from './context.js';
 import { KeyIndex } from './key-index.js';
 import { EngineEvaluationError } from './errors.js';
 import { collectNames, type Value } from './expr/ast.js';
-import { checkConjunction, compileExpr, simpleConjunction, type SlotLayout, type SlotState, type SlotTest } from './expr/compile.js';
+import {
+  checkConjunction,
+  compileExpr,
+  simpleConjunction,
+  type SlotLayout,
+  type SlotState,
+  type SlotTest,
+} from './expr/compile.js';
 import { truth } from './expr/ops.js';
 import { parseExpression } from './expr/parser.js';
 import type { NameTable } from './expr/scope.js';
@@ -115,9 +129,11 @@ function hasAnyKey(record: object): boolean {
 function slotLayout(doc: StrategyDocument, names: NameTable): SlotLayout {
   const idents = new Set<string>();
   const params = new Set<string>();
-  for (const node of doc.nodes) for (const source of expressionsOf(node)) collectNames(parseExpression(source), idents, params);
+  for (const node of doc.nodes)
+    for (const source of expressionsOf(node)) collectNames(parseExpression(source), idents, params);
   const inputs = new Map<string, number>();
-  for (const decl of doc.inputs) if (idents.has(decl.name) && names.inputs.has(decl.name)) inputs.set(decl.name, inputs.size);
+  for (const decl of doc.inputs)
+    if (idents.has(decl.name) && names.inputs.has(decl.name)) inputs.set(decl.name, inputs.size);
   const paramSlots = new Map<string, number>();
   for (const name of params) paramSlots.set(name, paramSlots.size);
   return { inputs, params: paramSlots };
@@ -148,13 +164,25 @@ class NodeCompiler {
       case 'assign':
         return this.assign(node, next, inputs);
       case 'branch': {
-        const branches = node.branches.map((b) => ({ when: this.expr(b.when), to: this.target(b.next, i), label: b.next }));
+        const branches = node.branches.map((b) => ({
+          when: this.expr(b.when),
+          to: this.target(b.next, i),
+          label: b.next,
+        }));
         const otherwise = this.target(node.otherwise, i);
         const builder: TraceBuilder = {
           build: (run, a) => {
             const taken = a as number;
-            const detail = taken < 0 ? `otherwise -> ${node.otherwise}` : `-> ${(branches[taken] as (typeof branches)[number]).label}`;
-            return { node: id, kind: 'branch', detail, inputs: inputsFromSlots(run.slots, inputs.names, inputs.slots) };
+            const detail =
+              taken < 0
+                ? `otherwise -> ${node.otherwise}`
+                : `-> ${(branches[taken] as (typeof branches)[number]).label}`;
+            return {
+              node: id,
+              kind: 'branch',
+              detail,
+              inputs: inputsFromSlots(run.slots, inputs.names, inputs.slots),
+            };
           },
         };
         return (run) => {
@@ -184,7 +212,11 @@ class NodeCompiler {
         return (run, env) => {
           const result = env.shadow?.(node.strategy, run.ctx, env.subjectKey);
           if (result) run.addShadow(result);
-          run.recordEager({ node: id, kind: 'shadow', detail: result ? `shadow ${node.strategy}: ${result.outcome}` : `shadow ${node.strategy} not run` });
+          run.recordEager({
+            node: id,
+            kind: 'shadow',
+            detail: result ? `shadow ${node.strategy}: ${result.outcome}` : `shadow ${node.strategy} not run`,
+          });
           return next;
         };
     }
@@ -235,7 +267,8 @@ class NodeCompiler {
       const tests: SlotTest[] | undefined = simpleConjunction(parseExpression(r.when), this.layout);
       return { id: r.id, when: this.expr(r.when), tests, apply, meta, points: r.points ?? 0 };
     });
-    const holds = (r: (typeof rules)[number], run: CompiledRun): boolean => (r.tests === undefined ? truth(r.when(run), 0) : checkConjunction(r.tests, run.slots));
+    const holds = (r: (typeof rules)[number], run: CompiledRun): boolean =>
+      r.tests === undefined ? truth(r.when(run), 0) : checkConjunction(r.tests, run.slots);
     const ruleIds = rules.map((r) => r.id);
     const id = node.id;
     const firedIds = (run: CompiledRun, from: number, to: number): string[] => {
@@ -245,7 +278,9 @@ class NodeCompiler {
     };
     if (node.mode === 'score-sum') {
       const output = node.output as string;
-      const bands = [...(node.bands ?? [])].sort((a, b) => b.min - a.min).map((b) => ({ band: b, ...this.effect(b) }));
+      const bands = [...(node.bands ?? [])]
+        .sort((a, b) => b.min - a.min)
+        .map((b) => ({ band: b, ...this.effect(b) }));
       const builder: TraceBuilder = {
         build: (run, a, b, c) => {
           const { total, hit } = c as { total: number; hit: number };
@@ -294,7 +329,13 @@ class NodeCompiler {
     const builder: TraceBuilder = {
       build: (run, a, b) => {
         const fired = firedIds(run, a as number, b as number);
-        return { node: id, kind: 'ruleSet', detail: `${fired.length} rule(s) fired`, fired, inputs: inputsFromSlots(run.slots, inputs.names, inputs.slots) };
+        return {
+          node: id,
+          kind: 'ruleSet',
+          detail: `${fired.length} rule(s) fired`,
+          fired,
+          inputs: inputsFromSlots(run.slots, inputs.names, inputs.slots),
+        };
       },
     };
     return (run) => {
@@ -328,7 +369,9 @@ class NodeCompiler {
       then: this.outputs(row.then),
       apply: this.effect(row).apply,
     }));
-    const fallback = node.default ? { then: this.outputs(node.default.then), apply: this.effect(node.default).apply } : undefined;
+    const fallback = node.default
+      ? { then: this.outputs(node.default.then), apply: this.effect(node.default).apply }
+      : undefined;
     const policy = node.hitPolicy;
     const agg = node.aggregate ?? 'list';
     const id = node.id;
@@ -340,8 +383,14 @@ class NodeCompiler {
         const from = a as number;
         const to = b as number;
         const fired = new Array<string>(to - from);
-        for (let k = from; k < to; k++) fired[k - from] = (rows[run.fired[k] as number] as (typeof rows)[number]).id;
-        const label = fired.length > 0 ? `matched ${fired.join(', ')}` : fallback ? 'no row matched: default' : 'no row matched';
+        for (let k = from; k < to; k++)
+          fired[k - from] = (rows[run.fired[k] as number] as (typeof rows)[number]).id;
+        const label =
+          fired.length > 0
+            ? `matched ${fired.join(', ')}`
+            : fallback
+              ? 'no row matched: default'
+              : 'no row matched';
         return {
           node: id,
           kind: 'decisionTable',
@@ -369,13 +418,15 @@ class NodeCompiler {
       if (policy === 'collect') {
         for (let o = 0; o < outputs.length; o++) {
           const column: Value[] = [];
-          for (let k = from; k < to; k++) column.push((rows[run.fired[k] as number] as (typeof rows)[number]).then?.[o]?.(run) ?? null);
+          for (let k = from; k < to; k++)
+            column.push((rows[run.fired[k] as number] as (typeof rows)[number]).then?.[o]?.(run) ?? null);
           run.values[outputs[o] as string] = aggregate(agg, column);
         }
         for (let k = from; k < to; k++) (rows[run.fired[k] as number] as (typeof rows)[number]).apply(run);
       } else {
         const hit = to > from ? rows[run.fired[from] as number] : fallback;
-        for (let o = 0; o < outputs.length; o++) run.values[outputs[o] as string] = hit?.then?.[o]?.(run) ?? null;
+        for (let o = 0; o < outputs.length; o++)
+          run.values[outputs[o] as string] = hit?.then?.[o]?.(run) ?? null;
         hit?.apply(run);
       }
       run.record(builder, from, to, outputs.length === 0 ? undefined : pick(run.values, outputs));
@@ -419,7 +470,10 @@ class NodeCompiler {
             break;
           }
         }
-        if (points === undefined) throw new EngineEvaluationError(`scorecard '${id}': no bin of '${f.name}' holds ${JSON.stringify(value)}`);
+        if (points === undefined)
+          throw new EngineEvaluationError(
+            `scorecard '${id}': no bin of '${f.name}' holds ${JSON.stringify(value)}`,
+          );
         total += points;
         lost[k] = f.best - points;
       }
@@ -433,7 +487,9 @@ class NodeCompiler {
 
   private model(node: ScorecardNode | ModelNode, next: number): NodeFn {
     const ref = node.modelRef as { id: string; version?: number };
-    const mapped = Object.entries(node.modelInputs ?? {}).map(([feature, source]) => [feature, this.expr(source)] as const);
+    const mapped = Object.entries(node.modelInputs ?? {}).map(
+      ([feature, source]) => [feature, this.expr(source)] as const,
+    );
     const mappedNames = new Set(mapped.map(([f]) => f));
     const count = node.reasonCount ?? 4;
     const { output, pdOutput, id } = node;
@@ -443,10 +499,13 @@ class NodeCompiler {
       for (const [feature, fn] of mapped) input[feature] = fn(run);
       for (const feature of model.features) {
         if (mappedNames.has(feature)) continue;
-        input[feature] = this.names.inputs.has(feature) ? (run.ctx[feature] ?? null) : (run.values[feature] ?? null);
+        input[feature] = this.names.inputs.has(feature)
+          ? (run.ctx[feature] ?? null)
+          : (run.values[feature] ?? null);
       }
       const result = model.score(input);
-      if (!Number.isFinite(result.score) || !Number.isFinite(result.pd)) throw new EngineEvaluationError(`model '${ref.id}' returned a non-finite score`);
+      if (!Number.isFinite(result.score) || !Number.isFinite(result.pd))
+        throw new EngineEvaluationError(`model '${ref.id}' returned a non-finite score`);
       run.values[output] = result.score;
       if (pdOutput) run.values[pdOutput] = result.pd;
       const reasons = modelReasonCodes(result.reasons, count);
@@ -471,7 +530,10 @@ class NodeCompiler {
       colBins: m.colBins.map(parseCell),
       cells: m.cells,
     }));
-    const values = Object.entries(node.values ?? {}).map(([name, source]) => ({ name, fn: this.expr(source) }));
+    const values = Object.entries(node.values ?? {}).map(([name, source]) => ({
+      name,
+      fn: this.expr(source),
+    }));
     const limit = node.limit ? this.expr(node.limit) : undefined;
     const rate = node.rate ? this.expr(node.rate) : undefined;
     const written = [...matrices.map((m) => m.output), ...values.map((v) => v.name)];
@@ -479,7 +541,13 @@ class NodeCompiler {
     const builder: TraceBuilder = {
       build: (run, a) => {
         const shown = a as Record<string, unknown>;
-        return { node: id, kind: 'assign', detail: `assigned ${Object.keys(shown).join(', ')}`, inputs: inputsFromSlots(run.slots, inputs.names, inputs.slots), values: shown };
+        return {
+          node: id,
+          kind: 'assign',
+          detail: `assigned ${Object.keys(shown).join(', ')}`,
+          inputs: inputsFromSlots(run.slots, inputs.names, inputs.slots),
+          values: shown,
+        };
       },
     };
     return (run) => {
@@ -505,7 +573,12 @@ class NodeCompiler {
  * Inline scorecard reasons, as scorecardReasonCodes (runtime.ts) computes them: characteristics that lost points
  * against their best bin, largest loss first (stable), de-duplicated, at most `count` (Reg B "key factors").
  */
-function rankedLossReasons(features: readonly { reason: string }[], lost: Float64Array, order: Int32Array, count: number): string[] {
+function rankedLossReasons(
+  features: readonly { reason: string }[],
+  lost: Float64Array,
+  order: Int32Array,
+  count: number,
+): string[] {
   let n = 0;
   for (let k = 0; k < lost.length; k++) {
     if ((lost[k] as number) > 0) {
@@ -542,16 +615,24 @@ function pick(values: Record<string, Value>, names: readonly string[]): Record<s
 
 /** Every expression source in a node (for the trace's "inputs read"). */
 export function expressionsOf(node: NodeDoc): string[] {
-  const effectExprs = (e: Effect): string[] => (e.actions ?? []).flatMap((a) => [a.limit, a.rate].filter((x): x is string => !!x));
+  const effectExprs = (e: Effect): string[] =>
+    (e.actions ?? []).flatMap((a) => [a.limit, a.rate].filter((x): x is string => !!x));
   const outputExprs = (then: readonly OutputSource[] | undefined): string[] =>
     (then ?? []).flatMap((o) => (o !== null && typeof o === 'object' ? [o.expr] : []));
   switch (node.type) {
     case 'ruleSet':
       return node.rules.flatMap((r) => [r.when, ...effectExprs(r)]);
     case 'decisionTable':
-      return [...node.inputs, ...node.rows.flatMap((r) => [...outputExprs(r.then), ...effectExprs(r)]), ...outputExprs(node.default?.then)];
+      return [
+        ...node.inputs,
+        ...node.rows.flatMap((r) => [...outputExprs(r.then), ...effectExprs(r)]),
+        ...outputExprs(node.default?.then),
+      ];
     case 'scorecard':
-      return [...(node.features ?? []).map((f) => f.input ?? f.name), ...Object.values(node.modelInputs ?? {})];
+      return [
+        ...(node.features ?? []).map((f) => f.input ?? f.name),
+        ...Object.values(node.modelInputs ?? {}),
+      ];
     case 'model':
       return Object.values(node.modelInputs ?? {});
     case 'assign':

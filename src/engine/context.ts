@@ -41,7 +41,17 @@ const OTHER = 4;
  */
 function fastCheck(inputs: readonly InputDecl[]): (context: unknown) => boolean {
   const index = new KeyIndex(new Map(inputs.map((decl, k) => [decl.name, k])));
-  const kind = inputs.map((d) => (d.type === 'number' ? NUMBER : d.type === 'integer' ? INTEGER : d.type === 'string' ? STRING : d.type === 'boolean' ? BOOLEAN : OTHER));
+  const kind = inputs.map((d) =>
+    d.type === 'number'
+      ? NUMBER
+      : d.type === 'integer'
+        ? INTEGER
+        : d.type === 'string'
+          ? STRING
+          : d.type === 'boolean'
+            ? BOOLEAN
+            : OTHER,
+  );
   const min = inputs.map((d) => d.min ?? Number.NEGATIVE_INFINITY);
   const max = inputs.map((d) => d.max ?? Number.POSITIVE_INFINITY);
   const allowed = inputs.map((d) => (d.allowed ? new Set<unknown>(d.allowed) : undefined));
@@ -60,10 +70,22 @@ function fastCheck(inputs: readonly InputDecl[]): (context: unknown) => boolean 
       if (v === undefined || v === null) continue;
       switch (kind[k]) {
         case NUMBER:
-          if (typeof v !== 'number' || !Number.isFinite(v) || v < (min[k] as number) || v > (max[k] as number)) return false;
+          if (
+            typeof v !== 'number' ||
+            !Number.isFinite(v) ||
+            v < (min[k] as number) ||
+            v > (max[k] as number)
+          )
+            return false;
           break;
         case INTEGER:
-          if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < (min[k] as number) || v > (max[k] as number)) return false;
+          if (
+            typeof v !== 'number' ||
+            !Number.isSafeInteger(v) ||
+            v < (min[k] as number) ||
+            v > (max[k] as number)
+          )
+            return false;
           break;
         case STRING:
           if (typeof v !== 'string') return false;
@@ -84,26 +106,38 @@ function fastCheck(inputs: readonly InputDecl[]): (context: unknown) => boolean 
 
 /** Reports every problem, each naming the input (the reference semantics the fast check defers to). */
 export function reportingValidator(inputs: readonly InputDecl[]): ContextValidator {
-  const checks = new Map<string, { decl: InputDecl; check: InputCheck }>(inputs.map((decl) => [decl.name, { decl, check: inputCheck(decl) }]));
+  const checks = new Map<string, { decl: InputDecl; check: InputCheck }>(
+    inputs.map((decl) => [decl.name, { decl, check: inputCheck(decl) }]),
+  );
   const required = inputs.filter((i) => i.required === true).map((i) => i.name);
   return (context) => {
     if (typeof context !== 'object' || context === null || Array.isArray(context)) {
-      throw new LgError('LG_CONTEXT_INVALID', 'the decision context must be an object', { errors: [{ input: '', problem: 'not an object' }] });
+      throw new LgError('LG_CONTEXT_INVALID', 'the decision context must be an object', {
+        errors: [{ input: '', problem: 'not an object' }],
+      });
     }
     const record = context as Record<string, unknown>;
     let problems: ContextProblem[] | undefined;
     for (const key in record) {
       const entry = checks.get(key);
       const value = record[key];
-      const problem = entry === undefined ? 'is not a declared input of this strategy' : value === null || value === undefined ? undefined : entry.check(value);
+      const problem =
+        entry === undefined
+          ? 'is not a declared input of this strategy'
+          : value === null || value === undefined
+            ? undefined
+            : entry.check(value);
       if (problem !== undefined) (problems ??= []).push({ input: key, problem });
     }
     for (const name of required) {
-      if (record[name] === undefined || record[name] === null) (problems ??= []).push({ input: name, problem: 'is required' });
+      if (record[name] === undefined || record[name] === null)
+        (problems ??= []).push({ input: name, problem: 'is required' });
     }
     if (problems !== undefined) {
       const summary = problems.map((p) => `${p.input} ${p.problem}`).join('; ');
-      throw new LgError('LG_CONTEXT_INVALID', `the decision context does not fit the strategy: ${summary}`, { errors: problems });
+      throw new LgError('LG_CONTEXT_INVALID', `the decision context does not fit the strategy: ${summary}`, {
+        errors: problems,
+      });
     }
     return record as DecisionContext;
   };
@@ -112,18 +146,24 @@ export function reportingValidator(inputs: readonly InputDecl[]): ContextValidat
 function inputCheck(decl: InputDecl): InputCheck {
   const range = rangeCheck(decl);
   const allowed = decl.allowed ? new Set<unknown>(decl.allowed) : undefined;
-  const inSet = (v: unknown): string | undefined => (allowed && !allowed.has(v) ? `value ${JSON.stringify(v)} is not one of ${JSON.stringify(decl.allowed)}` : undefined);
+  const inSet = (v: unknown): string | undefined =>
+    allowed && !allowed.has(v)
+      ? `value ${JSON.stringify(v)} is not one of ${JSON.stringify(decl.allowed)}`
+      : undefined;
   switch (decl.type) {
     case 'number':
-      return (v) => (typeof v !== 'number' || !Number.isFinite(v) ? `must be a finite number` : (range(v) ?? inSet(v)));
+      return (v) =>
+        typeof v !== 'number' || !Number.isFinite(v) ? `must be a finite number` : (range(v) ?? inSet(v));
     case 'integer':
-      return (v) => (typeof v !== 'number' || !Number.isSafeInteger(v) ? `must be an integer` : (range(v) ?? inSet(v)));
+      return (v) =>
+        typeof v !== 'number' || !Number.isSafeInteger(v) ? `must be an integer` : (range(v) ?? inSet(v));
     case 'string':
       return (v) => (typeof v !== 'string' ? 'must be a string' : inSet(v));
     case 'boolean':
       return (v) => (typeof v !== 'boolean' ? 'must be a boolean' : undefined);
     case 'date':
-      return (v) => (typeof v !== 'string' || parseIsoDate(v) === undefined ? 'must be a date YYYY-MM-DD' : undefined);
+      return (v) =>
+        typeof v !== 'string' || parseIsoDate(v) === undefined ? 'must be a date YYYY-MM-DD' : undefined;
     case 'string[]':
       return (v) => {
         if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) return 'must be a list of strings';

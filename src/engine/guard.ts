@@ -48,7 +48,8 @@ export function createBlastRadiusGuard(options: BlastRadiusGuardOptions): BlastR
     }
     refused = refused.filter((t) => t > now - windowMs);
   };
-  const ceilingFor = (activeLineCount: number): number => Math.max(minPerWindow, Math.floor(fraction * activeLineCount));
+  const ceilingFor = (activeLineCount: number): number =>
+    Math.max(minPerWindow, Math.floor(fraction * activeLineCount));
 
   return {
     admit(actionType, activeLineCount) {
@@ -70,7 +71,11 @@ export function createBlastRadiusGuard(options: BlastRadiusGuardOptions): BlastR
     },
     status(activeLineCount) {
       prune(options.clock.now());
-      return { admittedInWindow: admitted.length - head, ceiling: ceilingFor(activeLineCount), refusedInWindow: refused.length };
+      return {
+        admittedInWindow: admitted.length - head,
+        ceiling: ceilingFor(activeLineCount),
+        refusedInWindow: refused.length,
+      };
     },
   };
 }
@@ -79,7 +84,11 @@ export function createBlastRadiusGuard(options: BlastRadiusGuardOptions): BlastR
  * Runs a decision's restrictive actions through the guard. Refused actions are dropped and the decision becomes
  * REVIEW with R_BLAST_RADIUS_GUARD first, so a person confirms before the borrower is restricted.
  */
-export function applyBlastRadiusGuard(decision: Decision, guard: BlastRadiusGuard, activeLineCount: number): Decision {
+export function applyBlastRadiusGuard(
+  decision: Decision,
+  guard: BlastRadiusGuard,
+  activeLineCount: number,
+): Decision {
   const refused: LineActionType[] = [];
   const kept = decision.actions.filter((action) => {
     const ok = guard.admit(action.type, activeLineCount);

@@ -6,8 +6,21 @@ export { validateStrategy, checkStrategy, parseStrategySource, type StrategyProb
 export { STRATEGY_SCHEMA } from './strategy-schema.js';
 export { parseExpression } from './expr/parser.js';
 export { ExpressionSyntaxError, EngineEvaluationError } from './errors.js';
-export { ENGINE_VERSION, DEFAULT_PRECEDENCE, fnv1a32, splitBucket, type RunEnv, type ShadowResult } from './runtime.js';
-export { createBlastRadiusGuard, applyBlastRadiusGuard, type BlastRadiusGuard, type BlastRadiusGuardOptions, type BlastRadiusTrip } from './guard.js';
+export {
+  ENGINE_VERSION,
+  DEFAULT_PRECEDENCE,
+  fnv1a32,
+  splitBucket,
+  type RunEnv,
+  type ShadowResult,
+} from './runtime.js';
+export {
+  createBlastRadiusGuard,
+  applyBlastRadiusGuard,
+  type BlastRadiusGuard,
+  type BlastRadiusGuardOptions,
+  type BlastRadiusTrip,
+} from './guard.js';
 export { createEngineMetrics, type EngineMetrics } from './metrics.js';
 export {
   recordDecision,

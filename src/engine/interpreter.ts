@@ -30,7 +30,11 @@ import { nameTable, validateStrategy } from './validate.js';
  * the reference the compiler is property-tested against; the trace it writes is the decision-relevant subset
  * (node, kind, fired) of the compiler's.
  */
-export function interpretStrategy(input: StrategyDocument | unknown, ctx: DecisionContext, env: RunEnv): Decision {
+export function interpretStrategy(
+  input: StrategyDocument | unknown,
+  ctx: DecisionContext,
+  env: RunEnv,
+): Decision {
   const doc = validateStrategy(input);
   const interpreter = new Interpreter(doc, nameTable(doc), env);
   return interpreter.run(ctx);
@@ -146,10 +150,14 @@ class Interpreter {
       }
       run.values[node.output as string] = total;
       let band: (typeof node.bands & object)[number] | undefined;
-      for (const b of node.bands ?? []) if (total >= b.min && (band === undefined || b.min > band.min)) band = b;
+      for (const b of node.bands ?? [])
+        if (total >= b.min && (band === undefined || b.min > band.min)) band = b;
       if (band) {
         this.applyEffect(band, run, s);
-        const rank = band.outcome === undefined ? this.meta.rank.size : (this.meta.rank.get(band.outcome) ?? this.meta.rank.size);
+        const rank =
+          band.outcome === undefined
+            ? this.meta.rank.size
+            : (this.meta.rank.get(band.outcome) ?? this.meta.rank.size);
         for (const code of cited) run.addReason(code, rank);
       }
     } else {
@@ -169,9 +177,12 @@ class Interpreter {
 
   private table(node: Extract<NodeDoc, { type: 'decisionTable' }>, run: Run, s: EvalState): void {
     const values = node.inputs.map((source) => this.eval(source, s));
-    const matchedRows = node.rows.filter((row) => row.when.every((cell, k) => matchCell(parseCell(cell), values[k] as Value)));
+    const matchedRows = node.rows.filter((row) =>
+      row.when.every((cell, k) => matchCell(parseCell(cell), values[k] as Value)),
+    );
     const matched = node.hitPolicy === 'first' ? matchedRows.slice(0, 1) : matchedRows;
-    if (node.hitPolicy === 'unique' && matched.length > 1) throw new EngineEvaluationError(`decision table '${node.id}' (unique) matched ${matched.length} rows`);
+    if (node.hitPolicy === 'unique' && matched.length > 1)
+      throw new EngineEvaluationError(`decision table '${node.id}' (unique) matched ${matched.length} rows`);
     const outputs = node.outputs ?? [];
     if (node.hitPolicy === 'collect') {
       outputs.forEach((name, k) => {
@@ -196,9 +207,15 @@ class Interpreter {
     for (const feature of node.features ?? []) {
       const value = this.eval(feature.input ?? feature.name, s);
       const bin = feature.bins.find((b) => matchCell(parseCell(b.when), value));
-      if (!bin) throw new EngineEvaluationError(`scorecard '${node.id}': no bin of '${feature.name}' holds ${JSON.stringify(value)}`);
+      if (!bin)
+        throw new EngineEvaluationError(
+          `scorecard '${node.id}': no bin of '${feature.name}' holds ${JSON.stringify(value)}`,
+        );
       total += bin.points;
-      losses.push({ reason: feature.reason, lost: Math.max(...feature.bins.map((b) => b.points)) - bin.points });
+      losses.push({
+        reason: feature.reason,
+        lost: Math.max(...feature.bins.map((b) => b.points)) - bin.points,
+      });
     }
     run.values[node.output] = total;
     run.scoreReasons[node.output] = scorecardReasonCodes(losses, node.reasonCount ?? 4);
@@ -212,11 +229,16 @@ class Interpreter {
     for (const feature of model.features) {
       const mapped = node.modelInputs?.[feature];
       if (mapped !== undefined) input[feature] = this.eval(mapped, s);
-      else input[feature] = this.names.inputs.has(feature) ? (s.ctx[feature] ?? null) : (run.values[feature] ?? null);
+      else
+        input[feature] = this.names.inputs.has(feature)
+          ? (s.ctx[feature] ?? null)
+          : (run.values[feature] ?? null);
     }
-    for (const [feature, source] of Object.entries(node.modelInputs ?? {})) input[feature] = this.eval(source, s);
+    for (const [feature, source] of Object.entries(node.modelInputs ?? {}))
+      input[feature] = this.eval(source, s);
     const result = model.score(input);
-    if (!Number.isFinite(result.score) || !Number.isFinite(result.pd)) throw new EngineEvaluationError(`model '${ref.id}' returned a non-finite score`);
+    if (!Number.isFinite(result.score) || !Number.isFinite(result.pd))
+      throw new EngineEvaluationError(`model '${ref.id}' returned a non-finite score`);
     run.values[node.output] = result.score;
     if (node.pdOutput) run.values[node.pdOutput] = result.pd;
     run.scoreReasons[node.output] = modelReasonCodes(result.reasons, node.reasonCount ?? 4);

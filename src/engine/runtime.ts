@@ -1,4 +1,11 @@
-import type { DecisionContext, Decision, Outcome, RequestedLineAction, TraceStep, LineActionType } from '../domain/decision.js';
+import type {
+  DecisionContext,
+  Decision,
+  Outcome,
+  RequestedLineAction,
+  TraceStep,
+  LineActionType,
+} from '../domain/decision.js';
 import type { ModelResolver, ModelScorer } from '../domain/model.js';
 import { isKnownReason } from '../domain/reason-codes.js';
 import { EngineEvaluationError } from './errors.js';
@@ -12,7 +19,14 @@ export const ENGINE_VERSION = 'lineguard-engine/1.0.0';
  * Default precedence, most decisive first: a decline outranks a hold (funds stay put), a hold outranks a person's
  * review, review outranks step-up verification, which outranks a cooling-off delay; approve only when nothing objects.
  */
-export const DEFAULT_PRECEDENCE: readonly Outcome[] = ['DECLINE', 'HOLD', 'REVIEW', 'CHALLENGE', 'COOLDOWN', 'APPROVE'];
+export const DEFAULT_PRECEDENCE: readonly Outcome[] = [
+  'DECLINE',
+  'HOLD',
+  'REVIEW',
+  'CHALLENGE',
+  'COOLDOWN',
+  'APPROVE',
+];
 
 export interface ShadowResult {
   readonly strategyId: string;
@@ -27,7 +41,11 @@ export interface RunEnv {
   readonly subjectKey?: string;
   readonly models: ModelResolver;
   /** Runs another strategy for a shadow node; absent when shadows are not wired (e.g. simulation). */
-  readonly shadow?: (strategyId: string, context: DecisionContext, subjectKey: string | undefined) => ShadowResult | undefined;
+  readonly shadow?: (
+    strategyId: string,
+    context: DecisionContext,
+    subjectKey: string | undefined,
+  ) => ShadowResult | undefined;
 }
 
 /** Per-strategy facts both evaluators need, derived once. */
@@ -70,7 +88,10 @@ export class Run {
 
   /** Applies what a rule / row / band says. Action limits and rates are computed by the caller's evaluator. */
   applyEffect(effect: Effect, actionAmounts?: readonly { limitMinor?: number; annualRate?: number }[]): void {
-    const rank = effect.outcome === undefined ? this.meta.rank.size : (this.meta.rank.get(effect.outcome) ?? this.meta.rank.size);
+    const rank =
+      effect.outcome === undefined
+        ? this.meta.rank.size
+        : (this.meta.rank.get(effect.outcome) ?? this.meta.rank.size);
     if (effect.outcome !== undefined && rank < this.bestRank) {
       this.bestRank = rank;
       this.best = effect.outcome;
@@ -94,7 +115,12 @@ export class Run {
     this.reasonRanks.push(rank);
   }
 
-  addAction(type: LineActionType, reasons: readonly string[], limitMinor?: number, annualRate?: number): void {
+  addAction(
+    type: LineActionType,
+    reasons: readonly string[],
+    limitMinor?: number,
+    annualRate?: number,
+  ): void {
     this.actions.push({
       type,
       ...(limitMinor === undefined ? {} : { limitMinor }),
@@ -113,7 +139,9 @@ export class Run {
 
   finish(): Decision {
     // Reasons of the decisive outcome first, then of lesser outcomes, then action-only reasons; stable within a rank.
-    const order = this.reasonCodes.map((_, i) => i).sort((a, b) => (this.reasonRanks[a] as number) - (this.reasonRanks[b] as number) || a - b);
+    const order = this.reasonCodes
+      .map((_, i) => i)
+      .sort((a, b) => (this.reasonRanks[a] as number) - (this.reasonRanks[b] as number) || a - b);
     return {
       strategyId: this.meta.id,
       strategyVersion: this.meta.version,
@@ -137,32 +165,47 @@ export function dedupe(codes: readonly string[]): string[] {
 /** Limits are whole minor units; a fraction is floored so the engine never grants more than the policy computed. */
 export function limitFrom(value: Value): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new EngineEvaluationError(`a limit must be a non-negative number of minor units, got ${JSON.stringify(value)}`);
+    throw new EngineEvaluationError(
+      `a limit must be a non-negative number of minor units, got ${JSON.stringify(value)}`,
+    );
   }
   return Math.floor(value);
 }
 
 export function rateFrom(value: Value): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 10) {
-    throw new EngineEvaluationError(`a rate must be a decimal between 0 and 10, got ${JSON.stringify(value)}`);
+    throw new EngineEvaluationError(
+      `a rate must be a decimal between 0 and 10, got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
 
 export function resolveModel(models: ModelResolver, id: string, version?: number): ModelScorer {
   const model = models(id, version);
-  if (model === undefined) throw new EngineEvaluationError(`model '${id}'${version === undefined ? '' : ` v${version}`} is not available`);
+  if (model === undefined)
+    throw new EngineEvaluationError(
+      `model '${id}'${version === undefined ? '' : ` v${version}`} is not available`,
+    );
   return model;
 }
 
 /** Keeps catalogue codes only (a code nobody can explain to a borrower must not reach one), largest loss first. */
-export function modelReasonCodes(reasons: readonly { code: string; pointsLost: number }[], count: number): string[] {
-  const sorted = reasons.filter((r) => r.pointsLost > 0 && isKnownReason(r.code)).sort((a, b) => b.pointsLost - a.pointsLost);
+export function modelReasonCodes(
+  reasons: readonly { code: string; pointsLost: number }[],
+  count: number,
+): string[] {
+  const sorted = reasons
+    .filter((r) => r.pointsLost > 0 && isKnownReason(r.code))
+    .sort((a, b) => b.pointsLost - a.pointsLost);
   return dedupe(sorted.map((r) => r.code)).slice(0, count);
 }
 
 /** Inline scorecard reasons: characteristics ordered by points lost against their best bin (Reg B "key factors"). */
-export function scorecardReasonCodes(losses: readonly { reason: string; lost: number }[], count: number): string[] {
+export function scorecardReasonCodes(
+  losses: readonly { reason: string; lost: number }[],
+  count: number,
+): string[] {
   const order = losses.map((_, i) => i).filter((i) => (losses[i]?.lost ?? 0) > 0);
   order.sort((a, b) => (losses[b]?.lost ?? 0) - (losses[a]?.lost ?? 0) || a - b);
   return dedupe(order.map((i) => losses[i]?.reason as string)).slice(0, count);
@@ -184,7 +227,11 @@ export function splitBucket(subjectKey: string, strategyId: string): number {
 }
 
 /** Picks the arm whose cumulative share covers the bucket; without a subject key the first (champion) arm. */
-export function pickArm<T extends { percent: number }>(arms: readonly T[], subjectKey: string | undefined, strategyId: string): T {
+export function pickArm<T extends { percent: number }>(
+  arms: readonly T[],
+  subjectKey: string | undefined,
+  strategyId: string,
+): T {
   if (subjectKey === undefined) return arms[0] as T;
   const bucket = splitBucket(subjectKey, strategyId);
   let cumulative = 0;
@@ -206,7 +253,8 @@ export function aggregate(kind: 'list' | 'sum' | 'min' | 'max' | 'count', values
   if (kind === 'list') return values;
   if (kind === 'count') return values.length;
   const nums = values.filter((v) => v !== null);
-  if (nums.some((v) => typeof v !== 'number')) throw new EngineEvaluationError(`collect ${kind} needs numbers`);
+  if (nums.some((v) => typeof v !== 'number'))
+    throw new EngineEvaluationError(`collect ${kind} needs numbers`);
   const numbers = nums as number[];
   if (kind === 'sum') return numbers.reduce((a, b) => a + b, 0);
   if (numbers.length === 0) return null;
@@ -216,7 +264,11 @@ export function aggregate(kind: 'list' | 'sum' | 'min' | 'max' | 'count', values
 export const MAX_FLOW_STEPS = 10_000;
 
 /** Fail closed (DESIGN "Fail closed"): an error inside a strategy is a REVIEW with R_ENGINE_ERROR, never an approval. */
-export function failClosedDecision(meta: StrategyMeta, error: unknown, trace: readonly TraceStep[]): Decision {
+export function failClosedDecision(
+  meta: StrategyMeta,
+  error: unknown,
+  trace: readonly TraceStep[],
+): Decision {
   const message = error instanceof Error ? error.message : String(error);
   return {
     strategyId: meta.id,
@@ -232,5 +284,7 @@ export function failClosedDecision(meta: StrategyMeta, error: unknown, trace: re
 }
 
 export function paramsStep(params: Readonly<Record<string, Value>>): TraceStep | undefined {
-  return Object.keys(params).length === 0 ? undefined : { node: '$params', kind: 'params', detail: 'overlay parameters in force', values: params };
+  return Object.keys(params).length === 0
+    ? undefined
+    : { node: '$params', kind: 'params', detail: 'overlay parameters in force', values: params };
 }

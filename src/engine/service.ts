@@ -61,9 +61,14 @@ export interface EngineService extends Decider {
   activate(id: string, version: number, by: string): Promise<StrategyVersionRecord>;
   getVersion(id: string, version: number): Promise<StrategyVersionRecord>;
   listVersions(id: string): Promise<StrategyVersionRecord[]>;
-  activations(id: string): Promise<{ version: number; previousVersion: number | null; activatedBy: string; activatedAt: number }[]>;
+  activations(
+    id: string,
+  ): Promise<{ version: number; previousVersion: number | null; activatedBy: string; activatedAt: number }[]>;
   list(): Promise<StrategySummary[]>;
-  simulate(candidate: unknown, range: { from: number; to: number; subjectsMax?: number }): Promise<SimulationReport>;
+  simulate(
+    candidate: unknown,
+    range: { from: number; to: number; subjectsMax?: number },
+  ): Promise<SimulationReport>;
   getDecision(id: string): Promise<StoredDecision | undefined>;
   overlays(): Overlay[];
   overlayHistory(name?: string): Promise<OverlayChange[]>;
@@ -103,7 +108,9 @@ class Engine implements EngineService {
   private async loadBundled(): Promise<void> {
     const dir = this.options.strategiesDir ?? findBundledDir();
     if (dir === undefined || !existsSync(dir)) return;
-    for (const file of readdirSync(dir).filter((f) => /\.(json|ya?ml)$/.test(f)).sort()) {
+    for (const file of readdirSync(dir)
+      .filter((f) => /\.(json|ya?ml)$/.test(f))
+      .sort()) {
       const doc = parseStrategySource(readFileSync(join(dir, file), 'utf8'));
       const saved = await this.saveVersion(doc, 'system:bundled');
       await this.activate(saved.strategyId, saved.version, 'system:bundled');
@@ -132,7 +139,8 @@ class Engine implements EngineService {
 
   decide(strategyId: string, context: DecisionContext, options?: { subjectKey?: string }): Decision {
     const compiled = this.active.get(strategyId);
-    if (compiled === undefined) throw new LgError('LG_STRATEGY_NOT_ACTIVE', `strategy '${strategyId}' has no active version`);
+    if (compiled === undefined)
+      throw new LgError('LG_STRATEGY_NOT_ACTIVE', `strategy '${strategyId}' has no active version`);
     const ctx = compiled.validateContext(context);
     const started = performance.now();
     const decision = compiled.run(ctx, {
@@ -146,10 +154,15 @@ class Engine implements EngineService {
   }
 
   /** A shadow never acts and never throws into the champion: its failures are recorded as what they are. */
-  private runShadow(id: string, ctx: DecisionContext, subjectKey: string | undefined): ShadowResult | undefined {
+  private runShadow(
+    id: string,
+    ctx: DecisionContext,
+    subjectKey: string | undefined,
+  ): ShadowResult | undefined {
     if (this.shadowDepth >= (this.options.shadowDepthMax ?? 1)) return undefined;
     const compiled = this.active.get(id);
-    if (compiled === undefined) return { strategyId: id, strategyVersion: 0, outcome: 'REVIEW', reasons: ['R_ENGINE_ERROR'] };
+    if (compiled === undefined)
+      return { strategyId: id, strategyVersion: 0, outcome: 'REVIEW', reasons: ['R_ENGINE_ERROR'] };
     this.shadowDepth++;
     try {
       const declared = compiled.names.inputs;
@@ -161,7 +174,12 @@ class Engine implements EngineService {
       });
       return { strategyId: id, strategyVersion: d.strategyVersion, outcome: d.outcome, reasons: d.reasons };
     } catch {
-      return { strategyId: id, strategyVersion: compiled.meta.version, outcome: 'REVIEW', reasons: ['R_ENGINE_ERROR'] };
+      return {
+        strategyId: id,
+        strategyVersion: compiled.meta.version,
+        outcome: 'REVIEW',
+        reasons: ['R_ENGINE_ERROR'],
+      };
     } finally {
       this.shadowDepth--;
     }
@@ -172,7 +190,8 @@ class Engine implements EngineService {
     let params = this.paramsCache.get(key);
     if (params === undefined) {
       params = {};
-      for (const [name, decl] of Object.entries(compiled.doc.params ?? {})) params[name] = this.overlayMap.get(name)?.value ?? decl.default;
+      for (const [name, decl] of Object.entries(compiled.doc.params ?? {}))
+        params[name] = this.overlayMap.get(name)?.value ?? decl.default;
       this.paramsCache.set(key, params);
     }
     return params;
@@ -188,7 +207,13 @@ class Engine implements EngineService {
   }
 
   async activate(id: string, version: number, by: string): Promise<StrategyVersionRecord> {
-    const record = await activateVersion(this.options.store, { id, version, by, at: this.options.clock.now(), activationId: this.ids.next() });
+    const record = await activateVersion(this.options.store, {
+      id,
+      version,
+      by,
+      at: this.options.clock.now(),
+      activationId: this.ids.next(),
+    });
     // Compile after commit; a version that was saved valid compiles (validation is the same code).
     this.active.set(id, compileStrategy(record.document));
     this.paramsCache.clear();
@@ -213,11 +238,16 @@ class Engine implements EngineService {
     return listStrategies(this.options.store.db);
   }
 
-  async simulate(candidate: unknown, range: { from: number; to: number; subjectsMax?: number }): Promise<SimulationReport> {
-    if (!(range.from < range.to)) throw new LgError('LG_VALIDATION', "simulation range needs 'from' before 'to'");
+  async simulate(
+    candidate: unknown,
+    range: { from: number; to: number; subjectsMax?: number },
+  ): Promise<SimulationReport> {
+    if (!(range.from < range.to))
+      throw new LgError('LG_VALIDATION', "simulation range needs 'from' before 'to'");
     const compiled = compileStrategy(this.validate(candidate));
     const current: Record<string, Value> = {};
-    for (const [name, decl] of Object.entries(compiled.doc.params ?? {})) current[name] = this.overlayMap.get(name)?.value ?? decl.default;
+    for (const [name, decl] of Object.entries(compiled.doc.params ?? {}))
+      current[name] = this.overlayMap.get(name)?.value ?? decl.default;
     return simulateStrategy({
       db: this.options.store.db,
       candidate: compiled,
@@ -242,8 +272,10 @@ class Engine implements EngineService {
   }
 
   async setOverlay(name: string, value: ParamValue, by: string, description?: string): Promise<Overlay> {
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) throw new LgError('LG_VALIDATION', `overlay name '${name}' is not a valid parameter name`);
-    if (typeof value === 'number' && !Number.isFinite(value)) throw new LgError('LG_VALIDATION', 'overlay value must be finite');
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name))
+      throw new LgError('LG_VALIDATION', `overlay name '${name}' is not a valid parameter name`);
+    if (typeof value === 'number' && !Number.isFinite(value))
+      throw new LgError('LG_VALIDATION', 'overlay value must be finite');
     const overlay = await putOverlay(this.options.store, {
       name,
       value,
@@ -262,7 +294,8 @@ class Engine implements EngineService {
     if (!guard) return decision;
     const guarded = applyBlastRadiusGuard(decision, guard, activeLineCount);
     if (guarded !== decision) {
-      for (const type of (guarded.values.blastRadiusRefused as string[] | undefined) ?? []) this.options.metrics?.guardTrip(type);
+      for (const type of (guarded.values.blastRadiusRefused as string[] | undefined) ?? [])
+        this.options.metrics?.guardTrip(type);
     }
     return guarded;
   }

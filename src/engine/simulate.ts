@@ -61,7 +61,13 @@ export async function simulateStrategy(input: SimulationInput): Promise<Simulati
   const acc = new Accumulator(input.subjectsMax ?? 1000);
   let after: { decidedAt: number; id: string } | undefined;
   for (;;) {
-    const page = await decisionsForReplay(input.db, input.candidate.meta.id, input, after, input.pageSize ?? 1000);
+    const page = await decisionsForReplay(
+      input.db,
+      input.candidate.meta.id,
+      input,
+      after,
+      input.pageSize ?? 1000,
+    );
     for (const stored of page) acc.add(stored, replay(input, stored, acc));
     const last = page[page.length - 1];
     if (!last || page.length < (input.pageSize ?? 1000)) break;
@@ -88,8 +94,15 @@ function replay(input: SimulationInput, stored: StoredDecision, acc: Accumulator
 }
 
 /** The overlay values in force when the decision was made (recorded in its trace), else today's. */
-function paramsAsOf(candidate: CompiledStrategy, stored: StoredDecision, current: Readonly<Record<string, Value>>): Record<string, Value> {
-  const recorded = (stored.decision.trace.find((step) => step.node === '$params')?.values ?? {}) as Record<string, Value>;
+function paramsAsOf(
+  candidate: CompiledStrategy,
+  stored: StoredDecision,
+  current: Readonly<Record<string, Value>>,
+): Record<string, Value> {
+  const recorded = (stored.decision.trace.find((step) => step.node === '$params')?.values ?? {}) as Record<
+    string,
+    Value
+  >;
   const out: Record<string, Value> = {};
   for (const name of candidate.names.params) {
     const value = recorded[name] ?? current[name];
@@ -193,6 +206,7 @@ class Accumulator {
 }
 
 function emptyMatrix(): Record<Outcome, Record<Outcome, number>> {
-  const row = (): Record<Outcome, number> => Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
+  const row = (): Record<Outcome, number> =>
+    Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
   return Object.fromEntries(OUTCOMES.map((o) => [o, row()])) as Record<Outcome, Record<Outcome, number>>;
 }

@@ -128,7 +128,10 @@ function resultOf(d: Decision): Record<string, unknown> {
 export type DecisionRow = Database['decisions'];
 
 export function decisionFromRow(row: DecisionRow): StoredDecision {
-  const result = JSON.parse(row.result) as Omit<Decision, 'trace' | 'strategyId' | 'strategyVersion' | 'engineVersion'>;
+  const result = JSON.parse(row.result) as Omit<
+    Decision,
+    'trace' | 'strategyId' | 'strategyVersion' | 'engineVersion'
+  >;
   const decision: Decision = {
     ...result,
     strategyId: row.strategy_id,
@@ -178,7 +181,10 @@ export async function decisionsForReplay(
     .where('decided_at', '<', range.to);
   if (after) {
     query = query.where((eb) =>
-      eb.or([eb('decided_at', '>', after.decidedAt), eb.and([eb('decided_at', '=', after.decidedAt), eb('id', '>', after.id)])]),
+      eb.or([
+        eb('decided_at', '>', after.decidedAt),
+        eb.and([eb('decided_at', '=', after.decidedAt), eb('id', '>', after.id)]),
+      ]),
     );
   }
   const rows = await query.orderBy('decided_at').orderBy('id').limit(pageSize).execute();
@@ -210,12 +216,20 @@ function versionFromRow(row: {
 }
 
 export async function countStrategies(db: DbLike): Promise<number> {
-  const row = await db.selectFrom('strategies').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('strategies')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
 /** Saves a new draft version (max + 1) of a validated document. */
-export async function insertVersion(store: Store, doc: StrategyDocument, by: string, at: number): Promise<StrategyVersionRecord> {
+export async function insertVersion(
+  store: Store,
+  doc: StrategyDocument,
+  by: string,
+  at: number,
+): Promise<StrategyVersionRecord> {
   return store.transaction(async (tx) => {
     await tx
       .insertInto('strategies')
@@ -244,7 +258,11 @@ export async function insertVersion(store: Store, doc: StrategyDocument, by: str
   });
 }
 
-export async function findVersion(db: DbLike, id: string, version: number): Promise<StrategyVersionRecord | undefined> {
+export async function findVersion(
+  db: DbLike,
+  id: string,
+  version: number,
+): Promise<StrategyVersionRecord | undefined> {
   const row = await db
     .selectFrom('strategy_versions')
     .selectAll()
@@ -255,7 +273,12 @@ export async function findVersion(db: DbLike, id: string, version: number): Prom
 }
 
 export async function listVersions(db: DbLike, id: string): Promise<StrategyVersionRecord[]> {
-  const rows = await db.selectFrom('strategy_versions').selectAll().where('strategy_id', '=', id).orderBy('version').execute();
+  const rows = await db
+    .selectFrom('strategy_versions')
+    .selectAll()
+    .where('strategy_id', '=', id)
+    .orderBy('version')
+    .execute();
   return rows.map(versionFromRow);
 }
 
@@ -296,7 +319,11 @@ export async function activateVersion(
   input: { id: string; version: number; by: string; at: number; activationId: string },
 ): Promise<StrategyVersionRecord> {
   return store.transaction(async (tx) => {
-    const strategy = await tx.selectFrom('strategies').select(['id', 'active_version']).where('id', '=', input.id).executeTakeFirst();
+    const strategy = await tx
+      .selectFrom('strategies')
+      .select(['id', 'active_version'])
+      .where('id', '=', input.id)
+      .executeTakeFirst();
     if (!strategy) throw new LgError('LG_STRATEGY_NOT_FOUND', `no strategy '${input.id}'`);
     // Touch the row first: on PostgreSQL this takes its lock, so two activations serialise.
     await tx.updateTable('strategies').set({ updated_at: input.at }).where('id', '=', input.id).execute();
@@ -315,7 +342,11 @@ export async function activateVersion(
       .where('strategy_id', '=', input.id)
       .where('version', '=', input.version)
       .execute();
-    await tx.updateTable('strategies').set({ active_version: input.version }).where('id', '=', input.id).execute();
+    await tx
+      .updateTable('strategies')
+      .set({ active_version: input.version })
+      .where('id', '=', input.id)
+      .execute();
     await tx
       .insertInto('strategy_activations')
       .values({
@@ -381,13 +412,19 @@ export async function putOverlay(
   input: { name: string; value: ParamValue; description?: string; by: string; at: number; historyId: string },
 ): Promise<Overlay> {
   return store.transaction(async (tx) => {
-    const before = await tx.selectFrom('overlays').select(['value', 'description']).where('name', '=', input.name).executeTakeFirst();
+    const before = await tx
+      .selectFrom('overlays')
+      .select(['value', 'description'])
+      .where('name', '=', input.name)
+      .executeTakeFirst();
     const value = JSON.stringify(input.value);
     const description = input.description ?? before?.description ?? null;
     await tx
       .insertInto('overlays')
       .values({ name: input.name, value, description, updated_by: input.by, updated_at: input.at })
-      .onConflict((oc) => oc.column('name').doUpdateSet({ value, description, updated_by: input.by, updated_at: input.at }))
+      .onConflict((oc) =>
+        oc.column('name').doUpdateSet({ value, description, updated_by: input.by, updated_at: input.at }),
+      )
       .execute();
     await tx
       .insertInto('overlay_history')
@@ -416,4 +453,3 @@ export async function overlayHistory(db: DbLike, name?: string): Promise<Overlay
     changedAt: Number(r.changed_at),
   }));
 }
-

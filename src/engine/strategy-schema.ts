@@ -9,11 +9,18 @@ import { INPUT_TYPES } from './types.js';
 const id = { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_-]{0,63}$' } as const;
 const name = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' } as const;
 const expr = { type: 'string', minLength: 1, maxLength: 10000 } as const;
-const reasons = { type: 'array', items: { type: 'string', pattern: '^R_[A-Z0-9_]+$' }, maxItems: 16 } as const;
+const reasons = {
+  type: 'array',
+  items: { type: 'string', pattern: '^R_[A-Z0-9_]+$' },
+  maxItems: 16,
+} as const;
 const outcome = { enum: [...OUTCOMES] } as const;
 const scalar = { type: ['string', 'number', 'boolean'] } as const;
 const cell = {
-  anyOf: [{ type: ['string', 'number', 'boolean', 'null'] }, { type: 'array', items: scalar, maxItems: 1000 }],
+  anyOf: [
+    { type: ['string', 'number', 'boolean', 'null'] },
+    { type: 'array', items: scalar, maxItems: 1000 },
+  ],
 } as const;
 const output = {
   anyOf: [
@@ -53,13 +60,24 @@ const nodeTypes = {
           type: 'object',
           required: ['id', 'when'],
           additionalProperties: false,
-          properties: { id, when: expr, points: { type: 'number' }, description: { type: 'string' }, ...effect },
+          properties: {
+            id,
+            when: expr,
+            points: { type: 'number' },
+            description: { type: 'string' },
+            ...effect,
+          },
         },
       },
       output: name,
       bands: {
         type: 'array',
-        items: { type: 'object', required: ['min'], additionalProperties: false, properties: { min: { type: 'number' }, ...effect } },
+        items: {
+          type: 'object',
+          required: ['min'],
+          additionalProperties: false,
+          properties: { min: { type: 'number' }, ...effect },
+        },
       },
     },
   },
@@ -76,10 +94,19 @@ const nodeTypes = {
           type: 'object',
           required: ['when'],
           additionalProperties: false,
-          properties: { id: { type: 'string' }, when: { type: 'array', items: cell }, then: { type: 'array', items: output }, ...effect },
+          properties: {
+            id: { type: 'string' },
+            when: { type: 'array', items: cell },
+            then: { type: 'array', items: output },
+            ...effect,
+          },
         },
       },
-      default: { type: 'object', additionalProperties: false, properties: { then: { type: 'array', items: output }, ...effect } },
+      default: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { then: { type: 'array', items: output }, ...effect },
+      },
       aggregate: { enum: ['list', 'sum', 'min', 'max', 'count'] },
     },
   },
@@ -158,7 +185,12 @@ const nodeTypes = {
       branches: {
         type: 'array',
         minItems: 1,
-        items: { type: 'object', required: ['when', 'next'], additionalProperties: false, properties: { when: expr, next: { type: 'string' } } },
+        items: {
+          type: 'object',
+          required: ['when', 'next'],
+          additionalProperties: false,
+          properties: { when: expr, next: { type: 'string' } },
+        },
       },
       otherwise: { type: 'string' },
     },
@@ -174,7 +206,11 @@ const nodeTypes = {
           type: 'object',
           required: ['name', 'percent', 'next'],
           additionalProperties: false,
-          properties: { name: { type: 'string', minLength: 1 }, percent: { type: 'number', minimum: 0, maximum: 100 }, next: { type: 'string' } },
+          properties: {
+            name: { type: 'string', minLength: 1 },
+            percent: { type: 'number', minimum: 0, maximum: 100 },
+            next: { type: 'string' },
+          },
         },
       },
     },
@@ -241,7 +277,13 @@ export const STRATEGY_SCHEMA = {
         properties: { default: scalar, description: { type: 'string' } },
       },
     },
-    outcomePrecedence: { type: 'array', items: outcome, minItems: OUTCOMES.length, maxItems: OUTCOMES.length, uniqueItems: true },
+    outcomePrecedence: {
+      type: 'array',
+      items: outcome,
+      minItems: OUTCOMES.length,
+      maxItems: OUTCOMES.length,
+      uniqueItems: true,
+    },
     defaultOutcome: outcome,
     stopOn: { type: 'array', items: outcome, uniqueItems: true },
     nodes: { type: 'array', minItems: 1, maxItems: 1000, items: nodeSchema },

@@ -24,9 +24,13 @@ export function parseStrategySource(text: string): unknown {
   try {
     return text.trimStart().startsWith('{') ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
-    throw new LgError('LG_STRATEGY_INVALID', `strategy is not valid JSON or YAML: ${(error as Error).message}`, {
-      errors: [{ path: '', message: (error as Error).message }],
-    });
+    throw new LgError(
+      'LG_STRATEGY_INVALID',
+      `strategy is not valid JSON or YAML: ${(error as Error).message}`,
+      {
+        errors: [{ path: '', message: (error as Error).message }],
+      },
+    );
   }
 }
 
@@ -35,7 +39,9 @@ export function validateStrategy(input: unknown): StrategyDocument {
   const problems = checkStrategy(input);
   if (problems.length > 0) {
     const first = problems[0] as StrategyProblem;
-    throw new LgError('LG_STRATEGY_INVALID', `strategy is invalid: ${first.path || '/'} ${first.message}`, { errors: problems });
+    throw new LgError('LG_STRATEGY_INVALID', `strategy is invalid: ${first.path || '/'} ${first.message}`, {
+      errors: problems,
+    });
   }
   return input as StrategyDocument;
 }
@@ -102,7 +108,8 @@ class SemanticChecker {
 
   constructor(private readonly doc: StrategyDocument) {
     this.names = nameTable(doc);
-    for (const node of doc.nodes) if (node.type === 'scorecard' || node.type === 'model') this.scoreOutputs.add(node.output);
+    for (const node of doc.nodes)
+      if (node.type === 'scorecard' || node.type === 'model') this.scoreOutputs.add(node.output);
   }
 
   run(): StrategyProblem[] {
@@ -123,13 +130,15 @@ class SemanticChecker {
       if (seen.has(input.name)) this.add(`/inputs/${i}/name`, `duplicate input '${input.name}'`);
       if (input.name in Object.prototype) this.add(`/inputs/${i}/name`, `'${input.name}' is a reserved name`);
       seen.add(input.name);
-      if (input.min !== undefined && input.max !== undefined && input.min > input.max) this.add(`/inputs/${i}`, 'min is above max');
+      if (input.min !== undefined && input.max !== undefined && input.min > input.max)
+        this.add(`/inputs/${i}`, 'min is above max');
     });
   }
 
   private checkValueNames(): void {
     for (const [name, path] of valueNames(this.doc)) {
-      if (this.names.inputs.has(name)) this.add(path, `value '${name}' has the same name as an input; rename one`);
+      if (this.names.inputs.has(name))
+        this.add(path, `value '${name}' has the same name as an input; rename one`);
       if (name in Object.prototype) this.add(path, `'${name}' is a reserved name`);
     }
   }
@@ -153,7 +162,8 @@ class SemanticChecker {
     } else if (node.type === 'split') {
       node.arms.forEach((a, j) => targets.push([a.next, `/nodes/${i}/arms/${j}/next`]));
       const total = node.arms.reduce((sum, a) => sum + a.percent, 0);
-      if (Math.abs(total - 100) > 1e-9) this.add(`/nodes/${i}/arms`, `arm percentages add up to ${total}, not 100`);
+      if (Math.abs(total - 100) > 1e-9)
+        this.add(`/nodes/${i}/arms`, `arm percentages add up to ${total}, not 100`);
     } else if (node.next !== undefined) {
       targets.push([node.next, `/nodes/${i}/next`]);
     } else if (i + 1 < this.doc.nodes.length) {
@@ -190,16 +200,24 @@ class SemanticChecker {
   private checkNode(node: NodeDoc, path: string): void {
     switch (node.type) {
       case 'ruleSet':
-        if (node.mode === 'score-sum' && !node.output) this.add(path, "score-sum needs an 'output' for the total");
+        if (node.mode === 'score-sum' && !node.output)
+          this.add(path, "score-sum needs an 'output' for the total");
         node.rules.forEach((rule, j) => {
           this.expr(rule.when, `${path}/rules/${j}/when`);
           this.effect(rule, `${path}/rules/${j}`);
-          if (node.mode === 'score-sum' && rule.points === undefined) this.add(`${path}/rules/${j}`, 'score-sum rules need points');
+          if (node.mode === 'score-sum' && rule.points === undefined)
+            this.add(`${path}/rules/${j}`, 'score-sum rules need points');
           if (node.mode === 'score-sum' && (rule.outcome !== undefined || rule.actions !== undefined)) {
-            this.add(`${path}/rules/${j}`, 'score-sum rules add points; put the outcome and actions on bands');
+            this.add(
+              `${path}/rules/${j}`,
+              'score-sum rules add points; put the outcome and actions on bands',
+            );
           }
         });
-        this.uniqueIds(node.rules.map((r) => r.id), `${path}/rules`);
+        this.uniqueIds(
+          node.rules.map((r) => r.id),
+          `${path}/rules`,
+        );
         (node.bands ?? []).forEach((band, j) => this.effect(band, `${path}/bands/${j}`));
         return;
       case 'decisionTable':
@@ -207,7 +225,8 @@ class SemanticChecker {
       case 'scorecard':
         return this.checkScorecard(node, path);
       case 'model':
-        for (const [feature, source] of Object.entries(node.modelInputs ?? {})) this.expr(source, `${path}/modelInputs/${feature}`);
+        for (const [feature, source] of Object.entries(node.modelInputs ?? {}))
+          this.expr(source, `${path}/modelInputs/${feature}`);
         return;
       case 'assign':
         return this.checkAssign(node, path);
@@ -225,7 +244,8 @@ class SemanticChecker {
     const outputs = node.outputs?.length ?? 0;
     node.rows.forEach((row, j) => {
       const rowPath = `${path}/rows/${j}`;
-      if (row.when.length !== node.inputs.length) this.add(`${rowPath}/when`, `has ${row.when.length} cells for ${node.inputs.length} inputs`);
+      if (row.when.length !== node.inputs.length)
+        this.add(`${rowPath}/when`, `has ${row.when.length} cells for ${node.inputs.length} inputs`);
       row.when.forEach((cell, c) => this.cell(cell, `${rowPath}/when/${c}`));
       this.outputs(row.then, outputs, `${rowPath}/then`);
       this.effect(row, rowPath);
@@ -240,21 +260,25 @@ class SemanticChecker {
     if (then === undefined) return;
     if (then.length !== count) this.add(path, `has ${then.length} values for ${count} outputs`);
     then.forEach((value, k) => {
-      if (typeof value === 'object' && value !== null && 'expr' in value) this.expr(String(value.expr), `${path}/${k}/expr`);
+      if (typeof value === 'object' && value !== null && 'expr' in value)
+        this.expr(String(value.expr), `${path}/${k}/expr`);
     });
   }
 
   private checkScorecard(node: Extract<NodeDoc, { type: 'scorecard' }>, path: string): void {
     const inline = node.features !== undefined;
-    if (inline === (node.modelRef !== undefined)) this.add(path, "a scorecard needs exactly one of 'features' or 'modelRef'");
-    if (inline && node.pdOutput !== undefined) this.add(`${path}/pdOutput`, 'an inline scorecard has no probability; use modelRef');
+    if (inline === (node.modelRef !== undefined))
+      this.add(path, "a scorecard needs exactly one of 'features' or 'modelRef'");
+    if (inline && node.pdOutput !== undefined)
+      this.add(`${path}/pdOutput`, 'an inline scorecard has no probability; use modelRef');
     (node.features ?? []).forEach((feature, j) => {
       const fPath = `${path}/features/${j}`;
       this.expr(feature.input ?? feature.name, feature.input ? `${fPath}/input` : `${fPath}/name`);
       this.reason(feature.reason, `${fPath}/reason`);
       feature.bins.forEach((bin, b) => this.cell(bin.when, `${fPath}/bins/${b}/when`));
     });
-    for (const [feature, source] of Object.entries(node.modelInputs ?? {})) this.expr(source, `${path}/modelInputs/${feature}`);
+    for (const [feature, source] of Object.entries(node.modelInputs ?? {}))
+      this.expr(source, `${path}/modelInputs/${feature}`);
   }
 
   private checkAssign(node: Extract<NodeDoc, { type: 'assign' }>, path: string): void {
@@ -268,7 +292,8 @@ class SemanticChecker {
         this.add(`${mPath}/cells`, `must be ${m.rowBins.length} rows of ${m.colBins.length} values`);
       }
     });
-    for (const [name, source] of Object.entries(node.values ?? {})) this.expr(source, `${path}/values/${name}`);
+    for (const [name, source] of Object.entries(node.values ?? {}))
+      this.expr(source, `${path}/values/${name}`);
     if (node.limit) this.expr(node.limit, `${path}/limit`);
     if (node.rate) this.expr(node.rate, `${path}/rate`);
   }
@@ -276,7 +301,10 @@ class SemanticChecker {
   private effect(effect: Effect, path: string): void {
     (effect.reasons ?? []).forEach((code, k) => this.reason(code, `${path}/reasons/${k}`));
     if (effect.reasonsFrom !== undefined && !this.scoreOutputs.has(effect.reasonsFrom)) {
-      this.add(`${path}/reasonsFrom`, `'${effect.reasonsFrom}' is not the output of a scorecard or model node`);
+      this.add(
+        `${path}/reasonsFrom`,
+        `'${effect.reasonsFrom}' is not the output of a scorecard or model node`,
+      );
     }
     (effect.actions ?? []).forEach((action, k) => {
       if (action.limit) this.expr(action.limit, `${path}/actions/${k}/limit`);
@@ -294,7 +322,8 @@ class SemanticChecker {
   }
 
   private reason(code: string, path: string): void {
-    if (!isKnownReason(code)) this.add(path, `unknown reason code '${code}' (see src/domain/reason-codes.ts)`);
+    if (!isKnownReason(code))
+      this.add(path, `unknown reason code '${code}' (see src/domain/reason-codes.ts)`);
   }
 
   private cell(source: CellSource, path: string): void {
@@ -323,7 +352,9 @@ class SemanticChecker {
         this.add(path, `unknown name '${name}': not a declared input or a computed value`);
       }
     }
-    for (const name of params) if (!this.names.params.has(name)) this.add(path, `unknown parameter 'param.${name}': declare it in params`);
+    for (const name of params)
+      if (!this.names.params.has(name))
+        this.add(path, `unknown parameter 'param.${name}': declare it in params`);
     return expr;
   }
 }

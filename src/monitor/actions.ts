@@ -15,7 +15,12 @@ export { ANTI_SCAM_WARNING } from '../domain/anti-scam.js';
 export interface LineActionPort {
   applyLineAction(
     lineId: string,
-    action: { readonly type: 'FREEZE_DRAW' | 'SUSPEND'; readonly reasons: readonly string[]; readonly automated: true; readonly traceId: string },
+    action: {
+      readonly type: 'FREEZE_DRAW' | 'SUSPEND';
+      readonly reasons: readonly string[];
+      readonly automated: true;
+      readonly traceId: string;
+    },
   ): Promise<LineActionOutcome>;
 }
 

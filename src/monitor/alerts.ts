@@ -25,21 +25,41 @@ export interface AlertView {
   readonly createdAt: string;
   readonly reasons: readonly string[];
   readonly evidence: unknown;
-  readonly actions: readonly { actionId: string; type: string; status: string; lineId: string | null; detail: unknown }[];
+  readonly actions: readonly {
+    actionId: string;
+    type: string;
+    status: string;
+    lineId: string | null;
+    detail: unknown;
+  }[];
 }
 
 /** Alerts newest first, with their actions; `nextCursor` pages on. */
-export async function listAlerts(db: Db, q: AlertQuery): Promise<{ items: AlertView[]; nextCursor: string | null }> {
+export async function listAlerts(
+  db: Db,
+  q: AlertQuery,
+): Promise<{ items: AlertView[]; nextCursor: string | null }> {
   const limit = Math.min(Math.max(q.limit ?? 50, 1), 500);
   let query = db.selectFrom('monitor_alerts').selectAll();
   if (q.status) query = query.where('status', '=', q.status);
   if (q.typology) query = query.where('typology_id', '=', q.typology);
   if (q.userId) query = query.where('user_id', '=', q.userId);
   if (q.before) query = query.where('alert_id', '<', q.before);
-  const rows = await query.orderBy('alert_id', 'desc').limit(limit + 1).execute();
+  const rows = await query
+    .orderBy('alert_id', 'desc')
+    .limit(limit + 1)
+    .execute();
   const page = rows.slice(0, limit);
   const ids = page.map((r) => r.alert_id);
-  const actions = ids.length === 0 ? [] : await db.selectFrom('monitor_actions').selectAll().where('alert_id', 'in', ids).orderBy('action_id').execute();
+  const actions =
+    ids.length === 0
+      ? []
+      : await db
+          .selectFrom('monitor_actions')
+          .selectAll()
+          .where('alert_id', 'in', ids)
+          .orderBy('action_id')
+          .execute();
   const items = page.map((r) => ({
     alertId: r.alert_id,
     typology: { id: r.typology_id, version: Number(r.typology_version) },
@@ -54,7 +74,13 @@ export async function listAlerts(db: Db, q: AlertQuery): Promise<{ items: AlertV
     evidence: JSON.parse(r.evidence) as unknown,
     actions: actions
       .filter((a) => a.alert_id === r.alert_id)
-      .map((a) => ({ actionId: a.action_id, type: a.type, status: a.status, lineId: a.line_id, detail: JSON.parse(a.detail) as unknown })),
+      .map((a) => ({
+        actionId: a.action_id,
+        type: a.type,
+        status: a.status,
+        lineId: a.line_id,
+        detail: JSON.parse(a.detail) as unknown,
+      })),
   }));
   return { items, nextCursor: rows.length > limit ? (page[page.length - 1]?.alert_id ?? null) : null };
 }

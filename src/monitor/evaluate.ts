@@ -35,13 +35,23 @@ export interface EvaluationReport {
  * the borrower level: a borrower is positive for T when the simulation put them in scenario T, flagged when T raised
  * an alert naming them.
  */
-export async function evaluateTypologies(events: readonly LabelledEvent[], options: { parameters?: ParameterOverrides; batch?: number } = {}): Promise<EvaluationReport> {
+export async function evaluateTypologies(
+  events: readonly LabelledEvent[],
+  options: { parameters?: ParameterOverrides; batch?: number } = {},
+): Promise<EvaluationReport> {
   const sorted = [...events].sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt));
   const clock = new ManualClock(Date.parse(sorted[0]?.occurredAt ?? '2025-01-01T00:00:00Z'));
   const ids = uuidv7Generator(clock, seededRandom(7));
   const store = await openStore({ sqlitePath: ':memory:' });
   const lists = new ListService(store.db, { clock, ids, masterKey: Buffer.alloc(32, 7) });
-  const monitor = new MonitorService({ store, clock, ids, lists, parameters: options.parameters, groupCommit: { eventsMax: 1000, delayMs: 0 } });
+  const monitor = new MonitorService({
+    store,
+    clock,
+    ids,
+    lists,
+    parameters: options.parameters,
+    groupCommit: { eventsMax: 1000, delayMs: 0 },
+  });
   await monitor.start();
   const began = performance.now();
   const batch = options.batch ?? 500;
@@ -60,7 +70,11 @@ export async function evaluateTypologies(events: readonly LabelledEvent[], optio
   }
 }
 
-function score(events: readonly LabelledEvent[], alerts: readonly { typology_id: string; user_id: string }[], seconds: number): EvaluationReport {
+function score(
+  events: readonly LabelledEvent[],
+  alerts: readonly { typology_id: string; user_id: string }[],
+  seconds: number,
+): EvaluationReport {
   const scenarioOf = new Map<string, string>();
   for (const e of events) scenarioOf.set(e.userId, e.scenario);
   const users = scenarioOf.size;
@@ -70,7 +84,8 @@ function score(events: readonly LabelledEvent[], alerts: readonly { typology_id:
     const flagged = new Set(mine.map((a) => a.user_id));
     const tp = [...flagged].filter((u) => positives.has(u)).length;
     const fpBy: Record<string, number> = {};
-    for (const u of flagged) if (!positives.has(u)) fpBy[scenarioOf.get(u) ?? '?'] = (fpBy[scenarioOf.get(u) ?? '?'] ?? 0) + 1;
+    for (const u of flagged)
+      if (!positives.has(u)) fpBy[scenarioOf.get(u) ?? '?'] = (fpBy[scenarioOf.get(u) ?? '?'] ?? 0) + 1;
     return {
       typology,
       positives: positives.size,

@@ -74,9 +74,13 @@ export const EventInSchema = Type.Object(
     merchantCategory: Type.Optional(Type.String({ pattern: '^[0-9]{4}$' })),
     channel: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     attributes: Type.Optional(
-      Type.Record(Type.String({ maxLength: 64 }), Type.Union([Type.String({ maxLength: 512 }), Type.Number(), Type.Boolean(), Type.Null()]), {
-        maxProperties: 32,
-      }),
+      Type.Record(
+        Type.String({ maxLength: 64 }),
+        Type.Union([Type.String({ maxLength: 512 }), Type.Number(), Type.Boolean(), Type.Null()]),
+        {
+          maxProperties: 32,
+        },
+      ),
     ),
   },
   { additionalProperties: false },
@@ -105,14 +109,20 @@ export interface EventProblem {
 export function eventProblems(event: EventIn, index: number): EventProblem[] {
   const problems: EventProblem[] = [];
   for (const field of REQUIRED_BY_TYPE[event.type] ?? []) {
-    if (event[field] === undefined) problems.push({ index, field, problem: `required for type ${event.type}` });
+    if (event[field] === undefined)
+      problems.push({ index, field, problem: `required for type ${event.type}` });
   }
-  if (Number.isNaN(Date.parse(event.occurredAt))) problems.push({ index, field: 'occurredAt', problem: 'not a valid instant' });
+  if (Number.isNaN(Date.parse(event.occurredAt)))
+    problems.push({ index, field: 'occurredAt', problem: 'not a valid instant' });
   if (event.payeeCreatedAt !== undefined && Number.isNaN(Date.parse(event.payeeCreatedAt))) {
     problems.push({ index, field: 'payeeCreatedAt', problem: 'not a valid instant' });
   }
   if ((event.amount === undefined) !== (event.currency === undefined)) {
-    problems.push({ index, field: event.amount === undefined ? 'amount' : 'currency', problem: 'amount and currency go together' });
+    problems.push({
+      index,
+      field: event.amount === undefined ? 'amount' : 'currency',
+      problem: 'amount and currency go together',
+    });
   }
   return problems;
 }
@@ -121,7 +131,10 @@ export function eventProblems(event: EventIn, index: number): EventProblem[] {
 export function parseEvents(events: readonly EventIn[]): MonitorEvent[] {
   const problems = events.flatMap((e, i) => eventProblems(e, i));
   if (problems.length > 0) {
-    const text = problems.slice(0, 5).map((p) => `events[${p.index}].${p.field} ${p.problem}`).join('; ');
+    const text = problems
+      .slice(0, 5)
+      .map((p) => `events[${p.index}].${p.field} ${p.problem}`)
+      .join('; ');
     throw new LgError('LG_EVENT_INVALID', text, problems);
   }
   return events.map(fromWire);
@@ -130,7 +143,12 @@ export function parseEvents(events: readonly EventIn[]): MonitorEvent[] {
 export function fromWire(e: EventIn): MonitorEvent {
   // Built by assignment in a fixed order, never by deleting keys: `delete` would drop the object into V8's slow
   // dictionary mode, and every later read of it (hashing, features, typologies, rows) would pay for that.
-  const out: { -readonly [K in keyof MonitorEvent]: MonitorEvent[K] } = { eventId: e.eventId, type: e.type, occurredAt: Date.parse(e.occurredAt), userId: e.userId };
+  const out: { -readonly [K in keyof MonitorEvent]: MonitorEvent[K] } = {
+    eventId: e.eventId,
+    type: e.type,
+    occurredAt: Date.parse(e.occurredAt),
+    userId: e.userId,
+  };
   if (e.lineId !== undefined) out.lineId = e.lineId;
   if (e.loanId !== undefined) out.loanId = e.loanId;
   if (e.deviceId !== undefined) out.deviceId = e.deviceId;
@@ -168,8 +186,21 @@ export function toWire(e: MonitorEvent): EventIn {
 }
 
 const HASHED_FIELDS = [
-  'eventId', 'type', 'occurredAt', 'userId', 'lineId', 'loanId', 'deviceId', 'ip', 'amountMinor', 'currency', 'payeeId',
-  'payeeCreatedAt', 'merchantId', 'merchantCategory', 'channel',
+  'eventId',
+  'type',
+  'occurredAt',
+  'userId',
+  'lineId',
+  'loanId',
+  'deviceId',
+  'ip',
+  'amountMinor',
+  'currency',
+  'payeeId',
+  'payeeCreatedAt',
+  'merchantId',
+  'merchantCategory',
+  'channel',
 ] as const satisfies readonly (keyof MonitorEvent)[];
 
 /**
@@ -193,17 +224,22 @@ function stripUndefined<T extends object>(value: T): T {
 
 /** A core outbox payload ({eventId, type, occurredAt ISO, userId, lineId, loanId?, amount, currency}) as a MonitorEvent. */
 export function fromCorePayload(payload: unknown): MonitorEvent {
-  if (typeof payload !== 'object' || payload === null) throw new LgError('LG_EVENT_INVALID', 'core event payload is not an object');
+  if (typeof payload !== 'object' || payload === null)
+    throw new LgError('LG_EVENT_INVALID', 'core event payload is not an object');
   const p = payload as Record<string, unknown>;
   const text = (k: string): string | undefined => (typeof p[k] === 'string' ? (p[k] as string) : undefined);
   const type = text('type');
   if (type !== 'application' && type !== 'disbursement' && type !== 'repayment') {
-    throw new LgError('LG_EVENT_INVALID', `core event type ${String(type)} is not application|disbursement|repayment`);
+    throw new LgError(
+      'LG_EVENT_INVALID',
+      `core event type ${String(type)} is not application|disbursement|repayment`,
+    );
   }
   const eventId = text('eventId');
   const userId = text('userId');
   const occurredAt = Date.parse(text('occurredAt') ?? '');
-  if (!eventId || !userId || Number.isNaN(occurredAt)) throw new LgError('LG_EVENT_INVALID', 'core event needs eventId, userId, occurredAt');
+  if (!eventId || !userId || Number.isNaN(occurredAt))
+    throw new LgError('LG_EVENT_INVALID', 'core event needs eventId, userId, occurredAt');
   const amount = typeof p.amount === 'number' && Number.isSafeInteger(p.amount) ? p.amount : undefined;
   return stripUndefined({
     eventId,

@@ -12,17 +12,60 @@ import { ListService } from './lists.js';
 import { MonitorService, type GroupCommitOptions } from './service.js';
 import type { ParameterOverrides } from './typologies/index.js';
 
-export { MonitorService, type EventOutcome, type FiredTypology, type RaisedAlert, type GroupCommitOptions, type MonitorServiceDeps } from './service.js';
-export { ListService, LIST_KINDS, LIST_ENTITY_TYPES, sharedHmac, keyFingerprint, type ListEntry, type ListHit, type SharedListExport } from './lists.js';
+export {
+  MonitorService,
+  type EventOutcome,
+  type FiredTypology,
+  type RaisedAlert,
+  type GroupCommitOptions,
+  type MonitorServiceDeps,
+} from './service.js';
+export {
+  ListService,
+  LIST_KINDS,
+  LIST_ENTITY_TYPES,
+  sharedHmac,
+  keyFingerprint,
+  type ListEntry,
+  type ListHit,
+  type SharedListExport,
+} from './lists.js';
 export { EntityGraph } from './links.js';
 export { FeatureRegistry, FeatureReader, FEATURES, type FeatureDefinition } from './features/registry.js';
 export { MemoryFeatureStore } from './features/memory-store.js';
 export { RedisFeatureStore } from './features/redis-store.js';
 export type { FeatureStore, FeatureEntry, EntityType, Aggregate, WindowQuery } from './features/store.js';
-export { EVENT_TYPES, EventInSchema, parseEvents, fromCorePayload, toWire, type MonitorEvent, type EventIn, type EventType } from './events.js';
-export { DEFAULT_TYPOLOGIES, describePack, resolveParameters, type TypologyPack, type ParameterOverrides } from './typologies/index.js';
-export { ANTI_SCAM_WARNING, MONITOR_ACTION_TYPES, type LineActionPort, type LineActionOutcome, type ActionTaken } from './actions.js';
-export { listAlerts, recordSystemAlert, type AlertView, type AlertQuery, type SystemAlertInput } from './alerts.js';
+export {
+  EVENT_TYPES,
+  EventInSchema,
+  parseEvents,
+  fromCorePayload,
+  toWire,
+  type MonitorEvent,
+  type EventIn,
+  type EventType,
+} from './events.js';
+export {
+  DEFAULT_TYPOLOGIES,
+  describePack,
+  resolveParameters,
+  type TypologyPack,
+  type ParameterOverrides,
+} from './typologies/index.js';
+export {
+  ANTI_SCAM_WARNING,
+  MONITOR_ACTION_TYPES,
+  type LineActionPort,
+  type LineActionOutcome,
+  type ActionTaken,
+} from './actions.js';
+export {
+  listAlerts,
+  recordSystemAlert,
+  type AlertView,
+  type AlertQuery,
+  type SystemAlertInput,
+} from './alerts.js';
 export type { DrawSignals, DrawSignalsRequest } from './signals.js';
 
 export interface CreateMonitorOptions {
@@ -45,7 +88,11 @@ export async function createMonitor(options: CreateMonitorOptions): Promise<Moni
   const features: FeatureStore = options.redisUrl
     ? new RedisFeatureStore({ url: options.redisUrl, prefix: options.redisPrefix })
     : new MemoryFeatureStore();
-  const lists = new ListService(options.store.db, { clock: options.clock, ids: options.ids, masterKey: options.masterKey });
+  const lists = new ListService(options.store.db, {
+    clock: options.clock,
+    ids: options.ids,
+    masterKey: options.masterKey,
+  });
   const monitor = new MonitorService({
     store: options.store,
     clock: options.clock,
@@ -62,7 +109,11 @@ export async function createMonitor(options: CreateMonitorOptions): Promise<Moni
 }
 
 /** Feeds core events (outbox → bus, topic 'core.events') into the monitor; returns the unsubscribe function. */
-export function subscribeCoreEvents(bus: Bus, monitor: MonitorService, group = 'monitor'): Promise<() => Promise<void>> {
+export function subscribeCoreEvents(
+  bus: Bus,
+  monitor: MonitorService,
+  group = 'monitor',
+): Promise<() => Promise<void>> {
   return bus.subscribe(CORE_EVENTS_TOPIC, group, async (message) => {
     await monitor.ingest([fromCorePayload(message.payload)]);
   });

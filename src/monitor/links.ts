@@ -19,7 +19,11 @@ export class EntityGraph {
   private readonly parent = new Map<string, string>();
   private readonly users = new Map<string, number>();
   /** Per link kind, user id → the ids it is linked to: the repeat check needs no string building (most events repeat a link). */
-  private readonly linked = { device: new Map<string, Set<string>>(), ip: new Map<string, Set<string>>(), payee: new Map<string, Set<string>>() };
+  private readonly linked = {
+    device: new Map<string, Set<string>>(),
+    ip: new Map<string, Set<string>>(),
+    payee: new Map<string, Set<string>>(),
+  };
   private readonly seenUsers = new Set<string>();
   private edges = 0;
 
@@ -34,7 +38,12 @@ export class EntityGraph {
     if (this.options.linkDevices && event.deviceId) this.link(userId, 'device', event.deviceId);
     if (this.options.linkIps && event.ip) this.link(userId, 'ip', event.ip);
     // Only personal payees link borrowers: a business account (it has an MCC: a broker, a lender) has many honest customers.
-    if (this.options.linkPayees && event.payeeId && event.type === 'transfer_out' && event.merchantCategory === undefined) {
+    if (
+      this.options.linkPayees &&
+      event.payeeId &&
+      event.type === 'transfer_out' &&
+      event.merchantCategory === undefined
+    ) {
       this.link(userId, 'payee', event.payeeId);
     }
   }

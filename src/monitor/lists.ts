@@ -78,7 +78,9 @@ export function normaliseListValue(entityType: ListEntityType, value: string): s
 }
 
 export function sharedHmac(key: Buffer, entityType: ListEntityType, value: string): string {
-  return createHmac('sha256', key).update(`${entityType}\u0000${normaliseListValue(entityType, value)}`).digest('hex');
+  return createHmac('sha256', key)
+    .update(`${entityType}\u0000${normaliseListValue(entityType, value)}`)
+    .digest('hex');
 }
 
 export function keyFingerprint(key: Buffer): string {
@@ -94,13 +96,19 @@ export class ListService {
     private readonly db: Db,
     private readonly deps: { readonly clock: Clock; readonly ids: IdGenerator; readonly masterKey: Buffer },
   ) {
-    this.sealKey = Buffer.from(hkdfSync('sha256', deps.masterKey, Buffer.alloc(0), 'lineguard/monitor/sharing-keys', 32));
+    this.sealKey = Buffer.from(
+      hkdfSync('sha256', deps.masterKey, Buffer.alloc(0), 'lineguard/monitor/sharing-keys', 32),
+    );
   }
 
   /** Loads live entries and partner keys into memory (start-up; lists are small next to events). */
   async load(): Promise<void> {
     this.index.clear();
-    const rows = await this.db.selectFrom('monitor_list_entries').selectAll().where('removed_at', 'is', null).execute();
+    const rows = await this.db
+      .selectFrom('monitor_list_entries')
+      .selectAll()
+      .where('removed_at', 'is', null)
+      .execute();
     for (const row of rows) this.indexEntry(rowToEntry(row), row.match_key);
     for (const row of await this.db.selectFrom('monitor_sharing_keys').selectAll().execute()) {
       this.partnerKeys.set(row.partner_id, this.unseal(row.key_sealed));
@@ -110,7 +118,12 @@ export class ListService {
   async add(input: NewListEntry): Promise<ListEntry> {
     const value = normaliseListValue(input.entityType, input.value);
     if (value === '') throw new LgError('LG_VALIDATION', 'value must not be empty');
-    const entry: ListEntry = { entryId: this.deps.ids.next(), ...input, value, addedAt: this.deps.clock.now() };
+    const entry: ListEntry = {
+      entryId: this.deps.ids.next(),
+      ...input,
+      value,
+      addedAt: this.deps.clock.now(),
+    };
     await this.insert(entry, `raw:${value}`);
     return entry;
   }
@@ -122,7 +135,8 @@ export class ListService {
       .where('entry_id', '=', entryId)
       .where('removed_at', 'is', null)
       .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0) throw new LgError('LG_NOT_FOUND', `no live list entry ${entryId}`);
+    if (Number(updated.numUpdatedRows) === 0)
+      throw new LgError('LG_NOT_FOUND', `no live list entry ${entryId}`);
     for (const [key, entries] of this.index) {
       const kept = entries.filter((e) => e.entryId !== entryId);
       if (kept.length === 0) this.index.delete(key);
@@ -139,7 +153,10 @@ export class ListService {
       const now = this.deps.clock.now();
       query = query.where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]));
     }
-    const rows = await query.orderBy('entry_id').limit(Math.min(q.limit ?? 100, 1000)).execute();
+    const rows = await query
+      .orderBy('entry_id')
+      .limit(Math.min(q.limit ?? 100, 1000))
+      .execute();
     return rows.map(rowToEntry);
   }
 
@@ -148,7 +165,8 @@ export class ListService {
     if (this.index.size === 0) return [];
     const normal = normaliseListValue(entityType, value);
     const keys = [`raw:${normal}`];
-    for (const [partnerId, key] of this.partnerKeys) keys.push(`hmac:${partnerId}:${sharedHmac(key, entityType, normal)}`);
+    for (const [partnerId, key] of this.partnerKeys)
+      keys.push(`hmac:${partnerId}:${sharedHmac(key, entityType, normal)}`);
     const hits: ListHit[] = [];
     for (const matchKey of keys) {
       for (const e of this.index.get(indexKey(entityType, matchKey)) ?? []) {
@@ -160,20 +178,40 @@ export class ListService {
   }
 
   /** Stores the key agreed with a partner, sealed under the master key (AES-256-GCM). */
-  async setPartnerKey(partnerId: string, key: Buffer): Promise<{ partnerId: string; keyFingerprint: string }> {
-    if (key.length < SHARING_KEY_BYTES_MIN) throw new LgError('LG_VALIDATION', `a sharing key needs at least ${SHARING_KEY_BYTES_MIN} bytes`);
-    const row = { partner_id: partnerId, key_sealed: this.seal(key), fingerprint: keyFingerprint(key), created_at: this.deps.clock.now() };
+  async setPartnerKey(
+    partnerId: string,
+    key: Buffer,
+  ): Promise<{ partnerId: string; keyFingerprint: string }> {
+    if (key.length < SHARING_KEY_BYTES_MIN)
+      throw new LgError('LG_VALIDATION', `a sharing key needs at least ${SHARING_KEY_BYTES_MIN} bytes`);
+    const row = {
+      partner_id: partnerId,
+      key_sealed: this.seal(key),
+      fingerprint: keyFingerprint(key),
+      created_at: this.deps.clock.now(),
+    };
     await this.db
       .insertInto('monitor_sharing_keys')
       .values(row)
-      .onConflict((oc) => oc.column('partner_id').doUpdateSet({ key_sealed: row.key_sealed, fingerprint: row.fingerprint, created_at: row.created_at }))
+      .onConflict((oc) =>
+        oc
+          .column('partner_id')
+          .doUpdateSet({
+            key_sealed: row.key_sealed,
+            fingerprint: row.fingerprint,
+            created_at: row.created_at,
+          }),
+      )
       .execute();
     this.partnerKeys.set(partnerId, key);
     return { partnerId, keyFingerprint: row.fingerprint };
   }
 
   /** Our own live entries as HMACs under the partner's key. */
-  async exportFor(partnerId: string, filter: { list?: ListKind; entityType?: ListEntityType } = {}): Promise<SharedListExport> {
+  async exportFor(
+    partnerId: string,
+    filter: { list?: ListKind; entityType?: ListEntityType } = {},
+  ): Promise<SharedListExport> {
     const key = this.keyOf(partnerId);
     const entries = [];
     let after: string | undefined;
@@ -181,7 +219,14 @@ export class ListService {
       const page = await this.query({ ...filter, after, limit: 1000 });
       for (const e of page) {
         if (e.value === undefined) continue; // never re-share what a partner shared with us
-        entries.push({ list: e.list, entityType: e.entityType, hmac: sharedHmac(key, e.entityType, e.value), reason: e.reason, source: e.source, ...(e.expiresAt === undefined ? {} : { expiresAt: e.expiresAt }) });
+        entries.push({
+          list: e.list,
+          entityType: e.entityType,
+          hmac: sharedHmac(key, e.entityType, e.value),
+          reason: e.reason,
+          source: e.source,
+          ...(e.expiresAt === undefined ? {} : { expiresAt: e.expiresAt }),
+        });
       }
       if (page.length < 1000) break;
       after = page[page.length - 1]?.entryId;
@@ -189,10 +234,16 @@ export class ListService {
     return { partnerId, algorithm: 'HMAC-SHA256', keyFingerprint: keyFingerprint(key), entries };
   }
 
-  async importFrom(shared: SharedListExport, addedBy: string): Promise<{ imported: number; skipped: number }> {
+  async importFrom(
+    shared: SharedListExport,
+    addedBy: string,
+  ): Promise<{ imported: number; skipped: number }> {
     const key = this.keyOf(shared.partnerId);
     if (shared.keyFingerprint !== keyFingerprint(key)) {
-      throw new LgError('LG_VALIDATION', `key fingerprint ${shared.keyFingerprint} does not match the key agreed with ${shared.partnerId}`);
+      throw new LgError(
+        'LG_VALIDATION',
+        `key fingerprint ${shared.keyFingerprint} does not match the key agreed with ${shared.partnerId}`,
+      );
     }
     let imported = 0;
     let skipped = 0;
@@ -221,7 +272,8 @@ export class ListService {
 
   private keyOf(partnerId: string): Buffer {
     const key = this.partnerKeys.get(partnerId);
-    if (!key) throw new LgError('LG_NOT_FOUND', `no sharing key agreed with partner ${partnerId}; set one first`);
+    if (!key)
+      throw new LgError('LG_NOT_FOUND', `no sharing key agreed with partner ${partnerId}; set one first`);
     return key;
   }
 

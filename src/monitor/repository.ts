@@ -13,7 +13,11 @@ export type AlertRow = MonitorTables['monitor_alerts'];
 export type ActionRow = MonitorTables['monitor_actions'];
 
 /** The result of an event that fired nothing (most events): one shared, frozen object and its JSON, built once. */
-export const NO_FINDINGS = Object.freeze({ typologies: Object.freeze([]), alerts: Object.freeze([]), actions: Object.freeze([]) });
+export const NO_FINDINGS = Object.freeze({
+  typologies: Object.freeze([]),
+  alerts: Object.freeze([]),
+  actions: Object.freeze([]),
+});
 const NO_FINDINGS_JSON = JSON.stringify(NO_FINDINGS);
 
 export function eventToRow(e: MonitorEvent, receivedAt: number, hash: string, result: unknown): EventRow {
@@ -42,7 +46,12 @@ export function eventToRow(e: MonitorEvent, receivedAt: number, hash: string, re
 }
 
 export function rowToEvent(r: EventRow): MonitorEvent {
-  const e: Record<string, unknown> = { eventId: r.event_id, type: r.type as EventType, occurredAt: Number(r.occurred_at), userId: r.user_id };
+  const e: Record<string, unknown> = {
+    eventId: r.event_id,
+    type: r.type as EventType,
+    occurredAt: Number(r.occurred_at),
+    userId: r.user_id,
+  };
   const set = (k: string, v: unknown) => {
     if (v !== null && v !== undefined) e[k] = v;
   };
@@ -57,18 +66,41 @@ export function rowToEvent(r: EventRow): MonitorEvent {
   set('merchantId', r.merchant_id);
   set('merchantCategory', r.merchant_category);
   set('channel', r.channel);
-  set('attributes', r.attributes === null ? null : (JSON.parse(r.attributes) as Record<string, AttributeValue>));
+  set(
+    'attributes',
+    r.attributes === null ? null : (JSON.parse(r.attributes) as Record<string, AttributeValue>),
+  );
   return e as unknown as MonitorEvent;
 }
 
-export async function inChunks<T>(rows: readonly T[], write: (chunk: T[]) => Promise<unknown>): Promise<void> {
+export async function inChunks<T>(
+  rows: readonly T[],
+  write: (chunk: T[]) => Promise<unknown>,
+): Promise<void> {
   for (let i = 0; i < rows.length; i += INSERT_CHUNK_ROWS) await write(rows.slice(i, i + INSERT_CHUNK_ROWS));
 }
 
 /** Column order of the precompiled event INSERT (the same order eventToRow builds). */
 const EVENT_COLUMNS = [
-  'event_id', 'type', 'occurred_at', 'received_at', 'user_id', 'line_id', 'loan_id', 'device_id', 'ip', 'amount_minor', 'currency',
-  'payee_id', 'payee_created_at', 'merchant_id', 'merchant_category', 'channel', 'attributes', 'content_hash', 'result',
+  'event_id',
+  'type',
+  'occurred_at',
+  'received_at',
+  'user_id',
+  'line_id',
+  'loan_id',
+  'device_id',
+  'ip',
+  'amount_minor',
+  'currency',
+  'payee_id',
+  'payee_created_at',
+  'merchant_id',
+  'merchant_category',
+  'channel',
+  'attributes',
+  'content_hash',
+  'result',
 ] as const satisfies readonly (keyof EventRow)[];
 
 /**
@@ -136,8 +168,10 @@ export function insertRowsSync(syncSql: SyncSql, rows: MonitorRows): void {
     const end = Math.min(rows.events.length, i + EVENT_CHUNK_ROWS);
     syncSql.run(eventInsert('sqlite', end - i), eventParams(rows.events, i, end));
   }
-  for (let i = 0; i < rows.alerts.length; i += INSERT_CHUNK_ROWS) syncSql.insert('monitor_alerts', rows.alerts.slice(i, i + INSERT_CHUNK_ROWS));
-  for (let i = 0; i < rows.actions.length; i += INSERT_CHUNK_ROWS) syncSql.insert('monitor_actions', rows.actions.slice(i, i + INSERT_CHUNK_ROWS));
+  for (let i = 0; i < rows.alerts.length; i += INSERT_CHUNK_ROWS)
+    syncSql.insert('monitor_alerts', rows.alerts.slice(i, i + INSERT_CHUNK_ROWS));
+  for (let i = 0; i < rows.actions.length; i += INSERT_CHUNK_ROWS)
+    syncSql.insert('monitor_actions', rows.actions.slice(i, i + INSERT_CHUNK_ROWS));
 }
 
 /** Stores one group's rows in one unit of work: synchronous on the embedded store, through Kysely elsewhere. */
@@ -147,17 +181,29 @@ export function storeRows(store: Store, rows: MonitorRows): Promise<void> {
 }
 
 /** Streams all stored events in (occurred_at, event_id) order, a page at a time (start-up rebuild). */
-export async function* allEvents(db: Db, pageSize = 5_000): AsyncGenerator<{ event: MonitorEvent; receivedAt: number; hash: string }[]> {
+export async function* allEvents(
+  db: Db,
+  pageSize = 5_000,
+): AsyncGenerator<{ event: MonitorEvent; receivedAt: number; hash: string }[]> {
   let after: { t: number; id: string } | undefined;
   for (;;) {
     let q = db.selectFrom('monitor_events').selectAll();
     if (after) {
       const a = after;
-      q = q.where((eb) => eb.or([eb('occurred_at', '>', a.t), eb.and([eb('occurred_at', '=', a.t), eb('event_id', '>', a.id)])]));
+      q = q.where((eb) =>
+        eb.or([
+          eb('occurred_at', '>', a.t),
+          eb.and([eb('occurred_at', '=', a.t), eb('event_id', '>', a.id)]),
+        ]),
+      );
     }
     const rows = await q.orderBy('occurred_at').orderBy('event_id').limit(pageSize).execute();
     if (rows.length === 0) return;
-    yield rows.map((r) => ({ event: rowToEvent(r), receivedAt: Number(r.received_at), hash: r.content_hash }));
+    yield rows.map((r) => ({
+      event: rowToEvent(r),
+      receivedAt: Number(r.received_at),
+      hash: r.content_hash,
+    }));
     const last = rows[rows.length - 1] as EventRow;
     after = { t: Number(last.occurred_at), id: last.event_id };
     if (rows.length < pageSize) return;

@@ -2,15 +2,37 @@ import type { Clock } from '../domain/clock.js';
 import { LgError } from '../domain/errors.js';
 import type { IdGenerator } from '../domain/ids.js';
 import type { Store } from '../store/db.js';
-import { ANTI_SCAM_WARNING, LINE_ACTIONS, type ActionTaken, type LineActionPort, type MonitorActionType, type Severity } from './actions.js';
+import {
+  ANTI_SCAM_WARNING,
+  LINE_ACTIONS,
+  type ActionTaken,
+  type LineActionPort,
+  type MonitorActionType,
+  type Severity,
+} from './actions.js';
 import { contentHash, type EventType, type MonitorEvent } from './events.js';
 import { FeatureReader, FeatureRegistry, MAX_FEATURE_WINDOW_MS } from './features/registry.js';
 import { MemoryFeatureStore } from './features/memory-store.js';
 import { toEntry, type EntityType, type FeatureEntry, type FeatureStore } from './features/store.js';
 import { DEFAULT_LINK_OPTIONS, EntityGraph, type LinkOptions } from './links.js';
 import type { ListEntityType, ListService } from './lists.js';
-import { allEvents, eventToRow, NO_FINDINGS, storeRows, type ActionRow, type AlertRow, type EventRow } from './repository.js';
-import { DEFAULT_TYPOLOGIES, resolveParameters, type ParamValue, type ParameterOverrides, type TypologyContext, type TypologyPack } from './typologies/index.js';
+import {
+  allEvents,
+  eventToRow,
+  NO_FINDINGS,
+  storeRows,
+  type ActionRow,
+  type AlertRow,
+  type EventRow,
+} from './repository.js';
+import {
+  DEFAULT_TYPOLOGIES,
+  resolveParameters,
+  type ParamValue,
+  type ParameterOverrides,
+  type TypologyContext,
+  type TypologyPack,
+} from './typologies/index.js';
 import { computeDrawSignals, type DrawSignals, type DrawSignalsRequest } from './signals.js';
 
 export interface GroupCommitOptions {
@@ -150,7 +172,11 @@ export class MonitorService {
       this.lastAlert.set(`${a.typology_id}|${a.user_id}`, { alertId: a.alert_id, t: Number(a.occurred_at) });
       if (a.status === 'OPEN') this.openAlerts.set(a.user_id, (this.openAlerts.get(a.user_id) ?? 0) + 1);
     }
-    const pending = await this.deps.store.db.selectFrom('monitor_actions').selectAll().where('status', '=', 'PENDING').execute();
+    const pending = await this.deps.store.db
+      .selectFrom('monitor_actions')
+      .selectAll()
+      .where('status', '=', 'PENDING')
+      .execute();
     this.applyLineActions(pending);
   }
 
@@ -198,10 +224,18 @@ export class MonitorService {
 
   /** Changes an alert's status (case management); keeps the open-alert count the engine reads in step. */
   async setAlertStatus(alertId: string, status: 'OPEN' | 'ACKNOWLEDGED' | 'CLOSED'): Promise<void> {
-    const row = await this.deps.store.db.selectFrom('monitor_alerts').select(['status', 'user_id']).where('alert_id', '=', alertId).executeTakeFirst();
+    const row = await this.deps.store.db
+      .selectFrom('monitor_alerts')
+      .select(['status', 'user_id'])
+      .where('alert_id', '=', alertId)
+      .executeTakeFirst();
     if (!row) throw new LgError('LG_NOT_FOUND', `no alert ${alertId}`);
     if (row.status === status) return;
-    await this.deps.store.db.updateTable('monitor_alerts').set({ status }).where('alert_id', '=', alertId).execute();
+    await this.deps.store.db
+      .updateTable('monitor_alerts')
+      .set({ status })
+      .where('alert_id', '=', alertId)
+      .execute();
     const delta = (status === 'OPEN' ? 1 : 0) - (row.status === 'OPEN' ? 1 : 0);
     this.openAlerts.set(row.user_id, Math.max(0, (this.openAlerts.get(row.user_id) ?? 0) + delta));
   }
@@ -240,7 +274,10 @@ export class MonitorService {
       while (this.queue.length > 0) {
         const group: Pending[] = [];
         let n = 0;
-        while (this.queue.length > 0 && (group.length === 0 || n + (this.queue[0]?.events.length ?? 0) <= this.eventsMax)) {
+        while (
+          this.queue.length > 0 &&
+          (group.length === 0 || n + (this.queue[0]?.events.length ?? 0) <= this.eventsMax)
+        ) {
           const next = this.queue.shift() as Pending;
           group.push(next);
           n += next.events.length;
@@ -267,7 +304,13 @@ export class MonitorService {
     for (const pending of group) {
       const plan = this.classify(pending.events, groupNew);
       if ('conflicts' in plan) {
-        pending.reject(new LgError('LG_EVENT_CONFLICT', `eventId already used for different content: ${plan.conflicts.map((c) => `events[${c.index}] ${c.eventId}`).join(', ')}`, plan.conflicts));
+        pending.reject(
+          new LgError(
+            'LG_EVENT_CONFLICT',
+            `eventId already used for different content: ${plan.conflicts.map((c) => `events[${c.index}] ${c.eventId}`).join(', ')}`,
+            plan.conflicts,
+          ),
+        );
         continue;
       }
       for (const [i, fresh] of plan.fresh.entries()) {
@@ -300,9 +343,11 @@ export class MonitorService {
       this.restore(snapshot, openSnapshot);
       throw error;
     }
-    for (const event of newEvents) this.remember(event.eventId, groupNew.get(event.eventId) as string, event.occurredAt);
+    for (const event of newEvents)
+      this.remember(event.eventId, groupNew.get(event.eventId) as string, event.occurredAt);
     // Retention runs once per day of event time, before answering, so an answer reflects the pruned state.
-    if (this.newest - this.prunedAt >= PRUNE_EVERY_MS) await this.prune().catch((e: unknown) => this.deps.onError?.(e, 'retention'));
+    if (this.newest - this.prunedAt >= PRUNE_EVERY_MS)
+      await this.prune().catch((e: unknown) => this.deps.onError?.(e, 'retention'));
     await this.answer(accepted, results);
     this.applyLineActions(rows.actions.filter((a) => a.status === 'PENDING'));
   }
@@ -340,7 +385,9 @@ export class MonitorService {
 
   /** PostgreSQL may have several writers: learn which of the group's ids another process already stored. */
   private async learnForeignIds(group: readonly Pending[]): Promise<void> {
-    const unknown = [...new Set(group.flatMap((p) => p.events.map((e) => e.eventId)).filter((id) => !this.known.has(id)))];
+    const unknown = [
+      ...new Set(group.flatMap((p) => p.events.map((e) => e.eventId)).filter((id) => !this.known.has(id))),
+    ];
     for (let i = 0; i < unknown.length; i += 500) {
       const rows = await this.deps.store.db
         .selectFrom('monitor_events')
@@ -370,12 +417,20 @@ export class MonitorService {
     return conflicts.length > 0 ? { conflicts } : { fresh, hashes };
   }
 
-  private async answer(accepted: readonly { pending: Pending; fresh: boolean[] }[], results: Map<string, StoredResult>): Promise<void> {
+  private async answer(
+    accepted: readonly { pending: Pending; fresh: boolean[] }[],
+    results: Map<string, StoredResult>,
+  ): Promise<void> {
     const missing = new Set<string>();
-    for (const { pending } of accepted) for (const e of pending.events) if (!results.has(e.eventId)) missing.add(e.eventId);
+    for (const { pending } of accepted)
+      for (const e of pending.events) if (!results.has(e.eventId)) missing.add(e.eventId);
     const ids = [...missing];
     for (let i = 0; i < ids.length; i += 500) {
-      const stored = await this.deps.store.db.selectFrom('monitor_events').select(['event_id', 'result']).where('event_id', 'in', ids.slice(i, i + 500)).execute();
+      const stored = await this.deps.store.db
+        .selectFrom('monitor_events')
+        .select(['event_id', 'result'])
+        .where('event_id', 'in', ids.slice(i, i + 500))
+        .execute();
       for (const r of stored) results.set(r.event_id, JSON.parse(r.result) as StoredResult);
     }
     for (const { pending, fresh } of accepted) {
@@ -401,7 +456,10 @@ export class MonitorService {
 
   private track(event: MonitorEvent): void {
     if (event.occurredAt > this.newest) this.newest = event.occurredAt;
-    this.userLatest.set(event.userId, Math.max(this.userLatest.get(event.userId) ?? event.occurredAt, event.occurredAt));
+    this.userLatest.set(
+      event.userId,
+      Math.max(this.userLatest.get(event.userId) ?? event.occurredAt, event.occurredAt),
+    );
     if (event.lineId) this.userLine.set(event.userId, event.lineId);
     this.graph.add(event);
   }
@@ -445,14 +503,21 @@ export class MonitorService {
         }
       }
     }
-    return fired.length === 0 && alerts.length === 0 && actions.length === 0 ? NO_FINDINGS : { typologies: fired, alerts, actions };
+    return fired.length === 0 && alerts.length === 0 && actions.length === 0
+      ? NO_FINDINGS
+      : { typologies: fired, alerts, actions };
   }
 
   private raise(
     pack: TypologyPack,
     event: MonitorEvent,
     userId: string,
-    o: { reasons: string[]; hit: NonNullable<Awaited<ReturnType<TypologyPack['evaluate']>>>; now: number; rows: { alerts: AlertRow[] } },
+    o: {
+      reasons: string[];
+      hit: NonNullable<Awaited<ReturnType<TypologyPack['evaluate']>>>;
+      now: number;
+      rows: { alerts: AlertRow[] };
+    },
   ): RaisedAlert {
     const key = `${pack.id}|${userId}`;
     const last = this.lastAlert.get(key);
@@ -463,7 +528,8 @@ export class MonitorService {
     const alertId = this.deps.ids.next();
     this.lastAlert.set(key, { alertId, t: event.occurredAt });
     this.openAlerts.set(userId, (this.openAlerts.get(userId) ?? 0) + 1);
-    const lineId = userId === event.userId ? (event.lineId ?? this.userLine.get(userId)) : this.userLine.get(userId);
+    const lineId =
+      userId === event.userId ? (event.lineId ?? this.userLine.get(userId)) : this.userLine.get(userId);
     o.rows.alerts.push({
       alert_id: alertId,
       typology_id: pack.id,
@@ -476,19 +542,35 @@ export class MonitorService {
       occurred_at: event.occurredAt,
       created_at: o.now,
       reasons: JSON.stringify(o.reasons),
-      evidence: JSON.stringify({ rules: o.hit.rules, eventIds: o.hit.eventIds, features: o.hit.features, relatedUsers: o.hit.relatedUsers ?? [] }),
+      evidence: JSON.stringify({
+        rules: o.hit.rules,
+        eventIds: o.hit.eventIds,
+        features: o.hit.features,
+        relatedUsers: o.hit.relatedUsers ?? [],
+      }),
       actions: JSON.stringify(userId === event.userId ? pack.actions : []),
     });
     return { alertId, typology: pack.id, severity: pack.severity, userId, new: true };
   }
 
-  private actionsFor(pack: TypologyPack, event: MonitorEvent, alertId: string, reasons: string[], now: number): { taken: ActionTaken; row: ActionRow }[] {
+  private actionsFor(
+    pack: TypologyPack,
+    event: MonitorEvent,
+    alertId: string,
+    reasons: string[],
+    now: number,
+  ): { taken: ActionTaken; row: ActionRow }[] {
     return pack.actions.map((type: MonitorActionType) => {
       const actionId = this.deps.ids.next();
       const lineId = event.lineId ?? this.userLine.get(event.userId);
       const isLine = LINE_ACTIONS.has(type);
-      const status: ActionTaken['status'] = !isLine ? 'INSTRUCTED' : lineId && this.deps.lineActions ? 'PENDING' : 'SKIPPED';
-      const cooldownMs = type === 'COOLDOWN' ? Number(this.params.get(pack.id)?.get('cooldownMs') ?? 86_400_000) : undefined;
+      const status: ActionTaken['status'] = !isLine
+        ? 'INSTRUCTED'
+        : lineId && this.deps.lineActions
+          ? 'PENDING'
+          : 'SKIPPED';
+      const cooldownMs =
+        type === 'COOLDOWN' ? Number(this.params.get(pack.id)?.get('cooldownMs') ?? 86_400_000) : undefined;
       const taken: ActionTaken = {
         actionId,
         type,
@@ -497,7 +579,12 @@ export class MonitorService {
         ...(isLine && lineId ? { lineId } : {}),
         ...(cooldownMs === undefined ? {} : { cooldownMs, warning: ANTI_SCAM_WARNING }),
       };
-      const detail = status === 'SKIPPED' ? (lineId ? 'no line-action port wired' : 'no credit line known for the borrower') : '';
+      const detail =
+        status === 'SKIPPED'
+          ? lineId
+            ? 'no line-action port wired'
+            : 'no credit line known for the borrower'
+          : '';
       const row: ActionRow = {
         action_id: actionId,
         alert_id: alertId,
@@ -515,7 +602,13 @@ export class MonitorService {
   }
 
   private context(pack: TypologyPack, event: MonitorEvent, at: number): TypologyContext {
-    return new PackContext(this, pack.id, this.params.get(pack.id) as ReadonlyMap<string, ParamValue>, event, at);
+    return new PackContext(
+      this,
+      pack.id,
+      this.params.get(pack.id) as ReadonlyMap<string, ParamValue>,
+      event,
+      at,
+    );
   }
 
   /** Line actions go to the core after commit, one at a time; each row records the outcome (DONE, BLOCKED, FAILED). */
@@ -570,7 +663,13 @@ class PackContext implements TypologyContext {
     return this.monitor.graph;
   }
 
-  window(entity: EntityType, id: string, types: readonly EventType[], fromMs: number, toMs: number): Promise<FeatureEntry[]> {
+  window(
+    entity: EntityType,
+    id: string,
+    types: readonly EventType[],
+    fromMs: number,
+    toMs: number,
+  ): Promise<FeatureEntry[]> {
     return this.monitor.features.events({ entity, id, types, fromMs, toMs });
   }
 

@@ -69,7 +69,10 @@ interface DrawReads {
 }
 
 /** The monitor features a draw decision reads, all as of `at` (20+ features; bench/ingest measures the p99). */
-export async function computeDrawSignals(monitor: MonitorService, req: DrawSignalsRequest): Promise<DrawSignals> {
+export async function computeDrawSignals(
+  monitor: MonitorService,
+  req: DrawSignalsRequest,
+): Promise<DrawSignals> {
   // The memory store answers every read at once: no promise per feature on the draw path.
   const sync = monitor.reader.synchronous ? syncReadsOf(monitor.features) : undefined;
   const reads = sync ? readSync(monitor, sync, req) : await readAsync(monitor, req);
@@ -80,7 +83,9 @@ function readSync(monitor: MonitorService, sync: SyncFeatureReads, req: DrawSign
   const { at, borrowerId } = req;
   return {
     user: USER_FEATURES.map((name) => monitor.reader.valueSync(name, borrowerId, at)),
-    deviceDistinctUsers24h: req.deviceId ? monitor.reader.valueSync('deviceDistinctUsers24h', req.deviceId, at) : undefined,
+    deviceDistinctUsers24h: req.deviceId
+      ? monitor.reader.valueSync('deviceDistinctUsers24h', req.deviceId, at)
+      : undefined,
     ipDistinctUsers24h: req.ip ? monitor.reader.valueSync('ipDistinctUsers24h', req.ip, at) : undefined,
     newDevice: isNewDeviceSync(sync, req),
   };
@@ -91,7 +96,9 @@ async function readAsync(monitor: MonitorService, req: DrawSignalsRequest): Prom
   const user = await Promise.all(USER_FEATURES.map((name) => monitor.reader.value(name, borrowerId, at)));
   return {
     user,
-    deviceDistinctUsers24h: req.deviceId ? await monitor.reader.value('deviceDistinctUsers24h', req.deviceId, at) : undefined,
+    deviceDistinctUsers24h: req.deviceId
+      ? await monitor.reader.value('deviceDistinctUsers24h', req.deviceId, at)
+      : undefined,
     ipDistinctUsers24h: req.ip ? await monitor.reader.value('ipDistinctUsers24h', req.ip, at) : undefined,
     newDevice: await isNewDevice(monitor, req),
   };
@@ -106,10 +113,13 @@ function signalsFrom(monitor: MonitorService, req: DrawSignalsRequest, reads: Dr
 
   const newDevice = reads.newDevice;
   const sinceCall = reads.user[USER_FEATURES.indexOf('userSinceCallOrShare1h')];
-  const callInProgress = sinceCall !== null && sinceCall !== undefined && sinceCall <= SIGNAL_PARAMETERS.callActiveMs;
+  const callInProgress =
+    sinceCall !== null && sinceCall !== undefined && sinceCall <= SIGNAL_PARAMETERS.callActiveMs;
   const payeeAdded = out.userPayeesAdded24h as number;
   const credential = (out.userPasswordResets24h as number) + (out.userPhoneChanges24h as number) > 0;
-  const dormant = out.userSinceDisbursement90d === -1 || (out.userSinceDisbursement90d as number) > SIGNAL_PARAMETERS.dormantMs;
+  const dormant =
+    out.userSinceDisbursement90d === -1 ||
+    (out.userSinceDisbursement90d as number) > SIGNAL_PARAMETERS.dormantMs;
   const w = SCAM_SCORE_WEIGHTS;
   const scamScore =
     (callInProgress ? w.callInProgress : 0) +
@@ -125,7 +135,9 @@ function signalsFrom(monitor: MonitorService, req: DrawSignalsRequest, reads: Dr
   out.alertsOpen = monitor.openAlertCount(borrowerId);
   out.componentUsers = monitor.graph.componentUsers(`user:${borrowerId}`);
   out.userListedBlack = monitor.listHits('user', borrowerId, at).some((h) => h.list === 'black');
-  out.deviceListedBlack = req.deviceId ? monitor.listHits('device', req.deviceId, at).some((h) => h.list === 'black') : false;
+  out.deviceListedBlack = req.deviceId
+    ? monitor.listHits('device', req.deviceId, at).some((h) => h.list === 'black')
+    : false;
   return out;
 }
 
@@ -133,7 +145,13 @@ function signalsFrom(monitor: MonitorService, req: DrawSignalsRequest, reads: Dr
 function deviceWindows(req: DrawSignalsRequest): { history: WindowQuery; recent: WindowQuery } {
   const dayAgo = req.at - DAY;
   return {
-    history: { entity: 'user', id: req.borrowerId, types: EVENT_TYPES, fromMs: req.at - SIGNAL_PARAMETERS.deviceHistoryMs, toMs: dayAgo },
+    history: {
+      entity: 'user',
+      id: req.borrowerId,
+      types: EVENT_TYPES,
+      fromMs: req.at - SIGNAL_PARAMETERS.deviceHistoryMs,
+      toMs: dayAgo,
+    },
     recent: { entity: 'user', id: req.borrowerId, types: EVENT_TYPES, fromMs: dayAgo, toMs: req.at },
   };
 }
@@ -155,7 +173,8 @@ function isNewDeviceSync(sync: SyncFeatureReads, req: DrawSignalsRequest): boole
   if (sync.aggregateSync(windows.history, COUNT) === 0) return false;
   const known = knownDevices(sync.distinctValuesSync(windows.history, 'deviceId'));
   if (req.deviceId) return !known.has(req.deviceId);
-  for (const device of sync.distinctValuesSync(windows.recent, 'deviceId')) if (!known.has(device)) return true;
+  for (const device of sync.distinctValuesSync(windows.recent, 'deviceId'))
+    if (!known.has(device)) return true;
   return false;
 }
 

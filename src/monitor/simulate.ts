@@ -68,7 +68,13 @@ class Sim {
   daytime(d: number): number {
     return this.start + d * DAY + this.int(8, 21) * HOUR + this.int(0, 59) * MIN;
   }
-  emit(user: User, type: EventType, t: number, fields: Partial<EventIn> = {}, label: string | null = null): string {
+  emit(
+    user: User,
+    type: EventType,
+    t: number,
+    fields: Partial<EventIn> = {},
+    label: string | null = null,
+  ): string {
     const eventId = `sim${this.seed}-${(this.n += 1)}`;
     this.events.push({
       eventId,
@@ -95,8 +101,14 @@ export function simulateTraffic(options: SimulationOptions): LabelledEvent[] {
   const start = options.startMs ?? Date.parse('2025-01-05T16:00:00Z');
   const sim = new Sim(() => random.next(), options.seed, start, options.days);
   const share = options.fraudShare ?? 0.02;
-  const merchants = Array.from({ length: 300 }, (_, i) => ({ id: `m${i}`, mcc: sim.pick(['5411', '5812', '5311', '5732', '5651', '4121', '5912', '5999']) }));
-  const carrierIps = Array.from({ length: Math.max(5, Math.floor(options.users / 40)) }, (_, i) => `10.${i >> 8}.${i & 255}.1`);
+  const merchants = Array.from({ length: 300 }, (_, i) => ({
+    id: `m${i}`,
+    mcc: sim.pick(['5411', '5812', '5311', '5732', '5651', '4121', '5912', '5999']),
+  }));
+  const carrierIps = Array.from(
+    { length: Math.max(5, Math.floor(options.users / 40)) },
+    (_, i) => `10.${i >> 8}.${i & 255}.1`,
+  );
   const farms: User[][] = [];
   for (let i = 0; i < options.users; i++) {
     const r = sim.rnd();
@@ -125,11 +137,18 @@ export function simulateTraffic(options: SimulationOptions): LabelledEvent[] {
     else if (scenario === 'CREDIT_REPORT_ABUSE') reportAbuse(sim, user);
   }
   for (const farm of farms) deviceFarm(sim, farm);
-  return sim.events.sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt) || (a.eventId < b.eventId ? -1 : 1));
+  return sim.events.sort(
+    (a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt) || (a.eventId < b.eventId ? -1 : 1),
+  );
 }
 
 /** Ordinary life, with the near-misses that trip naive rules. */
-function normalLife(sim: Sim, u: User, merchants: readonly { id: string; mcc: string }[], users: number): void {
+function normalLife(
+  sim: Sim,
+  u: User,
+  merchants: readonly { id: string; mcc: string }[],
+  users: number,
+): void {
   const payeeSince = new Date(sim.start - 400 * DAY).toISOString();
   const grocer = sim.pick(merchants);
   const drawRate = sim.pick([0.01, 0.03, 0.06]);
@@ -147,26 +166,57 @@ function normalLife(sim: Sim, u: User, merchants: readonly { id: string; mcc: st
     if (sim.chance(0.02)) sim.emit(u, 'login_failed', sim.daytime(d));
     if (sim.chance(0.4)) {
       const m = sim.pick(merchants);
-      sim.emit(u, 'purchase', sim.daytime(d), { merchantId: m.id, merchantCategory: m.mcc, ...sim.money(0, sim.int(15, 600) + sim.int(1, 99) / 100) });
+      sim.emit(u, 'purchase', sim.daytime(d), {
+        merchantId: m.id,
+        merchantCategory: m.mcc,
+        ...sim.money(0, sim.int(15, 600) + sim.int(1, 99) / 100),
+      });
     }
-    if (d % 7 === 3) sim.emit(u, 'purchase', sim.daytime(d), { merchantId: grocer.id, merchantCategory: '5411', ...sim.money(0, sim.int(80, 400) + sim.int(1, 99) / 100) });
+    if (d % 7 === 3)
+      sim.emit(u, 'purchase', sim.daytime(d), {
+        merchantId: grocer.id,
+        merchantCategory: '5411',
+        ...sim.money(0, sim.int(80, 400) + sim.int(1, 99) / 100),
+      });
     if (sim.chance(drawRate)) {
       const t = sim.daytime(d);
       const amount = sim.pick([1000, 2000, 3000, 5000, 8000, 10000]);
       sim.emit(u, 'disbursement', t, { lineId: u.lineId, ...sim.money(0, amount) });
       // Near-miss: pays most of the draw to a long-standing payee (rent, family).
-      if (sim.chance(0.5)) sim.emit(u, 'transfer_out', t + sim.int(10, 120) * MIN, { payeeId: sim.pick(u.payees), payeeCreatedAt: payeeSince, ...sim.money(0, amount * 0.9) });
+      if (sim.chance(0.5))
+        sim.emit(u, 'transfer_out', t + sim.int(10, 120) * MIN, {
+          payeeId: sim.pick(u.payees),
+          payeeCreatedAt: payeeSince,
+          ...sim.money(0, amount * 0.9),
+        });
       // Near-miss: pays part of a credit-card bill (a lender) from the draw, well under half.
-      if (sim.chance(0.1)) sim.emit(u, 'transfer_out', t + sim.int(1, 30) * HOUR, { payeeId: `card-${u.id}`, payeeCreatedAt: payeeSince, merchantCategory: '6012', ...sim.money(0, amount * 0.2) });
+      if (sim.chance(0.1))
+        sim.emit(u, 'transfer_out', t + sim.int(1, 30) * HOUR, {
+          payeeId: `card-${u.id}`,
+          payeeCreatedAt: payeeSince,
+          merchantCategory: '6012',
+          ...sim.money(0, amount * 0.2),
+        });
       // Near-miss: a lottery ticket after a draw.
-      if (sim.chance(0.05)) sim.emit(u, 'purchase', t + sim.int(1, 48) * HOUR, { merchantId: 'lottery-1', merchantCategory: '7995', ...sim.money(0, 20) });
+      if (sim.chance(0.05))
+        sim.emit(u, 'purchase', t + sim.int(1, 48) * HOUR, {
+          merchantId: 'lottery-1',
+          merchantCategory: '7995',
+          ...sim.money(0, 20),
+        });
     }
-    if (d % 30 === 15) sim.emit(u, 'repayment', sim.daytime(d), { lineId: u.lineId, ...sim.money(0, sim.int(300, 3000)) });
+    if (d % 30 === 15)
+      sim.emit(u, 'repayment', sim.daytime(d), { lineId: u.lineId, ...sim.money(0, sim.int(300, 3000)) });
   }
   nearMisses(sim, u, merchants, payeeSince);
 }
 
-function nearMisses(sim: Sim, u: User, merchants: readonly { id: string; mcc: string }[], payeeSince: string): void {
+function nearMisses(
+  sim: Sim,
+  u: User,
+  merchants: readonly { id: string; mcc: string }[],
+  payeeSince: string,
+): void {
   const day = () => sim.int(3, sim.days - 2);
   if (sim.chance(0.15)) {
     // New phone: device change and logins from it, nothing risky for days.
@@ -187,7 +237,11 @@ function nearMisses(sim: Sim, u: User, merchants: readonly { id: string; mcc: st
     const d = day();
     const t = sim.daytime(d);
     sim.emit(u, 'payee_added', t, { payeeId: `payee-${u.id}-x` });
-    sim.emit(u, 'transfer_out', t + 30 * MIN, { payeeId: `payee-${u.id}-x`, payeeCreatedAt: new Date(t).toISOString(), ...sim.money(0, 4000) });
+    sim.emit(u, 'transfer_out', t + 30 * MIN, {
+      payeeId: `payee-${u.id}-x`,
+      payeeCreatedAt: new Date(t).toISOString(),
+      ...sim.money(0, 4000),
+    });
   }
   if (sim.chance(0.05)) {
     // Renovation: contractor added days before, then a draw paid mostly to them.
@@ -195,35 +249,58 @@ function nearMisses(sim: Sim, u: User, merchants: readonly { id: string; mcc: st
     const t = sim.daytime(d);
     sim.emit(u, 'payee_added', t - 3 * DAY, { payeeId: `contractor-${u.id}` });
     sim.emit(u, 'disbursement', t, { lineId: u.lineId, ...sim.money(0, 20000) });
-    sim.emit(u, 'transfer_out', t + 40 * MIN, { payeeId: `contractor-${u.id}`, payeeCreatedAt: new Date(t - 3 * DAY).toISOString(), ...sim.money(0, 18000) });
+    sim.emit(u, 'transfer_out', t + 40 * MIN, {
+      payeeId: `contractor-${u.id}`,
+      payeeCreatedAt: new Date(t - 3 * DAY).toISOString(),
+      ...sim.money(0, 18000),
+    });
   }
   if (sim.chance(0.05)) {
     // Buys shares with savings: no draw in the window.
-    sim.emit(u, 'transfer_out', sim.daytime(day()), { payeeId: `broker-${u.id}`, payeeCreatedAt: payeeSince, merchantCategory: '6211', ...sim.money(0, 30000) });
+    sim.emit(u, 'transfer_out', sim.daytime(day()), {
+      payeeId: `broker-${u.id}`,
+      payeeCreatedAt: payeeSince,
+      merchantCategory: '6211',
+      ...sim.money(0, 30000),
+    });
   }
   if (sim.chance(0.1)) {
     // Rate shopping: 2-3 hard inquiries in a week.
     const d = day();
-    for (let i = 0; i < sim.int(2, 3); i++) sim.emit(u, 'bureau_inquiry', sim.daytime(Math.min(sim.days - 1, d + i * 2)), { channel: `bank-${sim.int(1, 20)}`, attributes: { purpose: 'LOAN_APPROVAL', origin: 'external' } });
+    for (let i = 0; i < sim.int(2, 3); i++)
+      sim.emit(u, 'bureau_inquiry', sim.daytime(Math.min(sim.days - 1, d + i * 2)), {
+        channel: `bank-${sim.int(1, 20)}`,
+        attributes: { purpose: 'LOAN_APPROVAL', origin: 'external' },
+      });
   }
   if (sim.chance(0.05)) {
     // A big round purchase and a refund of it.
     const m = sim.pick(merchants);
     const t = sim.daytime(day());
     sim.emit(u, 'purchase', t, { merchantId: m.id, merchantCategory: '5732', ...sim.money(0, 6000) });
-    sim.emit(u, 'transfer_in', t + DAY, { merchantId: m.id, attributes: { kind: 'refund' }, ...sim.money(0, 6000) });
+    sim.emit(u, 'transfer_in', t + DAY, {
+      merchantId: m.id,
+      attributes: { kind: 'refund' },
+      ...sim.money(0, 6000),
+    });
   }
   if (sim.chance(0.2)) {
     // Applies with us: application then our own approval pull.
     const t = sim.daytime(day());
     sim.emit(u, 'application', t, { lineId: u.lineId, channel: 'app' });
-    sim.emit(u, 'bureau_inquiry', t + 2 * MIN, { channel: sim.pick(['app', 'partner-a', 'partner-b']), attributes: { purpose: 'LOAN_APPROVAL', origin: 'self' } });
+    sim.emit(u, 'bureau_inquiry', t + 2 * MIN, {
+      channel: sim.pick(['app', 'partner-a', 'partner-b']),
+      attributes: { purpose: 'LOAN_APPROVAL', origin: 'self' },
+    });
   }
   if (sim.chance(0.03)) {
     // Post-loan review pull on an active borrower.
     const t = sim.daytime(day());
     sim.emit(u, 'repayment', t - 5 * DAY, { lineId: u.lineId, ...sim.money(0, 500) });
-    sim.emit(u, 'bureau_inquiry', t, { channel: 'app', attributes: { purpose: 'POST_LOAN_MGMT', origin: 'self' } });
+    sim.emit(u, 'bureau_inquiry', t, {
+      channel: 'app',
+      attributes: { purpose: 'POST_LOAN_MGMT', origin: 'self' },
+    });
   }
 }
 
@@ -231,7 +308,14 @@ function scam(sim: Sim, u: User): void {
   const L = 'SCAM_SAFE_ACCOUNT_TRANSFER';
   const t = sim.daytime(sim.int(5, sim.days - 2));
   const coached = sim.chance(0.75);
-  if (coached) sim.emit(u, sim.chance(0.7) ? 'call_in_progress' : 'screen_share_detected', t - sim.int(5, 40) * MIN, {}, L);
+  if (coached)
+    sim.emit(
+      u,
+      sim.chance(0.7) ? 'call_in_progress' : 'screen_share_detected',
+      t - sim.int(5, 40) * MIN,
+      {},
+      L,
+    );
   const payee = `safe-acct-${u.id}`;
   const addedAt = sim.chance(0.85) ? t + sim.int(1, 30) * MIN : t - sim.int(1, 2) * DAY;
   sim.emit(u, 'payee_added', addedAt, { payeeId: payee }, L);
@@ -240,7 +324,17 @@ function scam(sim: Sim, u: User): void {
   const parts = sim.int(1, 3);
   const share = 0.7 + sim.rnd() * 0.3;
   for (let i = 0; i < parts; i++) {
-    sim.emit(u, 'transfer_out', Math.max(t, addedAt) + (i + 1) * sim.int(5, 40) * MIN, { payeeId: payee, payeeCreatedAt: new Date(addedAt).toISOString(), ...sim.money(0, (amount * share) / parts) }, L);
+    sim.emit(
+      u,
+      'transfer_out',
+      Math.max(t, addedAt) + (i + 1) * sim.int(5, 40) * MIN,
+      {
+        payeeId: payee,
+        payeeCreatedAt: new Date(addedAt).toISOString(),
+        ...sim.money(0, (amount * share) / parts),
+      },
+      L,
+    );
   }
 }
 
@@ -257,7 +351,14 @@ function takeover(sim: Sim, u: User): void {
   sim.emit(attacker, 'payee_added', t - 10 * MIN, { payeeId: mule }, L);
   const amount = sim.int(5, 30) * 1000;
   sim.emit(attacker, 'disbursement', t, { lineId: u.lineId, ...sim.money(0, amount) }, L);
-  if (sim.chance(0.8)) sim.emit(attacker, 'transfer_out', t + 5 * MIN, { payeeId: mule, payeeCreatedAt: new Date(t - 10 * MIN).toISOString(), ...sim.money(0, amount) }, L);
+  if (sim.chance(0.8))
+    sim.emit(
+      attacker,
+      'transfer_out',
+      t + 5 * MIN,
+      { payeeId: mule, payeeCreatedAt: new Date(t - 10 * MIN).toISOString(), ...sim.money(0, amount) },
+      L,
+    );
   u.device = saved.device;
 }
 
@@ -273,10 +374,24 @@ function deviceFarm(sim: Sim, farm: readonly User[]): void {
     const t = t0 + Math.floor((spread * i) / farm.length);
     sim.emit(fake, 'login', t - 5 * MIN, {}, L);
     // Farms rotate accounts across their devices, which links the accounts into one group.
-    if (sim.chance(0.5)) sim.emit({ ...fake, device: devices[(i + 1) % devices.length] as string }, 'login', t - 3 * MIN, {}, L);
+    if (sim.chance(0.5))
+      sim.emit({ ...fake, device: devices[(i + 1) % devices.length] as string }, 'login', t - 3 * MIN, {}, L);
     sim.emit(fake, 'application', t, { lineId: u.lineId, channel: 'agent-x' }, L);
-    sim.emit(fake, 'bureau_inquiry', t + 2 * MIN, { channel: 'app', attributes: { purpose: 'LOAN_APPROVAL', origin: 'self' } }, L);
-    if (sim.chance(0.5)) sim.emit(fake, 'disbursement', t + DAY, { lineId: u.lineId, ...sim.money(0, sim.int(2, 10) * 1000) }, L);
+    sim.emit(
+      fake,
+      'bureau_inquiry',
+      t + 2 * MIN,
+      { channel: 'app', attributes: { purpose: 'LOAN_APPROVAL', origin: 'self' } },
+      L,
+    );
+    if (sim.chance(0.5))
+      sim.emit(
+        fake,
+        'disbursement',
+        t + DAY,
+        { lineId: u.lineId, ...sim.money(0, sim.int(2, 10) * 1000) },
+        L,
+      );
   });
 }
 
@@ -289,10 +404,25 @@ function cashOut(sim: Sim, u: User): void {
   const n = sim.int(2, 5);
   const night = sim.chance(0.4);
   for (let i = 0; i < n; i++) {
-    const when = night ? sim.start + (d + i) * DAY + sim.int(0, 4) * HOUR + sim.int(0, 59) * MIN : t + i * sim.int(6, 30) * HOUR;
+    const when = night
+      ? sim.start + (d + i) * DAY + sim.int(0, 4) * HOUR + sim.int(0, 59) * MIN
+      : t + i * sim.int(6, 30) * HOUR;
     const amount = sim.int(2, 9) * 1000;
-    sim.emit(u, 'purchase', when, { merchantId: merchant, merchantCategory: '5999', ...sim.money(0, amount) }, L);
-    if (sim.chance(0.35)) sim.emit(u, 'transfer_in', when + sim.int(1, 12) * HOUR, { merchantId: merchant, ...sim.money(0, amount * 0.95) }, L);
+    sim.emit(
+      u,
+      'purchase',
+      when,
+      { merchantId: merchant, merchantCategory: '5999', ...sim.money(0, amount) },
+      L,
+    );
+    if (sim.chance(0.35))
+      sim.emit(
+        u,
+        'transfer_in',
+        when + sim.int(1, 12) * HOUR,
+        { merchantId: merchant, ...sim.money(0, amount * 0.95) },
+        L,
+      );
   }
 }
 
@@ -302,13 +432,33 @@ function stacking(sim: Sim, u: User): void {
   if (sim.chance(0.6)) {
     const n = sim.int(5, 10);
     for (let i = 0; i < n; i++) {
-      sim.emit(u, 'bureau_inquiry', sim.daytime(d + sim.int(0, 14)), { channel: `lender-${sim.int(1, 40)}`, attributes: { purpose: sim.pick(['LOAN_APPROVAL', 'CARD_APPROVAL']), origin: 'external' } }, L);
+      sim.emit(
+        u,
+        'bureau_inquiry',
+        sim.daytime(d + sim.int(0, 14)),
+        {
+          channel: `lender-${sim.int(1, 40)}`,
+          attributes: { purpose: sim.pick(['LOAN_APPROVAL', 'CARD_APPROVAL']), origin: 'external' },
+        },
+        L,
+      );
     }
   } else {
     const t = sim.daytime(d);
     const amount = sim.int(5, 20) * 1000;
     sim.emit(u, 'disbursement', t, { lineId: u.lineId, ...sim.money(0, amount) }, L);
-    sim.emit(u, 'transfer_out', t + sim.int(1, 40) * HOUR, { payeeId: `other-lender-${sim.int(1, 10)}`, merchantCategory: '6012', payeeCreatedAt: new Date(sim.start - 100 * DAY).toISOString(), ...sim.money(0, amount * (0.6 + 0.4 * sim.rnd())) }, L);
+    sim.emit(
+      u,
+      'transfer_out',
+      t + sim.int(1, 40) * HOUR,
+      {
+        payeeId: `other-lender-${sim.int(1, 10)}`,
+        merchantCategory: '6012',
+        payeeCreatedAt: new Date(sim.start - 100 * DAY).toISOString(),
+        ...sim.money(0, amount * (0.6 + 0.4 * sim.rnd())),
+      },
+      L,
+    );
   }
 }
 
@@ -321,7 +471,18 @@ function misuse(sim: Sim, u: User): void {
   const parts = sim.int(1, 3);
   const share = 0.35 + sim.rnd() * 0.65;
   for (let i = 0; i < parts; i++) {
-    sim.emit(u, 'transfer_out', t + sim.int(1, 14 * 24) * HOUR, { payeeId: `dest-${mcc}-${sim.int(1, 5)}`, merchantCategory: mcc, payeeCreatedAt: new Date(sim.start - 30 * DAY).toISOString(), ...sim.money(0, (amount * share) / parts) }, L);
+    sim.emit(
+      u,
+      'transfer_out',
+      t + sim.int(1, 14 * 24) * HOUR,
+      {
+        payeeId: `dest-${mcc}-${sim.int(1, 5)}`,
+        merchantCategory: mcc,
+        payeeCreatedAt: new Date(sim.start - 30 * DAY).toISOString(),
+        ...sim.money(0, (amount * share) / parts),
+      },
+      L,
+    );
   }
 }
 

@@ -44,11 +44,15 @@ export interface CheckpointerOptions {
 
 export function startCheckpointer(path: string, options: CheckpointerOptions): Checkpointer {
   const sqliteModule = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, sqliteModule, intervalMs: options.intervalMs } });
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { path, sqliteModule, intervalMs: options.intervalMs },
+  });
   // It must never keep a process alive on its own; close() stops it properly.
   worker.unref();
   worker.on('message', (message: unknown) => {
-    if (typeof message === 'object' && message !== null && 'error' in message) options.onError?.(String(message.error));
+    if (typeof message === 'object' && message !== null && 'error' in message)
+      options.onError?.(String(message.error));
   });
   worker.on('error', (error) => options.onError?.(error.message));
   return {

@@ -63,8 +63,11 @@ pg.types.setTypeParser(20, (text: string) => {
 pg.types.setTypeParser(1700, (text: string) => Number(text));
 
 export async function openStore(options: StoreOptions): Promise<Store> {
-  const store = options.postgresUrl ? openPostgres(options.postgresUrl, options.poolSizeMax ?? 10) : openSqlite(options.sqlitePath ?? ':memory:');
-  if (options.migrate !== false) await migrateToLatest(store.db, options.postgresUrl ? searchPathSchema(options.postgresUrl) : undefined);
+  const store = options.postgresUrl
+    ? openPostgres(options.postgresUrl, options.poolSizeMax ?? 10)
+    : openSqlite(options.sqlitePath ?? ':memory:');
+  if (options.migrate !== false)
+    await migrateToLatest(store.db, options.postgresUrl ? searchPathSchema(options.postgresUrl) : undefined);
   return store;
 }
 
@@ -86,16 +89,23 @@ function openSqlite(path: string): Store {
   // rather than in a temp file (durability is unchanged: only the WAL and its fsync make a commit durable).
   connection.pragma('temp_store = MEMORY');
   // Checkpoints run on their own thread (checkpointer.ts); the writer checkpoints itself only if that falls behind.
-  const checkpointer = path === ':memory:' ? undefined : startCheckpointer(path, { intervalMs: CHECKPOINT_INTERVAL_MS });
+  const checkpointer =
+    path === ':memory:' ? undefined : startCheckpointer(path, { intervalMs: CHECKPOINT_INTERVAL_MS });
   if (checkpointer) connection.pragma(`wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(connection) }) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: cachingStatements(connection) }),
+  });
   const writerSql = createSyncSql(connection);
   // An in-memory database is private to its connection, so a second connection would see another database.
   const reader = path === ':memory:' ? undefined : lazySqliteReader(path);
   const readDb = reader ? reader.db : db;
   // One writer: concurrent units share a transaction (and its fsync); see group-commit.ts.
   const walSyncer = path === ':memory:' ? undefined : createWalSyncer(`${path}-wal`);
-  const committer = createGroupCommitter(db, { batchSizeMax: 256, syncSql: writerSql, ...(walSyncer ? { walSyncer } : {}) });
+  const committer = createGroupCommitter(db, {
+    batchSizeMax: 256,
+    syncSql: writerSql,
+    ...(walSyncer ? { walSyncer } : {}),
+  });
   return {
     kind: 'sqlite',
     db,
@@ -181,7 +191,11 @@ export function searchPathSchema(url: string): string | undefined {
 
 export async function migrateToLatest(db: Db, schema?: string): Promise<void> {
   // Kysely looks for its migration tables in every schema; pin them to ours so isolated schemas migrate on their own.
-  const migrator = new Migrator({ db, provider: migrationProvider, ...(schema ? { migrationTableSchema: schema } : {}) });
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider,
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {

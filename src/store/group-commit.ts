@@ -171,7 +171,9 @@ export function createGroupCommitter(db: Kysely<Database>, options: GroupCommitO
 
   function enqueue<T>(make: (settle: Settle) => Unit): Promise<T> {
     if (insideUnit.getStore()) {
-      return Promise.reject(new Error('store.transaction called inside another transaction; pass the open tx instead'));
+      return Promise.reject(
+        new Error('store.transaction called inside another transaction; pass the open tx instead'),
+      );
     }
     return new Promise<T>((resolve, reject) => {
       queue.push(make({ resolve: resolve as (value: unknown) => void, reject }));

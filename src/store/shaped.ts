@@ -57,7 +57,10 @@ export async function insertRows<T extends keyof Database & string>(
     const record = row as Record<string, unknown>;
     const keys = Object.keys(record);
     if (keys.length !== columns.length || keys.some((k, i) => k !== columns[i] || record[k] === undefined)) {
-      await db.insertInto(table).values(rows as never).execute();
+      await db
+        .insertInto(table)
+        .values(rows as never)
+        .execute();
       return;
     }
     for (const key of columns) params.push(record[key]);

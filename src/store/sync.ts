@@ -20,7 +20,10 @@ export interface SyncSql {
  * connection.prepare with the statements kept per SQL text: preparing is a large share of a small query's cost. Safe
  * because a connection runs one statement at a time and its statements are never iterated concurrently.
  */
-export function cachedPrepare(connection: BetterSqlite3.Database, cachedMax: number): (text: string) => BetterSqlite3.Statement {
+export function cachedPrepare(
+  connection: BetterSqlite3.Database,
+  cachedMax: number,
+): (text: string) => BetterSqlite3.Statement {
   const cache = new Map<string, BetterSqlite3.Statement>();
   return (text) => {
     let statement = cache.get(text);

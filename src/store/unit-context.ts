@@ -33,7 +33,8 @@ export function withSyncUnitHooks<T>(work: (sql: SyncSql) => T): (sql: SyncSql) 
   if (!context) return work;
   const after = context.afterWorkSync;
   if (!after) {
-    if (context.afterWork) throw new Error('this unit of work is guarded by an async-only hook; it cannot run synchronously');
+    if (context.afterWork)
+      throw new Error('this unit of work is guarded by an async-only hook; it cannot run synchronously');
     return work;
   }
   return (sql) => {

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { activateCommand, registerStrategyCommand, simulateCommand, validateCommand, exitCodeFor } from '../../src/cli/commands/strategy.js';
+import {
+  activateCommand,
+  registerStrategyCommand,
+  simulateCommand,
+  validateCommand,
+  exitCodeFor,
+} from '../../src/cli/commands/strategy.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { createEngineService, type EngineService } from '../../src/engine/service.js';
@@ -17,7 +23,14 @@ const capture = () => {
 const gate = (cutoff: number) => ({
   id: 'gate',
   inputs: [{ name: 'score', type: 'number', required: true }],
-  nodes: [{ id: 'cut', type: 'ruleSet', mode: 'first-hit', rules: [{ id: 'LOW', when: `score < ${cutoff}`, outcome: 'DECLINE', reasons: ['R_SCORE_LOW'] }] }],
+  nodes: [
+    {
+      id: 'cut',
+      type: 'ruleSet',
+      mode: 'first-hit',
+      rules: [{ id: 'LOW', when: `score < ${cutoff}`, outcome: 'DECLINE', reasons: ['R_SCORE_LOW'] }],
+    },
+  ],
 });
 
 describe('lineguard strategy', () => {
@@ -25,17 +38,31 @@ describe('lineguard strategy', () => {
   let engine: EngineService;
   beforeAll(async () => {
     store = await openStore({ sqlitePath: ':memory:' });
-    engine = await createEngineService({ store, clock: new ManualClock(Date.UTC(2025, 3, 1)), models: () => undefined });
+    engine = await createEngineService({
+      store,
+      clock: new ManualClock(Date.UTC(2025, 3, 1)),
+      models: () => undefined,
+    });
   });
   afterAll(async () => store?.close());
 
   it('validate: 0 for the bundled strategies and YAML, 2 with paths for an invalid file', () => {
-    for (const name of ['application', 'draw', 'line-review']) expect(validateCommand(`strategies/${name}.json`, capture().out)).toBe(0);
+    for (const name of ['application', 'draw', 'line-review'])
+      expect(validateCommand(`strategies/${name}.json`, capture().out)).toBe(0);
     const yamlFile = join(dir, 'gate.yaml');
-    writeFileSync(yamlFile, 'id: gate\ninputs:\n  - {name: score, type: number}\nnodes:\n  - id: cut\n    type: ruleSet\n    mode: first-hit\n    rules:\n      - {id: LOW, when: "score < 5", outcome: DECLINE, reasons: [R_SCORE_LOW]}\n');
+    writeFileSync(
+      yamlFile,
+      'id: gate\ninputs:\n  - {name: score, type: number}\nnodes:\n  - id: cut\n    type: ruleSet\n    mode: first-hit\n    rules:\n      - {id: LOW, when: "score < 5", outcome: DECLINE, reasons: [R_SCORE_LOW]}\n',
+    );
     expect(validateCommand(yamlFile, capture().out)).toBe(0);
     const badFile = join(dir, 'bad.json');
-    writeFileSync(badFile, JSON.stringify({ ...gate(1), nodes: [{ id: 'cut', type: 'ruleSet', mode: 'first-hit', rules: [{ id: 'X', when: 'score <' }] }] }));
+    writeFileSync(
+      badFile,
+      JSON.stringify({
+        ...gate(1),
+        nodes: [{ id: 'cut', type: 'ruleSet', mode: 'first-hit', rules: [{ id: 'X', when: 'score <' }] }],
+      }),
+    );
     const c = capture();
     expect(validateCommand(badFile, c.out)).toBe(2);
     expect(c.lines[0]).toMatch(/\/nodes\/0\/rules\/0\/when: unexpected end/);
@@ -51,17 +78,32 @@ describe('lineguard strategy', () => {
     const c = capture();
     expect(await activateCommand(engine, { id: 'gate', version: '1' }, c.out)).toBe(0);
     expect(c.lines[0]).toMatch(/version 1 is now active/);
-    await activateCommand(engine, { id: 'gate', version: 'x' }).catch((error) => expect(exitCodeFor(error)).toBe(2));
+    await activateCommand(engine, { id: 'gate', version: 'x' }).catch((error) =>
+      expect(exitCodeFor(error)).toBe(2),
+    );
     for (let i = 0; i < 3; i++) {
       const context = { score: 480 + 20 * i };
       await store.transaction((tx) =>
-        recordDecision(tx, { id: `d-${i}`, kind: 'application', context, decision: engine.decide('gate', context), latencyMs: 0, decidedAt: Date.UTC(2025, 3, 2) + i }),
+        recordDecision(tx, {
+          id: `d-${i}`,
+          kind: 'application',
+          context,
+          decision: engine.decide('gate', context),
+          latencyMs: 0,
+          decidedAt: Date.UTC(2025, 3, 2) + i,
+        }),
       );
     }
     const file = join(dir, 'candidate.json');
     writeFileSync(file, JSON.stringify(gate(510)));
     const json = capture();
-    expect(await simulateCommand(engine, { strategy: file, from: '2025-04-02', to: '2025-04-02', json: true }, json.out)).toBe(0);
+    expect(
+      await simulateCommand(
+        engine,
+        { strategy: file, from: '2025-04-02', to: '2025-04-02', json: true },
+        json.out,
+      ),
+    ).toBe(0);
     expect(JSON.parse(json.lines[0] as string)).toMatchObject({ decisions: 3, changed: 1 });
     const text = capture();
     await simulateCommand(engine, { strategy: file, from: '2025-04-02', to: '2025-04-02' }, text.out);

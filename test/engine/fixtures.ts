@@ -7,8 +7,12 @@ export const applicationScorecard: ModelScorer = {
   kind: 'scorecard',
   features: ['CheckingAccountStatus', 'Duration', 'CreditHistory'],
   score(input) {
-    const checking = { 'lt.0': 0, '0.to.200': 20, 'gt.200': 40, none: 60 }[String(input.CheckingAccountStatus)] ?? 0;
-    const history = { Critical: 0, Delay: 10, PaidDuly: 30, 'NoCredit.AllPaid': 40, 'ThisBank.AllPaid': 40 }[String(input.CreditHistory)] ?? 0;
+    const checking =
+      { 'lt.0': 0, '0.to.200': 20, 'gt.200': 40, none: 60 }[String(input.CheckingAccountStatus)] ?? 0;
+    const history =
+      { Critical: 0, Delay: 10, PaidDuly: 30, 'NoCredit.AllPaid': 40, 'ThisBank.AllPaid': 40 }[
+        String(input.CreditHistory)
+      ] ?? 0;
     const duration = Math.max(0, 40 - Number(input.Duration));
     const score = 460 + checking + history + duration;
     return {
@@ -22,4 +26,3 @@ export const applicationScorecard: ModelScorer = {
     };
   },
 };
-

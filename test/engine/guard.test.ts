@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import { compileStrategy } from '../../src/engine/compiler.js';
-import { applyBlastRadiusGuard, createBlastRadiusGuard, type BlastRadiusTrip } from '../../src/engine/guard.js';
+import {
+  applyBlastRadiusGuard,
+  createBlastRadiusGuard,
+  type BlastRadiusTrip,
+} from '../../src/engine/guard.js';
 import { envOf } from '../../src/engine/test-helpers.js';
 import type { StrategyDocument } from '../../src/engine/types.js';
 
@@ -17,7 +21,14 @@ const badReview: StrategyDocument = {
       id: 'oops',
       type: 'ruleSet',
       mode: 'first-hit',
-      rules: [{ id: 'FREEZE_ALL', when: "lineStatus == 'ACTIVE' or daysPastDue >= 0", reasons: ['R_DAYS_PAST_DUE'], actions: [{ type: 'FREEZE_DRAW' }] }],
+      rules: [
+        {
+          id: 'FREEZE_ALL',
+          when: "lineStatus == 'ACTIVE' or daysPastDue >= 0",
+          reasons: ['R_DAYS_PAST_DUE'],
+          actions: [{ type: 'FREEZE_DRAW' }],
+        },
+      ],
     },
   ],
 };
@@ -26,14 +37,23 @@ describe('blast-radius guard', () => {
   it('stops a rule that freezes every line after 1% of the book, raising one alert', () => {
     const clock = new ManualClock(Date.UTC(2025, 5, 1));
     const trips: BlastRadiusTrip[] = [];
-    const guard = createBlastRadiusGuard({ maxFractionPerWindow: 0.01, windowMs: 3_600_000, clock, onTrip: (t) => trips.push(t) });
+    const guard = createBlastRadiusGuard({
+      maxFractionPerWindow: 0.01,
+      windowMs: 3_600_000,
+      clock,
+      onTrip: (t) => trips.push(t),
+    });
     const strategy = compileStrategy(badReview);
     const activeLines = 20_000;
     let frozen = 0;
     let review = 0;
     for (let i = 0; i < 2_000; i++) {
       clock.advance(100);
-      const decision = applyBlastRadiusGuard(strategy.run({ lineStatus: 'ACTIVE', daysPastDue: 0 }, envOf()), guard, activeLines);
+      const decision = applyBlastRadiusGuard(
+        strategy.run({ lineStatus: 'ACTIVE', daysPastDue: 0 }, envOf()),
+        guard,
+        activeLines,
+      );
       if (decision.actions.some((a) => a.type === 'FREEZE_DRAW')) frozen++;
       if (decision.outcome === 'REVIEW') {
         review++;
@@ -44,14 +64,25 @@ describe('blast-radius guard', () => {
     expect(frozen).toBe(200); // 1% of 20,000 per hour
     expect(review).toBe(1_800);
     expect(trips).toHaveLength(1);
-    expect(trips[0]).toMatchObject({ actionType: 'FREEZE_DRAW', ceiling: 200, admittedInWindow: 200, activeLineCount: activeLines });
+    expect(trips[0]).toMatchObject({
+      actionType: 'FREEZE_DRAW',
+      ceiling: 200,
+      admittedInWindow: 200,
+      activeLineCount: activeLines,
+    });
     expect(guard.status(activeLines)).toMatchObject({ admittedInWindow: 200, ceiling: 200 });
   });
 
   it('admits again once the window slides, and never limits non-restrictive actions', () => {
     const clock = new ManualClock(0);
     const trips: BlastRadiusTrip[] = [];
-    const guard = createBlastRadiusGuard({ maxFractionPerWindow: 0.01, windowMs: 60_000, minPerWindow: 2, clock, onTrip: (t) => trips.push(t) });
+    const guard = createBlastRadiusGuard({
+      maxFractionPerWindow: 0.01,
+      windowMs: 60_000,
+      minPerWindow: 2,
+      clock,
+      onTrip: (t) => trips.push(t),
+    });
     expect(guard.admit('SUSPEND', 10)).toBe(true); // ceiling max(2, floor(0.1)) = 2
     expect(guard.admit('CLOSE', 10)).toBe(true);
     expect(guard.admit('LIMIT_DECREASE', 10)).toBe(false);

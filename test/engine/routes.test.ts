@@ -12,7 +12,14 @@ const T0 = Date.UTC(2025, 2, 1);
 const doc = (cutoff: number) => ({
   id: 'gate',
   inputs: [{ name: 'score', type: 'number', required: true }],
-  nodes: [{ id: 'cut', type: 'ruleSet', mode: 'first-hit', rules: [{ id: 'LOW', when: `score < ${cutoff}`, outcome: 'DECLINE', reasons: ['R_SCORE_LOW'] }] }],
+  nodes: [
+    {
+      id: 'cut',
+      type: 'ruleSet',
+      mode: 'first-hit',
+      rules: [{ id: 'LOW', when: `score < ${cutoff}`, outcome: 'DECLINE', reasons: ['R_SCORE_LOW'] }],
+    },
+  ],
 });
 
 describe('strategy routes', () => {
@@ -23,7 +30,11 @@ describe('strategy routes', () => {
 
   beforeAll(async () => {
     store = await openStore({ sqlitePath: ':memory:' });
-    engine = await createEngineService({ store, clock, models: (id) => (id === applicationScorecard.id ? applicationScorecard : undefined) });
+    engine = await createEngineService({
+      store,
+      clock,
+      models: (id) => (id === applicationScorecard.id ? applicationScorecard : undefined),
+    });
     app = Fastify();
     app.setErrorHandler((error, _request, reply) => {
       if (isLgError(error)) return reply.code(error.status).send(error.toBody());
@@ -55,7 +66,11 @@ describe('strategy routes', () => {
 
   it('lists, saves, reads and activates versions', async () => {
     const list = await app.inject({ method: 'GET', url: '/v1/strategies' });
-    expect(list.json().strategies.map((s: { id: string }) => s.id)).toEqual(['application', 'draw', 'line-review']);
+    expect(list.json().strategies.map((s: { id: string }) => s.id)).toEqual([
+      'application',
+      'draw',
+      'line-review',
+    ]);
     const saved = await app.inject({ method: 'POST', url: '/v1/strategies', payload: doc(500) });
     expect(saved.statusCode).toBe(201);
     expect(saved.json()).toMatchObject({ strategyId: 'gate', version: 1, status: 'draft' });
@@ -71,7 +86,14 @@ describe('strategy routes', () => {
   });
 
   it('rejects an invalid document with the path of each problem', async () => {
-    const bad = await app.inject({ method: 'POST', url: '/v1/strategies', payload: { ...doc(500), nodes: [{ id: 'cut', type: 'ruleSet', mode: 'first-hit', rules: [{ id: 'X', when: 'score >>' }] }] } });
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/v1/strategies',
+      payload: {
+        ...doc(500),
+        nodes: [{ id: 'cut', type: 'ruleSet', mode: 'first-hit', rules: [{ id: 'X', when: 'score >>' }] }],
+      },
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.code).toBe('LG_STRATEGY_INVALID');
     expect(bad.json().error.details.errors[0].path).toBe('/nodes/0/rules/0/when');
@@ -86,9 +108,23 @@ describe('strategy routes', () => {
       const decision = engine.decide('gate', context);
       const id = `00000000-0000-7000-8000-00000000000${i}`;
       ids.push(id);
-      await store.transaction((tx) => recordDecision(tx, { id, kind: 'application', borrowerId: `b${i}`, context, decision, latencyMs: 0.01, decidedAt: T0 + i * 1000 }));
+      await store.transaction((tx) =>
+        recordDecision(tx, {
+          id,
+          kind: 'application',
+          borrowerId: `b${i}`,
+          context,
+          decision,
+          latencyMs: 0.01,
+          decidedAt: T0 + i * 1000,
+        }),
+      );
     }
-    const sim = await app.inject({ method: 'POST', url: '/v1/strategies/gate/simulate', payload: { from: '2025-03-01', to: '2025-03-01', document: doc(560) } });
+    const sim = await app.inject({
+      method: 'POST',
+      url: '/v1/strategies/gate/simulate',
+      payload: { from: '2025-03-01', to: '2025-03-01', document: doc(560) },
+    });
     expect(sim.statusCode).toBe(200);
     const report = sim.json();
     expect(report.decisions).toBe(4);
@@ -96,20 +132,42 @@ describe('strategy routes', () => {
     expect(report.outcomeMatrix.DECLINE.DECLINE).toBe(1);
     expect(report.approvalRate).toEqual({ before: 0.75, after: 0.25 });
     expect(report.newlyDeclined.map((s: { borrowerId: string }) => s.borrowerId)).toEqual(['b1', 'b2']);
-    const mismatch = await app.inject({ method: 'POST', url: '/v1/strategies/gate/simulate', payload: { from: '2025-03-01', to: '2025-03-02', document: { ...doc(1), id: 'other' } } });
+    const mismatch = await app.inject({
+      method: 'POST',
+      url: '/v1/strategies/gate/simulate',
+      payload: { from: '2025-03-01', to: '2025-03-02', document: { ...doc(1), id: 'other' } },
+    });
     expect(mismatch.statusCode).toBe(400);
-    const byVersion = await app.inject({ method: 'POST', url: '/v1/strategies/gate/simulate', payload: { from: '2025-03-01T00:00:00Z', to: '2025-03-02', version: 1 } });
+    const byVersion = await app.inject({
+      method: 'POST',
+      url: '/v1/strategies/gate/simulate',
+      payload: { from: '2025-03-01T00:00:00Z', to: '2025-03-02', version: 1 },
+    });
     expect(byVersion.json().changed).toBe(0);
     const stored = await app.inject({ method: 'GET', url: `/v1/decisions/${ids[0]}` });
-    expect(stored.json()).toMatchObject({ id: ids[0], strategyId: 'gate', context: { score: 450 }, decision: { outcome: 'DECLINE' } });
+    expect(stored.json()).toMatchObject({
+      id: ids[0],
+      strategyId: 'gate',
+      context: { score: 450 },
+      decision: { outcome: 'DECLINE' },
+    });
     expect((await app.inject({ method: 'GET', url: '/v1/decisions/none' })).statusCode).toBe(404);
   });
 
   it('sets overlays and shows their history', async () => {
-    const put = await app.inject({ method: 'PUT', url: '/v1/overlays', payload: { name: 'limitMultiplier', value: 0.8, description: 'downturn' } });
+    const put = await app.inject({
+      method: 'PUT',
+      url: '/v1/overlays',
+      payload: { name: 'limitMultiplier', value: 0.8, description: 'downturn' },
+    });
     expect(put.json()).toMatchObject({ name: 'limitMultiplier', value: 0.8 });
     expect((await app.inject({ method: 'GET', url: '/v1/overlays' })).json().overlays).toHaveLength(1);
-    expect((await app.inject({ method: 'GET', url: '/v1/overlays/history?name=limitMultiplier' })).json().changes).toHaveLength(1);
-    expect((await app.inject({ method: 'PUT', url: '/v1/overlays', payload: { name: 'x y', value: 1 } })).statusCode).toBe(400);
+    expect(
+      (await app.inject({ method: 'GET', url: '/v1/overlays/history?name=limitMultiplier' })).json().changes,
+    ).toHaveLength(1);
+    expect(
+      (await app.inject({ method: 'PUT', url: '/v1/overlays', payload: { name: 'x y', value: 1 } }))
+        .statusCode,
+    ).toBe(400);
   });
 });

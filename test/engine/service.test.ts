@@ -18,7 +18,14 @@ const T0 = Date.UTC(2025, 0, 1);
 const gateDoc = (cutoff: number): StrategyDocument => ({
   id: 'gate',
   inputs: [{ name: 'score', type: 'number', required: true }],
-  nodes: [{ id: 'cut', type: 'ruleSet', mode: 'first-hit', rules: [{ id: 'LOW', when: `score < ${cutoff}`, outcome: 'DECLINE', reasons: ['R_SCORE_LOW'] }] }],
+  nodes: [
+    {
+      id: 'cut',
+      type: 'ruleSet',
+      mode: 'first-hit',
+      rules: [{ id: 'LOW', when: `score < ${cutoff}`, outcome: 'DECLINE', reasons: ['R_SCORE_LOW'] }],
+    },
+  ],
 });
 
 function suite(name: string, open: () => Promise<Store>, cleanup?: () => Promise<void>): void {
@@ -52,16 +59,33 @@ function suite(name: string, open: () => Promise<Store>, cleanup?: () => Promise
 
     it('runs the bundled application strategy end to end', () => {
       const base = { age: 30, monthlyIncomeMinor: 1_000_000, existingDebtMinor: 0, inquiries30d: 0 };
-      const good = engine.decide('application', { ...base, CheckingAccountStatus: 'none', CreditHistory: 'PaidDuly', Duration: 12 });
+      const good = engine.decide('application', {
+        ...base,
+        CheckingAccountStatus: 'none',
+        CreditHistory: 'PaidDuly',
+        Duration: 12,
+      });
       expect(good.outcome).toBe('APPROVE');
       expect(good.values.score).toBe(578);
       // score band [540..580) x income [5000..15000) -> multiple 3, rate 0.162
       expect(good.limitMinor).toBe(3_000_000);
       expect(good.annualRate).toBe(0.162);
-      expect(good.actions).toEqual([{ type: 'GRANT', limitMinor: 3_000_000, annualRate: 0.162, reasons: [] }]);
-      const poor = engine.decide('application', { ...base, CheckingAccountStatus: 'lt.0', CreditHistory: 'Critical', Duration: 36 });
+      expect(good.actions).toEqual([
+        { type: 'GRANT', limitMinor: 3_000_000, annualRate: 0.162, reasons: [] },
+      ]);
+      const poor = engine.decide('application', {
+        ...base,
+        CheckingAccountStatus: 'lt.0',
+        CreditHistory: 'Critical',
+        Duration: 36,
+      });
       expect(poor.outcome).toBe('DECLINE');
-      expect(poor.reasons).toEqual(['R_SCORE_LOW', 'R_CHECKING_ACCOUNT', 'R_CREDIT_HISTORY', 'R_LOAN_DURATION']);
+      expect(poor.reasons).toEqual([
+        'R_SCORE_LOW',
+        'R_CHECKING_ACCOUNT',
+        'R_CREDIT_HISTORY',
+        'R_LOAN_DURATION',
+      ]);
       const minor = engine.decide('application', { ...base, age: 17, blacklisted: true });
       expect(minor.outcome).toBe('DECLINE');
       expect(minor.reasons).toEqual(['R_AGE_BELOW_MIN', 'R_BLACKLIST']);
@@ -70,20 +94,46 @@ function suite(name: string, open: () => Promise<Store>, cleanup?: () => Promise
     });
 
     it('runs the bundled draw and line-review strategies', () => {
-      const draw = { lineStatus: 'ACTIVE', availableMinor: 1_000_000, amountMinor: 200_000, limitMinor: 1_000_000 };
+      const draw = {
+        lineStatus: 'ACTIVE',
+        availableMinor: 1_000_000,
+        amountMinor: 200_000,
+        limitMinor: 1_000_000,
+      };
       expect(engine.decide('draw', draw).outcome).toBe('APPROVE');
-      expect(engine.decide('draw', { ...draw, lineStatus: 'DRAW_FROZEN' }).reasons).toEqual(['R_LINE_FROZEN']);
-      expect(engine.decide('draw', { ...draw, amountMinor: 2_000_000 }).reasons).toEqual(['R_INSUFFICIENT_CREDIT']);
+      expect(engine.decide('draw', { ...draw, lineStatus: 'DRAW_FROZEN' }).reasons).toEqual([
+        'R_LINE_FROZEN',
+      ]);
+      expect(engine.decide('draw', { ...draw, amountMinor: 2_000_000 }).reasons).toEqual([
+        'R_INSUFFICIENT_CREDIT',
+      ]);
       expect(engine.decide('draw', { ...draw, minutesSinceLastDraw: 3 }).outcome).toBe('COOLDOWN');
-      const scam = engine.decide('draw', { ...draw, amountMinor: 600_000, callInProgress: true, userNewDevice24h: true });
+      const scam = engine.decide('draw', {
+        ...draw,
+        amountMinor: 600_000,
+        callInProgress: true,
+        userNewDevice24h: true,
+      });
       expect(scam.outcome).toBe('HOLD');
       expect(scam.reasons).toEqual(['R_CALL_IN_PROGRESS', 'R_NEW_DEVICE']);
       const review = { lineStatus: 'ACTIVE', limitMinor: 1_000_000 };
-      expect(engine.decide('line-review', { ...review, daysPastDue: 5 }).actions).toEqual([{ type: 'FREEZE_DRAW', reasons: ['R_DAYS_PAST_DUE'] }]);
+      expect(engine.decide('line-review', { ...review, daysPastDue: 5 }).actions).toEqual([
+        { type: 'FREEZE_DRAW', reasons: ['R_DAYS_PAST_DUE'] },
+      ]);
       expect(
-        engine.decide('line-review', { ...review, daysPastDue: 0, monthsOnBook: 12, onTimePayments: 12, utilisation: 0.7, inquiries90d: 0 }).actions,
+        engine.decide('line-review', {
+          ...review,
+          daysPastDue: 0,
+          monthsOnBook: 12,
+          onTimePayments: 12,
+          utilisation: 0.7,
+          inquiries90d: 0,
+        }).actions,
       ).toEqual([{ type: 'LIMIT_INCREASE', limitMinor: 1_200_000, reasons: ['R_GOOD_REPAYMENT'] }]);
-      expect(engine.decide('line-review', { lineStatus: 'DRAW_FROZEN', limitMinor: 1, daysPastDue: 0 }).actions[0]?.type).toBe('UNFREEZE');
+      expect(
+        engine.decide('line-review', { lineStatus: 'DRAW_FROZEN', limitMinor: 1, daysPastDue: 0 }).actions[0]
+          ?.type,
+      ).toBe('UNFREEZE');
     });
 
     it('saves versions as drafts, activates atomically and rolls back', async () => {
@@ -108,19 +158,29 @@ function suite(name: string, open: () => Promise<Store>, cleanup?: () => Promise
         [1, 'active'],
         [2, 'retired'],
       ]);
-      expect((await engine.activations('gate')).map((a) => [a.version, a.previousVersion, a.activatedBy])).toEqual([
+      expect(
+        (await engine.activations('gate')).map((a) => [a.version, a.previousVersion, a.activatedBy]),
+      ).toEqual([
         [1, null, 'bob'],
         [2, 1, 'bob'],
         [1, 2, 'carol'],
       ]);
       await expect(engine.activate('gate', 9, 'bob')).rejects.toMatchObject({ code: 'LG_NOT_FOUND' });
-      await expect(engine.saveVersion({ id: 'gate', inputs: [], nodes: [] }, 'x')).rejects.toMatchObject({ code: 'LG_STRATEGY_INVALID' });
+      await expect(engine.saveVersion({ id: 'gate', inputs: [], nodes: [] }, 'x')).rejects.toMatchObject({
+        code: 'LG_STRATEGY_INVALID',
+      });
       const again = await createEngineService({ store, clock, models: () => undefined });
       expect(again.decide('gate', { score: 550 }).strategyVersion).toBe(1);
     });
 
     it('overlays change parameters without a new version and keep their history', async () => {
-      const ctx = { age: 30, monthlyIncomeMinor: 1_000_000, CheckingAccountStatus: 'none', CreditHistory: 'PaidDuly', Duration: 12 };
+      const ctx = {
+        age: 30,
+        monthlyIncomeMinor: 1_000_000,
+        CheckingAccountStatus: 'none',
+        CreditHistory: 'PaidDuly',
+        Duration: 12,
+      };
       expect(engine.decide('application', ctx).limitMinor).toBe(3_000_000);
       await engine.setOverlay('limitMultiplier', 0.5, 'risk-lead');
       const halved = engine.decide('application', ctx);
@@ -143,20 +203,51 @@ function suite(name: string, open: () => Promise<Store>, cleanup?: () => Promise
       const decision = engine.decide('gate', context, { subjectKey: 'b-1' });
       const id = ids.next();
       await store.transaction((tx) =>
-        recordDecision(tx, { id, kind: 'application', borrowerId: 'b-1', subjectKey: 'b-1', context, decision, latencyMs: 0.02, decidedAt: clock.now() }),
+        recordDecision(tx, {
+          id,
+          kind: 'application',
+          borrowerId: 'b-1',
+          subjectKey: 'b-1',
+          context,
+          decision,
+          latencyMs: 0.02,
+          decidedAt: clock.now(),
+        }),
       );
       const stored = await engine.getDecision(id);
-      expect(stored).toMatchObject({ id, kind: 'application', borrowerId: 'b-1', strategyId: 'gate', strategyVersion: 1, context });
+      expect(stored).toMatchObject({
+        id,
+        kind: 'application',
+        borrowerId: 'b-1',
+        strategyId: 'gate',
+        strategyVersion: 1,
+        context,
+      });
       expect(stored?.decision.outcome).toBe('DECLINE');
       expect(stored?.decision.trace).toEqual(decision.trace);
-      const entry = await store.db.selectFrom('ledger_entries').selectAll().where('entry_id', '=', id).executeTakeFirstOrThrow();
-      expect(JSON.parse(entry.payload)).toMatchObject({ decisionId: id, outcome: 'DECLINE', strategyVersion: 1 });
+      const entry = await store.db
+        .selectFrom('ledger_entries')
+        .selectAll()
+        .where('entry_id', '=', id)
+        .executeTakeFirstOrThrow();
+      expect(JSON.parse(entry.payload)).toMatchObject({
+        decisionId: id,
+        outcome: 'DECLINE',
+        strategyVersion: 1,
+      });
       expect((await verifyLedger(store.db)).ok).toBe(true);
       // A rolled-back caller transaction leaves neither row.
       const lost = ids.next();
       await expect(
         store.transaction(async (tx) => {
-          await recordDecision(tx, { id: lost, kind: 'draw', context, decision, latencyMs: 0, decidedAt: clock.now() });
+          await recordDecision(tx, {
+            id: lost,
+            kind: 'draw',
+            context,
+            decision,
+            latencyMs: 0,
+            decidedAt: clock.now(),
+          });
           throw new Error('core failed');
         }),
       ).rejects.toThrow('core failed');
@@ -170,7 +261,15 @@ function suite(name: string, open: () => Promise<Store>, cleanup?: () => Promise
         const context = { score: 500 + 10 * i };
         const decision = engine.decide('gate', context);
         await store.transaction((tx) =>
-          recordDecision(tx, { id: ids.next(), kind: 'application', borrowerId: `sim-${i}`, context, decision, latencyMs: 0, decidedAt: start + i }),
+          recordDecision(tx, {
+            id: ids.next(),
+            kind: 'application',
+            borrowerId: `sim-${i}`,
+            context,
+            decision,
+            latencyMs: 0,
+            decidedAt: start + i,
+          }),
         );
       }
       const report = await engine.simulate(gateDoc(550), { from: start, to: start + 100 });
@@ -180,7 +279,13 @@ function suite(name: string, open: () => Promise<Store>, cleanup?: () => Promise
       expect(report.outcomeMatrix.APPROVE.APPROVE).toBe(5);
       expect(report.approvalRate).toEqual({ before: 1, after: 0.5 });
       expect(report.reasonShifts).toEqual([{ code: 'R_SCORE_LOW', before: 0, after: 5, delta: 5 }]);
-      expect(report.newlyDeclined.map((s) => s.borrowerId)).toEqual(['sim-0', 'sim-1', 'sim-2', 'sim-3', 'sim-4']);
+      expect(report.newlyDeclined.map((s) => s.borrowerId)).toEqual([
+        'sim-0',
+        'sim-1',
+        'sim-2',
+        'sim-3',
+        'sim-4',
+      ]);
       const none = await engine.simulate(gateDoc(550), { from: start + 100, to: start + 200 });
       expect(none.decisions).toBe(0);
     });

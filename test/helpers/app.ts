@@ -18,7 +18,13 @@ export interface TestApp {
 export async function startTestApp(env: Env = {}, options: AppOptions = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lg-app-'));
   const config = loadConfig(
-    { LINEGUARD_KEY: 'ab'.repeat(32), LINEGUARD_ADMIN_KEY: TEST_ADMIN_KEY, LINEGUARD_SEED_DEMO: '0', LINEGUARD_DATA_DIR: dataDir, ...env },
+    {
+      LINEGUARD_KEY: 'ab'.repeat(32),
+      LINEGUARD_ADMIN_KEY: TEST_ADMIN_KEY,
+      LINEGUARD_SEED_DEMO: '0',
+      LINEGUARD_DATA_DIR: dataDir,
+      ...env,
+    },
     {},
     () => undefined,
   );
@@ -37,7 +43,10 @@ export async function startTestApp(env: Env = {}, options: AppOptions = {}): Pro
 }
 
 export function adminHeaders(idempotencyKey?: string): Record<string, string> {
-  return { authorization: `Bearer ${TEST_ADMIN_KEY}`, ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}) };
+  return {
+    authorization: `Bearer ${TEST_ADMIN_KEY}`,
+    ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+  };
 }
 
 /** Application attributes the bundled strategy and scorecard approve (a strong German-credit profile). */

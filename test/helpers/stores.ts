@@ -19,6 +19,7 @@ export const STORE_FACTORIES: readonly StoreFactory[] = [
   {
     name: 'postgres',
     enabled: Boolean(TEST_DATABASE_URL),
-    open: async (label) => openStore({ postgresUrl: await createIsolatedPostgresSchema(TEST_DATABASE_URL ?? '', label) }),
+    open: async (label) =>
+      openStore({ postgresUrl: await createIsolatedPostgresSchema(TEST_DATABASE_URL ?? '', label) }),
   },
 ];

@@ -12,7 +12,6 @@ import { residentId } from '../core/harness.js';
  */
 const T0 = Date.UTC(2026, 10, 2, 9, 0, 0);
 
-
 describe('end to end', () => {
   const clock = new ManualClock(T0);
   let t: TestApp;
@@ -46,16 +45,29 @@ describe('end to end', () => {
 
   it('reads typed path parameters but never coerces a body value', async () => {
     expect((await get('/v1/strategies/draw/versions/1')).json().version).toBe(1);
-    const stringly = await post(`/v1/lines/${lineId}/draws`, { amountMinor: '500', currency: 'CNY', termMonths: 12, method: 'EQUAL_INSTALLMENT' });
+    const stringly = await post(`/v1/lines/${lineId}/draws`, {
+      amountMinor: '500',
+      currency: 'CNY',
+      termMonths: 12,
+      method: 'EQUAL_INSTALLMENT',
+    });
     expect(stringly.statusCode).toBe(400);
     expect(stringly.json().error.details[0].path).toBe('body/amountMinor');
   });
 
   it('draws with a disclosure of the all-in cost under three conventions', async () => {
-    const res = await post(`/v1/lines/${lineId}/draws`, { amountMinor: 500_000, currency: 'CNY', termMonths: 12, method: 'EQUAL_INSTALLMENT' });
+    const res = await post(`/v1/lines/${lineId}/draws`, {
+      amountMinor: 500_000,
+      currency: 'CNY',
+      termMonths: 12,
+      method: 'EQUAL_INSTALLMENT',
+    });
     expect(res.statusCode).toBe(201);
     const loan = (await get(`/v1/loans/${res.json().loan.id}`)).json();
-    const principal = loan.schedule.reduce((sum: number, i: { principalMinor: number }) => sum + i.principalMinor, 0);
+    const principal = loan.schedule.reduce(
+      (sum: number, i: { principalMinor: number }) => sum + i.principalMinor,
+      0,
+    );
     expect(principal).toBe(500_000);
     expect(Object.keys(loan.disclosure.apr).sort()).toEqual(['CN_IRR', 'EU_CCD', 'US_REGZ']);
     expect(loan.disclosure.apr.CN_IRR).toBeCloseTo(loan.annualRate * 100, 1);
@@ -64,14 +76,42 @@ describe('end to end', () => {
   it('freezes the line when the borrower moves the loan to a new payee during a call, and says why', async () => {
     // The disbursement reached the monitor through the outbox; wait for the relay.
     await waitFor(async () => {
-      const row = await t.app.store.db.selectFrom('monitor_events').select('event_id').where('type', '=', 'disbursement').executeTakeFirst();
+      const row = await t.app.store.db
+        .selectFrom('monitor_events')
+        .select('event_id')
+        .where('type', '=', 'disbursement')
+        .executeTakeFirst();
       return row !== undefined;
     });
     const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
     const events = [
-      { eventId: 'e2e-call', type: 'call_in_progress', occurredAt: at(-10), userId: borrowerId, deviceId: 'dev-1' },
-      { eventId: 'e2e-payee', type: 'payee_added', occurredAt: at(5), userId: borrowerId, payeeId: 'safe-acct-9', payeeCreatedAt: at(5), deviceId: 'dev-1' },
-      { eventId: 'e2e-transfer', type: 'transfer_out', occurredAt: at(8), userId: borrowerId, lineId, payeeId: 'safe-acct-9', amount: 480_000, currency: 'CNY', deviceId: 'dev-1' },
+      {
+        eventId: 'e2e-call',
+        type: 'call_in_progress',
+        occurredAt: at(-10),
+        userId: borrowerId,
+        deviceId: 'dev-1',
+      },
+      {
+        eventId: 'e2e-payee',
+        type: 'payee_added',
+        occurredAt: at(5),
+        userId: borrowerId,
+        payeeId: 'safe-acct-9',
+        payeeCreatedAt: at(5),
+        deviceId: 'dev-1',
+      },
+      {
+        eventId: 'e2e-transfer',
+        type: 'transfer_out',
+        occurredAt: at(8),
+        userId: borrowerId,
+        lineId,
+        payeeId: 'safe-acct-9',
+        amount: 480_000,
+        currency: 'CNY',
+        deviceId: 'dev-1',
+      },
     ];
     clock.set(T0 + 9 * 60_000);
     const res = await post('/v1/events', { events });
@@ -81,11 +121,18 @@ describe('end to end', () => {
     await waitFor(async () => (await get(`/v1/lines/${lineId}`)).json().status === 'DRAW_FROZEN');
     const explanation = (await get(`/v1/lines/${lineId}/explanation?lang=zh`)).json();
     expect(JSON.stringify(explanation)).toContain('R_SCAM_TRANSFER_PATTERN');
-    const blocked = await post(`/v1/lines/${lineId}/draws`, { amountMinor: 1000, currency: 'CNY', termMonths: 3, method: 'EQUAL_PRINCIPAL' });
+    const blocked = await post(`/v1/lines/${lineId}/draws`, {
+      amountMinor: 1000,
+      currency: 'CNY',
+      termMonths: 3,
+      method: 'EQUAL_PRINCIPAL',
+    });
     expect(blocked.statusCode).toBe(409);
     expect(blocked.json().error.code).toBe('LG_LINE_FROZEN');
     const alerts = (await get(`/v1/alerts?userId=${borrowerId}`)).json();
-    expect(alerts.items.some((a: { typology: { id: string } }) => a.typology.id === 'SCAM_SAFE_ACCOUNT_TRANSFER')).toBe(true);
+    expect(
+      alerts.items.some((a: { typology: { id: string } }) => a.typology.id === 'SCAM_SAFE_ACCOUNT_TRANSFER'),
+    ).toBe(true);
   });
 
   it('keeps an intact ledger of everything that happened', async () => {
@@ -112,21 +159,45 @@ describe('retryable writes beyond the core', () => {
   afterAll(async () => t?.close());
 
   it('require an Idempotency-Key and replay the first answer (strategies, overlays, lists)', async () => {
-    const doc = (await t.server.inject({ method: 'GET', url: '/v1/strategies/draw/versions/1', headers: adminHeaders() })).json().document;
+    const doc = (
+      await t.server.inject({ method: 'GET', url: '/v1/strategies/draw/versions/1', headers: adminHeaders() })
+    ).json().document;
     const cases: { method: 'POST' | 'PUT'; url: string; payload: object }[] = [
       { method: 'POST', url: '/v1/strategies', payload: doc },
-      { method: 'PUT', url: '/v1/overlays', payload: { name: 'limitMultiplier', value: 0.9, description: 'test' } },
-      { method: 'POST', url: '/v1/lists', payload: { list: 'black', entityType: 'device', value: 'dev-farm-1', reason: 'test', source: 'analyst' } },
+      {
+        method: 'PUT',
+        url: '/v1/overlays',
+        payload: { name: 'limitMultiplier', value: 0.9, description: 'test' },
+      },
+      {
+        method: 'POST',
+        url: '/v1/lists',
+        payload: {
+          list: 'black',
+          entityType: 'device',
+          value: 'dev-farm-1',
+          reason: 'test',
+          source: 'analyst',
+        },
+      },
     ];
     for (const c of cases) {
       const missing = await t.server.inject({ ...c, headers: adminHeaders() });
       expect(missing.json().error.code, `${c.url} ${missing.body}`).toBe('LG_IDEMPOTENCY_KEY_REQUIRED');
-      const first = await t.server.inject({ ...c, headers: adminHeaders(`retry${c.url.replace(/\//g, ".")}`) });
-      const again = await t.server.inject({ ...c, headers: adminHeaders(`retry${c.url.replace(/\//g, ".")}`) });
+      const first = await t.server.inject({
+        ...c,
+        headers: adminHeaders(`retry${c.url.replace(/\//g, '.')}`),
+      });
+      const again = await t.server.inject({
+        ...c,
+        headers: adminHeaders(`retry${c.url.replace(/\//g, '.')}`),
+      });
       expect(first.statusCode, first.body).toBeLessThan(300);
       expect(again.body).toBe(first.body);
     }
-    const versions = (await t.server.inject({ method: 'GET', url: '/v1/strategies/draw/versions', headers: adminHeaders() })).json();
+    const versions = (
+      await t.server.inject({ method: 'GET', url: '/v1/strategies/draw/versions', headers: adminHeaders() })
+    ).json();
     expect(JSON.stringify(versions).match(/"version":2/g)?.length ?? 0).toBeGreaterThan(0);
     expect(JSON.stringify(versions)).not.toContain('"version":3');
   });

@@ -35,7 +35,11 @@ describe.skipIf(!TEST_DATABASE_URL)('the app on PostgreSQL', () => {
       payload: { amountMinor: 100_000, currency: 'CNY', termMonths: 6, method: 'EQUAL_PRINCIPAL' },
     });
     expect(draw.statusCode, draw.body).toBe(201);
-    const decision = await t.server.inject({ method: 'GET', url: `/v1/decisions/${body.decisionId}`, headers: adminHeaders() });
+    const decision = await t.server.inject({
+      method: 'GET',
+      url: `/v1/decisions/${body.decisionId}`,
+      headers: adminHeaders(),
+    });
     expect(decision.statusCode).toBe(200);
     expect((await verifyLedger(t.app.store.db)).ok).toBe(true);
   });

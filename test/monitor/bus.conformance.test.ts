@@ -6,7 +6,8 @@ import { OutboxRelay } from '../../src/bus/outbox-relay.js';
 import { subscribeCoreEvents } from '../../src/monitor/index.js';
 import { NATS_URL, T0, openTestMonitor } from './helpers.js';
 
-if (!NATS_URL) console.warn('LINEGUARD_TEST_NATS_URL is not set: the NATS JetStream bus suite is skipped (CI sets it).');
+if (!NATS_URL)
+  console.warn('LINEGUARD_TEST_NATS_URL is not set: the NATS JetStream bus suite is skipped (CI sets it).');
 
 const FACTORIES: { name: string; enabled: boolean; open(): Promise<Bus> }[] = [
   { name: 'in-process', enabled: true, open: async () => new InProcessBus() },
@@ -15,7 +16,12 @@ const FACTORIES: { name: string; enabled: boolean; open(): Promise<Bus> }[] = [
     enabled: Boolean(NATS_URL),
     open: () => {
       const tag = `${process.pid}_${Date.now() % 1e6}_${Math.floor(Math.random() * 1e6)}`;
-      return NatsBus.connect({ url: NATS_URL ?? '', stream: `LGTEST_${tag}`, subjectPrefix: `lgtest${tag}`, ackWaitMs: 2_000 });
+      return NatsBus.connect({
+        url: NATS_URL ?? '',
+        stream: `LGTEST_${tag}`,
+        subjectPrefix: `lgtest${tag}`,
+        ackWaitMs: 2_000,
+      });
     },
   },
 ];
@@ -87,7 +93,15 @@ for (const factory of FACTORIES) {
       const rows = Array.from({ length: 30 }, (_, i) => ({
         id: `ob${i}`,
         topic: 'core.events',
-        payload: JSON.stringify({ eventId: `core-${i}`, type: i % 3 === 0 ? 'application' : 'disbursement', occurredAt: new Date(T0 + i).toISOString(), userId: `cu${i % 4}`, lineId: `l${i % 4}`, amount: 100_000, currency: 'CNY' }),
+        payload: JSON.stringify({
+          eventId: `core-${i}`,
+          type: i % 3 === 0 ? 'application' : 'disbursement',
+          occurredAt: new Date(T0 + i).toISOString(),
+          userId: `cu${i % 4}`,
+          lineId: `l${i % 4}`,
+          amount: 100_000,
+          currency: 'CNY',
+        }),
         created_at: T0 + i,
         published_at: null,
       }));
@@ -95,16 +109,26 @@ for (const factory of FACTORIES) {
       const relay = new OutboxRelay(t.store, bus, t.clock, { batchSize: 7, pollMs: 10 });
       relay.start();
       await until(async () => {
-        const n = await t.store.db.selectFrom('monitor_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+        const n = await t.store.db
+          .selectFrom('monitor_events')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow();
         return Number(n.n) === 30;
       });
-      await until(async () => (await t.store.db.selectFrom('outbox').select('id').where('published_at', 'is', null).execute()).length === 0);
+      await until(
+        async () =>
+          (await t.store.db.selectFrom('outbox').select('id').where('published_at', 'is', null).execute())
+            .length === 0,
+      );
       await relay.stop();
       // A crash between publish and mark re-publishes: de-duplicated by eventId, nothing ingested twice.
       await t.store.db.updateTable('outbox').set({ published_at: null }).execute();
       expect(await relay.runOnce()).toBe(7);
       await new Promise((r) => setTimeout(r, 300));
-      const n = await t.store.db.selectFrom('monitor_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const n = await t.store.db
+        .selectFrom('monitor_events')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
       expect(Number(n.n)).toBe(30);
       expect(await t.monitor.reader.value('userDisbursedSum24h', 'cu1', T0 + 1000)).toBeGreaterThan(0);
       await t.close();

@@ -38,7 +38,10 @@ const entryArb = fc.record({
   type: fc.constantFrom(...TYPES),
   // A narrow time range, so equal occurredAt (ordered by eventId) is common.
   slot: fc.integer({ min: 0, max: 30 }),
-  lateBy: fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 30 }) }),
+  lateBy: fc.oneof(
+    { weight: 4, arbitrary: fc.constant(0) },
+    { weight: 1, arbitrary: fc.integer({ min: 1, max: 30 }) },
+  ),
   userId: fc.constantFrom(...USERS),
   deviceId: fc.option(fc.constantFrom(...DEVICES), { nil: undefined, freq: 5 }),
   ip: fc.option(fc.constantFrom(...IPS), { nil: undefined, freq: 5 }),
@@ -53,7 +56,9 @@ const queryArb = fc.record({
   types: fc.oneof(
     fc.constant<readonly EventType[]>(EVENT_TYPES),
     fc.constantFrom(...TYPES).map((t) => [t] as readonly EventType[]),
-    fc.uniqueArray(fc.constantFrom(...TYPES), { minLength: 0, maxLength: 3 }) as fc.Arbitrary<readonly EventType[]>,
+    fc.uniqueArray(fc.constantFrom(...TYPES), { minLength: 0, maxLength: 3 }) as fc.Arbitrary<
+      readonly EventType[]
+    >,
   ),
   from: fc.integer({ min: -2, max: 32 }),
   length: fc.integer({ min: -3, max: 35 }),
@@ -62,10 +67,31 @@ const queryArb = fc.record({
 type QuerySpec = typeof queryArb extends fc.Arbitrary<infer T> ? T : never;
 
 const opArb = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('append' as const), entries: fc.array(entryArb, { minLength: 1, maxLength: 60 }) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('remove' as const), picks: fc.array(fc.nat(), { minLength: 1, maxLength: 12 }) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('prune' as const), slot: fc.integer({ min: -1, max: 30 }) }) },
-  { weight: 5, arbitrary: fc.record({ op: fc.constant('query' as const), queries: fc.array(queryArb, { minLength: 1, maxLength: 6 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      op: fc.constant('append' as const),
+      entries: fc.array(entryArb, { minLength: 1, maxLength: 60 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('remove' as const),
+      picks: fc.array(fc.nat(), { minLength: 1, maxLength: 12 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ op: fc.constant('prune' as const), slot: fc.integer({ min: -1, max: 30 }) }),
+  },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      op: fc.constant('query' as const),
+      queries: fc.array(queryArb, { minLength: 1, maxLength: 6 }),
+    }),
+  },
 );
 
 const AGGREGATES: readonly Aggregate[] = [
@@ -86,13 +112,21 @@ class Model {
     const all = q.types === EVENT_TYPES || new Set(q.types).size === EVENT_TYPES.length;
     return [...this.entries.values()]
       .filter((e) => entityKeys(e).some(([entity, id]) => entity === q.entity && id === q.id))
-      .filter((e) => (all || q.types.includes(e.type)) && e.t > q.fromMs && e.t <= q.toMs && (q.knownAt === undefined || e.r <= q.knownAt))
+      .filter(
+        (e) =>
+          (all || q.types.includes(e.type)) &&
+          e.t > q.fromMs &&
+          e.t <= q.toMs &&
+          (q.knownAt === undefined || e.r <= q.knownAt),
+      )
       .sort(compareEntries);
   }
 }
 
 function toQuery(spec: QuerySpec): WindowQuery {
-  const ids = { user: USERS, device: DEVICES, ip: IPS, payee: PAYEES }[spec.entity as 'user' | 'device' | 'ip' | 'payee'];
+  const ids = { user: USERS, device: DEVICES, ip: IPS, payee: PAYEES }[
+    spec.entity as 'user' | 'device' | 'ip' | 'payee'
+  ];
   const fromMs = at(spec.from);
   return {
     entity: spec.entity,
@@ -107,7 +141,11 @@ function toQuery(spec: QuerySpec): WindowQuery {
 function expectSameAsScan(store: MemoryFeatureStore, model: Model, q: WindowQuery): void {
   const window = model.window(q);
   for (const aggregate of AGGREGATES) {
-    expect({ q, aggregate, value: store.aggregateSync(q, aggregate) }).toEqual({ q, aggregate, value: aggregateEntries(window, aggregate, q.toMs) });
+    expect({ q, aggregate, value: store.aggregateSync(q, aggregate) }).toEqual({
+      q,
+      aggregate,
+      value: aggregateEntries(window, aggregate, q.toMs),
+    });
   }
   expect(store.eventsSync(q).map((e) => e.eventId)).toEqual(window.map((e) => e.eventId));
   expect(store.eventsSync(q, 3).map((e) => e.eventId)).toEqual(window.slice(-3).map((e) => e.eventId));
@@ -121,7 +159,13 @@ let nextId = 0;
 function toEntry(spec: EntrySpec): FeatureEntry {
   nextId += 1;
   const t = at(spec.slot);
-  const entry: Record<string, unknown> = { eventId: `x${String(nextId).padStart(6, '0')}`, type: spec.type, t, r: t + spec.lateBy * MIN, userId: spec.userId };
+  const entry: Record<string, unknown> = {
+    eventId: `x${String(nextId).padStart(6, '0')}`,
+    type: spec.type,
+    t,
+    r: t + spec.lateBy * MIN,
+    userId: spec.userId,
+  };
   if (spec.deviceId !== undefined) entry.deviceId = spec.deviceId;
   if (spec.ip !== undefined) entry.ip = spec.ip;
   if (spec.payeeId !== undefined) entry.payeeId = spec.payeeId;
@@ -143,7 +187,9 @@ describe('memory feature store window indexes', () => {
           } else if (op.op === 'remove') {
             const ids = [...model.entries.keys()];
             if (ids.length === 0) continue;
-            const gone = [...new Set(op.picks.map((p) => ids[p % ids.length] as string))].map((id) => model.entries.get(id) as FeatureEntry);
+            const gone = [...new Set(op.picks.map((p) => ids[p % ids.length] as string))].map(
+              (id) => model.entries.get(id) as FeatureEntry,
+            );
             void store.remove(gone);
             for (const e of gone) model.entries.delete(e.eventId);
           } else if (op.op === 'prune') {
@@ -158,7 +204,12 @@ describe('memory feature store window indexes', () => {
         }
         // Finally every entity and window shape once more, over whatever the operations left.
         for (const entity of ['user', 'device', 'ip', 'payee'] as const) {
-          for (const pick of [0, 1, 2, 3]) expectSameAsScan(store, model, toQuery({ entity, pick, types: EVENT_TYPES, from: -1, length: 35, knownAt: undefined }));
+          for (const pick of [0, 1, 2, 3])
+            expectSameAsScan(
+              store,
+              model,
+              toQuery({ entity, pick, types: EVENT_TYPES, from: -1, length: 35, knownAt: undefined }),
+            );
         }
       }),
       { numRuns: 150 },
@@ -171,7 +222,16 @@ describe('memory feature store window indexes', () => {
     const entries: FeatureEntry[] = [];
     for (let i = 0; i < 3000; i++) {
       const t = T0 + ((i * 7919) % 3000) * 20_000; // a permutation of the slots: heavily out of order
-      entries.push({ eventId: `h${i}`, type: i % 5 === 0 ? 'login' : 'disbursement', t, r: i % 13 === 0 ? t + HOUR : t, userId: 'u1', deviceId: `d${i % 4}`, ip: `ip${i % 9}`, amountMinor: 100 + (i % 977) });
+      entries.push({
+        eventId: `h${i}`,
+        type: i % 5 === 0 ? 'login' : 'disbursement',
+        t,
+        r: i % 13 === 0 ? t + HOUR : t,
+        userId: 'u1',
+        deviceId: `d${i % 4}`,
+        ip: `ip${i % 9}`,
+        amountMinor: 100 + (i % 977),
+      });
     }
     store.appendSync(entries);
     for (const e of entries) model.entries.set(e.eventId, e);
@@ -182,16 +242,31 @@ describe('memory feature store window indexes', () => {
     ];
     for (const w of windows) {
       for (const types of [EVENT_TYPES, ['disbursement'], ['login', 'disbursement']] as const) {
-        for (const knownAt of [undefined, T0 + DAY * 2, T0 + 30_000_000]) expectSameAsScan(store, model, { entity: 'user', id: 'u1', types, ...w, ...(knownAt === undefined ? {} : { knownAt }) });
+        for (const knownAt of [undefined, T0 + DAY * 2, T0 + 30_000_000])
+          expectSameAsScan(store, model, {
+            entity: 'user',
+            id: 'u1',
+            types,
+            ...w,
+            ...(knownAt === undefined ? {} : { knownAt }),
+          });
       }
     }
     const removed = entries.filter((_, i) => i % 7 === 0);
     void store.remove(removed);
     for (const e of removed) model.entries.delete(e.eventId);
     void store.prune(T0 + 500 * 20_000);
-    for (const e of [...model.entries.values()]) if (e.t <= T0 + 500 * 20_000) model.entries.delete(e.eventId);
-    for (const w of windows) expectSameAsScan(store, model, { entity: 'user', id: 'u1', types: EVENT_TYPES, ...w });
-    expectSameAsScan(store, model, { entity: 'device', id: 'd1', types: ['disbursement'], fromMs: T0, toMs: T0 + DAY });
+    for (const e of [...model.entries.values()])
+      if (e.t <= T0 + 500 * 20_000) model.entries.delete(e.eventId);
+    for (const w of windows)
+      expectSameAsScan(store, model, { entity: 'user', id: 'u1', types: EVENT_TYPES, ...w });
+    expectSameAsScan(store, model, {
+      entity: 'device',
+      id: 'd1',
+      types: ['disbursement'],
+      fromMs: T0,
+      toMs: T0 + DAY,
+    });
   });
 
   it('follow removals, late arrivals and retention after the indexes are built (window edges on entry times)', async () => {
@@ -217,12 +292,24 @@ describe('memory feature store window indexes', () => {
       ...fields,
     });
     const check = () => {
-      const windows = [[49, 50], [4, 5], [-1, 200]];
-      for (const from of [-1, 4, 10, 31, 40, 50]) for (const to of [50, 63, 64, 70, 90, 97]) windows.push([from, to]);
+      const windows = [
+        [49, 50],
+        [4, 5],
+        [-1, 200],
+      ];
+      for (const from of [-1, 4, 10, 31, 40, 50])
+        for (const to of [50, 63, 64, 70, 90, 97]) windows.push([from, to]);
       for (const [from, to] of windows as [number, number][]) {
         for (const types of [EVENT_TYPES, ['disbursement']] as const) {
           for (const knownAt of [undefined, at(100), at(130)]) {
-            expectSameAsScan(store, model, { entity: 'user', id: 'u1', types, fromMs: at(from), toMs: at(to), ...(knownAt === undefined ? {} : { knownAt }) });
+            expectSameAsScan(store, model, {
+              entity: 'user',
+              id: 'u1',
+              types,
+              fromMs: at(from),
+              toMs: at(to),
+              ...(knownAt === undefined ? {} : { knownAt }),
+            });
           }
         }
       }
@@ -253,7 +340,12 @@ describe('memory feature store window indexes', () => {
   it('a window whose end precedes its start is empty (count 0, as the scan and Redis answer)', async () => {
     const store = new MemoryFeatureStore();
     await store.append([{ eventId: 'a', type: 'login', t: T0, r: T0, userId: 'u1' }]);
-    expect(store.aggregateSync({ entity: 'user', id: 'u1', types: ['login'], fromMs: T0 + 1, toMs: T0 - 1 }, { kind: 'count' })).toBe(0);
+    expect(
+      store.aggregateSync(
+        { entity: 'user', id: 'u1', types: ['login'], fromMs: T0 + 1, toMs: T0 - 1 },
+        { kind: 'count' },
+      ),
+    ).toBe(0);
   });
 
   it('offers synchronous reads on the memory store only', () => {
@@ -283,15 +375,42 @@ describe('draw signals', () => {
     try {
       expect(sync.monitor.reader.synchronous).toBe(true);
       expect(async.monitor.reader.synchronous).toBe(false);
-      const types: EventType[] = ['login', 'disbursement', 'transfer_out', 'payee_added', 'call_in_progress', 'password_reset', 'bureau_inquiry', 'repayment'];
+      const types: EventType[] = [
+        'login',
+        'disbursement',
+        'transfer_out',
+        'payee_added',
+        'call_in_progress',
+        'password_reset',
+        'bureau_inquiry',
+        'repayment',
+      ];
       const entries: FeatureEntry[] = [];
       for (let i = 0; i < 1500; i++) {
         const t = T0 - 40 * DAY + ((i * 104_729) % 1500) * 40 * MIN;
         const type = types[i % types.length] as EventType;
-        entries.push({ eventId: `s${i}`, type, t, r: t, userId: i % 3 === 0 ? 'b2' : 'b1', deviceId: `dev${(i * 31) % 5}`, ip: `ip${i % 7}`, amountMinor: 1000 + i, ...(type === 'bureau_inquiry' ? { channel: `ch${i % 4}` } : {}) });
+        entries.push({
+          eventId: `s${i}`,
+          type,
+          t,
+          r: t,
+          userId: i % 3 === 0 ? 'b2' : 'b1',
+          deviceId: `dev${(i * 31) % 5}`,
+          ip: `ip${i % 7}`,
+          amountMinor: 1000 + i,
+          ...(type === 'bureau_inquiry' ? { channel: `ch${i % 4}` } : {}),
+        });
       }
       // Devices each seen once, every other day: new when the draw falls within a day after one.
-      for (let d = 0; d < 22; d++) entries.push({ eventId: `f${d}`, type: 'login', t: T0 - 40 * DAY + d * 2 * DAY, r: T0 - 40 * DAY + d * 2 * DAY, userId: 'b1', deviceId: `fresh${d}` });
+      for (let d = 0; d < 22; d++)
+        entries.push({
+          eventId: `f${d}`,
+          type: 'login',
+          t: T0 - 40 * DAY + d * 2 * DAY,
+          r: T0 - 40 * DAY + d * 2 * DAY,
+          userId: 'b1',
+          deviceId: `fresh${d}`,
+        });
       await memory.append(entries);
       await fc.assert(
         fc.asyncProperty(
@@ -301,7 +420,9 @@ describe('draw signals', () => {
           fc.option(fc.constantFrom('ip1', 'ip-new'), { nil: undefined }),
           async (hours, borrowerId, deviceId, ip) => {
             const req = { borrowerId, deviceId, ip, at: T0 + hours * HOUR };
-            expect(await computeDrawSignals(sync.monitor, req)).toEqual(await computeDrawSignals(async.monitor, req));
+            expect(await computeDrawSignals(sync.monitor, req)).toEqual(
+              await computeDrawSignals(async.monitor, req),
+            );
           },
         ),
         { numRuns: 150 },

@@ -3,15 +3,28 @@ import fc from 'fast-check';
 import { EVENT_TYPES } from '../../src/monitor/events.js';
 import { MemoryFeatureStore } from '../../src/monitor/features/memory-store.js';
 import { RedisFeatureStore } from '../../src/monitor/features/redis-store.js';
-import { aggregateEntries, type Aggregate, type FeatureEntry, type FeatureStore } from '../../src/monitor/features/store.js';
+import {
+  aggregateEntries,
+  type Aggregate,
+  type FeatureEntry,
+  type FeatureStore,
+} from '../../src/monitor/features/store.js';
 import { DAY, HOUR, T0 } from './helpers.js';
 
 const REDIS_URL = process.env.LINEGUARD_TEST_REDIS_URL;
-if (!REDIS_URL) console.warn('LINEGUARD_TEST_REDIS_URL is not set: the Redis feature store conformance suite is skipped (CI sets it).');
+if (!REDIS_URL)
+  console.warn(
+    'LINEGUARD_TEST_REDIS_URL is not set: the Redis feature store conformance suite is skipped (CI sets it).',
+  );
 
 const FACTORIES: { name: string; enabled: boolean; open(): FeatureStore }[] = [
   { name: 'memory', enabled: true, open: () => new MemoryFeatureStore() },
-  { name: 'redis', enabled: Boolean(REDIS_URL), open: () => new RedisFeatureStore({ url: REDIS_URL ?? '', prefix: `lgtest:${process.pid}:${Date.now()}` }) },
+  {
+    name: 'redis',
+    enabled: Boolean(REDIS_URL),
+    open: () =>
+      new RedisFeatureStore({ url: REDIS_URL ?? '', prefix: `lgtest:${process.pid}:${Date.now()}` }),
+  },
 ];
 
 const entry = (i: number, fields: Partial<FeatureEntry> = {}): FeatureEntry => ({
@@ -38,7 +51,11 @@ for (const factory of FACTORIES) {
       await store.close();
     });
 
-    const q = (fromMs: number, toMs: number, extra: Partial<{ knownAt: number; id: string; entity: 'user' | 'device' | 'payee' }> = {}) => ({
+    const q = (
+      fromMs: number,
+      toMs: number,
+      extra: Partial<{ knownAt: number; id: string; entity: 'user' | 'device' | 'payee' }> = {},
+    ) => ({
       entity: extra.entity ?? ('user' as const),
       id: extra.id ?? 'u1',
       types: ['transfer_out'] as const,
@@ -56,7 +73,12 @@ for (const factory of FACTORIES) {
       expect(await store.aggregate(w, { kind: 'distinct', of: 'payeeId' })).toBe(3);
       expect(await store.aggregate({ ...w, toMs: T0 + 3 * HOUR + 5 }, { kind: 'timeSince' })).toBe(5);
       expect(await store.aggregate(q(T0 + 10 * HOUR, T0 + 11 * HOUR), { kind: 'timeSince' })).toBeNull();
-      expect(await store.aggregate(q(T0 - 1, T0 + 9 * HOUR, { entity: 'payee', id: 'p1' }), { kind: 'distinct', of: 'userId' })).toBe(1);
+      expect(
+        await store.aggregate(q(T0 - 1, T0 + 9 * HOUR, { entity: 'payee', id: 'p1' }), {
+          kind: 'distinct',
+          of: 'userId',
+        }),
+      ).toBe(1);
     });
 
     it('is idempotent by eventId and places late events in time order', async () => {
@@ -83,23 +105,53 @@ for (const factory of FACTORIES) {
     });
 
     it('reads several types and every type at once, in time order', async () => {
-      await store.append([entry(2), entry(1, { type: 'login', amountMinor: undefined }), entry(3, { type: 'disbursement' })]);
-      const all = await store.events({ entity: 'device', id: 'd1', types: EVENT_TYPES, fromMs: 0, toMs: T0 + DAY });
+      await store.append([
+        entry(2),
+        entry(1, { type: 'login', amountMinor: undefined }),
+        entry(3, { type: 'disbursement' }),
+      ]);
+      const all = await store.events({
+        entity: 'device',
+        id: 'd1',
+        types: EVENT_TYPES,
+        fromMs: 0,
+        toMs: T0 + DAY,
+      });
       expect(all.map((e) => e.eventId)).toEqual(['f1', 'f2', 'f3']);
-      expect(await store.aggregate({ entity: 'user', id: 'u1', types: ['login', 'disbursement'], fromMs: 0, toMs: T0 + DAY }, { kind: 'count' })).toBe(2);
+      expect(
+        await store.aggregate(
+          { entity: 'user', id: 'u1', types: ['login', 'disbursement'], fromMs: 0, toMs: T0 + DAY },
+          { kind: 'count' },
+        ),
+      ).toBe(2);
     });
 
     it('agrees with the reference semantics on random windows (property)', async () => {
-      const entries = Array.from({ length: 60 }, (_, i) => entry(i, { t: T0 + ((i * 7919) % 97) * 600_000, payeeId: `p${i % 5}`, amountMinor: (i * 31) % 500 }));
+      const entries = Array.from({ length: 60 }, (_, i) =>
+        entry(i, { t: T0 + ((i * 7919) % 97) * 600_000, payeeId: `p${i % 5}`, amountMinor: (i * 31) % 500 }),
+      );
       await store.append(entries);
-      const aggregates: Aggregate[] = [{ kind: 'count' }, { kind: 'sum' }, { kind: 'max' }, { kind: 'distinct', of: 'payeeId' }, { kind: 'timeSince' }];
+      const aggregates: Aggregate[] = [
+        { kind: 'count' },
+        { kind: 'sum' },
+        { kind: 'max' },
+        { kind: 'distinct', of: 'payeeId' },
+        { kind: 'timeSince' },
+      ];
       await fc.assert(
-        fc.asyncProperty(fc.integer({ min: -10, max: 100 }), fc.integer({ min: 0, max: 100 }), fc.constantFrom(...aggregates), async (a, len, agg) => {
-          const fromMs = T0 + a * 600_000;
-          const toMs = fromMs + len * 600_000;
-          const slice = entries.filter((e) => e.t > fromMs && e.t <= toMs).sort((x, y) => x.t - y.t || (x.eventId < y.eventId ? -1 : 1));
-          expect(await store.aggregate(q(fromMs, toMs), agg)).toBe(aggregateEntries(slice, agg, toMs));
-        }),
+        fc.asyncProperty(
+          fc.integer({ min: -10, max: 100 }),
+          fc.integer({ min: 0, max: 100 }),
+          fc.constantFrom(...aggregates),
+          async (a, len, agg) => {
+            const fromMs = T0 + a * 600_000;
+            const toMs = fromMs + len * 600_000;
+            const slice = entries
+              .filter((e) => e.t > fromMs && e.t <= toMs)
+              .sort((x, y) => x.t - y.t || (x.eventId < y.eventId ? -1 : 1));
+            expect(await store.aggregate(q(fromMs, toMs), agg)).toBe(aggregateEntries(slice, agg, toMs));
+          },
+        ),
         { numRuns: 60 },
       );
     });

@@ -30,7 +30,15 @@ export async function openTestMonitor(
   const clock = new ManualClock(T0);
   const ids = uuidv7Generator(clock, seededRandom(42));
   const lists = new ListService(store.db, { clock, ids, masterKey: MASTER_KEY });
-  const monitor = new MonitorService({ store, clock, ids, lists, features: options.features, groupCommit: { delayMs: 0 }, ...options.deps });
+  const monitor = new MonitorService({
+    store,
+    clock,
+    ids,
+    lists,
+    features: options.features,
+    groupCommit: { delayMs: 0 },
+    ...options.deps,
+  });
   await monitor.start();
   return {
     store,
@@ -48,14 +56,30 @@ let counter = 0;
 /** An event with defaults: a borrower on their usual device. */
 export function ev(type: MonitorEvent['type'], at: number, fields: Partial<MonitorEvent> = {}): MonitorEvent {
   counter += 1;
-  return { eventId: `e${counter}`, type, occurredAt: at, userId: 'alice', deviceId: 'dev-alice', ip: '10.0.0.1', ...fields } as MonitorEvent;
+  return {
+    eventId: `e${counter}`,
+    type,
+    occurredAt: at,
+    userId: 'alice',
+    deviceId: 'dev-alice',
+    ip: '10.0.0.1',
+    ...fields,
+  } as MonitorEvent;
 }
 
 /** Thirty days of ordinary history for a borrower (logins on their device, a draw paid to a long-standing payee). */
 export function history(userId: string, device = `dev-${userId}`, until = T0): MonitorEvent[] {
   const out: MonitorEvent[] = [];
   for (let d = 30; d >= 2; d -= 2) out.push(ev('login', until - d * DAY, { userId, deviceId: device }));
-  out.push(ev('disbursement', until - 20 * DAY, { userId, deviceId: device, lineId: `line-${userId}`, amountMinor: 300_000, currency: 'CNY' }));
+  out.push(
+    ev('disbursement', until - 20 * DAY, {
+      userId,
+      deviceId: device,
+      lineId: `line-${userId}`,
+      amountMinor: 300_000,
+      currency: 'CNY',
+    }),
+  );
   out.push(
     ev('transfer_out', until - 20 * DAY + HOUR, {
       userId,
@@ -80,6 +104,10 @@ export const FEATURE_STORES: readonly { name: string; enabled: boolean; open(): 
   {
     name: 'redis',
     enabled: Boolean(REDIS_URL),
-    open: () => new RedisFeatureStore({ url: REDIS_URL ?? '', prefix: `lgtest:${process.pid}:${Math.random().toString(36).slice(2)}` }),
+    open: () =>
+      new RedisFeatureStore({
+        url: REDIS_URL ?? '',
+        prefix: `lgtest:${process.pid}:${Math.random().toString(36).slice(2)}`,
+      }),
   },
 ];

@@ -36,25 +36,57 @@ describe('event intake over HTTP', () => {
   });
 
   const post = (payload: unknown, key = service) =>
-    app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${key}` }, payload: payload as object });
+    app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { authorization: `Bearer ${key}` },
+      payload: payload as object,
+    });
 
   it('accepts one event and answers with its outcome', async () => {
-    const res = await post({ eventId: 'h1', type: 'login', occurredAt: iso(T0), userId: 'u1', deviceId: 'd1' });
+    const res = await post({
+      eventId: 'h1',
+      type: 'login',
+      occurredAt: iso(T0),
+      userId: 'u1',
+      deviceId: 'd1',
+    });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ eventId: 'h1', status: 'accepted', typologies: [], alerts: [], actions: [] });
+    expect(res.json()).toEqual({
+      eventId: 'h1',
+      status: 'accepted',
+      typologies: [],
+      alerts: [],
+      actions: [],
+    });
   });
 
   it('a repeated eventId is accepted once and answered with the first result', async () => {
-    const body = { eventId: 'h2', type: 'bureau_inquiry', occurredAt: iso(T0), userId: 'u2', channel: 'partner-z', attributes: { purpose: 'LOAN_APPROVAL' } };
+    const body = {
+      eventId: 'h2',
+      type: 'bureau_inquiry',
+      occurredAt: iso(T0),
+      userId: 'u2',
+      channel: 'partner-z',
+      attributes: { purpose: 'LOAN_APPROVAL' },
+    };
     const first = (await post(body)).json();
     expect(first.typologies[0].id).toBe('CREDIT_REPORT_ABUSE');
     const again = await post(body);
     expect(again.json()).toEqual({ ...first, status: 'duplicate' });
     const batch = (await post({ events: [body, body] })).json();
     expect(batch.results.map((r: { status: string }) => r.status)).toEqual(['duplicate', 'duplicate']);
-    const rows = await t.store.db.selectFrom('monitor_events').select('event_id').where('event_id', '=', 'h2').execute();
+    const rows = await t.store.db
+      .selectFrom('monitor_events')
+      .select('event_id')
+      .where('event_id', '=', 'h2')
+      .execute();
     expect(rows).toHaveLength(1);
-    const alerts = await t.store.db.selectFrom('monitor_alerts').select('alert_id').where('user_id', '=', 'u2').execute();
+    const alerts = await t.store.db
+      .selectFrom('monitor_alerts')
+      .select('alert_id')
+      .where('user_id', '=', 'u2')
+      .execute();
     expect(alerts).toHaveLength(1);
   });
 
@@ -68,49 +100,107 @@ describe('event intake over HTTP', () => {
     const res = await post({
       events: [
         { eventId: 'ok', type: 'login', occurredAt: iso(T0), userId: 'u' },
-        { eventId: 'bad', type: 'transfer_out', occurredAt: iso(T0), userId: 'u', amount: 1.5, currency: 'CNY', payeeId: 'p' },
+        {
+          eventId: 'bad',
+          type: 'transfer_out',
+          occurredAt: iso(T0),
+          userId: 'u',
+          amount: 1.5,
+          currency: 'CNY',
+          payeeId: 'p',
+        },
       ],
     });
     expect(res.statusCode).toBe(400);
     expect(res.json().error.details[0].path).toBe('body/events/1/amount');
-    const missing = await post({ events: [{ eventId: 'm1', type: 'transfer_out', occurredAt: iso(T0), userId: 'u' }] });
+    const missing = await post({
+      events: [{ eventId: 'm1', type: 'transfer_out', occurredAt: iso(T0), userId: 'u' }],
+    });
     expect(missing.statusCode).toBe(400);
     expect(missing.json().error.code).toBe('LG_EVENT_INVALID');
-    expect(missing.json().error.details).toContainEqual({ index: 0, field: 'amount', problem: 'required for type transfer_out' });
+    expect(missing.json().error.details).toContainEqual({
+      index: 0,
+      field: 'amount',
+      problem: 'required for type transfer_out',
+    });
     const unknownType = await post({ eventId: 'x', type: 'teleport', occurredAt: iso(T0), userId: 'u' });
     expect(unknownType.statusCode).toBe(400);
   });
 
   it('a batch over eventBatchMax is 413 LG_BATCH_TOO_LARGE', async () => {
-    const events = Array.from({ length: 51 }, (_, i) => ({ eventId: `big${i}`, type: 'login', occurredAt: iso(T0), userId: 'u' }));
+    const events = Array.from({ length: 51 }, (_, i) => ({
+      eventId: `big${i}`,
+      type: 'login',
+      occurredAt: iso(T0),
+      userId: 'u',
+    }));
     const res = await post({ events });
     expect(res.statusCode).toBe(413);
     expect(res.json().error.code).toBe('LG_BATCH_TOO_LARGE');
   });
 
   it('needs a writer role to send events; readers may list alerts with filters and paging', async () => {
-    expect((await post({ eventId: 'r1', type: 'login', occurredAt: iso(T0), userId: 'u' }, auditor)).statusCode).toBe(403);
+    expect(
+      (await post({ eventId: 'r1', type: 'login', occurredAt: iso(T0), userId: 'u' }, auditor)).statusCode,
+    ).toBe(403);
     expect((await app.inject({ method: 'POST', url: '/v1/events', payload: {} })).statusCode).toBe(401);
-    for (let i = 0; i < 3; i++) await post({ eventId: `pa${i}`, type: 'bureau_inquiry', occurredAt: iso(T0), userId: `pu${i}`, channel: 'partner-z', attributes: { purpose: 'LOAN_APPROVAL' } });
-    const page1 = await app.inject({ method: 'GET', url: '/v1/alerts?typology=CREDIT_REPORT_ABUSE&status=OPEN&limit=2', headers: { authorization: `Bearer ${auditor}` } });
+    for (let i = 0; i < 3; i++)
+      await post({
+        eventId: `pa${i}`,
+        type: 'bureau_inquiry',
+        occurredAt: iso(T0),
+        userId: `pu${i}`,
+        channel: 'partner-z',
+        attributes: { purpose: 'LOAN_APPROVAL' },
+      });
+    const page1 = await app.inject({
+      method: 'GET',
+      url: '/v1/alerts?typology=CREDIT_REPORT_ABUSE&status=OPEN&limit=2',
+      headers: { authorization: `Bearer ${auditor}` },
+    });
     expect(page1.statusCode).toBe(200);
     const body1 = page1.json();
     expect(body1.items).toHaveLength(2);
     expect(body1.items[0].evidence.eventIds).toEqual(['pa2']);
-    const page2 = await app.inject({ method: 'GET', url: `/v1/alerts?typology=CREDIT_REPORT_ABUSE&limit=2&cursor=${body1.nextCursor}`, headers: { authorization: `Bearer ${auditor}` } });
+    const page2 = await app.inject({
+      method: 'GET',
+      url: `/v1/alerts?typology=CREDIT_REPORT_ABUSE&limit=2&cursor=${body1.nextCursor}`,
+      headers: { authorization: `Bearer ${auditor}` },
+    });
     expect(page2.json().items.length).toBeGreaterThan(0);
-    const byUser = await app.inject({ method: 'GET', url: '/v1/alerts?userId=pu1', headers: { authorization: `Bearer ${auditor}` } });
+    const byUser = await app.inject({
+      method: 'GET',
+      url: '/v1/alerts?userId=pu1',
+      headers: { authorization: `Bearer ${auditor}` },
+    });
     expect(byUser.json().items.map((a: { userId: string }) => a.userId)).toEqual(['pu1']);
-    const close = await app.inject({ method: 'POST', url: `/v1/alerts/${byUser.json().items[0].alertId}/status`, headers: { authorization: `Bearer ${analyst}` }, payload: { status: 'CLOSED' } });
+    const close = await app.inject({
+      method: 'POST',
+      url: `/v1/alerts/${byUser.json().items[0].alertId}/status`,
+      headers: { authorization: `Bearer ${analyst}` },
+      payload: { status: 'CLOSED' },
+    });
     expect(close.statusCode).toBe(200);
     expect(t.monitor.openAlertCount('pu1')).toBe(0);
   });
 
   it('serves the typology packs and the feature registry', async () => {
-    const packs = (await app.inject({ method: 'GET', url: '/v1/typologies', headers: { authorization: `Bearer ${auditor}` } })).json();
+    const packs = (
+      await app.inject({
+        method: 'GET',
+        url: '/v1/typologies',
+        headers: { authorization: `Bearer ${auditor}` },
+      })
+    ).json();
     expect(packs.items.map((p: { id: string }) => p.id)).toContain('SCAM_SAFE_ACCOUNT_TRANSFER');
     expect(packs.items[0].parameters.minTransferRatio.value).toBe(0.6);
-    const features = (await app.inject({ method: 'GET', url: '/v1/features', headers: { authorization: `Bearer ${auditor}` } })).json();
+    const features = (
+      await app.inject({
+        method: 'GET',
+        url: '/v1/features',
+        headers: { authorization: `Bearer ${auditor}` },
+      })
+    ).json();
     expect(features.items.length).toBeGreaterThanOrEqual(20);
   });
 });
@@ -132,11 +222,24 @@ describe('ordering and point in time', () => {
     expect(await r.value('userDisbursedSum24h', 'late', T0 + 3 * HOUR)).toBe(60_000);
     expect(await r.value('userDisbursedSum24h', 'late', T0 + DAY + 30 * MIN)).toBe(50_000);
     expect(await r.value('userSinceDisbursement90d', 'late', T0 + 3 * HOUR)).toBe(HOUR);
-    const window = await t.monitor.features.events({ entity: 'user', id: 'late', types: ['disbursement'], fromMs: 0, toMs: T0 + DAY });
+    const window = await t.monitor.features.events({
+      entity: 'user',
+      id: 'late',
+      types: ['disbursement'],
+      fromMs: 0,
+      toMs: T0 + DAY,
+    });
     expect(window.map((e) => e.amountMinor)).toEqual([10_000, 20_000, 30_000]);
     // "As known at": before the late events were received, the live system saw only the first one sent.
     const knownThen = await t.monitor.features.aggregate(
-      { entity: 'user', id: 'late', types: ['disbursement'], fromMs: T0 - DAY, toMs: T0 + 3 * HOUR, knownAt: T0 },
+      {
+        entity: 'user',
+        id: 'late',
+        types: ['disbursement'],
+        fromMs: T0 - DAY,
+        toMs: T0 + 3 * HOUR,
+        knownAt: T0,
+      },
       { kind: 'sum' },
     );
     expect(knownThen).toBe(30_000);
@@ -149,9 +252,16 @@ describe('ordering and point in time', () => {
     await t.monitor.ingest([
       ev('call_in_progress', T0 - 10 * MIN, u),
       ev('payee_added', T0 + 2 * MIN, { ...u, payeeId: 'safe' }),
-      ev('transfer_out', T0 + 10 * MIN, { ...u, payeeId: 'safe', payeeCreatedAt: T0 + 2 * MIN, ...money(9_000) }),
+      ev('transfer_out', T0 + 10 * MIN, {
+        ...u,
+        payeeId: 'safe',
+        payeeCreatedAt: T0 + 2 * MIN,
+        ...money(9_000),
+      }),
     ]);
-    const [late] = await t.monitor.ingest([ev('disbursement', T0, { ...u, lineId: 'l-sv', ...money(10_000) })]);
+    const [late] = await t.monitor.ingest([
+      ev('disbursement', T0, { ...u, lineId: 'l-sv', ...money(10_000) }),
+    ]);
     expect(late?.typologies.map((f) => f.id)).toContain('SCAM_SAFE_ACCOUNT_TRANSFER');
     await t.close();
   });
@@ -159,18 +269,27 @@ describe('ordering and point in time', () => {
   it('group-commits concurrent requests and answers each after its commit', async () => {
     const t = await openTestMonitor({ deps: { groupCommit: { eventsMax: 100, delayMs: 2 } } });
     const results = await Promise.all(
-      Array.from({ length: 300 }, (_, i) => t.monitor.ingest([ev('login', T0 + i, { userId: `gc${i % 7}` })])),
+      Array.from({ length: 300 }, (_, i) =>
+        t.monitor.ingest([ev('login', T0 + i, { userId: `gc${i % 7}` })]),
+      ),
     );
     expect(results.flat().every((o) => o.status === 'accepted')).toBe(true);
-    const { n } = await t.store.db.selectFrom('monitor_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const { n } = await t.store.db
+      .selectFrom('monitor_events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(Number(n)).toBe(300);
     await t.close();
   });
 
   it('rebuilds windows, links and alert state from the store on restart', async () => {
     const t = await openTestMonitor();
-    await t.monitor.ingest(['r1', 'r2', 'r3', 'r4'].map((userId) => ev('login', T0, { userId, deviceId: 'shared' })));
-    await t.monitor.ingest([ev('bureau_inquiry', T0, { userId: 'r1', channel: 'z', attributes: { purpose: 'LOAN_APPROVAL' } })]);
+    await t.monitor.ingest(
+      ['r1', 'r2', 'r3', 'r4'].map((userId) => ev('login', T0, { userId, deviceId: 'shared' })),
+    );
+    await t.monitor.ingest([
+      ev('bureau_inquiry', T0, { userId: 'r1', channel: 'z', attributes: { purpose: 'LOAN_APPROVAL' } }),
+    ]);
     const before = await t.monitor.reader.value('deviceDistinctUsers24h', 'shared', T0);
     await t.monitor.close();
     const again = await openTestMonitor({ store: t.store });

@@ -16,7 +16,13 @@ const to = Number(toText);
 const store = await openStore({ sqlitePath: file as string });
 const ids = uuidv7Generator(systemClock, cryptoRandom);
 const lists = new ListService(store.db, { clock: systemClock, ids, masterKey: Buffer.alloc(32, 3) });
-const monitor = new MonitorService({ store, clock: systemClock, ids, lists, groupCommit: { eventsMax: 400, delayMs: 2 } });
+const monitor = new MonitorService({
+  store,
+  clock: systemClock,
+  ids,
+  lists,
+  groupCommit: { eventsMax: 400, delayMs: 2 },
+});
 await monitor.start();
 process.stdout.write(`started ${monitor.eventCount}\n`);
 const BATCH = 100;

@@ -7,7 +7,32 @@ export const KILL9_USERS = 50;
 export function kill9Event(i: number): MonitorEvent {
   const userId = `k-u${i % KILL9_USERS}`;
   const occurredAt = KILL9_T0 + i * 1_000;
-  if (i % 10 === 0) return { eventId: `k${i}`, type: 'purchase', occurredAt, userId, merchantId: `m${i % 7}`, amountMinor: 1_234 + i, currency: 'CNY', deviceId: `d-${userId}` };
-  if (i % 97 === 0) return { eventId: `k${i}`, type: 'bureau_inquiry', occurredAt, userId, channel: 'partner-k', attributes: { purpose: 'LOAN_APPROVAL', origin: 'self' } };
-  return { eventId: `k${i}`, type: 'login', occurredAt, userId, deviceId: `d-${userId}`, ip: `10.1.0.${i % 200}` };
+  if (i % 10 === 0)
+    return {
+      eventId: `k${i}`,
+      type: 'purchase',
+      occurredAt,
+      userId,
+      merchantId: `m${i % 7}`,
+      amountMinor: 1_234 + i,
+      currency: 'CNY',
+      deviceId: `d-${userId}`,
+    };
+  if (i % 97 === 0)
+    return {
+      eventId: `k${i}`,
+      type: 'bureau_inquiry',
+      occurredAt,
+      userId,
+      channel: 'partner-k',
+      attributes: { purpose: 'LOAN_APPROVAL', origin: 'self' },
+    };
+  return {
+    eventId: `k${i}`,
+    type: 'login',
+    occurredAt,
+    userId,
+    deviceId: `d-${userId}`,
+    ip: `10.1.0.${i % 200}`,
+  };
 }

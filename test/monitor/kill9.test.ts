@@ -11,7 +11,9 @@ const TOTAL = 10_000;
 const CHILD = join(import.meta.dirname, 'kill9-child.ts');
 
 function run(file: string, onLine: (line: string, child: ChildProcess) => void): Promise<number | null> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, file, '0', String(TOTAL)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, file, '0', String(TOTAL)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let buffer = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     buffer += chunk.toString();
@@ -40,7 +42,14 @@ describe('kill -9 during a 10,000-event ingest', () => {
     });
     expect(ackedBeforeKill).toBeGreaterThanOrEqual(3_000);
     const store = await openStore({ sqlitePath: file });
-    const afterCrash = Number((await store.db.selectFrom('monitor_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const afterCrash = Number(
+      (
+        await store.db
+          .selectFrom('monitor_events')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
     await store.close();
     // Every acknowledged event survived the crash (durable before acknowledged).
     expect(afterCrash).toBeGreaterThanOrEqual(ackedBeforeKill);
@@ -72,7 +81,9 @@ describe('kill -9 during a 10,000-event ingest', () => {
       expect(await t.monitor.reader.value('userLogins1h', userId, KILL9_T0 + 3_600_000)).toBe(
         truth.filter((e) => e.type === 'login' && e.occurredAt <= KILL9_T0 + 3_600_000).length,
       );
-      expect(await t.monitor.reader.value('userPurchases7d', userId, end)).toBe(truth.filter((e) => e.type === 'purchase').length);
+      expect(await t.monitor.reader.value('userPurchases7d', userId, end)).toBe(
+        truth.filter((e) => e.type === 'purchase').length,
+      );
     }
     expect(t.monitor.eventCount).toBe(TOTAL);
     expect(KILL9_USERS).toBe(50);

@@ -7,8 +7,12 @@ describe('entity links', () => {
     const g = new EntityGraph();
     g.add(ev('login', T0, { userId: 'a', deviceId: 'd1' }));
     g.add(ev('login', T0, { userId: 'b', deviceId: 'd1' }));
-    g.add(ev('transfer_out', T0, { userId: 'b', deviceId: 'd2', payeeId: 'p1', amountMinor: 1, currency: 'CNY' }));
-    g.add(ev('transfer_out', T0, { userId: 'c', deviceId: 'd3', payeeId: 'p1', amountMinor: 1, currency: 'CNY' }));
+    g.add(
+      ev('transfer_out', T0, { userId: 'b', deviceId: 'd2', payeeId: 'p1', amountMinor: 1, currency: 'CNY' }),
+    );
+    g.add(
+      ev('transfer_out', T0, { userId: 'c', deviceId: 'd3', payeeId: 'p1', amountMinor: 1, currency: 'CNY' }),
+    );
     g.add(ev('login', T0, { userId: 'z', deviceId: 'd9', ip: '10.0.0.1' }));
     g.add(ev('login', T0, { userId: 'y', deviceId: 'd8', ip: '10.0.0.1' }));
     expect(g.componentUsers('user:a')).toBe(3);
@@ -23,7 +27,9 @@ describe('entity links', () => {
 
   it('counts distinct borrowers on a device in 24 h, point in time', async () => {
     const t = await openTestMonitor();
-    await t.monitor.ingest(['a', 'b', 'c'].map((userId, i) => ev('login', T0 + i * 10 * HOUR, { userId, deviceId: 'tab' })));
+    await t.monitor.ingest(
+      ['a', 'b', 'c'].map((userId, i) => ev('login', T0 + i * 10 * HOUR, { userId, deviceId: 'tab' })),
+    );
     const r = t.monitor.reader;
     expect(await r.value('deviceDistinctUsers24h', 'tab', T0)).toBe(1);
     expect(await r.value('deviceDistinctUsers24h', 'tab', T0 + 20 * HOUR)).toBe(3);

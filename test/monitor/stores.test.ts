@@ -21,7 +21,12 @@ for (const factory of STORE_FACTORIES) {
         ev('screen_share_detected', T0 - 10 * MIN, u),
         ev('disbursement', T0, { ...u, lineId: 'line-pg', ...money(40_000) }),
         ev('payee_added', T0 + MIN, { ...u, payeeId: 'safe-pg' }),
-        ev('transfer_out', T0 + 5 * MIN, { ...u, payeeId: 'safe-pg', payeeCreatedAt: T0 + MIN, ...money(39_000) }),
+        ev('transfer_out', T0 + 5 * MIN, {
+          ...u,
+          payeeId: 'safe-pg',
+          payeeCreatedAt: T0 + MIN,
+          ...money(39_000),
+        }),
       ];
       const first = await t.monitor.ingest(events);
       const again = await t.monitor.ingest(events);
@@ -29,7 +34,12 @@ for (const factory of STORE_FACTORIES) {
       expect(again[again.length - 1]?.alerts).toEqual(first[first.length - 1]?.alerts);
       const page = await listAlerts(store.db, { userId: 'pg-alice' });
       expect(page.items).toHaveLength(1);
-      expect(page.items[0]).toMatchObject({ typology: { id: 'SCAM_SAFE_ACCOUNT_TRANSFER', version: 1 }, severity: 'critical', status: 'OPEN', lineId: 'line-pg' });
+      expect(page.items[0]).toMatchObject({
+        typology: { id: 'SCAM_SAFE_ACCOUNT_TRANSFER', version: 1 },
+        severity: 'critical',
+        status: 'OPEN',
+        lineId: 'line-pg',
+      });
       expect(page.items[0]?.actions.map((a) => [a.type, a.status])).toEqual([
         ['HOLD', 'DONE'],
         ['COOLDOWN', 'DONE'],
@@ -40,7 +50,10 @@ for (const factory of STORE_FACTORIES) {
       expect(restarted.monitor.eventCount).toBe(events.length);
       expect(restarted.monitor.openAlertCount('pg-alice')).toBe(1);
       const dup = await restarted.monitor.ingest([events[events.length - 1]!]);
-      expect(dup[0]).toMatchObject({ status: 'duplicate', typologies: [{ id: 'SCAM_SAFE_ACCOUNT_TRANSFER' }] });
+      expect(dup[0]).toMatchObject({
+        status: 'duplicate',
+        typologies: [{ id: 'SCAM_SAFE_ACCOUNT_TRANSFER' }],
+      });
       await restarted.monitor.close();
     });
   });

@@ -16,12 +16,16 @@ describe('WAL checkpointer thread', () => {
     for (let batch = 0; batch < 5; batch++) {
       await sync.transaction((sql) => {
         for (let i = 0; i < 100; i++) {
-          sql.insert('outbox', [{ id: `o${batch}-${i}`, topic: 't', payload, created_at: i, published_at: null }]);
+          sql.insert('outbox', [
+            { id: `o${batch}-${i}`, topic: 't', payload, created_at: i, published_at: null },
+          ]);
         }
       });
     }
     // Only a checkpoint grows the main file; the checkpointer runs every 100 ms.
-    await expect.poll(() => statSync(path).size, { timeout: 5_000, interval: 50 }).toBeGreaterThan(before + 1_500_000);
+    await expect
+      .poll(() => statSync(path).size, { timeout: 5_000, interval: 50 })
+      .toBeGreaterThan(before + 1_500_000);
     await store.close();
     const reopened = await openStore({ sqlitePath: path });
     const rows = await reopened.db.selectFrom('outbox').select('id').execute();

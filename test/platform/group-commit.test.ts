@@ -12,8 +12,13 @@ describe('SQLite group commit', () => {
     const results = await Promise.allSettled(
       Array.from({ length: 300 }, (_, i) =>
         store.transaction(async (tx) => {
-          await appendToLedger(tx, [{ entryId: `u${i}`, kind: 'test', subjectId: 's', payload: { i }, recordedAt: i }]);
-          await tx.insertInto('outbox').values({ id: `o${i}`, topic: 't', payload: '{}', created_at: i, published_at: null }).execute();
+          await appendToLedger(tx, [
+            { entryId: `u${i}`, kind: 'test', subjectId: 's', payload: { i }, recordedAt: i },
+          ]);
+          await tx
+            .insertInto('outbox')
+            .values({ id: `o${i}`, topic: 't', payload: '{}', created_at: i, published_at: null })
+            .execute();
           if (i % 7 === 0) throw new Error(`unit ${i} refuses`);
           return i;
         }),
@@ -25,7 +30,10 @@ describe('SQLite group commit', () => {
     await store.close();
 
     const reopened = await openStore({ sqlitePath: path });
-    const outbox = await reopened.db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const outbox = await reopened.db
+      .selectFrom('outbox')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(Number(outbox.n)).toBe(257);
     expect(await verifyLedger(reopened.db)).toEqual({ ok: true, entriesChecked: 257 });
     await reopened.close();
@@ -38,20 +46,33 @@ describe('synchronous units', () => {
     const store = await openStore({ sqlitePath: path });
     const sync = store.sync;
     if (!sync) throw new Error('an embedded store offers synchronous units');
-    const outbox = (id: string, at: number) => ({ id, topic: 't', payload: '{}', created_at: at, published_at: null });
+    const outbox = (id: string, at: number) => ({
+      id,
+      topic: 't',
+      payload: '{}',
+      created_at: at,
+      published_at: null,
+    });
     // Interleaved kinds in one turn, so batches mix them; every 5th unit of each kind fails after writing.
     const results = await Promise.allSettled(
       Array.from({ length: 200 }, (_, i) =>
         i % 2 === 0
           ? sync.transaction((syncSql) => {
-              appendToLedgerSync(syncSql, [{ entryId: `s${i}`, kind: 'test', subjectId: 's', payload: { i }, recordedAt: i }]);
+              appendToLedgerSync(syncSql, [
+                { entryId: `s${i}`, kind: 'test', subjectId: 's', payload: { i }, recordedAt: i },
+              ]);
               syncSql.insert('outbox', [outbox(`s${i}`, i)]);
               if (i % 10 === 0) throw new Error(`sync unit ${i} refuses`);
               return i;
             })
           : store.transaction(async (tx) => {
-              await appendToLedger(tx, [{ entryId: `a${i}`, kind: 'test', subjectId: 'a', payload: { i }, recordedAt: i }]);
-              await tx.insertInto('outbox').values(outbox(`a${i}`, i)).execute();
+              await appendToLedger(tx, [
+                { entryId: `a${i}`, kind: 'test', subjectId: 'a', payload: { i }, recordedAt: i },
+              ]);
+              await tx
+                .insertInto('outbox')
+                .values(outbox(`a${i}`, i))
+                .execute();
               if (i % 10 === 1) throw new Error(`async unit ${i} refuses`);
               return i;
             }),
@@ -63,7 +84,9 @@ describe('synchronous units', () => {
     const alone = await Promise.allSettled(
       Array.from({ length: 30 }, (_, i) =>
         sync.transaction((syncSql) => {
-          appendToLedgerSync(syncSql, [{ entryId: `b${i}`, kind: 'test', subjectId: 'b', payload: { i }, recordedAt: i }]);
+          appendToLedgerSync(syncSql, [
+            { entryId: `b${i}`, kind: 'test', subjectId: 'b', payload: { i }, recordedAt: i },
+          ]);
           if (i % 3 === 2) throw new Error('refused');
           return i;
         }),
@@ -71,8 +94,12 @@ describe('synchronous units', () => {
     );
     expect(alone.filter((r) => r.status === 'rejected')).toHaveLength(10);
     // Synchronous batches commit with synchronous=NORMAL and flush the WAL themselves; every other write keeps FULL.
-    expect(await sync.transaction((syncSql) => syncSql.get<{ synchronous: number }>('pragma synchronous', []))).toEqual({ synchronous: 1 });
-    expect((await sql<{ synchronous: number }>`pragma synchronous`.execute(store.db)).rows).toEqual([{ synchronous: 2 }]);
+    expect(
+      await sync.transaction((syncSql) => syncSql.get<{ synchronous: number }>('pragma synchronous', [])),
+    ).toEqual({ synchronous: 1 });
+    expect((await sql<{ synchronous: number }>`pragma synchronous`.execute(store.db)).rows).toEqual([
+      { synchronous: 2 },
+    ]);
     await expect(sync.durable()).resolves.toBeUndefined();
     await store.close();
 
@@ -96,8 +123,12 @@ describe('synchronous units', () => {
 describe('nested transactions', () => {
   it('are refused instead of deadlocking', async () => {
     const store = await openStore({ sqlitePath: ':memory:' });
-    await expect(store.transaction(() => store.transaction(async () => 1))).rejects.toThrow(/inside another transaction/);
-    await expect(store.sync?.transaction(() => store.sync?.transaction(() => 1))).rejects.toThrow(/inside another transaction/);
+    await expect(store.transaction(() => store.transaction(async () => 1))).rejects.toThrow(
+      /inside another transaction/,
+    );
+    await expect(store.sync?.transaction(() => store.sync?.transaction(() => 1))).rejects.toThrow(
+      /inside another transaction/,
+    );
     await store.close();
   });
 });

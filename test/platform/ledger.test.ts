@@ -13,8 +13,20 @@ for (const factory of STORE_FACTORIES) {
       for (let i = 0; i < 20; i++) {
         await store.transaction((tx) =>
           appendToLedger(tx, [
-            { entryId: `e${i}a`, kind: 'decision', subjectId: `s${i % 3}`, payload: { i, outcome: 'APPROVE' }, recordedAt: 1_700_000_000_000 + i },
-            { entryId: `e${i}b`, kind: 'line.action', subjectId: `s${i % 3}`, payload: { i, type: 'GRANT' }, recordedAt: 1_700_000_000_000 + i },
+            {
+              entryId: `e${i}a`,
+              kind: 'decision',
+              subjectId: `s${i % 3}`,
+              payload: { i, outcome: 'APPROVE' },
+              recordedAt: 1_700_000_000_000 + i,
+            },
+            {
+              entryId: `e${i}b`,
+              kind: 'line.action',
+              subjectId: `s${i % 3}`,
+              payload: { i, type: 'GRANT' },
+              recordedAt: 1_700_000_000_000 + i,
+            },
           ]),
         );
       }
@@ -28,7 +40,11 @@ for (const factory of STORE_FACTORIES) {
     it('keeps one chain under concurrent appends', async () => {
       await Promise.all(
         Array.from({ length: 25 }, (_, i) =>
-          store.transaction((tx) => appendToLedger(tx, [{ entryId: `c${i}`, kind: 'decision', subjectId: 'c', payload: { i }, recordedAt: 1 }])),
+          store.transaction((tx) =>
+            appendToLedger(tx, [
+              { entryId: `c${i}`, kind: 'decision', subjectId: 'c', payload: { i }, recordedAt: 1 },
+            ]),
+          ),
         ),
       );
       expect(await verifyLedger(store.db)).toMatchObject({ ok: true, entriesChecked: 65 });
@@ -37,7 +53,9 @@ for (const factory of STORE_FACTORIES) {
     it('rolls back entries with the transaction that wrote them', async () => {
       await expect(
         store.transaction(async (tx) => {
-          await appendToLedger(tx, [{ entryId: 'rolled-back', kind: 'decision', subjectId: 'x', payload: {}, recordedAt: 1 }]);
+          await appendToLedger(tx, [
+            { entryId: 'rolled-back', kind: 'decision', subjectId: 'x', payload: {}, recordedAt: 1 },
+          ]);
           throw new Error('abort');
         }),
       ).rejects.toThrow('abort');
@@ -47,17 +65,23 @@ for (const factory of STORE_FACTORIES) {
 
     it('finds any single changed, deleted or reordered row, naming the first bad entry', async () => {
       await fc.assert(
-        fc.asyncProperty(fc.integer({ min: 1, max: 65 }), fc.constantFrom('payload', 'delete', 'swap', 'hash', 'kind', 'truncate'), async (seq, tamper) => {
-          await store.transaction(async (tx) => {
-            await tamperWith(tx, seq, tamper);
-            const result = await verifyLedger(tx);
-            expect(result.ok).toBe(false);
-            expect(result.firstBad?.seq).toBeLessThanOrEqual(tamper === 'truncate' ? 66 : seq + 1);
-            throw new RollbackSignal();
-          }).catch((error: unknown) => {
-            if (!(error instanceof RollbackSignal)) throw error;
-          });
-        }),
+        fc.asyncProperty(
+          fc.integer({ min: 1, max: 65 }),
+          fc.constantFrom('payload', 'delete', 'swap', 'hash', 'kind', 'truncate'),
+          async (seq, tamper) => {
+            await store
+              .transaction(async (tx) => {
+                await tamperWith(tx, seq, tamper);
+                const result = await verifyLedger(tx);
+                expect(result.ok).toBe(false);
+                expect(result.firstBad?.seq).toBeLessThanOrEqual(tamper === 'truncate' ? 66 : seq + 1);
+                throw new RollbackSignal();
+              })
+              .catch((error: unknown) => {
+                if (!(error instanceof RollbackSignal)) throw error;
+              });
+          },
+        ),
         { numRuns: 25 },
       );
       expect((await verifyLedger(store.db)).ok).toBe(true);
@@ -67,7 +91,11 @@ for (const factory of STORE_FACTORIES) {
 
 class RollbackSignal extends Error {}
 
-async function tamperWith(tx: Parameters<typeof verifyLedger>[0], seq: number, tamper: string): Promise<void> {
+async function tamperWith(
+  tx: Parameters<typeof verifyLedger>[0],
+  seq: number,
+  tamper: string,
+): Promise<void> {
   switch (tamper) {
     case 'payload':
       await sql`update ledger_entries set payload = ${'{"i":999}'} where seq = ${seq}`.execute(tx);

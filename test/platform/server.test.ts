@@ -29,7 +29,14 @@ describe('API platform: auth, idempotency, errors', () => {
         '/v1/things',
         {
           config: { roles: ['service', 'admin'], idempotent: true },
-          schema: { body: { type: 'object', required: ['amount'], additionalProperties: false, properties: { amount: { type: 'integer' } } } },
+          schema: {
+            body: {
+              type: 'object',
+              required: ['amount'],
+              additionalProperties: false,
+              properties: { amount: { type: 'integer' } },
+            },
+          },
         },
         async (request, reply) => {
           if (request.body.amount === 13) {
@@ -93,7 +100,12 @@ describe('API platform: auth, idempotency, errors', () => {
     const keys = ['batch-0', 'batch-1', 'batch-2', 'batch-3', 'batch-4'];
     const firsts = await Promise.all(keys.map((key, i) => post({ amount: 100 + i }, key)));
     const stored = async () =>
-      store.db.selectFrom('idempotency_keys').select(['idem_key', 'state', 'status_code', 'response_body']).where('idem_key', 'in', keys).orderBy('idem_key').execute();
+      store.db
+        .selectFrom('idempotency_keys')
+        .select(['idem_key', 'state', 'status_code', 'response_body'])
+        .where('idem_key', 'in', keys)
+        .orderBy('idem_key')
+        .execute();
     const allDone = async () => (await stored()).filter((r) => r.state === 'done').length === keys.length;
     for (let tries = 0; tries < 50 && !(await allDone()); tries += 1) {
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -130,7 +142,11 @@ describe('API platform: auth, idempotency, errors', () => {
     const badJson = await app.inject({
       method: 'POST',
       url: '/v1/things',
-      headers: { authorization: `Bearer ${serviceKey}`, 'content-type': 'application/json', 'idempotency-key': 'j' },
+      headers: {
+        authorization: `Bearer ${serviceKey}`,
+        'content-type': 'application/json',
+        'idempotency-key': 'j',
+      },
       payload: '{"amount":',
     });
     expect(badJson.statusCode).toBe(400);
@@ -140,7 +156,11 @@ describe('API platform: auth, idempotency, errors', () => {
     expect(big.json().error.code).toBe('LG_PAYLOAD_TOO_LARGE');
     const missing = await app.inject({ method: 'GET', url: '/nope' });
     expect(missing.statusCode).toBe(404);
-    const boom = await app.inject({ method: 'GET', url: '/v1/boom', headers: { authorization: `Bearer ${serviceKey}` } });
+    const boom = await app.inject({
+      method: 'GET',
+      url: '/v1/boom',
+      headers: { authorization: `Bearer ${serviceKey}` },
+    });
     expect(boom.statusCode).toBe(500);
     expect(boom.body).not.toContain('secret');
     expect(boom.json().error.code).toBe('LG_INTERNAL');
@@ -148,7 +168,9 @@ describe('API platform: auth, idempotency, errors', () => {
 
   it('serves health, metrics and OpenAPI', async () => {
     expect((await app.inject({ method: 'GET', url: '/health' })).json().status).toBe('ok');
-    expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toContain('lineguard_http_request_duration_seconds');
+    expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toContain(
+      'lineguard_http_request_duration_seconds',
+    );
     const spec = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
     expect(spec.openapi).toBe('3.0.3');
     expect(Object.keys(spec.paths)).toContain('/v1/things');
@@ -170,20 +192,43 @@ for (const factory of STORE_FACTORIES) {
             const id = `w${request.body.amount}`;
             // A guarded write: its key row ('committed') joins this transaction; the response row follows later.
             await store.transaction((tx) =>
-              tx.insertInto('outbox').values({ id, topic: 't', payload: '{}', created_at: 1, published_at: null }).execute(),
+              tx
+                .insertInto('outbox')
+                .values({ id, topic: 't', payload: '{}', created_at: 1, published_at: null })
+                .execute(),
             );
             return reply.code(201).send({ id });
           },
         );
       };
-      const app = await buildServer({ store, clock, metrics: createMetricsRegistry(), requestBytesMax: 1024, verifyKey: createKeyVerifier(store.db, clock), routes: [routes] });
+      const app = await buildServer({
+        store,
+        clock,
+        metrics: createMetricsRegistry(),
+        requestBytesMax: 1024,
+        verifyKey: createKeyVerifier(store.db, clock),
+        routes: [routes],
+      });
       const post = (amount: number) =>
-        app.inject({ method: 'POST', url: '/v1/writes', headers: { authorization: `Bearer ${key}`, 'idempotency-key': `k${amount}` }, payload: { amount } });
+        app.inject({
+          method: 'POST',
+          url: '/v1/writes',
+          headers: { authorization: `Bearer ${key}`, 'idempotency-key': `k${amount}` },
+          payload: { amount },
+        });
       const firsts = await Promise.all([1, 2, 3, 4].map(post));
       const done = async () =>
-        (await store.db.selectFrom('idempotency_keys').select(['idem_key', 'state', 'response_body']).where('state', '=', 'done').orderBy('idem_key').execute());
-      for (let tries = 0; tries < 100 && (await done()).length < 4; tries += 1) await new Promise((resolve) => setTimeout(resolve, 10));
-      expect((await done()).map((r) => [r.idem_key, r.response_body])).toEqual([1, 2, 3, 4].map((n, i) => [`k${n}`, firsts[i]?.body]));
+        await store.db
+          .selectFrom('idempotency_keys')
+          .select(['idem_key', 'state', 'response_body'])
+          .where('state', '=', 'done')
+          .orderBy('idem_key')
+          .execute();
+      for (let tries = 0; tries < 100 && (await done()).length < 4; tries += 1)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      expect((await done()).map((r) => [r.idem_key, r.response_body])).toEqual(
+        [1, 2, 3, 4].map((n, i) => [`k${n}`, firsts[i]?.body]),
+      );
       const replay = await post(3);
       expect(replay.headers['idempotent-replayed']).toBe('true');
       expect(replay.body).toBe(firsts[2]?.body);

@@ -12,12 +12,18 @@ describe('SQLite reader connection (store.readDb)', () => {
     const store = await openStore({ sqlitePath: path });
     expect(store.readDb).not.toBe(store.db);
     await store.transaction((tx) =>
-      tx.insertInto('outbox').values({ id: 'a', topic: 't', payload: '{}', created_at: 1, published_at: null }).execute(),
+      tx
+        .insertInto('outbox')
+        .values({ id: 'a', topic: 't', payload: '{}', created_at: 1, published_at: null })
+        .execute(),
     );
     let release = (): void => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));
     const batch = store.transaction(async (tx) => {
-      await tx.insertInto('outbox').values({ id: 'b', topic: 't', payload: '{}', created_at: 2, published_at: null }).execute();
+      await tx
+        .insertInto('outbox')
+        .values({ id: 'b', topic: 't', payload: '{}', created_at: 2, published_at: null })
+        .execute();
       await held;
     });
     // Give the batch time to start and write 'b'.
@@ -29,7 +35,10 @@ describe('SQLite reader connection (store.readDb)', () => {
     const after = await store.readDb.selectFrom('outbox').select('id').orderBy('id').execute();
     expect(after.map((r) => r.id)).toEqual(['a', 'b']);
     await expect(
-      store.readDb.insertInto('outbox').values({ id: 'c', topic: 't', payload: '{}', created_at: 3, published_at: null }).execute(),
+      store.readDb
+        .insertInto('outbox')
+        .values({ id: 'c', topic: 't', payload: '{}', created_at: 3, published_at: null })
+        .execute(),
     ).rejects.toThrow(/readonly/i);
     await store.close();
   });
@@ -45,12 +54,22 @@ for (const factory of STORE_FACTORIES) {
   describe.skipIf(!factory.enabled)(`reused compiled statements (${factory.name})`, () => {
     it('bind each call its own values, multi-row and single-row', async () => {
       const store = await factory.open('shaped');
-      const row = (id: string, at: number) => ({ id, topic: 't', payload: `{"n":${at}}`, created_at: at, published_at: null });
+      const row = (id: string, at: number) => ({
+        id,
+        topic: 't',
+        payload: `{"n":${at}}`,
+        created_at: at,
+        published_at: null,
+      });
       for (let i = 0; i < 3; i += 1) {
         await store.transaction((tx) => insertRows(tx, 'outbox', [row(`x${i}`, i), row(`y${i}`, 10 + i)]));
         await store.transaction((tx) => insertRows(tx, 'outbox', [row(`z${i}`, 20 + i)]));
       }
-      const rows = await store.db.selectFrom('outbox').select(['id', 'payload', 'created_at']).orderBy('id').execute();
+      const rows = await store.db
+        .selectFrom('outbox')
+        .select(['id', 'payload', 'created_at'])
+        .orderBy('id')
+        .execute();
       expect(rows.map((r) => [r.id, r.payload, Number(r.created_at)])).toEqual([
         ['x0', '{"n":0}', 0],
         ['x1', '{"n":1}', 1],
@@ -76,7 +95,12 @@ for (const factory of STORE_FACTORIES) {
         [98, 'y2'],
       );
       expect(Number(again.numAffectedRows)).toBe(1);
-      const published = await store.db.selectFrom('outbox').select(['id', 'published_at']).where('published_at', 'is not', null).orderBy('id').execute();
+      const published = await store.db
+        .selectFrom('outbox')
+        .select(['id', 'published_at'])
+        .where('published_at', 'is not', null)
+        .orderBy('id')
+        .execute();
       expect(published.map((r) => [r.id, Number(r.published_at)])).toEqual([
         ['x1', 99],
         ['y2', 98],
@@ -87,7 +111,12 @@ for (const factory of STORE_FACTORIES) {
     it('refuse a shape whose parameters are not the ones Kysely binds', async () => {
       const store = await factory.open('shaped_bad');
       await expect(
-        runShaped(store.db, 'test bad order', () => store.db.updateTable('outbox').set({ published_at: 1 }).where('id', '=', 'q'), ['q', 1]),
+        runShaped(
+          store.db,
+          'test bad order',
+          () => store.db.updateTable('outbox').set({ published_at: 1 }).where('id', '=', 'q'),
+          ['q', 1],
+        ),
       ).rejects.toThrow(/parameters/);
       await store.close();
     });

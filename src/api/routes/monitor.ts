@@ -3,7 +3,12 @@ import type { FastifyPluginAsync } from 'fastify';
 import { LgError } from '../../domain/errors.js';
 import { EventInSchema, parseEvents } from '../../monitor/events.js';
 import { FEATURES } from '../../monitor/features/registry.js';
-import { LIST_ENTITY_TYPES, LIST_KINDS, type ListEntityType, type SharedListExport } from '../../monitor/lists.js';
+import {
+  LIST_ENTITY_TYPES,
+  LIST_KINDS,
+  type ListEntityType,
+  type SharedListExport,
+} from '../../monitor/lists.js';
 import { listAlerts } from '../../monitor/alerts.js';
 import type { MonitorService } from '../../monitor/service.js';
 import { describePack } from '../../monitor/typologies/index.js';
@@ -15,7 +20,10 @@ export interface MonitorRoutesDeps {
   readonly eventBatchMax: number;
 }
 
-const EventsBody = Type.Object({ events: Type.Array(EventInSchema, { minItems: 1 }) }, { additionalProperties: false });
+const EventsBody = Type.Object(
+  { events: Type.Array(EventInSchema, { minItems: 1 }) },
+  { additionalProperties: false },
+);
 const ListKind = Type.Union(LIST_KINDS.map((k) => Type.Literal(k)));
 const ListEntity = Type.Union(LIST_ENTITY_TYPES.map((k) => Type.Literal(k)));
 const IsoInstant = Type.String({ format: 'date-time' });
@@ -59,7 +67,8 @@ export function monitorRoutes(deps: MonitorRoutesDeps): FastifyPluginAsync {
         config: { roles: WRITERS },
         schema: {
           tags: ['monitor'],
-          summary: 'Ingest one event or a batch {events: [...]}; durable before answered; repeated eventIds answered with the first result',
+          summary:
+            'Ingest one event or a batch {events: [...]}; durable before answered; repeated eventIds answered with the first result',
           body: EventsBody,
         },
         // One event or a batch: normalise to {events} before validation so errors name body/events/<index>/<field>.
@@ -69,7 +78,11 @@ export function monitorRoutes(deps: MonitorRoutesDeps): FastifyPluginAsync {
           (request as { lgSingleEvent?: boolean }).lgSingleEvent = !isBatch;
           if (!isBatch) request.body = { events: [body] };
           const n = (request.body as { events: unknown[] }).events.length;
-          if (n > deps.eventBatchMax) throw new LgError('LG_BATCH_TOO_LARGE', `a batch holds at most ${deps.eventBatchMax} events; got ${n}`);
+          if (n > deps.eventBatchMax)
+            throw new LgError(
+              'LG_BATCH_TOO_LARGE',
+              `a batch holds at most ${deps.eventBatchMax} events; got ${n}`,
+            );
         },
       },
       async (request) => {
@@ -87,7 +100,9 @@ export function monitorRoutes(deps: MonitorRoutesDeps): FastifyPluginAsync {
           tags: ['monitor'],
           summary: 'Alerts, newest first, with evidence and actions',
           querystring: Type.Object({
-            status: Type.Optional(Type.Union([Type.Literal('OPEN'), Type.Literal('ACKNOWLEDGED'), Type.Literal('CLOSED')])),
+            status: Type.Optional(
+              Type.Union([Type.Literal('OPEN'), Type.Literal('ACKNOWLEDGED'), Type.Literal('CLOSED')]),
+            ),
             typology: Type.Optional(Type.String({ maxLength: 64 })),
             userId: Type.Optional(Type.String({ maxLength: 128 })),
             limit: Type.Optional(QueryInt),
@@ -96,8 +111,18 @@ export function monitorRoutes(deps: MonitorRoutesDeps): FastifyPluginAsync {
         },
       },
       async (request) => {
-        const q = request.query as { status?: string; typology?: string; userId?: string; limit?: string; cursor?: string };
-        return listAlerts(monitor.db, { ...q, limit: q.limit === undefined ? undefined : Number(q.limit), before: q.cursor });
+        const q = request.query as {
+          status?: string;
+          typology?: string;
+          userId?: string;
+          limit?: string;
+          cursor?: string;
+        };
+        return listAlerts(monitor.db, {
+          ...q,
+          limit: q.limit === undefined ? undefined : Number(q.limit),
+          before: q.cursor,
+        });
       },
     );
 
@@ -108,7 +133,9 @@ export function monitorRoutes(deps: MonitorRoutesDeps): FastifyPluginAsync {
         schema: {
           tags: ['monitor'],
           params: Type.Object({ alertId: Type.String({ maxLength: 64 }) }),
-          body: Type.Object({ status: Type.Union([Type.Literal('OPEN'), Type.Literal('ACKNOWLEDGED'), Type.Literal('CLOSED')]) }),
+          body: Type.Object({
+            status: Type.Union([Type.Literal('OPEN'), Type.Literal('ACKNOWLEDGED'), Type.Literal('CLOSED')]),
+          }),
         },
       },
       async (request) => {
@@ -119,13 +146,31 @@ export function monitorRoutes(deps: MonitorRoutesDeps): FastifyPluginAsync {
       },
     );
 
-    app.get('/v1/typologies', { config: { roles: READERS }, schema: { tags: ['monitor'], summary: 'Typology packs with effective parameters' } }, async () => ({
-      items: monitor.typologies.map((p) => describePack(p, Object.fromEntries(monitor.typologies.map((t) => [t.id, paramsOf(monitor, t.id, Object.keys(t.parameters))])))),
-    }));
+    app.get(
+      '/v1/typologies',
+      {
+        config: { roles: READERS },
+        schema: { tags: ['monitor'], summary: 'Typology packs with effective parameters' },
+      },
+      async () => ({
+        items: monitor.typologies.map((p) =>
+          describePack(
+            p,
+            Object.fromEntries(
+              monitor.typologies.map((t) => [t.id, paramsOf(monitor, t.id, Object.keys(t.parameters))]),
+            ),
+          ),
+        ),
+      }),
+    );
 
-    app.get('/v1/features', { config: { roles: READERS }, schema: { tags: ['monitor'], summary: 'The feature registry' } }, async () => ({
-      items: FEATURES.map((f) => ({ ...f, eventTypes: [...f.eventTypes] })),
-    }));
+    app.get(
+      '/v1/features',
+      { config: { roles: READERS }, schema: { tags: ['monitor'], summary: 'The feature registry' } },
+      async () => ({
+        items: FEATURES.map((f) => ({ ...f, eventTypes: [...f.eventTypes] })),
+      }),
+    );
 
     app.get(
       '/v1/features/:name',
@@ -135,14 +180,22 @@ export function monitorRoutes(deps: MonitorRoutesDeps): FastifyPluginAsync {
           tags: ['monitor'],
           summary: 'A feature value for one entity as of an instant (default now)',
           params: Type.Object({ name: Type.String({ maxLength: 64 }) }),
-          querystring: Type.Object({ entityId: Type.String({ minLength: 1, maxLength: 128 }), asOf: Type.Optional(IsoInstant) }),
+          querystring: Type.Object({
+            entityId: Type.String({ minLength: 1, maxLength: 128 }),
+            asOf: Type.Optional(IsoInstant),
+          }),
         },
       },
       async (request) => {
         const { name } = request.params as { name: string };
         const { entityId, asOf } = request.query as { entityId: string; asOf?: string };
         const at = asOf ? Date.parse(asOf) : Date.now();
-        return { name, entityId, asOf: new Date(at).toISOString(), value: await monitor.reader.value(name, entityId, at) };
+        return {
+          name,
+          entityId,
+          asOf: new Date(at).toISOString(),
+          value: await monitor.reader.value(name, entityId, at),
+        };
       },
     );
 
@@ -163,7 +216,12 @@ export function monitorRoutes(deps: MonitorRoutesDeps): FastifyPluginAsync {
       },
       async (request) => {
         const q = request.query as { borrowerId: string; deviceId?: string; ip?: string; at?: string };
-        return monitor.drawSignals({ borrowerId: q.borrowerId, deviceId: q.deviceId, ip: q.ip, at: q.at ? Date.parse(q.at) : Date.now() });
+        return monitor.drawSignals({
+          borrowerId: q.borrowerId,
+          deviceId: q.deviceId,
+          ip: q.ip,
+          at: q.at ? Date.parse(q.at) : Date.now(),
+        });
       },
     );
 
@@ -192,10 +250,25 @@ function registerListRoutes(app: Parameters<FastifyPluginAsync>[0], monitor: Mon
       },
     },
     async (request) => {
-      const q = request.query as { list?: (typeof LIST_KINDS)[number]; entityType?: ListEntityType; includeExpired?: string; limit?: string; cursor?: string };
+      const q = request.query as {
+        list?: (typeof LIST_KINDS)[number];
+        entityType?: ListEntityType;
+        includeExpired?: string;
+        limit?: string;
+        cursor?: string;
+      };
       const limit = Math.min(Number(q.limit ?? 100), 1000);
-      const items = await monitor.lists.query({ list: q.list, entityType: q.entityType, includeExpired: q.includeExpired === 'true', limit, after: q.cursor });
-      return { items: items.map(publicEntry), nextCursor: items.length === limit ? (items[items.length - 1]?.entryId ?? null) : null };
+      const items = await monitor.lists.query({
+        list: q.list,
+        entityType: q.entityType,
+        includeExpired: q.includeExpired === 'true',
+        limit,
+        after: q.cursor,
+      });
+      return {
+        items: items.map(publicEntry),
+        nextCursor: items.length === limit ? (items[items.length - 1]?.entryId ?? null) : null,
+      };
     },
   );
 
@@ -203,7 +276,13 @@ function registerListRoutes(app: Parameters<FastifyPluginAsync>[0], monitor: Mon
     '/v1/lists/check',
     {
       config: { roles: READERS },
-      schema: { tags: ['lists'], querystring: Type.Object({ entityType: ListEntity, value: Type.String({ minLength: 1, maxLength: 256 }) }) },
+      schema: {
+        tags: ['lists'],
+        querystring: Type.Object({
+          entityType: ListEntity,
+          value: Type.String({ minLength: 1, maxLength: 256 }),
+        }),
+      },
     },
     async (request) => {
       const q = request.query as { entityType: ListEntityType; value: string };
@@ -211,20 +290,27 @@ function registerListRoutes(app: Parameters<FastifyPluginAsync>[0], monitor: Mon
     },
   );
 
-  app.post('/v1/lists', { config: { roles: RISK_WRITERS, idempotent: true }, schema: { tags: ['lists'], body: NewEntry } }, async (request, reply) => {
-    const body = request.body as Static<typeof NewEntry>;
-    const entry = await monitor.lists.add({
-      ...body,
-      expiresAt: body.expiresAt ? Date.parse(body.expiresAt) : undefined,
-      addedBy: request.principal?.keyId ?? 'unknown',
-    });
-    void reply.code(201);
-    return publicEntry(entry);
-  });
+  app.post(
+    '/v1/lists',
+    { config: { roles: RISK_WRITERS, idempotent: true }, schema: { tags: ['lists'], body: NewEntry } },
+    async (request, reply) => {
+      const body = request.body as Static<typeof NewEntry>;
+      const entry = await monitor.lists.add({
+        ...body,
+        expiresAt: body.expiresAt ? Date.parse(body.expiresAt) : undefined,
+        addedBy: request.principal?.keyId ?? 'unknown',
+      });
+      void reply.code(201);
+      return publicEntry(entry);
+    },
+  );
 
   app.delete(
     '/v1/lists/:entryId',
-    { config: { roles: RISK_WRITERS }, schema: { tags: ['lists'], params: Type.Object({ entryId: Type.String({ maxLength: 64 }) }) } },
+    {
+      config: { roles: RISK_WRITERS },
+      schema: { tags: ['lists'], params: Type.Object({ entryId: Type.String({ maxLength: 64 }) }) },
+    },
     async (request, reply) => {
       await monitor.lists.remove((request.params as { entryId: string }).entryId);
       void reply.code(204);
@@ -237,15 +323,21 @@ function registerListRoutes(app: Parameters<FastifyPluginAsync>[0], monitor: Mon
       config: { roles: ['admin'] },
       schema: {
         tags: ['lists'],
-        summary: 'Store the sharing key agreed with a partner (>= 32 bytes, hex or base64); answers its fingerprint only',
-        params: Type.Object({ partnerId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }) }),
+        summary:
+          'Store the sharing key agreed with a partner (>= 32 bytes, hex or base64); answers its fingerprint only',
+        params: Type.Object({
+          partnerId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }),
+        }),
         body: Type.Object({ key: Type.String({ minLength: 43, maxLength: 256 }) }),
       },
     },
     async (request) => {
       const { partnerId } = request.params as { partnerId: string };
       const { key } = request.body as { key: string };
-      const bytes = /^[0-9a-fA-F]+$/.test(key) && key.length % 2 === 0 ? Buffer.from(key, 'hex') : Buffer.from(key, 'base64');
+      const bytes =
+        /^[0-9a-fA-F]+$/.test(key) && key.length % 2 === 0
+          ? Buffer.from(key, 'hex')
+          : Buffer.from(key, 'base64');
       return monitor.lists.setPartnerKey(partnerId, bytes);
     },
   );
@@ -257,21 +349,43 @@ function registerListRoutes(app: Parameters<FastifyPluginAsync>[0], monitor: Mon
       schema: {
         tags: ['lists'],
         summary: 'Our live entries as HMACs under the partner key (no raw identifier leaves)',
-        body: Type.Object({ partnerId: Type.String({ minLength: 1, maxLength: 64 }), list: Type.Optional(ListKind), entityType: Type.Optional(ListEntity) }),
+        body: Type.Object({
+          partnerId: Type.String({ minLength: 1, maxLength: 64 }),
+          list: Type.Optional(ListKind),
+          entityType: Type.Optional(ListEntity),
+        }),
       },
     },
     async (request) => {
-      const b = request.body as { partnerId: string; list?: (typeof LIST_KINDS)[number]; entityType?: ListEntityType };
+      const b = request.body as {
+        partnerId: string;
+        list?: (typeof LIST_KINDS)[number];
+        entityType?: ListEntityType;
+      };
       return monitor.lists.exportFor(b.partnerId, { list: b.list, entityType: b.entityType });
     },
   );
 
-  app.post('/v1/lists/import', { config: { roles: ['admin'], idempotent: true }, schema: { tags: ['lists'], body: SharedExport } }, async (request) =>
-    monitor.lists.importFrom(request.body as SharedListExport, request.principal?.keyId ?? 'unknown'),
+  app.post(
+    '/v1/lists/import',
+    { config: { roles: ['admin'], idempotent: true }, schema: { tags: ['lists'], body: SharedExport } },
+    async (request) =>
+      monitor.lists.importFrom(request.body as SharedListExport, request.principal?.keyId ?? 'unknown'),
   );
 }
 
-function publicEntry(e: { entryId: string; list: string; entityType: string; value?: string; partnerId?: string; reason: string; source: string; addedBy: string; addedAt: number; expiresAt?: number }) {
+function publicEntry(e: {
+  entryId: string;
+  list: string;
+  entityType: string;
+  value?: string;
+  partnerId?: string;
+  reason: string;
+  source: string;
+  addedBy: string;
+  addedAt: number;
+  expiresAt?: number;
+}) {
   return {
     entryId: e.entryId,
     list: e.list,

@@ -16,15 +16,26 @@ const VersionParams = Type.Object({
   version: Type.Integer({ minimum: 1 }),
 });
 const DecisionParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
-const StrategyDocumentBody = Type.Object({}, { additionalProperties: true, description: 'a strategy document; see GET /v1/strategies/schema' });
+const StrategyDocumentBody = Type.Object(
+  {},
+  { additionalProperties: true, description: 'a strategy document; see GET /v1/strategies/schema' },
+);
 const ActivateBody = Type.Object({ version: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
-const Instant = Type.String({ minLength: 10, maxLength: 40, description: 'YYYY-MM-DD (a whole day, UTC) or an ISO 8601 instant' });
+const Instant = Type.String({
+  minLength: 10,
+  maxLength: 40,
+  description: 'YYYY-MM-DD (a whole day, UTC) or an ISO 8601 instant',
+});
 const SimulateBody = Type.Object(
   {
     from: Instant,
     to: Instant,
-    document: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'candidate strategy document' })),
-    version: Type.Optional(Type.Integer({ minimum: 1, description: 'a stored version to simulate instead of a document' })),
+    document: Type.Optional(
+      Type.Object({}, { additionalProperties: true, description: 'candidate strategy document' }),
+    ),
+    version: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'a stored version to simulate instead of a document' }),
+    ),
     subjectsMax: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000 })),
   },
   { additionalProperties: false },
@@ -39,7 +50,10 @@ const OverlayBody = Type.Object(
   { additionalProperties: false },
 );
 type OverlayBody = Static<typeof OverlayBody>;
-const OverlayHistoryQuery = Type.Object({ name: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false });
+const OverlayHistoryQuery = Type.Object(
+  { name: Type.Optional(Type.String({ maxLength: 64 })) },
+  { additionalProperties: false },
+);
 
 const tags = ['strategies'];
 
@@ -48,7 +62,8 @@ export function parseInstant(text: string, bound: 'from' | 'to'): number {
   const day = parseIsoDate(text);
   if (day !== undefined) return bound === 'to' ? day + MS_PER_DAY : day;
   const ms = /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(text) : NaN;
-  if (Number.isNaN(ms)) throw new LgError('LG_VALIDATION', `'${text}' is not a date (YYYY-MM-DD) or an ISO 8601 instant`);
+  if (Number.isNaN(ms))
+    throw new LgError('LG_VALIDATION', `'${text}' is not a date (YYYY-MM-DD) or an ISO 8601 instant`);
   return ms;
 }
 
@@ -59,15 +74,33 @@ function actor(request: { principal?: { keyId: string } }): string {
 export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
   const { engine } = deps;
   return async (app) => {
-    app.get('/v1/strategies', { config: { roles: READERS }, schema: { tags, summary: 'List strategies with their active and latest versions' } }, async () => ({
-      strategies: await engine.list(),
-    }));
+    app.get(
+      '/v1/strategies',
+      {
+        config: { roles: READERS },
+        schema: { tags, summary: 'List strategies with their active and latest versions' },
+      },
+      async () => ({
+        strategies: await engine.list(),
+      }),
+    );
 
-    app.get('/v1/strategies/schema', { config: { roles: READERS }, schema: { tags, summary: 'The JSON Schema of a strategy document' } }, async () => engine.schema);
+    app.get(
+      '/v1/strategies/schema',
+      { config: { roles: READERS }, schema: { tags, summary: 'The JSON Schema of a strategy document' } },
+      async () => engine.schema,
+    );
 
     app.post(
       '/v1/strategies/validate',
-      { config: { roles: READERS }, schema: { tags, summary: 'Validate a strategy document without saving it', body: StrategyDocumentBody } },
+      {
+        config: { roles: READERS },
+        schema: {
+          tags,
+          summary: 'Validate a strategy document without saving it',
+          body: StrategyDocumentBody,
+        },
+      },
       async (request) => {
         const doc = engine.validate(request.body);
         return { valid: true, id: doc.id };
@@ -76,7 +109,10 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
 
     app.post(
       '/v1/strategies',
-      { config: { roles: RISK_WRITERS, idempotent: true }, schema: { tags, summary: 'Save a new draft version of a strategy', body: StrategyDocumentBody } },
+      {
+        config: { roles: RISK_WRITERS, idempotent: true },
+        schema: { tags, summary: 'Save a new draft version of a strategy', body: StrategyDocumentBody },
+      },
       async (request, reply) => {
         const record = await engine.saveVersion(request.body, actor(request));
         void reply.code(201);
@@ -86,29 +122,51 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
 
     app.get<{ Params: Static<typeof StrategyIdParams> }>(
       '/v1/strategies/:id/versions',
-      { config: { roles: READERS }, schema: { tags, summary: 'Every version of a strategy', params: StrategyIdParams } },
+      {
+        config: { roles: READERS },
+        schema: { tags, summary: 'Every version of a strategy', params: StrategyIdParams },
+      },
       async (request) => {
         const versions = await engine.listVersions(request.params.id);
-        if (versions.length === 0) throw new LgError('LG_STRATEGY_NOT_FOUND', `no strategy '${request.params.id}'`);
+        if (versions.length === 0)
+          throw new LgError('LG_STRATEGY_NOT_FOUND', `no strategy '${request.params.id}'`);
         return { versions, activations: await engine.activations(request.params.id) };
       },
     );
 
     app.get<{ Params: Static<typeof VersionParams> }>(
       '/v1/strategies/:id/versions/:version',
-      { config: { roles: READERS }, schema: { tags, summary: 'One version of a strategy', params: VersionParams } },
+      {
+        config: { roles: READERS },
+        schema: { tags, summary: 'One version of a strategy', params: VersionParams },
+      },
       async (request) => engine.getVersion(request.params.id, request.params.version),
     );
 
     app.post<{ Params: Static<typeof VersionParams> }>(
       '/v1/strategies/:id/versions/:version/activate',
-      { config: { roles: RISK_WRITERS }, schema: { tags, summary: 'Activate a version (rollback = activate an older one)', params: VersionParams } },
+      {
+        config: { roles: RISK_WRITERS },
+        schema: {
+          tags,
+          summary: 'Activate a version (rollback = activate an older one)',
+          params: VersionParams,
+        },
+      },
       async (request) => engine.activate(request.params.id, request.params.version, actor(request)),
     );
 
     app.post<{ Params: Static<typeof StrategyIdParams>; Body: Static<typeof ActivateBody> }>(
       '/v1/strategies/:id/activate',
-      { config: { roles: RISK_WRITERS }, schema: { tags, summary: 'Activate a version given in the body', params: StrategyIdParams, body: ActivateBody } },
+      {
+        config: { roles: RISK_WRITERS },
+        schema: {
+          tags,
+          summary: 'Activate a version given in the body',
+          params: StrategyIdParams,
+          body: ActivateBody,
+        },
+      },
       async (request) => engine.activate(request.params.id, request.body.version, actor(request)),
     );
 
@@ -116,7 +174,12 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
       '/v1/strategies/:id/simulate',
       {
         config: { roles: RISK_WRITERS },
-        schema: { tags, summary: 'Replay stored decisions of a period through a candidate and report the change', params: StrategyIdParams, body: SimulateBody },
+        schema: {
+          tags,
+          summary: 'Replay stored decisions of a period through a candidate and report the change',
+          params: StrategyIdParams,
+          body: SimulateBody,
+        },
       },
       async (request) => {
         const { id } = request.params;
@@ -132,7 +195,14 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
 
     app.get<{ Params: Static<typeof DecisionParams> }>(
       '/v1/decisions/:id',
-      { config: { roles: READERS }, schema: { tags, summary: 'A stored decision with its inputs, result and trace', params: DecisionParams } },
+      {
+        config: { roles: READERS },
+        schema: {
+          tags,
+          summary: 'A stored decision with its inputs, result and trace',
+          params: DecisionParams,
+        },
+      },
       async (request) => {
         const decision = await engine.getDecision(request.params.id);
         if (!decision) throw new LgError('LG_NOT_FOUND', `no decision '${request.params.id}'`);
@@ -140,19 +210,34 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
       },
     );
 
-    app.get('/v1/overlays', { config: { roles: READERS }, schema: { tags, summary: 'Macro overlay parameters in force' } }, async () => ({
-      overlays: engine.overlays(),
-    }));
+    app.get(
+      '/v1/overlays',
+      { config: { roles: READERS }, schema: { tags, summary: 'Macro overlay parameters in force' } },
+      async () => ({
+        overlays: engine.overlays(),
+      }),
+    );
 
     app.put<{ Body: OverlayBody }>(
       '/v1/overlays',
-      { config: { roles: RISK_WRITERS, idempotent: true }, schema: { tags, summary: 'Set a macro overlay parameter (no new strategy version)', body: OverlayBody } },
-      async (request) => engine.setOverlay(request.body.name, request.body.value, actor(request), request.body.description),
+      {
+        config: { roles: RISK_WRITERS, idempotent: true },
+        schema: {
+          tags,
+          summary: 'Set a macro overlay parameter (no new strategy version)',
+          body: OverlayBody,
+        },
+      },
+      async (request) =>
+        engine.setOverlay(request.body.name, request.body.value, actor(request), request.body.description),
     );
 
     app.get<{ Querystring: Static<typeof OverlayHistoryQuery> }>(
       '/v1/overlays/history',
-      { config: { roles: READERS }, schema: { tags, summary: 'Every overlay change with who and when', querystring: OverlayHistoryQuery } },
+      {
+        config: { roles: READERS },
+        schema: { tags, summary: 'Every overlay change with who and when', querystring: OverlayHistoryQuery },
+      },
       async (request) => ({ changes: await engine.overlayHistory(request.query.name) }),
     );
   };
@@ -164,6 +249,7 @@ async function candidateOf(engine: EngineService, id: string, body: SimulateBody
   }
   if (body.version !== undefined) return (await engine.getVersion(id, body.version)).document;
   const doc = engine.validate(body.document);
-  if (doc.id !== id) throw new LgError('LG_VALIDATION', `the document's id '${doc.id}' does not match '${id}'`);
+  if (doc.id !== id)
+    throw new LgError('LG_VALIDATION', `the document's id '${doc.id}' does not match '${id}'`);
   return doc;
 }

@@ -56,7 +56,8 @@ export function registerJobsCommand(
 
   jobCommand({
     name: 'daily',
-    description: 'age every open loan as of a date: days past due per loan and line, bucket changes recorded (table + ledger)',
+    description:
+      'age every open loan as of a date: days past due per loan and line, bucket changes recorded (table + ledger)',
     run: (core, date) => core.runDailyJob(date),
     describe: (result) =>
       `aged ${result.loansAged} loans and ${result.linesAged} lines as of ${result.asOf}; ${result.bucketChanges.length} bucket changes; ${result.tempLimitsExpired} temporary limits expired\n` +
@@ -66,7 +67,8 @@ export function registerJobsCommand(
 
   jobCommand({
     name: 'review',
-    description: 're-decide every ACTIVE and DRAW_FROZEN line through the line-review strategy and apply its actions',
+    description:
+      're-decide every ACTIVE and DRAW_FROZEN line through the line-review strategy and apply its actions',
     run: (core, date) => core.runReviewJob(date),
     describe: (result) => {
       const outcomes =
@@ -75,7 +77,12 @@ export function registerJobsCommand(
           .join(', ') || 'none';
       return (
         `reviewed ${result.reviewed} lines as of ${result.asOf}: ${outcomes}; ${result.actions.length} actions (${result.held} held for review by the blast-radius guard); ${result.errors.length} errors\n` +
-        result.actions.map((a) => `  line ${a.lineId}: ${a.type} ${a.outcome} ${a.prevStatus}->${a.newStatus} [${a.reasons.join(', ')}]\n`).join('') +
+        result.actions
+          .map(
+            (a) =>
+              `  line ${a.lineId}: ${a.type} ${a.outcome} ${a.prevStatus}->${a.newStatus} [${a.reasons.join(', ')}]\n`,
+          )
+          .join('') +
         result.errors.map((e) => `  line ${e.lineId}: ${e.code} ${e.message}\n`).join('')
       );
     },

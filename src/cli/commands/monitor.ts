@@ -29,7 +29,9 @@ function nonNegativeInt(value: string): number {
 export function registerMonitorCommand(program: Command, openDeps: () => Promise<MonitorCommandDeps>): void {
   program
     .command('simulate-traffic')
-    .description('write labelled synthetic account events (JSONL): normal borrowers, near-misses and every typology')
+    .description(
+      'write labelled synthetic account events (JSONL): normal borrowers, near-misses and every typology',
+    )
     .requiredOption('--users <n>', 'borrowers', positiveInt)
     .requiredOption('--days <n>', 'days of activity', positiveInt)
     .option('--seed <n>', 'random seed', nonNegativeInt, 1)
@@ -44,7 +46,9 @@ export function registerMonitorCommand(program: Command, openDeps: () => Promise
 
   program
     .command('eval-typologies')
-    .description('replay labelled events through the monitor; print precision and recall per typology and alerts per 1,000 borrowers')
+    .description(
+      'replay labelled events through the monitor; print precision and recall per typology and alerts per 1,000 borrowers',
+    )
     .requiredOption('--events <file>', 'JSONL from simulate-traffic')
     .option('--json', 'print JSON')
     .action((opts: { events: string; json?: boolean }) =>
@@ -69,9 +73,18 @@ export function registerMonitorCommand(program: Command, openDeps: () => Promise
       runAction(async () => {
         const deps = await openDeps();
         try {
-          const page = await listAlerts(deps.monitor.db, { status: opts.status, typology: opts.typology, userId: opts.user, limit: opts.limit });
+          const page = await listAlerts(deps.monitor.db, {
+            status: opts.status,
+            typology: opts.typology,
+            userId: opts.user,
+            limit: opts.limit,
+          });
           if (opts.json) printJson(page);
-          else for (const a of page.items) process.stdout.write(`${a.createdAt} ${a.alertId} ${a.typology.id} ${a.severity} ${a.status} user=${a.userId}\n`);
+          else
+            for (const a of page.items)
+              process.stdout.write(
+                `${a.createdAt} ${a.alertId} ${a.typology.id} ${a.severity} ${a.status} user=${a.userId}\n`,
+              );
         } finally {
           await deps.close();
         }
@@ -80,7 +93,9 @@ export function registerMonitorCommand(program: Command, openDeps: () => Promise
 }
 
 function readJsonl(file: string): LabelledEvent[] {
-  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   return lines.map((line, i) => {
     try {
       return JSON.parse(line) as LabelledEvent;
@@ -98,7 +113,9 @@ export function formatReport(r: EvaluationReport): string {
     ...r.typologies.map(
       (t) =>
         `${t.typology.padEnd(29)} ${String(t.positives).padStart(9)} ${String(t.flagged).padStart(7)} ${String(t.truePositives).padStart(4)}     ${pct(t.precision)}  ${pct(t.recall)}  ${String(t.alertsPer1000Users).padStart(8)}` +
-        (Object.keys(t.falsePositivesByScenario).length ? `  FP from ${JSON.stringify(t.falsePositivesByScenario)}` : ''),
+        (Object.keys(t.falsePositivesByScenario).length
+          ? `  FP from ${JSON.stringify(t.falsePositivesByScenario)}`
+          : ''),
     ),
   ];
   return `${lines.join('\n')}\n`;

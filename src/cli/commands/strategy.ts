@@ -23,7 +23,13 @@ interface Out {
 
 const consoleOut: Out = { log: (t) => console.log(t), error: (t) => console.error(t) };
 
-const INVALID_INPUT_CODES: ReadonlySet<ErrorCode> = new Set(['LG_VALIDATION', 'LG_STRATEGY_INVALID', 'LG_CONTEXT_INVALID', 'LG_NOT_FOUND', 'LG_STRATEGY_NOT_FOUND']);
+const INVALID_INPUT_CODES: ReadonlySet<ErrorCode> = new Set([
+  'LG_VALIDATION',
+  'LG_STRATEGY_INVALID',
+  'LG_CONTEXT_INVALID',
+  'LG_NOT_FOUND',
+  'LG_STRATEGY_NOT_FOUND',
+]);
 
 export function exitCodeFor(error: unknown): number {
   return isLgError(error) && INVALID_INPUT_CODES.has(error.code) ? EXIT_INVALID_INPUT : EXIT_FAILURE;
@@ -34,7 +40,10 @@ function readStrategyFile(path: string): unknown {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new LgError('LG_VALIDATION', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new LgError(
+      'LG_VALIDATION',
+      `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
   }
   return parseStrategySource(text);
 }
@@ -58,15 +67,27 @@ export async function simulateCommand(
   out: Out = consoleOut,
 ): Promise<number> {
   const doc = readStrategyFile(options.strategy);
-  const report = await engine.simulate(doc, { from: parseInstant(options.from, 'from'), to: parseInstant(options.to, 'to') });
+  const report = await engine.simulate(doc, {
+    from: parseInstant(options.from, 'from'),
+    to: parseInstant(options.to, 'to'),
+  });
   out.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
   return EXIT_OK;
 }
 
-export async function activateCommand(engine: EngineService, options: { id: string; version: string }, out: Out = consoleOut): Promise<number> {
+export async function activateCommand(
+  engine: EngineService,
+  options: { id: string; version: string },
+  out: Out = consoleOut,
+): Promise<number> {
   const version = Number(options.version);
-  if (!Number.isInteger(version) || version < 1) throw new LgError('LG_VALIDATION', `--version must be a positive integer, got '${options.version}'`);
-  const record = await engine.activate(options.id, version, process.env.USER ? `cli:${process.env.USER}` : 'cli');
+  if (!Number.isInteger(version) || version < 1)
+    throw new LgError('LG_VALIDATION', `--version must be a positive integer, got '${options.version}'`);
+  const record = await engine.activate(
+    options.id,
+    version,
+    process.env.USER ? `cli:${process.env.USER}` : 'cli',
+  );
   out.log(`strategy '${record.strategyId}' version ${record.version} is now active`);
   return EXIT_OK;
 }
@@ -83,16 +104,29 @@ export function formatReport(r: SimulationReport): string {
   ];
   const outcomes = Object.keys(r.outcomeMatrix) as (keyof typeof r.outcomeMatrix)[];
   lines.push(`  ${''.padEnd(10)}${outcomes.map((o) => o.padStart(10)).join('')}`);
-  for (const before of outcomes) lines.push(`  ${before.padEnd(10)}${outcomes.map((after) => String(r.outcomeMatrix[before][after]).padStart(10)).join('')}`);
-  if (r.reasonShifts.length > 0) lines.push(`reason shifts: ${r.reasonShifts.map((s) => `${s.code} ${s.delta > 0 ? '+' : ''}${s.delta}`).join(', ')}`);
-  lines.push(`newly declined: ${r.newlyDeclined.length}${r.truncated ? '+' : ''}; newly frozen: ${r.newlyFrozen.length}`);
+  for (const before of outcomes)
+    lines.push(
+      `  ${before.padEnd(10)}${outcomes.map((after) => String(r.outcomeMatrix[before][after]).padStart(10)).join('')}`,
+    );
+  if (r.reasonShifts.length > 0)
+    lines.push(
+      `reason shifts: ${r.reasonShifts.map((s) => `${s.code} ${s.delta > 0 ? '+' : ''}${s.delta}`).join(', ')}`,
+    );
+  lines.push(
+    `newly declined: ${r.newlyDeclined.length}${r.truncated ? '+' : ''}; newly frozen: ${r.newlyFrozen.length}`,
+  );
   for (const s of [...r.newlyDeclined, ...r.newlyFrozen].slice(0, 20)) {
-    lines.push(`  ${s.borrowerId ?? '-'} line ${s.lineId ?? '-'}: ${s.before} -> ${s.after} (${s.reasonsAfter.join(', ')})`);
+    lines.push(
+      `  ${s.borrowerId ?? '-'} line ${s.lineId ?? '-'}: ${s.before} -> ${s.after} (${s.reasonsAfter.join(', ')})`,
+    );
   }
   return lines.join('\n');
 }
 
-async function withEngine(openDeps: OpenEngineDeps, work: (engine: EngineService) => Promise<number>): Promise<number> {
+async function withEngine(
+  openDeps: OpenEngineDeps,
+  work: (engine: EngineService) => Promise<number>,
+): Promise<number> {
   const deps = await openDeps();
   try {
     return await work(deps.engine);
@@ -104,13 +138,16 @@ async function withEngine(openDeps: OpenEngineDeps, work: (engine: EngineService
 function report(error: unknown): number {
   console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
   if (isLgError(error) && error.code === 'LG_STRATEGY_INVALID') {
-    for (const p of ((error.details as { errors?: { path: string; message: string }[] })?.errors ?? [])) console.error(`  ${p.path || '/'}: ${p.message}`);
+    for (const p of (error.details as { errors?: { path: string; message: string }[] })?.errors ?? [])
+      console.error(`  ${p.path || '/'}: ${p.message}`);
   }
   return exitCodeFor(error);
 }
 
 export function registerStrategyCommand(program: Command, openDeps: OpenEngineDeps): void {
-  const strategy = program.command('strategy').description('Validate, simulate and activate decision strategies');
+  const strategy = program
+    .command('strategy')
+    .description('Validate, simulate and activate decision strategies');
   strategy
     .command('validate')
     .argument('<file>', 'strategy document (JSON or YAML)')

@@ -4,7 +4,8 @@
  */
 export type Value = number | string | boolean | null | readonly Value[];
 
-export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '==' | '!=' | '<' | '<=' | '>' | '>=' | 'and' | 'or' | '??';
+export type BinaryOp =
+  '+' | '-' | '*' | '/' | '%' | '==' | '!=' | '<' | '<=' | '>' | '>=' | 'and' | 'or' | '??';
 
 export type Expr =
   | { readonly k: 'lit'; readonly v: Value; readonly pos: number }
@@ -13,7 +14,13 @@ export type Expr =
   | { readonly k: 'neg'; readonly e: Expr; readonly pos: number }
   | { readonly k: 'not'; readonly e: Expr; readonly pos: number }
   | { readonly k: 'bin'; readonly op: BinaryOp; readonly l: Expr; readonly r: Expr; readonly pos: number }
-  | { readonly k: 'in'; readonly e: Expr; readonly list: Expr; readonly negate: boolean; readonly pos: number }
+  | {
+      readonly k: 'in';
+      readonly e: Expr;
+      readonly list: Expr;
+      readonly negate: boolean;
+      readonly pos: number;
+    }
   | { readonly k: 'between'; readonly e: Expr; readonly lo: Expr; readonly hi: Expr; readonly pos: number }
   | { readonly k: 'list'; readonly items: readonly Expr[]; readonly pos: number }
   | { readonly k: 'call'; readonly fn: string; readonly args: readonly Expr[]; readonly pos: number };

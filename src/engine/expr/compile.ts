@@ -103,7 +103,8 @@ function compileIdent(name: string, pos: number, names: NameTable, layout: SlotL
   if (names.values.has(name)) {
     return (s) => {
       const v = s.values[name];
-      if (v === undefined) throw new EngineEvaluationError(`value '${name}' has not been computed on this path`, pos);
+      if (v === undefined)
+        throw new EngineEvaluationError(`value '${name}' has not been computed on this path`, pos);
       return v;
     };
   }
@@ -112,7 +113,11 @@ function compileIdent(name: string, pos: number, names: NameTable, layout: SlotL
   };
 }
 
-function compileBinary(expr: Extract<Expr, { k: 'bin' }>, names: NameTable, layout: SlotLayout | undefined): Compiled {
+function compileBinary(
+  expr: Extract<Expr, { k: 'bin' }>,
+  names: NameTable,
+  layout: SlotLayout | undefined,
+): Compiled {
   const fused = layout ? compileSlotComparison(expr, layout) : undefined;
   if (fused) return fused;
   const l = compileExpr(expr.l, names, layout);
@@ -201,7 +206,13 @@ function compileSlotComparison(expr: Extract<Expr, { k: 'bin' }>, layout: SlotLa
   }
 }
 
-function compileCall(fn: string, argExprs: readonly Expr[], pos: number, names: NameTable, layout: SlotLayout | undefined): Compiled {
+function compileCall(
+  fn: string,
+  argExprs: readonly Expr[],
+  pos: number,
+  names: NameTable,
+  layout: SlotLayout | undefined,
+): Compiled {
   const args = argExprs.map((a) => compileExpr(a, names, layout));
   if (fn === 'if') {
     const [c, a, b] = args as [Compiled, Compiled, Compiled];
@@ -211,7 +222,12 @@ function compileCall(fn: string, argExprs: readonly Expr[], pos: number, names: 
     const a0 = args[0] as Compiled;
     return (s) => callFunction(fn, [a0(s)], pos);
   }
-  return (s) => callFunction(fn, args.map((a) => a(s)), pos);
+  return (s) =>
+    callFunction(
+      fn,
+      args.map((a) => a(s)),
+      pos,
+    );
 }
 
 /** One `input <op> literal` test of a conjunction (see simpleConjunction). */
@@ -239,7 +255,8 @@ export function simpleConjunction(expr: Expr, layout: SlotLayout): SlotTest[] | 
   const lit = expr.r.v;
   if (slot === undefined || lit === null || typeof lit === 'object') return undefined;
   const op = expr.op;
-  if (op === '==' || ((op === '<' || op === '<=' || op === '>' || op === '>=') && typeof lit === 'number')) return [{ slot, op, lit, pos: expr.pos }];
+  if (op === '==' || ((op === '<' || op === '<=' || op === '>' || op === '>=') && typeof lit === 'number'))
+    return [{ slot, op, lit, pos: expr.pos }];
   return undefined;
 }
 

@@ -6,7 +6,11 @@ import { evaluate } from './interpret.js';
 import { parseExpression } from './parser.js';
 import type { EvalState, NameTable } from './scope.js';
 
-const names: NameTable = { inputs: new Set(['a', 'b', 's', 'd1', 'd2', 'tags', 'missing', 'flag']), values: new Set(['score']), params: new Set(['shift']) };
+const names: NameTable = {
+  inputs: new Set(['a', 'b', 's', 'd1', 'd2', 'tags', 'missing', 'flag']),
+  values: new Set(['score']),
+  params: new Set(['shift']),
+};
 const state: EvalState = {
   ctx: { a: 10, b: 4, s: 'GOLD', d1: '2024-01-01', d2: '2024-03-01', tags: ['x', 'y'], flag: true },
   values: { score: 612.5 },
@@ -100,18 +104,32 @@ describe('expression language', () => {
   });
 
   it('throws EngineEvaluationError for division by zero, bad types and uncomputed values', () => {
-    const bad = ['a / 0', 'a % 0', "a + 'x'", "s > 1", 'ln(0)', 'exp(1000)', 'a and true', 'clamp(1, 5, 0)', 'score2 > 1'];
+    const bad = [
+      'a / 0',
+      'a % 0',
+      "a + 'x'",
+      's > 1',
+      'ln(0)',
+      'exp(1000)',
+      'a and true',
+      'clamp(1, 5, 0)',
+      'score2 > 1',
+    ];
     for (const source of bad) {
       const expr = parseExpression(source);
       expect(() => compileExpr(expr, names)(state), source).toThrow(EngineEvaluationError);
       expect(() => evaluate(expr, state, names), source).toThrow(EngineEvaluationError);
     }
     const uncomputed: EvalState = { ...state, values: {} };
-    expect(() => compileExpr(parseExpression('score > 1'), names)(uncomputed)).toThrow(/has not been computed/);
+    expect(() => compileExpr(parseExpression('score > 1'), names)(uncomputed)).toThrow(
+      /has not been computed/,
+    );
   });
 
   it('never evaluates user text as code', () => {
-    expect(() => parseExpression("constructor.constructor('return process')()")).toThrow(ExpressionSyntaxError);
+    expect(() => parseExpression("constructor.constructor('return process')()")).toThrow(
+      ExpressionSyntaxError,
+    );
     expect(() => parseExpression('__proto__')).not.toThrow();
     expect(() => compileExpr(parseExpression('__proto__'), names)(state)).toThrow(/unknown name/);
   });

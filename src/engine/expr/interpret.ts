@@ -12,7 +12,8 @@ export function evaluate(expr: Expr, s: EvalState, names: NameTable): Value {
       return readIdent(expr.name, expr.pos, s, names);
     case 'param': {
       const v = s.params[expr.name];
-      if (v === undefined) throw new EngineEvaluationError(`parameter 'param.${expr.name}' has no value`, expr.pos);
+      if (v === undefined)
+        throw new EngineEvaluationError(`parameter 'param.${expr.name}' has no value`, expr.pos);
       return v;
     }
     case 'neg':
@@ -24,7 +25,12 @@ export function evaluate(expr: Expr, s: EvalState, names: NameTable): Value {
     case 'in':
       return member(evaluate(expr.e, s, names), evaluate(expr.list, s, names), expr.negate, expr.pos);
     case 'between':
-      return between(evaluate(expr.e, s, names), evaluate(expr.lo, s, names), evaluate(expr.hi, s, names), expr.pos);
+      return between(
+        evaluate(expr.e, s, names),
+        evaluate(expr.lo, s, names),
+        evaluate(expr.hi, s, names),
+        expr.pos,
+      );
     case 'list':
       return expr.items.map((item) => evaluate(item, s, names));
     case 'call':
@@ -47,7 +53,8 @@ function readIdent(name: string, pos: number, s: EvalState, names: NameTable): V
   }
   if (names.values.has(name)) {
     const v = s.values[name];
-    if (v === undefined) throw new EngineEvaluationError(`value '${name}' has not been computed on this path`, pos);
+    if (v === undefined)
+      throw new EngineEvaluationError(`value '${name}' has not been computed on this path`, pos);
     return v;
   }
   throw new EngineEvaluationError(`unknown name '${name}'`, pos);

@@ -10,7 +10,25 @@ export interface Token {
 }
 
 /** Longest operators first so that `<=` is not read as `<` then `=`. */
-const OPERATORS = ['??', '==', '!=', '<=', '>=', '<', '>', '+', '-', '*', '/', '%', '(', ')', '[', ']', ','] as const;
+const OPERATORS = [
+  '??',
+  '==',
+  '!=',
+  '<=',
+  '>=',
+  '<',
+  '>',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '(',
+  ')',
+  '[',
+  ']',
+  ',',
+] as const;
 
 const MAX_EXPRESSION_CHARS = 10_000;
 
@@ -40,7 +58,8 @@ export function tokenize(source: string): Token[] {
     }
     const op = OPERATORS.find((o) => source.startsWith(o, i));
     if (op === undefined) {
-      const hint = ch === '=' ? " (use '==' to compare)" : ch === '&' || ch === '|' ? " (use 'and' / 'or')" : '';
+      const hint =
+        ch === '=' ? " (use '==' to compare)" : ch === '&' || ch === '|' ? " (use 'and' / 'or')" : '';
       throw new ExpressionSyntaxError(`unexpected character '${ch}'${hint}`, source, i);
     }
     tokens.push({ kind: 'op', text: op, pos: i });
@@ -58,7 +77,8 @@ function readNumber(source: string, start: number, out: Token[]): number {
     throw new ExpressionSyntaxError(`malformed number '${raw}'`, source, start);
   }
   const next = source[start + raw.length] ?? '';
-  if (/[A-Za-z_.]/.test(next)) throw new ExpressionSyntaxError(`malformed number '${raw}${next}'`, source, start);
+  if (/[A-Za-z_.]/.test(next))
+    throw new ExpressionSyntaxError(`malformed number '${raw}${next}'`, source, start);
   out.push({ kind: 'num', text, pos: start });
   return start + raw.length;
 }

@@ -44,17 +44,22 @@ export function arith(op: '+' | '-' | '*' | '/' | '%', a: Value, b: Value, pos: 
 
 export function negate(a: Value, pos: number): Value {
   if (a === null) return null;
-  if (typeof a !== 'number') throw new EngineEvaluationError(`unary '-' needs a number, got ${typeName(a)}`, pos);
+  if (typeof a !== 'number')
+    throw new EngineEvaluationError(`unary '-' needs a number, got ${typeName(a)}`, pos);
   return a === 0 ? 0 : -a;
 }
 
 export function compare(op: '==' | '!=' | '<' | '<=' | '>' | '>=', a: Value, b: Value, pos: number): boolean {
   if (a === null || b === null) return false;
-  if (Array.isArray(a) || Array.isArray(b)) throw new EngineEvaluationError(`cannot compare a list with '${op}'`, pos);
+  if (Array.isArray(a) || Array.isArray(b))
+    throw new EngineEvaluationError(`cannot compare a list with '${op}'`, pos);
   if (op === '==') return a === b;
   if (op === '!=') return typeof a !== typeof b || a !== b;
   if (typeof a !== typeof b || typeof a === 'boolean') {
-    throw new EngineEvaluationError(`'${op}' needs two numbers or two strings, got ${typeName(a)} and ${typeName(b)}`, pos);
+    throw new EngineEvaluationError(
+      `'${op}' needs two numbers or two strings, got ${typeName(a)} and ${typeName(b)}`,
+      pos,
+    );
   }
   switch (op) {
     case '<':
@@ -78,7 +83,8 @@ export function truth(value: Value, pos: number): boolean {
 export function member(value: Value, list: Value, negateResult: boolean, pos: number): boolean {
   if (value === null) return false;
   if (list === null) return false;
-  if (!Array.isArray(list)) throw new EngineEvaluationError(`'in' needs a list on the right, got ${typeName(list)}`, pos);
+  if (!Array.isArray(list))
+    throw new EngineEvaluationError(`'in' needs a list on the right, got ${typeName(list)}`, pos);
   const found = (list as readonly Value[]).includes(value);
   return negateResult ? !found : found;
 }
@@ -94,13 +100,18 @@ export function finite(result: number, pos: number): number {
 }
 
 function num(fn: string, value: Value, pos: number): number {
-  if (typeof value !== 'number') throw new EngineEvaluationError(`${fn}() needs numbers, got ${typeName(value)}`, pos);
+  if (typeof value !== 'number')
+    throw new EngineEvaluationError(`${fn}() needs numbers, got ${typeName(value)}`, pos);
   return value;
 }
 
 function dateMs(value: Value, pos: number): number {
-  const ms = typeof value === 'string' ? Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value) : NaN;
-  if (Number.isNaN(ms)) throw new EngineEvaluationError(`daysBetween() needs ISO dates, got ${JSON.stringify(value)}`, pos);
+  const ms =
+    typeof value === 'string'
+      ? Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value)
+      : NaN;
+  if (Number.isNaN(ms))
+    throw new EngineEvaluationError(`daysBetween() needs ISO dates, got ${JSON.stringify(value)}`, pos);
   return ms;
 }
 
@@ -121,7 +132,11 @@ export function callFunction(fn: string, args: readonly Value[], pos: number): V
     case 'ceil':
       return Math.ceil(num(fn, a0, pos));
     case 'round':
-      return roundHalfAwayFromZero(num(fn, a0, pos), args.length > 1 ? num(fn, args[1] as Value, pos) : 0, pos);
+      return roundHalfAwayFromZero(
+        num(fn, a0, pos),
+        args.length > 1 ? num(fn, args[1] as Value, pos) : 0,
+        pos,
+      );
     case 'ln': {
       const x = num(fn, a0, pos);
       if (x <= 0) throw new EngineEvaluationError(`ln() of a non-positive number (${x})`, pos);

@@ -81,7 +81,8 @@ class Parser {
   private prefixOperator(token: Token): Expr {
     if (token.text === '-') {
       const operand = this.parse(7);
-      if (operand.k === 'lit' && typeof operand.v === 'number') return { k: 'lit', v: -operand.v, pos: token.pos };
+      if (operand.k === 'lit' && typeof operand.v === 'number')
+        return { k: 'lit', v: -operand.v, pos: token.pos };
       return { k: 'neg', e: operand, pos: token.pos };
     }
     if (token.text === '(') {
@@ -113,7 +114,10 @@ class Parser {
   private call(token: Token): Expr {
     const arity = FUNCTION_ARITY[token.text];
     if (arity === undefined) {
-      return this.fail(`unknown function '${token.text}' (known: ${Object.keys(FUNCTION_ARITY).join(', ')})`, token.pos);
+      return this.fail(
+        `unknown function '${token.text}' (known: ${Object.keys(FUNCTION_ARITY).join(', ')})`,
+        token.pos,
+      );
     }
     this.expectOp('(');
     const args = this.commaList(')');
@@ -171,7 +175,8 @@ class Parser {
   private between(left: Expr, token: Token): Expr {
     const lo = this.parse(BP_COMPARE);
     const and = this.next();
-    if (!(and.kind === 'ident' && and.text === 'and')) this.fail("expected 'and' in 'between … and …'", and.pos);
+    if (!(and.kind === 'ident' && and.text === 'and'))
+      this.fail("expected 'and' in 'between … and …'", and.pos);
     const hi = this.parse(BP_COMPARE);
     return this.noChain({ k: 'between', e: left, lo, hi, pos: token.pos });
   }

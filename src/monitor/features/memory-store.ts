@@ -26,7 +26,9 @@ export { compareEntries };
 export class MemoryFeatureStore implements FeatureStore, SyncFeatureReads {
   readonly kind = 'memory' as const;
   /** entity type → id → its series: the id string itself is the key (no key concatenation on the hot path). */
-  private readonly series = new Map<EntityType, Map<string, EntitySeries>>(ENTITY_TYPES.map((t) => [t, new Map()]));
+  private readonly series = new Map<EntityType, Map<string, EntitySeries>>(
+    ENTITY_TYPES.map((t) => [t, new Map()]),
+  );
   /** eventId → the entry as indexed, so a removal finds exactly what was indexed. */
   private readonly known = new Map<string, FeatureEntry>();
 
@@ -110,7 +112,8 @@ export class MemoryFeatureStore implements FeatureStore, SyncFeatureReads {
       return series ? windowOf(query, series, limit) : [];
     }
     const out: FeatureEntry[] = [];
-    for (const type of query.types) node.byType.get(type)?.windowInto(out, query.fromMs, query.toMs, query.knownAt);
+    for (const type of query.types)
+      node.byType.get(type)?.windowInto(out, query.fromMs, query.toMs, query.knownAt);
     out.sort(compareEntries);
     return out.length > limit ? out.slice(out.length - limit) : out;
   }
@@ -130,7 +133,9 @@ export class MemoryFeatureStore implements FeatureStore, SyncFeatureReads {
     if (coversAllTypes(query.types)) return aggregateSeries(node.all, query, aggregate);
     if (query.types.length === 1) {
       const series = node.byType.get(query.types[0] as EventType);
-      return series ? aggregateSeries(series, query, aggregate) : aggregateEntries(NO_ENTRIES, aggregate, query.toMs);
+      return series
+        ? aggregateSeries(series, query, aggregate)
+        : aggregateEntries(NO_ENTRIES, aggregate, query.toMs);
     }
     const parts: EntrySeries[] = [];
     // Each listed type counts once per listing, as the merged window of eventsSync does.
@@ -149,7 +154,8 @@ export class MemoryFeatureStore implements FeatureStore, SyncFeatureReads {
       node.all.distinctInto(out, field, query.fromMs, query.toMs, query.knownAt);
       return out;
     }
-    for (const type of query.types) node.byType.get(type)?.distinctInto(out, field, query.fromMs, query.toMs, query.knownAt);
+    for (const type of query.types)
+      node.byType.get(type)?.distinctInto(out, field, query.fromMs, query.toMs, query.knownAt);
     return out;
   }
 
@@ -169,14 +175,20 @@ export class MemoryFeatureStore implements FeatureStore, SyncFeatureReads {
   async close(): Promise<void> {}
 
   /** A window over several (not all) types: each part's aggregate, combined. */
-  private aggregateParts(parts: readonly EntrySeries[], query: WindowQuery, aggregate: Aggregate): number | null {
+  private aggregateParts(
+    parts: readonly EntrySeries[],
+    query: WindowQuery,
+    aggregate: Aggregate,
+  ): number | null {
     const { fromMs, toMs, knownAt } = query;
     switch (aggregate.kind) {
       case 'count':
         return parts.reduce((n, s) => n + s.count(fromMs, toMs, knownAt), 0);
       case 'sum': {
         // Adding the parts' sums is exact only while every partial sum is an exact integer; else sum the merged window.
-        const exact = parts.every((s) => s.sumsExactly(knownAt)) && parts.reduce((t, s) => t + s.total(), 0) <= Number.MAX_SAFE_INTEGER;
+        const exact =
+          parts.every((s) => s.sumsExactly(knownAt)) &&
+          parts.reduce((t, s) => t + s.total(), 0) <= Number.MAX_SAFE_INTEGER;
         if (!exact) return aggregateEntries(this.eventsSync(query), aggregate, toMs);
         return parts.reduce((n, s) => n + s.sum(fromMs, toMs, knownAt), 0);
       }
@@ -229,7 +241,10 @@ interface EntitySeries {
 }
 
 function coversAllTypes(types: readonly EventType[]): boolean {
-  return types === EVENT_TYPES || (types.length === EVENT_TYPES.length && new Set(types).size === EVENT_TYPES.length);
+  return (
+    types === EVENT_TYPES ||
+    (types.length === EVENT_TYPES.length && new Set(types).size === EVENT_TYPES.length)
+  );
 }
 
 /** One series' window aggregate: the same values as aggregateEntries over the window's entries. */

@@ -1,7 +1,13 @@
 import { Redis } from 'ioredis';
 import type { EventType } from '../events.js';
 import { compareEntries } from './memory-store.js';
-import { entityKeys, type Aggregate, type FeatureEntry, type FeatureStore, type WindowQuery } from './store.js';
+import {
+  entityKeys,
+  type Aggregate,
+  type FeatureEntry,
+  type FeatureStore,
+  type WindowQuery,
+} from './store.js';
 
 /**
  * Scale-out feature store: one Redis sorted set per (entity, id, event type), score = occurredAt, member = the entry as
@@ -76,7 +82,10 @@ export class RedisFeatureStore implements FeatureStore {
     // Custom commands in an ioredis pipeline use EVALSHA and load the script on NOSCRIPT by themselves.
     const pipeline = this.redis.pipeline() as unknown as ScriptPipeline;
     for (const entry of entries) {
-      const keys = [this.knownKey(), ...entityKeys(entry).map(([entity, id]) => this.seriesKey(entity, id, entry.type))];
+      const keys = [
+        this.knownKey(),
+        ...entityKeys(entry).map(([entity, id]) => this.seriesKey(entity, id, entry.type)),
+      ];
       pipeline.lgAppend(keys.length, ...keys, entry.eventId, String(entry.t), JSON.stringify(entry));
     }
     const results = (await pipeline.exec()) ?? [];
@@ -85,14 +94,18 @@ export class RedisFeatureStore implements FeatureStore {
 
   async remove(entries: readonly FeatureEntry[]): Promise<void> {
     for (const entry of entries) {
-      const keys = [this.knownKey(), ...entityKeys(entry).map(([entity, id]) => this.seriesKey(entity, id, entry.type))];
+      const keys = [
+        this.knownKey(),
+        ...entityKeys(entry).map(([entity, id]) => this.seriesKey(entity, id, entry.type)),
+      ];
       await this.runScript('lgRemove', keys, [entry.eventId, JSON.stringify(entry)]);
     }
   }
 
   async events(query: WindowQuery, limit = Number.MAX_SAFE_INTEGER): Promise<FeatureEntry[]> {
     const pipeline = this.redis.pipeline();
-    for (const type of query.types) pipeline.zrangebyscore(this.seriesKey(query.entity, query.id, type), `(${query.fromMs}`, query.toMs);
+    for (const type of query.types)
+      pipeline.zrangebyscore(this.seriesKey(query.entity, query.id, type), `(${query.fromMs}`, query.toMs);
     const results = (await pipeline.exec()) ?? [];
     const out: FeatureEntry[] = [];
     for (const [error, members] of results) {
@@ -109,7 +122,13 @@ export class RedisFeatureStore implements FeatureStore {
   async aggregate(query: WindowQuery, aggregate: Aggregate): Promise<number | null> {
     const keys = query.types.map((type: EventType) => this.seriesKey(query.entity, query.id, type));
     const field = aggregate.kind === 'distinct' ? aggregate.of : '';
-    const args = [String(query.fromMs), String(query.toMs), query.knownAt === undefined ? '' : String(query.knownAt), aggregate.kind, field];
+    const args = [
+      String(query.fromMs),
+      String(query.toMs),
+      query.knownAt === undefined ? '' : String(query.knownAt),
+      aggregate.kind,
+      field,
+    ];
     const result = await this.runScript('lgAggregate', keys, args);
     return result === null ? null : Number(result);
   }
@@ -135,8 +154,14 @@ export class RedisFeatureStore implements FeatureStore {
     return `${this.prefix}:s:${entity}:${id}:${type}`;
   }
 
-  private async runScript(name: 'lgAppend' | 'lgRemove' | 'lgAggregate', keys: string[], args: string[]): Promise<unknown> {
-    const command = (this.redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[name];
+  private async runScript(
+    name: 'lgAppend' | 'lgRemove' | 'lgAggregate',
+    keys: string[],
+    args: string[],
+  ): Promise<unknown> {
+    const command = (
+      this.redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>
+    )[name];
     if (!command) throw new Error(`redis script ${name} is not defined`);
     return command.call(this.redis, keys.length, ...keys, ...args);
   }

@@ -1,6 +1,13 @@
 import { LgError } from '../../domain/errors.js';
 import { EVENT_TYPES, type EventType } from '../events.js';
-import { syncReadsOf, type Aggregate, type EntityType, type FeatureStore, type SyncFeatureReads, type WindowQuery } from './store.js';
+import {
+  syncReadsOf,
+  type Aggregate,
+  type EntityType,
+  type FeatureStore,
+  type SyncFeatureReads,
+  type WindowQuery,
+} from './store.js';
 
 /**
  * The feature registry (domain.md §6 C.13–15): every feature the engine or a typology reads is declared here by name
@@ -27,7 +34,8 @@ const count = { kind: 'count' } as const;
 const sum = { kind: 'sum' } as const;
 const max = { kind: 'max' } as const;
 const since = { kind: 'timeSince' } as const;
-const distinct = (of: 'userId' | 'deviceId' | 'ip' | 'payeeId' | 'merchantId' | 'channel') => ({ kind: 'distinct', of }) as const;
+const distinct = (of: 'userId' | 'deviceId' | 'ip' | 'payeeId' | 'merchantId' | 'channel') =>
+  ({ kind: 'distinct', of }) as const;
 
 function def(
   name: string,
@@ -48,28 +56,157 @@ export const FEATURES: readonly FeatureDefinition[] = [
   def('userPasswordResets24h', 'user', DAY, count, ['password_reset'], 'recovery-route abuse (ATO)'),
   def('userPhoneChanges24h', 'user', DAY, count, ['phone_change'], 'SIM swap / phone rebinding (ATO)'),
   def('userPayeesAdded24h', 'user', DAY, count, ['payee_added'], 'new payee before a transfer (scam, ATO)'),
-  def('userDistinctDevices24h', 'user', DAY, distinct('deviceId'), ALL, 'devices used by one borrower (ATO, farms)'),
-  def('userDistinctIps24h', 'user', DAY, distinct('ip'), ALL, 'IPs used by one borrower (impossible travel, ATO)'),
-  def('userDisbursements24h', 'user', DAY, count, ['disbursement'], 'draw velocity (scam victims draw repeatedly)', 'core events'),
-  def('userDisbursedSum24h', 'user', DAY, sum, ['disbursement'], 'money drawn today (scam, cash-out)', 'core events'),
-  def('userDisbursedSum30d', 'user', 30 * DAY, sum, ['disbursement'], 'money drawn this month (misuse ratio)', 'core events'),
+  def(
+    'userDistinctDevices24h',
+    'user',
+    DAY,
+    distinct('deviceId'),
+    ALL,
+    'devices used by one borrower (ATO, farms)',
+  ),
+  def(
+    'userDistinctIps24h',
+    'user',
+    DAY,
+    distinct('ip'),
+    ALL,
+    'IPs used by one borrower (impossible travel, ATO)',
+  ),
+  def(
+    'userDisbursements24h',
+    'user',
+    DAY,
+    count,
+    ['disbursement'],
+    'draw velocity (scam victims draw repeatedly)',
+    'core events',
+  ),
+  def(
+    'userDisbursedSum24h',
+    'user',
+    DAY,
+    sum,
+    ['disbursement'],
+    'money drawn today (scam, cash-out)',
+    'core events',
+  ),
+  def(
+    'userDisbursedSum30d',
+    'user',
+    30 * DAY,
+    sum,
+    ['disbursement'],
+    'money drawn this month (misuse ratio)',
+    'core events',
+  ),
   def('userTransferOutSum24h', 'user', DAY, sum, ['transfer_out'], 'outflow after a draw (scam, misuse)'),
   def('userTransferOutMax24h', 'user', DAY, max, ['transfer_out'], 'largest single outflow (scam)'),
   def('userRepaidSum30d', 'user', 30 * DAY, sum, ['repayment'], 'repayment behaviour', 'core events'),
-  def('userApplications30d', 'user', 30 * DAY, count, ['application'], 'application velocity (stacking)', 'core events'),
-  def('userInquiries30d', 'user', 30 * DAY, count, ['bureau_inquiry'], 'credit-report pulls (stacking)', 'bureau gateway'),
-  def('userDistinctInquirers30d', 'user', 30 * DAY, distinct('channel'), ['bureau_inquiry'], 'lenders pulling the report (stacking)', 'bureau gateway'),
+  def(
+    'userApplications30d',
+    'user',
+    30 * DAY,
+    count,
+    ['application'],
+    'application velocity (stacking)',
+    'core events',
+  ),
+  def(
+    'userInquiries30d',
+    'user',
+    30 * DAY,
+    count,
+    ['bureau_inquiry'],
+    'credit-report pulls (stacking)',
+    'bureau gateway',
+  ),
+  def(
+    'userDistinctInquirers30d',
+    'user',
+    30 * DAY,
+    distinct('channel'),
+    ['bureau_inquiry'],
+    'lenders pulling the report (stacking)',
+    'bureau gateway',
+  ),
   def('userPurchases7d', 'user', 7 * DAY, count, ['purchase'], 'spending pattern (cash-out)'),
-  def('userSinceCallOrShare1h', 'user', HOUR, since, ['call_in_progress', 'screen_share_detected'], 'coached draw: call or screen share in progress (scam)'),
-  def('userSinceDisbursement90d', 'user', 90 * DAY, since, ['disbursement'], 'dormancy before a draw (scam)', 'core events'),
-  def('deviceDistinctUsers24h', 'device', DAY, distinct('userId'), ALL, 'accounts sharing one device (device farm)'),
-  def('deviceDistinctUsers7d', 'device', 7 * DAY, distinct('userId'), ALL, 'accounts sharing one device (device farm)'),
+  def(
+    'userSinceCallOrShare1h',
+    'user',
+    HOUR,
+    since,
+    ['call_in_progress', 'screen_share_detected'],
+    'coached draw: call or screen share in progress (scam)',
+  ),
+  def(
+    'userSinceDisbursement90d',
+    'user',
+    90 * DAY,
+    since,
+    ['disbursement'],
+    'dormancy before a draw (scam)',
+    'core events',
+  ),
+  def(
+    'deviceDistinctUsers24h',
+    'device',
+    DAY,
+    distinct('userId'),
+    ALL,
+    'accounts sharing one device (device farm)',
+  ),
+  def(
+    'deviceDistinctUsers7d',
+    'device',
+    7 * DAY,
+    distinct('userId'),
+    ALL,
+    'accounts sharing one device (device farm)',
+  ),
   def('ipDistinctUsers24h', 'ip', DAY, distinct('userId'), ALL, 'accounts sharing one IP (farm, proxy)'),
-  def('ipApplications1h', 'ip', HOUR, count, ['application'], 'application burst from one IP (ring)', 'core events'),
-  def('payeeDistinctUsers7d', 'payee', 7 * DAY, distinct('userId'), ['transfer_out'], 'mule account receiving from many borrowers'),
-  def('merchantDistinctUsers24h', 'merchant', DAY, distinct('userId'), ['purchase'], 'merchant traffic (cash-out merchant)'),
-  def('channelInquiries1h', 'channel', HOUR, count, ['bureau_inquiry'], 'credit-report pull rate per channel (report abuse)', 'bureau gateway'),
-  def('channelInquiries24h', 'channel', DAY, count, ['bureau_inquiry'], 'credit-report pull rate per channel (report abuse)', 'bureau gateway'),
+  def(
+    'ipApplications1h',
+    'ip',
+    HOUR,
+    count,
+    ['application'],
+    'application burst from one IP (ring)',
+    'core events',
+  ),
+  def(
+    'payeeDistinctUsers7d',
+    'payee',
+    7 * DAY,
+    distinct('userId'),
+    ['transfer_out'],
+    'mule account receiving from many borrowers',
+  ),
+  def(
+    'merchantDistinctUsers24h',
+    'merchant',
+    DAY,
+    distinct('userId'),
+    ['purchase'],
+    'merchant traffic (cash-out merchant)',
+  ),
+  def(
+    'channelInquiries1h',
+    'channel',
+    HOUR,
+    count,
+    ['bureau_inquiry'],
+    'credit-report pull rate per channel (report abuse)',
+    'bureau gateway',
+  ),
+  def(
+    'channelInquiries24h',
+    'channel',
+    DAY,
+    count,
+    ['bureau_inquiry'],
+    'credit-report pull rate per channel (report abuse)',
+    'bureau gateway',
+  ),
 ];
 
 export class FeatureRegistry {
@@ -77,7 +214,8 @@ export class FeatureRegistry {
 
   constructor(readonly definitions: readonly FeatureDefinition[] = FEATURES) {
     for (const d of definitions) {
-      if (d.windowMs < MINUTE || d.windowMs > MAX_FEATURE_WINDOW_MS) throw new Error(`feature ${d.name}: window must be 1 min..90 days`);
+      if (d.windowMs < MINUTE || d.windowMs > MAX_FEATURE_WINDOW_MS)
+        throw new Error(`feature ${d.name}: window must be 1 min..90 days`);
     }
     this.byName = new Map(definitions.map((d) => [d.name, d]));
   }
@@ -121,7 +259,10 @@ export class FeatureReader {
     return this.sync.aggregateSync(windowOf(d, entityId, asOf, knownAt), d.aggregate);
   }
 
-  async values(requests: readonly { name: string; entityId: string }[], asOf: number): Promise<Record<string, number | null>> {
+  async values(
+    requests: readonly { name: string; entityId: string }[],
+    asOf: number,
+  ): Promise<Record<string, number | null>> {
     const out: Record<string, number | null> = {};
     const results = await Promise.all(requests.map((r) => this.value(r.name, r.entityId, asOf)));
     requests.forEach((r, i) => (out[r.name] = results[i] ?? null));
@@ -130,6 +271,18 @@ export class FeatureReader {
 }
 
 /** The window a feature reads for one entity as of an instant. */
-function windowOf(d: FeatureDefinition, entityId: string, asOf: number, knownAt: number | undefined): WindowQuery {
-  return { entity: d.entity, id: entityId, types: d.eventTypes, fromMs: asOf - d.windowMs, toMs: asOf, knownAt };
+function windowOf(
+  d: FeatureDefinition,
+  entityId: string,
+  asOf: number,
+  knownAt: number | undefined,
+): WindowQuery {
+  return {
+    entity: d.entity,
+    id: entityId,
+    types: d.eventTypes,
+    fromMs: asOf - d.windowMs,
+    toMs: asOf,
+    knownAt,
+  };
 }

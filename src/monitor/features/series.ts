@@ -190,7 +190,13 @@ export class EntrySeries {
   }
 
   /** Adds the distinct values of `field` in the window to `out`. */
-  distinctInto(out: Set<string>, field: DistinctField, fromMs: number, toMs: number, knownAt: number | undefined): void {
+  distinctInto(
+    out: Set<string>,
+    field: DistinctField,
+    fromMs: number,
+    toMs: number,
+    knownAt: number | undefined,
+  ): void {
     const from = this.start(fromMs);
     const to = this.start(toMs);
     if (to <= from) return;
@@ -219,7 +225,13 @@ export class EntrySeries {
     return m;
   }
 
-  private scanValuesInto(out: Set<string>, field: DistinctField, from: number, to: number, knownAt: number | undefined): void {
+  private scanValuesInto(
+    out: Set<string>,
+    field: DistinctField,
+    from: number,
+    to: number,
+    knownAt: number | undefined,
+  ): void {
     for (let i = from; i < to; i++) {
       const e = this.entries[i] as FeatureEntry;
       if (knownAt !== undefined && e.r > knownAt) continue;
@@ -232,7 +244,11 @@ export class EntrySeries {
    * The value index of `field`, when it exists and is the cheaper way to answer a window of `windowSize` entries: it
    * costs one check per value, the scan one Set insertion per entry.
    */
-  private valueIndexFor(field: DistinctField, windowSize: number, knownAt: number | undefined): Map<string, number[]> | undefined {
+  private valueIndexFor(
+    field: DistinctField,
+    windowSize: number,
+    knownAt: number | undefined,
+  ): Map<string, number[]> | undefined {
     if (windowSize <= SCAN_WINDOW_MAX || !this.seesAll(knownAt)) return undefined;
     const byValue = this.valueTimes?.get(field);
     return byValue && byValue.size < windowSize ? byValue : undefined;
@@ -242,8 +258,14 @@ export class EntrySeries {
    * Builds the value index of `field` once a live scan showed values repeating (a borrower's few devices over thousands
    * of draws): series whose windows are small or whose values are mostly unique never pay its memory.
    */
-  private noteScan(field: DistinctField, windowSize: number, distinct: number, knownAt: number | undefined): void {
-    if (windowSize <= SCAN_WINDOW_MAX || distinct * VALUE_REPEAT_MIN > windowSize || !this.seesAll(knownAt)) return;
+  private noteScan(
+    field: DistinctField,
+    windowSize: number,
+    distinct: number,
+    knownAt: number | undefined,
+  ): void {
+    if (windowSize <= SCAN_WINDOW_MAX || distinct * VALUE_REPEAT_MIN > windowSize || !this.seesAll(knownAt))
+      return;
     this.valueTimes ??= new Map();
     if (this.valueTimes.has(field)) return;
     const byValue = new Map<string, number[]>();
@@ -262,11 +284,13 @@ export class EntrySeries {
     const from = amounts.validUpTo;
     amounts.prefix.length = n + 1;
     for (let i = from; i < n; i++) {
-      amounts.prefix[i + 1] = (amounts.prefix[i] as number) + ((this.entries[i] as FeatureEntry).amountMinor ?? 0);
+      amounts.prefix[i + 1] =
+        (amounts.prefix[i] as number) + ((this.entries[i] as FeatureEntry).amountMinor ?? 0);
     }
     const blocks = Math.ceil(n / BLOCK);
     amounts.blockMax.length = blocks;
-    for (let b = Math.floor(from / BLOCK); b < blocks; b++) amounts.blockMax[b] = this.maxOfEntries(0, b * BLOCK, Math.min(n, (b + 1) * BLOCK));
+    for (let b = Math.floor(from / BLOCK); b < blocks; b++)
+      amounts.blockMax[b] = this.maxOfEntries(0, b * BLOCK, Math.min(n, (b + 1) * BLOCK));
     amounts.validUpTo = n;
     return amounts;
   }

@@ -81,7 +81,9 @@ export interface SyncFeatureReads {
 export function syncReadsOf(store: FeatureStore): (FeatureStore & SyncFeatureReads) | undefined {
   const candidate = store as FeatureStore & Partial<SyncFeatureReads>;
   const hasAll =
-    typeof candidate.eventsSync === 'function' && typeof candidate.aggregateSync === 'function' && typeof candidate.distinctValuesSync === 'function';
+    typeof candidate.eventsSync === 'function' &&
+    typeof candidate.aggregateSync === 'function' &&
+    typeof candidate.distinctValuesSync === 'function';
   return hasAll ? (candidate as FeatureStore & SyncFeatureReads) : undefined;
 }
 
@@ -97,7 +99,13 @@ export function entityKeys(e: FeatureEntry): [EntityType, string][] {
 }
 
 export function toEntry(e: MonitorEvent, receivedAt: number): FeatureEntry {
-  const entry: Record<string, unknown> = { eventId: e.eventId, type: e.type, t: e.occurredAt, r: receivedAt, userId: e.userId };
+  const entry: Record<string, unknown> = {
+    eventId: e.eventId,
+    type: e.type,
+    t: e.occurredAt,
+    r: receivedAt,
+    userId: e.userId,
+  };
   if (e.deviceId !== undefined) entry.deviceId = e.deviceId;
   if (e.ip !== undefined) entry.ip = e.ip;
   if (e.payeeId !== undefined) entry.payeeId = e.payeeId;
@@ -114,7 +122,11 @@ export function toEntry(e: MonitorEvent, receivedAt: number): FeatureEntry {
 }
 
 /** Aggregates a window slice; shared by the memory store and by tests as the reference semantics. */
-export function aggregateEntries(entries: readonly FeatureEntry[], aggregate: Aggregate, toMs: number): number | null {
+export function aggregateEntries(
+  entries: readonly FeatureEntry[],
+  aggregate: Aggregate,
+  toMs: number,
+): number | null {
   switch (aggregate.kind) {
     case 'count':
       return entries.length;

@@ -18,7 +18,10 @@ export const accountTakeover: TypologyPack = {
     ...COMMON_PARAMETERS,
     credentialWindowMs: { default: DAY, description: 'credential change this long before the risky act' },
     lookbackMs: { default: 30 * DAY, description: 'devices/IPs seen in this history are known' },
-    minLoginFailures: { default: 3, description: 'failed logins that, with a new IP, stand in for a new device' },
+    minLoginFailures: {
+      default: 3,
+      description: 'failed logins that, with a new IP, stand in for a new device',
+    },
   },
   rules: [
     { id: 'ato.credentialChange', description: 'password reset or phone change within credentialWindowMs' },

@@ -43,9 +43,15 @@ async function evaluate(ctx: TypologyContext): Promise<TypologyHit | null> {
   const { event, at } = ctx;
   const merchant = event.type === 'purchase' ? event.merchantId : (event.merchantId ?? event.payeeId);
   if (!merchant) return null;
-  const purchases = (await ctx.window('user', event.userId, ['purchase'], at - Math.max(ctx.num('repeatWindowMs'), ctx.num('loopWindowMs')), at)).filter(
-    (p) => p.merchantId === merchant,
-  );
+  const purchases = (
+    await ctx.window(
+      'user',
+      event.userId,
+      ['purchase'],
+      at - Math.max(ctx.num('repeatWindowMs'), ctx.num('loopWindowMs')),
+      at,
+    )
+  ).filter((p) => p.merchantId === merchant);
   const repeatFrom = at - ctx.num('repeatWindowMs');
   const round = purchases.filter((p) => p.t > repeatFrom && isRound(ctx, p));
   const night = round.filter((p) => isNight(ctx, p.t));
@@ -60,9 +66,17 @@ async function evaluate(ctx: TypologyContext): Promise<TypologyHit | null> {
     evidence.push(...night);
   }
   let loopAmount = 0;
-  if (event.type === 'transfer_in' && event.attributes?.kind !== 'refund' && event.amountMinor !== undefined) {
+  if (
+    event.type === 'transfer_in' &&
+    event.attributes?.kind !== 'refund' &&
+    event.amountMinor !== undefined
+  ) {
     const back = event.amountMinor;
-    const source = purchases.find((p) => p.t >= event.occurredAt - ctx.num('loopWindowMs') && back >= ctx.num('loopMinRatio') * (p.amountMinor ?? 0));
+    const source = purchases.find(
+      (p) =>
+        p.t >= event.occurredAt - ctx.num('loopWindowMs') &&
+        back >= ctx.num('loopMinRatio') * (p.amountMinor ?? 0),
+    );
     if (source) {
       rules.push('cashout.loop');
       evidence.push(source);
@@ -73,7 +87,12 @@ async function evaluate(ctx: TypologyContext): Promise<TypologyHit | null> {
   return {
     rules,
     eventIds: [...new Set([...evidence.map((e) => e.eventId), event.eventId])],
-    features: { merchant, roundPurchases: round.length, nightRoundPurchases: night.length, loopBackMinor: loopAmount },
+    features: {
+      merchant,
+      roundPurchases: round.length,
+      nightRoundPurchases: night.length,
+      loopBackMinor: loopAmount,
+    },
   };
 }
 
@@ -87,4 +106,3 @@ function isNight(ctx: TypologyContext, t: number): boolean {
   const hour = local.getUTCHours();
   return hour >= ctx.num('nightStartHour') && hour < ctx.num('nightEndHour');
 }
-

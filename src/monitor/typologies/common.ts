@@ -5,6 +5,7 @@ import { DAY } from './types.js';
 export const COMMON_PARAMETERS: Readonly<Record<string, ParameterSpec>> = {
   alertDedupWindowMs: {
     default: 7 * DAY,
-    description: 'a second firing for the same borrower within this window joins the open alert instead of raising a new one',
+    description:
+      'a second firing for the same borrower within this window joins the open alert instead of raising a new one',
   },
 };

@@ -18,18 +18,33 @@ export const creditReportAbuse: TypologyPack = {
   parameters: {
     ...COMMON_PARAMETERS,
     matchWindowMs: { default: 7 * DAY, description: 'an application this recent justifies an approval pull' },
-    approvalPurposes: { default: ['LOAN_APPROVAL', 'CARD_APPROVAL', 'GUARANTOR_CHECK'], description: 'purposes that need an application' },
-    postLoanLookbackMs: { default: 90 * DAY, description: 'loan activity this recent justifies a post-loan pull' },
+    approvalPurposes: {
+      default: ['LOAN_APPROVAL', 'CARD_APPROVAL', 'GUARANTOR_CHECK'],
+      description: 'purposes that need an application',
+    },
+    postLoanLookbackMs: {
+      default: 90 * DAY,
+      description: 'loan activity this recent justifies a post-loan pull',
+    },
     channelRate1hMax: { default: 30, description: 'inquiries per hour from one channel' },
-    channelWindowMs: { default: 7 * DAY, description: 'window for a channel\'s unmatched-pull share' },
-    channelMinPulls: { default: 10, description: 'approval pulls a channel needs before its share is judged' },
-    channelUnmatchedShareMin: { default: 0.5, description: 'share of a channel\'s approval pulls without an application' },
+    channelWindowMs: { default: 7 * DAY, description: "window for a channel's unmatched-pull share" },
+    channelMinPulls: {
+      default: 10,
+      description: 'approval pulls a channel needs before its share is judged',
+    },
+    channelUnmatchedShareMin: {
+      default: 0.5,
+      description: "share of a channel's approval pulls without an application",
+    },
   },
   rules: [
     { id: 'report.noApplication', description: 'approval pull without an application' },
     { id: 'report.noLoan', description: 'post-loan pull without loan activity' },
     { id: 'report.channelRate', description: 'abnormal pull rate from one channel' },
-    { id: 'report.channelUnmatched', description: 'most of a channel\'s recent approval pulls lack an application' },
+    {
+      id: 'report.channelUnmatched',
+      description: "most of a channel's recent approval pulls lack an application",
+    },
   ],
   reasons: ['R_CREDIT_REPORT_ABUSE'],
   severity: 'high',
@@ -47,26 +62,47 @@ async function evaluate(ctx: TypologyContext): Promise<TypologyHit | null> {
     const apps = await ctx.window('user', event.userId, ['application'], at - ctx.num('matchWindowMs'), at);
     if (apps.length === 0) rules.push('report.noApplication');
   } else if (purpose === 'POST_LOAN_MGMT') {
-    const activity = await ctx.window('user', event.userId, ['disbursement', 'repayment'], at - ctx.num('postLoanLookbackMs'), at);
+    const activity = await ctx.window(
+      'user',
+      event.userId,
+      ['disbursement', 'repayment'],
+      at - ctx.num('postLoanLookbackMs'),
+      at,
+    );
     if (activity.length === 0) rules.push('report.noLoan');
   }
-  const channelRate = event.channel ? ((await ctx.features.value('channelInquiries1h', event.channel, at)) ?? 0) : 0;
+  const channelRate = event.channel
+    ? ((await ctx.features.value('channelInquiries1h', event.channel, at)) ?? 0)
+    : 0;
   if (channelRate >= ctx.num('channelRate1hMax')) rules.push('report.channelRate');
   const share = event.channel ? await unmatchedShare(ctx, event.channel) : { pulls: 0, share: 0 };
-  if (share.pulls >= ctx.num('channelMinPulls') && share.share >= ctx.num('channelUnmatchedShareMin')) rules.push('report.channelUnmatched');
+  if (share.pulls >= ctx.num('channelMinPulls') && share.share >= ctx.num('channelUnmatchedShareMin'))
+    rules.push('report.channelUnmatched');
   if (rules.length === 0) return null;
   return {
     rules,
     eventIds: [event.eventId],
-    features: { purpose, channel: event.channel ?? null, channelInquiries1h: channelRate, channelPulls: share.pulls, channelUnmatchedShare: Math.round(share.share * 1000) / 1000 },
+    features: {
+      purpose,
+      channel: event.channel ?? null,
+      channelInquiries1h: channelRate,
+      channelPulls: share.pulls,
+      channelUnmatchedShare: Math.round(share.share * 1000) / 1000,
+    },
   };
 }
 
 /** Of a channel's own approval pulls in the window, the share with no application from the borrower before the pull. */
-async function unmatchedShare(ctx: TypologyContext, channel: string): Promise<{ pulls: number; share: number }> {
+async function unmatchedShare(
+  ctx: TypologyContext,
+  channel: string,
+): Promise<{ pulls: number; share: number }> {
   const approval = new Set(ctx.strings('approvalPurposes'));
-  const pulls = (await ctx.window('channel', channel, ['bureau_inquiry'], ctx.at - ctx.num('channelWindowMs'), ctx.at)).filter(
-    (e) => (e.origin === undefined || e.origin === 'self') && e.purpose !== undefined && approval.has(e.purpose),
+  const pulls = (
+    await ctx.window('channel', channel, ['bureau_inquiry'], ctx.at - ctx.num('channelWindowMs'), ctx.at)
+  ).filter(
+    (e) =>
+      (e.origin === undefined || e.origin === 'self') && e.purpose !== undefined && approval.has(e.purpose),
   );
   if (pulls.length < ctx.num('channelMinPulls')) return { pulls: pulls.length, share: 0 };
   let unmatched = 0;
@@ -76,4 +112,3 @@ async function unmatchedShare(ctx: TypologyContext, channel: string): Promise<{ 
   }
   return { pulls: pulls.length, share: unmatched / pulls.length };
 }
-

@@ -25,8 +25,15 @@ export const deviceFarm: TypologyPack = {
     componentUsersMin: { default: 6, description: 'borrowers joined by shared devices/payees' },
   },
   rules: [
-    { id: 'farm.sharedDevice', description: '>= deviceUsersMin borrowers on one device within deviceWindowMs' },
-    { id: 'farm.ipBurst', description: '>= ipUsersMin borrowers and >= ipApplicationsMin applications from one IP within ipWindowMs' },
+    {
+      id: 'farm.sharedDevice',
+      description: '>= deviceUsersMin borrowers on one device within deviceWindowMs',
+    },
+    {
+      id: 'farm.ipBurst',
+      description:
+        '>= ipUsersMin borrowers and >= ipApplicationsMin applications from one IP within ipWindowMs',
+    },
     { id: 'farm.ring', description: 'application from a component of >= componentUsersMin borrowers' },
   ],
   reasons: ['R_DEVICE_FARM'],
@@ -42,7 +49,13 @@ async function evaluate(ctx: TypologyContext): Promise<TypologyHit | null> {
   const eventIds = new Set<string>([event.eventId]);
   const features: Record<string, number | null> = {};
   if (event.deviceId) {
-    const onDevice = await ctx.window('device', event.deviceId, EVENT_TYPES, at - ctx.num('deviceWindowMs'), at);
+    const onDevice = await ctx.window(
+      'device',
+      event.deviceId,
+      EVENT_TYPES,
+      at - ctx.num('deviceWindowMs'),
+      at,
+    );
     const users = new Set<string>();
     for (const e of onDevice) users.add(e.userId);
     features.deviceUsers = users.size;

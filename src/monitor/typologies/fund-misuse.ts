@@ -19,15 +19,21 @@ export const fundMisuse: TypologyPack = {
     windowMs: { default: 14 * DAY, description: 'outflows this long after a draw are attributed to it' },
     // 6211 security brokers, 7995 betting, 7800-7802 lotteries/racing, 6513 real-estate agents, 1520 residential
     // construction, 6051 quasi-cash incl. crypto (ISO 18245 / Visa MCC list).
-    prohibitedMccs: { default: ['6211', '7995', '7800', '7801', '7802', '6513', '1520', '6051'], description: 'prohibited destinations' },
+    prohibitedMccs: {
+      default: ['6211', '7995', '7800', '7801', '7802', '6513', '1520', '6051'],
+      description: 'prohibited destinations',
+    },
     minRatio: { default: 0.3, description: 'share of the drawn amount' },
     minAmountMinor: { default: 500_000, description: 'ignore small amounts (5,000.00)' },
     maxFlowMultiple: {
       default: 2,
-      description: 'flows above this multiple of the drawn amount are judged own funds (savings), not the loan',
+      description:
+        'flows above this multiple of the drawn amount are judged own funds (savings), not the loan',
     },
   },
-  rules: [{ id: 'misuse.prohibitedFlow', description: 'drawn money to prohibited MCCs above amount and ratio' }],
+  rules: [
+    { id: 'misuse.prohibitedFlow', description: 'drawn money to prohibited MCCs above amount and ratio' },
+  ],
   reasons: ['R_FUND_MISUSE'],
   severity: 'high',
   actions: ['FREEZE_DRAW'],
@@ -42,9 +48,9 @@ async function evaluate(ctx: TypologyContext): Promise<TypologyHit | null> {
   const draws = await ctx.window('user', event.userId, ['disbursement'], at - ctx.num('windowMs'), at);
   const first = draws[0];
   if (!first) return null;
-  const flows = (await ctx.window('user', event.userId, ['transfer_out', 'purchase'], first.t - 1, at)).filter(
-    (e) => e.merchantCategory !== undefined && prohibited.has(e.merchantCategory),
-  );
+  const flows = (
+    await ctx.window('user', event.userId, ['transfer_out', 'purchase'], first.t - 1, at)
+  ).filter((e) => e.merchantCategory !== undefined && prohibited.has(e.merchantCategory));
   const drawn = sumAmount(draws);
   const misused = sumAmount(flows);
   if (misused < ctx.num('minAmountMinor') || misused < ctx.num('minRatio') * drawn) return null;
@@ -52,7 +58,11 @@ async function evaluate(ctx: TypologyContext): Promise<TypologyHit | null> {
   return {
     rules: ['misuse.prohibitedFlow'],
     eventIds: [...draws, ...flows].map((e) => e.eventId),
-    features: { drawnMinor: drawn, prohibitedFlowMinor: misused, ratio: Math.round((misused / drawn) * 1000) / 1000, mccs: [...new Set(flows.map((f) => f.merchantCategory))].join(',') },
+    features: {
+      drawnMinor: drawn,
+      prohibitedFlowMinor: misused,
+      ratio: Math.round((misused / drawn) * 1000) / 1000,
+      mccs: [...new Set(flows.map((f) => f.merchantCategory))].join(','),
+    },
   };
 }
-

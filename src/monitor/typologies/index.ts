@@ -22,8 +22,13 @@ export const DEFAULT_TYPOLOGIES: readonly TypologyPack[] = [
 export type ParameterOverrides = Readonly<Record<string, Readonly<Record<string, ParamValue>>>>;
 
 /** The effective parameters of a pack: defaults, overridden by name (unknown names are a configuration error). */
-export function resolveParameters(pack: TypologyPack, overrides: ParameterOverrides = {}): ReadonlyMap<string, ParamValue> {
-  const values = new Map<string, ParamValue>(Object.entries(pack.parameters).map(([k, spec]) => [k, spec.default]));
+export function resolveParameters(
+  pack: TypologyPack,
+  overrides: ParameterOverrides = {},
+): ReadonlyMap<string, ParamValue> {
+  const values = new Map<string, ParamValue>(
+    Object.entries(pack.parameters).map(([k, spec]) => [k, spec.default]),
+  );
   for (const [name, value] of Object.entries(overrides[pack.id] ?? {})) {
     if (!values.has(name)) throw new Error(`typology ${pack.id} has no parameter ${name}`);
     values.set(name, value);
@@ -40,7 +45,12 @@ export function describePack(pack: TypologyPack, overrides: ParameterOverrides =
     title: pack.title,
     description: pack.description,
     triggers: pack.triggers,
-    parameters: Object.fromEntries(Object.entries(pack.parameters).map(([k, s]) => [k, { value: params.get(k), default: s.default, description: s.description }])),
+    parameters: Object.fromEntries(
+      Object.entries(pack.parameters).map(([k, s]) => [
+        k,
+        { value: params.get(k), default: s.default, description: s.description },
+      ]),
+    ),
     rules: pack.rules,
     reasons: pack.reasons,
     severity: pack.severity,

@@ -17,12 +17,18 @@ export const loanStacking: TypologyPack = {
   parameters: {
     ...COMMON_PARAMETERS,
     inquiryWindowMs: { default: 30 * DAY, description: 'window for inquiry velocity' },
-    hardPurposes: { default: ['LOAN_APPROVAL', 'CARD_APPROVAL'], description: 'inquiry purposes that are hard pulls' },
+    hardPurposes: {
+      default: ['LOAN_APPROVAL', 'CARD_APPROVAL'],
+      description: 'inquiry purposes that are hard pulls',
+    },
     minHardInquiries: { default: 5, description: 'hard inquiries in the window (rate shopping is 2-3)' },
     minDistinctInquirers: { default: 4, description: 'distinct lenders behind them' },
     repayOtherWindowMs: { default: 72 * HOUR, description: 'a draw this recent funds the repayment' },
     repayOtherMinRatio: { default: 0.5, description: 'share of the draw sent to other lenders' },
-    lenderMccs: { default: ['6012'], description: 'ISO 18245 codes of lenders (6012 financial institutions)' },
+    lenderMccs: {
+      default: ['6012'],
+      description: 'ISO 18245 codes of lenders (6012 financial institutions)',
+    },
   },
   rules: [
     { id: 'stacking.inquiryBurst', description: 'hard inquiries from many lenders in a short window' },
@@ -39,9 +45,9 @@ async function evaluate(ctx: TypologyContext): Promise<TypologyHit | null> {
   const rules: string[] = [];
   const eventIds: string[] = [];
   const hard = new Set(ctx.strings('hardPurposes'));
-  const inquiries = (await ctx.window('user', event.userId, ['bureau_inquiry'], at - ctx.num('inquiryWindowMs'), at)).filter(
-    (e) => e.purpose !== undefined && hard.has(e.purpose),
-  );
+  const inquiries = (
+    await ctx.window('user', event.userId, ['bureau_inquiry'], at - ctx.num('inquiryWindowMs'), at)
+  ).filter((e) => e.purpose !== undefined && hard.has(e.purpose));
   const lenders = new Set(inquiries.map((e) => e.channel));
   if (inquiries.length >= ctx.num('minHardInquiries') && lenders.size >= ctx.num('minDistinctInquirers')) {
     rules.push('stacking.inquiryBurst');
@@ -49,7 +55,13 @@ async function evaluate(ctx: TypologyContext): Promise<TypologyHit | null> {
   }
   let ratio = 0;
   if (event.type === 'transfer_out') {
-    const draws = await ctx.window('user', event.userId, ['disbursement'], at - ctx.num('repayOtherWindowMs'), at);
+    const draws = await ctx.window(
+      'user',
+      event.userId,
+      ['disbursement'],
+      at - ctx.num('repayOtherWindowMs'),
+      at,
+    );
     const first = draws[0];
     if (first) {
       const mccs = new Set(ctx.strings('lenderMccs'));
@@ -67,6 +79,10 @@ async function evaluate(ctx: TypologyContext): Promise<TypologyHit | null> {
   return {
     rules,
     eventIds,
-    features: { hardInquiries: inquiries.length, distinctInquirers: lenders.size, repayOtherRatio: Math.round(ratio * 1000) / 1000 },
+    features: {
+      hardInquiries: inquiries.length,
+      distinctInquirers: lenders.size,
+      repayOtherRatio: Math.round(ratio * 1000) / 1000,
+    },
   };
 }

@@ -23,24 +23,44 @@ export const scamSafeAccountTransfer: TypologyPack = {
     newPayeeMs: { default: 3 * DAY, description: 'a payee created or first paid within this is new' },
     minTransferRatio: { default: 0.6, description: 'share of the disbursed amount sent to new payees' },
     minDisbursedMinor: { default: 100_000, description: 'ignore draws below this (minor units)' },
-    callLookbackMs: { default: 2 * HOUR, description: 'a call or screen share this long before the draw counts' },
-    dormantMs: { default: 60 * DAY, description: 'no earlier draw within this = dormant (a first draw counts too)' },
-    payeeAddedNearDrawMs: { default: 2 * HOUR, description: 'a payee added this close to the draw is suspicious' },
-    unusualDrawMultiple: { default: 3, description: 'a draw this many times the largest draw of the previous 90 days is unusual (full-limit draw)' },
+    callLookbackMs: {
+      default: 2 * HOUR,
+      description: 'a call or screen share this long before the draw counts',
+    },
+    dormantMs: {
+      default: 60 * DAY,
+      description: 'no earlier draw within this = dormant (a first draw counts too)',
+    },
+    payeeAddedNearDrawMs: {
+      default: 2 * HOUR,
+      description: 'a payee added this close to the draw is suspicious',
+    },
+    unusualDrawMultiple: {
+      default: 3,
+      description:
+        'a draw this many times the largest draw of the previous 90 days is unusual (full-limit draw)',
+    },
     minAmplifiers: { default: 1, description: 'amplifiers required besides the core pattern' },
     knownDeviceLookbackMs: {
       default: 30 * DAY,
-      description: 'victims act on their own device: a transfer from a device unseen in this history is left to ACCOUNT_TAKEOVER (0 = off)',
+      description:
+        'victims act on their own device: a transfer from a device unseen in this history is left to ACCOUNT_TAKEOVER (0 = off)',
     },
     cooldownMs: { default: DAY, description: 'COOLDOWN delay shown with the anti-scam warning' },
   },
   rules: [
-    { id: 'scam.core', description: 'disbursement then >= minTransferRatio of it out to new payees within drawWindowMs' },
+    {
+      id: 'scam.core',
+      description: 'disbursement then >= minTransferRatio of it out to new payees within drawWindowMs',
+    },
     { id: 'scam.call', description: 'call or screen share in progress around the draw' },
     { id: 'scam.dormant', description: 'first draw, or first draw after dormantMs' },
     { id: 'scam.payeeNearDraw', description: 'payee added within payeeAddedNearDrawMs of the draw' },
     { id: 'scam.listedPayee', description: 'payee on the black or grey list' },
-    { id: 'scam.unusualAmount', description: 'draw >= unusualDrawMultiple x the largest of the previous 90 days' },
+    {
+      id: 'scam.unusualAmount',
+      description: 'draw >= unusualDrawMultiple x the largest of the previous 90 days',
+    },
   ],
   reasons: ['R_SCAM_TRANSFER_PATTERN', 'R_COOLING_OFF'],
   severity: 'critical',
@@ -55,24 +75,46 @@ async function evaluate(ctx: TypologyContext): Promise<TypologyHit | null> {
   const disbursed = sumAmount(draws);
   const firstDraw = draws[0];
   if (!firstDraw || disbursed < ctx.num('minDisbursedMinor')) return null;
-  const transfers = (await ctx.window('user', user, ['transfer_out'], firstDraw.t - 1, at)).filter(
-    (t) => ctx.listHits('payee', t.payeeId).every((h) => h.list !== 'white'),
+  const transfers = (await ctx.window('user', user, ['transfer_out'], firstDraw.t - 1, at)).filter((t) =>
+    ctx.listHits('payee', t.payeeId).every((h) => h.list !== 'white'),
   );
   if (transfers.length === 0) return null;
   if (!(await onKnownDevice(ctx, transfers, firstDraw.t))) return null;
-  const payeesAdded = await ctx.window('user', user, ['payee_added'], firstDraw.t - ctx.num('newPayeeMs'), at);
+  const payeesAdded = await ctx.window(
+    'user',
+    user,
+    ['payee_added'],
+    firstDraw.t - ctx.num('newPayeeMs'),
+    at,
+  );
   const fresh: FeatureEntry[] = [];
   for (const t of transfers) if (await isNewPayee(ctx, t, payeesAdded)) fresh.push(t);
   const toNew = sumAmount(fresh);
   const ratio = toNew / disbursed;
   if (ratio < ctx.num('minTransferRatio')) return null;
 
-  const calls = await ctx.window('user', user, ['call_in_progress', 'screen_share_detected'], firstDraw.t - ctx.num('callLookbackMs'), at);
-  const earlier = await ctx.window('user', user, ['disbursement'], firstDraw.t - ctx.num('dormantMs'), firstDraw.t - 1);
+  const calls = await ctx.window(
+    'user',
+    user,
+    ['call_in_progress', 'screen_share_detected'],
+    firstDraw.t - ctx.num('callLookbackMs'),
+    at,
+  );
+  const earlier = await ctx.window(
+    'user',
+    user,
+    ['disbursement'],
+    firstDraw.t - ctx.num('dormantMs'),
+    firstDraw.t - 1,
+  );
   const nearMs = ctx.num('payeeAddedNearDrawMs');
   const freshPayees = new Set(fresh.map((t) => t.payeeId));
-  const addedNear = payeesAdded.filter((p) => freshPayees.has(p.payeeId) && Math.abs(p.t - firstDraw.t) <= nearMs);
-  const listed = fresh.some((t) => ctx.listHits('payee', t.payeeId).some((h) => h.list === 'black' || h.list === 'grey'));
+  const addedNear = payeesAdded.filter(
+    (p) => freshPayees.has(p.payeeId) && Math.abs(p.t - firstDraw.t) <= nearMs,
+  );
+  const listed = fresh.some((t) =>
+    ctx.listHits('payee', t.payeeId).some((h) => h.list === 'black' || h.list === 'grey'),
+  );
   const previous = await ctx.window('user', user, ['disbursement'], firstDraw.t - 90 * DAY, firstDraw.t - 1);
   const largestBefore = previous.reduce((m, e) => Math.max(m, e.amountMinor ?? 0), 0);
   const unusual = largestBefore > 0 && disbursed >= ctx.num('unusualDrawMultiple') * largestBefore;
@@ -83,7 +125,9 @@ async function evaluate(ctx: TypologyContext): Promise<TypologyHit | null> {
     'scam.listedPayee': listed,
     'scam.unusualAmount': unusual,
   };
-  const held = Object.entries(amplifiers).filter(([, v]) => v).map(([k]) => k);
+  const held = Object.entries(amplifiers)
+    .filter(([, v]) => v)
+    .map(([k]) => k);
   if (held.length < ctx.num('minAmplifiers')) return null;
   return {
     rules: ['scam.core', ...held],
@@ -103,7 +147,11 @@ async function evaluate(ctx: TypologyContext): Promise<TypologyHit | null> {
 }
 
 /** True when every transfer came from a device the borrower used before (or when there is no history to tell). */
-async function onKnownDevice(ctx: TypologyContext, transfers: readonly FeatureEntry[], drawAt: number): Promise<boolean> {
+async function onKnownDevice(
+  ctx: TypologyContext,
+  transfers: readonly FeatureEntry[],
+  drawAt: number,
+): Promise<boolean> {
   const lookback = ctx.num('knownDeviceLookbackMs');
   if (lookback <= 0) return true;
   const history = await ctx.window('user', ctx.event.userId, EVENT_TYPES, drawAt - lookback, drawAt - DAY);
@@ -113,7 +161,11 @@ async function onKnownDevice(ctx: TypologyContext, transfers: readonly FeatureEn
 }
 
 /** New = created within newPayeeMs, added by this borrower within it, or never paid by this borrower before it. */
-async function isNewPayee(ctx: TypologyContext, t: FeatureEntry, added: readonly FeatureEntry[]): Promise<boolean> {
+async function isNewPayee(
+  ctx: TypologyContext,
+  t: FeatureEntry,
+  added: readonly FeatureEntry[],
+): Promise<boolean> {
   if (!t.payeeId) return false;
   const newMs = ctx.num('newPayeeMs');
   if (t.payeeCreatedAt !== undefined) return t.payeeCreatedAt >= t.t - newMs;

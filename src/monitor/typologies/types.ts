@@ -18,7 +18,13 @@ export interface TypologyContext {
   /** The instant the typology is evaluated at (the event's occurredAt, or the borrower's latest instant for a late event). */
   readonly at: number;
   readonly features: FeatureReader;
-  window(entity: EntityType, id: string, types: readonly EventType[], fromMs: number, toMs: number): Promise<FeatureEntry[]>;
+  window(
+    entity: EntityType,
+    id: string,
+    types: readonly EventType[],
+    fromMs: number,
+    toMs: number,
+  ): Promise<FeatureEntry[]>;
   listHits(entityType: ListEntityType, value: string | undefined): readonly ListHit[];
   readonly graph: EntityGraph;
   num(name: string): number;

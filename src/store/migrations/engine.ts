@@ -61,9 +61,21 @@ export const engineMigrations: Record<string, Migration> = {
         .addColumn('latency_ms', 'double precision', (c) => c.notNull())
         .addColumn('decided_at', 'bigint', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('decisions_strategy_time').on('decisions').columns(['strategy_id', 'decided_at']).execute();
-      await db.schema.createIndex('decisions_borrower').on('decisions').columns(['borrower_id', 'decided_at']).execute();
-      await db.schema.createIndex('decisions_line').on('decisions').columns(['line_id', 'decided_at']).execute();
+      await db.schema
+        .createIndex('decisions_strategy_time')
+        .on('decisions')
+        .columns(['strategy_id', 'decided_at'])
+        .execute();
+      await db.schema
+        .createIndex('decisions_borrower')
+        .on('decisions')
+        .columns(['borrower_id', 'decided_at'])
+        .execute();
+      await db.schema
+        .createIndex('decisions_line')
+        .on('decisions')
+        .columns(['line_id', 'decided_at'])
+        .execute();
     },
   },
   '203_engine_overlays': {
@@ -85,7 +97,11 @@ export const engineMigrations: Record<string, Migration> = {
         .addColumn('changed_by', 'text', (c) => c.notNull())
         .addColumn('changed_at', 'bigint', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('overlay_history_name').on('overlay_history').columns(['name', 'changed_at']).execute();
+      await db.schema
+        .createIndex('overlay_history_name')
+        .on('overlay_history')
+        .columns(['name', 'changed_at'])
+        .execute();
     },
   },
 };

@@ -26,7 +26,11 @@ export const monitorMigrations: Record<string, Migration> = {
         .addColumn('content_hash', 'text', (c) => c.notNull())
         .addColumn('result', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('monitor_events_user_time').on('monitor_events').columns(['user_id', 'occurred_at']).execute();
+      await db.schema
+        .createIndex('monitor_events_user_time')
+        .on('monitor_events')
+        .columns(['user_id', 'occurred_at'])
+        .execute();
       await db.schema.createIndex('monitor_events_time').on('monitor_events').column('occurred_at').execute();
     },
   },
@@ -48,9 +52,21 @@ export const monitorMigrations: Record<string, Migration> = {
         .addColumn('evidence', 'text', (c) => c.notNull())
         .addColumn('actions', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('monitor_alerts_status').on('monitor_alerts').columns(['status', 'alert_id']).execute();
-      await db.schema.createIndex('monitor_alerts_user').on('monitor_alerts').columns(['user_id', 'alert_id']).execute();
-      await db.schema.createIndex('monitor_alerts_typology').on('monitor_alerts').columns(['typology_id', 'alert_id']).execute();
+      await db.schema
+        .createIndex('monitor_alerts_status')
+        .on('monitor_alerts')
+        .columns(['status', 'alert_id'])
+        .execute();
+      await db.schema
+        .createIndex('monitor_alerts_user')
+        .on('monitor_alerts')
+        .columns(['user_id', 'alert_id'])
+        .execute();
+      await db.schema
+        .createIndex('monitor_alerts_typology')
+        .on('monitor_alerts')
+        .columns(['typology_id', 'alert_id'])
+        .execute();
       await db.schema
         .createTable('monitor_actions')
         .addColumn('action_id', 'text', (c) => c.primaryKey())
@@ -64,7 +80,11 @@ export const monitorMigrations: Record<string, Migration> = {
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('monitor_actions_status').on('monitor_actions').columns(['status', 'action_id']).execute();
+      await db.schema
+        .createIndex('monitor_actions_status')
+        .on('monitor_actions')
+        .columns(['status', 'action_id'])
+        .execute();
       await db.schema.createIndex('monitor_actions_alert').on('monitor_actions').column('alert_id').execute();
     },
   },

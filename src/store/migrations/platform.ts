@@ -34,7 +34,11 @@ export const platformMigrations: Record<string, Migration> = {
         .addColumn('prev_hash', 'text', (c) => c.notNull())
         .addColumn('hash', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('ledger_entries_subject').on('ledger_entries').column('subject_id').execute();
+      await db.schema
+        .createIndex('ledger_entries_subject')
+        .on('ledger_entries')
+        .column('subject_id')
+        .execute();
       await db.schema
         .createTable('ledger_head')
         .addColumn('id', 'integer', (c) => c.primaryKey())
@@ -50,7 +54,11 @@ export const platformMigrations: Record<string, Migration> = {
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .addColumn('published_at', 'bigint')
         .execute();
-      await db.schema.createIndex('outbox_unpublished').on('outbox').columns(['published_at', 'id']).execute();
+      await db.schema
+        .createIndex('outbox_unpublished')
+        .on('outbox')
+        .columns(['published_at', 'id'])
+        .execute();
     },
   },
 };
