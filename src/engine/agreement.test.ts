@@ -146,14 +146,12 @@ function tableNode(id: string): fc.Arbitrary<NodeDoc> {
 }
 
 function assignNode(id: string): fc.Arbitrary<NodeDoc> {
-  return fc
-    .record({ v: num, limit: num, useLimit: fc.boolean() })
-    .map((a): NodeDoc => ({
-      id,
-      type: 'assign',
-      values: { [`${id}V`]: a.v },
-      ...(a.useLimit ? { limit: `abs(${a.limit}) * 100` } : {}),
-    }));
+  return fc.record({ v: num, limit: num, useLimit: fc.boolean() }).map((a): NodeDoc => ({
+    id,
+    type: 'assign',
+    values: { [`${id}V`]: a.v },
+    ...(a.useLimit ? { limit: `abs(${a.limit}) * 100` } : {}),
+  }));
 }
 
 function branchedDoc(): fc.Arbitrary<StrategyDocument> {

@@ -194,13 +194,11 @@ export class ListService {
       .insertInto('monitor_sharing_keys')
       .values(row)
       .onConflict((oc) =>
-        oc
-          .column('partner_id')
-          .doUpdateSet({
-            key_sealed: row.key_sealed,
-            fingerprint: row.fingerprint,
-            created_at: row.created_at,
-          }),
+        oc.column('partner_id').doUpdateSet({
+          key_sealed: row.key_sealed,
+          fingerprint: row.fingerprint,
+          created_at: row.created_at,
+        }),
       )
       .execute();
     this.partnerKeys.set(partnerId, key);
