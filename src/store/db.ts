@@ -90,7 +90,13 @@ function openSqlite(path: string): Store {
   connection.pragma('temp_store = MEMORY');
   // Checkpoints run on their own thread (checkpointer.ts); the writer checkpoints itself only if that falls behind.
   const checkpointer =
-    path === ':memory:' ? undefined : startCheckpointer(path, { intervalMs: CHECKPOINT_INTERVAL_MS });
+    path === ':memory:'
+      ? undefined
+      : startCheckpointer(path, {
+          intervalMs: CHECKPOINT_INTERVAL_MS,
+          // Not fatal (the writer's own auto-checkpoint is the safety net), but never silent.
+          onError: (message) => process.emitWarning(`WAL checkpoint failed: ${message}`, 'LineGuardWarning'),
+        });
   if (checkpointer) connection.pragma(`wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`);
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({ database: cachingStatements(connection) }),
