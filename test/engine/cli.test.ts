@@ -14,24 +14,13 @@ import { ManualClock } from '../../src/domain/clock.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { createEngineService, type EngineService } from '../../src/engine/service.js';
 import { recordDecision } from '../../src/engine/store.js';
+import { gateStrategy } from './fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lg-strategy-cli-'));
 const capture = () => {
   const lines: string[] = [];
   return { lines, out: { log: (t: string) => lines.push(t), error: (t: string) => lines.push(t) } };
 };
-const gate = (cutoff: number) => ({
-  id: 'gate',
-  inputs: [{ name: 'score', type: 'number', required: true }],
-  nodes: [
-    {
-      id: 'cut',
-      type: 'ruleSet',
-      mode: 'first-hit',
-      rules: [{ id: 'LOW', when: `score < ${cutoff}`, outcome: 'DECLINE', reasons: ['R_SCORE_LOW'] }],
-    },
-  ],
-});
 
 describe('lineguard strategy', () => {
   let store: Store;
@@ -59,7 +48,7 @@ describe('lineguard strategy', () => {
     writeFileSync(
       badFile,
       JSON.stringify({
-        ...gate(1),
+        ...gateStrategy(1),
         nodes: [{ id: 'cut', type: 'ruleSet', mode: 'first-hit', rules: [{ id: 'X', when: 'score <' }] }],
       }),
     );
@@ -74,7 +63,7 @@ describe('lineguard strategy', () => {
   });
 
   it('activate and simulate', async () => {
-    await engine.saveVersion(gate(500), 'test');
+    await engine.saveVersion(gateStrategy(500), 'test');
     const c = capture();
     expect(await activateCommand(engine, { id: 'gate', version: '1' }, c.out)).toBe(0);
     expect(c.lines[0]).toMatch(/version 1 is now active/);
@@ -95,7 +84,7 @@ describe('lineguard strategy', () => {
       );
     }
     const file = join(dir, 'candidate.json');
-    writeFileSync(file, JSON.stringify(gate(510)));
+    writeFileSync(file, JSON.stringify(gateStrategy(510)));
     const json = capture();
     expect(
       await simulateCommand(

@@ -1,4 +1,5 @@
 import type { ModelScorer } from '../../src/domain/model.js';
+import type { StrategyDocument } from '../../src/engine/types.js';
 
 /** A stand-in for the scoring helper's stored `application-scorecard`: linear in a few German-credit features. */
 export const applicationScorecard: ModelScorer = {
@@ -26,3 +27,19 @@ export const applicationScorecard: ModelScorer = {
     };
   },
 };
+
+/** The smallest useful strategy: decline when `score` is under the cutoff (one first-hit rule). */
+export function gateStrategy(cutoff: number): StrategyDocument {
+  return {
+    id: 'gate',
+    inputs: [{ name: 'score', type: 'number', required: true }],
+    nodes: [
+      {
+        id: 'cut',
+        type: 'ruleSet',
+        mode: 'first-hit',
+        rules: [{ id: 'LOW', when: `score < ${cutoff}`, outcome: 'DECLINE', reasons: ['R_SCORE_LOW'] }],
+      },
+    ],
+  };
+}

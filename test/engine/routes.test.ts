@@ -6,21 +6,9 @@ import { isLgError } from '../../src/domain/errors.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { createEngineService, type EngineService } from '../../src/engine/service.js';
 import { recordDecision } from '../../src/engine/store.js';
-import { applicationScorecard } from './fixtures.js';
+import { applicationScorecard, gateStrategy } from './fixtures.js';
 
 const T0 = Date.UTC(2025, 2, 1);
-const doc = (cutoff: number) => ({
-  id: 'gate',
-  inputs: [{ name: 'score', type: 'number', required: true }],
-  nodes: [
-    {
-      id: 'cut',
-      type: 'ruleSet',
-      mode: 'first-hit',
-      rules: [{ id: 'LOW', when: `score < ${cutoff}`, outcome: 'DECLINE', reasons: ['R_SCORE_LOW'] }],
-    },
-  ],
-});
 
 describe('strategy routes', () => {
   let store: Store;
@@ -71,7 +59,7 @@ describe('strategy routes', () => {
       'draw',
       'line-review',
     ]);
-    const saved = await app.inject({ method: 'POST', url: '/v1/strategies', payload: doc(500) });
+    const saved = await app.inject({ method: 'POST', url: '/v1/strategies', payload: gateStrategy(500) });
     expect(saved.statusCode).toBe(201);
     expect(saved.json()).toMatchObject({ strategyId: 'gate', version: 1, status: 'draft' });
     const got = await app.inject({ method: 'GET', url: '/v1/strategies/gate/versions/1' });
@@ -90,7 +78,7 @@ describe('strategy routes', () => {
       method: 'POST',
       url: '/v1/strategies',
       payload: {
-        ...doc(500),
+        ...gateStrategy(500),
         nodes: [{ id: 'cut', type: 'ruleSet', mode: 'first-hit', rules: [{ id: 'X', when: 'score >>' }] }],
       },
     });
@@ -123,7 +111,7 @@ describe('strategy routes', () => {
     const sim = await app.inject({
       method: 'POST',
       url: '/v1/strategies/gate/simulate',
-      payload: { from: '2025-03-01', to: '2025-03-01', document: doc(560) },
+      payload: { from: '2025-03-01', to: '2025-03-01', document: gateStrategy(560) },
     });
     expect(sim.statusCode).toBe(200);
     const report = sim.json();
@@ -135,7 +123,7 @@ describe('strategy routes', () => {
     const mismatch = await app.inject({
       method: 'POST',
       url: '/v1/strategies/gate/simulate',
-      payload: { from: '2025-03-01', to: '2025-03-02', document: { ...doc(1), id: 'other' } },
+      payload: { from: '2025-03-01', to: '2025-03-02', document: { ...gateStrategy(1), id: 'other' } },
     });
     expect(mismatch.statusCode).toBe(400);
     const byVersion = await app.inject({

@@ -10,23 +10,9 @@ import { createIsolatedPostgresSchema, openStore, type Store } from '../../src/s
 import { createEngineMetrics } from '../../src/engine/metrics.js';
 import { createEngineService, type EngineService } from '../../src/engine/service.js';
 import { recordDecision } from '../../src/engine/store.js';
-import type { StrategyDocument } from '../../src/engine/types.js';
-import { applicationScorecard } from './fixtures.js';
+import { applicationScorecard, gateStrategy } from './fixtures.js';
 
 const T0 = Date.UTC(2025, 0, 1);
-
-const gateDoc = (cutoff: number): StrategyDocument => ({
-  id: 'gate',
-  inputs: [{ name: 'score', type: 'number', required: true }],
-  nodes: [
-    {
-      id: 'cut',
-      type: 'ruleSet',
-      mode: 'first-hit',
-      rules: [{ id: 'LOW', when: `score < ${cutoff}`, outcome: 'DECLINE', reasons: ['R_SCORE_LOW'] }],
-    },
-  ],
-});
 
 function suite(name: string, open: () => Promise<Store>, cleanup?: () => Promise<void>): void {
   describe(`engine service on ${name}`, () => {
@@ -137,13 +123,13 @@ function suite(name: string, open: () => Promise<Store>, cleanup?: () => Promise
     });
 
     it('saves versions as drafts, activates atomically and rolls back', async () => {
-      const v1 = await engine.saveVersion(gateDoc(500), 'alice');
+      const v1 = await engine.saveVersion(gateStrategy(500), 'alice');
       expect(v1).toMatchObject({ strategyId: 'gate', version: 1, status: 'draft', createdBy: 'alice' });
       expect(() => engine.decide('gate', { score: 400 })).toThrow(/no active version/);
       clock.advance(1000);
       await engine.activate('gate', 1, 'bob');
       expect(engine.decide('gate', { score: 550 }).outcome).toBe('APPROVE');
-      const v2 = await engine.saveVersion(JSON.stringify(gateDoc(600)), 'alice');
+      const v2 = await engine.saveVersion(JSON.stringify(gateStrategy(600)), 'alice');
       expect(v2.version).toBe(2);
       expect(engine.decide('gate', { score: 550 }).outcome).toBe('APPROVE');
       clock.advance(1000);
@@ -272,7 +258,7 @@ function suite(name: string, open: () => Promise<Store>, cleanup?: () => Promise
           }),
         );
       }
-      const report = await engine.simulate(gateDoc(550), { from: start, to: start + 100 });
+      const report = await engine.simulate(gateStrategy(550), { from: start, to: start + 100 });
       expect(report.decisions).toBe(10);
       expect(report.changed).toBe(5);
       expect(report.outcomeMatrix.APPROVE.DECLINE).toBe(5);
@@ -286,7 +272,7 @@ function suite(name: string, open: () => Promise<Store>, cleanup?: () => Promise
         'sim-3',
         'sim-4',
       ]);
-      const none = await engine.simulate(gateDoc(550), { from: start + 100, to: start + 200 });
+      const none = await engine.simulate(gateStrategy(550), { from: start + 100, to: start + 200 });
       expect(none.decisions).toBe(0);
     });
 
