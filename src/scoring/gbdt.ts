@@ -122,13 +122,10 @@ function bestSplit(
   grad: Float64Array,
   hess: Float64Array,
   p: Required<GbdtParams>,
+  totals: { readonly G: number; readonly H: number },
 ): Split | undefined {
-  let G = 0;
-  let H = 0;
-  for (const i of rows) {
-    G += grad[i]!;
-    H += hess[i]!;
-  }
+  // The node's gradient and hessian sums: its caller already has them for the leaf value.
+  const { G, H } = totals;
   const parentScore = (G * G) / (H + p.lambda);
   let best: Split | undefined;
   for (let f = 0; f < binned.length; f++) {
@@ -185,7 +182,7 @@ function growTree(
     const at = nodes.length;
     nodes.push({ value });
     if (depth >= p.maxDepth) return at;
-    const split = bestSplit(idx, binned, encoders, grad, hess, p);
+    const split = bestSplit(idx, binned, encoders, grad, hess, p, { G, H });
     if (split === undefined) return at;
     const col = binned[split.feature]!;
     const missingBin = encoders[split.feature]!.missing;
