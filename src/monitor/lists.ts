@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { sha256Hex } from '../domain/sha256.js';
 import type { Clock } from '../domain/clock.js';
 import { LgError } from '../domain/errors.js';
 import type { IdGenerator } from '../domain/ids.js';
@@ -84,7 +85,7 @@ export function sharedHmac(key: Buffer, entityType: ListEntityType, value: strin
 }
 
 export function keyFingerprint(key: Buffer): string {
-  return createHash('sha256').update(key).digest('hex').slice(0, 16);
+  return sha256Hex(key).slice(0, 16);
 }
 
 export class ListService {

@@ -3,7 +3,7 @@
  * score both parts through the model file's own scorer (so the recorded metrics are exactly what the saved model
  * produces), and collect what the HTML report shows.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../domain/sha256.js';
 import { LgError } from '../domain/errors.js';
 import { binColumn, type FeatureBinning } from './binning.js';
 import { readCsvTable, type CsvTable } from './csv.js';
@@ -87,10 +87,6 @@ export function scoreRows(
     pd[i] = s.pd;
   });
   return { score, pd, target: Uint8Array.from(rows, (r) => target[r]!) };
-}
-
-export function sha256Hex(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 export function trainModel(request: TrainRequest): TrainOutcome {
@@ -188,7 +184,7 @@ export function trainModel(request: TrainRequest): TrainOutcome {
   const model = {
     ...draft,
     training: {
-      dataSha256: sha256Hex(typeof request.csv === 'string' ? request.csv : request.csv),
+      dataSha256: sha256Hex(request.csv),
       rows: dataset.rows,
       bads,
       seed,

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readCsvTable } from '../../src/scoring/csv.js';
 import { scorerFromModel } from '../../src/scoring/scorer.js';
-import { rowRecord, sha256Hex, trainModel } from '../../src/scoring/train.js';
+import { sha256Hex } from '../../src/domain/sha256.js';
+import { rowRecord, trainModel } from '../../src/scoring/train.js';
 
 const fileJson = JSON.parse(readFileSync('models/application-scorecard.json', 'utf8'));
 const germanBytes = readFileSync('data/german_credit.csv');
