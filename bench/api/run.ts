@@ -3,17 +3,23 @@
  * schedule, disclosure, ledger and outbox, durably committed before the response) against a bare Fastify endpoint
  * with the same payload, in the same run, from the same load generator. Prints both and the ratio as JSON.
  *
+ * On SQLite it also measures the storage floor (floor.ts) over HTTP: a Fastify endpoint that writes the rows of one
+ * draw raw, with the same group commit and durability, and nothing else. `floorRatio` (floor / bare) is the most any
+ * draw that writes those rows durably could reach on this machine; `drawsToFloor` is what LineGuard's logic leaves of it.
+ *
  * npm run bench:api  [-- --seconds 10 --connections 32]
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { DRAW_INPUT } from './payload.js';
 
 interface Ready {
   appPort: number;
   barePort: number;
+  floorPort: number;
   lineId: string;
   key: string;
   store: string;
@@ -67,9 +73,30 @@ async function load(
   });
 }
 
-function summary(result: autocannon.Result) {
+/** The server process's CPU time in µs (user + system, all its threads). */
+async function serverCpuMicros(barePort: number): Promise<number> {
+  const response = await fetch(`http://127.0.0.1:${barePort}/cpu`);
+  const usage = (await response.json()) as { user: number; system: number };
+  return usage.user + usage.system;
+}
+
+interface Measured {
+  readonly result: autocannon.Result;
+  readonly serverCpuMicros: number;
+}
+
+/** One load phase, with the server's CPU time over it (and its trailing background work, e.g. the outbox relay). */
+async function measured(barePort: number, run: () => Promise<autocannon.Result>): Promise<Measured> {
+  const before = await serverCpuMicros(barePort);
+  const result = await run();
+  await sleep(300);
+  return { result, serverCpuMicros: (await serverCpuMicros(barePort)) - before };
+}
+
+function summary({ result, serverCpuMicros: cpu }: Measured) {
   return {
     requestsPerSecond: result.requests.average,
+    serverCpuMicrosPerRequest: Math.round(cpu / Math.max(1, result.requests.total)),
     latencyMsP50: result.latency.p50,
     latencyMsP99: result.latency.p99,
     total: result.requests.total,
@@ -90,12 +117,19 @@ try {
     connections: 4,
     headers: { 'content-type': 'application/json' },
   });
-  const bare = await load(`http://127.0.0.1:${ready.barePort}/bare`, {}, false);
-  const draws = await load(
-    `http://127.0.0.1:${ready.appPort}/v1/lines/${ready.lineId}/draws`,
-    { authorization: `Bearer ${ready.key}` },
-    true,
+  const phase = (run: () => Promise<autocannon.Result>) => measured(ready.barePort, run);
+  const bare = await phase(() => load(`http://127.0.0.1:${ready.barePort}/bare`, {}, false));
+  const floor = ready.floorPort
+    ? await phase(() => load(`http://127.0.0.1:${ready.floorPort}/floor`, {}, false))
+    : undefined;
+  const draws = await phase(() =>
+    load(
+      `http://127.0.0.1:${ready.appPort}/v1/lines/${ready.lineId}/draws`,
+      { authorization: `Bearer ${ready.key}` },
+      true,
+    ),
   );
+  const rps = (m: Measured) => m.result.requests.average;
   const result = {
     benchmark: 'POST /v1/lines/{id}/draws vs bare Fastify',
     store: ready.store,
@@ -107,7 +141,14 @@ try {
     connections,
     bare: summary(bare),
     draws: summary(draws),
-    ratio: Number((draws.requests.average / bare.requests.average).toFixed(3)),
+    ratio: Number((rps(draws) / rps(bare)).toFixed(3)),
+    ...(floor
+      ? {
+          floor: summary(floor),
+          floorRatio: Number((rps(floor) / rps(bare)).toFixed(3)),
+          drawsToFloor: Number((rps(draws) / rps(floor)).toFixed(3)),
+        }
+      : {}),
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 } finally {

@@ -1,32 +1,59 @@
 /**
  * The benchmark's server process: the real LineGuard API (durable SQLite file, the real engine, the bundled scorecard)
- * with one line with a big limit (setup.ts), and a bare Fastify endpoint on another port that takes the same payload.
- * Prints one JSON line {appPort, barePort, lineId, key, store} when ready.
+ * with one line with a big limit (setup.ts); a bare Fastify endpoint on another port that takes the same payload; and,
+ * on SQLite, the storage floor (floor.ts) behind a third Fastify endpoint: the same payload, the rows of one draw
+ * written raw and durably, no LineGuard logic.
+ * Prints one JSON line {appPort, barePort, floorPort, lineId, key, store} when ready (floorPort 0 on PostgreSQL).
  */
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { createApiKey } from '../../src/api/api-keys.js';
 import { createHttpServer } from '../../src/app/app.js';
+import { openDrawFloorAfterOneDraw, type DrawFloor } from './floor.js';
 import { prepareDrawBench } from './setup.js';
 
+async function floorServer(floor: DrawFloor): Promise<FastifyInstance> {
+  const server = Fastify({ logger: false });
+  server.post('/floor', async (request) => {
+    await floor.write();
+    return { ok: true, received: request.body !== undefined };
+  });
+  await server.listen({ port: 0, host: '127.0.0.1' });
+  return server;
+}
+
 async function main(): Promise<void> {
-  const { services, lineId } = await prepareDrawBench();
+  const { services, lineId, dataDir } = await prepareDrawBench();
   const key = (await createApiKey(services.store.db, services, 'service', 'bench')).key;
+  const floor =
+    services.store.kind === 'sqlite' ? await openDrawFloorAfterOneDraw(services, lineId, dataDir) : undefined;
+  const floorApp = floor ? await floorServer(floor) : undefined;
 
   const app = await createHttpServer(services);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const bare = Fastify({ logger: false });
   bare.post('/bare', async (request) => ({ ok: true, received: request.body !== undefined }));
+  // The process's CPU time, so the runner can report CPU per request beside throughput (steadier on a shared machine).
+  bare.get('/cpu', async () => process.cpuUsage());
   await bare.listen({ port: 0, host: '127.0.0.1' });
   const port = (s: { server: { address(): unknown } }): number => {
     const address = s.server.address() as { port?: number } | string | null;
     return typeof address === 'object' && address?.port ? address.port : 0;
   };
   process.stdout.write(
-    `${JSON.stringify({ appPort: port(app), barePort: port(bare), lineId, key, store: services.store.kind })}\n`,
+    `${JSON.stringify({
+      appPort: port(app),
+      barePort: port(bare),
+      floorPort: floorApp ? port(floorApp) : 0,
+      lineId,
+      key,
+      store: services.store.kind,
+    })}\n`,
   );
   const stop = async () => {
     await app.close();
     await bare.close();
+    await floorApp?.close();
+    await floor?.close();
     await services.close();
     process.exit(0);
   };
