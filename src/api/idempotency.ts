@@ -230,9 +230,13 @@ const STORE_RESPONSE_SQL =
 /** Stores finished responses (upsert over the claim row): one synchronous unit on SQLite, multi-row statements elsewhere. */
 async function storeResponses(store: Store, rows: readonly IdempotencyRow[]): Promise<void> {
   if (store.sync) {
-    await store.sync.transaction((syncSql) => {
-      for (const row of rows) syncSql.run(STORE_RESPONSE_SQL, Object.values(row));
-    });
+    // Deferrable: the retries it serves are answered from `recording` until it lands, so it joins the next batch.
+    await store.sync.transaction(
+      (syncSql) => {
+        for (const row of rows) syncSql.run(STORE_RESPONSE_SQL, Object.values(row));
+      },
+      { deferrable: true },
+    );
     return;
   }
   await store.transaction(async (tx) => {

@@ -101,9 +101,13 @@ export class OutboxRelay {
     const sync = this.store.sync;
     if (sync) {
       // One statement text whatever the count (ids as a JSON array), so it is prepared once and stays cached.
-      await sync.transaction((sql) => {
-        for (const chunk of chunks) sql.run(MARK_PUBLISHED_SQLITE, [at, JSON.stringify(chunk)]);
-      });
+      // Deferrable: a row published but not yet marked is at worst published again, and consumers dedupe by event id.
+      await sync.transaction(
+        (sql) => {
+          for (const chunk of chunks) sql.run(MARK_PUBLISHED_SQLITE, [at, JSON.stringify(chunk)]);
+        },
+        { deferrable: true },
+      );
       return;
     }
     await this.store.transaction(async (tx) => {

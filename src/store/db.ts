@@ -5,7 +5,7 @@ import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
-import { createGroupCommitter } from './group-commit.js';
+import { createGroupCommitter, type SyncUnitOptions } from './group-commit.js';
 import { withUnitHooks } from './unit-context.js';
 import { cachedPrepare, createSyncSql, type SyncSql } from './sync.js';
 import { createWalSyncer } from './wal-sync.js';
@@ -33,8 +33,11 @@ export interface Store {
 }
 
 export interface SyncStore {
-  /** store.transaction for a synchronous unit: same batch, same commit, same rollback-to-savepoint on a throw. */
-  transaction<T>(work: (sql: SyncSql) => T): Promise<T>;
+  /**
+   * store.transaction for a synchronous unit: same batch, same commit, same rollback-to-savepoint on a throw. A
+   * deferrable unit joins the next batch rather than starting one (bookkeeping nobody waits on; group-commit.ts).
+   */
+  transaction<T>(work: (sql: SyncSql) => T, options?: SyncUnitOptions): Promise<T>;
   /** Synchronous reads on the reader connection (the same rules as readDb). */
   readonly read: SyncSql;
   /**
@@ -71,6 +74,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   return store;
 }
 
+/** Longest a deferrable unit (a stored idempotent response, an outbox mark) waits to join a batch of other writes. */
+const DEFER_MAX_MS = 20;
 /** How often the checkpointer thread copies the WAL into the database file. */
 const CHECKPOINT_INTERVAL_MS = 100;
 /** The writer's own auto-checkpoint (pages of 4 KiB): a safety net far above what the checkpointer lets build up. */
@@ -109,6 +114,7 @@ function openSqlite(path: string): Store {
   const walSyncer = path === ':memory:' ? undefined : createWalSyncer(`${path}-wal`);
   const committer = createGroupCommitter(db, {
     batchSizeMax: 256,
+    deferMaxMs: DEFER_MAX_MS,
     syncSql: writerSql,
     ...(walSyncer ? { walSyncer } : {}),
   });
@@ -123,6 +129,7 @@ function openSqlite(path: string): Store {
       durable: () => (walSyncer ? walSyncer.sync() : Promise.resolve()),
     },
     close: async () => {
+      await committer.drain();
       await checkpointer?.close();
       if (reader) await reader.close();
       await db.destroy();

@@ -16,6 +16,11 @@ import { clearTxCaches, finishBatch, withSyncUnitHooks, withUnitHooks } from './
  * batch of synchronous units alone runs without Kysely, start to finish in one turn of the event loop.
  *
  * A unit must only do database work (no waiting on the network), and must not open another transaction.
+ *
+ * A synchronous unit may be deferrable: bookkeeping nobody is waiting on at once (a stored idempotent response, the
+ * outbox relay's published-marks). It does not start a batch of its own but joins the next batch that runs anyway,
+ * or, when none comes within `deferMaxMs`, a batch of its own. Its caller still hears only once it is durable. Without
+ * this, every batch of draws was followed by a batch of their responses: twice the commits and WAL flushes.
  */
 interface Settle {
   readonly resolve: (value: unknown) => void;
@@ -33,6 +38,8 @@ interface Outcome {
 export interface GroupCommitOptions {
   /** Most units in one transaction; bounds the latency of the last one in a batch. */
   readonly batchSizeMax: number;
+  /** Longest a deferrable unit waits for a batch to join before it gets one of its own. */
+  readonly deferMaxMs: number;
   /** Synchronous SQL on the same connection Kysely writes through. */
   readonly syncSql: SyncSql;
   /**
@@ -43,13 +50,23 @@ export interface GroupCommitOptions {
   readonly walSyncer?: WalSyncer;
 }
 
+export interface SyncUnitOptions {
+  /** Join the next batch instead of starting one (see above). */
+  readonly deferrable?: boolean;
+}
+
 export interface GroupCommitter {
   transaction<T>(work: (tx: DbTx) => Promise<T>): Promise<T>;
-  transactionSync<T>(work: (sql: SyncSql) => T): Promise<T>;
+  transactionSync<T>(work: (sql: SyncSql) => T, options?: SyncUnitOptions): Promise<T>;
+  /** Runs every unit queued or deferred so far; resolves once they have all settled (before closing the store). */
+  drain(): Promise<void>;
 }
 
 export function createGroupCommitter(db: Kysely<Database>, options: GroupCommitOptions): GroupCommitter {
   const queue: Unit[] = [];
+  // Deferrable units waiting for a batch to join, and the timer that gives them one when none comes.
+  let deferred: Unit[] = [];
+  let deferTimer: NodeJS.Timeout | undefined;
   // A unit that opened another transaction would wait for a batch that waits for it: refuse loudly instead.
   const insideUnit = new AsyncLocalStorage<true>();
   const raw = options.syncSql;
@@ -59,6 +76,7 @@ export function createGroupCommitter(db: Kysely<Database>, options: GroupCommitO
     flushing = true;
     try {
       while (queue.length > 0) {
+        takeDeferred();
         const batch = queue.splice(0, options.batchSizeMax);
         if (batch.every((unit) => unit.kind === 'sync')) runSyncBatch(batch);
         else await runMixedBatch(batch);
@@ -66,6 +84,15 @@ export function createGroupCommitter(db: Kysely<Database>, options: GroupCommitO
     } finally {
       flushing = false;
     }
+  }
+
+  /** Moves the deferrable units into the queue, behind what is already there. */
+  function takeDeferred(): void {
+    if (deferred.length === 0) return;
+    queue.push(...deferred);
+    deferred = [];
+    clearTimeout(deferTimer);
+    deferTimer = undefined;
   }
 
   /** One synchronous unit under its savepoint, on `batchSql` (a fresh object per batch: the key of tx caches). */
@@ -169,33 +196,52 @@ export function createGroupCommitter(db: Kysely<Database>, options: GroupCommitO
     });
   }
 
-  function enqueue<T>(make: (settle: Settle) => Unit): Promise<T> {
+  function scheduleFlush(): void {
+    // Let every request that arrived in this turn of the event loop join the batch.
+    if (!flushing) {
+      flushing = true;
+      setImmediate(() => void flush());
+    }
+  }
+
+  function enqueue<T>(make: (settle: Settle) => Unit, deferrable = false): Promise<T> {
     if (insideUnit.getStore()) {
       return Promise.reject(
         new Error('store.transaction called inside another transaction; pass the open tx instead'),
       );
     }
     return new Promise<T>((resolve, reject) => {
-      queue.push(make({ resolve: resolve as (value: unknown) => void, reject }));
-      // Let every request that arrived in this turn of the event loop join the batch.
-      if (!flushing) {
-        flushing = true;
-        setImmediate(() => void flush());
+      const unit = make({ resolve: resolve as (value: unknown) => void, reject });
+      if (!deferrable) {
+        queue.push(unit);
+        scheduleFlush();
+        return;
       }
+      deferred.push(unit);
+      deferTimer ??= setTimeout(() => {
+        deferTimer = undefined;
+        takeDeferred();
+        scheduleFlush();
+      }, options.deferMaxMs);
     });
   }
 
   return {
     transaction: <T>(work: (tx: DbTx) => Promise<T>) =>
       enqueue<T>((s) => ({ ...s, kind: 'async', work: withUnitHooks(work) })),
-    transactionSync: <T>(work: (sql: SyncSql) => T) => {
+    transactionSync: <T>(work: (sql: SyncSql) => T, unitOptions?: SyncUnitOptions) => {
       let hooked: (sql: SyncSql) => T;
       try {
         hooked = withSyncUnitHooks(work);
       } catch (error) {
         return Promise.reject(error);
       }
-      return enqueue<T>((s) => ({ ...s, kind: 'sync', work: hooked }));
+      return enqueue<T>((s) => ({ ...s, kind: 'sync', work: hooked }), unitOptions?.deferrable === true);
+    },
+    drain: async () => {
+      takeDeferred();
+      // Batches settle in queue order, so once a unit queued behind all the others settles, they all have.
+      await enqueue<void>((s) => ({ ...s, kind: 'sync', work: () => undefined })).catch(() => undefined);
     },
   };
 }

@@ -2,7 +2,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
 import { openStore, sql } from '../../src/store/db.js';
+import { createGroupCommitter } from '../../src/store/group-commit.js';
+import { createSyncSql } from '../../src/store/sync.js';
+import type { Database } from '../../src/store/schema.js';
 import { appendToLedger, appendToLedgerSync, verifyLedger } from '../../src/compliance/ledger.js';
 
 describe('SQLite group commit', () => {
@@ -130,5 +135,76 @@ describe('nested transactions', () => {
       /inside another transaction/,
     );
     await store.close();
+  });
+});
+
+describe('deferrable units', () => {
+  /** A committer over a bare table, counting its commits. */
+  function committer(deferMaxMs: number) {
+    const connection = new BetterSqlite3(':memory:');
+    connection.exec('create table t (id integer primary key, v text)');
+    let commits = 0;
+    const syncSql = createSyncSql(connection);
+    const counting = {
+      ...syncSql,
+      run: (text: string, params: readonly unknown[]) => {
+        if (text === 'commit') commits++;
+        return syncSql.run(text, params);
+      },
+    };
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
+    const gc = createGroupCommitter(db, { batchSizeMax: 256, deferMaxMs, syncSql: counting });
+    const insert = (v: string) => (s: typeof syncSql) => s.run('insert into t (v) values (?)', [v]);
+    const rows = () => connection.prepare('select v from t order by id').pluck().all();
+    return { gc, insert, rows, commits: () => commits, close: () => db.destroy() };
+  }
+
+  it('join the next batch instead of paying a commit of their own', async () => {
+    // An hour: the deferrable unit can only be committed by joining the other unit's batch.
+    const c = committer(3_600_000);
+    const deferred = c.gc.transactionSync(c.insert('bookkeeping'), { deferrable: true });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(c.commits()).toBe(0);
+    await Promise.all([c.gc.transactionSync(c.insert('draw')), deferred]);
+    expect(c.commits()).toBe(1);
+    expect(c.rows()).toEqual(['draw', 'bookkeeping']);
+    await c.close();
+  });
+
+  it('commit on their own when no batch comes within deferMaxMs', async () => {
+    const c = committer(10);
+    await c.gc.transactionSync(c.insert('alone'), { deferrable: true });
+    expect(c.commits()).toBe(1);
+    expect(c.rows()).toEqual(['alone']);
+    await c.close();
+  });
+
+  it('are committed by drain() before the store closes', async () => {
+    const c = committer(3_600_000);
+    const deferred = c.gc.transactionSync(c.insert('late'), { deferrable: true });
+    await c.gc.drain();
+    await expect(deferred).resolves.toBe(1);
+    expect(c.rows()).toEqual(['late']);
+    await c.close();
+
+    // Through the store: close() drains, so a deferred write is never lost by closing.
+    const path = join(mkdtempSync(join(tmpdir(), 'lg-gc-')), 'db.sqlite');
+    const store = await openStore({ sqlitePath: path });
+    const marked = store.sync?.transaction(
+      (s) =>
+        s.run('insert into outbox (id, topic, payload, created_at, published_at) values (?, ?, ?, ?, ?)', [
+          'o1',
+          't',
+          '{}',
+          1,
+          2,
+        ]),
+      { deferrable: true },
+    );
+    await store.close();
+    await expect(marked).resolves.toBe(1);
+    const reopened = await openStore({ sqlitePath: path });
+    expect(await reopened.db.selectFrom('outbox').select('id').execute()).toEqual([{ id: 'o1' }]);
+    await reopened.close();
   });
 });
