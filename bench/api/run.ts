@@ -6,6 +6,8 @@
  * On SQLite it also measures the storage floor (floor.ts) over HTTP: a Fastify endpoint that writes the rows of one
  * draw raw, with the same group commit and durability, and nothing else. `floorRatio` (floor / bare) is the most any
  * draw that writes those rows durably could reach on this machine; `drawsToFloor` is what LineGuard's logic leaves of it.
+ * `floorThread` writes the same rows through a writer thread that owns the connection (rows posted as data), and
+ * `floorThreadRatio` is the ceiling that design would give here.
  *
  * npm run bench:api  [-- --seconds 10 --connections 32]
  */
@@ -20,6 +22,7 @@ interface Ready {
   appPort: number;
   barePort: number;
   floorPort: number;
+  floorThreadPort: number;
   lineId: string;
   key: string;
   store: string;
@@ -122,6 +125,9 @@ try {
   const floor = ready.floorPort
     ? await phase(() => load(`http://127.0.0.1:${ready.floorPort}/floor`, {}, false))
     : undefined;
+  const floorThread = ready.floorThreadPort
+    ? await phase(() => load(`http://127.0.0.1:${ready.floorThreadPort}/floor`, {}, false))
+    : undefined;
   const draws = await phase(() =>
     load(
       `http://127.0.0.1:${ready.appPort}/v1/lines/${ready.lineId}/draws`,
@@ -147,6 +153,12 @@ try {
           floor: summary(floor),
           floorRatio: Number((rps(floor) / rps(bare)).toFixed(3)),
           drawsToFloor: Number((rps(draws) / rps(floor)).toFixed(3)),
+        }
+      : {}),
+    ...(floorThread
+      ? {
+          floorThread: summary(floorThread),
+          floorThreadRatio: Number((rps(floorThread) / rps(bare)).toFixed(3)),
         }
       : {}),
   };

@@ -1,9 +1,10 @@
 /**
  * The benchmark's server process: the real LineGuard API (durable SQLite file, the real engine, the bundled scorecard)
  * with one line with a big limit (setup.ts); a bare Fastify endpoint on another port that takes the same payload; and,
- * on SQLite, the storage floor (floor.ts) behind a third Fastify endpoint: the same payload, the rows of one draw
- * written raw and durably, no LineGuard logic.
- * Prints one JSON line {appPort, barePort, floorPort, lineId, key, store} when ready (floorPort 0 on PostgreSQL).
+ * on SQLite, the storage floor (floor.ts) behind two more Fastify endpoints: the same payload, the rows of one draw
+ * written raw and durably, no LineGuard logic, once on the event loop and once on a writer thread (floor.ts).
+ * Prints one JSON line {appPort, barePort, floorPort, floorThreadPort, lineId, key, store} when ready (the floor ports
+ * are 0 on PostgreSQL).
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createApiKey } from '../../src/api/api-keys.js';
@@ -24,9 +25,13 @@ async function floorServer(floor: DrawFloor): Promise<FastifyInstance> {
 async function main(): Promise<void> {
   const { services, lineId, dataDir } = await prepareDrawBench();
   const key = (await createApiKey(services.store.db, services, 'service', 'bench')).key;
-  const floor =
-    services.store.kind === 'sqlite' ? await openDrawFloorAfterOneDraw(services, lineId, dataDir) : undefined;
+  const sqlite = services.store.kind === 'sqlite';
+  const floor = sqlite ? await openDrawFloorAfterOneDraw(services, lineId, dataDir, 'event-loop') : undefined;
   const floorApp = floor ? await floorServer(floor) : undefined;
+  const floorThread = sqlite
+    ? await openDrawFloorAfterOneDraw(services, lineId, dataDir, 'thread')
+    : undefined;
+  const floorThreadApp = floorThread ? await floorServer(floorThread) : undefined;
 
   const app = await createHttpServer(services);
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -44,6 +49,7 @@ async function main(): Promise<void> {
       appPort: port(app),
       barePort: port(bare),
       floorPort: floorApp ? port(floorApp) : 0,
+      floorThreadPort: floorThreadApp ? port(floorThreadApp) : 0,
       lineId,
       key,
       store: services.store.kind,
@@ -54,6 +60,8 @@ async function main(): Promise<void> {
     await bare.close();
     await floorApp?.close();
     await floor?.close();
+    await floorThreadApp?.close();
+    await floorThread?.close();
     await services.close();
     process.exit(0);
   };
