@@ -104,6 +104,33 @@ for (const factory of FACTORIES) {
       expect(await store.aggregate(q(0, T0 + DAY), { kind: 'count' })).toBe(2);
     });
 
+    it('prunes entries at or before a horizon from every series, and forgets their ids', async () => {
+      // Two users sharing device d1; entries every hour from T0 to T0 + 9 h.
+      await store.append([0, 1, 2, 3, 4].map((i) => entry(i)));
+      await store.append([5, 6, 7, 8, 9].map((i) => entry(i, { userId: 'u2', type: 'login' })));
+      const horizon = T0 + 2 * HOUR;
+      expect(await store.prune?.(horizon)).toBe(3);
+      expect((await store.events(q(0, T0 + DAY))).map((e) => e.eventId)).toEqual(['f3', 'f4']);
+      const device = { ...q(0, T0 + DAY, { entity: 'device', id: 'd1' }), types: EVENT_TYPES };
+      expect((await store.events(device)).map((e) => e.eventId)).toEqual([
+        'f3',
+        'f4',
+        'f5',
+        'f6',
+        'f7',
+        'f8',
+        'f9',
+      ]);
+      expect(await store.aggregate(q(0, T0 + DAY, { entity: 'payee', id: 'p0' }), { kind: 'count' })).toBe(1);
+      // A pruned id is forgotten: appended again, it counts again (the monitor keeps its own id memory).
+      await store.append([entry(1)]);
+      expect(await store.aggregate(q(0, T0 + DAY), { kind: 'count' })).toBe(3);
+      // Everything pruned: nothing left anywhere, and a second prune drops nothing more.
+      expect(await store.prune?.(T0 + DAY)).toBe(8);
+      expect(await store.events(device)).toEqual([]);
+      expect(await store.prune?.(T0 + DAY)).toBe(0);
+    });
+
     it('reads several types and every type at once, in time order', async () => {
       await store.append([
         entry(2),

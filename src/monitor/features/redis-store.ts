@@ -25,6 +25,18 @@ if redis.call('SREM', KEYS[1], ARGV[1]) == 0 then return 0 end
 for i = 2, #KEYS do redis.call('ZREM', KEYS[i], ARGV[2]) end
 return 1`;
 
+// KEYS: one series, the known-id set. ARGV: olderThanMs, '1' when the series is a user's. Every entry sits in exactly
+// one user series, so its id is forgotten (and it is counted) there; the other series only drop their copies.
+const PRUNE_LUA = `
+local n = 0
+if ARGV[2] == '1' then
+  local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+  for _, m in ipairs(members) do redis.call('SREM', KEYS[2], cjson.decode(m).eventId) end
+  n = #members
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+return n`;
+
 // ARGV: fromMs (exclusive), toMs, knownAt ('' = none), kind, field
 const AGGREGATE_LUA = `
 local from, to, kind, field = '(' .. ARGV[1], ARGV[2], ARGV[4], ARGV[5]
@@ -75,6 +87,7 @@ export class RedisFeatureStore implements FeatureStore {
     this.redis.defineCommand('lgAppend', { lua: APPEND_LUA });
     this.redis.defineCommand('lgRemove', { lua: REMOVE_LUA });
     this.redis.defineCommand('lgAggregate', { lua: AGGREGATE_LUA });
+    this.redis.defineCommand('lgPrune', { lua: PRUNE_LUA });
   }
 
   async append(entries: readonly FeatureEntry[]): Promise<void> {
@@ -133,6 +146,32 @@ export class RedisFeatureStore implements FeatureStore {
     return result === null ? null : Number(result);
   }
 
+  /**
+   * Bounded memory, as the memory store: drops entries with occurredAt <= olderThanMs from every series (Redis deletes
+   * a sorted set left empty) and forgets their event ids. Walks the series keys with SCAN, a page per pipeline; each
+   * series is pruned by one script, so a concurrent append never sees half of it. Returns how many events were dropped.
+   */
+  async prune(olderThanMs: number): Promise<number> {
+    const userSeries = `${this.prefix}:s:user:`;
+    let dropped = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}:s:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length === 0) continue;
+      const pipeline = this.redis.pipeline() as unknown as ScriptPipeline;
+      for (const key of keys) {
+        const isUser = key.startsWith(userSeries) ? '1' : '0';
+        pipeline.lgPrune(2, key, this.knownKey(), String(olderThanMs), isUser);
+      }
+      for (const [error, n] of (await pipeline.exec()) ?? []) {
+        if (error) throw error;
+        dropped += Number(n);
+      }
+    } while (cursor !== '0');
+    return dropped;
+  }
+
   async clear(): Promise<void> {
     let cursor = '0';
     do {
@@ -169,5 +208,6 @@ export class RedisFeatureStore implements FeatureStore {
 
 interface ScriptPipeline {
   lgAppend(...args: (string | number)[]): ScriptPipeline;
+  lgPrune(...args: (string | number)[]): ScriptPipeline;
   exec(): Promise<[Error | null, unknown][] | null>;
 }
