@@ -361,7 +361,7 @@ export class MonitorService {
   }
 
   /**
-   * Bounded memory: forgets feature entries and event ids older than the longest feature window (90 days, plus the one
+   * Bounded memory: forgets feature entries, entity links and event ids older than the longest feature window (90 days, plus the one
    * day a late event may be judged back from) before the newest event. The events table keeps everything; a repeat
    * of a forgotten id is then found there (learnForeignIds) and still answered with its first result.
    */
@@ -375,6 +375,7 @@ export class MonitorService {
     for (const day of this.knownByDay.keys()) if (day < lastDay) due = true;
     if (!due) return;
     await this.features.prune?.(horizon);
+    this.graph.prune(horizon);
     for (const [day, ids] of this.knownByDay) {
       if (day >= lastDay) continue;
       for (const id of ids) this.known.delete(id);
