@@ -126,6 +126,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       clock,
       ids,
       masterKey: config.masterKey,
+      retiredMasterKeys: config.retiredKeys,
       redisUrl: config.redisUrl,
       lineActions,
     });
@@ -133,7 +134,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       store,
       clock,
       ids,
-      crypto: fieldCryptoFromMasterKey(config.masterKey),
+      crypto: fieldCryptoFromMasterKey(config.masterKey, config.retiredKeys),
       engine: coreEngineFromService(engine, { guard }),
       config: { borrowerCapMinor: config.borrowerCapMinor, aprCapPercent: config.aprCapPercent },
       drawSignals: (input) => monitor.drawSignals(input),

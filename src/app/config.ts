@@ -18,6 +18,11 @@ export interface Config {
   readonly natsUrl?: string;
   /** 32-byte master key for AES-256-GCM and the HMAC lookup keys (derived from it). */
   readonly masterKey: Buffer;
+  /**
+   * Master keys being rotated out (LINEGUARD_RETIRED_KEYS, comma-separated): they still open and find what they
+   * sealed until `lineguard keys rotate-data` has re-sealed everything under masterKey.
+   */
+  readonly retiredKeys: readonly Buffer[];
   readonly adminKey?: string;
   readonly seedDemo: boolean;
   readonly requestBytesMax: number;
@@ -62,6 +67,11 @@ export function loadConfig(
     redisUrl: nonEmpty(env.LINEGUARD_REDIS_URL),
     natsUrl: nonEmpty(env.LINEGUARD_NATS_URL),
     masterKey: loadMasterKey(env, { production, dataDir: dirname(sqlitePath), warn }),
+    retiredKeys: (nonEmpty(env.LINEGUARD_RETIRED_KEYS) ?? '')
+      .split(',')
+      .map((text) => text.trim())
+      .filter((text) => text !== '')
+      .map((text) => parseKey(text, 'LINEGUARD_RETIRED_KEYS')),
     adminKey: nonEmpty(env.LINEGUARD_ADMIN_KEY),
     seedDemo: env.LINEGUARD_SEED_DEMO !== '0',
     requestBytesMax: intFrom(env.LINEGUARD_REQUEST_BYTES_MAX, 'LINEGUARD_REQUEST_BYTES_MAX', 1_048_576),
@@ -107,10 +117,10 @@ function loadMasterKey(
   return key;
 }
 
-export function parseKey(text: string): Buffer {
+export function parseKey(text: string, name = 'LINEGUARD_KEY'): Buffer {
   const key = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
   if (key.length !== 32)
-    throw new LgError('LG_CONFIG_INVALID', 'LINEGUARD_KEY must be 32 bytes (64 hex chars or base64)');
+    throw new LgError('LG_CONFIG_INVALID', `${name}: each key must be 32 bytes (64 hex chars or base64)`);
   return key;
 }
 

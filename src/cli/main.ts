@@ -4,6 +4,7 @@ import { createApp, createHttpServer, type AppServices } from '../app/app.js';
 import { createApiKey } from '../api/api-keys.js';
 import { verifyLedger } from '../compliance/ledger.js';
 import { EXIT, printJson, runAction } from './exit.js';
+import { positiveInt } from './options.js';
 import { registerAprCommand } from './commands/apr.js';
 import { registerStrategyCommand } from './commands/strategy.js';
 import { registerModelCommand } from './commands/model.js';
@@ -60,9 +61,8 @@ export function buildProgram(): Command {
       }),
     );
 
-  program
-    .command('keys')
-    .description('manage API keys')
+  const keys = program.command('keys').description('manage API keys and rotate the data key');
+  keys
     .command('create')
     .description('create an API key; the key is printed once and stored only as a hash')
     .requiredOption('--role <role>', 'admin | risk_analyst | service | auditor')
@@ -75,6 +75,30 @@ export function buildProgram(): Command {
           const created = await createApiKey(app.store.db, app, opts.role, opts.label);
           if (opts.json) printJson(created);
           else process.stdout.write(`${created.key}\n`);
+        } finally {
+          await app.close();
+        }
+      }),
+    );
+  keys
+    .command('rotate-data')
+    .description(
+      're-seal personal data and partner sharing keys under LINEGUARD_KEY; run with the old key in LINEGUARD_RETIRED_KEYS, then drop it',
+    )
+    .option('--page <n>', 'borrowers per transaction', positiveInt, 500)
+    .option('--json', 'print JSON')
+    .action((opts: { page: number; json?: boolean }) =>
+      runAction(async () => {
+        const app = await openApp();
+        try {
+          const borrowers = await app.core.rekeyBorrowers(opts.page);
+          const partnerKeysResealed = await app.monitor.lists.resealPartnerKeys();
+          const result = { ...borrowers, partnerKeysResealed };
+          if (opts.json) printJson(result);
+          else
+            process.stdout.write(
+              `re-sealed ${result.borrowersRekeyed} of ${result.borrowersChecked} borrowers and ${partnerKeysResealed} partner keys under key ${result.keyId}\n`,
+            );
         } finally {
           await app.close();
         }

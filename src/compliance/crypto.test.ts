@@ -64,6 +64,11 @@ describe('field crypto', () => {
     const fresh = after.encrypt('secret', 'f');
     expect(after.keyIdOf(fresh)).not.toBe(before.currentKeyId);
     expect(after.needsRotation(fresh)).toBe(false);
+    // Lookups during the rotation: the current key's hash first, then the retired key's (what old rows carry).
+    expect(after.lookupHashes('110101199003077777', 'national_id')).toEqual([
+      after.lookupHash('110101199003077777', 'national_id'),
+      before.lookupHash('110101199003077777', 'national_id'),
+    ]);
   });
 
   it('lookup hashes are keyed, stable and separated by purpose', () => {

@@ -31,6 +31,11 @@ export interface FieldCrypto {
   decrypt(token: string, aad: string): string;
   /** Keyed lookup hash (hex) of an already-normalised value, under the current key. */
   lookupHash(value: string, purpose: string): string;
+  /**
+   * The lookup hash under every key this instance holds, the current key's first: during a rotation a row written
+   * under a retired key is still found by its old hash.
+   */
+  lookupHashes(value: string, purpose: string): string[];
   /** Key id a token was sealed with (for re-encryption jobs). */
   keyIdOf(token: string): string;
   /** True when the token was sealed with a retired key and should be re-encrypted. */
@@ -70,6 +75,10 @@ export interface FieldCryptoOptions {
   readonly retired?: readonly KeyMaterial[];
   /** Nonce source; the CSPRNG unless a test injects one. */
   readonly nonce?: (bytes: number) => Buffer;
+}
+
+function lookupHashUnder(key: DerivedKeys, value: string, purpose: string): string {
+  return createHmac('sha256', key.lookupKey).update(purpose).update('\u0000').update(value).digest('hex');
 }
 
 export function createFieldCrypto(options: FieldCryptoOptions): FieldCrypto {
@@ -117,11 +126,10 @@ export function createFieldCrypto(options: FieldCryptoOptions): FieldCrypto {
       }
     },
     lookupHash(value, purpose) {
-      return createHmac('sha256', current.lookupKey)
-        .update(purpose)
-        .update('\u0000')
-        .update(value)
-        .digest('hex');
+      return lookupHashUnder(current, value, purpose);
+    },
+    lookupHashes(value, purpose) {
+      return [...keys.values()].map((key) => lookupHashUnder(key, value, purpose));
     },
     keyIdOf(token) {
       return parse(token).keyId;

@@ -117,7 +117,7 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
   const now = deps.clock.now();
   const applicant = verifyApplicant(input.applicant, now, deps.crypto);
   const currency = input.currency ?? deps.config.defaultCurrency ?? DEFAULT_CURRENCY;
-  const existing = await findBorrowerByHash(deps.store.db, applicant.nationalIdHash);
+  const existing = await findBorrowerByHash(deps.store.db, applicant.nationalIdHashes);
   const borrowerId = existing?.id ?? deps.ids.next();
   const exposure = existing ? await openExposureMinor(deps.store.db, existing.id) : 0;
   const context = buildContext(deps.engine, APPLICATION_STRATEGY, input.attributes, {
@@ -137,7 +137,7 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
   const sealed = sealBorrower(borrowerId, applicant, deps.crypto, now);
 
   const result = await deps.store.transaction(async (tx) => {
-    const storedBorrowerId = await upsertBorrower(tx, sealed);
+    const storedBorrowerId = await upsertBorrower(tx, sealed, applicant.nationalIdHashes);
     // Exposure again inside the dbTx: a concurrent application may have opened a line since the read above.
     const room = deps.config.borrowerCapMinor - (await openExposureMinor(tx, storedBorrowerId));
     const grant = clipGrant(decision, room, deps.config.aprCapPercent);

@@ -3,6 +3,8 @@ import { LgError } from '../domain/errors.js';
 import { ageOn, maskName, maskNationalId, maskPhone, parseChineseResidentId } from '../domain/national-id.js';
 import type { FieldCrypto } from '../compliance/crypto.js';
 import type { CoreTables } from '../store/core-tables.js';
+import { appendToLedger } from '../compliance/ledger.js';
+import type { CoreDeps } from './deps.js';
 import type { Q } from './repo.js';
 
 /** Statutory minimum age for consumer credit (the domain's hard rule, whatever a strategy says). */
@@ -24,6 +26,8 @@ export interface VerifiedApplicant {
   readonly regionCode: string;
   readonly age: number;
   readonly nationalIdHash: string;
+  /** The ID's lookup hash under every key held, current first (a key rotation in progress; see crypto.ts). */
+  readonly nationalIdHashes: readonly string[];
 }
 
 export interface MaskedBorrower {
@@ -66,6 +70,7 @@ export function verifyApplicant(input: ApplicantInput, now: number, crypto: Fiel
     regionCode: info.regionCode,
     age,
     nationalIdHash: crypto.lookupHash(nationalId, NATIONAL_ID_HASH_PURPOSE),
+    nationalIdHashes: crypto.lookupHashes(nationalId, NATIONAL_ID_HASH_PURPOSE),
   };
 }
 
@@ -99,9 +104,20 @@ export function borrowerBirthDate(row: CoreTables['borrowers'], crypto: FieldCry
   return crypto.decrypt(row.birth_date_enc, AAD.birthDate);
 }
 
-/** Looks a borrower up by the keyed hash of the normalised ID; the plaintext is never a query parameter. */
-export async function findBorrowerByHash(db: Q, hash: string): Promise<CoreTables['borrowers'] | undefined> {
-  return db.selectFrom('borrowers').selectAll().where('national_id_hash', '=', hash).executeTakeFirst();
+/**
+ * Looks a borrower up by the keyed hashes of the normalised ID (one per key held, so a row not yet re-keyed is still
+ * found); the plaintext is never a query parameter.
+ */
+export async function findBorrowerByHash(
+  db: Q,
+  hashes: readonly string[],
+): Promise<CoreTables['borrowers'] | undefined> {
+  if (hashes.length === 0) return undefined;
+  return db
+    .selectFrom('borrowers')
+    .selectAll()
+    .where('national_id_hash', 'in', [...hashes])
+    .executeTakeFirst();
 }
 
 export async function findBorrower(db: Q, id: string): Promise<CoreTables['borrowers']> {
@@ -110,14 +126,89 @@ export async function findBorrower(db: Q, id: string): Promise<CoreTables['borro
   return row;
 }
 
-/** Inserts the borrower once; a concurrent first application for the same person finds the winner's row. */
-export async function upsertBorrower(db: Q, row: CoreTables['borrowers']): Promise<string> {
+/**
+ * Inserts the borrower once; a concurrent first application for the same person finds the winner's row, and so does
+ * one whose row still carries the hash of a retired key (`hashes`: every key's hash of the ID, current first).
+ */
+export async function upsertBorrower(
+  db: Q,
+  row: CoreTables['borrowers'],
+  hashes: readonly string[],
+): Promise<string> {
+  const known = await findBorrowerByHash(db, hashes);
+  if (known) return known.id;
   await db
     .insertInto('borrowers')
     .values(row)
     .onConflict((oc) => oc.column('national_id_hash').doNothing())
     .execute();
-  const stored = await findBorrowerByHash(db, row.national_id_hash);
+  const stored = await findBorrowerByHash(db, [row.national_id_hash]);
   if (!stored) throw new Error('borrower row vanished after insert');
   return stored.id;
+}
+
+export interface RekeyResult {
+  readonly keyId: string;
+  readonly borrowersChecked: number;
+  readonly borrowersRekeyed: number;
+}
+
+/**
+ * Re-seals every borrower whose personal data a retired key sealed: each field decrypted and encrypted again under the
+ * current key, and the lookup hash recomputed, a page per transaction, each page recorded in the ledger (ids and key
+ * id, no personal data). Safe to stop and run again: a row already under the current key is skipped.
+ */
+export async function rekeyBorrowers(
+  deps: Pick<CoreDeps, 'store' | 'crypto' | 'clock' | 'ids'>,
+  pageSize = 500,
+): Promise<RekeyResult> {
+  const { store, crypto } = deps;
+  let checked = 0;
+  let rekeyed = 0;
+  let after = '';
+  for (;;) {
+    const page = await store.db
+      .selectFrom('borrowers')
+      .selectAll()
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(pageSize)
+      .execute();
+    if (page.length === 0) break;
+    after = page[page.length - 1]?.id ?? after;
+    checked += page.length;
+    const stale = page.filter((row) => SEALED_COLUMNS.some((column) => crypto.needsRotation(row[column])));
+    if (stale.length === 0) continue;
+    await store.transaction(async (tx) => {
+      for (const row of stale) {
+        const resealed = resealBorrower(row, crypto);
+        await tx.updateTable('borrowers').set(resealed).where('id', '=', row.id).execute();
+      }
+      await appendToLedger(tx, [
+        {
+          entryId: deps.ids.next(),
+          kind: 'borrower.rekeyed',
+          subjectId: crypto.currentKeyId,
+          recordedAt: deps.clock.now(),
+          payload: { keyId: crypto.currentKeyId, borrowerIds: stale.map((row) => row.id) },
+        },
+      ]);
+    });
+    rekeyed += stale.length;
+  }
+  return { keyId: crypto.currentKeyId, borrowersChecked: checked, borrowersRekeyed: rekeyed };
+}
+
+const SEALED_COLUMNS = ['national_id_enc', 'name_enc', 'phone_enc', 'birth_date_enc'] as const;
+
+function resealBorrower(row: CoreTables['borrowers'], crypto: FieldCrypto) {
+  const nationalId = crypto.decrypt(row.national_id_enc, AAD.nationalId);
+  const reseal = (token: string, aad: string) => crypto.encrypt(crypto.decrypt(token, aad), aad);
+  return {
+    national_id_hash: crypto.lookupHash(nationalId, NATIONAL_ID_HASH_PURPOSE),
+    national_id_enc: crypto.encrypt(nationalId, AAD.nationalId),
+    name_enc: reseal(row.name_enc, AAD.name),
+    phone_enc: reseal(row.phone_enc, AAD.phone),
+    birth_date_enc: reseal(row.birth_date_enc, AAD.birthDate),
+  };
 }

@@ -7,6 +7,7 @@ import { requestDraw, type DrawInput, type DrawResult } from './draws.js';
 import { readLoan, repay, type LoanView, type RepaymentInput, type RepaymentResult } from './loans.js';
 import { runDailyJob, runReviewJob, type DailyJobResult, type ReviewJobResult } from './jobs.js';
 import { explainLine, readLine, type LineExplanation, type LineView } from './views.js';
+import { rekeyBorrowers, type RekeyResult } from './borrowers.js';
 
 export const APPEAL_DAYS_DEFAULT = 30;
 
@@ -22,6 +23,8 @@ export interface CoreServices {
   repay(loanId: string, input: RepaymentInput): Promise<RepaymentResult>;
   runDailyJob(asOf: string): Promise<DailyJobResult>;
   runReviewJob(asOf: string): Promise<ReviewJobResult>;
+  /** Key rotation: re-seals borrowers' personal data that a retired key sealed (see rekeyBorrowers). */
+  rekeyBorrowers(pageSize?: number): Promise<RekeyResult>;
 }
 
 export function createCoreServices(deps: CoreDeps): CoreServices {
@@ -37,6 +40,7 @@ export function createCoreServices(deps: CoreDeps): CoreServices {
     repay: (loanId, input) => repay(deps, loanId, input),
     runDailyJob: (asOf) => runDailyJob(deps, asOf),
     runReviewJob: (asOf) => runReviewJob(deps, asOf),
+    rekeyBorrowers: (pageSize) => rekeyBorrowers(deps, pageSize),
   };
 }
 
@@ -48,6 +52,7 @@ export type { DrawInput, DrawResult, DrawStatus } from './draws.js';
 export { ANTI_SCAM_WARNING } from './draws.js';
 export type { LoanView, RepaymentInput, RepaymentResult } from './loans.js';
 export type { DailyJobResult, ReviewJobResult } from './jobs.js';
+export type { RekeyResult } from './borrowers.js';
 export type { LineExplanation, LineView } from './views.js';
 export type { CoreEvent } from './events.js';
 export { coreEngineFromService } from './engine-port.js';

@@ -74,6 +74,8 @@ export interface CreateMonitorOptions {
   readonly ids: IdGenerator;
   /** Config.masterKey: seals the list-sharing keys agreed with partners. */
   readonly masterKey: Buffer;
+  /** Config.retiredKeys: still open sharing keys sealed before a key rotation. */
+  readonly retiredMasterKeys?: readonly Buffer[];
   /** Config.redisUrl: features in Redis instead of memory. */
   readonly redisUrl?: string;
   readonly redisPrefix?: string;
@@ -92,6 +94,7 @@ export async function createMonitor(options: CreateMonitorOptions): Promise<Moni
     clock: options.clock,
     ids: options.ids,
     masterKey: options.masterKey,
+    retiredMasterKeys: options.retiredMasterKeys,
   });
   const monitor = new MonitorService({
     store: options.store,

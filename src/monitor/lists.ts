@@ -92,14 +92,39 @@ export class ListService {
   private readonly index = new Map<string, ListEntry[]>();
   private readonly partnerKeys = new Map<string, Buffer>();
   private readonly sealKey: Buffer;
+  /** Seal keys of retired master keys: they still open partner keys sealed before a rotation. */
+  private readonly retiredSealKeys: readonly Buffer[];
 
   constructor(
     private readonly db: Db,
-    private readonly deps: { readonly clock: Clock; readonly ids: IdGenerator; readonly masterKey: Buffer },
+    private readonly deps: {
+      readonly clock: Clock;
+      readonly ids: IdGenerator;
+      readonly masterKey: Buffer;
+      readonly retiredMasterKeys?: readonly Buffer[];
+    },
   ) {
-    this.sealKey = Buffer.from(
-      hkdfSync('sha256', deps.masterKey, Buffer.alloc(0), 'lineguard/monitor/sharing-keys', 32),
-    );
+    this.sealKey = sealKeyOf(deps.masterKey);
+    this.retiredSealKeys = (deps.retiredMasterKeys ?? []).map(sealKeyOf);
+  }
+
+  /**
+   * Key rotation: re-seals under the current master key every partner key a retired one sealed. Returns how many
+   * were re-sealed.
+   */
+  async resealPartnerKeys(): Promise<number> {
+    let resealed = 0;
+    for (const row of await this.db.selectFrom('monitor_sharing_keys').selectAll().execute()) {
+      if (this.opens(this.sealKey, row.key_sealed)) continue;
+      await this.db
+        .updateTable('monitor_sharing_keys')
+        .set({ key_sealed: this.seal(this.unseal(row.key_sealed)) })
+        .where('partner_id', '=', row.partner_id)
+        .where('key_sealed', '=', row.key_sealed)
+        .execute();
+      resealed += 1;
+    }
+    return resealed;
   }
 
   /** Loads live entries and partner keys into memory (start-up; lists are small next to events). */
@@ -307,11 +332,36 @@ export class ListService {
     return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64');
   }
 
+  /** Opens a sealed partner key with the current seal key, else with a retired one (a rotation in progress). */
   private unseal(sealed: string): Buffer {
-    const raw = Buffer.from(sealed, 'base64');
-    const decipher = createDecipheriv('aes-256-gcm', this.sealKey, raw.subarray(0, 12));
-    decipher.setAuthTag(raw.subarray(12, 28));
+    for (const key of [this.sealKey, ...this.retiredSealKeys]) {
+      const opened = openSealed(key, sealed);
+      if (opened) return opened;
+    }
+    throw new LgError(
+      'LG_CONFIG_INVALID',
+      'a partner sharing key was sealed under a master key not configured here',
+    );
+  }
+
+  private opens(key: Buffer, sealed: string): boolean {
+    return openSealed(key, sealed) !== undefined;
+  }
+}
+
+function sealKeyOf(masterKey: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'lineguard/monitor/sharing-keys', 32));
+}
+
+/** AES-256-GCM open of `iv | tag | body`; undefined when the key is not the one that sealed it. */
+function openSealed(key: Buffer, sealed: string): Buffer | undefined {
+  const raw = Buffer.from(sealed, 'base64');
+  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+  decipher.setAuthTag(raw.subarray(12, 28));
+  try {
     return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]);
+  } catch {
+    return undefined;
   }
 }
 

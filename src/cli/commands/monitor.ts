@@ -1,28 +1,17 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { LgError } from '../../domain/errors.js';
 import { evaluateTypologies, type EvaluationReport } from '../../monitor/evaluate.js';
 import { listAlerts } from '../../monitor/alerts.js';
 import type { MonitorService } from '../../monitor/service.js';
 import { simulateTraffic, type LabelledEvent } from '../../monitor/simulate.js';
 import { EXIT, printJson, runAction } from '../exit.js';
+import { nonNegativeInt, positiveInt } from '../options.js';
 
 /** What commands that need the live store get from the lead's wiring. */
 export interface MonitorCommandDeps {
   readonly monitor: MonitorService;
   close(): Promise<void>;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
-
-function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
-  return n;
 }
 
 /** simulate-traffic and eval-typologies need no database; `alerts` opens the configured store through openDeps. */
