@@ -179,22 +179,30 @@ export async function rekeyBorrowers(
     checked += page.length;
     const stale = page.filter((row) => SEALED_COLUMNS.some((column) => crypto.needsRotation(row[column])));
     if (stale.length === 0) continue;
-    await store.transaction(async (tx) => {
+    rekeyed += await store.transaction(async (tx) => {
+      const done: string[] = [];
       for (const row of stale) {
-        const resealed = resealBorrower(row, crypto);
-        await tx.updateTable('borrowers').set(resealed).where('id', '=', row.id).execute();
+        // Compare-and-set on the sealed ID: a second rotation run that got there first is not redone.
+        const updated = await tx
+          .updateTable('borrowers')
+          .set(resealBorrower(row, crypto))
+          .where('id', '=', row.id)
+          .where('national_id_enc', '=', row.national_id_enc)
+          .executeTakeFirst();
+        if (Number(updated.numUpdatedRows) === 1) done.push(row.id);
       }
+      if (done.length === 0) return 0;
       await appendToLedger(tx, [
         {
           entryId: deps.ids.next(),
           kind: 'borrower.rekeyed',
           subjectId: crypto.currentKeyId,
           recordedAt: deps.clock.now(),
-          payload: { keyId: crypto.currentKeyId, borrowerIds: stale.map((row) => row.id) },
+          payload: { keyId: crypto.currentKeyId, borrowerIds: done },
         },
       ]);
+      return done.length;
     });
-    rekeyed += stale.length;
   }
   return { keyId: crypto.currentKeyId, borrowersChecked: checked, borrowersRekeyed: rekeyed };
 }
