@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { cryptoRandom, type RandomSource } from '../domain/random.js';
 import { uuidv7Generator, type IdGenerator } from '../domain/ids.js';
+import { outsideUnitOfWork } from '../store/group-commit.js';
 import { openStore, type Store } from '../store/db.js';
 import { buildServer, createMetricsRegistry } from '../api/server.js';
 import { createKeyVerifier, ensureApiKey } from '../api/api-keys.js';
@@ -86,15 +87,24 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ...config.blastRadius,
       clock,
       onTrip: (trip) => {
-        void recordSystemAlert(
-          store,
-          { clock, ids },
-          {
-            typologyId: 'BLAST_RADIUS_GUARD',
-            severity: 'critical',
-            reasons: ['R_BLAST_RADIUS_GUARD'],
-            evidence: trip,
-          },
+        // The guard trips inside the unit of work of the action it holds back: the alert is its own write, and a
+        // failure to record it is reported, never left as an unhandled rejection (which would stop the process).
+        outsideUnitOfWork(() =>
+          recordSystemAlert(
+            store,
+            { clock, ids },
+            {
+              typologyId: 'BLAST_RADIUS_GUARD',
+              severity: 'critical',
+              reasons: ['R_BLAST_RADIUS_GUARD'],
+              evidence: trip,
+            },
+          ),
+        ).catch((error: unknown) =>
+          process.emitWarning(
+            `could not record the blast-radius guard alert: ${error instanceof Error ? error.message : String(error)}`,
+            'LineGuardWarning',
+          ),
         );
         options.onGuardTrip?.(trip);
       },

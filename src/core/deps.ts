@@ -36,8 +36,13 @@ export interface CoreEngine extends Decider {
   recordDecision(tx: DbTx, record: DecisionRecord): Promise<void>;
   /** What recordDecision writes, for a synchronous unit of work that writes it itself (store.sync). */
   decisionWrites(record: DecisionRecord): CoreDecisionWrites;
-  /** True when one more automated restrictive action of this type may proceed now. */
-  admit(actionType: LineActionType, activeLineCount: number): boolean;
+  /**
+   * True when one more automated restrictive action of this type may proceed now; `fleetAdmitted` is how many
+   * automated restrictions every instance committed in the guard's window.
+   */
+  admit(actionType: LineActionType, activeLineCount: number, fleetAdmitted?: number): boolean;
+  /** The blast-radius guard's window, when there is a guard (the core then counts the fleet's recent restrictions). */
+  readonly guardWindowMs?: number;
   /**
    * Names the active version of a strategy declares as inputs. The core offers facts it derives (age, line
    * utilisation, days past due, monitor signals) and passes on only those the strategy declares, because the engine

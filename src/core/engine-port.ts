@@ -43,9 +43,10 @@ export function coreEngineFromService(
     },
     recordDecision: recordCoreDecision,
     decisionWrites: coreDecisionWrites,
-    admit(actionType: LineActionType, activeLineCount: number): boolean {
-      return options.guard ? options.guard.admit(actionType, activeLineCount) : true;
+    admit(actionType: LineActionType, activeLineCount: number, fleetAdmitted?: number): boolean {
+      return options.guard ? options.guard.admit(actionType, activeLineCount, fleetAdmitted) : true;
     },
+    ...(options.guard ? { guardWindowMs: options.guard.windowMs } : {}),
     // The active version's declared inputs, read from the engine itself so a new version applies at once.
     inputsOf: (strategyId: string): ReadonlySet<string> | undefined => engine.inputsOf(strategyId),
   };

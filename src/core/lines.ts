@@ -8,6 +8,7 @@ import type { DbTx } from '../store/db.js';
 import type { CoreDeps, GuardTrip } from './deps.js';
 import {
   countActiveLines,
+  countAutomatedRestrictions,
   findLine,
   lineStateOf,
   openExposureMinor,
@@ -126,9 +127,7 @@ export async function applyActionInTx(
   const { input, clipped: capClipped } = await capLimit(deps, tx, line, raw);
   const { state: after, clipped } = transition(before, input, now);
   const guarded =
-    input.automated &&
-    RESTRICTIVE_ACTIONS.has(input.type) &&
-    !deps.engine.admit(input.type, await countActiveLines(tx));
+    input.automated && RESTRICTIVE_ACTIONS.has(input.type) && !(await guardAdmits(deps, tx, input.type, now));
   const actionId = deps.ids.next();
   const reasons = guarded
     ? ['R_BLAST_RADIUS_GUARD', ...input.reasons.filter((r) => r !== 'R_BLAST_RADIUS_GUARD')]
@@ -243,6 +242,13 @@ function actionRow(a: {
     note: input.note ?? null,
     created_at: a.now,
   };
+}
+
+/** The blast-radius guard's verdict, counting what every instance restricted in its window as well as this one. */
+async function guardAdmits(deps: CoreDeps, tx: Q, type: LineActionType, now: number): Promise<boolean> {
+  const windowMs = deps.engine.guardWindowMs;
+  const fleet = windowMs === undefined ? undefined : await countAutomatedRestrictions(tx, now - windowMs);
+  return deps.engine.admit(type, await countActiveLines(tx), fleet);
 }
 
 /** The monitor's entry point: one action in its own dbTx (state, action row, ledger), alert after commit. */

@@ -1,3 +1,4 @@
+import { RESTRICTIVE_ACTIONS } from '../domain/decision.js';
 import type { Kysely, SelectQueryBuilder } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { StoreKind } from '../store/db.js';
@@ -89,6 +90,19 @@ export async function countActiveLines(db: Q): Promise<number> {
     .selectFrom('credit_lines')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('status', 'in', ['ACTIVE', 'DRAW_FROZEN'])
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+/** Automated restrictive actions applied since `since`, by every instance (the blast-radius guard's fleet count). */
+export async function countAutomatedRestrictions(db: Q, since: number): Promise<number> {
+  const row = await db
+    .selectFrom('line_actions')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('automated', '=', 1)
+    .where('created_at', '>', since)
+    .where('outcome', '=', 'APPLIED')
+    .where('type', 'in', [...RESTRICTIVE_ACTIONS])
     .executeTakeFirst();
   return Number(row?.n ?? 0);
 }

@@ -5,7 +5,9 @@ import { RESTRICTIVE_ACTIONS, type Decision, type LineActionType } from '../doma
  * Blast-radius guard (issue 3; the "response elevation limit" Jube has and the anchors lack): a ceiling on automated
  * restrictive actions per sliding window, as a fraction of active lines. A bad rule can then freeze at most, say, 1% of
  * the book per hour; past the ceiling actions become REVIEW (a person decides) and an alert is raised once per window.
- * The count is per process: a scaled-out deployment sets the fraction per instance.
+ * Each process counts what it admitted. The core also passes the automated restrictions every instance committed in
+ * the window (line_actions), and the guard counts the larger of the two, so a scaled-out fleet shares one ceiling;
+ * actions racing in transactions not yet committed elsewhere can overshoot it by as many as are in flight.
  */
 export interface BlastRadiusTrip {
   readonly actionType: LineActionType;
@@ -26,8 +28,12 @@ export interface BlastRadiusGuardOptions {
 }
 
 export interface BlastRadiusGuard {
-  /** True when the action may go ahead automatically; always true for non-restrictive actions. */
-  admit(actionType: LineActionType, activeLineCount: number): boolean;
+  readonly windowMs: number;
+  /**
+   * True when the action may go ahead automatically; always true for non-restrictive actions. `fleetAdmitted`: the
+   * automated restrictive actions committed in the window by every instance, when the caller has counted them.
+   */
+  admit(actionType: LineActionType, activeLineCount: number, fleetAdmitted?: number): boolean;
   status(activeLineCount: number): { admittedInWindow: number; ceiling: number; refusedInWindow: number };
 }
 
@@ -52,12 +58,13 @@ export function createBlastRadiusGuard(options: BlastRadiusGuardOptions): BlastR
     Math.max(minPerWindow, Math.floor(fraction * activeLineCount));
 
   return {
-    admit(actionType, activeLineCount) {
+    windowMs,
+    admit(actionType, activeLineCount, fleetAdmitted = 0) {
       if (!RESTRICTIVE_ACTIONS.has(actionType)) return true;
       const now = options.clock.now();
       prune(now);
       const ceiling = ceilingFor(activeLineCount);
-      const inWindow = admitted.length - head;
+      const inWindow = Math.max(admitted.length - head, fleetAdmitted);
       if (inWindow < ceiling) {
         admitted.push(now);
         return true;

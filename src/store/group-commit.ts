@@ -4,7 +4,7 @@ import type { Database } from './schema.js';
 import type { DbTx } from './db.js';
 import type { SyncSql } from './sync.js';
 import type { WalSyncer } from './wal-sync.js';
-import { clearTxCaches, finishBatch, withSyncUnitHooks, withUnitHooks } from './unit-context.js';
+import { clearTxCaches, finishBatch, unitContext, withSyncUnitHooks, withUnitHooks } from './unit-context.js';
 
 /**
  * Group commit for the embedded store. SQLite has one writer and, with synchronous=FULL, one fsync per commit; so
@@ -62,13 +62,23 @@ export interface GroupCommitter {
   drain(): Promise<void>;
 }
 
+// A unit that opened another transaction would wait for a batch that waits for it: refuse loudly instead.
+const insideUnit = new AsyncLocalStorage<true>();
+
+/**
+ * Runs `work` as if no unit of work were running: for side effects a unit may trigger but must not own (recording an
+ * alert about what the unit decided). Work started inside a unit inherits its async context, so without this its
+ * own transaction would be refused as nested, and an idempotent request's key would try to join it.
+ */
+export function outsideUnitOfWork<T>(work: () => T): T {
+  return insideUnit.exit(() => unitContext.exit(work));
+}
+
 export function createGroupCommitter(db: Kysely<Database>, options: GroupCommitOptions): GroupCommitter {
   const queue: Unit[] = [];
   // Deferrable units waiting for a batch to join, and the timer that gives them one when none comes.
   let deferred: Unit[] = [];
   let deferTimer: NodeJS.Timeout | undefined;
-  // A unit that opened another transaction would wait for a batch that waits for it: refuse loudly instead.
-  const insideUnit = new AsyncLocalStorage<true>();
   const raw = options.syncSql;
   let flushing = false;
 

@@ -92,4 +92,22 @@ describe('blast-radius guard', () => {
     expect(guard.admit('FREEZE_DRAW', 10)).toBe(true);
     expect(trips).toHaveLength(1);
   });
+
+  it("counts the fleet's restrictions in the window when the caller passes them", () => {
+    const clock = new ManualClock(0);
+    const guard = createBlastRadiusGuard({
+      maxFractionPerWindow: 0.01,
+      windowMs: 60_000,
+      minPerWindow: 3,
+      clock,
+    });
+    expect(guard.windowMs).toBe(60_000);
+    // Other instances already restricted 2 in the window: one more fits under 3, then none.
+    expect(guard.admit('FREEZE_DRAW', 10, 2)).toBe(true);
+    expect(guard.admit('FREEZE_DRAW', 10, 3)).toBe(false);
+    // The larger count wins: this process's own admissions still count when the fleet's figure lags.
+    expect(guard.admit('SUSPEND', 10, 0)).toBe(true);
+    expect(guard.admit('SUSPEND', 10, 0)).toBe(true);
+    expect(guard.admit('SUSPEND', 10, 0)).toBe(false);
+  });
 });

@@ -177,4 +177,14 @@ export const coreMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '101_line_actions_automated': {
+    // The blast-radius guard counts the automated restrictions every instance committed in its window.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createIndex('line_actions_automated_time')
+        .on('line_actions')
+        .columns(['automated', 'created_at'])
+        .execute();
+    },
+  },
 };
