@@ -115,14 +115,15 @@ export class ListService {
   async resealPartnerKeys(): Promise<number> {
     let resealed = 0;
     for (const row of await this.db.selectFrom('monitor_sharing_keys').selectAll().execute()) {
-      if (this.opens(this.sealKey, row.key_sealed)) continue;
-      await this.db
+      if (openSealed(this.sealKey, row.key_sealed) !== undefined) continue;
+      // Compare-and-set: a partner key replaced meanwhile (or re-sealed by another run) is left as it is.
+      const updated = await this.db
         .updateTable('monitor_sharing_keys')
         .set({ key_sealed: this.seal(this.unseal(row.key_sealed)) })
         .where('partner_id', '=', row.partner_id)
         .where('key_sealed', '=', row.key_sealed)
-        .execute();
-      resealed += 1;
+        .executeTakeFirst();
+      resealed += Number(updated.numUpdatedRows);
     }
     return resealed;
   }
@@ -342,10 +343,6 @@ export class ListService {
       'LG_CONFIG_INVALID',
       'a partner sharing key was sealed under a master key not configured here',
     );
-  }
-
-  private opens(key: Buffer, sealed: string): boolean {
-    return openSealed(key, sealed) !== undefined;
   }
 }
 
