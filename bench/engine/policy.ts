@@ -7,16 +7,11 @@
 import type { RuleProperties } from 'json-rules-engine';
 import type { Outcome } from '../../src/domain/decision.js';
 import { seededRandom } from '../../src/domain/random.js';
+import { DEFAULT_PRECEDENCE } from '../../src/engine/runtime.js';
 import type { StrategyDocument } from '../../src/engine/types.js';
 
-export const PRECEDENCE: readonly Outcome[] = [
-  'DECLINE',
-  'HOLD',
-  'REVIEW',
-  'CHALLENGE',
-  'COOLDOWN',
-  'APPROVE',
-];
+/** The engine's own precedence, so all three engines resolve a multi-rule hit the same way. */
+export const PRECEDENCE: readonly Outcome[] = DEFAULT_PRECEDENCE;
 
 type Op = '<' | '<=' | '>' | '>=' | '==';
 interface Cond {

@@ -9,6 +9,18 @@ import { LgError } from '../../src/domain/errors.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { STORE_FACTORIES } from '../helpers/stores.js';
 
+/** The platform server (auth, idempotency, errors, metrics) around the test's routes, with a 1 KiB body limit. */
+function testServer(store: Store, clock: ManualClock, routes: FastifyPluginAsync): Promise<FastifyInstance> {
+  return buildServer({
+    store,
+    clock,
+    metrics: createMetricsRegistry(),
+    requestBytesMax: 1024,
+    verifyKey: createKeyVerifier(store.db, clock),
+    routes: [routes],
+  });
+}
+
 describe('API platform: auth, idempotency, errors', () => {
   let store: Store;
   let app: FastifyInstance;
@@ -51,14 +63,7 @@ describe('API platform: auth, idempotency, errors', () => {
         throw new Error('secret internal detail');
       });
     };
-    app = await buildServer({
-      store,
-      clock,
-      metrics: createMetricsRegistry(),
-      requestBytesMax: 1024,
-      verifyKey: createKeyVerifier(store.db, clock),
-      routes: [routes],
-    });
+    app = await testServer(store, clock, routes);
   });
   afterAll(async () => {
     await app?.close();
@@ -201,14 +206,7 @@ for (const factory of STORE_FACTORIES) {
           },
         );
       };
-      const app = await buildServer({
-        store,
-        clock,
-        metrics: createMetricsRegistry(),
-        requestBytesMax: 1024,
-        verifyKey: createKeyVerifier(store.db, clock),
-        routes: [routes],
-      });
+      const app = await testServer(store, clock, routes);
       const post = (amount: number) =>
         app.inject({
           method: 'POST',
