@@ -207,6 +207,9 @@ export async function migrateToLatest(db: Db, schema?: string): Promise<void> {
   const migrator = new Migrator({
     db,
     provider: migrationProvider,
+    // Each module owns a range of names (core 1xx, engine 2xx, …), so a module's new migration sorts before others
+    // that an existing database already ran; run it anyway rather than refuse to open the database.
+    allowUnorderedMigrations: true,
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();
