@@ -66,7 +66,6 @@ export function createIdempotency(store: Store, clock: Clock) {
     pending.clear();
     const now = clock.now();
     try {
-      // Outside any request's unit context: this write is not the guarded effect and must not claim a key again.
       const rows = batch.map(([, p]) => ({
         scope: p.scope,
         idem_key: p.key,

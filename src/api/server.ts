@@ -1,7 +1,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { Ajv } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { LgError, isLgError } from '../domain/errors.js';
@@ -92,14 +92,59 @@ function installValidators(app: FastifyInstance): void {
         removeAdditional: false,
         useDefaults: true,
         strict: false,
+        // `strict: false` also drops Ajv's default strictNumbers: without it 1e400 (Infinity) passes as a number.
+        strictNumbers: true,
         addUsedSchema: false,
       }),
     );
   const bodies = make(false);
   const textParts = make(true);
   app.setValidatorCompiler(({ schema, httpPart }) =>
-    (httpPart === 'body' ? bodies : textParts).compile(schema),
+    httpPart === 'body' ? bodies.compile(schema) : finiteAfterCoercion(textParts.compile(schema)),
   );
+}
+
+interface TextPartValidator {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
+}
+
+/**
+ * Ajv coerces the text "1e309" in a path or query string to Infinity and then skips minimum and maximum for it, so
+ * a non-finite number would reach the handler (and the database). A coerced value must be finite as well as valid.
+ */
+function finiteAfterCoercion(validate: ValidateFunction): TextPartValidator {
+  const checked: TextPartValidator = (data) => {
+    if (!validate(data)) {
+      checked.errors = validate.errors;
+      return false;
+    }
+    const field = nonFiniteMember(data);
+    checked.errors =
+      field === undefined
+        ? null
+        : [
+            {
+              instancePath: `/${field}`,
+              schemaPath: '#/type',
+              keyword: 'type',
+              params: {},
+              message: 'must be a finite number',
+            },
+          ];
+    return field === undefined;
+  };
+  return checked;
+}
+
+/** The name of a top-level member (or member's item) that is a non-finite number. */
+function nonFiniteMember(data: unknown): string | undefined {
+  if (typeof data !== 'object' || data === null) return undefined;
+  for (const [name, value] of Object.entries(data)) {
+    const items: unknown[] = Array.isArray(value) ? value : [value];
+    if (items.some((item) => typeof item === 'number' && !Number.isFinite(item))) return name;
+  }
+  return undefined;
 }
 
 /** Maps everything that can go wrong to the closed error set; no stack or internal message leaves the server. */

@@ -43,7 +43,7 @@ export async function evaluateTypologies(
   const clock = new ManualClock(Date.parse(sorted[0]?.occurredAt ?? '2025-01-01T00:00:00Z'));
   const ids = uuidv7Generator(clock, seededRandom(7));
   const store = await openStore({ sqlitePath: ':memory:' });
-  const lists = new ListService(store.db, { clock, ids, masterKey: Buffer.alloc(32, 7) });
+  const lists = new ListService(store, { clock, ids, masterKey: Buffer.alloc(32, 7) });
   const monitor = new MonitorService({
     store,
     clock,

@@ -90,7 +90,7 @@ export async function createMonitor(options: CreateMonitorOptions): Promise<Moni
   const features: FeatureStore = options.redisUrl
     ? new RedisFeatureStore({ url: options.redisUrl, prefix: options.redisPrefix })
     : new MemoryFeatureStore();
-  const lists = new ListService(options.store.db, {
+  const lists = new ListService(options.store, {
     clock: options.clock,
     ids: options.ids,
     masterKey: options.masterKey,

@@ -3,7 +3,10 @@ import { sha256Hex } from '../domain/sha256.js';
 import type { Clock } from '../domain/clock.js';
 import { LgError } from '../domain/errors.js';
 import type { IdGenerator } from '../domain/ids.js';
-import type { Db } from '../store/db.js';
+import type { Db, Store } from '../store/db.js';
+import { insertRows } from '../store/shaped.js';
+
+const INSERT_CHUNK_ROWS = 500;
 
 /**
  * Black, grey and white lists (名单库, domain.md §4.1.3): per entity type, each entry with reason, source, expiry and who
@@ -95,8 +98,11 @@ export class ListService {
   /** Seal keys of retired master keys: they still open partner keys sealed before a rotation. */
   private readonly retiredSealKeys: readonly Buffer[];
 
+  /** Reads; every write goes through store.transaction, so an idempotent request's key commits with it. */
+  private readonly db: Db;
+
   constructor(
-    private readonly db: Db,
+    private readonly store: Store,
     private readonly deps: {
       readonly clock: Clock;
       readonly ids: IdGenerator;
@@ -104,6 +110,7 @@ export class ListService {
       readonly retiredMasterKeys?: readonly Buffer[];
     },
   ) {
+    this.db = store.db;
     this.sealKey = sealKeyOf(deps.masterKey);
     this.retiredSealKeys = (deps.retiredMasterKeys ?? []).map(sealKeyOf);
   }
@@ -117,12 +124,14 @@ export class ListService {
     for (const row of await this.db.selectFrom('monitor_sharing_keys').selectAll().execute()) {
       if (openSealed(this.sealKey, row.key_sealed) !== undefined) continue;
       // Compare-and-set: a partner key replaced meanwhile (or re-sealed by another run) is left as it is.
-      const updated = await this.db
-        .updateTable('monitor_sharing_keys')
-        .set({ key_sealed: this.seal(this.unseal(row.key_sealed)) })
-        .where('partner_id', '=', row.partner_id)
-        .where('key_sealed', '=', row.key_sealed)
-        .executeTakeFirst();
+      const updated = await this.store.transaction((tx) =>
+        tx
+          .updateTable('monitor_sharing_keys')
+          .set({ key_sealed: this.seal(this.unseal(row.key_sealed)) })
+          .where('partner_id', '=', row.partner_id)
+          .where('key_sealed', '=', row.key_sealed)
+          .executeTakeFirst(),
+      );
       resealed += Number(updated.numUpdatedRows);
     }
     return resealed;
@@ -151,17 +160,19 @@ export class ListService {
       value,
       addedAt: this.deps.clock.now(),
     };
-    await this.insert(entry, `raw:${value}`);
+    await this.insert([{ entry, matchKey: `raw:${value}` }]);
     return entry;
   }
 
   async remove(entryId: string): Promise<void> {
-    const updated = await this.db
-      .updateTable('monitor_list_entries')
-      .set({ removed_at: this.deps.clock.now() })
-      .where('entry_id', '=', entryId)
-      .where('removed_at', 'is', null)
-      .executeTakeFirst();
+    const updated = await this.store.transaction((tx) =>
+      tx
+        .updateTable('monitor_list_entries')
+        .set({ removed_at: this.deps.clock.now() })
+        .where('entry_id', '=', entryId)
+        .where('removed_at', 'is', null)
+        .executeTakeFirst(),
+    );
     if (Number(updated.numUpdatedRows) === 0)
       throw new LgError('LG_NOT_FOUND', `no live list entry ${entryId}`);
     for (const [key, entries] of this.index) {
@@ -217,17 +228,19 @@ export class ListService {
       fingerprint: keyFingerprint(key),
       created_at: this.deps.clock.now(),
     };
-    await this.db
-      .insertInto('monitor_sharing_keys')
-      .values(row)
-      .onConflict((oc) =>
-        oc.column('partner_id').doUpdateSet({
-          key_sealed: row.key_sealed,
-          fingerprint: row.fingerprint,
-          created_at: row.created_at,
-        }),
-      )
-      .execute();
+    await this.store.transaction((tx) =>
+      tx
+        .insertInto('monitor_sharing_keys')
+        .values(row)
+        .onConflict((oc) =>
+          oc.column('partner_id').doUpdateSet({
+            key_sealed: row.key_sealed,
+            fingerprint: row.fingerprint,
+            created_at: row.created_at,
+          }),
+        )
+        .execute(),
+    );
     this.partnerKeys.set(partnerId, key);
     return { partnerId, keyFingerprint: row.fingerprint };
   }
@@ -270,11 +283,15 @@ export class ListService {
         `key fingerprint ${shared.keyFingerprint} does not match the key agreed with ${shared.partnerId}`,
       );
     }
-    let imported = 0;
+    const fresh: { entry: ListEntry; matchKey: string }[] = [];
     let skipped = 0;
     for (const e of shared.entries) {
       const matchKey = `hmac:${shared.partnerId}:${e.hmac.toLowerCase()}`;
-      if ((this.index.get(indexKey(e.entityType, matchKey)) ?? []).some((x) => x.list === e.list)) {
+      const known = (key: string) => fresh.some((f) => f.matchKey === key && f.entry.list === e.list);
+      if (
+        (this.index.get(indexKey(e.entityType, matchKey)) ?? []).some((x) => x.list === e.list) ||
+        known(matchKey)
+      ) {
         skipped += 1;
         continue;
       }
@@ -289,10 +306,11 @@ export class ListService {
         addedAt: this.deps.clock.now(),
         ...(e.expiresAt === undefined ? {} : { expiresAt: e.expiresAt }),
       };
-      await this.insert(entry, matchKey);
-      imported += 1;
+      fresh.push({ entry, matchKey });
     }
-    return { imported, skipped };
+    // One transaction: an import lands whole or not at all.
+    await this.insert(fresh);
+    return { imported: fresh.length, skipped };
   }
 
   private keyOf(partnerId: string): Buffer {
@@ -302,23 +320,26 @@ export class ListService {
     return key;
   }
 
-  private async insert(entry: ListEntry, matchKey: string): Promise<void> {
-    await this.db
-      .insertInto('monitor_list_entries')
-      .values({
-        entry_id: entry.entryId,
-        list_kind: entry.list,
-        entity_type: entry.entityType,
-        match_key: matchKey,
-        reason: entry.reason,
-        source: entry.source,
-        added_by: entry.addedBy,
-        added_at: entry.addedAt,
-        expires_at: entry.expiresAt ?? null,
-        removed_at: null,
-      })
-      .execute();
-    this.indexEntry(entry, matchKey);
+  private async insert(entries: readonly { entry: ListEntry; matchKey: string }[]): Promise<void> {
+    if (entries.length === 0) return;
+    const rows = entries.map(({ entry, matchKey }) => ({
+      entry_id: entry.entryId,
+      list_kind: entry.list,
+      entity_type: entry.entityType,
+      match_key: matchKey,
+      reason: entry.reason,
+      source: entry.source,
+      added_by: entry.addedBy,
+      added_at: entry.addedAt,
+      expires_at: entry.expiresAt ?? null,
+      removed_at: null,
+    }));
+    await this.store.transaction(async (tx) => {
+      // Chunks keep each statement far below both stores' bound-parameter limits (10 a row).
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK_ROWS)
+        await insertRows(tx, 'monitor_list_entries', rows.slice(i, i + INSERT_CHUNK_ROWS));
+    });
+    for (const { entry, matchKey } of entries) this.indexEntry(entry, matchKey);
   }
 
   private indexEntry(entry: ListEntry, matchKey: string): void {

@@ -67,9 +67,12 @@ describe('lineguard strategy', () => {
     const c = capture();
     expect(await activateCommand(engine, { id: 'gate', version: '1' }, c.out)).toBe(0);
     expect(c.lines[0]).toMatch(/version 1 is now active/);
-    await activateCommand(engine, { id: 'gate', version: 'x' }).catch((error) =>
-      expect(exitCodeFor(error)).toBe(2),
+    const refused = await activateCommand(engine, { id: 'gate', version: 'x' }).then(
+      () => undefined,
+      (error: unknown) => error,
     );
+    expect(refused).toMatchObject({ code: 'LG_VALIDATION' });
+    expect(exitCodeFor(refused)).toBe(2);
     for (let i = 0; i < 3; i++) {
       const context = { score: 480 + 20 * i };
       await store.transaction((tx) =>

@@ -15,6 +15,8 @@ describe('strategy routes', () => {
   let engine: EngineService;
   let app: FastifyInstance;
   const clock = new ManualClock(T0);
+  /** Each route's config (roles, idempotent), as registered. */
+  const routeConfigs = new Map<string, { roles?: readonly string[]; idempotent?: boolean }>();
 
   beforeAll(async () => {
     store = await openStore({ sqlitePath: ':memory:' });
@@ -24,6 +26,10 @@ describe('strategy routes', () => {
       models: (id) => (id === applicationScorecard.id ? applicationScorecard : undefined),
     });
     app = Fastify();
+    app.addHook('onRoute', (route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      for (const method of methods) routeConfigs.set(`${method} ${route.url}`, route.config ?? {});
+    });
     app.setErrorHandler((error, _request, reply) => {
       if (isLgError(error)) return reply.code(error.status).send(error.toBody());
       const status = (error as { statusCode?: number }).statusCode ?? 500;
@@ -37,19 +43,23 @@ describe('strategy routes', () => {
     await store?.close();
   });
 
-  it('declares roles on every route', () => {
-    const routes = app.printRoutes({ commonPrefix: false });
-    expect(routes).toContain('/v1/strategies');
-    // risk writers only on writes
-    const writes = [
-      ['POST', '/v1/strategies'],
-      ['POST', '/v1/strategies/:id/versions/:version/activate'],
-      ['PUT', '/v1/overlays'],
-    ];
-    for (const [method, url] of writes) {
-      const route = app.hasRoute({ method: method as 'POST', url: url as string });
-      expect(route).toBe(true);
+  it('declares roles on every route; writes are for risk writers and take an Idempotency-Key', () => {
+    expect(routeConfigs.size).toBeGreaterThan(5);
+    for (const [route, config] of routeConfigs) {
+      if (route.startsWith('HEAD ')) continue;
+      expect(config.roles, route).toBeDefined();
+      // GETs and the POSTs that compute without writing (validate, simulate) are open to more roles.
+      if (route.startsWith('GET ') || /\/(validate|simulate)$/.test(route)) continue;
+      expect(config.roles, route).toEqual(['admin', 'risk_analyst']);
+      expect(config.idempotent, route).toBe(true);
     }
+    for (const route of [
+      'POST /v1/strategies',
+      'POST /v1/strategies/:id/versions/:version/activate',
+      'POST /v1/strategies/:id/activate',
+      'PUT /v1/overlays',
+    ])
+      expect(routeConfigs.has(route), route).toBe(true);
   });
 
   it('lists, saves, reads and activates versions', async () => {

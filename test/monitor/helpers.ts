@@ -29,7 +29,7 @@ export async function openTestMonitor(
   const store = options.store ?? (await openStore({ sqlitePath: ':memory:' }));
   const clock = new ManualClock(T0);
   const ids = uuidv7Generator(clock, seededRandom(42));
-  const lists = new ListService(store.db, { clock, ids, masterKey: MASTER_KEY });
+  const lists = new ListService(store, { clock, ids, masterKey: MASTER_KEY });
   const monitor = new MonitorService({
     store,
     clock,

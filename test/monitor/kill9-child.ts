@@ -15,7 +15,7 @@ const from = Number(fromText);
 const to = Number(toText);
 const store = await openStore({ sqlitePath: file as string });
 const ids = uuidv7Generator(systemClock, cryptoRandom);
-const lists = new ListService(store.db, { clock: systemClock, ids, masterKey: Buffer.alloc(32, 3) });
+const lists = new ListService(store, { clock: systemClock, ids, masterKey: Buffer.alloc(32, 3) });
 const monitor = new MonitorService({
   store,
   clock: systemClock,

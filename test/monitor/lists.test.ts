@@ -14,7 +14,7 @@ describe('black/grey/white lists', () => {
   beforeEach(async () => {
     store = await openStore({ sqlitePath: ':memory:' });
     clock = new ManualClock(T0);
-    lists = new ListService(store.db, {
+    lists = new ListService(store, {
       clock,
       ids: uuidv7Generator(clock, seededRandom(5)),
       masterKey: MASTER_KEY,
@@ -58,7 +58,7 @@ describe('black/grey/white lists', () => {
     expect(await lists.query({ includeExpired: true })).toHaveLength(2);
     await lists.remove(e.entryId);
     await expect(lists.remove(e.entryId)).rejects.toMatchObject({ code: 'LG_NOT_FOUND' });
-    const reloaded = new ListService(store.db, {
+    const reloaded = new ListService(store, {
       clock,
       ids: uuidv7Generator(clock, seededRandom(6)),
       masterKey: MASTER_KEY,
@@ -95,7 +95,7 @@ describe('black/grey/white lists', () => {
 
     // The partner's side: its own store, the same agreed key, under its own name for us.
     const theirStore = await openStore({ sqlitePath: ':memory:' });
-    const theirs = new ListService(theirStore.db, {
+    const theirs = new ListService(theirStore, {
       clock,
       ids: uuidv7Generator(clock, seededRandom(8)),
       masterKey: randomBytes(32),
@@ -122,7 +122,7 @@ describe('black/grey/white lists', () => {
       code: 'LG_VALIDATION',
     });
     await theirs.setPartnerKey('bank-a', shared);
-    const restarted = new ListService(theirStore.db, {
+    const restarted = new ListService(theirStore, {
       clock,
       ids: uuidv7Generator(clock, seededRandom(9)),
       masterKey: Buffer.alloc(32, 1),

@@ -3,9 +3,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import { LINE_ACTION_TYPES } from '../../domain/decision.js';
 import { REPAYMENT_METHODS } from '../../domain/schedule.js';
 import { UUID_PATTERN } from '../../domain/ids.js';
-import { LgError } from '../../domain/errors.js';
 import type { CoreServices } from '../../core/index.js';
 import { READERS, RISK_WRITERS, WRITERS } from '../types.js';
+import { parseInstant } from '../instants.js';
 
 /** The credit-line core over HTTP: applications, lines, actions, explanations, draws, loans, repayments. */
 const IdParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
@@ -100,13 +100,6 @@ const ExplanationQuery = Type.Object(
   { additionalProperties: false },
 );
 type ExplanationQuery = Static<typeof ExplanationQuery>;
-
-function parseInstant(text: string | undefined, field: string): number | undefined {
-  if (text === undefined) return undefined;
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new LgError('LG_VALIDATION', `${field} must be an ISO date-time`, { field });
-  return ms;
-}
 
 export function coreRoutes(core: CoreServices): FastifyPluginAsync {
   return async (app) => {

@@ -13,6 +13,7 @@ import { listAlerts } from '../../monitor/alerts.js';
 import type { MonitorService } from '../../monitor/service.js';
 import { describePack } from '../../monitor/typologies/index.js';
 import { READERS, RISK_WRITERS, WRITERS } from '../types.js';
+import { parseInstant } from '../instants.js';
 
 export interface MonitorRoutesDeps {
   readonly monitor: MonitorService;
@@ -27,8 +28,8 @@ const EventsBody = Type.Object(
 const ListKind = Type.Union(LIST_KINDS.map((k) => Type.Literal(k)));
 const ListEntity = Type.Union(LIST_ENTITY_TYPES.map((k) => Type.Literal(k)));
 const IsoInstant = Type.String({ format: 'date-time' });
-/** Query strings are not coerced (the server turns coercion off), so numbers arrive as digits. */
-const QueryInt = Type.String({ pattern: '^[1-9][0-9]{0,2}$' });
+/** A page size: query strings are coerced to numbers by the server's validator. */
+const PageLimit = Type.Integer({ minimum: 1, maximum: 1000 });
 const NewEntry = Type.Object(
   {
     list: ListKind,
@@ -105,7 +106,7 @@ export function monitorRoutes(deps: MonitorRoutesDeps): FastifyPluginAsync {
             ),
             typology: Type.Optional(Type.String({ maxLength: 64 })),
             userId: Type.Optional(Type.String({ maxLength: 128 })),
-            limit: Type.Optional(QueryInt),
+            limit: Type.Optional(PageLimit),
             cursor: Type.Optional(Type.String({ maxLength: 64 })),
           }),
         },
@@ -115,14 +116,10 @@ export function monitorRoutes(deps: MonitorRoutesDeps): FastifyPluginAsync {
           status?: string;
           typology?: string;
           userId?: string;
-          limit?: string;
+          limit?: number;
           cursor?: string;
         };
-        return listAlerts(monitor.db, {
-          ...q,
-          limit: q.limit === undefined ? undefined : Number(q.limit),
-          before: q.cursor,
-        });
+        return listAlerts(monitor.db, { ...q, before: q.cursor });
       },
     );
 
@@ -189,7 +186,7 @@ export function monitorRoutes(deps: MonitorRoutesDeps): FastifyPluginAsync {
       async (request) => {
         const { name } = request.params as { name: string };
         const { entityId, asOf } = request.query as { entityId: string; asOf?: string };
-        const at = asOf ? Date.parse(asOf) : Date.now();
+        const at = parseInstant(asOf, 'asOf') ?? Date.now();
         return {
           name,
           entityId,
@@ -220,7 +217,7 @@ export function monitorRoutes(deps: MonitorRoutesDeps): FastifyPluginAsync {
           borrowerId: q.borrowerId,
           deviceId: q.deviceId,
           ip: q.ip,
-          at: q.at ? Date.parse(q.at) : Date.now(),
+          at: parseInstant(q.at, 'at') ?? Date.now(),
         });
       },
     );
@@ -244,7 +241,7 @@ function registerListRoutes(app: Parameters<FastifyPluginAsync>[0], monitor: Mon
           list: Type.Optional(ListKind),
           entityType: Type.Optional(ListEntity),
           includeExpired: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
-          limit: Type.Optional(QueryInt),
+          limit: Type.Optional(PageLimit),
           cursor: Type.Optional(Type.String({ maxLength: 64 })),
         }),
       },
@@ -254,10 +251,10 @@ function registerListRoutes(app: Parameters<FastifyPluginAsync>[0], monitor: Mon
         list?: (typeof LIST_KINDS)[number];
         entityType?: ListEntityType;
         includeExpired?: string;
-        limit?: string;
+        limit?: number;
         cursor?: string;
       };
-      const limit = Math.min(Number(q.limit ?? 100), 1000);
+      const limit = q.limit ?? 100;
       const items = await monitor.lists.query({
         list: q.list,
         entityType: q.entityType,
@@ -297,7 +294,7 @@ function registerListRoutes(app: Parameters<FastifyPluginAsync>[0], monitor: Mon
       const body = request.body as Static<typeof NewEntry>;
       const entry = await monitor.lists.add({
         ...body,
-        expiresAt: body.expiresAt ? Date.parse(body.expiresAt) : undefined,
+        expiresAt: parseInstant(body.expiresAt, 'expiresAt'),
         addedBy: request.principal?.keyId ?? 'unknown',
       });
       void reply.code(201);

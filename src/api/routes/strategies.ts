@@ -11,16 +11,18 @@ export interface StrategyRouteDeps {
 }
 
 const StrategyIdParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]{0,63}$' }) });
+/** Versions are `integer` columns: anything above int4 is refused here rather than by PostgreSQL (a 500). */
+const Version = Type.Integer({ minimum: 1, maximum: 2_147_483_647 });
 const VersionParams = Type.Object({
   id: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]{0,63}$' }),
-  version: Type.Integer({ minimum: 1 }),
+  version: Version,
 });
 const DecisionParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const StrategyDocumentBody = Type.Object(
   {},
   { additionalProperties: true, description: 'a strategy document; see GET /v1/strategies/schema' },
 );
-const ActivateBody = Type.Object({ version: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
+const ActivateBody = Type.Object({ version: Version }, { additionalProperties: false });
 const Instant = Type.String({
   minLength: 10,
   maxLength: 40,
@@ -34,7 +36,11 @@ const SimulateBody = Type.Object(
       Type.Object({}, { additionalProperties: true, description: 'candidate strategy document' }),
     ),
     version: Type.Optional(
-      Type.Integer({ minimum: 1, description: 'a stored version to simulate instead of a document' }),
+      Type.Integer({
+        minimum: 1,
+        maximum: 2_147_483_647,
+        description: 'a stored version to simulate instead of a document',
+      }),
     ),
     subjectsMax: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000 })),
   },
@@ -146,7 +152,8 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
     app.post<{ Params: Static<typeof VersionParams> }>(
       '/v1/strategies/:id/versions/:version/activate',
       {
-        config: { roles: RISK_WRITERS },
+        // A retried activation must not undo a newer one made meanwhile: it replays the first answer instead.
+        config: { roles: RISK_WRITERS, idempotent: true },
         schema: {
           tags,
           summary: 'Activate a version (rollback = activate an older one)',
@@ -159,7 +166,7 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
     app.post<{ Params: Static<typeof StrategyIdParams>; Body: Static<typeof ActivateBody> }>(
       '/v1/strategies/:id/activate',
       {
-        config: { roles: RISK_WRITERS },
+        config: { roles: RISK_WRITERS, idempotent: true },
         schema: {
           tags,
           summary: 'Activate a version given in the body',
