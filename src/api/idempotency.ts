@@ -96,8 +96,19 @@ export function createIdempotency(store: Store, clock: Clock) {
       throw new LgError('LG_VALIDATION', 'Idempotency-Key must be 1-255 of A-Z a-z 0-9 . _ : -');
     const scope = `${request.principal?.keyId ?? 'anonymous'} ${request.routeOptions.url ?? request.url}`;
     const hash = requestHash(request);
+    // Before reading the table: a key this process is still running may have a claim row that is committed and
+    // visible but not yet durable (group-commit.ts), which must not be reported as committed.
+    if (inFlight.has(id(scope, key))) {
+      throw new LgError(
+        'LG_IDEMPOTENCY_IN_FLIGHT',
+        'a request with this Idempotency-Key is still being processed; retry later',
+        { idempotencyKey: key },
+      );
+    }
     const stored = recording.get(id(scope, key)) ?? (await load(scope, key));
     if (stored === 'committed-without-response') {
+      // Written by another process, perhaps in a batch still being flushed: say "committed" only once it is durable.
+      await store.sync?.durable();
       throw new LgError(
         'LG_IDEMPOTENCY_IN_FLIGHT',
         'the first request with this Idempotency-Key committed but its response was not recorded; read the resource instead of retrying',
@@ -112,13 +123,6 @@ export function createIdempotency(store: Store, clock: Clock) {
       reply.header('idempotent-replayed', 'true');
       reply.code(stored.status).type('application/json; charset=utf-8');
       return reply.send(stored.body);
-    }
-    if (inFlight.has(id(scope, key))) {
-      throw new LgError(
-        'LG_IDEMPOTENCY_IN_FLIGHT',
-        'a request with this Idempotency-Key is still being processed; retry later',
-        { idempotencyKey: key },
-      );
     }
     inFlight.add(id(scope, key));
     claims.set(request, { scope, key, hash, committed: false });

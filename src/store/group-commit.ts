@@ -81,6 +81,9 @@ export function createGroupCommitter(db: Kysely<Database>, options: GroupCommitO
   let deferTimer: NodeJS.Timeout | undefined;
   const raw = options.syncSql;
   let flushing = false;
+  // Every sync batch's WAL flush and settling so far (they may complete out of order, and a mixed batch after them
+  // settles first, as it commits with FULL): what drain() waits for.
+  let flushes: Promise<void> = Promise.resolve();
 
   async function flush(): Promise<void> {
     flushing = true;
@@ -147,12 +150,13 @@ export function createGroupCommitter(db: Kysely<Database>, options: GroupCommitO
       return;
     }
     // Not awaited: the next batch runs while this one's frames are flushed; callers hear only once they are durable.
-    options.walSyncer.sync().then(
+    const flushed = options.walSyncer.sync().then(
       () => settle(batch, outcomes),
       (syncError: unknown) => {
         for (const unit of batch) unit.reject(syncError);
       },
     );
+    flushes = Promise.all([flushes, flushed]).then(() => undefined);
   }
 
   function restoreFullSync(): void {
@@ -250,8 +254,9 @@ export function createGroupCommitter(db: Kysely<Database>, options: GroupCommitO
     },
     drain: async () => {
       takeDeferred();
-      // Batches settle in queue order, so once a unit queued behind all the others settles, they all have.
+      // A unit queued behind all the others runs after them; then every flush begun so far must have completed.
       await enqueue<void>((s) => ({ ...s, kind: 'sync', work: () => undefined })).catch(() => undefined);
+      await flushes;
     },
   };
 }

@@ -7,6 +7,7 @@ import { Kysely, SqliteDialect } from 'kysely';
 import { openStore, sql } from '../../src/store/db.js';
 import { createGroupCommitter } from '../../src/store/group-commit.js';
 import { createSyncSql } from '../../src/store/sync.js';
+import type { WalSyncer } from '../../src/store/wal-sync.js';
 import type { Database } from '../../src/store/schema.js';
 import { appendToLedger, appendToLedgerSync, verifyLedger } from '../../src/compliance/ledger.js';
 
@@ -139,8 +140,8 @@ describe('nested transactions', () => {
 });
 
 describe('deferrable units', () => {
-  /** A committer over a bare table, counting its commits. */
-  function committer(deferMaxMs: number) {
+  /** A committer over a bare table, counting its commits (and flushing the WAL through `walSyncer`, when given). */
+  function committer(deferMaxMs: number, walSyncer?: WalSyncer) {
     const connection = new BetterSqlite3(':memory:');
     connection.exec('create table t (id integer primary key, v text)');
     let commits = 0;
@@ -153,7 +154,12 @@ describe('deferrable units', () => {
       },
     };
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
-    const gc = createGroupCommitter(db, { batchSizeMax: 256, deferMaxMs, syncSql: counting });
+    const gc = createGroupCommitter(db, {
+      batchSizeMax: 256,
+      deferMaxMs,
+      syncSql: counting,
+      ...(walSyncer ? { walSyncer } : {}),
+    });
     const insert = (v: string) => (s: typeof syncSql) => s.run('insert into t (v) values (?)', [v]);
     const rows = () => connection.prepare('select v from t order by id').pluck().all();
     return { gc, insert, rows, commits: () => commits, close: () => db.destroy() };
@@ -206,5 +212,65 @@ describe('deferrable units', () => {
     const reopened = await openStore({ sqlitePath: path });
     expect(await reopened.db.selectFrom('outbox').select('id').execute()).toEqual([{ id: 'o1' }]);
     await reopened.close();
+  });
+});
+
+describe('synchronous batches and the WAL flush', () => {
+  /** A WAL syncer whose flushes the test completes by hand. */
+  function manualSyncer() {
+    const waiting: { resolve: () => void; reject: (error: Error) => void }[] = [];
+    const syncer: WalSyncer = {
+      sync: () => new Promise<void>((resolve, reject) => waiting.push({ resolve, reject })),
+    };
+    return { syncer, waiting };
+  }
+  const settledSoon = async (promise: Promise<unknown>) => {
+    let settled = false;
+    void promise.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    return settled;
+  };
+
+  it('answer no caller before the flush completes, and fail the callers when it fails', async () => {
+    const connection = new BetterSqlite3(':memory:');
+    connection.exec('create table t (id integer primary key, v text)');
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
+    const { syncer, waiting } = manualSyncer();
+    const gc = createGroupCommitter(db, {
+      batchSizeMax: 256,
+      deferMaxMs: 10,
+      syncSql: createSyncSql(connection),
+      walSyncer: syncer,
+    });
+    const insert = (s: ReturnType<typeof createSyncSql>) => s.run('insert into t (v) values (?)', ['x']);
+
+    const first = gc.transactionSync(insert);
+    expect(await settledSoon(first)).toBe(false);
+    expect(waiting).toHaveLength(1);
+    waiting[0]?.resolve();
+    await expect(first).resolves.toBe(1);
+
+    const second = gc.transactionSync(insert);
+    expect(await settledSoon(second)).toBe(false);
+    waiting[1]?.reject(new Error('EIO'));
+    await expect(second).rejects.toThrow('EIO');
+
+    // drain() waits for every flush begun, even when a later one (its own unit's) completes first.
+    const third = gc.transactionSync(insert);
+    await settledSoon(third);
+    let drained = false;
+    const draining = gc.drain().then(() => (drained = true));
+    await settledSoon(draining);
+    expect(waiting).toHaveLength(4);
+    waiting[3]?.resolve();
+    await settledSoon(draining);
+    expect(drained).toBe(false);
+    waiting[2]?.resolve();
+    await draining;
+    await expect(third).resolves.toBe(1);
+    await db.destroy();
   });
 });
