@@ -35,7 +35,7 @@ export interface FieldCrypto {
    * The lookup hash under every key this instance holds, the current key's first: during a rotation a row written
    * under a retired key is still found by its old hash.
    */
-  lookupHashes(value: string, purpose: string): string[];
+  lookupHashes(value: string, purpose: string): [string, ...string[]];
   /** Key id a token was sealed with (for re-encryption jobs). */
   keyIdOf(token: string): string;
   /** True when the token was sealed with a retired key and should be re-encrypted. */
@@ -129,7 +129,11 @@ export function createFieldCrypto(options: FieldCryptoOptions): FieldCrypto {
       return lookupHashUnder(current, value, purpose);
     },
     lookupHashes(value, purpose) {
-      return [...keys.values()].map((key) => lookupHashUnder(key, value, purpose));
+      const retired = [...keys.values()].filter((key) => key !== current);
+      return [
+        lookupHashUnder(current, value, purpose),
+        ...retired.map((key) => lookupHashUnder(key, value, purpose)),
+      ];
     },
     keyIdOf(token) {
       return parse(token).keyId;

@@ -25,9 +25,8 @@ export interface VerifiedApplicant {
   readonly sex: 'M' | 'F';
   readonly regionCode: string;
   readonly age: number;
-  readonly nationalIdHash: string;
-  /** The ID's lookup hash under every key held, current first (a key rotation in progress; see crypto.ts). */
-  readonly nationalIdHashes: readonly string[];
+  /** The ID's lookup hash under every key held, the current key's first (what a new row stores; see crypto.ts). */
+  readonly nationalIdHashes: readonly [string, ...string[]];
 }
 
 export interface MaskedBorrower {
@@ -69,7 +68,6 @@ export function verifyApplicant(input: ApplicantInput, now: number, crypto: Fiel
     sex: info.sex,
     regionCode: info.regionCode,
     age,
-    nationalIdHash: crypto.lookupHash(nationalId, NATIONAL_ID_HASH_PURPOSE),
     nationalIdHashes: crypto.lookupHashes(nationalId, NATIONAL_ID_HASH_PURPOSE),
   };
 }
@@ -82,7 +80,7 @@ export function sealBorrower(
 ): CoreTables['borrowers'] {
   return {
     id,
-    national_id_hash: applicant.nationalIdHash,
+    national_id_hash: applicant.nationalIdHashes[0],
     national_id_enc: crypto.encrypt(applicant.nationalId, AAD.nationalId),
     name_enc: crypto.encrypt(applicant.name, AAD.name),
     phone_enc: crypto.encrypt(applicant.phone, AAD.phone),

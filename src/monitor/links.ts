@@ -90,6 +90,11 @@ export class EntityGraph {
     return forgotten;
   }
 
+  /** The borrower's latest event time (occurredAt), while remembered (not pruned). */
+  lastSeen(userId: string): number | undefined {
+    return this.userSeen.get(userId);
+  }
+
   /** Borrowers in the component of a node ('user:u1', 'device:d1', …); 0 for an unknown node. */
   componentUsers(node: string): number {
     if (!this.parent.has(node)) return 0;

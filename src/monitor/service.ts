@@ -124,7 +124,6 @@ export class MonitorService {
   private prunedAt = Number.NEGATIVE_INFINITY;
   /** Set once ids have been forgotten: from then on unknown ids are checked against the table before insert. */
   private forgotIds = false;
-  private readonly userLatest = new Map<string, number>();
   private readonly userLine = new Map<string, string>();
   private readonly lastAlert = new Map<string, Alerted>();
   private readonly openAlerts = new Map<string, number>();
@@ -450,17 +449,13 @@ export class MonitorService {
 
   /** A late event is judged from the borrower's latest known instant (within a day), so a pattern it completes is seen. */
   private evaluationInstant(event: MonitorEvent): number {
-    const latest = this.userLatest.get(event.userId);
+    const latest = this.graph.lastSeen(event.userId);
     if (latest === undefined || latest <= event.occurredAt) return event.occurredAt;
     return latest - event.occurredAt <= 86_400_000 ? latest : event.occurredAt;
   }
 
   private track(event: MonitorEvent): void {
     if (event.occurredAt > this.newest) this.newest = event.occurredAt;
-    this.userLatest.set(
-      event.userId,
-      Math.max(this.userLatest.get(event.userId) ?? event.occurredAt, event.occurredAt),
-    );
     if (event.lineId) this.userLine.set(event.userId, event.lineId);
     this.graph.add(event);
   }

@@ -1,5 +1,5 @@
 import { EVENT_TYPES } from './events.js';
-import { syncReadsOf, type SyncFeatureReads, type WindowQuery } from './features/store.js';
+import type { SyncFeatureReads, WindowQuery } from './features/store.js';
 import type { MonitorService } from './service.js';
 
 /** What the engine's `draw` strategy asks the monitor for (the optional monitor features it reads). */
@@ -74,7 +74,7 @@ export async function computeDrawSignals(
   req: DrawSignalsRequest,
 ): Promise<DrawSignals> {
   // The memory store answers every read at once: no promise per feature on the draw path.
-  const sync = monitor.reader.synchronous ? syncReadsOf(monitor.features) : undefined;
+  const sync = monitor.reader.syncReads;
   const reads = sync ? readSync(monitor, sync, req) : await readAsync(monitor, req);
   return signalsFrom(monitor, req, reads);
 }

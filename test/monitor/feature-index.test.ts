@@ -373,8 +373,8 @@ describe('draw signals', () => {
     const sync = await openTestMonitor({ features: memory });
     const async = await openTestMonitor({ features: asyncOnly(memory) });
     try {
-      expect(sync.monitor.reader.synchronous).toBe(true);
-      expect(async.monitor.reader.synchronous).toBe(false);
+      expect(sync.monitor.reader.syncReads).toBeDefined();
+      expect(async.monitor.reader.syncReads).toBeUndefined();
       const types: EventType[] = [
         'login',
         'disbursement',

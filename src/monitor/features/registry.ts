@@ -247,9 +247,9 @@ export class FeatureReader {
     return this.store.aggregate(windowOf(d, entityId, asOf, knownAt), d.aggregate);
   }
 
-  /** True when the store answers synchronously (valueSync may be used). */
-  get synchronous(): boolean {
-    return this.sync !== undefined;
+  /** The store's synchronous reads when it has them (then valueSync may be used too), found once at construction. */
+  get syncReads(): SyncFeatureReads | undefined {
+    return this.sync;
   }
 
   /** value() without a promise, for stores that answer synchronously (the draw path reads 20+ features per draw). */

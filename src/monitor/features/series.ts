@@ -202,10 +202,11 @@ export class EntrySeries {
     if (to <= from) return;
     const byValue = this.valueIndexFor(field, to - from, knownAt);
     if (!byValue) {
-      const before = out.size;
-      this.scanValuesInto(out, field, from, to, knownAt);
-      // Only a lower bound of the window's distinct values when `out` held some already: never over-builds.
-      this.noteScan(field, to - from, out.size - before, knownAt);
+      // Counted on their own: values `out` already held would make this series look more repetitive than it is.
+      const seen = out.size === 0 ? out : new Set<string>();
+      this.scanValuesInto(seen, field, from, to, knownAt);
+      this.noteScan(field, to - from, seen.size, knownAt);
+      if (seen !== out) for (const value of seen) out.add(value);
       return;
     }
     for (const [value, times] of byValue) if (hasTimeIn(times, fromMs, toMs)) out.add(value);
