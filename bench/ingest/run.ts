@@ -41,7 +41,7 @@ function percentile(sorted: readonly number[], p: number): number {
 async function ingestHttp(events: readonly EventIn[], dir: string) {
   const store = await openStore({ sqlitePath: join(dir, 'monitor.db') });
   const ids = uuidv7Generator(systemClock, cryptoRandom);
-  const lists = new ListService(store.db, { clock: systemClock, ids, masterKey: Buffer.alloc(32, 1) });
+  const lists = new ListService(store, { clock: systemClock, ids, masterKey: Buffer.alloc(32, 1) });
   const monitor = new MonitorService({
     store,
     clock: systemClock,
