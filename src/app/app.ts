@@ -22,6 +22,9 @@ import {
 import { strategyRoutes } from '../api/routes/strategies.js';
 import { coreRoutes } from '../api/routes/core.js';
 import { monitorRoutes } from '../api/routes/monitor.js';
+import { consoleRoutes } from '../api/routes/console.js';
+import { readAlertEvidence, readLineHistory, readOverview, searchLines } from '../store/console.js';
+import { registerDashboard } from './dashboard.js';
 import { fieldCryptoFromMasterKey } from '../compliance/crypto.js';
 import { coreEngineFromService, createCoreServices, type CoreServices } from '../core/index.js';
 import {
@@ -172,6 +175,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       strategyRoutes({ engine }),
       coreRoutes(core),
       monitorRoutes({ monitor, eventBatchMax: config.eventBatchMax }),
+      consoleRoutes({
+        clock,
+        reads: {
+          overview: (window) => readOverview(store.readDb, window),
+          searchLines: (search) => searchLines(store.readDb, search),
+          lineHistory: (lineId, rowsMax) => readLineHistory(store.readDb, lineId, rowsMax),
+          alertEvidence: (alertId, rowsMax) => readAlertEvidence(store.readDb, alertId, rowsMax),
+        },
+      }),
     ];
     return {
       config,
@@ -222,6 +234,7 @@ export async function createHttpServer(app: AppServices, logger = false): Promis
     verifyKey: createKeyVerifier(app.store.db, app.clock),
     routes: app.routes,
     logger,
+    beforeRoutes: registerDashboard,
     health: async () => {
       await app.store.db.selectFrom('ledger_head').select('seq').executeTakeFirst();
       return { store: app.store.kind };

@@ -1,0 +1,105 @@
+/**
+ * Shapes of the answers whose operations do not yet declare a response schema in the OpenAPI document (they come
+ * from src/core/views.ts and src/core/loans.ts). Once those routes declare one, the generated types replace these.
+ */
+export interface LineView {
+  id: string;
+  status: string;
+  currency: string;
+  limitMinor: number;
+  availableMinor: number;
+  outstandingPrincipalMinor: number;
+  annualRate: number;
+  dpd: number;
+  bucket: string;
+  borrower: { id: string; name: string; phone: string; nationalId?: string };
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface LoanView {
+  id: string;
+  status: string;
+  currency: string;
+  principalMinor: number;
+  outstandingPrincipalMinor: number;
+  annualRate: number;
+  termMonths: number;
+  method: string;
+  startDate: string;
+  dpd: number;
+  bucket: string;
+  disclosure: {
+    apr: { US_REGZ: number; EU_CCD: number; CN_IRR: number };
+    totalInterestMinor: number;
+    totalFeesMinor: number;
+    totalRepayableMinor: number;
+  };
+  schedule: {
+    seq?: number;
+    dueDate: string;
+    principalMinor: number;
+    interestMinor: number;
+    feeMinor: number;
+    status?: string;
+  }[];
+}
+
+export interface ExplanationView {
+  status: string;
+  headline?: string;
+  reasons: { code: string; text: string; whatToDo?: string }[];
+  appeal?: unknown;
+  [key: string]: unknown;
+}
+
+export interface StrategySummary {
+  id: string;
+  name: string;
+  activeVersion: number | null;
+  latestVersion: number;
+  updatedAt: number;
+}
+
+export interface StrategyVersion {
+  strategyId: string;
+  version: number;
+  status: string;
+  document: unknown;
+  createdBy: string;
+  createdAt: number;
+  activatedBy: string | null;
+  activatedAt: number | null;
+}
+
+export interface SimulationReport {
+  decisions: number;
+  changed: number;
+  contextErrors: number;
+  outcomeMatrix: Record<string, Record<string, number>>;
+  approvalRate: { before: number; after: number };
+  freezeRate: { before: number; after: number };
+  newlyDeclined: {
+    decisionId?: string;
+    subject?: string;
+    borrowerId?: string | null;
+    lineId?: string | null;
+  }[];
+  newlyFrozen: {
+    decisionId?: string;
+    subject?: string;
+    borrowerId?: string | null;
+    lineId?: string | null;
+  }[];
+  parameterChanges?: unknown[];
+  truncated: boolean;
+}
+
+export interface OverlayView {
+  name: string;
+  value: unknown;
+  description?: string | null;
+  updatedBy?: string;
+  updatedAt?: number;
+  [key: string]: unknown;
+}

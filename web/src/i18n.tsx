@@ -1,0 +1,154 @@
+import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
+
+export type Lang = 'zh' | 'en';
+
+const WORDS = {
+  appName: { zh: 'LineGuard 风控台', en: 'LineGuard console' },
+  signIn: { zh: '登录', en: 'Sign in' },
+  signOut: { zh: '退出', en: 'Sign out' },
+  apiKey: { zh: 'API 密钥', en: 'API key' },
+  apiKeyHelp: {
+    zh: '密钥只保存在本标签页，关闭即清除。',
+    en: 'The key is kept for this tab only and forgotten when it closes.',
+  },
+  signedInAs: { zh: '当前身份', en: 'Signed in as' },
+  role: { zh: '角色', en: 'Role' },
+  language: { zh: 'English', en: '中文' },
+  languageLabel: { zh: '切换语言', en: 'Switch language' },
+  overview: { zh: '总览', en: 'Overview' },
+  queues: { zh: '待办队列', en: 'Queues' },
+  lines: { zh: '额度与借款人', en: 'Lines and borrowers' },
+  strategies: { zh: '策略', en: 'Strategies' },
+  ledger: { zh: '账本', en: 'Ledger' },
+  decisionsPerMinute: { zh: '每分钟决策（按结果）', en: 'Decisions per minute by outcome' },
+  approvalRate: { zh: '通过率', en: 'Approval rate' },
+  declineRate: { zh: '拒绝率', en: 'Decline rate' },
+  freezeRate: { zh: '冻结/暂停率', en: 'Freeze rate' },
+  latency: { zh: '决策耗时 p50 / p99', en: 'Decision latency p50 / p99' },
+  openAlerts: { zh: '未结预警', en: 'Open alerts' },
+  linesByStatus: { zh: '额度状态', en: 'Lines by status' },
+  ledgerHead: { zh: '账本最新序号', en: 'Ledger head' },
+  lastHour: { zh: '最近 60 分钟', en: 'Last 60 minutes' },
+  noData: { zh: '暂无数据', en: 'No data yet' },
+  loading: { zh: '加载中…', en: 'Loading…' },
+  search: { zh: '搜索', en: 'Search' },
+  searchLines: { zh: '额度编号或借款人编号（至少 4 位）', en: 'Line or borrower id (4+ characters)' },
+  status: { zh: '状态', en: 'Status' },
+  all: { zh: '全部', en: 'All' },
+  limit: { zh: '额度', en: 'Limit' },
+  available: { zh: '可用', en: 'Available' },
+  outstanding: { zh: '在贷', en: 'Outstanding' },
+  dpd: { zh: '逾期天数', en: 'Days past due' },
+  bucket: { zh: '逾期分档', en: 'Bucket' },
+  next: { zh: '下一页', en: 'Next page' },
+  borrower: { zh: '借款人', en: 'Borrower' },
+  rate: { zh: '年利率', en: 'Annual rate' },
+  actions: { zh: '额度操作', en: 'Line actions' },
+  reasons: { zh: '原因', en: 'Reasons' },
+  when: { zh: '时间', en: 'When' },
+  type: { zh: '类型', en: 'Type' },
+  by: { zh: '执行者', en: 'By' },
+  automated: { zh: '自动', en: 'automated' },
+  loans: { zh: '借款', en: 'Loans' },
+  principal: { zh: '本金', en: 'Principal' },
+  alerts: { zh: '预警', en: 'Alerts' },
+  severity: { zh: '级别', en: 'Severity' },
+  typology: { zh: '风险类型', en: 'Typology' },
+  user: { zh: '用户', en: 'User' },
+  open: { zh: '打开', en: 'Open' },
+  evidence: { zh: '证据', en: 'Evidence' },
+  entityGraph: { zh: '关联图谱', en: 'Entity graph' },
+  features: { zh: '特征值', en: 'Feature values' },
+  rules: { zh: '命中规则', en: 'Rules fired' },
+  acknowledge: { zh: '确认处理中', en: 'Acknowledge' },
+  close: { zh: '关闭预警', en: 'Close alert' },
+  saved: { zh: '已保存', en: 'Saved' },
+  versions: { zh: '版本', en: 'Versions' },
+  active: { zh: '生效中', en: 'active' },
+  compare: { zh: '对比', en: 'Compare' },
+  editor: { zh: '编辑器', en: 'Editor' },
+  validate: { zh: '校验', en: 'Validate' },
+  valid: { zh: '校验通过', en: 'Valid' },
+  simulate: { zh: '模拟', en: 'Simulate' },
+  saveDraft: { zh: '保存为新版本', en: 'Save as new version' },
+  activate: { zh: '启用此版本', en: 'Activate this version' },
+  from: { zh: '从', en: 'From' },
+  to: { zh: '到', en: 'To' },
+  simulation: { zh: '模拟结果', en: 'Simulation report' },
+  before: { zh: '当前', en: 'Current' },
+  after: { zh: '候选', en: 'Candidate' },
+  changed: { zh: '结果变化', en: 'Changed outcomes' },
+  overlays: { zh: '宏观调节参数', en: 'Overlays' },
+  verifyLedger: { zh: '账本校验', en: 'Ledger verification' },
+  entries: { zh: '条目数', en: 'Entries' },
+  headHash: { zh: '链头哈希', en: 'Head hash' },
+  lookUpDecision: { zh: '查询决策', en: 'Look up a decision' },
+  decisionId: { zh: '决策编号', en: 'Decision id' },
+  find: { zh: '查询', en: 'Find' },
+  outcome: { zh: '结果', en: 'Outcome' },
+  trace: { zh: '决策轨迹', en: 'Decision trace' },
+  inputs: { zh: '输入', en: 'Inputs' },
+  notFound: { zh: '未找到', en: 'Not found' },
+  forbiddenHere: { zh: '您的角色不能执行此操作。', en: 'Your role cannot do this.' },
+  borrowerView: { zh: '我的额度', en: 'My credit line' },
+  borrowerToken: { zh: '借款人令牌', en: 'Borrower token' },
+  whatToDo: { zh: '您可以', en: 'What you can do' },
+  appeal: { zh: '申诉', en: 'Appeal' },
+  complaint: { zh: '投诉', en: 'Complaint' },
+  submit: { zh: '提交', en: 'Submit' },
+  yourText: { zh: '说明', en: 'Your explanation' },
+  category: { zh: '类别', en: 'Category' },
+  deadline: { zh: '处理期限', en: 'Deadline' },
+  cost: { zh: '费用', en: 'Cost' },
+  skipToContent: { zh: '跳到正文', en: 'Skip to content' },
+} as const;
+
+export type WordKey = keyof typeof WORDS;
+
+interface I18n {
+  readonly lang: Lang;
+  readonly t: (key: WordKey) => string;
+  readonly toggle: () => void;
+}
+
+const LANG_SLOT = 'lineguard.lang';
+const I18nContext = createContext<I18n | null>(null);
+
+export function I18nProvider({ children }: { children: ReactNode }): ReactNode {
+  const [lang, setLang] = useState<Lang>(() => (sessionStorage.getItem(LANG_SLOT) === 'en' ? 'en' : 'zh'));
+  useEffect(() => {
+    sessionStorage.setItem(LANG_SLOT, lang);
+    document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  }, [lang]);
+  const value: I18n = {
+    lang,
+    t: (key) => WORDS[key][lang],
+    toggle: () => setLang((l) => (l === 'zh' ? 'en' : 'zh')),
+  };
+  return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;
+}
+
+export function useI18n(): I18n {
+  const value = useContext(I18nContext);
+  if (!value) throw new Error('useI18n outside I18nProvider');
+  return value;
+}
+
+/** Money in minor units shown in major units with the currency (fen → ¥). */
+export function formatMoney(minor: number, currency: string, lang: Lang): string {
+  return new Intl.NumberFormat(lang === 'zh' ? 'zh-CN' : 'en-US', { style: 'currency', currency }).format(
+    minor / 100,
+  );
+}
+
+export function formatPercent(value: number | null | undefined, lang: Lang): string {
+  if (value === null || value === undefined) return '—';
+  return new Intl.NumberFormat(lang === 'zh' ? 'zh-CN' : 'en-US', {
+    style: 'percent',
+    maximumFractionDigits: 2,
+  }).format(value);
+}
+
+export function formatTime(iso: string | number, lang: Lang): string {
+  return new Date(iso).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false });
+}

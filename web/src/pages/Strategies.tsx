@@ -1,0 +1,342 @@
+import { useEffect, useState, type ReactNode } from 'react';
+import { api, errorOf, idempotencyKey, type ApiError } from '../api/client';
+import type { OverlayView, SimulationReport, StrategySummary, StrategyVersion } from '../api/views';
+import { formatPercent, formatTime, useI18n } from '../i18n';
+import { href } from '../router';
+import { useLoad } from '../components/useLoad';
+import { Badge, ErrorNote, Loading } from '../components/Status';
+import { diffLines } from '../components/diff';
+import { can, type Session } from '../ConsoleApp';
+
+export function StrategiesPage(): ReactNode {
+  const { t, lang } = useI18n();
+  const list = useLoad(() => api.GET('/v1/strategies'), []);
+  const overlays = useLoad(() => api.GET('/v1/overlays'), []);
+  const strategies = (list.data as { strategies?: StrategySummary[] } | undefined)?.strategies ?? [];
+  const overlayItems = overlayList(overlays.data);
+  return (
+    <section aria-labelledby="strategies-title">
+      <h1 id="strategies-title">{t('strategies')}</h1>
+      <Loading when={list.loading} />
+      <ErrorNote error={list.error} />
+      <table>
+        <caption>{t('strategies')}</caption>
+        <thead>
+          <tr>
+            <th scope="col">ID</th>
+            <th scope="col">{t('active')}</th>
+            <th scope="col">{t('versions')}</th>
+            <th scope="col">{t('when')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {strategies.map((s) => (
+            <tr key={s.id}>
+              <td>
+                <a href={href('strategies', s.id)}>{s.id}</a> <small>{s.name}</small>
+              </td>
+              <td className="num">{s.activeVersion ?? '—'}</td>
+              <td className="num">{s.latestVersion}</td>
+              <td>{formatTime(s.updatedAt, lang)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <table>
+        <caption>{t('overlays')}</caption>
+        <tbody>
+          {overlayItems.map((o) => (
+            <tr key={o.name}>
+              <th scope="row">{o.name}</th>
+              <td className="num">{JSON.stringify(o.value)}</td>
+              <td>{o.description ?? ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function overlayList(data: unknown): OverlayView[] {
+  if (Array.isArray(data)) return data as OverlayView[];
+  if (typeof data === 'object' && data !== null && 'overlays' in data)
+    return (data as { overlays: OverlayView[] }).overlays;
+  return [];
+}
+
+export function StrategyPage({ strategyId, session }: { strategyId: string; session: Session }): ReactNode {
+  const { t, lang } = useI18n();
+  const versions = useLoad(
+    () => api.GET('/v1/strategies/{id}/versions', { params: { path: { id: strategyId } } }),
+    [strategyId],
+  );
+  const list = ((versions.data as { versions?: StrategyVersion[] } | undefined)?.versions ?? [])
+    .slice()
+    .sort((a, b) => b.version - a.version);
+  const [left, setLeft] = useState<number>();
+  const [right, setRight] = useState<number>();
+  const active = list.find((v) => v.status === 'ACTIVE') ?? list[0];
+  const leftVersion = list.find((v) => v.version === (left ?? active?.version));
+  const rightVersion = list.find((v) => v.version === (right ?? list[0]?.version));
+  return (
+    <section aria-labelledby="strategy-title">
+      <h1 id="strategy-title">
+        {t('strategies')}: {strategyId}
+      </h1>
+      <Loading when={versions.loading} />
+      <ErrorNote error={versions.error} />
+      <table>
+        <caption>{t('versions')}</caption>
+        <tbody>
+          {list.map((v) => (
+            <tr key={v.version}>
+              <th scope="row">v{v.version}</th>
+              <td>
+                <Badge value={v.status} />
+              </td>
+              <td>
+                {v.createdBy} · {formatTime(v.createdAt, lang)}
+              </td>
+              <td>{v.activatedBy ? `${t('active')}: ${v.activatedBy}` : ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h2>{t('compare')}</h2>
+      <div className="row">
+        <VersionPicker
+          label={`${t('compare')} A`}
+          versions={list}
+          value={leftVersion?.version}
+          onChange={setLeft}
+        />
+        <VersionPicker
+          label={`${t('compare')} B`}
+          versions={list}
+          value={rightVersion?.version}
+          onChange={setRight}
+        />
+      </div>
+      {leftVersion && rightVersion && (
+        <VersionDiff before={leftVersion.document} after={rightVersion.document} />
+      )}
+      {can(session, 'writeStrategy') && active && (
+        <Editor
+          strategyId={strategyId}
+          base={list[0]?.document ?? active.document}
+          onSaved={versions.reload}
+        />
+      )}
+    </section>
+  );
+}
+
+function VersionPicker(props: {
+  label: string;
+  versions: readonly StrategyVersion[];
+  value: number | undefined;
+  onChange: (v: number) => void;
+}): ReactNode {
+  const id = `pick-${props.label.replace(/\W/g, '')}`;
+  return (
+    <span>
+      <label htmlFor={id}>{props.label}</label>{' '}
+      <select id={id} value={props.value ?? ''} onChange={(e) => props.onChange(Number(e.target.value))}>
+        {props.versions.map((v) => (
+          <option key={v.version} value={v.version}>
+            v{v.version} ({v.status})
+          </option>
+        ))}
+      </select>
+    </span>
+  );
+}
+
+function VersionDiff({ before, after }: { before: unknown; after: unknown }): ReactNode {
+  const lines = diffLines(JSON.stringify(before, null, 2), JSON.stringify(after, null, 2));
+  const changed = lines.filter((l) => l.kind !== 'same').length;
+  return (
+    <details open={changed > 0 && changed < 200}>
+      <summary>{changed} ± lines</summary>
+      <pre className="diff" data-testid="version-diff">
+        {lines.map((l, i) => (
+          <span key={i} className={l.kind}>
+            {l.kind === 'added' ? '+ ' : l.kind === 'removed' ? '- ' : '  '}
+            {l.text}
+            {'\n'}
+          </span>
+        ))}
+      </pre>
+    </details>
+  );
+}
+
+/** Edit a candidate, validate it live against the API, simulate it against stored decisions, save and activate. */
+function Editor({
+  strategyId,
+  base,
+  onSaved,
+}: {
+  strategyId: string;
+  base: unknown;
+  onSaved: () => void;
+}): ReactNode {
+  const { t } = useI18n();
+  const [text, setText] = useState(() => JSON.stringify(base, null, 2));
+  const [validation, setValidation] = useState<ApiError | 'valid'>();
+  const [report, setReport] = useState<SimulationReport>();
+  const [saved, setSaved] = useState<number>();
+  const [error, setError] = useState<ApiError>();
+  const today = new Date().toISOString().slice(0, 10);
+  const [from, setFrom] = useState(() => new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10));
+  const [to, setTo] = useState(today);
+  useEffect(() => {
+    const timer = window.setTimeout(() => void validate(text).then(setValidation), 400);
+    return () => window.clearTimeout(timer);
+  }, [text]);
+  const parsed = (): Record<string, unknown> | undefined => {
+    try {
+      return JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
+  };
+  const simulate = async (): Promise<void> => {
+    const document = parsed();
+    if (!document) return;
+    const { data, error: failure } = await api.POST('/v1/strategies/{id}/simulate', {
+      params: { path: { id: strategyId } },
+      body: { from, to: nextDay(to), document },
+    });
+    setError(failure ? errorOf(failure) : undefined);
+    setReport(data as SimulationReport | undefined);
+  };
+  const save = async (): Promise<void> => {
+    const document = parsed();
+    if (!document) return;
+    const { data, error: failure } = await api.POST('/v1/strategies', {
+      body: document,
+      params: { header: { 'idempotency-key': idempotencyKey() } },
+    } as never);
+    setError(failure ? errorOf(failure) : undefined);
+    const version = (data as { version?: number } | undefined)?.version;
+    setSaved(version);
+    onSaved();
+  };
+  const activate = async (): Promise<void> => {
+    if (saved === undefined) return;
+    const { error: failure } = await api.POST('/v1/strategies/{id}/activate', {
+      params: { path: { id: strategyId }, header: { 'idempotency-key': idempotencyKey() } },
+      body: { version: saved },
+    } as never);
+    setError(failure ? errorOf(failure) : undefined);
+    onSaved();
+  };
+  return (
+    <section aria-labelledby="editor-title">
+      <h2 id="editor-title">{t('editor')}</h2>
+      <label htmlFor="strategy-text" className="sr-only">
+        {t('editor')}
+      </label>
+      <textarea
+        id="strategy-text"
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        rows={18}
+        spellCheck={false}
+      />
+      <p aria-live="polite" data-testid="validation">
+        {validation === 'valid' ? <Badge value="ACTIVE" /> : null}{' '}
+        {validation === 'valid' ? t('valid') : null}
+        {validation && validation !== 'valid' ? (
+          <span className="error">
+            <code>{validation.code}</code> {validation.message}
+          </span>
+        ) : null}
+      </p>
+      <div className="row">
+        <label htmlFor="sim-from">{t('from')}</label>
+        <input id="sim-from" type="date" value={from} onChange={(e) => setFrom(e.target.value)} />
+        <label htmlFor="sim-to">{t('to')}</label>
+        <input id="sim-to" type="date" value={to} onChange={(e) => setTo(e.target.value)} />
+        <button type="button" onClick={() => void simulate()} disabled={validation !== 'valid'}>
+          {t('simulate')}
+        </button>
+        <button type="button" onClick={() => void save()} disabled={validation !== 'valid'}>
+          {t('saveDraft')}
+        </button>
+        <button type="button" onClick={() => void activate()} disabled={saved === undefined}>
+          {t('activate')} {saved !== undefined ? `v${saved}` : ''}
+        </button>
+      </div>
+      <ErrorNote error={error} />
+      {report && <SimulationView report={report} />}
+    </section>
+  );
+}
+
+async function validate(text: string): Promise<ApiError | 'valid'> {
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (e) {
+    return { code: 'LG_BAD_JSON', message: e instanceof Error ? e.message : 'not JSON' };
+  }
+  const { error } = await api.POST('/v1/strategies/validate', { body: document as Record<string, never> });
+  return error ? errorOf(error) : 'valid';
+}
+
+function nextDay(date: string): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+}
+
+function SimulationView({ report }: { report: SimulationReport }): ReactNode {
+  const { t, lang } = useI18n();
+  const outcomes = [
+    ...new Set(
+      Object.keys(report.outcomeMatrix).concat(...Object.values(report.outcomeMatrix).map(Object.keys)),
+    ),
+  ].sort();
+  return (
+    <section aria-labelledby="sim-title" data-testid="simulation">
+      <h3 id="sim-title">{t('simulation')}</h3>
+      <p>
+        {report.decisions} · {t('changed')}: <strong data-testid="sim-changed">{report.changed}</strong> ·{' '}
+        {t('approvalRate')} {formatPercent(report.approvalRate.before, lang)} →{' '}
+        {formatPercent(report.approvalRate.after, lang)} · {t('freezeRate')}{' '}
+        {formatPercent(report.freezeRate.before, lang)} → {formatPercent(report.freezeRate.after, lang)}
+      </p>
+      <table>
+        <caption>
+          {t('before')} ↓ / {t('after')} →
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col" />
+            {outcomes.map((o) => (
+              <th key={o} scope="col">
+                {o}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {outcomes.map((before) => (
+            <tr key={before}>
+              <th scope="row">{before}</th>
+              {outcomes.map((after) => (
+                <td key={after} className="num">
+                  {report.outcomeMatrix[before]?.[after] ?? 0}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p>
+        DECLINE +{report.newlyDeclined.length} · FREEZE +{report.newlyFrozen.length}
+      </p>
+    </section>
+  );
+}
