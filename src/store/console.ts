@@ -96,7 +96,7 @@ function bucketise(
 }
 
 export interface LineSearch {
-  /** A line id, a borrower id, or a prefix of either (at least 4 characters). */
+  /** A line id, a borrower id, or a prefix of either (at least 4 characters; the route allows [A-Za-z0-9_-]). */
   readonly query?: string;
   readonly status?: string;
   /** Keyset cursor: lines whose id sorts after this one. */
@@ -137,8 +137,15 @@ export async function searchLines(
       'updated_at',
     ]);
   if (search.query) {
-    const prefix = `${escapeLike(search.query)}%`;
-    query = query.where((eb) => eb.or([eb('id', 'like', prefix), eb('borrower_id', 'like', prefix)]));
+    // A prefix as a range (query <= id < query + U+FFFF) so both indexes serve it; LIKE would scan the table.
+    const from = search.query;
+    const to = `${search.query}\uffff`;
+    query = query.where((eb) =>
+      eb.or([
+        eb.and([eb('id', '>=', from), eb('id', '<', to)]),
+        eb.and([eb('borrower_id', '>=', from), eb('borrower_id', '<', to)]),
+      ]),
+    );
   }
   if (search.status) query = query.where('status', '=', search.status);
   if (search.after) query = query.where('id', '>', search.after);
@@ -162,11 +169,6 @@ export async function searchLines(
     })),
     nextCursor: rows.length > search.limit ? (page.at(-1)?.id ?? null) : null,
   };
-}
-
-/** Ids are UUIDs and borrower ids are generated: a LIKE wildcard in a query is taken literally by dropping it. */
-function escapeLike(text: string): string {
-  return text.replace(/[%_\\]/g, '');
 }
 
 export interface LineHistoryRow {
