@@ -379,6 +379,8 @@ class Engine implements EngineService {
   }
 
   async setOverlay(name: string, value: ParamValue, by: string, description?: string): Promise<Overlay> {
+    if (typeof value === 'number' && !Number.isFinite(value))
+      throw new LgError('LG_VALIDATION', 'overlay value must be finite');
     checkOverlay(name, value);
     const overlay = await putOverlay(this.options.store, {
       name,
