@@ -25,14 +25,16 @@ export const OVERLAY_DECLARATIONS: readonly OverlayDeclaration[] = [
     type: 'number',
     min: 0,
     max: 2,
-    description: 'Factor on every assigned limit (1 = policy as written); above 2 is a policy change, not an overlay.',
+    description:
+      'Factor on every assigned limit (1 = policy as written); above 2 is a policy change, not an overlay.',
   },
   {
     name: 'cutoffShift',
     type: 'integer',
     min: -100,
     max: 200,
-    description: 'Points added to the score cut-off (positive tightens); 100 points is five doublings of odds at PDO 20.',
+    description:
+      'Points added to the score cut-off (positive tightens); 100 points is five doublings of odds at PDO 20.',
   },
   {
     name: 'cutoffScore',
@@ -46,7 +48,8 @@ export const OVERLAY_DECLARATIONS: readonly OverlayDeclaration[] = [
     type: 'integer',
     min: 0,
     max: BORROWER_CAP_MINOR,
-    description: 'Per-borrower line cap in minor units; an overlay may lower the regulatory cap, never raise it.',
+    description:
+      'Per-borrower line cap in minor units; an overlay may lower the regulatory cap, never raise it.',
   },
   {
     name: 'coolingOffMinutes',
@@ -103,13 +106,17 @@ export function checkOverlay(name: string, value: ParamValue): OverlayDeclaratio
     });
   const problem = overlayProblem(declaration, value);
   if (problem !== undefined)
-    throw new LgError('LG_OVERLAY_OUT_OF_BOUNDS', `overlay '${name}' ${problem}, got ${JSON.stringify(value)}`, {
-      name,
-      value,
-      type: declaration.type,
-      min: declaration.min,
-      max: declaration.max,
-    });
+    throw new LgError(
+      'LG_OVERLAY_OUT_OF_BOUNDS',
+      `overlay '${name}' ${problem}, got ${JSON.stringify(value)}`,
+      {
+        name,
+        value,
+        type: declaration.type,
+        min: declaration.min,
+        max: declaration.max,
+      },
+    );
   return declaration;
 }
 

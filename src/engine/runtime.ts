@@ -290,6 +290,11 @@ export function paramsStep(
   overlaid?: readonly string[],
 ): TraceStep | undefined {
   if (Object.keys(params).length === 0) return undefined;
-  const step: TraceStep = { node: '$params', kind: 'params', detail: 'overlay parameters in force', values: params };
+  const step: TraceStep = {
+    node: '$params',
+    kind: 'params',
+    detail: 'overlay parameters in force',
+    values: params,
+  };
   return overlaid === undefined ? step : { ...step, overlays: overlaid };
 }

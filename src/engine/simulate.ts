@@ -147,7 +147,11 @@ function paramsAsOf(
 function overlayAsOf(
   name: string,
   stored: StoredDecision,
-  seen: { step: Decision['trace'][number] | undefined; recorded: Record<string, Value>; overlays: OverlayTimeline },
+  seen: {
+    step: Decision['trace'][number] | undefined;
+    recorded: Record<string, Value>;
+    overlays: OverlayTimeline;
+  },
 ): Value | undefined {
   const recorded = seen.recorded[name];
   if (seen.step?.overlays !== undefined && recorded !== undefined)
