@@ -262,9 +262,12 @@ for (const backend of BACKENDS) {
       const v = await here.saveVersion(gateStrategy(700), 'dave');
       await here.activate('gate', v.version, 'erin');
       await here.setOverlay('cutoffShift', 10, 'frank');
+      expect(await count('strategy.version_saved')).toBe(saved0 + 1);
+      expect(await count('strategy.activated')).toBe(activated0 + 1);
+      expect(await count('overlay.changed')).toBe(overlays0 + 1);
+      // Refused changes leave nothing on the chain.
       await expect(here.activate('gate', 999, 'erin')).rejects.toMatchObject({ code: 'LG_NOT_FOUND' });
       await expect(here.setOverlay('nope', 1, 'frank')).rejects.toMatchObject({ code: 'LG_OVERLAY_UNKNOWN' });
-      expect(await count('strategy.version_saved')).toBe(saved0 + 1);
       expect(await count('strategy.activated')).toBe(activated0 + 1);
       expect(await count('overlay.changed')).toBe(overlays0 + 1);
       const entries = await stores.first.db
