@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
-import type { Outcome } from '../../src/domain/decision.js';
+import type { DecisionContext, Outcome } from '../../src/domain/decision.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { uuidv7Generator } from '../../src/domain/ids.js';
 import { verifyLedger } from '../../src/compliance/ledger.js';
@@ -91,7 +91,7 @@ for (const backend of BACKENDS) {
       const from = clock.now();
       const random = seededRandom(2025);
       const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random.next() * xs.length)] as T;
-      const stored: { id: string; subject: string; context: Record<string, unknown>; before: Outcome }[] = [];
+      const stored: { id: string; subject: string; context: DecisionContext; before: Outcome }[] = [];
       for (let i = 0; i < 80; i++) {
         const context = {
           age: 20 + Math.floor(random.next() * 40),
