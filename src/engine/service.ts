@@ -315,10 +315,9 @@ class Engine implements EngineService {
       at: this.options.clock.now(),
       activationId: this.ids.next(),
     });
-    // Compile after commit; a version that was saved valid compiles (validation is the same code).
-    this.active.set(id, compileStrategy(record.document));
-    this.paramsCache.clear();
-    this.overlaidCache.clear();
+    // Reload rather than patch the map: another process's activation may have committed after ours, and a reload
+    // that ran meanwhile must not be overwritten by our older version.
+    await this.refresh();
     return record;
   }
 
@@ -390,9 +389,7 @@ class Engine implements EngineService {
       at: this.options.clock.now(),
       historyId: this.ids.next(),
     });
-    this.overlayMap.set(name, overlay);
-    this.paramsCache.clear();
-    this.overlaidCache.clear();
+    await this.refresh(); // as in activate: never patch in a value older than what a reload may have seen
     return overlay;
   }
 

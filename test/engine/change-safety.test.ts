@@ -20,6 +20,7 @@ import { createIsolatedPostgresSchema, openStore, type Store } from '../../src/s
 import { createEngineService, type EngineService } from '../../src/engine/service.js';
 import { recordDecision } from '../../src/engine/store.js';
 import type { StrategyDocument } from '../../src/engine/types.js';
+import { formatReport } from '../../src/cli/commands/strategy.js';
 import { TEST_DATABASE_URL } from '../helpers/stores.js';
 import { applicationScorecard, gateStrategy } from './fixtures.js';
 
@@ -131,6 +132,7 @@ for (const backend of BACKENDS) {
         },
       };
       const report = await here.simulate(candidate, { from, to });
+      expect(formatReport(report)).toContain('parameter cutoffScore: 500 -> 560');
       expect(report.decisions).toBe(80);
       expect(report.changed).toBeGreaterThan(0);
       expect(report.parameterChanges).toEqual([
@@ -198,6 +200,33 @@ for (const backend of BACKENDS) {
       }
     });
 
+    it('concurrent activations through two handles: none is lost, both instances decide what the store says', async () => {
+      const a = await here.saveVersion(gateStrategy(510), 'alice');
+      const b = await there.saveVersion(gateStrategy(520), 'bob');
+      const generation = async () =>
+        Number(
+          (
+            await stores.first.db
+              .selectFrom('config_generation')
+              .select('generation')
+              .executeTakeFirstOrThrow()
+          ).generation,
+        );
+      const before = await generation();
+      for (let round = 0; round < 5; round++) {
+        await Promise.all([
+          here.activate('gate', a.version, 'alice'),
+          there.activate('gate', b.version, 'bob'),
+        ]);
+        await Promise.all([here.refreshIfChanged(), there.refreshIfChanged()]);
+        const stored = (await here.list()).find((s) => s.id === 'gate')?.activeVersion;
+        expect(here.decide('gate', { score: 515 }).strategyVersion).toBe(stored);
+        expect(there.decide('gate', { score: 515 }).strategyVersion).toBe(stored);
+      }
+      expect(await generation()).toBe(before + 10);
+      expect((await verifyLedger(stores.first.db)).ok).toBe(true);
+    });
+
     it('refuses an undeclared overlay name and a value outside its bounds, naming them', async () => {
       await here.refreshIfChanged(); // the previous test changed overlays through the other handle
       await expect(here.setOverlay('limitMultipler', 0.5, 'x')).rejects.toMatchObject({
@@ -259,6 +288,7 @@ for (const backend of BACKENDS) {
       const saved0 = await count('strategy.version_saved');
       const activated0 = await count('strategy.activated');
       const overlays0 = await count('overlay.changed');
+      const previous = (await here.list()).find((s) => s.id === 'gate')?.activeVersion;
       const v = await here.saveVersion(gateStrategy(700), 'dave');
       await here.activate('gate', v.version, 'erin');
       await here.setOverlay('cutoffShift', 10, 'frank');
@@ -288,7 +318,7 @@ for (const backend of BACKENDS) {
           expect.objectContaining({
             strategyId: 'gate',
             version: v.version,
-            previousVersion: 1,
+            previousVersion: previous,
             activatedBy: 'erin',
           }),
         ],
