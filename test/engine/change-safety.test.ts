@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
-import type { DecisionContext, Outcome } from '../../src/domain/decision.js';
+import type { Decision, DecisionContext, Outcome } from '../../src/domain/decision.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { uuidv7Generator } from '../../src/domain/ids.js';
 import { verifyLedger } from '../../src/compliance/ledger.js';
@@ -165,6 +165,75 @@ for (const backend of BACKENDS) {
       // Leave the book as the other tests expect it: version 1 live, no overlay effect.
       await here.activate('application', 1, 'risk-lead');
       await here.setOverlay('limitMultiplier', 1, 'risk-lead');
+    });
+
+    it('replays with the overlays in force at the decision: exact from the trace, else from the overlay history', async () => {
+      const doc: StrategyDocument = {
+        id: 'cut',
+        inputs: [{ name: 'score', type: 'number', required: true }],
+        params: { cutoffScore: { default: 500 } },
+        nodes: [
+          {
+            id: 'cut',
+            type: 'ruleSet',
+            mode: 'first-hit',
+            rules: [
+              { id: 'LOW', when: 'score < param.cutoffScore', outcome: 'DECLINE', reasons: ['R_SCORE_LOW'] },
+            ],
+          },
+        ],
+      };
+      const v1 = await here.saveVersion(doc, 'alice');
+      await here.activate('cut', v1.version, 'alice');
+      const record = async (decision: Decision, context: DecisionContext) =>
+        stores.first.transaction((tx) =>
+          recordDecision(tx, {
+            id: ids.next(),
+            kind: 'application',
+            context,
+            decision,
+            latencyMs: 0,
+            decidedAt: clock.now(),
+          }),
+        );
+      clock.advance(1000);
+      const t = clock.now();
+      await record(here.decide('cut', { score: 550 }), { score: 550 });
+      // Set in the same millisecond, after the decision: the trace, not the clock, says it was not in force.
+      await here.setOverlay('cutoffScore', 600, 'risk-lead');
+      // So a candidate raising the default to 560 replays it with 560 and declines it.
+      const same = await here.simulate(
+        { ...doc, params: { cutoffScore: { default: 560 } } },
+        { from: t, to: t + 1 },
+      );
+      expect(same).toMatchObject({ decisions: 1, changed: 1 });
+      expect(same.parameterChanges).toEqual([
+        { name: 'cutoffScore', before: 500, after: 560, overlaidReplays: 0 },
+      ]);
+
+      clock.advance(10);
+      const overlaid = here.decide('cut', { score: 550 });
+      expect(overlaid.outcome).toBe('DECLINE');
+      await record(overlaid, { score: 550 });
+      // A decision recorded before traces named their overlays: the overlay history answers.
+      const legacy: Decision = {
+        ...overlaid,
+        trace: overlaid.trace.map((step) => {
+          if (step.node !== '$params') return step;
+          const { overlays: _named, ...rest } = step;
+          return rest;
+        }),
+      };
+      await record(legacy, { score: 550 });
+      const report = await here.simulate(
+        { ...doc, params: { cutoffScore: { default: 400 } } },
+        { from: clock.now(), to: clock.now() + 1 },
+      );
+      expect(report).toMatchObject({ decisions: 2, changed: 0 });
+      expect(report.parameterChanges).toEqual([
+        { name: 'cutoffScore', before: 500, after: 400, overlaidReplays: 2 },
+      ]);
+      await here.setOverlay('cutoffScore', 500, 'risk-lead');
     });
 
     it('an activation made through another handle decides here after one poll; list() reports what decides', async () => {
