@@ -193,10 +193,16 @@ class Engine implements EngineService {
     const generation = await readConfigGeneration(this.options.store.db);
     await this.options.reloadModels?.();
     const versions = await activeVersions(this.options.store.db);
+    const overlays = await listOverlays(this.options.store.db);
     const active = new Map<string, CompiledStrategy>();
-    for (const v of versions) active.set(v.strategyId, compileStrategy(v.document));
+    for (const v of versions) {
+      // Versions are immutable: one already compiled is kept (and its caches with it).
+      const current = this.active.get(v.strategyId);
+      active.set(v.strategyId, current?.meta.version === v.version ? current : compileStrategy(v.document));
+    }
+    // Swapped together, with no await in between: no decision sees new versions with old overlays.
     this.active = active;
-    this.overlayMap = new Map((await listOverlays(this.options.store.db)).map((o) => [o.name, o]));
+    this.overlayMap = new Map(overlays.map((o) => [o.name, o]));
     this.paramsCache.clear();
     this.overlaidCache.clear();
     this.generation = generation;
