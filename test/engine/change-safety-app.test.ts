@@ -15,6 +15,8 @@ import { runModelRegister } from '../../src/cli/commands/model.js';
 import { modelActivateCommand } from '../../src/cli/commands/model-registry.js';
 import { STRONG_APPLICANT, adminHeaders, startTestApp, type TestApp } from '../helpers/app.js';
 import { TEST_DATABASE_URL } from '../helpers/stores.js';
+import { residentId } from '../core/harness.js';
+import type { DecisionContext, Outcome } from '../../src/domain/decision.js';
 
 const DRAW_CONTEXT = {
   lineStatus: 'ACTIVE',
@@ -186,5 +188,96 @@ describe('overlays over HTTP', () => {
     expect(listed.declarations).toContainEqual(
       expect.objectContaining({ name: 'limitMultiplier', type: 'number', min: 0, max: 2 }),
     );
+  });
+});
+
+describe('the issue’s own case, through the API with the bundled scorecard', () => {
+  let t: TestApp | undefined;
+  afterAll(async () => t?.close());
+
+  it('a candidate raising cutoffScore 500 -> 700: simulated outcomes match the activated candidate 100%', async () => {
+    t = await startTestApp();
+    const server = t.server;
+    const from = new Date(Date.now() - 1000).toISOString();
+    const checking = ['lt.0', '0.to.200', 'gt.200', 'none'];
+    const history = ['Critical', 'Delay', 'PaidDuly', 'NoCredit.AllPaid'];
+    for (let i = 0; i < 24; i++) {
+      const applied = await server.inject({
+        method: 'POST',
+        url: '/v1/applications',
+        headers: adminHeaders(`issue-12-${i}`),
+        payload: {
+          applicant: {
+            name: '测试',
+            nationalId: residentId('19800101', 100 + i),
+            phone: `1390000${String(1000 + i)}`,
+          },
+          attributes: {
+            ...STRONG_APPLICANT,
+            CheckingAccountStatus: checking[i % 4],
+            CreditHistory: history[Math.floor(i / 4) % 4],
+            Duration: [6, 24, 48][i % 3],
+          },
+        },
+      });
+      expect(applied.statusCode, applied.body).toBeLessThan(300);
+    }
+    const to = new Date(Date.now() + 1000).toISOString();
+    const live = (
+      await server.inject({
+        method: 'GET',
+        url: '/v1/strategies/application/versions/1',
+        headers: adminHeaders(),
+      })
+    ).json().document as { params: Record<string, { default: number }> };
+    const candidate = { ...live, params: { ...live.params, cutoffScore: { default: 700 } } };
+    const simulated = await server.inject({
+      method: 'POST',
+      url: '/v1/strategies/application/simulate',
+      headers: adminHeaders(),
+      payload: { from, to, document: candidate },
+    });
+    expect(simulated.statusCode, simulated.body).toBe(200);
+    const report = simulated.json();
+    expect(report.decisions).toBe(24);
+    expect(report.parameterChanges).toEqual([
+      { name: 'cutoffScore', before: 500, after: 700, overlaidReplays: 0 },
+    ]);
+
+    const saved = await server.inject({
+      method: 'POST',
+      url: '/v1/strategies',
+      headers: adminHeaders('issue-12-save'),
+      payload: candidate,
+    });
+    const version = saved.json().version as number;
+    const activated = await server.inject({
+      method: 'POST',
+      url: `/v1/strategies/application/versions/${version}/activate`,
+      headers: adminHeaders('issue-12-activate'),
+    });
+    expect(activated.statusCode, activated.body).toBe(200);
+    const stored = await t.app.store.db
+      .selectFrom('decisions')
+      .select(['outcome', 'context', 'subject_key'])
+      .where('kind', '=', 'application')
+      .execute();
+    const live2 = new Map<string, number>();
+    for (const row of stored) {
+      const context = JSON.parse(row.context) as DecisionContext;
+      const after = t.app.engine.decide('application', context, {
+        ...(row.subject_key ? { subjectKey: row.subject_key } : {}),
+      });
+      expect(after.strategyVersion).toBe(version);
+      const key = `${row.outcome as Outcome}->${after.outcome}`;
+      live2.set(key, (live2.get(key) ?? 0) + 1);
+    }
+    const fromReport = new Map<string, number>();
+    for (const [before, row] of Object.entries(
+      report.outcomeMatrix as Record<string, Record<string, number>>,
+    ))
+      for (const [after, n] of Object.entries(row)) if (n > 0) fromReport.set(`${before}->${after}`, n);
+    expect(fromReport).toEqual(live2);
+    expect(report.changed).toBeGreaterThan(0);
   });
 });
