@@ -161,7 +161,7 @@ class Engine implements EngineService {
   }
 
   async refreshIfChanged(): Promise<boolean> {
-    const generation = await readConfigGeneration(this.options.store.db);
+    const generation = await readConfigGeneration(this.options.store.readDb);
     if (generation === this.generation) return false;
     await this.refresh();
     return true;
@@ -188,12 +188,15 @@ class Engine implements EngineService {
     return () => clearInterval(timer);
   }
 
-  /** Generation first: a change that commits after this read is seen by the next poll, never lost. */
+  /**
+   * Generation first: a change that commits after this read is seen by the next poll, never lost. Reads go to the
+   * store's read connection: committed rows only, and never queued behind the SQLite writer's open batch.
+   */
   private async reload(): Promise<void> {
-    const generation = await readConfigGeneration(this.options.store.db);
+    const generation = await readConfigGeneration(this.options.store.readDb);
     await this.options.reloadModels?.();
-    const versions = await activeVersions(this.options.store.db);
-    const overlays = await listOverlays(this.options.store.db);
+    const versions = await activeVersions(this.options.store.readDb);
+    const overlays = await listOverlays(this.options.store.readDb);
     const active = new Map<string, CompiledStrategy>();
     for (const v of versions) {
       // Versions are immutable: one already compiled is kept (and its caches with it).
