@@ -36,8 +36,11 @@ import {
 } from '../monitor/index.js';
 import { InProcessBus, NatsBus, OutboxRelay, type Bus } from '../bus/index.js';
 
-/** How often a process on a shared PostgreSQL re-reads active strategy versions and overlays. */
-const ENGINE_REFRESH_MS = 10_000;
+/**
+ * How often every process checks the configuration generation (one integer) and reloads strategies, overlays and
+ * model aliases another process changed: an activation decides everywhere within this plus one reload (issue 12).
+ */
+const ENGINE_REFRESH_MS = 500;
 
 /** The repository root (this file is src/app/app.ts or dist/app/app.js). */
 export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -83,7 +86,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   try {
     const metrics = createMetricsRegistry();
     if (config.adminKey) await ensureApiKey(store.db, { clock, ids }, config.adminKey, 'admin');
-    const models = await loadModels(store, clock);
+    const models = await loadModels(store, clock, ids);
     const closers: (() => Promise<void>)[] = [];
     // One guard for every automated restriction (core line actions, review job, monitor typologies).
     const guard = createBlastRadiusGuard({
@@ -119,6 +122,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       models: resolverFromRegistry(models),
       metrics: createEngineMetrics(metrics),
       guard,
+      reloadModels: () => models.loadAll(),
     });
     // The monitor acts on lines through the core, and the core reads the monitor's signals: tie the knot late.
     const late: { core?: CoreServices } = {};
@@ -165,12 +169,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       () => bus.close(),
       () => monitor.features.close(),
     );
-    if (store.kind === 'postgres') {
-      // Several processes share one PostgreSQL: pick up versions and overlays another process activated.
-      const refresher = setInterval(() => void engine.refresh().catch(() => undefined), ENGINE_REFRESH_MS);
-      refresher.unref();
-      closers.unshift(async () => clearInterval(refresher));
-    }
+    // Other processes share the database (servers on PostgreSQL, the CLI on the same SQLite file): pick up what
+    // they activated, overlaid or pointed a model alias at.
+    const stopWatching = engine.watch(ENGINE_REFRESH_MS);
+    closers.unshift(async () => stopWatching());
     const routes: FastifyPluginAsync[] = [
       strategyRoutes({ engine }),
       coreRoutes(core),
@@ -210,8 +212,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 }
 
 /** Registers the bundled models on first start, then loads every registered model into the resolver's cache. */
-async function loadModels(store: Store, clock: Clock): Promise<ModelRegistry> {
-  const registry = createModelRegistry(store, { clock });
+async function loadModels(store: Store, clock: Clock, ids: IdGenerator): Promise<ModelRegistry> {
+  const registry = createModelRegistry(store, { clock, ids });
   await registry.loadAll();
   for (const bundled of BUNDLED_MODELS) {
     if (registry.cached(bundled.id)) continue;

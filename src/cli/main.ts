@@ -8,6 +8,7 @@ import { positiveInt } from './options.js';
 import { registerAprCommand } from './commands/apr.js';
 import { registerStrategyCommand } from './commands/strategy.js';
 import { registerModelCommand } from './commands/model.js';
+import { registerModelRegistryCommands } from './commands/model-registry.js';
 import { registerJobsCommand } from './commands/jobs.js';
 import { registerMonitorCommand } from './commands/monitor.js';
 import { bootstrapServe } from '../app/bootstrap.js';
@@ -141,7 +142,7 @@ export function buildProgram(): Command {
     };
   };
   registerStrategyCommand(program, openAppDeps);
-  registerModelCommand(program, openAppDeps);
+  registerModelRegistryCommands(registerModelCommand(program, openAppDeps), openAppDeps);
   registerJobsCommand(program, openAppDeps);
   registerMonitorCommand(program, openAppDeps);
 

@@ -53,6 +53,8 @@ export interface TraceStep {
   /** Inputs this node read, with their values. */
   readonly inputs?: Readonly<Record<string, unknown>>;
   readonly values?: Readonly<Record<string, unknown>>;
+  /** `$params` only: the parameters whose value came from a macro overlay rather than the strategy's default. */
+  readonly overlays?: readonly string[];
 }
 
 export interface Decision {

@@ -84,7 +84,9 @@ export function compileStrategy(input: StrategyDocument | unknown): CompiledStra
   const paramNames = [...layout.params.keys()];
   const c = new NodeCompiler(names, index, doc.nodes.length, meta, layout);
   const fns = doc.nodes.map((node, i) => c.node(node, i));
-  const paramsBuilder: TraceBuilder = { build: (_run, a) => paramsStep(a as RunEnv['params']) as TraceStep };
+  const paramsBuilder: TraceBuilder = {
+    build: (_run, a, b) => paramsStep(a as RunEnv['params'], b as RunEnv['overlaid']) as TraceStep,
+  };
   return {
     doc,
     meta,
@@ -106,7 +108,7 @@ export function compileStrategy(input: StrategyDocument | unknown): CompiledStra
       for (let k = 0; k < paramNames.length; k++) paramSlots[k] = params[paramNames[k] as string];
       const run = new CompiledRun(meta, ctx, params, slots, paramSlots);
       try {
-        if (hasAnyKey(params)) run.record(paramsBuilder, params, undefined, undefined);
+        if (hasAnyKey(params)) run.record(paramsBuilder, params, env.overlaid, undefined);
         let i = 0;
         for (let steps = 0; i >= 0 && !run.stopped; steps++) {
           if (steps >= MAX_FLOW_STEPS) throw new EngineEvaluationError('flow exceeded the step limit');

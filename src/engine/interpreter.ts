@@ -56,7 +56,7 @@ class Interpreter {
     const run = new Run(this.meta);
     try {
       const s: EvalState = { ctx, values: run.values, params: this.env.params };
-      const step = paramsStep(this.env.params);
+      const step = paramsStep(this.env.params, this.env.overlaid);
       if (step) run.trace.push(step);
       let current: NodeDoc | undefined = this.doc.nodes[0];
       let steps = 0;

@@ -38,6 +38,8 @@ export interface ShadowResult {
 export interface RunEnv {
   /** Overlay parameters (declared defaults already applied). */
   readonly params: Readonly<Record<string, Value>>;
+  /** Which of `params` are overlay values (recorded in the trace, so a replay knows what was an overlay). */
+  readonly overlaid?: readonly string[];
   readonly subjectKey?: string;
   readonly models: ModelResolver;
   /** Runs another strategy for a shadow node; absent when shadows are not wired (e.g. simulation). */
@@ -283,8 +285,16 @@ export function failClosedDecision(
   };
 }
 
-export function paramsStep(params: Readonly<Record<string, Value>>): TraceStep | undefined {
-  return Object.keys(params).length === 0
-    ? undefined
-    : { node: '$params', kind: 'params', detail: 'overlay parameters in force', values: params };
+export function paramsStep(
+  params: Readonly<Record<string, Value>>,
+  overlaid?: readonly string[],
+): TraceStep | undefined {
+  if (Object.keys(params).length === 0) return undefined;
+  const step: TraceStep = {
+    node: '$params',
+    kind: 'params',
+    detail: 'overlay parameters in force',
+    values: params,
+  };
+  return overlaid === undefined ? step : { ...step, overlays: overlaid };
 }

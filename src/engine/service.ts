@@ -9,11 +9,13 @@ import { cryptoRandom } from '../domain/random.js';
 import { uuidv7Generator, type IdGenerator } from '../domain/ids.js';
 import type { ModelResolver } from '../domain/model.js';
 import type { Store } from '../store/db.js';
+import { readConfigGeneration } from '../store/config-generation.js';
 import { compileStrategy, type CompiledStrategy } from './compiler.js';
 import type { Value } from './expr/ast.js';
 import { applyBlastRadiusGuard, type BlastRadiusGuard } from './guard.js';
 import type { EngineMetrics } from './metrics.js';
 import type { ShadowResult } from './runtime.js';
+import { OVERLAY_DECLARATIONS, checkOverlay, overlayApplies, type OverlayDeclaration } from './overlays.js';
 import { simulateStrategy, type SimulationReport } from './simulate.js';
 import {
   activateVersion,
@@ -49,7 +51,22 @@ export interface EngineServiceOptions {
   readonly guard?: BlastRadiusGuard;
   /** Shadow strategies may call shadows at most this deep (default 1: a shadow's own shadows are not run). */
   readonly shadowDepthMax?: number;
+  /** Called by every refresh before strategies are compiled: reload what the model resolver serves (new aliases). */
+  readonly reloadModels?: () => Promise<unknown>;
 }
+
+/** A strategy as listed: what the store says is active, and what this instance decides with right now. */
+export interface StrategyListing extends StrategySummary {
+  readonly decidingVersion: number | null;
+}
+
+/** An overlay as stored, and whether it is applied (declared and within its bounds). */
+export interface OverlayInForce extends Overlay {
+  readonly inForce: boolean;
+}
+
+/** At most this long between two checks of the configuration generation by `watch` (issue 12: seen within 1 s). */
+export const CONFIG_POLL_MS_MAX = 500;
 
 export interface EngineService extends Decider {
   decide(strategyId: string, context: DecisionContext, options?: { subjectKey?: string }): Decision;
@@ -64,19 +81,29 @@ export interface EngineService extends Decider {
   activations(
     id: string,
   ): Promise<{ version: number; previousVersion: number | null; activatedBy: string; activatedAt: number }[]>;
-  list(): Promise<StrategySummary[]>;
+  /** Reloads first if the configuration changed, so what it reports is what this instance decides with. */
+  list(): Promise<StrategyListing[]>;
   simulate(
     candidate: unknown,
     range: { from: number; to: number; subjectsMax?: number },
   ): Promise<SimulationReport>;
   getDecision(id: string): Promise<StoredDecision | undefined>;
-  overlays(): Overlay[];
+  overlays(): OverlayInForce[];
+  /** The declared overlay parameters with their types and bounds. */
+  overlayDeclarations(): readonly OverlayDeclaration[];
   overlayHistory(name?: string): Promise<OverlayChange[]>;
   setOverlay(name: string, value: ParamValue, by: string, description?: string): Promise<Overlay>;
   /** Runs a decision's restrictive actions through the blast-radius guard (no-op without a guard). */
   guardDecision(decision: Decision, activeLineCount: number): Decision;
-  /** Reloads active versions and overlays from the store (another process may have changed them). */
+  /** Reloads active versions, overlays and models from the store (another process may have changed them). */
   refresh(): Promise<void>;
+  /** Reloads when the configuration generation moved since the last load; true when it did. */
+  refreshIfChanged(): Promise<boolean>;
+  /**
+   * Polls the configuration generation every `intervalMs` (at most CONFIG_POLL_MS_MAX) so an activation or overlay
+   * made by any process decides here within intervalMs + one reload. Returns the function that stops it.
+   */
+  watch(intervalMs?: number): () => void;
   readonly schema: typeof STRATEGY_SCHEMA;
 }
 
@@ -93,8 +120,12 @@ class Engine implements EngineService {
   private readonly inputNames = new WeakMap<CompiledStrategy, ReadonlySet<string>>();
   private overlayMap = new Map<string, Overlay>();
   private readonly paramsCache = new Map<string, Record<string, Value>>();
+  private readonly overlaidCache = new Map<string, readonly string[]>();
   private readonly ids: IdGenerator;
   private shadowDepth = 0;
+  /** The configuration generation the loaded state reflects (-1: never loaded). */
+  private generation = -1;
+  private reloading: Promise<void> | undefined;
 
   constructor(private readonly options: EngineServiceOptions) {
     this.ids = options.ids ?? uuidv7Generator(options.clock, cryptoRandom);
@@ -118,12 +149,66 @@ class Engine implements EngineService {
   }
 
   async refresh(): Promise<void> {
-    const versions = await activeVersions(this.options.store.db);
+    // One reload at a time; a caller that arrives during one waits for it and then reloads again (it may have been
+    // told of a change the running reload started too early to see).
+    while (this.reloading) await this.reloading;
+    this.reloading = this.reload();
+    try {
+      await this.reloading;
+    } finally {
+      this.reloading = undefined;
+    }
+  }
+
+  async refreshIfChanged(): Promise<boolean> {
+    const generation = await readConfigGeneration(this.options.store.readDb);
+    if (generation === this.generation) return false;
+    await this.refresh();
+    return true;
+  }
+
+  watch(intervalMs = CONFIG_POLL_MS_MAX): () => void {
+    const every = Math.min(Math.max(1, intervalMs), CONFIG_POLL_MS_MAX);
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      this.refreshIfChanged()
+        .catch((error: unknown) =>
+          process.emitWarning(
+            `could not reload the engine configuration: ${error instanceof Error ? error.message : String(error)}`,
+            'LineGuardWarning',
+          ),
+        )
+        .finally(() => {
+          busy = false;
+        });
+    }, every);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  /**
+   * Generation first: a change that commits after this read is seen by the next poll, never lost. Reads go to the
+   * store's read connection: committed rows only, and never queued behind the SQLite writer's open batch.
+   */
+  private async reload(): Promise<void> {
+    const generation = await readConfigGeneration(this.options.store.readDb);
+    await this.options.reloadModels?.();
+    const versions = await activeVersions(this.options.store.readDb);
+    const overlays = await listOverlays(this.options.store.readDb);
     const active = new Map<string, CompiledStrategy>();
-    for (const v of versions) active.set(v.strategyId, compileStrategy(v.document));
+    for (const v of versions) {
+      // Versions are immutable: one already compiled is kept (and its caches with it).
+      const current = this.active.get(v.strategyId);
+      active.set(v.strategyId, current?.meta.version === v.version ? current : compileStrategy(v.document));
+    }
+    // Swapped together, with no await in between: no decision sees new versions with old overlays.
     this.active = active;
-    this.overlayMap = new Map((await listOverlays(this.options.store.db)).map((o) => [o.name, o]));
+    this.overlayMap = new Map(overlays.map((o) => [o.name, o]));
     this.paramsCache.clear();
+    this.overlaidCache.clear();
+    this.generation = generation;
   }
 
   inputsOf(strategyId: string): ReadonlySet<string> | undefined {
@@ -145,6 +230,7 @@ class Engine implements EngineService {
     const started = performance.now();
     const decision = compiled.run(ctx, {
       params: this.paramsFor(compiled),
+      overlaid: this.overlaidFor(compiled),
       models: this.options.models,
       ...(options?.subjectKey === undefined ? {} : { subjectKey: options.subjectKey }),
       shadow: (id, shadowCtx, subjectKey) => this.runShadow(id, shadowCtx, subjectKey),
@@ -169,6 +255,7 @@ class Engine implements EngineService {
       const own = Object.fromEntries(Object.entries(ctx).filter(([k]) => declared.has(k)));
       const d = compiled.run(compiled.validateContext(own), {
         params: this.paramsFor(compiled),
+        overlaid: this.overlaidFor(compiled),
         models: this.options.models,
         ...(subjectKey === undefined ? {} : { subjectKey }),
       });
@@ -191,10 +278,29 @@ class Engine implements EngineService {
     if (params === undefined) {
       params = {};
       for (const [name, decl] of Object.entries(compiled.doc.params ?? {}))
-        params[name] = this.overlayMap.get(name)?.value ?? decl.default;
+        params[name] = this.overlayValue(name) ?? decl.default;
       this.paramsCache.set(key, params);
     }
     return params;
+  }
+
+  /** The declared parameters of `compiled` an overlay sets, sorted (recorded in each decision's trace). */
+  private overlaidFor(compiled: CompiledStrategy): readonly string[] {
+    const key = `${compiled.meta.id}@${compiled.meta.version}`;
+    let names = this.overlaidCache.get(key);
+    if (names === undefined) {
+      names = Object.keys(compiled.doc.params ?? {})
+        .filter((name) => this.overlayValue(name) !== undefined)
+        .sort();
+      this.overlaidCache.set(key, names);
+    }
+    return names;
+  }
+
+  /** The overlay value applied for `name`: only a declared overlay within its bounds is. */
+  private overlayValue(name: string): ParamValue | undefined {
+    const overlay = this.overlayMap.get(name);
+    return overlay !== undefined && overlayApplies(name, overlay.value) ? overlay.value : undefined;
   }
 
   validate(doc: unknown): StrategyDocument {
@@ -203,7 +309,11 @@ class Engine implements EngineService {
 
   async saveVersion(doc: unknown, by: string): Promise<StrategyVersionRecord> {
     const valid = this.validate(doc);
-    return insertVersion(this.options.store, valid, by, this.options.clock.now());
+    return insertVersion(this.options.store, valid, {
+      by,
+      at: this.options.clock.now(),
+      entryId: this.ids.next(),
+    });
   }
 
   async activate(id: string, version: number, by: string): Promise<StrategyVersionRecord> {
@@ -214,9 +324,9 @@ class Engine implements EngineService {
       at: this.options.clock.now(),
       activationId: this.ids.next(),
     });
-    // Compile after commit; a version that was saved valid compiles (validation is the same code).
-    this.active.set(id, compileStrategy(record.document));
-    this.paramsCache.clear();
+    // Reload rather than patch the map: another process's activation may have committed after ours, and a reload
+    // that ran meanwhile must not be overwritten by our older version.
+    await this.refresh();
     return record;
   }
 
@@ -234,8 +344,10 @@ class Engine implements EngineService {
     return activationHistory(this.options.store.db, id);
   }
 
-  list(): Promise<StrategySummary[]> {
-    return listStrategies(this.options.store.db);
+  async list(): Promise<StrategyListing[]> {
+    await this.refreshIfChanged();
+    const summaries = await listStrategies(this.options.store.db);
+    return summaries.map((s) => ({ ...s, decidingVersion: this.active.get(s.id)?.meta.version ?? null }));
   }
 
   async simulate(
@@ -245,14 +357,11 @@ class Engine implements EngineService {
     if (!(range.from < range.to))
       throw new LgError('LG_VALIDATION', "simulation range needs 'from' before 'to'");
     const compiled = compileStrategy(this.validate(candidate));
-    const current: Record<string, Value> = {};
-    for (const [name, decl] of Object.entries(compiled.doc.params ?? {}))
-      current[name] = this.overlayMap.get(name)?.value ?? decl.default;
     return simulateStrategy({
       db: this.options.store.db,
       candidate: compiled,
+      live: this.active.get(compiled.meta.id)?.doc,
       models: this.options.models,
-      currentParams: current,
       from: range.from,
       to: range.to,
       ...(range.subjectsMax === undefined ? {} : { subjectsMax: range.subjectsMax }),
@@ -263,8 +372,14 @@ class Engine implements EngineService {
     return getDecision(this.options.store.db, id);
   }
 
-  overlays(): Overlay[] {
-    return [...this.overlayMap.values()].sort((a, b) => a.name.localeCompare(b.name));
+  overlays(): OverlayInForce[] {
+    return [...this.overlayMap.values()]
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((o) => ({ ...o, inForce: overlayApplies(o.name, o.value) }));
+  }
+
+  overlayDeclarations(): readonly OverlayDeclaration[] {
+    return OVERLAY_DECLARATIONS;
   }
 
   overlayHistory(name?: string): Promise<OverlayChange[]> {
@@ -272,10 +387,9 @@ class Engine implements EngineService {
   }
 
   async setOverlay(name: string, value: ParamValue, by: string, description?: string): Promise<Overlay> {
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name))
-      throw new LgError('LG_VALIDATION', `overlay name '${name}' is not a valid parameter name`);
     if (typeof value === 'number' && !Number.isFinite(value))
       throw new LgError('LG_VALIDATION', 'overlay value must be finite');
+    checkOverlay(name, value);
     const overlay = await putOverlay(this.options.store, {
       name,
       value,
@@ -284,8 +398,7 @@ class Engine implements EngineService {
       at: this.options.clock.now(),
       historyId: this.ids.next(),
     });
-    this.overlayMap.set(name, overlay);
-    this.paramsCache.clear();
+    await this.refresh(); // as in activate: never patch in a value older than what a reload may have seen
     return overlay;
   }
 

@@ -5,7 +5,9 @@ import type { Db } from '../store/db.js';
 import type { CompiledStrategy } from './compiler.js';
 import type { Value } from './expr/ast.js';
 import { failClosedDecision } from './runtime.js';
-import { decisionsForReplay, type StoredDecision } from './store.js';
+import { overlayApplies } from './overlays.js';
+import { decisionsForReplay, overlayHistory, type OverlayChange, type StoredDecision } from './store.js';
+import type { ParamValue, StrategyDocument } from './types.js';
 
 /** The "frozen" family for freeze rates: the actions that stop a borrower drawing. */
 const FREEZE_ACTIONS = new Set(['FREEZE_DRAW', 'SUSPEND', 'CLOSE']);
@@ -17,6 +19,17 @@ export interface AffectedSubject {
   readonly before: Outcome;
   readonly after: Outcome;
   readonly reasonsAfter: readonly string[];
+}
+
+/** A parameter whose declared default differs between the live version and the candidate. */
+export interface ParameterChange {
+  readonly name: string;
+  /** The live version's default (null: the live version does not declare it). */
+  readonly before: ParamValue | null;
+  /** The candidate's default (null: the candidate drops it). */
+  readonly after: ParamValue | null;
+  /** Replays where an overlay in force at decision time set this parameter, so the new default did not apply. */
+  readonly overlaidReplays: number;
 }
 
 export interface SimulationReport {
@@ -37,6 +50,8 @@ export interface SimulationReport {
   readonly reasonShifts: readonly { code: string; before: number; after: number; delta: number }[];
   readonly newlyDeclined: readonly AffectedSubject[];
   readonly newlyFrozen: readonly AffectedSubject[];
+  /** Defaults the candidate changes against the live version: the replay used the candidate's values. */
+  readonly parameterChanges: readonly ParameterChange[];
   /** True when the subject lists were cut at `subjectsMax`. */
   readonly truncated: boolean;
 }
@@ -44,9 +59,9 @@ export interface SimulationReport {
 export interface SimulationInput {
   readonly db: Db;
   readonly candidate: CompiledStrategy;
+  /** The live version's document, the baseline of `parameterChanges` (undefined: nothing is active). */
+  readonly live: StrategyDocument | undefined;
   readonly models: ModelResolver;
-  /** Current overlay values; used for a parameter the stored decision did not record. */
-  readonly currentParams: Readonly<Record<string, Value>>;
   readonly from: number;
   readonly to: number;
   readonly subjectsMax?: number;
@@ -54,11 +69,13 @@ export interface SimulationInput {
 }
 
 /**
- * Replays the stored contexts of [from, to) through a candidate version — point in time: the inputs and overlay
- * parameters as they were when each decision was made — and reports the difference against what was decided.
+ * Replays the stored contexts of [from, to) through a candidate version — point in time: the inputs and the overlays
+ * in force when each decision was made; every other parameter takes the candidate's own value, exactly as the
+ * candidate would decide once activated (issue 12) — and reports the difference against what was decided.
  */
 export async function simulateStrategy(input: SimulationInput): Promise<SimulationReport> {
-  const acc = new Accumulator(input.subjectsMax ?? 1000);
+  const acc = new Accumulator(input.subjectsMax ?? 1000, parameterDiff(input.live, input.candidate.doc));
+  const overlays = new OverlayTimeline(await overlayHistory(input.db));
   let after: { decidedAt: number; id: string } | undefined;
   for (;;) {
     const page = await decisionsForReplay(
@@ -68,7 +85,7 @@ export async function simulateStrategy(input: SimulationInput): Promise<Simulati
       after,
       input.pageSize ?? 1000,
     );
-    for (const stored of page) acc.add(stored, replay(input, stored, acc));
+    for (const stored of page) acc.add(stored, replay(input, stored, acc, overlays));
     const last = page[page.length - 1];
     if (!last || page.length < (input.pageSize ?? 1000)) break;
     after = { decidedAt: last.decidedAt, id: last.id };
@@ -76,7 +93,12 @@ export async function simulateStrategy(input: SimulationInput): Promise<Simulati
   return acc.report(input);
 }
 
-function replay(input: SimulationInput, stored: StoredDecision, acc: Accumulator): Decision {
+function replay(
+  input: SimulationInput,
+  stored: StoredDecision,
+  acc: Accumulator,
+  overlays: OverlayTimeline,
+): Decision {
   const candidate = input.candidate;
   let ctx;
   try {
@@ -86,29 +108,94 @@ function replay(input: SimulationInput, stored: StoredDecision, acc: Accumulator
     acc.contextErrors++;
     return failClosedDecision(candidate.meta, error, []);
   }
+  const { params, overlaid } = paramsAsOf(candidate.doc, stored, overlays);
+  acc.overlaid(overlaid);
   return candidate.run(ctx, {
-    params: paramsAsOf(candidate, stored, input.currentParams),
+    params,
+    overlaid,
     models: input.models,
     ...(stored.subjectKey ? { subjectKey: stored.subjectKey } : {}),
   });
 }
 
-/** The overlay values in force when the decision was made (recorded in its trace), else today's. */
+/**
+ * The candidate's parameters as they would have been when the decision was made: an overlay in force then keeps its
+ * value; every other parameter is the candidate's own default (never the old version's default from the trace).
+ */
 function paramsAsOf(
-  candidate: CompiledStrategy,
+  doc: StrategyDocument,
   stored: StoredDecision,
-  current: Readonly<Record<string, Value>>,
-): Record<string, Value> {
-  const recorded = (stored.decision.trace.find((step) => step.node === '$params')?.values ?? {}) as Record<
-    string,
-    Value
-  >;
-  const out: Record<string, Value> = {};
-  for (const name of candidate.names.params) {
-    const value = recorded[name] ?? current[name];
-    if (value !== undefined) out[name] = value;
+  overlays: OverlayTimeline,
+): { params: Record<string, Value>; overlaid: string[] } {
+  const step = stored.decision.trace.find((s) => s.node === '$params');
+  const recorded = (step?.values ?? {}) as Record<string, Value>;
+  const params: Record<string, Value> = {};
+  const overlaid: string[] = [];
+  for (const [name, decl] of Object.entries(doc.params ?? {})) {
+    const value = overlayAsOf(name, stored, { step, recorded, overlays });
+    if (value !== undefined) overlaid.push(name);
+    params[name] = value ?? decl.default;
   }
-  return out;
+  return { params, overlaid: overlaid.sort() };
+}
+
+/**
+ * The overlay value of `name` in force at the decision. Exact for the parameters the deciding version declared: its
+ * trace names which were overlays. Otherwise (a parameter only the candidate declares, or a decision recorded before
+ * traces named overlays) the overlay history says what was in force at that instant.
+ */
+function overlayAsOf(
+  name: string,
+  stored: StoredDecision,
+  seen: {
+    step: Decision['trace'][number] | undefined;
+    recorded: Record<string, Value>;
+    overlays: OverlayTimeline;
+  },
+): Value | undefined {
+  const recorded = seen.recorded[name];
+  if (seen.step?.overlays !== undefined && recorded !== undefined)
+    return seen.step.overlays.includes(name) ? recorded : undefined;
+  const historical = seen.overlays.asOf(name, stored.decidedAt);
+  if (historical === undefined) return undefined;
+  return recorded ?? historical;
+}
+
+/** Every overlay change, to answer "which value was in force at t" (changes at or before t count). */
+class OverlayTimeline {
+  private readonly byName = new Map<string, OverlayChange[]>();
+
+  constructor(changes: readonly OverlayChange[]) {
+    for (const change of changes) {
+      let list = this.byName.get(change.name);
+      if (list === undefined) {
+        list = [];
+        this.byName.set(change.name, list);
+      }
+      list.push(change);
+    }
+  }
+
+  asOf(name: string, at: number): ParamValue | undefined {
+    let value: ParamValue | undefined;
+    for (const change of this.byName.get(name) ?? []) {
+      if (change.changedAt > at) break;
+      value = change.value;
+    }
+    return value !== undefined && overlayApplies(name, value) ? value : undefined;
+  }
+}
+
+function parameterDiff(
+  live: StrategyDocument | undefined,
+  candidate: StrategyDocument,
+): Omit<ParameterChange, 'overlaidReplays'>[] {
+  const before = live?.params ?? {};
+  const after = candidate.params ?? {};
+  const names = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  return names
+    .map((name) => ({ name, before: before[name]?.default ?? null, after: after[name]?.default ?? null }))
+    .filter((c) => c.before !== c.after);
 }
 
 function frozen(d: Decision): boolean {
@@ -133,7 +220,16 @@ class Accumulator {
   private readonly newlyDeclined: AffectedSubject[] = [];
   private readonly newlyFrozen: AffectedSubject[] = [];
 
-  constructor(private readonly subjectsMax: number) {}
+  private readonly overlaidCount = new Map<string, number>();
+
+  constructor(
+    private readonly subjectsMax: number,
+    private readonly parameterChanges: readonly Omit<ParameterChange, 'overlaidReplays'>[],
+  ) {}
+
+  overlaid(names: readonly string[]): void {
+    for (const name of names) this.overlaidCount.set(name, (this.overlaidCount.get(name) ?? 0) + 1);
+  }
 
   add(stored: StoredDecision, after: Decision): void {
     const before = stored.decision;
@@ -200,6 +296,10 @@ class Accumulator {
       reasonShifts: shifts,
       newlyDeclined: this.newlyDeclined,
       newlyFrozen: this.newlyFrozen,
+      parameterChanges: this.parameterChanges.map((c) => ({
+        ...c,
+        overlaidReplays: this.overlaidCount.get(c.name) ?? 0,
+      })),
       truncated: this.truncated,
     };
   }

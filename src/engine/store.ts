@@ -4,6 +4,7 @@ import { canonicalJson } from '../domain/canonical-json.js';
 import { LgError } from '../domain/errors.js';
 import { appendToLedger, type LedgerAppend } from '../compliance/ledger.js';
 import { insertRows } from '../store/shaped.js';
+import { bumpConfigGeneration } from '../store/config-generation.js';
 import type { Db, DbTx, Store } from '../store/db.js';
 import type { Database } from '../store/schema.js';
 import type { ParamValue, StrategyDocument } from './types.js';
@@ -223,13 +224,16 @@ export async function countStrategies(db: DbLike): Promise<number> {
   return Number(row.n);
 }
 
-/** Saves a new draft version (max + 1) of a validated document. */
+/**
+ * Saves a new draft version (max + 1) of a validated document, with its ledger entry in the same dbTx: the chain
+ * commits to every version a risk team wrote, by hash of its canonical document (issue 12, configuration in the ledger).
+ */
 export async function insertVersion(
   store: Store,
   doc: StrategyDocument,
-  by: string,
-  at: number,
+  input: { by: string; at: number; entryId: string },
 ): Promise<StrategyVersionRecord> {
+  const { by, at } = input;
   return store.transaction(async (tx) => {
     await tx
       .insertInto('strategies')
@@ -254,6 +258,15 @@ export async function insertVersion(
       activated_at: null,
     };
     await tx.insertInto('strategy_versions').values(row).execute();
+    await appendToLedger(tx, [
+      {
+        entryId: input.entryId,
+        kind: 'strategy.version_saved',
+        subjectId: doc.id,
+        recordedAt: at,
+        payload: { strategyId: doc.id, version, createdBy: by, documentSha256: sha256Hex(row.document) },
+      },
+    ]);
     return versionFromRow(row);
   });
 }
@@ -311,7 +324,8 @@ export async function listStrategies(db: DbLike): Promise<StrategySummary[]> {
 }
 
 /**
- * Makes `version` the live one in one transaction: the old active version is retired, the history row written.
+ * Makes `version` the live one in one transaction: the old active version is retired, the history row, the ledger
+ * entry and the configuration generation (which tells every other instance to reload) written with it.
  * Rollback is the same call with an older version.
  */
 export async function activateVersion(
@@ -358,6 +372,22 @@ export async function activateVersion(
         activated_at: input.at,
       })
       .execute();
+    await appendToLedger(tx, [
+      {
+        entryId: input.activationId,
+        kind: 'strategy.activated',
+        subjectId: input.id,
+        recordedAt: input.at,
+        payload: {
+          strategyId: input.id,
+          version: input.version,
+          previousVersion: previous,
+          activatedBy: input.by,
+          documentSha256: sha256Hex(canonicalJson(target.document)),
+        },
+      },
+    ]);
+    await bumpConfigGeneration(tx);
     return { ...target, status: 'active', activatedBy: input.by, activatedAt: input.at };
   });
 }
@@ -437,6 +467,21 @@ export async function putOverlay(
         changed_at: input.at,
       })
       .execute();
+    await appendToLedger(tx, [
+      {
+        entryId: input.historyId,
+        kind: 'overlay.changed',
+        subjectId: input.name,
+        recordedAt: input.at,
+        payload: {
+          name: input.name,
+          value: input.value,
+          previousValue: before === undefined ? null : (JSON.parse(before.value) as ParamValue),
+          changedBy: input.by,
+        },
+      },
+    ]);
+    await bumpConfigGeneration(tx);
     return { name: input.name, value: input.value, description, updatedBy: input.by, updatedAt: input.at };
   });
 }

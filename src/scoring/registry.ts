@@ -1,13 +1,22 @@
 /**
- * The model registry in the store: immutable (id, version) rows holding the model file. The decision engine resolves
- * models synchronously, so `resolverFromRegistry` serves scorers from an in-memory cache filled by `loadAll()` at
- * start and kept current by `register`.
+ * The model registry in the store: immutable (id, version) rows holding the model file, and per id an alias, the
+ * version an unversioned reference (`modelRef: { id }`) resolves to. Registering never moves an alias that exists:
+ * live scoring changes only by an explicit, recorded `activate` (issue 12). The decision engine resolves models
+ * synchronously, so `resolverFromRegistry` serves scorers from an in-memory cache filled by `loadAll()` at start,
+ * kept current by `register`/`activate` here, and reloaded by the engine when another process changed the
+ * configuration generation.
  */
 import type { Clock } from '../domain/clock.js';
 import { systemClock } from '../domain/clock.js';
+import { canonicalJson } from '../domain/canonical-json.js';
 import { LgError } from '../domain/errors.js';
+import { uuidv7Generator, type IdGenerator } from '../domain/ids.js';
 import type { ModelResolver } from '../domain/model.js';
-import type { Store } from '../store/db.js';
+import { cryptoRandom } from '../domain/random.js';
+import { sha256Hex } from '../domain/sha256.js';
+import { appendToLedger } from '../compliance/ledger.js';
+import { bumpConfigGeneration } from '../store/config-generation.js';
+import type { DbTx, Store } from '../store/db.js';
 import type { ModelFile } from './model-file.js';
 import { scorerFromModel, type ModelScorerWithText } from './scorer.js';
 import { parseModelFile } from './validate.js';
@@ -20,6 +29,14 @@ export interface RegisteredModel {
   readonly registeredAt: number;
 }
 
+export interface ModelActivation {
+  readonly id: string;
+  readonly version: number;
+  readonly previousVersion: number | null;
+  readonly activatedBy: string;
+  readonly activatedAt: number;
+}
+
 export interface RegisterOptions {
   /** Registry id (default: the file's id). */
   readonly id?: string;
@@ -29,20 +46,35 @@ export interface RegisterOptions {
 }
 
 export interface ModelRegistry {
-  /** Validates and stores a model file; the stored JSON carries the registry id and version. */
+  /**
+   * Validates and stores a model file; the stored JSON carries the registry id and version. The first version of an
+   * id becomes its active version (nothing could resolve the id before); later versions wait for `activate`.
+   */
   register(model: unknown, options?: RegisterOptions): Promise<RegisteredModel>;
+  /** Points the id's alias at a registered version: the explicit, recorded change of live scoring. */
+  activate(id: string, version: number, by: string): Promise<ModelActivation>;
+  /** The active version of every model id (id -> version). */
+  aliases(): Promise<Record<string, number>>;
+  activations(id: string): Promise<ModelActivation[]>;
   get(id: string, version: number): Promise<ModelFile | undefined>;
   latest(id: string): Promise<ModelFile | undefined>;
   list(id?: string): Promise<RegisteredModel[]>;
-  /** Loads every registered model into the cache behind `resolverFromRegistry`. */
+  /** Loads every registered model not yet cached, and every alias, into the cache behind `resolverFromRegistry`. */
   loadAll(): Promise<number>;
-  /** Cached scorer (sync); undefined when not loaded or not registered. */
+  /** Cached scorer (sync): the given version, or without one the active version; undefined when unknown. */
   cached(id: string, version?: number): ModelScorerWithText | undefined;
 }
 
-export function createModelRegistry(store: Store, deps: { clock?: Clock } = {}): ModelRegistry {
+const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export function createModelRegistry(
+  store: Store,
+  deps: { clock?: Clock; ids?: IdGenerator } = {},
+): ModelRegistry {
   const clock = deps.clock ?? systemClock;
+  const ids = deps.ids ?? uuidv7Generator(clock, cryptoRandom);
   const cache = new Map<string, Map<number, ModelScorerWithText>>();
+  let aliasCache = new Map<string, number>();
   const remember = (scorer: ModelScorerWithText): void => {
     let versions = cache.get(scorer.id);
     if (versions === undefined) {
@@ -65,13 +97,60 @@ export function createModelRegistry(store: Store, deps: { clock?: Clock } = {}):
     registeredAt: Number(r.registered_at),
   });
 
+  /** Moves the alias in the caller's dbTx, with its history row, ledger entry and configuration generation. */
+  const moveAlias = async (
+    tx: DbTx,
+    input: { id: string; version: number; by: string; at: number },
+  ): Promise<ModelActivation> => {
+    const before = await tx
+      .selectFrom('model_aliases')
+      .select('version')
+      .where('id', '=', input.id)
+      .executeTakeFirst();
+    const previousVersion = before === undefined ? null : Number(before.version);
+    const values = { version: input.version, activated_by: input.by, activated_at: input.at };
+    await tx
+      .insertInto('model_aliases')
+      .values({ id: input.id, ...values })
+      .onConflict((oc) => oc.column('id').doUpdateSet(values))
+      .execute();
+    const activationId = ids.next();
+    await tx
+      .insertInto('model_activations')
+      .values({
+        id: activationId,
+        model_id: input.id,
+        version: input.version,
+        previous_version: previousVersion,
+        activated_by: input.by,
+        activated_at: input.at,
+      })
+      .execute();
+    await appendToLedger(tx, [
+      {
+        entryId: activationId,
+        kind: 'model.activated',
+        subjectId: input.id,
+        recordedAt: input.at,
+        payload: { modelId: input.id, version: input.version, previousVersion, activatedBy: input.by },
+      },
+    ]);
+    await bumpConfigGeneration(tx);
+    return {
+      id: input.id,
+      version: input.version,
+      previousVersion,
+      activatedBy: input.by,
+      activatedAt: input.at,
+    };
+  };
+
   const registry: ModelRegistry = {
     async register(model, options = {}) {
       const parsed = parseModelFile(model);
       const id = options.id ?? parsed.id;
-      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(id))
-        throw new LgError('LG_VALIDATION', `model id "${id}" is not valid`);
-      return store.transaction(async (tx) => {
+      if (!MODEL_ID.test(id)) throw new LgError('LG_VALIDATION', `model id "${id}" is not valid`);
+      const result = await store.transaction(async (tx) => {
         let version = options.version;
         if (version === undefined) {
           const row = await tx
@@ -105,9 +184,70 @@ export function createModelRegistry(store: Store, deps: { clock?: Clock } = {}):
           registered_at: clock.now(),
         };
         await tx.insertInto('models').values(row).execute();
-        remember(scorerFromModel(stored));
-        return toInfo(row);
+        await appendToLedger(tx, [
+          {
+            entryId: ids.next(),
+            kind: 'model.registered',
+            subjectId: id,
+            recordedAt: row.registered_at,
+            payload: {
+              modelId: id,
+              version,
+              kind: row.kind,
+              registeredBy: row.registered_by,
+              modelSha256: sha256Hex(canonicalJson(stored)),
+            },
+          },
+        ]);
+        const alias = await tx
+          .selectFrom('model_aliases')
+          .select('version')
+          .where('id', '=', id)
+          .executeTakeFirst();
+        const activation =
+          alias === undefined
+            ? await moveAlias(tx, { id, version, by: row.registered_by, at: row.registered_at })
+            : undefined;
+        return { row, stored, activation };
       });
+      remember(scorerFromModel(result.stored));
+      if (result.activation) aliasCache.set(id, result.activation.version);
+      return toInfo(result.row);
+    },
+    async activate(id, version, by) {
+      const activation = await store.transaction(async (tx) => {
+        const exists = await tx
+          .selectFrom('models')
+          .select('id')
+          .where('id', '=', id)
+          .where('version', '=', version)
+          .executeTakeFirst();
+        if (!exists)
+          throw new LgError('LG_MODEL_NOT_FOUND', `model ${id} has no version ${version}`, { id, version });
+        return moveAlias(tx, { id, version, by, at: clock.now() });
+      });
+      await registry.loadAll();
+      return activation;
+    },
+    async aliases() {
+      const rows = await store.db.selectFrom('model_aliases').select(['id', 'version']).execute();
+      return Object.fromEntries(rows.map((r) => [r.id, Number(r.version)]));
+    },
+    async activations(id) {
+      const rows = await store.db
+        .selectFrom('model_activations')
+        .selectAll()
+        .where('model_id', '=', id)
+        .orderBy('activated_at')
+        .orderBy('id')
+        .execute();
+      return rows.map((r) => ({
+        id: r.model_id,
+        version: Number(r.version),
+        previousVersion: r.previous_version === null ? null : Number(r.previous_version),
+        activatedBy: r.activated_by,
+        activatedAt: Number(r.activated_at),
+      }));
     },
     async get(id, version) {
       const row = await store.db
@@ -137,16 +277,26 @@ export function createModelRegistry(store: Store, deps: { clock?: Clock } = {}):
       return rows.map(toInfo);
     },
     async loadAll() {
-      const rows = await store.db.selectFrom('models').select('json').execute();
-      for (const r of rows) remember(scorerFromModel(JSON.parse(r.json)));
-      return rows.length;
+      const keys = await store.db.selectFrom('models').select(['id', 'version']).execute();
+      // Versions are immutable: only those not cached yet are read in full.
+      for (const key of keys) {
+        if (cache.get(key.id)?.has(Number(key.version))) continue;
+        const row = await store.db
+          .selectFrom('models')
+          .select('json')
+          .where('id', '=', key.id)
+          .where('version', '=', key.version)
+          .executeTakeFirstOrThrow();
+        remember(scorerFromModel(JSON.parse(row.json)));
+      }
+      aliasCache = new Map(Object.entries(await registry.aliases()));
+      return keys.length;
     },
     cached(id, version) {
       const versions = cache.get(id);
       if (versions === undefined) return undefined;
-      if (version !== undefined) return versions.get(version);
-      const latest = Math.max(...versions.keys());
-      return versions.get(latest);
+      const wanted = version ?? aliasCache.get(id);
+      return wanted === undefined ? undefined : versions.get(wanted);
     },
   };
   return registry;

@@ -67,4 +67,9 @@ export interface EngineTables {
     changed_by: string;
     changed_at: number;
   };
+  /** One row (id 1): bumped with every change to what decides, so every instance knows when to reload. */
+  config_generation: {
+    id: number;
+    generation: number;
+  };
 }

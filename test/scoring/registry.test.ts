@@ -59,6 +59,10 @@ function suite(name: string, open: () => Promise<Store>): void {
       const resolve = resolverFromRegistry(fresh);
       expect(resolve('application-scorecard')).toBeUndefined();
       expect(await fresh.loadAll()).toBe(3);
+      // Without a version the active one (the first registered; registering version 2 did not move it) resolves.
+      expect(resolve('application-scorecard')!.version).toBe(1);
+      await registry.activate('application-scorecard', 2, 'alice');
+      await fresh.loadAll();
       const scorer = resolve('application-scorecard')!;
       expect(scorer.version).toBe(2);
       expect(resolve('other-card', 7)!.id).toBe('other-card');

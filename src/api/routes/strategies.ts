@@ -219,9 +219,13 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
 
     app.get(
       '/v1/overlays',
-      { config: { roles: READERS }, schema: { tags, summary: 'Macro overlay parameters in force' } },
+      {
+        config: { roles: READERS },
+        schema: { tags, summary: 'Macro overlay parameters set, and the declared ones with their bounds' },
+      },
       async () => ({
         overlays: engine.overlays(),
+        declarations: engine.overlayDeclarations(),
       }),
     );
 

@@ -108,6 +108,10 @@ export function formatReport(r: SimulationReport): string {
     lines.push(
       `  ${before.padEnd(10)}${outcomes.map((after) => String(r.outcomeMatrix[before][after]).padStart(10)).join('')}`,
     );
+  for (const c of r.parameterChanges)
+    lines.push(
+      `parameter ${c.name}: ${c.before ?? '(none)'} -> ${c.after ?? '(none)'}${c.overlaidReplays > 0 ? ` (an overlay set it in ${c.overlaidReplays} replays)` : ''}`,
+    );
   if (r.reasonShifts.length > 0)
     lines.push(
       `reason shifts: ${r.reasonShifts.map((s) => `${s.code} ${s.delta > 0 ? '+' : ''}${s.delta}`).join(', ')}`,

@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 
 /** Migrations of src/engine; names in its range keep the global order stable. */
 export const engineMigrations: Record<string, Migration> = {
@@ -102,6 +102,18 @@ export const engineMigrations: Record<string, Migration> = {
         .on('overlay_history')
         .columns(['name', 'changed_at'])
         .execute();
+    },
+  },
+  '210_engine_config_generation': {
+    async up(db: Kysely<unknown>) {
+      // One row every instance polls: bumped in the dbTx of any change to what decides (activation, overlay, model
+      // alias), so a process sees another's change by reading one integer (issue 12, "activation seen everywhere").
+      await db.schema
+        .createTable('config_generation')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('generation', 'bigint', (c) => c.notNull())
+        .execute();
+      await sql`insert into config_generation (id, generation) values (1, 0)`.execute(db);
     },
   },
 };
