@@ -419,7 +419,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Macro overlay parameters in force */
+    /** Macro overlay parameters set, and the declared ones with their bounds */
     get: {
       parameters: {
         query?: never;

@@ -103,3 +103,19 @@ export interface OverlayView {
   updatedAt?: number;
   [key: string]: unknown;
 }
+
+export interface OverlayDeclaration {
+  name: string;
+  type: string;
+  min: number;
+  max: number;
+  description: string;
+}
+
+export interface OverlayChange {
+  name: string;
+  value: unknown;
+  previousValue: unknown;
+  changedBy: string;
+  changedAt: number;
+}

@@ -1,6 +1,13 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { api, errorOf, idempotencyKey, type ApiError } from '../api/client';
-import type { OverlayView, SimulationReport, StrategySummary, StrategyVersion } from '../api/views';
+import type {
+  OverlayChange,
+  OverlayDeclaration,
+  OverlayView,
+  SimulationReport,
+  StrategySummary,
+  StrategyVersion,
+} from '../api/views';
 import { formatPercent, formatTime, useI18n } from '../i18n';
 import { href } from '../router';
 import { useLoad } from '../components/useLoad';
@@ -13,7 +20,10 @@ export function StrategiesPage(): ReactNode {
   const list = useLoad(() => api.GET('/v1/strategies'), []);
   const overlays = useLoad(() => api.GET('/v1/overlays'), []);
   const strategies = (list.data as { strategies?: StrategySummary[] } | undefined)?.strategies ?? [];
-  const overlayItems = overlayList(overlays.data);
+  const overlayData = overlays.data as
+    { overlays?: OverlayView[]; declarations?: OverlayDeclaration[] } | undefined;
+  const history = useLoad(() => api.GET('/v1/overlays/history', { params: { query: {} } }), []);
+  const changeList = (history.data as { changes?: OverlayChange[] } | undefined)?.changes ?? [];
   return (
     <section aria-labelledby="strategies-title">
       <h1 id="strategies-title">{t('strategies')}</h1>
@@ -44,25 +54,47 @@ export function StrategiesPage(): ReactNode {
       </table>
       <table>
         <caption>{t('overlays')}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{t('type')}</th>
+            <th scope="col">{t('value')}</th>
+            <th scope="col">{t('bounds')}</th>
+            <th scope="col">{t('description')}</th>
+          </tr>
+        </thead>
         <tbody>
-          {overlayItems.map((o) => (
-            <tr key={o.name}>
-              <th scope="row">{o.name}</th>
-              <td className="num">{JSON.stringify(o.value)}</td>
-              <td>{o.description ?? ''}</td>
+          {(overlayData?.declarations ?? []).map((d) => {
+            const set = overlayData?.overlays?.find((o) => o.name === d.name);
+            return (
+              <tr key={d.name}>
+                <th scope="row">{d.name}</th>
+                <td className="num">{set ? JSON.stringify(set.value) : '—'}</td>
+                <td className="num">
+                  {d.min} … {d.max}
+                </td>
+                <td>{d.description}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <table>
+        <caption>{t('overlayHistory')}</caption>
+        <tbody>
+          {changeList.slice(0, 20).map((c, i) => (
+            <tr key={`${c.name}-${c.changedAt}-${i}`}>
+              <td>{formatTime(c.changedAt, lang)}</td>
+              <th scope="row">{c.name}</th>
+              <td className="num">
+                {JSON.stringify(c.previousValue)} → {JSON.stringify(c.value)}
+              </td>
+              <td>{c.changedBy}</td>
             </tr>
           ))}
         </tbody>
       </table>
     </section>
   );
-}
-
-function overlayList(data: unknown): OverlayView[] {
-  if (Array.isArray(data)) return data as OverlayView[];
-  if (typeof data === 'object' && data !== null && 'overlays' in data)
-    return (data as { overlays: OverlayView[] }).overlays;
-  return [];
 }
 
 export function StrategyPage({ strategyId, session }: { strategyId: string; session: Session }): ReactNode {
