@@ -9,6 +9,7 @@ import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/db.js';
 import { createIdempotency } from './idempotency.js';
 import type { Principal } from './types.js';
+import { assertBodyShape } from './body-shape.js';
 
 export interface ServerOptions {
   readonly store: Store;
@@ -31,6 +32,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     return503OnClosing: true,
   });
   installValidators(app);
+  // Before schema validation, on every route: a body too deep or holding 1e400 is a coded 400 (issue 12).
+  app.addHook('preValidation', async (request) => {
+    if (request.body !== undefined) assertBodyShape(request.body);
+  });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
     const error = new LgError('LG_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url}`);
