@@ -1,4 +1,12 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
@@ -29,8 +37,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const app = Fastify({
     logger: options.logger ? { level: 'info' } : false,
     bodyLimit: options.requestBytesMax,
-    return503OnClosing: true,
+    // Fastify's own 503, 414, bad-URL and client-error answers are not in our error shape: ours replace them.
+    return503OnClosing: false,
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
   });
+  installShutdownRefusal(app);
+  // A JSON API: a text/plain body is a 415 like any other type, not a string handed to a route.
+  app.removeContentTypeParser('text/plain');
   installValidators(app);
   // Before schema validation, on every route: a body too deep or holding 1e400 is a coded 400 (issue 12).
   app.addHook('preValidation', async (request) => {
@@ -74,12 +88,58 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 function errorHandler(
   this: FastifyInstance,
   error: FastifyError | LgError | Error,
-  request: import('fastify').FastifyRequest,
-  reply: import('fastify').FastifyReply,
+  request: FastifyRequest,
+  reply: FastifyReply,
 ) {
   const lg = toLgError(error);
   if (lg.status >= 500) request.log.error({ err: error }, 'request failed');
   void reply.code(lg.status).send(lg.toBody());
+}
+
+/**
+ * Requests that reach the server once shutdown began (a keep-alive connection still open) get a coded 503 that
+ * closes the connection, so a load balancer retries them elsewhere. Registered first: no auth or work runs for them.
+ */
+function installShutdownRefusal(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    void reply.header('connection', 'close');
+    throw new LgError('LG_UNAVAILABLE', 'the server is shutting down; retry the request');
+  });
+}
+
+/** Errors the router raises before any route runs (a path parameter past maxParamLength, a malformed URL). */
+function frameworkErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const lg = toLgError(error);
+  void reply.code(lg.status).send(lg.toBody());
+}
+
+/**
+ * Bytes Node's HTTP parser refused (not HTTP, headers over 16 KiB, a request that never finished): no request
+ * object exists, so the answer is written to the socket by hand, in the same error shape, and the socket closed.
+ */
+function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket): void {
+  // A reset connection has no one left to answer (https://nodejs.org/api/http.html#event-clienterror).
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const lg =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? new LgError('LG_HEADERS_TOO_LARGE', 'the request line and headers are larger than 16 KiB')
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new LgError('LG_REQUEST_TIMEOUT', 'the request did not arrive in time')
+        : new LgError('LG_BAD_REQUEST', 'the request is not valid HTTP/1.1');
+  const body = JSON.stringify(lg.toBody());
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${lg.status} ${STATUS_CODES[lg.status] ?? 'Error'}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Connection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
 
 /**
@@ -181,6 +241,10 @@ export function toLgError(error: unknown): LgError {
       return new LgError('LG_BAD_JSON', 'request body is not valid JSON');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new LgError('LG_VALIDATION', 'content-length does not match the body');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new LgError('LG_URI_TOO_LONG', 'a path parameter is longer than the router accepts');
+    case 'FST_ERR_BAD_URL':
+      return new LgError('LG_BAD_REQUEST', 'the request path is not valid percent-encoded UTF-8');
   }
   if (fe instanceof SyntaxError || (typeof fe.statusCode === 'number' && fe.statusCode === 400)) {
     return new LgError('LG_BAD_JSON', 'request body could not be parsed');
@@ -189,7 +253,29 @@ export function toLgError(error: unknown): LgError {
     return new LgError('LG_PAYLOAD_TOO_LARGE', 'request body is larger than the limit');
   if (typeof fe.statusCode === 'number' && fe.statusCode === 503)
     return new LgError('LG_UNAVAILABLE', 'server is shutting down');
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500)
+    return clientStatusError(fe.statusCode);
   return new LgError('LG_INTERNAL', 'internal error; it has been logged');
+}
+
+/** Any other 4xx a plugin raises keeps its meaning in the closed set (a plugin's own message may say too much). */
+function clientStatusError(status: number): LgError {
+  switch (status) {
+    case 404:
+      return new LgError('LG_ROUTE_NOT_FOUND', 'no such route');
+    case 408:
+      return new LgError('LG_REQUEST_TIMEOUT', 'the request did not arrive in time');
+    case 414:
+      return new LgError('LG_URI_TOO_LONG', 'the request URI is too long');
+    case 415:
+      return new LgError('LG_UNSUPPORTED_MEDIA_TYPE', 'send application/json');
+    case 429:
+      return new LgError('LG_RATE_LIMITED', 'too many requests; retry later');
+    case 431:
+      return new LgError('LG_HEADERS_TOO_LARGE', 'the request headers are too large');
+    default:
+      return new LgError('LG_BAD_REQUEST', 'the request could not be processed as sent');
+  }
 }
 
 function installAuth(app: FastifyInstance, verifyKey: ServerOptions['verifyKey']): void {

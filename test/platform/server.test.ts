@@ -1,3 +1,5 @@
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { buildServer, createMetricsRegistry } from '../../src/api/server.js';
@@ -179,6 +181,167 @@ describe('API platform: auth, idempotency, errors', () => {
     const spec = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
     expect(spec.openapi).toBe('3.0.3');
     expect(Object.keys(spec.paths)).toContain('/v1/things');
+  });
+});
+
+interface RawResponse {
+  readonly status: number;
+  readonly head: string;
+  readonly body: string;
+}
+
+/** A TCP connection that collects every response until the server closes it. */
+function rawConnection(port: number): { send(text: string): void; responses: Promise<RawResponse[]> } {
+  const socket = connect(port, '127.0.0.1');
+  socket.setEncoding('utf8');
+  let received = '';
+  socket.on('data', (chunk: string) => (received += chunk));
+  const responses = new Promise<RawResponse[]>((resolve, reject) => {
+    socket.on('error', reject);
+    socket.on('close', () => resolve(parseResponses(received)));
+  });
+  return { send: (text) => void socket.write(text), responses };
+}
+
+/** Sends bytes on a fresh TCP connection and reads every response until the server closes it. */
+function rawExchange(port: number, text: string): Promise<RawResponse[]> {
+  const connection = rawConnection(port);
+  connection.send(text);
+  return connection.responses;
+}
+
+function parseResponses(text: string): RawResponse[] {
+  const responses: RawResponse[] = [];
+  let rest = text;
+  while (rest.startsWith('HTTP/')) {
+    const end = rest.indexOf('\r\n\r\n');
+    const head = rest.slice(0, end);
+    const length = Number(/content-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
+    const body = rest.slice(end + 4, end + 4 + length);
+    responses.push({ status: Number(head.split(' ')[1]), head, body });
+    rest = rest.slice(end + 4 + length);
+  }
+  return responses;
+}
+
+/** The one error shape every failure has, whoever produced it: our handlers, Fastify or Node's HTTP parser. */
+function expectErrorShape(response: { body: string }, code: string): void {
+  const parsed = JSON.parse(response.body) as { error?: { code?: unknown; message?: unknown } };
+  expect(Object.keys(parsed)).toEqual(['error']);
+  expect(parsed.error?.code).toBe(code);
+  expect(typeof parsed.error?.message).toBe('string');
+}
+
+describe('responses from the framework itself are in the error shape (issue 12)', () => {
+  let store: Store;
+  let app: FastifyInstance;
+  let port: number;
+  let serviceKey: string;
+  let release: (() => void) | undefined;
+
+  beforeAll(async () => {
+    store = await openStore({ sqlitePath: ':memory:' });
+    const clock = new ManualClock(1_750_000_000_000);
+    const random = seededRandom(9);
+    serviceKey = (
+      await createApiKey(store.db, { clock, ids: uuidv7Generator(clock, random), random }, 'service')
+    ).key;
+    const routes: FastifyPluginAsync = async (instance) => {
+      instance.get('/v1/things/:id', { config: { roles: ['service'] } }, async (request) => request.params);
+      instance.post('/v1/things', { config: { roles: ['service'] } }, async () => ({ ok: true }));
+      instance.get('/v1/slow', async () => {
+        await new Promise<void>((resolve) => (release = resolve));
+        return { slow: true };
+      });
+    };
+    app = await testServer(store, clock, routes);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    port = (app.server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await app?.close();
+    await store?.close();
+  });
+
+  const auth = () => ({ authorization: `Bearer ${serviceKey}` });
+
+  it('414 for a path parameter longer than the router takes', async () => {
+    const response = await app.inject({
+      method: 'GET',
+      url: `/v1/things/${'x'.repeat(500)}`,
+      headers: auth(),
+    });
+    expect(response.statusCode).toBe(414);
+    expectErrorShape(response, 'LG_URI_TOO_LONG');
+  });
+
+  it('400 for a path that is not valid percent-encoding', async () => {
+    const response = await app.inject({ method: 'GET', url: '/v1/things/%E0%A4%A', headers: auth() });
+    expect(response.statusCode).toBe(400);
+    expectErrorShape(response, 'LG_BAD_REQUEST');
+  });
+
+  it('404, 415 and 413 in the same shape', async () => {
+    const missing = await app.inject({ method: 'GET', url: '/nowhere' });
+    expect(missing.statusCode).toBe(404);
+    expectErrorShape(missing, 'LG_ROUTE_NOT_FOUND');
+    const text = await app.inject({
+      method: 'POST',
+      url: '/v1/things',
+      headers: { ...auth(), 'content-type': 'text/plain' },
+      payload: 'hello',
+    });
+    expect(text.statusCode).toBe(415);
+    expectErrorShape(text, 'LG_UNSUPPORTED_MEDIA_TYPE');
+    const xml = await app.inject({
+      method: 'POST',
+      url: '/v1/things',
+      headers: { ...auth(), 'content-type': 'application/xml' },
+      payload: '<a/>',
+    });
+    expect(xml.statusCode).toBe(415);
+    expectErrorShape(xml, 'LG_UNSUPPORTED_MEDIA_TYPE');
+    const big = await app.inject({
+      method: 'POST',
+      url: '/v1/things',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      payload: JSON.stringify({ pad: 'x'.repeat(5000) }),
+    });
+    expect(big.statusCode).toBe(413);
+    expectErrorShape(big, 'LG_PAYLOAD_TOO_LARGE');
+  });
+
+  it('431 for headers larger than Node accepts, on a raw socket', async () => {
+    const [response] = await rawExchange(
+      port,
+      `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
+    expect(response?.status).toBe(431);
+    expectErrorShape(response!, 'LG_HEADERS_TOO_LARGE');
+  });
+
+  it('400 for bytes that are not HTTP, on a raw socket', async () => {
+    const [response] = await rawExchange(port, 'HELLO THERE\r\n\r\n');
+    expect(response?.status).toBe(400);
+    expectErrorShape(response!, 'LG_BAD_REQUEST');
+  });
+
+  it('503 for a request that arrives while the server is shutting down, on a raw socket', async () => {
+    // The first request is held in its handler while close() begins; the second, on the same connection, reaches
+    // the server after shutdown started (a new connection would be refused outright).
+    const connection = rawConnection(port);
+    connection.send('GET /v1/slow HTTP/1.1\r\nHost: x\r\n\r\n');
+    for (let tries = 0; tries < 200 && !release; tries += 1) await new Promise((r) => setTimeout(r, 5));
+    const closing = app.close();
+    connection.send('GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 20));
+    release?.();
+    const exchange = connection.responses;
+    const [slow, late] = await exchange;
+    await closing;
+    expect(slow?.status).toBe(200);
+    expect(late?.status).toBe(503);
+    expectErrorShape(late!, 'LG_UNAVAILABLE');
   });
 });
 
