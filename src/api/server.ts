@@ -18,6 +18,7 @@ import type { Store } from '../store/db.js';
 import { createIdempotency } from './idempotency.js';
 import type { Principal } from './types.js';
 import { assertBodyShape } from './body-shape.js';
+import { installRateLimits, type InstalledRateLimits, type RateLimitOptions } from './rate-limit.js';
 
 export interface ServerOptions {
   readonly store: Store;
@@ -31,6 +32,10 @@ export interface ServerOptions {
   readonly logger?: boolean;
   /** Extra static or page routes (the dashboard). */
   readonly beforeRoutes?: (app: FastifyInstance) => Promise<void>;
+  /** Request limits per API key, per client address and on failed authentication; absent: none (tests, benches). */
+  readonly rateLimit?: RateLimitOptions;
+  /** Fastify's trustProxy: which proxies' X-Forwarded-For names the client (the address limits count). */
+  readonly trustProxy?: boolean | string;
 }
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
@@ -41,6 +46,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     return503OnClosing: false,
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
+    trustProxy: options.trustProxy ?? false,
   });
   installShutdownRefusal(app);
   // A JSON API: a text/plain body is a 415 like any other type, not a string handed to a route.
@@ -56,7 +62,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     void reply.code(error.status).send(error.toBody());
   });
   installMetrics(app, options.metrics);
-  installAuth(app, options.verifyKey);
+  const limits = await installRateLimits(app, options.rateLimit);
+  installAuth(app, options.verifyKey, limits);
   installIdempotency(app, options.store, options.clock);
   await app.register(swagger, {
     openapi: {
@@ -278,15 +285,24 @@ function clientStatusError(status: number): LgError {
   }
 }
 
-function installAuth(app: FastifyInstance, verifyKey: ServerOptions['verifyKey']): void {
-  app.addHook('onRequest', async (request) => {
+function installAuth(
+  app: FastifyInstance,
+  verifyKey: ServerOptions['verifyKey'],
+  limits: InstalledRateLimits,
+): void {
+  app.addHook('onRequest', async (request, reply) => {
     const roles = request.routeOptions.config?.roles;
     if (!roles) return;
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!match?.[1]) throw new LgError('LG_UNAUTHENTICATED', 'send Authorization: Bearer <api key>');
+    // An address that guessed too many keys is refused before another guess is checked (OWASP API2:2023).
+    await limits.beforeAuthentication(request, reply);
     const principal = await verifyKey(match[1]);
-    if (!principal) throw new LgError('LG_UNAUTHENTICATED', 'the API key is not valid');
+    if (!principal) {
+      await limits.authenticationFailed(request);
+      throw new LgError('LG_UNAUTHENTICATED', 'the API key is not valid');
+    }
     if (!roles.includes(principal.role)) {
       throw new LgError(
         'LG_FORBIDDEN',

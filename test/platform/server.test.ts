@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { buildServer, createMetricsRegistry } from '../../src/api/server.js';
+import { clientAddress, type RateLimitOptions } from '../../src/api/rate-limit.js';
 import { createApiKey, createKeyVerifier } from '../../src/api/api-keys.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { seededRandom } from '../../src/domain/random.js';
@@ -342,6 +343,112 @@ describe('responses from the framework itself are in the error shape (issue 12)'
     expect(slow?.status).toBe(200);
     expect(late?.status).toBe(503);
     expectErrorShape(late!, 'LG_UNAVAILABLE');
+  });
+});
+
+describe('rate limits: per API key, per client address, failed authentication (issue 12)', () => {
+  let store: Store;
+  let keys: string[];
+  const clock = new ManualClock(1_750_000_000_000);
+  const servers: FastifyInstance[] = [];
+
+  beforeAll(async () => {
+    store = await openStore({ sqlitePath: ':memory:' });
+    const random = seededRandom(21);
+    const ids = uuidv7Generator(clock, random);
+    keys = [];
+    for (let i = 0; i < 3; i++)
+      keys.push((await createApiKey(store.db, { clock, ids, random }, 'service')).key);
+  });
+  afterAll(async () => {
+    for (const server of servers) await server.close();
+    await store?.close();
+  });
+
+  const limited = async (rateLimit: RateLimitOptions): Promise<FastifyInstance> => {
+    const server = await buildServer({
+      store,
+      clock,
+      metrics: createMetricsRegistry(),
+      requestBytesMax: 1024,
+      verifyKey: createKeyVerifier(store.db, clock),
+      rateLimit,
+      routes: [
+        async (instance) => {
+          instance.get('/v1/ping', { config: { roles: ['service'] } }, async () => ({ pong: true }));
+        },
+      ],
+    });
+    servers.push(server);
+    return server;
+  };
+  const off = { windowMs: 60_000, perKeyMax: 0, perIpMax: 0, authFailuresMax: 0 };
+  const ping = (server: FastifyInstance, key: string, remoteAddress = '10.0.0.1') =>
+    server.inject({
+      method: 'GET',
+      url: '/v1/ping',
+      headers: { authorization: `Bearer ${key}` },
+      remoteAddress,
+    });
+
+  it('refuses a key past its allowance with 429 LG_RATE_LIMITED and Retry-After; other keys go on', async () => {
+    const server = await limited({ ...off, perKeyMax: 5 });
+    for (let i = 0; i < 5; i++) expect((await ping(server, keys[0]!, `10.0.1.${i}`)).statusCode).toBe(200);
+    const refused = await ping(server, keys[0]!, '10.0.1.99');
+    expect(refused.statusCode).toBe(429);
+    expectErrorShape(refused, 'LG_RATE_LIMITED');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect((await ping(server, keys[1]!)).statusCode).toBe(200);
+  });
+
+  it('refuses a client address past its allowance, whatever keys it uses; an IPv6 /64 counts as one', async () => {
+    const server = await limited({ ...off, perIpMax: 4 });
+    for (let i = 0; i < 4; i++) expect((await ping(server, keys[i % 3]!, '10.0.2.1')).statusCode).toBe(200);
+    expect((await ping(server, keys[2]!, '10.0.2.1')).statusCode).toBe(429);
+    expect((await ping(server, keys[2]!, '10.0.2.2')).statusCode).toBe(200);
+    // Public routes count too: the limit is on the address, not on authenticated work.
+    expect(
+      (await server.inject({ method: 'GET', url: '/health', remoteAddress: '10.0.2.1' })).statusCode,
+    ).toBe(429);
+    for (let i = 1; i <= 4; i++) await ping(server, keys[0]!, `2001:db8:0:1::${i}`);
+    expect((await ping(server, keys[0]!, '2001:db8:0:1:ffff::9')).statusCode).toBe(429);
+  });
+
+  it('refuses almost all of 3,000 bad-key requests, and then the address itself for the window', async () => {
+    const server = await limited({ ...off, authFailuresMax: 20 });
+    const statuses = new Map<number, number>();
+    for (let batch = 0; batch < 30; batch++) {
+      const answers = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => ping(server, `lg_guess_${batch}_${i}`, '10.0.3.1')),
+      );
+      for (const answer of answers)
+        statuses.set(answer.statusCode, (statuses.get(answer.statusCode) ?? 0) + 1);
+    }
+    expect(statuses.get(401) ?? 0).toBeLessThanOrEqual(20 + 100); // at most the allowance, plus one batch in flight
+    expect(statuses.get(429) ?? 0).toBeGreaterThanOrEqual(2_880);
+    expect([...statuses.keys()].sort()).toEqual([401, 429]);
+    // A valid key from the guessing address waits out the window; from elsewhere it works.
+    expect((await ping(server, keys[0]!, '10.0.3.1')).statusCode).toBe(429);
+    expect((await ping(server, keys[0]!, '10.0.3.2')).statusCode).toBe(200);
+  });
+
+  it('counts addresses as a limit should: mapped IPv4 as IPv4, IPv6 by /64', () => {
+    expect(clientAddress('::ffff:10.1.2.3')).toBe('10.1.2.3');
+    expect(clientAddress('10.1.2.3')).toBe('10.1.2.3');
+    expect(clientAddress('2001:db8:0:1::1')).toBe(clientAddress('2001:0db8:0000:0001:ffff:1:2:3'));
+    expect(clientAddress('2001:db8:0:1::1')).not.toBe(clientAddress('2001:db8:0:2::1'));
+    expect(clientAddress('::1')).toBe('0:0:0:0::/64');
+  });
+
+  const redisUrl = process.env.LINEGUARD_TEST_REDIS_URL;
+  it.skipIf(!redisUrl)('shares the counts between instances through Redis (scale-out)', async () => {
+    const nameSpace = `lineguard:test:rate:${process.pid}:${Date.now()}:`;
+    const shared = { ...off, perKeyMax: 5, redisUrl, nameSpace };
+    const [a, b] = [await limited(shared), await limited(shared)];
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push((await ping(a!, keys[2]!)).statusCode);
+    for (let i = 0; i < 3; i++) answers.push((await ping(b!, keys[2]!)).statusCode);
+    expect(answers).toEqual([200, 200, 200, 200, 200, 429]);
   });
 });
 
