@@ -7,8 +7,10 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
+import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { timingSafeEqual } from 'node:crypto';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -36,7 +38,17 @@ export interface ServerOptions {
   readonly rateLimit?: RateLimitOptions;
   /** Fastify's trustProxy: which proxies' X-Forwarded-For names the client (the address limits count). */
   readonly trustProxy?: boolean | string;
+  /**
+   * Who may read /metrics on this server: `open` (development default), `token` (Authorization: Bearer <token>),
+   * or `elsewhere` (served only by createMetricsServer on its own port, not here). Absent: open.
+   */
+  readonly metricsAccess?: MetricsAccess;
 }
+
+export type MetricsAccess =
+  | { readonly kind: 'open' }
+  | { readonly kind: 'token'; readonly token: string }
+  | { readonly kind: 'elsewhere' };
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -49,6 +61,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     trustProxy: options.trustProxy ?? false,
   });
   installShutdownRefusal(app);
+  await installSecurityHeaders(app);
   // A JSON API: a text/plain body is a 415 like any other type, not a string handed to a route.
   app.removeContentTypeParser('text/plain');
   installValidators(app);
@@ -79,16 +92,90 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    void reply.type(options.metrics.contentType);
-    return options.metrics.metrics();
-  });
+  const metricsAccess = options.metricsAccess ?? { kind: 'open' };
+  if (metricsAccess.kind !== 'elsewhere') registerMetricsRoute(app, options.metrics, metricsAccess);
   app.get('/health', { schema: { tags: ['ops'], summary: 'Liveness and store check' } }, async () => ({
     status: 'ok',
     ...(options.health ? await options.health() : {}),
   }));
   if (options.beforeRoutes) await options.beforeRoutes(app);
   for (const routes of options.routes) await app.register(routes);
+  return app;
+}
+
+/**
+ * Security headers on every answer (OWASP Secure Headers): nosniff, no framing, no referrer leaks, HSTS, and a
+ * Content-Security-Policy that lets a page load only this origin's scripts, which covers /docs (Swagger UI loads
+ * its bundle from /docs/static, with no inline script) and the dashboard to be served at / from the same origin.
+ * Swagger UI sets inline style attributes and data: images, hence those two allowances; the server speaks plain
+ * HTTP behind TLS termination, so no upgrade-insecure-requests.
+ */
+async function installSecurityHeaders(app: FastifyInstance): Promise<void> {
+  await app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        scriptSrcAttr: ["'none'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+  });
+}
+
+function registerMetricsRoute(
+  app: FastifyInstance,
+  registry: Registry,
+  access: Exclude<MetricsAccess, { kind: 'elsewhere' }>,
+): void {
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    if (access.kind === 'token') assertMetricsToken(request.headers.authorization, access.token);
+    void reply.type(registry.contentType);
+    return registry.metrics();
+  });
+}
+
+/** Compares in constant time: the token is a secret and the endpoint is reachable by anyone on the port. */
+function assertMetricsToken(header: string | undefined, token: string): void {
+  const presented = Buffer.from(/^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1] ?? '');
+  const expected = Buffer.from(token);
+  if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
+    throw new LgError('LG_UNAUTHENTICATED', 'send Authorization: Bearer <metrics token>');
+  }
+}
+
+/**
+ * /metrics alone on its own listener (LINEGUARD_METRICS_PORT), for a port only the monitoring network reaches.
+ * Same error shape and security headers as the API; a token may still be required.
+ */
+export async function createMetricsServer(
+  registry: Registry,
+  options: { readonly token?: string; readonly logger?: boolean } = {},
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ? { level: 'info' } : false,
+    frameworkErrors: frameworkErrorHandler,
+  });
+  await installSecurityHeaders(app);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    const error = new LgError('LG_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url}`);
+    void reply.code(error.status).send(error.toBody());
+  });
+  registerMetricsRoute(
+    app,
+    registry,
+    options.token ? { kind: 'token', token: options.token } : { kind: 'open' },
+  );
   return app;
 }
 

@@ -2,7 +2,12 @@ import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { buildServer, createMetricsRegistry } from '../../src/api/server.js';
+import {
+  buildServer,
+  createMetricsRegistry,
+  createMetricsServer,
+  type MetricsAccess,
+} from '../../src/api/server.js';
 import { clientAddress, type RateLimitOptions } from '../../src/api/rate-limit.js';
 import { createApiKey, createKeyVerifier } from '../../src/api/api-keys.js';
 import { ManualClock } from '../../src/domain/clock.js';
@@ -449,6 +454,104 @@ describe('rate limits: per API key, per client address, failed authentication (i
     for (let i = 0; i < 3; i++) answers.push((await ping(a!, keys[2]!)).statusCode);
     for (let i = 0; i < 3; i++) answers.push((await ping(b!, keys[2]!)).statusCode);
     expect(answers).toEqual([200, 200, 200, 200, 200, 429]);
+  });
+});
+
+describe('security headers and who may read /metrics (issue 12)', () => {
+  let store: Store;
+  const clock = new ManualClock(1_750_000_000_000);
+  const servers: FastifyInstance[] = [];
+  beforeAll(async () => {
+    store = await openStore({ sqlitePath: ':memory:' });
+  });
+  afterAll(async () => {
+    for (const server of servers) await server.close();
+    await store?.close();
+  });
+
+  const serverWith = async (metricsAccess?: MetricsAccess): Promise<FastifyInstance> => {
+    const server = await buildServer({
+      store,
+      clock,
+      metrics: createMetricsRegistry(),
+      requestBytesMax: 1024,
+      verifyKey: createKeyVerifier(store.db, clock),
+      routes: [],
+      ...(metricsAccess ? { metricsAccess } : {}),
+    });
+    servers.push(server);
+    return server;
+  };
+
+  it('sends the security headers on answers, errors included, with a CSP that allows only own scripts', async () => {
+    const server = await serverWith();
+    for (const url of ['/health', '/nowhere', '/docs/static/index.html', '/openapi.json']) {
+      const response = await server.inject({ method: 'GET', url });
+      const csp = String(response.headers['content-security-policy']);
+      expect(csp, url).toContain("script-src 'self'");
+      expect(csp, url).toContain("default-src 'self'");
+      expect(csp, url).toContain("frame-ancestors 'none'");
+      expect(csp, url).not.toMatch(/script-src[^;]*unsafe/);
+      expect(csp, url).not.toContain('upgrade-insecure-requests');
+      expect(response.headers['x-content-type-options'], url).toBe('nosniff');
+      expect(response.headers['strict-transport-security'], url).toMatch(/max-age=\d+/);
+      expect(response.headers['referrer-policy'], url).toBe('no-referrer');
+    }
+  });
+
+  it('serves the Swagger UI at /docs with no inline script, so the CSP above lets it run', async () => {
+    const server = await serverWith();
+    const page = await server.inject({ method: 'GET', url: '/docs/' });
+    expect(page.statusCode).toBe(200);
+    const scripts = [...page.body.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)];
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const [, attributes, content] of scripts) {
+      expect(attributes).toMatch(/src="[^"]*"/);
+      expect(attributes).not.toMatch(/src="(https?:)?\/\//);
+      expect(content?.trim()).toBe('');
+    }
+    const initializer = await server.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' });
+    expect(initializer.statusCode).toBe(200);
+  });
+
+  it('keeps /metrics open only when so configured, behind a bearer token when given one', async () => {
+    const open = await serverWith({ kind: 'open' });
+    expect((await open.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(200);
+    const guarded = await serverWith({ kind: 'token', token: 'metrics-secret-0123456789' });
+    const none = await guarded.inject({ method: 'GET', url: '/metrics' });
+    expect(none.statusCode).toBe(401);
+    expectErrorShape(none, 'LG_UNAUTHENTICATED');
+    const wrong = await guarded.inject({
+      method: 'GET',
+      url: '/metrics',
+      headers: { authorization: 'Bearer metrics-secret-0123456780' },
+    });
+    expect(wrong.statusCode).toBe(401);
+    const right = await guarded.inject({
+      method: 'GET',
+      url: '/metrics',
+      headers: { authorization: 'Bearer metrics-secret-0123456789' },
+    });
+    expect(right.statusCode).toBe(200);
+    expect(right.body).toContain('lineguard_http_request_duration_seconds');
+  });
+
+  it('serves /metrics only on its own listener when given one', async () => {
+    const registry = createMetricsRegistry();
+    const main = await serverWith({ kind: 'elsewhere' });
+    const onMain = await main.inject({ method: 'GET', url: '/metrics' });
+    expect(onMain.statusCode).toBe(404);
+    expectErrorShape(onMain, 'LG_ROUTE_NOT_FOUND');
+    const metrics = await createMetricsServer(registry);
+    servers.push(metrics);
+    await metrics.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = metrics.server.address() as AddressInfo;
+    const scraped = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toContain('lineguard_process_cpu');
+    const other = await fetch(`http://127.0.0.1:${port}/v1/lines`);
+    expect(other.status).toBe(404);
+    expectErrorShape({ body: await other.text() }, 'LG_ROUTE_NOT_FOUND');
   });
 });
 
