@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { Config } from './config.js';
+import { preparePrivateSqliteFiles, type Config } from './config.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { cryptoRandom, type RandomSource } from '../domain/random.js';
 import { uuidv7Generator, type IdGenerator } from '../domain/ids.js';
@@ -74,6 +74,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const clock = options.clock ?? systemClock;
   const random = options.random ?? cryptoRandom;
   const ids = uuidv7Generator(clock, random);
+  if (!config.postgresUrl) preparePrivateSqliteFiles(config.sqlitePath);
   const store = await openStore(
     config.postgresUrl ? { postgresUrl: config.postgresUrl } : { sqlitePath: config.sqlitePath },
   );
@@ -222,6 +223,14 @@ export async function createHttpServer(app: AppServices, logger = false): Promis
     verifyKey: createKeyVerifier(app.store.db, app.clock),
     routes: app.routes,
     logger,
+    rateLimit: { ...app.config.rateLimit, redisUrl: app.config.redisUrl },
+    trustProxy: app.config.trustProxy,
+    metricsAccess:
+      app.config.metricsPort !== undefined
+        ? { kind: 'elsewhere' }
+        : app.config.metricsToken !== undefined
+          ? { kind: 'token', token: app.config.metricsToken }
+          : { kind: 'open' },
     health: async () => {
       await app.store.db.selectFrom('ledger_head').select('seq').executeTakeFirst();
       return { store: app.store.kind };

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, type ConfigOverrides } from '../app/config.js';
 import { createApp, createHttpServer, type AppServices } from '../app/app.js';
+import { createMetricsServer } from '../api/server.js';
 import { createApiKey } from '../api/api-keys.js';
 import { verifyLedger } from '../compliance/ledger.js';
 import { EXIT, printJson, runAction } from './exit.js';
@@ -49,14 +50,21 @@ export function buildProgram(): Command {
         const app = await openApp({ port: opts.port, db: opts.db });
         await bootstrapServe(app, (line) => process.stdout.write(`${line}\n`));
         const server = await createHttpServer(app, true);
+        // LINEGUARD_METRICS_PORT: /metrics on its own listener (and not on the API port).
+        const metricsServer =
+          app.config.metricsPort === undefined
+            ? undefined
+            : await createMetricsServer(app.metrics, { token: app.config.metricsToken, logger: true });
         const shutdown = async () => {
           await server.close();
+          await metricsServer?.close();
           await app.close();
           process.exit(EXIT.OK);
         };
         process.once('SIGINT', () => void shutdown());
         process.once('SIGTERM', () => void shutdown());
         await server.listen({ port: app.config.port, host: app.config.host });
+        await metricsServer?.listen({ port: app.config.metricsPort, host: app.config.host });
         return new Promise<void>(() => undefined);
       }),
     );

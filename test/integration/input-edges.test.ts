@@ -265,3 +265,38 @@ describe('input at the edges of the schemas', () => {
     });
   });
 });
+
+describe('the served app applies its configured limits and metrics gate', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({
+      LINEGUARD_RATE_LIMIT_AUTH_FAILURES: '3',
+      LINEGUARD_METRICS_TOKEN: 'metrics-token-for-tests-0123',
+    });
+  });
+  afterAll(async () => t?.close());
+
+  it('refuses key guessing past the configured allowance on every route', async () => {
+    const statuses: number[] = [];
+    for (const url of ['/v1/lists', '/v1/alerts', '/v1/strategies', '/v1/lists', '/v1/alerts']) {
+      const response = await t.server.inject({
+        method: 'GET',
+        url,
+        headers: { authorization: 'Bearer lg_not_a_key' },
+        remoteAddress: '192.0.2.7',
+      });
+      statuses.push(response.statusCode);
+    }
+    expect(statuses).toEqual([401, 401, 401, 429, 429]);
+  });
+
+  it('gates /metrics behind LINEGUARD_METRICS_TOKEN', async () => {
+    expect((await t.server.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
+    const scraped = await t.server.inject({
+      method: 'GET',
+      url: '/metrics',
+      headers: { authorization: 'Bearer metrics-token-for-tests-0123' },
+    });
+    expect(scraped.statusCode).toBe(200);
+  });
+});
