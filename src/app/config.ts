@@ -64,12 +64,7 @@ export function loadConfig(
   warn: (msg: string) => void = console.warn,
 ): Config {
   const production = env.LINEGUARD_ENV === 'production' || env.NODE_ENV === 'production';
-  const dataDir = resolve(overrides.dataDir ?? env.LINEGUARD_DATA_DIR ?? '.lineguard');
-  const sqlitePath = resolve(overrides.db ?? env.LINEGUARD_DB ?? join(dataDir, 'lineguard.db'));
-  const postgresUrl = nonEmpty(env.LINEGUARD_DATABASE_URL);
-  if (postgresUrl && !/^postgres(ql)?:\/\//.test(postgresUrl)) {
-    throw new LgError('LG_CONFIG_INVALID', 'LINEGUARD_DATABASE_URL must be a postgres:// URL');
-  }
+  const { dataDir, sqlitePath, postgresUrl } = resolveStoreLocation(env, overrides);
   const config: Config = {
     production,
     host: env.HOST ?? '0.0.0.0',
@@ -130,6 +125,26 @@ export function loadConfig(
     warn('LINEGUARD_ADMIN_KEY is not set: create keys with `lineguard keys create --role admin`.');
   }
   return Object.freeze(config);
+}
+
+export interface StoreLocation {
+  readonly dataDir: string;
+  readonly sqlitePath: string;
+  readonly postgresUrl?: string;
+}
+
+/**
+ * Where the store is, read from the same variables as loadConfig but with no side effect and no key: for commands
+ * that only read an existing store (`lineguard ledger verify`).
+ */
+export function resolveStoreLocation(env: Env, overrides: ConfigOverrides = {}): StoreLocation {
+  const dataDir = resolve(overrides.dataDir ?? env.LINEGUARD_DATA_DIR ?? '.lineguard');
+  const sqlitePath = resolve(overrides.db ?? env.LINEGUARD_DB ?? join(dataDir, 'lineguard.db'));
+  const postgresUrl = nonEmpty(env.LINEGUARD_DATABASE_URL);
+  if (postgresUrl && !/^postgres(ql)?:\/\//.test(postgresUrl)) {
+    throw new LgError('LG_CONFIG_INVALID', 'LINEGUARD_DATABASE_URL must be a postgres:// URL');
+  }
+  return { dataDir, sqlitePath, postgresUrl };
 }
 
 function loadMasterKey(

@@ -1,9 +1,11 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig, type ConfigOverrides } from '../app/config.js';
+import { loadConfig, resolveStoreLocation, type ConfigOverrides } from '../app/config.js';
 import { createApp, createHttpServer, type AppServices } from '../app/app.js';
 import { createMetricsServer } from '../api/server.js';
 import { createApiKey } from '../api/api-keys.js';
 import { verifyLedger } from '../compliance/ledger.js';
+import { openStore } from '../store/db.js';
+import { openReadOnlySqlite } from '../store/read-only.js';
 import { EXIT, printJson, runAction } from './exit.js';
 import { positiveInt } from './options.js';
 import { registerAprCommand } from './commands/apr.js';
@@ -117,13 +119,22 @@ export function buildProgram(): Command {
     .command('ledger')
     .description('the tamper-evident decision ledger')
     .command('verify')
-    .description('re-hash the whole chain; exit 0 when intact, 3 naming the first bad entry otherwise')
+    .description(
+      're-hash the whole chain; exit 0 when intact, 3 naming the first bad entry otherwise, 2 when there is no database',
+    )
+    .option('--db <path>', 'SQLite database file to verify (opened read-only; it must exist)')
     .option('--json', 'print JSON')
-    .action((opts: { json?: boolean }) =>
+    .action((opts: { db?: string; json?: boolean }) =>
       runAction(async () => {
-        const app = await openApp();
+        // An auditor's check: the store is only read (never created or migrated) and no data key is needed.
+        const location = resolveStoreLocation(process.env, {
+          db: opts.db ?? program.opts<{ db?: string }>().db,
+        });
+        const db = location.postgresUrl
+          ? (await openStore({ postgresUrl: location.postgresUrl, migrate: false })).db
+          : await openReadOnlySqlite(location.sqlitePath);
         try {
-          const result = await verifyLedger(app.store.db);
+          const result = await verifyLedger(db);
           if (opts.json) printJson(result);
           else if (result.ok) process.stdout.write(`ledger intact: ${result.entriesChecked} entries\n`);
           else
@@ -132,7 +143,7 @@ export function buildProgram(): Command {
             );
           return result.ok ? EXIT.OK : EXIT.VERIFICATION_FAILED;
         } finally {
-          await app.close();
+          await db.destroy();
         }
       }),
     );
