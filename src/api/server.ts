@@ -50,6 +50,18 @@ export type MetricsAccess =
   | { readonly kind: 'token'; readonly token: string }
   | { readonly kind: 'elsewhere' };
 
+export interface RouteEntry {
+  readonly method: string;
+  readonly url: string;
+}
+
+const ROUTE_TABLES = new WeakMap<FastifyInstance, RouteEntry[]>();
+
+/** Every route the server serves, its plugins' included (the fuzz test covers each one, new routes too). */
+export function routeTable(app: FastifyInstance): readonly RouteEntry[] {
+  return ROUTE_TABLES.get(app) ?? [];
+}
+
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ? { level: 'info' } : false,
@@ -59,6 +71,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
     trustProxy: options.trustProxy ?? false,
+  });
+  const routes: RouteEntry[] = [];
+  ROUTE_TABLES.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
   installShutdownRefusal(app);
   await installSecurityHeaders(app);
