@@ -130,6 +130,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 async function installSecurityHeaders(app: FastifyInstance): Promise<void> {
   await app.register(helmet, {
     global: true,
+    frameguard: { action: 'deny' },
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {

@@ -494,6 +494,7 @@ describe('security headers and who may read /metrics (issue 12)', () => {
       expect(csp, url).not.toMatch(/script-src[^;]*unsafe/);
       expect(csp, url).not.toContain('upgrade-insecure-requests');
       expect(response.headers['x-content-type-options'], url).toBe('nosniff');
+      expect(response.headers['x-frame-options'], url).toBe('DENY');
       expect(response.headers['strict-transport-security'], url).toMatch(/max-age=\d+/);
       expect(response.headers['referrer-policy'], url).toBe('no-referrer');
     }
