@@ -91,6 +91,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const error = new LgError('LG_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url}`);
     void reply.code(error.status).send(error.toBody());
   });
+  installErrorShapeGuard(app);
   installMetrics(app, options.metrics);
   const limits = await installRateLimits(app, options.rateLimit);
   installAuth(app, options.verifyKey, limits);
@@ -223,6 +224,32 @@ function installShutdownRefusal(app: FastifyInstance): void {
     throw new LgError('LG_UNAVAILABLE', 'the server is shutting down; retry the request');
   });
 }
+
+/**
+ * The last word on every failure answer: a route or plugin that sends its own 4xx/5xx body (a static-file plugin's
+ * page, a hand-written text reply) is rewritten into the one error shape, with the status of its code. Registered
+ * before the idempotency hook, so a replayed failure is the shaped one.
+ */
+function installErrorShapeGuard(app: FastifyInstance): void {
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (reply.statusCode < 400 || request.method === 'HEAD') return payload;
+    if (typeof payload === 'string' && payload.startsWith(ERROR_BODY_PREFIX)) return payload;
+    // A stream (a file) that is not sent must still be closed.
+    if (payload !== null && typeof payload === 'object' && 'destroy' in payload)
+      (payload as { destroy: () => void }).destroy();
+    const lg =
+      reply.statusCode >= 500
+        ? reply.statusCode === 503
+          ? new LgError('LG_UNAVAILABLE', 'the service is not available; retry later')
+          : new LgError('LG_INTERNAL', 'internal error; it has been logged')
+        : clientStatusError(reply.statusCode);
+    void reply.code(lg.status).type('application/json; charset=utf-8');
+    return JSON.stringify(lg.toBody());
+  });
+}
+
+/** How every body LgError.toBody() serialises to begins (its keys are written in this order). */
+const ERROR_BODY_PREFIX = '{"error":{"code":"LG_';
 
 /** Errors the router raises before any route runs (a path parameter past maxParamLength, a malformed URL). */
 function frameworkErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
@@ -373,8 +400,14 @@ export function toLgError(error: unknown): LgError {
 /** Any other 4xx a plugin raises keeps its meaning in the closed set (a plugin's own message may say too much). */
 function clientStatusError(status: number): LgError {
   switch (status) {
+    case 401:
+      return new LgError('LG_UNAUTHENTICATED', 'send Authorization: Bearer <api key>');
+    case 403:
+      return new LgError('LG_FORBIDDEN', 'not allowed');
     case 404:
-      return new LgError('LG_ROUTE_NOT_FOUND', 'no such route');
+      return new LgError('LG_NOT_FOUND', 'not found');
+    case 409:
+      return new LgError('LG_CONFLICT', 'the request conflicts with the current state');
     case 408:
       return new LgError('LG_REQUEST_TIMEOUT', 'the request did not arrive in time');
     case 414:

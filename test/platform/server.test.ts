@@ -255,6 +255,10 @@ describe('responses from the framework itself are in the error shape (issue 12)'
     const routes: FastifyPluginAsync = async (instance) => {
       instance.get('/v1/things/:id', { config: { roles: ['service'] } }, async (request) => request.params);
       instance.post('/v1/things', { config: { roles: ['service'] } }, async () => ({ ok: true }));
+      instance.get('/v1/teapot', async (_request, reply) =>
+        reply.code(418).type('text/plain').send('short and stout'),
+      );
+      instance.get('/v1/gone', async (_request, reply) => reply.code(503).send('<html>down</html>'));
       instance.get('/v1/slow', async () => {
         await new Promise<void>((resolve) => (release = resolve));
         return { slow: true };
@@ -315,6 +319,16 @@ describe('responses from the framework itself are in the error shape (issue 12)'
     });
     expect(big.statusCode).toBe(413);
     expectErrorShape(big, 'LG_PAYLOAD_TOO_LARGE');
+  });
+
+  it('rewrites a failure body a route or plugin wrote by hand into the shape', async () => {
+    const teapot = await app.inject({ method: 'GET', url: '/v1/teapot' });
+    expect(teapot.statusCode).toBe(400);
+    expectErrorShape(teapot, 'LG_BAD_REQUEST');
+    expect(teapot.headers['content-type']).toMatch(/^application\/json/);
+    const gone = await app.inject({ method: 'GET', url: '/v1/gone' });
+    expect(gone.statusCode).toBe(503);
+    expectErrorShape(gone, 'LG_UNAVAILABLE');
   });
 
   it('431 for headers larger than Node accepts, on a raw socket', async () => {
