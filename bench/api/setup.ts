@@ -26,6 +26,9 @@ export async function prepareDrawBench(): Promise<DrawBench> {
       LINEGUARD_DATA_DIR: dataDir,
       LINEGUARD_DATABASE_URL: process.env.LINEGUARD_BENCH_DATABASE_URL,
       LINEGUARD_BORROWER_CAP_MINOR: String(BIG_LIMIT_MINOR * 10),
+      // One client and one key at full speed is the benchmark's load, not abuse: no request limits.
+      LINEGUARD_RATE_LIMIT_PER_KEY: '0',
+      LINEGUARD_RATE_LIMIT_PER_IP: '0',
     },
     {},
     () => undefined,

@@ -1,6 +1,6 @@
 import { sha256Hex } from '../domain/sha256.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { canonicalJson } from '../domain/canonical-json.js';
+import { CanonicalJsonError, canonicalJson } from '../domain/canonical-json.js';
 import { LgError } from '../domain/errors.js';
 import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/db.js';
@@ -46,8 +46,22 @@ interface StoredResponse {
   readonly body: string;
 }
 
+/**
+ * The hash a repeat must match. Total over anything a client can send: a body with no canonical form (a non-finite
+ * number, nesting past the bound) is the client's 400, never a 500 (issue 12). assertBodyShape refuses both earlier;
+ * this holds for a route or parser that skips it.
+ */
 export function requestHash(request: FastifyRequest): string {
-  return sha256Hex(`${request.method} ${request.url}\n${canonicalJson(request.body ?? null)}`);
+  let body: string;
+  try {
+    body = canonicalJson(request.body ?? null);
+  } catch (error) {
+    if (!(error instanceof CanonicalJsonError)) throw error;
+    throw error.problem === 'too-deep'
+      ? new LgError('LG_BODY_TOO_DEEP', 'request body nests too deeply to be hashed for idempotency')
+      : new LgError('LG_VALIDATION', `request body cannot be hashed for idempotency: ${error.message}`);
+  }
+  return sha256Hex(`${request.method} ${request.url}\n${body}`);
 }
 
 export function createIdempotency(store: Store, clock: Clock) {

@@ -1,6 +1,16 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { timingSafeEqual } from 'node:crypto';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -9,6 +19,8 @@ import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/db.js';
 import { createIdempotency } from './idempotency.js';
 import type { Principal } from './types.js';
+import { assertBodyShape } from './body-shape.js';
+import { installRateLimits, type InstalledRateLimits, type RateLimitOptions } from './rate-limit.js';
 
 export interface ServerOptions {
   readonly store: Store;
@@ -22,22 +34,67 @@ export interface ServerOptions {
   readonly logger?: boolean;
   /** Extra static or page routes (the dashboard). */
   readonly beforeRoutes?: (app: FastifyInstance) => Promise<void>;
+  /** Request limits per API key, per client address and on failed authentication; absent: none (tests, benches). */
+  readonly rateLimit?: RateLimitOptions;
+  /** Fastify's trustProxy: which proxies' X-Forwarded-For names the client (the address limits count). */
+  readonly trustProxy?: boolean | string;
+  /**
+   * Who may read /metrics on this server: `open` (development default), `token` (Authorization: Bearer <token>),
+   * or `elsewhere` (served only by createMetricsServer on its own port, not here). Absent: open.
+   */
+  readonly metricsAccess?: MetricsAccess;
+}
+
+export type MetricsAccess =
+  | { readonly kind: 'open' }
+  | { readonly kind: 'token'; readonly token: string }
+  | { readonly kind: 'elsewhere' };
+
+export interface RouteEntry {
+  readonly method: string;
+  readonly url: string;
+}
+
+const ROUTE_TABLES = new WeakMap<FastifyInstance, RouteEntry[]>();
+
+/** Every route the server serves, its plugins' included (the fuzz test covers each one, new routes too). */
+export function routeTable(app: FastifyInstance): readonly RouteEntry[] {
+  return ROUTE_TABLES.get(app) ?? [];
 }
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ? { level: 'info' } : false,
     bodyLimit: options.requestBytesMax,
-    return503OnClosing: true,
+    // Fastify's own 503, 414, bad-URL and client-error answers are not in our error shape: ours replace them.
+    return503OnClosing: false,
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
+    trustProxy: options.trustProxy ?? false,
   });
+  const routes: RouteEntry[] = [];
+  ROUTE_TABLES.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
+  installShutdownRefusal(app);
+  await installSecurityHeaders(app);
+  // A JSON API: a text/plain body is a 415 like any other type, not a string handed to a route.
+  app.removeContentTypeParser('text/plain');
   installValidators(app);
+  // Before schema validation, on every route: a body too deep or holding 1e400 is a coded 400 (issue 12).
+  app.addHook('preValidation', async (request) => {
+    if (request.body !== undefined) assertBodyShape(request.body);
+  });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
     const error = new LgError('LG_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url}`);
     void reply.code(error.status).send(error.toBody());
   });
+  installErrorShapeGuard(app);
   installMetrics(app, options.metrics);
-  installAuth(app, options.verifyKey);
+  const limits = await installRateLimits(app, options.rateLimit);
+  installAuth(app, options.verifyKey, limits);
   installIdempotency(app, options.store, options.clock);
   await app.register(swagger, {
     openapi: {
@@ -53,10 +110,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    void reply.type(options.metrics.contentType);
-    return options.metrics.metrics();
-  });
+  const metricsAccess = options.metricsAccess ?? { kind: 'open' };
+  if (metricsAccess.kind !== 'elsewhere') registerMetricsRoute(app, options.metrics, metricsAccess);
   app.get('/health', { schema: { tags: ['ops'], summary: 'Liveness and store check' } }, async () => ({
     status: 'ok',
     ...(options.health ? await options.health() : {}),
@@ -66,15 +121,164 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   return app;
 }
 
+/**
+ * Security headers on every answer (OWASP Secure Headers): nosniff, no framing, no referrer leaks, HSTS, and a
+ * Content-Security-Policy that lets a page load only this origin's scripts, which covers /docs (Swagger UI loads
+ * its bundle from /docs/static, with no inline script) and the dashboard to be served at / from the same origin.
+ * Swagger UI sets inline style attributes and data: images, hence those two allowances; the server speaks plain
+ * HTTP behind TLS termination, so no upgrade-insecure-requests.
+ */
+async function installSecurityHeaders(app: FastifyInstance): Promise<void> {
+  await app.register(helmet, {
+    global: true,
+    frameguard: { action: 'deny' },
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        scriptSrcAttr: ["'none'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+  });
+}
+
+function registerMetricsRoute(
+  app: FastifyInstance,
+  registry: Registry,
+  access: Exclude<MetricsAccess, { kind: 'elsewhere' }>,
+): void {
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    if (access.kind === 'token') assertMetricsToken(request.headers.authorization, access.token);
+    void reply.type(registry.contentType);
+    return registry.metrics();
+  });
+}
+
+/** Compares in constant time: the token is a secret and the endpoint is reachable by anyone on the port. */
+function assertMetricsToken(header: string | undefined, token: string): void {
+  const presented = Buffer.from(/^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1] ?? '');
+  const expected = Buffer.from(token);
+  if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
+    throw new LgError('LG_UNAUTHENTICATED', 'send Authorization: Bearer <metrics token>');
+  }
+}
+
+/**
+ * /metrics alone on its own listener (LINEGUARD_METRICS_PORT), for a port only the monitoring network reaches.
+ * Same error shape and security headers as the API; a token may still be required.
+ */
+export async function createMetricsServer(
+  registry: Registry,
+  options: { readonly token?: string; readonly logger?: boolean } = {},
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ? { level: 'info' } : false,
+    frameworkErrors: frameworkErrorHandler,
+  });
+  await installSecurityHeaders(app);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    const error = new LgError('LG_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url}`);
+    void reply.code(error.status).send(error.toBody());
+  });
+  registerMetricsRoute(
+    app,
+    registry,
+    options.token ? { kind: 'token', token: options.token } : { kind: 'open' },
+  );
+  return app;
+}
+
 function errorHandler(
   this: FastifyInstance,
   error: FastifyError | LgError | Error,
-  request: import('fastify').FastifyRequest,
-  reply: import('fastify').FastifyReply,
+  request: FastifyRequest,
+  reply: FastifyReply,
 ) {
   const lg = toLgError(error);
   if (lg.status >= 500) request.log.error({ err: error }, 'request failed');
   void reply.code(lg.status).send(lg.toBody());
+}
+
+/**
+ * Requests that reach the server once shutdown began (a keep-alive connection still open) get a coded 503 that
+ * closes the connection, so a load balancer retries them elsewhere. Registered first: no auth or work runs for them.
+ */
+function installShutdownRefusal(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    void reply.header('connection', 'close');
+    throw new LgError('LG_UNAVAILABLE', 'the server is shutting down; retry the request');
+  });
+}
+
+/**
+ * The last word on every failure answer: a route or plugin that sends its own 4xx/5xx body (a static-file plugin's
+ * page, a hand-written text reply) is rewritten into the one error shape, with the status of its code. Registered
+ * before the idempotency hook, so a replayed failure is the shaped one.
+ */
+function installErrorShapeGuard(app: FastifyInstance): void {
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (reply.statusCode < 400 || request.method === 'HEAD') return payload;
+    if (typeof payload === 'string' && payload.startsWith(ERROR_BODY_PREFIX)) return payload;
+    // A stream (a file) that is not sent must still be closed.
+    if (payload !== null && typeof payload === 'object' && 'destroy' in payload)
+      (payload as { destroy: () => void }).destroy();
+    const lg =
+      reply.statusCode >= 500
+        ? reply.statusCode === 503
+          ? new LgError('LG_UNAVAILABLE', 'the service is not available; retry later')
+          : new LgError('LG_INTERNAL', 'internal error; it has been logged')
+        : clientStatusError(reply.statusCode);
+    void reply.code(lg.status).type('application/json; charset=utf-8');
+    return JSON.stringify(lg.toBody());
+  });
+}
+
+/** How every body LgError.toBody() serialises to begins (its keys are written in this order). */
+const ERROR_BODY_PREFIX = '{"error":{"code":"LG_';
+
+/** Errors the router raises before any route runs (a path parameter past maxParamLength, a malformed URL). */
+function frameworkErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const lg = toLgError(error);
+  void reply.code(lg.status).send(lg.toBody());
+}
+
+/**
+ * Bytes Node's HTTP parser refused (not HTTP, headers over 16 KiB, a request that never finished): no request
+ * object exists, so the answer is written to the socket by hand, in the same error shape, and the socket closed.
+ */
+function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket): void {
+  // A reset connection has no one left to answer (https://nodejs.org/api/http.html#event-clienterror).
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const lg =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? new LgError('LG_HEADERS_TOO_LARGE', 'the request line and headers are larger than 16 KiB')
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new LgError('LG_REQUEST_TIMEOUT', 'the request did not arrive in time')
+        : new LgError('LG_BAD_REQUEST', 'the request is not valid HTTP/1.1');
+  const body = JSON.stringify(lg.toBody());
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${lg.status} ${STATUS_CODES[lg.status] ?? 'Error'}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Connection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
 
 /**
@@ -176,6 +380,10 @@ export function toLgError(error: unknown): LgError {
       return new LgError('LG_BAD_JSON', 'request body is not valid JSON');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new LgError('LG_VALIDATION', 'content-length does not match the body');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new LgError('LG_URI_TOO_LONG', 'a path parameter is longer than the router accepts');
+    case 'FST_ERR_BAD_URL':
+      return new LgError('LG_BAD_REQUEST', 'the request path is not valid percent-encoded UTF-8');
   }
   if (fe instanceof SyntaxError || (typeof fe.statusCode === 'number' && fe.statusCode === 400)) {
     return new LgError('LG_BAD_JSON', 'request body could not be parsed');
@@ -184,18 +392,55 @@ export function toLgError(error: unknown): LgError {
     return new LgError('LG_PAYLOAD_TOO_LARGE', 'request body is larger than the limit');
   if (typeof fe.statusCode === 'number' && fe.statusCode === 503)
     return new LgError('LG_UNAVAILABLE', 'server is shutting down');
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500)
+    return clientStatusError(fe.statusCode);
   return new LgError('LG_INTERNAL', 'internal error; it has been logged');
 }
 
-function installAuth(app: FastifyInstance, verifyKey: ServerOptions['verifyKey']): void {
-  app.addHook('onRequest', async (request) => {
+/** Any other 4xx a plugin raises keeps its meaning in the closed set (a plugin's own message may say too much). */
+function clientStatusError(status: number): LgError {
+  switch (status) {
+    case 401:
+      return new LgError('LG_UNAUTHENTICATED', 'send Authorization: Bearer <api key>');
+    case 403:
+      return new LgError('LG_FORBIDDEN', 'not allowed');
+    case 404:
+      return new LgError('LG_NOT_FOUND', 'not found');
+    case 409:
+      return new LgError('LG_CONFLICT', 'the request conflicts with the current state');
+    case 408:
+      return new LgError('LG_REQUEST_TIMEOUT', 'the request did not arrive in time');
+    case 414:
+      return new LgError('LG_URI_TOO_LONG', 'the request URI is too long');
+    case 415:
+      return new LgError('LG_UNSUPPORTED_MEDIA_TYPE', 'send application/json');
+    case 429:
+      return new LgError('LG_RATE_LIMITED', 'too many requests; retry later');
+    case 431:
+      return new LgError('LG_HEADERS_TOO_LARGE', 'the request headers are too large');
+    default:
+      return new LgError('LG_BAD_REQUEST', 'the request could not be processed as sent');
+  }
+}
+
+function installAuth(
+  app: FastifyInstance,
+  verifyKey: ServerOptions['verifyKey'],
+  limits: InstalledRateLimits,
+): void {
+  app.addHook('onRequest', async (request, reply) => {
     const roles = request.routeOptions.config?.roles;
     if (!roles) return;
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!match?.[1]) throw new LgError('LG_UNAUTHENTICATED', 'send Authorization: Bearer <api key>');
+    // An address that guessed too many keys is refused before another guess is checked (OWASP API2:2023).
+    await limits.beforeAuthentication(request, reply);
     const principal = await verifyKey(match[1]);
-    if (!principal) throw new LgError('LG_UNAUTHENTICATED', 'the API key is not valid');
+    if (!principal) {
+      await limits.authenticationFailed(request);
+      throw new LgError('LG_UNAUTHENTICATED', 'the API key is not valid');
+    }
     if (!roles.includes(principal.role)) {
       throw new LgError(
         'LG_FORBIDDEN',

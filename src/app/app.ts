@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { Config } from './config.js';
+import { preparePrivateSqliteFiles, type Config } from './config.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { cryptoRandom, type RandomSource } from '../domain/random.js';
 import { uuidv7Generator, type IdGenerator } from '../domain/ids.js';
@@ -80,6 +80,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const clock = options.clock ?? systemClock;
   const random = options.random ?? cryptoRandom;
   const ids = uuidv7Generator(clock, random);
+  if (!config.postgresUrl) preparePrivateSqliteFiles(config.sqlitePath);
   const store = await openStore(
     config.postgresUrl ? { postgresUrl: config.postgresUrl } : { sqlitePath: config.sqlitePath },
   );
@@ -237,6 +238,14 @@ export async function createHttpServer(app: AppServices, logger = false): Promis
     routes: app.routes,
     logger,
     beforeRoutes: registerDashboard,
+    rateLimit: { ...app.config.rateLimit, redisUrl: app.config.redisUrl },
+    trustProxy: app.config.trustProxy,
+    metricsAccess:
+      app.config.metricsPort !== undefined
+        ? { kind: 'elsewhere' }
+        : app.config.metricsToken !== undefined
+          ? { kind: 'token', token: app.config.metricsToken }
+          : { kind: 'open' },
     health: async () => {
       await app.store.db.selectFrom('ledger_head').select('seq').executeTakeFirst();
       return { store: app.store.kind };

@@ -36,4 +36,54 @@ describe('loadConfig', () => {
     expect(config.borrowerCapMinor).toBe(5_000_000);
     expect(config.aprCapPercent).toBe(24);
   });
+
+  it('production requires a metrics token or a separate metrics port (issue 12)', () => {
+    const prod = { LINEGUARD_ENV: 'production', LINEGUARD_KEY: 'ab'.repeat(32) };
+    expect(() => loadConfig(prod, {}, () => undefined)).toThrow(
+      /LINEGUARD_METRICS_TOKEN.*LINEGUARD_METRICS_PORT/,
+    );
+    expect(
+      loadConfig({ ...prod, LINEGUARD_METRICS_TOKEN: 'x'.repeat(32) }, {}, () => undefined).metricsToken,
+    ).toBe('x'.repeat(32));
+    expect(loadConfig({ ...prod, LINEGUARD_METRICS_PORT: '9464' }, {}, () => undefined).metricsPort).toBe(
+      9464,
+    );
+    expect(() => loadConfig({ ...prod, LINEGUARD_METRICS_TOKEN: 'short' }, {}, () => undefined)).toThrow(
+      /at least 16/,
+    );
+    // Development: open on the API port (documented in the README).
+    const dev = loadConfig({ LINEGUARD_KEY: 'ab'.repeat(32) }, {}, () => undefined);
+    expect(dev.metricsToken).toBeUndefined();
+    expect(dev.metricsPort).toBeUndefined();
+  });
+
+  it('reads the rate limits, 0 turning one off, and trusted proxies', () => {
+    const base = { LINEGUARD_KEY: 'ab'.repeat(32) };
+    expect(loadConfig(base, {}, () => undefined).rateLimit).toEqual({
+      windowMs: 60_000,
+      perKeyMax: 60_000,
+      perIpMax: 60_000,
+      authFailuresMax: 20,
+    });
+    const set = loadConfig(
+      {
+        ...base,
+        LINEGUARD_RATE_LIMIT_WINDOW_MS: '1000',
+        LINEGUARD_RATE_LIMIT_PER_KEY: '0',
+        LINEGUARD_RATE_LIMIT_PER_IP: '50',
+        LINEGUARD_RATE_LIMIT_AUTH_FAILURES: '5',
+        LINEGUARD_TRUST_PROXY: '10.0.0.0/8',
+      },
+      {},
+      () => undefined,
+    );
+    expect(set.rateLimit).toEqual({ windowMs: 1000, perKeyMax: 0, perIpMax: 50, authFailuresMax: 5 });
+    expect(set.trustProxy).toBe('10.0.0.0/8');
+    expect(() => loadConfig({ ...base, LINEGUARD_RATE_LIMIT_PER_IP: '-1' }, {}, () => undefined)).toThrow(
+      /LINEGUARD_RATE_LIMIT_PER_IP/,
+    );
+    expect(() => loadConfig({ ...base, LINEGUARD_RATE_LIMIT_WINDOW_MS: '0' }, {}, () => undefined)).toThrow(
+      /positive/,
+    );
+  });
 });

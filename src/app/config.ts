@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LgError } from '../domain/errors.js';
@@ -35,6 +35,19 @@ export interface Config {
     readonly minPerWindow: number;
   };
   readonly eventBatchMax: number;
+  /** Request limits (README, Configuration); a maximum of 0 turns that limit off. */
+  readonly rateLimit: {
+    readonly windowMs: number;
+    readonly perKeyMax: number;
+    readonly perIpMax: number;
+    readonly authFailuresMax: number;
+  };
+  /** Fastify trustProxy: `true`, or the proxies' addresses/CIDRs whose X-Forwarded-For names the client. */
+  readonly trustProxy?: boolean | string;
+  /** Bearer token /metrics requires (LINEGUARD_METRICS_TOKEN). */
+  readonly metricsToken?: string;
+  /** Serve /metrics on this port only, not on the API port (LINEGUARD_METRICS_PORT). */
+  readonly metricsPort?: number;
 }
 
 export interface ConfigOverrides {
@@ -51,12 +64,7 @@ export function loadConfig(
   warn: (msg: string) => void = console.warn,
 ): Config {
   const production = env.LINEGUARD_ENV === 'production' || env.NODE_ENV === 'production';
-  const dataDir = resolve(overrides.dataDir ?? env.LINEGUARD_DATA_DIR ?? '.lineguard');
-  const sqlitePath = resolve(overrides.db ?? env.LINEGUARD_DB ?? join(dataDir, 'lineguard.db'));
-  const postgresUrl = nonEmpty(env.LINEGUARD_DATABASE_URL);
-  if (postgresUrl && !/^postgres(ql)?:\/\//.test(postgresUrl)) {
-    throw new LgError('LG_CONFIG_INVALID', 'LINEGUARD_DATABASE_URL must be a postgres:// URL');
-  }
+  const { dataDir, sqlitePath, postgresUrl } = resolveStoreLocation(env, overrides);
   const config: Config = {
     production,
     host: env.HOST ?? '0.0.0.0',
@@ -87,11 +95,56 @@ export function loadConfig(
       minPerWindow: intFrom(env.LINEGUARD_GUARD_MIN_PER_WINDOW, 'LINEGUARD_GUARD_MIN_PER_WINDOW', 5),
     },
     eventBatchMax: intFrom(env.LINEGUARD_EVENT_BATCH_MAX, 'LINEGUARD_EVENT_BATCH_MAX', 1000),
+    rateLimit: {
+      windowMs: intFrom(env.LINEGUARD_RATE_LIMIT_WINDOW_MS, 'LINEGUARD_RATE_LIMIT_WINDOW_MS', 60_000),
+      perKeyMax: intFrom(env.LINEGUARD_RATE_LIMIT_PER_KEY, 'LINEGUARD_RATE_LIMIT_PER_KEY', 60_000),
+      perIpMax: intFrom(env.LINEGUARD_RATE_LIMIT_PER_IP, 'LINEGUARD_RATE_LIMIT_PER_IP', 60_000),
+      authFailuresMax: intFrom(
+        env.LINEGUARD_RATE_LIMIT_AUTH_FAILURES,
+        'LINEGUARD_RATE_LIMIT_AUTH_FAILURES',
+        20,
+      ),
+    },
+    trustProxy: trustProxyFrom(nonEmpty(env.LINEGUARD_TRUST_PROXY)),
+    metricsToken: metricsTokenFrom(nonEmpty(env.LINEGUARD_METRICS_TOKEN)),
+    metricsPort:
+      nonEmpty(env.LINEGUARD_METRICS_PORT) === undefined
+        ? undefined
+        : portFrom(env.LINEGUARD_METRICS_PORT, 'LINEGUARD_METRICS_PORT'),
   };
+  if (config.rateLimit.windowMs === 0)
+    throw new LgError('LG_CONFIG_INVALID', 'LINEGUARD_RATE_LIMIT_WINDOW_MS must be positive');
+  // Metrics name routes, status counts and process internals: production does not publish them to every caller.
+  if (production && config.metricsToken === undefined && config.metricsPort === undefined) {
+    throw new LgError(
+      'LG_CONFIG_INVALID',
+      'production needs LINEGUARD_METRICS_TOKEN (a bearer token for /metrics) or LINEGUARD_METRICS_PORT (a separate metrics listener)',
+    );
+  }
   if (production && !config.adminKey) {
     warn('LINEGUARD_ADMIN_KEY is not set: create keys with `lineguard keys create --role admin`.');
   }
   return Object.freeze(config);
+}
+
+export interface StoreLocation {
+  readonly dataDir: string;
+  readonly sqlitePath: string;
+  readonly postgresUrl?: string;
+}
+
+/**
+ * Where the store is, read from the same variables as loadConfig but with no side effect and no key: for commands
+ * that only read an existing store (`lineguard ledger verify`).
+ */
+export function resolveStoreLocation(env: Env, overrides: ConfigOverrides = {}): StoreLocation {
+  const dataDir = resolve(overrides.dataDir ?? env.LINEGUARD_DATA_DIR ?? '.lineguard');
+  const sqlitePath = resolve(overrides.db ?? env.LINEGUARD_DB ?? join(dataDir, 'lineguard.db'));
+  const postgresUrl = nonEmpty(env.LINEGUARD_DATABASE_URL);
+  if (postgresUrl && !/^postgres(ql)?:\/\//.test(postgresUrl)) {
+    throw new LgError('LG_CONFIG_INVALID', 'LINEGUARD_DATABASE_URL must be a postgres:// URL');
+  }
+  return { dataDir, sqlitePath, postgresUrl };
 }
 
 function loadMasterKey(
@@ -107,14 +160,59 @@ function loadMasterKey(
     );
   }
   const keyFile = join(opts.dataDir, 'master.key');
-  if (existsSync(keyFile)) return parseKey(readFileSync(keyFile, 'utf8').trim());
-  mkdirSync(opts.dataDir, { recursive: true });
+  if (existsSync(keyFile)) {
+    restrictMode(keyFile, PRIVATE_FILE_MODE);
+    return parseKey(readFileSync(keyFile, 'utf8').trim());
+  }
+  ensurePrivateDir(opts.dataDir);
   const key = randomBytes(32);
-  writeFileSync(keyFile, key.toString('hex'), { mode: 0o600 });
+  writeFileSync(keyFile, key.toString('hex'), { mode: PRIVATE_FILE_MODE });
   opts.warn(
     `WARNING: LINEGUARD_KEY is not set; generated a development key in ${keyFile}. Never do this in production.`,
   );
   return key;
+}
+
+/**
+ * Data files hold personal data (PIPL Art. 51: technical measures against unauthorised access) and keys: only the
+ * service's own user may read them, whatever the process umask.
+ */
+export const PRIVATE_FILE_MODE = 0o600;
+export const PRIVATE_DIR_MODE = 0o700;
+
+/**
+ * Creates the folder (and missing parents) owner-only. A folder that already exists is left as its owner set it
+ * (LINEGUARD_DATA_DIR may name a shared place); the files LineGuard puts in it are private either way.
+ */
+export function ensurePrivateDir(dir: string): void {
+  const firstCreated = mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  if (firstCreated === undefined) return;
+  // mkdir's mode passes through the umask; say it exactly, for every folder this call created.
+  for (let folder = dir; folder.startsWith(firstCreated); folder = dirname(folder)) {
+    restrictMode(folder, PRIVATE_DIR_MODE);
+    if (folder === firstCreated) break;
+  }
+}
+
+/**
+ * Before SQLite opens the file: the database created 0600 (SQLite gives its -wal and -shm the database file's
+ * mode), in an owner-only folder; files left looser by an earlier version are tightened.
+ */
+export function preparePrivateSqliteFiles(sqlitePath: string): void {
+  if (sqlitePath === ':memory:') return;
+  ensurePrivateDir(dirname(sqlitePath));
+  closeSync(openSync(sqlitePath, 'a', PRIVATE_FILE_MODE));
+  for (const file of [sqlitePath, `${sqlitePath}-wal`, `${sqlitePath}-shm`]) {
+    if (existsSync(file)) restrictMode(file, PRIVATE_FILE_MODE);
+  }
+}
+
+function restrictMode(path: string, mode: number): void {
+  try {
+    chmodSync(path, mode);
+  } catch {
+    // Not ours to change (a shared folder such as /tmp): the files inside are still created private.
+  }
 }
 
 export function parseKey(text: string, name = 'LINEGUARD_KEY'): Buffer {
@@ -134,6 +232,24 @@ function intFrom(value: string | undefined, name: string, fallback: number): num
   if (!Number.isSafeInteger(n) || n < 0)
     throw new LgError('LG_CONFIG_INVALID', `${name} must be a non-negative integer`);
   return n;
+}
+
+function portFrom(value: string | undefined, name: string): number {
+  const port = intFrom(value, name, 0);
+  if (port > 65_535) throw new LgError('LG_CONFIG_INVALID', `${name} must be a port (0-65535)`);
+  return port;
+}
+
+function trustProxyFrom(value: string | undefined): boolean | string | undefined {
+  if (value === undefined || value === 'false') return undefined;
+  return value === 'true' ? true : value;
+}
+
+/** A guessable token would make the metrics gate decorative. */
+function metricsTokenFrom(value: string | undefined): string | undefined {
+  if (value !== undefined && value.length < 16)
+    throw new LgError('LG_CONFIG_INVALID', 'LINEGUARD_METRICS_TOKEN must be at least 16 characters');
+  return value;
 }
 
 function numberFrom(value: string | undefined, name: string, fallback: number): number {

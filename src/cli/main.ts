@@ -1,8 +1,11 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig, type ConfigOverrides } from '../app/config.js';
+import { loadConfig, resolveStoreLocation, type ConfigOverrides } from '../app/config.js';
 import { createApp, createHttpServer, type AppServices } from '../app/app.js';
+import { createMetricsServer } from '../api/server.js';
 import { createApiKey } from '../api/api-keys.js';
 import { verifyLedger } from '../compliance/ledger.js';
+import { openStore } from '../store/db.js';
+import { openReadOnlySqlite } from '../store/read-only.js';
 import { EXIT, printJson, runAction } from './exit.js';
 import { positiveInt } from './options.js';
 import { registerAprCommand } from './commands/apr.js';
@@ -50,14 +53,21 @@ export function buildProgram(): Command {
         const app = await openApp({ port: opts.port, db: opts.db });
         await bootstrapServe(app, (line) => process.stdout.write(`${line}\n`));
         const server = await createHttpServer(app, true);
+        // LINEGUARD_METRICS_PORT: /metrics on its own listener (and not on the API port).
+        const metricsServer =
+          app.config.metricsPort === undefined
+            ? undefined
+            : await createMetricsServer(app.metrics, { token: app.config.metricsToken, logger: true });
         const shutdown = async () => {
           await server.close();
+          await metricsServer?.close();
           await app.close();
           process.exit(EXIT.OK);
         };
         process.once('SIGINT', () => void shutdown());
         process.once('SIGTERM', () => void shutdown());
         await server.listen({ port: app.config.port, host: app.config.host });
+        await metricsServer?.listen({ port: app.config.metricsPort, host: app.config.host });
         return new Promise<void>(() => undefined);
       }),
     );
@@ -110,13 +120,22 @@ export function buildProgram(): Command {
     .command('ledger')
     .description('the tamper-evident decision ledger')
     .command('verify')
-    .description('re-hash the whole chain; exit 0 when intact, 3 naming the first bad entry otherwise')
+    .description(
+      're-hash the whole chain; exit 0 when intact, 3 naming the first bad entry otherwise, 2 when there is no database',
+    )
+    .option('--db <path>', 'SQLite database file to verify (opened read-only; it must exist)')
     .option('--json', 'print JSON')
-    .action((opts: { json?: boolean }) =>
+    .action((opts: { db?: string; json?: boolean }) =>
       runAction(async () => {
-        const app = await openApp();
+        // An auditor's check: the store is only read (never created or migrated) and no data key is needed.
+        const location = resolveStoreLocation(process.env, {
+          db: opts.db ?? program.opts<{ db?: string }>().db,
+        });
+        const db = location.postgresUrl
+          ? (await openStore({ postgresUrl: location.postgresUrl, migrate: false })).db
+          : await openReadOnlySqlite(location.sqlitePath);
         try {
-          const result = await verifyLedger(app.store.db);
+          const result = await verifyLedger(db);
           if (opts.json) printJson(result);
           else if (result.ok) process.stdout.write(`ledger intact: ${result.entriesChecked} entries\n`);
           else
@@ -125,7 +144,7 @@ export function buildProgram(): Command {
             );
           return result.ok ? EXIT.OK : EXIT.VERIFICATION_FAILED;
         } finally {
-          await app.close();
+          await db.destroy();
         }
       }),
     );

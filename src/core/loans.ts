@@ -178,7 +178,8 @@ function parsePaidAt(text: string | undefined, now: number): number {
   const ms = /^\d{4}-\d{2}-\d{2}$/.test(text) ? parseIsoDate(text) : Date.parse(text);
   if (ms === undefined || Number.isNaN(ms))
     throw new LgError('LG_VALIDATION', 'paidAt must be an ISO date or date-time', { paidAt: text });
-  if (ms > now) throw new LgError('LG_VALIDATION', 'paidAt may not be in the future', { paidAt: text });
+  if (ms > now)
+    throw new LgError('LG_PAID_AT_OUT_OF_RANGE', 'paidAt may not be in the future', { paidAt: text });
   return ms;
 }
 
@@ -243,6 +244,16 @@ export async function repay(deps: CoreDeps, loanId: string, input: RepaymentInpu
     );
     if (loan.status === 'SETTLED')
       throw new LgError('LG_LOAN_SETTLED', 'this loan is already repaid in full', { loanId });
+    // A repayment dated before the loan existed would settle instalments before they were lent (issue 12).
+    if (isoDate(paidAt) < loan.start_date)
+      throw new LgError(
+        'LG_PAID_AT_OUT_OF_RANGE',
+        `paidAt may not be before the loan began on ${loan.start_date}`,
+        {
+          paidAt: input.paidAt,
+          loanStartDate: loan.start_date,
+        },
+      );
     const rows = await installmentsOf(tx, loanId);
     const alloc = allocateRepayment(toItems(rows), input.amountMinor, isoDate(paidAt));
     const updated = await applyToInstallments(tx, loanId, rows, alloc, now);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from './canonical-json.js';
+import { CANONICAL_DEPTH_MAX, CanonicalJsonError, canonicalJson } from './canonical-json.js';
 
 /** The first, plain implementation: the bytes every stored hash was made from. The fast one must match it. */
 function reference(value: unknown): string {
@@ -89,6 +89,31 @@ describe('canonicalJson', () => {
         },
       ),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('canonical JSON refuses what it cannot encode, with a typed error (issue 12)', () => {
+  it('refuses nesting past the bound instead of overflowing the stack', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(() => canonicalJson(deep)).toThrow(CanonicalJsonError);
+    try {
+      canonicalJson(deep);
+    } catch (error) {
+      expect((error as CanonicalJsonError).problem).toBe('too-deep');
+    }
+  });
+
+  it('encodes a value nested exactly to the bound', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < CANONICAL_DEPTH_MAX; i++) deep = [deep];
+    expect(canonicalJson(deep)).toBe(`${'['.repeat(CANONICAL_DEPTH_MAX)}1${']'.repeat(CANONICAL_DEPTH_MAX)}`);
+  });
+
+  it('names a non-finite number as such', () => {
+    expect(() => canonicalJson({ a: [Number.POSITIVE_INFINITY] })).toThrow(
+      expect.objectContaining({ problem: 'non-finite' }),
     );
   });
 });

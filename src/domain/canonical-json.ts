@@ -3,15 +3,33 @@
  * The same value always gives the same bytes, which is what hashing (ledger, idempotency) needs.
  */
 export function canonicalJson(value: unknown): string {
-  return encode(value);
+  return encode(value, 0);
 }
 
-function encode(value: unknown): string {
+/**
+ * Nesting a canonical value may have. Encoding recurses once per level, so an unbounded value (a hostile request
+ * body thousands of brackets deep) would overflow the stack; past this bound the encoder refuses instead.
+ */
+export const CANONICAL_DEPTH_MAX = 512;
+
+/** Why a value has no canonical JSON: callers holding outside input map it to a 400, anything else is a bug. */
+export class CanonicalJsonError extends Error {
+  readonly problem: 'non-finite' | 'too-deep' | 'unsupported';
+
+  constructor(problem: CanonicalJsonError['problem'], message: string) {
+    super(message);
+    this.name = 'CanonicalJsonError';
+    this.problem = problem;
+  }
+}
+
+function encode(value: unknown, depth: number): string {
   switch (typeof value) {
     case 'undefined':
       return 'null';
     case 'number':
-      if (!Number.isFinite(value)) throw new Error('canonical JSON cannot encode a non-finite number');
+      if (!Number.isFinite(value))
+        throw new CanonicalJsonError('non-finite', 'canonical JSON cannot encode a non-finite number');
       return String(value); // the same digits JSON.stringify writes for a finite number
     case 'string':
       return quote(value);
@@ -21,24 +39,31 @@ function encode(value: unknown): string {
       return value.toString();
     case 'object':
       if (value === null) return 'null';
-      return Array.isArray(value) ? encodeArray(value) : encodeObject(value as Record<string, unknown>);
+      if (depth >= CANONICAL_DEPTH_MAX)
+        throw new CanonicalJsonError(
+          'too-deep',
+          `canonical JSON nests at most ${CANONICAL_DEPTH_MAX} levels`,
+        );
+      return Array.isArray(value)
+        ? encodeArray(value, depth + 1)
+        : encodeObject(value as Record<string, unknown>, depth + 1);
   }
-  throw new Error(`canonical JSON cannot encode a ${typeof value}`);
+  throw new CanonicalJsonError('unsupported', `canonical JSON cannot encode a ${typeof value}`);
 }
 
-function encodeArray(items: readonly unknown[]): string {
+function encodeArray(items: readonly unknown[], depth: number): string {
   let out = '[';
   for (let i = 0; i < items.length; i++) {
     if (i > 0) out += ',';
     const item = items[i];
     // A hole in a sparse array has always been written as nothing ("[1,,3]"); hashes already made depend on it.
-    if (item !== undefined) out += encode(item);
+    if (item !== undefined) out += encode(item, depth);
     else if (i in items) out += 'null';
   }
   return `${out}]`;
 }
 
-function encodeObject(value: Record<string, unknown>): string {
+function encodeObject(value: Record<string, unknown>, depth: number): string {
   const keys = sortedKeys(value);
   let out = '{';
   let first = true;
@@ -46,7 +71,7 @@ function encodeObject(value: Record<string, unknown>): string {
     const member = value[key];
     if (member === undefined) continue;
     if (!first) out += ',';
-    out += memberName(key) + encode(member);
+    out += memberName(key) + encode(member, depth);
     first = false;
   }
   return `${out}}`;

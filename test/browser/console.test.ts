@@ -41,7 +41,8 @@ describe.skipIf(!BROWSER_READY)('risk console in Chromium', () => {
     auditorKey = (await createApiKey(t.app.store.db, t.app, 'auditor', 'browser test')).key;
     await seedScamAlert();
     browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // bypassCSP lets the test inject axe-core as an inline script; the console itself runs under the real CSP.
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,6 +1,14 @@
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { buildServer, createMetricsRegistry } from '../../src/api/server.js';
+import {
+  buildServer,
+  createMetricsRegistry,
+  createMetricsServer,
+  type MetricsAccess,
+} from '../../src/api/server.js';
+import { clientAddress, type RateLimitOptions } from '../../src/api/rate-limit.js';
 import { createApiKey, createKeyVerifier } from '../../src/api/api-keys.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { seededRandom } from '../../src/domain/random.js';
@@ -179,6 +187,386 @@ describe('API platform: auth, idempotency, errors', () => {
     const spec = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
     expect(spec.openapi).toBe('3.0.3');
     expect(Object.keys(spec.paths)).toContain('/v1/things');
+  });
+});
+
+interface RawResponse {
+  readonly status: number;
+  readonly head: string;
+  readonly body: string;
+}
+
+/** A TCP connection that collects every response until the server closes it. */
+function rawConnection(port: number): { send(text: string): void; responses: Promise<RawResponse[]> } {
+  const socket = connect(port, '127.0.0.1');
+  socket.setEncoding('utf8');
+  let received = '';
+  socket.on('data', (chunk: string) => (received += chunk));
+  const responses = new Promise<RawResponse[]>((resolve, reject) => {
+    socket.on('error', reject);
+    socket.on('close', () => resolve(parseResponses(received)));
+  });
+  return { send: (text) => void socket.write(text), responses };
+}
+
+/** Sends bytes on a fresh TCP connection and reads every response until the server closes it. */
+function rawExchange(port: number, text: string): Promise<RawResponse[]> {
+  const connection = rawConnection(port);
+  connection.send(text);
+  return connection.responses;
+}
+
+function parseResponses(text: string): RawResponse[] {
+  const responses: RawResponse[] = [];
+  let rest = text;
+  while (rest.startsWith('HTTP/')) {
+    const end = rest.indexOf('\r\n\r\n');
+    const head = rest.slice(0, end);
+    const length = Number(/content-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
+    const body = rest.slice(end + 4, end + 4 + length);
+    responses.push({ status: Number(head.split(' ')[1]), head, body });
+    rest = rest.slice(end + 4 + length);
+  }
+  return responses;
+}
+
+/** The one error shape every failure has, whoever produced it: our handlers, Fastify or Node's HTTP parser. */
+function expectErrorShape(response: { body: string }, code: string): void {
+  const parsed = JSON.parse(response.body) as { error?: { code?: unknown; message?: unknown } };
+  expect(Object.keys(parsed)).toEqual(['error']);
+  expect(parsed.error?.code).toBe(code);
+  expect(typeof parsed.error?.message).toBe('string');
+}
+
+describe('responses from the framework itself are in the error shape (issue 12)', () => {
+  let store: Store;
+  let app: FastifyInstance;
+  let port: number;
+  let serviceKey: string;
+  let release: (() => void) | undefined;
+
+  beforeAll(async () => {
+    store = await openStore({ sqlitePath: ':memory:' });
+    const clock = new ManualClock(1_750_000_000_000);
+    const random = seededRandom(9);
+    serviceKey = (
+      await createApiKey(store.db, { clock, ids: uuidv7Generator(clock, random), random }, 'service')
+    ).key;
+    const routes: FastifyPluginAsync = async (instance) => {
+      instance.get('/v1/things/:id', { config: { roles: ['service'] } }, async (request) => request.params);
+      instance.post('/v1/things', { config: { roles: ['service'] } }, async () => ({ ok: true }));
+      instance.get('/v1/teapot', async (_request, reply) =>
+        reply.code(418).type('text/plain').send('short and stout'),
+      );
+      instance.get('/v1/gone', async (_request, reply) => reply.code(503).send('<html>down</html>'));
+      instance.get('/v1/slow', async () => {
+        await new Promise<void>((resolve) => (release = resolve));
+        return { slow: true };
+      });
+    };
+    app = await testServer(store, clock, routes);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    port = (app.server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await app?.close();
+    await store?.close();
+  });
+
+  const auth = () => ({ authorization: `Bearer ${serviceKey}` });
+
+  it('414 for a path parameter longer than the router takes', async () => {
+    const response = await app.inject({
+      method: 'GET',
+      url: `/v1/things/${'x'.repeat(500)}`,
+      headers: auth(),
+    });
+    expect(response.statusCode).toBe(414);
+    expectErrorShape(response, 'LG_URI_TOO_LONG');
+  });
+
+  it('400 for a path that is not valid percent-encoding', async () => {
+    const response = await app.inject({ method: 'GET', url: '/v1/things/%E0%A4%A', headers: auth() });
+    expect(response.statusCode).toBe(400);
+    expectErrorShape(response, 'LG_BAD_REQUEST');
+  });
+
+  it('404, 415 and 413 in the same shape', async () => {
+    const missing = await app.inject({ method: 'GET', url: '/nowhere' });
+    expect(missing.statusCode).toBe(404);
+    expectErrorShape(missing, 'LG_ROUTE_NOT_FOUND');
+    const text = await app.inject({
+      method: 'POST',
+      url: '/v1/things',
+      headers: { ...auth(), 'content-type': 'text/plain' },
+      payload: 'hello',
+    });
+    expect(text.statusCode).toBe(415);
+    expectErrorShape(text, 'LG_UNSUPPORTED_MEDIA_TYPE');
+    const xml = await app.inject({
+      method: 'POST',
+      url: '/v1/things',
+      headers: { ...auth(), 'content-type': 'application/xml' },
+      payload: '<a/>',
+    });
+    expect(xml.statusCode).toBe(415);
+    expectErrorShape(xml, 'LG_UNSUPPORTED_MEDIA_TYPE');
+    const big = await app.inject({
+      method: 'POST',
+      url: '/v1/things',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      payload: JSON.stringify({ pad: 'x'.repeat(5000) }),
+    });
+    expect(big.statusCode).toBe(413);
+    expectErrorShape(big, 'LG_PAYLOAD_TOO_LARGE');
+  });
+
+  it('rewrites a failure body a route or plugin wrote by hand into the shape', async () => {
+    const teapot = await app.inject({ method: 'GET', url: '/v1/teapot' });
+    expect(teapot.statusCode).toBe(400);
+    expectErrorShape(teapot, 'LG_BAD_REQUEST');
+    expect(teapot.headers['content-type']).toMatch(/^application\/json/);
+    const gone = await app.inject({ method: 'GET', url: '/v1/gone' });
+    expect(gone.statusCode).toBe(503);
+    expectErrorShape(gone, 'LG_UNAVAILABLE');
+  });
+
+  it('431 for headers larger than Node accepts, on a raw socket', async () => {
+    const [response] = await rawExchange(
+      port,
+      `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
+    expect(response?.status).toBe(431);
+    expectErrorShape(response!, 'LG_HEADERS_TOO_LARGE');
+  });
+
+  it('400 for bytes that are not HTTP, on a raw socket', async () => {
+    const [response] = await rawExchange(port, 'HELLO THERE\r\n\r\n');
+    expect(response?.status).toBe(400);
+    expectErrorShape(response!, 'LG_BAD_REQUEST');
+  });
+
+  it('503 for a request that arrives while the server is shutting down, on a raw socket', async () => {
+    // The first request is held in its handler while close() begins; the second, on the same connection, reaches
+    // the server after shutdown started (a new connection would be refused outright).
+    const connection = rawConnection(port);
+    connection.send('GET /v1/slow HTTP/1.1\r\nHost: x\r\n\r\n');
+    for (let tries = 0; tries < 200 && !release; tries += 1) await new Promise((r) => setTimeout(r, 5));
+    const closing = app.close();
+    connection.send('GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 20));
+    release?.();
+    const exchange = connection.responses;
+    const [slow, late] = await exchange;
+    await closing;
+    expect(slow?.status).toBe(200);
+    expect(late?.status).toBe(503);
+    expectErrorShape(late!, 'LG_UNAVAILABLE');
+  });
+});
+
+describe('rate limits: per API key, per client address, failed authentication (issue 12)', () => {
+  let store: Store;
+  let keys: string[];
+  const clock = new ManualClock(1_750_000_000_000);
+  const servers: FastifyInstance[] = [];
+
+  beforeAll(async () => {
+    store = await openStore({ sqlitePath: ':memory:' });
+    const random = seededRandom(21);
+    const ids = uuidv7Generator(clock, random);
+    keys = [];
+    for (let i = 0; i < 3; i++)
+      keys.push((await createApiKey(store.db, { clock, ids, random }, 'service')).key);
+  });
+  afterAll(async () => {
+    for (const server of servers) await server.close();
+    await store?.close();
+  });
+
+  const limited = async (rateLimit: RateLimitOptions): Promise<FastifyInstance> => {
+    const server = await buildServer({
+      store,
+      clock,
+      metrics: createMetricsRegistry(),
+      requestBytesMax: 1024,
+      verifyKey: createKeyVerifier(store.db, clock),
+      rateLimit,
+      routes: [
+        async (instance) => {
+          instance.get('/v1/ping', { config: { roles: ['service'] } }, async () => ({ pong: true }));
+        },
+      ],
+    });
+    servers.push(server);
+    return server;
+  };
+  const off = { windowMs: 60_000, perKeyMax: 0, perIpMax: 0, authFailuresMax: 0 };
+  const ping = (server: FastifyInstance, key: string, remoteAddress = '10.0.0.1') =>
+    server.inject({
+      method: 'GET',
+      url: '/v1/ping',
+      headers: { authorization: `Bearer ${key}` },
+      remoteAddress,
+    });
+
+  it('refuses a key past its allowance with 429 LG_RATE_LIMITED and Retry-After; other keys go on', async () => {
+    const server = await limited({ ...off, perKeyMax: 5 });
+    for (let i = 0; i < 5; i++) expect((await ping(server, keys[0]!, `10.0.1.${i}`)).statusCode).toBe(200);
+    const refused = await ping(server, keys[0]!, '10.0.1.99');
+    expect(refused.statusCode).toBe(429);
+    expectErrorShape(refused, 'LG_RATE_LIMITED');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect((await ping(server, keys[1]!)).statusCode).toBe(200);
+  });
+
+  it('refuses a client address past its allowance, whatever keys it uses; an IPv6 /64 counts as one', async () => {
+    const server = await limited({ ...off, perIpMax: 4 });
+    for (let i = 0; i < 4; i++) expect((await ping(server, keys[i % 3]!, '10.0.2.1')).statusCode).toBe(200);
+    expect((await ping(server, keys[2]!, '10.0.2.1')).statusCode).toBe(429);
+    expect((await ping(server, keys[2]!, '10.0.2.2')).statusCode).toBe(200);
+    // Public routes count too: the limit is on the address, not on authenticated work.
+    expect(
+      (await server.inject({ method: 'GET', url: '/health', remoteAddress: '10.0.2.1' })).statusCode,
+    ).toBe(429);
+    for (let i = 1; i <= 4; i++) await ping(server, keys[0]!, `2001:db8:0:1::${i}`);
+    expect((await ping(server, keys[0]!, '2001:db8:0:1:ffff::9')).statusCode).toBe(429);
+  });
+
+  it('refuses almost all of 3,000 bad-key requests, and then the address itself for the window', async () => {
+    const server = await limited({ ...off, authFailuresMax: 20 });
+    const statuses = new Map<number, number>();
+    for (let batch = 0; batch < 30; batch++) {
+      const answers = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => ping(server, `lg_guess_${batch}_${i}`, '10.0.3.1')),
+      );
+      for (const answer of answers)
+        statuses.set(answer.statusCode, (statuses.get(answer.statusCode) ?? 0) + 1);
+    }
+    expect(statuses.get(401) ?? 0).toBeLessThanOrEqual(20 + 100); // at most the allowance, plus one batch in flight
+    expect(statuses.get(429) ?? 0).toBeGreaterThanOrEqual(2_880);
+    expect([...statuses.keys()].sort()).toEqual([401, 429]);
+    // A valid key from the guessing address waits out the window; from elsewhere it works.
+    expect((await ping(server, keys[0]!, '10.0.3.1')).statusCode).toBe(429);
+    expect((await ping(server, keys[0]!, '10.0.3.2')).statusCode).toBe(200);
+  });
+
+  it('counts addresses as a limit should: mapped IPv4 as IPv4, IPv6 by /64', () => {
+    expect(clientAddress('::ffff:10.1.2.3')).toBe('10.1.2.3');
+    expect(clientAddress('10.1.2.3')).toBe('10.1.2.3');
+    expect(clientAddress('2001:db8:0:1::1')).toBe(clientAddress('2001:0db8:0000:0001:ffff:1:2:3'));
+    expect(clientAddress('2001:db8:0:1::1')).not.toBe(clientAddress('2001:db8:0:2::1'));
+    expect(clientAddress('::1')).toBe('0:0:0:0::/64');
+  });
+
+  const redisUrl = process.env.LINEGUARD_TEST_REDIS_URL;
+  it.skipIf(!redisUrl)('shares the counts between instances through Redis (scale-out)', async () => {
+    const nameSpace = `lineguard:test:rate:${process.pid}:${Date.now()}:`;
+    const shared = { ...off, perKeyMax: 5, redisUrl, nameSpace };
+    const [a, b] = [await limited(shared), await limited(shared)];
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push((await ping(a!, keys[2]!)).statusCode);
+    for (let i = 0; i < 3; i++) answers.push((await ping(b!, keys[2]!)).statusCode);
+    expect(answers).toEqual([200, 200, 200, 200, 200, 429]);
+  });
+});
+
+describe('security headers and who may read /metrics (issue 12)', () => {
+  let store: Store;
+  const clock = new ManualClock(1_750_000_000_000);
+  const servers: FastifyInstance[] = [];
+  beforeAll(async () => {
+    store = await openStore({ sqlitePath: ':memory:' });
+  });
+  afterAll(async () => {
+    for (const server of servers) await server.close();
+    await store?.close();
+  });
+
+  const serverWith = async (metricsAccess?: MetricsAccess): Promise<FastifyInstance> => {
+    const server = await buildServer({
+      store,
+      clock,
+      metrics: createMetricsRegistry(),
+      requestBytesMax: 1024,
+      verifyKey: createKeyVerifier(store.db, clock),
+      routes: [],
+      ...(metricsAccess ? { metricsAccess } : {}),
+    });
+    servers.push(server);
+    return server;
+  };
+
+  it('sends the security headers on answers, errors included, with a CSP that allows only own scripts', async () => {
+    const server = await serverWith();
+    for (const url of ['/health', '/nowhere', '/docs/static/index.html', '/openapi.json']) {
+      const response = await server.inject({ method: 'GET', url });
+      const csp = String(response.headers['content-security-policy']);
+      expect(csp, url).toContain("script-src 'self'");
+      expect(csp, url).toContain("default-src 'self'");
+      expect(csp, url).toContain("frame-ancestors 'none'");
+      expect(csp, url).not.toMatch(/script-src[^;]*unsafe/);
+      expect(csp, url).not.toContain('upgrade-insecure-requests');
+      expect(response.headers['x-content-type-options'], url).toBe('nosniff');
+      expect(response.headers['x-frame-options'], url).toBe('DENY');
+      expect(response.headers['strict-transport-security'], url).toMatch(/max-age=\d+/);
+      expect(response.headers['referrer-policy'], url).toBe('no-referrer');
+    }
+  });
+
+  it('serves the Swagger UI at /docs with no inline script, so the CSP above lets it run', async () => {
+    const server = await serverWith();
+    const page = await server.inject({ method: 'GET', url: '/docs/' });
+    expect(page.statusCode).toBe(200);
+    const scripts = [...page.body.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)];
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const [, attributes, content] of scripts) {
+      expect(attributes).toMatch(/src="[^"]*"/);
+      expect(attributes).not.toMatch(/src="(https?:)?\/\//);
+      expect(content?.trim()).toBe('');
+    }
+    const initializer = await server.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' });
+    expect(initializer.statusCode).toBe(200);
+  });
+
+  it('keeps /metrics open only when so configured, behind a bearer token when given one', async () => {
+    const open = await serverWith({ kind: 'open' });
+    expect((await open.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(200);
+    const guarded = await serverWith({ kind: 'token', token: 'metrics-secret-0123456789' });
+    const none = await guarded.inject({ method: 'GET', url: '/metrics' });
+    expect(none.statusCode).toBe(401);
+    expectErrorShape(none, 'LG_UNAUTHENTICATED');
+    const wrong = await guarded.inject({
+      method: 'GET',
+      url: '/metrics',
+      headers: { authorization: 'Bearer metrics-secret-0123456780' },
+    });
+    expect(wrong.statusCode).toBe(401);
+    const right = await guarded.inject({
+      method: 'GET',
+      url: '/metrics',
+      headers: { authorization: 'Bearer metrics-secret-0123456789' },
+    });
+    expect(right.statusCode).toBe(200);
+    expect(right.body).toContain('lineguard_http_request_duration_seconds');
+  });
+
+  it('serves /metrics only on its own listener when given one', async () => {
+    const registry = createMetricsRegistry();
+    const main = await serverWith({ kind: 'elsewhere' });
+    const onMain = await main.inject({ method: 'GET', url: '/metrics' });
+    expect(onMain.statusCode).toBe(404);
+    expectErrorShape(onMain, 'LG_ROUTE_NOT_FOUND');
+    const metrics = await createMetricsServer(registry);
+    servers.push(metrics);
+    await metrics.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = metrics.server.address() as AddressInfo;
+    const scraped = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toContain('lineguard_process_cpu');
+    const other = await fetch(`http://127.0.0.1:${port}/v1/lines`);
+    expect(other.status).toBe(404);
+    expectErrorShape({ body: await other.text() }, 'LG_ROUTE_NOT_FOUND');
   });
 });
 

@@ -13,7 +13,7 @@ import { listAlerts } from '../../monitor/alerts.js';
 import type { MonitorService } from '../../monitor/service.js';
 import { describePack } from '../../monitor/typologies/index.js';
 import { READERS, RISK_WRITERS, WRITERS } from '../types.js';
-import { parseInstant } from '../instants.js';
+import { EpochMs, instantText, parseInstant } from '../instants.js';
 
 export interface MonitorRoutesDeps {
   readonly monitor: MonitorService;
@@ -52,7 +52,7 @@ const SharedExport = Type.Object({
       hmac: Type.String({ pattern: '^[0-9a-fA-F]{64}$' }),
       reason: Type.String({ maxLength: 500 }),
       source: Type.String({ maxLength: 100 }),
-      expiresAt: Type.Optional(Type.Integer()),
+      expiresAt: Type.Optional(EpochMs),
     }),
     { maxItems: 100_000 },
   ),
@@ -392,7 +392,7 @@ function publicEntry(e: {
     reason: e.reason,
     source: e.source,
     addedBy: e.addedBy,
-    addedAt: new Date(e.addedAt).toISOString(),
-    expiresAt: e.expiresAt === undefined ? null : new Date(e.expiresAt).toISOString(),
+    addedAt: instantText(e.addedAt),
+    expiresAt: instantText(e.expiresAt),
   };
 }
