@@ -41,8 +41,7 @@ describe.skipIf(!BROWSER_READY)('risk console in Chromium', () => {
     auditorKey = (await createApiKey(t.app.store.db, t.app, 'auditor', 'browser test')).key;
     await seedScamAlert();
     browser = await launchBrowser();
-    // bypassCSP lets the test inject axe-core as an inline script; the console itself runs under the real CSP.
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   });
   afterAll(async () => {
     await browser?.close();
@@ -203,9 +202,7 @@ describe.skipIf(!BROWSER_READY)('risk console in Chromium', () => {
     const candidate = JSON.parse(original) as { name?: string };
     candidate.name = `${candidate.name ?? 'application'} (browser edit)`;
     await page.fill('#strategy-text', JSON.stringify(candidate, null, 2));
-    await page.waitForFunction(
-      "/校验通过|Valid/.test(document.querySelector('[data-testid=validation]')?.textContent ?? '')",
-    );
+    await page.locator('[data-testid=validation]', { hasText: /校验通过|Valid/ }).waitFor();
     await page.click('button:has-text("模拟"), button:has-text("Simulate")');
     await page.waitForSelector('[data-testid=simulation]');
     expect(Number(await page.textContent('[data-testid=sim-changed]'))).toBe(0);
