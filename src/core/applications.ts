@@ -16,7 +16,7 @@ import {
 import { buildContext, timedDecide } from './context.js';
 import type { CoreDeps } from './deps.js';
 import { coreEvent } from './events.js';
-import { insertOutbox, openExposureMinor } from './repo.js';
+import { insertOutbox, lockBorrower, openExposureMinor } from './repo.js';
 import type { DbTx } from '../store/db.js';
 
 export const APPLICATION_STRATEGY = 'application';
@@ -138,7 +138,9 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
 
   const result = await deps.store.transaction(async (tx) => {
     const storedBorrowerId = await upsertBorrower(tx, sealed, applicant.nationalIdHashes);
-    // Exposure again inside the dbTx: a concurrent application may have opened a line since the read above.
+    // Exposure again inside the dbTx, under the borrower's lock: a concurrent application (in any process) either
+    // committed its line before this read or waits for this dbTx to end.
+    await lockBorrower(tx, deps.store.kind, storedBorrowerId);
     const room = deps.config.borrowerCapMinor - (await openExposureMinor(tx, storedBorrowerId));
     const grant = clipGrant(decision, room, deps.config.aprCapPercent);
     await deps.engine.recordDecision(tx, {

@@ -140,7 +140,9 @@ function velocityOf(recent: readonly { created_at: number }[], now: number): Rec
   const last = recent[0] === undefined ? undefined : Number(recent[0].created_at);
   return {
     drawsLast24h: recent.length,
-    ...(last === undefined ? {} : { minutesSinceLastDraw: (now - last) / 60_000 }),
+    // `now` is taken under the line's lock, after every earlier draw committed; max() only absorbs clock skew
+    // between two processes' clocks (never a negative gap handed to the strategy).
+    ...(last === undefined ? {} : { minutesSinceLastDraw: Math.max(0, now - last) / 60_000 }),
   };
 }
 
@@ -320,9 +322,14 @@ function planDraw(r: DrawRequest, line: LineRow, velocity: Readonly<Record<strin
   };
 }
 
-/** The unit of work on any store, through Kysely. */
-async function drawUnit(tx: DbTx, r: DrawRequest, lineId: string): Promise<DrawPlan> {
-  const line = await findLine(tx, r.deps.store.kind, lineId);
+/**
+ * The unit of work on any store, through Kysely. The line is read FOR UPDATE on PostgreSQL and the time is taken
+ * after the lock, so the facts the decision reads about its line (status, days past due, last draw, velocity) are
+ * those every earlier draw on the line left behind (issue 13: velocity and cooling-off exact across processes).
+ */
+async function drawUnit(tx: DbTx, request: DrawRequest, lineId: string): Promise<DrawPlan> {
+  const line = await findLine(tx, request.deps.store.kind, lineId, true);
+  const r: DrawRequest = { ...request, now: request.deps.clock.now() };
   const plan = planDraw(r, line, await drawVelocity(r.deps, tx, lineId, r.now));
   const loan = plan.loan;
   if (loan) {
@@ -359,9 +366,11 @@ const DEBIT_SQL =
   'update "credit_lines" set "available_minor" = available_minor - ?, "outstanding_minor" = outstanding_minor + ?, "updated_at" = ? where "id" = ? and "status" = ? and "available_minor" >= ?';
 
 /** The same unit as drawUnit, synchronous, on the embedded store (one statement per row, no Kysely). */
-function drawUnitSync(syncSql: SyncSql, r: DrawRequest, lineId: string): DrawPlan {
+function drawUnitSync(syncSql: SyncSql, request: DrawRequest, lineId: string): DrawPlan {
   const line = syncSql.get<LineRow>(FIND_LINE_SQL, [lineId]);
   if (!line) throw new LgError('LG_NOT_FOUND', `no line ${lineId}`, { lineId });
+  // The single writer runs units one after another; the time is taken when this one runs, not when it was queued.
+  const r: DrawRequest = { ...request, now: request.deps.clock.now() };
   const plan = planDraw(r, line, drawVelocitySync(r.deps, syncSql, lineId, r.now));
   if (plan.loan) {
     if (syncSql.run(DEBIT_SQL, debitParams(plan.loan, r.now)) !== 1) {
@@ -386,6 +395,7 @@ function drawUnitSync(syncSql: SyncSql, r: DrawRequest, lineId: string): DrawPla
  * every decision sees the line as it is when it is written. On the embedded store the unit is synchronous.
  */
 export async function requestDraw(deps: CoreDeps, lineId: string, input: DrawInput): Promise<DrawResult> {
+  // The monitor's signals are as of the request; the unit of work takes its own time under the line's lock.
   const now = deps.clock.now();
   const monitored = await monitorSignals(deps, lineId, input, now);
   const ids = {
@@ -428,7 +438,12 @@ export async function requestDraw(deps: CoreDeps, lineId: string, input: DrawInp
     borrowerReasons: borrowerReasons(reasons, 'zh'),
     ...(loan && priced
       ? {
-          loan: loanViewOf(loan, done.installments, isoDate(now), deps.config.buckets ?? DEFAULT_BUCKETS),
+          loan: loanViewOf(
+            loan,
+            done.installments,
+            isoDate(Number(done.draw.created_at)),
+            deps.config.buckets ?? DEFAULT_BUCKETS,
+          ),
         }
       : {}),
     ...(status === 'COOLDOWN' ? { warning: ANTI_SCAM_WARNING } : {}),

@@ -73,6 +73,15 @@ export async function installmentsOf(db: Q, loanId: string): Promise<Installment
     .execute();
 }
 
+/**
+ * Locks the borrower's row until the dbTx ends (PostgreSQL; SQLite is serial already): applications for one borrower
+ * then read their exposure one after another, so the per-borrower cap holds across processes (issue 13).
+ */
+export async function lockBorrower(db: Q, kind: StoreKind, borrowerId: string): Promise<void> {
+  if (kind !== 'postgres') return;
+  await db.selectFrom('borrowers').select('id').where('id', '=', borrowerId).forUpdate().execute();
+}
+
 /** Sum of limits over the borrower's open lines (the per-borrower cap counts them all). */
 export async function openExposureMinor(db: Q, borrowerId: string, excludeLineId?: string): Promise<number> {
   let query = db
