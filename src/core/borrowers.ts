@@ -98,6 +98,17 @@ export function maskBorrower(row: CoreTables['borrowers'], crypto: FieldCrypto):
   };
 }
 
+/** The borrower's national ID and phone in clear, for a list lookup in memory (never stored, logged or returned). */
+export function borrowerIdentifiers(
+  row: CoreTables['borrowers'],
+  crypto: FieldCrypto,
+): { nationalId: string; phone: string } {
+  return {
+    nationalId: crypto.decrypt(row.national_id_enc, AAD.nationalId),
+    phone: crypto.decrypt(row.phone_enc, AAD.phone),
+  };
+}
+
 export function borrowerBirthDate(row: CoreTables['borrowers'], crypto: FieldCrypto): string {
   return crypto.decrypt(row.birth_date_enc, AAD.birthDate);
 }

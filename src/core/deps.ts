@@ -59,6 +59,26 @@ export interface DrawSignalInput {
   readonly at: number;
 }
 
+/**
+ * An identifier the core asks the lists about. Person identifiers (`nationalIdHash`, `phoneHash`) are passed in clear,
+ * in memory only: the list compares them by keyed hash (PIPL Art. 51) and never stores, logs or returns them.
+ */
+export interface ListProbe {
+  readonly entityType: 'user' | 'nationalIdHash' | 'phoneHash' | 'device' | 'ip' | 'payee';
+  readonly value: string;
+}
+
+export interface ListLookupHit {
+  readonly list: 'black' | 'grey' | 'white';
+  readonly entityType: string;
+  readonly entryId: string;
+}
+
+/** Black/grey/white lists as the core reads them: from the shared store, so a change is seen by every instance. */
+export interface ListLookup {
+  lookup(probes: readonly ListProbe[], at: number): Promise<readonly ListLookupHit[]>;
+}
+
 export interface GuardTrip {
   readonly lineId: string;
   readonly actionType: LineActionType;
@@ -76,6 +96,10 @@ export interface CoreConfig {
   /** Days a borrower has to appeal an action (Anti-Telecom-Fraud Law Art. 32: a remedy channel must exist). */
   readonly appealDays?: number;
   readonly defaultCurrency?: string;
+  /** Maximum applicant age in whole years (older applicants are declined, R_AGE_ABOVE_MAX; default 65). */
+  readonly maxBorrowerAge?: number;
+  /** Days past due from which a line takes no new draw (core hard rule, R_DAYS_PAST_DUE; default 1 = M1). */
+  readonly drawBlockedFromDpd?: number;
 }
 
 export interface CoreDeps {
@@ -87,6 +111,11 @@ export interface CoreDeps {
   readonly config: CoreConfig;
   /** Monitor features for a draw (velocity, new device, scam signals); merged into the draw context. */
   readonly drawSignals?: (input: DrawSignalInput) => Promise<Record<string, ContextValue>>;
+  /**
+   * The lists the core looks up itself at application and at draw (national ID, phone, borrower, device, IP, payee);
+   * absent = no lists configured (every lookup finds nothing).
+   */
+  readonly lists?: ListLookup;
   /** Raised when the blast-radius guard turns an automated restrictive action into a REVIEW. */
   readonly onGuardTrip?: (trip: GuardTrip) => void | Promise<void>;
 }

@@ -13,7 +13,15 @@ import type { SyncSql } from '../store/sync.js';
 import type { CoreTables } from '../store/core-tables.js';
 import { insertRows, runShaped } from '../store/shaped.js';
 import { buildContext, timedDecide } from './context.js';
-import type { CoreDeps, DecisionRecord } from './deps.js';
+import {
+  drawHardDeclines,
+  lookUpLists,
+  NO_LIST_FACTS,
+  withHardReasons,
+  type ListFacts,
+} from './hard-rules.js';
+import { borrowerIdentifiers, findBorrower } from './borrowers.js';
+import type { CoreDeps, DecisionRecord, ListProbe } from './deps.js';
 import { coreEvent } from './events.js';
 import { installmentRows, loanViewOf, type LoanView } from './loans.js';
 import {
@@ -185,10 +193,21 @@ function drawVelocitySync(
   return velocityOf(recent, now);
 }
 
-function drawContextFacts(line: LineRow, input: DrawInput, signals: Readonly<Record<string, ContextValue>>) {
+/**
+ * The draw's context: the monitor's signals, then the core's own facts about the line and the lists, which nobody
+ * else may supply or contradict (a signal with the same name is overwritten).
+ */
+function drawContextFacts(
+  line: LineRow,
+  input: DrawInput,
+  signals: Readonly<Record<string, ContextValue>>,
+  lists: ListFacts,
+) {
   const limit = Number(line.limit_minor);
   const outstanding = Number(line.outstanding_minor);
   return {
+    // Monitor signals first: the core's facts below win over any signal of the same name.
+    ...signals,
     amountMinor: input.amountMinor,
     termMonths: input.termMonths,
     method: input.method,
@@ -201,10 +220,12 @@ function drawContextFacts(line: LineRow, input: DrawInput, signals: Readonly<Rec
     amountToAvailable:
       Number(line.available_minor) > 0 ? input.amountMinor / Number(line.available_minor) : 1,
     dpd: Number(line.dpd),
+    daysPastDue: Number(line.dpd),
+    bucket: line.bucket,
     annualRate: Number(line.annual_rate),
     hasDevice: input.deviceId !== undefined,
-    // Monitor signals last: the monitor's view of velocity and devices wins over the core's own count.
-    ...signals,
+    blacklisted: lists.blacklisted,
+    greylisted: lists.greylisted,
   };
 }
 
@@ -246,6 +267,31 @@ async function monitorSignals(
   });
 }
 
+/**
+ * The lists' verdict on everything behind a draw: the borrower (id, national ID, phone), the device, the IP and the
+ * payee. Read before the unit of work (like the monitor's signals) from the shared store; never from the caller.
+ */
+async function drawListFacts(
+  deps: CoreDeps,
+  lineId: string,
+  input: DrawInput,
+  now: number,
+): Promise<ListFacts> {
+  if (!deps.lists) return NO_LIST_FACTS;
+  const borrowerId = await borrowerOfLine(deps, lineId);
+  const borrower = await findBorrower(deps.store.readDb, borrowerId);
+  const person = borrowerIdentifiers(borrower, deps.crypto);
+  const probes: ListProbe[] = [
+    { entityType: 'user', value: borrowerId },
+    { entityType: 'nationalIdHash', value: person.nationalId },
+    { entityType: 'phoneHash', value: person.phone },
+  ];
+  if (input.deviceId) probes.push({ entityType: 'device', value: input.deviceId });
+  if (input.ip) probes.push({ entityType: 'ip', value: input.ip });
+  if (input.payeeId) probes.push({ entityType: 'payee', value: input.payeeId });
+  return lookUpLists(deps, probes, now);
+}
+
 interface DrawIds {
   readonly decision: string;
   readonly draw: string;
@@ -272,6 +318,8 @@ interface DrawRequest {
   readonly input: DrawInput;
   /** Monitor signals, read before the unit of work (they may cross the network). */
   readonly monitored: Readonly<Record<string, ContextValue>>;
+  /** The lists' verdict on the borrower, device, IP and payee, looked up by the core before the unit of work. */
+  readonly lists: ListFacts;
   readonly ids: DrawIds;
   readonly now: number;
 }
@@ -284,11 +332,12 @@ function planDraw(r: DrawRequest, line: LineRow, velocity: Readonly<Record<strin
     deps.engine,
     DRAW_STRATEGY,
     {},
-    drawContextFacts(line, input, { ...velocity, ...r.monitored }),
+    drawContextFacts(line, input, { ...r.monitored, ...velocity }, r.lists),
   );
   const { decision, latencyMs } = timedDecide(deps.engine, DRAW_STRATEGY, context, line.borrower_id);
-  let status = OUTCOME_STATUS[decision.outcome];
-  let reasons = [...decision.reasons];
+  const hard = drawHardDeclines(line, r.lists, deps.config);
+  let status = hard.length > 0 ? 'DECLINED' : OUTCOME_STATUS[decision.outcome];
+  let reasons = withHardReasons(hard, decision.reasons);
   let priced: Priced | undefined;
   if (status === 'APPROVED') {
     priced = price(deps, line, input, decision, now);
@@ -397,14 +446,17 @@ function drawUnitSync(syncSql: SyncSql, request: DrawRequest, lineId: string): D
 export async function requestDraw(deps: CoreDeps, lineId: string, input: DrawInput): Promise<DrawResult> {
   // The monitor's signals are as of the request; the unit of work takes its own time under the line's lock.
   const now = deps.clock.now();
-  const monitored = await monitorSignals(deps, lineId, input, now);
+  const [monitored, lists] = await Promise.all([
+    monitorSignals(deps, lineId, input, now),
+    drawListFacts(deps, lineId, input, now),
+  ]);
   const ids = {
     decision: deps.ids.next(),
     draw: deps.ids.next(),
     loan: deps.ids.next(),
     event: deps.ids.next(),
   };
-  const request: DrawRequest = { deps, input, monitored, ids, now };
+  const request: DrawRequest = { deps, input, monitored, lists, ids, now };
   const sync = deps.store.sync;
   const done = sync
     ? await sync.transaction((syncSql) => drawUnitSync(syncSql, request, lineId))
