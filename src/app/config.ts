@@ -35,6 +35,10 @@ export interface Config {
     readonly minPerWindow: number;
   };
   readonly eventBatchMax: number;
+  /** Maximum applicant age (age derived from the resident ID); older applicants are declined (R_AGE_ABOVE_MAX). */
+  readonly maxBorrowerAge: number;
+  /** Days past due from which a line takes no new draw (core hard rule; 1 = M1 or worse). */
+  readonly drawBlockedFromDpd: number;
 }
 
 export interface ConfigOverrides {
@@ -87,6 +91,8 @@ export function loadConfig(
       minPerWindow: intFrom(env.LINEGUARD_GUARD_MIN_PER_WINDOW, 'LINEGUARD_GUARD_MIN_PER_WINDOW', 5),
     },
     eventBatchMax: intFrom(env.LINEGUARD_EVENT_BATCH_MAX, 'LINEGUARD_EVENT_BATCH_MAX', 1000),
+    maxBorrowerAge: intFrom(env.LINEGUARD_MAX_BORROWER_AGE, 'LINEGUARD_MAX_BORROWER_AGE', 65),
+    drawBlockedFromDpd: intFrom(env.LINEGUARD_DRAW_BLOCKED_FROM_DPD, 'LINEGUARD_DRAW_BLOCKED_FROM_DPD', 1),
   };
   if (production && !config.adminKey) {
     warn('LINEGUARD_ADMIN_KEY is not set: create keys with `lineguard keys create --role admin`.');
