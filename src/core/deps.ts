@@ -6,6 +6,7 @@ import type { FieldCrypto } from '../compliance/crypto.js';
 import type { DbTx, Store } from '../store/db.js';
 import type { DecisionRow } from '../engine/store.js';
 import type { LedgerAppend } from '../compliance/ledger.js';
+import type { ActionClass } from '../engine/guard.js';
 
 /** What the core stores about a decision; the engine owns the table and its ledger entry. */
 export interface CoreDecisionWrites {
@@ -40,7 +41,12 @@ export interface CoreEngine extends Decider {
    * True when one more automated restrictive action of this type may proceed now; `fleetAdmitted` is how many
    * automated restrictions every instance committed in the guard's window.
    */
-  admit(actionType: LineActionType, activeLineCount: number, fleetAdmitted?: number): boolean;
+  admit(
+    actionType: LineActionType,
+    activeLineCount: number,
+    fleetAdmitted?: number,
+    actionClass?: ActionClass,
+  ): boolean;
   /** The blast-radius guard's window, when there is a guard (the core then counts the fleet's recent restrictions). */
   readonly guardWindowMs?: number;
   /**
@@ -82,6 +88,9 @@ export interface ListLookup {
 export interface GuardTrip {
   readonly lineId: string;
   readonly actionType: LineActionType;
+  /** The guard budget that held it; `critical` when a protective action (scam, account takeover) was held. */
+  readonly actionClass: ActionClass;
+  readonly critical: boolean;
   readonly reviewActionId: string;
   readonly traceId?: string;
   readonly at: number;
