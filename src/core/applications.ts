@@ -15,6 +15,7 @@ import {
   type VerifiedApplicant,
 } from './borrowers.js';
 import { applicationHardDeclines, lookUpLists, withHardReasons } from './hard-rules.js';
+import { APPEAL_DAYS_DEFAULT, declineExplanation, type DeclineExplanation } from './views.js';
 import { buildContext, timedDecide } from './context.js';
 import type { CoreDeps, ListProbe } from './deps.js';
 import { coreEvent } from './events.js';
@@ -46,6 +47,8 @@ export interface ApplicationResult {
   } | null;
   /** Hard rules that changed what the strategy asked for (borrower cap, APR cap). */
   readonly adjustments: string[];
+  /** A declined application's reasons, what to do and how to appeal by when, in Chinese and English. */
+  readonly explanation?: Record<'zh' | 'en', DeclineExplanation>;
 }
 
 interface Grant {
@@ -270,6 +273,15 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
         }
       : null,
     adjustments: result.grant.adjustments,
+    ...(result.grant.outcome === 'DECLINE'
+      ? {
+          explanation: declineExplanation(
+            result.grant.reasons,
+            now,
+            deps.config.appealDays ?? APPEAL_DAYS_DEFAULT,
+          ),
+        }
+      : {}),
   };
 }
 
