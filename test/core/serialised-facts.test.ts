@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
-import type { Store } from '../../src/store/db.js';
+import { createIsolatedPostgresSchema, type Store } from '../../src/store/db.js';
 import { STORE_FACTORIES } from '../helpers/stores.js';
+import { STRONG_APPLICANT, adminHeaders, startTestApp } from '../helpers/app.js';
 import { makeCore, openLine, residentId, T0, type Harness } from './harness.js';
 
 /**
@@ -87,3 +88,44 @@ for (const factory of STORE_FACTORIES) {
     });
   });
 }
+
+describe.each(STORE_FACTORIES.filter((f) => f.enabled).map((f) => [f.name] as const))(
+  'the bundled draw strategy under concurrent draws on %s',
+  (storeName) => {
+    it(`${DRAWS} simultaneous draws through the API: one approval, the rest cooled off, no 4xx for a valid draw`, async () => {
+      const env =
+        storeName === 'postgres'
+          ? {
+              LINEGUARD_DATABASE_URL: await createIsolatedPostgresSchema(
+                process.env.LINEGUARD_TEST_DATABASE_URL ?? '',
+                'core_bundled_velocity',
+              ),
+            }
+          : {};
+      const t = await startTestApp(env);
+      try {
+        const { app, server } = t;
+        const applicant = { name: '周九', nationalId: residentId('19860606', 52), phone: '13600000003' };
+        const applied = await app.core.submitApplication({ applicant, attributes: STRONG_APPLICANT });
+        const lineId = applied.line?.id;
+        if (!lineId) throw new Error(`not approved: ${applied.outcome}`);
+        const replies = await Promise.all(
+          Array.from({ length: DRAWS }, (_, i) =>
+            server.inject({
+              method: 'POST',
+              url: `/v1/lines/${lineId}/draws`,
+              headers: adminHeaders(`velocity-${i}`),
+              payload: { amountMinor: 10_000, currency: 'CNY', termMonths: 3, method: 'EQUAL_INSTALLMENT' },
+            }),
+          ),
+        );
+        const statuses = replies.map((r) => r.json() as { status?: string; error?: { code: string } });
+        expect(statuses.filter((s) => s.error)).toEqual([]);
+        expect(statuses.filter((s) => s.status === 'APPROVED')).toHaveLength(1);
+        expect(statuses.filter((s) => s.status === 'COOLDOWN')).toHaveLength(DRAWS - 1);
+      } finally {
+        await t.close();
+      }
+    });
+  },
+);
