@@ -28,6 +28,9 @@ export interface ApplicationInput {
   readonly applicant: ApplicantInput;
   readonly attributes: Readonly<Record<string, unknown>>;
   readonly currency?: string;
+  /** The device and IP the application came from: looked up on the lists like the applicant's ID and phone. */
+  readonly deviceId?: string;
+  readonly ip?: string;
 }
 
 export interface ApplicationResult {
@@ -142,12 +145,19 @@ function withoutDerivedAliases(
 }
 
 /** The lists' verdict on an applicant: national ID and phone (by keyed hash) and, for a returning one, the borrower. */
-function applicantProbes(applicant: VerifiedApplicant, borrowerId: string | undefined): ListProbe[] {
-  return [
+function applicantProbes(
+  applicant: VerifiedApplicant,
+  input: ApplicationInput,
+  borrowerId: string | undefined,
+): ListProbe[] {
+  const probes: ListProbe[] = [
     { entityType: 'nationalIdHash', value: applicant.nationalId },
     { entityType: 'phoneHash', value: applicant.phone },
-    ...(borrowerId ? [{ entityType: 'user' as const, value: borrowerId }] : []),
   ];
+  if (borrowerId) probes.push({ entityType: 'user', value: borrowerId });
+  if (input.deviceId) probes.push({ entityType: 'device', value: input.deviceId });
+  if (input.ip) probes.push({ entityType: 'ip', value: input.ip });
+  return probes;
 }
 
 export async function submitApplication(deps: CoreDeps, input: ApplicationInput): Promise<ApplicationResult> {
@@ -157,7 +167,7 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
   const existing = await findBorrowerByHash(deps.store.db, applicant.nationalIdHashes);
   const borrowerId = existing?.id ?? deps.ids.next();
   const exposure = existing ? await openExposureMinor(deps.store.db, existing.id) : 0;
-  const lists = await lookUpLists(deps, applicantProbes(applicant, existing?.id), now);
+  const lists = await lookUpLists(deps, applicantProbes(applicant, input, existing?.id), now);
   const given = withoutDerivedAliases(input.attributes, applicant);
   const context = buildContext(deps.engine, APPLICATION_STRATEGY, given.attributes, {
     age: applicant.age,

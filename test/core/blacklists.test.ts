@@ -60,6 +60,18 @@ describe('the core looks the lists up itself', () => {
     expect(result.reasons).toContain('R_BLACKLIST');
   });
 
+  it('declines an application from a black-listed device or IP', async () => {
+    await blacklist('device', 'dev-farm-2');
+    await blacklist('ip', '198.51.100.4');
+    for (const from of [{ deviceId: 'dev-farm-2' }, { ip: '198.51.100.4' }]) {
+      const result = await core.submitApplication({ applicant: ADULT, attributes: APPLY, ...from });
+      expect(result).toMatchObject({ outcome: 'DECLINE', reasons: ['R_BLACKLIST'] });
+    }
+    expect(
+      (await core.submitApplication({ applicant: ADULT, attributes: APPLY, deviceId: 'dev-ok' })).outcome,
+    ).toBe('APPROVE');
+  });
+
   it('refuses a caller-sent `blacklisted` (a fact only the core knows): 400, nothing written', async () => {
     h.engine.script.application = () => ({ outcome: 'APPROVE', limitMinor: 5_000_000, annualRate: 0.18 });
     await expect(
