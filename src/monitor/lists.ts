@@ -387,12 +387,14 @@ export class ListService {
       for (const row of rows) {
         const type = row.entity_type as ListEntityType;
         const matchKey = `${HASHED_PREFIX}${this.storedValue(type, row.match_key.slice(4))}`;
-        await tx
+        // Compare-and-set: an instance starting at the same time that got there first is not recorded twice.
+        const updated = await tx
           .updateTable('monitor_list_entries')
           .set({ match_key: matchKey })
           .where('entry_id', '=', row.entry_id)
           .where('match_key', '=', row.match_key)
-          .execute();
+          .executeTakeFirst();
+        if (Number(updated.numUpdatedRows) !== 1) continue;
         ledger.push({
           entryId: this.deps.ids.next(),
           kind: 'list.rehashed',
