@@ -257,7 +257,7 @@ export function createMetricsRegistry(): Registry {
  * What a request log line carries: method and path, never the query string (a list check takes the identifier it
  * checks there; PIPL Art. 51: no personal identifier in a log line).
  */
-function requestLogLine(request: { method: string; url: string }): { method: string; url: string } {
+export function requestLogLine(request: { method: string; url: string }): { method: string; url: string } {
   const query = request.url.indexOf('?');
   return { method: request.method, url: query < 0 ? request.url : request.url.slice(0, query) };
 }

@@ -201,7 +201,7 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
         ? {
             outcome: 'DECLINE',
             reasons: withHardReasons(hard, decision.reasons),
-            adjustments: given.adjustments,
+            adjustments: [...given.adjustments, `declined by the core's hard rules (${hard.join(', ')})`],
           }
         : { ...clipped, adjustments: [...given.adjustments, ...clipped.adjustments] };
     await deps.engine.recordDecision(tx, {

@@ -3,6 +3,7 @@ import { ManualClock } from '../../src/domain/clock.js';
 import { uuidv7Generator } from '../../src/domain/ids.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { ensureApiKey } from '../../src/api/api-keys.js';
+import { requestLogLine } from '../../src/api/server.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { ListService } from '../../src/monitor/lists.js';
 import { createCoreServices, type CoreServices } from '../../src/core/index.js';
@@ -177,5 +178,13 @@ describe('lists through the API', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('request log lines', () => {
+  it('carry no query string, so a checked identifier never reaches a log', () => {
+    const url = `/v1/lists/check?entityType=nationalIdHash&value=${ADULT.nationalId}`;
+    expect(requestLogLine({ method: 'GET', url })).toEqual({ method: 'GET', url: '/v1/lists/check' });
+    expect(JSON.stringify(requestLogLine({ method: 'GET', url }))).not.toContain(ADULT.nationalId);
   });
 });

@@ -8,6 +8,7 @@ import { ListService, sharedHmac } from '../../src/monitor/lists.js';
 import { fieldCryptoFromMasterKey } from '../../src/compliance/crypto.js';
 import { verifyLedger } from '../../src/compliance/ledger.js';
 import { DAY, MASTER_KEY, T0 } from './helpers.js';
+import { STORE_FACTORIES } from '../helpers/stores.js';
 
 describe('black/grey/white lists', () => {
   let store: Store;
@@ -277,3 +278,58 @@ describe('person identifiers on lists', () => {
     );
   });
 });
+
+for (const factory of STORE_FACTORIES) {
+  describe.skipIf(!factory.enabled)(`list lookups from the shared store on ${factory.name}`, () => {
+    it('finds own entries by keyed hash and value, honours expiry and removal', async () => {
+      const store = await factory.open('monitor_list_lookup');
+      try {
+        const clock = new ManualClock(T0);
+        const writer = new ListService(store, {
+          clock,
+          ids: uuidv7Generator(clock, seededRandom(1)),
+          masterKey: MASTER_KEY,
+        });
+        const reader = new ListService(store, {
+          clock,
+          ids: uuidv7Generator(clock, seededRandom(2)),
+          masterKey: MASTER_KEY,
+        });
+        await writer.load();
+        await reader.load();
+        const person = await writer.add({
+          list: 'black',
+          entityType: 'nationalIdHash',
+          value: '11010519491231002X',
+          reason: 'fraud',
+          source: 'case-7',
+          addedBy: 'k',
+        });
+        await writer.add({
+          list: 'grey',
+          entityType: 'device',
+          value: 'dev-7',
+          reason: 'farm',
+          source: 'case-8',
+          addedBy: 'k',
+          expiresAt: T0 + DAY,
+        });
+        const probes = [
+          { entityType: 'nationalIdHash' as const, value: '11010519491231002x' },
+          { entityType: 'device' as const, value: 'dev-7' },
+          { entityType: 'ip' as const, value: 'dev-7' },
+        ];
+        expect((await reader.lookup(probes, T0)).map((h) => `${h.list}:${h.entityType}`).sort()).toEqual([
+          'black:nationalIdHash',
+          'grey:device',
+        ]);
+        expect(await reader.lookup(probes, T0 + DAY)).toHaveLength(1);
+        await writer.remove(person.entryId, 'k');
+        expect(await reader.lookup(probes, T0 + DAY)).toEqual([]);
+        expect((await verifyLedger(store.db)).ok).toBe(true);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}
