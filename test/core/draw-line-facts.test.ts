@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LgError } from '../../src/domain/errors.js';
 import { REASON_CODES } from '../../src/domain/reason-codes.js';
 import { openStore, type Store } from '../../src/store/db.js';
+import { createCoreServices } from '../../src/core/index.js';
 import { STRONG_APPLICANT, adminHeaders, startTestApp } from '../helpers/app.js';
 import { ADULT, makeCore, openLine, type Harness } from './harness.js';
 
@@ -57,6 +58,19 @@ describe('draws on a delinquent line (core hard rule)', () => {
       outstandingMinor: DRAW.amountMinor,
       minutesSinceLastDraw: 30,
     });
+  });
+
+  it("a monitor signal named like a core fact cannot contradict the core's own value", async () => {
+    const forged = createCoreServices({
+      ...h.deps,
+      drawSignals: async () => ({ daysPastDue: 0, bucket: 'M0', blacklisted: false, drawsLast24h: 0 }),
+    });
+    const lineId = await openLine({ ...h, core: forged });
+    await forged.requestDraw(lineId, DRAW);
+    await makeDelinquent(store, lineId, 45, 'M2');
+    await expect(forged.requestDraw(lineId, DRAW)).rejects.toMatchObject({ code: 'LG_DRAW_DECLINED' });
+    const last = h.engine.calls.filter((c) => c.strategyId === 'draw').at(-1);
+    expect(last?.context).toMatchObject({ daysPastDue: 45, bucket: 'M2', drawsLast24h: 1 });
   });
 
   it('a line one day late (M1) takes no new draw either', async () => {
