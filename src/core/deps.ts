@@ -80,9 +80,18 @@ export interface ListLookupHit {
   readonly entryId: string;
 }
 
+/** A probe turned into the keys it can match (keyed hashes and partner HMACs; never the identifier). */
+export interface KeyedListProbe {
+  readonly entityType: string;
+  readonly matchKeys: readonly string[];
+}
+
 /** Black/grey/white lists as the core reads them: from the shared store, so a change is seen by every instance. */
 export interface ListLookup {
   lookup(probes: readonly ListProbe[], at: number): Promise<readonly ListLookupHit[]>;
+  /** The keys a probe can match, for a caller that keeps them instead of the identifier (see draws.ts). */
+  probeKeys(probes: readonly ListProbe[]): readonly KeyedListProbe[];
+  lookupKeys(probes: readonly KeyedListProbe[], at: number): Promise<readonly ListLookupHit[]>;
 }
 
 export interface GuardTrip {

@@ -15,13 +15,13 @@ import { insertRows, runShaped } from '../store/shaped.js';
 import { buildContext, timedDecide } from './context.js';
 import {
   drawHardDeclines,
-  lookUpLists,
+  listFactsOf,
   NO_LIST_FACTS,
   withHardReasons,
   type ListFacts,
 } from './hard-rules.js';
-import { borrowerIdentifiers, findBorrower } from './borrowers.js';
-import type { CoreDeps, DecisionRecord, ListProbe } from './deps.js';
+import { borrowerIdentifiers, readBorrower } from './borrowers.js';
+import type { CoreDeps, DecisionRecord, KeyedListProbe, ListLookup, ListProbe } from './deps.js';
 import { coreEvent } from './events.js';
 import { installmentRows, loanViewOf, type LoanView } from './loans.js';
 import {
@@ -268,6 +268,36 @@ async function monitorSignals(
 }
 
 /**
+ * The list keys of a borrower's national ID and phone (keyed hashes and partner HMACs, never the identifiers), kept
+ * per borrower so a draw needs no decrypt. Bound on staleness: PERSON_KEYS_TTL_MS, for a partner sharing key set on
+ * another instance after the keys were computed; our own hashes never change while the process runs.
+ */
+const personKeys = new WeakMap<object, Map<string, { keys: readonly KeyedListProbe[]; until: number }>>();
+export const PERSON_KEYS_TTL_MS = 60_000;
+const PERSON_KEYS_MAX = 10_000;
+
+async function borrowerListKeys(
+  deps: CoreDeps,
+  lists: ListLookup,
+  borrowerId: string,
+  now: number,
+): Promise<readonly KeyedListProbe[]> {
+  let known = personKeys.get(deps.store);
+  if (!known) personKeys.set(deps.store, (known = new Map()));
+  const cached = known.get(borrowerId);
+  if (cached && cached.until > now) return cached.keys;
+  const person = borrowerIdentifiers(await readBorrower(deps.store, borrowerId), deps.crypto);
+  const keys = lists.probeKeys([
+    { entityType: 'user', value: borrowerId },
+    { entityType: 'nationalIdHash', value: person.nationalId },
+    { entityType: 'phoneHash', value: person.phone },
+  ]);
+  if (known.size >= PERSON_KEYS_MAX) known.clear();
+  known.set(borrowerId, { keys, until: now + PERSON_KEYS_TTL_MS });
+  return keys;
+}
+
+/**
  * The lists' verdict on everything behind a draw: the borrower (id, national ID, phone), the device, the IP and the
  * payee. Read before the unit of work (like the monitor's signals) from the shared store; never from the caller.
  */
@@ -277,19 +307,15 @@ async function drawListFacts(
   input: DrawInput,
   now: number,
 ): Promise<ListFacts> {
-  if (!deps.lists) return NO_LIST_FACTS;
+  const lists = deps.lists;
+  if (!lists) return NO_LIST_FACTS;
   const borrowerId = await borrowerOfLine(deps, lineId);
-  const borrower = await findBorrower(deps.store.readDb, borrowerId);
-  const person = borrowerIdentifiers(borrower, deps.crypto);
-  const probes: ListProbe[] = [
-    { entityType: 'user', value: borrowerId },
-    { entityType: 'nationalIdHash', value: person.nationalId },
-    { entityType: 'phoneHash', value: person.phone },
-  ];
+  const probes: ListProbe[] = [];
   if (input.deviceId) probes.push({ entityType: 'device', value: input.deviceId });
   if (input.ip) probes.push({ entityType: 'ip', value: input.ip });
   if (input.payeeId) probes.push({ entityType: 'payee', value: input.payeeId });
-  return lookUpLists(deps, probes, now);
+  const keys = [...(await borrowerListKeys(deps, lists, borrowerId, now)), ...lists.probeKeys(probes)];
+  return listFactsOf(await lists.lookupKeys(keys, now));
 }
 
 interface DrawIds {

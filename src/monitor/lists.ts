@@ -50,6 +50,12 @@ const LOOKUP_HASH = /^[0-9a-f]{64}$/i;
 /** Match-key prefix of a person identifier's keyed hash (our own entries); `raw:` is every other own entry. */
 const HASHED_PREFIX = 'lh:';
 
+/** A probe as the keys it can match (keyed hashes, partner HMACs): no identifier in clear. */
+export interface KeyedListProbe {
+  readonly entityType: ListEntityType;
+  readonly matchKeys: readonly string[];
+}
+
 /** An identifier to look up: person identifiers in clear (hashed here, in memory) or already hashed. */
 export interface ListProbeInput {
   readonly entityType: ListEntityType;
@@ -344,21 +350,31 @@ export class ListService {
    * Person identifiers may be given in clear: they are hashed here, in memory, and never leave this call.
    */
   async lookup(probes: readonly ListProbeInput[], at: number): Promise<ListHit[]> {
-    const wanted = new Map<string, ListEntityType>();
-    for (const probe of probes) {
-      if (probe.value.trim() === '') continue;
-      for (const key of this.matchKeys(probe.entityType, probe.value))
-        wanted.set(indexKey(probe.entityType, key), probe.entityType);
-    }
+    return this.lookupKeys(this.probeKeys(probes), at);
+  }
+
+  /**
+   * What a probe can hit, as keys only (our keyed hashes and each partner's HMAC, never the value): a caller may keep
+   * these for a while instead of the identifiers (the core does, per borrower, to spare a decrypt on every draw).
+   */
+  probeKeys(probes: readonly ListProbeInput[]): KeyedListProbe[] {
+    return probes
+      .filter((probe) => probe.value.trim() !== '')
+      .map((probe) => ({
+        entityType: probe.entityType,
+        matchKeys: this.matchKeys(probe.entityType, probe.value),
+      }));
+  }
+
+  /** lookup() for probes already turned into keys (probeKeys). */
+  async lookupKeys(probes: readonly KeyedListProbe[], at: number): Promise<ListHit[]> {
+    const wanted = new Set<string>();
+    for (const probe of probes)
+      for (const key of probe.matchKeys) wanted.add(indexKey(probe.entityType, key));
     if (wanted.size === 0) return [];
-    const keys = [...new Set([...wanted.keys()].map((k) => k.slice(k.indexOf('\u0000') + 1)))];
-    const rows = await this.store.readDb
-      .selectFrom('monitor_list_entries')
-      .select(['entry_id', 'list_kind', 'entity_type', 'match_key', 'reason', 'source', 'expires_at'])
-      .where('match_key', 'in', keys)
-      .where('removed_at', 'is', null)
-      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', at)]))
-      .execute();
+    const types = [...new Set(probes.map((p) => p.entityType))];
+    const keys = [...new Set(probes.flatMap((p) => p.matchKeys))];
+    const rows = await this.liveRows(types, keys, at);
     return rows
       .filter((row) => wanted.has(indexKey(row.entity_type, row.match_key)))
       .map((row) => ({
@@ -368,6 +384,36 @@ export class ListService {
         reason: row.reason,
         source: row.source,
       }));
+  }
+
+  /**
+   * Live entries by (entity type, match key), through the (entity_type, match_key) index. On the embedded store a
+   * synchronous read on the reader connection: this runs before every draw, where a query builder and a promise per
+   * query cost more than the read itself.
+   */
+  private async liveRows(
+    types: readonly string[],
+    keys: readonly string[],
+    at: number,
+  ): Promise<LiveListRow[]> {
+    const read = this.store.sync?.read;
+    if (read) {
+      const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+      return read.all<LiveListRow>(
+        `select "entry_id", "list_kind", "entity_type", "match_key", "reason", "source" from "monitor_list_entries" ` +
+          `where "entity_type" in (${marks(types.length)}) and "match_key" in (${marks(keys.length)}) ` +
+          'and "removed_at" is null and ("expires_at" is null or "expires_at" > ?)',
+        [...types, ...keys, at],
+      );
+    }
+    return this.store.readDb
+      .selectFrom('monitor_list_entries')
+      .select(['entry_id', 'list_kind', 'entity_type', 'match_key', 'reason', 'source'])
+      .where('entity_type', 'in', [...types])
+      .where('match_key', 'in', [...keys])
+      .where('removed_at', 'is', null)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', at)]))
+      .execute();
   }
 
   /**
@@ -612,6 +658,15 @@ function openSealed(key: Buffer, sealed: string): Buffer | undefined {
 
 function indexKey(entityType: string, matchKey: string): string {
   return `${entityType}\u0000${matchKey}`;
+}
+
+interface LiveListRow {
+  readonly entry_id: string;
+  readonly list_kind: string;
+  readonly entity_type: string;
+  readonly match_key: string;
+  readonly reason: string;
+  readonly source: string;
 }
 
 type ListRow = {
