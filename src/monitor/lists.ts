@@ -470,8 +470,8 @@ export class ListService {
       fingerprint: keyFingerprint(key),
       created_at: this.deps.clock.now(),
     };
-    await this.store.transaction((tx) =>
-      tx
+    await this.store.transaction(async (tx) => {
+      await tx
         .insertInto('monitor_sharing_keys')
         .values(row)
         .onConflict((oc) =>
@@ -481,8 +481,18 @@ export class ListService {
             created_at: row.created_at,
           }),
         )
-        .execute(),
-    );
+        .execute();
+      // Which key was agreed with whom, and when: the fingerprint only, never the key.
+      await appendToLedger(tx, [
+        {
+          entryId: this.deps.ids.next(),
+          kind: 'list.partner_key',
+          subjectId: partnerId,
+          recordedAt: row.created_at,
+          payload: { partnerId, keyFingerprint: row.fingerprint },
+        },
+      ]);
+    });
     this.partnerKeys.set(partnerId, key);
     return { partnerId, keyFingerprint: row.fingerprint };
   }

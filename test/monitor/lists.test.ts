@@ -247,11 +247,14 @@ describe('person identifiers on lists', () => {
     const kinds = (await store.db.selectFrom('ledger_entries').select('kind').orderBy('seq').execute()).map(
       (e) => e.kind,
     );
-    expect(kinds).toEqual(['list.added', 'list.removed', 'list.imported']);
+    expect(kinds).toEqual(['list.added', 'list.removed', 'list.partner_key', 'list.imported']);
+    expect(JSON.stringify(await store.db.selectFrom('ledger_entries').selectAll().execute())).not.toContain(
+      shared.toString('hex'),
+    );
     expect((await verifyLedger(store.db)).ok).toBe(true);
     // A failed write leaves neither the entry nor its ledger entry (one transaction).
     await expect(lists.remove(added.entryId)).rejects.toMatchObject({ code: 'LG_NOT_FOUND' });
-    expect(await store.db.selectFrom('ledger_entries').select('kind').execute()).toHaveLength(3);
+    expect(await store.db.selectFrom('ledger_entries').select('kind').execute()).toHaveLength(4);
   });
 
   it('another instance sharing the store sees an entry at once (lookup reads the shared store)', async () => {
