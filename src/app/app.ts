@@ -154,8 +154,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ids,
       crypto: fieldCryptoFromMasterKey(config.masterKey, config.retiredKeys),
       engine: coreEngineFromService(engine, { guard }),
-      config: { borrowerCapMinor: config.borrowerCapMinor, aprCapPercent: config.aprCapPercent },
+      config: {
+        borrowerCapMinor: config.borrowerCapMinor,
+        aprCapPercent: config.aprCapPercent,
+        maxBorrowerAge: config.maxBorrowerAge,
+        drawBlockedFromDpd: config.drawBlockedFromDpd,
+      },
       drawSignals: (input) => monitor.drawSignals(input),
+      // The core looks the lists up itself, at application and at draw, from the shared store.
+      lists: monitor.lists,
     });
     late.core = core;
     // Core events (applications, disbursements, repayments) leave through the outbox after commit.

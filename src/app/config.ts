@@ -48,6 +48,10 @@ export interface Config {
   readonly metricsToken?: string;
   /** Serve /metrics on this port only, not on the API port (LINEGUARD_METRICS_PORT). */
   readonly metricsPort?: number;
+  /** Maximum applicant age (age derived from the resident ID); older applicants are declined (R_AGE_ABOVE_MAX). */
+  readonly maxBorrowerAge: number;
+  /** Days past due from which a line takes no new draw (core hard rule; 1 = M1 or worse). */
+  readonly drawBlockedFromDpd: number;
 }
 
 export interface ConfigOverrides {
@@ -111,6 +115,8 @@ export function loadConfig(
       nonEmpty(env.LINEGUARD_METRICS_PORT) === undefined
         ? undefined
         : portFrom(env.LINEGUARD_METRICS_PORT, 'LINEGUARD_METRICS_PORT'),
+    maxBorrowerAge: intFrom(env.LINEGUARD_MAX_BORROWER_AGE, 'LINEGUARD_MAX_BORROWER_AGE', 65),
+    drawBlockedFromDpd: intFrom(env.LINEGUARD_DRAW_BLOCKED_FROM_DPD, 'LINEGUARD_DRAW_BLOCKED_FROM_DPD', 1),
   };
   if (config.rateLimit.windowMs === 0)
     throw new LgError('LG_CONFIG_INVALID', 'LINEGUARD_RATE_LIMIT_WINDOW_MS must be positive');

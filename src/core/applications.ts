@@ -12,11 +12,14 @@ import {
   verifyApplicant,
   type ApplicantInput,
   type MaskedBorrower,
+  type VerifiedApplicant,
 } from './borrowers.js';
+import { applicationHardDeclines, lookUpLists, withHardReasons } from './hard-rules.js';
+import { APPEAL_DAYS_DEFAULT, declineExplanation, type DeclineExplanation } from './views.js';
 import { buildContext, timedDecide } from './context.js';
-import type { CoreDeps } from './deps.js';
+import type { CoreDeps, ListProbe } from './deps.js';
 import { coreEvent } from './events.js';
-import { insertOutbox, openExposureMinor } from './repo.js';
+import { insertOutbox, lockBorrower, openExposureMinor } from './repo.js';
 import type { DbTx } from '../store/db.js';
 
 export const APPLICATION_STRATEGY = 'application';
@@ -25,6 +28,9 @@ export interface ApplicationInput {
   readonly applicant: ApplicantInput;
   readonly attributes: Readonly<Record<string, unknown>>;
   readonly currency?: string;
+  /** The device and IP the application came from: looked up on the lists like the applicant's ID and phone. */
+  readonly deviceId?: string;
+  readonly ip?: string;
 }
 
 export interface ApplicationResult {
@@ -44,6 +50,8 @@ export interface ApplicationResult {
   } | null;
   /** Hard rules that changed what the strategy asked for (borrower cap, APR cap). */
   readonly adjustments: string[];
+  /** A declined application's reasons, what to do and how to appeal by when, in Chinese and English. */
+  readonly explanation?: Record<'zh' | 'en', DeclineExplanation>;
 }
 
 interface Grant {
@@ -113,6 +121,45 @@ function clipGrant(decision: Decision, roomMinor: number, aprCapPercent: number)
   };
 }
 
+/**
+ * Scorecard inputs that are another name for a fact the core derives (`Age` is the German-credit training column for
+ * the applicant's age). The derived value always replaces the caller's, and a caller's different value is reported in
+ * the result's adjustments. The core's own names (`age`, `blacklisted`, `existingLimitMinor`, …) are refused with
+ * `400 LG_INVALID_ATTRIBUTE` instead (buildContext): no caller has a reason to send them.
+ */
+const DERIVED_ALIASES = { Age: 'age' } as const;
+
+function withoutDerivedAliases(
+  attributes: Readonly<Record<string, unknown>>,
+  derived: { readonly age: number },
+): { attributes: Record<string, unknown>; adjustments: string[] } {
+  const kept: Record<string, unknown> = { ...attributes };
+  const adjustments: string[] = [];
+  for (const [alias, fact] of Object.entries(DERIVED_ALIASES)) {
+    if (!Object.hasOwn(kept, alias)) continue;
+    if (kept[alias] !== derived[fact])
+      adjustments.push(`${alias} replaced by the ${fact} derived from the resident ID (${derived[fact]})`);
+    delete kept[alias];
+  }
+  return { attributes: kept, adjustments };
+}
+
+/** The lists' verdict on an applicant: national ID and phone (by keyed hash) and, for a returning one, the borrower. */
+function applicantProbes(
+  applicant: VerifiedApplicant,
+  input: ApplicationInput,
+  borrowerId: string | undefined,
+): ListProbe[] {
+  const probes: ListProbe[] = [
+    { entityType: 'nationalIdHash', value: applicant.nationalId },
+    { entityType: 'phoneHash', value: applicant.phone },
+  ];
+  if (borrowerId) probes.push({ entityType: 'user', value: borrowerId });
+  if (input.deviceId) probes.push({ entityType: 'device', value: input.deviceId });
+  if (input.ip) probes.push({ entityType: 'ip', value: input.ip });
+  return probes;
+}
+
 export async function submitApplication(deps: CoreDeps, input: ApplicationInput): Promise<ApplicationResult> {
   const now = deps.clock.now();
   const applicant = verifyApplicant(input.applicant, now, deps.crypto);
@@ -120,13 +167,19 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
   const existing = await findBorrowerByHash(deps.store.db, applicant.nationalIdHashes);
   const borrowerId = existing?.id ?? deps.ids.next();
   const exposure = existing ? await openExposureMinor(deps.store.db, existing.id) : 0;
-  const context = buildContext(deps.engine, APPLICATION_STRATEGY, input.attributes, {
+  const lists = await lookUpLists(deps, applicantProbes(applicant, input, existing?.id), now);
+  const given = withoutDerivedAliases(input.attributes, applicant);
+  const context = buildContext(deps.engine, APPLICATION_STRATEGY, given.attributes, {
     age: applicant.age,
+    Age: applicant.age,
     sex: applicant.sex,
     regionCode: applicant.regionCode,
     existingLimitMinor: exposure,
+    blacklisted: lists.blacklisted,
+    greylisted: lists.greylisted,
   });
   const { decision, latencyMs } = timedDecide(deps.engine, APPLICATION_STRATEGY, context, borrowerId);
+  const hard = applicationHardDeclines(applicant.age, lists, deps.config);
   const ids = {
     decision: deps.ids.next(),
     application: deps.ids.next(),
@@ -138,9 +191,19 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
 
   const result = await deps.store.transaction(async (tx) => {
     const storedBorrowerId = await upsertBorrower(tx, sealed, applicant.nationalIdHashes);
-    // Exposure again inside the dbTx: a concurrent application may have opened a line since the read above.
+    // Exposure again inside the dbTx, under the borrower's lock: a concurrent application (in any process) either
+    // committed its line before this read or waits for this dbTx to end.
+    await lockBorrower(tx, deps.store.kind, storedBorrowerId);
     const room = deps.config.borrowerCapMinor - (await openExposureMinor(tx, storedBorrowerId));
-    const grant = clipGrant(decision, room, deps.config.aprCapPercent);
+    const clipped = clipGrant(decision, room, deps.config.aprCapPercent);
+    const grant: Grant =
+      hard.length > 0
+        ? {
+            outcome: 'DECLINE',
+            reasons: withHardReasons(hard, decision.reasons),
+            adjustments: [...given.adjustments, `declined by the core's hard rules (${hard.join(', ')})`],
+          }
+        : { ...clipped, adjustments: [...given.adjustments, ...clipped.adjustments] };
     await deps.engine.recordDecision(tx, {
       decisionId: ids.decision,
       kind: 'application',
@@ -220,6 +283,15 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
         }
       : null,
     adjustments: result.grant.adjustments,
+    ...(result.grant.outcome === 'DECLINE'
+      ? {
+          explanation: declineExplanation(
+            result.grant.reasons,
+            now,
+            deps.config.appealDays ?? APPEAL_DAYS_DEFAULT,
+          ),
+        }
+      : {}),
   };
 }
 

@@ -6,6 +6,7 @@ import type { CoreTables } from '../store/core-tables.js';
 import { appendToLedger } from '../compliance/ledger.js';
 import type { CoreDeps } from './deps.js';
 import type { Q } from './repo.js';
+import type { Store } from '../store/db.js';
 
 /** Statutory minimum age for consumer credit (the domain's hard rule, whatever a strategy says). */
 export const MIN_BORROWER_AGE = 18;
@@ -98,6 +99,17 @@ export function maskBorrower(row: CoreTables['borrowers'], crypto: FieldCrypto):
   };
 }
 
+/** The borrower's national ID and phone in clear, for a list lookup in memory (never stored, logged or returned). */
+export function borrowerIdentifiers(
+  row: CoreTables['borrowers'],
+  crypto: FieldCrypto,
+): { nationalId: string; phone: string } {
+  return {
+    nationalId: crypto.decrypt(row.national_id_enc, AAD.nationalId),
+    phone: crypto.decrypt(row.phone_enc, AAD.phone),
+  };
+}
+
 export function borrowerBirthDate(row: CoreTables['borrowers'], crypto: FieldCrypto): string {
   return crypto.decrypt(row.birth_date_enc, AAD.birthDate);
 }
@@ -116,6 +128,18 @@ export async function findBorrowerByHash(
     .selectAll()
     .where('national_id_hash', 'in', [...hashes])
     .executeTakeFirst();
+}
+
+/**
+ * A borrower row for a read outside the unit of work (the draw's list lookup): a synchronous read on the embedded
+ * store's reader connection, else readDb.
+ */
+export async function readBorrower(store: Store, id: string): Promise<CoreTables['borrowers']> {
+  const row = store.sync
+    ? store.sync.read.get<CoreTables['borrowers']>('select * from "borrowers" where "id" = ?', [id])
+    : await store.readDb.selectFrom('borrowers').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw new LgError('LG_NOT_FOUND', `no borrower ${id}`, { borrowerId: id });
+  return row;
 }
 
 export async function findBorrower(db: Q, id: string): Promise<CoreTables['borrowers']> {

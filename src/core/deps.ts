@@ -6,6 +6,7 @@ import type { FieldCrypto } from '../compliance/crypto.js';
 import type { DbTx, Store } from '../store/db.js';
 import type { DecisionRow } from '../engine/store.js';
 import type { LedgerAppend } from '../compliance/ledger.js';
+import type { ActionClass } from '../engine/guard.js';
 
 /** What the core stores about a decision; the engine owns the table and its ledger entry. */
 export interface CoreDecisionWrites {
@@ -40,7 +41,12 @@ export interface CoreEngine extends Decider {
    * True when one more automated restrictive action of this type may proceed now; `fleetAdmitted` is how many
    * automated restrictions every instance committed in the guard's window.
    */
-  admit(actionType: LineActionType, activeLineCount: number, fleetAdmitted?: number): boolean;
+  admit(
+    actionType: LineActionType,
+    activeLineCount: number,
+    fleetAdmitted?: number,
+    actionClass?: ActionClass,
+  ): boolean;
   /** The blast-radius guard's window, when there is a guard (the core then counts the fleet's recent restrictions). */
   readonly guardWindowMs?: number;
   /**
@@ -59,9 +65,41 @@ export interface DrawSignalInput {
   readonly at: number;
 }
 
+/**
+ * An identifier the core asks the lists about. Person identifiers (`nationalIdHash`, `phoneHash`) are passed in clear,
+ * in memory only: the list compares them by keyed hash (PIPL Art. 51) and never stores, logs or returns them.
+ */
+export interface ListProbe {
+  readonly entityType: 'user' | 'nationalIdHash' | 'phoneHash' | 'device' | 'ip' | 'payee';
+  readonly value: string;
+}
+
+export interface ListLookupHit {
+  readonly list: 'black' | 'grey' | 'white';
+  readonly entityType: string;
+  readonly entryId: string;
+}
+
+/** A probe turned into the keys it can match (keyed hashes and partner HMACs; never the identifier). */
+export interface KeyedListProbe {
+  readonly entityType: string;
+  readonly matchKeys: readonly string[];
+}
+
+/** Black/grey/white lists as the core reads them: from the shared store, so a change is seen by every instance. */
+export interface ListLookup {
+  lookup(probes: readonly ListProbe[], at: number): Promise<readonly ListLookupHit[]>;
+  /** The keys a probe can match, for a caller that keeps them instead of the identifier (see draws.ts). */
+  probeKeys(probes: readonly ListProbe[]): readonly KeyedListProbe[];
+  lookupKeys(probes: readonly KeyedListProbe[], at: number): Promise<readonly ListLookupHit[]>;
+}
+
 export interface GuardTrip {
   readonly lineId: string;
   readonly actionType: LineActionType;
+  /** The guard budget that held it; `critical` when a protective action (scam, account takeover) was held. */
+  readonly actionClass: ActionClass;
+  readonly critical: boolean;
   readonly reviewActionId: string;
   readonly traceId?: string;
   readonly at: number;
@@ -76,6 +114,10 @@ export interface CoreConfig {
   /** Days a borrower has to appeal an action (Anti-Telecom-Fraud Law Art. 32: a remedy channel must exist). */
   readonly appealDays?: number;
   readonly defaultCurrency?: string;
+  /** Maximum applicant age in whole years (older applicants are declined, R_AGE_ABOVE_MAX; default 65). */
+  readonly maxBorrowerAge?: number;
+  /** Days past due from which a line takes no new draw (core hard rule, R_DAYS_PAST_DUE; default 1 = M1). */
+  readonly drawBlockedFromDpd?: number;
 }
 
 export interface CoreDeps {
@@ -87,6 +129,11 @@ export interface CoreDeps {
   readonly config: CoreConfig;
   /** Monitor features for a draw (velocity, new device, scam signals); merged into the draw context. */
   readonly drawSignals?: (input: DrawSignalInput) => Promise<Record<string, ContextValue>>;
+  /**
+   * The lists the core looks up itself at application and at draw (national ID, phone, borrower, device, IP, payee);
+   * absent = no lists configured (every lookup finds nothing).
+   */
+  readonly lists?: ListLookup;
   /** Raised when the blast-radius guard turns an automated restrictive action into a REVIEW. */
   readonly onGuardTrip?: (trip: GuardTrip) => void | Promise<void>;
 }

@@ -13,7 +13,15 @@ import type { SyncSql } from '../store/sync.js';
 import type { CoreTables } from '../store/core-tables.js';
 import { insertRows, runShaped } from '../store/shaped.js';
 import { buildContext, timedDecide } from './context.js';
-import type { CoreDeps, DecisionRecord } from './deps.js';
+import {
+  drawHardDeclines,
+  listFactsOf,
+  NO_LIST_FACTS,
+  withHardReasons,
+  type ListFacts,
+} from './hard-rules.js';
+import { borrowerIdentifiers, readBorrower } from './borrowers.js';
+import type { CoreDeps, DecisionRecord, KeyedListProbe, ListLookup, ListProbe } from './deps.js';
 import { coreEvent } from './events.js';
 import { installmentRows, loanViewOf, type LoanView } from './loans.js';
 import {
@@ -140,7 +148,9 @@ function velocityOf(recent: readonly { created_at: number }[], now: number): Rec
   const last = recent[0] === undefined ? undefined : Number(recent[0].created_at);
   return {
     drawsLast24h: recent.length,
-    ...(last === undefined ? {} : { minutesSinceLastDraw: (now - last) / 60_000 }),
+    // `now` is taken under the line's lock, after every earlier draw committed; max() only absorbs clock skew
+    // between two processes' clocks (never a negative gap handed to the strategy).
+    ...(last === undefined ? {} : { minutesSinceLastDraw: Math.max(0, now - last) / 60_000 }),
   };
 }
 
@@ -183,10 +193,21 @@ function drawVelocitySync(
   return velocityOf(recent, now);
 }
 
-function drawContextFacts(line: LineRow, input: DrawInput, signals: Readonly<Record<string, ContextValue>>) {
+/**
+ * The draw's context: the monitor's signals, then the core's own facts about the line and the lists, which nobody
+ * else may supply or contradict (a signal with the same name is overwritten).
+ */
+function drawContextFacts(
+  line: LineRow,
+  input: DrawInput,
+  signals: Readonly<Record<string, ContextValue>>,
+  lists: ListFacts,
+) {
   const limit = Number(line.limit_minor);
   const outstanding = Number(line.outstanding_minor);
   return {
+    // Monitor signals first: the core's facts below win over any signal of the same name.
+    ...signals,
     amountMinor: input.amountMinor,
     termMonths: input.termMonths,
     method: input.method,
@@ -199,10 +220,12 @@ function drawContextFacts(line: LineRow, input: DrawInput, signals: Readonly<Rec
     amountToAvailable:
       Number(line.available_minor) > 0 ? input.amountMinor / Number(line.available_minor) : 1,
     dpd: Number(line.dpd),
+    daysPastDue: Number(line.dpd),
+    bucket: line.bucket,
     annualRate: Number(line.annual_rate),
     hasDevice: input.deviceId !== undefined,
-    // Monitor signals last: the monitor's view of velocity and devices wins over the core's own count.
-    ...signals,
+    blacklisted: lists.blacklisted,
+    greylisted: lists.greylisted,
   };
 }
 
@@ -244,6 +267,57 @@ async function monitorSignals(
   });
 }
 
+/**
+ * The list keys of a borrower's national ID and phone (keyed hashes and partner HMACs, never the identifiers), kept
+ * per borrower so a draw needs no decrypt. Bound on staleness: PERSON_KEYS_TTL_MS, for a partner sharing key set on
+ * another instance after the keys were computed; our own hashes never change while the process runs.
+ */
+const personKeys = new WeakMap<object, Map<string, { keys: readonly KeyedListProbe[]; until: number }>>();
+export const PERSON_KEYS_TTL_MS = 60_000;
+const PERSON_KEYS_MAX = 10_000;
+
+async function borrowerListKeys(
+  deps: CoreDeps,
+  lists: ListLookup,
+  borrowerId: string,
+  now: number,
+): Promise<readonly KeyedListProbe[]> {
+  let known = personKeys.get(deps.store);
+  if (!known) personKeys.set(deps.store, (known = new Map()));
+  const cached = known.get(borrowerId);
+  if (cached && cached.until > now) return cached.keys;
+  const person = borrowerIdentifiers(await readBorrower(deps.store, borrowerId), deps.crypto);
+  const keys = lists.probeKeys([
+    { entityType: 'user', value: borrowerId },
+    { entityType: 'nationalIdHash', value: person.nationalId },
+    { entityType: 'phoneHash', value: person.phone },
+  ]);
+  if (known.size >= PERSON_KEYS_MAX) known.clear();
+  known.set(borrowerId, { keys, until: now + PERSON_KEYS_TTL_MS });
+  return keys;
+}
+
+/**
+ * The lists' verdict on everything behind a draw: the borrower (id, national ID, phone), the device, the IP and the
+ * payee. Read before the unit of work (like the monitor's signals) from the shared store; never from the caller.
+ */
+async function drawListFacts(
+  deps: CoreDeps,
+  lineId: string,
+  input: DrawInput,
+  now: number,
+): Promise<ListFacts> {
+  const lists = deps.lists;
+  if (!lists) return NO_LIST_FACTS;
+  const borrowerId = await borrowerOfLine(deps, lineId);
+  const probes: ListProbe[] = [];
+  if (input.deviceId) probes.push({ entityType: 'device', value: input.deviceId });
+  if (input.ip) probes.push({ entityType: 'ip', value: input.ip });
+  if (input.payeeId) probes.push({ entityType: 'payee', value: input.payeeId });
+  const keys = [...(await borrowerListKeys(deps, lists, borrowerId, now)), ...lists.probeKeys(probes)];
+  return listFactsOf(await lists.lookupKeys(keys, now));
+}
+
 interface DrawIds {
   readonly decision: string;
   readonly draw: string;
@@ -270,6 +344,8 @@ interface DrawRequest {
   readonly input: DrawInput;
   /** Monitor signals, read before the unit of work (they may cross the network). */
   readonly monitored: Readonly<Record<string, ContextValue>>;
+  /** The lists' verdict on the borrower, device, IP and payee, looked up by the core before the unit of work. */
+  readonly lists: ListFacts;
   readonly ids: DrawIds;
   readonly now: number;
 }
@@ -282,11 +358,12 @@ function planDraw(r: DrawRequest, line: LineRow, velocity: Readonly<Record<strin
     deps.engine,
     DRAW_STRATEGY,
     {},
-    drawContextFacts(line, input, { ...velocity, ...r.monitored }),
+    drawContextFacts(line, input, { ...r.monitored, ...velocity }, r.lists),
   );
   const { decision, latencyMs } = timedDecide(deps.engine, DRAW_STRATEGY, context, line.borrower_id);
-  let status = OUTCOME_STATUS[decision.outcome];
-  let reasons = [...decision.reasons];
+  const hard = drawHardDeclines(line, r.lists, deps.config);
+  let status = hard.length > 0 ? 'DECLINED' : OUTCOME_STATUS[decision.outcome];
+  let reasons = withHardReasons(hard, decision.reasons);
   let priced: Priced | undefined;
   if (status === 'APPROVED') {
     priced = price(deps, line, input, decision, now);
@@ -320,9 +397,14 @@ function planDraw(r: DrawRequest, line: LineRow, velocity: Readonly<Record<strin
   };
 }
 
-/** The unit of work on any store, through Kysely. */
-async function drawUnit(tx: DbTx, r: DrawRequest, lineId: string): Promise<DrawPlan> {
-  const line = await findLine(tx, r.deps.store.kind, lineId);
+/**
+ * The unit of work on any store, through Kysely. The line is read FOR UPDATE on PostgreSQL and the time is taken
+ * after the lock, so the facts the decision reads about its line (status, days past due, last draw, velocity) are
+ * those every earlier draw on the line left behind (issue 13: velocity and cooling-off exact across processes).
+ */
+async function drawUnit(tx: DbTx, request: DrawRequest, lineId: string): Promise<DrawPlan> {
+  const line = await findLine(tx, request.deps.store.kind, lineId, true);
+  const r: DrawRequest = { ...request, now: request.deps.clock.now() };
   const plan = planDraw(r, line, await drawVelocity(r.deps, tx, lineId, r.now));
   const loan = plan.loan;
   if (loan) {
@@ -359,9 +441,11 @@ const DEBIT_SQL =
   'update "credit_lines" set "available_minor" = available_minor - ?, "outstanding_minor" = outstanding_minor + ?, "updated_at" = ? where "id" = ? and "status" = ? and "available_minor" >= ?';
 
 /** The same unit as drawUnit, synchronous, on the embedded store (one statement per row, no Kysely). */
-function drawUnitSync(syncSql: SyncSql, r: DrawRequest, lineId: string): DrawPlan {
+function drawUnitSync(syncSql: SyncSql, request: DrawRequest, lineId: string): DrawPlan {
   const line = syncSql.get<LineRow>(FIND_LINE_SQL, [lineId]);
   if (!line) throw new LgError('LG_NOT_FOUND', `no line ${lineId}`, { lineId });
+  // The single writer runs units one after another; the time is taken when this one runs, not when it was queued.
+  const r: DrawRequest = { ...request, now: request.deps.clock.now() };
   const plan = planDraw(r, line, drawVelocitySync(r.deps, syncSql, lineId, r.now));
   if (plan.loan) {
     if (syncSql.run(DEBIT_SQL, debitParams(plan.loan, r.now)) !== 1) {
@@ -386,15 +470,19 @@ function drawUnitSync(syncSql: SyncSql, r: DrawRequest, lineId: string): DrawPla
  * every decision sees the line as it is when it is written. On the embedded store the unit is synchronous.
  */
 export async function requestDraw(deps: CoreDeps, lineId: string, input: DrawInput): Promise<DrawResult> {
+  // The monitor's signals are as of the request; the unit of work takes its own time under the line's lock.
   const now = deps.clock.now();
-  const monitored = await monitorSignals(deps, lineId, input, now);
+  const [monitored, lists] = await Promise.all([
+    monitorSignals(deps, lineId, input, now),
+    drawListFacts(deps, lineId, input, now),
+  ]);
   const ids = {
     decision: deps.ids.next(),
     draw: deps.ids.next(),
     loan: deps.ids.next(),
     event: deps.ids.next(),
   };
-  const request: DrawRequest = { deps, input, monitored, ids, now };
+  const request: DrawRequest = { deps, input, monitored, lists, ids, now };
   const sync = deps.store.sync;
   const done = sync
     ? await sync.transaction((syncSql) => drawUnitSync(syncSql, request, lineId))
@@ -428,7 +516,12 @@ export async function requestDraw(deps: CoreDeps, lineId: string, input: DrawInp
     borrowerReasons: borrowerReasons(reasons, 'zh'),
     ...(loan && priced
       ? {
-          loan: loanViewOf(loan, done.installments, isoDate(now), deps.config.buckets ?? DEFAULT_BUCKETS),
+          loan: loanViewOf(
+            loan,
+            done.installments,
+            isoDate(Number(done.draw.created_at)),
+            deps.config.buckets ?? DEFAULT_BUCKETS,
+          ),
         }
       : {}),
     ...(status === 'COOLDOWN' ? { warning: ANTI_SCAM_WARNING } : {}),

@@ -1,7 +1,7 @@
 import type { Decision, DecisionContext, LineActionType } from '../domain/decision.js';
 import type { DbTx } from '../store/db.js';
 import type { EngineService } from '../engine/service.js';
-import type { BlastRadiusGuard } from '../engine/guard.js';
+import type { ActionClass, BlastRadiusGuard } from '../engine/guard.js';
 import { decisionWrites, recordDecision } from '../engine/store.js';
 import type { CoreDecisionWrites, CoreEngine, DecisionRecord } from './deps.js';
 
@@ -43,8 +43,15 @@ export function coreEngineFromService(
     },
     recordDecision: recordCoreDecision,
     decisionWrites: coreDecisionWrites,
-    admit(actionType: LineActionType, activeLineCount: number, fleetAdmitted?: number): boolean {
-      return options.guard ? options.guard.admit(actionType, activeLineCount, fleetAdmitted) : true;
+    admit(
+      actionType: LineActionType,
+      activeLineCount: number,
+      fleetAdmitted?: number,
+      actionClass?: ActionClass,
+    ): boolean {
+      return options.guard
+        ? options.guard.admit(actionType, activeLineCount, fleetAdmitted, actionClass)
+        : true;
     },
     ...(options.guard ? { guardWindowMs: options.guard.windowMs } : {}),
     // The active version's declared inputs, read from the engine itself so a new version applies at once.

@@ -6,10 +6,10 @@ import { applyLineAction, type LineActionInput, type LineActionResult } from './
 import { requestDraw, type DrawInput, type DrawResult } from './draws.js';
 import { readLoan, repay, type LoanView, type RepaymentInput, type RepaymentResult } from './loans.js';
 import { runDailyJob, runReviewJob, type DailyJobResult, type ReviewJobResult } from './jobs.js';
-import { explainLine, readLine, type LineExplanation, type LineView } from './views.js';
+import { APPEAL_DAYS_DEFAULT, explainLine, readLine, type LineExplanation, type LineView } from './views.js';
 import { rekeyBorrowers, type RekeyResult } from './borrowers.js';
 
-export const APPEAL_DAYS_DEFAULT = 30;
+export { APPEAL_DAYS_DEFAULT };
 
 export interface CoreServices {
   readonly deps: CoreDeps;
@@ -33,7 +33,12 @@ export function createCoreServices(deps: CoreDeps): CoreServices {
     deps,
     submitApplication: (input) => submitApplication(deps, input),
     getLine: (id) => readLine(deps.store.db, deps.store.kind, deps.crypto, id),
-    explainLine: (id, lang) => explainLine(deps.store.db, deps.store.kind, id, lang, appealDays),
+    explainLine: (id, lang) =>
+      explainLine(deps.store.db, deps.store.kind, id, lang, {
+        appealDays,
+        now: deps.clock.now(),
+        buckets: deps.config.buckets,
+      }),
     applyLineAction: (lineId, input) => applyLineAction(deps, lineId, input),
     requestDraw: (lineId, input) => requestDraw(deps, lineId, input),
     getLoan: (id) => readLoan(deps, id),

@@ -6,6 +6,7 @@ import { getReason, isKnownReason } from '../domain/reason-codes.js';
 import { appendToLedger, type LedgerAppend } from '../compliance/ledger.js';
 import type { DbTx } from '../store/db.js';
 import type { CoreDeps, GuardTrip } from './deps.js';
+import { actionClassOf, type ActionClass } from '../engine/guard.js';
 import {
   countActiveLines,
   countAutomatedRestrictions,
@@ -126,8 +127,11 @@ export async function applyActionInTx(
   checkRateCap(deps, raw.annualRate);
   const { input, clipped: capClipped } = await capLimit(deps, tx, line, raw);
   const { state: after, clipped } = transition(before, input, now);
+  const actionClass = actionClassOf(input.reasons);
   const guarded =
-    input.automated && RESTRICTIVE_ACTIONS.has(input.type) && !(await guardAdmits(deps, tx, input.type, now));
+    input.automated &&
+    RESTRICTIVE_ACTIONS.has(input.type) &&
+    !(await guardAdmits(deps, tx, { type: input.type, actionClass }, now));
   const actionId = deps.ids.next();
   const reasons = guarded
     ? ['R_BLAST_RADIUS_GUARD', ...input.reasons.filter((r) => r !== 'R_BLAST_RADIUS_GUARD')]
@@ -144,6 +148,7 @@ export async function applyActionInTx(
     after: final,
     now,
     outcome: guarded ? 'REVIEW' : 'APPLIED',
+    actionClass,
   });
   await tx.insertInto('line_actions').values(row).execute();
   const result: LineActionResult = {
@@ -173,7 +178,15 @@ export async function applyActionInTx(
     },
   };
   const trip = guarded
-    ? { lineId, actionType: input.type, reviewActionId: actionId, traceId: input.traceId, at: now }
+    ? {
+        lineId,
+        actionType: input.type,
+        actionClass,
+        critical: actionClass === 'protective',
+        reviewActionId: actionId,
+        traceId: input.traceId,
+        at: now,
+      }
     : undefined;
   return { result, ledger, trip };
 }
@@ -218,6 +231,7 @@ function actionRow(a: {
   after: LineState;
   now: number;
   outcome: 'APPLIED' | 'REVIEW';
+  actionClass: ActionClass;
 }): ActionRow {
   const { input } = a;
   return {
@@ -241,14 +255,26 @@ function actionRow(a: {
     requested_limit_minor: input.limitMinor ?? null,
     note: input.note ?? null,
     created_at: a.now,
+    action_class: a.actionClass,
   };
 }
 
-/** The blast-radius guard's verdict, counting what every instance restricted in its window as well as this one. */
-async function guardAdmits(deps: CoreDeps, tx: Q, type: LineActionType, now: number): Promise<boolean> {
+/**
+ * The blast-radius guard's verdict on one class's budget, counting what every instance restricted in that class in
+ * its window as well as this one.
+ */
+async function guardAdmits(
+  deps: CoreDeps,
+  tx: Q,
+  action: { type: LineActionType; actionClass: ActionClass },
+  now: number,
+): Promise<boolean> {
   const windowMs = deps.engine.guardWindowMs;
-  const fleet = windowMs === undefined ? undefined : await countAutomatedRestrictions(tx, now - windowMs);
-  return deps.engine.admit(type, await countActiveLines(tx), fleet);
+  const fleet =
+    windowMs === undefined
+      ? undefined
+      : await countAutomatedRestrictions(tx, now - windowMs, action.actionClass);
+  return deps.engine.admit(action.type, await countActiveLines(tx), fleet, action.actionClass);
 }
 
 /** The monitor's entry point: one action in its own dbTx (state, action row, ledger), alert after commit. */

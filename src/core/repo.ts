@@ -1,5 +1,5 @@
 import { RESTRICTIVE_ACTIONS } from '../domain/decision.js';
-import type { Kysely, SelectQueryBuilder } from 'kysely';
+import type { Kysely, Selectable, SelectQueryBuilder } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { StoreKind } from '../store/db.js';
 import type { LineState, LineStatus } from '../domain/line.js';
@@ -14,7 +14,8 @@ export type Q = Kysely<Database>;
 export type LineRow = CoreTables['credit_lines'];
 export type LoanRow = CoreTables['loans'];
 export type InstallmentRow = CoreTables['loan_installments'];
-export type ActionRow = CoreTables['line_actions'];
+/** A line action as read (and as the core writes it, with its guard class). */
+export type ActionRow = Selectable<CoreTables['line_actions']>;
 
 /** Lines that still count toward exposure and can take actions. */
 export const OPEN_STATUSES: readonly LineStatus[] = ['PENDING', 'ACTIVE', 'DRAW_FROZEN', 'SUSPENDED'];
@@ -73,6 +74,15 @@ export async function installmentsOf(db: Q, loanId: string): Promise<Installment
     .execute();
 }
 
+/**
+ * Locks the borrower's row until the dbTx ends (PostgreSQL; SQLite is serial already): applications for one borrower
+ * then read their exposure one after another, so the per-borrower cap holds across processes (issue 13).
+ */
+export async function lockBorrower(db: Q, kind: StoreKind, borrowerId: string): Promise<void> {
+  if (kind !== 'postgres') return;
+  await db.selectFrom('borrowers').select('id').where('id', '=', borrowerId).forUpdate().execute();
+}
+
 /** Sum of limits over the borrower's open lines (the per-borrower cap counts them all). */
 export async function openExposureMinor(db: Q, borrowerId: string, excludeLineId?: string): Promise<number> {
   let query = db
@@ -94,12 +104,20 @@ export async function countActiveLines(db: Q): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-/** Automated restrictive actions applied since `since`, by every instance (the blast-radius guard's fleet count). */
-export async function countAutomatedRestrictions(db: Q, since: number): Promise<number> {
+/**
+ * Automated restrictive actions of one guard class applied since `since`, by every instance (the blast-radius
+ * guard's fleet count for that class's budget).
+ */
+export async function countAutomatedRestrictions(
+  db: Q,
+  since: number,
+  actionClass = 'credit',
+): Promise<number> {
   const row = await db
     .selectFrom('line_actions')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('automated', '=', 1)
+    .where('action_class', '=', actionClass)
     .where('created_at', '>', since)
     .where('outcome', '=', 'APPLIED')
     .where('type', 'in', [...RESTRICTIVE_ACTIONS])

@@ -1,4 +1,6 @@
-import { MS_PER_DAY } from '../domain/clock.js';
+import { isoDate, isoDay, MS_PER_DAY, parseIsoDay } from '../domain/clock.js';
+import { bucketFor, daysPastDue, DEFAULT_BUCKETS, type DelinquencyBucket } from '../domain/delinquency.js';
+import { formatMoney } from '../domain/money.js';
 import type { LineStatus } from '../domain/line.js';
 import { borrowerReasons, type BorrowerReason, type ReasonLang } from '../domain/reason-codes.js';
 import type { FieldCrypto } from '../compliance/crypto.js';
@@ -93,6 +95,39 @@ const NO_APPEAL_WORDS = {
   en: 'This decision follows a legal requirement and cannot be appealed; if your details are wrong, contact us to correct them.',
 };
 
+/** The in-app appeal channel a borrower is pointed to (the appeals API serves it). */
+export const APPEAL_PATH = '/v1/me/appeals';
+
+export const APPEAL_DAYS_DEFAULT = 30;
+
+/** Who took the action a borrower is told about. */
+export type ActionBy = 'automated' | 'person' | 'borrower';
+
+/** The figures behind an explanation: what is overdue, what changed, who changed it when, and by when to act. */
+export interface ExplanationSpecifics {
+  readonly overdue: {
+    readonly amountMinor: number;
+    readonly days: number;
+    /** The oldest unpaid instalment's due date (YYYY-MM-DD). */
+    readonly oldestDueDate: string;
+  } | null;
+  readonly limit: { readonly beforeMinor: number; readonly afterMinor: number } | null;
+  readonly action: {
+    readonly type: string;
+    readonly at: string;
+    readonly by: ActionBy;
+    /** The job, rule set or key behind it (e.g. `strategy:line-review`, `monitor`). */
+    readonly actor: string | null;
+    /** The decision that produced it, when automated. */
+    readonly decisionId: string | null;
+  } | null;
+  /**
+   * The last day to repay the overdue amount before the arrears reach the next delinquency bucket (the current
+   * bucket's last day); today when already in the last bucket; null when nothing is overdue.
+   */
+  readonly repayBy: string | null;
+}
+
 export interface LineExplanation {
   readonly lineId: string;
   readonly lang: ReasonLang;
@@ -103,14 +138,18 @@ export interface LineExplanation {
   readonly currency: string;
   /** At most 4, most important first (Reg B practice; PIPL Art. 24). */
   readonly reasons: BorrowerReason[];
+  /** One sentence with the borrower's own figures: who did what when, the limit before and after, what is overdue. */
+  readonly summary: string;
   readonly whatToDo: string[];
   readonly appeal: {
     readonly appealable: boolean;
     readonly deadline: string | null;
     readonly how: string;
+    readonly path: string;
   };
   readonly automated: boolean;
   readonly decidedAt: string | null;
+  readonly specifics: ExplanationSpecifics;
 }
 
 /** The action whose reasons explain the line as it is now: the latest one that took effect, else the latest. */
@@ -118,38 +157,259 @@ function explainingAction(actions: readonly ActionRow[]): ActionRow | undefined 
   return actions.find((a) => a.outcome === 'APPLIED') ?? actions[0];
 }
 
+export interface ExplainOptions {
+  readonly appealDays: number;
+  /** Now (epoch ms): what is overdue is counted as of today. */
+  readonly now: number;
+  readonly buckets?: readonly DelinquencyBucket[];
+}
+
 export async function explainLine(
   db: Q,
   kind: StoreKind,
   id: string,
   lang: ReasonLang,
-  appealDays: number,
+  options: ExplainOptions,
 ): Promise<LineExplanation> {
+  const { appealDays } = options;
   const row = await findLine(db, kind, id);
   const action = explainingAction(await recentActions(db, id, 20));
-  const reasons = action ? borrowerReasons(parseReasons(action.reasons), lang) : [];
+  const codes = action ? parseReasons(action.reasons) : [];
+  const reasons = borrowerReasons(codes, lang);
+  const by = action ? actionBy(action, codes) : null;
   const appealable = action ? action.appealable === 1 : false;
   const told = action ? Number(action.notice_at ?? action.created_at) : null;
+  const specifics = await specificsOf(db, row, action, options);
+  const words = { lang, currency: row.currency };
   return {
     lineId: row.id,
     lang,
     status: row.status,
-    statusText: STATUS_WORDS[row.status as LineStatus][lang],
+    statusText:
+      by === 'borrower'
+        ? (AT_YOUR_REQUEST_STATUS[row.status as LineStatus]?.[lang] ??
+          STATUS_WORDS[row.status as LineStatus][lang])
+        : STATUS_WORDS[row.status as LineStatus][lang],
     limitMinor: Number(row.limit_minor),
     availableMinor: Number(row.available_minor),
     currency: row.currency,
     reasons,
-    whatToDo: [...new Set(reasons.map((r) => r.action))],
+    summary: summaryOf(specifics, words),
+    whatToDo: [...repayWords(specifics, words), ...new Set(reasons.map((r) => r.action))],
     appeal: {
       appealable,
       deadline: appealable && told !== null ? iso(told + appealDays * MS_PER_DAY) : null,
-      how: appealable
-        ? APPEAL_WORDS[lang](appealDays)
-        : reasons.length === 0
-          ? NOTHING_TO_APPEAL[lang]
-          : NO_APPEAL_WORDS[lang],
+      how:
+        by === 'borrower'
+          ? AT_YOUR_REQUEST_APPEAL[lang]
+          : appealable
+            ? APPEAL_WORDS[lang](appealDays)
+            : reasons.length === 0
+              ? NOTHING_TO_APPEAL[lang]
+              : NO_APPEAL_WORDS[lang],
+      path: APPEAL_PATH,
     },
     automated: action ? action.automated === 1 : false,
     decidedAt: action ? iso(Number(action.created_at)) : null,
+    specifics,
   };
+}
+
+/** A borrower's own request (R_BORROWER_REQUEST) is theirs, whoever keyed it in; else the automation or a person. */
+function actionBy(action: ActionRow, codes: readonly string[]): ActionBy {
+  if (codes.includes('R_BORROWER_REQUEST')) return 'borrower';
+  return action.automated === 1 ? 'automated' : 'person';
+}
+
+async function specificsOf(
+  db: Q,
+  row: LineRow,
+  action: ActionRow | undefined,
+  options: ExplainOptions,
+): Promise<ExplanationSpecifics> {
+  const overdue = await overdueOf(db, row.id, isoDate(options.now));
+  return {
+    overdue,
+    limit: action
+      ? { beforeMinor: Number(action.prev_limit_minor), afterMinor: Number(action.new_limit_minor) }
+      : null,
+    action: action
+      ? {
+          type: action.type,
+          at: iso(Number(action.created_at)),
+          by: actionBy(action, parseReasons(action.reasons)),
+          actor: action.actor,
+          decisionId: action.trace_id,
+        }
+      : null,
+    repayBy: overdue ? repayByOf(overdue, options) : null,
+  };
+}
+
+/** What is overdue on the line today: every unpaid amount of instalments due before today, and the oldest date. */
+async function overdueOf(db: Q, lineId: string, today: string): Promise<ExplanationSpecifics['overdue']> {
+  const rows = await db
+    .selectFrom('loan_installments')
+    .innerJoin('loans', 'loans.id', 'loan_installments.loan_id')
+    .selectAll('loan_installments')
+    .where('loans.line_id', '=', lineId)
+    .where('loan_installments.settled_at', 'is', null)
+    .where('loan_installments.due_date', '<', today)
+    .execute();
+  const items = rows
+    .map((i) => ({ dueDate: i.due_date, outstandingMinor: unpaidOf(i) }))
+    .filter((i) => i.outstandingMinor > 0);
+  if (items.length === 0) return null;
+  const oldestDueDate = items.reduce((a, b) => (b.dueDate < a ? b.dueDate : a), items[0]?.dueDate ?? today);
+  return {
+    amountMinor: items.reduce((sum, i) => sum + i.outstandingMinor, 0),
+    days: daysPastDue(items, today),
+    oldestDueDate,
+  };
+}
+
+function unpaidOf(i: {
+  principal_minor: number;
+  paid_principal_minor: number;
+  interest_minor: number;
+  paid_interest_minor: number;
+  fee_minor: number;
+  paid_fee_minor: number;
+}): number {
+  return (
+    Number(i.principal_minor) -
+    Number(i.paid_principal_minor) +
+    Number(i.interest_minor) -
+    Number(i.paid_interest_minor) +
+    Number(i.fee_minor) -
+    Number(i.paid_fee_minor)
+  );
+}
+
+/** The current bucket's last day (the oldest due date + the bucket's maxDays); today in the open-ended last bucket. */
+function repayByOf(overdue: NonNullable<ExplanationSpecifics['overdue']>, options: ExplainOptions): string {
+  const bucket = bucketFor(overdue.days, options.buckets ?? DEFAULT_BUCKETS);
+  const oldest = parseIsoDay(overdue.oldestDueDate);
+  if (bucket.maxDays === null || oldest === undefined) return isoDate(options.now);
+  return isoDay(oldest + bucket.maxDays);
+}
+
+interface Words {
+  readonly lang: ReasonLang;
+  readonly currency: string;
+}
+
+const ACTION_WORDS: Record<string, { zh: string; en: string }> = {
+  GRANT: { zh: '开通了您的额度', en: 'granted your credit line' },
+  LIMIT_INCREASE: { zh: '提高了您的额度', en: 'raised your limit' },
+  LIMIT_DECREASE: { zh: '降低了您的额度', en: 'lowered your limit' },
+  TEMP_LIMIT: { zh: '为您设置了临时额度', en: 'set a temporary limit on your line' },
+  RATE_CHANGE: { zh: '调整了您的利率', en: 'changed your interest rate' },
+  FREEZE_DRAW: { zh: '暂停了您的借款功能', en: 'paused borrowing from your line' },
+  UNFREEZE: { zh: '恢复了您的借款功能', en: 'resumed borrowing from your line' },
+  SUSPEND: { zh: '暂停了您的额度服务', en: 'suspended your credit line' },
+  REINSTATE: { zh: '恢复了您的额度服务', en: 'reinstated your credit line' },
+  CLOSE: { zh: '关闭了您的额度', en: 'closed your credit line' },
+};
+
+function byWords(action: NonNullable<ExplanationSpecifics['action']>, lang: ReasonLang): string {
+  if (action.by === 'borrower') return lang === 'zh' ? '根据您的申请，我们' : 'at your request, we';
+  if (action.by === 'person') return lang === 'zh' ? '我们的审核人员' : 'our reviewer';
+  const source = action.actor ?? (lang === 'zh' ? '风控策略' : 'risk strategy');
+  return lang === 'zh' ? `系统自动风控（${source}）` : `our automated risk control (${source})`;
+}
+
+function fmt(amountMinor: number, currency: string): string {
+  return formatMoney({ amountMinor, currency });
+}
+
+/** "On <date>, <who> <did what> from <limit> to <limit>. You have <amount> overdue, <n> days past due …" */
+function summaryOf(specifics: ExplanationSpecifics, words: Words): string {
+  const { lang, currency } = words;
+  const parts: string[] = [];
+  const { action, limit, overdue } = specifics;
+  if (action) {
+    const what = ACTION_WORDS[action.type] ?? {
+      zh: `执行了 ${action.type}`,
+      en: `applied ${action.type} to your line`,
+    };
+    const day = action.at.slice(0, 10);
+    const changed = limit !== null && limit.beforeMinor !== limit.afterMinor;
+    parts.push(
+      lang === 'zh'
+        ? `${day}，${byWords(action, lang)}${what.zh}${changed ? `，额度由 ${fmt(limit.beforeMinor, currency)} 调整为 ${fmt(limit.afterMinor, currency)}` : ''}。`
+        : `On ${day}, ${byWords(action, lang)} ${what.en}${changed ? ` from ${fmt(limit.beforeMinor, currency)} to ${fmt(limit.afterMinor, currency)}` : ''}.`,
+    );
+  }
+  if (overdue) {
+    parts.push(
+      lang === 'zh'
+        ? `您目前有逾期未还款项 ${fmt(overdue.amountMinor, currency)}，已逾期 ${overdue.days} 天（最早一期应还日 ${overdue.oldestDueDate}）。`
+        : `You have ${fmt(overdue.amountMinor, currency)} overdue, ${overdue.days} days past due (oldest instalment due ${overdue.oldestDueDate}).`,
+    );
+  }
+  return parts.join(lang === 'zh' ? '' : ' ');
+}
+
+/** What to do about arrears, with the amount and the date. */
+function repayWords(specifics: ExplanationSpecifics, words: Words): string[] {
+  const { overdue, repayBy } = specifics;
+  if (!overdue || !repayBy) return [];
+  const amount = fmt(overdue.amountMinor, words.currency);
+  return [
+    words.lang === 'zh'
+      ? `请于 ${repayBy} 前还清逾期款项 ${amount}（已逾期 ${overdue.days} 天），以免逾期进一步升级。`
+      : `Repay the overdue ${amount} (${overdue.days} days past due) by ${repayBy} so the arrears do not grow further.`,
+  ];
+}
+
+const AT_YOUR_REQUEST_STATUS: Partial<Record<LineStatus, { zh: string; en: string }>> = {
+  CLOSED: {
+    zh: '您的额度已根据您的申请关闭，已有借款请按计划还款。',
+    en: 'Your credit line was closed at your request; please keep repaying existing loans as scheduled.',
+  },
+  DRAW_FROZEN: {
+    zh: '根据您的申请，您的额度暂停借款，已有借款按原计划还款即可。',
+    en: 'Borrowing from your line is paused at your request; keep repaying existing loans as scheduled.',
+  },
+};
+
+const AT_YOUR_REQUEST_APPEAL = {
+  zh: '这是根据您本人的申请作出的调整，无需申诉；如需重新使用额度，可在 App 内重新申请。',
+  en: 'This change was made at your own request, so there is nothing to appeal; to use a credit line again, apply in the app.',
+};
+
+/** What a declined applicant is told, in one language: the reasons, what to do, and how to appeal by when. */
+export interface DeclineExplanation {
+  readonly reasons: BorrowerReason[];
+  readonly whatToDo: string[];
+  readonly appeal: {
+    readonly appealable: boolean;
+    readonly deadline: string | null;
+    readonly how: string;
+    readonly path: string;
+  };
+}
+
+/** A declined application's explanation in both languages (PIPL Art. 24: explanation and a way to contest). */
+export function declineExplanation(
+  codes: readonly string[],
+  decidedAt: number,
+  appealDays: number,
+): Record<ReasonLang, DeclineExplanation> {
+  const one = (lang: ReasonLang): DeclineExplanation => {
+    const reasons = borrowerReasons(codes, lang);
+    const appealable = reasons.some((r) => r.appealable);
+    return {
+      reasons,
+      whatToDo: [...new Set(reasons.map((r) => r.action))],
+      appeal: {
+        appealable,
+        deadline: appealable ? iso(decidedAt + appealDays * MS_PER_DAY) : null,
+        how: appealable ? APPEAL_WORDS[lang](appealDays) : NO_APPEAL_WORDS[lang],
+        path: APPEAL_PATH,
+      },
+    };
+  };
+  return { zh: one('zh'), en: one('en') };
 }

@@ -516,6 +516,17 @@ const ENTRIES: Record<string, Entry> = {
     borrowerActionEn: 'If you disagree, contact us and provide evidence.',
     appealable: true,
   },
+  R_AGE_ABOVE_MAX: {
+    category: 'application',
+    priority: 2,
+    zh: '您的年龄超出本产品的申请年龄上限。',
+    en: 'Your age is above the maximum age for this product.',
+    regulatorReason:
+      'Applicant above the product’s maximum age (age derived from the resident ID, limit set in configuration).',
+    borrowerActionZh: '如认为年龄信息有误，可申诉并提供身份证明。',
+    borrowerActionEn: 'If your age on record is wrong, appeal and provide proof of identity.',
+    appealable: true,
+  },
 };
 
 export const REASON_CODES: Readonly<Record<string, ReasonDefinition>> = Object.freeze(

@@ -3,8 +3,10 @@ import { sha256Hex } from '../domain/sha256.js';
 import type { Clock } from '../domain/clock.js';
 import { LgError } from '../domain/errors.js';
 import type { IdGenerator } from '../domain/ids.js';
-import type { Db, Store } from '../store/db.js';
+import type { Db, DbTx, Store } from '../store/db.js';
 import { insertRows } from '../store/shaped.js';
+import { fieldCryptoFromMasterKey, type FieldCrypto } from '../compliance/crypto.js';
+import { appendToLedger, type LedgerAppend } from '../compliance/ledger.js';
 
 const INSERT_CHUNK_ROWS = 500;
 
@@ -15,8 +17,59 @@ const INSERT_CHUNK_ROWS = 500;
  */
 export const LIST_KINDS = ['black', 'grey', 'white'] as const;
 export type ListKind = (typeof LIST_KINDS)[number];
-export const LIST_ENTITY_TYPES = ['user', 'nationalIdHash', 'device', 'ip', 'payee', 'merchant'] as const;
+export const LIST_ENTITY_TYPES = [
+  'user',
+  'nationalIdHash',
+  'device',
+  'ip',
+  'payee',
+  'merchant',
+  'phoneHash',
+] as const;
 export type ListEntityType = (typeof LIST_ENTITY_TYPES)[number];
+
+/**
+ * Person identifiers (PIPL Art. 28/51: sensitive personal information, protected by encryption or de-identification):
+ * held only as the keyed lookup hash (HMAC-SHA256 under a key derived from the master key, compliance/crypto.ts).
+ * A value that is already such a hash (64 hex digits) is kept as it is; anything else is taken as the identifier in
+ * clear, normalised and hashed on entry, so it is never stored, indexed, logged or returned.
+ */
+export const PERSON_ENTITY_TYPES: ReadonlySet<ListEntityType> = new Set(['nationalIdHash', 'phoneHash']);
+
+/**
+ * Lookup-hash purposes. `national_id` is the purpose core/borrowers.ts hashes a borrower's ID under, so a list entry
+ * and a borrower row hold the same hash for the same person.
+ */
+const PERSON_HASH_PURPOSE: Readonly<Record<string, string>> = {
+  nationalIdHash: 'national_id',
+  phoneHash: 'phone',
+};
+
+const LOOKUP_HASH = /^[0-9a-f]{64}$/i;
+
+/** Match-key prefix of a person identifier's keyed hash (our own entries); `raw:` is every other own entry. */
+const HASHED_PREFIX = 'lh:';
+
+/** A probe as the keys it can match (keyed hashes, partner HMACs): no identifier in clear. */
+export interface KeyedListProbe {
+  readonly entityType: ListEntityType;
+  readonly matchKeys: readonly string[];
+}
+
+/** An identifier to look up: person identifiers in clear (hashed here, in memory) or already hashed. */
+export interface ListProbeInput {
+  readonly entityType: ListEntityType;
+  readonly value: string;
+}
+
+/** The national ID as the core normalises it (trimmed, upper-case check character X). */
+function normalisePersonValue(entityType: ListEntityType, value: string): string {
+  const trimmed = value.trim();
+  if (entityType === 'nationalIdHash') return trimmed.toUpperCase();
+  // Phones: digits only, without the +86 / 0086 country prefix (GB/T 13852 numbering: 11-digit mobiles).
+  const digits = trimmed.replace(/[\s()-]/g, '').replace(/^\+/, '');
+  return digits.replace(/^(0086|86)(?=1\d{10}$)/, '');
+}
 
 export interface ListEntry {
   readonly entryId: string;
@@ -64,6 +117,11 @@ export interface SharedListExport {
     readonly source: string;
     readonly expiresAt?: number;
   }[];
+  /**
+   * Person-identifier entries left out: we hold only our own keyed hash of them, which the partner cannot match (the
+   * identifier in clear, which a shared HMAC would need, is never kept).
+   */
+  readonly withheld?: number;
 }
 
 export interface ListQuery {
@@ -100,6 +158,8 @@ export class ListService {
 
   /** Reads; every write goes through store.transaction, so an idempotent request's key commits with it. */
   private readonly db: Db;
+  /** The keyed lookup hash of person identifiers (the same keys, current and retired, as the core's). */
+  private readonly crypto: FieldCrypto;
 
   constructor(
     private readonly store: Store,
@@ -111,6 +171,7 @@ export class ListService {
     },
   ) {
     this.db = store.db;
+    this.crypto = fieldCryptoFromMasterKey(deps.masterKey, deps.retiredMasterKeys ?? []);
     this.sealKey = sealKeyOf(deps.masterKey);
     this.retiredSealKeys = (deps.retiredMasterKeys ?? []).map(sealKeyOf);
   }
@@ -139,6 +200,7 @@ export class ListService {
 
   /** Loads live entries and partner keys into memory (start-up; lists are small next to events). */
   async load(): Promise<void> {
+    await this.rehashClearPersonEntries();
     this.index.clear();
     const rows = await this.db
       .selectFrom('monitor_list_entries')
@@ -152,7 +214,7 @@ export class ListService {
   }
 
   async add(input: NewListEntry): Promise<ListEntry> {
-    const value = normaliseListValue(input.entityType, input.value);
+    const value = this.storedValue(input.entityType, input.value);
     if (value === '') throw new LgError('LG_VALIDATION', 'value must not be empty');
     const entry: ListEntry = {
       entryId: this.deps.ids.next(),
@@ -160,19 +222,74 @@ export class ListService {
       value,
       addedAt: this.deps.clock.now(),
     };
-    await this.insert([{ entry, matchKey: `raw:${value}` }]);
+    const matchKey = PERSON_ENTITY_TYPES.has(input.entityType) ? `${HASHED_PREFIX}${value}` : `raw:${value}`;
+    await this.insert([{ entry, matchKey }], (tx) =>
+      appendToLedger(tx, [this.ledgerEntry('list.added', entry, matchKey)]),
+    );
     return entry;
   }
 
-  async remove(entryId: string): Promise<void> {
-    const updated = await this.store.transaction((tx) =>
-      tx
+  /** What an entry holds: a person identifier's keyed hash (its own if it is one already), else the normalised value. */
+  private storedValue(entityType: ListEntityType, value: string): string {
+    if (!PERSON_ENTITY_TYPES.has(entityType)) return normaliseListValue(entityType, value);
+    const trimmed = value.trim();
+    if (trimmed === '') return '';
+    if (LOOKUP_HASH.test(trimmed)) return trimmed.toLowerCase();
+    return this.crypto.lookupHash(normalisePersonValue(entityType, trimmed), personPurpose(entityType));
+  }
+
+  /** The match keys of our own entries a probe can hit: every key's hash of a person identifier, else its value. */
+  private ownMatchKeys(entityType: ListEntityType, value: string): string[] {
+    if (!PERSON_ENTITY_TYPES.has(entityType)) return [`raw:${normaliseListValue(entityType, value)}`];
+    const trimmed = value.trim();
+    if (LOOKUP_HASH.test(trimmed)) return [`${HASHED_PREFIX}${trimmed.toLowerCase()}`];
+    return this.crypto
+      .lookupHashes(normalisePersonValue(entityType, trimmed), personPurpose(entityType))
+      .map((hash) => `${HASHED_PREFIX}${hash}`);
+  }
+
+  /** A ledger entry for a list change: who, which list, why; the value only as a keyed digest of its match key. */
+  private ledgerEntry(kind: string, entry: ListEntry, matchKey: string): LedgerAppend {
+    return {
+      entryId: this.deps.ids.next(),
+      kind,
+      subjectId: entry.entryId,
+      recordedAt: this.deps.clock.now(),
+      payload: {
+        entryId: entry.entryId,
+        list: entry.list,
+        entityType: entry.entityType,
+        valueDigest: this.crypto.lookupHash(matchKey, 'list_entry'),
+        reason: entry.reason,
+        source: entry.source,
+        addedBy: entry.addedBy,
+        expiresAt: entry.expiresAt ?? null,
+      },
+    };
+  }
+
+  async remove(entryId: string, removedBy = 'unknown'): Promise<void> {
+    const now = this.deps.clock.now();
+    const updated = await this.store.transaction(async (tx) => {
+      const done = await tx
         .updateTable('monitor_list_entries')
-        .set({ removed_at: this.deps.clock.now() })
+        .set({ removed_at: now })
         .where('entry_id', '=', entryId)
         .where('removed_at', 'is', null)
-        .executeTakeFirst(),
-    );
+        .executeTakeFirst();
+      if (Number(done.numUpdatedRows) === 1) {
+        await appendToLedger(tx, [
+          {
+            entryId: this.deps.ids.next(),
+            kind: 'list.removed',
+            subjectId: entryId,
+            recordedAt: now,
+            payload: { entryId, removedBy },
+          },
+        ]);
+      }
+      return done;
+    });
     if (Number(updated.numUpdatedRows) === 0)
       throw new LgError('LG_NOT_FOUND', `no live list entry ${entryId}`);
     for (const [key, entries] of this.index) {
@@ -198,13 +315,14 @@ export class ListService {
     return rows.map(rowToEntry);
   }
 
-  /** Live entries matching a value at `at`: our own by value, partners' by HMAC under each partner's key. */
+  /**
+   * Live entries matching a value at `at`: our own by value (person identifiers by keyed hash), partners' by HMAC
+   * under each partner's key. From this instance's memory (loaded at start, kept by its own writes); a decision
+   * that must see every instance's changes uses lookup().
+   */
   check(entityType: ListEntityType, value: string, at: number): ListHit[] {
     if (this.index.size === 0) return [];
-    const normal = normaliseListValue(entityType, value);
-    const keys = [`raw:${normal}`];
-    for (const [partnerId, key] of this.partnerKeys)
-      keys.push(`hmac:${partnerId}:${sharedHmac(key, entityType, normal)}`);
+    const keys = this.matchKeys(entityType, value);
     const hits: ListHit[] = [];
     for (const matchKey of keys) {
       for (const e of this.index.get(indexKey(entityType, matchKey)) ?? []) {
@@ -213,6 +331,130 @@ export class ListService {
       }
     }
     return hits;
+  }
+
+  /** Every match key a value can hit: our own entries' and each partner's HMAC of it. */
+  private matchKeys(entityType: ListEntityType, value: string): string[] {
+    const keys = this.ownMatchKeys(entityType, value);
+    // A partner's HMAC is over the canonical spelling (a person identifier normalised as the core does).
+    const canonical = PERSON_ENTITY_TYPES.has(entityType) ? normalisePersonValue(entityType, value) : value;
+    const normal = normaliseListValue(entityType, canonical);
+    for (const [partnerId, key] of this.partnerKeys)
+      keys.push(`hmac:${partnerId}:${sharedHmac(key, entityType, normal)}`);
+    return keys;
+  }
+
+  /**
+   * Live entries matching any probe at `at`, read from the shared store, so an entry another instance added a moment
+   * ago blocks here too (the core's lookups at application and draw; DESIGN: shared truth lives in the shared store).
+   * Person identifiers may be given in clear: they are hashed here, in memory, and never leave this call.
+   */
+  async lookup(probes: readonly ListProbeInput[], at: number): Promise<ListHit[]> {
+    return this.lookupKeys(this.probeKeys(probes), at);
+  }
+
+  /**
+   * What a probe can hit, as keys only (our keyed hashes and each partner's HMAC, never the value): a caller may keep
+   * these for a while instead of the identifiers (the core does, per borrower, to spare a decrypt on every draw).
+   */
+  probeKeys(probes: readonly ListProbeInput[]): KeyedListProbe[] {
+    return probes
+      .filter((probe) => probe.value.trim() !== '')
+      .map((probe) => ({
+        entityType: probe.entityType,
+        matchKeys: this.matchKeys(probe.entityType, probe.value),
+      }));
+  }
+
+  /** lookup() for probes already turned into keys (probeKeys). */
+  async lookupKeys(probes: readonly KeyedListProbe[], at: number): Promise<ListHit[]> {
+    const wanted = new Set<string>();
+    for (const probe of probes)
+      for (const key of probe.matchKeys) wanted.add(indexKey(probe.entityType, key));
+    if (wanted.size === 0) return [];
+    const types = [...new Set(probes.map((p) => p.entityType))];
+    const keys = [...new Set(probes.flatMap((p) => p.matchKeys))];
+    const rows = await this.liveRows(types, keys, at);
+    return rows
+      .filter((row) => wanted.has(indexKey(row.entity_type, row.match_key)))
+      .map((row) => ({
+        list: row.list_kind as ListKind,
+        entityType: row.entity_type as ListEntityType,
+        entryId: row.entry_id,
+        reason: row.reason,
+        source: row.source,
+      }));
+  }
+
+  /**
+   * Live entries by (entity type, match key), through the (entity_type, match_key) index. On the embedded store a
+   * synchronous read on the reader connection: this runs before every draw, where a query builder and a promise per
+   * query cost more than the read itself.
+   */
+  private async liveRows(
+    types: readonly string[],
+    keys: readonly string[],
+    at: number,
+  ): Promise<LiveListRow[]> {
+    const read = this.store.sync?.read;
+    if (read) {
+      const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+      return read.all<LiveListRow>(
+        `select "entry_id", "list_kind", "entity_type", "match_key", "reason", "source" from "monitor_list_entries" ` +
+          `where "entity_type" in (${marks(types.length)}) and "match_key" in (${marks(keys.length)}) ` +
+          'and "removed_at" is null and ("expires_at" is null or "expires_at" > ?)',
+        [...types, ...keys, at],
+      );
+    }
+    return this.store.readDb
+      .selectFrom('monitor_list_entries')
+      .select(['entry_id', 'list_kind', 'entity_type', 'match_key', 'reason', 'source'])
+      .where('entity_type', 'in', [...types])
+      .where('match_key', 'in', [...keys])
+      .where('removed_at', 'is', null)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', at)]))
+      .execute();
+  }
+
+  /**
+   * Entries a former version stored in clear (a person identifier under `raw:`) are rewritten as keyed hashes, each
+   * with a ledger entry, in one transaction; the value itself never reaches the ledger.
+   */
+  private async rehashClearPersonEntries(): Promise<void> {
+    const rows = await this.db
+      .selectFrom('monitor_list_entries')
+      .select(['entry_id', 'entity_type', 'match_key'])
+      .where('entity_type', 'in', [...PERSON_ENTITY_TYPES])
+      .where('match_key', 'like', 'raw:%')
+      .execute();
+    if (rows.length === 0) return;
+    await this.store.transaction(async (tx) => {
+      const ledger: LedgerAppend[] = [];
+      for (const row of rows) {
+        const type = row.entity_type as ListEntityType;
+        const matchKey = `${HASHED_PREFIX}${this.storedValue(type, row.match_key.slice(4))}`;
+        // Compare-and-set: an instance starting at the same time that got there first is not recorded twice.
+        const updated = await tx
+          .updateTable('monitor_list_entries')
+          .set({ match_key: matchKey })
+          .where('entry_id', '=', row.entry_id)
+          .where('match_key', '=', row.match_key)
+          .executeTakeFirst();
+        if (Number(updated.numUpdatedRows) !== 1) continue;
+        ledger.push({
+          entryId: this.deps.ids.next(),
+          kind: 'list.rehashed',
+          subjectId: row.entry_id,
+          recordedAt: this.deps.clock.now(),
+          payload: {
+            entryId: row.entry_id,
+            entityType: type,
+            valueDigest: this.crypto.lookupHash(matchKey, 'list_entry'),
+          },
+        });
+      }
+      await appendToLedger(tx, ledger);
+    });
   }
 
   /** Stores the key agreed with a partner, sealed under the master key (AES-256-GCM). */
@@ -228,8 +470,8 @@ export class ListService {
       fingerprint: keyFingerprint(key),
       created_at: this.deps.clock.now(),
     };
-    await this.store.transaction((tx) =>
-      tx
+    await this.store.transaction(async (tx) => {
+      await tx
         .insertInto('monitor_sharing_keys')
         .values(row)
         .onConflict((oc) =>
@@ -239,8 +481,18 @@ export class ListService {
             created_at: row.created_at,
           }),
         )
-        .execute(),
-    );
+        .execute();
+      // Which key was agreed with whom, and when: the fingerprint only, never the key.
+      await appendToLedger(tx, [
+        {
+          entryId: this.deps.ids.next(),
+          kind: 'list.partner_key',
+          subjectId: partnerId,
+          recordedAt: row.created_at,
+          payload: { partnerId, keyFingerprint: row.fingerprint },
+        },
+      ]);
+    });
     this.partnerKeys.set(partnerId, key);
     return { partnerId, keyFingerprint: row.fingerprint };
   }
@@ -252,11 +504,16 @@ export class ListService {
   ): Promise<SharedListExport> {
     const key = this.keyOf(partnerId);
     const entries = [];
+    let withheld = 0;
     let after: string | undefined;
     for (;;) {
       const page = await this.query({ ...filter, after, limit: 1000 });
       for (const e of page) {
         if (e.value === undefined) continue; // never re-share what a partner shared with us
+        if (PERSON_ENTITY_TYPES.has(e.entityType)) {
+          withheld += 1;
+          continue;
+        }
         entries.push({
           list: e.list,
           entityType: e.entityType,
@@ -269,7 +526,7 @@ export class ListService {
       if (page.length < 1000) break;
       after = page[page.length - 1]?.entryId;
     }
-    return { partnerId, algorithm: 'HMAC-SHA256', keyFingerprint: keyFingerprint(key), entries };
+    return { partnerId, algorithm: 'HMAC-SHA256', keyFingerprint: keyFingerprint(key), entries, withheld };
   }
 
   async importFrom(
@@ -308,8 +565,24 @@ export class ListService {
       };
       fresh.push({ entry, matchKey });
     }
-    // One transaction: an import lands whole or not at all.
-    await this.insert(fresh);
+    // One transaction: an import lands whole (with its ledger entry) or not at all.
+    await this.insert(fresh, (tx) =>
+      appendToLedger(tx, [
+        {
+          entryId: this.deps.ids.next(),
+          kind: 'list.imported',
+          subjectId: shared.partnerId,
+          recordedAt: this.deps.clock.now(),
+          payload: {
+            partnerId: shared.partnerId,
+            addedBy,
+            imported: fresh.length,
+            skipped,
+            entryIds: fresh.map((f) => f.entry.entryId),
+          },
+        },
+      ]),
+    );
     return { imported: fresh.length, skipped };
   }
 
@@ -320,7 +593,10 @@ export class ListService {
     return key;
   }
 
-  private async insert(entries: readonly { entry: ListEntry; matchKey: string }[]): Promise<void> {
+  private async insert(
+    entries: readonly { entry: ListEntry; matchKey: string }[],
+    record: (tx: DbTx) => Promise<void>,
+  ): Promise<void> {
     if (entries.length === 0) return;
     const rows = entries.map(({ entry, matchKey }) => ({
       entry_id: entry.entryId,
@@ -338,6 +614,7 @@ export class ListService {
       // Chunks keep each statement far below both stores' bound-parameter limits (10 a row).
       for (let i = 0; i < rows.length; i += INSERT_CHUNK_ROWS)
         await insertRows(tx, 'monitor_list_entries', rows.slice(i, i + INSERT_CHUNK_ROWS));
+      await record(tx);
     });
     for (const { entry, matchKey } of entries) this.indexEntry(entry, matchKey);
   }
@@ -367,6 +644,12 @@ export class ListService {
   }
 }
 
+function personPurpose(entityType: ListEntityType): string {
+  const purpose = PERSON_HASH_PURPOSE[entityType];
+  if (purpose === undefined) throw new Error(`${entityType} is not a person identifier`);
+  return purpose;
+}
+
 function sealKeyOf(masterKey: Buffer): Buffer {
   return Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'lineguard/monitor/sharing-keys', 32));
 }
@@ -387,6 +670,15 @@ function indexKey(entityType: string, matchKey: string): string {
   return `${entityType}\u0000${matchKey}`;
 }
 
+interface LiveListRow {
+  readonly entry_id: string;
+  readonly list_kind: string;
+  readonly entity_type: string;
+  readonly match_key: string;
+  readonly reason: string;
+  readonly source: string;
+}
+
 type ListRow = {
   entry_id: string;
   list_kind: string;
@@ -400,7 +692,11 @@ type ListRow = {
 };
 
 function rowToEntry(row: ListRow): ListEntry & { matchKey: string } {
-  const raw = row.match_key.startsWith('raw:') ? row.match_key.slice(4) : undefined;
+  // Our own entries carry their value: as given, or a person identifier's keyed hash (never the identifier).
+  const raw =
+    row.match_key.startsWith('raw:') || row.match_key.startsWith(HASHED_PREFIX)
+      ? row.match_key.slice(row.match_key.indexOf(':') + 1)
+      : undefined;
   const partnerId = row.match_key.startsWith('hmac:') ? row.match_key.split(':')[1] : undefined;
   return {
     entryId: row.entry_id,

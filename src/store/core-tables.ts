@@ -1,3 +1,5 @@
+import type { ColumnType } from 'kysely';
+
 /** Tables owned by src/core (see schema.ts for column conventions). */
 export interface CoreTables {
   /** Personal data is sealed with src/compliance/crypto.ts; lookups go through the keyed hash only. */
@@ -62,6 +64,11 @@ export interface CoreTables {
     requested_limit_minor: number | null;
     note: string | null;
     created_at: number;
+    /**
+     * The blast-radius guard's budget the action counts against: 'credit', 'fraud' or 'protective' (engine/guard.ts).
+     * Optional on insert: the column defaults to 'credit'.
+     */
+    action_class: ColumnType<string, string | undefined, string>;
   };
   draws: {
     id: string;

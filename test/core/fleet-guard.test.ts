@@ -39,6 +39,7 @@ describe('blast-radius guard across instances', () => {
         requested_limit_minor: null,
         note: null,
         created_at: at,
+        action_class: 'protective',
       });
       await app.store.db
         .insertInto('line_actions')

@@ -4,8 +4,11 @@ import { ManualClock } from '../../src/domain/clock.js';
 import { uuidv7Generator } from '../../src/domain/ids.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { openStore, type Store } from '../../src/store/db.js';
-import { ListService } from '../../src/monitor/lists.js';
+import { ListService, sharedHmac } from '../../src/monitor/lists.js';
+import { fieldCryptoFromMasterKey } from '../../src/compliance/crypto.js';
+import { verifyLedger } from '../../src/compliance/ledger.js';
 import { DAY, MASTER_KEY, T0 } from './helpers.js';
+import { STORE_FACTORIES } from '../helpers/stores.js';
 
 describe('black/grey/white lists', () => {
   let store: Store;
@@ -91,7 +94,9 @@ describe('black/grey/white lists', () => {
     const text = JSON.stringify(exported);
     expect(text).not.toContain('mule-acct-77');
     expect(text).not.toMatch(/abcdef0123/i);
-    expect(exported.entries).toHaveLength(2);
+    // A person identifier is held only as our keyed hash, which a partner cannot match: it is withheld, and counted.
+    expect(exported.entries.map((e) => e.entityType)).toEqual(['payee']);
+    expect(exported.withheld).toBe(1);
 
     // The partner's side: its own store, the same agreed key, under its own name for us.
     const theirStore = await openStore({ sqlitePath: ':memory:' });
@@ -103,13 +108,12 @@ describe('black/grey/white lists', () => {
     await theirs.load();
     await theirs.setPartnerKey('bank-a', shared);
     const result = await theirs.importFrom({ ...exported, partnerId: 'bank-a' }, 'k2');
-    expect(result).toEqual({ imported: 2, skipped: 0 });
+    expect(result).toEqual({ imported: 1, skipped: 0 });
     expect(await theirs.importFrom({ ...exported, partnerId: 'bank-a' }, 'k2')).toEqual({
       imported: 0,
-      skipped: 2,
+      skipped: 1,
     });
     expect(theirs.check('payee', 'mule-acct-77', T0)).toMatchObject([{ list: 'black', reason: 'mule' }]);
-    expect(theirs.check('nationalIdHash', 'abcdef0123', T0)).toHaveLength(1);
     expect(theirs.check('payee', 'someone-else', T0)).toEqual([]);
     // Imported entries keep no value and are never re-shared.
     const imported = await theirs.query({});
@@ -131,3 +135,204 @@ describe('black/grey/white lists', () => {
     await theirStore.close();
   });
 });
+
+/** Issue 12, "lists hold identifiers in clear": person identifiers are held only as keyed hashes. */
+describe('person identifiers on lists', () => {
+  const NATIONAL_ID = '11010519491231002X';
+  const PHONE = '13812345678';
+  let store: Store;
+  let clock: ManualClock;
+  let lists: ListService;
+  const newService = (seed: number) =>
+    new ListService(store, { clock, ids: uuidv7Generator(clock, seededRandom(seed)), masterKey: MASTER_KEY });
+  /** Everything the store holds about lists and the ledger, as text: no clear identifier may appear in it. */
+  const stored = async () =>
+    JSON.stringify([
+      await store.db.selectFrom('monitor_list_entries').selectAll().execute(),
+      await store.db.selectFrom('ledger_entries').selectAll().execute(),
+    ]);
+  beforeEach(async () => {
+    store = await openStore({ sqlitePath: ':memory:' });
+    clock = new ManualClock(T0);
+    lists = newService(5);
+    await lists.load();
+  });
+  afterEach(async () => store.close());
+
+  it('hashes a national ID or phone in clear on entry (the borrower lookup hash), and matches it in any spelling', async () => {
+    const id = await lists.add({
+      list: 'black',
+      entityType: 'nationalIdHash',
+      value: ` ${NATIONAL_ID.toLowerCase()} `,
+      reason: 'court enforcement',
+      source: 'case-3',
+      addedBy: 'k',
+    });
+    const phone = await lists.add({
+      list: 'black',
+      entityType: 'phoneHash',
+      value: '+86 138-1234-5678',
+      reason: 'mule',
+      source: 'case-4',
+      addedBy: 'k',
+    });
+    const crypto = fieldCryptoFromMasterKey(MASTER_KEY);
+    // The same keyed hash the core stores for a borrower's ID (core/borrowers.ts), so an entry can name a borrower.
+    expect(id.value).toBe(crypto.lookupHash(NATIONAL_ID, 'national_id'));
+    expect(phone.value).toBe(crypto.lookupHash(PHONE, 'phone'));
+    expect(lists.check('nationalIdHash', NATIONAL_ID, T0)).toHaveLength(1);
+    expect(lists.check('nationalIdHash', id.value ?? '', T0)).toHaveLength(1);
+    expect(lists.check('phoneHash', PHONE, T0)).toHaveLength(1);
+    expect(lists.check('nationalIdHash', '110105194912310038', T0)).toEqual([]);
+    const text = await stored();
+    expect(text).not.toMatch(/11010519491231002x/i);
+    expect(text).not.toContain(PHONE);
+    expect(JSON.stringify(await lists.query({}))).not.toMatch(/11010519491231002x|13812345678/i);
+  });
+
+  it('rewrites entries a former version stored in clear into keyed hashes when it loads, in the ledger', async () => {
+    await store.db
+      .insertInto('monitor_list_entries')
+      .values({
+        entry_id: 'legacy-1',
+        list_kind: 'black',
+        entity_type: 'nationalIdHash',
+        match_key: `raw:${NATIONAL_ID}`,
+        reason: 'court enforcement',
+        source: 'import',
+        added_by: 'k',
+        added_at: T0,
+        expires_at: null,
+        removed_at: null,
+      })
+      .execute();
+    const restarted = newService(6);
+    await restarted.load();
+    expect(await stored()).not.toMatch(/11010519491231002x/i);
+    expect(restarted.check('nationalIdHash', NATIONAL_ID, T0)).toHaveLength(1);
+    const ledger = await store.db.selectFrom('ledger_entries').select('kind').execute();
+    expect(ledger.map((e) => e.kind)).toContain('list.rehashed');
+    expect((await verifyLedger(store.db)).ok).toBe(true);
+  });
+
+  it('records every list change (add, remove, import) in the ledger, in the same transaction', async () => {
+    const added = await lists.add({
+      list: 'black',
+      entityType: 'device',
+      value: 'dev-1',
+      reason: 'farm',
+      source: 'case-5',
+      addedBy: 'k',
+    });
+    await lists.remove(added.entryId);
+    const shared = randomBytes(32);
+    await lists.setPartnerKey('bank-b', shared);
+    await lists.importFrom(
+      {
+        partnerId: 'bank-b',
+        algorithm: 'HMAC-SHA256',
+        keyFingerprint: (await lists.exportFor('bank-b')).keyFingerprint,
+        entries: [
+          {
+            list: 'black',
+            entityType: 'device',
+            hmac: sharedHmac(shared, 'device', 'dev-2'),
+            reason: 'r',
+            source: 's',
+          },
+        ],
+      },
+      'k',
+    );
+    const kinds = (await store.db.selectFrom('ledger_entries').select('kind').orderBy('seq').execute()).map(
+      (e) => e.kind,
+    );
+    expect(kinds).toEqual(['list.added', 'list.removed', 'list.partner_key', 'list.imported']);
+    expect(JSON.stringify(await store.db.selectFrom('ledger_entries').selectAll().execute())).not.toContain(
+      shared.toString('hex'),
+    );
+    expect((await verifyLedger(store.db)).ok).toBe(true);
+    // A failed write leaves neither the entry nor its ledger entry (one transaction).
+    await expect(lists.remove(added.entryId)).rejects.toMatchObject({ code: 'LG_NOT_FOUND' });
+    expect(await store.db.selectFrom('ledger_entries').select('kind').execute()).toHaveLength(4);
+  });
+
+  it('another instance sharing the store sees an entry at once (lookup reads the shared store)', async () => {
+    const other = newService(7);
+    await other.load();
+    await lists.add({
+      list: 'black',
+      entityType: 'nationalIdHash',
+      value: NATIONAL_ID,
+      reason: 'fraud',
+      source: 'case-6',
+      addedBy: 'k',
+    });
+    const hits = await other.lookup(
+      [
+        { entityType: 'nationalIdHash', value: NATIONAL_ID },
+        { entityType: 'device', value: 'dev-x' },
+      ],
+      T0,
+    );
+    expect(hits).toMatchObject([{ list: 'black', entityType: 'nationalIdHash' }]);
+    expect(await other.lookup([{ entityType: 'nationalIdHash', value: NATIONAL_ID }], T0 - 1)).toHaveLength(
+      1,
+    );
+  });
+});
+
+for (const factory of STORE_FACTORIES) {
+  describe.skipIf(!factory.enabled)(`list lookups from the shared store on ${factory.name}`, () => {
+    it('finds own entries by keyed hash and value, honours expiry and removal', async () => {
+      const store = await factory.open('monitor_list_lookup');
+      try {
+        const clock = new ManualClock(T0);
+        const writer = new ListService(store, {
+          clock,
+          ids: uuidv7Generator(clock, seededRandom(1)),
+          masterKey: MASTER_KEY,
+        });
+        const reader = new ListService(store, {
+          clock,
+          ids: uuidv7Generator(clock, seededRandom(2)),
+          masterKey: MASTER_KEY,
+        });
+        await writer.load();
+        await reader.load();
+        const person = await writer.add({
+          list: 'black',
+          entityType: 'nationalIdHash',
+          value: '11010519491231002X',
+          reason: 'fraud',
+          source: 'case-7',
+          addedBy: 'k',
+        });
+        await writer.add({
+          list: 'grey',
+          entityType: 'device',
+          value: 'dev-7',
+          reason: 'farm',
+          source: 'case-8',
+          addedBy: 'k',
+          expiresAt: T0 + DAY,
+        });
+        const probes = [
+          { entityType: 'nationalIdHash' as const, value: '11010519491231002x' },
+          { entityType: 'device' as const, value: 'dev-7' },
+          { entityType: 'ip' as const, value: 'dev-7' },
+        ];
+        expect((await reader.lookup(probes, T0)).map((h) => `${h.list}:${h.entityType}`).sort()).toEqual([
+          'black:nationalIdHash',
+          'grey:device',
+        ]);
+        expect(await reader.lookup(probes, T0 + DAY)).toHaveLength(1);
+        await writer.remove(person.entryId, 'k');
+        expect(await reader.lookup(probes, T0 + DAY)).toEqual([]);
+        expect((await verifyLedger(store.db)).ok).toBe(true);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}

@@ -42,6 +42,8 @@ const ApplicationBody = Type.Object(
       maxProperties: 100,
     }),
     currency: Type.Optional(Currency),
+    deviceId: Type.Optional(Type.String({ maxLength: 128, description: 'checked against the lists' })),
+    ip: Type.Optional(Type.String({ maxLength: 64, description: 'checked against the lists' })),
   },
   { additionalProperties: false },
 );

@@ -262,8 +262,10 @@ function registerListRoutes(app: Parameters<FastifyPluginAsync>[0], monitor: Mon
         limit,
         after: q.cursor,
       });
+      // A service key (the lender's app) may check identifiers but never read what the lists hold.
+      const showValues = request.principal?.role !== 'service';
       return {
-        items: items.map(publicEntry),
+        items: items.map((e) => publicEntry(showValues ? e : { ...e, value: undefined })),
         nextCursor: items.length === limit ? (items[items.length - 1]?.entryId ?? null) : null,
       };
     },
@@ -309,7 +311,10 @@ function registerListRoutes(app: Parameters<FastifyPluginAsync>[0], monitor: Mon
       schema: { tags: ['lists'], params: Type.Object({ entryId: Type.String({ maxLength: 64 }) }) },
     },
     async (request, reply) => {
-      await monitor.lists.remove((request.params as { entryId: string }).entryId);
+      await monitor.lists.remove(
+        (request.params as { entryId: string }).entryId,
+        request.principal?.keyId ?? 'unknown',
+      );
       void reply.code(204);
     },
   );

@@ -187,4 +187,18 @@ export const coreMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '110_line_actions_class': {
+    // Issue 12: the blast-radius guard keeps one budget per action class, counted across the fleet per class.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable('line_actions')
+        .addColumn('action_class', 'text', (c) => c.notNull().defaultTo('credit'))
+        .execute();
+      await db.schema
+        .createIndex('line_actions_class_time')
+        .on('line_actions')
+        .columns(['automated', 'action_class', 'created_at'])
+        .execute();
+    },
+  },
 };

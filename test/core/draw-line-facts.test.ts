@@ -1,0 +1,124 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LgError } from '../../src/domain/errors.js';
+import { REASON_CODES } from '../../src/domain/reason-codes.js';
+import { openStore, type Store } from '../../src/store/db.js';
+import { createCoreServices } from '../../src/core/index.js';
+import { STRONG_APPLICANT, adminHeaders, startTestApp } from '../helpers/app.js';
+import { ADULT, makeCore, openLine, type Harness } from './harness.js';
+
+/** Issue 12, "a draw on a delinquent line is approved": the core supplies the line's facts, and M1+ takes no draw. */
+
+const DRAW = { amountMinor: 100_000, currency: 'CNY', termMonths: 3, method: 'EQUAL_INSTALLMENT' } as const;
+
+async function makeDelinquent(store: Store, lineId: string, dpd: number, bucket: string): Promise<void> {
+  // What the daily job leaves on a line whose oldest instalment is `dpd` days late (the review job has not run yet).
+  await store.db.updateTable('credit_lines').set({ dpd, bucket }).where('id', '=', lineId).execute();
+}
+
+describe('draws on a delinquent line (core hard rule)', () => {
+  let store: Store;
+  let h: Harness;
+  beforeEach(async () => {
+    store = await openStore({ sqlitePath: ':memory:' });
+    h = makeCore(store);
+  });
+  afterEach(async () => store.close());
+
+  it("declines an M2 line's draw with a borrower-readable reason, whatever the strategy says", async () => {
+    const lineId = await openLine(h);
+    await makeDelinquent(store, lineId, 45, 'M2');
+    h.engine.script.draw = () => ({ outcome: 'APPROVE' });
+    const error = await h.core.requestDraw(lineId, DRAW).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(LgError);
+    const lg = error as LgError;
+    expect(lg.code).toBe('LG_DRAW_DECLINED');
+    const details = lg.details as { reasons: string[]; borrowerReasons: { code: string; text: string }[] };
+    expect(details.reasons[0]).toBe('R_DAYS_PAST_DUE');
+    expect(details.borrowerReasons[0]).toMatchObject({
+      code: 'R_DAYS_PAST_DUE',
+      text: REASON_CODES.R_DAYS_PAST_DUE?.zh,
+    });
+    const line = await h.core.getLine(lineId);
+    expect(line.outstandingPrincipalMinor).toBe(0);
+  });
+
+  it('hands the strategy the line facts it reads: days past due, bucket, outstanding, last draw', async () => {
+    const lineId = await openLine(h);
+    await h.core.requestDraw(lineId, DRAW);
+    h.clock.advance(30 * 60_000);
+    await h.core.requestDraw(lineId, DRAW);
+    const draws = h.engine.calls.filter((c) => c.strategyId === 'draw');
+    expect(draws[1]?.context).toMatchObject({
+      lineStatus: 'ACTIVE',
+      daysPastDue: 0,
+      bucket: 'M0',
+      outstandingMinor: DRAW.amountMinor,
+      minutesSinceLastDraw: 30,
+    });
+  });
+
+  it("a monitor signal named like a core fact cannot contradict the core's own value", async () => {
+    const forged = createCoreServices({
+      ...h.deps,
+      drawSignals: async () => ({ daysPastDue: 0, bucket: 'M0', blacklisted: false, drawsLast24h: 0 }),
+    });
+    const lineId = await openLine({ ...h, core: forged });
+    await forged.requestDraw(lineId, DRAW);
+    await makeDelinquent(store, lineId, 45, 'M2');
+    await expect(forged.requestDraw(lineId, DRAW)).rejects.toMatchObject({ code: 'LG_DRAW_DECLINED' });
+    const last = h.engine.calls.filter((c) => c.strategyId === 'draw').at(-1);
+    expect(last?.context).toMatchObject({ daysPastDue: 45, bucket: 'M2', drawsLast24h: 1 });
+  });
+
+  it('a line one day late (M1) takes no new draw either', async () => {
+    const lineId = await openLine(h);
+    await makeDelinquent(store, lineId, 1, 'M1');
+    await expect(h.core.requestDraw(lineId, DRAW)).rejects.toMatchObject({ code: 'LG_DRAW_DECLINED' });
+  });
+});
+
+describe('draws on a delinquent line through the API and the bundled draw strategy', () => {
+  it('the strategy itself declines an M2 line (R_DAYS_PAST_DUE), and the caller cannot send line facts', async () => {
+    const t = await startTestApp();
+    try {
+      const { app, server } = t;
+      const applied = await app.core.submitApplication({ applicant: ADULT, attributes: STRONG_APPLICANT });
+      const lineId = applied.line?.id;
+      if (!lineId) throw new Error(`not approved: ${applied.outcome}`);
+      await makeDelinquent(app.store, lineId, 45, 'M2');
+      const forged = await server.inject({
+        method: 'POST',
+        url: `/v1/lines/${lineId}/draws`,
+        headers: adminHeaders('forged-1'),
+        payload: { ...DRAW, daysPastDue: 0, bucket: 'M0' },
+      });
+      expect(forged.statusCode).toBe(400);
+      const declined = await server.inject({
+        method: 'POST',
+        url: `/v1/lines/${lineId}/draws`,
+        headers: adminHeaders('draw-1'),
+        payload: DRAW,
+      });
+      expect(declined.statusCode).toBe(422);
+      const body = declined.json() as {
+        error: { code: string; details: { decisionId: string; reasons: string[] } };
+      };
+      expect(body.error.code).toBe('LG_DRAW_DECLINED');
+      expect(body.error.details.reasons).toContain('R_DAYS_PAST_DUE');
+      const decision = await app.store.db
+        .selectFrom('decisions')
+        .select(['context', 'reasons', 'outcome'])
+        .where('id', '=', body.error.details.decisionId)
+        .executeTakeFirstOrThrow();
+      // The bundled strategy read the core's facts and declined on its own rule, not only the core's hard rule.
+      expect(JSON.parse(decision.context)).toMatchObject({ daysPastDue: 45, bucket: 'M2' });
+      expect(decision.outcome).toBe('DECLINE');
+      expect(JSON.parse(decision.reasons)).toContain('R_DAYS_PAST_DUE');
+    } finally {
+      await t.close();
+    }
+  });
+});
