@@ -32,6 +32,7 @@ import {
   type MonitorService,
 } from '../monitor/index.js';
 import { InProcessBus, NatsBus, OutboxRelay, type Bus } from '../bus/index.js';
+import { wireCases, type CasesWiring } from './cases.js';
 
 /** How often a process on a shared PostgreSQL re-reads active strategy versions and overlays. */
 const ENGINE_REFRESH_MS = 10_000;
@@ -60,6 +61,8 @@ export interface AppServices {
   readonly monitor: MonitorService;
   readonly bus: Bus;
   readonly routes: FastifyPluginAsync[];
+  /** People in the loop: case queues, the borrower's side, four eyes (issue 11). */
+  readonly cases: CasesWiring;
   close(): Promise<void>;
 }
 
@@ -82,6 +85,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     if (config.adminKey) await ensureApiKey(store.db, { clock, ids }, config.adminKey, 'admin');
     const models = await loadModels(store, clock);
     const closers: (() => Promise<void>)[] = [];
+    const cases = wireCases({ store, clock, ids, random, metrics, settings: config.cases });
     // One guard for every automated restriction (core line actions, review job, monitor typologies).
     const guard = createBlastRadiusGuard({
       ...config.blastRadius,
@@ -139,8 +143,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       retiredMasterKeys: config.retiredKeys,
       redisUrl: config.redisUrl,
       lineActions,
+      alertFollowUp: cases.service.alertFollowUp,
     });
-    const core = createCoreServices({
+    const coreServices = createCoreServices({
       store,
       clock,
       ids,
@@ -149,7 +154,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       config: { borrowerCapMinor: config.borrowerCapMinor, aprCapPercent: config.aprCapPercent },
       drawSignals: (input) => monitor.drawSignals(input),
     });
+    // Work a request leaves for a person opens its case at once (the case jobs' sweep is the safety net).
+    const core = cases.wrapCore(coreServices);
     late.core = core;
+    cases.bindCore(coreServices);
+    cases.bindMonitor(monitor);
     // Core events (applications, disbursements, repayments) leave through the outbox after commit.
     const bus: Bus = config.natsUrl ? await NatsBus.connect({ url: config.natsUrl }) : new InProcessBus();
     const unsubscribe = await subscribeCoreEvents(bus, monitor);
@@ -172,7 +181,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       strategyRoutes({ engine }),
       coreRoutes(core),
       monitorRoutes({ monitor, eventBatchMax: config.eventBatchMax }),
+      ...cases.routes(),
     ];
+    cases.start();
+    closers.unshift(() => cases.stop());
     return {
       config,
       store,
@@ -186,6 +198,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       monitor,
       bus,
       routes,
+      cases,
       async close() {
         for (const close of closers) await close();
         await store.close();

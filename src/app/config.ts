@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LgError } from '../domain/errors.js';
+import { loadCasesSettings, type CasesSettings } from './cases-config.js';
 
 /**
  * One configuration, read once at start and frozen. Production (LINEGUARD_ENV=production or NODE_ENV=production)
@@ -35,6 +36,8 @@ export interface Config {
     readonly minPerWindow: number;
   };
   readonly eventBatchMax: number;
+  /** Case queues, SLAs, cooling-off and four eyes (issue 11; see cases-config.ts). */
+  readonly cases: CasesSettings;
 }
 
 export interface ConfigOverrides {
@@ -87,6 +90,7 @@ export function loadConfig(
       minPerWindow: intFrom(env.LINEGUARD_GUARD_MIN_PER_WINDOW, 'LINEGUARD_GUARD_MIN_PER_WINDOW', 5),
     },
     eventBatchMax: intFrom(env.LINEGUARD_EVENT_BATCH_MAX, 'LINEGUARD_EVENT_BATCH_MAX', 1000),
+    cases: loadCasesSettings(env),
   };
   if (production && !config.adminKey) {
     warn('LINEGUARD_ADMIN_KEY is not set: create keys with `lineguard keys create --role admin`.');

@@ -149,7 +149,7 @@ export function coreRoutes(core: CoreServices): FastifyPluginAsync {
           type: body.type,
           reasons: body.reasons,
           automated: false,
-          actor: request.principal?.keyId,
+          actor: request.principal?.actor,
           limitMinor: body.limitMinor,
           annualRate: body.annualRate,
           appealable: body.appealable,
