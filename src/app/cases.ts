@@ -13,6 +13,7 @@ import {
   releaseDueCooldowns,
   releaseHeldDrawInTx,
   stopCooldownInTx,
+  restrictedLines,
   type CoreServices,
 } from '../core/index.js';
 import type { MonitorService } from '../monitor/index.js';
@@ -87,6 +88,15 @@ export function wireCases(a: {
       };
     },
     explainLine: (lineId, lang) => coreOf().explainLine(lineId, lang),
+    async restrictedLines() {
+      return (await restrictedLines(coreOf().deps)).map((r) => ({
+        lineId: r.line.id,
+        borrowerId: r.line.borrower_id,
+        status: r.line.status,
+        restrictionId: r.restriction?.id ?? null,
+        reasons: r.reasons,
+      }));
+    },
   };
   const breaches = new Counter({
     name: 'lineguard_case_sla_breaches_total',
@@ -145,6 +155,11 @@ export function wireCases(a: {
           if (result.status === 'HOLD' || result.status === 'REVIEW')
             await intakeAfter({ kind: 'draw', id: result.drawId });
           return result;
+        },
+        async runReviewJob(asOf) {
+          const result = await core.runReviewJob(asOf);
+          // Fraud restrictions whose cause cleared wait for a person (lifting them needs four eyes).
+          return { ...result, reinstatementCasesOpened: await service.reviewRestrictions() };
         },
         async applyLineAction(lineId, input) {
           const result = await core.applyLineAction(lineId, input);

@@ -22,6 +22,7 @@ import type { CaseDeps } from './ports.js';
 import { addNote, assignCase, listQueue, moveCase, readCase, sweepSla } from './service.js';
 import { computeStats } from './stats.js';
 import { borrowerCancelDraw, challengeResult, stopCooldown } from './draws.js';
+import { openReinstatementCases } from './restrictions.js';
 
 export interface CaseService {
   readonly deps: CaseDeps;
@@ -43,6 +44,8 @@ export interface CaseService {
   intake(): Promise<number>;
   intakeSubject(subject: Parameters<typeof intakeSubject>[1]): Promise<number>;
   sweepSla(): ReturnType<typeof sweepSla>;
+  /** Opens a REINSTATEMENT case for each fraud restriction whose alerts were all false positives. */
+  reviewRestrictions(): Promise<number>;
   challenge(
     drawId: string,
     input: { result: 'PASSED' | 'FAILED'; actor: string },
@@ -110,6 +113,7 @@ export function createCaseService(
     intake: () => sweeper.sweep(),
     intakeSubject: (subject) => intakeSubject(deps, subject),
     sweepSla: () => sweepSla(deps),
+    reviewRestrictions: () => openReinstatementCases(deps),
     challenge: (drawId, input) => challengeResult(deps, drawId, input),
     async stopCooldown(drawId, input) {
       const result = await stopCooldown(deps, drawId, input);

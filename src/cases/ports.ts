@@ -49,6 +49,10 @@ export interface CaseCorePort {
     },
   ): Promise<{ actionId: string; outcome: string; newStatus: string }>;
   explainLine(lineId: string, lang: ReasonLang): Promise<unknown>;
+  /** SUSPENDED and DRAW_FROZEN lines with the action that restricted them. */
+  restrictedLines(): Promise<
+    { lineId: string; borrowerId: string; status: string; restrictionId: string | null; reasons: string[] }[]
+  >;
 }
 
 /** What the monitor tells a case: its alerts and the open-alert count the draw strategy reads. */

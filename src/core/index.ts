@@ -76,3 +76,4 @@ export {
   stopCooldownInTx,
   type CooldownSweepResult,
 } from './held-draws.js';
+export { liftClearedDelinquency, restrictedLines, type RestrictionReviewResult } from './restrictions.js';
