@@ -159,6 +159,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     late.core = core;
     cases.bindCore(coreServices);
     cases.bindMonitor(monitor);
+    cases.bindModules(engine, monitor);
+    const gates = cases.gates();
     // Core events (applications, disbursements, repayments) leave through the outbox after commit.
     const bus: Bus = config.natsUrl ? await NatsBus.connect({ url: config.natsUrl }) : new InProcessBus();
     const unsubscribe = await subscribeCoreEvents(bus, monitor);
@@ -178,9 +180,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       closers.unshift(async () => clearInterval(refresher));
     }
     const routes: FastifyPluginAsync[] = [
-      strategyRoutes({ engine }),
-      coreRoutes(core),
-      monitorRoutes({ monitor, eventBatchMax: config.eventBatchMax }),
+      strategyRoutes({ engine, gates }),
+      coreRoutes(core, (lineId, action, actor) => gates.lineAction(lineId, action, actor)),
+      monitorRoutes({ monitor, eventBatchMax: config.eventBatchMax, listGates: gates }),
       ...cases.routes(),
     ];
     cases.start();

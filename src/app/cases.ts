@@ -22,7 +22,13 @@ import type { CasesSettings } from './cases-config.js';
 import { caseRoutes } from '../api/routes/cases.js';
 import { meRoutes } from '../api/routes/me.js';
 import { userRoutes } from '../api/routes/users.js';
-import { registerStaffOperations } from './four-eyes-ops.js';
+import type { EngineService } from '../engine/index.js';
+import {
+  createGates,
+  registerModuleOperations,
+  registerStaffOperations,
+  type FourEyesGates,
+} from './four-eyes-ops.js';
 
 /**
  * Wires src/cases to the core and the monitor: the ports it declares, the alert hook, immediate intake after a
@@ -34,6 +40,10 @@ export interface CasesWiring {
   wrapCore(core: CoreServices): CoreServices;
   bindCore(core: CoreServices): void;
   bindMonitor(monitor: MonitorService): void;
+  /** Registers the four-eyes operations of the engine and the monitor (their writes run their own units). */
+  bindModules(engine: EngineService, monitor: MonitorService): void;
+  /** The hooks the existing routes call before a four-eyes operation (after bindCore). */
+  gates(): FourEyesGates;
   routes(): FastifyPluginAsync[];
   /** Runs every case job once (the timer runs it; tests and `lineguard cases sweep` call it directly). */
   runJobs(): Promise<CaseJobsResult>;
@@ -58,7 +68,7 @@ export function wireCases(a: {
   settings: CasesSettings;
   appealDays?: number;
 }): CasesWiring {
-  const late: { core?: CoreServices; monitor?: MonitorService } = {};
+  const late: { core?: CoreServices; monitor?: MonitorService; gates?: FourEyesGates } = {};
   const coreOf = (): CoreServices => {
     if (!late.core) throw new Error('the core is not wired yet');
     return late.core;
@@ -177,9 +187,17 @@ export function wireCases(a: {
         ids: a.ids,
         random: a.random,
       });
+      late.gates = createGates(service.fourEyes, core);
     },
     bindMonitor(monitor) {
       late.monitor = monitor;
+    },
+    bindModules(engine, monitor) {
+      registerModuleOperations(service.fourEyes, engine, monitor);
+    },
+    gates() {
+      if (!late.gates) throw new Error('bind the core before asking for the four-eyes gates');
+      return late.gates;
     },
     routes: () => [
       caseRoutes({ cases: service, core: () => coreOf() }),

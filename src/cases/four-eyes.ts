@@ -59,7 +59,13 @@ export interface ApplyContext {
 
 export interface ChangeOperation {
   /** Applies the approved change inside the approval's dbTx; a throw rolls the approval back (the change FAILS). */
-  apply(tx: DbTx, payload: unknown, context: ApplyContext): Promise<unknown>;
+  apply?(tx: DbTx, payload: unknown, context: ApplyContext): Promise<unknown>;
+  /**
+   * For a module whose write runs its own unit of work (a strategy activation, a list entry): the approval commits
+   * first (APPROVED, in the ledger), then this runs; its result is recorded, or the change is marked FAILED. A crash in
+   * between leaves an APPROVED change without a result, which `changes list` shows.
+   */
+  applyAfterApproval?(payload: unknown, context: ApplyContext): Promise<unknown>;
   /** Work after commit that must not roll back the change (cache refresh, in-memory state). */
   afterCommit?(payload: unknown, result: unknown): Promise<void>;
 }
@@ -241,12 +247,15 @@ export class FourEyes {
     if (!operation) throw new Error(`no apply function registered for ${row.operation}`);
     const payload = JSON.parse(row.payload) as unknown;
     const now = this.deps.clock.now();
+    if (operation.applyAfterApproval) return this.approveThenApply(row, operation, checker, note);
+    const apply = operation.apply;
+    if (!apply) throw new Error(`operation ${row.operation} has no apply function`);
     try {
       const result = await this.deps.store.transaction(async (tx) => {
         const locked = await findPendingChange(tx, this.deps.store.kind, id, true);
         if (locked.state !== 'PENDING')
           throw new LgError('LG_CHANGE_NOT_PENDING', `the change is ${locked.state}`, { changeId: id });
-        const applied = await operation.apply(tx, payload, {
+        const applied = await apply(tx, payload, {
           changeId: id,
           maker: row.maker,
           checker,
@@ -283,6 +292,70 @@ export class FourEyes {
       throw error;
     }
     return this.get(id);
+  }
+
+  private async approveThenApply(
+    row: PendingChangeRow,
+    operation: ChangeOperation,
+    checker: string,
+    note: string | undefined,
+  ): Promise<PendingChangeView> {
+    const now = this.deps.clock.now();
+    await this.deps.store.transaction(async (tx) => {
+      await settlePendingChange(tx, row.id, {
+        state: 'APPROVED',
+        checker,
+        decided_at: now,
+        decision_note: note ?? null,
+      });
+      await appendToLedger(tx, [
+        {
+          entryId: `${row.id}:approved`,
+          kind: 'change.approved',
+          subjectId: row.id,
+          recordedAt: now,
+          payload: {
+            changeId: row.id,
+            operation: row.operation,
+            maker: row.maker,
+            checker,
+            note: note ?? null,
+          },
+        },
+      ]);
+    });
+    const context = { changeId: row.id, maker: row.maker, checker, reason: row.reason };
+    try {
+      const result = await operation.applyAfterApproval?.(JSON.parse(row.payload) as unknown, context);
+      await this.deps.store.db
+        .updateTable('pending_changes')
+        .set({ result: JSON.stringify(result ?? null) })
+        .where('id', '=', row.id)
+        .execute();
+    } catch (error) {
+      const lg =
+        error instanceof LgError
+          ? error
+          : new LgError('LG_INTERNAL', 'the approved change could not be applied');
+      await this.deps.store.transaction(async (tx) => {
+        await tx
+          .updateTable('pending_changes')
+          .set({ state: 'FAILED', result: JSON.stringify({ code: lg.code, message: lg.message }) })
+          .where('id', '=', row.id)
+          .execute();
+        await appendToLedger(tx, [
+          {
+            entryId: `${row.id}:failed`,
+            kind: 'change.failed',
+            subjectId: row.id,
+            recordedAt: this.deps.clock.now(),
+            payload: { changeId: row.id, checker, code: lg.code },
+          },
+        ]);
+      });
+      throw error;
+    }
+    return this.get(row.id);
   }
 
   /** The approval could not be applied (the world changed since the maker asked): recorded, never half-applied. */

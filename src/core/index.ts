@@ -76,4 +76,9 @@ export {
   stopCooldownInTx,
   type CooldownSweepResult,
 } from './held-draws.js';
-export { liftClearedDelinquency, restrictedLines, type RestrictionReviewResult } from './restrictions.js';
+export {
+  liftClearedDelinquency,
+  restrictedForFraud,
+  restrictedLines,
+  type RestrictionReviewResult,
+} from './restrictions.js';

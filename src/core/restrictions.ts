@@ -58,14 +58,22 @@ export async function restrictedLines(deps: CoreDeps, pageSize = 500): Promise<R
  * only dpd and bureau facts): lifting a fraud restriction waits for a person and, on the four-eyes list, a second one.
  */
 export async function frozenForFraud(deps: CoreDeps, line: LineRow): Promise<boolean> {
-  if (line.status !== 'DRAW_FROZEN') return false;
+  return line.status === 'DRAW_FROZEN' && (await restrictedForFraud(deps, line));
+}
+
+/** True when the action that put a SUSPENDED or DRAW_FROZEN line where it is gave a fraud reason. */
+export async function restrictedForFraud(
+  deps: CoreDeps,
+  line: Pick<LineRow, 'id' | 'status'>,
+): Promise<boolean> {
+  if (line.status !== 'DRAW_FROZEN' && line.status !== 'SUSPENDED') return false;
   const restriction = await deps.store.db
     .selectFrom('line_actions')
     .select('reasons')
     .where('line_id', '=', line.id)
     .where('outcome', '=', 'APPLIED')
-    .where('new_status', '=', 'DRAW_FROZEN')
-    .where('prev_status', '!=', 'DRAW_FROZEN')
+    .where('new_status', '=', line.status)
+    .where('prev_status', '!=', line.status)
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
     .limit(1)

@@ -69,6 +69,7 @@ export {
 } from './alerts.js';
 export type { DrawSignals, DrawSignalsRequest } from './signals.js';
 export type { AlertFollowUp, AlertRow } from './repository.js';
+export type { NewListEntry } from './lists.js';
 
 export interface CreateMonitorOptions {
   readonly store: Store;
