@@ -115,6 +115,55 @@ describe('four eyes', () => {
     });
   });
 
+  it('holds the release of a large held draw for a second person, who releases it through the core', async () => {
+    const app = (
+      await client(t).post('/v1/applications', {
+        applicant: { name: '大额', nationalId: residentId('19750606', 44), phone: '13900009999' },
+        attributes: STRONG_APPLICANT,
+      })
+    ).json();
+    await client(t).post('/v1/events', {
+      eventId: 'call-large',
+      type: 'call_in_progress',
+      occurredAt: new Date(clock.now()).toISOString(),
+      userId: app.borrowerId,
+    });
+    const held = (
+      await client(t).post(`/v1/lines/${app.line.id}/draws`, {
+        amountMinor: 2_500_000,
+        currency: 'CNY',
+        termMonths: 12,
+        method: 'EQUAL_INSTALLMENT',
+      })
+    ).json();
+    expect(held.status).toBe('HOLD');
+    const analyst = await person(t, 'analyst', 'analyst');
+    const caseId = (await client(t, analyst.key).get(`/v1/cases?type=HELD_DRAW&lineId=${app.line.id}`)).json()
+      .items[0].id;
+    const asked = await client(t, analyst.key).post(`/v1/cases/${caseId}/resolve`, {
+      outcome: 'RELEASE',
+      note: 'customer called back',
+    });
+    expect(asked.statusCode, asked.body).toBe(202);
+    expect(asked.json().pendingChange.operation).toBe('draw.release');
+    expect((await client(t).get(`/v1/lines/${app.line.id}`)).json().outstandingPrincipalMinor).toBe(0);
+    const approved = await client(t, supervisor.key).post(
+      `/v1/changes/${asked.json().pendingChange.id}/approve`,
+      {},
+    );
+    expect(approved.statusCode, approved.body).toBe(200);
+    expect((await client(t).get(`/v1/lines/${app.line.id}`)).json().outstandingPrincipalMinor).toBe(
+      2_500_000,
+    );
+    const resolved = (await client(t, analyst.key).get(`/v1/cases/${caseId}`)).json();
+    expect(resolved).toMatchObject({
+      state: 'RESOLVED',
+      outcome: 'RELEASE',
+      resolvedBy: `user:${analyst.userId}`,
+    });
+    expect(resolved.outcomeDetail.approvedBy).toBe(`user:${supervisor.userId}`);
+  });
+
   it('expires a change nobody decided in time', async () => {
     const asked = await client(t, riskAnalyst.key).post('/v1/lists', {
       list: 'grey',
