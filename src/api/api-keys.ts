@@ -1,17 +1,19 @@
 import { timingSafeEqual } from 'node:crypto';
 import { sha256Hex } from '../domain/sha256.js';
-import type { Db } from '../store/db.js';
+import type { Db, Store } from '../store/db.js';
 import type { Clock } from '../domain/clock.js';
 import type { IdGenerator } from '../domain/ids.js';
 import type { RandomSource } from '../domain/random.js';
 import { LgError } from '../domain/errors.js';
-import { ROLES, type Principal, type Role } from './types.js';
+import { appendToLedger } from '../compliance/ledger.js';
+import { ROLES, BORROWER, type Principal, type Role } from './types.js';
 
 /**
  * API keys are 192 random bits shown once and stored only as SHA-256: a key this long cannot be brute-forced from its
- * hash, so a slow KDF would only cost latency on every request.
+ * hash, so a slow KDF would only cost latency on every request. Borrower tokens are the same, with their own prefix.
  */
 const KEY_PREFIX = 'lg_';
+const BORROWER_TOKEN_PREFIX = 'lgb_';
 
 export function hashApiKey(key: string): string {
   return sha256Hex(key);
@@ -25,16 +27,28 @@ export interface CreatedKey {
   readonly id: string;
   readonly key: string;
   readonly role: Role;
+  readonly userId?: string;
 }
 
-export async function createApiKey(
-  db: Db,
-  deps: { clock: Clock; ids: IdGenerator; random: RandomSource },
-  role: string,
-  label = '',
-): Promise<CreatedKey> {
+interface KeyDeps {
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly random: RandomSource;
+}
+
+function newSecret(random: RandomSource, prefix: string): string {
+  return prefix + Buffer.from(random.bytes(24)).toString('base64url');
+}
+
+/** A fresh staff key (the four-eyes path stores only its hash until a second admin approves it). */
+export function newApiKeySecret(random: RandomSource): string {
+  return newSecret(random, KEY_PREFIX);
+}
+
+/** An unowned key (bootstrap, tests); keys for people go through createUserKey. */
+export async function createApiKey(db: Db, deps: KeyDeps, role: string, label = ''): Promise<CreatedKey> {
   if (!isRole(role)) throw new LgError('LG_VALIDATION', `unknown role ${role}; one of ${ROLES.join(', ')}`);
-  const key = KEY_PREFIX + Buffer.from(deps.random.bytes(24)).toString('base64url');
+  const key = newSecret(deps.random, KEY_PREFIX);
   const id = deps.ids.next();
   await db
     .insertInto('api_keys')
@@ -66,26 +80,242 @@ export async function ensureApiKey(
     .execute();
 }
 
-/** Looks keys up by hash with a small cache; revocation takes effect within cacheMs. */
-export function createKeyVerifier(db: Db, clock: Clock, cacheMs = 5_000) {
-  const cache = new Map<string, { principal: Principal | null; at: number }>();
+export interface UserView {
+  readonly id: string;
+  readonly name: string;
+  readonly role: Role;
+  readonly createdAt: string;
+  readonly disabled: boolean;
+}
+
+/** A person with a role (issue 11): every key they hold carries that role, and every step they take names them. */
+export async function createUser(
+  store: Store,
+  deps: { clock: Clock; ids: IdGenerator },
+  input: { name: string; role: string; actor: string },
+): Promise<UserView> {
+  if (!isRole(input.role))
+    throw new LgError('LG_VALIDATION', `unknown role ${input.role}; one of ${ROLES.join(', ')}`);
+  const name = input.name.trim();
+  if (name.length === 0 || name.length > 100)
+    throw new LgError('LG_VALIDATION', 'a user needs a name of 1-100 characters');
+  const id = deps.ids.next();
+  const now = deps.clock.now();
+  await store.transaction(async (tx) => {
+    await tx
+      .insertInto('users')
+      .values({ id, name, role: input.role, created_at: now, created_by: input.actor, disabled_at: null })
+      .execute();
+    await appendToLedger(tx, [
+      {
+        entryId: deps.ids.next(),
+        kind: 'user.created',
+        subjectId: id,
+        recordedAt: now,
+        payload: { userId: id, name, role: input.role, by: input.actor },
+      },
+    ]);
+  });
+  return { id, name, role: input.role, createdAt: new Date(now).toISOString(), disabled: false };
+}
+
+export async function listUsers(db: Db): Promise<UserView[]> {
+  const rows = await db.selectFrom('users').selectAll().orderBy('id').limit(1000).execute();
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    role: r.role as Role,
+    createdAt: new Date(Number(r.created_at)).toISOString(),
+    disabled: r.disabled_at !== null,
+  }));
+}
+
+/** A key that belongs to a person and carries the person's role; creation is a ledger entry. */
+export async function createUserKey(
+  store: Store,
+  deps: KeyDeps,
+  input: { userId: string; label?: string; actor: string },
+): Promise<CreatedKey> {
+  const key = newSecret(deps.random, KEY_PREFIX);
+  const id = deps.ids.next();
+  const now = deps.clock.now();
+  const role = await store.transaction(async (tx) => {
+    const user = await tx.selectFrom('users').selectAll().where('id', '=', input.userId).executeTakeFirst();
+    if (!user || user.disabled_at !== null)
+      throw new LgError('LG_NOT_FOUND', `no active user ${input.userId}`, { userId: input.userId });
+    if (!isRole(user.role)) throw new Error(`user ${user.id} has an unknown role`);
+    await tx
+      .insertInto('api_keys')
+      .values({
+        id,
+        key_hash: hashApiKey(key),
+        role: user.role,
+        label: input.label ?? '',
+        created_at: now,
+        revoked_at: null,
+        user_id: user.id,
+      })
+      .execute();
+    await appendToLedger(tx, [
+      {
+        entryId: deps.ids.next(),
+        kind: 'api_key.created',
+        subjectId: id,
+        recordedAt: now,
+        payload: { keyId: id, userId: user.id, role: user.role, label: input.label ?? '', by: input.actor },
+      },
+    ]);
+    return user.role;
+  });
+  return { id, key, role, userId: input.userId };
+}
+
+/** Revokes a key: every instance refuses it within KEY_CACHE_MS (the verifier's staleness bound). */
+export async function revokeApiKey(
+  store: Store,
+  deps: { clock: Clock; ids: IdGenerator },
+  input: { keyId: string; actor: string },
+): Promise<{ keyId: string; revokedAt: string }> {
+  const now = deps.clock.now();
+  await store.transaction(async (tx) => {
+    const updated = await tx
+      .updateTable('api_keys')
+      .set({ revoked_at: now })
+      .where('id', '=', input.keyId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) !== 1) {
+      const exists = await tx
+        .selectFrom('api_keys')
+        .select('id')
+        .where('id', '=', input.keyId)
+        .executeTakeFirst();
+      if (!exists) throw new LgError('LG_NOT_FOUND', `no API key ${input.keyId}`, { keyId: input.keyId });
+      throw new LgError('LG_CONFLICT', 'the key is already revoked', { keyId: input.keyId });
+    }
+    await appendToLedger(tx, [
+      {
+        entryId: deps.ids.next(),
+        kind: 'api_key.revoked',
+        subjectId: input.keyId,
+        recordedAt: now,
+        payload: { keyId: input.keyId, by: input.actor },
+      },
+    ]);
+  });
+  return { keyId: input.keyId, revokedAt: new Date(now).toISOString() };
+}
+
+/** Borrower tokens live 15 minutes by default, an hour at most: long enough for an app session, short if leaked. */
+export const BORROWER_TOKEN_TTL_MS_DEFAULT = 15 * 60_000;
+export const BORROWER_TOKEN_TTL_MS_MAX = 60 * 60_000;
+
+export async function mintBorrowerToken(
+  store: Store,
+  deps: KeyDeps,
+  input: { borrowerId: string; ttlMs?: number; actor: string },
+): Promise<{ token: string; tokenId: string; borrowerId: string; expiresAt: string }> {
+  const ttl = Math.min(input.ttlMs ?? BORROWER_TOKEN_TTL_MS_DEFAULT, BORROWER_TOKEN_TTL_MS_MAX);
+  const token = newSecret(deps.random, BORROWER_TOKEN_PREFIX);
+  const id = deps.ids.next();
+  const now = deps.clock.now();
+  await store.transaction(async (tx) => {
+    const borrower = await tx
+      .selectFrom('borrowers')
+      .select('id')
+      .where('id', '=', input.borrowerId)
+      .executeTakeFirst();
+    if (!borrower) throw new LgError('LG_NOT_FOUND', `no borrower ${input.borrowerId}`);
+    await tx
+      .insertInto('borrower_tokens')
+      .values({
+        id,
+        token_hash: hashApiKey(token),
+        borrower_id: input.borrowerId,
+        created_by: input.actor,
+        created_at: now,
+        expires_at: now + ttl,
+        revoked_at: null,
+      })
+      .execute();
+  });
+  return { token, tokenId: id, borrowerId: input.borrowerId, expiresAt: new Date(now + ttl).toISOString() };
+}
+
+/**
+ * How stale a cached verdict may be. Revocation must reach every instance within one second (issue 11), and each
+ * instance reads the shared store at least this often per key, so a revoked key stops working within this bound.
+ */
+export const KEY_CACHE_MS = 500;
+const KEY_CACHE_ENTRIES_MAX = 10_000;
+
+interface CachedVerdict {
+  readonly principal: Principal | null;
+  readonly at: number;
+  /** Borrower tokens expire on their own; a cached verdict never outlives the token. */
+  readonly expiresAt?: number;
+}
+
+/** Looks keys and borrower tokens up by hash with a cache whose staleness is bounded by cacheMs (≤ 1 s). */
+export function createKeyVerifier(db: Db, clock: Clock, cacheMs = KEY_CACHE_MS) {
+  const boundMs = Math.min(cacheMs, 1_000);
+  const cache = new Map<string, CachedVerdict>();
   return async function verify(key: string): Promise<Principal | null> {
     const hash = hashApiKey(key);
+    const now = clock.now();
     const hit = cache.get(hash);
-    if (hit && clock.now() - hit.at < cacheMs) return hit.principal;
-    const row = await db
-      .selectFrom('api_keys')
-      .select(['id', 'role', 'key_hash', 'revoked_at'])
-      .where('key_hash', '=', hash)
-      .executeTakeFirst();
-    const valid =
-      row &&
-      row.revoked_at === null &&
-      timingSafeEqual(Buffer.from(row.key_hash), Buffer.from(hash)) &&
-      isRole(row.role);
-    const principal = valid ? { keyId: row.id, role: row.role as Role } : null;
-    if (cache.size > 10_000) cache.clear();
-    cache.set(hash, { principal, at: clock.now() });
-    return principal;
+    if (hit && now - hit.at < boundMs && (hit.expiresAt === undefined || now < hit.expiresAt))
+      return hit.principal;
+    const verdict = key.startsWith(BORROWER_TOKEN_PREFIX)
+      ? await verifyBorrowerToken(db, hash, now)
+      : { principal: await verifyStaffKey(db, hash), at: now };
+    if (cache.size >= KEY_CACHE_ENTRIES_MAX) cache.clear();
+    cache.set(hash, verdict);
+    return verdict.principal;
+  };
+}
+
+function sameHash(stored: string, hash: string): boolean {
+  return timingSafeEqual(Buffer.from(stored), Buffer.from(hash));
+}
+
+async function verifyStaffKey(db: Db, hash: string): Promise<Principal | null> {
+  const row = await db
+    .selectFrom('api_keys')
+    .leftJoin('users', 'users.id', 'api_keys.user_id')
+    .select([
+      'api_keys.id as id',
+      'api_keys.role as role',
+      'api_keys.key_hash as key_hash',
+      'api_keys.revoked_at as revoked_at',
+      'api_keys.user_id as user_id',
+      'users.disabled_at as disabled_at',
+    ])
+    .where('api_keys.key_hash', '=', hash)
+    .executeTakeFirst();
+  if (!row || row.revoked_at !== null || row.disabled_at != null) return null;
+  if (!sameHash(row.key_hash, hash) || !isRole(row.role)) return null;
+  return row.user_id
+    ? { keyId: row.id, role: row.role, userId: row.user_id, actor: `user:${row.user_id}` }
+    : { keyId: row.id, role: row.role, actor: `key:${row.id}` };
+}
+
+async function verifyBorrowerToken(db: Db, hash: string, now: number): Promise<CachedVerdict> {
+  const row = await db
+    .selectFrom('borrower_tokens')
+    .selectAll()
+    .where('token_hash', '=', hash)
+    .executeTakeFirst();
+  if (!row || row.revoked_at !== null || Number(row.expires_at) <= now || !sameHash(row.token_hash, hash))
+    return { principal: null, at: now };
+  return {
+    principal: {
+      keyId: row.id,
+      role: BORROWER,
+      borrowerId: row.borrower_id,
+      actor: `borrower:${row.borrower_id}`,
+    },
+    at: now,
+    expiresAt: Number(row.expires_at),
   };
 }

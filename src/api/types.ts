@@ -1,17 +1,28 @@
 import 'fastify';
 
-export const ROLES = ['admin', 'risk_analyst', 'service', 'auditor'] as const;
+/** Staff roles (issue 11): risk_analyst writes strategies/models/overlays, analyst works cases, supervisor checks. */
+export const ROLES = ['admin', 'risk_analyst', 'analyst', 'supervisor', 'service', 'auditor'] as const;
 export type Role = (typeof ROLES)[number];
+/** A borrower token is not a staff key: it reaches only the /v1/me routes, and only the borrower's own data. */
+export const BORROWER = 'borrower' as const;
+export type RouteRole = Role | typeof BORROWER;
 
 export interface Principal {
+  /** The API key (or borrower token) id. */
   readonly keyId: string;
-  readonly role: Role;
+  readonly role: RouteRole;
+  /** The person the key belongs to, when it belongs to one. */
+  readonly userId?: string;
+  /** The borrower a borrower token speaks for. */
+  readonly borrowerId?: string;
+  /** Who to record: `user:<id>` for a person's key, `key:<id>` for an unowned key, `borrower:<id>`. */
+  readonly actor: string;
 }
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Roles allowed on this route; absent means public (health, docs, metrics). */
-    roles?: readonly Role[];
+    roles?: readonly RouteRole[];
     /** The route is a retryable write: it requires an Idempotency-Key header and replays the first response. */
     idempotent?: boolean;
   }
@@ -24,4 +35,15 @@ declare module 'fastify' {
 export const ANY_ROLE: readonly Role[] = ROLES;
 export const WRITERS: readonly Role[] = ['admin', 'service'];
 export const RISK_WRITERS: readonly Role[] = ['admin', 'risk_analyst'];
-export const READERS: readonly Role[] = ['admin', 'risk_analyst', 'service', 'auditor'];
+export const READERS: readonly Role[] = [
+  'admin',
+  'risk_analyst',
+  'analyst',
+  'supervisor',
+  'service',
+  'auditor',
+];
+/** People who work cases, and those who check them. */
+export const CASE_WORKERS: readonly Role[] = ['admin', 'analyst', 'supervisor', 'risk_analyst'];
+export const CHECKERS: readonly Role[] = ['admin', 'supervisor'];
+export const BORROWERS: readonly RouteRole[] = [BORROWER];

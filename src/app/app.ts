@@ -35,6 +35,7 @@ import {
   type MonitorService,
 } from '../monitor/index.js';
 import { InProcessBus, NatsBus, OutboxRelay, type Bus } from '../bus/index.js';
+import { wireCases, type CasesWiring } from './cases.js';
 
 /**
  * How often every process checks the configuration generation (one integer) and reloads strategies, overlays and
@@ -66,6 +67,8 @@ export interface AppServices {
   readonly monitor: MonitorService;
   readonly bus: Bus;
   readonly routes: FastifyPluginAsync[];
+  /** People in the loop: case queues, the borrower's side, four eyes (issue 11). */
+  readonly cases: CasesWiring;
   close(): Promise<void>;
 }
 
@@ -89,6 +92,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     if (config.adminKey) await ensureApiKey(store.db, { clock, ids }, config.adminKey, 'admin');
     const models = await loadModels(store, clock, ids);
     const closers: (() => Promise<void>)[] = [];
+    const cases = wireCases({ store, clock, ids, random, metrics, settings: config.cases });
     // One guard for every automated restriction (core line actions, review job, monitor typologies).
     const guard = createBlastRadiusGuard({
       ...config.blastRadius,
@@ -147,8 +151,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       retiredMasterKeys: config.retiredKeys,
       redisUrl: config.redisUrl,
       lineActions,
+      alertFollowUp: cases.service.alertFollowUp,
     });
-    const core = createCoreServices({
+    const coreServices = createCoreServices({
       store,
       clock,
       ids,
@@ -164,7 +169,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // The core looks the lists up itself, at application and at draw, from the shared store.
       lists: monitor.lists,
     });
+    // Work a request leaves for a person opens its case at once (the case jobs' sweep is the safety net).
+    const core = cases.wrapCore(coreServices);
     late.core = core;
+    cases.bindCore(coreServices);
+    cases.bindMonitor(monitor);
+    cases.bindModules(engine, monitor);
+    const gates = cases.gates();
     // Core events (applications, disbursements, repayments) leave through the outbox after commit.
     const bus: Bus = config.natsUrl ? await NatsBus.connect({ url: config.natsUrl }) : new InProcessBus();
     const unsubscribe = await subscribeCoreEvents(bus, monitor);
@@ -182,9 +193,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const stopWatching = engine.watch(ENGINE_REFRESH_MS);
     closers.unshift(async () => stopWatching());
     const routes: FastifyPluginAsync[] = [
-      strategyRoutes({ engine }),
-      coreRoutes(core),
-      monitorRoutes({ monitor, eventBatchMax: config.eventBatchMax }),
+      strategyRoutes({ engine, gates }),
+      coreRoutes(core, (lineId, action, actor) => gates.lineAction(lineId, action, actor)),
+      monitorRoutes({ monitor, eventBatchMax: config.eventBatchMax, listGates: gates }),
       consoleRoutes({
         clock,
         reads: {
@@ -194,7 +205,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           alertEvidence: (alertId, rowsMax) => readAlertEvidence(store.readDb, alertId, rowsMax),
         },
       }),
+      ...cases.routes(),
     ];
+    cases.start();
+    closers.unshift(() => cases.stop());
     return {
       config,
       store,
@@ -208,6 +222,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       monitor,
       bus,
       routes,
+      cases,
       async close() {
         for (const close of closers) await close();
         await store.close();

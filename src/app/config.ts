@@ -2,6 +2,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, wr
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LgError } from '../domain/errors.js';
+import { loadCasesSettings, type CasesSettings } from './cases-config.js';
 
 /**
  * One configuration, read once at start and frozen. Production (LINEGUARD_ENV=production or NODE_ENV=production)
@@ -52,6 +53,8 @@ export interface Config {
   readonly maxBorrowerAge: number;
   /** Days past due from which a line takes no new draw (core hard rule; 1 = M1 or worse). */
   readonly drawBlockedFromDpd: number;
+  /** Case queues, SLAs, cooling-off and four eyes (issue 11; see cases-config.ts). */
+  readonly cases: CasesSettings;
 }
 
 export interface ConfigOverrides {
@@ -117,6 +120,7 @@ export function loadConfig(
         : portFrom(env.LINEGUARD_METRICS_PORT, 'LINEGUARD_METRICS_PORT'),
     maxBorrowerAge: intFrom(env.LINEGUARD_MAX_BORROWER_AGE, 'LINEGUARD_MAX_BORROWER_AGE', 65),
     drawBlockedFromDpd: intFrom(env.LINEGUARD_DRAW_BLOCKED_FROM_DPD, 'LINEGUARD_DRAW_BLOCKED_FROM_DPD', 1),
+    cases: loadCasesSettings(env),
   };
   if (config.rateLimit.windowMs === 0)
     throw new LgError('LG_CONFIG_INVALID', 'LINEGUARD_RATE_LIMIT_WINDOW_MS must be positive');

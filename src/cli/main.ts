@@ -3,6 +3,7 @@ import { loadConfig, resolveStoreLocation, type ConfigOverrides } from '../app/c
 import { createApp, createHttpServer, type AppServices } from '../app/app.js';
 import { createMetricsServer } from '../api/server.js';
 import { createApiKey } from '../api/api-keys.js';
+import { LgError } from '../domain/errors.js';
 import { verifyLedger } from '../compliance/ledger.js';
 import { openStore } from '../store/db.js';
 import { openReadOnlySqlite } from '../store/read-only.js';
@@ -15,6 +16,7 @@ import { registerModelRegistryCommands } from './commands/model-registry.js';
 import { registerJobsCommand } from './commands/jobs.js';
 import { registerMonitorCommand } from './commands/monitor.js';
 import { bootstrapServe } from '../app/bootstrap.js';
+import { createKeyForUser, registerCasesCommand, registerKeyCommands } from './commands/cases.js';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -76,14 +78,25 @@ export function buildProgram(): Command {
   keys
     .command('create')
     .description('create an API key; the key is printed once and stored only as a hash')
-    .requiredOption('--role <role>', 'admin | risk_analyst | service | auditor')
+    .option('--user <id>', 'the person the key belongs to (it carries their role)')
+    .option(
+      '--role <role>',
+      'an unowned key: admin | risk_analyst | analyst | supervisor | service | auditor',
+    )
     .option('--label <text>', 'who or what the key is for', '')
     .option('--json', 'print JSON')
-    .action((opts: { role: string; label: string; json?: boolean }) =>
+    .action((opts: { user?: string; role?: string; label: string; json?: boolean }) =>
       runAction(async () => {
+        if (opts.user) {
+          const owned = await createKeyForUser(openApp, opts.user, opts.label);
+          if (opts.json) printJson(owned);
+          else process.stdout.write(`${owned.key}\n`);
+          return;
+        }
+        if (!opts.role) throw new LgError('LG_VALIDATION', 'give --user <id> (or --role for an unowned key)');
         const app = await openApp();
         try {
-          const created = await createApiKey(app.store.db, app, opts.role, opts.label);
+          const created = await createApiKey(app.store.db, app, opts.role ?? '', opts.label);
           if (opts.json) printJson(created);
           else process.stdout.write(`${created.key}\n`);
         } finally {
@@ -164,6 +177,8 @@ export function buildProgram(): Command {
   registerModelRegistryCommands(registerModelCommand(program, openAppDeps), openAppDeps);
   registerJobsCommand(program, openAppDeps);
   registerMonitorCommand(program, openAppDeps);
+  registerKeyCommands(keys, () => openApp());
+  registerCasesCommand(program, () => openApp());
 
   return program;
 }

@@ -102,7 +102,7 @@ function numberValue(decision: Decision, name: string): number | undefined {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined;
 }
 
-interface Priced {
+export interface Priced {
   readonly schedule: Schedule;
   readonly disclosures: {
     readonly US_REGZ: LoanDisclosure;
@@ -113,7 +113,13 @@ interface Priced {
 }
 
 /** Schedule and disclosure under all three conventions; the cap is PBoC's, so it is checked on CN_IRR. */
-function price(deps: CoreDeps, line: LineRow, input: DrawInput, decision: Decision, now: number): Priced {
+export function price(
+  deps: CoreDeps,
+  line: LineRow,
+  input: DrawInput,
+  decision: Decision,
+  now: number,
+): Priced {
   const annualRate = decision.annualRate ?? Number(line.annual_rate);
   const startDate = isoDate(now);
   const schedule = buildSchedule({
@@ -301,7 +307,7 @@ async function borrowerListKeys(
  * The lists' verdict on everything behind a draw: the borrower (id, national ID, phone), the device, the IP and the
  * payee. Read before the unit of work (like the monitor's signals) from the shared store; never from the caller.
  */
-async function drawListFacts(
+export async function drawListFacts(
   deps: CoreDeps,
   lineId: string,
   input: DrawInput,
@@ -318,7 +324,7 @@ async function drawListFacts(
   return listFactsOf(await lists.lookupKeys(keys, now));
 }
 
-interface DrawIds {
+export interface DrawIds {
   readonly decision: string;
   readonly draw: string;
   readonly loan: string;
@@ -339,7 +345,7 @@ interface DrawPlan {
   readonly outbox?: CoreOutboxRow;
 }
 
-interface DrawRequest {
+export interface DrawRequest {
   readonly deps: CoreDeps;
   readonly input: DrawInput;
   /** Monitor signals, read before the unit of work (they may cross the network). */
@@ -544,7 +550,7 @@ function debitRefused(line: LineRow, loan: LoanRow): LgError {
   );
 }
 
-function loanRowOf(r: DrawRequest, line: LineRow, priced: Priced): LoanRow {
+export function loanRowOf(r: DrawRequest, line: LineRow, priced: Priced): LoanRow {
   const { schedule, disclosures, annualRate } = priced;
   const amount = r.input.amountMinor;
   return {
@@ -644,7 +650,7 @@ function drawLedgerEntries(draw: DrawRow, loan: LoanRow | undefined): LedgerAppe
   return entries;
 }
 
-function disbursementOutbox(r: DrawRequest, line: LineRow, loan: LoanRow): CoreOutboxRow {
+export function disbursementOutbox(r: DrawRequest, line: LineRow, loan: LoanRow): CoreOutboxRow {
   const event = coreEvent({
     eventId: r.ids.event,
     type: 'disbursement',

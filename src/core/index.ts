@@ -63,3 +63,27 @@ export type { CoreEvent } from './events.js';
 export { coreEngineFromService } from './engine-port.js';
 export { seedDemo, type SeedResult } from './seed.js';
 export { runDailyJob, runReviewJob } from './jobs.js';
+// People in the loop (issue 11): the core paths a case outcome acts through, each inside the caller's dbTx.
+export { applyActionInTx } from './lines.js';
+export {
+  approveReviewInTx,
+  declineReviewInTx,
+  type ReviewApproval,
+  type ReviewedApplication,
+} from './reviews.js';
+export {
+  HELD_DRAW_STATUSES,
+  cancelHeldDrawInTx,
+  findDraw,
+  heldDrawView,
+  releaseDueCooldowns,
+  releaseHeldDrawInTx,
+  stopCooldownInTx,
+  type CooldownSweepResult,
+} from './held-draws.js';
+export {
+  liftClearedDelinquency,
+  restrictedForFraud,
+  restrictedLines,
+  type RestrictionReviewResult,
+} from './restrictions.js';

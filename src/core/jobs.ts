@@ -9,6 +9,7 @@ import { buildContext, timedDecide } from './context.js';
 import { applyActionInTx, raiseTrip, type LineActionResult } from './lines.js';
 import { lineStateOf, type LineRow } from './repo.js';
 import { loanDpd } from './loans.js';
+import { frozenForFraud, liftClearedDelinquency, type RestrictionReviewResult } from './restrictions.js';
 
 export const REVIEW_STRATEGY = 'line-review';
 
@@ -185,6 +186,10 @@ export interface ReviewJobResult {
   readonly actions: LineActionResult[];
   readonly held: number;
   readonly errors: { lineId: string; code: string; message: string }[];
+  /** SUSPENDED and DRAW_FROZEN lines re-decided: delinquency restrictions lifted once the arrears are repaid. */
+  readonly restrictions?: RestrictionReviewResult;
+  /** Fraud restrictions whose cause cleared, handed to a person as REINSTATEMENT cases (set by src/cases). */
+  readonly reinstatementCasesOpened?: number;
 }
 
 /** Instalments of the line's loans that were paid in full on or before their due date. */
@@ -228,6 +233,8 @@ async function reviewFacts(deps: CoreDeps, line: LineRow, at: number) {
  */
 export async function runReviewJob(deps: CoreDeps, asOf: string, pageSize = 200): Promise<ReviewJobResult> {
   const at = asOfMs(asOf);
+  // Restricted lines first, so a line reinstated today is also reviewed today (issue 11).
+  const restrictions = await liftClearedDelinquency(deps, asOf);
   const outcomes: Record<string, number> = {};
   const actions: LineActionResult[] = [];
   const errors: ReviewJobResult['errors'] = [];
@@ -246,6 +253,7 @@ export async function runReviewJob(deps: CoreDeps, asOf: string, pageSize = 200)
     if (lines.length === 0) break;
     after = lines[lines.length - 1]?.id ?? after;
     for (const line of lines) {
+      if (await frozenForFraud(deps, line)) continue; // a person lifts it (src/cases); see restrictions.ts
       try {
         const done = await reviewLine(deps, line, asOf, at);
         reviewed += 1;
@@ -270,6 +278,7 @@ export async function runReviewJob(deps: CoreDeps, asOf: string, pageSize = 200)
     actions,
     held: actions.filter((a) => a.outcome === 'REVIEW').length,
     errors,
+    restrictions,
   };
 }
 

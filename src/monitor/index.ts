@@ -11,6 +11,7 @@ import type { FeatureStore } from './features/store.js';
 import { ListService } from './lists.js';
 import { MonitorService, type GroupCommitOptions } from './service.js';
 import type { ParameterOverrides } from './typologies/index.js';
+import type { AlertFollowUp } from './repository.js';
 
 export {
   MonitorService,
@@ -67,6 +68,8 @@ export {
   type SystemAlertInput,
 } from './alerts.js';
 export type { DrawSignals, DrawSignalsRequest } from './signals.js';
+export type { AlertFollowUp, AlertRow } from './repository.js';
+export type { NewListEntry } from './lists.js';
 
 export interface CreateMonitorOptions {
   readonly store: Store;
@@ -83,6 +86,7 @@ export interface CreateMonitorOptions {
   readonly parameters?: ParameterOverrides;
   readonly groupCommit?: GroupCommitOptions;
   readonly onError?: (error: unknown, context: string) => void;
+  readonly alertFollowUp?: AlertFollowUp;
 }
 
 /** Builds and starts the monitor (state rebuilt from the store). */
@@ -106,6 +110,7 @@ export async function createMonitor(options: CreateMonitorOptions): Promise<Moni
     parameters: options.parameters,
     groupCommit: options.groupCommit,
     onError: options.onError,
+    alertFollowUp: options.alertFollowUp,
   });
   await monitor.start();
   return monitor;

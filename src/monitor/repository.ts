@@ -174,10 +174,24 @@ export function insertRowsSync(syncSql: SyncSql, rows: MonitorRows): void {
     syncSql.insert('monitor_actions', rows.actions.slice(i, i + INSERT_CHUNK_ROWS));
 }
 
+/** Work that commits in the same unit as a group's new alerts (the case queue opens one case per alert). */
+export interface AlertFollowUp {
+  inTx(tx: DbTx, alerts: readonly AlertRow[]): Promise<void>;
+  inSync(syncSql: SyncSql, alerts: readonly AlertRow[]): void;
+}
+
 /** Stores one group's rows in one unit of work: synchronous on the embedded store, through Kysely elsewhere. */
-export function storeRows(store: Store, rows: MonitorRows): Promise<void> {
-  if (store.sync) return store.sync.transaction((syncSql) => insertRowsSync(syncSql, rows));
-  return store.transaction((tx) => insertRows(tx, rows, store.kind));
+export function storeRows(store: Store, rows: MonitorRows, followUp?: AlertFollowUp): Promise<void> {
+  const alerts = followUp && rows.alerts.length > 0 ? rows.alerts : undefined;
+  if (store.sync)
+    return store.sync.transaction((syncSql) => {
+      insertRowsSync(syncSql, rows);
+      if (alerts) followUp?.inSync(syncSql, alerts);
+    });
+  return store.transaction(async (tx) => {
+    await insertRows(tx, rows, store.kind);
+    if (alerts) await followUp?.inTx(tx, alerts);
+  });
 }
 
 /** Streams all stored events in (occurred_at, event_id) order, a page at a time (start-up rebuild). */

@@ -22,6 +22,7 @@ import {
   NO_FINDINGS,
   storeRows,
   type ActionRow,
+  type AlertFollowUp,
   type AlertRow,
   type EventRow,
 } from './repository.js';
@@ -58,6 +59,8 @@ export interface MonitorServiceDeps {
   readonly links?: LinkOptions;
   readonly groupCommit?: GroupCommitOptions;
   readonly onError?: (error: unknown, context: string) => void;
+  /** Writes with every group's new alerts, in the same unit of work (cases opened for alerts). */
+  readonly alertFollowUp?: AlertFollowUp;
 }
 
 export interface FiredTypology {
@@ -335,7 +338,7 @@ export class MonitorService {
         results.set(event.eventId, result);
         rows.events.push(eventToRow(event, receivedAt, groupNew.get(event.eventId) as string, result));
       }
-      await storeRows(this.deps.store, rows);
+      await storeRows(this.deps.store, rows, this.deps.alertFollowUp);
     } catch (error) {
       // Nothing of this group is durable: take its events out of the windows and restore alert state, then fail it.
       await this.features.remove(entries).catch((e: unknown) => this.deps.onError?.(e, 'feature rollback'));

@@ -10,5 +10,13 @@ import type { EngineTables } from './engine-tables.js';
 import type { ScoringTables } from './scoring-tables.js';
 import type { MonitorTables } from './monitor-tables.js';
 import type { PlatformTables } from './platform-tables.js';
+import type { ApiKeyOwnerColumn, CasesTables } from './cases-tables.js';
 
-export type Database = PlatformTables & CoreTables & EngineTables & ScoringTables & MonitorTables;
+export type Database = PlatformTables &
+  CoreTables &
+  EngineTables &
+  ScoringTables &
+  MonitorTables &
+  CasesTables & {
+    api_keys: ApiKeyOwnerColumn;
+  };

@@ -240,7 +240,8 @@ describe('credit-line core over HTTP', () => {
       recentActions: { actor: string; automated: boolean }[];
     }>();
     expect(line.recentActions[0]).toMatchObject({ automated: false });
-    expect(line.recentActions[0]?.actor).toMatch(/^[0-9a-f-]{36}$/);
+    // The person behind the action: `user:<id>` for a key that belongs to a user, `key:<id>` for an unowned key.
+    expect(line.recentActions[0]?.actor).toMatch(/^(user|key):[0-9a-f-]{36}$/);
     const zh = (await call('GET', `/v1/lines/${lineId}/explanation?lang=zh`)).json<{
       statusText: string;
       reasons: { text: string }[];

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
 import { routeTable, type RouteEntry } from '../../src/api/server.js';
-import { adminHeaders, startTestApp, type TestApp } from '../helpers/app.js';
+import { createApiKey } from '../../src/api/api-keys.js';
+import { STRONG_APPLICANT, adminHeaders, startTestApp, type TestApp } from '../helpers/app.js';
+import { residentId } from '../core/harness.js';
 
 /**
  * "Fuzz every endpoint and never answer 500" (issue 12): every route in the server's own route table (so a route
@@ -204,7 +206,9 @@ function urlFor(route: RouteEntry, request: FuzzRequest): string {
 
 function injectionFor(route: RouteEntry, request: FuzzRequest, n: number): InjectOptions {
   const headers: Record<string, string> = {};
-  if (request.auth === 'admin') Object.assign(headers, adminHeaders());
+  if (request.auth === 'admin' && route.url.startsWith('/v1/me/'))
+    headers.authorization = `Bearer ${borrowerToken}`;
+  else if (request.auth === 'admin') Object.assign(headers, adminHeaders());
   if (request.auth === 'bad') headers.authorization = `Bearer lg_fuzz_guess_${n}`;
   if (request.auth === 'basic') headers.authorization = 'Basic YWRtaW46YWRtaW4=';
   if (request.idempotency === 'fresh') headers['idempotency-key'] = `fuzz-${n}`;
@@ -247,6 +251,30 @@ function errorShapeProblem(body: string): string | undefined {
   return extra.length > 0 ? `extra keys ${extra.join(',')}` : undefined;
 }
 
+/** /v1/me routes admit only borrower tokens: the fuzz signs in to them as one real borrower. */
+let borrowerToken = '';
+
+async function mintTokenForOneBorrower(t: TestApp): Promise<string> {
+  const applied = await t.server.inject({
+    method: 'POST',
+    url: '/v1/applications',
+    headers: adminHeaders('fuzz-borrower'),
+    payload: {
+      applicant: { name: '张三', nationalId: residentId('19800101', 123), phone: '13900009999' },
+      attributes: STRONG_APPLICANT,
+    },
+  });
+  const borrowerId = (applied.json() as { borrowerId: string }).borrowerId;
+  const service = await createApiKey(t.app.store.db, t.app, 'service', 'fuzz');
+  const minted = await t.server.inject({
+    method: 'POST',
+    url: `/v1/borrowers/${borrowerId}/tokens`,
+    headers: { authorization: `Bearer ${service.key}` },
+    payload: {},
+  });
+  return (minted.json() as { token: string }).token;
+}
+
 describe('API fuzz', () => {
   let t: TestApp;
   let routes: readonly RouteEntry[] = [];
@@ -254,6 +282,7 @@ describe('API fuzz', () => {
   beforeAll(async () => {
     t = await startTestApp();
     routes = routeTable(t.server);
+    borrowerToken = await mintTokenForOneBorrower(t);
   });
   afterAll(async () => t?.close());
 

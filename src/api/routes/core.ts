@@ -103,7 +103,14 @@ const ExplanationQuery = Type.Object(
 );
 type ExplanationQuery = Static<typeof ExplanationQuery>;
 
-export function coreRoutes(core: CoreServices): FastifyPluginAsync {
+/** Four eyes (issue 11): answers a pending change when the action needs a second person, undefined to go ahead. */
+export type LineActionGate = (
+  lineId: string,
+  action: Omit<ActionBody, 'tempUntil'> & { tempUntil?: number },
+  actor: string,
+) => Promise<object | undefined>;
+
+export function coreRoutes(core: CoreServices, lineActionGate?: LineActionGate): FastifyPluginAsync {
   return async (app) => {
     app.post<{ Body: ApplicationBody }>(
       '/v1/applications',
@@ -147,16 +154,23 @@ export function coreRoutes(core: CoreServices): FastifyPluginAsync {
       },
       async (request, reply) => {
         const body = request.body;
+        const tempUntil = parseInstant(body.tempUntil, 'tempUntil');
+        const pending = await lineActionGate?.(
+          request.params.id,
+          { ...body, tempUntil },
+          request.principal?.actor ?? '',
+        );
+        if (pending) return reply.code(202).send({ pendingChange: pending });
         const result = await core.applyLineAction(request.params.id, {
           type: body.type,
           reasons: body.reasons,
           automated: false,
-          actor: request.principal?.keyId,
+          actor: request.principal?.actor,
           limitMinor: body.limitMinor,
           annualRate: body.annualRate,
           appealable: body.appealable,
           revoke: body.revoke,
-          tempUntil: parseInstant(body.tempUntil, 'tempUntil'),
+          tempUntil,
           note: body.note,
         });
         return reply.code(201).send(result);

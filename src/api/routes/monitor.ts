@@ -19,6 +19,14 @@ export interface MonitorRoutesDeps {
   readonly monitor: MonitorService;
   /** Config.eventBatchMax: larger batches get 413 LG_BATCH_TOO_LARGE before any validation work. */
   readonly eventBatchMax: number;
+  /** Four eyes (issue 11): a pending change when adding or removing a list entry needs a second person. */
+  readonly listGates?: {
+    listAdd(
+      entry: Omit<Static<typeof NewEntry>, 'expiresAt'> & { expiresAt?: number },
+      actor: string,
+    ): Promise<object | undefined>;
+    listRemove(entryId: string, actor: string): Promise<object | undefined>;
+  };
 }
 
 const EventsBody = Type.Object(
@@ -222,7 +230,7 @@ export function monitorRoutes(deps: MonitorRoutesDeps): FastifyPluginAsync {
       },
     );
 
-    registerListRoutes(app, monitor);
+    registerListRoutes(app, monitor, deps.listGates);
   };
 }
 
@@ -230,7 +238,11 @@ function paramsOf(monitor: MonitorService, id: string, names: readonly string[])
   return Object.fromEntries(names.map((n) => [n, monitor.parameter(id, n) as number | readonly string[]]));
 }
 
-function registerListRoutes(app: Parameters<FastifyPluginAsync>[0], monitor: MonitorService): void {
+function registerListRoutes(
+  app: Parameters<FastifyPluginAsync>[0],
+  monitor: MonitorService,
+  listGates?: MonitorRoutesDeps['listGates'],
+): void {
   app.get(
     '/v1/lists',
     {
@@ -294,9 +306,12 @@ function registerListRoutes(app: Parameters<FastifyPluginAsync>[0], monitor: Mon
     { config: { roles: RISK_WRITERS, idempotent: true }, schema: { tags: ['lists'], body: NewEntry } },
     async (request, reply) => {
       const body = request.body as Static<typeof NewEntry>;
+      const expiresAt = parseInstant(body.expiresAt, 'expiresAt');
+      const pending = await listGates?.listAdd({ ...body, expiresAt }, request.principal?.actor ?? '');
+      if (pending) return reply.code(202).send({ pendingChange: pending });
       const entry = await monitor.lists.add({
         ...body,
-        expiresAt: parseInstant(body.expiresAt, 'expiresAt'),
+        expiresAt,
         addedBy: request.principal?.keyId ?? 'unknown',
       });
       void reply.code(201);
@@ -311,10 +326,10 @@ function registerListRoutes(app: Parameters<FastifyPluginAsync>[0], monitor: Mon
       schema: { tags: ['lists'], params: Type.Object({ entryId: Type.String({ maxLength: 64 }) }) },
     },
     async (request, reply) => {
-      await monitor.lists.remove(
-        (request.params as { entryId: string }).entryId,
-        request.principal?.keyId ?? 'unknown',
-      );
+      const entryId = (request.params as { entryId: string }).entryId;
+      const pending = await listGates?.listRemove(entryId, request.principal?.actor ?? '');
+      if (pending) return reply.code(202).send({ pendingChange: pending });
+      await monitor.lists.remove(entryId, request.principal?.actor ?? request.principal?.keyId ?? 'unknown');
       void reply.code(204);
     },
   );

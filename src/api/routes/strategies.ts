@@ -8,6 +8,11 @@ import { READERS, RISK_WRITERS } from '../types.js';
 /** Strategies, versions, activation, simulation, stored decisions and macro overlays over HTTP (issue 3). */
 export interface StrategyRouteDeps {
   readonly engine: EngineService;
+  /** Four eyes (issue 11): a pending change when activation or an overlay change needs a second person. */
+  readonly gates?: {
+    strategyActivation(id: string, version: number, actor: string): Promise<object | undefined>;
+    overlay(input: OverlayBody, actor: string): Promise<object | undefined>;
+  };
 }
 
 const StrategyIdParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]{0,63}$' }) });
@@ -160,7 +165,15 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
           params: VersionParams,
         },
       },
-      async (request) => engine.activate(request.params.id, request.params.version, actor(request)),
+      async (request, reply) => {
+        const pending = await deps.gates?.strategyActivation(
+          request.params.id,
+          request.params.version,
+          request.principal?.actor ?? '',
+        );
+        if (pending) return reply.code(202).send({ pendingChange: pending });
+        return engine.activate(request.params.id, request.params.version, actor(request));
+      },
     );
 
     app.post<{ Params: Static<typeof StrategyIdParams>; Body: Static<typeof ActivateBody> }>(
@@ -174,7 +187,15 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
           body: ActivateBody,
         },
       },
-      async (request) => engine.activate(request.params.id, request.body.version, actor(request)),
+      async (request, reply) => {
+        const pending = await deps.gates?.strategyActivation(
+          request.params.id,
+          request.body.version,
+          request.principal?.actor ?? '',
+        );
+        if (pending) return reply.code(202).send({ pendingChange: pending });
+        return engine.activate(request.params.id, request.body.version, actor(request));
+      },
     );
 
     app.post<{ Params: Static<typeof StrategyIdParams>; Body: SimulateBody }>(
@@ -239,8 +260,16 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
           body: OverlayBody,
         },
       },
-      async (request) =>
-        engine.setOverlay(request.body.name, request.body.value, actor(request), request.body.description),
+      async (request, reply) => {
+        const pending = await deps.gates?.overlay(request.body, request.principal?.actor ?? '');
+        if (pending) return reply.code(202).send({ pendingChange: pending });
+        return engine.setOverlay(
+          request.body.name,
+          request.body.value,
+          actor(request),
+          request.body.description,
+        );
+      },
     );
 
     app.get<{ Querystring: Static<typeof OverlayHistoryQuery> }>(

@@ -4,10 +4,11 @@ import { coreMigrations } from './core.js';
 import { engineMigrations } from './engine.js';
 import { scoringMigrations } from './scoring.js';
 import { monitorMigrations } from './monitor.js';
+import { casesMigrations } from './cases.js';
 
 /**
  * Every module owns one migration file and a range of names, so names sort in a stable order:
- * platform 0xx, core 1xx, engine 2xx, scoring 3xx, monitor 4xx.
+ * platform 0xx, core 1xx, engine 2xx, scoring 3xx, monitor 4xx, cases 5xx.
  */
 export const allMigrations: Record<string, Migration> = {
   ...platformMigrations,
@@ -15,6 +16,7 @@ export const allMigrations: Record<string, Migration> = {
   ...engineMigrations,
   ...scoringMigrations,
   ...monitorMigrations,
+  ...casesMigrations,
 };
 
 export const migrationProvider: MigrationProvider = {

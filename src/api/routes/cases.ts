@@ -1,0 +1,321 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { UUID_PATTERN } from '../../domain/ids.js';
+import { LgError } from '../../domain/errors.js';
+import type { CoreServices } from '../../core/index.js';
+import { CASE_STATES, CASE_TYPES, type CaseService } from '../../cases/index.js';
+import { CASE_WORKERS, CHECKERS, WRITERS, type Role } from '../types.js';
+import { parseInstant } from '../instants.js';
+
+/** The case queues, outcomes and four-eyes changes over HTTP (issue 11). */
+export interface CaseRoutesDeps {
+  readonly cases: CaseService;
+  readonly core: () => CoreServices;
+}
+
+const IdParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
+type IdParams = Static<typeof IdParams>;
+const Literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
+const ReasonList = Type.Array(Type.String({ pattern: '^R_[A-Z0-9_]+$' }), { minItems: 1, maxItems: 8 });
+const Note = Type.String({ minLength: 1, maxLength: 2000 });
+const PageLimit = Type.Integer({ minimum: 1, maximum: 500 });
+
+const QueueQuery = Type.Object(
+  {
+    type: Type.Optional(Literals(CASE_TYPES)),
+    state: Type.Optional(Literals(CASE_STATES)),
+    assignee: Type.Optional(Type.String({ pattern: UUID_PATTERN })),
+    lineId: Type.Optional(Type.String({ pattern: UUID_PATTERN })),
+    borrowerId: Type.Optional(Type.String({ pattern: UUID_PATTERN })),
+    dueBefore: Type.Optional(Type.String({ format: 'date-time' })),
+    limit: Type.Optional(PageLimit),
+    cursor: Type.Optional(Type.String({ pattern: UUID_PATTERN })),
+  },
+  { additionalProperties: false },
+);
+type QueueQuery = Static<typeof QueueQuery>;
+
+const StatsQuery = Type.Object(
+  {
+    from: Type.Optional(Type.String({ format: 'date-time' })),
+    to: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  { additionalProperties: false },
+);
+type StatsQuery = Static<typeof StatsQuery>;
+
+const AssignBody = Type.Object(
+  {
+    assignee: Type.Optional(
+      Type.String({ pattern: UUID_PATTERN, description: 'user id; default: yourself' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+const MoveBody = Type.Object(
+  { to: Literals(['OPEN', 'PENDING_CUSTOMER', 'ESCALATED'] as const), note: Type.Optional(Note) },
+  { additionalProperties: false },
+);
+const NoteBody = Type.Object({ text: Note }, { additionalProperties: false });
+const ResolveBody = Type.Object(
+  {
+    outcome: Type.String({ pattern: '^[A-Z_]{2,32}$', description: 'per case type, see OUTCOMES_BY_TYPE' }),
+    note: Type.Optional(Note),
+    reasons: Type.Optional(ReasonList),
+    limitMinor: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+    annualRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    textZh: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
+    textEn: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
+  },
+  { additionalProperties: false },
+);
+type ResolveBody = Static<typeof ResolveBody>;
+const ExtendBody = Type.Object(
+  { reason: Type.String({ minLength: 1, maxLength: 1000 }) },
+  { additionalProperties: false },
+);
+const ChangesQuery = Type.Object(
+  {
+    state: Type.Optional(Literals(['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED', 'FAILED'] as const)),
+    limit: Type.Optional(PageLimit),
+    cursor: Type.Optional(Type.String({ pattern: UUID_PATTERN })),
+  },
+  { additionalProperties: false },
+);
+const DecideBody = Type.Object({ note: Type.Optional(Note) }, { additionalProperties: false });
+const RejectBody = Type.Object({ note: Note }, { additionalProperties: false });
+const ChallengeBody = Type.Object(
+  { result: Literals(['PASSED', 'FAILED'] as const) },
+  { additionalProperties: false },
+);
+const StopBody = Type.Object(
+  { why: Type.String({ minLength: 1, maxLength: 1000 }) },
+  { additionalProperties: false },
+);
+
+const CASE_READERS: readonly Role[] = [...CASE_WORKERS, 'auditor'];
+const tags = ['cases'];
+
+function actorOf(request: FastifyRequest): string {
+  return request.principal?.actor ?? 'anonymous';
+}
+
+export function caseRoutes(deps: CaseRoutesDeps): FastifyPluginAsync {
+  const { cases } = deps;
+  return async (app) => {
+    app.get<{ Querystring: QueueQuery }>(
+      '/v1/cases',
+      {
+        config: { roles: CASE_READERS },
+        schema: {
+          tags,
+          summary: 'The queue: filter by type, state, assignee, line, borrower, due time; newest first',
+          querystring: QueueQuery,
+        },
+      },
+      async (request) => {
+        const q = request.query;
+        return cases.list({
+          type: q.type,
+          state: q.state,
+          assignee: q.assignee,
+          lineId: q.lineId,
+          borrowerId: q.borrowerId,
+          dueBefore: parseInstant(q.dueBefore, 'dueBefore'),
+          limit: q.limit ?? 50,
+          before: q.cursor,
+        });
+      },
+    );
+
+    app.get<{ Querystring: StatsQuery }>(
+      '/v1/cases/stats',
+      {
+        config: { roles: CASE_READERS },
+        schema: {
+          tags,
+          summary:
+            'Per typology and rule: alerts, dispositions, false-positive rate; per type: time to resolve vs SLA',
+          querystring: StatsQuery,
+        },
+      },
+      async (request) =>
+        cases.stats({
+          from: parseInstant(request.query.from, 'from') ?? 0,
+          to: parseInstant(request.query.to, 'to') ?? Number.MAX_SAFE_INTEGER,
+        }),
+    );
+
+    app.get<{ Params: IdParams }>(
+      '/v1/cases/:id',
+      {
+        config: { roles: CASE_READERS },
+        schema: { tags, summary: 'A case with notes, history and evidence', params: IdParams },
+      },
+      async (request) => cases.get(request.params.id),
+    );
+
+    app.post<{ Params: IdParams; Body: Static<typeof AssignBody> }>(
+      '/v1/cases/:id/assign',
+      {
+        config: { roles: CASE_WORKERS, idempotent: true },
+        schema: {
+          tags,
+          summary: 'Assign the case (to yourself by default)',
+          params: IdParams,
+          body: AssignBody,
+        },
+      },
+      async (request) => {
+        const assignee = request.body.assignee ?? request.principal?.userId;
+        if (!assignee) throw new LgError('LG_VALIDATION', 'name an assignee: your key belongs to no user');
+        return cases.assign(request.params.id, { assignee, actor: actorOf(request) });
+      },
+    );
+
+    app.post<{ Params: IdParams; Body: Static<typeof MoveBody> }>(
+      '/v1/cases/:id/state',
+      {
+        config: { roles: CASE_WORKERS, idempotent: true },
+        schema: {
+          tags,
+          summary: 'Move the case: OPEN (unassign), PENDING_CUSTOMER, ESCALATED',
+          params: IdParams,
+          body: MoveBody,
+        },
+      },
+      async (request) => cases.move(request.params.id, { ...request.body, actor: actorOf(request) }),
+    );
+
+    app.post<{ Params: IdParams; Body: Static<typeof NoteBody> }>(
+      '/v1/cases/:id/notes',
+      {
+        config: { roles: CASE_WORKERS, idempotent: true },
+        schema: { tags, summary: 'Add a note', params: IdParams, body: NoteBody },
+      },
+      async (request, reply) =>
+        reply
+          .code(201)
+          .send(await cases.note(request.params.id, { text: request.body.text, actor: actorOf(request) })),
+    );
+
+    app.post<{ Params: IdParams; Body: ResolveBody }>(
+      '/v1/cases/:id/resolve',
+      {
+        config: { roles: CASE_WORKERS, idempotent: true },
+        schema: {
+          tags,
+          summary:
+            'Resolve with an outcome that acts through the core; 202 when a second person must approve it',
+          params: IdParams,
+          body: ResolveBody,
+        },
+      },
+      async (request, reply) => {
+        const result = await cases.resolve(request.params.id, request.body, actorOf(request));
+        return reply.code(result.state === 'RESOLVED' ? 200 : 202).send(result);
+      },
+    );
+
+    app.post<{ Params: IdParams; Body: Static<typeof ExtendBody> }>(
+      '/v1/cases/:id/extend',
+      {
+        config: { roles: CASE_WORKERS, idempotent: true },
+        schema: {
+          tags,
+          summary: 'Extend a complaint deadline once by 15 days, with a reason',
+          params: IdParams,
+          body: ExtendBody,
+        },
+      },
+      async (request) =>
+        cases.extendComplaint(request.params.id, { reason: request.body.reason, actor: actorOf(request) }),
+    );
+
+    app.get<{ Querystring: Static<typeof ChangesQuery> }>(
+      '/v1/changes',
+      {
+        config: { roles: CASE_READERS },
+        schema: {
+          tags: ['changes'],
+          summary: 'Pending changes (four eyes), newest first',
+          querystring: ChangesQuery,
+        },
+      },
+      async (request) =>
+        cases.fourEyes.list({
+          state: request.query.state,
+          limit: request.query.limit ?? 50,
+          before: request.query.cursor,
+        }),
+    );
+
+    app.get<{ Params: IdParams }>(
+      '/v1/changes/:id',
+      {
+        config: { roles: CASE_READERS },
+        schema: { tags: ['changes'], summary: 'One pending change', params: IdParams },
+      },
+      async (request) => cases.fourEyes.get(request.params.id),
+    );
+
+    app.post<{ Params: IdParams; Body: Static<typeof DecideBody> }>(
+      '/v1/changes/:id/approve',
+      {
+        config: { roles: CHECKERS, idempotent: true },
+        schema: {
+          tags: ['changes'],
+          summary: 'Approve and apply a pending change (a different person from its maker)',
+          params: IdParams,
+          body: DecideBody,
+        },
+      },
+      async (request) => cases.fourEyes.approve(request.params.id, actorOf(request), request.body.note),
+    );
+
+    app.post<{ Params: IdParams; Body: Static<typeof RejectBody> }>(
+      '/v1/changes/:id/reject',
+      {
+        config: { roles: CHECKERS, idempotent: true },
+        schema: {
+          tags: ['changes'],
+          summary: 'Reject a pending change, with a note',
+          params: IdParams,
+          body: RejectBody,
+        },
+      },
+      async (request) => cases.fourEyes.reject(request.params.id, actorOf(request), request.body.note),
+    );
+
+    app.post<{ Params: IdParams; Body: Static<typeof ChallengeBody> }>(
+      '/v1/draws/:id/challenge',
+      {
+        config: { roles: WRITERS, idempotent: true },
+        schema: {
+          tags: ['loans'],
+          summary:
+            'The step-up result for a CHALLENGE draw: PASSED releases it, FAILED cancels it and opens a case',
+          params: IdParams,
+          body: ChallengeBody,
+        },
+      },
+      async (request) =>
+        cases.challenge(request.params.id, { result: request.body.result, actor: actorOf(request) }),
+    );
+
+    app.post<{ Params: IdParams; Body: Static<typeof StopBody> }>(
+      '/v1/draws/:id/stop',
+      {
+        config: { roles: CASE_WORKERS, idempotent: true },
+        schema: {
+          tags: ['loans'],
+          summary: 'Stop a COOLDOWN draw: it becomes HOLD and a held-draw case',
+          params: IdParams,
+          body: StopBody,
+        },
+      },
+      async (request) =>
+        cases.stopCooldown(request.params.id, { actor: actorOf(request), why: request.body.why }),
+    );
+  };
+}

@@ -1,0 +1,147 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { LgError } from '../../domain/errors.js';
+import { UUID_PATTERN } from '../../domain/ids.js';
+import type { CoreServices } from '../../core/index.js';
+import { COMPLAINT_CATEGORIES, type CaseService } from '../../cases/index.js';
+import { BORROWERS } from '../types.js';
+
+/**
+ * The borrower's own view, with a borrower token (issue 11). Every route reads the borrower from the token, never
+ * from the request; someone else's line, appeal, complaint or draw answers 404, never 403.
+ */
+export interface MeRoutesDeps {
+  readonly cases: CaseService;
+  readonly core: () => CoreServices;
+}
+
+const IdParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
+type IdParams = Static<typeof IdParams>;
+const LangQuery = Type.Object(
+  { lang: Type.Optional(Type.Union([Type.Literal('zh'), Type.Literal('en')])) },
+  { additionalProperties: false },
+);
+type LangQuery = Static<typeof LangQuery>;
+const AppealBody = Type.Object(
+  {
+    actionId: Type.Optional(
+      Type.String({ pattern: UUID_PATTERN, description: 'the line action appealed against' }),
+    ),
+    decisionId: Type.Optional(
+      Type.String({ pattern: UUID_PATTERN, description: 'or the decision appealed against' }),
+    ),
+    text: Type.String({ minLength: 1, maxLength: 4000 }),
+    documents: Type.Optional(
+      Type.Array(
+        Type.String({ minLength: 1, maxLength: 256, description: 'a reference to an uploaded document' }),
+        {
+          maxItems: 20,
+        },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+const ComplaintBody = Type.Object(
+  {
+    category: Type.Union(COMPLAINT_CATEGORIES.map((c) => Type.Literal(c))),
+    text: Type.String({ minLength: 1, maxLength: 4000 }),
+  },
+  { additionalProperties: false },
+);
+type ComplaintBody = Static<typeof ComplaintBody>;
+
+const tags = ['me'];
+
+function borrowerOf(request: FastifyRequest): string {
+  const id = request.principal?.borrowerId;
+  // The route's roles admit only borrower tokens, which always carry their borrower.
+  if (!id) throw new LgError('LG_FORBIDDEN', 'this route needs a borrower token');
+  return id;
+}
+
+export function meRoutes(deps: MeRoutesDeps): FastifyPluginAsync {
+  const me = deps.cases.borrower;
+  const config = { roles: BORROWERS };
+  return async (app) => {
+    app.get('/v1/me/lines', { config, schema: { tags, summary: 'Your credit lines' } }, async (request) =>
+      me.lines(borrowerOf(request)),
+    );
+
+    app.get<{ Params: IdParams; Querystring: LangQuery }>(
+      '/v1/me/lines/:id/explanation',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Why your line is as it is, what you can do, how to appeal (and your open appeals)',
+          params: IdParams,
+          querystring: LangQuery,
+        },
+      },
+      async (request) => me.explanation(borrowerOf(request), request.params.id, request.query.lang ?? 'zh'),
+    );
+
+    app.get<{ Querystring: LangQuery }>(
+      '/v1/me/appeals',
+      {
+        config,
+        schema: { tags, summary: 'Your appeals with state, deadline and outcome', querystring: LangQuery },
+      },
+      async (request) => me.appeals(borrowerOf(request), request.query.lang ?? 'zh'),
+    );
+
+    app.post<{ Body: Static<typeof AppealBody> }>(
+      '/v1/me/appeals',
+      {
+        config: { ...config, idempotent: true },
+        schema: { tags, summary: 'Appeal against a line action or a decision', body: AppealBody },
+      },
+      async (request, reply) => reply.code(201).send(await me.fileAppeal(borrowerOf(request), request.body)),
+    );
+
+    app.get<{ Params: IdParams; Querystring: LangQuery }>(
+      '/v1/me/appeals/:id',
+      { config, schema: { tags, summary: 'One of your appeals', params: IdParams, querystring: LangQuery } },
+      async (request) => me.appeal(borrowerOf(request), request.params.id, request.query.lang ?? 'zh'),
+    );
+
+    app.get<{ Querystring: LangQuery }>(
+      '/v1/me/complaints',
+      { config, schema: { tags, summary: 'Your complaints', querystring: LangQuery } },
+      async (request) => me.complaints(borrowerOf(request), request.query.lang ?? 'zh'),
+    );
+
+    app.post<{ Body: ComplaintBody }>(
+      '/v1/me/complaints',
+      {
+        config: { ...config, idempotent: true },
+        schema: {
+          tags,
+          summary: 'File a complaint; acknowledged at once with its 15-day deadline',
+          body: ComplaintBody,
+        },
+      },
+      async (request, reply) =>
+        reply.code(201).send(await me.fileComplaint(borrowerOf(request), request.body)),
+    );
+
+    app.get<{ Params: IdParams; Querystring: LangQuery }>(
+      '/v1/me/complaints/:id',
+      {
+        config,
+        schema: { tags, summary: 'One of your complaints', params: IdParams, querystring: LangQuery },
+      },
+      async (request) => me.complaint(borrowerOf(request), request.params.id, request.query.lang ?? 'zh'),
+    );
+
+    app.post<{ Params: IdParams }>(
+      '/v1/me/draws/:id/cancel',
+      {
+        config: { ...config, idempotent: true },
+        schema: { tags, summary: 'Cancel a draw during its cooling-off', params: IdParams },
+      },
+      async (request) => me.cancelDraw(borrowerOf(request), request.params.id),
+    );
+  };
+}

@@ -1,0 +1,165 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { Clock } from '../../domain/clock.js';
+import type { IdGenerator } from '../../domain/ids.js';
+import type { RandomSource } from '../../domain/random.js';
+import { UUID_PATTERN } from '../../domain/ids.js';
+import { LgError } from '../../domain/errors.js';
+import type { Store } from '../../store/db.js';
+import type { FourEyes } from '../../cases/index.js';
+import {
+  createUser,
+  createUserKey,
+  hashApiKey,
+  listUsers,
+  mintBorrowerToken,
+  newApiKeySecret,
+  revokeApiKey,
+  BORROWER_TOKEN_TTL_MS_MAX,
+} from '../api-keys.js';
+import { ROLES, type Role } from '../types.js';
+
+/** People, their keys, and borrower tokens (issue 11). */
+export interface UserRoutesDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly random: RandomSource;
+  readonly fourEyes: FourEyes;
+}
+
+const IdParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
+type IdParams = Static<typeof IdParams>;
+const UserBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    role: Type.Union(ROLES.map((r) => Type.Literal(r))),
+  },
+  { additionalProperties: false },
+);
+const KeyBody = Type.Object(
+  {
+    userId: Type.String({ pattern: UUID_PATTERN }),
+    label: Type.Optional(Type.String({ maxLength: 200 })),
+    reason: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 1000, description: 'why (an admin key needs a second person)' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+const TokenBody = Type.Object(
+  { ttlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: BORROWER_TOKEN_TTL_MS_MAX / 1000 })) },
+  { additionalProperties: false },
+);
+
+const ADMINS: readonly Role[] = ['admin'];
+const tags = ['users'];
+
+function actorOf(request: FastifyRequest): string {
+  return request.principal?.actor ?? 'anonymous';
+}
+
+export function userRoutes(deps: UserRoutesDeps): FastifyPluginAsync {
+  return async (app) => {
+    app.post<{ Body: Static<typeof UserBody> }>(
+      '/v1/users',
+      {
+        config: { roles: ADMINS, idempotent: true },
+        schema: { tags, summary: 'Create a user (a person with a role)', body: UserBody },
+      },
+      async (request, reply) =>
+        reply
+          .code(201)
+          .send(await createUser(deps.store, deps, { ...request.body, actor: actorOf(request) })),
+    );
+
+    app.get(
+      '/v1/users',
+      { config: { roles: ['admin', 'auditor'] }, schema: { tags, summary: 'Users' } },
+      async () => ({ items: await listUsers(deps.store.db) }),
+    );
+
+    // Not an idempotent route on purpose: a replayed answer would have to store the key itself, and a key is shown
+    // once and stored only as a hash. A retry makes a second key; the first can be revoked.
+    app.post<{ Body: Static<typeof KeyBody> }>(
+      '/v1/keys',
+      {
+        config: { roles: ADMINS },
+        schema: {
+          tags,
+          summary: "Create a key for a user (shown once); an admin's key waits for a second admin",
+          body: KeyBody,
+        },
+      },
+      async (request, reply) => {
+        const body = request.body;
+        const user = await deps.store.db
+          .selectFrom('users')
+          .select(['id', 'role'])
+          .where('id', '=', body.userId)
+          .executeTakeFirst();
+        if (!user) throw new LgError('LG_NOT_FOUND', `no user ${body.userId}`);
+        if (user.role === 'admin' && deps.fourEyes.requires('api_key.create_admin')) {
+          const key = newApiKeySecret(deps.random);
+          const keyId = deps.ids.next();
+          const change = await deps.fourEyes.propose({
+            operation: 'api_key.create_admin',
+            subjectId: user.id,
+            payload: { keyId, keyHash: hashApiKey(key), userId: user.id, label: body.label ?? '' },
+            diff: { create: { keyId, userId: user.id, role: 'admin' } },
+            reason: body.reason ?? 'admin key',
+            maker: actorOf(request),
+          });
+          return reply
+            .code(202)
+            .send({ id: keyId, key, role: 'admin', userId: user.id, active: false, pendingChange: change });
+        }
+        const created = await createUserKey(deps.store, deps, {
+          userId: body.userId,
+          label: body.label,
+          actor: actorOf(request),
+        });
+        return reply.code(201).send({ ...created, active: true });
+      },
+    );
+
+    app.delete<{ Params: IdParams }>(
+      '/v1/keys/:id',
+      {
+        config: { roles: ADMINS },
+        schema: {
+          tags,
+          summary: 'Revoke a key: refused by every instance within one second',
+          params: IdParams,
+        },
+      },
+      async (request) =>
+        revokeApiKey(deps.store, deps, { keyId: request.params.id, actor: actorOf(request) }),
+    );
+
+    app.post<{ Params: IdParams; Body: Static<typeof TokenBody> }>(
+      '/v1/borrowers/:id/tokens',
+      {
+        config: { roles: ['service'] },
+        // The body is optional: no body means the default lifetime.
+        preValidation: async (request) => {
+          if (request.body === undefined || request.body === null) request.body = {};
+        },
+        schema: {
+          tags,
+          summary: 'Mint a short-lived token with which one borrower reads only their own data (/v1/me/…)',
+          params: IdParams,
+          body: TokenBody,
+        },
+      },
+      async (request, reply) =>
+        reply.code(201).send(
+          await mintBorrowerToken(deps.store, deps, {
+            borrowerId: request.params.id,
+            ttlMs: request.body.ttlSeconds === undefined ? undefined : request.body.ttlSeconds * 1000,
+            actor: actorOf(request),
+          }),
+        ),
+    );
+  };
+}

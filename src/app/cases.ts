@@ -1,0 +1,235 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { Counter, type Registry } from 'prom-client';
+import type { Clock } from '../domain/clock.js';
+import type { IdGenerator } from '../domain/ids.js';
+import type { RandomSource } from '../domain/random.js';
+import { appendToLedger } from '../compliance/ledger.js';
+import type { Store } from '../store/db.js';
+import {
+  applyActionInTx,
+  approveReviewInTx,
+  cancelHeldDrawInTx,
+  declineReviewInTx,
+  releaseDueCooldowns,
+  releaseHeldDrawInTx,
+  stopCooldownInTx,
+  restrictedLines,
+  type CoreServices,
+} from '../core/index.js';
+import type { MonitorService } from '../monitor/index.js';
+import { createCaseService, type CaseCorePort, type CaseService } from '../cases/index.js';
+import type { CasesSettings } from './cases-config.js';
+import { caseRoutes } from '../api/routes/cases.js';
+import { meRoutes } from '../api/routes/me.js';
+import { userRoutes } from '../api/routes/users.js';
+import type { EngineService } from '../engine/index.js';
+import {
+  createGates,
+  registerModuleOperations,
+  registerStaffOperations,
+  type FourEyesGates,
+} from './four-eyes-ops.js';
+
+/**
+ * Wires src/cases to the core and the monitor: the ports it declares, the alert hook, immediate intake after a
+ * request that leaves work, and the jobs timer (intake sweep, SLA escalation, cooling-off releases, change expiry).
+ */
+export interface CasesWiring {
+  readonly service: CaseService;
+  /** The core as routes and the monitor should call it: work a request leaves opens its case at once. */
+  wrapCore(core: CoreServices): CoreServices;
+  bindCore(core: CoreServices): void;
+  bindMonitor(monitor: MonitorService): void;
+  /** Registers the four-eyes operations of the engine and the monitor (their writes run their own units). */
+  bindModules(engine: EngineService, monitor: MonitorService): void;
+  /** The hooks the existing routes call before a four-eyes operation (after bindCore). */
+  gates(): FourEyesGates;
+  routes(): FastifyPluginAsync[];
+  /** Runs every case job once (the timer runs it; tests and `lineguard cases sweep` call it directly). */
+  runJobs(): Promise<CaseJobsResult>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export interface CaseJobsResult {
+  readonly casesOpened: number;
+  readonly slaBreached: number;
+  readonly cooldownsReleased: number;
+  readonly cooldownsStopped: number;
+  readonly changesExpired: number;
+}
+
+export function wireCases(a: {
+  store: Store;
+  clock: Clock;
+  ids: IdGenerator;
+  random: RandomSource;
+  metrics: Registry;
+  settings: CasesSettings;
+  appealDays?: number;
+}): CasesWiring {
+  const late: { core?: CoreServices; monitor?: MonitorService; gates?: FourEyesGates } = {};
+  const coreOf = (): CoreServices => {
+    if (!late.core) throw new Error('the core is not wired yet');
+    return late.core;
+  };
+  const corePort: CaseCorePort = {
+    approveReview: (tx, id, input) => approveReviewInTx(coreOf().deps, tx, id, input),
+    declineReview: (tx, id, input) => declineReviewInTx(coreOf().deps, tx, id, input),
+    releaseDraw: (tx, drawId, actor, allowed) =>
+      releaseHeldDrawInTx(coreOf().deps, tx, drawId, { actor, ...(allowed ? { allowed } : {}) }),
+    cancelDraw: (tx, drawId, input) => cancelHeldDrawInTx(coreOf().deps, tx, drawId, input),
+    stopCooldown: (tx, drawId, input) => stopCooldownInTx(coreOf().deps, tx, drawId, input),
+    async drawOwner(drawId) {
+      const row = await a.store.db
+        .selectFrom('draws')
+        .select(['line_id', 'borrower_id', 'status'])
+        .where('id', '=', drawId)
+        .executeTakeFirst();
+      return row ? { lineId: row.line_id, borrowerId: row.borrower_id, status: row.status } : undefined;
+    },
+    async lineAction(tx, lineId, input) {
+      const done = await applyActionInTx(coreOf().deps, tx, lineId, input);
+      await appendToLedger(tx, [done.ledger]);
+      return {
+        actionId: done.result.actionId,
+        outcome: done.result.outcome,
+        newStatus: done.result.newStatus,
+      };
+    },
+    explainLine: (lineId, lang) => coreOf().explainLine(lineId, lang),
+    async restrictedLines() {
+      return (await restrictedLines(coreOf().deps)).map((r) => ({
+        lineId: r.line.id,
+        borrowerId: r.line.borrower_id,
+        status: r.line.status,
+        restrictionId: r.restriction?.id ?? null,
+        reasons: r.reasons,
+      }));
+    },
+  };
+  const breaches = new Counter({
+    name: 'lineguard_case_sla_breaches_total',
+    help: 'Cases that passed their SLA due time unresolved, by case type',
+    labelNames: ['type'] as const,
+    registers: [a.metrics],
+  });
+  const service = createCaseService(
+    {
+      store: a.store,
+      clock: a.clock,
+      ids: a.ids,
+      config: a.settings.cases,
+      core: corePort,
+      monitor: {
+        closeAlert: async (alertId) => late.monitor?.setAlertStatus(alertId, 'CLOSED'),
+        listHits: (borrowerId) => late.monitor?.listHits('user', borrowerId, a.clock.now()) ?? [],
+      },
+      metrics: { slaBreached: (type) => breaches.inc({ type }) },
+    },
+    a.settings.fourEyes,
+    a.appealDays,
+  );
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> | undefined;
+  const runJobs = async (): Promise<CaseJobsResult> => {
+    const cooldowns = late.core
+      ? await releaseDueCooldowns(late.core.deps, { coolingOffMs: a.settings.cases.coolingOffMs })
+      : { released: [], stopped: [] };
+    const casesOpened = await service.intake();
+    const { breached } = await service.sweepSla();
+    const changesExpired = await service.fourEyes.expireDue();
+    return {
+      casesOpened,
+      slaBreached: breached.length,
+      cooldownsReleased: cooldowns.released.length,
+      cooldownsStopped: cooldowns.stopped.length,
+      changesExpired,
+    };
+  };
+  const intakeAfter = (subject: Parameters<CaseService['intakeSubject']>[0]) =>
+    service.intakeSubject(subject).catch(() => 0); // the sweep opens it if this fails
+  return {
+    service,
+    wrapCore(core) {
+      return {
+        ...core,
+        async submitApplication(input) {
+          const result = await core.submitApplication(input);
+          if (result.outcome === 'REVIEW')
+            await intakeAfter({ kind: 'application', id: result.applicationId });
+          return result;
+        },
+        async requestDraw(lineId, input) {
+          const result = await core.requestDraw(lineId, input);
+          if (result.status === 'HOLD' || result.status === 'REVIEW')
+            await intakeAfter({ kind: 'draw', id: result.drawId });
+          return result;
+        },
+        async runReviewJob(asOf) {
+          const result = await core.runReviewJob(asOf);
+          // Fraud restrictions whose cause cleared wait for a person (lifting them needs four eyes).
+          return { ...result, reinstatementCasesOpened: await service.reviewRestrictions() };
+        },
+        async applyLineAction(lineId, input) {
+          const result = await core.applyLineAction(lineId, input);
+          if (result.outcome === 'REVIEW') await intakeAfter({ kind: 'line_action', id: result.actionId });
+          return result;
+        },
+      };
+    },
+    bindCore(core) {
+      late.core = core;
+      registerStaffOperations(service.fourEyes, {
+        core,
+        store: a.store,
+        clock: a.clock,
+        ids: a.ids,
+        random: a.random,
+      });
+      late.gates = createGates(service.fourEyes, core);
+    },
+    bindMonitor(monitor) {
+      late.monitor = monitor;
+    },
+    bindModules(engine, monitor) {
+      registerModuleOperations(service.fourEyes, engine, monitor);
+    },
+    gates() {
+      if (!late.gates) throw new Error('bind the core before asking for the four-eyes gates');
+      return late.gates;
+    },
+    routes: () => [
+      caseRoutes({ cases: service, core: () => coreOf() }),
+      meRoutes({ cases: service, core: () => coreOf() }),
+      userRoutes({
+        store: a.store,
+        clock: a.clock,
+        ids: a.ids,
+        random: a.random,
+        fourEyes: service.fourEyes,
+      }),
+    ],
+    runJobs,
+    start() {
+      if (a.settings.jobsIntervalMs === 0 || timer) return;
+      timer = setInterval(() => {
+        if (running) return;
+        running = runJobs()
+          .catch((error: unknown) =>
+            process.emitWarning(
+              `case jobs failed: ${error instanceof Error ? error.message : String(error)}`,
+              'LineGuardWarning',
+            ),
+          )
+          .finally(() => (running = undefined));
+      }, a.settings.jobsIntervalMs);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await running;
+    },
+  };
+}

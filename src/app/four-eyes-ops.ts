@@ -1,0 +1,262 @@
+import type { Clock } from '../domain/clock.js';
+import type { IdGenerator } from '../domain/ids.js';
+import type { RandomSource } from '../domain/random.js';
+import type { LineActionType } from '../domain/decision.js';
+import { LgError } from '../domain/errors.js';
+import { appendToLedger } from '../compliance/ledger.js';
+import type { DbTx, Store } from '../store/db.js';
+import { applyActionInTx, restrictedForFraud, type CoreServices } from '../core/index.js';
+import type { EngineService } from '../engine/index.js';
+import type { MonitorService } from '../monitor/index.js';
+import type { NewListEntry } from '../monitor/index.js';
+import type {
+  ApplyContext,
+  ChangeOperation,
+  FourEyes,
+  FourEyesOperation,
+  PendingChangeView,
+} from '../cases/index.js';
+
+/**
+ * Apply functions for the staff operations on the four-eyes list that act on core facts: a manual line action that
+ * needs a second person (a large limit increase, lifting a fraud restriction) and creating an admin key. Each runs in
+ * the approval's dbTx, so the change and its approval commit together.
+ */
+export interface LineActionPayload {
+  readonly lineId: string;
+  readonly action: {
+    readonly type: LineActionType;
+    readonly reasons: readonly string[];
+    readonly limitMinor?: number;
+    readonly annualRate?: number;
+    readonly appealable?: boolean;
+    readonly tempUntil?: number;
+    readonly note?: string;
+  };
+}
+
+export interface AdminKeyPayload {
+  readonly keyId: string;
+  /** SHA-256 of the key the maker was shown once; the secret itself is never stored. */
+  readonly keyHash: string;
+  readonly userId: string;
+  readonly label: string;
+}
+
+async function lineActionApply(core: CoreServices, tx: DbTx, payload: unknown, context: ApplyContext) {
+  const p = payload as LineActionPayload;
+  const done = await applyActionInTx(core.deps, tx, p.lineId, {
+    ...p.action,
+    automated: false,
+    actor: context.maker,
+    note: `${p.action.note ?? ''} (approved by ${context.checker}, change ${context.changeId})`.trim(),
+  });
+  await appendToLedger(tx, [done.ledger]);
+  return done.result;
+}
+
+function lineActionOperation(core: CoreServices): ChangeOperation {
+  return { apply: (tx, payload, context) => lineActionApply(core, tx, payload, context) };
+}
+
+function adminKeyOperation(deps: { clock: Clock; ids: IdGenerator }): ChangeOperation {
+  return {
+    async apply(tx: DbTx, payload: unknown, context: ApplyContext) {
+      const p = payload as AdminKeyPayload;
+      const user = await tx.selectFrom('users').selectAll().where('id', '=', p.userId).executeTakeFirst();
+      if (!user || user.disabled_at !== null || user.role !== 'admin')
+        throw new LgError('LG_CONFLICT', 'the user is no longer an active admin', { userId: p.userId });
+      const now = deps.clock.now();
+      await tx
+        .insertInto('api_keys')
+        .values({
+          id: p.keyId,
+          key_hash: p.keyHash,
+          role: 'admin',
+          label: p.label,
+          created_at: now,
+          revoked_at: null,
+          user_id: p.userId,
+        })
+        .execute();
+      await appendToLedger(tx, [
+        {
+          entryId: deps.ids.next(),
+          kind: 'api_key.created',
+          subjectId: p.keyId,
+          recordedAt: now,
+          payload: {
+            keyId: p.keyId,
+            userId: p.userId,
+            role: 'admin',
+            label: p.label,
+            by: context.maker,
+            approvedBy: context.checker,
+          },
+        },
+      ]);
+      return { keyId: p.keyId, userId: p.userId };
+    },
+  };
+}
+
+/** Registers the staff operations; a case outcome under the same name keeps its own apply (payload with caseId). */
+export function registerStaffOperations(
+  fourEyes: FourEyes,
+  deps: { core: CoreServices; store: Store; clock: Clock; ids: IdGenerator; random: RandomSource },
+): void {
+  const lineAction = lineActionOperation(deps.core);
+  fourEyes.register('line.limit_increase', lineAction);
+  const resolution = fourEyes.operation('line.lift_fraud_restriction');
+  fourEyes.register('line.lift_fraud_restriction', {
+    apply: (tx, payload, context) =>
+      typeof payload === 'object' && payload !== null && 'caseId' in payload && resolution?.apply
+        ? resolution.apply(tx, payload, context)
+        : lineActionApply(deps.core, tx, payload, context),
+  });
+  fourEyes.register('api_key.create_admin', adminKeyOperation(deps));
+}
+
+/**
+ * Hooks the existing routes call before a four-eyes operation: a pending change when a second person is needed,
+ * undefined to go ahead. They bind people: a key that belongs to no user (the LINEGUARD_ADMIN_KEY bootstrap key, CI
+ * automation) is exempt, so production should retire the bootstrap key once users exist (see README).
+ */
+export interface FourEyesGates {
+  lineAction(
+    lineId: string,
+    action: LineActionPayload['action'],
+    actor: string,
+  ): Promise<PendingChangeView | undefined>;
+  strategyActivation(id: string, version: number, actor: string): Promise<PendingChangeView | undefined>;
+  overlay(
+    input: { name: string; value: number | string | boolean; description?: string },
+    actor: string,
+  ): Promise<PendingChangeView | undefined>;
+  listAdd(entry: Omit<NewListEntry, 'addedBy'>, actor: string): Promise<PendingChangeView | undefined>;
+  listRemove(entryId: string, actor: string): Promise<PendingChangeView | undefined>;
+}
+
+const isPerson = (actor: string): boolean => actor.startsWith('user:');
+
+export function createGates(fourEyes: FourEyes, core: CoreServices): FourEyesGates {
+  const propose = (
+    operation: FourEyesOperation,
+    subjectId: string,
+    payload: unknown,
+    diff: unknown,
+    actor: string,
+    reason: string,
+  ) => fourEyes.propose({ operation, subjectId, payload, diff, reason, maker: actor });
+  return {
+    async lineAction(lineId, action, actor) {
+      if (!isPerson(actor)) return undefined;
+      const raises = action.type === 'LIMIT_INCREASE' || action.type === 'TEMP_LIMIT';
+      if (
+        raises &&
+        fourEyes.requires('line.limit_increase') &&
+        (action.limitMinor ?? 0) >= fourEyes.config.limitIncreaseThresholdMinor
+      )
+        return propose(
+          'line.limit_increase',
+          lineId,
+          { lineId, action },
+          { lineId, ...action },
+          actor,
+          action.note ?? action.type,
+        );
+      const lifts = action.type === 'UNFREEZE' || action.type === 'REINSTATE';
+      if (lifts && fourEyes.requires('line.lift_fraud_restriction')) {
+        const line = await core.deps.store.db
+          .selectFrom('credit_lines')
+          .selectAll()
+          .where('id', '=', lineId)
+          .executeTakeFirst();
+        if (line && (await restrictedForFraud(core.deps, line)))
+          return propose(
+            'line.lift_fraud_restriction',
+            lineId,
+            { lineId, action },
+            { lineId, ...action },
+            actor,
+            action.note ?? action.type,
+          );
+      }
+      return undefined;
+    },
+    async strategyActivation(id, version, actor) {
+      if (!isPerson(actor) || !fourEyes.requires('strategy.activate')) return undefined;
+      return propose(
+        'strategy.activate',
+        id,
+        { id, version },
+        { strategyId: id, activate: version },
+        actor,
+        `activate ${id} v${version}`,
+      );
+    },
+    async overlay(input, actor) {
+      if (!isPerson(actor) || !fourEyes.requires('overlay.change')) return undefined;
+      return propose(
+        'overlay.change',
+        input.name,
+        input,
+        { overlay: input.name, to: input.value },
+        actor,
+        input.description ?? `overlay ${input.name}`,
+      );
+    },
+    async listAdd(entry, actor) {
+      if (!isPerson(actor) || !fourEyes.requires('list.add')) return undefined;
+      return propose(
+        'list.add',
+        `${entry.list}:${entry.entityType}`,
+        entry,
+        { add: entry },
+        actor,
+        entry.reason,
+      );
+    },
+    async listRemove(entryId, actor) {
+      if (!isPerson(actor) || !fourEyes.requires('list.remove')) return undefined;
+      return propose(
+        'list.remove',
+        entryId,
+        { entryId },
+        { remove: entryId },
+        actor,
+        `remove list entry ${entryId}`,
+      );
+    },
+  };
+}
+
+/** The operations whose module writes in its own unit of work: applied right after the approval commits. */
+export function registerModuleOperations(
+  fourEyes: FourEyes,
+  engine: EngineService,
+  monitor: MonitorService,
+): void {
+  fourEyes.register('strategy.activate', {
+    applyAfterApproval: async (payload, context) => {
+      const p = payload as { id: string; version: number };
+      return engine.activate(p.id, p.version, context.maker);
+    },
+  });
+  fourEyes.register('overlay.change', {
+    applyAfterApproval: async (payload, context) => {
+      const p = payload as { name: string; value: number | string | boolean; description?: string };
+      return engine.setOverlay(p.name, p.value, context.maker, p.description);
+    },
+  });
+  fourEyes.register('list.add', {
+    applyAfterApproval: async (payload, context) =>
+      monitor.lists.add({ ...(payload as Omit<NewListEntry, 'addedBy'>), addedBy: context.maker }),
+  });
+  fourEyes.register('list.remove', {
+    applyAfterApproval: async (payload) => {
+      await monitor.lists.remove((payload as { entryId: string }).entryId);
+      return { removed: (payload as { entryId: string }).entryId };
+    },
+  });
+}

@@ -1,0 +1,321 @@
+import { MS_PER_DAY } from '../domain/clock.js';
+import { LgError } from '../domain/errors.js';
+import type { ReasonLang } from '../domain/reason-codes.js';
+import { appendToLedger } from '../compliance/ledger.js';
+import { decisionOwner, lineActionRow, lineRow, linesOfBorrower } from '../store/case-evidence.js';
+import {
+  appealsOf,
+  complaintsOf,
+  findAppeal,
+  findCase,
+  findComplaint,
+  insertAppeal,
+  insertCases,
+  insertComplaint,
+  openAppealsOnLine,
+  updateCase,
+  updateComplaint,
+  type AppealRow,
+  type ComplaintRow,
+} from '../store/cases.js';
+import { caseOpenedLedger } from './intake.js';
+import { COMPLAINT_EXTENSION_MS, type ComplaintCategory } from './model.js';
+import type { CaseDeps } from './ports.js';
+import { newCaseRow } from './rows.js';
+
+/**
+ * The borrower's side (issue 11). Every read and write is scoped to the borrower the token speaks for: someone else's
+ * line, appeal or complaint is 404, never 403, so a token cannot learn that an id exists.
+ */
+function notFound(what: string, id: string): LgError {
+  return new LgError('LG_NOT_FOUND', `no ${what} ${id}`);
+}
+
+/** How long after being told a borrower may appeal (the core's explanation states the same deadline). */
+export const APPEAL_WINDOW_DAYS_DEFAULT = 30;
+
+export async function myLines(deps: CaseDeps, borrowerId: string) {
+  const rows = await linesOfBorrower(deps.store.db, borrowerId);
+  return {
+    items: rows.map((r) => ({
+      id: r.id,
+      status: r.status,
+      currency: r.currency,
+      limitMinor: Number(r.limit_minor),
+      availableMinor: Number(r.available_minor),
+      outstandingPrincipalMinor: Number(r.outstanding_minor),
+      annualRate: Number(r.annual_rate),
+    })),
+  };
+}
+
+async function ownLine(deps: CaseDeps, borrowerId: string, lineId: string) {
+  const line = await lineRow(deps.store.db, lineId);
+  if (!line || line.borrower_id !== borrowerId) throw notFound('line', lineId);
+  return line;
+}
+
+const OPEN_APPEAL_WORDS = {
+  zh: (deadline: string) => `您的申诉正在处理中，我们将在 ${deadline} 前答复；处理期间无需重复提交。`,
+  en: (deadline: string) =>
+    `Your appeal is being reviewed; we will answer by ${deadline}. You do not need to submit it again.`,
+};
+
+/** The core's explanation, and the borrower's open appeals on the line (the explanation reflects them). */
+export async function myExplanation(deps: CaseDeps, borrowerId: string, lineId: string, lang: ReasonLang) {
+  await ownLine(deps, borrowerId, lineId);
+  const explanation = (await deps.core.explainLine(lineId, lang)) as Record<string, unknown> & {
+    appeal?: Record<string, unknown>;
+  };
+  const open = await openAppealsOnLine(deps.store.db, lineId);
+  if (open.length === 0) return { ...explanation, openAppeals: [] };
+  const deadline = new Date(Number(open[0]?.deadline_at)).toISOString();
+  return {
+    ...explanation,
+    appeal: { ...explanation.appeal, how: OPEN_APPEAL_WORDS[lang](deadline.slice(0, 10)), inProgress: true },
+    openAppeals: open.map((a) => appealView(a, lang)),
+  };
+}
+
+export function appealView(row: AppealRow, lang?: ReasonLang) {
+  const outcome = row.outcome_zh === null ? null : { zh: row.outcome_zh, en: row.outcome_en };
+  return {
+    id: row.id,
+    lineId: row.line_id,
+    target: { kind: row.target_kind, id: row.target_id },
+    state: row.state,
+    deadline: new Date(Number(row.deadline_at)).toISOString(),
+    outcome: outcome && lang ? { text: outcome[lang], ...outcome } : outcome,
+    documents: JSON.parse(row.documents) as unknown,
+    createdAt: new Date(Number(row.created_at)).toISOString(),
+    resolvedAt: row.resolved_at === null ? null : new Date(Number(row.resolved_at)).toISOString(),
+  };
+}
+
+export interface AppealInput {
+  readonly actionId?: string;
+  readonly decisionId?: string;
+  readonly text: string;
+  readonly documents?: readonly string[];
+}
+
+/** What the appeal is against, checked to belong to the borrower and to be appealable now. */
+async function appealTarget(deps: CaseDeps, borrowerId: string, input: AppealInput, appealDays: number) {
+  const now = deps.clock.now();
+  if ((input.actionId === undefined) === (input.decisionId === undefined))
+    throw new LgError('LG_VALIDATION', 'appeal against exactly one of actionId or decisionId');
+  if (input.actionId) {
+    const action = await lineActionRow(deps.store.db, input.actionId);
+    const line = action ? await lineRow(deps.store.db, action.line_id) : undefined;
+    if (!action || !line || line.borrower_id !== borrowerId) throw notFound('line action', input.actionId);
+    if (action.appealable !== 1)
+      throw new LgError(
+        'LG_APPEAL_NOT_ALLOWED',
+        'this action follows a legal requirement and cannot be appealed',
+      );
+    const told = Number(action.notice_at ?? action.created_at);
+    if (now > told + appealDays * MS_PER_DAY)
+      throw new LgError(
+        'LG_APPEAL_NOT_ALLOWED',
+        `the ${appealDays}-day window to appeal this action has closed`,
+      );
+    return { kind: 'line_action', id: action.id, lineId: action.line_id };
+  }
+  const decisionId = input.decisionId as string;
+  const decision = await decisionOwner(deps.store.db, decisionId);
+  if (!decision || decision.borrower_id !== borrowerId) throw notFound('decision', decisionId);
+  if (now > Number(decision.decided_at) + appealDays * MS_PER_DAY)
+    throw new LgError(
+      'LG_APPEAL_NOT_ALLOWED',
+      `the ${appealDays}-day window to appeal this decision has closed`,
+    );
+  return { kind: 'decision', id: decision.id, lineId: decision.line_id };
+}
+
+export async function fileAppeal(
+  deps: CaseDeps,
+  borrowerId: string,
+  input: AppealInput,
+  appealDays = APPEAL_WINDOW_DAYS_DEFAULT,
+) {
+  const target = await appealTarget(deps, borrowerId, input, appealDays);
+  const now = deps.clock.now();
+  const id = deps.ids.next();
+  const caseRow = newCaseRow(
+    deps.ids.next(),
+    { type: 'APPEAL', subjectId: id, lineId: target.lineId, borrowerId, since: now },
+    deps.config.sla,
+    now,
+  );
+  const row: AppealRow = {
+    id,
+    borrower_id: borrowerId,
+    line_id: target.lineId,
+    target_kind: target.kind,
+    target_id: target.id,
+    text: input.text,
+    documents: JSON.stringify(input.documents ?? []),
+    state: 'OPEN',
+    deadline_at: caseRow.sla_due_at,
+    outcome_zh: null,
+    outcome_en: null,
+    case_id: caseRow.id,
+    created_at: now,
+    resolved_at: null,
+  };
+  await deps.store.transaction(async (tx) => {
+    const open = await tx
+      .selectFrom('appeals')
+      .select('id')
+      .where('target_id', '=', target.id)
+      .where('state', '=', 'OPEN')
+      .executeTakeFirst();
+    if (open)
+      throw new LgError('LG_CONFLICT', 'an appeal against this is already open', { appealId: open.id });
+    await insertAppeal(tx, row);
+    await insertCases(tx, [caseRow]);
+    await appendToLedger(tx, [
+      {
+        entryId: `${id}:filed`,
+        kind: 'appeal.filed',
+        subjectId: id,
+        recordedAt: now,
+        payload: { appealId: id, borrowerId, target, caseId: caseRow.id, deadlineAt: row.deadline_at },
+      },
+      caseOpenedLedger(caseRow),
+    ]);
+  });
+  return appealView(row);
+}
+
+export async function myAppeals(deps: CaseDeps, borrowerId: string, lang: ReasonLang) {
+  return { items: (await appealsOf(deps.store.db, borrowerId, 100)).map((a) => appealView(a, lang)) };
+}
+
+export async function myAppeal(deps: CaseDeps, borrowerId: string, id: string, lang: ReasonLang) {
+  const row = await findAppeal(deps.store.db, id);
+  if (!row || row.borrower_id !== borrowerId) throw notFound('appeal', id);
+  return appealView(row, lang);
+}
+
+export function complaintView(row: ComplaintRow, lang?: ReasonLang) {
+  const resolution = row.resolution_zh === null ? null : { zh: row.resolution_zh, en: row.resolution_en };
+  return {
+    id: row.id,
+    category: row.category,
+    state: row.state,
+    dueAt: new Date(Number(row.due_at)).toISOString(),
+    extended: row.extended_at !== null,
+    extensionReason: row.extension_reason,
+    resolution: resolution && lang ? { text: resolution[lang], ...resolution } : resolution,
+    createdAt: new Date(Number(row.created_at)).toISOString(),
+    resolvedAt: row.resolved_at === null ? null : new Date(Number(row.resolved_at)).toISOString(),
+  };
+}
+
+/** A complaint is acknowledged at once with its deadline (15 days; NFRA consumer-complaint rules). */
+export async function fileComplaint(
+  deps: CaseDeps,
+  borrowerId: string,
+  input: { category: ComplaintCategory; text: string },
+) {
+  const now = deps.clock.now();
+  const id = deps.ids.next();
+  const caseRow = newCaseRow(
+    deps.ids.next(),
+    { type: 'COMPLAINT', subjectId: id, borrowerId, since: now },
+    deps.config.sla,
+    now,
+  );
+  const row: ComplaintRow = {
+    id,
+    borrower_id: borrowerId,
+    category: input.category,
+    text: input.text,
+    state: 'OPEN',
+    due_at: caseRow.sla_due_at,
+    extended_at: null,
+    extension_reason: null,
+    resolution_zh: null,
+    resolution_en: null,
+    case_id: caseRow.id,
+    created_at: now,
+    resolved_at: null,
+  };
+  await deps.store.transaction(async (tx) => {
+    await insertComplaint(tx, row);
+    await insertCases(tx, [caseRow]);
+    await appendToLedger(tx, [
+      {
+        entryId: `${id}:filed`,
+        kind: 'complaint.filed',
+        subjectId: id,
+        recordedAt: now,
+        payload: {
+          complaintId: id,
+          borrowerId,
+          category: input.category,
+          caseId: caseRow.id,
+          dueAt: row.due_at,
+        },
+      },
+      caseOpenedLedger(caseRow),
+    ]);
+  });
+  return complaintView(row);
+}
+
+export async function myComplaints(deps: CaseDeps, borrowerId: string, lang: ReasonLang) {
+  return { items: (await complaintsOf(deps.store.db, borrowerId, 100)).map((c) => complaintView(c, lang)) };
+}
+
+export async function myComplaint(deps: CaseDeps, borrowerId: string, id: string, lang: ReasonLang) {
+  const row = await findComplaint(deps.store.db, id);
+  if (!row || row.borrower_id !== borrowerId) throw notFound('complaint', id);
+  return complaintView(row, lang);
+}
+
+/** Extends a complaint's deadline once by 15 days, with a recorded reason (the rule allows one extension). */
+export async function extendComplaint(
+  deps: CaseDeps,
+  caseId: string,
+  input: { reason: string; actor: string },
+) {
+  const now = deps.clock.now();
+  return deps.store.transaction(async (tx) => {
+    const row = await findCase(tx, deps.store.kind, caseId, true);
+    if (row.type !== 'COMPLAINT')
+      throw new LgError('LG_CASE_OUTCOME_INVALID', 'only a complaint case can be extended', { caseId });
+    const complaint = await findComplaint(tx, row.subject_id);
+    if (!complaint) throw notFound('complaint', row.subject_id);
+    if (complaint.extended_at !== null)
+      throw new LgError('LG_COMPLAINT_ALREADY_EXTENDED', 'a complaint deadline can be extended only once', {
+        caseId,
+      });
+    if (complaint.state !== 'OPEN')
+      throw new LgError('LG_CASE_TRANSITION_ILLEGAL', 'the complaint is resolved', { caseId });
+    const due = Number(complaint.due_at) + COMPLAINT_EXTENSION_MS;
+    await updateComplaint(
+      tx,
+      complaint.id,
+      { state: 'OPEN', extended: 'no' },
+      {
+        due_at: due,
+        extended_at: now,
+        extension_reason: input.reason,
+      },
+    );
+    // The case's SLA moves with it; a breach already recorded stays recorded.
+    await updateCase(tx, row.id, row.state, { sla_due_at: due, updated_at: now });
+    await appendToLedger(tx, [
+      {
+        entryId: `${complaint.id}:extended`,
+        kind: 'complaint.extended',
+        subjectId: complaint.id,
+        recordedAt: now,
+        payload: { complaintId: complaint.id, caseId, dueAt: due, reason: input.reason, by: input.actor },
+      },
+    ]);
+    return complaintView({ ...complaint, due_at: due, extended_at: now, extension_reason: input.reason });
+  });
+}

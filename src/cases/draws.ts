@@ -1,0 +1,104 @@
+import { LgError } from '../domain/errors.js';
+import { appendToLedger } from '../compliance/ledger.js';
+import type { DbTx } from '../store/db.js';
+import { findCaseBySubject, insertCases } from '../store/cases.js';
+import { caseOpenedLedger } from './intake.js';
+import type { CaseDeps } from './ports.js';
+import { newCaseRow } from './rows.js';
+import { caseStep } from './service.js';
+
+/**
+ * Held draws outside a case: the lender's backend reports a step-up result, the borrower cancels during the
+ * cooling-off, a person stops a cooling-off draw.
+ */
+async function owner(deps: CaseDeps, drawId: string) {
+  const found = await deps.core.drawOwner(drawId);
+  if (!found) throw new LgError('LG_NOT_FOUND', `no draw ${drawId}`, { drawId });
+  return found;
+}
+
+/** Resolves the draw's open case (if a timed-out challenge opened one) in the same dbTx as the draw's outcome. */
+async function closeDrawCase(deps: CaseDeps, tx: DbTx, drawId: string, outcome: string, actor: string) {
+  const row = await findCaseBySubject(tx, 'HELD_DRAW', drawId);
+  if (!row || row.state === 'RESOLVED') return;
+  const now = deps.clock.now();
+  await caseStep(deps, tx, row, {
+    to: 'RESOLVED',
+    kind: 'case.resolved',
+    actor,
+    detail: { outcome, drawId, withinSla: now <= Number(row.sla_due_at) },
+    patch: {
+      resolved_at: now,
+      resolved_by: actor,
+      outcome,
+      outcome_detail: JSON.stringify({ drawId, via: 'challenge' }),
+    },
+  });
+}
+
+export async function challengeResult(
+  deps: CaseDeps,
+  drawId: string,
+  input: { result: 'PASSED' | 'FAILED'; actor: string },
+): Promise<{ drawId: string; status: string; loanId?: string; caseId?: string }> {
+  const draw = await owner(deps, drawId);
+  if (draw.status !== 'CHALLENGE')
+    throw new LgError('LG_DRAW_NOT_HELD', `the draw is ${draw.status}, not waiting on a challenge`, {
+      drawId,
+    });
+  const now = deps.clock.now();
+  return deps.store.transaction(async (tx) => {
+    await appendToLedger(tx, [
+      {
+        entryId: `${drawId}:challenge`,
+        kind: 'draw.challenge',
+        subjectId: draw.lineId,
+        recordedAt: now,
+        payload: { drawId, result: input.result, by: input.actor },
+      },
+    ]);
+    if (input.result === 'PASSED') {
+      const released = await deps.core.releaseDraw(tx, drawId, input.actor, ['CHALLENGE']);
+      await closeDrawCase(deps, tx, drawId, 'RELEASE', input.actor);
+      return { drawId, status: 'APPROVED', loanId: released.loanId };
+    }
+    await deps.core.cancelDraw(tx, drawId, {
+      actor: input.actor,
+      reasons: ['R_IDENTITY_UNVERIFIED'],
+      allowed: ['CHALLENGE'],
+    });
+    // A failed step-up is a fraud signal: a person looks at it (issue 11 "failed cancels and raises the case").
+    const existing = await findCaseBySubject(tx, 'HELD_DRAW', drawId);
+    if (existing) return { drawId, status: 'CANCELLED', caseId: existing.id };
+    const row = newCaseRow(
+      deps.ids.next(),
+      { type: 'HELD_DRAW', subjectId: drawId, lineId: draw.lineId, borrowerId: draw.borrowerId, since: now },
+      deps.config.sla,
+      now,
+    );
+    await insertCases(tx, [row]);
+    await appendToLedger(tx, [caseOpenedLedger(row)]);
+    return { drawId, status: 'CANCELLED', caseId: row.id };
+  });
+}
+
+/** The borrower cancels a draw during its cooling-off; another borrower's draw is 404. */
+export async function borrowerCancelDraw(deps: CaseDeps, borrowerId: string, drawId: string) {
+  const draw = await deps.core.drawOwner(drawId);
+  if (!draw || draw.borrowerId !== borrowerId) throw new LgError('LG_NOT_FOUND', `no draw ${drawId}`);
+  return deps.store.transaction(async (tx) => {
+    await deps.core.cancelDraw(tx, drawId, {
+      actor: `borrower:${borrowerId}`,
+      reasons: ['R_BORROWER_REQUEST'],
+      allowed: ['COOLDOWN'],
+    });
+    return { drawId, status: 'CANCELLED' };
+  });
+}
+
+/** A person stops a cooling-off draw: it becomes HOLD and a held-draw case, released only by a person. */
+export async function stopCooldown(deps: CaseDeps, drawId: string, input: { actor: string; why: string }) {
+  await owner(deps, drawId);
+  await deps.store.transaction((tx) => deps.core.stopCooldown(tx, drawId, input));
+  return { drawId, status: 'HOLD' };
+}

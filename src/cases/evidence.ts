@@ -1,0 +1,105 @@
+import {
+  alertRow,
+  applicationRow,
+  borrowerAlerts,
+  decisionEvidence,
+  distinctDevicesOf,
+  drawRow,
+  eventsByIds,
+  lineActionRow,
+  lineHistory,
+} from '../store/case-evidence.js';
+import { findAppeal, findComplaint, type CaseRow } from '../store/cases.js';
+import type { CaseDeps } from './ports.js';
+
+/**
+ * What an analyst reads before deciding (issue 11): the decision trace, the events and feature values as of the
+ * decision (the decision's stored context; an alert's firing features), list hits, entity links (other users the
+ * alert tied to the borrower, the borrower's devices, other alerts) and the line's history.
+ */
+export async function gatherEvidence(deps: CaseDeps, row: CaseRow): Promise<Record<string, unknown>> {
+  const db = deps.store.db;
+  const evidence: Record<string, unknown> = {};
+  const subject = await subjectEvidence(deps, row);
+  Object.assign(evidence, subject);
+  const decisionId = typeof subject.decisionId === 'string' ? subject.decisionId : undefined;
+  if (decisionId) evidence.decision = await decisionEvidence(db, decisionId);
+  if (row.line_id) {
+    evidence.lineHistory = (await lineHistory(db, row.line_id)).map((a) => ({
+      id: a.id,
+      type: a.type,
+      outcome: a.outcome,
+      reasons: JSON.parse(a.reasons) as unknown,
+      automated: a.automated === 1,
+      actor: a.actor,
+      prevStatus: a.prev_status,
+      newStatus: a.new_status,
+      at: new Date(Number(a.created_at)).toISOString(),
+    }));
+  }
+  if (row.borrower_id) {
+    evidence.listHits = deps.monitor?.listHits(row.borrower_id) ?? [];
+    evidence.entityLinks = {
+      devices: await distinctDevicesOf(db, row.borrower_id),
+      alerts: (await borrowerAlerts(db, row.borrower_id)).map((a) => ({
+        alertId: a.alert_id,
+        typology: a.typology_id,
+        severity: a.severity,
+        status: a.status,
+        relatedUsers: (JSON.parse(a.evidence) as { relatedUsers?: unknown }).relatedUsers ?? [],
+      })),
+    };
+  }
+  return evidence;
+}
+
+async function subjectEvidence(deps: CaseDeps, row: CaseRow): Promise<Record<string, unknown>> {
+  const db = deps.store.db;
+  switch (row.type) {
+    case 'REVIEW_APPLICATION': {
+      const app = await applicationRow(db, row.subject_id);
+      return { application: app ?? null, decisionId: app?.decision_id };
+    }
+    case 'HELD_DRAW': {
+      const draw = await drawRow(db, row.subject_id);
+      return { draw: draw ?? null, decisionId: draw?.decision_id };
+    }
+    case 'GUARD_HELD_ACTION': {
+      const action = await lineActionRow(db, row.subject_id);
+      return { heldAction: action ?? null, decisionId: action?.trace_id ?? undefined };
+    }
+    case 'ALERT': {
+      const alert = await alertRow(db, row.subject_id);
+      if (!alert) return { alert: null };
+      const fired = JSON.parse(alert.evidence) as {
+        eventIds?: string[];
+        features?: unknown;
+        rules?: unknown;
+      };
+      return {
+        alert: { ...alert, evidence: fired, reasons: JSON.parse(alert.reasons) as unknown },
+        // The events that fired the typology and the feature values it computed from them, as of the firing.
+        events: await eventsByIds(db, fired.eventIds ?? []),
+        features: fired.features ?? {},
+      };
+    }
+    case 'REINSTATEMENT': {
+      const action = await lineActionRow(db, row.subject_id);
+      return { restriction: action ?? null, decisionId: action?.trace_id ?? undefined };
+    }
+    case 'APPEAL': {
+      const appeal = await findAppeal(db, row.subject_id);
+      const action =
+        appeal?.target_kind === 'line_action' ? await lineActionRow(db, appeal.target_id) : undefined;
+      return {
+        appeal: appeal ?? null,
+        appealedAction: action ?? null,
+        decisionId: appeal?.target_kind === 'decision' ? appeal.target_id : (action?.trace_id ?? undefined),
+      };
+    }
+    case 'COMPLAINT':
+      return { complaint: (await findComplaint(db, row.subject_id)) ?? null };
+    default:
+      return {};
+  }
+}

@@ -1,0 +1,441 @@
+import { LgError } from '../domain/errors.js';
+import { appendToLedger } from '../compliance/ledger.js';
+import type { Clock } from '../domain/clock.js';
+import type { IdGenerator } from '../domain/ids.js';
+import type { DbTx, Store } from '../store/db.js';
+import {
+  findPendingChange,
+  insertPendingChange,
+  listPendingChanges,
+  settlePendingChange,
+  type PendingChangeRow,
+} from '../store/cases.js';
+
+/**
+ * Four eyes (maker-checker): an operation on this list does not happen when its maker asks; it becomes a pending
+ * change (who, what, why, diff) that a different person with the supervisor or admin role approves or rejects before
+ * it expires. The approval applies the change through the operation's registered apply function in the same dbTx as
+ * the approval and its ledger entry. The separation of duties is the Basel Committee's "four-eyes principle"
+ * (BCBS 2011 operational-risk principles) and what China's banking internal-control guideline asks for key operations.
+ */
+export const FOUR_EYES_OPERATIONS = [
+  'strategy.activate',
+  'overlay.change',
+  'model.register',
+  'model.activate',
+  'line.limit_increase',
+  'line.lift_fraud_restriction',
+  'draw.release',
+  'list.add',
+  'list.remove',
+  'api_key.create_admin',
+] as const;
+export type FourEyesOperation = (typeof FOUR_EYES_OPERATIONS)[number];
+
+export interface FourEyesConfig {
+  /** Operations that need a second person (default: all of them). */
+  readonly operations: ReadonlySet<string>;
+  /** A manual limit increase to at least this limit needs a checker. */
+  readonly limitIncreaseThresholdMinor: number;
+  /** Releasing a held draw of at least this amount needs a checker. */
+  readonly drawReleaseThresholdMinor: number;
+  /** A pending change nobody decided within this long expires. */
+  readonly ttlMs: number;
+}
+
+export const FOUR_EYES_DEFAULTS: FourEyesConfig = {
+  operations: new Set(FOUR_EYES_OPERATIONS),
+  limitIncreaseThresholdMinor: 5_000_000,
+  drawReleaseThresholdMinor: 2_000_000,
+  ttlMs: 3 * 24 * 3_600_000,
+};
+
+export interface ApplyContext {
+  readonly changeId: string;
+  readonly maker: string;
+  readonly checker: string;
+  readonly reason: string;
+}
+
+export interface ChangeOperation {
+  /** Applies the approved change inside the approval's dbTx; a throw rolls the approval back (the change FAILS). */
+  apply?(tx: DbTx, payload: unknown, context: ApplyContext): Promise<unknown>;
+  /**
+   * For a module whose write runs its own unit of work (a strategy activation, a list entry): the approval commits
+   * first (APPROVED, in the ledger), then this runs; its result is recorded, or the change is marked FAILED. A crash in
+   * between leaves an APPROVED change without a result, which `changes list` shows.
+   */
+  applyAfterApproval?(payload: unknown, context: ApplyContext): Promise<unknown>;
+  /** Work after commit that must not roll back the change (cache refresh, in-memory state). */
+  afterCommit?(payload: unknown, result: unknown): Promise<void>;
+}
+
+export interface PendingChangeView {
+  readonly id: string;
+  readonly operation: string;
+  readonly subjectId: string;
+  readonly payload: unknown;
+  readonly diff: unknown;
+  readonly reason: string;
+  readonly maker: string;
+  readonly state: string;
+  readonly checker: string | null;
+  readonly decidedAt: string | null;
+  readonly decisionNote: string | null;
+  readonly result: unknown;
+  readonly expiresAt: string;
+  readonly createdAt: string;
+}
+
+export function changeView(row: PendingChangeRow): PendingChangeView {
+  return {
+    id: row.id,
+    operation: row.operation,
+    subjectId: row.subject_id,
+    payload: JSON.parse(row.payload) as unknown,
+    diff: JSON.parse(row.diff) as unknown,
+    reason: row.reason,
+    maker: row.maker,
+    state: row.state,
+    checker: row.checker,
+    decidedAt: row.decided_at === null ? null : new Date(Number(row.decided_at)).toISOString(),
+    decisionNote: row.decision_note,
+    result: row.result === null ? null : (JSON.parse(row.result) as unknown),
+    expiresAt: new Date(Number(row.expires_at)).toISOString(),
+    createdAt: new Date(Number(row.created_at)).toISOString(),
+  };
+}
+
+export interface Proposal {
+  readonly operation: FourEyesOperation;
+  readonly subjectId: string;
+  readonly payload: unknown;
+  readonly diff: unknown;
+  readonly reason: string;
+  readonly maker: string;
+}
+
+export interface FourEyesDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly config: FourEyesConfig;
+}
+
+export class FourEyes {
+  private readonly operations = new Map<string, ChangeOperation>();
+
+  constructor(private readonly deps: FourEyesDeps) {}
+
+  register(name: FourEyesOperation, operation: ChangeOperation): void {
+    this.operations.set(name, operation);
+  }
+
+  operation(name: FourEyesOperation): ChangeOperation | undefined {
+    return this.operations.get(name);
+  }
+
+  /** True when the operation is on the configured list (and can be applied by an approval). */
+  requires(name: FourEyesOperation): boolean {
+    return this.deps.config.operations.has(name) && this.operations.has(name);
+  }
+
+  get config(): FourEyesConfig {
+    return this.deps.config;
+  }
+
+  /** Records the maker's request; in the caller's dbTx when given (a case step that escalates with it). */
+  async propose(proposal: Proposal, tx?: DbTx): Promise<PendingChangeView> {
+    if (!this.operations.has(proposal.operation))
+      throw new Error(`no apply function registered for ${proposal.operation}`);
+    if (proposal.reason.trim().length === 0)
+      throw new LgError('LG_VALIDATION', 'a change that needs a second person needs a reason');
+    const now = this.deps.clock.now();
+    const row: PendingChangeRow = {
+      id: this.deps.ids.next(),
+      operation: proposal.operation,
+      subject_id: proposal.subjectId,
+      payload: JSON.stringify(proposal.payload ?? null),
+      diff: JSON.stringify(proposal.diff ?? null),
+      reason: proposal.reason,
+      maker: proposal.maker,
+      state: 'PENDING',
+      checker: null,
+      decided_at: null,
+      decision_note: null,
+      result: null,
+      expires_at: now + this.deps.config.ttlMs,
+      created_at: now,
+    };
+    const write = async (t: DbTx) => {
+      await insertPendingChange(t, row);
+      await appendToLedger(t, [
+        {
+          entryId: `${row.id}:proposed`,
+          kind: 'change.proposed',
+          subjectId: row.id,
+          recordedAt: now,
+          payload: {
+            changeId: row.id,
+            operation: row.operation,
+            subjectId: row.subject_id,
+            diff: proposal.diff ?? null,
+            reason: row.reason,
+            maker: row.maker,
+          },
+        },
+      ]);
+    };
+    if (tx) await write(tx);
+    else await this.deps.store.transaction(write);
+    return changeView(row);
+  }
+
+  async list(filter: { state?: string; limit: number; before?: string }) {
+    const page = await listPendingChanges(this.deps.store.db, filter);
+    return { items: page.rows.map(changeView), nextCursor: page.next };
+  }
+
+  async get(id: string): Promise<PendingChangeView> {
+    return changeView(await findPendingChange(this.deps.store.db, this.deps.store.kind, id));
+  }
+
+  /** A checker must be a known person: an unowned key cannot prove it is not the maker's other key. */
+  private checkChecker(row: PendingChangeRow, checker: string): void {
+    if (!checker.startsWith('user:'))
+      throw new LgError('LG_FORBIDDEN', 'approving a change needs a key that belongs to a person (a user)');
+    if (checker === row.maker)
+      throw new LgError(
+        'LG_SELF_APPROVAL',
+        'the maker of a change cannot approve or reject it; a second person must',
+        {
+          changeId: row.id,
+        },
+      );
+  }
+
+  private async expireIfDue(row: PendingChangeRow): Promise<void> {
+    const now = this.deps.clock.now();
+    if (row.state !== 'PENDING' || Number(row.expires_at) > now) return;
+    await this.deps.store.transaction(async (tx) => {
+      await settlePendingChange(tx, row.id, { state: 'EXPIRED', decided_at: now });
+      await appendToLedger(tx, [
+        {
+          entryId: `${row.id}:expired`,
+          kind: 'change.expired',
+          subjectId: row.id,
+          recordedAt: now,
+          payload: { changeId: row.id },
+        },
+      ]);
+    });
+    throw new LgError('LG_CHANGE_EXPIRED', 'the change expired before anyone decided it; propose it again', {
+      changeId: row.id,
+    });
+  }
+
+  async approve(id: string, checker: string, note?: string): Promise<PendingChangeView> {
+    const row = await findPendingChange(this.deps.store.db, this.deps.store.kind, id);
+    if (row.state !== 'PENDING')
+      throw new LgError('LG_CHANGE_NOT_PENDING', `the change is ${row.state}`, {
+        changeId: id,
+        state: row.state,
+      });
+    this.checkChecker(row, checker);
+    await this.expireIfDue(row);
+    const operation = this.operations.get(row.operation);
+    if (!operation) throw new Error(`no apply function registered for ${row.operation}`);
+    const payload = JSON.parse(row.payload) as unknown;
+    const now = this.deps.clock.now();
+    if (operation.applyAfterApproval) return this.approveThenApply(row, operation, checker, note);
+    const apply = operation.apply;
+    if (!apply) throw new Error(`operation ${row.operation} has no apply function`);
+    try {
+      const result = await this.deps.store.transaction(async (tx) => {
+        const locked = await findPendingChange(tx, this.deps.store.kind, id, true);
+        if (locked.state !== 'PENDING')
+          throw new LgError('LG_CHANGE_NOT_PENDING', `the change is ${locked.state}`, { changeId: id });
+        const applied = await apply(tx, payload, {
+          changeId: id,
+          maker: row.maker,
+          checker,
+          reason: row.reason,
+        });
+        await settlePendingChange(tx, id, {
+          state: 'APPROVED',
+          checker,
+          decided_at: now,
+          decision_note: note ?? null,
+          result: JSON.stringify(applied ?? null),
+        });
+        await appendToLedger(tx, [
+          {
+            entryId: `${id}:approved`,
+            kind: 'change.approved',
+            subjectId: id,
+            recordedAt: now,
+            payload: {
+              changeId: id,
+              operation: row.operation,
+              maker: row.maker,
+              checker,
+              note: note ?? null,
+            },
+          },
+        ]);
+        return applied;
+      });
+      await operation.afterCommit?.(payload, result).catch(() => undefined);
+    } catch (error) {
+      if (error instanceof LgError && error.code !== 'LG_CHANGE_NOT_PENDING')
+        await this.fail(row, checker, error);
+      throw error;
+    }
+    return this.get(id);
+  }
+
+  private async approveThenApply(
+    row: PendingChangeRow,
+    operation: ChangeOperation,
+    checker: string,
+    note: string | undefined,
+  ): Promise<PendingChangeView> {
+    const now = this.deps.clock.now();
+    await this.deps.store.transaction(async (tx) => {
+      await settlePendingChange(tx, row.id, {
+        state: 'APPROVED',
+        checker,
+        decided_at: now,
+        decision_note: note ?? null,
+      });
+      await appendToLedger(tx, [
+        {
+          entryId: `${row.id}:approved`,
+          kind: 'change.approved',
+          subjectId: row.id,
+          recordedAt: now,
+          payload: {
+            changeId: row.id,
+            operation: row.operation,
+            maker: row.maker,
+            checker,
+            note: note ?? null,
+          },
+        },
+      ]);
+    });
+    const context = { changeId: row.id, maker: row.maker, checker, reason: row.reason };
+    try {
+      const result = await operation.applyAfterApproval?.(JSON.parse(row.payload) as unknown, context);
+      await this.deps.store.db
+        .updateTable('pending_changes')
+        .set({ result: JSON.stringify(result ?? null) })
+        .where('id', '=', row.id)
+        .execute();
+    } catch (error) {
+      const lg =
+        error instanceof LgError
+          ? error
+          : new LgError('LG_INTERNAL', 'the approved change could not be applied');
+      await this.deps.store.transaction(async (tx) => {
+        await tx
+          .updateTable('pending_changes')
+          .set({ state: 'FAILED', result: JSON.stringify({ code: lg.code, message: lg.message }) })
+          .where('id', '=', row.id)
+          .execute();
+        await appendToLedger(tx, [
+          {
+            entryId: `${row.id}:failed`,
+            kind: 'change.failed',
+            subjectId: row.id,
+            recordedAt: this.deps.clock.now(),
+            payload: { changeId: row.id, checker, code: lg.code },
+          },
+        ]);
+      });
+      throw error;
+    }
+    return this.get(row.id);
+  }
+
+  /** The approval could not be applied (the world changed since the maker asked): recorded, never half-applied. */
+  private async fail(row: PendingChangeRow, checker: string, error: LgError): Promise<void> {
+    const now = this.deps.clock.now();
+    await this.deps.store.transaction(async (tx) => {
+      await settlePendingChange(tx, row.id, {
+        state: 'FAILED',
+        checker,
+        decided_at: now,
+        result: JSON.stringify({ code: error.code, message: error.message }),
+      });
+      await appendToLedger(tx, [
+        {
+          entryId: `${row.id}:failed`,
+          kind: 'change.failed',
+          subjectId: row.id,
+          recordedAt: now,
+          payload: { changeId: row.id, checker, code: error.code },
+        },
+      ]);
+    });
+  }
+
+  async reject(id: string, checker: string, note: string): Promise<PendingChangeView> {
+    const row = await findPendingChange(this.deps.store.db, this.deps.store.kind, id);
+    if (row.state !== 'PENDING')
+      throw new LgError('LG_CHANGE_NOT_PENDING', `the change is ${row.state}`, {
+        changeId: id,
+        state: row.state,
+      });
+    this.checkChecker(row, checker);
+    await this.expireIfDue(row);
+    const now = this.deps.clock.now();
+    await this.deps.store.transaction(async (tx) => {
+      await settlePendingChange(tx, id, { state: 'REJECTED', checker, decided_at: now, decision_note: note });
+      await appendToLedger(tx, [
+        {
+          entryId: `${id}:rejected`,
+          kind: 'change.rejected',
+          subjectId: id,
+          recordedAt: now,
+          payload: { changeId: id, operation: row.operation, maker: row.maker, checker, note },
+        },
+      ]);
+    });
+    return this.get(id);
+  }
+
+  /** Expires every pending change past its time (the jobs call it); returns how many expired. */
+  async expireDue(): Promise<number> {
+    const now = this.deps.clock.now();
+    const due = await this.deps.store.db
+      .selectFrom('pending_changes')
+      .select('id')
+      .where('state', '=', 'PENDING')
+      .where('expires_at', '<=', now)
+      .limit(1_000)
+      .execute();
+    let expired = 0;
+    for (const { id } of due) {
+      try {
+        await this.deps.store.transaction(async (tx) => {
+          await settlePendingChange(tx, id, { state: 'EXPIRED', decided_at: now });
+          await appendToLedger(tx, [
+            {
+              entryId: `${id}:expired`,
+              kind: 'change.expired',
+              subjectId: id,
+              recordedAt: now,
+              payload: { changeId: id },
+            },
+          ]);
+        });
+        expired += 1;
+      } catch (error) {
+        // Decided meanwhile by a checker: nothing to expire.
+        if (!(error instanceof LgError)) throw error;
+      }
+    }
+    return expired;
+  }
+}

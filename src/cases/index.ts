@@ -1,0 +1,164 @@
+/** People in the loop (issue 11): cases and queues, outcomes, the borrower's side, four eyes. */
+import type { ReasonLang } from '../domain/reason-codes.js';
+import { casesForStats, type CaseFilter } from '../store/cases.js';
+import type { AlertFollowUp } from '../monitor/index.js';
+import {
+  extendComplaint,
+  fileAppeal,
+  fileComplaint,
+  myAppeal,
+  myAppeals,
+  myComplaint,
+  myComplaints,
+  myExplanation,
+  myLines,
+  type AppealInput,
+} from './borrower.js';
+import { FourEyes, FOUR_EYES_DEFAULTS, type FourEyesConfig } from './four-eyes.js';
+import { alertFollowUp, createIntakeSweeper, intakeSubject } from './intake.js';
+import type { ComplaintCategory } from './model.js';
+import { applyApprovedResolution, resolveCase, type ResolveInput, type OutcomeContext } from './outcomes.js';
+import type { CaseDeps } from './ports.js';
+import { addNote, assignCase, listQueue, moveCase, readCase, sweepSla } from './service.js';
+import { computeStats } from './stats.js';
+import { borrowerCancelDraw, challengeResult, stopCooldown } from './draws.js';
+import { openReinstatementCases } from './restrictions.js';
+
+export interface CaseService {
+  readonly deps: CaseDeps;
+  readonly fourEyes: FourEyes;
+  /** For the monitor: opens a case per new alert in the monitor's unit of work. */
+  readonly alertFollowUp: AlertFollowUp;
+  list(filter: CaseFilter): ReturnType<typeof listQueue>;
+  get(id: string): ReturnType<typeof readCase>;
+  assign(id: string, input: { assignee: string; actor: string }): ReturnType<typeof assignCase>;
+  move(id: string, input: Parameters<typeof moveCase>[2]): ReturnType<typeof moveCase>;
+  note(id: string, input: { actor: string; text: string }): ReturnType<typeof addNote>;
+  resolve(id: string, input: ResolveInput, actor: string): ReturnType<typeof resolveCase>;
+  extendComplaint(
+    caseId: string,
+    input: { reason: string; actor: string },
+  ): ReturnType<typeof extendComplaint>;
+  stats(range: { from: number; to: number }): Promise<ReturnType<typeof computeStats>>;
+  /** Opens cases for work committed since the last sweep; the jobs timer and `lineguard cases sweep` call it. */
+  intake(): Promise<number>;
+  intakeSubject(subject: Parameters<typeof intakeSubject>[1]): Promise<number>;
+  sweepSla(): ReturnType<typeof sweepSla>;
+  /** Opens a REINSTATEMENT case for each fraud restriction whose alerts were all false positives. */
+  reviewRestrictions(): Promise<number>;
+  challenge(
+    drawId: string,
+    input: { result: 'PASSED' | 'FAILED'; actor: string },
+  ): ReturnType<typeof challengeResult>;
+  stopCooldown(
+    drawId: string,
+    input: { actor: string; why: string },
+  ): Promise<{ drawId: string; status: string }>;
+  borrower: {
+    cancelDraw(borrowerId: string, drawId: string): ReturnType<typeof borrowerCancelDraw>;
+    lines(borrowerId: string): ReturnType<typeof myLines>;
+    explanation(borrowerId: string, lineId: string, lang: ReasonLang): ReturnType<typeof myExplanation>;
+    fileAppeal(borrowerId: string, input: AppealInput): ReturnType<typeof fileAppeal>;
+    appeals(borrowerId: string, lang: ReasonLang): ReturnType<typeof myAppeals>;
+    appeal(borrowerId: string, id: string, lang: ReasonLang): ReturnType<typeof myAppeal>;
+    fileComplaint(
+      borrowerId: string,
+      input: { category: ComplaintCategory; text: string },
+    ): ReturnType<typeof fileComplaint>;
+    complaints(borrowerId: string, lang: ReasonLang): ReturnType<typeof myComplaints>;
+    complaint(borrowerId: string, id: string, lang: ReasonLang): ReturnType<typeof myComplaint>;
+  };
+}
+
+/** Stats read at most this many cases (the report says when it was truncated). */
+const STATS_ROWS_MAX = 100_000;
+
+export function createCaseService(
+  deps: CaseDeps,
+  fourEyesConfig: FourEyesConfig = FOUR_EYES_DEFAULTS,
+  appealDays?: number,
+): CaseService {
+  const fourEyes = new FourEyes({
+    store: deps.store,
+    clock: deps.clock,
+    ids: deps.ids,
+    config: fourEyesConfig,
+  });
+  const ctx: OutcomeContext = { deps, fourEyes };
+  const resolution = {
+    apply: (
+      tx: Parameters<typeof applyApprovedResolution>[1],
+      payload: unknown,
+      c: { maker: string; checker: string; changeId: string },
+    ) => applyApprovedResolution(ctx, tx, payload as Parameters<typeof applyApprovedResolution>[2], c),
+  };
+  fourEyes.register('draw.release', resolution);
+  fourEyes.register('line.lift_fraud_restriction', resolution);
+  const sweeper = createIntakeSweeper(deps);
+  return {
+    deps,
+    fourEyes,
+    alertFollowUp: alertFollowUp(deps),
+    list: (filter) => listQueue(deps, filter),
+    get: (id) => readCase(deps, id),
+    assign: (id, input) => assignCase(deps, id, input),
+    move: (id, input) => moveCase(deps, id, input),
+    note: (id, input) => addNote(deps, id, input),
+    resolve: (id, input, actor) => resolveCase(ctx, id, input, actor),
+    extendComplaint: (caseId, input) => extendComplaint(deps, caseId, input),
+    async stats(range) {
+      const rows = await casesForStats(deps.store.db, range.from, range.to, STATS_ROWS_MAX + 1);
+      return computeStats(rows.slice(0, STATS_ROWS_MAX), { truncated: rows.length > STATS_ROWS_MAX });
+    },
+    intake: () => sweeper.sweep(),
+    intakeSubject: (subject) => intakeSubject(deps, subject),
+    sweepSla: () => sweepSla(deps),
+    reviewRestrictions: () => openReinstatementCases(deps),
+    challenge: (drawId, input) => challengeResult(deps, drawId, input),
+    async stopCooldown(drawId, input) {
+      const result = await stopCooldown(deps, drawId, input);
+      await intakeSubject(deps, { kind: 'draw', id: drawId });
+      return result;
+    },
+    borrower: {
+      cancelDraw: (b, drawId) => borrowerCancelDraw(deps, b, drawId),
+      lines: (b) => myLines(deps, b),
+      explanation: (b, lineId, lang) => myExplanation(deps, b, lineId, lang),
+      fileAppeal: (b, input) => fileAppeal(deps, b, input, appealDays),
+      appeals: (b, lang) => myAppeals(deps, b, lang),
+      appeal: (b, id, lang) => myAppeal(deps, b, id, lang),
+      fileComplaint: (b, input) => fileComplaint(deps, b, input),
+      complaints: (b, lang) => myComplaints(deps, b, lang),
+      complaint: (b, id, lang) => myComplaint(deps, b, id, lang),
+    },
+  };
+}
+
+export type { CaseDeps, CaseConfig, CaseCorePort, CaseMonitorPort, CaseMetricsPort } from './ports.js';
+export type { ResolveInput, ResolveResult } from './outcomes.js';
+export { reinstateLine, restrictedForFraud } from './outcomes.js';
+export type { CaseView } from './rows.js';
+export {
+  FourEyes,
+  FOUR_EYES_DEFAULTS,
+  FOUR_EYES_OPERATIONS,
+  type FourEyesConfig,
+  type FourEyesOperation,
+  type ChangeOperation,
+  type ApplyContext,
+  type PendingChangeView,
+} from './four-eyes.js';
+export {
+  CASE_TYPES,
+  CASE_STATES,
+  COMPLAINT_CATEGORIES,
+  DISPOSITIONS,
+  OUTCOMES_BY_TYPE,
+  SLA_DEFAULTS_MS,
+  slaPolicy,
+  canTransition,
+  type CaseType,
+  type CaseState,
+  type ComplaintCategory,
+} from './model.js';
+export { AFTER_REJECTION } from './outcomes.js';

@@ -1,0 +1,215 @@
+import { appendToLedger, appendToLedgerSync, type LedgerAppend } from '../compliance/ledger.js';
+import type { AlertFollowUp, AlertRow } from '../monitor/index.js';
+import { insertCases, insertCasesSync, type CaseRow } from '../store/cases.js';
+import type { DbTx } from '../store/db.js';
+import type { CaseDeps } from './ports.js';
+import { newCaseRow, type NewCase } from './rows.js';
+
+/**
+ * Intake: every piece of work the machine leaves for a person becomes a case. Alerts open their case in the monitor's
+ * own unit of work (alertFollowUp). REVIEW applications, held draws, timed-out challenges and guard-held actions are
+ * found by a sweep over what committed (so nothing is lost if a process stops between a commit and a notification),
+ * and opened at once after the request that produced them (intakeSubject). The (type, subject) key makes both paths
+ * idempotent.
+ */
+export function caseOpenedLedger(row: CaseRow): LedgerAppend {
+  return {
+    entryId: `${row.id}:opened`,
+    kind: 'case.opened',
+    subjectId: row.id,
+    recordedAt: row.created_at,
+    payload: {
+      caseId: row.id,
+      type: row.type,
+      subjectId: row.subject_id,
+      lineId: row.line_id,
+      priority: row.priority,
+      slaDueAt: row.sla_due_at,
+    },
+  };
+}
+
+/** New cases for alerts; exported for the sweep and the monitor hook. */
+export function alertCase(alert: AlertRow): NewCase {
+  let rules: string[] = [];
+  try {
+    const evidence = JSON.parse(alert.evidence) as { rules?: unknown };
+    if (Array.isArray(evidence.rules))
+      rules = evidence.rules.filter((r): r is string => typeof r === 'string');
+  } catch {
+    rules = [];
+  }
+  return {
+    type: 'ALERT',
+    subjectId: alert.alert_id,
+    lineId: alert.line_id,
+    borrowerId: alert.user_id === 'system' ? null : alert.user_id,
+    typologyId: alert.typology_id,
+    ruleIds: rules,
+    severity: alert.severity,
+    since: Number(alert.created_at),
+  };
+}
+
+/** The monitor's hook: one case per new alert, in the unit of work that writes the alerts. */
+export function alertFollowUp(deps: CaseDeps): AlertFollowUp {
+  const rowsFor = (alerts: readonly AlertRow[]) =>
+    alerts.map((a) => newCaseRow(deps.ids.next(), alertCase(a), deps.config.sla, deps.clock.now()));
+  return {
+    async inTx(tx, alerts) {
+      const rows = rowsFor(alerts);
+      await insertCases(tx, rows);
+      await appendToLedger(tx, rows.map(caseOpenedLedger));
+    },
+    inSync(syncSql, alerts) {
+      const rows = rowsFor(alerts);
+      insertCasesSync(syncSql, rows);
+      appendToLedgerSync(syncSql, rows.map(caseOpenedLedger));
+    },
+  };
+}
+
+interface Found {
+  readonly cases: NewCase[];
+}
+
+type Q = DbTx | CaseDeps['store']['db'];
+
+async function reviewApplications(db: Q, since: number, id?: string): Promise<NewCase[]> {
+  let q = db
+    .selectFrom('applications')
+    .select(['id', 'borrower_id', 'created_at'])
+    .where('outcome', '=', 'REVIEW')
+    .where('line_id', 'is', null);
+  q = id ? q.where('id', '=', id) : q.where('created_at', '>=', since);
+  const rows = await q.limit(5_000).execute();
+  return rows.map((r) => ({
+    type: 'REVIEW_APPLICATION' as const,
+    subjectId: r.id,
+    borrowerId: r.borrower_id,
+    since: Number(r.created_at),
+  }));
+}
+
+async function heldDraws(
+  db: Q,
+  since: number,
+  now: number,
+  windowMs: number,
+  id?: string,
+): Promise<NewCase[]> {
+  let q = db
+    .selectFrom('draws')
+    .select(['id', 'line_id', 'borrower_id', 'status', 'created_at'])
+    .where((eb) =>
+      eb.or([
+        eb('status', 'in', ['HOLD', 'REVIEW']),
+        // A CHALLENGE with no step-up result inside its window is held for a person.
+        eb.and([eb('status', '=', 'CHALLENGE'), eb('created_at', '<=', now - windowMs)]),
+      ]),
+    );
+  q = id ? q.where('id', '=', id) : q.where('created_at', '>=', since - windowMs);
+  const rows = await q.limit(5_000).execute();
+  return rows.map((r) => ({
+    type: 'HELD_DRAW' as const,
+    subjectId: r.id,
+    lineId: r.line_id,
+    borrowerId: r.borrower_id,
+    since: Number(r.created_at),
+  }));
+}
+
+async function guardHeldActions(db: Q, since: number, id?: string): Promise<NewCase[]> {
+  let q = db
+    .selectFrom('line_actions')
+    .innerJoin('credit_lines', 'credit_lines.id', 'line_actions.line_id')
+    .select([
+      'line_actions.id as id',
+      'line_actions.line_id as line_id',
+      'credit_lines.borrower_id as borrower_id',
+    ])
+    .select('line_actions.created_at as created_at')
+    .where('line_actions.outcome', '=', 'REVIEW');
+  q = id ? q.where('line_actions.id', '=', id) : q.where('line_actions.created_at', '>=', since);
+  const rows = await q.limit(5_000).execute();
+  return rows.map((r) => ({
+    type: 'GUARD_HELD_ACTION' as const,
+    subjectId: r.id,
+    lineId: r.line_id,
+    borrowerId: r.borrower_id,
+    since: Number(r.created_at),
+  }));
+}
+
+async function openAlerts(db: Q, since: number): Promise<NewCase[]> {
+  const rows = await db
+    .selectFrom('monitor_alerts')
+    .selectAll()
+    .where('status', '=', 'OPEN')
+    .where('created_at', '>=', since)
+    .limit(5_000)
+    .execute();
+  return rows.map(alertCase);
+}
+
+/** Opens the cases for what was found; returns how many were new. */
+export async function openCases(deps: CaseDeps, found: Found): Promise<number> {
+  if (found.cases.length === 0) return 0;
+  const now = deps.clock.now();
+  return deps.store.transaction(async (tx) => {
+    let opened = 0;
+    for (const c of found.cases) {
+      const row = newCaseRow(deps.ids.next(), c, deps.config.sla, now);
+      if ((await insertCases(tx, [row])) === 1) {
+        opened += 1;
+        await appendToLedger(tx, [caseOpenedLedger(row)]);
+      }
+    }
+    return opened;
+  });
+}
+
+export interface IntakeSweeper {
+  /** Sweeps everything committed since the last sweep (with an overlap for transactions that committed late). */
+  sweep(): Promise<number>;
+}
+
+/** Transactions may commit a little after the instant they stamped; re-read this far back on each sweep. */
+const SWEEP_OVERLAP_MS = 60_000;
+
+export function createIntakeSweeper(deps: CaseDeps): IntakeSweeper {
+  let lastSweep: number | undefined;
+  return {
+    async sweep() {
+      const now = deps.clock.now();
+      const since =
+        lastSweep === undefined ? now - deps.config.intakeLookbackMs : lastSweep - SWEEP_OVERLAP_MS;
+      const db = deps.store.db;
+      const cases = [
+        ...(await reviewApplications(db, since)),
+        ...(await heldDraws(db, since, now, deps.config.challengeWindowMs)),
+        ...(await guardHeldActions(db, since)),
+        ...(await openAlerts(db, since)),
+      ];
+      const opened = await openCases(deps, { cases });
+      lastSweep = now;
+      return opened;
+    },
+  };
+}
+
+/** Opens the case for one subject right after the request that left it (no wait for the next sweep). */
+export async function intakeSubject(
+  deps: CaseDeps,
+  subject: { kind: 'application' | 'draw' | 'line_action'; id: string },
+): Promise<number> {
+  const db = deps.store.db;
+  const now = deps.clock.now();
+  const cases =
+    subject.kind === 'application'
+      ? await reviewApplications(db, 0, subject.id)
+      : subject.kind === 'draw'
+        ? await heldDraws(db, 0, now, deps.config.challengeWindowMs, subject.id)
+        : await guardHeldActions(db, 0, subject.id);
+  return openCases(deps, { cases });
+}

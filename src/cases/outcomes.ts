@@ -1,0 +1,437 @@
+import { LgError } from '../domain/errors.js';
+import { getReason, isKnownReason } from '../domain/reason-codes.js';
+import type { LineActionType } from '../domain/decision.js';
+import { appendToLedger } from '../compliance/ledger.js';
+import type { DbTx } from '../store/db.js';
+import { drawRow, lineActionRow, lineHistory, lineRow } from '../store/case-evidence.js';
+import { findAppeal, findCase, updateAppeal, updateComplaint, type CaseRow } from '../store/cases.js';
+import type { FourEyes, FourEyesOperation, PendingChangeView } from './four-eyes.js';
+import { assertOutcome, assertTransition, type CaseType } from './model.js';
+import type { CaseDeps } from './ports.js';
+import { caseView, type CaseView } from './rows.js';
+import { addNoteInTx, caseStep } from './service.js';
+
+/**
+ * Outcomes act through the same core paths as automation (issue 11): an approved REVIEW application is granted by
+ * the core's grant rules, a released draw meets the draw's hard rules as they are at release time, a reinstatement is a
+ * line action with reasons. The case, the core change and their ledger entries commit in one dbTx. Where the outcome
+ * is on the four-eyes list, resolving escalates the case with a pending change; the approval applies it.
+ */
+export interface ResolveInput {
+  readonly outcome: string;
+  readonly note?: string;
+  readonly reasons?: readonly string[];
+  readonly limitMinor?: number;
+  readonly annualRate?: number;
+  /** The borrower-facing outcome text (appeals, complaints) in both languages. */
+  readonly textZh?: string;
+  readonly textEn?: string;
+}
+
+export type ResolveResult =
+  | { readonly state: 'RESOLVED'; readonly case: CaseView }
+  | { readonly state: 'ESCALATED'; readonly case: CaseView; readonly pendingChange: PendingChangeView };
+
+export interface OutcomeContext {
+  readonly deps: CaseDeps;
+  readonly fourEyes: FourEyes;
+}
+
+function requireField<T>(value: T | undefined, name: string, outcome: string): T {
+  if (value === undefined)
+    throw new LgError('LG_VALIDATION', `outcome ${outcome} needs ${name}`, { field: name });
+  return value;
+}
+
+function checkReasonCodes(reasons: readonly string[]): void {
+  const unknown = reasons.filter((r) => !isKnownReason(r));
+  if (unknown.length > 0)
+    throw new LgError('LG_VALIDATION', `unknown reason codes: ${unknown.join(', ')}`, { unknown });
+}
+
+/** Shape checks before any write, so a bad request never half-resolves a case. */
+function checkInput(type: CaseType, input: ResolveInput): void {
+  if (input.reasons) checkReasonCodes(input.reasons);
+  if (type === 'REVIEW_APPLICATION' && input.outcome === 'APPROVE') {
+    requireField(input.limitMinor, 'limitMinor', input.outcome);
+    requireField(input.annualRate, 'annualRate', input.outcome);
+  }
+  if (type === 'REVIEW_APPLICATION' && input.outcome === 'DECLINE')
+    requireField(input.reasons, 'reasons', input.outcome);
+  if (type === 'APPEAL' || type === 'COMPLAINT') {
+    requireField(input.textZh, 'textZh', input.outcome);
+    requireField(input.textEn, 'textEn', input.outcome);
+  }
+}
+
+/** The four-eyes operation this outcome needs, if any. */
+async function fourEyesNeeded(
+  ctx: OutcomeContext,
+  row: CaseRow,
+  input: ResolveInput,
+): Promise<FourEyesOperation | undefined> {
+  const db = ctx.deps.store.db;
+  if (row.type === 'HELD_DRAW' && input.outcome === 'RELEASE' && ctx.fourEyes.requires('draw.release')) {
+    const draw = await drawRow(db, row.subject_id);
+    if (draw && Number(draw.amount_minor) >= ctx.fourEyes.config.drawReleaseThresholdMinor)
+      return 'draw.release';
+  }
+  const reinstates =
+    (row.type === 'APPEAL' && input.outcome === 'UPHELD') ||
+    (row.type === 'REINSTATEMENT' && input.outcome === 'REINSTATE');
+  if (reinstates && row.line_id && ctx.fourEyes.requires('line.lift_fraud_restriction')) {
+    if (await restrictedForFraud(ctx.deps, row.line_id)) return 'line.lift_fraud_restriction';
+  }
+  return undefined;
+}
+
+/** True when the restriction in force on the line was taken for a fraud reason (lifting it needs a second person). */
+export async function restrictedForFraud(deps: CaseDeps, lineId: string): Promise<boolean> {
+  const line = await lineRow(deps.store.db, lineId);
+  if (!line || (line.status !== 'SUSPENDED' && line.status !== 'DRAW_FROZEN')) return false;
+  const restriction = (await lineHistory(deps.store.db, lineId, 20)).find(
+    (a) => a.outcome === 'APPLIED' && a.new_status === line.status && a.prev_status !== line.status,
+  );
+  const reasons = restriction ? (JSON.parse(restriction.reasons) as string[]) : [];
+  return reasons.some((r) => isKnownReason(r) && getReason(r).category === 'fraud');
+}
+
+export async function resolveCase(
+  ctx: OutcomeContext,
+  id: string,
+  input: ResolveInput,
+  actor: string,
+): Promise<ResolveResult> {
+  const { deps } = ctx;
+  const row = await findCase(deps.store.db, deps.store.kind, id);
+  assertOutcome(row.id, row.type as CaseType, input.outcome);
+  assertTransition(row.id, row.state, 'RESOLVED');
+  checkInput(row.type as CaseType, input);
+  const operation = await fourEyesNeeded(ctx, row, input);
+  if (operation) return escalateForApproval(ctx, row, input, actor, operation);
+  try {
+    await deps.store.transaction(async (tx) => {
+      const locked = await findCase(tx, deps.store.kind, id, true);
+      assertTransition(locked.id, locked.state, 'RESOLVED');
+      const detail = await applyOutcome(ctx, tx, locked, input, actor);
+      await finishCase(ctx, tx, locked, { input, detail, actor });
+    });
+  } catch (error) {
+    if (error instanceof LgError) await recordFailure(ctx, row, input, actor, error);
+    throw error;
+  }
+  await afterResolved(ctx, row);
+  return { state: 'RESOLVED', case: caseView(await findCase(deps.store.db, deps.store.kind, id)) };
+}
+
+async function escalateForApproval(
+  ctx: OutcomeContext,
+  row: CaseRow,
+  input: ResolveInput,
+  actor: string,
+  operation: FourEyesOperation,
+): Promise<ResolveResult> {
+  const { deps } = ctx;
+  const change = await deps.store.transaction(async (tx) => {
+    const locked = await findCase(tx, deps.store.kind, row.id, true);
+    const proposed = await ctx.fourEyes.propose(
+      {
+        operation,
+        subjectId: row.id,
+        payload: { caseId: row.id, input },
+        diff: {
+          caseId: row.id,
+          type: row.type,
+          lineId: row.line_id,
+          outcome: input.outcome,
+          limitMinor: input.limitMinor ?? null,
+        },
+        reason: input.note ?? `${row.type} ${input.outcome}`,
+        maker: actor,
+      },
+      tx,
+    );
+    await caseStep(deps, tx, locked, {
+      to: locked.state === 'ESCALATED' ? undefined : 'ESCALATED',
+      kind: 'case.escalated_for_approval',
+      actor,
+      detail: { pendingChangeId: proposed.id, operation, outcome: input.outcome },
+      patch: {
+        escalated_at: deps.clock.now(),
+        outcome_detail: JSON.stringify({ pendingChangeId: proposed.id, proposedOutcome: input.outcome }),
+      },
+    });
+    return proposed;
+  });
+  return {
+    state: 'ESCALATED',
+    case: caseView(await findCase(deps.store.db, deps.store.kind, row.id)),
+    pendingChange: change,
+  };
+}
+
+/** The apply function behind case outcomes that needed a second person (registered for their operations). */
+export async function applyApprovedResolution(
+  ctx: OutcomeContext,
+  tx: DbTx,
+  payload: { caseId: string; input: ResolveInput },
+  approval: { maker: string; checker: string; changeId: string },
+): Promise<unknown> {
+  const row = await findCase(tx, ctx.deps.store.kind, payload.caseId, true);
+  assertTransition(row.id, row.state, 'RESOLVED');
+  const detail = await applyOutcome(ctx, tx, row, payload.input, approval.maker);
+  await finishCase(ctx, tx, row, {
+    input: payload.input,
+    detail: { ...detail, approvedBy: approval.checker, pendingChangeId: approval.changeId },
+    actor: approval.maker,
+  });
+  return { caseId: row.id, outcome: payload.input.outcome, ...detail };
+}
+
+async function finishCase(
+  ctx: OutcomeContext,
+  tx: DbTx,
+  row: CaseRow,
+  done: { input: ResolveInput; detail: Record<string, unknown>; actor: string },
+): Promise<void> {
+  const now = ctx.deps.clock.now();
+  if (done.input.note) await addNoteInTx(ctx.deps, tx, row.id, done.actor, done.input.note);
+  await caseStep(ctx.deps, tx, row, {
+    to: 'RESOLVED',
+    kind: 'case.resolved',
+    actor: done.actor,
+    detail: {
+      outcome: done.input.outcome,
+      ...done.detail,
+      withinSla: now <= Number(row.sla_due_at),
+      typologyId: row.typology_id,
+    },
+    patch: {
+      resolved_at: now,
+      resolved_by: done.actor,
+      outcome: done.input.outcome,
+      outcome_detail: JSON.stringify(done.detail),
+    },
+  });
+}
+
+/** A failed outcome (the line was frozen before the release, say) leaves the case open and says why on it. */
+async function recordFailure(
+  ctx: OutcomeContext,
+  row: CaseRow,
+  input: ResolveInput,
+  actor: string,
+  error: LgError,
+): Promise<void> {
+  if (error.code === 'LG_CONFLICT' || error.code === 'LG_CASE_TRANSITION_ILLEGAL') return;
+  const { deps } = ctx;
+  await deps.store.transaction(async (tx) => {
+    const current = await findCase(tx, deps.store.kind, row.id, true);
+    if (current.state === 'RESOLVED') return;
+    await addNoteInTx(
+      deps,
+      tx,
+      row.id,
+      'system',
+      `${input.outcome} failed: ${error.code} — ${error.message}`,
+    );
+    await caseStep(deps, tx, current, {
+      kind: 'case.outcome_failed',
+      actor,
+      detail: { outcome: input.outcome, code: error.code, message: error.message },
+      patch: {
+        outcome_detail: JSON.stringify({
+          failed: { outcome: input.outcome, code: error.code, message: error.message },
+        }),
+      },
+    });
+  });
+}
+
+async function afterResolved(ctx: OutcomeContext, row: CaseRow): Promise<void> {
+  if (row.type === 'ALERT' && ctx.deps.monitor) {
+    await ctx.deps.monitor.closeAlert(row.subject_id).catch(() => undefined);
+  }
+}
+
+/** What each outcome does, inside the resolution's dbTx. Returns what the case records as its outcome detail. */
+async function applyOutcome(
+  ctx: OutcomeContext,
+  tx: DbTx,
+  row: CaseRow,
+  input: ResolveInput,
+  actor: string,
+): Promise<Record<string, unknown>> {
+  const core = ctx.deps.core;
+  switch (`${row.type}:${input.outcome}`) {
+    case 'REVIEW_APPLICATION:APPROVE':
+      return {
+        ...(await core.approveReview(tx, row.subject_id, {
+          actor,
+          limitMinor: requireField(input.limitMinor, 'limitMinor', input.outcome),
+          annualRate: requireField(input.annualRate, 'annualRate', input.outcome),
+          note: input.note,
+        })),
+      };
+    case 'REVIEW_APPLICATION:DECLINE':
+      await core.declineReview(tx, row.subject_id, { actor, reasons: input.reasons ?? [], note: input.note });
+      return { reasons: input.reasons ?? [] };
+    case 'HELD_DRAW:RELEASE':
+      return { drawId: row.subject_id, ...(await core.releaseDraw(tx, row.subject_id, actor)) };
+    case 'HELD_DRAW:CANCEL': {
+      const reasons = input.reasons ?? ['R_MANUAL_REVIEW'];
+      await core.cancelDraw(tx, row.subject_id, { actor, reasons });
+      return { drawId: row.subject_id, reasons };
+    }
+    case 'GUARD_HELD_ACTION:APPLY':
+      return applyHeldAction(ctx, tx, row, actor);
+    case 'GUARD_HELD_ACTION:DISMISS':
+      return { heldActionId: row.subject_id, dismissed: true };
+    case 'APPEAL:UPHELD':
+      return upholdAppeal(ctx, tx, row, input, actor);
+    case 'APPEAL:REJECTED':
+      return rejectAppeal(ctx, tx, row, input);
+    case 'COMPLAINT:RESOLVED':
+      await updateComplaint(
+        tx,
+        row.subject_id,
+        { state: 'OPEN' },
+        {
+          state: 'RESOLVED',
+          resolution_zh: input.textZh ?? null,
+          resolution_en: input.textEn ?? null,
+          resolved_at: ctx.deps.clock.now(),
+        },
+      );
+      return { complaintId: row.subject_id };
+    case 'REINSTATEMENT:REINSTATE':
+      return reinstateLine(ctx, tx, requireLine(row), { actor, limitMinor: input.limitMinor });
+    default:
+      // Alert dispositions, KEEP, and dispute outcomes are labels: the case records them, nothing else moves.
+      return { label: input.outcome };
+  }
+}
+
+function requireLine(row: CaseRow): string {
+  if (!row.line_id)
+    throw new LgError('LG_CASE_OUTCOME_INVALID', 'this case has no line to act on', { caseId: row.id });
+  return row.line_id;
+}
+
+async function applyHeldAction(ctx: OutcomeContext, tx: DbTx, row: CaseRow, actor: string) {
+  const held = await lineActionRow(tx, row.subject_id);
+  if (!held) throw new LgError('LG_NOT_FOUND', `no held action ${row.subject_id}`);
+  const reasons = (JSON.parse(held.reasons) as string[]).filter((r) => r !== 'R_BLAST_RADIUS_GUARD');
+  const applied = await ctx.deps.core.lineAction(tx, held.line_id, {
+    type: held.type as LineActionType,
+    reasons: reasons.length > 0 ? reasons : ['R_MANUAL_REVIEW'],
+    actor,
+    automated: false,
+    note: `applied from guard-held action ${held.id}`,
+  });
+  return { heldActionId: held.id, ...applied };
+}
+
+/** Back to ACTIVE through the line's own actions (REINSTATE from SUSPENDED, UNFREEZE from DRAW_FROZEN), optionally lower. */
+export async function reinstateLine(
+  ctx: OutcomeContext,
+  tx: DbTx,
+  lineId: string,
+  input: { actor: string; limitMinor?: number; note?: string },
+): Promise<Record<string, unknown>> {
+  const line = await lineRow(tx, lineId);
+  if (!line) throw new LgError('LG_NOT_FOUND', `no line ${lineId}`);
+  const type: LineActionType | undefined =
+    line.status === 'SUSPENDED' ? 'REINSTATE' : line.status === 'DRAW_FROZEN' ? 'UNFREEZE' : undefined;
+  if (!type)
+    throw new LgError('LG_ILLEGAL_TRANSITION', `the line is ${line.status}; there is nothing to reinstate`, {
+      lineId,
+      status: line.status,
+    });
+  const reasons = ['R_RISK_RESOLVED'];
+  const actions = [
+    await ctx.deps.core.lineAction(tx, lineId, {
+      type,
+      reasons,
+      actor: input.actor,
+      automated: false,
+      note: input.note,
+    }),
+  ];
+  if (input.limitMinor !== undefined && input.limitMinor < Number(line.limit_minor)) {
+    actions.push(
+      await ctx.deps.core.lineAction(tx, lineId, {
+        type: 'LIMIT_DECREASE',
+        reasons,
+        actor: input.actor,
+        automated: false,
+        limitMinor: input.limitMinor,
+        note: 'reinstated with a lower limit',
+      }),
+    );
+  }
+  return { lineId, actions };
+}
+
+async function upholdAppeal(
+  ctx: OutcomeContext,
+  tx: DbTx,
+  row: CaseRow,
+  input: ResolveInput,
+  actor: string,
+): Promise<Record<string, unknown>> {
+  const appeal = await findAppeal(tx, row.subject_id);
+  if (!appeal) throw new LgError('LG_NOT_FOUND', `no appeal ${row.subject_id}`);
+  const line = appeal.line_id ? await lineRow(tx, appeal.line_id) : undefined;
+  const restricted = line && (line.status === 'SUSPENDED' || line.status === 'DRAW_FROZEN');
+  const reinstated =
+    restricted && appeal.line_id
+      ? await reinstateLine(ctx, tx, appeal.line_id, {
+          actor,
+          limitMinor: input.limitMinor,
+          note: `appeal ${appeal.id} upheld`,
+        })
+      : {};
+  await updateAppeal(tx, appeal.id, {
+    state: 'UPHELD',
+    outcome_zh: input.textZh ?? null,
+    outcome_en: input.textEn ?? null,
+    resolved_at: ctx.deps.clock.now(),
+  });
+  await appendToLedger(tx, [
+    {
+      entryId: `${appeal.id}:decided`,
+      kind: 'appeal.decided',
+      subjectId: appeal.id,
+      recordedAt: ctx.deps.clock.now(),
+      payload: { appealId: appeal.id, state: 'UPHELD', by: actor, lineId: appeal.line_id },
+    },
+  ]);
+  return { appealId: appeal.id, ...reinstated };
+}
+
+/** What a borrower can still do after a rejected appeal (issue 11: say why and what next). */
+export const AFTER_REJECTION = {
+  zh: '如您对结果仍有异议，可通过 App 内“投诉”提交投诉，或拨打国家金融监督管理总局消费者投诉热线 12378。',
+  en: 'If you still disagree, you can file a complaint in the app ("Complaints") or call the NFRA consumer hotline 12378.',
+} as const;
+
+async function rejectAppeal(ctx: OutcomeContext, tx: DbTx, row: CaseRow, input: ResolveInput) {
+  const now = ctx.deps.clock.now();
+  await updateAppeal(tx, row.subject_id, {
+    state: 'REJECTED',
+    outcome_zh: `${input.textZh ?? ''} ${AFTER_REJECTION.zh}`.trim(),
+    outcome_en: `${input.textEn ?? ''} ${AFTER_REJECTION.en}`.trim(),
+    resolved_at: now,
+  });
+  await appendToLedger(tx, [
+    {
+      entryId: `${row.subject_id}:decided`,
+      kind: 'appeal.decided',
+      subjectId: row.subject_id,
+      recordedAt: now,
+      payload: { appealId: row.subject_id, state: 'REJECTED' },
+    },
+  ]);
+  return { appealId: row.subject_id };
+}

@@ -1,0 +1,88 @@
+import type { Clock } from '../domain/clock.js';
+import type { IdGenerator } from '../domain/ids.js';
+import type { ReasonLang } from '../domain/reason-codes.js';
+import type { LineActionType } from '../domain/decision.js';
+import type { DbTx, Store } from '../store/db.js';
+import type { SlaPolicy } from './model.js';
+
+/**
+ * What src/cases needs from the other modules, declared here and wired in src/app. Writes take the caller's dbTx so
+ * that a case outcome and the core change it causes commit together with their ledger entries, or not at all.
+ */
+export interface CaseCorePort {
+  approveReview(
+    tx: DbTx,
+    applicationId: string,
+    input: { actor: string; limitMinor: number; annualRate: number; note?: string },
+  ): Promise<{ lineId: string | null; limitMinor: number | null; annualRate: number | null }>;
+  declineReview(
+    tx: DbTx,
+    applicationId: string,
+    input: { actor: string; reasons: readonly string[]; note?: string },
+  ): Promise<unknown>;
+  /** `allowed`: the held statuses this release may start from (default: every held status). */
+  releaseDraw(
+    tx: DbTx,
+    drawId: string,
+    actor: string,
+    allowed?: readonly string[],
+  ): Promise<{ loanId: string; amountMinor: number }>;
+  cancelDraw(
+    tx: DbTx,
+    drawId: string,
+    input: { actor: string; reasons: readonly string[]; allowed?: readonly string[] },
+  ): Promise<unknown>;
+  stopCooldown(tx: DbTx, drawId: string, input: { actor: string; why: string }): Promise<void>;
+  /** The draw's line and borrower, for scoping and case intake. */
+  drawOwner(drawId: string): Promise<{ lineId: string; borrowerId: string; status: string } | undefined>;
+  /** A line action by a person (or a job), in the caller's dbTx; the port appends its ledger entry. */
+  lineAction(
+    tx: DbTx,
+    lineId: string,
+    input: {
+      type: LineActionType;
+      reasons: readonly string[];
+      actor: string;
+      automated: boolean;
+      limitMinor?: number;
+      note?: string;
+    },
+  ): Promise<{ actionId: string; outcome: string; newStatus: string }>;
+  explainLine(lineId: string, lang: ReasonLang): Promise<unknown>;
+  /** SUSPENDED and DRAW_FROZEN lines with the action that restricted them. */
+  restrictedLines(): Promise<
+    { lineId: string; borrowerId: string; status: string; restrictionId: string | null; reasons: string[] }[]
+  >;
+}
+
+/** What the monitor tells a case: its alerts and the open-alert count the draw strategy reads. */
+export interface CaseMonitorPort {
+  /** Closes the alert once its case is resolved (keeps the monitor's open-alert count in step). */
+  closeAlert(alertId: string): Promise<void>;
+  /** List hits for the borrower's own identifiers, as of now. */
+  listHits(borrowerId: string): unknown[];
+}
+
+export interface CaseMetricsPort {
+  slaBreached(type: string): void;
+}
+
+export interface CaseConfig {
+  readonly sla: SlaPolicy;
+  /** A CHALLENGE draw with no step-up result after this long becomes a held-draw case. */
+  readonly challengeWindowMs: number;
+  /** COOLDOWN draws are released this long after the draw (see core/held-draws.ts). */
+  readonly coolingOffMs: number;
+  /** How far back intake looks on its first sweep after a start. */
+  readonly intakeLookbackMs: number;
+}
+
+export interface CaseDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly config: CaseConfig;
+  readonly core: CaseCorePort;
+  readonly monitor?: CaseMonitorPort;
+  readonly metrics?: CaseMetricsPort;
+}

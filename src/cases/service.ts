@@ -1,0 +1,187 @@
+import { LgError } from '../domain/errors.js';
+import { appendToLedger } from '../compliance/ledger.js';
+import type { DbTx } from '../store/db.js';
+import {
+  findCase,
+  insertNote,
+  ledgerOf,
+  listCases,
+  notesOf,
+  openCasesPastDue,
+  updateCase,
+  userById,
+  type CaseFilter,
+  type CaseRow,
+} from '../store/cases.js';
+import { gatherEvidence } from './evidence.js';
+import { assertTransition, type CaseState } from './model.js';
+import type { CaseDeps } from './ports.js';
+import { caseView, noteView, type CaseView } from './rows.js';
+
+/** Queue operations: list, read with evidence, assign, move, annotate, and the SLA sweep. */
+
+/** Roles that may hold a case. */
+const ASSIGNABLE_ROLES = new Set(['analyst', 'supervisor', 'admin', 'risk_analyst']);
+
+export async function listQueue(deps: CaseDeps, filter: CaseFilter) {
+  const page = await listCases(deps.store.db, filter);
+  return { items: page.rows.map(caseView), nextCursor: page.next };
+}
+
+export async function readCase(deps: CaseDeps, id: string) {
+  const row = await findCase(deps.store.db, deps.store.kind, id);
+  const [notes, history, evidence] = await Promise.all([
+    notesOf(deps.store.db, id),
+    ledgerOf(deps.store.db, id),
+    gatherEvidence(deps, row),
+  ]);
+  return {
+    ...caseView(row),
+    notes: notes.map(noteView),
+    history: history.map((h) => ({
+      seq: Number(h.seq),
+      kind: h.kind,
+      payload: JSON.parse(h.payload) as unknown,
+      at: new Date(Number(h.recorded_at)).toISOString(),
+    })),
+    evidence,
+  };
+}
+
+/** One step on a case (state change, note, assignment) with its ledger entry, in one dbTx. */
+export async function caseStep(
+  deps: CaseDeps,
+  tx: DbTx,
+  row: CaseRow,
+  step: {
+    to?: CaseState;
+    kind: string;
+    actor: string;
+    detail?: Record<string, unknown>;
+    patch?: Partial<CaseRow>;
+  },
+): Promise<void> {
+  const now = deps.clock.now();
+  const to = step.to ?? (row.state as CaseState);
+  if (step.to) assertTransition(row.id, row.state, step.to);
+  await updateCase(tx, row.id, row.state, { ...step.patch, state: to, updated_at: now });
+  await appendToLedger(tx, [
+    {
+      entryId: deps.ids.next(),
+      kind: step.kind,
+      subjectId: row.id,
+      recordedAt: now,
+      payload: { caseId: row.id, type: row.type, from: row.state, to, by: step.actor, ...step.detail },
+    },
+  ]);
+}
+
+export async function assignCase(
+  deps: CaseDeps,
+  id: string,
+  input: { assignee: string; actor: string },
+): Promise<CaseView> {
+  const user = await userById(deps.store.db, input.assignee);
+  if (!user || !ASSIGNABLE_ROLES.has(user.role))
+    throw new LgError(
+      'LG_VALIDATION',
+      'assign a case to a user with the analyst, supervisor, risk_analyst or admin role',
+      {
+        assignee: input.assignee,
+      },
+    );
+  return deps.store.transaction(async (tx) => {
+    const row = await findCase(tx, deps.store.kind, id, true);
+    await caseStep(deps, tx, row, {
+      to: 'ASSIGNED',
+      kind: 'case.assigned',
+      actor: input.actor,
+      detail: { assignee: user.id, assigneeName: user.name },
+      patch: { assignee: user.id },
+    });
+    return caseView(await findCase(tx, deps.store.kind, id));
+  });
+}
+
+/** Moves a case to PENDING_CUSTOMER, ESCALATED or back to OPEN (unassigned); resolution goes through resolveCase. */
+export async function moveCase(
+  deps: CaseDeps,
+  id: string,
+  input: { to: 'OPEN' | 'PENDING_CUSTOMER' | 'ESCALATED'; actor: string; note?: string },
+): Promise<CaseView> {
+  return deps.store.transaction(async (tx) => {
+    const row = await findCase(tx, deps.store.kind, id, true);
+    const now = deps.clock.now();
+    await caseStep(deps, tx, row, {
+      to: input.to,
+      kind: 'case.moved',
+      actor: input.actor,
+      detail: { note: input.note ?? null },
+      patch: {
+        ...(input.to === 'OPEN' ? { assignee: null } : {}),
+        ...(input.to === 'ESCALATED' ? { escalated_at: now } : {}),
+      },
+    });
+    if (input.note) await addNoteInTx(deps, tx, id, input.actor, input.note);
+    return caseView(await findCase(tx, deps.store.kind, id));
+  });
+}
+
+export async function addNoteInTx(deps: CaseDeps, tx: DbTx, caseId: string, author: string, text: string) {
+  const note = { id: deps.ids.next(), case_id: caseId, author, text, created_at: deps.clock.now() };
+  await insertNote(tx, note);
+  return note;
+}
+
+export async function addNote(deps: CaseDeps, id: string, input: { actor: string; text: string }) {
+  return deps.store.transaction(async (tx) => {
+    const row = await findCase(tx, deps.store.kind, id, true);
+    const note = await addNoteInTx(deps, tx, id, input.actor, input.text);
+    // A note does not change the state; the ledger still records who wrote what and when.
+    await caseStep(deps, tx, row, {
+      kind: 'case.note',
+      actor: input.actor,
+      detail: { noteId: note.id, text: input.text },
+    });
+    return noteView(note);
+  });
+}
+
+/**
+ * SLA sweep: every unresolved case past its due time is escalated once (ESCALATED, a ledger entry) and counted in
+ * the breach metric. A case already ESCALATED is only marked breached.
+ */
+export async function sweepSla(deps: CaseDeps, batchMax = 1_000): Promise<{ breached: string[] }> {
+  const now = deps.clock.now();
+  const due = await openCasesPastDue(deps.store.db, now, batchMax);
+  const escalatedOnly = await deps.store.db
+    .selectFrom('cases')
+    .selectAll()
+    .where('state', '=', 'ESCALATED')
+    .where('sla_due_at', '<', now)
+    .where('sla_breached', '=', 0)
+    .limit(batchMax)
+    .execute();
+  const breached: string[] = [];
+  for (const row of [...due, ...escalatedOnly]) {
+    try {
+      await deps.store.transaction(async (tx) => {
+        const current = await findCase(tx, deps.store.kind, row.id, true);
+        if (current.state === 'RESOLVED' || Number(current.sla_breached) === 1) return;
+        await caseStep(deps, tx, current, {
+          to: current.state === 'ESCALATED' ? undefined : 'ESCALATED',
+          kind: 'case.sla_breached',
+          actor: 'job:sla',
+          detail: { slaDueAt: Number(current.sla_due_at) },
+          patch: { sla_breached: 1, escalated_at: current.escalated_at ?? now },
+        });
+      });
+      deps.metrics?.slaBreached(row.type);
+      breached.push(row.id);
+    } catch (error) {
+      // A case someone moved meanwhile is picked up by the next sweep.
+      if (!(error instanceof LgError)) throw error;
+    }
+  }
+  return { breached };
+}

@@ -1,0 +1,331 @@
+import { sql } from 'kysely';
+import type { Decision } from '../domain/decision.js';
+import { LgError } from '../domain/errors.js';
+import { drawBlockedError, type LineStatus } from '../domain/line.js';
+import { aprCapCheck } from '../domain/apr.js';
+import type { RepaymentMethod } from '../domain/schedule.js';
+import { appendToLedger, type LedgerAppend } from '../compliance/ledger.js';
+import type { DbTx } from '../store/db.js';
+import type { CoreTables } from '../store/core-tables.js';
+import { insertRows } from '../store/shaped.js';
+import type { CoreDeps } from './deps.js';
+import {
+  disbursementOutbox,
+  drawListFacts,
+  loanRowOf,
+  price,
+  type DrawInput,
+  type DrawRequest,
+} from './draws.js';
+import { drawHardDeclines } from './hard-rules.js';
+import { installmentRows } from './loans.js';
+import { findLine, forUpdate, type LineRow } from './repo.js';
+
+/**
+ * Draws the draw strategy did not let through at once: held (HOLD, REVIEW), waiting on step-up verification
+ * (CHALLENGE) or delayed (COOLDOWN). A person (or the cooling-off job) releases or cancels them; a release goes through
+ * the same hard rules a new draw meets, as they stand at the moment of release — the line may have been frozen since.
+ */
+export const HELD_DRAW_STATUSES = ['HOLD', 'REVIEW', 'CHALLENGE', 'COOLDOWN'] as const;
+export type HeldDrawStatus = (typeof HELD_DRAW_STATUSES)[number];
+type DrawRow = CoreTables['draws'];
+
+export function isHeldStatus(status: string): status is HeldDrawStatus {
+  return (HELD_DRAW_STATUSES as readonly string[]).includes(status);
+}
+
+export interface HeldDrawView {
+  readonly drawId: string;
+  readonly lineId: string;
+  readonly borrowerId: string;
+  readonly status: string;
+  readonly amountMinor: number;
+  readonly currency: string;
+  readonly reasons: string[];
+  readonly decisionId: string;
+  readonly loanId: string | null;
+  readonly createdAt: string;
+}
+
+export function heldDrawView(row: DrawRow): HeldDrawView {
+  return {
+    drawId: row.id,
+    lineId: row.line_id,
+    borrowerId: row.borrower_id,
+    status: row.status,
+    amountMinor: Number(row.amount_minor),
+    currency: row.currency,
+    reasons: JSON.parse(row.reasons) as string[],
+    decisionId: row.decision_id,
+    loanId: row.loan_id,
+    createdAt: new Date(Number(row.created_at)).toISOString(),
+  };
+}
+
+export async function findDraw(deps: CoreDeps, db: DbTx | CoreDeps['store']['db'], id: string, lock = false) {
+  const query = db.selectFrom('draws').selectAll().where('id', '=', id);
+  const row = await (lock ? forUpdate(deps.store.kind, query) : query).executeTakeFirst();
+  if (!row) throw new LgError('LG_NOT_FOUND', `no draw ${id}`, { drawId: id });
+  return row;
+}
+
+function requireHeld(row: DrawRow, allowed: readonly string[] = HELD_DRAW_STATUSES): void {
+  if (!allowed.includes(row.status))
+    throw new LgError('LG_DRAW_NOT_HELD', `the draw is ${row.status}, not held`, {
+      drawId: row.id,
+      status: row.status,
+    });
+}
+
+/** The strategy's pricing as it decided the draw (rate, fees); a decision without them prices at the line's rate. */
+async function originalDecision(tx: DbTx, decisionId: string): Promise<Decision> {
+  const row = await tx
+    .selectFrom('decisions')
+    .select('result')
+    .where('id', '=', decisionId)
+    .executeTakeFirst();
+  const parsed = row ? (JSON.parse(row.result) as Partial<Decision>) : {};
+  return {
+    strategyId: 'draw',
+    outcome: 'APPROVE',
+    reasons: [],
+    actions: [],
+    values: parsed.values ?? {},
+    ...(typeof parsed.annualRate === 'number' ? { annualRate: parsed.annualRate } : {}),
+  } as unknown as Decision;
+}
+
+/** Compare-and-set on the draw's status: two people (or a person and the job) can never release one draw twice. */
+async function moveDraw(tx: DbTx, row: DrawRow, to: string, loanId: string | null = null): Promise<void> {
+  const updated = await tx
+    .updateTable('draws')
+    .set({ status: to, loan_id: loanId })
+    .where('id', '=', row.id)
+    .where('status', '=', row.status)
+    .executeTakeFirst();
+  if (Number(updated.numUpdatedRows) !== 1)
+    throw new LgError('LG_CONFLICT', 'the draw changed meanwhile; read it again', { drawId: row.id });
+}
+
+export interface ReleaseResult {
+  readonly drawId: string;
+  readonly loanId: string;
+  readonly amountMinor: number;
+}
+
+/**
+ * Releases a held draw inside the caller's dbTx: the line must be ACTIVE with the credit available NOW (hard rules
+ * re-checked at release), the APR cap holds, then the conditional debit, the loan, its schedule, the ledger entries and
+ * the disbursement event, exactly as an approved draw writes them.
+ */
+export async function releaseHeldDrawInTx(
+  deps: CoreDeps,
+  tx: DbTx,
+  drawId: string,
+  by: { actor: string; allowed?: readonly string[] },
+): Promise<ReleaseResult> {
+  const now = deps.clock.now();
+  const draw = await findDraw(deps, tx, drawId, true);
+  requireHeld(draw, by.allowed);
+  const line = await findLine(tx, deps.store.kind, draw.line_id, true);
+  checkReleasable(line, draw);
+  const input: DrawInput = {
+    amountMinor: Number(draw.amount_minor),
+    currency: draw.currency,
+    termMonths: Number(draw.term_months),
+    method: draw.method as RepaymentMethod,
+    ...(draw.purpose === null ? {} : { purpose: draw.purpose }),
+    ...(draw.device_id === null ? {} : { deviceId: draw.device_id }),
+    ...(draw.ip === null ? {} : { ip: draw.ip }),
+    ...(draw.payee_id === null ? {} : { payeeId: draw.payee_id }),
+  };
+  // The hard rules hold at release as at the draw: a list hit or arrears since the hold block it now.
+  const lists = await drawListFacts(deps, draw.line_id, input, now);
+  const declines = drawHardDeclines(line, lists, deps.config);
+  if (declines.length > 0)
+    throw new LgError('LG_DRAW_DECLINED', 'a hard rule blocks the release now', { reasons: declines });
+  const priced = price(deps, line, input, await originalDecision(tx, draw.decision_id), now);
+  if (!aprCapCheck(priced.disclosures.CN_IRR.apr, deps.config.aprCapPercent).ok)
+    throw new LgError('LG_APR_CAP_EXCEEDED', 'the all-in APR is above the cap', {
+      apr: priced.disclosures.CN_IRR.apr,
+    });
+  const request: DrawRequest = {
+    deps,
+    input,
+    monitored: {},
+    lists,
+    ids: { decision: draw.decision_id, draw: draw.id, loan: deps.ids.next(), event: deps.ids.next() },
+    now,
+  };
+  const loan = loanRowOf(request, line, priced);
+  await debit(tx, line, loan.principal_minor, now);
+  await insertRows(tx, 'loans', [loan]);
+  await insertRows(tx, 'loan_installments', installmentRows(loan.id, priced.schedule));
+  await moveDraw(tx, draw, 'APPROVED', loan.id);
+  await appendToLedger(tx, releaseLedger(draw, loan, by.actor, now));
+  await insertRows(tx, 'outbox', [disbursementOutbox(request, line, loan)]);
+  return { drawId: draw.id, loanId: loan.id, amountMinor: loan.principal_minor };
+}
+
+function checkReleasable(line: LineRow, draw: DrawRow): void {
+  const blocked = drawBlockedError(line.status as LineStatus);
+  if (blocked) throw blocked;
+  if (Number(draw.amount_minor) > Number(line.available_minor))
+    throw new LgError('LG_INSUFFICIENT_CREDIT', 'the draw exceeds the available credit', {
+      amountMinor: Number(draw.amount_minor),
+      availableMinor: Number(line.available_minor),
+    });
+}
+
+async function debit(tx: DbTx, line: LineRow, amount: number, now: number): Promise<void> {
+  const debited = await tx
+    .updateTable('credit_lines')
+    .set({
+      available_minor: sql<number>`available_minor - ${amount}`,
+      outstanding_minor: sql<number>`outstanding_minor + ${amount}`,
+      updated_at: now,
+    })
+    .where('id', '=', line.id)
+    .where('status', '=', 'ACTIVE')
+    .where('available_minor', '>=', amount)
+    .executeTakeFirst();
+  if (Number(debited.numUpdatedRows) !== 1)
+    throw new LgError('LG_CONFLICT', 'the line changed while the draw was released; retry', {
+      lineId: line.id,
+    });
+}
+
+function releaseLedger(draw: DrawRow, loan: CoreTables['loans'], actor: string, now: number): LedgerAppend[] {
+  return [
+    {
+      entryId: `${draw.id}:released`,
+      kind: 'draw.released',
+      subjectId: draw.line_id,
+      recordedAt: now,
+      payload: { drawId: draw.id, fromStatus: draw.status, loanId: loan.id, by: actor },
+    },
+    {
+      entryId: loan.id,
+      kind: 'loan.disbursed',
+      subjectId: loan.id,
+      recordedAt: now,
+      payload: {
+        loanId: loan.id,
+        lineId: loan.line_id,
+        drawId: draw.id,
+        principalMinor: loan.principal_minor,
+        currency: loan.currency,
+        annualRate: loan.annual_rate,
+        termMonths: loan.term_months,
+        method: loan.method,
+        apr: { US_REGZ: loan.apr_us_regz, EU_CCD: loan.apr_eu_ccd, CN_IRR: loan.apr_cn_irr },
+        totalRepayableMinor: loan.total_repayable_minor,
+      },
+    },
+  ];
+}
+
+/** Cancels a held draw (a person, the borrower during cooling-off, or a failed step-up); nothing was debited. */
+export async function cancelHeldDrawInTx(
+  deps: CoreDeps,
+  tx: DbTx,
+  drawId: string,
+  by: { actor: string; reasons: readonly string[]; allowed?: readonly string[] },
+): Promise<{ drawId: string; status: 'CANCELLED' }> {
+  const draw = await findDraw(deps, tx, drawId, true);
+  requireHeld(draw, by.allowed);
+  await moveDraw(tx, draw, 'CANCELLED');
+  await appendToLedger(tx, [
+    {
+      entryId: `${draw.id}:cancelled`,
+      kind: 'draw.cancelled',
+      subjectId: draw.line_id,
+      recordedAt: deps.clock.now(),
+      payload: { drawId: draw.id, fromStatus: draw.status, reasons: by.reasons, by: by.actor },
+    },
+  ]);
+  return { drawId: draw.id, status: 'CANCELLED' };
+}
+
+/** A person or a newer signal stops a COOLDOWN draw: it becomes HOLD, which only a person releases. */
+export async function stopCooldownInTx(
+  deps: CoreDeps,
+  tx: DbTx,
+  drawId: string,
+  by: { actor: string; why: string },
+): Promise<void> {
+  const draw = await findDraw(deps, tx, drawId, true);
+  requireHeld(draw, ['COOLDOWN']);
+  await moveDraw(tx, draw, 'HOLD');
+  await appendToLedger(tx, [
+    {
+      entryId: `${draw.id}:stopped:${deps.clock.now()}`,
+      kind: 'draw.cooldown_stopped',
+      subjectId: draw.line_id,
+      recordedAt: deps.clock.now(),
+      payload: { drawId: draw.id, why: by.why, by: by.actor },
+    },
+  ]);
+}
+
+export interface CooldownSweepResult {
+  readonly released: string[];
+  readonly stopped: string[];
+  readonly failed: { drawId: string; code: string }[];
+}
+
+/**
+ * Releases COOLDOWN draws whose cooling-off has ended (the 24-hour delayed-arrival practice for suspicious transfers,
+ * PBoC Yinfa [2016] No. 261), unless a newer signal stopped them: the line is no longer ACTIVE, or an alert was raised
+ * on the borrower after the draw. A stopped draw becomes HOLD and waits for a person. Each draw is its own unit.
+ */
+export async function releaseDueCooldowns(
+  deps: CoreDeps,
+  options: { coolingOffMs: number; batchMax?: number },
+): Promise<CooldownSweepResult> {
+  const now = deps.clock.now();
+  const due = await deps.store.db
+    .selectFrom('draws')
+    .select(['id', 'borrower_id', 'created_at'])
+    .where('status', '=', 'COOLDOWN')
+    .where('created_at', '<=', now - options.coolingOffMs)
+    .orderBy('created_at')
+    .limit(options.batchMax ?? 500)
+    .execute();
+  const result: CooldownSweepResult = { released: [], stopped: [], failed: [] };
+  for (const draw of due) {
+    try {
+      const signal = await newerSignal(deps, draw);
+      await deps.store.transaction(async (tx) => {
+        if (signal) await stopCooldownInTx(deps, tx, draw.id, { actor: 'job:cooling-off', why: signal });
+        else
+          await releaseHeldDrawInTx(deps, tx, draw.id, { actor: 'job:cooling-off', allowed: ['COOLDOWN'] });
+      });
+      (signal ? result.stopped : result.released).push(draw.id);
+    } catch (error) {
+      result.failed.push({ drawId: draw.id, code: error instanceof LgError ? error.code : 'LG_INTERNAL' });
+    }
+  }
+  return result;
+}
+
+async function newerSignal(
+  deps: CoreDeps,
+  draw: { id: string; borrower_id: string; created_at: number },
+): Promise<string | undefined> {
+  const row = await deps.store.db
+    .selectFrom('draws')
+    .innerJoin('credit_lines', 'credit_lines.id', 'draws.line_id')
+    .select('credit_lines.status as status')
+    .where('draws.id', '=', draw.id)
+    .executeTakeFirst();
+  if (row && row.status !== 'ACTIVE') return `the line is ${row.status}`;
+  const alert = await deps.store.db
+    .selectFrom('monitor_alerts')
+    .select('alert_id')
+    .where('user_id', '=', draw.borrower_id)
+    .where('created_at', '>', Number(draw.created_at))
+    .limit(1)
+    .executeTakeFirst();
+  return alert ? `alert ${alert.alert_id} raised after the draw` : undefined;
+}

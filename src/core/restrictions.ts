@@ -1,0 +1,136 @@
+import { LgError } from '../domain/errors.js';
+import { getReason, isKnownReason } from '../domain/reason-codes.js';
+import { appendToLedger } from '../compliance/ledger.js';
+import type { CoreDeps } from './deps.js';
+import { applyActionInTx, type LineActionResult } from './lines.js';
+import { loanDpd } from './loans.js';
+import { parseReasons, type ActionRow, type LineRow } from './repo.js';
+
+/**
+ * Restrictions are never permanent by neglect (issue 11): the review job re-decides SUSPENDED and DRAW_FROZEN lines.
+ * A restriction taken only for the core's own delinquency facts is lifted once the borrower has caught up (no
+ * instalment of the line's loans past due and unpaid as of the review date) — the core knows that fact itself. Other
+ * causes (fraud, external bureau data) are left to the case queue, which knows the dispositions.
+ */
+const DELINQUENCY_REASONS = new Set(['R_DAYS_PAST_DUE', 'R_DELINQUENT_INTERNAL']);
+
+export interface RestrictionReview {
+  readonly line: LineRow;
+  /** The action that put the line in its current state. */
+  readonly restriction: ActionRow | undefined;
+  readonly reasons: string[];
+}
+
+/** The action that put each restricted line where it is (the latest applied one that moved it into its status). */
+export async function restrictedLines(deps: CoreDeps, pageSize = 500): Promise<RestrictionReview[]> {
+  const out: RestrictionReview[] = [];
+  let after = '';
+  for (;;) {
+    const lines = await deps.store.db
+      .selectFrom('credit_lines')
+      .selectAll()
+      .where('status', 'in', ['SUSPENDED', 'DRAW_FROZEN'])
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(pageSize)
+      .execute();
+    if (lines.length === 0) return out;
+    after = lines[lines.length - 1]?.id ?? after;
+    for (const line of lines) {
+      const restriction = await deps.store.db
+        .selectFrom('line_actions')
+        .selectAll()
+        .where('line_id', '=', line.id)
+        .where('outcome', '=', 'APPLIED')
+        .where('new_status', '=', line.status)
+        .where('prev_status', '!=', line.status)
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      out.push({ line, restriction, reasons: restriction ? parseReasons(restriction.reasons) : [] });
+    }
+  }
+}
+
+/**
+ * A line frozen for a fraud reason is not the line-review strategy's to unfreeze (its RESOLVED_UNFREEZE rule sees
+ * only dpd and bureau facts): lifting a fraud restriction waits for a person and, on the four-eyes list, a second one.
+ */
+export async function frozenForFraud(deps: CoreDeps, line: LineRow): Promise<boolean> {
+  return line.status === 'DRAW_FROZEN' && (await restrictedForFraud(deps, line));
+}
+
+/** True when the action that put a SUSPENDED or DRAW_FROZEN line where it is gave a fraud reason. */
+export async function restrictedForFraud(
+  deps: CoreDeps,
+  line: Pick<LineRow, 'id' | 'status'>,
+): Promise<boolean> {
+  if (line.status !== 'DRAW_FROZEN' && line.status !== 'SUSPENDED') return false;
+  const restriction = await deps.store.db
+    .selectFrom('line_actions')
+    .select('reasons')
+    .where('line_id', '=', line.id)
+    .where('outcome', '=', 'APPLIED')
+    .where('new_status', '=', line.status)
+    .where('prev_status', '!=', line.status)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return restriction !== undefined && parseReasons(restriction.reasons).some(isFraudReason);
+}
+
+function isFraudReason(code: string): boolean {
+  return isKnownReason(code) && getReason(code).category === 'fraud';
+}
+
+async function caughtUp(deps: CoreDeps, lineId: string, asOf: string): Promise<boolean> {
+  const unpaid = await deps.store.db
+    .selectFrom('loan_installments')
+    .innerJoin('loans', 'loans.id', 'loan_installments.loan_id')
+    .selectAll('loan_installments')
+    .where('loans.line_id', '=', lineId)
+    .where('loan_installments.settled_at', 'is', null)
+    .execute();
+  return loanDpd(unpaid, asOf) === 0;
+}
+
+export interface RestrictionReviewResult {
+  readonly reviewed: number;
+  readonly reinstated: LineActionResult[];
+  readonly errors: { lineId: string; code: string; message: string }[];
+}
+
+/** Lifts delinquency restrictions whose cause has cleared; each line in its own dbTx with its ledger entry. */
+export async function liftClearedDelinquency(deps: CoreDeps, asOf: string): Promise<RestrictionReviewResult> {
+  const reinstated: LineActionResult[] = [];
+  const errors: RestrictionReviewResult['errors'] = [];
+  const candidates = await restrictedLines(deps);
+  for (const { line, reasons } of candidates) {
+    if (reasons.length === 0 || !reasons.every((r) => DELINQUENCY_REASONS.has(r))) continue;
+    try {
+      // Both the aged fact (the daily job's dpd, which the review strategy reads) and the live schedule must agree.
+      if (Number(line.dpd) > 0 || !(await caughtUp(deps, line.id, asOf))) continue;
+      const result = await deps.store.transaction(async (tx) => {
+        const done = await applyActionInTx(deps, tx, line.id, {
+          type: line.status === 'SUSPENDED' ? 'REINSTATE' : 'UNFREEZE',
+          reasons: ['R_RISK_RESOLVED'],
+          automated: true,
+          actor: `job:review:${asOf}`,
+          note: `arrears repaid in full as of ${asOf}`,
+        });
+        await appendToLedger(tx, [done.ledger]);
+        return done.result;
+      });
+      reinstated.push(result);
+    } catch (error) {
+      errors.push({
+        lineId: line.id,
+        code: error instanceof LgError ? error.code : 'LG_INTERNAL',
+        message: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+  return { reviewed: candidates.length, reinstated, errors };
+}

@@ -1,0 +1,244 @@
+import { LgError } from '../domain/errors.js';
+import { applyLineAction as transition, newPendingLine } from '../domain/line.js';
+import { appendToLedger } from '../compliance/ledger.js';
+import type { DbTx } from '../store/db.js';
+import type { CoreDeps } from './deps.js';
+import { coreEvent } from './events.js';
+import { checkReasons } from './lines.js';
+import { forUpdate, insertOutbox, openExposureMinor, parseReasons } from './repo.js';
+
+/**
+ * A person decides an application the strategy referred (REVIEW). Approval opens the line with the analyst's limit
+ * and rate through the same hard rules as an automated grant (the per-borrower cap across open lines, the APR cap):
+ * a person may not grant what the machine could not. The application row moves by compare-and-set, so two analysts
+ * can never both decide it.
+ */
+export interface ReviewApproval {
+  readonly actor: string;
+  readonly limitMinor: number;
+  readonly annualRate: number;
+  readonly note?: string;
+}
+
+export interface ReviewedApplication {
+  readonly applicationId: string;
+  readonly outcome: 'APPROVE' | 'DECLINE';
+  readonly lineId: string | null;
+  readonly limitMinor: number | null;
+  readonly annualRate: number | null;
+  readonly reasons: string[];
+}
+
+async function lockReviewApplication(deps: CoreDeps, tx: DbTx, applicationId: string) {
+  const query = tx.selectFrom('applications').selectAll().where('id', '=', applicationId);
+  const row = await forUpdate(deps.store.kind, query).executeTakeFirst();
+  if (!row) throw new LgError('LG_NOT_FOUND', `no application ${applicationId}`, { applicationId });
+  if (row.outcome !== 'REVIEW' || row.line_id !== null)
+    throw new LgError('LG_APPLICATION_NOT_IN_REVIEW', `the application is ${row.outcome}, not in review`, {
+      applicationId,
+      outcome: row.outcome,
+    });
+  return row;
+}
+
+async function settleApplication(
+  tx: DbTx,
+  applicationId: string,
+  values: {
+    outcome: string;
+    reasons: string[];
+    line_id: string | null;
+    limit: number | null;
+    rate: number | null;
+  },
+): Promise<void> {
+  const updated = await tx
+    .updateTable('applications')
+    .set({
+      outcome: values.outcome,
+      reasons: JSON.stringify(values.reasons),
+      line_id: values.line_id,
+      limit_minor: values.limit,
+      annual_rate: values.rate,
+    })
+    .where('id', '=', applicationId)
+    .where('outcome', '=', 'REVIEW')
+    .executeTakeFirst();
+  if (Number(updated.numUpdatedRows) !== 1)
+    throw new LgError('LG_APPLICATION_NOT_IN_REVIEW', 'the application was decided meanwhile', {
+      applicationId,
+    });
+}
+
+function checkGrantRules(deps: CoreDeps, roomMinor: number, input: ReviewApproval): void {
+  if (!Number.isSafeInteger(input.limitMinor) || input.limitMinor <= 0)
+    throw new LgError('LG_INVALID_MONEY', 'limitMinor must be a positive integer of minor units');
+  if (input.limitMinor > roomMinor)
+    throw new LgError(
+      'LG_BORROWER_CAP_EXCEEDED',
+      'the limit would take the borrower past the per-borrower cap',
+      {
+        roomMinor: Math.max(0, roomMinor),
+        reasons: ['R_BORROWER_CAP'],
+      },
+    );
+  if (!(input.annualRate >= 0) || input.annualRate * 100 > deps.config.aprCapPercent)
+    throw new LgError('LG_APR_CAP_EXCEEDED', `the rate is above the ${deps.config.aprCapPercent}% cap`, {
+      capPercent: deps.config.aprCapPercent,
+    });
+}
+
+export async function approveReviewInTx(
+  deps: CoreDeps,
+  tx: DbTx,
+  applicationId: string,
+  input: ReviewApproval,
+): Promise<ReviewedApplication> {
+  const app = await lockReviewApplication(deps, tx, applicationId);
+  const room = deps.config.borrowerCapMinor - (await openExposureMinor(tx, app.borrower_id));
+  checkGrantRules(deps, room, input);
+  const now = deps.clock.now();
+  const lineId = deps.ids.next();
+  const actionId = deps.ids.next();
+  const before = newPendingLine();
+  const { state } = transition(
+    before,
+    { type: 'GRANT', limitMinor: input.limitMinor, annualRate: input.annualRate },
+    now,
+  );
+  await tx
+    .insertInto('credit_lines')
+    .values({
+      id: lineId,
+      borrower_id: app.borrower_id,
+      status: state.status,
+      currency: app.currency,
+      limit_minor: state.limitMinor,
+      base_limit_minor: state.baseLimitMinor,
+      temp_limit_until: null,
+      outstanding_minor: 0,
+      available_minor: state.limitMinor,
+      annual_rate: state.annualRate,
+      dpd: 0,
+      bucket: deps.config.buckets?.[0]?.name ?? 'M0',
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  const reasons = ['R_MANUAL_REVIEW'];
+  await tx
+    .insertInto('line_actions')
+    .values({
+      id: actionId,
+      line_id: lineId,
+      type: 'GRANT',
+      outcome: 'APPLIED',
+      reasons: JSON.stringify(reasons),
+      trace_id: app.decision_id,
+      automated: 0,
+      actor: input.actor,
+      appealable: 0,
+      notice_at: now,
+      prev_status: before.status,
+      new_status: state.status,
+      prev_limit_minor: 0,
+      new_limit_minor: state.limitMinor,
+      prev_rate: 0,
+      new_rate: state.annualRate,
+      requested_limit_minor: input.limitMinor,
+      note: input.note ?? null,
+      created_at: now,
+    })
+    .execute();
+  await settleApplication(tx, applicationId, {
+    outcome: 'APPROVE',
+    reasons,
+    line_id: lineId,
+    limit: state.limitMinor,
+    rate: state.annualRate,
+  });
+  await appendToLedger(tx, [
+    {
+      entryId: `${applicationId}:reviewed`,
+      kind: 'application.reviewed',
+      subjectId: app.borrower_id,
+      recordedAt: now,
+      payload: { applicationId, outcome: 'APPROVE', lineId, by: input.actor, note: input.note ?? null },
+    },
+    {
+      entryId: actionId,
+      kind: 'line.action',
+      subjectId: lineId,
+      recordedAt: now,
+      payload: {
+        actionId,
+        lineId,
+        type: 'GRANT',
+        outcome: 'APPLIED',
+        traceId: app.decision_id,
+        automated: false,
+        actor: input.actor,
+        limitMinor: state.limitMinor,
+        annualRate: state.annualRate,
+        reasons,
+      },
+    },
+  ]);
+  const eventId = deps.ids.next();
+  await insertOutbox(
+    tx,
+    eventId,
+    coreEvent({
+      eventId,
+      type: 'application',
+      at: now,
+      userId: app.borrower_id,
+      lineId,
+      attributes: { outcome: 'APPROVE', decisionId: app.decision_id, applicationId, reviewed: true },
+    }),
+    now,
+  );
+  return {
+    applicationId,
+    outcome: 'APPROVE',
+    lineId,
+    limitMinor: state.limitMinor,
+    annualRate: state.annualRate,
+    reasons,
+  };
+}
+
+export async function declineReviewInTx(
+  deps: CoreDeps,
+  tx: DbTx,
+  applicationId: string,
+  input: { actor: string; reasons: readonly string[]; note?: string },
+): Promise<ReviewedApplication> {
+  checkReasons(input.reasons);
+  const app = await lockReviewApplication(deps, tx, applicationId);
+  const reasons = [...input.reasons];
+  await settleApplication(tx, applicationId, {
+    outcome: 'DECLINE',
+    reasons,
+    line_id: null,
+    limit: null,
+    rate: null,
+  });
+  await appendToLedger(tx, [
+    {
+      entryId: `${applicationId}:reviewed`,
+      kind: 'application.reviewed',
+      subjectId: app.borrower_id,
+      recordedAt: deps.clock.now(),
+      payload: {
+        applicationId,
+        outcome: 'DECLINE',
+        reasons,
+        referredFor: parseReasons(app.reasons),
+        by: input.actor,
+        note: input.note ?? null,
+      },
+    },
+  ]);
+  return { applicationId, outcome: 'DECLINE', lineId: null, limitMinor: null, annualRate: null, reasons };
+}

@@ -1,0 +1,132 @@
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+/**
+ * Reads that gather a case's evidence from the tables of the modules that did the work (decisions, draws, alerts,
+ * events, line actions). Read-only; every read is bounded.
+ */
+type Q = Kysely<Database>;
+
+export async function decisionEvidence(db: Q, decisionId: string) {
+  const row = await db
+    .selectFrom('decisions')
+    .select([
+      'id',
+      'kind',
+      'strategy_id',
+      'strategy_version',
+      'context',
+      'outcome',
+      'reasons',
+      'trace',
+      'decided_at',
+    ])
+    .where('id', '=', decisionId)
+    .executeTakeFirst();
+  if (!row) return null;
+  return {
+    decisionId: row.id,
+    kind: row.kind,
+    strategy: { id: row.strategy_id, version: Number(row.strategy_version) },
+    outcome: row.outcome,
+    reasons: JSON.parse(row.reasons) as unknown,
+    // The inputs as they were when the decision was made (point in time): features and facts the engine saw.
+    context: JSON.parse(row.context) as unknown,
+    trace: JSON.parse(row.trace) as unknown,
+    decidedAt: new Date(Number(row.decided_at)).toISOString(),
+  };
+}
+
+export async function applicationRow(db: Q, id: string) {
+  return db.selectFrom('applications').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function drawRow(db: Q, id: string) {
+  return db.selectFrom('draws').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function lineActionRow(db: Q, id: string) {
+  return db.selectFrom('line_actions').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function lineRow(db: Q, id: string) {
+  return db.selectFrom('credit_lines').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function alertRow(db: Q, id: string) {
+  return db.selectFrom('monitor_alerts').selectAll().where('alert_id', '=', id).executeTakeFirst();
+}
+
+export async function eventsByIds(db: Q, ids: readonly string[]) {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom('monitor_events')
+    .select([
+      'event_id',
+      'type',
+      'occurred_at',
+      'user_id',
+      'line_id',
+      'device_id',
+      'ip',
+      'amount_minor',
+      'payee_id',
+    ])
+    .where('event_id', 'in', ids.slice(0, 200))
+    .orderBy('occurred_at')
+    .execute();
+}
+
+/** The line's history, newest first, bounded. */
+export async function lineHistory(db: Q, lineId: string, limit = 50) {
+  return db
+    .selectFrom('line_actions')
+    .selectAll()
+    .where('line_id', '=', lineId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+}
+
+/** Other alerts on the same borrower (entity links the monitor recorded in their evidence come with them). */
+export async function borrowerAlerts(db: Q, borrowerId: string, limit = 20) {
+  return db
+    .selectFrom('monitor_alerts')
+    .select(['alert_id', 'typology_id', 'severity', 'status', 'created_at', 'evidence'])
+    .where('user_id', '=', borrowerId)
+    .orderBy('alert_id', 'desc')
+    .limit(limit)
+    .execute();
+}
+
+export async function distinctDevicesOf(db: Q, borrowerId: string, limit = 20): Promise<string[]> {
+  const rows = await db
+    .selectFrom('monitor_events')
+    .select('device_id')
+    .distinct()
+    .where('user_id', '=', borrowerId)
+    .where('device_id', 'is not', null)
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.device_id).filter((d): d is string => d !== null);
+}
+
+/** Lines of one borrower (the borrower's own view). */
+export async function linesOfBorrower(db: Q, borrowerId: string) {
+  return db
+    .selectFrom('credit_lines')
+    .selectAll()
+    .where('borrower_id', '=', borrowerId)
+    .orderBy('id')
+    .limit(100)
+    .execute();
+}
+
+export async function decisionOwner(db: Q, decisionId: string) {
+  return db
+    .selectFrom('decisions')
+    .select(['id', 'borrower_id', 'line_id', 'outcome', 'reasons', 'decided_at'])
+    .where('id', '=', decisionId)
+    .executeTakeFirst();
+}

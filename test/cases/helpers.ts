@@ -1,0 +1,69 @@
+import type { LightMyRequestResponse } from 'fastify';
+import { ManualClock } from '../../src/domain/clock.js';
+import { seededRandom } from '../../src/domain/random.js';
+import { createUser, createUserKey } from '../../src/api/api-keys.js';
+import { adminHeaders, startTestApp, type TestApp } from '../helpers/app.js';
+import type { Role } from '../../src/api/types.js';
+import type { Env } from '../../src/app/config.js';
+import { createIsolatedPostgresSchema } from '../../src/store/db.js';
+import { TEST_DATABASE_URL } from '../helpers/stores.js';
+
+export const T0 = Date.UTC(2026, 10, 2, 9, 0, 0);
+
+/** The stores the case suites run on: embedded SQLite always, PostgreSQL (an isolated schema) when CI gives a URL. */
+export const CASE_STORES = [
+  { name: 'sqlite', enabled: true, env: async (): Promise<Env> => ({}) },
+  {
+    name: 'postgres',
+    enabled: Boolean(TEST_DATABASE_URL),
+    env: async (): Promise<Env> => ({
+      LINEGUARD_DATABASE_URL: await createIsolatedPostgresSchema(TEST_DATABASE_URL ?? '', 'cases'),
+    }),
+  },
+] as const;
+
+/** The app with the case jobs timer off: tests run the jobs themselves (no timing in assertions). */
+export async function startCaseApp(env: Env = {}, seed = 7) {
+  const clock = new ManualClock(T0);
+  const t = await startTestApp(
+    { LINEGUARD_CASE_JOBS_MS: '0', ...env },
+    { clock, random: seededRandom(seed) },
+  );
+  return { t, clock };
+}
+
+export interface Person {
+  readonly userId: string;
+  readonly key: string;
+  readonly keyId: string;
+}
+
+export async function person(t: TestApp, name: string, role: Role): Promise<Person> {
+  const deps = { clock: t.app.clock, ids: t.app.ids, random: t.app.random };
+  const user = await createUser(t.app.store, deps, { name, role, actor: 'test' });
+  const key = await createUserKey(t.app.store, deps, { userId: user.id, actor: 'test' });
+  return { userId: user.id, key: key.key, keyId: key.id };
+}
+
+let counter = 0;
+
+/** A small HTTP client over inject: every write carries a fresh Idempotency-Key. */
+export function client(t: TestApp, key?: string) {
+  const headers = (write: boolean): Record<string, string> => ({
+    ...(key ? { authorization: `Bearer ${key}` } : adminHeaders()),
+    ...(write ? { 'idempotency-key': `k-${++counter}` } : {}),
+  });
+  return {
+    get: (url: string): Promise<LightMyRequestResponse> =>
+      t.server.inject({ method: 'GET', url, headers: headers(false) }),
+    post: (url: string, payload?: unknown): Promise<LightMyRequestResponse> =>
+      t.server.inject({
+        method: 'POST',
+        url,
+        headers: headers(true),
+        ...(payload === undefined ? {} : { payload: payload as object }),
+      }),
+    del: (url: string): Promise<LightMyRequestResponse> =>
+      t.server.inject({ method: 'DELETE', url, headers: headers(false) }),
+  };
+}
