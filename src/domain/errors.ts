@@ -56,6 +56,8 @@ export const ERROR_STATUS = {
   LG_UNAVAILABLE: 503,
   LG_CONFIG_INVALID: 500,
   LG_INTERNAL: 500,
+  // scoring: a protected attribute (Reg B 12 CFR 1002.6(b)) asked for as a model input
+  LG_PROTECTED_ATTRIBUTE: 400,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
