@@ -295,7 +295,8 @@ function stabilitySection(
     .join('');
   const maxPsi = Math.max(0.3, ...periods.map((p) => p.psi));
   const pts = periods.map((p, k): [number, number] => [
-    periods.length === 1 ? 0.5 : k / (periods.length - 1),
+    // Inset 5% at both ends so the first and last period labels stay inside the chart.
+    periods.length === 1 ? 0.5 : 0.05 + (0.9 * k) / (periods.length - 1),
     p.psi / maxPsi,
   ]);
   const xTicks = periods.map((p, k) => ({ at: pts[k]![0], label: p.period }));

@@ -7,7 +7,14 @@ import { sha256Hex } from '../domain/sha256.js';
 import { LgError } from '../domain/errors.js';
 import { binColumn, type FeatureBinning } from './binning.js';
 import { readCsvTable, type CsvTable } from './csv.js';
-import { prepareDataset, stratifiedSplit, subsetDataset, type Dataset, type FeatureType } from './dataset.js';
+import {
+  parseNumber,
+  prepareDataset,
+  stratifiedSplit,
+  subsetDataset,
+  type Dataset,
+  type FeatureType,
+} from './dataset.js';
 import { DEFAULT_GBDT, trainGbdt, type GbdtParams } from './gbdt.js';
 import { brierScore, fitCalibration, calibratedPd, type CalibrationMethod } from './calibration.js';
 import { evaluate, GERMAN_COSTS, type CostMatrix, type ModelMetrics } from './metrics.js';
@@ -155,6 +162,13 @@ function planColumns(header: readonly string[], request: TrainRequest): ColumnPl
   return { ignore: [...ignore, ...present], excludedProtected: present, allowedProtected: [], list };
 }
 
+/** The type a left-out column would have had (numeric when every non-empty cell is a number), for the report. */
+function columnTypeOf(table: CsvTable, name: string): FeatureType {
+  const j = table.header.indexOf(name);
+  const cells = table.rows.map((r) => r[j] ?? '').filter((c) => c !== '');
+  return cells.length > 0 && cells.every((c) => parseNumber(c) !== undefined) ? 'numeric' : 'categorical';
+}
+
 function monotoneByIndex(data: Dataset, monotone: Readonly<Record<string, 1 | -1>>): Record<number, 1 | -1> {
   const out: Record<number, 1 | -1> = {};
   for (const [name, sign] of Object.entries(monotone)) {
@@ -177,7 +191,8 @@ function tuningInfo(method: string, tuned: TuneResult<object>): TuningInfo {
   return {
     method,
     folds: tuned.folds,
-    chosen: { ...tuned.params },
+    // Monotone constraints are the caller's, not a tuning choice; they are recorded in training.monotone.
+    chosen: Object.fromEntries(Object.entries(tuned.params).filter(([k]) => k !== 'monotone')),
     meanAuc: tuned.meanAuc,
     candidates: tuned.candidates,
   };
@@ -364,7 +379,7 @@ export function trainModel(request: TrainRequest): TrainOutcome {
         ...selection,
         ...plan.excludedProtected.map((name) => ({
           feature: name,
-          type: 'categorical' as const,
+          type: columnTypeOf(table, name),
           iv: 0,
           selected: false,
           reason: 'protected attribute: not a model input (Reg B 12 CFR 1002.6(b))',
