@@ -16,7 +16,13 @@ import {
   type FeatureType,
 } from './dataset.js';
 import { DEFAULT_GBDT, trainGbdt, type GbdtParams } from './gbdt.js';
-import { brierScore, fitCalibration, calibratedPd, type CalibrationMethod } from './calibration.js';
+import {
+  brierScore,
+  calibratedPd,
+  defaultCalibration,
+  fitCalibration,
+  type CalibrationMethod,
+} from './calibration.js';
 import { evaluate, GERMAN_COSTS, type CostMatrix, type ModelMetrics } from './metrics.js';
 import { DEFAULT_PROTECTED_ATTRIBUTES, normaliseColumnName, protectedColumns } from './protected.js';
 import {
@@ -281,7 +287,9 @@ export function trainModel(request: TrainRequest): TrainOutcome {
       binning: b,
     };
   };
-  const calibrationMethod = request.calibration ?? (request.tune === true ? 'platt' : 'none');
+  // With --tune the out-of-fold margins come free, so the PD is calibrated by default.
+  const calibrationMethod =
+    request.calibration ?? (request.tune === true ? defaultCalibration(trainData.rows) : 'none');
   const tuneProgress = (done: number, total: number): void => progress('tune', 0.05 + 0.6 * (done / total));
   let draft: Omit<ScorecardModelFile, 'training'> | Omit<GbdtModelFile, 'training'>;
   let binnings: readonly FeatureBinning[];

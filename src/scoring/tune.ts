@@ -6,13 +6,13 @@
  * GBDT: a staged grid (coordinate search, as in the usual XGBoost tuning recipe) — tree structure first (depth ×
  * minimum child weight), then row and column subsampling around the best, then a smaller learning rate; the number
  * of rounds is chosen inside every fold by early stopping on that fold's validation log loss, and the final model uses
- * the mean of the folds' best rounds. Each fold's predictions at its best round are the out-of-fold margins that
- * calibration is fitted on, so calibrating costs no extra fits.
+ * the mean of the folds' best rounds. The untuned defaults are one more candidate. Each fold's predictions at its
+ * best round are the out-of-fold margins that calibration is fitted on, so calibrating costs no extra fits.
  *
  * Scorecard: a full grid over binning granularity (minimum bin share) and the L2 strength of the regression.
  */
 import { stratifiedFolds, subsetDataset, type Dataset } from './dataset.js';
-import { fitGbdtWithValidation, type GbdtParams } from './gbdt.js';
+import { DEFAULT_GBDT, fitGbdtWithValidation, type GbdtParams } from './gbdt.js';
 import { rocAuc } from './metrics.js';
 import { scorecardPd, trainScorecard, type ScorecardParams } from './scorecard.js';
 import { DEFAULT_SCALING } from './scaling.js';
@@ -86,13 +86,15 @@ export const GBDT_TUNE_STAGES = {
   structure: [1, 2, 3, 4].flatMap((maxDepth) =>
     [1, 10].map((minChildWeight) => ({ maxDepth, minChildWeight })),
   ),
+  /** The untuned defaults compete too, so tuning never discards them unheard. */
+  defaults: { ...DEFAULT_GBDT, validationShare: 0, refit: false },
   sampling: [0.6, 1].flatMap((subsample) => [0.5, 1].map((colsample) => ({ subsample, colsample }))),
   learningRate: [{ learningRate: 0.05, rounds: 1000, patience: 50 }],
 } as const;
 
 export function gbdtTuneFits(folds = DEFAULT_TUNE_FOLDS): number {
   const s = GBDT_TUNE_STAGES;
-  return folds * (s.structure.length + s.sampling.length + s.learningRate.length);
+  return folds * (1 + s.structure.length + s.sampling.length + s.learningRate.length);
 }
 
 export function tuneGbdt(data: Dataset, base: GbdtParams, options: TuneOptions): TuneResult<GbdtParams> {
@@ -127,7 +129,10 @@ export function tuneGbdt(data: Dataset, base: GbdtParams, options: TuneOptions):
       if (better(e, best)) best = e;
     }
   };
+  const defaults = evaluate({ ...base, ...GBDT_TUNE_STAGES.defaults });
   stage(GBDT_TUNE_STAGES.structure);
+  // The defaults join after the structure stage: sampling and learning-rate variants start from the best so far.
+  if (better(defaults, best)) best = defaults;
   stage(GBDT_TUNE_STAGES.sampling);
   stage(GBDT_TUNE_STAGES.learningRate);
   const chosen = best!;
