@@ -24,6 +24,8 @@ export interface ScoredRow extends ModelScore {
 export interface ModelScorerWithText extends ModelScorer {
   readonly model: ModelFile;
   score(input: Readonly<Record<string, unknown>>): ScoredRow;
+  /** Score and PD without reasons (evaluation and monitoring score whole files and need no reasons). */
+  scoreOnly(input: Readonly<Record<string, unknown>>): { score: number; pd: number };
 }
 
 const byLoss = (a: ScoredReason, b: ScoredReason): number =>
@@ -41,12 +43,14 @@ function reasonFor(feature: ModelFeature, raw: unknown, lost: number): ScoredRea
   };
 }
 
-function scorecardScorer(model: ScorecardModelFile): (input: Readonly<Record<string, unknown>>) => ScoredRow {
+type RowScorer = (input: Readonly<Record<string, unknown>>, withReasons?: boolean) => ScoredRow;
+
+function scorecardScorer(model: ScorecardModelFile): RowScorer {
   const parts = model.scorecard.features.map((part, j) => {
     const feature = model.features[j]!;
     return { part, feature, best: Math.max(...part.points) };
   });
-  return (input) => {
+  return (input, withReasons = true) => {
     let score = model.scorecard.basePoints;
     let z = model.scorecard.intercept;
     const reasons: ScoredReason[] = [];
@@ -65,7 +69,7 @@ function scorecardScorer(model: ScorecardModelFile): (input: Readonly<Record<str
       // Reg B adverse-action practice: the reasons are the features where the applicant fell furthest below the
       // best attainable points.
       const lost = best - points;
-      if (lost > 0) reasons.push(reasonFor(feature, input[feature.name], lost));
+      if (withReasons && lost > 0) reasons.push(reasonFor(feature, input[feature.name], lost));
     }
     return {
       score,
@@ -140,22 +144,23 @@ function marginOverBest(part: GbdtPart, trees: readonly number[], f: number, bin
   return Number.isNaN(own) ? 0 : own - best;
 }
 
-function gbdtScorer(model: GbdtModelFile): (input: Readonly<Record<string, unknown>>) => ScoredRow {
+function gbdtScorer(model: GbdtModelFile): RowScorer {
   const { factor, offset } = scalingConstants(model.scaling);
   const { encoders } = model.gbdt;
   const perFeature = treesUsing(model.gbdt);
   const bins = new Uint8Array(encoders.length);
-  return (input) => {
+  return (input, withReasons = true) => {
     model.features.forEach((f, j) => {
       bins[j] = encodeValue(encoders[j]!, input[f.name]);
     });
     const { margin } = gbdtContributions(model.gbdt, bins);
     const reasons: ScoredReason[] = [];
-    model.features.forEach((f, j) => {
-      // Log-odds of bad above the feature's best value, in points (factor points per unit of log-odds).
-      const lost = Math.round(factor * marginOverBest(model.gbdt, perFeature[j]!, j, bins) * 100) / 100;
-      if (lost > 0) reasons.push(reasonFor(f, input[f.name], lost));
-    });
+    if (withReasons)
+      model.features.forEach((f, j) => {
+        // Log-odds of bad above the feature's best value, in points (factor points per unit of log-odds).
+        const lost = Math.round(factor * marginOverBest(model.gbdt, perFeature[j]!, j, bins) * 100) / 100;
+        if (lost > 0) reasons.push(reasonFor(f, input[f.name], lost));
+      });
     return {
       score: Math.round(offset - factor * margin),
       pd: calibratedPd(model.calibration, margin),
@@ -174,7 +179,11 @@ export function scorerFromModel(modelJson: unknown): ModelScorerWithText {
     kind: model.kind,
     features: model.features.map((f) => f.name),
     model,
-    score,
+    score: (input) => score(input),
+    scoreOnly: (input) => {
+      const s = score(input, false);
+      return { score: s.score, pd: s.pd };
+    },
   };
 }
 

@@ -127,7 +127,7 @@ export function scoreRows(
   const score = new Float64Array(rows.length);
   const pd = new Float64Array(rows.length);
   rows.forEach((row, i) => {
-    const s = scorer.score(rowRecord(table, row));
+    const s = scorer.scoreOnly(rowRecord(table, row));
     score[i] = s.score;
     pd[i] = s.pd;
   });
