@@ -74,6 +74,8 @@ export const ERROR_STATUS = {
   LG_CHANGE_EXPIRED: 409,
   LG_APPEAL_NOT_ALLOWED: 422,
   LG_COMPLAINT_ALREADY_EXTENDED: 409,
+  // scoring: a protected attribute (Reg B 12 CFR 1002.6(b)) asked for as a model input
+  LG_PROTECTED_ATTRIBUTE: 400,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

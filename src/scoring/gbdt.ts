@@ -22,6 +22,8 @@ export interface GbdtParams {
   readonly lambda?: number;
   /** Share of rows drawn (without replacement) for each tree. */
   readonly subsample?: number;
+  /** Share of features a tree may split on, drawn per tree (XGBoost's colsample_bytree). */
+  readonly colsample?: number;
   /** Quantile bins per feature, at most 64 (bin 64 is kept for missing). */
   readonly maxBins?: number;
   /** Share of the training rows held out for early stopping (0 disables early stopping). */
@@ -30,20 +32,28 @@ export interface GbdtParams {
   readonly patience?: number;
   /** After early stopping, refit on all training rows with the chosen number of rounds. */
   readonly refit?: boolean;
+  /**
+   * Monotone constraints by feature index, as XGBoost's monotone_constraints: +1 = the PD may only rise as the value
+   * rises, −1 = only fall; numeric features only (missing values keep a free side).
+   */
+  readonly monotone?: Readonly<Record<number, 1 | -1>>;
 }
 
-export const DEFAULT_GBDT: Required<GbdtParams> = {
+export const DEFAULT_GBDT: Required<Omit<GbdtParams, 'monotone'>> = {
   rounds: 500,
   learningRate: 0.05,
   maxDepth: 3,
   minChildWeight: 2,
   lambda: 1,
   subsample: 0.8,
+  colsample: 1,
   maxBins: 64,
   validationShare: 0.2,
   patience: 50,
   refit: true,
 };
+
+type Resolved = Required<Omit<GbdtParams, 'monotone'>> & { monotone: Readonly<Record<number, 1 | -1>> };
 
 export interface GbdtTraining {
   readonly part: GbdtPart;
@@ -111,33 +121,83 @@ interface Split {
   feature: number;
   threshold: number;
   missingLeft: boolean;
+  /** Unshrunk leaf weights of the two children (for monotone bounds). */
+  wl: number;
+  wr: number;
+}
+
+interface Histogram {
+  readonly g: Float64Array[];
+  readonly h: Float64Array[];
 }
 
 const leafWeight = (g: number, h: number, lambda: number): number => -g / (h + lambda);
 
-function bestSplit(
+const clamp = (w: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, w));
+
+/** Gradient and hessian sums per bin of every allowed feature over the given rows. */
+function buildHistogram(
   rows: Int32Array,
   binned: readonly Uint8Array[],
   encoders: readonly GbdtEncoder[],
+  features: readonly number[],
   grad: Float64Array,
   hess: Float64Array,
-  p: Required<GbdtParams>,
-  totals: { readonly G: number; readonly H: number },
+): Histogram {
+  // Gather the node's gradients once: each feature's pass then reads them in order.
+  const rg = new Float64Array(rows.length);
+  const rh = new Float64Array(rows.length);
+  for (let k = 0; k < rows.length; k++) {
+    rg[k] = grad[rows[k]!]!;
+    rh[k] = hess[rows[k]!]!;
+  }
+  const g: Float64Array[] = [];
+  const h: Float64Array[] = [];
+  for (const f of features) {
+    const col = binned[f]!;
+    const hg = new Float64Array(encoders[f]!.missing + 1);
+    const hh = new Float64Array(encoders[f]!.missing + 1);
+    for (let k = 0; k < rows.length; k++) {
+      const b = col[rows[k]!]!;
+      hg[b]! += rg[k]!;
+      hh[b]! += rh[k]!;
+    }
+    g.push(hg);
+    h.push(hh);
+  }
+  return { g, h };
+}
+
+/** The sibling's histogram as parent − child (LightGBM's histogram subtraction: one scan per split, not two). */
+function subtractHistogram(parent: Histogram, child: Histogram): Histogram {
+  return {
+    g: parent.g.map((pg, k) => pg.map((v, b) => v - child.g[k]![b]!)),
+    h: parent.h.map((ph, k) => ph.map((v, b) => v - child.h[k]![b]!)),
+  };
+}
+
+interface NodeContext {
+  readonly G: number;
+  readonly H: number;
+  readonly lower: number;
+  readonly upper: number;
+}
+
+function bestSplit(
+  hist: Histogram,
+  features: readonly number[],
+  encoders: readonly GbdtEncoder[],
+  p: Resolved,
+  node: NodeContext,
 ): Split | undefined {
-  // The node's gradient and hessian sums: its caller already has them for the leaf value.
-  const { G, H } = totals;
+  const { G, H } = node;
   const parentScore = (G * G) / (H + p.lambda);
   let best: Split | undefined;
-  for (let f = 0; f < binned.length; f++) {
-    const col = binned[f]!;
+  features.forEach((f, k) => {
+    const hg = hist.g[k]!;
+    const hh = hist.h[k]!;
     const missingBin = encoders[f]!.missing;
-    const hg = new Float64Array(missingBin + 1);
-    const hh = new Float64Array(missingBin + 1);
-    for (const i of rows) {
-      const b = col[i]!;
-      hg[b]! += grad[i]!;
-      hh[b]! += hess[i]!;
-    }
+    const constraint = p.monotone[f] ?? 0;
     const mg = hg[missingBin]!;
     const mh = hh[missingBin]!;
     let gl = 0;
@@ -153,12 +213,17 @@ function bestSplit(
         const HR = H - HL;
         if (HL < p.minChildWeight || HR < p.minChildWeight) continue;
         const gain = (GL * GL) / (HL + p.lambda) + (GR * GR) / (HR + p.lambda) - parentScore;
-        if (gain > 1e-9 && (best === undefined || gain > best.gain))
-          best = { gain, feature: f, threshold: t, missingLeft };
+        if (gain > 1e-9 && (best === undefined || gain > best.gain)) {
+          const wl = clamp(leafWeight(GL, HL, p.lambda), node.lower, node.upper);
+          const wr = clamp(leafWeight(GR, HR, p.lambda), node.lower, node.upper);
+          // XGBoost's rule: a split on a constrained feature must order its children the constrained way.
+          if (!((constraint > 0 && wl > wr) || (constraint < 0 && wl < wr)))
+            best = { gain, feature: f, threshold: t, missingLeft, wl, wr };
+        }
         if (mh === 0) break;
       }
     }
-  }
+  });
   return best;
 }
 
@@ -168,33 +233,67 @@ function growTree(
   encoders: readonly GbdtEncoder[],
   grad: Float64Array,
   hess: Float64Array,
-  p: Required<GbdtParams>,
+  p: Resolved,
+  features: readonly number[],
 ): TreeNode[] {
   const nodes: TreeNode[] = [];
-  const build = (idx: Int32Array, depth: number): number => {
+  const build = (
+    idx: Int32Array,
+    depth: number,
+    hist: Histogram | undefined,
+    bounds: [number, number],
+  ): number => {
     let G = 0;
     let H = 0;
-    for (const i of idx) {
-      G += grad[i]!;
-      H += hess[i]!;
+    for (let k = 0; k < idx.length; k++) {
+      G += grad[idx[k]!]!;
+      H += hess[idx[k]!]!;
     }
-    const value = p.learningRate * leafWeight(G, H, p.lambda);
+    const weight = clamp(leafWeight(G, H, p.lambda), bounds[0], bounds[1]);
+    const value = p.learningRate * weight;
     const at = nodes.length;
     nodes.push({ value });
-    if (depth >= p.maxDepth) return at;
-    const split = bestSplit(idx, binned, encoders, grad, hess, p, { G, H });
+    if (depth >= p.maxDepth || idx.length < 2) return at;
+    const own = hist ?? buildHistogram(idx, binned, encoders, features, grad, hess);
+    const split = bestSplit(own, features, encoders, p, { G, H, lower: bounds[0], upper: bounds[1] });
     if (split === undefined) return at;
     const col = binned[split.feature]!;
     const missingBin = encoders[split.feature]!.missing;
     const left: number[] = [];
     const right: number[] = [];
-    for (const i of idx) {
+    for (let k = 0; k < idx.length; k++) {
+      const i = idx[k]!;
       const b = col[i]!;
       const goLeft = b === missingBin ? split.missingLeft : b <= split.threshold;
       (goLeft ? left : right).push(i);
     }
-    const l = build(Int32Array.from(left), depth + 1);
-    const r = build(Int32Array.from(right), depth + 1);
+    const leftRows = Int32Array.from(left);
+    const rightRows = Int32Array.from(right);
+    let leftHist: Histogram | undefined;
+    let rightHist: Histogram | undefined;
+    if (depth + 1 < p.maxDepth) {
+      // Scan the smaller child, derive the larger.
+      const leftSmaller = leftRows.length <= rightRows.length;
+      const small = buildHistogram(
+        leftSmaller ? leftRows : rightRows,
+        binned,
+        encoders,
+        features,
+        grad,
+        hess,
+      );
+      const large = subtractHistogram(own, small);
+      leftHist = leftSmaller ? small : large;
+      rightHist = leftSmaller ? large : small;
+    }
+    const constraint = p.monotone[split.feature] ?? 0;
+    const mid = (split.wl + split.wr) / 2;
+    const leftBounds: [number, number] =
+      constraint > 0 ? [bounds[0], mid] : constraint < 0 ? [mid, bounds[1]] : bounds;
+    const rightBounds: [number, number] =
+      constraint > 0 ? [mid, bounds[1]] : constraint < 0 ? [bounds[0], mid] : bounds;
+    const l = build(leftRows, depth + 1, leftHist, leftBounds);
+    const r = build(rightRows, depth + 1, rightHist, rightBounds);
     nodes[at] = {
       feature: split.feature,
       threshold: split.threshold,
@@ -205,8 +304,24 @@ function growTree(
     };
     return at;
   };
-  build(rows, 0);
+  build(rows, 0, undefined, [-Infinity, Infinity]);
   return nodes;
+}
+
+/** Leaf value of one tree for row i of column-major bins. */
+function leafOfRow(
+  tree: readonly TreeNode[],
+  binned: readonly Uint8Array[],
+  encoders: readonly GbdtEncoder[],
+  i: number,
+): number {
+  let node = tree[0]!;
+  while (node.feature !== undefined) {
+    const b = binned[node.feature]![i]!;
+    const goLeft = b === encoders[node.feature]!.missing ? node.missingLeft === true : b <= node.threshold!;
+    node = tree[(goLeft ? node.left : node.right)!]!;
+  }
+  return node.value;
 }
 
 /** Walks one tree for a row of bins; returns the leaf value. */
@@ -250,22 +365,44 @@ export function gbdtContributions(
   return { margin, contributions };
 }
 
+interface BoostOutcome {
+  readonly part: GbdtPart;
+  readonly valLoss: number[];
+  readonly best: number;
+  /** Validation margins at the best round (out-of-fold predictions for calibration and tuning). */
+  readonly bestValMargin: Float64Array;
+}
+
+/** Features a tree may use: all, or a seeded draw of ⌈colsample · features⌉ (at least one). */
+function drawFeatures(count: number, colsample: number, rng: { next(): number }): number[] {
+  const all = Array.from({ length: count }, (_, f) => f);
+  if (colsample >= 1) return all;
+  const take = Math.max(1, Math.ceil(colsample * count));
+  for (let i = count - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    [all[i], all[j]] = [all[j]!, all[i]!];
+  }
+  return all.slice(0, take).sort((a, b) => a - b);
+}
+
 function boost(
   data: Dataset,
   encoders: readonly GbdtEncoder[],
-  p: Required<GbdtParams>,
+  p: Resolved,
   seed: number,
   rounds: number,
   validation?: { data: Dataset; binned: Uint8Array[] },
   onRound?: (round: number) => void,
-): { part: GbdtPart; valLoss: number[]; best: number } {
+): BoostOutcome {
   const binned = encodeDataset(data, encoders);
   let bads = 0;
   for (const t of data.target) bads += t;
   const rate = Math.min(1 - 1e-6, Math.max(1e-6, bads / data.rows));
   const baseMargin = Math.log(rate / (1 - rate));
   const margin = new Float64Array(data.rows).fill(baseMargin);
-  const vMargin = new Float64Array(validation?.data.rows ?? 0).fill(baseMargin);
+  const vRows = validation?.data.rows ?? 0;
+  const vMargin = new Float64Array(vRows).fill(baseMargin);
+  let bestValMargin = Float64Array.from(vMargin);
   const grad = new Float64Array(data.rows);
   const hess = new Float64Array(data.rows);
   const rng = seededRandom(seed);
@@ -273,7 +410,7 @@ function boost(
   const valLoss: number[] = [];
   let best = 0;
   let bestLoss = Infinity;
-  const vRow = new Uint8Array(encoders.length);
+  const probs = new Float64Array(vRows);
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < data.rows; i++) {
       const prob = sigmoid(margin[i]!);
@@ -282,18 +419,13 @@ function boost(
     }
     const sample: number[] = [];
     for (let i = 0; i < data.rows; i++) if (p.subsample >= 1 || rng.next() < p.subsample) sample.push(i);
-    const tree = growTree(Int32Array.from(sample), binned, encoders, grad, hess, p);
+    const features = drawFeatures(encoders.length, p.colsample, rng);
+    const tree = growTree(Int32Array.from(sample), binned, encoders, grad, hess, p, features);
     trees.push(tree);
-    const row = new Uint8Array(encoders.length);
-    for (let i = 0; i < data.rows; i++) {
-      for (let f = 0; f < encoders.length; f++) row[f] = binned[f]![i]!;
-      margin[i]! += treeLeaf(tree, row, encoders);
-    }
+    for (let i = 0; i < data.rows; i++) margin[i]! += leafOfRow(tree, binned, encoders, i);
     if (validation !== undefined) {
-      const probs = new Float64Array(validation.data.rows);
-      for (let i = 0; i < validation.data.rows; i++) {
-        for (let f = 0; f < encoders.length; f++) vRow[f] = validation.binned[f]![i]!;
-        vMargin[i]! += treeLeaf(tree, vRow, encoders);
+      for (let i = 0; i < vRows; i++) {
+        vMargin[i]! += leafOfRow(tree, validation.binned, encoders, i);
         probs[i] = sigmoid(vMargin[i]!);
       }
       const loss = logLoss(probs, validation.data.target);
@@ -301,11 +433,39 @@ function boost(
       if (loss < bestLoss - 1e-9) {
         bestLoss = loss;
         best = round + 1;
+        bestValMargin = Float64Array.from(vMargin);
       } else if (round + 1 - best >= p.patience) break;
     } else best = round + 1;
     onRound?.(round + 1);
   }
-  return { part: { baseMargin, encoders, trees: trees.slice(0, best) }, valLoss, best };
+  return { part: { baseMargin, encoders, trees: trees.slice(0, best) }, valLoss, best, bestValMargin };
+}
+
+export function resolveGbdtParams(params: GbdtParams): Resolved {
+  return { ...DEFAULT_GBDT, ...params, monotone: params.monotone ?? {} };
+}
+
+export function fitGbdtEncoders(data: Dataset, maxBins: number): GbdtEncoder[] {
+  return data.columns.map((_, j) => fitEncoder(data, j, maxBins));
+}
+
+/**
+ * One fit with early stopping on a given validation part (a tuning fold): the model at its best round and the
+ * validation margins there.
+ */
+export function fitGbdtWithValidation(
+  fitPart: Dataset,
+  valPart: Dataset,
+  params: GbdtParams,
+  seed: number,
+): { part: GbdtPart; bestRounds: number; valMargin: Float64Array } {
+  const p = resolveGbdtParams(params);
+  const encoders = fitGbdtEncoders(fitPart, p.maxBins);
+  const out = boost(fitPart, encoders, p, seed, p.rounds, {
+    data: valPart,
+    binned: encodeDataset(valPart, encoders),
+  });
+  return { part: out.part, bestRounds: Math.max(1, out.best), valMargin: out.bestValMargin };
 }
 
 export function trainGbdt(
@@ -314,8 +474,8 @@ export function trainGbdt(
   seed: number,
   onProgress?: (fraction: number) => void,
 ): GbdtTraining {
-  const p: Required<GbdtParams> = { ...DEFAULT_GBDT, ...params };
-  const encoders = data.columns.map((_, j) => fitEncoder(data, j, p.maxBins));
+  const p = resolveGbdtParams(params);
+  const encoders = fitGbdtEncoders(data, p.maxBins);
   if (p.validationShare <= 0) {
     const out = boost(data, encoders, p, seed, p.rounds, undefined, (r) => onProgress?.(r / p.rounds));
     return { part: out.part, bestRounds: out.best, validationLogLoss: [] };
@@ -341,16 +501,16 @@ export function trainGbdt(
   return { part: stage2.part, bestRounds, validationLogLoss: stage1.valLoss };
 }
 
+/** Margin (log-odds of bad) of each row of a data set (columns in training order). */
+export function gbdtMargins(part: GbdtPart, data: Dataset): Float64Array {
+  const binned = encodeDataset(data, part.encoders);
+  const out = new Float64Array(data.rows).fill(part.baseMargin);
+  for (const tree of part.trees)
+    for (let i = 0; i < data.rows; i++) out[i]! += leafOfRow(tree, binned, part.encoders, i);
+  return out;
+}
+
 /** PD of each row of a data set (columns in training order), for cross-validation and benchmarks. */
 export function predictGbdt(part: GbdtPart, data: Dataset): Float64Array {
-  const binned = encodeDataset(data, part.encoders);
-  const out = new Float64Array(data.rows);
-  const row = new Uint8Array(part.encoders.length);
-  for (let i = 0; i < data.rows; i++) {
-    for (let f = 0; f < row.length; f++) row[f] = binned[f]![i]!;
-    let margin = part.baseMargin;
-    for (const tree of part.trees) margin += treeLeaf(tree, row, part.encoders);
-    out[i] = sigmoid(margin);
-  }
-  return out;
+  return gbdtMargins(part, data).map(sigmoid);
 }

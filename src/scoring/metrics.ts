@@ -1,3 +1,5 @@
+import { brierScore } from './calibration.js';
+
 /**
  * Model-quality and stability metrics. Inputs use pd = probability of bad (higher = riskier) and target 1 = bad.
  */
@@ -149,6 +151,8 @@ export interface ModelMetrics {
   readonly gini: number;
   readonly ks: number;
   readonly logLoss: number;
+  /** Mean squared error of the PD (Brier 1950); lower is better. */
+  readonly brier: number;
   readonly expectedCost: number;
   readonly costThreshold: number;
 }
@@ -168,6 +172,7 @@ export function evaluate(
     gini: gini(auc),
     ks: ks(pd, target),
     logLoss: logLoss(pd, target),
+    brier: brierScore(pd, target),
     expectedCost: expectedCost(pd, target, costs),
     costThreshold: bayesThreshold(costs),
   };

@@ -7,6 +7,9 @@ import type { FeatureBinning } from './binning.js';
 import type { ModelMetrics } from './metrics.js';
 import type { Scaling } from './scaling.js';
 import type { FeatureType } from './dataset.js';
+import type { DirectionalReasonCodes } from './reasons.js';
+import type { Calibration } from './calibration.js';
+import type { TuneCandidate } from './tune.js';
 
 export const MODEL_FORMAT = 'lineguard.model' as const;
 export const MODEL_FORMAT_VERSION = 1;
@@ -18,8 +21,10 @@ export type ModelKind = 'scorecard' | 'gbdt';
 export interface ModelFeature {
   readonly name: string;
   readonly type: FeatureType;
-  /** Catalogue reason code reported when this feature costs points. */
+  /** Neutral catalogue reason code reported when this feature costs points (names the factor, claims no direction). */
   readonly reasonCode: string;
+  /** Directional codes, cited only where true of the applicant's own value (see reasons.ts). */
+  readonly reasonCodes?: DirectionalReasonCodes;
   /** WOE binning: the scorecard's bins; for GBDT the readable bins used for reason texts, reports and CSI. */
   readonly binning: FeatureBinning;
 }
@@ -75,6 +80,32 @@ export interface FeatureSelectionEntry {
   readonly reason: string;
 }
 
+export interface TuningInfo {
+  readonly method: string;
+  readonly folds: number;
+  /** The chosen settings and their mean fold AUC. */
+  readonly chosen: Readonly<Record<string, unknown>>;
+  readonly meanAuc: number;
+  readonly candidates: readonly TuneCandidate[];
+}
+
+export interface CalibrationInfo {
+  readonly method: 'platt' | 'isotonic';
+  readonly folds: number;
+  /** Brier score of the out-of-fold predictions before and after calibration. */
+  readonly oofBrierBefore: number;
+  readonly oofBrierAfter: number;
+}
+
+export interface ProtectedInfo {
+  /** The protected-attribute list in force (normalised names). */
+  readonly list: readonly string[];
+  /** Protected columns present in the data and left out of training. */
+  readonly excluded: readonly string[];
+  /** Protected columns used anyway (--allow-protected). */
+  readonly allowed: readonly string[];
+}
+
 export interface TrainingInfo {
   readonly dataSha256: string;
   readonly rows: number;
@@ -88,6 +119,13 @@ export interface TrainingInfo {
   readonly selection: readonly FeatureSelectionEntry[];
   readonly warnings: readonly string[];
   readonly durationMs: number;
+  readonly tuning?: TuningInfo;
+  readonly calibration?: CalibrationInfo;
+  readonly protectedAttributes?: ProtectedInfo;
+  /** Columns used for evaluation only (fairness group, time), never as features. */
+  readonly evaluationColumns?: { readonly group?: string; readonly time?: string };
+  /** GBDT monotone constraints by feature name (+1: PD rises with the value, −1: falls). */
+  readonly monotone?: Readonly<Record<string, 1 | -1>>;
 }
 
 export interface ModelFileBase {
@@ -100,6 +138,8 @@ export interface ModelFileBase {
   readonly scaling: Scaling;
   readonly features: readonly ModelFeature[];
   readonly training: TrainingInfo;
+  /** Maps the margin (log-odds of bad) to the reported PD; the score stays on the margin's points scale. */
+  readonly calibration?: Calibration;
   readonly software: { readonly name: 'lineguard'; readonly toolkitVersion: string; readonly node: string };
 }
 

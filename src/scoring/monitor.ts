@@ -82,7 +82,7 @@ export function monitorModel(
   requireColumns(baseline, names, 'baseline');
   requireColumns(current, names, 'current');
   const scoresOf = (t: CsvTable): Float64Array =>
-    Float64Array.from(t.rows, (_, i) => scorer.score(rowRecord(t, i)).score);
+    Float64Array.from(t.rows, (_, i) => scorer.scoreOnly(rowRecord(t, i)).score);
   const bScores = scoresOf(baseline);
   const cScores = scoresOf(current);
   // Score bins are the baseline's deciles, so each holds ~10% of the baseline by construction.

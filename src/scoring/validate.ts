@@ -98,6 +98,41 @@ function checkTree(v: unknown, path: string, features: number): void {
   });
 }
 
+function checkDirectionalCodes(v: unknown, path: string): void {
+  const codes = obj(v, path);
+  const levels = codes.levels === undefined ? {} : obj(codes.levels, `${path}.levels`);
+  const entries: [string, unknown][] = [
+    ...(codes.high !== undefined ? [['high', codes.high] as [string, unknown]] : []),
+    ...(codes.low !== undefined ? [['low', codes.low] as [string, unknown]] : []),
+    ...Object.entries(levels).map(([k, c]): [string, unknown] => [`levels.${k}`, c]),
+  ];
+  for (const [key, code] of entries) {
+    if (!isKnownReason(str(code, `${path}.${key}`)))
+      fail(`${path}.${key}`, `"${String(code)}" is not in the reason-code catalogue`);
+  }
+}
+
+function checkCalibration(v: unknown): void {
+  const c = obj(v, 'calibration');
+  if (c.method === 'platt') {
+    num(c.a, 'calibration.a');
+    num(c.b, 'calibration.b');
+    return;
+  }
+  if (c.method !== 'isotonic') fail('calibration.method', 'must be "platt" or "isotonic"');
+  const x = arr(c.x, 'calibration.x').map((e, k) => num(e, `calibration.x[${k}]`));
+  const y = arr(c.y, 'calibration.y').map((e, k) => num(e, `calibration.y[${k}]`));
+  if (x.length === 0 || x.length !== y.length)
+    fail('calibration.x', 'must be non-empty and as long as calibration.y');
+  x.forEach((e, k) => {
+    if (k > 0 && !(e >= x[k - 1]!)) fail('calibration.x', 'must be non-decreasing');
+  });
+  y.forEach((e, k) => {
+    if (!(e > 0 && e < 1)) fail(`calibration.y[${k}]`, 'must be a probability in (0, 1)');
+    if (k > 0 && !(e >= y[k - 1]!)) fail('calibration.y', 'must be non-decreasing');
+  });
+}
+
 export function parseModelFile(value: unknown): ModelFile {
   const m = obj(value, '(root)');
   if (m.format !== MODEL_FORMAT) fail('format', `must be "${MODEL_FORMAT}"`);
@@ -121,9 +156,12 @@ export function parseModelFile(value: unknown): ModelFile {
     const code = str(feature.reasonCode, `features[${j}].reasonCode`);
     if (!isKnownReason(code))
       fail(`features[${j}].reasonCode`, `"${code}" is not in the reason-code catalogue`);
+    if (feature.reasonCodes !== undefined)
+      checkDirectionalCodes(feature.reasonCodes, `features[${j}].reasonCodes`);
     checkBinning(feature.binning, `features[${j}].binning`, type);
     return type;
   });
+  if (m.calibration !== undefined) checkCalibration(m.calibration);
   if (m.kind === 'scorecard') {
     const sc = obj(m.scorecard, 'scorecard');
     num(sc.intercept, 'scorecard.intercept');

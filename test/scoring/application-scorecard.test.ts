@@ -21,6 +21,27 @@ describe('committed application scorecard (models/application-scorecard.json)', 
     expect(scorer.features).toContain('CheckingAccountStatus');
   });
 
+  it('is trained without protected attributes (sex + marital status, age, national origin)', () => {
+    for (const column of ['Personal', 'Age', 'ForeignWorker']) expect(scorer.features).not.toContain(column);
+    expect(scorer.model.training.protectedAttributes?.excluded).toEqual(['Age', 'ForeignWorker', 'Personal']);
+    const byFeature = new Map(scorer.model.training.selection.map((s) => [s.feature, s]));
+    expect(byFeature.get('Personal')).toMatchObject({ selected: false });
+    expect(byFeature.get('Personal')!.reason).toMatch(/protected attribute/);
+  });
+
+  it("gives the same score whatever the applicant's sex, marital status or age", () => {
+    const table = readCsvTable(germanBytes.toString('utf8'));
+    for (let i = 0; i < 50; i++) {
+      const row = rowRecord(table, i);
+      const s = scorer.score(row);
+      for (const personal of ['Female.NotSingle', 'Male.Single', 'Male.Divorced.Seperated']) {
+        const other = scorer.score({ ...row, Personal: personal, Age: '75', ForeignWorker: '0' });
+        expect(other.score).toBe(s.score);
+        expect(other.pd).toBe(s.pd);
+      }
+    }
+  });
+
   it('is reproducible: retraining with the recorded seed gives the same card', () => {
     const again = trainModel({
       csv: germanBytes,

@@ -180,3 +180,130 @@ describe('commander wiring', () => {
     expect(parseCsv(readFileSync(scores, 'utf8')).length).toBe(1001);
   });
 });
+
+describe('commander wiring of the review options', () => {
+  async function run(args: string[]): Promise<string> {
+    const program = new Command('lineguard');
+    registerModelCommand(program, async () => {
+      throw new Error('not needed');
+    });
+    const chunks: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((c: string) => {
+      chunks.push(String(c));
+      return true;
+    }) as typeof process.stdout.write;
+    const stderr = process.stderr.write;
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    try {
+      await program.parseAsync(args, { from: 'user' });
+    } finally {
+      process.stdout.write = write;
+      process.stderr.write = stderr;
+    }
+    return chunks.join('');
+  }
+
+  it('`model train --tune --folds --monotone --calibrate --group-column` then `model compare --json`', async () => {
+    const a = join(dir, 'cli-tuned.json');
+    const b = join(dir, 'cli-plain.json');
+    const report = join(dir, 'cli-tuned.html');
+    await run([
+      'model',
+      'train',
+      '--data',
+      'data/german_credit.csv',
+      '--target',
+      'class',
+      '--bad',
+      'bad',
+      '--out',
+      a,
+      '--kind',
+      'gbdt',
+      '--tune',
+      '--folds',
+      '3',
+      '--monotone',
+      'Duration:+1',
+      '--calibrate',
+      'isotonic',
+      '--group-column',
+      'Personal',
+      '--report',
+      report,
+    ]);
+    expect(process.exitCode ?? 0).toBe(0);
+    const tuned = JSON.parse(readFileSync(a, 'utf8'));
+    expect(tuned.training.tuning.folds).toBe(3);
+    expect(tuned.training.monotone).toEqual({ Duration: 1 });
+    expect(tuned.calibration.method).toBe('isotonic');
+    expect(tuned.features.map((f: { name: string }) => f.name)).not.toContain('Personal');
+    expect(readFileSync(report, 'utf8')).toContain('Fairness by Personal');
+    await run([
+      'model',
+      'train',
+      '--data',
+      'data/german_credit.csv',
+      '--target',
+      'class',
+      '--bad',
+      'bad',
+      '--out',
+      b,
+    ]);
+    const out = await run([
+      'model',
+      'compare',
+      '--models',
+      a,
+      b,
+      '--data',
+      'data/german_credit.csv',
+      '--target',
+      'class',
+      '--bad',
+      'bad',
+      '--json',
+    ]);
+    const r = JSON.parse(out);
+    expect(r.models).toHaveLength(2);
+    expect(r.delong[0].pValue).toBeGreaterThanOrEqual(0);
+    const text = await run([
+      'model',
+      'compare',
+      '--models',
+      a,
+      b,
+      '--data',
+      'data/german_credit.csv',
+      '--target',
+      'class',
+      '--bad',
+      'bad',
+    ]);
+    expect(text).toMatch(/AUC\s+KS\s+Gini\s+log loss\s+Brier/);
+    expect(text).toMatch(/DeLong cli-tuned\.json vs cli-plain\.json: AUC difference -?\d\.\d{4} .* p = /);
+  });
+
+  it('refuses a bad --calibrate value with exit 2', async () => {
+    process.exitCode = 0;
+    await run([
+      'model',
+      'train',
+      '--data',
+      'data/german_credit.csv',
+      '--target',
+      'class',
+      '--bad',
+      'bad',
+      '--out',
+      join(dir, 'never.json'),
+      '--calibrate',
+      'magic',
+    ]);
+    expect(process.exitCode).toBe(2);
+    process.exitCode = 0;
+    expect(existsSync(join(dir, 'never.json'))).toBe(false);
+  });
+});

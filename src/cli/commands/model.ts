@@ -11,6 +11,8 @@ import type { Command } from 'commander';
 import { systemClock, type Clock } from '../../domain/clock.js';
 import { isLgError, LgError } from '../../domain/errors.js';
 import { formatCsv, readCsvTable } from '../../scoring/csv.js';
+import type { CalibrationMethod } from '../../scoring/calibration.js';
+import { compareModels, formatComparisonText, type ComparisonResult } from '../../scoring/compare.js';
 import type { FeatureType } from '../../scoring/dataset.js';
 import type { ModelKind } from '../../scoring/model-file.js';
 import { formatMonitorText, monitorModel, type MonitorResult } from '../../scoring/monitor.js';
@@ -82,6 +84,14 @@ export interface TrainCommandOptions {
   readonly basePoints?: number;
   readonly baseOdds?: number;
   readonly pdo?: number;
+  readonly tune?: boolean;
+  readonly folds?: number;
+  readonly calibration?: CalibrationMethod;
+  readonly monotone?: Readonly<Record<string, 1 | -1>>;
+  readonly allowProtected?: boolean;
+  readonly protectedAttributes?: readonly string[];
+  readonly groupColumn?: string;
+  readonly timeColumn?: string;
   readonly onProgress?: (stage: string, fraction: number) => void;
 }
 
@@ -93,6 +103,8 @@ export interface TrainSummary {
   readonly version: number;
   readonly features: readonly string[];
   readonly metrics: unknown;
+  readonly tuning?: unknown;
+  readonly calibration?: unknown;
   readonly warnings: readonly string[];
 }
 
@@ -115,6 +127,16 @@ export function runModelTrain(options: TrainCommandOptions, clock: Clock = syste
       baseOdds: options.baseOdds ?? DEFAULT_SCALING.baseOdds,
       pdo: options.pdo ?? DEFAULT_SCALING.pdo,
     },
+    ...(options.tune !== undefined ? { tune: options.tune } : {}),
+    ...(options.folds !== undefined ? { folds: options.folds } : {}),
+    ...(options.calibration !== undefined ? { calibration: options.calibration } : {}),
+    ...(options.monotone !== undefined ? { monotone: options.monotone } : {}),
+    ...(options.allowProtected !== undefined ? { allowProtected: options.allowProtected } : {}),
+    ...(options.protectedAttributes !== undefined
+      ? { protectedAttributes: options.protectedAttributes }
+      : {}),
+    ...(options.groupColumn !== undefined ? { groupColumn: options.groupColumn } : {}),
+    ...(options.timeColumn !== undefined ? { timeColumn: options.timeColumn } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   // Render everything before writing anything: a failure leaves no partial output behind.
@@ -130,6 +152,16 @@ export function runModelTrain(options: TrainCommandOptions, clock: Clock = syste
     version: outcome.model.version,
     features: outcome.model.features.map((f) => f.name),
     metrics: outcome.model.training.metrics,
+    ...(outcome.model.training.tuning
+      ? {
+          tuning: {
+            folds: outcome.model.training.tuning.folds,
+            chosen: outcome.model.training.tuning.chosen,
+            meanAuc: outcome.model.training.tuning.meanAuc,
+          },
+        }
+      : {}),
+    ...(outcome.model.training.calibration ? { calibration: outcome.model.training.calibration } : {}),
     warnings: outcome.warnings,
   };
 }
@@ -183,6 +215,71 @@ export async function runModelRegister(
     registeredBy: options.registeredBy ?? 'cli',
   });
 }
+
+/** Scores a hold-out CSV with every model and compares them (metrics and pairwise DeLong tests). */
+export function runModelCompare(options: {
+  models: readonly string[];
+  data: string;
+  target: string;
+  bad: string;
+}): ComparisonResult {
+  if (options.models.length < 2)
+    throw new LgError('LG_VALIDATION', '--models needs at least two model files to compare');
+  const scorers = options.models.map((path) => ({ path, scorer: loadModelFile(path) }));
+  const table = readCsvTable(readInput(options.data, 'data file').toString('utf8'));
+  const targetIndex = table.header.indexOf(options.target);
+  if (targetIndex < 0)
+    throw new LgError('LG_DATA_INVALID', `data has no target column "${options.target}"`, {
+      column: options.target,
+    });
+  for (const { scorer } of scorers)
+    for (const name of scorer.features)
+      if (!table.header.includes(name))
+        throw new LgError('LG_DATA_INVALID', `data has no column "${name}" that model ${scorer.id} needs`, {
+          column: name,
+        });
+  const target = Uint8Array.from(table.rows, (r) => (r[targetIndex] === options.bad ? 1 : 0));
+  const bads = target.reduce((a, b) => a + b, 0);
+  if (bads < 2 || target.length - bads < 2)
+    throw new LgError(
+      'LG_DATA_INVALID',
+      `comparison needs at least two bad ("${options.bad}") and two good rows`,
+      {
+        column: options.target,
+      },
+    );
+  const records = table.rows.map((_, i) => rowRecord(table, i));
+  return compareModels(
+    scorers.map(({ path, scorer }) => ({
+      name: basename(path),
+      id: scorer.id,
+      version: scorer.version,
+      kind: scorer.kind,
+      pd: Float64Array.from(records, (row) => scorer.score(row).pd),
+    })),
+    target,
+  );
+}
+
+/** "Feature:+1,Other:-1" */
+export function parseMonotone(value: string): Record<string, 1 | -1> {
+  const out: Record<string, 1 | -1> = {};
+  for (const part of value.split(',').filter((p) => p.trim() !== '')) {
+    const at = part.lastIndexOf(':');
+    const name = part.slice(0, at).trim();
+    const sign = part.slice(at + 1).trim();
+    if (at <= 0 || !['+1', '1', '-1'].includes(sign))
+      throw new LgError('LG_VALIDATION', `--monotone entry "${part}" must look like COLUMN:+1 or COLUMN:-1`);
+    out[name] = sign === '-1' ? -1 : 1;
+  }
+  return out;
+}
+
+const list = (value: string): string[] =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 
 /** 2 for anything the user can fix in their input (a 4xx LgError), 1 otherwise. */
 export function exitCodeFor(error: unknown): number {
@@ -292,9 +389,39 @@ export function registerModelCommand(
     .option('--base-points <n>', 'points at the base odds', String(DEFAULT_SCALING.basePoints))
     .option('--base-odds <n>', 'good:bad odds that score the base points', String(DEFAULT_SCALING.baseOdds))
     .option('--pdo <n>', 'points to double the odds', String(DEFAULT_SCALING.pdo))
-    .action((o: Record<string, string | undefined>) =>
+    .option('--tune', 'choose hyper-parameters by k-fold AUC on the training rows (seeded)')
+    .option('--folds <n>', 'folds for --tune and calibration', '5')
+    .option(
+      '--calibrate <method>',
+      'none | platt | isotonic on out-of-fold predictions (default: platt with --tune)',
+    )
+    .option(
+      '--monotone <list>',
+      'GBDT monotone constraints, e.g. "Duration:+1,Income:-1" (+1: PD rises with the value)',
+    )
+    .option('--allow-protected', 'train on protected attributes anyway (recorded in the model file)')
+    .option('--protected <list>', 'protected-attribute column names (replaces the default list)')
+    .option(
+      '--group-column <column>',
+      'evaluation-only group column for the fairness section (never a feature)',
+    )
+    .option('--time-column <column>', 'evaluation-only date column for stability over time (never a feature)')
+    .action((o: Record<string, string | boolean | undefined>) =>
       guarded(() => {
         const kind = o.kind;
+        const str = (v: string | boolean | undefined): string | undefined =>
+          typeof v === 'string' ? v : undefined;
+        const calibrate = str(o.calibrate);
+        if (
+          calibrate !== undefined &&
+          calibrate !== 'none' &&
+          calibrate !== 'platt' &&
+          calibrate !== 'isotonic'
+        )
+          throw new LgError(
+            'LG_VALIDATION',
+            `--calibrate must be none, platt or isotonic, got "${calibrate}"`,
+          );
         if (kind !== 'scorecard' && kind !== 'gbdt')
           throw new LgError('LG_VALIDATION', `--kind must be scorecard or gbdt, got "${String(kind)}"`);
         const progress = progressReporter();
@@ -306,10 +433,10 @@ export function registerModelCommand(
             out: String(o.out),
             kind,
             ...(o.report !== undefined ? { report: String(o.report) } : {}),
-            ...(o.seed !== undefined ? { seed: int('seed')(o.seed) } : {}),
+            ...(str(o.seed) !== undefined ? { seed: int('seed')(str(o.seed)!) } : {}),
             ...(o.id !== undefined ? { id: String(o.id) } : {}),
-            ...(o.version !== undefined ? { version: int('version')(o.version) } : {}),
-            ...(o.holdout !== undefined ? { holdout: float('holdout')(o.holdout) } : {}),
+            ...(str(o.version) !== undefined ? { version: int('version')(str(o.version)!) } : {}),
+            ...(str(o.holdout) !== undefined ? { holdout: float('holdout')(str(o.holdout)!) } : {}),
             ...(o.types !== undefined ? { types: parseTypes(String(o.types)) } : {}),
             ...(o.ignore !== undefined
               ? {
@@ -318,9 +445,19 @@ export function registerModelCommand(
                     .map((s) => s.trim()),
                 }
               : {}),
-            ...(o.basePoints !== undefined ? { basePoints: float('base-points')(o.basePoints) } : {}),
-            ...(o.baseOdds !== undefined ? { baseOdds: float('base-odds')(o.baseOdds) } : {}),
-            ...(o.pdo !== undefined ? { pdo: float('pdo')(o.pdo) } : {}),
+            ...(str(o.basePoints) !== undefined
+              ? { basePoints: float('base-points')(str(o.basePoints)!) }
+              : {}),
+            ...(str(o.baseOdds) !== undefined ? { baseOdds: float('base-odds')(str(o.baseOdds)!) } : {}),
+            ...(str(o.pdo) !== undefined ? { pdo: float('pdo')(str(o.pdo)!) } : {}),
+            ...(o.tune === true ? { tune: true } : {}),
+            ...(str(o.folds) !== undefined ? { folds: int('folds')(str(o.folds)!) } : {}),
+            ...(calibrate !== undefined ? { calibration: calibrate } : {}),
+            ...(str(o.monotone) !== undefined ? { monotone: parseMonotone(str(o.monotone)!) } : {}),
+            ...(o.allowProtected === true ? { allowProtected: true } : {}),
+            ...(str(o.protected) !== undefined ? { protectedAttributes: list(str(o.protected)!) } : {}),
+            ...(str(o.groupColumn) !== undefined ? { groupColumn: str(o.groupColumn)! } : {}),
+            ...(str(o.timeColumn) !== undefined ? { timeColumn: str(o.timeColumn)! } : {}),
             ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
           });
           progress.stop();
@@ -358,6 +495,22 @@ export function registerModelCommand(
       guarded(() => {
         const r = runModelMonitor(o);
         process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : formatMonitorText(r));
+      }),
+    );
+
+  model
+    .command('compare')
+    .exitOverride(usageExit)
+    .description('compare models on one hold-out CSV: AUC, KS, Gini, log loss, Brier and DeLong tests')
+    .requiredOption('--models <files...>', 'two or more model JSON files')
+    .requiredOption('--data <file>', 'hold-out CSV with the target column')
+    .requiredOption('--target <column>', 'target column')
+    .requiredOption('--bad <value>', 'target value that marks a bad outcome')
+    .option('--json', 'print JSON')
+    .action((o: { models: string[]; data: string; target: string; bad: string; json?: boolean }) =>
+      guarded(() => {
+        const r = runModelCompare(o);
+        process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : formatComparisonText(r));
       }),
     );
 
