@@ -208,6 +208,9 @@ export function createIdempotency(store: Store, clock: Clock) {
     inFlight.delete(ownedId);
     // Nothing committed and the server failed: leave no trace so that a retry runs again.
     if ((reply.statusCode >= 500 && !owned.committed) || typeof payload !== 'string') return payload;
+    // A dependency went away mid-request (503): whether the commit landed is unknown, so no response is stored. A
+    // retry either finds the committed key (and is told so) or runs again; it never replays the 503.
+    if (reply.statusCode === 503) return payload;
     const response: StoredResponse = { hash: owned.hash, status: reply.statusCode, body: payload };
     recording.set(ownedId, response);
     pending.set(ownedId, { scope: owned.scope, key: owned.key, response, log: request.log });

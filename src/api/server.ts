@@ -7,6 +7,7 @@ import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { LgError, isLgError } from '../domain/errors.js';
 import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/db.js';
+import { RETRY_AFTER_SECONDS, isStoreUnavailableError } from '../store/faults.js';
 import { createIdempotency } from './idempotency.js';
 import type { Principal } from './types.js';
 
@@ -57,10 +58,17 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     void reply.type(options.metrics.contentType);
     return options.metrics.metrics();
   });
-  app.get('/health', { schema: { tags: ['ops'], summary: 'Liveness and store check' } }, async () => ({
-    status: 'ok',
-    ...(options.health ? await options.health() : {}),
-  }));
+  app.get(
+    '/health',
+    { schema: { tags: ['ops'], summary: 'Liveness and a check of each dependency' } },
+    async (_request, reply) => {
+      const report = options.health ? await options.health() : {};
+      // A dependency reported down (`down: [...]`) makes the instance not ready: 503, so a balancer routes around it.
+      const down = Array.isArray(report.down) ? report.down : [];
+      if (down.length > 0) void reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS));
+      return { status: down.length > 0 ? 'degraded' : 'ok', ...report };
+    },
+  );
   if (options.beforeRoutes) await options.beforeRoutes(app);
   for (const routes of options.routes) await app.register(routes);
   return app;
@@ -73,6 +81,7 @@ function errorHandler(
   reply: import('fastify').FastifyReply,
 ) {
   const lg = toLgError(error);
+  if (lg.status === 503) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   if (lg.status >= 500) request.log.error({ err: error }, 'request failed');
   void reply.code(lg.status).send(lg.toBody());
 }
@@ -150,6 +159,11 @@ function nonFiniteMember(data: unknown): string | undefined {
 /** Maps everything that can go wrong to the closed error set; no stack or internal message leaves the server. */
 export function toLgError(error: unknown): LgError {
   if (isLgError(error)) return error;
+  if (isStoreUnavailableError(error))
+    return new LgError(
+      'LG_STORE_UNAVAILABLE',
+      'the database is unreachable; retry shortly with the same Idempotency-Key (a write that did commit is not repeated)',
+    );
   const fe = error as Partial<FastifyError> & {
     validation?: { instancePath?: string; message?: string; params?: unknown }[];
     validationContext?: string;

@@ -8,7 +8,8 @@ import { systemClock, type Clock } from '../domain/clock.js';
 import { cryptoRandom, type RandomSource } from '../domain/random.js';
 import { uuidv7Generator, type IdGenerator } from '../domain/ids.js';
 import { outsideUnitOfWork } from '../store/group-commit.js';
-import { openStore, type Store } from '../store/db.js';
+import { acquireAdvisoryLock, openStore, type Store } from '../store/db.js';
+import { healthReport, statusProbe, storeProbe, type HealthProbe } from './health.js';
 import { buildServer, createMetricsRegistry } from '../api/server.js';
 import { createKeyVerifier, ensureApiKey } from '../api/api-keys.js';
 import { createModelRegistry, resolverFromRegistry, type ModelRegistry } from '../scoring/registry.js';
@@ -74,9 +75,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const clock = options.clock ?? systemClock;
   const random = options.random ?? cryptoRandom;
   const ids = uuidv7Generator(clock, random);
+  // Processes starting together on one empty PostgreSQL take turns through the first-start chores (bundled models,
+  // strategies, keys); migrations take their own lock inside openStore.
+  const startup = config.postgresUrl
+    ? await acquireAdvisoryLock(config.postgresUrl, 'lineguard:startup')
+    : undefined;
   const store = await openStore(
     config.postgresUrl ? { postgresUrl: config.postgresUrl } : { sqlitePath: config.sqlitePath },
-  );
+  ).catch(async (error: unknown) => {
+    await startup?.release();
+    throw error;
+  });
   try {
     const metrics = createMetricsRegistry();
     if (config.adminKey) await ensureApiKey(store.db, { clock, ids }, config.adminKey, 'admin');
@@ -138,6 +147,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       masterKey: config.masterKey,
       retiredMasterKeys: config.retiredKeys,
       redisUrl: config.redisUrl,
+      redisPrefix: `${config.namespace}:f`,
       lineActions,
     });
     const core = createCoreServices({
@@ -151,7 +161,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     });
     late.core = core;
     // Core events (applications, disbursements, repayments) leave through the outbox after commit.
-    const bus: Bus = config.natsUrl ? await NatsBus.connect({ url: config.natsUrl }) : new InProcessBus();
+    const bus: Bus = config.natsUrl
+      ? await NatsBus.connect({ url: config.natsUrl, namespace: config.namespace })
+      : new InProcessBus();
     const unsubscribe = await subscribeCoreEvents(bus, monitor);
     const relay = new OutboxRelay(store, bus, clock);
     relay.start();
@@ -194,6 +206,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   } catch (error) {
     await store.close();
     throw error;
+  } finally {
+    await startup?.release();
   }
 }
 
@@ -222,9 +236,16 @@ export async function createHttpServer(app: AppServices, logger = false): Promis
     verifyKey: createKeyVerifier(app.store.db, app.clock),
     routes: app.routes,
     logger,
-    health: async () => {
-      await app.store.db.selectFrom('ledger_head').select('seq').executeTakeFirst();
-      return { store: app.store.kind };
-    },
+    health: async () => ({ store: app.store.kind, ...(await healthReport(healthProbes(app))) }),
   });
+}
+
+/** What /health checks: the store always, the feature store and the bus when they are shared services. */
+function healthProbes(app: AppServices): HealthProbe[] {
+  const probes: (HealthProbe | undefined)[] = [
+    storeProbe(app.store),
+    app.config.redisUrl ? statusProbe('redis', app.monitor.features as object) : undefined,
+    app.config.natsUrl ? statusProbe('nats', app.bus as object) : undefined,
+  ];
+  return probes.filter((probe): probe is HealthProbe => probe !== undefined);
 }

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApiKey } from '../api/api-keys.js';
 import { seedDemo } from '../core/index.js';
+import { acquireAdvisoryLock } from '../store/db.js';
 import type { AppServices } from './app.js';
 
 /**
@@ -9,6 +10,18 @@ import type { AppServices } from './app.js';
  * in the data folder so `npm start` works out of the box), and the demo book when the store is empty.
  */
 export async function bootstrapServe(app: AppServices, print: (line: string) => void): Promise<void> {
+  // Processes starting together on one empty PostgreSQL: one creates the key and seeds, the others then find them.
+  const lock = app.config.postgresUrl
+    ? await acquireAdvisoryLock(app.config.postgresUrl, 'lineguard:bootstrap')
+    : undefined;
+  try {
+    await firstStartChores(app, print);
+  } finally {
+    await lock?.release();
+  }
+}
+
+async function firstStartChores(app: AppServices, print: (line: string) => void): Promise<void> {
   const anyKey = await app.store.db.selectFrom('api_keys').select('id').limit(1).executeTakeFirst();
   if (!anyKey) {
     const created = await createApiKey(app.store.db, app, 'admin', 'first start');

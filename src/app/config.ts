@@ -35,6 +35,11 @@ export interface Config {
     readonly minPerWindow: number;
   };
   readonly eventBatchMax: number;
+  /**
+   * LINEGUARD_NAMESPACE (default lineguard): names the deployment's NATS stream, subjects and consumers and its Redis
+   * keys, so deployments sharing one NATS or Redis never see each other's messages or features.
+   */
+  readonly namespace: string;
 }
 
 export interface ConfigOverrides {
@@ -87,6 +92,7 @@ export function loadConfig(
       minPerWindow: intFrom(env.LINEGUARD_GUARD_MIN_PER_WINDOW, 'LINEGUARD_GUARD_MIN_PER_WINDOW', 5),
     },
     eventBatchMax: intFrom(env.LINEGUARD_EVENT_BATCH_MAX, 'LINEGUARD_EVENT_BATCH_MAX', 1000),
+    namespace: namespaceFrom(env.LINEGUARD_NAMESPACE),
   };
   if (production && !config.adminKey) {
     warn('LINEGUARD_ADMIN_KEY is not set: create keys with `lineguard keys create --role admin`.');
@@ -122,6 +128,17 @@ export function parseKey(text: string, name = 'LINEGUARD_KEY'): Buffer {
   if (key.length !== 32)
     throw new LgError('LG_CONFIG_INVALID', `${name}: each key must be 32 bytes (64 hex chars or base64)`);
   return key;
+}
+
+/** A name NATS subjects, stream names and Redis keys all accept, and that no other namespace's subjects overlap. */
+function namespaceFrom(value: string | undefined): string {
+  const namespace = nonEmpty(value) ?? 'lineguard';
+  if (!/^[a-z][a-z0-9_-]{0,31}$/.test(namespace))
+    throw new LgError(
+      'LG_CONFIG_INVALID',
+      'LINEGUARD_NAMESPACE must be 1-32 of a-z 0-9 _ - starting with a letter',
+    );
+  return namespace;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -56,6 +56,9 @@ export const ERROR_STATUS = {
   LG_UNAVAILABLE: 503,
   LG_CONFIG_INVALID: 500,
   LG_INTERNAL: 500,
+  // fleet mode: a dependency is unreachable; retry after the Retry-After header (with the same Idempotency-Key)
+  LG_STORE_UNAVAILABLE: 503,
+  LG_FEATURES_UNAVAILABLE: 503,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
