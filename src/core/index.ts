@@ -58,3 +58,14 @@ export type { CoreEvent } from './events.js';
 export { coreEngineFromService } from './engine-port.js';
 export { seedDemo, type SeedResult } from './seed.js';
 export { runDailyJob, runReviewJob } from './jobs.js';
+export {
+  listBorrowerLines,
+  listLineDraws,
+  listLineLoans,
+  PAGE_LIMIT_MAX,
+  type DrawListItem,
+  type LineListItem,
+  type LoanListItem,
+  type Page,
+  type PageQuery,
+} from './listings.js';
