@@ -23,6 +23,7 @@ import {
 import { strategyRoutes } from '../api/routes/strategies.js';
 import { coreRoutes } from '../api/routes/core.js';
 import { monitorRoutes } from '../api/routes/monitor.js';
+import { listingRoutes } from '../api/routes/listings.js';
 import { fieldCryptoFromMasterKey } from '../compliance/crypto.js';
 import { coreEngineFromService, createCoreServices, type CoreServices } from '../core/index.js';
 import {
@@ -184,6 +185,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       strategyRoutes({ engine }),
       coreRoutes(core),
       monitorRoutes({ monitor, eventBatchMax: config.eventBatchMax }),
+      listingRoutes(store),
     ];
     return {
       config,
