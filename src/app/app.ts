@@ -37,6 +37,8 @@ import { InProcessBus, NatsBus, OutboxRelay, type Bus } from '../bus/index.js';
 
 /** How often a process on a shared PostgreSQL re-reads active strategy versions and overlays. */
 const ENGINE_REFRESH_MS = 10_000;
+/** How often a process on a shared PostgreSQL re-reads the black/grey/white lists. */
+const LISTS_REFRESH_MS = 5_000;
 
 /** The repository root (this file is src/app/app.ts or dist/app/app.js). */
 export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -180,6 +182,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       const refresher = setInterval(() => void engine.refresh().catch(() => undefined), ENGINE_REFRESH_MS);
       refresher.unref();
       closers.unshift(async () => clearInterval(refresher));
+      // …and list entries another process added or removed (README: caches and their staleness bounds).
+      const listsRefresher = setInterval(
+        () => void monitor.lists.load().catch(() => undefined),
+        LISTS_REFRESH_MS,
+      );
+      listsRefresher.unref();
+      closers.unshift(async () => clearInterval(listsRefresher));
     }
     const routes: FastifyPluginAsync[] = [
       strategyRoutes({ engine }),

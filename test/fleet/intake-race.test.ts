@@ -143,6 +143,24 @@ describe.skipIf(!SERVICES)('the same eventId at two processes at once (PostgreSQ
     await a.monitor.setAlertStatus(outcome?.alerts[0]?.alertId ?? '', 'CLOSED');
     expect(await b.monitor.openAlertCount(user)).toBe(open - 1);
   });
+  it("sees another process's list entries after its periodic reload, and never an empty list during one", async () => {
+    const [a, b] = monitors as [TestMonitor, TestMonitor];
+    await a.lists.add({
+      list: 'black',
+      entityType: 'user',
+      value: 'listed-user',
+      reason: 'fraud confirmed',
+      source: 'test',
+      addedBy: 'analyst',
+    });
+    expect(b.lists.check('user', 'listed-user', T0).some((h) => h.list === 'black')).toBe(false);
+    await b.lists.load();
+    expect(b.lists.check('user', 'listed-user', T0).some((h) => h.list === 'black')).toBe(true);
+    const reloading = b.lists.load();
+    // While the reload reads the table, checks still answer from the previous index.
+    expect(b.lists.check('user', 'listed-user', T0).some((h) => h.list === 'black')).toBe(true);
+    await reloading;
+  });
 });
 
 describe.skipIf(!REDIS_URL)('Redis feature writes are idempotent by event id across processes', () => {
