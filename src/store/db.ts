@@ -282,10 +282,28 @@ export function searchPathSchema(url: string): string | undefined {
 async function migratePostgres(db: Db, url: string): Promise<void> {
   const lock = await acquireAdvisoryLock(url, 'lineguard:migrate');
   try {
-    await migrateToLatest(db, searchPathSchema(url));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await migrateToLatest(db, searchPathSchema(url));
+        return;
+      } catch (error) {
+        if (attempt >= MIGRATE_ATTEMPTS_MAX || !isConcurrentSchemaDrop(error)) throw error;
+      }
+    }
   } finally {
     await lock.release();
   }
+}
+
+const MIGRATE_ATTEMPTS_MAX = 5;
+
+/**
+ * Kysely's migrator lists the tables of every schema it may use (has_schema_privilege by name); a schema another
+ * session drops meanwhile (another deployment or test suite on the same database) fails that listing. Nothing of ours
+ * was changed (each migration runs in its own transaction), so the migration is simply run again.
+ */
+function isConcurrentSchemaDrop(error: unknown): boolean {
+  return error instanceof Error && /schema "[^"]+" does not exist/.test(error.message);
 }
 
 export async function migrateToLatest(db: Db, schema?: string): Promise<void> {
