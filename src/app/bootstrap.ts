@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApiKey } from '../api/api-keys.js';
 import { seedDemo } from '../core/index.js';
@@ -28,6 +28,8 @@ async function firstStartChores(app: AppServices, print: (line: string) => void)
     print(`Created an admin API key (shown once): ${created.key}`);
     if (!app.config.production) {
       const file = join(app.config.dataDir, 'admin.key');
+      // On PostgreSQL nothing else creates the data folder.
+      mkdirSync(app.config.dataDir, { recursive: true, mode: 0o700 });
       writeFileSync(file, `${created.key}\n`, { mode: 0o600 });
       print(`Development only: it is also in ${file}.`);
     }

@@ -8,6 +8,8 @@ const ROOT = join(import.meta.dirname, '..', '..');
 /** The CLI from source (tsx), so the suite tests this checkout rather than whatever dist/ was last built from. */
 const CLI = join(ROOT, 'src', 'cli', 'main.ts');
 export const FLEET_MASTER_KEY = 'cd'.repeat(32);
+/** Longest a process may take to start (migrations, seeding, on a machine shared with other suites). */
+const START_MS_MAX = 120_000;
 
 /** A `lineguard serve` child process. */
 export interface ServeProcess {
@@ -62,9 +64,19 @@ export function startServe(env: Record<string, string>): ServeProcess {
   });
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', (code) => {
+      clearTimeout(startTimer);
       rejectReady(new Error(`lineguard serve exited (${code}) before listening: ${stderr}`));
       resolve(code);
     }),
+  );
+  // A process that neither listens nor exits is a failed start, not a reason to hang the suite.
+  const startTimer = setTimeout(() => {
+    rejectReady(new Error(`lineguard serve did not listen within ${START_MS_MAX} ms: ${stderr}`));
+    child.kill('SIGKILL');
+  }, START_MS_MAX);
+  void ready.then(
+    () => clearTimeout(startTimer),
+    () => clearTimeout(startTimer),
   );
   return {
     child,
