@@ -6,6 +6,7 @@ import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/db.js';
 import { unitContext } from '../store/unit-context.js';
 import { runShaped } from '../store/shaped.js';
+import { RETRY_AFTER_SECONDS } from '../store/faults.js';
 import type { Database } from '../store/schema.js';
 
 /**
@@ -14,8 +15,10 @@ import type { Database } from '../store/schema.js';
  * - a repeat while the first is still running gets 409;
  * - the key is recorded IN THE SAME TRANSACTION as the write it guards (through unitContext), so an effect never
  *   commits without its key and a retry can never repeat it, even across a crash or between processes;
- * - the response body is stored right after; if the server stops in that gap, a retry is told (409, committed: true)
- *   that the write happened and to read the resource, rather than being allowed to write again;
+ * - the response body is stored before the reply leaves (responses finishing together share one write), so a client
+ *   that got an answer can always replay it, even after a kill -9; if the server stops after the commit but before
+ *   the reply (the client saw no answer), a retry is told (409, committed: true) that the write happened and to read
+ *   the resource (the list endpoints), rather than being allowed to write again;
  * - a 5xx before anything committed leaves no trace, so the client may retry.
  * Keys are scoped by the caller's API key and the route, so two clients never collide.
  */
@@ -70,12 +73,13 @@ export function createIdempotency(store: Store, clock: Clock) {
   // Responses whose row is still being written; answers a fast retry without waiting for that write.
   const recording = new Map<string, StoredResponse>();
   const id = (scope: string, key: string) => `${scope}\n${key}`;
-  // Responses waiting to be stored, and whether a flush is already scheduled.
+  // Responses waiting to be stored, and the flush that will store them (one per turn of the event loop).
   const pending = new Map<string, PendingResponse>();
-  let flushScheduled = false;
+  let scheduledFlush: Promise<boolean> | undefined;
 
-  async function flushResponses(): Promise<void> {
-    flushScheduled = false;
+  /** Stores the pending responses; resolves false when they could not be stored (the store is unreachable). */
+  async function flushResponses(): Promise<boolean> {
+    scheduledFlush = undefined;
     const batch = [...pending];
     pending.clear();
     const now = clock.now();
@@ -90,9 +94,14 @@ export function createIdempotency(store: Store, clock: Clock) {
         created_at: now,
       }));
       // Outside any request's unit context: this write is not the guarded effect and must not claim a key again.
-      await unitContext.exit(() => storeResponses(store, rows));
+      // One retry: a pooled connection that just dropped is replaced by a fresh one (store/db.ts).
+      await unitContext
+        .exit(() => storeResponses(store, rows))
+        .catch(() => unitContext.exit(() => storeResponses(store, rows)));
+      return true;
     } catch (error) {
       for (const [, p] of batch) p.log.error({ err: error }, 'could not record an idempotent response');
+      return false;
     } finally {
       for (const [ownedId, p] of batch) if (recording.get(ownedId) === p.response) recording.delete(ownedId);
     }
@@ -214,7 +223,7 @@ export function createIdempotency(store: Store, clock: Clock) {
     );
   }
 
-  function record(request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
+  async function record(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
     const owned = claims.get(request);
     if (!owned) return payload;
     claims.delete(request);
@@ -222,15 +231,25 @@ export function createIdempotency(store: Store, clock: Clock) {
     inFlight.delete(ownedId);
     // Nothing committed and the server failed: leave no trace so that a retry runs again.
     if ((reply.statusCode >= 500 && !owned.committed) || typeof payload !== 'string') return payload;
+    // A dependency went away mid-request (503): whether the commit landed is unknown, so no response is stored. A
+    // retry either finds the committed key (and is told so) or runs again; it never replays the 503.
+    if (reply.statusCode === 503) return payload;
     const response: StoredResponse = { hash: owned.hash, status: reply.statusCode, body: payload };
     recording.set(ownedId, response);
     pending.set(ownedId, { scope: owned.scope, key: owned.key, response, log: request.log });
-    if (!flushScheduled) {
-      flushScheduled = true;
-      // Responses finished in the same turn of the event loop are stored together: one unit, one statement per chunk.
-      setImmediate(() => void flushResponses());
-    }
-    return payload;
+    // Responses finished in the same turn of the event loop are stored together: one unit, one statement per chunk.
+    scheduledFlush ??= new Promise<boolean>((resolve) => setImmediate(() => resolve(flushResponses())));
+    // Before the reply leaves: an acknowledged write must replay its response after any crash.
+    if (await scheduledFlush) return payload;
+    // The write committed but its response could not be stored: acknowledging it now would leave a retry unable to
+    // replay it. Answer 503 instead; the retry is told the write committed (409, committed: true) and reads it.
+    const unstored = new LgError(
+      'LG_STORE_UNAVAILABLE',
+      'the write may have committed but its response could not be recorded; retry with the same Idempotency-Key',
+      { idempotencyKey: owned.key },
+    );
+    void reply.code(unstored.status).header('retry-after', String(RETRY_AFTER_SECONDS));
+    return JSON.stringify(unstored.toBody());
   }
 
   return { claim, runGuarded, record };
@@ -247,13 +266,10 @@ const STORE_RESPONSE_SQL =
 /** Stores finished responses (upsert over the claim row): one synchronous unit on SQLite, multi-row statements elsewhere. */
 async function storeResponses(store: Store, rows: readonly IdempotencyRow[]): Promise<void> {
   if (store.sync) {
-    // Deferrable: the retries it serves are answered from `recording` until it lands, so it joins the next batch.
-    await store.sync.transaction(
-      (syncSql) => {
-        for (const row of rows) syncSql.run(STORE_RESPONSE_SQL, Object.values(row));
-      },
-      { deferrable: true },
-    );
+    // Not deferrable: the replies wait for it. It joins the batch the writer is about to commit (group-commit.ts).
+    await store.sync.transaction((syncSql) => {
+      for (const row of rows) syncSql.run(STORE_RESPONSE_SQL, Object.values(row));
+    });
     return;
   }
   await store.transaction(async (tx) => {

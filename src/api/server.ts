@@ -17,6 +17,7 @@ import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { LgError, isLgError } from '../domain/errors.js';
 import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/db.js';
+import { RETRY_AFTER_SECONDS, isStoreUnavailableError } from '../store/faults.js';
 import { createIdempotency } from './idempotency.js';
 import type { Principal } from './types.js';
 import { assertBodyShape } from './body-shape.js';
@@ -112,10 +113,20 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   const metricsAccess = options.metricsAccess ?? { kind: 'open' };
   if (metricsAccess.kind !== 'elsewhere') registerMetricsRoute(app, options.metrics, metricsAccess);
-  app.get('/health', { schema: { tags: ['ops'], summary: 'Liveness and store check' } }, async () => ({
-    status: 'ok',
-    ...(options.health ? await options.health() : {}),
-  }));
+  app.get(
+    '/health',
+    {
+      config: { readinessReport: true },
+      schema: { tags: ['ops'], summary: 'Liveness and a check of each dependency' },
+    },
+    async (_request, reply) => {
+      const report = options.health ? await options.health() : {};
+      // A dependency reported down (`down: [...]`) makes the instance not ready: 503, so a balancer routes around it.
+      const down = Array.isArray(report.down) ? report.down : [];
+      if (down.length > 0) void reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS));
+      return { status: down.length > 0 ? 'degraded' : 'ok', ...report };
+    },
+  );
   if (options.beforeRoutes) await options.beforeRoutes(app);
   for (const routes of options.routes) await app.register(routes);
   return app;
@@ -205,6 +216,7 @@ function errorHandler(
   reply: FastifyReply,
 ) {
   const lg = toLgError(error);
+  if (lg.status === 503) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   if (lg.status >= 500) request.log.error({ err: error }, 'request failed');
   void reply.code(lg.status).send(lg.toBody());
 }
@@ -234,6 +246,8 @@ function installErrorShapeGuard(app: FastifyInstance): void {
   app.addHook('onSend', async (request, reply, payload) => {
     if (reply.statusCode < 400 || request.method === 'HEAD') return payload;
     if (typeof payload === 'string' && payload.startsWith(ERROR_BODY_PREFIX)) return payload;
+    // A readiness report (/health) answers 503 with the report itself: balancers and operators read which is down.
+    if (request.routeOptions.config?.readinessReport) return payload;
     // A stream (a file) that is not sent must still be closed.
     if (payload !== null && typeof payload === 'object' && 'destroy' in payload)
       (payload as { destroy: () => void }).destroy();
@@ -354,6 +368,11 @@ function nonFiniteMember(data: unknown): string | undefined {
 /** Maps everything that can go wrong to the closed error set; no stack or internal message leaves the server. */
 export function toLgError(error: unknown): LgError {
   if (isLgError(error)) return error;
+  if (isStoreUnavailableError(error))
+    return new LgError(
+      'LG_STORE_UNAVAILABLE',
+      'the database is unreachable; retry shortly with the same Idempotency-Key (a write that did commit is not repeated)',
+    );
   const fe = error as Partial<FastifyError> & {
     validation?: { instancePath?: string; message?: string; params?: unknown }[];
     validationContext?: string;

@@ -25,6 +25,8 @@ declare module 'fastify' {
     roles?: readonly RouteRole[];
     /** The route is a retryable write: it requires an Idempotency-Key header and replays the first response. */
     idempotent?: boolean;
+    /** A readiness report whose 503 body is the report (which dependency is down), not the error shape. */
+    readinessReport?: boolean;
   }
   interface FastifyRequest {
     principal?: Principal;

@@ -8,7 +8,8 @@ import { systemClock, type Clock } from '../domain/clock.js';
 import { cryptoRandom, type RandomSource } from '../domain/random.js';
 import { uuidv7Generator, type IdGenerator } from '../domain/ids.js';
 import { outsideUnitOfWork } from '../store/group-commit.js';
-import { openStore, type Store } from '../store/db.js';
+import { acquireAdvisoryLock, openStore, type Store } from '../store/db.js';
+import { healthReport, statusProbe, storeProbe, type HealthProbe } from './health.js';
 import { buildServer, createMetricsRegistry } from '../api/server.js';
 import { createKeyVerifier, ensureApiKey } from '../api/api-keys.js';
 import { createModelRegistry, resolverFromRegistry, type ModelRegistry } from '../scoring/registry.js';
@@ -25,6 +26,7 @@ import { monitorRoutes } from '../api/routes/monitor.js';
 import { consoleRoutes } from '../api/routes/console.js';
 import { readAlertEvidence, readLineHistory, readOverview, searchLines } from '../store/console.js';
 import { registerDashboard } from './dashboard.js';
+import { listingRoutes } from '../api/routes/listings.js';
 import { fieldCryptoFromMasterKey } from '../compliance/crypto.js';
 import { coreEngineFromService, createCoreServices, type CoreServices } from '../core/index.js';
 import {
@@ -42,6 +44,8 @@ import { wireCases, type CasesWiring } from './cases.js';
  * model aliases another process changed: an activation decides everywhere within this plus one reload (issue 12).
  */
 const ENGINE_REFRESH_MS = 500;
+/** How often a process on a shared PostgreSQL re-reads the black/grey/white lists. */
+const LISTS_REFRESH_MS = 5_000;
 
 /** The repository root (this file is src/app/app.ts or dist/app/app.js). */
 export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -84,9 +88,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const random = options.random ?? cryptoRandom;
   const ids = uuidv7Generator(clock, random);
   if (!config.postgresUrl) preparePrivateSqliteFiles(config.sqlitePath);
+  // Processes starting together on one empty PostgreSQL take turns through the first-start chores (bundled models,
+  // strategies, keys); migrations take their own lock inside openStore.
+  const startup = config.postgresUrl
+    ? await acquireAdvisoryLock(config.postgresUrl, 'lineguard:startup')
+    : undefined;
   const store = await openStore(
     config.postgresUrl ? { postgresUrl: config.postgresUrl } : { sqlitePath: config.sqlitePath },
-  );
+  ).catch(async (error: unknown) => {
+    await startup?.release();
+    throw error;
+  });
   try {
     const metrics = createMetricsRegistry();
     if (config.adminKey) await ensureApiKey(store.db, { clock, ids }, config.adminKey, 'admin');
@@ -150,6 +162,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       masterKey: config.masterKey,
       retiredMasterKeys: config.retiredKeys,
       redisUrl: config.redisUrl,
+      redisPrefix: `${config.namespace}:f`,
       lineActions,
       alertFollowUp: cases.service.alertFollowUp,
     });
@@ -177,7 +190,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     cases.bindModules(engine, monitor);
     const gates = cases.gates();
     // Core events (applications, disbursements, repayments) leave through the outbox after commit.
-    const bus: Bus = config.natsUrl ? await NatsBus.connect({ url: config.natsUrl }) : new InProcessBus();
+    const bus: Bus = config.natsUrl
+      ? await NatsBus.connect({ url: config.natsUrl, namespace: config.namespace })
+      : new InProcessBus();
     const unsubscribe = await subscribeCoreEvents(bus, monitor);
     const relay = new OutboxRelay(store, bus, clock);
     relay.start();
@@ -192,6 +207,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     // they activated, overlaid or pointed a model alias at.
     const stopWatching = engine.watch(ENGINE_REFRESH_MS);
     closers.unshift(async () => stopWatching());
+    if (store.kind === 'postgres') {
+      // …and list entries another process added or removed (README: caches and their staleness bounds).
+      const listsRefresher = setInterval(
+        () => void monitor.lists.load().catch(() => undefined),
+        LISTS_REFRESH_MS,
+      );
+      listsRefresher.unref();
+      closers.unshift(async () => clearInterval(listsRefresher));
+    }
     const routes: FastifyPluginAsync[] = [
       strategyRoutes({ engine, gates }),
       coreRoutes(core, (lineId, action, actor) => gates.lineAction(lineId, action, actor)),
@@ -205,6 +229,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           alertEvidence: (alertId, rowsMax) => readAlertEvidence(store.readDb, alertId, rowsMax),
         },
       }),
+      listingRoutes(store),
       ...cases.routes(),
     ];
     cases.start();
@@ -231,6 +256,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   } catch (error) {
     await store.close();
     throw error;
+  } finally {
+    await startup?.release();
   }
 }
 
@@ -268,9 +295,16 @@ export async function createHttpServer(app: AppServices, logger = false): Promis
         : app.config.metricsToken !== undefined
           ? { kind: 'token', token: app.config.metricsToken }
           : { kind: 'open' },
-    health: async () => {
-      await app.store.db.selectFrom('ledger_head').select('seq').executeTakeFirst();
-      return { store: app.store.kind };
-    },
+    health: async () => ({ store: app.store.kind, ...(await healthReport(healthProbes(app))) }),
   });
+}
+
+/** What /health checks: the store always, the feature store and the bus when they are shared services. */
+function healthProbes(app: AppServices): HealthProbe[] {
+  const probes: (HealthProbe | undefined)[] = [
+    storeProbe(app.store),
+    app.config.redisUrl ? statusProbe('redis', app.monitor.features as object) : undefined,
+    app.config.natsUrl ? statusProbe('nats', app.bus as object) : undefined,
+  ];
+  return probes.filter((probe): probe is HealthProbe => probe !== undefined);
 }

@@ -2,6 +2,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApiKey } from '../api/api-keys.js';
 import { seedDemo } from '../core/index.js';
+import { acquireAdvisoryLock } from '../store/db.js';
 import type { AppServices } from './app.js';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from './config.js';
 
@@ -12,6 +13,18 @@ import { ensurePrivateDir, PRIVATE_FILE_MODE } from './config.js';
  * LINEGUARD_ADMIN_KEY or runs `lineguard keys create --role admin` where only they see the answer.
  */
 export async function bootstrapServe(app: AppServices, print: (line: string) => void): Promise<void> {
+  // Processes starting together on one empty PostgreSQL: one creates the key and seeds, the others then find them.
+  const lock = app.config.postgresUrl
+    ? await acquireAdvisoryLock(app.config.postgresUrl, 'lineguard:bootstrap')
+    : undefined;
+  try {
+    await firstStartChores(app, print);
+  } finally {
+    await lock?.release();
+  }
+}
+
+async function firstStartChores(app: AppServices, print: (line: string) => void): Promise<void> {
   const anyKey = await app.store.db.selectFrom('api_keys').select('id').limit(1).executeTakeFirst();
   if (!anyKey && app.config.production) {
     print(
@@ -20,11 +33,14 @@ export async function bootstrapServe(app: AppServices, print: (line: string) => 
   } else if (!anyKey) {
     const created = await createApiKey(app.store.db, app, 'admin', 'first start');
     print(`Created an admin API key (shown once): ${created.key}`);
-    ensurePrivateDir(app.config.dataDir);
-    const file = join(app.config.dataDir, 'admin.key');
-    writeFileSync(file, `${created.key}\n`, { mode: PRIVATE_FILE_MODE });
-    chmodSync(file, PRIVATE_FILE_MODE);
-    print(`Development only: it is also in ${file}.`);
+    if (!app.config.production) {
+      // On PostgreSQL nothing else creates the data folder.
+      ensurePrivateDir(app.config.dataDir);
+      const file = join(app.config.dataDir, 'admin.key');
+      writeFileSync(file, `${created.key}\n`, { mode: PRIVATE_FILE_MODE });
+      chmodSync(file, PRIVATE_FILE_MODE);
+      print(`Development only: it is also in ${file}.`);
+    }
   }
   if (app.config.seedDemo) {
     const seeded = await seedDemo(app.core);

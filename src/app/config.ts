@@ -55,6 +55,11 @@ export interface Config {
   readonly drawBlockedFromDpd: number;
   /** Case queues, SLAs, cooling-off and four eyes (issue 11; see cases-config.ts). */
   readonly cases: CasesSettings;
+  /**
+   * LINEGUARD_NAMESPACE (default lineguard): names the deployment's NATS stream, subjects and consumers and its Redis
+   * keys, so deployments sharing one NATS or Redis never see each other's messages or features.
+   */
+  readonly namespace: string;
 }
 
 export interface ConfigOverrides {
@@ -121,6 +126,7 @@ export function loadConfig(
     maxBorrowerAge: intFrom(env.LINEGUARD_MAX_BORROWER_AGE, 'LINEGUARD_MAX_BORROWER_AGE', 65),
     drawBlockedFromDpd: intFrom(env.LINEGUARD_DRAW_BLOCKED_FROM_DPD, 'LINEGUARD_DRAW_BLOCKED_FROM_DPD', 1),
     cases: loadCasesSettings(env),
+    namespace: namespaceFrom(env.LINEGUARD_NAMESPACE),
   };
   if (config.rateLimit.windowMs === 0)
     throw new LgError('LG_CONFIG_INVALID', 'LINEGUARD_RATE_LIMIT_WINDOW_MS must be positive');
@@ -230,6 +236,17 @@ export function parseKey(text: string, name = 'LINEGUARD_KEY'): Buffer {
   if (key.length !== 32)
     throw new LgError('LG_CONFIG_INVALID', `${name}: each key must be 32 bytes (64 hex chars or base64)`);
   return key;
+}
+
+/** A name NATS subjects, stream names and Redis keys all accept, and that no other namespace's subjects overlap. */
+function namespaceFrom(value: string | undefined): string {
+  const namespace = nonEmpty(value) ?? 'lineguard';
+  if (!/^[a-z][a-z0-9_-]{0,31}$/.test(namespace))
+    throw new LgError(
+      'LG_CONFIG_INVALID',
+      'LINEGUARD_NAMESPACE must be 1-32 of a-z 0-9 _ - starting with a letter',
+    );
+  return namespace;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

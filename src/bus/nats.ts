@@ -16,9 +16,15 @@ import type { Bus, BusHandler, BusMessage } from './bus.js';
 
 export interface NatsBusOptions {
   readonly url: string;
-  /** JetStream stream holding every topic (default LINEGUARD). */
+  /**
+   * The deployment's namespace (LINEGUARD_NAMESPACE, default lineguard): the stream is its upper-case form, subjects
+   * are `<namespace>.<topic>`, and consumers (named per group and topic) live inside that stream, so two deployments
+   * on one NATS never consume each other's events. `stream` and `subjectPrefix` override the derived names.
+   */
+  readonly namespace?: string;
+  /** JetStream stream holding every topic (default: the namespace in upper case, LINEGUARD). */
   readonly stream?: string;
-  /** Subjects are `<prefix>.<topic>` (default lineguard). */
+  /** Subjects are `<prefix>.<topic>` (default: the namespace, lineguard). */
   readonly subjectPrefix?: string;
   /** JetStream de-duplicates a Nats-Msg-Id seen within this window (default 10 min). */
   readonly duplicateWindowMs?: number;
@@ -47,16 +53,48 @@ export class NatsBus implements Bus {
     private readonly jsm: JetStreamManager,
     private readonly options: NatsBusOptions,
   ) {
-    this.stream = options.stream ?? 'LINEGUARD';
-    this.prefix = options.subjectPrefix ?? 'lineguard';
+    const namespace = options.namespace ?? 'lineguard';
+    this.stream = options.stream ?? namespace.toUpperCase().replace(/[^A-Z0-9_-]/g, '_');
+    this.prefix = options.subjectPrefix ?? namespace;
+    void this.watchStatus();
   }
 
   static async connect(options: NatsBusOptions): Promise<NatsBus> {
-    const nc = await connect({ servers: options.url, name: 'lineguard' });
+    const nc = await connect({
+      servers: options.url,
+      name: `lineguard:${options.namespace ?? 'lineguard'}`,
+      // Never give up reconnecting (the client default stops after 10 tries and closes the connection for good):
+      // while NATS is away, the outbox keeps every event and the relay publishes them once it is back.
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 1_000,
+    });
     const jsm = await nc.jetstreamManager();
     const bus = new NatsBus(nc, nc.jetstream(), jsm, options);
     await bus.ensureStream();
     return bus;
+  }
+
+  /** Connected, or why not (for /health). */
+  status(): { ok: boolean; detail?: string } {
+    if (this.nc.isClosed()) return { ok: false, detail: 'connection closed' };
+    return this.disconnected ? { ok: false, detail: 'disconnected; reconnecting' } : { ok: true };
+  }
+
+  /** The stream this bus publishes to (tests, operators). */
+  get streamName(): string {
+    return this.stream;
+  }
+
+  private disconnected = false;
+
+  /** Follows the connection's status events; a reconnect needs nothing from us (pull consumers resume by themselves). */
+  private async watchStatus(): Promise<void> {
+    for await (const event of this.nc.status()) {
+      if (event.type === 'disconnect') {
+        this.disconnected = true;
+        this.options.onError?.(new Error(`NATS disconnected (${String(event.data)})`), 'nats connection');
+      } else if (event.type === 'reconnect') this.disconnected = false;
+    }
   }
 
   async publish(message: BusMessage): Promise<void> {

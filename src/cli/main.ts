@@ -53,7 +53,13 @@ export function buildProgram(): Command {
     .action((opts: { port?: number; db?: string }) =>
       runAction(async () => {
         const app = await openApp({ port: opts.port, db: opts.db });
-        await bootstrapServe(app, (line) => process.stdout.write(`${line}\n`));
+        // A start-up failure must end the process (its open pools would otherwise keep it alive, never serving).
+        await bootstrapServe(app, (line) => process.stdout.write(`${line}\n`)).catch(
+          async (error: unknown) => {
+            await app.close();
+            throw error;
+          },
+        );
         const server = await createHttpServer(app, true);
         // LINEGUARD_METRICS_PORT: /metrics on its own listener (and not on the API port).
         const metricsServer =

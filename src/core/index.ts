@@ -87,3 +87,14 @@ export {
   restrictedLines,
   type RestrictionReviewResult,
 } from './restrictions.js';
+export {
+  listBorrowerLines,
+  listLineDraws,
+  listLineLoans,
+  PAGE_LIMIT_MAX,
+  type DrawListItem,
+  type LineListItem,
+  type LoanListItem,
+  type Page,
+  type PageQuery,
+} from './listings.js';

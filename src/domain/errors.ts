@@ -76,6 +76,9 @@ export const ERROR_STATUS = {
   LG_COMPLAINT_ALREADY_EXTENDED: 409,
   // scoring: a protected attribute (Reg B 12 CFR 1002.6(b)) asked for as a model input
   LG_PROTECTED_ATTRIBUTE: 400,
+  // fleet mode: a dependency is unreachable; retry after the Retry-After header (with the same Idempotency-Key)
+  LG_STORE_UNAVAILABLE: 503,
+  LG_FEATURES_UNAVAILABLE: 503,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

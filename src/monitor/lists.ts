@@ -198,15 +198,19 @@ export class ListService {
     return resealed;
   }
 
-  /** Loads live entries and partner keys into memory (start-up; lists are small next to events). */
+  /**
+   * Loads live entries and partner keys into memory (start-up; lists are small next to events). Also re-run
+   * periodically in fleet mode to pick up entries other processes added or removed: the rows are read first and the
+   * index is swapped in one step, so a check never sees a half-loaded (or empty) index.
+   */
   async load(): Promise<void> {
     await this.rehashClearPersonEntries();
-    this.index.clear();
     const rows = await this.db
       .selectFrom('monitor_list_entries')
       .selectAll()
       .where('removed_at', 'is', null)
       .execute();
+    this.index.clear();
     for (const row of rows) this.indexEntry(rowToEntry(row), row.match_key);
     for (const row of await this.db.selectFrom('monitor_sharing_keys').selectAll().execute()) {
       this.partnerKeys.set(row.partner_id, this.unseal(row.key_sealed));

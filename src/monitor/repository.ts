@@ -132,11 +132,25 @@ function eventInsert(kind: StoreKind, rows: number): string {
   return text;
 }
 
-async function insertEvents(tx: DbTx, kind: StoreKind, rows: readonly EventRow[]): Promise<void> {
+/**
+ * PostgreSQL has several writers: the same eventId may reach two processes at once. The insert ignores an id already
+ * stored (or being stored: PostgreSQL waits for the other transaction, then skips the row if it committed) and
+ * returns the ids this transaction stored, so the loser keeps none of its own findings and answers with the winner's.
+ */
+const ON_CONFLICT_IGNORE = ' on conflict ("event_id") do nothing returning "event_id"';
+
+async function insertEvents(tx: DbTx, kind: StoreKind, rows: readonly EventRow[]): Promise<Set<string>> {
+  const stored = new Set<string>();
   for (let i = 0; i < rows.length; i += EVENT_CHUNK_ROWS) {
     const end = Math.min(rows.length, i + EVENT_CHUNK_ROWS);
-    await tx.executeQuery(CompiledQuery.raw(eventInsert(kind, end - i), eventParams(rows, i, end)));
+    const text = eventInsert(kind, end - i) + (kind === 'postgres' ? ON_CONFLICT_IGNORE : '');
+    const result = await tx.executeQuery<{ event_id: string }>(
+      CompiledQuery.raw(text, eventParams(rows, i, end)),
+    );
+    if (kind === 'postgres') for (const row of result.rows) stored.add(row.event_id);
+    else for (let r = i; r < end; r++) stored.add((rows[r] as EventRow).event_id);
   }
+  return stored;
 }
 
 /** The flat parameter list of rows[from, to) in EVENT_COLUMNS order. */
@@ -156,10 +170,14 @@ export interface MonitorRows {
   actions: ActionRow[];
 }
 
-export async function insertRows(tx: DbTx, rows: MonitorRows, kind: StoreKind): Promise<void> {
-  await insertEvents(tx, kind, rows.events);
-  await inChunks(rows.alerts, (chunk) => tx.insertInto('monitor_alerts').values(chunk).execute());
-  await inChunks(rows.actions, (chunk) => tx.insertInto('monitor_actions').values(chunk).execute());
+/** Inserts a group's rows; returns the event ids it stored (all of them unless another process stored some first). */
+export async function insertRows(tx: DbTx, rows: MonitorRows, kind: StoreKind): Promise<Set<string>> {
+  const stored = await insertEvents(tx, kind, rows.events);
+  const alerts = rows.alerts.filter((a) => stored.has(a.event_id));
+  const actions = rows.actions.filter((a) => stored.has(a.event_id));
+  await inChunks(alerts, (chunk) => tx.insertInto('monitor_alerts').values(chunk).execute());
+  await inChunks(actions, (chunk) => tx.insertInto('monitor_actions').values(chunk).execute());
+  return stored;
 }
 
 /** insertRows in a synchronous unit (embedded SQLite): the same statements, without Kysely. */
@@ -180,17 +198,28 @@ export interface AlertFollowUp {
   inSync(syncSql: SyncSql, alerts: readonly AlertRow[]): void;
 }
 
-/** Stores one group's rows in one unit of work: synchronous on the embedded store, through Kysely elsewhere. */
-export function storeRows(store: Store, rows: MonitorRows, followUp?: AlertFollowUp): Promise<void> {
-  const alerts = followUp && rows.alerts.length > 0 ? rows.alerts : undefined;
-  if (store.sync)
-    return store.sync.transaction((syncSql) => {
+/**
+ * Stores one group's rows in one unit of work: synchronous on the embedded store (one writer process, so every row
+ * is stored), through Kysely elsewhere. Returns the event ids stored by this unit; the follow-up (cases) sees only
+ * the alerts of those events, so a process that lost an intake race opens no case for the winner's alert.
+ */
+export async function storeRows(
+  store: Store,
+  rows: MonitorRows,
+  followUp?: AlertFollowUp,
+): Promise<Set<string>> {
+  if (store.sync) {
+    await store.sync.transaction((syncSql) => {
       insertRowsSync(syncSql, rows);
-      if (alerts) followUp?.inSync(syncSql, alerts);
+      if (followUp && rows.alerts.length > 0) followUp.inSync(syncSql, rows.alerts);
     });
+    return new Set(rows.events.map((e) => e.event_id));
+  }
   return store.transaction(async (tx) => {
-    await insertRows(tx, rows, store.kind);
-    if (alerts) await followUp?.inTx(tx, alerts);
+    const stored = await insertRows(tx, rows, store.kind);
+    const alerts = rows.alerts.filter((a) => stored.has(a.event_id));
+    if (followUp && alerts.length > 0) await followUp.inTx(tx, alerts);
+    return stored;
   });
 }
 

@@ -162,7 +162,8 @@ export class MonitorService {
         this.track(event);
         entries.push(toEntry(event, receivedAt));
       }
-      await this.features.append(entries);
+      // Stored events are committed: a shared store marks them so (and restores any a crashed process lost).
+      await (this.features.commit ? this.features.commit(entries) : this.features.append(entries));
     }
     await this.prune();
     const alerts = await this.deps.store.db
@@ -170,10 +171,7 @@ export class MonitorService {
       .select(['alert_id', 'typology_id', 'user_id', 'occurred_at', 'status'])
       .orderBy('occurred_at')
       .execute();
-    for (const a of alerts) {
-      this.lastAlert.set(`${a.typology_id}|${a.user_id}`, { alertId: a.alert_id, t: Number(a.occurred_at) });
-      if (a.status === 'OPEN') this.openAlerts.set(a.user_id, (this.openAlerts.get(a.user_id) ?? 0) + 1);
-    }
+    for (const a of alerts) this.noteAlert(a);
     const pending = await this.deps.store.db
       .selectFrom('monitor_actions')
       .selectAll()
@@ -208,8 +206,20 @@ export class MonitorService {
     return this.deps.store.db;
   }
 
-  openAlertCount(userId: string): number {
-    return this.openAlerts.get(userId) ?? 0;
+  /**
+   * The borrower's open alerts, as a draw decision reads them. On PostgreSQL several processes raise and close alerts,
+   * so the count comes from the shared table (an index on user_id); the embedded store has one process, whose memory
+   * is kept in step with every alert it writes.
+   */
+  openAlertCount(userId: string): number | Promise<number> {
+    if (this.deps.store.kind !== 'postgres') return this.openAlerts.get(userId) ?? 0;
+    return this.deps.store.db
+      .selectFrom('monitor_alerts')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('user_id', '=', userId)
+      .where('status', '=', 'OPEN')
+      .executeTakeFirstOrThrow()
+      .then((row) => Number(row.n));
   }
 
   listHits(entityType: ListEntityType, value: string | undefined, at: number) {
@@ -300,7 +310,7 @@ export class MonitorService {
     const receivedAt = this.deps.clock.now();
     // PostgreSQL may have other writers; after ids were forgotten (retention), a repeat may predate memory.
     if (this.deps.store.kind === 'postgres' || this.forgotIds) await this.learnForeignIds(group);
-    const accepted: { pending: Pending; fresh: boolean[] }[] = [];
+    const accepted: { readonly pending: Pending; fresh: boolean[] }[] = [];
     const groupNew = new Map<string, string>();
     const newEvents: MonitorEvent[] = [];
     for (const pending of group) {
@@ -330,6 +340,7 @@ export class MonitorService {
     await this.features.append(entries);
     const rows = { events: [] as EventRow[], alerts: [] as AlertRow[], actions: [] as ActionRow[] };
     const results = new Map<string, StoredResult>();
+    let stored: Set<string>;
     try {
       for (const event of newEvents) {
         const at = this.evaluationInstant(event);
@@ -338,20 +349,44 @@ export class MonitorService {
         results.set(event.eventId, result);
         rows.events.push(eventToRow(event, receivedAt, groupNew.get(event.eventId) as string, result));
       }
-      await storeRows(this.deps.store, rows, this.deps.alertFollowUp);
+      stored = await storeRows(this.deps.store, rows, this.deps.alertFollowUp);
     } catch (error) {
       // Nothing of this group is durable: take its events out of the windows and restore alert state, then fail it.
+      // A shared feature store keeps an entry another process has committed meanwhile (redis-store.ts).
       await this.features.remove(entries).catch((e: unknown) => this.deps.onError?.(e, 'feature rollback'));
       this.restore(snapshot, openSnapshot);
       throw error;
     }
+    if (stored.size < newEvents.length) {
+      // Another process stored some of these events first: its findings are the answer (loaded in `answer`), ours
+      // were not written, so the alert state goes back to before this group plus the alerts we did store.
+      for (const event of newEvents) if (!stored.has(event.eventId)) results.delete(event.eventId);
+      this.restore(snapshot, openSnapshot);
+      for (const alert of rows.alerts) if (stored.has(alert.event_id)) this.noteAlert(alert);
+      for (const item of accepted)
+        item.fresh = item.fresh.map(
+          (fresh, i) => fresh && stored.has((item.pending.events[i] as MonitorEvent).eventId),
+        );
+    }
+    // Committed: no other process's rollback may take these entries out of the shared windows any more.
+    await this.features
+      .commit?.(entries.filter((entry) => stored.has(entry.eventId)))
+      .catch((e: unknown) => this.deps.onError?.(e, 'feature commit'));
     for (const event of newEvents)
       this.remember(event.eventId, groupNew.get(event.eventId) as string, event.occurredAt);
     // Retention runs once per day of event time, before answering, so an answer reflects the pruned state.
     if (this.newest - this.prunedAt >= PRUNE_EVERY_MS)
       await this.prune().catch((e: unknown) => this.deps.onError?.(e, 'retention'));
     await this.answer(accepted, results);
-    this.applyLineActions(rows.actions.filter((a) => a.status === 'PENDING'));
+    this.applyLineActions(rows.actions.filter((a) => a.status === 'PENDING' && stored.has(a.event_id)));
+  }
+
+  /** Keeps a stored alert in the dedup and open-count state. */
+  private noteAlert(
+    a: Pick<AlertRow, 'alert_id' | 'typology_id' | 'user_id' | 'occurred_at' | 'status'>,
+  ): void {
+    this.lastAlert.set(`${a.typology_id}|${a.user_id}`, { alertId: a.alert_id, t: Number(a.occurred_at) });
+    if (a.status === 'OPEN') this.openAlerts.set(a.user_id, (this.openAlerts.get(a.user_id) ?? 0) + 1);
   }
 
   private remember(eventId: string, hash: string, occurredAt: number): void {

@@ -76,7 +76,9 @@ export async function computeDrawSignals(
   // The memory store answers every read at once: no promise per feature on the draw path.
   const sync = monitor.reader.syncReads;
   const reads = sync ? readSync(monitor, sync, req) : await readAsync(monitor, req);
-  return signalsFrom(monitor, req, reads);
+  // From the shared store on PostgreSQL (another process may have raised or closed an alert); memory on SQLite.
+  const open = monitor.openAlertCount(req.borrowerId);
+  return signalsFrom(monitor, req, reads, typeof open === 'number' ? open : await open);
 }
 
 function readSync(monitor: MonitorService, sync: SyncFeatureReads, req: DrawSignalsRequest): DrawReads {
@@ -104,7 +106,12 @@ async function readAsync(monitor: MonitorService, req: DrawSignalsRequest): Prom
   };
 }
 
-function signalsFrom(monitor: MonitorService, req: DrawSignalsRequest, reads: DrawReads): DrawSignals {
+function signalsFrom(
+  monitor: MonitorService,
+  req: DrawSignalsRequest,
+  reads: DrawReads,
+  alertsOpen: number,
+): DrawSignals {
   const { at, borrowerId } = req;
   const out: Record<string, number | boolean> = {};
   USER_FEATURES.forEach((name, i) => (out[name] = reads.user[i] ?? -1));
@@ -132,7 +139,7 @@ function signalsFrom(monitor: MonitorService, req: DrawSignalsRequest, reads: Dr
   out.payeeAddedLast24h = payeeAdded > 0;
   out.callInProgress = callInProgress;
   out.scamScore = Math.round(Math.min(1, scamScore) * 100) / 100;
-  out.alertsOpen = monitor.openAlertCount(borrowerId);
+  out.alertsOpen = alertsOpen;
   out.componentUsers = monitor.graph.componentUsers(`user:${borrowerId}`);
   out.userListedBlack = monitor.listHits('user', borrowerId, at).some((h) => h.list === 'black');
   out.deviceListedBlack = req.deviceId

@@ -55,6 +55,8 @@ export interface StoreOptions {
   /** Run migrations on open (default true). */
   readonly migrate?: boolean;
   readonly poolSizeMax?: number;
+  /** PostgreSQL: told about every connection the pool lost (default: a process warning). */
+  readonly onFault?: StoreFaultListener;
 }
 
 // pg returns int8 as strings; our bigints are epoch ms and minor units, far inside 2^53.
@@ -67,10 +69,16 @@ pg.types.setTypeParser(1700, (text: string) => Number(text));
 
 export async function openStore(options: StoreOptions): Promise<Store> {
   const store = options.postgresUrl
-    ? openPostgres(options.postgresUrl, options.poolSizeMax ?? 10)
+    ? openPostgres(options.postgresUrl, options.poolSizeMax ?? 10, options.onFault)
     : openSqlite(options.sqlitePath ?? ':memory:');
-  if (options.migrate !== false)
-    await migrateToLatest(store.db, options.postgresUrl ? searchPathSchema(options.postgresUrl) : undefined);
+  if (options.migrate === false) return store;
+  try {
+    if (options.postgresUrl) await migratePostgres(store.db, options.postgresUrl);
+    else await migrateToLatest(store.db);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   return store;
 }
 
@@ -182,8 +190,23 @@ function cachingStatements(connection: BetterSqlite3.Database, cachedMax = 512):
   });
 }
 
-function openPostgres(url: string, poolSizeMax: number): Store {
-  const pool = new pg.Pool({ connectionString: url, max: poolSizeMax });
+/** How long a request waits for a pooled connection before the store counts as unavailable (503, not a hang). */
+const PG_CONNECT_TIMEOUT_MS = 5_000;
+/** Idle pooled connections are closed after this, so a proxy's idle timeout rarely finds one first. */
+const PG_IDLE_TIMEOUT_MS = 30_000;
+
+/** What the store reports about connections it lost (the process keeps running; see faults.ts). */
+export type StoreFaultListener = (error: Error, where: 'idle' | 'checked-out') => void;
+
+function openPostgres(url: string, poolSizeMax: number, onFault?: StoreFaultListener): Store {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSizeMax,
+    connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
+    idleTimeoutMillis: PG_IDLE_TIMEOUT_MS,
+    keepAlive: true,
+  });
+  attachFaultHandlers(pool, onFault);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     kind: 'postgres',
@@ -196,10 +219,91 @@ function openPostgres(url: string, poolSizeMax: number): Store {
   };
 }
 
+/**
+ * node-postgres emits 'error' on an idle pooled client whose connection drops (pool 'error') and on a checked-out
+ * client between queries (client 'error'); an EventEmitter 'error' without a listener stops the process, so a
+ * database restart, a failover or a proxy's idle timeout would take down every instance at once. The pool already
+ * discards a client that is no longer queryable, and the query in flight rejects on its own (a 503, faults.ts);
+ * here the event is only reported, and the next checkout opens a fresh connection: recovery needs nothing else.
+ */
+function attachFaultHandlers(pool: pg.Pool, onFault: StoreFaultListener | undefined): void {
+  const report =
+    onFault ??
+    ((error: Error) =>
+      process.emitWarning(`PostgreSQL connection lost: ${error.message}`, 'LineGuardWarning'));
+  pool.on('error', (error) => report(error, 'idle'));
+  pool.on('connect', (client) => {
+    client.on('error', (error) => report(error, 'checked-out'));
+  });
+}
+
+/**
+ * A PostgreSQL session-level advisory lock held on its own connection until released (or until that connection
+ * drops, when the server releases it): start-up chores that several processes may run at once on an empty
+ * database (migrations, first-start seeding) run under it, one process after another.
+ * The key is derived from `name` and the URL's schema, so isolated schemas (tests) never wait for each other.
+ */
+export async function acquireAdvisoryLock(url: string, name: string): Promise<{ release(): Promise<void> }> {
+  const client = new pg.Client({ connectionString: url });
+  // A dropped lock connection must not stop the process; the lock is then gone with it.
+  client.on('error', (error) =>
+    process.emitWarning(`advisory lock connection lost: ${error.message}`, 'LineGuardWarning'),
+  );
+  await client.connect();
+  try {
+    const key = `${name}:${searchPathSchema(url) ?? 'public'}`;
+    await client.query('select pg_advisory_lock(hashtextextended($1, 0))', [key]);
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+  let released = false;
+  return {
+    async release() {
+      if (released) return;
+      released = true;
+      // Closing the session releases its advisory locks; an explicit unlock first keeps pgbouncer-free setups tidy.
+      await client.query('select pg_advisory_unlock_all()').catch(() => undefined);
+      await client.end().catch(() => undefined);
+    },
+  };
+}
+
 /** The schema named by `options=-c search_path=…` in a PostgreSQL URL, if any. */
 export function searchPathSchema(url: string): string | undefined {
   const options = new URL(url).searchParams.get('options') ?? '';
   return /search_path=([A-Za-z0-9_]+)/.exec(options)?.[1];
+}
+
+/**
+ * Migrations under an advisory lock: processes starting together on an empty database would otherwise race to
+ * create the same tables (and Kysely's own migration table) and all but one would fail.
+ */
+async function migratePostgres(db: Db, url: string): Promise<void> {
+  const lock = await acquireAdvisoryLock(url, 'lineguard:migrate');
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await migrateToLatest(db, searchPathSchema(url));
+        return;
+      } catch (error) {
+        if (attempt >= MIGRATE_ATTEMPTS_MAX || !isConcurrentSchemaDrop(error)) throw error;
+      }
+    }
+  } finally {
+    await lock.release();
+  }
+}
+
+const MIGRATE_ATTEMPTS_MAX = 5;
+
+/**
+ * Kysely's migrator lists the tables of every schema it may use (has_schema_privilege by name); a schema another
+ * session drops meanwhile (another deployment or test suite on the same database) fails that listing. Nothing of ours
+ * was changed (each migration runs in its own transaction), so the migration is simply run again.
+ */
+function isConcurrentSchemaDrop(error: unknown): boolean {
+  return error instanceof Error && /schema "[^"]+" does not exist/.test(error.message);
 }
 
 export async function migrateToLatest(db: Db, schema?: string): Promise<void> {

@@ -181,7 +181,7 @@ describe('event intake over HTTP', () => {
       payload: { status: 'CLOSED' },
     });
     expect(close.statusCode).toBe(200);
-    expect(t.monitor.openAlertCount('pu1')).toBe(0);
+    expect(await t.monitor.openAlertCount('pu1')).toBe(0);
   });
 
   it('serves the typology packs and the feature registry', async () => {
@@ -295,7 +295,7 @@ describe('ordering and point in time', () => {
     const again = await openTestMonitor({ store: t.store });
     expect(await again.monitor.reader.value('deviceDistinctUsers24h', 'shared', T0)).toBe(before);
     expect(again.monitor.graph.componentUsers('device:shared')).toBe(4);
-    expect(again.monitor.openAlertCount('r1')).toBeGreaterThan(0);
+    expect(await again.monitor.openAlertCount('r1')).toBeGreaterThan(0);
     expect(again.monitor.eventCount).toBe(5);
     await again.close();
   });

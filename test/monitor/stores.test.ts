@@ -48,7 +48,7 @@ for (const factory of STORE_FACTORIES) {
       await t.monitor.close();
       const restarted = await openTestMonitor({ store });
       expect(restarted.monitor.eventCount).toBe(events.length);
-      expect(restarted.monitor.openAlertCount('pg-alice')).toBe(1);
+      expect(await restarted.monitor.openAlertCount('pg-alice')).toBe(1);
       const dup = await restarted.monitor.ingest([events[events.length - 1]!]);
       expect(dup[0]).toMatchObject({
         status: 'duplicate',

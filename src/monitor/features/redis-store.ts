@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { LgError } from '../../domain/errors.js';
 import type { EventType } from '../events.js';
 import { compareEntries } from './memory-store.js';
 import {
@@ -12,26 +13,45 @@ import {
 /**
  * Scale-out feature store: one Redis sorted set per (entity, id, event type), score = occurredAt, member = the entry as
  * JSON (it carries the eventId, so members are unique). Appends and aggregates run as Lua scripts, so each is atomic
- * against concurrent workers (Redis runs a script to completion before any other command). A set of known eventIds
- * makes appends idempotent across workers. Single-node Redis: the keys of one script are not slot-aligned for Cluster.
+ * against concurrent workers (Redis runs a script to completion before any other command). Single-node Redis: the
+ * keys of one script are not slot-aligned for Cluster.
+ *
+ * Idempotent by event id across processes: a hash `ids` maps each eventId to its state ('p' appended, 'c' committed
+ * in the database) followed by the member stored in the series. Two processes may take the same event at once; only
+ * one wins the database insert. The winner marks its events committed after its commit (COMMIT_LUA, which also puts
+ * the entry back if a loser had already taken it out); a rollback (REMOVE_LUA) never removes a committed entry. So a
+ * loser's rollback cannot delete the winner's entry, whichever order their scripts run in.
  */
 const APPEND_LUA = `
-if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+if redis.call('HSETNX', KEYS[1], ARGV[1], 'p' .. ARGV[3]) == 0 then return 0 end
+for i = 2, #KEYS do redis.call('ZADD', KEYS[i], ARGV[2], ARGV[3]) end
+return 1`;
+
+const COMMIT_LUA = `
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if v then
+  if string.sub(v, 1, 1) ~= 'c' then redis.call('HSET', KEYS[1], ARGV[1], 'c' .. string.sub(v, 2)) end
+  return 0
+end
+redis.call('HSET', KEYS[1], ARGV[1], 'c' .. ARGV[3])
 for i = 2, #KEYS do redis.call('ZADD', KEYS[i], ARGV[2], ARGV[3]) end
 return 1`;
 
 const REMOVE_LUA = `
-if redis.call('SREM', KEYS[1], ARGV[1]) == 0 then return 0 end
-for i = 2, #KEYS do redis.call('ZREM', KEYS[i], ARGV[2]) end
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v or string.sub(v, 1, 1) == 'c' then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+local m = string.sub(v, 2)
+for i = 2, #KEYS do redis.call('ZREM', KEYS[i], m) end
 return 1`;
 
-// KEYS: one series, the known-id set. ARGV: olderThanMs, '1' when the series is a user's. Every entry sits in exactly
+// KEYS: one series, the id hash. ARGV: olderThanMs, '1' when the series is a user's. Every entry sits in exactly
 // one user series, so its id is forgotten (and it is counted) there; the other series only drop their copies.
 const PRUNE_LUA = `
 local n = 0
 if ARGV[2] == '1' then
   local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-  for _, m in ipairs(members) do redis.call('SREM', KEYS[2], cjson.decode(m).eventId) end
+  for _, m in ipairs(members) do redis.call('HDEL', KEYS[2], cjson.decode(m).eventId) end
   n = #members
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
@@ -74,48 +94,153 @@ export interface RedisFeatureStoreOptions {
   readonly url: string;
   /** Key prefix, so several deployments or test suites share one Redis without seeing each other. */
   readonly prefix?: string;
+  /** A command not answered within this fails (the monitor answers 503) instead of hanging (default 2 s). */
+  readonly commandTimeoutMs?: number;
+  /** Told about connection errors (default: a process warning, at most one per outage). */
+  readonly onError?: (error: Error) => void;
+}
+
+/** What /health shows about a dependency. */
+export interface DependencyStatus {
+  readonly ok: boolean;
+  readonly detail?: string;
 }
 
 export class RedisFeatureStore implements FeatureStore {
   readonly kind = 'redis' as const;
   private readonly redis: Redis;
   private readonly prefix: string;
+  private lastError: string | undefined;
 
   constructor(options: RedisFeatureStoreOptions) {
-    this.redis = new Redis(options.url, { maxRetriesPerRequest: 3, lazyConnect: false });
+    this.redis = new Redis(options.url, {
+      // Fail a command after one reconnect attempt rather than queue it for long: intake answers 503 and the
+      // client retries, while ioredis keeps reconnecting in the background (its default backoff, capped at 2 s).
+      maxRetriesPerRequest: 1,
+      commandTimeout: options.commandTimeoutMs ?? 2_000,
+      lazyConnect: false,
+    });
     this.prefix = options.prefix ?? 'lg:f';
+    // ioredis emits 'error' on every failed (re)connect; without a listener it logs each one as unhandled.
+    const report =
+      options.onError ??
+      ((error: Error) => process.emitWarning(`Redis: ${error.message}`, 'LineGuardWarning'));
+    this.redis.on('error', (error: Error) => {
+      if (this.lastError === undefined) report(error);
+      this.lastError = error.message;
+    });
+    this.redis.on('ready', () => {
+      this.lastError = undefined;
+    });
     this.redis.defineCommand('lgAppend', { lua: APPEND_LUA });
+    this.redis.defineCommand('lgCommit', { lua: COMMIT_LUA });
     this.redis.defineCommand('lgRemove', { lua: REMOVE_LUA });
     this.redis.defineCommand('lgAggregate', { lua: AGGREGATE_LUA });
     this.redis.defineCommand('lgPrune', { lua: PRUNE_LUA });
   }
 
+  /** Connected and ready, or why not (for /health). */
+  status(): DependencyStatus {
+    if (this.redis.status === 'ready') return { ok: true };
+    return { ok: false, detail: this.lastError ?? `connection ${this.redis.status}` };
+  }
+
+  /** A round trip to Redis, bounded by the command timeout (for /health). */
+  async ping(): Promise<DependencyStatus> {
+    try {
+      await this.redis.ping();
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, detail: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  /** Adds entries not yet known (by eventId), as not yet committed. */
   async append(entries: readonly FeatureEntry[]): Promise<void> {
-    if (entries.length === 0) return;
+    await this.guard(this.perEntry('lgAppend', entries));
+  }
+
+  /**
+   * Marks entries as committed in the database (after the commit): from then on no rollback removes them, and an
+   * entry a concurrent loser took out is put back.
+   */
+  async commit(entries: readonly FeatureEntry[]): Promise<void> {
+    await this.guard(this.perEntry('lgCommit', entries));
+  }
+
+  /** Takes out entries whose events never committed; a committed entry (another process's win) stays. */
+  async remove(entries: readonly FeatureEntry[]): Promise<void> {
+    await this.guard(this.perEntry('lgRemove', entries));
+  }
+
+  events(query: WindowQuery, limit = Number.MAX_SAFE_INTEGER): Promise<FeatureEntry[]> {
+    return this.guard(this.readEvents(query, limit));
+  }
+
+  aggregate(query: WindowQuery, aggregate: Aggregate): Promise<number | null> {
+    const keys = query.types.map((type: EventType) => this.seriesKey(query.entity, query.id, type));
+    const field = aggregate.kind === 'distinct' ? aggregate.of : '';
+    const args = [
+      String(query.fromMs),
+      String(query.toMs),
+      query.knownAt === undefined ? '' : String(query.knownAt),
+      aggregate.kind,
+      field,
+    ];
+    return this.guard(
+      this.runScript('lgAggregate', keys, args).then((result) => (result === null ? null : Number(result))),
+    );
+  }
+
+  /**
+   * Bounded memory, as the memory store: drops entries with occurredAt <= olderThanMs from every series (Redis deletes
+   * a sorted set left empty) and forgets their event ids. Walks the series keys with SCAN, a page per pipeline; each
+   * series is pruned by one script, so a concurrent append never sees half of it. Returns how many events were dropped.
+   */
+  prune(olderThanMs: number): Promise<number> {
+    return this.guard(this.pruneSeries(olderThanMs));
+  }
+
+  async clear(): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}:*`, 'COUNT', 1000);
+      if (keys.length > 0) await this.redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+
+  async close(): Promise<void> {
+    // quit waits for Redis to answer; when it is down, drop the connection instead of waiting for it.
+    if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
+    else this.redis.disconnect();
+  }
+
+  /** One script per entry in one pipeline; returns the entries for which the script returned 1. */
+  private async perEntry(
+    name: 'lgAppend' | 'lgCommit' | 'lgRemove',
+    entries: readonly FeatureEntry[],
+  ): Promise<FeatureEntry[]> {
+    if (entries.length === 0) return [];
     // Custom commands in an ioredis pipeline use EVALSHA and load the script on NOSCRIPT by themselves.
     const pipeline = this.redis.pipeline() as unknown as ScriptPipeline;
     for (const entry of entries) {
       const keys = [
-        this.knownKey(),
+        this.idsKey(),
         ...entityKeys(entry).map(([entity, id]) => this.seriesKey(entity, id, entry.type)),
       ];
-      pipeline.lgAppend(keys.length, ...keys, entry.eventId, String(entry.t), JSON.stringify(entry));
+      pipeline[name](keys.length, ...keys, entry.eventId, String(entry.t), JSON.stringify(entry));
     }
     const results = (await pipeline.exec()) ?? [];
-    for (const [error] of results) if (error) throw error;
+    const changed: FeatureEntry[] = [];
+    results.forEach(([error, n], i) => {
+      if (error) throw error;
+      if (Number(n) === 1) changed.push(entries[i] as FeatureEntry);
+    });
+    return changed;
   }
 
-  async remove(entries: readonly FeatureEntry[]): Promise<void> {
-    for (const entry of entries) {
-      const keys = [
-        this.knownKey(),
-        ...entityKeys(entry).map(([entity, id]) => this.seriesKey(entity, id, entry.type)),
-      ];
-      await this.runScript('lgRemove', keys, [entry.eventId, JSON.stringify(entry)]);
-    }
-  }
-
-  async events(query: WindowQuery, limit = Number.MAX_SAFE_INTEGER): Promise<FeatureEntry[]> {
+  private async readEvents(query: WindowQuery, limit: number): Promise<FeatureEntry[]> {
     const pipeline = this.redis.pipeline();
     for (const type of query.types)
       pipeline.zrangebyscore(this.seriesKey(query.entity, query.id, type), `(${query.fromMs}`, query.toMs);
@@ -132,26 +257,7 @@ export class RedisFeatureStore implements FeatureStore {
     return out.length > limit ? out.slice(out.length - limit) : out;
   }
 
-  async aggregate(query: WindowQuery, aggregate: Aggregate): Promise<number | null> {
-    const keys = query.types.map((type: EventType) => this.seriesKey(query.entity, query.id, type));
-    const field = aggregate.kind === 'distinct' ? aggregate.of : '';
-    const args = [
-      String(query.fromMs),
-      String(query.toMs),
-      query.knownAt === undefined ? '' : String(query.knownAt),
-      aggregate.kind,
-      field,
-    ];
-    const result = await this.runScript('lgAggregate', keys, args);
-    return result === null ? null : Number(result);
-  }
-
-  /**
-   * Bounded memory, as the memory store: drops entries with occurredAt <= olderThanMs from every series (Redis deletes
-   * a sorted set left empty) and forgets their event ids. Walks the series keys with SCAN, a page per pipeline; each
-   * series is pruned by one script, so a concurrent append never sees half of it. Returns how many events were dropped.
-   */
-  async prune(olderThanMs: number): Promise<number> {
+  private async pruneSeries(olderThanMs: number): Promise<number> {
     const userSeries = `${this.prefix}:s:user:`;
     let dropped = 0;
     let cursor = '0';
@@ -162,7 +268,7 @@ export class RedisFeatureStore implements FeatureStore {
       const pipeline = this.redis.pipeline() as unknown as ScriptPipeline;
       for (const key of keys) {
         const isUser = key.startsWith(userSeries) ? '1' : '0';
-        pipeline.lgPrune(2, key, this.knownKey(), String(olderThanMs), isUser);
+        pipeline.lgPrune(2, key, this.idsKey(), String(olderThanMs), isUser);
       }
       for (const [error, n] of (await pipeline.exec()) ?? []) {
         if (error) throw error;
@@ -172,32 +278,29 @@ export class RedisFeatureStore implements FeatureStore {
     return dropped;
   }
 
-  async clear(): Promise<void> {
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}:*`, 'COUNT', 1000);
-      if (keys.length > 0) await this.redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+  /**
+   * A lost connection, a refused reconnect or a timed-out command is LG_FEATURES_UNAVAILABLE (503 with Retry-After):
+   * the monitor cannot evaluate an event or a draw without its windows, and answering without them would be a
+   * silent approval (fail closed). A Redis reply error (a script bug) stays a plain error.
+   */
+  private async guard<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (error) {
+      if ((error as { name?: unknown } | null)?.name === 'ReplyError') throw error;
+      throw new LgError('LG_FEATURES_UNAVAILABLE', 'the feature store (Redis) is unreachable; retry shortly');
+    }
   }
 
-  async close(): Promise<void> {
-    await this.redis.quit();
-  }
-
-  private knownKey(): string {
-    return `${this.prefix}:known`;
+  private idsKey(): string {
+    return `${this.prefix}:ids`;
   }
 
   private seriesKey(entity: string, id: string, type: string): string {
     return `${this.prefix}:s:${entity}:${id}:${type}`;
   }
 
-  private async runScript(
-    name: 'lgAppend' | 'lgRemove' | 'lgAggregate',
-    keys: string[],
-    args: string[],
-  ): Promise<unknown> {
+  private async runScript(name: 'lgAggregate', keys: string[], args: string[]): Promise<unknown> {
     const command = (
       this.redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>
     )[name];
@@ -208,6 +311,8 @@ export class RedisFeatureStore implements FeatureStore {
 
 interface ScriptPipeline {
   lgAppend(...args: (string | number)[]): ScriptPipeline;
+  lgCommit(...args: (string | number)[]): ScriptPipeline;
+  lgRemove(...args: (string | number)[]): ScriptPipeline;
   lgPrune(...args: (string | number)[]): ScriptPipeline;
   exec(): Promise<[Error | null, unknown][] | null>;
 }

@@ -55,8 +55,13 @@ export interface FeatureStore {
   readonly kind: 'memory' | 'redis';
   /** Adds entries; an eventId already present is ignored (idempotent). */
   append(entries: readonly FeatureEntry[]): Promise<void>;
-  /** Takes entries out again (a group whose database commit failed). */
+  /** Takes entries out again (a group whose database commit failed); never an entry marked committed. */
   remove(entries: readonly FeatureEntry[]): Promise<void>;
+  /**
+   * Shared stores only: marks entries whose events committed in the database (adding any that are missing), so no
+   * other process's rollback removes them. A store private to one process omits it.
+   */
+  commit?(entries: readonly FeatureEntry[]): Promise<void>;
   events(query: WindowQuery, limit?: number): Promise<FeatureEntry[]>;
   aggregate(query: WindowQuery, aggregate: Aggregate): Promise<number | null>;
   /** Drops entries with occurredAt <= olderThanMs (bounded memory; stores that expire entries themselves omit it). */

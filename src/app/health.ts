@@ -1,0 +1,69 @@
+import { sql } from 'kysely';
+import type { Store } from '../store/db.js';
+
+/** One dependency's state as /health reports it. */
+export interface DependencyStatus {
+  readonly ok: boolean;
+  readonly detail?: string;
+}
+
+/** Something /health can ask about: the store, the feature store, the bus. */
+export interface HealthProbe {
+  readonly name: string;
+  check(): Promise<DependencyStatus> | DependencyStatus;
+}
+
+/** A probe that does not answer within this is reported down (a hung dependency must not hang /health). */
+const PROBE_TIMEOUT_MS = 2_000;
+
+/** The store answers a trivial query. */
+export function storeProbe(store: Store): HealthProbe {
+  return {
+    name: 'store',
+    async check() {
+      await sql`select 1`.execute(store.db);
+      return { ok: true };
+    },
+  };
+}
+
+/** A dependency that reports its own status (RedisFeatureStore, NatsBus). */
+export function statusProbe(
+  name: string,
+  target: { status?: () => DependencyStatus; ping?: () => Promise<DependencyStatus> },
+): HealthProbe | undefined {
+  const check = target.ping?.bind(target) ?? target.status?.bind(target);
+  return check ? { name, check } : undefined;
+}
+
+/**
+ * `/health`'s report: each dependency with ok/detail, and `down` naming those that are not ok (the route answers 503
+ * when `down` is not empty, so a load balancer stops sending work to an instance that cannot do it).
+ */
+export async function healthReport(
+  probes: readonly HealthProbe[],
+): Promise<{ dependencies: Record<string, DependencyStatus>; down: string[] }> {
+  const results = await Promise.all(probes.map((probe) => bounded(probe)));
+  const dependencies: Record<string, DependencyStatus> = {};
+  const down: string[] = [];
+  probes.forEach((probe, i) => {
+    const status = results[i] as DependencyStatus;
+    dependencies[probe.name] = status;
+    if (!status.ok) down.push(probe.name);
+  });
+  return { dependencies, down };
+}
+
+async function bounded(probe: HealthProbe): Promise<DependencyStatus> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<DependencyStatus>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, detail: 'no answer within 2 s' }), PROBE_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(() => probe.check()), timeout]);
+  } catch (error) {
+    return { ok: false, detail: error instanceof Error ? error.message : String(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}

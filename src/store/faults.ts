@@ -1,0 +1,57 @@
+/**
+ * Telling "the database is unreachable" apart from a bug. A dropped connection, a refused connect, a server shutting
+ * down or restarting, or a pool that cannot hand out a connection in time are conditions a client should retry
+ * after a pause (HTTP 503 with Retry-After, RFC 9110 §10.2.3), not 500s, and never a reason for the process to stop.
+ */
+
+/** SQLSTATE classes and codes meaning "the server or the connection is gone", not "the statement was wrong". */
+const UNAVAILABLE_SQLSTATES = new Set([
+  '57P01', // admin_shutdown (pg_terminate_backend, a fast shutdown)
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now (starting up, recovery)
+  '57P05', // idle_session_timeout
+  '53300', // too_many_connections
+  '25P03', // idle_in_transaction_session_timeout
+]);
+
+/** Node socket errors on the way to the database. */
+const UNAVAILABLE_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/** Messages node-postgres and pg-pool use for a lost or unobtainable connection (they carry no code). */
+const UNAVAILABLE_MESSAGES = [
+  'Connection terminated',
+  'connection timeout',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error and is not queryable',
+  'Client was closed and is not queryable',
+  'Cannot use a pool after calling end on the pool',
+  'terminating connection due to administrator command',
+];
+
+/** True when `error` (or its cause) says the database cannot be reached right now. */
+export function isStoreUnavailableError(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 4; depth++) {
+    if (typeof e !== 'object') return false;
+    const { code, message, cause } = e as { code?: unknown; message?: unknown; cause?: unknown };
+    if (typeof code === 'string') {
+      if (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_ERRNOS.has(code)) return true;
+      // Class 08: connection exception.
+      if (/^08[0-9A-Z]{3}$/.test(code)) return true;
+    }
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((m) => message.includes(m))) return true;
+    e = cause;
+  }
+  return false;
+}
+
+/** How long a client is asked to wait before retrying while a dependency is down (Retry-After, seconds). */
+export const RETRY_AFTER_SECONDS = 2;
