@@ -22,6 +22,7 @@ import {
 import { strategyRoutes } from '../api/routes/strategies.js';
 import { coreRoutes } from '../api/routes/core.js';
 import { monitorRoutes } from '../api/routes/monitor.js';
+import { productRoutes } from '../api/routes/products.js';
 import { fieldCryptoFromMasterKey } from '../compliance/crypto.js';
 import { coreEngineFromService, createCoreServices, type CoreServices } from '../core/index.js';
 import {
@@ -172,6 +173,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       strategyRoutes({ engine }),
       coreRoutes(core),
       monitorRoutes({ monitor, eventBatchMax: config.eventBatchMax }),
+      productRoutes(core),
     ];
     return {
       config,

@@ -10,6 +10,7 @@ import { registerStrategyCommand } from './commands/strategy.js';
 import { registerModelCommand } from './commands/model.js';
 import { registerJobsCommand } from './commands/jobs.js';
 import { registerMonitorCommand } from './commands/monitor.js';
+import { registerProductsCommand } from './commands/products.js';
 import { bootstrapServe } from '../app/bootstrap.js';
 
 function parsePort(value: string): number {
@@ -144,6 +145,7 @@ export function buildProgram(): Command {
   registerModelCommand(program, openAppDeps);
   registerJobsCommand(program, openAppDeps);
   registerMonitorCommand(program, openAppDeps);
+  registerProductsCommand(program, openAppDeps);
 
   return program;
 }

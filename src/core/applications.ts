@@ -1,4 +1,5 @@
 import type { Decision, Outcome } from '../domain/decision.js';
+import { activeProduct, bindLineToProduct, fitGrantToProduct } from './products.js';
 import { LgError } from '../domain/errors.js';
 import { applyLineAction as transition, newPendingLine } from '../domain/line.js';
 import { appendToLedger } from '../compliance/ledger.js';
@@ -25,6 +26,8 @@ export interface ApplicationInput {
   readonly applicant: ApplicantInput;
   readonly attributes: Readonly<Record<string, unknown>>;
   readonly currency?: string;
+  /** The product the line is granted under (its latest ACTIVE version); absent: a line without a product. */
+  readonly productId?: string;
 }
 
 export interface ApplicationResult {
@@ -135,12 +138,14 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
     event: deps.ids.next(),
   };
   const sealed = sealBorrower(borrowerId, applicant, deps.crypto, now);
+  const product =
+    input.productId === undefined ? undefined : await activeProduct(deps.store.db, input.productId);
 
   const result = await deps.store.transaction(async (tx) => {
     const storedBorrowerId = await upsertBorrower(tx, sealed, applicant.nationalIdHashes);
     // Exposure again inside the dbTx: a concurrent application may have opened a line since the read above.
     const room = deps.config.borrowerCapMinor - (await openExposureMinor(tx, storedBorrowerId));
-    const grant = clipGrant(decision, room, deps.config.aprCapPercent);
+    const grant = fitGrantToProduct(clipGrant(decision, room, deps.config.aprCapPercent), product, currency);
     await deps.engine.recordDecision(tx, {
       decisionId: ids.decision,
       kind: 'application',
@@ -156,6 +161,7 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
       grant.outcome === 'APPROVE'
         ? await openLine(deps, tx, { ids, borrowerId: storedBorrowerId, grant, currency, now })
         : null;
+    if (line) await bindLineToProduct(tx, line.id, product);
     await tx
       .insertInto('applications')
       .values({

@@ -12,6 +12,7 @@ import type { DbTx } from '../store/db.js';
 import type { SyncSql } from '../store/sync.js';
 import type { CoreTables } from '../store/core-tables.js';
 import { insertRows, runShaped } from '../store/shaped.js';
+import { aprCapFor, checkDrawForProduct, loanProductColumns, scheduleInputFor } from './products.js';
 import { buildContext, timedDecide } from './context.js';
 import type { CoreDeps, DecisionRecord } from './deps.js';
 import { coreEvent } from './events.js';
@@ -41,6 +42,8 @@ export interface DrawInput {
   readonly deviceId?: string;
   readonly ip?: string;
   readonly payeeId?: string;
+  /** A quote from POST /v1/lines/{id}/quotes: the booked loan must match it exactly. */
+  readonly quoteId?: string;
 }
 
 export type DrawStatus = 'APPROVED' | 'DECLINED' | 'HOLD' | 'COOLDOWN' | 'CHALLENGE' | 'REVIEW';
@@ -87,6 +90,7 @@ function checkInput(line: LineRow, input: DrawInput): void {
       availableMinor: Number(line.available_minor),
     });
   }
+  checkDrawForProduct(line, input);
 }
 
 function numberValue(decision: Decision, name: string): number | undefined {
@@ -108,7 +112,7 @@ interface Priced {
 function price(deps: CoreDeps, line: LineRow, input: DrawInput, decision: Decision, now: number): Priced {
   const annualRate = decision.annualRate ?? Number(line.annual_rate);
   const startDate = isoDate(now);
-  const schedule = buildSchedule({
+  const scheduleInput = scheduleInputFor(line, {
     principalMinor: input.amountMinor,
     annualRate,
     termMonths: input.termMonths,
@@ -118,12 +122,13 @@ function price(deps: CoreDeps, line: LineRow, input: DrawInput, decision: Decisi
     periodicFeeMinor: numberValue(decision, 'periodicFeeMinor') ?? 0,
     currency: input.currency,
   });
+  const schedule = buildSchedule(scheduleInput);
   const disclosures = {
     US_REGZ: loanDisclosure(schedule, { convention: 'US_REGZ', startDate }),
     EU_CCD: loanDisclosure(schedule, { convention: 'EU_CCD', startDate }),
     CN_IRR: loanDisclosure(schedule, { convention: 'CN_IRR', startDate }),
   };
-  return { schedule, disclosures, annualRate };
+  return { schedule, disclosures, annualRate: scheduleInput.annualRate };
 }
 
 /** Velocity counts stop here: a strategy needs "many", not an exact figure, and the read stays bounded. */
@@ -290,7 +295,7 @@ function planDraw(r: DrawRequest, line: LineRow, velocity: Readonly<Record<strin
   let priced: Priced | undefined;
   if (status === 'APPROVED') {
     priced = price(deps, line, input, decision, now);
-    if (!aprCapCheck(priced.disclosures.CN_IRR.apr, deps.config.aprCapPercent).ok) {
+    if (!aprCapCheck(priced.disclosures.CN_IRR.apr, aprCapFor(line, deps.config.aprCapPercent)).ok) {
       status = 'DECLINED';
       reasons = ['R_APR_CAP', ...reasons];
     }
@@ -479,6 +484,7 @@ function loanRowOf(r: DrawRequest, line: LineRow, priced: Priced): LoanRow {
     bucket: r.deps.config.buckets?.[0]?.name ?? 'M0',
     created_at: r.now,
     settled_at: null,
+    ...loanProductColumns(line, r.input, { schedule, annualRate, startDate: isoDate(r.now) }),
   };
 }
 

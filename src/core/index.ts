@@ -8,6 +8,14 @@ import { readLoan, repay, type LoanView, type RepaymentInput, type RepaymentResu
 import { runDailyJob, runReviewJob, type DailyJobResult, type ReviewJobResult } from './jobs.js';
 import { explainLine, readLine, type LineExplanation, type LineView } from './views.js';
 import { rekeyBorrowers, type RekeyResult } from './borrowers.js';
+import {
+  createProduct,
+  createProductVersion,
+  getProduct,
+  listProducts,
+  type ProductView,
+} from './products.js';
+import type { ProductTerms } from '../domain/product.js';
 
 export const APPEAL_DAYS_DEFAULT = 30;
 
@@ -25,6 +33,13 @@ export interface CoreServices {
   runReviewJob(asOf: string): Promise<ReviewJobResult>;
   /** Key rotation: re-seals borrowers' personal data that a retired key sealed (see rekeyBorrowers). */
   rekeyBorrowers(pageSize?: number): Promise<RekeyResult>;
+  listProducts(): Promise<ProductView[]>;
+  getProduct(id: string): Promise<{ versions: ProductView[] }>;
+  createProduct(input: { id: string; terms: ProductTerms; actor?: string }): Promise<ProductView>;
+  createProductVersion(
+    id: string,
+    input: { terms: ProductTerms; expectedVersion?: number; actor?: string },
+  ): Promise<ProductView>;
 }
 
 export function createCoreServices(deps: CoreDeps): CoreServices {
@@ -41,6 +56,10 @@ export function createCoreServices(deps: CoreDeps): CoreServices {
     runDailyJob: (asOf) => runDailyJob(deps, asOf),
     runReviewJob: (asOf) => runReviewJob(deps, asOf),
     rekeyBorrowers: (pageSize) => rekeyBorrowers(deps, pageSize),
+    listProducts: () => listProducts(deps),
+    getProduct: (id) => getProduct(deps, id),
+    createProduct: (input) => createProduct(deps, input),
+    createProductVersion: (id, input) => createProductVersion(deps, id, input),
   };
 }
 
@@ -58,3 +77,4 @@ export type { CoreEvent } from './events.js';
 export { coreEngineFromService } from './engine-port.js';
 export { seedDemo, type SeedResult } from './seed.js';
 export { runDailyJob, runReviewJob } from './jobs.js';
+export { PRODUCT_ID_PATTERN, type ProductView } from './products.js';

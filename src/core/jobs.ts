@@ -9,6 +9,7 @@ import { buildContext, timedDecide } from './context.js';
 import { applyActionInTx, raiseTrip, type LineActionResult } from './lines.js';
 import { lineStateOf, type LineRow } from './repo.js';
 import { loanDpd } from './loans.js';
+import { accrueOverdueLoans, type OverdueAccrualResult } from './accruing.js';
 
 export const REVIEW_STRATEGY = 'line-review';
 
@@ -24,6 +25,8 @@ export interface DailyJobResult {
   readonly linesAged: number;
   readonly bucketChanges: { loanId: string; lineId: string; dpd: number; from: string; to: string }[];
   readonly tempLimitsExpired: number;
+  /** Daily-accrual loans: penalty interest and late fees accrued to asOf (see accruing.ts). */
+  readonly overdueAccrual?: OverdueAccrualResult;
 }
 
 /**
@@ -33,6 +36,7 @@ export interface DailyJobResult {
  */
 export async function runDailyJob(deps: CoreDeps, asOf: string, pageSize = 500): Promise<DailyJobResult> {
   const asOfEnd = asOfMs(asOf);
+  const overdueAccrual = await accrueOverdueLoans(deps, asOf);
   const buckets = deps.config.buckets ?? DEFAULT_BUCKETS;
   const changes: DailyJobResult['bucketChanges'] = [];
   const lineDpd = new Map<string, number>();
@@ -101,7 +105,7 @@ export async function runDailyJob(deps: CoreDeps, asOf: string, pageSize = 500):
   }
   const linesAged = await ageLines(deps, lineDpd, buckets);
   const tempLimitsExpired = await expireTempLimits(deps, asOfEnd + MS_PER_DAY - 1);
-  return { asOf, loansAged, linesAged, bucketChanges: changes, tempLimitsExpired };
+  return { asOf, loansAged, linesAged, bucketChanges: changes, tempLimitsExpired, overdueAccrual };
 }
 
 /**

@@ -40,6 +40,10 @@ export interface CoreTables {
     bucket: string;
     created_at: number;
     updated_at: number;
+    /** The product version the line was granted under and its terms (immutable per version; see products). */
+    product_id?: string | null;
+    product_version?: number | null;
+    product_terms?: string | null;
   };
   line_actions: {
     id: string;
@@ -106,6 +110,17 @@ export interface CoreTables {
     bucket: string;
     created_at: number;
     settled_at: number | null;
+    /** Daily-accrual loans (a product's): the terms snapshot at booking, so a product change never alters them. */
+    product_id: string | null;
+    product_version: number | null;
+    terms: string | null;
+    /** Contract interest settled (paid or carried as unpaid) through this date; penalty likewise. */
+    interest_through: string | null;
+    interest_unpaid_minor: number;
+    penalty_through: string | null;
+    penalty_unpaid_minor: number;
+    purpose: string | null;
+    quote_id: string | null;
   };
   loan_installments: {
     loan_id: string;
@@ -119,6 +134,8 @@ export interface CoreTables {
     paid_fee_minor: number;
     /** Set when the instalment is fully paid. */
     settled_at: number | null;
+    /** The part of fee_minor that is a late fee (charged once, when the grace period lapses). */
+    late_fee_minor: number;
   };
   repayments: {
     id: string;
@@ -130,6 +147,19 @@ export interface CoreTables {
     fee_minor: number;
     interest_minor: number;
     principal_minor: number;
+    created_at: number;
+    penalty_minor: number;
+  };
+  products: {
+    id: string;
+    version: number;
+    name: string;
+    /** ACTIVE (new lines may be granted under it) or RETIRED. */
+    status: string;
+    currency: string;
+    /** ProductTerms as canonical JSON; a version is never updated. */
+    terms: string;
+    created_by: string | null;
     created_at: number;
   };
   delinquency_changes: {

@@ -42,6 +42,9 @@ const ApplicationBody = Type.Object(
       maxProperties: 100,
     }),
     currency: Type.Optional(Currency),
+    productId: Type.Optional(
+      Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,39}$', description: 'product catalogue id' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -80,6 +83,9 @@ const DrawBody = Type.Object(
     deviceId: Type.Optional(Type.String({ maxLength: 128 })),
     ip: Type.Optional(Type.String({ maxLength: 64 })),
     payeeId: Type.Optional(Type.String({ maxLength: 128 })),
+    quoteId: Type.Optional(
+      Type.String({ pattern: UUID_PATTERN, description: 'the loan must match this quote' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -187,4 +187,43 @@ export const coreMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '120_lending_products': {
+    // Issue 15: a versioned product catalogue; lines pin a product version, loans snapshot their terms and accrue daily.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('products')
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('terms', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('products_pk', ['id', 'version'])
+        .execute();
+      for (const column of ['product_id', 'product_terms'] as const) {
+        await db.schema.alterTable('credit_lines').addColumn(column, 'text').execute();
+      }
+      await db.schema.alterTable('credit_lines').addColumn('product_version', 'integer').execute();
+      for (const column of ['product_id', 'terms', 'interest_through', 'penalty_through', 'purpose', 'quote_id']) {
+        await db.schema.alterTable('loans').addColumn(column, 'text').execute();
+      }
+      await db.schema.alterTable('loans').addColumn('product_version', 'integer').execute();
+      for (const column of ['interest_unpaid_minor', 'penalty_unpaid_minor']) {
+        await db.schema
+          .alterTable('loans')
+          .addColumn(column, 'bigint', (c) => c.notNull().defaultTo(0))
+          .execute();
+      }
+      await db.schema
+        .alterTable('loan_installments')
+        .addColumn('late_fee_minor', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable('repayments')
+        .addColumn('penalty_minor', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+    },
+  },
 };
