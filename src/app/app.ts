@@ -23,6 +23,7 @@ import { strategyRoutes } from '../api/routes/strategies.js';
 import { coreRoutes } from '../api/routes/core.js';
 import { monitorRoutes } from '../api/routes/monitor.js';
 import { productRoutes } from '../api/routes/products.js';
+import { quoteRoutes } from '../api/routes/quotes.js';
 import { fieldCryptoFromMasterKey } from '../compliance/crypto.js';
 import { coreEngineFromService, createCoreServices, type CoreServices } from '../core/index.js';
 import {
@@ -174,6 +175,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       coreRoutes(core),
       monitorRoutes({ monitor, eventBatchMax: config.eventBatchMax }),
       productRoutes(core),
+      quoteRoutes(core),
     ];
     return {
       config,

@@ -76,6 +76,8 @@ export interface CoreConfig {
   /** Days a borrower has to appeal an action (Anti-Telecom-Fraud Law Art. 32: a remedy channel must exist). */
   readonly appealDays?: number;
   readonly defaultCurrency?: string;
+  /** How long a quote stays valid (default 30 minutes). */
+  readonly quoteValidMs?: number;
 }
 
 export interface CoreDeps {

@@ -13,6 +13,7 @@ import type { SyncSql } from '../store/sync.js';
 import type { CoreTables } from '../store/core-tables.js';
 import { insertRows, runShaped } from '../store/shaped.js';
 import { aprCapFor, checkDrawForProduct, loanProductColumns, scheduleInputFor } from './products.js';
+import { assertMatchesQuote, quoteForDraw, type QuotedBooking } from './quotes.js';
 import { buildContext, timedDecide } from './context.js';
 import type { CoreDeps, DecisionRecord } from './deps.js';
 import { coreEvent } from './events.js';
@@ -277,6 +278,8 @@ interface DrawRequest {
   readonly monitored: Readonly<Record<string, ContextValue>>;
   readonly ids: DrawIds;
   readonly now: number;
+  /** The quote the draw cites (read before the unit: a stored quote never changes). */
+  readonly quote?: QuotedBooking;
 }
 
 /** Hard rules, decide('draw'), the APR cap and every row to write; pure given the line and its velocity. */
@@ -295,6 +298,7 @@ function planDraw(r: DrawRequest, line: LineRow, velocity: Readonly<Record<strin
   let priced: Priced | undefined;
   if (status === 'APPROVED') {
     priced = price(deps, line, input, decision, now);
+    assertMatchesQuote(r.quote, priced.schedule, priced.annualRate);
     if (!aprCapCheck(priced.disclosures.CN_IRR.apr, aprCapFor(line, deps.config.aprCapPercent)).ok) {
       status = 'DECLINED';
       reasons = ['R_APR_CAP', ...reasons];
@@ -399,7 +403,8 @@ export async function requestDraw(deps: CoreDeps, lineId: string, input: DrawInp
     loan: deps.ids.next(),
     event: deps.ids.next(),
   };
-  const request: DrawRequest = { deps, input, monitored, ids, now };
+  const quote = await quoteForDraw(deps, lineId, input, now);
+  const request: DrawRequest = { deps, input, monitored, ids, now, quote };
   const sync = deps.store.sync;
   const done = sync
     ? await sync.transaction((syncSql) => drawUnitSync(syncSql, request, lineId))

@@ -16,6 +16,7 @@ import {
   type ProductView,
 } from './products.js';
 import type { ProductTerms } from '../domain/product.js';
+import { createQuote, readQuote, type QuoteInput, type QuoteView } from './quotes.js';
 
 export const APPEAL_DAYS_DEFAULT = 30;
 
@@ -40,6 +41,8 @@ export interface CoreServices {
     id: string,
     input: { terms: ProductTerms; expectedVersion?: number; actor?: string },
   ): Promise<ProductView>;
+  createQuote(lineId: string, input: QuoteInput): Promise<QuoteView>;
+  getQuote(id: string): Promise<QuoteView>;
 }
 
 export function createCoreServices(deps: CoreDeps): CoreServices {
@@ -60,6 +63,8 @@ export function createCoreServices(deps: CoreDeps): CoreServices {
     getProduct: (id) => getProduct(deps, id),
     createProduct: (input) => createProduct(deps, input),
     createProductVersion: (id, input) => createProductVersion(deps, id, input),
+    createQuote: (lineId, input) => createQuote(deps, lineId, input),
+    getQuote: (id) => readQuote(deps, id),
   };
 }
 
@@ -78,3 +83,4 @@ export { coreEngineFromService } from './engine-port.js';
 export { seedDemo, type SeedResult } from './seed.js';
 export { runDailyJob, runReviewJob } from './jobs.js';
 export { PRODUCT_ID_PATTERN, type ProductView } from './products.js';
+export type { QuoteInput, QuoteView } from './quotes.js';

@@ -162,6 +162,23 @@ export interface CoreTables {
     created_by: string | null;
     created_at: number;
   };
+  quotes: {
+    id: string;
+    line_id: string;
+    borrower_id: string;
+    amount_minor: number;
+    currency: string;
+    term_months: number;
+    method: string;
+    purpose: string | null;
+    annual_rate: number;
+    /** Canonical JSON of what the loan must book (rate, fees, every instalment): a draw is compared against it. */
+    fingerprint: string;
+    /** The quote as returned to the client. */
+    body: string;
+    created_at: number;
+    expires_at: number;
+  };
   delinquency_changes: {
     id: string;
     loan_id: string;

@@ -3,6 +3,7 @@ import { buildServer, createMetricsRegistry } from '../../src/api/server.js';
 import { createApiKey, createKeyVerifier } from '../../src/api/api-keys.js';
 import { coreRoutes } from '../../src/api/routes/core.js';
 import { productRoutes } from '../../src/api/routes/products.js';
+import { quoteRoutes } from '../../src/api/routes/quotes.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { uuidv7Generator } from '../../src/domain/ids.js';
 import { openStore, type Store } from '../../src/store/db.js';
@@ -54,7 +55,7 @@ export async function lendingEnv(
     metrics: createMetricsRegistry(),
     requestBytesMax: 65_536,
     verifyKey: createKeyVerifier(store.db, h.clock),
-    routes: [coreRoutes(h.core), productRoutes(h.core), ...extraRoutes(h)],
+    routes: [coreRoutes(h.core), productRoutes(h.core), quoteRoutes(h.core), ...extraRoutes(h)],
   });
   let n = 0;
   return {
@@ -75,7 +76,7 @@ export async function lendingEnv(
 
 export async function countRows(
   store: Store,
-  table: 'repayments' | 'loans' | 'draws' | 'products',
+  table: 'repayments' | 'loans' | 'draws' | 'products' | 'quotes',
 ): Promise<number> {
   const row = await store.db
     .selectFrom(table)

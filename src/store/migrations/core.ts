@@ -206,7 +206,14 @@ export const coreMigrations: Record<string, Migration> = {
         await db.schema.alterTable('credit_lines').addColumn(column, 'text').execute();
       }
       await db.schema.alterTable('credit_lines').addColumn('product_version', 'integer').execute();
-      for (const column of ['product_id', 'terms', 'interest_through', 'penalty_through', 'purpose', 'quote_id']) {
+      for (const column of [
+        'product_id',
+        'terms',
+        'interest_through',
+        'penalty_through',
+        'purpose',
+        'quote_id',
+      ]) {
         await db.schema.alterTable('loans').addColumn(column, 'text').execute();
       }
       await db.schema.alterTable('loans').addColumn('product_version', 'integer').execute();
@@ -224,6 +231,28 @@ export const coreMigrations: Record<string, Migration> = {
         .alterTable('repayments')
         .addColumn('penalty_minor', 'bigint', (c) => c.notNull().defaultTo(0))
         .execute();
+    },
+  },
+  '121_lending_quotes': {
+    // Quotes before the draw (PBoC [2021] No. 3: the annualised rate is shown before the borrower commits).
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('quotes')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('line_id', 'text', (c) => c.notNull())
+        .addColumn('borrower_id', 'text', (c) => c.notNull())
+        .addColumn('amount_minor', 'bigint', (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('term_months', 'integer', (c) => c.notNull())
+        .addColumn('method', 'text', (c) => c.notNull())
+        .addColumn('purpose', 'text')
+        .addColumn('annual_rate', 'double precision', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('quotes_line').on('quotes').column('line_id').execute();
     },
   },
 };
