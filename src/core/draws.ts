@@ -14,6 +14,7 @@ import type { CoreTables } from '../store/core-tables.js';
 import { insertRows, runShaped } from '../store/shaped.js';
 import { aprCapFor, checkDrawForProduct, loanProductColumns, scheduleInputFor } from './products.js';
 import { assertMatchesQuote, quoteForDraw, type QuotedBooking } from './quotes.js';
+import { checkPurpose } from './purposes.js';
 import { buildContext, timedDecide } from './context.js';
 import type { CoreDeps, DecisionRecord } from './deps.js';
 import { coreEvent } from './events.js';
@@ -92,6 +93,7 @@ function checkInput(line: LineRow, input: DrawInput): void {
     });
   }
   checkDrawForProduct(line, input);
+  checkPurpose(line, input.purpose);
 }
 
 function numberValue(decision: Decision, name: string): number | undefined {

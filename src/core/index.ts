@@ -84,3 +84,4 @@ export { seedDemo, type SeedResult } from './seed.js';
 export { runDailyJob, runReviewJob } from './jobs.js';
 export { PRODUCT_ID_PATTERN, type ProductView } from './products.js';
 export type { QuoteInput, QuoteView } from './quotes.js';
+export { purposeCatalogue } from './purposes.js';

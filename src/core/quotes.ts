@@ -11,6 +11,7 @@ import type { CoreTables } from '../store/core-tables.js';
 import type { CoreDeps } from './deps.js';
 import { aprCapFor, checkDrawForProduct, productOfLine, scheduleInputFor } from './products.js';
 import { findLine, type LineRow } from './repo.js';
+import { checkPurpose } from './purposes.js';
 import { iso } from './views.js';
 
 /**
@@ -123,6 +124,7 @@ function checkQuotable(line: LineRow, input: QuoteInput): void {
     });
   }
   checkDrawForProduct(line, input);
+  checkPurpose(line, input.purpose);
 }
 
 const EARLY_REPAYMENT_DAYS = [0, 10, 30, 90];

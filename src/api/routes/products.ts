@@ -4,7 +4,7 @@ import { DAY_COUNT_BASES } from '../../domain/day-count.js';
 import { PRODUCT_DEFAULTS, type ProductTerms } from '../../domain/product.js';
 import { REPAYMENT_METHODS } from '../../domain/schedule.js';
 import { PREPAYMENT_MODES } from '../../domain/settlement.js';
-import { PRODUCT_ID_PATTERN, type CoreServices } from '../../core/index.js';
+import { PRODUCT_ID_PATTERN, purposeCatalogue, type CoreServices } from '../../core/index.js';
 import { READERS, RISK_WRITERS } from '../types.js';
 
 /** The product catalogue over HTTP: list, read every version, create, add a version (versions are never edited). */
@@ -101,6 +101,18 @@ export function productRoutes(core: CoreServices): FastifyPluginAsync {
         schema: { tags: ['products'], summary: 'The catalogue: latest version of each' },
       },
       async () => ({ products: await core.listProducts() }),
+    );
+
+    app.get(
+      '/v1/purposes',
+      {
+        config: { roles: READERS },
+        schema: {
+          tags: ['products'],
+          summary: '资金用途: the purpose catalogue, with the uses consumer credit may not fund',
+        },
+      },
+      async () => ({ purposes: purposeCatalogue() }),
     );
 
     app.get<{ Params: IdParams }>(
