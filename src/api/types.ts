@@ -1,6 +1,6 @@
 import 'fastify';
 
-export const ROLES = ['admin', 'risk_analyst', 'service', 'auditor'] as const;
+export const ROLES = ['admin', 'risk_analyst', 'service', 'auditor', 'partner'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Principal {
@@ -25,3 +25,5 @@ export const ANY_ROLE: readonly Role[] = ROLES;
 export const WRITERS: readonly Role[] = ['admin', 'service'];
 export const RISK_WRITERS: readonly Role[] = ['admin', 'risk_analyst'];
 export const READERS: readonly Role[] = ['admin', 'risk_analyst', 'service', 'auditor'];
+/** A 助贷 platform operator's key: only the partner-scoped routes, and only its own channel's records. */
+export const PARTNER_READERS: readonly Role[] = ['partner'];

@@ -24,6 +24,7 @@ import { coreRoutes } from '../api/routes/core.js';
 import { monitorRoutes } from '../api/routes/monitor.js';
 import { productRoutes } from '../api/routes/products.js';
 import { quoteRoutes } from '../api/routes/quotes.js';
+import { partnerRoutes } from '../api/routes/partners.js';
 import { fieldCryptoFromMasterKey } from '../compliance/crypto.js';
 import { coreEngineFromService, createCoreServices, type CoreServices } from '../core/index.js';
 import {
@@ -176,6 +177,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       monitorRoutes({ monitor, eventBatchMax: config.eventBatchMax }),
       productRoutes(core),
       quoteRoutes(core),
+      partnerRoutes({ core, random }),
     ];
     return {
       config,

@@ -1,5 +1,6 @@
 import type { Decision, Outcome } from '../domain/decision.js';
 import { activeProduct, bindLineToProduct, fitGrantToProduct } from './products.js';
+import { assertAllInCost, channelFor, recordChannel, type ChannelInput } from './partners.js';
 import { LgError } from '../domain/errors.js';
 import { applyLineAction as transition, newPendingLine } from '../domain/line.js';
 import { appendToLedger } from '../compliance/ledger.js';
@@ -28,6 +29,8 @@ export interface ApplicationInput {
   readonly currency?: string;
   /** The product the line is granted under (its latest ACTIVE version); absent: a line without a product. */
   readonly productId?: string;
+  /** 助贷: the platform channel the application came through and how the line is funded. */
+  readonly channel?: ChannelInput;
 }
 
 export interface ApplicationResult {
@@ -140,12 +143,15 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
   const sealed = sealBorrower(borrowerId, applicant, deps.crypto, now);
   const product =
     input.productId === undefined ? undefined : await activeProduct(deps.store.db, input.productId);
+  const channel = await channelFor(deps, input.channel);
 
   const result = await deps.store.transaction(async (tx) => {
     const storedBorrowerId = await upsertBorrower(tx, sealed, applicant.nationalIdHashes);
     // Exposure again inside the dbTx: a concurrent application may have opened a line since the read above.
     const room = deps.config.borrowerCapMinor - (await openExposureMinor(tx, storedBorrowerId));
     const grant = fitGrantToProduct(clipGrant(decision, room, deps.config.aprCapPercent), product, currency);
+    if (grant.outcome === 'APPROVE')
+      assertAllInCost(grant.annualRate, channel, [deps.config.aprCapPercent, product?.terms.aprCapPercent]);
     await deps.engine.recordDecision(tx, {
       decisionId: ids.decision,
       kind: 'application',
@@ -177,6 +183,7 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
         created_at: now,
       })
       .execute();
+    await recordChannel(tx, { applicationId: ids.application, lineId: line?.id }, channel);
     const ledger = [
       {
         entryId: ids.application,

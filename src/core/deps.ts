@@ -78,6 +78,8 @@ export interface CoreConfig {
   readonly defaultCurrency?: string;
   /** How long a quote stays valid (default 30 minutes). */
   readonly quoteValidMs?: number;
+  /** Partner concentration is enforced once the book's outstanding reaches this (default ¥1,000,000). */
+  readonly concentrationFloorMinor?: number;
 }
 
 export interface CoreDeps {

@@ -15,6 +15,7 @@ import { insertRows, runShaped } from '../store/shaped.js';
 import { aprCapFor, checkDrawForProduct, loanProductColumns, scheduleInputFor } from './products.js';
 import { assertMatchesQuote, quoteForDraw, type QuotedBooking } from './quotes.js';
 import { checkPurpose } from './purposes.js';
+import { checkConcentration } from './partners.js';
 import { buildContext, timedDecide } from './context.js';
 import type { CoreDeps, DecisionRecord } from './deps.js';
 import { coreEvent } from './events.js';
@@ -406,6 +407,7 @@ export async function requestDraw(deps: CoreDeps, lineId: string, input: DrawInp
     event: deps.ids.next(),
   };
   const quote = await quoteForDraw(deps, lineId, input, now);
+  await checkConcentration(deps, lineId, input.amountMinor);
   const request: DrawRequest = { deps, input, monitored, ids, now, quote };
   const sync = deps.store.sync;
   const done = sync

@@ -17,6 +17,8 @@ import {
 } from './products.js';
 import type { ProductTerms } from '../domain/product.js';
 import { createQuote, readQuote, type QuoteInput, type QuoteView } from './quotes.js';
+import * as partners from './partners.js';
+import type { DbTx } from '../store/db.js';
 
 export const APPEAL_DAYS_DEFAULT = 30;
 
@@ -43,6 +45,19 @@ export interface CoreServices {
   ): Promise<ProductView>;
   createQuote(lineId: string, input: QuoteInput): Promise<QuoteView>;
   getQuote(id: string): Promise<QuoteView>;
+  createPartner(input: partners.PartnerInput, actor?: string): Promise<partners.PartnerView>;
+  listPartners(): Promise<partners.PartnerView[]>;
+  getPartner(id: string): Promise<partners.PartnerView>;
+  setPartnerStatus(
+    id: string,
+    change: Parameters<typeof partners.setPartnerStatus>[2],
+  ): Promise<partners.PartnerView>;
+  createPartnerKey<K extends { id: string }>(partnerId: string, mint: (tx: DbTx) => Promise<K>): Promise<K>;
+  partnerOfKey(keyId: string | undefined): Promise<string>;
+  assertChannelLine(partnerId: string, lineId: string): Promise<void>;
+  channelLines(partnerId: string): ReturnType<typeof partners.channelLines>;
+  channelApplications(partnerId: string): ReturnType<typeof partners.channelApplications>;
+  channelQuality(partnerId: string): Promise<partners.ChannelQuality>;
 }
 
 export function createCoreServices(deps: CoreDeps): CoreServices {
@@ -65,6 +80,16 @@ export function createCoreServices(deps: CoreDeps): CoreServices {
     createProductVersion: (id, input) => createProductVersion(deps, id, input),
     createQuote: (lineId, input) => createQuote(deps, lineId, input),
     getQuote: (id) => readQuote(deps, id),
+    createPartner: (input, actor) => partners.createPartner(deps, input, actor),
+    listPartners: () => partners.listPartners(deps),
+    getPartner: (id) => partners.getPartner(deps, id),
+    setPartnerStatus: (id, change) => partners.setPartnerStatus(deps, id, change),
+    createPartnerKey: (partnerId, mint) => partners.createPartnerKey(deps, partnerId, mint),
+    partnerOfKey: (keyId) => partners.partnerOfKey(deps, keyId),
+    assertChannelLine: (partnerId, lineId) => partners.assertChannelLine(deps, partnerId, lineId),
+    channelLines: (partnerId) => partners.channelLines(deps, partnerId),
+    channelApplications: (partnerId) => partners.channelApplications(deps, partnerId),
+    channelQuality: (partnerId) => partners.channelQuality(deps, partnerId),
   };
 }
 

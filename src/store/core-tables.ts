@@ -23,6 +23,7 @@ export interface CoreTables {
     annual_rate: number | null;
     currency: string;
     created_at: number;
+    channel_partner_id?: string | null;
   };
   credit_lines: {
     id: string;
@@ -44,6 +45,10 @@ export interface CoreTables {
     product_id?: string | null;
     product_version?: number | null;
     product_terms?: string | null;
+    /** 助贷: the partner whose channel brought the line, how it is funded, and each funder's share (JSON). */
+    channel_partner_id?: string | null;
+    funding_mode?: string | null;
+    funders?: string | null;
   };
   line_actions: {
     id: string;
@@ -178,6 +183,30 @@ export interface CoreTables {
     body: string;
     created_at: number;
     expires_at: number;
+  };
+  partners: {
+    id: string;
+    name: string;
+    /** PLATFORM_OPERATOR, FUNDER, CREDIT_ENHANCER, COLLECTION_AGENCY, DATA_PROVIDER. */
+    type: string;
+    licence_no: string;
+    /** ACTIVE, SUSPENDED, TERMINATED. */
+    status: string;
+    /** CLEAR, WATCH or BLOCKED (the partner's own standing on lists). */
+    list_status: string;
+    contract_start: string;
+    contract_end: string;
+    /** What the partner charges the borrower a year, in basis points of principal (part of the all-in cost). */
+    fee_rate_bps: number;
+    /** Largest share of the book's outstanding principal the partner may carry (0–1). */
+    concentration_max: number;
+    created_at: number;
+    updated_at: number;
+  };
+  partner_api_keys: {
+    key_id: string;
+    partner_id: string;
+    created_at: number;
   };
   delinquency_changes: {
     id: string;

@@ -255,4 +255,36 @@ export const coreMigrations: Record<string, Migration> = {
       await db.schema.createIndex('quotes_line').on('quotes').column('line_id').execute();
     },
   },
+  '122_lending_partners': {
+    // 助贷 and co-lending (金规〔2025〕9号): partners, partner-scoped keys, lines' funding mode and channel.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('partners')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('licence_no', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('list_status', 'text', (c) => c.notNull())
+        .addColumn('contract_start', 'text', (c) => c.notNull())
+        .addColumn('contract_end', 'text', (c) => c.notNull())
+        .addColumn('fee_rate_bps', 'integer', (c) => c.notNull())
+        .addColumn('concentration_max', 'double precision', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('partner_api_keys')
+        .addColumn('key_id', 'text', (c) => c.primaryKey())
+        .addColumn('partner_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      for (const column of ['channel_partner_id', 'funding_mode', 'funders']) {
+        await db.schema.alterTable('credit_lines').addColumn(column, 'text').execute();
+      }
+      await db.schema.alterTable('applications').addColumn('channel_partner_id', 'text').execute();
+      await db.schema.createIndex('credit_lines_channel').on('credit_lines').column('channel_partner_id').execute();
+      await db.schema.createIndex('applications_channel').on('applications').column('channel_partner_id').execute();
+    },
+  },
 };
