@@ -20,7 +20,7 @@ export async function bootstrapServe(app: AppServices, print: (line: string) => 
     }
   }
   if (app.config.seedDemo) {
-    const seeded = await seedDemo(app.core);
+    const seeded = await seedDemo(app.core, { lending: true });
     if (seeded.seeded) print(`Seeded the demo book: ${JSON.stringify(seeded)}`);
   }
 }
