@@ -37,7 +37,7 @@ export function keyFacts(q: KeyFactsInput): { zh: string; en: string } {
   const daily = pct(q.dailyRate * 100, 4);
   const zh = [
     `借款金额 ${m(q.amountMinor)}，期限 ${q.termMonths} 个月，还款方式：${METHOD_ZH[q.method] ?? q.method}。`,
-    `年化利率（IRR，复利）${pct(q.aprIrrPercent)}；年化利率（单利）${pct(q.aprSimplePercent)}。单利计算未考虑已还本金的再投资，数值可能低于复利口径。`,
+    `年化利率（IRR，复利）${pct(q.aprIrrPercent)}；年化利率（单利）${pct(q.aprSimplePercent)}。单利口径按实际占用的本金和天数计算、不计复利，与 IRR（复利）口径的数值不同。`,
     `合同年利率 ${pct(q.annualRate * 100)}，日利率 ${daily}。`,
     `利息合计 ${m(q.totalInterestMinor)}，费用合计 ${m(q.totalFeesMinor)}（其中放款时扣收 ${m(q.upfrontFeeMinor)}），应还总额 ${m(q.totalRepayableMinor)}。`,
     q.tenDayCostMinor === undefined
@@ -48,7 +48,7 @@ export function keyFacts(q: KeyFactsInput): { zh: string; en: string } {
   const en = [
     `Amount ${m(q.amountMinor)}, term ${q.termMonths} months, repayment ${q.method}. `,
     `Annualised rate (IRR, compound) ${pct(q.aprIrrPercent)}; annualised rate (simple) ${pct(q.aprSimplePercent)}. `,
-    'The simple rate ignores the reinvestment of principal repaid and may read lower than the IRR. ',
+    'The simple rate counts the principal actually used for the days it is used, without compounding; it differs from the IRR. ',
     `Contract rate ${pct(q.annualRate * 100)} a year, ${daily} a day. `,
     `Total interest ${m(q.totalInterestMinor)}, total fees ${m(q.totalFeesMinor)} (of which ${m(q.upfrontFeeMinor)} withheld at disbursement), total repayable ${m(q.totalRepayableMinor)}. `,
     q.tenDayCostMinor === undefined
