@@ -8,6 +8,7 @@ import { seededRandom } from '../../src/domain/random.js';
 import { uuidv7Generator } from '../../src/domain/ids.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { makeCore, type Harness } from '../core/harness.js';
+import type { StoreFactory } from '../helpers/stores.js';
 import type { FastifyPluginAsync } from 'fastify';
 
 export const MS_DAY = 86_400_000;
@@ -40,8 +41,9 @@ export interface LendingEnv {
 /** The core with the product and core routes over HTTP, on in-memory SQLite; the engine approves unless scripted. */
 export async function lendingEnv(
   extraRoutes: (h: Harness) => FastifyPluginAsync[] = () => [],
+  factory?: StoreFactory,
 ): Promise<LendingEnv> {
-  const store = await openStore({ sqlitePath: ':memory:' });
+  const store = factory ? await factory.open('lending') : await openStore({ sqlitePath: ':memory:' });
   const h = makeCore(store);
   // Draws approved at the line's own rate (the scripted default would price every draw at 18%).
   h.engine.script.draw = () => ({ outcome: 'APPROVE' });
