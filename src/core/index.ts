@@ -58,6 +58,7 @@ export interface CoreServices {
   channelLines(partnerId: string): ReturnType<typeof partners.channelLines>;
   channelApplications(partnerId: string): ReturnType<typeof partners.channelApplications>;
   channelQuality(partnerId: string): Promise<partners.ChannelQuality>;
+  lineParties(lineId: string): Promise<partners.LineParties>;
 }
 
 export function createCoreServices(deps: CoreDeps): CoreServices {
@@ -90,6 +91,7 @@ export function createCoreServices(deps: CoreDeps): CoreServices {
     channelLines: (partnerId) => partners.channelLines(deps, partnerId),
     channelApplications: (partnerId) => partners.channelApplications(deps, partnerId),
     channelQuality: (partnerId) => partners.channelQuality(deps, partnerId),
+    lineParties: (lineId) => partners.lineParties(deps, lineId),
   };
 }
 

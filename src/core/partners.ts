@@ -201,6 +201,66 @@ export interface ChannelInput {
   readonly creditEnhancerId?: string;
 }
 
+export interface LineParties {
+  readonly fundingMode: string;
+  /** Who lends the money, with shares in basis points; `LENDER` is this institution's own share. */
+  readonly funders: readonly {
+    readonly partnerId: string;
+    readonly name: string;
+    readonly shareBps: number;
+  }[];
+  /** Every party that charges the borrower besides the contract interest, with its yearly fee. */
+  readonly charging: readonly {
+    readonly partnerId: string;
+    readonly name: string;
+    readonly type: string;
+    readonly feeRatePercent: number;
+  }[];
+  readonly text: { readonly zh: string; readonly en: string };
+}
+
+/**
+ * The borrower's view of who is behind the line (金规〔2025〕9号 asks that the borrower can see the funder and every
+ * fee-charging party): the funders and their shares, the platform and the credit enhancer with their fees.
+ */
+export async function lineParties(deps: CoreDeps, lineId: string): Promise<LineParties> {
+  const db = deps.store.db;
+  const line = await findLine(db, deps.store.kind, lineId);
+  const shares = line.funders ? (JSON.parse(line.funders) as { partnerId: string; shareBps: number }[]) : [];
+  const funders = [];
+  for (const f of shares)
+    funders.push({
+      partnerId: f.partnerId,
+      name: (await findPartner(db, f.partnerId)).name,
+      shareBps: f.shareBps,
+    });
+  const own = 10_000 - shares.reduce((s, f) => s + f.shareBps, 0);
+  if (own > 0) funders.push({ partnerId: 'LENDER', name: '本机构 / the lender', shareBps: own });
+  const charging = [];
+  for (const id of [line.channel_partner_id, line.credit_enhancer_id]) {
+    if (!id) continue;
+    const p = await findPartner(db, id);
+    charging.push({
+      partnerId: p.id,
+      name: p.name,
+      type: p.type,
+      feeRatePercent: Number(p.fee_rate_bps) / 100,
+    });
+  }
+  const pct = (bps: number) => `${(bps / 100).toFixed(2)}%`;
+  const zh =
+    `出资方：${funders.map((f) => `${f.name} ${pct(f.shareBps)}`).join('，')}。` +
+    (charging.length === 0
+      ? '除借款利息外无其他机构向您收费。'
+      : `向您收费的机构：${charging.map((c) => `${c.name}（年化 ${c.feeRatePercent.toFixed(2)}%）`).join('，')}。`);
+  const en =
+    `Funded by: ${funders.map((f) => `${f.name} ${pct(f.shareBps)}`).join(', ')}. ` +
+    (charging.length === 0
+      ? 'No other party charges you besides the loan interest.'
+      : `Also charging you: ${charging.map((c) => `${c.name} (${c.feeRatePercent.toFixed(2)}% a year)`).join(', ')}.`);
+  return { fundingMode: line.funding_mode ?? 'SELF_FUNDED', funders, charging, text: { zh, en } };
+}
+
 export interface Channel {
   readonly partner: PartnerRow;
   readonly funding: Funding;
@@ -307,6 +367,7 @@ export async function recordChannel(
       channel_partner_id: channel.partner.id,
       funding_mode: channel.funding.mode,
       funders: JSON.stringify(channel.funding.funders),
+      credit_enhancer_id: channel.chargers.find((p) => p.type === 'CREDIT_ENHANCER')?.id ?? null,
     })
     .where('id', '=', ids.lineId)
     .execute();

@@ -49,6 +49,7 @@ export interface CoreTables {
     channel_partner_id?: string | null;
     funding_mode?: string | null;
     funders?: string | null;
+    credit_enhancer_id?: string | null;
   };
   line_actions: {
     id: string;

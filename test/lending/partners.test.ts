@@ -75,6 +75,20 @@ for (const factory of STORE_FACTORIES) {
           .executeTakeFirstOrThrow();
         expect(row).toMatchObject({ channel_partner_id: platform, funding_mode: 'CO_LENDING' });
         expect(JSON.parse(row.funders ?? '[]')).toEqual([{ partnerId: funder, shareBps: 7_000 }]);
+        const parties = await get(`/v1/lines/${lineId}/parties`);
+        expect(parties.json()).toMatchObject({
+          fundingMode: 'CO_LENDING',
+          funders: [
+            { partnerId: funder, shareBps: 7_000 },
+            { partnerId: 'LENDER', shareBps: 3_000 },
+          ],
+          charging: [
+            { partnerId: platform, feeRatePercent: 3 },
+            { partnerId: enhancer, feeRatePercent: 2 },
+          ],
+        });
+        expect(parties.json().text.zh).toContain('出资方：FUNDER');
+        expect(parties.json().text.zh).toContain('CREDIT_ENHANCER');
         // 20% contract + 3% platform + 2% guarantee = 25% > 24%: refused with the breakdown, nothing written.
         const before = [await count('applications'), await count('credit_lines')];
         const over = await apply({ ...channel, creditEnhancerId: enhancer }, 0.2);

@@ -120,6 +120,19 @@ export function partnerRoutes(options: { core: CoreServices; random: RandomSourc
       async (request) => core.channelQuality(request.params.id),
     );
 
+    app.get<{ Params: IdParams }>(
+      '/v1/lines/:id/parties',
+      {
+        config: { roles: READERS },
+        schema: {
+          tags: ['partners'],
+          summary: "The borrower's view: who funds the line and every party that charges them, in zh and en",
+          params: IdParams,
+        },
+      },
+      async (request) => core.lineParties(request.params.id),
+    );
+
     app.get(
       '/v1/partner/lines',
       {

@@ -283,8 +283,22 @@ export const coreMigrations: Record<string, Migration> = {
         await db.schema.alterTable('credit_lines').addColumn(column, 'text').execute();
       }
       await db.schema.alterTable('applications').addColumn('channel_partner_id', 'text').execute();
-      await db.schema.createIndex('credit_lines_channel').on('credit_lines').column('channel_partner_id').execute();
-      await db.schema.createIndex('applications_channel').on('applications').column('channel_partner_id').execute();
+      await db.schema
+        .createIndex('credit_lines_channel')
+        .on('credit_lines')
+        .column('channel_partner_id')
+        .execute();
+      await db.schema
+        .createIndex('applications_channel')
+        .on('applications')
+        .column('channel_partner_id')
+        .execute();
+    },
+  },
+  '123_lending_line_enhancer': {
+    // The borrower's view names every party that charges them, the credit enhancer (增信) included.
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('credit_lines').addColumn('credit_enhancer_id', 'text').execute();
     },
   },
 };
