@@ -80,6 +80,13 @@ export interface CoreConfig {
   readonly quoteValidMs?: number;
   /** Partner concentration is enforced once the book's outstanding reaches this (default ¥1,000,000). */
   readonly concentrationFloorMinor?: number;
+  /** Channel-quality thresholds for `jobs daily` (see partners.ts CHANNEL_THRESHOLDS_DEFAULT). */
+  readonly channelThresholds?: {
+    readonly minLoans: number;
+    readonly fpdRateMax: number;
+    readonly delinquentShareMax: number;
+    readonly approvalRateMin: number;
+  };
 }
 
 export interface CoreDeps {

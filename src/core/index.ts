@@ -90,7 +90,7 @@ export function createCoreServices(deps: CoreDeps): CoreServices {
     assertChannelLine: (partnerId, lineId) => partners.assertChannelLine(deps, partnerId, lineId),
     channelLines: (partnerId) => partners.channelLines(deps, partnerId),
     channelApplications: (partnerId) => partners.channelApplications(deps, partnerId),
-    channelQuality: (partnerId) => partners.channelQuality(deps, partnerId),
+    channelQuality: (partnerId) => partners.channelReport(deps, partnerId),
     lineParties: (lineId) => partners.lineParties(deps, lineId),
   };
 }

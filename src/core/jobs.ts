@@ -10,6 +10,7 @@ import { applyActionInTx, raiseTrip, type LineActionResult } from './lines.js';
 import { lineStateOf, type LineRow } from './repo.js';
 import { loanDpd } from './loans.js';
 import { accrueOverdueLoans, type OverdueAccrualResult } from './accruing.js';
+import { reviewChannels, type ChannelAlert } from './partners.js';
 
 export const REVIEW_STRATEGY = 'line-review';
 
@@ -27,6 +28,8 @@ export interface DailyJobResult {
   readonly tempLimitsExpired: number;
   /** Daily-accrual loans: penalty interest and late fees accrued to asOf (see accruing.ts). */
   readonly overdueAccrual?: OverdueAccrualResult;
+  /** 助贷 channels whose quality breached a threshold today. */
+  readonly channelAlerts?: readonly ChannelAlert[];
 }
 
 /**
@@ -105,7 +108,16 @@ export async function runDailyJob(deps: CoreDeps, asOf: string, pageSize = 500):
   }
   const linesAged = await ageLines(deps, lineDpd, buckets);
   const tempLimitsExpired = await expireTempLimits(deps, asOfEnd + MS_PER_DAY - 1);
-  return { asOf, loansAged, linesAged, bucketChanges: changes, tempLimitsExpired, overdueAccrual };
+  const channelAlerts = await reviewChannels(deps, asOf);
+  return {
+    asOf,
+    loansAged,
+    linesAged,
+    bucketChanges: changes,
+    tempLimitsExpired,
+    overdueAccrual,
+    channelAlerts,
+  };
 }
 
 /**

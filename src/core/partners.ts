@@ -497,6 +497,8 @@ export interface ChannelQuality {
   readonly firstPaymentDefaultRate: number | null;
   readonly loansByBucket: Record<string, number>;
   readonly outstandingMinor: number;
+  /** Thresholds breached on recent days (jobs daily). */
+  readonly alerts?: readonly ChannelAlert[];
 }
 
 export async function channelQuality(deps: CoreDeps, partnerId: string): Promise<ChannelQuality> {
@@ -539,4 +541,115 @@ export async function channelQuality(deps: CoreDeps, partnerId: string): Promise
     loansByBucket,
     outstandingMinor: loans.reduce((s, l) => s + Number(l.outstanding), 0),
   };
+}
+
+/** Channel quality with its recent alerts, for the API. */
+export async function channelReport(deps: CoreDeps, partnerId: string): Promise<ChannelQuality> {
+  return { ...(await channelQuality(deps, partnerId)), alerts: await channelAlerts(deps, partnerId) };
+}
+
+// ---------------------------------------------------------------- channel-quality alerts
+
+/** Judged only once a channel has enough loans to mean something; rates are shares of the channel's loans. */
+export const CHANNEL_THRESHOLDS_DEFAULT = {
+  minLoans: 20,
+  fpdRateMax: 0.05,
+  delinquentShareMax: 0.1,
+  approvalRateMin: 0.05,
+};
+
+export interface ChannelBreach {
+  readonly metric: 'firstPaymentDefaultRate' | 'delinquentShare' | 'approvalRate';
+  readonly value: number;
+  readonly threshold: number;
+}
+
+export function channelBreaches(q: ChannelQuality, t = CHANNEL_THRESHOLDS_DEFAULT): ChannelBreach[] {
+  if (q.loans < t.minLoans) return [];
+  const breaches: ChannelBreach[] = [];
+  if (q.firstPaymentDefaultRate !== null && q.firstPaymentDefaultRate > t.fpdRateMax)
+    breaches.push({
+      metric: 'firstPaymentDefaultRate',
+      value: q.firstPaymentDefaultRate,
+      threshold: t.fpdRateMax,
+    });
+  const current = q.loansByBucket.M0 ?? 0;
+  const delinquentShare = (q.loans - current) / q.loans;
+  if (delinquentShare > t.delinquentShareMax)
+    breaches.push({ metric: 'delinquentShare', value: delinquentShare, threshold: t.delinquentShareMax });
+  if (q.approvalRate !== null && q.approvalRate < t.approvalRateMin)
+    breaches.push({ metric: 'approvalRate', value: q.approvalRate, threshold: t.approvalRateMin });
+  return breaches;
+}
+
+export interface ChannelAlert {
+  readonly partnerId: string;
+  readonly asOf: string;
+  readonly breaches: readonly ChannelBreach[];
+}
+
+/**
+ * `jobs daily`: every active platform channel against its thresholds; a breach is recorded once per channel and day
+ * with its ledger entry (the unique key makes a re-run a no-op).
+ */
+export async function reviewChannels(deps: CoreDeps, asOf: string): Promise<ChannelAlert[]> {
+  const platforms = await deps.store.db
+    .selectFrom('partners')
+    .select('id')
+    .where('type', '=', 'PLATFORM_OPERATOR')
+    .where('status', '=', 'ACTIVE')
+    .execute();
+  const raised: ChannelAlert[] = [];
+  for (const { id } of platforms) {
+    const breaches = channelBreaches(await channelQuality(deps, id), deps.config.channelThresholds);
+    if (breaches.length === 0) continue;
+    const fresh = await deps.store.transaction(async (tx) => {
+      const seen = await tx
+        .selectFrom('partner_quality_alerts')
+        .select('id')
+        .where('partner_id', '=', id)
+        .where('as_of', '=', asOf)
+        .executeTakeFirst();
+      if (seen) return false;
+      const alertId = deps.ids.next();
+      const now = deps.clock.now();
+      await tx
+        .insertInto('partner_quality_alerts')
+        .values({
+          id: alertId,
+          partner_id: id,
+          as_of: asOf,
+          breaches: JSON.stringify(breaches),
+          created_at: now,
+        })
+        .execute();
+      await appendToLedger(tx, [
+        {
+          entryId: alertId,
+          kind: 'partner.quality_alert',
+          subjectId: id,
+          recordedAt: now,
+          payload: { partnerId: id, asOf, breaches },
+        },
+      ]);
+      return true;
+    });
+    if (fresh) raised.push({ partnerId: id, asOf, breaches });
+  }
+  return raised;
+}
+
+export async function channelAlerts(deps: CoreDeps, partnerId: string): Promise<ChannelAlert[]> {
+  const rows = await deps.store.db
+    .selectFrom('partner_quality_alerts')
+    .selectAll()
+    .where('partner_id', '=', partnerId)
+    .orderBy('as_of', 'desc')
+    .limit(30)
+    .execute();
+  return rows.map((r) => ({
+    partnerId: r.partner_id,
+    asOf: r.as_of,
+    breaches: JSON.parse(r.breaches) as ChannelBreach[],
+  }));
 }

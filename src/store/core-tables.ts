@@ -204,6 +204,14 @@ export interface CoreTables {
     created_at: number;
     updated_at: number;
   };
+  partner_quality_alerts: {
+    id: string;
+    partner_id: string;
+    as_of: string;
+    /** JSON: [{metric, value, threshold}] */
+    breaches: string;
+    created_at: number;
+  };
   partner_api_keys: {
     key_id: string;
     partner_id: string;

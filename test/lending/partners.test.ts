@@ -166,6 +166,41 @@ for (const factory of STORE_FACTORIES) {
         );
       });
 
+      it('jobs daily raises a channel-quality alert once a day when first payments default', async () => {
+        Object.assign(env.h.deps, {
+          config: {
+            ...env.h.deps.config,
+            channelThresholds: { minLoans: 1, fpdRateMax: 0.05, delinquentShareMax: 0.5, approvalRateMin: 0 },
+          },
+        });
+        const platform = await partner('PLATFORM_OPERATOR');
+        const lineId = (await apply({ partnerId: platform, fundingMode: 'SELF_FUNDED' })).json<{
+          line: { id: string };
+        }>().line.id;
+        const drawn = await post(`/v1/lines/${lineId}/draws`, {
+          amountMinor: 600_000,
+          currency: 'CNY',
+          termMonths: 12,
+          method: 'EQUAL_INSTALLMENT',
+        });
+        expect(drawn.statusCode, drawn.body).toBe(201);
+        const healthy = await env.h.core.runDailyJob('2025-03-20');
+        expect(healthy.channelAlerts).toEqual([]);
+        env.h.clock.set(Date.parse('2025-05-15'));
+        const late = await env.h.core.runDailyJob('2025-05-15');
+        expect(late.channelAlerts).toHaveLength(1);
+        expect(late.channelAlerts?.[0]?.breaches.map((b) => b.metric)).toEqual([
+          'firstPaymentDefaultRate',
+          'delinquentShare',
+        ]);
+        expect((await env.h.core.runDailyJob('2025-05-15')).channelAlerts).toEqual([]);
+        const quality = await get(`/v1/partners/${platform}/quality`);
+        expect(quality.json()).toMatchObject({
+          firstPaymentDefaultRate: 1,
+          alerts: [{ asOf: '2025-05-15' }],
+        });
+      });
+
       it("refuses a draw that would take a partner over its share of the book, and reports the channel's quality", async () => {
         Object.assign(env.h.deps, { config: { ...env.h.deps.config, concentrationFloorMinor: 0 } });
         const platform = await partner('PLATFORM_OPERATOR', { concentrationMax: 0.5 });

@@ -301,4 +301,18 @@ export const coreMigrations: Record<string, Migration> = {
       await db.schema.alterTable('credit_lines').addColumn('credit_enhancer_id', 'text').execute();
     },
   },
+  '124_lending_channel_alerts': {
+    // A channel that degrades past its thresholds raises an alert once per day (a case once cases exist).
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('partner_quality_alerts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('partner_id', 'text', (c) => c.notNull())
+        .addColumn('as_of', 'text', (c) => c.notNull())
+        .addColumn('breaches', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('partner_quality_alerts_day', ['partner_id', 'as_of'])
+        .execute();
+    },
+  },
 };
