@@ -6,7 +6,8 @@ import { LgError } from '../domain/errors.js';
 import { keyFacts } from '../domain/key-facts.js';
 import { drawBlockedError, type LineStatus } from '../domain/line.js';
 import { buildSchedule, type Installment, type RepaymentMethod, type Schedule } from '../domain/schedule.js';
-import { newAccrualState, owedOn } from '../domain/settlement.js';
+import { applyRepayment, newAccrualState, owedOn, type PrepaymentMode } from '../domain/settlement.js';
+import type { ProductTerms } from '../domain/product.js';
 import type { CoreTables } from '../store/core-tables.js';
 import type { CoreDeps } from './deps.js';
 import { aprCapFor, checkDrawForProduct, productOfLine, scheduleInputFor } from './products.js';
@@ -61,12 +62,15 @@ export interface QuoteView {
   /** Daily-accrual (product) lines: the payoff if repaid in full after so many days; no unelapsed interest. */
   readonly earlyRepayment: readonly EarlyRepaymentCost[] | null;
   readonly prepayment: string | null;
+  /** Instalment loans: what a partial early repayment does under each option; `applies` marks the product's. */
+  readonly prepaymentOptions: readonly PrepaymentOption[] | null;
   readonly keyFacts: { readonly zh: string; readonly en: string };
   readonly createdAt: string;
   readonly validUntil: string;
 }
 
 interface Priced {
+  readonly startDate: string;
   readonly schedule: Schedule;
   readonly annualRate: number;
   readonly apr: QuoteView['apr'];
@@ -88,6 +92,7 @@ function priceAtLineRate(line: LineRow, input: QuoteInput, startDate: string): P
   const aprOf = (convention: 'CN_IRR' | 'US_REGZ' | 'EU_CCD') =>
     loanDisclosure(schedule, { convention, startDate }).apr;
   return {
+    startDate,
     schedule,
     annualRate: scheduleInput.annualRate,
     apr: {
@@ -129,23 +134,83 @@ function checkQuotable(line: LineRow, input: QuoteInput): void {
 
 const EARLY_REPAYMENT_DAYS = [0, 10, 30, 90];
 
-function earlyRepaymentCosts(line: LineRow, priced: Priced, startDate: string): EarlyRepaymentCost[] | null {
-  const product = productOfLine(line);
-  if (!product) return null;
-  const t = product.terms;
-  const terms = {
+function accrualTermsOf(
+  t: ProductTerms,
+  priced: Priced,
+  method: RepaymentMethod,
+  prepayment: PrepaymentMode,
+) {
+  return {
     annualRate: priced.annualRate,
-    method: 'DAILY_INTEREST' as const,
+    method,
     dayCount: t.dayCount,
     basis: t.dayCount,
-    periodicFeeMinor: 0,
+    periodicFeeMinor: priced.schedule.installments[0]?.feeMinor ?? 0,
     graceDays: t.graceDays,
-    prepayment: t.prepayment,
+    prepayment,
     lateFeeMinor: 0,
     lateFeeCapMinor: 0,
     penaltyMultiplier: t.penaltyMultiplier,
     aprCapPercent: t.aprCapPercent,
   };
+}
+
+export interface PrepaymentOption {
+  readonly mode: PrepaymentMode;
+  /** The mode this product applies. */
+  readonly applies: boolean;
+  readonly date: string;
+  readonly prepayMinor: number;
+  readonly nextInstallmentMinor: number;
+  readonly remainingInstallments: number;
+  readonly interestSavedMinor: number;
+}
+
+/**
+ * The borrower's options for a partial early repayment, and their effect: paying the first instalment on its date
+ * plus half the remaining principal, then re-amortising (lower instalments, same dates) or shortening (same
+ * instalments, fewer of them). Instalment loans on a product only.
+ */
+function prepaymentOptions(
+  line: LineRow,
+  priced: Priced,
+  method: RepaymentMethod,
+): PrepaymentOption[] | null {
+  const product = productOfLine(line);
+  const rows = priced.schedule.installments;
+  const first = rows[0];
+  if (!product || method === 'DAILY_INTEREST' || rows.length < 2 || !first) return null;
+  const prepayMinor = Math.floor(first.balanceAfterMinor / 2);
+  if (prepayMinor === 0) return null;
+  const interestAfter = (list: readonly { dueDate: string; interestMinor: number }[]) =>
+    list.filter((i) => i.dueDate > first.dueDate).reduce((s, i) => s + i.interestMinor, 0);
+  return (['REAMORTISE', 'SHORTEN'] as const).map((mode) => {
+    const terms = accrualTermsOf(product.terms, priced, method, mode);
+    const state = newAccrualState(priced.schedule, priced.startDate);
+    const out = applyRepayment(state, terms, {
+      amountMinor: first.totalMinor + prepayMinor,
+      date: first.dueDate,
+    });
+    const future = out.state.installments.filter((i) => i.dueDate > first.dueDate);
+    return {
+      mode,
+      applies: mode === product.terms.prepayment,
+      date: first.dueDate,
+      prepayMinor,
+      nextInstallmentMinor: future[0]
+        ? future[0].principalMinor + future[0].interestMinor + future[0].feeMinor
+        : 0,
+      remainingInstallments: future.length,
+      interestSavedMinor: interestAfter(rows) - interestAfter(future),
+    };
+  });
+}
+
+function earlyRepaymentCosts(line: LineRow, priced: Priced, startDate: string): EarlyRepaymentCost[] | null {
+  const product = productOfLine(line);
+  if (!product) return null;
+  // What a full repayment costs does not depend on the method: accrued interest and fees due, then principal.
+  const terms = accrualTermsOf(product.terms, priced, 'DAILY_INTEREST', product.terms.prepayment);
   const state = newAccrualState(priced.schedule, startDate);
   const start = parseIsoDay(startDate) ?? 0;
   const firstDue = priced.schedule.installments[0]?.dueDate ?? startDate;
@@ -210,6 +275,7 @@ function quoteView(deps: CoreDeps, line: LineRow, input: QuoteInput, priced: Pri
     schedule: s.installments,
     earlyRepayment: early,
     prepayment: product?.terms.prepayment ?? null,
+    prepaymentOptions: prepaymentOptions(line, priced, input.method),
     keyFacts: keyFacts({
       ...input,
       annualRate: priced.annualRate,

@@ -121,6 +121,45 @@ for (const factory of STORE_FACTORIES) {
         expect(await countRows(env.store, 'draws')).toBe(0);
       });
 
+      it('shows the partial early-repayment options and their effect; the loan then does what the quote said', async () => {
+        const body = { amountMinor: 1_200_000, currency: 'CNY', termMonths: 12, method: 'EQUAL_INSTALLMENT' };
+        const quote = (await post(`/v1/lines/${lineId}/quotes`, body)).json<
+          Quote & {
+            prepaymentOptions: {
+              mode: string;
+              applies: boolean;
+              date: string;
+              prepayMinor: number;
+              nextInstallmentMinor: number;
+              remainingInstallments: number;
+              interestSavedMinor: number;
+            }[];
+          }
+        >();
+        const [reamortise, shorten] = quote.prepaymentOptions;
+        expect(reamortise).toMatchObject({ mode: 'REAMORTISE', applies: true, remainingInstallments: 11 });
+        expect(shorten).toMatchObject({ mode: 'SHORTEN', applies: false });
+        expect(shorten?.remainingInstallments).toBeLessThan(11);
+        expect(reamortise?.interestSavedMinor).toBeGreaterThan(0);
+        expect(shorten?.interestSavedMinor).toBeGreaterThan(reamortise?.interestSavedMinor ?? 0);
+        const drawn = await post(`/v1/lines/${lineId}/draws`, { ...body, quoteId: quote.quoteId });
+        const loan = drawn.json<{
+          loan: { id: string; schedule: { totalMinor: number; dueDate: string }[] };
+        }>().loan;
+        const first = loan.schedule[0];
+        env.h.clock.set(Date.parse(first?.dueDate ?? ''));
+        const paid = await post(`/v1/loans/${loan.id}/repayments`, {
+          amountMinor: (first?.totalMinor ?? 0) + (reamortise?.prepayMinor ?? 0),
+          currency: 'CNY',
+        });
+        expect(paid.statusCode, paid.body).toBe(201);
+        const after = paid.json<{ loan: { schedule: { dueDate: string; totalMinor: number }[] } }>().loan
+          .schedule;
+        const future = after.filter((i) => i.dueDate > (first?.dueDate ?? ''));
+        expect(future).toHaveLength(reamortise?.remainingInstallments ?? -1);
+        expect(future[0]?.totalMinor).toBe(reamortise?.nextInstallmentMinor);
+      });
+
       it("refuses a draw citing another line's quote", async () => {
         const quote = (await post(`/v1/lines/${lineId}/quotes`, TEN_K)).json<Quote>();
         const other = await post('/v1/applications', {
