@@ -160,6 +160,29 @@ for (const factory of STORE_FACTORIES) {
         expect(future[0]?.totalMinor).toBe(reamortise?.nextInstallmentMinor);
       });
 
+      it('refuses a quote and a draw whose fees take the all-in APR over the product cap, writing nothing', async () => {
+        const costly = { ...DAILY_PRODUCT, id: 'costly', upfrontFee: { rateBps: 500, capMinor: 1_000_000 } };
+        expect((await post('/v1/products', costly)).statusCode).toBe(201);
+        const app = await post('/v1/applications', {
+          applicant: { ...ADULT, nationalId: residentId('19900307', 555) },
+          attributes: {},
+          productId: 'costly',
+        });
+        const costlyLine = app.json<{ line: { id: string } }>().line.id;
+        const body = { amountMinor: 1_000_000, currency: 'CNY', termMonths: 3, method: 'EQUAL_INSTALLMENT' };
+        const quote = await post(`/v1/lines/${costlyLine}/quotes`, body);
+        expect(quote.statusCode).toBe(422);
+        expect(quote.json().error).toMatchObject({
+          code: 'LG_APR_CAP_EXCEEDED',
+          details: { capPercent: 24 },
+        });
+        const drawn = await post(`/v1/lines/${costlyLine}/draws`, body);
+        expect(drawn.statusCode).toBe(422);
+        expect(drawn.json().error.code).toBe('LG_APR_CAP_EXCEEDED');
+        expect(await countRows(env.store, 'quotes')).toBe(0);
+        expect(await countRows(env.store, 'loans')).toBe(0);
+      });
+
       it("refuses a draw citing another line's quote", async () => {
         const quote = (await post(`/v1/lines/${lineId}/quotes`, TEN_K)).json<Quote>();
         const other = await post('/v1/applications', {
