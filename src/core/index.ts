@@ -13,6 +13,7 @@ import {
   createProductVersion,
   getProduct,
   listProducts,
+  retireProduct,
   type ProductView,
 } from './products.js';
 import type { ProductTerms } from '../domain/product.js';
@@ -43,6 +44,7 @@ export interface CoreServices {
     id: string,
     input: { terms: ProductTerms; expectedVersion?: number; actor?: string },
   ): Promise<ProductView>;
+  retireProduct(id: string, actor?: string): Promise<ProductView>;
   createQuote(lineId: string, input: QuoteInput): Promise<QuoteView>;
   getQuote(id: string): Promise<QuoteView>;
   createPartner(input: partners.PartnerInput, actor?: string): Promise<partners.PartnerView>;
@@ -79,6 +81,7 @@ export function createCoreServices(deps: CoreDeps): CoreServices {
     getProduct: (id) => getProduct(deps, id),
     createProduct: (input) => createProduct(deps, input),
     createProductVersion: (id, input) => createProductVersion(deps, id, input),
+    retireProduct: (id, actor) => retireProduct(deps, id, actor),
     createQuote: (lineId, input) => createQuote(deps, lineId, input),
     getQuote: (id) => readQuote(deps, id),
     createPartner: (input, actor) => partners.createPartner(deps, input, actor),

@@ -128,6 +128,22 @@ for (const factory of STORE_FACTORIES) {
         ]);
       });
 
+      it('a retired product grants no new lines; its existing lines still draw on their terms', async () => {
+        await createProduct();
+        const lineId = await lineUnder('daily-flex');
+        const retired = await post('/v1/products/daily-flex/retire', {});
+        expect(retired.statusCode, retired.body).toBe(200);
+        const refused = await post('/v1/applications', {
+          applicant: { ...ADULT, nationalId: residentId('19900307', 777) },
+          attributes: {},
+          productId: 'daily-flex',
+        });
+        expect(refused.statusCode).toBe(409);
+        expect(refused.json().error.code).toBe('LG_PRODUCT_NOT_ACTIVE');
+        const drawn = await draw(lineId, { amountMinor: 100_000, termMonths: 3, method: 'DAILY_INTEREST' });
+        expect(drawn.statusCode, drawn.body).toBe(201);
+      });
+
       it('a draw outside the product (term, method, amount) is a 422 and writes nothing', async () => {
         await createProduct();
         const lineId = await lineUnder('daily-flex');

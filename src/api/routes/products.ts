@@ -145,6 +145,19 @@ export function productRoutes(core: CoreServices): FastifyPluginAsync {
       },
     );
 
+    app.post<{ Params: IdParams }>(
+      '/v1/products/:id/retire',
+      {
+        config: { roles: RISK_WRITERS, idempotent: true },
+        schema: {
+          tags: ['products'],
+          summary: 'Retire a product: no new lines; existing lines and booked loans keep their terms',
+          params: IdParams,
+        },
+      },
+      async (request) => core.retireProduct(request.params.id, request.principal?.keyId),
+    );
+
     app.post<{ Params: IdParams; Body: VersionBody }>(
       '/v1/products/:id/versions',
       {
