@@ -1,7 +1,16 @@
 import 'fastify';
 
-/** Staff roles (issue 11): risk_analyst writes strategies/models/overlays, analyst works cases, supervisor checks. */
-export const ROLES = ['admin', 'risk_analyst', 'analyst', 'supervisor', 'service', 'auditor'] as const;
+/** Staff roles (issue 11): risk_analyst writes strategies/models/overlays, analyst works cases, supervisor checks;
+ * partner is a 助贷 platform operator's key (issue 15). */
+export const ROLES = [
+  'admin',
+  'risk_analyst',
+  'analyst',
+  'supervisor',
+  'service',
+  'auditor',
+  'partner',
+] as const;
 export type Role = (typeof ROLES)[number];
 /** A borrower token is not a staff key: it reaches only the /v1/me routes, and only the borrower's own data. */
 export const BORROWER = 'borrower' as const;
@@ -49,3 +58,5 @@ export const READERS: readonly Role[] = [
 export const CASE_WORKERS: readonly Role[] = ['admin', 'analyst', 'supervisor', 'risk_analyst'];
 export const CHECKERS: readonly Role[] = ['admin', 'supervisor'];
 export const BORROWERS: readonly RouteRole[] = [BORROWER];
+/** A 助贷 platform operator's key: only the partner-scoped routes, and only its own channel's records. */
+export const PARTNER_READERS: readonly Role[] = ['partner'];

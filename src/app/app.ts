@@ -27,6 +27,9 @@ import { consoleRoutes } from '../api/routes/console.js';
 import { readAlertEvidence, readLineHistory, readOverview, searchLines } from '../store/console.js';
 import { registerDashboard } from './dashboard.js';
 import { listingRoutes } from '../api/routes/listings.js';
+import { productRoutes } from '../api/routes/products.js';
+import { quoteRoutes } from '../api/routes/quotes.js';
+import { partnerRoutes } from '../api/routes/partners.js';
 import { fieldCryptoFromMasterKey } from '../compliance/crypto.js';
 import { coreEngineFromService, createCoreServices, type CoreServices } from '../core/index.js';
 import {
@@ -230,6 +233,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         },
       }),
       listingRoutes(store),
+      productRoutes(core),
+      quoteRoutes(core),
+      partnerRoutes({ core, random }),
       ...cases.routes(),
     ];
     cases.start();

@@ -43,7 +43,7 @@ async function firstStartChores(app: AppServices, print: (line: string) => void)
     }
   }
   if (app.config.seedDemo) {
-    const seeded = await seedDemo(app.core);
+    const seeded = await seedDemo(app.core, { lending: true });
     if (seeded.seeded) print(`Seeded the demo book: ${JSON.stringify(seeded)}`);
   }
 }

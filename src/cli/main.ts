@@ -15,6 +15,7 @@ import { registerModelCommand } from './commands/model.js';
 import { registerModelRegistryCommands } from './commands/model-registry.js';
 import { registerJobsCommand } from './commands/jobs.js';
 import { registerMonitorCommand } from './commands/monitor.js';
+import { registerProductsCommand } from './commands/products.js';
 import { bootstrapServe } from '../app/bootstrap.js';
 import { createKeyForUser, registerCasesCommand, registerKeyCommands } from './commands/cases.js';
 
@@ -185,6 +186,7 @@ export function buildProgram(): Command {
   registerMonitorCommand(program, openAppDeps);
   registerKeyCommands(keys, () => openApp());
   registerCasesCommand(program, () => openApp());
+  registerProductsCommand(program, openAppDeps);
 
   return program;
 }

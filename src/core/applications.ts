@@ -1,4 +1,6 @@
 import type { Decision, Outcome } from '../domain/decision.js';
+import { activeProduct, bindLineToProduct, fitGrantToProduct } from './products.js';
+import { assertAllInCost, channelFor, recordChannel, type ChannelInput } from './partners.js';
 import { LgError } from '../domain/errors.js';
 import { applyLineAction as transition, newPendingLine } from '../domain/line.js';
 import { appendToLedger } from '../compliance/ledger.js';
@@ -31,6 +33,10 @@ export interface ApplicationInput {
   /** The device and IP the application came from: looked up on the lists like the applicant's ID and phone. */
   readonly deviceId?: string;
   readonly ip?: string;
+  /** The product the line is granted under (its latest ACTIVE version); absent: a line without a product. */
+  readonly productId?: string;
+  /** 助贷: the platform channel the application came through and how the line is funded. */
+  readonly channel?: ChannelInput;
 }
 
 export interface ApplicationResult {
@@ -188,6 +194,9 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
     event: deps.ids.next(),
   };
   const sealed = sealBorrower(borrowerId, applicant, deps.crypto, now);
+  const product =
+    input.productId === undefined ? undefined : await activeProduct(deps.store.db, input.productId);
+  const channel = await channelFor(deps, input.channel);
 
   const result = await deps.store.transaction(async (tx) => {
     const storedBorrowerId = await upsertBorrower(tx, sealed, applicant.nationalIdHashes);
@@ -195,7 +204,11 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
     // committed its line before this read or waits for this dbTx to end.
     await lockBorrower(tx, deps.store.kind, storedBorrowerId);
     const room = deps.config.borrowerCapMinor - (await openExposureMinor(tx, storedBorrowerId));
-    const clipped = clipGrant(decision, room, deps.config.aprCapPercent);
+    const clipped = fitGrantToProduct(
+      clipGrant(decision, room, deps.config.aprCapPercent),
+      product,
+      currency,
+    );
     const grant: Grant =
       hard.length > 0
         ? {
@@ -204,6 +217,8 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
             adjustments: [...given.adjustments, `declined by the core's hard rules (${hard.join(', ')})`],
           }
         : { ...clipped, adjustments: [...given.adjustments, ...clipped.adjustments] };
+    if (grant.outcome === 'APPROVE')
+      assertAllInCost(grant.annualRate, channel, [deps.config.aprCapPercent, product?.terms.aprCapPercent]);
     await deps.engine.recordDecision(tx, {
       decisionId: ids.decision,
       kind: 'application',
@@ -219,6 +234,7 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
       grant.outcome === 'APPROVE'
         ? await openLine(deps, tx, { ids, borrowerId: storedBorrowerId, grant, currency, now })
         : null;
+    if (line) await bindLineToProduct(tx, line.id, product);
     await tx
       .insertInto('applications')
       .values({
@@ -234,6 +250,7 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
         created_at: now,
       })
       .execute();
+    await recordChannel(tx, { applicationId: ids.application, lineId: line?.id }, channel);
     const ledger = [
       {
         entryId: ids.application,

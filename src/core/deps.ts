@@ -118,6 +118,17 @@ export interface CoreConfig {
   readonly maxBorrowerAge?: number;
   /** Days past due from which a line takes no new draw (core hard rule, R_DAYS_PAST_DUE; default 1 = M1). */
   readonly drawBlockedFromDpd?: number;
+  /** How long a quote stays valid (default 30 minutes). */
+  readonly quoteValidMs?: number;
+  /** Partner concentration is enforced once the book's outstanding reaches this (default ¥1,000,000). */
+  readonly concentrationFloorMinor?: number;
+  /** Channel-quality thresholds for `jobs daily` (see partners.ts CHANNEL_THRESHOLDS_DEFAULT). */
+  readonly channelThresholds?: {
+    readonly minLoans: number;
+    readonly fpdRateMax: number;
+    readonly delinquentShareMax: number;
+    readonly approvalRateMin: number;
+  };
 }
 
 export interface CoreDeps {

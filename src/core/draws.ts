@@ -12,6 +12,10 @@ import type { DbTx } from '../store/db.js';
 import type { SyncSql } from '../store/sync.js';
 import type { CoreTables } from '../store/core-tables.js';
 import { insertRows, runShaped } from '../store/shaped.js';
+import { aprCapFor, checkDrawForProduct, loanProductColumns, scheduleInputFor } from './products.js';
+import { assertMatchesQuote, quoteForDraw, type QuotedBooking } from './quotes.js';
+import { checkPurpose } from './purposes.js';
+import { checkConcentration } from './partners.js';
 import { buildContext, timedDecide } from './context.js';
 import {
   drawHardDeclines,
@@ -49,6 +53,8 @@ export interface DrawInput {
   readonly deviceId?: string;
   readonly ip?: string;
   readonly payeeId?: string;
+  /** A quote from POST /v1/lines/{id}/quotes: the booked loan must match it exactly. */
+  readonly quoteId?: string;
 }
 
 export type DrawStatus = 'APPROVED' | 'DECLINED' | 'HOLD' | 'COOLDOWN' | 'CHALLENGE' | 'REVIEW';
@@ -95,6 +101,8 @@ function checkInput(line: LineRow, input: DrawInput): void {
       availableMinor: Number(line.available_minor),
     });
   }
+  checkDrawForProduct(line, input);
+  checkPurpose(line, input.purpose);
 }
 
 function numberValue(decision: Decision, name: string): number | undefined {
@@ -122,7 +130,7 @@ export function price(
 ): Priced {
   const annualRate = decision.annualRate ?? Number(line.annual_rate);
   const startDate = isoDate(now);
-  const schedule = buildSchedule({
+  const scheduleInput = scheduleInputFor(line, {
     principalMinor: input.amountMinor,
     annualRate,
     termMonths: input.termMonths,
@@ -132,12 +140,13 @@ export function price(
     periodicFeeMinor: numberValue(decision, 'periodicFeeMinor') ?? 0,
     currency: input.currency,
   });
+  const schedule = buildSchedule(scheduleInput);
   const disclosures = {
     US_REGZ: loanDisclosure(schedule, { convention: 'US_REGZ', startDate }),
     EU_CCD: loanDisclosure(schedule, { convention: 'EU_CCD', startDate }),
     CN_IRR: loanDisclosure(schedule, { convention: 'CN_IRR', startDate }),
   };
-  return { schedule, disclosures, annualRate };
+  return { schedule, disclosures, annualRate: scheduleInput.annualRate };
 }
 
 /** Velocity counts stop here: a strategy needs "many", not an exact figure, and the read stays bounded. */
@@ -354,6 +363,8 @@ export interface DrawRequest {
   readonly lists: ListFacts;
   readonly ids: DrawIds;
   readonly now: number;
+  /** The quote the draw cites (read before the unit: a stored quote never changes). */
+  readonly quote?: QuotedBooking;
 }
 
 /** Hard rules, decide('draw'), the APR cap and every row to write; pure given the line and its velocity. */
@@ -373,7 +384,8 @@ function planDraw(r: DrawRequest, line: LineRow, velocity: Readonly<Record<strin
   let priced: Priced | undefined;
   if (status === 'APPROVED') {
     priced = price(deps, line, input, decision, now);
-    if (!aprCapCheck(priced.disclosures.CN_IRR.apr, deps.config.aprCapPercent).ok) {
+    assertMatchesQuote(r.quote, priced.schedule, priced.annualRate);
+    if (!aprCapCheck(priced.disclosures.CN_IRR.apr, aprCapFor(line, deps.config.aprCapPercent)).ok) {
       status = 'DECLINED';
       reasons = ['R_APR_CAP', ...reasons];
     }
@@ -488,7 +500,9 @@ export async function requestDraw(deps: CoreDeps, lineId: string, input: DrawInp
     loan: deps.ids.next(),
     event: deps.ids.next(),
   };
-  const request: DrawRequest = { deps, input, monitored, lists, ids, now };
+  const quote = await quoteForDraw(deps, lineId, input, now);
+  await checkConcentration(deps, lineId, input.amountMinor);
+  const request: DrawRequest = { deps, input, monitored, lists, ids, now, quote };
   const sync = deps.store.sync;
   const done = sync
     ? await sync.transaction((syncSql) => drawUnitSync(syncSql, request, lineId))
@@ -578,6 +592,7 @@ export function loanRowOf(r: DrawRequest, line: LineRow, priced: Priced): LoanRo
     bucket: r.deps.config.buckets?.[0]?.name ?? 'M0',
     created_at: r.now,
     settled_at: null,
+    ...loanProductColumns(line, r.input, { schedule, annualRate, startDate: isoDate(r.now) }),
   };
 }
 

@@ -8,6 +8,18 @@ import { readLoan, repay, type LoanView, type RepaymentInput, type RepaymentResu
 import { runDailyJob, runReviewJob, type DailyJobResult, type ReviewJobResult } from './jobs.js';
 import { APPEAL_DAYS_DEFAULT, explainLine, readLine, type LineExplanation, type LineView } from './views.js';
 import { rekeyBorrowers, type RekeyResult } from './borrowers.js';
+import {
+  createProduct,
+  createProductVersion,
+  getProduct,
+  listProducts,
+  retireProduct,
+  type ProductView,
+} from './products.js';
+import type { ProductTerms } from '../domain/product.js';
+import { createQuote, readQuote, type QuoteInput, type QuoteView } from './quotes.js';
+import * as partners from './partners.js';
+import type { DbTx } from '../store/db.js';
 
 export { APPEAL_DAYS_DEFAULT };
 
@@ -25,6 +37,30 @@ export interface CoreServices {
   runReviewJob(asOf: string): Promise<ReviewJobResult>;
   /** Key rotation: re-seals borrowers' personal data that a retired key sealed (see rekeyBorrowers). */
   rekeyBorrowers(pageSize?: number): Promise<RekeyResult>;
+  listProducts(): Promise<ProductView[]>;
+  getProduct(id: string): Promise<{ versions: ProductView[] }>;
+  createProduct(input: { id: string; terms: ProductTerms; actor?: string }): Promise<ProductView>;
+  createProductVersion(
+    id: string,
+    input: { terms: ProductTerms; expectedVersion?: number; actor?: string },
+  ): Promise<ProductView>;
+  retireProduct(id: string, actor?: string): Promise<ProductView>;
+  createQuote(lineId: string, input: QuoteInput): Promise<QuoteView>;
+  getQuote(id: string): Promise<QuoteView>;
+  createPartner(input: partners.PartnerInput, actor?: string): Promise<partners.PartnerView>;
+  listPartners(): Promise<partners.PartnerView[]>;
+  getPartner(id: string): Promise<partners.PartnerView>;
+  setPartnerStatus(
+    id: string,
+    change: Parameters<typeof partners.setPartnerStatus>[2],
+  ): Promise<partners.PartnerView>;
+  createPartnerKey<K extends { id: string }>(partnerId: string, mint: (tx: DbTx) => Promise<K>): Promise<K>;
+  partnerOfKey(keyId: string | undefined): Promise<string>;
+  assertChannelLine(partnerId: string, lineId: string): Promise<void>;
+  channelLines(partnerId: string): ReturnType<typeof partners.channelLines>;
+  channelApplications(partnerId: string): ReturnType<typeof partners.channelApplications>;
+  channelQuality(partnerId: string): Promise<partners.ChannelQuality>;
+  lineParties(lineId: string): Promise<partners.LineParties>;
 }
 
 export function createCoreServices(deps: CoreDeps): CoreServices {
@@ -46,6 +82,24 @@ export function createCoreServices(deps: CoreDeps): CoreServices {
     runDailyJob: (asOf) => runDailyJob(deps, asOf),
     runReviewJob: (asOf) => runReviewJob(deps, asOf),
     rekeyBorrowers: (pageSize) => rekeyBorrowers(deps, pageSize),
+    listProducts: () => listProducts(deps),
+    getProduct: (id) => getProduct(deps, id),
+    createProduct: (input) => createProduct(deps, input),
+    createProductVersion: (id, input) => createProductVersion(deps, id, input),
+    retireProduct: (id, actor) => retireProduct(deps, id, actor),
+    createQuote: (lineId, input) => createQuote(deps, lineId, input),
+    getQuote: (id) => readQuote(deps, id),
+    createPartner: (input, actor) => partners.createPartner(deps, input, actor),
+    listPartners: () => partners.listPartners(deps),
+    getPartner: (id) => partners.getPartner(deps, id),
+    setPartnerStatus: (id, change) => partners.setPartnerStatus(deps, id, change),
+    createPartnerKey: (partnerId, mint) => partners.createPartnerKey(deps, partnerId, mint),
+    partnerOfKey: (keyId) => partners.partnerOfKey(deps, keyId),
+    assertChannelLine: (partnerId, lineId) => partners.assertChannelLine(deps, partnerId, lineId),
+    channelLines: (partnerId) => partners.channelLines(deps, partnerId),
+    channelApplications: (partnerId) => partners.channelApplications(deps, partnerId),
+    channelQuality: (partnerId) => partners.channelReport(deps, partnerId),
+    lineParties: (lineId) => partners.lineParties(deps, lineId),
   };
 }
 
@@ -98,3 +152,6 @@ export {
   type Page,
   type PageQuery,
 } from './listings.js';
+export { PRODUCT_ID_PATTERN, type ProductView } from './products.js';
+export type { QuoteInput, QuoteView } from './quotes.js';
+export { purposeCatalogue } from './purposes.js';

@@ -10,6 +10,8 @@ import { applyActionInTx, raiseTrip, type LineActionResult } from './lines.js';
 import { lineStateOf, type LineRow } from './repo.js';
 import { loanDpd } from './loans.js';
 import { frozenForFraud, liftClearedDelinquency, type RestrictionReviewResult } from './restrictions.js';
+import { accrueOverdueLoans, type OverdueAccrualResult } from './accruing.js';
+import { reviewChannels, type ChannelAlert } from './partners.js';
 
 export const REVIEW_STRATEGY = 'line-review';
 
@@ -25,6 +27,10 @@ export interface DailyJobResult {
   readonly linesAged: number;
   readonly bucketChanges: { loanId: string; lineId: string; dpd: number; from: string; to: string }[];
   readonly tempLimitsExpired: number;
+  /** Daily-accrual loans: penalty interest and late fees accrued to asOf (see accruing.ts). */
+  readonly overdueAccrual?: OverdueAccrualResult;
+  /** 助贷 channels whose quality breached a threshold today. */
+  readonly channelAlerts?: readonly ChannelAlert[];
 }
 
 /**
@@ -34,6 +40,7 @@ export interface DailyJobResult {
  */
 export async function runDailyJob(deps: CoreDeps, asOf: string, pageSize = 500): Promise<DailyJobResult> {
   const asOfEnd = asOfMs(asOf);
+  const overdueAccrual = await accrueOverdueLoans(deps, asOf);
   const buckets = deps.config.buckets ?? DEFAULT_BUCKETS;
   const changes: DailyJobResult['bucketChanges'] = [];
   const lineDpd = new Map<string, number>();
@@ -102,7 +109,16 @@ export async function runDailyJob(deps: CoreDeps, asOf: string, pageSize = 500):
   }
   const linesAged = await ageLines(deps, lineDpd, buckets);
   const tempLimitsExpired = await expireTempLimits(deps, asOfEnd + MS_PER_DAY - 1);
-  return { asOf, loansAged, linesAged, bucketChanges: changes, tempLimitsExpired };
+  const channelAlerts = await reviewChannels(deps, asOf);
+  return {
+    asOf,
+    loansAged,
+    linesAged,
+    bucketChanges: changes,
+    tempLimitsExpired,
+    overdueAccrual,
+    channelAlerts,
+  };
 }
 
 /**

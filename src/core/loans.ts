@@ -12,6 +12,7 @@ import type { CoreDeps } from './deps.js';
 import { coreEvent } from './events.js';
 import { findLoan, insertOutbox, installmentsOf, type InstallmentRow, type LoanRow, type Q } from './repo.js';
 import { iso } from './views.js';
+import { accrualViewOf, repayAccruing, type AccrualView } from './accruing.js';
 
 export interface InstallmentView {
   readonly period: number;
@@ -52,6 +53,10 @@ export interface LoanView {
     readonly totalRepayableMinor: number;
   };
   readonly schedule: InstallmentView[];
+  /** Daily-accrual loans: day count, daily rate, and what is owed today (payoff) by component. */
+  readonly accrual?: AccrualView;
+  /** 资金用途 as stated at the draw. */
+  readonly purpose: string | null;
   readonly createdAt: string;
   readonly settledAt: string | null;
 }
@@ -127,9 +132,20 @@ export function loanViewOf(
       totalRepayableMinor: Number(loan.total_repayable_minor),
     },
     schedule: installments.map(installmentView),
+    ...optionalAccrual(loan, installments, asOfDate),
+    purpose: loan.purpose ?? null,
     createdAt: iso(Number(loan.created_at)),
     settledAt: loan.settled_at === null ? null : iso(Number(loan.settled_at)),
   };
+}
+
+function optionalAccrual(
+  loan: LoanRow,
+  installments: readonly InstallmentRow[],
+  asOfDate: string,
+): { accrual?: AccrualView } {
+  const accrual = accrualViewOf(loan, installments, asOfDate);
+  return accrual ? { accrual } : {};
 }
 
 export async function readLoan(deps: CoreDeps, id: string): Promise<LoanView> {
@@ -150,13 +166,17 @@ export function installmentRows(loanId: string, schedule: Schedule): CoreTables[
     paid_interest_minor: 0,
     paid_fee_minor: 0,
     settled_at: null,
+    late_fee_minor: 0,
   }));
 }
 
 export interface RepaymentInput {
   readonly amountMinor: number;
   readonly currency: string;
-  /** ISO date or date-time; defaults to now. Decides which instalments count as already due. */
+  /**
+   * ISO date or date-time; defaults to now; never before the loan's start nor in the future. Decides which instalments
+   * are due and, on a daily-accrual loan, the day interest is charged to.
+   */
   readonly paidAt?: string;
 }
 
@@ -167,6 +187,8 @@ export interface RepaymentResult {
   readonly currency: string;
   readonly allocated: {
     readonly feeMinor: number;
+    /** Penalty interest (罚息) on overdue principal; present on daily-accrual (product) loans only. */
+    readonly penaltyMinor?: number;
     readonly interestMinor: number;
     readonly principalMinor: number;
   };
@@ -178,9 +200,66 @@ function parsePaidAt(text: string | undefined, now: number): number {
   const ms = /^\d{4}-\d{2}-\d{2}$/.test(text) ? parseIsoDate(text) : Date.parse(text);
   if (ms === undefined || Number.isNaN(ms))
     throw new LgError('LG_VALIDATION', 'paidAt must be an ISO date or date-time', { paidAt: text });
-  if (ms > now)
-    throw new LgError('LG_PAID_AT_OUT_OF_RANGE', 'paidAt may not be in the future', { paidAt: text });
+  if (ms > now) throw new LgError('LG_REPAYMENT_DATE', 'paidAt may not be in the future', { paidAt: text });
   return ms;
+}
+
+function checkNotBeforeLoan(loan: LoanRow, paidAt: number): void {
+  if (isoDate(paidAt) < loan.start_date) {
+    throw new LgError(
+      'LG_REPAYMENT_DATE',
+      `paidAt may not be before the loan started on ${loan.start_date}`,
+      {
+        paidAt: isoDate(paidAt),
+        startDate: loan.start_date,
+      },
+    );
+  }
+}
+
+interface Applied {
+  readonly allocated: RepaymentResult['allocated'];
+  readonly loanAfter: LoanRow;
+  readonly rowsAfter: InstallmentRow[];
+  readonly settled: boolean;
+}
+
+/** A monthly 30/360 loan: the instalment waterfall of allocation.ts. */
+async function applyScheduled(
+  tx: Q,
+  loan: LoanRow,
+  rows: readonly InstallmentRow[],
+  payment: { amountMinor: number; paidAt: number; now: number },
+): Promise<Applied> {
+  const { now } = payment;
+  const alloc = allocateRepayment(toItems(rows), payment.amountMinor, isoDate(payment.paidAt));
+  const updated = await applyToInstallments(tx, loan.id, rows, alloc, now);
+  const outstanding = Number(loan.outstanding_principal_minor) - alloc.principalMinor;
+  const settled = updated.every((r) => outstandingOf(r) === 0);
+  await tx
+    .updateTable('loans')
+    .set({
+      outstanding_principal_minor: outstanding,
+      status: settled ? 'SETTLED' : loan.status,
+      settled_at: settled ? now : null,
+    })
+    .where('id', '=', loan.id)
+    .execute();
+  return {
+    allocated: {
+      feeMinor: alloc.feeMinor,
+      interestMinor: alloc.interestMinor,
+      principalMinor: alloc.principalMinor,
+    },
+    loanAfter: {
+      ...loan,
+      outstanding_principal_minor: outstanding,
+      status: settled ? 'SETTLED' : loan.status,
+      settled_at: settled ? now : null,
+    },
+    rowsAfter: updated,
+    settled,
+  };
 }
 
 function toItems(rows: readonly InstallmentRow[]): AllocationItem[] {
@@ -244,31 +323,15 @@ export async function repay(deps: CoreDeps, loanId: string, input: RepaymentInpu
     );
     if (loan.status === 'SETTLED')
       throw new LgError('LG_LOAN_SETTLED', 'this loan is already repaid in full', { loanId });
-    // A repayment dated before the loan existed would settle instalments before they were lent (issue 12).
-    if (isoDate(paidAt) < loan.start_date)
-      throw new LgError(
-        'LG_PAID_AT_OUT_OF_RANGE',
-        `paidAt may not be before the loan began on ${loan.start_date}`,
-        {
-          paidAt: input.paidAt,
-          loanStartDate: loan.start_date,
-        },
-      );
+    checkNotBeforeLoan(loan, paidAt);
     const rows = await installmentsOf(tx, loanId);
-    const alloc = allocateRepayment(toItems(rows), input.amountMinor, isoDate(paidAt));
-    const updated = await applyToInstallments(tx, loanId, rows, alloc, now);
-    const outstanding = Number(loan.outstanding_principal_minor) - alloc.principalMinor;
-    const settled = updated.every((r) => outstandingOf(r) === 0);
-    await tx
-      .updateTable('loans')
-      .set({
-        outstanding_principal_minor: outstanding,
-        status: settled ? 'SETTLED' : loan.status,
-        settled_at: settled ? now : null,
-      })
-      .where('id', '=', loanId)
-      .execute();
-    const p = alloc.principalMinor;
+    const payment = { amountMinor: input.amountMinor, paidAt, now };
+    const applied =
+      loan.terms !== null
+        ? await repayAccruing(tx, loan, rows, { ...payment, date: isoDate(paidAt) })
+        : await applyScheduled(tx, loan, rows, payment);
+    const { allocated, settled } = applied;
+    const p = allocated.principalMinor;
     if (p > 0) {
       await tx
         .updateTable('credit_lines')
@@ -289,17 +352,13 @@ export async function repay(deps: CoreDeps, loanId: string, input: RepaymentInpu
         amount_minor: input.amountMinor,
         currency: input.currency,
         paid_at: paidAt,
-        fee_minor: alloc.feeMinor,
-        interest_minor: alloc.interestMinor,
-        principal_minor: alloc.principalMinor,
+        fee_minor: allocated.feeMinor,
+        interest_minor: allocated.interestMinor,
+        principal_minor: allocated.principalMinor,
+        penalty_minor: allocated.penaltyMinor ?? 0,
         created_at: now,
       })
       .execute();
-    const allocated = {
-      feeMinor: alloc.feeMinor,
-      interestMinor: alloc.interestMinor,
-      principalMinor: alloc.principalMinor,
-    };
     await appendToLedger(tx, [
       {
         entryId: ids.repayment,
@@ -333,19 +392,18 @@ export async function repay(deps: CoreDeps, loanId: string, input: RepaymentInpu
       }),
       now,
     );
-    const loanAfter: LoanRow = {
-      ...loan,
-      outstanding_principal_minor: outstanding,
-      status: settled ? 'SETTLED' : loan.status,
-      settled_at: settled ? now : null,
-    };
     return {
       repaymentId: ids.repayment,
       loanId,
       amountMinor: input.amountMinor,
       currency: input.currency,
       allocated,
-      loan: loanViewOf(loanAfter, updated, isoDate(now), deps.config.buckets ?? DEFAULT_BUCKETS),
+      loan: loanViewOf(
+        applied.loanAfter,
+        applied.rowsAfter,
+        isoDate(now),
+        deps.config.buckets ?? DEFAULT_BUCKETS,
+      ),
     };
   });
 }

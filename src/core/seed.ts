@@ -4,6 +4,7 @@ import { seededRandom } from '../domain/random.js';
 import { isLgError } from '../domain/errors.js';
 import type { RepaymentMethod } from '../domain/schedule.js';
 import type { CoreServices } from './index.js';
+import { seedLendingDemo, type LendingSeed } from './seed-lending.js';
 
 /**
  * Demo data for `npm start` on an empty store: borrowers with valid (generated, fictitious) resident IDs go through
@@ -16,6 +17,8 @@ export interface SeedResult {
   readonly approved: number;
   readonly draws: number;
   readonly repayments: number;
+  /** Products, partners and the co-lent line (seed-lending.ts). */
+  readonly lending?: LendingSeed;
 }
 
 const REGIONS = [
@@ -133,7 +136,7 @@ function demoAttributes(rng: Rng): Record<string, string | number | boolean> {
 
 export async function seedDemo(
   core: CoreServices,
-  options: { seed?: number; borrowers?: number } = {},
+  options: { seed?: number; borrowers?: number; lending?: boolean } = {},
 ): Promise<SeedResult> {
   const { store, clock } = core.deps;
   const existing = await store.db.selectFrom('borrowers').select('id').limit(1).executeTakeFirst();
@@ -183,5 +186,6 @@ export async function seedDemo(
       if (!isLgError(error)) throw error;
     }
   }
-  return { seeded: true, applications: count, approved, draws, repayments };
+  const lending = options.lending ? await seedLendingDemo(core) : undefined;
+  return { seeded: true, applications: count, approved, draws, repayments, ...(lending ? { lending } : {}) };
 }

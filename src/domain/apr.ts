@@ -663,3 +663,32 @@ export function aprCapCheck(aprPercent: number, capPercent: number = DEFAULT_APR
   }
   return { ok: aprPercent <= capPercent, aprPercent, capPercent };
 }
+
+// ---------------------------------------------------------------- simple-interest annualised rate (单利)
+
+/**
+ * The annualised rate by simple interest (单利), as PBoC Announcement [2021] No. 3 permits alongside the IRR:
+ * the whole cost of credit (interest and every fee) divided by the principal-years actually used — each period's
+ * outstanding principal × its actual days / 365. A daily-interest loan without fees yields its contract rate; an
+ * amortising loan is not flattered (a flat rate on the original principal would halve its apparent cost).
+ */
+export function simpleAnnualRatePercent(schedule: Schedule, startDate: string): number {
+  const start = parseIsoCivil(startDate);
+  if (start === undefined) {
+    throw new LgError('LG_VALIDATION', 'startDate must be a calendar date YYYY-MM-DD', { startDate });
+  }
+  let previousDay = dayFromCivil(start.year, start.month, start.day);
+  let balance = schedule.totalPrincipalMinor;
+  let principalYears = 0;
+  for (const i of schedule.installments) {
+    const due = parseIsoCivil(i.dueDate);
+    if (due === undefined) continue;
+    const day = dayFromCivil(due.year, due.month, due.day);
+    principalYears += (balance * (day - previousDay)) / 365;
+    balance -= i.principalMinor;
+    previousDay = day;
+  }
+  if (principalYears <= 0) return 0;
+  const cost = schedule.totalInterestMinor + schedule.totalFeesMinor;
+  return roundHalfUp((cost / principalYears) * 100, APR_DECIMAL_PLACES);
+}

@@ -1,5 +1,7 @@
 import { addMonthsClampedDay, isoDay, parseIsoCivil, type CivilDate } from './clock.js';
 import { LgError } from './errors.js';
+import { accrueMinor } from './accrual.js';
+import type { DayCountBasis } from './day-count.js';
 
 /**
  * Repayment schedules for a draw: equal instalment (等额本息), equal principal (等额本金) and interest-only with a bullet.
@@ -14,7 +16,12 @@ import { LgError } from './errors.js';
  *   principal column sums exactly to the loan principal: no cent is lost or invented.
  * - Due dates fall on the start date's day of month, clamped to the month's end (31 Jan -> 28/29 Feb -> 31 Mar).
  */
-export const REPAYMENT_METHODS = ['EQUAL_INSTALLMENT', 'EQUAL_PRINCIPAL', 'INTEREST_ONLY'] as const;
+export const MONTHLY_METHODS = ['EQUAL_INSTALLMENT', 'EQUAL_PRINCIPAL', 'INTEREST_ONLY'] as const;
+/**
+ * DAILY_INTEREST is the 随借随还 loan: interest accrues by the day on what is outstanding, nothing is due before the
+ * maturity date (start + termMonths), and the borrower may repay any amount on any day.
+ */
+export const REPAYMENT_METHODS = [...MONTHLY_METHODS, 'DAILY_INTEREST'] as const;
 export type RepaymentMethod = (typeof REPAYMENT_METHODS)[number];
 
 export const MAX_TERM_MONTHS = 360;
@@ -32,6 +39,12 @@ export interface ScheduleInput {
   /** Charged with every instalment. */
   periodicFeeMinor?: number;
   currency?: string;
+  /**
+   * When set, interest accrues daily (see accrual.ts) and each instalment's interest is the accrual for the actual
+   * days of its period, so the schedule shows what the borrower owes when paying on each due date. Unset: the
+   * monthly 30/360 convention above (DAILY_INTEREST always accrues daily, ACT/365 unless stated).
+   */
+  dayCount?: DayCountBasis;
 }
 
 export interface Installment {
@@ -201,12 +214,15 @@ function principalRule(input: ScheduleInput): PrincipalRule {
       return (balance) => Math.min(balance, part);
     }
     case 'INTEREST_ONLY':
+    case 'DAILY_INTEREST':
       return () => 0;
   }
 }
 
 export function buildSchedule(input: ScheduleInput): Schedule {
   const start = validate(input);
+  if (input.dayCount !== undefined || input.method === 'DAILY_INTEREST')
+    return buildAccruingSchedule(input, start);
   const interestOn = periodInterestRule(Math.round(input.annualRate * RATE_SCALE));
   const feeMinor = input.periodicFeeMinor ?? 0;
   const upfrontFeeMinor = input.upfrontFeeMinor ?? 0;
@@ -246,4 +262,121 @@ export function buildSchedule(input: ScheduleInput): Schedule {
     totalRepayableMinor,
     upfrontFeeMinor,
   };
+}
+
+// ---------------------------------------------------------------- daily-accrual schedules
+
+/** What a projection of the remaining instalments needs: the balance, the date interest runs from, the due dates. */
+export interface ProjectionInput {
+  balanceMinor: number;
+  /** Interest on the balance runs from this date (excluded): the disbursement or the last repayment. */
+  fromDate: string;
+  dueDates: readonly string[];
+  method: RepaymentMethod;
+  annualRate: number;
+  dayCount: DayCountBasis;
+  periodicFeeMinor: number;
+  /** Number of the first projected instalment (1 for a new loan). */
+  firstPeriod: number;
+  /** Interest accrued before fromDate and not yet paid: it falls due with the first projected instalment. */
+  carriedInterestMinor?: number;
+  /** Principal of each instalment, when fixed by the caller (shortening a schedule keeps the remaining parts). */
+  principalParts?: readonly number[];
+}
+
+function principalPartsFor(p: ProjectionInput): (index: number, balance: number, interest: number) => number {
+  const n = p.dueDates.length;
+  if (p.principalParts) return (index, balance) => Math.min(balance, p.principalParts?.[index] ?? 0);
+  switch (p.method) {
+    case 'EQUAL_INSTALLMENT': {
+      // 等额本息: the level payment at the monthly rate annualRate / 12; the day-count interest decides the split.
+      const level = equalInstallment(p.balanceMinor, p.annualRate / 12, n);
+      return (_index, balance, interest) => Math.min(balance, Math.max(0, level - interest));
+    }
+    case 'EQUAL_PRINCIPAL': {
+      const part = Math.floor(p.balanceMinor / n);
+      return (_index, balance) => Math.min(balance, part);
+    }
+    case 'INTEREST_ONLY':
+    case 'DAILY_INTEREST':
+      return () => 0;
+  }
+}
+
+/**
+ * The instalments from fromDate on: each instalment's interest is the daily accrual on the balance over its days
+ * (the first also carries any unpaid interest), the last instalment takes all remaining principal.
+ */
+export function projectInstallments(p: ProjectionInput): Installment[] {
+  const partOf = principalPartsFor(p);
+  const out: Installment[] = [];
+  let balance = p.balanceMinor;
+  let from = p.fromDate;
+  p.dueDates.forEach((dueDate, index) => {
+    const accrued = accrueMinor(balance, p.annualRate, p.dayCount, { from, to: dueDate });
+    const interestMinor = accrued + (index === 0 ? (p.carriedInterestMinor ?? 0) : 0);
+    const last = index === p.dueDates.length - 1;
+    const principalMinor = last ? balance : partOf(index, balance, accrued);
+    balance -= principalMinor;
+    const feeMinor = p.periodicFeeMinor;
+    out.push({
+      period: p.firstPeriod + index,
+      dueDate,
+      principalMinor,
+      interestMinor,
+      feeMinor,
+      totalMinor: principalMinor + interestMinor + feeMinor,
+      balanceAfterMinor: balance,
+    });
+    from = dueDate;
+  });
+  return out;
+}
+
+/** Due dates of a new loan: monthly, or the single maturity date of a DAILY_INTEREST loan. */
+export function scheduleDueDates(startDate: string, termMonths: number, method: RepaymentMethod): string[] {
+  const start = parseIsoCivil(startDate);
+  if (start === undefined)
+    throw invalid('startDate must be a calendar date YYYY-MM-DD', 'startDate', startDate);
+  if (method === 'DAILY_INTEREST') return [isoDay(addMonthsClampedDay(start, termMonths))];
+  return [...dueDates(startDate, start, termMonths)].slice(0, termMonths);
+}
+
+function scheduleOf(installments: Installment[], upfrontFeeMinor: number): Schedule {
+  let totalPrincipalMinor = 0;
+  let totalInterestMinor = 0;
+  let periodicFeesMinor = 0;
+  let totalRepayableMinor = 0;
+  for (const i of installments) {
+    totalPrincipalMinor += i.principalMinor;
+    totalInterestMinor += i.interestMinor;
+    periodicFeesMinor += i.feeMinor;
+    totalRepayableMinor += i.totalMinor;
+  }
+  return {
+    installments,
+    totalPrincipalMinor,
+    totalInterestMinor,
+    totalFeesMinor: upfrontFeeMinor + periodicFeesMinor,
+    totalRepayableMinor,
+    upfrontFeeMinor,
+  };
+}
+
+function buildAccruingSchedule(input: ScheduleInput, start: CivilDate): Schedule {
+  const dates =
+    input.method === 'DAILY_INTEREST'
+      ? [isoDay(addMonthsClampedDay(start, input.termMonths))]
+      : [...dueDates(input.startDate, start, input.termMonths)].slice(0, input.termMonths);
+  const installments = projectInstallments({
+    balanceMinor: input.principalMinor,
+    fromDate: input.startDate,
+    dueDates: dates,
+    method: input.method,
+    annualRate: input.annualRate,
+    dayCount: input.dayCount ?? 'ACT_365',
+    periodicFeeMinor: input.periodicFeeMinor ?? 0,
+    firstPeriod: 1,
+  });
+  return scheduleOf(installments, input.upfrontFeeMinor ?? 0);
 }

@@ -25,6 +25,7 @@ export interface CoreTables {
     annual_rate: number | null;
     currency: string;
     created_at: number;
+    channel_partner_id?: string | null;
   };
   credit_lines: {
     id: string;
@@ -42,6 +43,15 @@ export interface CoreTables {
     bucket: string;
     created_at: number;
     updated_at: number;
+    /** The product version the line was granted under and its terms (immutable per version; see products). */
+    product_id?: string | null;
+    product_version?: number | null;
+    product_terms?: string | null;
+    /** 助贷: the partner whose channel brought the line, how it is funded, and each funder's share (JSON). */
+    channel_partner_id?: string | null;
+    funding_mode?: string | null;
+    funders?: string | null;
+    credit_enhancer_id?: string | null;
   };
   line_actions: {
     id: string;
@@ -113,6 +123,17 @@ export interface CoreTables {
     bucket: string;
     created_at: number;
     settled_at: number | null;
+    /** Daily-accrual loans (a product's): the terms snapshot at booking, so a product change never alters them. */
+    product_id: string | null;
+    product_version: number | null;
+    terms: string | null;
+    /** Contract interest settled (paid or carried as unpaid) through this date; penalty likewise. */
+    interest_through: string | null;
+    interest_unpaid_minor: number;
+    penalty_through: string | null;
+    penalty_unpaid_minor: number;
+    purpose: string | null;
+    quote_id: string | null;
   };
   loan_installments: {
     loan_id: string;
@@ -126,6 +147,8 @@ export interface CoreTables {
     paid_fee_minor: number;
     /** Set when the instalment is fully paid. */
     settled_at: number | null;
+    /** The part of fee_minor that is a late fee (charged once, when the grace period lapses). */
+    late_fee_minor: number;
   };
   repayments: {
     id: string;
@@ -137,6 +160,68 @@ export interface CoreTables {
     fee_minor: number;
     interest_minor: number;
     principal_minor: number;
+    created_at: number;
+    penalty_minor: number;
+  };
+  products: {
+    id: string;
+    version: number;
+    name: string;
+    /** ACTIVE (new lines may be granted under it) or RETIRED. */
+    status: string;
+    currency: string;
+    /** ProductTerms as canonical JSON; a version is never updated. */
+    terms: string;
+    created_by: string | null;
+    created_at: number;
+  };
+  quotes: {
+    id: string;
+    line_id: string;
+    borrower_id: string;
+    amount_minor: number;
+    currency: string;
+    term_months: number;
+    method: string;
+    purpose: string | null;
+    annual_rate: number;
+    /** Canonical JSON of what the loan must book (rate, fees, every instalment): a draw is compared against it. */
+    fingerprint: string;
+    /** The quote as returned to the client. */
+    body: string;
+    created_at: number;
+    expires_at: number;
+  };
+  partners: {
+    id: string;
+    name: string;
+    /** PLATFORM_OPERATOR, FUNDER, CREDIT_ENHANCER, COLLECTION_AGENCY, DATA_PROVIDER. */
+    type: string;
+    licence_no: string;
+    /** ACTIVE, SUSPENDED, TERMINATED. */
+    status: string;
+    /** CLEAR, WATCH or BLOCKED (the partner's own standing on lists). */
+    list_status: string;
+    contract_start: string;
+    contract_end: string;
+    /** What the partner charges the borrower a year, in basis points of principal (part of the all-in cost). */
+    fee_rate_bps: number;
+    /** Largest share of the book's outstanding principal the partner may carry (0–1). */
+    concentration_max: number;
+    created_at: number;
+    updated_at: number;
+  };
+  partner_quality_alerts: {
+    id: string;
+    partner_id: string;
+    as_of: string;
+    /** JSON: [{metric, value, threshold}] */
+    breaches: string;
+    created_at: number;
+  };
+  partner_api_keys: {
+    key_id: string;
+    partner_id: string;
     created_at: number;
   };
   delinquency_changes: {

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildServer, createMetricsRegistry } from '../../src/api/server.js';
 import { createKeyVerifier } from '../../src/api/api-keys.js';
 import { ROLES, type RouteRole } from '../../src/api/types.js';
-import { STRONG_APPLICANT, type TestApp } from '../helpers/app.js';
+import { STRONG_APPLICANT, mintPartnerKey, type TestApp } from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
 import { client, person, startCaseApp } from './helpers.js';
 
@@ -61,7 +61,9 @@ describe('role-by-route matrix', () => {
       },
     });
     await server.ready();
-    for (const role of ROLES) keys.set(role, (await person(t, `matrix-${role}`, role)).key);
+    for (const role of ROLES)
+      if (role !== 'partner') keys.set(role, (await person(t, `matrix-${role}`, role)).key);
+    keys.set('partner', await mintPartnerKey(t.server));
     const applied = (
       await client(t).post('/v1/applications', {
         applicant: { name: '韩梅梅', nationalId: residentId('19900101', 777), phone: '13900002222' },

@@ -76,3 +76,32 @@ export const STRONG_APPLICANT = {
   Telephone: 1,
   ForeignWorker: 0,
 };
+
+/**
+ * A 助贷 platform operator registered through the API and a key bound to it: the only kind of `partner` key there
+ * is (a partner-role key without a partner is refused), for suites that sign in as every role.
+ */
+let partnersMinted = 0;
+
+export async function mintPartnerKey(server: FastifyInstance): Promise<string> {
+  const partner = await server.inject({
+    method: 'POST',
+    url: '/v1/partners',
+    headers: adminHeaders(`test-partner-${++partnersMinted}`),
+    payload: {
+      name: '测试助贷平台',
+      type: 'PLATFORM_OPERATOR',
+      licenceNo: 'TEST-0001',
+      contractStart: '2026-01-01',
+      contractEnd: '2030-12-31',
+    },
+  });
+  if (partner.statusCode !== 201) throw new Error(`partner not registered: ${partner.body}`);
+  const minted = await server.inject({
+    method: 'POST',
+    url: `/v1/partners/${(partner.json() as { id: string }).id}/keys`,
+    headers: adminHeaders(),
+  });
+  if (minted.statusCode !== 201) throw new Error(`partner key not minted: ${minted.body}`);
+  return (minted.json() as { key: string }).key;
+}

@@ -3,7 +3,13 @@ import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
 import { routeTable, type RouteEntry } from '../../src/api/server.js';
 import { createApiKey } from '../../src/api/api-keys.js';
-import { STRONG_APPLICANT, adminHeaders, startTestApp, type TestApp } from '../helpers/app.js';
+import {
+  STRONG_APPLICANT,
+  adminHeaders,
+  mintPartnerKey,
+  startTestApp,
+  type TestApp,
+} from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
 
 /**
@@ -208,6 +214,8 @@ function injectionFor(route: RouteEntry, request: FuzzRequest, n: number): Injec
   const headers: Record<string, string> = {};
   if (request.auth === 'admin' && route.url.startsWith('/v1/me/'))
     headers.authorization = `Bearer ${borrowerToken}`;
+  else if (request.auth === 'admin' && route.url.startsWith('/v1/partner/'))
+    headers.authorization = `Bearer ${partnerKey}`;
   else if (request.auth === 'admin') Object.assign(headers, adminHeaders());
   if (request.auth === 'bad') headers.authorization = `Bearer lg_fuzz_guess_${n}`;
   if (request.auth === 'basic') headers.authorization = 'Basic YWRtaW46YWRtaW4=';
@@ -253,6 +261,8 @@ function errorShapeProblem(body: string): string | undefined {
 
 /** /v1/me routes admit only borrower tokens: the fuzz signs in to them as one real borrower. */
 let borrowerToken = '';
+/** /v1/partner routes admit only a key bound to a 助贷 partner. */
+let partnerKey = '';
 
 async function mintTokenForOneBorrower(t: TestApp): Promise<string> {
   const applied = await t.server.inject({
@@ -283,6 +293,7 @@ describe('API fuzz', () => {
     t = await startTestApp();
     routes = routeTable(t.server);
     borrowerToken = await mintTokenForOneBorrower(t);
+    partnerKey = await mintPartnerKey(t.server);
   });
   afterAll(async () => t?.close());
 

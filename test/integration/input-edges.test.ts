@@ -249,7 +249,7 @@ describe('input at the edges of the schemas', () => {
       ] as const) {
         const response = await repay(paidAt, key);
         expect(response.statusCode, paidAt).toBe(422);
-        expect(response.json().error.code, paidAt).toBe('LG_PAID_AT_OUT_OF_RANGE');
+        expect(response.json().error.code, paidAt).toBe('LG_REPAYMENT_DATE');
       }
       const loan = await t.server.inject({
         method: 'GET',

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { LINE_ACTION_TYPES } from '../../domain/decision.js';
 import { REPAYMENT_METHODS } from '../../domain/schedule.js';
 import { UUID_PATTERN } from '../../domain/ids.js';
+import { FUNDING_MODES } from '../../domain/partner.js';
 import type { CoreServices } from '../../core/index.js';
 import { READERS, RISK_WRITERS, WRITERS } from '../types.js';
 import { parseInstant } from '../instants.js';
@@ -44,6 +45,34 @@ const ApplicationBody = Type.Object(
     currency: Type.Optional(Currency),
     deviceId: Type.Optional(Type.String({ maxLength: 128, description: 'checked against the lists' })),
     ip: Type.Optional(Type.String({ maxLength: 64, description: 'checked against the lists' })),
+    channel: Type.Optional(
+      Type.Object(
+        {
+          partnerId: Type.String({ pattern: UUID_PATTERN }),
+          fundingMode: Type.Union(FUNDING_MODES.map((m) => Type.Literal(m))),
+          funders: Type.Optional(
+            Type.Array(
+              Type.Object(
+                {
+                  partnerId: Type.String({ pattern: UUID_PATTERN }),
+                  shareBps: Type.Integer({ minimum: 1, maximum: 10_000 }),
+                },
+                { additionalProperties: false },
+              ),
+              { maxItems: 10 },
+            ),
+          ),
+          creditEnhancerId: Type.Optional(Type.String({ pattern: UUID_PATTERN })),
+        },
+        {
+          additionalProperties: false,
+          description: '助贷: the platform channel and the funding of the line',
+        },
+      ),
+    ),
+    productId: Type.Optional(
+      Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,39}$', description: 'product catalogue id' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -82,6 +111,9 @@ const DrawBody = Type.Object(
     deviceId: Type.Optional(Type.String({ maxLength: 128 })),
     ip: Type.Optional(Type.String({ maxLength: 64 })),
     payeeId: Type.Optional(Type.String({ maxLength: 128 })),
+    quoteId: Type.Optional(
+      Type.String({ pattern: UUID_PATTERN, description: 'the loan must match this quote' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -201,4 +201,132 @@ export const coreMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '120_lending_products': {
+    // Issue 15: a versioned product catalogue; lines pin a product version, loans snapshot their terms and accrue daily.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('products')
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('terms', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('products_pk', ['id', 'version'])
+        .execute();
+      for (const column of ['product_id', 'product_terms'] as const) {
+        await db.schema.alterTable('credit_lines').addColumn(column, 'text').execute();
+      }
+      await db.schema.alterTable('credit_lines').addColumn('product_version', 'integer').execute();
+      for (const column of [
+        'product_id',
+        'terms',
+        'interest_through',
+        'penalty_through',
+        'purpose',
+        'quote_id',
+      ]) {
+        await db.schema.alterTable('loans').addColumn(column, 'text').execute();
+      }
+      await db.schema.alterTable('loans').addColumn('product_version', 'integer').execute();
+      for (const column of ['interest_unpaid_minor', 'penalty_unpaid_minor']) {
+        await db.schema
+          .alterTable('loans')
+          .addColumn(column, 'bigint', (c) => c.notNull().defaultTo(0))
+          .execute();
+      }
+      await db.schema
+        .alterTable('loan_installments')
+        .addColumn('late_fee_minor', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable('repayments')
+        .addColumn('penalty_minor', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+    },
+  },
+  '121_lending_quotes': {
+    // Quotes before the draw (PBoC [2021] No. 3: the annualised rate is shown before the borrower commits).
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('quotes')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('line_id', 'text', (c) => c.notNull())
+        .addColumn('borrower_id', 'text', (c) => c.notNull())
+        .addColumn('amount_minor', 'bigint', (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('term_months', 'integer', (c) => c.notNull())
+        .addColumn('method', 'text', (c) => c.notNull())
+        .addColumn('purpose', 'text')
+        .addColumn('annual_rate', 'double precision', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('quotes_line').on('quotes').column('line_id').execute();
+    },
+  },
+  '122_lending_partners': {
+    // 助贷 and co-lending (金规〔2025〕9号): partners, partner-scoped keys, lines' funding mode and channel.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('partners')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('licence_no', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('list_status', 'text', (c) => c.notNull())
+        .addColumn('contract_start', 'text', (c) => c.notNull())
+        .addColumn('contract_end', 'text', (c) => c.notNull())
+        .addColumn('fee_rate_bps', 'integer', (c) => c.notNull())
+        .addColumn('concentration_max', 'double precision', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('partner_api_keys')
+        .addColumn('key_id', 'text', (c) => c.primaryKey())
+        .addColumn('partner_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      for (const column of ['channel_partner_id', 'funding_mode', 'funders']) {
+        await db.schema.alterTable('credit_lines').addColumn(column, 'text').execute();
+      }
+      await db.schema.alterTable('applications').addColumn('channel_partner_id', 'text').execute();
+      await db.schema
+        .createIndex('credit_lines_channel')
+        .on('credit_lines')
+        .column('channel_partner_id')
+        .execute();
+      await db.schema
+        .createIndex('applications_channel')
+        .on('applications')
+        .column('channel_partner_id')
+        .execute();
+    },
+  },
+  '123_lending_line_enhancer': {
+    // The borrower's view names every party that charges them, the credit enhancer (增信) included.
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('credit_lines').addColumn('credit_enhancer_id', 'text').execute();
+    },
+  },
+  '124_lending_channel_alerts': {
+    // A channel that degrades past its thresholds raises an alert once per day (a case once cases exist).
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('partner_quality_alerts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('partner_id', 'text', (c) => c.notNull())
+        .addColumn('as_of', 'text', (c) => c.notNull())
+        .addColumn('breaches', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('partner_quality_alerts_day', ['partner_id', 'as_of'])
+        .execute();
+    },
+  },
 };

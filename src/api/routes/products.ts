@@ -1,0 +1,184 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { DAY_COUNT_BASES } from '../../domain/day-count.js';
+import { PRODUCT_DEFAULTS, type ProductTerms } from '../../domain/product.js';
+import { REPAYMENT_METHODS } from '../../domain/schedule.js';
+import { PREPAYMENT_MODES } from '../../domain/settlement.js';
+import { PRODUCT_ID_PATTERN, purposeCatalogue, type CoreServices } from '../../core/index.js';
+import { READERS, RISK_WRITERS } from '../types.js';
+
+/** The product catalogue over HTTP: list, read every version, create, add a version (versions are never edited). */
+const MinorMax = Number.MAX_SAFE_INTEGER;
+const Minor = (minimum: number) => Type.Integer({ minimum, maximum: MinorMax });
+const Rate = Type.Number({ minimum: 0, maximum: 1, description: 'annual, decimal (0.1825 = 18.25%)' });
+const Fee = Type.Object(
+  {
+    rateBps: Type.Integer({ minimum: 0, maximum: 10_000, description: 'basis points of the principal' }),
+    capMinor: Minor(0),
+  },
+  { additionalProperties: false },
+);
+
+const TermsBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 80 }),
+    currency: Type.String({ pattern: '^[A-Z]{3}$' }),
+    rateMin: Rate,
+    rateMax: Rate,
+    dayCount: Type.Union(DAY_COUNT_BASES.map((b) => Type.Literal(b))),
+    termsMonths: Type.Array(Type.Integer({ minimum: 1, maximum: 360 }), { minItems: 1, maxItems: 60 }),
+    methods: Type.Array(Type.Union(REPAYMENT_METHODS.map((m) => Type.Literal(m))), {
+      minItems: 1,
+      maxItems: 4,
+    }),
+    amountMinMinor: Minor(1),
+    amountMaxMinor: Minor(1),
+    upfrontFee: Type.Optional(Fee),
+    periodicFee: Type.Optional(Fee),
+    lateFee: Type.Optional(
+      Type.Object({ amountMinor: Minor(0), capMinor: Minor(0) }, { additionalProperties: false }),
+    ),
+    penaltyMultiplier: Type.Optional(
+      Type.Number({ minimum: 1, maximum: 1.5, description: '罚息: ≤ 1.5× contract' }),
+    ),
+    graceDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 })),
+    aprCapPercent: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 36 })),
+    prepayment: Type.Optional(Type.Union(PREPAYMENT_MODES.map((m) => Type.Literal(m)))),
+    forbidLoanRepayment: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+type TermsBody = Static<typeof TermsBody>;
+
+const CreateBody = Type.Composite(
+  [Type.Object({ id: Type.String({ pattern: PRODUCT_ID_PATTERN }) }), TermsBody],
+  {
+    additionalProperties: false,
+  },
+);
+type CreateBody = Static<typeof CreateBody>;
+
+const VersionBody = Type.Composite(
+  [
+    Type.Object({ expectedVersion: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647 })) }),
+    TermsBody,
+  ],
+  { additionalProperties: false },
+);
+type VersionBody = Static<typeof VersionBody>;
+
+const IdParams = Type.Object({ id: Type.String({ pattern: PRODUCT_ID_PATTERN }) });
+type IdParams = Static<typeof IdParams>;
+
+export function termsOf(body: TermsBody): ProductTerms {
+  return {
+    name: body.name,
+    currency: body.currency,
+    rateMin: body.rateMin,
+    rateMax: body.rateMax,
+    dayCount: body.dayCount,
+    termsMonths: body.termsMonths,
+    methods: body.methods,
+    amountMinMinor: body.amountMinMinor,
+    amountMaxMinor: body.amountMaxMinor,
+    upfrontFee: body.upfrontFee ?? PRODUCT_DEFAULTS.upfrontFee,
+    periodicFee: body.periodicFee ?? PRODUCT_DEFAULTS.periodicFee,
+    lateFee: body.lateFee ?? PRODUCT_DEFAULTS.lateFee,
+    penaltyMultiplier: body.penaltyMultiplier ?? PRODUCT_DEFAULTS.penaltyMultiplier,
+    graceDays: body.graceDays ?? PRODUCT_DEFAULTS.graceDays,
+    aprCapPercent: body.aprCapPercent ?? PRODUCT_DEFAULTS.aprCapPercent,
+    prepayment: body.prepayment ?? PRODUCT_DEFAULTS.prepayment,
+    forbidLoanRepayment: body.forbidLoanRepayment ?? PRODUCT_DEFAULTS.forbidLoanRepayment,
+  };
+}
+
+export function productRoutes(core: CoreServices): FastifyPluginAsync {
+  return async (app) => {
+    app.get(
+      '/v1/products',
+      {
+        config: { roles: READERS },
+        schema: { tags: ['products'], summary: 'The catalogue: latest version of each' },
+      },
+      async () => ({ products: await core.listProducts() }),
+    );
+
+    app.get(
+      '/v1/purposes',
+      {
+        config: { roles: READERS },
+        schema: {
+          tags: ['products'],
+          summary: '资金用途: the purpose catalogue, with the uses consumer credit may not fund',
+        },
+      },
+      async () => ({ purposes: purposeCatalogue() }),
+    );
+
+    app.get<{ Params: IdParams }>(
+      '/v1/products/:id',
+      {
+        config: { roles: READERS },
+        schema: {
+          tags: ['products'],
+          summary: 'A product with every version, newest first',
+          params: IdParams,
+        },
+      },
+      async (request) => core.getProduct(request.params.id),
+    );
+
+    app.post<{ Body: CreateBody }>(
+      '/v1/products',
+      {
+        config: { roles: RISK_WRITERS, idempotent: true },
+        schema: { tags: ['products'], summary: 'Create a product (version 1)', body: CreateBody },
+      },
+      async (request, reply) => {
+        const { id, ...terms } = request.body;
+        const result = await core.createProduct({
+          id,
+          terms: termsOf(terms),
+          actor: request.principal?.keyId,
+        });
+        return reply.code(201).send(result);
+      },
+    );
+
+    app.post<{ Params: IdParams }>(
+      '/v1/products/:id/retire',
+      {
+        config: { roles: RISK_WRITERS, idempotent: true },
+        schema: {
+          tags: ['products'],
+          summary: 'Retire a product: no new lines; existing lines and booked loans keep their terms',
+          params: IdParams,
+        },
+      },
+      async (request) => core.retireProduct(request.params.id, request.principal?.keyId),
+    );
+
+    app.post<{ Params: IdParams; Body: VersionBody }>(
+      '/v1/products/:id/versions',
+      {
+        config: { roles: RISK_WRITERS, idempotent: true },
+        schema: {
+          tags: ['products'],
+          summary:
+            'A new version: new lines use it; existing lines keep theirs and booked loans never change',
+          params: IdParams,
+          body: VersionBody,
+        },
+      },
+      async (request, reply) => {
+        const { expectedVersion, ...terms } = request.body;
+        const result = await core.createProductVersion(request.params.id, {
+          terms: termsOf(terms),
+          expectedVersion,
+          actor: request.principal?.keyId,
+        });
+        return reply.code(201).send(result);
+      },
+    );
+  };
+}

@@ -1,0 +1,50 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { UUID_PATTERN } from '../../domain/ids.js';
+import { REPAYMENT_METHODS } from '../../domain/schedule.js';
+import type { CoreServices } from '../../core/index.js';
+import { READERS, WRITERS } from '../types.js';
+
+/** Quotes before the draw (PBoC [2021] No. 3): price without booking; a draw may cite the quote id. */
+const IdParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
+type IdParams = Static<typeof IdParams>;
+
+const QuoteBody = Type.Object(
+  {
+    amountMinor: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+    currency: Type.String({ pattern: '^[A-Z]{3}$' }),
+    termMonths: Type.Integer({ minimum: 1, maximum: 360 }),
+    method: Type.Union(REPAYMENT_METHODS.map((m) => Type.Literal(m))),
+    purpose: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+type QuoteBody = Static<typeof QuoteBody>;
+
+export function quoteRoutes(core: CoreServices): FastifyPluginAsync {
+  return async (app) => {
+    app.post<{ Params: IdParams; Body: QuoteBody }>(
+      '/v1/lines/:id/quotes',
+      {
+        config: { roles: WRITERS, idempotent: true },
+        schema: {
+          tags: ['loans'],
+          summary:
+            'Quote a draw without booking it: schedule, interest, fees, APR (CN_IRR, US_REGZ, EU_CCD, simple), daily rate, early-repayment cost, key facts zh/en',
+          params: IdParams,
+          body: QuoteBody,
+        },
+      },
+      async (request, reply) => reply.code(201).send(await core.createQuote(request.params.id, request.body)),
+    );
+
+    app.get<{ Params: IdParams }>(
+      '/v1/quotes/:id',
+      {
+        config: { roles: READERS },
+        schema: { tags: ['loans'], summary: 'A stored quote, as it was given', params: IdParams },
+      },
+      async (request) => core.getQuote(request.params.id),
+    );
+  };
+}

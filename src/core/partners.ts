@@ -1,0 +1,655 @@
+import { sql } from 'kysely';
+import { isoDate } from '../domain/clock.js';
+import { LgError } from '../domain/errors.js';
+import {
+  allInCost,
+  concentrationBreached,
+  validateFunding,
+  type Funding,
+  type PartnerStatus,
+  type PartnerType,
+} from '../domain/partner.js';
+import { appendToLedger } from '../compliance/ledger.js';
+import type { CoreTables } from '../store/core-tables.js';
+import type { DbTx } from '../store/db.js';
+import type { CoreDeps } from './deps.js';
+import { findLine, type Q } from './repo.js';
+import { iso } from './views.js';
+
+/**
+ * 助贷 partners (金规〔2025〕9号): the registry, partner-scoped API keys, the channel and funding of each line, and the
+ * controls — a suspended or out-of-contract partner brings no new applications, the borrower's all-in cost over every
+ * party stays within the cap, and no partner carries more than its share of the book.
+ */
+type PartnerRow = CoreTables['partners'];
+
+export interface PartnerInput {
+  readonly name: string;
+  readonly type: PartnerType;
+  readonly licenceNo: string;
+  readonly contractStart: string;
+  readonly contractEnd: string;
+  readonly feeRateBps?: number;
+  readonly concentrationMax?: number;
+  readonly listStatus?: string;
+}
+
+export interface PartnerView {
+  readonly id: string;
+  readonly name: string;
+  readonly type: string;
+  readonly licenceNo: string;
+  readonly status: string;
+  readonly listStatus: string;
+  readonly contractStart: string;
+  readonly contractEnd: string;
+  readonly feeRateBps: number;
+  readonly concentrationMax: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+function viewOf(row: PartnerRow): PartnerView {
+  return {
+    id: row.id,
+    name: row.name,
+    type: row.type,
+    licenceNo: row.licence_no,
+    status: row.status,
+    listStatus: row.list_status,
+    contractStart: row.contract_start,
+    contractEnd: row.contract_end,
+    feeRateBps: Number(row.fee_rate_bps),
+    concentrationMax: Number(row.concentration_max),
+    createdAt: iso(Number(row.created_at)),
+    updatedAt: iso(Number(row.updated_at)),
+  };
+}
+
+async function findPartner(db: Q, id: string): Promise<PartnerRow> {
+  const row = await db.selectFrom('partners').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw new LgError('LG_NOT_FOUND', `no partner ${id}`, { partnerId: id });
+  return row;
+}
+
+export async function createPartner(
+  deps: CoreDeps,
+  input: PartnerInput,
+  actor?: string,
+): Promise<PartnerView> {
+  if (input.contractEnd < input.contractStart)
+    throw new LgError('LG_VALIDATION', 'contractEnd may not be before contractStart', { ...input });
+  const now = deps.clock.now();
+  const row: PartnerRow = {
+    id: deps.ids.next(),
+    name: input.name,
+    type: input.type,
+    licence_no: input.licenceNo,
+    status: 'ACTIVE',
+    list_status: input.listStatus ?? 'CLEAR',
+    contract_start: input.contractStart,
+    contract_end: input.contractEnd,
+    fee_rate_bps: input.feeRateBps ?? 0,
+    concentration_max: input.concentrationMax ?? 1,
+    created_at: now,
+    updated_at: now,
+  };
+  await deps.store.transaction(async (tx) => {
+    await tx.insertInto('partners').values(row).execute();
+    await appendToLedger(tx, [
+      {
+        entryId: deps.ids.next(),
+        kind: 'partner.registered',
+        subjectId: row.id,
+        recordedAt: now,
+        payload: { ...viewOf(row), actor: actor ?? null },
+      },
+    ]);
+  });
+  return viewOf(row);
+}
+
+export async function listPartners(deps: CoreDeps): Promise<PartnerView[]> {
+  const rows = await deps.store.db.selectFrom('partners').selectAll().orderBy('id').limit(1000).execute();
+  return rows.map(viewOf);
+}
+
+export async function getPartner(deps: CoreDeps, id: string): Promise<PartnerView> {
+  return viewOf(await findPartner(deps.store.db, id));
+}
+
+/** Suspends, reinstates or terminates a partner (a terminated partner stays terminated), with the ledger entry. */
+export async function setPartnerStatus(
+  deps: CoreDeps,
+  id: string,
+  change: { status: PartnerStatus; reason: string; actor?: string },
+): Promise<PartnerView> {
+  const now = deps.clock.now();
+  return deps.store.transaction(async (tx) => {
+    const row = await findPartner(tx, id);
+    if (row.status === 'TERMINATED' && change.status !== 'TERMINATED')
+      throw new LgError('LG_ILLEGAL_TRANSITION', 'a terminated partner cannot be reinstated', {
+        partnerId: id,
+      });
+    await tx
+      .updateTable('partners')
+      .set({ status: change.status, updated_at: now })
+      .where('id', '=', id)
+      .execute();
+    await appendToLedger(tx, [
+      {
+        entryId: deps.ids.next(),
+        kind: 'partner.status',
+        subjectId: id,
+        recordedAt: now,
+        payload: {
+          partnerId: id,
+          from: row.status,
+          to: change.status,
+          reason: change.reason,
+          actor: change.actor ?? null,
+        },
+      },
+    ]);
+    return viewOf({ ...row, status: change.status, updated_at: now });
+  });
+}
+
+/**
+ * A key for a platform operator: `mint` creates the API key (role 'partner') inside the same dbTx that binds it to
+ * the partner, so a key never exists without its scope.
+ */
+export async function createPartnerKey<K extends { id: string }>(
+  deps: CoreDeps,
+  partnerId: string,
+  mint: (tx: DbTx) => Promise<K>,
+): Promise<K> {
+  return deps.store.transaction(async (tx) => {
+    const partner = await findPartner(tx, partnerId);
+    if (partner.type !== 'PLATFORM_OPERATOR' || partner.status !== 'ACTIVE')
+      throw new LgError('LG_CONFLICT', 'keys are issued to active platform operators only', { partnerId });
+    const key = await mint(tx);
+    await tx
+      .insertInto('partner_api_keys')
+      .values({ key_id: key.id, partner_id: partnerId, created_at: deps.clock.now() })
+      .execute();
+    return key;
+  });
+}
+
+/** The partner a partner-role key acts for; a key without a binding sees nothing. */
+export async function partnerOfKey(deps: CoreDeps, keyId: string | undefined): Promise<string> {
+  const row =
+    keyId === undefined
+      ? undefined
+      : await deps.store.db
+          .selectFrom('partner_api_keys')
+          .selectAll()
+          .where('key_id', '=', keyId)
+          .executeTakeFirst();
+  if (!row) throw new LgError('LG_FORBIDDEN', 'this key is not bound to a partner');
+  return row.partner_id;
+}
+
+// ---------------------------------------------------------------- channels on applications and lines
+
+export interface ChannelInput {
+  readonly partnerId: string;
+  readonly fundingMode: Funding['mode'];
+  readonly funders?: Funding['funders'];
+  /** 增信: a credit enhancer (guarantee or insurance) whose fee the borrower pays. */
+  readonly creditEnhancerId?: string;
+}
+
+export interface LineParties {
+  readonly fundingMode: string;
+  /** Who lends the money, with shares in basis points; `LENDER` is this institution's own share. */
+  readonly funders: readonly {
+    readonly partnerId: string;
+    readonly name: string;
+    readonly shareBps: number;
+  }[];
+  /** Every party that charges the borrower besides the contract interest, with its yearly fee. */
+  readonly charging: readonly {
+    readonly partnerId: string;
+    readonly name: string;
+    readonly type: string;
+    readonly feeRatePercent: number;
+  }[];
+  readonly text: { readonly zh: string; readonly en: string };
+}
+
+/**
+ * The borrower's view of who is behind the line (金规〔2025〕9号 asks that the borrower can see the funder and every
+ * fee-charging party): the funders and their shares, the platform and the credit enhancer with their fees.
+ */
+export async function lineParties(deps: CoreDeps, lineId: string): Promise<LineParties> {
+  const db = deps.store.db;
+  const line = await findLine(db, deps.store.kind, lineId);
+  const shares = line.funders ? (JSON.parse(line.funders) as { partnerId: string; shareBps: number }[]) : [];
+  const funders = [];
+  for (const f of shares)
+    funders.push({
+      partnerId: f.partnerId,
+      name: (await findPartner(db, f.partnerId)).name,
+      shareBps: f.shareBps,
+    });
+  const own = 10_000 - shares.reduce((s, f) => s + f.shareBps, 0);
+  if (own > 0) funders.push({ partnerId: 'LENDER', name: '本机构 / the lender', shareBps: own });
+  const charging = [];
+  for (const id of [line.channel_partner_id, line.credit_enhancer_id]) {
+    if (!id) continue;
+    const p = await findPartner(db, id);
+    charging.push({
+      partnerId: p.id,
+      name: p.name,
+      type: p.type,
+      feeRatePercent: Number(p.fee_rate_bps) / 100,
+    });
+  }
+  const pct = (bps: number) => `${(bps / 100).toFixed(2)}%`;
+  const zh =
+    `出资方：${funders.map((f) => `${f.name} ${pct(f.shareBps)}`).join('，')}。` +
+    (charging.length === 0
+      ? '除借款利息外无其他机构向您收费。'
+      : `向您收费的机构：${charging.map((c) => `${c.name}（年化 ${c.feeRatePercent.toFixed(2)}%）`).join('，')}。`);
+  const en =
+    `Funded by: ${funders.map((f) => `${f.name} ${pct(f.shareBps)}`).join(', ')}. ` +
+    (charging.length === 0
+      ? 'No other party charges you besides the loan interest.'
+      : `Also charging you: ${charging.map((c) => `${c.name} (${c.feeRatePercent.toFixed(2)}% a year)`).join(', ')}.`);
+  return { fundingMode: line.funding_mode ?? 'SELF_FUNDED', funders, charging, text: { zh, en } };
+}
+
+export interface Channel {
+  readonly partner: PartnerRow;
+  readonly funding: Funding;
+  /** Every party that charges the borrower: the platform, the credit enhancer. */
+  readonly chargers: readonly PartnerRow[];
+}
+
+function assertInForce(p: PartnerRow, today: string, role: string): void {
+  if (p.status !== 'ACTIVE' || p.list_status === 'BLOCKED')
+    throw new LgError(
+      'LG_PARTNER_SUSPENDED',
+      `${role} ${p.name} is ${p.status.toLowerCase()}; no new business`,
+      {
+        partnerId: p.id,
+        status: p.status,
+        listStatus: p.list_status,
+      },
+    );
+  if (today < p.contract_start || today > p.contract_end)
+    throw new LgError('LG_PARTNER_SUSPENDED', `the contract with ${p.name} is not in force`, {
+      partnerId: p.id,
+      contractStart: p.contract_start,
+      contractEnd: p.contract_end,
+    });
+}
+
+/** The application's channel, checked before anything is written: every party active, in contract, right type. */
+export async function channelFor(
+  deps: CoreDeps,
+  input: ChannelInput | undefined,
+): Promise<Channel | undefined> {
+  if (!input) return undefined;
+  const today = isoDate(deps.clock.now());
+  const db = deps.store.db;
+  const partner = await findPartner(db, input.partnerId);
+  if (partner.type !== 'PLATFORM_OPERATOR')
+    throw new LgError('LG_VALIDATION', 'a channel is a platform operator', {
+      partnerId: partner.id,
+      type: partner.type,
+    });
+  assertInForce(partner, today, 'the channel');
+  const funding = validateFunding({ mode: input.fundingMode, funders: input.funders ?? [] });
+  for (const f of funding.funders) {
+    const funder = await findPartner(db, f.partnerId);
+    if (funder.type !== 'FUNDER')
+      throw new LgError('LG_VALIDATION', 'a funder must be a FUNDER partner', { partnerId: funder.id });
+    assertInForce(funder, today, 'the funder');
+  }
+  const chargers = [partner];
+  if (input.creditEnhancerId) {
+    const enhancer = await findPartner(db, input.creditEnhancerId);
+    if (enhancer.type !== 'CREDIT_ENHANCER')
+      throw new LgError('LG_VALIDATION', 'creditEnhancerId must be a CREDIT_ENHANCER', {
+        partnerId: enhancer.id,
+      });
+    assertInForce(enhancer, today, 'the credit enhancer');
+    chargers.push(enhancer);
+  }
+  return { partner, funding, chargers };
+}
+
+/**
+ * The borrower's all-in cost — contract rate plus the platform's and the credit enhancer's fees — within the cap, or
+ * the grant is refused with the breakdown (inside the application's dbTx, so nothing is written).
+ */
+export function assertAllInCost(
+  annualRate: number | undefined,
+  channel: Channel | undefined,
+  caps: readonly (number | undefined)[],
+): void {
+  if (!channel || annualRate === undefined) return;
+  const capPercent = Math.min(...caps.filter((c): c is number => c !== undefined));
+  const cost = allInCost(
+    annualRate,
+    channel.chargers.map((p) => ({ id: p.id, type: p.type, feeRateBps: Number(p.fee_rate_bps) })),
+    capPercent,
+  );
+  if (!cost.ok)
+    throw new LgError(
+      'LG_APR_CAP_EXCEEDED',
+      `the all-in cost ${cost.totalPercent}% is above the ${capPercent}% cap`,
+      {
+        breakdown: cost,
+      },
+    );
+}
+
+/** Records the channel on the application and the line (in the application's dbTx). */
+export async function recordChannel(
+  tx: Q,
+  ids: { applicationId: string; lineId?: string },
+  channel: Channel | undefined,
+): Promise<void> {
+  if (!channel) return;
+  await tx
+    .updateTable('applications')
+    .set({ channel_partner_id: channel.partner.id })
+    .where('id', '=', ids.applicationId)
+    .execute();
+  if (!ids.lineId) return;
+  await tx
+    .updateTable('credit_lines')
+    .set({
+      channel_partner_id: channel.partner.id,
+      funding_mode: channel.funding.mode,
+      funders: JSON.stringify(channel.funding.funders),
+      credit_enhancer_id: channel.chargers.find((p) => p.type === 'CREDIT_ENHANCER')?.id ?? null,
+    })
+    .where('id', '=', ids.lineId)
+    .execute();
+}
+
+// ---------------------------------------------------------------- draws: concentration
+
+export const CONCENTRATION_FLOOR_MINOR_DEFAULT = 100_000_000; // ¥1,000,000 of book
+
+/**
+ * A draw on a partner's channel may not take the partner's share of the book's outstanding above its limit. Read
+ * before the draw's unit of work, so concurrent draws may overshoot by at most the draws in flight (stated bound).
+ */
+export async function checkConcentration(deps: CoreDeps, lineId: string, amountMinor: number): Promise<void> {
+  const db = deps.store.readDb;
+  const channelId = await channelOfLine(deps, lineId);
+  if (channelId === null) return;
+  const partner = await findPartner(db, channelId);
+  if (Number(partner.concentration_max) >= 1) return;
+  const sums = await db
+    .selectFrom('credit_lines')
+    .select([
+      sql<number>`coalesce(sum(outstanding_minor), 0)`.as('total'),
+      sql<number>`coalesce(sum(case when channel_partner_id = ${partner.id} then outstanding_minor else 0 end), 0)`.as(
+        'partner',
+      ),
+    ])
+    .executeTakeFirst();
+  const limit = {
+    shareMax: Number(partner.concentration_max),
+    floorMinor: deps.config.concentrationFloorMinor ?? CONCENTRATION_FLOOR_MINOR_DEFAULT,
+  };
+  if (concentrationBreached(Number(sums?.partner ?? 0), Number(sums?.total ?? 0), amountMinor, limit))
+    throw new LgError(
+      'LG_PARTNER_CONCENTRATION',
+      `partner ${partner.name} would exceed its share of the book`,
+      {
+        partnerId: partner.id,
+        shareMax: limit.shareMax,
+      },
+    );
+}
+
+/** Lines' channels, per store: set once at grant and never changed, so an entry never goes stale. */
+const lineChannels = new WeakMap<object, Map<string, string | null>>();
+const LINE_CHANNELS_MAX = 10_000;
+
+async function channelOfLine(deps: CoreDeps, lineId: string): Promise<string | null> {
+  let known = lineChannels.get(deps.store);
+  if (!known) lineChannels.set(deps.store, (known = new Map()));
+  const cached = known.get(lineId);
+  if (cached !== undefined) return cached;
+  const line = await findLine(deps.store.readDb, deps.store.kind, lineId);
+  const channel = line.channel_partner_id ?? null;
+  if (known.size >= LINE_CHANNELS_MAX) known.clear();
+  known.set(lineId, channel);
+  return channel;
+}
+
+// ---------------------------------------------------------------- partner-scoped reads and channel quality
+
+export async function channelLines(deps: CoreDeps, partnerId: string, limit = 100) {
+  const rows = await deps.store.db
+    .selectFrom('credit_lines')
+    .select([
+      'id',
+      'status',
+      'currency',
+      'limit_minor',
+      'available_minor',
+      'outstanding_minor',
+      'annual_rate',
+      'funding_mode',
+      'created_at',
+    ])
+    .where('channel_partner_id', '=', partnerId)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    status: r.status,
+    currency: r.currency,
+    limitMinor: Number(r.limit_minor),
+    availableMinor: Number(r.available_minor),
+    outstandingMinor: Number(r.outstanding_minor),
+    annualRate: Number(r.annual_rate),
+    fundingMode: r.funding_mode,
+    createdAt: iso(Number(r.created_at)),
+  }));
+}
+
+export async function channelApplications(deps: CoreDeps, partnerId: string, limit = 100) {
+  const rows = await deps.store.db
+    .selectFrom('applications')
+    .select(['id', 'outcome', 'line_id', 'created_at'])
+    .where('channel_partner_id', '=', partnerId)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    outcome: r.outcome,
+    lineId: r.line_id,
+    createdAt: iso(Number(r.created_at)),
+  }));
+}
+
+/** A line of the partner's channel, or 404 — a key never learns that another channel's line exists. */
+export async function assertChannelLine(deps: CoreDeps, partnerId: string, lineId: string): Promise<void> {
+  const row = await deps.store.db
+    .selectFrom('credit_lines')
+    .select('channel_partner_id')
+    .where('id', '=', lineId)
+    .executeTakeFirst();
+  if (!row || row.channel_partner_id !== partnerId)
+    throw new LgError('LG_NOT_FOUND', `no line ${lineId}`, { lineId });
+}
+
+export interface ChannelQuality {
+  readonly partnerId: string;
+  readonly applications: number;
+  readonly approved: number;
+  readonly approvalRate: number | null;
+  readonly loans: number;
+  /** Loans whose first instalment is still unpaid 30+ days after its due date (FPD30), as a share of loans. */
+  readonly firstPaymentDefaultRate: number | null;
+  readonly loansByBucket: Record<string, number>;
+  readonly outstandingMinor: number;
+  /** Thresholds breached on recent days (jobs daily). */
+  readonly alerts?: readonly ChannelAlert[];
+}
+
+export async function channelQuality(deps: CoreDeps, partnerId: string): Promise<ChannelQuality> {
+  await findPartner(deps.store.db, partnerId);
+  const db = deps.store.db;
+  const apps = await db
+    .selectFrom('applications')
+    .select(['outcome', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('channel_partner_id', '=', partnerId)
+    .groupBy('outcome')
+    .execute();
+  const applications = apps.reduce((s, r) => s + Number(r.n), 0);
+  const approved = apps.filter((r) => r.outcome === 'APPROVE').reduce((s, r) => s + Number(r.n), 0);
+  const loans = await db
+    .selectFrom('loans')
+    .innerJoin('credit_lines', 'credit_lines.id', 'loans.line_id')
+    .select(['loans.id as id', 'loans.bucket as bucket', 'loans.outstanding_principal_minor as outstanding'])
+    .where('credit_lines.channel_partner_id', '=', partnerId)
+    .execute();
+  const cutoff = isoDate(deps.clock.now() - 30 * 86_400_000);
+  const fpd = await db
+    .selectFrom('loan_installments')
+    .innerJoin('loans', 'loans.id', 'loan_installments.loan_id')
+    .innerJoin('credit_lines', 'credit_lines.id', 'loans.line_id')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('credit_lines.channel_partner_id', '=', partnerId)
+    .where('loan_installments.period', '=', 1)
+    .where('loan_installments.settled_at', 'is', null)
+    .where('loan_installments.due_date', '<=', cutoff)
+    .executeTakeFirst();
+  const loansByBucket: Record<string, number> = {};
+  for (const l of loans) loansByBucket[l.bucket] = (loansByBucket[l.bucket] ?? 0) + 1;
+  return {
+    partnerId,
+    applications,
+    approved,
+    approvalRate: applications === 0 ? null : approved / applications,
+    loans: loans.length,
+    firstPaymentDefaultRate: loans.length === 0 ? null : Number(fpd?.n ?? 0) / loans.length,
+    loansByBucket,
+    outstandingMinor: loans.reduce((s, l) => s + Number(l.outstanding), 0),
+  };
+}
+
+/** Channel quality with its recent alerts, for the API. */
+export async function channelReport(deps: CoreDeps, partnerId: string): Promise<ChannelQuality> {
+  return { ...(await channelQuality(deps, partnerId)), alerts: await channelAlerts(deps, partnerId) };
+}
+
+// ---------------------------------------------------------------- channel-quality alerts
+
+/** Judged only once a channel has enough loans to mean something; rates are shares of the channel's loans. */
+export const CHANNEL_THRESHOLDS_DEFAULT = {
+  minLoans: 20,
+  fpdRateMax: 0.05,
+  delinquentShareMax: 0.1,
+  approvalRateMin: 0.05,
+};
+
+export interface ChannelBreach {
+  readonly metric: 'firstPaymentDefaultRate' | 'delinquentShare' | 'approvalRate';
+  readonly value: number;
+  readonly threshold: number;
+}
+
+export function channelBreaches(q: ChannelQuality, t = CHANNEL_THRESHOLDS_DEFAULT): ChannelBreach[] {
+  if (q.loans < t.minLoans) return [];
+  const breaches: ChannelBreach[] = [];
+  if (q.firstPaymentDefaultRate !== null && q.firstPaymentDefaultRate > t.fpdRateMax)
+    breaches.push({
+      metric: 'firstPaymentDefaultRate',
+      value: q.firstPaymentDefaultRate,
+      threshold: t.fpdRateMax,
+    });
+  const current = q.loansByBucket.M0 ?? 0;
+  const delinquentShare = (q.loans - current) / q.loans;
+  if (delinquentShare > t.delinquentShareMax)
+    breaches.push({ metric: 'delinquentShare', value: delinquentShare, threshold: t.delinquentShareMax });
+  if (q.approvalRate !== null && q.approvalRate < t.approvalRateMin)
+    breaches.push({ metric: 'approvalRate', value: q.approvalRate, threshold: t.approvalRateMin });
+  return breaches;
+}
+
+export interface ChannelAlert {
+  readonly partnerId: string;
+  readonly asOf: string;
+  readonly breaches: readonly ChannelBreach[];
+}
+
+/**
+ * `jobs daily`: every active platform channel against its thresholds; a breach is recorded once per channel and day
+ * with its ledger entry (the unique key makes a re-run a no-op).
+ */
+export async function reviewChannels(deps: CoreDeps, asOf: string): Promise<ChannelAlert[]> {
+  const platforms = await deps.store.db
+    .selectFrom('partners')
+    .select('id')
+    .where('type', '=', 'PLATFORM_OPERATOR')
+    .where('status', '=', 'ACTIVE')
+    .execute();
+  const raised: ChannelAlert[] = [];
+  for (const { id } of platforms) {
+    const breaches = channelBreaches(await channelQuality(deps, id), deps.config.channelThresholds);
+    if (breaches.length === 0) continue;
+    const fresh = await deps.store.transaction(async (tx) => {
+      const seen = await tx
+        .selectFrom('partner_quality_alerts')
+        .select('id')
+        .where('partner_id', '=', id)
+        .where('as_of', '=', asOf)
+        .executeTakeFirst();
+      if (seen) return false;
+      const alertId = deps.ids.next();
+      const now = deps.clock.now();
+      await tx
+        .insertInto('partner_quality_alerts')
+        .values({
+          id: alertId,
+          partner_id: id,
+          as_of: asOf,
+          breaches: JSON.stringify(breaches),
+          created_at: now,
+        })
+        .execute();
+      await appendToLedger(tx, [
+        {
+          entryId: alertId,
+          kind: 'partner.quality_alert',
+          subjectId: id,
+          recordedAt: now,
+          payload: { partnerId: id, asOf, breaches },
+        },
+      ]);
+      return true;
+    });
+    if (fresh) raised.push({ partnerId: id, asOf, breaches });
+  }
+  return raised;
+}
+
+export async function channelAlerts(deps: CoreDeps, partnerId: string): Promise<ChannelAlert[]> {
+  const rows = await deps.store.db
+    .selectFrom('partner_quality_alerts')
+    .selectAll()
+    .where('partner_id', '=', partnerId)
+    .orderBy('as_of', 'desc')
+    .limit(30)
+    .execute();
+  return rows.map((r) => ({
+    partnerId: r.partner_id,
+    asOf: r.as_of,
+    breaches: JSON.parse(r.breaches) as ChannelBreach[],
+  }));
+}

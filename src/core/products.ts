@@ -1,0 +1,356 @@
+import { canonicalJson } from '../domain/canonical-json.js';
+import { LgError } from '../domain/errors.js';
+import {
+  checkDrawTerms,
+  feeFor,
+  productRate,
+  validateProductTerms,
+  type DrawTerms,
+  type ProductTerms,
+} from '../domain/product.js';
+import type { ScheduleInput, Schedule } from '../domain/schedule.js';
+import type { AccrualTerms } from '../domain/settlement.js';
+import { appendToLedger } from '../compliance/ledger.js';
+import type { CoreTables } from '../store/core-tables.js';
+import type { CoreDeps } from './deps.js';
+import type { DbTx } from '../store/db.js';
+import type { LineRow, Q } from './repo.js';
+import { iso } from './views.js';
+
+/**
+ * The product catalogue: versions are written once and never edited. A new version leaves every line on its old
+ * version and every loan on the terms it was booked with (loans.terms), so a product change never alters a booked loan.
+ */
+type ProductRow = CoreTables['products'];
+
+export const PRODUCT_ID_PATTERN = '^[a-z0-9][a-z0-9-]{1,39}$';
+
+export interface ProductView {
+  readonly id: string;
+  readonly version: number;
+  readonly status: string;
+  readonly terms: ProductTerms;
+  readonly createdBy: string | null;
+  readonly createdAt: string;
+}
+
+function viewOf(row: ProductRow): ProductView {
+  return {
+    id: row.id,
+    version: Number(row.version),
+    status: row.status,
+    terms: JSON.parse(row.terms) as ProductTerms,
+    createdBy: row.created_by,
+    createdAt: iso(Number(row.created_at)),
+  };
+}
+
+async function versionsOf(db: Q, id: string): Promise<ProductRow[]> {
+  return db.selectFrom('products').selectAll().where('id', '=', id).orderBy('version', 'desc').execute();
+}
+
+export async function listProducts(deps: CoreDeps): Promise<ProductView[]> {
+  const rows = await deps.store.db
+    .selectFrom('products')
+    .selectAll()
+    .orderBy('id')
+    .orderBy('version', 'desc')
+    .execute();
+  const latest = new Map<string, ProductRow>();
+  for (const row of rows) if (!latest.has(row.id)) latest.set(row.id, row);
+  return [...latest.values()].map(viewOf);
+}
+
+export async function getProduct(deps: CoreDeps, id: string): Promise<{ versions: ProductView[] }> {
+  const rows = await versionsOf(deps.store.db, id);
+  if (rows.length === 0) throw new LgError('LG_NOT_FOUND', `no product ${id}`, { productId: id });
+  return { versions: rows.map(viewOf) };
+}
+
+/** The version new lines are granted under: the latest, when it is ACTIVE. */
+export async function activeProduct(db: Q, id: string): Promise<ProductView> {
+  const [latest] = await versionsOf(db, id);
+  if (!latest) throw new LgError('LG_NOT_FOUND', `no product ${id}`, { productId: id });
+  if (latest.status !== 'ACTIVE')
+    throw new LgError('LG_PRODUCT_NOT_ACTIVE', `product ${id} is ${latest.status}`, { productId: id });
+  return viewOf(latest);
+}
+
+async function writeVersion(
+  deps: CoreDeps,
+  tx: DbTx,
+  row: ProductRow,
+  previous: ProductRow | undefined,
+): Promise<ProductView> {
+  if (previous) {
+    // The old version stays readable (lines pin it); only new lines stop being granted under it.
+    await tx
+      .updateTable('products')
+      .set({ status: 'RETIRED' })
+      .where('id', '=', row.id)
+      .where('version', '=', previous.version)
+      .execute();
+  }
+  await tx.insertInto('products').values(row).execute();
+  await appendToLedger(tx, [
+    {
+      entryId: deps.ids.next(),
+      kind: 'product.version',
+      subjectId: row.id,
+      recordedAt: row.created_at,
+      payload: {
+        productId: row.id,
+        version: row.version,
+        terms: JSON.parse(row.terms) as unknown,
+        actor: row.created_by,
+      },
+    },
+  ]);
+  return viewOf(row);
+}
+
+/** A new product (version 1); an id already taken is LG_CONFLICT. */
+export async function createProduct(
+  deps: CoreDeps,
+  input: { id: string; terms: ProductTerms; actor?: string },
+): Promise<ProductView> {
+  const terms = validateProductTerms(input.terms);
+  const now = deps.clock.now();
+  return deps.store.transaction(async (tx) => {
+    if ((await versionsOf(tx, input.id)).length > 0)
+      throw new LgError('LG_CONFLICT', `product ${input.id} exists; add a version instead`, {
+        productId: input.id,
+      });
+    return writeVersion(deps, tx, rowOf(input.id, 1, terms, input.actor, now), undefined);
+  });
+}
+
+/**
+ * A new version of a product. Its currency may not change: lines under the product hold balances in that currency.
+ * `expectedVersion` (optimistic concurrency) refuses a change made against a version someone else already replaced.
+ */
+export async function createProductVersion(
+  deps: CoreDeps,
+  id: string,
+  input: { terms: ProductTerms; expectedVersion?: number; actor?: string },
+): Promise<ProductView> {
+  const terms = validateProductTerms(input.terms);
+  const now = deps.clock.now();
+  return deps.store.transaction(async (tx) => {
+    const [latest] = await versionsOf(tx, id);
+    if (!latest) throw new LgError('LG_NOT_FOUND', `no product ${id}`, { productId: id });
+    if (input.expectedVersion !== undefined && input.expectedVersion !== Number(latest.version))
+      throw new LgError('LG_VERSION_CONFLICT', `product ${id} is at version ${latest.version}`, {
+        expectedVersion: input.expectedVersion,
+        version: Number(latest.version),
+      });
+    if (terms.currency !== latest.currency)
+      throw new LgError(
+        'LG_PRODUCT_TERMS',
+        'a new version may not change the currency of booked lines and loans',
+        {
+          field: 'currency',
+          currency: latest.currency,
+        },
+      );
+    return writeVersion(deps, tx, rowOf(id, Number(latest.version) + 1, terms, input.actor, now), latest);
+  });
+}
+
+/** A version is retired (no new lines); lines and loans under it are untouched. */
+export async function retireProduct(deps: CoreDeps, id: string, actor?: string): Promise<ProductView> {
+  return deps.store.transaction(async (tx) => {
+    const [latest] = await versionsOf(tx, id);
+    if (!latest) throw new LgError('LG_NOT_FOUND', `no product ${id}`, { productId: id });
+    await tx.updateTable('products').set({ status: 'RETIRED' }).where('id', '=', id).execute();
+    await appendToLedger(tx, [
+      {
+        entryId: deps.ids.next(),
+        kind: 'product.retired',
+        subjectId: id,
+        recordedAt: deps.clock.now(),
+        payload: { productId: id, version: Number(latest.version), actor: actor ?? null },
+      },
+    ]);
+    return viewOf({ ...latest, status: 'RETIRED' });
+  });
+}
+
+function rowOf(
+  id: string,
+  version: number,
+  terms: ProductTerms,
+  actor: string | undefined,
+  now: number,
+): ProductRow {
+  return {
+    id,
+    version,
+    name: terms.name,
+    status: 'ACTIVE',
+    currency: terms.currency,
+    terms: canonicalJson(terms),
+    created_by: actor ?? null,
+    created_at: now,
+  };
+}
+
+// ---------------------------------------------------------------- lines under a product
+
+export interface LineProduct {
+  readonly id: string;
+  readonly version: number;
+  readonly terms: ProductTerms;
+}
+
+/** The product version a line was granted under, or undefined for a line without one (monthly 30/360 loans). */
+export function productOfLine(line: LineRow): LineProduct | undefined {
+  if (!line.product_id || line.product_terms === null || line.product_terms === undefined) return undefined;
+  return {
+    id: line.product_id,
+    version: Number(line.product_version),
+    terms: JSON.parse(line.product_terms) as ProductTerms,
+  };
+}
+
+/** The grant fitted to the product: its currency, and the rate clamped into the product's range (noted). */
+export function fitGrantToProduct<G extends { annualRate?: number; adjustments: string[] }>(
+  grant: G,
+  product: ProductView | undefined,
+  currency: string,
+): G {
+  if (!product) return grant;
+  if (product.terms.currency !== currency)
+    throw new LgError('LG_PRODUCT_TERMS', `product ${product.id} lends in ${product.terms.currency}`, {
+      field: 'currency',
+      expected: product.terms.currency,
+    });
+  if (grant.annualRate === undefined) return grant;
+  const rate = productRate(product.terms, grant.annualRate);
+  if (rate === grant.annualRate) return grant;
+  return {
+    ...grant,
+    annualRate: rate,
+    adjustments: [
+      ...grant.adjustments,
+      `rate ${grant.annualRate} fitted to product ${product.id} range: ${rate}`,
+    ],
+  };
+}
+
+/** Pins a newly opened line to a product version (in the application's dbTx). */
+export async function bindLineToProduct(
+  tx: Q,
+  lineId: string,
+  product: ProductView | undefined,
+): Promise<void> {
+  if (!product) return;
+  await tx
+    .updateTable('credit_lines')
+    .set({
+      product_id: product.id,
+      product_version: product.version,
+      product_terms: canonicalJson(product.terms),
+    })
+    .where('id', '=', lineId)
+    .execute();
+}
+
+// ---------------------------------------------------------------- draws under a product
+
+/** A draw the line's product does not allow (term, method, amount): LG_PRODUCT_TERMS, before anything is written. */
+export function checkDrawForProduct(line: LineRow, draw: DrawTerms): void {
+  const product = productOfLine(line);
+  if (product) checkDrawTerms(product.terms, draw);
+}
+
+/** The schedule input with the product's day count and fees; unchanged for a line without a product. */
+export function scheduleInputFor(line: LineRow, base: ScheduleInput): ScheduleInput {
+  const product = productOfLine(line);
+  if (!product) return base;
+  const t = product.terms;
+  return {
+    ...base,
+    annualRate: productRate(t, base.annualRate),
+    dayCount: t.dayCount,
+    upfrontFeeMinor: feeFor(t.upfrontFee, base.principalMinor),
+    periodicFeeMinor: feeFor(t.periodicFee, base.principalMinor),
+  };
+}
+
+/** The all-in cap a draw on this line must meet: the lower of the platform's and the product's. */
+export function aprCapFor(line: LineRow, platformCapPercent: number): number {
+  const product = productOfLine(line);
+  return product ? Math.min(platformCapPercent, product.terms.aprCapPercent) : platformCapPercent;
+}
+
+/** The terms a loan snapshots at booking (what every later repayment and accrual reads). */
+export interface LoanTermsSnapshot extends AccrualTerms {
+  readonly productId: string;
+  readonly productVersion: number;
+  readonly upfrontFeeMinor: number;
+}
+
+type LoanProductColumns = Pick<
+  CoreTables['loans'],
+  | 'product_id'
+  | 'product_version'
+  | 'terms'
+  | 'interest_through'
+  | 'interest_unpaid_minor'
+  | 'penalty_through'
+  | 'penalty_unpaid_minor'
+  | 'purpose'
+  | 'quote_id'
+>;
+
+/** The loan's product columns: the terms snapshot and the accrual start, or nulls for a loan without a product. */
+export function loanProductColumns(
+  line: LineRow,
+  draw: { method: ScheduleInput['method']; purpose?: string; quoteId?: string },
+  booked: { schedule: Schedule; annualRate: number; startDate: string },
+): LoanProductColumns {
+  const product = productOfLine(line);
+  const common = { interest_unpaid_minor: 0, penalty_unpaid_minor: 0, purpose: draw.purpose ?? null };
+  if (!product) {
+    return {
+      ...common,
+      product_id: null,
+      product_version: null,
+      terms: null,
+      interest_through: null,
+      penalty_through: null,
+      quote_id: draw.quoteId ?? null,
+    };
+  }
+  const t = product.terms;
+  const snapshot: LoanTermsSnapshot = {
+    productId: product.id,
+    productVersion: product.version,
+    annualRate: booked.annualRate,
+    method: draw.method,
+    dayCount: t.dayCount,
+    basis: t.dayCount,
+    periodicFeeMinor: booked.schedule.installments[0]?.feeMinor ?? 0,
+    upfrontFeeMinor: booked.schedule.upfrontFeeMinor,
+    graceDays: t.graceDays,
+    prepayment: t.prepayment,
+    lateFeeMinor: t.lateFee.amountMinor,
+    lateFeeCapMinor: t.lateFee.capMinor,
+    penaltyMultiplier: t.penaltyMultiplier,
+    aprCapPercent: t.aprCapPercent,
+  };
+  return {
+    ...common,
+    product_id: product.id,
+    product_version: product.version,
+    terms: canonicalJson(snapshot),
+    interest_through: booked.startDate,
+    penalty_through: booked.startDate,
+    quote_id: draw.quoteId ?? null,
+  };
+}
+
+export function loanTermsOf(loan: CoreTables['loans']): LoanTermsSnapshot | undefined {
+  return loan.terms === null ? undefined : (JSON.parse(loan.terms) as LoanTermsSnapshot);
+}

@@ -1,0 +1,381 @@
+import { aprCapCheck, loanDisclosure, simpleAnnualRatePercent } from '../domain/apr.js';
+import { dailyRate } from '../domain/accrual.js';
+import { canonicalJson } from '../domain/canonical-json.js';
+import { isoDate, isoDay, parseIsoDay } from '../domain/clock.js';
+import { LgError } from '../domain/errors.js';
+import { keyFacts } from '../domain/key-facts.js';
+import { drawBlockedError, type LineStatus } from '../domain/line.js';
+import { buildSchedule, type Installment, type RepaymentMethod, type Schedule } from '../domain/schedule.js';
+import { applyRepayment, newAccrualState, owedOn, type PrepaymentMode } from '../domain/settlement.js';
+import type { ProductTerms } from '../domain/product.js';
+import type { CoreTables } from '../store/core-tables.js';
+import type { CoreDeps } from './deps.js';
+import { aprCapFor, checkDrawForProduct, productOfLine, scheduleInputFor } from './products.js';
+import { findLine, type LineRow } from './repo.js';
+import { checkPurpose } from './purposes.js';
+import { iso } from './views.js';
+
+/**
+ * Quotes before the draw: the loan a draw would book today, priced exactly as the draw prices it (same schedule,
+ * same fees, same cap), stored, valid for a while. A draw carrying the quote id must book exactly the quoted loan.
+ */
+export const QUOTE_VALID_MS_DEFAULT = 30 * 60_000;
+
+type QuoteRow = CoreTables['quotes'];
+
+export interface QuoteInput {
+  readonly amountMinor: number;
+  readonly currency: string;
+  readonly termMonths: number;
+  readonly method: RepaymentMethod;
+  readonly purpose?: string;
+}
+
+export interface EarlyRepaymentCost {
+  readonly afterDays: number;
+  readonly date: string;
+  readonly interestMinor: number;
+  readonly payoffMinor: number;
+}
+
+export interface QuoteView {
+  readonly quoteId: string;
+  readonly lineId: string;
+  readonly amountMinor: number;
+  readonly currency: string;
+  readonly termMonths: number;
+  readonly method: RepaymentMethod;
+  readonly annualRate: number;
+  readonly dailyRate: number;
+  readonly dayCount: string;
+  readonly apr: {
+    readonly CN_IRR: number;
+    readonly US_REGZ: number;
+    readonly EU_CCD: number;
+    readonly simple: number;
+  };
+  readonly upfrontFeeMinor: number;
+  readonly totalInterestMinor: number;
+  readonly totalFeesMinor: number;
+  readonly totalRepayableMinor: number;
+  readonly schedule: readonly Installment[];
+  /** Daily-accrual (product) lines: the payoff if repaid in full after so many days; no unelapsed interest. */
+  readonly earlyRepayment: readonly EarlyRepaymentCost[] | null;
+  readonly prepayment: string | null;
+  /** Instalment loans: what a partial early repayment does under each option; `applies` marks the product's. */
+  readonly prepaymentOptions: readonly PrepaymentOption[] | null;
+  readonly keyFacts: { readonly zh: string; readonly en: string };
+  readonly createdAt: string;
+  readonly validUntil: string;
+}
+
+interface Priced {
+  readonly startDate: string;
+  readonly schedule: Schedule;
+  readonly annualRate: number;
+  readonly apr: QuoteView['apr'];
+}
+
+/** The same pricing as a draw at the line's rate (draws.ts price): the product's day count and fees, every APR. */
+function priceAtLineRate(line: LineRow, input: QuoteInput, startDate: string): Priced {
+  const scheduleInput = scheduleInputFor(line, {
+    principalMinor: input.amountMinor,
+    annualRate: Number(line.annual_rate),
+    termMonths: input.termMonths,
+    method: input.method,
+    startDate,
+    upfrontFeeMinor: 0,
+    periodicFeeMinor: 0,
+    currency: input.currency,
+  });
+  const schedule = buildSchedule(scheduleInput);
+  const aprOf = (convention: 'CN_IRR' | 'US_REGZ' | 'EU_CCD') =>
+    loanDisclosure(schedule, { convention, startDate }).apr;
+  return {
+    startDate,
+    schedule,
+    annualRate: scheduleInput.annualRate,
+    apr: {
+      CN_IRR: aprOf('CN_IRR'),
+      US_REGZ: aprOf('US_REGZ'),
+      EU_CCD: aprOf('EU_CCD'),
+      simple: simpleAnnualRatePercent(schedule, startDate),
+    },
+  };
+}
+
+/** What the loan must book: compared verbatim with the draw's own pricing. */
+export function bookingFingerprint(schedule: Schedule, annualRate: number): string {
+  return canonicalJson({
+    annualRate,
+    upfrontFeeMinor: schedule.upfrontFeeMinor,
+    installments: schedule.installments,
+  });
+}
+
+function checkQuotable(line: LineRow, input: QuoteInput): void {
+  if (input.currency !== line.currency) {
+    throw new LgError('LG_CURRENCY_MISMATCH', `the line is in ${line.currency}`, {
+      expected: line.currency,
+      actual: input.currency,
+    });
+  }
+  const blocked = drawBlockedError(line.status as LineStatus);
+  if (blocked) throw blocked;
+  if (input.amountMinor > Number(line.available_minor)) {
+    throw new LgError('LG_INSUFFICIENT_CREDIT', 'the amount exceeds the available credit', {
+      amountMinor: input.amountMinor,
+      availableMinor: Number(line.available_minor),
+    });
+  }
+  checkDrawForProduct(line, input);
+  checkPurpose(line, input.purpose);
+}
+
+const EARLY_REPAYMENT_DAYS = [0, 10, 30, 90];
+
+function accrualTermsOf(
+  t: ProductTerms,
+  priced: Priced,
+  method: RepaymentMethod,
+  prepayment: PrepaymentMode,
+) {
+  return {
+    annualRate: priced.annualRate,
+    method,
+    dayCount: t.dayCount,
+    basis: t.dayCount,
+    periodicFeeMinor: priced.schedule.installments[0]?.feeMinor ?? 0,
+    graceDays: t.graceDays,
+    prepayment,
+    lateFeeMinor: 0,
+    lateFeeCapMinor: 0,
+    penaltyMultiplier: t.penaltyMultiplier,
+    aprCapPercent: t.aprCapPercent,
+  };
+}
+
+export interface PrepaymentOption {
+  readonly mode: PrepaymentMode;
+  /** The mode this product applies. */
+  readonly applies: boolean;
+  readonly date: string;
+  readonly prepayMinor: number;
+  readonly nextInstallmentMinor: number;
+  readonly remainingInstallments: number;
+  readonly interestSavedMinor: number;
+}
+
+/**
+ * The borrower's options for a partial early repayment, and their effect: paying the first instalment on its date
+ * plus half the remaining principal, then re-amortising (lower instalments, same dates) or shortening (same
+ * instalments, fewer of them). Instalment loans on a product only.
+ */
+function prepaymentOptions(
+  line: LineRow,
+  priced: Priced,
+  method: RepaymentMethod,
+): PrepaymentOption[] | null {
+  const product = productOfLine(line);
+  const rows = priced.schedule.installments;
+  const first = rows[0];
+  if (!product || method === 'DAILY_INTEREST' || rows.length < 2 || !first) return null;
+  const prepayMinor = Math.floor(first.balanceAfterMinor / 2);
+  if (prepayMinor === 0) return null;
+  const interestAfter = (list: readonly { dueDate: string; interestMinor: number }[]) =>
+    list.filter((i) => i.dueDate > first.dueDate).reduce((s, i) => s + i.interestMinor, 0);
+  return (['REAMORTISE', 'SHORTEN'] as const).map((mode) => {
+    const terms = accrualTermsOf(product.terms, priced, method, mode);
+    const state = newAccrualState(priced.schedule, priced.startDate);
+    const out = applyRepayment(state, terms, {
+      amountMinor: first.totalMinor + prepayMinor,
+      date: first.dueDate,
+    });
+    const future = out.state.installments.filter((i) => i.dueDate > first.dueDate);
+    return {
+      mode,
+      applies: mode === product.terms.prepayment,
+      date: first.dueDate,
+      prepayMinor,
+      nextInstallmentMinor: future[0]
+        ? future[0].principalMinor + future[0].interestMinor + future[0].feeMinor
+        : 0,
+      remainingInstallments: future.length,
+      interestSavedMinor: interestAfter(rows) - interestAfter(future),
+    };
+  });
+}
+
+function earlyRepaymentCosts(line: LineRow, priced: Priced, startDate: string): EarlyRepaymentCost[] | null {
+  const product = productOfLine(line);
+  if (!product) return null;
+  // What a full repayment costs does not depend on the method: accrued interest and fees due, then principal.
+  const terms = accrualTermsOf(product.terms, priced, 'DAILY_INTEREST', product.terms.prepayment);
+  const state = newAccrualState(priced.schedule, startDate);
+  const start = parseIsoDay(startDate) ?? 0;
+  const firstDue = priced.schedule.installments[0]?.dueDate ?? startDate;
+  return EARLY_REPAYMENT_DAYS.map((afterDays) => ({ afterDays, date: isoDay(start + afterDays) }))
+    .filter(({ date }) => date <= firstDue)
+    .map(({ afterDays, date }) => {
+      const owed = owedOn(state, terms, date);
+      return { afterDays, date, interestMinor: owed.interestMinor, payoffMinor: owed.payoffMinor };
+    });
+}
+
+/** Prices a draw without booking it; stores the quote. Refusals (product terms, credit, cap) write nothing. */
+export async function createQuote(deps: CoreDeps, lineId: string, input: QuoteInput): Promise<QuoteView> {
+  const now = deps.clock.now();
+  const line = await findLine(deps.store.db, deps.store.kind, lineId);
+  checkQuotable(line, input);
+  const startDate = isoDate(now);
+  const priced = priceAtLineRate(line, input, startDate);
+  const capPercent = aprCapFor(line, deps.config.aprCapPercent);
+  if (!aprCapCheck(priced.apr.CN_IRR, capPercent).ok) {
+    throw new LgError(
+      'LG_APR_CAP_EXCEEDED',
+      `the all-in APR ${priced.apr.CN_IRR}% is above the ${capPercent}% cap`,
+      {
+        apr: priced.apr.CN_IRR,
+        capPercent,
+      },
+    );
+  }
+  const view = quoteView(deps, line, input, priced, now);
+  await deps.store.transaction(async (tx) => {
+    await tx
+      .insertInto('quotes')
+      .values(quoteRow(line, input, priced, view, now))
+      .execute();
+  });
+  return view;
+}
+
+function quoteView(deps: CoreDeps, line: LineRow, input: QuoteInput, priced: Priced, now: number): QuoteView {
+  const product = productOfLine(line);
+  const dayCount = product?.terms.dayCount ?? 'ACT_365';
+  const validUntil = iso(now + (deps.config.quoteValidMs ?? QUOTE_VALID_MS_DEFAULT));
+  const early = earlyRepaymentCosts(line, priced, isoDate(now));
+  const s = priced.schedule;
+  const daily = dailyRate(priced.annualRate, dayCount);
+  return {
+    quoteId: deps.ids.next(),
+    lineId: line.id,
+    amountMinor: input.amountMinor,
+    currency: input.currency,
+    termMonths: input.termMonths,
+    method: input.method,
+    annualRate: priced.annualRate,
+    dailyRate: daily,
+    dayCount,
+    apr: priced.apr,
+    upfrontFeeMinor: s.upfrontFeeMinor,
+    totalInterestMinor: s.totalInterestMinor,
+    totalFeesMinor: s.totalFeesMinor,
+    totalRepayableMinor: s.totalRepayableMinor,
+    schedule: s.installments,
+    earlyRepayment: early,
+    prepayment: product?.terms.prepayment ?? null,
+    prepaymentOptions: prepaymentOptions(line, priced, input.method),
+    keyFacts: keyFacts({
+      ...input,
+      annualRate: priced.annualRate,
+      dailyRate: daily,
+      aprIrrPercent: priced.apr.CN_IRR,
+      aprSimplePercent: priced.apr.simple,
+      totalInterestMinor: s.totalInterestMinor,
+      totalFeesMinor: s.totalFeesMinor,
+      totalRepayableMinor: s.totalRepayableMinor,
+      upfrontFeeMinor: s.upfrontFeeMinor,
+      tenDayCostMinor: early?.find((e) => e.afterDays === 10)?.interestMinor,
+      validUntil,
+    }),
+    createdAt: iso(now),
+    validUntil,
+  };
+}
+
+function quoteRow(line: LineRow, input: QuoteInput, priced: Priced, view: QuoteView, now: number): QuoteRow {
+  return {
+    id: view.quoteId,
+    line_id: line.id,
+    borrower_id: line.borrower_id,
+    amount_minor: input.amountMinor,
+    currency: input.currency,
+    term_months: input.termMonths,
+    method: input.method,
+    purpose: input.purpose ?? null,
+    annual_rate: priced.annualRate,
+    fingerprint: bookingFingerprint(priced.schedule, priced.annualRate),
+    body: JSON.stringify(view),
+    created_at: now,
+    expires_at: Date.parse(view.validUntil),
+  };
+}
+
+export async function readQuote(deps: CoreDeps, id: string): Promise<QuoteView> {
+  const row = await deps.store.db.selectFrom('quotes').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw new LgError('LG_NOT_FOUND', `no quote ${id}`, { quoteId: id });
+  return JSON.parse(row.body) as QuoteView;
+}
+
+/** The quote a draw cites, checked before the unit of work (a quote never changes once stored). */
+export interface QuotedBooking {
+  readonly quoteId: string;
+  readonly fingerprint: string;
+}
+
+export async function quoteForDraw(
+  deps: CoreDeps,
+  lineId: string,
+  draw: QuoteInput & { quoteId?: string },
+  now: number,
+): Promise<QuotedBooking | undefined> {
+  if (draw.quoteId === undefined) return undefined;
+  const row = await deps.store.db
+    .selectFrom('quotes')
+    .selectAll()
+    .where('id', '=', draw.quoteId)
+    .executeTakeFirst();
+  if (!row) throw new LgError('LG_NOT_FOUND', `no quote ${draw.quoteId}`, { quoteId: draw.quoteId });
+  const asked = {
+    lineId,
+    amountMinor: draw.amountMinor,
+    currency: draw.currency,
+    termMonths: draw.termMonths,
+    method: draw.method,
+  };
+  const quoted = {
+    lineId: row.line_id,
+    amountMinor: Number(row.amount_minor),
+    currency: row.currency,
+    termMonths: Number(row.term_months),
+    method: row.method,
+  };
+  if (canonicalJson(asked) !== canonicalJson(quoted))
+    throw new LgError('LG_QUOTE_MISMATCH', 'the draw differs from the quote it cites', { quoted, asked });
+  if (now > Number(row.expires_at))
+    throw new LgError('LG_QUOTE_EXPIRED', 'the quote has expired; ask for a new one', {
+      quoteId: row.id,
+      validUntil: iso(Number(row.expires_at)),
+    });
+  return { quoteId: row.id, fingerprint: row.fingerprint };
+}
+
+/** Inside the draw's unit: the loan about to be booked must be the quoted one, or nothing is written. */
+export function assertMatchesQuote(
+  quote: QuotedBooking | undefined,
+  schedule: Schedule,
+  annualRate: number,
+): void {
+  if (!quote) return;
+  if (bookingFingerprint(schedule, annualRate) === quote.fingerprint) return;
+  throw new LgError(
+    'LG_QUOTE_MISMATCH',
+    'the loan the draw would book differs from the quote (rate, fees or dates)',
+    {
+      quoteId: quote.quoteId,
+      annualRate,
+      totalRepayableMinor: schedule.totalRepayableMinor,
+    },
+  );
+}

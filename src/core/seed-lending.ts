@@ -1,0 +1,151 @@
+import { isLgError } from '../domain/errors.js';
+import { PRODUCT_DEFAULTS, type ProductTerms } from '../domain/product.js';
+import { isoDate, MS_PER_DAY } from '../domain/clock.js';
+import { residentIdCheckChar } from '../domain/national-id.js';
+import type { CoreServices } from './index.js';
+
+/**
+ * The lending part of the demo book (issue 15): two products, a 助贷 platform channel with a partner bank and a
+ * guarantor, and one co-lent line under the daily-interest product with a quoted ¥10,000 draw.
+ */
+export const DEMO_PRODUCTS: readonly { id: string; terms: ProductTerms }[] = [
+  {
+    id: 'daily-flex',
+    terms: {
+      ...PRODUCT_DEFAULTS,
+      name: '随借随还 · 按日计息',
+      currency: 'CNY',
+      rateMin: 0.073,
+      rateMax: 0.1825,
+      dayCount: 'ACT_365',
+      termsMonths: [3, 6, 12],
+      methods: ['DAILY_INTEREST', 'EQUAL_INSTALLMENT', 'EQUAL_PRINCIPAL'],
+      amountMinMinor: 10_000,
+      amountMaxMinor: 20_000_000,
+      lateFee: { amountMinor: 2_000, capMinor: 10_000 },
+    },
+  },
+  {
+    id: 'instalment-12',
+    terms: {
+      ...PRODUCT_DEFAULTS,
+      name: '分期 · 12 期',
+      currency: 'CNY',
+      rateMin: 0.072,
+      rateMax: 0.18,
+      dayCount: 'ACT_360',
+      termsMonths: [6, 12],
+      methods: ['EQUAL_INSTALLMENT', 'EQUAL_PRINCIPAL'],
+      amountMinMinor: 100_000,
+      amountMaxMinor: 20_000_000,
+      upfrontFee: { rateBps: 100, capMinor: 20_000 },
+      prepayment: 'SHORTEN',
+    },
+  },
+];
+
+/** A strong applicant for the bundled strategy (a German-credit profile it approves). */
+const STRONG = {
+  monthlyIncomeMinor: 3_000_000,
+  existingDebtMinor: 0,
+  externalDelinquent: false,
+  inquiries30d: 0,
+  CheckingAccountStatus: 'none',
+  Duration: 12,
+  Amount: 2000,
+  CreditHistory: 'Critical',
+  Purpose: 'UsedCar',
+  SavingsAccountBonds: 'gt.1000',
+  EmploymentDuration: 'gt.7',
+  InstallmentRatePercentage: 2,
+  Personal: 'Male.Single',
+  OtherDebtorsGuarantors: 'Guarantor',
+  ResidenceDuration: 4,
+  Property: 'RealEstate',
+  OtherInstallmentPlans: 'None',
+  Housing: 'Own',
+  NumberExistingCredits: 1,
+  Job: 'SkilledEmployee',
+  NumberPeopleMaintenance: 1,
+  Telephone: 1,
+  ForeignWorker: 0,
+};
+
+export interface LendingSeed {
+  readonly products: number;
+  readonly partners: number;
+  readonly coLentLineId: string | null;
+  readonly quotedLoanId: string | null;
+}
+
+function demoId(now: number): string {
+  const birth = isoDate(now - 36 * 365 * MS_PER_DAY).replace(/-/g, '');
+  const first17 = `310101${birth}888`;
+  return first17 + residentIdCheckChar(first17);
+}
+
+export async function seedLendingDemo(core: CoreServices): Promise<LendingSeed> {
+  for (const p of DEMO_PRODUCTS) await core.createProduct({ id: p.id, terms: p.terms, actor: 'seed' });
+  const now = core.deps.clock.now();
+  const contract = {
+    contractStart: isoDate(now - 30 * MS_PER_DAY),
+    contractEnd: isoDate(now + 730 * MS_PER_DAY),
+  };
+  const platform = await core.createPartner(
+    {
+      name: '示例助贷平台',
+      type: 'PLATFORM_OPERATOR',
+      licenceNo: 'DEMO-PLAT-001',
+      feeRateBps: 200,
+      concentrationMax: 0.5,
+      ...contract,
+    },
+    'seed',
+  );
+  const bank = await core.createPartner(
+    { name: '示例合作银行', type: 'FUNDER', licenceNo: 'DEMO-BANK-001', ...contract },
+    'seed',
+  );
+  const guarantor = await core.createPartner(
+    {
+      name: '示例融资担保',
+      type: 'CREDIT_ENHANCER',
+      licenceNo: 'DEMO-GUAR-001',
+      feeRateBps: 100,
+      ...contract,
+    },
+    'seed',
+  );
+  const seeded = { products: DEMO_PRODUCTS.length, partners: 3 };
+  try {
+    const application = await core.submitApplication({
+      applicant: { name: '赵示例', nationalId: demoId(now), phone: '13800000000' },
+      attributes: STRONG,
+      productId: 'daily-flex',
+      channel: {
+        partnerId: platform.id,
+        fundingMode: 'CO_LENDING',
+        funders: [{ partnerId: bank.id, shareBps: 7_000 }],
+        creditEnhancerId: guarantor.id,
+      },
+    });
+    if (!application.line) return { ...seeded, coLentLineId: null, quotedLoanId: null };
+    const draw = {
+      amountMinor: 1_000_000,
+      currency: 'CNY',
+      termMonths: 12,
+      method: 'DAILY_INTEREST' as const,
+    };
+    const quote = await core.createQuote(application.line.id, { ...draw, purpose: 'HOME_APPLIANCES' });
+    const booked = await core.requestDraw(application.line.id, {
+      ...draw,
+      purpose: 'HOME_APPLIANCES',
+      quoteId: quote.quoteId,
+    });
+    return { ...seeded, coLentLineId: application.line.id, quotedLoanId: booked.loan?.id ?? null };
+  } catch (error) {
+    // The strategy may decline or the draw may be held: a normal demo outcome. Anything else is a bug.
+    if (!isLgError(error)) throw error;
+    return { ...seeded, coLentLineId: null, quotedLoanId: null };
+  }
+}

@@ -1,0 +1,216 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { STORE_FACTORIES } from '../helpers/stores.js';
+import { ADULT, residentId } from '../core/harness.js';
+import { countRows, DAILY_PRODUCT, lendingEnv, MS_DAY, type LendingEnv } from './helpers.js';
+
+for (const factory of STORE_FACTORIES) {
+  describe.skipIf(!factory.enabled)(`on ${factory.name}`, () => {
+    let env: LendingEnv;
+    let lineId: string;
+
+    async function post(url: string, payload: unknown) {
+      return env.app.inject({ method: 'POST', url, headers: env.headers(), payload: payload as object });
+    }
+
+    beforeEach(async () => {
+      env = await lendingEnv(undefined, factory);
+      expect(
+        (await post('/v1/products', { ...DAILY_PRODUCT, upfrontFee: { rateBps: 0, capMinor: 0 } }))
+          .statusCode,
+      ).toBe(201);
+      env.h.engine.script.application = () => ({
+        outcome: 'APPROVE',
+        limitMinor: 5_000_000,
+        annualRate: 0.1825,
+      });
+      const app = await post('/v1/applications', {
+        applicant: ADULT,
+        attributes: {},
+        productId: 'daily-flex',
+      });
+      lineId = app.json<{ line: { id: string } }>().line.id;
+    });
+    afterEach(async () => env.close());
+
+    const TEN_K = { amountMinor: 1_000_000, currency: 'CNY', termMonths: 12, method: 'DAILY_INTEREST' };
+
+    interface Quote {
+      quoteId: string;
+      apr: { CN_IRR: number; US_REGZ: number; EU_CCD: number; simple: number };
+      dailyRate: number;
+      totalInterestMinor: number;
+      totalRepayableMinor: number;
+      schedule: { dueDate: string; interestMinor: number; principalMinor: number }[];
+      earlyRepayment: { afterDays: number; interestMinor: number; payoffMinor: number }[];
+      keyFacts: { zh: string; en: string };
+      validUntil: string;
+    }
+
+    describe('quotes before the draw', () => {
+      it('the worked example: the quote shows 10 days cost ¥50.00, the draw books exactly the quote, the repayment charges it', async () => {
+        const res = await post(`/v1/lines/${lineId}/quotes`, TEN_K);
+        expect(res.statusCode, res.body).toBe(201);
+        const quote = res.json<Quote>();
+        expect(quote.dailyRate).toBeCloseTo(0.0005, 12);
+        expect(quote.apr.simple).toBe(18.25);
+        expect(quote.apr.CN_IRR).toBeGreaterThan(0);
+        expect(quote.earlyRepayment.find((e) => e.afterDays === 0)).toMatchObject({
+          interestMinor: 0,
+          payoffMinor: 1_000_000,
+        });
+        expect(quote.earlyRepayment.find((e) => e.afterDays === 10)).toMatchObject({
+          interestMinor: 5_000,
+          payoffMinor: 1_005_000,
+        });
+        expect(quote.keyFacts.zh).toContain('年化利率（IRR，复利）');
+        expect(quote.keyFacts.zh).toContain('年化利率（单利）18.25%');
+        expect(quote.keyFacts.zh).toContain('利息 50.00 CNY');
+        expect(quote.keyFacts.en).toContain('annualised rate (simple) 18.25%');
+        // Nothing booked by a quote.
+        expect(await countRows(env.store, 'loans')).toBe(0);
+        const drawn = await post(`/v1/lines/${lineId}/draws`, { ...TEN_K, quoteId: quote.quoteId });
+        expect(drawn.statusCode, drawn.body).toBe(201);
+        const loan = drawn.json<{
+          loan: {
+            id: string;
+            disclosure: { totalRepayableMinor: number; apr: { CN_IRR: number } };
+            schedule: unknown[];
+          };
+        }>().loan;
+        expect(loan.disclosure.totalRepayableMinor).toBe(quote.totalRepayableMinor);
+        expect(loan.disclosure.apr.CN_IRR).toBe(quote.apr.CN_IRR);
+        env.h.clock.advance(10 * MS_DAY);
+        const paid = await post(`/v1/loans/${loan.id}/repayments`, {
+          amountMinor: 1_005_000,
+          currency: 'CNY',
+        });
+        expect(paid.json().allocated).toMatchObject({ interestMinor: 5_000, principalMinor: 1_000_000 });
+        const stored = await env.app.inject({
+          method: 'GET',
+          url: `/v1/quotes/${quote.quoteId}`,
+          headers: env.headers(false),
+        });
+        expect(stored.json<Quote>().totalRepayableMinor).toBe(quote.totalRepayableMinor);
+      });
+
+      it('refuses a draw that differs from its quote, an expired quote, or a quote whose rate moved — writing nothing', async () => {
+        const quote = (await post(`/v1/lines/${lineId}/quotes`, TEN_K)).json<Quote>();
+        const other = await post(`/v1/lines/${lineId}/draws`, {
+          ...TEN_K,
+          amountMinor: 900_000,
+          quoteId: quote.quoteId,
+        });
+        expect(other.statusCode).toBe(409);
+        expect(other.json().error.code).toBe('LG_QUOTE_MISMATCH');
+        // The line's rate changes after the quote: the loan would differ, so the draw is refused.
+        const cut = await post(`/v1/lines/${lineId}/actions`, {
+          type: 'RATE_CHANGE',
+          reasons: ['R_MANUAL_REVIEW'],
+          annualRate: 0.12,
+        });
+        expect(cut.statusCode, cut.body).toBe(201);
+        const moved = await post(`/v1/lines/${lineId}/draws`, { ...TEN_K, quoteId: quote.quoteId });
+        expect(moved.statusCode).toBe(409);
+        expect(moved.json().error.code).toBe('LG_QUOTE_MISMATCH');
+        const fresh = (await post(`/v1/lines/${lineId}/quotes`, TEN_K)).json<Quote>();
+        env.h.clock.advance(31 * 60_000);
+        const expired = await post(`/v1/lines/${lineId}/draws`, { ...TEN_K, quoteId: fresh.quoteId });
+        expect(expired.statusCode).toBe(409);
+        expect(expired.json().error.code).toBe('LG_QUOTE_EXPIRED');
+        expect(await countRows(env.store, 'loans')).toBe(0);
+        expect(await countRows(env.store, 'draws')).toBe(0);
+      });
+
+      it('shows the partial early-repayment options and their effect; the loan then does what the quote said', async () => {
+        const body = { amountMinor: 1_200_000, currency: 'CNY', termMonths: 12, method: 'EQUAL_INSTALLMENT' };
+        const quote = (await post(`/v1/lines/${lineId}/quotes`, body)).json<
+          Quote & {
+            prepaymentOptions: {
+              mode: string;
+              applies: boolean;
+              date: string;
+              prepayMinor: number;
+              nextInstallmentMinor: number;
+              remainingInstallments: number;
+              interestSavedMinor: number;
+            }[];
+          }
+        >();
+        const [reamortise, shorten] = quote.prepaymentOptions;
+        expect(reamortise).toMatchObject({ mode: 'REAMORTISE', applies: true, remainingInstallments: 11 });
+        expect(shorten).toMatchObject({ mode: 'SHORTEN', applies: false });
+        expect(shorten?.remainingInstallments).toBeLessThan(11);
+        expect(reamortise?.interestSavedMinor).toBeGreaterThan(0);
+        expect(shorten?.interestSavedMinor).toBeGreaterThan(reamortise?.interestSavedMinor ?? 0);
+        const drawn = await post(`/v1/lines/${lineId}/draws`, { ...body, quoteId: quote.quoteId });
+        const loan = drawn.json<{
+          loan: { id: string; schedule: { totalMinor: number; dueDate: string }[] };
+        }>().loan;
+        const first = loan.schedule[0];
+        env.h.clock.set(Date.parse(first?.dueDate ?? ''));
+        const paid = await post(`/v1/loans/${loan.id}/repayments`, {
+          amountMinor: (first?.totalMinor ?? 0) + (reamortise?.prepayMinor ?? 0),
+          currency: 'CNY',
+        });
+        expect(paid.statusCode, paid.body).toBe(201);
+        const after = paid.json<{ loan: { schedule: { dueDate: string; totalMinor: number }[] } }>().loan
+          .schedule;
+        const future = after.filter((i) => i.dueDate > (first?.dueDate ?? ''));
+        expect(future).toHaveLength(reamortise?.remainingInstallments ?? -1);
+        expect(future[0]?.totalMinor).toBe(reamortise?.nextInstallmentMinor);
+      });
+
+      it('refuses a quote and a draw whose fees take the all-in APR over the product cap, writing nothing', async () => {
+        const costly = { ...DAILY_PRODUCT, id: 'costly', upfrontFee: { rateBps: 500, capMinor: 1_000_000 } };
+        expect((await post('/v1/products', costly)).statusCode).toBe(201);
+        const app = await post('/v1/applications', {
+          applicant: { ...ADULT, nationalId: residentId('19900307', 555) },
+          attributes: {},
+          productId: 'costly',
+        });
+        const costlyLine = app.json<{ line: { id: string } }>().line.id;
+        const body = { amountMinor: 1_000_000, currency: 'CNY', termMonths: 3, method: 'EQUAL_INSTALLMENT' };
+        const quote = await post(`/v1/lines/${costlyLine}/quotes`, body);
+        expect(quote.statusCode).toBe(422);
+        expect(quote.json().error).toMatchObject({
+          code: 'LG_APR_CAP_EXCEEDED',
+          details: { capPercent: 24 },
+        });
+        const drawn = await post(`/v1/lines/${costlyLine}/draws`, body);
+        expect(drawn.statusCode).toBe(422);
+        expect(drawn.json().error.code).toBe('LG_APR_CAP_EXCEEDED');
+        expect(await countRows(env.store, 'quotes')).toBe(0);
+        expect(await countRows(env.store, 'loans')).toBe(0);
+      });
+
+      it("refuses a draw citing another line's quote", async () => {
+        const quote = (await post(`/v1/lines/${lineId}/quotes`, TEN_K)).json<Quote>();
+        const other = await post('/v1/applications', {
+          applicant: { ...ADULT, nationalId: residentId('19900307', 321) },
+          attributes: {},
+          productId: 'daily-flex',
+        });
+        const otherLine = other.json<{ line: { id: string } }>().line.id;
+        const res = await post(`/v1/lines/${otherLine}/draws`, { ...TEN_K, quoteId: quote.quoteId });
+        expect(res.statusCode).toBe(409);
+        expect(res.json().error.code).toBe('LG_QUOTE_MISMATCH');
+        expect(await countRows(env.store, 'loans')).toBe(0);
+      });
+
+      it('refuses a quote the product or the line does not allow, storing nothing', async () => {
+        const cases: [Record<string, unknown>, number, string][] = [
+          [{ ...TEN_K, termMonths: 24 }, 422, 'LG_PRODUCT_TERMS'],
+          [{ ...TEN_K, method: 'INTEREST_ONLY' }, 422, 'LG_PRODUCT_TERMS'],
+          [{ ...TEN_K, amountMinor: 6_000_000 }, 422, 'LG_INSUFFICIENT_CREDIT'],
+          [{ ...TEN_K, currency: 'USD' }, 400, 'LG_CURRENCY_MISMATCH'],
+        ];
+        for (const [body, status, code] of cases) {
+          const res = await post(`/v1/lines/${lineId}/quotes`, body);
+          expect(res.statusCode, res.body).toBe(status);
+          expect(res.json().error.code).toBe(code);
+        }
+        expect(await countRows(env.store, 'quotes')).toBe(0);
+      });
+    });
+  });
+}
