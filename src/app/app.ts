@@ -32,6 +32,10 @@ import {
   type MonitorService,
 } from '../monitor/index.js';
 import { InProcessBus, NatsBus, OutboxRelay, type Bus } from '../bus/index.js';
+import { createLedgerEvidence, type LedgerEvidence } from '../compliance/evidence.js';
+import { directoryWitness } from '../compliance/witness.js';
+import { ledgerRoutes } from '../api/routes/ledger.js';
+import { loadLedgerSigner } from './ledger-key.js';
 
 /** How often a process on a shared PostgreSQL re-reads active strategy versions and overlays. */
 const ENGINE_REFRESH_MS = 10_000;
@@ -59,6 +63,8 @@ export interface AppServices {
   readonly core: CoreServices;
   readonly monitor: MonitorService;
   readonly bus: Bus;
+  /** Signed checkpoints and proofs over the ledger (RFC 9162). */
+  readonly evidence: LedgerEvidence;
   readonly routes: FastifyPluginAsync[];
   close(): Promise<void>;
 }
@@ -168,10 +174,22 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       refresher.unref();
       closers.unshift(async () => clearInterval(refresher));
     }
+    const evidence = createLedgerEvidence({
+      store,
+      clock,
+      signer: loadLedgerSigner({
+        given: config.ledgerSigningKey,
+        dataDir: dirname(config.sqlitePath),
+        production: config.production,
+        warn: (message) => process.emitWarning(message, 'LineGuardWarning'),
+      }),
+      witness: directoryWitness(config.witnessDir),
+    });
     const routes: FastifyPluginAsync[] = [
       strategyRoutes({ engine }),
       coreRoutes(core),
       monitorRoutes({ monitor, eventBatchMax: config.eventBatchMax }),
+      ledgerRoutes(evidence),
     ];
     return {
       config,
@@ -185,6 +203,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       core,
       monitor,
       bus,
+      evidence,
       routes,
       async close() {
         for (const close of closers) await close();

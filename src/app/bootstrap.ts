@@ -23,4 +23,23 @@ export async function bootstrapServe(app: AppServices, print: (line: string) => 
     const seeded = await seedDemo(app.core);
     if (seeded.seeded) print(`Seeded the demo book: ${JSON.stringify(seeded)}`);
   }
+  startCheckpoints(app, print);
+}
+
+/**
+ * Signs a ledger checkpoint at start and then every checkpointIntervalMs, each published to the witness directory
+ * (RFC 9162 §8.2): the longer between checkpoints, the more recent history a tamperer could rewrite undetected.
+ */
+function startCheckpoints(app: AppServices, print: (line: string) => void): void {
+  if (app.config.checkpointIntervalMs === 0) return;
+  const sign = () =>
+    app.evidence
+      .checkpoint()
+      .catch((error: unknown) =>
+        print(
+          `could not sign a ledger checkpoint: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      );
+  void sign();
+  setInterval(() => void sign(), app.config.checkpointIntervalMs).unref();
 }

@@ -35,6 +35,12 @@ export interface Config {
     readonly minPerWindow: number;
   };
   readonly eventBatchMax: number;
+  /** Ed25519 key that signs ledger checkpoints (PKCS#8 PEM or 32-byte seed); else a file in the data folder. */
+  readonly ledgerSigningKey?: string;
+  /** Directory witness for signed checkpoints, outside the database (RFC 9162 §8.2). */
+  readonly witnessDir: string;
+  /** How often `serve` signs and publishes a checkpoint; 0 turns it off. */
+  readonly checkpointIntervalMs: number;
 }
 
 export interface ConfigOverrides {
@@ -87,6 +93,13 @@ export function loadConfig(
       minPerWindow: intFrom(env.LINEGUARD_GUARD_MIN_PER_WINDOW, 'LINEGUARD_GUARD_MIN_PER_WINDOW', 5),
     },
     eventBatchMax: intFrom(env.LINEGUARD_EVENT_BATCH_MAX, 'LINEGUARD_EVENT_BATCH_MAX', 1000),
+    ledgerSigningKey: nonEmpty(env.LINEGUARD_LEDGER_SIGNING_KEY),
+    witnessDir: resolve(nonEmpty(env.LINEGUARD_WITNESS_DIR) ?? join(dataDir, 'witness')),
+    checkpointIntervalMs: intFrom(
+      env.LINEGUARD_CHECKPOINT_INTERVAL_MS,
+      'LINEGUARD_CHECKPOINT_INTERVAL_MS',
+      3_600_000,
+    ),
   };
   if (production && !config.adminKey) {
     warn('LINEGUARD_ADMIN_KEY is not set: create keys with `lineguard keys create --role admin`.');

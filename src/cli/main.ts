@@ -11,6 +11,7 @@ import { registerModelCommand } from './commands/model.js';
 import { registerJobsCommand } from './commands/jobs.js';
 import { registerMonitorCommand } from './commands/monitor.js';
 import { bootstrapServe } from '../app/bootstrap.js';
+import { registerLedgerCommands, verifyAgainst } from './commands/ledger.js';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -105,16 +106,22 @@ export function buildProgram(): Command {
       }),
     );
 
-  program
-    .command('ledger')
-    .description('the tamper-evident decision ledger')
+  const ledger = program.command('ledger').description('the tamper-evident decision ledger');
+  ledger
     .command('verify')
     .description('re-hash the whole chain; exit 0 when intact, 3 naming the first bad entry otherwise')
     .option('--json', 'print JSON')
-    .action((opts: { json?: boolean }) =>
+    .option('--against <dir>', 'also check every signed checkpoint in DIR (the witness) and the fact tables')
+    .option(
+      '--key <key>',
+      'with --against: the trusted public key (file or text; default: this installation)',
+    )
+    .option('--no-facts', 'with --against: skip re-deriving decisions, lines and loans from the ledger')
+    .action((opts: { json?: boolean; against?: string; key?: string; facts: boolean }) =>
       runAction(async () => {
         const app = await openApp();
         try {
+          if (opts.against) return await verifyAgainst(app, { ...opts, against: opts.against });
           const result = await verifyLedger(app.store.db);
           if (opts.json) printJson(result);
           else if (result.ok) process.stdout.write(`ledger intact: ${result.entriesChecked} entries\n`);
@@ -129,6 +136,7 @@ export function buildProgram(): Command {
       }),
     );
 
+  registerLedgerCommands(ledger, () => openApp());
   registerAprCommand(program);
   const openAppDeps = async () => {
     const app = await openApp();

@@ -56,6 +56,14 @@ export const ERROR_STATUS = {
   LG_UNAVAILABLE: 503,
   LG_CONFIG_INVALID: 500,
   LG_INTERNAL: 500,
+  // compliance: ledger evidence, consent and the credit bureau
+  LG_LEDGER_INCONSISTENT: 409,
+  LG_CONSENT_MISSING: 403,
+  LG_CONSENT_EXPIRED: 403,
+  LG_CONSENT_WITHDRAWN: 403,
+  LG_CONSENT_PURPOSE: 403,
+  LG_INQUIRY_THROTTLED: 429,
+  LG_BUREAU_NO_REPORT: 404,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -10,5 +10,11 @@ import type { EngineTables } from './engine-tables.js';
 import type { ScoringTables } from './scoring-tables.js';
 import type { MonitorTables } from './monitor-tables.js';
 import type { PlatformTables } from './platform-tables.js';
+import type { ComplianceTables } from './compliance-tables.js';
 
-export type Database = PlatformTables & CoreTables & EngineTables & ScoringTables & MonitorTables;
+export type Database = PlatformTables &
+  CoreTables &
+  EngineTables &
+  ScoringTables &
+  MonitorTables &
+  ComplianceTables;

@@ -4,6 +4,7 @@ import { coreMigrations } from './core.js';
 import { engineMigrations } from './engine.js';
 import { scoringMigrations } from './scoring.js';
 import { monitorMigrations } from './monitor.js';
+import { complianceMigrations } from './compliance.js';
 
 /**
  * Every module owns one migration file and a range of names, so names sort in a stable order:
@@ -15,6 +16,7 @@ export const allMigrations: Record<string, Migration> = {
   ...engineMigrations,
   ...scoringMigrations,
   ...monitorMigrations,
+  ...complianceMigrations,
 };
 
 export const migrationProvider: MigrationProvider = {
