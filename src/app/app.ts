@@ -36,6 +36,9 @@ import { createLedgerEvidence, type LedgerEvidence } from '../compliance/evidenc
 import { directoryWitness } from '../compliance/witness.js';
 import { ledgerRoutes } from '../api/routes/ledger.js';
 import { loadLedgerSigner } from './ledger-key.js';
+import { createConsentServices, type ConsentServices } from '../compliance/services.js';
+import { consentRoutes } from '../api/routes/consent.js';
+import type { ApplicationBureauPort } from '../core/bureau-gate.js';
 
 /** How often a process on a shared PostgreSQL re-reads active strategy versions and overlays. */
 const ENGINE_REFRESH_MS = 10_000;
@@ -65,6 +68,8 @@ export interface AppServices {
   readonly bus: Bus;
   /** Signed checkpoints and proofs over the ledger (RFC 9162). */
   readonly evidence: LedgerEvidence;
+  /** Consent records and the credit-bureau gateway. */
+  readonly consents: ConsentServices;
   readonly routes: FastifyPluginAsync[];
   close(): Promise<void>;
 }
@@ -146,12 +151,21 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       redisUrl: config.redisUrl,
       lineActions,
     });
+    const crypto = fieldCryptoFromMasterKey(config.masterKey, config.retiredKeys);
+    const consents = createConsentServices({
+      store,
+      clock,
+      ids,
+      crypto,
+      hardInquiriesMax30d: config.hardInquiriesMax30d,
+    });
     const core = createCoreServices({
       store,
       clock,
       ids,
-      crypto: fieldCryptoFromMasterKey(config.masterKey, config.retiredKeys),
+      crypto,
       engine: coreEngineFromService(engine, { guard }),
+      bureau: config.creditBureau === 'sandbox' ? applicationBureau(consents) : undefined,
       config: { borrowerCapMinor: config.borrowerCapMinor, aprCapPercent: config.aprCapPercent },
       drawSignals: (input) => monitor.drawSignals(input),
     });
@@ -190,6 +204,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       coreRoutes(core),
       monitorRoutes({ monitor, eventBatchMax: config.eventBatchMax }),
       ledgerRoutes(evidence),
+      consentRoutes(consents),
     ];
     return {
       config,
@@ -204,6 +219,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       monitor,
       bus,
       evidence,
+      consents,
       routes,
       async close() {
         for (const close of closers) await close();
@@ -214,6 +230,25 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     await store.close();
     throw error;
   }
+}
+
+/** The core's application pull: a hard LOAN_APPROVAL inquiry under the applicant's consent. */
+function applicationBureau(consents: ConsentServices): ApplicationBureauPort {
+  return {
+    async pullForApplication(subject) {
+      const result = await consents.bureau.pull({
+        subjectHashes: subject.subjectHashes,
+        borrowerId: subject.borrowerId,
+        purpose: 'LOAN_APPROVAL',
+        kind: 'hard',
+        requestedBy: 'core:application',
+        reason: 'credit line application',
+      });
+      return result.status === 'PULLED'
+        ? { status: 'PULLED', inquiryId: result.inquiryId, attributes: result.attributes }
+        : result;
+    },
+  };
 }
 
 /** Registers the bundled models on first start, then loads every registered model into the resolver's cache. */

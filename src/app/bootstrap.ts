@@ -20,7 +20,18 @@ export async function bootstrapServe(app: AppServices, print: (line: string) => 
     }
   }
   if (app.config.seedDemo) {
-    const seeded = await seedDemo(app.core);
+    const seeded = await seedDemo(app.core, {
+      // Demo borrowers consent on the application page, as real ones must before the core pulls their report.
+      beforeApplication: async (nationalId) => {
+        await app.consents.recordConsent({
+          nationalId,
+          purpose: 'LOAN_APPROVAL',
+          textVersion: 'loan-approval/2026-01',
+          channel: 'APP',
+          recordedBy: 'demo-seed',
+        });
+      },
+    });
     if (seeded.seeded) print(`Seeded the demo book: ${JSON.stringify(seeded)}`);
   }
   startCheckpoints(app, print);

@@ -41,6 +41,13 @@ export interface Config {
   readonly witnessDir: string;
   /** How often `serve` signs and publishes a checkpoint; 0 turns it off. */
   readonly checkpointIntervalMs: number;
+  /**
+   * The credit bureau the core pulls from at application: 'sandbox' (the database-backed SANDBOX bureau, consent
+   * enforced) or 'off' (no pulls: bureau attributes are the caller's, as before consent enforcement).
+   */
+  readonly creditBureau: 'sandbox' | 'off';
+  /** Hard inquiries allowed per borrower per 30 days. */
+  readonly hardInquiriesMax30d: number;
 }
 
 export interface ConfigOverrides {
@@ -100,6 +107,8 @@ export function loadConfig(
       'LINEGUARD_CHECKPOINT_INTERVAL_MS',
       3_600_000,
     ),
+    creditBureau: bureauFrom(env.LINEGUARD_BUREAU),
+    hardInquiriesMax30d: intFrom(env.LINEGUARD_HARD_INQUIRIES_MAX_30D, 'LINEGUARD_HARD_INQUIRIES_MAX_30D', 3),
   };
   if (production && !config.adminKey) {
     warn('LINEGUARD_ADMIN_KEY is not set: create keys with `lineguard keys create --role admin`.');
@@ -155,4 +164,11 @@ function numberFrom(value: string | undefined, name: string, fallback: number): 
   if (!Number.isFinite(n) || n < 0)
     throw new LgError('LG_CONFIG_INVALID', `${name} must be a non-negative number`);
   return n;
+}
+
+function bureauFrom(value: string | undefined): 'sandbox' | 'off' {
+  const mode = nonEmpty(value) ?? 'sandbox';
+  if (mode !== 'sandbox' && mode !== 'off')
+    throw new LgError('LG_CONFIG_INVALID', "LINEGUARD_BUREAU must be 'sandbox' or 'off'");
+  return mode;
 }

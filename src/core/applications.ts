@@ -18,6 +18,7 @@ import type { CoreDeps } from './deps.js';
 import { coreEvent } from './events.js';
 import { insertOutbox, openExposureMinor } from './repo.js';
 import type { DbTx } from '../store/db.js';
+import { applicationBureauFacts, gateOnBureau } from './bureau-gate.js';
 
 export const APPLICATION_STRATEGY = 'application';
 
@@ -120,11 +121,16 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
   const existing = await findBorrowerByHash(deps.store.db, applicant.nationalIdHashes);
   const borrowerId = existing?.id ?? deps.ids.next();
   const exposure = existing ? await openExposureMinor(deps.store.db, existing.id) : 0;
+  const bureau = await applicationBureauFacts(deps.bureau, input.attributes, {
+    subjectHashes: applicant.nationalIdHashes,
+    borrowerId: existing?.id ?? null,
+  });
   const context = buildContext(deps.engine, APPLICATION_STRATEGY, input.attributes, {
     age: applicant.age,
     sex: applicant.sex,
     regionCode: applicant.regionCode,
     existingLimitMinor: exposure,
+    ...bureau.facts,
   });
   const { decision, latencyMs } = timedDecide(deps.engine, APPLICATION_STRATEGY, context, borrowerId);
   const ids = {
@@ -140,7 +146,7 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
     const storedBorrowerId = await upsertBorrower(tx, sealed, applicant.nationalIdHashes);
     // Exposure again inside the dbTx: a concurrent application may have opened a line since the read above.
     const room = deps.config.borrowerCapMinor - (await openExposureMinor(tx, storedBorrowerId));
-    const grant = clipGrant(decision, room, deps.config.aprCapPercent);
+    const grant = gateOnBureau(clipGrant(decision, room, deps.config.aprCapPercent), bureau);
     await deps.engine.recordDecision(tx, {
       decisionId: ids.decision,
       kind: 'application',

@@ -4,6 +4,7 @@ import { seededRandom } from '../domain/random.js';
 import { isLgError } from '../domain/errors.js';
 import type { RepaymentMethod } from '../domain/schedule.js';
 import type { CoreServices } from './index.js';
+import { BUREAU_FACT_NAMES } from './bureau-gate.js';
 
 /**
  * Demo data for `npm start` on an empty store: borrowers with valid (generated, fictitious) resident IDs go through
@@ -133,7 +134,12 @@ function demoAttributes(rng: Rng): Record<string, string | number | boolean> {
 
 export async function seedDemo(
   core: CoreServices,
-  options: { seed?: number; borrowers?: number } = {},
+  options: {
+    seed?: number;
+    borrowers?: number;
+    /** Runs before each demo application (e.g. records the borrower's credit-inquiry consent). */
+    beforeApplication?: (nationalId: string) => Promise<void>;
+  } = {},
 ): Promise<SeedResult> {
   const { store, clock } = core.deps;
   const existing = await store.db.selectFrom('borrowers').select('id').limit(1).executeTakeFirst();
@@ -150,7 +156,11 @@ export async function seedDemo(
       nationalId: demoNationalId(rng, now),
       phone: `1${pick(rng, ['38', '39', '50', '58', '86', '88'])}${String(int(rng, 0, 99_999_999)).padStart(8, '0')}`,
     };
-    const result = await core.submitApplication({ applicant, attributes: demoAttributes(rng) });
+    const attributes = demoAttributes(rng);
+    // With a bureau wired, the core pulls these itself and refuses them from a caller.
+    if (core.deps.bureau) for (const name of BUREAU_FACT_NAMES) delete attributes[name];
+    await options.beforeApplication?.(applicant.nationalId);
+    const result = await core.submitApplication({ applicant, attributes });
     if (!result.line) continue;
     approved += 1;
     if (rng.next() < 0.3) continue;

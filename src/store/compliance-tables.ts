@@ -9,4 +9,47 @@ export interface ComplianceTables {
     key_id: string;
     signature: string;
   };
+  /**
+   * Consent records (PIPL Art. 13-14; 征信业管理条例 Art. 18): who agreed to what purpose, under which text version,
+   * through which channel, until when, and whether withdrawn. `subject_hash` is the HMAC lookup hash of the national
+   * ID, so a consent can precede the borrower row (it is given on the application page).
+   */
+  consents: {
+    id: string;
+    subject_hash: string;
+    borrower_id: string | null;
+    purpose: string;
+    text_version: string;
+    text_sha256: string;
+    channel: string;
+    granted_at: number;
+    expires_at: number;
+    withdrawn_at: number | null;
+    withdrawn_reason: string | null;
+    recorded_by: string;
+  };
+  /** Every credit-report inquiry asked of the bureau connector, pulled or refused, with who and why. */
+  bureau_inquiries: {
+    id: string;
+    subject_hash: string;
+    borrower_id: string | null;
+    purpose: string;
+    /** 'hard' | 'soft' */
+    kind: string;
+    /** 'PULLED' | 'REFUSED' */
+    status: string;
+    refusal_code: string | null;
+    consent_id: string | null;
+    bureau: string;
+    requested_by: string;
+    reason: string;
+    report_found: number;
+    created_at: number;
+  };
+  /** The SANDBOX bureau's reports (demo and test borrowers); never a real credit report. */
+  sandbox_bureau_reports: {
+    subject_hash: string;
+    report: string;
+    updated_at: number;
+  };
 }
