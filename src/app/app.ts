@@ -39,6 +39,10 @@ import { loadLedgerSigner } from './ledger-key.js';
 import { createConsentServices, type ConsentServices } from '../compliance/services.js';
 import { consentRoutes } from '../api/routes/consent.js';
 import type { ApplicationBureauPort } from '../core/bureau-gate.js';
+import { createPortfolioService, type PortfolioService } from '../compliance/portfolio-service.js';
+import { parseThresholds } from '../compliance/early-warning.js';
+import { portfolioRoutes } from '../api/routes/portfolio.js';
+import { registerPortfolioGauges } from './portfolio-metrics.js';
 
 /** How often a process on a shared PostgreSQL re-reads active strategy versions and overlays. */
 const ENGINE_REFRESH_MS = 10_000;
@@ -70,6 +74,8 @@ export interface AppServices {
   readonly evidence: LedgerEvidence;
   /** Consent records and the credit-bureau gateway. */
   readonly consents: ConsentServices;
+  /** Daily portfolio snapshots and early warnings. */
+  readonly portfolio: PortfolioService;
   readonly routes: FastifyPluginAsync[];
   close(): Promise<void>;
 }
@@ -199,12 +205,31 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       }),
       witness: directoryWitness(config.witnessDir),
     });
+    const portfolio = createPortfolioService({
+      store,
+      clock,
+      ids,
+      thresholds: parseThresholds(config.earlyWarning),
+      raiseAlert: (breach) =>
+        recordSystemAlert(
+          store,
+          { clock, ids },
+          {
+            typologyId: `EARLY_WARNING_${breach.ruleId}`,
+            severity: 'high',
+            reasons: [],
+            evidence: breach,
+          },
+        ),
+    });
+    registerPortfolioGauges(metrics, portfolio);
     const routes: FastifyPluginAsync[] = [
       strategyRoutes({ engine }),
       coreRoutes(core),
       monitorRoutes({ monitor, eventBatchMax: config.eventBatchMax }),
       ledgerRoutes(evidence),
       consentRoutes(consents),
+      portfolioRoutes({ portfolio, db: store.db }),
     ];
     return {
       config,
@@ -220,6 +245,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       bus,
       evidence,
       consents,
+      portfolio,
       routes,
       async close() {
         for (const close of closers) await close();

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createApiKey } from '../api/api-keys.js';
 import { seedDemo } from '../core/index.js';
 import type { AppServices } from './app.js';
+import { isoDate, MS_PER_DAY } from '../domain/clock.js';
 
 /**
  * First-start chores for `lineguard serve`: an admin key when none exists (printed once; in development also kept
@@ -32,7 +33,10 @@ export async function bootstrapServe(app: AppServices, print: (line: string) => 
         });
       },
     });
-    if (seeded.seeded) print(`Seeded the demo book: ${JSON.stringify(seeded)}`);
+    if (seeded.seeded) {
+      print(`Seeded the demo book: ${JSON.stringify(seeded)}`);
+      await seedPortfolioMonth(app);
+    }
   }
   startCheckpoints(app, print);
 }
@@ -53,4 +57,11 @@ function startCheckpoints(app: AppServices, print: (line: string) => void): void
       );
   void sign();
   setInterval(() => void sign(), app.config.checkpointIntervalMs).unref();
+}
+
+/** A month of daily portfolio snapshots for the demo book, as `jobs daily` would have left them. */
+async function seedPortfolioMonth(app: AppServices): Promise<void> {
+  const today = app.clock.now();
+  for (let daysAgo = 29; daysAgo >= 0; daysAgo--)
+    await app.portfolio.snapshot(isoDate(today - daysAgo * MS_PER_DAY));
 }

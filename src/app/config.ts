@@ -48,6 +48,8 @@ export interface Config {
   readonly creditBureau: 'sandbox' | 'off';
   /** Hard inquiries allowed per borrower per 30 days. */
   readonly hardInquiriesMax30d: number;
+  /** Early-warning thresholds overriding the defaults (LINEGUARD_EARLY_WARNING, a JSON object). */
+  readonly earlyWarning?: string;
 }
 
 export interface ConfigOverrides {
@@ -109,6 +111,7 @@ export function loadConfig(
     ),
     creditBureau: bureauFrom(env.LINEGUARD_BUREAU),
     hardInquiriesMax30d: intFrom(env.LINEGUARD_HARD_INQUIRIES_MAX_30D, 'LINEGUARD_HARD_INQUIRIES_MAX_30D', 3),
+    earlyWarning: nonEmpty(env.LINEGUARD_EARLY_WARNING),
   };
   if (production && !config.adminKey) {
     warn('LINEGUARD_ADMIN_KEY is not set: create keys with `lineguard keys create --role admin`.');

@@ -12,6 +12,7 @@ import { registerJobsCommand } from './commands/jobs.js';
 import { registerMonitorCommand } from './commands/monitor.js';
 import { bootstrapServe } from '../app/bootstrap.js';
 import { registerLedgerCommands, verifyAgainst } from './commands/ledger.js';
+import { registerReportCommand } from './commands/report.js';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -137,6 +138,7 @@ export function buildProgram(): Command {
     );
 
   registerLedgerCommands(ledger, () => openApp());
+  registerReportCommand(program, () => openApp());
   registerAprCommand(program);
   const openAppDeps = async () => {
     const app = await openApp();
@@ -145,6 +147,7 @@ export function buildProgram(): Command {
       registry: app.models,
       core: app.core,
       monitor: app.monitor,
+      portfolio: app.portfolio,
       close: () => app.close(),
     };
   };

@@ -52,4 +52,27 @@ export interface ComplianceTables {
     report: string;
     updated_at: number;
   };
+  /** Daily portfolio snapshots (`jobs daily`): one row per as-of date, metrics as canonical JSON. */
+  portfolio_snapshots: {
+    as_of: string;
+    metrics: string;
+    created_at: number;
+  };
+  /** The score distribution PSI is measured against: deciles of the first window with enough scored applications. */
+  portfolio_baselines: {
+    name: string;
+    /** JSON: {edges: number[], proportions: number[], count, asOf} */
+    baseline: string;
+    created_at: number;
+  };
+  /** Early-warning breaches, one per rule and date (a rerun of the job raises no second alert). */
+  early_warnings: {
+    as_of: string;
+    rule_id: string;
+    value: number;
+    threshold: number;
+    alert_id: string | null;
+    detail: string;
+    created_at: number;
+  };
 }

@@ -66,4 +66,31 @@ export const complianceMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '603_portfolio': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('portfolio_snapshots')
+        .addColumn('as_of', 'text', (c) => c.primaryKey())
+        .addColumn('metrics', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('portfolio_baselines')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('baseline', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('early_warnings')
+        .addColumn('as_of', 'text', (c) => c.notNull())
+        .addColumn('rule_id', 'text', (c) => c.notNull())
+        .addColumn('value', 'double precision', (c) => c.notNull())
+        .addColumn('threshold', 'double precision', (c) => c.notNull())
+        .addColumn('alert_id', 'text')
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('early_warnings_pk', ['as_of', 'rule_id'])
+        .execute();
+    },
+  },
 };
