@@ -8,13 +8,26 @@ import { bootstrapServe } from '../../src/app/bootstrap.js';
 import { verifyAgainstCheckpoints } from '../../src/compliance/audit.js';
 import { readWitnessDirectory } from '../../src/compliance/witness.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { TEST_DATABASE_URL } from '../helpers/stores.js';
+import { createIsolatedPostgresSchema } from '../../src/store/db.js';
 
 /**
  * The demo book as `npm start` seeds it with the SANDBOX bureau: borrowers consent before the core pulls their
  * report, a month of portfolio snapshots exists, and the whole book verifies against a published checkpoint —
  * chain, checkpoints and every decision, line and loan — with no false alarm.
  */
-describe('the demo book', () => {
+const STORES = [
+  { name: 'sqlite', enabled: true, env: async () => ({}) },
+  {
+    name: 'postgres',
+    enabled: Boolean(TEST_DATABASE_URL),
+    env: async () => ({
+      LINEGUARD_DATABASE_URL: await createIsolatedPostgresSchema(TEST_DATABASE_URL ?? '', 'demobook'),
+    }),
+  },
+];
+
+describe.each(STORES)('the demo book ($name)', (store) => {
   const clock = new ManualClock(Date.UTC(2026, 10, 20, 8, 0, 0));
   const witness = mkdtempSync(join(tmpdir(), 'lg-demo-witness-'));
   let t: TestApp;
@@ -29,8 +42,10 @@ describe('the demo book', () => {
     );
 
   beforeAll(async () => {
+    if (!store.enabled) return;
     t = await startTestApp(
       {
+        ...(await store.env()),
         LINEGUARD_BUREAU: 'sandbox',
         LINEGUARD_SEED_DEMO: '1',
         LINEGUARD_CHECKPOINT_INTERVAL_MS: '0',
@@ -42,7 +57,7 @@ describe('the demo book', () => {
   });
   afterAll(async () => t?.close());
 
-  it('has consents, pulled inquiries and a month of snapshots', async () => {
+  it.skipIf(!store.enabled)('has consents, pulled inquiries and a month of snapshots', async () => {
     const applications = await count('applications');
     expect(applications).toBe(20);
     expect(await count('consents')).toBe(applications);
@@ -63,7 +78,7 @@ describe('the demo book', () => {
     expect(approved.length).toBeGreaterThan(0);
   });
 
-  it('verifies against its published checkpoint with no false alarm', async () => {
+  it.skipIf(!store.enabled)('verifies against its published checkpoint with no false alarm', async () => {
     await t.app.evidence.checkpoint();
     const result = await verifyAgainstCheckpoints(t.app.store.db, {
       files: readWitnessDirectory(witness),
