@@ -218,6 +218,13 @@ async function checkLines(db: Db, index: LedgerIndex, findings: Findings): Promi
       findings.compare(where, 'limit_minor', Number(row.limit_minor), derived.limitMinor);
       findings.compare(where, 'annual_rate', Number(row.annual_rate), derived.annualRate);
       findings.compare(where, 'outstanding_minor', Number(row.outstanding_minor), derived.outstandingMinor);
+      // What the borrower may still draw follows from the two: max(0, limit - outstanding) (src/core/lines.ts).
+      findings.compare(
+        where,
+        'available_minor',
+        Number(row.available_minor),
+        Math.max(0, (derived.limitMinor ?? 0) - derived.outstandingMinor),
+      );
     },
   );
 }

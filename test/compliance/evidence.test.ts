@@ -363,6 +363,12 @@ describe('ledger evidence: checkpoints, proofs and the tamper suite', () => {
           .where('status', '=', 'ACTIVE')
           .execute();
         await store.db.updateTable('loans').set({ outstanding_principal_minor: 1 }).execute();
+        // More room to draw than the ledger allows: the edit a fraudster inside would make.
+        await store.db
+          .updateTable('credit_lines')
+          .set({ available_minor: 88_888_888 })
+          .where('status', '=', 'ACTIVE')
+          .execute();
         const result = await verify(store);
         expect(result.chain.ok).toBe(true);
         expect(result.checkpoints.contradicted).toEqual([]);
@@ -370,6 +376,7 @@ describe('ledger evidence: checkpoints, proofs and the tamper suite', () => {
         expect(found).toContain('decisions.outcome');
         expect(found).toContain('credit_lines.limit_minor');
         expect(found).toContain('loans.outstanding_principal_minor');
+        expect(found).toContain('credit_lines.available_minor');
         expect(result.ok).toBe(false);
       } finally {
         await store.close();
