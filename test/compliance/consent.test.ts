@@ -7,6 +7,8 @@ import { subjectHashes } from '../../src/compliance/consent.js';
 import { putSandboxReport } from '../../src/compliance/bureau.js';
 import { STRONG_APPLICANT, adminHeaders, startTestApp, type TestApp } from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
+import { TEST_DATABASE_URL } from '../helpers/stores.js';
+import { createIsolatedPostgresSchema } from '../../src/store/db.js';
 
 /**
  * Consent and the credit bureau through the API, with the SANDBOX bureau the core pulls from itself: no consent, no
@@ -242,5 +244,46 @@ describe('consent and the credit bureau', () => {
       expect.arrayContaining(['consent.granted', 'consent.withdrawn', 'bureau.inquiry']),
     );
     expect((await verifyLedger(t.app.store.db)).ok).toBe(true);
+  });
+});
+
+describe.skipIf(!TEST_DATABASE_URL)('the hard-inquiry throttle under concurrency on PostgreSQL', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    const url = await createIsolatedPostgresSchema(TEST_DATABASE_URL ?? '', 'throttle');
+    t = await startTestApp({
+      LINEGUARD_DATABASE_URL: url,
+      LINEGUARD_BUREAU: 'sandbox',
+      LINEGUARD_HARD_INQUIRIES_MAX_30D: '2',
+    });
+  });
+  afterAll(async () => t?.close());
+
+  it('lets exactly the allowed number of concurrent hard pulls through', async () => {
+    const id = residentId('19800101', 900);
+    const consent = await t.app.consents.recordConsent({
+      nationalId: id,
+      purpose: 'LOAN_APPROVAL',
+      textVersion: 'loan-approval/2026-01',
+      channel: 'WEB',
+      recordedBy: 'test',
+    });
+    expect(consent.status).toBe('VALID');
+    const crypto = fieldCryptoFromMasterKey(t.app.config.masterKey, []);
+    const hashes = subjectHashes(crypto, id, Date.now());
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        t.app.consents.bureau.pull({
+          subjectHashes: hashes,
+          purpose: 'LOAN_APPROVAL',
+          kind: 'hard',
+          requestedBy: 'test',
+          reason: 'race',
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'PULLED')).toHaveLength(2);
+    const logged = await t.app.store.db.selectFrom('bureau_inquiries').select('status').execute();
+    expect(logged).toHaveLength(8);
   });
 });
