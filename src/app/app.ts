@@ -32,15 +32,15 @@ import {
   type MonitorService,
 } from '../monitor/index.js';
 import { InProcessBus, NatsBus, OutboxRelay, type Bus } from '../bus/index.js';
-import { createLedgerEvidence, type LedgerEvidence } from '../compliance/evidence.js';
-import { directoryWitness } from '../compliance/witness.js';
+import { createLedgerEvidence, type LedgerEvidence } from '../compliance/index.js';
+import { directoryWitness } from '../compliance/index.js';
 import { ledgerRoutes } from '../api/routes/ledger.js';
 import { loadLedgerSigner } from './ledger-key.js';
-import { createConsentServices, type ConsentServices } from '../compliance/services.js';
+import { createConsentServices, type ConsentServices } from '../compliance/index.js';
 import { consentRoutes } from '../api/routes/consent.js';
-import type { ApplicationBureauPort } from '../core/bureau-gate.js';
-import { createPortfolioService, type PortfolioService } from '../compliance/portfolio-service.js';
-import { parseThresholds } from '../compliance/early-warning.js';
+import type { ApplicationBureauPort } from '../core/index.js';
+import { createPortfolioService, type PortfolioService } from '../compliance/index.js';
+import { parseThresholds } from '../compliance/index.js';
 import { portfolioRoutes } from '../api/routes/portfolio.js';
 import { registerPortfolioGauges } from './portfolio-metrics.js';
 

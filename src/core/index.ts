@@ -58,3 +58,4 @@ export type { CoreEvent } from './events.js';
 export { coreEngineFromService } from './engine-port.js';
 export { seedDemo, type SeedResult } from './seed.js';
 export { runDailyJob, runReviewJob } from './jobs.js';
+export type { ApplicationBureauPort, ApplicationPull } from './bureau-gate.js';

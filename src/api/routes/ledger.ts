@@ -1,8 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { UUID_PATTERN } from '../../domain/ids.js';
-import type { LedgerEvidence } from '../../compliance/evidence.js';
-import { CHECKPOINTS_LIST_MAX } from '../../compliance/evidence.js';
+import type { LedgerEvidence } from '../../compliance/index.js';
+import { CHECKPOINTS_LIST_MAX } from '../../compliance/index.js';
 import { READERS } from '../types.js';
 
 /**

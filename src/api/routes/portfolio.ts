@@ -1,8 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import type { PortfolioService } from '../../compliance/portfolio-service.js';
-import { SNAPSHOTS_LIST_MAX } from '../../compliance/portfolio-service.js';
-import { monthlyReport, monthlyReportCsv } from '../../compliance/monthly-report.js';
+import type { PortfolioService } from '../../compliance/index.js';
+import { SNAPSHOTS_LIST_MAX } from '../../compliance/index.js';
+import { monthlyReport, monthlyReportCsv } from '../../compliance/index.js';
 import type { Db } from '../../store/db.js';
 import { LgError } from '../../domain/errors.js';
 import { READERS } from '../types.js';

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { parseIsoDate } from '../../domain/clock.js';
 import { LgError } from '../../domain/errors.js';
 import type { CoreServices } from '../../core/index.js';
-import type { PortfolioService } from '../../compliance/portfolio-service.js';
+import type { PortfolioService } from '../../compliance/index.js';
 import { EXIT, printJson, runAction } from '../exit.js';
 
 /**

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { AppServices } from '../../app/app.js';
-import { monthBounds, monthlyReport, monthlyReportCsv } from '../../compliance/monthly-report.js';
+import { monthBounds, monthlyReport, monthlyReportCsv } from '../../compliance/index.js';
 import { LgError } from '../../domain/errors.js';
 import { printJson, runAction } from '../exit.js';
 
