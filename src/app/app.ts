@@ -32,15 +32,20 @@ import {
   type MonitorService,
 } from '../monitor/index.js';
 import { InProcessBus, NatsBus, OutboxRelay, type Bus } from '../bus/index.js';
-import { createLedgerEvidence, type LedgerEvidence } from '../compliance/index.js';
-import { directoryWitness } from '../compliance/index.js';
+import {
+  createConsentServices,
+  createLedgerEvidence,
+  createPortfolioService,
+  directoryWitness,
+  parseThresholds,
+  type ConsentServices,
+  type LedgerEvidence,
+  type PortfolioService,
+} from '../compliance/index.js';
 import { ledgerRoutes } from '../api/routes/ledger.js';
 import { loadLedgerSigner } from './ledger-key.js';
-import { createConsentServices, type ConsentServices } from '../compliance/index.js';
 import { consentRoutes } from '../api/routes/consent.js';
 import type { ApplicationBureauPort } from '../core/index.js';
-import { createPortfolioService, type PortfolioService } from '../compliance/index.js';
-import { parseThresholds } from '../compliance/index.js';
 import { portfolioRoutes } from '../api/routes/portfolio.js';
 import { registerPortfolioGauges } from './portfolio-metrics.js';
 

@@ -1,6 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
-import type { PortfolioService } from '../compliance/index.js';
-import type { PortfolioSnapshot } from '../compliance/index.js';
+import type { PortfolioService, PortfolioSnapshot } from '../compliance/index.js';
 
 /** One database read serves every gauge of a scrape (the registry collects them concurrently). */
 const SHARED_READ_MS = 1000;

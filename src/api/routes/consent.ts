@@ -2,8 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { UUID_PATTERN } from '../../domain/ids.js';
 import { LgError } from '../../domain/errors.js';
-import { CONSENT_CHANNELS, CONSENT_PURPOSES } from '../../compliance/index.js';
-import type { ConsentServices } from '../../compliance/index.js';
+import { CONSENT_CHANNELS, CONSENT_PURPOSES, type ConsentServices } from '../../compliance/index.js';
 import { parseInstant } from '../instants.js';
 import { READERS, RISK_WRITERS, WRITERS } from '../types.js';
 

@@ -1,8 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { UUID_PATTERN } from '../../domain/ids.js';
-import type { LedgerEvidence } from '../../compliance/index.js';
-import { CHECKPOINTS_LIST_MAX } from '../../compliance/index.js';
+import { CHECKPOINTS_LIST_MAX, type LedgerEvidence } from '../../compliance/index.js';
 import { READERS } from '../types.js';
 
 /**

@@ -1,8 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import type { PortfolioService } from '../../compliance/index.js';
-import { SNAPSHOTS_LIST_MAX } from '../../compliance/index.js';
-import { monthlyReport, monthlyReportCsv } from '../../compliance/index.js';
+import {
+  SNAPSHOTS_LIST_MAX,
+  monthlyReport,
+  monthlyReportCsv,
+  type PortfolioService,
+} from '../../compliance/index.js';
 import type { Db } from '../../store/db.js';
 import { LgError } from '../../domain/errors.js';
 import { READERS } from '../types.js';

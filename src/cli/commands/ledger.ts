@@ -2,9 +2,13 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { LgError } from '../../domain/errors.js';
 import type { AppServices } from '../../app/app.js';
-import { verifyAgainstCheckpoints, type EvidenceVerification } from '../../compliance/index.js';
-import { parsePublicKey, type LedgerPublicKey } from '../../compliance/index.js';
-import { readWitnessDirectory } from '../../compliance/index.js';
+import {
+  parsePublicKey,
+  readWitnessDirectory,
+  verifyAgainstCheckpoints,
+  type EvidenceVerification,
+  type LedgerPublicKey,
+} from '../../compliance/index.js';
 import { EXIT, printJson, runAction } from '../exit.js';
 import { nonNegativeInt, positiveInt } from '../options.js';
 
