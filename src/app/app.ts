@@ -41,6 +41,22 @@ import {
 } from '../monitor/index.js';
 import { InProcessBus, NatsBus, OutboxRelay, type Bus } from '../bus/index.js';
 import { wireCases, type CasesWiring } from './cases.js';
+import {
+  createConsentServices,
+  createLedgerEvidence,
+  createPortfolioService,
+  directoryWitness,
+  parseThresholds,
+  type ConsentServices,
+  type LedgerEvidence,
+  type PortfolioService,
+} from '../compliance/index.js';
+import { ledgerRoutes } from '../api/routes/ledger.js';
+import { loadLedgerSigner } from './ledger-key.js';
+import { consentRoutes } from '../api/routes/consent.js';
+import type { ApplicationBureauPort } from '../core/index.js';
+import { portfolioRoutes } from '../api/routes/portfolio.js';
+import { registerPortfolioGauges } from './portfolio-metrics.js';
 
 /**
  * How often every process checks the configuration generation (one integer) and reloads strategies, overlays and
@@ -73,6 +89,12 @@ export interface AppServices {
   readonly core: CoreServices;
   readonly monitor: MonitorService;
   readonly bus: Bus;
+  /** Signed checkpoints and proofs over the ledger (RFC 9162). */
+  readonly evidence: LedgerEvidence;
+  /** Consent records and the credit-bureau gateway. */
+  readonly consents: ConsentServices;
+  /** Daily portfolio snapshots and early warnings. */
+  readonly portfolio: PortfolioService;
   readonly routes: FastifyPluginAsync[];
   /** People in the loop: case queues, the borrower's side, four eyes (issue 11). */
   readonly cases: CasesWiring;
@@ -169,12 +191,21 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       lineActions,
       alertFollowUp: cases.service.alertFollowUp,
     });
+    const crypto = fieldCryptoFromMasterKey(config.masterKey, config.retiredKeys);
+    const consents = createConsentServices({
+      store,
+      clock,
+      ids,
+      crypto,
+      hardInquiriesMax30d: config.hardInquiriesMax30d,
+    });
     const coreServices = createCoreServices({
       store,
       clock,
       ids,
-      crypto: fieldCryptoFromMasterKey(config.masterKey, config.retiredKeys),
+      crypto,
       engine: coreEngineFromService(engine, { guard }),
+      bureau: config.creditBureau === 'sandbox' ? applicationBureau(consents) : undefined,
       config: {
         borrowerCapMinor: config.borrowerCapMinor,
         aprCapPercent: config.aprCapPercent,
@@ -219,6 +250,35 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       listsRefresher.unref();
       closers.unshift(async () => clearInterval(listsRefresher));
     }
+    const evidence = createLedgerEvidence({
+      store,
+      clock,
+      signer: loadLedgerSigner({
+        given: config.ledgerSigningKey,
+        dataDir: dirname(config.sqlitePath),
+        production: config.production,
+        warn: (message) => process.emitWarning(message, 'LineGuardWarning'),
+      }),
+      witness: directoryWitness(config.witnessDir),
+    });
+    const portfolio = createPortfolioService({
+      store,
+      clock,
+      ids,
+      thresholds: parseThresholds(config.earlyWarning),
+      raiseAlert: (breach) =>
+        recordSystemAlert(
+          store,
+          { clock, ids },
+          {
+            typologyId: `EARLY_WARNING_${breach.ruleId}`,
+            severity: 'high',
+            reasons: [],
+            evidence: breach,
+          },
+        ),
+    });
+    registerPortfolioGauges(metrics, portfolio);
     const routes: FastifyPluginAsync[] = [
       strategyRoutes({ engine, gates }),
       coreRoutes(core, (lineId, action, actor) => gates.lineAction(lineId, action, actor)),
@@ -236,6 +296,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       productRoutes(core),
       quoteRoutes(core),
       partnerRoutes({ core, random }),
+      ledgerRoutes(evidence),
+      consentRoutes(consents),
+      portfolioRoutes({ portfolio, db: store.db }),
       ...cases.routes(),
     ];
     cases.start();
@@ -252,6 +315,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       core,
       monitor,
       bus,
+      evidence,
+      consents,
+      portfolio,
       routes,
       cases,
       async close() {
@@ -265,6 +331,25 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   } finally {
     await startup?.release();
   }
+}
+
+/** The core's application pull: a hard LOAN_APPROVAL inquiry under the applicant's consent. */
+function applicationBureau(consents: ConsentServices): ApplicationBureauPort {
+  return {
+    async pullForApplication(subject) {
+      const result = await consents.bureau.pull({
+        subjectHashes: subject.subjectHashes,
+        borrowerId: subject.borrowerId,
+        purpose: 'LOAN_APPROVAL',
+        kind: 'hard',
+        requestedBy: 'core:application',
+        reason: 'credit line application',
+      });
+      return result.status === 'PULLED'
+        ? { status: 'PULLED', inquiryId: result.inquiryId, attributes: result.attributes }
+        : result;
+    },
+  };
 }
 
 /** Registers the bundled models on first start, then loads every registered model into the resolver's cache. */

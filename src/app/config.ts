@@ -60,6 +60,21 @@ export interface Config {
    * keys, so deployments sharing one NATS or Redis never see each other's messages or features.
    */
   readonly namespace: string;
+  /** Ed25519 key that signs ledger checkpoints (PKCS#8 PEM or 32-byte seed); else a file in the data folder. */
+  readonly ledgerSigningKey?: string;
+  /** Directory witness for signed checkpoints, outside the database (RFC 9162 §8.2). */
+  readonly witnessDir: string;
+  /** How often `serve` signs and publishes a checkpoint; 0 turns it off. */
+  readonly checkpointIntervalMs: number;
+  /**
+   * The credit bureau the core pulls from at application: 'sandbox' (the database-backed SANDBOX bureau, consent
+   * enforced) or 'off' (no pulls: bureau attributes are the caller's, as before consent enforcement).
+   */
+  readonly creditBureau: 'sandbox' | 'off';
+  /** Hard inquiries allowed per borrower per 30 days. */
+  readonly hardInquiriesMax30d: number;
+  /** Early-warning thresholds overriding the defaults (LINEGUARD_EARLY_WARNING, a JSON object). */
+  readonly earlyWarning?: string;
 }
 
 export interface ConfigOverrides {
@@ -127,6 +142,16 @@ export function loadConfig(
     drawBlockedFromDpd: intFrom(env.LINEGUARD_DRAW_BLOCKED_FROM_DPD, 'LINEGUARD_DRAW_BLOCKED_FROM_DPD', 1),
     cases: loadCasesSettings(env),
     namespace: namespaceFrom(env.LINEGUARD_NAMESPACE),
+    ledgerSigningKey: nonEmpty(env.LINEGUARD_LEDGER_SIGNING_KEY),
+    witnessDir: resolve(nonEmpty(env.LINEGUARD_WITNESS_DIR) ?? join(dataDir, 'witness')),
+    checkpointIntervalMs: intFrom(
+      env.LINEGUARD_CHECKPOINT_INTERVAL_MS,
+      'LINEGUARD_CHECKPOINT_INTERVAL_MS',
+      3_600_000,
+    ),
+    creditBureau: bureauFrom(env.LINEGUARD_BUREAU),
+    hardInquiriesMax30d: intFrom(env.LINEGUARD_HARD_INQUIRIES_MAX_30D, 'LINEGUARD_HARD_INQUIRIES_MAX_30D', 3),
+    earlyWarning: nonEmpty(env.LINEGUARD_EARLY_WARNING),
   };
   if (config.rateLimit.windowMs === 0)
     throw new LgError('LG_CONFIG_INVALID', 'LINEGUARD_RATE_LIMIT_WINDOW_MS must be positive');
@@ -285,4 +310,11 @@ function numberFrom(value: string | undefined, name: string, fallback: number): 
   if (!Number.isFinite(n) || n < 0)
     throw new LgError('LG_CONFIG_INVALID', `${name} must be a non-negative number`);
   return n;
+}
+
+function bureauFrom(value: string | undefined): 'sandbox' | 'off' {
+  const mode = nonEmpty(value) ?? 'sandbox';
+  if (mode !== 'sandbox' && mode !== 'off')
+    throw new LgError('LG_CONFIG_INVALID', "LINEGUARD_BUREAU must be 'sandbox' or 'off'");
+  return mode;
 }

@@ -18,6 +18,8 @@ import { registerMonitorCommand } from './commands/monitor.js';
 import { registerProductsCommand } from './commands/products.js';
 import { bootstrapServe } from '../app/bootstrap.js';
 import { createKeyForUser, registerCasesCommand, registerKeyCommands } from './commands/cases.js';
+import { installationPublicKey, registerLedgerCommands, verifyAgainst } from './commands/ledger.js';
+import { registerReportCommand } from './commands/report.js';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -136,16 +138,21 @@ export function buildProgram(): Command {
       }),
     );
 
-  program
-    .command('ledger')
-    .description('the tamper-evident decision ledger')
+  const ledger = program.command('ledger').description('the tamper-evident decision ledger');
+  ledger
     .command('verify')
     .description(
       're-hash the whole chain; exit 0 when intact, 3 naming the first bad entry otherwise, 2 when there is no database',
     )
     .option('--db <path>', 'SQLite database file to verify (opened read-only; it must exist)')
     .option('--json', 'print JSON')
-    .action((opts: { db?: string; json?: boolean }) =>
+    .option('--against <dir>', 'also check every signed checkpoint in DIR (the witness) and the fact tables')
+    .option(
+      '--key <key>',
+      'with --against: the trusted public key (file or text; default: this installation)',
+    )
+    .option('--no-facts', 'with --against: skip re-deriving decisions, lines and loans from the ledger')
+    .action((opts: { db?: string; json?: boolean; against?: string; key?: string; facts: boolean }) =>
       runAction(async () => {
         // An auditor's check: the store is only read (never created or migrated) and no data key is needed.
         const location = resolveStoreLocation(process.env, {
@@ -155,6 +162,11 @@ export function buildProgram(): Command {
           ? (await openStore({ postgresUrl: location.postgresUrl, migrate: false })).db
           : await openReadOnlySqlite(location.sqlitePath);
         try {
+          if (opts.against)
+            return await verifyAgainst(db, () => installationPublicKey(openApp), {
+              ...opts,
+              against: opts.against,
+            });
           const result = await verifyLedger(db);
           if (opts.json) printJson(result);
           else if (result.ok) process.stdout.write(`ledger intact: ${result.entriesChecked} entries\n`);
@@ -169,6 +181,8 @@ export function buildProgram(): Command {
       }),
     );
 
+  registerLedgerCommands(ledger, () => openApp());
+  registerReportCommand(program, () => openApp());
   registerAprCommand(program);
   const openAppDeps = async () => {
     const app = await openApp();
@@ -177,6 +191,7 @@ export function buildProgram(): Command {
       registry: app.models,
       core: app.core,
       monitor: app.monitor,
+      portfolio: app.portfolio,
       close: () => app.close(),
     };
   };

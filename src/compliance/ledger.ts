@@ -34,8 +34,12 @@ export interface LedgerRow {
   hash: string;
 }
 
-export function entryHash(prevHash: string, row: Omit<LedgerRow, 'hash' | 'prev_hash'>): string {
-  const body = canonicalJson({
+/**
+ * The canonical bytes of an entry: what the chain hashes after prev_hash, and the leaf of the Merkle tree
+ * (src/compliance/merkle.ts, RFC 9162). This format is frozen: every published checkpoint and proof depends on it.
+ */
+export function entryLeaf(row: Omit<LedgerRow, 'hash' | 'prev_hash'>): string {
+  return canonicalJson({
     seq: row.seq,
     entryId: row.entry_id,
     kind: row.kind,
@@ -43,7 +47,10 @@ export function entryHash(prevHash: string, row: Omit<LedgerRow, 'hash' | 'prev_
     payload: row.payload,
     recordedAt: row.recorded_at,
   });
-  return sha256Hex(prevHash + body);
+}
+
+export function entryHash(prevHash: string, row: Omit<LedgerRow, 'hash' | 'prev_hash'>): string {
+  return sha256Hex(prevHash + entryLeaf(row));
 }
 
 /** The chain head this transaction already locked and read (forgotten when a unit of work rolls back). */

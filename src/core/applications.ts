@@ -23,6 +23,7 @@ import type { CoreDeps, ListProbe } from './deps.js';
 import { coreEvent } from './events.js';
 import { insertOutbox, lockBorrower, openExposureMinor } from './repo.js';
 import type { DbTx } from '../store/db.js';
+import { applicationBureauFacts, gateOnBureau } from './bureau-gate.js';
 
 export const APPLICATION_STRATEGY = 'application';
 
@@ -175,6 +176,10 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
   const exposure = existing ? await openExposureMinor(deps.store.db, existing.id) : 0;
   const lists = await lookUpLists(deps, applicantProbes(applicant, input, existing?.id), now);
   const given = withoutDerivedAliases(input.attributes, applicant);
+  const bureau = await applicationBureauFacts(deps.bureau, given.attributes, {
+    subjectHashes: applicant.nationalIdHashes,
+    borrowerId: existing?.id ?? null,
+  });
   const context = buildContext(deps.engine, APPLICATION_STRATEGY, given.attributes, {
     age: applicant.age,
     Age: applicant.age,
@@ -183,6 +188,7 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
     existingLimitMinor: exposure,
     blacklisted: lists.blacklisted,
     greylisted: lists.greylisted,
+    ...bureau.facts,
   });
   const { decision, latencyMs } = timedDecide(deps.engine, APPLICATION_STRATEGY, context, borrowerId);
   const hard = applicationHardDeclines(applicant.age, lists, deps.config);
@@ -205,7 +211,7 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
     await lockBorrower(tx, deps.store.kind, storedBorrowerId);
     const room = deps.config.borrowerCapMinor - (await openExposureMinor(tx, storedBorrowerId));
     const clipped = fitGrantToProduct(
-      clipGrant(decision, room, deps.config.aprCapPercent),
+      gateOnBureau(clipGrant(decision, room, deps.config.aprCapPercent), bureau),
       product,
       currency,
     );

@@ -1,3 +1,4 @@
+import type { ApplicationBureauPort } from './bureau-gate.js';
 import type { Clock } from '../domain/clock.js';
 import type { ContextValue, Decider, Decision, DecisionContext, LineActionType } from '../domain/decision.js';
 import type { DelinquencyBucket } from '../domain/delinquency.js';
@@ -147,6 +148,8 @@ export interface CoreDeps {
   readonly lists?: ListLookup;
   /** Raised when the blast-radius guard turns an automated restrictive action into a REVIEW. */
   readonly onGuardTrip?: (trip: GuardTrip) => void | Promise<void>;
+  /** The credit bureau behind consent (src/core/bureau-gate.ts); absent: bureau attributes are the caller's. */
+  readonly bureau?: ApplicationBureauPort;
 }
 
 export const CORE_EVENTS_TOPIC = 'core.events';

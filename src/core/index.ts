@@ -155,3 +155,4 @@ export {
 export { PRODUCT_ID_PATTERN, type ProductView } from './products.js';
 export type { QuoteInput, QuoteView } from './quotes.js';
 export { purposeCatalogue } from './purposes.js';
+export type { ApplicationBureauPort, ApplicationPull } from './bureau-gate.js';

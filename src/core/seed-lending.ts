@@ -1,3 +1,4 @@
+import { BUREAU_FACT_NAMES } from './bureau-gate.js';
 import { isLgError } from '../domain/errors.js';
 import { PRODUCT_DEFAULTS, type ProductTerms } from '../domain/product.js';
 import { isoDate, MS_PER_DAY } from '../domain/clock.js';
@@ -84,7 +85,10 @@ function demoId(now: number): string {
   return first17 + residentIdCheckChar(first17);
 }
 
-export async function seedLendingDemo(core: CoreServices): Promise<LendingSeed> {
+export async function seedLendingDemo(
+  core: CoreServices,
+  options: { beforeApplication?: (nationalId: string) => Promise<void> } = {},
+): Promise<LendingSeed> {
   for (const p of DEMO_PRODUCTS) await core.createProduct({ id: p.id, terms: p.terms, actor: 'seed' });
   const now = core.deps.clock.now();
   const contract = {
@@ -118,9 +122,14 @@ export async function seedLendingDemo(core: CoreServices): Promise<LendingSeed> 
   );
   const seeded = { products: DEMO_PRODUCTS.length, partners: 3 };
   try {
+    const nationalId = demoId(now);
+    // The borrower consents to the credit-report pull first, as every applicant must when a bureau is wired.
+    await options.beforeApplication?.(nationalId);
+    const attributes: Record<string, unknown> = { ...STRONG };
+    if (core.deps.bureau) for (const name of BUREAU_FACT_NAMES) delete attributes[name];
     const application = await core.submitApplication({
-      applicant: { name: '赵示例', nationalId: demoId(now), phone: '13800000000' },
-      attributes: STRONG,
+      applicant: { name: '赵示例', nationalId, phone: '13800000000' },
+      attributes,
       productId: 'daily-flex',
       channel: {
         partnerId: platform.id,

@@ -5,6 +5,7 @@ import { isLgError } from '../domain/errors.js';
 import type { RepaymentMethod } from '../domain/schedule.js';
 import type { CoreServices } from './index.js';
 import { seedLendingDemo, type LendingSeed } from './seed-lending.js';
+import { BUREAU_FACT_NAMES } from './bureau-gate.js';
 
 /**
  * Demo data for `npm start` on an empty store: borrowers with valid (generated, fictitious) resident IDs go through
@@ -136,7 +137,13 @@ function demoAttributes(rng: Rng): Record<string, string | number | boolean> {
 
 export async function seedDemo(
   core: CoreServices,
-  options: { seed?: number; borrowers?: number; lending?: boolean } = {},
+  options: {
+    seed?: number;
+    borrowers?: number;
+    lending?: boolean;
+    /** Runs before each demo application (e.g. records the borrower's credit-inquiry consent). */
+    beforeApplication?: (nationalId: string) => Promise<void>;
+  } = {},
 ): Promise<SeedResult> {
   const { store, clock } = core.deps;
   const existing = await store.db.selectFrom('borrowers').select('id').limit(1).executeTakeFirst();
@@ -153,7 +160,11 @@ export async function seedDemo(
       nationalId: demoNationalId(rng, now),
       phone: `1${pick(rng, ['38', '39', '50', '58', '86', '88'])}${String(int(rng, 0, 99_999_999)).padStart(8, '0')}`,
     };
-    const result = await core.submitApplication({ applicant, attributes: demoAttributes(rng) });
+    const attributes = demoAttributes(rng);
+    // With a bureau wired, the core pulls these itself and refuses them from a caller.
+    if (core.deps.bureau) for (const name of BUREAU_FACT_NAMES) delete attributes[name];
+    await options.beforeApplication?.(applicant.nationalId);
+    const result = await core.submitApplication({ applicant, attributes });
     if (!result.line) continue;
     approved += 1;
     if (rng.next() < 0.3) continue;
@@ -186,6 +197,8 @@ export async function seedDemo(
       if (!isLgError(error)) throw error;
     }
   }
-  const lending = options.lending ? await seedLendingDemo(core) : undefined;
+  const lending = options.lending
+    ? await seedLendingDemo(core, { beforeApplication: options.beforeApplication })
+    : undefined;
   return { seeded: true, applications: count, approved, draws, repayments, ...(lending ? { lending } : {}) };
 }

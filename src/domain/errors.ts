@@ -89,6 +89,14 @@ export const ERROR_STATUS = {
   // fleet mode: a dependency is unreachable; retry after the Retry-After header (with the same Idempotency-Key)
   LG_STORE_UNAVAILABLE: 503,
   LG_FEATURES_UNAVAILABLE: 503,
+  // compliance: ledger evidence, consent and the credit bureau
+  LG_LEDGER_INCONSISTENT: 409,
+  LG_CONSENT_MISSING: 403,
+  LG_CONSENT_EXPIRED: 403,
+  LG_CONSENT_WITHDRAWN: 403,
+  LG_CONSENT_PURPOSE: 403,
+  LG_INQUIRY_THROTTLED: 429,
+  LG_BUREAU_NO_REPORT: 404,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -11,6 +11,7 @@ import type { ScoringTables } from './scoring-tables.js';
 import type { MonitorTables } from './monitor-tables.js';
 import type { PlatformTables } from './platform-tables.js';
 import type { ApiKeyOwnerColumn, CasesTables } from './cases-tables.js';
+import type { ComplianceTables } from './compliance-tables.js';
 
 export type Database = PlatformTables &
   CoreTables &
@@ -19,4 +20,4 @@ export type Database = PlatformTables &
   MonitorTables &
   CasesTables & {
     api_keys: ApiKeyOwnerColumn;
-  };
+  } & ComplianceTables;

@@ -22,6 +22,8 @@ async function openWith(dataDir: string, key: string, retired: string[] = []): P
       LINEGUARD_RETIRED_KEYS: retired.join(','),
       LINEGUARD_SEED_DEMO: '0',
       LINEGUARD_DATA_DIR: dataDir,
+      // This suite sends the bureau attributes itself (STRONG_APPLICANT); consent-gated pulls are test/compliance's.
+      LINEGUARD_BUREAU: 'off',
     },
     {},
     () => undefined,

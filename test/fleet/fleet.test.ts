@@ -58,6 +58,8 @@ describe.skipIf(!ALL_SERVICES)('fleet: three processes under faults', () => {
       LINEGUARD_NATS_URL: NATS_URL ?? '',
       LINEGUARD_NAMESPACE: namespace,
       LINEGUARD_SEED_DEMO: '0',
+      // The suite sends the bureau attributes itself (it tests faults and exactness, not consent).
+      LINEGUARD_BUREAU: 'off',
     };
     for (let i = 0; i < PROCESSES; i++) procs.push(startServe(env));
     bases.push(...(await Promise.all(procs.map((p) => p?.ready))));

@@ -22,6 +22,8 @@ export async function startTestApp(env: Env = {}, options: AppOptions = {}): Pro
       LINEGUARD_KEY: 'ab'.repeat(32),
       LINEGUARD_ADMIN_KEY: TEST_ADMIN_KEY,
       LINEGUARD_SEED_DEMO: '0',
+      // Suites that send bureau attributes themselves; test/compliance runs with the sandbox bureau.
+      LINEGUARD_BUREAU: 'off',
       LINEGUARD_DATA_DIR: dataDir,
       ...env,
     },

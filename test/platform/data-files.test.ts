@@ -57,6 +57,8 @@ describe('data files are private', () => {
       LINEGUARD_KEY: 'ab'.repeat(32),
       LINEGUARD_DATA_DIR: dataDir,
       LINEGUARD_METRICS_TOKEN: 'metrics-token-0123456789',
+      // Production also needs the checkpoint signing key (a 32-byte Ed25519 seed).
+      LINEGUARD_LEDGER_SIGNING_KEY: 'cd'.repeat(32),
     });
     const lines: string[] = [];
     await bootstrapServe(app, (line) => lines.push(line));

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { parseIsoDate } from '../../domain/clock.js';
 import { LgError } from '../../domain/errors.js';
 import type { CoreServices } from '../../core/index.js';
+import type { PortfolioService } from '../../compliance/index.js';
 import { EXIT, printJson, runAction } from '../exit.js';
 
 /**
@@ -10,7 +11,7 @@ import { EXIT, printJson, runAction } from '../exit.js';
  */
 export function registerJobsCommand(
   program: Command,
-  openDeps: () => Promise<{ core: CoreServices; close(): Promise<void> }>,
+  openDeps: () => Promise<{ core: CoreServices; portfolio?: PortfolioService; close(): Promise<void> }>,
 ): Command {
   const jobs = program
     .command('jobs')
@@ -28,7 +29,7 @@ export function registerJobsCommand(
   const jobCommand = <R>(spec: {
     name: string;
     description: string;
-    run: (core: CoreServices, date: string) => Promise<R>;
+    run: (core: CoreServices, date: string, portfolio?: PortfolioService) => Promise<R>;
     describe: (result: R) => string;
     exitCode: (result: R) => number;
   }): void => {
@@ -43,7 +44,7 @@ export function registerJobsCommand(
           const date = asOf(opts.asOf);
           const deps = await openDeps();
           try {
-            const result = await spec.run(deps.core, date);
+            const result = await spec.run(deps.core, date, deps.portfolio);
             if (opts.json) printJson(result);
             else process.stdout.write(spec.describe(result));
             return spec.exitCode(result);
@@ -58,10 +59,21 @@ export function registerJobsCommand(
     name: 'daily',
     description:
       'age every open loan as of a date: days past due per loan and line, bucket changes recorded (table + ledger)',
-    run: (core, date) => core.runDailyJob(date),
+    run: async (core, date, portfolio) => {
+      const aged = await core.runDailyJob(date);
+      // The portfolio snapshot and its early-warning rules run on the book the aging just updated.
+      const snapshot = portfolio ? await portfolio.snapshot(date) : undefined;
+      return { ...aged, portfolio: snapshot };
+    },
     describe: (result) =>
       `aged ${result.loansAged} loans and ${result.linesAged} lines as of ${result.asOf}; ${result.bucketChanges.length} bucket changes; ${result.tempLimitsExpired} temporary limits expired\n` +
-      result.bucketChanges.map((c) => `  loan ${c.loanId}: ${c.from} -> ${c.to} (${c.dpd} dpd)\n`).join(''),
+      result.bucketChanges.map((c) => `  loan ${c.loanId}: ${c.from} -> ${c.to} (${c.dpd} dpd)\n`).join('') +
+      (result.portfolio
+        ? `portfolio snapshot ${result.portfolio.snapshot.asOf}: ${result.portfolio.snapshot.openLoans} open loans, M1+ ${(result.portfolio.snapshot.m1PlusRate * 100).toFixed(2)}%; ${result.portfolio.warnings.length} early warnings\n` +
+          result.portfolio.warnings
+            .map((w) => `  WARNING ${w.ruleId}: ${w.value} > ${w.threshold} (alert ${w.alertId})\n`)
+            .join('')
+        : ''),
     exitCode: () => EXIT.OK,
   });
 

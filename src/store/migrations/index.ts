@@ -5,6 +5,7 @@ import { engineMigrations } from './engine.js';
 import { scoringMigrations } from './scoring.js';
 import { monitorMigrations } from './monitor.js';
 import { casesMigrations } from './cases.js';
+import { complianceMigrations } from './compliance.js';
 
 /**
  * Every module owns one migration file and a range of names, so names sort in a stable order:
@@ -17,6 +18,7 @@ export const allMigrations: Record<string, Migration> = {
   ...scoringMigrations,
   ...monitorMigrations,
   ...casesMigrations,
+  ...complianceMigrations,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,134 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { UUID_PATTERN } from '../../domain/ids.js';
+import { LgError } from '../../domain/errors.js';
+import { CONSENT_CHANNELS, CONSENT_PURPOSES, type ConsentServices } from '../../compliance/index.js';
+import { parseInstant } from '../instants.js';
+import { READERS, RISK_WRITERS, WRITERS } from '../types.js';
+
+/** Consent records and credit-report inquiries (征信业管理条例 Art. 18; PIPL Art. 13-15). */
+const tags = ['consent'];
+const IdParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
+const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
+
+const ConsentBody = Type.Object(
+  {
+    nationalId: Type.String({ minLength: 1, maxLength: 32, description: '18-character resident ID' }),
+    purpose: literals(CONSENT_PURPOSES),
+    textVersion: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'the consent text shown (see CONSENT_TEXTS)',
+    }),
+    channel: literals(CONSENT_CHANNELS),
+    expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  { additionalProperties: false },
+);
+const WithdrawBody = Type.Object(
+  { reason: Type.String({ minLength: 1, maxLength: 500 }) },
+  { additionalProperties: false },
+);
+const PullBody = Type.Object(
+  {
+    borrowerId: Type.String({ pattern: UUID_PATTERN }),
+    purpose: literals(CONSENT_PURPOSES),
+    kind: literals(['hard', 'soft'] as const),
+    reason: Type.String({ minLength: 1, maxLength: 500 }),
+  },
+  { additionalProperties: false },
+);
+
+export function consentRoutes(services: ConsentServices): FastifyPluginAsync {
+  return async (app) => {
+    app.post<{ Body: Static<typeof ConsentBody> }>(
+      '/v1/consents',
+      {
+        config: { roles: WRITERS, idempotent: true },
+        schema: {
+          tags,
+          summary: 'Record a consent (purpose, text version shown, channel, expiry); in the ledger',
+          body: ConsentBody,
+        },
+      },
+      async (request, reply) => {
+        const body = request.body;
+        const consent = await services.recordConsent({
+          nationalId: body.nationalId,
+          purpose: body.purpose,
+          textVersion: body.textVersion,
+          channel: body.channel,
+          expiresAt: parseInstant(body.expiresAt, 'expiresAt'),
+          recordedBy: request.principal?.keyId ?? 'unknown',
+        });
+        return reply.code(201).send(consent);
+      },
+    );
+
+    app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof WithdrawBody> }>(
+      '/v1/consents/:id/withdraw',
+      {
+        config: { roles: WRITERS, idempotent: true },
+        schema: {
+          tags,
+          summary: 'Withdraw a consent: no inquiry under it from now on',
+          params: IdParams,
+          body: WithdrawBody,
+        },
+      },
+      async (request) =>
+        services.withdrawConsent({
+          consentId: request.params.id,
+          reason: request.body.reason,
+          by: request.principal?.keyId ?? 'unknown',
+        }),
+    );
+
+    app.get<{ Params: Static<typeof IdParams> }>(
+      '/v1/borrowers/:id/consents',
+      {
+        config: { roles: READERS },
+        schema: { tags, summary: "A borrower's consents with their status", params: IdParams },
+      },
+      async (request) => ({ consents: await services.consentsOfBorrower(request.params.id) }),
+    );
+
+    app.get<{ Params: Static<typeof IdParams> }>(
+      '/v1/borrowers/:id/inquiries',
+      {
+        config: { roles: READERS },
+        schema: {
+          tags,
+          summary: "A borrower's credit-report inquiries, pulled and refused, newest first",
+          params: IdParams,
+        },
+      },
+      async (request) => ({ inquiries: await services.inquiriesOfBorrower(request.params.id) }),
+    );
+
+    app.post<{ Body: Static<typeof PullBody> }>(
+      '/v1/bureau/inquiries',
+      {
+        config: { roles: RISK_WRITERS, idempotent: true },
+        schema: {
+          tags,
+          summary:
+            'Pull a credit report for an existing borrower (e.g. POST_LOAN_MGMT); refused without consent',
+          body: PullBody,
+        },
+      },
+      async (request, reply) => {
+        const result = await services.pullForBorrower({
+          ...request.body,
+          requestedBy: request.principal?.keyId ?? 'unknown',
+        });
+        // A refused pull is logged (with its inquiry id) and answered with the refusal's stable code.
+        if (result.status === 'REFUSED')
+          throw new LgError(result.code, `no inquiry was made: ${result.code}`, {
+            inquiryId: result.inquiryId,
+          });
+        return reply.code(201).send(result);
+      },
+    );
+  };
+}

@@ -1,0 +1,110 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { UUID_PATTERN } from '../../domain/ids.js';
+import { CHECKPOINTS_LIST_MAX, type LedgerEvidence } from '../../compliance/index.js';
+import { READERS } from '../types.js';
+
+/**
+ * Evidence a third party can check: signed checkpoints, inclusion and consistency proofs (RFC 9162). Reading them
+ * is open to every role, auditors included; what they prove does not depend on trusting this server.
+ */
+const tags = ['ledger'];
+const Size = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+const Seq = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
+
+const CheckpointsQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: CHECKPOINTS_LIST_MAX })),
+    afterSize: Type.Optional(Size),
+  },
+  { additionalProperties: false },
+);
+const SeqParams = Type.Object({ seq: Seq });
+const ProofQuery = Type.Object({ treeSize: Type.Optional(Seq) }, { additionalProperties: false });
+const ConsistencyQuery = Type.Object({ from: Size, to: Size }, { additionalProperties: false });
+const DecisionParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
+
+export function ledgerRoutes(evidence: LedgerEvidence): FastifyPluginAsync {
+  return async (app) => {
+    app.get(
+      '/v1/ledger/key',
+      {
+        config: { roles: READERS },
+        schema: { tags, summary: 'The Ed25519 public key that signs checkpoints (raw base64 and PEM)' },
+      },
+      async () => ({
+        keyId: evidence.publicKey.keyId,
+        ed25519: evidence.publicKey.rawBase64,
+        pem: evidence.publicKey.pem,
+      }),
+    );
+
+    app.get<{ Querystring: Static<typeof CheckpointsQuery> }>(
+      '/v1/ledger/checkpoints',
+      {
+        config: { roles: READERS },
+        schema: {
+          tags,
+          summary: 'Signed checkpoints (tree size, root, time), oldest first; poll with afterSize',
+          querystring: CheckpointsQuery,
+        },
+      },
+      async (request) => ({
+        checkpoints: await evidence.listCheckpoints({
+          limit: request.query.limit,
+          afterSize: request.query.afterSize,
+        }),
+      }),
+    );
+
+    app.post(
+      '/v1/ledger/checkpoints',
+      {
+        config: { roles: ['admin', 'auditor'], idempotent: true },
+        schema: { tags, summary: 'Sign and publish a checkpoint of the ledger as it is now' },
+      },
+      async (_request, reply) => reply.code(201).send(await evidence.checkpoint()),
+    );
+
+    app.get<{ Params: Static<typeof SeqParams>; Querystring: Static<typeof ProofQuery> }>(
+      '/v1/ledger/entries/:seq/proof',
+      {
+        config: { roles: READERS },
+        schema: {
+          tags,
+          summary: 'Inclusion proof of a ledger entry in a signed checkpoint (RFC 9162 audit path)',
+          params: SeqParams,
+          querystring: ProofQuery,
+        },
+      },
+      async (request) => evidence.inclusionProof(request.params.seq, request.query.treeSize),
+    );
+
+    app.get<{ Querystring: Static<typeof ConsistencyQuery> }>(
+      '/v1/ledger/consistency',
+      {
+        config: { roles: READERS },
+        schema: {
+          tags,
+          summary: 'Consistency proof between two checkpoints: the later ledger extends the earlier one',
+          querystring: ConsistencyQuery,
+        },
+      },
+      async (request) => evidence.consistency(request.query.from, request.query.to),
+    );
+
+    app.get<{ Params: Static<typeof DecisionParams> }>(
+      '/v1/decisions/:id/proof',
+      {
+        config: { roles: READERS },
+        schema: {
+          tags,
+          summary:
+            "A decision's ledger entry with its inclusion proof and signed checkpoint (verifies offline)",
+          params: DecisionParams,
+        },
+      },
+      async (request) => evidence.decisionProof(request.params.id),
+    );
+  };
+}

@@ -1,0 +1,163 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import type { Command } from 'commander';
+import { LgError } from '../../domain/errors.js';
+import type { AppServices } from '../../app/app.js';
+import type { Db } from '../../store/db.js';
+import {
+  parsePublicKey,
+  readWitnessDirectory,
+  verifyAgainstCheckpoints,
+  type EvidenceVerification,
+  type LedgerPublicKey,
+} from '../../compliance/index.js';
+import { EXIT, printJson, runAction } from '../exit.js';
+import { nonNegativeInt, positiveInt } from '../options.js';
+
+/**
+ * `lineguard ledger key|checkpoint|prove`, and the `--against` half of `ledger verify` (whose options live with the
+ * command in main.ts). Exit 0 ok, 2 bad input, 3 verification failed.
+ */
+export function registerLedgerCommands(ledger: Command, openApp: () => Promise<AppServices>): void {
+  const withApp = async <T>(run: (app: AppServices) => Promise<T>): Promise<T> => {
+    const app = await openApp();
+    try {
+      return await run(app);
+    } finally {
+      await app.close();
+    }
+  };
+
+  ledger
+    .command('key')
+    .description('print the Ed25519 public key that signs checkpoints (give it to auditors and witnesses)')
+    .option('--json', 'print JSON')
+    .option('--pem', 'print the SubjectPublicKeyInfo PEM')
+    .action((opts: { json?: boolean; pem?: boolean }) =>
+      runAction(() =>
+        withApp(async (app) => {
+          const key = app.evidence.publicKey;
+          if (opts.json) printJson({ keyId: key.keyId, ed25519: key.rawBase64, pem: key.pem });
+          else if (opts.pem) process.stdout.write(key.pem);
+          else process.stdout.write(`${key.rawBase64}\n`);
+        }),
+      ),
+    );
+
+  ledger
+    .command('checkpoint')
+    .description('sign a checkpoint of the ledger as it is now and publish it to the witness directory')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) =>
+      runAction(() =>
+        withApp(async (app) => {
+          const cp = await app.evidence.checkpoint();
+          if (opts.json) printJson(cp);
+          else
+            process.stdout.write(
+              `checkpoint: ${cp.treeSize} entries, root ${cp.rootHash}, key ${cp.keyId}, published to ${app.config.witnessDir}\n`,
+            );
+        }),
+      ),
+    );
+
+  const prove = ledger.command('prove').description('inclusion and consistency proofs (RFC 9162), as JSON');
+  prove
+    .command('entry')
+    .description('inclusion proof of a ledger entry in a signed checkpoint')
+    .option('--seq <n>', 'ledger sequence number', positiveInt)
+    .option('--decision <id>', 'a decision id (its ledger entry)')
+    .option('--tree-size <n>', 'prove against this checkpoint (default: the latest covering it)', positiveInt)
+    .action((opts: { seq?: number; decision?: string; treeSize?: number }) =>
+      runAction(async () => {
+        if ((opts.seq === undefined) === (opts.decision === undefined))
+          throw new LgError('LG_VALIDATION', 'give exactly one of --seq or --decision');
+        await withApp(async (app) =>
+          printJson(
+            opts.decision !== undefined
+              ? await app.evidence.decisionProof(opts.decision)
+              : await app.evidence.inclusionProof(opts.seq as number, opts.treeSize),
+          ),
+        );
+      }),
+    );
+  prove
+    .command('consistency')
+    .description('consistency proof between two checkpoints (tree sizes)')
+    .requiredOption('--from <n>', 'the earlier checkpoint size', nonNegativeInt)
+    .requiredOption('--to <n>', 'the later checkpoint size', nonNegativeInt)
+    .action((opts: { from: number; to: number }) =>
+      runAction(() => withApp(async (app) => printJson(await app.evidence.consistency(opts.from, opts.to)))),
+    );
+}
+
+/** The trusted key: --key (a file or the key text), else the one this installation signs with. */
+/** This installation's checkpoint key (from its signing key); only the app knows where that is kept. */
+export async function installationPublicKey(openApp: () => Promise<AppServices>): Promise<LedgerPublicKey> {
+  const app = await openApp();
+  try {
+    return app.evidence.publicKey;
+  } finally {
+    await app.close();
+  }
+}
+
+async function trustedKey(
+  installation: () => Promise<LedgerPublicKey>,
+  keyOption: string | undefined,
+): Promise<LedgerPublicKey> {
+  // An auditor brings the key they trust (--key); without one, this installation's own key is used.
+  if (!keyOption) return installation();
+  const text = existsSync(keyOption) ? readFileSync(keyOption, 'utf8') : keyOption;
+  const key = parsePublicKey(text);
+  if (!key)
+    throw new LgError('LG_VALIDATION', '--key must be an Ed25519 public key (PEM, or 32 bytes base64/hex)');
+  return key;
+}
+
+/** `ledger verify --against DIR [--key K] [--facts]`: prints the report, returns the exit code. */
+export async function verifyAgainst(
+  db: Db,
+  installation: () => Promise<LedgerPublicKey>,
+  opts: { against: string; key?: string; facts?: boolean; json?: boolean },
+): Promise<number> {
+  if (!existsSync(opts.against) || !statSync(opts.against).isDirectory())
+    throw new LgError(
+      'LG_VALIDATION',
+      `--against must be a directory of published checkpoints: ${opts.against}`,
+    );
+  const result = await verifyAgainstCheckpoints(db, {
+    files: readWitnessDirectory(opts.against),
+    trustedKey: await trustedKey(installation, opts.key),
+    facts: opts.facts ?? true,
+  });
+  if (opts.json) printJson(result);
+  else process.stdout.write(describe(result));
+  return result.ok ? EXIT.OK : EXIT.VERIFICATION_FAILED;
+}
+
+function describe(r: EvidenceVerification): string {
+  const lines: string[] = [];
+  const bad = r.chain.firstBad;
+  lines.push(
+    r.chain.ok
+      ? `chain intact: ${r.chain.entriesChecked} entries`
+      : `chain BROKEN at seq ${bad?.seq} (${bad?.entryId ?? '-'}): ${bad?.problem}`,
+  );
+  const c = r.checkpoints;
+  lines.push(
+    `checkpoints: ${c.files} files, ${c.matched} match the ledger (up to ${c.largestMatchedSize} entries)`,
+  );
+  for (const f of c.contradicted) lines.push(`TAMPERED (${f.problem}) ${f.file}: ${f.detail}`);
+  for (const f of c.rejected) lines.push(`REJECTED checkpoint (${f.problem}) ${f.file}: ${f.detail}`);
+  if (r.facts) {
+    lines.push(
+      `facts: ${r.facts.checked.decisions} decisions, ${r.facts.checked.lines} lines, ${r.facts.checked.loans} loans checked; ${r.facts.mismatches.length + r.facts.moreMismatches} disagree with the ledger`,
+    );
+    for (const m of r.facts.mismatches)
+      lines.push(
+        `FACT ${m.table} ${m.id} ${m.field}: row ${JSON.stringify(m.row)}, ledger ${JSON.stringify(m.ledger)}`,
+      );
+  }
+  lines.push(r.ok ? 'VERIFIED' : 'VERIFICATION FAILED');
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,101 @@
+import type { Db } from '../store/db.js';
+import { verifyLedger, type LedgerVerification } from './ledger.js';
+import { ledgerLeafHashes, readLedgerRows } from './evidence.js';
+import { verifyFacts, type FactVerification } from './facts.js';
+import { toHex, treeRoot } from './merkle.js';
+import { checkCheckpoint, parseCheckpoint, type LedgerPublicKey } from './signing.js';
+import type { WitnessFile } from './witness.js';
+
+/**
+ * `lineguard ledger verify --against DIR`: the chain as stored, then every published checkpoint against the ledger.
+ * The stored head only proves the chain to someone who trusts the database; a signed checkpoint held elsewhere does
+ * not: a ledger that no longer reaches a checkpoint's size was truncated, one whose prefix no longer has the
+ * checkpoint's root was rewritten (an edit re-chained to pass the hash check changes every later leaf hash, and
+ * so the root). A checkpoint that is not validly signed by the trusted key is reported and never used as evidence.
+ */
+export interface CheckpointFinding {
+  readonly file: string;
+  readonly treeSize?: number;
+  readonly problem: 'malformed' | 'unknown key' | 'bad signature' | 'truncated' | 'rewritten';
+  readonly detail: string;
+}
+
+export interface EvidenceVerification {
+  readonly ok: boolean;
+  readonly chain: LedgerVerification;
+  readonly entries: number;
+  readonly checkpoints: {
+    readonly files: number;
+    /** Validly signed checkpoints that the ledger still matches. */
+    readonly matched: number;
+    readonly largestMatchedSize: number;
+    /** Checkpoints that were not accepted as evidence (forged, mis-signed, unreadable). */
+    readonly rejected: CheckpointFinding[];
+    /** Valid checkpoints the ledger contradicts: tampering. */
+    readonly contradicted: CheckpointFinding[];
+  };
+  readonly facts?: FactVerification;
+}
+
+export async function verifyAgainstCheckpoints(
+  db: Db,
+  input: {
+    readonly files: readonly WitnessFile[];
+    readonly trustedKey: LedgerPublicKey;
+    readonly facts: boolean;
+  },
+): Promise<EvidenceVerification> {
+  const chain = await verifyLedger(db);
+  const rows = await readLedgerRows(db);
+  const leaves = ledgerLeafHashes(rows);
+  const rejected: CheckpointFinding[] = [];
+  const contradicted: CheckpointFinding[] = [];
+  let matched = 0;
+  let largestMatchedSize = 0;
+  for (const { file, content } of input.files) {
+    if (!content.ok) {
+      rejected.push({ file, problem: 'malformed', detail: `unreadable: ${content.error}` });
+      continue;
+    }
+    const check = checkCheckpoint(content.value, input.trustedKey);
+    const cp = parseCheckpoint(content.value);
+    if (!check.ok || !cp) {
+      rejected.push({
+        file,
+        treeSize: cp?.treeSize,
+        problem: check.ok ? 'malformed' : check.problem,
+        detail: check.ok ? 'unparseable' : check.detail,
+      });
+      continue;
+    }
+    if (cp.treeSize > leaves.length) {
+      contradicted.push({
+        file,
+        treeSize: cp.treeSize,
+        problem: 'truncated',
+        detail: `checkpoint signed at ${cp.treeSize} entries; the ledger now holds ${leaves.length}`,
+      });
+      continue;
+    }
+    const root = toHex(treeRoot(leaves, cp.treeSize));
+    if (root !== cp.rootHash) {
+      contradicted.push({
+        file,
+        treeSize: cp.treeSize,
+        problem: 'rewritten',
+        detail: `the first ${cp.treeSize} entries hash to ${root}, the signed root is ${cp.rootHash}`,
+      });
+      continue;
+    }
+    matched += 1;
+    largestMatchedSize = Math.max(largestMatchedSize, cp.treeSize);
+  }
+  const facts = input.facts ? await verifyFacts(db, rows) : undefined;
+  return {
+    ok: chain.ok && rejected.length === 0 && contradicted.length === 0 && (facts?.ok ?? true),
+    chain,
+    entries: rows.length,
+    checkpoints: { files: input.files.length, matched, largestMatchedSize, rejected, contradicted },
+    ...(facts ? { facts } : {}),
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * src/compliance's public face: the ledger and its evidence (RFC 9162 checkpoints and proofs), field encryption,
+ * consent and the credit bureau, portfolio snapshots, early warnings and the monthly report.
+ */
+export {
+  appendToLedger,
+  appendToLedgerSync,
+  verifyLedger,
+  entryHash,
+  entryLeaf,
+  GENESIS_HASH,
+} from './ledger.js';
+export type { LedgerAppend, LedgerRow, LedgerVerification } from './ledger.js';
+export { fieldCryptoFromMasterKey } from './crypto.js';
+export type { FieldCrypto } from './crypto.js';
+export * from './merkle.js';
+export * from './signing.js';
+export * from './witness.js';
+export * from './evidence.js';
+export * from './audit.js';
+export * from './facts.js';
+export * from './consent.js';
+export * from './bureau.js';
+export * from './services.js';
+export * from './portfolio.js';
+export * from './portfolio-service.js';
+export * from './early-warning.js';
+export * from './monthly-report.js';

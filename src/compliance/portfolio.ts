@@ -1,0 +1,393 @@
+import { MS_PER_DAY, parseIsoDate } from '../domain/clock.js';
+import { DEFAULT_BUCKETS, type DelinquencyBucket } from '../domain/delinquency.js';
+import { psi } from '../scoring/metrics.js';
+import type { Db } from '../store/db.js';
+
+/**
+ * A daily portfolio snapshot, the figures a lender's risk committee and a regulator look at: the book by bucket,
+ * product and channel, delinquency (M1+/M2+), roll rates between buckets, vintage curves, decision and restriction
+ * rates, alerts by typology and score drift (PSI). Flows (decisions, actions, bucket moves, alerts) are counted over
+ * the 30 days up to the as-of date; balances are the book as it stands when the job runs.
+ */
+export const WINDOW_DAYS = 30;
+export const PSI_BINS = 10;
+export const PSI_BASELINE_MIN_SCORES = 20;
+
+export interface BookSlice {
+  loans: number;
+  outstandingMinor: number;
+}
+
+export interface Vintage {
+  readonly month: string;
+  readonly monthsOnBook: number;
+  readonly loans: number;
+  readonly principalMinor: number;
+  readonly outstandingMinor: number;
+  /** Share of the vintage's original principal now outstanding in M1 or worse. */
+  readonly m1PlusRate: number;
+  readonly m2PlusRate: number;
+}
+
+export interface PortfolioSnapshot {
+  readonly asOf: string;
+  readonly windowDays: number;
+  readonly lines: Record<string, number>;
+  readonly openLoans: number;
+  readonly outstandingMinor: number;
+  readonly byBucket: Record<string, BookSlice>;
+  /** Product = the loan's repayment method (the book has no product catalogue yet). */
+  readonly byProduct: Record<string, BookSlice>;
+  /** Channel = where the borrower gave the LOAN_APPROVAL consent (APP, WEB, …); UNKNOWN without one. */
+  readonly byChannel: Record<string, BookSlice>;
+  /** Outstanding principal in M1 or worse (M2 or worse) over all outstanding principal. */
+  readonly m1PlusRate: number;
+  readonly m2PlusRate: number;
+  /** 'M1->M2': loans that moved from M1 to M2 in the window over loans in M1 at its start. */
+  readonly rollRates: Record<string, number>;
+  readonly vintages: Vintage[];
+  readonly decisions: {
+    readonly applications: number;
+    readonly approvalRate: number;
+    readonly declineRate: number;
+    readonly reviewRate: number;
+  };
+  readonly restrictions: {
+    readonly freezes: number;
+    readonly suspensions: number;
+    readonly closures: number;
+    /** Per line on the book at the as-of date. */
+    readonly freezeRate: number;
+    readonly suspensionRate: number;
+  };
+  readonly alertsByTypology: Record<string, { alerts: number; closed: number }>;
+  readonly inquiries: Record<string, number>;
+  readonly score: {
+    readonly count: number;
+    readonly psi: number | null;
+    readonly baselineAsOf: string | null;
+  };
+  /** Not yet recorded by LineGuard (the cases module); null rather than a made-up zero. */
+  readonly complaints: null;
+  readonly appeals: null;
+}
+
+export interface ScoreBaseline {
+  readonly edges: number[];
+  readonly proportions: number[];
+  readonly count: number;
+  readonly asOf: string;
+}
+
+const ratio = (a: number, b: number): number => (b > 0 ? a / b : 0);
+
+function addTo(map: Record<string, BookSlice>, key: string, outstanding: number): void {
+  const slice = (map[key] ??= { loans: 0, outstandingMinor: 0 });
+  slice.loans += 1;
+  slice.outstandingMinor += outstanding;
+}
+
+/** The window (end exclusive) of the 30 days up to and including the as-of date. */
+export function windowOf(asOf: string): { from: number; to: number } {
+  const day = parseIsoDate(asOf);
+  if (day === undefined) throw new RangeError(`not a date: ${asOf}`);
+  const to = day + MS_PER_DAY;
+  return { from: to - WINDOW_DAYS * MS_PER_DAY, to };
+}
+
+export async function computeSnapshot(
+  db: Db,
+  asOf: string,
+  options: { buckets?: readonly DelinquencyBucket[]; baseline?: ScoreBaseline | null } = {},
+): Promise<{ snapshot: PortfolioSnapshot; scores: number[] }> {
+  const buckets = options.buckets ?? DEFAULT_BUCKETS;
+  const first = buckets[0]?.name ?? 'M0';
+  const second = buckets[1]?.name;
+  const { from, to } = windowOf(asOf);
+  const book = await readBook(db, first, second);
+  const flows = await readFlows(db, from, to);
+  const linesOnBook = Object.values(book.lines).reduce((a, b) => a + b, 0);
+  const scores = flows.scores;
+  const baseline = options.baseline ?? null;
+  const snapshot: PortfolioSnapshot = {
+    asOf,
+    windowDays: WINDOW_DAYS,
+    lines: book.lines,
+    openLoans: book.openLoans,
+    outstandingMinor: book.outstandingMinor,
+    byBucket: book.byBucket,
+    byProduct: book.byProduct,
+    byChannel: book.byChannel,
+    m1PlusRate: ratio(book.m1PlusMinor, book.outstandingMinor),
+    m2PlusRate: ratio(book.m2PlusMinor, book.outstandingMinor),
+    rollRates: rollRates(buckets, book.byBucket, flows.moves),
+    vintages: vintages(book.loans, asOf, first, second),
+    decisions: {
+      applications: flows.applications.total,
+      approvalRate: ratio(flows.applications.APPROVE, flows.applications.total),
+      declineRate: ratio(flows.applications.DECLINE, flows.applications.total),
+      reviewRate: ratio(flows.applications.REVIEW, flows.applications.total),
+    },
+    restrictions: {
+      freezes: flows.actions.FREEZE_DRAW,
+      suspensions: flows.actions.SUSPEND,
+      closures: flows.actions.CLOSE,
+      freezeRate: ratio(flows.actions.FREEZE_DRAW, linesOnBook),
+      suspensionRate: ratio(flows.actions.SUSPEND, linesOnBook),
+    },
+    alertsByTypology: flows.alerts,
+    inquiries: flows.inquiries,
+    score: {
+      count: scores.length,
+      psi: baseline && scores.length > 0 ? psiAgainst(baseline, scores) : null,
+      baselineAsOf: baseline?.asOf ?? null,
+    },
+    complaints: null,
+    appeals: null,
+  };
+  return { snapshot, scores };
+}
+
+interface LoanFacts {
+  readonly start: string;
+  readonly principal: number;
+  readonly outstanding: number;
+  readonly bucket: string;
+}
+
+async function readBook(db: Db, first: string, second: string | undefined) {
+  const lineRows = await db
+    .selectFrom('credit_lines')
+    .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy('status')
+    .execute();
+  const lines: Record<string, number> = {};
+  for (const r of lineRows) lines[r.status] = Number(r.n);
+  const channels = await channelOfBorrowers(db);
+  const loanRows = await db
+    .selectFrom('loans')
+    .select([
+      'borrower_id',
+      'method',
+      'bucket',
+      'start_date',
+      'principal_minor',
+      'outstanding_principal_minor',
+      'settled_at',
+    ])
+    .execute();
+  const byBucket: Record<string, BookSlice> = {};
+  const byProduct: Record<string, BookSlice> = {};
+  const byChannel: Record<string, BookSlice> = {};
+  const loans: LoanFacts[] = [];
+  let outstandingMinor = 0;
+  let m1PlusMinor = 0;
+  let m2PlusMinor = 0;
+  let openLoans = 0;
+  for (const r of loanRows) {
+    const outstanding = Number(r.outstanding_principal_minor);
+    loans.push({ start: r.start_date, principal: Number(r.principal_minor), outstanding, bucket: r.bucket });
+    if (r.settled_at !== null || outstanding <= 0) continue;
+    openLoans += 1;
+    outstandingMinor += outstanding;
+    if (r.bucket !== first) m1PlusMinor += outstanding;
+    if (r.bucket !== first && r.bucket !== second) m2PlusMinor += outstanding;
+    addTo(byBucket, r.bucket, outstanding);
+    addTo(byProduct, r.method, outstanding);
+    addTo(byChannel, channels.get(r.borrower_id) ?? 'UNKNOWN', outstanding);
+  }
+  return {
+    lines,
+    byBucket,
+    byProduct,
+    byChannel,
+    loans,
+    outstandingMinor,
+    m1PlusMinor,
+    m2PlusMinor,
+    openLoans,
+  };
+}
+
+/** The channel of each borrower's latest LOAN_APPROVAL consent. */
+async function channelOfBorrowers(db: Db): Promise<Map<string, string>> {
+  const rows = await db
+    .selectFrom('borrowers')
+    .innerJoin('consents', 'consents.subject_hash', 'borrowers.national_id_hash')
+    .select(['borrowers.id as borrowerId', 'consents.channel', 'consents.granted_at'])
+    .where('consents.purpose', '=', 'LOAN_APPROVAL')
+    .orderBy('consents.granted_at')
+    .execute();
+  return new Map(rows.map((r) => [r.borrowerId, r.channel]));
+}
+
+async function readFlows(db: Db, from: number, to: number) {
+  const apps = await db
+    .selectFrom('applications')
+    .select(['outcome', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('created_at', '>=', from)
+    .where('created_at', '<', to)
+    .groupBy('outcome')
+    .execute();
+  const count = (outcome: string) => Number(apps.find((r) => r.outcome === outcome)?.n ?? 0);
+  const applications = {
+    total: apps.reduce((s, r) => s + Number(r.n), 0),
+    APPROVE: count('APPROVE'),
+    DECLINE: count('DECLINE'),
+    REVIEW: count('REVIEW'),
+  };
+  const actionRows = await db
+    .selectFrom('line_actions')
+    .select(['type', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('outcome', '=', 'APPLIED')
+    .where('created_at', '>=', from)
+    .where('created_at', '<', to)
+    .groupBy('type')
+    .execute();
+  const applied = (type: string) => Number(actionRows.find((r) => r.type === type)?.n ?? 0);
+  const actions = {
+    FREEZE_DRAW: applied('FREEZE_DRAW'),
+    SUSPEND: applied('SUSPEND'),
+    CLOSE: applied('CLOSE'),
+  };
+  const moves = await db
+    .selectFrom('delinquency_changes')
+    .select(['prev_bucket', 'new_bucket', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('created_at', '>=', from)
+    .where('created_at', '<', to)
+    .groupBy(['prev_bucket', 'new_bucket'])
+    .execute();
+  const alertRows = await db
+    .selectFrom('monitor_alerts')
+    .select(['typology_id', 'status'])
+    .where('created_at', '>=', from)
+    .where('created_at', '<', to)
+    .execute();
+  const alerts: Record<string, { alerts: number; closed: number }> = {};
+  for (const r of alertRows) {
+    const entry = (alerts[r.typology_id] ??= { alerts: 0, closed: 0 });
+    entry.alerts += 1;
+    if (r.status === 'CLOSED') entry.closed += 1;
+  }
+  const inquiryRows = await db
+    .selectFrom('bureau_inquiries')
+    .select(['purpose', 'status', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('created_at', '>=', from)
+    .where('created_at', '<', to)
+    .groupBy(['purpose', 'status'])
+    .execute();
+  const inquiries: Record<string, number> = {};
+  for (const r of inquiryRows) inquiries[`${r.purpose}:${r.status}`] = Number(r.n);
+  const decisionRows = await db
+    .selectFrom('decisions')
+    .select('result')
+    .where('kind', '=', 'application')
+    .where('decided_at', '>=', from)
+    .where('decided_at', '<', to)
+    .execute();
+  const scores: number[] = [];
+  for (const r of decisionRows) {
+    const score = scoreOf(r.result);
+    if (score !== undefined) scores.push(score);
+  }
+  return {
+    applications,
+    actions,
+    moves: moves.map((m) => ({ from: m.prev_bucket, to: m.new_bucket, n: Number(m.n) })),
+    alerts,
+    inquiries,
+    scores,
+  };
+}
+
+function scoreOf(resultJson: string): number | undefined {
+  try {
+    const result = JSON.parse(resultJson) as { values?: Record<string, unknown> };
+    const score = result.values?.score;
+    return typeof score === 'number' && Number.isFinite(score) ? score : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Roll rate X→Y = loans that moved X→Y in the window / loans in X at the window's start, where the start count is
+ * reconstructed as (in X now) − (moved into X) + (moved out of X). Adjacent buckets only, the ones a committee reads.
+ */
+export function rollRates(
+  buckets: readonly DelinquencyBucket[],
+  byBucket: Record<string, BookSlice>,
+  moves: readonly { from: string; to: string; n: number }[],
+): Record<string, number> {
+  const rates: Record<string, number> = {};
+  for (let i = 0; i + 1 < buckets.length; i++) {
+    const x = (buckets[i] as DelinquencyBucket).name;
+    const y = (buckets[i + 1] as DelinquencyBucket).name;
+    const into = moves.filter((m) => m.to === x).reduce((s, m) => s + m.n, 0);
+    const out = moves.filter((m) => m.from === x).reduce((s, m) => s + m.n, 0);
+    const atStart = (byBucket[x]?.loans ?? 0) - into + out;
+    const rolled = moves.filter((m) => m.from === x && m.to === y).reduce((s, m) => s + m.n, 0);
+    rates[`${x}->${y}`] = ratio(rolled, atStart);
+  }
+  return rates;
+}
+
+function vintages(
+  loans: readonly LoanFacts[],
+  asOf: string,
+  first: string,
+  second: string | undefined,
+): Vintage[] {
+  const byMonth = new Map<
+    string,
+    { loans: number; principal: number; outstanding: number; m1: number; m2: number }
+  >();
+  for (const loan of loans) {
+    if (loan.start > asOf) continue;
+    const month = loan.start.slice(0, 7);
+    const v = byMonth.get(month) ?? { loans: 0, principal: 0, outstanding: 0, m1: 0, m2: 0 };
+    v.loans += 1;
+    v.principal += loan.principal;
+    v.outstanding += loan.outstanding;
+    if (loan.bucket !== first) v.m1 += loan.outstanding;
+    if (loan.bucket !== first && loan.bucket !== second) v.m2 += loan.outstanding;
+    byMonth.set(month, v);
+  }
+  const [ay, am] = asOf.split('-').map(Number) as [number, number];
+  return [...byMonth.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([month, v]) => {
+      const [y, m] = month.split('-').map(Number) as [number, number];
+      return {
+        month,
+        monthsOnBook: (ay - y) * 12 + (am - m),
+        loans: v.loans,
+        principalMinor: v.principal,
+        outstandingMinor: v.outstanding,
+        m1PlusRate: ratio(v.m1, v.principal),
+        m2PlusRate: ratio(v.m2, v.principal),
+      };
+    });
+}
+
+/** Decile edges and proportions of a score sample: the PSI baseline. */
+export function baselineOf(scores: readonly number[], asOf: string): ScoreBaseline {
+  const sorted = [...scores].sort((a, b) => a - b);
+  const edges: number[] = [];
+  for (let i = 1; i < PSI_BINS; i++) edges.push(sorted[Math.floor((i * sorted.length) / PSI_BINS)] as number);
+  return { edges, proportions: binShares(edges, sorted), count: sorted.length, asOf };
+}
+
+function binShares(edges: readonly number[], scores: readonly number[]): number[] {
+  const counts = new Array<number>(edges.length + 1).fill(0);
+  for (const s of scores) {
+    let bin = 0;
+    while (bin < edges.length && s >= (edges[bin] as number)) bin += 1;
+    counts[bin] = (counts[bin] as number) + 1;
+  }
+  return counts.map((c) => c / Math.max(scores.length, 1));
+}
+
+export function psiAgainst(baseline: ScoreBaseline, scores: readonly number[]): number {
+  return psi(baseline.proportions, binShares(baseline.edges, scores));
+}

@@ -1,0 +1,78 @@
+/** Tables owned by src/compliance (see schema.ts for column conventions). */
+export interface ComplianceTables {
+  /** Signed checkpoints of the ledger's Merkle tree (RFC 9162 signed tree heads), also published to the witness. */
+  ledger_checkpoints: {
+    tree_size: number;
+    root_hash: string;
+    issued_at: number;
+    origin: string;
+    key_id: string;
+    signature: string;
+  };
+  /**
+   * Consent records (PIPL Art. 13-14; 征信业管理条例 Art. 18): who agreed to what purpose, under which text version,
+   * through which channel, until when, and whether withdrawn. `subject_hash` is the HMAC lookup hash of the national
+   * ID, so a consent can precede the borrower row (it is given on the application page).
+   */
+  consents: {
+    id: string;
+    subject_hash: string;
+    borrower_id: string | null;
+    purpose: string;
+    text_version: string;
+    text_sha256: string;
+    channel: string;
+    granted_at: number;
+    expires_at: number;
+    withdrawn_at: number | null;
+    withdrawn_reason: string | null;
+    recorded_by: string;
+  };
+  /** Every credit-report inquiry asked of the bureau connector, pulled or refused, with who and why. */
+  bureau_inquiries: {
+    id: string;
+    subject_hash: string;
+    borrower_id: string | null;
+    purpose: string;
+    /** 'hard' | 'soft' */
+    kind: string;
+    /** 'PULLED' | 'REFUSED' */
+    status: string;
+    refusal_code: string | null;
+    consent_id: string | null;
+    bureau: string;
+    requested_by: string;
+    reason: string;
+    report_found: number;
+    created_at: number;
+  };
+  /** The SANDBOX bureau's reports (demo and test borrowers); never a real credit report. */
+  sandbox_bureau_reports: {
+    subject_hash: string;
+    report: string;
+    updated_at: number;
+  };
+  /** Daily portfolio snapshots (`jobs daily`): one row per as-of date, metrics as canonical JSON. */
+  portfolio_snapshots: {
+    as_of: string;
+    metrics: string;
+    created_at: number;
+  };
+  /** The score distribution PSI is measured against: deciles of the first window with enough scored applications. */
+  portfolio_baselines: {
+    name: string;
+    /** JSON: {edges: number[], proportions: number[], count, asOf} */
+    baseline: string;
+    created_at: number;
+  };
+  /** Early-warning breaches, one per rule and date (a rerun of the job raises no second alert). */
+  early_warnings: {
+    as_of: string;
+    rule_id: string;
+    value: number;
+    threshold: number;
+    alert_id: string | null;
+    detail: string;
+    created_at: number;
+  };
+}

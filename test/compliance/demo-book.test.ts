@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ManualClock } from '../../src/domain/clock.js';
+import { seededRandom } from '../../src/domain/random.js';
+import { bootstrapServe } from '../../src/app/bootstrap.js';
+import { verifyAgainstCheckpoints } from '../../src/compliance/audit.js';
+import { readWitnessDirectory } from '../../src/compliance/witness.js';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { TEST_DATABASE_URL } from '../helpers/stores.js';
+import { createIsolatedPostgresSchema } from '../../src/store/db.js';
+
+/**
+ * The demo book as `npm start` seeds it with the SANDBOX bureau: borrowers consent before the core pulls their
+ * report, a month of portfolio snapshots exists, and the whole book verifies against a published checkpoint —
+ * chain, checkpoints and every decision, line and loan — with no false alarm.
+ */
+const STORES = [
+  { name: 'sqlite', enabled: true, env: async () => ({}) },
+  {
+    name: 'postgres',
+    enabled: Boolean(TEST_DATABASE_URL),
+    env: async () => ({
+      LINEGUARD_DATABASE_URL: await createIsolatedPostgresSchema(TEST_DATABASE_URL ?? '', 'demobook'),
+    }),
+  },
+];
+
+describe.each(STORES)('the demo book ($name)', (store) => {
+  const clock = new ManualClock(Date.UTC(2026, 10, 20, 8, 0, 0));
+  const witness = mkdtempSync(join(tmpdir(), 'lg-demo-witness-'));
+  let t: TestApp;
+  const count = async (table: 'consents' | 'bureau_inquiries' | 'portfolio_snapshots' | 'applications') =>
+    Number(
+      (
+        await t.app.store.db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+
+  beforeAll(async () => {
+    if (!store.enabled) return;
+    t = await startTestApp(
+      {
+        ...(await store.env()),
+        LINEGUARD_BUREAU: 'sandbox',
+        LINEGUARD_SEED_DEMO: '1',
+        LINEGUARD_CHECKPOINT_INTERVAL_MS: '0',
+        LINEGUARD_WITNESS_DIR: witness,
+      },
+      { clock, random: seededRandom(5) },
+    );
+    await bootstrapServe(t.app, () => undefined);
+  });
+  afterAll(async () => t?.close());
+
+  it.skipIf(!store.enabled)('has consents, pulled inquiries and a month of snapshots', async () => {
+    const applications = await count('applications');
+    // 20 demo borrowers and the lending book's co-lent line (issue 15), each consenting before the pull.
+    expect(applications).toBe(21);
+    expect(await count('consents')).toBe(applications);
+    const pulled = await t.app.store.db
+      .selectFrom('bureau_inquiries')
+      .select(['status', 'purpose', 'kind'])
+      .execute();
+    expect(pulled).toHaveLength(applications);
+    expect(new Set(pulled.map((p) => `${p.status} ${p.purpose} ${p.kind}`))).toEqual(
+      new Set(['PULLED LOAN_APPROVAL hard']),
+    );
+    expect(await count('portfolio_snapshots')).toBe(30);
+    const approved = await t.app.store.db
+      .selectFrom('applications')
+      .select('id')
+      .where('outcome', '=', 'APPROVE')
+      .execute();
+    expect(approved.length).toBeGreaterThan(0);
+  });
+
+  it.skipIf(!store.enabled)('verifies against its published checkpoint with no false alarm', async () => {
+    await t.app.evidence.checkpoint();
+    const result = await verifyAgainstCheckpoints(t.app.store.db, {
+      files: readWitnessDirectory(witness),
+      trustedKey: t.app.evidence.publicKey,
+      facts: true,
+    });
+    expect(result.facts?.mismatches).toEqual([]);
+    expect(result.checkpoints.rejected).toEqual([]);
+    expect(result.checkpoints.contradicted).toEqual([]);
+    expect(result.checkpoints.matched).toBe(1);
+    expect(result.ok).toBe(true);
+  });
+});

@@ -1,0 +1,195 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock, MS_PER_DAY, isoDate } from '../../src/domain/clock.js';
+import { seededRandom } from '../../src/domain/random.js';
+import { DEFAULT_BUCKETS } from '../../src/domain/delinquency.js';
+import { baselineOf, psiAgainst, rollRates, type PortfolioSnapshot } from '../../src/compliance/portfolio.js';
+import {
+  DEFAULT_THRESHOLDS,
+  evaluateEarlyWarnings,
+  parseThresholds,
+} from '../../src/compliance/early-warning.js';
+import { STRONG_APPLICANT, adminHeaders, startTestApp, type TestApp } from '../helpers/app.js';
+import { residentId } from '../core/harness.js';
+
+const T0 = Date.UTC(2026, 9, 1, 9, 0, 0);
+
+function snapshot(over: Partial<PortfolioSnapshot> = {}): PortfolioSnapshot {
+  return {
+    asOf: '2026-10-01',
+    windowDays: 30,
+    lines: {},
+    openLoans: 0,
+    outstandingMinor: 0,
+    byBucket: {},
+    byProduct: {},
+    byChannel: {},
+    m1PlusRate: 0,
+    m2PlusRate: 0,
+    rollRates: { 'M0->M1': 0, 'M1->M2': 0 },
+    vintages: [],
+    decisions: { applications: 0, approvalRate: 0, declineRate: 0, reviewRate: 0 },
+    restrictions: { freezes: 0, suspensions: 0, closures: 0, freezeRate: 0, suspensionRate: 0 },
+    alertsByTypology: {},
+    inquiries: {},
+    score: { count: 0, psi: null, baselineAsOf: null },
+    complaints: null,
+    appeals: null,
+    ...over,
+  };
+}
+
+describe('portfolio figures and early-warning rules (pure)', () => {
+  it('roll rate = moves X->Y over loans in X at the window start, reconstructed from the moves', () => {
+    // Now: 6 in M1, 2 in M2. Moves: 5 M0->M1, 2 M1->M2. So M1 held 6 - 5 + 2 = 3 at the start; 2 of 3 rolled.
+    const rates = rollRates(
+      DEFAULT_BUCKETS,
+      {
+        M0: { loans: 10, outstandingMinor: 0 },
+        M1: { loans: 6, outstandingMinor: 0 },
+        M2: { loans: 2, outstandingMinor: 0 },
+      },
+      [
+        { from: 'M0', to: 'M1', n: 5 },
+        { from: 'M1', to: 'M2', n: 2 },
+      ],
+    );
+    expect(rates['M1->M2']).toBeCloseTo(2 / 3, 10);
+    expect(rates['M0->M1']).toBeCloseTo(5 / 15, 10);
+    expect(rates['M2->M3']).toBe(0);
+  });
+
+  it('PSI is zero against its own baseline and large for a shifted population', () => {
+    const base = Array.from({ length: 500 }, (_, i) => 400 + (i % 200));
+    const baseline = baselineOf(base, '2026-10-01');
+    expect(psiAgainst(baseline, base)).toBeCloseTo(0, 10);
+    const shifted = base.map((s) => s + 120);
+    expect(psiAgainst(baseline, shifted)).toBeGreaterThan(0.25);
+  });
+
+  it('each rule fires above its threshold and stays quiet below it', () => {
+    const t = DEFAULT_THRESHOLDS;
+    const quiet = snapshot({ m1PlusRate: 0.04, rollRates: { 'M0->M1': 0.1, 'M1->M2': 0.2 } });
+    expect(evaluateEarlyWarnings(quiet, quiet, t)).toEqual([]);
+    const bad = snapshot({
+      m1PlusRate: 0.08,
+      rollRates: { 'M0->M1': 0.1, 'M1->M2': 0.45 },
+      score: { count: 100, psi: 0.31, baselineAsOf: '2026-09-01' },
+      restrictions: { freezes: 12, suspensions: 0, closures: 0, freezeRate: 0.1, suspensionRate: 0 },
+      decisions: { applications: 50, approvalRate: 0.3, declineRate: 0.6, reviewRate: 0.1 },
+    });
+    const previous = snapshot({
+      m1PlusRate: 0.04,
+      restrictions: { freezes: 3, suspensions: 0, closures: 0, freezeRate: 0.02, suspensionRate: 0 },
+      decisions: { applications: 40, approvalRate: 0.6, declineRate: 0.3, reviewRate: 0.1 },
+    });
+    const fired = evaluateEarlyWarnings(bad, previous, t).map((b) => b.ruleId);
+    expect(fired.sort()).toEqual(
+      [
+        'DECLINE_SPIKE',
+        'FREEZE_SPIKE',
+        'M1_PLUS_RATE',
+        'M1_PLUS_RISING',
+        'ROLL_M1_TO_M2',
+        'SCORE_PSI',
+      ].sort(),
+    );
+    // No spike from an empty window: the previous snapshot had too few applications to compare against.
+    const thin = snapshot({ decisions: { applications: 1, approvalRate: 1, declineRate: 0, reviewRate: 0 } });
+    expect(evaluateEarlyWarnings(bad, thin, t).map((b) => b.ruleId)).not.toContain('DECLINE_SPIKE');
+  });
+
+  it('thresholds are configurable, and bad configuration is refused', () => {
+    expect(parseThresholds('{"psi":0.1}').psi).toBe(0.1);
+    expect(() => parseThresholds('{"psy":0.1}')).toThrow(/unknown threshold/);
+    expect(() => parseThresholds('{"psi":-1}')).toThrow(/>= 0/);
+    expect(() => parseThresholds('[1]')).toThrow(/JSON object/);
+  });
+});
+
+describe('portfolio through the app: snapshots, early warnings, metrics, monthly report', () => {
+  const clock = new ManualClock(T0);
+  let t: TestApp;
+  let n = 0;
+  const post = (url: string, payload: unknown) =>
+    t.server.inject({ method: 'POST', url, headers: adminHeaders(`p-${++n}`), payload: payload as object });
+  const get = (url: string) => t.server.inject({ method: 'GET', url, headers: adminHeaders() });
+
+  beforeAll(async () => {
+    t = await startTestApp({}, { clock, random: seededRandom(21) });
+    for (let i = 0; i < 4; i++) {
+      const app = await post('/v1/applications', {
+        applicant: { name: '赵敏', nationalId: residentId('19820202', 200 + i), phone: '13900004444' },
+        attributes: STRONG_APPLICANT,
+      });
+      expect(app.json().outcome).toBe('APPROVE');
+      const draw = await post(`/v1/lines/${app.json().line.id}/draws`, {
+        amountMinor: 200_000,
+        currency: 'CNY',
+        termMonths: 6,
+        method: i % 2 === 0 ? 'EQUAL_INSTALLMENT' : 'EQUAL_PRINCIPAL',
+      });
+      expect(draw.statusCode).toBe(201);
+    }
+    // Nobody pays: 45 days on, the first instalments are past due.
+    clock.advance(45 * MS_PER_DAY);
+  });
+  afterAll(async () => t?.close());
+
+  it('`jobs daily` ages the book, then the snapshot shows the delinquency and raises an alert with the figures', async () => {
+    const asOf = isoDate(clock.now());
+    await t.app.core.runDailyJob(asOf);
+    const { snapshot: s, warnings } = await t.app.portfolio.snapshot(asOf);
+    expect(s.openLoans).toBe(4);
+    expect(s.outstandingMinor).toBe(800_000);
+    expect(s.m1PlusRate).toBe(1);
+    expect(Object.keys(s.byProduct).sort()).toEqual(['EQUAL_INSTALLMENT', 'EQUAL_PRINCIPAL']);
+    expect(s.byChannel).toEqual({ UNKNOWN: { loans: 4, outstandingMinor: 800_000 } });
+    expect(s.vintages).toEqual([
+      expect.objectContaining({ month: '2026-10', loans: 4, principalMinor: 800_000, m1PlusRate: 1 }),
+    ]);
+    expect(s.rollRates['M0->M1']).toBe(1);
+    expect(s.complaints).toBeNull();
+    expect(warnings.map((w) => w.ruleId)).toContain('M1_PLUS_RATE');
+    const m1 = warnings.find((w) => w.ruleId === 'M1_PLUS_RATE');
+    expect(m1?.alertId).toBeTruthy();
+    const alert = await t.app.store.db
+      .selectFrom('monitor_alerts')
+      .selectAll()
+      .where('alert_id', '=', m1?.alertId ?? '')
+      .executeTakeFirstOrThrow();
+    expect(alert.typology_id).toBe('EARLY_WARNING_M1_PLUS_RATE');
+    expect(JSON.parse(alert.evidence)).toMatchObject({ value: 1, threshold: 0.05, asOf });
+    // A rerun of the same day replaces the snapshot and raises no second alert.
+    const again = await t.app.portfolio.snapshot(asOf);
+    expect(again.warnings).toEqual([]);
+    const warningsRes = await get('/v1/portfolio/warnings');
+    expect(
+      warningsRes.json().warnings.filter((w: { ruleId: string }) => w.ruleId === 'M1_PLUS_RATE'),
+    ).toHaveLength(1);
+  });
+
+  it('serves the snapshots over HTTP and exports the gauges on /metrics', async () => {
+    const asOf = isoDate(clock.now());
+    expect((await get('/v1/portfolio/snapshots/latest')).json().asOf).toBe(asOf);
+    expect((await get(`/v1/portfolio/snapshots/${asOf}`)).json().openLoans).toBe(4);
+    expect((await get('/v1/portfolio/snapshots/2001-01-01')).statusCode).toBe(404);
+    expect((await get('/v1/portfolio/snapshots/yesterday')).statusCode).toBe(400);
+    expect((await get(`/v1/portfolio/snapshots?from=${asOf}&to=${asOf}`)).json().snapshots).toHaveLength(1);
+    const metrics = (await t.server.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/lineguard_portfolio_rate\{rate="m1_plus"\} 1/);
+    expect(metrics).toMatch(/lineguard_portfolio_outstanding_minor\{bucket="M[12]"\} \d+/);
+    expect(metrics).toMatch(/lineguard_portfolio_roll_rate\{from="M0",to="M1"\} 1/);
+  });
+
+  it('produces the monthly report as JSON and CSV', async () => {
+    const json = (await get('/v1/portfolio/reports/monthly?month=2026-10')).json();
+    expect(json.linesByStatus).toEqual([{ status: 'ACTIVE', lines: 4 }]);
+    expect(json.loansByBucket.reduce((s: number, b: { loans: number }) => s + b.loans, 0)).toBe(4);
+    expect(json.complaints).toBeNull();
+    const csv = await get('/v1/portfolio/reports/monthly?month=2026-10&format=csv');
+    expect(csv.headers['content-type']).toContain('text/csv');
+    expect(csv.body.split('\r\n')[0]).toBe('section,key,detail,value');
+    expect(csv.body).toContain('lines_by_status,ACTIVE,,4');
+    expect((await get('/v1/portfolio/reports/monthly?month=2026-13')).statusCode).toBe(400);
+  });
+});
