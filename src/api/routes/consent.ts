@@ -4,7 +4,7 @@ import { UUID_PATTERN } from '../../domain/ids.js';
 import { LgError } from '../../domain/errors.js';
 import { CONSENT_CHANNELS, CONSENT_PURPOSES, type ConsentServices } from '../../compliance/index.js';
 import { parseInstant } from '../instants.js';
-import { READERS, RISK_WRITERS, WRITERS } from '../types.js';
+import { BORROWERS, READERS, RISK_WRITERS, WRITERS } from '../types.js';
 
 /** Consent records and credit-report inquiries (征信业管理条例 Art. 18; PIPL Art. 13-15). */
 const tags = ['consent'];
@@ -104,6 +104,22 @@ export function consentRoutes(services: ConsentServices): FastifyPluginAsync {
         },
       },
       async (request) => ({ inquiries: await services.inquiriesOfBorrower(request.params.id) }),
+    );
+
+    app.get(
+      '/v1/me/inquiries',
+      {
+        config: { roles: BORROWERS },
+        schema: {
+          tags: ['me'],
+          summary: 'Who pulled your credit report, when and why (pulled and refused), newest first',
+        },
+      },
+      async (request) => {
+        const borrowerId = request.principal?.borrowerId;
+        if (!borrowerId) throw new LgError('LG_FORBIDDEN', 'this route needs a borrower token');
+        return { inquiries: await services.inquiriesOfBorrower(borrowerId) };
+      },
     );
 
     app.post<{ Body: Static<typeof PullBody> }>(

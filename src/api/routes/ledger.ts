@@ -2,7 +2,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { UUID_PATTERN } from '../../domain/ids.js';
 import { CHECKPOINTS_LIST_MAX, type LedgerEvidence } from '../../compliance/index.js';
-import { READERS } from '../types.js';
+import { BORROWERS, READERS } from '../types.js';
+import { LgError } from '../../domain/errors.js';
 
 /**
  * Evidence a third party can check: signed checkpoints, inclusion and consistency proofs (RFC 9162). Reading them
@@ -106,5 +107,29 @@ export function ledgerRoutes(evidence: LedgerEvidence): FastifyPluginAsync {
       },
       async (request) => evidence.decisionProof(request.params.id),
     );
+
+    app.get<{ Params: Static<typeof DecisionParams> }>(
+      '/v1/me/decisions/:id/proof',
+      {
+        config: { roles: BORROWERS },
+        schema: {
+          tags: ['me'],
+          summary: 'A proof of your own decision: its ledger entry, inclusion proof and signed checkpoint',
+          params: DecisionParams,
+        },
+      },
+      async (request) => {
+        const proof = await evidence.decisionProof(request.params.id).catch(() => undefined);
+        // Someone else's decision answers exactly as a missing one does: 404, never 403.
+        if (!proof || decisionBorrower(proof.entry.payload) !== request.principal?.borrowerId)
+          throw new LgError('LG_NOT_FOUND', `no decision '${request.params.id}'`);
+        return proof;
+      },
+    );
   };
+}
+
+function decisionBorrower(payload: string): string | null {
+  const parsed = JSON.parse(payload) as { borrowerId?: unknown };
+  return typeof parsed.borrowerId === 'string' ? parsed.borrowerId : null;
 }
