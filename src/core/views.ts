@@ -113,6 +113,8 @@ export interface ExplanationSpecifics {
   } | null;
   readonly limit: { readonly beforeMinor: number; readonly afterMinor: number } | null;
   readonly action: {
+    /** The line action's id: what the borrower's appeal is filed against (POST /v1/me/appeals {actionId}). */
+    readonly id: string;
     readonly type: string;
     readonly at: string;
     readonly by: ActionBy;
@@ -235,6 +237,7 @@ async function specificsOf(
       : null,
     action: action
       ? {
+          id: action.id,
           type: action.type,
           at: iso(Number(action.created_at)),
           by: actionBy(action, parseReasons(action.reasons)),

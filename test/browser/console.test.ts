@@ -10,6 +10,7 @@ import {
 } from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
 import { BROWSER_READY, launchBrowser, screenshot, seriousAxeViolations } from './browser.js';
+import { person, type Person } from '../cases/helpers.js';
 
 /**
  * The risk console in Chromium against the whole app over a real socket: sign in, read the overview, switch
@@ -25,6 +26,9 @@ describe.skipIf(!BROWSER_READY)('risk console in Chromium', () => {
   let lineId: string;
   let borrowerId: string;
   let auditorKey: string;
+  let maker: Person;
+  let checker: Person;
+  let analyst: Person;
   let n = 0;
   const post = (url: string, payload: unknown) =>
     t.server.inject({
@@ -39,6 +43,9 @@ describe.skipIf(!BROWSER_READY)('risk console in Chromium', () => {
     t = await startTestApp({ LINEGUARD_SEED_DEMO: '1' });
     base = await t.server.listen({ port: 0, host: '127.0.0.1' });
     auditorKey = (await createApiKey(t.app.store.db, t.app, 'auditor', 'browser test')).key;
+    maker = await person(t, 'Li Risk', 'risk_analyst');
+    checker = await person(t, 'Zhou Supervisor', 'supervisor');
+    analyst = await person(t, 'Wang Analyst', 'analyst');
     await seedScamAlert();
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -221,6 +228,116 @@ describe.skipIf(!BROWSER_READY)('risk console in Chromium', () => {
       )
       .toBe(before.latestVersion + 1);
     expect(await seriousAxeViolations(page)).toEqual([]);
+  });
+
+  it('works a case end to end: queue with SLA → evidence with the decision trace → disposition', async () => {
+    await signIn(analyst.key);
+    await page.goto(`${base}/#/cases`);
+    await page.waitForSelector('table tbody tr a');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.click('table tbody tr a:text("ALERT")');
+    await page.waitForSelector('[data-testid=case-outcomes]');
+    expect(await page.textContent('main')).toContain('SCAM_SAFE_ACCOUNT_TRANSFER');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await screenshot(page, 'case-queue-item');
+    const caseId = decodeURIComponent(page.url().split('/').pop() ?? '');
+    await page.click('button:text("CONFIRMED_FRAUD")');
+    await expect
+      .poll(async () => (await get(`/v1/cases/${caseId}`)).json())
+      .toMatchObject({ state: 'RESOLVED', outcome: 'CONFIRMED_FRAUD' });
+  });
+
+  it('approves a pending change as a second person: an activation a risk analyst asked for', async () => {
+    const latest = (await get('/v1/strategies/line-review/versions')).json().versions as {
+      version: number;
+    }[];
+    const document = (await get(`/v1/strategies/line-review/versions/${latest[0]?.version ?? 1}`)).json()
+      .document;
+    const saved = await t.server.inject({
+      method: 'POST',
+      url: '/v1/strategies',
+      headers: { authorization: `Bearer ${maker.key}`, 'idempotency-key': 'four-eyes-save' },
+      payload: { ...document, name: `${document.name} (four eyes)` },
+    });
+    expect(saved.statusCode, saved.body).toBe(201);
+    const asked = await t.server.inject({
+      method: 'POST',
+      url: `/v1/strategies/line-review/versions/${saved.json().version}/activate`,
+      headers: { authorization: `Bearer ${maker.key}`, 'idempotency-key': 'four-eyes-activate' },
+    });
+    expect(asked.statusCode, asked.body).toBe(202);
+    await signIn(checker.key);
+    await page.goto(`${base}/#/changes`);
+    await page.waitForSelector('[data-testid=pending-change] button');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await screenshot(page, 'pending-changes');
+    await page.click(
+      '[data-testid=pending-change] button:text("批准"), [data-testid=pending-change] button:text("Approve")',
+    );
+    await expect
+      .poll(
+        async () =>
+          (await get('/v1/strategies')).json().strategies.find((x: { id: string }) => x.id === 'line-review')
+            .activeVersion,
+      )
+      .toBe(saved.json().version);
+  });
+
+  it('lets the borrower read why the line is frozen, appeal in the app, and see the outcome', async () => {
+    const service = await createApiKey(t.app.store.db, t.app, 'service', 'borrower view');
+    const minted = await t.server.inject({
+      method: 'POST',
+      url: `/v1/borrowers/${borrowerId}/tokens`,
+      headers: { authorization: `Bearer ${service.key}` },
+      payload: {},
+    });
+    const token = minted.json().token as string;
+    const borrowerPage = await browser.newPage({ viewport: { width: 420, height: 900 } });
+    try {
+      await borrowerPage.goto(`${base}/borrower`);
+      await borrowerPage.fill('#borrower-token', token);
+      await borrowerPage.click('button[type=submit]');
+      await borrowerPage.waitForSelector('[data-testid=reasons]');
+      expect(await borrowerPage.textContent('main')).toMatch(/申诉|appeal/i);
+      expect(await seriousAxeViolations(borrowerPage)).toEqual([]);
+      await borrowerPage.fill('textarea[id^=appeal-]', '转账是我本人给家人的，没有人指导我操作。');
+      await borrowerPage.click('form[aria-label="申诉"] button[type=submit]');
+      await borrowerPage.waitForSelector('[data-testid=my-appeals] li');
+      await screenshot(borrowerPage, 'borrower');
+      await borrowerPage.selectOption('#complaint-category', 'CLOSURE_OR_LIMIT');
+      await borrowerPage.fill('#complaint-text', '额度被冻结后无法借款，希望尽快处理。');
+      await borrowerPage.click('form[aria-label="投诉"] button[type=submit]');
+      await borrowerPage.waitForSelector('[data-testid=my-complaints] li');
+      expect(await borrowerPage.textContent('[data-testid=my-complaints]')).toContain('额度调整或关闭');
+      const appealCase = (
+        await t.server.inject({
+          method: 'GET',
+          url: `/v1/cases?type=APPEAL&borrowerId=${borrowerId}`,
+          headers: { authorization: `Bearer ${analyst.key}` },
+        })
+      ).json().items[0];
+      const resolved = await t.server.inject({
+        method: 'POST',
+        url: `/v1/cases/${appealCase.id}/resolve`,
+        headers: { authorization: `Bearer ${analyst.key}`, 'idempotency-key': 'appeal-resolve' },
+        payload: {
+          outcome: 'REJECTED',
+          textZh: '经核实，该笔转账符合诈骗特征，冻结维持；您可拨打客服或向监管部门投诉。',
+          textEn:
+            'We checked: the transfer matches a scam pattern, so the freeze stays; you may complain to us or the regulator.',
+        },
+      });
+      expect(resolved.statusCode, resolved.body).toBe(200);
+      await borrowerPage.reload();
+      await borrowerPage.waitForSelector('[data-testid=my-appeals] li p');
+      expect(await borrowerPage.textContent('[data-testid=my-appeals]')).toContain('冻结维持');
+      await borrowerPage.click('[data-testid=lang-toggle]');
+      await borrowerPage.locator('[data-testid=my-appeals] li p', { hasText: 'freeze stays' }).waitFor();
+      expect(await seriousAxeViolations(borrowerPage)).toEqual([]);
+      await screenshot(borrowerPage, 'borrower-outcome');
+    } finally {
+      await borrowerPage.close();
+    }
   });
 
   it('shows an auditor the strategies but not the editor', async () => {

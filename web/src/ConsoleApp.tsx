@@ -8,6 +8,7 @@ import { QueuesPage, AlertPage } from './pages/Queues';
 import { LinesPage, LinePage } from './pages/Lines';
 import { StrategiesPage, StrategyPage } from './pages/Strategies';
 import { LedgerPage } from './pages/Ledger';
+import { CasePage, CasesPage, ChangesPage } from './pages/Cases';
 
 export interface Session {
   readonly keyId: string;
@@ -24,6 +25,8 @@ export function can(session: Session, action: 'writeStrategy' | 'workAlerts' | '
 const PAGES: readonly { path: string; word: WordKey }[] = [
   { path: '', word: 'overview' },
   { path: 'queues', word: 'queues' },
+  { path: 'cases', word: 'cases' },
+  { path: 'changes', word: 'changes' },
   { path: 'lines', word: 'lines' },
   { path: 'strategies', word: 'strategies' },
   { path: 'ledger', word: 'ledger' },
@@ -148,6 +151,9 @@ function Page({ session }: { session: Session }): ReactNode {
   const [first = '', second] = useHashRoute();
   if (first === 'queues' && second) return <AlertPage alertId={second} session={session} />;
   if (first === 'queues') return <QueuesPage />;
+  if (first === 'cases' && second) return <CasePage caseId={second} session={session} />;
+  if (first === 'cases') return <CasesPage />;
+  if (first === 'changes') return <ChangesPage session={session} />;
   if (first === 'lines' && second) return <LinePage lineId={second} />;
   if (first === 'lines') return <LinesPage />;
   if (first === 'strategies' && second) return <StrategyPage strategyId={second} session={session} />;

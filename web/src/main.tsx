@@ -2,6 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { I18nProvider } from './i18n';
 import { ConsoleApp } from './ConsoleApp';
+import { BorrowerApp } from './pages/Borrower';
 import './styles.css';
 
 const root = document.getElementById('root');
@@ -10,6 +11,6 @@ if (!root) throw new Error('no #root element');
 const isBorrower = window.location.pathname.startsWith('/borrower');
 createRoot(root).render(
   <StrictMode>
-    <I18nProvider>{isBorrower ? null : <ConsoleApp />}</I18nProvider>
+    <I18nProvider>{isBorrower ? <BorrowerApp /> : <ConsoleApp />}</I18nProvider>
   </StrictMode>,
 );

@@ -119,3 +119,74 @@ export interface OverlayChange {
   changedBy: string;
   changedAt: number;
 }
+
+export interface CaseView {
+  id: string;
+  type: string;
+  priority: number;
+  state: string;
+  subjectId: string;
+  lineId: string | null;
+  borrowerId: string | null;
+  typologyId: string | null;
+  assignee: string | null;
+  slaDueAt: string;
+  slaBreached: boolean;
+  createdAt: string;
+  outcome: string | null;
+  outcomeDetail: unknown;
+}
+
+export interface CaseDetail extends CaseView {
+  notes: { text: string; author?: string; at?: string }[];
+  history: { seq: number; kind: string; at: string }[];
+  evidence: Record<string, unknown>;
+}
+
+export interface PendingChange {
+  id: string;
+  operation: string;
+  subjectId: string;
+  diff: unknown;
+  reason: string;
+  maker: string;
+  state: string;
+  checker: string | null;
+  expiresAt: string;
+  createdAt: string;
+}
+
+export interface LineExplanation {
+  lineId: string;
+  status: string;
+  statusText: string;
+  limitMinor: number;
+  availableMinor: number;
+  currency: string;
+  reasons: { code: string; text: string; whatToDo?: string }[];
+  summary: string;
+  whatToDo: string[];
+  appeal: { appealable: boolean; deadline: string | null; how: string; path: string };
+  automated: boolean;
+  decidedAt: string | null;
+  openAppeals?: AppealView[];
+  specifics: {
+    action: {
+      id: string;
+      type: string;
+      at: string;
+      by: string;
+      actor: string | null;
+      decisionId: string | null;
+    } | null;
+  };
+}
+
+export interface AppealView {
+  id: string;
+  state: string;
+  deadline?: string;
+  slaDueAt?: string;
+  outcome?: { text?: string; zh?: string; en?: string } | null;
+  [key: string]: unknown;
+}

@@ -191,7 +191,7 @@ function VersionDiff({ before, after }: { before: unknown; after: unknown }): Re
   return (
     <details open={changed > 0 && changed < 200}>
       <summary>{changed} ± lines</summary>
-      <pre className="diff" data-testid="version-diff">
+      <pre className="diff" data-testid="version-diff" tabIndex={0}>
         {lines.map((l, i) => (
           <span key={i} className={l.kind}>
             {l.kind === 'added' ? '+ ' : l.kind === 'removed' ? '- ' : '  '}
