@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createApiKey } from '../../src/api/api-keys.js';
+import { bootstrapServe } from '../../src/app/bootstrap.js';
 import {
   STRONG_APPLICANT,
   TEST_ADMIN_KEY,
@@ -41,6 +42,8 @@ describe.skipIf(!BROWSER_READY)('risk console in Chromium', () => {
 
   beforeAll(async () => {
     t = await startTestApp({ LINEGUARD_SEED_DEMO: '1' });
+    // What `npm start` does on a first start: the demo book, its consents and a month of portfolio snapshots.
+    await bootstrapServe(t.app, () => undefined);
     base = await t.server.listen({ port: 0, host: '127.0.0.1' });
     auditorKey = (await createApiKey(t.app.store.db, t.app, 'auditor', 'browser test')).key;
     maker = await person(t, 'Li Risk', 'risk_analyst');
@@ -61,7 +64,7 @@ describe.skipIf(!BROWSER_READY)('risk console in Chromium', () => {
       applicant: { name: '韩梅梅', nationalId: residentId('19850302', 444), phone: '13900002222' },
       attributes: STRONG_APPLICANT,
     });
-    expect(applied.statusCode).toBe(201);
+    expect(applied.statusCode, applied.body).toBe(201);
     lineId = applied.json().line.id;
     borrowerId = applied.json().borrowerId ?? (await get(`/v1/lines/${lineId}`)).json().borrower.id;
     const drawAt = Date.now();
@@ -338,6 +341,23 @@ describe.skipIf(!BROWSER_READY)('risk console in Chromium', () => {
     } finally {
       await borrowerPage.close();
     }
+  });
+
+  it('shows the portfolio over time, typology false-positive rates, and the ledger with its signed checkpoints', async () => {
+    await signIn(TEST_ADMIN_KEY);
+    await page.goto(`${base}/#/portfolio`);
+    await page.waitForSelector('[data-testid=snapshots] tbody tr');
+    expect(
+      await page.$$eval('[data-testid=snapshots] tbody tr', (rows) => rows.length),
+    ).toBeGreaterThanOrEqual(28);
+    expect(await page.textContent('main')).toContain('SCAM_SAFE_ACCOUNT_TRANSFER');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await screenshot(page, 'portfolio');
+    await post('/v1/ledger/checkpoints', {});
+    await page.goto(`${base}/#/ledger`);
+    await page.waitForSelector('[data-testid=checkpoints] tbody tr');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await screenshot(page, 'ledger');
   });
 
   it('shows an auditor the strategies but not the editor', async () => {

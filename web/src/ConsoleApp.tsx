@@ -8,6 +8,7 @@ import { QueuesPage, AlertPage } from './pages/Queues';
 import { LinesPage, LinePage } from './pages/Lines';
 import { StrategiesPage, StrategyPage } from './pages/Strategies';
 import { LedgerPage } from './pages/Ledger';
+import { PortfolioPage } from './pages/Portfolio';
 import { CasePage, CasesPage, ChangesPage } from './pages/Cases';
 
 export interface Session {
@@ -29,6 +30,7 @@ const PAGES: readonly { path: string; word: WordKey }[] = [
   { path: 'changes', word: 'changes' },
   { path: 'lines', word: 'lines' },
   { path: 'strategies', word: 'strategies' },
+  { path: 'portfolio', word: 'portfolio' },
   { path: 'ledger', word: 'ledger' },
 ];
 
@@ -159,5 +161,6 @@ function Page({ session }: { session: Session }): ReactNode {
   if (first === 'strategies' && second) return <StrategyPage strategyId={second} session={session} />;
   if (first === 'strategies') return <StrategiesPage />;
   if (first === 'ledger') return <LedgerPage />;
+  if (first === 'portfolio') return <PortfolioPage />;
   return <OverviewPage />;
 }

@@ -119,6 +119,14 @@ const WORDS = {
   appealSent: { zh: '申诉已提交', en: 'Appeal filed' },
   myAppeals: { zh: '我的申诉', en: 'My appeals' },
   myComplaints: { zh: '我的投诉', en: 'My complaints' },
+  portfolio: { zh: '资产与模型', en: 'Portfolio and models' },
+  snapshots: { zh: '每日快照', en: 'Daily snapshots' },
+  typologyQuality: { zh: '风险类型预警质量', en: 'Typology alert quality' },
+  undisposed: { zh: '未定性', en: 'Undisposed' },
+  falsePositiveRate: { zh: '误报率', en: 'False-positive rate' },
+  slaAttainment: { zh: '时限达成（按时/已结/全部）', en: 'SLA attainment (in time / resolved / all)' },
+  checkpoints: { zh: '签名检查点', en: 'Signed checkpoints' },
+  signCheckpoint: { zh: '立即签发检查点', en: 'Sign a checkpoint now' },
   skipToContent: { zh: '跳到正文', en: 'Skip to content' },
 } as const;
 

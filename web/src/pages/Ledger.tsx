@@ -1,12 +1,19 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { api, errorOf, type ApiError } from '../api/client';
-import { useI18n } from '../i18n';
+import { formatTime, useI18n } from '../i18n';
 import { useLoad } from '../components/useLoad';
 import { ErrorNote, Loading } from '../components/Status';
 import { DecisionView, type DecisionRecordView } from '../components/DecisionView';
 
+interface Checkpoint {
+  treeSize: number;
+  rootHash: string;
+  issuedAt: number;
+  keyId: string;
+}
+
 export function LedgerPage(): ReactNode {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const overview = useLoad(
     () => api.GET('/v1/console/overview', { params: { query: { windowMinutes: 1 } } }),
     [],
@@ -23,6 +30,10 @@ export function LedgerPage(): ReactNode {
     setRecord(data as DecisionRecordView | undefined);
   };
   const head = overview.data?.ledger;
+  const checkpoints = useLoad(() => api.GET('/v1/ledger/checkpoints', { params: { query: {} } }), []);
+  const signed = ((checkpoints.data as { checkpoints?: Checkpoint[] } | undefined)?.checkpoints ?? [])
+    .slice(-10)
+    .reverse();
   return (
     <section aria-labelledby="ledger-title">
       <h1 id="ledger-title">{t('ledger')}</h1>
@@ -36,6 +47,31 @@ export function LedgerPage(): ReactNode {
           <code>{head?.hash ?? '—'}</code>
         </dd>
       </dl>
+      <table data-testid="checkpoints">
+        <caption>{t('checkpoints')}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{t('when')}</th>
+            <th scope="col">{t('entries')}</th>
+            <th scope="col">Root</th>
+            <th scope="col">Key</th>
+          </tr>
+        </thead>
+        <tbody>
+          {signed.map((c) => (
+            <tr key={`${c.treeSize}-${c.issuedAt}`}>
+              <td>{formatTime(c.issuedAt, lang)}</td>
+              <td className="num">{c.treeSize}</td>
+              <td>
+                <code>{c.rootHash.slice(0, 16)}…</code>
+              </td>
+              <td>
+                <code>{c.keyId}</code>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
       <h2>{t('lookUpDecision')}</h2>
       <form className="row" onSubmit={(e) => void find(e)}>
         <label htmlFor="decision-id">{t('decisionId')}</label>
