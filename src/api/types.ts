@@ -60,3 +60,13 @@ export const CHECKERS: readonly Role[] = ['admin', 'supervisor'];
 export const BORROWERS: readonly RouteRole[] = [BORROWER];
 /** A 助贷 platform operator's key: only the partner-scoped routes, and only its own channel's records. */
 export const PARTNER_READERS: readonly Role[] = ['partner'];
+
+/**
+ * Who did it, as every record names them (issue 11): the person behind the key (`user:<id>`), or the key itself
+ * (`key:<id>`) for a key that belongs to no user; `anonymous` only on routes without authentication.
+ */
+export function actorOf(request: { principal?: { actor?: string; keyId?: string } }): string {
+  return (
+    request.principal?.actor ?? (request.principal?.keyId ? `key:${request.principal.keyId}` : 'anonymous')
+  );
+}

@@ -3,6 +3,7 @@ import { createKeyVerifier } from '../../src/api/api-keys.js';
 import { verifyLedger } from '../../src/compliance/ledger.js';
 import type { TestApp } from '../helpers/app.js';
 import { client, person, startCaseApp } from './helpers.js';
+import { residentId } from '../core/harness.js';
 import type { ManualClock } from '../../src/domain/clock.js';
 
 describe('users, keys and revocation', () => {
@@ -94,5 +95,17 @@ describe('users, keys and revocation', () => {
     expect(approved.json().state).toBe('APPROVED');
     clock.advance(1_000);
     expect((await client(t, pending.key).get('/v1/users')).statusCode).toBe(200);
+  });
+
+  it('records the person behind a key, not the key id, on the records a route writes', async () => {
+    const backend = await person(t, 'Lender Backend', 'service');
+    const consent = await client(t, backend.key).post('/v1/consents', {
+      nationalId: residentId('19800101', 901),
+      purpose: 'LOAN_APPROVAL',
+      textVersion: 'loan-approval/2026-01',
+      channel: 'APP',
+    });
+    expect(consent.statusCode, consent.body).toBe(201);
+    expect(consent.json().recordedBy).toBe(`user:${backend.userId}`);
   });
 });

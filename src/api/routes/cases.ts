@@ -1,10 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { UUID_PATTERN } from '../../domain/ids.js';
 import { LgError } from '../../domain/errors.js';
 import type { CoreServices } from '../../core/index.js';
 import { CASE_STATES, CASE_TYPES, type CaseService } from '../../cases/index.js';
-import { CASE_WORKERS, CHECKERS, WRITERS, type Role } from '../types.js';
+import { actorOf, CASE_WORKERS, CHECKERS, WRITERS, type Role } from '../types.js';
 import { parseInstant } from '../instants.js';
 
 /** The case queues, outcomes and four-eyes changes over HTTP (issue 11). */
@@ -95,10 +95,6 @@ const StopBody = Type.Object(
 
 const CASE_READERS: readonly Role[] = [...CASE_WORKERS, 'auditor'];
 const tags = ['cases'];
-
-function actorOf(request: FastifyRequest): string {
-  return request.principal?.actor ?? 'anonymous';
-}
 
 export function caseRoutes(deps: CaseRoutesDeps): FastifyPluginAsync {
   const { cases } = deps;

@@ -4,7 +4,7 @@ import { UUID_PATTERN } from '../../domain/ids.js';
 import { LgError } from '../../domain/errors.js';
 import { CONSENT_CHANNELS, CONSENT_PURPOSES, type ConsentServices } from '../../compliance/index.js';
 import { parseInstant } from '../instants.js';
-import { BORROWERS, READERS, RISK_WRITERS, WRITERS } from '../types.js';
+import { actorOf, BORROWERS, READERS, RISK_WRITERS, WRITERS } from '../types.js';
 
 /** Consent records and credit-report inquiries (征信业管理条例 Art. 18; PIPL Art. 13-15). */
 const tags = ['consent'];
@@ -59,7 +59,7 @@ export function consentRoutes(services: ConsentServices): FastifyPluginAsync {
           textVersion: body.textVersion,
           channel: body.channel,
           expiresAt: parseInstant(body.expiresAt, 'expiresAt'),
-          recordedBy: request.principal?.keyId ?? 'unknown',
+          recordedBy: actorOf(request),
         });
         return reply.code(201).send(consent);
       },
@@ -80,7 +80,7 @@ export function consentRoutes(services: ConsentServices): FastifyPluginAsync {
         services.withdrawConsent({
           consentId: request.params.id,
           reason: request.body.reason,
-          by: request.principal?.keyId ?? 'unknown',
+          by: actorOf(request),
         }),
     );
 
@@ -136,7 +136,7 @@ export function consentRoutes(services: ConsentServices): FastifyPluginAsync {
       async (request, reply) => {
         const result = await services.pullForBorrower({
           ...request.body,
-          requestedBy: request.principal?.keyId ?? 'unknown',
+          requestedBy: actorOf(request),
         });
         // A refused pull is logged (with its inquiry id) and answered with the refusal's stable code.
         if (result.status === 'REFUSED')

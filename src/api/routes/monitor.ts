@@ -12,7 +12,7 @@ import {
 import { listAlerts } from '../../monitor/alerts.js';
 import type { MonitorService } from '../../monitor/service.js';
 import { describePack } from '../../monitor/typologies/index.js';
-import { READERS, RISK_WRITERS, WRITERS } from '../types.js';
+import { actorOf, READERS, RISK_WRITERS, WRITERS } from '../types.js';
 import { EpochMs, instantText, parseInstant } from '../instants.js';
 
 export interface MonitorRoutesDeps {
@@ -312,7 +312,7 @@ function registerListRoutes(
       const entry = await monitor.lists.add({
         ...body,
         expiresAt,
-        addedBy: request.principal?.keyId ?? 'unknown',
+        addedBy: actorOf(request),
       });
       void reply.code(201);
       return publicEntry(entry);
@@ -329,7 +329,7 @@ function registerListRoutes(
       const entryId = (request.params as { entryId: string }).entryId;
       const pending = await listGates?.listRemove(entryId, request.principal?.actor ?? '');
       if (pending) return reply.code(202).send({ pendingChange: pending });
-      await monitor.lists.remove(entryId, request.principal?.actor ?? request.principal?.keyId ?? 'unknown');
+      await monitor.lists.remove(entryId, actorOf(request));
       void reply.code(204);
     },
   );
@@ -386,8 +386,7 @@ function registerListRoutes(
   app.post(
     '/v1/lists/import',
     { config: { roles: ['admin'], idempotent: true }, schema: { tags: ['lists'], body: SharedExport } },
-    async (request) =>
-      monitor.lists.importFrom(request.body as SharedListExport, request.principal?.keyId ?? 'unknown'),
+    async (request) => monitor.lists.importFrom(request.body as SharedListExport, actorOf(request)),
   );
 }
 

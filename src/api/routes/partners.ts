@@ -5,7 +5,7 @@ import { LIST_STATUSES, PARTNER_STATUSES, PARTNER_TYPES } from '../../domain/par
 import type { RandomSource } from '../../domain/random.js';
 import type { CoreServices } from '../../core/index.js';
 import { createApiKey } from '../api-keys.js';
-import { PARTNER_READERS, READERS, RISK_WRITERS } from '../types.js';
+import { actorOf, PARTNER_READERS, READERS, RISK_WRITERS } from '../types.js';
 
 /** 助贷 partners over HTTP: the registry, status changes, partner keys, channel quality, and the partner-scoped view. */
 const IdParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
@@ -54,7 +54,7 @@ export function partnerRoutes(options: { core: CoreServices; random: RandomSourc
         },
       },
       async (request, reply) =>
-        reply.code(201).send(await core.createPartner(request.body, request.principal?.keyId)),
+        reply.code(201).send(await core.createPartner(request.body, actorOf(request))),
     );
 
     app.get(
@@ -81,7 +81,7 @@ export function partnerRoutes(options: { core: CoreServices; random: RandomSourc
         },
       },
       async (request) =>
-        core.setPartnerStatus(request.params.id, { ...request.body, actor: request.principal?.keyId }),
+        core.setPartnerStatus(request.params.id, { ...request.body, actor: actorOf(request) }),
     );
 
     // Not idempotent on purpose: a replayed response would keep the plaintext key in the idempotency store. A retry

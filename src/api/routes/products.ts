@@ -5,7 +5,7 @@ import { PRODUCT_DEFAULTS, type ProductTerms } from '../../domain/product.js';
 import { REPAYMENT_METHODS } from '../../domain/schedule.js';
 import { PREPAYMENT_MODES } from '../../domain/settlement.js';
 import { PRODUCT_ID_PATTERN, purposeCatalogue, type CoreServices } from '../../core/index.js';
-import { READERS, RISK_WRITERS } from '../types.js';
+import { actorOf, READERS, RISK_WRITERS } from '../types.js';
 
 /** The product catalogue over HTTP: list, read every version, create, add a version (versions are never edited). */
 const MinorMax = Number.MAX_SAFE_INTEGER;
@@ -139,7 +139,7 @@ export function productRoutes(core: CoreServices): FastifyPluginAsync {
         const result = await core.createProduct({
           id,
           terms: termsOf(terms),
-          actor: request.principal?.keyId,
+          actor: actorOf(request),
         });
         return reply.code(201).send(result);
       },
@@ -155,7 +155,7 @@ export function productRoutes(core: CoreServices): FastifyPluginAsync {
           params: IdParams,
         },
       },
-      async (request) => core.retireProduct(request.params.id, request.principal?.keyId),
+      async (request) => core.retireProduct(request.params.id, actorOf(request)),
     );
 
     app.post<{ Params: IdParams; Body: VersionBody }>(
@@ -175,7 +175,7 @@ export function productRoutes(core: CoreServices): FastifyPluginAsync {
         const result = await core.createProductVersion(request.params.id, {
           terms: termsOf(terms),
           expectedVersion,
-          actor: request.principal?.keyId,
+          actor: actorOf(request),
         });
         return reply.code(201).send(result);
       },

@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { parseIsoDate, MS_PER_DAY } from '../../domain/clock.js';
 import { LgError } from '../../domain/errors.js';
 import type { EngineService } from '../../engine/service.js';
-import { READERS, RISK_WRITERS } from '../types.js';
+import { actorOf, READERS, RISK_WRITERS } from '../types.js';
 
 /** Strategies, versions, activation, simulation, stored decisions and macro overlays over HTTP (issue 3). */
 export interface StrategyRouteDeps {
@@ -78,10 +78,6 @@ export function parseInstant(text: string, bound: 'from' | 'to'): number {
   return ms;
 }
 
-function actor(request: { principal?: { keyId: string } }): string {
-  return request.principal?.keyId ?? 'anonymous';
-}
-
 export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
   const { engine } = deps;
   return async (app) => {
@@ -125,7 +121,7 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
         schema: { tags, summary: 'Save a new draft version of a strategy', body: StrategyDocumentBody },
       },
       async (request, reply) => {
-        const record = await engine.saveVersion(request.body, actor(request));
+        const record = await engine.saveVersion(request.body, actorOf(request));
         void reply.code(201);
         return record;
       },
@@ -172,7 +168,7 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
           request.principal?.actor ?? '',
         );
         if (pending) return reply.code(202).send({ pendingChange: pending });
-        return engine.activate(request.params.id, request.params.version, actor(request));
+        return engine.activate(request.params.id, request.params.version, actorOf(request));
       },
     );
 
@@ -194,7 +190,7 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
           request.principal?.actor ?? '',
         );
         if (pending) return reply.code(202).send({ pendingChange: pending });
-        return engine.activate(request.params.id, request.body.version, actor(request));
+        return engine.activate(request.params.id, request.body.version, actorOf(request));
       },
     );
 
@@ -266,7 +262,7 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
         return engine.setOverlay(
           request.body.name,
           request.body.value,
-          actor(request),
+          actorOf(request),
           request.body.description,
         );
       },

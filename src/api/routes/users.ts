@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { Clock } from '../../domain/clock.js';
 import type { IdGenerator } from '../../domain/ids.js';
 import type { RandomSource } from '../../domain/random.js';
@@ -17,7 +17,7 @@ import {
   revokeApiKey,
   BORROWER_TOKEN_TTL_MS_MAX,
 } from '../api-keys.js';
-import { ROLES, type Role } from '../types.js';
+import { actorOf, ROLES, type Role } from '../types.js';
 
 /** People, their keys, and borrower tokens (issue 11). */
 export interface UserRoutesDeps {
@@ -54,10 +54,6 @@ const TokenBody = Type.Object(
 
 const ADMINS: readonly Role[] = ['admin'];
 const tags = ['users'];
-
-function actorOf(request: FastifyRequest): string {
-  return request.principal?.actor ?? 'anonymous';
-}
 
 export function userRoutes(deps: UserRoutesDeps): FastifyPluginAsync {
   return async (app) => {
