@@ -24,6 +24,7 @@ import { strategyRoutes } from '../api/routes/strategies.js';
 import { coreRoutes } from '../api/routes/core.js';
 import { monitorRoutes } from '../api/routes/monitor.js';
 import { consoleRoutes } from '../api/routes/console.js';
+import { modelRoutes } from '../api/routes/models.js';
 import { readAlertEvidence, readLineHistory, readOverview, searchLines } from '../store/console.js';
 import { registerDashboard } from './dashboard.js';
 import { listingRoutes } from '../api/routes/listings.js';
@@ -221,7 +222,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     late.core = core;
     cases.bindCore(coreServices);
     cases.bindMonitor(monitor);
-    cases.bindModules(engine, monitor);
+    cases.bindModules(engine, monitor, models);
     const gates = cases.gates();
     // Core events (applications, disbursements, repayments) leave through the outbox after commit.
     const bus: Bus = config.natsUrl
@@ -297,6 +298,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       quoteRoutes(core),
       partnerRoutes({ core, random }),
       ledgerRoutes(evidence),
+      modelRoutes({ models, gates }),
       consentRoutes(consents),
       portfolioRoutes({ portfolio, db: store.db }),
       ...cases.routes(),

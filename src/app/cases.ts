@@ -1,3 +1,4 @@
+import type { ModelRegistry } from '../scoring/registry.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import type { Clock } from '../domain/clock.js';
@@ -41,7 +42,7 @@ export interface CasesWiring {
   bindCore(core: CoreServices): void;
   bindMonitor(monitor: MonitorService): void;
   /** Registers the four-eyes operations of the engine and the monitor (their writes run their own units). */
-  bindModules(engine: EngineService, monitor: MonitorService): void;
+  bindModules(engine: EngineService, monitor: MonitorService, models: Pick<ModelRegistry, 'activate'>): void;
   /** The hooks the existing routes call before a four-eyes operation (after bindCore). */
   gates(): FourEyesGates;
   routes(): FastifyPluginAsync[];
@@ -192,8 +193,8 @@ export function wireCases(a: {
     bindMonitor(monitor) {
       late.monitor = monitor;
     },
-    bindModules(engine, monitor) {
-      registerModuleOperations(service.fourEyes, engine, monitor);
+    bindModules(engine, monitor, models) {
+      registerModuleOperations(service.fourEyes, engine, monitor, models);
     },
     gates() {
       if (!late.gates) throw new Error('bind the core before asking for the four-eyes gates');

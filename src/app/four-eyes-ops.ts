@@ -8,6 +8,7 @@ import type { DbTx, Store } from '../store/db.js';
 import { applyActionInTx, restrictedForFraud, type CoreServices } from '../core/index.js';
 import type { EngineService } from '../engine/index.js';
 import type { MonitorService } from '../monitor/index.js';
+import type { ModelRegistry } from '../scoring/registry.js';
 import type { NewListEntry } from '../monitor/index.js';
 import type {
   ApplyContext,
@@ -135,6 +136,7 @@ export interface FourEyesGates {
   ): Promise<PendingChangeView | undefined>;
   listAdd(entry: Omit<NewListEntry, 'addedBy'>, actor: string): Promise<PendingChangeView | undefined>;
   listRemove(entryId: string, actor: string): Promise<PendingChangeView | undefined>;
+  modelActivation(id: string, version: number, actor: string): Promise<PendingChangeView | undefined>;
 }
 
 const isPerson = (actor: string): boolean => actor.startsWith('user:');
@@ -195,6 +197,17 @@ export function createGates(fourEyes: FourEyes, core: CoreServices): FourEyesGat
         `activate ${id} v${version}`,
       );
     },
+    async modelActivation(id, version, actor) {
+      if (!isPerson(actor) || !fourEyes.requires('model.activate')) return undefined;
+      return propose(
+        'model.activate',
+        id,
+        { id, version },
+        { modelId: id, activate: version },
+        actor,
+        `activate model ${id} v${version}`,
+      );
+    },
     async overlay(input, actor) {
       if (!isPerson(actor) || !fourEyes.requires('overlay.change')) return undefined;
       return propose(
@@ -236,7 +249,14 @@ export function registerModuleOperations(
   fourEyes: FourEyes,
   engine: EngineService,
   monitor: MonitorService,
+  models: Pick<ModelRegistry, 'activate'>,
 ): void {
+  fourEyes.register('model.activate', {
+    applyAfterApproval: async (payload, context) => {
+      const p = payload as { id: string; version: number };
+      return models.activate(p.id, p.version, context.maker);
+    },
+  });
   fourEyes.register('strategy.activate', {
     applyAfterApproval: async (payload, context) => {
       const p = payload as { id: string; version: number };
