@@ -24,7 +24,7 @@ import { strategyRoutes } from '../api/routes/strategies.js';
 import { coreRoutes } from '../api/routes/core.js';
 import { monitorRoutes } from '../api/routes/monitor.js';
 import { consoleRoutes } from '../api/routes/console.js';
-import { modelRoutes } from '../api/routes/models.js';
+import { modelRoutes } from '../api/index.js';
 import { readAlertEvidence, readLineHistory, readOverview, searchLines } from '../store/console.js';
 import { registerDashboard } from './dashboard.js';
 import { listingRoutes } from '../api/routes/listings.js';

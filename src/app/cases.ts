@@ -1,4 +1,4 @@
-import type { ModelRegistry } from '../scoring/registry.js';
+import type { ModelRegistry } from '../scoring/index.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import type { Clock } from '../domain/clock.js';

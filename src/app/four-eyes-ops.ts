@@ -8,7 +8,7 @@ import type { DbTx, Store } from '../store/db.js';
 import { applyActionInTx, restrictedForFraud, type CoreServices } from '../core/index.js';
 import type { EngineService } from '../engine/index.js';
 import type { MonitorService } from '../monitor/index.js';
-import type { ModelRegistry } from '../scoring/registry.js';
+import type { ModelRegistry } from '../scoring/index.js';
 import type { NewListEntry } from '../monitor/index.js';
 import type {
   ApplyContext,

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { LgError } from '../../domain/errors.js';
-import type { ModelRegistry } from '../../scoring/registry.js';
+import { LgError } from '../../domain/index.js';
+import type { ModelRegistry } from '../../scoring/index.js';
 import { actorOf, READERS, RISK_WRITERS } from '../types.js';
 
 /**
