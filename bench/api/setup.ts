@@ -29,6 +29,8 @@ export async function prepareDrawBench(): Promise<DrawBench> {
       // One client and one key at full speed is the benchmark's load, not abuse: no request limits.
       LINEGUARD_RATE_LIMIT_PER_KEY: '0',
       LINEGUARD_RATE_LIMIT_PER_IP: '0',
+      // The demo applicants send their bureau attributes (no consents here): the benchmark measures draws.
+      LINEGUARD_BUREAU: 'off',
     },
     {},
     () => undefined,

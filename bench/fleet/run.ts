@@ -21,6 +21,7 @@ import { createApp } from '../../src/app/app.js';
 import { createIsolatedPostgresSchema } from '../../src/store/db.js';
 import { residentIdCheckChar } from '../../src/domain/national-id.js';
 import { DRAW_INPUT } from '../api/payload.js';
+import { STRONG_APPLICANT } from '../../test/helpers/app.js';
 
 const BIG_LIMIT_MINOR = 1_000_000_000_000;
 const MASTER_KEY = '02'.repeat(32);
@@ -48,7 +49,8 @@ interface Deployment {
 /** A fresh database with `lineCount` active lines of a huge limit, and a draw strategy without its velocity node. */
 async function prepare(env: Record<string, string>): Promise<Deployment> {
   const config = loadConfig(
-    { ...env, LINEGUARD_KEY: MASTER_KEY, LINEGUARD_ADMIN_KEY: ADMIN_KEY },
+    // The load sends the bureau attributes itself (it measures throughput, not consent).
+    { ...env, LINEGUARD_KEY: MASTER_KEY, LINEGUARD_ADMIN_KEY: ADMIN_KEY, LINEGUARD_BUREAU: 'off' },
     {},
     () => undefined,
   );
@@ -72,7 +74,7 @@ async function prepare(env: Record<string, string>): Promise<Deployment> {
           nationalId: nationalId(900 + i),
           phone: `1370000${String(i).padStart(4, '0')}`,
         },
-        attributes: STRONG,
+        attributes: STRONG_APPLICANT,
       });
       if (!result.line) continue;
       await app.core.applyLineAction(result.line.id, {
@@ -96,33 +98,6 @@ function nationalId(seq: number): string {
   return first17 + residentIdCheckChar(first17);
 }
 
-const STRONG = {
-  monthlyIncomeMinor: 3_000_000,
-  existingDebtMinor: 0,
-  externalDelinquent: false,
-  inquiries30d: 0,
-  CheckingAccountStatus: 'none',
-  Duration: 12,
-  Amount: 2000,
-  CreditHistory: 'Critical',
-  Purpose: 'UsedCar',
-  SavingsAccountBonds: 'gt.1000',
-  EmploymentDuration: 'gt.7',
-  InstallmentRatePercentage: 2,
-  Personal: 'Male.Single',
-  OtherDebtorsGuarantors: 'Guarantor',
-  ResidenceDuration: 4,
-  Property: 'RealEstate',
-  Age: 45,
-  OtherInstallmentPlans: 'None',
-  Housing: 'Own',
-  NumberExistingCredits: 1,
-  Job: 'SkilledEmployee',
-  NumberPeopleMaintenance: 1,
-  Telephone: 1,
-  ForeignWorker: 0,
-};
-
 interface Serving {
   readonly child: ChildProcess;
   readonly base: string;
@@ -142,6 +117,7 @@ async function serve(env: Record<string, string>): Promise<Serving> {
         LINEGUARD_KEY: MASTER_KEY,
         LINEGUARD_ADMIN_KEY: ADMIN_KEY,
         LINEGUARD_SEED_DEMO: '0',
+        LINEGUARD_BUREAU: 'off',
         NODE_NO_WARNINGS: '1',
       },
     },
@@ -205,7 +181,7 @@ function requestFor(kind: Kind, lineIds: readonly string[]): autocannon.Request 
         const seq = ++idSeq;
         const body = {
           applicant: { name: '压测', nationalId: nationalId(100_000 + seq), phone: '13800000000' },
-          attributes: STRONG,
+          attributes: STRONG_APPLICANT,
         };
         return { ...request, path: '/v1/applications', headers, body: JSON.stringify(body) };
       }

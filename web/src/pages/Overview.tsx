@@ -3,6 +3,7 @@ import { api } from '../api/client';
 import { formatPercent, useI18n } from '../i18n';
 import { useLoad } from '../components/useLoad';
 import { Badge, ErrorNote, Loading } from '../components/Status';
+import { Tile } from '../components/Tile';
 import { OutcomeChart } from '../components/OutcomeChart';
 
 const REFRESH_MS = 5_000;
@@ -87,15 +88,4 @@ export function OverviewPage(): ReactNode {
 
 function ms(value: number | null): string {
   return value === null ? '—' : value.toFixed(value < 10 ? 2 : 0);
-}
-
-function Tile({ label, value, testId }: { label: string; value: string; testId?: string }): ReactNode {
-  return (
-    <div className="tile">
-      <div className="tile-label">{label}</div>
-      <div className="tile-value" data-testid={testId}>
-        {value}
-      </div>
-    </div>
-  );
 }

@@ -3,6 +3,7 @@ import { api } from '../api/client';
 import { formatMoney, formatPercent, useI18n } from '../i18n';
 import { useLoad } from '../components/useLoad';
 import { ErrorNote, Loading } from '../components/Status';
+import { Tile } from '../components/Tile';
 
 interface Snapshot {
   asOf: string;
@@ -124,16 +125,5 @@ export function PortfolioPage(): ReactNode {
         </tbody>
       </table>
     </section>
-  );
-}
-
-function Tile({ label, value, testId }: { label: string; value: string; testId?: string }): ReactNode {
-  return (
-    <div className="tile">
-      <div className="tile-label">{label}</div>
-      <div className="tile-value" data-testid={testId}>
-        {value}
-      </div>
-    </div>
   );
 }
