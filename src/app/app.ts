@@ -13,13 +13,10 @@ import { healthReport, statusProbe, storeProbe, type HealthProbe } from './healt
 import { buildServer, createMetricsRegistry } from '../api/server.js';
 import { createKeyVerifier, ensureApiKey } from '../api/api-keys.js';
 import { createModelRegistry, resolverFromRegistry, type ModelRegistry } from '../scoring/registry.js';
-import {
-  createBlastRadiusGuard,
-  createEngineMetrics,
-  createEngineService,
-  type BlastRadiusTrip,
-  type EngineService,
-} from '../engine/index.js';
+import { createBlastRadiusGuard, type BlastRadiusTrip, type EngineService } from '../engine/index.js';
+import { createEngineMetrics } from './engine-metrics.js';
+import { openEngine } from './engine.js';
+import { coreEngineFromService } from './core-engine.js';
 import { strategyRoutes } from '../api/routes/strategies.js';
 import { coreRoutes } from '../api/routes/core.js';
 import { monitorRoutes } from '../api/routes/monitor.js';
@@ -32,7 +29,7 @@ import { productRoutes } from '../api/routes/products.js';
 import { quoteRoutes } from '../api/routes/quotes.js';
 import { partnerRoutes } from '../api/routes/partners.js';
 import { fieldCryptoFromMasterKey } from '../compliance/crypto.js';
-import { coreEngineFromService, createCoreServices, type CoreServices } from '../core/index.js';
+import { createCoreServices, type CoreServices } from '../core/index.js';
 import {
   createMonitor,
   subscribeCoreEvents,
@@ -158,7 +155,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         options.onGuardTrip?.(trip);
       },
     });
-    const engine = await createEngineService({
+    const engine = await openEngine({
       store,
       clock,
       ids,

@@ -4,8 +4,7 @@ import type { ContextValue, Decider, Decision, DecisionContext, LineActionType }
 import type { DelinquencyBucket } from '../domain/delinquency.js';
 import type { IdGenerator } from '../domain/ids.js';
 import type { FieldCrypto } from '../compliance/crypto.js';
-import type { DbTx, Store } from '../store/db.js';
-import type { DecisionRow } from '../engine/store.js';
+import type { DbTx, DecisionRow, Store } from '../store/db.js';
 import type { LedgerAppend } from '../compliance/ledger.js';
 import type { ActionClass } from '../engine/guard.js';
 

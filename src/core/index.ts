@@ -103,7 +103,15 @@ export function createCoreServices(deps: CoreDeps): CoreServices {
   };
 }
 
-export type { CoreDeps, CoreEngine, CoreConfig, DecisionRecord, DrawSignalInput, GuardTrip } from './deps.js';
+export type {
+  CoreDecisionWrites,
+  CoreDeps,
+  CoreEngine,
+  CoreConfig,
+  DecisionRecord,
+  DrawSignalInput,
+  GuardTrip,
+} from './deps.js';
 export { CORE_EVENTS_TOPIC } from './deps.js';
 export type { ApplicationInput, ApplicationResult } from './applications.js';
 export type { LineActionInput, LineActionResult } from './lines.js';
@@ -114,7 +122,6 @@ export type { DailyJobResult, ReviewJobResult } from './jobs.js';
 export type { RekeyResult } from './borrowers.js';
 export type { LineExplanation, LineView } from './views.js';
 export type { CoreEvent } from './events.js';
-export { coreEngineFromService } from './engine-port.js';
 export { seedDemo, type SeedResult } from './seed.js';
 export { runDailyJob, runReviewJob } from './jobs.js';
 // People in the loop (issue 11): the core paths a case outcome acts through, each inside the caller's dbTx.

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Decision, DecisionContext, Outcome } from '../domain/decision.js';
 import { compileStrategy } from './compiler.js';
 import { interpretStrategy } from './interpreter.js';
-import { envOf } from './test-helpers.js';
+import { envOf } from '../../test/helpers/engine.js';
 import type { CellSource, NodeDoc, StrategyDocument } from './types.js';
 
 /**

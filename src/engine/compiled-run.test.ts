@@ -4,7 +4,7 @@ import type { DecisionContext } from '../domain/decision.js';
 import { LgError } from '../domain/errors.js';
 import { compileStrategy } from './compiler.js';
 import { compileContextValidator, reportingValidator } from './context.js';
-import { envOf } from './test-helpers.js';
+import { envOf } from '../../test/helpers/engine.js';
 import type { InputDecl, StrategyDocument } from './types.js';
 
 const doc: StrategyDocument = {

@@ -4,7 +4,7 @@ import type { Decision, DecisionContext } from '../domain/decision.js';
 import { compileStrategy } from './compiler.js';
 import { validateContext } from './context.js';
 import { interpretStrategy } from './interpreter.js';
-import { envOf, fakeScorer, resolverOf } from './test-helpers.js';
+import { envOf, fakeScorer, resolverOf } from '../../test/helpers/engine.js';
 import type { NodeDoc, StrategyDocument, InputDecl } from './types.js';
 import { splitBucket, type RunEnv } from './runtime.js';
 import { checkStrategy } from './validate.js';

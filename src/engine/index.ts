@@ -17,23 +17,35 @@ export {
 export {
   createBlastRadiusGuard,
   applyBlastRadiusGuard,
+  type ActionClass,
   type BlastRadiusGuard,
   type BlastRadiusGuardOptions,
   type BlastRadiusTrip,
 } from './guard.js';
-export { createEngineMetrics, type EngineMetrics } from './metrics.js';
 export {
-  recordDecision,
-  getDecision,
   DECISION_KINDS,
   type DecisionKind,
+  type DecisionHistory,
   type DecisionRecord,
+  type EngineMetrics,
+  type EngineRepository,
+  type ReplayCursor,
+  type ReplayPage,
   type StoredDecision,
+  type StrategyActivation,
   type StrategyVersionRecord,
   type StrategySummary,
   type Overlay,
   type OverlayChange,
-} from './store.js';
+  type VersionStatus,
+} from './ports.js';
 export { simulateStrategy, type SimulationReport, type AffectedSubject } from './simulate.js';
-export { createEngineService, type EngineService, type EngineServiceOptions } from './service.js';
+export {
+  createEngineService,
+  CONFIG_POLL_MS_MAX,
+  type EngineService,
+  type EngineServiceOptions,
+  type OverlayInForce,
+  type StrategyListing,
+} from './service.js';
 export type * from './types.js';

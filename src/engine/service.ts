@@ -1,6 +1,3 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../domain/clock.js';
 import type { Decider, Decision, DecisionContext } from '../domain/decision.js';
@@ -8,45 +5,37 @@ import { LgError } from '../domain/errors.js';
 import { cryptoRandom } from '../domain/random.js';
 import { uuidv7Generator, type IdGenerator } from '../domain/ids.js';
 import type { ModelResolver } from '../domain/model.js';
-import type { Store } from '../store/db.js';
-import { readConfigGeneration } from '../store/config-generation.js';
 import { compileStrategy, type CompiledStrategy } from './compiler.js';
 import type { Value } from './expr/ast.js';
 import { applyBlastRadiusGuard, type BlastRadiusGuard } from './guard.js';
-import type { EngineMetrics } from './metrics.js';
 import type { ShadowResult } from './runtime.js';
 import { OVERLAY_DECLARATIONS, checkOverlay, overlayApplies, type OverlayDeclaration } from './overlays.js';
 import { simulateStrategy, type SimulationReport } from './simulate.js';
-import {
-  activateVersion,
-  activationHistory,
-  activeVersions,
-  countStrategies,
-  findVersion,
-  getDecision,
-  insertVersion,
-  listOverlays,
-  listStrategies,
-  listVersions,
-  overlayHistory,
-  putOverlay,
-  type Overlay,
-  type OverlayChange,
-  type StoredDecision,
-  type StrategySummary,
-  type StrategyVersionRecord,
-} from './store.js';
+import type {
+  EngineMetrics,
+  EngineRepository,
+  Overlay,
+  OverlayChange,
+  StoredDecision,
+  StrategyActivation,
+  StrategySummary,
+  StrategyVersionRecord,
+} from './ports.js';
 import { STRATEGY_SCHEMA } from './strategy-schema.js';
 import type { ParamValue, StrategyDocument } from './types.js';
 import { parseStrategySource, validateStrategy } from './validate.js';
 
 export interface EngineServiceOptions {
-  readonly store: Store;
+  /** Where strategies, overlays and decisions are kept (src/store/engine.ts, wired in src/app/). */
+  readonly repository: EngineRepository;
   readonly clock: Clock;
   readonly models: ModelResolver;
   readonly metrics?: EngineMetrics;
-  /** Bundled strategy documents, loaded (and activated) when the store has no strategy yet. Default: <repo>/strategies. */
-  readonly strategiesDir?: string;
+  /**
+   * Bundled strategy documents (JSON or YAML text, in load order), saved and activated when the store has no strategy
+   * yet. Finding them on disk is the app's job (src/app/engine.ts).
+   */
+  readonly bundled?: readonly string[];
   readonly ids?: IdGenerator;
   readonly guard?: BlastRadiusGuard;
   /** Shadow strategies may call shadows at most this deep (default 1: a shadow's own shadows are not run). */
@@ -78,9 +67,7 @@ export interface EngineService extends Decider {
   activate(id: string, version: number, by: string): Promise<StrategyVersionRecord>;
   getVersion(id: string, version: number): Promise<StrategyVersionRecord>;
   listVersions(id: string): Promise<StrategyVersionRecord[]>;
-  activations(
-    id: string,
-  ): Promise<{ version: number; previousVersion: number | null; activatedBy: string; activatedAt: number }[]>;
+  activations(id: string): Promise<StrategyActivation[]>;
   /** Reloads first if the configuration changed, so what it reports is what this instance decides with. */
   list(): Promise<StrategyListing[]>;
   simulate(
@@ -127,22 +114,21 @@ class Engine implements EngineService {
   private generation = -1;
   private reloading: Promise<void> | undefined;
 
+  private readonly repo: EngineRepository;
+
   constructor(private readonly options: EngineServiceOptions) {
     this.ids = options.ids ?? uuidv7Generator(options.clock, cryptoRandom);
+    this.repo = options.repository;
   }
 
   async start(): Promise<void> {
-    if ((await countStrategies(this.options.store.db)) === 0) await this.loadBundled();
+    if ((await this.repo.countStrategies()) === 0) await this.loadBundled();
     await this.refresh();
   }
 
   private async loadBundled(): Promise<void> {
-    const dir = this.options.strategiesDir ?? findBundledDir();
-    if (dir === undefined || !existsSync(dir)) return;
-    for (const file of readdirSync(dir)
-      .filter((f) => /\.(json|ya?ml)$/.test(f))
-      .sort()) {
-      const doc = parseStrategySource(readFileSync(join(dir, file), 'utf8'));
+    for (const source of this.options.bundled ?? []) {
+      const doc = parseStrategySource(source);
       const saved = await this.saveVersion(doc, 'system:bundled');
       await this.activate(saved.strategyId, saved.version, 'system:bundled');
     }
@@ -161,7 +147,7 @@ class Engine implements EngineService {
   }
 
   async refreshIfChanged(): Promise<boolean> {
-    const generation = await readConfigGeneration(this.options.store.readDb);
+    const generation = await this.repo.configGeneration();
     if (generation === this.generation) return false;
     await this.refresh();
     return true;
@@ -193,10 +179,10 @@ class Engine implements EngineService {
    * store's read connection: committed rows only, and never queued behind the SQLite writer's open batch.
    */
   private async reload(): Promise<void> {
-    const generation = await readConfigGeneration(this.options.store.readDb);
+    const generation = await this.repo.configGeneration();
     await this.options.reloadModels?.();
-    const versions = await activeVersions(this.options.store.readDb);
-    const overlays = await listOverlays(this.options.store.readDb);
+    const versions = await this.repo.activeVersions();
+    const overlays = await this.repo.overlays();
     const active = new Map<string, CompiledStrategy>();
     for (const v of versions) {
       // Versions are immutable: one already compiled is kept (and its caches with it).
@@ -309,7 +295,7 @@ class Engine implements EngineService {
 
   async saveVersion(doc: unknown, by: string): Promise<StrategyVersionRecord> {
     const valid = this.validate(doc);
-    return insertVersion(this.options.store, valid, {
+    return this.repo.saveVersion(valid, {
       by,
       at: this.options.clock.now(),
       entryId: this.ids.next(),
@@ -317,7 +303,7 @@ class Engine implements EngineService {
   }
 
   async activate(id: string, version: number, by: string): Promise<StrategyVersionRecord> {
-    const record = await activateVersion(this.options.store, {
+    const record = await this.repo.activateVersion({
       id,
       version,
       by,
@@ -331,22 +317,22 @@ class Engine implements EngineService {
   }
 
   async getVersion(id: string, version: number): Promise<StrategyVersionRecord> {
-    const record = await findVersion(this.options.store.db, id, version);
+    const record = await this.repo.findVersion(id, version);
     if (!record) throw new LgError('LG_NOT_FOUND', `strategy '${id}' has no version ${version}`);
     return record;
   }
 
   listVersions(id: string): Promise<StrategyVersionRecord[]> {
-    return listVersions(this.options.store.db, id);
+    return this.repo.listVersions(id);
   }
 
-  activations(id: string) {
-    return activationHistory(this.options.store.db, id);
+  activations(id: string): Promise<StrategyActivation[]> {
+    return this.repo.activationHistory(id);
   }
 
   async list(): Promise<StrategyListing[]> {
     await this.refreshIfChanged();
-    const summaries = await listStrategies(this.options.store.db);
+    const summaries = await this.repo.listStrategies();
     return summaries.map((s) => ({ ...s, decidingVersion: this.active.get(s.id)?.meta.version ?? null }));
   }
 
@@ -358,7 +344,7 @@ class Engine implements EngineService {
       throw new LgError('LG_VALIDATION', "simulation range needs 'from' before 'to'");
     const compiled = compileStrategy(this.validate(candidate));
     return simulateStrategy({
-      db: this.options.store.db,
+      history: this.repo,
       candidate: compiled,
       live: this.active.get(compiled.meta.id)?.doc,
       models: this.options.models,
@@ -369,7 +355,7 @@ class Engine implements EngineService {
   }
 
   getDecision(id: string): Promise<StoredDecision | undefined> {
-    return getDecision(this.options.store.db, id);
+    return this.repo.getDecision(id);
   }
 
   overlays(): OverlayInForce[] {
@@ -383,14 +369,14 @@ class Engine implements EngineService {
   }
 
   overlayHistory(name?: string): Promise<OverlayChange[]> {
-    return overlayHistory(this.options.store.db, name);
+    return this.repo.overlayHistory(name);
   }
 
   async setOverlay(name: string, value: ParamValue, by: string, description?: string): Promise<Overlay> {
     if (typeof value === 'number' && !Number.isFinite(value))
       throw new LgError('LG_VALIDATION', 'overlay value must be finite');
     checkOverlay(name, value);
-    const overlay = await putOverlay(this.options.store, {
+    const overlay = await this.repo.putOverlay({
       name,
       value,
       ...(description === undefined ? {} : { description }),
@@ -412,15 +398,4 @@ class Engine implements EngineService {
     }
     return guarded;
   }
-}
-
-/** The repo's strategies/ folder, found from this module whether it runs from src/ (tsx) or dist/ (build). */
-function findBundledDir(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const candidate = join(dir, 'strategies');
-    if (existsSync(join(candidate, 'application.json'))) return candidate;
-    dir = dirname(dir);
-  }
-  return undefined;
 }

@@ -1,12 +1,11 @@
 import { OUTCOMES, type Decision, type Outcome } from '../domain/decision.js';
 import type { ModelResolver } from '../domain/model.js';
 import { isLgError } from '../domain/errors.js';
-import type { Db } from '../store/db.js';
 import type { CompiledStrategy } from './compiler.js';
 import type { Value } from './expr/ast.js';
 import { failClosedDecision } from './runtime.js';
 import { overlayApplies } from './overlays.js';
-import { decisionsForReplay, overlayHistory, type OverlayChange, type StoredDecision } from './store.js';
+import type { DecisionHistory, OverlayChange, ReplayCursor, StoredDecision } from './ports.js';
 import type { ParamValue, StrategyDocument } from './types.js';
 
 /** The "frozen" family for freeze rates: the actions that stop a borrower drawing. */
@@ -57,7 +56,7 @@ export interface SimulationReport {
 }
 
 export interface SimulationInput {
-  readonly db: Db;
+  readonly history: DecisionHistory;
   readonly candidate: CompiledStrategy;
   /** The live version's document, the baseline of `parameterChanges` (undefined: nothing is active). */
   readonly live: StrategyDocument | undefined;
@@ -75,16 +74,15 @@ export interface SimulationInput {
  */
 export async function simulateStrategy(input: SimulationInput): Promise<SimulationReport> {
   const acc = new Accumulator(input.subjectsMax ?? 1000, parameterDiff(input.live, input.candidate.doc));
-  const overlays = new OverlayTimeline(await overlayHistory(input.db));
-  let after: { decidedAt: number; id: string } | undefined;
+  const overlays = new OverlayTimeline(await input.history.overlayHistory());
+  let after: ReplayCursor | undefined;
   for (;;) {
-    const page = await decisionsForReplay(
-      input.db,
-      input.candidate.meta.id,
-      input,
+    const page = await input.history.decisionsForReplay({
+      strategyId: input.candidate.meta.id,
+      range: { from: input.from, to: input.to },
       after,
-      input.pageSize ?? 1000,
-    );
+      pageSize: input.pageSize ?? 1000,
+    });
     for (const stored of page) acc.add(stored, replay(input, stored, acc, overlays));
     const last = page[page.length - 1];
     if (!last || page.length < (input.pageSize ?? 1000)) break;

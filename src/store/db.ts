@@ -2,7 +2,15 @@ import BetterSqlite3 from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+  type Insertable,
+  type Transaction,
+} from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
 import { createGroupCommitter, type SyncUnitOptions } from './group-commit.js';
@@ -14,6 +22,8 @@ import { startCheckpointer } from './checkpointer.js';
 export type StoreKind = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
 export type DbTx = Transaction<Database>;
+/** A decision as the engine stores it; here (not in engine.ts) because the core's synchronous draw writer names it. */
+export type DecisionRow = Insertable<Database['decisions']>;
 
 export interface Store {
   readonly kind: StoreKind;

@@ -10,7 +10,7 @@ import { uuidv7Generator } from '../../src/domain/ids.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { residentIdCheckChar } from '../../src/domain/national-id.js';
 import { fieldCryptoFromMasterKey } from '../../src/compliance/crypto.js';
-import { coreDecisionWrites, recordCoreDecision } from '../../src/core/engine-port.js';
+import { coreDecisionWrites, recordCoreDecision } from '../../src/app/core-engine.js';
 import type { Store } from '../../src/store/db.js';
 import {
   createCoreServices,

@@ -6,8 +6,9 @@ import { coreRoutes } from '../../src/api/routes/core.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { uuidv7Generator } from '../../src/domain/ids.js';
 import { verifyLedger } from '../../src/compliance/ledger.js';
-import { createEngineService } from '../../src/engine/service.js';
-import { coreEngineFromService, createCoreServices } from '../../src/core/index.js';
+import { openEngine } from '../../src/app/engine.js';
+import { coreEngineFromService } from '../../src/app/core-engine.js';
+import { createCoreServices } from '../../src/core/index.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { ADULT, makeCore, residentId, type Harness } from './harness.js';
 
@@ -264,7 +265,7 @@ describe('credit-line core with the real engine and bundled strategies', () => {
   beforeAll(async () => {
     store = await openStore({ sqlitePath: ':memory:' });
     const h = makeCore(store);
-    const engine = await createEngineService({
+    const engine = await openEngine({
       store,
       clock: h.clock,
       models: () => undefined,

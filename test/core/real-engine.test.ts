@@ -2,14 +2,10 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MS_PER_DAY, isoDate } from '../../src/domain/clock.js';
 import { verifyLedger } from '../../src/compliance/ledger.js';
-import { createEngineService } from '../../src/engine/service.js';
+import { openEngine } from '../../src/app/engine.js';
+import { coreEngineFromService } from '../../src/app/core-engine.js';
 import { createModelRegistry, resolverFromRegistry } from '../../src/scoring/registry.js';
-import {
-  coreEngineFromService,
-  createCoreServices,
-  seedDemo,
-  type CoreServices,
-} from '../../src/core/index.js';
+import { createCoreServices, seedDemo, type CoreServices } from '../../src/core/index.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { makeCore, type Harness } from './harness.js';
 
@@ -24,7 +20,7 @@ describe('the core with the real engine, bundled strategies and the bundled scor
     const registry = createModelRegistry(store, { clock: h.clock });
     await registry.register(JSON.parse(readFileSync('models/application-scorecard.json', 'utf8')));
     await registry.loadAll();
-    const engine = await createEngineService({
+    const engine = await openEngine({
       store,
       clock: h.clock,
       models: resolverFromRegistry(registry),
@@ -53,7 +49,7 @@ describe('the core with the real engine, bundled strategies and the bundled scor
       const registry = createModelRegistry(other, { clock: h2.clock });
       await registry.register(JSON.parse(readFileSync('models/application-scorecard.json', 'utf8')));
       await registry.loadAll();
-      const engine = await createEngineService({
+      const engine = await openEngine({
         store: other,
         clock: h2.clock,
         models: resolverFromRegistry(registry),

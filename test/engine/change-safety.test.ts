@@ -17,8 +17,9 @@ import { seededRandom } from '../../src/domain/random.js';
 import { uuidv7Generator } from '../../src/domain/ids.js';
 import { verifyLedger } from '../../src/compliance/ledger.js';
 import { createIsolatedPostgresSchema, openStore, type Store } from '../../src/store/db.js';
-import { createEngineService, type EngineService } from '../../src/engine/service.js';
-import { recordDecision } from '../../src/engine/store.js';
+import type { EngineService } from '../../src/engine/index.js';
+import { openEngine } from '../../src/app/engine.js';
+import { recordDecision } from '../../src/store/index.js';
 import type { StrategyDocument } from '../../src/engine/types.js';
 import { formatReport } from '../../src/cli/commands/strategy.js';
 import { TEST_DATABASE_URL } from '../helpers/stores.js';
@@ -76,8 +77,8 @@ for (const backend of BACKENDS) {
 
     beforeAll(async () => {
       stores = await backend.open();
-      here = await createEngineService({ store: stores.first, clock, ids, models });
-      there = await createEngineService({ store: stores.second, clock, ids, models });
+      here = await openEngine({ store: stores.first, clock, ids, models });
+      there = await openEngine({ store: stores.second, clock, ids, models });
     });
     afterAll(async () => {
       await stores?.second.close();

@@ -12,8 +12,9 @@ import {
 } from '../../src/cli/commands/strategy.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { openStore, type Store } from '../../src/store/db.js';
-import { createEngineService, type EngineService } from '../../src/engine/service.js';
-import { recordDecision } from '../../src/engine/store.js';
+import type { EngineService } from '../../src/engine/index.js';
+import { openEngine } from '../../src/app/engine.js';
+import { recordDecision } from '../../src/store/index.js';
 import { gateStrategy } from './fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lg-strategy-cli-'));
@@ -27,7 +28,7 @@ describe('lineguard strategy', () => {
   let engine: EngineService;
   beforeAll(async () => {
     store = await openStore({ sqlitePath: ':memory:' });
-    engine = await createEngineService({
+    engine = await openEngine({
       store,
       clock: new ManualClock(Date.UTC(2025, 3, 1)),
       models: () => undefined,

@@ -6,7 +6,7 @@ import {
   createBlastRadiusGuard,
   type BlastRadiusTrip,
 } from '../../src/engine/guard.js';
-import { envOf } from '../../src/engine/test-helpers.js';
+import { envOf } from '../helpers/engine.js';
 import type { StrategyDocument } from '../../src/engine/types.js';
 
 /** A deliberately bad review rule: it freezes every active line. */

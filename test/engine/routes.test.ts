@@ -4,8 +4,9 @@ import { strategyRoutes } from '../../src/api/routes/strategies.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { isLgError } from '../../src/domain/errors.js';
 import { openStore, type Store } from '../../src/store/db.js';
-import { createEngineService, type EngineService } from '../../src/engine/service.js';
-import { recordDecision } from '../../src/engine/store.js';
+import type { EngineService } from '../../src/engine/index.js';
+import { openEngine } from '../../src/app/engine.js';
+import { recordDecision } from '../../src/store/index.js';
 import { applicationScorecard, gateStrategy } from './fixtures.js';
 
 const T0 = Date.UTC(2025, 2, 1);
@@ -20,7 +21,7 @@ describe('strategy routes', () => {
 
   beforeAll(async () => {
     store = await openStore({ sqlitePath: ':memory:' });
-    engine = await createEngineService({
+    engine = await openEngine({
       store,
       clock,
       models: (id) => (id === applicationScorecard.id ? applicationScorecard : undefined),

@@ -7,9 +7,10 @@ import { seededRandom } from '../../src/domain/random.js';
 import { uuidv7Generator } from '../../src/domain/ids.js';
 import { verifyLedger } from '../../src/compliance/ledger.js';
 import { createIsolatedPostgresSchema, openStore, type Store } from '../../src/store/db.js';
-import { createEngineMetrics } from '../../src/engine/metrics.js';
-import { createEngineService, type EngineService } from '../../src/engine/service.js';
-import { recordDecision } from '../../src/engine/store.js';
+import { createEngineMetrics } from '../../src/app/engine-metrics.js';
+import type { EngineService } from '../../src/engine/index.js';
+import { openEngine } from '../../src/app/engine.js';
+import { recordDecision } from '../../src/store/index.js';
 import { applicationScorecard, gateStrategy } from './fixtures.js';
 
 const T0 = Date.UTC(2025, 0, 1);
@@ -24,7 +25,7 @@ function suite(name: string, open: () => Promise<Store>, cleanup?: () => Promise
 
     beforeAll(async () => {
       store = await open();
-      engine = await createEngineService({
+      engine = await openEngine({
         store,
         clock,
         models: (id) => (id === applicationScorecard.id ? applicationScorecard : undefined),
@@ -155,7 +156,7 @@ function suite(name: string, open: () => Promise<Store>, cleanup?: () => Promise
       await expect(engine.saveVersion({ id: 'gate', inputs: [], nodes: [] }, 'x')).rejects.toMatchObject({
         code: 'LG_STRATEGY_INVALID',
       });
-      const again = await createEngineService({ store, clock, models: () => undefined });
+      const again = await openEngine({ store, clock, models: () => undefined });
       expect(again.decide('gate', { score: 550 }).strategyVersion).toBe(1);
     });
 

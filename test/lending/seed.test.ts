@@ -1,13 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngineService } from '../../src/engine/service.js';
+import { openEngine } from '../../src/app/engine.js';
+import { coreEngineFromService } from '../../src/app/core-engine.js';
 import { createModelRegistry, resolverFromRegistry } from '../../src/scoring/registry.js';
-import {
-  coreEngineFromService,
-  createCoreServices,
-  seedDemo,
-  type CoreServices,
-} from '../../src/core/index.js';
+import { createCoreServices, seedDemo, type CoreServices } from '../../src/core/index.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { makeCore } from '../core/harness.js';
 
@@ -21,7 +17,7 @@ describe('the demo book: two products, a partner channel and a co-lent line', ()
     const registry = createModelRegistry(store, { clock: h.clock });
     await registry.register(JSON.parse(readFileSync('models/application-scorecard.json', 'utf8')));
     await registry.loadAll();
-    const engine = await createEngineService({
+    const engine = await openEngine({
       store,
       clock: h.clock,
       models: resolverFromRegistry(registry),

@@ -1,16 +1,14 @@
-import type { Decision, DecisionContext, LineActionType } from '../domain/decision.js';
-import type { DbTx } from '../store/db.js';
-import type { EngineService } from '../engine/service.js';
-import type { ActionClass, BlastRadiusGuard } from '../engine/guard.js';
-import { decisionWrites, recordDecision } from '../engine/store.js';
-import type { CoreDecisionWrites, CoreEngine, DecisionRecord } from './deps.js';
+import type { Decision, DecisionContext, LineActionType } from '../domain/index.js';
+import type { ActionClass, BlastRadiusGuard, EngineService } from '../engine/index.js';
+import type { CoreDecisionWrites, CoreEngine, DecisionRecord as CoreDecisionRecord } from '../core/index.js';
+import { decisionWrites, recordDecision, type DbTx } from '../store/index.js';
 
 /** Stores the core's decision record through the engine's own recordDecision (decision row + ledger entry). */
-export function recordCoreDecision(tx: DbTx, r: DecisionRecord): Promise<void> {
+export function recordCoreDecision(tx: DbTx, r: CoreDecisionRecord): Promise<void> {
   return recordDecision(tx, engineRecord(r));
 }
 
-function engineRecord(r: DecisionRecord) {
+function engineRecord(r: CoreDecisionRecord) {
   return {
     id: r.decisionId,
     kind: r.kind,
@@ -25,7 +23,7 @@ function engineRecord(r: DecisionRecord) {
 }
 
 /** The decision row and its ledger entry, for a writer that stores them itself (a synchronous unit). */
-export function coreDecisionWrites(r: DecisionRecord): CoreDecisionWrites {
+export function coreDecisionWrites(r: CoreDecisionRecord): CoreDecisionWrites {
   return decisionWrites(engineRecord(r));
 }
 

@@ -1,12 +1,7 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
-import type { Decision } from '../domain/decision.js';
+import type { EngineMetrics } from '../engine/index.js';
 
 /** Decision monitoring (issue 3): counts by strategy, version and outcome, by reason code, engine errors, latency. */
-export interface EngineMetrics {
-  observe(decision: Decision, latencySeconds: number): void;
-  guardTrip(actionType: string): void;
-}
-
 export function createEngineMetrics(registry: Registry): EngineMetrics {
   const decisions = new Counter({
     name: 'lineguard_decisions_total',

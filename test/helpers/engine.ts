@@ -1,5 +1,5 @@
-import type { ModelResolver, ModelScorer } from '../domain/model.js';
-import type { RunEnv } from './runtime.js';
+import type { ModelResolver, ModelScorer } from '../../src/domain/index.js';
+import type { RunEnv } from '../../src/engine/index.js';
 
 /**
  * A tiny logistic "scorecard" for tests: score = 600 - 20*log2(odds_bad) style scaling of a linear term, with

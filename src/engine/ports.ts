@@ -1,0 +1,138 @@
+/**
+ * What the engine reads and writes, as records of its own (strategies, versions, overlays, decisions), and the port
+ * through which it does: src/store/engine.ts implements it, src/app/ wires it. The engine never sees a row or a query.
+ */
+import type { Decision, DecisionContext } from '../domain/decision.js';
+import type { ParamValue, StrategyDocument } from './types.js';
+
+export const DECISION_KINDS = ['application', 'draw', 'review', 'event', 'simulation'] as const;
+export type DecisionKind = (typeof DECISION_KINDS)[number];
+
+export type VersionStatus = 'draft' | 'active' | 'retired';
+
+export interface StrategyVersionRecord {
+  readonly strategyId: string;
+  readonly version: number;
+  readonly status: VersionStatus;
+  readonly document: StrategyDocument;
+  readonly createdBy: string;
+  readonly createdAt: number;
+  readonly activatedBy: string | null;
+  readonly activatedAt: number | null;
+}
+
+export interface StrategySummary {
+  readonly id: string;
+  readonly name: string;
+  readonly activeVersion: number | null;
+  readonly latestVersion: number;
+  readonly updatedAt: number;
+}
+
+export interface StrategyActivation {
+  readonly version: number;
+  readonly previousVersion: number | null;
+  readonly activatedBy: string;
+  readonly activatedAt: number;
+}
+
+export interface DecisionRecord {
+  readonly id: string;
+  readonly kind: DecisionKind;
+  readonly borrowerId?: string | null;
+  readonly lineId?: string | null;
+  /** The key the split node hashed (usually the borrower id), so a replay takes the same arm. */
+  readonly subjectKey?: string | null;
+  /** The inputs exactly as the engine saw them. */
+  readonly context: DecisionContext;
+  readonly decision: Decision;
+  readonly latencyMs: number;
+  readonly decidedAt: number;
+}
+
+export interface StoredDecision extends DecisionRecord {
+  readonly strategyId: string;
+  readonly strategyVersion: number;
+  readonly engineVersion: string;
+}
+
+export interface Overlay {
+  readonly name: string;
+  readonly value: ParamValue;
+  readonly description: string | null;
+  readonly updatedBy: string;
+  readonly updatedAt: number;
+}
+
+export interface OverlayChange {
+  readonly name: string;
+  readonly value: ParamValue;
+  readonly previousValue: ParamValue | null;
+  readonly changedBy: string;
+  readonly changedAt: number;
+}
+
+/** Where a replay page ends: the next page starts after this (decided_at, id). */
+export interface ReplayCursor {
+  readonly decidedAt: number;
+  readonly id: string;
+}
+
+export interface ReplayPage {
+  readonly strategyId: string;
+  readonly range: { readonly from: number; readonly to: number };
+  readonly after: ReplayCursor | undefined;
+  readonly pageSize: number;
+}
+
+/** The stored decisions a simulation replays, and the overlay changes in force when each was made. */
+export interface DecisionHistory {
+  /** Stored decisions of a strategy in [from, to), simulations excluded, oldest first, paged by (decidedAt, id). */
+  decisionsForReplay(page: ReplayPage): Promise<StoredDecision[]>;
+  overlayHistory(name?: string): Promise<OverlayChange[]>;
+}
+
+/**
+ * The engine's configuration and decision record. Every write (a saved version, an activation, an overlay change) is
+ * one database transaction with its ledger entry; an activation or an overlay change also bumps the configuration
+ * generation, so every other instance reloads. Reads of what decides (`configGeneration`, `activeVersions`,
+ * `overlays`) see committed rows only.
+ */
+export interface EngineRepository extends DecisionHistory {
+  countStrategies(): Promise<number>;
+  configGeneration(): Promise<number>;
+  activeVersions(): Promise<StrategyVersionRecord[]>;
+  overlays(): Promise<Overlay[]>;
+  /** Saves a new draft version (max + 1) of a validated document. */
+  saveVersion(
+    doc: StrategyDocument,
+    input: { by: string; at: number; entryId: string },
+  ): Promise<StrategyVersionRecord>;
+  /** Makes `version` the live one; the old active version is retired. LG_STRATEGY_NOT_FOUND / LG_NOT_FOUND. */
+  activateVersion(input: {
+    id: string;
+    version: number;
+    by: string;
+    at: number;
+    activationId: string;
+  }): Promise<StrategyVersionRecord>;
+  findVersion(id: string, version: number): Promise<StrategyVersionRecord | undefined>;
+  listVersions(id: string): Promise<StrategyVersionRecord[]>;
+  listStrategies(): Promise<StrategySummary[]>;
+  activationHistory(id: string): Promise<StrategyActivation[]>;
+  putOverlay(input: {
+    name: string;
+    value: ParamValue;
+    description?: string;
+    by: string;
+    at: number;
+    historyId: string;
+  }): Promise<Overlay>;
+  getDecision(id: string): Promise<StoredDecision | undefined>;
+}
+
+/** Decision monitoring (issue 3): what the engine reports; the app backs it with its metrics registry. */
+export interface EngineMetrics {
+  observe(decision: Decision, latencySeconds: number): void;
+  guardTrip(actionType: string): void;
+}

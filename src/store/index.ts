@@ -1,0 +1,11 @@
+/** src/store's public face: the adapters that implement the modules' ports, and the store they run on. */
+export {
+  openStore,
+  acquireAdvisoryLock,
+  type Db,
+  type DbTx,
+  type DecisionRow,
+  type Store,
+  type StoreKind,
+} from './db.js';
+export { createEngineRepository, decisionWrites, recordDecision } from './engine.js';
