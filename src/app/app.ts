@@ -12,7 +12,8 @@ import { acquireAdvisoryLock, openStore, type Store } from '../store/db.js';
 import { healthReport, statusProbe, storeProbe, type HealthProbe } from './health.js';
 import { buildServer, createMetricsRegistry } from '../api/server.js';
 import { createKeyVerifier, ensureApiKey } from '../api/api-keys.js';
-import { createModelRegistry, resolverFromRegistry, type ModelRegistry } from '../scoring/registry.js';
+import { createModelRegistry, resolverFromRegistry, type ModelRegistry } from '../scoring/index.js';
+import { createModelRepository } from '../store/index.js';
 import { createBlastRadiusGuard, type BlastRadiusTrip, type EngineService } from '../engine/index.js';
 import { createEngineMetrics } from './engine-metrics.js';
 import { openEngine } from './engine.js';
@@ -353,7 +354,7 @@ function applicationBureau(consents: ConsentServices): ApplicationBureauPort {
 
 /** Registers the bundled models on first start, then loads every registered model into the resolver's cache. */
 async function loadModels(store: Store, clock: Clock, ids: IdGenerator): Promise<ModelRegistry> {
-  const registry = createModelRegistry(store, { clock, ids });
+  const registry = createModelRegistry(createModelRepository(store), { clock, ids });
   await registry.loadAll();
   for (const bundled of BUNDLED_MODELS) {
     if (registry.cached(bundled.id)) continue;

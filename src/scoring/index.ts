@@ -7,3 +7,5 @@ export {
   type RegisterOptions,
   type RegisteredModel,
 } from './registry.js';
+export type { AliasMove, ModelRepository, ModelUnit, NewModel } from './registry-port.js';
+export type { ModelFile } from './model-file.js';

@@ -9,7 +9,6 @@ import type { Scaling } from './scaling.js';
 import type { FeatureType } from './dataset.js';
 import type { DirectionalReasonCodes } from './reasons.js';
 import type { Calibration } from './calibration.js';
-import type { TuneCandidate } from './tune.js';
 
 export const MODEL_FORMAT = 'lineguard.model' as const;
 export const MODEL_FORMAT_VERSION = 1;
@@ -154,3 +153,12 @@ export interface GbdtModelFile extends ModelFileBase {
 }
 
 export type ModelFile = ScorecardModelFile | GbdtModelFile;
+
+/** One setting tried by cross-validated tuning (tune.ts), as recorded in the model file. */
+export interface TuneCandidate {
+  readonly params: Readonly<Record<string, number | string>>;
+  readonly foldAuc: readonly number[];
+  readonly meanAuc: number;
+  /** GBDT: the best round of each fold. */
+  readonly foldRounds?: readonly number[];
+}

@@ -8,34 +8,16 @@
  */
 import type { Clock } from '../domain/clock.js';
 import { systemClock } from '../domain/clock.js';
-import { canonicalJson } from '../domain/canonical-json.js';
 import { LgError } from '../domain/errors.js';
 import { uuidv7Generator, type IdGenerator } from '../domain/ids.js';
 import type { ModelResolver } from '../domain/model.js';
 import { cryptoRandom } from '../domain/random.js';
-import { sha256Hex } from '../domain/sha256.js';
-import { appendToLedger } from '../compliance/ledger.js';
-import { bumpConfigGeneration } from '../store/config-generation.js';
-import type { DbTx, Store } from '../store/db.js';
 import type { ModelFile } from './model-file.js';
+import type { ModelActivation, ModelRepository, ModelUnit, RegisteredModel } from './registry-port.js';
 import { scorerFromModel, type ModelScorerWithText } from './scorer.js';
 import { parseModelFile } from './validate.js';
 
-export interface RegisteredModel {
-  readonly id: string;
-  readonly version: number;
-  readonly kind: string;
-  readonly registeredBy: string;
-  readonly registeredAt: number;
-}
-
-export interface ModelActivation {
-  readonly id: string;
-  readonly version: number;
-  readonly previousVersion: number | null;
-  readonly activatedBy: string;
-  readonly activatedAt: number;
-}
+export type { ModelActivation, RegisteredModel } from './registry-port.js';
 
 export interface RegisterOptions {
   /** Registry id (default: the file's id). */
@@ -68,7 +50,7 @@ export interface ModelRegistry {
 const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function createModelRegistry(
-  store: Store,
+  repository: ModelRepository,
   deps: { clock?: Clock; ids?: IdGenerator } = {},
 ): ModelRegistry {
   const clock = deps.clock ?? systemClock;
@@ -83,66 +65,31 @@ export function createModelRegistry(
     }
     versions.set(scorer.version, scorer);
   };
-  const toInfo = (r: {
-    id: string;
-    version: number;
-    kind: string;
-    registered_by: string;
-    registered_at: number;
-  }): RegisteredModel => ({
-    id: r.id,
-    version: Number(r.version),
-    kind: r.kind,
-    registeredBy: r.registered_by,
-    registeredAt: Number(r.registered_at),
-  });
 
-  /** Moves the alias in the caller's dbTx, with its history row, ledger entry and configuration generation. */
-  const moveAlias = async (
-    tx: DbTx,
-    input: { id: string; version: number; by: string; at: number },
-  ): Promise<ModelActivation> => {
-    const before = await tx
-      .selectFrom('model_aliases')
-      .select('version')
-      .where('id', '=', input.id)
-      .executeTakeFirst();
-    const previousVersion = before === undefined ? null : Number(before.version);
-    const values = { version: input.version, activated_by: input.by, activated_at: input.at };
-    await tx
-      .insertInto('model_aliases')
-      .values({ id: input.id, ...values })
-      .onConflict((oc) => oc.column('id').doUpdateSet(values))
-      .execute();
-    const activationId = ids.next();
-    await tx
-      .insertInto('model_activations')
-      .values({
-        id: activationId,
-        model_id: input.id,
-        version: input.version,
-        previous_version: previousVersion,
-        activated_by: input.by,
-        activated_at: input.at,
-      })
-      .execute();
-    await appendToLedger(tx, [
-      {
-        entryId: activationId,
-        kind: 'model.activated',
-        subjectId: input.id,
-        recordedAt: input.at,
-        payload: { modelId: input.id, version: input.version, previousVersion, activatedBy: input.by },
-      },
-    ]);
-    await bumpConfigGeneration(tx);
-    return {
-      id: input.id,
-      version: input.version,
-      previousVersion,
-      activatedBy: input.by,
-      activatedAt: input.at,
-    };
+  /** Numbers, checks and stores a version in `unit`; the first version of an id also becomes its alias. */
+  const registerIn = async (
+    unit: ModelUnit,
+    input: { parsed: ModelFile; id: string; version: number | undefined; by: string },
+  ): Promise<{ info: RegisteredModel; stored: ModelFile; activation: ModelActivation | undefined }> => {
+    const { id, by } = input;
+    const version = input.version ?? (await unit.latestVersion(id)) + 1;
+    if (!Number.isInteger(version) || version < 1)
+      throw new LgError('LG_VALIDATION', 'model version must be a positive integer');
+    const stored = { ...input.parsed, id, version } as ModelFile;
+    if (await unit.isRegistered(id, version))
+      throw new LgError(
+        'LG_CONFLICT',
+        `model ${id} version ${version} is already registered (versions are immutable)`,
+        { id, version },
+      );
+    const at = clock.now();
+    await unit.insertModel({ file: stored, registeredBy: by, registeredAt: at, entryId: ids.next() });
+    const activation =
+      (await unit.activeVersion(id)) === undefined
+        ? await unit.moveAlias({ id, version, by, at, activationId: ids.next() })
+        : undefined;
+    const info = { id, version, kind: stored.kind, registeredBy: by, registeredAt: at };
+    return { info, stored, activation };
   };
 
   const registry: ModelRegistry = {
@@ -150,144 +97,43 @@ export function createModelRegistry(
       const parsed = parseModelFile(model);
       const id = options.id ?? parsed.id;
       if (!MODEL_ID.test(id)) throw new LgError('LG_VALIDATION', `model id "${id}" is not valid`);
-      const result = await store.transaction(async (tx) => {
-        let version = options.version;
-        if (version === undefined) {
-          const row = await tx
-            .selectFrom('models')
-            .select((eb) => eb.fn.max('version').as('v'))
-            .where('id', '=', id)
-            .executeTakeFirst();
-          version = Number(row?.v ?? 0) + 1;
-        }
-        if (!Number.isInteger(version) || version < 1)
-          throw new LgError('LG_VALIDATION', 'model version must be a positive integer');
-        const stored = { ...parsed, id, version } as ModelFile;
-        const exists = await tx
-          .selectFrom('models')
-          .select('id')
-          .where('id', '=', id)
-          .where('version', '=', version)
-          .executeTakeFirst();
-        if (exists)
-          throw new LgError(
-            'LG_CONFLICT',
-            `model ${id} version ${version} is already registered (versions are immutable)`,
-            { id, version },
-          );
-        const row = {
-          id,
-          version,
-          kind: stored.kind,
-          json: JSON.stringify(stored),
-          registered_by: options.registeredBy ?? 'cli',
-          registered_at: clock.now(),
-        };
-        await tx.insertInto('models').values(row).execute();
-        await appendToLedger(tx, [
-          {
-            entryId: ids.next(),
-            kind: 'model.registered',
-            subjectId: id,
-            recordedAt: row.registered_at,
-            payload: {
-              modelId: id,
-              version,
-              kind: row.kind,
-              registeredBy: row.registered_by,
-              modelSha256: sha256Hex(canonicalJson(stored)),
-            },
-          },
-        ]);
-        const alias = await tx
-          .selectFrom('model_aliases')
-          .select('version')
-          .where('id', '=', id)
-          .executeTakeFirst();
-        const activation =
-          alias === undefined
-            ? await moveAlias(tx, { id, version, by: row.registered_by, at: row.registered_at })
-            : undefined;
-        return { row, stored, activation };
-      });
+      const by = options.registeredBy ?? 'cli';
+      const result = await repository.unit((unit) =>
+        registerIn(unit, { parsed, id, version: options.version, by }),
+      );
       remember(scorerFromModel(result.stored));
       if (result.activation) aliasCache.set(id, result.activation.version);
-      return toInfo(result.row);
+      return result.info;
     },
     async activate(id, version, by) {
-      const activation = await store.transaction(async (tx) => {
-        const exists = await tx
-          .selectFrom('models')
-          .select('id')
-          .where('id', '=', id)
-          .where('version', '=', version)
-          .executeTakeFirst();
-        if (!exists)
+      const activation = await repository.unit(async (unit) => {
+        if (!(await unit.isRegistered(id, version)))
           throw new LgError('LG_MODEL_NOT_FOUND', `model ${id} has no version ${version}`, { id, version });
-        return moveAlias(tx, { id, version, by, at: clock.now() });
+        return unit.moveAlias({ id, version, by, at: clock.now(), activationId: ids.next() });
       });
       await registry.loadAll();
       return activation;
     },
-    async aliases() {
-      const rows = await store.db.selectFrom('model_aliases').select(['id', 'version']).execute();
-      return Object.fromEntries(rows.map((r) => [r.id, Number(r.version)]));
-    },
-    async activations(id) {
-      const rows = await store.db
-        .selectFrom('model_activations')
-        .selectAll()
-        .where('model_id', '=', id)
-        .orderBy('activated_at')
-        .orderBy('id')
-        .execute();
-      return rows.map((r) => ({
-        id: r.model_id,
-        version: Number(r.version),
-        previousVersion: r.previous_version === null ? null : Number(r.previous_version),
-        activatedBy: r.activated_by,
-        activatedAt: Number(r.activated_at),
-      }));
-    },
+    aliases: () => repository.aliases(),
+    activations: (id) => repository.activations(id),
     async get(id, version) {
-      const row = await store.db
-        .selectFrom('models')
-        .select('json')
-        .where('id', '=', id)
-        .where('version', '=', version)
-        .executeTakeFirst();
-      return row ? parseModelFile(JSON.parse(row.json)) : undefined;
+      const text = await repository.modelText(id, version);
+      return text === undefined ? undefined : parseModelFile(JSON.parse(text));
     },
     async latest(id) {
-      const row = await store.db
-        .selectFrom('models')
-        .select('json')
-        .where('id', '=', id)
-        .orderBy('version', 'desc')
-        .limit(1)
-        .executeTakeFirst();
-      return row ? parseModelFile(JSON.parse(row.json)) : undefined;
+      const text = await repository.modelText(id);
+      return text === undefined ? undefined : parseModelFile(JSON.parse(text));
     },
-    async list(id) {
-      let q = store.db
-        .selectFrom('models')
-        .select(['id', 'version', 'kind', 'registered_by', 'registered_at']);
-      if (id !== undefined) q = q.where('id', '=', id);
-      const rows = await q.orderBy('id').orderBy('version').execute();
-      return rows.map(toInfo);
-    },
+    list: (id) => repository.list(id),
     async loadAll() {
-      const keys = await store.db.selectFrom('models').select(['id', 'version']).execute();
+      const keys = await repository.keys();
       // Versions are immutable: only those not cached yet are read in full.
       for (const key of keys) {
-        if (cache.get(key.id)?.has(Number(key.version))) continue;
-        const row = await store.db
-          .selectFrom('models')
-          .select('json')
-          .where('id', '=', key.id)
-          .where('version', '=', key.version)
-          .executeTakeFirstOrThrow();
-        remember(scorerFromModel(JSON.parse(row.json)));
+        if (cache.get(key.id)?.has(key.version)) continue;
+        const text = await repository.modelText(key.id, key.version);
+        if (text === undefined)
+          throw new Error(`model ${key.id} version ${key.version} vanished while loading`);
+        remember(scorerFromModel(JSON.parse(text)));
       }
       aliasCache = new Map(Object.entries(await registry.aliases()));
       return keys.length;

@@ -16,6 +16,10 @@ import { DEFAULT_GBDT, fitGbdtWithValidation, type GbdtParams } from './gbdt.js'
 import { rocAuc } from './metrics.js';
 import { scorecardPd, trainScorecard, type ScorecardParams } from './scorecard.js';
 import { DEFAULT_SCALING } from './scaling.js';
+import type { TuneCandidate } from './model-file.js';
+
+// Declared with the model file it is written into (importing it from here made a cycle: gbdt -> model-file -> tune).
+export type { TuneCandidate };
 
 export const DEFAULT_TUNE_FOLDS = 5;
 
@@ -24,14 +28,6 @@ export interface TuneOptions {
   readonly seed: number;
   /** Called after every fold fit with (fits done, fits planned). */
   readonly onProgress?: (done: number, total: number) => void;
-}
-
-export interface TuneCandidate {
-  readonly params: Readonly<Record<string, number | string>>;
-  readonly foldAuc: readonly number[];
-  readonly meanAuc: number;
-  /** GBDT: the best round of each fold. */
-  readonly foldRounds?: readonly number[];
 }
 
 export interface TuneResult<P> {

@@ -9,3 +9,4 @@ export {
   type StoreKind,
 } from './db.js';
 export { createEngineRepository, decisionWrites, recordDecision } from './engine.js';
+export { createModelRepository } from './models.js';

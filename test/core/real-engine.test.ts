@@ -4,7 +4,8 @@ import { MS_PER_DAY, isoDate } from '../../src/domain/clock.js';
 import { verifyLedger } from '../../src/compliance/ledger.js';
 import { openEngine } from '../../src/app/engine.js';
 import { coreEngineFromService } from '../../src/app/core-engine.js';
-import { createModelRegistry, resolverFromRegistry } from '../../src/scoring/registry.js';
+import { createModelRegistry, resolverFromRegistry } from '../../src/scoring/index.js';
+import { createModelRepository } from '../../src/store/index.js';
 import { createCoreServices, seedDemo, type CoreServices } from '../../src/core/index.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { makeCore, type Harness } from './harness.js';
@@ -17,7 +18,7 @@ describe('the core with the real engine, bundled strategies and the bundled scor
   beforeAll(async () => {
     store = await openStore({ sqlitePath: ':memory:' });
     h = makeCore(store);
-    const registry = createModelRegistry(store, { clock: h.clock });
+    const registry = createModelRegistry(createModelRepository(store), { clock: h.clock });
     await registry.register(JSON.parse(readFileSync('models/application-scorecard.json', 'utf8')));
     await registry.loadAll();
     const engine = await openEngine({
@@ -46,7 +47,7 @@ describe('the core with the real engine, bundled strategies and the bundled scor
     const other = await openStore({ sqlitePath: ':memory:' });
     try {
       const h2 = makeCore(other);
-      const registry = createModelRegistry(other, { clock: h2.clock });
+      const registry = createModelRegistry(createModelRepository(other), { clock: h2.clock });
       await registry.register(JSON.parse(readFileSync('models/application-scorecard.json', 'utf8')));
       await registry.loadAll();
       const engine = await openEngine({

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import { LgError } from '../../src/domain/errors.js';
-import { createModelRegistry, resolverFromRegistry } from '../../src/scoring/registry.js';
+import { createModelRegistry, resolverFromRegistry } from '../../src/scoring/index.js';
+import { createModelRepository } from '../../src/store/index.js';
 import { readCsvTable } from '../../src/scoring/csv.js';
 import { scorerFromModel } from '../../src/scoring/scorer.js';
 import { rowRecord } from '../../src/scoring/train.js';
@@ -29,7 +30,7 @@ function suite(name: string, open: () => Promise<Store>): void {
 
     it('registers, lists, gets, resolves synchronously, and keeps versions immutable', async () => {
       const clock = new ManualClock(Date.UTC(2025, 0, 2));
-      const registry = createModelRegistry(store, { clock });
+      const registry = createModelRegistry(createModelRepository(store), { clock });
       const first = await registry.register(modelJson, { registeredBy: 'alice' });
       expect(first).toEqual({
         id: 'application-scorecard',
@@ -55,7 +56,7 @@ function suite(name: string, open: () => Promise<Store>): void {
       expect(await registry.get('other-card', 8)).toBeUndefined();
 
       // A fresh process: the resolver serves the cache filled by loadAll().
-      const fresh = createModelRegistry(store);
+      const fresh = createModelRegistry(createModelRepository(store));
       const resolve = resolverFromRegistry(fresh);
       expect(resolve('application-scorecard')).toBeUndefined();
       expect(await fresh.loadAll()).toBe(3);
