@@ -1,11 +1,24 @@
 import { timingSafeEqual } from 'node:crypto';
 import { sha256Hex } from '../domain/sha256.js';
-import type { Db, Store } from '../store/db.js';
 import type { Clock } from '../domain/clock.js';
 import type { IdGenerator } from '../domain/ids.js';
 import type { RandomSource } from '../domain/random.js';
 import { LgError } from '../domain/errors.js';
-import { appendToLedger } from '../compliance/ledger.js';
+import { appendToLedger } from '../compliance/index.js';
+import {
+  borrowerExists,
+  findBorrowerToken,
+  findStaffKey,
+  findUser,
+  insertApiKey,
+  insertApiKeyIfAbsent,
+  insertBorrowerToken,
+  insertUser,
+  listUserRows,
+  revokeApiKeyRow,
+  type Db,
+  type Store,
+} from '../store/index.js';
 import { ROLES, BORROWER, type Principal, type Role } from './types.js';
 
 /**
@@ -50,10 +63,14 @@ export async function createApiKey(db: Db, deps: KeyDeps, role: string, label = 
   if (!isRole(role)) throw new LgError('LG_VALIDATION', `unknown role ${role}; one of ${ROLES.join(', ')}`);
   const key = newSecret(deps.random, KEY_PREFIX);
   const id = deps.ids.next();
-  await db
-    .insertInto('api_keys')
-    .values({ id, key_hash: hashApiKey(key), role, label, created_at: deps.clock.now(), revoked_at: null })
-    .execute();
+  await insertApiKey(db, {
+    id,
+    key_hash: hashApiKey(key),
+    role,
+    label,
+    created_at: deps.clock.now(),
+    revoked_at: null,
+  });
   return { id, key, role };
 }
 
@@ -66,18 +83,14 @@ export async function ensureApiKey(
 ): Promise<void> {
   if (key.length < 16)
     throw new LgError('LG_CONFIG_INVALID', 'LINEGUARD_ADMIN_KEY must be at least 16 characters');
-  await db
-    .insertInto('api_keys')
-    .values({
-      id: deps.ids.next(),
-      key_hash: hashApiKey(key),
-      role,
-      label: 'LINEGUARD_ADMIN_KEY',
-      created_at: deps.clock.now(),
-      revoked_at: null,
-    })
-    .onConflict((oc) => oc.column('key_hash').doNothing())
-    .execute();
+  await insertApiKeyIfAbsent(db, {
+    id: deps.ids.next(),
+    key_hash: hashApiKey(key),
+    role,
+    label: 'LINEGUARD_ADMIN_KEY',
+    created_at: deps.clock.now(),
+    revoked_at: null,
+  });
 }
 
 export interface UserView {
@@ -102,10 +115,14 @@ export async function createUser(
   const id = deps.ids.next();
   const now = deps.clock.now();
   await store.transaction(async (tx) => {
-    await tx
-      .insertInto('users')
-      .values({ id, name, role: input.role, created_at: now, created_by: input.actor, disabled_at: null })
-      .execute();
+    await insertUser(tx, {
+      id,
+      name,
+      role: input.role,
+      created_at: now,
+      created_by: input.actor,
+      disabled_at: null,
+    });
     await appendToLedger(tx, [
       {
         entryId: deps.ids.next(),
@@ -120,7 +137,7 @@ export async function createUser(
 }
 
 export async function listUsers(db: Db): Promise<UserView[]> {
-  const rows = await db.selectFrom('users').selectAll().orderBy('id').limit(1000).execute();
+  const rows = await listUserRows(db, 1000);
   return rows.map((r) => ({
     id: r.id,
     name: r.name,
@@ -140,22 +157,19 @@ export async function createUserKey(
   const id = deps.ids.next();
   const now = deps.clock.now();
   const role = await store.transaction(async (tx) => {
-    const user = await tx.selectFrom('users').selectAll().where('id', '=', input.userId).executeTakeFirst();
+    const user = await findUser(tx, input.userId);
     if (!user || user.disabled_at !== null)
       throw new LgError('LG_NOT_FOUND', `no active user ${input.userId}`, { userId: input.userId });
     if (!isRole(user.role)) throw new Error(`user ${user.id} has an unknown role`);
-    await tx
-      .insertInto('api_keys')
-      .values({
-        id,
-        key_hash: hashApiKey(key),
-        role: user.role,
-        label: input.label ?? '',
-        created_at: now,
-        revoked_at: null,
-        user_id: user.id,
-      })
-      .execute();
+    await insertApiKey(tx, {
+      id,
+      key_hash: hashApiKey(key),
+      role: user.role,
+      label: input.label ?? '',
+      created_at: now,
+      revoked_at: null,
+      user_id: user.id,
+    });
     await appendToLedger(tx, [
       {
         entryId: deps.ids.next(),
@@ -178,21 +192,11 @@ export async function revokeApiKey(
 ): Promise<{ keyId: string; revokedAt: string }> {
   const now = deps.clock.now();
   await store.transaction(async (tx) => {
-    const updated = await tx
-      .updateTable('api_keys')
-      .set({ revoked_at: now })
-      .where('id', '=', input.keyId)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) !== 1) {
-      const exists = await tx
-        .selectFrom('api_keys')
-        .select('id')
-        .where('id', '=', input.keyId)
-        .executeTakeFirst();
-      if (!exists) throw new LgError('LG_NOT_FOUND', `no API key ${input.keyId}`, { keyId: input.keyId });
+    const revoked = await revokeApiKeyRow(tx, input.keyId, now);
+    if (revoked === 'absent')
+      throw new LgError('LG_NOT_FOUND', `no API key ${input.keyId}`, { keyId: input.keyId });
+    if (revoked === 'already-revoked')
       throw new LgError('LG_CONFLICT', 'the key is already revoked', { keyId: input.keyId });
-    }
     await appendToLedger(tx, [
       {
         entryId: deps.ids.next(),
@@ -220,24 +224,17 @@ export async function mintBorrowerToken(
   const id = deps.ids.next();
   const now = deps.clock.now();
   await store.transaction(async (tx) => {
-    const borrower = await tx
-      .selectFrom('borrowers')
-      .select('id')
-      .where('id', '=', input.borrowerId)
-      .executeTakeFirst();
-    if (!borrower) throw new LgError('LG_NOT_FOUND', `no borrower ${input.borrowerId}`);
-    await tx
-      .insertInto('borrower_tokens')
-      .values({
-        id,
-        token_hash: hashApiKey(token),
-        borrower_id: input.borrowerId,
-        created_by: input.actor,
-        created_at: now,
-        expires_at: now + ttl,
-        revoked_at: null,
-      })
-      .execute();
+    if (!(await borrowerExists(tx, input.borrowerId)))
+      throw new LgError('LG_NOT_FOUND', `no borrower ${input.borrowerId}`);
+    await insertBorrowerToken(tx, {
+      id,
+      token_hash: hashApiKey(token),
+      borrower_id: input.borrowerId,
+      created_by: input.actor,
+      created_at: now,
+      expires_at: now + ttl,
+      revoked_at: null,
+    });
   });
   return { token, tokenId: id, borrowerId: input.borrowerId, expiresAt: new Date(now + ttl).toISOString() };
 }
@@ -280,19 +277,7 @@ function sameHash(stored: string, hash: string): boolean {
 }
 
 async function verifyStaffKey(db: Db, hash: string): Promise<Principal | null> {
-  const row = await db
-    .selectFrom('api_keys')
-    .leftJoin('users', 'users.id', 'api_keys.user_id')
-    .select([
-      'api_keys.id as id',
-      'api_keys.role as role',
-      'api_keys.key_hash as key_hash',
-      'api_keys.revoked_at as revoked_at',
-      'api_keys.user_id as user_id',
-      'users.disabled_at as disabled_at',
-    ])
-    .where('api_keys.key_hash', '=', hash)
-    .executeTakeFirst();
+  const row = await findStaffKey(db, hash);
   if (!row || row.revoked_at !== null || row.disabled_at != null) return null;
   if (!sameHash(row.key_hash, hash) || !isRole(row.role)) return null;
   return row.user_id
@@ -301,11 +286,7 @@ async function verifyStaffKey(db: Db, hash: string): Promise<Principal | null> {
 }
 
 async function verifyBorrowerToken(db: Db, hash: string, now: number): Promise<CachedVerdict> {
-  const row = await db
-    .selectFrom('borrower_tokens')
-    .selectAll()
-    .where('token_hash', '=', hash)
-    .executeTakeFirst();
+  const row = await findBorrowerToken(db, hash);
   if (!row || row.revoked_at !== null || Number(row.expires_at) <= now || !sameHash(row.token_hash, hash))
     return { principal: null, at: now };
   return {

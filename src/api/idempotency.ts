@@ -3,11 +3,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CanonicalJsonError, canonicalJson } from '../domain/canonical-json.js';
 import { LgError } from '../domain/errors.js';
 import type { Clock } from '../domain/clock.js';
-import type { Store } from '../store/db.js';
-import { unitContext } from '../store/unit-context.js';
-import { runShaped } from '../store/shaped.js';
-import { RETRY_AFTER_SECONDS } from '../store/faults.js';
-import type { Database } from '../store/schema.js';
+import {
+  RETRY_AFTER_SECONDS,
+  idempotencyClaimHooks,
+  loadIdempotencyRow,
+  storeIdempotentResponses,
+  unitContext,
+  type Store,
+} from '../store/index.js';
 
 /**
  * Stripe-style idempotency for retryable writes:
@@ -32,9 +35,6 @@ interface Claim {
   /** The guarded write committed together with the key row. */
   committed: boolean;
 }
-
-/** Rows per multi-row upsert: far below SQLite's and PostgreSQL's bound-parameter limits (7 parameters a row). */
-const RESPONSES_PER_STATEMENT = 100;
 
 interface PendingResponse {
   readonly scope: string;
@@ -96,8 +96,8 @@ export function createIdempotency(store: Store, clock: Clock) {
       // Outside any request's unit context: this write is not the guarded effect and must not claim a key again.
       // One retry: a pooled connection that just dropped is replaced by a fresh one (store/db.ts).
       await unitContext
-        .exit(() => storeResponses(store, rows))
-        .catch(() => unitContext.exit(() => storeResponses(store, rows)));
+        .exit(() => storeIdempotentResponses(store, rows))
+        .catch(() => unitContext.exit(() => storeIdempotentResponses(store, rows)));
       return true;
     } catch (error) {
       for (const [, p] of batch) p.log.error({ err: error }, 'could not record an idempotent response');
@@ -157,14 +157,7 @@ export function createIdempotency(store: Store, clock: Clock) {
   ): Promise<StoredResponse | 'committed-without-response' | undefined> {
     // The reader does not wait for the writer's open batch; a key that batch is committing is in `inFlight` (this
     // process) or loses the insert race in `runGuarded` (another process), so reading only committed rows is safe.
-    const row = store.sync
-      ? store.sync.read.get<IdempotencyRow>(LOAD_SQL, [scope, key])
-      : await store.readDb
-          .selectFrom('idempotency_keys')
-          .selectAll()
-          .where('scope', '=', scope)
-          .where('idem_key', '=', key)
-          .executeTakeFirst();
+    const row = await loadIdempotencyRow(store, scope, key);
     if (!row) return undefined;
     if (row.state === 'done' && row.status_code !== null && row.response_body !== null) {
       return { hash: row.request_hash, status: row.status_code, body: row.response_body };
@@ -176,15 +169,18 @@ export function createIdempotency(store: Store, clock: Clock) {
   function runGuarded<T>(request: FastifyRequest, handler: () => T): T {
     const owned = claims.get(request);
     if (!owned) return handler();
-    const claimRow = () => ({
-      scope: owned.scope,
-      idem_key: owned.key,
-      request_hash: owned.hash,
-      state: 'committed',
-      status_code: null,
-      response_body: null,
-      created_at: clock.now(),
-    });
+    const claimRow = () =>
+      owned.committed
+        ? undefined
+        : {
+            scope: owned.scope,
+            idem_key: owned.key,
+            request_hash: owned.hash,
+            state: 'committed',
+            status_code: null,
+            response_body: null,
+            created_at: clock.now(),
+          };
     // Another process won the race for this key: undo our write rather than do it twice.
     const claimed = (inserted: number) => {
       if (inserted !== 1) {
@@ -196,31 +192,7 @@ export function createIdempotency(store: Store, clock: Clock) {
       }
       owned.committed = true;
     };
-    return unitContext.run(
-      {
-        afterWork: async (tx) => {
-          if (owned.committed) return;
-          const row = claimRow();
-          // Every guarded write runs this insert: reuse its compiled SQL (store/shaped.ts).
-          const inserted = await runShaped(
-            tx,
-            'idempotency claim',
-            () =>
-              tx
-                .insertInto('idempotency_keys')
-                .values(row)
-                .onConflict((oc) => oc.columns(['scope', 'idem_key']).doNothing()),
-            Object.values(row),
-          );
-          claimed(Number(inserted.numAffectedRows ?? 0));
-        },
-        afterWorkSync: (syncSql) => {
-          if (owned.committed) return;
-          claimed(syncSql.run(CLAIM_SQL, Object.values(claimRow())));
-        },
-      },
-      handler,
-    );
+    return unitContext.run(idempotencyClaimHooks(claimRow, claimed), handler);
   }
 
   async function record(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
@@ -253,40 +225,6 @@ export function createIdempotency(store: Store, clock: Clock) {
   }
 
   return { claim, runGuarded, record };
-}
-
-type IdempotencyRow = Database['idempotency_keys'];
-
-const LOAD_SQL = 'select * from "idempotency_keys" where "scope" = ? and "idem_key" = ?';
-const CLAIM_SQL =
-  'insert into "idempotency_keys" ("scope", "idem_key", "request_hash", "state", "status_code", "response_body", "created_at") values (?, ?, ?, ?, ?, ?, ?) on conflict ("scope", "idem_key") do nothing';
-const STORE_RESPONSE_SQL =
-  'insert into "idempotency_keys" ("scope", "idem_key", "request_hash", "state", "status_code", "response_body", "created_at") values (?, ?, ?, ?, ?, ?, ?) on conflict ("scope", "idem_key") do update set "state" = excluded."state", "status_code" = excluded."status_code", "response_body" = excluded."response_body"';
-
-/** Stores finished responses (upsert over the claim row): one synchronous unit on SQLite, multi-row statements elsewhere. */
-async function storeResponses(store: Store, rows: readonly IdempotencyRow[]): Promise<void> {
-  if (store.sync) {
-    // Not deferrable: the replies wait for it. It joins the batch the writer is about to commit (group-commit.ts).
-    await store.sync.transaction((syncSql) => {
-      for (const row of rows) syncSql.run(STORE_RESPONSE_SQL, Object.values(row));
-    });
-    return;
-  }
-  await store.transaction(async (tx) => {
-    for (let i = 0; i < rows.length; i += RESPONSES_PER_STATEMENT) {
-      await tx
-        .insertInto('idempotency_keys')
-        .values(rows.slice(i, i + RESPONSES_PER_STATEMENT))
-        .onConflict((oc) =>
-          oc.columns(['scope', 'idem_key']).doUpdateSet((eb) => ({
-            state: 'done',
-            status_code: eb.ref('excluded.status_code'),
-            response_body: eb.ref('excluded.response_body'),
-          })),
-        )
-        .execute();
-    }
-  });
 }
 
 function mismatch(key: string): LgError {

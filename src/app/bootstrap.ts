@@ -2,7 +2,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApiKey } from '../api/api-keys.js';
 import { seedDemo } from '../core/index.js';
-import { acquireAdvisoryLock } from '../store/db.js';
+import { acquireAdvisoryLock, anyApiKeyExists } from '../store/index.js';
 import type { AppServices } from './app.js';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from './config.js';
 import { isoDate, MS_PER_DAY } from '../domain/clock.js';
@@ -26,7 +26,7 @@ export async function bootstrapServe(app: AppServices, print: (line: string) => 
 }
 
 async function firstStartChores(app: AppServices, print: (line: string) => void): Promise<void> {
-  const anyKey = await app.store.db.selectFrom('api_keys').select('id').limit(1).executeTakeFirst();
+  const anyKey = await anyApiKeyExists(app.store.db);
   if (!anyKey && app.config.production) {
     print(
       'No API key exists: set LINEGUARD_ADMIN_KEY, or run `lineguard keys create --role admin` (the key is shown to you only).',

@@ -5,7 +5,7 @@ import type { Clock } from '../domain/clock.js';
 import type { IdGenerator } from '../domain/ids.js';
 import type { RandomSource } from '../domain/random.js';
 import { appendToLedger } from '../compliance/ledger.js';
-import type { Store } from '../store/db.js';
+import { drawRow, type Store } from '../store/index.js';
 import {
   applyActionInTx,
   approveReviewInTx,
@@ -82,11 +82,7 @@ export function wireCases(a: {
     cancelDraw: (tx, drawId, input) => cancelHeldDrawInTx(coreOf().deps, tx, drawId, input),
     stopCooldown: (tx, drawId, input) => stopCooldownInTx(coreOf().deps, tx, drawId, input),
     async drawOwner(drawId) {
-      const row = await a.store.db
-        .selectFrom('draws')
-        .select(['line_id', 'borrower_id', 'status'])
-        .where('id', '=', drawId)
-        .executeTakeFirst();
+      const row = await drawRow(a.store.db, drawId);
       return row ? { lineId: row.line_id, borrowerId: row.borrower_id, status: row.status } : undefined;
     },
     async lineAction(tx, lineId, input) {

@@ -4,7 +4,7 @@ import type { RandomSource } from '../domain/random.js';
 import type { LineActionType } from '../domain/decision.js';
 import { LgError } from '../domain/errors.js';
 import { appendToLedger } from '../compliance/ledger.js';
-import type { DbTx, Store } from '../store/db.js';
+import { findUser, insertApiKey, lineRow, type DbTx, type Store } from '../store/index.js';
 import { applyActionInTx, restrictedForFraud, type CoreServices } from '../core/index.js';
 import type { EngineService } from '../engine/index.js';
 import type { MonitorService } from '../monitor/index.js';
@@ -64,22 +64,19 @@ function adminKeyOperation(deps: { clock: Clock; ids: IdGenerator }): ChangeOper
   return {
     async apply(tx: DbTx, payload: unknown, context: ApplyContext) {
       const p = payload as AdminKeyPayload;
-      const user = await tx.selectFrom('users').selectAll().where('id', '=', p.userId).executeTakeFirst();
+      const user = await findUser(tx, p.userId);
       if (!user || user.disabled_at !== null || user.role !== 'admin')
         throw new LgError('LG_CONFLICT', 'the user is no longer an active admin', { userId: p.userId });
       const now = deps.clock.now();
-      await tx
-        .insertInto('api_keys')
-        .values({
-          id: p.keyId,
-          key_hash: p.keyHash,
-          role: 'admin',
-          label: p.label,
-          created_at: now,
-          revoked_at: null,
-          user_id: p.userId,
-        })
-        .execute();
+      await insertApiKey(tx, {
+        id: p.keyId,
+        key_hash: p.keyHash,
+        role: 'admin',
+        label: p.label,
+        created_at: now,
+        revoked_at: null,
+        user_id: p.userId,
+      });
       await appendToLedger(tx, [
         {
           entryId: deps.ids.next(),
@@ -169,11 +166,7 @@ export function createGates(fourEyes: FourEyes, core: CoreServices): FourEyesGat
         );
       const lifts = action.type === 'UNFREEZE' || action.type === 'REINSTATE';
       if (lifts && fourEyes.requires('line.lift_fraud_restriction')) {
-        const line = await core.deps.store.db
-          .selectFrom('credit_lines')
-          .selectAll()
-          .where('id', '=', lineId)
-          .executeTakeFirst();
+        const line = await lineRow(core.deps.store.db, lineId);
         if (line && (await restrictedForFraud(core.deps, line)))
           return propose(
             'line.lift_fraud_restriction',

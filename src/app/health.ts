@@ -1,5 +1,4 @@
-import { sql } from 'kysely';
-import type { Store } from '../store/db.js';
+import { pingStore, type Store } from '../store/index.js';
 
 /** One dependency's state as /health reports it. */
 export interface DependencyStatus {
@@ -21,7 +20,7 @@ export function storeProbe(store: Store): HealthProbe {
   return {
     name: 'store',
     async check() {
-      await sql`select 1`.execute(store.db);
+      await pingStore(store);
       return { ok: true };
     },
   };

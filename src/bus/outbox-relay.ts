@@ -1,12 +1,6 @@
 import type { Clock } from '../domain/clock.js';
-import type { Store } from '../store/db.js';
-import { unitContext } from '../store/unit-context.js';
+import { markOutboxPublished, unitContext, unpublishedOutboxRows, type Store } from '../store/index.js';
 import type { Bus } from './bus.js';
-
-/** Ids per UPDATE … IN (…): far below both stores' bound-parameter limits. */
-const MARK_CHUNK = 500;
-const MARK_PUBLISHED_SQLITE =
-  'update "outbox" set "published_at" = ? where "id" in (select "value" from json_each(?))';
 
 export interface OutboxRelayOptions {
   /** Rows per poll (default 500). */
@@ -60,14 +54,7 @@ export class OutboxRelay {
   /** Publishes one batch; returns how many rows it published. */
   async runOnce(): Promise<number> {
     // Only committed rows are ever published, so the reader (which never waits for the writer's open batch) will do.
-    const rows = await this.store.readDb
-      .selectFrom('outbox')
-      .select(['id', 'topic', 'payload'])
-      .where('published_at', 'is', null)
-      .orderBy('created_at')
-      .orderBy('id')
-      .limit(this.options.batchSize ?? 500)
-      .execute();
+    const rows = await unpublishedOutboxRows(this.store, this.options.batchSize ?? 500);
     if (rows.length === 0) return 0;
     // A row is visible once its batch commits but durable only after the WAL flush: nothing leaves before that.
     await this.store.sync?.durable();
@@ -93,27 +80,8 @@ export class OutboxRelay {
     return done.length;
   }
 
-  /** Through the store's unit of work, so on SQLite the mark joins the next group commit instead of paying its own. */
   private async markPublished(ids: readonly string[]): Promise<void> {
-    const at = this.clock.now();
-    const chunks: string[][] = [];
-    for (let i = 0; i < ids.length; i += MARK_CHUNK) chunks.push(ids.slice(i, i + MARK_CHUNK));
-    const sync = this.store.sync;
-    if (sync) {
-      // One statement text whatever the count (ids as a JSON array), so it is prepared once and stays cached.
-      // Deferrable: a row published but not yet marked is at worst published again, and consumers dedupe by event id.
-      await sync.transaction(
-        (sql) => {
-          for (const chunk of chunks) sql.run(MARK_PUBLISHED_SQLITE, [at, JSON.stringify(chunk)]);
-        },
-        { deferrable: true },
-      );
-      return;
-    }
-    await this.store.transaction(async (tx) => {
-      for (const chunk of chunks)
-        await tx.updateTable('outbox').set({ published_at: at }).where('id', 'in', chunk).execute();
-    });
+    await markOutboxPublished(this.store, ids, this.clock.now());
   }
 
   private tick(): void {

@@ -10,3 +10,8 @@ export {
 } from './db.js';
 export { createEngineRepository, decisionWrites, recordDecision } from './engine.js';
 export { createModelRepository } from './models.js';
+export * from './api.js';
+export { RETRY_AFTER_SECONDS } from './faults.js';
+export { unitContext } from './unit-context.js';
+export { drawRow, lineRow } from './case-evidence.js';
+export { markOutboxPublished, unpublishedOutboxRows, type UnpublishedRow } from './outbox-relay.js';

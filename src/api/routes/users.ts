@@ -5,7 +5,7 @@ import type { IdGenerator } from '../../domain/ids.js';
 import type { RandomSource } from '../../domain/random.js';
 import { UUID_PATTERN } from '../../domain/ids.js';
 import { LgError } from '../../domain/errors.js';
-import type { Store } from '../../store/db.js';
+import { findUser, type Store } from '../../store/index.js';
 import type { FourEyes } from '../../cases/index.js';
 import {
   createUser,
@@ -89,11 +89,7 @@ export function userRoutes(deps: UserRoutesDeps): FastifyPluginAsync {
       },
       async (request, reply) => {
         const body = request.body;
-        const user = await deps.store.db
-          .selectFrom('users')
-          .select(['id', 'role'])
-          .where('id', '=', body.userId)
-          .executeTakeFirst();
+        const user = await findUser(deps.store.db, body.userId);
         if (!user) throw new LgError('LG_NOT_FOUND', `no user ${body.userId}`);
         if (user.role === 'admin' && deps.fourEyes.requires('api_key.create_admin')) {
           const key = newApiKeySecret(deps.random);

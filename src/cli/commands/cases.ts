@@ -3,6 +3,7 @@ import { LgError } from '../../domain/errors.js';
 import type { AppServices } from '../../app/app.js';
 import { createUser, createUserKey, revokeApiKey } from '../../api/api-keys.js';
 import { CASE_STATES, CASE_TYPES } from '../../cases/index.js';
+import { findUser } from '../../store/index.js';
 import { EXIT, printJson, runAction } from '../exit.js';
 import { positiveInt } from '../options.js';
 
@@ -27,7 +28,7 @@ async function withApp<T>(openApp: OpenApp, work: (app: AppServices) => Promise<
 
 /** The person acting: an existing, enabled user with one of the roles the action needs. */
 async function actingUser(app: AppServices, userId: string, roles: ReadonlySet<string>): Promise<string> {
-  const user = await app.store.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+  const user = await findUser(app.store.db, userId);
   if (!user || user.disabled_at !== null) throw new LgError('LG_NOT_FOUND', `no active user ${userId}`);
   if (!roles.has(user.role))
     throw new LgError(

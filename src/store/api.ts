@@ -1,0 +1,195 @@
+/**
+ * The API's tables over the database: staff keys, users, borrower tokens and idempotency records. The API decides
+ * (roles, checks, ledger payloads); these functions only read and write rows, each in the caller's db or dbTx.
+ */
+import { sql, type Insertable, type Selectable } from 'kysely';
+import type { Db, DbTx, Store } from './db.js';
+import type { Database } from './schema.js';
+import { runShaped } from './shaped.js';
+import type { UnitContext } from './unit-context.js';
+
+type DbLike = Db | DbTx;
+
+export type ApiKeyRow = Insertable<Database['api_keys']>;
+export type UserRow = Selectable<Database['users']>;
+export type BorrowerTokenRow = Selectable<Database['borrower_tokens']>;
+export type IdempotencyRow = Selectable<Database['idempotency_keys']>;
+
+/** The store answers a trivial query (the health probe). */
+export async function pingStore(store: Store): Promise<void> {
+  await sql`select 1`.execute(store.db);
+}
+
+// ---- staff keys and users
+
+export async function insertApiKey(db: DbLike, row: ApiKeyRow): Promise<void> {
+  await db.insertInto('api_keys').values(row).execute();
+}
+
+/** Inserts the key unless one with the same hash exists (seeding from configuration is idempotent). */
+export async function insertApiKeyIfAbsent(db: DbLike, row: ApiKeyRow): Promise<void> {
+  await db
+    .insertInto('api_keys')
+    .values(row)
+    .onConflict((oc) => oc.column('key_hash').doNothing())
+    .execute();
+}
+
+export async function anyApiKeyExists(db: DbLike): Promise<boolean> {
+  return (await db.selectFrom('api_keys').select('id').limit(1).executeTakeFirst()) !== undefined;
+}
+
+/** Sets revoked_at on a key not yet revoked; 'absent' or 'already-revoked' when nothing changed. */
+export async function revokeApiKeyRow(
+  tx: DbTx,
+  keyId: string,
+  at: number,
+): Promise<'revoked' | 'absent' | 'already-revoked'> {
+  const updated = await tx
+    .updateTable('api_keys')
+    .set({ revoked_at: at })
+    .where('id', '=', keyId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  if (Number(updated.numUpdatedRows) === 1) return 'revoked';
+  const exists = await tx.selectFrom('api_keys').select('id').where('id', '=', keyId).executeTakeFirst();
+  return exists ? 'already-revoked' : 'absent';
+}
+
+export async function insertUser(tx: DbLike, row: Insertable<Database['users']>): Promise<void> {
+  await tx.insertInto('users').values(row).execute();
+}
+
+export async function findUser(db: DbLike, id: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function listUserRows(db: DbLike, limit: number): Promise<UserRow[]> {
+  return db.selectFrom('users').selectAll().orderBy('id').limit(limit).execute();
+}
+
+/** The key with this hash, with its owner's disabled mark (null: no owner, or an enabled one). */
+export async function findStaffKey(db: DbLike, keyHash: string) {
+  return db
+    .selectFrom('api_keys')
+    .leftJoin('users', 'users.id', 'api_keys.user_id')
+    .select([
+      'api_keys.id as id',
+      'api_keys.role as role',
+      'api_keys.key_hash as key_hash',
+      'api_keys.revoked_at as revoked_at',
+      'api_keys.user_id as user_id',
+      'users.disabled_at as disabled_at',
+    ])
+    .where('api_keys.key_hash', '=', keyHash)
+    .executeTakeFirst();
+}
+
+// ---- borrower tokens
+
+export async function borrowerExists(db: DbLike, borrowerId: string): Promise<boolean> {
+  const row = await db.selectFrom('borrowers').select('id').where('id', '=', borrowerId).executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function insertBorrowerToken(
+  db: DbLike,
+  row: Insertable<Database['borrower_tokens']>,
+): Promise<void> {
+  await db.insertInto('borrower_tokens').values(row).execute();
+}
+
+export async function findBorrowerToken(
+  db: DbLike,
+  tokenHash: string,
+): Promise<BorrowerTokenRow | undefined> {
+  return db.selectFrom('borrower_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+}
+
+// ---- idempotency records
+
+/** Rows per multi-row upsert: far below SQLite's and PostgreSQL's bound-parameter limits (7 parameters a row). */
+const RESPONSES_PER_STATEMENT = 100;
+
+const LOAD_SQL = 'select * from "idempotency_keys" where "scope" = ? and "idem_key" = ?';
+const CLAIM_SQL =
+  'insert into "idempotency_keys" ("scope", "idem_key", "request_hash", "state", "status_code", "response_body", "created_at") values (?, ?, ?, ?, ?, ?, ?) on conflict ("scope", "idem_key") do nothing';
+const STORE_RESPONSE_SQL =
+  'insert into "idempotency_keys" ("scope", "idem_key", "request_hash", "state", "status_code", "response_body", "created_at") values (?, ?, ?, ?, ?, ?, ?) on conflict ("scope", "idem_key") do update set "state" = excluded."state", "status_code" = excluded."status_code", "response_body" = excluded."response_body"';
+
+/**
+ * The committed record of a key, read without waiting for the writer's open batch (synchronously on SQLite's reader,
+ * else on readDb): only committed rows are seen.
+ */
+export async function loadIdempotencyRow(
+  store: Store,
+  scope: string,
+  key: string,
+): Promise<IdempotencyRow | undefined> {
+  if (store.sync) return store.sync.read.get<IdempotencyRow>(LOAD_SQL, [scope, key]);
+  return store.readDb
+    .selectFrom('idempotency_keys')
+    .selectAll()
+    .where('scope', '=', scope)
+    .where('idem_key', '=', key)
+    .executeTakeFirst();
+}
+
+/**
+ * The unit hooks that insert a key's claim row in the same transaction as the guarded write (both engines).
+ * `claimRow` gives the row, or undefined once the key is claimed (a later unit of the same request); `claimed` gets
+ * the number of rows inserted (0: another process holds the key) and throws to roll the unit back.
+ */
+export function idempotencyClaimHooks(
+  claimRow: () => IdempotencyRow | undefined,
+  claimed: (inserted: number) => void,
+): Required<UnitContext> {
+  return {
+    afterWork: async (tx) => {
+      const row = claimRow();
+      if (row === undefined) return;
+      // Every guarded write runs this insert: reuse its compiled SQL (shaped.ts).
+      const inserted = await runShaped(
+        tx,
+        'idempotency claim',
+        () =>
+          tx
+            .insertInto('idempotency_keys')
+            .values(row)
+            .onConflict((oc) => oc.columns(['scope', 'idem_key']).doNothing()),
+        Object.values(row),
+      );
+      claimed(Number(inserted.numAffectedRows ?? 0));
+    },
+    afterWorkSync: (syncSql) => {
+      const row = claimRow();
+      if (row !== undefined) claimed(syncSql.run(CLAIM_SQL, Object.values(row)));
+    },
+  };
+}
+
+/** Stores finished responses (upsert over the claim row): one synchronous unit on SQLite, multi-row statements elsewhere. */
+export async function storeIdempotentResponses(store: Store, rows: readonly IdempotencyRow[]): Promise<void> {
+  if (store.sync) {
+    // Not deferrable: the replies wait for it. It joins the batch the writer is about to commit (group-commit.ts).
+    await store.sync.transaction((syncSql) => {
+      for (const row of rows) syncSql.run(STORE_RESPONSE_SQL, Object.values(row));
+    });
+    return;
+  }
+  await store.transaction(async (tx) => {
+    for (let i = 0; i < rows.length; i += RESPONSES_PER_STATEMENT) {
+      await tx
+        .insertInto('idempotency_keys')
+        .values(rows.slice(i, i + RESPONSES_PER_STATEMENT))
+        .onConflict((oc) =>
+          oc.columns(['scope', 'idem_key']).doUpdateSet((eb) => ({
+            state: 'done',
+            status_code: eb.ref('excluded.status_code'),
+            response_body: eb.ref('excluded.response_body'),
+          })),
+        )
+        .execute();
+    }
+  });
+}

@@ -1,0 +1,50 @@
+/**
+ * The outbox as the relay (src/bus/outbox-relay.ts) reads and marks it. Only committed rows are ever read, on the
+ * reader connection that never waits for the writer's open batch.
+ */
+import type { Store } from './db.js';
+
+/** Ids per UPDATE … IN (…): far below both stores' bound-parameter limits. */
+const MARK_CHUNK = 500;
+const MARK_PUBLISHED_SQLITE =
+  'update "outbox" set "published_at" = ? where "id" in (select "value" from json_each(?))';
+
+export interface UnpublishedRow {
+  readonly id: string;
+  readonly topic: string;
+  readonly payload: string;
+}
+
+/** The oldest unpublished rows, in commit order (created_at, id). */
+export async function unpublishedOutboxRows(store: Store, limit: number): Promise<UnpublishedRow[]> {
+  return store.readDb
+    .selectFrom('outbox')
+    .select(['id', 'topic', 'payload'])
+    .where('published_at', 'is', null)
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}
+
+/** Through the store's unit of work, so on SQLite the mark joins the next group commit instead of paying its own. */
+export async function markOutboxPublished(store: Store, ids: readonly string[], at: number): Promise<void> {
+  const chunks: string[][] = [];
+  for (let i = 0; i < ids.length; i += MARK_CHUNK) chunks.push(ids.slice(i, i + MARK_CHUNK));
+  const sync = store.sync;
+  if (sync) {
+    // One statement text whatever the count (ids as a JSON array), so it is prepared once and stays cached.
+    // Deferrable: a row published but not yet marked is at worst published again, and consumers dedupe by event id.
+    await sync.transaction(
+      (sql) => {
+        for (const chunk of chunks) sql.run(MARK_PUBLISHED_SQLITE, [at, JSON.stringify(chunk)]);
+      },
+      { deferrable: true },
+    );
+    return;
+  }
+  await store.transaction(async (tx) => {
+    for (const chunk of chunks)
+      await tx.updateTable('outbox').set({ published_at: at }).where('id', 'in', chunk).execute();
+  });
+}
