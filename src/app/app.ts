@@ -13,7 +13,7 @@ import { healthReport, statusProbe, storeProbe, type HealthProbe } from './healt
 import { buildServer, createMetricsRegistry } from '../api/server.js';
 import { createKeyVerifier, ensureApiKey } from '../api/api-keys.js';
 import { createModelRegistry, resolverFromRegistry, type ModelRegistry } from '../scoring/index.js';
-import { createModelRepository } from '../store/index.js';
+import { createModelRepository, createOutboxSource } from '../store/index.js';
 import { createBlastRadiusGuard, type BlastRadiusTrip, type EngineService } from '../engine/index.js';
 import { createEngineMetrics } from './engine-metrics.js';
 import { openEngine } from './engine.js';
@@ -227,7 +227,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ? await NatsBus.connect({ url: config.natsUrl, namespace: config.namespace })
       : new InProcessBus();
     const unsubscribe = await subscribeCoreEvents(bus, monitor);
-    const relay = new OutboxRelay(store, bus, clock);
+    const relay = new OutboxRelay(createOutboxSource(store), bus, clock);
     relay.start();
     closers.push(
       () => relay.stop(),

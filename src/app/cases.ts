@@ -5,7 +5,7 @@ import type { Clock } from '../domain/clock.js';
 import type { IdGenerator } from '../domain/ids.js';
 import type { RandomSource } from '../domain/random.js';
 import { appendToLedger } from '../compliance/ledger.js';
-import { drawRow, type Store } from '../store/index.js';
+import { createCaseIntakeReads, drawRow, type Store } from '../store/index.js';
 import {
   applyActionInTx,
   approveReviewInTx,
@@ -118,6 +118,7 @@ export function wireCases(a: {
       ids: a.ids,
       config: a.settings.cases,
       core: corePort,
+      intake: createCaseIntakeReads(a.store.db),
       monitor: {
         closeAlert: async (alertId) => late.monitor?.setAlertStatus(alertId, 'CLOSED'),
         listHits: (borrowerId) => late.monitor?.listHits('user', borrowerId, a.clock.now()) ?? [],

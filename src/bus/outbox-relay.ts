@@ -1,6 +1,23 @@
 import type { Clock } from '../domain/clock.js';
-import { markOutboxPublished, unitContext, unpublishedOutboxRows, type Store } from '../store/index.js';
 import type { Bus } from './bus.js';
+
+/** An unpublished outbox row. */
+export interface OutboxMessage {
+  readonly id: string;
+  readonly topic: string;
+  /** JSON text. */
+  readonly payload: string;
+}
+
+/** The outbox as the relay sees it (src/store/outbox-relay.ts implements it; src/app wires it). */
+export interface OutboxSource {
+  /** The oldest unpublished rows that committed, in commit order, at most `limit`. */
+  unpublished(limit: number): Promise<OutboxMessage[]>;
+  /** Resolves once everything committed before the call is durable (a batch may be visible before it is on disk). */
+  durable(): Promise<void>;
+  /** Marks rows published, in a unit of its own (never a request's). */
+  markPublished(ids: readonly string[], at: number): Promise<void>;
+}
 
 export interface OutboxRelayOptions {
   /** Rows per poll (default 500). */
@@ -22,7 +39,7 @@ export class OutboxRelay {
   private again = false;
 
   constructor(
-    private readonly store: Store,
+    private readonly outbox: OutboxSource,
     private readonly bus: Bus,
     private readonly clock: Clock,
     private readonly options: OutboxRelayOptions = {},
@@ -54,10 +71,10 @@ export class OutboxRelay {
   /** Publishes one batch; returns how many rows it published. */
   async runOnce(): Promise<number> {
     // Only committed rows are ever published, so the reader (which never waits for the writer's open batch) will do.
-    const rows = await unpublishedOutboxRows(this.store, this.options.batchSize ?? 500);
+    const rows = await this.outbox.unpublished(this.options.batchSize ?? 500);
     if (rows.length === 0) return 0;
     // A row is visible once its batch commits but durable only after the WAL flush: nothing leaves before that.
-    await this.store.sync?.durable();
+    await this.outbox.durable();
     const results = await Promise.allSettled(
       rows.map((row) => {
         const payload = JSON.parse(row.payload) as unknown;
@@ -75,13 +92,9 @@ export class OutboxRelay {
     const done = rows.filter((_, i) => results[i]?.status === 'fulfilled').map((r) => r.id);
     for (const failed of results)
       if (failed.status === 'rejected') this.options.onError?.(failed.reason, 'outbox publish');
-    // Never part of a request's unit of work (kick() may be called from inside one).
-    await unitContext.exit(() => this.markPublished(done));
+    // Never part of a request's unit of work (kick() may be called from inside one): the source sees to that.
+    await this.outbox.markPublished(done, this.clock.now());
     return done.length;
-  }
-
-  private async markPublished(ids: readonly string[]): Promise<void> {
-    await markOutboxPublished(this.store, ids, this.clock.now());
   }
 
   private tick(): void {

@@ -12,6 +12,7 @@ import {
   insertAppeal,
   insertCases,
   insertComplaint,
+  openAppealOn,
   openAppealsOnLine,
   updateCase,
   updateComplaint,
@@ -164,14 +165,9 @@ export async function fileAppeal(
     resolved_at: null,
   };
   await deps.store.transaction(async (tx) => {
-    const open = await tx
-      .selectFrom('appeals')
-      .select('id')
-      .where('target_id', '=', target.id)
-      .where('state', '=', 'OPEN')
-      .executeTakeFirst();
-    if (open)
-      throw new LgError('LG_CONFLICT', 'an appeal against this is already open', { appealId: open.id });
+    const openId = await openAppealOn(tx, target.id);
+    if (openId !== undefined)
+      throw new LgError('LG_CONFLICT', 'an appeal against this is already open', { appealId: openId });
     await insertAppeal(tx, row);
     await insertCases(tx, [caseRow]);
     await appendToLedger(tx, [

@@ -5,6 +5,8 @@ import type { IdGenerator } from '../domain/ids.js';
 import type { DbTx, Store } from '../store/db.js';
 import {
   findPendingChange,
+  pendingChangesDue,
+  setPendingChangeResult,
   insertPendingChange,
   listPendingChanges,
   settlePendingChange,
@@ -327,22 +329,17 @@ export class FourEyes {
     const context = { changeId: row.id, maker: row.maker, checker, reason: row.reason };
     try {
       const result = await operation.applyAfterApproval?.(JSON.parse(row.payload) as unknown, context);
-      await this.deps.store.db
-        .updateTable('pending_changes')
-        .set({ result: JSON.stringify(result ?? null) })
-        .where('id', '=', row.id)
-        .execute();
+      await setPendingChangeResult(this.deps.store.db, row.id, { result: JSON.stringify(result ?? null) });
     } catch (error) {
       const lg =
         error instanceof LgError
           ? error
           : new LgError('LG_INTERNAL', 'the approved change could not be applied');
       await this.deps.store.transaction(async (tx) => {
-        await tx
-          .updateTable('pending_changes')
-          .set({ state: 'FAILED', result: JSON.stringify({ code: lg.code, message: lg.message }) })
-          .where('id', '=', row.id)
-          .execute();
+        await setPendingChangeResult(tx, row.id, {
+          state: 'FAILED',
+          result: JSON.stringify({ code: lg.code, message: lg.message }),
+        });
         await appendToLedger(tx, [
           {
             entryId: `${row.id}:failed`,
@@ -408,15 +405,9 @@ export class FourEyes {
   /** Expires every pending change past its time (the jobs call it); returns how many expired. */
   async expireDue(): Promise<number> {
     const now = this.deps.clock.now();
-    const due = await this.deps.store.db
-      .selectFrom('pending_changes')
-      .select('id')
-      .where('state', '=', 'PENDING')
-      .where('expires_at', '<=', now)
-      .limit(1_000)
-      .execute();
+    const due = await pendingChangesDue(this.deps.store.db, now, 1_000);
     let expired = 0;
-    for (const { id } of due) {
+    for (const id of due) {
       try {
         await this.deps.store.transaction(async (tx) => {
           await settlePendingChange(tx, id, { state: 'EXPIRED', decided_at: now });

@@ -134,7 +134,15 @@ export function createCaseService(
   };
 }
 
-export type { CaseDeps, CaseConfig, CaseCorePort, CaseMonitorPort, CaseMetricsPort } from './ports.js';
+export type {
+  CaseDeps,
+  CaseConfig,
+  CaseCorePort,
+  CaseIntakePort,
+  CaseMonitorPort,
+  CaseMetricsPort,
+  IntakeItem,
+} from './ports.js';
 export type { ResolveInput, ResolveResult } from './outcomes.js';
 export { reinstateLine, restrictedForFraud } from './outcomes.js';
 export type { CaseView } from './rows.js';

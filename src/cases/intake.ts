@@ -1,8 +1,7 @@
 import { appendToLedger, appendToLedgerSync, type LedgerAppend } from '../compliance/ledger.js';
 import type { AlertFollowUp, AlertRow } from '../monitor/index.js';
 import { insertCases, insertCasesSync, type CaseRow } from '../store/cases.js';
-import type { DbTx } from '../store/db.js';
-import type { CaseDeps } from './ports.js';
+import type { CaseDeps, CaseIntakePort, IntakeItem } from './ports.js';
 import { newCaseRow, type NewCase } from './rows.js';
 
 /**
@@ -73,83 +72,39 @@ interface Found {
   readonly cases: NewCase[];
 }
 
-type Q = DbTx | CaseDeps['store']['db'];
-
-async function reviewApplications(db: Q, since: number, id?: string): Promise<NewCase[]> {
-  let q = db
-    .selectFrom('applications')
-    .select(['id', 'borrower_id', 'created_at'])
-    .where('outcome', '=', 'REVIEW')
-    .where('line_id', 'is', null);
-  q = id ? q.where('id', '=', id) : q.where('created_at', '>=', since);
-  const rows = await q.limit(5_000).execute();
-  return rows.map((r) => ({
+async function reviewApplications(reads: CaseIntakePort, since: number, id?: string): Promise<NewCase[]> {
+  const items = await reads.reviewApplications(since, id);
+  return items.map((r) => ({
     type: 'REVIEW_APPLICATION' as const,
     subjectId: r.id,
-    borrowerId: r.borrower_id,
-    since: Number(r.created_at),
+    borrowerId: r.borrowerId,
+    since: r.createdAt,
   }));
 }
 
 async function heldDraws(
-  db: Q,
+  reads: CaseIntakePort,
   since: number,
   now: number,
   windowMs: number,
   id?: string,
 ): Promise<NewCase[]> {
-  let q = db
-    .selectFrom('draws')
-    .select(['id', 'line_id', 'borrower_id', 'status', 'created_at'])
-    .where((eb) =>
-      eb.or([
-        eb('status', 'in', ['HOLD', 'REVIEW']),
-        // A CHALLENGE with no step-up result inside its window is held for a person.
-        eb.and([eb('status', '=', 'CHALLENGE'), eb('created_at', '<=', now - windowMs)]),
-      ]),
-    );
-  q = id ? q.where('id', '=', id) : q.where('created_at', '>=', since - windowMs);
-  const rows = await q.limit(5_000).execute();
-  return rows.map((r) => ({
-    type: 'HELD_DRAW' as const,
-    subjectId: r.id,
-    lineId: r.line_id,
-    borrowerId: r.borrower_id,
-    since: Number(r.created_at),
-  }));
+  // A CHALLENGE with no step-up result inside its window is held for a person.
+  const items = await reads.heldDraws({ since, now, windowMs }, id);
+  return items.map((r) => ({ type: 'HELD_DRAW' as const, ...subjectOf(r) }));
 }
 
-async function guardHeldActions(db: Q, since: number, id?: string): Promise<NewCase[]> {
-  let q = db
-    .selectFrom('line_actions')
-    .innerJoin('credit_lines', 'credit_lines.id', 'line_actions.line_id')
-    .select([
-      'line_actions.id as id',
-      'line_actions.line_id as line_id',
-      'credit_lines.borrower_id as borrower_id',
-    ])
-    .select('line_actions.created_at as created_at')
-    .where('line_actions.outcome', '=', 'REVIEW');
-  q = id ? q.where('line_actions.id', '=', id) : q.where('line_actions.created_at', '>=', since);
-  const rows = await q.limit(5_000).execute();
-  return rows.map((r) => ({
-    type: 'GUARD_HELD_ACTION' as const,
-    subjectId: r.id,
-    lineId: r.line_id,
-    borrowerId: r.borrower_id,
-    since: Number(r.created_at),
-  }));
+async function guardHeldActions(reads: CaseIntakePort, since: number, id?: string): Promise<NewCase[]> {
+  const items = await reads.guardHeldActions(since, id);
+  return items.map((r) => ({ type: 'GUARD_HELD_ACTION' as const, ...subjectOf(r) }));
 }
 
-async function openAlerts(db: Q, since: number): Promise<NewCase[]> {
-  const rows = await db
-    .selectFrom('monitor_alerts')
-    .selectAll()
-    .where('status', '=', 'OPEN')
-    .where('created_at', '>=', since)
-    .limit(5_000)
-    .execute();
-  return rows.map(alertCase);
+function subjectOf(item: IntakeItem) {
+  return { subjectId: item.id, lineId: item.lineId, borrowerId: item.borrowerId, since: item.createdAt };
+}
+
+async function openAlerts(reads: CaseIntakePort, since: number): Promise<NewCase[]> {
+  return (await reads.openAlerts(since)).map(alertCase);
 }
 
 /** Opens the cases for what was found; returns how many were new. */
@@ -184,12 +139,12 @@ export function createIntakeSweeper(deps: CaseDeps): IntakeSweeper {
       const now = deps.clock.now();
       const since =
         lastSweep === undefined ? now - deps.config.intakeLookbackMs : lastSweep - SWEEP_OVERLAP_MS;
-      const db = deps.store.db;
+      const reads = deps.intake;
       const cases = [
-        ...(await reviewApplications(db, since)),
-        ...(await heldDraws(db, since, now, deps.config.challengeWindowMs)),
-        ...(await guardHeldActions(db, since)),
-        ...(await openAlerts(db, since)),
+        ...(await reviewApplications(reads, since)),
+        ...(await heldDraws(reads, since, now, deps.config.challengeWindowMs)),
+        ...(await guardHeldActions(reads, since)),
+        ...(await openAlerts(reads, since)),
       ];
       const opened = await openCases(deps, { cases });
       lastSweep = now;
@@ -203,13 +158,13 @@ export async function intakeSubject(
   deps: CaseDeps,
   subject: { kind: 'application' | 'draw' | 'line_action'; id: string },
 ): Promise<number> {
-  const db = deps.store.db;
+  const reads = deps.intake;
   const now = deps.clock.now();
   const cases =
     subject.kind === 'application'
-      ? await reviewApplications(db, 0, subject.id)
+      ? await reviewApplications(reads, 0, subject.id)
       : subject.kind === 'draw'
-        ? await heldDraws(db, 0, now, deps.config.challengeWindowMs, subject.id)
-        : await guardHeldActions(db, 0, subject.id);
+        ? await heldDraws(reads, 0, now, deps.config.challengeWindowMs, subject.id)
+        : await guardHeldActions(reads, 0, subject.id);
   return openCases(deps, { cases });
 }

@@ -3,6 +3,7 @@ import type { IdGenerator } from '../domain/ids.js';
 import type { ReasonLang } from '../domain/reason-codes.js';
 import type { LineActionType } from '../domain/decision.js';
 import type { DbTx, Store } from '../store/db.js';
+import type { AlertRow } from '../monitor/index.js';
 import type { SlaPolicy } from './model.js';
 
 /**
@@ -63,6 +64,30 @@ export interface CaseMonitorPort {
   listHits(borrowerId: string): unknown[];
 }
 
+/** Work found for a person: the subject, its line and borrower, and when the machine left it. */
+export interface IntakeItem {
+  readonly id: string;
+  readonly lineId: string | null;
+  readonly borrowerId: string | null;
+  readonly createdAt: number;
+}
+
+/**
+ * What intake reads from the tables of the modules that did the work (committed rows only; each read bounded, the
+ * next sweep picks up the rest). `id` narrows a read to one subject (intake right after a request).
+ */
+export interface CaseIntakePort {
+  /** Applications decided REVIEW that opened no line, created since `since`. */
+  reviewApplications(since: number, id?: string): Promise<IntakeItem[]>;
+  /** Draws held (HOLD, REVIEW), or CHALLENGE draws older than `windowMs` with no step-up result. */
+  heldDraws(window: { since: number; now: number; windowMs: number }, id?: string): Promise<IntakeItem[]>;
+  /** Line actions the blast-radius guard turned into REVIEW. */
+  guardHeldActions(since: number, id?: string): Promise<IntakeItem[]>;
+  openAlerts(since: number): Promise<AlertRow[]>;
+  /** State and outcome of a borrower's alert cases (at most `limit`), for the reinstatement rule. */
+  alertCaseOutcomes(borrowerId: string, limit: number): Promise<{ state: string; outcome: string | null }[]>;
+}
+
 export interface CaseMetricsPort {
   slaBreached(type: string): void;
 }
@@ -83,6 +108,7 @@ export interface CaseDeps {
   readonly ids: IdGenerator;
   readonly config: CaseConfig;
   readonly core: CaseCorePort;
+  readonly intake: CaseIntakePort;
   readonly monitor?: CaseMonitorPort;
   readonly metrics?: CaseMetricsPort;
 }

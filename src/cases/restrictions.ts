@@ -17,13 +17,7 @@ export async function openReinstatementCases(deps: CaseDeps): Promise<number> {
   const found: NewCase[] = [];
   for (const r of restricted) {
     if (!r.restrictionId || !r.reasons.some(isFraudReason)) continue;
-    const alerts = await deps.store.db
-      .selectFrom('cases')
-      .select(['state', 'outcome'])
-      .where('type', '=', 'ALERT')
-      .where('borrower_id', '=', r.borrowerId)
-      .limit(200)
-      .execute();
+    const alerts = await deps.intake.alertCaseOutcomes(r.borrowerId, 200);
     const cleared =
       alerts.length > 0 &&
       alerts.every((a) => a.state === 'RESOLVED' && a.outcome !== 'CONFIRMED_FRAUD') &&

@@ -7,6 +7,7 @@ import {
   ledgerOf,
   listCases,
   notesOf,
+  escalatedPastDue,
   openCasesPastDue,
   updateCase,
   userById,
@@ -154,14 +155,7 @@ export async function addNote(deps: CaseDeps, id: string, input: { actor: string
 export async function sweepSla(deps: CaseDeps, batchMax = 1_000): Promise<{ breached: string[] }> {
   const now = deps.clock.now();
   const due = await openCasesPastDue(deps.store.db, now, batchMax);
-  const escalatedOnly = await deps.store.db
-    .selectFrom('cases')
-    .selectAll()
-    .where('state', '=', 'ESCALATED')
-    .where('sla_due_at', '<', now)
-    .where('sla_breached', '=', 0)
-    .limit(batchMax)
-    .execute();
+  const escalatedOnly = await escalatedPastDue(deps.store.db, now, batchMax);
   const breached: string[] = [];
   for (const row of [...due, ...escalatedOnly]) {
     try {

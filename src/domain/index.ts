@@ -14,3 +14,4 @@ export * from './apr.js';
 export * from './national-id.js';
 export * from './delinquency.js';
 export * from './anti-scam.js';
+export * from './sha256.js';

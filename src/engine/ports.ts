@@ -2,7 +2,7 @@
  * What the engine reads and writes, as records of its own (strategies, versions, overlays, decisions), and the port
  * through which it does: src/store/engine.ts implements it, src/app/ wires it. The engine never sees a row or a query.
  */
-import type { Decision, DecisionContext } from '../domain/decision.js';
+import type { Decision, DecisionContext } from '../domain/index.js';
 import type { ParamValue, StrategyDocument } from './types.js';
 
 export const DECISION_KINDS = ['application', 'draw', 'review', 'event', 'simulation'] as const;

@@ -272,3 +272,62 @@ export async function ledgerOf(db: Q, subjectId: string, limit = 200) {
     .limit(limit)
     .execute();
 }
+
+/** The id of the open appeal against `targetId`, if any (one open appeal per target). */
+export async function openAppealOn(db: Q, targetId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('appeals')
+    .select('id')
+    .where('target_id', '=', targetId)
+    .where('state', '=', 'OPEN')
+    .executeTakeFirst();
+  return row?.id;
+}
+
+/** Records what an approved change returned (or why applying it failed, with state FAILED). */
+export async function setPendingChangeResult(
+  db: Q,
+  id: string,
+  patch: { result: string; state?: 'FAILED' },
+): Promise<void> {
+  await db.updateTable('pending_changes').set(patch).where('id', '=', id).execute();
+}
+
+/** Ids of pending changes past their expiry, at most `limit`. */
+export async function pendingChangesDue(db: Q, now: number, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('pending_changes')
+    .select('id')
+    .where('state', '=', 'PENDING')
+    .where('expires_at', '<=', now)
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** State and outcome of a borrower's alert cases (at most `limit`), for the reinstatement rule. */
+export async function alertCaseOutcomes(
+  db: Q,
+  borrowerId: string,
+  limit: number,
+): Promise<{ state: string; outcome: string | null }[]> {
+  return db
+    .selectFrom('cases')
+    .select(['state', 'outcome'])
+    .where('type', '=', 'ALERT')
+    .where('borrower_id', '=', borrowerId)
+    .limit(limit)
+    .execute();
+}
+
+/** ESCALATED cases past their SLA not yet marked breached. */
+export async function escalatedPastDue(db: Q, now: number, limit: number): Promise<CaseRow[]> {
+  return db
+    .selectFrom('cases')
+    .selectAll()
+    .where('state', '=', 'ESCALATED')
+    .where('sla_due_at', '<', now)
+    .where('sla_breached', '=', 0)
+    .limit(limit)
+    .execute();
+}

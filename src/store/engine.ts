@@ -4,10 +4,14 @@
  * decides). Also the decision row the core writes inside its own unit of work.
  */
 import type { Selectable } from 'kysely';
-import { sha256Hex } from '../domain/sha256.js';
-import type { Decision, DecisionContext, Outcome } from '../domain/decision.js';
-import { canonicalJson } from '../domain/canonical-json.js';
-import { LgError } from '../domain/errors.js';
+import {
+  sha256Hex,
+  type Decision,
+  type DecisionContext,
+  type Outcome,
+  canonicalJson,
+  LgError,
+} from '../domain/index.js';
 import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
 import type {
   DecisionKind,

@@ -14,4 +14,5 @@ export * from './api.js';
 export { RETRY_AFTER_SECONDS } from './faults.js';
 export { unitContext } from './unit-context.js';
 export { drawRow, lineRow } from './case-evidence.js';
-export { markOutboxPublished, unpublishedOutboxRows, type UnpublishedRow } from './outbox-relay.js';
+export { createOutboxSource } from './outbox-relay.js';
+export { createCaseIntakeReads } from './cases-intake.js';

@@ -3,8 +3,7 @@
  * id, the activation history; every write with its ledger entry, an alias move also with the configuration generation.
  */
 import type { Selectable } from 'kysely';
-import { canonicalJson } from '../domain/canonical-json.js';
-import { sha256Hex } from '../domain/sha256.js';
+import { canonicalJson, sha256Hex } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
 import type {
   AliasMove,

@@ -2,21 +2,17 @@
  * The outbox as the relay (src/bus/outbox-relay.ts) reads and marks it. Only committed rows are ever read, on the
  * reader connection that never waits for the writer's open batch.
  */
+import type { OutboxSource } from '../bus/index.js';
 import type { Store } from './db.js';
+import { unitContext } from './unit-context.js';
 
 /** Ids per UPDATE … IN (…): far below both stores' bound-parameter limits. */
 const MARK_CHUNK = 500;
 const MARK_PUBLISHED_SQLITE =
   'update "outbox" set "published_at" = ? where "id" in (select "value" from json_each(?))';
 
-export interface UnpublishedRow {
-  readonly id: string;
-  readonly topic: string;
-  readonly payload: string;
-}
-
 /** The oldest unpublished rows, in commit order (created_at, id). */
-export async function unpublishedOutboxRows(store: Store, limit: number): Promise<UnpublishedRow[]> {
+async function unpublishedOutboxRows(store: Store, limit: number) {
   return store.readDb
     .selectFrom('outbox')
     .select(['id', 'topic', 'payload'])
@@ -28,7 +24,7 @@ export async function unpublishedOutboxRows(store: Store, limit: number): Promis
 }
 
 /** Through the store's unit of work, so on SQLite the mark joins the next group commit instead of paying its own. */
-export async function markOutboxPublished(store: Store, ids: readonly string[], at: number): Promise<void> {
+async function markOutboxPublished(store: Store, ids: readonly string[], at: number): Promise<void> {
   const chunks: string[][] = [];
   for (let i = 0; i < ids.length; i += MARK_CHUNK) chunks.push(ids.slice(i, i + MARK_CHUNK));
   const sync = store.sync;
@@ -47,4 +43,14 @@ export async function markOutboxPublished(store: Store, ids: readonly string[], 
     for (const chunk of chunks)
       await tx.updateTable('outbox').set({ published_at: at }).where('id', 'in', chunk).execute();
   });
+}
+
+/** The relay's outbox on `store`. */
+export function createOutboxSource(store: Store): OutboxSource {
+  return {
+    unpublished: (limit) => unpublishedOutboxRows(store, limit),
+    durable: async () => store.sync?.durable(),
+    // Outside any request's unit context: a mark is not the request's guarded effect.
+    markPublished: (ids, at) => unitContext.exit(() => markOutboxPublished(store, ids, at)),
+  };
 }

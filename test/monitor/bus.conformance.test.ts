@@ -3,6 +3,7 @@ import type { Bus, BusMessage } from '../../src/bus/bus.js';
 import { InProcessBus } from '../../src/bus/in-process.js';
 import { NatsBus } from '../../src/bus/nats.js';
 import { OutboxRelay } from '../../src/bus/outbox-relay.js';
+import { createOutboxSource } from '../../src/store/index.js';
 import { subscribeCoreEvents } from '../../src/monitor/index.js';
 import { NATS_URL, T0, openTestMonitor } from './helpers.js';
 
@@ -106,7 +107,7 @@ for (const factory of FACTORIES) {
         published_at: null,
       }));
       await t.store.db.insertInto('outbox').values(rows).execute();
-      const relay = new OutboxRelay(t.store, bus, t.clock, { batchSize: 7, pollMs: 10 });
+      const relay = new OutboxRelay(createOutboxSource(t.store), bus, t.clock, { batchSize: 7, pollMs: 10 });
       relay.start();
       await until(async () => {
         const n = await t.store.db
