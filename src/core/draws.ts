@@ -678,6 +678,8 @@ export function disbursementOutbox(r: DrawRequest, line: LineRow, loan: LoanRow)
     deviceId: r.input.deviceId,
     ip: r.input.ip,
     payeeId: r.input.payeeId,
+    // The stated purpose, so fund-misuse alerts can set it beside where the money went (issue 15).
+    ...(r.input.purpose === undefined ? {} : { attributes: { purpose: r.input.purpose } }),
   });
   return outboxRow(r.ids.event, event, r.now);
 }
