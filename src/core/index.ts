@@ -105,6 +105,7 @@ export function createCoreServices(deps: CoreDeps): CoreServices {
 
 export type { CoreDeps, CoreEngine, CoreConfig, DecisionRecord, DrawSignalInput, GuardTrip } from './deps.js';
 export { CORE_EVENTS_TOPIC } from './deps.js';
+export type * from './ports/lending.js';
 export type { ApplicationInput, ApplicationResult } from './applications.js';
 export type { LineActionInput, LineActionResult } from './lines.js';
 export type { DrawInput, DrawResult, DrawStatus } from './draws.js';
