@@ -26,7 +26,7 @@ import { monitorRoutes } from '../api/routes/monitor.js';
 import { consoleRoutes } from '../api/routes/console.js';
 import { modelRoutes } from '../api/index.js';
 import { readAlertEvidence, readLineHistory, readOverview, searchLines } from '../store/console.js';
-import { createLendingStore } from '../store/lending.js';
+import { createLendingStore } from '../store/index.js';
 import { registerDashboard } from './dashboard.js';
 import { listingRoutes } from '../api/routes/listings.js';
 import { productRoutes } from '../api/routes/products.js';

@@ -1,11 +1,24 @@
-import type { InstallmentRow } from '../repo.js';
-
 /**
  * The lending module's storage port (issue 10): products, quotes, daily-accrual loans and 助贷 partners. The core
  * declares what it needs here; src/store/lending.ts implements it over Kysely (SQLite and PostgreSQL) and src/app
  * wires it. `Tx` is the store's unit-of-work handle and `SyncTx` its synchronous SQL on the embedded store, both
  * opaque to the core: it only hands back what the store gave it.
  */
+
+/** A loan instalment as stored (a daily-accrual loan's schedule is rewritten as it is repaid). */
+export interface InstallmentRecord {
+  readonly loan_id: string;
+  readonly period: number;
+  readonly due_date: string;
+  readonly principal_minor: number;
+  readonly interest_minor: number;
+  readonly fee_minor: number;
+  readonly paid_principal_minor: number;
+  readonly paid_interest_minor: number;
+  readonly paid_fee_minor: number;
+  readonly settled_at: number | null;
+  readonly late_fee_minor: number;
+}
 
 /** A registered partner as stored (金规〔2025〕9号). */
 export interface PartnerRecord {
@@ -174,7 +187,7 @@ export interface LendingStore<Tx, SyncTx> {
 
   // ------------------------------------------------------------ daily-accrual loans
   /** Replaces a loan's instalments (a loan has at most 360; re-projection may renumber the tail). */
-  replaceInstallments(tx: Tx, loanId: string, rows: readonly InstallmentRow[]): Promise<void>;
+  replaceInstallments(tx: Tx, loanId: string, rows: readonly InstallmentRecord[]): Promise<void>;
   updateLoanAccrual(tx: Tx, loanId: string, columns: LoanAccrualColumns): Promise<void>;
   /** Ids of active daily-accrual loans after `afterId`, in id order. */
   accruingLoanIds(afterId: string, limit: number): Promise<string[]>;
