@@ -12,7 +12,7 @@ import { appendToLedger } from '../compliance/ledger.js';
 import type { CoreDeps, UnitSyncSql, UnitTx } from './deps.js';
 import type { BookShare, PartnerRecord } from './ports/lending.js';
 import { findLine } from './repo.js';
-import type { LinePartnerFee } from './products.js';
+import { partnerFeesOf, type LinePartnerFee } from './products.js';
 import { iso } from './views.js';
 
 /**
@@ -220,6 +220,8 @@ export async function lineParties(deps: CoreDeps, lineId: string): Promise<LineP
     });
   const own = 10_000 - shares.reduce((s, f) => s + f.shareBps, 0);
   if (own > 0) funders.push({ partnerId: 'LENDER', name: '本机构 / the lender', shareBps: own });
+  // The fees the line was granted with (what its loans are priced at), not what the partner charges new lines today.
+  const granted = new Map(partnerFeesOf(line).map((f) => [f.partnerId, f.feeRateBps]));
   const charging = [];
   for (const id of [line.channel_partner_id, line.credit_enhancer_id]) {
     if (!id) continue;
@@ -228,7 +230,7 @@ export async function lineParties(deps: CoreDeps, lineId: string): Promise<LineP
       partnerId: p.id,
       name: p.name,
       type: p.type,
-      feeRatePercent: Number(p.fee_rate_bps) / 100,
+      feeRatePercent: (line.partner_fees ? (granted.get(p.id) ?? 0) : Number(p.fee_rate_bps)) / 100,
     });
   }
   const pct = (bps: number) => `${(bps / 100).toFixed(2)}%`;
