@@ -373,9 +373,25 @@ export async function concentrationLimit(
   deps: CoreDeps,
   lineId: string,
 ): Promise<ConcentrationLimit | undefined> {
-  const channelId = await channelOfLine(deps, lineId);
+  return limitOfChannel(deps, await channelOfLine(deps, lineId));
+}
+
+/** The same for a line already read (and locked) in a unit of work, reading the partner in that unit. */
+export async function concentrationLimitInUnit(
+  deps: CoreDeps,
+  tx: UnitTx,
+  line: { readonly channel_partner_id?: string | null },
+): Promise<ConcentrationLimit | undefined> {
+  return limitOfChannel(deps, line.channel_partner_id ?? null, tx);
+}
+
+async function limitOfChannel(
+  deps: CoreDeps,
+  channelId: string | null,
+  tx?: UnitTx,
+): Promise<ConcentrationLimit | undefined> {
   if (channelId === null) return undefined;
-  const partner = await findPartner(deps, channelId);
+  const partner = await findPartner(deps, channelId, tx);
   if (Number(partner.concentration_max) >= 1) return undefined;
   return {
     partnerId: partner.id,

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIsolatedPostgresSchema, openStore, type Store } from '../../src/store/db.js';
 import { TEST_DATABASE_URL } from '../helpers/stores.js';
 import { makeCore, residentId, type Harness } from '../core/harness.js';
+import { releaseHeldDrawInTx } from '../../src/core/index.js';
 
 /**
  * Issue 15, concentration per partner, as an adversary would test it: many draws on one channel at once, through two
@@ -125,3 +126,53 @@ for (const setup of SETUPS) {
     });
   });
 }
+
+describe('partner concentration when a held draw is released', () => {
+  it('a draw held for review cannot be released once the channel has filled its share meanwhile', async () => {
+    const store = await openStore({ sqlitePath: ':memory:' });
+    try {
+      const h = makeCore(store, { seed: 33 });
+      Object.assign(h.deps, { config: { ...h.deps.config, concentrationFloorMinor: 0 } });
+      h.engine.script.application = () => ({ outcome: 'APPROVE', limitMinor: 5_000_000, annualRate: 0.12 });
+      const platform = await h.core.createPartner({
+        name: '放行平台',
+        type: 'PLATFORM_OPERATOR',
+        licenceNo: 'HOLD-1',
+        contractStart: '2025-01-01',
+        contractEnd: '2027-12-31',
+        concentrationMax: SHARE_MAX,
+      });
+      let seq = 900;
+      const open = async (channel: boolean) => {
+        const applied = await h.core.submitApplication({
+          applicant: { name: '放行客户', nationalId: residentId('19910101', ++seq), phone: `1350001${seq}` },
+          attributes: {},
+          ...(channel ? { channel: { partnerId: platform.id, fundingMode: 'SELF_FUNDED' as const } } : {}),
+        });
+        if (!applied.line) throw new Error(`not approved: ${applied.outcome}`);
+        return applied.line.id;
+      };
+      const draw = {
+        amountMinor: DRAW_MINOR,
+        currency: 'CNY',
+        termMonths: 12,
+        method: 'EQUAL_INSTALLMENT' as const,
+      };
+      h.engine.script.draw = () => ({ outcome: 'APPROVE' });
+      await h.core.requestDraw(await open(false), { ...draw, amountMinor: DIRECT_MINOR });
+      const heldLine = await open(true);
+      h.engine.script.draw = () => ({ outcome: 'HOLD', reasons: ['R_SCAM_TRANSFER_PATTERN'] });
+      const held = await h.core.requestDraw(heldLine, draw);
+      expect(held.status).toBe('HOLD');
+      h.engine.script.draw = () => ({ outcome: 'APPROVE' });
+      for (let i = 0; i < FITTING; i += 1) await h.core.requestDraw(await open(true), draw);
+      await expect(
+        store.transaction((tx) => releaseHeldDrawInTx(h.deps, tx, held.drawId, { actor: 'user:analyst' })),
+      ).rejects.toMatchObject({ code: 'LG_PARTNER_CONCENTRATION' });
+      const loans = await store.db.selectFrom('loans').select('id').where('line_id', '=', heldLine).execute();
+      expect(loans).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+});
