@@ -125,6 +125,7 @@ describe('fund misuse against the stated purpose, through the API', () => {
     expect(findFeatures((await misuseAlert(legacy.borrowerId))?.evidence)).toMatchObject({
       statedPurpose: 'UNSTATED',
       usedFor: 'GAMBLING',
+      purposeMismatch: false,
     });
   });
 });

@@ -85,8 +85,9 @@ async function evaluate(ctx: TypologyContext): Promise<TypologyHit | null> {
   const stated = distinct(draws.map((d) => d.purpose));
   const mccs = distinct(flows.map((f) => f.merchantCategory));
   const uses = distinct(mccs.map((m) => MCC_USE[m] ?? `MCC_${m}`));
-  // Every use the money went to that no draw stated: for a catalogue purpose, all of them (none is allowed).
-  const contradicted = uses.filter((use) => !stated.includes(use));
+  // Every use the money went to that no draw stated: for a catalogue purpose, all of them (none is allowed). A draw
+  // with no stated purpose contradicts nothing; the prohibited flow alone fires the alert.
+  const contradicted = stated.length === 0 ? [] : uses.filter((use) => !stated.includes(use));
   return {
     rules:
       contradicted.length > 0
