@@ -24,6 +24,7 @@ import { monitorRoutes } from '../api/routes/monitor.js';
 import { consoleRoutes } from '../api/routes/console.js';
 import { modelRoutes } from '../api/index.js';
 import { readAlertEvidence, readLineHistory, readOverview, searchLines } from '../store/console.js';
+import { createLendingStore } from '../store/index.js';
 import { registerDashboard } from './dashboard.js';
 import { listingRoutes } from '../api/routes/listings.js';
 import { productRoutes } from '../api/routes/products.js';
@@ -214,6 +215,19 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       drawSignals: (input) => monitor.drawSignals(input),
       // The core looks the lists up itself, at application and at draw, from the shared store.
       lists: monitor.lists,
+      lending: createLendingStore(store),
+      // A degrading 助贷 channel lands in the analysts' queue like any alert (the case sweep opens its case).
+      raiseChannelAlert: (alert) =>
+        recordSystemAlert(
+          store,
+          { clock, ids },
+          {
+            typologyId: 'CHANNEL_QUALITY',
+            severity: 'high',
+            reasons: [],
+            evidence: alert,
+          },
+        ),
     });
     // Work a request leaves for a person opens its case at once (the case jobs' sweep is the safety net).
     const core = cases.wrapCore(coreServices);

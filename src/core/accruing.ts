@@ -8,10 +8,9 @@ import {
 } from '../domain/settlement.js';
 import { dailyRate } from '../domain/accrual.js';
 import { appendToLedger } from '../compliance/ledger.js';
-import type { DbTx } from '../store/db.js';
-import type { CoreDeps } from './deps.js';
+import type { CoreDeps, UnitTx } from './deps.js';
 import { loanTermsOf, type LoanTermsSnapshot } from './products.js';
-import { findLoan, installmentsOf, type InstallmentRow, type LoanRow, type Q } from './repo.js';
+import { findLoan, installmentsOf, type InstallmentRow, type LoanRow } from './repo.js';
 
 /**
  * Daily-accrual loans in the store: the loan row and its instalments as an AccrualLoanState (domain/settlement.ts),
@@ -68,7 +67,8 @@ function rowOf(
 
 /** Replaces the loan's instalments with the state's (a loan has at most 360; re-projection may renumber the tail). */
 async function writeInstallments(
-  tx: Q,
+  deps: CoreDeps,
+  tx: UnitTx,
   loanId: string,
   before: readonly InstallmentRow[],
   next: readonly InstallmentState[],
@@ -76,8 +76,7 @@ async function writeInstallments(
 ): Promise<InstallmentRow[]> {
   const byPeriod = new Map(before.map((r) => [Number(r.period), r]));
   const rows = next.map((i) => rowOf(loanId, i, byPeriod.get(i.period), now));
-  await tx.deleteFrom('loan_installments').where('loan_id', '=', loanId).execute();
-  if (rows.length > 0) await tx.insertInto('loan_installments').values(rows).execute();
+  await deps.lending.replaceInstallments(tx, loanId, rows);
   return rows;
 }
 
@@ -96,7 +95,8 @@ export interface AccruingRepayment {
 
 /** A repayment on a daily-accrual loan (accrued interest to the date, then principal; see domain/settlement.ts). */
 export async function repayAccruing(
-  tx: Q,
+  deps: CoreDeps,
+  tx: UnitTx,
   loan: LoanRow,
   rows: readonly InstallmentRow[],
   payment: { amountMinor: number; date: string; now: number },
@@ -106,22 +106,18 @@ export async function repayAccruing(
     amountMinor: payment.amountMinor,
     date: payment.date,
   });
-  const rowsAfter = await writeInstallments(tx, loan.id, rows, out.state.installments, payment.now);
+  const rowsAfter = await writeInstallments(deps, tx, loan.id, rows, out.state.installments, payment.now);
   const loanAfter: LoanRow = {
     ...loan,
     ...loanStateColumns(out.state),
     status: out.settled ? 'SETTLED' : loan.status,
     settled_at: out.settled ? payment.now : null,
   };
-  await tx
-    .updateTable('loans')
-    .set({
-      ...loanStateColumns(out.state),
-      status: loanAfter.status,
-      settled_at: loanAfter.settled_at,
-    })
-    .where('id', '=', loan.id)
-    .execute();
+  await deps.lending.updateLoanAccrual(tx, loan.id, {
+    ...loanStateColumns(out.state),
+    status: loanAfter.status,
+    settled_at: loanAfter.settled_at,
+  });
   const a = out.allocation;
   return {
     allocated: {
@@ -202,18 +198,10 @@ export async function accrueOverdueLoans(
   let penaltyAccruedMinor = 0;
   let lateFeesChargedMinor = 0;
   for (;;) {
-    const page = await deps.store.db
-      .selectFrom('loans')
-      .select('id')
-      .where('status', '=', 'ACTIVE')
-      .where('terms', 'is not', null)
-      .where('id', '>', after)
-      .orderBy('id')
-      .limit(pageSize)
-      .execute();
+    const page = await deps.lending.accruingLoanIds(after, pageSize);
     if (page.length === 0) break;
-    after = page[page.length - 1]?.id ?? after;
-    for (const { id } of page) {
+    after = page[page.length - 1] ?? after;
+    for (const id of page) {
       const done = await deps.store.transaction((tx) => accrueOne(deps, tx, id, asOf));
       if (done.penalty + done.lateFees === 0) continue;
       loansAccrued += 1;
@@ -226,7 +214,7 @@ export async function accrueOverdueLoans(
 
 async function accrueOne(
   deps: CoreDeps,
-  tx: DbTx,
+  tx: UnitTx,
   loanId: string,
   asOf: string,
 ): Promise<{ penalty: number; lateFees: number }> {
@@ -238,14 +226,13 @@ async function accrueOne(
   // Nothing accrued: penalty_through stays, so a repayment may still be dated on any day since (the span is
   // re-accrued later from the same date with the same overdue principal, so nothing is lost).
   if (out.penaltyAccruedMinor + out.lateFeesChargedMinor > 0) {
-    await tx
-      .updateTable('loans')
-      .set({ penalty_through: out.state.penaltyThrough, penalty_unpaid_minor: out.state.penaltyUnpaidMinor })
-      .where('id', '=', loanId)
-      .execute();
+    await deps.lending.updateLoanAccrual(tx, loanId, {
+      penalty_through: out.state.penaltyThrough,
+      penalty_unpaid_minor: out.state.penaltyUnpaidMinor,
+    });
   }
   if (out.lateFeesChargedMinor > 0)
-    await writeInstallments(tx, loanId, rows, out.state.installments, deps.clock.now());
+    await writeInstallments(deps, tx, loanId, rows, out.state.installments, deps.clock.now());
   if (out.penaltyAccruedMinor + out.lateFeesChargedMinor > 0) {
     await appendToLedger(tx, [
       {

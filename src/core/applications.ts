@@ -200,8 +200,7 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
     event: deps.ids.next(),
   };
   const sealed = sealBorrower(borrowerId, applicant, deps.crypto, now);
-  const product =
-    input.productId === undefined ? undefined : await activeProduct(deps.store.db, input.productId);
+  const product = input.productId === undefined ? undefined : await activeProduct(deps, input.productId);
   const channel = await channelFor(deps, input.channel);
 
   const result = await deps.store.transaction(async (tx) => {
@@ -240,7 +239,7 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
       grant.outcome === 'APPROVE'
         ? await openLine(deps, tx, { ids, borrowerId: storedBorrowerId, grant, currency, now })
         : null;
-    if (line) await bindLineToProduct(tx, line.id, product);
+    if (line) await bindLineToProduct(deps, tx, line.id, product);
     await tx
       .insertInto('applications')
       .values({
@@ -256,7 +255,7 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
         created_at: now,
       })
       .execute();
-    await recordChannel(tx, { applicationId: ids.application, lineId: line?.id }, channel);
+    await recordChannel(deps, tx, { applicationId: ids.application, lineId: line?.id }, channel);
     const ledger = [
       {
         entryId: ids.application,

@@ -7,6 +7,11 @@ import type { FieldCrypto } from '../compliance/crypto.js';
 import type { DbTx, DecisionRow, Store } from '../store/db.js';
 import type { LedgerAppend } from '../compliance/ledger.js';
 import type { ActionClass } from '../engine/guard.js';
+import type { LendingStore } from './ports/lending.js';
+
+/** The store's unit-of-work handle and its synchronous SQL, as the core's ports receive them (opaque to the core). */
+export type UnitTx = DbTx;
+export type UnitSyncSql = Parameters<Parameters<NonNullable<Store['sync']>['transaction']>[0]>[0];
 
 /** What the core stores about a decision; the engine owns the table and its ledger entry. */
 export interface CoreDecisionWrites {
@@ -128,6 +133,10 @@ export interface CoreConfig {
     readonly fpdRateMax: number;
     readonly delinquentShareMax: number;
     readonly approvalRateMin: number;
+    /** Share of the channel's borrowers with a fraud alert in the last 90 days (default 0.05). */
+    readonly fraudAlertRateMax?: number;
+    /** Complaints in the last 90 days per channel borrower (default 0.02). */
+    readonly complaintRateMax?: number;
   };
 }
 
@@ -149,6 +158,17 @@ export interface CoreDeps {
   readonly onGuardTrip?: (trip: GuardTrip) => void | Promise<void>;
   /** The credit bureau behind consent (src/core/bureau-gate.ts); absent: bureau attributes are the caller's. */
   readonly bureau?: ApplicationBureauPort;
+  /** Products, quotes, daily-accrual loans and partners in the store (src/core/ports/lending.ts). */
+  readonly lending: LendingStore<UnitTx, UnitSyncSql>;
+  /**
+   * A channel whose quality breached its thresholds (jobs daily): the app raises an alert in the analysts' queue,
+   * which opens a case. Returns the alert id. Absent: the breach is recorded with the partner only.
+   */
+  readonly raiseChannelAlert?: (alert: {
+    readonly partnerId: string;
+    readonly asOf: string;
+    readonly breaches: readonly { metric: string; value: number; threshold: number }[];
+  }) => Promise<string>;
 }
 
 export const CORE_EVENTS_TOPIC = 'core.events';

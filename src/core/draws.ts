@@ -12,10 +12,22 @@ import type { DbTx } from '../store/db.js';
 import type { SyncSql } from '../store/sync.js';
 import type { CoreTables } from '../store/core-tables.js';
 import { insertRows, runShaped } from '../store/shaped.js';
-import { aprCapFor, checkDrawForProduct, loanProductColumns, scheduleInputFor } from './products.js';
+import {
+  allInBreakdown,
+  allInCapError,
+  aprCapFor,
+  checkDrawForProduct,
+  loanProductColumns,
+  scheduleInputFor,
+} from './products.js';
 import { assertMatchesQuote, quoteForDraw, type QuotedBooking } from './quotes.js';
 import { checkPurpose } from './purposes.js';
-import { checkConcentration } from './partners.js';
+import {
+  checkConcentrationInUnit,
+  checkConcentrationSync,
+  concentrationLimit,
+  type ConcentrationLimit,
+} from './partners.js';
 import { buildContext, timedDecide } from './context.js';
 import {
   drawHardDeclines,
@@ -365,6 +377,8 @@ export interface DrawRequest {
   readonly now: number;
   /** The quote the draw cites (read before the unit: a stored quote never changes). */
   readonly quote?: QuotedBooking;
+  /** The line's channel partner's share limit, checked inside the unit (partners.ts). */
+  readonly concentration?: ConcentrationLimit;
 }
 
 /** Hard rules, decide('draw'), the APR cap and every row to write; pure given the line and its velocity. */
@@ -423,6 +437,7 @@ function planDraw(r: DrawRequest, line: LineRow, velocity: Readonly<Record<strin
 async function drawUnit(tx: DbTx, request: DrawRequest, lineId: string): Promise<DrawPlan> {
   const line = await findLine(tx, request.deps.store.kind, lineId, true);
   const r: DrawRequest = { ...request, now: request.deps.clock.now() };
+  await checkConcentrationInUnit(r.deps, tx, r.concentration, r.input.amountMinor);
   const plan = planDraw(r, line, await drawVelocity(r.deps, tx, lineId, r.now));
   const loan = plan.loan;
   if (loan) {
@@ -464,6 +479,7 @@ function drawUnitSync(syncSql: SyncSql, request: DrawRequest, lineId: string): D
   if (!line) throw new LgError('LG_NOT_FOUND', `no line ${lineId}`, { lineId });
   // The single writer runs units one after another; the time is taken when this one runs, not when it was queued.
   const r: DrawRequest = { ...request, now: request.deps.clock.now() };
+  checkConcentrationSync(r.deps, syncSql, r.concentration, r.input.amountMinor);
   const plan = planDraw(r, line, drawVelocitySync(r.deps, syncSql, lineId, r.now));
   if (plan.loan) {
     if (syncSql.run(DEBIT_SQL, debitParams(plan.loan, r.now)) !== 1) {
@@ -501,24 +517,26 @@ export async function requestDraw(deps: CoreDeps, lineId: string, input: DrawInp
     event: deps.ids.next(),
   };
   const quote = await quoteForDraw(deps, lineId, input, now);
-  await checkConcentration(deps, lineId, input.amountMinor);
-  const request: DrawRequest = { deps, input, monitored, lists, ids, now, quote };
+  const concentration = await concentrationLimit(deps, lineId);
+  const request: DrawRequest = { deps, input, monitored, lists, ids, now, quote, concentration };
   const sync = deps.store.sync;
   const done = sync
     ? await sync.transaction((syncSql) => drawUnitSync(syncSql, request, lineId))
     : await deps.store.transaction((tx) => drawUnit(tx, request, lineId));
   const { status, reasons, priced, loan } = done;
   if (priced && status === 'DECLINED') {
-    throw new LgError(
-      'LG_APR_CAP_EXCEEDED',
-      `the all-in APR ${priced.disclosures.CN_IRR.apr}% is above the ${deps.config.aprCapPercent}% cap`,
+    // Refused at the cap: say what each party's share of the cost is (the platform's and the enhancer's fees too).
+    const line = await findLine(deps.store.db, deps.store.kind, lineId);
+    const breakdown = allInBreakdown(
+      line,
+      { ...input, principalMinor: input.amountMinor, annualRate: priced.annualRate, startDate: isoDate(now) },
       {
-        drawId: ids.draw,
-        decisionId: ids.decision,
-        apr: priced.disclosures.CN_IRR.apr,
-        capPercent: deps.config.aprCapPercent,
+        ...priced,
+        aprPercent: priced.disclosures.CN_IRR.apr,
+        capPercent: aprCapFor(line, deps.config.aprCapPercent),
       },
     );
+    throw allInCapError(breakdown, { drawId: ids.draw, decisionId: ids.decision });
   }
   if (status === 'DECLINED') {
     throw new LgError('LG_DRAW_DECLINED', 'the draw was declined', {
@@ -678,6 +696,8 @@ export function disbursementOutbox(r: DrawRequest, line: LineRow, loan: LoanRow)
     deviceId: r.input.deviceId,
     ip: r.input.ip,
     payeeId: r.input.payeeId,
+    // The stated purpose, so fund-misuse alerts can set it beside where the money went (issue 15).
+    ...(r.input.purpose === undefined ? {} : { attributes: { purpose: r.input.purpose } }),
   });
   return outboxRow(r.ids.event, event, r.now);
 }

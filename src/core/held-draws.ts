@@ -18,6 +18,8 @@ import {
   type DrawRequest,
 } from './draws.js';
 import { drawHardDeclines } from './hard-rules.js';
+import { checkConcentrationInUnit, concentrationLimitInUnit } from './partners.js';
+import { aprCapFor } from './products.js';
 import { installmentRows } from './loans.js';
 import { findLine, forUpdate, type LineRow } from './repo.js';
 
@@ -144,8 +146,10 @@ export async function releaseHeldDrawInTx(
   const declines = drawHardDeclines(line, lists, deps.config);
   if (declines.length > 0)
     throw new LgError('LG_DRAW_DECLINED', 'a hard rule blocks the release now', { reasons: declines });
+  // The channel partner's share of the book holds at release as at the draw (read under the partner's lock).
+  await checkConcentrationInUnit(deps, tx, await concentrationLimitInUnit(deps, tx, line), input.amountMinor);
   const priced = price(deps, line, input, await originalDecision(tx, draw.decision_id), now);
-  if (!aprCapCheck(priced.disclosures.CN_IRR.apr, deps.config.aprCapPercent).ok)
+  if (!aprCapCheck(priced.disclosures.CN_IRR.apr, aprCapFor(line, deps.config.aprCapPercent)).ok)
     throw new LgError('LG_APR_CAP_EXCEEDED', 'the all-in APR is above the cap', {
       apr: priced.disclosures.CN_IRR.apr,
     });

@@ -113,6 +113,7 @@ export type {
   GuardTrip,
 } from './deps.js';
 export { CORE_EVENTS_TOPIC } from './deps.js';
+export type * from './ports/lending.js';
 export type { ApplicationInput, ApplicationResult } from './applications.js';
 export type { LineActionInput, LineActionResult } from './lines.js';
 export type { DrawInput, DrawResult, DrawStatus } from './draws.js';

@@ -328,7 +328,7 @@ export async function repay(deps: CoreDeps, loanId: string, input: RepaymentInpu
     const payment = { amountMinor: input.amountMinor, paidAt, now };
     const applied =
       loan.terms !== null
-        ? await repayAccruing(tx, loan, rows, { ...payment, date: isoDate(paidAt) })
+        ? await repayAccruing(deps, tx, loan, rows, { ...payment, date: isoDate(paidAt) })
         : await applyScheduled(tx, loan, rows, payment);
     const { allocated, settled } = applied;
     const p = allocated.principalMinor;

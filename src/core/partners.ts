@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import { isoDate } from '../domain/clock.js';
 import { LgError } from '../domain/errors.js';
 import {
@@ -10,10 +9,10 @@ import {
   type PartnerType,
 } from '../domain/partner.js';
 import { appendToLedger } from '../compliance/ledger.js';
-import type { CoreTables } from '../store/core-tables.js';
-import type { DbTx } from '../store/db.js';
-import type { CoreDeps } from './deps.js';
-import { findLine, type Q } from './repo.js';
+import type { CoreDeps, UnitSyncSql, UnitTx } from './deps.js';
+import type { BookShare, PartnerRecord } from './ports/lending.js';
+import { findLine } from './repo.js';
+import { partnerFeesOf, type LinePartnerFee } from './products.js';
 import { iso } from './views.js';
 
 /**
@@ -21,7 +20,7 @@ import { iso } from './views.js';
  * controls — a suspended or out-of-contract partner brings no new applications, the borrower's all-in cost over every
  * party stays within the cap, and no partner carries more than its share of the book.
  */
-type PartnerRow = CoreTables['partners'];
+type PartnerRow = PartnerRecord;
 
 export interface PartnerInput {
   readonly name: string;
@@ -66,8 +65,8 @@ function viewOf(row: PartnerRow): PartnerView {
   };
 }
 
-async function findPartner(db: Q, id: string): Promise<PartnerRow> {
-  const row = await db.selectFrom('partners').selectAll().where('id', '=', id).executeTakeFirst();
+async function findPartner(deps: CoreDeps, id: string, tx?: UnitTx): Promise<PartnerRow> {
+  const row = await deps.lending.partner(id, tx);
   if (!row) throw new LgError('LG_NOT_FOUND', `no partner ${id}`, { partnerId: id });
   return row;
 }
@@ -95,7 +94,7 @@ export async function createPartner(
     updated_at: now,
   };
   await deps.store.transaction(async (tx) => {
-    await tx.insertInto('partners').values(row).execute();
+    await deps.lending.insertPartner(tx, row);
     await appendToLedger(tx, [
       {
         entryId: deps.ids.next(),
@@ -110,12 +109,11 @@ export async function createPartner(
 }
 
 export async function listPartners(deps: CoreDeps): Promise<PartnerView[]> {
-  const rows = await deps.store.db.selectFrom('partners').selectAll().orderBy('id').limit(1000).execute();
-  return rows.map(viewOf);
+  return (await deps.lending.listPartners(1000)).map(viewOf);
 }
 
 export async function getPartner(deps: CoreDeps, id: string): Promise<PartnerView> {
-  return viewOf(await findPartner(deps.store.db, id));
+  return viewOf(await findPartner(deps, id));
 }
 
 /** Suspends, reinstates or terminates a partner (a terminated partner stays terminated), with the ledger entry. */
@@ -126,16 +124,12 @@ export async function setPartnerStatus(
 ): Promise<PartnerView> {
   const now = deps.clock.now();
   return deps.store.transaction(async (tx) => {
-    const row = await findPartner(tx, id);
+    const row = await findPartner(deps, id, tx);
     if (row.status === 'TERMINATED' && change.status !== 'TERMINATED')
       throw new LgError('LG_ILLEGAL_TRANSITION', 'a terminated partner cannot be reinstated', {
         partnerId: id,
       });
-    await tx
-      .updateTable('partners')
-      .set({ status: change.status, updated_at: now })
-      .where('id', '=', id)
-      .execute();
+    await deps.lending.setPartnerStatus(tx, id, change.status, now);
     await appendToLedger(tx, [
       {
         entryId: deps.ids.next(),
@@ -162,33 +156,23 @@ export async function setPartnerStatus(
 export async function createPartnerKey<K extends { id: string }>(
   deps: CoreDeps,
   partnerId: string,
-  mint: (tx: DbTx) => Promise<K>,
+  mint: (tx: UnitTx) => Promise<K>,
 ): Promise<K> {
   return deps.store.transaction(async (tx) => {
-    const partner = await findPartner(tx, partnerId);
+    const partner = await findPartner(deps, partnerId, tx);
     if (partner.type !== 'PLATFORM_OPERATOR' || partner.status !== 'ACTIVE')
       throw new LgError('LG_CONFLICT', 'keys are issued to active platform operators only', { partnerId });
     const key = await mint(tx);
-    await tx
-      .insertInto('partner_api_keys')
-      .values({ key_id: key.id, partner_id: partnerId, created_at: deps.clock.now() })
-      .execute();
+    await deps.lending.bindPartnerKey(tx, key.id, partnerId, deps.clock.now());
     return key;
   });
 }
 
 /** The partner a partner-role key acts for; a key without a binding sees nothing. */
 export async function partnerOfKey(deps: CoreDeps, keyId: string | undefined): Promise<string> {
-  const row =
-    keyId === undefined
-      ? undefined
-      : await deps.store.db
-          .selectFrom('partner_api_keys')
-          .selectAll()
-          .where('key_id', '=', keyId)
-          .executeTakeFirst();
-  if (!row) throw new LgError('LG_FORBIDDEN', 'this key is not bound to a partner');
-  return row.partner_id;
+  const partnerId = keyId === undefined ? undefined : await deps.lending.partnerOfKey(keyId);
+  if (partnerId === undefined) throw new LgError('LG_FORBIDDEN', 'this key is not bound to a partner');
+  return partnerId;
 }
 
 // ---------------------------------------------------------------- channels on applications and lines
@@ -231,20 +215,22 @@ export async function lineParties(deps: CoreDeps, lineId: string): Promise<LineP
   for (const f of shares)
     funders.push({
       partnerId: f.partnerId,
-      name: (await findPartner(db, f.partnerId)).name,
+      name: (await findPartner(deps, f.partnerId)).name,
       shareBps: f.shareBps,
     });
   const own = 10_000 - shares.reduce((s, f) => s + f.shareBps, 0);
   if (own > 0) funders.push({ partnerId: 'LENDER', name: '本机构 / the lender', shareBps: own });
+  // The fees the line was granted with (what its loans are priced at), not what the partner charges new lines today.
+  const granted = new Map(partnerFeesOf(line).map((f) => [f.partnerId, f.feeRateBps]));
   const charging = [];
   for (const id of [line.channel_partner_id, line.credit_enhancer_id]) {
     if (!id) continue;
-    const p = await findPartner(db, id);
+    const p = await findPartner(deps, id);
     charging.push({
       partnerId: p.id,
       name: p.name,
       type: p.type,
-      feeRatePercent: Number(p.fee_rate_bps) / 100,
+      feeRatePercent: (line.partner_fees ? (granted.get(p.id) ?? 0) : Number(p.fee_rate_bps)) / 100,
     });
   }
   const pct = (bps: number) => `${(bps / 100).toFixed(2)}%`;
@@ -294,8 +280,7 @@ export async function channelFor(
 ): Promise<Channel | undefined> {
   if (!input) return undefined;
   const today = isoDate(deps.clock.now());
-  const db = deps.store.db;
-  const partner = await findPartner(db, input.partnerId);
+  const partner = await findPartner(deps, input.partnerId);
   if (partner.type !== 'PLATFORM_OPERATOR')
     throw new LgError('LG_VALIDATION', 'a channel is a platform operator', {
       partnerId: partner.id,
@@ -304,14 +289,14 @@ export async function channelFor(
   assertInForce(partner, today, 'the channel');
   const funding = validateFunding({ mode: input.fundingMode, funders: input.funders ?? [] });
   for (const f of funding.funders) {
-    const funder = await findPartner(db, f.partnerId);
+    const funder = await findPartner(deps, f.partnerId);
     if (funder.type !== 'FUNDER')
       throw new LgError('LG_VALIDATION', 'a funder must be a FUNDER partner', { partnerId: funder.id });
     assertInForce(funder, today, 'the funder');
   }
   const chargers = [partner];
   if (input.creditEnhancerId) {
-    const enhancer = await findPartner(db, input.creditEnhancerId);
+    const enhancer = await findPartner(deps, input.creditEnhancerId);
     if (enhancer.type !== 'CREDIT_ENHANCER')
       throw new LgError('LG_VALIDATION', 'creditEnhancerId must be a CREDIT_ENHANCER', {
         partnerId: enhancer.id,
@@ -348,67 +333,109 @@ export function assertAllInCost(
     );
 }
 
-/** Records the channel on the application and the line (in the application's dbTx). */
+/** Records the channel on the application and the line, with the fees each charging party had (in the application's dbTx). */
 export async function recordChannel(
-  tx: Q,
+  deps: CoreDeps,
+  tx: UnitTx,
   ids: { applicationId: string; lineId?: string },
   channel: Channel | undefined,
 ): Promise<void> {
   if (!channel) return;
-  await tx
-    .updateTable('applications')
-    .set({ channel_partner_id: channel.partner.id })
-    .where('id', '=', ids.applicationId)
-    .execute();
-  if (!ids.lineId) return;
-  await tx
-    .updateTable('credit_lines')
-    .set({
-      channel_partner_id: channel.partner.id,
-      funding_mode: channel.funding.mode,
-      funders: JSON.stringify(channel.funding.funders),
-      credit_enhancer_id: channel.chargers.find((p) => p.type === 'CREDIT_ENHANCER')?.id ?? null,
-    })
-    .where('id', '=', ids.lineId)
-    .execute();
+  const fees: LinePartnerFee[] = channel.chargers
+    .filter((p) => Number(p.fee_rate_bps) > 0)
+    .map((p) => ({ partnerId: p.id, type: p.type, feeRateBps: Number(p.fee_rate_bps) }));
+  await deps.lending.recordChannel(tx, ids, {
+    channel_partner_id: channel.partner.id,
+    funding_mode: channel.funding.mode,
+    funders: JSON.stringify(channel.funding.funders),
+    credit_enhancer_id: channel.chargers.find((p) => p.type === 'CREDIT_ENHANCER')?.id ?? null,
+    partner_fees: JSON.stringify(fees),
+  });
 }
 
 // ---------------------------------------------------------------- draws: concentration
 
 export const CONCENTRATION_FLOOR_MINOR_DEFAULT = 100_000_000; // ¥1,000,000 of book
 
+/** The concentration limit a draw on a line is held to: its channel partner's share of the book. */
+export interface ConcentrationLimit {
+  readonly partnerId: string;
+  readonly name: string;
+  readonly shareMax: number;
+  readonly floorMinor: number;
+}
+
 /**
- * A draw on a partner's channel may not take the partner's share of the book's outstanding above its limit. Read
- * before the draw's unit of work, so concurrent draws may overshoot by at most the draws in flight (stated bound).
+ * The limit for a draw on this line, read before the draw's unit of work: a line's channel never changes and a
+ * partner's share limit is set at registration, so neither can go stale. undefined: a direct line or no limit.
  */
-export async function checkConcentration(deps: CoreDeps, lineId: string, amountMinor: number): Promise<void> {
-  const db = deps.store.readDb;
-  const channelId = await channelOfLine(deps, lineId);
-  if (channelId === null) return;
-  const partner = await findPartner(db, channelId);
-  if (Number(partner.concentration_max) >= 1) return;
-  const sums = await db
-    .selectFrom('credit_lines')
-    .select([
-      sql<number>`coalesce(sum(outstanding_minor), 0)`.as('total'),
-      sql<number>`coalesce(sum(case when channel_partner_id = ${partner.id} then outstanding_minor else 0 end), 0)`.as(
-        'partner',
-      ),
-    ])
-    .executeTakeFirst();
-  const limit = {
+export async function concentrationLimit(
+  deps: CoreDeps,
+  lineId: string,
+): Promise<ConcentrationLimit | undefined> {
+  return limitOfChannel(deps, await channelOfLine(deps, lineId));
+}
+
+/** The same for a line already read (and locked) in a unit of work, reading the partner in that unit. */
+export async function concentrationLimitInUnit(
+  deps: CoreDeps,
+  tx: UnitTx,
+  line: { readonly channel_partner_id?: string | null },
+): Promise<ConcentrationLimit | undefined> {
+  return limitOfChannel(deps, line.channel_partner_id ?? null, tx);
+}
+
+async function limitOfChannel(
+  deps: CoreDeps,
+  channelId: string | null,
+  tx?: UnitTx,
+): Promise<ConcentrationLimit | undefined> {
+  if (channelId === null) return undefined;
+  const partner = await findPartner(deps, channelId, tx);
+  if (Number(partner.concentration_max) >= 1) return undefined;
+  return {
+    partnerId: partner.id,
+    name: partner.name,
     shareMax: Number(partner.concentration_max),
     floorMinor: deps.config.concentrationFloorMinor ?? CONCENTRATION_FLOOR_MINOR_DEFAULT,
   };
-  if (concentrationBreached(Number(sums?.partner ?? 0), Number(sums?.total ?? 0), amountMinor, limit))
-    throw new LgError(
-      'LG_PARTNER_CONCENTRATION',
-      `partner ${partner.name} would exceed its share of the book`,
-      {
-        partnerId: partner.id,
-        shareMax: limit.shareMax,
-      },
-    );
+}
+
+function assertWithinShare(limit: ConcentrationLimit, share: BookShare, amountMinor: number): void {
+  if (!concentrationBreached(share.partnerMinor, share.totalMinor, amountMinor, limit)) return;
+  throw new LgError('LG_PARTNER_CONCENTRATION', `partner ${limit.name} would exceed its share of the book`, {
+    partnerId: limit.partnerId,
+    shareMax: limit.shareMax,
+    partnerOutstandingMinor: share.partnerMinor,
+    bookOutstandingMinor: share.totalMinor,
+    amountMinor,
+  });
+}
+
+/**
+ * Inside the draw's unit of work, after the line's lock: the partner's row is locked (PostgreSQL) and the shares read
+ * under it, so concurrent draws on one channel — in one process or several — see each other's debits and the limit
+ * holds exactly. A refusal throws, and the unit writes nothing.
+ */
+export async function checkConcentrationInUnit(
+  deps: CoreDeps,
+  tx: UnitTx,
+  limit: ConcentrationLimit | undefined,
+  amountMinor: number,
+): Promise<void> {
+  if (!limit) return;
+  assertWithinShare(limit, await deps.lending.bookShare(tx, limit.partnerId), amountMinor);
+}
+
+/** The same on the embedded store's synchronous unit (the single writer runs units one after another). */
+export function checkConcentrationSync(
+  deps: CoreDeps,
+  syncSql: UnitSyncSql,
+  limit: ConcentrationLimit | undefined,
+  amountMinor: number,
+): void {
+  if (!limit) return;
+  assertWithinShare(limit, deps.lending.bookShareSync(syncSql, limit.partnerId), amountMinor);
 }
 
 /** Lines' channels, per store: set once at grant and never changed, so an entry never goes stale. */
@@ -420,72 +447,49 @@ async function channelOfLine(deps: CoreDeps, lineId: string): Promise<string | n
   if (!known) lineChannels.set(deps.store, (known = new Map()));
   const cached = known.get(lineId);
   if (cached !== undefined) return cached;
-  const line = await findLine(deps.store.readDb, deps.store.kind, lineId);
-  const channel = line.channel_partner_id ?? null;
+  const line = await deps.lending.lineChannel(lineId);
+  if (!line) throw new LgError('LG_NOT_FOUND', `no line ${lineId}`, { lineId });
   if (known.size >= LINE_CHANNELS_MAX) known.clear();
-  known.set(lineId, channel);
-  return channel;
+  known.set(lineId, line.channelPartnerId);
+  return line.channelPartnerId;
 }
 
 // ---------------------------------------------------------------- partner-scoped reads and channel quality
 
 export async function channelLines(deps: CoreDeps, partnerId: string, limit = 100) {
-  const rows = await deps.store.db
-    .selectFrom('credit_lines')
-    .select([
-      'id',
-      'status',
-      'currency',
-      'limit_minor',
-      'available_minor',
-      'outstanding_minor',
-      'annual_rate',
-      'funding_mode',
-      'created_at',
-    ])
-    .where('channel_partner_id', '=', partnerId)
-    .orderBy('id')
-    .limit(limit)
-    .execute();
+  const rows = await deps.lending.channelLines(partnerId, limit);
   return rows.map((r) => ({
     id: r.id,
     status: r.status,
     currency: r.currency,
-    limitMinor: Number(r.limit_minor),
-    availableMinor: Number(r.available_minor),
-    outstandingMinor: Number(r.outstanding_minor),
-    annualRate: Number(r.annual_rate),
+    limitMinor: r.limit_minor,
+    availableMinor: r.available_minor,
+    outstandingMinor: r.outstanding_minor,
+    annualRate: r.annual_rate,
     fundingMode: r.funding_mode,
-    createdAt: iso(Number(r.created_at)),
+    createdAt: iso(r.created_at),
   }));
 }
 
 export async function channelApplications(deps: CoreDeps, partnerId: string, limit = 100) {
-  const rows = await deps.store.db
-    .selectFrom('applications')
-    .select(['id', 'outcome', 'line_id', 'created_at'])
-    .where('channel_partner_id', '=', partnerId)
-    .orderBy('id')
-    .limit(limit)
-    .execute();
+  const rows = await deps.lending.channelApplications(partnerId, limit);
   return rows.map((r) => ({
     id: r.id,
     outcome: r.outcome,
     lineId: r.line_id,
-    createdAt: iso(Number(r.created_at)),
+    createdAt: iso(r.created_at),
   }));
 }
 
 /** A line of the partner's channel, or 404 — a key never learns that another channel's line exists. */
 export async function assertChannelLine(deps: CoreDeps, partnerId: string, lineId: string): Promise<void> {
-  const row = await deps.store.db
-    .selectFrom('credit_lines')
-    .select('channel_partner_id')
-    .where('id', '=', lineId)
-    .executeTakeFirst();
-  if (!row || row.channel_partner_id !== partnerId)
+  const line = await deps.lending.lineChannel(lineId);
+  if (!line || line.channelPartnerId !== partnerId)
     throw new LgError('LG_NOT_FOUND', `no line ${lineId}`, { lineId });
 }
+
+/** Fraud alerts and complaints are counted over this window (a channel's recent behaviour, not its history). */
+export const CHANNEL_WINDOW_DAYS = 90;
 
 export interface ChannelQuality {
   readonly partnerId: string;
@@ -497,49 +501,47 @@ export interface ChannelQuality {
   readonly firstPaymentDefaultRate: number | null;
   readonly loansByBucket: Record<string, number>;
   readonly outstandingMinor: number;
+  /** Borrowers with a line through the channel. */
+  readonly borrowers: number;
+  /** Share of those borrowers with a fraud alert (any typology or system alert) in the last CHANNEL_WINDOW_DAYS. */
+  readonly fraudAlertRate: number | null;
+  readonly borrowersWithFraudAlerts: number;
+  /** Complaints the channel's borrowers filed in the last CHANNEL_WINDOW_DAYS, and per borrower. */
+  readonly complaints: number;
+  readonly complaintRate: number | null;
   /** Thresholds breached on recent days (jobs daily). */
   readonly alerts?: readonly ChannelAlert[];
 }
 
+const rate = (part: number, whole: number): number | null => (whole === 0 ? null : part / whole);
+
 export async function channelQuality(deps: CoreDeps, partnerId: string): Promise<ChannelQuality> {
-  await findPartner(deps.store.db, partnerId);
-  const db = deps.store.db;
-  const apps = await db
-    .selectFrom('applications')
-    .select(['outcome', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('channel_partner_id', '=', partnerId)
-    .groupBy('outcome')
-    .execute();
-  const applications = apps.reduce((s, r) => s + Number(r.n), 0);
-  const approved = apps.filter((r) => r.outcome === 'APPROVE').reduce((s, r) => s + Number(r.n), 0);
-  const loans = await db
-    .selectFrom('loans')
-    .innerJoin('credit_lines', 'credit_lines.id', 'loans.line_id')
-    .select(['loans.id as id', 'loans.bucket as bucket', 'loans.outstanding_principal_minor as outstanding'])
-    .where('credit_lines.channel_partner_id', '=', partnerId)
-    .execute();
-  const cutoff = isoDate(deps.clock.now() - 30 * 86_400_000);
-  const fpd = await db
-    .selectFrom('loan_installments')
-    .innerJoin('loans', 'loans.id', 'loan_installments.loan_id')
-    .innerJoin('credit_lines', 'credit_lines.id', 'loans.line_id')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('credit_lines.channel_partner_id', '=', partnerId)
-    .where('loan_installments.period', '=', 1)
-    .where('loan_installments.settled_at', 'is', null)
-    .where('loan_installments.due_date', '<=', cutoff)
-    .executeTakeFirst();
+  await findPartner(deps, partnerId);
+  const now = deps.clock.now();
+  const counts = await deps.lending.channelCounts(partnerId, {
+    fpdDueBefore: isoDate(now - 30 * 86_400_000),
+    since: now - CHANNEL_WINDOW_DAYS * 86_400_000,
+  });
+  const applications = counts.applicationsByOutcome.reduce((s, r) => s + r.n, 0);
+  const approved = counts.applicationsByOutcome
+    .filter((r) => r.outcome === 'APPROVE')
+    .reduce((s, r) => s + r.n, 0);
   const loansByBucket: Record<string, number> = {};
-  for (const l of loans) loansByBucket[l.bucket] = (loansByBucket[l.bucket] ?? 0) + 1;
+  for (const l of counts.loans) loansByBucket[l.bucket] = (loansByBucket[l.bucket] ?? 0) + 1;
   return {
     partnerId,
     applications,
     approved,
-    approvalRate: applications === 0 ? null : approved / applications,
-    loans: loans.length,
-    firstPaymentDefaultRate: loans.length === 0 ? null : Number(fpd?.n ?? 0) / loans.length,
+    approvalRate: rate(approved, applications),
+    loans: counts.loans.length,
+    firstPaymentDefaultRate: rate(counts.firstPaymentDefaults, counts.loans.length),
     loansByBucket,
-    outstandingMinor: loans.reduce((s, l) => s + Number(l.outstanding), 0),
+    outstandingMinor: counts.loans.reduce((s, l) => s + l.outstandingMinor, 0),
+    borrowers: counts.borrowers,
+    fraudAlertRate: rate(counts.borrowersWithFraudAlerts, counts.borrowers),
+    borrowersWithFraudAlerts: counts.borrowersWithFraudAlerts,
+    complaints: counts.complaints,
+    complaintRate: rate(counts.complaints, counts.borrowers),
   };
 }
 
@@ -550,21 +552,29 @@ export async function channelReport(deps: CoreDeps, partnerId: string): Promise<
 
 // ---------------------------------------------------------------- channel-quality alerts
 
-/** Judged only once a channel has enough loans to mean something; rates are shares of the channel's loans. */
+/**
+ * Judged only once a channel has enough loans (or, for fraud alerts and complaints, borrowers) to mean something;
+ * rates are shares of the channel's loans, or of its borrowers.
+ */
 export const CHANNEL_THRESHOLDS_DEFAULT = {
   minLoans: 20,
   fpdRateMax: 0.05,
   delinquentShareMax: 0.1,
   approvalRateMin: 0.05,
+  fraudAlertRateMax: 0.05,
+  complaintRateMax: 0.02,
 };
 
+export type ChannelThresholds = NonNullable<CoreDeps['config']['channelThresholds']>;
+
 export interface ChannelBreach {
-  readonly metric: 'firstPaymentDefaultRate' | 'delinquentShare' | 'approvalRate';
+  readonly metric:
+    'firstPaymentDefaultRate' | 'delinquentShare' | 'approvalRate' | 'fraudAlertRate' | 'complaintRate';
   readonly value: number;
   readonly threshold: number;
 }
 
-export function channelBreaches(q: ChannelQuality, t = CHANNEL_THRESHOLDS_DEFAULT): ChannelBreach[] {
+function loanBreaches(q: ChannelQuality, t: ChannelThresholds): ChannelBreach[] {
   if (q.loans < t.minLoans) return [];
   const breaches: ChannelBreach[] = [];
   if (q.firstPaymentDefaultRate !== null && q.firstPaymentDefaultRate > t.fpdRateMax)
@@ -582,47 +592,53 @@ export function channelBreaches(q: ChannelQuality, t = CHANNEL_THRESHOLDS_DEFAUL
   return breaches;
 }
 
+function conductBreaches(q: ChannelQuality, t: ChannelThresholds): ChannelBreach[] {
+  if (q.borrowers < t.minLoans) return [];
+  const breaches: ChannelBreach[] = [];
+  const fraudMax = t.fraudAlertRateMax ?? CHANNEL_THRESHOLDS_DEFAULT.fraudAlertRateMax;
+  if (q.fraudAlertRate !== null && q.fraudAlertRate > fraudMax)
+    breaches.push({ metric: 'fraudAlertRate', value: q.fraudAlertRate, threshold: fraudMax });
+  const complaintMax = t.complaintRateMax ?? CHANNEL_THRESHOLDS_DEFAULT.complaintRateMax;
+  if (q.complaintRate !== null && q.complaintRate > complaintMax)
+    breaches.push({ metric: 'complaintRate', value: q.complaintRate, threshold: complaintMax });
+  return breaches;
+}
+
+export function channelBreaches(
+  q: ChannelQuality,
+  t: ChannelThresholds = CHANNEL_THRESHOLDS_DEFAULT,
+): ChannelBreach[] {
+  return [...loanBreaches(q, t), ...conductBreaches(q, t)];
+}
+
 export interface ChannelAlert {
   readonly partnerId: string;
   readonly asOf: string;
   readonly breaches: readonly ChannelBreach[];
+  /** The alert in the analysts' queue (it opens a case), when the app wires one. */
+  readonly alertId?: string;
 }
 
 /**
  * `jobs daily`: every active platform channel against its thresholds; a breach is recorded once per channel and day
- * with its ledger entry (the unique key makes a re-run a no-op).
+ * with its ledger entry (the unique key makes a re-run a no-op), then raised as an alert for the analysts' queue.
  */
 export async function reviewChannels(deps: CoreDeps, asOf: string): Promise<ChannelAlert[]> {
-  const platforms = await deps.store.db
-    .selectFrom('partners')
-    .select('id')
-    .where('type', '=', 'PLATFORM_OPERATOR')
-    .where('status', '=', 'ACTIVE')
-    .execute();
   const raised: ChannelAlert[] = [];
-  for (const { id } of platforms) {
+  for (const id of await deps.lending.activePlatformIds()) {
     const breaches = channelBreaches(await channelQuality(deps, id), deps.config.channelThresholds);
     if (breaches.length === 0) continue;
     const fresh = await deps.store.transaction(async (tx) => {
-      const seen = await tx
-        .selectFrom('partner_quality_alerts')
-        .select('id')
-        .where('partner_id', '=', id)
-        .where('as_of', '=', asOf)
-        .executeTakeFirst();
-      if (seen) return false;
+      if (await deps.lending.qualityAlertSeen(tx, id, asOf)) return false;
       const alertId = deps.ids.next();
       const now = deps.clock.now();
-      await tx
-        .insertInto('partner_quality_alerts')
-        .values({
-          id: alertId,
-          partner_id: id,
-          as_of: asOf,
-          breaches: JSON.stringify(breaches),
-          created_at: now,
-        })
-        .execute();
+      await deps.lending.insertQualityAlert(tx, {
+        id: alertId,
+        partner_id: id,
+        as_of: asOf,
+        breaches: JSON.stringify(breaches),
+        created_at: now,
+      });
       await appendToLedger(tx, [
         {
           entryId: alertId,
@@ -634,19 +650,16 @@ export async function reviewChannels(deps: CoreDeps, asOf: string): Promise<Chan
       ]);
       return true;
     });
-    if (fresh) raised.push({ partnerId: id, asOf, breaches });
+    if (!fresh) continue;
+    const alert: ChannelAlert = { partnerId: id, asOf, breaches };
+    const alertId = await deps.raiseChannelAlert?.(alert);
+    raised.push(alertId === undefined ? alert : { ...alert, alertId });
   }
   return raised;
 }
 
 export async function channelAlerts(deps: CoreDeps, partnerId: string): Promise<ChannelAlert[]> {
-  const rows = await deps.store.db
-    .selectFrom('partner_quality_alerts')
-    .selectAll()
-    .where('partner_id', '=', partnerId)
-    .orderBy('as_of', 'desc')
-    .limit(30)
-    .execute();
+  const rows = await deps.lending.qualityAlerts(partnerId, 30);
   return rows.map((r) => ({
     partnerId: r.partner_id,
     asOf: r.as_of,

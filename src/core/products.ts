@@ -11,17 +11,16 @@ import {
 import type { ScheduleInput, Schedule } from '../domain/schedule.js';
 import type { AccrualTerms } from '../domain/settlement.js';
 import { appendToLedger } from '../compliance/ledger.js';
-import type { CoreTables } from '../store/core-tables.js';
-import type { CoreDeps } from './deps.js';
-import type { DbTx } from '../store/db.js';
-import type { LineRow, Q } from './repo.js';
+import type { CoreDeps, UnitTx } from './deps.js';
+import type { ProductRecord } from './ports/lending.js';
+import type { LineRow, LoanRow } from './repo.js';
 import { iso } from './views.js';
 
 /**
  * The product catalogue: versions are written once and never edited. A new version leaves every line on its old
  * version and every loan on the terms it was booked with (loans.terms), so a product change never alters a booked loan.
  */
-type ProductRow = CoreTables['products'];
+type ProductRow = ProductRecord;
 
 export const PRODUCT_ID_PATTERN = '^[a-z0-9][a-z0-9-]{1,39}$';
 
@@ -45,31 +44,26 @@ function viewOf(row: ProductRow): ProductView {
   };
 }
 
-async function versionsOf(db: Q, id: string): Promise<ProductRow[]> {
-  return db.selectFrom('products').selectAll().where('id', '=', id).orderBy('version', 'desc').execute();
+async function versionsOf(deps: CoreDeps, id: string, tx?: UnitTx): Promise<ProductRow[]> {
+  return deps.lending.productVersions(id, tx);
 }
 
 export async function listProducts(deps: CoreDeps): Promise<ProductView[]> {
-  const rows = await deps.store.db
-    .selectFrom('products')
-    .selectAll()
-    .orderBy('id')
-    .orderBy('version', 'desc')
-    .execute();
+  const rows = await deps.lending.allProductVersions();
   const latest = new Map<string, ProductRow>();
   for (const row of rows) if (!latest.has(row.id)) latest.set(row.id, row);
   return [...latest.values()].map(viewOf);
 }
 
 export async function getProduct(deps: CoreDeps, id: string): Promise<{ versions: ProductView[] }> {
-  const rows = await versionsOf(deps.store.db, id);
+  const rows = await versionsOf(deps, id);
   if (rows.length === 0) throw new LgError('LG_NOT_FOUND', `no product ${id}`, { productId: id });
   return { versions: rows.map(viewOf) };
 }
 
 /** The version new lines are granted under: the latest, when it is ACTIVE. */
-export async function activeProduct(db: Q, id: string): Promise<ProductView> {
-  const [latest] = await versionsOf(db, id);
+export async function activeProduct(deps: CoreDeps, id: string): Promise<ProductView> {
+  const [latest] = await versionsOf(deps, id);
   if (!latest) throw new LgError('LG_NOT_FOUND', `no product ${id}`, { productId: id });
   if (latest.status !== 'ACTIVE')
     throw new LgError('LG_PRODUCT_NOT_ACTIVE', `product ${id} is ${latest.status}`, { productId: id });
@@ -78,20 +72,13 @@ export async function activeProduct(db: Q, id: string): Promise<ProductView> {
 
 async function writeVersion(
   deps: CoreDeps,
-  tx: DbTx,
+  tx: UnitTx,
   row: ProductRow,
   previous: ProductRow | undefined,
 ): Promise<ProductView> {
-  if (previous) {
-    // The old version stays readable (lines pin it); only new lines stop being granted under it.
-    await tx
-      .updateTable('products')
-      .set({ status: 'RETIRED' })
-      .where('id', '=', row.id)
-      .where('version', '=', previous.version)
-      .execute();
-  }
-  await tx.insertInto('products').values(row).execute();
+  // The old version stays readable (lines pin it); only new lines stop being granted under it.
+  if (previous) await deps.lending.retireProduct(tx, row.id, Number(previous.version));
+  await deps.lending.insertProductVersion(tx, row);
   await appendToLedger(tx, [
     {
       entryId: deps.ids.next(),
@@ -117,7 +104,7 @@ export async function createProduct(
   const terms = validateProductTerms(input.terms);
   const now = deps.clock.now();
   return deps.store.transaction(async (tx) => {
-    if ((await versionsOf(tx, input.id)).length > 0)
+    if ((await versionsOf(deps, input.id, tx)).length > 0)
       throw new LgError('LG_CONFLICT', `product ${input.id} exists; add a version instead`, {
         productId: input.id,
       });
@@ -137,7 +124,7 @@ export async function createProductVersion(
   const terms = validateProductTerms(input.terms);
   const now = deps.clock.now();
   return deps.store.transaction(async (tx) => {
-    const [latest] = await versionsOf(tx, id);
+    const [latest] = await versionsOf(deps, id, tx);
     if (!latest) throw new LgError('LG_NOT_FOUND', `no product ${id}`, { productId: id });
     if (input.expectedVersion !== undefined && input.expectedVersion !== Number(latest.version))
       throw new LgError('LG_VERSION_CONFLICT', `product ${id} is at version ${latest.version}`, {
@@ -160,9 +147,9 @@ export async function createProductVersion(
 /** A version is retired (no new lines); lines and loans under it are untouched. */
 export async function retireProduct(deps: CoreDeps, id: string, actor?: string): Promise<ProductView> {
   return deps.store.transaction(async (tx) => {
-    const [latest] = await versionsOf(tx, id);
+    const [latest] = await versionsOf(deps, id, tx);
     if (!latest) throw new LgError('LG_NOT_FOUND', `no product ${id}`, { productId: id });
-    await tx.updateTable('products').set({ status: 'RETIRED' }).where('id', '=', id).execute();
+    await deps.lending.retireProduct(tx, id);
     await appendToLedger(tx, [
       {
         entryId: deps.ids.next(),
@@ -240,20 +227,17 @@ export function fitGrantToProduct<G extends { annualRate?: number; adjustments: 
 
 /** Pins a newly opened line to a product version (in the application's dbTx). */
 export async function bindLineToProduct(
-  tx: Q,
+  deps: CoreDeps,
+  tx: UnitTx,
   lineId: string,
   product: ProductView | undefined,
 ): Promise<void> {
   if (!product) return;
-  await tx
-    .updateTable('credit_lines')
-    .set({
-      product_id: product.id,
-      product_version: product.version,
-      product_terms: canonicalJson(product.terms),
-    })
-    .where('id', '=', lineId)
-    .execute();
+  await deps.lending.bindLineToProduct(tx, lineId, {
+    product_id: product.id,
+    product_version: product.version,
+    product_terms: canonicalJson(product.terms),
+  });
 }
 
 // ---------------------------------------------------------------- draws under a product
@@ -264,18 +248,94 @@ export function checkDrawForProduct(line: LineRow, draw: DrawTerms): void {
   if (product) checkDrawTerms(product.terms, draw);
 }
 
-/** The schedule input with the product's day count and fees; unchanged for a line without a product. */
+/** A charging party's fee as the line was granted with it (credit_lines.partner_fees, see partners.ts). */
+export interface LinePartnerFee {
+  readonly partnerId: string;
+  readonly type: string;
+  readonly feeRateBps: number;
+}
+
+export function partnerFeesOf(line: LineRow): LinePartnerFee[] {
+  return line.partner_fees ? (JSON.parse(line.partner_fees) as LinePartnerFee[]) : [];
+}
+
+/**
+ * A partner's fee on one instalment: its yearly rate on the principal drawn, a twelfth with every monthly instalment,
+ * or the whole term's at maturity for a daily-interest loan. Being in the schedule, it is in every APR the quote and
+ * the loan disclose and in the cap check (金规〔2025〕9号: the all-in cost includes what the platform and the credit
+ * enhancer charge). Like any instalment fee, one not yet due is not charged on early repayment.
+ */
+function partnerFeePerInstallment(fee: LinePartnerFee, base: ScheduleInput): number {
+  const months = base.method === 'DAILY_INTEREST' ? base.termMonths : 1;
+  return Math.round((base.principalMinor * fee.feeRateBps * months) / 120_000);
+}
+
+/** The schedule input with the product's day count and fees, and the partners' fees, if any. */
 export function scheduleInputFor(line: LineRow, base: ScheduleInput): ScheduleInput {
   const product = productOfLine(line);
-  if (!product) return base;
+  const partnerFeeMinor = partnerFeesOf(line).reduce((s, f) => s + partnerFeePerInstallment(f, base), 0);
+  if (!product)
+    return partnerFeeMinor === 0
+      ? base
+      : { ...base, periodicFeeMinor: (base.periodicFeeMinor ?? 0) + partnerFeeMinor };
   const t = product.terms;
   return {
     ...base,
     annualRate: productRate(t, base.annualRate),
     dayCount: t.dayCount,
     upfrontFeeMinor: feeFor(t.upfrontFee, base.principalMinor),
-    periodicFeeMinor: feeFor(t.periodicFee, base.principalMinor),
+    periodicFeeMinor: feeFor(t.periodicFee, base.principalMinor) + partnerFeeMinor,
   };
+}
+
+/** What a loan costs, party by party, against the all-in cap: shown in a quote and in a refusal. */
+export interface AllInBreakdown {
+  readonly contractRatePercent: number;
+  readonly interestMinor: number;
+  readonly productFeesMinor: number;
+  readonly partnerFees: readonly {
+    readonly partnerId: string;
+    readonly type: string;
+    readonly feeRatePercent: number;
+    readonly totalMinor: number;
+  }[];
+  readonly totalCostMinor: number;
+  /** The annualised all-in cost (CN_IRR, the cap's convention). */
+  readonly aprPercent: number;
+  readonly capPercent: number;
+}
+
+export function allInBreakdown(
+  line: LineRow,
+  base: ScheduleInput,
+  priced: { schedule: Schedule; annualRate: number; aprPercent: number; capPercent: number },
+): AllInBreakdown {
+  const instalments = priced.schedule.installments.length;
+  const partnerFees = partnerFeesOf(line).map((f) => ({
+    partnerId: f.partnerId,
+    type: f.type,
+    feeRatePercent: f.feeRateBps / 100,
+    totalMinor: partnerFeePerInstallment(f, base) * instalments,
+  }));
+  const partnerTotal = partnerFees.reduce((s, f) => s + f.totalMinor, 0);
+  return {
+    contractRatePercent: Math.round(priced.annualRate * 1_000_000) / 10_000,
+    interestMinor: priced.schedule.totalInterestMinor,
+    productFeesMinor: priced.schedule.totalFeesMinor - partnerTotal,
+    partnerFees,
+    totalCostMinor: priced.schedule.totalInterestMinor + priced.schedule.totalFeesMinor,
+    aprPercent: priced.aprPercent,
+    capPercent: priced.capPercent,
+  };
+}
+
+/** The refusal of a quote or draw whose all-in cost is over the cap, with the breakdown (LG_APR_CAP_EXCEEDED). */
+export function allInCapError(breakdown: AllInBreakdown, details: Record<string, unknown> = {}): LgError {
+  return new LgError(
+    'LG_APR_CAP_EXCEEDED',
+    `the all-in APR ${breakdown.aprPercent}% is above the ${breakdown.capPercent}% cap`,
+    { ...details, apr: breakdown.aprPercent, capPercent: breakdown.capPercent, breakdown },
+  );
 }
 
 /** The all-in cap a draw on this line must meet: the lower of the platform's and the product's. */
@@ -292,7 +352,7 @@ export interface LoanTermsSnapshot extends AccrualTerms {
 }
 
 type LoanProductColumns = Pick<
-  CoreTables['loans'],
+  LoanRow,
   | 'product_id'
   | 'product_version'
   | 'terms'
@@ -351,6 +411,6 @@ export function loanProductColumns(
   };
 }
 
-export function loanTermsOf(loan: CoreTables['loans']): LoanTermsSnapshot | undefined {
+export function loanTermsOf(loan: LoanRow): LoanTermsSnapshot | undefined {
   return loan.terms === null ? undefined : (JSON.parse(loan.terms) as LoanTermsSnapshot);
 }

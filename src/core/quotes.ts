@@ -5,12 +5,26 @@ import { isoDate, isoDay, parseIsoDay } from '../domain/clock.js';
 import { LgError } from '../domain/errors.js';
 import { keyFacts } from '../domain/key-facts.js';
 import { drawBlockedError, type LineStatus } from '../domain/line.js';
-import { buildSchedule, type Installment, type RepaymentMethod, type Schedule } from '../domain/schedule.js';
+import {
+  buildSchedule,
+  type Installment,
+  type RepaymentMethod,
+  type Schedule,
+  type ScheduleInput,
+} from '../domain/schedule.js';
 import { applyRepayment, newAccrualState, owedOn, type PrepaymentMode } from '../domain/settlement.js';
 import type { ProductTerms } from '../domain/product.js';
-import type { CoreTables } from '../store/core-tables.js';
 import type { CoreDeps } from './deps.js';
-import { aprCapFor, checkDrawForProduct, productOfLine, scheduleInputFor } from './products.js';
+import type { QuoteRecord } from './ports/lending.js';
+import {
+  allInBreakdown,
+  allInCapError,
+  aprCapFor,
+  checkDrawForProduct,
+  productOfLine,
+  scheduleInputFor,
+  type AllInBreakdown,
+} from './products.js';
 import { findLine, type LineRow } from './repo.js';
 import { checkPurpose } from './purposes.js';
 import { iso } from './views.js';
@@ -21,7 +35,7 @@ import { iso } from './views.js';
  */
 export const QUOTE_VALID_MS_DEFAULT = 30 * 60_000;
 
-type QuoteRow = CoreTables['quotes'];
+type QuoteRow = QuoteRecord;
 
 export interface QuoteInput {
   readonly amountMinor: number;
@@ -65,12 +79,15 @@ export interface QuoteView {
   /** Instalment loans: what a partial early repayment does under each option; `applies` marks the product's. */
   readonly prepaymentOptions: readonly PrepaymentOption[] | null;
   readonly keyFacts: { readonly zh: string; readonly en: string };
+  /** The cost party by party (contract interest, product fees, the platform's and the enhancer's fees) and the cap. */
+  readonly allIn: AllInBreakdown;
   readonly createdAt: string;
   readonly validUntil: string;
 }
 
 interface Priced {
   readonly startDate: string;
+  readonly scheduleInput: ScheduleInput;
   readonly schedule: Schedule;
   readonly annualRate: number;
   readonly apr: QuoteView['apr'];
@@ -93,6 +110,7 @@ function priceAtLineRate(line: LineRow, input: QuoteInput, startDate: string): P
     loanDisclosure(schedule, { convention, startDate }).apr;
   return {
     startDate,
+    scheduleInput,
     schedule,
     annualRate: scheduleInput.annualRate,
     apr: {
@@ -230,27 +248,26 @@ export async function createQuote(deps: CoreDeps, lineId: string, input: QuoteIn
   const startDate = isoDate(now);
   const priced = priceAtLineRate(line, input, startDate);
   const capPercent = aprCapFor(line, deps.config.aprCapPercent);
-  if (!aprCapCheck(priced.apr.CN_IRR, capPercent).ok) {
-    throw new LgError(
-      'LG_APR_CAP_EXCEEDED',
-      `the all-in APR ${priced.apr.CN_IRR}% is above the ${capPercent}% cap`,
-      {
-        apr: priced.apr.CN_IRR,
-        capPercent,
-      },
-    );
-  }
-  const view = quoteView(deps, line, input, priced, now);
-  await deps.store.transaction(async (tx) => {
-    await tx
-      .insertInto('quotes')
-      .values(quoteRow(line, input, priced, view, now))
-      .execute();
+  const allIn = allInBreakdown(line, priced.scheduleInput, {
+    ...priced,
+    aprPercent: priced.apr.CN_IRR,
+    capPercent,
   });
+  if (!aprCapCheck(priced.apr.CN_IRR, capPercent).ok) throw allInCapError(allIn);
+  const view = quoteView(deps, line, input, { ...priced, allIn }, now);
+  await deps.store.transaction((tx) =>
+    deps.lending.insertQuote(tx, quoteRow(line, input, priced, view, now)),
+  );
   return view;
 }
 
-function quoteView(deps: CoreDeps, line: LineRow, input: QuoteInput, priced: Priced, now: number): QuoteView {
+function quoteView(
+  deps: CoreDeps,
+  line: LineRow,
+  input: QuoteInput,
+  priced: Priced & { allIn: AllInBreakdown },
+  now: number,
+): QuoteView {
   const product = productOfLine(line);
   const dayCount = product?.terms.dayCount ?? 'ACT_365';
   const validUntil = iso(now + (deps.config.quoteValidMs ?? QUOTE_VALID_MS_DEFAULT));
@@ -288,7 +305,9 @@ function quoteView(deps: CoreDeps, line: LineRow, input: QuoteInput, priced: Pri
       upfrontFeeMinor: s.upfrontFeeMinor,
       tenDayCostMinor: early?.find((e) => e.afterDays === 10)?.interestMinor,
       validUntil,
+      partnerFees: priced.allIn.partnerFees,
     }),
+    allIn: priced.allIn,
     createdAt: iso(now),
     validUntil,
   };
@@ -313,7 +332,7 @@ function quoteRow(line: LineRow, input: QuoteInput, priced: Priced, view: QuoteV
 }
 
 export async function readQuote(deps: CoreDeps, id: string): Promise<QuoteView> {
-  const row = await deps.store.db.selectFrom('quotes').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = await deps.lending.quote(id);
   if (!row) throw new LgError('LG_NOT_FOUND', `no quote ${id}`, { quoteId: id });
   return JSON.parse(row.body) as QuoteView;
 }
@@ -331,11 +350,7 @@ export async function quoteForDraw(
   now: number,
 ): Promise<QuotedBooking | undefined> {
   if (draw.quoteId === undefined) return undefined;
-  const row = await deps.store.db
-    .selectFrom('quotes')
-    .selectAll()
-    .where('id', '=', draw.quoteId)
-    .executeTakeFirst();
+  const row = await deps.lending.quote(draw.quoteId);
   if (!row) throw new LgError('LG_NOT_FOUND', `no quote ${draw.quoteId}`, { quoteId: draw.quoteId });
   const asked = {
     lineId,

@@ -241,6 +241,9 @@ export function fromCorePayload(payload: unknown): MonitorEvent {
   if (!eventId || !userId || Number.isNaN(occurredAt))
     throw new LgError('LG_EVENT_INVALID', 'core event needs eventId, userId, occurredAt');
   const amount = typeof p.amount === 'number' && Number.isSafeInteger(p.amount) ? p.amount : undefined;
+  // A disbursement carries the draw's stated purpose (fund-misuse evidence compares it with where the money went).
+  const stated = (p.attributes as Record<string, unknown> | undefined)?.purpose;
+  const purpose = typeof stated === 'string' ? stated.slice(0, 64) : undefined;
   return stripUndefined({
     eventId,
     type,
@@ -251,5 +254,6 @@ export function fromCorePayload(payload: unknown): MonitorEvent {
     amountMinor: amount,
     currency: amount === undefined ? undefined : text('currency'),
     channel: 'core',
+    attributes: purpose === undefined ? undefined : { purpose },
   });
 }

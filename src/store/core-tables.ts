@@ -52,6 +52,8 @@ export interface CoreTables {
     funding_mode?: string | null;
     funders?: string | null;
     credit_enhancer_id?: string | null;
+    /** JSON [{partnerId, type, feeRateBps}]: each charging party's fee when the line was granted (all-in cost). */
+    partner_fees?: string | null;
   };
   line_actions: {
     id: string;

@@ -16,3 +16,4 @@ export { unitContext } from './unit-context.js';
 export { drawRow, lineRow } from './case-evidence.js';
 export { createOutboxSource } from './outbox-relay.js';
 export { createCaseIntakeReads } from './cases-intake.js';
+export { createLendingStore } from './lending.js';

@@ -12,6 +12,7 @@ import { residentIdCheckChar } from '../../src/domain/national-id.js';
 import { fieldCryptoFromMasterKey } from '../../src/compliance/crypto.js';
 import { coreDecisionWrites, recordCoreDecision } from '../../src/app/core-engine.js';
 import type { Store } from '../../src/store/db.js';
+import { createLendingStore } from '../../src/store/lending.js';
 import {
   createCoreServices,
   type CoreDeps,
@@ -103,6 +104,7 @@ export function makeCore(
     crypto: fieldCryptoFromMasterKey(Buffer.alloc(32, 9)),
     engine: options.engine ?? engine,
     config: { borrowerCapMinor: options.borrowerCapMinor ?? 20_000_000, aprCapPercent: 24 },
+    lending: createLendingStore(store),
     onGuardTrip: (trip) => {
       trips.push(trip);
     },

@@ -8,11 +8,12 @@ import { DAY, sumAmount, type TypologyContext, type TypologyHit, type TypologyPa
  */
 export const fundMisuse: TypologyPack = {
   id: 'FUND_MISUSE',
-  version: 1,
+  version: 2,
   title: 'Loan funds to prohibited uses',
   description:
     'Within windowMs of a draw, transfers or purchases at prohibited MCCs totalling at least minAmountMinor, at least ' +
-    'minRatio of the amount drawn and at most maxFlowMultiple of it.',
+    'minRatio of the amount drawn and at most maxFlowMultiple of it; the evidence sets the purpose the borrower stated ' +
+    'at the draw beside the use the merchant categories and payees show.',
   triggers: ['transfer_out', 'purchase'],
   parameters: {
     ...COMMON_PARAMETERS,
@@ -33,12 +34,37 @@ export const fundMisuse: TypologyPack = {
   },
   rules: [
     { id: 'misuse.prohibitedFlow', description: 'drawn money to prohibited MCCs above amount and ratio' },
+    {
+      id: 'misuse.purposeMismatch',
+      description: "where the money went (merchant category, payee) contradicts the draw's stated purpose",
+    },
   ],
   reasons: ['R_FUND_MISUSE'],
   severity: 'high',
   actions: ['FREEZE_DRAW'],
   evaluate,
 };
+
+/**
+ * What a prohibited merchant category says the money was used for, in the draw-purpose catalogue's words
+ * (domain/purpose.ts), so it can be set beside the purpose the borrower stated at the draw.
+ */
+const MCC_USE: Readonly<Record<string, string>> = {
+  '6211': 'SECURITIES',
+  '7995': 'GAMBLING',
+  '7800': 'GAMBLING',
+  '7801': 'GAMBLING',
+  '7802': 'GAMBLING',
+  '6513': 'HOUSE_PURCHASE',
+  '1520': 'HOUSE_PURCHASE',
+  '6051': 'FUTURES',
+};
+
+/** A draw without a stated purpose (a client older than the purpose catalogue). */
+export const UNSTATED_PURPOSE = 'UNSTATED';
+
+const distinct = (values: readonly (string | undefined)[]): string[] =>
+  [...new Set(values.filter((v): v is string => v !== undefined))].sort();
 
 async function evaluate(ctx: TypologyContext): Promise<TypologyHit | null> {
   const { at, event } = ctx;
@@ -55,14 +81,29 @@ async function evaluate(ctx: TypologyContext): Promise<TypologyHit | null> {
   const misused = sumAmount(flows);
   if (misused < ctx.num('minAmountMinor') || misused < ctx.num('minRatio') * drawn) return null;
   if (misused > ctx.num('maxFlowMultiple') * drawn) return null;
+  // The stated purpose travels with the disbursement (core: the loan keeps it; the event carries it).
+  const stated = distinct(draws.map((d) => d.purpose));
+  const mccs = distinct(flows.map((f) => f.merchantCategory));
+  const uses = distinct(mccs.map((m) => MCC_USE[m] ?? `MCC_${m}`));
+  // Every use the money went to that no draw stated: for a catalogue purpose, all of them (none is allowed). A draw
+  // with no stated purpose contradicts nothing; the prohibited flow alone fires the alert.
+  const contradicted = stated.length === 0 ? [] : uses.filter((use) => !stated.includes(use));
   return {
-    rules: ['misuse.prohibitedFlow'],
+    rules:
+      contradicted.length > 0
+        ? ['misuse.prohibitedFlow', 'misuse.purposeMismatch']
+        : ['misuse.prohibitedFlow'],
     eventIds: [...draws, ...flows].map((e) => e.eventId),
     features: {
       drawnMinor: drawn,
       prohibitedFlowMinor: misused,
       ratio: Math.round((misused / drawn) * 1000) / 1000,
-      mccs: [...new Set(flows.map((f) => f.merchantCategory))].join(','),
+      statedPurpose: stated.length > 0 ? stated.join(',') : UNSTATED_PURPOSE,
+      usedFor: uses.join(','),
+      mccs: mccs.join(','),
+      payees: distinct(flows.map((f) => f.payeeId ?? f.merchantId)).join(','),
+      purposeMismatch: contradicted.length > 0,
+      mismatch: `stated ${stated.length > 0 ? stated.join(',') : UNSTATED_PURPOSE}; went to ${uses.join(',')} (MCC ${mccs.join(',')})`,
     },
   };
 }

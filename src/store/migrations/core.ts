@@ -329,4 +329,11 @@ export const coreMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '125_lending_line_partner_fees': {
+    // The platform's and the credit enhancer's fees are priced into every draw's APR: the line keeps the fees it was
+    // granted with, so a partner changing its fee never changes what a borrower was told.
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('credit_lines').addColumn('partner_fees', 'text').execute();
+    },
+  },
 };
