@@ -58,6 +58,8 @@ import { consentRoutes } from '../api/routes/consent.js';
 import type { ApplicationBureauPort } from '../core/index.js';
 import { portfolioRoutes } from '../api/routes/portfolio.js';
 import { registerPortfolioGauges } from './portfolio-metrics.js';
+import { createComplianceStore } from '../store/compliance.js';
+import { disputeRoutes } from '../api/routes/disputes.js';
 
 /**
  * How often every process checks the configuration generation (one integer) and reloads strategies, overlays and
@@ -193,13 +195,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       alertFollowUp: cases.service.alertFollowUp,
     });
     const crypto = fieldCryptoFromMasterKey(config.masterKey, config.retiredKeys);
+    const complianceStore = createComplianceStore(store);
     const consents = createConsentServices({
-      store,
+      store: complianceStore,
       clock,
       ids,
       crypto,
       hardInquiriesMax30d: config.hardInquiriesMax30d,
+      bureauNoticeDays: config.bureauNoticeDays,
     });
+    cases.bindDisputes(consents.disputes, consents.reporting);
     const coreServices = createCoreServices({
       store,
       clock,
@@ -263,7 +268,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       witness: directoryWitness(config.witnessDir),
     });
     const portfolio = createPortfolioService({
-      store,
+      store: complianceStore,
       clock,
       ids,
       thresholds: parseThresholds(config.earlyWarning),
@@ -300,7 +305,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ledgerRoutes(evidence),
       modelRoutes({ models, gates }),
       consentRoutes(consents),
-      portfolioRoutes({ portfolio, db: store.db }),
+      portfolioRoutes({ portfolio }),
+      disputeRoutes({ cases: cases.service, consents }),
       ...cases.routes(),
     ];
     cases.start();

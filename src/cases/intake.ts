@@ -29,6 +29,12 @@ export function caseOpenedLedger(row: CaseRow): LedgerAppend {
   };
 }
 
+/** Opens one case in the caller's dbTx with its ledger entry (a dispute opens its case with its record). */
+export async function openCaseInTx(tx: DbTx, row: CaseRow): Promise<void> {
+  await insertCases(tx, [row]);
+  await appendToLedger(tx, [caseOpenedLedger(row)]);
+}
+
 /** New cases for alerts; exported for the sweep and the monitor hook. */
 export function alertCase(alert: AlertRow): NewCase {
   let rules: string[] = [];

@@ -1,3 +1,9 @@
+import type {
+  BureauSubmissionRecord,
+  CreditDisputeRecord,
+  DelinquencyNoticeRecord,
+} from '../compliance/index.js';
+
 /** Tables owned by src/compliance (see schema.ts for column conventions). */
 export interface ComplianceTables {
   /** Signed checkpoints of the ledger's Merkle tree (RFC 9162 signed tree heads), also published to the witness. */
@@ -75,4 +81,18 @@ export interface ComplianceTables {
     detail: string;
     created_at: number;
   };
+  /** Notices that a delinquency will be reported to the bureau, given before it is (征信业管理条例 Art. 15). */
+  delinquency_notices: DelinquencyNoticeRecord;
+  /** What LineGuard sends the credit bureau (delinquencies, corrections): an outbox, PENDING until sent. */
+  bureau_submissions: BureauSubmissionRecord;
+  /** What the SANDBOX bureau received: its side of bureau_submissions (never a real bureau). */
+  sandbox_bureau_submissions: {
+    id: string;
+    subject_hash: string;
+    kind: string;
+    payload: string;
+    received_at: number;
+  };
+  /** Credit-report disputes (异议) and how they ended; each has a CREDIT_REPORT_DISPUTE case. */
+  credit_disputes: CreditDisputeRecord;
 }
