@@ -165,7 +165,7 @@ export function createCreditDisputes(deps: CreditDisputeDeps): CreditDisputes {
       let correctionId: string | null = null;
       let correction: Record<string, unknown> | null = null;
       if (decision.outcome === 'CORRECTED') {
-        const subjectHash = await deps.store.nationalIdHashOf(row.borrower_id);
+        const subjectHash = await tx.nationalIdHashOf(row.borrower_id);
         if (!subjectHash) throw new LgError('LG_NOT_FOUND', `no borrower '${row.borrower_id}'`);
         correctionId = deps.ids.next();
         correction = correctionOf(row);

@@ -134,6 +134,8 @@ export interface PortfolioReads {
 /** The writes of one unit of work (one dbTx). */
 export interface ComplianceTx {
   appendLedger(entries: readonly LedgerAppend[]): Promise<void>;
+  /** The borrower's national-ID lookup hash (read in this dbTx: the embedded store has one writer connection). */
+  nationalIdHashOf(borrowerId: string): Promise<string | undefined>;
   consentsOf(hashes: readonly string[]): Promise<ConsentRecord[]>;
   insertConsent(row: ConsentRecord): Promise<void>;
   /** Sets the withdrawal unless already withdrawn; the updated row, or undefined when none was changed. */

@@ -14,6 +14,7 @@ type Q = Kysely<Database>;
 function complianceTx(tx: DbTx, kind: Store['kind']): ComplianceTx {
   return {
     appendLedger: (entries) => appendToLedger(tx, [...entries]),
+    nationalIdHashOf: (borrowerId) => nationalIdHashOf(tx, borrowerId),
     consentsOf: (hashes) => consentsOf(tx, hashes),
     async insertConsent(row) {
       await tx.insertInto('consents').values(row).execute();
@@ -128,6 +129,15 @@ function complianceTx(tx: DbTx, kind: Store['kind']): ComplianceTx {
   };
 }
 
+async function nationalIdHashOf(db: Q, borrowerId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('borrowers')
+    .select('national_id_hash')
+    .where('id', '=', borrowerId)
+    .executeTakeFirst();
+  return row?.national_id_hash;
+}
+
 function consentsOf(db: Q, hashes: readonly string[]) {
   return db
     .selectFrom('consents')
@@ -151,14 +161,7 @@ export function createComplianceStore(store: Store): ComplianceStore {
         .executeTakeFirst();
       return row?.id;
     },
-    async nationalIdHashOf(borrowerId) {
-      const row = await db
-        .selectFrom('borrowers')
-        .select('national_id_hash')
-        .where('id', '=', borrowerId)
-        .executeTakeFirst();
-      return row?.national_id_hash;
-    },
+    nationalIdHashOf: (borrowerId) => nationalIdHashOf(db, borrowerId),
     inquiriesOf: (hashes, limit) =>
       db
         .selectFrom('bureau_inquiries')
