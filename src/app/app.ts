@@ -24,7 +24,7 @@ import { strategyRoutes } from '../api/routes/strategies.js';
 import { coreRoutes } from '../api/routes/core.js';
 import { monitorRoutes } from '../api/routes/monitor.js';
 import { consoleRoutes } from '../api/routes/console.js';
-import { modelRoutes } from '../api/index.js';
+import { disputeRoutes, modelRoutes } from '../api/index.js';
 import { readAlertEvidence, readLineHistory, readOverview, searchLines } from '../store/console.js';
 import { registerDashboard } from './dashboard.js';
 import { listingRoutes } from '../api/routes/listings.js';
@@ -58,8 +58,7 @@ import { consentRoutes } from '../api/routes/consent.js';
 import type { ApplicationBureauPort } from '../core/index.js';
 import { portfolioRoutes } from '../api/routes/portfolio.js';
 import { registerPortfolioGauges } from './portfolio-metrics.js';
-import { createComplianceStore } from '../store/compliance.js';
-import { disputeRoutes } from '../api/routes/disputes.js';
+import { createComplianceStore } from '../store/index.js';
 
 /**
  * How often every process checks the configuration generation (one integer) and reloads strategies, overlays and
