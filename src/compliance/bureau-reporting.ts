@@ -85,6 +85,7 @@ export function createBureauReporting(deps: BureauReportingDeps): BureauReportin
 
   async function notify(): Promise<number> {
     const loans = await deps.store.delinquentLoansWithoutNotice(current, REPORTING_BATCH_MAX);
+    let sent = 0;
     for (const loan of loans) {
       const now = deps.clock.now();
       const reportAfter = now + periodMs;
@@ -103,9 +104,10 @@ export function createBureauReporting(deps: BureauReportingDeps): BureauReportin
         status: 'NOTIFIED',
         submission_id: null,
         reported_at: null,
+        active_loan_id: loan.loanId,
       };
-      await deps.store.unit(async (tx) => {
-        await tx.insertNotice(row);
+      const given = await deps.store.unit(async (tx) => {
+        if (!(await tx.insertNotice(row))) return false;
         await tx.appendLedger([
           {
             entryId: row.id,
@@ -124,9 +126,11 @@ export function createBureauReporting(deps: BureauReportingDeps): BureauReportin
             },
           },
         ]);
+        return true;
       });
+      if (given) sent += 1;
     }
-    return loans.length;
+    return sent;
   }
 
   /** Reports (or, for a loan back to current, closes) every notice whose period has passed. */
@@ -137,7 +141,7 @@ export function createBureauReporting(deps: BureauReportingDeps): BureauReportin
       const now = deps.clock.now();
       if (notice.current_bucket === current) {
         const done = await deps.store.unit(async (tx) => {
-          if (!(await tx.settleNotice(notice.id, { status: 'CURED' }))) return false;
+          if (!(await tx.settleNotice(notice.id, { status: 'CURED', active_loan_id: null }))) return false;
           await tx.appendLedger([
             {
               entryId: `${notice.id}:cured`,

@@ -45,7 +45,7 @@ export interface CreditDisputes {
   /** The target, checked to be the borrower's; the line it concerns, if any. */
   checkTarget(borrowerId: string, target: DisputeTarget): Promise<{ lineId: string | null }>;
   /** Records a dispute in the caller's dbTx (opaque here: the case is opened in the same one). */
-  record(dbTx: unknown, row: CreditDisputeRecord): Promise<void>;
+  record(dbTx: unknown, row: Omit<CreditDisputeRecord, 'open_key'>): Promise<void>;
   decide(dbTx: unknown, disputeId: string, decision: DisputeDecision): Promise<Record<string, unknown>>;
   ofBorrower(borrowerId: string): Promise<DisputeView[]>;
   /** One dispute; with a borrower, only theirs (else 404). */
@@ -135,9 +135,11 @@ export function createCreditDisputes(deps: CreditDisputeDeps): CreditDisputes {
 
     async record(dbTx, row) {
       const tx = txOf(dbTx);
-      const open = await tx.openDisputeOn(row.target_kind, row.target_id, row.borrower_id);
-      if (open) throw new LgError('LG_CONFLICT', 'a dispute about this is already open', { disputeId: open });
-      await tx.insertDispute(row);
+      const openKey = `${row.target_kind}:${row.target_id}:${row.borrower_id}`;
+      if (!(await tx.insertDispute({ ...row, open_key: openKey }))) {
+        const open = await tx.openDisputeOn(row.target_kind, row.target_id, row.borrower_id);
+        throw new LgError('LG_CONFLICT', 'a dispute about this is already open', { disputeId: open ?? null });
+      }
       await tx.appendLedger([
         {
           entryId: `${row.id}:raised`,
@@ -187,6 +189,7 @@ export function createCreditDisputes(deps: CreditDisputeDeps): CreditDisputes {
         outcome_en: decision.textEn,
         correction_id: correctionId,
         resolved_at: now,
+        open_key: null,
       });
       if (!settled) throw new LgError('LG_CONFLICT', 'the dispute was already decided', { disputeId });
       await tx.appendLedger([

@@ -54,6 +54,8 @@ export interface DelinquencyNoticeRecord {
   status: string;
   submission_id: string | null;
   reported_at: number | null;
+  /** The loan id while the notice stands (NOTIFIED, REPORTED), null once CURED: unique, so a loan has one at a time. */
+  active_loan_id: string | null;
 }
 
 /** What LineGuard sent, or is about to send, to the credit bureau: a delinquency or a correction (an outbox). */
@@ -93,6 +95,8 @@ export interface CreditDisputeRecord {
   correction_id: string | null;
   created_at: number;
   resolved_at: number | null;
+  /** kind:target:borrower while OPEN, null once decided: unique, so two raises at once cannot both open one. */
+  open_key: string | null;
 }
 
 /** Reads a portfolio snapshot and the monthly report need (balances as they stand, flows over [from, to)). */
@@ -156,21 +160,26 @@ export interface ComplianceTx {
     detail: string;
     at: number;
   }): Promise<void>;
-  insertNotice(row: DelinquencyNoticeRecord): Promise<void>;
+  /** False when the loan already has a standing notice (another process gave it). */
+  insertNotice(row: DelinquencyNoticeRecord): Promise<boolean>;
   /** Moves a notice from NOTIFIED to `patch.status`; false when it was no longer NOTIFIED. */
   settleNotice(
     id: string,
-    patch: { status: string; submission_id?: string; reported_at?: number },
+    patch: { status: string; submission_id?: string; reported_at?: number; active_loan_id?: null },
   ): Promise<boolean>;
   insertSubmission(row: BureauSubmissionRecord): Promise<void>;
-  insertDispute(row: CreditDisputeRecord): Promise<void>;
+  /** False when an open dispute on the same target exists (its open_key is taken). */
+  insertDispute(row: CreditDisputeRecord): Promise<boolean>;
   /** The open dispute on a target, if any (a second one is a conflict). */
   openDisputeOn(targetKind: string, targetId: string, borrowerId: string): Promise<string | undefined>;
   findDispute(id: string): Promise<CreditDisputeRecord | undefined>;
   /** Settles an OPEN dispute; false when it was no longer OPEN. */
   settleDispute(
     id: string,
-    patch: Pick<CreditDisputeRecord, 'state' | 'outcome_zh' | 'outcome_en' | 'correction_id' | 'resolved_at'>,
+    patch: Pick<
+      CreditDisputeRecord,
+      'state' | 'outcome_zh' | 'outcome_en' | 'correction_id' | 'resolved_at' | 'open_key'
+    >,
   ): Promise<boolean>;
 }
 

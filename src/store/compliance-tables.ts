@@ -91,6 +91,8 @@ export interface ComplianceTables {
     status: string;
     submission_id: string | null;
     reported_at: number | null;
+    /** The loan id while the notice stands, null once cured: unique, one standing notice per loan. */
+    active_loan_id: string | null;
   };
   /** What LineGuard sends the credit bureau (delinquencies, corrections): an outbox, PENDING until sent. */
   bureau_submissions: {
@@ -133,5 +135,7 @@ export interface ComplianceTables {
     correction_id: string | null;
     created_at: number;
     resolved_at: number | null;
+    /** kind:target:borrower while OPEN, null once decided: unique, one open dispute per target. */
+    open_key: string | null;
   };
 }

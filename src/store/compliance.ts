@@ -85,7 +85,12 @@ function complianceTx(tx: DbTx, kind: Store['kind']): ComplianceTx {
         .execute();
     },
     async insertNotice(row) {
-      await tx.insertInto('delinquency_notices').values(row).execute();
+      const result = await tx
+        .insertInto('delinquency_notices')
+        .values(row)
+        .onConflict((oc) => oc.column('active_loan_id').doNothing())
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
     },
     async settleNotice(id, patch) {
       const result = await tx
@@ -100,7 +105,12 @@ function complianceTx(tx: DbTx, kind: Store['kind']): ComplianceTx {
       await tx.insertInto('bureau_submissions').values(row).execute();
     },
     async insertDispute(row) {
-      await tx.insertInto('credit_disputes').values(row).execute();
+      const result = await tx
+        .insertInto('credit_disputes')
+        .values(row)
+        .onConflict((oc) => oc.column('open_key').doNothing())
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
     },
     async openDisputeOn(targetKind, targetId, borrowerId) {
       const row = await tx

@@ -281,6 +281,20 @@ describe.each(CASE_STORES)('credit-report disputes and delinquency notices ($nam
     },
   );
 
+  it.skipIf(!store.enabled)('two raises at once on one target: one dispute, one 409', async () => {
+    const d = await borrower(4);
+    const body = { target: { kind: 'INQUIRY', id: d.inquiryId }, text: '重复提交' };
+    const answers = await Promise.all([
+      postWithKey(d.token, '/v1/me/disputes', 'race-1', body),
+      postWithKey(d.token, '/v1/me/disputes', 'race-2', body),
+    ]);
+    expect(answers.map((r) => r.statusCode).sort()).toEqual([201, 409]);
+    const cases = (
+      await client(t, analyst.key).get(`/v1/cases?type=CREDIT_REPORT_DISPUTE&borrowerId=${d.borrowerId}`)
+    ).json().items;
+    expect(cases).toHaveLength(1);
+  });
+
   it.skipIf(!store.enabled)('a dispute unanswered after 20 calendar days shows as breached', async () => {
     const raised = (
       await client(t, b.token).post('/v1/me/disputes', {
@@ -311,7 +325,12 @@ describe.each(CASE_STORES)('credit-report disputes and delinquency notices ($nam
       // Nobody pays: 45 days on the first instalment is past due.
       clock.advance(45 * MS_PER_DAY);
       await t.app.core.runDailyJob(isoDate(clock.now()));
-      const first = await t.app.consents.reporting.run();
+      // Two runs at once (two processes): one notice.
+      const runs = await Promise.all([t.app.consents.reporting.run(), t.app.consents.reporting.run()]);
+      const first = {
+        noticesSent: runs[0].noticesSent + runs[1].noticesSent,
+        reported: runs[0].reported + runs[1].reported,
+      };
       a = { ...a, token: await tokenOf(a.borrowerId) };
       b = { ...b, token: await tokenOf(b.borrowerId) };
       expect(first).toMatchObject({ noticesSent: 1, reported: 0 });

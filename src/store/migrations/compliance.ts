@@ -110,6 +110,7 @@ export const complianceMigrations: Record<string, Migration> = {
         .addColumn('status', 'text', (c) => c.notNull())
         .addColumn('submission_id', 'text')
         .addColumn('reported_at', 'bigint')
+        .addColumn('active_loan_id', 'text', (c) => c.unique())
         .execute();
       await db.schema
         .createIndex('delinquency_notices_loan')
@@ -163,6 +164,7 @@ export const complianceMigrations: Record<string, Migration> = {
         .addColumn('correction_id', 'text')
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .addColumn('resolved_at', 'bigint')
+        .addColumn('open_key', 'text', (c) => c.unique())
         .execute();
       await db.schema
         .createIndex('credit_disputes_borrower')
