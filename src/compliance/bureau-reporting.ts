@@ -212,8 +212,26 @@ export function createBureauReporting(deps: BureauReportingDeps): BureauReportin
         payload: JSON.parse(row.payload) as Record<string, unknown>,
       };
       await deps.bureau.submit(submission);
-      await deps.store.markSubmissionSent(row.id, deps.clock.now());
-      sent += 1;
+      const now = deps.clock.now();
+      const marked = await deps.store.unit(async (tx) => {
+        if (!(await tx.markSubmissionSent(row.id, now))) return false;
+        await tx.appendLedger([
+          {
+            entryId: `${row.id}:sent`,
+            kind: 'bureau.submission_sent',
+            subjectId: row.borrower_id,
+            recordedAt: now,
+            payload: {
+              submissionId: row.id,
+              kind: row.kind,
+              bureau: row.bureau,
+              payload: submission.payload,
+            },
+          },
+        ]);
+        return true;
+      });
+      if (marked) sent += 1;
     }
     return sent;
   }

@@ -168,6 +168,8 @@ export interface ComplianceTx {
     patch: { status: string; submission_id?: string; reported_at?: number; active_loan_id?: null },
   ): Promise<boolean>;
   insertSubmission(row: BureauSubmissionRecord): Promise<void>;
+  /** PENDING → SENT; false when it was already marked (another process sent it too: the bureau dedupes by id). */
+  markSubmissionSent(id: string, at: number): Promise<boolean>;
   /** False when an open dispute on the same target exists (its open_key is taken). */
   insertDispute(row: CreditDisputeRecord): Promise<boolean>;
   /** The open dispute on a target, if any (a second one is a conflict). */
@@ -204,7 +206,6 @@ export interface ComplianceStore extends PortfolioReads {
     at: number;
   }): Promise<void>;
   pendingSubmissions(limit: number): Promise<BureauSubmissionRecord[]>;
-  markSubmissionSent(id: string, at: number): Promise<void>;
   baseline(name: string): Promise<string | undefined>;
   snapshotBefore(asOf: string): Promise<string | undefined>;
   latestSnapshot(): Promise<string | undefined>;

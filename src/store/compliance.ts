@@ -104,6 +104,15 @@ function complianceTx(tx: DbTx, kind: Store['kind']): ComplianceTx {
     async insertSubmission(row) {
       await tx.insertInto('bureau_submissions').values(row).execute();
     },
+    async markSubmissionSent(id, at) {
+      const result = await tx
+        .updateTable('bureau_submissions')
+        .set({ status: 'SENT', sent_at: at })
+        .where('id', '=', id)
+        .where('status', '=', 'PENDING')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
     async insertDispute(row) {
       const result = await tx
         .insertInto('credit_disputes')
@@ -161,6 +170,7 @@ export function createComplianceStore(store: Store): ComplianceStore {
   const db = store.db;
   return {
     unit: (work) => store.transaction((tx) => work(complianceTx(tx, store.kind))),
+    // The dbTx a case resolution opened: src/compliance holds it only as an opaque handle to give back here.
     within: (tx) => complianceTx(tx as DbTx, store.kind),
     consentsOf: (hashes) => consentsOf(db, hashes),
     async borrowerIdByHashes(hashes) {
@@ -235,16 +245,6 @@ export function createComplianceStore(store: Store): ComplianceStore {
         .orderBy('id')
         .limit(limit)
         .execute(),
-    async markSubmissionSent(id, at) {
-      await store.transaction((tx) =>
-        tx
-          .updateTable('bureau_submissions')
-          .set({ status: 'SENT', sent_at: at })
-          .where('id', '=', id)
-          .where('status', '=', 'PENDING')
-          .execute(),
-      );
-    },
     async baseline(name) {
       const row = await db
         .selectFrom('portfolio_baselines')

@@ -274,6 +274,7 @@ describe.each(CASE_STORES)('credit-report disputes and delinquency notices ($nam
         .select('payload')
         .where('entry_id', '=', `${dispute.id}:decided`)
         .executeTakeFirstOrThrow();
+      expect(await ledgerKinds(c.borrowerId)).toContain('bureau.submission_sent');
       expect(JSON.parse(decided.payload)).toMatchObject({
         outcome: 'CORRECTED',
         correctionId: after.correctionId,
@@ -367,6 +368,9 @@ describe.each(CASE_STORES)('credit-report disputes and delinquency notices ($nam
       const noticeAt = kinds.indexOf('bureau.delinquency_notice');
       expect(noticeAt).toBeGreaterThanOrEqual(0);
       expect(kinds.indexOf('bureau.delinquency_reported')).toBeGreaterThan(noticeAt);
+      expect(kinds.indexOf('bureau.submission_sent')).toBeGreaterThan(
+        kinds.indexOf('bureau.delinquency_reported'),
+      );
       // A rerun reports nothing twice.
       expect(await t.app.consents.reporting.run()).toMatchObject({ noticesSent: 0, reported: 0 });
       expect(await delinquencies()).toHaveLength(1);
