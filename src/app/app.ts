@@ -22,7 +22,7 @@ import { strategyRoutes } from '../api/routes/strategies.js';
 import { coreRoutes } from '../api/routes/core.js';
 import { monitorRoutes } from '../api/routes/monitor.js';
 import { consoleRoutes } from '../api/routes/console.js';
-import { modelRoutes } from '../api/index.js';
+import { disputeRoutes, modelRoutes } from '../api/index.js';
 import { readAlertEvidence, readLineHistory, readOverview, searchLines } from '../store/console.js';
 import { createLendingStore } from '../store/index.js';
 import { registerDashboard } from './dashboard.js';
@@ -57,6 +57,7 @@ import { consentRoutes } from '../api/routes/consent.js';
 import type { ApplicationBureauPort } from '../core/index.js';
 import { portfolioRoutes } from '../api/routes/portfolio.js';
 import { registerPortfolioGauges } from './portfolio-metrics.js';
+import { createComplianceStore } from '../store/index.js';
 
 /**
  * How often every process checks the configuration generation (one integer) and reloads strategies, overlays and
@@ -192,13 +193,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       alertFollowUp: cases.service.alertFollowUp,
     });
     const crypto = fieldCryptoFromMasterKey(config.masterKey, config.retiredKeys);
+    const complianceStore = createComplianceStore(store);
     const consents = createConsentServices({
-      store,
+      store: complianceStore,
       clock,
       ids,
       crypto,
       hardInquiriesMax30d: config.hardInquiriesMax30d,
+      bureauNoticeDays: config.bureauNoticeDays,
     });
+    cases.bindDisputes(consents.disputes, consents.reporting);
     const coreServices = createCoreServices({
       store,
       clock,
@@ -275,7 +279,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       witness: directoryWitness(config.witnessDir),
     });
     const portfolio = createPortfolioService({
-      store,
+      store: complianceStore,
       clock,
       ids,
       thresholds: parseThresholds(config.earlyWarning),
@@ -312,7 +316,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ledgerRoutes(evidence),
       modelRoutes({ models, gates }),
       consentRoutes(consents),
-      portfolioRoutes({ portfolio, db: store.db }),
+      portfolioRoutes({ portfolio }),
+      disputeRoutes({ cases: cases.service, consents }),
       ...cases.routes(),
     ];
     cases.start();

@@ -18,7 +18,12 @@ import {
   type CoreServices,
 } from '../core/index.js';
 import type { MonitorService } from '../monitor/index.js';
-import { createCaseService, type CaseCorePort, type CaseService } from '../cases/index.js';
+import {
+  createCaseService,
+  type CaseCorePort,
+  type CaseDisputePort,
+  type CaseService,
+} from '../cases/index.js';
 import type { CasesSettings } from './cases-config.js';
 import { caseRoutes } from '../api/routes/cases.js';
 import { meRoutes } from '../api/routes/me.js';
@@ -41,6 +46,11 @@ export interface CasesWiring {
   wrapCore(core: CoreServices): CoreServices;
   bindCore(core: CoreServices): void;
   bindMonitor(monitor: MonitorService): void;
+  /** Credit-report disputes and the bureau outbox they send corrections through (src/compliance). */
+  bindDisputes(
+    disputes: Pick<CaseDisputePort, 'checkTarget' | 'record' | 'decide'>,
+    outbox: { flush(): Promise<unknown> },
+  ): void;
   /** Registers the four-eyes operations of the engine and the monitor (their writes run their own units). */
   bindModules(engine: EngineService, monitor: MonitorService, models: Pick<ModelRegistry, 'activate'>): void;
   /** The hooks the existing routes call before a four-eyes operation (after bindCore). */
@@ -69,7 +79,12 @@ export function wireCases(a: {
   settings: CasesSettings;
   appealDays?: number;
 }): CasesWiring {
-  const late: { core?: CoreServices; monitor?: MonitorService; gates?: FourEyesGates } = {};
+  const late: {
+    core?: CoreServices;
+    monitor?: MonitorService;
+    gates?: FourEyesGates;
+    disputes?: CaseDisputePort;
+  } = {};
   const coreOf = (): CoreServices => {
     if (!late.core) throw new Error('the core is not wired yet');
     return late.core;
@@ -124,6 +139,7 @@ export function wireCases(a: {
         listHits: (borrowerId) => late.monitor?.listHits('user', borrowerId, a.clock.now()) ?? [],
       },
       metrics: { slaBreached: (type) => breaches.inc({ type }) },
+      disputes: () => late.disputes,
     },
     a.settings.fourEyes,
     a.appealDays,
@@ -189,6 +205,14 @@ export function wireCases(a: {
     },
     bindMonitor(monitor) {
       late.monitor = monitor;
+    },
+    bindDisputes(disputes, outbox) {
+      late.disputes = {
+        checkTarget: (borrowerId, target) => disputes.checkTarget(borrowerId, target),
+        record: (tx, row) => disputes.record(tx, row),
+        decide: (tx, id, decision) => disputes.decide(tx, id, decision),
+        flush: () => outbox.flush(),
+      };
     },
     bindModules(engine, monitor, models) {
       registerModuleOperations(service.fourEyes, engine, monitor, models);

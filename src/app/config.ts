@@ -73,6 +73,8 @@ export interface Config {
   readonly creditBureau: 'sandbox' | 'off';
   /** Hard inquiries allowed per borrower per 30 days. */
   readonly hardInquiriesMax30d: number;
+  /** Days between telling a borrower a delinquency will be reported to the bureau and reporting it. */
+  readonly bureauNoticeDays: number;
   /** Early-warning thresholds overriding the defaults (LINEGUARD_EARLY_WARNING, a JSON object). */
   readonly earlyWarning?: string;
 }
@@ -151,6 +153,7 @@ export function loadConfig(
     ),
     creditBureau: bureauFrom(env.LINEGUARD_BUREAU),
     hardInquiriesMax30d: intFrom(env.LINEGUARD_HARD_INQUIRIES_MAX_30D, 'LINEGUARD_HARD_INQUIRIES_MAX_30D', 3),
+    bureauNoticeDays: intFrom(env.LINEGUARD_BUREAU_NOTICE_DAYS, 'LINEGUARD_BUREAU_NOTICE_DAYS', 7),
     earlyWarning: nonEmpty(env.LINEGUARD_EARLY_WARNING),
   };
   if (config.rateLimit.windowMs === 0)

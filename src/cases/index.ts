@@ -23,6 +23,7 @@ import { addNote, assignCase, listQueue, moveCase, readCase, sweepSla } from './
 import { computeStats } from './stats.js';
 import { borrowerCancelDraw, challengeResult, stopCooldown } from './draws.js';
 import { openReinstatementCases } from './restrictions.js';
+import { afterDisputeResolved, raiseDispute, type RaiseDisputeInput } from './disputes.js';
 
 export interface CaseService {
   readonly deps: CaseDeps;
@@ -35,6 +36,8 @@ export interface CaseService {
   move(id: string, input: Parameters<typeof moveCase>[2]): ReturnType<typeof moveCase>;
   note(id: string, input: { actor: string; text: string }): ReturnType<typeof addNote>;
   resolve(id: string, input: ResolveInput, actor: string): ReturnType<typeof resolveCase>;
+  /** A credit-report dispute: its record and its CREDIT_REPORT_DISPUTE case, in one dbTx. */
+  raiseDispute(input: RaiseDisputeInput): ReturnType<typeof raiseDispute>;
   extendComplaint(
     caseId: string,
     input: { reason: string; actor: string },
@@ -104,7 +107,12 @@ export function createCaseService(
     assign: (id, input) => assignCase(deps, id, input),
     move: (id, input) => moveCase(deps, id, input),
     note: (id, input) => addNote(deps, id, input),
-    resolve: (id, input, actor) => resolveCase(ctx, id, input, actor),
+    async resolve(id, input, actor) {
+      const result = await resolveCase(ctx, id, input, actor);
+      if (result.case.type === 'CREDIT_REPORT_DISPUTE') await afterDisputeResolved(deps);
+      return result;
+    },
+    raiseDispute: (input) => raiseDispute(deps, input),
     extendComplaint: (caseId, input) => extendComplaint(deps, caseId, input),
     async stats(range) {
       const rows = await casesForStats(deps.store.db, range.from, range.to, STATS_ROWS_MAX + 1);
@@ -139,10 +147,12 @@ export type {
   CaseConfig,
   CaseCorePort,
   CaseIntakePort,
+  CaseDisputePort,
   CaseMonitorPort,
   CaseMetricsPort,
   IntakeItem,
 } from './ports.js';
+export type { RaiseDisputeInput } from './disputes.js';
 export type { ResolveInput, ResolveResult } from './outcomes.js';
 export { reinstateLine, restrictedForFraud } from './outcomes.js';
 export type { CaseView } from './rows.js';

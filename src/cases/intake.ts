@@ -1,6 +1,7 @@
 import { appendToLedger, appendToLedgerSync, type LedgerAppend } from '../compliance/ledger.js';
 import type { AlertFollowUp, AlertRow } from '../monitor/index.js';
 import { insertCases, insertCasesSync, type CaseRow } from '../store/cases.js';
+import type { DbTx } from '../store/db.js';
 import type { CaseDeps, CaseIntakePort, IntakeItem } from './ports.js';
 import { newCaseRow, type NewCase } from './rows.js';
 
@@ -26,6 +27,12 @@ export function caseOpenedLedger(row: CaseRow): LedgerAppend {
       slaDueAt: row.sla_due_at,
     },
   };
+}
+
+/** Opens one case in the caller's dbTx with its ledger entry (a dispute opens its case with its record). */
+export async function openCaseInTx(tx: DbTx, row: CaseRow): Promise<void> {
+  await insertCases(tx, [row]);
+  await appendToLedger(tx, [caseOpenedLedger(row)]);
 }
 
 /** New cases for alerts; exported for the sweep and the monitor hook. */

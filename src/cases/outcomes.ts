@@ -10,6 +10,7 @@ import { assertOutcome, assertTransition, type CaseType } from './model.js';
 import type { CaseDeps } from './ports.js';
 import { caseView, type CaseView } from './rows.js';
 import { addNoteInTx, caseStep } from './service.js';
+import { decideDispute } from './disputes.js';
 
 /**
  * Outcomes act through the same core paths as automation (issue 11): an approved REVIEW application is granted by
@@ -58,7 +59,7 @@ function checkInput(type: CaseType, input: ResolveInput): void {
   }
   if (type === 'REVIEW_APPLICATION' && input.outcome === 'DECLINE')
     requireField(input.reasons, 'reasons', input.outcome);
-  if (type === 'APPEAL' || type === 'COMPLAINT') {
+  if (type === 'APPEAL' || type === 'COMPLAINT' || type === 'CREDIT_REPORT_DISPUTE') {
     requireField(input.textZh, 'textZh', input.outcome);
     requireField(input.textEn, 'textEn', input.outcome);
   }
@@ -304,10 +305,13 @@ async function applyOutcome(
         },
       );
       return { complaintId: row.subject_id };
+    case 'CREDIT_REPORT_DISPUTE:CORRECTED':
+    case 'CREDIT_REPORT_DISPUTE:REJECTED':
+      return decideDispute(ctx, tx, row, input, actor);
     case 'REINSTATEMENT:REINSTATE':
       return reinstateLine(ctx, tx, requireLine(row), { actor, limitMinor: input.limitMinor });
     default:
-      // Alert dispositions, KEEP, and dispute outcomes are labels: the case records them, nothing else moves.
+      // Alert dispositions and KEEP are labels: the case records them, nothing else moves.
       return { label: input.outcome };
   }
 }

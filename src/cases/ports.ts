@@ -88,6 +88,48 @@ export interface CaseIntakePort {
   alertCaseOutcomes(borrowerId: string, limit: number): Promise<{ state: string; outcome: string | null }[]>;
 }
 
+/**
+ * Credit-report disputes, kept by src/compliance: the record and the bureau correction commit in the case's dbTx.
+ * Target, record and views are compliance's shapes; the case only carries them.
+ */
+export interface CaseDisputePort {
+  checkTarget(
+    borrowerId: string,
+    target: {
+      kind: 'INQUIRY' | 'DELINQUENCY_REPORT' | 'REPORT_ITEM';
+      id: string;
+      correctValue?: number | boolean;
+    },
+  ): Promise<{ lineId: string | null }>;
+  record(
+    tx: DbTx,
+    row: {
+      id: string;
+      borrower_id: string;
+      target_kind: string;
+      target_id: string;
+      claim: string;
+      text: string;
+      raised_by: string;
+      case_id: string;
+      state: string;
+      due_at: number;
+      outcome_zh: string | null;
+      outcome_en: string | null;
+      correction_id: string | null;
+      created_at: number;
+      resolved_at: number | null;
+    },
+  ): Promise<void>;
+  decide(
+    tx: DbTx,
+    disputeId: string,
+    decision: { outcome: 'CORRECTED' | 'REJECTED'; textZh: string; textEn: string; actor: string },
+  ): Promise<Record<string, unknown>>;
+  /** Sends recorded corrections to the bureau (after the resolution committed). */
+  flush(): Promise<unknown>;
+}
+
 export interface CaseMetricsPort {
   slaBreached(type: string): void;
 }
@@ -111,4 +153,6 @@ export interface CaseDeps {
   readonly intake: CaseIntakePort;
   readonly monitor?: CaseMonitorPort;
   readonly metrics?: CaseMetricsPort;
+  /** Bound late (compliance is wired after the cases); a dispute without it is refused. */
+  readonly disputes?: () => CaseDisputePort | undefined;
 }

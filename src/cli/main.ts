@@ -192,6 +192,7 @@ export function buildProgram(): Command {
       core: app.core,
       monitor: app.monitor,
       portfolio: app.portfolio,
+      bureauReporting: app.consents.reporting,
       close: () => app.close(),
     };
   };

@@ -1,4 +1,3 @@
-import type { Db } from '../store/db.js';
 import { verifyLedger, type LedgerVerification } from './ledger.js';
 import { ledgerLeafHashes, readLedgerRows } from './evidence.js';
 import { verifyFacts, type FactVerification } from './facts.js';
@@ -37,8 +36,11 @@ export interface EvidenceVerification {
   readonly facts?: FactVerification;
 }
 
+/** The database handle the ledger's own readers take (src/store's, opaque to this file). */
+type LedgerDb = Parameters<typeof verifyLedger>[0];
+
 export async function verifyAgainstCheckpoints(
-  db: Db,
+  db: LedgerDb,
   input: {
     readonly files: readonly WitnessFile[];
     readonly trustedKey: LedgerPublicKey;

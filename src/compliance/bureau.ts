@@ -1,10 +1,7 @@
 import { createHash } from 'node:crypto';
-import { MS_PER_DAY, type Clock } from '../domain/clock.js';
-import type { IdGenerator } from '../domain/ids.js';
-import type { Db, Store } from '../store/db.js';
-import { canonicalJson } from '../domain/canonical-json.js';
-import { checkConsent, consentsOf, type ConsentPurpose } from './consent.js';
-import { appendToLedger } from './ledger.js';
+import { MS_PER_DAY, canonicalJson, type Clock, type IdGenerator } from '../domain/index.js';
+import { checkConsent, type ConsentPurpose } from './consent.js';
+import type { ComplianceStore, InquiryRecord } from './ports.js';
 
 /**
  * The credit bureau behind a connector (PBoC Credit Reference Center, Baihang, a foreign bureau). The gateway, not the
@@ -23,11 +20,22 @@ export interface BureauReport {
 /** The attributes only a pull may supply; a caller can never send them (src/core/bureau-gate.ts). */
 export const BUREAU_ATTRIBUTES = ['existingDebtMinor', 'externalDelinquent', 'inquiries30d'] as const;
 
+/** What LineGuard tells the bureau: a delinquency (after the borrower was told first) or a correction. */
+export interface BureauSubmission {
+  /** LineGuard's id for it: the bureau receives each one once, however often it is retried. */
+  readonly id: string;
+  readonly kind: 'DELINQUENCY' | 'CORRECTION';
+  readonly subjectHash: string;
+  readonly payload: Record<string, unknown>;
+}
+
 export interface CreditBureau {
   /** Shown in every inquiry row, e.g. 'SANDBOX'. */
   readonly name: string;
   /** The report for a subject (its national-ID lookup hash), or null when the bureau has no file. */
   fetchReport(subjectHash: string): Promise<BureauReport | null>;
+  /** Hands a submission to the bureau; idempotent by its id. */
+  submit(submission: BureauSubmission): Promise<void>;
 }
 
 export const SANDBOX_BUREAU_NAME = 'SANDBOX';
@@ -36,19 +44,34 @@ export const SANDBOX_BUREAU_NAME = 'SANDBOX';
  * The SANDBOX bureau: reports stored in sandbox_bureau_reports (demo and test borrowers), else a synthetic report
  * derived from the subject hash, so every fictitious borrower has a stable file. It never holds real data.
  */
-export function sandboxBureau(db: Db): CreditBureau {
+export function sandboxBureau(store: ComplianceStore, clock: Clock): CreditBureau {
+  const fetchReport = async (subjectHash: string): Promise<BureauReport> => {
+    const stored = await store.sandboxReport(subjectHash);
+    return stored ? (JSON.parse(stored) as BureauReport) : syntheticReport(subjectHash);
+  };
   return {
     name: SANDBOX_BUREAU_NAME,
-    async fetchReport(subjectHash) {
-      const row = await db
-        .selectFrom('sandbox_bureau_reports')
-        .select('report')
-        .where('subject_hash', '=', subjectHash)
-        .executeTakeFirst();
-      if (row) return JSON.parse(row.report) as BureauReport;
-      return syntheticReport(subjectHash);
+    fetchReport,
+    async submit(submission) {
+      await store.insertSandboxSubmission({
+        id: submission.id,
+        subjectHash: submission.subjectHash,
+        kind: submission.kind,
+        payload: canonicalJson(submission.payload),
+        at: clock.now(),
+      });
+      // A corrected report item changes the file the next pull reads, as a real bureau's correction would.
+      const item = submission.payload.item;
+      if (submission.kind === 'CORRECTION' && isBureauAttribute(item)) {
+        const report = { ...(await fetchReport(submission.subjectHash)), [item]: submission.payload.value };
+        await store.putSandboxReport(submission.subjectHash, canonicalJson(report), clock.now());
+      }
     },
   };
+}
+
+export function isBureauAttribute(name: unknown): name is (typeof BUREAU_ATTRIBUTES)[number] {
+  return typeof name === 'string' && (BUREAU_ATTRIBUTES as readonly string[]).includes(name);
 }
 
 /** Deterministic from the hash: ~5% currently delinquent, 0-2 recent inquiries, debt in 5,000.00 steps. */
@@ -61,16 +84,13 @@ export function syntheticReport(subjectHash: string): BureauReport {
   };
 }
 
-export async function putSandboxReport(store: Store, subjectHash: string, report: BureauReport, now: number) {
-  await store.transaction((tx) =>
-    tx
-      .insertInto('sandbox_bureau_reports')
-      .values({ subject_hash: subjectHash, report: canonicalJson(report), updated_at: now })
-      .onConflict((oc) =>
-        oc.column('subject_hash').doUpdateSet({ report: canonicalJson(report), updated_at: now }),
-      )
-      .execute(),
-  );
+export async function putSandboxReport(
+  store: ComplianceStore,
+  subjectHash: string,
+  report: BureauReport,
+  now: number,
+) {
+  await store.putSandboxReport(subjectHash, canonicalJson(report), now);
 }
 
 export type InquiryKind = 'hard' | 'soft';
@@ -123,7 +143,7 @@ export interface InquiryView {
 }
 
 export interface GatewayDeps {
-  readonly store: Store;
+  readonly store: ComplianceStore;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly bureau: CreditBureau;
@@ -143,21 +163,17 @@ export function createBureauGateway(deps: GatewayDeps): BureauGateway {
       const inquiryId = deps.ids.next();
       // Decide and log in one dbTx: the consent check, the throttle count and the inquiry row commit together, and
       // the consent row lock serialises two pulls for one subject (PostgreSQL), so the throttle cannot be raced.
-      const decided = await deps.store.transaction(async (tx) => {
-        const consents = await consentsOf(tx, request.subjectHashes);
+      const decided = await deps.store.unit(async (tx) => {
+        const consents = await tx.consentsOf(request.subjectHashes);
         const consent = checkConsent(consents, request.purpose, now);
         let refusal: PullRefusal | null = consent.ok ? null : consent.code;
         let ownHard = 0;
         if (consent.ok) {
-          await tx
-            .updateTable('consents')
-            .set({ id: consent.consentId })
-            .where('id', '=', consent.consentId)
-            .execute();
-          ownHard = await hardPullsSince(tx, request.subjectHashes, now - WINDOW_MS);
+          await tx.lockConsent(consent.consentId);
+          ownHard = await tx.hardPullsSince(request.subjectHashes, now - WINDOW_MS);
           if (request.kind === 'hard' && ownHard >= limit) refusal = 'LG_INQUIRY_THROTTLED';
         }
-        const row = {
+        const row: InquiryRecord = {
           id: inquiryId,
           subject_hash: request.subjectHashes[0],
           borrower_id: request.borrowerId ?? null,
@@ -172,8 +188,8 @@ export function createBureauGateway(deps: GatewayDeps): BureauGateway {
           report_found: 0,
           created_at: now,
         };
-        await tx.insertInto('bureau_inquiries').values(row).execute();
-        await appendToLedger(tx, [
+        await tx.insertInquiry(row);
+        await tx.appendLedger([
           {
             entryId: inquiryId,
             kind: 'bureau.inquiry',
@@ -200,12 +216,7 @@ export function createBureauGateway(deps: GatewayDeps): BureauGateway {
       // The inquiry is logged before the bureau answers: a pull that reached the bureau is on the record even if
       // the answer is lost.
       const report = await deps.bureau.fetchReport(request.subjectHashes[0]);
-      if (report)
-        await deps.store.db
-          .updateTable('bureau_inquiries')
-          .set({ report_found: 1 })
-          .where('id', '=', inquiryId)
-          .execute();
+      if (report) await deps.store.markReportFound(inquiryId);
       return {
         status: 'PULLED',
         inquiryId,
@@ -221,36 +232,22 @@ export function createBureauGateway(deps: GatewayDeps): BureauGateway {
       };
     },
     async inquiriesOf(subjectHashes, limitRows = 200) {
-      const rows = await deps.store.db
-        .selectFrom('bureau_inquiries')
-        .selectAll()
-        .where('subject_hash', 'in', [...subjectHashes])
-        .orderBy('created_at', 'desc')
-        .limit(Math.min(limitRows, 1000))
-        .execute();
-      return rows.map((r) => ({
-        id: r.id,
-        purpose: r.purpose,
-        kind: r.kind,
-        status: r.status,
-        refusalCode: r.refusal_code,
-        bureau: r.bureau,
-        requestedBy: r.requested_by,
-        reason: r.reason,
-        at: new Date(Number(r.created_at)).toISOString(),
-      }));
+      const rows = await deps.store.inquiriesOf(subjectHashes, Math.min(limitRows, 1000));
+      return rows.map(inquiryView);
     },
   };
 }
 
-async function hardPullsSince(db: Db, hashes: readonly string[], since: number): Promise<number> {
-  const row = await db
-    .selectFrom('bureau_inquiries')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('subject_hash', 'in', [...hashes])
-    .where('kind', '=', 'hard')
-    .where('status', '=', 'PULLED')
-    .where('created_at', '>', since)
-    .executeTakeFirst();
-  return Number(row?.n ?? 0);
+export function inquiryView(r: InquiryRecord): InquiryView {
+  return {
+    id: r.id,
+    purpose: r.purpose,
+    kind: r.kind,
+    status: r.status,
+    refusalCode: r.refusal_code,
+    bureau: r.bureau,
+    requestedBy: r.requested_by,
+    reason: r.reason,
+    at: new Date(Number(r.created_at)).toISOString(),
+  };
 }

@@ -1,11 +1,15 @@
-import { MS_PER_DAY, isoDate, type Clock } from '../domain/clock.js';
-import { LgError, type ErrorCode } from '../domain/errors.js';
-import type { IdGenerator } from '../domain/ids.js';
-import { parseChineseResidentId } from '../domain/national-id.js';
+import {
+  LgError,
+  MS_PER_DAY,
+  isoDate,
+  parseChineseResidentId,
+  type Clock,
+  type ErrorCode,
+  type IdGenerator,
+} from '../domain/index.js';
 import { sha256Hex } from '../domain/sha256.js';
-import type { Db, Store } from '../store/db.js';
 import type { FieldCrypto } from './crypto.js';
-import { appendToLedger } from './ledger.js';
+import type { ComplianceStore, ConsentRecord } from './ports.js';
 
 /**
  * Consent to query a credit report, per purpose (征信业管理条例 Art. 18: written consent before an inquiry, for a stated
@@ -68,7 +72,7 @@ export interface ConsentView {
 }
 
 export interface ConsentDeps {
-  readonly store: Store;
+  readonly store: ComplianceStore;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly crypto: FieldCrypto;
@@ -93,16 +97,7 @@ export function subjectHashes(crypto: FieldCrypto, nationalId: string, now: numb
   return crypto.lookupHashes(normalised, NATIONAL_ID_LOOKUP);
 }
 
-type ConsentRow = Awaited<ReturnType<typeof selectConsents>>[number];
-
-function selectConsents(db: Db, hashes: readonly string[]) {
-  return db
-    .selectFrom('consents')
-    .selectAll()
-    .where('subject_hash', 'in', [...hashes])
-    .orderBy('granted_at', 'desc')
-    .execute();
-}
+type ConsentRow = ConsentRecord;
 
 function statusOf(row: ConsentRow, now: number): ConsentView['status'] {
   if (row.withdrawn_at !== null) return 'WITHDRAWN';
@@ -140,15 +135,11 @@ export async function recordConsent(deps: ConsentDeps, input: ConsentInput): Pro
   const expiresAt = input.expiresAt ?? now + text.defaultDays * MS_PER_DAY;
   if (expiresAt <= now || expiresAt > now + CONSENT_DAYS_MAX * MS_PER_DAY)
     throw new LgError('LG_VALIDATION', `expiresAt must be in the future and within ${CONSENT_DAYS_MAX} days`);
-  const borrower = await deps.store.db
-    .selectFrom('borrowers')
-    .select('id')
-    .where('national_id_hash', 'in', hashes)
-    .executeTakeFirst();
+  const borrowerId = await deps.store.borrowerIdByHashes(hashes);
   const row: ConsentRow = {
     id: deps.ids.next(),
     subject_hash: hashes[0],
-    borrower_id: borrower?.id ?? null,
+    borrower_id: borrowerId ?? null,
     purpose: input.purpose,
     text_version: input.textVersion,
     text_sha256: sha256Hex(text.text),
@@ -159,9 +150,9 @@ export async function recordConsent(deps: ConsentDeps, input: ConsentInput): Pro
     withdrawn_reason: null,
     recorded_by: input.recordedBy,
   };
-  await deps.store.transaction(async (tx) => {
-    await tx.insertInto('consents').values(row).execute();
-    await appendToLedger(tx, [
+  await deps.store.unit(async (tx) => {
+    await tx.insertConsent(row);
+    await tx.appendLedger([
       {
         entryId: row.id,
         kind: 'consent.granted',
@@ -189,24 +180,14 @@ export async function withdrawConsent(
   input: { readonly consentId: string; readonly reason: string; readonly by: string },
 ): Promise<ConsentView> {
   const now = deps.clock.now();
-  return deps.store.transaction(async (tx) => {
-    const updated = await tx
-      .updateTable('consents')
-      .set({ withdrawn_at: now, withdrawn_reason: input.reason })
-      .where('id', '=', input.consentId)
-      .where('withdrawn_at', 'is', null)
-      .returningAll()
-      .executeTakeFirst();
+  return deps.store.unit(async (tx) => {
+    const updated = await tx.withdrawConsent(input.consentId, now, input.reason);
     if (!updated) {
-      const exists = await tx
-        .selectFrom('consents')
-        .select('id')
-        .where('id', '=', input.consentId)
-        .executeTakeFirst();
-      if (!exists) throw new LgError('LG_NOT_FOUND', `no consent '${input.consentId}'`);
+      if (!(await tx.consentExists(input.consentId)))
+        throw new LgError('LG_NOT_FOUND', `no consent '${input.consentId}'`);
       throw new LgError('LG_CONFLICT', 'the consent was already withdrawn');
     }
-    await appendToLedger(tx, [
+    await tx.appendLedger([
       {
         entryId: `${input.consentId}:withdrawn`,
         kind: 'consent.withdrawn',
@@ -237,8 +218,4 @@ export function checkConsent(rows: readonly ConsentRow[], purpose: string, now: 
     ok: false,
     code: forPurpose.some((r) => r.withdrawn_at !== null) ? 'LG_CONSENT_WITHDRAWN' : 'LG_CONSENT_EXPIRED',
   };
-}
-
-export async function consentsOf(db: Db, hashes: readonly string[]): Promise<ConsentRow[]> {
-  return selectConsents(db, hashes);
 }

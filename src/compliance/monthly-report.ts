@@ -1,6 +1,5 @@
-import { parseIsoDate } from '../domain/clock.js';
-import { LgError } from '../domain/errors.js';
-import type { Db } from '../store/db.js';
+import { LgError, parseIsoDate } from '../domain/index.js';
+import type { PortfolioReads } from './ports.js';
 
 /**
  * The regulator-style monthly report: the book by line status and delinquency bucket (as it stands), restrictions
@@ -30,86 +29,34 @@ export function monthBounds(month: string): { from: number; to: number } {
   return { from, to: Date.UTC(m === 12 ? y + 1 : y, m === 12 ? 0 : m, 1) };
 }
 
-export async function monthlyReport(db: Db, month: string): Promise<MonthlyReport> {
+export async function monthlyReport(db: PortfolioReads, month: string): Promise<MonthlyReport> {
   const { from, to } = monthBounds(month);
-  const lines = await db
-    .selectFrom('credit_lines')
-    .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
-    .groupBy('status')
-    .orderBy('status')
-    .execute();
-  const loans = await db
-    .selectFrom('loans')
-    .select([
-      'bucket',
-      (eb) => eb.fn.countAll<number>().as('n'),
-      (eb) => eb.fn.sum<number>('outstanding_principal_minor').as('o'),
-    ])
-    .where('settled_at', 'is', null)
-    .groupBy('bucket')
-    .orderBy('bucket')
-    .execute();
-  const actions = await db
-    .selectFrom('line_actions')
-    .select(['type', 'reasons', 'automated'])
-    .where('outcome', '=', 'APPLIED')
-    .where('type', 'in', RESTRICTIVE)
-    .where('created_at', '>=', from)
-    .where('created_at', '<', to)
-    .execute();
   const restrictions = new Map<string, { type: string; reason: string; automated: boolean; count: number }>();
-  for (const a of actions) {
+  for (const a of await db.appliedActions(from, to, RESTRICTIVE)) {
     const reason = (JSON.parse(a.reasons) as string[])[0] ?? 'none';
     const key = `${a.type}|${reason}|${a.automated}`;
-    const entry = restrictions.get(key) ?? {
-      type: a.type,
-      reason,
-      automated: Number(a.automated) === 1,
-      count: 0,
-    };
+    const entry = restrictions.get(key) ?? { type: a.type, reason, automated: a.automated === 1, count: 0 };
     entry.count += 1;
     restrictions.set(key, entry);
   }
-  const inquiries = await db
-    .selectFrom('bureau_inquiries')
-    .select(['purpose', 'kind', 'status', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('created_at', '>=', from)
-    .where('created_at', '<', to)
-    .groupBy(['purpose', 'kind', 'status'])
-    .orderBy('purpose')
-    .orderBy('kind')
-    .orderBy('status')
-    .execute();
-  const granted = await db
-    .selectFrom('consents')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('granted_at', '>=', from)
-    .where('granted_at', '<', to)
-    .executeTakeFirst();
-  const withdrawn = await db
-    .selectFrom('consents')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('withdrawn_at', '>=', from)
-    .where('withdrawn_at', '<', to)
-    .executeTakeFirst();
   return {
     month,
-    linesByStatus: lines.map((r) => ({ status: r.status, lines: Number(r.n) })),
-    loansByBucket: loans.map((r) => ({
+    linesByStatus: (await db.linesByStatus()).map((r) => ({ status: r.status, lines: r.n })),
+    loansByBucket: (await db.openLoansByBucket()).map((r) => ({
       bucket: r.bucket,
-      loans: Number(r.n),
-      outstandingMinor: Number(r.o ?? 0),
+      loans: r.n,
+      outstandingMinor: r.outstandingMinor,
     })),
     restrictions: [...restrictions.values()].sort(
       (a, b) => a.type.localeCompare(b.type) || a.reason.localeCompare(b.reason),
     ),
-    inquiries: inquiries.map((r) => ({
+    inquiries: (await db.inquiryCounts(from, to)).map((r) => ({
       purpose: r.purpose,
       kind: r.kind,
       status: r.status,
-      count: Number(r.n),
+      count: r.n,
     })),
-    consents: { granted: Number(granted?.n ?? 0), withdrawn: Number(withdrawn?.n ?? 0) },
+    consents: await db.consentCounts(from, to),
     complaints: null,
     appeals: null,
   };

@@ -1,11 +1,13 @@
-import type { Clock } from '../domain/clock.js';
-import type { IdGenerator } from '../domain/ids.js';
-import { canonicalJson } from '../domain/canonical-json.js';
-import { LgError } from '../domain/errors.js';
+import {
+  LgError,
+  canonicalJson,
+  type Clock,
+  type DelinquencyBucket,
+  type IdGenerator,
+} from '../domain/index.js';
 import { sha256Hex } from '../domain/sha256.js';
-import type { DelinquencyBucket } from '../domain/delinquency.js';
-import type { Store } from '../store/db.js';
-import { appendToLedger } from './ledger.js';
+import type { ComplianceStore } from './ports.js';
+import { monthlyReport, type MonthlyReport } from './monthly-report.js';
 import { evaluateEarlyWarnings, type Breach, type EarlyWarningThresholds } from './early-warning.js';
 import {
   PSI_BASELINE_MIN_SCORES,
@@ -27,10 +29,12 @@ export interface PortfolioService {
   get(asOf: string): Promise<PortfolioSnapshot>;
   list(range: { from?: string; to?: string; limit?: number }): Promise<PortfolioSnapshot[]>;
   warnings(range: { from?: string; to?: string }): Promise<EarlyWarning[]>;
+  /** The regulator-style report of a month (YYYY-MM). */
+  monthlyReport(month: string): Promise<MonthlyReport>;
 }
 
 export interface PortfolioDeps {
-  readonly store: Store;
+  readonly store: ComplianceStore;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly thresholds: EarlyWarningThresholds;
@@ -43,26 +47,17 @@ const BASELINE_NAME = 'application-score';
 export const SNAPSHOTS_LIST_MAX = 400;
 
 export function createPortfolioService(deps: PortfolioDeps): PortfolioService {
-  const db = deps.store.db;
+  const db = deps.store;
+  const parsed = (metrics: string | undefined): PortfolioSnapshot | null =>
+    metrics === undefined ? null : (JSON.parse(metrics) as PortfolioSnapshot);
 
   async function baseline(): Promise<ScoreBaseline | null> {
-    const row = await db
-      .selectFrom('portfolio_baselines')
-      .select('baseline')
-      .where('name', '=', BASELINE_NAME)
-      .executeTakeFirst();
-    return row ? (JSON.parse(row.baseline) as ScoreBaseline) : null;
+    const stored = await db.baseline(BASELINE_NAME);
+    return stored === undefined ? null : (JSON.parse(stored) as ScoreBaseline);
   }
 
   async function previousOf(asOf: string): Promise<PortfolioSnapshot | null> {
-    const row = await db
-      .selectFrom('portfolio_snapshots')
-      .select('metrics')
-      .where('as_of', '<', asOf)
-      .orderBy('as_of', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    return row ? (JSON.parse(row.metrics) as PortfolioSnapshot) : null;
+    return parsed(await db.snapshotBefore(asOf));
   }
 
   async function snapshot(asOf: string) {
@@ -79,38 +74,21 @@ export function createPortfolioService(deps: PortfolioDeps): PortfolioService {
       : computed;
     const breaches = evaluateEarlyWarnings(snap, await previousOf(asOf), deps.thresholds);
     const metrics = canonicalJson(snap);
-    const recorded = await deps.store.transaction(async (tx) => {
-      await tx
-        .insertInto('portfolio_snapshots')
-        .values({ as_of: asOf, metrics, created_at: now })
-        .onConflict((oc) => oc.column('as_of').doUpdateSet({ metrics, created_at: now }))
-        .execute();
-      if (fresh)
-        await tx
-          .insertInto('portfolio_baselines')
-          .values({ name: BASELINE_NAME, baseline: canonicalJson(fresh), created_at: now })
-          .onConflict((oc) => oc.column('name').doNothing())
-          .execute();
-      const known = await tx
-        .selectFrom('early_warnings')
-        .select('rule_id')
-        .where('as_of', '=', asOf)
-        .execute();
-      const newBreaches = breaches.filter((b) => !known.some((k) => k.rule_id === b.ruleId));
+    const recorded = await deps.store.unit(async (tx) => {
+      await tx.upsertSnapshot(asOf, metrics, now);
+      if (fresh) await tx.insertBaselineIfAbsent(BASELINE_NAME, canonicalJson(fresh), now);
+      const known = new Set(await tx.warningRuleIds(asOf));
+      const newBreaches = breaches.filter((b) => !known.has(b.ruleId));
       for (const b of newBreaches)
-        await tx
-          .insertInto('early_warnings')
-          .values({
-            as_of: asOf,
-            rule_id: b.ruleId,
-            value: b.value,
-            threshold: b.threshold,
-            alert_id: null,
-            detail: canonicalJson(b.detail),
-            created_at: now,
-          })
-          .execute();
-      await appendToLedger(tx, [
+        await tx.insertWarning({
+          asOf,
+          ruleId: b.ruleId,
+          value: b.value,
+          threshold: b.threshold,
+          detail: canonicalJson(b.detail),
+          at: now,
+        });
+      await tx.appendLedger([
         {
           entryId: deps.ids.next(),
           kind: 'portfolio.snapshot',
@@ -126,12 +104,7 @@ export function createPortfolioService(deps: PortfolioDeps): PortfolioService {
     const warnings: EarlyWarning[] = [];
     for (const b of recorded) {
       const alertId = await deps.raiseAlert({ ...b, asOf });
-      await db
-        .updateTable('early_warnings')
-        .set({ alert_id: alertId })
-        .where('as_of', '=', asOf)
-        .where('rule_id', '=', b.ruleId)
-        .execute();
+      await db.setWarningAlert(asOf, b.ruleId, alertId);
       warnings.push({ ...b, asOf, alertId });
     }
     return { snapshot: snap, warnings };
@@ -139,45 +112,22 @@ export function createPortfolioService(deps: PortfolioDeps): PortfolioService {
 
   return {
     snapshot,
-    async latest() {
-      const row = await db
-        .selectFrom('portfolio_snapshots')
-        .select('metrics')
-        .orderBy('as_of', 'desc')
-        .limit(1)
-        .executeTakeFirst();
-      return row ? (JSON.parse(row.metrics) as PortfolioSnapshot) : null;
-    },
+    latest: async () => parsed(await db.latestSnapshot()),
     async get(asOf) {
-      const row = await db
-        .selectFrom('portfolio_snapshots')
-        .select('metrics')
-        .where('as_of', '=', asOf)
-        .executeTakeFirst();
-      if (!row) throw new LgError('LG_NOT_FOUND', `no portfolio snapshot for ${asOf}`);
-      return JSON.parse(row.metrics) as PortfolioSnapshot;
+      const snap = parsed(await db.snapshotOf(asOf));
+      if (!snap) throw new LgError('LG_NOT_FOUND', `no portfolio snapshot for ${asOf}`);
+      return snap;
     },
     async list(range) {
-      const rows = await db
-        .selectFrom('portfolio_snapshots')
-        .select('metrics')
-        .where('as_of', '>=', range.from ?? '0000-00-00')
-        .where('as_of', '<=', range.to ?? '9999-99-99')
-        .orderBy('as_of')
-        .limit(Math.min(range.limit ?? 100, SNAPSHOTS_LIST_MAX))
-        .execute();
-      return rows.map((r) => JSON.parse(r.metrics) as PortfolioSnapshot);
+      const rows = await db.snapshots(
+        range.from ?? '0000-00-00',
+        range.to ?? '9999-99-99',
+        Math.min(range.limit ?? 100, SNAPSHOTS_LIST_MAX),
+      );
+      return rows.map((metrics) => JSON.parse(metrics) as PortfolioSnapshot);
     },
     async warnings(range) {
-      const rows = await db
-        .selectFrom('early_warnings')
-        .selectAll()
-        .where('as_of', '>=', range.from ?? '0000-00-00')
-        .where('as_of', '<=', range.to ?? '9999-99-99')
-        .orderBy('as_of')
-        .orderBy('rule_id')
-        .limit(1000)
-        .execute();
+      const rows = await db.warnings(range.from ?? '0000-00-00', range.to ?? '9999-99-99', 1000);
       return rows.map((r) => ({
         asOf: r.as_of,
         ruleId: r.rule_id,
@@ -187,5 +137,6 @@ export function createPortfolioService(deps: PortfolioDeps): PortfolioService {
         detail: JSON.parse(r.detail) as Record<string, unknown>,
       }));
     },
+    monthlyReport: (month) => monthlyReport(db, month),
   };
 }

@@ -1,7 +1,6 @@
-import { MS_PER_DAY, parseIsoDate } from '../domain/clock.js';
-import { DEFAULT_BUCKETS, type DelinquencyBucket } from '../domain/delinquency.js';
+import { DEFAULT_BUCKETS, MS_PER_DAY, parseIsoDate, type DelinquencyBucket } from '../domain/index.js';
 import { psi } from '../scoring/metrics.js';
-import type { Db } from '../store/db.js';
+import type { PortfolioReads } from './ports.js';
 
 /**
  * A daily portfolio snapshot, the figures a lender's risk committee and a regulator look at: the book by bucket,
@@ -96,7 +95,7 @@ export function windowOf(asOf: string): { from: number; to: number } {
 }
 
 export async function computeSnapshot(
-  db: Db,
+  db: PortfolioReads,
   asOf: string,
   options: { buckets?: readonly DelinquencyBucket[]; baseline?: ScoreBaseline | null } = {},
 ): Promise<{ snapshot: PortfolioSnapshot; scores: number[] }> {
@@ -155,27 +154,10 @@ interface LoanFacts {
   readonly bucket: string;
 }
 
-async function readBook(db: Db, first: string, second: string | undefined) {
-  const lineRows = await db
-    .selectFrom('credit_lines')
-    .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
-    .groupBy('status')
-    .execute();
+async function readBook(db: PortfolioReads, first: string, second: string | undefined) {
   const lines: Record<string, number> = {};
-  for (const r of lineRows) lines[r.status] = Number(r.n);
-  const channels = await channelOfBorrowers(db);
-  const loanRows = await db
-    .selectFrom('loans')
-    .select([
-      'borrower_id',
-      'method',
-      'bucket',
-      'start_date',
-      'principal_minor',
-      'outstanding_principal_minor',
-      'settled_at',
-    ])
-    .execute();
+  for (const r of await db.linesByStatus()) lines[r.status] = r.n;
+  const channels = new Map((await db.loanApprovalChannels()).map((r) => [r.borrowerId, r.channel]));
   const byBucket: Record<string, BookSlice> = {};
   const byProduct: Record<string, BookSlice> = {};
   const byChannel: Record<string, BookSlice> = {};
@@ -184,17 +166,17 @@ async function readBook(db: Db, first: string, second: string | undefined) {
   let m1PlusMinor = 0;
   let m2PlusMinor = 0;
   let openLoans = 0;
-  for (const r of loanRows) {
-    const outstanding = Number(r.outstanding_principal_minor);
-    loans.push({ start: r.start_date, principal: Number(r.principal_minor), outstanding, bucket: r.bucket });
-    if (r.settled_at !== null || outstanding <= 0) continue;
+  for (const r of await db.loanFacts()) {
+    const outstanding = r.outstandingMinor;
+    loans.push({ start: r.startDate, principal: r.principalMinor, outstanding, bucket: r.bucket });
+    if (r.settledAt !== null || outstanding <= 0) continue;
     openLoans += 1;
     outstandingMinor += outstanding;
     if (r.bucket !== first) m1PlusMinor += outstanding;
     if (r.bucket !== first && r.bucket !== second) m2PlusMinor += outstanding;
     addTo(byBucket, r.bucket, outstanding);
     addTo(byProduct, r.method, outstanding);
-    addTo(byChannel, channels.get(r.borrower_id) ?? 'UNKNOWN', outstanding);
+    addTo(byChannel, channels.get(r.borrowerId) ?? 'UNKNOWN', outstanding);
   }
   return {
     lines,
@@ -209,95 +191,40 @@ async function readBook(db: Db, first: string, second: string | undefined) {
   };
 }
 
-/** The channel of each borrower's latest LOAN_APPROVAL consent. */
-async function channelOfBorrowers(db: Db): Promise<Map<string, string>> {
-  const rows = await db
-    .selectFrom('borrowers')
-    .innerJoin('consents', 'consents.subject_hash', 'borrowers.national_id_hash')
-    .select(['borrowers.id as borrowerId', 'consents.channel', 'consents.granted_at'])
-    .where('consents.purpose', '=', 'LOAN_APPROVAL')
-    .orderBy('consents.granted_at')
-    .execute();
-  return new Map(rows.map((r) => [r.borrowerId, r.channel]));
-}
-
-async function readFlows(db: Db, from: number, to: number) {
-  const apps = await db
-    .selectFrom('applications')
-    .select(['outcome', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('created_at', '>=', from)
-    .where('created_at', '<', to)
-    .groupBy('outcome')
-    .execute();
-  const count = (outcome: string) => Number(apps.find((r) => r.outcome === outcome)?.n ?? 0);
+async function readFlows(db: PortfolioReads, from: number, to: number) {
+  const apps = await db.applicationOutcomes(from, to);
+  const count = (outcome: string) => apps.find((r) => r.outcome === outcome)?.n ?? 0;
   const applications = {
-    total: apps.reduce((s, r) => s + Number(r.n), 0),
+    total: apps.reduce((s, r) => s + r.n, 0),
     APPROVE: count('APPROVE'),
     DECLINE: count('DECLINE'),
     REVIEW: count('REVIEW'),
   };
-  const actionRows = await db
-    .selectFrom('line_actions')
-    .select(['type', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('outcome', '=', 'APPLIED')
-    .where('created_at', '>=', from)
-    .where('created_at', '<', to)
-    .groupBy('type')
-    .execute();
-  const applied = (type: string) => Number(actionRows.find((r) => r.type === type)?.n ?? 0);
+  const actionRows = await db.appliedActionCounts(from, to);
+  const applied = (type: string) => actionRows.find((r) => r.type === type)?.n ?? 0;
   const actions = {
     FREEZE_DRAW: applied('FREEZE_DRAW'),
     SUSPEND: applied('SUSPEND'),
     CLOSE: applied('CLOSE'),
   };
-  const moves = await db
-    .selectFrom('delinquency_changes')
-    .select(['prev_bucket', 'new_bucket', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('created_at', '>=', from)
-    .where('created_at', '<', to)
-    .groupBy(['prev_bucket', 'new_bucket'])
-    .execute();
-  const alertRows = await db
-    .selectFrom('monitor_alerts')
-    .select(['typology_id', 'status'])
-    .where('created_at', '>=', from)
-    .where('created_at', '<', to)
-    .execute();
+  const moves = await db.bucketMoves(from, to);
   const alerts: Record<string, { alerts: number; closed: number }> = {};
-  for (const r of alertRows) {
-    const entry = (alerts[r.typology_id] ??= { alerts: 0, closed: 0 });
+  for (const r of await db.alerts(from, to)) {
+    const entry = (alerts[r.typologyId] ??= { alerts: 0, closed: 0 });
     entry.alerts += 1;
     if (r.status === 'CLOSED') entry.closed += 1;
   }
-  const inquiryRows = await db
-    .selectFrom('bureau_inquiries')
-    .select(['purpose', 'status', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('created_at', '>=', from)
-    .where('created_at', '<', to)
-    .groupBy(['purpose', 'status'])
-    .execute();
   const inquiries: Record<string, number> = {};
-  for (const r of inquiryRows) inquiries[`${r.purpose}:${r.status}`] = Number(r.n);
-  const decisionRows = await db
-    .selectFrom('decisions')
-    .select('result')
-    .where('kind', '=', 'application')
-    .where('decided_at', '>=', from)
-    .where('decided_at', '<', to)
-    .execute();
+  for (const r of await db.inquiryCounts(from, to)) {
+    const key = `${r.purpose}:${r.status}`;
+    inquiries[key] = (inquiries[key] ?? 0) + r.n;
+  }
   const scores: number[] = [];
-  for (const r of decisionRows) {
-    const score = scoreOf(r.result);
+  for (const result of await db.applicationResults(from, to)) {
+    const score = scoreOf(result);
     if (score !== undefined) scores.push(score);
   }
-  return {
-    applications,
-    actions,
-    moves: moves.map((m) => ({ from: m.prev_bucket, to: m.new_bucket, n: Number(m.n) })),
-    alerts,
-    inquiries,
-    scores,
-  };
+  return { applications, actions, moves, alerts, inquiries, scores };
 }
 
 function scoreOf(resultJson: string): number | undefined {

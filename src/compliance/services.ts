@@ -1,7 +1,4 @@
-import type { Clock } from '../domain/clock.js';
-import { LgError } from '../domain/errors.js';
-import type { IdGenerator } from '../domain/ids.js';
-import type { Store } from '../store/db.js';
+import { LgError, type Clock, type IdGenerator } from '../domain/index.js';
 import {
   createBureauGateway,
   sandboxBureau,
@@ -11,8 +8,14 @@ import {
   type PullResult,
 } from './bureau.js';
 import {
+  createBureauReporting,
+  BUREAU_NOTICE_DAYS_DEFAULT,
+  type BureauReporting,
+} from './bureau-reporting.js';
+import { createCreditDisputes, type CreditDisputes } from './disputes.js';
+import type { ComplianceStore } from './ports.js';
+import {
   consentView,
-  consentsOf,
   recordConsent,
   withdrawConsent,
   type ConsentInput,
@@ -24,6 +27,10 @@ import type { FieldCrypto } from './crypto.js';
 /** Consent and the credit bureau, as the API, the core and the jobs use them. */
 export interface ConsentServices {
   readonly bureau: BureauGateway;
+  /** Delinquency notices and reports to the bureau (borrower first), and the submissions outbox. */
+  readonly reporting: BureauReporting;
+  /** Credit-report disputes: their records and what an upheld one sends the bureau. */
+  readonly disputes: CreditDisputes;
   recordConsent(input: ConsentInput): Promise<ConsentView>;
   withdrawConsent(input: { consentId: string; reason: string; by: string }): Promise<ConsentView>;
   consentsOfBorrower(borrowerId: string): Promise<ConsentView[]>;
@@ -39,39 +46,53 @@ export interface ConsentServices {
 }
 
 export interface ConsentServicesDeps {
-  readonly store: Store;
+  readonly store: ComplianceStore;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly crypto: FieldCrypto;
   readonly hardInquiriesMax30d?: number;
+  /** Days between telling a borrower a delinquency will be reported and reporting it. */
+  readonly bureauNoticeDays?: number;
 }
 
 export function createConsentServices(deps: ConsentServicesDeps): ConsentServices {
+  const sandbox = sandboxBureau(deps.store, deps.clock);
   const bureau = createBureauGateway({
     store: deps.store,
     clock: deps.clock,
     ids: deps.ids,
-    bureau: sandboxBureau(deps.store.db),
+    bureau: sandbox,
     hardInquiriesMax30d: deps.hardInquiriesMax30d,
+  });
+  const reporting = createBureauReporting({
+    store: deps.store,
+    clock: deps.clock,
+    ids: deps.ids,
+    bureau: sandbox,
+    noticeDays: deps.bureauNoticeDays ?? BUREAU_NOTICE_DAYS_DEFAULT,
+  });
+  const disputes = createCreditDisputes({
+    store: deps.store,
+    clock: deps.clock,
+    ids: deps.ids,
+    bureau: sandbox,
   });
 
   /** A borrower's lookup hash; unknown borrower is 404. */
   async function hashesOf(borrowerId: string): Promise<[string]> {
-    const row = await deps.store.db
-      .selectFrom('borrowers')
-      .select('national_id_hash')
-      .where('id', '=', borrowerId)
-      .executeTakeFirst();
-    if (!row) throw new LgError('LG_NOT_FOUND', `no borrower '${borrowerId}'`);
-    return [row.national_id_hash];
+    const hash = await deps.store.nationalIdHashOf(borrowerId);
+    if (hash === undefined) throw new LgError('LG_NOT_FOUND', `no borrower '${borrowerId}'`);
+    return [hash];
   }
 
   return {
     bureau,
+    reporting,
+    disputes,
     recordConsent: (input) => recordConsent(deps, input),
     withdrawConsent: (input) => withdrawConsent(deps, input),
     async consentsOfBorrower(borrowerId) {
-      const rows = await consentsOf(deps.store.db, await hashesOf(borrowerId));
+      const rows = await deps.store.consentsOf(await hashesOf(borrowerId));
       const now = deps.clock.now();
       return rows.map((row) => consentView(row, now));
     },

@@ -75,4 +75,67 @@ export interface ComplianceTables {
     detail: string;
     created_at: number;
   };
+  /** Notices that a delinquency will be reported to the bureau, given before it is (征信业管理条例 Art. 15). */
+  delinquency_notices: {
+    id: string;
+    borrower_id: string;
+    loan_id: string;
+    line_id: string;
+    bucket: string;
+    dpd: number;
+    text_zh: string;
+    text_en: string;
+    notified_at: number;
+    report_after: number;
+    /** 'NOTIFIED' | 'REPORTED' | 'CURED' */
+    status: string;
+    submission_id: string | null;
+    reported_at: number | null;
+    /** The loan id while the notice stands, null once cured: unique, one standing notice per loan. */
+    active_loan_id: string | null;
+  };
+  /** What LineGuard sends the credit bureau (delinquencies, corrections): an outbox, PENDING until sent. */
+  bureau_submissions: {
+    id: string;
+    /** 'DELINQUENCY' | 'CORRECTION' */
+    kind: string;
+    subject_hash: string;
+    borrower_id: string;
+    bureau: string;
+    payload: string;
+    /** 'PENDING' | 'SENT' */
+    status: string;
+    created_at: number;
+    sent_at: number | null;
+  };
+  /** What the SANDBOX bureau received: its side of bureau_submissions (never a real bureau). */
+  sandbox_bureau_submissions: {
+    id: string;
+    subject_hash: string;
+    kind: string;
+    payload: string;
+    received_at: number;
+  };
+  /** Credit-report disputes (异议) and how they ended; each has a CREDIT_REPORT_DISPUTE case. */
+  credit_disputes: {
+    id: string;
+    borrower_id: string;
+    /** 'INQUIRY' | 'DELINQUENCY_REPORT' | 'REPORT_ITEM' */
+    target_kind: string;
+    target_id: string;
+    claim: string;
+    text: string;
+    raised_by: string;
+    case_id: string;
+    /** 'OPEN' | 'CORRECTED' | 'REJECTED' */
+    state: string;
+    due_at: number;
+    outcome_zh: string | null;
+    outcome_en: string | null;
+    correction_id: string | null;
+    created_at: number;
+    resolved_at: number | null;
+    /** kind:target:borrower while OPEN, null once decided: unique, one open dispute per target. */
+    open_key: string | null;
+  };
 }

@@ -17,3 +17,4 @@ export { drawRow, lineRow } from './case-evidence.js';
 export { createOutboxSource } from './outbox-relay.js';
 export { createCaseIntakeReads } from './cases-intake.js';
 export { createLendingStore } from './lending.js';
+export { createComplianceStore } from './compliance.js';

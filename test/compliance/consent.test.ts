@@ -5,6 +5,7 @@ import { verifyLedger } from '../../src/compliance/ledger.js';
 import { fieldCryptoFromMasterKey } from '../../src/compliance/crypto.js';
 import { subjectHashes } from '../../src/compliance/consent.js';
 import { putSandboxReport } from '../../src/compliance/bureau.js';
+import { createComplianceStore } from '../../src/store/compliance.js';
 import { STRONG_APPLICANT, adminHeaders, startTestApp, type TestApp } from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
 import { TEST_DATABASE_URL } from '../helpers/stores.js';
@@ -98,7 +99,7 @@ describe('consent and the credit bureau', () => {
     const crypto = fieldCryptoFromMasterKey(t.app.config.masterKey, []);
     const [hash] = subjectHashes(crypto, id, clock.now());
     await putSandboxReport(
-      t.app.store,
+      createComplianceStore(t.app.store),
       hash,
       { existingDebtMinor: 123_400, externalDelinquent: false, inquiries30d: 1 },
       clock.now(),
@@ -131,7 +132,7 @@ describe('consent and the credit bureau', () => {
     const crypto = fieldCryptoFromMasterKey(t.app.config.masterKey, []);
     const [hash] = subjectHashes(crypto, id, clock.now());
     await putSandboxReport(
-      t.app.store,
+      createComplianceStore(t.app.store),
       hash,
       { existingDebtMinor: 0, externalDelinquent: true, inquiries30d: 0 },
       clock.now(),

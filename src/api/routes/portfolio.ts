@@ -1,12 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import {
-  SNAPSHOTS_LIST_MAX,
-  monthlyReport,
-  monthlyReportCsv,
-  type PortfolioService,
-} from '../../compliance/index.js';
-import type { Db } from '../../store/db.js';
+import { SNAPSHOTS_LIST_MAX, monthlyReportCsv, type PortfolioService } from '../../compliance/index.js';
 import { LgError } from '../../domain/errors.js';
 import { READERS } from '../types.js';
 
@@ -30,7 +24,7 @@ const MonthQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export function portfolioRoutes(deps: { portfolio: PortfolioService; db: Db }): FastifyPluginAsync {
+export function portfolioRoutes(deps: { portfolio: PortfolioService }): FastifyPluginAsync {
   const { portfolio } = deps;
   return async (app) => {
     app.get<{ Querystring: Static<typeof RangeQuery> }>(
@@ -82,7 +76,7 @@ export function portfolioRoutes(deps: { portfolio: PortfolioService; db: Db }): 
         },
       },
       async (request, reply) => {
-        const report = await monthlyReport(deps.db, request.query.month);
+        const report = await portfolio.monthlyReport(request.query.month);
         if (request.query.format !== 'csv') return report;
         return reply.type('text/csv; charset=utf-8').send(monthlyReportCsv(report));
       },

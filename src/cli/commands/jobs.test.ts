@@ -39,6 +39,31 @@ describe('lineguard jobs', () => {
     expect(closed.count).toBe(1);
   });
 
+  it('the daily job gives delinquency notices and reports to the bureau after the aging', async () => {
+    const out: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
+    const order: string[] = [];
+    const core = {
+      runDailyJob: async (asOf: string) => {
+        order.push('age');
+        return { asOf, loansAged: 1, linesAged: 1, bucketChanges: [], tempLimitsExpired: 0 };
+      },
+    } as Partial<CoreServices> as CoreServices;
+    const bureauReporting = {
+      run: async () => {
+        order.push('bureau');
+        return { noticesSent: 2, reported: 1, cured: 0, submissionsSent: 1 };
+      },
+      flush: async () => 0,
+      noticesOf: async () => [],
+    };
+    const p = new Command('lineguard').exitOverride();
+    registerJobsCommand(p, async () => ({ core, bureauReporting, close: async () => undefined }));
+    await p.parseAsync(['node', 'lineguard', 'jobs', 'daily', '--as-of', '2025-03-01']);
+    expect(order).toEqual(['age', 'bureau']);
+    expect(out.join('')).toContain('credit bureau: 2 delinquency notices sent, 1 reported');
+  });
+
   it('refuses a bad date with exit 2, and exits 1 when a review had errors', async () => {
     vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     vi.spyOn(process.stdout, 'write').mockImplementation(() => true);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { parseIsoDate } from '../../domain/clock.js';
 import { LgError } from '../../domain/errors.js';
 import type { CoreServices } from '../../core/index.js';
-import type { PortfolioService } from '../../compliance/index.js';
+import type { BureauReporting, PortfolioService } from '../../compliance/index.js';
 import { EXIT, printJson, runAction } from '../exit.js';
 
 /**
@@ -11,7 +11,12 @@ import { EXIT, printJson, runAction } from '../exit.js';
  */
 export function registerJobsCommand(
   program: Command,
-  openDeps: () => Promise<{ core: CoreServices; portfolio?: PortfolioService; close(): Promise<void> }>,
+  openDeps: () => Promise<{
+    core: CoreServices;
+    portfolio?: PortfolioService;
+    bureauReporting?: BureauReporting;
+    close(): Promise<void>;
+  }>,
 ): Command {
   const jobs = program
     .command('jobs')
@@ -29,7 +34,12 @@ export function registerJobsCommand(
   const jobCommand = <R>(spec: {
     name: string;
     description: string;
-    run: (core: CoreServices, date: string, portfolio?: PortfolioService) => Promise<R>;
+    run: (
+      core: CoreServices,
+      date: string,
+      portfolio?: PortfolioService,
+      bureauReporting?: BureauReporting,
+    ) => Promise<R>;
     describe: (result: R) => string;
     exitCode: (result: R) => number;
   }): void => {
@@ -44,7 +54,7 @@ export function registerJobsCommand(
           const date = asOf(opts.asOf);
           const deps = await openDeps();
           try {
-            const result = await spec.run(deps.core, date, deps.portfolio);
+            const result = await spec.run(deps.core, date, deps.portfolio, deps.bureauReporting);
             if (opts.json) printJson(result);
             else process.stdout.write(spec.describe(result));
             return spec.exitCode(result);
@@ -59,11 +69,13 @@ export function registerJobsCommand(
     name: 'daily',
     description:
       'age every open loan as of a date: days past due per loan and line, bucket changes recorded (table + ledger)',
-    run: async (core, date, portfolio) => {
+    run: async (core, date, portfolio, bureauReporting) => {
       const aged = await core.runDailyJob(date);
       // The portfolio snapshot and its early-warning rules run on the book the aging just updated.
       const snapshot = portfolio ? await portfolio.snapshot(date) : undefined;
-      return { ...aged, portfolio: snapshot };
+      // Newly delinquent loans: the borrower is told first; reported once the notice period has passed.
+      const bureau = bureauReporting ? await bureauReporting.run() : undefined;
+      return { ...aged, portfolio: snapshot, bureau };
     },
     describe: (result) =>
       `aged ${result.loansAged} loans and ${result.linesAged} lines as of ${result.asOf}; ${result.bucketChanges.length} bucket changes; ${result.tempLimitsExpired} temporary limits expired\n` +
@@ -73,6 +85,9 @@ export function registerJobsCommand(
           result.portfolio.warnings
             .map((w) => `  WARNING ${w.ruleId}: ${w.value} > ${w.threshold} (alert ${w.alertId})\n`)
             .join('')
+        : '') +
+      (result.bureau
+        ? `credit bureau: ${result.bureau.noticesSent} delinquency notices sent, ${result.bureau.reported} reported after their notice period, ${result.bureau.cured} cured before it, ${result.bureau.submissionsSent} submissions sent\n`
         : ''),
     exitCode: () => EXIT.OK,
   });

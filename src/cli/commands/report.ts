@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { AppServices } from '../../app/app.js';
-import { monthBounds, monthlyReport, monthlyReportCsv } from '../../compliance/index.js';
+import { monthBounds, monthlyReportCsv } from '../../compliance/index.js';
 import { LgError } from '../../domain/errors.js';
 import { printJson, runAction } from '../exit.js';
 
@@ -24,7 +24,7 @@ export function registerReportCommand(program: Command, openApp: () => Promise<A
           throw new LgError('LG_VALIDATION', '--format must be json or csv');
         const app = await openApp();
         try {
-          const report = await monthlyReport(app.store.db, opts.month);
+          const report = await app.portfolio.monthlyReport(opts.month);
           const text =
             opts.format === 'csv' ? monthlyReportCsv(report) : `${JSON.stringify(report, null, 2)}\n`;
           if (opts.out) writeFileSync(opts.out, text);

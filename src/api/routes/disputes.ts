@@ -1,0 +1,157 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { LgError, UUID_PATTERN } from '../../domain/index.js';
+import type { CaseService } from '../../cases/index.js';
+import { DISPUTE_TARGET_KINDS, type ConsentServices } from '../../compliance/index.js';
+import { actorOf, BORROWERS, CASE_WORKERS, READERS, WRITERS } from '../types.js';
+
+/**
+ * Credit-report disputes (异议, 征信业管理条例 Art. 25) and the notices that precede a delinquency report (Art. 15).
+ * A borrower disputes with their token (/v1/me/…), an operator for a borrower; either opens a CREDIT_REPORT_DISPUTE
+ * case (20 days) resolved through POST /v1/cases/{id}/resolve with CORRECTED or REJECTED.
+ */
+export interface DisputeRoutesDeps {
+  readonly cases: CaseService;
+  readonly consents: ConsentServices;
+}
+
+const IdParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
+type IdParams = Static<typeof IdParams>;
+const Target = Type.Object(
+  {
+    kind: Type.Union(DISPUTE_TARGET_KINDS.map((k) => Type.Literal(k))),
+    id: Type.String({
+      pattern: '^[A-Za-z0-9-]{1,64}$',
+      description: 'the inquiry id, the delinquency notice id, or the report item (existingDebtMinor, …)',
+    }),
+    correctValue: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), Type.Boolean()], {
+        description: 'for a REPORT_ITEM: the value you say is right',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+const Text = Type.String({ minLength: 1, maxLength: 4000 });
+const MyDisputeBody = Type.Object({ target: Target, text: Text }, { additionalProperties: false });
+type MyDisputeBody = Static<typeof MyDisputeBody>;
+const DisputeBody = Type.Object(
+  { borrowerId: Type.String({ pattern: UUID_PATTERN }), target: Target, text: Text },
+  { additionalProperties: false },
+);
+type DisputeBody = Static<typeof DisputeBody>;
+
+const tags = ['disputes'];
+
+function borrowerOf(request: FastifyRequest): string {
+  const id = request.principal?.borrowerId;
+  if (!id) throw new LgError('LG_FORBIDDEN', 'this route needs a borrower token');
+  return id;
+}
+
+export function disputeRoutes(deps: DisputeRoutesDeps): FastifyPluginAsync {
+  const disputes = deps.consents.disputes;
+  const raise = async (input: Parameters<CaseService['raiseDispute']>[0]) => {
+    const raised = await deps.cases.raiseDispute(input);
+    return disputes.get(raised.id);
+  };
+  return async (app) => {
+    app.post<{ Body: MyDisputeBody }>(
+      '/v1/me/disputes',
+      {
+        config: { roles: BORROWERS, idempotent: true },
+        schema: {
+          tags: ['me'],
+          summary:
+            'Dispute an inquiry, a reported delinquency or an item of your credit report (answer in 20 days)',
+          body: MyDisputeBody,
+        },
+      },
+      async (request, reply) =>
+        reply.code(201).send(
+          await raise({
+            borrowerId: borrowerOf(request),
+            target: request.body.target,
+            text: request.body.text,
+            raisedBy: 'borrower',
+          }),
+        ),
+    );
+
+    app.get(
+      '/v1/me/disputes',
+      { config: { roles: BORROWERS }, schema: { tags: ['me'], summary: 'Your credit-report disputes' } },
+      async (request) => ({ items: await disputes.ofBorrower(borrowerOf(request)) }),
+    );
+
+    app.get<{ Params: IdParams }>(
+      '/v1/me/disputes/:id',
+      {
+        config: { roles: BORROWERS },
+        schema: { tags: ['me'], summary: 'One of your disputes', params: IdParams },
+      },
+      async (request) => disputes.get(request.params.id, borrowerOf(request)),
+    );
+
+    app.get(
+      '/v1/me/bureau-notices',
+      {
+        config: { roles: BORROWERS },
+        schema: {
+          tags: ['me'],
+          summary: 'Notices that an overdue loan will be reported to the credit bureau, and whether it was',
+        },
+      },
+      async (request) => ({ items: await deps.consents.reporting.noticesOf(borrowerOf(request)) }),
+    );
+
+    app.post<{ Body: DisputeBody }>(
+      '/v1/disputes',
+      {
+        config: { roles: [...new Set([...WRITERS, ...CASE_WORKERS])], idempotent: true },
+        schema: {
+          tags,
+          summary: "Record a borrower's credit-report dispute (opens its case)",
+          body: DisputeBody,
+        },
+      },
+      async (request, reply) =>
+        reply.code(201).send(
+          await raise({
+            borrowerId: request.body.borrowerId,
+            target: request.body.target,
+            text: request.body.text,
+            raisedBy: actorOf(request),
+          }),
+        ),
+    );
+
+    app.get<{ Params: IdParams }>(
+      '/v1/disputes/:id',
+      { config: { roles: READERS }, schema: { tags, summary: 'A credit-report dispute', params: IdParams } },
+      async (request) => disputes.get(request.params.id),
+    );
+
+    app.get<{ Params: IdParams }>(
+      '/v1/borrowers/:id/disputes',
+      {
+        config: { roles: READERS },
+        schema: { tags, summary: "A borrower's credit-report disputes", params: IdParams },
+      },
+      async (request) => ({ items: await disputes.ofBorrower(request.params.id) }),
+    );
+
+    app.get<{ Params: IdParams }>(
+      '/v1/borrowers/:id/bureau-notices',
+      {
+        config: { roles: READERS },
+        schema: {
+          tags,
+          summary: "A borrower's delinquency notices and reports to the bureau",
+          params: IdParams,
+        },
+      },
+      async (request) => ({ items: await deps.consents.reporting.noticesOf(request.params.id) }),
+    );
+  };
+}

@@ -1,0 +1,227 @@
+import { LgError, type Clock, type IdGenerator } from '../domain/index.js';
+import { BUREAU_ATTRIBUTES, isBureauAttribute, type CreditBureau } from './bureau.js';
+import type { ComplianceStore, ComplianceTx, CreditDisputeRecord } from './ports.js';
+
+/**
+ * Credit-report disputes (异议, 征信业管理条例 Art. 25): a borrower (or an operator for them) disputes an inquiry on
+ * their file, a delinquency LineGuard reported, or an item of their report. The dispute opens a
+ * CREDIT_REPORT_DISPUTE case (20 days); CORRECTED records a correction and sends it to the bureau through the
+ * submissions outbox, REJECTED records the reason. Someone else's inquiry or notice is 404, never 403.
+ */
+export const DISPUTE_TARGET_KINDS = ['INQUIRY', 'DELINQUENCY_REPORT', 'REPORT_ITEM'] as const;
+export type DisputeTargetKind = (typeof DISPUTE_TARGET_KINDS)[number];
+
+export interface DisputeTarget {
+  readonly kind: DisputeTargetKind;
+  /** The inquiry id, the delinquency notice id, or the report item's name (existingDebtMinor, …). */
+  readonly id: string;
+  /** For a report item: the value the borrower says is right. */
+  readonly correctValue?: number | boolean;
+}
+
+export interface DisputeView {
+  readonly id: string;
+  readonly caseId: string;
+  readonly target: { readonly kind: string; readonly id: string };
+  readonly claim: unknown;
+  readonly text: string;
+  readonly state: string;
+  readonly dueAt: string;
+  readonly outcome: { readonly zh: string | null; readonly en: string | null } | null;
+  readonly correctionId: string | null;
+  readonly raisedBy: string;
+  readonly createdAt: string;
+  readonly resolvedAt: string | null;
+}
+
+export interface DisputeDecision {
+  readonly outcome: 'CORRECTED' | 'REJECTED';
+  readonly textZh: string;
+  readonly textEn: string;
+  readonly actor: string;
+}
+
+export interface CreditDisputes {
+  /** The target, checked to be the borrower's; the line it concerns, if any. */
+  checkTarget(borrowerId: string, target: DisputeTarget): Promise<{ lineId: string | null }>;
+  /** Records a dispute in the caller's dbTx (opaque here: the case is opened in the same one). */
+  record(dbTx: unknown, row: Omit<CreditDisputeRecord, 'open_key'>): Promise<void>;
+  decide(dbTx: unknown, disputeId: string, decision: DisputeDecision): Promise<Record<string, unknown>>;
+  ofBorrower(borrowerId: string): Promise<DisputeView[]>;
+  /** One dispute; with a borrower, only theirs (else 404). */
+  get(id: string, borrowerId?: string): Promise<DisputeView>;
+}
+
+export interface CreditDisputeDeps {
+  readonly store: ComplianceStore;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly bureau: CreditBureau;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
+
+export function disputeView(row: CreditDisputeRecord): DisputeView {
+  return {
+    id: row.id,
+    caseId: row.case_id,
+    target: { kind: row.target_kind, id: row.target_id },
+    claim: JSON.parse(row.claim) as unknown,
+    text: row.text,
+    state: row.state,
+    dueAt: iso(row.due_at) as string,
+    outcome:
+      row.outcome_zh === null && row.outcome_en === null ? null : { zh: row.outcome_zh, en: row.outcome_en },
+    correctionId: row.correction_id,
+    raisedBy: row.raised_by,
+    createdAt: iso(row.created_at) as string,
+    resolvedAt: iso(row.resolved_at),
+  };
+}
+
+function notFound(kind: string, id: string): LgError {
+  return new LgError('LG_NOT_FOUND', `no ${kind} '${id}' on your file`);
+}
+
+function checkReportItem(target: DisputeTarget): void {
+  if (!isBureauAttribute(target.id)) throw notFound('report item', target.id);
+  const value = target.correctValue;
+  const ok =
+    target.id === 'externalDelinquent'
+      ? typeof value === 'boolean'
+      : typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+  if (!ok)
+    throw new LgError(
+      'LG_VALIDATION',
+      `a dispute of ${target.id} states the right value: ${target.id === 'externalDelinquent' ? 'true or false' : 'an integer >= 0'}`,
+      { items: BUREAU_ATTRIBUTES },
+    );
+}
+
+/** What the bureau is asked to change when a dispute is upheld. */
+function correctionOf(row: CreditDisputeRecord): Record<string, unknown> {
+  const base = { disputeId: row.id, target: { kind: row.target_kind, id: row.target_id } };
+  if (row.target_kind === 'REPORT_ITEM')
+    return {
+      ...base,
+      item: row.target_id,
+      value: (JSON.parse(row.claim) as { correctValue: unknown }).correctValue,
+    };
+  return { ...base, action: row.target_kind === 'INQUIRY' ? 'DELETE_INQUIRY' : 'WITHDRAW_DELINQUENCY' };
+}
+
+export function createCreditDisputes(deps: CreditDisputeDeps): CreditDisputes {
+  const txOf = (dbTx: unknown): ComplianceTx => deps.store.within(dbTx);
+
+  return {
+    async checkTarget(borrowerId, target) {
+      if (target.kind === 'REPORT_ITEM') {
+        checkReportItem(target);
+        return { lineId: null };
+      }
+      if (target.correctValue !== undefined)
+        throw new LgError('LG_VALIDATION', 'correctValue is for a REPORT_ITEM dispute only');
+      if (target.kind === 'INQUIRY') {
+        const inquiry = await deps.store.findInquiry(target.id);
+        const hash = inquiry ? await deps.store.nationalIdHashOf(borrowerId) : undefined;
+        const theirs = inquiry && (inquiry.borrower_id === borrowerId || inquiry.subject_hash === hash);
+        if (!theirs) throw notFound('inquiry', target.id);
+        return { lineId: null };
+      }
+      const notice = await deps.store.findNotice(target.id);
+      if (!notice || notice.borrower_id !== borrowerId) throw notFound('reported delinquency', target.id);
+      return { lineId: notice.line_id };
+    },
+
+    async record(dbTx, row) {
+      const tx = txOf(dbTx);
+      const openKey = `${row.target_kind}:${row.target_id}:${row.borrower_id}`;
+      if (!(await tx.insertDispute({ ...row, open_key: openKey }))) {
+        const open = await tx.openDisputeOn(row.target_kind, row.target_id, row.borrower_id);
+        throw new LgError('LG_CONFLICT', 'a dispute about this is already open', { disputeId: open ?? null });
+      }
+      await tx.appendLedger([
+        {
+          entryId: `${row.id}:raised`,
+          kind: 'credit_dispute.raised',
+          subjectId: row.id,
+          recordedAt: row.created_at,
+          payload: {
+            disputeId: row.id,
+            borrowerId: row.borrower_id,
+            target: { kind: row.target_kind, id: row.target_id },
+            claim: JSON.parse(row.claim) as unknown,
+            caseId: row.case_id,
+            dueAt: row.due_at,
+            raisedBy: row.raised_by,
+          },
+        },
+      ]);
+    },
+
+    async decide(dbTx, disputeId, decision) {
+      const tx = txOf(dbTx);
+      const now = deps.clock.now();
+      const row = await tx.findDispute(disputeId);
+      if (!row) throw new LgError('LG_NOT_FOUND', `no dispute '${disputeId}'`);
+      let correctionId: string | null = null;
+      let correction: Record<string, unknown> | null = null;
+      if (decision.outcome === 'CORRECTED') {
+        const subjectHash = await tx.nationalIdHashOf(row.borrower_id);
+        if (!subjectHash) throw new LgError('LG_NOT_FOUND', `no borrower '${row.borrower_id}'`);
+        correctionId = deps.ids.next();
+        correction = correctionOf(row);
+        await tx.insertSubmission({
+          id: correctionId,
+          kind: 'CORRECTION',
+          subject_hash: subjectHash,
+          borrower_id: row.borrower_id,
+          bureau: deps.bureau.name,
+          payload: JSON.stringify(correction),
+          status: 'PENDING',
+          created_at: now,
+          sent_at: null,
+        });
+      }
+      const settled = await tx.settleDispute(disputeId, {
+        state: decision.outcome,
+        outcome_zh: decision.textZh,
+        outcome_en: decision.textEn,
+        correction_id: correctionId,
+        resolved_at: now,
+        open_key: null,
+      });
+      if (!settled) throw new LgError('LG_CONFLICT', 'the dispute was already decided', { disputeId });
+      await tx.appendLedger([
+        {
+          entryId: `${disputeId}:decided`,
+          kind: 'credit_dispute.decided',
+          subjectId: disputeId,
+          recordedAt: now,
+          payload: {
+            disputeId,
+            outcome: decision.outcome,
+            by: decision.actor,
+            textZh: decision.textZh,
+            textEn: decision.textEn,
+            correctionId,
+            correction,
+            bureau: deps.bureau.name,
+          },
+        },
+      ]);
+      return { disputeId, correctionId };
+    },
+
+    async ofBorrower(borrowerId) {
+      return (await deps.store.disputesOf(borrowerId, 200)).map(disputeView);
+    },
+
+    async get(id, borrowerId) {
+      const row = await deps.store.findDispute(id);
+      if (!row || (borrowerId !== undefined && row.borrower_id !== borrowerId))
+        throw new LgError('LG_NOT_FOUND', `no dispute '${id}'`);
+      return disputeView(row);
+    },
+  };
+}

@@ -1,0 +1,527 @@
+import type { Kysely } from 'kysely';
+import {
+  appendToLedger,
+  type ComplianceStore,
+  type ComplianceTx,
+  type CreditDisputeRecord,
+} from '../compliance/index.js';
+import type { Database } from './schema.js';
+import type { DbTx, Store } from './db.js';
+
+/** SQL for src/compliance (its ports in src/compliance/ports.ts): consents, inquiries, the bureau, portfolio. */
+type Q = Kysely<Database>;
+
+function complianceTx(tx: DbTx, kind: Store['kind']): ComplianceTx {
+  return {
+    appendLedger: (entries) => appendToLedger(tx, [...entries]),
+    nationalIdHashOf: (borrowerId) => nationalIdHashOf(tx, borrowerId),
+    consentsOf: (hashes) => consentsOf(tx, hashes),
+    async insertConsent(row) {
+      await tx.insertInto('consents').values(row).execute();
+    },
+    withdrawConsent: (id, at, reason) =>
+      tx
+        .updateTable('consents')
+        .set({ withdrawn_at: at, withdrawn_reason: reason })
+        .where('id', '=', id)
+        .where('withdrawn_at', 'is', null)
+        .returningAll()
+        .executeTakeFirst(),
+    async consentExists(id) {
+      return Boolean(await tx.selectFrom('consents').select('id').where('id', '=', id).executeTakeFirst());
+    },
+    async lockConsent(id) {
+      // A no-op update takes the row lock on PostgreSQL (SQLite serialises writers anyway).
+      await tx.updateTable('consents').set({ id }).where('id', '=', id).execute();
+    },
+    async hardPullsSince(hashes, since) {
+      const row = await tx
+        .selectFrom('bureau_inquiries')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('subject_hash', 'in', [...hashes])
+        .where('kind', '=', 'hard')
+        .where('status', '=', 'PULLED')
+        .where('created_at', '>', since)
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    },
+    async insertInquiry(row) {
+      await tx.insertInto('bureau_inquiries').values(row).execute();
+    },
+    async upsertSnapshot(asOf, metrics, at) {
+      await tx
+        .insertInto('portfolio_snapshots')
+        .values({ as_of: asOf, metrics, created_at: at })
+        .onConflict((oc) => oc.column('as_of').doUpdateSet({ metrics, created_at: at }))
+        .execute();
+    },
+    async insertBaselineIfAbsent(name, baseline, at) {
+      await tx
+        .insertInto('portfolio_baselines')
+        .values({ name, baseline, created_at: at })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .execute();
+    },
+    async warningRuleIds(asOf) {
+      const rows = await tx
+        .selectFrom('early_warnings')
+        .select('rule_id')
+        .where('as_of', '=', asOf)
+        .execute();
+      return rows.map((r) => r.rule_id);
+    },
+    async insertWarning(w) {
+      await tx
+        .insertInto('early_warnings')
+        .values({
+          as_of: w.asOf,
+          rule_id: w.ruleId,
+          value: w.value,
+          threshold: w.threshold,
+          alert_id: null,
+          detail: w.detail,
+          created_at: w.at,
+        })
+        .execute();
+    },
+    async insertNotice(row) {
+      const result = await tx
+        .insertInto('delinquency_notices')
+        .values(row)
+        .onConflict((oc) => oc.column('active_loan_id').doNothing())
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+    },
+    async settleNotice(id, patch) {
+      const result = await tx
+        .updateTable('delinquency_notices')
+        .set(patch)
+        .where('id', '=', id)
+        .where('status', '=', 'NOTIFIED')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    async insertSubmission(row) {
+      await tx.insertInto('bureau_submissions').values(row).execute();
+    },
+    async markSubmissionSent(id, at) {
+      const result = await tx
+        .updateTable('bureau_submissions')
+        .set({ status: 'SENT', sent_at: at })
+        .where('id', '=', id)
+        .where('status', '=', 'PENDING')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    async insertDispute(row) {
+      const result = await tx
+        .insertInto('credit_disputes')
+        .values(row)
+        .onConflict((oc) => oc.column('open_key').doNothing())
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+    },
+    async openDisputeOn(targetKind, targetId, borrowerId) {
+      const row = await tx
+        .selectFrom('credit_disputes')
+        .select('id')
+        .where('target_kind', '=', targetKind)
+        .where('target_id', '=', targetId)
+        .where('borrower_id', '=', borrowerId)
+        .where('state', '=', 'OPEN')
+        .executeTakeFirst();
+      return row?.id;
+    },
+    async findDispute(id) {
+      const query = tx.selectFrom('credit_disputes').selectAll().where('id', '=', id);
+      return (kind === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
+    },
+    async settleDispute(id, patch) {
+      const result = await tx
+        .updateTable('credit_disputes')
+        .set(patch)
+        .where('id', '=', id)
+        .where('state', '=', 'OPEN')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+  };
+}
+
+async function nationalIdHashOf(db: Q, borrowerId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('borrowers')
+    .select('national_id_hash')
+    .where('id', '=', borrowerId)
+    .executeTakeFirst();
+  return row?.national_id_hash;
+}
+
+function consentsOf(db: Q, hashes: readonly string[]) {
+  return db
+    .selectFrom('consents')
+    .selectAll()
+    .where('subject_hash', 'in', [...hashes])
+    .orderBy('granted_at', 'desc')
+    .execute();
+}
+
+export function createComplianceStore(store: Store): ComplianceStore {
+  const db = store.db;
+  return {
+    unit: (work) => store.transaction((tx) => work(complianceTx(tx, store.kind))),
+    // The dbTx a case resolution opened: src/compliance holds it only as an opaque handle to give back here.
+    within: (tx) => complianceTx(tx as DbTx, store.kind),
+    consentsOf: (hashes) => consentsOf(db, hashes),
+    async borrowerIdByHashes(hashes) {
+      const row = await db
+        .selectFrom('borrowers')
+        .select('id')
+        .where('national_id_hash', 'in', [...hashes])
+        .executeTakeFirst();
+      return row?.id;
+    },
+    nationalIdHashOf: (borrowerId) => nationalIdHashOf(db, borrowerId),
+    inquiriesOf: (hashes, limit) =>
+      db
+        .selectFrom('bureau_inquiries')
+        .selectAll()
+        .where('subject_hash', 'in', [...hashes])
+        .orderBy('created_at', 'desc')
+        .limit(limit)
+        .execute(),
+    findInquiry: (id) =>
+      db.selectFrom('bureau_inquiries').selectAll().where('id', '=', id).executeTakeFirst(),
+    async markReportFound(inquiryId) {
+      await db.updateTable('bureau_inquiries').set({ report_found: 1 }).where('id', '=', inquiryId).execute();
+    },
+    async sandboxReport(subjectHash) {
+      const row = await db
+        .selectFrom('sandbox_bureau_reports')
+        .select('report')
+        .where('subject_hash', '=', subjectHash)
+        .executeTakeFirst();
+      return row?.report;
+    },
+    async putSandboxReport(subjectHash, report, at) {
+      await store.transaction((tx) =>
+        tx
+          .insertInto('sandbox_bureau_reports')
+          .values({ subject_hash: subjectHash, report, updated_at: at })
+          .onConflict((oc) => oc.column('subject_hash').doUpdateSet({ report, updated_at: at }))
+          .execute(),
+      );
+    },
+    sandboxSubmissions: (subjectHash) =>
+      db
+        .selectFrom('sandbox_bureau_submissions')
+        .select(['id', 'kind', 'payload'])
+        .where('subject_hash', '=', subjectHash)
+        .orderBy('received_at')
+        .orderBy('id')
+        .execute(),
+    async insertSandboxSubmission(row) {
+      // The sandbox receives each submission once, however often the outbox retries it.
+      await store.transaction((tx) =>
+        tx
+          .insertInto('sandbox_bureau_submissions')
+          .values({
+            id: row.id,
+            subject_hash: row.subjectHash,
+            kind: row.kind,
+            payload: row.payload,
+            received_at: row.at,
+          })
+          .onConflict((oc) => oc.column('id').doNothing())
+          .execute(),
+      );
+    },
+    pendingSubmissions: (limit) =>
+      db
+        .selectFrom('bureau_submissions')
+        .selectAll()
+        .where('status', '=', 'PENDING')
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(limit)
+        .execute(),
+    async baseline(name) {
+      const row = await db
+        .selectFrom('portfolio_baselines')
+        .select('baseline')
+        .where('name', '=', name)
+        .executeTakeFirst();
+      return row?.baseline;
+    },
+    async snapshotBefore(asOf) {
+      const row = await db
+        .selectFrom('portfolio_snapshots')
+        .select('metrics')
+        .where('as_of', '<', asOf)
+        .orderBy('as_of', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return row?.metrics;
+    },
+    async latestSnapshot() {
+      const row = await db
+        .selectFrom('portfolio_snapshots')
+        .select('metrics')
+        .orderBy('as_of', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return row?.metrics;
+    },
+    async snapshotOf(asOf) {
+      const row = await db
+        .selectFrom('portfolio_snapshots')
+        .select('metrics')
+        .where('as_of', '=', asOf)
+        .executeTakeFirst();
+      return row?.metrics;
+    },
+    async snapshots(from, to, limit) {
+      const rows = await db
+        .selectFrom('portfolio_snapshots')
+        .select('metrics')
+        .where('as_of', '>=', from)
+        .where('as_of', '<=', to)
+        .orderBy('as_of')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => r.metrics);
+    },
+    warnings: (from, to, limit) =>
+      db
+        .selectFrom('early_warnings')
+        .select(['as_of', 'rule_id', 'value', 'threshold', 'alert_id', 'detail'])
+        .where('as_of', '>=', from)
+        .where('as_of', '<=', to)
+        .orderBy('as_of')
+        .orderBy('rule_id')
+        .limit(limit)
+        .execute(),
+    async setWarningAlert(asOf, ruleId, alertId) {
+      await store.transaction((tx) =>
+        tx
+          .updateTable('early_warnings')
+          .set({ alert_id: alertId })
+          .where('as_of', '=', asOf)
+          .where('rule_id', '=', ruleId)
+          .execute(),
+      );
+    },
+    async delinquentLoansWithoutNotice(current, limit) {
+      const rows = await db
+        .selectFrom('loans')
+        .select(['id', 'line_id', 'borrower_id', 'bucket', 'dpd'])
+        .where('settled_at', 'is', null)
+        .where('bucket', '!=', current)
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('delinquency_notices')
+                .select('delinquency_notices.id')
+                .whereRef('delinquency_notices.loan_id', '=', 'loans.id')
+                .where('delinquency_notices.status', 'in', ['NOTIFIED', 'REPORTED']),
+            ),
+          ),
+        )
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({
+        loanId: r.id,
+        lineId: r.line_id,
+        borrowerId: r.borrower_id,
+        bucket: r.bucket,
+        dpd: Number(r.dpd),
+      }));
+    },
+    async noticesDue(now, limit) {
+      const rows = await db
+        .selectFrom('delinquency_notices')
+        .innerJoin('loans', 'loans.id', 'delinquency_notices.loan_id')
+        .selectAll('delinquency_notices')
+        .select('loans.bucket as current_bucket')
+        .where('delinquency_notices.status', '=', 'NOTIFIED')
+        .where('delinquency_notices.report_after', '<=', now)
+        .orderBy('delinquency_notices.report_after')
+        .orderBy('delinquency_notices.id')
+        .limit(limit)
+        .execute();
+      return rows;
+    },
+    noticesOf: (borrowerId, limit) =>
+      db
+        .selectFrom('delinquency_notices')
+        .selectAll()
+        .where('borrower_id', '=', borrowerId)
+        .orderBy('notified_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute(),
+    findNotice: (id) =>
+      db.selectFrom('delinquency_notices').selectAll().where('id', '=', id).executeTakeFirst(),
+    disputesOf: (borrowerId, limit): Promise<CreditDisputeRecord[]> =>
+      db
+        .selectFrom('credit_disputes')
+        .selectAll()
+        .where('borrower_id', '=', borrowerId)
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute(),
+    findDispute: (id) => db.selectFrom('credit_disputes').selectAll().where('id', '=', id).executeTakeFirst(),
+    ...portfolioReads(db),
+  };
+}
+
+function portfolioReads(db: Q) {
+  return {
+    async linesByStatus() {
+      const rows = await db
+        .selectFrom('credit_lines')
+        .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+        .groupBy('status')
+        .orderBy('status')
+        .execute();
+      return rows.map((r) => ({ status: r.status, n: Number(r.n) }));
+    },
+    async loanFacts() {
+      const rows = await db
+        .selectFrom('loans')
+        .select([
+          'borrower_id',
+          'method',
+          'bucket',
+          'start_date',
+          'principal_minor',
+          'outstanding_principal_minor',
+          'settled_at',
+        ])
+        .execute();
+      return rows.map((r) => ({
+        borrowerId: r.borrower_id,
+        method: r.method,
+        bucket: r.bucket,
+        startDate: r.start_date,
+        principalMinor: Number(r.principal_minor),
+        outstandingMinor: Number(r.outstanding_principal_minor),
+        settledAt: r.settled_at === null ? null : Number(r.settled_at),
+      }));
+    },
+    async loanApprovalChannels() {
+      return db
+        .selectFrom('borrowers')
+        .innerJoin('consents', 'consents.subject_hash', 'borrowers.national_id_hash')
+        .select(['borrowers.id as borrowerId', 'consents.channel'])
+        .where('consents.purpose', '=', 'LOAN_APPROVAL')
+        .orderBy('consents.granted_at')
+        .execute();
+    },
+    async applicationOutcomes(from: number, to: number) {
+      const rows = await db
+        .selectFrom('applications')
+        .select(['outcome', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('created_at', '>=', from)
+        .where('created_at', '<', to)
+        .groupBy('outcome')
+        .execute();
+      return rows.map((r) => ({ outcome: r.outcome, n: Number(r.n) }));
+    },
+    async appliedActionCounts(from: number, to: number) {
+      const rows = await db
+        .selectFrom('line_actions')
+        .select(['type', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('outcome', '=', 'APPLIED')
+        .where('created_at', '>=', from)
+        .where('created_at', '<', to)
+        .groupBy('type')
+        .execute();
+      return rows.map((r) => ({ type: r.type, n: Number(r.n) }));
+    },
+    async bucketMoves(from: number, to: number) {
+      const rows = await db
+        .selectFrom('delinquency_changes')
+        .select(['prev_bucket', 'new_bucket', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('created_at', '>=', from)
+        .where('created_at', '<', to)
+        .groupBy(['prev_bucket', 'new_bucket'])
+        .execute();
+      return rows.map((m) => ({ from: m.prev_bucket, to: m.new_bucket, n: Number(m.n) }));
+    },
+    async alerts(from: number, to: number) {
+      const rows = await db
+        .selectFrom('monitor_alerts')
+        .select(['typology_id', 'status'])
+        .where('created_at', '>=', from)
+        .where('created_at', '<', to)
+        .execute();
+      return rows.map((r) => ({ typologyId: r.typology_id, status: r.status }));
+    },
+    async inquiryCounts(from: number, to: number) {
+      const rows = await db
+        .selectFrom('bureau_inquiries')
+        .select(['purpose', 'kind', 'status', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('created_at', '>=', from)
+        .where('created_at', '<', to)
+        .groupBy(['purpose', 'kind', 'status'])
+        .orderBy('purpose')
+        .orderBy('kind')
+        .orderBy('status')
+        .execute();
+      return rows.map((r) => ({ purpose: r.purpose, kind: r.kind, status: r.status, n: Number(r.n) }));
+    },
+    async applicationResults(from: number, to: number) {
+      const rows = await db
+        .selectFrom('decisions')
+        .select('result')
+        .where('kind', '=', 'application')
+        .where('decided_at', '>=', from)
+        .where('decided_at', '<', to)
+        .execute();
+      return rows.map((r) => r.result);
+    },
+    async openLoansByBucket() {
+      const rows = await db
+        .selectFrom('loans')
+        .select([
+          'bucket',
+          (eb) => eb.fn.countAll<number>().as('n'),
+          (eb) => eb.fn.sum<number>('outstanding_principal_minor').as('o'),
+        ])
+        .where('settled_at', 'is', null)
+        .groupBy('bucket')
+        .orderBy('bucket')
+        .execute();
+      return rows.map((r) => ({ bucket: r.bucket, n: Number(r.n), outstandingMinor: Number(r.o ?? 0) }));
+    },
+    async appliedActions(from: number, to: number, types: readonly string[]) {
+      const rows = await db
+        .selectFrom('line_actions')
+        .select(['type', 'reasons', 'automated'])
+        .where('outcome', '=', 'APPLIED')
+        .where('type', 'in', [...types])
+        .where('created_at', '>=', from)
+        .where('created_at', '<', to)
+        .execute();
+      return rows.map((r) => ({ type: r.type, reasons: r.reasons, automated: Number(r.automated) }));
+    },
+    async consentCounts(from: number, to: number) {
+      const granted = await db
+        .selectFrom('consents')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('granted_at', '>=', from)
+        .where('granted_at', '<', to)
+        .executeTakeFirst();
+      const withdrawn = await db
+        .selectFrom('consents')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('withdrawn_at', '>=', from)
+        .where('withdrawn_at', '<', to)
+        .executeTakeFirst();
+      return { granted: Number(granted?.n ?? 0), withdrawn: Number(withdrawn?.n ?? 0) };
+    },
+  };
+}
