@@ -201,7 +201,7 @@ describe('calibration', () => {
   });
 
   it('isotonic calibration is non-decreasing and matches block bad rates', () => {
-    const c = fitIsotonic([1, 2, 3, 4], [0, 1, 0, 1]);
+    const c = fitIsotonic([1, 2, 3, 4], [0, 1, 0, 1], 1);
     expect(c).toEqual({ method: 'isotonic', x: [1, 2.5, 4], y: [1e-4, 0.5, 1 - 1e-4] });
     expect(calibratedPd(c, 3.25)).toBeCloseTo(0.5 + 0.5 * (0.5 - 1e-4), 9);
   });
