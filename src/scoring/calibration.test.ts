@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../domain/random.js';
+import { seededRandom } from '../domain/index.js';
 import {
   calibratedPd,
   chooseCalibration,
