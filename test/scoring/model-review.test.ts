@@ -235,6 +235,27 @@ describe('calibration', () => {
     expect(report).toContain('Calibration (hold-out)');
     expect(report).toContain('Platt scaling');
   });
+
+  it('--calibrate auto records what it chose, both cross-validated Brier scores, and the report says so', () => {
+    const out = trainModel({
+      csv: german,
+      target: 'class',
+      bad: 'bad',
+      kind: 'scorecard',
+      calibration: 'auto',
+      folds: 3,
+      seed: 42,
+      now: 0,
+    });
+    const info = out.model.training.calibration!;
+    expect(info.requested).toBe('auto');
+    const { platt, isotonic } = info.cvBrier!;
+    expect(info.method).toBe(isotonic < platt ? 'isotonic' : 'platt');
+    expect(out.model.calibration?.method).toBe(info.method);
+    const report = renderReport(out);
+    expect(report).toContain('chosen by cross-validated Brier score');
+    expect(report).toContain(`cross-validated Brier of Platt ${platt.toFixed(4)}`);
+  });
 });
 
 describe('DeLong test', () => {
