@@ -6,7 +6,10 @@
  */
 import { sigmoid } from './logistic.js';
 
-export type CalibrationMethod = 'none' | 'platt' | 'isotonic';
+/** `auto` picks Platt or isotonic by cross-validated Brier score on the out-of-fold margins (see chooseCalibration). */
+export type CalibrationMethod = 'none' | 'platt' | 'isotonic' | 'auto';
+
+export type FittedCalibrationMethod = 'platt' | 'isotonic';
 
 export type Calibration =
   | { readonly method: 'platt'; readonly a: number; readonly b: number }
@@ -18,12 +21,26 @@ export type Calibration =
     };
 
 /**
- * The calibration used when tuning gives out-of-fold margins for free: isotonic from 1,000 training rows (Platt's
- * sigmoid bends away from the observed rate in the top decile of both bundled sets), Platt below, where isotonic steps
- * would follow noise (Niculescu-Mizil & Caruana 2005).
+ * The calibration used when out-of-fold margins are at hand (tuning gives them for free): isotonic from 1,000
+ * calibration rows, Platt below. Measured on the tuned GBDT over the 10 splits of bench:scoring (gap = observed −
+ * expected bad rate per decile, averaged over the splits): on credit_data (3,118 training rows) isotonic is off by at
+ * most 1.9 points (mean 1.0) where Platt's sigmoid is off by up to 4.4 (mean 1.5); on German credit (700 rows) Platt
+ * is at 6.8 / 2.9 and isotonic steps of 35 rows at 7.1 / 3.3, both inside what sampling noise alone gives there. A
+ * cross-validated Brier score (`auto`) separates them only in the fourth decimal and on credit_data often picks Platt,
+ * so it is an option, not the default.
  */
-export function defaultCalibration(trainingRows: number): Exclude<CalibrationMethod, 'none'> {
+export function defaultCalibration(trainingRows: number): FittedCalibrationMethod {
   return trainingRows >= 1000 ? 'isotonic' : 'platt';
+}
+
+/**
+ * Smallest isotonic step, in rows: 5% of the calibration rows (at most 20 steps), at least 10. A step's bad rate then
+ * rests on enough rows that its binomial standard error is ≤ √(0.25 / (0.05 n)) — 8.5 points at 700 rows, 4 at 3,000 —
+ * instead of the one- or two-row steps plain pool-adjacent-violators leaves at the ends, which map the riskiest
+ * applicants to a PD of 0.9999 on the strength of a handful of cases.
+ */
+export function isotonicMinBlockRows(rows: number): number {
+  return Math.max(10, Math.ceil(rows / 20));
 }
 
 /** Platt scaling pd = sigmoid(a · margin + b), by Newton's method on the log loss (a tiny ridge keeps it stable). */
@@ -58,23 +75,58 @@ export function fitPlatt(margin: ArrayLike<number>, target: ArrayLike<number>): 
   return { method: 'platt', a, b };
 }
 
-/** Isotonic (non-decreasing) fit of the bad rate on the margin, by pool-adjacent-violators over sorted margins. */
-export function fitIsotonic(margin: ArrayLike<number>, target: ArrayLike<number>): Calibration {
+interface Block {
+  sumX: number;
+  sumY: number;
+  n: number;
+}
+
+function mergeBlocks(a: Block, b: Block): Block {
+  return { sumX: a.sumX + b.sumX, sumY: a.sumY + b.sumY, n: a.n + b.n };
+}
+
+/** Pool-adjacent-violators over rows sorted by margin: blocks with non-decreasing bad rates. */
+function poolAdjacentViolators(margin: ArrayLike<number>, target: ArrayLike<number>): Block[] {
   const order = Array.from({ length: margin.length }, (_, i) => i).sort((p, q) => margin[p]! - margin[q]!);
-  const blocks: { sumX: number; sumY: number; n: number }[] = [];
+  const blocks: Block[] = [];
   for (const i of order) {
     blocks.push({ sumX: margin[i]!, sumY: target[i]!, n: 1 });
     while (blocks.length >= 2) {
       const top = blocks[blocks.length - 1]!;
       const prev = blocks[blocks.length - 2]!;
       if (prev.sumY / prev.n < top.sumY / top.n) break;
-      blocks.splice(blocks.length - 2, 2, {
-        sumX: prev.sumX + top.sumX,
-        sumY: prev.sumY + top.sumY,
-        n: prev.n + top.n,
-      });
+      blocks.splice(blocks.length - 2, 2, mergeBlocks(prev, top));
     }
   }
+  return blocks;
+}
+
+/**
+ * Merges every block smaller than minRows into its smaller neighbour, smallest first. Merging two adjacent blocks of
+ * a non-decreasing sequence gives a rate between theirs, so the result stays non-decreasing.
+ */
+function enforceMinBlockRows(blocks: Block[], minRows: number): Block[] {
+  const out = [...blocks];
+  while (out.length >= 2) {
+    let k = -1;
+    for (let i = 0; i < out.length; i++) if (out[i]!.n < minRows && (k < 0 || out[i]!.n < out[k]!.n)) k = i;
+    if (k < 0) break;
+    const left = k === 0 ? k : k === out.length - 1 ? k - 1 : out[k - 1]!.n <= out[k + 1]!.n ? k - 1 : k;
+    out.splice(left, 2, mergeBlocks(out[left]!, out[left + 1]!));
+  }
+  return out;
+}
+
+/**
+ * Isotonic (non-decreasing) fit of the bad rate on the margin, by pool-adjacent-violators over sorted margins, with
+ * every step holding at least minBlockRows rows (1 = plain PAV).
+ */
+export function fitIsotonic(
+  margin: ArrayLike<number>,
+  target: ArrayLike<number>,
+  minBlockRows = isotonicMinBlockRows(margin.length),
+): Calibration {
+  const blocks = enforceMinBlockRows(poolAdjacentViolators(margin, target), minBlockRows);
   // Keep the PD away from exactly 0 or 1: a calibrated PD of 0 would make a log loss infinite and a price free.
   const clampPd = (p: number): number => Math.min(1 - 1e-4, Math.max(1e-4, p));
   return {
@@ -85,11 +137,59 @@ export function fitIsotonic(margin: ArrayLike<number>, target: ArrayLike<number>
 }
 
 export function fitCalibration(
-  method: Exclude<CalibrationMethod, 'none'>,
+  method: FittedCalibrationMethod,
   margin: ArrayLike<number>,
   target: ArrayLike<number>,
 ): Calibration {
   return method === 'platt' ? fitPlatt(margin, target) : fitIsotonic(margin, target);
+}
+
+export const CALIBRATION_CV_FOLDS = 5;
+
+export interface CalibrationChoice {
+  readonly method: FittedCalibrationMethod;
+  readonly calibration: Calibration;
+  /** Cross-validated Brier score of each method on the out-of-fold margins (lower is better). */
+  readonly cvBrier: Readonly<Record<FittedCalibrationMethod, number>>;
+}
+
+/** Rows split into k interleaved folds by margin rank: every fold spans the whole range of margins. */
+function rankFolds(margin: ArrayLike<number>, k: number): number[][] {
+  const order = Array.from({ length: margin.length }, (_, i) => i).sort(
+    (p, q) => margin[p]! - margin[q]! || p - q,
+  );
+  const folds: number[][] = Array.from({ length: k }, () => []);
+  order.forEach((row, rank) => folds[rank % k]!.push(row));
+  return folds;
+}
+
+/**
+ * Fits the requested calibration; for `auto`, the one of Platt and isotonic with the lower Brier score when each is
+ * fitted on k−1 folds of the out-of-fold margins and scored on the k-th (Niculescu-Mizil & Caruana 2005: isotonic
+ * wins with enough rows, Platt on small sets; here the data decide instead of a row-count rule). Deterministic: folds
+ * interleave the rows by margin rank, no randomness.
+ */
+export function chooseCalibration(
+  method: Exclude<CalibrationMethod, 'none'>,
+  margin: ArrayLike<number>,
+  target: ArrayLike<number>,
+): CalibrationChoice {
+  const folds = rankFolds(margin, Math.min(CALIBRATION_CV_FOLDS, Math.max(2, margin.length)));
+  const squared = { platt: 0, isotonic: 0 };
+  for (const fold of folds) {
+    const held = new Set(fold);
+    const fitRows = Array.from({ length: margin.length }, (_, i) => i).filter((i) => !held.has(i));
+    const m = fitRows.map((i) => margin[i]!);
+    const t = fitRows.map((i) => target[i]!);
+    const fitted = { platt: fitPlatt(m, t), isotonic: fitIsotonic(m, t) };
+    for (const i of fold)
+      for (const name of ['platt', 'isotonic'] as const)
+        squared[name] += (calibratedPd(fitted[name], margin[i]!) - target[i]!) ** 2;
+  }
+  const cvBrier = { platt: squared.platt / margin.length, isotonic: squared.isotonic / margin.length };
+  // Ties go to Platt: two parameters rather than up to twenty steps.
+  const chosen = method === 'auto' ? (cvBrier.isotonic < cvBrier.platt ? 'isotonic' : 'platt') : method;
+  return { method: chosen, calibration: fitCalibration(chosen, margin, target), cvBrier };
 }
 
 export function calibratedPd(calibration: Calibration | undefined, margin: number): number {

@@ -135,32 +135,63 @@ const leafWeight = (g: number, h: number, lambda: number): number => -g / (h + l
 
 const clamp = (w: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, w));
 
-/** Gradient and hessian sums per bin of every allowed feature over the given rows. */
+/** The training rows' bins twice: by column (to partition rows and walk trees) and row-major (to build histograms). */
+interface Binned {
+  readonly columns: readonly Uint8Array[];
+  /** rowMajor[i · width + f] = bin of row i, feature f. */
+  readonly rowMajor: Uint8Array;
+  readonly width: number;
+}
+
+function rowMajorBins(columns: readonly Uint8Array[], rows: number): Binned {
+  const width = columns.length;
+  const rowMajor = new Uint8Array(rows * width);
+  columns.forEach((col, f) => {
+    for (let i = 0; i < rows; i++) rowMajor[i * width + f] = col[i]!;
+  });
+  return { columns, rowMajor, width };
+}
+
+/**
+ * Gradient and hessian sums per bin of every allowed feature over the given rows. One pass over the rows, reading
+ * each row's bins where they sit together in memory (row-major) into one interleaved (g, h) buffer: a column-wise
+ * pass per feature jumps across memory for every row of every feature, which made this the hot spot of training.
+ * Each bin still adds its rows in the same order, so the sums are bit-identical to the column-wise pass.
+ */
 function buildHistogram(
   rows: Int32Array,
-  binned: readonly Uint8Array[],
+  binned: Binned,
   encoders: readonly GbdtEncoder[],
   features: readonly number[],
   grad: Float64Array,
   hess: Float64Array,
 ): Histogram {
-  // Gather the node's gradients once: each feature's pass then reads them in order.
-  const rg = new Float64Array(rows.length);
-  const rh = new Float64Array(rows.length);
+  const nf = features.length;
+  const feature = Int32Array.from(features);
+  const offset = new Int32Array(nf + 1);
+  for (let q = 0; q < nf; q++) offset[q + 1] = offset[q]! + encoders[features[q]!]!.missing + 1;
+  const acc = new Float64Array(2 * offset[nf]!);
+  const { rowMajor, width } = binned;
   for (let k = 0; k < rows.length; k++) {
-    rg[k] = grad[rows[k]!]!;
-    rh[k] = hess[rows[k]!]!;
+    const i = rows[k]!;
+    const gi = grad[i]!;
+    const hi = hess[i]!;
+    const base = i * width;
+    for (let q = 0; q < nf; q++) {
+      const at = 2 * (offset[q]! + rowMajor[base + feature[q]!]!);
+      acc[at]! += gi;
+      acc[at + 1]! += hi;
+    }
   }
   const g: Float64Array[] = [];
   const h: Float64Array[] = [];
-  for (const f of features) {
-    const col = binned[f]!;
-    const hg = new Float64Array(encoders[f]!.missing + 1);
-    const hh = new Float64Array(encoders[f]!.missing + 1);
-    for (let k = 0; k < rows.length; k++) {
-      const b = col[rows[k]!]!;
-      hg[b]! += rg[k]!;
-      hh[b]! += rh[k]!;
+  for (let q = 0; q < nf; q++) {
+    const size = offset[q + 1]! - offset[q]!;
+    const hg = new Float64Array(size);
+    const hh = new Float64Array(size);
+    for (let b = 0; b < size; b++) {
+      hg[b] = acc[2 * (offset[q]! + b)]!;
+      hh[b] = acc[2 * (offset[q]! + b) + 1]!;
     }
     g.push(hg);
     h.push(hh);
@@ -229,7 +260,7 @@ function bestSplit(
 
 function growTree(
   rows: Int32Array,
-  binned: readonly Uint8Array[],
+  binned: Binned,
   encoders: readonly GbdtEncoder[],
   grad: Float64Array,
   hess: Float64Array,
@@ -257,7 +288,7 @@ function growTree(
     const own = hist ?? buildHistogram(idx, binned, encoders, features, grad, hess);
     const split = bestSplit(own, features, encoders, p, { G, H, lower: bounds[0], upper: bounds[1] });
     if (split === undefined) return at;
-    const col = binned[split.feature]!;
+    const col = binned.columns[split.feature]!;
     const missingBin = encoders[split.feature]!.missing;
     const left: number[] = [];
     const right: number[] = [];
@@ -394,7 +425,7 @@ function boost(
   validation?: { data: Dataset; binned: Uint8Array[] },
   onRound?: (round: number) => void,
 ): BoostOutcome {
-  const binned = encodeDataset(data, encoders);
+  const binned = rowMajorBins(encodeDataset(data, encoders), data.rows);
   let bads = 0;
   for (const t of data.target) bads += t;
   const rate = Math.min(1 - 1e-6, Math.max(1e-6, bads / data.rows));
@@ -422,7 +453,7 @@ function boost(
     const features = drawFeatures(encoders.length, p.colsample, rng);
     const tree = growTree(Int32Array.from(sample), binned, encoders, grad, hess, p, features);
     trees.push(tree);
-    for (let i = 0; i < data.rows; i++) margin[i]! += leafOfRow(tree, binned, encoders, i);
+    for (let i = 0; i < data.rows; i++) margin[i]! += leafOfRow(tree, binned.columns, encoders, i);
     if (validation !== undefined) {
       for (let i = 0; i < vRows; i++) {
         vMargin[i]! += leafOfRow(tree, validation.binned, encoders, i);

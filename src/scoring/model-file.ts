@@ -89,8 +89,13 @@ export interface TuningInfo {
 }
 
 export interface CalibrationInfo {
+  /** The method fitted (for `auto`, the one chosen). */
   readonly method: 'platt' | 'isotonic';
+  /** What was asked for: platt, isotonic or auto (absent in files written before auto existed). */
+  readonly requested?: 'platt' | 'isotonic' | 'auto';
   readonly folds: number;
+  /** Cross-validated Brier score of each method on the out-of-fold predictions (5 folds by margin rank). */
+  readonly cvBrier?: Readonly<Record<'platt' | 'isotonic', number>>;
   /** Brier score of the out-of-fold predictions before and after calibration. */
   readonly oofBrierBefore: number;
   readonly oofBrierAfter: number;

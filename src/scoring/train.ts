@@ -19,8 +19,8 @@ import { DEFAULT_GBDT, trainGbdt, type GbdtParams } from './gbdt.js';
 import {
   brierScore,
   calibratedPd,
+  chooseCalibration,
   defaultCalibration,
-  fitCalibration,
   type CalibrationMethod,
 } from './calibration.js';
 import { evaluate, GERMAN_COSTS, type CostMatrix, type ModelMetrics } from './metrics.js';
@@ -77,7 +77,10 @@ export interface TrainRequest {
   /** Choose hyper-parameters by k-fold AUC on the training rows (see tune.ts). */
   readonly tune?: boolean;
   readonly folds?: number;
-  /** PD calibration on out-of-fold margins (default: platt when tuning, else none). */
+  /**
+   * PD calibration on out-of-fold margins (default with --tune: isotonic from 1,000 training rows, Platt below; auto =
+   * the lower cross-validated Brier score; none without --tune).
+   */
   readonly calibration?: CalibrationMethod;
   /** GBDT monotone constraints by column name: +1 PD rises with the value, −1 falls. */
   readonly monotone?: Readonly<Record<string, 1 | -1>>;
@@ -341,10 +344,16 @@ export function trainModel(request: TrainRequest): TrainOutcome {
   }
   let calibrationInfo: ModelFile['training']['calibration'];
   if (calibrationMethod !== 'none' && oofMargin !== undefined) {
-    const calibration = fitCalibration(calibrationMethod, oofMargin, trainData.target);
+    const { method, calibration, cvBrier } = chooseCalibration(
+      calibrationMethod,
+      oofMargin,
+      trainData.target,
+    );
     calibrationInfo = {
-      method: calibrationMethod,
+      method,
+      requested: calibrationMethod,
       folds,
+      cvBrier,
       oofBrierBefore: brierScore(
         oofMargin.map((m) => calibratedPd(undefined, m)),
         trainData.target,

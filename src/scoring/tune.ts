@@ -88,6 +88,7 @@ export const GBDT_TUNE_STAGES = {
   learningRate: [{ learningRate: 0.05, rounds: 1000, patience: 50 }],
 } as const;
 
+/** Fits planned by tuneGbdt (an upper bound: the learning-rate stage is skipped when the best has that rate). */
 export function gbdtTuneFits(folds = DEFAULT_TUNE_FOLDS): number {
   const s = GBDT_TUNE_STAGES;
   return folds * (1 + s.structure.length + s.sampling.length + s.learningRate.length);
@@ -130,7 +131,12 @@ export function tuneGbdt(data: Dataset, base: GbdtParams, options: TuneOptions):
   // The defaults join after the structure stage: sampling and learning-rate variants start from the best so far.
   if (better(defaults, best)) best = defaults;
   stage(GBDT_TUNE_STAGES.sampling);
-  stage(GBDT_TUNE_STAGES.learningRate);
+  // The last stage is for a smaller rate than the best's: when the defaults won, they have 0.05 already, and the
+  // stage would refit the same settings (early stopping ends them long before the larger round cap).
+  const rate = (p: GbdtParams): number => p.learningRate ?? DEFAULT_GBDT.learningRate;
+  const smaller = GBDT_TUNE_STAGES.learningRate.filter((v) => v.learningRate < rate(best!.params));
+  done += k * (GBDT_TUNE_STAGES.learningRate.length - smaller.length);
+  stage(smaller);
   const chosen = best!;
   // The final fit has no validation part: it trains for the folds' mean best round count on all training rows.
   const rounds = Math.max(1, Math.round(mean(chosen.candidate.foldRounds!)));

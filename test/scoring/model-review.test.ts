@@ -201,7 +201,7 @@ describe('calibration', () => {
   });
 
   it('isotonic calibration is non-decreasing and matches block bad rates', () => {
-    const c = fitIsotonic([1, 2, 3, 4], [0, 1, 0, 1]);
+    const c = fitIsotonic([1, 2, 3, 4], [0, 1, 0, 1], 1);
     expect(c).toEqual({ method: 'isotonic', x: [1, 2.5, 4], y: [1e-4, 0.5, 1 - 1e-4] });
     expect(calibratedPd(c, 3.25)).toBeCloseTo(0.5 + 0.5 * (0.5 - 1e-4), 9);
   });
@@ -234,6 +234,27 @@ describe('calibration', () => {
     const report = renderReport(out);
     expect(report).toContain('Calibration (hold-out)');
     expect(report).toContain('Platt scaling');
+  });
+
+  it('--calibrate auto records what it chose, both cross-validated Brier scores, and the report says so', () => {
+    const out = trainModel({
+      csv: german,
+      target: 'class',
+      bad: 'bad',
+      kind: 'scorecard',
+      calibration: 'auto',
+      folds: 3,
+      seed: 42,
+      now: 0,
+    });
+    const info = out.model.training.calibration!;
+    expect(info.requested).toBe('auto');
+    const { platt, isotonic } = info.cvBrier!;
+    expect(info.method).toBe(isotonic < platt ? 'isotonic' : 'platt');
+    expect(out.model.calibration?.method).toBe(info.method);
+    const report = renderReport(out);
+    expect(report).toContain('chosen by cross-validated Brier score');
+    expect(report).toContain(`cross-validated Brier of Platt ${platt.toFixed(4)}`);
   });
 });
 

@@ -393,7 +393,7 @@ export function registerModelCommand(
     .option('--folds <n>', 'folds for --tune and calibration', '5')
     .option(
       '--calibrate <method>',
-      'none | platt | isotonic on out-of-fold predictions (default: platt with --tune)',
+      'none | platt | isotonic | auto (lower cross-validated Brier) on out-of-fold predictions (default with --tune: isotonic from 1,000 training rows, else platt)',
     )
     .option(
       '--monotone <list>',
@@ -416,11 +416,12 @@ export function registerModelCommand(
           calibrate !== undefined &&
           calibrate !== 'none' &&
           calibrate !== 'platt' &&
-          calibrate !== 'isotonic'
+          calibrate !== 'isotonic' &&
+          calibrate !== 'auto'
         )
           throw new LgError(
             'LG_VALIDATION',
-            `--calibrate must be none, platt or isotonic, got "${calibrate}"`,
+            `--calibrate must be none, platt, isotonic or auto, got "${calibrate}"`,
           );
         if (kind !== 'scorecard' && kind !== 'gbdt')
           throw new LgError('LG_VALIDATION', `--kind must be scorecard or gbdt, got "${String(kind)}"`);

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { formatCsv, readCsvTable } from './csv.js';
+import { prepareDataset } from './dataset.js';
+import { gbdtMargins, trainGbdt, type GbdtParams } from './gbdt.js';
+
+/** Rows of (a, b, noise) with the given bad count per (a, b) cell out of 100. */
+function cells(bads: Record<string, number>): ReturnType<typeof prepareDataset>['dataset'] {
+  const rows: string[][] = [];
+  for (const [cell, badCount] of Object.entries(bads)) {
+    const [a, b] = cell.split('') as [string, string];
+    for (let i = 0; i < 100; i++) rows.push([i < badCount ? 'bad' : 'good', a, b, String(i % 7)]);
+  }
+  return prepareDataset(readCsvTable(formatCsv(['y', 'a', 'b', 'noise'], rows)), {
+    target: 'y',
+    bad: 'bad',
+    types: { a: 'numeric', b: 'numeric', noise: 'numeric' },
+  }).dataset;
+}
+
+/** One full Newton step: leaf = −G/H with no shrinkage or penalty, every row, every feature. */
+const newtonStep: GbdtParams = {
+  rounds: 1,
+  learningRate: 1,
+  lambda: 0,
+  minChildWeight: 0,
+  subsample: 1,
+  colsample: 1,
+  validationShare: 0,
+};
+
+describe('GBDT histograms', () => {
+  it('one depth-2 round gives each (a, b) cell its exact Newton step from the base rate', () => {
+    // Four cells with distinct bad rates: the root split and both child splits must read true gradient sums, the
+    // larger child's histogram coming from parent − smaller child.
+    const rates = { '00': 10, '01': 30, '10': 50, '11': 80 };
+    const data = cells(rates);
+    const part = trainGbdt(data, { ...newtonStep, maxDepth: 2 }, 1).part;
+    const p0 = (10 + 30 + 50 + 80) / 400;
+    const margins = gbdtMargins(part, data);
+    Object.values(rates).forEach((bad, cell) => {
+      const expected = Math.log(p0 / (1 - p0)) + (bad / 100 - p0) / (p0 * (1 - p0));
+      expect(margins[cell * 100]).toBeCloseTo(expected, 9);
+    });
+    expect(part.trees[0]!.filter((n) => n.feature !== undefined).map((n) => n.feature)).not.toContain(2);
+  });
+
+  it('a feature subset (colsample) reads the bins of the features drawn, not their positions in the row', () => {
+    // b carries no signal at all (each level of b has the same rows' outcomes), a carries all of it.
+    const data = cells({ '00': 10, '01': 10, '10': 60, '11': 60 });
+    // colsample 0.3 of 3 features: one feature per tree, seeded.
+    const part = trainGbdt(
+      data,
+      { ...newtonStep, rounds: 40, learningRate: 0.1, maxDepth: 1, colsample: 0.3 },
+      3,
+    ).part;
+    const roots = part.trees.map((t) => t[0]!);
+    expect(roots.filter((r) => r.feature === 0).length).toBeGreaterThan(0);
+    for (const r of roots.filter((n) => n.feature === 0)) expect(r.threshold).toBe(0);
+    // A tree that drew b sees b's (flat) histogram and stays a leaf.
+    expect(roots.filter((r) => r.feature === 1)).toEqual([]);
+  });
+});
