@@ -33,13 +33,8 @@ import { quoteRoutes } from '../api/routes/quotes.js';
 import { partnerRoutes } from '../api/routes/partners.js';
 import { fieldCryptoFromMasterKey } from '../compliance/crypto.js';
 import { coreEngineFromService, createCoreServices, type CoreServices } from '../core/index.js';
-import {
-  createMonitor,
-  subscribeCoreEvents,
-  recordSystemAlert,
-  type LineActionPort,
-  type MonitorService,
-} from '../monitor/index.js';
+import type { LineActionPort, MonitorService } from '../monitor/index.js';
+import { createAlertBook, createMonitor, subscribeCoreEvents } from './monitor.js';
 import { InProcessBus, NatsBus, OutboxRelay, type Bus } from '../bus/index.js';
 import { wireCases, type CasesWiring } from './cases.js';
 import {
@@ -131,6 +126,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const models = await loadModels(store, clock, ids);
     const closers: (() => Promise<void>)[] = [];
     const cases = wireCases({ store, clock, ids, random, metrics, settings: config.cases });
+    // Alerts (src/cases) are raised by the monitor's typologies and by the platform itself (guard, early warnings).
+    const alerts = createAlertBook(store, { clock, ids });
     // One guard for every automated restriction (core line actions, review job, monitor typologies).
     const guard = createBlastRadiusGuard({
       ...config.blastRadius,
@@ -139,16 +136,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         // The guard trips inside the unit of work of the action it holds back: the alert is its own write, and a
         // failure to record it is reported, never left as an unhandled rejection (which would stop the process).
         outsideUnitOfWork(() =>
-          recordSystemAlert(
-            store,
-            { clock, ids },
-            {
-              typologyId: 'BLAST_RADIUS_GUARD',
-              severity: 'critical',
-              reasons: ['R_BLAST_RADIUS_GUARD'],
-              evidence: trip,
-            },
-          ),
+          alerts.recordSystemAlert({
+            typologyId: 'BLAST_RADIUS_GUARD',
+            severity: 'critical',
+            reasons: ['R_BLAST_RADIUS_GUARD'],
+            evidence: trip,
+          }),
         ).catch((error: unknown) =>
           process.emitWarning(
             `could not record the blast-radius guard alert: ${error instanceof Error ? error.message : String(error)}`,
@@ -191,6 +184,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       redisPrefix: `${config.namespace}:f`,
       lineActions,
       alertFollowUp: cases.service.alertFollowUp,
+      alerts,
     });
     const crypto = fieldCryptoFromMasterKey(config.masterKey, config.retiredKeys);
     const consents = createConsentServices({
@@ -268,16 +262,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ids,
       thresholds: parseThresholds(config.earlyWarning),
       raiseAlert: (breach) =>
-        recordSystemAlert(
-          store,
-          { clock, ids },
-          {
-            typologyId: `EARLY_WARNING_${breach.ruleId}`,
-            severity: 'high',
-            reasons: [],
-            evidence: breach,
-          },
-        ),
+        alerts.recordSystemAlert({
+          typologyId: `EARLY_WARNING_${breach.ruleId}`,
+          severity: 'high',
+          reasons: [],
+          evidence: breach,
+        }),
     });
     registerPortfolioGauges(metrics, portfolio);
     const routes: FastifyPluginAsync[] = [

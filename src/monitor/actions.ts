@@ -40,3 +40,4 @@ export interface ActionTaken {
   readonly warning?: { readonly zh: string; readonly en: string };
   readonly reasons: readonly string[];
 }
+

@@ -1,10 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { LgError } from '../../domain/errors.js';
-import { evaluateTypologies, type EvaluationReport } from '../../monitor/evaluate.js';
-import { listAlerts } from '../../monitor/alerts.js';
-import type { MonitorService } from '../../monitor/service.js';
-import { simulateTraffic, type LabelledEvent } from '../../monitor/simulate.js';
+import { evaluateTypologies } from '../../app/monitor.js';
+import { listAlerts } from '../../cases/index.js';
+import {
+  simulateTraffic,
+  type EvaluationReport,
+  type LabelledEvent,
+  type MonitorService,
+} from '../../monitor/index.js';
 import { EXIT, printJson, runAction } from '../exit.js';
 import { nonNegativeInt, positiveInt } from '../options.js';
 
