@@ -137,7 +137,8 @@ export class AlertBook implements AlertPort {
   raise(input: AlertRaise): AlertRaised {
     const key = `${input.typologyId}|${input.userId}`;
     const last = this.lastAlert.get(key);
-    if (last && Math.abs(input.occurredAt - last.t) < input.dedupMs) return { new: false, alertId: last.alertId };
+    if (last && Math.abs(input.occurredAt - last.t) < input.dedupMs)
+      return { new: false, alertId: last.alertId };
     const alert: NewAlert = {
       alertId: this.deps.ids.next(),
       typologyId: input.typologyId,

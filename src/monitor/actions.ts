@@ -40,4 +40,3 @@ export interface ActionTaken {
   readonly warning?: { readonly zh: string; readonly en: string };
   readonly reasons: readonly string[];
 }
-

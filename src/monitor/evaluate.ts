@@ -54,9 +54,12 @@ export async function evaluateTypologies(
     for (let i = 0; i < sorted.length; i += batch) {
       const slice = sorted.slice(i, i + batch);
       clock.set(Date.parse(slice[slice.length - 1]?.occurredAt ?? '') + 1);
-      const outcomes = await scratch.monitor.ingest(slice.map(({ scenario: _s, label: _l, ...wire }) => fromWire(wire)));
+      const outcomes = await scratch.monitor.ingest(
+        slice.map(({ scenario: _s, label: _l, ...wire }) => fromWire(wire)),
+      );
       for (const outcome of outcomes.filter((o) => o.status === 'accepted'))
-        for (const a of outcome.alerts) if (a.new) alerts.push({ typology_id: a.typology, user_id: a.userId });
+        for (const a of outcome.alerts)
+          if (a.new) alerts.push({ typology_id: a.typology, user_id: a.userId });
     }
     const seconds = (performance.now() - began) / 1000;
     return score(sorted, alerts, seconds);

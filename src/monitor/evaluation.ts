@@ -114,7 +114,8 @@ export class Evaluator {
 
   /** Evaluates one event as of `at`; what it raises is appended to `out` for the group's unit of work. */
   async evaluate(event: MonitorEvent, at: number, now: number, out: GroupFindings): Promise<Findings> {
-    if (this.deps.reads.listHits('user', event.userId, at).some((h) => h.list === 'white')) return NO_FINDINGS;
+    if (this.deps.reads.listHits('user', event.userId, at).some((h) => h.list === 'white'))
+      return NO_FINDINGS;
     const fired: FiredTypology[] = [];
     const alerts: RaisedAlert[] = [];
     const actions: ActionTaken[] = [];
@@ -179,7 +180,13 @@ export class Evaluator {
       out.alerts.push(raised.alert);
       out.audit.push({ ...raised.audit, eventId: f.event.eventId });
     }
-    return { alertId: raised.alertId, typology: f.pack.id, severity: f.pack.severity, userId, new: raised.new };
+    return {
+      alertId: raised.alertId,
+      typology: f.pack.id,
+      severity: f.pack.severity,
+      userId,
+      new: raised.new,
+    };
   }
 
   /** The pack's actions for a new alert: instructions in the answer, line actions queued for the core after commit. */
@@ -187,12 +194,19 @@ export class Evaluator {
     return f.pack.actions.map((type: MonitorActionType) => {
       const { taken, action } = this.plan(f, type, alertId);
       out.actions.push(action);
-      out.audit.push({ ...actionTrail(this.deps.ids, { kind: 'monitor.action', action, at: f.now }), eventId: f.event.eventId });
+      out.audit.push({
+        ...actionTrail(this.deps.ids, { kind: 'monitor.action', action, at: f.now }),
+        eventId: f.event.eventId,
+      });
       return taken;
     });
   }
 
-  private plan(f: Firing, type: MonitorActionType, alertId: string): { taken: ActionTaken; action: NewAction } {
+  private plan(
+    f: Firing,
+    type: MonitorActionType,
+    alertId: string,
+  ): { taken: ActionTaken; action: NewAction } {
     const actionId = this.deps.ids.next();
     const lineId = f.event.lineId ?? this.deps.reads.lineOf(f.event.userId);
     const isLine = LINE_ACTIONS.has(type);
@@ -211,7 +225,12 @@ export class Evaluator {
       ...(isLine && lineId ? { lineId } : {}),
       ...(cooldownMs === undefined ? {} : { cooldownMs, warning: ANTI_SCAM_WARNING }),
     };
-    const why = status !== 'SKIPPED' ? '' : lineId ? 'no line-action port wired' : 'no credit line known for the borrower';
+    const why =
+      status !== 'SKIPPED'
+        ? ''
+        : lineId
+          ? 'no line-action port wired'
+          : 'no credit line known for the borrower';
     const action: NewAction = {
       actionId,
       alertId,

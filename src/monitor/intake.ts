@@ -2,7 +2,13 @@ import { LgError, type Clock } from '../domain/index.js';
 import type { AccountMemory } from './account-memory.js';
 import type { ActionDispatcher } from './dispatcher.js';
 import { EventIds, PRUNE_EVERY_MS } from './event-ids.js';
-import { findingsJson, NO_FINDINGS, type Evaluator, type Findings, type GroupFindings } from './evaluation.js';
+import {
+  findingsJson,
+  NO_FINDINGS,
+  type Evaluator,
+  type Findings,
+  type GroupFindings,
+} from './evaluation.js';
 import type { MonitorEvent } from './events.js';
 import { MAX_FEATURE_WINDOW_MS } from './features/registry.js';
 import { toEntry, type FeatureEntry, type FeatureStore } from './features/store.js';
@@ -167,7 +173,10 @@ export class EventIntake {
   private nextGroup(): Pending[] {
     const group: Pending[] = [];
     let n = 0;
-    while (this.queue.length > 0 && (group.length === 0 || n + (this.queue[0]?.events.length ?? 0) <= this.eventsMax)) {
+    while (
+      this.queue.length > 0 &&
+      (group.length === 0 || n + (this.queue[0]?.events.length ?? 0) <= this.eventsMax)
+    ) {
       const next = this.queue.shift() as Pending;
       group.push(next);
       n += next.events.length;
@@ -203,7 +212,11 @@ export class EventIntake {
       if ('conflicts' in plan) {
         const list = plan.conflicts.map((c) => `events[${c.index}] ${c.eventId}`).join(', ');
         pending.reject(
-          new LgError('LG_EVENT_CONFLICT', `eventId already used for different content: ${list}`, plan.conflicts),
+          new LgError(
+            'LG_EVENT_CONFLICT',
+            `eventId already used for different content: ${list}`,
+            plan.conflicts,
+          ),
         );
         continue;
       }
@@ -232,7 +245,8 @@ export class EventIntake {
     try {
       const events = await this.evaluateAll(admitted, { receivedAt, findings, results });
       const stored = await this.deps.store.storeGroup({ events, ...findings });
-      if (stored.size < admitted.newEvents.length) this.lostRace(admitted, { results, stored, findings, restore });
+      if (stored.size < admitted.newEvents.length)
+        this.lostRace(admitted, { results, stored, findings, restore });
       return { results, stored, findings, entries };
     } catch (error) {
       // A shared feature store keeps an entry another process has committed meanwhile (redis-store.ts).
@@ -265,13 +279,21 @@ export class EventIntake {
    */
   private lostRace(
     admitted: Admitted,
-    o: { results: Map<string, Findings>; stored: ReadonlySet<string>; findings: GroupFindings; restore: () => void },
+    o: {
+      results: Map<string, Findings>;
+      stored: ReadonlySet<string>;
+      findings: GroupFindings;
+      restore: () => void;
+    },
   ): void {
     for (const event of admitted.newEvents) if (!o.stored.has(event.eventId)) o.results.delete(event.eventId);
     o.restore();
-    for (const alert of o.findings.alerts) if (o.stored.has(alert.eventId)) this.deps.alerts.noteStored(alert);
+    for (const alert of o.findings.alerts)
+      if (o.stored.has(alert.eventId)) this.deps.alerts.noteStored(alert);
     for (const item of admitted.accepted)
-      item.fresh = item.fresh.map((fresh, i) => fresh && o.stored.has((item.pending.events[i] as MonitorEvent).eventId));
+      item.fresh = item.fresh.map(
+        (fresh, i) => fresh && o.stored.has((item.pending.events[i] as MonitorEvent).eventId),
+      );
   }
 
   /**

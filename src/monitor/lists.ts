@@ -144,7 +144,10 @@ export interface StoredListEntry {
 }
 
 /** A live entry as a check reads it. */
-export type LiveListMatch = Pick<StoredListEntry, 'entryId' | 'list' | 'entityType' | 'matchKey' | 'reason' | 'source'>;
+export type LiveListMatch = Pick<
+  StoredListEntry,
+  'entryId' | 'list' | 'entityType' | 'matchKey' | 'reason' | 'source'
+>;
 
 export interface SealedPartnerKey {
   readonly partnerId: string;
@@ -166,7 +169,9 @@ export interface ListStore {
   /** Marks a live entry removed; false when there was none. */
   removeEntry(entryId: string, removedAt: number, ledger: LedgerAppend): Promise<boolean>;
   /** Own person-identifier entries still stored in clear (raw:) by a former version. */
-  clearPersonEntries(entityTypes: readonly string[]): Promise<Pick<StoredListEntry, 'entryId' | 'entityType' | 'matchKey'>[]>;
+  clearPersonEntries(
+    entityTypes: readonly string[],
+  ): Promise<Pick<StoredListEntry, 'entryId' | 'entityType' | 'matchKey'>[]>;
   /** Compare-and-set of each entry's match key, in one unit; each change that held appends its ledger entry. */
   rehashEntries(
     changes: readonly { entryId: string; from: string; to: string; ledger: LedgerAppend }[],
@@ -307,8 +312,7 @@ export class ListService {
       recordedAt: now,
       payload: { entryId, removedBy },
     });
-    if (!removed)
-      throw new LgError('LG_NOT_FOUND', `no live list entry ${entryId}`);
+    if (!removed) throw new LgError('LG_NOT_FOUND', `no live list entry ${entryId}`);
     for (const [key, entries] of this.index) {
       const kept = entries.filter((e) => e.entryId !== entryId);
       if (kept.length === 0) this.index.delete(key);
@@ -392,7 +396,6 @@ export class ListService {
       }));
   }
 
-
   /**
    * Entries a former version stored in clear (a person identifier under `raw:`) are rewritten as keyed hashes, each
    * with a ledger entry, in one transaction; the value itself never reaches the ledger.
@@ -410,7 +413,11 @@ export class ListService {
           kind: 'list.rehashed',
           subjectId: row.entryId,
           recordedAt: this.deps.clock.now(),
-          payload: { entryId: row.entryId, entityType: type, valueDigest: this.crypto.lookupHash(to, 'list_entry') },
+          payload: {
+            entryId: row.entryId,
+            entityType: type,
+            valueDigest: this.crypto.lookupHash(to, 'list_entry'),
+          },
         };
         return { entryId: row.entryId, from: row.matchKey, to, ledger };
       }),
@@ -512,20 +519,20 @@ export class ListService {
     }
     // One transaction: an import lands whole (with its ledger entry) or not at all.
     await this.insert(fresh, [
-        {
-          entryId: this.deps.ids.next(),
-          kind: 'list.imported',
-          subjectId: shared.partnerId,
-          recordedAt: this.deps.clock.now(),
-          payload: {
-            partnerId: shared.partnerId,
-            addedBy,
-            imported: fresh.length,
-            skipped,
-            entryIds: fresh.map((f) => f.entry.entryId),
-          },
+      {
+        entryId: this.deps.ids.next(),
+        kind: 'list.imported',
+        subjectId: shared.partnerId,
+        recordedAt: this.deps.clock.now(),
+        payload: {
+          partnerId: shared.partnerId,
+          addedBy,
+          imported: fresh.length,
+          skipped,
+          entryIds: fresh.map((f) => f.entry.entryId),
         },
-      ]);
+      },
+    ]);
     return { imported: fresh.length, skipped };
   }
 
@@ -541,19 +548,17 @@ export class ListService {
     ledger: readonly LedgerAppend[],
   ): Promise<void> {
     if (entries.length === 0) return;
-    const rows = entries.map(
-      ({ entry, matchKey }): StoredListEntry => ({
-        entryId: entry.entryId,
-        list: entry.list,
-        entityType: entry.entityType,
-        matchKey,
-        reason: entry.reason,
-        source: entry.source,
-        addedBy: entry.addedBy,
-        addedAt: entry.addedAt,
-        expiresAt: entry.expiresAt ?? null,
-      }),
-    );
+    const rows = entries.map(({ entry, matchKey }): StoredListEntry => ({
+      entryId: entry.entryId,
+      list: entry.list,
+      entityType: entry.entityType,
+      matchKey,
+      reason: entry.reason,
+      source: entry.source,
+      addedBy: entry.addedBy,
+      addedAt: entry.addedAt,
+      expiresAt: entry.expiresAt ?? null,
+    }));
     // One unit: the entries land whole, with their ledger entries, or not at all.
     await this.store.insertEntries(rows, ledger);
     for (const { entry, matchKey } of entries) this.indexEntry(entry, matchKey);

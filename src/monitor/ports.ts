@@ -200,4 +200,3 @@ export interface AlertPage {
   readonly items: AlertView[];
   readonly nextCursor: string | null;
 }
-

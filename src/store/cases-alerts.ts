@@ -4,7 +4,9 @@ import { alertToRow, writeAudit, type ActionRow, type AlertRow } from './monitor
 
 /** The alerts' store (AlertStore in src/cases/alerts.ts): monitor_alerts and their actions, dispositions with trails. */
 
-function stateOf(r: Pick<AlertRow, 'alert_id' | 'typology_id' | 'user_id' | 'occurred_at' | 'status'>): AlertState {
+function stateOf(
+  r: Pick<AlertRow, 'alert_id' | 'typology_id' | 'user_id' | 'occurred_at' | 'status'>,
+): AlertState {
   return {
     alertId: r.alert_id,
     typologyId: r.typology_id,

@@ -97,7 +97,11 @@ function entryReads(store: Store): Pick<ListStore, 'liveEntries' | 'queryEntries
   const db = store.db;
   return {
     async liveEntries() {
-      const rows = await db.selectFrom('monitor_list_entries').selectAll().where('removed_at', 'is', null).execute();
+      const rows = await db
+        .selectFrom('monitor_list_entries')
+        .selectAll()
+        .where('removed_at', 'is', null)
+        .execute();
       return rows.map(entryOfRow);
     },
     async queryEntries(q) {

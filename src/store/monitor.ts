@@ -124,7 +124,13 @@ function actionToRow(a: NewAction): ActionRow {
 }
 
 export function outboxToRow(m: OutboxMessage): OutboxRow {
-  return { id: m.id, topic: m.topic, payload: canonicalJson(m.payload), created_at: m.at, published_at: null };
+  return {
+    id: m.id,
+    topic: m.topic,
+    payload: canonicalJson(m.payload),
+    created_at: m.at,
+    published_at: null,
+  };
 }
 
 /** Writes audit trails (ledger entries and outbox rows) in a Kysely unit. */
@@ -316,7 +322,11 @@ async function* allEvents(db: Db, pageSize = 5_000): AsyncGenerator<StoredEvent[
     }
     const rows = await q.orderBy('occurred_at').orderBy('event_id').limit(pageSize).execute();
     if (rows.length === 0) return;
-    yield rows.map((r) => ({ event: rowToEvent(r), receivedAt: Number(r.received_at), hash: r.content_hash }));
+    yield rows.map((r) => ({
+      event: rowToEvent(r),
+      receivedAt: Number(r.received_at),
+      hash: r.content_hash,
+    }));
     const last = rows[rows.length - 1] as EventRow;
     after = { t: Number(last.occurred_at), id: last.event_id };
     if (rows.length < pageSize) return;
@@ -326,9 +336,13 @@ async function* allEvents(db: Db, pageSize = 5_000): AsyncGenerator<StoredEvent[
 /** Ids per `in (…)` read: far below both stores' bound-parameter limits. */
 const READ_CHUNK_IDS = 500;
 
-async function readInChunks<T>(ids: readonly string[], read: (chunk: string[]) => Promise<T[]>): Promise<T[]> {
+async function readInChunks<T>(
+  ids: readonly string[],
+  read: (chunk: string[]) => Promise<T[]>,
+): Promise<T[]> {
   const out: T[] = [];
-  for (let i = 0; i < ids.length; i += READ_CHUNK_IDS) out.push(...(await read(ids.slice(i, i + READ_CHUNK_IDS))));
+  for (let i = 0; i < ids.length; i += READ_CHUNK_IDS)
+    out.push(...(await read(ids.slice(i, i + READ_CHUNK_IDS))));
   return out;
 }
 
@@ -342,7 +356,9 @@ export function monitorIntakeStore(store: Store, alertFollowUp?: AlertFollowUp):
         await store.sync.transaction((sql) => storeGroupSync(sql, group, rows, alertFollowUp));
         return new Set(rows.events.map((e) => e.event_id));
       }
-      return store.transaction((tx) => storeGroupTx(tx, store.kind, { group, rows, followUp: alertFollowUp }));
+      return store.transaction((tx) =>
+        storeGroupTx(tx, store.kind, { group, rows, followUp: alertFollowUp }),
+      );
     },
     storedEvents: () => allEvents(store.db),
     knownEvents: (ids) =>
@@ -352,7 +368,11 @@ export function monitorIntakeStore(store: Store, alertFollowUp?: AlertFollowUp):
           .select(['event_id', 'content_hash', 'occurred_at'])
           .where('event_id', 'in', chunk)
           .execute();
-        return rows.map((r) => ({ eventId: r.event_id, hash: r.content_hash, occurredAt: Number(r.occurred_at) }));
+        return rows.map((r) => ({
+          eventId: r.event_id,
+          hash: r.content_hash,
+          occurredAt: Number(r.occurred_at),
+        }));
       }),
     eventResults: (ids) =>
       readInChunks(ids, async (chunk) => {
@@ -375,15 +395,13 @@ export function monitorActionStore(store: Store): MonitorActionStore {
         .selectAll()
         .where('status', '=', 'PENDING')
         .execute();
-      return rows.map(
-        (r): PendingLineAction => ({
-          actionId: r.action_id,
-          type: r.type as PendingLineAction['type'],
-          lineId: r.line_id as string,
-          userId: r.user_id,
-          reasons: (JSON.parse(r.detail) as { reasons: string[] }).reasons,
-        }),
-      );
+      return rows.map((r): PendingLineAction => ({
+        actionId: r.action_id,
+        type: r.type as PendingLineAction['type'],
+        lineId: r.line_id as string,
+        userId: r.user_id,
+        reasons: (JSON.parse(r.detail) as { reasons: string[] }).reasons,
+      }));
     },
     recordActionOutcome: (outcome) => store.transaction((tx) => writeOutcome(tx, outcome)),
   };

@@ -7,6 +7,8 @@ import type { FeatureStore } from '../../src/monitor/features/store.js';
 import { MemoryFeatureStore } from '../../src/monitor/features/memory-store.js';
 import { RedisFeatureStore } from '../../src/monitor/features/redis-store.js';
 import { ListService } from '../../src/monitor/lists.js';
+import { monitorListStore } from '../../src/store/monitor-lists.js';
+import { monitorPorts } from '../../src/app/monitor.js';
 import { MonitorService, type MonitorServiceDeps } from '../../src/monitor/service.js';
 
 export const T0 = Date.parse('2025-03-03T02:00:00Z');
@@ -29,9 +31,9 @@ export async function openTestMonitor(
   const store = options.store ?? (await openStore({ sqlitePath: ':memory:' }));
   const clock = new ManualClock(T0);
   const ids = uuidv7Generator(clock, seededRandom(42));
-  const lists = new ListService(store, { clock, ids, masterKey: MASTER_KEY });
+  const lists = new ListService(monitorListStore(store), { clock, ids, masterKey: MASTER_KEY });
   const monitor = new MonitorService({
-    store,
+    ...monitorPorts(store, { clock: clock, ids }),
     clock,
     ids,
     lists,
