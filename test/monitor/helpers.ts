@@ -40,7 +40,8 @@ export async function openTestMonitor(
   const ids = uuidv7Generator(clock, seededRandom(42));
   const lists = new ListService(monitorListStore(store), { clock, ids, masterKey: MASTER_KEY });
   const monitor = new MonitorService({
-    ...monitorPorts(store, { clock, ids, alertFollowUp: options.alertFollowUp }),
+    // The alert book draws ids from the same generator as the monitor (a test may give each process its own).
+    ...monitorPorts(store, { clock, ids: options.deps?.ids ?? ids, alertFollowUp: options.alertFollowUp }),
     clock,
     ids,
     lists,
