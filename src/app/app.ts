@@ -35,6 +35,9 @@ import { fieldCryptoFromMasterKey } from '../compliance/crypto.js';
 import { coreEngineFromService, createCoreServices, type CoreServices } from '../core/index.js';
 import type { LineActionPort, MonitorService } from '../monitor/index.js';
 import { createAlertBook, createMonitor, subscribeCoreEvents } from './monitor.js';
+
+/** For the CLI's eval-typologies: a replay on a scratch store. */
+export { evaluateTypologies } from './monitor.js';
 import { InProcessBus, NatsBus, OutboxRelay, type Bus } from '../bus/index.js';
 import { wireCases, type CasesWiring } from './cases.js';
 import {

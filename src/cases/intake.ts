@@ -1,5 +1,11 @@
 import { appendToLedger, appendToLedgerSync, type LedgerAppend } from '../compliance/ledger.js';
-import { insertCases, insertCasesSync, type AlertFollowUp, type AlertRow, type CaseRow } from '../store/cases.js';
+import {
+  insertCases,
+  insertCasesSync,
+  type AlertFollowUp,
+  type AlertRow,
+  type CaseRow,
+} from '../store/cases.js';
 import type { DbTx } from '../store/db.js';
 import type { CaseDeps } from './ports.js';
 import { newCaseRow, type NewCase } from './rows.js';

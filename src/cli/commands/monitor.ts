@@ -1,7 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { LgError } from '../../domain/errors.js';
-import { evaluateTypologies } from '../../app/monitor.js';
 import { listAlerts } from '../../cases/index.js';
 import {
   simulateTraffic,
@@ -19,7 +18,14 @@ export interface MonitorCommandDeps {
 }
 
 /** simulate-traffic and eval-typologies need no database; `alerts` opens the configured store through openDeps. */
-export function registerMonitorCommand(program: Command, openDeps: () => Promise<MonitorCommandDeps>): void {
+/** Replays labelled events through a monitor on a scratch store (src/app wires it; src/monitor/evaluate.ts scores). */
+export type TypologyEvaluator = (events: readonly LabelledEvent[]) => Promise<EvaluationReport>;
+
+export function registerMonitorCommand(
+  program: Command,
+  openDeps: () => Promise<MonitorCommandDeps>,
+  evaluateTypologies: TypologyEvaluator,
+): void {
   program
     .command('simulate-traffic')
     .description(
