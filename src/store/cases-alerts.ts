@@ -1,5 +1,5 @@
 import type { AlertPage, AlertQuery, AlertState, AlertStore } from '../cases/index.js';
-import type { Db, DbTx, Store } from './db.js';
+import type { Db, DbTx, Store, StoreKind } from './db.js';
 import { alertToRow, writeAudit, type ActionRow, type AlertRow } from './monitor.js';
 
 /** The alerts' store (AlertStore in src/cases/alerts.ts): monitor_alerts and their actions, dispositions with trails. */
@@ -69,13 +69,19 @@ async function listAlerts(db: Db, q: AlertQuery): Promise<AlertPage> {
 
 async function changeStatus(
   tx: DbTx,
-  input: { alertId: string; status: string; trail: Parameters<AlertStore['changeStatus']>[2] },
+  input: {
+    kind: StoreKind;
+    alertId: string;
+    status: string;
+    trail: Parameters<AlertStore['changeStatus']>[2];
+  },
 ): Promise<AlertState | undefined> {
-  const row = await tx
+  const read = tx
     .selectFrom('monitor_alerts')
     .select(['alert_id', 'typology_id', 'user_id', 'occurred_at', 'status'])
-    .where('alert_id', '=', input.alertId)
-    .executeTakeFirst();
+    .where('alert_id', '=', input.alertId);
+  // PostgreSQL: two analysts closing the same alert at once record one change (SQLite already serialises writers).
+  const row = await (input.kind === 'postgres' ? read.forUpdate() : read).executeTakeFirst();
   if (!row) return undefined;
   const current = stateOf(row);
   if (row.status === input.status) return current;
@@ -109,7 +115,7 @@ export function alertStore(store: Store): AlertStore {
       return Number(row.n);
     },
     changeStatus: (alertId, status, trail) =>
-      store.transaction((tx) => changeStatus(tx, { alertId, status, trail })),
+      store.transaction((tx) => changeStatus(tx, { kind: store.kind, alertId, status, trail })),
     list: (q) => listAlerts(store.db, q),
     insertAlert: (alert, trail) =>
       store.transaction(async (tx) => {
