@@ -20,8 +20,10 @@ import { cryptoRandom, seededRandom } from '../../src/domain/random.js';
 import { openStore } from '../../src/store/db.js';
 import { contentHash, fromWire, type EventIn } from '../../src/monitor/events.js';
 import { ListService } from '../../src/monitor/lists.js';
+import { monitorListStore } from '../../src/store/monitor-lists.js';
+import { monitorPorts } from '../../src/app/monitor.js';
 import { MonitorService } from '../../src/monitor/service.js';
-import { eventToRow } from '../../src/monitor/repository.js';
+import { eventToRow } from '../../src/store/monitor.js';
 import { simulateTraffic } from '../../src/monitor/simulate.js';
 
 const args = new Map<string, string>();
@@ -41,9 +43,13 @@ function percentile(sorted: readonly number[], p: number): number {
 async function ingestHttp(events: readonly EventIn[], dir: string) {
   const store = await openStore({ sqlitePath: join(dir, 'monitor.db') });
   const ids = uuidv7Generator(systemClock, cryptoRandom);
-  const lists = new ListService(store, { clock: systemClock, ids, masterKey: Buffer.alloc(32, 1) });
+  const lists = new ListService(monitorListStore(store), {
+    clock: systemClock,
+    ids,
+    masterKey: Buffer.alloc(32, 1),
+  });
   const monitor = new MonitorService({
-    store,
+    ...monitorPorts(store, { clock: systemClock, ids }),
     clock: systemClock,
     ids,
     lists,
@@ -167,7 +173,12 @@ function rawSqlite(events: readonly EventIn[], dir: string) {
   // Rows are built before the clock starts: this measures SQLite alone.
   const rows = events.map((w) => {
     const e = fromWire(w);
-    return eventToRow(e, Date.now(), contentHash(e), { typologies: [], alerts: [], actions: [] });
+    return eventToRow({
+      event: e,
+      receivedAt: Date.now(),
+      hash: contentHash(e),
+      resultJson: JSON.stringify({ typologies: [], alerts: [], actions: [] }),
+    });
   });
   const began = performance.now();
   for (let i = 0; i < rows.length; i += BATCH) insertBatch(rows.slice(i, i + BATCH));

@@ -32,13 +32,11 @@ import { quoteRoutes } from '../api/routes/quotes.js';
 import { partnerRoutes } from '../api/routes/partners.js';
 import { fieldCryptoFromMasterKey } from '../compliance/crypto.js';
 import { createCoreServices, type CoreServices } from '../core/index.js';
-import {
-  createMonitor,
-  subscribeCoreEvents,
-  recordSystemAlert,
-  type LineActionPort,
-  type MonitorService,
-} from '../monitor/index.js';
+import type { LineActionPort, MonitorService } from '../monitor/index.js';
+import { createAlertBook, createMonitor, subscribeCoreEvents } from './monitor.js';
+
+/** For the CLI's eval-typologies: a replay on a scratch store. */
+export { evaluateTypologies } from './monitor.js';
 import { InProcessBus, NatsBus, OutboxRelay, type Bus } from '../bus/index.js';
 import { wireCases, type CasesWiring } from './cases.js';
 import {
@@ -131,6 +129,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const models = await loadModels(store, clock, ids);
     const closers: (() => Promise<void>)[] = [];
     const cases = wireCases({ store, clock, ids, random, metrics, settings: config.cases });
+    // Alerts (src/cases) are raised by the monitor's typologies and by the platform itself (guard, early warnings).
+    const alerts = createAlertBook(store, { clock, ids });
     // One guard for every automated restriction (core line actions, review job, monitor typologies).
     const guard = createBlastRadiusGuard({
       ...config.blastRadius,
@@ -139,16 +139,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         // The guard trips inside the unit of work of the action it holds back: the alert is its own write, and a
         // failure to record it is reported, never left as an unhandled rejection (which would stop the process).
         outsideUnitOfWork(() =>
-          recordSystemAlert(
-            store,
-            { clock, ids },
-            {
-              typologyId: 'BLAST_RADIUS_GUARD',
-              severity: 'critical',
-              reasons: ['R_BLAST_RADIUS_GUARD'],
-              evidence: trip,
-            },
-          ),
+          alerts.recordSystemAlert({
+            typologyId: 'BLAST_RADIUS_GUARD',
+            severity: 'critical',
+            reasons: ['R_BLAST_RADIUS_GUARD'],
+            evidence: trip,
+          }),
         ).catch((error: unknown) =>
           process.emitWarning(
             `could not record the blast-radius guard alert: ${error instanceof Error ? error.message : String(error)}`,
@@ -191,6 +187,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       redisPrefix: `${config.namespace}:f`,
       lineActions,
       alertFollowUp: cases.service.alertFollowUp,
+      alerts,
     });
     const crypto = fieldCryptoFromMasterKey(config.masterKey, config.retiredKeys);
     const complianceStore = createComplianceStore(store);
@@ -222,16 +219,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       lending: createLendingStore(store),
       // A degrading 助贷 channel lands in the analysts' queue like any alert (the case sweep opens its case).
       raiseChannelAlert: (alert) =>
-        recordSystemAlert(
-          store,
-          { clock, ids },
-          {
-            typologyId: 'CHANNEL_QUALITY',
-            severity: 'high',
-            reasons: [],
-            evidence: alert,
-          },
-        ),
+        alerts.recordSystemAlert({
+          typologyId: 'CHANNEL_QUALITY',
+          severity: 'high',
+          reasons: [],
+          evidence: alert,
+        }),
     });
     // Work a request leaves for a person opens its case at once (the case jobs' sweep is the safety net).
     const core = cases.wrapCore(coreServices);
@@ -284,16 +277,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ids,
       thresholds: parseThresholds(config.earlyWarning),
       raiseAlert: (breach) =>
-        recordSystemAlert(
-          store,
-          { clock, ids },
-          {
-            typologyId: `EARLY_WARNING_${breach.ruleId}`,
-            severity: 'high',
-            reasons: [],
-            evidence: breach,
-          },
-        ),
+        alerts.recordSystemAlert({
+          typologyId: `EARLY_WARNING_${breach.ruleId}`,
+          severity: 'high',
+          reasons: [],
+          evidence: breach,
+        }),
     });
     registerPortfolioGauges(metrics, portfolio);
     const routes: FastifyPluginAsync[] = [

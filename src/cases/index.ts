@@ -1,7 +1,7 @@
 /** People in the loop (issue 11): cases and queues, outcomes, the borrower's side, four eyes. */
 import type { ReasonLang } from '../domain/reason-codes.js';
 import { casesForStats, type CaseFilter } from '../store/cases.js';
-import type { AlertFollowUp } from '../monitor/index.js';
+import type { AlertFollowUp } from '../store/cases.js';
 import {
   extendComplaint,
   fileAppeal,
@@ -142,6 +142,18 @@ export function createCaseService(
   };
 }
 
+export {
+  AlertBook,
+  alertRaisedTrail,
+  listAlerts,
+  type AlertPage,
+  type AlertQuery,
+  type AlertState,
+  type AlertStatus,
+  type AlertStore,
+  type AlertView,
+  type SystemAlertInput,
+} from './alerts.js';
 export type {
   CaseDeps,
   CaseConfig,

@@ -1,6 +1,11 @@
 import { appendToLedger, appendToLedgerSync, type LedgerAppend } from '../compliance/ledger.js';
-import type { AlertFollowUp, AlertRow } from '../monitor/index.js';
-import { insertCases, insertCasesSync, type CaseRow } from '../store/cases.js';
+import {
+  insertCases,
+  insertCasesSync,
+  type AlertFollowUp,
+  type AlertRow,
+  type CaseRow,
+} from '../store/cases.js';
 import type { DbTx } from '../store/db.js';
 import type { CaseDeps, CaseIntakePort, IntakeItem } from './ports.js';
 import { newCaseRow, type NewCase } from './rows.js';

@@ -3,7 +3,7 @@ import type { IdGenerator } from '../domain/ids.js';
 import type { ReasonLang } from '../domain/reason-codes.js';
 import type { LineActionType } from '../domain/decision.js';
 import type { DbTx, Store } from '../store/db.js';
-import type { AlertRow } from '../monitor/index.js';
+import type { AlertRow } from '../store/cases.js';
 import type { SlaPolicy } from './model.js';
 
 /**

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, resolveStoreLocation, type ConfigOverrides } from '../app/config.js';
-import { createApp, createHttpServer, type AppServices } from '../app/app.js';
+import { createApp, createHttpServer, evaluateTypologies, type AppServices } from '../app/app.js';
 import { createMetricsServer } from '../api/server.js';
 import { createApiKey } from '../api/api-keys.js';
 import { LgError } from '../domain/errors.js';
@@ -199,7 +199,7 @@ export function buildProgram(): Command {
   registerStrategyCommand(program, openAppDeps);
   registerModelRegistryCommands(registerModelCommand(program, openAppDeps), openAppDeps);
   registerJobsCommand(program, openAppDeps);
-  registerMonitorCommand(program, openAppDeps);
+  registerMonitorCommand(program, openAppDeps, (events) => evaluateTypologies(events));
   registerKeyCommands(keys, () => openApp());
   registerCasesCommand(program, () => openApp());
   registerProductsCommand(program, openAppDeps);

@@ -1,12 +1,15 @@
-import { ManualClock } from '../domain/clock.js';
-import { uuidv7Generator } from '../domain/ids.js';
-import { seededRandom } from '../domain/random.js';
-import { openStore } from '../store/db.js';
+import { ManualClock, seededRandom, uuidv7Generator, type Clock, type IdGenerator } from '../domain/index.js';
 import { fromWire } from './events.js';
-import { ListService } from './lists.js';
-import { MonitorService } from './service.js';
+import type { MonitorService } from './service.js';
 import { SIMULATED_TYPOLOGIES, type LabelledEvent } from './simulate.js';
 import type { ParameterOverrides } from './typologies/index.js';
+
+/** Opens a monitor on a scratch store of its own (src/app wires a temporary SQLite database). */
+export type ScratchMonitorFactory = (options: {
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly parameters?: ParameterOverrides;
+}) => Promise<{ readonly monitor: MonitorService; close(): Promise<void> }>;
 
 export interface TypologyScore {
   readonly typology: string;
@@ -37,36 +40,31 @@ export interface EvaluationReport {
  */
 export async function evaluateTypologies(
   events: readonly LabelledEvent[],
-  options: { parameters?: ParameterOverrides; batch?: number } = {},
+  options: { parameters?: ParameterOverrides; batch?: number; open: ScratchMonitorFactory },
 ): Promise<EvaluationReport> {
   const sorted = [...events].sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt));
   const clock = new ManualClock(Date.parse(sorted[0]?.occurredAt ?? '2025-01-01T00:00:00Z'));
   const ids = uuidv7Generator(clock, seededRandom(7));
-  const store = await openStore({ sqlitePath: ':memory:' });
-  const lists = new ListService(store, { clock, ids, masterKey: Buffer.alloc(32, 7) });
-  const monitor = new MonitorService({
-    store,
-    clock,
-    ids,
-    lists,
-    parameters: options.parameters,
-    groupCommit: { eventsMax: 1000, delayMs: 0 },
-  });
-  await monitor.start();
+  const scratch = await options.open({ clock, ids, parameters: options.parameters });
   const began = performance.now();
   const batch = options.batch ?? 500;
+  // Every new alert is answered exactly once (in the outcome of the event that raised it).
+  const alerts: { typology_id: string; user_id: string }[] = [];
   try {
     for (let i = 0; i < sorted.length; i += batch) {
       const slice = sorted.slice(i, i + batch);
       clock.set(Date.parse(slice[slice.length - 1]?.occurredAt ?? '') + 1);
-      await monitor.ingest(slice.map(({ scenario: _s, label: _l, ...wire }) => fromWire(wire)));
+      const outcomes = await scratch.monitor.ingest(
+        slice.map(({ scenario: _s, label: _l, ...wire }) => fromWire(wire)),
+      );
+      for (const outcome of outcomes.filter((o) => o.status === 'accepted'))
+        for (const a of outcome.alerts)
+          if (a.new) alerts.push({ typology_id: a.typology, user_id: a.userId });
     }
     const seconds = (performance.now() - began) / 1000;
-    const alerts = await store.db.selectFrom('monitor_alerts').select(['typology_id', 'user_id']).execute();
     return score(sorted, alerts, seconds);
   } finally {
-    await monitor.close();
-    await store.close();
+    await scratch.close();
   }
 }
 

@@ -3,12 +3,8 @@ import { sha256Hex } from '../domain/sha256.js';
 import type { Clock } from '../domain/clock.js';
 import { LgError } from '../domain/errors.js';
 import type { IdGenerator } from '../domain/ids.js';
-import type { Db, DbTx, Store } from '../store/db.js';
-import { insertRows } from '../store/shaped.js';
 import { fieldCryptoFromMasterKey, type FieldCrypto } from '../compliance/crypto.js';
-import { appendToLedger, type LedgerAppend } from '../compliance/ledger.js';
-
-const INSERT_CHUNK_ROWS = 500;
+import type { LedgerAppend } from '../compliance/ledger.js';
 
 /**
  * Black, grey and white lists (名单库, domain.md §4.1.3): per entity type, each entry with reason, source, expiry and who
@@ -134,6 +130,58 @@ export interface ListQuery {
 
 const SHARING_KEY_BYTES_MIN = 32;
 
+/** A list entry as stored: the match key says whose it is (raw:, lh: ours; hmac:<partner>: a partner's). */
+export interface StoredListEntry {
+  readonly entryId: string;
+  readonly list: string;
+  readonly entityType: string;
+  readonly matchKey: string;
+  readonly reason: string;
+  readonly source: string;
+  readonly addedBy: string;
+  readonly addedAt: number;
+  readonly expiresAt: number | null;
+}
+
+/** A live entry as a check reads it. */
+export type LiveListMatch = Pick<
+  StoredListEntry,
+  'entryId' | 'list' | 'entityType' | 'matchKey' | 'reason' | 'source'
+>;
+
+export interface SealedPartnerKey {
+  readonly partnerId: string;
+  readonly keySealed: string;
+  readonly fingerprint: string;
+  readonly createdAt: number;
+}
+
+/**
+ * The lists' store (src/store/monitor-lists.ts). Every write takes the ledger entries that commit with it; a
+ * compare-and-set write appends its entry only when it changed a row.
+ */
+export interface ListStore {
+  liveEntries(): Promise<StoredListEntry[]>;
+  queryEntries(q: ListQuery & { readonly now: number }): Promise<StoredListEntry[]>;
+  /** Live entries by (entity type, match key) at `at`; read beside the writer (it runs before every draw). */
+  liveMatches(types: readonly string[], matchKeys: readonly string[], at: number): Promise<LiveListMatch[]>;
+  insertEntries(entries: readonly StoredListEntry[], ledger: readonly LedgerAppend[]): Promise<void>;
+  /** Marks a live entry removed; false when there was none. */
+  removeEntry(entryId: string, removedAt: number, ledger: LedgerAppend): Promise<boolean>;
+  /** Own person-identifier entries still stored in clear (raw:) by a former version. */
+  clearPersonEntries(
+    entityTypes: readonly string[],
+  ): Promise<Pick<StoredListEntry, 'entryId' | 'entityType' | 'matchKey'>[]>;
+  /** Compare-and-set of each entry's match key, in one unit; each change that held appends its ledger entry. */
+  rehashEntries(
+    changes: readonly { entryId: string; from: string; to: string; ledger: LedgerAppend }[],
+  ): Promise<void>;
+  partnerKeys(): Promise<SealedPartnerKey[]>;
+  /** Compare-and-set of a sealed partner key; true when it changed. */
+  resealPartnerKey(partnerId: string, from: string, to: string): Promise<boolean>;
+  putPartnerKey(key: SealedPartnerKey, ledger: LedgerAppend): Promise<void>;
+}
+
 export function normaliseListValue(entityType: ListEntityType, value: string): string {
   const trimmed = value.trim();
   return entityType === 'nationalIdHash' || entityType === 'ip' ? trimmed.toLowerCase() : trimmed;
@@ -156,13 +204,11 @@ export class ListService {
   /** Seal keys of retired master keys: they still open partner keys sealed before a rotation. */
   private readonly retiredSealKeys: readonly Buffer[];
 
-  /** Reads; every write goes through store.transaction, so an idempotent request's key commits with it. */
-  private readonly db: Db;
   /** The keyed lookup hash of person identifiers (the same keys, current and retired, as the core's). */
   private readonly crypto: FieldCrypto;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: ListStore,
     private readonly deps: {
       readonly clock: Clock;
       readonly ids: IdGenerator;
@@ -170,7 +216,6 @@ export class ListService {
       readonly retiredMasterKeys?: readonly Buffer[];
     },
   ) {
-    this.db = store.db;
     this.crypto = fieldCryptoFromMasterKey(deps.masterKey, deps.retiredMasterKeys ?? []);
     this.sealKey = sealKeyOf(deps.masterKey);
     this.retiredSealKeys = (deps.retiredMasterKeys ?? []).map(sealKeyOf);
@@ -182,18 +227,11 @@ export class ListService {
    */
   async resealPartnerKeys(): Promise<number> {
     let resealed = 0;
-    for (const row of await this.db.selectFrom('monitor_sharing_keys').selectAll().execute()) {
-      if (openSealed(this.sealKey, row.key_sealed) !== undefined) continue;
+    for (const row of await this.store.partnerKeys()) {
+      if (openSealed(this.sealKey, row.keySealed) !== undefined) continue;
       // Compare-and-set: a partner key replaced meanwhile (or re-sealed by another run) is left as it is.
-      const updated = await this.store.transaction((tx) =>
-        tx
-          .updateTable('monitor_sharing_keys')
-          .set({ key_sealed: this.seal(this.unseal(row.key_sealed)) })
-          .where('partner_id', '=', row.partner_id)
-          .where('key_sealed', '=', row.key_sealed)
-          .executeTakeFirst(),
-      );
-      resealed += Number(updated.numUpdatedRows);
+      const sealed = this.seal(this.unseal(row.keySealed));
+      if (await this.store.resealPartnerKey(row.partnerId, row.keySealed, sealed)) resealed += 1;
     }
     return resealed;
   }
@@ -205,16 +243,11 @@ export class ListService {
    */
   async load(): Promise<void> {
     await this.rehashClearPersonEntries();
-    const rows = await this.db
-      .selectFrom('monitor_list_entries')
-      .selectAll()
-      .where('removed_at', 'is', null)
-      .execute();
+    const rows = await this.store.liveEntries();
+    const keys = await this.store.partnerKeys();
     this.index.clear();
-    for (const row of rows) this.indexEntry(rowToEntry(row), row.match_key);
-    for (const row of await this.db.selectFrom('monitor_sharing_keys').selectAll().execute()) {
-      this.partnerKeys.set(row.partner_id, this.unseal(row.key_sealed));
-    }
+    for (const row of rows) this.indexEntry(entryOf(row), row.matchKey);
+    for (const row of keys) this.partnerKeys.set(row.partnerId, this.unseal(row.keySealed));
   }
 
   async add(input: NewListEntry): Promise<ListEntry> {
@@ -227,9 +260,7 @@ export class ListService {
       addedAt: this.deps.clock.now(),
     };
     const matchKey = PERSON_ENTITY_TYPES.has(input.entityType) ? `${HASHED_PREFIX}${value}` : `raw:${value}`;
-    await this.insert([{ entry, matchKey }], (tx) =>
-      appendToLedger(tx, [this.ledgerEntry('list.added', entry, matchKey)]),
-    );
+    await this.insert([{ entry, matchKey }], [this.ledgerEntry('list.added', entry, matchKey)]);
     return entry;
   }
 
@@ -274,28 +305,14 @@ export class ListService {
 
   async remove(entryId: string, removedBy = 'unknown'): Promise<void> {
     const now = this.deps.clock.now();
-    const updated = await this.store.transaction(async (tx) => {
-      const done = await tx
-        .updateTable('monitor_list_entries')
-        .set({ removed_at: now })
-        .where('entry_id', '=', entryId)
-        .where('removed_at', 'is', null)
-        .executeTakeFirst();
-      if (Number(done.numUpdatedRows) === 1) {
-        await appendToLedger(tx, [
-          {
-            entryId: this.deps.ids.next(),
-            kind: 'list.removed',
-            subjectId: entryId,
-            recordedAt: now,
-            payload: { entryId, removedBy },
-          },
-        ]);
-      }
-      return done;
+    const removed = await this.store.removeEntry(entryId, now, {
+      entryId: this.deps.ids.next(),
+      kind: 'list.removed',
+      subjectId: entryId,
+      recordedAt: now,
+      payload: { entryId, removedBy },
     });
-    if (Number(updated.numUpdatedRows) === 0)
-      throw new LgError('LG_NOT_FOUND', `no live list entry ${entryId}`);
+    if (!removed) throw new LgError('LG_NOT_FOUND', `no live list entry ${entryId}`);
     for (const [key, entries] of this.index) {
       const kept = entries.filter((e) => e.entryId !== entryId);
       if (kept.length === 0) this.index.delete(key);
@@ -304,19 +321,8 @@ export class ListService {
   }
 
   async query(q: ListQuery): Promise<ListEntry[]> {
-    let query = this.db.selectFrom('monitor_list_entries').selectAll().where('removed_at', 'is', null);
-    if (q.list) query = query.where('list_kind', '=', q.list);
-    if (q.entityType) query = query.where('entity_type', '=', q.entityType);
-    if (q.after) query = query.where('entry_id', '>', q.after);
-    if (!q.includeExpired) {
-      const now = this.deps.clock.now();
-      query = query.where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]));
-    }
-    const rows = await query
-      .orderBy('entry_id')
-      .limit(Math.min(q.limit ?? 100, 1000))
-      .execute();
-    return rows.map(rowToEntry);
+    const rows = await this.store.queryEntries({ ...q, now: this.deps.clock.now() });
+    return rows.map(entryOf);
   }
 
   /**
@@ -378,46 +384,16 @@ export class ListService {
     if (wanted.size === 0) return [];
     const types = [...new Set(probes.map((p) => p.entityType))];
     const keys = [...new Set(probes.flatMap((p) => p.matchKeys))];
-    const rows = await this.liveRows(types, keys, at);
+    const rows = await this.store.liveMatches(types, keys, at);
     return rows
-      .filter((row) => wanted.has(indexKey(row.entity_type, row.match_key)))
+      .filter((row) => wanted.has(indexKey(row.entityType, row.matchKey)))
       .map((row) => ({
-        list: row.list_kind as ListKind,
-        entityType: row.entity_type as ListEntityType,
-        entryId: row.entry_id,
+        list: row.list as ListKind,
+        entityType: row.entityType as ListEntityType,
+        entryId: row.entryId,
         reason: row.reason,
         source: row.source,
       }));
-  }
-
-  /**
-   * Live entries by (entity type, match key), through the (entity_type, match_key) index. On the embedded store a
-   * synchronous read on the reader connection: this runs before every draw, where a query builder and a promise per
-   * query cost more than the read itself.
-   */
-  private async liveRows(
-    types: readonly string[],
-    keys: readonly string[],
-    at: number,
-  ): Promise<LiveListRow[]> {
-    const read = this.store.sync?.read;
-    if (read) {
-      const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
-      return read.all<LiveListRow>(
-        `select "entry_id", "list_kind", "entity_type", "match_key", "reason", "source" from "monitor_list_entries" ` +
-          `where "entity_type" in (${marks(types.length)}) and "match_key" in (${marks(keys.length)}) ` +
-          'and "removed_at" is null and ("expires_at" is null or "expires_at" > ?)',
-        [...types, ...keys, at],
-      );
-    }
-    return this.store.readDb
-      .selectFrom('monitor_list_entries')
-      .select(['entry_id', 'list_kind', 'entity_type', 'match_key', 'reason', 'source'])
-      .where('entity_type', 'in', [...types])
-      .where('match_key', 'in', [...keys])
-      .where('removed_at', 'is', null)
-      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', at)]))
-      .execute();
   }
 
   /**
@@ -425,40 +401,27 @@ export class ListService {
    * with a ledger entry, in one transaction; the value itself never reaches the ledger.
    */
   private async rehashClearPersonEntries(): Promise<void> {
-    const rows = await this.db
-      .selectFrom('monitor_list_entries')
-      .select(['entry_id', 'entity_type', 'match_key'])
-      .where('entity_type', 'in', [...PERSON_ENTITY_TYPES])
-      .where('match_key', 'like', 'raw:%')
-      .execute();
+    const rows = await this.store.clearPersonEntries([...PERSON_ENTITY_TYPES]);
     if (rows.length === 0) return;
-    await this.store.transaction(async (tx) => {
-      const ledger: LedgerAppend[] = [];
-      for (const row of rows) {
-        const type = row.entity_type as ListEntityType;
-        const matchKey = `${HASHED_PREFIX}${this.storedValue(type, row.match_key.slice(4))}`;
-        // Compare-and-set: an instance starting at the same time that got there first is not recorded twice.
-        const updated = await tx
-          .updateTable('monitor_list_entries')
-          .set({ match_key: matchKey })
-          .where('entry_id', '=', row.entry_id)
-          .where('match_key', '=', row.match_key)
-          .executeTakeFirst();
-        if (Number(updated.numUpdatedRows) !== 1) continue;
-        ledger.push({
+    // Compare-and-set in the store: an instance starting at the same time that got there first is not recorded twice.
+    await this.store.rehashEntries(
+      rows.map((row) => {
+        const type = row.entityType as ListEntityType;
+        const to = `${HASHED_PREFIX}${this.storedValue(type, row.matchKey.slice(4))}`;
+        const ledger: LedgerAppend = {
           entryId: this.deps.ids.next(),
           kind: 'list.rehashed',
-          subjectId: row.entry_id,
+          subjectId: row.entryId,
           recordedAt: this.deps.clock.now(),
           payload: {
-            entryId: row.entry_id,
+            entryId: row.entryId,
             entityType: type,
-            valueDigest: this.crypto.lookupHash(matchKey, 'list_entry'),
+            valueDigest: this.crypto.lookupHash(to, 'list_entry'),
           },
-        });
-      }
-      await appendToLedger(tx, ledger);
-    });
+        };
+        return { entryId: row.entryId, from: row.matchKey, to, ledger };
+      }),
+    );
   }
 
   /** Stores the key agreed with a partner, sealed under the master key (AES-256-GCM). */
@@ -468,34 +431,19 @@ export class ListService {
   ): Promise<{ partnerId: string; keyFingerprint: string }> {
     if (key.length < SHARING_KEY_BYTES_MIN)
       throw new LgError('LG_VALIDATION', `a sharing key needs at least ${SHARING_KEY_BYTES_MIN} bytes`);
-    const row = {
-      partner_id: partnerId,
-      key_sealed: this.seal(key),
+    const row: SealedPartnerKey = {
+      partnerId,
+      keySealed: this.seal(key),
       fingerprint: keyFingerprint(key),
-      created_at: this.deps.clock.now(),
+      createdAt: this.deps.clock.now(),
     };
-    await this.store.transaction(async (tx) => {
-      await tx
-        .insertInto('monitor_sharing_keys')
-        .values(row)
-        .onConflict((oc) =>
-          oc.column('partner_id').doUpdateSet({
-            key_sealed: row.key_sealed,
-            fingerprint: row.fingerprint,
-            created_at: row.created_at,
-          }),
-        )
-        .execute();
-      // Which key was agreed with whom, and when: the fingerprint only, never the key.
-      await appendToLedger(tx, [
-        {
-          entryId: this.deps.ids.next(),
-          kind: 'list.partner_key',
-          subjectId: partnerId,
-          recordedAt: row.created_at,
-          payload: { partnerId, keyFingerprint: row.fingerprint },
-        },
-      ]);
+    // Which key was agreed with whom, and when: the fingerprint only, never the key.
+    await this.store.putPartnerKey(row, {
+      entryId: this.deps.ids.next(),
+      kind: 'list.partner_key',
+      subjectId: partnerId,
+      recordedAt: row.createdAt,
+      payload: { partnerId, keyFingerprint: row.fingerprint },
     });
     this.partnerKeys.set(partnerId, key);
     return { partnerId, keyFingerprint: row.fingerprint };
@@ -570,23 +518,21 @@ export class ListService {
       fresh.push({ entry, matchKey });
     }
     // One transaction: an import lands whole (with its ledger entry) or not at all.
-    await this.insert(fresh, (tx) =>
-      appendToLedger(tx, [
-        {
-          entryId: this.deps.ids.next(),
-          kind: 'list.imported',
-          subjectId: shared.partnerId,
-          recordedAt: this.deps.clock.now(),
-          payload: {
-            partnerId: shared.partnerId,
-            addedBy,
-            imported: fresh.length,
-            skipped,
-            entryIds: fresh.map((f) => f.entry.entryId),
-          },
+    await this.insert(fresh, [
+      {
+        entryId: this.deps.ids.next(),
+        kind: 'list.imported',
+        subjectId: shared.partnerId,
+        recordedAt: this.deps.clock.now(),
+        payload: {
+          partnerId: shared.partnerId,
+          addedBy,
+          imported: fresh.length,
+          skipped,
+          entryIds: fresh.map((f) => f.entry.entryId),
         },
-      ]),
-    );
+      },
+    ]);
     return { imported: fresh.length, skipped };
   }
 
@@ -599,27 +545,22 @@ export class ListService {
 
   private async insert(
     entries: readonly { entry: ListEntry; matchKey: string }[],
-    record: (tx: DbTx) => Promise<void>,
+    ledger: readonly LedgerAppend[],
   ): Promise<void> {
     if (entries.length === 0) return;
-    const rows = entries.map(({ entry, matchKey }) => ({
-      entry_id: entry.entryId,
-      list_kind: entry.list,
-      entity_type: entry.entityType,
-      match_key: matchKey,
+    const rows = entries.map(({ entry, matchKey }): StoredListEntry => ({
+      entryId: entry.entryId,
+      list: entry.list,
+      entityType: entry.entityType,
+      matchKey,
       reason: entry.reason,
       source: entry.source,
-      added_by: entry.addedBy,
-      added_at: entry.addedAt,
-      expires_at: entry.expiresAt ?? null,
-      removed_at: null,
+      addedBy: entry.addedBy,
+      addedAt: entry.addedAt,
+      expiresAt: entry.expiresAt ?? null,
     }));
-    await this.store.transaction(async (tx) => {
-      // Chunks keep each statement far below both stores' bound-parameter limits (10 a row).
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK_ROWS)
-        await insertRows(tx, 'monitor_list_entries', rows.slice(i, i + INSERT_CHUNK_ROWS));
-      await record(tx);
-    });
+    // One unit: the entries land whole, with their ledger entries, or not at all.
+    await this.store.insertEntries(rows, ledger);
     for (const { entry, matchKey } of entries) this.indexEntry(entry, matchKey);
   }
 
@@ -674,45 +615,24 @@ function indexKey(entityType: string, matchKey: string): string {
   return `${entityType}\u0000${matchKey}`;
 }
 
-interface LiveListRow {
-  readonly entry_id: string;
-  readonly list_kind: string;
-  readonly entity_type: string;
-  readonly match_key: string;
-  readonly reason: string;
-  readonly source: string;
-}
-
-type ListRow = {
-  entry_id: string;
-  list_kind: string;
-  entity_type: string;
-  match_key: string;
-  reason: string;
-  source: string;
-  added_by: string;
-  added_at: number;
-  expires_at: number | null;
-};
-
-function rowToEntry(row: ListRow): ListEntry & { matchKey: string } {
+function entryOf(row: StoredListEntry): ListEntry & { matchKey: string } {
   // Our own entries carry their value: as given, or a person identifier's keyed hash (never the identifier).
   const raw =
-    row.match_key.startsWith('raw:') || row.match_key.startsWith(HASHED_PREFIX)
-      ? row.match_key.slice(row.match_key.indexOf(':') + 1)
+    row.matchKey.startsWith('raw:') || row.matchKey.startsWith(HASHED_PREFIX)
+      ? row.matchKey.slice(row.matchKey.indexOf(':') + 1)
       : undefined;
-  const partnerId = row.match_key.startsWith('hmac:') ? row.match_key.split(':')[1] : undefined;
+  const partnerId = row.matchKey.startsWith('hmac:') ? row.matchKey.split(':')[1] : undefined;
   return {
-    entryId: row.entry_id,
-    list: row.list_kind as ListKind,
-    entityType: row.entity_type as ListEntityType,
+    entryId: row.entryId,
+    list: row.list as ListKind,
+    entityType: row.entityType as ListEntityType,
     ...(raw === undefined ? {} : { value: raw }),
     ...(partnerId === undefined ? {} : { partnerId }),
-    matchKey: row.match_key,
+    matchKey: row.matchKey,
     reason: row.reason,
     source: row.source,
-    addedBy: row.added_by,
-    addedAt: Number(row.added_at),
-    ...(row.expires_at === null ? {} : { expiresAt: Number(row.expires_at) }),
+    addedBy: row.addedBy,
+    addedAt: row.addedAt,
+    ...(row.expiresAt === null ? {} : { expiresAt: row.expiresAt }),
   };
 }

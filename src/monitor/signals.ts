@@ -1,6 +1,17 @@
 import { EVENT_TYPES } from './events.js';
-import type { SyncFeatureReads, WindowQuery } from './features/store.js';
-import type { MonitorService } from './service.js';
+import type { FeatureReader } from './features/registry.js';
+import type { FeatureStore, SyncFeatureReads, WindowQuery } from './features/store.js';
+import type { EntityGraph } from './links.js';
+import type { ListEntityType, ListHit } from './lists.js';
+
+/** What draw signals read: features, windows, links, lists and the open-alert count (the monitor offers them all). */
+export interface DrawSignalSource {
+  readonly reader: FeatureReader;
+  readonly features: Pick<FeatureStore, 'events'>;
+  readonly graph: Pick<EntityGraph, 'componentUsers'>;
+  openAlertCount(userId: string): number | Promise<number>;
+  listHits(entityType: ListEntityType, value: string | undefined, at: number): readonly ListHit[];
+}
 
 /** What the engine's `draw` strategy asks the monitor for (the optional monitor features it reads). */
 export interface DrawSignalsRequest {
@@ -70,7 +81,7 @@ interface DrawReads {
 
 /** The monitor features a draw decision reads, all as of `at` (20+ features; bench/ingest measures the p99). */
 export async function computeDrawSignals(
-  monitor: MonitorService,
+  monitor: DrawSignalSource,
   req: DrawSignalsRequest,
 ): Promise<DrawSignals> {
   // The memory store answers every read at once: no promise per feature on the draw path.
@@ -81,7 +92,7 @@ export async function computeDrawSignals(
   return signalsFrom(monitor, req, reads, typeof open === 'number' ? open : await open);
 }
 
-function readSync(monitor: MonitorService, sync: SyncFeatureReads, req: DrawSignalsRequest): DrawReads {
+function readSync(monitor: DrawSignalSource, sync: SyncFeatureReads, req: DrawSignalsRequest): DrawReads {
   const { at, borrowerId } = req;
   return {
     user: USER_FEATURES.map((name) => monitor.reader.valueSync(name, borrowerId, at)),
@@ -93,7 +104,7 @@ function readSync(monitor: MonitorService, sync: SyncFeatureReads, req: DrawSign
   };
 }
 
-async function readAsync(monitor: MonitorService, req: DrawSignalsRequest): Promise<DrawReads> {
+async function readAsync(monitor: DrawSignalSource, req: DrawSignalsRequest): Promise<DrawReads> {
   const { at, borrowerId } = req;
   const user = await Promise.all(USER_FEATURES.map((name) => monitor.reader.value(name, borrowerId, at)));
   return {
@@ -107,7 +118,7 @@ async function readAsync(monitor: MonitorService, req: DrawSignalsRequest): Prom
 }
 
 function signalsFrom(
-  monitor: MonitorService,
+  monitor: DrawSignalSource,
   req: DrawSignalsRequest,
   reads: DrawReads,
   alertsOpen: number,
@@ -164,7 +175,7 @@ function deviceWindows(req: DrawSignalsRequest): { history: WindowQuery; recent:
 }
 
 /** True when the draw's device (or any device of the last 24 h) was not used by the borrower in the history before. */
-async function isNewDevice(monitor: MonitorService, req: DrawSignalsRequest): Promise<boolean> {
+async function isNewDevice(monitor: DrawSignalSource, req: DrawSignalsRequest): Promise<boolean> {
   const windows = deviceWindows(req);
   const history = await monitor.features.events(windows.history);
   if (history.length === 0) return false;

@@ -211,12 +211,19 @@ function normalLife(
   nearMisses(sim, u, merchants, payeeSince);
 }
 
+/** Ordinary life that looks like a typology at a glance (each a false-positive trap), in a fixed draw order. */
 function nearMisses(
   sim: Sim,
   u: User,
   merchants: readonly { id: string; mcc: string }[],
   payeeSince: string,
 ): void {
+  accountNearMisses(sim, u, payeeSince);
+  creditNearMisses(sim, u, merchants);
+}
+
+/** Device, credential and payee changes with nothing risky after them. */
+function accountNearMisses(sim: Sim, u: User, payeeSince: string): void {
   const day = () => sim.int(3, sim.days - 2);
   if (sim.chance(0.15)) {
     // New phone: device change and logins from it, nothing risky for days.
@@ -264,6 +271,11 @@ function nearMisses(
       ...sim.money(0, 30000),
     });
   }
+}
+
+/** Inquiries, refunds and applications of a borrower shopping for credit in good faith. */
+function creditNearMisses(sim: Sim, u: User, merchants: readonly { id: string; mcc: string }[]): void {
+  const day = () => sim.int(3, sim.days - 2);
   if (sim.chance(0.1)) {
     // Rate shopping: 2-3 hard inquiries in a week.
     const d = day();

@@ -4,6 +4,8 @@ import type { Database } from './schema.js';
 import type { StoreKind } from './db.js';
 import type { SyncSql } from './sync.js';
 import type { CasesTables } from './cases-tables.js';
+/** The hook cases use to open a case per new alert, in the monitor's unit of work (src/store/monitor.ts). */
+export type { AlertFollowUp, AlertRow } from './monitor.js';
 
 /** SQL for src/cases: cases, notes, appeals, complaints, pending changes. Portable Kysely builders only. */
 type Q = Kysely<Database>;

@@ -1,4 +1,4 @@
-/** src/store's public face: the adapters that implement the modules' ports, and the store they run on. */
+/** src/store's public face: the adapters src/app wires into the modules' ports, and the store they run on. */
 export {
   openStore,
   acquireAdvisoryLock,
@@ -18,3 +18,13 @@ export { createOutboxSource } from './outbox-relay.js';
 export { createCaseIntakeReads } from './cases-intake.js';
 export { createLendingStore } from './lending.js';
 export { createComplianceStore } from './compliance.js';
+export { alertStore } from './cases-alerts.js';
+export {
+  monitorActionStore,
+  monitorIntakeStore,
+  eventToRow,
+  type AlertFollowUp,
+  type AlertRow,
+  type EventRow,
+} from './monitor.js';
+export { monitorListStore } from './monitor-lists.js';

@@ -6,6 +6,7 @@ import { ensureApiKey } from '../../src/api/api-keys.js';
 import { requestLogLine } from '../../src/api/server.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { ListService } from '../../src/monitor/lists.js';
+import { monitorListStore } from '../../src/store/monitor-lists.js';
 import { createCoreServices, type CoreServices } from '../../src/core/index.js';
 import { STRONG_APPLICANT, adminHeaders, startTestApp } from '../helpers/app.js';
 import { ADULT, makeCore, openLine, residentId, T0, type Harness } from './harness.js';
@@ -33,7 +34,7 @@ describe('the core looks the lists up itself', () => {
     store = await openStore({ sqlitePath: ':memory:' });
     h = makeCore(store);
     // Another instance's ListService: what it adds is seen by this core through the shared store, not memory.
-    lists = new ListService(store, {
+    lists = new ListService(monitorListStore(store), {
       clock: new ManualClock(T0),
       ids: uuidv7Generator(new ManualClock(T0), seededRandom(3)),
       masterKey: Buffer.alloc(32, 9),

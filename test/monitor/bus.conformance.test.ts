@@ -4,7 +4,7 @@ import { InProcessBus } from '../../src/bus/in-process.js';
 import { NatsBus } from '../../src/bus/nats.js';
 import { OutboxRelay } from '../../src/bus/outbox-relay.js';
 import { createOutboxSource } from '../../src/store/index.js';
-import { subscribeCoreEvents } from '../../src/monitor/index.js';
+import { subscribeCoreEvents } from '../../src/app/monitor.js';
 import { NATS_URL, T0, openTestMonitor } from './helpers.js';
 
 if (!NATS_URL)

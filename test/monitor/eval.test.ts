@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateTypologies } from '../../src/monitor/evaluate.js';
+import { evaluateTypologies } from '../../src/app/monitor.js';
 import { simulateTraffic } from '../../src/monitor/simulate.js';
 
 describe('simulated traffic through the real pipeline', () => {

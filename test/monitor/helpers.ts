@@ -7,6 +7,9 @@ import type { FeatureStore } from '../../src/monitor/features/store.js';
 import { MemoryFeatureStore } from '../../src/monitor/features/memory-store.js';
 import { RedisFeatureStore } from '../../src/monitor/features/redis-store.js';
 import { ListService } from '../../src/monitor/lists.js';
+import { monitorListStore } from '../../src/store/monitor-lists.js';
+import type { AlertFollowUp } from '../../src/store/monitor.js';
+import { monitorPorts } from '../../src/app/monitor.js';
 import { MonitorService, type MonitorServiceDeps } from '../../src/monitor/service.js';
 
 export const T0 = Date.parse('2025-03-03T02:00:00Z');
@@ -24,14 +27,21 @@ export interface TestMonitor {
 }
 
 export async function openTestMonitor(
-  options: { store?: Store; features?: FeatureStore; deps?: Partial<MonitorServiceDeps> } = {},
+  options: {
+    store?: Store;
+    features?: FeatureStore;
+    deps?: Partial<MonitorServiceDeps>;
+    /** Commits with every group's new alerts (as the cases hook does). */
+    alertFollowUp?: AlertFollowUp;
+  } = {},
 ): Promise<TestMonitor> {
   const store = options.store ?? (await openStore({ sqlitePath: ':memory:' }));
   const clock = new ManualClock(T0);
   const ids = uuidv7Generator(clock, seededRandom(42));
-  const lists = new ListService(store, { clock, ids, masterKey: MASTER_KEY });
+  const lists = new ListService(monitorListStore(store), { clock, ids, masterKey: MASTER_KEY });
   const monitor = new MonitorService({
-    store,
+    // The alert book draws ids from the same generator as the monitor (a test may give each process its own).
+    ...monitorPorts(store, { clock, ids: options.deps?.ids ?? ids, alertFollowUp: options.alertFollowUp }),
     clock,
     ids,
     lists,

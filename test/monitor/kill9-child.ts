@@ -7,6 +7,8 @@ import { uuidv7Generator } from '../../src/domain/ids.js';
 import { cryptoRandom } from '../../src/domain/random.js';
 import { openStore } from '../../src/store/db.js';
 import { ListService } from '../../src/monitor/lists.js';
+import { monitorListStore } from '../../src/store/monitor-lists.js';
+import { monitorPorts } from '../../src/app/monitor.js';
 import { MonitorService } from '../../src/monitor/service.js';
 import { kill9Event } from './kill9-events.js';
 
@@ -15,9 +17,13 @@ const from = Number(fromText);
 const to = Number(toText);
 const store = await openStore({ sqlitePath: file as string });
 const ids = uuidv7Generator(systemClock, cryptoRandom);
-const lists = new ListService(store, { clock: systemClock, ids, masterKey: Buffer.alloc(32, 3) });
+const lists = new ListService(monitorListStore(store), {
+  clock: systemClock,
+  ids,
+  masterKey: Buffer.alloc(32, 3),
+});
 const monitor = new MonitorService({
-  store,
+  ...monitorPorts(store, { clock: systemClock, ids }),
   clock: systemClock,
   ids,
   lists,

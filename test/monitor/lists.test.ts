@@ -5,6 +5,7 @@ import { uuidv7Generator } from '../../src/domain/ids.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { ListService, sharedHmac } from '../../src/monitor/lists.js';
+import { monitorListStore } from '../../src/store/monitor-lists.js';
 import { fieldCryptoFromMasterKey } from '../../src/compliance/crypto.js';
 import { verifyLedger } from '../../src/compliance/ledger.js';
 import { DAY, MASTER_KEY, T0 } from './helpers.js';
@@ -17,7 +18,7 @@ describe('black/grey/white lists', () => {
   beforeEach(async () => {
     store = await openStore({ sqlitePath: ':memory:' });
     clock = new ManualClock(T0);
-    lists = new ListService(store, {
+    lists = new ListService(monitorListStore(store), {
       clock,
       ids: uuidv7Generator(clock, seededRandom(5)),
       masterKey: MASTER_KEY,
@@ -61,7 +62,7 @@ describe('black/grey/white lists', () => {
     expect(await lists.query({ includeExpired: true })).toHaveLength(2);
     await lists.remove(e.entryId);
     await expect(lists.remove(e.entryId)).rejects.toMatchObject({ code: 'LG_NOT_FOUND' });
-    const reloaded = new ListService(store, {
+    const reloaded = new ListService(monitorListStore(store), {
       clock,
       ids: uuidv7Generator(clock, seededRandom(6)),
       masterKey: MASTER_KEY,
@@ -100,7 +101,7 @@ describe('black/grey/white lists', () => {
 
     // The partner's side: its own store, the same agreed key, under its own name for us.
     const theirStore = await openStore({ sqlitePath: ':memory:' });
-    const theirs = new ListService(theirStore, {
+    const theirs = new ListService(monitorListStore(theirStore), {
       clock,
       ids: uuidv7Generator(clock, seededRandom(8)),
       masterKey: randomBytes(32),
@@ -126,7 +127,7 @@ describe('black/grey/white lists', () => {
       code: 'LG_VALIDATION',
     });
     await theirs.setPartnerKey('bank-a', shared);
-    const restarted = new ListService(theirStore, {
+    const restarted = new ListService(monitorListStore(theirStore), {
       clock,
       ids: uuidv7Generator(clock, seededRandom(9)),
       masterKey: Buffer.alloc(32, 1),
@@ -144,7 +145,11 @@ describe('person identifiers on lists', () => {
   let clock: ManualClock;
   let lists: ListService;
   const newService = (seed: number) =>
-    new ListService(store, { clock, ids: uuidv7Generator(clock, seededRandom(seed)), masterKey: MASTER_KEY });
+    new ListService(monitorListStore(store), {
+      clock,
+      ids: uuidv7Generator(clock, seededRandom(seed)),
+      masterKey: MASTER_KEY,
+    });
   /** Everything the store holds about lists and the ledger, as text: no clear identifier may appear in it. */
   const stored = async () =>
     JSON.stringify([
@@ -288,12 +293,12 @@ for (const factory of STORE_FACTORIES) {
       const store = await factory.open('monitor_list_lookup');
       try {
         const clock = new ManualClock(T0);
-        const writer = new ListService(store, {
+        const writer = new ListService(monitorListStore(store), {
           clock,
           ids: uuidv7Generator(clock, seededRandom(1)),
           masterKey: MASTER_KEY,
         });
-        const reader = new ListService(store, {
+        const reader = new ListService(monitorListStore(store), {
           clock,
           ids: uuidv7Generator(clock, seededRandom(2)),
           masterKey: MASTER_KEY,

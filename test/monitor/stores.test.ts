@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/db.js';
-import { listAlerts } from '../../src/monitor/alerts.js';
+import { listAlerts } from '../../src/cases/index.js';
 import { STORE_FACTORIES } from '../helpers/stores.js';
 import { MIN, T0, ev, history, money, openTestMonitor } from './helpers.js';
 
@@ -32,7 +32,9 @@ for (const factory of STORE_FACTORIES) {
       const again = await t.monitor.ingest(events);
       expect(again.map((o) => o.status)).toEqual(events.map(() => 'duplicate'));
       expect(again[again.length - 1]?.alerts).toEqual(first[first.length - 1]?.alerts);
-      const page = await listAlerts(store.db, { userId: 'pg-alice' });
+      const page = await listAlerts(t.monitor.db, {
+        userId: 'pg-alice',
+      });
       expect(page.items).toHaveLength(1);
       expect(page.items[0]).toMatchObject({
         typology: { id: 'SCAM_SAFE_ACCOUNT_TRANSFER', version: 1 },

@@ -9,7 +9,7 @@ import {
   type ListEntityType,
   type SharedListExport,
 } from '../../monitor/lists.js';
-import { listAlerts } from '../../monitor/alerts.js';
+import { listAlerts } from '../../cases/index.js';
 import type { MonitorService } from '../../monitor/service.js';
 import { describePack } from '../../monitor/typologies/index.js';
 import { actorOf, READERS, RISK_WRITERS, WRITERS } from '../types.js';

@@ -1,10 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { LgError } from '../../domain/errors.js';
-import { evaluateTypologies, type EvaluationReport } from '../../monitor/evaluate.js';
-import { listAlerts } from '../../monitor/alerts.js';
-import type { MonitorService } from '../../monitor/service.js';
-import { simulateTraffic, type LabelledEvent } from '../../monitor/simulate.js';
+import { listAlerts } from '../../cases/index.js';
+import {
+  simulateTraffic,
+  type EvaluationReport,
+  type LabelledEvent,
+  type MonitorService,
+} from '../../monitor/index.js';
 import { EXIT, printJson, runAction } from '../exit.js';
 import { nonNegativeInt, positiveInt } from '../options.js';
 
@@ -15,7 +18,14 @@ export interface MonitorCommandDeps {
 }
 
 /** simulate-traffic and eval-typologies need no database; `alerts` opens the configured store through openDeps. */
-export function registerMonitorCommand(program: Command, openDeps: () => Promise<MonitorCommandDeps>): void {
+/** Replays labelled events through a monitor on a scratch store (src/app wires it; src/monitor/evaluate.ts scores). */
+export type TypologyEvaluator = (events: readonly LabelledEvent[]) => Promise<EvaluationReport>;
+
+export function registerMonitorCommand(
+  program: Command,
+  openDeps: () => Promise<MonitorCommandDeps>,
+  evaluateTypologies: TypologyEvaluator,
+): void {
   program
     .command('simulate-traffic')
     .description(

@@ -68,7 +68,43 @@ export const scamSafeAccountTransfer: TypologyPack = {
   evaluate,
 };
 
+/** The core of the pattern: money drawn, then most of it sent to payees new to the borrower, from a known device. */
+interface CoreFinding {
+  readonly draws: readonly FeatureEntry[];
+  readonly firstDraw: FeatureEntry;
+  readonly disbursed: number;
+  readonly fresh: readonly FeatureEntry[];
+  readonly toNew: number;
+  readonly ratio: number;
+  readonly payeesAdded: readonly FeatureEntry[];
+}
+
 async function evaluate(ctx: TypologyContext): Promise<TypologyHit | null> {
+  const core = await coreFinding(ctx);
+  if (!core) return null;
+  const { amplifiers, calls, addedNear } = await amplifiersOf(ctx, core);
+  const held = Object.entries(amplifiers)
+    .filter(([, v]) => v)
+    .map(([k]) => k);
+  if (held.length < ctx.num('minAmplifiers')) return null;
+  return {
+    rules: ['scam.core', ...held],
+    eventIds: [...core.draws, ...core.fresh, ...calls, ...addedNear].map((e) => e.eventId),
+    features: {
+      disbursedMinor: core.disbursed,
+      transferredToNewPayeesMinor: core.toNew,
+      transferRatio: Math.round(core.ratio * 1000) / 1000,
+      callOrScreenShare: amplifiers['scam.call'],
+      dormant: amplifiers['scam.dormant'],
+      payeeAddedNearDraw: amplifiers['scam.payeeNearDraw'],
+      payeeListed: amplifiers['scam.listedPayee'],
+      unusualAmount: amplifiers['scam.unusualAmount'],
+    },
+    extraReasons: amplifiers['scam.call'] ? ['R_CALL_IN_PROGRESS'] : [],
+  };
+}
+
+async function coreFinding(ctx: TypologyContext): Promise<CoreFinding | null> {
   const { at } = ctx;
   const user = ctx.event.userId;
   const draws = await ctx.window('user', user, ['disbursement'], at - ctx.num('drawWindowMs'), at);
@@ -92,7 +128,14 @@ async function evaluate(ctx: TypologyContext): Promise<TypologyHit | null> {
   const toNew = sumAmount(fresh);
   const ratio = toNew / disbursed;
   if (ratio < ctx.num('minTransferRatio')) return null;
+  return { draws, firstDraw, disbursed, fresh, toNew, ratio, payeesAdded };
+}
 
+/** The signs that make the core pattern a scam rather than a borrower paying someone new. */
+async function amplifiersOf(ctx: TypologyContext, core: CoreFinding) {
+  const { at } = ctx;
+  const user = ctx.event.userId;
+  const { firstDraw, fresh } = core;
   const calls = await ctx.window(
     'user',
     user,
@@ -109,7 +152,7 @@ async function evaluate(ctx: TypologyContext): Promise<TypologyHit | null> {
   );
   const nearMs = ctx.num('payeeAddedNearDrawMs');
   const freshPayees = new Set(fresh.map((t) => t.payeeId));
-  const addedNear = payeesAdded.filter(
+  const addedNear = core.payeesAdded.filter(
     (p) => freshPayees.has(p.payeeId) && Math.abs(p.t - firstDraw.t) <= nearMs,
   );
   const listed = fresh.some((t) =>
@@ -117,7 +160,7 @@ async function evaluate(ctx: TypologyContext): Promise<TypologyHit | null> {
   );
   const previous = await ctx.window('user', user, ['disbursement'], firstDraw.t - 90 * DAY, firstDraw.t - 1);
   const largestBefore = previous.reduce((m, e) => Math.max(m, e.amountMinor ?? 0), 0);
-  const unusual = largestBefore > 0 && disbursed >= ctx.num('unusualDrawMultiple') * largestBefore;
+  const unusual = largestBefore > 0 && core.disbursed >= ctx.num('unusualDrawMultiple') * largestBefore;
   const amplifiers = {
     'scam.call': calls.length > 0,
     'scam.dormant': earlier.length === 0,
@@ -125,25 +168,7 @@ async function evaluate(ctx: TypologyContext): Promise<TypologyHit | null> {
     'scam.listedPayee': listed,
     'scam.unusualAmount': unusual,
   };
-  const held = Object.entries(amplifiers)
-    .filter(([, v]) => v)
-    .map(([k]) => k);
-  if (held.length < ctx.num('minAmplifiers')) return null;
-  return {
-    rules: ['scam.core', ...held],
-    eventIds: [...draws, ...fresh, ...calls, ...addedNear].map((e) => e.eventId),
-    features: {
-      disbursedMinor: disbursed,
-      transferredToNewPayeesMinor: toNew,
-      transferRatio: Math.round(ratio * 1000) / 1000,
-      callOrScreenShare: amplifiers['scam.call'],
-      dormant: amplifiers['scam.dormant'],
-      payeeAddedNearDraw: amplifiers['scam.payeeNearDraw'],
-      payeeListed: listed,
-      unusualAmount: unusual,
-    },
-    extraReasons: amplifiers['scam.call'] ? ['R_CALL_IN_PROGRESS'] : [],
-  };
+  return { amplifiers, calls, addedNear };
 }
 
 /** True when every transfer came from a device the borrower used before (or when there is no history to tell). */

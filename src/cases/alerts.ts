@@ -1,0 +1,231 @@
+import { LgError, type Clock, type IdGenerator } from '../domain/index.js';
+import {
+  MONITOR_ALERTS_TOPIC,
+  type AlertPort,
+  type AlertRaise,
+  type AlertPage,
+  type AlertQuery,
+  type AlertRaised,
+  type AuditTrail,
+  type NewAlert,
+  type Severity,
+} from '../monitor/index.js';
+
+/**
+ * Alerts: what the monitor (or the platform) asks an analyst to look at. This module keeps their state — the dedupe
+ * window per borrower and typology, the open-alert count a draw decision reads — lists them and records dispositions.
+ * The monitor raises alerts through AlertPort and writes them in its own unit of work; every alert and every status
+ * change carries a ledger entry and an outbox row.
+ */
+
+export type AlertStatus = 'OPEN' | 'ACKNOWLEDGED' | 'CLOSED';
+export type { AlertPage, AlertQuery, AlertView } from '../monitor/index.js';
+
+/** What the alert state is rebuilt from. */
+export interface AlertState {
+  readonly alertId: string;
+  readonly typologyId: string;
+  readonly userId: string;
+  readonly occurredAt: number;
+  readonly status: string;
+}
+
+/** The alerts' store (src/store/cases-alerts.ts). */
+export interface AlertStore {
+  /** True when other processes raise and close alerts (a shared database): counts come from the table. */
+  readonly sharedWriters: boolean;
+  alertStates(): Promise<AlertState[]>;
+  countOpen(userId: string): Promise<number>;
+  /**
+   * Sets an alert's status in one unit with the trail `trail` builds from the current state (nothing is written when
+   * the status is already `status`); returns the state before, or undefined when there is no such alert.
+   */
+  changeStatus(
+    alertId: string,
+    status: AlertStatus,
+    trail: (current: AlertState) => AuditTrail,
+  ): Promise<AlertState | undefined>;
+  list(q: AlertQuery): Promise<AlertPage>;
+  insertAlert(alert: NewAlert, trail: AuditTrail): Promise<void>;
+}
+
+export interface SystemAlertInput {
+  /** What raised it, in the typology column (e.g. BLAST_RADIUS_GUARD). */
+  readonly typologyId: string;
+  readonly severity: Severity;
+  readonly reasons: readonly string[];
+  readonly evidence: unknown;
+  readonly lineId?: string;
+  readonly userId?: string;
+}
+
+interface Alerted {
+  readonly alertId: string;
+  readonly t: number;
+}
+
+/** The ledger entry and outbox message of a new alert. */
+export function alertRaisedTrail(alert: NewAlert, ids: IdGenerator): AuditTrail {
+  const payload = {
+    alertId: alert.alertId,
+    typologyId: alert.typologyId,
+    typologyVersion: alert.typologyVersion,
+    severity: alert.severity,
+    userId: alert.userId,
+    lineId: alert.lineId,
+    eventId: alert.eventId,
+    reasons: alert.reasons,
+  };
+  return {
+    ledger: {
+      entryId: ids.next(),
+      kind: 'alert.raised',
+      subjectId: alert.alertId,
+      recordedAt: alert.createdAt,
+      payload,
+    },
+    outbox: {
+      id: ids.next(),
+      topic: MONITOR_ALERTS_TOPIC,
+      payload: { type: 'alert.raised', ...payload },
+      at: alert.createdAt,
+    },
+  };
+}
+
+function statusTrail(
+  ids: IdGenerator,
+  change: { current: AlertState; status: AlertStatus; at: number },
+): AuditTrail {
+  const payload = { alertId: change.current.alertId, from: change.current.status, to: change.status };
+  return {
+    ledger: {
+      entryId: ids.next(),
+      kind: 'alert.status',
+      subjectId: change.current.alertId,
+      recordedAt: change.at,
+      payload,
+    },
+    outbox: {
+      id: ids.next(),
+      topic: MONITOR_ALERTS_TOPIC,
+      payload: { type: 'alert.status', ...payload },
+      at: change.at,
+    },
+  };
+}
+
+/**
+ * The alert state of one process: the last alert per (typology, borrower) for dedupe, and open alerts per borrower.
+ * On a shared database the open count is read from the table (another process may have raised or closed one).
+ */
+export class AlertBook implements AlertPort {
+  private readonly lastAlert = new Map<string, Alerted>();
+  private readonly openAlerts = new Map<string, number>();
+
+  constructor(
+    private readonly store: AlertStore,
+    private readonly deps: { readonly clock: Clock; readonly ids: IdGenerator },
+  ) {}
+
+  async load(): Promise<void> {
+    this.lastAlert.clear();
+    this.openAlerts.clear();
+    for (const a of await this.store.alertStates()) this.note(a);
+  }
+
+  raise(input: AlertRaise): AlertRaised {
+    const key = `${input.typologyId}|${input.userId}`;
+    const last = this.lastAlert.get(key);
+    if (last && Math.abs(input.occurredAt - last.t) < input.dedupMs)
+      return { new: false, alertId: last.alertId };
+    const alert: NewAlert = {
+      alertId: this.deps.ids.next(),
+      typologyId: input.typologyId,
+      typologyVersion: input.typologyVersion,
+      severity: input.severity,
+      userId: input.userId,
+      lineId: input.lineId,
+      eventId: input.eventId,
+      occurredAt: input.occurredAt,
+      createdAt: input.now,
+      reasons: input.reasons,
+      evidence: input.evidence,
+      actions: input.actions,
+    };
+    this.noteStored(alert);
+    return { new: true, alertId: alert.alertId, alert, audit: alertRaisedTrail(alert, this.deps.ids) };
+  }
+
+  checkpoint(): () => void {
+    const lastAlert = new Map(this.lastAlert);
+    const openAlerts = new Map(this.openAlerts);
+    return () => {
+      this.lastAlert.clear();
+      for (const [k, v] of lastAlert) this.lastAlert.set(k, v);
+      this.openAlerts.clear();
+      for (const [k, v] of openAlerts) this.openAlerts.set(k, v);
+    };
+  }
+
+  noteStored(alert: NewAlert): void {
+    this.note({ ...alert, status: 'OPEN' });
+  }
+
+  openCount(userId: string): number | Promise<number> {
+    if (!this.store.sharedWriters) return this.openAlerts.get(userId) ?? 0;
+    return this.store.countOpen(userId);
+  }
+
+  /** Changes an alert's status (a disposition); keeps the open-alert count the engine reads in step. */
+  async setStatus(alertId: string, status: AlertStatus): Promise<void> {
+    const at = this.deps.clock.now();
+    const before = await this.store.changeStatus(alertId, status, (current) =>
+      statusTrail(this.deps.ids, { current, status, at }),
+    );
+    if (!before) throw new LgError('LG_NOT_FOUND', `no alert ${alertId}`);
+    const delta = (status === 'OPEN' ? 1 : 0) - (before.status === 'OPEN' ? 1 : 0);
+    this.openAlerts.set(before.userId, Math.max(0, (this.openAlerts.get(before.userId) ?? 0) + delta));
+  }
+
+  /** Alerts newest first, with their actions; `nextCursor` pages on. */
+  list(q: AlertQuery): Promise<AlertPage> {
+    return this.store.list(q);
+  }
+
+  /**
+   * An alert that no account event fired: the platform itself asks for an analyst (the blast-radius guard stopping
+   * automated restrictions, for one). It lands in the same queue as typology alerts.
+   */
+  async recordSystemAlert(input: SystemAlertInput): Promise<string> {
+    const alertId = this.deps.ids.next();
+    const now = this.deps.clock.now();
+    const alert: NewAlert = {
+      alertId,
+      typologyId: input.typologyId,
+      typologyVersion: 1,
+      severity: input.severity,
+      userId: input.userId ?? 'system',
+      lineId: input.lineId ?? null,
+      eventId: `system:${alertId}`,
+      occurredAt: now,
+      createdAt: now,
+      reasons: input.reasons,
+      evidence: input.evidence,
+      actions: [],
+    };
+    await this.store.insertAlert(alert, alertRaisedTrail(alert, this.deps.ids));
+    if (alert.userId !== 'system') this.noteStored(alert);
+    return alertId;
+  }
+
+  private note(a: AlertState): void {
+    this.lastAlert.set(`${a.typologyId}|${a.userId}`, { alertId: a.alertId, t: a.occurredAt });
+    if (a.status === 'OPEN') this.openAlerts.set(a.userId, (this.openAlerts.get(a.userId) ?? 0) + 1);
+  }
+}
+
+/** Alerts newest first, with their actions (the listing the API and the CLI page through). */
+export function listAlerts(alerts: Pick<AlertPort, 'list'>, q: AlertQuery): Promise<AlertPage> {
+  return alerts.list(q);
+}

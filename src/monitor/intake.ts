@@ -1,0 +1,368 @@
+import { LgError, type Clock } from '../domain/index.js';
+import type { AccountMemory } from './account-memory.js';
+import type { ActionDispatcher } from './dispatcher.js';
+import { EventIds, PRUNE_EVERY_MS } from './event-ids.js';
+import {
+  findingsJson,
+  NO_FINDINGS,
+  type Evaluator,
+  type Findings,
+  type GroupFindings,
+} from './evaluation.js';
+import type { MonitorEvent } from './events.js';
+import { MAX_FEATURE_WINDOW_MS } from './features/registry.js';
+import { toEntry, type FeatureEntry, type FeatureStore } from './features/store.js';
+import type { AlertPort, EventWrite, MonitorIntakeStore, PendingLineAction } from './ports.js';
+
+export interface GroupCommitOptions {
+  /** Commit when this many events are queued (default 500). */
+  readonly eventsMax?: number;
+  /** …or when the oldest queued request has waited this long (default 2 ms). */
+  readonly delayMs?: number;
+  /** Push back (LG_RATE_LIMITED) beyond this many queued events (default 20,000). */
+  readonly queueEventsMax?: number;
+}
+
+export interface IntakeDeps {
+  readonly store: MonitorIntakeStore;
+  readonly clock: Clock;
+  readonly features: FeatureStore;
+  readonly memory: AccountMemory;
+  readonly evaluator: Evaluator;
+  readonly alerts: Pick<AlertPort, 'checkpoint' | 'noteStored'>;
+  readonly dispatcher: ActionDispatcher;
+  readonly groupCommit?: GroupCommitOptions;
+  readonly onError?: (error: unknown, context: string) => void;
+}
+
+/** The answer to one event: accepted (new) or duplicate (its first answer), with what it found. */
+export interface EventOutcome extends Findings {
+  readonly eventId: string;
+  readonly status: 'accepted' | 'duplicate';
+}
+
+interface Pending {
+  readonly events: readonly MonitorEvent[];
+  resolve(outcomes: EventOutcome[]): void;
+  reject(error: unknown): void;
+}
+
+interface Accepted {
+  readonly pending: Pending;
+  fresh: boolean[];
+}
+
+/** A group after dedupe: the requests it answers, and its new events with their content hashes. */
+interface Admitted {
+  readonly accepted: Accepted[];
+  readonly newEvents: MonitorEvent[];
+  readonly hashes: Map<string, string>;
+}
+
+/** A group after its unit of work: what each new event found, and which of them this unit stored. */
+interface Committed {
+  readonly results: Map<string, Findings>;
+  readonly stored: ReadonlySet<string>;
+  readonly findings: GroupFindings;
+  readonly entries: FeatureEntry[];
+}
+
+/** The longest feature window plus the day a late event may be judged back from (evaluationInstant). */
+const RETENTION_MS = MAX_FEATURE_WINDOW_MS + PRUNE_EVERY_MS;
+/** Ids per store read (learning foreign ids, loading first answers). */
+const READ_IDS_MAX = 500;
+
+/**
+ * Durable intake with group commit. An event is answered only after the unit of work holding it (and its findings,
+ * alerts and actions) has committed. Concurrent requests are group-committed: one unit per `eventsMax` events or
+ * `delayMs`, each request resolved after ITS group commits (one fsync amortised over many writers). Dedupe by event
+ * id and content hash; retention bounds memory by event time.
+ */
+export class EventIntake {
+  private readonly ids = new EventIds();
+  private prunedAt = Number.NEGATIVE_INFINITY;
+  private queue: Pending[] = [];
+  private queuedEvents = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private closed = false;
+  private readonly eventsMax: number;
+  private readonly delayMs: number;
+  private readonly queueEventsMax: number;
+
+  constructor(private readonly deps: IntakeDeps) {
+    this.eventsMax = deps.groupCommit?.eventsMax ?? 500;
+    this.delayMs = deps.groupCommit?.delayMs ?? 2;
+    this.queueEventsMax = deps.groupCommit?.queueEventsMax ?? 20_000;
+  }
+
+  /** Number of distinct events intake remembers. */
+  get eventCount(): number {
+    return this.ids.size;
+  }
+
+  /** Rebuilds windows, links and known ids from the stored events. */
+  async rebuild(): Promise<void> {
+    const { features, memory } = this.deps;
+    for await (const page of this.deps.store.storedEvents()) {
+      const entries: FeatureEntry[] = [];
+      for (const { event, receivedAt, hash } of page) {
+        this.ids.remember(event.eventId, hash, event.occurredAt);
+        memory.track(event);
+        entries.push(toEntry(event, receivedAt));
+      }
+      // Stored events are committed: a shared store marks them so (and restores any a crashed process lost).
+      await (features.commit ? features.commit(entries) : features.append(entries));
+    }
+    await this.prune();
+  }
+
+  /** Accepts events; resolves after they are durable, with one outcome per event in request order. */
+  ingest(events: readonly MonitorEvent[]): Promise<EventOutcome[]> {
+    if (this.closed) return Promise.reject(new LgError('LG_UNAVAILABLE', 'the monitor is shutting down'));
+    if (events.length === 0) return Promise.resolve([]);
+    if (this.queuedEvents + events.length > this.queueEventsMax) {
+      return Promise.reject(new LgError('LG_RATE_LIMITED', 'the event queue is full; retry shortly'));
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ events, resolve, reject });
+      this.queuedEvents += events.length;
+      this.schedule();
+    });
+  }
+
+  /** Waits for queued events, then refuses new work. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.queue.length > 0 || this.flushing) await (this.flushing ?? this.flush());
+  }
+
+  private schedule(): void {
+    if (this.flushing) return;
+    if (this.queuedEvents >= this.eventsMax) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      void this.flush();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        void this.flush();
+      }, this.delayMs);
+    }
+  }
+
+  private flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    this.flushing = (async () => {
+      while (this.queue.length > 0) {
+        const group = this.nextGroup();
+        await this.processGroup(group).catch((error: unknown) => {
+          for (const p of group) p.reject(error);
+        });
+      }
+    })().finally(() => {
+      this.flushing = undefined;
+      if (this.queue.length > 0) this.schedule();
+    });
+    return this.flushing;
+  }
+
+  /** Takes whole requests off the queue up to eventsMax events (at least one request). */
+  private nextGroup(): Pending[] {
+    const group: Pending[] = [];
+    let n = 0;
+    while (
+      this.queue.length > 0 &&
+      (group.length === 0 || n + (this.queue[0]?.events.length ?? 0) <= this.eventsMax)
+    ) {
+      const next = this.queue.shift() as Pending;
+      group.push(next);
+      n += next.events.length;
+    }
+    this.queuedEvents -= n;
+    return group;
+  }
+
+  private async processGroup(group: readonly Pending[]): Promise<void> {
+    const receivedAt = this.deps.clock.now();
+    const admitted = await this.admit(group);
+    const committed = await this.commit(admitted, receivedAt);
+    // Committed: no other process's rollback may take these entries out of the shared windows any more.
+    await this.deps.features
+      .commit?.(committed.entries.filter((entry) => committed.stored.has(entry.eventId)))
+      .catch((e: unknown) => this.deps.onError?.(e, 'feature commit'));
+    for (const event of admitted.newEvents)
+      this.ids.remember(event.eventId, admitted.hashes.get(event.eventId) as string, event.occurredAt);
+    // Retention runs once per day of event time, before answering, so an answer reflects the pruned state.
+    if (this.deps.memory.newest - this.prunedAt >= PRUNE_EVERY_MS)
+      await this.prune().catch((e: unknown) => this.deps.onError?.(e, 'retention'));
+    await this.answer(admitted.accepted, committed.results);
+    this.deps.dispatcher.dispatch(pendingLineActions(committed));
+  }
+
+  /** Dedupe: each request's events as new, duplicate or (a reused id with other content) a rejected conflict. */
+  private async admit(group: readonly Pending[]): Promise<Admitted> {
+    // Other processes may write (a shared store); after ids were forgotten (retention), a repeat may predate memory.
+    if (this.deps.store.sharedWriters || this.ids.forgotten) await this.learnStoredIds(group);
+    const admitted: Admitted = { accepted: [], newEvents: [], hashes: new Map() };
+    for (const pending of group) {
+      const plan = this.ids.classify(pending.events, admitted.hashes);
+      if ('conflicts' in plan) {
+        const list = plan.conflicts.map((c) => `events[${c.index}] ${c.eventId}`).join(', ');
+        pending.reject(
+          new LgError(
+            'LG_EVENT_CONFLICT',
+            `eventId already used for different content: ${list}`,
+            plan.conflicts,
+          ),
+        );
+        continue;
+      }
+      for (const [i, fresh] of plan.fresh.entries()) {
+        const event = pending.events[i] as MonitorEvent;
+        if (!fresh) continue;
+        admitted.hashes.set(event.eventId, plan.hashes[i] as string);
+        admitted.newEvents.push(event);
+      }
+      admitted.accepted.push({ pending, fresh: plan.fresh });
+    }
+    return admitted;
+  }
+
+  /**
+   * Evaluates the new events against the windows (which already hold them) and stores the group in one unit. If the
+   * unit fails nothing of the group is durable: its events leave the windows and the alert state goes back.
+   */
+  private async commit(admitted: Admitted, receivedAt: number): Promise<Committed> {
+    const { features, alerts } = this.deps;
+    const entries = admitted.newEvents.map((e) => toEntry(e, receivedAt));
+    const restore = alerts.checkpoint();
+    await features.append(entries);
+    const findings: GroupFindings = { alerts: [], actions: [], audit: [] };
+    const results = new Map<string, Findings>();
+    try {
+      const events = await this.evaluateAll(admitted, { receivedAt, findings, results });
+      const stored = await this.deps.store.storeGroup({ events, ...findings });
+      if (stored.size < admitted.newEvents.length)
+        this.lostRace(admitted, { results, stored, findings, restore });
+      return { results, stored, findings, entries };
+    } catch (error) {
+      // A shared feature store keeps an entry another process has committed meanwhile (redis-store.ts).
+      await features.remove(entries).catch((e: unknown) => this.deps.onError?.(e, 'feature rollback'));
+      restore();
+      throw error;
+    }
+  }
+
+  private async evaluateAll(
+    admitted: Admitted,
+    into: { receivedAt: number; findings: GroupFindings; results: Map<string, Findings> },
+  ): Promise<EventWrite[]> {
+    const { memory, evaluator } = this.deps;
+    const writes: EventWrite[] = [];
+    for (const event of admitted.newEvents) {
+      const at = memory.evaluationInstant(event);
+      memory.track(event);
+      const result = await evaluator.evaluate(event, at, into.receivedAt, into.findings);
+      into.results.set(event.eventId, result);
+      const hash = admitted.hashes.get(event.eventId) as string;
+      writes.push({ event, receivedAt: into.receivedAt, hash, resultJson: findingsJson(result) });
+    }
+    return writes;
+  }
+
+  /**
+   * Another process stored some of these events first: its findings are the answer (loaded in `answer`), ours were
+   * not written, so the alert state goes back to before this group plus the alerts we did store.
+   */
+  private lostRace(
+    admitted: Admitted,
+    o: {
+      results: Map<string, Findings>;
+      stored: ReadonlySet<string>;
+      findings: GroupFindings;
+      restore: () => void;
+    },
+  ): void {
+    for (const event of admitted.newEvents) if (!o.stored.has(event.eventId)) o.results.delete(event.eventId);
+    o.restore();
+    for (const alert of o.findings.alerts)
+      if (o.stored.has(alert.eventId)) this.deps.alerts.noteStored(alert);
+    for (const item of admitted.accepted)
+      item.fresh = item.fresh.map(
+        (fresh, i) => fresh && o.stored.has((item.pending.events[i] as MonitorEvent).eventId),
+      );
+  }
+
+  /**
+   * Bounded memory: forgets feature entries, entity links and event ids older than the longest feature window (90
+   * days, plus the one day a late event may be judged back from) before the newest event. The events table keeps
+   * everything; a repeat of a forgotten id is then found there (learnStoredIds) and still answered with its first
+   * result.
+   */
+  private async prune(): Promise<void> {
+    const newest = this.deps.memory.newest;
+    if (newest === Number.NEGATIVE_INFINITY) return;
+    this.prunedAt = newest;
+    const horizon = newest - RETENTION_MS;
+    // Feature entries exist only for remembered events: no id bucket past the horizon means nothing to prune.
+    if (!this.ids.anyBefore(horizon)) return;
+    await this.deps.features.prune?.(horizon);
+    this.deps.memory.graph.prune(horizon);
+    this.ids.forgetBefore(horizon);
+  }
+
+  /** Learns which of the group's unknown ids are already stored (by another process, or before retention). */
+  private async learnStoredIds(group: readonly Pending[]): Promise<void> {
+    const unknown = [
+      ...new Set(group.flatMap((p) => p.events.map((e) => e.eventId)).filter((id) => !this.ids.has(id))),
+    ];
+    for (let i = 0; i < unknown.length; i += READ_IDS_MAX) {
+      const known = await this.deps.store.knownEvents(unknown.slice(i, i + READ_IDS_MAX));
+      for (const k of known) this.ids.remember(k.eventId, k.hash, k.occurredAt);
+    }
+  }
+
+  private async answer(accepted: readonly Accepted[], results: Map<string, Findings>): Promise<void> {
+    const missing = new Set<string>();
+    for (const { pending } of accepted)
+      for (const e of pending.events) if (!results.has(e.eventId)) missing.add(e.eventId);
+    const ids = [...missing];
+    for (let i = 0; i < ids.length; i += READ_IDS_MAX) {
+      const stored = await this.deps.store.eventResults(ids.slice(i, i + READ_IDS_MAX));
+      for (const r of stored) results.set(r.eventId, JSON.parse(r.resultJson) as Findings);
+    }
+    for (const { pending, fresh } of accepted) pending.resolve(outcomesOf(pending.events, fresh, results));
+  }
+}
+
+/** One outcome per event in request order; a repeat within the request is a duplicate of its first occurrence. */
+function outcomesOf(
+  events: readonly MonitorEvent[],
+  fresh: readonly boolean[],
+  results: ReadonlyMap<string, Findings>,
+): EventOutcome[] {
+  const firstIndex = new Map<string, number>();
+  return events.map((e, i) => {
+    const first = firstIndex.get(e.eventId);
+    firstIndex.set(e.eventId, first ?? i);
+    const result = results.get(e.eventId) ?? NO_FINDINGS;
+    const status = fresh[i] && first === undefined ? 'accepted' : 'duplicate';
+    return { eventId: e.eventId, status, ...result };
+  });
+}
+
+/** The group's line actions this unit stored, for the dispatcher. */
+function pendingLineActions(committed: Committed): PendingLineAction[] {
+  return committed.findings.actions
+    .filter((a) => a.status === 'PENDING' && committed.stored.has(a.eventId))
+    .map((a) => ({
+      actionId: a.actionId,
+      type: a.type as PendingLineAction['type'],
+      lineId: a.lineId as string,
+      userId: a.userId,
+      reasons: a.detail.reasons,
+    }));
+}

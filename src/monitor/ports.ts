@@ -1,0 +1,202 @@
+import type { LedgerAppend } from '../compliance/index.js';
+import type { MonitorActionType, Severity } from './actions.js';
+import type { MonitorEvent } from './events.js';
+
+/**
+ * The ports the monitor needs, in its own terms. The store implements them (src/store/monitor.ts), src/cases keeps the
+ * alert state (src/cases/alerts.ts), and src/app wires them; nothing here knows which database runs underneath.
+ */
+
+/** Outbox topics of the monitor's own changes (an alert raised or changed, an action recorded or applied). */
+export const MONITOR_ALERTS_TOPIC = 'monitor.alerts';
+export const MONITOR_ACTIONS_TOPIC = 'monitor.actions';
+
+/** A message that leaves through the outbox after its unit of work commits, never before. */
+export interface OutboxMessage {
+  readonly id: string;
+  readonly topic: string;
+  readonly payload: unknown;
+  readonly at: number;
+}
+
+/** What every state change carries into its unit of work (DESIGN: a ledger entry and an outbox row with each change). */
+export interface AuditTrail {
+  readonly ledger: LedgerAppend;
+  readonly outbox: OutboxMessage;
+}
+
+/** An accepted event as intake stores it: the event, when it arrived, its content hash and its first answer. */
+export interface EventWrite {
+  readonly event: MonitorEvent;
+  readonly receivedAt: number;
+  readonly hash: string;
+  /** The answer as JSON (replayed verbatim for a repeated eventId). */
+  readonly resultJson: string;
+}
+
+/** An alert a typology (or the platform) raised, before it is stored. */
+export interface NewAlert {
+  readonly alertId: string;
+  readonly typologyId: string;
+  readonly typologyVersion: number;
+  readonly severity: Severity;
+  readonly userId: string;
+  readonly lineId: string | null;
+  readonly eventId: string;
+  readonly occurredAt: number;
+  readonly createdAt: number;
+  readonly reasons: readonly string[];
+  readonly evidence: unknown;
+  readonly actions: readonly string[];
+}
+
+export interface ActionDetail {
+  readonly reasons: readonly string[];
+  readonly detail: string;
+  readonly cooldownMs?: number;
+}
+
+/** PENDING: a line action waiting for the core; DONE, BLOCKED, FAILED: its outcome; SKIPPED: nothing to act on. */
+export type ActionStatus = 'PENDING' | 'DONE' | 'BLOCKED' | 'FAILED' | 'SKIPPED';
+
+export interface NewAction {
+  readonly actionId: string;
+  readonly alertId: string;
+  readonly eventId: string;
+  readonly type: MonitorActionType;
+  readonly userId: string;
+  readonly lineId: string | null;
+  readonly status: ActionStatus;
+  readonly detail: ActionDetail;
+  readonly createdAt: number;
+}
+
+/** One group commit: its events, the alerts and actions they raised, and the audit trail of each alert and action. */
+export interface GroupWrite {
+  readonly events: EventWrite[];
+  readonly alerts: NewAlert[];
+  readonly actions: NewAction[];
+  /** Keyed by the event that caused it, so the store keeps only the trail of the events it stored. */
+  readonly audit: (AuditTrail & { readonly eventId: string })[];
+}
+
+export interface StoredEvent {
+  readonly event: MonitorEvent;
+  readonly receivedAt: number;
+  readonly hash: string;
+}
+
+export interface KnownEvent {
+  readonly eventId: string;
+  readonly hash: string;
+  readonly occurredAt: number;
+}
+
+/** The intake's durable side: one unit of work per group, and the reads that rebuild and answer from it. */
+export interface MonitorIntakeStore {
+  /** True when other processes write the same tables (a shared database): memory alone cannot know every id. */
+  readonly sharedWriters: boolean;
+  /** Stores a group in one unit of work; returns the event ids this unit stored (others may have won a race). */
+  storeGroup(group: GroupWrite): Promise<ReadonlySet<string>>;
+  /** Every stored event in (occurredAt, eventId) order, a page at a time (start-up rebuild). */
+  storedEvents(): AsyncIterable<readonly StoredEvent[]>;
+  /** The stored ids among `eventIds`, with their content hashes. */
+  knownEvents(eventIds: readonly string[]): Promise<KnownEvent[]>;
+  /** The first answers (as JSON) of stored events. */
+  eventResults(eventIds: readonly string[]): Promise<{ eventId: string; resultJson: string }[]>;
+}
+
+export interface PendingLineAction {
+  readonly actionId: string;
+  readonly type: 'FREEZE_DRAW' | 'SUSPEND';
+  readonly lineId: string;
+  readonly userId: string;
+  readonly reasons: readonly string[];
+}
+
+export interface ActionOutcomeWrite {
+  readonly actionId: string;
+  readonly status: Exclude<ActionStatus, 'PENDING' | 'SKIPPED'>;
+  readonly detail: ActionDetail;
+  readonly updatedAt: number;
+  readonly audit: AuditTrail;
+}
+
+/** The dispatcher's side of the store: line actions still to apply, and each outcome with its trail. */
+export interface MonitorActionStore {
+  pendingLineActions(): Promise<PendingLineAction[]>;
+  recordActionOutcome(outcome: ActionOutcomeWrite): Promise<void>;
+}
+
+/** What the monitor asks of whoever keeps alert state (src/cases): dedupe, open counts, new alerts. */
+export interface AlertRaise {
+  readonly typologyId: string;
+  readonly typologyVersion: number;
+  readonly severity: Severity;
+  readonly userId: string;
+  readonly lineId: string | null;
+  readonly eventId: string;
+  readonly occurredAt: number;
+  readonly now: number;
+  readonly reasons: readonly string[];
+  readonly evidence: unknown;
+  readonly actions: readonly string[];
+  /** A firing within this of the last alert for the same borrower and typology joins it. */
+  readonly dedupMs: number;
+}
+
+export type AlertRaised =
+  | { readonly new: false; readonly alertId: string }
+  | { readonly new: true; readonly alertId: string; readonly alert: NewAlert; readonly audit: AuditTrail };
+
+export interface AlertPort {
+  /** Rebuilds alert state from the store (start-up). */
+  load(): Promise<void>;
+  /** Raises (or joins) an alert; a new one is remembered at once and written by the caller's unit of work. */
+  raise(input: AlertRaise): AlertRaised;
+  /** The state now; calling the result puts it back (a group that did not commit). */
+  checkpoint(): () => void;
+  /** Remembers an alert that was stored (after a rollback to a checkpoint). */
+  noteStored(alert: NewAlert): void;
+  /** The borrower's open alerts, as a draw decision reads them. */
+  openCount(userId: string): number | Promise<number>;
+  /** Changes an alert's status (a disposition), with its ledger entry and outbox row. */
+  setStatus(alertId: string, status: 'OPEN' | 'ACKNOWLEDGED' | 'CLOSED'): Promise<void>;
+  /** Alerts newest first, with their actions; `nextCursor` pages on (the API's and the CLI's listing). */
+  list(q: AlertQuery): Promise<AlertPage>;
+}
+
+export interface AlertQuery {
+  readonly status?: string;
+  readonly typology?: string;
+  readonly userId?: string;
+  readonly limit?: number;
+  /** Cursor: return alerts older than this alert id (ids are UUIDv7, so they sort by creation). */
+  readonly before?: string;
+}
+
+export interface AlertView {
+  readonly alertId: string;
+  readonly typology: { readonly id: string; readonly version: number };
+  readonly severity: string;
+  readonly status: string;
+  readonly userId: string;
+  readonly lineId: string | null;
+  readonly eventId: string;
+  readonly occurredAt: string;
+  readonly createdAt: string;
+  readonly reasons: readonly string[];
+  readonly evidence: unknown;
+  readonly actions: readonly {
+    actionId: string;
+    type: string;
+    status: string;
+    lineId: string | null;
+    detail: unknown;
+  }[];
+}
+
+export interface AlertPage {
+  readonly items: AlertView[];
+  readonly nextCursor: string | null;
+}

@@ -1,0 +1,417 @@
+import { CompiledQuery, type Selectable } from 'kysely';
+import { appendToLedger, appendToLedgerSync, type LedgerAppend } from '../compliance/index.js';
+import { canonicalJson } from '../domain/index.js';
+import type {
+  ActionOutcomeWrite,
+  AttributeValue,
+  AuditTrail,
+  EventType,
+  EventWrite,
+  GroupWrite,
+  KnownEvent,
+  MonitorActionStore,
+  MonitorEvent,
+  MonitorIntakeStore,
+  NewAction,
+  NewAlert,
+  OutboxMessage,
+  PendingLineAction,
+  StoredEvent,
+} from '../monitor/index.js';
+import type { Db, DbTx, Store, StoreKind } from './db.js';
+import type { MonitorTables } from './monitor-tables.js';
+import type { Database } from './schema.js';
+import { insertRows as insertShaped } from './shaped.js';
+import type { SyncSql } from './sync.js';
+
+/**
+ * The monitor's store (its ports in src/monitor/ports.ts): intake's group unit of work, the start-up reads, line-action
+ * outcomes. Every SQL text and the SQLite/PostgreSQL differences of the monitor live here.
+ */
+
+/** Rows per INSERT: 19 columns × 200 stays far below SQLite's and PostgreSQL's bound-parameter limits. */
+const INSERT_CHUNK_ROWS = 200;
+
+export type EventRow = Selectable<MonitorTables['monitor_events']>;
+export type AlertRow = Selectable<MonitorTables['monitor_alerts']>;
+export type ActionRow = Selectable<MonitorTables['monitor_actions']>;
+type OutboxRow = Selectable<Database['outbox']>;
+
+export function eventToRow(w: EventWrite): EventRow {
+  const e = w.event;
+  return {
+    event_id: e.eventId,
+    type: e.type,
+    occurred_at: e.occurredAt,
+    received_at: w.receivedAt,
+    user_id: e.userId,
+    line_id: e.lineId ?? null,
+    loan_id: e.loanId ?? null,
+    device_id: e.deviceId ?? null,
+    ip: e.ip ?? null,
+    amount_minor: e.amountMinor ?? null,
+    currency: e.currency ?? null,
+    payee_id: e.payeeId ?? null,
+    payee_created_at: e.payeeCreatedAt ?? null,
+    merchant_id: e.merchantId ?? null,
+    merchant_category: e.merchantCategory ?? null,
+    channel: e.channel ?? null,
+    attributes: e.attributes === undefined ? null : canonicalJson(e.attributes),
+    content_hash: w.hash,
+    result: w.resultJson,
+  };
+}
+
+export function rowToEvent(r: EventRow): MonitorEvent {
+  const e: Record<string, unknown> = {
+    eventId: r.event_id,
+    type: r.type as EventType,
+    occurredAt: Number(r.occurred_at),
+    userId: r.user_id,
+  };
+  const set = (k: string, v: unknown) => {
+    if (v !== null && v !== undefined) e[k] = v;
+  };
+  set('lineId', r.line_id);
+  set('loanId', r.loan_id);
+  set('deviceId', r.device_id);
+  set('ip', r.ip);
+  set('amountMinor', r.amount_minor === null ? null : Number(r.amount_minor));
+  set('currency', r.currency);
+  set('payeeId', r.payee_id);
+  set('payeeCreatedAt', r.payee_created_at === null ? null : Number(r.payee_created_at));
+  set('merchantId', r.merchant_id);
+  set('merchantCategory', r.merchant_category);
+  set('channel', r.channel);
+  set(
+    'attributes',
+    r.attributes === null ? null : (JSON.parse(r.attributes) as Record<string, AttributeValue>),
+  );
+  return e as unknown as MonitorEvent;
+}
+
+export function alertToRow(a: NewAlert): AlertRow {
+  return {
+    alert_id: a.alertId,
+    typology_id: a.typologyId,
+    typology_version: a.typologyVersion,
+    severity: a.severity,
+    status: 'OPEN',
+    user_id: a.userId,
+    line_id: a.lineId,
+    event_id: a.eventId,
+    occurred_at: a.occurredAt,
+    created_at: a.createdAt,
+    reasons: JSON.stringify(a.reasons),
+    evidence: JSON.stringify(a.evidence),
+    actions: JSON.stringify(a.actions),
+  };
+}
+
+function actionToRow(a: NewAction): ActionRow {
+  return {
+    action_id: a.actionId,
+    alert_id: a.alertId,
+    event_id: a.eventId,
+    type: a.type,
+    user_id: a.userId,
+    line_id: a.lineId,
+    status: a.status,
+    detail: JSON.stringify(a.detail),
+    created_at: a.createdAt,
+    updated_at: a.createdAt,
+  };
+}
+
+export function outboxToRow(m: OutboxMessage): OutboxRow {
+  return {
+    id: m.id,
+    topic: m.topic,
+    payload: canonicalJson(m.payload),
+    created_at: m.at,
+    published_at: null,
+  };
+}
+
+/** Writes audit trails (ledger entries and outbox rows) in a Kysely unit. */
+export async function writeAudit(tx: DbTx, trails: readonly AuditTrail[]): Promise<void> {
+  if (trails.length === 0) return;
+  await appendToLedger(
+    tx,
+    trails.map((t) => t.ledger),
+  );
+  await inChunks(
+    trails.map((t) => outboxToRow(t.outbox)),
+    (chunk) => insertShaped(tx, 'outbox', chunk),
+  );
+}
+
+/** writeAudit in a synchronous unit (embedded SQLite). */
+export function writeAuditSync(sql: SyncSql, trails: readonly AuditTrail[]): void {
+  if (trails.length === 0) return;
+  appendToLedgerSync(
+    sql,
+    trails.map((t): LedgerAppend => t.ledger),
+  );
+  for (let i = 0; i < trails.length; i += INSERT_CHUNK_ROWS)
+    sql.insert(
+      'outbox',
+      trails.slice(i, i + INSERT_CHUNK_ROWS).map((t) => outboxToRow(t.outbox)),
+    );
+}
+
+async function inChunks<T>(rows: readonly T[], write: (chunk: T[]) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK_ROWS) await write(rows.slice(i, i + INSERT_CHUNK_ROWS));
+}
+
+/** Column order of the precompiled event INSERT (the same order eventToRow builds). */
+const EVENT_COLUMNS = [
+  'event_id',
+  'type',
+  'occurred_at',
+  'received_at',
+  'user_id',
+  'line_id',
+  'loan_id',
+  'device_id',
+  'ip',
+  'amount_minor',
+  'currency',
+  'payee_id',
+  'payee_created_at',
+  'merchant_id',
+  'merchant_category',
+  'channel',
+  'attributes',
+  'content_hash',
+  'result',
+] as const satisfies readonly (keyof EventRow)[];
+
+/**
+ * Rows per event INSERT: 19 columns × 500 = 9,500 bound parameters, under SQLite's limit (32,766 since 3.32; the
+ * bundled better-sqlite3 build) and PostgreSQL's (65,535).
+ */
+const EVENT_CHUNK_ROWS = 500;
+
+const eventInsertSql = new Map<string, string>();
+
+/**
+ * The multi-row event INSERT for `rows` rows, built once per (dialect, size) and reused: the SQL text is identical for
+ * every full chunk, so the store's statement cache prepares it once, and no query builder runs on the hot path.
+ */
+function eventInsert(kind: StoreKind, rows: number): string {
+  const key = `${kind}:${rows}`;
+  let text = eventInsertSql.get(key);
+  if (text === undefined) {
+    const tuples: string[] = [];
+    let n = 0;
+    for (let r = 0; r < rows; r++) {
+      const marks = EVENT_COLUMNS.map(() => (kind === 'postgres' ? `$${++n}` : '?'));
+      tuples.push(`(${marks.join(', ')})`);
+    }
+    text = `insert into "monitor_events" (${EVENT_COLUMNS.map((c) => `"${c}"`).join(', ')}) values ${tuples.join(', ')}`;
+    if (eventInsertSql.size > 64) eventInsertSql.clear();
+    eventInsertSql.set(key, text);
+  }
+  return text;
+}
+
+/**
+ * PostgreSQL has several writers: the same eventId may reach two processes at once. The insert ignores an id already
+ * stored (or being stored: PostgreSQL waits for the other transaction, then skips the row if it committed) and
+ * returns the ids this transaction stored, so the loser keeps none of its own findings and answers with the winner's.
+ */
+const ON_CONFLICT_IGNORE = ' on conflict ("event_id") do nothing returning "event_id"';
+
+async function insertEvents(tx: DbTx, kind: StoreKind, rows: readonly EventRow[]): Promise<Set<string>> {
+  const stored = new Set<string>();
+  for (let i = 0; i < rows.length; i += EVENT_CHUNK_ROWS) {
+    const end = Math.min(rows.length, i + EVENT_CHUNK_ROWS);
+    const text = eventInsert(kind, end - i) + (kind === 'postgres' ? ON_CONFLICT_IGNORE : '');
+    const result = await tx.executeQuery<{ event_id: string }>(
+      CompiledQuery.raw(text, eventParams(rows, i, end)),
+    );
+    if (kind === 'postgres') for (const row of result.rows) stored.add(row.event_id);
+    else for (let r = i; r < end; r++) stored.add((rows[r] as EventRow).event_id);
+  }
+  return stored;
+}
+
+/** The flat parameter list of rows[from, to) in EVENT_COLUMNS order. */
+function eventParams(rows: readonly EventRow[], from: number, to: number): unknown[] {
+  const params: unknown[] = new Array((to - from) * EVENT_COLUMNS.length);
+  let p = 0;
+  for (let r = from; r < to; r++) {
+    const row = rows[r] as EventRow;
+    for (const c of EVENT_COLUMNS) params[p++] = row[c];
+  }
+  return params;
+}
+
+/** A group as rows, built once before its unit of work runs. */
+interface GroupRows {
+  readonly events: EventRow[];
+  readonly alerts: AlertRow[];
+  readonly actions: ActionRow[];
+}
+
+function groupRows(group: GroupWrite): GroupRows {
+  return {
+    events: group.events.map(eventToRow),
+    alerts: group.alerts.map(alertToRow),
+    actions: group.actions.map(actionToRow),
+  };
+}
+
+/** Work that commits in the same unit as a group's new alerts (the case queue opens one case per alert). */
+export interface AlertFollowUp {
+  inTx(tx: DbTx, alerts: readonly AlertRow[]): Promise<void>;
+  inSync(syncSql: SyncSql, alerts: readonly AlertRow[]): void;
+}
+
+/** The group in a synchronous unit (embedded SQLite: one writer process, so every row is stored). */
+function storeGroupSync(sql: SyncSql, group: GroupWrite, rows: GroupRows, followUp?: AlertFollowUp): void {
+  for (let i = 0; i < rows.events.length; i += EVENT_CHUNK_ROWS) {
+    const end = Math.min(rows.events.length, i + EVENT_CHUNK_ROWS);
+    sql.run(eventInsert('sqlite', end - i), eventParams(rows.events, i, end));
+  }
+  for (let i = 0; i < rows.alerts.length; i += INSERT_CHUNK_ROWS)
+    sql.insert('monitor_alerts', rows.alerts.slice(i, i + INSERT_CHUNK_ROWS));
+  for (let i = 0; i < rows.actions.length; i += INSERT_CHUNK_ROWS)
+    sql.insert('monitor_actions', rows.actions.slice(i, i + INSERT_CHUNK_ROWS));
+  writeAuditSync(sql, group.audit);
+  if (followUp && rows.alerts.length > 0) followUp.inSync(sql, rows.alerts);
+}
+
+/**
+ * The group through Kysely. Only what belongs to events this unit stored is written: a process that lost an intake
+ * race writes none of its findings, their trails or their cases.
+ */
+async function storeGroupTx(
+  tx: DbTx,
+  kind: StoreKind,
+  input: { group: GroupWrite; rows: GroupRows; followUp?: AlertFollowUp },
+): Promise<Set<string>> {
+  const { group, rows, followUp } = input;
+  const stored = await insertEvents(tx, kind, rows.events);
+  const alerts = rows.alerts.filter((a) => stored.has(a.event_id));
+  const actions = rows.actions.filter((a) => stored.has(a.event_id));
+  await inChunks(alerts, (chunk) => tx.insertInto('monitor_alerts').values(chunk).execute());
+  await inChunks(actions, (chunk) => tx.insertInto('monitor_actions').values(chunk).execute());
+  await writeAudit(
+    tx,
+    group.audit.filter((t) => stored.has(t.eventId)),
+  );
+  if (followUp && alerts.length > 0) await followUp.inTx(tx, alerts);
+  return stored;
+}
+
+/** Streams all stored events in (occurred_at, event_id) order, a page at a time (start-up rebuild). */
+async function* allEvents(db: Db, pageSize = 5_000): AsyncGenerator<StoredEvent[]> {
+  let after: { t: number; id: string } | undefined;
+  for (;;) {
+    let q = db.selectFrom('monitor_events').selectAll();
+    if (after) {
+      const a = after;
+      q = q.where((eb) =>
+        eb.or([
+          eb('occurred_at', '>', a.t),
+          eb.and([eb('occurred_at', '=', a.t), eb('event_id', '>', a.id)]),
+        ]),
+      );
+    }
+    const rows = await q.orderBy('occurred_at').orderBy('event_id').limit(pageSize).execute();
+    if (rows.length === 0) return;
+    yield rows.map((r) => ({
+      event: rowToEvent(r),
+      receivedAt: Number(r.received_at),
+      hash: r.content_hash,
+    }));
+    const last = rows[rows.length - 1] as EventRow;
+    after = { t: Number(last.occurred_at), id: last.event_id };
+    if (rows.length < pageSize) return;
+  }
+}
+
+/** Ids per `in (…)` read: far below both stores' bound-parameter limits. */
+const READ_CHUNK_IDS = 500;
+
+async function readInChunks<T>(
+  ids: readonly string[],
+  read: (chunk: string[]) => Promise<T[]>,
+): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < ids.length; i += READ_CHUNK_IDS)
+    out.push(...(await read(ids.slice(i, i + READ_CHUNK_IDS))));
+  return out;
+}
+
+/** The intake port over a store; `alertFollowUp` commits in each group's unit (cases for new alerts). */
+export function monitorIntakeStore(store: Store, alertFollowUp?: AlertFollowUp): MonitorIntakeStore {
+  return {
+    sharedWriters: store.kind === 'postgres',
+    async storeGroup(group) {
+      const rows = groupRows(group);
+      if (store.sync) {
+        await store.sync.transaction((sql) => storeGroupSync(sql, group, rows, alertFollowUp));
+        return new Set(rows.events.map((e) => e.event_id));
+      }
+      return store.transaction((tx) =>
+        storeGroupTx(tx, store.kind, { group, rows, followUp: alertFollowUp }),
+      );
+    },
+    storedEvents: () => allEvents(store.db),
+    knownEvents: (ids) =>
+      readInChunks(ids, async (chunk): Promise<KnownEvent[]> => {
+        const rows = await store.db
+          .selectFrom('monitor_events')
+          .select(['event_id', 'content_hash', 'occurred_at'])
+          .where('event_id', 'in', chunk)
+          .execute();
+        return rows.map((r) => ({
+          eventId: r.event_id,
+          hash: r.content_hash,
+          occurredAt: Number(r.occurred_at),
+        }));
+      }),
+    eventResults: (ids) =>
+      readInChunks(ids, async (chunk) => {
+        const rows = await store.db
+          .selectFrom('monitor_events')
+          .select(['event_id', 'result'])
+          .where('event_id', 'in', chunk)
+          .execute();
+        return rows.map((r) => ({ eventId: r.event_id, resultJson: r.result }));
+      }),
+  };
+}
+
+/** The dispatcher's port: pending line actions, and each outcome written with its ledger entry and outbox row. */
+export function monitorActionStore(store: Store): MonitorActionStore {
+  return {
+    async pendingLineActions() {
+      const rows = await store.db
+        .selectFrom('monitor_actions')
+        .selectAll()
+        .where('status', '=', 'PENDING')
+        .execute();
+      return rows.map((r): PendingLineAction => ({
+        actionId: r.action_id,
+        type: r.type as PendingLineAction['type'],
+        lineId: r.line_id as string,
+        userId: r.user_id,
+        reasons: (JSON.parse(r.detail) as { reasons: string[] }).reasons,
+      }));
+    },
+    recordActionOutcome: (outcome) => store.transaction((tx) => writeOutcome(tx, outcome)),
+  };
+}
+
+async function writeOutcome(tx: DbTx, o: ActionOutcomeWrite): Promise<void> {
+  await tx
+    .updateTable('monitor_actions')
+    .set({ status: o.status, detail: JSON.stringify(o.detail), updated_at: o.updatedAt })
+    .where('action_id', '=', o.actionId)
+    .execute();
+  await writeAudit(tx, [o.audit]);
+}
