@@ -47,6 +47,7 @@ import {
   createLedgerEvidence,
   createPortfolioService,
   directoryWitness,
+  httpWitness,
   parseThresholds,
   type ConsentServices,
   type LedgerEvidence,
@@ -54,6 +55,7 @@ import {
 } from '../compliance/index.js';
 import { ledgerRoutes } from '../api/routes/ledger.js';
 import { loadLedgerSigner } from './ledger-key.js';
+import { createLedgerLogStore } from '../store/ledger.js';
 import { consentRoutes } from '../api/routes/consent.js';
 import type { ApplicationBureauPort } from '../core/index.js';
 import { portfolioRoutes } from '../api/routes/portfolio.js';
@@ -252,7 +254,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       closers.unshift(async () => clearInterval(listsRefresher));
     }
     const evidence = createLedgerEvidence({
-      store,
+      log: createLedgerLogStore(store),
       clock,
       signer: loadLedgerSigner({
         given: config.ledgerSigningKey,
@@ -260,7 +262,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         production: config.production,
         warn: (message) => process.emitWarning(message, 'LineGuardWarning'),
       }),
-      witness: directoryWitness(config.witnessDir),
+      witnesses: [
+        directoryWitness(config.witnessDir),
+        ...(config.witnessUrl ? [httpWitness(config.witnessUrl)] : []),
+      ],
     });
     const portfolio = createPortfolioService({
       store,
