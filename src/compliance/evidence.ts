@@ -240,7 +240,10 @@ export function createLedgerEvidence(deps: EvidenceDeps): LedgerEvidence {
   async function ensureTree(size: number): Promise<void> {
     if ((await log.treeSize()) < size) await checkpoint();
     if ((await log.treeSize()) < size)
-      throw new LgError('LG_LEDGER_INCONSISTENT', `the ledger no longer holds the ${size} entries checkpointed`);
+      throw new LgError(
+        'LG_LEDGER_INCONSISTENT',
+        `the ledger no longer holds the ${size} entries checkpointed`,
+      );
   }
 
   /** Runs a proof over exactly the stored blocks it needs (plus any the caller names). */
@@ -293,7 +296,10 @@ export function createLedgerEvidence(deps: EvidenceDeps): LedgerEvidence {
     const hash = leafHash(leaf);
     // The entry as stored must still be the leaf the tree holds; otherwise the proof would prove nothing.
     if (!blocks.get(blockKey(leafBlock))?.equals(hash))
-      throw new LgError('LG_LEDGER_INCONSISTENT', `ledger entry ${seq} no longer matches its leaf in the Merkle log`);
+      throw new LgError(
+        'LG_LEDGER_INCONSISTENT',
+        `ledger entry ${seq} no longer matches its leaf in the Merkle log`,
+      );
     return {
       entry: {
         seq: row.seq,

@@ -37,7 +37,10 @@ export interface LedgerRow {
 }
 
 /** What an entry's leaf (and chain hash) is made of: not its chain or position there, which the links already fix. */
-export type LedgerLeafFields = Pick<LedgerRow, 'seq' | 'entry_id' | 'kind' | 'subject_id' | 'payload' | 'recorded_at'>;
+export type LedgerLeafFields = Pick<
+  LedgerRow,
+  'seq' | 'entry_id' | 'kind' | 'subject_id' | 'payload' | 'recorded_at'
+>;
 
 /**
  * The canonical bytes of an entry: what the chain hashes after prev_hash, and the leaf of the Merkle tree
@@ -182,7 +185,8 @@ export async function appendToLedger(tx: DbTx, entries: readonly LedgerAppend[])
   await runShaped(
     tx,
     'ledger set head',
-    () => tx.updateTable('ledger_head').set({ seq: head.length, hash: head.hash }).where('id', '=', head.chain),
+    () =>
+      tx.updateTable('ledger_head').set({ seq: head.length, hash: head.hash }).where('id', '=', head.chain),
     [head.length, head.hash, head.chain],
   );
   heads.set(tx, head);
@@ -224,9 +228,10 @@ registerBatchFinisher((sql) => {
  * ledger_head means rows were deleted, and chaining onto ledger_head keeps that gap visible to `ledger verify`.
  */
 function readHeadSync(sql: SyncSql): ChainHead {
-  const head = sql.get<{ seq: number; hash: string }>('select "seq", "hash" from "ledger_head" where "id" = ?', [
-    SINGLE_CHAIN,
-  ]);
+  const head = sql.get<{ seq: number; hash: string }>(
+    'select "seq", "hash" from "ledger_head" where "id" = ?',
+    [SINGLE_CHAIN],
+  );
   if (!head) throw new Error('ledger_head row is missing');
   const last = sql.get<{ seq: number; hash: string }>(
     'select "chain_seq" as "seq", "hash" from "ledger_entries" where "chain" = ? order by "seq" desc limit 1',
@@ -274,7 +279,11 @@ export async function verifyLedger(db: Db, pageSize = 5000): Promise<LedgerVerif
       const state = chains.get(row.chain) ?? { length: 0, hash: GENESIS_HASH, lastSeq: 0 };
       const problem = checkRow(state, row);
       if (problem)
-        return { ok: false, entriesChecked: checked, firstBad: { seq: row.seq, entryId: row.entry_id, problem } };
+        return {
+          ok: false,
+          entriesChecked: checked,
+          firstBad: { seq: row.seq, entryId: row.entry_id, problem },
+        };
       chains.set(row.chain, { length: row.chain_seq, hash: row.hash, lastSeq: row.seq });
       checked += 1;
       after = row.seq;
@@ -285,14 +294,19 @@ export async function verifyLedger(db: Db, pageSize = 5000): Promise<LedgerVerif
   return bad ? { ok: false, entriesChecked: checked, firstBad: bad } : { ok: true, entriesChecked: checked };
 }
 
-/** Rows as stored: PostgreSQL returns bigints as numbers here (db.ts), SQLite too; normalise anyway. */
-export function normaliseRow(row: LedgerRow): LedgerRow {
+/**
+ * Rows as stored, numbers normalised. A database written before the partitioning and opened without migrating it
+ * (`ledger verify` only reads) has no chain columns: its one chain is SINGLE_CHAIN and position = seq, exactly what
+ * the migration writes.
+ */
+export function normaliseRow(row: Omit<LedgerRow, 'chain' | 'chain_seq'> & Partial<LedgerRow>): LedgerRow {
+  const seq = Number(row.seq);
   return {
     ...row,
-    seq: Number(row.seq),
+    seq,
     recorded_at: Number(row.recorded_at),
-    chain: Number(row.chain),
-    chain_seq: Number(row.chain_seq),
+    chain: row.chain === undefined || row.chain === null ? SINGLE_CHAIN : Number(row.chain),
+    chain_seq: row.chain_seq === undefined || row.chain_seq === null ? seq : Number(row.chain_seq),
   };
 }
 

@@ -198,7 +198,11 @@ export function extendTree(
   leaves.forEach((hash, i) => {
     let top: StoredBlock = { level: 0, index: size + i, hash };
     blocks.push(top);
-    for (let left = stack[stack.length - 1]; left && left.level === top.level; left = stack[stack.length - 1]) {
+    for (
+      let left = stack[stack.length - 1];
+      left && left.level === top.level;
+      left = stack[stack.length - 1]
+    ) {
       stack.pop();
       top = { level: top.level + 1, index: left.index / 2, hash: nodeHash(left.hash, top.hash) };
       blocks.push(top);

@@ -197,7 +197,8 @@ function parseChains(value: unknown): ChainHeadRecord[] | null {
   for (const item of value as unknown[]) {
     if (typeof item !== 'object' || item === null) return null;
     const c = item as Record<string, unknown>;
-    if (!Number.isSafeInteger(c.chain) || !Number.isSafeInteger(c.length) || (c.length as number) < 0) return null;
+    if (!Number.isSafeInteger(c.chain) || !Number.isSafeInteger(c.length) || (c.length as number) < 0)
+      return null;
     if (typeof c.hash !== 'string' || !/^[0-9a-f]{64}$/.test(c.hash)) return null;
     const previous = chains[chains.length - 1];
     // Ascending and unique, so one checkpoint has exactly one signed body.

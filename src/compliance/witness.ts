@@ -111,7 +111,10 @@ export function httpWitness(url: string, options: HttpWitnessOptions = {}): Chec
           if (response.ok || response.status === 409) return { attempts: attempt };
           lastError = `HTTP ${response.status}`;
           if (!RETRYABLE_STATUS.has(response.status) && response.status < 500)
-            throw new WitnessDeliveryError(`${witnessName(url)} refused the checkpoint: ${lastError}`, attempt);
+            throw new WitnessDeliveryError(
+              `${witnessName(url)} refused the checkpoint: ${lastError}`,
+              attempt,
+            );
         } catch (error) {
           if (error instanceof WitnessDeliveryError) throw error;
           lastError = error instanceof Error ? error.message : String(error);
@@ -145,7 +148,11 @@ function witnessName(url: string): string {
  */
 export async function readWitnessUrl(
   url: string,
-  options: { readonly fetch?: typeof fetch; readonly checkpointsMax?: number; readonly timeoutMs?: number } = {},
+  options: {
+    readonly fetch?: typeof fetch;
+    readonly checkpointsMax?: number;
+    readonly timeoutMs?: number;
+  } = {},
 ): Promise<WitnessFile[]> {
   const get = options.fetch ?? fetch;
   const checkpointsMax = options.checkpointsMax ?? 100_000;
@@ -159,8 +166,10 @@ export async function readWitnessUrl(
     const body: unknown = await response.json();
     const page = Array.isArray(body)
       ? (body as unknown[])
-      : typeof body === 'object' && body !== null && Array.isArray((body as { checkpoints?: unknown }).checkpoints)
-        ? ((body as { checkpoints: unknown[] }).checkpoints)
+      : typeof body === 'object' &&
+          body !== null &&
+          Array.isArray((body as { checkpoints?: unknown }).checkpoints)
+        ? (body as { checkpoints: unknown[] }).checkpoints
         : null;
     if (!page) throw new Error(`${witnessName(url)} did not answer a list of checkpoints`);
     let largest = afterSize;

@@ -32,19 +32,25 @@ import { insertRows } from './shaped.js';
  * An appender locks its chain head (a row UPDATE, which assigns its transaction id) BEFORE it draws a seq
  * (src/compliance/ledger.ts), so a transaction still holding a seq <= S had a transaction id at step 1 and is in the
  * snapshot's in-progress list at step 2; once those have all ended, every seq <= S has committed or rolled back for
- * good. Entries with seq <= S then form a fixed prefix; gaps (rolled-back seqs) simply are not leaves. If the wait
- * exceeds SETTLE_WAIT_MS_MAX (a transaction held open), this checkpoint adds nothing and the next one tries again.
+ * good. Entries with seq <= S then form a fixed prefix; gaps (rolled-back seqs) simply are not leaves. The snapshot is
+ * of the whole server, so a long writer in another database also delays checkpoints (never appends). If the wait
+ * exceeds settleWaitMsMax (a transaction held open), this checkpoint adds nothing and the next one tries again.
  */
-const SETTLE_WAIT_MS_MAX = 5_000;
+const SETTLE_WAIT_MS_DEFAULT = 5_000;
 const SETTLE_POLL_MS = 5;
 /** Rows per INSERT when storing tree nodes (SQLite binds at most 32,766 parameters a statement). */
 const INSERT_ROWS_MAX = 500;
 
-export function createLedgerLogStore(store: Store): LedgerLogStore {
+export function createLedgerLogStore(
+  store: Store,
+  options: { readonly settleWaitMsMax?: number } = {},
+): LedgerLogStore {
   const db = store.db;
+  const settleWaitMsMax = options.settleWaitMsMax ?? SETTLE_WAIT_MS_DEFAULT;
   return {
     async advance(step) {
-      const horizon = store.kind === 'postgres' ? await settledSeq(db) : Number.MAX_SAFE_INTEGER;
+      const horizon =
+        store.kind === 'postgres' ? await settledSeq(db, settleWaitMsMax) : Number.MAX_SAFE_INTEGER;
       return store.transaction((tx) => advanceIn(tx, horizon, step));
     },
     async treeSize() {
@@ -121,22 +127,20 @@ export function createLedgerLogStore(store: Store): LedgerLogStore {
       if (options.witness !== undefined) query = query.where('witness', '=', options.witness);
       if (options.state !== undefined) query = query.where('state', '=', options.state);
       const rows = await query.orderBy('tree_size').limit(options.limit).execute();
-      return rows.map(
-        (r): WitnessDelivery => ({
-          treeSize: Number(r.tree_size),
-          witness: r.witness,
-          state: r.state === 'delivered' ? 'delivered' : 'pending',
-          attempts: Number(r.attempts),
-          ...(r.last_error === null ? {} : { lastError: r.last_error }),
-          updatedAt: Number(r.updated_at),
-        }),
-      );
+      return rows.map((r): WitnessDelivery => ({
+        treeSize: Number(r.tree_size),
+        witness: r.witness,
+        state: r.state === 'delivered' ? 'delivered' : 'pending',
+        attempts: Number(r.attempts),
+        ...(r.last_error === null ? {} : { lastError: r.last_error }),
+        updatedAt: Number(r.updated_at),
+      }));
     },
   };
 }
 
 /** PostgreSQL: the largest seq below which nothing can still commit (see the comment at the top). */
-async function settledSeq(db: Db): Promise<number | undefined> {
+async function settledSeq(db: Db, waitMsMax: number): Promise<number | undefined> {
   const drawn = await sql<{
     last_value: number | string;
     is_called: boolean;
@@ -146,14 +150,14 @@ async function settledSeq(db: Db): Promise<number | undefined> {
   const horizon = seqRow.is_called ? Number(seqRow.last_value) : Number(seqRow.last_value) - 1;
   const snapshot = await sql<{
     xid: string;
-  }>`select unnest(pg_snapshot_xip(pg_current_snapshot()))::text as xid`.execute(db);
+  }>`select pg_snapshot_xip(pg_current_snapshot())::text as xid`.execute(db);
   let inProgress = snapshot.rows.map((r) => r.xid);
   for (let waitedMs = 0; inProgress.length > 0; waitedMs += SETTLE_POLL_MS) {
     const status = await sql<{ xid: string; status: string | null }>`
       select x as xid, pg_xact_status(x::xid8) as status from unnest(${inProgress}::text[]) as x`.execute(db);
     inProgress = status.rows.filter((r) => r.status === 'in progress').map((r) => r.xid);
     if (inProgress.length === 0) break;
-    if (waitedMs >= SETTLE_WAIT_MS_MAX) return undefined;
+    if (waitedMs >= waitMsMax) return undefined;
     await sleep(SETTLE_POLL_MS);
   }
   return horizon;
@@ -244,9 +248,7 @@ async function readBlocks(db: Db, blocks: readonly TreeBlock[]): Promise<Map<str
   const rows = await db
     .selectFrom('ledger_tree_nodes')
     .select(['level', 'idx', 'hash'])
-    .where((eb) =>
-      eb.or(blocks.map((b) => eb.and([eb('level', '=', b.level), eb('idx', '=', b.index)]))),
-    )
+    .where((eb) => eb.or(blocks.map((b) => eb.and([eb('level', '=', b.level), eb('idx', '=', b.index)]))))
     .execute();
   for (const row of rows) {
     const hash = fromHex(row.hash);
@@ -283,4 +285,3 @@ function checkpointFromRow(row: {
     ...(row.chains === null ? {} : { chains: JSON.parse(row.chains) as ChainHeadRecord[] }),
   };
 }
-
