@@ -108,14 +108,24 @@ export interface LedgerLogStore {
   }): Promise<WitnessDelivery[]>;
 }
 
-/** What a checkpoint integrates: the tree so far (size, frontier, chain heads) and the entries settled since. */
-export type LogAdvance = (input: {
-  readonly size: number;
-  readonly lastSeq: number;
-  readonly frontier: readonly StoredBlock[];
-  readonly entries: readonly LedgerRow[];
-  readonly chains: readonly ChainHeadRecord[];
-}) => { readonly blocks: readonly StoredBlock[]; readonly checkpoint: SignedCheckpoint };
+/**
+ * How the log grows and is signed; the store calls grow() once per bounded chunk of newly settled entries (each in a
+ * short transaction of its own, so a checkpoint after a busy hour never holds the writer for long) and sign() once,
+ * for the tree it reached.
+ */
+export interface LogAdvance {
+  grow(input: {
+    readonly size: number;
+    readonly frontier: readonly StoredBlock[];
+    readonly entries: readonly LedgerRow[];
+    readonly chains: readonly ChainHeadRecord[];
+  }): { readonly blocks: readonly StoredBlock[]; readonly root: Hash; readonly chains: ChainHeadRecord[] };
+  sign(tree: {
+    readonly size: number;
+    readonly root: Hash;
+    readonly chains: readonly ChainHeadRecord[];
+  }): SignedCheckpoint;
+}
 
 /** Whether a checkpoint reached a witness: 'pending' ones are offered again with every later checkpoint. */
 export interface WitnessDelivery {
@@ -179,17 +189,19 @@ export function createLedgerEvidence(deps: EvidenceDeps): LedgerEvidence {
   const witnesses = deps.witnesses ?? [];
 
   async function checkpoint(): Promise<SignedCheckpoint> {
-    const signed = await log.advance(({ size, frontier, entries, chains }) => {
-      const grown = extendTree(size, frontier, ledgerLeafHashes(entries));
-      const heads = advanceChains(chains, entries);
-      const checkpoint = signer.sign({
-        origin: CHECKPOINT_ORIGIN,
-        treeSize: size + entries.length,
-        rootHash: toHex(grown.root),
-        issuedAt: deps.clock.now(),
-        ...(heads.length > 0 ? { chains: heads } : {}),
-      });
-      return { blocks: grown.blocks, checkpoint };
+    const signed = await log.advance({
+      grow: ({ size, frontier, entries, chains }) => {
+        const grown = extendTree(size, frontier, ledgerLeafHashes(entries));
+        return { blocks: grown.blocks, root: grown.root, chains: advanceChains(chains, entries) };
+      },
+      sign: ({ size, root, chains }) =>
+        signer.sign({
+          origin: CHECKPOINT_ORIGIN,
+          treeSize: size,
+          rootHash: toHex(root),
+          issuedAt: deps.clock.now(),
+          ...(chains.length > 0 ? { chains } : {}),
+        }),
     });
     await publish(signed);
     return signed;

@@ -13,8 +13,11 @@ export interface ComplianceTables {
     /** The chain heads signed with it, canonical JSON [{chain, length, hash}] (null on single-chain checkpoints). */
     chains: string | null;
   };
-  /** One row: how far the Merkle log is integrated (size leaves, the last of them ledger seq last_seq). */
-  ledger_tree: { id: number; size: number; last_seq: number };
+  /**
+   * One row: how far the Merkle log is integrated (size leaves, the last of them ledger seq last_seq), its root (hex)
+   * and the chain heads at that point (canonical JSON [{chain, length, hash}]).
+   */
+  ledger_tree: { id: number; size: number; last_seq: number; root: string; chains: string };
   /** Complete subtree hashes of the Merkle log: level 0 are leaf hashes, node idx covers leaves [idx·2^level, …). */
   ledger_tree_nodes: { level: number; idx: number; hash: string };
   /** Which leaf of the Merkle log each ledger entry is. */

@@ -38,20 +38,26 @@ import { insertRows } from './shaped.js';
  */
 const SETTLE_WAIT_MS_DEFAULT = 5_000;
 const SETTLE_POLL_MS = 5;
+/** Entries integrated per transaction: bounds how long a checkpoint holds SQLite's writer (about 0.1 ms each). */
+const INTEGRATE_ROWS_DEFAULT = 2_000;
 /** Rows per INSERT when storing tree nodes (SQLite binds at most 32,766 parameters a statement). */
 const INSERT_ROWS_MAX = 500;
 
 export function createLedgerLogStore(
   store: Store,
-  options: { readonly settleWaitMsMax?: number } = {},
+  options: { readonly settleWaitMsMax?: number; readonly integrateRowsMax?: number } = {},
 ): LedgerLogStore {
   const db = store.db;
   const settleWaitMsMax = options.settleWaitMsMax ?? SETTLE_WAIT_MS_DEFAULT;
+  const rowsMax = options.integrateRowsMax ?? INTEGRATE_ROWS_DEFAULT;
   return {
     async advance(step) {
       const horizon =
         store.kind === 'postgres' ? await settledSeq(db, settleWaitMsMax) : Number.MAX_SAFE_INTEGER;
-      return store.transaction((tx) => advanceIn(tx, horizon, step));
+      for (;;) {
+        const signed = await store.transaction((tx) => advanceChunk(tx, { horizon, rowsMax }, step));
+        if (signed) return signed;
+      }
     },
     async treeSize() {
       const row = await db.selectFrom('ledger_tree').select('size').where('id', '=', 1).executeTakeFirst();
@@ -163,17 +169,23 @@ async function settledSeq(db: Db, waitMsMax: number): Promise<number | undefined
   return horizon;
 }
 
-async function advanceIn(tx: DbTx, horizon: number | undefined, step: LogAdvance): Promise<SignedCheckpoint> {
+/** One chunk: integrates up to rowsMax settled entries; the last chunk also stores the checkpoint. */
+async function advanceChunk(
+  tx: DbTx,
+  { horizon, rowsMax }: { readonly horizon: number | undefined; readonly rowsMax: number },
+  step: LogAdvance,
+): Promise<SignedCheckpoint | undefined> {
   // The tree row lock serialises checkpoints (not appends): two processes never integrate the same entries.
   const state = await sql<{
     size: number;
     last_seq: number;
-  }>`update ledger_tree set size = size where id = 1 returning size, last_seq`.execute(tx);
+    root: string;
+    chains: string;
+  }>`update ledger_tree set size = size where id = 1 returning size, last_seq, root, chains`.execute(tx);
   const tree = state.rows[0];
   if (!tree) throw new Error('the ledger_tree row is missing');
   const size = Number(tree.size);
   const lastSeq = Number(tree.last_seq);
-  const current = await checkpointAt(tx, size);
   const entries =
     horizon === undefined
       ? []
@@ -184,9 +196,15 @@ async function advanceIn(tx: DbTx, horizon: number | undefined, step: LogAdvance
             .where('seq', '>', lastSeq)
             .where('seq', '<=', horizon)
             .orderBy('seq')
+            .limit(rowsMax)
             .execute()
         ).map(normaliseRow);
-  if (entries.length === 0 && current) return current;
+  const chains = JSON.parse(tree.chains) as ChainHeadRecord[];
+  if (entries.length === 0) {
+    const root = fromHex(tree.root);
+    if (!root) throw new Error('the ledger_tree root is not a hash');
+    return (await checkpointAt(tx, size)) ?? storeCheckpoint(tx, step.sign({ size, root, chains }), lastSeq);
+  }
   const frontierBlocks = rangeBlocks(0, size);
   const found = await readBlocks(tx, frontierBlocks);
   const frontier = frontierBlocks.map((b) => {
@@ -194,11 +212,11 @@ async function advanceIn(tx: DbTx, horizon: number | undefined, step: LogAdvance
     if (!hash) throw new Error(`the stored Merkle tree lacks block ${blockKey(b)} of its frontier`);
     return { ...b, hash };
   });
-  const next = step({ size, lastSeq, frontier, entries, chains: current?.chains ?? [] });
+  const grown = step.grow({ size, frontier, entries, chains });
   await insertChunks(
     tx,
     'ledger_tree_nodes',
-    next.blocks.map((b) => ({ level: b.level, idx: b.index, hash: toHex(b.hash) })),
+    grown.blocks.map((b) => ({ level: b.level, idx: b.index, hash: toHex(b.hash) })),
   );
   await insertChunks(
     tx,
@@ -206,13 +224,27 @@ async function advanceIn(tx: DbTx, horizon: number | undefined, step: LogAdvance
     entries.map((e, i) => ({ seq: e.seq, leaf_index: size + i })),
   );
   const newSize = size + entries.length;
-  const newLastSeq = entries[entries.length - 1]?.seq ?? lastSeq;
+  const newLastSeq = (entries[entries.length - 1] as { seq: number }).seq;
   await tx
     .updateTable('ledger_tree')
-    .set({ size: newSize, last_seq: newLastSeq })
+    .set({
+      size: newSize,
+      last_seq: newLastSeq,
+      root: toHex(grown.root),
+      chains: JSON.stringify(grown.chains),
+    })
     .where('id', '=', 1)
     .execute();
-  const cp = next.checkpoint;
+  // A full chunk may have more behind it: the next chunk (its own transaction) goes on, the last one signs.
+  if (entries.length === rowsMax) return undefined;
+  return storeCheckpoint(
+    tx,
+    step.sign({ size: newSize, root: grown.root, chains: grown.chains }),
+    newLastSeq,
+  );
+}
+
+async function storeCheckpoint(tx: DbTx, cp: SignedCheckpoint, lastSeq: number): Promise<SignedCheckpoint> {
   // A checkpoint signed before the tree was stored may already hold this size: the first row stands.
   await tx
     .insertInto('ledger_checkpoints')
@@ -223,7 +255,7 @@ async function advanceIn(tx: DbTx, horizon: number | undefined, step: LogAdvance
       origin: cp.origin,
       key_id: cp.keyId,
       signature: cp.signature,
-      last_seq: newLastSeq,
+      last_seq: lastSeq,
       chains: cp.chains ? JSON.stringify(cp.chains) : null,
     })
     .onConflict((oc) => oc.column('tree_size').doNothing())

@@ -54,7 +54,11 @@ const hex = (text: string) => Buffer.from(text, 'hex');
 
 function evidenceOf(store: Store, clock = new ManualClock(T0), settleWaitMsMax?: number): LedgerEvidence {
   return createLedgerEvidence({
-    log: createLedgerLogStore(store, settleWaitMsMax === undefined ? {} : { settleWaitMsMax }),
+    // Small chunks, so a checkpoint integrates over several transactions here.
+    log: createLedgerLogStore(store, {
+      integrateRowsMax: 7,
+      ...(settleWaitMsMax === undefined ? {} : { settleWaitMsMax }),
+    }),
     clock,
     signer,
   });

@@ -3,6 +3,8 @@ import { PostgresAdapter, sql, type Kysely, type Migration } from 'kysely';
 /** How many hash chains the ledger has on PostgreSQL (src/compliance/ledger.ts: LEDGER_CHAINS); SQLite uses chain 1. */
 const CHAINS = 16;
 const GENESIS = '0'.repeat(64);
+/** SHA-256 of nothing: the root of the empty Merkle tree (RFC 9162 §2.1.1). */
+const EMPTY_ROOT = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 /**
  * The partitioned ledger (issue 13) and its stored Merkle tree (issue 16). In the compliance range (6xx), at 650 so
@@ -46,8 +48,12 @@ export const ledgerMigrations: Record<string, Migration> = {
         .addColumn('id', 'integer', (c) => c.primaryKey())
         .addColumn('size', 'bigint', (c) => c.notNull())
         .addColumn('last_seq', 'bigint', (c) => c.notNull())
+        .addColumn('root', 'text', (c) => c.notNull())
+        .addColumn('chains', 'text', (c) => c.notNull())
         .execute();
-      await sql`insert into ledger_tree (id, size, last_seq) values (1, 0, 0)`.execute(db);
+      await sql`insert into ledger_tree (id, size, last_seq, root, chains) values (1, 0, 0, ${EMPTY_ROOT}, '[]')`.execute(
+        db,
+      );
       await db.schema
         .createTable('ledger_tree_nodes')
         .addColumn('level', 'integer', (c) => c.notNull())
