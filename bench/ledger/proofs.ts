@@ -63,7 +63,9 @@ async function timed<T>(run: () => Promise<T>): Promise<{ ms: number; value: T }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const round = (ms: number) => Number(ms.toFixed(3));
 
-const store = await openStore({ sqlitePath: join(mkdtempSync(join(tmpdir(), 'lg-bench-ledger-')), 'ledger.db') });
+const store = await openStore({
+  sqlitePath: join(mkdtempSync(join(tmpdir(), 'lg-bench-ledger-')), 'ledger.db'),
+});
 const evidence = createLedgerEvidence({
   log: createLedgerLogStore(store),
   clock: new ManualClock(1_767_000_000_000),
@@ -108,7 +110,11 @@ for (const [i, seq] of seqs.entries()) {
   after.inclusionMs.push(proof.ms);
   if (i < recomputes) {
     const rows = await readLedgerRows(store.db, size);
-    same &&= proof.value.path.join() === inclusionPath(ledgerLeafHashes(rows), seq - 1, size).map(toHex).join();
+    same &&=
+      proof.value.path.join() ===
+      inclusionPath(ledgerLeafHashes(rows), seq - 1, size)
+        .map(toHex)
+        .join();
   }
 }
 for (let i = 0; i < Math.min(proofs, 50); i++)

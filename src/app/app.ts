@@ -55,7 +55,7 @@ import {
 } from '../compliance/index.js';
 import { ledgerRoutes } from '../api/routes/ledger.js';
 import { loadLedgerSigner } from './ledger-key.js';
-import { createLedgerLogStore } from '../store/ledger.js';
+import { createLedgerLogStore } from '../store/index.js';
 import { consentRoutes } from '../api/routes/consent.js';
 import type { ApplicationBureauPort } from '../core/index.js';
 import { portfolioRoutes } from '../api/routes/portfolio.js';
