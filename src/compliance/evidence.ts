@@ -207,23 +207,30 @@ export function createLedgerEvidence(deps: EvidenceDeps): LedgerEvidence {
     return signed;
   }
 
-  /** To every witness; a failure is recorded as pending (and offered again next time), never lost silently. */
+  /**
+   * To every witness; a failure is recorded as pending, never lost silently. Pending ones are offered again only once
+   * the witness has taken this one: a witness that is down costs each checkpoint one delivery's retries, not more.
+   */
   async function publish(cp: SignedCheckpoint): Promise<void> {
     for (const witness of witnesses) {
-      await deliver(witness, cp, 0);
+      if (!(await deliver(witness, cp, 0))) continue;
       for (const pending of await log.deliveries({
         witness: witness.name,
         state: 'pending',
         limit: REDELIVER_MAX,
       })) {
-        if (pending.treeSize === cp.treeSize) continue;
-        const earlier = await log.checkpoint(pending.treeSize);
-        if (earlier) await deliver(witness, earlier, pending.attempts);
+        const earlier = pending.treeSize === cp.treeSize ? undefined : await log.checkpoint(pending.treeSize);
+        if (earlier && !(await deliver(witness, earlier, pending.attempts))) break;
       }
     }
   }
 
-  async function deliver(witness: CheckpointWitness, cp: SignedCheckpoint, attemptsBefore: number) {
+  /** One delivery, recorded; true when the witness took it. */
+  async function deliver(
+    witness: CheckpointWitness,
+    cp: SignedCheckpoint,
+    attemptsBefore: number,
+  ): Promise<boolean> {
     const outcome = await witness.publish(cp).then(
       (result) => ({ ok: true as const, attempts: result?.attempts ?? 1 }),
       (error: unknown) => ({
@@ -240,6 +247,7 @@ export function createLedgerEvidence(deps: EvidenceDeps): LedgerEvidence {
       ...(outcome.ok ? {} : { lastError: outcome.error.slice(0, 500) }),
       updatedAt: deps.clock.now(),
     });
+    return outcome.ok;
   }
 
   async function getCheckpoint(treeSize: number): Promise<SignedCheckpoint> {
