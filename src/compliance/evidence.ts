@@ -103,6 +103,7 @@ export interface LedgerLogStore {
   recordDelivery(delivery: WitnessDelivery): Promise<void>;
   deliveries(options: {
     witness?: string;
+    treeSize?: number;
     state?: WitnessDelivery['state'];
     limit: number;
   }): Promise<WitnessDelivery[]>;
@@ -213,7 +214,10 @@ export function createLedgerEvidence(deps: EvidenceDeps): LedgerEvidence {
    */
   async function publish(cp: SignedCheckpoint): Promise<void> {
     for (const witness of witnesses) {
-      if (!(await deliver(witness, cp, 0))) continue;
+      const before = await log.deliveries({ witness: witness.name, treeSize: cp.treeSize, limit: 1 });
+      // The same checkpoint again (nothing new was appended): a witness that has it is not asked twice.
+      if (before[0]?.state === 'delivered') continue;
+      if (!(await deliver(witness, cp, before[0]?.attempts ?? 0))) continue;
       for (const pending of await log.deliveries({
         witness: witness.name,
         state: 'pending',

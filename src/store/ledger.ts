@@ -132,6 +132,7 @@ export function createLedgerLogStore(
       let query = db.selectFrom('ledger_witness_deliveries').selectAll();
       if (options.witness !== undefined) query = query.where('witness', '=', options.witness);
       if (options.state !== undefined) query = query.where('state', '=', options.state);
+      if (options.treeSize !== undefined) query = query.where('tree_size', '=', options.treeSize);
       const rows = await query.orderBy('tree_size').limit(options.limit).execute();
       return rows.map((r): WitnessDelivery => ({
         treeSize: Number(r.tree_size),

@@ -99,6 +99,10 @@ describe('HTTP witness', () => {
     expect(await evidence.deliveries()).toEqual([
       { treeSize: cp.treeSize, witness: url, state: 'delivered', attempts: 3, updatedAt: T0 },
     ]);
+    // Nothing new since: the same checkpoint, and the witness that holds it is not asked again.
+    const posts = witness.control.posts;
+    expect(await evidence.checkpoint()).toEqual(cp);
+    expect(witness.control.posts).toBe(posts);
   });
 
   it('keeps a checkpoint the witness could not take as pending, and delivers it with the next one', async () => {
