@@ -101,7 +101,11 @@ function main(argv) {
     'the audit path leads to the checkpoint root',
   );
   // 4. The checkpoint is signed by the key you trust.
-  const body = `${cp.origin}\n${cp.treeSize}\n${cp.rootHash}\n${cp.issuedAt}\n`;
+  // Then one line per chain head (`chain <n> <length> <hash>`), on checkpoints of the partitioned ledger.
+  const chainLines = Array.isArray(cp.chains)
+    ? cp.chains.map((c) => `chain ${c.chain} ${c.length} ${c.hash}\n`).join('')
+    : '';
+  const body = `${cp.origin}\n${cp.treeSize}\n${cp.rootHash}\n${cp.issuedAt}\n${chainLines}`;
   let signed = false;
   try {
     signed =

@@ -44,6 +44,7 @@ import {
   createLedgerEvidence,
   createPortfolioService,
   directoryWitness,
+  httpWitness,
   parseThresholds,
   type ConsentServices,
   type LedgerEvidence,
@@ -51,6 +52,7 @@ import {
 } from '../compliance/index.js';
 import { ledgerRoutes } from '../api/routes/ledger.js';
 import { loadLedgerSigner } from './ledger-key.js';
+import { createLedgerLogStore } from '../store/index.js';
 import { consentRoutes } from '../api/routes/consent.js';
 import type { ApplicationBureauPort } from '../core/index.js';
 import { portfolioRoutes } from '../api/routes/portfolio.js';
@@ -261,7 +263,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       closers.unshift(async () => clearInterval(listsRefresher));
     }
     const evidence = createLedgerEvidence({
-      store,
+      log: createLedgerLogStore(store),
       clock,
       signer: loadLedgerSigner({
         given: config.ledgerSigningKey,
@@ -269,7 +271,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         production: config.production,
         warn: (message) => process.emitWarning(message, 'LineGuardWarning'),
       }),
-      witness: directoryWitness(config.witnessDir),
+      witnesses: [
+        directoryWitness(config.witnessDir),
+        ...(config.witnessUrl ? [httpWitness(config.witnessUrl)] : []),
+      ],
     });
     const portfolio = createPortfolioService({
       store: complianceStore,

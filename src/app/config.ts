@@ -64,6 +64,8 @@ export interface Config {
   readonly ledgerSigningKey?: string;
   /** Directory witness for signed checkpoints, outside the database (RFC 9162 §8.2). */
   readonly witnessDir: string;
+  /** HTTP witness: each signed checkpoint is POSTed there too, with retries and a recorded delivery state. */
+  readonly witnessUrl?: string;
   /** How often `serve` signs and publishes a checkpoint; 0 turns it off. */
   readonly checkpointIntervalMs: number;
   /**
@@ -146,6 +148,7 @@ export function loadConfig(
     namespace: namespaceFrom(env.LINEGUARD_NAMESPACE),
     ledgerSigningKey: nonEmpty(env.LINEGUARD_LEDGER_SIGNING_KEY),
     witnessDir: resolve(nonEmpty(env.LINEGUARD_WITNESS_DIR) ?? join(dataDir, 'witness')),
+    witnessUrl: httpUrlFrom(env.LINEGUARD_WITNESS_URL, 'LINEGUARD_WITNESS_URL'),
     checkpointIntervalMs: intFrom(
       env.LINEGUARD_CHECKPOINT_INTERVAL_MS,
       'LINEGUARD_CHECKPOINT_INTERVAL_MS',
@@ -275,6 +278,14 @@ function namespaceFrom(value: string | undefined): string {
       'LINEGUARD_NAMESPACE must be 1-32 of a-z 0-9 _ - starting with a letter',
     );
   return namespace;
+}
+
+function httpUrlFrom(value: string | undefined, name: string): string | undefined {
+  const given = nonEmpty(value);
+  if (given === undefined) return undefined;
+  if (!URL.canParse(given) || !/^https?:$/.test(new URL(given).protocol))
+    throw new LgError('LG_CONFIG_INVALID', `${name} must be an http:// or https:// URL`);
+  return given;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -146,7 +146,10 @@ export function buildProgram(): Command {
     )
     .option('--db <path>', 'SQLite database file to verify (opened read-only; it must exist)')
     .option('--json', 'print JSON')
-    .option('--against <dir>', 'also check every signed checkpoint in DIR (the witness) and the fact tables')
+    .option(
+      '--against <dir|url>',
+      'also check every signed checkpoint the witness holds (a directory, or an http(s) URL serving them) and the fact tables',
+    )
     .option(
       '--key <key>',
       'with --against: the trusted public key (file or text; default: this installation)',

@@ -1,8 +1,8 @@
-import { verifyLedger, type LedgerVerification } from './ledger.js';
+import { verifyLedger, type LedgerRow, type LedgerVerification } from './ledger.js';
 import { ledgerLeafHashes, readLedgerRows } from './evidence.js';
 import { verifyFacts, type FactVerification } from './facts.js';
 import { toHex, treeRoot } from './merkle.js';
-import { checkCheckpoint, parseCheckpoint, type LedgerPublicKey } from './signing.js';
+import { checkCheckpoint, parseCheckpoint, type ChainHeadRecord, type LedgerPublicKey } from './signing.js';
 import type { WitnessFile } from './witness.js';
 
 /**
@@ -50,6 +50,7 @@ export async function verifyAgainstCheckpoints(
   const chain = await verifyLedger(db);
   const rows = await readLedgerRows(db);
   const leaves = ledgerLeafHashes(rows);
+  const chainIndex = indexChains(rows);
   const rejected: CheckpointFinding[] = [];
   const contradicted: CheckpointFinding[] = [];
   let matched = 0;
@@ -70,12 +71,14 @@ export async function verifyAgainstCheckpoints(
       });
       continue;
     }
+    const chainProblems = chainFindings(cp.chains ?? [], chainIndex);
+    const chainDetail = chainProblems.length > 0 ? `; ${chainProblems.map((p) => p.detail).join('; ')}` : '';
     if (cp.treeSize > leaves.length) {
       contradicted.push({
         file,
         treeSize: cp.treeSize,
         problem: 'truncated',
-        detail: `checkpoint signed at ${cp.treeSize} entries; the ledger now holds ${leaves.length}`,
+        detail: `checkpoint signed at ${cp.treeSize} entries; the ledger now holds ${leaves.length}${chainDetail}`,
       });
       continue;
     }
@@ -85,7 +88,17 @@ export async function verifyAgainstCheckpoints(
         file,
         treeSize: cp.treeSize,
         problem: 'rewritten',
-        detail: `the first ${cp.treeSize} entries hash to ${root}, the signed root is ${cp.rootHash}`,
+        detail: `the first ${cp.treeSize} entries hash to ${root}, the signed root is ${cp.rootHash}${chainDetail}`,
+      });
+      continue;
+    }
+    const firstChainProblem = chainProblems[0];
+    if (firstChainProblem) {
+      contradicted.push({
+        file,
+        treeSize: cp.treeSize,
+        problem: firstChainProblem.problem,
+        detail: chainProblems.map((p) => p.detail).join('; '),
       });
       continue;
     }
@@ -100,4 +113,46 @@ export async function verifyAgainstCheckpoints(
     checkpoints: { files: input.files.length, matched, largestMatchedSize, rejected, contradicted },
     ...(facts ? { facts } : {}),
   };
+}
+
+/** Every chain's entries by position: `${chain}:${chainSeq}` → hash, and each chain's length. */
+interface ChainIndex {
+  readonly hashes: Map<string, string>;
+  readonly lengths: Map<number, number>;
+}
+
+function indexChains(rows: readonly LedgerRow[]): ChainIndex {
+  const hashes = new Map<string, string>();
+  const lengths = new Map<number, number>();
+  for (const row of rows) {
+    hashes.set(`${row.chain}:${row.chain_seq}`, row.hash);
+    lengths.set(row.chain, Math.max(lengths.get(row.chain) ?? 0, row.chain_seq));
+  }
+  return { hashes, lengths };
+}
+
+/**
+ * A signed chain head the ledger no longer reaches (the chain's tail was cut, whatever its stored head now says), or
+ * reaches with another hash (the chain was rewritten up to there).
+ */
+function chainFindings(
+  chains: readonly ChainHeadRecord[],
+  index: ChainIndex,
+): { problem: 'truncated' | 'rewritten'; detail: string }[] {
+  const found: { problem: 'truncated' | 'rewritten'; detail: string }[] = [];
+  for (const head of chains) {
+    if (head.length === 0) continue;
+    const hash = index.hashes.get(`${head.chain}:${head.length}`);
+    if (hash === undefined)
+      found.push({
+        problem: 'truncated',
+        detail: `chain ${head.chain} was signed at ${head.length} entries; the ledger holds ${index.lengths.get(head.chain) ?? 0}`,
+      });
+    else if (hash !== head.hash)
+      found.push({
+        problem: 'rewritten',
+        detail: `entry ${head.length} of chain ${head.chain} hashes to ${hash}, the signed head is ${head.hash}`,
+      });
+  }
+  return found;
 }

@@ -1,15 +1,30 @@
 import type { Clock } from '../domain/clock.js';
 import { LgError } from '../domain/errors.js';
-import type { Db, Store } from '../store/db.js';
-import { entryLeaf, type LedgerRow } from './ledger.js';
-import { consistencyProof, inclusionPath, leafHash, toHex, treeRoot, type Hash } from './merkle.js';
+import type { Db } from '../store/db.js';
+import { entryLeaf, normaliseRow, type LedgerRow } from './ledger.js';
+import {
+  MissingBlockError,
+  blockKey,
+  blockSource,
+  blocksRead,
+  consistencyProofWith,
+  extendTree,
+  inclusionPathWith,
+  leafHash,
+  toHex,
+  type Hash,
+  type RangeRoot,
+  type StoredBlock,
+  type TreeBlock,
+} from './merkle.js';
 import {
   CHECKPOINT_ORIGIN,
+  type ChainHeadRecord,
   type LedgerPublicKey,
   type LedgerSigner,
   type SignedCheckpoint,
 } from './signing.js';
-import type { CheckpointWitness } from './witness.js';
+import { WitnessDeliveryError, type CheckpointWitness } from './witness.js';
 
 /**
  * Evidence a third party can check (RFC 9162 in miniature): the ledger's entries are the leaves of a Merkle tree;
@@ -27,6 +42,12 @@ export interface LedgerEvidence {
   consistency(from: number, to: number): Promise<ConsistencyProof>;
   /** The inclusion proof of a decision's ledger entry, for the decision's id. */
   decisionProof(decisionId: string): Promise<InclusionProof>;
+  /** Which checkpoints reached which witness (oldest first). */
+  deliveries(options?: {
+    witness?: string;
+    state?: WitnessDelivery['state'];
+    limit?: number;
+  }): Promise<WitnessDelivery[]>;
 }
 
 /** Everything an offline verifier needs (docs/ledger-proofs.md). */
@@ -59,135 +80,250 @@ export interface ConsistencyProof {
   readonly proof: string[];
 }
 
+/**
+ * The Merkle log as stored (src/store/ledger.ts implements it). The tree's leaves are the ledger's settled entries in
+ * seq order; its complete subtree hashes are kept, so a proof reads O(log n) of them rather than the whole ledger.
+ */
+export interface LedgerLogStore {
+  /**
+   * Integrates the entries settled since the tree's last leaf and stores the checkpoint `step` signs, in one
+   * transaction; returns the checkpoint at the tree's size (the existing one when nothing new had settled).
+   */
+  advance(step: LogAdvance): Promise<SignedCheckpoint>;
+  treeSize(): Promise<number>;
+  entry(seq: number): Promise<LedgerRow | undefined>;
+  /** The entry's leaf position, once it is in the tree. */
+  leafIndex(seq: number): Promise<number | undefined>;
+  /** The stored hashes of these blocks (those that exist), by blockKey. */
+  blocks(blocks: readonly TreeBlock[]): Promise<Map<string, Hash>>;
+  latestCheckpoint(): Promise<SignedCheckpoint | undefined>;
+  checkpoint(treeSize: number): Promise<SignedCheckpoint | undefined>;
+  listCheckpoints(options: { limit: number; afterSize: number }): Promise<SignedCheckpoint[]>;
+  decisionSeq(decisionId: string): Promise<number | undefined>;
+  recordDelivery(delivery: WitnessDelivery): Promise<void>;
+  deliveries(options: {
+    witness?: string;
+    treeSize?: number;
+    state?: WitnessDelivery['state'];
+    limit: number;
+  }): Promise<WitnessDelivery[]>;
+}
+
+/**
+ * How the log grows and is signed; the store calls grow() once per bounded chunk of newly settled entries (each in a
+ * short transaction of its own, so a checkpoint after a busy hour never holds the writer for long) and sign() once,
+ * for the tree it reached.
+ */
+export interface LogAdvance {
+  grow(input: {
+    readonly size: number;
+    readonly frontier: readonly StoredBlock[];
+    readonly entries: readonly LedgerRow[];
+    readonly chains: readonly ChainHeadRecord[];
+  }): { readonly blocks: readonly StoredBlock[]; readonly root: Hash; readonly chains: ChainHeadRecord[] };
+  sign(tree: {
+    readonly size: number;
+    readonly root: Hash;
+    readonly chains: readonly ChainHeadRecord[];
+  }): SignedCheckpoint;
+}
+
+/** Whether a checkpoint reached a witness: 'pending' ones are offered again with every later checkpoint. */
+export interface WitnessDelivery {
+  readonly treeSize: number;
+  readonly witness: string;
+  readonly state: 'delivered' | 'pending';
+  readonly attempts: number;
+  readonly lastError?: string;
+  readonly updatedAt: number;
+}
+
 export interface EvidenceDeps {
-  readonly store: Store;
+  readonly log: LedgerLogStore;
   readonly clock: Clock;
   readonly signer: LedgerSigner;
   /** Where checkpoints are published outside the database; none means only the table (and the HTTP API). */
-  readonly witness?: CheckpointWitness;
+  readonly witnesses?: readonly CheckpointWitness[];
 }
 
 const PAGE_ROWS = 5000;
 export const CHECKPOINTS_LIST_MAX = 1000;
-
-type StoredEntry = Omit<LedgerRow, 'seq' | 'recorded_at'> & {
-  seq: number | string;
-  recorded_at: number | string;
-};
+/** Undelivered checkpoints offered again per witness on each new checkpoint. */
+const REDELIVER_MAX = 20;
 
 /** The ledger's rows in seq order as the tree sees them: numbers normalised (PostgreSQL returns bigint as text). */
 export async function readLedgerRows(db: Db, sizeMax = Number.MAX_SAFE_INTEGER): Promise<LedgerRow[]> {
   const rows: LedgerRow[] = [];
   let after = 0;
   while (rows.length < sizeMax) {
-    const page = (await db
+    const page = await db
       .selectFrom('ledger_entries')
       .selectAll()
       .where('seq', '>', after)
       .orderBy('seq')
       .limit(Math.min(PAGE_ROWS, sizeMax - rows.length))
-      .execute()) as StoredEntry[];
-    for (const row of page) rows.push({ ...row, seq: Number(row.seq), recorded_at: Number(row.recorded_at) });
+      .execute();
+    for (const row of page) rows.push(normaliseRow(row));
     if (page.length === 0 || page.length < PAGE_ROWS) break;
     after = Number(page[page.length - 1]?.seq);
   }
   return rows;
 }
 
-/** Leaf i is entry i+1 in seq order; a deleted or inserted row moves every later leaf, which the roots reveal. */
+/** Leaf i is the (i+1)-th entry in seq order; a deleted or inserted row moves every later leaf, which roots reveal. */
 export function ledgerLeafHashes(rows: readonly LedgerRow[]): Hash[] {
   return rows.map((row) => leafHash(entryLeaf(row)));
 }
 
-export function createLedgerEvidence(deps: EvidenceDeps): LedgerEvidence {
-  const { signer } = deps;
-  const db = deps.store.db;
+/** The chain heads after `entries` (in seq order) are appended to `before`, ascending by chain. */
+export function advanceChains(
+  before: readonly ChainHeadRecord[],
+  entries: readonly LedgerRow[],
+): ChainHeadRecord[] {
+  const heads = new Map(before.map((c) => [c.chain, c]));
+  for (const e of entries) heads.set(e.chain, { chain: e.chain, length: e.chain_seq, hash: e.hash });
+  return [...heads.values()].sort((a, b) => a.chain - b.chain);
+}
 
-  async function latest(): Promise<SignedCheckpoint | undefined> {
-    const row = await db
-      .selectFrom('ledger_checkpoints')
-      .selectAll()
-      .orderBy('tree_size', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    return row ? fromRow(row) : undefined;
-  }
+export function createLedgerEvidence(deps: EvidenceDeps): LedgerEvidence {
+  const { signer, log } = deps;
+  const witnesses = deps.witnesses ?? [];
 
   async function checkpoint(): Promise<SignedCheckpoint> {
-    const rows = await readLedgerRows(db);
-    const last = await latest();
-    if (last && last.treeSize >= rows.length) return last;
-    const signed = signer.sign({
-      origin: CHECKPOINT_ORIGIN,
-      treeSize: rows.length,
-      rootHash: toHex(treeRoot(ledgerLeafHashes(rows))),
-      issuedAt: deps.clock.now(),
+    const signed = await log.advance({
+      grow: ({ size, frontier, entries, chains }) => {
+        const grown = extendTree(size, frontier, ledgerLeafHashes(entries));
+        return { blocks: grown.blocks, root: grown.root, chains: advanceChains(chains, entries) };
+      },
+      sign: ({ size, root, chains }) =>
+        signer.sign({
+          origin: CHECKPOINT_ORIGIN,
+          treeSize: size,
+          rootHash: toHex(root),
+          issuedAt: deps.clock.now(),
+          ...(chains.length > 0 ? { chains } : {}),
+        }),
     });
-    // Two processes may checkpoint the same size at once: the first row stands, both answers are valid signatures.
-    await deps.store.transaction((tx) =>
-      tx
-        .insertInto('ledger_checkpoints')
-        .values({
-          tree_size: signed.treeSize,
-          root_hash: signed.rootHash,
-          issued_at: signed.issuedAt,
-          origin: signed.origin,
-          key_id: signed.keyId,
-          signature: signed.signature,
-        })
-        .onConflict((oc) => oc.column('tree_size').doNothing())
-        .execute(),
+    await publish(signed);
+    return signed;
+  }
+
+  /**
+   * To every witness; a failure is recorded as pending, never lost silently. Pending ones are offered again only once
+   * the witness has taken this one: a witness that is down costs each checkpoint one delivery's retries, not more.
+   */
+  async function publish(cp: SignedCheckpoint): Promise<void> {
+    for (const witness of witnesses) {
+      const before = await log.deliveries({ witness: witness.name, treeSize: cp.treeSize, limit: 1 });
+      // The same checkpoint again (nothing new was appended): a witness that has it is not asked twice.
+      if (before[0]?.state === 'delivered') continue;
+      if (!(await deliver(witness, cp, before[0]?.attempts ?? 0))) continue;
+      for (const pending of await log.deliveries({
+        witness: witness.name,
+        state: 'pending',
+        limit: REDELIVER_MAX,
+      })) {
+        const earlier = pending.treeSize === cp.treeSize ? undefined : await log.checkpoint(pending.treeSize);
+        if (earlier && !(await deliver(witness, earlier, pending.attempts))) break;
+      }
+    }
+  }
+
+  /** One delivery, recorded; true when the witness took it. */
+  async function deliver(
+    witness: CheckpointWitness,
+    cp: SignedCheckpoint,
+    attemptsBefore: number,
+  ): Promise<boolean> {
+    const outcome = await witness.publish(cp).then(
+      (result) => ({ ok: true as const, attempts: result?.attempts ?? 1 }),
+      (error: unknown) => ({
+        ok: false as const,
+        attempts: error instanceof WitnessDeliveryError ? error.attempts : 1,
+        error: error instanceof Error ? error.message : String(error),
+      }),
     );
-    const stored = await getCheckpoint(signed.treeSize);
-    await deps.witness?.publish(stored);
-    return stored;
+    await log.recordDelivery({
+      treeSize: cp.treeSize,
+      witness: witness.name,
+      state: outcome.ok ? 'delivered' : 'pending',
+      attempts: attemptsBefore + outcome.attempts,
+      ...(outcome.ok ? {} : { lastError: outcome.error.slice(0, 500) }),
+      updatedAt: deps.clock.now(),
+    });
+    return outcome.ok;
   }
 
   async function getCheckpoint(treeSize: number): Promise<SignedCheckpoint> {
-    const row = await db
-      .selectFrom('ledger_checkpoints')
-      .selectAll()
-      .where('tree_size', '=', treeSize)
-      .executeTakeFirst();
-    if (!row) throw new LgError('LG_NOT_FOUND', `no checkpoint of tree size ${treeSize}`);
-    return fromRow(row);
+    const cp = await log.checkpoint(treeSize);
+    if (!cp) throw new LgError('LG_NOT_FOUND', `no checkpoint of tree size ${treeSize}`);
+    return cp;
   }
 
-  /** The checkpoint a proof is given against: the one asked for, else the first covering the entry, else a new one. */
-  async function covering(seq: number, treeSize?: number): Promise<SignedCheckpoint> {
-    if (treeSize !== undefined) {
-      const cp = await getCheckpoint(treeSize);
-      if (seq > cp.treeSize)
-        throw new LgError('LG_VALIDATION', `entry ${seq} is not in the tree of size ${cp.treeSize}`);
-      return cp;
+  /** Checkpoints signed before the tree was stored: integrate up to them first (once). */
+  async function ensureTree(size: number): Promise<void> {
+    if ((await log.treeSize()) < size) await checkpoint();
+    if ((await log.treeSize()) < size)
+      throw new LgError(
+        'LG_LEDGER_INCONSISTENT',
+        `the ledger no longer holds the ${size} entries checkpointed`,
+      );
+  }
+
+  /** Runs a proof over exactly the stored blocks it needs (plus any the caller names). */
+  async function fromStoredBlocks<T>(
+    run: (root: RangeRoot) => T,
+    extra: readonly TreeBlock[] = [],
+  ): Promise<{ value: T; blocks: Map<string, Hash> }> {
+    const blocks = await log.blocks([...blocksRead(run), ...extra]);
+    try {
+      return { value: run(blockSource(blocks)), blocks };
+    } catch (error) {
+      if (error instanceof MissingBlockError) throw new LgError('LG_LEDGER_INCONSISTENT', error.message);
+      throw error;
     }
-    const row = await db
-      .selectFrom('ledger_checkpoints')
-      .selectAll()
-      .where('tree_size', '>=', seq)
-      .orderBy('tree_size', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    return row ? fromRow(row) : checkpoint();
+  }
+
+  async function leafIndexOf(seq: number): Promise<number> {
+    const known = await log.leafIndex(seq);
+    if (known !== undefined) return known;
+    await checkpoint();
+    const index = await log.leafIndex(seq);
+    if (index === undefined)
+      throw new LgError(
+        'LG_CONFLICT',
+        `ledger entry ${seq} is not in the Merkle log yet (an earlier transaction is still open); retry shortly`,
+      );
+    return index;
   }
 
   async function inclusionProof(seq: number, treeSize?: number): Promise<InclusionProof> {
-    const entryRow = await db
-      .selectFrom('ledger_entries')
-      .select('seq')
-      .where('seq', '=', seq)
-      .executeTakeFirst();
-    if (!entryRow) throw new LgError('LG_NOT_FOUND', `no ledger entry ${seq}`);
-    const cp = await covering(seq, treeSize);
-    const rows = await readLedgerRows(db, cp.treeSize);
-    const index = rows.findIndex((row) => row.seq === seq);
-    if (rows.length < cp.treeSize || index < 0)
+    const row = await log.entry(seq);
+    if (!row) throw new LgError('LG_NOT_FOUND', `no ledger entry ${seq}`);
+    const index = await leafIndexOf(seq);
+    const latest = treeSize === undefined ? await log.latestCheckpoint() : undefined;
+    const cp =
+      treeSize !== undefined
+        ? await getCheckpoint(treeSize)
+        : latest && latest.treeSize > index
+          ? latest
+          : await checkpoint();
+    if (index >= cp.treeSize)
+      throw new LgError('LG_VALIDATION', `entry ${seq} is not in the tree of size ${cp.treeSize}`);
+    await ensureTree(cp.treeSize);
+    const leafBlock = { level: 0, index };
+    const { value: path, blocks } = await fromStoredBlocks(
+      (root) => inclusionPathWith(root, index, cp.treeSize),
+      [leafBlock],
+    );
+    const leaf = entryLeaf(row);
+    const hash = leafHash(leaf);
+    // The entry as stored must still be the leaf the tree holds; otherwise the proof would prove nothing.
+    if (!blocks.get(blockKey(leafBlock))?.equals(hash))
       throw new LgError(
         'LG_LEDGER_INCONSISTENT',
-        `the ledger no longer holds the ${cp.treeSize} entries checkpointed`,
+        `ledger entry ${seq} no longer matches its leaf in the Merkle log`,
       );
-    const leaves = ledgerLeafHashes(rows);
-    const row = rows[index] as LedgerRow;
     return {
       entry: {
         seq: row.seq,
@@ -199,11 +335,11 @@ export function createLedgerEvidence(deps: EvidenceDeps): LedgerEvidence {
         prevHash: row.prev_hash,
         hash: row.hash,
       },
-      leaf: entryLeaf(row),
-      leafHash: toHex(leaves[index] as Hash),
+      leaf,
+      leafHash: toHex(hash),
       leafIndex: index,
       treeSize: cp.treeSize,
-      path: inclusionPath(leaves, index, cp.treeSize).map(toHex),
+      path: path.map(toHex),
       checkpoint: cp,
       publicKey: { keyId: signer.publicKey.keyId, ed25519: signer.publicKey.rawBase64 },
     };
@@ -213,55 +349,25 @@ export function createLedgerEvidence(deps: EvidenceDeps): LedgerEvidence {
     publicKey: signer.publicKey,
     checkpoint,
     getCheckpoint,
-    async listCheckpoints(options = {}) {
-      const rows = await db
-        .selectFrom('ledger_checkpoints')
-        .selectAll()
-        .where('tree_size', '>', options.afterSize ?? -1)
-        .orderBy('tree_size')
-        .limit(Math.min(options.limit ?? 100, CHECKPOINTS_LIST_MAX))
-        .execute();
-      return rows.map(fromRow);
-    },
+    listCheckpoints: (options = {}) =>
+      log.listCheckpoints({
+        limit: Math.min(options.limit ?? 100, CHECKPOINTS_LIST_MAX),
+        afterSize: options.afterSize ?? -1,
+      }),
     inclusionProof,
     async consistency(from, to) {
       if (from > to) throw new LgError('LG_VALIDATION', `from (${from}) must not be after to (${to})`);
       const [a, b] = [await getCheckpoint(from), await getCheckpoint(to)];
-      const rows = await readLedgerRows(db, to);
-      if (rows.length < to)
-        throw new LgError(
-          'LG_LEDGER_INCONSISTENT',
-          `the ledger no longer holds the ${to} entries checkpointed`,
-        );
-      return { from: a, to: b, proof: consistencyProof(ledgerLeafHashes(rows), from, to).map(toHex) };
+      await ensureTree(to);
+      const { value } = await fromStoredBlocks((root) => consistencyProofWith(root, from, to));
+      return { from: a, to: b, proof: value.map(toHex) };
     },
     async decisionProof(decisionId) {
-      const row = await db
-        .selectFrom('ledger_entries')
-        .select('seq')
-        .where('entry_id', '=', decisionId)
-        .where('kind', '=', 'decision')
-        .executeTakeFirst();
-      if (!row) throw new LgError('LG_NOT_FOUND', `no decision '${decisionId}' in the ledger`);
-      return inclusionProof(Number(row.seq));
+      const seq = await log.decisionSeq(decisionId);
+      if (seq === undefined) throw new LgError('LG_NOT_FOUND', `no decision '${decisionId}' in the ledger`);
+      return inclusionProof(seq);
     },
-  };
-}
-
-function fromRow(row: {
-  tree_size: number | string;
-  root_hash: string;
-  issued_at: number | string;
-  origin: string;
-  key_id: string;
-  signature: string;
-}): SignedCheckpoint {
-  return {
-    origin: row.origin,
-    treeSize: Number(row.tree_size),
-    rootHash: row.root_hash,
-    issuedAt: Number(row.issued_at),
-    keyId: row.key_id,
-    signature: row.signature,
+    deliveries: (options = {}) =>
+      log.deliveries({ ...options, limit: Math.min(options.limit ?? 100, CHECKPOINTS_LIST_MAX) }),
   };
 }

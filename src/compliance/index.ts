@@ -9,8 +9,12 @@ export {
   entryHash,
   entryLeaf,
   GENESIS_HASH,
+  LEDGER_CHAINS,
+  SINGLE_CHAIN,
+  chainOf,
+  normaliseRow,
 } from './ledger.js';
-export type { LedgerAppend, LedgerRow, LedgerVerification } from './ledger.js';
+export type { LedgerAppend, LedgerLeafFields, LedgerRow, LedgerVerification } from './ledger.js';
 export { fieldCryptoFromMasterKey } from './crypto.js';
 export type { FieldCrypto } from './crypto.js';
 export * from './merkle.js';

@@ -1,5 +1,5 @@
 import { sha256Hex } from '../domain/sha256.js';
-import { sql } from 'kysely';
+import { PostgresAdapter, sql } from 'kysely';
 import { canonicalJson } from '../domain/canonical-json.js';
 import type { Db, DbTx } from '../store/db.js';
 import { registerBatchFinisher, txScopedCache } from '../store/unit-context.js';
@@ -32,13 +32,21 @@ export interface LedgerRow {
   recorded_at: number;
   prev_hash: string;
   hash: string;
+  chain: number;
+  chain_seq: number;
 }
+
+/** What an entry's leaf (and chain hash) is made of: not its chain or position there, which the links already fix. */
+export type LedgerLeafFields = Pick<
+  LedgerRow,
+  'seq' | 'entry_id' | 'kind' | 'subject_id' | 'payload' | 'recorded_at'
+>;
 
 /**
  * The canonical bytes of an entry: what the chain hashes after prev_hash, and the leaf of the Merkle tree
  * (src/compliance/merkle.ts, RFC 9162). This format is frozen: every published checkpoint and proof depends on it.
  */
-export function entryLeaf(row: Omit<LedgerRow, 'hash' | 'prev_hash'>): string {
+export function entryLeaf(row: LedgerLeafFields): string {
   return canonicalJson({
     seq: row.seq,
     entryId: row.entry_id,
@@ -49,44 +57,111 @@ export function entryLeaf(row: Omit<LedgerRow, 'hash' | 'prev_hash'>): string {
   });
 }
 
-export function entryHash(prevHash: string, row: Omit<LedgerRow, 'hash' | 'prev_hash'>): string {
+export function entryHash(prevHash: string, row: LedgerLeafFields): string {
   return sha256Hex(prevHash + entryLeaf(row));
+}
+
+/**
+ * Partitioning (issue 13). Every append used to lock the one ledger_head row, so on PostgreSQL every write in the
+ * system queued on it. Now there are LEDGER_CHAINS hash chains, each with its own head row (ledger_head.id = the
+ * chain number); a transaction appends to the chain of the first subject it records (a line, a loan, a borrower, …),
+ * chosen by a stable hash, and keeps to that chain for the rest of the transaction — one head lock per transaction,
+ * so two transactions can never deadlock on heads. Writes about different subjects take different locks.
+ *
+ * The global order stays: every entry also has a global `seq` (PostgreSQL: from the ledger_seq sequence, drawn after
+ * the head lock and its transaction id are taken — see src/store/ledger.ts for why that order matters), and the
+ * Merkle log (RFC 9162) is over all entries in seq order. A signed checkpoint commits to the Merkle root AND to every
+ * chain's head and length, so truncating one chain is caught against it.
+ *
+ * Embedded SQLite keeps one chain (chain 1): it has one writer anyway, and its seq stays dense (seq = chain_seq).
+ */
+export const LEDGER_CHAINS = 16;
+/** The chain of an embedded SQLite database, and of every entry written before the ledger was partitioned. */
+export const SINGLE_CHAIN = 1;
+
+/** FNV-1a (32-bit) of the subject, mod LEDGER_CHAINS, plus 1: stable across processes and versions. */
+export function chainOf(subjectId: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < subjectId.length; i++) {
+    hash ^= subjectId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return 1 + (hash % LEDGER_CHAINS);
+}
+
+interface ChainHead {
+  readonly chain: number;
+  /** How many entries the chain holds (ledger_head.seq). */
+  readonly length: number;
+  readonly hash: string;
 }
 
 /** The chain head this transaction already locked and read (forgotten when a unit of work rolls back). */
 const heads = txScopedCache<ChainHead>();
 
-async function lockHead(tx: DbTx): Promise<ChainHead> {
+function isPostgres(tx: DbTx): boolean {
+  return tx.getExecutor().adapter instanceof PostgresAdapter;
+}
+
+/**
+ * Locks the head of the transaction's chain (first call) and reserves `count` global seqs, ascending.
+ * PostgreSQL: one statement — the UPDATE … RETURNING takes the row lock (and a transaction id) before nextval runs,
+ * which the checkpoint horizon relies on (src/store/ledger.ts). SQLite: one writer, seq = the chain's length + 1.
+ */
+async function reserve(
+  tx: DbTx,
+  subjectId: string,
+  count: number,
+): Promise<{ head: ChainHead; seqs: number[] }> {
   const cached = heads.get(tx);
-  if (cached) return cached;
-  // An UPDATE … RETURNING takes the row lock (PostgreSQL) as it reads the head, so two transactions never chain
-  // onto the same predecessor. SQLite already serialises writers.
+  if (!isPostgres(tx)) {
+    const head = cached ?? (await lockHead(tx, SINGLE_CHAIN));
+    return { head, seqs: Array.from({ length: count }, (_, i) => head.length + i + 1) };
+  }
+  if (cached) {
+    const result = await sql<{
+      seq: number | string;
+    }>`select nextval('ledger_seq') as seq from generate_series(1, ${count})`.execute(tx);
+    return { head: cached, seqs: result.rows.map((r) => Number(r.seq)).sort((a, b) => a - b) };
+  }
+  const chain = chainOf(subjectId);
+  const result = await sql<{ seq: number; hash: string; seqs: (number | string)[] }>`
+    with h as (update ledger_head set seq = seq where id = ${chain} returning seq, hash)
+    select h.seq, h.hash,
+      array(select nextval('ledger_seq') from generate_series(1, ${count} + 0 * h.seq)) as seqs
+    from h`.execute(tx);
+  const row = result.rows[0];
+  if (!row) throw new Error(`ledger_head row of chain ${chain} is missing`);
+  return {
+    head: { chain, length: Number(row.seq), hash: row.hash },
+    seqs: row.seqs.map(Number).sort((a, b) => a - b),
+  };
+}
+
+async function lockHead(tx: DbTx, chain: number): Promise<ChainHead> {
+  // SQLite already serialises writers; the UPDATE keeps the statement the same on both dialects.
   const result = await sql<{
     seq: number;
     hash: string;
-  }>`update ledger_head set seq = seq where id = 1 returning seq, hash`.execute(tx);
+  }>`update ledger_head set seq = seq where id = ${chain} returning seq, hash`.execute(tx);
   const row = result.rows[0];
-  if (!row) throw new Error('ledger_head row is missing');
-  return { seq: Number(row.seq), hash: row.hash };
+  if (!row) throw new Error(`ledger_head row of chain ${chain} is missing`);
+  return { chain, length: Number(row.seq), hash: row.hash };
 }
 
-interface ChainHead {
-  readonly seq: number;
-  readonly hash: string;
-}
-
-/** The rows that chain `entries` onto `head`, and the new head. Pure; both append paths share it. */
+/** The rows that chain `entries` onto `head` at the given global seqs, and the new head. Pure; both paths share it. */
 function chainRows(
   head: ChainHead,
+  seqs: readonly number[],
   entries: readonly LedgerAppend[],
 ): { rows: LedgerRow[]; head: ChainHead } {
-  let seq = head.seq;
+  let length = head.length;
   let prevHash = head.hash;
   const rows: LedgerRow[] = [];
-  for (const entry of entries) {
-    seq += 1;
+  entries.forEach((entry, i) => {
+    length += 1;
     const base = {
-      seq,
+      seq: seqs[i] as number,
       entry_id: entry.entryId,
       kind: entry.kind,
       subject_id: entry.subjectId,
@@ -94,33 +169,38 @@ function chainRows(
       recorded_at: entry.recordedAt,
     };
     const hash = entryHash(prevHash, base);
-    rows.push({ ...base, prev_hash: prevHash, hash });
+    rows.push({ ...base, prev_hash: prevHash, hash, chain: head.chain, chain_seq: length });
     prevHash = hash;
-  }
-  return { rows, head: { seq, hash: prevHash } };
+  });
+  return { rows, head: { chain: head.chain, length, hash: prevHash } };
 }
 
-/** Appends entries in order, in the caller's transaction. */
+/** Appends entries in order, in the caller's transaction, to the chain of the transaction's first subject. */
 export async function appendToLedger(tx: DbTx, entries: readonly LedgerAppend[]): Promise<void> {
-  if (entries.length === 0) return;
-  const { rows, head } = chainRows(await lockHead(tx), entries);
+  const first = entries[0];
+  if (!first) return;
+  const reserved = await reserve(tx, first.subjectId, entries.length);
+  const { rows, head } = chainRows(reserved.head, reserved.seqs, entries);
   await insertRows(tx, 'ledger_entries', rows);
   await runShaped(
     tx,
     'ledger set head',
-    () => tx.updateTable('ledger_head').set({ seq: head.seq, hash: head.hash }).where('id', '=', 1),
-    [head.seq, head.hash, 1],
+    () =>
+      tx.updateTable('ledger_head').set({ seq: head.length, hash: head.hash }).where('id', '=', head.chain),
+    [head.length, head.hash, head.chain],
   );
   heads.set(tx, head);
 }
 
 /**
- * appendToLedger for a synchronous unit (embedded SQLite, one writer: the head needs no lock). The head is kept in
- * memory for the batch and written to ledger_head once, by the batch finisher, before the batch commits.
+ * appendToLedger for a synchronous unit (embedded SQLite, one writer, one chain: the head needs no lock). The head is
+ * kept in memory for the batch and written to ledger_head once, by the batch finisher, before the batch commits.
  */
 export function appendToLedgerSync(sql: SyncSql, entries: readonly LedgerAppend[]): void {
   if (entries.length === 0) return;
-  const { rows, head } = chainRows(syncHeads.get(sql) ?? readHeadSync(sql), entries);
+  const current = syncHeads.get(sql) ?? readHeadSync(sql);
+  const seqs = entries.map((_, i) => current.length + i + 1);
+  const { rows, head } = chainRows(current, seqs, entries);
   sql.insert('ledger_entries', rows);
   syncHeads.set(sql, head);
   headBehind.add(sql);
@@ -134,7 +214,11 @@ const headBehind = new WeakSet<SyncSql>();
 registerBatchFinisher((sql) => {
   if (!headBehind.has(sql)) return;
   const head = syncHeads.get(sql) ?? readHeadSync(sql);
-  sql.run('update "ledger_head" set "seq" = ?, "hash" = ? where "id" = 1', [head.seq, head.hash]);
+  sql.run('update "ledger_head" set "seq" = ?, "hash" = ? where "id" = ?', [
+    head.length,
+    head.hash,
+    head.chain,
+  ]);
   headBehind.delete(sql);
 });
 
@@ -145,16 +229,16 @@ registerBatchFinisher((sql) => {
  */
 function readHeadSync(sql: SyncSql): ChainHead {
   const head = sql.get<{ seq: number; hash: string }>(
-    'select "seq", "hash" from "ledger_head" where "id" = 1',
-    [],
+    'select "seq", "hash" from "ledger_head" where "id" = ?',
+    [SINGLE_CHAIN],
   );
   if (!head) throw new Error('ledger_head row is missing');
   const last = sql.get<{ seq: number; hash: string }>(
-    'select "seq", "hash" from "ledger_entries" order by "seq" desc limit 1',
-    [],
+    'select "chain_seq" as "seq", "hash" from "ledger_entries" where "chain" = ? order by "seq" desc limit 1',
+    [SINGLE_CHAIN],
   );
   const newer = last && Number(last.seq) > Number(head.seq) ? last : head;
-  return { seq: Number(newer.seq), hash: newer.hash };
+  return { chain: SINGLE_CHAIN, length: Number(newer.seq), hash: newer.hash };
 }
 
 export interface LedgerVerification {
@@ -164,57 +248,98 @@ export interface LedgerVerification {
   readonly firstBad?: { readonly seq: number; readonly entryId: string | null; readonly problem: string };
 }
 
+interface ChainState {
+  length: number;
+  hash: string;
+  /** The global seq of the chain's last entry seen. */
+  lastSeq: number;
+}
+
 /**
- * Walks the chain in seq order. Catches: a changed row (hash mismatch), a deleted or inserted row (seq gap or
- * prev_hash mismatch), reordering (prev_hash mismatch), and truncation of the tail (head disagrees).
+ * Walks every chain at once, in global seq order. Catches: a changed row (hash mismatch), a deleted or inserted row
+ * (a gap in its chain's positions, or prev_hash mismatch), reordering (position or prev_hash mismatch), and
+ * truncation of a chain's tail (its head row disagrees). A tail cut AND a head rewritten is only caught against a
+ * signed checkpoint (verifyAgainstCheckpoints). PostgreSQL's global seq may have gaps (rolled-back transactions
+ * consume sequence values), so seq is checked for order, not density; each chain is dense.
  */
 export async function verifyLedger(db: Db, pageSize = 5000): Promise<LedgerVerification> {
-  let expectedSeq = 1;
-  let prevHash = GENESIS_HASH;
+  const chains = new Map<number, ChainState>();
   let checked = 0;
+  let after = 0;
   for (;;) {
     const page = await db
       .selectFrom('ledger_entries')
       .selectAll()
-      .where('seq', '>=', expectedSeq)
+      .where('seq', '>', after)
       .orderBy('seq')
       .limit(pageSize)
       .execute();
-    for (const row of page) {
-      const seq = Number(row.seq);
-      const bad = (problem: string): LedgerVerification => ({
-        ok: false,
-        entriesChecked: checked,
-        firstBad: { seq, entryId: row.entry_id, problem },
-      });
-      if (seq !== expectedSeq)
-        return bad(`expected seq ${expectedSeq}, found ${seq} (an entry was deleted or inserted)`);
-      if (row.prev_hash !== prevHash)
-        return bad('prev_hash does not match the previous entry (reordered or altered chain)');
-      const recomputed = entryHash(prevHash, { ...row, seq, recorded_at: Number(row.recorded_at) });
-      if (recomputed !== row.hash)
-        return bad('hash does not match the entry content (the entry was changed)');
-      prevHash = row.hash;
-      expectedSeq += 1;
+    for (const stored of page) {
+      const row = normaliseRow(stored);
+      const state = chains.get(row.chain) ?? { length: 0, hash: GENESIS_HASH, lastSeq: 0 };
+      const problem = checkRow(state, row);
+      if (problem)
+        return {
+          ok: false,
+          entriesChecked: checked,
+          firstBad: { seq: row.seq, entryId: row.entry_id, problem },
+        };
+      chains.set(row.chain, { length: row.chain_seq, hash: row.hash, lastSeq: row.seq });
       checked += 1;
+      after = row.seq;
     }
     if (page.length < pageSize) break;
   }
-  const head = await db
-    .selectFrom('ledger_head')
-    .select(['seq', 'hash'])
-    .where('id', '=', 1)
-    .executeTakeFirst();
-  if (!head || Number(head.seq) !== checked || head.hash !== prevHash) {
+  const bad = await checkHeads(db, chains);
+  return bad ? { ok: false, entriesChecked: checked, firstBad: bad } : { ok: true, entriesChecked: checked };
+}
+
+/**
+ * Rows as stored, numbers normalised. A database written before the partitioning and opened without migrating it
+ * (`ledger verify` only reads) has no chain columns: its one chain is SINGLE_CHAIN and position = seq, exactly what
+ * the migration writes.
+ */
+export function normaliseRow(row: Omit<LedgerRow, 'chain' | 'chain_seq'> & Partial<LedgerRow>): LedgerRow {
+  const seq = Number(row.seq);
+  return {
+    ...row,
+    seq,
+    recorded_at: Number(row.recorded_at),
+    chain: row.chain === undefined || row.chain === null ? SINGLE_CHAIN : Number(row.chain),
+    chain_seq: row.chain_seq === undefined || row.chain_seq === null ? seq : Number(row.chain_seq),
+  };
+}
+
+function checkRow(state: ChainState, row: LedgerRow): string | null {
+  const where = row.chain === SINGLE_CHAIN ? '' : `chain ${row.chain}: `;
+  if (row.chain_seq !== state.length + 1)
+    return `${where}expected position ${state.length + 1}, found ${row.chain_seq} (an entry was deleted or inserted)`;
+  if (row.prev_hash !== state.hash)
+    return `${where}prev_hash does not match the previous entry (reordered or altered chain)`;
+  if (entryHash(state.hash, row) !== row.hash)
+    return `${where}hash does not match the entry content (the entry was changed)`;
+  return null;
+}
+
+async function checkHeads(
+  db: Db,
+  chains: ReadonlyMap<number, ChainState>,
+): Promise<LedgerVerification['firstBad'] | undefined> {
+  const rows = await db.selectFrom('ledger_head').select(['id', 'seq', 'hash']).orderBy('id').execute();
+  const stored = new Map(rows.map((r) => [Number(r.id), { length: Number(r.seq), hash: r.hash }]));
+  const ids = [...new Set([...stored.keys(), ...chains.keys()])].sort((a, b) => a - b);
+  for (const chain of ids) {
+    const seen = chains.get(chain) ?? { length: 0, hash: GENESIS_HASH, lastSeq: 0 };
+    const head = stored.get(chain);
+    if (head && head.length === seen.length && head.hash === seen.hash) continue;
+    const where = chain === SINGLE_CHAIN ? 'ledger head' : `head of chain ${chain}`;
     return {
-      ok: false,
-      entriesChecked: checked,
-      firstBad: {
-        seq: checked + 1,
-        entryId: null,
-        problem: 'ledger head does not match the last entry (entries removed from the end)',
-      },
+      seq: seen.lastSeq + 1,
+      entryId: null,
+      problem: head
+        ? `${where} does not match the last entry (entries removed from the end)`
+        : `${where} is missing`,
     };
   }
-  return { ok: true, entriesChecked: checked };
+  return undefined;
 }

@@ -10,6 +10,15 @@ import {
   verifyConsistency,
   verifyInclusion,
   type Hash,
+  type StoredBlock,
+  MissingBlockError,
+  blockKey,
+  blockSource,
+  blocksRead,
+  consistencyProofWith,
+  extendTree,
+  inclusionPathWith,
+  rangeBlocks,
 } from './merkle.js';
 
 /** The Certificate Transparency reference vectors (RFC 6962/9162 test data used by the Go, C++ and Python logs). */
@@ -194,5 +203,47 @@ describe('RFC 9162 Merkle tree: properties', () => {
     expect(verifyConsistency({ from: 3, to: 8 }, [], { from: root, to: root })).toBe(false);
     expect(() => inclusionPath(leaves, 8)).toThrow(RangeError);
     expect(() => consistencyProof(leaves, 9, 8)).toThrow(RangeError);
+  });
+
+  it('a tree kept as stored blocks, grown in any chunks, gives the same roots and proofs from O(log n) blocks', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 1, maxLength: 6 }),
+        fc.nat(),
+        (chunks, pick) => {
+          const stored = new Map<string, Hash>();
+          let frontier: StoredBlock[] = [];
+          let leaves: Hash[] = [];
+          for (const chunk of chunks) {
+            const added = Array.from({ length: chunk }, (_, i) => leafHash(`leaf ${leaves.length + i}`));
+            const grown = extendTree(leaves.length, frontier, added);
+            for (const b of grown.blocks) stored.set(blockKey(b), b.hash);
+            leaves = [...leaves, ...added];
+            frontier = grown.frontier;
+            expect(toHex(grown.root)).toBe(toHex(treeRoot(leaves)));
+            expect(frontier.map(blockKey)).toEqual(rangeBlocks(0, leaves.length).map(blockKey));
+          }
+          const size = leaves.length;
+          if (size === 0) return;
+          const index = pick % size;
+          const from = 1 + (pick % size);
+          const read = blocksRead((root) => inclusionPathWith(root, index, size));
+          // Each path element is one block or a right edge: never more than 2·log2(n) + 2 blocks.
+          expect(read.length).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(size + 1)) + 2);
+          const only = new Map(read.map((b) => [blockKey(b), stored.get(blockKey(b)) as Hash]));
+          expect(inclusionPathWith(blockSource(only), index, size).map(toHex)).toEqual(
+            inclusionPath(leaves, index).map(toHex),
+          );
+          expect(consistencyProofWith(blockSource(stored), from, size).map(toHex)).toEqual(
+            consistencyProof(leaves, from).map(toHex),
+          );
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('a proof that needs a block the store lacks fails loudly', () => {
+    expect(() => inclusionPathWith(blockSource(new Map()), 0, 3)).toThrow(MissingBlockError);
   });
 });

@@ -31,6 +31,9 @@ function splitPoint(n: number): number {
   return k;
 }
 
+/** MTH(D[lo:hi]): however the caller keeps the tree (all leaf hashes in memory, or stored subtree hashes). */
+export type RangeRoot = (lo: number, hi: number) => Hash;
+
 /** MTH(D[lo:hi]) over leaf hashes. */
 function subtreeRoot(leaves: readonly Hash[], lo: number, hi: number): Hash {
   const n = hi - lo;
@@ -38,6 +41,11 @@ function subtreeRoot(leaves: readonly Hash[], lo: number, hi: number): Hash {
   const k = splitPoint(n);
   return nodeHash(subtreeRoot(leaves, lo, lo + k), subtreeRoot(leaves, lo + k, hi));
 }
+
+const fromLeaves =
+  (leaves: readonly Hash[]): RangeRoot =>
+  (lo, hi) =>
+    subtreeRoot(leaves, lo, hi);
 
 /** MTH of the first `size` leaves (default all). */
 export function treeRoot(leaves: readonly Hash[], size = leaves.length): Hash {
@@ -48,56 +56,160 @@ export function treeRoot(leaves: readonly Hash[], size = leaves.length): Hash {
 /** PATH(m, D[size]) of RFC 9162 §2.1.3.1: the audit path of leaf `index` (0-based) in the tree of `size` leaves. */
 export function inclusionPath(leaves: readonly Hash[], index: number, size = leaves.length): Hash[] {
   assertSize(size, leaves.length);
+  return inclusionPathWith(fromLeaves(leaves), index, size);
+}
+
+/** inclusionPath over any source of subtree roots. */
+export function inclusionPathWith(root: RangeRoot, index: number, size: number): Hash[] {
   if (!Number.isInteger(index) || index < 0 || index >= size)
     throw new RangeError(`leaf index ${index} is outside a tree of ${size}`);
   const path: Hash[] = [];
-  collectPath(leaves, index, 0, size, path);
+  collectPath(root, index, 0, size, path);
   return path;
 }
 
-function collectPath(leaves: readonly Hash[], m: number, lo: number, hi: number, out: Hash[]): void {
+function collectPath(root: RangeRoot, m: number, lo: number, hi: number, out: Hash[]): void {
   const n = hi - lo;
   if (n <= 1) return;
   const k = splitPoint(n);
   if (m < k) {
-    collectPath(leaves, m, lo, lo + k, out);
-    out.push(subtreeRoot(leaves, lo + k, hi));
+    collectPath(root, m, lo, lo + k, out);
+    out.push(root(lo + k, hi));
   } else {
-    collectPath(leaves, m - k, lo + k, hi, out);
-    out.push(subtreeRoot(leaves, lo, lo + k));
+    collectPath(root, m - k, lo + k, hi, out);
+    out.push(root(lo, lo + k));
   }
 }
 
 /** PROOF(m, D[n]) of RFC 9162 §2.1.4.1: proves the tree of `from` leaves is a prefix of the tree of `to` leaves. */
 export function consistencyProof(leaves: readonly Hash[], from: number, to = leaves.length): Hash[] {
   assertSize(to, leaves.length);
+  return consistencyProofWith(fromLeaves(leaves), from, to);
+}
+
+/** consistencyProof over any source of subtree roots. */
+export function consistencyProofWith(root: RangeRoot, from: number, to: number): Hash[] {
   if (!Number.isInteger(from) || from < 0 || from > to)
     throw new RangeError(`cannot prove size ${from} against size ${to}`);
   const proof: Hash[] = [];
   // A proof from the empty tree, or between equal sizes, is empty: there is nothing to show.
   if (from === 0 || from === to) return proof;
-  subproof(leaves, { m: from, lo: 0, hi: to, whole: true }, proof);
+  subproof(root, { m: from, lo: 0, hi: to, whole: true }, proof);
   return proof;
 }
 
 function subproof(
-  leaves: readonly Hash[],
+  root: RangeRoot,
   at: { m: number; lo: number; hi: number; whole: boolean },
   out: Hash[],
 ): void {
   const n = at.hi - at.lo;
   if (at.m === n) {
-    if (!at.whole) out.push(subtreeRoot(leaves, at.lo, at.hi));
+    if (!at.whole) out.push(root(at.lo, at.hi));
     return;
   }
   const k = splitPoint(n);
   if (at.m <= k) {
-    subproof(leaves, { m: at.m, lo: at.lo, hi: at.lo + k, whole: at.whole }, out);
-    out.push(subtreeRoot(leaves, at.lo + k, at.hi));
+    subproof(root, { m: at.m, lo: at.lo, hi: at.lo + k, whole: at.whole }, out);
+    out.push(root(at.lo + k, at.hi));
   } else {
-    subproof(leaves, { m: at.m - k, lo: at.lo + k, hi: at.hi, whole: false }, out);
-    out.push(subtreeRoot(leaves, at.lo, at.lo + k));
+    subproof(root, { m: at.m - k, lo: at.lo + k, hi: at.hi, whole: false }, out);
+    out.push(root(at.lo, at.lo + k));
   }
+}
+
+/**
+ * Stored trees. A complete (perfect) subtree is a block: level L, index i covers leaves [i·2^L, (i+1)·2^L); level 0
+ * blocks are leaf hashes. Every range the RFC 9162 recursion visits starts at a multiple of a power of two at least
+ * its length, so its MTH is its greedy split into blocks, largest first, folded from the right — which is how a log
+ * that keeps its blocks answers any proof by reading O(log n) of them (the "compact range" of transparency logs).
+ */
+export interface TreeBlock {
+  readonly level: number;
+  readonly index: number;
+}
+
+export interface StoredBlock extends TreeBlock {
+  readonly hash: Hash;
+}
+
+export const blockKey = (b: TreeBlock): string => `${b.level}:${b.index}`;
+
+/** The blocks whose roots fold into MTH(D[lo:hi]), left to right. */
+export function rangeBlocks(lo: number, hi: number): TreeBlock[] {
+  const blocks: TreeBlock[] = [];
+  let at = lo;
+  while (at < hi) {
+    let level = 0;
+    while (at % 2 ** (level + 1) === 0 && at + 2 ** (level + 1) <= hi) level += 1;
+    blocks.push({ level, index: at / 2 ** level });
+    at += 2 ** level;
+  }
+  return blocks;
+}
+
+/** Folds block roots (left to right) into the MTH of the range they cover. */
+export function foldBlocks(hashes: readonly Hash[]): Hash {
+  if (hashes.length === 0) return EMPTY_ROOT;
+  let root = hashes[hashes.length - 1] as Hash;
+  for (let i = hashes.length - 2; i >= 0; i--) root = nodeHash(hashes[i] as Hash, root);
+  return root;
+}
+
+/** The blocks a proof will read: run it once against a recorder, then fetch exactly those. */
+export function blocksRead(run: (root: RangeRoot) => unknown): TreeBlock[] {
+  const seen = new Map<string, TreeBlock>();
+  run((lo, hi) => {
+    for (const block of rangeBlocks(lo, hi)) seen.set(blockKey(block), block);
+    return EMPTY_ROOT;
+  });
+  return [...seen.values()];
+}
+
+/** A RangeRoot over fetched blocks; a missing block is an inconsistent store, reported by the caller. */
+export function blockSource(blocks: ReadonlyMap<string, Hash>): RangeRoot {
+  return (lo, hi) =>
+    foldBlocks(
+      rangeBlocks(lo, hi).map((block) => {
+        const hash = blocks.get(blockKey(block));
+        if (!hash) throw new MissingBlockError(block);
+        return hash;
+      }),
+    );
+}
+
+export class MissingBlockError extends Error {
+  constructor(readonly block: TreeBlock) {
+    super(`the stored Merkle tree has no block at level ${block.level}, index ${block.index}`);
+  }
+}
+
+/**
+ * Appends leaves to a tree of `size` leaves given its frontier (the blocks of [0, size), i.e. rangeBlocks(0, size)
+ * with their hashes). Returns every block completed on the way (the new leaves included), the new frontier and root.
+ */
+export function extendTree(
+  size: number,
+  frontier: readonly StoredBlock[],
+  leaves: readonly Hash[],
+): { readonly blocks: StoredBlock[]; readonly frontier: StoredBlock[]; readonly root: Hash } {
+  const stack = [...frontier];
+  const blocks: StoredBlock[] = [];
+  leaves.forEach((hash, i) => {
+    let top: StoredBlock = { level: 0, index: size + i, hash };
+    blocks.push(top);
+    for (
+      let left = stack[stack.length - 1];
+      left && left.level === top.level;
+      left = stack[stack.length - 1]
+    ) {
+      stack.pop();
+      top = { level: top.level + 1, index: left.index / 2, hash: nodeHash(left.hash, top.hash) };
+      blocks.push(top);
+    }
+    stack.push(top);
+  });
+  return { blocks, frontier: stack, root: foldBlocks(stack.map((b) => b.hash)) };
 }
 
 function assertSize(size: number, available: number): void {

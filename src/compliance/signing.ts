@@ -19,13 +19,33 @@ export interface SignedCheckpoint {
   readonly keyId: string;
   /** Ed25519 signature over checkpointBody(...), base64. */
   readonly signature: string;
+  /**
+   * The head of every hash chain as of this tree (issue 13: the ledger is several chains), ascending by chain.
+   * Absent on checkpoints signed before the ledger was partitioned.
+   */
+  readonly chains?: readonly ChainHeadRecord[];
 }
 
-export type UnsignedCheckpoint = Pick<SignedCheckpoint, 'origin' | 'treeSize' | 'rootHash' | 'issuedAt'>;
+/** A chain's length and last hash (the last entry of the chain among the tree's entries). */
+export interface ChainHeadRecord {
+  readonly chain: number;
+  readonly length: number;
+  readonly hash: string;
+}
 
-/** The exact bytes that are signed: four lines, each ending in "\n". */
+export type UnsignedCheckpoint = Pick<
+  SignedCheckpoint,
+  'origin' | 'treeSize' | 'rootHash' | 'issuedAt' | 'chains'
+>;
+
+/**
+ * The exact bytes that are signed: four lines (origin, size, root, time), then one line per chain head,
+ * `chain <n> <length> <hash>`, like the extension lines of a C2SP checkpoint note — each ending in "\n". A checkpoint
+ * without chains is the four lines alone, so checkpoints published before the partitioning still verify.
+ */
 export function checkpointBody(cp: UnsignedCheckpoint): string {
-  return `${cp.origin}\n${cp.treeSize}\n${cp.rootHash}\n${cp.issuedAt}\n`;
+  const chains = (cp.chains ?? []).map((c) => `chain ${c.chain} ${c.length} ${c.hash}\n`).join('');
+  return `${cp.origin}\n${cp.treeSize}\n${cp.rootHash}\n${cp.issuedAt}\n${chains}`;
 }
 
 export interface LedgerSigner {
@@ -155,6 +175,8 @@ export function parseCheckpoint(value: unknown): SignedCheckpoint | null {
     typeof v.signature === 'string' &&
     /^[A-Za-z0-9+/=]{1,200}$/.test(v.signature);
   if (!ok) return null;
+  const chains = v.chains === undefined ? undefined : parseChains(v.chains);
+  if (chains === null) return null;
   return {
     origin: v.origin as string,
     treeSize: v.treeSize as number,
@@ -162,5 +184,26 @@ export function parseCheckpoint(value: unknown): SignedCheckpoint | null {
     issuedAt: v.issuedAt as number,
     keyId: v.keyId as string,
     signature: v.signature as string,
+    ...(chains ? { chains } : {}),
   };
+}
+
+/** At most this many chains in a checkpoint: hostile files stay small to check. */
+const CHAINS_MAX = 1024;
+
+function parseChains(value: unknown): ChainHeadRecord[] | null {
+  if (!Array.isArray(value) || value.length > CHAINS_MAX) return null;
+  const chains: ChainHeadRecord[] = [];
+  for (const item of value as unknown[]) {
+    if (typeof item !== 'object' || item === null) return null;
+    const c = item as Record<string, unknown>;
+    if (!Number.isSafeInteger(c.chain) || !Number.isSafeInteger(c.length) || (c.length as number) < 0)
+      return null;
+    if (typeof c.hash !== 'string' || !/^[0-9a-f]{64}$/.test(c.hash)) return null;
+    const previous = chains[chains.length - 1];
+    // Ascending and unique, so one checkpoint has exactly one signed body.
+    if (previous && previous.chain >= (c.chain as number)) return null;
+    chains.push({ chain: c.chain as number, length: c.length as number, hash: c.hash });
+  }
+  return chains;
 }

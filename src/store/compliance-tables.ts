@@ -8,6 +8,28 @@ export interface ComplianceTables {
     origin: string;
     key_id: string;
     signature: string;
+    /** The largest ledger seq in the tree (null on checkpoints signed before the tree was stored). */
+    last_seq: number | null;
+    /** The chain heads signed with it, canonical JSON [{chain, length, hash}] (null on single-chain checkpoints). */
+    chains: string | null;
+  };
+  /**
+   * One row: how far the Merkle log is integrated (size leaves, the last of them ledger seq last_seq), its root (hex)
+   * and the chain heads at that point (canonical JSON [{chain, length, hash}]).
+   */
+  ledger_tree: { id: number; size: number; last_seq: number; root: string; chains: string };
+  /** Complete subtree hashes of the Merkle log: level 0 are leaf hashes, node idx covers leaves [idx·2^level, …). */
+  ledger_tree_nodes: { level: number; idx: number; hash: string };
+  /** Which leaf of the Merkle log each ledger entry is. */
+  ledger_leaf_index: { seq: number; leaf_index: number };
+  /** Whether each signed checkpoint reached each HTTP witness ('delivered' or 'pending', with the last error). */
+  ledger_witness_deliveries: {
+    tree_size: number;
+    witness: string;
+    state: string;
+    attempts: number;
+    last_error: string | null;
+    updated_at: number;
   };
   /**
    * Consent records (PIPL Art. 13-14; 征信业管理条例 Art. 18): who agreed to what purpose, under which text version,

@@ -64,7 +64,13 @@ export async function readOverview(db: Db, window: OverviewWindow): Promise<Over
       .where('status', '!=', 'CLOSED')
       .groupBy('severity')
       .execute(),
-    db.selectFrom('ledger_head').select(['seq', 'hash']).executeTakeFirst(),
+    // The newest entry in global order (the ledger has one head per chain; src/compliance/ledger.ts).
+    db
+      .selectFrom('ledger_entries')
+      .select(['seq', 'hash'])
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst(),
   ]);
   return {
     decisionsByKindOutcome: decisions.map((d) => ({

@@ -28,3 +28,4 @@ export {
   type EventRow,
 } from './monitor.js';
 export { monitorListStore } from './monitor-lists.js';
+export { createLedgerLogStore } from './ledger.js';

@@ -27,8 +27,15 @@ export interface PlatformTables {
     recorded_at: number;
     prev_hash: string;
     hash: string;
+    /** Which hash chain the entry belongs to (1 on SQLite; src/compliance/ledger.ts). */
+    chain: number;
+    /** Its position in that chain, from 1. */
+    chain_seq: number;
   };
-  /** One row: the tip of the hash chain, locked by every append so the chain never forks under concurrency. */
+  /**
+   * One row per hash chain (id = chain number): its length (`seq`) and last hash, locked by every append to that
+   * chain so the chain never forks under concurrency.
+   */
   ledger_head: {
     id: number;
     seq: number;

@@ -304,7 +304,7 @@ describe('ledger evidence: checkpoints, proofs and the tamper suite', () => {
           const hash = entryHash(prev, base);
           await store.db
             .insertInto('ledger_entries')
-            .values({ ...base, prev_hash: prev, hash })
+            .values({ ...base, prev_hash: prev, hash, chain: 1, chain_seq: seq })
             .execute();
           prev = hash;
         }

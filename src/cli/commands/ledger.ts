@@ -4,9 +4,12 @@ import { LgError } from '../../domain/errors.js';
 import type { AppServices } from '../../app/app.js';
 import type { Db } from '../../store/db.js';
 import {
+  CHECKPOINTS_LIST_MAX,
   parsePublicKey,
   readWitnessDirectory,
+  readWitnessUrl,
   verifyAgainstCheckpoints,
+  type WitnessFile,
   type EvidenceVerification,
   type LedgerPublicKey,
 } from '../../compliance/index.js';
@@ -45,16 +48,26 @@ export function registerLedgerCommands(ledger: Command, openApp: () => Promise<A
 
   ledger
     .command('checkpoint')
-    .description('sign a checkpoint of the ledger as it is now and publish it to the witness directory')
+    .description(
+      'sign a checkpoint of the ledger as it is now and publish it to the witnesses (directory, URL)',
+    )
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean }) =>
       runAction(() =>
         withApp(async (app) => {
           const cp = await app.evidence.checkpoint();
-          if (opts.json) printJson(cp);
+          const deliveries = (await app.evidence.deliveries({ limit: CHECKPOINTS_LIST_MAX })).filter(
+            (d) => d.treeSize === cp.treeSize || d.state === 'pending',
+          );
+          if (opts.json) printJson({ ...cp, deliveries });
           else
             process.stdout.write(
-              `checkpoint: ${cp.treeSize} entries, root ${cp.rootHash}, key ${cp.keyId}, published to ${app.config.witnessDir}\n`,
+              `checkpoint: ${cp.treeSize} entries in ${cp.chains?.length ?? 0} chains, root ${cp.rootHash}, key ${cp.keyId}\n${deliveries
+                .map(
+                  (d) =>
+                    `  ${d.state} to ${d.witness}: checkpoint ${d.treeSize}, ${d.attempts} attempt(s)${d.lastError ? ` (${d.lastError})` : ''}\n`,
+                )
+                .join('')}`,
             );
         }),
       ),
@@ -114,25 +127,40 @@ async function trustedKey(
   return key;
 }
 
-/** `ledger verify --against DIR [--key K] [--facts]`: prints the report, returns the exit code. */
+/** `ledger verify --against DIR|URL [--key K] [--facts]`: prints the report, returns the exit code. */
 export async function verifyAgainst(
   db: Db,
   installation: () => Promise<LedgerPublicKey>,
   opts: { against: string; key?: string; facts?: boolean; json?: boolean },
 ): Promise<number> {
-  if (!existsSync(opts.against) || !statSync(opts.against).isDirectory())
-    throw new LgError(
-      'LG_VALIDATION',
-      `--against must be a directory of published checkpoints: ${opts.against}`,
-    );
   const result = await verifyAgainstCheckpoints(db, {
-    files: readWitnessDirectory(opts.against),
+    files: await witnessFiles(opts.against),
     trustedKey: await trustedKey(installation, opts.key),
     facts: opts.facts ?? true,
   });
   if (opts.json) printJson(result);
   else process.stdout.write(describe(result));
   return result.ok ? EXIT.OK : EXIT.VERIFICATION_FAILED;
+}
+
+/** The witness's checkpoints: an http(s) URL it serves them at, or a directory of checkpoint files. */
+async function witnessFiles(against: string): Promise<WitnessFile[]> {
+  if (/^https?:\/\//i.test(against)) {
+    try {
+      return await readWitnessUrl(against);
+    } catch (error) {
+      throw new LgError(
+        'LG_VALIDATION',
+        `--against: could not read checkpoints from ${against}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+  if (!existsSync(against) || !statSync(against).isDirectory())
+    throw new LgError(
+      'LG_VALIDATION',
+      `--against must be a directory of published checkpoints or an http(s) URL of a witness: ${against}`,
+    );
+  return readWitnessDirectory(against);
 }
 
 function describe(r: EvidenceVerification): string {

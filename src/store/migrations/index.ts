@@ -6,6 +6,7 @@ import { scoringMigrations } from './scoring.js';
 import { monitorMigrations } from './monitor.js';
 import { casesMigrations } from './cases.js';
 import { complianceMigrations } from './compliance.js';
+import { ledgerMigrations } from './ledger.js';
 
 /**
  * Every module owns one migration file and a range of names, so names sort in a stable order:
@@ -19,6 +20,7 @@ export const allMigrations: Record<string, Migration> = {
   ...monitorMigrations,
   ...casesMigrations,
   ...complianceMigrations,
+  ...ledgerMigrations,
 };
 
 export const migrationProvider: MigrationProvider = {
