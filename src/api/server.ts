@@ -22,6 +22,7 @@ import { createIdempotency } from './idempotency.js';
 import type { Principal } from './types.js';
 import { assertBodyShape } from './body-shape.js';
 import { installRateLimits, type InstalledRateLimits, type RateLimitOptions } from './rate-limit.js';
+import { ErrorBody, HealthReport } from './routes/responses.js';
 
 export interface ServerOptions {
   readonly store: Store;
@@ -97,7 +98,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const limits = await installRateLimits(app, options.rateLimit);
   installAuth(app, options.verifyKey, limits);
   installIdempotency(app, options.store, options.clock);
+  // The one error shape, shared by every route's error responses and published as components.schemas.ErrorBody.
+  app.addSchema(ErrorBody);
   await app.register(swagger, {
+    // Shared schemas keep their $id as their name under components.schemas (the default numbers them def-0, …).
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
     openapi: {
       openapi: '3.0.3',
       info: {
@@ -117,7 +124,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     '/health',
     {
       config: { readinessReport: true },
-      schema: { tags: ['ops'], summary: 'Liveness and a check of each dependency' },
+      schema: {
+        tags: ['ops'],
+        summary: 'Liveness and a check of each dependency',
+        // 503 answers the same report (which dependency is down), not the error shape.
+        response: { 200: HealthReport, 503: HealthReport },
+      },
     },
     async (_request, reply) => {
       const report = options.health ? await options.health() : {};
