@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import { Type } from '@sinclair/typebox';
 import type { Socket } from 'node:net';
 import Fastify, {
   type FastifyError,
@@ -89,6 +90,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     if (request.body !== undefined) assertBodyShape(request.body);
   });
   app.setErrorHandler(errorHandler);
+  if (process.env.LG_TMP_STRICT) { const m = await import('../../test/api/response-contract.js'); const fs = await import('node:fs'); m.recordResponseViolations(app, (v) => fs.appendFileSync(process.env.LG_TMP_STRICT!, JSON.stringify(v) + '\n')); }
   app.setNotFoundHandler((request, reply) => {
     const error = new LgError('LG_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url}`);
     void reply.code(error.status).send(error.toBody());
@@ -127,8 +129,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       schema: {
         tags: ['ops'],
         summary: 'Liveness and a check of each dependency',
-        // 503 answers the same report (which dependency is down), not the error shape.
-        response: { 200: HealthReport, 503: HealthReport },
+        // 503 answers the same report (which dependency is down); a server shutting down answers the error shape.
+        response: {
+          200: HealthReport,
+          429: Type.Ref(ErrorBody),
+          503: Type.Union([HealthReport, Type.Ref(ErrorBody)]),
+        },
       },
     },
     async (_request, reply) => {

@@ -7,6 +7,7 @@ import type {
   RawServerDefault,
 } from 'fastify';
 import type { Static, TSchema } from '@sinclair/typebox';
+import { ErrorBody } from './routes/responses.js';
 
 /** Staff roles (issue 11): risk_analyst writes strategies/models/overlays, analyst works cases, supervisor checks;
  * partner is a 助贷 platform operator's key (issue 15). */
@@ -104,7 +105,11 @@ export type TypedApp = FastifyInstance<
   TypeBoxTypeProvider
 >;
 
-/** A route group's view of the app: its routes are typed from their schemas. */
+/**
+ * A route group's view of the app: its routes are typed from their schemas. The shared ErrorBody schema their error
+ * responses refer to is added here when the app does not have it yet (a route group mounted on a bare Fastify).
+ */
 export function typed(app: FastifyInstance): TypedApp {
+  if (!app.getSchema('ErrorBody')) app.addSchema(ErrorBody);
   return app.withTypeProvider<TypeBoxTypeProvider>();
 }

@@ -104,7 +104,7 @@ export function ledgerRoutes(evidence: LedgerEvidence): FastifyPluginAsync {
           tags,
           summary: 'Consistency proof between two checkpoints: the later ledger extends the earlier one',
           querystring: ConsistencyQuery,
-          response: { 200: R.ConsistencyProof, ...R.READ_ERRORS },
+          response: { 200: R.ConsistencyProof, ...R.ITEM_READ_ERRORS },
         },
       },
       async (request) => evidence.consistency(request.query.from, request.query.to),

@@ -55,7 +55,7 @@ export function portfolioRoutes(deps: { portfolio: PortfolioService; db: Db }): 
         schema: {
           tags,
           summary: 'The latest portfolio snapshot',
-          response: { 200: R.PortfolioSnapshot, ...R.READ_ERRORS },
+          response: { 200: R.PortfolioSnapshot, ...R.ITEM_READ_ERRORS },
         },
       },
       async () => {

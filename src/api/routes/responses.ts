@@ -1474,3 +1474,13 @@ export const ResolveResult = Type.Object({
   case: CaseView,
   pendingChange: Type.Optional(PendingChangeView),
 });
+
+/** The borrower's own explanation: the line's explanation, the appeal in progress if any, and the open appeals. */
+export const MyLineExplanation = Type.Object({
+  ...LineExplanation.properties,
+  appeal: Type.Object({
+    ...LineExplanation.properties.appeal.properties,
+    inProgress: Type.Optional(Type.Boolean()),
+  }),
+  openAppeals: Type.Array(AppealView),
+});
