@@ -90,7 +90,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     if (request.body !== undefined) assertBodyShape(request.body);
   });
   app.setErrorHandler(errorHandler);
-  if (process.env.LG_TMP_STRICT) { const m = await import('../../test/api/response-contract.js'); const fs = await import('node:fs'); m.recordResponseViolations(app, (v) => fs.appendFileSync(process.env.LG_TMP_STRICT!, JSON.stringify(v) + '\n')); }
   app.setNotFoundHandler((request, reply) => {
     const error = new LgError('LG_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url}`);
     void reply.code(error.status).send(error.toBody());

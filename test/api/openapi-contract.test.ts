@@ -304,7 +304,7 @@ async function walkWrites(call: Call) {
     await call('POST', '/v1/products/{id}/retire', { id: 'contract-product' }, { payload: {} });
   }
   const user = await call('POST', '/v1/users', {}, { payload: { name: 'Contract Analyst', role: 'analyst' } });
-  const key = await call('POST', '/v1/keys', {}, { payload: { userId: user.json().id, role: 'analyst' } });
+  const key = await call('POST', '/v1/keys', {}, { payload: { userId: user.json().id, label: 'contract' } });
   if (key.statusCode === 201) await call('DELETE', '/v1/keys/{id}', { id: key.json().id });
   const token = await call('POST', '/v1/borrowers/{id}/tokens', { id: borrowerId }, { payload: {} });
   const borrower = { authorization: `Bearer ${token.json().token as string}` };
