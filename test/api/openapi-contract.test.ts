@@ -14,7 +14,12 @@ import { LgError } from '../../src/domain/errors.js';
 import * as R from '../../src/api/routes/responses.js';
 import { STRONG_APPLICANT, TEST_ADMIN_KEY, adminHeaders, mintPartnerKey } from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
-import { contractAjv, describeErrors, recordResponseViolations, type Violation } from './response-contract.js';
+import {
+  contractAjv,
+  describeErrors,
+  recordResponseViolations,
+  type Violation,
+} from './response-contract.js';
 
 /**
  * The API's contract (issue 14): every operation in /openapi.json declares its success answer and its error answers,
@@ -40,7 +45,11 @@ function jsonSchemaOf(op: Operation, status: string): unknown {
   return content?.['application/json']?.schema;
 }
 
-async function startContractApp(): Promise<{ app: AppServices; server: FastifyInstance; violations: Violation[] }> {
+async function startContractApp(): Promise<{
+  app: AppServices;
+  server: FastifyInstance;
+  violations: Violation[];
+}> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lg-contract-'));
   const config = loadConfig(
     {
@@ -107,7 +116,16 @@ describe('/openapi.json declares every operation’s answers', () => {
 
   it('every operation answers with a shape its schema allows (handler value and sent body)', async () => {
     const exercised = await exerciseApi(started.server, doc);
-    if (process.env.LG_CONTRACT_REPORT) console.log(JSON.stringify({ succeeded: exercised.succeeded.size, answered: exercised.answered.size, notSucceeded: operations(doc).map((o) => `${o.method} ${o.path}`).filter((k) => !exercised.succeeded.has(k)) }));
+    if (process.env.LG_CONTRACT_REPORT)
+      console.log(
+        JSON.stringify({
+          succeeded: exercised.succeeded.size,
+          answered: exercised.answered.size,
+          notSucceeded: operations(doc)
+            .map((o) => `${o.method} ${o.path}`)
+            .filter((k) => !exercised.succeeded.has(k)),
+        }),
+      );
     expect(started.violations).toEqual([]);
     expect(exercised.bodyViolations).toEqual([]);
     // The walk below reaches most of the API with a 2xx; the rest answered (and were checked) with their errors.
@@ -183,7 +201,9 @@ async function exerciseApi(server: FastifyInstance, doc: OpenApi): Promise<Exerc
     params: Record<string, string | number> = {},
     options: { payload?: unknown; headers?: Record<string, string>; query?: string } = {},
   ) => {
-    const url = template.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(String(params[name])));
+    const url = template.replace(/\{(\w+)\}/g, (_m, name: string) =>
+      encodeURIComponent(String(params[name])),
+    );
     const headers = options.headers ?? adminHeaders(method === 'GET' ? undefined : `contract-${++n}`);
     const response = await server.inject({
       method: method as 'GET',
@@ -198,7 +218,10 @@ async function exerciseApi(server: FastifyInstance, doc: OpenApi): Promise<Exerc
     const op = doc.paths[template]?.[method.toLowerCase()];
     const declared = op?.responses?.[status];
     if (!declared) result.bodyViolations.push(`${key}: ${status} not declared`);
-    else if (response.statusCode !== 204 && String(response.headers['content-type']).startsWith('application/json')) {
+    else if (
+      response.statusCode !== 204 &&
+      String(response.headers['content-type']).startsWith('application/json')
+    ) {
       const pointer = `openapi#/paths/${template.replaceAll('~', '~0').replaceAll('/', '~1')}/${method.toLowerCase()}/responses/${status}/content/application~1json/schema`;
       const validate = ajv.getSchema(pointer);
       if (!validate) result.bodyViolations.push(`${key}: ${status} has no JSON schema`);
@@ -225,51 +248,137 @@ type Call = (
 ) => Promise<{ statusCode: number; json: () => any; body: string }>;
 
 async function walkWrites(call: Call) {
-  const applied = await call('POST', '/v1/applications', {}, {
-    payload: {
-      applicant: { name: '韩梅梅', nationalId: residentId('19850302', 777), phone: '13900007777' },
-      attributes: STRONG_APPLICANT,
+  const applied = await call(
+    'POST',
+    '/v1/applications',
+    {},
+    {
+      payload: {
+        applicant: { name: '韩梅梅', nationalId: residentId('19850302', 777), phone: '13900007777' },
+        attributes: STRONG_APPLICANT,
+      },
     },
-  });
+  );
   expect(applied.statusCode, applied.body).toBe(201);
   const lineId: string = applied.json().line.id;
   const borrowerId: string = applied.json().borrowerId;
   const decisionId: string = applied.json().decisionId;
-  const quote = await call('POST', '/v1/lines/{id}/quotes', { id: lineId }, {
-    payload: { amountMinor: 300_000, currency: 'CNY', termMonths: 6, method: 'EQUAL_INSTALLMENT' },
-  });
-  const draw = await call('POST', '/v1/lines/{id}/draws', { id: lineId }, {
-    payload: { amountMinor: 300_000, currency: 'CNY', termMonths: 6, method: 'EQUAL_INSTALLMENT' },
-  });
+  const quote = await call(
+    'POST',
+    '/v1/lines/{id}/quotes',
+    { id: lineId },
+    {
+      payload: { amountMinor: 300_000, currency: 'CNY', termMonths: 6, method: 'EQUAL_INSTALLMENT' },
+    },
+  );
+  const draw = await call(
+    'POST',
+    '/v1/lines/{id}/draws',
+    { id: lineId },
+    {
+      payload: { amountMinor: 300_000, currency: 'CNY', termMonths: 6, method: 'EQUAL_INSTALLMENT' },
+    },
+  );
   const loanId: string | undefined = draw.json().loan?.id;
   const drawId: string = draw.json().drawId;
   if (loanId)
-    await call('POST', '/v1/loans/{id}/repayments', { id: loanId }, { payload: { amountMinor: 10_000, currency: 'CNY' } });
-  await call('POST', '/v1/lines/{id}/actions', { id: lineId }, {
-    payload: { type: 'LIMIT_DECREASE', reasons: ['R_INQUIRY_VELOCITY'], limitMinor: 900_000 },
-  });
-  await call('POST', '/v1/events', {}, {
-    payload: { eventId: 'contract-evt-1', type: 'login', userId: borrowerId, occurredAt: new Date().toISOString() },
-  });
-  await call('POST', '/v1/events', {}, {
-    payload: { events: [{ eventId: 'contract-evt-2', type: 'login', userId: borrowerId, occurredAt: new Date().toISOString() }] },
-  });
-  const entry = await call('POST', '/v1/lists', {}, {
-    payload: { list: 'grey', entityType: 'device', value: 'contract-device', reason: 'test', source: 'contract' },
-  });
+    await call(
+      'POST',
+      '/v1/loans/{id}/repayments',
+      { id: loanId },
+      { payload: { amountMinor: 10_000, currency: 'CNY' } },
+    );
+  await call(
+    'POST',
+    '/v1/lines/{id}/actions',
+    { id: lineId },
+    {
+      payload: { type: 'LIMIT_DECREASE', reasons: ['R_INQUIRY_VELOCITY'], limitMinor: 900_000 },
+    },
+  );
+  await call(
+    'POST',
+    '/v1/events',
+    {},
+    {
+      payload: {
+        eventId: 'contract-evt-1',
+        type: 'login',
+        userId: borrowerId,
+        occurredAt: new Date().toISOString(),
+      },
+    },
+  );
+  await call(
+    'POST',
+    '/v1/events',
+    {},
+    {
+      payload: {
+        events: [
+          {
+            eventId: 'contract-evt-2',
+            type: 'login',
+            userId: borrowerId,
+            occurredAt: new Date().toISOString(),
+          },
+        ],
+      },
+    },
+  );
+  const entry = await call(
+    'POST',
+    '/v1/lists',
+    {},
+    {
+      payload: {
+        list: 'grey',
+        entityType: 'device',
+        value: 'contract-device',
+        reason: 'test',
+        source: 'contract',
+      },
+    },
+  );
   await call('GET', '/v1/lists/check', {}, { query: 'entityType=device&value=contract-device' });
-  await call('PUT', '/v1/lists/partners/{partnerId}/key', { partnerId: 'bank-b' }, { payload: { key: 'ab'.repeat(32) } });
+  await call(
+    'PUT',
+    '/v1/lists/partners/{partnerId}/key',
+    { partnerId: 'bank-b' },
+    { payload: { key: 'ab'.repeat(32) } },
+  );
   const exported = await call('POST', '/v1/lists/export', {}, { payload: { partnerId: 'bank-b' } });
   await call('POST', '/v1/lists/import', {}, { payload: { ...exported.json(), partnerId: 'bank-b' } });
-  if (entry.statusCode === 201) await call('DELETE', '/v1/lists/{entryId}', { entryId: entry.json().entryId });
-  const consent = await call('POST', '/v1/consents', {}, {
-    payload: { nationalId: residentId('19850302', 777), purpose: 'POST_LOAN_MGMT', textVersion: 'v1', channel: 'APP' },
-  });
-  await call('POST', '/v1/bureau/inquiries', {}, {
-    payload: { borrowerId, purpose: 'POST_LOAN_MGMT', kind: 'soft', reason: 'contract check' },
-  });
+  if (entry.statusCode === 201)
+    await call('DELETE', '/v1/lists/{entryId}', { entryId: entry.json().entryId });
+  const consent = await call(
+    'POST',
+    '/v1/consents',
+    {},
+    {
+      payload: {
+        nationalId: residentId('19850302', 777),
+        purpose: 'POST_LOAN_MGMT',
+        textVersion: 'v1',
+        channel: 'APP',
+      },
+    },
+  );
+  await call(
+    'POST',
+    '/v1/bureau/inquiries',
+    {},
+    {
+      payload: { borrowerId, purpose: 'POST_LOAN_MGMT', kind: 'soft', reason: 'contract check' },
+    },
+  );
   if (consent.statusCode === 201)
-    await call('POST', '/v1/consents/{id}/withdraw', { id: consent.json().id }, { payload: { reason: 'contract' } });
+    await call(
+      'POST',
+      '/v1/consents/{id}/withdraw',
+      { id: consent.json().id },
+      { payload: { reason: 'contract' } },
+    );
   const strategies = await call('GET', '/v1/strategies');
   const strategyId: string = strategies.json().strategies[0].id;
   const active = await call('GET', '/v1/strategies/{id}/versions/{version}', {
@@ -280,20 +389,49 @@ async function walkWrites(call: Call) {
   await call('POST', '/v1/strategies/validate', {}, { payload: document });
   const saved = await call('POST', '/v1/strategies', {}, { payload: document });
   const day = new Date().toISOString().slice(0, 10);
-  await call('POST', '/v1/strategies/{id}/simulate', { id: strategyId }, { payload: { from: day, to: day, document } });
+  await call(
+    'POST',
+    '/v1/strategies/{id}/simulate',
+    { id: strategyId },
+    { payload: { from: day, to: day, document } },
+  );
   if (saved.statusCode === 201) {
-    await call('POST', '/v1/strategies/{id}/versions/{version}/activate', { id: strategyId, version: saved.json().version });
-    await call('POST', '/v1/strategies/{id}/activate', { id: strategyId }, { payload: { version: saved.json().version } });
+    await call('POST', '/v1/strategies/{id}/versions/{version}/activate', {
+      id: strategyId,
+      version: saved.json().version,
+    });
+    await call(
+      'POST',
+      '/v1/strategies/{id}/activate',
+      { id: strategyId },
+      { payload: { version: saved.json().version } },
+    );
   }
   const overlays = await call('GET', '/v1/overlays');
   const declaration = overlays.json().declarations[0];
   if (declaration)
     await call('PUT', '/v1/overlays', {}, { payload: { name: declaration.name, value: declaration.min } });
-  const partner = await call('POST', '/v1/partners', {}, {
-    payload: { name: '契约平台', type: 'PLATFORM_OPERATOR', licenceNo: 'C-1', contractStart: '2026-01-01', contractEnd: '2030-12-31' },
-  });
+  const partner = await call(
+    'POST',
+    '/v1/partners',
+    {},
+    {
+      payload: {
+        name: '契约平台',
+        type: 'PLATFORM_OPERATOR',
+        licenceNo: 'C-1',
+        contractStart: '2026-01-01',
+        contractEnd: '2030-12-31',
+      },
+    },
+  );
   const partnerId: string = partner.json().id;
-  await call('POST', '/v1/partners/{id}/status', { id: partnerId }, { payload: { status: 'ACTIVE', reason: 'contract' } });
+  await call(
+    'POST',
+    '/v1/partners/{id}/status',
+    { id: partnerId },
+    { payload: { status: 'ACTIVE', reason: 'contract' } },
+  );
   const partnerKey = (await call('POST', '/v1/partners/{id}/keys', { id: partnerId })).json().key as string;
   const products = await call('GET', '/v1/products');
   const product = products.json().products[0];
@@ -303,7 +441,12 @@ async function walkWrites(call: Call) {
     await call('POST', '/v1/products', {}, { payload: { id: 'contract-product', ...product.terms } });
     await call('POST', '/v1/products/{id}/retire', { id: 'contract-product' }, { payload: {} });
   }
-  const user = await call('POST', '/v1/users', {}, { payload: { name: 'Contract Analyst', role: 'analyst' } });
+  const user = await call(
+    'POST',
+    '/v1/users',
+    {},
+    { payload: { name: 'Contract Analyst', role: 'analyst' } },
+  );
   const key = await call('POST', '/v1/keys', {}, { payload: { userId: user.json().id, label: 'contract' } });
   if (key.statusCode === 201) await call('DELETE', '/v1/keys/{id}', { id: key.json().id });
   const token = await call('POST', '/v1/borrowers/{id}/tokens', { id: borrowerId }, { payload: {} });
@@ -311,37 +454,64 @@ async function walkWrites(call: Call) {
   const me = (idem?: string) => ({ ...borrower, ...(idem ? { 'idempotency-key': idem } : {}) });
   await call('GET', '/v1/me/lines', {}, { headers: me() });
   await call('GET', '/v1/me/lines/{id}/explanation', { id: lineId }, { headers: me(), query: 'lang=en' });
-  const appeal = await call('POST', '/v1/me/appeals', {}, {
-    headers: me('contract-appeal'),
-    payload: { lineId, reason: 'I repaid on time', target: { kind: 'line_action' } },
-  });
-  const complaint = await call('POST', '/v1/me/complaints', {}, {
-    headers: me('contract-complaint'),
-    payload: { category: 'SERVICE', text: 'slow answer' },
-  });
+  const appeal = await call(
+    'POST',
+    '/v1/me/appeals',
+    {},
+    {
+      headers: me('contract-appeal'),
+      payload: { lineId, reason: 'I repaid on time', target: { kind: 'line_action' } },
+    },
+  );
+  const complaint = await call(
+    'POST',
+    '/v1/me/complaints',
+    {},
+    {
+      headers: me('contract-complaint'),
+      payload: { category: 'SERVICE', text: 'slow answer' },
+    },
+  );
   await call('GET', '/v1/me/appeals', {}, { headers: me() });
   await call('GET', '/v1/me/complaints', {}, { headers: me() });
   await call('GET', '/v1/me/inquiries', {}, { headers: me() });
-  if (appeal.statusCode === 201) await call('GET', '/v1/me/appeals/{id}', { id: appeal.json().id }, { headers: me() });
+  if (appeal.statusCode === 201)
+    await call('GET', '/v1/me/appeals/{id}', { id: appeal.json().id }, { headers: me() });
   if (complaint.statusCode === 201)
     await call('GET', '/v1/me/complaints/{id}', { id: complaint.json().id }, { headers: me() });
   await call('GET', '/v1/me/decisions/{id}/proof', { id: decisionId }, { headers: me() });
-  await call('POST', '/v1/me/draws/{id}/cancel', { id: drawId }, { headers: me('contract-cancel'), payload: {} });
+  await call(
+    'POST',
+    '/v1/me/draws/{id}/cancel',
+    { id: drawId },
+    { headers: me('contract-cancel'), payload: {} },
+  );
   const cases = await call('GET', '/v1/cases');
   const caseId: string | undefined = cases.json().items[0]?.id;
   if (caseId) {
     await call('POST', '/v1/cases/{id}/assign', { id: caseId }, { payload: { assignee: 'user:contract' } });
     await call('POST', '/v1/cases/{id}/notes', { id: caseId }, { payload: { text: 'looked at it' } });
     await call('POST', '/v1/cases/{id}/state', { id: caseId }, { payload: { to: 'PENDING_CUSTOMER' } });
-    await call('POST', '/v1/cases/{id}/resolve', { id: caseId }, { payload: { outcome: 'FALSE_POSITIVE', note: 'contract' } });
+    await call(
+      'POST',
+      '/v1/cases/{id}/resolve',
+      { id: caseId },
+      { payload: { outcome: 'FALSE_POSITIVE', note: 'contract' } },
+    );
   }
   const complaintCase = complaint.statusCode === 201 ? complaint.json().id : 'none';
-  await call('POST', '/v1/cases/{id}/extend', { id: complaintCase }, { payload: { reason: 'needs documents' } });
+  await call(
+    'POST',
+    '/v1/cases/{id}/extend',
+    { id: complaintCase },
+    { payload: { reason: 'needs documents' } },
+  );
   await call('POST', '/v1/draws/{id}/challenge', { id: drawId }, { payload: { result: 'PASSED' } });
   await call('POST', '/v1/draws/{id}/stop', { id: drawId }, { payload: { reason: 'contract' } });
   const changes = await call('GET', '/v1/changes');
   const changeId: string | undefined = changes.json().items[0]?.id;
-  if (changeId) await call('POST', '/v1/changes/{id}/reject', { id: changeId }, { payload: { note: 'contract' } });
+  if (changeId)
+    await call('POST', '/v1/changes/{id}/reject', { id: changeId }, { payload: { note: 'contract' } });
   await call('POST', '/v1/changes/{id}/approve', { id: changeId ?? 'none' }, { payload: {} });
   await call('POST', '/v1/ledger/checkpoints');
   await call('POST', '/v1/models/{id}/versions/{version}/activate', { id: 'german-credit', version: 1 });

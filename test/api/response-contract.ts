@@ -81,12 +81,20 @@ export function recordResponseViolations(app: FastifyInstance, sink: (violation:
     const schema = declaredSchema(request.routeOptions.schema?.response, reply.statusCode);
     if (typeof schema !== 'object' || schema === null) {
       if (request.routeOptions.schema && !request.routeOptions.schema.hide)
-        sink({ ...where(request, reply.statusCode), stage: 'handler', errors: ['no schema for this status'] });
+        sink({
+          ...where(request, reply.statusCode),
+          stage: 'handler',
+          errors: ['no schema for this status'],
+        });
       return payload;
     }
     const validate = validatorFor(schema);
     if (!validate(JSON.parse(JSON.stringify(payload)) as unknown))
-      sink({ ...where(request, reply.statusCode), stage: 'handler', errors: describeErrors(validate.errors) });
+      sink({
+        ...where(request, reply.statusCode),
+        stage: 'handler',
+        errors: describeErrors(validate.errors),
+      });
     return payload;
   });
 }
