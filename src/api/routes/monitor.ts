@@ -5,12 +5,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { LgError } from '../../domain/errors.js';
 import { EventInSchema, parseEvents } from '../../monitor/events.js';
 import { FEATURES } from '../../monitor/features/registry.js';
-import {
-  LIST_ENTITY_TYPES,
-  LIST_KINDS,
-  type ListEntityType,
-  type SharedListExport,
-} from '../../monitor/lists.js';
+import { LIST_ENTITY_TYPES, LIST_KINDS } from '../../monitor/lists.js';
 import { listAlerts } from '../../monitor/alerts.js';
 import type { MonitorService } from '../../monitor/service.js';
 import { describePack } from '../../monitor/typologies/index.js';
