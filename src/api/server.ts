@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import { Type } from '@sinclair/typebox';
 import type { Socket } from 'node:net';
 import Fastify, {
   type FastifyError,
@@ -22,6 +23,7 @@ import { createIdempotency } from './idempotency.js';
 import type { Principal } from './types.js';
 import { assertBodyShape } from './body-shape.js';
 import { installRateLimits, type InstalledRateLimits, type RateLimitOptions } from './rate-limit.js';
+import { ErrorBody, HealthReport } from './routes/responses.js';
 
 export interface ServerOptions {
   readonly store: Store;
@@ -97,7 +99,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const limits = await installRateLimits(app, options.rateLimit);
   installAuth(app, options.verifyKey, limits);
   installIdempotency(app, options.store, options.clock);
+  // The one error shape, shared by every route's error responses and published as components.schemas.ErrorBody.
+  app.addSchema(ErrorBody);
   await app.register(swagger, {
+    // Shared schemas keep their $id as their name under components.schemas (the default numbers them def-0, …).
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) =>
+        typeof json.$id === 'string' ? json.$id : `def-${i}`,
+    },
     openapi: {
       openapi: '3.0.3',
       info: {
@@ -117,7 +126,16 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     '/health',
     {
       config: { readinessReport: true },
-      schema: { tags: ['ops'], summary: 'Liveness and a check of each dependency' },
+      schema: {
+        tags: ['ops'],
+        summary: 'Liveness and a check of each dependency',
+        // 503 answers the same report (which dependency is down); a server shutting down answers the error shape.
+        response: {
+          200: HealthReport,
+          429: Type.Ref(ErrorBody),
+          503: Type.Union([HealthReport, Type.Ref(ErrorBody)]),
+        },
+      },
     },
     async (_request, reply) => {
       const report = options.health ? await options.health() : {};
@@ -378,6 +396,11 @@ export function toLgError(error: unknown): LgError {
     validationContext?: string;
   };
   if (fe.validation) {
+    if (fe.validationContext === 'headers' && missesIdempotencyKey(fe.validation))
+      return new LgError(
+        'LG_IDEMPOTENCY_KEY_REQUIRED',
+        'this write needs an Idempotency-Key header (1-255 of A-Z a-z 0-9 . _ : -)',
+      );
     const details = fe.validation.map((v) => ({
       path: `${fe.validationContext ?? 'body'}${v.instancePath ?? ''}`,
       problem: v.message ?? 'invalid',
@@ -414,6 +437,15 @@ export function toLgError(error: unknown): LgError {
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500)
     return clientStatusError(fe.statusCode);
   return new LgError('LG_INTERNAL', 'internal error; it has been logged');
+}
+
+function missesIdempotencyKey(validation: readonly { params?: unknown }[]): boolean {
+  return validation.some(
+    (v) =>
+      typeof v.params === 'object' &&
+      v.params !== null &&
+      (v.params as { missingProperty?: unknown }).missingProperty === 'idempotency-key',
+  );
 }
 
 /** Any other 4xx a plugin raises keeps its meaning in the closed set (a plugin's own message may say too much). */
@@ -476,6 +508,7 @@ function installIdempotency(app: FastifyInstance, store: Store, clock: Clock): v
   app.addHook('onRoute', (route) => {
     const config = route.config as { idempotent?: boolean } | undefined;
     if (!config?.idempotent) return;
+    route.schema = { ...route.schema, headers: withIdempotencyKeyHeader(route.schema?.headers) };
     const handler = route.handler;
     route.handler = function guardedHandler(this: FastifyInstance, request, reply) {
       return idempotency.runGuarded(request, () => handler.call(this, request, reply));
@@ -489,6 +522,27 @@ function installIdempotency(app: FastifyInstance, store: Store, clock: Clock): v
     if (!request.routeOptions.config?.idempotent) return payload;
     return idempotency.record(request, reply, payload);
   });
+}
+
+/**
+ * A retryable write declares its Idempotency-Key header (so /openapi.json and the generated client state it). Its
+ * absence is still answered LG_IDEMPOTENCY_KEY_REQUIRED (see toLgError) and its form is checked by the idempotency
+ * guard, as before.
+ */
+export const IDEMPOTENCY_KEY_HEADER = Type.Object({
+  'idempotency-key': Type.String({
+    description: 'one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key',
+  }),
+});
+
+function withIdempotencyKeyHeader(headers: unknown): unknown {
+  if (headers === undefined) return IDEMPOTENCY_KEY_HEADER;
+  const declared = headers as { properties?: object; required?: string[] };
+  return {
+    ...declared,
+    properties: { ...declared.properties, ...IDEMPOTENCY_KEY_HEADER.properties },
+    required: [...(declared.required ?? []), 'idempotency-key'],
+  };
 }
 
 function installMetrics(app: FastifyInstance, registry: Registry): void {

@@ -1,4 +1,13 @@
-import 'fastify';
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  FastifyTypeProvider,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { ErrorBody } from './routes/responses.js';
 
 /** Staff roles (issue 11): risk_analyst writes strategies/models/overlays, analyst works cases, supervisor checks;
  * partner is a 助贷 platform operator's key (issue 15). */
@@ -69,4 +78,38 @@ export function actorOf(request: { principal?: { actor?: string; keyId?: string 
   return (
     request.principal?.actor ?? (request.principal?.keyId ? `key:${request.principal.keyId}` : 'anonymous')
   );
+}
+
+/**
+ * Fastify's type provider for TypeBox (the interface @fastify/type-provider-typebox exports, stated here rather than
+ * added as a dependency for its six lines): a route's body, params, query and headers are typed from its schemas and
+ * its answers are checked against its response schemas. An answer is only read by the serializer, so it may be
+ * readonly (the modules hand out readonly arrays).
+ */
+export interface TypeBoxTypeProvider extends FastifyTypeProvider {
+  validator: this['schema'] extends TSchema ? Static<this['schema']> : unknown;
+  serializer: this['schema'] extends TSchema ? ReadonlyDeep<Static<this['schema']>> : unknown;
+}
+
+type ReadonlyDeep<T> = T extends readonly (infer U)[]
+  ? readonly ReadonlyDeep<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: ReadonlyDeep<T[K]> }
+    : T;
+
+export type TypedApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/**
+ * A route group's view of the app: its routes are typed from their schemas. The shared ErrorBody schema their error
+ * responses refer to is added here when the app does not have it yet (a route group mounted on a bare Fastify).
+ */
+export function typed(app: FastifyInstance): TypedApp {
+  if (!app.getSchema('ErrorBody')) app.addSchema(ErrorBody);
+  return app.withTypeProvider<TypeBoxTypeProvider>();
 }

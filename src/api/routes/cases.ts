@@ -1,10 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
+import * as R from './responses.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { UUID_PATTERN } from '../../domain/ids.js';
 import { LgError } from '../../domain/errors.js';
 import type { CoreServices } from '../../core/index.js';
 import { CASE_STATES, CASE_TYPES, type CaseService } from '../../cases/index.js';
-import { actorOf, CASE_WORKERS, CHECKERS, WRITERS, type Role } from '../types.js';
+import { actorOf, CASE_WORKERS, CHECKERS, WRITERS, type Role, typed } from '../types.js';
 import { parseInstant } from '../instants.js';
 
 /** The case queues, outcomes and four-eyes changes over HTTP (issue 11). */
@@ -98,8 +99,9 @@ const tags = ['cases'];
 
 export function caseRoutes(deps: CaseRoutesDeps): FastifyPluginAsync {
   const { cases } = deps;
-  return async (app) => {
-    app.get<{ Querystring: QueueQuery }>(
+  return async (instance) => {
+    const app = typed(instance);
+    app.get(
       '/v1/cases',
       {
         config: { roles: CASE_READERS },
@@ -107,6 +109,13 @@ export function caseRoutes(deps: CaseRoutesDeps): FastifyPluginAsync {
           tags,
           summary: 'The queue: filter by type, state, assignee, line, borrower, due time; newest first',
           querystring: QueueQuery,
+          response: {
+            200: Type.Object({
+              items: Type.Array(R.CaseView),
+              nextCursor: Type.Union([Type.String(), Type.Null()]),
+            }),
+            ...R.READ_ERRORS,
+          },
         },
       },
       async (request) => {
@@ -124,7 +133,7 @@ export function caseRoutes(deps: CaseRoutesDeps): FastifyPluginAsync {
       },
     );
 
-    app.get<{ Querystring: StatsQuery }>(
+    app.get(
       '/v1/cases/stats',
       {
         config: { roles: CASE_READERS },
@@ -133,6 +142,7 @@ export function caseRoutes(deps: CaseRoutesDeps): FastifyPluginAsync {
           summary:
             'Per typology and rule: alerts, dispositions, false-positive rate; per type: time to resolve vs SLA',
           querystring: StatsQuery,
+          response: { 200: R.CaseStats, ...R.READ_ERRORS },
         },
       },
       async (request) =>
@@ -142,16 +152,21 @@ export function caseRoutes(deps: CaseRoutesDeps): FastifyPluginAsync {
         }),
     );
 
-    app.get<{ Params: IdParams }>(
+    app.get(
       '/v1/cases/:id',
       {
         config: { roles: CASE_READERS },
-        schema: { tags, summary: 'A case with notes, history and evidence', params: IdParams },
+        schema: {
+          tags,
+          summary: 'A case with notes, history and evidence',
+          params: IdParams,
+          response: { 200: R.CaseDetail, ...R.ITEM_READ_ERRORS },
+        },
       },
       async (request) => cases.get(request.params.id),
     );
 
-    app.post<{ Params: IdParams; Body: Static<typeof AssignBody> }>(
+    app.post(
       '/v1/cases/:id/assign',
       {
         config: { roles: CASE_WORKERS, idempotent: true },
@@ -160,6 +175,7 @@ export function caseRoutes(deps: CaseRoutesDeps): FastifyPluginAsync {
           summary: 'Assign the case (to yourself by default)',
           params: IdParams,
           body: AssignBody,
+          response: { 200: R.CaseView, ...R.WRITE_ERRORS },
         },
       },
       async (request) => {
@@ -169,7 +185,7 @@ export function caseRoutes(deps: CaseRoutesDeps): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Params: IdParams; Body: Static<typeof MoveBody> }>(
+    app.post(
       '/v1/cases/:id/state',
       {
         config: { roles: CASE_WORKERS, idempotent: true },
@@ -178,16 +194,31 @@ export function caseRoutes(deps: CaseRoutesDeps): FastifyPluginAsync {
           summary: 'Move the case: OPEN (unassign), PENDING_CUSTOMER, ESCALATED',
           params: IdParams,
           body: MoveBody,
+          response: { 200: R.CaseView, ...R.WRITE_ERRORS },
         },
       },
       async (request) => cases.move(request.params.id, { ...request.body, actor: actorOf(request) }),
     );
 
-    app.post<{ Params: IdParams; Body: Static<typeof NoteBody> }>(
+    app.post(
       '/v1/cases/:id/notes',
       {
         config: { roles: CASE_WORKERS, idempotent: true },
-        schema: { tags, summary: 'Add a note', params: IdParams, body: NoteBody },
+        schema: {
+          tags,
+          summary: 'Add a note',
+          params: IdParams,
+          body: NoteBody,
+          response: {
+            201: Type.Object({
+              id: Type.String(),
+              author: Type.String(),
+              text: Type.String(),
+              at: Type.String(),
+            }),
+            ...R.WRITE_ERRORS,
+          },
+        },
       },
       async (request, reply) =>
         reply
@@ -195,7 +226,7 @@ export function caseRoutes(deps: CaseRoutesDeps): FastifyPluginAsync {
           .send(await cases.note(request.params.id, { text: request.body.text, actor: actorOf(request) })),
     );
 
-    app.post<{ Params: IdParams; Body: ResolveBody }>(
+    app.post(
       '/v1/cases/:id/resolve',
       {
         config: { roles: CASE_WORKERS, idempotent: true },
@@ -205,6 +236,11 @@ export function caseRoutes(deps: CaseRoutesDeps): FastifyPluginAsync {
             'Resolve with an outcome that acts through the core; 202 when a second person must approve it',
           params: IdParams,
           body: ResolveBody,
+          response: {
+            200: R.ResolveResult,
+            202: R.ResolveResult,
+            ...R.WRITE_ERRORS,
+          },
         },
       },
       async (request, reply) => {
@@ -213,7 +249,7 @@ export function caseRoutes(deps: CaseRoutesDeps): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Params: IdParams; Body: Static<typeof ExtendBody> }>(
+    app.post(
       '/v1/cases/:id/extend',
       {
         config: { roles: CASE_WORKERS, idempotent: true },
@@ -222,13 +258,14 @@ export function caseRoutes(deps: CaseRoutesDeps): FastifyPluginAsync {
           summary: 'Extend a complaint deadline once by 15 days, with a reason',
           params: IdParams,
           body: ExtendBody,
+          response: { 200: R.ComplaintView, ...R.WRITE_ERRORS },
         },
       },
       async (request) =>
         cases.extendComplaint(request.params.id, { reason: request.body.reason, actor: actorOf(request) }),
     );
 
-    app.get<{ Querystring: Static<typeof ChangesQuery> }>(
+    app.get(
       '/v1/changes',
       {
         config: { roles: CASE_READERS },
@@ -236,6 +273,13 @@ export function caseRoutes(deps: CaseRoutesDeps): FastifyPluginAsync {
           tags: ['changes'],
           summary: 'Pending changes (four eyes), newest first',
           querystring: ChangesQuery,
+          response: {
+            200: Type.Object({
+              items: Type.Array(R.PendingChangeView),
+              nextCursor: Type.Union([Type.String(), Type.Null()]),
+            }),
+            ...R.READ_ERRORS,
+          },
         },
       },
       async (request) =>
@@ -246,16 +290,21 @@ export function caseRoutes(deps: CaseRoutesDeps): FastifyPluginAsync {
         }),
     );
 
-    app.get<{ Params: IdParams }>(
+    app.get(
       '/v1/changes/:id',
       {
         config: { roles: CASE_READERS },
-        schema: { tags: ['changes'], summary: 'One pending change', params: IdParams },
+        schema: {
+          tags: ['changes'],
+          summary: 'One pending change',
+          params: IdParams,
+          response: { 200: R.PendingChangeView, ...R.ITEM_READ_ERRORS },
+        },
       },
       async (request) => cases.fourEyes.get(request.params.id),
     );
 
-    app.post<{ Params: IdParams; Body: Static<typeof DecideBody> }>(
+    app.post(
       '/v1/changes/:id/approve',
       {
         config: { roles: CHECKERS, idempotent: true },
@@ -264,12 +313,13 @@ export function caseRoutes(deps: CaseRoutesDeps): FastifyPluginAsync {
           summary: 'Approve and apply a pending change (a different person from its maker)',
           params: IdParams,
           body: DecideBody,
+          response: { 200: R.PendingChangeView, ...R.WRITE_ERRORS },
         },
       },
       async (request) => cases.fourEyes.approve(request.params.id, actorOf(request), request.body.note),
     );
 
-    app.post<{ Params: IdParams; Body: Static<typeof RejectBody> }>(
+    app.post(
       '/v1/changes/:id/reject',
       {
         config: { roles: CHECKERS, idempotent: true },
@@ -278,12 +328,13 @@ export function caseRoutes(deps: CaseRoutesDeps): FastifyPluginAsync {
           summary: 'Reject a pending change, with a note',
           params: IdParams,
           body: RejectBody,
+          response: { 200: R.PendingChangeView, ...R.WRITE_ERRORS },
         },
       },
       async (request) => cases.fourEyes.reject(request.params.id, actorOf(request), request.body.note),
     );
 
-    app.post<{ Params: IdParams; Body: Static<typeof ChallengeBody> }>(
+    app.post(
       '/v1/draws/:id/challenge',
       {
         config: { roles: WRITERS, idempotent: true },
@@ -293,13 +344,22 @@ export function caseRoutes(deps: CaseRoutesDeps): FastifyPluginAsync {
             'The step-up result for a CHALLENGE draw: PASSED releases it, FAILED cancels it and opens a case',
           params: IdParams,
           body: ChallengeBody,
+          response: {
+            200: Type.Object({
+              drawId: Type.String(),
+              status: Type.String(),
+              loanId: Type.Optional(Type.String()),
+              caseId: Type.Optional(Type.String()),
+            }),
+            ...R.WRITE_ERRORS,
+          },
         },
       },
       async (request) =>
         cases.challenge(request.params.id, { result: request.body.result, actor: actorOf(request) }),
     );
 
-    app.post<{ Params: IdParams; Body: Static<typeof StopBody> }>(
+    app.post(
       '/v1/draws/:id/stop',
       {
         config: { roles: CASE_WORKERS, idempotent: true },
@@ -308,6 +368,7 @@ export function caseRoutes(deps: CaseRoutesDeps): FastifyPluginAsync {
           summary: 'Stop a COOLDOWN draw: it becomes HOLD and a held-draw case',
           params: IdParams,
           body: StopBody,
+          response: { 200: Type.Object({ drawId: Type.String(), status: Type.String() }), ...R.WRITE_ERRORS },
         },
       },
       async (request) =>

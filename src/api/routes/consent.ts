@@ -1,10 +1,11 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import * as R from './responses.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { UUID_PATTERN } from '../../domain/ids.js';
 import { LgError } from '../../domain/errors.js';
 import { CONSENT_CHANNELS, CONSENT_PURPOSES, type ConsentServices } from '../../compliance/index.js';
 import { parseInstant } from '../instants.js';
-import { actorOf, BORROWERS, READERS, RISK_WRITERS, WRITERS } from '../types.js';
+import { actorOf, BORROWERS, READERS, RISK_WRITERS, WRITERS, typed } from '../types.js';
 
 /** Consent records and credit-report inquiries (征信业管理条例 Art. 18; PIPL Art. 13-15). */
 const tags = ['consent'];
@@ -40,8 +41,9 @@ const PullBody = Type.Object(
 );
 
 export function consentRoutes(services: ConsentServices): FastifyPluginAsync {
-  return async (app) => {
-    app.post<{ Body: Static<typeof ConsentBody> }>(
+  return async (instance) => {
+    const app = typed(instance);
+    app.post(
       '/v1/consents',
       {
         config: { roles: WRITERS, idempotent: true },
@@ -49,6 +51,7 @@ export function consentRoutes(services: ConsentServices): FastifyPluginAsync {
           tags,
           summary: 'Record a consent (purpose, text version shown, channel, expiry); in the ledger',
           body: ConsentBody,
+          response: { 201: R.ConsentView, ...R.WRITE_ERRORS },
         },
       },
       async (request, reply) => {
@@ -65,7 +68,7 @@ export function consentRoutes(services: ConsentServices): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof WithdrawBody> }>(
+    app.post(
       '/v1/consents/:id/withdraw',
       {
         config: { roles: WRITERS, idempotent: true },
@@ -74,6 +77,7 @@ export function consentRoutes(services: ConsentServices): FastifyPluginAsync {
           summary: 'Withdraw a consent: no inquiry under it from now on',
           params: IdParams,
           body: WithdrawBody,
+          response: { 200: R.ConsentView, ...R.WRITE_ERRORS },
         },
       },
       async (request) =>
@@ -84,16 +88,21 @@ export function consentRoutes(services: ConsentServices): FastifyPluginAsync {
         }),
     );
 
-    app.get<{ Params: Static<typeof IdParams> }>(
+    app.get(
       '/v1/borrowers/:id/consents',
       {
         config: { roles: READERS },
-        schema: { tags, summary: "A borrower's consents with their status", params: IdParams },
+        schema: {
+          tags,
+          summary: "A borrower's consents with their status",
+          params: IdParams,
+          response: { 200: Type.Object({ consents: Type.Array(R.ConsentView) }), ...R.ITEM_READ_ERRORS },
+        },
       },
       async (request) => ({ consents: await services.consentsOfBorrower(request.params.id) }),
     );
 
-    app.get<{ Params: Static<typeof IdParams> }>(
+    app.get(
       '/v1/borrowers/:id/inquiries',
       {
         config: { roles: READERS },
@@ -101,6 +110,7 @@ export function consentRoutes(services: ConsentServices): FastifyPluginAsync {
           tags,
           summary: "A borrower's credit-report inquiries, pulled and refused, newest first",
           params: IdParams,
+          response: { 200: Type.Object({ inquiries: Type.Array(R.InquiryView) }), ...R.ITEM_READ_ERRORS },
         },
       },
       async (request) => ({ inquiries: await services.inquiriesOfBorrower(request.params.id) }),
@@ -113,6 +123,7 @@ export function consentRoutes(services: ConsentServices): FastifyPluginAsync {
         schema: {
           tags: ['me'],
           summary: 'Who pulled your credit report, when and why (pulled and refused), newest first',
+          response: { 200: Type.Object({ inquiries: Type.Array(R.InquiryView) }), ...R.READ_ERRORS },
         },
       },
       async (request) => {
@@ -122,7 +133,7 @@ export function consentRoutes(services: ConsentServices): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Body: Static<typeof PullBody> }>(
+    app.post(
       '/v1/bureau/inquiries',
       {
         config: { roles: RISK_WRITERS, idempotent: true },
@@ -131,6 +142,19 @@ export function consentRoutes(services: ConsentServices): FastifyPluginAsync {
           summary:
             'Pull a credit report for an existing borrower (e.g. POST_LOAN_MGMT); refused without consent',
           body: PullBody,
+          response: {
+            201: Type.Object({
+              status: Type.Literal('PULLED'),
+              inquiryId: Type.String(),
+              consentId: Type.String(),
+              report: Type.Union([R.BureauReport, Type.Null()]),
+              attributes: Type.Union([
+                Type.Record(Type.String(), Type.Union([Type.Boolean(), Type.Number()])),
+                Type.Null(),
+              ]),
+            }),
+            ...R.WRITE_ERRORS,
+          },
         },
       },
       async (request, reply) => {

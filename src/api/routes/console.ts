@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import * as R from './responses.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { LgError } from '../../domain/errors.js';
 import type { Clock } from '../../domain/clock.js';
@@ -10,7 +11,7 @@ import type {
   OverviewRows,
   OverviewWindow,
 } from '../../store/console.js';
-import { ANY_ROLE, READERS } from '../types.js';
+import { ANY_ROLE, READERS, typed } from '../types.js';
 
 /** The reads the risk console needs; the store implements them (src/store/console.ts), the app wires them. */
 export interface ConsoleReads {
@@ -152,14 +153,11 @@ const AlertEvidenceResponse = Type.Object({
   timeline: Type.Array(EventView),
   shared: Type.Array(EventView),
 });
-const ErrorResponse = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
-});
-const ERRORS = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse };
 
 /** The risk console's reads: who is signed in, the live overview, line search and a line's history. */
 export function consoleRoutes(deps: ConsoleRouteDeps): FastifyPluginAsync {
-  return async (app) => {
+  return async (instance) => {
+    const app = typed(instance);
     app.get(
       '/v1/session',
       {
@@ -167,7 +165,7 @@ export function consoleRoutes(deps: ConsoleRouteDeps): FastifyPluginAsync {
         schema: {
           tags: ['console'],
           summary: 'Who is signed in with this key, and their role',
-          response: { 200: SessionResponse, ...ERRORS },
+          response: { 200: SessionResponse, ...R.READ_ERRORS },
         },
       },
       async (request) => {
@@ -177,7 +175,7 @@ export function consoleRoutes(deps: ConsoleRouteDeps): FastifyPluginAsync {
       },
     );
 
-    app.get<{ Querystring: Static<typeof OverviewQuery> }>(
+    app.get(
       '/v1/console/overview',
       {
         config: { roles: READERS },
@@ -186,13 +184,13 @@ export function consoleRoutes(deps: ConsoleRouteDeps): FastifyPluginAsync {
           summary:
             'Decisions by outcome per minute, rates, latency percentiles, lines, open alerts, ledger head',
           querystring: OverviewQuery,
-          response: { 200: OverviewResponse, ...ERRORS },
+          response: { 200: OverviewResponse, ...R.READ_ERRORS },
         },
       },
       async (request) => overview(deps, request.query.windowMinutes ?? 60),
     );
 
-    app.get<{ Querystring: Static<typeof LinesQuery> }>(
+    app.get(
       '/v1/console/lines',
       {
         config: { roles: READERS },
@@ -200,7 +198,7 @@ export function consoleRoutes(deps: ConsoleRouteDeps): FastifyPluginAsync {
           tags: ['console'],
           summary: 'Search lines by line or borrower id (prefix) and status, paginated by cursor',
           querystring: LinesQuery,
-          response: { 200: LinesResponse, ...ERRORS },
+          response: { 200: LinesResponse, ...R.READ_ERRORS },
         },
       },
       async (request) => {
@@ -209,7 +207,7 @@ export function consoleRoutes(deps: ConsoleRouteDeps): FastifyPluginAsync {
       },
     );
 
-    app.get<{ Params: Static<typeof IdParams> }>(
+    app.get(
       '/v1/console/lines/:id/history',
       {
         config: { roles: READERS },
@@ -217,13 +215,13 @@ export function consoleRoutes(deps: ConsoleRouteDeps): FastifyPluginAsync {
           tags: ['console'],
           summary: "A line's actions with reasons, its loans and its alerts, newest first",
           params: IdParams,
-          response: { 200: HistoryResponse, ...ERRORS },
+          response: { 200: HistoryResponse, ...R.ITEM_READ_ERRORS },
         },
       },
       async (request) => history(deps, request.params.id),
     );
 
-    app.get<{ Params: Static<typeof IdParams> }>(
+    app.get(
       '/v1/console/alerts/:id',
       {
         config: { roles: READERS },
@@ -232,7 +230,7 @@ export function consoleRoutes(deps: ConsoleRouteDeps): FastifyPluginAsync {
           summary:
             "An alert's evidence: features and rules that fired, the borrower's event timeline, shared entities",
           params: IdParams,
-          response: { 200: AlertEvidenceResponse, ...ERRORS },
+          response: { 200: AlertEvidenceResponse, ...R.ITEM_READ_ERRORS },
         },
       },
       async (request) => alertEvidence(deps, request.params.id),

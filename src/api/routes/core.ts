@@ -1,11 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
+import * as R from './responses.js';
+import type { PendingChangeView } from '../../cases/index.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { LINE_ACTION_TYPES } from '../../domain/decision.js';
 import { REPAYMENT_METHODS } from '../../domain/schedule.js';
 import { UUID_PATTERN } from '../../domain/ids.js';
 import { FUNDING_MODES } from '../../domain/partner.js';
 import type { CoreServices } from '../../core/index.js';
-import { READERS, RISK_WRITERS, WRITERS } from '../types.js';
+import { READERS, RISK_WRITERS, WRITERS, typed } from '../types.js';
 import { parseInstant } from '../instants.js';
 
 /** The credit-line core over HTTP: applications, lines, actions, explanations, draws, loans, repayments. */
@@ -140,11 +142,12 @@ export type LineActionGate = (
   lineId: string,
   action: Omit<ActionBody, 'tempUntil'> & { tempUntil?: number },
   actor: string,
-) => Promise<object | undefined>;
+) => Promise<PendingChangeView | undefined>;
 
 export function coreRoutes(core: CoreServices, lineActionGate?: LineActionGate): FastifyPluginAsync {
-  return async (app) => {
-    app.post<{ Body: ApplicationBody }>(
+  return async (instance) => {
+    const app = typed(instance);
+    app.post(
       '/v1/applications',
       {
         config: { roles: WRITERS, idempotent: true },
@@ -152,6 +155,7 @@ export function coreRoutes(core: CoreServices, lineActionGate?: LineActionGate):
           tags: ['lines'],
           summary: 'Apply for a credit line: decide, then open an ACTIVE line or decline/refer with reasons',
           body: ApplicationBody,
+          response: { 201: R.ApplicationResult, ...R.WRITE_ERRORS },
         },
       },
       async (request, reply) => {
@@ -160,7 +164,7 @@ export function coreRoutes(core: CoreServices, lineActionGate?: LineActionGate):
       },
     );
 
-    app.get<{ Params: IdParams }>(
+    app.get(
       '/v1/lines/:id',
       {
         config: { roles: READERS },
@@ -168,12 +172,13 @@ export function coreRoutes(core: CoreServices, lineActionGate?: LineActionGate):
           tags: ['lines'],
           summary: 'A line: limit, available, outstanding, status, rate, masked borrower, recent actions',
           params: IdParams,
+          response: { 200: R.LineView, ...R.ITEM_READ_ERRORS },
         },
       },
       async (request) => core.getLine(request.params.id),
     );
 
-    app.post<{ Params: IdParams; Body: ActionBody }>(
+    app.post(
       '/v1/lines/:id/actions',
       {
         config: { roles: RISK_WRITERS, idempotent: true },
@@ -182,6 +187,7 @@ export function coreRoutes(core: CoreServices, lineActionGate?: LineActionGate):
           summary: 'A manual line action (recorded with the acting key id)',
           params: IdParams,
           body: ActionBody,
+          response: { 201: R.LineActionResult, 202: R.PendingChangeAnswer, ...R.WRITE_ERRORS },
         },
       },
       async (request, reply) => {
@@ -209,7 +215,7 @@ export function coreRoutes(core: CoreServices, lineActionGate?: LineActionGate):
       },
     );
 
-    app.get<{ Params: IdParams; Querystring: ExplanationQuery }>(
+    app.get(
       '/v1/lines/:id/explanation',
       {
         config: { roles: READERS },
@@ -219,12 +225,13 @@ export function coreRoutes(core: CoreServices, lineActionGate?: LineActionGate):
             'What the borrower sees: status in plain words, at most 4 reasons, what to do, how to appeal',
           params: IdParams,
           querystring: ExplanationQuery,
+          response: { 200: R.LineExplanation, ...R.ITEM_READ_ERRORS },
         },
       },
       async (request) => core.explainLine(request.params.id, request.query.lang ?? 'zh'),
     );
 
-    app.post<{ Params: IdParams; Body: DrawBody }>(
+    app.post(
       '/v1/lines/:id/draws',
       {
         config: { roles: WRITERS, idempotent: true },
@@ -234,6 +241,7 @@ export function coreRoutes(core: CoreServices, lineActionGate?: LineActionGate):
             'Draw on a line: 201 with the loan when approved, 202 when held, cooled off, challenged or referred',
           params: IdParams,
           body: DrawBody,
+          response: { 201: R.DrawResult, 202: R.DrawResult, ...R.WRITE_ERRORS },
         },
       },
       async (request, reply) => {
@@ -242,7 +250,7 @@ export function coreRoutes(core: CoreServices, lineActionGate?: LineActionGate):
       },
     );
 
-    app.get<{ Params: IdParams }>(
+    app.get(
       '/v1/loans/:id',
       {
         config: { roles: READERS },
@@ -251,12 +259,13 @@ export function coreRoutes(core: CoreServices, lineActionGate?: LineActionGate):
           summary:
             'A loan: schedule with paid amounts, disclosure (APR under US_REGZ, EU_CCD, CN_IRR), dpd, bucket',
           params: IdParams,
+          response: { 200: R.LoanView, ...R.ITEM_READ_ERRORS },
         },
       },
       async (request) => core.getLoan(request.params.id),
     );
 
-    app.post<{ Params: IdParams; Body: RepaymentBody }>(
+    app.post(
       '/v1/loans/:id/repayments',
       {
         config: { roles: WRITERS, idempotent: true },
@@ -265,6 +274,7 @@ export function coreRoutes(core: CoreServices, lineActionGate?: LineActionGate):
           summary: 'Repay: fees, then interest, then principal, oldest instalment first; over-payment is 422',
           params: IdParams,
           body: RepaymentBody,
+          response: { 201: R.RepaymentResult, ...R.WRITE_ERRORS },
         },
       },
       async (request, reply) => {

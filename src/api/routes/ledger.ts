@@ -1,8 +1,9 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import * as R from './responses.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { UUID_PATTERN } from '../../domain/ids.js';
 import { CHECKPOINTS_LIST_MAX, type LedgerEvidence } from '../../compliance/index.js';
-import { BORROWERS, READERS } from '../types.js';
+import { BORROWERS, READERS, typed } from '../types.js';
 import { LgError } from '../../domain/errors.js';
 
 /**
@@ -26,12 +27,20 @@ const ConsistencyQuery = Type.Object({ from: Size, to: Size }, { additionalPrope
 const DecisionParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
 
 export function ledgerRoutes(evidence: LedgerEvidence): FastifyPluginAsync {
-  return async (app) => {
+  return async (instance) => {
+    const app = typed(instance);
     app.get(
       '/v1/ledger/key',
       {
         config: { roles: READERS },
-        schema: { tags, summary: 'The Ed25519 public key that signs checkpoints (raw base64 and PEM)' },
+        schema: {
+          tags,
+          summary: 'The Ed25519 public key that signs checkpoints (raw base64 and PEM)',
+          response: {
+            200: Type.Object({ keyId: Type.String(), ed25519: Type.String(), pem: Type.String() }),
+            ...R.READ_ERRORS,
+          },
+        },
       },
       async () => ({
         keyId: evidence.publicKey.keyId,
@@ -40,7 +49,7 @@ export function ledgerRoutes(evidence: LedgerEvidence): FastifyPluginAsync {
       }),
     );
 
-    app.get<{ Querystring: Static<typeof CheckpointsQuery> }>(
+    app.get(
       '/v1/ledger/checkpoints',
       {
         config: { roles: READERS },
@@ -48,6 +57,7 @@ export function ledgerRoutes(evidence: LedgerEvidence): FastifyPluginAsync {
           tags,
           summary: 'Signed checkpoints (tree size, root, time), oldest first; poll with afterSize',
           querystring: CheckpointsQuery,
+          response: { 200: Type.Object({ checkpoints: Type.Array(R.SignedCheckpoint) }), ...R.READ_ERRORS },
         },
       },
       async (request) => ({
@@ -62,12 +72,16 @@ export function ledgerRoutes(evidence: LedgerEvidence): FastifyPluginAsync {
       '/v1/ledger/checkpoints',
       {
         config: { roles: ['admin', 'auditor'], idempotent: true },
-        schema: { tags, summary: 'Sign and publish a checkpoint of the ledger as it is now' },
+        schema: {
+          tags,
+          summary: 'Sign and publish a checkpoint of the ledger as it is now',
+          response: { 201: R.SignedCheckpoint, ...R.WRITE_ERRORS },
+        },
       },
       async (_request, reply) => reply.code(201).send(await evidence.checkpoint()),
     );
 
-    app.get<{ Params: Static<typeof SeqParams>; Querystring: Static<typeof ProofQuery> }>(
+    app.get(
       '/v1/ledger/entries/:seq/proof',
       {
         config: { roles: READERS },
@@ -76,12 +90,13 @@ export function ledgerRoutes(evidence: LedgerEvidence): FastifyPluginAsync {
           summary: 'Inclusion proof of a ledger entry in a signed checkpoint (RFC 9162 audit path)',
           params: SeqParams,
           querystring: ProofQuery,
+          response: { 200: R.InclusionProof, ...R.ITEM_READ_ERRORS },
         },
       },
       async (request) => evidence.inclusionProof(request.params.seq, request.query.treeSize),
     );
 
-    app.get<{ Querystring: Static<typeof ConsistencyQuery> }>(
+    app.get(
       '/v1/ledger/consistency',
       {
         config: { roles: READERS },
@@ -89,12 +104,13 @@ export function ledgerRoutes(evidence: LedgerEvidence): FastifyPluginAsync {
           tags,
           summary: 'Consistency proof between two checkpoints: the later ledger extends the earlier one',
           querystring: ConsistencyQuery,
+          response: { 200: R.ConsistencyProof, ...R.ITEM_READ_ERRORS },
         },
       },
       async (request) => evidence.consistency(request.query.from, request.query.to),
     );
 
-    app.get<{ Params: Static<typeof DecisionParams> }>(
+    app.get(
       '/v1/decisions/:id/proof',
       {
         config: { roles: READERS },
@@ -103,12 +119,13 @@ export function ledgerRoutes(evidence: LedgerEvidence): FastifyPluginAsync {
           summary:
             "A decision's ledger entry with its inclusion proof and signed checkpoint (verifies offline)",
           params: DecisionParams,
+          response: { 200: R.InclusionProof, ...R.ITEM_READ_ERRORS },
         },
       },
       async (request) => evidence.decisionProof(request.params.id),
     );
 
-    app.get<{ Params: Static<typeof DecisionParams> }>(
+    app.get(
       '/v1/me/decisions/:id/proof',
       {
         config: { roles: BORROWERS },
@@ -116,6 +133,7 @@ export function ledgerRoutes(evidence: LedgerEvidence): FastifyPluginAsync {
           tags: ['me'],
           summary: 'A proof of your own decision: its ledger entry, inclusion proof and signed checkpoint',
           params: DecisionParams,
+          response: { 200: R.InclusionProof, ...R.ITEM_READ_ERRORS },
         },
       },
       async (request) => {

@@ -1,4 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import * as R from './responses.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { UUID_PATTERN } from '../../domain/ids.js';
 import {
@@ -9,7 +10,7 @@ import {
   type PageQuery,
 } from '../../core/index.js';
 import type { Store } from '../../store/db.js';
-import { READERS } from '../types.js';
+import { READERS, typed } from '../types.js';
 import { parseInstant } from '../instants.js';
 
 /**
@@ -41,34 +42,39 @@ function pageQuery(q: PageQuerystring): PageQuery {
 }
 
 export function listingRoutes(store: Store): FastifyPluginAsync {
-  return async (app) => {
-    const schema = (tags: string[], summary: string) => ({
+  return async (instance) => {
+    const app = typed(instance);
+    const schema = <T extends TSchema>(tags: string[], summary: string, item: T) => ({
       tags,
       summary,
       params: IdParams,
       querystring: PageQuerystring,
+      response: {
+        200: Type.Object({ items: Type.Array(item), next: Type.Union([Type.String(), Type.Null()]) }),
+        ...R.ITEM_READ_ERRORS,
+      },
     });
-    app.get<{ Params: IdParams; Querystring: PageQuerystring }>(
+    app.get(
       '/v1/lines/:id/draws',
       {
         config: { roles: READERS },
-        schema: schema(['lines'], "A line's draws, oldest first, a page at a time"),
+        schema: schema(['lines'], "A line's draws, oldest first, a page at a time", R.DrawListItem),
       },
       async (request) => listLineDraws(store, request.params.id, pageQuery(request.query)),
     );
-    app.get<{ Params: IdParams; Querystring: PageQuerystring }>(
+    app.get(
       '/v1/lines/:id/loans',
       {
         config: { roles: READERS },
-        schema: schema(['loans'], "A line's loans, oldest first, a page at a time"),
+        schema: schema(['loans'], "A line's loans, oldest first, a page at a time", R.LoanListItem),
       },
       async (request) => listLineLoans(store, request.params.id, pageQuery(request.query)),
     );
-    app.get<{ Params: IdParams; Querystring: PageQuerystring }>(
+    app.get(
       '/v1/borrowers/:id/lines',
       {
         config: { roles: READERS },
-        schema: schema(['lines'], "A borrower's lines, oldest first, a page at a time"),
+        schema: schema(['lines'], "A borrower's lines, oldest first, a page at a time", R.LineListItem),
       },
       async (request) => listBorrowerLines(store, request.params.id, pageQuery(request.query)),
     );

@@ -1,10 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
+import * as R from './responses.js';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { LgError } from '../../domain/errors.js';
 import { UUID_PATTERN } from '../../domain/ids.js';
 import type { CoreServices } from '../../core/index.js';
 import { COMPLAINT_CATEGORIES, type CaseService } from '../../cases/index.js';
-import { BORROWERS } from '../types.js';
+import { BORROWERS, typed } from '../types.js';
 
 /**
  * The borrower's own view, with a borrower token (issue 11). Every route reads the borrower from the token, never
@@ -63,12 +64,37 @@ function borrowerOf(request: FastifyRequest): string {
 export function meRoutes(deps: MeRoutesDeps): FastifyPluginAsync {
   const me = deps.cases.borrower;
   const config = { roles: BORROWERS };
-  return async (app) => {
-    app.get('/v1/me/lines', { config, schema: { tags, summary: 'Your credit lines' } }, async (request) =>
-      me.lines(borrowerOf(request)),
+  return async (instance) => {
+    const app = typed(instance);
+    app.get(
+      '/v1/me/lines',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Your credit lines',
+          response: {
+            200: Type.Object({
+              items: Type.Array(
+                Type.Object({
+                  id: Type.String(),
+                  status: Type.String(),
+                  currency: Type.String(),
+                  limitMinor: Type.Integer(),
+                  availableMinor: Type.Integer(),
+                  outstandingPrincipalMinor: Type.Integer(),
+                  annualRate: Type.Number(),
+                }),
+              ),
+            }),
+            ...R.READ_ERRORS,
+          },
+        },
+      },
+      async (request) => me.lines(borrowerOf(request)),
     );
 
-    app.get<{ Params: IdParams; Querystring: LangQuery }>(
+    app.get(
       '/v1/me/lines/:id/explanation',
       {
         config,
@@ -77,42 +103,78 @@ export function meRoutes(deps: MeRoutesDeps): FastifyPluginAsync {
           summary: 'Why your line is as it is, what you can do, how to appeal (and your open appeals)',
           params: IdParams,
           querystring: LangQuery,
+          response: {
+            200: R.MyLineExplanation,
+            ...R.ITEM_READ_ERRORS,
+          },
         },
       },
-      async (request) => me.explanation(borrowerOf(request), request.params.id, request.query.lang ?? 'zh'),
+      async (request) =>
+        // The cases module answers the core's explanation widened to a record (src/cases/borrower.ts); its members
+        // are the core's LineExplanation plus the open appeals, which the contract test checks on every answer.
+        (await me.explanation(borrowerOf(request), request.params.id, request.query.lang ?? 'zh')) as Static<
+          typeof R.MyLineExplanation
+        >,
     );
 
-    app.get<{ Querystring: LangQuery }>(
+    app.get(
       '/v1/me/appeals',
       {
         config,
-        schema: { tags, summary: 'Your appeals with state, deadline and outcome', querystring: LangQuery },
+        schema: {
+          tags,
+          summary: 'Your appeals with state, deadline and outcome',
+          querystring: LangQuery,
+          response: { 200: Type.Object({ items: Type.Array(R.AppealView) }), ...R.READ_ERRORS },
+        },
       },
       async (request) => me.appeals(borrowerOf(request), request.query.lang ?? 'zh'),
     );
 
-    app.post<{ Body: Static<typeof AppealBody> }>(
+    app.post(
       '/v1/me/appeals',
       {
         config: { ...config, idempotent: true },
-        schema: { tags, summary: 'Appeal against a line action or a decision', body: AppealBody },
+        schema: {
+          tags,
+          summary: 'Appeal against a line action or a decision',
+          body: AppealBody,
+          response: { 201: R.AppealView, ...R.WRITE_ERRORS },
+        },
       },
       async (request, reply) => reply.code(201).send(await me.fileAppeal(borrowerOf(request), request.body)),
     );
 
-    app.get<{ Params: IdParams; Querystring: LangQuery }>(
+    app.get(
       '/v1/me/appeals/:id',
-      { config, schema: { tags, summary: 'One of your appeals', params: IdParams, querystring: LangQuery } },
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'One of your appeals',
+          params: IdParams,
+          querystring: LangQuery,
+          response: { 200: R.AppealView, ...R.ITEM_READ_ERRORS },
+        },
+      },
       async (request) => me.appeal(borrowerOf(request), request.params.id, request.query.lang ?? 'zh'),
     );
 
-    app.get<{ Querystring: LangQuery }>(
+    app.get(
       '/v1/me/complaints',
-      { config, schema: { tags, summary: 'Your complaints', querystring: LangQuery } },
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Your complaints',
+          querystring: LangQuery,
+          response: { 200: Type.Object({ items: Type.Array(R.ComplaintView) }), ...R.READ_ERRORS },
+        },
+      },
       async (request) => me.complaints(borrowerOf(request), request.query.lang ?? 'zh'),
     );
 
-    app.post<{ Body: ComplaintBody }>(
+    app.post(
       '/v1/me/complaints',
       {
         config: { ...config, idempotent: true },
@@ -120,26 +182,38 @@ export function meRoutes(deps: MeRoutesDeps): FastifyPluginAsync {
           tags,
           summary: 'File a complaint; acknowledged at once with its 15-day deadline',
           body: ComplaintBody,
+          response: { 201: R.ComplaintView, ...R.WRITE_ERRORS },
         },
       },
       async (request, reply) =>
         reply.code(201).send(await me.fileComplaint(borrowerOf(request), request.body)),
     );
 
-    app.get<{ Params: IdParams; Querystring: LangQuery }>(
+    app.get(
       '/v1/me/complaints/:id',
       {
         config,
-        schema: { tags, summary: 'One of your complaints', params: IdParams, querystring: LangQuery },
+        schema: {
+          tags,
+          summary: 'One of your complaints',
+          params: IdParams,
+          querystring: LangQuery,
+          response: { 200: R.ComplaintView, ...R.ITEM_READ_ERRORS },
+        },
       },
       async (request) => me.complaint(borrowerOf(request), request.params.id, request.query.lang ?? 'zh'),
     );
 
-    app.post<{ Params: IdParams }>(
+    app.post(
       '/v1/me/draws/:id/cancel',
       {
         config: { ...config, idempotent: true },
-        schema: { tags, summary: 'Cancel a draw during its cooling-off', params: IdParams },
+        schema: {
+          tags,
+          summary: 'Cancel a draw during its cooling-off',
+          params: IdParams,
+          response: { 200: Type.Object({ drawId: Type.String(), status: Type.String() }), ...R.WRITE_ERRORS },
+        },
       },
       async (request) => me.cancelDraw(borrowerOf(request), request.params.id),
     );

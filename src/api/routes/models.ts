@@ -1,8 +1,10 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import * as R from './responses.js';
+import type { PendingChangeView } from '../../cases/index.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { LgError } from '../../domain/index.js';
 import type { ModelRegistry } from '../../scoring/index.js';
-import { actorOf, READERS, RISK_WRITERS } from '../types.js';
+import { actorOf, READERS, RISK_WRITERS, typed } from '../types.js';
 
 /**
  * The model registry over HTTP (issues 11 and 12): which versions are registered, which one an unversioned
@@ -11,7 +13,7 @@ import { actorOf, READERS, RISK_WRITERS } from '../types.js';
 export interface ModelRouteDeps {
   readonly models: Pick<ModelRegistry, 'list' | 'aliases' | 'activations' | 'activate' | 'get'>;
   readonly gates: {
-    modelActivation(id: string, version: number, actor: string): Promise<unknown>;
+    modelActivation(id: string, version: number, actor: string): Promise<PendingChangeView | undefined>;
   };
 }
 
@@ -24,17 +26,28 @@ const VersionParams = Type.Object({
 const tags = ['models'];
 
 export function modelRoutes(deps: ModelRouteDeps): FastifyPluginAsync {
-  return async (app) => {
+  return async (instance) => {
+    const app = typed(instance);
     app.get(
       '/v1/models',
       {
         config: { roles: READERS },
-        schema: { tags, summary: 'Registered models and the version each id scores with' },
+        schema: {
+          tags,
+          summary: 'Registered models and the version each id scores with',
+          response: {
+            200: Type.Object({
+              models: Type.Array(R.RegisteredModel),
+              aliases: Type.Record(Type.String(), Type.Number()),
+            }),
+            ...R.READ_ERRORS,
+          },
+        },
       },
       async () => ({ models: await deps.models.list(), aliases: await deps.models.aliases() }),
     );
 
-    app.get<{ Params: Static<typeof IdParams> }>(
+    app.get(
       '/v1/models/:id/activations',
       {
         config: { roles: READERS },
@@ -42,12 +55,16 @@ export function modelRoutes(deps: ModelRouteDeps): FastifyPluginAsync {
           tags,
           summary: "A model id's activations: who moved it to which version, when",
           params: IdParams,
+          response: {
+            200: Type.Object({ activations: Type.Array(R.ModelActivation) }),
+            ...R.ITEM_READ_ERRORS,
+          },
         },
       },
       async (request) => ({ activations: await deps.models.activations(request.params.id) }),
     );
 
-    app.post<{ Params: Static<typeof VersionParams> }>(
+    app.post(
       '/v1/models/:id/versions/:version/activate',
       {
         config: { roles: RISK_WRITERS, idempotent: true },
@@ -56,6 +73,7 @@ export function modelRoutes(deps: ModelRouteDeps): FastifyPluginAsync {
           summary:
             'Score unversioned references to this model with this version (202 while it waits for a second person)',
           params: VersionParams,
+          response: { 200: R.ModelActivation, 202: R.PendingChangeAnswer, ...R.WRITE_ERRORS },
         },
       },
       async (request, reply) => {

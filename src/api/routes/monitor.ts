@@ -1,18 +1,15 @@
 import { Type, type Static } from '@sinclair/typebox';
+import * as R from './responses.js';
+import type { PendingChangeView } from '../../cases/index.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { LgError } from '../../domain/errors.js';
 import { EventInSchema, parseEvents } from '../../monitor/events.js';
 import { FEATURES } from '../../monitor/features/registry.js';
-import {
-  LIST_ENTITY_TYPES,
-  LIST_KINDS,
-  type ListEntityType,
-  type SharedListExport,
-} from '../../monitor/lists.js';
+import { LIST_ENTITY_TYPES, LIST_KINDS } from '../../monitor/lists.js';
 import { listAlerts } from '../../cases/index.js';
 import type { MonitorService } from '../../monitor/service.js';
 import { describePack } from '../../monitor/typologies/index.js';
-import { actorOf, READERS, RISK_WRITERS, WRITERS } from '../types.js';
+import { actorOf, READERS, RISK_WRITERS, WRITERS, typed, type TypedApp } from '../types.js';
 import { EpochMs, instantText, parseInstant } from '../instants.js';
 
 export interface MonitorRoutesDeps {
@@ -24,8 +21,8 @@ export interface MonitorRoutesDeps {
     listAdd(
       entry: Omit<Static<typeof NewEntry>, 'expiresAt'> & { expiresAt?: number },
       actor: string,
-    ): Promise<object | undefined>;
-    listRemove(entryId: string, actor: string): Promise<object | undefined>;
+    ): Promise<PendingChangeView | undefined>;
+    listRemove(entryId: string, actor: string): Promise<PendingChangeView | undefined>;
   };
 }
 
@@ -66,10 +63,34 @@ const SharedExport = Type.Object({
   ),
 });
 
+/** Requests that sent one event rather than a batch: they are answered with one outcome. */
+const singleEvents = new WeakSet<object>();
+
+/**
+ * One event or a batch, normalised to {events} before validation so errors name body/events/<index>/<field>; a batch
+ * over the limit is refused before any validation work. The route's body schema validates the result right after.
+ */
+function asEventBatch(
+  body: unknown,
+  batchMax: number,
+): { batch: Static<typeof EventsBody>; single: boolean } {
+  const single = !(
+    typeof body === 'object' &&
+    body !== null &&
+    'events' in body &&
+    Array.isArray(body.events)
+  );
+  const events: unknown[] = single ? [body] : (body as { events: unknown[] }).events;
+  if (events.length > batchMax)
+    throw new LgError('LG_BATCH_TOO_LARGE', `a batch holds at most ${batchMax} events; got ${events.length}`);
+  return { batch: { events } as Static<typeof EventsBody>, single };
+}
+
 /** The monitor's HTTP face: events in, alerts, typologies, features, lists. */
 export function monitorRoutes(deps: MonitorRoutesDeps): FastifyPluginAsync {
   const { monitor } = deps;
-  return async (app) => {
+  return async (instance) => {
+    const app = typed(instance);
     app.post(
       '/v1/events',
       {
@@ -79,25 +100,22 @@ export function monitorRoutes(deps: MonitorRoutesDeps): FastifyPluginAsync {
           summary:
             'Ingest one event or a batch {events: [...]}; durable before answered; repeated eventIds answered with the first result',
           body: EventsBody,
+          response: {
+            200: Type.Union([Type.Object({ results: Type.Array(R.EventOutcome) }), R.EventOutcome]),
+            ...R.WRITE_ERRORS,
+          },
         },
         // One event or a batch: normalise to {events} before validation so errors name body/events/<index>/<field>.
         preValidation: async (request) => {
-          const body = request.body as Record<string, unknown> | null;
-          const isBatch = body !== null && typeof body === 'object' && Array.isArray(body.events);
-          (request as { lgSingleEvent?: boolean }).lgSingleEvent = !isBatch;
-          if (!isBatch) request.body = { events: [body] };
-          const n = (request.body as { events: unknown[] }).events.length;
-          if (n > deps.eventBatchMax)
-            throw new LgError(
-              'LG_BATCH_TOO_LARGE',
-              `a batch holds at most ${deps.eventBatchMax} events; got ${n}`,
-            );
+          const { batch, single } = asEventBatch(request.body, deps.eventBatchMax);
+          if (single) singleEvents.add(request);
+          request.body = batch;
         },
       },
       async (request) => {
-        const { events } = request.body as Static<typeof EventsBody>;
-        const outcomes = await monitor.ingest(parseEvents(events));
-        return (request as { lgSingleEvent?: boolean }).lgSingleEvent ? outcomes[0] : { results: outcomes };
+        const outcomes = await monitor.ingest(parseEvents(request.body.events));
+        const [first] = outcomes;
+        return singleEvents.has(request) && first ? first : { results: outcomes };
       },
     );
 
@@ -117,16 +135,17 @@ export function monitorRoutes(deps: MonitorRoutesDeps): FastifyPluginAsync {
             limit: Type.Optional(PageLimit),
             cursor: Type.Optional(Type.String({ maxLength: 64 })),
           }),
+          response: {
+            200: Type.Object({
+              items: Type.Array(R.AlertView),
+              nextCursor: Type.Union([Type.String(), Type.Null()]),
+            }),
+            ...R.READ_ERRORS,
+          },
         },
       },
       async (request) => {
-        const q = request.query as {
-          status?: string;
-          typology?: string;
-          userId?: string;
-          limit?: number;
-          cursor?: string;
-        };
+        const q = request.query;
         return listAlerts(monitor.db, { ...q, before: q.cursor });
       },
     );
@@ -141,11 +160,22 @@ export function monitorRoutes(deps: MonitorRoutesDeps): FastifyPluginAsync {
           body: Type.Object({
             status: Type.Union([Type.Literal('OPEN'), Type.Literal('ACKNOWLEDGED'), Type.Literal('CLOSED')]),
           }),
+          response: {
+            200: Type.Object({
+              alertId: Type.String(),
+              status: Type.Union([
+                Type.Literal('OPEN'),
+                Type.Literal('CLOSED'),
+                Type.Literal('ACKNOWLEDGED'),
+              ]),
+            }),
+            ...R.WRITE_ERRORS,
+          },
         },
       },
       async (request) => {
-        const { alertId } = request.params as { alertId: string };
-        const { status } = request.body as { status: 'OPEN' | 'ACKNOWLEDGED' | 'CLOSED' };
+        const { alertId } = request.params;
+        const { status } = request.body;
         await monitor.setAlertStatus(alertId, status);
         return { alertId, status };
       },
@@ -155,7 +185,67 @@ export function monitorRoutes(deps: MonitorRoutesDeps): FastifyPluginAsync {
       '/v1/typologies',
       {
         config: { roles: READERS },
-        schema: { tags: ['monitor'], summary: 'Typology packs with effective parameters' },
+        schema: {
+          tags: ['monitor'],
+          summary: 'Typology packs with effective parameters',
+          response: {
+            200: Type.Object({
+              items: Type.Array(
+                Type.Object({
+                  id: Type.String(),
+                  version: Type.Number(),
+                  title: Type.String(),
+                  description: Type.String(),
+                  triggers: Type.Array(
+                    Type.Union([
+                      Type.Literal('login'),
+                      Type.Literal('login_failed'),
+                      Type.Literal('device_change'),
+                      Type.Literal('password_reset'),
+                      Type.Literal('phone_change'),
+                      Type.Literal('payee_added'),
+                      Type.Literal('transfer_out'),
+                      Type.Literal('transfer_in'),
+                      Type.Literal('purchase'),
+                      Type.Literal('disbursement'),
+                      Type.Literal('repayment'),
+                      Type.Literal('application'),
+                      Type.Literal('bureau_inquiry'),
+                      Type.Literal('screen_share_detected'),
+                      Type.Literal('call_in_progress'),
+                    ]),
+                  ),
+                  parameters: Type.Record(
+                    Type.String(),
+                    Type.Object({
+                      value: Type.Optional(Type.Union([Type.Number(), Type.Array(Type.String())])),
+                      default: Type.Union([Type.Number(), Type.Array(Type.String())]),
+                      description: Type.String(),
+                    }),
+                  ),
+                  rules: Type.Array(Type.Object({ id: Type.String(), description: Type.String() })),
+                  reasons: Type.Array(Type.String()),
+                  severity: Type.Union([
+                    Type.Literal('low'),
+                    Type.Literal('medium'),
+                    Type.Literal('high'),
+                    Type.Literal('critical'),
+                  ]),
+                  actions: Type.Array(
+                    Type.Union([
+                      Type.Literal('CHALLENGE'),
+                      Type.Literal('COOLDOWN'),
+                      Type.Literal('HOLD'),
+                      Type.Literal('FREEZE_DRAW'),
+                      Type.Literal('SUSPEND'),
+                    ]),
+                  ),
+                }),
+              ),
+            }),
+            ...R.READ_ERRORS,
+          },
+        },
       },
       async () => ({
         items: monitor.typologies.map((p) =>
@@ -171,7 +261,77 @@ export function monitorRoutes(deps: MonitorRoutesDeps): FastifyPluginAsync {
 
     app.get(
       '/v1/features',
-      { config: { roles: READERS }, schema: { tags: ['monitor'], summary: 'The feature registry' } },
+      {
+        config: { roles: READERS },
+        schema: {
+          tags: ['monitor'],
+          summary: 'The feature registry',
+          response: {
+            200: Type.Object({
+              items: Type.Array(
+                Type.Object({
+                  eventTypes: Type.Array(
+                    Type.Union([
+                      Type.Literal('login'),
+                      Type.Literal('login_failed'),
+                      Type.Literal('device_change'),
+                      Type.Literal('password_reset'),
+                      Type.Literal('phone_change'),
+                      Type.Literal('payee_added'),
+                      Type.Literal('transfer_out'),
+                      Type.Literal('transfer_in'),
+                      Type.Literal('purchase'),
+                      Type.Literal('disbursement'),
+                      Type.Literal('repayment'),
+                      Type.Literal('application'),
+                      Type.Literal('bureau_inquiry'),
+                      Type.Literal('screen_share_detected'),
+                      Type.Literal('call_in_progress'),
+                    ]),
+                  ),
+                  name: Type.String(),
+                  entity: Type.Union([
+                    Type.Literal('ip'),
+                    Type.Literal('channel'),
+                    Type.Literal('user'),
+                    Type.Literal('device'),
+                    Type.Literal('payee'),
+                    Type.Literal('merchant'),
+                  ]),
+                  windowMs: Type.Number(),
+                  aggregate: Type.Object({
+                    kind: Type.Union([
+                      Type.Literal('count'),
+                      Type.Literal('sum'),
+                      Type.Literal('max'),
+                      Type.Literal('distinct'),
+                      Type.Literal('timeSince'),
+                    ]),
+                    of: Type.Optional(
+                      Type.Union([
+                        Type.Literal('ip'),
+                        Type.Literal('channel'),
+                        Type.Literal('userId'),
+                        Type.Literal('deviceId'),
+                        Type.Literal('payeeId'),
+                        Type.Literal('merchantId'),
+                      ]),
+                    ),
+                  }),
+                  purpose: Type.String(),
+                  source: Type.Union([
+                    Type.Literal('app events'),
+                    Type.Literal('core events'),
+                    Type.Literal('bureau gateway'),
+                    Type.Literal('app and core events'),
+                  ]),
+                }),
+              ),
+            }),
+            ...R.READ_ERRORS,
+          },
+        },
+      },
       async () => ({
         items: FEATURES.map((f) => ({ ...f, eventTypes: [...f.eventTypes] })),
       }),
@@ -189,11 +349,20 @@ export function monitorRoutes(deps: MonitorRoutesDeps): FastifyPluginAsync {
             entityId: Type.String({ minLength: 1, maxLength: 128 }),
             asOf: Type.Optional(IsoInstant),
           }),
+          response: {
+            200: Type.Object({
+              name: Type.String(),
+              entityId: Type.String(),
+              asOf: Type.String(),
+              value: Type.Union([Type.Number(), Type.Null()]),
+            }),
+            ...R.ITEM_READ_ERRORS,
+          },
         },
       },
       async (request) => {
-        const { name } = request.params as { name: string };
-        const { entityId, asOf } = request.query as { entityId: string; asOf?: string };
+        const { name } = request.params;
+        const { entityId, asOf } = request.query;
         const at = parseInstant(asOf, 'asOf') ?? Date.now();
         return {
           name,
@@ -217,10 +386,14 @@ export function monitorRoutes(deps: MonitorRoutesDeps): FastifyPluginAsync {
             ip: Type.Optional(Type.String({ maxLength: 64 })),
             at: Type.Optional(IsoInstant),
           }),
+          response: {
+            200: Type.Record(Type.String(), Type.Union([Type.Boolean(), Type.Number()])),
+            ...R.READ_ERRORS,
+          },
         },
       },
       async (request) => {
-        const q = request.query as { borrowerId: string; deviceId?: string; ip?: string; at?: string };
+        const q = request.query;
         return monitor.drawSignals({
           borrowerId: q.borrowerId,
           deviceId: q.deviceId,
@@ -239,7 +412,7 @@ function paramsOf(monitor: MonitorService, id: string, names: readonly string[])
 }
 
 function registerListRoutes(
-  app: Parameters<FastifyPluginAsync>[0],
+  app: TypedApp,
   monitor: MonitorService,
   listGates?: MonitorRoutesDeps['listGates'],
 ): void {
@@ -256,16 +429,30 @@ function registerListRoutes(
           limit: Type.Optional(PageLimit),
           cursor: Type.Optional(Type.String({ maxLength: 64 })),
         }),
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                reason: Type.String(),
+                source: Type.String(),
+                addedBy: Type.String(),
+                addedAt: Type.Union([Type.String(), Type.Null()]),
+                expiresAt: Type.Union([Type.String(), Type.Null()]),
+                partnerId: Type.Optional(Type.String()),
+                value: Type.Optional(Type.String()),
+                entryId: Type.String(),
+                list: Type.String(),
+                entityType: Type.String(),
+              }),
+            ),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...R.READ_ERRORS,
+        },
       },
     },
     async (request) => {
-      const q = request.query as {
-        list?: (typeof LIST_KINDS)[number];
-        entityType?: ListEntityType;
-        includeExpired?: string;
-        limit?: number;
-        cursor?: string;
-      };
+      const q = request.query;
       const limit = q.limit ?? 100;
       const items = await monitor.lists.query({
         list: q.list,
@@ -293,19 +480,42 @@ function registerListRoutes(
           entityType: ListEntity,
           value: Type.String({ minLength: 1, maxLength: 256 }),
         }),
+        response: { 200: Type.Object({ hits: Type.Array(R.ListHit) }), ...R.READ_ERRORS },
       },
     },
     async (request) => {
-      const q = request.query as { entityType: ListEntityType; value: string };
+      const q = request.query;
       return { hits: monitor.lists.check(q.entityType, q.value, Date.now()) };
     },
   );
 
   app.post(
     '/v1/lists',
-    { config: { roles: RISK_WRITERS, idempotent: true }, schema: { tags: ['lists'], body: NewEntry } },
+    {
+      config: { roles: RISK_WRITERS, idempotent: true },
+      schema: {
+        tags: ['lists'],
+        body: NewEntry,
+        response: {
+          201: Type.Object({
+            reason: Type.String(),
+            source: Type.String(),
+            addedBy: Type.String(),
+            addedAt: Type.Union([Type.String(), Type.Null()]),
+            expiresAt: Type.Union([Type.String(), Type.Null()]),
+            partnerId: Type.Optional(Type.String()),
+            value: Type.Optional(Type.String()),
+            entryId: Type.String(),
+            list: Type.String(),
+            entityType: Type.String(),
+          }),
+          202: R.PendingChangeAnswer,
+          ...R.WRITE_ERRORS,
+        },
+      },
+    },
     async (request, reply) => {
-      const body = request.body as Static<typeof NewEntry>;
+      const body = request.body;
       const expiresAt = parseInstant(body.expiresAt, 'expiresAt');
       const pending = await listGates?.listAdd({ ...body, expiresAt }, request.principal?.actor ?? '');
       if (pending) return reply.code(202).send({ pendingChange: pending });
@@ -323,10 +533,14 @@ function registerListRoutes(
     '/v1/lists/:entryId',
     {
       config: { roles: RISK_WRITERS },
-      schema: { tags: ['lists'], params: Type.Object({ entryId: Type.String({ maxLength: 64 }) }) },
+      schema: {
+        tags: ['lists'],
+        params: Type.Object({ entryId: Type.String({ maxLength: 64 }) }),
+        response: { 202: R.PendingChangeAnswer, 204: R.NoContent, ...R.WRITE_ERRORS },
+      },
     },
     async (request, reply) => {
-      const entryId = (request.params as { entryId: string }).entryId;
+      const entryId = request.params.entryId;
       const pending = await listGates?.listRemove(entryId, request.principal?.actor ?? '');
       if (pending) return reply.code(202).send({ pendingChange: pending });
       await monitor.lists.remove(entryId, actorOf(request));
@@ -346,11 +560,15 @@ function registerListRoutes(
           partnerId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }),
         }),
         body: Type.Object({ key: Type.String({ minLength: 43, maxLength: 256 }) }),
+        response: {
+          200: Type.Object({ partnerId: Type.String(), keyFingerprint: Type.String() }),
+          ...R.WRITE_ERRORS,
+        },
       },
     },
     async (request) => {
-      const { partnerId } = request.params as { partnerId: string };
-      const { key } = request.body as { key: string };
+      const { partnerId } = request.params;
+      const { key } = request.body;
       const bytes =
         /^[0-9a-fA-F]+$/.test(key) && key.length % 2 === 0
           ? Buffer.from(key, 'hex')
@@ -371,22 +589,29 @@ function registerListRoutes(
           list: Type.Optional(ListKind),
           entityType: Type.Optional(ListEntity),
         }),
+        response: { 200: R.SharedListExport, ...R.WRITE_ERRORS },
       },
     },
     async (request) => {
-      const b = request.body as {
-        partnerId: string;
-        list?: (typeof LIST_KINDS)[number];
-        entityType?: ListEntityType;
-      };
+      const b = request.body;
       return monitor.lists.exportFor(b.partnerId, { list: b.list, entityType: b.entityType });
     },
   );
 
   app.post(
     '/v1/lists/import',
-    { config: { roles: ['admin'], idempotent: true }, schema: { tags: ['lists'], body: SharedExport } },
-    async (request) => monitor.lists.importFrom(request.body as SharedListExport, actorOf(request)),
+    {
+      config: { roles: ['admin'], idempotent: true },
+      schema: {
+        tags: ['lists'],
+        body: SharedExport,
+        response: {
+          200: Type.Object({ imported: Type.Number(), skipped: Type.Number() }),
+          ...R.WRITE_ERRORS,
+        },
+      },
+    },
+    async (request) => monitor.lists.importFrom(request.body, actorOf(request)),
   );
 }
 

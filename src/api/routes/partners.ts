@@ -1,11 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
+import * as R from './responses.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { UUID_PATTERN } from '../../domain/ids.js';
 import { LIST_STATUSES, PARTNER_STATUSES, PARTNER_TYPES } from '../../domain/partner.js';
 import type { RandomSource } from '../../domain/random.js';
 import type { CoreServices } from '../../core/index.js';
 import { createApiKey } from '../api-keys.js';
-import { actorOf, PARTNER_READERS, READERS, RISK_WRITERS } from '../types.js';
+import { actorOf, PARTNER_READERS, READERS, RISK_WRITERS, typed } from '../types.js';
 
 /** 助贷 partners over HTTP: the registry, status changes, partner keys, channel quality, and the partner-scoped view. */
 const IdParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
@@ -42,8 +43,9 @@ type StatusBody = Static<typeof StatusBody>;
 
 export function partnerRoutes(options: { core: CoreServices; random: RandomSource }): FastifyPluginAsync {
   const { core, random } = options;
-  return async (app) => {
-    app.post<{ Body: PartnerBody }>(
+  return async (instance) => {
+    const app = typed(instance);
+    app.post(
       '/v1/partners',
       {
         config: { roles: RISK_WRITERS, idempotent: true },
@@ -51,6 +53,7 @@ export function partnerRoutes(options: { core: CoreServices; random: RandomSourc
           tags: ['partners'],
           summary: 'Register a partner (platform operator, funder, credit enhancer, ...)',
           body: PartnerBody,
+          response: { 201: R.PartnerView, ...R.WRITE_ERRORS },
         },
       },
       async (request, reply) =>
@@ -59,17 +62,32 @@ export function partnerRoutes(options: { core: CoreServices; random: RandomSourc
 
     app.get(
       '/v1/partners',
-      { config: { roles: READERS }, schema: { tags: ['partners'], summary: 'The partner registry' } },
+      {
+        config: { roles: READERS },
+        schema: {
+          tags: ['partners'],
+          summary: 'The partner registry',
+          response: { 200: Type.Object({ partners: Type.Array(R.PartnerView) }), ...R.READ_ERRORS },
+        },
+      },
       async () => ({ partners: await core.listPartners() }),
     );
 
-    app.get<{ Params: IdParams }>(
+    app.get(
       '/v1/partners/:id',
-      { config: { roles: READERS }, schema: { tags: ['partners'], summary: 'A partner', params: IdParams } },
+      {
+        config: { roles: READERS },
+        schema: {
+          tags: ['partners'],
+          summary: 'A partner',
+          params: IdParams,
+          response: { 200: R.PartnerView, ...R.ITEM_READ_ERRORS },
+        },
+      },
       async (request) => core.getPartner(request.params.id),
     );
 
-    app.post<{ Params: IdParams; Body: StatusBody }>(
+    app.post(
       '/v1/partners/:id/status',
       {
         config: { roles: RISK_WRITERS, idempotent: true },
@@ -78,6 +96,7 @@ export function partnerRoutes(options: { core: CoreServices; random: RandomSourc
           summary: 'Suspend, reinstate or terminate: a suspended partner brings no new applications',
           params: IdParams,
           body: StatusBody,
+          response: { 200: R.PartnerView, ...R.WRITE_ERRORS },
         },
       },
       async (request) =>
@@ -86,7 +105,7 @@ export function partnerRoutes(options: { core: CoreServices; random: RandomSourc
 
     // Not idempotent on purpose: a replayed response would keep the plaintext key in the idempotency store. A retry
     // mints a second key; the unused one is revoked like any other.
-    app.post<{ Params: IdParams }>(
+    app.post(
       '/v1/partners/:id/keys',
       {
         config: { roles: ['admin'] },
@@ -94,6 +113,23 @@ export function partnerRoutes(options: { core: CoreServices; random: RandomSourc
           tags: ['partners'],
           summary: "A platform operator's API key: it sees only its channel",
           params: IdParams,
+          response: {
+            201: Type.Object({
+              keyId: Type.String(),
+              key: Type.String(),
+              role: Type.Union([
+                Type.Literal('admin'),
+                Type.Literal('risk_analyst'),
+                Type.Literal('analyst'),
+                Type.Literal('supervisor'),
+                Type.Literal('service'),
+                Type.Literal('auditor'),
+                Type.Literal('partner'),
+              ]),
+              partnerId: Type.String(),
+            }),
+            ...R.WRITE_ERRORS,
+          },
         },
       },
       async (request, reply) => {
@@ -107,7 +143,7 @@ export function partnerRoutes(options: { core: CoreServices; random: RandomSourc
       },
     );
 
-    app.get<{ Params: IdParams }>(
+    app.get(
       '/v1/partners/:id/quality',
       {
         config: { roles: READERS },
@@ -115,12 +151,13 @@ export function partnerRoutes(options: { core: CoreServices; random: RandomSourc
           tags: ['partners'],
           summary: 'Channel quality: approval rate, first-payment default, loans by delinquency bucket',
           params: IdParams,
+          response: { 200: R.ChannelQuality, ...R.ITEM_READ_ERRORS },
         },
       },
       async (request) => core.channelQuality(request.params.id),
     );
 
-    app.get<{ Params: IdParams }>(
+    app.get(
       '/v1/lines/:id/parties',
       {
         config: { roles: READERS },
@@ -128,6 +165,7 @@ export function partnerRoutes(options: { core: CoreServices; random: RandomSourc
           tags: ['partners'],
           summary: "The borrower's view: who funds the line and every party that charges them, in zh and en",
           params: IdParams,
+          response: { 200: R.LineParties, ...R.ITEM_READ_ERRORS },
         },
       },
       async (request) => core.lineParties(request.params.id),
@@ -137,12 +175,31 @@ export function partnerRoutes(options: { core: CoreServices; random: RandomSourc
       '/v1/partner/lines',
       {
         config: { roles: PARTNER_READERS },
-        schema: { tags: ['partners'], summary: "The calling partner's lines" },
+        schema: {
+          tags: ['partners'],
+          summary: "The calling partner's lines",
+          response: {
+            200: Type.Array(
+              Type.Object({
+                id: Type.String(),
+                status: Type.String(),
+                currency: Type.String(),
+                limitMinor: Type.Integer(),
+                availableMinor: Type.Integer(),
+                outstandingMinor: Type.Integer(),
+                annualRate: Type.Number(),
+                fundingMode: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+                createdAt: Type.String(),
+              }),
+            ),
+            ...R.READ_ERRORS,
+          },
+        },
       },
       async (request) => core.channelLines(await core.partnerOfKey(request.principal?.keyId)),
     );
 
-    app.get<{ Params: IdParams }>(
+    app.get(
       '/v1/partner/lines/:id',
       {
         config: { roles: PARTNER_READERS },
@@ -150,6 +207,7 @@ export function partnerRoutes(options: { core: CoreServices; random: RandomSourc
           tags: ['partners'],
           summary: "One of the calling partner's lines (404 for any other)",
           params: IdParams,
+          response: { 200: R.LineView, ...R.ITEM_READ_ERRORS },
         },
       },
       async (request) => {
@@ -163,7 +221,21 @@ export function partnerRoutes(options: { core: CoreServices; random: RandomSourc
       '/v1/partner/applications',
       {
         config: { roles: PARTNER_READERS },
-        schema: { tags: ['partners'], summary: "Applications through the calling partner's channel" },
+        schema: {
+          tags: ['partners'],
+          summary: "Applications through the calling partner's channel",
+          response: {
+            200: Type.Array(
+              Type.Object({
+                id: Type.String(),
+                outcome: Type.String(),
+                lineId: Type.Union([Type.String(), Type.Null()]),
+                createdAt: Type.String(),
+              }),
+            ),
+            ...R.READ_ERRORS,
+          },
+        },
       },
       async (request) => core.channelApplications(await core.partnerOfKey(request.principal?.keyId)),
     );

@@ -1,8 +1,9 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import * as R from './responses.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { SNAPSHOTS_LIST_MAX, monthlyReportCsv, type PortfolioService } from '../../compliance/index.js';
 import { LgError } from '../../domain/errors.js';
-import { READERS } from '../types.js';
+import { READERS, typed } from '../types.js';
 
 /** Portfolio snapshots, early warnings and the monthly report (read-only; `jobs daily` writes the snapshots). */
 const tags = ['portfolio'];
@@ -26,18 +27,31 @@ const MonthQuery = Type.Object(
 
 export function portfolioRoutes(deps: { portfolio: PortfolioService }): FastifyPluginAsync {
   const { portfolio } = deps;
-  return async (app) => {
-    app.get<{ Querystring: Static<typeof RangeQuery> }>(
+  return async (instance) => {
+    const app = typed(instance);
+    app.get(
       '/v1/portfolio/snapshots',
       {
         config: { roles: READERS },
-        schema: { tags, summary: 'Daily portfolio snapshots in a date range', querystring: RangeQuery },
+        schema: {
+          tags,
+          summary: 'Daily portfolio snapshots in a date range',
+          querystring: RangeQuery,
+          response: { 200: Type.Object({ snapshots: Type.Array(R.PortfolioSnapshot) }), ...R.READ_ERRORS },
+        },
       },
       async (request) => ({ snapshots: await portfolio.list(request.query) }),
     );
     app.get(
       '/v1/portfolio/snapshots/latest',
-      { config: { roles: READERS }, schema: { tags, summary: 'The latest portfolio snapshot' } },
+      {
+        config: { roles: READERS },
+        schema: {
+          tags,
+          summary: 'The latest portfolio snapshot',
+          response: { 200: R.PortfolioSnapshot, ...R.ITEM_READ_ERRORS },
+        },
+      },
       async () => {
         const latest = await portfolio.latest();
         if (!latest)
@@ -45,15 +59,20 @@ export function portfolioRoutes(deps: { portfolio: PortfolioService }): FastifyP
         return latest;
       },
     );
-    app.get<{ Params: Static<typeof AsOfParams> }>(
+    app.get(
       '/v1/portfolio/snapshots/:asOf',
       {
         config: { roles: READERS },
-        schema: { tags, summary: 'The snapshot of one date', params: AsOfParams },
+        schema: {
+          tags,
+          summary: 'The snapshot of one date',
+          params: AsOfParams,
+          response: { 200: R.PortfolioSnapshot, ...R.ITEM_READ_ERRORS },
+        },
       },
       async (request) => portfolio.get(request.params.asOf),
     );
-    app.get<{ Querystring: Static<typeof RangeQuery> }>(
+    app.get(
       '/v1/portfolio/warnings',
       {
         config: { roles: READERS },
@@ -61,11 +80,12 @@ export function portfolioRoutes(deps: { portfolio: PortfolioService }): FastifyP
           tags,
           summary: 'Early-warning breaches with their figures and alert ids',
           querystring: RangeQuery,
+          response: { 200: Type.Object({ warnings: Type.Array(R.EarlyWarning) }), ...R.READ_ERRORS },
         },
       },
       async (request) => ({ warnings: await portfolio.warnings(request.query) }),
     );
-    app.get<{ Querystring: Static<typeof MonthQuery> }>(
+    app.get(
       '/v1/portfolio/reports/monthly',
       {
         config: { roles: READERS },
@@ -73,6 +93,16 @@ export function portfolioRoutes(deps: { portfolio: PortfolioService }): FastifyP
           tags,
           summary: 'The regulator-style monthly report (JSON or CSV)',
           querystring: MonthQuery,
+          response: {
+            200: {
+              description: 'The report: JSON, or CSV with format=csv',
+              content: {
+                'application/json': { schema: R.MonthlyReport },
+                'text/csv': { schema: Type.String() },
+              },
+            },
+            ...R.READ_ERRORS,
+          },
         },
       },
       async (request, reply) => {

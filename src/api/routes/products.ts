@@ -1,11 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
+import * as R from './responses.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { DAY_COUNT_BASES } from '../../domain/day-count.js';
 import { PRODUCT_DEFAULTS, type ProductTerms } from '../../domain/product.js';
 import { REPAYMENT_METHODS } from '../../domain/schedule.js';
 import { PREPAYMENT_MODES } from '../../domain/settlement.js';
 import { PRODUCT_ID_PATTERN, purposeCatalogue, type CoreServices } from '../../core/index.js';
-import { actorOf, READERS, RISK_WRITERS } from '../types.js';
+import { actorOf, READERS, RISK_WRITERS, typed } from '../types.js';
 
 /** The product catalogue over HTTP: list, read every version, create, add a version (versions are never edited). */
 const MinorMax = Number.MAX_SAFE_INTEGER;
@@ -93,12 +94,17 @@ export function termsOf(body: TermsBody): ProductTerms {
 }
 
 export function productRoutes(core: CoreServices): FastifyPluginAsync {
-  return async (app) => {
+  return async (instance) => {
+    const app = typed(instance);
     app.get(
       '/v1/products',
       {
         config: { roles: READERS },
-        schema: { tags: ['products'], summary: 'The catalogue: latest version of each' },
+        schema: {
+          tags: ['products'],
+          summary: 'The catalogue: latest version of each',
+          response: { 200: Type.Object({ products: Type.Array(R.ProductView) }), ...R.READ_ERRORS },
+        },
       },
       async () => ({ products: await core.listProducts() }),
     );
@@ -110,12 +116,26 @@ export function productRoutes(core: CoreServices): FastifyPluginAsync {
         schema: {
           tags: ['products'],
           summary: '资金用途: the purpose catalogue, with the uses consumer credit may not fund',
+          response: {
+            200: Type.Object({
+              purposes: Type.Array(
+                Type.Object({
+                  forbiddenWhere: Type.Optional(Type.Literal('forbidLoanRepayment')),
+                  code: Type.String(),
+                  zh: Type.String(),
+                  en: Type.String(),
+                  allowed: Type.Boolean(),
+                }),
+              ),
+            }),
+            ...R.READ_ERRORS,
+          },
         },
       },
       async () => ({ purposes: purposeCatalogue() }),
     );
 
-    app.get<{ Params: IdParams }>(
+    app.get(
       '/v1/products/:id',
       {
         config: { roles: READERS },
@@ -123,16 +143,22 @@ export function productRoutes(core: CoreServices): FastifyPluginAsync {
           tags: ['products'],
           summary: 'A product with every version, newest first',
           params: IdParams,
+          response: { 200: Type.Object({ versions: Type.Array(R.ProductView) }), ...R.ITEM_READ_ERRORS },
         },
       },
       async (request) => core.getProduct(request.params.id),
     );
 
-    app.post<{ Body: CreateBody }>(
+    app.post(
       '/v1/products',
       {
         config: { roles: RISK_WRITERS, idempotent: true },
-        schema: { tags: ['products'], summary: 'Create a product (version 1)', body: CreateBody },
+        schema: {
+          tags: ['products'],
+          summary: 'Create a product (version 1)',
+          body: CreateBody,
+          response: { 201: R.ProductView, ...R.WRITE_ERRORS },
+        },
       },
       async (request, reply) => {
         const { id, ...terms } = request.body;
@@ -145,7 +171,7 @@ export function productRoutes(core: CoreServices): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Params: IdParams }>(
+    app.post(
       '/v1/products/:id/retire',
       {
         config: { roles: RISK_WRITERS, idempotent: true },
@@ -153,12 +179,13 @@ export function productRoutes(core: CoreServices): FastifyPluginAsync {
           tags: ['products'],
           summary: 'Retire a product: no new lines; existing lines and booked loans keep their terms',
           params: IdParams,
+          response: { 200: R.ProductView, ...R.WRITE_ERRORS },
         },
       },
       async (request) => core.retireProduct(request.params.id, actorOf(request)),
     );
 
-    app.post<{ Params: IdParams; Body: VersionBody }>(
+    app.post(
       '/v1/products/:id/versions',
       {
         config: { roles: RISK_WRITERS, idempotent: true },
@@ -168,6 +195,7 @@ export function productRoutes(core: CoreServices): FastifyPluginAsync {
             'A new version: new lines use it; existing lines keep theirs and booked loans never change',
           params: IdParams,
           body: VersionBody,
+          response: { 201: R.ProductView, ...R.WRITE_ERRORS },
         },
       },
       async (request, reply) => {

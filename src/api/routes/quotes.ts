@@ -1,9 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
+import * as R from './responses.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { UUID_PATTERN } from '../../domain/ids.js';
 import { REPAYMENT_METHODS } from '../../domain/schedule.js';
 import type { CoreServices } from '../../core/index.js';
-import { READERS, WRITERS } from '../types.js';
+import { READERS, WRITERS, typed } from '../types.js';
 
 /** Quotes before the draw (PBoC [2021] No. 3): price without booking; a draw may cite the quote id. */
 const IdParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
@@ -22,8 +23,9 @@ const QuoteBody = Type.Object(
 type QuoteBody = Static<typeof QuoteBody>;
 
 export function quoteRoutes(core: CoreServices): FastifyPluginAsync {
-  return async (app) => {
-    app.post<{ Params: IdParams; Body: QuoteBody }>(
+  return async (instance) => {
+    const app = typed(instance);
+    app.post(
       '/v1/lines/:id/quotes',
       {
         config: { roles: WRITERS, idempotent: true },
@@ -33,16 +35,22 @@ export function quoteRoutes(core: CoreServices): FastifyPluginAsync {
             'Quote a draw without booking it: schedule, interest, fees, APR (CN_IRR, US_REGZ, EU_CCD, simple), daily rate, early-repayment cost, key facts zh/en',
           params: IdParams,
           body: QuoteBody,
+          response: { 201: R.QuoteView, ...R.WRITE_ERRORS },
         },
       },
       async (request, reply) => reply.code(201).send(await core.createQuote(request.params.id, request.body)),
     );
 
-    app.get<{ Params: IdParams }>(
+    app.get(
       '/v1/quotes/:id',
       {
         config: { roles: READERS },
-        schema: { tags: ['loans'], summary: 'A stored quote, as it was given', params: IdParams },
+        schema: {
+          tags: ['loans'],
+          summary: 'A stored quote, as it was given',
+          params: IdParams,
+          response: { 200: R.QuoteView, ...R.ITEM_READ_ERRORS },
+        },
       },
       async (request) => core.getQuote(request.params.id),
     );

@@ -1,17 +1,19 @@
 import { Type, type Static } from '@sinclair/typebox';
+import * as R from './responses.js';
+import type { PendingChangeView } from '../../cases/index.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { parseIsoDate, MS_PER_DAY } from '../../domain/clock.js';
 import { LgError } from '../../domain/errors.js';
 import type { EngineService } from '../../engine/service.js';
-import { actorOf, READERS, RISK_WRITERS } from '../types.js';
+import { actorOf, READERS, RISK_WRITERS, typed } from '../types.js';
 
 /** Strategies, versions, activation, simulation, stored decisions and macro overlays over HTTP (issue 3). */
 export interface StrategyRouteDeps {
   readonly engine: EngineService;
   /** Four eyes (issue 11): a pending change when activation or an overlay change needs a second person. */
   readonly gates?: {
-    strategyActivation(id: string, version: number, actor: string): Promise<object | undefined>;
-    overlay(input: OverlayBody, actor: string): Promise<object | undefined>;
+    strategyActivation(id: string, version: number, actor: string): Promise<PendingChangeView | undefined>;
+    overlay(input: OverlayBody, actor: string): Promise<PendingChangeView | undefined>;
   };
 }
 
@@ -80,12 +82,17 @@ export function parseInstant(text: string, bound: 'from' | 'to'): number {
 
 export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
   const { engine } = deps;
-  return async (app) => {
+  return async (instance) => {
+    const app = typed(instance);
     app.get(
       '/v1/strategies',
       {
         config: { roles: READERS },
-        schema: { tags, summary: 'List strategies with their active and latest versions' },
+        schema: {
+          tags,
+          summary: 'List strategies with their active and latest versions',
+          response: { 200: Type.Object({ strategies: Type.Array(R.StrategyListing) }), ...R.READ_ERRORS },
+        },
       },
       async () => ({
         strategies: await engine.list(),
@@ -94,7 +101,14 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
 
     app.get(
       '/v1/strategies/schema',
-      { config: { roles: READERS }, schema: { tags, summary: 'The JSON Schema of a strategy document' } },
+      {
+        config: { roles: READERS },
+        schema: {
+          tags,
+          summary: 'The JSON Schema of a strategy document',
+          response: { 200: R.JsonSchemaDocument, ...R.READ_ERRORS },
+        },
+      },
       async () => engine.schema,
     );
 
@@ -106,6 +120,7 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
           tags,
           summary: 'Validate a strategy document without saving it',
           body: StrategyDocumentBody,
+          response: { 200: Type.Object({ valid: Type.Boolean(), id: Type.String() }), ...R.WRITE_ERRORS },
         },
       },
       async (request) => {
@@ -118,7 +133,12 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
       '/v1/strategies',
       {
         config: { roles: RISK_WRITERS, idempotent: true },
-        schema: { tags, summary: 'Save a new draft version of a strategy', body: StrategyDocumentBody },
+        schema: {
+          tags,
+          summary: 'Save a new draft version of a strategy',
+          body: StrategyDocumentBody,
+          response: { 201: R.StrategyVersionRecord, ...R.WRITE_ERRORS },
+        },
       },
       async (request, reply) => {
         const record = await engine.saveVersion(request.body, actorOf(request));
@@ -127,11 +147,29 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
       },
     );
 
-    app.get<{ Params: Static<typeof StrategyIdParams> }>(
+    app.get(
       '/v1/strategies/:id/versions',
       {
         config: { roles: READERS },
-        schema: { tags, summary: 'Every version of a strategy', params: StrategyIdParams },
+        schema: {
+          tags,
+          summary: 'Every version of a strategy',
+          params: StrategyIdParams,
+          response: {
+            200: Type.Object({
+              versions: Type.Array(R.StrategyVersionRecord),
+              activations: Type.Array(
+                Type.Object({
+                  version: Type.Number(),
+                  previousVersion: Type.Union([Type.Number(), Type.Null()]),
+                  activatedBy: Type.String(),
+                  activatedAt: Type.Number(),
+                }),
+              ),
+            }),
+            ...R.ITEM_READ_ERRORS,
+          },
+        },
       },
       async (request) => {
         const versions = await engine.listVersions(request.params.id);
@@ -141,16 +179,21 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
       },
     );
 
-    app.get<{ Params: Static<typeof VersionParams> }>(
+    app.get(
       '/v1/strategies/:id/versions/:version',
       {
         config: { roles: READERS },
-        schema: { tags, summary: 'One version of a strategy', params: VersionParams },
+        schema: {
+          tags,
+          summary: 'One version of a strategy',
+          params: VersionParams,
+          response: { 200: R.StrategyVersionRecord, ...R.ITEM_READ_ERRORS },
+        },
       },
       async (request) => engine.getVersion(request.params.id, request.params.version),
     );
 
-    app.post<{ Params: Static<typeof VersionParams> }>(
+    app.post(
       '/v1/strategies/:id/versions/:version/activate',
       {
         // A retried activation must not undo a newer one made meanwhile: it replays the first answer instead.
@@ -159,6 +202,7 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
           tags,
           summary: 'Activate a version (rollback = activate an older one)',
           params: VersionParams,
+          response: { 200: R.StrategyVersionRecord, 202: R.PendingChangeAnswer, ...R.WRITE_ERRORS },
         },
       },
       async (request, reply) => {
@@ -172,7 +216,7 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Params: Static<typeof StrategyIdParams>; Body: Static<typeof ActivateBody> }>(
+    app.post(
       '/v1/strategies/:id/activate',
       {
         config: { roles: RISK_WRITERS, idempotent: true },
@@ -181,6 +225,7 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
           summary: 'Activate a version given in the body',
           params: StrategyIdParams,
           body: ActivateBody,
+          response: { 200: R.StrategyVersionRecord, 202: R.PendingChangeAnswer, ...R.WRITE_ERRORS },
         },
       },
       async (request, reply) => {
@@ -194,7 +239,7 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Params: Static<typeof StrategyIdParams>; Body: SimulateBody }>(
+    app.post(
       '/v1/strategies/:id/simulate',
       {
         config: { roles: RISK_WRITERS },
@@ -203,6 +248,7 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
           summary: 'Replay stored decisions of a period through a candidate and report the change',
           params: StrategyIdParams,
           body: SimulateBody,
+          response: { 200: R.SimulationReport, ...R.WRITE_ERRORS },
         },
       },
       async (request) => {
@@ -217,7 +263,7 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
       },
     );
 
-    app.get<{ Params: Static<typeof DecisionParams> }>(
+    app.get(
       '/v1/decisions/:id',
       {
         config: { roles: READERS },
@@ -225,6 +271,7 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
           tags,
           summary: 'A stored decision with its inputs, result and trace',
           params: DecisionParams,
+          response: { 200: R.StoredDecision, ...R.ITEM_READ_ERRORS },
         },
       },
       async (request) => {
@@ -238,7 +285,17 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
       '/v1/overlays',
       {
         config: { roles: READERS },
-        schema: { tags, summary: 'Macro overlay parameters set, and the declared ones with their bounds' },
+        schema: {
+          tags,
+          summary: 'Macro overlay parameters set, and the declared ones with their bounds',
+          response: {
+            200: Type.Object({
+              overlays: Type.Array(R.OverlayInForce),
+              declarations: Type.Array(R.OverlayDeclaration),
+            }),
+            ...R.READ_ERRORS,
+          },
+        },
       },
       async () => ({
         overlays: engine.overlays(),
@@ -246,7 +303,7 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
       }),
     );
 
-    app.put<{ Body: OverlayBody }>(
+    app.put(
       '/v1/overlays',
       {
         config: { roles: RISK_WRITERS, idempotent: true },
@@ -254,6 +311,7 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
           tags,
           summary: 'Set a macro overlay parameter (no new strategy version)',
           body: OverlayBody,
+          response: { 200: R.Overlay, 202: R.PendingChangeAnswer, ...R.WRITE_ERRORS },
         },
       },
       async (request, reply) => {
@@ -268,11 +326,16 @@ export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
       },
     );
 
-    app.get<{ Querystring: Static<typeof OverlayHistoryQuery> }>(
+    app.get(
       '/v1/overlays/history',
       {
         config: { roles: READERS },
-        schema: { tags, summary: 'Every overlay change with who and when', querystring: OverlayHistoryQuery },
+        schema: {
+          tags,
+          summary: 'Every overlay change with who and when',
+          querystring: OverlayHistoryQuery,
+          response: { 200: Type.Object({ changes: Type.Array(R.OverlayChange) }), ...R.READ_ERRORS },
+        },
       },
       async (request) => ({ changes: await engine.overlayHistory(request.query.name) }),
     );

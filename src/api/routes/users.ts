@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import * as R from './responses.js';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Clock } from '../../domain/clock.js';
 import type { IdGenerator } from '../../domain/ids.js';
@@ -17,7 +18,7 @@ import {
   revokeApiKey,
   BORROWER_TOKEN_TTL_MS_MAX,
 } from '../api-keys.js';
-import { actorOf, ROLES, type Role } from '../types.js';
+import { actorOf, ROLES, type Role, typed } from '../types.js';
 
 /** People, their keys, and borrower tokens (issue 11). */
 export interface UserRoutesDeps {
@@ -56,12 +57,18 @@ const ADMINS: readonly Role[] = ['admin'];
 const tags = ['users'];
 
 export function userRoutes(deps: UserRoutesDeps): FastifyPluginAsync {
-  return async (app) => {
-    app.post<{ Body: Static<typeof UserBody> }>(
+  return async (instance) => {
+    const app = typed(instance);
+    app.post(
       '/v1/users',
       {
         config: { roles: ADMINS, idempotent: true },
-        schema: { tags, summary: 'Create a user (a person with a role)', body: UserBody },
+        schema: {
+          tags,
+          summary: 'Create a user (a person with a role)',
+          body: UserBody,
+          response: { 201: R.UserView, ...R.WRITE_ERRORS },
+        },
       },
       async (request, reply) =>
         reply
@@ -71,13 +78,20 @@ export function userRoutes(deps: UserRoutesDeps): FastifyPluginAsync {
 
     app.get(
       '/v1/users',
-      { config: { roles: ['admin', 'auditor'] }, schema: { tags, summary: 'Users' } },
+      {
+        config: { roles: ['admin', 'auditor'] },
+        schema: {
+          tags,
+          summary: 'Users',
+          response: { 200: Type.Object({ items: Type.Array(R.UserView) }), ...R.READ_ERRORS },
+        },
+      },
       async () => ({ items: await listUsers(deps.store.db) }),
     );
 
     // Not an idempotent route on purpose: a replayed answer would have to store the key itself, and a key is shown
     // once and stored only as a hash. A retry makes a second key; the first can be revoked.
-    app.post<{ Body: Static<typeof KeyBody> }>(
+    app.post(
       '/v1/keys',
       {
         config: { roles: ADMINS },
@@ -85,6 +99,32 @@ export function userRoutes(deps: UserRoutesDeps): FastifyPluginAsync {
           tags,
           summary: "Create a key for a user (shown once); an admin's key waits for a second admin",
           body: KeyBody,
+          response: {
+            201: Type.Object({
+              active: Type.Boolean(),
+              id: Type.String(),
+              key: Type.String(),
+              role: Type.Union([
+                Type.Literal('admin'),
+                Type.Literal('risk_analyst'),
+                Type.Literal('analyst'),
+                Type.Literal('supervisor'),
+                Type.Literal('service'),
+                Type.Literal('auditor'),
+                Type.Literal('partner'),
+              ]),
+              userId: Type.Optional(Type.String()),
+            }),
+            202: Type.Object({
+              id: Type.String(),
+              key: Type.String(),
+              role: Type.String(),
+              userId: Type.String(),
+              active: Type.Boolean(),
+              pendingChange: R.PendingChangeView,
+            }),
+            ...R.WRITE_ERRORS,
+          },
         },
       },
       async (request, reply) => {
@@ -115,7 +155,7 @@ export function userRoutes(deps: UserRoutesDeps): FastifyPluginAsync {
       },
     );
 
-    app.delete<{ Params: IdParams }>(
+    app.delete(
       '/v1/keys/:id',
       {
         config: { roles: ADMINS },
@@ -123,13 +163,17 @@ export function userRoutes(deps: UserRoutesDeps): FastifyPluginAsync {
           tags,
           summary: 'Revoke a key: refused by every instance within one second',
           params: IdParams,
+          response: {
+            200: Type.Object({ keyId: Type.String(), revokedAt: Type.String() }),
+            ...R.WRITE_ERRORS,
+          },
         },
       },
       async (request) =>
         revokeApiKey(deps.store, deps, { keyId: request.params.id, actor: actorOf(request) }),
     );
 
-    app.post<{ Params: IdParams; Body: Static<typeof TokenBody> }>(
+    app.post(
       '/v1/borrowers/:id/tokens',
       {
         config: { roles: ['service'] },
@@ -142,6 +186,15 @@ export function userRoutes(deps: UserRoutesDeps): FastifyPluginAsync {
           summary: 'Mint a short-lived token with which one borrower reads only their own data (/v1/me/…)',
           params: IdParams,
           body: TokenBody,
+          response: {
+            201: Type.Object({
+              token: Type.String(),
+              tokenId: Type.String(),
+              borrowerId: Type.String(),
+              expiresAt: Type.String(),
+            }),
+            ...R.WRITE_ERRORS,
+          },
         },
       },
       async (request, reply) =>

@@ -26,7 +26,39 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              status: 'ok' | 'degraded';
+              down?: string[];
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description Default Response */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json':
+              | ({
+                  status: 'ok' | 'degraded';
+                  down?: string[];
+                } & {
+                  [key: string]: unknown;
+                })
+              | components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -60,7 +92,63 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              strategies: {
+                decidingVersion: number | null;
+                id: string;
+                name: string;
+                activeVersion: number | null;
+                latestVersion: number;
+                updatedAt: number;
+              }[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -69,7 +157,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path?: never;
         cookie?: never;
       };
@@ -83,11 +174,307 @@ export interface paths {
       };
       responses: {
         /** @description Default Response */
-        200: {
+        201: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              strategyId: string;
+              version: number;
+              status: 'draft' | 'active' | 'retired';
+              document: {
+                id: string;
+                version?: number;
+                name?: string;
+                description?: string;
+                inputs: {
+                  name: string;
+                  type: 'string' | 'number' | 'boolean' | 'date' | 'integer' | 'string[]';
+                  required?: boolean;
+                  min?: number;
+                  max?: number;
+                  allowed?: (string | number)[];
+                  description?: string;
+                }[];
+                params?: {
+                  [key: string]: {
+                    default: boolean | string | number;
+                    description?: string;
+                  };
+                };
+                outcomePrecedence?: ('APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD')[];
+                defaultOutcome?: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                stopOn?: ('APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD')[];
+                nodes: {
+                  type:
+                    | 'ruleSet'
+                    | 'decisionTable'
+                    | 'scorecard'
+                    | 'model'
+                    | 'assign'
+                    | 'branch'
+                    | 'split'
+                    | 'shadow';
+                  mode?: 'first-hit' | 'all' | 'score-sum';
+                  rules?: {
+                    id: string;
+                    when: string;
+                    points?: number;
+                    description?: string;
+                    outcome?: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                    reasons?: string[];
+                    reasonsFrom?: string;
+                    actions?: {
+                      type:
+                        | 'GRANT'
+                        | 'LIMIT_INCREASE'
+                        | 'LIMIT_DECREASE'
+                        | 'TEMP_LIMIT'
+                        | 'RATE_CHANGE'
+                        | 'FREEZE_DRAW'
+                        | 'UNFREEZE'
+                        | 'SUSPEND'
+                        | 'REINSTATE'
+                        | 'CLOSE';
+                      limit?: string;
+                      rate?: string;
+                      reasons?: string[];
+                    }[];
+                  }[];
+                  output?: string;
+                  bands?: {
+                    min: number;
+                    outcome?: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                    reasons?: string[];
+                    reasonsFrom?: string;
+                    actions?: {
+                      type:
+                        | 'GRANT'
+                        | 'LIMIT_INCREASE'
+                        | 'LIMIT_DECREASE'
+                        | 'TEMP_LIMIT'
+                        | 'RATE_CHANGE'
+                        | 'FREEZE_DRAW'
+                        | 'UNFREEZE'
+                        | 'SUSPEND'
+                        | 'REINSTATE'
+                        | 'CLOSE';
+                      limit?: string;
+                      rate?: string;
+                      reasons?: string[];
+                    }[];
+                  }[];
+                  id: string;
+                  description?: string;
+                  next?: string;
+                  hitPolicy?: 'first' | 'unique' | 'collect';
+                  inputs?: string[];
+                  outputs?: string[];
+                  rows?: {
+                    id?: string;
+                    when: (boolean | string | number | (boolean | string | number)[] | (never | null))[];
+                    then?: (
+                      | boolean
+                      | string
+                      | number
+                      | {
+                          expr: string;
+                        }
+                      | (never | null)
+                    )[];
+                    outcome?: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                    reasons?: string[];
+                    reasonsFrom?: string;
+                    actions?: {
+                      type:
+                        | 'GRANT'
+                        | 'LIMIT_INCREASE'
+                        | 'LIMIT_DECREASE'
+                        | 'TEMP_LIMIT'
+                        | 'RATE_CHANGE'
+                        | 'FREEZE_DRAW'
+                        | 'UNFREEZE'
+                        | 'SUSPEND'
+                        | 'REINSTATE'
+                        | 'CLOSE';
+                      limit?: string;
+                      rate?: string;
+                      reasons?: string[];
+                    }[];
+                  }[];
+                  default?: {
+                    then?: (
+                      | boolean
+                      | string
+                      | number
+                      | {
+                          expr: string;
+                        }
+                      | (never | null)
+                    )[];
+                    outcome?: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                    reasons?: string[];
+                    actions?: {
+                      type:
+                        | 'GRANT'
+                        | 'LIMIT_INCREASE'
+                        | 'LIMIT_DECREASE'
+                        | 'TEMP_LIMIT'
+                        | 'RATE_CHANGE'
+                        | 'FREEZE_DRAW'
+                        | 'UNFREEZE'
+                        | 'SUSPEND'
+                        | 'REINSTATE'
+                        | 'CLOSE';
+                      limit?: string;
+                      rate?: string;
+                      reasons?: string[];
+                    }[];
+                    reasonsFrom?: string;
+                  };
+                  aggregate?: 'count' | 'list' | 'sum' | 'max' | 'min';
+                  pdOutput?: string;
+                  base?: number;
+                  features?: {
+                    name: string;
+                    input?: string;
+                    reason: string;
+                    bins: {
+                      when: boolean | string | number | (boolean | string | number)[] | (never | null);
+                      points: number;
+                    }[];
+                  }[];
+                  modelRef?: {
+                    id: string;
+                    version?: number;
+                  };
+                  modelInputs?: {
+                    [key: string]: string;
+                  };
+                  reasonCount?: number;
+                  matrices?: {
+                    output: string;
+                    row: string;
+                    rowBins: (boolean | string | number | (boolean | string | number)[] | (never | null))[];
+                    col: string;
+                    colBins: (boolean | string | number | (boolean | string | number)[] | (never | null))[];
+                    cells: (string | number)[][];
+                  }[];
+                  values?: {
+                    [key: string]: string;
+                  };
+                  limit?: string;
+                  rate?: string;
+                  branches?: {
+                    when: string;
+                    next: string;
+                  }[];
+                  otherwise?: string;
+                  arms?: {
+                    name: string;
+                    percent: number;
+                    next: string;
+                  }[];
+                  strategy?: string;
+                }[];
+              };
+              createdBy: string;
+              createdAt: number;
+              activatedBy: string | null;
+              activatedAt: number | null;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -119,7 +506,56 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -162,7 +598,102 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              valid: boolean;
+              id: string;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -196,7 +727,277 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              versions: {
+                strategyId: string;
+                version: number;
+                status: 'draft' | 'active' | 'retired';
+                document: {
+                  id: string;
+                  version?: number;
+                  name?: string;
+                  description?: string;
+                  inputs: {
+                    name: string;
+                    type: 'string' | 'number' | 'boolean' | 'date' | 'integer' | 'string[]';
+                    required?: boolean;
+                    min?: number;
+                    max?: number;
+                    allowed?: (string | number)[];
+                    description?: string;
+                  }[];
+                  params?: {
+                    [key: string]: {
+                      default: boolean | string | number;
+                      description?: string;
+                    };
+                  };
+                  outcomePrecedence?: (
+                    'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD'
+                  )[];
+                  defaultOutcome?: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                  stopOn?: ('APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD')[];
+                  nodes: {
+                    type:
+                      | 'ruleSet'
+                      | 'decisionTable'
+                      | 'scorecard'
+                      | 'model'
+                      | 'assign'
+                      | 'branch'
+                      | 'split'
+                      | 'shadow';
+                    mode?: 'first-hit' | 'all' | 'score-sum';
+                    rules?: {
+                      id: string;
+                      when: string;
+                      points?: number;
+                      description?: string;
+                      outcome?: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                      reasons?: string[];
+                      reasonsFrom?: string;
+                      actions?: {
+                        type:
+                          | 'GRANT'
+                          | 'LIMIT_INCREASE'
+                          | 'LIMIT_DECREASE'
+                          | 'TEMP_LIMIT'
+                          | 'RATE_CHANGE'
+                          | 'FREEZE_DRAW'
+                          | 'UNFREEZE'
+                          | 'SUSPEND'
+                          | 'REINSTATE'
+                          | 'CLOSE';
+                        limit?: string;
+                        rate?: string;
+                        reasons?: string[];
+                      }[];
+                    }[];
+                    output?: string;
+                    bands?: {
+                      min: number;
+                      outcome?: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                      reasons?: string[];
+                      reasonsFrom?: string;
+                      actions?: {
+                        type:
+                          | 'GRANT'
+                          | 'LIMIT_INCREASE'
+                          | 'LIMIT_DECREASE'
+                          | 'TEMP_LIMIT'
+                          | 'RATE_CHANGE'
+                          | 'FREEZE_DRAW'
+                          | 'UNFREEZE'
+                          | 'SUSPEND'
+                          | 'REINSTATE'
+                          | 'CLOSE';
+                        limit?: string;
+                        rate?: string;
+                        reasons?: string[];
+                      }[];
+                    }[];
+                    id: string;
+                    description?: string;
+                    next?: string;
+                    hitPolicy?: 'first' | 'unique' | 'collect';
+                    inputs?: string[];
+                    outputs?: string[];
+                    rows?: {
+                      id?: string;
+                      when: (boolean | string | number | (boolean | string | number)[] | (never | null))[];
+                      then?: (
+                        | boolean
+                        | string
+                        | number
+                        | {
+                            expr: string;
+                          }
+                        | (never | null)
+                      )[];
+                      outcome?: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                      reasons?: string[];
+                      reasonsFrom?: string;
+                      actions?: {
+                        type:
+                          | 'GRANT'
+                          | 'LIMIT_INCREASE'
+                          | 'LIMIT_DECREASE'
+                          | 'TEMP_LIMIT'
+                          | 'RATE_CHANGE'
+                          | 'FREEZE_DRAW'
+                          | 'UNFREEZE'
+                          | 'SUSPEND'
+                          | 'REINSTATE'
+                          | 'CLOSE';
+                        limit?: string;
+                        rate?: string;
+                        reasons?: string[];
+                      }[];
+                    }[];
+                    default?: {
+                      then?: (
+                        | boolean
+                        | string
+                        | number
+                        | {
+                            expr: string;
+                          }
+                        | (never | null)
+                      )[];
+                      outcome?: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                      reasons?: string[];
+                      actions?: {
+                        type:
+                          | 'GRANT'
+                          | 'LIMIT_INCREASE'
+                          | 'LIMIT_DECREASE'
+                          | 'TEMP_LIMIT'
+                          | 'RATE_CHANGE'
+                          | 'FREEZE_DRAW'
+                          | 'UNFREEZE'
+                          | 'SUSPEND'
+                          | 'REINSTATE'
+                          | 'CLOSE';
+                        limit?: string;
+                        rate?: string;
+                        reasons?: string[];
+                      }[];
+                      reasonsFrom?: string;
+                    };
+                    aggregate?: 'count' | 'list' | 'sum' | 'max' | 'min';
+                    pdOutput?: string;
+                    base?: number;
+                    features?: {
+                      name: string;
+                      input?: string;
+                      reason: string;
+                      bins: {
+                        when: boolean | string | number | (boolean | string | number)[] | (never | null);
+                        points: number;
+                      }[];
+                    }[];
+                    modelRef?: {
+                      id: string;
+                      version?: number;
+                    };
+                    modelInputs?: {
+                      [key: string]: string;
+                    };
+                    reasonCount?: number;
+                    matrices?: {
+                      output: string;
+                      row: string;
+                      rowBins: (boolean | string | number | (boolean | string | number)[] | (never | null))[];
+                      col: string;
+                      colBins: (boolean | string | number | (boolean | string | number)[] | (never | null))[];
+                      cells: (string | number)[][];
+                    }[];
+                    values?: {
+                      [key: string]: string;
+                    };
+                    limit?: string;
+                    rate?: string;
+                    branches?: {
+                      when: string;
+                      next: string;
+                    }[];
+                    otherwise?: string;
+                    arms?: {
+                      name: string;
+                      percent: number;
+                      next: string;
+                    }[];
+                    strategy?: string;
+                  }[];
+                };
+                createdBy: string;
+                createdAt: number;
+                activatedBy: string | null;
+                activatedAt: number | null;
+              }[];
+              activations: {
+                version: number;
+                previousVersion: number | null;
+                activatedBy: string;
+                activatedAt: number;
+              }[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -233,7 +1034,267 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              strategyId: string;
+              version: number;
+              status: 'draft' | 'active' | 'retired';
+              document: {
+                id: string;
+                version?: number;
+                name?: string;
+                description?: string;
+                inputs: {
+                  name: string;
+                  type: 'string' | 'number' | 'boolean' | 'date' | 'integer' | 'string[]';
+                  required?: boolean;
+                  min?: number;
+                  max?: number;
+                  allowed?: (string | number)[];
+                  description?: string;
+                }[];
+                params?: {
+                  [key: string]: {
+                    default: boolean | string | number;
+                    description?: string;
+                  };
+                };
+                outcomePrecedence?: ('APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD')[];
+                defaultOutcome?: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                stopOn?: ('APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD')[];
+                nodes: {
+                  type:
+                    | 'ruleSet'
+                    | 'decisionTable'
+                    | 'scorecard'
+                    | 'model'
+                    | 'assign'
+                    | 'branch'
+                    | 'split'
+                    | 'shadow';
+                  mode?: 'first-hit' | 'all' | 'score-sum';
+                  rules?: {
+                    id: string;
+                    when: string;
+                    points?: number;
+                    description?: string;
+                    outcome?: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                    reasons?: string[];
+                    reasonsFrom?: string;
+                    actions?: {
+                      type:
+                        | 'GRANT'
+                        | 'LIMIT_INCREASE'
+                        | 'LIMIT_DECREASE'
+                        | 'TEMP_LIMIT'
+                        | 'RATE_CHANGE'
+                        | 'FREEZE_DRAW'
+                        | 'UNFREEZE'
+                        | 'SUSPEND'
+                        | 'REINSTATE'
+                        | 'CLOSE';
+                      limit?: string;
+                      rate?: string;
+                      reasons?: string[];
+                    }[];
+                  }[];
+                  output?: string;
+                  bands?: {
+                    min: number;
+                    outcome?: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                    reasons?: string[];
+                    reasonsFrom?: string;
+                    actions?: {
+                      type:
+                        | 'GRANT'
+                        | 'LIMIT_INCREASE'
+                        | 'LIMIT_DECREASE'
+                        | 'TEMP_LIMIT'
+                        | 'RATE_CHANGE'
+                        | 'FREEZE_DRAW'
+                        | 'UNFREEZE'
+                        | 'SUSPEND'
+                        | 'REINSTATE'
+                        | 'CLOSE';
+                      limit?: string;
+                      rate?: string;
+                      reasons?: string[];
+                    }[];
+                  }[];
+                  id: string;
+                  description?: string;
+                  next?: string;
+                  hitPolicy?: 'first' | 'unique' | 'collect';
+                  inputs?: string[];
+                  outputs?: string[];
+                  rows?: {
+                    id?: string;
+                    when: (boolean | string | number | (boolean | string | number)[] | (never | null))[];
+                    then?: (
+                      | boolean
+                      | string
+                      | number
+                      | {
+                          expr: string;
+                        }
+                      | (never | null)
+                    )[];
+                    outcome?: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                    reasons?: string[];
+                    reasonsFrom?: string;
+                    actions?: {
+                      type:
+                        | 'GRANT'
+                        | 'LIMIT_INCREASE'
+                        | 'LIMIT_DECREASE'
+                        | 'TEMP_LIMIT'
+                        | 'RATE_CHANGE'
+                        | 'FREEZE_DRAW'
+                        | 'UNFREEZE'
+                        | 'SUSPEND'
+                        | 'REINSTATE'
+                        | 'CLOSE';
+                      limit?: string;
+                      rate?: string;
+                      reasons?: string[];
+                    }[];
+                  }[];
+                  default?: {
+                    then?: (
+                      | boolean
+                      | string
+                      | number
+                      | {
+                          expr: string;
+                        }
+                      | (never | null)
+                    )[];
+                    outcome?: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                    reasons?: string[];
+                    actions?: {
+                      type:
+                        | 'GRANT'
+                        | 'LIMIT_INCREASE'
+                        | 'LIMIT_DECREASE'
+                        | 'TEMP_LIMIT'
+                        | 'RATE_CHANGE'
+                        | 'FREEZE_DRAW'
+                        | 'UNFREEZE'
+                        | 'SUSPEND'
+                        | 'REINSTATE'
+                        | 'CLOSE';
+                      limit?: string;
+                      rate?: string;
+                      reasons?: string[];
+                    }[];
+                    reasonsFrom?: string;
+                  };
+                  aggregate?: 'count' | 'list' | 'sum' | 'max' | 'min';
+                  pdOutput?: string;
+                  base?: number;
+                  features?: {
+                    name: string;
+                    input?: string;
+                    reason: string;
+                    bins: {
+                      when: boolean | string | number | (boolean | string | number)[] | (never | null);
+                      points: number;
+                    }[];
+                  }[];
+                  modelRef?: {
+                    id: string;
+                    version?: number;
+                  };
+                  modelInputs?: {
+                    [key: string]: string;
+                  };
+                  reasonCount?: number;
+                  matrices?: {
+                    output: string;
+                    row: string;
+                    rowBins: (boolean | string | number | (boolean | string | number)[] | (never | null))[];
+                    col: string;
+                    colBins: (boolean | string | number | (boolean | string | number)[] | (never | null))[];
+                    cells: (string | number)[][];
+                  }[];
+                  values?: {
+                    [key: string]: string;
+                  };
+                  limit?: string;
+                  rate?: string;
+                  branches?: {
+                    when: string;
+                    next: string;
+                  }[];
+                  otherwise?: string;
+                  arms?: {
+                    name: string;
+                    percent: number;
+                    next: string;
+                  }[];
+                  strategy?: string;
+                }[];
+              };
+              createdBy: string;
+              createdAt: number;
+              activatedBy: string | null;
+              activatedAt: number | null;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -258,7 +1319,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path: {
           id: string;
           version: number;
@@ -272,7 +1336,329 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              strategyId: string;
+              version: number;
+              status: 'draft' | 'active' | 'retired';
+              document: {
+                id: string;
+                version?: number;
+                name?: string;
+                description?: string;
+                inputs: {
+                  name: string;
+                  type: 'string' | 'number' | 'boolean' | 'date' | 'integer' | 'string[]';
+                  required?: boolean;
+                  min?: number;
+                  max?: number;
+                  allowed?: (string | number)[];
+                  description?: string;
+                }[];
+                params?: {
+                  [key: string]: {
+                    default: boolean | string | number;
+                    description?: string;
+                  };
+                };
+                outcomePrecedence?: ('APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD')[];
+                defaultOutcome?: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                stopOn?: ('APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD')[];
+                nodes: {
+                  type:
+                    | 'ruleSet'
+                    | 'decisionTable'
+                    | 'scorecard'
+                    | 'model'
+                    | 'assign'
+                    | 'branch'
+                    | 'split'
+                    | 'shadow';
+                  mode?: 'first-hit' | 'all' | 'score-sum';
+                  rules?: {
+                    id: string;
+                    when: string;
+                    points?: number;
+                    description?: string;
+                    outcome?: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                    reasons?: string[];
+                    reasonsFrom?: string;
+                    actions?: {
+                      type:
+                        | 'GRANT'
+                        | 'LIMIT_INCREASE'
+                        | 'LIMIT_DECREASE'
+                        | 'TEMP_LIMIT'
+                        | 'RATE_CHANGE'
+                        | 'FREEZE_DRAW'
+                        | 'UNFREEZE'
+                        | 'SUSPEND'
+                        | 'REINSTATE'
+                        | 'CLOSE';
+                      limit?: string;
+                      rate?: string;
+                      reasons?: string[];
+                    }[];
+                  }[];
+                  output?: string;
+                  bands?: {
+                    min: number;
+                    outcome?: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                    reasons?: string[];
+                    reasonsFrom?: string;
+                    actions?: {
+                      type:
+                        | 'GRANT'
+                        | 'LIMIT_INCREASE'
+                        | 'LIMIT_DECREASE'
+                        | 'TEMP_LIMIT'
+                        | 'RATE_CHANGE'
+                        | 'FREEZE_DRAW'
+                        | 'UNFREEZE'
+                        | 'SUSPEND'
+                        | 'REINSTATE'
+                        | 'CLOSE';
+                      limit?: string;
+                      rate?: string;
+                      reasons?: string[];
+                    }[];
+                  }[];
+                  id: string;
+                  description?: string;
+                  next?: string;
+                  hitPolicy?: 'first' | 'unique' | 'collect';
+                  inputs?: string[];
+                  outputs?: string[];
+                  rows?: {
+                    id?: string;
+                    when: (boolean | string | number | (boolean | string | number)[] | (never | null))[];
+                    then?: (
+                      | boolean
+                      | string
+                      | number
+                      | {
+                          expr: string;
+                        }
+                      | (never | null)
+                    )[];
+                    outcome?: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                    reasons?: string[];
+                    reasonsFrom?: string;
+                    actions?: {
+                      type:
+                        | 'GRANT'
+                        | 'LIMIT_INCREASE'
+                        | 'LIMIT_DECREASE'
+                        | 'TEMP_LIMIT'
+                        | 'RATE_CHANGE'
+                        | 'FREEZE_DRAW'
+                        | 'UNFREEZE'
+                        | 'SUSPEND'
+                        | 'REINSTATE'
+                        | 'CLOSE';
+                      limit?: string;
+                      rate?: string;
+                      reasons?: string[];
+                    }[];
+                  }[];
+                  default?: {
+                    then?: (
+                      | boolean
+                      | string
+                      | number
+                      | {
+                          expr: string;
+                        }
+                      | (never | null)
+                    )[];
+                    outcome?: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                    reasons?: string[];
+                    actions?: {
+                      type:
+                        | 'GRANT'
+                        | 'LIMIT_INCREASE'
+                        | 'LIMIT_DECREASE'
+                        | 'TEMP_LIMIT'
+                        | 'RATE_CHANGE'
+                        | 'FREEZE_DRAW'
+                        | 'UNFREEZE'
+                        | 'SUSPEND'
+                        | 'REINSTATE'
+                        | 'CLOSE';
+                      limit?: string;
+                      rate?: string;
+                      reasons?: string[];
+                    }[];
+                    reasonsFrom?: string;
+                  };
+                  aggregate?: 'count' | 'list' | 'sum' | 'max' | 'min';
+                  pdOutput?: string;
+                  base?: number;
+                  features?: {
+                    name: string;
+                    input?: string;
+                    reason: string;
+                    bins: {
+                      when: boolean | string | number | (boolean | string | number)[] | (never | null);
+                      points: number;
+                    }[];
+                  }[];
+                  modelRef?: {
+                    id: string;
+                    version?: number;
+                  };
+                  modelInputs?: {
+                    [key: string]: string;
+                  };
+                  reasonCount?: number;
+                  matrices?: {
+                    output: string;
+                    row: string;
+                    rowBins: (boolean | string | number | (boolean | string | number)[] | (never | null))[];
+                    col: string;
+                    colBins: (boolean | string | number | (boolean | string | number)[] | (never | null))[];
+                    cells: (string | number)[][];
+                  }[];
+                  values?: {
+                    [key: string]: string;
+                  };
+                  limit?: string;
+                  rate?: string;
+                  branches?: {
+                    when: string;
+                    next: string;
+                  }[];
+                  otherwise?: string;
+                  arms?: {
+                    name: string;
+                    percent: number;
+                    next: string;
+                  }[];
+                  strategy?: string;
+                }[];
+              };
+              createdBy: string;
+              createdAt: number;
+              activatedBy: string | null;
+              activatedAt: number | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              pendingChange: {
+                id: string;
+                operation: string;
+                subjectId: string;
+                payload: unknown;
+                diff: unknown;
+                reason: string;
+                maker: string;
+                state: string;
+                checker: string | null;
+                decidedAt: string | null;
+                decisionNote: string | null;
+                result: unknown;
+                expiresAt: string;
+                createdAt: string;
+              };
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -295,7 +1681,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path: {
           id: string;
         };
@@ -314,7 +1703,329 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              strategyId: string;
+              version: number;
+              status: 'draft' | 'active' | 'retired';
+              document: {
+                id: string;
+                version?: number;
+                name?: string;
+                description?: string;
+                inputs: {
+                  name: string;
+                  type: 'string' | 'number' | 'boolean' | 'date' | 'integer' | 'string[]';
+                  required?: boolean;
+                  min?: number;
+                  max?: number;
+                  allowed?: (string | number)[];
+                  description?: string;
+                }[];
+                params?: {
+                  [key: string]: {
+                    default: boolean | string | number;
+                    description?: string;
+                  };
+                };
+                outcomePrecedence?: ('APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD')[];
+                defaultOutcome?: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                stopOn?: ('APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD')[];
+                nodes: {
+                  type:
+                    | 'ruleSet'
+                    | 'decisionTable'
+                    | 'scorecard'
+                    | 'model'
+                    | 'assign'
+                    | 'branch'
+                    | 'split'
+                    | 'shadow';
+                  mode?: 'first-hit' | 'all' | 'score-sum';
+                  rules?: {
+                    id: string;
+                    when: string;
+                    points?: number;
+                    description?: string;
+                    outcome?: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                    reasons?: string[];
+                    reasonsFrom?: string;
+                    actions?: {
+                      type:
+                        | 'GRANT'
+                        | 'LIMIT_INCREASE'
+                        | 'LIMIT_DECREASE'
+                        | 'TEMP_LIMIT'
+                        | 'RATE_CHANGE'
+                        | 'FREEZE_DRAW'
+                        | 'UNFREEZE'
+                        | 'SUSPEND'
+                        | 'REINSTATE'
+                        | 'CLOSE';
+                      limit?: string;
+                      rate?: string;
+                      reasons?: string[];
+                    }[];
+                  }[];
+                  output?: string;
+                  bands?: {
+                    min: number;
+                    outcome?: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                    reasons?: string[];
+                    reasonsFrom?: string;
+                    actions?: {
+                      type:
+                        | 'GRANT'
+                        | 'LIMIT_INCREASE'
+                        | 'LIMIT_DECREASE'
+                        | 'TEMP_LIMIT'
+                        | 'RATE_CHANGE'
+                        | 'FREEZE_DRAW'
+                        | 'UNFREEZE'
+                        | 'SUSPEND'
+                        | 'REINSTATE'
+                        | 'CLOSE';
+                      limit?: string;
+                      rate?: string;
+                      reasons?: string[];
+                    }[];
+                  }[];
+                  id: string;
+                  description?: string;
+                  next?: string;
+                  hitPolicy?: 'first' | 'unique' | 'collect';
+                  inputs?: string[];
+                  outputs?: string[];
+                  rows?: {
+                    id?: string;
+                    when: (boolean | string | number | (boolean | string | number)[] | (never | null))[];
+                    then?: (
+                      | boolean
+                      | string
+                      | number
+                      | {
+                          expr: string;
+                        }
+                      | (never | null)
+                    )[];
+                    outcome?: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                    reasons?: string[];
+                    reasonsFrom?: string;
+                    actions?: {
+                      type:
+                        | 'GRANT'
+                        | 'LIMIT_INCREASE'
+                        | 'LIMIT_DECREASE'
+                        | 'TEMP_LIMIT'
+                        | 'RATE_CHANGE'
+                        | 'FREEZE_DRAW'
+                        | 'UNFREEZE'
+                        | 'SUSPEND'
+                        | 'REINSTATE'
+                        | 'CLOSE';
+                      limit?: string;
+                      rate?: string;
+                      reasons?: string[];
+                    }[];
+                  }[];
+                  default?: {
+                    then?: (
+                      | boolean
+                      | string
+                      | number
+                      | {
+                          expr: string;
+                        }
+                      | (never | null)
+                    )[];
+                    outcome?: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                    reasons?: string[];
+                    actions?: {
+                      type:
+                        | 'GRANT'
+                        | 'LIMIT_INCREASE'
+                        | 'LIMIT_DECREASE'
+                        | 'TEMP_LIMIT'
+                        | 'RATE_CHANGE'
+                        | 'FREEZE_DRAW'
+                        | 'UNFREEZE'
+                        | 'SUSPEND'
+                        | 'REINSTATE'
+                        | 'CLOSE';
+                      limit?: string;
+                      rate?: string;
+                      reasons?: string[];
+                    }[];
+                    reasonsFrom?: string;
+                  };
+                  aggregate?: 'count' | 'list' | 'sum' | 'max' | 'min';
+                  pdOutput?: string;
+                  base?: number;
+                  features?: {
+                    name: string;
+                    input?: string;
+                    reason: string;
+                    bins: {
+                      when: boolean | string | number | (boolean | string | number)[] | (never | null);
+                      points: number;
+                    }[];
+                  }[];
+                  modelRef?: {
+                    id: string;
+                    version?: number;
+                  };
+                  modelInputs?: {
+                    [key: string]: string;
+                  };
+                  reasonCount?: number;
+                  matrices?: {
+                    output: string;
+                    row: string;
+                    rowBins: (boolean | string | number | (boolean | string | number)[] | (never | null))[];
+                    col: string;
+                    colBins: (boolean | string | number | (boolean | string | number)[] | (never | null))[];
+                    cells: (string | number)[][];
+                  }[];
+                  values?: {
+                    [key: string]: string;
+                  };
+                  limit?: string;
+                  rate?: string;
+                  branches?: {
+                    when: string;
+                    next: string;
+                  }[];
+                  otherwise?: string;
+                  arms?: {
+                    name: string;
+                    percent: number;
+                    next: string;
+                  }[];
+                  strategy?: string;
+                }[];
+              };
+              createdBy: string;
+              createdAt: number;
+              activatedBy: string | null;
+              activatedAt: number | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              pendingChange: {
+                id: string;
+                operation: string;
+                subjectId: string;
+                payload: unknown;
+                diff: unknown;
+                reason: string;
+                maker: string;
+                state: string;
+                checker: string | null;
+                decidedAt: string | null;
+                decisionNote: string | null;
+                result: unknown;
+                expiresAt: string;
+                createdAt: string;
+              };
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -366,7 +2077,202 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              strategyId: string;
+              candidateVersion: number | null;
+              from: number;
+              to: number;
+              decisions: number;
+              changed: number;
+              contextErrors: number;
+              engineErrors: {
+                before: number;
+                after: number;
+              };
+              outcomeMatrix: {
+                APPROVE: {
+                  APPROVE: number;
+                  DECLINE: number;
+                  REVIEW: number;
+                  CHALLENGE: number;
+                  COOLDOWN: number;
+                  HOLD: number;
+                };
+                DECLINE: {
+                  APPROVE: number;
+                  DECLINE: number;
+                  REVIEW: number;
+                  CHALLENGE: number;
+                  COOLDOWN: number;
+                  HOLD: number;
+                };
+                REVIEW: {
+                  APPROVE: number;
+                  DECLINE: number;
+                  REVIEW: number;
+                  CHALLENGE: number;
+                  COOLDOWN: number;
+                  HOLD: number;
+                };
+                CHALLENGE: {
+                  APPROVE: number;
+                  DECLINE: number;
+                  REVIEW: number;
+                  CHALLENGE: number;
+                  COOLDOWN: number;
+                  HOLD: number;
+                };
+                COOLDOWN: {
+                  APPROVE: number;
+                  DECLINE: number;
+                  REVIEW: number;
+                  CHALLENGE: number;
+                  COOLDOWN: number;
+                  HOLD: number;
+                };
+                HOLD: {
+                  APPROVE: number;
+                  DECLINE: number;
+                  REVIEW: number;
+                  CHALLENGE: number;
+                  COOLDOWN: number;
+                  HOLD: number;
+                };
+              };
+              approvalRate: {
+                before: number;
+                after: number;
+              };
+              freezeRate: {
+                before: number;
+                after: number;
+              };
+              limitTotalMinor: {
+                before: number;
+                after: number;
+              };
+              reasonShifts: {
+                code: string;
+                before: number;
+                after: number;
+                delta: number;
+              }[];
+              newlyDeclined: {
+                decisionId: string;
+                borrowerId: string | null;
+                lineId: string | null;
+                before: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                after: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                reasonsAfter: string[];
+              }[];
+              newlyFrozen: {
+                decisionId: string;
+                borrowerId: string | null;
+                lineId: string | null;
+                before: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                after: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                reasonsAfter: string[];
+              }[];
+              parameterChanges: {
+                name: string;
+                before: boolean | string | number | (never | null);
+                after: boolean | string | number | (never | null);
+                overlaidReplays: number;
+              }[];
+              truncated: boolean;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -400,7 +2306,128 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              strategyId: string;
+              strategyVersion: number;
+              engineVersion: string;
+              id: string;
+              kind: 'application' | 'draw' | 'review' | 'event' | 'simulation';
+              borrowerId?: string | null;
+              lineId?: string | null;
+              subjectKey?: string | null;
+              /** @description the inputs the strategy saw, as sent and as read */
+              context: {
+                [key: string]: unknown;
+              };
+              decision: {
+                strategyId: string;
+                strategyVersion: number;
+                engineVersion: string;
+                outcome: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                reasons: string[];
+                limitMinor?: number;
+                annualRate?: number;
+                actions: {
+                  type:
+                    | 'GRANT'
+                    | 'LIMIT_INCREASE'
+                    | 'LIMIT_DECREASE'
+                    | 'TEMP_LIMIT'
+                    | 'RATE_CHANGE'
+                    | 'FREEZE_DRAW'
+                    | 'UNFREEZE'
+                    | 'SUSPEND'
+                    | 'REINSTATE'
+                    | 'CLOSE';
+                  limitMinor?: number;
+                  annualRate?: number;
+                  reasons: string[];
+                }[];
+                values: {
+                  [key: string]: unknown;
+                };
+                trace: ({
+                  node: string;
+                  kind: string;
+                  detail: string;
+                  fired?: string[];
+                  inputs?: {
+                    [key: string]: unknown;
+                  };
+                  values?: {
+                    [key: string]: unknown;
+                  };
+                  overlays?: string[];
+                } & {
+                  [key: string]: unknown;
+                })[];
+                shadows?: {
+                  strategyId: string;
+                  strategyVersion: number;
+                  outcome: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                  reasons: string[];
+                }[];
+                engineError?: boolean;
+              };
+              latencyMs: number;
+              decidedAt: number;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -434,7 +2461,70 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              overlays: {
+                inForce: boolean;
+                name: string;
+                value: boolean | string | number;
+                description: string | null;
+                updatedBy: string;
+                updatedAt: number;
+              }[];
+              declarations: {
+                name: string;
+                type: 'number' | 'integer';
+                min: number;
+                max: number;
+                description: string;
+              }[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -442,7 +2532,10 @@ export interface paths {
     put: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path?: never;
         cookie?: never;
       };
@@ -461,7 +2554,131 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              name: string;
+              value: boolean | string | number;
+              description: string | null;
+              updatedBy: string;
+              updatedAt: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              pendingChange: {
+                id: string;
+                operation: string;
+                subjectId: string;
+                payload: unknown;
+                diff: unknown;
+                reason: string;
+                maker: string;
+                state: string;
+                checker: string | null;
+                decidedAt: string | null;
+                decisionNote: string | null;
+                result: unknown;
+                expiresAt: string;
+                createdAt: string;
+              };
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -496,7 +2713,62 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              changes: {
+                name: string;
+                value: boolean | string | number;
+                previousValue: boolean | string | number | (never | null);
+                changedBy: string;
+                changedAt: number;
+              }[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -521,7 +2793,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path?: never;
         cookie?: never;
       };
@@ -561,11 +2836,161 @@ export interface paths {
       };
       responses: {
         /** @description Default Response */
-        200: {
+        201: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              applicationId: string;
+              decisionId: string;
+              borrowerId: string;
+              outcome: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+              reasons: string[];
+              borrowerReasons: {
+                code: string;
+                text: string;
+                action: string;
+                appealable: boolean;
+              }[];
+              borrower: {
+                id: string;
+                name: string;
+                nationalId: string;
+                phone: string;
+              };
+              line: {
+                id: string;
+                status: string;
+                limitMinor: number;
+                annualRate: number;
+                currency: string;
+              } | null;
+              adjustments: string[];
+              explanation?: {
+                zh: {
+                  reasons: {
+                    code: string;
+                    text: string;
+                    action: string;
+                    appealable: boolean;
+                  }[];
+                  whatToDo: string[];
+                  appeal: {
+                    appealable: boolean;
+                    deadline: string | null;
+                    how: string;
+                    path: string;
+                  };
+                };
+                en: {
+                  reasons: {
+                    code: string;
+                    text: string;
+                    action: string;
+                    appealable: boolean;
+                  }[];
+                  whatToDo: string[];
+                  appeal: {
+                    appealable: boolean;
+                    deadline: string | null;
+                    how: string;
+                    path: string;
+                  };
+                };
+              };
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -599,7 +3024,102 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              status: string;
+              currency: string;
+              limitMinor: number;
+              baseLimitMinor: number;
+              tempLimitUntil: string | null;
+              availableMinor: number;
+              outstandingPrincipalMinor: number;
+              annualRate: number;
+              dpd: number;
+              bucket: string;
+              borrower: {
+                id: string;
+                name: string;
+                nationalId: string;
+                phone: string;
+              };
+              recentActions: {
+                id: string;
+                type: string;
+                outcome: string;
+                reasons: string[];
+                traceId: string | null;
+                automated: boolean;
+                actor: string | null;
+                appealable: boolean;
+                noticeAt: string | null;
+                prevStatus: string;
+                newStatus: string;
+                prevLimitMinor: number;
+                newLimitMinor: number;
+                prevAnnualRate: number;
+                newAnnualRate: number;
+                note: string | null;
+                at: string;
+              }[];
+              createdAt: string;
+              updatedAt: string;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -624,7 +3144,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path: {
           id: string;
         };
@@ -661,11 +3184,151 @@ export interface paths {
       };
       responses: {
         /** @description Default Response */
-        200: {
+        201: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              actionId: string;
+              lineId: string;
+              type:
+                | 'GRANT'
+                | 'LIMIT_INCREASE'
+                | 'LIMIT_DECREASE'
+                | 'TEMP_LIMIT'
+                | 'RATE_CHANGE'
+                | 'FREEZE_DRAW'
+                | 'UNFREEZE'
+                | 'SUSPEND'
+                | 'REINSTATE'
+                | 'CLOSE';
+              outcome: 'REVIEW' | 'APPLIED';
+              reasons: string[];
+              prevStatus: string;
+              newStatus: string;
+              prevLimitMinor: number;
+              newLimitMinor: number;
+              newAnnualRate: number;
+              clipped: boolean;
+            };
+          };
+        };
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              pendingChange: {
+                id: string;
+                operation: string;
+                subjectId: string;
+                payload: unknown;
+                diff: unknown;
+                reason: string;
+                maker: string;
+                state: string;
+                checker: string | null;
+                decidedAt: string | null;
+                decisionNote: string | null;
+                result: unknown;
+                expiresAt: string;
+                createdAt: string;
+              };
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -701,7 +3364,107 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              lineId: string;
+              lang: 'zh' | 'en';
+              status: string;
+              statusText: string;
+              limitMinor: number;
+              availableMinor: number;
+              currency: string;
+              reasons: {
+                code: string;
+                text: string;
+                action: string;
+                appealable: boolean;
+              }[];
+              summary: string;
+              whatToDo: string[];
+              appeal: {
+                appealable: boolean;
+                deadline: string | null;
+                how: string;
+                path: string;
+              };
+              automated: boolean;
+              decidedAt: string | null;
+              specifics: {
+                overdue: {
+                  amountMinor: number;
+                  days: number;
+                  oldestDueDate: string;
+                } | null;
+                limit: {
+                  beforeMinor: number;
+                  afterMinor: number;
+                } | null;
+                action: {
+                  id: string;
+                  type: string;
+                  at: string;
+                  by: 'borrower' | 'automated' | 'person';
+                  actor: string | null;
+                  decisionId: string | null;
+                } | null;
+                repayBy: string | null;
+              };
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -745,7 +3508,77 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              items: {
+                id: string;
+                status: string;
+                amountMinor: number;
+                currency: string;
+                termMonths: number;
+                method: string;
+                decisionId: string;
+                loanId: string | null;
+                reasons: string[];
+                createdAt: string;
+              }[];
+              next: string | null;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -754,7 +3587,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path: {
           id: string;
         };
@@ -780,11 +3616,262 @@ export interface paths {
       };
       responses: {
         /** @description Default Response */
-        200: {
+        201: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              drawId: string;
+              decisionId: string;
+              status: 'APPROVED' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD' | 'DECLINED';
+              reasons: string[];
+              borrowerReasons: {
+                code: string;
+                text: string;
+                action: string;
+                appealable: boolean;
+              }[];
+              loan?: {
+                id: string;
+                lineId: string;
+                drawId: string;
+                status: string;
+                currency: string;
+                principalMinor: number;
+                outstandingPrincipalMinor: number;
+                annualRate: number;
+                termMonths: number;
+                method: string;
+                startDate: string;
+                dpd: number;
+                bucket: string;
+                disclosure: {
+                  apr: {
+                    US_REGZ: number;
+                    EU_CCD: number;
+                    CN_IRR: number;
+                  };
+                  upfrontFeeMinor: number;
+                  periodicFeeMinor: number;
+                  totalInterestMinor: number;
+                  totalFeesMinor: number;
+                  totalRepayableMinor: number;
+                };
+                schedule: {
+                  period: number;
+                  dueDate: string;
+                  principalMinor: number;
+                  interestMinor: number;
+                  feeMinor: number;
+                  totalMinor: number;
+                  paidPrincipalMinor: number;
+                  paidInterestMinor: number;
+                  paidFeeMinor: number;
+                  outstandingMinor: number;
+                  settled: boolean;
+                }[];
+                accrual?: {
+                  dayCount: string;
+                  dailyRate: number;
+                  productId: string;
+                  productVersion: number;
+                  interestThrough: string;
+                  owedToday: {
+                    feeMinor: number;
+                    penaltyMinor: number;
+                    interestMinor: number;
+                    principalDueMinor: number;
+                    principalMinor: number;
+                    payoffMinor: number;
+                    accruedInterestMinor: number;
+                    accruedPenaltyMinor: number;
+                  };
+                };
+                purpose: string | null;
+                createdAt: string;
+                settledAt: string | null;
+              };
+              warning?: {
+                zh: string;
+                en: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              drawId: string;
+              decisionId: string;
+              status: 'APPROVED' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD' | 'DECLINED';
+              reasons: string[];
+              borrowerReasons: {
+                code: string;
+                text: string;
+                action: string;
+                appealable: boolean;
+              }[];
+              loan?: {
+                id: string;
+                lineId: string;
+                drawId: string;
+                status: string;
+                currency: string;
+                principalMinor: number;
+                outstandingPrincipalMinor: number;
+                annualRate: number;
+                termMonths: number;
+                method: string;
+                startDate: string;
+                dpd: number;
+                bucket: string;
+                disclosure: {
+                  apr: {
+                    US_REGZ: number;
+                    EU_CCD: number;
+                    CN_IRR: number;
+                  };
+                  upfrontFeeMinor: number;
+                  periodicFeeMinor: number;
+                  totalInterestMinor: number;
+                  totalFeesMinor: number;
+                  totalRepayableMinor: number;
+                };
+                schedule: {
+                  period: number;
+                  dueDate: string;
+                  principalMinor: number;
+                  interestMinor: number;
+                  feeMinor: number;
+                  totalMinor: number;
+                  paidPrincipalMinor: number;
+                  paidInterestMinor: number;
+                  paidFeeMinor: number;
+                  outstandingMinor: number;
+                  settled: boolean;
+                }[];
+                accrual?: {
+                  dayCount: string;
+                  dailyRate: number;
+                  productId: string;
+                  productVersion: number;
+                  interestThrough: string;
+                  owedToday: {
+                    feeMinor: number;
+                    penaltyMinor: number;
+                    interestMinor: number;
+                    principalDueMinor: number;
+                    principalMinor: number;
+                    payoffMinor: number;
+                    accruedInterestMinor: number;
+                    accruedPenaltyMinor: number;
+                  };
+                };
+                purpose: string | null;
+                createdAt: string;
+                settledAt: string | null;
+              };
+              warning?: {
+                zh: string;
+                en: string;
+              };
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -818,7 +3905,122 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              lineId: string;
+              drawId: string;
+              status: string;
+              currency: string;
+              principalMinor: number;
+              outstandingPrincipalMinor: number;
+              annualRate: number;
+              termMonths: number;
+              method: string;
+              startDate: string;
+              dpd: number;
+              bucket: string;
+              disclosure: {
+                apr: {
+                  US_REGZ: number;
+                  EU_CCD: number;
+                  CN_IRR: number;
+                };
+                upfrontFeeMinor: number;
+                periodicFeeMinor: number;
+                totalInterestMinor: number;
+                totalFeesMinor: number;
+                totalRepayableMinor: number;
+              };
+              schedule: {
+                period: number;
+                dueDate: string;
+                principalMinor: number;
+                interestMinor: number;
+                feeMinor: number;
+                totalMinor: number;
+                paidPrincipalMinor: number;
+                paidInterestMinor: number;
+                paidFeeMinor: number;
+                outstandingMinor: number;
+                settled: boolean;
+              }[];
+              accrual?: {
+                dayCount: string;
+                dailyRate: number;
+                productId: string;
+                productVersion: number;
+                interestThrough: string;
+                owedToday: {
+                  feeMinor: number;
+                  penaltyMinor: number;
+                  interestMinor: number;
+                  principalDueMinor: number;
+                  principalMinor: number;
+                  payoffMinor: number;
+                  accruedInterestMinor: number;
+                  accruedPenaltyMinor: number;
+                };
+              };
+              purpose: string | null;
+              createdAt: string;
+              settledAt: string | null;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -843,7 +4045,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path: {
           id: string;
         };
@@ -863,11 +4068,174 @@ export interface paths {
       };
       responses: {
         /** @description Default Response */
-        200: {
+        201: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              repaymentId: string;
+              loanId: string;
+              amountMinor: number;
+              currency: string;
+              allocated: {
+                feeMinor: number;
+                penaltyMinor?: number;
+                interestMinor: number;
+                principalMinor: number;
+              };
+              loan: {
+                id: string;
+                lineId: string;
+                drawId: string;
+                status: string;
+                currency: string;
+                principalMinor: number;
+                outstandingPrincipalMinor: number;
+                annualRate: number;
+                termMonths: number;
+                method: string;
+                startDate: string;
+                dpd: number;
+                bucket: string;
+                disclosure: {
+                  apr: {
+                    US_REGZ: number;
+                    EU_CCD: number;
+                    CN_IRR: number;
+                  };
+                  upfrontFeeMinor: number;
+                  periodicFeeMinor: number;
+                  totalInterestMinor: number;
+                  totalFeesMinor: number;
+                  totalRepayableMinor: number;
+                };
+                schedule: {
+                  period: number;
+                  dueDate: string;
+                  principalMinor: number;
+                  interestMinor: number;
+                  feeMinor: number;
+                  totalMinor: number;
+                  paidPrincipalMinor: number;
+                  paidInterestMinor: number;
+                  paidFeeMinor: number;
+                  outstandingMinor: number;
+                  settled: boolean;
+                }[];
+                accrual?: {
+                  dayCount: string;
+                  dailyRate: number;
+                  productId: string;
+                  productVersion: number;
+                  interestThrough: string;
+                  owedToday: {
+                    feeMinor: number;
+                    penaltyMinor: number;
+                    interestMinor: number;
+                    principalDueMinor: number;
+                    principalMinor: number;
+                    payoffMinor: number;
+                    accruedInterestMinor: number;
+                    accruedPenaltyMinor: number;
+                  };
+                };
+                purpose: string | null;
+                createdAt: string;
+                settledAt: string | null;
+              };
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -943,7 +4311,157 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json':
+              | {
+                  results: {
+                    eventId: string;
+                    status: 'accepted' | 'duplicate';
+                    typologies: {
+                      id: string;
+                      version: number;
+                      rules: string[];
+                    }[];
+                    alerts: {
+                      alertId: string;
+                      typology: string;
+                      severity: 'low' | 'medium' | 'high' | 'critical';
+                      userId: string;
+                      new: boolean;
+                    }[];
+                    actions: {
+                      actionId: string;
+                      type: 'CHALLENGE' | 'COOLDOWN' | 'HOLD' | 'FREEZE_DRAW' | 'SUSPEND';
+                      status: 'PENDING' | 'INSTRUCTED' | 'SKIPPED';
+                      lineId?: string;
+                      cooldownMs?: number;
+                      warning?: {
+                        zh: string;
+                        en: string;
+                      };
+                      reasons: string[];
+                    }[];
+                  }[];
+                }
+              | {
+                  eventId: string;
+                  status: 'accepted' | 'duplicate';
+                  typologies: {
+                    id: string;
+                    version: number;
+                    rules: string[];
+                  }[];
+                  alerts: {
+                    alertId: string;
+                    typology: string;
+                    severity: 'low' | 'medium' | 'high' | 'critical';
+                    userId: string;
+                    new: boolean;
+                  }[];
+                  actions: {
+                    actionId: string;
+                    type: 'CHALLENGE' | 'COOLDOWN' | 'HOLD' | 'FREEZE_DRAW' | 'SUSPEND';
+                    status: 'PENDING' | 'INSTRUCTED' | 'SKIPPED';
+                    lineId?: string;
+                    cooldownMs?: number;
+                    warning?: {
+                      zh: string;
+                      en: string;
+                    };
+                    reasons: string[];
+                  }[];
+                };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -981,7 +4499,79 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              items: {
+                alertId: string;
+                typology: {
+                  id: string;
+                  version: number;
+                };
+                severity: string;
+                status: string;
+                userId: string;
+                lineId: string | null;
+                eventId: string;
+                occurredAt: string;
+                createdAt: string;
+                reasons: string[];
+                evidence: unknown;
+                actions: {
+                  actionId: string;
+                  type: string;
+                  status: string;
+                  lineId: string | null;
+                  detail: unknown;
+                }[];
+              }[];
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -1024,7 +4614,102 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              alertId: string;
+              status: 'OPEN' | 'CLOSED' | 'ACKNOWLEDGED';
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -1056,7 +4741,92 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              items: {
+                id: string;
+                version: number;
+                title: string;
+                description: string;
+                triggers: (
+                  | 'login'
+                  | 'login_failed'
+                  | 'device_change'
+                  | 'password_reset'
+                  | 'phone_change'
+                  | 'payee_added'
+                  | 'transfer_out'
+                  | 'transfer_in'
+                  | 'purchase'
+                  | 'disbursement'
+                  | 'repayment'
+                  | 'application'
+                  | 'bureau_inquiry'
+                  | 'screen_share_detected'
+                  | 'call_in_progress'
+                )[];
+                parameters: {
+                  [key: string]: {
+                    value?: number | string[];
+                    default: number | string[];
+                    description: string;
+                  };
+                };
+                rules: {
+                  id: string;
+                  description: string;
+                }[];
+                reasons: string[];
+                severity: 'low' | 'medium' | 'high' | 'critical';
+                actions: ('CHALLENGE' | 'COOLDOWN' | 'HOLD' | 'FREEZE_DRAW' | 'SUSPEND')[];
+              }[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -1090,7 +4860,83 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              items: {
+                eventTypes: (
+                  | 'login'
+                  | 'login_failed'
+                  | 'device_change'
+                  | 'password_reset'
+                  | 'phone_change'
+                  | 'payee_added'
+                  | 'transfer_out'
+                  | 'transfer_in'
+                  | 'purchase'
+                  | 'disbursement'
+                  | 'repayment'
+                  | 'application'
+                  | 'bureau_inquiry'
+                  | 'screen_share_detected'
+                  | 'call_in_progress'
+                )[];
+                name: string;
+                entity: 'ip' | 'channel' | 'user' | 'device' | 'payee' | 'merchant';
+                windowMs: number;
+                aggregate: {
+                  kind: 'count' | 'sum' | 'max' | 'distinct' | 'timeSince';
+                  of?: 'ip' | 'channel' | 'userId' | 'deviceId' | 'payeeId' | 'merchantId';
+                };
+                purpose: string;
+                source: 'app events' | 'core events' | 'bureau gateway' | 'app and core events';
+              }[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -1129,7 +4975,68 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              name: string;
+              entityId: string;
+              asOf: string;
+              value: number | null;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -1168,7 +5075,56 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              [key: string]: boolean | number;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -1207,7 +5163,68 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              items: {
+                reason: string;
+                source: string;
+                addedBy: string;
+                addedAt: string | null;
+                expiresAt: string | null;
+                partnerId?: string;
+                value?: string;
+                entryId: string;
+                list: string;
+                entityType: string;
+              }[];
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -1215,7 +5232,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path?: never;
         cookie?: never;
       };
@@ -1234,11 +5254,140 @@ export interface paths {
       };
       responses: {
         /** @description Default Response */
-        200: {
+        201: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              reason: string;
+              source: string;
+              addedBy: string;
+              addedAt: string | null;
+              expiresAt: string | null;
+              partnerId?: string;
+              value?: string;
+              entryId: string;
+              list: string;
+              entityType: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              pendingChange: {
+                id: string;
+                operation: string;
+                subjectId: string;
+                payload: unknown;
+                diff: unknown;
+                reason: string;
+                maker: string;
+                state: string;
+                checker: string | null;
+                decidedAt: string | null;
+                decisionNote: string | null;
+                result: unknown;
+                expiresAt: string;
+                createdAt: string;
+              };
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -1272,7 +5421,62 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              hits: {
+                list: 'black' | 'grey' | 'white';
+                entityType: 'ip' | 'user' | 'device' | 'payee' | 'merchant' | 'nationalIdHash' | 'phoneHash';
+                entryId: string;
+                reason: string;
+                source: string;
+              }[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -1306,11 +5510,127 @@ export interface paths {
       requestBody?: never;
       responses: {
         /** @description Default Response */
-        200: {
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              pendingChange: {
+                id: string;
+                operation: string;
+                subjectId: string;
+                payload: unknown;
+                diff: unknown;
+                reason: string;
+                maker: string;
+                state: string;
+                checker: string | null;
+                decidedAt: string | null;
+                decisionNote: string | null;
+                result: unknown;
+                expiresAt: string;
+                createdAt: string;
+              };
+            };
+          };
+        };
+        /** @description No content */
+        204: {
           headers: {
             [name: string]: unknown;
           };
           content?: never;
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -1350,7 +5670,102 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              partnerId: string;
+              keyFingerprint: string;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -1393,7 +5808,113 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              partnerId: string;
+              /** @enum {string} */
+              algorithm: 'HMAC-SHA256';
+              keyFingerprint: string;
+              entries: {
+                list: 'black' | 'grey' | 'white';
+                entityType: 'ip' | 'user' | 'device' | 'payee' | 'merchant' | 'nationalIdHash' | 'phoneHash';
+                hmac: string;
+                reason: string;
+                source: string;
+                expiresAt?: number;
+              }[];
+              withheld?: number;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -1415,7 +5936,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path?: never;
         cookie?: never;
       };
@@ -1444,7 +5968,102 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              imported: number;
+              skipped: number;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -1483,64 +6102,49 @@ export interface paths {
             };
           };
         };
-        /** @description Default Response */
+        /** @description An error: a stable code, what was wrong and how to fix it */
         400: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              error: {
-                code: string;
-                message: string;
-                details?: unknown;
-              };
-            };
+            'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description Default Response */
+        /** @description An error: a stable code, what was wrong and how to fix it */
         401: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              error: {
-                code: string;
-                message: string;
-                details?: unknown;
-              };
-            };
+            'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description Default Response */
+        /** @description An error: a stable code, what was wrong and how to fix it */
         403: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              error: {
-                code: string;
-                message: string;
-                details?: unknown;
-              };
-            };
+            'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description Default Response */
-        404: {
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              error: {
-                code: string;
-                message: string;
-                details?: unknown;
-              };
-            };
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
           };
         };
       };
@@ -1622,64 +6226,49 @@ export interface paths {
             };
           };
         };
-        /** @description Default Response */
+        /** @description An error: a stable code, what was wrong and how to fix it */
         400: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              error: {
-                code: string;
-                message: string;
-                details?: unknown;
-              };
-            };
+            'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description Default Response */
+        /** @description An error: a stable code, what was wrong and how to fix it */
         401: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              error: {
-                code: string;
-                message: string;
-                details?: unknown;
-              };
-            };
+            'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description Default Response */
+        /** @description An error: a stable code, what was wrong and how to fix it */
         403: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              error: {
-                code: string;
-                message: string;
-                details?: unknown;
-              };
-            };
+            'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description Default Response */
-        404: {
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              error: {
-                code: string;
-                message: string;
-                details?: unknown;
-              };
-            };
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
           };
         };
       };
@@ -1737,64 +6326,49 @@ export interface paths {
             };
           };
         };
-        /** @description Default Response */
+        /** @description An error: a stable code, what was wrong and how to fix it */
         400: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              error: {
-                code: string;
-                message: string;
-                details?: unknown;
-              };
-            };
+            'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description Default Response */
+        /** @description An error: a stable code, what was wrong and how to fix it */
         401: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              error: {
-                code: string;
-                message: string;
-                details?: unknown;
-              };
-            };
+            'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description Default Response */
+        /** @description An error: a stable code, what was wrong and how to fix it */
         403: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              error: {
-                code: string;
-                message: string;
-                details?: unknown;
-              };
-            };
+            'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description Default Response */
-        404: {
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              error: {
-                code: string;
-                message: string;
-                details?: unknown;
-              };
-            };
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
           };
         };
       };
@@ -1865,64 +6439,58 @@ export interface paths {
             };
           };
         };
-        /** @description Default Response */
+        /** @description An error: a stable code, what was wrong and how to fix it */
         400: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              error: {
-                code: string;
-                message: string;
-                details?: unknown;
-              };
-            };
+            'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description Default Response */
+        /** @description An error: a stable code, what was wrong and how to fix it */
         401: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              error: {
-                code: string;
-                message: string;
-                details?: unknown;
-              };
-            };
+            'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description Default Response */
+        /** @description An error: a stable code, what was wrong and how to fix it */
         403: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              error: {
-                code: string;
-                message: string;
-                details?: unknown;
-              };
-            };
+            'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description Default Response */
+        /** @description An error: a stable code, what was wrong and how to fix it */
         404: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              error: {
-                code: string;
-                message: string;
-                details?: unknown;
-              };
-            };
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
           };
         };
       };
@@ -2009,64 +6577,58 @@ export interface paths {
             };
           };
         };
-        /** @description Default Response */
+        /** @description An error: a stable code, what was wrong and how to fix it */
         400: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              error: {
-                code: string;
-                message: string;
-                details?: unknown;
-              };
-            };
+            'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description Default Response */
+        /** @description An error: a stable code, what was wrong and how to fix it */
         401: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              error: {
-                code: string;
-                message: string;
-                details?: unknown;
-              };
-            };
+            'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description Default Response */
+        /** @description An error: a stable code, what was wrong and how to fix it */
         403: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              error: {
-                code: string;
-                message: string;
-                details?: unknown;
-              };
-            };
+            'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description Default Response */
+        /** @description An error: a stable code, what was wrong and how to fix it */
         404: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              error: {
-                code: string;
-                message: string;
-                details?: unknown;
-              };
-            };
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
           };
         };
       };
@@ -2111,7 +6673,77 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              items: {
+                id: string;
+                drawId: string;
+                status: string;
+                currency: string;
+                principalMinor: number;
+                outstandingPrincipalMinor: number;
+                termMonths: number;
+                method: string;
+                createdAt: string;
+                settledAt: string | null;
+              }[];
+              next: string | null;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -2155,7 +6787,75 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              items: {
+                id: string;
+                status: string;
+                currency: string;
+                limitMinor: number;
+                availableMinor: number;
+                outstandingMinor: number;
+                createdAt: string;
+                updatedAt: string;
+              }[];
+              next: string | null;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -2189,7 +6889,90 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              products: {
+                id: string;
+                version: number;
+                status: string;
+                terms: {
+                  name: string;
+                  currency: string;
+                  rateMin: number;
+                  rateMax: number;
+                  dayCount: 'ACT_365' | 'ACT_360';
+                  termsMonths: number[];
+                  methods: ('EQUAL_INSTALLMENT' | 'EQUAL_PRINCIPAL' | 'INTEREST_ONLY' | 'DAILY_INTEREST')[];
+                  amountMinMinor: number;
+                  amountMaxMinor: number;
+                  upfrontFee: {
+                    rateBps: number;
+                    capMinor: number;
+                  };
+                  periodicFee: {
+                    rateBps: number;
+                    capMinor: number;
+                  };
+                  lateFee: {
+                    amountMinor: number;
+                    capMinor: number;
+                  };
+                  penaltyMultiplier: number;
+                  graceDays: number;
+                  aprCapPercent: number;
+                  prepayment: 'REAMORTISE' | 'SHORTEN';
+                  forbidLoanRepayment: boolean;
+                };
+                createdBy: string | null;
+                createdAt: string;
+              }[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -2198,7 +6981,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path?: never;
         cookie?: never;
       };
@@ -2242,11 +7028,137 @@ export interface paths {
       };
       responses: {
         /** @description Default Response */
-        200: {
+        201: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              version: number;
+              status: string;
+              terms: {
+                name: string;
+                currency: string;
+                rateMin: number;
+                rateMax: number;
+                dayCount: 'ACT_365' | 'ACT_360';
+                termsMonths: number[];
+                methods: ('EQUAL_INSTALLMENT' | 'EQUAL_PRINCIPAL' | 'INTEREST_ONLY' | 'DAILY_INTEREST')[];
+                amountMinMinor: number;
+                amountMaxMinor: number;
+                upfrontFee: {
+                  rateBps: number;
+                  capMinor: number;
+                };
+                periodicFee: {
+                  rateBps: number;
+                  capMinor: number;
+                };
+                lateFee: {
+                  amountMinor: number;
+                  capMinor: number;
+                };
+                penaltyMultiplier: number;
+                graceDays: number;
+                aprCapPercent: number;
+                prepayment: 'REAMORTISE' | 'SHORTEN';
+                forbidLoanRepayment: boolean;
+              };
+              createdBy: string | null;
+              createdAt: string;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -2278,7 +7190,63 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              purposes: {
+                /** @enum {string} */
+                forbiddenWhere?: 'forbidLoanRepayment';
+                code: string;
+                zh: string;
+                en: string;
+                allowed: boolean;
+              }[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -2314,7 +7282,99 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              versions: {
+                id: string;
+                version: number;
+                status: string;
+                terms: {
+                  name: string;
+                  currency: string;
+                  rateMin: number;
+                  rateMax: number;
+                  dayCount: 'ACT_365' | 'ACT_360';
+                  termsMonths: number[];
+                  methods: ('EQUAL_INSTALLMENT' | 'EQUAL_PRINCIPAL' | 'INTEREST_ONLY' | 'DAILY_INTEREST')[];
+                  amountMinMinor: number;
+                  amountMaxMinor: number;
+                  upfrontFee: {
+                    rateBps: number;
+                    capMinor: number;
+                  };
+                  periodicFee: {
+                    rateBps: number;
+                    capMinor: number;
+                  };
+                  lateFee: {
+                    amountMinor: number;
+                    capMinor: number;
+                  };
+                  penaltyMultiplier: number;
+                  graceDays: number;
+                  aprCapPercent: number;
+                  prepayment: 'REAMORTISE' | 'SHORTEN';
+                  forbidLoanRepayment: boolean;
+                };
+                createdBy: string | null;
+                createdAt: string;
+              }[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -2339,7 +7399,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path: {
           id: string;
         };
@@ -2352,7 +7415,133 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              version: number;
+              status: string;
+              terms: {
+                name: string;
+                currency: string;
+                rateMin: number;
+                rateMax: number;
+                dayCount: 'ACT_365' | 'ACT_360';
+                termsMonths: number[];
+                methods: ('EQUAL_INSTALLMENT' | 'EQUAL_PRINCIPAL' | 'INTEREST_ONLY' | 'DAILY_INTEREST')[];
+                amountMinMinor: number;
+                amountMaxMinor: number;
+                upfrontFee: {
+                  rateBps: number;
+                  capMinor: number;
+                };
+                periodicFee: {
+                  rateBps: number;
+                  capMinor: number;
+                };
+                lateFee: {
+                  amountMinor: number;
+                  capMinor: number;
+                };
+                penaltyMultiplier: number;
+                graceDays: number;
+                aprCapPercent: number;
+                prepayment: 'REAMORTISE' | 'SHORTEN';
+                forbidLoanRepayment: boolean;
+              };
+              createdBy: string | null;
+              createdAt: string;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -2375,7 +7564,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path: {
           id: string;
         };
@@ -2421,11 +7613,137 @@ export interface paths {
       };
       responses: {
         /** @description Default Response */
-        200: {
+        201: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              version: number;
+              status: string;
+              terms: {
+                name: string;
+                currency: string;
+                rateMin: number;
+                rateMax: number;
+                dayCount: 'ACT_365' | 'ACT_360';
+                termsMonths: number[];
+                methods: ('EQUAL_INSTALLMENT' | 'EQUAL_PRINCIPAL' | 'INTEREST_ONLY' | 'DAILY_INTEREST')[];
+                amountMinMinor: number;
+                amountMaxMinor: number;
+                upfrontFee: {
+                  rateBps: number;
+                  capMinor: number;
+                };
+                periodicFee: {
+                  rateBps: number;
+                  capMinor: number;
+                };
+                lateFee: {
+                  amountMinor: number;
+                  capMinor: number;
+                };
+                penaltyMultiplier: number;
+                graceDays: number;
+                aprCapPercent: number;
+                prepayment: 'REAMORTISE' | 'SHORTEN';
+                forbidLoanRepayment: boolean;
+              };
+              createdBy: string | null;
+              createdAt: string;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -2448,7 +7766,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path: {
           id: string;
         };
@@ -2467,11 +7788,158 @@ export interface paths {
       };
       responses: {
         /** @description Default Response */
-        200: {
+        201: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              quoteId: string;
+              lineId: string;
+              amountMinor: number;
+              currency: string;
+              termMonths: number;
+              method: 'EQUAL_INSTALLMENT' | 'EQUAL_PRINCIPAL' | 'INTEREST_ONLY' | 'DAILY_INTEREST';
+              annualRate: number;
+              dailyRate: number;
+              dayCount: string;
+              apr: {
+                CN_IRR: number;
+                US_REGZ: number;
+                EU_CCD: number;
+                simple: number;
+              };
+              upfrontFeeMinor: number;
+              totalInterestMinor: number;
+              totalFeesMinor: number;
+              totalRepayableMinor: number;
+              schedule: {
+                period: number;
+                dueDate: string;
+                principalMinor: number;
+                interestMinor: number;
+                feeMinor: number;
+                totalMinor: number;
+                balanceAfterMinor: number;
+              }[];
+              earlyRepayment:
+                | {
+                    afterDays: number;
+                    date: string;
+                    interestMinor: number;
+                    payoffMinor: number;
+                  }[]
+                | null;
+              prepayment: string | null;
+              prepaymentOptions:
+                | {
+                    mode: 'REAMORTISE' | 'SHORTEN';
+                    applies: boolean;
+                    date: string;
+                    prepayMinor: number;
+                    nextInstallmentMinor: number;
+                    remainingInstallments: number;
+                    interestSavedMinor: number;
+                  }[]
+                | null;
+              keyFacts: {
+                zh: string;
+                en: string;
+              };
+              createdAt: string;
+              validUntil: string;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -2505,7 +7973,118 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              quoteId: string;
+              lineId: string;
+              amountMinor: number;
+              currency: string;
+              termMonths: number;
+              method: 'EQUAL_INSTALLMENT' | 'EQUAL_PRINCIPAL' | 'INTEREST_ONLY' | 'DAILY_INTEREST';
+              annualRate: number;
+              dailyRate: number;
+              dayCount: string;
+              apr: {
+                CN_IRR: number;
+                US_REGZ: number;
+                EU_CCD: number;
+                simple: number;
+              };
+              upfrontFeeMinor: number;
+              totalInterestMinor: number;
+              totalFeesMinor: number;
+              totalRepayableMinor: number;
+              schedule: {
+                period: number;
+                dueDate: string;
+                principalMinor: number;
+                interestMinor: number;
+                feeMinor: number;
+                totalMinor: number;
+                balanceAfterMinor: number;
+              }[];
+              earlyRepayment:
+                | {
+                    afterDays: number;
+                    date: string;
+                    interestMinor: number;
+                    payoffMinor: number;
+                  }[]
+                | null;
+              prepayment: string | null;
+              prepaymentOptions:
+                | {
+                    mode: 'REAMORTISE' | 'SHORTEN';
+                    applies: boolean;
+                    date: string;
+                    prepayMinor: number;
+                    nextInstallmentMinor: number;
+                    remainingInstallments: number;
+                    interestSavedMinor: number;
+                  }[]
+                | null;
+              keyFacts: {
+                zh: string;
+                en: string;
+              };
+              createdAt: string;
+              validUntil: string;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -2539,7 +8118,69 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              partners: {
+                id: string;
+                name: string;
+                type: string;
+                licenceNo: string;
+                status: string;
+                listStatus: string;
+                contractStart: string;
+                contractEnd: string;
+                feeRateBps: number;
+                concentrationMax: number;
+                createdAt: string;
+                updatedAt: string;
+              }[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -2548,7 +8189,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path?: never;
         cookie?: never;
       };
@@ -2569,11 +8213,116 @@ export interface paths {
       };
       responses: {
         /** @description Default Response */
-        200: {
+        201: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              name: string;
+              type: string;
+              licenceNo: string;
+              status: string;
+              listStatus: string;
+              contractStart: string;
+              contractEnd: string;
+              feeRateBps: number;
+              concentrationMax: number;
+              createdAt: string;
+              updatedAt: string;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -2607,7 +8356,76 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              name: string;
+              type: string;
+              licenceNo: string;
+              status: string;
+              listStatus: string;
+              contractStart: string;
+              contractEnd: string;
+              feeRateBps: number;
+              concentrationMax: number;
+              createdAt: string;
+              updatedAt: string;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -2632,7 +8450,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path: {
           id: string;
         };
@@ -2652,7 +8473,112 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              name: string;
+              type: string;
+              licenceNo: string;
+              status: string;
+              listStatus: string;
+              contractStart: string;
+              contractEnd: string;
+              feeRateBps: number;
+              concentrationMax: number;
+              createdAt: string;
+              updatedAt: string;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -2684,11 +8610,108 @@ export interface paths {
       requestBody?: never;
       responses: {
         /** @description Default Response */
-        200: {
+        201: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              keyId: string;
+              key: string;
+              role: 'admin' | 'risk_analyst' | 'analyst' | 'supervisor' | 'service' | 'auditor' | 'partner';
+              partnerId: string;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -2722,7 +8745,83 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              partnerId: string;
+              applications: number;
+              approved: number;
+              approvalRate: number | null;
+              loans: number;
+              firstPaymentDefaultRate: number | null;
+              loansByBucket: {
+                [key: string]: number;
+              };
+              outstandingMinor: number;
+              alerts?: {
+                partnerId: string;
+                asOf: string;
+                breaches: {
+                  metric: 'firstPaymentDefaultRate' | 'delinquentShare' | 'approvalRate';
+                  value: number;
+                  threshold: number;
+                }[];
+              }[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -2758,7 +8857,80 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              fundingMode: string;
+              funders: {
+                partnerId: string;
+                name: string;
+                shareBps: number;
+              }[];
+              charging: {
+                partnerId: string;
+                name: string;
+                type: string;
+                feeRatePercent: number;
+              }[];
+              text: {
+                zh: string;
+                en: string;
+              };
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -2792,7 +8964,64 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              status: string;
+              currency: string;
+              limitMinor: number;
+              availableMinor: number;
+              outstandingMinor: number;
+              annualRate: number;
+              fundingMode?: string | null;
+              createdAt: string;
+            }[];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -2828,7 +9057,102 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              status: string;
+              currency: string;
+              limitMinor: number;
+              baseLimitMinor: number;
+              tempLimitUntil: string | null;
+              availableMinor: number;
+              outstandingPrincipalMinor: number;
+              annualRate: number;
+              dpd: number;
+              bucket: string;
+              borrower: {
+                id: string;
+                name: string;
+                nationalId: string;
+                phone: string;
+              };
+              recentActions: {
+                id: string;
+                type: string;
+                outcome: string;
+                reasons: string[];
+                traceId: string | null;
+                automated: boolean;
+                actor: string | null;
+                appealable: boolean;
+                noticeAt: string | null;
+                prevStatus: string;
+                newStatus: string;
+                prevLimitMinor: number;
+                newLimitMinor: number;
+                prevAnnualRate: number;
+                newAnnualRate: number;
+                note: string | null;
+                at: string;
+              }[];
+              createdAt: string;
+              updatedAt: string;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -2862,7 +9186,59 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              outcome: string;
+              lineId: string | null;
+              createdAt: string;
+            }[];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -2896,7 +9272,58 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              keyId: string;
+              ed25519: string;
+              pem: string;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -2933,7 +9360,63 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              checkpoints: {
+                origin: string;
+                treeSize: number;
+                rootHash: string;
+                issuedAt: number;
+                keyId: string;
+                signature: string;
+              }[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -2942,18 +9425,120 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path?: never;
         cookie?: never;
       };
       requestBody?: never;
       responses: {
         /** @description Default Response */
-        200: {
+        201: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              origin: string;
+              treeSize: number;
+              rootHash: string;
+              issuedAt: number;
+              keyId: string;
+              signature: string;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -2989,7 +9574,91 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              entry: {
+                seq: number;
+                entryId: string;
+                kind: string;
+                subjectId: string;
+                payload: string;
+                recordedAt: number;
+                prevHash: string;
+                hash: string;
+              };
+              leaf: string;
+              leafHash: string;
+              leafIndex: number;
+              treeSize: number;
+              path: string[];
+              checkpoint: {
+                origin: string;
+                treeSize: number;
+                rootHash: string;
+                issuedAt: number;
+                keyId: string;
+                signature: string;
+              };
+              publicKey: {
+                keyId: string;
+                ed25519: string;
+              };
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -3026,7 +9695,81 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              from: {
+                origin: string;
+                treeSize: number;
+                rootHash: string;
+                issuedAt: number;
+                keyId: string;
+                signature: string;
+              };
+              to: {
+                origin: string;
+                treeSize: number;
+                rootHash: string;
+                issuedAt: number;
+                keyId: string;
+                signature: string;
+              };
+              proof: string[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -3062,7 +9805,91 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              entry: {
+                seq: number;
+                entryId: string;
+                kind: string;
+                subjectId: string;
+                payload: string;
+                recordedAt: number;
+                prevHash: string;
+                hash: string;
+              };
+              leaf: string;
+              leafHash: string;
+              leafIndex: number;
+              treeSize: number;
+              path: string[];
+              checkpoint: {
+                origin: string;
+                treeSize: number;
+                rootHash: string;
+                issuedAt: number;
+                keyId: string;
+                signature: string;
+              };
+              publicKey: {
+                keyId: string;
+                ed25519: string;
+              };
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -3098,7 +9925,91 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              entry: {
+                seq: number;
+                entryId: string;
+                kind: string;
+                subjectId: string;
+                payload: string;
+                recordedAt: number;
+                prevHash: string;
+                hash: string;
+              };
+              leaf: string;
+              leafHash: string;
+              leafIndex: number;
+              treeSize: number;
+              path: string[];
+              checkpoint: {
+                origin: string;
+                treeSize: number;
+                rootHash: string;
+                issuedAt: number;
+                keyId: string;
+                signature: string;
+              };
+              publicKey: {
+                keyId: string;
+                ed25519: string;
+              };
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -3132,7 +10043,65 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              models: {
+                id: string;
+                version: number;
+                kind: string;
+                registeredBy: string;
+                registeredAt: number;
+              }[];
+              aliases: {
+                [key: string]: number;
+              };
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -3168,7 +10137,71 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              activations: {
+                id: string;
+                version: number;
+                previousVersion: number | null;
+                activatedBy: string;
+                activatedAt: number;
+              }[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -3193,7 +10226,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path: {
           id: string;
           version: number;
@@ -3207,7 +10243,131 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              version: number;
+              previousVersion: number | null;
+              activatedBy: string;
+              activatedAt: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              pendingChange: {
+                id: string;
+                operation: string;
+                subjectId: string;
+                payload: unknown;
+                diff: unknown;
+                reason: string;
+                maker: string;
+                state: string;
+                checker: string | null;
+                decidedAt: string | null;
+                decisionNote: string | null;
+                result: unknown;
+                expiresAt: string;
+                createdAt: string;
+              };
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -3230,7 +10390,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path?: never;
         cookie?: never;
       };
@@ -3250,11 +10413,116 @@ export interface paths {
       };
       responses: {
         /** @description Default Response */
-        200: {
+        201: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              borrowerId: string | null;
+              purpose: string;
+              textVersion: string;
+              textSha256: string;
+              channel: string;
+              grantedAt: string;
+              expiresAt: string;
+              withdrawnAt: string | null;
+              withdrawnReason: string | null;
+              recordedBy: string;
+              status: 'EXPIRED' | 'VALID' | 'WITHDRAWN';
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -3277,7 +10545,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path: {
           id: string;
         };
@@ -3296,7 +10567,112 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              borrowerId: string | null;
+              purpose: string;
+              textVersion: string;
+              textSha256: string;
+              channel: string;
+              grantedAt: string;
+              expiresAt: string;
+              withdrawnAt: string | null;
+              withdrawnReason: string | null;
+              recordedBy: string;
+              status: 'EXPIRED' | 'VALID' | 'WITHDRAWN';
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -3330,7 +10706,78 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              consents: {
+                id: string;
+                borrowerId: string | null;
+                purpose: string;
+                textVersion: string;
+                textSha256: string;
+                channel: string;
+                grantedAt: string;
+                expiresAt: string;
+                withdrawnAt: string | null;
+                withdrawnReason: string | null;
+                recordedBy: string;
+                status: 'EXPIRED' | 'VALID' | 'WITHDRAWN';
+              }[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -3366,7 +10813,75 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              inquiries: {
+                id: string;
+                purpose: string;
+                kind: string;
+                status: string;
+                refusalCode: string | null;
+                bureau: string;
+                requestedBy: string;
+                reason: string;
+                at: string;
+              }[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -3400,7 +10915,66 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              inquiries: {
+                id: string;
+                purpose: string;
+                kind: string;
+                status: string;
+                refusalCode: string | null;
+                bureau: string;
+                requestedBy: string;
+                reason: string;
+                at: string;
+              }[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -3425,7 +10999,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path?: never;
         cookie?: never;
       };
@@ -3441,11 +11018,116 @@ export interface paths {
       };
       responses: {
         /** @description Default Response */
-        200: {
+        201: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              /** @enum {string} */
+              status: 'PULLED';
+              inquiryId: string;
+              consentId: string;
+              report: {
+                existingDebtMinor: number;
+                externalDelinquent: boolean;
+                inquiries30d: number;
+              } | null;
+              attributes: {
+                [key: string]: boolean | number;
+              } | null;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -3481,7 +11163,127 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              snapshots: {
+                asOf: string;
+                windowDays: number;
+                lines: {
+                  [key: string]: number;
+                };
+                openLoans: number;
+                outstandingMinor: number;
+                byBucket: {
+                  [key: string]: {
+                    loans: number;
+                    outstandingMinor: number;
+                  };
+                };
+                byProduct: {
+                  [key: string]: {
+                    loans: number;
+                    outstandingMinor: number;
+                  };
+                };
+                byChannel: {
+                  [key: string]: {
+                    loans: number;
+                    outstandingMinor: number;
+                  };
+                };
+                m1PlusRate: number;
+                m2PlusRate: number;
+                rollRates: {
+                  [key: string]: number;
+                };
+                vintages: {
+                  month: string;
+                  monthsOnBook: number;
+                  loans: number;
+                  principalMinor: number;
+                  outstandingMinor: number;
+                  m1PlusRate: number;
+                  m2PlusRate: number;
+                }[];
+                decisions: {
+                  applications: number;
+                  approvalRate: number;
+                  declineRate: number;
+                  reviewRate: number;
+                };
+                restrictions: {
+                  freezes: number;
+                  suspensions: number;
+                  closures: number;
+                  freezeRate: number;
+                  suspensionRate: number;
+                };
+                alertsByTypology: {
+                  [key: string]: {
+                    alerts: number;
+                    closed: number;
+                  };
+                };
+                inquiries: {
+                  [key: string]: number;
+                };
+                score: {
+                  count: number;
+                  psi: number | null;
+                  baselineAsOf: string | null;
+                };
+                /** @enum {object|null} */
+                complaints: never | null;
+                /** @enum {object|null} */
+                appeals: never | null;
+              }[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -3515,7 +11317,134 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              asOf: string;
+              windowDays: number;
+              lines: {
+                [key: string]: number;
+              };
+              openLoans: number;
+              outstandingMinor: number;
+              byBucket: {
+                [key: string]: {
+                  loans: number;
+                  outstandingMinor: number;
+                };
+              };
+              byProduct: {
+                [key: string]: {
+                  loans: number;
+                  outstandingMinor: number;
+                };
+              };
+              byChannel: {
+                [key: string]: {
+                  loans: number;
+                  outstandingMinor: number;
+                };
+              };
+              m1PlusRate: number;
+              m2PlusRate: number;
+              rollRates: {
+                [key: string]: number;
+              };
+              vintages: {
+                month: string;
+                monthsOnBook: number;
+                loans: number;
+                principalMinor: number;
+                outstandingMinor: number;
+                m1PlusRate: number;
+                m2PlusRate: number;
+              }[];
+              decisions: {
+                applications: number;
+                approvalRate: number;
+                declineRate: number;
+                reviewRate: number;
+              };
+              restrictions: {
+                freezes: number;
+                suspensions: number;
+                closures: number;
+                freezeRate: number;
+                suspensionRate: number;
+              };
+              alertsByTypology: {
+                [key: string]: {
+                  alerts: number;
+                  closed: number;
+                };
+              };
+              inquiries: {
+                [key: string]: number;
+              };
+              score: {
+                count: number;
+                psi: number | null;
+                baselineAsOf: string | null;
+              };
+              /** @enum {object|null} */
+              complaints: never | null;
+              /** @enum {object|null} */
+              appeals: never | null;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -3551,7 +11480,134 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              asOf: string;
+              windowDays: number;
+              lines: {
+                [key: string]: number;
+              };
+              openLoans: number;
+              outstandingMinor: number;
+              byBucket: {
+                [key: string]: {
+                  loans: number;
+                  outstandingMinor: number;
+                };
+              };
+              byProduct: {
+                [key: string]: {
+                  loans: number;
+                  outstandingMinor: number;
+                };
+              };
+              byChannel: {
+                [key: string]: {
+                  loans: number;
+                  outstandingMinor: number;
+                };
+              };
+              m1PlusRate: number;
+              m2PlusRate: number;
+              rollRates: {
+                [key: string]: number;
+              };
+              vintages: {
+                month: string;
+                monthsOnBook: number;
+                loans: number;
+                principalMinor: number;
+                outstandingMinor: number;
+                m1PlusRate: number;
+                m2PlusRate: number;
+              }[];
+              decisions: {
+                applications: number;
+                approvalRate: number;
+                declineRate: number;
+                reviewRate: number;
+              };
+              restrictions: {
+                freezes: number;
+                suspensions: number;
+                closures: number;
+                freezeRate: number;
+                suspensionRate: number;
+              };
+              alertsByTypology: {
+                [key: string]: {
+                  alerts: number;
+                  closed: number;
+                };
+              };
+              inquiries: {
+                [key: string]: number;
+              };
+              score: {
+                count: number;
+                psi: number | null;
+                baselineAsOf: string | null;
+              };
+              /** @enum {object|null} */
+              complaints: never | null;
+              /** @enum {object|null} */
+              appeals: never | null;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -3589,7 +11645,65 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              warnings: {
+                asOf: string;
+                alertId: string | null;
+                ruleId: string;
+                value: number;
+                threshold: number;
+                detail: {
+                  [key: string]: unknown;
+                };
+              }[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -3621,12 +11735,91 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description The report: JSON, or CSV with format=csv */
         200: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              month: string;
+              linesByStatus: {
+                status: string;
+                lines: number;
+              }[];
+              loansByBucket: {
+                bucket: string;
+                loans: number;
+                outstandingMinor: number;
+              }[];
+              restrictions: {
+                type: string;
+                reason: string;
+                automated: boolean;
+                count: number;
+              }[];
+              inquiries: {
+                purpose: string;
+                kind: string;
+                status: string;
+                count: number;
+              }[];
+              consents: {
+                granted: number;
+                withdrawn: number;
+              };
+              /** @enum {object|null} */
+              complaints: never | null;
+              /** @enum {object|null} */
+              appeals: never | null;
+            };
+            'text/csv': string;
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -3677,7 +11870,77 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              items: {
+                id: string;
+                type: string;
+                priority: number;
+                state: string;
+                subjectId: string;
+                lineId: string | null;
+                borrowerId: string | null;
+                typologyId: string | null;
+                ruleIds: string[];
+                assignee: string | null;
+                slaDueAt: string;
+                slaBreached: boolean;
+                escalatedAt: string | null;
+                createdAt: string;
+                updatedAt: string;
+                resolvedAt: string | null;
+                resolvedBy: string | null;
+                outcome: string | null;
+                outcomeDetail: unknown;
+              }[];
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -3714,7 +11977,94 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              byTypology: {
+                [key: string]: {
+                  alerts: number;
+                  dispositions: {
+                    CONFIRMED_FRAUD: number;
+                    FALSE_POSITIVE: number;
+                    CUSTOMER_ERROR: number;
+                    INCONCLUSIVE: number;
+                  };
+                  undisposed: number;
+                  falsePositiveRate: number | null;
+                };
+              };
+              byRule: {
+                [key: string]: {
+                  alerts: number;
+                  dispositions: {
+                    CONFIRMED_FRAUD: number;
+                    FALSE_POSITIVE: number;
+                    CUSTOMER_ERROR: number;
+                    INCONCLUSIVE: number;
+                  };
+                  undisposed: number;
+                  falsePositiveRate: number | null;
+                };
+              };
+              byType: {
+                [key: string]: {
+                  cases: number;
+                  resolved: number;
+                  resolvedWithinSla: number;
+                  breached: number;
+                  meanMsToResolve: number | null;
+                  medianMsToResolve: number | null;
+                  slaMs: number | null;
+                };
+              };
+              rowsRead: number;
+              truncated: boolean;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -3750,7 +12100,98 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              notes: {
+                id: string;
+                author: string;
+                text: string;
+                at: string;
+              }[];
+              history: {
+                seq: number;
+                kind: string;
+                payload: unknown;
+                at: string;
+              }[];
+              evidence: {
+                [key: string]: unknown;
+              };
+              id: string;
+              type: string;
+              priority: number;
+              state: string;
+              subjectId: string;
+              lineId: string | null;
+              borrowerId: string | null;
+              typologyId: string | null;
+              ruleIds: string[];
+              assignee: string | null;
+              slaDueAt: string;
+              slaBreached: boolean;
+              escalatedAt: string | null;
+              createdAt: string;
+              updatedAt: string;
+              resolvedAt: string | null;
+              resolvedBy: string | null;
+              outcome: string | null;
+              outcomeDetail: unknown;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -3775,7 +12216,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path: {
           id: string;
         };
@@ -3795,7 +12239,119 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              type: string;
+              priority: number;
+              state: string;
+              subjectId: string;
+              lineId: string | null;
+              borrowerId: string | null;
+              typologyId: string | null;
+              ruleIds: string[];
+              assignee: string | null;
+              slaDueAt: string;
+              slaBreached: boolean;
+              escalatedAt: string | null;
+              createdAt: string;
+              updatedAt: string;
+              resolvedAt: string | null;
+              resolvedBy: string | null;
+              outcome: string | null;
+              outcomeDetail: unknown;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -3818,7 +12374,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path: {
           id: string;
         };
@@ -3838,7 +12397,119 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              type: string;
+              priority: number;
+              state: string;
+              subjectId: string;
+              lineId: string | null;
+              borrowerId: string | null;
+              typologyId: string | null;
+              ruleIds: string[];
+              assignee: string | null;
+              slaDueAt: string;
+              slaBreached: boolean;
+              escalatedAt: string | null;
+              createdAt: string;
+              updatedAt: string;
+              resolvedAt: string | null;
+              resolvedBy: string | null;
+              outcome: string | null;
+              outcomeDetail: unknown;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -3861,7 +12532,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path: {
           id: string;
         };
@@ -3876,11 +12550,108 @@ export interface paths {
       };
       responses: {
         /** @description Default Response */
-        200: {
+        201: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              author: string;
+              text: string;
+              at: string;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -3903,7 +12674,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path: {
           id: string;
         };
@@ -3929,7 +12703,186 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              state: 'RESOLVED' | 'ESCALATED';
+              case: {
+                id: string;
+                type: string;
+                priority: number;
+                state: string;
+                subjectId: string;
+                lineId: string | null;
+                borrowerId: string | null;
+                typologyId: string | null;
+                ruleIds: string[];
+                assignee: string | null;
+                slaDueAt: string;
+                slaBreached: boolean;
+                escalatedAt: string | null;
+                createdAt: string;
+                updatedAt: string;
+                resolvedAt: string | null;
+                resolvedBy: string | null;
+                outcome: string | null;
+                outcomeDetail: unknown;
+              };
+              pendingChange?: {
+                id: string;
+                operation: string;
+                subjectId: string;
+                payload: unknown;
+                diff: unknown;
+                reason: string;
+                maker: string;
+                state: string;
+                checker: string | null;
+                decidedAt: string | null;
+                decisionNote: string | null;
+                result: unknown;
+                expiresAt: string;
+                createdAt: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              state: 'RESOLVED' | 'ESCALATED';
+              case: {
+                id: string;
+                type: string;
+                priority: number;
+                state: string;
+                subjectId: string;
+                lineId: string | null;
+                borrowerId: string | null;
+                typologyId: string | null;
+                ruleIds: string[];
+                assignee: string | null;
+                slaDueAt: string;
+                slaBreached: boolean;
+                escalatedAt: string | null;
+                createdAt: string;
+                updatedAt: string;
+                resolvedAt: string | null;
+                resolvedBy: string | null;
+                outcome: string | null;
+                outcomeDetail: unknown;
+              };
+              pendingChange?: {
+                id: string;
+                operation: string;
+                subjectId: string;
+                payload: unknown;
+                diff: unknown;
+                reason: string;
+                maker: string;
+                state: string;
+                checker: string | null;
+                decidedAt: string | null;
+                decisionNote: string | null;
+                result: unknown;
+                expiresAt: string;
+                createdAt: string;
+              };
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -3952,7 +12905,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path: {
           id: string;
         };
@@ -3971,7 +12927,113 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              category: string;
+              state: string;
+              dueAt: string;
+              extended: boolean;
+              extensionReason: string | null;
+              resolution: {
+                zh: string;
+                en: string | null;
+                text?: string | null;
+              } | null;
+              createdAt: string;
+              resolvedAt: string | null;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -4007,7 +13069,72 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              items: {
+                id: string;
+                operation: string;
+                subjectId: string;
+                payload: unknown;
+                diff: unknown;
+                reason: string;
+                maker: string;
+                state: string;
+                checker: string | null;
+                decidedAt: string | null;
+                decisionNote: string | null;
+                result: unknown;
+                expiresAt: string;
+                createdAt: string;
+              }[];
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -4043,7 +13170,78 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              operation: string;
+              subjectId: string;
+              payload: unknown;
+              diff: unknown;
+              reason: string;
+              maker: string;
+              state: string;
+              checker: string | null;
+              decidedAt: string | null;
+              decisionNote: string | null;
+              result: unknown;
+              expiresAt: string;
+              createdAt: string;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -4068,7 +13266,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path: {
           id: string;
         };
@@ -4087,7 +13288,114 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              operation: string;
+              subjectId: string;
+              payload: unknown;
+              diff: unknown;
+              reason: string;
+              maker: string;
+              state: string;
+              checker: string | null;
+              decidedAt: string | null;
+              decisionNote: string | null;
+              result: unknown;
+              expiresAt: string;
+              createdAt: string;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -4110,7 +13418,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path: {
           id: string;
         };
@@ -4129,7 +13440,114 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              operation: string;
+              subjectId: string;
+              payload: unknown;
+              diff: unknown;
+              reason: string;
+              maker: string;
+              state: string;
+              checker: string | null;
+              decidedAt: string | null;
+              decisionNote: string | null;
+              result: unknown;
+              expiresAt: string;
+              createdAt: string;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -4152,7 +13570,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path: {
           id: string;
         };
@@ -4171,7 +13592,104 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              drawId: string;
+              status: string;
+              loanId?: string;
+              caseId?: string;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -4194,7 +13712,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path: {
           id: string;
         };
@@ -4213,7 +13734,102 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              drawId: string;
+              status: string;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -4245,7 +13861,64 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              items: {
+                id: string;
+                status: string;
+                currency: string;
+                limitMinor: number;
+                availableMinor: number;
+                outstandingPrincipalMinor: number;
+                annualRate: number;
+              }[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -4283,7 +13956,126 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              lineId: string;
+              lang: 'zh' | 'en';
+              status: string;
+              statusText: string;
+              limitMinor: number;
+              availableMinor: number;
+              currency: string;
+              reasons: {
+                code: string;
+                text: string;
+                action: string;
+                appealable: boolean;
+              }[];
+              summary: string;
+              whatToDo: string[];
+              appeal: {
+                appealable: boolean;
+                deadline: string | null;
+                how: string;
+                path: string;
+                inProgress?: boolean;
+              };
+              automated: boolean;
+              decidedAt: string | null;
+              specifics: {
+                overdue: {
+                  amountMinor: number;
+                  days: number;
+                  oldestDueDate: string;
+                } | null;
+                limit: {
+                  beforeMinor: number;
+                  afterMinor: number;
+                } | null;
+                action: {
+                  id: string;
+                  type: string;
+                  at: string;
+                  by: 'borrower' | 'automated' | 'person';
+                  actor: string | null;
+                  decisionId: string | null;
+                } | null;
+                repayBy: string | null;
+              };
+              openAppeals: {
+                id: string;
+                lineId: string | null;
+                target: {
+                  kind: string;
+                  id: string;
+                };
+                state: string;
+                deadline: string;
+                outcome: {
+                  zh: string;
+                  en: string | null;
+                  text?: string | null;
+                } | null;
+                documents: unknown;
+                createdAt: string;
+                resolvedAt: string | null;
+              }[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -4319,7 +14111,73 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              items: {
+                id: string;
+                lineId: string | null;
+                target: {
+                  kind: string;
+                  id: string;
+                };
+                state: string;
+                deadline: string;
+                outcome: {
+                  zh: string;
+                  en: string | null;
+                  text?: string | null;
+                } | null;
+                documents: unknown;
+                createdAt: string;
+                resolvedAt: string | null;
+              }[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -4328,7 +14186,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path?: never;
         cookie?: never;
       };
@@ -4346,11 +14207,120 @@ export interface paths {
       };
       responses: {
         /** @description Default Response */
-        200: {
+        201: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              lineId: string | null;
+              target: {
+                kind: string;
+                id: string;
+              };
+              state: string;
+              deadline: string;
+              outcome: {
+                zh: string;
+                en: string | null;
+                text?: string | null;
+              } | null;
+              documents: unknown;
+              createdAt: string;
+              resolvedAt: string | null;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -4386,7 +14356,80 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              lineId: string | null;
+              target: {
+                kind: string;
+                id: string;
+              };
+              state: string;
+              deadline: string;
+              outcome: {
+                zh: string;
+                en: string | null;
+                text?: string | null;
+              } | null;
+              documents: unknown;
+              createdAt: string;
+              resolvedAt: string | null;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -4422,7 +14465,70 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              items: {
+                id: string;
+                category: string;
+                state: string;
+                dueAt: string;
+                extended: boolean;
+                extensionReason: string | null;
+                resolution: {
+                  zh: string;
+                  en: string | null;
+                  text?: string | null;
+                } | null;
+                createdAt: string;
+                resolvedAt: string | null;
+              }[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -4431,7 +14537,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path?: never;
         cookie?: never;
       };
@@ -4452,11 +14561,117 @@ export interface paths {
       };
       responses: {
         /** @description Default Response */
-        200: {
+        201: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              category: string;
+              state: string;
+              dueAt: string;
+              extended: boolean;
+              extensionReason: string | null;
+              resolution: {
+                zh: string;
+                en: string | null;
+                text?: string | null;
+              } | null;
+              createdAt: string;
+              resolvedAt: string | null;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -4492,7 +14707,77 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              category: string;
+              state: string;
+              dueAt: string;
+              extended: boolean;
+              extensionReason: string | null;
+              resolution: {
+                zh: string;
+                en: string | null;
+                text?: string | null;
+              } | null;
+              createdAt: string;
+              resolvedAt: string | null;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -4517,7 +14802,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path: {
           id: string;
         };
@@ -4530,7 +14818,102 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              drawId: string;
+              status: string;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -4562,7 +14945,62 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              items: {
+                id: string;
+                name: string;
+                role: 'admin' | 'risk_analyst' | 'analyst' | 'supervisor' | 'service' | 'auditor' | 'partner';
+                createdAt: string;
+                disabled: boolean;
+              }[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -4571,7 +15009,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
         path?: never;
         cookie?: never;
       };
@@ -4585,11 +15026,109 @@ export interface paths {
       };
       responses: {
         /** @description Default Response */
-        200: {
+        201: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              name: string;
+              role: 'admin' | 'risk_analyst' | 'analyst' | 'supervisor' | 'service' | 'auditor' | 'partner';
+              createdAt: string;
+              disabled: boolean;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -4628,11 +15167,140 @@ export interface paths {
       };
       responses: {
         /** @description Default Response */
-        200: {
+        201: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              active: boolean;
+              id: string;
+              key: string;
+              role: 'admin' | 'risk_analyst' | 'analyst' | 'supervisor' | 'service' | 'auditor' | 'partner';
+              userId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              key: string;
+              role: string;
+              userId: string;
+              active: boolean;
+              pendingChange: {
+                id: string;
+                operation: string;
+                subjectId: string;
+                payload: unknown;
+                diff: unknown;
+                reason: string;
+                maker: string;
+                state: string;
+                checker: string | null;
+                decidedAt: string | null;
+                decisionNote: string | null;
+                result: unknown;
+                expiresAt: string;
+                createdAt: string;
+              };
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -4669,7 +15337,102 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              keyId: string;
+              revokedAt: string;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -4706,11 +15469,108 @@ export interface paths {
       };
       responses: {
         /** @description Default Response */
-        200: {
+        201: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              token: string;
+              tokenId: string;
+              borrowerId: string;
+              expiresAt: string;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
         };
       };
     };
@@ -4723,7 +15583,16 @@ export interface paths {
 }
 export type webhooks = Record<string, never>;
 export interface components {
-  schemas: never;
+  schemas: {
+    /** @description An error: a stable code, what was wrong and how to fix it */
+    ErrorBody: {
+      error: {
+        code: string;
+        message: string;
+        details?: unknown;
+      };
+    };
+  };
   responses: never;
   parameters: never;
   requestBodies: never;

@@ -183,7 +183,7 @@ function AppealForm({ actionId, onFiled }: { actionId: string; onFiled: () => vo
     const { error: failure } = await api.POST('/v1/me/appeals', {
       params: { header: { 'idempotency-key': key } },
       body: { actionId, text },
-    } as never);
+    });
     setError(failure ? errorOf(failure) : undefined);
     if (!failure) onFiled();
   };
@@ -237,7 +237,7 @@ function Complaints(): ReactNode {
     const { error: failure } = await api.POST('/v1/me/complaints', {
       params: { header: { 'idempotency-key': key } },
       body: { category, text },
-    } as never);
+    });
     setError(failure ? errorOf(failure) : undefined);
     if (failure) return;
     setText('');

@@ -104,7 +104,10 @@ export function CasePage({ caseId, session }: { caseId: string; session: Session
   };
   const assign = () =>
     act(
-      api.POST('/v1/cases/{id}/assign', { params: { path: { id: caseId } }, body: {} }) as Promise<{
+      api.POST('/v1/cases/{id}/assign', {
+        params: { path: { id: caseId }, header: { 'idempotency-key': idempotencyKey() } },
+        body: {},
+      }) as Promise<{
         error?: unknown;
       }>,
     );
@@ -113,7 +116,7 @@ export function CasePage({ caseId, session }: { caseId: string; session: Session
       api.POST('/v1/cases/{id}/resolve', {
         params: { path: { id: caseId }, header: { 'idempotency-key': idempotencyKey() } },
         body: { outcome, ...(note ? { note } : {}) },
-      } as never) as Promise<{ error?: unknown }>,
+      }) as Promise<{ error?: unknown }>,
     );
   const decision = c?.evidence.decision as DecisionRecordView | undefined;
   const canWork = ['admin', 'analyst', 'supervisor', 'risk_analyst'].includes(session.role);
@@ -201,7 +204,7 @@ export function ChangesPage({ session }: { session: Session }): ReactNode {
     const { error: failure } = await api.POST(path, {
       params: { path: { id }, header: { 'idempotency-key': idempotencyKey() } },
       body: verdict === 'approve' ? {} : { note: 'rejected in the console' },
-    } as never);
+    });
     setError(failure ? errorOf(failure) : undefined);
     changes.reload();
   };

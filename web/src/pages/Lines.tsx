@@ -234,9 +234,9 @@ function Loan({ loanId }: { loanId: string }): ReactNode {
           </tr>
         </thead>
         <tbody>
-          {l.schedule.map((i, index) => (
+          {l.schedule.map((i) => (
             <tr key={i.dueDate}>
-              <td>{i.seq ?? index + 1}</td>
+              <td>{i.period}</td>
               <td>{i.dueDate}</td>
               <td className="num">{money(i.principalMinor)}</td>
               <td className="num">{money(i.interestMinor)}</td>

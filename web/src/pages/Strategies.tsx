@@ -108,7 +108,7 @@ export function StrategyPage({ strategyId, session }: { strategyId: string; sess
     .sort((a, b) => b.version - a.version);
   const [left, setLeft] = useState<number>();
   const [right, setRight] = useState<number>();
-  const active = list.find((v) => v.status === 'ACTIVE') ?? list[0];
+  const active = list.find((v) => v.status === 'active') ?? list[0];
   const leftVersion = list.find((v) => v.version === (left ?? active?.version));
   const rightVersion = list.find((v) => v.version === (right ?? list[0]?.version));
   return (
@@ -250,7 +250,7 @@ function Editor({
     const { data, error: failure } = await api.POST('/v1/strategies', {
       body: document,
       params: { header: { 'idempotency-key': idempotencyKey() } },
-    } as never);
+    });
     setError(failure ? errorOf(failure) : undefined);
     const version = (data as { version?: number } | undefined)?.version;
     setSaved(version);
@@ -261,7 +261,7 @@ function Editor({
     const { error: failure } = await api.POST('/v1/strategies/{id}/activate', {
       params: { path: { id: strategyId }, header: { 'idempotency-key': idempotencyKey() } },
       body: { version: saved },
-    } as never);
+    });
     setError(failure ? errorOf(failure) : undefined);
     onSaved();
   };
@@ -325,11 +325,15 @@ function nextDay(date: string): string {
 
 function SimulationView({ report }: { report: SimulationReport }): ReactNode {
   const { t, lang } = useI18n();
-  const outcomes = [
-    ...new Set(
-      Object.keys(report.outcomeMatrix).concat(...Object.values(report.outcomeMatrix).map(Object.keys)),
-    ),
-  ].sort();
+  // Every outcome, before and after, in the order the matrix is read (the schema names all six).
+  const outcomes: readonly (keyof SimulationReport['outcomeMatrix'])[] = [
+    'APPROVE',
+    'CHALLENGE',
+    'COOLDOWN',
+    'DECLINE',
+    'HOLD',
+    'REVIEW',
+  ];
   return (
     <section aria-labelledby="sim-title" data-testid="simulation">
       <h3 id="sim-title">{t('simulation')}</h3>
@@ -359,7 +363,7 @@ function SimulationView({ report }: { report: SimulationReport }): ReactNode {
               <th scope="row">{before}</th>
               {outcomes.map((after) => (
                 <td key={after} className="num">
-                  {report.outcomeMatrix[before]?.[after] ?? 0}
+                  {report.outcomeMatrix[before][after]}
                 </td>
               ))}
             </tr>

@@ -1,0 +1,1512 @@
+import { Type } from '@sinclair/typebox';
+
+/**
+ * The shapes the public API answers with (issue 14): every operation declares its success and error responses with
+ * these, Fastify serialises with them (fast-json-stringify, which drops members a schema does not name) and
+ * /openapi.json publishes them for the dashboard's generated client. Shapes a client reads member by member are
+ * closed; shapes that are open by nature (decision traces, evidence, context maps, payloads) are Record/Unknown, so
+ * nothing is dropped. test/api/openapi-contract.test.ts checks every operation and each answer against these.
+ */
+
+/** The one error shape (LgError.toBody): a stable LG_ code, what was wrong and how to fix it, optional details. */
+export const ErrorBody = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ pattern: '^LG_[A-Z0-9_]+$' }),
+      message: Type.String(),
+      details: Type.Optional(Type.Unknown()),
+    }),
+  },
+  { $id: 'ErrorBody', description: 'An error: a stable code, what was wrong and how to fix it' },
+);
+const ErrorRef = Type.Ref(ErrorBody);
+
+function errors<const S extends number>(...statuses: S[]): { [K in S]: typeof ErrorRef } {
+  return Object.fromEntries(statuses.map((s) => [s, ErrorRef])) as { [K in S]: typeof ErrorRef };
+}
+
+/**
+ * What any authenticated route can answer besides success: a malformed request (400), no or a bad key (401), a role
+ * that may not (403), a rate limit (429), the database unreachable or the server shutting down (503).
+ */
+export const READ_ERRORS = errors(400, 401, 403, 429, 503);
+/** A read of one thing by id: also 404. */
+export const ITEM_READ_ERRORS = errors(400, 401, 403, 404, 429, 503);
+/**
+ * A write: also 404 (its subject), 409 (state conflict, idempotency key in flight), 413/415 (body too large or not
+ * JSON) and 422 (a rule refused it, idempotency key reused with another body).
+ */
+export const WRITE_ERRORS = errors(400, 401, 403, 404, 409, 413, 415, 422, 429, 503);
+
+/** GET /health: ok or degraded, with whatever each dependency check reports (open: the checks are the app's). */
+export const HealthReport = Type.Object(
+  {
+    status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
+    down: Type.Optional(Type.Array(Type.String())),
+  },
+  { additionalProperties: true },
+);
+
+/** 204: no body. */
+export const NoContent = Type.Null({ description: 'No content' });
+
+/** Any JSON object, passed through whole (a JSON Schema document). */
+export const JsonSchemaDocument = Type.Object({}, { additionalProperties: true });
+
+export const CaseView = Type.Object({
+  id: Type.String(),
+  type: Type.String(),
+  priority: Type.Number(),
+  state: Type.String(),
+  subjectId: Type.String(),
+  lineId: Type.Union([Type.String(), Type.Null()]),
+  borrowerId: Type.Union([Type.String(), Type.Null()]),
+  typologyId: Type.Union([Type.String(), Type.Null()]),
+  ruleIds: Type.Array(Type.String()),
+  assignee: Type.Union([Type.String(), Type.Null()]),
+  slaDueAt: Type.String(),
+  slaBreached: Type.Boolean(),
+  escalatedAt: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+  resolvedAt: Type.Union([Type.String(), Type.Null()]),
+  resolvedBy: Type.Union([Type.String(), Type.Null()]),
+  outcome: Type.Union([Type.String(), Type.Null()]),
+  outcomeDetail: Type.Unknown(),
+});
+
+export const LabelStats = Type.Object({
+  alerts: Type.Number(),
+  dispositions: Type.Object({
+    CONFIRMED_FRAUD: Type.Number(),
+    FALSE_POSITIVE: Type.Number(),
+    CUSTOMER_ERROR: Type.Number(),
+    INCONCLUSIVE: Type.Number(),
+  }),
+  undisposed: Type.Number(),
+  falsePositiveRate: Type.Union([Type.Number(), Type.Null()]),
+});
+
+export const TypeStats = Type.Object({
+  cases: Type.Number(),
+  resolved: Type.Number(),
+  resolvedWithinSla: Type.Number(),
+  breached: Type.Number(),
+  meanMsToResolve: Type.Union([Type.Number(), Type.Null()]),
+  medianMsToResolve: Type.Union([Type.Number(), Type.Null()]),
+  slaMs: Type.Union([Type.Number(), Type.Null()]),
+});
+
+export const CaseStats = Type.Object({
+  byTypology: Type.Record(Type.String(), LabelStats),
+  byRule: Type.Record(Type.String(), LabelStats),
+  byType: Type.Record(Type.String(), TypeStats),
+  rowsRead: Type.Number(),
+  truncated: Type.Boolean(),
+});
+
+export const PendingChangeView = Type.Object({
+  id: Type.String(),
+  operation: Type.String(),
+  subjectId: Type.String(),
+  payload: Type.Unknown(),
+  diff: Type.Unknown(),
+  reason: Type.String(),
+  maker: Type.String(),
+  state: Type.String(),
+  checker: Type.Union([Type.String(), Type.Null()]),
+  decidedAt: Type.Union([Type.String(), Type.Null()]),
+  decisionNote: Type.Union([Type.String(), Type.Null()]),
+  result: Type.Unknown(),
+  expiresAt: Type.String(),
+  createdAt: Type.String(),
+});
+
+export const ConsentView = Type.Object({
+  id: Type.String(),
+  borrowerId: Type.Union([Type.String(), Type.Null()]),
+  purpose: Type.String(),
+  textVersion: Type.String(),
+  textSha256: Type.String(),
+  channel: Type.String(),
+  grantedAt: Type.String(),
+  expiresAt: Type.String(),
+  withdrawnAt: Type.Union([Type.String(), Type.Null()]),
+  withdrawnReason: Type.Union([Type.String(), Type.Null()]),
+  recordedBy: Type.String(),
+  status: Type.Union([Type.Literal('EXPIRED'), Type.Literal('VALID'), Type.Literal('WITHDRAWN')]),
+});
+
+export const InquiryView = Type.Object({
+  id: Type.String(),
+  purpose: Type.String(),
+  kind: Type.String(),
+  status: Type.String(),
+  refusalCode: Type.Union([Type.String(), Type.Null()]),
+  bureau: Type.String(),
+  requestedBy: Type.String(),
+  reason: Type.String(),
+  at: Type.String(),
+});
+
+export const BureauReport = Type.Object({
+  existingDebtMinor: Type.Integer(),
+  externalDelinquent: Type.Boolean(),
+  inquiries30d: Type.Number(),
+});
+
+export const LineSummaryRow = Type.Object({
+  id: Type.String(),
+  borrowerId: Type.String(),
+  status: Type.String(),
+  currency: Type.String(),
+  limitMinor: Type.Integer(),
+  availableMinor: Type.Integer(),
+  outstandingMinor: Type.Integer(),
+  dpd: Type.Number(),
+  bucket: Type.String(),
+  updatedAt: Type.Number(),
+});
+
+export const BorrowerReason = Type.Object({
+  code: Type.String(),
+  text: Type.String(),
+  action: Type.String(),
+  appealable: Type.Boolean(),
+});
+
+export const MaskedBorrower = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  nationalId: Type.String(),
+  phone: Type.String(),
+});
+
+export const DeclineExplanation = Type.Object({
+  reasons: Type.Array(BorrowerReason),
+  whatToDo: Type.Array(Type.String()),
+  appeal: Type.Object({
+    appealable: Type.Boolean(),
+    deadline: Type.Union([Type.String(), Type.Null()]),
+    how: Type.String(),
+    path: Type.String(),
+  }),
+});
+
+export const ApplicationResult = Type.Object({
+  applicationId: Type.String(),
+  decisionId: Type.String(),
+  borrowerId: Type.String(),
+  outcome: Type.Union([
+    Type.Literal('APPROVE'),
+    Type.Literal('DECLINE'),
+    Type.Literal('REVIEW'),
+    Type.Literal('CHALLENGE'),
+    Type.Literal('COOLDOWN'),
+    Type.Literal('HOLD'),
+  ]),
+  reasons: Type.Array(Type.String()),
+  borrowerReasons: Type.Array(BorrowerReason),
+  borrower: MaskedBorrower,
+  line: Type.Union([
+    Type.Object({
+      id: Type.String(),
+      status: Type.String(),
+      limitMinor: Type.Integer(),
+      annualRate: Type.Number(),
+      currency: Type.String(),
+    }),
+    Type.Null(),
+  ]),
+  adjustments: Type.Array(Type.String()),
+  explanation: Type.Optional(Type.Object({ zh: DeclineExplanation, en: DeclineExplanation })),
+});
+
+export const ActionView = Type.Object({
+  id: Type.String(),
+  type: Type.String(),
+  outcome: Type.String(),
+  reasons: Type.Array(Type.String()),
+  traceId: Type.Union([Type.String(), Type.Null()]),
+  automated: Type.Boolean(),
+  actor: Type.Union([Type.String(), Type.Null()]),
+  appealable: Type.Boolean(),
+  noticeAt: Type.Union([Type.String(), Type.Null()]),
+  prevStatus: Type.String(),
+  newStatus: Type.String(),
+  prevLimitMinor: Type.Integer(),
+  newLimitMinor: Type.Integer(),
+  prevAnnualRate: Type.Number(),
+  newAnnualRate: Type.Number(),
+  note: Type.Union([Type.String(), Type.Null()]),
+  at: Type.String(),
+});
+
+export const LineView = Type.Object({
+  id: Type.String(),
+  status: Type.String(),
+  currency: Type.String(),
+  limitMinor: Type.Integer(),
+  baseLimitMinor: Type.Integer(),
+  tempLimitUntil: Type.Union([Type.String(), Type.Null()]),
+  availableMinor: Type.Integer(),
+  outstandingPrincipalMinor: Type.Integer(),
+  annualRate: Type.Number(),
+  dpd: Type.Number(),
+  bucket: Type.String(),
+  borrower: MaskedBorrower,
+  recentActions: Type.Array(ActionView),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+
+export const LineActionResult = Type.Object({
+  actionId: Type.String(),
+  lineId: Type.String(),
+  type: Type.Union([
+    Type.Literal('GRANT'),
+    Type.Literal('LIMIT_INCREASE'),
+    Type.Literal('LIMIT_DECREASE'),
+    Type.Literal('TEMP_LIMIT'),
+    Type.Literal('RATE_CHANGE'),
+    Type.Literal('FREEZE_DRAW'),
+    Type.Literal('UNFREEZE'),
+    Type.Literal('SUSPEND'),
+    Type.Literal('REINSTATE'),
+    Type.Literal('CLOSE'),
+  ]),
+  outcome: Type.Union([Type.Literal('REVIEW'), Type.Literal('APPLIED')]),
+  reasons: Type.Array(Type.String()),
+  prevStatus: Type.String(),
+  newStatus: Type.String(),
+  prevLimitMinor: Type.Integer(),
+  newLimitMinor: Type.Integer(),
+  newAnnualRate: Type.Number(),
+  clipped: Type.Boolean(),
+});
+
+export const ExplanationSpecifics = Type.Object({
+  overdue: Type.Union([
+    Type.Object({ amountMinor: Type.Integer(), days: Type.Number(), oldestDueDate: Type.String() }),
+    Type.Null(),
+  ]),
+  limit: Type.Union([Type.Object({ beforeMinor: Type.Integer(), afterMinor: Type.Integer() }), Type.Null()]),
+  action: Type.Union([
+    Type.Object({
+      id: Type.String(),
+      type: Type.String(),
+      at: Type.String(),
+      by: Type.Union([Type.Literal('borrower'), Type.Literal('automated'), Type.Literal('person')]),
+      actor: Type.Union([Type.String(), Type.Null()]),
+      decisionId: Type.Union([Type.String(), Type.Null()]),
+    }),
+    Type.Null(),
+  ]),
+  repayBy: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const LineExplanation = Type.Object({
+  lineId: Type.String(),
+  lang: Type.Union([Type.Literal('zh'), Type.Literal('en')]),
+  status: Type.String(),
+  statusText: Type.String(),
+  limitMinor: Type.Integer(),
+  availableMinor: Type.Integer(),
+  currency: Type.String(),
+  reasons: Type.Array(BorrowerReason),
+  summary: Type.String(),
+  whatToDo: Type.Array(Type.String()),
+  appeal: Type.Object({
+    appealable: Type.Boolean(),
+    deadline: Type.Union([Type.String(), Type.Null()]),
+    how: Type.String(),
+    path: Type.String(),
+  }),
+  automated: Type.Boolean(),
+  decidedAt: Type.Union([Type.String(), Type.Null()]),
+  specifics: ExplanationSpecifics,
+});
+
+export const InstallmentView = Type.Object({
+  period: Type.Number(),
+  dueDate: Type.String(),
+  principalMinor: Type.Integer(),
+  interestMinor: Type.Integer(),
+  feeMinor: Type.Integer(),
+  totalMinor: Type.Integer(),
+  paidPrincipalMinor: Type.Integer(),
+  paidInterestMinor: Type.Integer(),
+  paidFeeMinor: Type.Integer(),
+  outstandingMinor: Type.Integer(),
+  settled: Type.Boolean(),
+});
+
+export const Owed = Type.Object({
+  feeMinor: Type.Integer(),
+  penaltyMinor: Type.Integer(),
+  interestMinor: Type.Integer(),
+  principalDueMinor: Type.Integer(),
+  principalMinor: Type.Integer(),
+  payoffMinor: Type.Integer(),
+  accruedInterestMinor: Type.Integer(),
+  accruedPenaltyMinor: Type.Integer(),
+});
+
+export const AccrualView = Type.Object({
+  dayCount: Type.String(),
+  dailyRate: Type.Number(),
+  productId: Type.String(),
+  productVersion: Type.Number(),
+  interestThrough: Type.String(),
+  owedToday: Owed,
+});
+
+export const LoanView = Type.Object({
+  id: Type.String(),
+  lineId: Type.String(),
+  drawId: Type.String(),
+  status: Type.String(),
+  currency: Type.String(),
+  principalMinor: Type.Integer(),
+  outstandingPrincipalMinor: Type.Integer(),
+  annualRate: Type.Number(),
+  termMonths: Type.Number(),
+  method: Type.String(),
+  startDate: Type.String(),
+  dpd: Type.Number(),
+  bucket: Type.String(),
+  disclosure: Type.Object({
+    apr: Type.Object({ US_REGZ: Type.Number(), EU_CCD: Type.Number(), CN_IRR: Type.Number() }),
+    upfrontFeeMinor: Type.Integer(),
+    periodicFeeMinor: Type.Integer(),
+    totalInterestMinor: Type.Integer(),
+    totalFeesMinor: Type.Integer(),
+    totalRepayableMinor: Type.Integer(),
+  }),
+  schedule: Type.Array(InstallmentView),
+  accrual: Type.Optional(AccrualView),
+  purpose: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String(),
+  settledAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const DrawResult = Type.Object({
+  drawId: Type.String(),
+  decisionId: Type.String(),
+  status: Type.Union([
+    Type.Literal('APPROVED'),
+    Type.Literal('REVIEW'),
+    Type.Literal('CHALLENGE'),
+    Type.Literal('COOLDOWN'),
+    Type.Literal('HOLD'),
+    Type.Literal('DECLINED'),
+  ]),
+  reasons: Type.Array(Type.String()),
+  borrowerReasons: Type.Array(BorrowerReason),
+  loan: Type.Optional(LoanView),
+  warning: Type.Optional(Type.Object({ zh: Type.String(), en: Type.String() })),
+});
+
+export const RepaymentResult = Type.Object({
+  repaymentId: Type.String(),
+  loanId: Type.String(),
+  amountMinor: Type.Integer(),
+  currency: Type.String(),
+  allocated: Type.Object({
+    feeMinor: Type.Integer(),
+    penaltyMinor: Type.Optional(Type.Integer()),
+    interestMinor: Type.Integer(),
+    principalMinor: Type.Integer(),
+  }),
+  loan: LoanView,
+});
+
+export const SignedCheckpoint = Type.Object({
+  origin: Type.String(),
+  treeSize: Type.Number(),
+  rootHash: Type.String(),
+  issuedAt: Type.Number(),
+  keyId: Type.String(),
+  signature: Type.String(),
+});
+
+export const InclusionProof = Type.Object({
+  entry: Type.Object({
+    seq: Type.Number(),
+    entryId: Type.String(),
+    kind: Type.String(),
+    subjectId: Type.String(),
+    payload: Type.String(),
+    recordedAt: Type.Number(),
+    prevHash: Type.String(),
+    hash: Type.String(),
+  }),
+  leaf: Type.String(),
+  leafHash: Type.String(),
+  leafIndex: Type.Number(),
+  treeSize: Type.Number(),
+  path: Type.Array(Type.String()),
+  checkpoint: SignedCheckpoint,
+  publicKey: Type.Object({ keyId: Type.String(), ed25519: Type.String() }),
+});
+
+export const ConsistencyProof = Type.Object({
+  from: SignedCheckpoint,
+  to: SignedCheckpoint,
+  proof: Type.Array(Type.String()),
+});
+
+export const DrawListItem = Type.Object({
+  id: Type.String(),
+  status: Type.String(),
+  amountMinor: Type.Integer(),
+  currency: Type.String(),
+  termMonths: Type.Number(),
+  method: Type.String(),
+  decisionId: Type.String(),
+  loanId: Type.Union([Type.String(), Type.Null()]),
+  reasons: Type.Array(Type.String()),
+  createdAt: Type.String(),
+});
+
+export const LoanListItem = Type.Object({
+  id: Type.String(),
+  drawId: Type.String(),
+  status: Type.String(),
+  currency: Type.String(),
+  principalMinor: Type.Integer(),
+  outstandingPrincipalMinor: Type.Integer(),
+  termMonths: Type.Number(),
+  method: Type.String(),
+  createdAt: Type.String(),
+  settledAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const LineListItem = Type.Object({
+  id: Type.String(),
+  status: Type.String(),
+  currency: Type.String(),
+  limitMinor: Type.Integer(),
+  availableMinor: Type.Integer(),
+  outstandingMinor: Type.Integer(),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+
+export const RegisteredModel = Type.Object({
+  id: Type.String(),
+  version: Type.Number(),
+  kind: Type.String(),
+  registeredBy: Type.String(),
+  registeredAt: Type.Number(),
+});
+
+export const ModelActivation = Type.Object({
+  id: Type.String(),
+  version: Type.Number(),
+  previousVersion: Type.Union([Type.Number(), Type.Null()]),
+  activatedBy: Type.String(),
+  activatedAt: Type.Number(),
+});
+
+export const FiredTypology = Type.Object({
+  id: Type.String(),
+  version: Type.Number(),
+  rules: Type.Array(Type.String()),
+});
+
+export const RaisedAlert = Type.Object({
+  alertId: Type.String(),
+  typology: Type.String(),
+  severity: Type.Union([
+    Type.Literal('low'),
+    Type.Literal('medium'),
+    Type.Literal('high'),
+    Type.Literal('critical'),
+  ]),
+  userId: Type.String(),
+  new: Type.Boolean(),
+});
+
+export const ActionTaken = Type.Object({
+  actionId: Type.String(),
+  type: Type.Union([
+    Type.Literal('CHALLENGE'),
+    Type.Literal('COOLDOWN'),
+    Type.Literal('HOLD'),
+    Type.Literal('FREEZE_DRAW'),
+    Type.Literal('SUSPEND'),
+  ]),
+  status: Type.Union([Type.Literal('PENDING'), Type.Literal('INSTRUCTED'), Type.Literal('SKIPPED')]),
+  lineId: Type.Optional(Type.String()),
+  cooldownMs: Type.Optional(Type.Number()),
+  warning: Type.Optional(Type.Object({ zh: Type.String(), en: Type.String() })),
+  reasons: Type.Array(Type.String()),
+});
+
+export const EventOutcome = Type.Object({
+  eventId: Type.String(),
+  status: Type.Union([Type.Literal('accepted'), Type.Literal('duplicate')]),
+  typologies: Type.Array(FiredTypology),
+  alerts: Type.Array(RaisedAlert),
+  actions: Type.Array(ActionTaken),
+});
+
+export const AlertView = Type.Object({
+  alertId: Type.String(),
+  typology: Type.Object({ id: Type.String(), version: Type.Number() }),
+  severity: Type.String(),
+  status: Type.String(),
+  userId: Type.String(),
+  lineId: Type.Union([Type.String(), Type.Null()]),
+  eventId: Type.String(),
+  occurredAt: Type.String(),
+  createdAt: Type.String(),
+  reasons: Type.Array(Type.String()),
+  evidence: Type.Unknown(),
+  actions: Type.Array(
+    Type.Object({
+      actionId: Type.String(),
+      type: Type.String(),
+      status: Type.String(),
+      lineId: Type.Union([Type.String(), Type.Null()]),
+      detail: Type.Unknown(),
+    }),
+  ),
+});
+
+export const ListHit = Type.Object({
+  list: Type.Union([Type.Literal('black'), Type.Literal('grey'), Type.Literal('white')]),
+  entityType: Type.Union([
+    Type.Literal('ip'),
+    Type.Literal('user'),
+    Type.Literal('device'),
+    Type.Literal('payee'),
+    Type.Literal('merchant'),
+    Type.Literal('nationalIdHash'),
+    Type.Literal('phoneHash'),
+  ]),
+  entryId: Type.String(),
+  reason: Type.String(),
+  source: Type.String(),
+});
+
+export const SharedListExport = Type.Object({
+  partnerId: Type.String(),
+  algorithm: Type.Literal('HMAC-SHA256'),
+  keyFingerprint: Type.String(),
+  entries: Type.Array(
+    Type.Object({
+      list: Type.Union([Type.Literal('black'), Type.Literal('grey'), Type.Literal('white')]),
+      entityType: Type.Union([
+        Type.Literal('ip'),
+        Type.Literal('user'),
+        Type.Literal('device'),
+        Type.Literal('payee'),
+        Type.Literal('merchant'),
+        Type.Literal('nationalIdHash'),
+        Type.Literal('phoneHash'),
+      ]),
+      hmac: Type.String(),
+      reason: Type.String(),
+      source: Type.String(),
+      expiresAt: Type.Optional(Type.Number()),
+    }),
+  ),
+  withheld: Type.Optional(Type.Number()),
+});
+
+export const PartnerView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  type: Type.String(),
+  licenceNo: Type.String(),
+  status: Type.String(),
+  listStatus: Type.String(),
+  contractStart: Type.String(),
+  contractEnd: Type.String(),
+  feeRateBps: Type.Number(),
+  concentrationMax: Type.Number(),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+
+export const ChannelBreach = Type.Object({
+  metric: Type.Union([
+    Type.Literal('firstPaymentDefaultRate'),
+    Type.Literal('delinquentShare'),
+    Type.Literal('approvalRate'),
+    Type.Literal('fraudAlertRate'),
+    Type.Literal('complaintRate'),
+  ]),
+  value: Type.Number(),
+  threshold: Type.Number(),
+});
+
+export const ChannelAlert = Type.Object({
+  partnerId: Type.String(),
+  asOf: Type.String(),
+  breaches: Type.Array(ChannelBreach),
+});
+
+export const ChannelQuality = Type.Object({
+  partnerId: Type.String(),
+  applications: Type.Number(),
+  approved: Type.Number(),
+  approvalRate: Type.Union([Type.Number(), Type.Null()]),
+  loans: Type.Number(),
+  firstPaymentDefaultRate: Type.Union([Type.Number(), Type.Null()]),
+  loansByBucket: Type.Record(Type.String(), Type.Number()),
+  outstandingMinor: Type.Integer(),
+  borrowers: Type.Number(),
+  fraudAlertRate: Type.Union([Type.Number(), Type.Null()]),
+  borrowersWithFraudAlerts: Type.Number(),
+  complaints: Type.Number(),
+  complaintRate: Type.Union([Type.Number(), Type.Null()]),
+  alerts: Type.Optional(Type.Array(ChannelAlert)),
+});
+
+export const LineParties = Type.Object({
+  fundingMode: Type.String(),
+  funders: Type.Array(
+    Type.Object({ partnerId: Type.String(), name: Type.String(), shareBps: Type.Number() }),
+  ),
+  charging: Type.Array(
+    Type.Object({
+      partnerId: Type.String(),
+      name: Type.String(),
+      type: Type.String(),
+      feeRatePercent: Type.Number(),
+    }),
+  ),
+  text: Type.Object({ zh: Type.String(), en: Type.String() }),
+});
+
+export const BookSlice = Type.Object({ loans: Type.Number(), outstandingMinor: Type.Integer() });
+
+export const Vintage = Type.Object({
+  month: Type.String(),
+  monthsOnBook: Type.Number(),
+  loans: Type.Number(),
+  principalMinor: Type.Integer(),
+  outstandingMinor: Type.Integer(),
+  m1PlusRate: Type.Number(),
+  m2PlusRate: Type.Number(),
+});
+
+export const PortfolioSnapshot = Type.Object({
+  asOf: Type.String(),
+  windowDays: Type.Number(),
+  lines: Type.Record(Type.String(), Type.Number()),
+  openLoans: Type.Number(),
+  outstandingMinor: Type.Integer(),
+  byBucket: Type.Record(Type.String(), BookSlice),
+  byProduct: Type.Record(Type.String(), BookSlice),
+  byChannel: Type.Record(Type.String(), BookSlice),
+  m1PlusRate: Type.Number(),
+  m2PlusRate: Type.Number(),
+  rollRates: Type.Record(Type.String(), Type.Number()),
+  vintages: Type.Array(Vintage),
+  decisions: Type.Object({
+    applications: Type.Number(),
+    approvalRate: Type.Number(),
+    declineRate: Type.Number(),
+    reviewRate: Type.Number(),
+  }),
+  restrictions: Type.Object({
+    freezes: Type.Number(),
+    suspensions: Type.Number(),
+    closures: Type.Number(),
+    freezeRate: Type.Number(),
+    suspensionRate: Type.Number(),
+  }),
+  alertsByTypology: Type.Record(Type.String(), Type.Object({ alerts: Type.Number(), closed: Type.Number() })),
+  inquiries: Type.Record(Type.String(), Type.Number()),
+  score: Type.Object({
+    count: Type.Number(),
+    psi: Type.Union([Type.Number(), Type.Null()]),
+    baselineAsOf: Type.Union([Type.String(), Type.Null()]),
+  }),
+  complaints: Type.Null(),
+  appeals: Type.Null(),
+});
+
+export const EarlyWarning = Type.Object({
+  asOf: Type.String(),
+  alertId: Type.Union([Type.String(), Type.Null()]),
+  ruleId: Type.String(),
+  value: Type.Number(),
+  threshold: Type.Number(),
+  detail: Type.Record(Type.String(), Type.Unknown()),
+});
+
+export const MonthlyReport = Type.Object({
+  month: Type.String(),
+  linesByStatus: Type.Array(Type.Object({ status: Type.String(), lines: Type.Number() })),
+  loansByBucket: Type.Array(
+    Type.Object({ bucket: Type.String(), loans: Type.Number(), outstandingMinor: Type.Integer() }),
+  ),
+  restrictions: Type.Array(
+    Type.Object({
+      type: Type.String(),
+      reason: Type.String(),
+      automated: Type.Boolean(),
+      count: Type.Number(),
+    }),
+  ),
+  inquiries: Type.Array(
+    Type.Object({ purpose: Type.String(), kind: Type.String(), status: Type.String(), count: Type.Number() }),
+  ),
+  consents: Type.Object({ granted: Type.Number(), withdrawn: Type.Number() }),
+  complaints: Type.Null(),
+  appeals: Type.Null(),
+});
+
+export const FeeRule = Type.Object({ rateBps: Type.Number(), capMinor: Type.Integer() });
+
+export const ProductTerms = Type.Object({
+  name: Type.String(),
+  currency: Type.String(),
+  rateMin: Type.Number(),
+  rateMax: Type.Number(),
+  dayCount: Type.Union([Type.Literal('ACT_365'), Type.Literal('ACT_360')]),
+  termsMonths: Type.Array(Type.Number()),
+  methods: Type.Array(
+    Type.Union([
+      Type.Literal('EQUAL_INSTALLMENT'),
+      Type.Literal('EQUAL_PRINCIPAL'),
+      Type.Literal('INTEREST_ONLY'),
+      Type.Literal('DAILY_INTEREST'),
+    ]),
+  ),
+  amountMinMinor: Type.Integer(),
+  amountMaxMinor: Type.Integer(),
+  upfrontFee: FeeRule,
+  periodicFee: FeeRule,
+  lateFee: Type.Object({ amountMinor: Type.Integer(), capMinor: Type.Integer() }),
+  penaltyMultiplier: Type.Number(),
+  graceDays: Type.Number(),
+  aprCapPercent: Type.Number(),
+  prepayment: Type.Union([Type.Literal('REAMORTISE'), Type.Literal('SHORTEN')]),
+  forbidLoanRepayment: Type.Boolean(),
+});
+
+export const ProductView = Type.Object({
+  id: Type.String(),
+  version: Type.Number(),
+  status: Type.String(),
+  terms: ProductTerms,
+  createdBy: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String(),
+});
+
+export const Installment = Type.Object({
+  period: Type.Number(),
+  dueDate: Type.String(),
+  principalMinor: Type.Integer(),
+  interestMinor: Type.Integer(),
+  feeMinor: Type.Integer(),
+  totalMinor: Type.Integer(),
+  balanceAfterMinor: Type.Integer(),
+});
+
+export const EarlyRepaymentCost = Type.Object({
+  afterDays: Type.Number(),
+  date: Type.String(),
+  interestMinor: Type.Integer(),
+  payoffMinor: Type.Integer(),
+});
+
+export const PrepaymentOption = Type.Object({
+  mode: Type.Union([Type.Literal('REAMORTISE'), Type.Literal('SHORTEN')]),
+  applies: Type.Boolean(),
+  date: Type.String(),
+  prepayMinor: Type.Integer(),
+  nextInstallmentMinor: Type.Integer(),
+  remainingInstallments: Type.Number(),
+  interestSavedMinor: Type.Integer(),
+});
+
+/** The all-in cost: contract interest, product fees and every charging party's fee, against the product's cap. */
+export const AllInBreakdown = Type.Object({
+  contractRatePercent: Type.Number(),
+  interestMinor: Type.Integer(),
+  productFeesMinor: Type.Integer(),
+  partnerFees: Type.Array(
+    Type.Object({
+      partnerId: Type.String(),
+      type: Type.String(),
+      feeRatePercent: Type.Number(),
+      totalMinor: Type.Integer(),
+    }),
+  ),
+  totalCostMinor: Type.Integer(),
+  aprPercent: Type.Number(),
+  capPercent: Type.Number(),
+});
+
+export const QuoteView = Type.Object({
+  quoteId: Type.String(),
+  lineId: Type.String(),
+  amountMinor: Type.Integer(),
+  currency: Type.String(),
+  termMonths: Type.Number(),
+  method: Type.Union([
+    Type.Literal('EQUAL_INSTALLMENT'),
+    Type.Literal('EQUAL_PRINCIPAL'),
+    Type.Literal('INTEREST_ONLY'),
+    Type.Literal('DAILY_INTEREST'),
+  ]),
+  annualRate: Type.Number(),
+  dailyRate: Type.Number(),
+  dayCount: Type.String(),
+  apr: Type.Object({
+    CN_IRR: Type.Number(),
+    US_REGZ: Type.Number(),
+    EU_CCD: Type.Number(),
+    simple: Type.Number(),
+  }),
+  upfrontFeeMinor: Type.Integer(),
+  totalInterestMinor: Type.Integer(),
+  totalFeesMinor: Type.Integer(),
+  totalRepayableMinor: Type.Integer(),
+  schedule: Type.Array(Installment),
+  earlyRepayment: Type.Union([Type.Array(EarlyRepaymentCost), Type.Null()]),
+  prepayment: Type.Union([Type.String(), Type.Null()]),
+  prepaymentOptions: Type.Union([Type.Array(PrepaymentOption), Type.Null()]),
+  keyFacts: Type.Object({ zh: Type.String(), en: Type.String() }),
+  allIn: AllInBreakdown,
+  createdAt: Type.String(),
+  validUntil: Type.String(),
+});
+
+export const StrategyListing = Type.Object({
+  decidingVersion: Type.Union([Type.Number(), Type.Null()]),
+  id: Type.String(),
+  name: Type.String(),
+  activeVersion: Type.Union([Type.Number(), Type.Null()]),
+  latestVersion: Type.Number(),
+  updatedAt: Type.Number(),
+});
+
+export const InputDecl = Type.Object({
+  name: Type.String(),
+  type: Type.Union([
+    Type.Literal('string'),
+    Type.Literal('number'),
+    Type.Literal('boolean'),
+    Type.Literal('date'),
+    Type.Literal('integer'),
+    Type.Literal('string[]'),
+  ]),
+  required: Type.Optional(Type.Boolean()),
+  min: Type.Optional(Type.Number()),
+  max: Type.Optional(Type.Number()),
+  allowed: Type.Optional(Type.Array(Type.Union([Type.String(), Type.Number()]))),
+  description: Type.Optional(Type.String()),
+});
+
+export const ParamDecl = Type.Object({
+  default: Type.Union([Type.Boolean(), Type.String(), Type.Number()]),
+  description: Type.Optional(Type.String()),
+});
+
+export const ActionDoc = Type.Object({
+  type: Type.Union([
+    Type.Literal('GRANT'),
+    Type.Literal('LIMIT_INCREASE'),
+    Type.Literal('LIMIT_DECREASE'),
+    Type.Literal('TEMP_LIMIT'),
+    Type.Literal('RATE_CHANGE'),
+    Type.Literal('FREEZE_DRAW'),
+    Type.Literal('UNFREEZE'),
+    Type.Literal('SUSPEND'),
+    Type.Literal('REINSTATE'),
+    Type.Literal('CLOSE'),
+  ]),
+  limit: Type.Optional(Type.String()),
+  rate: Type.Optional(Type.String()),
+  reasons: Type.Optional(Type.Array(Type.String())),
+});
+
+export const RuleDoc = Type.Object({
+  id: Type.String(),
+  when: Type.String(),
+  points: Type.Optional(Type.Number()),
+  description: Type.Optional(Type.String()),
+  outcome: Type.Optional(
+    Type.Union([
+      Type.Literal('APPROVE'),
+      Type.Literal('DECLINE'),
+      Type.Literal('REVIEW'),
+      Type.Literal('CHALLENGE'),
+      Type.Literal('COOLDOWN'),
+      Type.Literal('HOLD'),
+    ]),
+  ),
+  reasons: Type.Optional(Type.Array(Type.String())),
+  reasonsFrom: Type.Optional(Type.String()),
+  actions: Type.Optional(Type.Array(ActionDoc)),
+});
+
+export const ScoreBand = Type.Object({
+  min: Type.Number(),
+  outcome: Type.Optional(
+    Type.Union([
+      Type.Literal('APPROVE'),
+      Type.Literal('DECLINE'),
+      Type.Literal('REVIEW'),
+      Type.Literal('CHALLENGE'),
+      Type.Literal('COOLDOWN'),
+      Type.Literal('HOLD'),
+    ]),
+  ),
+  reasons: Type.Optional(Type.Array(Type.String())),
+  reasonsFrom: Type.Optional(Type.String()),
+  actions: Type.Optional(Type.Array(ActionDoc)),
+});
+
+export const TableRow = Type.Object({
+  id: Type.Optional(Type.String()),
+  when: Type.Array(
+    Type.Union([
+      Type.Boolean(),
+      Type.String(),
+      Type.Number(),
+      Type.Array(Type.Union([Type.Boolean(), Type.String(), Type.Number()])),
+      Type.Null(),
+    ]),
+  ),
+  then: Type.Optional(
+    Type.Array(
+      Type.Union([
+        Type.Boolean(),
+        Type.String(),
+        Type.Number(),
+        Type.Object({ expr: Type.String() }),
+        Type.Null(),
+      ]),
+    ),
+  ),
+  outcome: Type.Optional(
+    Type.Union([
+      Type.Literal('APPROVE'),
+      Type.Literal('DECLINE'),
+      Type.Literal('REVIEW'),
+      Type.Literal('CHALLENGE'),
+      Type.Literal('COOLDOWN'),
+      Type.Literal('HOLD'),
+    ]),
+  ),
+  reasons: Type.Optional(Type.Array(Type.String())),
+  reasonsFrom: Type.Optional(Type.String()),
+  actions: Type.Optional(Type.Array(ActionDoc)),
+});
+
+export const ScorecardFeature = Type.Object({
+  name: Type.String(),
+  input: Type.Optional(Type.String()),
+  reason: Type.String(),
+  bins: Type.Array(
+    Type.Object({
+      when: Type.Union([
+        Type.Boolean(),
+        Type.String(),
+        Type.Number(),
+        Type.Array(Type.Union([Type.Boolean(), Type.String(), Type.Number()])),
+        Type.Null(),
+      ]),
+      points: Type.Number(),
+    }),
+  ),
+});
+
+export const MatrixDoc = Type.Object({
+  output: Type.String(),
+  row: Type.String(),
+  rowBins: Type.Array(
+    Type.Union([
+      Type.Boolean(),
+      Type.String(),
+      Type.Number(),
+      Type.Array(Type.Union([Type.Boolean(), Type.String(), Type.Number()])),
+      Type.Null(),
+    ]),
+  ),
+  col: Type.String(),
+  colBins: Type.Array(
+    Type.Union([
+      Type.Boolean(),
+      Type.String(),
+      Type.Number(),
+      Type.Array(Type.Union([Type.Boolean(), Type.String(), Type.Number()])),
+      Type.Null(),
+    ]),
+  ),
+  cells: Type.Array(Type.Array(Type.Union([Type.String(), Type.Number()]))),
+});
+
+export const StrategyDocument = Type.Object({
+  id: Type.String(),
+  version: Type.Optional(Type.Number()),
+  name: Type.Optional(Type.String()),
+  description: Type.Optional(Type.String()),
+  inputs: Type.Array(InputDecl),
+  params: Type.Optional(Type.Record(Type.String(), ParamDecl)),
+  outcomePrecedence: Type.Optional(
+    Type.Array(
+      Type.Union([
+        Type.Literal('APPROVE'),
+        Type.Literal('DECLINE'),
+        Type.Literal('REVIEW'),
+        Type.Literal('CHALLENGE'),
+        Type.Literal('COOLDOWN'),
+        Type.Literal('HOLD'),
+      ]),
+    ),
+  ),
+  defaultOutcome: Type.Optional(
+    Type.Union([
+      Type.Literal('APPROVE'),
+      Type.Literal('DECLINE'),
+      Type.Literal('REVIEW'),
+      Type.Literal('CHALLENGE'),
+      Type.Literal('COOLDOWN'),
+      Type.Literal('HOLD'),
+    ]),
+  ),
+  stopOn: Type.Optional(
+    Type.Array(
+      Type.Union([
+        Type.Literal('APPROVE'),
+        Type.Literal('DECLINE'),
+        Type.Literal('REVIEW'),
+        Type.Literal('CHALLENGE'),
+        Type.Literal('COOLDOWN'),
+        Type.Literal('HOLD'),
+      ]),
+    ),
+  ),
+  nodes: Type.Array(
+    Type.Object({
+      type: Type.Union([
+        Type.Literal('ruleSet'),
+        Type.Literal('decisionTable'),
+        Type.Literal('scorecard'),
+        Type.Literal('model'),
+        Type.Literal('assign'),
+        Type.Literal('branch'),
+        Type.Literal('split'),
+        Type.Literal('shadow'),
+      ]),
+      mode: Type.Optional(
+        Type.Union([Type.Literal('first-hit'), Type.Literal('all'), Type.Literal('score-sum')]),
+      ),
+      rules: Type.Optional(Type.Array(RuleDoc)),
+      output: Type.Optional(Type.String()),
+      bands: Type.Optional(Type.Array(ScoreBand)),
+      id: Type.String(),
+      description: Type.Optional(Type.String()),
+      next: Type.Optional(Type.String()),
+      hitPolicy: Type.Optional(
+        Type.Union([Type.Literal('first'), Type.Literal('unique'), Type.Literal('collect')]),
+      ),
+      inputs: Type.Optional(Type.Array(Type.String())),
+      outputs: Type.Optional(Type.Array(Type.String())),
+      rows: Type.Optional(Type.Array(TableRow)),
+      default: Type.Optional(
+        Type.Object({
+          then: Type.Optional(
+            Type.Array(
+              Type.Union([
+                Type.Boolean(),
+                Type.String(),
+                Type.Number(),
+                Type.Object({ expr: Type.String() }),
+                Type.Null(),
+              ]),
+            ),
+          ),
+          outcome: Type.Optional(
+            Type.Union([
+              Type.Literal('APPROVE'),
+              Type.Literal('DECLINE'),
+              Type.Literal('REVIEW'),
+              Type.Literal('CHALLENGE'),
+              Type.Literal('COOLDOWN'),
+              Type.Literal('HOLD'),
+            ]),
+          ),
+          reasons: Type.Optional(Type.Array(Type.String())),
+          actions: Type.Optional(Type.Array(ActionDoc)),
+          reasonsFrom: Type.Optional(Type.String()),
+        }),
+      ),
+      aggregate: Type.Optional(
+        Type.Union([
+          Type.Literal('count'),
+          Type.Literal('list'),
+          Type.Literal('sum'),
+          Type.Literal('max'),
+          Type.Literal('min'),
+        ]),
+      ),
+      pdOutput: Type.Optional(Type.String()),
+      base: Type.Optional(Type.Number()),
+      features: Type.Optional(Type.Array(ScorecardFeature)),
+      modelRef: Type.Optional(Type.Object({ id: Type.String(), version: Type.Optional(Type.Number()) })),
+      modelInputs: Type.Optional(Type.Record(Type.String(), Type.String())),
+      reasonCount: Type.Optional(Type.Number()),
+      matrices: Type.Optional(Type.Array(MatrixDoc)),
+      values: Type.Optional(Type.Record(Type.String(), Type.String())),
+      limit: Type.Optional(Type.String()),
+      rate: Type.Optional(Type.String()),
+      branches: Type.Optional(Type.Array(Type.Object({ when: Type.String(), next: Type.String() }))),
+      otherwise: Type.Optional(Type.String()),
+      arms: Type.Optional(
+        Type.Array(Type.Object({ name: Type.String(), percent: Type.Number(), next: Type.String() })),
+      ),
+      strategy: Type.Optional(Type.String()),
+    }),
+  ),
+});
+
+export const StrategyVersionRecord = Type.Object({
+  strategyId: Type.String(),
+  version: Type.Number(),
+  status: Type.Union([Type.Literal('draft'), Type.Literal('active'), Type.Literal('retired')]),
+  document: StrategyDocument,
+  createdBy: Type.String(),
+  createdAt: Type.Number(),
+  activatedBy: Type.Union([Type.String(), Type.Null()]),
+  activatedAt: Type.Union([Type.Number(), Type.Null()]),
+});
+
+export const AffectedSubject = Type.Object({
+  decisionId: Type.String(),
+  borrowerId: Type.Union([Type.String(), Type.Null()]),
+  lineId: Type.Union([Type.String(), Type.Null()]),
+  before: Type.Union([
+    Type.Literal('APPROVE'),
+    Type.Literal('DECLINE'),
+    Type.Literal('REVIEW'),
+    Type.Literal('CHALLENGE'),
+    Type.Literal('COOLDOWN'),
+    Type.Literal('HOLD'),
+  ]),
+  after: Type.Union([
+    Type.Literal('APPROVE'),
+    Type.Literal('DECLINE'),
+    Type.Literal('REVIEW'),
+    Type.Literal('CHALLENGE'),
+    Type.Literal('COOLDOWN'),
+    Type.Literal('HOLD'),
+  ]),
+  reasonsAfter: Type.Array(Type.String()),
+});
+
+export const ParameterChange = Type.Object({
+  name: Type.String(),
+  before: Type.Union([Type.Boolean(), Type.String(), Type.Number(), Type.Null()]),
+  after: Type.Union([Type.Boolean(), Type.String(), Type.Number(), Type.Null()]),
+  overlaidReplays: Type.Number(),
+});
+
+export const SimulationReport = Type.Object({
+  strategyId: Type.String(),
+  candidateVersion: Type.Union([Type.Number(), Type.Null()]),
+  from: Type.Number(),
+  to: Type.Number(),
+  decisions: Type.Number(),
+  changed: Type.Number(),
+  contextErrors: Type.Number(),
+  engineErrors: Type.Object({ before: Type.Number(), after: Type.Number() }),
+  outcomeMatrix: Type.Object({
+    APPROVE: Type.Object({
+      APPROVE: Type.Number(),
+      DECLINE: Type.Number(),
+      REVIEW: Type.Number(),
+      CHALLENGE: Type.Number(),
+      COOLDOWN: Type.Number(),
+      HOLD: Type.Number(),
+    }),
+    DECLINE: Type.Object({
+      APPROVE: Type.Number(),
+      DECLINE: Type.Number(),
+      REVIEW: Type.Number(),
+      CHALLENGE: Type.Number(),
+      COOLDOWN: Type.Number(),
+      HOLD: Type.Number(),
+    }),
+    REVIEW: Type.Object({
+      APPROVE: Type.Number(),
+      DECLINE: Type.Number(),
+      REVIEW: Type.Number(),
+      CHALLENGE: Type.Number(),
+      COOLDOWN: Type.Number(),
+      HOLD: Type.Number(),
+    }),
+    CHALLENGE: Type.Object({
+      APPROVE: Type.Number(),
+      DECLINE: Type.Number(),
+      REVIEW: Type.Number(),
+      CHALLENGE: Type.Number(),
+      COOLDOWN: Type.Number(),
+      HOLD: Type.Number(),
+    }),
+    COOLDOWN: Type.Object({
+      APPROVE: Type.Number(),
+      DECLINE: Type.Number(),
+      REVIEW: Type.Number(),
+      CHALLENGE: Type.Number(),
+      COOLDOWN: Type.Number(),
+      HOLD: Type.Number(),
+    }),
+    HOLD: Type.Object({
+      APPROVE: Type.Number(),
+      DECLINE: Type.Number(),
+      REVIEW: Type.Number(),
+      CHALLENGE: Type.Number(),
+      COOLDOWN: Type.Number(),
+      HOLD: Type.Number(),
+    }),
+  }),
+  approvalRate: Type.Object({ before: Type.Number(), after: Type.Number() }),
+  freezeRate: Type.Object({ before: Type.Number(), after: Type.Number() }),
+  limitTotalMinor: Type.Object({ before: Type.Number(), after: Type.Number() }),
+  reasonShifts: Type.Array(
+    Type.Object({ code: Type.String(), before: Type.Number(), after: Type.Number(), delta: Type.Number() }),
+  ),
+  newlyDeclined: Type.Array(AffectedSubject),
+  newlyFrozen: Type.Array(AffectedSubject),
+  parameterChanges: Type.Array(ParameterChange),
+  truncated: Type.Boolean(),
+});
+
+export const RequestedLineAction = Type.Object({
+  type: Type.Union([
+    Type.Literal('GRANT'),
+    Type.Literal('LIMIT_INCREASE'),
+    Type.Literal('LIMIT_DECREASE'),
+    Type.Literal('TEMP_LIMIT'),
+    Type.Literal('RATE_CHANGE'),
+    Type.Literal('FREEZE_DRAW'),
+    Type.Literal('UNFREEZE'),
+    Type.Literal('SUSPEND'),
+    Type.Literal('REINSTATE'),
+    Type.Literal('CLOSE'),
+  ]),
+  limitMinor: Type.Optional(Type.Integer()),
+  annualRate: Type.Optional(Type.Number()),
+  reasons: Type.Array(Type.String()),
+});
+
+export const TraceStep = Type.Object(
+  {
+    node: Type.String(),
+    kind: Type.String(),
+    detail: Type.String(),
+    fired: Type.Optional(Type.Array(Type.String())),
+    inputs: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    values: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    overlays: Type.Optional(Type.Array(Type.String())),
+  },
+  { additionalProperties: true },
+);
+
+export const Decision = Type.Object({
+  strategyId: Type.String(),
+  strategyVersion: Type.Number(),
+  engineVersion: Type.String(),
+  outcome: Type.Union([
+    Type.Literal('APPROVE'),
+    Type.Literal('DECLINE'),
+    Type.Literal('REVIEW'),
+    Type.Literal('CHALLENGE'),
+    Type.Literal('COOLDOWN'),
+    Type.Literal('HOLD'),
+  ]),
+  reasons: Type.Array(Type.String()),
+  limitMinor: Type.Optional(Type.Integer()),
+  annualRate: Type.Optional(Type.Number()),
+  actions: Type.Array(RequestedLineAction),
+  values: Type.Record(Type.String(), Type.Unknown()),
+  trace: Type.Array(TraceStep),
+  shadows: Type.Optional(
+    Type.Array(
+      Type.Object({
+        strategyId: Type.String(),
+        strategyVersion: Type.Number(),
+        outcome: Type.Union([
+          Type.Literal('APPROVE'),
+          Type.Literal('DECLINE'),
+          Type.Literal('REVIEW'),
+          Type.Literal('CHALLENGE'),
+          Type.Literal('COOLDOWN'),
+          Type.Literal('HOLD'),
+        ]),
+        reasons: Type.Array(Type.String()),
+      }),
+    ),
+  ),
+  engineError: Type.Optional(Type.Boolean()),
+});
+
+export const StoredDecision = Type.Object({
+  strategyId: Type.String(),
+  strategyVersion: Type.Number(),
+  engineVersion: Type.String(),
+  id: Type.String(),
+  kind: Type.Union([
+    Type.Literal('application'),
+    Type.Literal('draw'),
+    Type.Literal('review'),
+    Type.Literal('event'),
+    Type.Literal('simulation'),
+  ]),
+  borrowerId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  lineId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  subjectKey: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  context: Type.Record(Type.String(), Type.Unknown(), {
+    description: 'the inputs the strategy saw, as sent and as read',
+  }),
+  decision: Decision,
+  latencyMs: Type.Number(),
+  decidedAt: Type.Number(),
+});
+
+export const OverlayInForce = Type.Object({
+  inForce: Type.Boolean(),
+  name: Type.String(),
+  value: Type.Union([Type.Boolean(), Type.String(), Type.Number()]),
+  description: Type.Union([Type.String(), Type.Null()]),
+  updatedBy: Type.String(),
+  updatedAt: Type.Number(),
+});
+
+export const OverlayDeclaration = Type.Object({
+  name: Type.String(),
+  type: Type.Union([Type.Literal('number'), Type.Literal('integer')]),
+  min: Type.Number(),
+  max: Type.Number(),
+  description: Type.String(),
+});
+
+export const Overlay = Type.Object({
+  name: Type.String(),
+  value: Type.Union([Type.Boolean(), Type.String(), Type.Number()]),
+  description: Type.Union([Type.String(), Type.Null()]),
+  updatedBy: Type.String(),
+  updatedAt: Type.Number(),
+});
+
+export const OverlayChange = Type.Object({
+  name: Type.String(),
+  value: Type.Union([Type.Boolean(), Type.String(), Type.Number()]),
+  previousValue: Type.Union([Type.Boolean(), Type.String(), Type.Number(), Type.Null()]),
+  changedBy: Type.String(),
+  changedAt: Type.Number(),
+});
+
+export const UserView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  role: Type.Union([
+    Type.Literal('admin'),
+    Type.Literal('risk_analyst'),
+    Type.Literal('analyst'),
+    Type.Literal('supervisor'),
+    Type.Literal('service'),
+    Type.Literal('auditor'),
+    Type.Literal('partner'),
+  ]),
+  createdAt: Type.String(),
+  disabled: Type.Boolean(),
+});
+
+/** 202: the change waits for a second person (four eyes); approve it at POST /v1/changes/{id}/approve. */
+export const PendingChangeAnswer = Type.Object({ pendingChange: PendingChangeView });
+
+export const AppealView = Type.Object({
+  id: Type.String(),
+  lineId: Type.Union([Type.String(), Type.Null()]),
+  target: Type.Object({ kind: Type.String(), id: Type.String() }),
+  state: Type.String(),
+  deadline: Type.String(),
+  outcome: Type.Union([
+    Type.Object({
+      zh: Type.String(),
+      en: Type.Union([Type.String(), Type.Null()]),
+      text: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    }),
+    Type.Null(),
+  ]),
+  documents: Type.Unknown(),
+  createdAt: Type.String(),
+  resolvedAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const ComplaintView = Type.Object({
+  id: Type.String(),
+  category: Type.String(),
+  state: Type.String(),
+  dueAt: Type.String(),
+  extended: Type.Boolean(),
+  extensionReason: Type.Union([Type.String(), Type.Null()]),
+  resolution: Type.Union([
+    Type.Object({
+      zh: Type.String(),
+      en: Type.Union([Type.String(), Type.Null()]),
+      text: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    }),
+    Type.Null(),
+  ]),
+  createdAt: Type.String(),
+  resolvedAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const CaseDetail = Type.Object({
+  notes: Type.Array(
+    Type.Object({ id: Type.String(), author: Type.String(), text: Type.String(), at: Type.String() }),
+  ),
+  history: Type.Array(
+    Type.Object({ seq: Type.Number(), kind: Type.String(), payload: Type.Unknown(), at: Type.String() }),
+  ),
+  evidence: Type.Record(Type.String(), Type.Unknown()),
+  id: Type.String(),
+  type: Type.String(),
+  priority: Type.Number(),
+  state: Type.String(),
+  subjectId: Type.String(),
+  lineId: Type.Union([Type.String(), Type.Null()]),
+  borrowerId: Type.Union([Type.String(), Type.Null()]),
+  typologyId: Type.Union([Type.String(), Type.Null()]),
+  ruleIds: Type.Array(Type.String()),
+  assignee: Type.Union([Type.String(), Type.Null()]),
+  slaDueAt: Type.String(),
+  slaBreached: Type.Boolean(),
+  escalatedAt: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+  resolvedAt: Type.Union([Type.String(), Type.Null()]),
+  resolvedBy: Type.Union([Type.String(), Type.Null()]),
+  outcome: Type.Union([Type.String(), Type.Null()]),
+  outcomeDetail: Type.Unknown(),
+});
+
+/** A case outcome: applied (200), or escalated to a second person with the pending change (202). */
+export const ResolveResult = Type.Object({
+  state: Type.Union([Type.Literal('RESOLVED'), Type.Literal('ESCALATED')]),
+  case: CaseView,
+  pendingChange: Type.Optional(PendingChangeView),
+});
+
+/** The borrower's own explanation: the line's explanation, the appeal in progress if any, and the open appeals. */
+export const MyLineExplanation = Type.Object({
+  ...LineExplanation.properties,
+  appeal: Type.Object({
+    ...LineExplanation.properties.appeal.properties,
+    inProgress: Type.Optional(Type.Boolean()),
+  }),
+  openAppeals: Type.Array(AppealView),
+});
