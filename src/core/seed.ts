@@ -3,7 +3,7 @@ import { residentIdCheckChar } from '../domain/national-id.js';
 import { seededRandom } from '../domain/random.js';
 import { isLgError } from '../domain/errors.js';
 import type { RepaymentMethod } from '../domain/schedule.js';
-import type { CoreServices } from './index.js';
+import type { CoreServices } from './services.js';
 import { seedLendingDemo, type LendingSeed } from './seed-lending.js';
 import { BUREAU_FACT_NAMES } from './bureau-gate.js';
 
