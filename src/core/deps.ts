@@ -8,6 +8,7 @@ import type { DbTx, Store } from '../store/db.js';
 import type { DecisionRow } from '../engine/store.js';
 import type { LedgerAppend } from '../compliance/ledger.js';
 import type { ActionClass } from '../engine/guard.js';
+import type { CoreStore } from './ports.js';
 
 /** What the core stores about a decision; the engine owns the table and its ledger entry. */
 export interface CoreDecisionWrites {
@@ -134,6 +135,8 @@ export interface CoreConfig {
 
 export interface CoreDeps {
   readonly store: Store;
+  /** The core's own port onto the store (src/store/core.ts): its units of work and their reads. */
+  readonly coreStore: CoreStore<DbTx>;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly crypto: FieldCrypto;

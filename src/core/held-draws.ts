@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { Decision } from '../domain/decision.js';
 import { LgError } from '../domain/errors.js';
 import { drawBlockedError, type LineStatus } from '../domain/line.js';
@@ -7,18 +6,18 @@ import type { RepaymentMethod } from '../domain/schedule.js';
 import { appendToLedger, type LedgerAppend } from '../compliance/ledger.js';
 import type { DbTx } from '../store/db.js';
 import type { CoreTables } from '../store/core-tables.js';
-import { insertRows } from '../store/shaped.js';
 import type { CoreDeps } from './deps.js';
 import {
-  disbursementOutbox,
+  bookLoan,
+  disbursementEvent,
   drawListFacts,
-  loanRowOf,
+  loanDisbursedPayload,
   price,
   type DrawInput,
   type DrawRequest,
 } from './draws.js';
 import { drawHardDeclines } from './hard-rules.js';
-import { installmentRows } from './loans.js';
+import type { BookedLoan } from './ports.js';
 import { findLine, forUpdate, type LineRow } from './repo.js';
 
 /**
@@ -157,14 +156,20 @@ export async function releaseHeldDrawInTx(
     ids: { decision: draw.decision_id, draw: draw.id, loan: deps.ids.next(), event: deps.ids.next() },
     now,
   };
-  const loan = loanRowOf(request, line, priced);
-  await debit(tx, line, loan.principal_minor, now);
-  await insertRows(tx, 'loans', [loan]);
-  await insertRows(tx, 'loan_installments', installmentRows(loan.id, priced.schedule));
+  const loan = bookLoan(request, line, priced);
+  await deps.coreStore.writeInTx(
+    tx,
+    {
+      debit: { lineId: line.id, amountMinor: loan.principalMinor, at: now },
+      loan,
+      ledger: releaseLedger(draw, loan, by.actor, now),
+      outbox: [disbursementEvent(request, line, loan.id)],
+    },
+    () =>
+      new LgError('LG_CONFLICT', 'the line changed while the draw was released; retry', { lineId: line.id }),
+  );
   await moveDraw(tx, draw, 'APPROVED', loan.id);
-  await appendToLedger(tx, releaseLedger(draw, loan, by.actor, now));
-  await insertRows(tx, 'outbox', [disbursementOutbox(request, line, loan)]);
-  return { drawId: draw.id, loanId: loan.id, amountMinor: loan.principal_minor };
+  return { drawId: draw.id, loanId: loan.id, amountMinor: loan.principalMinor };
 }
 
 function checkReleasable(line: LineRow, draw: DrawRow): void {
@@ -177,25 +182,7 @@ function checkReleasable(line: LineRow, draw: DrawRow): void {
     });
 }
 
-async function debit(tx: DbTx, line: LineRow, amount: number, now: number): Promise<void> {
-  const debited = await tx
-    .updateTable('credit_lines')
-    .set({
-      available_minor: sql<number>`available_minor - ${amount}`,
-      outstanding_minor: sql<number>`outstanding_minor + ${amount}`,
-      updated_at: now,
-    })
-    .where('id', '=', line.id)
-    .where('status', '=', 'ACTIVE')
-    .where('available_minor', '>=', amount)
-    .executeTakeFirst();
-  if (Number(debited.numUpdatedRows) !== 1)
-    throw new LgError('LG_CONFLICT', 'the line changed while the draw was released; retry', {
-      lineId: line.id,
-    });
-}
-
-function releaseLedger(draw: DrawRow, loan: CoreTables['loans'], actor: string, now: number): LedgerAppend[] {
+function releaseLedger(draw: DrawRow, loan: BookedLoan, actor: string, now: number): LedgerAppend[] {
   return [
     {
       entryId: `${draw.id}:released`,
@@ -209,18 +196,7 @@ function releaseLedger(draw: DrawRow, loan: CoreTables['loans'], actor: string, 
       kind: 'loan.disbursed',
       subjectId: loan.id,
       recordedAt: now,
-      payload: {
-        loanId: loan.id,
-        lineId: loan.line_id,
-        drawId: draw.id,
-        principalMinor: loan.principal_minor,
-        currency: loan.currency,
-        annualRate: loan.annual_rate,
-        termMonths: loan.term_months,
-        method: loan.method,
-        apr: { US_REGZ: loan.apr_us_regz, EU_CCD: loan.apr_eu_ccd, CN_IRR: loan.apr_cn_irr },
-        totalRepayableMinor: loan.total_repayable_minor,
-      },
+      payload: { ...loanDisbursedPayload(loan), drawId: draw.id },
     },
   ];
 }

@@ -109,3 +109,18 @@ export { PRODUCT_ID_PATTERN, type ProductView } from './products.js';
 export type { QuoteInput, QuoteView } from './quotes.js';
 export { purposeCatalogue } from './purposes.js';
 export type { ApplicationBureauPort, ApplicationPull } from './bureau-gate.js';
+export type {
+  BookedLoan,
+  CoreStore,
+  CoreWrites,
+  DrawReads,
+  DrawRecord,
+  DrawUnit,
+  IdempotencyClaim,
+  LineDebit,
+  LoanAprs,
+  LoanProductPart,
+  OutboxEvent,
+  StoredLoan,
+  UnitGuard,
+} from './ports.js';

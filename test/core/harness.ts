@@ -12,6 +12,7 @@ import { residentIdCheckChar } from '../../src/domain/national-id.js';
 import { fieldCryptoFromMasterKey } from '../../src/compliance/crypto.js';
 import { coreDecisionWrites, recordCoreDecision } from '../../src/core/engine-port.js';
 import type { Store } from '../../src/store/db.js';
+import { createCoreStore } from '../../src/store/core.js';
 import {
   createCoreServices,
   type CoreDeps,
@@ -98,6 +99,7 @@ export function makeCore(
   const trips: GuardTrip[] = [];
   const deps: CoreDeps = {
     store,
+    coreStore: createCoreStore(store),
     clock,
     ids: uuidv7Generator(clock, seededRandom(options.seed ?? 7)),
     crypto: fieldCryptoFromMasterKey(Buffer.alloc(32, 9)),

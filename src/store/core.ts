@@ -1,0 +1,24 @@
+import type { CoreStore } from '../core/index.js';
+import { runDraw, writeUnit } from './core-draws.js';
+import type { DbTx, Store } from './store-types.js';
+
+/**
+ * The core's port onto the store (core/ports.ts CoreStore), on SQLite or PostgreSQL. Dialect choices (row locks,
+ * synchronous units on the embedded store) are made here and in the files it delegates to, never in src/core.
+ */
+export function createCoreStore(store: Store): CoreStore<DbTx> {
+  return {
+    async borrowerOfLine(lineId) {
+      const line = await store.readDb
+        .selectFrom('credit_lines')
+        .select('borrower_id')
+        .where('id', '=', lineId)
+        .executeTakeFirst();
+      return line?.borrower_id;
+    },
+    runDraw: (unit) => runDraw(store, unit),
+    async writeInTx(tx, writes, refused) {
+      await writeUnit(tx, writes, (debit) => Promise.resolve(refused(debit)));
+    },
+  };
+}
