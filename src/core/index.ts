@@ -29,7 +29,7 @@ export function createCoreServices(deps: CoreDeps): CoreServices {
         buckets: deps.config.buckets,
       }),
     applyLineAction: (lineId, input) => applyLineAction(deps, lineId, input),
-    requestDraw: (lineId, input) => requestDraw(deps, lineId, input),
+    requestDraw: (lineId, input, guard) => requestDraw(deps, lineId, input, guard),
     getLoan: (id) => readLoan(deps, id),
     repay: (loanId, input) => repay(deps, loanId, input),
     runDailyJob: (asOf) => runDailyJob(deps, asOf),

@@ -1,6 +1,6 @@
 import type { LedgerAppend } from '../compliance/index.js';
 import type { Installment, RepaymentMethod } from '../domain/index.js';
-import type { CoreDecisionWrites } from './deps.js';
+import type { DecisionRow } from '../engine/store.js';
 import type { CoreEvent } from './events.js';
 import type { InstallmentRow, LineRow, LoanRow } from './repo.js';
 
@@ -8,6 +8,12 @@ import type { InstallmentRow, LineRow, LoanRow } from './repo.js';
  * The ports through which the core reads and writes its aggregates; src/store/core*.ts implements them (SQLite and
  * PostgreSQL) and src/app wires them. Everything here is in domain terms: the store makes the rows.
  */
+
+/** What the core stores about a decision; the engine owns the table and its ledger entry. */
+export interface CoreDecisionWrites {
+  readonly row: DecisionRow;
+  readonly ledger: LedgerAppend;
+}
 
 /** Takes `amountMinor` of a line's available credit, only while the line is ACTIVE and has it (never over-draws). */
 export interface LineDebit {
@@ -100,6 +106,8 @@ export interface IdempotencyClaim {
   readonly key: string;
   readonly requestHash: string;
   readonly at: number;
+  /** False once the key was written with an earlier unit of the same request: it is written only once. */
+  pending(): boolean;
   claimed(inserted: boolean): void;
 }
 

@@ -6,7 +6,7 @@ import type { LineState, LineStatus } from '../domain/line.js';
 import { canonicalJson } from '../domain/canonical-json.js';
 import { LgError } from '../domain/errors.js';
 import type { CoreTables } from '../store/core-tables.js';
-import { CORE_EVENTS_TOPIC } from './deps.js';
+import { CORE_EVENTS_TOPIC } from './events.js';
 import { insertRows, runShaped } from '../store/shaped.js';
 
 /** Row access for the core's aggregates, portable between SQLite and PostgreSQL (Kysely builders only). */

@@ -4,6 +4,7 @@ import type { CoreDeps } from './deps.js';
 import type { ApplicationInput, ApplicationResult } from './applications.js';
 import type { LineActionInput, LineActionResult } from './lines.js';
 import type { DrawInput, DrawResult } from './draws.js';
+import type { UnitGuard } from './ports.js';
 import type { LoanView, RepaymentInput, RepaymentResult } from './loans.js';
 import type { DailyJobResult, ReviewJobResult } from './jobs.js';
 import type { LineExplanation, LineView } from './views.js';
@@ -19,7 +20,8 @@ export interface CoreServices {
   explainLine(id: string, lang: ReasonLang): Promise<LineExplanation>;
   /** The monitor's and the review job's entry point; automated restrictive actions pass the blast-radius guard. */
   applyLineAction(lineId: string, input: LineActionInput): Promise<LineActionResult>;
-  requestDraw(lineId: string, input: DrawInput): Promise<DrawResult>;
+  /** `guard`: writes that commit with the draw's unit of work (the request's idempotency key). */
+  requestDraw(lineId: string, input: DrawInput, guard?: UnitGuard): Promise<DrawResult>;
   getLoan(id: string): Promise<LoanView>;
   repay(loanId: string, input: RepaymentInput): Promise<RepaymentResult>;
   runDailyJob(asOf: string): Promise<DailyJobResult>;

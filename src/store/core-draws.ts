@@ -202,7 +202,7 @@ function runDrawSync<P extends Planned>(db: SyncSql, unit: DrawUnit<P>) {
     unit.refused(db.get<LineRow>(FIND_LINE_SQL, [unit.lineId]) ?? line, debit),
   );
   const claim = unit.guard?.idempotency;
-  if (claim) claim.claimed(db.run(CLAIM_SQL, Object.values(claimRow(claim))) === 1);
+  if (claim?.pending()) claim.claimed(db.run(CLAIM_SQL, Object.values(claimRow(claim))) === 1);
   return { plan, stored: storedOf(rows) };
 }
 
@@ -307,7 +307,7 @@ async function runDrawAsync<P extends Planned>(tx: DbTx, store: Store, unit: Dra
     unit.refused((await findLineForUpdate(tx, store, unit.lineId)) ?? line, debit),
   );
   const claim = unit.guard?.idempotency;
-  if (claim) await claimKey(tx, claim);
+  if (claim?.pending()) await claimKey(tx, claim);
   return { plan, stored: storedOf(rows) };
 }
 
