@@ -27,6 +27,7 @@ export function createCoreServices(deps: CoreDeps): CoreServices {
         appealDays,
         now: deps.clock.now(),
         buckets: deps.config.buckets,
+        store: deps.coreStore,
       }),
     applyLineAction: (lineId, input) => applyLineAction(deps, lineId, input),
     requestDraw: (lineId, input, guard) => requestDraw(deps, lineId, input, guard),

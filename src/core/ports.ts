@@ -2,7 +2,7 @@ import type { LedgerAppend } from '../compliance/index.js';
 import type { Installment, RepaymentMethod } from '../domain/index.js';
 import type { DecisionRow } from '../engine/store.js';
 import type { CoreEvent } from './events.js';
-import type { InstallmentRow, LineRow, LoanRow } from './repo.js';
+import type { ActionRow, InstallmentRow, LineRow, LoanRow } from './repo.js';
 
 /**
  * The ports through which the core reads and writes its aggregates; src/store/core*.ts implements them (SQLite and
@@ -167,6 +167,14 @@ export interface StoredLoan {
 export interface CoreStore<Tx = unknown> {
   /** Writes `writes` in the caller's open transaction; a refused debit throws `refused(debit)` before any write. */
   writeInTx(tx: Tx, writes: CoreWrites, refused: (debit: LineDebit) => Error): Promise<void>;
+  /** A page of SUSPENDED and DRAW_FROZEN lines with ids after `afterId`, by id. */
+  restrictedLinesPage(afterId: string, pageSize: number): Promise<LineRow[]>;
+  /** The latest applied action that moved a line into the status it has now (what restricted it). */
+  restrictionOf(line: { readonly id: string; readonly status: string }): Promise<ActionRow | undefined>;
+  /** The unsettled instalments of every loan on a line; only those due before `dueBefore` (ISO date) when given. */
+  unsettledInstalmentsOfLine(lineId: string, dueBefore?: string): Promise<InstallmentRow[]>;
+  /** True once any borrower exists (the demo seed runs only on an empty book). */
+  hasAnyBorrower(): Promise<boolean>;
   /** The borrower of a line, from the reader (never waits for the writer's batch); undefined when there is none. */
   borrowerOfLine(lineId: string): Promise<string | undefined>;
   runDraw<P extends { readonly writes: CoreWrites }>(

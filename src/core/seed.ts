@@ -145,9 +145,9 @@ export async function seedDemo(
     beforeApplication?: (nationalId: string) => Promise<void>;
   } = {},
 ): Promise<SeedResult> {
-  const { store, clock } = core.deps;
-  const existing = await store.db.selectFrom('borrowers').select('id').limit(1).executeTakeFirst();
-  if (existing) return { seeded: false, applications: 0, approved: 0, draws: 0, repayments: 0 };
+  const { coreStore, clock } = core.deps;
+  if (await coreStore.hasAnyBorrower())
+    return { seeded: false, applications: 0, approved: 0, draws: 0, repayments: 0 };
   const rng = seededRandom(options.seed ?? 20_250_101);
   const count = options.borrowers ?? 20;
   let approved = 0;

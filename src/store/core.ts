@@ -1,5 +1,11 @@
 import type { CoreStore } from '../core/index.js';
 import { runDraw, writeUnit } from './core-draws.js';
+import {
+  hasAnyBorrower,
+  restrictedLinesPage,
+  restrictionOf,
+  unsettledInstalmentsOfLine,
+} from './core-reads.js';
 import type { DbTx, Store } from './store-types.js';
 
 /**
@@ -16,6 +22,11 @@ export function createCoreStore(store: Store): CoreStore<DbTx> {
         .executeTakeFirst();
       return line?.borrower_id;
     },
+    restrictedLinesPage: (afterId, pageSize) => restrictedLinesPage(store.db, afterId, pageSize),
+    restrictionOf: (line) => restrictionOf(store.db, line),
+    unsettledInstalmentsOfLine: (lineId, dueBefore) =>
+      unsettledInstalmentsOfLine(store.db, lineId, dueBefore),
+    hasAnyBorrower: () => hasAnyBorrower(store.db),
     runDraw: (unit) => runDraw(store, unit),
     async writeInTx(tx, writes, refused) {
       await writeUnit(tx, writes, (debit) => Promise.resolve(refused(debit)));
