@@ -259,7 +259,7 @@ async function borrowerListKeys(
   if (!known) personKeys.set(deps.store, (known = new Map()));
   const cached = known.get(borrowerId);
   if (cached && cached.until > now) return cached.keys;
-  const person = borrowerIdentifiers(await readBorrower(deps.store, borrowerId), deps.crypto);
+  const person = borrowerIdentifiers(await readBorrower(deps.coreStore, borrowerId), deps.crypto);
   const keys = lists.probeKeys([
     { entityType: 'user', value: borrowerId },
     { entityType: 'nationalIdHash', value: person.nationalId },

@@ -21,7 +21,7 @@ export function createCoreServices(deps: CoreDeps): CoreServices {
   return {
     deps,
     submitApplication: (input) => submitApplication(deps, input),
-    getLine: (id) => readLine(deps.store.db, deps.store.kind, deps.crypto, id),
+    getLine: (id) => readLine(deps, id),
     explainLine: (id, lang) =>
       explainLine(deps.store.db, deps.store.kind, id, lang, {
         appealDays,

@@ -2,7 +2,7 @@ import type { LedgerAppend } from '../compliance/index.js';
 import type { Installment, RepaymentMethod } from '../domain/index.js';
 import type { DecisionRow } from '../engine/store.js';
 import type { CoreEvent } from './events.js';
-import type { ActionRow, InstallmentRow, LineRow, LoanRow } from './repo.js';
+import type { ActionRow, BorrowerRow, InstallmentRow, LineRow, LoanRow } from './repo.js';
 
 /**
  * The ports through which the core reads and writes its aggregates; src/store/core*.ts implements them (SQLite and
@@ -154,6 +154,17 @@ export interface DrawUnit<P extends { readonly writes: CoreWrites }> {
   readonly guard?: UnitGuard;
 }
 
+/** A borrower's sealed personal data under the current key, replacing what a retired key sealed. */
+export interface BorrowerReseal {
+  readonly id: string;
+  /** The sealed national ID the row must still hold (another rotation run may have got there first). */
+  readonly expectedNationalIdEnc: string;
+  readonly sealed: Pick<
+    BorrowerRow,
+    'national_id_hash' | 'national_id_enc' | 'name_enc' | 'phone_enc' | 'birth_date_enc'
+  >;
+}
+
 /** A booked loan as stored, for the borrower's view of what the draw booked. */
 export interface StoredLoan {
   readonly loan: LoanRow;
@@ -175,6 +186,19 @@ export interface CoreStore<Tx = unknown> {
   unsettledInstalmentsOfLine(lineId: string, dueBefore?: string): Promise<InstallmentRow[]>;
   /** True once any borrower exists (the demo seed runs only on an empty book). */
   hasAnyBorrower(): Promise<boolean>;
+  /** The borrower whose national ID has one of these keyed hashes (one per key held). */
+  borrowerByHashes(hashes: readonly string[]): Promise<BorrowerRow | undefined>;
+  borrower(id: string): Promise<BorrowerRow | undefined>;
+  /** A borrower from the reader (never waits for the writer's batch; the draw's list keys). */
+  readBorrower(id: string): Promise<BorrowerRow | undefined>;
+  borrowersPage(afterId: string, pageSize: number): Promise<BorrowerRow[]>;
+  /** Inserts the borrower unless one with these hashes exists, in the caller's transaction; the stored borrower's id. */
+  upsertBorrowerInTx(tx: Tx, row: BorrowerRow, hashes: readonly string[]): Promise<string>;
+  /** Re-seals borrowers (compare-and-set each) with the ledger entry `entry` makes of the re-sealed ids; how many. */
+  resealBorrowers(
+    reseals: readonly BorrowerReseal[],
+    entry: (done: readonly string[]) => LedgerAppend,
+  ): Promise<number>;
   /** The borrower of a line, from the reader (never waits for the writer's batch); undefined when there is none. */
   borrowerOfLine(lineId: string): Promise<string | undefined>;
   runDraw<P extends { readonly writes: CoreWrites }>(

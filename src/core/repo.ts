@@ -14,6 +14,7 @@ export type Q = Kysely<Database>;
 export type LineRow = CoreTables['credit_lines'];
 export type LoanRow = CoreTables['loans'];
 export type InstallmentRow = CoreTables['loan_installments'];
+export type BorrowerRow = CoreTables['borrowers'];
 /** A line action as read (and as the core writes it, with its guard class). */
 export type ActionRow = Selectable<CoreTables['line_actions']>;
 

@@ -3,12 +3,12 @@ import { bucketFor, daysPastDue, DEFAULT_BUCKETS, type DelinquencyBucket } from 
 import { formatMoney } from '../domain/money.js';
 import type { LineStatus } from '../domain/line.js';
 import { borrowerReasons, type BorrowerReason, type ReasonLang } from '../domain/reason-codes.js';
-import type { FieldCrypto } from '../compliance/crypto.js';
 import { findBorrower, maskBorrower, type MaskedBorrower } from './borrowers.js';
 import { actionView, recentActions, type ActionView } from './lines.js';
 import { findLine, parseReasons, type ActionRow, type LineRow, type Q } from './repo.js';
 import type { StoreKind } from '../store/db.js';
 import type { CoreStore } from './ports.js';
+import type { CoreDeps } from './deps.js';
 
 export interface LineView {
   readonly id: string;
@@ -52,10 +52,17 @@ export function lineViewOf(row: LineRow, borrower: MaskedBorrower, actions: read
   };
 }
 
-export async function readLine(db: Q, kind: StoreKind, crypto: FieldCrypto, id: string): Promise<LineView> {
-  const row = await findLine(db, kind, id);
-  const [borrower, actions] = await Promise.all([findBorrower(db, row.borrower_id), recentActions(db, id)]);
-  return lineViewOf(row, maskBorrower(borrower, crypto), actions);
+export async function readLine(
+  deps: Pick<CoreDeps, 'store' | 'coreStore' | 'crypto'>,
+  id: string,
+): Promise<LineView> {
+  const db = deps.store.db;
+  const row = await findLine(db, deps.store.kind, id);
+  const [borrower, actions] = await Promise.all([
+    findBorrower(deps.coreStore, row.borrower_id),
+    recentActions(db, id),
+  ]);
+  return lineViewOf(row, maskBorrower(borrower, deps.crypto), actions);
 }
 
 const STATUS_WORDS: Record<LineStatus, { zh: string; en: string }> = {

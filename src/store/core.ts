@@ -1,4 +1,12 @@
 import type { CoreStore } from '../core/index.js';
+import {
+  borrowerById,
+  borrowerByHashes,
+  borrowersPage,
+  readBorrower,
+  resealBorrowers,
+  upsertBorrower,
+} from './core-borrowers.js';
 import { runDraw, writeUnit } from './core-draws.js';
 import {
   hasAnyBorrower,
@@ -27,6 +35,12 @@ export function createCoreStore(store: Store): CoreStore<DbTx> {
     unsettledInstalmentsOfLine: (lineId, dueBefore) =>
       unsettledInstalmentsOfLine(store.db, lineId, dueBefore),
     hasAnyBorrower: () => hasAnyBorrower(store.db),
+    borrowerByHashes: (hashes) => borrowerByHashes(store.db, hashes),
+    borrower: (id) => borrowerById(store.db, id),
+    readBorrower: (id) => readBorrower(store, id),
+    borrowersPage: (afterId, pageSize) => borrowersPage(store.db, afterId, pageSize),
+    upsertBorrowerInTx: (tx, row, hashes) => upsertBorrower(tx, row, hashes),
+    resealBorrowers: (reseals, entry) => resealBorrowers(store, reseals, entry),
     runDraw: (unit) => runDraw(store, unit),
     async writeInTx(tx, writes, refused) {
       await writeUnit(tx, writes, (debit) => Promise.resolve(refused(debit)));
