@@ -5,7 +5,6 @@ import { aprCapCheck } from '../domain/apr.js';
 import type { RepaymentMethod } from '../domain/schedule.js';
 import { appendToLedger, type LedgerAppend } from '../compliance/ledger.js';
 import type { DbTx } from '../store/db.js';
-import type { CoreTables } from '../store/core-tables.js';
 import type { CoreDeps } from './deps.js';
 import {
   bookLoan,
@@ -18,7 +17,7 @@ import {
 } from './draws.js';
 import { drawHardDeclines } from './hard-rules.js';
 import type { BookedLoan } from './ports.js';
-import { findLine, forUpdate, type LineRow } from './repo.js';
+import { findLine, type DrawRow, type LineRow } from './repo.js';
 
 /**
  * Draws the draw strategy did not let through at once: held (HOLD, REVIEW), waiting on step-up verification
@@ -27,7 +26,6 @@ import { findLine, forUpdate, type LineRow } from './repo.js';
  */
 export const HELD_DRAW_STATUSES = ['HOLD', 'REVIEW', 'CHALLENGE', 'COOLDOWN'] as const;
 export type HeldDrawStatus = (typeof HELD_DRAW_STATUSES)[number];
-type DrawRow = CoreTables['draws'];
 
 export function isHeldStatus(status: string): status is HeldDrawStatus {
   return (HELD_DRAW_STATUSES as readonly string[]).includes(status);
@@ -61,9 +59,9 @@ export function heldDrawView(row: DrawRow): HeldDrawView {
   };
 }
 
-export async function findDraw(deps: CoreDeps, db: DbTx | CoreDeps['store']['db'], id: string, lock = false) {
-  const query = db.selectFrom('draws').selectAll().where('id', '=', id);
-  const row = await (lock ? forUpdate(deps.store.kind, query) : query).executeTakeFirst();
+/** The draw, locked for the rest of the caller's transaction. */
+export async function findDraw(deps: CoreDeps, tx: DbTx, id: string): Promise<DrawRow> {
+  const row = await deps.coreStore.lockDrawInTx(tx, id);
   if (!row) throw new LgError('LG_NOT_FOUND', `no draw ${id}`, { drawId: id });
   return row;
 }
@@ -77,13 +75,9 @@ function requireHeld(row: DrawRow, allowed: readonly string[] = HELD_DRAW_STATUS
 }
 
 /** The strategy's pricing as it decided the draw (rate, fees); a decision without them prices at the line's rate. */
-async function originalDecision(tx: DbTx, decisionId: string): Promise<Decision> {
-  const row = await tx
-    .selectFrom('decisions')
-    .select('result')
-    .where('id', '=', decisionId)
-    .executeTakeFirst();
-  const parsed = row ? (JSON.parse(row.result) as Partial<Decision>) : {};
+async function originalDecision(deps: CoreDeps, tx: DbTx, decisionId: string): Promise<Decision> {
+  const result = await deps.coreStore.decisionResultInTx(tx, decisionId);
+  const parsed = result === undefined ? {} : (JSON.parse(result) as Partial<Decision>);
   return {
     strategyId: 'draw',
     outcome: 'APPROVE',
@@ -95,14 +89,19 @@ async function originalDecision(tx: DbTx, decisionId: string): Promise<Decision>
 }
 
 /** Compare-and-set on the draw's status: two people (or a person and the job) can never release one draw twice. */
-async function moveDraw(tx: DbTx, row: DrawRow, to: string, loanId: string | null = null): Promise<void> {
-  const updated = await tx
-    .updateTable('draws')
-    .set({ status: to, loan_id: loanId })
-    .where('id', '=', row.id)
-    .where('status', '=', row.status)
-    .executeTakeFirst();
-  if (Number(updated.numUpdatedRows) !== 1)
+async function moveDraw(
+  deps: CoreDeps,
+  tx: DbTx,
+  row: DrawRow,
+  to: { status: string; loanId?: string },
+): Promise<void> {
+  const moved = await deps.coreStore.moveDrawInTx(tx, {
+    id: row.id,
+    from: row.status,
+    to: to.status,
+    loanId: to.loanId ?? null,
+  });
+  if (!moved)
     throw new LgError('LG_CONFLICT', 'the draw changed meanwhile; read it again', { drawId: row.id });
 }
 
@@ -124,7 +123,7 @@ export async function releaseHeldDrawInTx(
   by: { actor: string; allowed?: readonly string[] },
 ): Promise<ReleaseResult> {
   const now = deps.clock.now();
-  const draw = await findDraw(deps, tx, drawId, true);
+  const draw = await findDraw(deps, tx, drawId);
   requireHeld(draw, by.allowed);
   const line = await findLine(tx, deps.store.kind, draw.line_id, true);
   checkReleasable(line, draw);
@@ -143,7 +142,7 @@ export async function releaseHeldDrawInTx(
   const declines = drawHardDeclines(line, lists, deps.config);
   if (declines.length > 0)
     throw new LgError('LG_DRAW_DECLINED', 'a hard rule blocks the release now', { reasons: declines });
-  const priced = price(deps, line, input, await originalDecision(tx, draw.decision_id), now);
+  const priced = price(deps, line, input, await originalDecision(deps, tx, draw.decision_id), now);
   if (!aprCapCheck(priced.disclosures.CN_IRR.apr, deps.config.aprCapPercent).ok)
     throw new LgError('LG_APR_CAP_EXCEEDED', 'the all-in APR is above the cap', {
       apr: priced.disclosures.CN_IRR.apr,
@@ -168,7 +167,7 @@ export async function releaseHeldDrawInTx(
     () =>
       new LgError('LG_CONFLICT', 'the line changed while the draw was released; retry', { lineId: line.id }),
   );
-  await moveDraw(tx, draw, 'APPROVED', loan.id);
+  await moveDraw(deps, tx, draw, { status: 'APPROVED', loanId: loan.id });
   return { drawId: draw.id, loanId: loan.id, amountMinor: loan.principalMinor };
 }
 
@@ -208,9 +207,9 @@ export async function cancelHeldDrawInTx(
   drawId: string,
   by: { actor: string; reasons: readonly string[]; allowed?: readonly string[] },
 ): Promise<{ drawId: string; status: 'CANCELLED' }> {
-  const draw = await findDraw(deps, tx, drawId, true);
+  const draw = await findDraw(deps, tx, drawId);
   requireHeld(draw, by.allowed);
-  await moveDraw(tx, draw, 'CANCELLED');
+  await moveDraw(deps, tx, draw, { status: 'CANCELLED' });
   await appendToLedger(tx, [
     {
       entryId: `${draw.id}:cancelled`,
@@ -230,9 +229,9 @@ export async function stopCooldownInTx(
   drawId: string,
   by: { actor: string; why: string },
 ): Promise<void> {
-  const draw = await findDraw(deps, tx, drawId, true);
+  const draw = await findDraw(deps, tx, drawId);
   requireHeld(draw, ['COOLDOWN']);
-  await moveDraw(tx, draw, 'HOLD');
+  await moveDraw(deps, tx, draw, { status: 'HOLD' });
   await appendToLedger(tx, [
     {
       entryId: `${draw.id}:stopped:${deps.clock.now()}`,
@@ -260,14 +259,7 @@ export async function releaseDueCooldowns(
   options: { coolingOffMs: number; batchMax?: number },
 ): Promise<CooldownSweepResult> {
   const now = deps.clock.now();
-  const due = await deps.store.db
-    .selectFrom('draws')
-    .select(['id', 'borrower_id', 'created_at'])
-    .where('status', '=', 'COOLDOWN')
-    .where('created_at', '<=', now - options.coolingOffMs)
-    .orderBy('created_at')
-    .limit(options.batchMax ?? 500)
-    .execute();
+  const due = await deps.coreStore.dueCooldowns(now - options.coolingOffMs, options.batchMax ?? 500);
   const result: CooldownSweepResult = { released: [], stopped: [], failed: [] };
   for (const draw of due) {
     try {
@@ -289,19 +281,8 @@ async function newerSignal(
   deps: CoreDeps,
   draw: { id: string; borrower_id: string; created_at: number },
 ): Promise<string | undefined> {
-  const row = await deps.store.db
-    .selectFrom('draws')
-    .innerJoin('credit_lines', 'credit_lines.id', 'draws.line_id')
-    .select('credit_lines.status as status')
-    .where('draws.id', '=', draw.id)
-    .executeTakeFirst();
-  if (row && row.status !== 'ACTIVE') return `the line is ${row.status}`;
-  const alert = await deps.store.db
-    .selectFrom('monitor_alerts')
-    .select('alert_id')
-    .where('user_id', '=', draw.borrower_id)
-    .where('created_at', '>', Number(draw.created_at))
-    .limit(1)
-    .executeTakeFirst();
-  return alert ? `alert ${alert.alert_id} raised after the draw` : undefined;
+  const status = await deps.coreStore.lineStatusOfDraw(draw.id);
+  if (status !== undefined && status !== 'ACTIVE') return `the line is ${status}`;
+  const alertId = await deps.coreStore.alertAfter(draw.borrower_id, Number(draw.created_at));
+  return alertId === undefined ? undefined : `alert ${alertId} raised after the draw`;
 }

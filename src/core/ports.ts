@@ -2,7 +2,7 @@ import type { LedgerAppend } from '../compliance/index.js';
 import type { Installment, RepaymentMethod } from '../domain/index.js';
 import type { DecisionRow } from '../engine/store.js';
 import type { CoreEvent } from './events.js';
-import type { ActionRow, BorrowerRow, InstallmentRow, LineRow, LoanRow } from './repo.js';
+import type { ActionRow, BorrowerRow, DrawRow, InstallmentRow, LineRow, LoanRow } from './repo.js';
 
 /**
  * The ports through which the core reads and writes its aggregates; src/store/core*.ts implements them (SQLite and
@@ -199,6 +199,23 @@ export interface CoreStore<Tx = unknown> {
     reseals: readonly BorrowerReseal[],
     entry: (done: readonly string[]) => LedgerAppend,
   ): Promise<number>;
+  /** The draw, locked for the rest of the caller's transaction. */
+  lockDrawInTx(tx: Tx, id: string): Promise<DrawRow | undefined>;
+  /** The stored result (JSON) of a decision, read in the caller's transaction. */
+  decisionResultInTx(tx: Tx, decisionId: string): Promise<string | undefined>;
+  /** Compare-and-set of a draw's status: false when the draw is no longer in `from`. */
+  moveDrawInTx(
+    tx: Tx,
+    move: { readonly id: string; readonly from: string; readonly to: string; readonly loanId: string | null },
+  ): Promise<boolean>;
+  /** COOLDOWN draws created at or before `createdBefore`, oldest first. */
+  dueCooldowns(
+    createdBefore: number,
+    limit: number,
+  ): Promise<{ id: string; borrower_id: string; created_at: number }[]>;
+  lineStatusOfDraw(drawId: string): Promise<string | undefined>;
+  /** The id of an alert raised on the borrower after `after` (ms), if any. */
+  alertAfter(borrowerId: string, after: number): Promise<string | undefined>;
   /** The borrower of a line, from the reader (never waits for the writer's batch); undefined when there is none. */
   borrowerOfLine(lineId: string): Promise<string | undefined>;
   runDraw<P extends { readonly writes: CoreWrites }>(

@@ -15,6 +15,7 @@ export type LineRow = CoreTables['credit_lines'];
 export type LoanRow = CoreTables['loans'];
 export type InstallmentRow = CoreTables['loan_installments'];
 export type BorrowerRow = CoreTables['borrowers'];
+export type DrawRow = CoreTables['draws'];
 /** A line action as read (and as the core writes it, with its guard class). */
 export type ActionRow = Selectable<CoreTables['line_actions']>;
 

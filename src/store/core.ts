@@ -9,6 +9,14 @@ import {
 } from './core-borrowers.js';
 import { runDraw, writeUnit } from './core-draws.js';
 import {
+  alertAfter,
+  decisionResult,
+  dueCooldowns,
+  lineStatusOfDraw,
+  lockDraw,
+  moveDraw,
+} from './core-held-draws.js';
+import {
   hasAnyBorrower,
   restrictedLinesPage,
   restrictionOf,
@@ -41,6 +49,12 @@ export function createCoreStore(store: Store): CoreStore<DbTx> {
     borrowersPage: (afterId, pageSize) => borrowersPage(store.db, afterId, pageSize),
     upsertBorrowerInTx: (tx, row, hashes) => upsertBorrower(tx, row, hashes),
     resealBorrowers: (reseals, entry) => resealBorrowers(store, reseals, entry),
+    lockDrawInTx: (tx, id) => lockDraw(tx, store.kind, id),
+    decisionResultInTx: (tx, decisionId) => decisionResult(tx, decisionId),
+    moveDrawInTx: (tx, move) => moveDraw(tx, move),
+    dueCooldowns: (createdBefore, limit) => dueCooldowns(store.db, createdBefore, limit),
+    lineStatusOfDraw: (drawId) => lineStatusOfDraw(store.db, drawId),
+    alertAfter: (borrowerId, after) => alertAfter(store.db, borrowerId, after),
     runDraw: (unit) => runDraw(store, unit),
     async writeInTx(tx, writes, refused) {
       await writeUnit(tx, writes, (debit) => Promise.resolve(refused(debit)));
