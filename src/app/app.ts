@@ -295,7 +295,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           alertEvidence: (alertId, rowsMax) => readAlertEvidence(store.readDb, alertId, rowsMax),
         },
       }),
-      listingRoutes(store),
+      listingRoutes(coreServices.deps.coreStore),
       productRoutes(core),
       quoteRoutes(core),
       partnerRoutes({ core, random }),

@@ -165,6 +165,21 @@ export interface BorrowerReseal {
   >;
 }
 
+/** Which rows a listing pages through. */
+export interface ListScope {
+  readonly table: 'draws' | 'loans' | 'credit_lines';
+  readonly column: 'line_id' | 'borrower_id';
+  readonly value: string;
+}
+
+/** A listing page's bounds: created_at in [from, to), after the keyset cursor, at most `limit` rows. */
+export interface ListBounds {
+  readonly from?: number;
+  readonly to?: number;
+  readonly after?: { readonly t: number; readonly id: string };
+  readonly limit: number;
+}
+
 /** A booked loan as stored, for the borrower's view of what the draw booked. */
 export interface StoredLoan {
   readonly loan: LoanRow;
@@ -216,6 +231,13 @@ export interface CoreStore<Tx = unknown> {
   lineStatusOfDraw(drawId: string): Promise<string | undefined>;
   /** The id of an alert raised on the borrower after `after` (ms), if any. */
   alertAfter(borrowerId: string, after: number): Promise<string | undefined>;
+  /** A keyset page of a listed table's rows (the reader; see listings.ts). */
+  listPage(
+    scope: ListScope,
+    bounds: ListBounds,
+  ): Promise<({ id: string; created_at: number } & Record<string, unknown>)[]>;
+  /** True when the line or borrower exists (the reader). */
+  exists(table: 'credit_lines' | 'borrowers', id: string): Promise<boolean>;
   /** The borrower of a line, from the reader (never waits for the writer's batch); undefined when there is none. */
   borrowerOfLine(lineId: string): Promise<string | undefined>;
   runDraw<P extends { readonly writes: CoreWrites }>(

@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { CoreTables } from './core-tables.js';
+import type { ListBounds, ListScope } from '../core/index.js';
 import type { Db } from './store-types.js';
 
 /**
@@ -58,4 +59,40 @@ export function unsettledInstalmentsOfLine(
 
 export async function hasAnyBorrower(db: Db): Promise<boolean> {
   return (await db.selectFrom('borrowers').select('id').limit(1).executeTakeFirst()) !== undefined;
+}
+
+/** Rows of one of the listed tables where `column` = `value`, in (created_at, id) order after a keyset cursor. */
+export async function listPage(
+  db: Db,
+  scope: ListScope,
+  bounds: ListBounds,
+): Promise<({ id: string; created_at: number } & Record<string, unknown>)[]> {
+  // Kysely cannot type a table chosen at run time; the three tables share the columns used here.
+  let q = db
+    .selectFrom(scope.table as 'draws')
+    .selectAll()
+    .where(scope.column as 'line_id', '=', scope.value);
+  if (bounds.from !== undefined) q = q.where('created_at', '>=', bounds.from);
+  if (bounds.to !== undefined) q = q.where('created_at', '<', bounds.to);
+  const after = bounds.after;
+  if (after)
+    q = q.where((eb) =>
+      eb.or([
+        eb('created_at', '>', after.t),
+        eb.and([eb('created_at', '=', after.t), eb('id', '>', after.id)]),
+      ]),
+    );
+  return (await q.orderBy('created_at').orderBy('id').limit(bounds.limit).execute()) as unknown as ({
+    id: string;
+    created_at: number;
+  } & Record<string, unknown>)[];
+}
+
+export async function rowExists(db: Db, table: 'credit_lines' | 'borrowers', id: string): Promise<boolean> {
+  const row = await db
+    .selectFrom(table as 'credit_lines')
+    .select('id')
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row !== undefined;
 }

@@ -18,6 +18,8 @@ import {
 } from './core-held-draws.js';
 import {
   hasAnyBorrower,
+  listPage,
+  rowExists,
   restrictedLinesPage,
   restrictionOf,
   unsettledInstalmentsOfLine,
@@ -43,6 +45,8 @@ export function createCoreStore(store: Store): CoreStore<DbTx> {
     unsettledInstalmentsOfLine: (lineId, dueBefore) =>
       unsettledInstalmentsOfLine(store.db, lineId, dueBefore),
     hasAnyBorrower: () => hasAnyBorrower(store.db),
+    listPage: (scope, bounds) => listPage(store.readDb, scope, bounds),
+    exists: (table, id) => rowExists(store.readDb, table, id),
     borrowerByHashes: (hashes) => borrowerByHashes(store.db, hashes),
     borrower: (id) => borrowerById(store.db, id),
     readBorrower: (id) => readBorrower(store, id),

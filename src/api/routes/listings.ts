@@ -7,8 +7,8 @@ import {
   listLineDraws,
   listLineLoans,
   type PageQuery,
+  type ListingStore,
 } from '../../core/index.js';
-import type { Store } from '../../store/db.js';
 import { READERS } from '../types.js';
 import { parseInstant } from '../instants.js';
 
@@ -40,7 +40,7 @@ function pageQuery(q: PageQuerystring): PageQuery {
   };
 }
 
-export function listingRoutes(store: Store): FastifyPluginAsync {
+export function listingRoutes(store: ListingStore): FastifyPluginAsync {
   return async (app) => {
     const schema = (tags: string[], summary: string) => ({
       tags,
