@@ -2,7 +2,6 @@ import { isoDate } from '../domain/clock.js';
 import { LgError } from '../domain/errors.js';
 import { ageOn, maskName, maskNationalId, maskPhone, parseChineseResidentId } from '../domain/national-id.js';
 import type { FieldCrypto } from '../compliance/crypto.js';
-import type { CoreTables } from '../store/core-tables.js';
 import type { CoreDeps } from './deps.js';
 import type { BorrowerRow } from './repo.js';
 import type { CoreStore } from './ports.js';
@@ -77,7 +76,7 @@ export function sealBorrower(
   applicant: VerifiedApplicant,
   crypto: FieldCrypto,
   now: number,
-): CoreTables['borrowers'] {
+): BorrowerRow {
   return {
     id,
     national_id_hash: applicant.nationalIdHashes[0],
@@ -89,7 +88,7 @@ export function sealBorrower(
   };
 }
 
-export function maskBorrower(row: CoreTables['borrowers'], crypto: FieldCrypto): MaskedBorrower {
+export function maskBorrower(row: BorrowerRow, crypto: FieldCrypto): MaskedBorrower {
   return {
     id: row.id,
     name: maskName(crypto.decrypt(row.name_enc, AAD.name)),
@@ -100,7 +99,7 @@ export function maskBorrower(row: CoreTables['borrowers'], crypto: FieldCrypto):
 
 /** The borrower's national ID and phone in clear, for a list lookup in memory (never stored, logged or returned). */
 export function borrowerIdentifiers(
-  row: CoreTables['borrowers'],
+  row: BorrowerRow,
   crypto: FieldCrypto,
 ): { nationalId: string; phone: string } {
   return {
@@ -109,7 +108,7 @@ export function borrowerIdentifiers(
   };
 }
 
-export function borrowerBirthDate(row: CoreTables['borrowers'], crypto: FieldCrypto): string {
+export function borrowerBirthDate(row: BorrowerRow, crypto: FieldCrypto): string {
   return crypto.decrypt(row.birth_date_enc, AAD.birthDate);
 }
 
