@@ -211,8 +211,8 @@ const lineBorrowers = new WeakMap<object, Map<string, string>>();
 const LINE_BORROWERS_MAX = 10_000;
 
 async function borrowerOfLine(deps: CoreDeps, lineId: string): Promise<string> {
-  let known = lineBorrowers.get(deps.store);
-  if (!known) lineBorrowers.set(deps.store, (known = new Map()));
+  let known = lineBorrowers.get(deps.coreStore);
+  if (!known) lineBorrowers.set(deps.coreStore, (known = new Map()));
   const cached = known.get(lineId);
   if (cached !== undefined) return cached;
   // The reader never waits for the writer's open batch; a line exists before anyone can draw on it.
@@ -255,8 +255,8 @@ async function borrowerListKeys(
   borrowerId: string,
   now: number,
 ): Promise<readonly KeyedListProbe[]> {
-  let known = personKeys.get(deps.store);
-  if (!known) personKeys.set(deps.store, (known = new Map()));
+  let known = personKeys.get(deps.coreStore);
+  if (!known) personKeys.set(deps.coreStore, (known = new Map()));
   const cached = known.get(borrowerId);
   if (cached && cached.until > now) return cached.keys;
   const person = borrowerIdentifiers(await readBorrower(deps.coreStore, borrowerId), deps.crypto);
