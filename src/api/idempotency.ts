@@ -11,6 +11,7 @@ import {
   unitContext,
   type Store,
 } from '../store/index.js';
+import type { IdempotencyClaim } from '../core/index.js';
 
 /**
  * Stripe-style idempotency for retryable writes:
@@ -165,6 +166,26 @@ export function createIdempotency(store: Store, clock: Clock) {
     return 'committed-without-response';
   }
 
+  /**
+   * The claim as a unit of work writes it when the handler passes it explicitly (core/ports.ts IdempotencyClaim):
+   * the same row and the same race rule as the unit context's hooks below, and written once, by whichever comes first.
+   */
+  function unitClaim(request: FastifyRequest): IdempotencyClaim | undefined {
+    const owned = claims.get(request);
+    if (!owned) return undefined;
+    return {
+      scope: owned.scope,
+      key: owned.key,
+      requestHash: owned.hash,
+      at: clock.now(),
+      pending: () => !owned.committed,
+      claimed: (inserted) => {
+        if (!inserted) throw claimedElsewhere(owned.key);
+        owned.committed = true;
+      },
+    };
+  }
+
   /** Runs the route handler so that its first committed unit of work also records the key. */
   function runGuarded<T>(request: FastifyRequest, handler: () => T): T {
     const owned = claims.get(request);
@@ -183,13 +204,7 @@ export function createIdempotency(store: Store, clock: Clock) {
           };
     // Another process won the race for this key: undo our write rather than do it twice.
     const claimed = (inserted: number) => {
-      if (inserted !== 1) {
-        throw new LgError(
-          'LG_IDEMPOTENCY_IN_FLIGHT',
-          'a request with this Idempotency-Key is being processed elsewhere',
-          { idempotencyKey: owned.key },
-        );
-      }
+      if (inserted !== 1) throw claimedElsewhere(owned.key);
       owned.committed = true;
     };
     return unitContext.run(idempotencyClaimHooks(claimRow, claimed), handler);
@@ -224,7 +239,18 @@ export function createIdempotency(store: Store, clock: Clock) {
     return JSON.stringify(unstored.toBody());
   }
 
-  return { claim, runGuarded, record };
+  return { claim, unitClaim, runGuarded, record };
+}
+
+/** Another process won the race for this key: the unit is undone rather than done twice. */
+function claimedElsewhere(key: string): LgError {
+  return new LgError(
+    'LG_IDEMPOTENCY_IN_FLIGHT',
+    'a request with this Idempotency-Key is being processed elsewhere',
+    {
+      idempotencyKey: key,
+    },
+  );
 }
 
 function mismatch(key: string): LgError {

@@ -517,6 +517,8 @@ function installIdempotency(app: FastifyInstance, store: Store, clock: Clock): v
   app.addHook('preHandler', async (request, reply) => {
     if (!request.routeOptions.config?.idempotent) return;
     await idempotency.claim(request, reply);
+    const unitClaim = idempotency.unitClaim(request);
+    if (unitClaim) request.idempotencyClaim = unitClaim;
   });
   app.addHook('onSend', async (request, reply, payload) => {
     if (!request.routeOptions.config?.idempotent) return payload;

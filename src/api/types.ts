@@ -8,6 +8,7 @@ import type {
 } from 'fastify';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { ErrorBody } from './routes/responses.js';
+import type { IdempotencyClaim } from '../core/index.js';
 
 /** Staff roles (issue 11): risk_analyst writes strategies/models/overlays, analyst works cases, supervisor checks;
  * partner is a 助贷 platform operator's key (issue 15). */
@@ -48,6 +49,11 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal?: Principal;
+    /**
+     * An idempotent route's key, for a handler that passes it to its unit of work explicitly (the draw); other
+     * handlers' units still record it through the unit context (store/unit-context.ts).
+     */
+    idempotencyClaim?: IdempotencyClaim;
   }
 }
 

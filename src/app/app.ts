@@ -9,6 +9,7 @@ import { cryptoRandom, type RandomSource } from '../domain/random.js';
 import { uuidv7Generator, type IdGenerator } from '../domain/ids.js';
 import { outsideUnitOfWork } from '../store/group-commit.js';
 import { acquireAdvisoryLock, openStore, type Store } from '../store/db.js';
+import { createCoreStore } from '../store/core.js';
 import { healthReport, statusProbe, storeProbe, type HealthProbe } from './health.js';
 import { buildServer, createMetricsRegistry } from '../api/server.js';
 import { createKeyVerifier, ensureApiKey } from '../api/api-keys.js';
@@ -204,6 +205,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     cases.bindDisputes(consents.disputes, consents.reporting);
     const coreServices = createCoreServices({
       store,
+      coreStore: createCoreStore(store),
       clock,
       ids,
       crypto,
@@ -303,7 +305,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           alertEvidence: (alertId, rowsMax) => readAlertEvidence(store.readDb, alertId, rowsMax),
         },
       }),
-      listingRoutes(store),
+      listingRoutes(coreServices.deps.coreStore),
       productRoutes(core),
       quoteRoutes(core),
       partnerRoutes({ core, random }),

@@ -10,7 +10,6 @@ import {
   findBorrowerByHash,
   maskBorrower,
   sealBorrower,
-  upsertBorrower,
   verifyApplicant,
   type ApplicantInput,
   type MaskedBorrower,
@@ -171,7 +170,7 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
   const now = deps.clock.now();
   const applicant = verifyApplicant(input.applicant, now, deps.crypto);
   const currency = input.currency ?? deps.config.defaultCurrency ?? DEFAULT_CURRENCY;
-  const existing = await findBorrowerByHash(deps.store.db, applicant.nationalIdHashes);
+  const existing = await findBorrowerByHash(deps.coreStore, applicant.nationalIdHashes);
   const borrowerId = existing?.id ?? deps.ids.next();
   const exposure = existing ? await openExposureMinor(deps.store.db, existing.id) : 0;
   const lists = await lookUpLists(deps, applicantProbes(applicant, input, existing?.id), now);
@@ -204,7 +203,7 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
   const channel = await channelFor(deps, input.channel);
 
   const result = await deps.store.transaction(async (tx) => {
-    const storedBorrowerId = await upsertBorrower(tx, sealed, applicant.nationalIdHashes);
+    const storedBorrowerId = await deps.coreStore.upsertBorrowerInTx(tx, sealed, applicant.nationalIdHashes);
     // Exposure again inside the dbTx, under the borrower's lock: a concurrent application (in any process) either
     // committed its line before this read or waits for this dbTx to end.
     await lockBorrower(tx, deps.store.kind, storedBorrowerId);

@@ -2,11 +2,9 @@ import { isoDate } from '../domain/clock.js';
 import { LgError } from '../domain/errors.js';
 import { ageOn, maskName, maskNationalId, maskPhone, parseChineseResidentId } from '../domain/national-id.js';
 import type { FieldCrypto } from '../compliance/crypto.js';
-import type { CoreTables } from '../store/core-tables.js';
-import { appendToLedger } from '../compliance/ledger.js';
 import type { CoreDeps } from './deps.js';
-import type { Q } from './repo.js';
-import type { Store } from '../store/db.js';
+import type { BorrowerRow } from './repo.js';
+import type { CoreStore } from './ports.js';
 
 /** Statutory minimum age for consumer credit (the domain's hard rule, whatever a strategy says). */
 export const MIN_BORROWER_AGE = 18;
@@ -78,7 +76,7 @@ export function sealBorrower(
   applicant: VerifiedApplicant,
   crypto: FieldCrypto,
   now: number,
-): CoreTables['borrowers'] {
+): BorrowerRow {
   return {
     id,
     national_id_hash: applicant.nationalIdHashes[0],
@@ -90,7 +88,7 @@ export function sealBorrower(
   };
 }
 
-export function maskBorrower(row: CoreTables['borrowers'], crypto: FieldCrypto): MaskedBorrower {
+export function maskBorrower(row: BorrowerRow, crypto: FieldCrypto): MaskedBorrower {
   return {
     id: row.id,
     name: maskName(crypto.decrypt(row.name_enc, AAD.name)),
@@ -101,7 +99,7 @@ export function maskBorrower(row: CoreTables['borrowers'], crypto: FieldCrypto):
 
 /** The borrower's national ID and phone in clear, for a list lookup in memory (never stored, logged or returned). */
 export function borrowerIdentifiers(
-  row: CoreTables['borrowers'],
+  row: BorrowerRow,
   crypto: FieldCrypto,
 ): { nationalId: string; phone: string } {
   return {
@@ -110,7 +108,7 @@ export function borrowerIdentifiers(
   };
 }
 
-export function borrowerBirthDate(row: CoreTables['borrowers'], crypto: FieldCrypto): string {
+export function borrowerBirthDate(row: BorrowerRow, crypto: FieldCrypto): string {
   return crypto.decrypt(row.birth_date_enc, AAD.birthDate);
 }
 
@@ -118,55 +116,25 @@ export function borrowerBirthDate(row: CoreTables['borrowers'], crypto: FieldCry
  * Looks a borrower up by the keyed hashes of the normalised ID (one per key held, so a row not yet re-keyed is still
  * found); the plaintext is never a query parameter.
  */
-export async function findBorrowerByHash(
-  db: Q,
+export function findBorrowerByHash(
+  store: CoreStore<unknown>,
   hashes: readonly string[],
-): Promise<CoreTables['borrowers'] | undefined> {
-  if (hashes.length === 0) return undefined;
-  return db
-    .selectFrom('borrowers')
-    .selectAll()
-    .where('national_id_hash', 'in', [...hashes])
-    .executeTakeFirst();
+): Promise<BorrowerRow | undefined> {
+  return store.borrowerByHashes(hashes);
 }
 
-/**
- * A borrower row for a read outside the unit of work (the draw's list lookup): a synchronous read on the embedded
- * store's reader connection, else readDb.
- */
-export async function readBorrower(store: Store, id: string): Promise<CoreTables['borrowers']> {
-  const row = store.sync
-    ? store.sync.read.get<CoreTables['borrowers']>('select * from "borrowers" where "id" = ?', [id])
-    : await store.readDb.selectFrom('borrowers').selectAll().where('id', '=', id).executeTakeFirst();
+/** A borrower read outside the unit of work (the draw's list lookup), on the reader. */
+export async function readBorrower(store: CoreStore<unknown>, id: string): Promise<BorrowerRow> {
+  return requireBorrower(await store.readBorrower(id), id);
+}
+
+export async function findBorrower(store: CoreStore<unknown>, id: string): Promise<BorrowerRow> {
+  return requireBorrower(await store.borrower(id), id);
+}
+
+function requireBorrower(row: BorrowerRow | undefined, id: string): BorrowerRow {
   if (!row) throw new LgError('LG_NOT_FOUND', `no borrower ${id}`, { borrowerId: id });
   return row;
-}
-
-export async function findBorrower(db: Q, id: string): Promise<CoreTables['borrowers']> {
-  const row = await db.selectFrom('borrowers').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) throw new LgError('LG_NOT_FOUND', `no borrower ${id}`, { borrowerId: id });
-  return row;
-}
-
-/**
- * Inserts the borrower once; a concurrent first application for the same person finds the winner's row, and so does
- * one whose row still carries the hash of a retired key (`hashes`: every key's hash of the ID, current first).
- */
-export async function upsertBorrower(
-  db: Q,
-  row: CoreTables['borrowers'],
-  hashes: readonly string[],
-): Promise<string> {
-  const known = await findBorrowerByHash(db, hashes);
-  if (known) return known.id;
-  await db
-    .insertInto('borrowers')
-    .values(row)
-    .onConflict((oc) => oc.column('national_id_hash').doNothing())
-    .execute();
-  const stored = await findBorrowerByHash(db, [row.national_id_hash]);
-  if (!stored) throw new Error('borrower row vanished after insert');
-  return stored.id;
 }
 
 export interface RekeyResult {
@@ -181,57 +149,40 @@ export interface RekeyResult {
  * id, no personal data). Safe to stop and run again: a row already under the current key is skipped.
  */
 export async function rekeyBorrowers(
-  deps: Pick<CoreDeps, 'store' | 'crypto' | 'clock' | 'ids'>,
+  deps: Pick<CoreDeps, 'coreStore' | 'crypto' | 'clock' | 'ids'>,
   pageSize = 500,
 ): Promise<RekeyResult> {
-  const { store, crypto } = deps;
+  const { coreStore, crypto } = deps;
   let checked = 0;
   let rekeyed = 0;
   let after = '';
   for (;;) {
-    const page = await store.db
-      .selectFrom('borrowers')
-      .selectAll()
-      .where('id', '>', after)
-      .orderBy('id')
-      .limit(pageSize)
-      .execute();
+    const page = await coreStore.borrowersPage(after, pageSize);
     if (page.length === 0) break;
     after = page[page.length - 1]?.id ?? after;
     checked += page.length;
     const stale = page.filter((row) => SEALED_COLUMNS.some((column) => crypto.needsRotation(row[column])));
     if (stale.length === 0) continue;
-    rekeyed += await store.transaction(async (tx) => {
-      const done: string[] = [];
-      for (const row of stale) {
-        // Compare-and-set on the sealed ID: a second rotation run that got there first is not redone.
-        const updated = await tx
-          .updateTable('borrowers')
-          .set(resealBorrower(row, crypto))
-          .where('id', '=', row.id)
-          .where('national_id_enc', '=', row.national_id_enc)
-          .executeTakeFirst();
-        if (Number(updated.numUpdatedRows) === 1) done.push(row.id);
-      }
-      if (done.length === 0) return 0;
-      await appendToLedger(tx, [
-        {
-          entryId: deps.ids.next(),
-          kind: 'borrower.rekeyed',
-          subjectId: crypto.currentKeyId,
-          recordedAt: deps.clock.now(),
-          payload: { keyId: crypto.currentKeyId, borrowerIds: done },
-        },
-      ]);
-      return done.length;
-    });
+    // Compare-and-set on the sealed ID: a second rotation run that got there first is not redone.
+    const reseals = stale.map((row) => ({
+      id: row.id,
+      expectedNationalIdEnc: row.national_id_enc,
+      sealed: resealBorrower(row, crypto),
+    }));
+    rekeyed += await coreStore.resealBorrowers(reseals, (done) => ({
+      entryId: deps.ids.next(),
+      kind: 'borrower.rekeyed',
+      subjectId: crypto.currentKeyId,
+      recordedAt: deps.clock.now(),
+      payload: { keyId: crypto.currentKeyId, borrowerIds: [...done] },
+    }));
   }
   return { keyId: crypto.currentKeyId, borrowersChecked: checked, borrowersRekeyed: rekeyed };
 }
 
 const SEALED_COLUMNS = ['national_id_enc', 'name_enc', 'phone_enc', 'birth_date_enc'] as const;
 
-function resealBorrower(row: CoreTables['borrowers'], crypto: FieldCrypto) {
+function resealBorrower(row: BorrowerRow, crypto: FieldCrypto) {
   const nationalId = crypto.decrypt(row.national_id_enc, AAD.nationalId);
   const reseal = (token: string, aad: string) => crypto.encrypt(crypto.decrypt(token, aad), aad);
   return {

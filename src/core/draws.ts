@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import { isoDate, MS_PER_DAY } from '../domain/clock.js';
 import type { ContextValue, Decision, Outcome } from '../domain/decision.js';
 import { LgError } from '../domain/errors.js';
@@ -7,27 +6,19 @@ import { aprCapCheck, loanDisclosure, type LoanDisclosure } from '../domain/apr.
 import { buildSchedule, type RepaymentMethod, type Schedule } from '../domain/schedule.js';
 import { borrowerReasons, type BorrowerReason } from '../domain/reason-codes.js';
 import { DEFAULT_BUCKETS } from '../domain/delinquency.js';
-import { appendToLedger, appendToLedgerSync, type LedgerAppend } from '../compliance/ledger.js';
-import type { DbTx } from '../store/db.js';
-import type { SyncSql } from '../store/sync.js';
-import type { CoreTables } from '../store/core-tables.js';
-import { insertRows, runShaped } from '../store/shaped.js';
+import type { LedgerAppend } from '../compliance/index.js';
 import {
   allInBreakdown,
   allInCapError,
   aprCapFor,
+  type AllInBreakdown,
   checkDrawForProduct,
   loanProductColumns,
   scheduleInputFor,
 } from './products.js';
 import { assertMatchesQuote, quoteForDraw, type QuotedBooking } from './quotes.js';
 import { checkPurpose } from './purposes.js';
-import {
-  checkConcentrationInUnit,
-  checkConcentrationSync,
-  concentrationLimit,
-  type ConcentrationLimit,
-} from './partners.js';
+import { concentrationLimit, shareCheck, type ConcentrationLimit } from './partners.js';
 import { buildContext, timedDecide } from './context.js';
 import {
   drawHardDeclines,
@@ -37,21 +28,27 @@ import {
   type ListFacts,
 } from './hard-rules.js';
 import { borrowerIdentifiers, readBorrower } from './borrowers.js';
-import type { CoreDeps, DecisionRecord, KeyedListProbe, ListLookup, ListProbe } from './deps.js';
-import { coreEvent } from './events.js';
-import { installmentRows, loanViewOf, type LoanView } from './loans.js';
 import {
-  FIND_LINE_SQL,
-  findLine,
-  outboxRow,
-  type CoreOutboxRow,
-  type InstallmentRow,
-  type LineRow,
-  type LoanRow,
-  type Q,
-} from './repo.js';
-
-type DrawRow = CoreTables['draws'];
+  CORE_EVENTS_TOPIC,
+  type CoreDeps,
+  type KeyedListProbe,
+  type ListLookup,
+  type ListProbe,
+} from './deps.js';
+import { coreEvent } from './events.js';
+import { loanViewOf, type LoanView } from './loans.js';
+import type { LineRow } from './repo.js';
+import type {
+  BookedLoan,
+  CoreWrites,
+  DrawReads,
+  DrawRecord,
+  DrawUnit,
+  LineDebit,
+  LoanProductPart,
+  OutboxEvent,
+  UnitGuard,
+} from './ports.js';
 import { ANTI_SCAM_WARNING } from '../domain/anti-scam.js';
 
 export const DRAW_STRATEGY = 'draw';
@@ -171,53 +168,14 @@ function needsVelocity(deps: CoreDeps): boolean {
 }
 
 /** The velocity facts from the line's recent approved draws, newest first. */
-function velocityOf(recent: readonly { created_at: number }[], now: number): Record<string, ContextValue> {
-  const last = recent[0] === undefined ? undefined : Number(recent[0].created_at);
+function velocityOf(recent: readonly number[], now: number): Record<string, ContextValue> {
+  const last = recent[0];
   return {
     drawsLast24h: recent.length,
     // `now` is taken under the line's lock, after every earlier draw committed; max() only absorbs clock skew
     // between two processes' clocks (never a negative gap handed to the strategy).
     ...(last === undefined ? {} : { minutesSinceLastDraw: Math.max(0, now - last) / 60_000 }),
   };
-}
-
-/** Draw velocity from the core's own draws, queried only when the active `draw` strategy declares it. */
-async function drawVelocity(
-  deps: CoreDeps,
-  db: Q,
-  lineId: string,
-  now: number,
-): Promise<Record<string, ContextValue>> {
-  if (!needsVelocity(deps)) return {};
-  const recent = await db
-    .selectFrom('draws')
-    .select('created_at')
-    .where('line_id', '=', lineId)
-    .where('created_at', '>', now - MS_PER_DAY)
-    .where('status', '=', 'APPROVED')
-    .orderBy('created_at', 'desc')
-    .limit(VELOCITY_COUNT_MAX)
-    .execute();
-  return velocityOf(recent, now);
-}
-
-const VELOCITY_SQL =
-  'select "created_at" from "draws" where "line_id" = ? and "created_at" > ? and "status" = ? order by "created_at" desc limit ?';
-
-function drawVelocitySync(
-  deps: CoreDeps,
-  syncSql: SyncSql,
-  lineId: string,
-  now: number,
-): Record<string, ContextValue> {
-  if (!needsVelocity(deps)) return {};
-  const recent = syncSql.all<{ created_at: number }>(VELOCITY_SQL, [
-    lineId,
-    now - MS_PER_DAY,
-    'APPROVED',
-    VELOCITY_COUNT_MAX,
-  ]);
-  return velocityOf(recent, now);
 }
 
 /**
@@ -261,20 +219,16 @@ const lineBorrowers = new WeakMap<object, Map<string, string>>();
 const LINE_BORROWERS_MAX = 10_000;
 
 async function borrowerOfLine(deps: CoreDeps, lineId: string): Promise<string> {
-  let known = lineBorrowers.get(deps.store);
-  if (!known) lineBorrowers.set(deps.store, (known = new Map()));
+  let known = lineBorrowers.get(deps.coreStore);
+  if (!known) lineBorrowers.set(deps.coreStore, (known = new Map()));
   const cached = known.get(lineId);
   if (cached !== undefined) return cached;
   // The reader never waits for the writer's open batch; a line exists before anyone can draw on it.
-  const line = await deps.store.readDb
-    .selectFrom('credit_lines')
-    .select('borrower_id')
-    .where('id', '=', lineId)
-    .executeTakeFirst();
-  if (!line) throw new LgError('LG_NOT_FOUND', `no line ${lineId}`, { lineId });
+  const borrowerId = await deps.coreStore.borrowerOfLine(lineId);
+  if (borrowerId === undefined) throw lineNotFound(lineId);
   if (known.size >= LINE_BORROWERS_MAX) known.clear();
-  known.set(lineId, line.borrower_id);
-  return line.borrower_id;
+  known.set(lineId, borrowerId);
+  return borrowerId;
 }
 
 /** Monitor signals are fetched before the dbTx (they may cross the network); the core's own facts are read inside it. */
@@ -309,11 +263,11 @@ async function borrowerListKeys(
   borrowerId: string,
   now: number,
 ): Promise<readonly KeyedListProbe[]> {
-  let known = personKeys.get(deps.store);
-  if (!known) personKeys.set(deps.store, (known = new Map()));
+  let known = personKeys.get(deps.coreStore);
+  if (!known) personKeys.set(deps.coreStore, (known = new Map()));
   const cached = known.get(borrowerId);
   if (cached && cached.until > now) return cached.keys;
-  const person = borrowerIdentifiers(await readBorrower(deps.store, borrowerId), deps.crypto);
+  const person = borrowerIdentifiers(await readBorrower(deps.coreStore, borrowerId), deps.crypto);
   const keys = lists.probeKeys([
     { entityType: 'user', value: borrowerId },
     { entityType: 'nationalIdHash', value: person.nationalId },
@@ -352,18 +306,17 @@ export interface DrawIds {
   readonly event: string;
 }
 
-/** Everything one draw writes, decided and priced before any write: planDraw builds it, a writer stores it. */
+/** Everything one draw decides and writes, before any write: planDraw builds it, the store's draw unit writes it. */
 interface DrawPlan {
   readonly status: DrawStatus;
   readonly reasons: string[];
   readonly priced?: Priced;
-  /** Present when the draw disburses: the conditional debit, the loan and its schedule. */
-  readonly loan?: LoanRow;
-  readonly installments: InstallmentRow[];
-  readonly decision: DecisionRecord;
-  readonly draw: DrawRow;
-  readonly ledger: LedgerAppend[];
-  readonly outbox?: CoreOutboxRow;
+  /** Present when the draw disburses. */
+  readonly loan?: BookedLoan;
+  readonly draw: DrawRecord;
+  readonly writes: CoreWrites;
+  /** Each party's share of the cost, when the draw is refused at the all-in cap. */
+  readonly capBreakdown?: AllInBreakdown;
 }
 
 export interface DrawRequest {
@@ -381,10 +334,13 @@ export interface DrawRequest {
   readonly concentration?: ConcentrationLimit;
 }
 
-/** Hard rules, decide('draw'), the APR cap and every row to write; pure given the line and its velocity. */
-function planDraw(r: DrawRequest, line: LineRow, velocity: Readonly<Record<string, ContextValue>>): DrawPlan {
-  const { deps, input, ids, now } = r;
+/** Hard rules, decide('draw'), the APR cap and everything to write; pure given the line, its velocity and the time. */
+function planDraw(request: DrawRequest, reads: DrawReads, withVelocity: boolean): DrawPlan {
+  const { line, now } = reads;
+  const r: DrawRequest = { ...request, now };
+  const { deps, input, ids } = r;
   checkInput(line, input);
+  const velocity = withVelocity ? velocityOf(reads.recentDrawTimes, now) : {};
   const context = buildContext(
     deps.engine,
     DRAW_STRATEGY,
@@ -396,114 +352,81 @@ function planDraw(r: DrawRequest, line: LineRow, velocity: Readonly<Record<strin
   let status = hard.length > 0 ? 'DECLINED' : OUTCOME_STATUS[decision.outcome];
   let reasons = withHardReasons(hard, decision.reasons);
   let priced: Priced | undefined;
+  let capBreakdown: AllInBreakdown | undefined;
   if (status === 'APPROVED') {
     priced = price(deps, line, input, decision, now);
     assertMatchesQuote(r.quote, priced.schedule, priced.annualRate);
     if (!aprCapCheck(priced.disclosures.CN_IRR.apr, aprCapFor(line, deps.config.aprCapPercent)).ok) {
       status = 'DECLINED';
       reasons = ['R_APR_CAP', ...reasons];
+      capBreakdown = capBreakdownOf(r, line, priced);
     }
   }
-  const loan = status === 'APPROVED' && priced ? loanRowOf(r, line, priced) : undefined;
-  const draw = drawRowOf(r, line, status, reasons, loan);
+  const loan = status === 'APPROVED' && priced ? bookLoan(r, line, priced) : undefined;
+  const draw = drawRecordOf(r, line, status, reasons, loan);
+  const decided = deps.engine.decisionWrites({
+    decisionId: ids.decision,
+    kind: 'draw',
+    strategyId: DRAW_STRATEGY,
+    subjectId: line.borrower_id,
+    lineId: line.id,
+    context,
+    decision,
+    decidedAt: now,
+    latencyMs,
+  });
   return {
     status,
     reasons,
     priced,
     loan,
-    installments: loan && priced ? installmentRows(loan.id, priced.schedule) : [],
-    decision: {
-      decisionId: ids.decision,
-      kind: 'draw',
-      strategyId: DRAW_STRATEGY,
-      subjectId: line.borrower_id,
-      lineId: line.id,
-      context,
-      decision,
-      decidedAt: now,
-      latencyMs,
-    },
     draw,
-    ledger: drawLedgerEntries(draw, loan),
-    outbox: loan ? disbursementOutbox(r, line, loan) : undefined,
+    ...(capBreakdown ? { capBreakdown } : {}),
+    writes: {
+      ...(loan ? { debit: { lineId: line.id, amountMinor: loan.principalMinor, at: now }, loan } : {}),
+      decision: decided,
+      draw,
+      ledger: drawLedgerEntries(draw, loan),
+      outbox: loan ? [disbursementEvent(r, line, loan.id)] : [],
+    },
   };
 }
 
 /**
- * The unit of work on any store, through Kysely. The line is read FOR UPDATE on PostgreSQL and the time is taken
- * after the lock, so the facts the decision reads about its line (status, days past due, last draw, velocity) are
- * those every earlier draw on the line left behind (issue 13: velocity and cooling-off exact across processes).
+ * The draw as one unit of work, for the store to run (core/ports.ts DrawUnit): the line is read under its lock and
+ * the time taken after it, so the facts the decision reads about its line (status, days past due, last draw,
+ * velocity) are those every earlier draw on the line left behind (issue 13: exact across processes).
  */
-async function drawUnit(tx: DbTx, request: DrawRequest, lineId: string): Promise<DrawPlan> {
-  const line = await findLine(tx, request.deps.store.kind, lineId, true);
-  const r: DrawRequest = { ...request, now: request.deps.clock.now() };
-  await checkConcentrationInUnit(r.deps, tx, r.concentration, r.input.amountMinor);
-  const plan = planDraw(r, line, await drawVelocity(r.deps, tx, lineId, r.now));
-  const loan = plan.loan;
-  if (loan) {
-    const amount = loan.principal_minor;
-    const debited = await runShaped(
-      tx,
-      'draw debit',
-      () =>
-        tx
-          .updateTable('credit_lines')
-          .set({
-            available_minor: sql<number>`available_minor - ${amount}`,
-            outstanding_minor: sql<number>`outstanding_minor + ${amount}`,
-            updated_at: r.now,
-          })
-          .where('id', '=', line.id)
-          .where('status', '=', 'ACTIVE')
-          .where('available_minor', '>=', amount),
-      debitParams(loan, r.now),
-    );
-    if (Number(debited.numAffectedRows ?? 0) !== 1)
-      throw debitRefused(await findLine(tx, r.deps.store.kind, line.id), loan);
-    await insertRows(tx, 'loans', [loan]);
-    await insertRows(tx, 'loan_installments', plan.installments);
-  }
-  await r.deps.engine.recordDecision(tx, plan.decision);
-  await insertRows(tx, 'draws', [plan.draw]);
-  await appendToLedger(tx, plan.ledger);
-  if (plan.outbox) await insertRows(tx, 'outbox', [plan.outbox]);
-  return plan;
-}
-
-const DEBIT_SQL =
-  'update "credit_lines" set "available_minor" = available_minor - ?, "outstanding_minor" = outstanding_minor + ?, "updated_at" = ? where "id" = ? and "status" = ? and "available_minor" >= ?';
-
-/** The same unit as drawUnit, synchronous, on the embedded store (one statement per row, no Kysely). */
-function drawUnitSync(syncSql: SyncSql, request: DrawRequest, lineId: string): DrawPlan {
-  const line = syncSql.get<LineRow>(FIND_LINE_SQL, [lineId]);
-  if (!line) throw new LgError('LG_NOT_FOUND', `no line ${lineId}`, { lineId });
-  // The single writer runs units one after another; the time is taken when this one runs, not when it was queued.
-  const r: DrawRequest = { ...request, now: request.deps.clock.now() };
-  checkConcentrationSync(r.deps, syncSql, r.concentration, r.input.amountMinor);
-  const plan = planDraw(r, line, drawVelocitySync(r.deps, syncSql, lineId, r.now));
-  if (plan.loan) {
-    if (syncSql.run(DEBIT_SQL, debitParams(plan.loan, r.now)) !== 1) {
-      throw debitRefused(syncSql.get<LineRow>(FIND_LINE_SQL, [lineId]) ?? line, plan.loan);
-    }
-    syncSql.insert('loans', [plan.loan]);
-    syncSql.insert('loan_installments', plan.installments);
-  }
-  const decided = r.deps.engine.decisionWrites(plan.decision);
-  syncSql.insert('decisions', [decided.row]);
-  syncSql.insert('draws', [plan.draw]);
-  appendToLedgerSync(syncSql, [decided.ledger, ...plan.ledger]);
-  if (plan.outbox) syncSql.insert('outbox', [plan.outbox]);
-  return plan;
+function drawUnit(request: DrawRequest, lineId: string, guard: UnitGuard | undefined): DrawUnit<DrawPlan> {
+  const deps = request.deps;
+  const withVelocity = needsVelocity(deps);
+  return {
+    lineId,
+    ...(withVelocity ? { velocity: { windowMs: MS_PER_DAY, countMax: VELOCITY_COUNT_MAX } } : {}),
+    now: () => deps.clock.now(),
+    plan: (reads) => planDraw(request, reads, withVelocity),
+    refused: debitRefused,
+    notFound: () => lineNotFound(lineId),
+    ...(request.concentration
+      ? { bookShare: shareCheck(request.concentration, request.input.amountMinor) }
+      : {}),
+    ...(guard ? { guard } : {}),
+  };
 }
 
 /**
  * A draw: hard rules (line state, available credit), decide('draw'), then the conditional debit of the line
  * (`available >= amount`, so no interleaving of concurrent draws can over-draw on either store), the loan and its
- * schedule, the draw, the decision, the ledger entries and the 'disbursement' event — all in ONE unit of work. The
- * read, the (pure) decision and the writes share the unit, so concurrent draws batch into one commit on SQLite and
- * every decision sees the line as it is when it is written. On the embedded store the unit is synchronous.
+ * schedule, the draw, the decision, the ledger entries and the 'disbursement' event — all in ONE unit of work, with
+ * the caller's idempotency key when it passes one. The read, the (pure) decision and the writes share the unit, so
+ * concurrent draws batch into one commit on SQLite and every decision sees the line as it is when it is written.
  */
-export async function requestDraw(deps: CoreDeps, lineId: string, input: DrawInput): Promise<DrawResult> {
+export async function requestDraw(
+  deps: CoreDeps,
+  lineId: string,
+  input: DrawInput,
+  guard?: UnitGuard,
+): Promise<DrawResult> {
   // The monitor's signals are as of the request; the unit of work takes its own time under the line's lock.
   const now = deps.clock.now();
   const [monitored, lists] = await Promise.all([
@@ -519,45 +442,21 @@ export async function requestDraw(deps: CoreDeps, lineId: string, input: DrawInp
   const quote = await quoteForDraw(deps, lineId, input, now);
   const concentration = await concentrationLimit(deps, lineId);
   const request: DrawRequest = { deps, input, monitored, lists, ids, now, quote, concentration };
-  const sync = deps.store.sync;
-  const done = sync
-    ? await sync.transaction((syncSql) => drawUnitSync(syncSql, request, lineId))
-    : await deps.store.transaction((tx) => drawUnit(tx, request, lineId));
-  const { status, reasons, priced, loan } = done;
-  if (priced && status === 'DECLINED') {
-    // Refused at the cap: say what each party's share of the cost is (the platform's and the enhancer's fees too).
-    const line = await findLine(deps.store.db, deps.store.kind, lineId);
-    const breakdown = allInBreakdown(
-      line,
-      { ...input, principalMinor: input.amountMinor, annualRate: priced.annualRate, startDate: isoDate(now) },
-      {
-        ...priced,
-        aprPercent: priced.disclosures.CN_IRR.apr,
-        capPercent: aprCapFor(line, deps.config.aprCapPercent),
-      },
-    );
-    throw allInCapError(breakdown, { drawId: ids.draw, decisionId: ids.decision });
-  }
-  if (status === 'DECLINED') {
-    throw new LgError('LG_DRAW_DECLINED', 'the draw was declined', {
-      drawId: ids.draw,
-      decisionId: ids.decision,
-      reasons,
-      borrowerReasons: borrowerReasons(reasons, 'zh'),
-    });
-  }
+  const { plan, stored } = await deps.coreStore.runDraw(drawUnit(request, lineId, guard));
+  throwIfDeclined(plan);
+  const { status, reasons } = plan;
   return {
     drawId: ids.draw,
     decisionId: ids.decision,
     status,
     reasons,
     borrowerReasons: borrowerReasons(reasons, 'zh'),
-    ...(loan && priced
+    ...(stored
       ? {
           loan: loanViewOf(
-            loan,
-            done.installments,
-            isoDate(Number(done.draw.created_at)),
+            stored.loan,
+            stored.installments,
+            isoDate(plan.draw.createdAt),
             deps.config.buckets ?? DEFAULT_BUCKETS,
           ),
         }
@@ -566,97 +465,156 @@ export async function requestDraw(deps: CoreDeps, lineId: string, input: DrawInp
   };
 }
 
-function debitParams(loan: LoanRow, now: number): unknown[] {
-  const amount = loan.principal_minor;
-  return [amount, amount, now, loan.line_id, 'ACTIVE', amount];
+/** A declined draw is recorded (decision, draw, ledger) and then answered as an error. */
+/** What each party's share of the cost is (the platform's and the enhancer's fees too), for a refusal at the cap. */
+function capBreakdownOf(r: DrawRequest, line: LineRow, priced: Priced): AllInBreakdown {
+  const { input, now, deps } = r;
+  return allInBreakdown(
+    line,
+    { ...input, principalMinor: input.amountMinor, annualRate: priced.annualRate, startDate: isoDate(now) },
+    {
+      ...priced,
+      aprPercent: priced.disclosures.CN_IRR.apr,
+      capPercent: aprCapFor(line, deps.config.aprCapPercent),
+    },
+  );
+}
+
+function throwIfDeclined(plan: DrawPlan): void {
+  const { status, reasons, draw, capBreakdown } = plan;
+  if (capBreakdown && status === 'DECLINED') {
+    throw allInCapError(capBreakdown, { drawId: draw.id, decisionId: draw.decisionId });
+  }
+  if (status === 'DECLINED') {
+    throw new LgError('LG_DRAW_DECLINED', 'the draw was declined', {
+      drawId: draw.id,
+      decisionId: draw.decisionId,
+      reasons,
+      borrowerReasons: borrowerReasons(reasons, 'zh'),
+    });
+  }
+}
+
+function lineNotFound(lineId: string): LgError {
+  return new LgError('LG_NOT_FOUND', `no line ${lineId}`, { lineId });
 }
 
 /** Zero rows debited: a concurrent draw or action got there first; say which rule the line now breaks. */
-function debitRefused(line: LineRow, loan: LoanRow): LgError {
+function debitRefused(line: LineRow, debit: LineDebit): LgError {
   return (
     drawBlockedError(line.status as LineStatus) ??
     new LgError('LG_INSUFFICIENT_CREDIT', 'the draw exceeds the available credit', {
-      amountMinor: loan.principal_minor,
+      amountMinor: debit.amountMinor,
       availableMinor: Number(line.available_minor),
     })
   );
 }
 
-export function loanRowOf(r: DrawRequest, line: LineRow, priced: Priced): LoanRow {
+/** The loan a priced draw books: its terms, disclosures and schedule (the store makes its rows). */
+export function bookLoan(r: DrawRequest, line: LineRow, priced: Priced): BookedLoan {
   const { schedule, disclosures, annualRate } = priced;
-  const amount = r.input.amountMinor;
+  const startDate = isoDate(r.now);
   return {
     id: r.ids.loan,
-    line_id: line.id,
-    borrower_id: line.borrower_id,
-    draw_id: r.ids.draw,
-    status: 'ACTIVE',
+    lineId: line.id,
+    borrowerId: line.borrower_id,
+    drawId: r.ids.draw,
     currency: r.input.currency,
-    principal_minor: amount,
-    outstanding_principal_minor: amount,
-    annual_rate: annualRate,
-    term_months: r.input.termMonths,
+    principalMinor: r.input.amountMinor,
+    annualRate,
+    termMonths: r.input.termMonths,
     method: r.input.method,
-    start_date: isoDate(r.now),
-    upfront_fee_minor: schedule.upfrontFeeMinor,
-    periodic_fee_minor: schedule.installments[0]?.feeMinor ?? 0,
-    apr_us_regz: disclosures.US_REGZ.apr,
-    apr_eu_ccd: disclosures.EU_CCD.apr,
-    apr_cn_irr: disclosures.CN_IRR.apr,
-    total_interest_minor: schedule.totalInterestMinor,
-    total_fees_minor: schedule.totalFeesMinor,
-    total_repayable_minor: schedule.totalRepayableMinor,
-    dpd: 0,
+    startDate,
+    upfrontFeeMinor: schedule.upfrontFeeMinor,
+    periodicFeeMinor: schedule.installments[0]?.feeMinor ?? 0,
+    apr: {
+      US_REGZ: disclosures.US_REGZ.apr,
+      EU_CCD: disclosures.EU_CCD.apr,
+      CN_IRR: disclosures.CN_IRR.apr,
+    },
+    totalInterestMinor: schedule.totalInterestMinor,
+    totalFeesMinor: schedule.totalFeesMinor,
+    totalRepayableMinor: schedule.totalRepayableMinor,
     bucket: r.deps.config.buckets?.[0]?.name ?? 'M0',
-    created_at: r.now,
-    settled_at: null,
-    ...loanProductColumns(line, r.input, { schedule, annualRate, startDate: isoDate(r.now) }),
+    createdAt: r.now,
+    installments: schedule.installments,
+    product: productPart(loanProductColumns(line, r.input, { schedule, annualRate, startDate })),
   };
 }
 
-function drawRowOf(
+/** products.ts still speaks in loan columns; the plan speaks in domain terms. */
+function productPart(c: ReturnType<typeof loanProductColumns>): LoanProductPart {
+  return {
+    productId: c.product_id,
+    productVersion: c.product_version,
+    terms: c.terms,
+    interestThrough: c.interest_through,
+    interestUnpaidMinor: c.interest_unpaid_minor,
+    penaltyThrough: c.penalty_through,
+    penaltyUnpaidMinor: c.penalty_unpaid_minor,
+    purpose: c.purpose,
+    quoteId: c.quote_id,
+  };
+}
+
+function drawRecordOf(
   r: DrawRequest,
   line: LineRow,
   status: DrawStatus,
   reasons: readonly string[],
-  loan: LoanRow | undefined,
-): DrawRow {
+  loan: BookedLoan | undefined,
+): DrawRecord {
   const { input, ids, now } = r;
   return {
     id: ids.draw,
-    line_id: line.id,
-    borrower_id: line.borrower_id,
-    decision_id: ids.decision,
+    lineId: line.id,
+    borrowerId: line.borrower_id,
+    decisionId: ids.decision,
     status,
-    amount_minor: input.amountMinor,
+    amountMinor: input.amountMinor,
     currency: input.currency,
-    term_months: input.termMonths,
+    termMonths: input.termMonths,
     method: input.method,
-    purpose: input.purpose ?? null,
-    device_id: input.deviceId ?? null,
-    ip: input.ip ?? null,
-    payee_id: input.payeeId ?? null,
-    reasons: JSON.stringify(reasons),
-    loan_id: loan?.id ?? null,
-    created_at: now,
+    ...(input.purpose === undefined ? {} : { purpose: input.purpose }),
+    ...(input.deviceId === undefined ? {} : { deviceId: input.deviceId }),
+    ...(input.ip === undefined ? {} : { ip: input.ip }),
+    ...(input.payeeId === undefined ? {} : { payeeId: input.payeeId }),
+    reasons,
+    loanId: loan?.id ?? null,
+    createdAt: now,
   };
 }
 
-function drawLedgerEntries(draw: DrawRow, loan: LoanRow | undefined): LedgerAppend[] {
+/** The 'loan.disbursed' ledger payload, shared by a draw and a released held draw. */
+export function loanDisbursedPayload(loan: BookedLoan): Record<string, unknown> {
+  return {
+    loanId: loan.id,
+    lineId: loan.lineId,
+    principalMinor: loan.principalMinor,
+    currency: loan.currency,
+    annualRate: loan.annualRate,
+    termMonths: loan.termMonths,
+    method: loan.method,
+    apr: { ...loan.apr },
+    totalRepayableMinor: loan.totalRepayableMinor,
+  };
+}
+
+function drawLedgerEntries(draw: DrawRecord, loan: BookedLoan | undefined): LedgerAppend[] {
   const entries: LedgerAppend[] = [
     {
       entryId: draw.id,
       kind: 'draw',
-      subjectId: draw.line_id,
-      recordedAt: draw.created_at,
+      subjectId: draw.lineId,
+      recordedAt: draw.createdAt,
       payload: {
         drawId: draw.id,
-        lineId: draw.line_id,
-        decisionId: draw.decision_id,
+        lineId: draw.lineId,
+        decisionId: draw.decisionId,
         status: draw.status,
-        amountMinor: draw.amount_minor,
+        amountMinor: draw.amountMinor,
         currency: draw.currency,
-        reasons: JSON.parse(draw.reasons) as unknown,
+        reasons: [...draw.reasons],
         loanId: loan?.id ?? null,
       },
     },
@@ -666,31 +624,21 @@ function drawLedgerEntries(draw: DrawRow, loan: LoanRow | undefined): LedgerAppe
       entryId: loan.id,
       kind: 'loan.disbursed',
       subjectId: loan.id,
-      recordedAt: loan.created_at,
-      payload: {
-        loanId: loan.id,
-        lineId: loan.line_id,
-        principalMinor: loan.principal_minor,
-        currency: loan.currency,
-        annualRate: loan.annual_rate,
-        termMonths: loan.term_months,
-        method: loan.method,
-        apr: { US_REGZ: loan.apr_us_regz, EU_CCD: loan.apr_eu_ccd, CN_IRR: loan.apr_cn_irr },
-        totalRepayableMinor: loan.total_repayable_minor,
-      },
+      recordedAt: loan.createdAt,
+      payload: loanDisbursedPayload(loan),
     });
   }
   return entries;
 }
 
-export function disbursementOutbox(r: DrawRequest, line: LineRow, loan: LoanRow): CoreOutboxRow {
+export function disbursementEvent(r: DrawRequest, line: LineRow, loanId: string): OutboxEvent {
   const event = coreEvent({
     eventId: r.ids.event,
     type: 'disbursement',
     at: r.now,
     userId: line.borrower_id,
     lineId: line.id,
-    loanId: loan.id,
+    loanId,
     amount: r.input.amountMinor,
     currency: r.input.currency,
     deviceId: r.input.deviceId,
@@ -699,5 +647,5 @@ export function disbursementOutbox(r: DrawRequest, line: LineRow, loan: LoanRow)
     // The stated purpose, so fund-misuse alerts can set it beside where the money went (issue 15).
     ...(r.input.purpose === undefined ? {} : { attributes: { purpose: r.input.purpose } }),
   });
-  return outboxRow(r.ids.event, event, r.now);
+  return { id: r.ids.event, topic: CORE_EVENTS_TOPIC, payload: event, at: r.now };
 }

@@ -3,6 +3,9 @@
  * monitor sees exactly the disbursements, repayments and applications that committed (issue 5: "core events are
  * recorded by the core itself").
  */
+/** The outbox topic of the core's events. */
+export const CORE_EVENTS_TOPIC = 'core.events';
+
 export interface CoreEvent {
   readonly eventId: string;
   readonly type: 'application' | 'disbursement' | 'repayment';

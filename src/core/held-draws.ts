@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { Decision } from '../domain/decision.js';
 import { LgError } from '../domain/errors.js';
 import { drawBlockedError, type LineStatus } from '../domain/line.js';
@@ -6,13 +5,12 @@ import { aprCapCheck } from '../domain/apr.js';
 import type { RepaymentMethod } from '../domain/schedule.js';
 import { appendToLedger, type LedgerAppend } from '../compliance/ledger.js';
 import type { DbTx } from '../store/db.js';
-import type { CoreTables } from '../store/core-tables.js';
-import { insertRows } from '../store/shaped.js';
 import type { CoreDeps } from './deps.js';
 import {
-  disbursementOutbox,
+  bookLoan,
+  disbursementEvent,
   drawListFacts,
-  loanRowOf,
+  loanDisbursedPayload,
   price,
   type DrawInput,
   type DrawRequest,
@@ -20,8 +18,8 @@ import {
 import { drawHardDeclines } from './hard-rules.js';
 import { checkConcentrationInUnit, concentrationLimitInUnit } from './partners.js';
 import { aprCapFor } from './products.js';
-import { installmentRows } from './loans.js';
-import { findLine, forUpdate, type LineRow } from './repo.js';
+import type { BookedLoan } from './ports.js';
+import { findLine, type DrawRow, type LineRow } from './repo.js';
 
 /**
  * Draws the draw strategy did not let through at once: held (HOLD, REVIEW), waiting on step-up verification
@@ -30,7 +28,6 @@ import { findLine, forUpdate, type LineRow } from './repo.js';
  */
 export const HELD_DRAW_STATUSES = ['HOLD', 'REVIEW', 'CHALLENGE', 'COOLDOWN'] as const;
 export type HeldDrawStatus = (typeof HELD_DRAW_STATUSES)[number];
-type DrawRow = CoreTables['draws'];
 
 export function isHeldStatus(status: string): status is HeldDrawStatus {
   return (HELD_DRAW_STATUSES as readonly string[]).includes(status);
@@ -64,9 +61,9 @@ export function heldDrawView(row: DrawRow): HeldDrawView {
   };
 }
 
-export async function findDraw(deps: CoreDeps, db: DbTx | CoreDeps['store']['db'], id: string, lock = false) {
-  const query = db.selectFrom('draws').selectAll().where('id', '=', id);
-  const row = await (lock ? forUpdate(deps.store.kind, query) : query).executeTakeFirst();
+/** The draw, locked for the rest of the caller's transaction. */
+export async function findDraw(deps: CoreDeps, tx: DbTx, id: string): Promise<DrawRow> {
+  const row = await deps.coreStore.lockDrawInTx(tx, id);
   if (!row) throw new LgError('LG_NOT_FOUND', `no draw ${id}`, { drawId: id });
   return row;
 }
@@ -80,13 +77,9 @@ function requireHeld(row: DrawRow, allowed: readonly string[] = HELD_DRAW_STATUS
 }
 
 /** The strategy's pricing as it decided the draw (rate, fees); a decision without them prices at the line's rate. */
-async function originalDecision(tx: DbTx, decisionId: string): Promise<Decision> {
-  const row = await tx
-    .selectFrom('decisions')
-    .select('result')
-    .where('id', '=', decisionId)
-    .executeTakeFirst();
-  const parsed = row ? (JSON.parse(row.result) as Partial<Decision>) : {};
+async function originalDecision(deps: CoreDeps, tx: DbTx, decisionId: string): Promise<Decision> {
+  const result = await deps.coreStore.decisionResultInTx(tx, decisionId);
+  const parsed = result === undefined ? {} : (JSON.parse(result) as Partial<Decision>);
   return {
     strategyId: 'draw',
     outcome: 'APPROVE',
@@ -98,14 +91,19 @@ async function originalDecision(tx: DbTx, decisionId: string): Promise<Decision>
 }
 
 /** Compare-and-set on the draw's status: two people (or a person and the job) can never release one draw twice. */
-async function moveDraw(tx: DbTx, row: DrawRow, to: string, loanId: string | null = null): Promise<void> {
-  const updated = await tx
-    .updateTable('draws')
-    .set({ status: to, loan_id: loanId })
-    .where('id', '=', row.id)
-    .where('status', '=', row.status)
-    .executeTakeFirst();
-  if (Number(updated.numUpdatedRows) !== 1)
+async function moveDraw(
+  deps: CoreDeps,
+  tx: DbTx,
+  row: DrawRow,
+  to: { status: string; loanId?: string },
+): Promise<void> {
+  const moved = await deps.coreStore.moveDrawInTx(tx, {
+    id: row.id,
+    from: row.status,
+    to: to.status,
+    loanId: to.loanId ?? null,
+  });
+  if (!moved)
     throw new LgError('LG_CONFLICT', 'the draw changed meanwhile; read it again', { drawId: row.id });
 }
 
@@ -127,7 +125,7 @@ export async function releaseHeldDrawInTx(
   by: { actor: string; allowed?: readonly string[] },
 ): Promise<ReleaseResult> {
   const now = deps.clock.now();
-  const draw = await findDraw(deps, tx, drawId, true);
+  const draw = await findDraw(deps, tx, drawId);
   requireHeld(draw, by.allowed);
   const line = await findLine(tx, deps.store.kind, draw.line_id, true);
   checkReleasable(line, draw);
@@ -148,7 +146,7 @@ export async function releaseHeldDrawInTx(
     throw new LgError('LG_DRAW_DECLINED', 'a hard rule blocks the release now', { reasons: declines });
   // The channel partner's share of the book holds at release as at the draw (read under the partner's lock).
   await checkConcentrationInUnit(deps, tx, await concentrationLimitInUnit(deps, tx, line), input.amountMinor);
-  const priced = price(deps, line, input, await originalDecision(tx, draw.decision_id), now);
+  const priced = price(deps, line, input, await originalDecision(deps, tx, draw.decision_id), now);
   if (!aprCapCheck(priced.disclosures.CN_IRR.apr, aprCapFor(line, deps.config.aprCapPercent)).ok)
     throw new LgError('LG_APR_CAP_EXCEEDED', 'the all-in APR is above the cap', {
       apr: priced.disclosures.CN_IRR.apr,
@@ -161,14 +159,20 @@ export async function releaseHeldDrawInTx(
     ids: { decision: draw.decision_id, draw: draw.id, loan: deps.ids.next(), event: deps.ids.next() },
     now,
   };
-  const loan = loanRowOf(request, line, priced);
-  await debit(tx, line, loan.principal_minor, now);
-  await insertRows(tx, 'loans', [loan]);
-  await insertRows(tx, 'loan_installments', installmentRows(loan.id, priced.schedule));
-  await moveDraw(tx, draw, 'APPROVED', loan.id);
-  await appendToLedger(tx, releaseLedger(draw, loan, by.actor, now));
-  await insertRows(tx, 'outbox', [disbursementOutbox(request, line, loan)]);
-  return { drawId: draw.id, loanId: loan.id, amountMinor: loan.principal_minor };
+  const loan = bookLoan(request, line, priced);
+  await deps.coreStore.writeInTx(
+    tx,
+    {
+      debit: { lineId: line.id, amountMinor: loan.principalMinor, at: now },
+      loan,
+      ledger: releaseLedger(draw, loan, by.actor, now),
+      outbox: [disbursementEvent(request, line, loan.id)],
+    },
+    () =>
+      new LgError('LG_CONFLICT', 'the line changed while the draw was released; retry', { lineId: line.id }),
+  );
+  await moveDraw(deps, tx, draw, { status: 'APPROVED', loanId: loan.id });
+  return { drawId: draw.id, loanId: loan.id, amountMinor: loan.principalMinor };
 }
 
 function checkReleasable(line: LineRow, draw: DrawRow): void {
@@ -181,25 +185,7 @@ function checkReleasable(line: LineRow, draw: DrawRow): void {
     });
 }
 
-async function debit(tx: DbTx, line: LineRow, amount: number, now: number): Promise<void> {
-  const debited = await tx
-    .updateTable('credit_lines')
-    .set({
-      available_minor: sql<number>`available_minor - ${amount}`,
-      outstanding_minor: sql<number>`outstanding_minor + ${amount}`,
-      updated_at: now,
-    })
-    .where('id', '=', line.id)
-    .where('status', '=', 'ACTIVE')
-    .where('available_minor', '>=', amount)
-    .executeTakeFirst();
-  if (Number(debited.numUpdatedRows) !== 1)
-    throw new LgError('LG_CONFLICT', 'the line changed while the draw was released; retry', {
-      lineId: line.id,
-    });
-}
-
-function releaseLedger(draw: DrawRow, loan: CoreTables['loans'], actor: string, now: number): LedgerAppend[] {
+function releaseLedger(draw: DrawRow, loan: BookedLoan, actor: string, now: number): LedgerAppend[] {
   return [
     {
       entryId: `${draw.id}:released`,
@@ -213,18 +199,7 @@ function releaseLedger(draw: DrawRow, loan: CoreTables['loans'], actor: string, 
       kind: 'loan.disbursed',
       subjectId: loan.id,
       recordedAt: now,
-      payload: {
-        loanId: loan.id,
-        lineId: loan.line_id,
-        drawId: draw.id,
-        principalMinor: loan.principal_minor,
-        currency: loan.currency,
-        annualRate: loan.annual_rate,
-        termMonths: loan.term_months,
-        method: loan.method,
-        apr: { US_REGZ: loan.apr_us_regz, EU_CCD: loan.apr_eu_ccd, CN_IRR: loan.apr_cn_irr },
-        totalRepayableMinor: loan.total_repayable_minor,
-      },
+      payload: { ...loanDisbursedPayload(loan), drawId: draw.id },
     },
   ];
 }
@@ -236,9 +211,9 @@ export async function cancelHeldDrawInTx(
   drawId: string,
   by: { actor: string; reasons: readonly string[]; allowed?: readonly string[] },
 ): Promise<{ drawId: string; status: 'CANCELLED' }> {
-  const draw = await findDraw(deps, tx, drawId, true);
+  const draw = await findDraw(deps, tx, drawId);
   requireHeld(draw, by.allowed);
-  await moveDraw(tx, draw, 'CANCELLED');
+  await moveDraw(deps, tx, draw, { status: 'CANCELLED' });
   await appendToLedger(tx, [
     {
       entryId: `${draw.id}:cancelled`,
@@ -258,9 +233,9 @@ export async function stopCooldownInTx(
   drawId: string,
   by: { actor: string; why: string },
 ): Promise<void> {
-  const draw = await findDraw(deps, tx, drawId, true);
+  const draw = await findDraw(deps, tx, drawId);
   requireHeld(draw, ['COOLDOWN']);
-  await moveDraw(tx, draw, 'HOLD');
+  await moveDraw(deps, tx, draw, { status: 'HOLD' });
   await appendToLedger(tx, [
     {
       entryId: `${draw.id}:stopped:${deps.clock.now()}`,
@@ -288,14 +263,7 @@ export async function releaseDueCooldowns(
   options: { coolingOffMs: number; batchMax?: number },
 ): Promise<CooldownSweepResult> {
   const now = deps.clock.now();
-  const due = await deps.store.db
-    .selectFrom('draws')
-    .select(['id', 'borrower_id', 'created_at'])
-    .where('status', '=', 'COOLDOWN')
-    .where('created_at', '<=', now - options.coolingOffMs)
-    .orderBy('created_at')
-    .limit(options.batchMax ?? 500)
-    .execute();
+  const due = await deps.coreStore.dueCooldowns(now - options.coolingOffMs, options.batchMax ?? 500);
   const result: CooldownSweepResult = { released: [], stopped: [], failed: [] };
   for (const draw of due) {
     try {
@@ -317,19 +285,8 @@ async function newerSignal(
   deps: CoreDeps,
   draw: { id: string; borrower_id: string; created_at: number },
 ): Promise<string | undefined> {
-  const row = await deps.store.db
-    .selectFrom('draws')
-    .innerJoin('credit_lines', 'credit_lines.id', 'draws.line_id')
-    .select('credit_lines.status as status')
-    .where('draws.id', '=', draw.id)
-    .executeTakeFirst();
-  if (row && row.status !== 'ACTIVE') return `the line is ${row.status}`;
-  const alert = await deps.store.db
-    .selectFrom('monitor_alerts')
-    .select('alert_id')
-    .where('user_id', '=', draw.borrower_id)
-    .where('created_at', '>', Number(draw.created_at))
-    .limit(1)
-    .executeTakeFirst();
-  return alert ? `alert ${alert.alert_id} raised after the draw` : undefined;
+  const status = await deps.coreStore.lineStatusOfDraw(draw.id);
+  if (status !== undefined && status !== 'ACTIVE') return `the line is ${status}`;
+  const alertId = await deps.coreStore.alertAfter(draw.borrower_id, Number(draw.created_at));
+  return alertId === undefined ? undefined : `alert ${alertId} raised after the draw`;
 }

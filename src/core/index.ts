@@ -1,82 +1,36 @@
 /** The credit-line core's public face: applications, lines, draws, loans, jobs, and the demo seed. */
-import type { ReasonLang } from '../domain/reason-codes.js';
+import type { CoreServices } from './services.js';
 import type { CoreDeps } from './deps.js';
-import { submitApplication, type ApplicationInput, type ApplicationResult } from './applications.js';
-import { applyLineAction, type LineActionInput, type LineActionResult } from './lines.js';
-import { requestDraw, type DrawInput, type DrawResult } from './draws.js';
-import { readLoan, repay, type LoanView, type RepaymentInput, type RepaymentResult } from './loans.js';
-import { runDailyJob, runReviewJob, type DailyJobResult, type ReviewJobResult } from './jobs.js';
-import { APPEAL_DAYS_DEFAULT, explainLine, readLine, type LineExplanation, type LineView } from './views.js';
-import { rekeyBorrowers, type RekeyResult } from './borrowers.js';
-import {
-  createProduct,
-  createProductVersion,
-  getProduct,
-  listProducts,
-  retireProduct,
-  type ProductView,
-} from './products.js';
-import type { ProductTerms } from '../domain/product.js';
-import { createQuote, readQuote, type QuoteInput, type QuoteView } from './quotes.js';
+import { submitApplication } from './applications.js';
+import { applyLineAction } from './lines.js';
+import { requestDraw } from './draws.js';
+import { readLoan, repay } from './loans.js';
+import { runDailyJob, runReviewJob } from './jobs.js';
+import { APPEAL_DAYS_DEFAULT, explainLine, readLine } from './views.js';
+import { rekeyBorrowers } from './borrowers.js';
+import { createProduct, createProductVersion, getProduct, listProducts, retireProduct } from './products.js';
+import { createQuote, readQuote } from './quotes.js';
 import * as partners from './partners.js';
-import type { DbTx } from '../store/db.js';
 
 export { APPEAL_DAYS_DEFAULT };
 
-export interface CoreServices {
-  readonly deps: CoreDeps;
-  submitApplication(input: ApplicationInput): Promise<ApplicationResult>;
-  getLine(id: string): Promise<LineView>;
-  explainLine(id: string, lang: ReasonLang): Promise<LineExplanation>;
-  /** The monitor's and the review job's entry point; automated restrictive actions pass the blast-radius guard. */
-  applyLineAction(lineId: string, input: LineActionInput): Promise<LineActionResult>;
-  requestDraw(lineId: string, input: DrawInput): Promise<DrawResult>;
-  getLoan(id: string): Promise<LoanView>;
-  repay(loanId: string, input: RepaymentInput): Promise<RepaymentResult>;
-  runDailyJob(asOf: string): Promise<DailyJobResult>;
-  runReviewJob(asOf: string): Promise<ReviewJobResult>;
-  /** Key rotation: re-seals borrowers' personal data that a retired key sealed (see rekeyBorrowers). */
-  rekeyBorrowers(pageSize?: number): Promise<RekeyResult>;
-  listProducts(): Promise<ProductView[]>;
-  getProduct(id: string): Promise<{ versions: ProductView[] }>;
-  createProduct(input: { id: string; terms: ProductTerms; actor?: string }): Promise<ProductView>;
-  createProductVersion(
-    id: string,
-    input: { terms: ProductTerms; expectedVersion?: number; actor?: string },
-  ): Promise<ProductView>;
-  retireProduct(id: string, actor?: string): Promise<ProductView>;
-  createQuote(lineId: string, input: QuoteInput): Promise<QuoteView>;
-  getQuote(id: string): Promise<QuoteView>;
-  createPartner(input: partners.PartnerInput, actor?: string): Promise<partners.PartnerView>;
-  listPartners(): Promise<partners.PartnerView[]>;
-  getPartner(id: string): Promise<partners.PartnerView>;
-  setPartnerStatus(
-    id: string,
-    change: Parameters<typeof partners.setPartnerStatus>[2],
-  ): Promise<partners.PartnerView>;
-  createPartnerKey<K extends { id: string }>(partnerId: string, mint: (tx: DbTx) => Promise<K>): Promise<K>;
-  partnerOfKey(keyId: string | undefined): Promise<string>;
-  assertChannelLine(partnerId: string, lineId: string): Promise<void>;
-  channelLines(partnerId: string): ReturnType<typeof partners.channelLines>;
-  channelApplications(partnerId: string): ReturnType<typeof partners.channelApplications>;
-  channelQuality(partnerId: string): Promise<partners.ChannelQuality>;
-  lineParties(lineId: string): Promise<partners.LineParties>;
-}
+export type { CoreServices } from './services.js';
 
 export function createCoreServices(deps: CoreDeps): CoreServices {
   const appealDays = deps.config.appealDays ?? APPEAL_DAYS_DEFAULT;
   return {
     deps,
     submitApplication: (input) => submitApplication(deps, input),
-    getLine: (id) => readLine(deps.store.db, deps.store.kind, deps.crypto, id),
+    getLine: (id) => readLine(deps, id),
     explainLine: (id, lang) =>
       explainLine(deps.store.db, deps.store.kind, id, lang, {
         appealDays,
         now: deps.clock.now(),
         buckets: deps.config.buckets,
+        store: deps.coreStore,
       }),
     applyLineAction: (lineId, input) => applyLineAction(deps, lineId, input),
-    requestDraw: (lineId, input) => requestDraw(deps, lineId, input),
+    requestDraw: (lineId, input, guard) => requestDraw(deps, lineId, input, guard),
     getLoan: (id) => readLoan(deps, id),
     repay: (loanId, input) => repay(deps, loanId, input),
     runDailyJob: (asOf) => runDailyJob(deps, asOf),
@@ -156,6 +110,7 @@ export {
   PAGE_LIMIT_MAX,
   type DrawListItem,
   type LineListItem,
+  type ListingStore,
   type LoanListItem,
   type Page,
   type PageQuery,
@@ -164,3 +119,20 @@ export { PRODUCT_ID_PATTERN, type ProductView } from './products.js';
 export type { QuoteInput, QuoteView } from './quotes.js';
 export { purposeCatalogue } from './purposes.js';
 export type { ApplicationBureauPort, ApplicationPull } from './bureau-gate.js';
+export type {
+  BookedLoan,
+  CoreStore,
+  CoreWrites,
+  DrawReads,
+  DrawRecord,
+  DrawUnit,
+  IdempotencyClaim,
+  LineDebit,
+  ListBounds,
+  ListScope,
+  LoanAprs,
+  LoanProductPart,
+  OutboxEvent,
+  StoredLoan,
+  UnitGuard,
+} from './ports.js';

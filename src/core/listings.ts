@@ -1,5 +1,8 @@
 import { LgError } from '../domain/errors.js';
-import type { Store } from '../store/db.js';
+import type { CoreStore, ListScope } from './ports.js';
+
+/** What a listing reads. */
+export type ListingStore = Pick<CoreStore, 'listPage' | 'exists'>;
 
 /**
  * Listings a client recovers with after a crash or a lost answer (issue 13): the draws and loans of a line, the lines
@@ -80,35 +83,20 @@ export function decodeCursor(text: string): Cursor {
   return { t: at, id };
 }
 
-type Table = 'draws' | 'loans' | 'credit_lines';
-
-/** One page of `table` rows where `column` = `value`, ordered by (created_at, id). */
+/** One page of `scope`'s rows, ordered by (created_at, id). */
 async function page<R extends { id: string; created_at: number }>(
-  store: Store,
-  scope: { table: Table; column: 'line_id' | 'borrower_id'; value: string },
+  store: ListingStore,
+  scope: ListScope,
   query: PageQuery,
 ): Promise<{ rows: R[]; next: string | null }> {
   const limit = Math.min(Math.max(1, query.limit ?? PAGE_LIMIT_DEFAULT), PAGE_LIMIT_MAX);
   const after = query.after === undefined ? undefined : decodeCursor(query.after);
-  // Kysely cannot type a table chosen at run time; the three tables share the columns used here.
-  let q = store.readDb
-    .selectFrom(scope.table as 'draws')
-    .selectAll()
-    .where(scope.column as 'line_id', '=', scope.value);
-  if (query.from !== undefined) q = q.where('created_at', '>=', query.from);
-  if (query.to !== undefined) q = q.where('created_at', '<', query.to);
-  if (after)
-    q = q.where((eb) =>
-      eb.or([
-        eb('created_at', '>', after.t),
-        eb.and([eb('created_at', '=', after.t), eb('id', '>', after.id)]),
-      ]),
-    );
-  const rows = (await q
-    .orderBy('created_at')
-    .orderBy('id')
-    .limit(limit + 1)
-    .execute()) as unknown as R[];
+  const rows = (await store.listPage(scope, {
+    ...(query.from === undefined ? {} : { from: query.from }),
+    ...(query.to === undefined ? {} : { to: query.to }),
+    ...(after ? { after } : {}),
+    limit: limit + 1,
+  })) as R[];
   const more = rows.length > limit;
   const items = more ? rows.slice(0, limit) : rows;
   const last = items[items.length - 1];
@@ -120,17 +108,17 @@ async function page<R extends { id: string; created_at: number }>(
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
 
-async function requireRow(store: Store, table: 'credit_lines' | 'borrowers', id: string): Promise<void> {
-  const row = await store.readDb
-    .selectFrom(table as 'credit_lines')
-    .select('id')
-    .where('id', '=', id)
-    .executeTakeFirst();
-  if (!row) throw new LgError('LG_NOT_FOUND', `no ${table === 'borrowers' ? 'borrower' : 'line'} ${id}`);
+async function requireRow(
+  store: ListingStore,
+  table: 'credit_lines' | 'borrowers',
+  id: string,
+): Promise<void> {
+  if (!(await store.exists(table, id)))
+    throw new LgError('LG_NOT_FOUND', `no ${table === 'borrowers' ? 'borrower' : 'line'} ${id}`);
 }
 
 export async function listLineDraws(
-  store: Store,
+  store: ListingStore,
   lineId: string,
   query: PageQuery,
 ): Promise<Page<DrawListItem>> {
@@ -155,7 +143,7 @@ export async function listLineDraws(
 }
 
 export async function listLineLoans(
-  store: Store,
+  store: ListingStore,
   lineId: string,
   query: PageQuery,
 ): Promise<Page<LoanListItem>> {
@@ -180,7 +168,7 @@ export async function listLineLoans(
 }
 
 export async function listBorrowerLines(
-  store: Store,
+  store: ListingStore,
   borrowerId: string,
   query: PageQuery,
 ): Promise<Page<LineListItem>> {

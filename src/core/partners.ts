@@ -9,7 +9,7 @@ import {
   type PartnerType,
 } from '../domain/partner.js';
 import { appendToLedger } from '../compliance/ledger.js';
-import type { CoreDeps, UnitSyncSql, UnitTx } from './deps.js';
+import type { CoreDeps, UnitTx } from './deps.js';
 import type { BookShare, PartnerRecord } from './ports/lending.js';
 import { findLine } from './repo.js';
 import { partnerFeesOf, type LinePartnerFee } from './products.js';
@@ -427,15 +427,12 @@ export async function checkConcentrationInUnit(
   assertWithinShare(limit, await deps.lending.bookShare(tx, limit.partnerId), amountMinor);
 }
 
-/** The same on the embedded store's synchronous unit (the single writer runs units one after another). */
-export function checkConcentrationSync(
-  deps: CoreDeps,
-  syncSql: UnitSyncSql,
-  limit: ConcentrationLimit | undefined,
+/** The share check a draw's unit runs on the book it reads under the line's lock (core/ports.ts DrawUnit). */
+export function shareCheck(
+  limit: ConcentrationLimit,
   amountMinor: number,
-): void {
-  if (!limit) return;
-  assertWithinShare(limit, deps.lending.bookShareSync(syncSql, limit.partnerId), amountMinor);
+): { readonly partnerId: string; check(share: BookShare): void } {
+  return { partnerId: limit.partnerId, check: (share) => assertWithinShare(limit, share, amountMinor) };
 }
 
 /** Lines' channels, per store: set once at grant and never changed, so an entry never goes stale. */

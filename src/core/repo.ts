@@ -6,7 +6,7 @@ import type { LineState, LineStatus } from '../domain/line.js';
 import { canonicalJson } from '../domain/canonical-json.js';
 import { LgError } from '../domain/errors.js';
 import type { CoreTables } from '../store/core-tables.js';
-import { CORE_EVENTS_TOPIC } from './deps.js';
+import { CORE_EVENTS_TOPIC } from './events.js';
 import { insertRows, runShaped } from '../store/shaped.js';
 
 /** Row access for the core's aggregates, portable between SQLite and PostgreSQL (Kysely builders only). */
@@ -14,6 +14,8 @@ export type Q = Kysely<Database>;
 export type LineRow = CoreTables['credit_lines'];
 export type LoanRow = CoreTables['loans'];
 export type InstallmentRow = CoreTables['loan_installments'];
+export type BorrowerRow = CoreTables['borrowers'];
+export type DrawRow = CoreTables['draws'];
 /** A line action as read (and as the core writes it, with its guard class). */
 export type ActionRow = Selectable<CoreTables['line_actions']>;
 

@@ -26,28 +26,11 @@ export async function restrictedLines(deps: CoreDeps, pageSize = 500): Promise<R
   const out: RestrictionReview[] = [];
   let after = '';
   for (;;) {
-    const lines = await deps.store.db
-      .selectFrom('credit_lines')
-      .selectAll()
-      .where('status', 'in', ['SUSPENDED', 'DRAW_FROZEN'])
-      .where('id', '>', after)
-      .orderBy('id')
-      .limit(pageSize)
-      .execute();
+    const lines = await deps.coreStore.restrictedLinesPage(after, pageSize);
     if (lines.length === 0) return out;
     after = lines[lines.length - 1]?.id ?? after;
     for (const line of lines) {
-      const restriction = await deps.store.db
-        .selectFrom('line_actions')
-        .selectAll()
-        .where('line_id', '=', line.id)
-        .where('outcome', '=', 'APPLIED')
-        .where('new_status', '=', line.status)
-        .where('prev_status', '!=', line.status)
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(1)
-        .executeTakeFirst();
+      const restriction = await deps.coreStore.restrictionOf(line);
       out.push({ line, restriction, reasons: restriction ? parseReasons(restriction.reasons) : [] });
     }
   }
@@ -67,17 +50,7 @@ export async function restrictedForFraud(
   line: Pick<LineRow, 'id' | 'status'>,
 ): Promise<boolean> {
   if (line.status !== 'DRAW_FROZEN' && line.status !== 'SUSPENDED') return false;
-  const restriction = await deps.store.db
-    .selectFrom('line_actions')
-    .select('reasons')
-    .where('line_id', '=', line.id)
-    .where('outcome', '=', 'APPLIED')
-    .where('new_status', '=', line.status)
-    .where('prev_status', '!=', line.status)
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  const restriction = await deps.coreStore.restrictionOf(line);
   return restriction !== undefined && parseReasons(restriction.reasons).some(isFraudReason);
 }
 
@@ -86,13 +59,7 @@ function isFraudReason(code: string): boolean {
 }
 
 async function caughtUp(deps: CoreDeps, lineId: string, asOf: string): Promise<boolean> {
-  const unpaid = await deps.store.db
-    .selectFrom('loan_installments')
-    .innerJoin('loans', 'loans.id', 'loan_installments.loan_id')
-    .selectAll('loan_installments')
-    .where('loans.line_id', '=', lineId)
-    .where('loan_installments.settled_at', 'is', null)
-    .execute();
+  const unpaid = await deps.coreStore.unsettledInstalmentsOfLine(lineId);
   return loanDpd(unpaid, asOf) === 0;
 }
 

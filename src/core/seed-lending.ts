@@ -3,7 +3,7 @@ import { isLgError } from '../domain/errors.js';
 import { PRODUCT_DEFAULTS, type ProductTerms } from '../domain/product.js';
 import { isoDate, MS_PER_DAY } from '../domain/clock.js';
 import { residentIdCheckChar } from '../domain/national-id.js';
-import type { CoreServices } from './index.js';
+import type { CoreServices } from './services.js';
 
 /**
  * The lending part of the demo book (issue 15): two products, a 助贷 platform channel with a partner bank and a

@@ -3,7 +3,7 @@ import { residentIdCheckChar } from '../domain/national-id.js';
 import { seededRandom } from '../domain/random.js';
 import { isLgError } from '../domain/errors.js';
 import type { RepaymentMethod } from '../domain/schedule.js';
-import type { CoreServices } from './index.js';
+import type { CoreServices } from './services.js';
 import { seedLendingDemo, type LendingSeed } from './seed-lending.js';
 import { BUREAU_FACT_NAMES } from './bureau-gate.js';
 
@@ -145,9 +145,9 @@ export async function seedDemo(
     beforeApplication?: (nationalId: string) => Promise<void>;
   } = {},
 ): Promise<SeedResult> {
-  const { store, clock } = core.deps;
-  const existing = await store.db.selectFrom('borrowers').select('id').limit(1).executeTakeFirst();
-  if (existing) return { seeded: false, applications: 0, approved: 0, draws: 0, repayments: 0 };
+  const { coreStore, clock } = core.deps;
+  if (await coreStore.hasAnyBorrower())
+    return { seeded: false, applications: 0, approved: 0, draws: 0, repayments: 0 };
   const rng = seededRandom(options.seed ?? 20_250_101);
   const count = options.borrowers ?? 20;
   let approved = 0;

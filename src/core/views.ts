@@ -3,11 +3,12 @@ import { bucketFor, daysPastDue, DEFAULT_BUCKETS, type DelinquencyBucket } from 
 import { formatMoney } from '../domain/money.js';
 import type { LineStatus } from '../domain/line.js';
 import { borrowerReasons, type BorrowerReason, type ReasonLang } from '../domain/reason-codes.js';
-import type { FieldCrypto } from '../compliance/crypto.js';
 import { findBorrower, maskBorrower, type MaskedBorrower } from './borrowers.js';
 import { actionView, recentActions, type ActionView } from './lines.js';
 import { findLine, parseReasons, type ActionRow, type LineRow, type Q } from './repo.js';
 import type { StoreKind } from '../store/db.js';
+import type { CoreStore } from './ports.js';
+import type { CoreDeps } from './deps.js';
 
 export interface LineView {
   readonly id: string;
@@ -51,10 +52,17 @@ export function lineViewOf(row: LineRow, borrower: MaskedBorrower, actions: read
   };
 }
 
-export async function readLine(db: Q, kind: StoreKind, crypto: FieldCrypto, id: string): Promise<LineView> {
-  const row = await findLine(db, kind, id);
-  const [borrower, actions] = await Promise.all([findBorrower(db, row.borrower_id), recentActions(db, id)]);
-  return lineViewOf(row, maskBorrower(borrower, crypto), actions);
+export async function readLine(
+  deps: Pick<CoreDeps, 'store' | 'coreStore' | 'crypto'>,
+  id: string,
+): Promise<LineView> {
+  const db = deps.store.db;
+  const row = await findLine(db, deps.store.kind, id);
+  const [borrower, actions] = await Promise.all([
+    findBorrower(deps.coreStore, row.borrower_id),
+    recentActions(db, id),
+  ]);
+  return lineViewOf(row, maskBorrower(borrower, deps.crypto), actions);
 }
 
 const STATUS_WORDS: Record<LineStatus, { zh: string; en: string }> = {
@@ -164,6 +172,8 @@ export interface ExplainOptions {
   /** Now (epoch ms): what is overdue is counted as of today. */
   readonly now: number;
   readonly buckets?: readonly DelinquencyBucket[];
+  /** Where the line's overdue instalments are read. */
+  readonly store: Pick<CoreStore, 'unsettledInstalmentsOfLine'>;
 }
 
 export async function explainLine(
@@ -181,7 +191,7 @@ export async function explainLine(
   const by = action ? actionBy(action, codes) : null;
   const appealable = action ? action.appealable === 1 : false;
   const told = action ? Number(action.notice_at ?? action.created_at) : null;
-  const specifics = await specificsOf(db, row, action, options);
+  const specifics = await specificsOf(row, action, options);
   const words = { lang, currency: row.currency };
   return {
     lineId: row.id,
@@ -224,12 +234,11 @@ function actionBy(action: ActionRow, codes: readonly string[]): ActionBy {
 }
 
 async function specificsOf(
-  db: Q,
   row: LineRow,
   action: ActionRow | undefined,
   options: ExplainOptions,
 ): Promise<ExplanationSpecifics> {
-  const overdue = await overdueOf(db, row.id, isoDate(options.now));
+  const overdue = await overdueOf(options.store, row.id, isoDate(options.now));
   return {
     overdue,
     limit: action
@@ -250,15 +259,12 @@ async function specificsOf(
 }
 
 /** What is overdue on the line today: every unpaid amount of instalments due before today, and the oldest date. */
-async function overdueOf(db: Q, lineId: string, today: string): Promise<ExplanationSpecifics['overdue']> {
-  const rows = await db
-    .selectFrom('loan_installments')
-    .innerJoin('loans', 'loans.id', 'loan_installments.loan_id')
-    .selectAll('loan_installments')
-    .where('loans.line_id', '=', lineId)
-    .where('loan_installments.settled_at', 'is', null)
-    .where('loan_installments.due_date', '<', today)
-    .execute();
+async function overdueOf(
+  store: ExplainOptions['store'],
+  lineId: string,
+  today: string,
+): Promise<ExplanationSpecifics['overdue']> {
+  const rows = await store.unsettledInstalmentsOfLine(lineId, today);
   const items = rows
     .map((i) => ({ dueDate: i.due_date, outstandingMinor: unpaidOf(i) }))
     .filter((i) => i.outstandingMinor > 0);

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
-import type { DbTx } from './db.js';
+import type { DbTx, SyncUnitOptions } from './store-types.js';
 import type { SyncSql } from './sync.js';
 import type { WalSyncer } from './wal-sync.js';
 import { clearTxCaches, finishBatch, unitContext, withSyncUnitHooks, withUnitHooks } from './unit-context.js';
@@ -50,10 +50,7 @@ export interface GroupCommitOptions {
   readonly walSyncer?: WalSyncer;
 }
 
-export interface SyncUnitOptions {
-  /** Join the next batch instead of starting one (see above). */
-  readonly deferrable?: boolean;
-}
+export type { SyncUnitOptions };
 
 export interface GroupCommitter {
   transaction<T>(work: (tx: DbTx) => Promise<T>): Promise<T>;

@@ -9,7 +9,7 @@ import type {
   QuoteRecord,
 } from '../core/index.js';
 import type { CoreTables } from './core-tables.js';
-import type { DbTx, Store } from './db.js';
+import type { DbTx, Store, StoreKind } from './db.js';
 import type { Database } from './schema.js';
 import type { SyncSql } from './sync.js';
 
@@ -231,27 +231,8 @@ export function createLendingStore(store: Store): LendingStore<DbTx, SyncSql> {
         .execute();
       return rows.map(qualityAlertOf);
     },
-    async bookShare(tx, partnerId): Promise<BookShare> {
-      // The lock: every draw on this partner's channel waits here for the one before it to commit.
-      await locked(
-        tx.selectFrom('partners').select('id').where('id', '=', partnerId),
-        true,
-      ).executeTakeFirst();
-      const sums = await tx
-        .selectFrom('credit_lines')
-        .select([
-          sql<number>`coalesce(sum(outstanding_minor), 0)`.as('total'),
-          sql<number>`coalesce(sum(case when channel_partner_id = ${partnerId} then outstanding_minor else 0 end), 0)`.as(
-            'partner',
-          ),
-        ])
-        .executeTakeFirst();
-      return { totalMinor: Number(sums?.total ?? 0), partnerMinor: Number(sums?.partner ?? 0) };
-    },
-    bookShareSync(syncSql, partnerId) {
-      const sums = syncSql.get<{ total: number; partner: number }>(BOOK_SHARE_SQL, [partnerId]);
-      return { totalMinor: Number(sums?.total ?? 0), partnerMinor: Number(sums?.partner ?? 0) };
-    },
+    bookShare: (tx, partnerId) => bookShareInTx(tx, store.kind, partnerId),
+    bookShareSync,
 
     async productVersions(id, tx) {
       const rows = await (tx ?? store.db)
@@ -315,4 +296,30 @@ export function createLendingStore(store: Store): LendingStore<DbTx, SyncSql> {
       return rows.map((r) => r.id);
     },
   };
+}
+
+/**
+ * The channel partner's and the whole book's outstanding, inside the caller's unit. On PostgreSQL the partner's row
+ * is locked first: every draw on this partner's channel waits here for the one before it to commit. (SQLite's single
+ * writer already runs units one after another.)
+ */
+export async function bookShareInTx(tx: DbTx, kind: StoreKind, partnerId: string): Promise<BookShare> {
+  const partner = tx.selectFrom('partners').select('id').where('id', '=', partnerId);
+  await (kind === 'postgres' ? partner.forUpdate() : partner).executeTakeFirst();
+  const sums = await tx
+    .selectFrom('credit_lines')
+    .select([
+      sql<number>`coalesce(sum(outstanding_minor), 0)`.as('total'),
+      sql<number>`coalesce(sum(case when channel_partner_id = ${partnerId} then outstanding_minor else 0 end), 0)`.as(
+        'partner',
+      ),
+    ])
+    .executeTakeFirst();
+  return { totalMinor: Number(sums?.total ?? 0), partnerMinor: Number(sums?.partner ?? 0) };
+}
+
+/** The same on the embedded store's synchronous unit. */
+export function bookShareSync(syncSql: SyncSql, partnerId: string): BookShare {
+  const sums = syncSql.get<{ total: number; partner: number }>(BOOK_SHARE_SQL, [partnerId]);
+  return { totalMinor: Number(sums?.total ?? 0), partnerMinor: Number(sums?.partner ?? 0) };
 }

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { DbTx } from './db.js';
+import type { DbTx } from './store-types.js';
 import type { SyncSql } from './sync.js';
 
 /**

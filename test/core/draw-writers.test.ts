@@ -3,9 +3,10 @@ import { openStore, type Store } from '../../src/store/db.js';
 import { makeCore, openLine } from './harness.js';
 
 /**
- * A draw has two writers on the embedded store: the synchronous unit (prepared statements, what SQLite runs) and the
- * Kysely unit (what PostgreSQL runs). Both are fed by the same planDraw; this runs one script of draws through each,
- * from the same seed and clock, and requires the very same rows.
+ * A draw is described once (the core's plan, in domain terms) and written by the store's draw unit on one of two
+ * engines (src/store/core-draws.ts): synchronously on prepared statements (what embedded SQLite runs) or through Kysely
+ * (what PostgreSQL runs). This runs one script of draws through each, from the same seed and clock, and requires the
+ * very same rows.
  */
 const TABLES = ['credit_lines', 'draws', 'loans', 'loan_installments', 'decisions', 'outbox'] as const;
 

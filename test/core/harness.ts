@@ -13,6 +13,7 @@ import { fieldCryptoFromMasterKey } from '../../src/compliance/crypto.js';
 import { coreDecisionWrites, recordCoreDecision } from '../../src/app/core-engine.js';
 import type { Store } from '../../src/store/db.js';
 import { createLendingStore } from '../../src/store/lending.js';
+import { createCoreStore } from '../../src/store/core.js';
 import {
   createCoreServices,
   type CoreDeps,
@@ -99,6 +100,7 @@ export function makeCore(
   const trips: GuardTrip[] = [];
   const deps: CoreDeps = {
     store,
+    coreStore: createCoreStore(store),
     clock,
     ids: uuidv7Generator(clock, seededRandom(options.seed ?? 7)),
     crypto: fieldCryptoFromMasterKey(Buffer.alloc(32, 9)),

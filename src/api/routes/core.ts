@@ -245,7 +245,9 @@ export function coreRoutes(core: CoreServices, lineActionGate?: LineActionGate):
         },
       },
       async (request, reply) => {
-        const result = await core.requestDraw(request.params.id, request.body);
+        // The idempotency key commits in the draw's own unit of work, passed in rather than found implicitly.
+        const guard = request.idempotencyClaim ? { idempotency: request.idempotencyClaim } : undefined;
+        const result = await core.requestDraw(request.params.id, request.body, guard);
         return reply.code(result.status === 'APPROVED' ? 201 : 202).send(result);
       },
     );

@@ -8,8 +8,8 @@ import {
   listLineDraws,
   listLineLoans,
   type PageQuery,
+  type ListingStore,
 } from '../../core/index.js';
-import type { Store } from '../../store/db.js';
 import { READERS, typed } from '../types.js';
 import { parseInstant } from '../instants.js';
 
@@ -41,7 +41,7 @@ function pageQuery(q: PageQuerystring): PageQuery {
   };
 }
 
-export function listingRoutes(store: Store): FastifyPluginAsync {
+export function listingRoutes(store: ListingStore): FastifyPluginAsync {
   return async (instance) => {
     const app = typed(instance);
     const schema = <T extends TSchema>(tags: string[], summary: string, item: T) => ({

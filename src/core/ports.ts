@@ -1,0 +1,252 @@
+import type { BookShare } from './ports/lending.js';
+import type { LedgerAppend } from '../compliance/index.js';
+import type { Installment, RepaymentMethod } from '../domain/index.js';
+import type { DecisionRow } from '../store/db.js';
+import type { CoreEvent } from './events.js';
+import type { ActionRow, BorrowerRow, DrawRow, InstallmentRow, LineRow, LoanRow } from './repo.js';
+
+/**
+ * The ports through which the core reads and writes its aggregates; src/store/core*.ts implements them (SQLite and
+ * PostgreSQL) and src/app wires them. Everything here is in domain terms: the store makes the rows.
+ */
+
+/** What the core stores about a decision; the engine owns the table and its ledger entry. */
+export interface CoreDecisionWrites {
+  readonly row: DecisionRow;
+  readonly ledger: LedgerAppend;
+}
+
+/** Takes `amountMinor` of a line's available credit, only while the line is ACTIVE and has it (never over-draws). */
+export interface LineDebit {
+  readonly lineId: string;
+  readonly amountMinor: number;
+  readonly at: number;
+}
+
+/** The APRs of a loan under each disclosure convention (percent). */
+export interface LoanAprs {
+  readonly US_REGZ: number;
+  readonly EU_CCD: number;
+  readonly CN_IRR: number;
+}
+
+/** A loan a draw books, with its schedule; the product's part (terms snapshot, accrual state) is products.ts's. */
+export interface BookedLoan {
+  readonly id: string;
+  readonly lineId: string;
+  readonly borrowerId: string;
+  readonly drawId: string;
+  readonly currency: string;
+  readonly principalMinor: number;
+  readonly annualRate: number;
+  readonly termMonths: number;
+  readonly method: RepaymentMethod;
+  readonly startDate: string;
+  readonly upfrontFeeMinor: number;
+  readonly periodicFeeMinor: number;
+  readonly apr: LoanAprs;
+  readonly totalInterestMinor: number;
+  readonly totalFeesMinor: number;
+  readonly totalRepayableMinor: number;
+  /** The delinquency bucket a new loan starts in. */
+  readonly bucket: string;
+  readonly createdAt: number;
+  readonly installments: readonly Installment[];
+  readonly product: LoanProductPart;
+}
+
+/** The product's part of a booked loan: its terms snapshot and daily-accrual state (products.ts). */
+export interface LoanProductPart {
+  readonly productId: string | null;
+  readonly productVersion: number | null;
+  /** The terms snapshot at booking (JSON), so a product change never alters the loan. */
+  readonly terms: string | null;
+  readonly interestThrough: string | null;
+  readonly interestUnpaidMinor: number;
+  readonly penaltyThrough: string | null;
+  readonly penaltyUnpaidMinor: number;
+  readonly purpose: string | null;
+  readonly quoteId: string | null;
+}
+
+/** A draw as decided (whatever its outcome). */
+export interface DrawRecord {
+  readonly id: string;
+  readonly lineId: string;
+  readonly borrowerId: string;
+  readonly decisionId: string;
+  readonly status: string;
+  readonly amountMinor: number;
+  readonly currency: string;
+  readonly termMonths: number;
+  readonly method: RepaymentMethod;
+  readonly purpose?: string;
+  readonly deviceId?: string;
+  readonly ip?: string;
+  readonly payeeId?: string;
+  readonly reasons: readonly string[];
+  readonly loanId: string | null;
+  readonly createdAt: number;
+}
+
+/** An event that leaves through the outbox once the unit committed (never before). */
+export interface OutboxEvent {
+  readonly id: string;
+  readonly topic: string;
+  readonly payload: CoreEvent;
+  readonly at: number;
+}
+
+/**
+ * An idempotency key that commits in the same transaction as the write it guards, so an effect never commits without
+ * its key and a retry can never repeat it. `claimed` hears whether this unit inserted the key (false: another request
+ * holds it; it throws, and the unit rolls back).
+ */
+export interface IdempotencyClaim {
+  readonly scope: string;
+  readonly key: string;
+  readonly requestHash: string;
+  readonly at: number;
+  /** False once the key was written with an earlier unit of the same request: it is written only once. */
+  pending(): boolean;
+  claimed(inserted: boolean): void;
+}
+
+/** Writes that must commit with a unit of work beyond its own facts, passed in by the caller (never found implicitly). */
+export interface UnitGuard {
+  readonly idempotency?: IdempotencyClaim;
+}
+
+/** Everything one unit of work writes, in domain terms, in the order the store writes it. */
+export interface CoreWrites {
+  /** Applied first; zero rows debited refuses the unit (see DrawUnit.refused). */
+  readonly debit?: LineDebit;
+  readonly loan?: BookedLoan;
+  readonly decision?: CoreDecisionWrites;
+  readonly draw?: DrawRecord;
+  /** Chained after the decision's own entry. */
+  readonly ledger: readonly LedgerAppend[];
+  readonly outbox: readonly OutboxEvent[];
+}
+
+/** What a draw reads under its line's lock, and the time taken after the lock. */
+export interface DrawReads {
+  readonly line: LineRow;
+  /** created_at of the line's approved draws inside the velocity window, newest first (empty when not asked). */
+  readonly recentDrawTimes: readonly number[];
+  readonly now: number;
+}
+
+/**
+ * One draw as one unit of work: read the line under its lock (and its recent draws when the strategy needs them), take
+ * the time, plan (pure), write the plan's writes and the guard's. The store runs it synchronously on embedded SQLite
+ * and through Kysely on PostgreSQL; both run this one description.
+ */
+export interface DrawUnit<P extends { readonly writes: CoreWrites }> {
+  readonly lineId: string;
+  /** The velocity window to read; absent when the active strategy does not read draw velocity. */
+  readonly velocity?: { readonly windowMs: number; readonly countMax: number };
+  readonly now: () => number;
+  plan(reads: DrawReads): P;
+  /** The error when the debit finds the line changed under it (a concurrent draw or action got there first). */
+  refused(line: LineRow, debit: LineDebit): Error;
+  /** The error when there is no such line. */
+  notFound(): Error;
+  /**
+   * The line's channel partner's share of the book, read in the unit after the line's lock (and under the partner's
+   * lock on PostgreSQL), so concurrent draws on one channel see each other's debits; `check` throws to refuse.
+   */
+  readonly bookShare?: { readonly partnerId: string; check(share: BookShare): void };
+  readonly guard?: UnitGuard;
+}
+
+/** A borrower's sealed personal data under the current key, replacing what a retired key sealed. */
+export interface BorrowerReseal {
+  readonly id: string;
+  /** The sealed national ID the row must still hold (another rotation run may have got there first). */
+  readonly expectedNationalIdEnc: string;
+  readonly sealed: Pick<
+    BorrowerRow,
+    'national_id_hash' | 'national_id_enc' | 'name_enc' | 'phone_enc' | 'birth_date_enc'
+  >;
+}
+
+/** Which rows a listing pages through. */
+export interface ListScope {
+  readonly table: 'draws' | 'loans' | 'credit_lines';
+  readonly column: 'line_id' | 'borrower_id';
+  readonly value: string;
+}
+
+/** A listing page's bounds: created_at in [from, to), after the keyset cursor, at most `limit` rows. */
+export interface ListBounds {
+  readonly from?: number;
+  readonly to?: number;
+  readonly after?: { readonly t: number; readonly id: string };
+  readonly limit: number;
+}
+
+/** A booked loan as stored, for the borrower's view of what the draw booked. */
+export interface StoredLoan {
+  readonly loan: LoanRow;
+  readonly installments: readonly InstallmentRow[];
+}
+
+/**
+ * The core's store: its units of work and the reads behind them. `Tx` is the store's open transaction, which the
+ * core only passes along (a case outcome acts through the core inside the cases module's transaction).
+ */
+export interface CoreStore<Tx = unknown> {
+  /** Writes `writes` in the caller's open transaction; a refused debit throws `refused(debit)` before any write. */
+  writeInTx(tx: Tx, writes: CoreWrites, refused: (debit: LineDebit) => Error): Promise<void>;
+  /** A page of SUSPENDED and DRAW_FROZEN lines with ids after `afterId`, by id. */
+  restrictedLinesPage(afterId: string, pageSize: number): Promise<LineRow[]>;
+  /** The latest applied action that moved a line into the status it has now (what restricted it). */
+  restrictionOf(line: { readonly id: string; readonly status: string }): Promise<ActionRow | undefined>;
+  /** The unsettled instalments of every loan on a line; only those due before `dueBefore` (ISO date) when given. */
+  unsettledInstalmentsOfLine(lineId: string, dueBefore?: string): Promise<InstallmentRow[]>;
+  /** True once any borrower exists (the demo seed runs only on an empty book). */
+  hasAnyBorrower(): Promise<boolean>;
+  /** The borrower whose national ID has one of these keyed hashes (one per key held). */
+  borrowerByHashes(hashes: readonly string[]): Promise<BorrowerRow | undefined>;
+  borrower(id: string): Promise<BorrowerRow | undefined>;
+  /** A borrower from the reader (never waits for the writer's batch; the draw's list keys). */
+  readBorrower(id: string): Promise<BorrowerRow | undefined>;
+  borrowersPage(afterId: string, pageSize: number): Promise<BorrowerRow[]>;
+  /** Inserts the borrower unless one with these hashes exists, in the caller's transaction; the stored borrower's id. */
+  upsertBorrowerInTx(tx: Tx, row: BorrowerRow, hashes: readonly string[]): Promise<string>;
+  /** Re-seals borrowers (compare-and-set each) with the ledger entry `entry` makes of the re-sealed ids; how many. */
+  resealBorrowers(
+    reseals: readonly BorrowerReseal[],
+    entry: (done: readonly string[]) => LedgerAppend,
+  ): Promise<number>;
+  /** The draw, locked for the rest of the caller's transaction. */
+  lockDrawInTx(tx: Tx, id: string): Promise<DrawRow | undefined>;
+  /** The stored result (JSON) of a decision, read in the caller's transaction. */
+  decisionResultInTx(tx: Tx, decisionId: string): Promise<string | undefined>;
+  /** Compare-and-set of a draw's status: false when the draw is no longer in `from`. */
+  moveDrawInTx(
+    tx: Tx,
+    move: { readonly id: string; readonly from: string; readonly to: string; readonly loanId: string | null },
+  ): Promise<boolean>;
+  /** COOLDOWN draws created at or before `createdBefore`, oldest first. */
+  dueCooldowns(
+    createdBefore: number,
+    limit: number,
+  ): Promise<{ id: string; borrower_id: string; created_at: number }[]>;
+  lineStatusOfDraw(drawId: string): Promise<string | undefined>;
+  /** The id of an alert raised on the borrower after `after` (ms), if any. */
+  alertAfter(borrowerId: string, after: number): Promise<string | undefined>;
+  /** A keyset page of a listed table's rows (the reader; see listings.ts). */
+  listPage(
+    scope: ListScope,
+    bounds: ListBounds,
+  ): Promise<({ id: string; created_at: number } & Record<string, unknown>)[]>;
+  /** True when the line or borrower exists (the reader). */
+  exists(table: 'credit_lines' | 'borrowers', id: string): Promise<boolean>;
+  /** The borrower of a line, from the reader (never waits for the writer's batch); undefined when there is none. */
+  borrowerOfLine(lineId: string): Promise<string | undefined>;
+  runDraw<P extends { readonly writes: CoreWrites }>(
+    unit: DrawUnit<P>,
+  ): Promise<{ readonly plan: P; readonly stored?: StoredLoan }>;
+}

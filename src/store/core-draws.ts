@@ -1,0 +1,326 @@
+import { sql, type Insertable } from 'kysely';
+import { appendToLedger, appendToLedgerSync } from '../compliance/index.js';
+import { canonicalJson } from '../domain/index.js';
+import type {
+  BookedLoan,
+  CoreWrites,
+  DrawRecord,
+  DrawUnit,
+  IdempotencyClaim,
+  LineDebit,
+  OutboxEvent,
+  StoredLoan,
+} from '../core/index.js';
+import type { CoreTables } from './core-tables.js';
+import type { Database } from './schema.js';
+import { insertRows, runShaped } from './shaped.js';
+import type { DbTx, Store } from './store-types.js';
+import type { SyncSql } from './sync.js';
+import { bookShareInTx, bookShareSync } from './lending.js';
+
+/**
+ * The core's draw unit (core/ports.ts DrawUnit) on both engines. What a draw writes is described once, by the core's
+ * plan (CoreWrites, in domain terms); the rows are made here, once, and written by one of two writers that differ
+ * only in how a statement runs: synchronously on prepared statements (embedded SQLite, the hot path: no Kysely, one
+ * turn of the event loop) or through Kysely (PostgreSQL, and SQLite without its synchronous face).
+ */
+
+type LineRow = CoreTables['credit_lines'];
+type LoanRow = CoreTables['loans'];
+type InstallmentRow = CoreTables['loan_installments'];
+type DrawRow = CoreTables['draws'];
+type OutboxRow = Insertable<Database['outbox']>;
+type ClaimRow = Insertable<Database['idempotency_keys']>;
+type Planned = { readonly writes: CoreWrites };
+
+/** The rows of a unit's writes, in the order they are written. */
+interface UnitRows {
+  readonly loan?: LoanRow;
+  readonly installments: InstallmentRow[];
+  readonly draw?: DrawRow;
+  readonly outbox: OutboxRow[];
+}
+
+export function loanRow(loan: BookedLoan): LoanRow {
+  return {
+    id: loan.id,
+    line_id: loan.lineId,
+    borrower_id: loan.borrowerId,
+    draw_id: loan.drawId,
+    status: 'ACTIVE',
+    currency: loan.currency,
+    principal_minor: loan.principalMinor,
+    outstanding_principal_minor: loan.principalMinor,
+    annual_rate: loan.annualRate,
+    term_months: loan.termMonths,
+    method: loan.method,
+    start_date: loan.startDate,
+    upfront_fee_minor: loan.upfrontFeeMinor,
+    periodic_fee_minor: loan.periodicFeeMinor,
+    apr_us_regz: loan.apr.US_REGZ,
+    apr_eu_ccd: loan.apr.EU_CCD,
+    apr_cn_irr: loan.apr.CN_IRR,
+    total_interest_minor: loan.totalInterestMinor,
+    total_fees_minor: loan.totalFeesMinor,
+    total_repayable_minor: loan.totalRepayableMinor,
+    dpd: 0,
+    bucket: loan.bucket,
+    created_at: loan.createdAt,
+    settled_at: null,
+    product_id: loan.product.productId,
+    product_version: loan.product.productVersion,
+    terms: loan.product.terms,
+    interest_through: loan.product.interestThrough,
+    interest_unpaid_minor: loan.product.interestUnpaidMinor,
+    penalty_through: loan.product.penaltyThrough,
+    penalty_unpaid_minor: loan.product.penaltyUnpaidMinor,
+    purpose: loan.product.purpose,
+    quote_id: loan.product.quoteId,
+  };
+}
+
+export function installmentRows(loan: BookedLoan): InstallmentRow[] {
+  return loan.installments.map((i) => ({
+    loan_id: loan.id,
+    period: i.period,
+    due_date: i.dueDate,
+    principal_minor: i.principalMinor,
+    interest_minor: i.interestMinor,
+    fee_minor: i.feeMinor,
+    paid_principal_minor: 0,
+    paid_interest_minor: 0,
+    paid_fee_minor: 0,
+    settled_at: null,
+    late_fee_minor: 0,
+  }));
+}
+
+function drawRow(draw: DrawRecord): DrawRow {
+  return {
+    id: draw.id,
+    line_id: draw.lineId,
+    borrower_id: draw.borrowerId,
+    decision_id: draw.decisionId,
+    status: draw.status,
+    amount_minor: draw.amountMinor,
+    currency: draw.currency,
+    term_months: draw.termMonths,
+    method: draw.method,
+    purpose: draw.purpose ?? null,
+    device_id: draw.deviceId ?? null,
+    ip: draw.ip ?? null,
+    payee_id: draw.payeeId ?? null,
+    reasons: JSON.stringify(draw.reasons),
+    loan_id: draw.loanId,
+    created_at: draw.createdAt,
+  };
+}
+
+export function outboxRow(event: OutboxEvent): OutboxRow {
+  return {
+    id: event.id,
+    topic: event.topic,
+    payload: canonicalJson(event.payload),
+    created_at: event.at,
+    published_at: null,
+  };
+}
+
+function claimRow(claim: IdempotencyClaim): ClaimRow {
+  return {
+    scope: claim.scope,
+    idem_key: claim.key,
+    request_hash: claim.requestHash,
+    state: 'committed',
+    status_code: null,
+    response_body: null,
+    created_at: claim.at,
+  };
+}
+
+function unitRows(writes: CoreWrites): UnitRows {
+  const loan = writes.loan;
+  return {
+    ...(loan ? { loan: loanRow(loan) } : {}),
+    installments: loan ? installmentRows(loan) : [],
+    ...(writes.draw ? { draw: drawRow(writes.draw) } : {}),
+    outbox: writes.outbox.map(outboxRow),
+  };
+}
+
+function ledgerOf(writes: CoreWrites) {
+  return writes.decision ? [writes.decision.ledger, ...writes.ledger] : writes.ledger;
+}
+
+function storedOf(rows: UnitRows): StoredLoan | undefined {
+  return rows.loan ? { loan: rows.loan, installments: rows.installments } : undefined;
+}
+
+function debitParams(debit: LineDebit): unknown[] {
+  return [debit.amountMinor, debit.amountMinor, debit.at, debit.lineId, 'ACTIVE', debit.amountMinor];
+}
+
+// ---- the synchronous writer (embedded SQLite, prepared statements) ----
+
+const FIND_LINE_SQL = 'select * from "credit_lines" where "id" = ?';
+const VELOCITY_SQL =
+  'select "created_at" from "draws" where "line_id" = ? and "created_at" > ? and "status" = ? order by "created_at" desc limit ?';
+const DEBIT_SQL =
+  'update "credit_lines" set "available_minor" = available_minor - ?, "outstanding_minor" = outstanding_minor + ?, "updated_at" = ? where "id" = ? and "status" = ? and "available_minor" >= ?';
+const CLAIM_SQL =
+  'insert into "idempotency_keys" ("scope", "idem_key", "request_hash", "state", "status_code", "response_body", "created_at") values (?, ?, ?, ?, ?, ?, ?) on conflict ("scope", "idem_key") do nothing';
+
+/** writeUnit (below) for a synchronous unit: the same writes in the same order, on prepared statements. */
+function writeUnitSync(db: SyncSql, writes: CoreWrites, refused: (debit: LineDebit) => Error): UnitRows {
+  if (writes.debit && db.run(DEBIT_SQL, debitParams(writes.debit)) !== 1) throw refused(writes.debit);
+  const rows = unitRows(writes);
+  if (rows.loan) {
+    db.insert('loans', [rows.loan]);
+    db.insert('loan_installments', rows.installments);
+  }
+  if (writes.decision) db.insert('decisions', [writes.decision.row]);
+  if (rows.draw) db.insert('draws', [rows.draw]);
+  appendToLedgerSync(db, ledgerOf(writes));
+  if (rows.outbox.length > 0) db.insert('outbox', rows.outbox);
+  return rows;
+}
+
+function runDrawSync<P extends Planned>(db: SyncSql, unit: DrawUnit<P>) {
+  const line = db.get<LineRow>(FIND_LINE_SQL, [unit.lineId]);
+  if (!line) throw unit.notFound();
+  if (unit.bookShare) unit.bookShare.check(bookShareSync(db, unit.bookShare.partnerId));
+  // The single writer runs units one after another; the time is taken when this one runs, not when it was queued.
+  const now = unit.now();
+  const recent = unit.velocity
+    ? db.all<{ created_at: number }>(VELOCITY_SQL, [
+        unit.lineId,
+        now - unit.velocity.windowMs,
+        'APPROVED',
+        unit.velocity.countMax,
+      ])
+    : [];
+  const plan = unit.plan({ line, recentDrawTimes: recent.map((r) => Number(r.created_at)), now });
+  const rows = writeUnitSync(db, plan.writes, (debit) =>
+    unit.refused(db.get<LineRow>(FIND_LINE_SQL, [unit.lineId]) ?? line, debit),
+  );
+  const claim = unit.guard?.idempotency;
+  if (claim?.pending()) claim.claimed(db.run(CLAIM_SQL, Object.values(claimRow(claim))) === 1);
+  return { plan, stored: storedOf(rows) };
+}
+
+// ---- the Kysely writer (PostgreSQL; SQLite without its synchronous face) ----
+
+async function findLineForUpdate(tx: DbTx, store: Store, lineId: string): Promise<LineRow | undefined> {
+  const locked = store.kind === 'postgres';
+  // Every draw reads its line: reuse the compiled SQL (shaped.ts). The row lock makes draws on a line take turns.
+  const result = await runShaped(
+    tx,
+    `findLine ${store.kind} ${locked}`,
+    () => {
+      const query = tx.selectFrom('credit_lines').selectAll().where('id', '=', lineId);
+      return locked ? query.forUpdate() : query;
+    },
+    [lineId],
+  );
+  return result.rows[0];
+}
+
+async function recentDrawTimes(tx: DbTx, lineId: string, since: number, countMax: number) {
+  const rows = await tx
+    .selectFrom('draws')
+    .select('created_at')
+    .where('line_id', '=', lineId)
+    .where('created_at', '>', since)
+    .where('status', '=', 'APPROVED')
+    .orderBy('created_at', 'desc')
+    .limit(countMax)
+    .execute();
+  return rows.map((r) => Number(r.created_at));
+}
+
+async function debitLine(tx: DbTx, debit: LineDebit): Promise<boolean> {
+  const amount = debit.amountMinor;
+  const debited = await runShaped(
+    tx,
+    'draw debit',
+    () =>
+      tx
+        .updateTable('credit_lines')
+        .set({
+          available_minor: sql<number>`available_minor - ${amount}`,
+          outstanding_minor: sql<number>`outstanding_minor + ${amount}`,
+          updated_at: debit.at,
+        })
+        .where('id', '=', debit.lineId)
+        .where('status', '=', 'ACTIVE')
+        .where('available_minor', '>=', amount),
+    debitParams(debit),
+  );
+  return Number(debited.numAffectedRows ?? 0) === 1;
+}
+
+async function claimKey(tx: DbTx, claim: IdempotencyClaim): Promise<void> {
+  const row = claimRow(claim);
+  const inserted = await runShaped(
+    tx,
+    'idempotency claim',
+    () =>
+      tx
+        .insertInto('idempotency_keys')
+        .values(row)
+        .onConflict((oc) => oc.columns(['scope', 'idem_key']).doNothing()),
+    Object.values(row),
+  );
+  claim.claimed(Number(inserted.numAffectedRows ?? 0) === 1);
+}
+
+/**
+ * Writes a unit's writes in an open transaction: the conditional debit first (a refused debit throws before anything
+ * is written), then the rows, the ledger entries (the decision's first) and the outbox rows.
+ */
+export async function writeUnit(
+  tx: DbTx,
+  writes: CoreWrites,
+  refused: (debit: LineDebit) => Promise<Error>,
+): Promise<UnitRows> {
+  if (writes.debit && !(await debitLine(tx, writes.debit))) throw await refused(writes.debit);
+  const rows = unitRows(writes);
+  if (rows.loan) {
+    await insertRows(tx, 'loans', [rows.loan]);
+    await insertRows(tx, 'loan_installments', rows.installments);
+  }
+  if (writes.decision) await insertRows(tx, 'decisions', [writes.decision.row]);
+  if (rows.draw) await insertRows(tx, 'draws', [rows.draw]);
+  await appendToLedger(tx, ledgerOf(writes));
+  if (rows.outbox.length > 0) await insertRows(tx, 'outbox', rows.outbox);
+  return rows;
+}
+
+async function runDrawAsync<P extends Planned>(tx: DbTx, store: Store, unit: DrawUnit<P>) {
+  const line = await findLineForUpdate(tx, store, unit.lineId);
+  if (!line) throw unit.notFound();
+  if (unit.bookShare) unit.bookShare.check(await bookShareInTx(tx, store.kind, unit.bookShare.partnerId));
+  // Taken after the lock: the facts the decision reads are those every earlier draw on the line left behind.
+  const now = unit.now();
+  const recent = unit.velocity
+    ? await recentDrawTimes(tx, unit.lineId, now - unit.velocity.windowMs, unit.velocity.countMax)
+    : [];
+  const plan = unit.plan({ line, recentDrawTimes: recent, now });
+  const rows = await writeUnit(tx, plan.writes, async (debit) =>
+    unit.refused((await findLineForUpdate(tx, store, unit.lineId)) ?? line, debit),
+  );
+  const claim = unit.guard?.idempotency;
+  if (claim?.pending()) await claimKey(tx, claim);
+  return { plan, stored: storedOf(rows) };
+}
+
+/** Runs a draw unit on whichever engine the store offers: synchronous SQLite when it can, Kysely otherwise. */
+export function runDraw<P extends Planned>(
+  store: Store,
+  unit: DrawUnit<P>,
+): Promise<{ readonly plan: P; readonly stored?: StoredLoan }> {
+  const sync = store.sync;
+  return sync
+    ? sync.transaction((db) => runDrawSync(db, unit))
+    : store.transaction((tx) => runDrawAsync(tx, store, unit));
+}

@@ -1,0 +1,98 @@
+import type { Selectable } from 'kysely';
+import type { CoreTables } from './core-tables.js';
+import type { ListBounds, ListScope } from '../core/index.js';
+import type { Db } from './store-types.js';
+
+/**
+ * The core's plain reads (core/ports.ts CoreStore): portable Kysely, the same SQL on SQLite and PostgreSQL. Reads that
+ * decide a write run inside that write's unit instead (core-draws.ts).
+ */
+type LineRow = CoreTables['credit_lines'];
+type ActionRow = Selectable<CoreTables['line_actions']>;
+type InstallmentRow = CoreTables['loan_installments'];
+
+/** A page of SUSPENDED or DRAW_FROZEN lines after `afterId`, by id. */
+export function restrictedLinesPage(db: Db, afterId: string, pageSize: number): Promise<LineRow[]> {
+  return db
+    .selectFrom('credit_lines')
+    .selectAll()
+    .where('status', 'in', ['SUSPENDED', 'DRAW_FROZEN'])
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(pageSize)
+    .execute();
+}
+
+/** The latest applied action that moved the line into the status it has now. */
+export function restrictionOf(
+  db: Db,
+  line: { readonly id: string; readonly status: string },
+): Promise<ActionRow | undefined> {
+  return db
+    .selectFrom('line_actions')
+    .selectAll()
+    .where('line_id', '=', line.id)
+    .where('outcome', '=', 'APPLIED')
+    .where('new_status', '=', line.status)
+    .where('prev_status', '!=', line.status)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/** The unsettled instalments of every loan on a line (due before `dueBefore` when given). */
+export function unsettledInstalmentsOfLine(
+  db: Db,
+  lineId: string,
+  dueBefore?: string,
+): Promise<InstallmentRow[]> {
+  let query = db
+    .selectFrom('loan_installments')
+    .innerJoin('loans', 'loans.id', 'loan_installments.loan_id')
+    .selectAll('loan_installments')
+    .where('loans.line_id', '=', lineId)
+    .where('loan_installments.settled_at', 'is', null);
+  if (dueBefore !== undefined) query = query.where('loan_installments.due_date', '<', dueBefore);
+  return query.execute();
+}
+
+export async function hasAnyBorrower(db: Db): Promise<boolean> {
+  return (await db.selectFrom('borrowers').select('id').limit(1).executeTakeFirst()) !== undefined;
+}
+
+/** Rows of one of the listed tables where `column` = `value`, in (created_at, id) order after a keyset cursor. */
+export async function listPage(
+  db: Db,
+  scope: ListScope,
+  bounds: ListBounds,
+): Promise<({ id: string; created_at: number } & Record<string, unknown>)[]> {
+  // Kysely cannot type a table chosen at run time; the three tables share the columns used here.
+  let q = db
+    .selectFrom(scope.table as 'draws')
+    .selectAll()
+    .where(scope.column as 'line_id', '=', scope.value);
+  if (bounds.from !== undefined) q = q.where('created_at', '>=', bounds.from);
+  if (bounds.to !== undefined) q = q.where('created_at', '<', bounds.to);
+  const after = bounds.after;
+  if (after)
+    q = q.where((eb) =>
+      eb.or([
+        eb('created_at', '>', after.t),
+        eb.and([eb('created_at', '=', after.t), eb('id', '>', after.id)]),
+      ]),
+    );
+  return (await q.orderBy('created_at').orderBy('id').limit(bounds.limit).execute()) as unknown as ({
+    id: string;
+    created_at: number;
+  } & Record<string, unknown>)[];
+}
+
+export async function rowExists(db: Db, table: 'credit_lines' | 'borrowers', id: string): Promise<boolean> {
+  const row = await db
+    .selectFrom(table as 'credit_lines')
+    .select('id')
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row !== undefined;
+}

@@ -1,0 +1,67 @@
+import type { CoreStore } from '../core/index.js';
+import {
+  borrowerById,
+  borrowerByHashes,
+  borrowersPage,
+  readBorrower,
+  resealBorrowers,
+  upsertBorrower,
+} from './core-borrowers.js';
+import { runDraw, writeUnit } from './core-draws.js';
+import {
+  alertAfter,
+  decisionResult,
+  dueCooldowns,
+  lineStatusOfDraw,
+  lockDraw,
+  moveDraw,
+} from './core-held-draws.js';
+import {
+  hasAnyBorrower,
+  listPage,
+  rowExists,
+  restrictedLinesPage,
+  restrictionOf,
+  unsettledInstalmentsOfLine,
+} from './core-reads.js';
+import type { DbTx, Store } from './store-types.js';
+
+/**
+ * The core's port onto the store (core/ports.ts CoreStore), on SQLite or PostgreSQL. Dialect choices (row locks,
+ * synchronous units on the embedded store) are made here and in the files it delegates to, never in src/core.
+ */
+export function createCoreStore(store: Store): CoreStore<DbTx> {
+  return {
+    async borrowerOfLine(lineId) {
+      const line = await store.readDb
+        .selectFrom('credit_lines')
+        .select('borrower_id')
+        .where('id', '=', lineId)
+        .executeTakeFirst();
+      return line?.borrower_id;
+    },
+    restrictedLinesPage: (afterId, pageSize) => restrictedLinesPage(store.db, afterId, pageSize),
+    restrictionOf: (line) => restrictionOf(store.db, line),
+    unsettledInstalmentsOfLine: (lineId, dueBefore) =>
+      unsettledInstalmentsOfLine(store.db, lineId, dueBefore),
+    hasAnyBorrower: () => hasAnyBorrower(store.db),
+    listPage: (scope, bounds) => listPage(store.readDb, scope, bounds),
+    exists: (table, id) => rowExists(store.readDb, table, id),
+    borrowerByHashes: (hashes) => borrowerByHashes(store.db, hashes),
+    borrower: (id) => borrowerById(store.db, id),
+    readBorrower: (id) => readBorrower(store, id),
+    borrowersPage: (afterId, pageSize) => borrowersPage(store.db, afterId, pageSize),
+    upsertBorrowerInTx: (tx, row, hashes) => upsertBorrower(tx, row, hashes),
+    resealBorrowers: (reseals, entry) => resealBorrowers(store, reseals, entry),
+    lockDrawInTx: (tx, id) => lockDraw(tx, store.kind, id),
+    decisionResultInTx: (tx, decisionId) => decisionResult(tx, decisionId),
+    moveDrawInTx: (tx, move) => moveDraw(tx, move),
+    dueCooldowns: (createdBefore, limit) => dueCooldowns(store.db, createdBefore, limit),
+    lineStatusOfDraw: (drawId) => lineStatusOfDraw(store.db, drawId),
+    alertAfter: (borrowerId, after) => alertAfter(store.db, borrowerId, after),
+    runDraw: (unit) => runDraw(store, unit),
+    async writeInTx(tx, writes, refused) {
+      await writeUnit(tx, writes, (debit) => Promise.resolve(refused(debit)));
+    },
+  };
+}

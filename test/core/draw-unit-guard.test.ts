@@ -1,0 +1,84 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { openStore, type Store } from '../../src/store/db.js';
+import type { IdempotencyClaim } from '../../src/core/index.js';
+import { makeCore, openLine } from './harness.js';
+
+/**
+ * The draw's unit of work writes the caller's idempotency key itself, passed in explicitly (UnitGuard): the key commits
+ * with the draw or not at all, on the synchronous writer and on the Kysely one alike.
+ */
+const DRAW = { amountMinor: 100_000, currency: 'CNY', termMonths: 6, method: 'EQUAL_INSTALLMENT' } as const;
+
+function claimOf(key: string, at: number): IdempotencyClaim & { inserted?: boolean } {
+  const claim: IdempotencyClaim & { inserted?: boolean } = {
+    scope: 'test POST /v1/lines/:id/draws',
+    key,
+    requestHash: 'h',
+    at,
+    pending: () => claim.inserted === undefined,
+    claimed: (inserted) => {
+      claim.inserted = inserted;
+      if (!inserted) throw new Error('claimed elsewhere');
+    },
+  };
+  return claim;
+}
+
+const stores: Store[] = [];
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close();
+});
+
+async function engines(): Promise<[string, Store][]> {
+  const syncStore = await openStore({ sqlitePath: ':memory:' });
+  const kyselyStore = await openStore({ sqlitePath: ':memory:' });
+  stores.push(syncStore, kyselyStore);
+  const { sync: _unused, ...asyncOnly } = kyselyStore;
+  return [
+    ['synchronous', syncStore],
+    ['Kysely', asyncOnly],
+  ];
+}
+
+async function count(store: Store, table: 'draws' | 'idempotency_keys'): Promise<number> {
+  const row = await store.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+describe('a draw with an explicit idempotency claim', () => {
+  it('commits the key in the same unit as the draw, once', async () => {
+    for (const [name, store] of await engines()) {
+      const h = makeCore(store);
+      const lineId = await openLine(h);
+      const claim = claimOf(`k-${name}`, h.clock.now());
+      const result = await h.core.requestDraw(lineId, DRAW, { idempotency: claim });
+      expect(result.status, name).toBe('APPROVED');
+      expect(claim.inserted, name).toBe(true);
+      const keys = await store.db.selectFrom('idempotency_keys').selectAll().execute();
+      expect(
+        keys.map((k) => [k.idem_key, k.state]),
+        name,
+      ).toEqual([[`k-${name}`, 'committed']]);
+    }
+  });
+
+  it('writes nothing when another request holds the key (the unit rolls back)', async () => {
+    for (const [name, store] of await engines()) {
+      const h = makeCore(store);
+      const lineId = await openLine(h);
+      await h.core.requestDraw(lineId, DRAW, { idempotency: claimOf('taken', h.clock.now()) });
+      const drawsBefore = await count(store, 'draws');
+      const line = await h.core.getLine(lineId);
+      await expect(
+        h.core.requestDraw(lineId, DRAW, { idempotency: claimOf('taken', h.clock.now()) }),
+        name,
+      ).rejects.toThrow('claimed elsewhere');
+      expect(await count(store, 'draws'), name).toBe(drawsBefore);
+      expect(await count(store, 'idempotency_keys'), name).toBe(1);
+      expect((await h.core.getLine(lineId)).availableMinor, name).toBe(line.availableMinor);
+    }
+  });
+});
