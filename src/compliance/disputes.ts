@@ -19,11 +19,16 @@ export interface DisputeTarget {
   readonly correctValue?: number | boolean;
 }
 
+/** What the borrower claims: for a REPORT_ITEM the value they say is right; nothing more for the other kinds. */
+export interface DisputeClaim {
+  readonly correctValue?: number | boolean;
+}
+
 export interface DisputeView {
   readonly id: string;
   readonly caseId: string;
   readonly target: { readonly kind: string; readonly id: string };
-  readonly claim: unknown;
+  readonly claim: DisputeClaim;
   readonly text: string;
   readonly state: string;
   readonly dueAt: string;
@@ -66,7 +71,7 @@ export function disputeView(row: CreditDisputeRecord): DisputeView {
     id: row.id,
     caseId: row.case_id,
     target: { kind: row.target_kind, id: row.target_id },
-    claim: JSON.parse(row.claim) as unknown,
+    claim: JSON.parse(row.claim) as DisputeClaim,
     text: row.text,
     state: row.state,
     dueAt: iso(row.due_at) as string,

@@ -129,7 +129,16 @@ describe('/openapi.json declares every operation’s answers', () => {
     expect(started.violations).toEqual([]);
     expect(exercised.bodyViolations).toEqual([]);
     // The walk below reaches most of the API with a 2xx; the rest answered (and were checked) with their errors.
-    expect(exercised.succeeded.size).toBeGreaterThanOrEqual(75);
+    expect(exercised.succeeded.size).toBeGreaterThanOrEqual(98);
+    // The borrower's own reads and the dispute routes each get their 2xx shape checked, not only their errors.
+    const mustSucceed = operations(doc)
+      .filter(
+        ({ method, path }) =>
+          (method === 'GET' && path.startsWith('/v1/me/')) || /disputes|bureau-notices/.test(path),
+      )
+      .map(({ method, path }) => `${method} ${path}`);
+    expect(mustSucceed.length).toBeGreaterThanOrEqual(16);
+    expect(mustSucceed.filter((k) => !exercised.succeeded.has(k))).toEqual([]);
     expect(exercised.answered.size).toBeGreaterThanOrEqual(100);
   }, 300_000);
 });
@@ -453,7 +462,29 @@ async function walkWrites(call: Call) {
   );
   const key = await call('POST', '/v1/keys', {}, { payload: { userId: user.json().id, label: 'contract' } });
   if (key.statusCode === 201) await call('DELETE', '/v1/keys/{id}', { id: key.json().id });
-  const token = await call('POST', '/v1/borrowers/{id}/tokens', { id: borrowerId }, { payload: {} });
+  // Only a service key mints borrower tokens: with the admin key the mint is refused (403), and every /v1/me/… call
+  // below would answer 401, so none of the borrower's own answers would have had its 2xx shape checked.
+  const serviceUser = await call(
+    'POST',
+    '/v1/users',
+    {},
+    { payload: { name: 'Contract Service', role: 'service' } },
+  );
+  const serviceKey = await call('POST', '/v1/keys', {}, { payload: { userId: serviceUser.json().id } });
+  expect(serviceKey.statusCode, serviceKey.body).toBe(201);
+  const token = await call(
+    'POST',
+    '/v1/borrowers/{id}/tokens',
+    { id: borrowerId },
+    {
+      payload: {},
+      headers: {
+        authorization: `Bearer ${serviceKey.json().key as string}`,
+        'idempotency-key': 'contract-token',
+      },
+    },
+  );
+  expect(token.statusCode, token.body).toBe(201);
   const borrower = { authorization: `Bearer ${token.json().token as string}` };
   const me = (idem?: string) => ({ ...borrower, ...(idem ? { 'idempotency-key': idem } : {}) });
   await call('GET', '/v1/me/lines', {}, { headers: me() });
@@ -464,7 +495,7 @@ async function walkWrites(call: Call) {
     {},
     {
       headers: me('contract-appeal'),
-      payload: { lineId, reason: 'I repaid on time', target: { kind: 'line_action' } },
+      payload: { decisionId, text: 'I repaid on time' },
     },
   );
   const complaint = await call(
@@ -490,6 +521,49 @@ async function walkWrites(call: Call) {
     { id: drawId },
     { headers: me('contract-cancel'), payload: {} },
   );
+  const myDispute = await call(
+    'POST',
+    '/v1/me/disputes',
+    {},
+    {
+      headers: me('contract-my-dispute'),
+      payload: {
+        target: { kind: 'REPORT_ITEM', id: 'existingDebtMinor', correctValue: 0 },
+        text: 'I owe nothing elsewhere',
+      },
+    },
+  );
+  expect(myDispute.statusCode, myDispute.body).toBe(201);
+  await call('GET', '/v1/me/disputes', {}, { headers: me() });
+  await call('GET', '/v1/me/disputes/{id}', { id: myDispute.json().id }, { headers: me() });
+  await call('GET', '/v1/me/bureau-notices', {}, { headers: me() });
+  const dispute = await call(
+    'POST',
+    '/v1/disputes',
+    {},
+    {
+      payload: {
+        borrowerId,
+        target: { kind: 'REPORT_ITEM', id: 'externalDelinquent', correctValue: false },
+        text: 'the customer called: repaid last month',
+      },
+    },
+  );
+  expect(dispute.statusCode, dispute.body).toBe(201);
+  // Decided, so GET /v1/disputes/{id} below answers with an outcome, not only the open shape.
+  const decided = await call(
+    'POST',
+    '/v1/cases/{id}/resolve',
+    { id: dispute.json().caseId },
+    {
+      payload: {
+        outcome: 'REJECTED',
+        textZh: '逾期记录属实。',
+        textEn: 'The delinquency was reported correctly.',
+      },
+    },
+  );
+  expect(decided.statusCode, decided.body).toBe(200);
   const cases = await call('GET', '/v1/cases');
   const caseId: string | undefined = cases.json().items[0]?.id;
   if (caseId) {
@@ -538,6 +612,7 @@ async function walkWrites(call: Call) {
     '/v1/partners/{id}/quality': { id: partnerId },
     '/v1/partner/lines/{id}': { id: lineId },
     '/v1/cases/{id}': { id: caseId ?? 'none' },
+    '/v1/disputes/{id}': { id: dispute.json().id },
     '/v1/changes/{id}': { id: changeId ?? 'none' },
     '/v1/console/alerts/{id}': { id: alertId },
     '/v1/portfolio/snapshots/{asOf}': { asOf: day },

@@ -8,6 +8,9 @@ import { STRONG_APPLICANT, adminHeaders, type TestApp } from '../helpers/app.js'
 import { residentId } from '../core/harness.js';
 import { CASE_STORES, client, person, startCaseApp, type Person } from '../cases/helpers.js';
 import type { ManualClock } from '../../src/domain/clock.js';
+import type { TSchema } from '@sinclair/typebox';
+import * as R from '../../src/api/routes/responses.js';
+import { closedSchema, contractAjv, describeErrors } from '../api/response-contract.js';
 
 /**
  * The borrower's side of the credit report (issue 16): disputes (异议) open a CREDIT_REPORT_DISPUTE case with a
@@ -381,6 +384,19 @@ describe.each(CASE_STORES)('credit-report disputes and delinquency notices ($nam
       const disputed = await client(t, a.token).post('/v1/me/disputes', { target, text: '我已按时还款' });
       expect(disputed.statusCode).toBe(201);
       expect(disputed.json().target).toEqual(target);
+
+      // What the routes hand the serializer fits their declared answers exactly, on this store too: a member the
+      // schema does not name would be dropped silently, a number read back as a string coerced.
+      const notice = await t.app.consents.reporting.noticesOf(a.borrowerId);
+      expect(notice.map((v) => misfits(R.BureauNoticeView, v))).toEqual([[]]);
+      const decidedAndOpen = await t.app.consents.disputes.ofBorrower(a.borrowerId);
+      expect(decidedAndOpen.map((v) => v.state).sort()).toEqual(['OPEN', 'REJECTED']);
+      expect(decidedAndOpen.map((v) => misfits(R.DisputeView, v))).toEqual([[], []]);
     },
   );
 });
+
+function misfits(schema: TSchema, value: unknown): string[] {
+  const validate = contractAjv().compile(closedSchema(schema));
+  return validate(JSON.parse(JSON.stringify(value))) ? [] : describeErrors(validate.errors);
+}

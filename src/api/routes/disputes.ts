@@ -1,9 +1,11 @@
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { LgError, UUID_PATTERN } from '../../domain/index.js';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { UUID_PATTERN } from '../../domain/index.js';
 import type { CaseService } from '../../cases/index.js';
 import { DISPUTE_TARGET_KINDS, type ConsentServices } from '../../compliance/index.js';
-import { actorOf, BORROWERS, CASE_WORKERS, READERS, WRITERS } from '../types.js';
+import { actorOf, BORROWERS, CASE_WORKERS, READERS, WRITERS, typed } from '../types.js';
+import { borrowerOf } from './me.js';
+import * as R from './responses.js';
 
 /**
  * Credit-report disputes (异议, 征信业管理条例 Art. 25) and the notices that precede a delinquency report (Art. 15).
@@ -16,7 +18,6 @@ export interface DisputeRoutesDeps {
 }
 
 const IdParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
-type IdParams = Static<typeof IdParams>;
 const Target = Type.Object(
   {
     kind: Type.Union(DISPUTE_TARGET_KINDS.map((k) => Type.Literal(k))),
@@ -34,20 +35,14 @@ const Target = Type.Object(
 );
 const Text = Type.String({ minLength: 1, maxLength: 4000 });
 const MyDisputeBody = Type.Object({ target: Target, text: Text }, { additionalProperties: false });
-type MyDisputeBody = Static<typeof MyDisputeBody>;
 const DisputeBody = Type.Object(
   { borrowerId: Type.String({ pattern: UUID_PATTERN }), target: Target, text: Text },
   { additionalProperties: false },
 );
-type DisputeBody = Static<typeof DisputeBody>;
+const Disputes = Type.Object({ items: Type.Array(R.DisputeView) });
+const BureauNotices = Type.Object({ items: Type.Array(R.BureauNoticeView) });
 
 const tags = ['disputes'];
-
-function borrowerOf(request: FastifyRequest): string {
-  const id = request.principal?.borrowerId;
-  if (!id) throw new LgError('LG_FORBIDDEN', 'this route needs a borrower token');
-  return id;
-}
 
 export function disputeRoutes(deps: DisputeRoutesDeps): FastifyPluginAsync {
   const disputes = deps.consents.disputes;
@@ -55,8 +50,9 @@ export function disputeRoutes(deps: DisputeRoutesDeps): FastifyPluginAsync {
     const raised = await deps.cases.raiseDispute(input);
     return disputes.get(raised.id);
   };
-  return async (app) => {
-    app.post<{ Body: MyDisputeBody }>(
+  return async (instance) => {
+    const app = typed(instance);
+    app.post(
       '/v1/me/disputes',
       {
         config: { roles: BORROWERS, idempotent: true },
@@ -65,6 +61,7 @@ export function disputeRoutes(deps: DisputeRoutesDeps): FastifyPluginAsync {
           summary:
             'Dispute an inquiry, a reported delinquency or an item of your credit report (answer in 20 days)',
           body: MyDisputeBody,
+          response: { 201: R.DisputeView, ...R.WRITE_ERRORS },
         },
       },
       async (request, reply) =>
@@ -80,15 +77,27 @@ export function disputeRoutes(deps: DisputeRoutesDeps): FastifyPluginAsync {
 
     app.get(
       '/v1/me/disputes',
-      { config: { roles: BORROWERS }, schema: { tags: ['me'], summary: 'Your credit-report disputes' } },
+      {
+        config: { roles: BORROWERS },
+        schema: {
+          tags: ['me'],
+          summary: 'Your credit-report disputes',
+          response: { 200: Disputes, ...R.READ_ERRORS },
+        },
+      },
       async (request) => ({ items: await disputes.ofBorrower(borrowerOf(request)) }),
     );
 
-    app.get<{ Params: IdParams }>(
+    app.get(
       '/v1/me/disputes/:id',
       {
         config: { roles: BORROWERS },
-        schema: { tags: ['me'], summary: 'One of your disputes', params: IdParams },
+        schema: {
+          tags: ['me'],
+          summary: 'One of your disputes',
+          params: IdParams,
+          response: { 200: R.DisputeView, ...R.ITEM_READ_ERRORS },
+        },
       },
       async (request) => disputes.get(request.params.id, borrowerOf(request)),
     );
@@ -100,12 +109,13 @@ export function disputeRoutes(deps: DisputeRoutesDeps): FastifyPluginAsync {
         schema: {
           tags: ['me'],
           summary: 'Notices that an overdue loan will be reported to the credit bureau, and whether it was',
+          response: { 200: BureauNotices, ...R.READ_ERRORS },
         },
       },
       async (request) => ({ items: await deps.consents.reporting.noticesOf(borrowerOf(request)) }),
     );
 
-    app.post<{ Body: DisputeBody }>(
+    app.post(
       '/v1/disputes',
       {
         config: { roles: [...new Set([...WRITERS, ...CASE_WORKERS])], idempotent: true },
@@ -113,6 +123,7 @@ export function disputeRoutes(deps: DisputeRoutesDeps): FastifyPluginAsync {
           tags,
           summary: "Record a borrower's credit-report dispute (opens its case)",
           body: DisputeBody,
+          response: { 201: R.DisputeView, ...R.WRITE_ERRORS },
         },
       },
       async (request, reply) =>
@@ -126,22 +137,35 @@ export function disputeRoutes(deps: DisputeRoutesDeps): FastifyPluginAsync {
         ),
     );
 
-    app.get<{ Params: IdParams }>(
+    app.get(
       '/v1/disputes/:id',
-      { config: { roles: READERS }, schema: { tags, summary: 'A credit-report dispute', params: IdParams } },
+      {
+        config: { roles: READERS },
+        schema: {
+          tags,
+          summary: 'A credit-report dispute',
+          params: IdParams,
+          response: { 200: R.DisputeView, ...R.ITEM_READ_ERRORS },
+        },
+      },
       async (request) => disputes.get(request.params.id),
     );
 
-    app.get<{ Params: IdParams }>(
+    app.get(
       '/v1/borrowers/:id/disputes',
       {
         config: { roles: READERS },
-        schema: { tags, summary: "A borrower's credit-report disputes", params: IdParams },
+        schema: {
+          tags,
+          summary: "A borrower's credit-report disputes",
+          params: IdParams,
+          response: { 200: Disputes, ...R.ITEM_READ_ERRORS },
+        },
       },
       async (request) => ({ items: await disputes.ofBorrower(request.params.id) }),
     );
 
-    app.get<{ Params: IdParams }>(
+    app.get(
       '/v1/borrowers/:id/bureau-notices',
       {
         config: { roles: READERS },
@@ -149,6 +173,7 @@ export function disputeRoutes(deps: DisputeRoutesDeps): FastifyPluginAsync {
           tags,
           summary: "A borrower's delinquency notices and reports to the bureau",
           params: IdParams,
+          response: { 200: BureauNotices, ...R.ITEM_READ_ERRORS },
         },
       },
       async (request) => ({ items: await deps.consents.reporting.noticesOf(request.params.id) }),

@@ -54,7 +54,8 @@ type ComplaintBody = Static<typeof ComplaintBody>;
 
 const tags = ['me'];
 
-function borrowerOf(request: FastifyRequest): string {
+/** The borrower a /v1/me route speaks for: from the token, never from the request. */
+export function borrowerOf(request: FastifyRequest): string {
   const id = request.principal?.borrowerId;
   // The route's roles admit only borrower tokens, which always carry their borrower.
   if (!id) throw new LgError('LG_FORBIDDEN', 'this route needs a borrower token');

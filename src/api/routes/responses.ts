@@ -428,6 +428,10 @@ export const SignedCheckpoint = Type.Object({
   issuedAt: Type.Number(),
   keyId: Type.String(),
   signature: Type.String(),
+  /** Signed with the rest: without them a client cannot check the signature. Absent on pre-partitioning checkpoints. */
+  chains: Type.Optional(
+    Type.Array(Type.Object({ chain: Type.Number(), length: Type.Number(), hash: Type.String() })),
+  ),
 });
 
 export const InclusionProof = Type.Object({
@@ -1509,4 +1513,49 @@ export const MyLineExplanation = Type.Object({
     inProgress: Type.Optional(Type.Boolean()),
   }),
   openAppeals: Type.Array(AppealView),
+});
+
+/** A credit-report dispute (异议): what is disputed, the claim, the 20-day deadline and the decision once made. */
+export const DisputeView = Type.Object({
+  id: Type.String(),
+  caseId: Type.String(),
+  target: Type.Object({
+    kind: Type.String({ description: 'INQUIRY, DELINQUENCY_REPORT or REPORT_ITEM' }),
+    id: Type.String(),
+  }),
+  claim: Type.Object({
+    correctValue: Type.Optional(
+      Type.Union([Type.Number(), Type.Boolean()], {
+        description: 'a REPORT_ITEM dispute: the value stated right',
+      }),
+    ),
+  }),
+  text: Type.String(),
+  state: Type.String({ description: 'OPEN, CORRECTED or REJECTED' }),
+  dueAt: Type.String(),
+  outcome: Type.Union([
+    Type.Object({
+      zh: Type.Union([Type.String(), Type.Null()]),
+      en: Type.Union([Type.String(), Type.Null()]),
+    }),
+    Type.Null(),
+  ]),
+  correctionId: Type.Union([Type.String(), Type.Null()]),
+  raisedBy: Type.String(),
+  createdAt: Type.String(),
+  resolvedAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+/** A notice that an overdue loan will be reported to the credit bureau (征信业管理条例 Art. 15), and whether it was. */
+export const BureauNoticeView = Type.Object({
+  id: Type.String(),
+  loanId: Type.String(),
+  lineId: Type.String(),
+  bucket: Type.String(),
+  dpd: Type.Number(),
+  text: Type.Object({ zh: Type.String(), en: Type.String() }),
+  notifiedAt: Type.String(),
+  reportAfter: Type.String(),
+  status: Type.String({ description: 'NOTIFIED, REPORTED or CURED (repaid in time: not reported)' }),
+  reportedAt: Type.Union([Type.String(), Type.Null()]),
 });

@@ -7846,6 +7846,20 @@ export interface paths {
                 zh: string;
                 en: string;
               };
+              allIn: {
+                contractRatePercent: number;
+                interestMinor: number;
+                productFeesMinor: number;
+                partnerFees: {
+                  partnerId: string;
+                  type: string;
+                  feeRatePercent: number;
+                  totalMinor: number;
+                }[];
+                totalCostMinor: number;
+                aprPercent: number;
+                capPercent: number;
+              };
               createdAt: string;
               validUntil: string;
             };
@@ -8026,6 +8040,20 @@ export interface paths {
               keyFacts: {
                 zh: string;
                 en: string;
+              };
+              allIn: {
+                contractRatePercent: number;
+                interestMinor: number;
+                productFeesMinor: number;
+                partnerFees: {
+                  partnerId: string;
+                  type: string;
+                  feeRatePercent: number;
+                  totalMinor: number;
+                }[];
+                totalCostMinor: number;
+                aprPercent: number;
+                capPercent: number;
               };
               createdAt: string;
               validUntil: string;
@@ -8757,11 +8785,21 @@ export interface paths {
                 [key: string]: number;
               };
               outstandingMinor: number;
+              borrowers: number;
+              fraudAlertRate: number | null;
+              borrowersWithFraudAlerts: number;
+              complaints: number;
+              complaintRate: number | null;
               alerts?: {
                 partnerId: string;
                 asOf: string;
                 breaches: {
-                  metric: 'firstPaymentDefaultRate' | 'delinquentShare' | 'approvalRate';
+                  metric:
+                    | 'firstPaymentDefaultRate'
+                    | 'delinquentShare'
+                    | 'approvalRate'
+                    | 'fraudAlertRate'
+                    | 'complaintRate';
                   value: number;
                   threshold: number;
                 }[];
@@ -9369,6 +9407,11 @@ export interface paths {
                 issuedAt: number;
                 keyId: string;
                 signature: string;
+                chains?: {
+                  chain: number;
+                  length: number;
+                  hash: string;
+                }[];
               }[];
             };
           };
@@ -9447,6 +9490,11 @@ export interface paths {
               issuedAt: number;
               keyId: string;
               signature: string;
+              chains?: {
+                chain: number;
+                length: number;
+                hash: string;
+              }[];
             };
           };
         };
@@ -9598,6 +9646,11 @@ export interface paths {
                 issuedAt: number;
                 keyId: string;
                 signature: string;
+                chains?: {
+                  chain: number;
+                  length: number;
+                  hash: string;
+                }[];
               };
               publicKey: {
                 keyId: string;
@@ -9704,6 +9757,11 @@ export interface paths {
                 issuedAt: number;
                 keyId: string;
                 signature: string;
+                chains?: {
+                  chain: number;
+                  length: number;
+                  hash: string;
+                }[];
               };
               to: {
                 origin: string;
@@ -9712,6 +9770,11 @@ export interface paths {
                 issuedAt: number;
                 keyId: string;
                 signature: string;
+                chains?: {
+                  chain: number;
+                  length: number;
+                  hash: string;
+                }[];
               };
               proof: string[];
             };
@@ -9829,6 +9892,11 @@ export interface paths {
                 issuedAt: number;
                 keyId: string;
                 signature: string;
+                chains?: {
+                  chain: number;
+                  length: number;
+                  hash: string;
+                }[];
               };
               publicKey: {
                 keyId: string;
@@ -9949,6 +10017,11 @@ export interface paths {
                 issuedAt: number;
                 keyId: string;
                 signature: string;
+                chains?: {
+                  chain: number;
+                  length: number;
+                  hash: string;
+                }[];
               };
               publicKey: {
                 keyId: string;
@@ -11796,6 +11869,987 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/me/disputes': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Your credit-report disputes */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                id: string;
+                caseId: string;
+                target: {
+                  /** @description INQUIRY, DELINQUENCY_REPORT or REPORT_ITEM */
+                  kind: string;
+                  id: string;
+                };
+                claim: {
+                  /** @description a REPORT_ITEM dispute: the value stated right */
+                  correctValue?: number | boolean;
+                };
+                text: string;
+                /** @description OPEN, CORRECTED or REJECTED */
+                state: string;
+                dueAt: string;
+                outcome: {
+                  zh: string | null;
+                  en: string | null;
+                } | null;
+                correctionId: string | null;
+                raisedBy: string;
+                createdAt: string;
+                resolvedAt: string | null;
+              }[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Dispute an inquiry, a reported delinquency or an item of your credit report (answer in 20 days) */
+    post: {
+      parameters: {
+        query?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            target: {
+              kind: 'INQUIRY' | 'DELINQUENCY_REPORT' | 'REPORT_ITEM';
+              /** @description the inquiry id, the delinquency notice id, or the report item (existingDebtMinor, …) */
+              id: string;
+              /** @description for a REPORT_ITEM: the value you say is right */
+              correctValue?: number | boolean;
+            };
+            text: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              caseId: string;
+              target: {
+                /** @description INQUIRY, DELINQUENCY_REPORT or REPORT_ITEM */
+                kind: string;
+                id: string;
+              };
+              claim: {
+                /** @description a REPORT_ITEM dispute: the value stated right */
+                correctValue?: number | boolean;
+              };
+              text: string;
+              /** @description OPEN, CORRECTED or REJECTED */
+              state: string;
+              dueAt: string;
+              outcome: {
+                zh: string | null;
+                en: string | null;
+              } | null;
+              correctionId: string | null;
+              raisedBy: string;
+              createdAt: string;
+              resolvedAt: string | null;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/me/disputes/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One of your disputes */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              caseId: string;
+              target: {
+                /** @description INQUIRY, DELINQUENCY_REPORT or REPORT_ITEM */
+                kind: string;
+                id: string;
+              };
+              claim: {
+                /** @description a REPORT_ITEM dispute: the value stated right */
+                correctValue?: number | boolean;
+              };
+              text: string;
+              /** @description OPEN, CORRECTED or REJECTED */
+              state: string;
+              dueAt: string;
+              outcome: {
+                zh: string | null;
+                en: string | null;
+              } | null;
+              correctionId: string | null;
+              raisedBy: string;
+              createdAt: string;
+              resolvedAt: string | null;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/me/bureau-notices': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Notices that an overdue loan will be reported to the credit bureau, and whether it was */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                id: string;
+                loanId: string;
+                lineId: string;
+                bucket: string;
+                dpd: number;
+                text: {
+                  zh: string;
+                  en: string;
+                };
+                notifiedAt: string;
+                reportAfter: string;
+                /** @description NOTIFIED, REPORTED or CURED (repaid in time: not reported) */
+                status: string;
+                reportedAt: string | null;
+              }[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/disputes': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Record a borrower's credit-report dispute (opens its case) */
+    post: {
+      parameters: {
+        query?: never;
+        header: {
+          /** @description one key per logical write (1-255 of A-Z a-z 0-9 . _ : -); a retry sends the same key */
+          'idempotency-key': string;
+        };
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            borrowerId: string;
+            target: {
+              kind: 'INQUIRY' | 'DELINQUENCY_REPORT' | 'REPORT_ITEM';
+              /** @description the inquiry id, the delinquency notice id, or the report item (existingDebtMinor, …) */
+              id: string;
+              /** @description for a REPORT_ITEM: the value you say is right */
+              correctValue?: number | boolean;
+            };
+            text: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              caseId: string;
+              target: {
+                /** @description INQUIRY, DELINQUENCY_REPORT or REPORT_ITEM */
+                kind: string;
+                id: string;
+              };
+              claim: {
+                /** @description a REPORT_ITEM dispute: the value stated right */
+                correctValue?: number | boolean;
+              };
+              text: string;
+              /** @description OPEN, CORRECTED or REJECTED */
+              state: string;
+              dueAt: string;
+              outcome: {
+                zh: string | null;
+                en: string | null;
+              } | null;
+              correctionId: string | null;
+              raisedBy: string;
+              createdAt: string;
+              resolvedAt: string | null;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/disputes/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A credit-report dispute */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              caseId: string;
+              target: {
+                /** @description INQUIRY, DELINQUENCY_REPORT or REPORT_ITEM */
+                kind: string;
+                id: string;
+              };
+              claim: {
+                /** @description a REPORT_ITEM dispute: the value stated right */
+                correctValue?: number | boolean;
+              };
+              text: string;
+              /** @description OPEN, CORRECTED or REJECTED */
+              state: string;
+              dueAt: string;
+              outcome: {
+                zh: string | null;
+                en: string | null;
+              } | null;
+              correctionId: string | null;
+              raisedBy: string;
+              createdAt: string;
+              resolvedAt: string | null;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/borrowers/{id}/disputes': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A borrower's credit-report disputes */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                id: string;
+                caseId: string;
+                target: {
+                  /** @description INQUIRY, DELINQUENCY_REPORT or REPORT_ITEM */
+                  kind: string;
+                  id: string;
+                };
+                claim: {
+                  /** @description a REPORT_ITEM dispute: the value stated right */
+                  correctValue?: number | boolean;
+                };
+                text: string;
+                /** @description OPEN, CORRECTED or REJECTED */
+                state: string;
+                dueAt: string;
+                outcome: {
+                  zh: string | null;
+                  en: string | null;
+                } | null;
+                correctionId: string | null;
+                raisedBy: string;
+                createdAt: string;
+                resolvedAt: string | null;
+              }[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/borrowers/{id}/bureau-notices': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A borrower's delinquency notices and reports to the bureau */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                id: string;
+                loanId: string;
+                lineId: string;
+                bucket: string;
+                dpd: number;
+                text: {
+                  zh: string;
+                  en: string;
+                };
+                notifiedAt: string;
+                reportAfter: string;
+                /** @description NOTIFIED, REPORTED or CURED (repaid in time: not reported) */
+                status: string;
+                reportedAt: string | null;
+              }[];
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        404: {
           headers: {
             [name: string]: unknown;
           };
