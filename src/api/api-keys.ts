@@ -1,9 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
-import { sha256Hex } from '../domain/sha256.js';
-import type { Clock } from '../domain/clock.js';
-import type { IdGenerator } from '../domain/ids.js';
-import type { RandomSource } from '../domain/random.js';
-import { LgError } from '../domain/errors.js';
+import { sha256Hex } from '../domain/index.js';
+import type { Clock } from '../domain/index.js';
+import type { IdGenerator } from '../domain/index.js';
+import type { RandomSource } from '../domain/index.js';
+import { LgError } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
 import {
   borrowerExists,

@@ -1,4 +1,4 @@
-import { LgError } from '../domain/errors.js';
+import { LgError } from '../domain/index.js';
 
 /**
  * How deep a request body may nest. No route's schema needs more than a dozen levels (a strategy document is the

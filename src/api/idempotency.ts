@@ -1,8 +1,8 @@
-import { sha256Hex } from '../domain/sha256.js';
+import { sha256Hex } from '../domain/index.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CanonicalJsonError, canonicalJson } from '../domain/canonical-json.js';
-import { LgError } from '../domain/errors.js';
-import type { Clock } from '../domain/clock.js';
+import { CanonicalJsonError, canonicalJson } from '../domain/index.js';
+import { LgError } from '../domain/index.js';
+import type { Clock } from '../domain/index.js';
 import {
   RETRY_AFTER_SECONDS,
   idempotencyClaimHooks,

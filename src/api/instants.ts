@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { LgError } from '../domain/errors.js';
+import { LgError } from '../domain/index.js';
 
 /**
  * The instants the API accepts: years 0000 to 9999, the range ISO 8601's four-digit years (and RFC 3339) write and

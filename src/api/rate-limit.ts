@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { Redis } from 'ioredis';
-import { LgError } from '../domain/errors.js';
-import { sha256Hex } from '../domain/sha256.js';
+import { LgError } from '../domain/index.js';
+import { sha256Hex } from '../domain/index.js';
 
 /**
  * Request limits (OWASP API4:2023, unrestricted resource consumption; API2:2023, credential stuffing), counted in

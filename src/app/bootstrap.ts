@@ -1,11 +1,11 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createApiKey } from '../api/api-keys.js';
+import { createApiKey } from '../api/index.js';
 import { seedDemo } from '../core/index.js';
 import { acquireAdvisoryLock, anyApiKeyExists } from '../store/index.js';
 import type { AppServices } from './app.js';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from './config.js';
-import { isoDate, MS_PER_DAY } from '../domain/clock.js';
+import { isoDate, MS_PER_DAY } from '../domain/index.js';
 
 /**
  * First-start chores for `lineguard serve`: in development an admin key when none exists (printed once and kept in

@@ -1,4 +1,4 @@
-import { LgError } from '../domain/errors.js';
+import { LgError } from '../domain/index.js';
 import {
   CASE_TYPES,
   FOUR_EYES_DEFAULTS,

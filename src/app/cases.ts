@@ -1,10 +1,10 @@
 import type { ModelRegistry } from '../scoring/index.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
-import type { Clock } from '../domain/clock.js';
-import type { IdGenerator } from '../domain/ids.js';
-import type { RandomSource } from '../domain/random.js';
-import { appendToLedger } from '../compliance/ledger.js';
+import type { Clock } from '../domain/index.js';
+import type { IdGenerator } from '../domain/index.js';
+import type { RandomSource } from '../domain/index.js';
+import { appendToLedger } from '../compliance/index.js';
 import { createCaseIntakeReads, drawRow, type Store } from '../store/index.js';
 import {
   applyActionInTx,
@@ -25,9 +25,9 @@ import {
   type CaseService,
 } from '../cases/index.js';
 import type { CasesSettings } from './cases-config.js';
-import { caseRoutes } from '../api/routes/cases.js';
-import { meRoutes } from '../api/routes/me.js';
-import { userRoutes } from '../api/routes/users.js';
+import { caseRoutes } from '../api/index.js';
+import { meRoutes } from '../api/index.js';
+import { userRoutes } from '../api/index.js';
 import type { EngineService } from '../engine/index.js';
 import {
   createGates,

@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { LgError } from '../domain/errors.js';
+import { LgError } from '../domain/index.js';
 import { loadCasesSettings, type CasesSettings } from './cases-config.js';
 
 /**

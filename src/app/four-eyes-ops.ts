@@ -1,9 +1,9 @@
-import type { Clock } from '../domain/clock.js';
-import type { IdGenerator } from '../domain/ids.js';
-import type { RandomSource } from '../domain/random.js';
-import type { LineActionType } from '../domain/decision.js';
-import { LgError } from '../domain/errors.js';
-import { appendToLedger } from '../compliance/ledger.js';
+import type { Clock } from '../domain/index.js';
+import type { IdGenerator } from '../domain/index.js';
+import type { RandomSource } from '../domain/index.js';
+import type { LineActionType } from '../domain/index.js';
+import { LgError } from '../domain/index.js';
+import { appendToLedger } from '../compliance/index.js';
 import { findUser, insertApiKey, lineRow, type DbTx, type Store } from '../store/index.js';
 import { applyActionInTx, restrictedForFraud, type CoreServices } from '../core/index.js';
 import type { EngineService } from '../engine/index.js';

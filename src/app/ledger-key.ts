@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
-import { LgError } from '../domain/errors.js';
+import { LgError } from '../domain/index.js';
 import { signerFromText, type LedgerSigner } from '../compliance/index.js';
 
 export const LEDGER_KEY_FILE = 'ledger-signing.pem';

@@ -1,4 +1,4 @@
-import type { Clock } from '../domain/clock.js';
+import type { Clock } from '../domain/index.js';
 import type { Bus } from './bus.js';
 
 /** An unpublished outbox row. */

@@ -1,7 +1,7 @@
-import { MS_PER_DAY } from '../domain/clock.js';
-import { LgError } from '../domain/errors.js';
-import type { ReasonLang } from '../domain/reason-codes.js';
-import { appendToLedger } from '../compliance/ledger.js';
+import { MS_PER_DAY } from '../domain/index.js';
+import { LgError } from '../domain/index.js';
+import type { ReasonLang } from '../domain/index.js';
+import { appendToLedger } from '../compliance/index.js';
 import { decisionOwner, lineActionRow, lineRow, linesOfBorrower } from '../store/case-evidence.js';
 import {
   appealsOf,

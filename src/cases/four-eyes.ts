@@ -1,7 +1,7 @@
-import { LgError } from '../domain/errors.js';
-import { appendToLedger } from '../compliance/ledger.js';
-import type { Clock } from '../domain/clock.js';
-import type { IdGenerator } from '../domain/ids.js';
+import { LgError } from '../domain/index.js';
+import { appendToLedger } from '../compliance/index.js';
+import type { Clock } from '../domain/index.js';
+import type { IdGenerator } from '../domain/index.js';
 import type { DbTx, Store } from '../store/db.js';
 import {
   findPendingChange,

@@ -1,5 +1,5 @@
 /** People in the loop (issue 11): cases and queues, outcomes, the borrower's side, four eyes. */
-import type { ReasonLang } from '../domain/reason-codes.js';
+import type { ReasonLang } from '../domain/index.js';
 import { casesForStats, type CaseFilter } from '../store/cases.js';
 import type { AlertFollowUp } from '../store/cases.js';
 import {

@@ -1,4 +1,4 @@
-import { appendToLedger, appendToLedgerSync, type LedgerAppend } from '../compliance/ledger.js';
+import { appendToLedger, appendToLedgerSync, type LedgerAppend } from '../compliance/index.js';
 import {
   insertCases,
   insertCasesSync,

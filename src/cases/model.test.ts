@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { isLgError } from '../domain/errors.js';
+import { isLgError } from '../domain/index.js';
 import {
   assertOutcome,
   assertTransition,

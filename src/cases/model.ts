@@ -1,4 +1,4 @@
-import { LgError } from '../domain/errors.js';
+import { LgError } from '../domain/index.js';
 
 /** Everything that waits on a person is one of these (issue 11 "Cases and queues"). */
 export const CASE_TYPES = [

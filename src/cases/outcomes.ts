@@ -1,7 +1,7 @@
-import { LgError } from '../domain/errors.js';
-import { getReason, isKnownReason } from '../domain/reason-codes.js';
-import type { LineActionType } from '../domain/decision.js';
-import { appendToLedger } from '../compliance/ledger.js';
+import { LgError } from '../domain/index.js';
+import { getReason, isKnownReason } from '../domain/index.js';
+import type { LineActionType } from '../domain/index.js';
+import { appendToLedger } from '../compliance/index.js';
 import type { DbTx } from '../store/db.js';
 import { drawRow, lineActionRow, lineHistory, lineRow } from '../store/case-evidence.js';
 import { findAppeal, findCase, updateAppeal, updateComplaint, type CaseRow } from '../store/cases.js';

@@ -1,7 +1,7 @@
-import type { Clock } from '../domain/clock.js';
-import type { IdGenerator } from '../domain/ids.js';
-import type { ReasonLang } from '../domain/reason-codes.js';
-import type { LineActionType } from '../domain/decision.js';
+import type { Clock } from '../domain/index.js';
+import type { IdGenerator } from '../domain/index.js';
+import type { ReasonLang } from '../domain/index.js';
+import type { LineActionType } from '../domain/index.js';
 import type { DbTx, Store } from '../store/db.js';
 import type { AlertRow } from '../store/cases.js';
 import type { SlaPolicy } from './model.js';

@@ -1,4 +1,4 @@
-import { getReason, isKnownReason } from '../domain/reason-codes.js';
+import { getReason, isKnownReason } from '../domain/index.js';
 import { openCases } from './intake.js';
 import type { CaseDeps } from './ports.js';
 import type { NewCase } from './rows.js';

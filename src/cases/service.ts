@@ -1,5 +1,5 @@
-import { LgError } from '../domain/errors.js';
-import { appendToLedger } from '../compliance/ledger.js';
+import { LgError } from '../domain/index.js';
+import { appendToLedger } from '../compliance/index.js';
 import type { DbTx } from '../store/db.js';
 import {
   findCase,

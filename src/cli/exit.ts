@@ -1,4 +1,4 @@
-import { isLgError } from '../domain/errors.js';
+import { isLgError } from '../domain/index.js';
 
 /** Exit codes that mean something to a script. */
 export const EXIT = {

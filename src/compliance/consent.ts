@@ -7,7 +7,7 @@ import {
   type ErrorCode,
   type IdGenerator,
 } from '../domain/index.js';
-import { sha256Hex } from '../domain/sha256.js';
+import { sha256Hex } from '../domain/index.js';
 import type { FieldCrypto } from './crypto.js';
 import type { ComplianceStore, ConsentRecord } from './ports.js';
 

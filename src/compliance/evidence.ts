@@ -1,5 +1,5 @@
-import type { Clock } from '../domain/clock.js';
-import { LgError } from '../domain/errors.js';
+import type { Clock } from '../domain/index.js';
+import { LgError } from '../domain/index.js';
 import type { Db } from '../store/db.js';
 import { entryLeaf, normaliseRow, type LedgerRow } from './ledger.js';
 import {

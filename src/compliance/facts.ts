@@ -1,6 +1,6 @@
-import { canonicalJson } from '../domain/canonical-json.js';
-import { DEFAULT_BUCKETS } from '../domain/delinquency.js';
-import { sha256Hex } from '../domain/sha256.js';
+import { canonicalJson } from '../domain/index.js';
+import { DEFAULT_BUCKETS } from '../domain/index.js';
+import { sha256Hex } from '../domain/index.js';
 import type { Db } from '../store/db.js';
 import type { LedgerRow } from './ledger.js';
 

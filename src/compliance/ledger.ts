@@ -1,6 +1,6 @@
-import { sha256Hex } from '../domain/sha256.js';
+import { sha256Hex } from '../domain/index.js';
 import { PostgresAdapter, sql } from 'kysely';
-import { canonicalJson } from '../domain/canonical-json.js';
+import { canonicalJson } from '../domain/index.js';
 import type { Db, DbTx } from '../store/db.js';
 import { registerBatchFinisher, txScopedCache } from '../store/unit-context.js';
 import { insertRows, runShaped } from '../store/shaped.js';

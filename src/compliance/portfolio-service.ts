@@ -5,7 +5,7 @@ import {
   type DelinquencyBucket,
   type IdGenerator,
 } from '../domain/index.js';
-import { sha256Hex } from '../domain/sha256.js';
+import { sha256Hex } from '../domain/index.js';
 import type { ComplianceStore } from './ports.js';
 import { monthlyReport, type MonthlyReport } from './monthly-report.js';
 import { evaluateEarlyWarnings, type Breach, type EarlyWarningThresholds } from './early-warning.js';

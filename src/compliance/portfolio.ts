@@ -1,5 +1,5 @@
 import { DEFAULT_BUCKETS, MS_PER_DAY, parseIsoDate, type DelinquencyBucket } from '../domain/index.js';
-import { psi } from '../scoring/metrics.js';
+import { psi } from '../scoring/index.js';
 import type { PortfolioReads } from './ports.js';
 
 /**

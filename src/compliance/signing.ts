@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import { sha256Hex } from '../domain/sha256.js';
+import { sha256Hex } from '../domain/index.js';
 
 /**
  * Signed checkpoints of the ledger's Merkle tree (RFC 9162 §4.10 "signed tree head", in the text form of the C2SP

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson } from '../domain/canonical-json.js';
+import { canonicalJson } from '../domain/index.js';
 import type { SignedCheckpoint } from './signing.js';
 
 /**

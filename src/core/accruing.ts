@@ -5,9 +5,9 @@ import {
   type AccrualLoanState,
   type InstallmentState,
   type Owed,
-} from '../domain/settlement.js';
-import { dailyRate } from '../domain/accrual.js';
-import { appendToLedger } from '../compliance/ledger.js';
+} from '../domain/index.js';
+import { dailyRate } from '../domain/index.js';
+import { appendToLedger } from '../compliance/index.js';
 import type { CoreDeps, UnitTx } from './deps.js';
 import { loanTermsOf, type LoanTermsSnapshot } from './products.js';
 import { findLoan, installmentsOf, type InstallmentRow, type LoanRow } from './repo.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { allocateRepayment, remainingMinor, type AllocationItem } from './allocation.js';
-import { LgError } from '../domain/errors.js';
+import { LgError } from '../domain/index.js';
 
 function item(
   period: number,

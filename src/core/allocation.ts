@@ -1,4 +1,4 @@
-import { LgError } from '../domain/errors.js';
+import { LgError } from '../domain/index.js';
 
 /**
  * How a repayment is split (pure). Stated choices:

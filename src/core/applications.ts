@@ -1,11 +1,11 @@
-import type { Decision, Outcome } from '../domain/decision.js';
+import type { Decision, Outcome } from '../domain/index.js';
 import { activeProduct, bindLineToProduct, fitGrantToProduct } from './products.js';
 import { assertAllInCost, channelFor, recordChannel, type ChannelInput } from './partners.js';
-import { LgError } from '../domain/errors.js';
-import { applyLineAction as transition, newPendingLine } from '../domain/line.js';
-import { appendToLedger } from '../compliance/ledger.js';
-import { borrowerReasons, type BorrowerReason } from '../domain/reason-codes.js';
-import { DEFAULT_CURRENCY } from '../domain/money.js';
+import { LgError } from '../domain/index.js';
+import { applyLineAction as transition, newPendingLine } from '../domain/index.js';
+import { appendToLedger } from '../compliance/index.js';
+import { borrowerReasons, type BorrowerReason } from '../domain/index.js';
+import { DEFAULT_CURRENCY } from '../domain/index.js';
 import {
   findBorrowerByHash,
   maskBorrower,

@@ -1,7 +1,7 @@
-import { isoDate } from '../domain/clock.js';
-import { LgError } from '../domain/errors.js';
-import { ageOn, maskName, maskNationalId, maskPhone, parseChineseResidentId } from '../domain/national-id.js';
-import type { FieldCrypto } from '../compliance/crypto.js';
+import { isoDate } from '../domain/index.js';
+import { LgError } from '../domain/index.js';
+import { ageOn, maskName, maskNationalId, maskPhone, parseChineseResidentId } from '../domain/index.js';
+import type { FieldCrypto } from '../compliance/index.js';
 import type { CoreDeps } from './deps.js';
 import type { BorrowerRow } from './repo.js';
 import type { CoreStore } from './ports.js';

@@ -1,5 +1,5 @@
-import type { ContextValue, Outcome } from '../domain/decision.js';
-import { LgError } from '../domain/errors.js';
+import type { ContextValue, Outcome } from '../domain/index.js';
+import { LgError } from '../domain/index.js';
 
 /**
  * The core pulls bureau data itself (DESIGN: the core knows its own facts). At application the credit-report

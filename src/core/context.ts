@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import type { ContextValue, Decision, DecisionContext } from '../domain/decision.js';
-import { LgError } from '../domain/errors.js';
+import type { ContextValue, Decision, DecisionContext } from '../domain/index.js';
+import { LgError } from '../domain/index.js';
 import type { CoreEngine } from './deps.js';
 
 /**

@@ -1,11 +1,11 @@
 import type { ApplicationBureauPort } from './bureau-gate.js';
-import type { Clock } from '../domain/clock.js';
-import type { ContextValue, Decider, Decision, DecisionContext, LineActionType } from '../domain/decision.js';
-import type { DelinquencyBucket } from '../domain/delinquency.js';
-import type { IdGenerator } from '../domain/ids.js';
-import type { FieldCrypto } from '../compliance/crypto.js';
+import type { Clock } from '../domain/index.js';
+import type { ContextValue, Decider, Decision, DecisionContext, LineActionType } from '../domain/index.js';
+import type { DelinquencyBucket } from '../domain/index.js';
+import type { IdGenerator } from '../domain/index.js';
+import type { FieldCrypto } from '../compliance/index.js';
 import type { DbTx, Store } from '../store/db.js';
-import type { ActionClass } from '../engine/guard.js';
+import type { ActionClass } from '../engine/index.js';
 import type { LendingStore } from './ports/lending.js';
 import type { CoreDecisionWrites, CoreStore } from './ports.js';
 

@@ -1,11 +1,11 @@
-import { isoDate, MS_PER_DAY } from '../domain/clock.js';
-import type { ContextValue, Decision, Outcome } from '../domain/decision.js';
-import { LgError } from '../domain/errors.js';
-import { drawBlockedError, type LineStatus } from '../domain/line.js';
-import { aprCapCheck, loanDisclosure, type LoanDisclosure } from '../domain/apr.js';
-import { buildSchedule, type RepaymentMethod, type Schedule } from '../domain/schedule.js';
-import { borrowerReasons, type BorrowerReason } from '../domain/reason-codes.js';
-import { DEFAULT_BUCKETS } from '../domain/delinquency.js';
+import { isoDate, MS_PER_DAY } from '../domain/index.js';
+import type { ContextValue, Decision, Outcome } from '../domain/index.js';
+import { LgError } from '../domain/index.js';
+import { drawBlockedError, type LineStatus } from '../domain/index.js';
+import { aprCapCheck, loanDisclosure, type LoanDisclosure } from '../domain/index.js';
+import { buildSchedule, type RepaymentMethod, type Schedule } from '../domain/index.js';
+import { borrowerReasons, type BorrowerReason } from '../domain/index.js';
+import { DEFAULT_BUCKETS } from '../domain/index.js';
 import type { LedgerAppend } from '../compliance/index.js';
 import {
   allInBreakdown,
@@ -49,7 +49,7 @@ import type {
   OutboxEvent,
   UnitGuard,
 } from './ports.js';
-import { ANTI_SCAM_WARNING } from '../domain/anti-scam.js';
+import { ANTI_SCAM_WARNING } from '../domain/index.js';
 
 export const DRAW_STRATEGY = 'draw';
 

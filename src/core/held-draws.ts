@@ -1,9 +1,9 @@
-import type { Decision } from '../domain/decision.js';
-import { LgError } from '../domain/errors.js';
-import { drawBlockedError, type LineStatus } from '../domain/line.js';
-import { aprCapCheck } from '../domain/apr.js';
-import type { RepaymentMethod } from '../domain/schedule.js';
-import { appendToLedger, type LedgerAppend } from '../compliance/ledger.js';
+import type { Decision } from '../domain/index.js';
+import { LgError } from '../domain/index.js';
+import { drawBlockedError, type LineStatus } from '../domain/index.js';
+import { aprCapCheck } from '../domain/index.js';
+import type { RepaymentMethod } from '../domain/index.js';
+import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
 import type { DbTx } from '../store/db.js';
 import type { CoreDeps } from './deps.js';
 import {

@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
-import { isoDate, MS_PER_DAY, parseIsoDate } from '../domain/clock.js';
-import { bucketFor, DEFAULT_BUCKETS } from '../domain/delinquency.js';
-import { LgError } from '../domain/errors.js';
-import { expireTempLimit } from '../domain/line.js';
-import { appendToLedger, type LedgerAppend } from '../compliance/ledger.js';
+import { isoDate, MS_PER_DAY, parseIsoDate } from '../domain/index.js';
+import { bucketFor, DEFAULT_BUCKETS } from '../domain/index.js';
+import { LgError } from '../domain/index.js';
+import { expireTempLimit } from '../domain/index.js';
+import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
 import type { CoreDeps, GuardTrip } from './deps.js';
 import { buildContext, timedDecide } from './context.js';
 import { applyActionInTx, raiseTrip, type LineActionResult } from './lines.js';

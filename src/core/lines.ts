@@ -1,12 +1,12 @@
 import { sql } from 'kysely';
-import { RESTRICTIVE_ACTIONS, type LineActionType } from '../domain/decision.js';
-import { LgError } from '../domain/errors.js';
-import { applyLineAction as transition, availableMinor, type LineState } from '../domain/line.js';
-import { getReason, isKnownReason } from '../domain/reason-codes.js';
-import { appendToLedger, type LedgerAppend } from '../compliance/ledger.js';
+import { RESTRICTIVE_ACTIONS, type LineActionType } from '../domain/index.js';
+import { LgError } from '../domain/index.js';
+import { applyLineAction as transition, availableMinor, type LineState } from '../domain/index.js';
+import { getReason, isKnownReason } from '../domain/index.js';
+import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
 import type { DbTx } from '../store/db.js';
 import type { CoreDeps, GuardTrip } from './deps.js';
-import { actionClassOf, type ActionClass } from '../engine/guard.js';
+import { actionClassOf, type ActionClass } from '../engine/index.js';
 import {
   countActiveLines,
   countAutomatedRestrictions,

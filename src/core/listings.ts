@@ -1,4 +1,4 @@
-import { LgError } from '../domain/errors.js';
+import { LgError } from '../domain/index.js';
 import type { CoreStore, ListScope } from './ports.js';
 
 /** What a listing reads. */

@@ -1,10 +1,10 @@
 import { sql } from 'kysely';
-import { isoDate, parseIsoDate } from '../domain/clock.js';
-import { bucketFor, daysPastDue, DEFAULT_BUCKETS } from '../domain/delinquency.js';
-import { LgError } from '../domain/errors.js';
-import { assertSameCurrency } from '../domain/money.js';
-import type { Schedule } from '../domain/schedule.js';
-import { appendToLedger } from '../compliance/ledger.js';
+import { isoDate, parseIsoDate } from '../domain/index.js';
+import { bucketFor, daysPastDue, DEFAULT_BUCKETS } from '../domain/index.js';
+import { LgError } from '../domain/index.js';
+import { assertSameCurrency } from '../domain/index.js';
+import type { Schedule } from '../domain/index.js';
+import { appendToLedger } from '../compliance/index.js';
 import type { StoreKind } from '../store/db.js';
 import type { CoreTables } from '../store/core-tables.js';
 import { allocateRepayment, type Allocation, type AllocationItem } from './allocation.js';

@@ -1,5 +1,5 @@
-import { isoDate } from '../domain/clock.js';
-import { LgError } from '../domain/errors.js';
+import { isoDate } from '../domain/index.js';
+import { LgError } from '../domain/index.js';
 import {
   allInCost,
   concentrationBreached,
@@ -7,8 +7,8 @@ import {
   type Funding,
   type PartnerStatus,
   type PartnerType,
-} from '../domain/partner.js';
-import { appendToLedger } from '../compliance/ledger.js';
+} from '../domain/index.js';
+import { appendToLedger } from '../compliance/index.js';
 import type { CoreDeps, UnitTx } from './deps.js';
 import type { BookShare, PartnerRecord } from './ports/lending.js';
 import { findLine } from './repo.js';

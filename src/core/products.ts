@@ -1,5 +1,5 @@
-import { canonicalJson } from '../domain/canonical-json.js';
-import { LgError } from '../domain/errors.js';
+import { canonicalJson } from '../domain/index.js';
+import { LgError } from '../domain/index.js';
 import {
   checkDrawTerms,
   feeFor,
@@ -7,10 +7,10 @@ import {
   validateProductTerms,
   type DrawTerms,
   type ProductTerms,
-} from '../domain/product.js';
-import type { ScheduleInput, Schedule } from '../domain/schedule.js';
-import type { AccrualTerms } from '../domain/settlement.js';
-import { appendToLedger } from '../compliance/ledger.js';
+} from '../domain/index.js';
+import type { ScheduleInput, Schedule } from '../domain/index.js';
+import type { AccrualTerms } from '../domain/index.js';
+import { appendToLedger } from '../compliance/index.js';
 import type { CoreDeps, UnitTx } from './deps.js';
 import type { ProductRecord } from './ports/lending.js';
 import type { LineRow, LoanRow } from './repo.js';

@@ -1,4 +1,4 @@
-import { judgePurpose, purposeError, PURPOSES } from '../domain/purpose.js';
+import { judgePurpose, purposeError, PURPOSES } from '../domain/index.js';
 import { productOfLine } from './products.js';
 import type { LineRow } from './repo.js';
 

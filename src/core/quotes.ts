@@ -1,19 +1,19 @@
-import { aprCapCheck, loanDisclosure, simpleAnnualRatePercent } from '../domain/apr.js';
-import { dailyRate } from '../domain/accrual.js';
-import { canonicalJson } from '../domain/canonical-json.js';
-import { isoDate, isoDay, parseIsoDay } from '../domain/clock.js';
-import { LgError } from '../domain/errors.js';
-import { keyFacts } from '../domain/key-facts.js';
-import { drawBlockedError, type LineStatus } from '../domain/line.js';
+import { aprCapCheck, loanDisclosure, simpleAnnualRatePercent } from '../domain/index.js';
+import { dailyRate } from '../domain/index.js';
+import { canonicalJson } from '../domain/index.js';
+import { isoDate, isoDay, parseIsoDay } from '../domain/index.js';
+import { LgError } from '../domain/index.js';
+import { keyFacts } from '../domain/index.js';
+import { drawBlockedError, type LineStatus } from '../domain/index.js';
 import {
   buildSchedule,
   type Installment,
   type RepaymentMethod,
   type Schedule,
   type ScheduleInput,
-} from '../domain/schedule.js';
-import { applyRepayment, newAccrualState, owedOn, type PrepaymentMode } from '../domain/settlement.js';
-import type { ProductTerms } from '../domain/product.js';
+} from '../domain/index.js';
+import { applyRepayment, newAccrualState, owedOn, type PrepaymentMode } from '../domain/index.js';
+import type { ProductTerms } from '../domain/index.js';
 import type { CoreDeps } from './deps.js';
 import type { QuoteRecord } from './ports/lending.js';
 import {

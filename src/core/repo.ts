@@ -1,10 +1,10 @@
-import { RESTRICTIVE_ACTIONS } from '../domain/decision.js';
+import { RESTRICTIVE_ACTIONS } from '../domain/index.js';
 import type { Kysely, Selectable, SelectQueryBuilder } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { StoreKind } from '../store/db.js';
-import type { LineState, LineStatus } from '../domain/line.js';
-import { canonicalJson } from '../domain/canonical-json.js';
-import { LgError } from '../domain/errors.js';
+import type { LineState, LineStatus } from '../domain/index.js';
+import { canonicalJson } from '../domain/index.js';
+import { LgError } from '../domain/index.js';
 import type { CoreTables } from '../store/core-tables.js';
 import { CORE_EVENTS_TOPIC } from './events.js';
 import { insertRows, runShaped } from '../store/shaped.js';

@@ -1,6 +1,6 @@
-import { LgError } from '../domain/errors.js';
-import { getReason, isKnownReason } from '../domain/reason-codes.js';
-import { appendToLedger } from '../compliance/ledger.js';
+import { LgError } from '../domain/index.js';
+import { getReason, isKnownReason } from '../domain/index.js';
+import { appendToLedger } from '../compliance/index.js';
 import type { CoreDeps } from './deps.js';
 import { applyActionInTx, type LineActionResult } from './lines.js';
 import { loanDpd } from './loans.js';

@@ -1,6 +1,6 @@
-import { LgError } from '../domain/errors.js';
-import { applyLineAction as transition, newPendingLine } from '../domain/line.js';
-import { appendToLedger } from '../compliance/ledger.js';
+import { LgError } from '../domain/index.js';
+import { applyLineAction as transition, newPendingLine } from '../domain/index.js';
+import { appendToLedger } from '../compliance/index.js';
 import type { DbTx } from '../store/db.js';
 import type { CoreDeps } from './deps.js';
 import { coreEvent } from './events.js';

@@ -1,8 +1,8 @@
 import { BUREAU_FACT_NAMES } from './bureau-gate.js';
-import { isLgError } from '../domain/errors.js';
-import { PRODUCT_DEFAULTS, type ProductTerms } from '../domain/product.js';
-import { isoDate, MS_PER_DAY } from '../domain/clock.js';
-import { residentIdCheckChar } from '../domain/national-id.js';
+import { isLgError } from '../domain/index.js';
+import { PRODUCT_DEFAULTS, type ProductTerms } from '../domain/index.js';
+import { isoDate, MS_PER_DAY } from '../domain/index.js';
+import { residentIdCheckChar } from '../domain/index.js';
 import type { CoreServices } from './services.js';
 
 /**

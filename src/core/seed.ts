@@ -1,8 +1,8 @@
-import { isoDate, MS_PER_DAY } from '../domain/clock.js';
-import { residentIdCheckChar } from '../domain/national-id.js';
-import { seededRandom } from '../domain/random.js';
-import { isLgError } from '../domain/errors.js';
-import type { RepaymentMethod } from '../domain/schedule.js';
+import { isoDate, MS_PER_DAY } from '../domain/index.js';
+import { residentIdCheckChar } from '../domain/index.js';
+import { seededRandom } from '../domain/index.js';
+import { isLgError } from '../domain/index.js';
+import type { RepaymentMethod } from '../domain/index.js';
 import type { CoreServices } from './services.js';
 import { seedLendingDemo, type LendingSeed } from './seed-lending.js';
 import { BUREAU_FACT_NAMES } from './bureau-gate.js';

@@ -1,8 +1,8 @@
-import { isoDate, isoDay, MS_PER_DAY, parseIsoDay } from '../domain/clock.js';
-import { bucketFor, daysPastDue, DEFAULT_BUCKETS, type DelinquencyBucket } from '../domain/delinquency.js';
-import { formatMoney } from '../domain/money.js';
-import type { LineStatus } from '../domain/line.js';
-import { borrowerReasons, type BorrowerReason, type ReasonLang } from '../domain/reason-codes.js';
+import { isoDate, isoDay, MS_PER_DAY, parseIsoDay } from '../domain/index.js';
+import { bucketFor, daysPastDue, DEFAULT_BUCKETS, type DelinquencyBucket } from '../domain/index.js';
+import { formatMoney } from '../domain/index.js';
+import type { LineStatus } from '../domain/index.js';
+import { borrowerReasons, type BorrowerReason, type ReasonLang } from '../domain/index.js';
 import { findBorrower, maskBorrower, type MaskedBorrower } from './borrowers.js';
 import { actionView, recentActions, type ActionView } from './lines.js';
 import { findLine, parseReasons, type ActionRow, type LineRow, type Q } from './repo.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Decision, DecisionContext, Outcome } from '../domain/decision.js';
+import type { Decision, DecisionContext, Outcome } from '../domain/index.js';
 import { compileStrategy } from './compiler.js';
 import { interpretStrategy } from './interpreter.js';
 import { envOf } from '../../test/helpers/engine.js';

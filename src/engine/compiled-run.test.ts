@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { DecisionContext } from '../domain/decision.js';
-import { LgError } from '../domain/errors.js';
+import type { DecisionContext } from '../domain/index.js';
+import { LgError } from '../domain/index.js';
 import { compileStrategy } from './compiler.js';
 import { compileContextValidator, reportingValidator } from './context.js';
 import { envOf } from '../../test/helpers/engine.js';

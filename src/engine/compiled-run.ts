@@ -1,4 +1,4 @@
-import type { Decision, Outcome, RequestedLineAction, TraceStep } from '../domain/decision.js';
+import type { Decision, Outcome, RequestedLineAction, TraceStep } from '../domain/index.js';
 import type { Value } from './expr/ast.js';
 import type { SlotState } from './expr/compile.js';
 import {

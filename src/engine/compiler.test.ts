@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LgError } from '../domain/errors.js';
-import type { Decision, DecisionContext } from '../domain/decision.js';
+import { LgError } from '../domain/index.js';
+import type { Decision, DecisionContext } from '../domain/index.js';
 import { compileStrategy } from './compiler.js';
 import { validateContext } from './context.js';
 import { interpretStrategy } from './interpreter.js';

@@ -1,4 +1,4 @@
-import type { Decision, DecisionContext, TraceStep } from '../domain/decision.js';
+import type { Decision, DecisionContext, TraceStep } from '../domain/index.js';
 import { matchCell, parseCell, type Cell } from './cells.js';
 import {
   compileEffectMeta,

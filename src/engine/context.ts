@@ -1,6 +1,6 @@
-import type { DecisionContext } from '../domain/decision.js';
-import { parseIsoDate } from '../domain/clock.js';
-import { LgError } from '../domain/errors.js';
+import type { DecisionContext } from '../domain/index.js';
+import { parseIsoDate } from '../domain/index.js';
+import { LgError } from '../domain/index.js';
 import { KeyIndex } from './key-index.js';
 import type { InputDecl, StrategyDocument } from './types.js';
 

@@ -1,6 +1,6 @@
-import type { Clock } from '../domain/clock.js';
-import { RESTRICTIVE_ACTIONS, type Decision, type LineActionType } from '../domain/decision.js';
-import { getReason, isKnownReason } from '../domain/reason-codes.js';
+import type { Clock } from '../domain/index.js';
+import { RESTRICTIVE_ACTIONS, type Decision, type LineActionType } from '../domain/index.js';
+import { getReason, isKnownReason } from '../domain/index.js';
 
 /**
  * Blast-radius guard (issue 3; the "response elevation limit" Jube has and the anchors lack): a ceiling on automated

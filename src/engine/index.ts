@@ -49,3 +49,5 @@ export {
   type StrategyListing,
 } from './service.js';
 export type * from './types.js';
+
+export { actionClassOf } from './guard.js';

@@ -1,4 +1,4 @@
-import type { Decision, DecisionContext } from '../domain/decision.js';
+import type { Decision, DecisionContext } from '../domain/index.js';
 import { matchCell, parseCell } from './cells.js';
 import { EngineEvaluationError } from './errors.js';
 import type { Expr, Value } from './expr/ast.js';

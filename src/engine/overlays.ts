@@ -4,7 +4,7 @@
  * the bounds is refused with a code that names it; a stored overlay that no longer fits its declaration is not
  * applied (the strategy's own default decides, and GET /v1/overlays says so).
  */
-import { LgError } from '../domain/errors.js';
+import { LgError } from '../domain/index.js';
 import type { ParamValue } from './types.js';
 
 export interface OverlayDeclaration {

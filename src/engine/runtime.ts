@@ -5,9 +5,9 @@ import type {
   RequestedLineAction,
   TraceStep,
   LineActionType,
-} from '../domain/decision.js';
-import type { ModelResolver, ModelScorer } from '../domain/model.js';
-import { isKnownReason } from '../domain/reason-codes.js';
+} from '../domain/index.js';
+import type { ModelResolver, ModelScorer } from '../domain/index.js';
+import { isKnownReason } from '../domain/index.js';
 import { EngineEvaluationError } from './errors.js';
 import type { Value } from './expr/ast.js';
 import type { Effect, StrategyDocument } from './types.js';

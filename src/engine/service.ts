@@ -1,10 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import type { Clock } from '../domain/clock.js';
-import type { Decider, Decision, DecisionContext } from '../domain/decision.js';
-import { LgError } from '../domain/errors.js';
-import { cryptoRandom } from '../domain/random.js';
-import { uuidv7Generator, type IdGenerator } from '../domain/ids.js';
-import type { ModelResolver } from '../domain/model.js';
+import type { Clock } from '../domain/index.js';
+import type { Decider, Decision, DecisionContext } from '../domain/index.js';
+import { LgError } from '../domain/index.js';
+import { cryptoRandom } from '../domain/index.js';
+import { uuidv7Generator, type IdGenerator } from '../domain/index.js';
+import type { ModelResolver } from '../domain/index.js';
 import { compileStrategy, type CompiledStrategy } from './compiler.js';
 import type { Value } from './expr/ast.js';
 import { applyBlastRadiusGuard, type BlastRadiusGuard } from './guard.js';

@@ -1,6 +1,6 @@
-import { OUTCOMES, type Decision, type Outcome } from '../domain/decision.js';
-import type { ModelResolver } from '../domain/model.js';
-import { isLgError } from '../domain/errors.js';
+import { OUTCOMES, type Decision, type Outcome } from '../domain/index.js';
+import type { ModelResolver } from '../domain/index.js';
+import { isLgError } from '../domain/index.js';
 import type { CompiledStrategy } from './compiler.js';
 import type { Value } from './expr/ast.js';
 import { failClosedDecision } from './runtime.js';

@@ -1,4 +1,4 @@
-import { LINE_ACTION_TYPES, OUTCOMES } from '../domain/decision.js';
+import { LINE_ACTION_TYPES, OUTCOMES } from '../domain/index.js';
 import { INPUT_TYPES } from './types.js';
 
 /**

@@ -3,7 +3,7 @@
  * docs in strategies/README.md. A strategy is a flow of nodes: execution starts at the first node and follows each
  * node's `next` (a node id, or "end"); without `next` it falls through to the following node in the list.
  */
-import type { LineActionType, Outcome } from '../domain/decision.js';
+import type { LineActionType, Outcome } from '../domain/index.js';
 
 export const INPUT_TYPES = ['number', 'integer', 'string', 'boolean', 'date', 'string[]'] as const;
 export type InputType = (typeof INPUT_TYPES)[number];

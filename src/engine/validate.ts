@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { LgError } from '../domain/errors.js';
-import { isKnownReason } from '../domain/reason-codes.js';
+import { LgError } from '../domain/index.js';
+import { isKnownReason } from '../domain/index.js';
 import { CellSyntaxError, parseCell } from './cells.js';
 import { ExpressionSyntaxError } from './errors.js';
 import { collectNames, type Expr } from './expr/ast.js';

@@ -9,7 +9,7 @@ export const LINE_ACTIONS: ReadonlySet<MonitorActionType> = new Set(['FREEZE_DRA
 
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 
-export { ANTI_SCAM_WARNING } from '../domain/anti-scam.js';
+export { ANTI_SCAM_WARNING } from '../domain/index.js';
 
 /** A narrow port to the core's line actions; the lead wires it to applyLineAction in src/core. */
 export interface LineActionPort {

@@ -1,7 +1,7 @@
-import { sha256Hex } from '../domain/sha256.js';
+import { sha256Hex } from '../domain/index.js';
 import { Type, type Static } from '@sinclair/typebox';
-import { canonicalJson } from '../domain/canonical-json.js';
-import { LgError } from '../domain/errors.js';
+import { canonicalJson } from '../domain/index.js';
+import { LgError } from '../domain/index.js';
 
 /**
  * Account events the monitor watches (issue 5, DESIGN "Event"). Core events (application, disbursement, repayment)

@@ -1,10 +1,10 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
-import { sha256Hex } from '../domain/sha256.js';
-import type { Clock } from '../domain/clock.js';
-import { LgError } from '../domain/errors.js';
-import type { IdGenerator } from '../domain/ids.js';
-import { fieldCryptoFromMasterKey, type FieldCrypto } from '../compliance/crypto.js';
-import type { LedgerAppend } from '../compliance/ledger.js';
+import { sha256Hex } from '../domain/index.js';
+import type { Clock } from '../domain/index.js';
+import { LgError } from '../domain/index.js';
+import type { IdGenerator } from '../domain/index.js';
+import { fieldCryptoFromMasterKey, type FieldCrypto } from '../compliance/index.js';
+import type { LedgerAppend } from '../compliance/index.js';
 
 /**
  * Black, grey and white lists (名单库, domain.md §4.1.3): per entity type, each entry with reason, source, expiry and who

@@ -1,4 +1,4 @@
-import { seededRandom } from '../domain/random.js';
+import { seededRandom } from '../domain/index.js';
 import type { EventIn, EventType } from './events.js';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LgError } from '../domain/errors.js';
+import { LgError } from '../domain/index.js';
 import { formatCsv, parseCsv, readCsvTable } from './csv.js';
 import { prepareDataset, stratifiedSplit } from './dataset.js';
 

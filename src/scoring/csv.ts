@@ -1,4 +1,4 @@
-import { LgError } from '../domain/errors.js';
+import { LgError } from '../domain/index.js';
 
 /**
  * RFC 4180 CSV: fields separated by commas, records by CRLF or LF; a field in double quotes may hold commas,

@@ -1,5 +1,5 @@
-import { LgError } from '../domain/errors.js';
-import { seededRandom } from '../domain/random.js';
+import { LgError } from '../domain/index.js';
+import { seededRandom } from '../domain/index.js';
 import type { CsvTable } from './csv.js';
 
 export type FeatureType = 'numeric' | 'categorical';

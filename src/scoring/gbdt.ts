@@ -5,7 +5,7 @@
  * every split. Categorical features are ordinal-encoded by their (smoothed) training bad rate, which makes
  * "levels with similar risk" contiguous so a threshold split can group them.
  */
-import { seededRandom } from '../domain/random.js';
+import { seededRandom } from '../domain/index.js';
 import { intervalIndex, quantileCuts, toLevel, toNumber } from './binning.js';
 import { stratifiedSplit, subsetDataset, type Dataset } from './dataset.js';
 import { logLoss } from './metrics.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { LgError } from '../domain/errors.js';
+import { LgError } from '../domain/index.js';
 import { readCsvTable } from './csv.js';
 import { gbdtContributions, encodeValue } from './gbdt.js';
 import { logLoss } from './metrics.js';

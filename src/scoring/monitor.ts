@@ -3,7 +3,7 @@
  * each model feature over the model's own bins (regular, missing, unseen). Verdicts follow the usual thresholds
  * (< 0.1 stable, 0.1–0.25 watch, > 0.25 act); empty bins are smoothed so the index stays finite.
  */
-import { LgError } from '../domain/errors.js';
+import { LgError } from '../domain/index.js';
 import { allBins, binSlotOf, intervalIndex, numericLabel, quantileCuts } from './binning.js';
 import type { CsvTable } from './csv.js';
 import { psiFromCounts, psiVerdict, type StabilityVerdict } from './metrics.js';

@@ -16,7 +16,7 @@
  * Matching is by column name, case-insensitive, for the bundled data sets (German Statlog names, modeldata credit_data
  * names); training can override the neutral code per feature.
  */
-import { isKnownReason } from '../domain/reason-codes.js';
+import { isKnownReason } from '../domain/index.js';
 import { allBins, type FeatureBinning } from './binning.js';
 
 export const GENERIC_SCORE_REASON = 'R_SCORE_LOW';

@@ -6,12 +6,12 @@
  * kept current by `register`/`activate` here, and reloaded by the engine when another process changed the
  * configuration generation.
  */
-import type { Clock } from '../domain/clock.js';
-import { systemClock } from '../domain/clock.js';
-import { LgError } from '../domain/errors.js';
-import { uuidv7Generator, type IdGenerator } from '../domain/ids.js';
-import type { ModelResolver } from '../domain/model.js';
-import { cryptoRandom } from '../domain/random.js';
+import type { Clock } from '../domain/index.js';
+import { systemClock } from '../domain/index.js';
+import { LgError } from '../domain/index.js';
+import { uuidv7Generator, type IdGenerator } from '../domain/index.js';
+import type { ModelResolver } from '../domain/index.js';
+import { cryptoRandom } from '../domain/index.js';
 import type { ModelFile } from './model-file.js';
 import type { ModelActivation, ModelRepository, ModelUnit, RegisteredModel } from './registry-port.js';
 import { scorerFromModel, type ModelScorerWithText } from './scorer.js';

@@ -2,7 +2,7 @@
  * Scorecard training: WOE binning of every feature, selection by IV and by correlation of WOE values, logistic
  * regression of the bad event on WOE, then integer points per bin.
  */
-import { LgError } from '../domain/errors.js';
+import { LgError } from '../domain/index.js';
 import { allBins, binColumn, intervalIndex, type BinningOptions, type FeatureBinning } from './binning.js';
 import type { Column, Dataset } from './dataset.js';
 import { fitLogistic, type LogisticFit } from './logistic.js';

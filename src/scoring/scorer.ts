@@ -2,8 +2,8 @@
  * Scoring a model file: the one code path behind the CLI `model score`, the training metrics and the engine's
  * ModelScorer, so all three give the same numbers.
  */
-import type { ModelScore, ModelScorer, ReasonContribution } from '../domain/model.js';
-import { MAX_BORROWER_REASONS } from '../domain/reason-codes.js';
+import type { ModelScore, ModelScorer, ReasonContribution } from '../domain/index.js';
+import { MAX_BORROWER_REASONS } from '../domain/index.js';
 import { binSlotOf, binText, toLevel } from './binning.js';
 import { encodeValue, gbdtContributions } from './gbdt.js';
 import { reasonCodeForValue, specOfModelFeature } from './reasons.js';

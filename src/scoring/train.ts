@@ -3,8 +3,8 @@
  * score both parts through the model file's own scorer (so the recorded metrics are exactly what the saved model
  * produces), and collect what the HTML report shows.
  */
-import { sha256Hex } from '../domain/sha256.js';
-import { LgError } from '../domain/errors.js';
+import { sha256Hex } from '../domain/index.js';
+import { LgError } from '../domain/index.js';
 import { binColumn, type FeatureBinning } from './binning.js';
 import { readCsvTable, type CsvTable } from './csv.js';
 import {

@@ -2,8 +2,8 @@
  * Structural validation of a model file read from disk or the registry: a model that fails here is rejected with
  * LG_MODEL_INVALID before it can score anyone (fail closed).
  */
-import { LgError } from '../domain/errors.js';
-import { isKnownReason } from '../domain/reason-codes.js';
+import { LgError } from '../domain/index.js';
+import { isKnownReason } from '../domain/index.js';
 import type { Bin, FeatureBinning } from './binning.js';
 import { MODEL_FORMAT, type GbdtEncoder, type ModelFile, type TreeNode } from './model-file.js';
 

@@ -29,3 +29,17 @@ export {
 } from './monitor.js';
 export { monitorListStore } from './monitor-lists.js';
 export { createLedgerLogStore } from './ledger.js';
+
+export { readAlertEvidence, readLineHistory, readOverview, searchLines } from './console.js';
+export type {
+  AlertEvidenceRows,
+  LineHistoryRow,
+  LineSearch,
+  LineSummaryRow,
+  OverviewRows,
+  OverviewWindow,
+} from './console.js';
+export { createCoreStore } from './core.js';
+export { isStoreUnavailableError } from './faults.js';
+export { outsideUnitOfWork } from './group-commit.js';
+export { openReadOnlySqlite } from './read-only.js';

@@ -52,7 +52,7 @@ describe('kill -9 during a 10,000-event ingest', () => {
     );
     await store.close();
     // Every acknowledged event survived the process crash (committed before acknowledged). SIGKILL keeps the OS page
-    // cache, so this cannot see a missing fsync; test/platform/group-commit.test.ts checks that callers wait for it.
+    // cache, so this cannot see a missing fsync; test/store/group-commit.test.ts checks that callers wait for it.
     expect(afterCrash).toBeGreaterThanOrEqual(ackedBeforeKill);
     expect(afterCrash).toBeLessThan(TOTAL);
 

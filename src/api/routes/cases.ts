@@ -1,8 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import * as R from './responses.js';
 import type { FastifyPluginAsync } from 'fastify';
-import { UUID_PATTERN } from '../../domain/ids.js';
-import { LgError } from '../../domain/errors.js';
+import { UUID_PATTERN } from '../../domain/index.js';
+import { LgError } from '../../domain/index.js';
 import type { CoreServices } from '../../core/index.js';
 import { CASE_STATES, CASE_TYPES, type CaseService } from '../../cases/index.js';
 import { actorOf, CASE_WORKERS, CHECKERS, WRITERS, type Role, typed } from '../types.js';

@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import * as R from './responses.js';
 import type { FastifyPluginAsync } from 'fastify';
-import { UUID_PATTERN } from '../../domain/ids.js';
-import { LgError } from '../../domain/errors.js';
+import { UUID_PATTERN } from '../../domain/index.js';
+import { LgError } from '../../domain/index.js';
 import { CONSENT_CHANNELS, CONSENT_PURPOSES, type ConsentServices } from '../../compliance/index.js';
 import { parseInstant } from '../instants.js';
 import { actorOf, BORROWERS, READERS, RISK_WRITERS, WRITERS, typed } from '../types.js';

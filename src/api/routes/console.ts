@@ -1,8 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import * as R from './responses.js';
 import type { FastifyPluginAsync } from 'fastify';
-import { LgError } from '../../domain/errors.js';
-import type { Clock } from '../../domain/clock.js';
+import { LgError } from '../../domain/index.js';
+import type { Clock } from '../../domain/index.js';
 import type {
   AlertEvidenceRows,
   LineHistoryRow,
@@ -10,7 +10,7 @@ import type {
   LineSummaryRow,
   OverviewRows,
   OverviewWindow,
-} from '../../store/console.js';
+} from '../../store/index.js';
 import { ANY_ROLE, READERS, typed } from '../types.js';
 
 /** The reads the risk console needs; the store implements them (src/store/console.ts), the app wires them. */

@@ -1,10 +1,10 @@
 import { Type } from '@sinclair/typebox';
 import * as R from './responses.js';
 import type { FastifyPluginAsync } from 'fastify';
-import { UUID_PATTERN } from '../../domain/ids.js';
+import { UUID_PATTERN } from '../../domain/index.js';
 import { CHECKPOINTS_LIST_MAX, type LedgerEvidence } from '../../compliance/index.js';
 import { BORROWERS, READERS, typed } from '../types.js';
-import { LgError } from '../../domain/errors.js';
+import { LgError } from '../../domain/index.js';
 
 /**
  * Evidence a third party can check: signed checkpoints, inclusion and consistency proofs (RFC 9162). Reading them

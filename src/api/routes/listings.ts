@@ -1,7 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import * as R from './responses.js';
 import type { FastifyPluginAsync } from 'fastify';
-import { UUID_PATTERN } from '../../domain/ids.js';
+import { UUID_PATTERN } from '../../domain/index.js';
 import {
   PAGE_LIMIT_MAX,
   listBorrowerLines,

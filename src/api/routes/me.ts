@@ -1,8 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import * as R from './responses.js';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { LgError } from '../../domain/errors.js';
-import { UUID_PATTERN } from '../../domain/ids.js';
+import { LgError } from '../../domain/index.js';
+import { UUID_PATTERN } from '../../domain/index.js';
 import type { CoreServices } from '../../core/index.js';
 import { COMPLAINT_CATEGORIES, type CaseService } from '../../cases/index.js';
 import { BORROWERS, typed } from '../types.js';

@@ -1,9 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import * as R from './responses.js';
 import type { FastifyPluginAsync } from 'fastify';
-import { UUID_PATTERN } from '../../domain/ids.js';
-import { LIST_STATUSES, PARTNER_STATUSES, PARTNER_TYPES } from '../../domain/partner.js';
-import type { RandomSource } from '../../domain/random.js';
+import { UUID_PATTERN } from '../../domain/index.js';
+import { LIST_STATUSES, PARTNER_STATUSES, PARTNER_TYPES } from '../../domain/index.js';
+import type { RandomSource } from '../../domain/index.js';
 import type { CoreServices } from '../../core/index.js';
 import { createApiKey } from '../api-keys.js';
 import { actorOf, PARTNER_READERS, READERS, RISK_WRITERS, typed } from '../types.js';

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import * as R from './responses.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { SNAPSHOTS_LIST_MAX, monthlyReportCsv, type PortfolioService } from '../../compliance/index.js';
-import { LgError } from '../../domain/errors.js';
+import { LgError } from '../../domain/index.js';
 import { READERS, typed } from '../types.js';
 
 /** Portfolio snapshots, early warnings and the monthly report (read-only; `jobs daily` writes the snapshots). */

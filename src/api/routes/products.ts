@@ -1,10 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 import * as R from './responses.js';
 import type { FastifyPluginAsync } from 'fastify';
-import { DAY_COUNT_BASES } from '../../domain/day-count.js';
-import { PRODUCT_DEFAULTS, type ProductTerms } from '../../domain/product.js';
-import { REPAYMENT_METHODS } from '../../domain/schedule.js';
-import { PREPAYMENT_MODES } from '../../domain/settlement.js';
+import { DAY_COUNT_BASES } from '../../domain/index.js';
+import { PRODUCT_DEFAULTS, type ProductTerms } from '../../domain/index.js';
+import { REPAYMENT_METHODS } from '../../domain/index.js';
+import { PREPAYMENT_MODES } from '../../domain/index.js';
 import { PRODUCT_ID_PATTERN, purposeCatalogue, type CoreServices } from '../../core/index.js';
 import { actorOf, READERS, RISK_WRITERS, typed } from '../types.js';
 

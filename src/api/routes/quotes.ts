@@ -1,8 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import * as R from './responses.js';
 import type { FastifyPluginAsync } from 'fastify';
-import { UUID_PATTERN } from '../../domain/ids.js';
-import { REPAYMENT_METHODS } from '../../domain/schedule.js';
+import { UUID_PATTERN } from '../../domain/index.js';
+import { REPAYMENT_METHODS } from '../../domain/index.js';
 import type { CoreServices } from '../../core/index.js';
 import { READERS, WRITERS, typed } from '../types.js';
 

@@ -2,9 +2,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import * as R from './responses.js';
 import type { PendingChangeView } from '../../cases/index.js';
 import type { FastifyPluginAsync } from 'fastify';
-import { parseIsoDate, MS_PER_DAY } from '../../domain/clock.js';
-import { LgError } from '../../domain/errors.js';
-import type { EngineService } from '../../engine/service.js';
+import { parseIsoDate, MS_PER_DAY } from '../../domain/index.js';
+import { LgError } from '../../domain/index.js';
+import type { EngineService } from '../../engine/index.js';
 import { actorOf, READERS, RISK_WRITERS, typed } from '../types.js';
 
 /** Strategies, versions, activation, simulation, stored decisions and macro overlays over HTTP (issue 3). */

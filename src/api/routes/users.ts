@@ -1,11 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import * as R from './responses.js';
 import type { FastifyPluginAsync } from 'fastify';
-import type { Clock } from '../../domain/clock.js';
-import type { IdGenerator } from '../../domain/ids.js';
-import type { RandomSource } from '../../domain/random.js';
-import { UUID_PATTERN } from '../../domain/ids.js';
-import { LgError } from '../../domain/errors.js';
+import type { Clock } from '../../domain/index.js';
+import type { IdGenerator } from '../../domain/index.js';
+import type { RandomSource } from '../../domain/index.js';
+import { UUID_PATTERN } from '../../domain/index.js';
+import { LgError } from '../../domain/index.js';
 import { findUser, type Store } from '../../store/index.js';
 import type { FourEyes } from '../../cases/index.js';
 import {

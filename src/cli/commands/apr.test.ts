@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { LgError } from '../../domain/errors.js';
+import { LgError } from '../../domain/index.js';
 import { registerAprCommand, runAprFile } from './apr.js';
 
 const ISSUE_EXAMPLE = {

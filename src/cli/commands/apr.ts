@@ -9,8 +9,8 @@ import {
   type AprResult,
   type CashFlow,
   type UnitPeriod,
-} from '../../domain/apr.js';
-import { LgError, isLgError } from '../../domain/errors.js';
+} from '../../domain/index.js';
+import { LgError, isLgError } from '../../domain/index.js';
 import { EXIT, printJson, runAction } from '../exit.js';
 
 /** Cash-flow files are small; refuse anything that is clearly not one. */

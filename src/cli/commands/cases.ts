@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { LgError } from '../../domain/errors.js';
-import type { AppServices } from '../../app/app.js';
-import { createUser, createUserKey, revokeApiKey } from '../../api/api-keys.js';
+import { LgError } from '../../domain/index.js';
+import type { AppServices } from '../../app/index.js';
+import { createUser, createUserKey, revokeApiKey } from '../../api/index.js';
 import { CASE_STATES, CASE_TYPES } from '../../cases/index.js';
 import { findUser } from '../../store/index.js';
 import { EXIT, printJson, runAction } from '../exit.js';

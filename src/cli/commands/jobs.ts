@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { parseIsoDate } from '../../domain/clock.js';
-import { LgError } from '../../domain/errors.js';
+import { parseIsoDate } from '../../domain/index.js';
+import { LgError } from '../../domain/index.js';
 import type { CoreServices } from '../../core/index.js';
 import type { BureauReporting, PortfolioService } from '../../compliance/index.js';
 import { EXIT, printJson, runAction } from '../exit.js';

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { LgError } from '../../domain/errors.js';
-import type { AppServices } from '../../app/app.js';
-import type { Db } from '../../store/db.js';
+import { LgError } from '../../domain/index.js';
+import type { AppServices } from '../../app/index.js';
+import type { Db } from '../../store/index.js';
 import {
   CHECKPOINTS_LIST_MAX,
   parsePublicKey,

@@ -5,7 +5,7 @@
  * The actions are exported so tests run them in-process.
  */
 import type { Command } from 'commander';
-import type { ModelRegistry } from '../../scoring/registry.js';
+import type { ModelRegistry } from '../../scoring/index.js';
 import { EXIT, printJson, runAction } from '../exit.js';
 import { positiveInt } from '../options.js';
 

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { LgError } from '../../domain/errors.js';
+import { LgError } from '../../domain/index.js';
 import { listAlerts } from '../../cases/index.js';
 import {
   simulateTraffic,

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { LgError } from '../../domain/errors.js';
-import { parseProductTerms } from '../../domain/product.js';
+import { LgError } from '../../domain/index.js';
+import { parseProductTerms } from '../../domain/index.js';
 import type { CoreServices } from '../../core/index.js';
 import { EXIT, printJson, runAction } from '../exit.js';
 

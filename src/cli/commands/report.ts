@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { AppServices } from '../../app/app.js';
+import type { AppServices } from '../../app/index.js';
 import { monthBounds, monthlyReportCsv } from '../../compliance/index.js';
-import { LgError } from '../../domain/errors.js';
+import { LgError } from '../../domain/index.js';
 import { printJson, runAction } from '../exit.js';
 
 /** `lineguard report monthly --month YYYY-MM [--format json|csv] [--out FILE]`. */

@@ -4,11 +4,11 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { isLgError, LgError, type ErrorCode } from '../../domain/errors.js';
-import type { EngineService } from '../../engine/service.js';
-import type { SimulationReport } from '../../engine/simulate.js';
-import { parseStrategySource, checkStrategy } from '../../engine/validate.js';
-import { parseInstant } from '../../api/routes/strategies.js';
+import { isLgError, LgError, type ErrorCode } from '../../domain/index.js';
+import type { EngineService } from '../../engine/index.js';
+import type { SimulationReport } from '../../engine/index.js';
+import { parseStrategySource, checkStrategy } from '../../engine/index.js';
+import { parseInstant } from '../../api/index.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;

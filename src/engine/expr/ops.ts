@@ -1,4 +1,4 @@
-import { MS_PER_DAY } from '../../domain/clock.js';
+import { MS_PER_DAY } from '../../domain/index.js';
 import { EngineEvaluationError } from '../errors.js';
 import type { Value } from './ast.js';
 

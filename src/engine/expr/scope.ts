@@ -1,4 +1,4 @@
-import type { DecisionContext } from '../../domain/decision.js';
+import type { DecisionContext } from '../../domain/index.js';
 import type { Value } from './ast.js';
 
 /** What an expression can see while a strategy runs. */

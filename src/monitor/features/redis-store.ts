@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { LgError } from '../../domain/errors.js';
+import { LgError } from '../../domain/index.js';
 import type { EventType } from '../events.js';
 import { compareEntries } from './memory-store.js';
 import {

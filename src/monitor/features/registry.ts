@@ -1,4 +1,4 @@
-import { LgError } from '../../domain/errors.js';
+import { LgError } from '../../domain/index.js';
 import { EVENT_TYPES, type EventType } from '../events.js';
 import {
   syncReadsOf,

@@ -1,0 +1,7 @@
+/** The public face of src/app/: what other folders may import. */
+
+export { createApp, createHttpServer, evaluateTypologies } from './app.js';
+export type { AppServices } from './app.js';
+export { bootstrapServe } from './bootstrap.js';
+export { loadConfig, resolveStoreLocation } from './config.js';
+export type { ConfigOverrides } from './config.js';
