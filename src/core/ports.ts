@@ -3,7 +3,17 @@ import type { LedgerAppend } from '../compliance/index.js';
 import type { Installment, RepaymentMethod } from '../domain/index.js';
 import type { DecisionRow } from '../store/db.js';
 import type { CoreEvent } from './events.js';
-import type { ActionRow, BorrowerRow, DrawRow, InstallmentRow, LineRow, LoanRow } from './repo.js';
+import type { LineState } from '../domain/index.js';
+import type {
+  ActionRow,
+  BorrowerRow,
+  DrawRow,
+  InstallmentRow,
+  LineRow,
+  LoanRow,
+  NewLine,
+  NewLineAction,
+} from './repo.js';
 
 /**
  * The ports through which the core reads and writes its aggregates; src/store/core*.ts implements them (SQLite and
@@ -192,6 +202,14 @@ export interface StoredLoan {
   readonly installments: readonly InstallmentRow[];
 }
 
+/** A line's new state, written only while the line is still in `fromStatus` (a stale writer fails, never overwrites). */
+export interface LineStateChange {
+  readonly lineId: string;
+  readonly fromStatus: string;
+  readonly state: LineState;
+  readonly at: number;
+}
+
 /**
  * The core's store: its units of work and the reads behind them. `Tx` is the store's open transaction, which the
  * core only passes along (a case outcome acts through the core inside the cases module's transaction).
@@ -246,6 +264,26 @@ export interface CoreStore<Tx = unknown> {
   exists(table: 'credit_lines' | 'borrowers', id: string): Promise<boolean>;
   /** The borrower of a line, from the reader (never waits for the writer's batch); undefined when there is none. */
   borrowerOfLine(lineId: string): Promise<string | undefined>;
+  /** The line, locked for the rest of the caller's transaction when `lock`; LG_NOT_FOUND when there is none. */
+  lineInTx(tx: Tx, id: string, lock: boolean): Promise<LineRow>;
+  /** The line from the writer's connection (what is committed); LG_NOT_FOUND when there is none. */
+  line(id: string): Promise<LineRow>;
+  /** The line's latest actions, newest first. */
+  recentActions(lineId: string, limit: number): Promise<ActionRow[]>;
+  /** Locks the borrower for the rest of the caller's transaction, so the cap's exposure reads queue up. */
+  lockBorrowerInTx(tx: Tx, borrowerId: string): Promise<void>;
+  /** Sum of limits over the borrower's open lines (but `excludeLineId`), read in the caller's transaction. */
+  openExposureInTx(tx: Tx, borrowerId: string, excludeLineId?: string): Promise<number>;
+  /** Sum of limits over the borrower's open lines, outside any transaction. */
+  openExposure(borrowerId: string): Promise<number>;
+  /** ACTIVE and DRAW_FROZEN lines (the blast-radius guard's base). */
+  countActiveLinesInTx(tx: Tx): Promise<number>;
+  /** Automated restrictive actions of the class applied since `since` by every instance (the guard's fleet count). */
+  countAutomatedRestrictionsInTx(tx: Tx, since: number, actionClass: string): Promise<number>;
+  /** Compare-and-set of a line's state: false when the line is no longer in `change.fromStatus`. */
+  setLineStateInTx(tx: Tx, change: LineStateChange): Promise<boolean>;
+  insertLineInTx(tx: Tx, row: NewLine): Promise<void>;
+  insertLineActionInTx(tx: Tx, row: NewLineAction): Promise<void>;
   runDraw<P extends { readonly writes: CoreWrites }>(
     unit: DrawUnit<P>,
   ): Promise<{ readonly plan: P; readonly stored?: StoredLoan }>;

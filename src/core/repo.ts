@@ -1,5 +1,5 @@
 import { RESTRICTIVE_ACTIONS } from '../domain/index.js';
-import type { Kysely, Selectable, SelectQueryBuilder } from 'kysely';
+import type { Insertable, Kysely, Selectable, SelectQueryBuilder } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { StoreKind } from '../store/db.js';
 import type { LineState, LineStatus } from '../domain/index.js';
@@ -18,6 +18,9 @@ export type BorrowerRow = CoreTables['borrowers'];
 export type DrawRow = CoreTables['draws'];
 /** A line action as read (and as the core writes it, with its guard class). */
 export type ActionRow = Selectable<CoreTables['line_actions']>;
+/** A line as opened, and a line action as written (its guard class may be left to the column default). */
+export type NewLine = Insertable<CoreTables['credit_lines']>;
+export type NewLineAction = Insertable<CoreTables['line_actions']>;
 
 /** Lines that still count toward exposure and can take actions. */
 export const OPEN_STATUSES: readonly LineStatus[] = ['PENDING', 'ACTIVE', 'DRAW_FROZEN', 'SUSPENDED'];

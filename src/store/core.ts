@@ -24,6 +24,17 @@ import {
   restrictionOf,
   unsettledInstalmentsOfLine,
 } from './core-reads.js';
+import {
+  countActiveLines,
+  countAutomatedRestrictions,
+  findLine,
+  insertLine,
+  insertLineAction,
+  lockBorrower,
+  openExposureMinor,
+  recentActions,
+  setLineState,
+} from './core-lines.js';
 import type { DbTx, Store } from './store-types.js';
 
 /**
@@ -59,6 +70,18 @@ export function createCoreStore(store: Store): CoreStore<DbTx> {
     dueCooldowns: (createdBefore, limit) => dueCooldowns(store.db, createdBefore, limit),
     lineStatusOfDraw: (drawId) => lineStatusOfDraw(store.db, drawId),
     alertAfter: (borrowerId, after) => alertAfter(store.db, borrowerId, after),
+    lineInTx: (tx, id, lock) => findLine(tx, store.kind, id, lock),
+    line: (id) => findLine(store.db, store.kind, id),
+    recentActions: (lineId, limit) => recentActions(store.db, lineId, limit),
+    lockBorrowerInTx: (tx, borrowerId) => lockBorrower(tx, store.kind, borrowerId),
+    openExposureInTx: (tx, borrowerId, excludeLineId) => openExposureMinor(tx, borrowerId, excludeLineId),
+    openExposure: (borrowerId) => openExposureMinor(store.db, borrowerId),
+    countActiveLinesInTx: (tx) => countActiveLines(tx),
+    countAutomatedRestrictionsInTx: (tx, since, actionClass) =>
+      countAutomatedRestrictions(tx, since, actionClass),
+    setLineStateInTx: (tx, change) => setLineState(tx, change),
+    insertLineInTx: (tx, row) => insertLine(tx, row),
+    insertLineActionInTx: (tx, row) => insertLineAction(tx, row),
     runDraw: (unit) => runDraw(store, unit),
     async writeInTx(tx, writes, refused) {
       await writeUnit(tx, writes, (debit) => Promise.resolve(refused(debit)));
