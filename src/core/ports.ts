@@ -11,8 +11,11 @@ import type {
   InstallmentRow,
   LineRow,
   LoanRow,
+  ApplicationRow,
+  NewApplication,
   NewLine,
   NewLineAction,
+  NewRepayment,
 } from './repo.js';
 
 /**
@@ -210,6 +213,34 @@ export interface LineStateChange {
   readonly at: number;
 }
 
+/** A referred application's decision (reasons in order, most important first). */
+export interface ApplicationSettlement {
+  readonly id: string;
+  readonly outcome: string;
+  readonly reasons: readonly string[];
+  readonly lineId: string | null;
+  readonly limitMinor: number | null;
+  readonly annualRate: number | null;
+}
+
+/** A loan's balance after a repayment. */
+export interface LoanBalance {
+  readonly id: string;
+  readonly outstandingPrincipalMinor: number;
+  readonly status: string;
+  readonly settledAt: number | null;
+}
+
+/** What an instalment has been paid so far (running totals, not one payment's part). */
+export interface InstallmentPaid {
+  readonly loanId: string;
+  readonly period: number;
+  readonly feeMinor: number;
+  readonly interestMinor: number;
+  readonly principalMinor: number;
+  readonly settledAt: number | null;
+}
+
 /**
  * The core's store: its units of work and the reads behind them. `Tx` is the store's open transaction, which the
  * core only passes along (a case outcome acts through the core inside the cases module's transaction).
@@ -284,6 +315,25 @@ export interface CoreStore<Tx = unknown> {
   setLineStateInTx(tx: Tx, change: LineStateChange): Promise<boolean>;
   insertLineInTx(tx: Tx, row: NewLine): Promise<void>;
   insertLineActionInTx(tx: Tx, row: NewLineAction): Promise<void>;
+  insertApplicationInTx(tx: Tx, row: NewApplication): Promise<void>;
+  /** The application, locked for the rest of the caller's transaction. */
+  lockApplicationInTx(tx: Tx, id: string): Promise<ApplicationRow | undefined>;
+  /** Compare-and-set of an application out of REVIEW: false when it was decided meanwhile. */
+  settleApplicationInTx(tx: Tx, settlement: ApplicationSettlement): Promise<boolean>;
+  /** Events for the outbox, written in the caller's transaction (they leave once it commits). */
+  insertOutboxInTx(tx: Tx, events: readonly OutboxEvent[]): Promise<void>;
+  /** The loan, locked for the rest of the caller's transaction when `lock`; LG_NOT_FOUND when there is none. */
+  loanInTx(tx: Tx, id: string, lock: boolean): Promise<LoanRow>;
+  /** The loan from the writer's connection; LG_NOT_FOUND when there is none. */
+  loan(id: string): Promise<LoanRow>;
+  /** The loan's instalments by period, read in the caller's transaction. */
+  installmentsInTx(tx: Tx, loanId: string): Promise<InstallmentRow[]>;
+  installments(loanId: string): Promise<InstallmentRow[]>;
+  setLoanBalanceInTx(tx: Tx, balance: LoanBalance): Promise<void>;
+  setInstallmentPaidInTx(tx: Tx, paid: InstallmentPaid): Promise<void>;
+  /** Repaid principal back onto the line's available credit, from the row's own balance (no lost draw). */
+  restoreLineCreditInTx(tx: Tx, lineId: string, principalMinor: number, at: number): Promise<void>;
+  insertRepaymentInTx(tx: Tx, row: NewRepayment): Promise<void>;
   runDraw<P extends { readonly writes: CoreWrites }>(
     unit: DrawUnit<P>,
   ): Promise<{ readonly plan: P; readonly stored?: StoredLoan }>;

@@ -21,6 +21,9 @@ export type ActionRow = Selectable<CoreTables['line_actions']>;
 /** A line as opened, and a line action as written (its guard class may be left to the column default). */
 export type NewLine = Insertable<CoreTables['credit_lines']>;
 export type NewLineAction = Insertable<CoreTables['line_actions']>;
+export type ApplicationRow = Selectable<CoreTables['applications']>;
+export type NewApplication = Insertable<CoreTables['applications']>;
+export type NewRepayment = Insertable<CoreTables['repayments']>;
 
 /** Lines that still count toward exposure and can take actions. */
 export const OPEN_STATUSES: readonly LineStatus[] = ['PENDING', 'ACTIVE', 'DRAW_FROZEN', 'SUSPENDED'];

@@ -24,6 +24,7 @@ import {
   restrictionOf,
   unsettledInstalmentsOfLine,
 } from './core-reads.js';
+import { insertApplication, insertOutbox, lockApplication, settleApplication } from './core-applications.js';
 import {
   countActiveLines,
   countAutomatedRestrictions,
@@ -35,6 +36,14 @@ import {
   recentActions,
   setLineState,
 } from './core-lines.js';
+import {
+  findLoan,
+  insertRepayment,
+  installmentsOf,
+  restoreLineCredit,
+  setInstallmentPaid,
+  setLoanBalance,
+} from './core-loans.js';
 import type { DbTx, Store } from './store-types.js';
 
 /**
@@ -82,6 +91,19 @@ export function createCoreStore(store: Store): CoreStore<DbTx> {
     setLineStateInTx: (tx, change) => setLineState(tx, change),
     insertLineInTx: (tx, row) => insertLine(tx, row),
     insertLineActionInTx: (tx, row) => insertLineAction(tx, row),
+    insertApplicationInTx: (tx, row) => insertApplication(tx, row),
+    lockApplicationInTx: (tx, id) => lockApplication(tx, store.kind, id),
+    settleApplicationInTx: (tx, settlement) => settleApplication(tx, settlement),
+    insertOutboxInTx: (tx, events) => insertOutbox(tx, events),
+    loanInTx: (tx, id, lock) => findLoan(tx, store.kind, id, lock),
+    loan: (id) => findLoan(store.db, store.kind, id),
+    installmentsInTx: (tx, loanId) => installmentsOf(tx, loanId),
+    installments: (loanId) => installmentsOf(store.db, loanId),
+    setLoanBalanceInTx: (tx, balance) => setLoanBalance(tx, balance),
+    setInstallmentPaidInTx: (tx, paid) => setInstallmentPaid(tx, paid),
+    restoreLineCreditInTx: (tx, lineId, principalMinor, at) =>
+      restoreLineCredit(tx, lineId, principalMinor, at),
+    insertRepaymentInTx: (tx, row) => insertRepayment(tx, row),
     runDraw: (unit) => runDraw(store, unit),
     async writeInTx(tx, writes, refused) {
       await writeUnit(tx, writes, (debit) => Promise.resolve(refused(debit)));
