@@ -10,7 +10,7 @@ import { dailyRate } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
 import type { CoreDeps, UnitTx } from './deps.js';
 import { loanTermsOf, type LoanTermsSnapshot } from './products.js';
-import type { InstallmentRow, LoanRow } from './repo.js';
+import type { InstallmentRow, LoanRow } from './ports.js';
 
 /**
  * Daily-accrual loans in the store: the loan row and its instalments as an AccrualLoanState (domain/settlement.ts),

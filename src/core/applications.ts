@@ -18,9 +18,8 @@ import {
 import { applicationHardDeclines, lookUpLists, withHardReasons } from './hard-rules.js';
 import { APPEAL_DAYS_DEFAULT, declineExplanation, type DeclineExplanation } from './views.js';
 import { buildContext, timedDecide } from './context.js';
-import type { CoreDeps, ListProbe } from './deps.js';
+import type { CoreDeps, ListProbe, UnitTx } from './deps.js';
 import { CORE_EVENTS_TOPIC, coreEvent } from './events.js';
-import type { DbTx } from '../store/db.js';
 import { applicationBureauFacts, gateOnBureau } from './bureau-gate.js';
 
 export const APPLICATION_STRATEGY = 'application';
@@ -316,7 +315,7 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
 
 async function openLine(
   deps: CoreDeps,
-  tx: DbTx,
+  tx: UnitTx,
   a: {
     ids: { decision: string; line: string; action: string };
     borrowerId: string;

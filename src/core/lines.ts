@@ -3,11 +3,11 @@ import { LgError } from '../domain/index.js';
 import { applyLineAction as transition, availableMinor, type LineState } from '../domain/index.js';
 import { getReason, isKnownReason } from '../domain/index.js';
 import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
-import type { DbTx } from '../store/db.js';
-import type { CoreDeps, GuardTrip } from './deps.js';
+import type { CoreDeps, GuardTrip, UnitTx } from './deps.js';
 import type { LineStateChange } from './ports.js';
 import { actionClassOf, type ActionClass } from '../engine/index.js';
-import { lineStateOf, parseReasons, type ActionRow, type LineRow } from './repo.js';
+import { lineStateOf, parseReasons } from './repo.js';
+import type { ActionRow, LineRow } from './ports.js';
 
 export interface LineActionInput {
   readonly type: LineActionType;
@@ -66,7 +66,7 @@ function defaultAppealable(reasons: readonly string[]): boolean {
 /** The per-borrower cap (a hard rule) bounds raises: the new limit stops at cap − other open lines' limits. */
 async function capLimit(
   deps: CoreDeps,
-  tx: DbTx,
+  tx: UnitTx,
   line: LineRow,
   input: LineActionInput,
 ): Promise<{ input: LineActionInput; clipped: boolean }> {
@@ -107,7 +107,7 @@ function checkRateCap(deps: CoreDeps, rate: number | undefined): void {
  */
 export async function applyActionInTx(
   deps: CoreDeps,
-  tx: DbTx,
+  tx: UnitTx,
   lineId: string,
   raw: LineActionInput,
 ): Promise<ActionOutcome> {
@@ -186,7 +186,7 @@ export async function applyActionInTx(
  * Writes the new state. `available` is recomputed from the row's own outstanding balance in the same statement, so
  * a concurrent draw or repayment can never be lost; `status = prev` makes a stale writer fail instead of overwrite.
  */
-async function writeLineState(deps: CoreDeps, tx: DbTx, change: LineStateChange): Promise<void> {
+async function writeLineState(deps: CoreDeps, tx: UnitTx, change: LineStateChange): Promise<void> {
   if (!(await deps.coreStore.setLineStateInTx(tx, change)))
     throw new LgError('LG_CONFLICT', 'the line changed while the action was applied; retry', {
       lineId: change.lineId,
@@ -237,7 +237,7 @@ function actionRow(a: {
  */
 async function guardAdmits(
   deps: CoreDeps,
-  tx: DbTx,
+  tx: UnitTx,
   action: { type: LineActionType; actionClass: ActionClass },
   now: number,
 ): Promise<boolean> {

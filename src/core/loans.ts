@@ -4,12 +4,10 @@ import { LgError } from '../domain/index.js';
 import { assertSameCurrency } from '../domain/index.js';
 import type { Schedule } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
-import type { DbTx } from '../store/db.js';
-import type { CoreTables } from '../store/core-tables.js';
 import { allocateRepayment, type Allocation, type AllocationItem } from './allocation.js';
-import type { CoreDeps } from './deps.js';
+import type { CoreDeps, UnitTx } from './deps.js';
 import { CORE_EVENTS_TOPIC, coreEvent } from './events.js';
-import type { InstallmentRow, LoanRow } from './repo.js';
+import type { InstallmentRow, LoanRow } from './ports.js';
 import { iso } from './views.js';
 import { accrualViewOf, repayAccruing, type AccrualView } from './accruing.js';
 
@@ -152,7 +150,7 @@ export async function readLoan(deps: CoreDeps, id: string): Promise<LoanView> {
   return loanViewOf(loan, installments, isoDate(deps.clock.now()), deps.config.buckets ?? DEFAULT_BUCKETS);
 }
 
-export function installmentRows(loanId: string, schedule: Schedule): CoreTables['loan_installments'][] {
+export function installmentRows(loanId: string, schedule: Schedule): InstallmentRow[] {
   return schedule.installments.map((i) => ({
     loan_id: loanId,
     period: i.period,
@@ -225,7 +223,7 @@ interface Applied {
 /** A monthly 30/360 loan: the instalment waterfall of allocation.ts. */
 async function applyScheduled(
   deps: CoreDeps,
-  tx: DbTx,
+  tx: UnitTx,
   loan: LoanRow,
   rows: readonly InstallmentRow[],
   payment: { amountMinor: number; paidAt: number; now: number },
@@ -273,7 +271,7 @@ function toItems(rows: readonly InstallmentRow[]): AllocationItem[] {
 
 async function applyToInstallments(
   deps: CoreDeps,
-  tx: DbTx,
+  tx: UnitTx,
   loanId: string,
   rows: readonly InstallmentRow[],
   alloc: Allocation,

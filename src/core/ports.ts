@@ -6,13 +6,14 @@ import type { CoreEvent } from './events.js';
 import type { LineState } from '../domain/index.js';
 import type {
   ActionRow,
+  ApplicationRow,
   BorrowerRow,
   DrawRow,
   InstallmentRow,
   LineRow,
   LoanRow,
-  ApplicationRow,
   NewApplication,
+  NewBucketChange,
   NewLine,
   NewLineAction,
   NewRepayment,
@@ -22,6 +23,21 @@ import type {
  * The ports through which the core reads and writes its aggregates; src/store/core*.ts implements them (SQLite and
  * PostgreSQL) and src/app wires them. Everything here is in domain terms: the store makes the rows.
  */
+
+export type {
+  ActionRow,
+  ApplicationRow,
+  BorrowerRow,
+  DrawRow,
+  InstallmentRow,
+  LineRow,
+  LoanRow,
+  NewApplication,
+  NewBucketChange,
+  NewLine,
+  NewLineAction,
+  NewRepayment,
+};
 
 /** What the core stores about a decision; the engine owns the table and its ledger entry. */
 export interface CoreDecisionWrites {
@@ -241,6 +257,17 @@ export interface InstallmentPaid {
   readonly settledAt: number | null;
 }
 
+/** A loan's or line's days past due and delinquency bucket. */
+export interface Age {
+  readonly dpd: number;
+  readonly bucket: string;
+}
+
+/** An aged loan or line as stored. */
+export interface AgedRow extends Age {
+  readonly id: string;
+}
+
 /**
  * The core's store: its units of work and the reads behind them. `Tx` is the store's open transaction, which the
  * core only passes along (a case outcome acts through the core inside the cases module's transaction).
@@ -334,6 +361,24 @@ export interface CoreStore<Tx = unknown> {
   /** Repaid principal back onto the line's available credit, from the row's own balance (no lost draw). */
   restoreLineCreditInTx(tx: Tx, lineId: string, principalMinor: number, at: number): Promise<void>;
   insertRepaymentInTx(tx: Tx, row: NewRepayment): Promise<void>;
+  /** A page of ACTIVE loans with ids after `afterId`, by id (the daily job's book). */
+  activeLoansPage(afterId: string, pageSize: number): Promise<(AgedRow & { readonly line_id: string })[]>;
+  /** The unsettled instalments of these loans. */
+  unsettledInstallmentsOf(loanIds: readonly string[]): Promise<InstallmentRow[]>;
+  setLoanAgeInTx(tx: Tx, loanId: string, age: Age): Promise<void>;
+  insertBucketChangeInTx(tx: Tx, row: NewBucketChange): Promise<void>;
+  /** Lines past due (dpd > 0). */
+  lateLines(): Promise<AgedRow[]>;
+  lineAges(lineIds: readonly string[]): Promise<AgedRow[]>;
+  setLineAgeInTx(tx: Tx, lineId: string, age: Age): Promise<void>;
+  /** Lines whose temporary limit ends at or before `at`. */
+  expiringTempLimits(at: number): Promise<LineRow[]>;
+  /** Back to `baseLimitMinor`, never below the row's own outstanding balance (read in the statement). */
+  endTempLimitInTx(tx: Tx, lineId: string, baseLimitMinor: number, at: number): Promise<void>;
+  /** Due dates and settlement times of the settled instalments of the line's loans. */
+  settledInstallmentsOfLine(lineId: string): Promise<{ due_date: string; settled_at: number | null }[]>;
+  /** A page of ACTIVE and DRAW_FROZEN lines with ids after `afterId`, by id (the review job's book). */
+  reviewableLinesPage(afterId: string, pageSize: number): Promise<LineRow[]>;
   runDraw<P extends { readonly writes: CoreWrites }>(
     unit: DrawUnit<P>,
   ): Promise<{ readonly plan: P; readonly stored?: StoredLoan }>;

@@ -1,8 +1,7 @@
 import { LgError } from '../domain/index.js';
 import { applyLineAction as transition, newPendingLine } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
-import type { DbTx } from '../store/db.js';
-import type { CoreDeps } from './deps.js';
+import type { CoreDeps, UnitTx } from './deps.js';
 import type { ApplicationSettlement } from './ports.js';
 import { CORE_EVENTS_TOPIC, coreEvent } from './events.js';
 import { checkReasons } from './lines.js';
@@ -30,7 +29,7 @@ export interface ReviewedApplication {
   readonly reasons: string[];
 }
 
-async function lockReviewApplication(deps: CoreDeps, tx: DbTx, applicationId: string) {
+async function lockReviewApplication(deps: CoreDeps, tx: UnitTx, applicationId: string) {
   const row = await deps.coreStore.lockApplicationInTx(tx, applicationId);
   if (!row) throw new LgError('LG_NOT_FOUND', `no application ${applicationId}`, { applicationId });
   if (row.outcome !== 'REVIEW' || row.line_id !== null)
@@ -41,7 +40,11 @@ async function lockReviewApplication(deps: CoreDeps, tx: DbTx, applicationId: st
   return row;
 }
 
-async function settleApplication(deps: CoreDeps, tx: DbTx, settlement: ApplicationSettlement): Promise<void> {
+async function settleApplication(
+  deps: CoreDeps,
+  tx: UnitTx,
+  settlement: ApplicationSettlement,
+): Promise<void> {
   if (!(await deps.coreStore.settleApplicationInTx(tx, settlement)))
     throw new LgError('LG_APPLICATION_NOT_IN_REVIEW', 'the application was decided meanwhile', {
       applicationId: settlement.id,
@@ -68,7 +71,7 @@ function checkGrantRules(deps: CoreDeps, roomMinor: number, input: ReviewApprova
 
 export async function approveReviewInTx(
   deps: CoreDeps,
-  tx: DbTx,
+  tx: UnitTx,
   applicationId: string,
   input: ReviewApproval,
 ): Promise<ReviewedApplication> {
@@ -181,7 +184,7 @@ export async function approveReviewInTx(
 
 export async function declineReviewInTx(
   deps: CoreDeps,
-  tx: DbTx,
+  tx: UnitTx,
   applicationId: string,
   input: { actor: string; reasons: readonly string[]; note?: string },
 ): Promise<ReviewedApplication> {

@@ -5,7 +5,8 @@ import type { LineStatus } from '../domain/index.js';
 import { borrowerReasons, type BorrowerReason, type ReasonLang } from '../domain/index.js';
 import { findBorrower, maskBorrower, type MaskedBorrower } from './borrowers.js';
 import { actionView, type ActionView } from './lines.js';
-import { parseReasons, type ActionRow, type LineRow } from './repo.js';
+import { parseReasons } from './repo.js';
+import type { ActionRow, LineRow } from './ports.js';
 import type { CoreStore } from './ports.js';
 import type { CoreDeps } from './deps.js';
 

@@ -44,6 +44,19 @@ import {
   setInstallmentPaid,
   setLoanBalance,
 } from './core-loans.js';
+import {
+  activeLoansPage,
+  endTempLimit,
+  expiringTempLimits,
+  insertBucketChange,
+  lateLines,
+  lineAges,
+  reviewableLinesPage,
+  setLineAge,
+  setLoanAge,
+  settledInstallmentsOfLine,
+  unsettledInstallmentsOf,
+} from './core-jobs.js';
 import type { DbTx, Store } from './store-types.js';
 
 /**
@@ -104,6 +117,17 @@ export function createCoreStore(store: Store): CoreStore<DbTx> {
     restoreLineCreditInTx: (tx, lineId, principalMinor, at) =>
       restoreLineCredit(tx, lineId, principalMinor, at),
     insertRepaymentInTx: (tx, row) => insertRepayment(tx, row),
+    activeLoansPage: (afterId, pageSize) => activeLoansPage(store.db, afterId, pageSize),
+    unsettledInstallmentsOf: (loanIds) => unsettledInstallmentsOf(store.db, loanIds),
+    setLoanAgeInTx: (tx, loanId, age) => setLoanAge(tx, loanId, age),
+    insertBucketChangeInTx: (tx, row) => insertBucketChange(tx, row),
+    lateLines: () => lateLines(store.db),
+    lineAges: (lineIds) => lineAges(store.db, lineIds),
+    setLineAgeInTx: (tx, lineId, age) => setLineAge(tx, lineId, age),
+    expiringTempLimits: (at) => expiringTempLimits(store.db, at),
+    endTempLimitInTx: (tx, lineId, baseLimitMinor, at) => endTempLimit(tx, lineId, baseLimitMinor, at),
+    settledInstallmentsOfLine: (lineId) => settledInstallmentsOfLine(store.db, lineId),
+    reviewableLinesPage: (afterId, pageSize) => reviewableLinesPage(store.db, afterId, pageSize),
     runDraw: (unit) => runDraw(store, unit),
     async writeInTx(tx, writes, refused) {
       await writeUnit(tx, writes, (debit) => Promise.resolve(refused(debit)));
