@@ -10,7 +10,7 @@ import { dailyRate } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
 import type { CoreDeps, UnitTx } from './deps.js';
 import { loanTermsOf, type LoanTermsSnapshot } from './products.js';
-import { findLoan, installmentsOf, type InstallmentRow, type LoanRow } from './repo.js';
+import type { InstallmentRow, LoanRow } from './ports.js';
 
 /**
  * Daily-accrual loans in the store: the loan row and its instalments as an AccrualLoanState (domain/settlement.ts),
@@ -218,10 +218,10 @@ async function accrueOne(
   loanId: string,
   asOf: string,
 ): Promise<{ penalty: number; lateFees: number }> {
-  const loan = await findLoan(tx, deps.store.kind, loanId, true);
+  const loan = await deps.coreStore.loanInTx(tx, loanId, true);
   const terms = loanTermsOf(loan);
   if (!terms || loan.status !== 'ACTIVE') return { penalty: 0, lateFees: 0 };
-  const rows = await installmentsOf(tx, loanId);
+  const rows = await deps.coreStore.installmentsInTx(tx, loanId);
   const out = accrueOverdue(accrualStateOf(loan, rows), terms, asOf);
   // Nothing accrued: penalty_through stays, so a repayment may still be dated on any day since (the span is
   // re-accrued later from the same date with the same overdue principal, so nothing is lost).

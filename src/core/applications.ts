@@ -18,10 +18,8 @@ import {
 import { applicationHardDeclines, lookUpLists, withHardReasons } from './hard-rules.js';
 import { APPEAL_DAYS_DEFAULT, declineExplanation, type DeclineExplanation } from './views.js';
 import { buildContext, timedDecide } from './context.js';
-import type { CoreDeps, ListProbe } from './deps.js';
-import { coreEvent } from './events.js';
-import { insertOutbox, lockBorrower, openExposureMinor } from './repo.js';
-import type { DbTx } from '../store/db.js';
+import type { CoreDeps, ListProbe, UnitTx } from './deps.js';
+import { CORE_EVENTS_TOPIC, coreEvent } from './events.js';
 import { applicationBureauFacts, gateOnBureau } from './bureau-gate.js';
 
 export const APPLICATION_STRATEGY = 'application';
@@ -172,7 +170,7 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
   const currency = input.currency ?? deps.config.defaultCurrency ?? DEFAULT_CURRENCY;
   const existing = await findBorrowerByHash(deps.coreStore, applicant.nationalIdHashes);
   const borrowerId = existing?.id ?? deps.ids.next();
-  const exposure = existing ? await openExposureMinor(deps.store.db, existing.id) : 0;
+  const exposure = existing ? await deps.coreStore.openExposure(existing.id) : 0;
   const lists = await lookUpLists(deps, applicantProbes(applicant, input, existing?.id), now);
   const given = withoutDerivedAliases(input.attributes, applicant);
   const bureau = await applicationBureauFacts(deps.bureau, given.attributes, {
@@ -206,8 +204,8 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
     const storedBorrowerId = await deps.coreStore.upsertBorrowerInTx(tx, sealed, applicant.nationalIdHashes);
     // Exposure again inside the dbTx, under the borrower's lock: a concurrent application (in any process) either
     // committed its line before this read or waits for this dbTx to end.
-    await lockBorrower(tx, deps.store.kind, storedBorrowerId);
-    const room = deps.config.borrowerCapMinor - (await openExposureMinor(tx, storedBorrowerId));
+    await deps.coreStore.lockBorrowerInTx(tx, storedBorrowerId);
+    const room = deps.config.borrowerCapMinor - (await deps.coreStore.openExposureInTx(tx, storedBorrowerId));
     const clipped = fitGrantToProduct(
       gateOnBureau(clipGrant(decision, room, deps.config.aprCapPercent), bureau),
       product,
@@ -239,21 +237,18 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
         ? await openLine(deps, tx, { ids, borrowerId: storedBorrowerId, grant, currency, now })
         : null;
     if (line) await bindLineToProduct(deps, tx, line.id, product);
-    await tx
-      .insertInto('applications')
-      .values({
-        id: ids.application,
-        borrower_id: storedBorrowerId,
-        decision_id: ids.decision,
-        outcome: grant.outcome,
-        reasons: JSON.stringify(grant.reasons),
-        line_id: line?.id ?? null,
-        limit_minor: line?.limitMinor ?? null,
-        annual_rate: line?.annualRate ?? null,
-        currency,
-        created_at: now,
-      })
-      .execute();
+    await deps.coreStore.insertApplicationInTx(tx, {
+      id: ids.application,
+      borrower_id: storedBorrowerId,
+      decision_id: ids.decision,
+      outcome: grant.outcome,
+      reasons: JSON.stringify(grant.reasons),
+      line_id: line?.id ?? null,
+      limit_minor: line?.limitMinor ?? null,
+      annual_rate: line?.annualRate ?? null,
+      currency,
+      created_at: now,
+    });
     await recordChannel(deps, tx, { applicationId: ids.application, lineId: line?.id }, channel);
     const ledger = [
       {
@@ -281,7 +276,9 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
       lineId: line?.id,
       attributes: { outcome: grant.outcome, decisionId: ids.decision, applicationId: ids.application },
     });
-    await insertOutbox(tx, ids.event, event, now);
+    await deps.coreStore.insertOutboxInTx(tx, [
+      { id: ids.event, topic: CORE_EVENTS_TOPIC, payload: event, at: now },
+    ]);
     return { grant, line, borrowerId: storedBorrowerId };
   });
 
@@ -318,7 +315,7 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
 
 async function openLine(
   deps: CoreDeps,
-  tx: DbTx,
+  tx: UnitTx,
   a: {
     ids: { decision: string; line: string; action: string };
     borrowerId: string;
@@ -331,50 +328,44 @@ async function openLine(
   const annualRate = a.grant.annualRate ?? 0;
   const before = newPendingLine();
   const { state } = transition(before, { type: 'GRANT', limitMinor, annualRate }, a.now);
-  await tx
-    .insertInto('credit_lines')
-    .values({
-      id: a.ids.line,
-      borrower_id: a.borrowerId,
-      status: state.status,
-      currency: a.currency,
-      limit_minor: state.limitMinor,
-      base_limit_minor: state.baseLimitMinor,
-      temp_limit_until: null,
-      outstanding_minor: 0,
-      available_minor: state.limitMinor,
-      annual_rate: state.annualRate,
-      dpd: 0,
-      bucket: deps.config.buckets?.[0]?.name ?? 'M0',
-      created_at: a.now,
-      updated_at: a.now,
-    })
-    .execute();
+  await deps.coreStore.insertLineInTx(tx, {
+    id: a.ids.line,
+    borrower_id: a.borrowerId,
+    status: state.status,
+    currency: a.currency,
+    limit_minor: state.limitMinor,
+    base_limit_minor: state.baseLimitMinor,
+    temp_limit_until: null,
+    outstanding_minor: 0,
+    available_minor: state.limitMinor,
+    annual_rate: state.annualRate,
+    dpd: 0,
+    bucket: deps.config.buckets?.[0]?.name ?? 'M0',
+    created_at: a.now,
+    updated_at: a.now,
+  });
   const reasons = a.grant.reasons.length > 0 ? a.grant.reasons : [];
-  await tx
-    .insertInto('line_actions')
-    .values({
-      id: a.ids.action,
-      line_id: a.ids.line,
-      type: 'GRANT',
-      outcome: 'APPLIED',
-      reasons: JSON.stringify(reasons),
-      trace_id: a.ids.decision,
-      automated: 1,
-      actor: 'strategy:application',
-      appealable: 0,
-      notice_at: a.now,
-      prev_status: before.status,
-      new_status: state.status,
-      prev_limit_minor: 0,
-      new_limit_minor: state.limitMinor,
-      prev_rate: 0,
-      new_rate: state.annualRate,
-      requested_limit_minor: requestedGrantLimit(a.grant),
-      note: a.grant.adjustments.length > 0 ? a.grant.adjustments.join('; ') : null,
-      created_at: a.now,
-    })
-    .execute();
+  await deps.coreStore.insertLineActionInTx(tx, {
+    id: a.ids.action,
+    line_id: a.ids.line,
+    type: 'GRANT',
+    outcome: 'APPLIED',
+    reasons: JSON.stringify(reasons),
+    trace_id: a.ids.decision,
+    automated: 1,
+    actor: 'strategy:application',
+    appealable: 0,
+    notice_at: a.now,
+    prev_status: before.status,
+    new_status: state.status,
+    prev_limit_minor: 0,
+    new_limit_minor: state.limitMinor,
+    prev_rate: 0,
+    new_rate: state.annualRate,
+    requested_limit_minor: requestedGrantLimit(a.grant),
+    note: a.grant.adjustments.length > 0 ? a.grant.adjustments.join('; ') : null,
+    created_at: a.now,
+  });
   return {
     id: a.ids.line,
     limitMinor: state.limitMinor,

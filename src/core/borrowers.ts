@@ -3,7 +3,7 @@ import { LgError } from '../domain/index.js';
 import { ageOn, maskName, maskNationalId, maskPhone, parseChineseResidentId } from '../domain/index.js';
 import type { FieldCrypto } from '../compliance/index.js';
 import type { CoreDeps } from './deps.js';
-import type { BorrowerRow } from './repo.js';
+import type { BorrowerRow } from './ports.js';
 import type { CoreStore } from './ports.js';
 
 /** Statutory minimum age for consumer credit (the domain's hard rule, whatever a strategy says). */

@@ -37,7 +37,7 @@ import {
 } from './deps.js';
 import { coreEvent } from './events.js';
 import { loanViewOf, type LoanView } from './loans.js';
-import type { LineRow } from './repo.js';
+import type { LineRow } from './ports.js';
 import type {
   BookedLoan,
   CoreWrites,

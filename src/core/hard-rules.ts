@@ -1,5 +1,5 @@
 import type { CoreConfig, ListLookupHit, ListProbe, CoreDeps } from './deps.js';
-import type { LineRow } from './repo.js';
+import type { LineRow } from './ports.js';
 
 /**
  * The core's hard rules: decline reasons that hold whatever the active strategy says (a strategy can be edited by a

@@ -19,7 +19,7 @@ import { drawHardDeclines } from './hard-rules.js';
 import { checkConcentrationInUnit, concentrationLimitInUnit } from './partners.js';
 import { aprCapFor } from './products.js';
 import type { BookedLoan } from './ports.js';
-import { findLine, type DrawRow, type LineRow } from './repo.js';
+import type { DrawRow, LineRow } from './ports.js';
 
 /**
  * Draws the draw strategy did not let through at once: held (HOLD, REVIEW), waiting on step-up verification
@@ -127,7 +127,7 @@ export async function releaseHeldDrawInTx(
   const now = deps.clock.now();
   const draw = await findDraw(deps, tx, drawId);
   requireHeld(draw, by.allowed);
-  const line = await findLine(tx, deps.store.kind, draw.line_id, true);
+  const line = await deps.coreStore.lineInTx(tx, draw.line_id, true);
   checkReleasable(line, draw);
   const input: DrawInput = {
     amountMinor: Number(draw.amount_minor),

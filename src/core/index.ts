@@ -23,7 +23,7 @@ export function createCoreServices(deps: CoreDeps): CoreServices {
     submitApplication: (input) => submitApplication(deps, input),
     getLine: (id) => readLine(deps, id),
     explainLine: (id, lang) =>
-      explainLine(deps.store.db, deps.store.kind, id, lang, {
+      explainLine(id, lang, {
         appealDays,
         now: deps.clock.now(),
         buckets: deps.config.buckets,

@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import { isoDate, MS_PER_DAY, parseIsoDate } from '../domain/index.js';
 import { bucketFor, DEFAULT_BUCKETS } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
@@ -7,7 +6,8 @@ import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
 import type { CoreDeps, GuardTrip } from './deps.js';
 import { buildContext, timedDecide } from './context.js';
 import { applyActionInTx, raiseTrip, type LineActionResult } from './lines.js';
-import { lineStateOf, type LineRow } from './repo.js';
+import { lineStateOf } from './repo.js';
+import type { LineRow } from './ports.js';
 import { loanDpd } from './loans.js';
 import { frozenForFraud, liftClearedDelinquency, type RestrictionReviewResult } from './restrictions.js';
 import { accrueOverdueLoans, type OverdueAccrualResult } from './accruing.js';
@@ -47,26 +47,10 @@ export async function runDailyJob(deps: CoreDeps, asOf: string, pageSize = 500):
   let loansAged = 0;
   let after = '';
   for (;;) {
-    const loans = await deps.store.db
-      .selectFrom('loans')
-      .select(['id', 'line_id', 'dpd', 'bucket'])
-      .where('status', '=', 'ACTIVE')
-      .where('id', '>', after)
-      .orderBy('id')
-      .limit(pageSize)
-      .execute();
+    const loans = await deps.coreStore.activeLoansPage(after, pageSize);
     if (loans.length === 0) break;
     after = loans[loans.length - 1]?.id ?? after;
-    const installments = await deps.store.db
-      .selectFrom('loan_installments')
-      .selectAll()
-      .where(
-        'loan_id',
-        'in',
-        loans.map((l) => l.id),
-      )
-      .where('settled_at', 'is', null)
-      .execute();
+    const installments = await deps.coreStore.unsettledInstallmentsOf(loans.map((l) => l.id));
     await deps.store.transaction(async (tx) => {
       const entries: LedgerAppend[] = [];
       for (const loan of loans) {
@@ -78,23 +62,20 @@ export async function runDailyJob(deps: CoreDeps, asOf: string, pageSize = 500):
         lineDpd.set(loan.line_id, Math.max(lineDpd.get(loan.line_id) ?? 0, dpd));
         loansAged += 1;
         if (dpd === Number(loan.dpd) && bucket === loan.bucket) continue;
-        await tx.updateTable('loans').set({ dpd, bucket }).where('id', '=', loan.id).execute();
+        await deps.coreStore.setLoanAgeInTx(tx, loan.id, { dpd, bucket });
         if (bucket === loan.bucket) continue;
         const id = deps.ids.next();
         const now = deps.clock.now();
-        await tx
-          .insertInto('delinquency_changes')
-          .values({
-            id,
-            loan_id: loan.id,
-            line_id: loan.line_id,
-            as_of: asOf,
-            dpd,
-            prev_bucket: loan.bucket,
-            new_bucket: bucket,
-            created_at: now,
-          })
-          .execute();
+        await deps.coreStore.insertBucketChangeInTx(tx, {
+          id,
+          loan_id: loan.id,
+          line_id: loan.line_id,
+          as_of: asOf,
+          dpd,
+          prev_bucket: loan.bucket,
+          new_bucket: bucket,
+          created_at: now,
+        });
         entries.push({
           entryId: id,
           kind: 'loan.bucket',
@@ -130,19 +111,11 @@ async function ageLines(
   lineDpd: Map<string, number>,
   buckets: typeof DEFAULT_BUCKETS,
 ): Promise<number> {
-  const previouslyLate = await deps.store.db
-    .selectFrom('credit_lines')
-    .select(['id', 'dpd', 'bucket'])
-    .where('dpd', '>', 0)
-    .execute();
+  const previouslyLate = await deps.coreStore.lateLines();
   const late = [...lineDpd.entries()].filter(([, dpd]) => dpd > 0).map(([id]) => id);
   const current = new Map(previouslyLate.map((l) => [l.id, l]));
   for (let i = 0; i < late.length; i += 500) {
-    const page = await deps.store.db
-      .selectFrom('credit_lines')
-      .select(['id', 'dpd', 'bucket'])
-      .where('id', 'in', late.slice(i, i + 500))
-      .execute();
+    const page = await deps.coreStore.lineAges(late.slice(i, i + 500));
     for (const row of page) current.set(row.id, row);
   }
   let aged = 0;
@@ -151,7 +124,7 @@ async function ageLines(
       const dpd = lineDpd.get(line.id) ?? 0;
       const bucket = bucketFor(dpd, buckets).name;
       if (dpd === Number(line.dpd) && bucket === line.bucket) continue;
-      await tx.updateTable('credit_lines').set({ dpd, bucket }).where('id', '=', line.id).execute();
+      await deps.coreStore.setLineAgeInTx(tx, line.id, { dpd, bucket });
       aged += 1;
     }
   });
@@ -159,27 +132,12 @@ async function ageLines(
 }
 
 async function expireTempLimits(deps: CoreDeps, at: number): Promise<number> {
-  const due = await deps.store.db
-    .selectFrom('credit_lines')
-    .selectAll()
-    .where('temp_limit_until', 'is not', null)
-    .where('temp_limit_until', '<=', at)
-    .execute();
+  const due = await deps.coreStore.expiringTempLimits(at);
   for (const row of due) {
     await deps.store.transaction(async (tx) => {
       const state = expireTempLimit(lineStateOf(row), at);
       const now = deps.clock.now();
-      await tx
-        .updateTable('credit_lines')
-        .set({
-          limit_minor: sql<number>`case when ${state.baseLimitMinor} > outstanding_minor then ${state.baseLimitMinor} else outstanding_minor end`,
-          base_limit_minor: sql<number>`case when ${state.baseLimitMinor} > outstanding_minor then ${state.baseLimitMinor} else outstanding_minor end`,
-          temp_limit_until: null,
-          available_minor: sql<number>`case when ${state.baseLimitMinor} > outstanding_minor then ${state.baseLimitMinor} - outstanding_minor else 0 end`,
-          updated_at: now,
-        })
-        .where('id', '=', row.id)
-        .execute();
+      await deps.coreStore.endTempLimitInTx(tx, row.id, state.baseLimitMinor, now);
       const entryId = deps.ids.next();
       await appendToLedger(tx, [
         {
@@ -210,13 +168,7 @@ export interface ReviewJobResult {
 
 /** Instalments of the line's loans that were paid in full on or before their due date. */
 async function onTimePayments(deps: CoreDeps, lineId: string): Promise<number> {
-  const rows = await deps.store.db
-    .selectFrom('loan_installments')
-    .innerJoin('loans', 'loans.id', 'loan_installments.loan_id')
-    .select(['loan_installments.due_date', 'loan_installments.settled_at'])
-    .where('loans.line_id', '=', lineId)
-    .where('loan_installments.settled_at', 'is not', null)
-    .execute();
+  const rows = await deps.coreStore.settledInstallmentsOfLine(lineId);
   return rows.filter((r) => r.settled_at !== null && isoDate(Number(r.settled_at)) <= r.due_date).length;
 }
 
@@ -258,14 +210,7 @@ export async function runReviewJob(deps: CoreDeps, asOf: string, pageSize = 200)
   let reviewed = 0;
   let after = '';
   for (;;) {
-    const lines = await deps.store.db
-      .selectFrom('credit_lines')
-      .selectAll()
-      .where('status', 'in', ['ACTIVE', 'DRAW_FROZEN'])
-      .where('id', '>', after)
-      .orderBy('id')
-      .limit(pageSize)
-      .execute();
+    const lines = await deps.coreStore.reviewableLinesPage(after, pageSize);
     if (lines.length === 0) break;
     after = lines[lines.length - 1]?.id ?? after;
     for (const line of lines) {

@@ -1,23 +1,13 @@
-import { sql } from 'kysely';
 import { RESTRICTIVE_ACTIONS, type LineActionType } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { applyLineAction as transition, availableMinor, type LineState } from '../domain/index.js';
 import { getReason, isKnownReason } from '../domain/index.js';
 import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
-import type { DbTx } from '../store/db.js';
-import type { CoreDeps, GuardTrip } from './deps.js';
+import type { CoreDeps, GuardTrip, UnitTx } from './deps.js';
+import type { LineStateChange } from './ports.js';
 import { actionClassOf, type ActionClass } from '../engine/index.js';
-import {
-  countActiveLines,
-  countAutomatedRestrictions,
-  findLine,
-  lineStateOf,
-  openExposureMinor,
-  parseReasons,
-  type ActionRow,
-  type LineRow,
-  type Q,
-} from './repo.js';
+import { lineStateOf, parseReasons } from './repo.js';
+import type { ActionRow, LineRow } from './ports.js';
 
 export interface LineActionInput {
   readonly type: LineActionType;
@@ -76,13 +66,14 @@ function defaultAppealable(reasons: readonly string[]): boolean {
 /** The per-borrower cap (a hard rule) bounds raises: the new limit stops at cap − other open lines' limits. */
 async function capLimit(
   deps: CoreDeps,
-  tx: Q,
+  tx: UnitTx,
   line: LineRow,
   input: LineActionInput,
 ): Promise<{ input: LineActionInput; clipped: boolean }> {
   if ((input.type !== 'LIMIT_INCREASE' && input.type !== 'TEMP_LIMIT') || input.limitMinor === undefined)
     return { input, clipped: false };
-  const room = deps.config.borrowerCapMinor - (await openExposureMinor(tx, line.borrower_id, line.id));
+  const room =
+    deps.config.borrowerCapMinor - (await deps.coreStore.openExposureInTx(tx, line.borrower_id, line.id));
   if (input.limitMinor <= room) return { input, clipped: false };
   if (room <= Number(line.limit_minor)) {
     throw new LgError(
@@ -116,13 +107,13 @@ function checkRateCap(deps: CoreDeps, rate: number | undefined): void {
  */
 export async function applyActionInTx(
   deps: CoreDeps,
-  tx: DbTx,
+  tx: UnitTx,
   lineId: string,
   raw: LineActionInput,
 ): Promise<ActionOutcome> {
   checkReasons(raw.reasons);
   const now = deps.clock.now();
-  const line = await findLine(tx, deps.store.kind, lineId, true);
+  const line = await deps.coreStore.lineInTx(tx, lineId, true);
   const before = lineStateOf(line);
   checkRateCap(deps, raw.annualRate);
   const { input, clipped: capClipped } = await capLimit(deps, tx, line, raw);
@@ -137,7 +128,7 @@ export async function applyActionInTx(
     ? ['R_BLAST_RADIUS_GUARD', ...input.reasons.filter((r) => r !== 'R_BLAST_RADIUS_GUARD')]
     : [...input.reasons];
   const final = guarded ? before : after;
-  if (!guarded) await writeLineState(tx, lineId, before, after, now);
+  if (!guarded) await writeLineState(deps, tx, { lineId, fromStatus: before.status, state: after, at: now });
   const row = actionRow({
     deps,
     lineId,
@@ -150,7 +141,7 @@ export async function applyActionInTx(
     outcome: guarded ? 'REVIEW' : 'APPLIED',
     actionClass,
   });
-  await tx.insertInto('line_actions').values(row).execute();
+  await deps.coreStore.insertLineActionInTx(tx, row);
   const result: LineActionResult = {
     actionId,
     lineId,
@@ -195,30 +186,11 @@ export async function applyActionInTx(
  * Writes the new state. `available` is recomputed from the row's own outstanding balance in the same statement, so
  * a concurrent draw or repayment can never be lost; `status = prev` makes a stale writer fail instead of overwrite.
  */
-async function writeLineState(
-  tx: DbTx,
-  lineId: string,
-  before: LineState,
-  after: LineState,
-  now: number,
-): Promise<void> {
-  const limit = after.limitMinor;
-  const updated = await tx
-    .updateTable('credit_lines')
-    .set({
-      status: after.status,
-      limit_minor: limit,
-      base_limit_minor: after.baseLimitMinor,
-      temp_limit_until: after.tempLimitUntil,
-      annual_rate: after.annualRate,
-      available_minor: sql<number>`case when ${limit} - outstanding_minor > 0 then ${limit} - outstanding_minor else 0 end`,
-      updated_at: now,
-    })
-    .where('id', '=', lineId)
-    .where('status', '=', before.status)
-    .executeTakeFirst();
-  if (Number(updated.numUpdatedRows) !== 1)
-    throw new LgError('LG_CONFLICT', 'the line changed while the action was applied; retry', { lineId });
+async function writeLineState(deps: CoreDeps, tx: UnitTx, change: LineStateChange): Promise<void> {
+  if (!(await deps.coreStore.setLineStateInTx(tx, change)))
+    throw new LgError('LG_CONFLICT', 'the line changed while the action was applied; retry', {
+      lineId: change.lineId,
+    });
 }
 
 function actionRow(a: {
@@ -265,7 +237,7 @@ function actionRow(a: {
  */
 async function guardAdmits(
   deps: CoreDeps,
-  tx: Q,
+  tx: UnitTx,
   action: { type: LineActionType; actionClass: ActionClass },
   now: number,
 ): Promise<boolean> {
@@ -273,8 +245,13 @@ async function guardAdmits(
   const fleet =
     windowMs === undefined
       ? undefined
-      : await countAutomatedRestrictions(tx, now - windowMs, action.actionClass);
-  return deps.engine.admit(action.type, await countActiveLines(tx), fleet, action.actionClass);
+      : await deps.coreStore.countAutomatedRestrictionsInTx(tx, now - windowMs, action.actionClass);
+  return deps.engine.admit(
+    action.type,
+    await deps.coreStore.countActiveLinesInTx(tx),
+    fleet,
+    action.actionClass,
+  );
 }
 
 /** The monitor's entry point: one action in its own dbTx (state, action row, ledger), alert after commit. */
@@ -340,17 +317,6 @@ export function actionView(row: ActionRow): ActionView {
     note: row.note,
     at: new Date(Number(row.created_at)).toISOString(),
   };
-}
-
-export async function recentActions(db: Q, lineId: string, limit = 10): Promise<ActionRow[]> {
-  return db
-    .selectFrom('line_actions')
-    .selectAll()
-    .where('line_id', '=', lineId)
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(limit)
-    .execute();
 }
 
 export function lineAvailable(row: LineRow): number {

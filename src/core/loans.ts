@@ -1,16 +1,13 @@
-import { sql } from 'kysely';
 import { isoDate, parseIsoDate } from '../domain/index.js';
 import { bucketFor, daysPastDue, DEFAULT_BUCKETS } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { assertSameCurrency } from '../domain/index.js';
 import type { Schedule } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
-import type { StoreKind } from '../store/db.js';
-import type { CoreTables } from '../store/core-tables.js';
 import { allocateRepayment, type Allocation, type AllocationItem } from './allocation.js';
-import type { CoreDeps } from './deps.js';
-import { coreEvent } from './events.js';
-import { findLoan, insertOutbox, installmentsOf, type InstallmentRow, type LoanRow, type Q } from './repo.js';
+import type { CoreDeps, UnitTx } from './deps.js';
+import { CORE_EVENTS_TOPIC, coreEvent } from './events.js';
+import type { InstallmentRow, LoanRow } from './ports.js';
 import { iso } from './views.js';
 import { accrualViewOf, repayAccruing, type AccrualView } from './accruing.js';
 
@@ -149,12 +146,11 @@ function optionalAccrual(
 }
 
 export async function readLoan(deps: CoreDeps, id: string): Promise<LoanView> {
-  const db = deps.store.db;
-  const [loan, installments] = await Promise.all([findLoan(db, deps.store.kind, id), installmentsOf(db, id)]);
+  const [loan, installments] = await Promise.all([deps.coreStore.loan(id), deps.coreStore.installments(id)]);
   return loanViewOf(loan, installments, isoDate(deps.clock.now()), deps.config.buckets ?? DEFAULT_BUCKETS);
 }
 
-export function installmentRows(loanId: string, schedule: Schedule): CoreTables['loan_installments'][] {
+export function installmentRows(loanId: string, schedule: Schedule): InstallmentRow[] {
   return schedule.installments.map((i) => ({
     loan_id: loanId,
     period: i.period,
@@ -226,25 +222,23 @@ interface Applied {
 
 /** A monthly 30/360 loan: the instalment waterfall of allocation.ts. */
 async function applyScheduled(
-  tx: Q,
+  deps: CoreDeps,
+  tx: UnitTx,
   loan: LoanRow,
   rows: readonly InstallmentRow[],
   payment: { amountMinor: number; paidAt: number; now: number },
 ): Promise<Applied> {
   const { now } = payment;
   const alloc = allocateRepayment(toItems(rows), payment.amountMinor, isoDate(payment.paidAt));
-  const updated = await applyToInstallments(tx, loan.id, rows, alloc, now);
+  const updated = await applyToInstallments(deps, tx, loan.id, rows, alloc, now);
   const outstanding = Number(loan.outstanding_principal_minor) - alloc.principalMinor;
   const settled = updated.every((r) => outstandingOf(r) === 0);
-  await tx
-    .updateTable('loans')
-    .set({
-      outstanding_principal_minor: outstanding,
-      status: settled ? 'SETTLED' : loan.status,
-      settled_at: settled ? now : null,
-    })
-    .where('id', '=', loan.id)
-    .execute();
+  await deps.coreStore.setLoanBalanceInTx(tx, {
+    id: loan.id,
+    outstandingPrincipalMinor: outstanding,
+    status: settled ? 'SETTLED' : loan.status,
+    settledAt: settled ? now : null,
+  });
   return {
     allocated: {
       feeMinor: alloc.feeMinor,
@@ -276,7 +270,8 @@ function toItems(rows: readonly InstallmentRow[]): AllocationItem[] {
 }
 
 async function applyToInstallments(
-  tx: Q,
+  deps: CoreDeps,
+  tx: UnitTx,
   loanId: string,
   rows: readonly InstallmentRow[],
   alloc: Allocation,
@@ -290,17 +285,14 @@ async function applyToInstallments(
     row.paid_interest_minor = Number(row.paid_interest_minor) + part.interestMinor;
     row.paid_principal_minor = Number(row.paid_principal_minor) + part.principalMinor;
     if (outstandingOf(row) === 0) row.settled_at = now;
-    await tx
-      .updateTable('loan_installments')
-      .set({
-        paid_fee_minor: row.paid_fee_minor,
-        paid_interest_minor: row.paid_interest_minor,
-        paid_principal_minor: row.paid_principal_minor,
-        settled_at: row.settled_at,
-      })
-      .where('loan_id', '=', loanId)
-      .where('period', '=', part.period)
-      .execute();
+    await deps.coreStore.setInstallmentPaidInTx(tx, {
+      loanId,
+      period: part.period,
+      feeMinor: row.paid_fee_minor,
+      interestMinor: row.paid_interest_minor,
+      principalMinor: row.paid_principal_minor,
+      settledAt: row.settled_at,
+    });
   }
   return next;
 }
@@ -314,9 +306,8 @@ export async function repay(deps: CoreDeps, loanId: string, input: RepaymentInpu
   const now = deps.clock.now();
   const paidAt = parsePaidAt(input.paidAt, now);
   const ids = { repayment: deps.ids.next(), event: deps.ids.next() };
-  const kind: StoreKind = deps.store.kind;
   return deps.store.transaction(async (tx) => {
-    const loan = await findLoan(tx, kind, loanId, true);
+    const loan = await deps.coreStore.loanInTx(tx, loanId, true);
     assertSameCurrency(
       { amountMinor: 0, currency: loan.currency },
       { amountMinor: input.amountMinor, currency: input.currency },
@@ -324,41 +315,28 @@ export async function repay(deps: CoreDeps, loanId: string, input: RepaymentInpu
     if (loan.status === 'SETTLED')
       throw new LgError('LG_LOAN_SETTLED', 'this loan is already repaid in full', { loanId });
     checkNotBeforeLoan(loan, paidAt);
-    const rows = await installmentsOf(tx, loanId);
+    const rows = await deps.coreStore.installmentsInTx(tx, loanId);
     const payment = { amountMinor: input.amountMinor, paidAt, now };
     const applied =
       loan.terms !== null
         ? await repayAccruing(deps, tx, loan, rows, { ...payment, date: isoDate(paidAt) })
-        : await applyScheduled(tx, loan, rows, payment);
+        : await applyScheduled(deps, tx, loan, rows, payment);
     const { allocated, settled } = applied;
-    const p = allocated.principalMinor;
-    if (p > 0) {
-      await tx
-        .updateTable('credit_lines')
-        .set({
-          outstanding_minor: sql<number>`outstanding_minor - ${p}`,
-          available_minor: sql<number>`case when limit_minor - outstanding_minor + ${p} > 0 then limit_minor - outstanding_minor + ${p} else 0 end`,
-          updated_at: now,
-        })
-        .where('id', '=', loan.line_id)
-        .execute();
-    }
-    await tx
-      .insertInto('repayments')
-      .values({
-        id: ids.repayment,
-        loan_id: loanId,
-        line_id: loan.line_id,
-        amount_minor: input.amountMinor,
-        currency: input.currency,
-        paid_at: paidAt,
-        fee_minor: allocated.feeMinor,
-        interest_minor: allocated.interestMinor,
-        principal_minor: allocated.principalMinor,
-        penalty_minor: allocated.penaltyMinor ?? 0,
-        created_at: now,
-      })
-      .execute();
+    if (allocated.principalMinor > 0)
+      await deps.coreStore.restoreLineCreditInTx(tx, loan.line_id, allocated.principalMinor, now);
+    await deps.coreStore.insertRepaymentInTx(tx, {
+      id: ids.repayment,
+      loan_id: loanId,
+      line_id: loan.line_id,
+      amount_minor: input.amountMinor,
+      currency: input.currency,
+      paid_at: paidAt,
+      fee_minor: allocated.feeMinor,
+      interest_minor: allocated.interestMinor,
+      principal_minor: allocated.principalMinor,
+      penalty_minor: allocated.penaltyMinor ?? 0,
+      created_at: now,
+    });
     await appendToLedger(tx, [
       {
         entryId: ids.repayment,
@@ -377,21 +355,19 @@ export async function repay(deps: CoreDeps, loanId: string, input: RepaymentInpu
         },
       },
     ]);
-    await insertOutbox(
-      tx,
-      ids.event,
-      coreEvent({
-        eventId: ids.event,
-        type: 'repayment',
-        at: paidAt,
-        userId: loan.borrower_id,
-        lineId: loan.line_id,
-        loanId,
-        amount: input.amountMinor,
-        currency: input.currency,
-      }),
-      now,
-    );
+    const event = coreEvent({
+      eventId: ids.event,
+      type: 'repayment',
+      at: paidAt,
+      userId: loan.borrower_id,
+      lineId: loan.line_id,
+      loanId,
+      amount: input.amountMinor,
+      currency: input.currency,
+    });
+    await deps.coreStore.insertOutboxInTx(tx, [
+      { id: ids.event, topic: CORE_EVENTS_TOPIC, payload: event, at: now },
+    ]);
     return {
       repaymentId: ids.repayment,
       loanId,

@@ -11,7 +11,6 @@ import {
 import { appendToLedger } from '../compliance/index.js';
 import type { CoreDeps, UnitTx } from './deps.js';
 import type { BookShare, PartnerRecord } from './ports/lending.js';
-import { findLine } from './repo.js';
 import { partnerFeesOf, type LinePartnerFee } from './products.js';
 import { iso } from './views.js';
 
@@ -208,8 +207,7 @@ export interface LineParties {
  * fee-charging party): the funders and their shares, the platform and the credit enhancer with their fees.
  */
 export async function lineParties(deps: CoreDeps, lineId: string): Promise<LineParties> {
-  const db = deps.store.db;
-  const line = await findLine(db, deps.store.kind, lineId);
+  const line = await deps.coreStore.line(lineId);
   const shares = line.funders ? (JSON.parse(line.funders) as { partnerId: string; shareBps: number }[]) : [];
   const funders = [];
   for (const f of shares)

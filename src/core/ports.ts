@@ -3,12 +3,41 @@ import type { LedgerAppend } from '../compliance/index.js';
 import type { Installment, RepaymentMethod } from '../domain/index.js';
 import type { DecisionRow } from '../store/db.js';
 import type { CoreEvent } from './events.js';
-import type { ActionRow, BorrowerRow, DrawRow, InstallmentRow, LineRow, LoanRow } from './repo.js';
+import type { LineState } from '../domain/index.js';
+import type {
+  ActionRow,
+  ApplicationRow,
+  BorrowerRow,
+  DrawRow,
+  InstallmentRow,
+  LineRow,
+  LoanRow,
+  NewApplication,
+  NewBucketChange,
+  NewLine,
+  NewLineAction,
+  NewRepayment,
+} from './repo.js';
 
 /**
  * The ports through which the core reads and writes its aggregates; src/store/core*.ts implements them (SQLite and
  * PostgreSQL) and src/app wires them. Everything here is in domain terms: the store makes the rows.
  */
+
+export type {
+  ActionRow,
+  ApplicationRow,
+  BorrowerRow,
+  DrawRow,
+  InstallmentRow,
+  LineRow,
+  LoanRow,
+  NewApplication,
+  NewBucketChange,
+  NewLine,
+  NewLineAction,
+  NewRepayment,
+};
 
 /** What the core stores about a decision; the engine owns the table and its ledger entry. */
 export interface CoreDecisionWrites {
@@ -192,6 +221,53 @@ export interface StoredLoan {
   readonly installments: readonly InstallmentRow[];
 }
 
+/** A line's new state, written only while the line is still in `fromStatus` (a stale writer fails, never overwrites). */
+export interface LineStateChange {
+  readonly lineId: string;
+  readonly fromStatus: string;
+  readonly state: LineState;
+  readonly at: number;
+}
+
+/** A referred application's decision (reasons in order, most important first). */
+export interface ApplicationSettlement {
+  readonly id: string;
+  readonly outcome: string;
+  readonly reasons: readonly string[];
+  readonly lineId: string | null;
+  readonly limitMinor: number | null;
+  readonly annualRate: number | null;
+}
+
+/** A loan's balance after a repayment. */
+export interface LoanBalance {
+  readonly id: string;
+  readonly outstandingPrincipalMinor: number;
+  readonly status: string;
+  readonly settledAt: number | null;
+}
+
+/** What an instalment has been paid so far (running totals, not one payment's part). */
+export interface InstallmentPaid {
+  readonly loanId: string;
+  readonly period: number;
+  readonly feeMinor: number;
+  readonly interestMinor: number;
+  readonly principalMinor: number;
+  readonly settledAt: number | null;
+}
+
+/** A loan's or line's days past due and delinquency bucket. */
+export interface Age {
+  readonly dpd: number;
+  readonly bucket: string;
+}
+
+/** An aged loan or line as stored. */
+export interface AgedRow extends Age {
+  readonly id: string;
+}
+
 /**
  * The core's store: its units of work and the reads behind them. `Tx` is the store's open transaction, which the
  * core only passes along (a case outcome acts through the core inside the cases module's transaction).
@@ -246,6 +322,63 @@ export interface CoreStore<Tx = unknown> {
   exists(table: 'credit_lines' | 'borrowers', id: string): Promise<boolean>;
   /** The borrower of a line, from the reader (never waits for the writer's batch); undefined when there is none. */
   borrowerOfLine(lineId: string): Promise<string | undefined>;
+  /** The line, locked for the rest of the caller's transaction when `lock`; LG_NOT_FOUND when there is none. */
+  lineInTx(tx: Tx, id: string, lock: boolean): Promise<LineRow>;
+  /** The line from the writer's connection (what is committed); LG_NOT_FOUND when there is none. */
+  line(id: string): Promise<LineRow>;
+  /** The line's latest actions, newest first. */
+  recentActions(lineId: string, limit: number): Promise<ActionRow[]>;
+  /** Locks the borrower for the rest of the caller's transaction, so the cap's exposure reads queue up. */
+  lockBorrowerInTx(tx: Tx, borrowerId: string): Promise<void>;
+  /** Sum of limits over the borrower's open lines (but `excludeLineId`), read in the caller's transaction. */
+  openExposureInTx(tx: Tx, borrowerId: string, excludeLineId?: string): Promise<number>;
+  /** Sum of limits over the borrower's open lines, outside any transaction. */
+  openExposure(borrowerId: string): Promise<number>;
+  /** ACTIVE and DRAW_FROZEN lines (the blast-radius guard's base). */
+  countActiveLinesInTx(tx: Tx): Promise<number>;
+  /** Automated restrictive actions of the class applied since `since` by every instance (the guard's fleet count). */
+  countAutomatedRestrictionsInTx(tx: Tx, since: number, actionClass: string): Promise<number>;
+  /** Compare-and-set of a line's state: false when the line is no longer in `change.fromStatus`. */
+  setLineStateInTx(tx: Tx, change: LineStateChange): Promise<boolean>;
+  insertLineInTx(tx: Tx, row: NewLine): Promise<void>;
+  insertLineActionInTx(tx: Tx, row: NewLineAction): Promise<void>;
+  insertApplicationInTx(tx: Tx, row: NewApplication): Promise<void>;
+  /** The application, locked for the rest of the caller's transaction. */
+  lockApplicationInTx(tx: Tx, id: string): Promise<ApplicationRow | undefined>;
+  /** Compare-and-set of an application out of REVIEW: false when it was decided meanwhile. */
+  settleApplicationInTx(tx: Tx, settlement: ApplicationSettlement): Promise<boolean>;
+  /** Events for the outbox, written in the caller's transaction (they leave once it commits). */
+  insertOutboxInTx(tx: Tx, events: readonly OutboxEvent[]): Promise<void>;
+  /** The loan, locked for the rest of the caller's transaction when `lock`; LG_NOT_FOUND when there is none. */
+  loanInTx(tx: Tx, id: string, lock: boolean): Promise<LoanRow>;
+  /** The loan from the writer's connection; LG_NOT_FOUND when there is none. */
+  loan(id: string): Promise<LoanRow>;
+  /** The loan's instalments by period, read in the caller's transaction. */
+  installmentsInTx(tx: Tx, loanId: string): Promise<InstallmentRow[]>;
+  installments(loanId: string): Promise<InstallmentRow[]>;
+  setLoanBalanceInTx(tx: Tx, balance: LoanBalance): Promise<void>;
+  setInstallmentPaidInTx(tx: Tx, paid: InstallmentPaid): Promise<void>;
+  /** Repaid principal back onto the line's available credit, from the row's own balance (no lost draw). */
+  restoreLineCreditInTx(tx: Tx, lineId: string, principalMinor: number, at: number): Promise<void>;
+  insertRepaymentInTx(tx: Tx, row: NewRepayment): Promise<void>;
+  /** A page of ACTIVE loans with ids after `afterId`, by id (the daily job's book). */
+  activeLoansPage(afterId: string, pageSize: number): Promise<(AgedRow & { readonly line_id: string })[]>;
+  /** The unsettled instalments of these loans. */
+  unsettledInstallmentsOf(loanIds: readonly string[]): Promise<InstallmentRow[]>;
+  setLoanAgeInTx(tx: Tx, loanId: string, age: Age): Promise<void>;
+  insertBucketChangeInTx(tx: Tx, row: NewBucketChange): Promise<void>;
+  /** Lines past due (dpd > 0). */
+  lateLines(): Promise<AgedRow[]>;
+  lineAges(lineIds: readonly string[]): Promise<AgedRow[]>;
+  setLineAgeInTx(tx: Tx, lineId: string, age: Age): Promise<void>;
+  /** Lines whose temporary limit ends at or before `at`. */
+  expiringTempLimits(at: number): Promise<LineRow[]>;
+  /** Back to `baseLimitMinor`, never below the row's own outstanding balance (read in the statement). */
+  endTempLimitInTx(tx: Tx, lineId: string, baseLimitMinor: number, at: number): Promise<void>;
+  /** Due dates and settlement times of the settled instalments of the line's loans. */
+  settledInstallmentsOfLine(lineId: string): Promise<{ due_date: string; settled_at: number | null }[]>;
+  /** A page of ACTIVE and DRAW_FROZEN lines with ids after `afterId`, by id (the review job's book). */
+  reviewableLinesPage(afterId: string, pageSize: number): Promise<LineRow[]>;
   runDraw<P extends { readonly writes: CoreWrites }>(
     unit: DrawUnit<P>,
   ): Promise<{ readonly plan: P; readonly stored?: StoredLoan }>;

@@ -13,7 +13,7 @@ import type { AccrualTerms } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
 import type { CoreDeps, UnitTx } from './deps.js';
 import type { ProductRecord } from './ports/lending.js';
-import type { LineRow, LoanRow } from './repo.js';
+import type { LineRow, LoanRow } from './ports.js';
 import { iso } from './views.js';
 
 /**

@@ -1,6 +1,6 @@
 import { judgePurpose, purposeError, PURPOSES } from '../domain/index.js';
 import { productOfLine } from './products.js';
-import type { LineRow } from './repo.js';
+import type { LineRow } from './ports.js';
 
 /**
  * The draw's purpose against the catalogue and the line's product: a forbidden purpose is refused before anything is

@@ -25,7 +25,7 @@ import {
   scheduleInputFor,
   type AllInBreakdown,
 } from './products.js';
-import { findLine, type LineRow } from './repo.js';
+import type { LineRow } from './ports.js';
 import { checkPurpose } from './purposes.js';
 import { iso } from './views.js';
 
@@ -243,7 +243,7 @@ function earlyRepaymentCosts(line: LineRow, priced: Priced, startDate: string): 
 /** Prices a draw without booking it; stores the quote. Refusals (product terms, credit, cap) write nothing. */
 export async function createQuote(deps: CoreDeps, lineId: string, input: QuoteInput): Promise<QuoteView> {
   const now = deps.clock.now();
-  const line = await findLine(deps.store.db, deps.store.kind, lineId);
+  const line = await deps.coreStore.line(lineId);
   checkQuotable(line, input);
   const startDate = isoDate(now);
   const priced = priceAtLineRate(line, input, startDate);

@@ -4,7 +4,8 @@ import { appendToLedger } from '../compliance/index.js';
 import type { CoreDeps } from './deps.js';
 import { applyActionInTx, type LineActionResult } from './lines.js';
 import { loanDpd } from './loans.js';
-import { parseReasons, type ActionRow, type LineRow } from './repo.js';
+import { parseReasons } from './repo.js';
+import type { ActionRow, LineRow } from './ports.js';
 
 /**
  * Restrictions are never permanent by neglect (issue 11): the review job re-decides SUSPENDED and DRAW_FROZEN lines.

@@ -1,11 +1,11 @@
 import { LgError } from '../domain/index.js';
 import { applyLineAction as transition, newPendingLine } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
-import type { DbTx } from '../store/db.js';
-import type { CoreDeps } from './deps.js';
-import { coreEvent } from './events.js';
+import type { CoreDeps, UnitTx } from './deps.js';
+import type { ApplicationSettlement } from './ports.js';
+import { CORE_EVENTS_TOPIC, coreEvent } from './events.js';
 import { checkReasons } from './lines.js';
-import { forUpdate, insertOutbox, openExposureMinor, parseReasons } from './repo.js';
+import { parseReasons } from './repo.js';
 
 /**
  * A person decides an application the strategy referred (REVIEW). Approval opens the line with the analyst's limit
@@ -29,9 +29,8 @@ export interface ReviewedApplication {
   readonly reasons: string[];
 }
 
-async function lockReviewApplication(deps: CoreDeps, tx: DbTx, applicationId: string) {
-  const query = tx.selectFrom('applications').selectAll().where('id', '=', applicationId);
-  const row = await forUpdate(deps.store.kind, query).executeTakeFirst();
+async function lockReviewApplication(deps: CoreDeps, tx: UnitTx, applicationId: string) {
+  const row = await deps.coreStore.lockApplicationInTx(tx, applicationId);
   if (!row) throw new LgError('LG_NOT_FOUND', `no application ${applicationId}`, { applicationId });
   if (row.outcome !== 'REVIEW' || row.line_id !== null)
     throw new LgError('LG_APPLICATION_NOT_IN_REVIEW', `the application is ${row.outcome}, not in review`, {
@@ -42,31 +41,13 @@ async function lockReviewApplication(deps: CoreDeps, tx: DbTx, applicationId: st
 }
 
 async function settleApplication(
-  tx: DbTx,
-  applicationId: string,
-  values: {
-    outcome: string;
-    reasons: string[];
-    line_id: string | null;
-    limit: number | null;
-    rate: number | null;
-  },
+  deps: CoreDeps,
+  tx: UnitTx,
+  settlement: ApplicationSettlement,
 ): Promise<void> {
-  const updated = await tx
-    .updateTable('applications')
-    .set({
-      outcome: values.outcome,
-      reasons: JSON.stringify(values.reasons),
-      line_id: values.line_id,
-      limit_minor: values.limit,
-      annual_rate: values.rate,
-    })
-    .where('id', '=', applicationId)
-    .where('outcome', '=', 'REVIEW')
-    .executeTakeFirst();
-  if (Number(updated.numUpdatedRows) !== 1)
+  if (!(await deps.coreStore.settleApplicationInTx(tx, settlement)))
     throw new LgError('LG_APPLICATION_NOT_IN_REVIEW', 'the application was decided meanwhile', {
-      applicationId,
+      applicationId: settlement.id,
     });
 }
 
@@ -90,12 +71,12 @@ function checkGrantRules(deps: CoreDeps, roomMinor: number, input: ReviewApprova
 
 export async function approveReviewInTx(
   deps: CoreDeps,
-  tx: DbTx,
+  tx: UnitTx,
   applicationId: string,
   input: ReviewApproval,
 ): Promise<ReviewedApplication> {
   const app = await lockReviewApplication(deps, tx, applicationId);
-  const room = deps.config.borrowerCapMinor - (await openExposureMinor(tx, app.borrower_id));
+  const room = deps.config.borrowerCapMinor - (await deps.coreStore.openExposureInTx(tx, app.borrower_id));
   checkGrantRules(deps, room, input);
   const now = deps.clock.now();
   const lineId = deps.ids.next();
@@ -106,56 +87,51 @@ export async function approveReviewInTx(
     { type: 'GRANT', limitMinor: input.limitMinor, annualRate: input.annualRate },
     now,
   );
-  await tx
-    .insertInto('credit_lines')
-    .values({
-      id: lineId,
-      borrower_id: app.borrower_id,
-      status: state.status,
-      currency: app.currency,
-      limit_minor: state.limitMinor,
-      base_limit_minor: state.baseLimitMinor,
-      temp_limit_until: null,
-      outstanding_minor: 0,
-      available_minor: state.limitMinor,
-      annual_rate: state.annualRate,
-      dpd: 0,
-      bucket: deps.config.buckets?.[0]?.name ?? 'M0',
-      created_at: now,
-      updated_at: now,
-    })
-    .execute();
+  await deps.coreStore.insertLineInTx(tx, {
+    id: lineId,
+    borrower_id: app.borrower_id,
+    status: state.status,
+    currency: app.currency,
+    limit_minor: state.limitMinor,
+    base_limit_minor: state.baseLimitMinor,
+    temp_limit_until: null,
+    outstanding_minor: 0,
+    available_minor: state.limitMinor,
+    annual_rate: state.annualRate,
+    dpd: 0,
+    bucket: deps.config.buckets?.[0]?.name ?? 'M0',
+    created_at: now,
+    updated_at: now,
+  });
   const reasons = ['R_MANUAL_REVIEW'];
-  await tx
-    .insertInto('line_actions')
-    .values({
-      id: actionId,
-      line_id: lineId,
-      type: 'GRANT',
-      outcome: 'APPLIED',
-      reasons: JSON.stringify(reasons),
-      trace_id: app.decision_id,
-      automated: 0,
-      actor: input.actor,
-      appealable: 0,
-      notice_at: now,
-      prev_status: before.status,
-      new_status: state.status,
-      prev_limit_minor: 0,
-      new_limit_minor: state.limitMinor,
-      prev_rate: 0,
-      new_rate: state.annualRate,
-      requested_limit_minor: input.limitMinor,
-      note: input.note ?? null,
-      created_at: now,
-    })
-    .execute();
-  await settleApplication(tx, applicationId, {
+  await deps.coreStore.insertLineActionInTx(tx, {
+    id: actionId,
+    line_id: lineId,
+    type: 'GRANT',
+    outcome: 'APPLIED',
+    reasons: JSON.stringify(reasons),
+    trace_id: app.decision_id,
+    automated: 0,
+    actor: input.actor,
+    appealable: 0,
+    notice_at: now,
+    prev_status: before.status,
+    new_status: state.status,
+    prev_limit_minor: 0,
+    new_limit_minor: state.limitMinor,
+    prev_rate: 0,
+    new_rate: state.annualRate,
+    requested_limit_minor: input.limitMinor,
+    note: input.note ?? null,
+    created_at: now,
+  });
+  await settleApplication(deps, tx, {
+    id: applicationId,
     outcome: 'APPROVE',
     reasons,
-    line_id: lineId,
-    limit: state.limitMinor,
-    rate: state.annualRate,
+    lineId,
+    limitMinor: state.limitMinor,
+    annualRate: state.annualRate,
   });
   await appendToLedger(tx, [
     {
@@ -185,19 +161,17 @@ export async function approveReviewInTx(
     },
   ]);
   const eventId = deps.ids.next();
-  await insertOutbox(
-    tx,
+  const event = coreEvent({
     eventId,
-    coreEvent({
-      eventId,
-      type: 'application',
-      at: now,
-      userId: app.borrower_id,
-      lineId,
-      attributes: { outcome: 'APPROVE', decisionId: app.decision_id, applicationId, reviewed: true },
-    }),
-    now,
-  );
+    type: 'application',
+    at: now,
+    userId: app.borrower_id,
+    lineId,
+    attributes: { outcome: 'APPROVE', decisionId: app.decision_id, applicationId, reviewed: true },
+  });
+  await deps.coreStore.insertOutboxInTx(tx, [
+    { id: eventId, topic: CORE_EVENTS_TOPIC, payload: event, at: now },
+  ]);
   return {
     applicationId,
     outcome: 'APPROVE',
@@ -210,19 +184,20 @@ export async function approveReviewInTx(
 
 export async function declineReviewInTx(
   deps: CoreDeps,
-  tx: DbTx,
+  tx: UnitTx,
   applicationId: string,
   input: { actor: string; reasons: readonly string[]; note?: string },
 ): Promise<ReviewedApplication> {
   checkReasons(input.reasons);
   const app = await lockReviewApplication(deps, tx, applicationId);
   const reasons = [...input.reasons];
-  await settleApplication(tx, applicationId, {
+  await settleApplication(deps, tx, {
+    id: applicationId,
     outcome: 'DECLINE',
     reasons,
-    line_id: null,
-    limit: null,
-    rate: null,
+    lineId: null,
+    limitMinor: null,
+    annualRate: null,
   });
   await appendToLedger(tx, [
     {

@@ -4,9 +4,9 @@ import { formatMoney } from '../domain/index.js';
 import type { LineStatus } from '../domain/index.js';
 import { borrowerReasons, type BorrowerReason, type ReasonLang } from '../domain/index.js';
 import { findBorrower, maskBorrower, type MaskedBorrower } from './borrowers.js';
-import { actionView, recentActions, type ActionView } from './lines.js';
-import { findLine, parseReasons, type ActionRow, type LineRow, type Q } from './repo.js';
-import type { StoreKind } from '../store/db.js';
+import { actionView, type ActionView } from './lines.js';
+import { parseReasons } from './repo.js';
+import type { ActionRow, LineRow } from './ports.js';
 import type { CoreStore } from './ports.js';
 import type { CoreDeps } from './deps.js';
 
@@ -52,15 +52,14 @@ export function lineViewOf(row: LineRow, borrower: MaskedBorrower, actions: read
   };
 }
 
-export async function readLine(
-  deps: Pick<CoreDeps, 'store' | 'coreStore' | 'crypto'>,
-  id: string,
-): Promise<LineView> {
-  const db = deps.store.db;
-  const row = await findLine(db, deps.store.kind, id);
+/** How many of a line's latest actions its view shows. */
+const RECENT_ACTIONS = 10;
+
+export async function readLine(deps: Pick<CoreDeps, 'coreStore' | 'crypto'>, id: string): Promise<LineView> {
+  const row = await deps.coreStore.line(id);
   const [borrower, actions] = await Promise.all([
     findBorrower(deps.coreStore, row.borrower_id),
-    recentActions(db, id),
+    deps.coreStore.recentActions(id, RECENT_ACTIONS),
   ]);
   return lineViewOf(row, maskBorrower(borrower, deps.crypto), actions);
 }
@@ -172,20 +171,18 @@ export interface ExplainOptions {
   /** Now (epoch ms): what is overdue is counted as of today. */
   readonly now: number;
   readonly buckets?: readonly DelinquencyBucket[];
-  /** Where the line's overdue instalments are read. */
-  readonly store: Pick<CoreStore, 'unsettledInstalmentsOfLine'>;
+  /** Where the line, its actions and its overdue instalments are read. */
+  readonly store: Pick<CoreStore, 'line' | 'recentActions' | 'unsettledInstalmentsOfLine'>;
 }
 
 export async function explainLine(
-  db: Q,
-  kind: StoreKind,
   id: string,
   lang: ReasonLang,
   options: ExplainOptions,
 ): Promise<LineExplanation> {
   const { appealDays } = options;
-  const row = await findLine(db, kind, id);
-  const action = explainingAction(await recentActions(db, id, 20));
+  const row = await options.store.line(id);
+  const action = explainingAction(await options.store.recentActions(id, 20));
   const codes = action ? parseReasons(action.reasons) : [];
   const reasons = borrowerReasons(codes, lang);
   const by = action ? actionBy(action, codes) : null;

@@ -24,6 +24,39 @@ import {
   restrictionOf,
   unsettledInstalmentsOfLine,
 } from './core-reads.js';
+import { insertApplication, insertOutbox, lockApplication, settleApplication } from './core-applications.js';
+import {
+  countActiveLines,
+  countAutomatedRestrictions,
+  findLine,
+  insertLine,
+  insertLineAction,
+  lockBorrower,
+  openExposureMinor,
+  recentActions,
+  setLineState,
+} from './core-lines.js';
+import {
+  findLoan,
+  insertRepayment,
+  installmentsOf,
+  restoreLineCredit,
+  setInstallmentPaid,
+  setLoanBalance,
+} from './core-loans.js';
+import {
+  activeLoansPage,
+  endTempLimit,
+  expiringTempLimits,
+  insertBucketChange,
+  lateLines,
+  lineAges,
+  reviewableLinesPage,
+  setLineAge,
+  setLoanAge,
+  settledInstallmentsOfLine,
+  unsettledInstallmentsOf,
+} from './core-jobs.js';
 import type { DbTx, Store } from './store-types.js';
 
 /**
@@ -59,6 +92,42 @@ export function createCoreStore(store: Store): CoreStore<DbTx> {
     dueCooldowns: (createdBefore, limit) => dueCooldowns(store.db, createdBefore, limit),
     lineStatusOfDraw: (drawId) => lineStatusOfDraw(store.db, drawId),
     alertAfter: (borrowerId, after) => alertAfter(store.db, borrowerId, after),
+    lineInTx: (tx, id, lock) => findLine(tx, store.kind, id, lock),
+    line: (id) => findLine(store.db, store.kind, id),
+    recentActions: (lineId, limit) => recentActions(store.db, lineId, limit),
+    lockBorrowerInTx: (tx, borrowerId) => lockBorrower(tx, store.kind, borrowerId),
+    openExposureInTx: (tx, borrowerId, excludeLineId) => openExposureMinor(tx, borrowerId, excludeLineId),
+    openExposure: (borrowerId) => openExposureMinor(store.db, borrowerId),
+    countActiveLinesInTx: (tx) => countActiveLines(tx),
+    countAutomatedRestrictionsInTx: (tx, since, actionClass) =>
+      countAutomatedRestrictions(tx, since, actionClass),
+    setLineStateInTx: (tx, change) => setLineState(tx, change),
+    insertLineInTx: (tx, row) => insertLine(tx, row),
+    insertLineActionInTx: (tx, row) => insertLineAction(tx, row),
+    insertApplicationInTx: (tx, row) => insertApplication(tx, row),
+    lockApplicationInTx: (tx, id) => lockApplication(tx, store.kind, id),
+    settleApplicationInTx: (tx, settlement) => settleApplication(tx, settlement),
+    insertOutboxInTx: (tx, events) => insertOutbox(tx, events),
+    loanInTx: (tx, id, lock) => findLoan(tx, store.kind, id, lock),
+    loan: (id) => findLoan(store.db, store.kind, id),
+    installmentsInTx: (tx, loanId) => installmentsOf(tx, loanId),
+    installments: (loanId) => installmentsOf(store.db, loanId),
+    setLoanBalanceInTx: (tx, balance) => setLoanBalance(tx, balance),
+    setInstallmentPaidInTx: (tx, paid) => setInstallmentPaid(tx, paid),
+    restoreLineCreditInTx: (tx, lineId, principalMinor, at) =>
+      restoreLineCredit(tx, lineId, principalMinor, at),
+    insertRepaymentInTx: (tx, row) => insertRepayment(tx, row),
+    activeLoansPage: (afterId, pageSize) => activeLoansPage(store.db, afterId, pageSize),
+    unsettledInstallmentsOf: (loanIds) => unsettledInstallmentsOf(store.db, loanIds),
+    setLoanAgeInTx: (tx, loanId, age) => setLoanAge(tx, loanId, age),
+    insertBucketChangeInTx: (tx, row) => insertBucketChange(tx, row),
+    lateLines: () => lateLines(store.db),
+    lineAges: (lineIds) => lineAges(store.db, lineIds),
+    setLineAgeInTx: (tx, lineId, age) => setLineAge(tx, lineId, age),
+    expiringTempLimits: (at) => expiringTempLimits(store.db, at),
+    endTempLimitInTx: (tx, lineId, baseLimitMinor, at) => endTempLimit(tx, lineId, baseLimitMinor, at),
+    settledInstallmentsOfLine: (lineId) => settledInstallmentsOfLine(store.db, lineId),
+    reviewableLinesPage: (afterId, pageSize) => reviewableLinesPage(store.db, afterId, pageSize),
     runDraw: (unit) => runDraw(store, unit),
     async writeInTx(tx, writes, refused) {
       await writeUnit(tx, writes, (debit) => Promise.resolve(refused(debit)));

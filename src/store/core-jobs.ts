@@ -1,0 +1,119 @@
+import { sql, type Insertable, type Kysely } from 'kysely';
+import type { CoreTables } from './core-tables.js';
+import type { Database } from './schema.js';
+
+/** The daily and review jobs' reads and writes (core/jobs.ts): ageing loans and lines, expiring temporary limits. */
+type Q = Kysely<Database>;
+type LineRow = CoreTables['credit_lines'];
+type InstallmentRow = CoreTables['loan_installments'];
+type Aged = { id: string; dpd: number; bucket: string };
+
+/** A page of ACTIVE loans with ids after `afterId`, by id. */
+export function activeLoansPage(
+  db: Q,
+  afterId: string,
+  pageSize: number,
+): Promise<(Aged & { line_id: string })[]> {
+  return db
+    .selectFrom('loans')
+    .select(['id', 'line_id', 'dpd', 'bucket'])
+    .where('status', '=', 'ACTIVE')
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(pageSize)
+    .execute();
+}
+
+/** The unsettled instalments of these loans. */
+export function unsettledInstallmentsOf(db: Q, loanIds: readonly string[]): Promise<InstallmentRow[]> {
+  return db
+    .selectFrom('loan_installments')
+    .selectAll()
+    .where('loan_id', 'in', loanIds)
+    .where('settled_at', 'is', null)
+    .execute();
+}
+
+export async function setLoanAge(db: Q, id: string, age: { dpd: number; bucket: string }): Promise<void> {
+  await db.updateTable('loans').set({ dpd: age.dpd, bucket: age.bucket }).where('id', '=', id).execute();
+}
+
+export async function insertBucketChange(
+  db: Q,
+  row: Insertable<CoreTables['delinquency_changes']>,
+): Promise<void> {
+  await db.insertInto('delinquency_changes').values(row).execute();
+}
+
+/** Lines past due now (dpd > 0). */
+export function lateLines(db: Q): Promise<Aged[]> {
+  return db.selectFrom('credit_lines').select(['id', 'dpd', 'bucket']).where('dpd', '>', 0).execute();
+}
+
+/** The age of these lines. */
+export function lineAges(db: Q, ids: readonly string[]): Promise<Aged[]> {
+  return db.selectFrom('credit_lines').select(['id', 'dpd', 'bucket']).where('id', 'in', ids).execute();
+}
+
+export async function setLineAge(db: Q, id: string, age: { dpd: number; bucket: string }): Promise<void> {
+  await db
+    .updateTable('credit_lines')
+    .set({ dpd: age.dpd, bucket: age.bucket })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Lines whose temporary limit ends at or before `at`. */
+export function expiringTempLimits(db: Q, at: number): Promise<LineRow[]> {
+  return db
+    .selectFrom('credit_lines')
+    .selectAll()
+    .where('temp_limit_until', 'is not', null)
+    .where('temp_limit_until', '<=', at)
+    .execute();
+}
+
+/**
+ * Ends a line's temporary limit: it falls back to `baseLimitMinor`, but never below the row's own outstanding balance
+ * (read in the statement, so a concurrent draw is never lost).
+ */
+export async function endTempLimit(db: Q, lineId: string, baseLimitMinor: number, at: number): Promise<void> {
+  const base = baseLimitMinor;
+  await db
+    .updateTable('credit_lines')
+    .set({
+      limit_minor: sql<number>`case when ${base} > outstanding_minor then ${base} else outstanding_minor end`,
+      base_limit_minor: sql<number>`case when ${base} > outstanding_minor then ${base} else outstanding_minor end`,
+      temp_limit_until: null,
+      available_minor: sql<number>`case when ${base} > outstanding_minor then ${base} - outstanding_minor else 0 end`,
+      updated_at: at,
+    })
+    .where('id', '=', lineId)
+    .execute();
+}
+
+/** Settled instalments of the line's loans: their due dates and when they were settled. */
+export function settledInstallmentsOfLine(
+  db: Q,
+  lineId: string,
+): Promise<{ due_date: string; settled_at: number | null }[]> {
+  return db
+    .selectFrom('loan_installments')
+    .innerJoin('loans', 'loans.id', 'loan_installments.loan_id')
+    .select(['loan_installments.due_date', 'loan_installments.settled_at'])
+    .where('loans.line_id', '=', lineId)
+    .where('loan_installments.settled_at', 'is not', null)
+    .execute();
+}
+
+/** A page of ACTIVE and DRAW_FROZEN lines with ids after `afterId`, by id (the review job's book). */
+export function reviewableLinesPage(db: Q, afterId: string, pageSize: number): Promise<LineRow[]> {
+  return db
+    .selectFrom('credit_lines')
+    .selectAll()
+    .where('status', 'in', ['ACTIVE', 'DRAW_FROZEN'])
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(pageSize)
+    .execute();
+}

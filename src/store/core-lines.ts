@@ -1,0 +1,142 @@
+import { sql, type Insertable, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
+import { LgError, RESTRICTIVE_ACTIONS, type LineState } from '../domain/index.js';
+import type { CoreTables } from './core-tables.js';
+import type { Database } from './schema.js';
+import { runShaped } from './shaped.js';
+import type { StoreKind } from './store-types.js';
+
+/** Lines, their actions and the reads behind the per-borrower cap and the blast-radius guard (core/lines.ts). */
+type Q = Kysely<Database>;
+type LineRow = CoreTables['credit_lines'];
+type ActionRow = Selectable<CoreTables['line_actions']>;
+
+/** Lines that still count toward exposure and can take actions. */
+const OPEN_STATUSES = ['PENDING', 'ACTIVE', 'DRAW_FROZEN', 'SUSPENDED'];
+
+/**
+ * Row lock on PostgreSQL (SELECT … FOR UPDATE); SQLite has a single writer per database, and Kysely runs its
+ * transactions on one connection, so the read-modify-write is already serialised there.
+ */
+export function forUpdate<O>(
+  kind: StoreKind,
+  query: SelectQueryBuilder<Database, keyof Database, O>,
+): SelectQueryBuilder<Database, keyof Database, O> {
+  return kind === 'postgres' ? query.forUpdate() : query;
+}
+
+/** The line (locked until the transaction ends when `lock`); LG_NOT_FOUND when there is none. */
+export async function findLine(db: Q, kind: StoreKind, id: string, lock = false): Promise<LineRow> {
+  // Every draw reads its line: reuse the compiled SQL (see shaped.ts).
+  const result = await runShaped(
+    db,
+    `findLine ${kind} ${lock}`,
+    () => {
+      const query = db.selectFrom('credit_lines').selectAll().where('id', '=', id);
+      return lock ? forUpdate(kind, query) : query;
+    },
+    [id],
+  );
+  const row = result.rows[0];
+  if (!row) throw new LgError('LG_NOT_FOUND', `no line ${id}`, { lineId: id });
+  return row;
+}
+
+/**
+ * Locks the borrower's row until the transaction ends (PostgreSQL; SQLite is serial already): applications for one
+ * borrower then read their exposure one after another, so the per-borrower cap holds across processes (issue 13).
+ */
+export async function lockBorrower(db: Q, kind: StoreKind, borrowerId: string): Promise<void> {
+  if (kind !== 'postgres') return;
+  await db.selectFrom('borrowers').select('id').where('id', '=', borrowerId).forUpdate().execute();
+}
+
+/** Sum of limits over the borrower's open lines (the per-borrower cap counts them all). */
+export async function openExposureMinor(db: Q, borrowerId: string, excludeLineId?: string): Promise<number> {
+  let query = db
+    .selectFrom('credit_lines')
+    .select((eb) => eb.fn.sum<number>('limit_minor').as('total'))
+    .where('borrower_id', '=', borrowerId)
+    .where('status', 'in', OPEN_STATUSES);
+  if (excludeLineId) query = query.where('id', '!=', excludeLineId);
+  const row = await query.executeTakeFirst();
+  return Number(row?.total ?? 0);
+}
+
+export async function countActiveLines(db: Q): Promise<number> {
+  const row = await db
+    .selectFrom('credit_lines')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('status', 'in', ['ACTIVE', 'DRAW_FROZEN'])
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+/**
+ * Automated restrictive actions of one guard class applied since `since`, by every instance (the blast-radius
+ * guard's fleet count for that class's budget).
+ */
+export async function countAutomatedRestrictions(db: Q, since: number, actionClass: string): Promise<number> {
+  const row = await db
+    .selectFrom('line_actions')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('automated', '=', 1)
+    .where('action_class', '=', actionClass)
+    .where('created_at', '>', since)
+    .where('outcome', '=', 'APPLIED')
+    .where('type', 'in', [...RESTRICTIVE_ACTIONS])
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+/**
+ * Writes a line's new state while it is still in `fromStatus`; false when it changed meanwhile. `available` is
+ * recomputed from the row's own outstanding balance in the same statement, so a concurrent draw or repayment can
+ * never be lost.
+ */
+export async function setLineState(
+  db: Q,
+  change: {
+    readonly lineId: string;
+    readonly fromStatus: string;
+    readonly state: LineState;
+    readonly at: number;
+  },
+): Promise<boolean> {
+  const { state } = change;
+  const limit = state.limitMinor;
+  const updated = await db
+    .updateTable('credit_lines')
+    .set({
+      status: state.status,
+      limit_minor: limit,
+      base_limit_minor: state.baseLimitMinor,
+      temp_limit_until: state.tempLimitUntil,
+      annual_rate: state.annualRate,
+      available_minor: sql<number>`case when ${limit} - outstanding_minor > 0 then ${limit} - outstanding_minor else 0 end`,
+      updated_at: change.at,
+    })
+    .where('id', '=', change.lineId)
+    .where('status', '=', change.fromStatus)
+    .executeTakeFirst();
+  return Number(updated.numUpdatedRows) === 1;
+}
+
+export async function insertLine(db: Q, row: Insertable<CoreTables['credit_lines']>): Promise<void> {
+  await db.insertInto('credit_lines').values(row).execute();
+}
+
+export async function insertLineAction(db: Q, row: Insertable<CoreTables['line_actions']>): Promise<void> {
+  await db.insertInto('line_actions').values(row).execute();
+}
+
+/** The line's latest actions, newest first. */
+export function recentActions(db: Q, lineId: string, limit: number): Promise<ActionRow[]> {
+  return db
+    .selectFrom('line_actions')
+    .selectAll()
+    .where('line_id', '=', lineId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+}
