@@ -91,318 +91,9 @@ export function monitorRoutes(deps: MonitorRoutesDeps): FastifyPluginAsync {
   const { monitor } = deps;
   return async (instance) => {
     const app = typed(instance);
-    app.post(
-      '/v1/events',
-      {
-        config: { roles: WRITERS },
-        schema: {
-          tags: ['monitor'],
-          summary:
-            'Ingest one event or a batch {events: [...]}; durable before answered; repeated eventIds answered with the first result',
-          body: EventsBody,
-          response: {
-            200: Type.Union([Type.Object({ results: Type.Array(R.EventOutcome) }), R.EventOutcome]),
-            ...R.WRITE_ERRORS,
-          },
-        },
-        // One event or a batch: normalise to {events} before validation so errors name body/events/<index>/<field>.
-        preValidation: async (request) => {
-          const { batch, single } = asEventBatch(request.body, deps.eventBatchMax);
-          if (single) singleEvents.add(request);
-          request.body = batch;
-        },
-      },
-      async (request) => {
-        const outcomes = await monitor.ingest(parseEvents(request.body.events));
-        const [first] = outcomes;
-        return singleEvents.has(request) && first ? first : { results: outcomes };
-      },
-    );
-
-    app.get(
-      '/v1/alerts',
-      {
-        config: { roles: READERS },
-        schema: {
-          tags: ['monitor'],
-          summary: 'Alerts, newest first, with evidence and actions',
-          querystring: Type.Object({
-            status: Type.Optional(
-              Type.Union([Type.Literal('OPEN'), Type.Literal('ACKNOWLEDGED'), Type.Literal('CLOSED')]),
-            ),
-            typology: Type.Optional(Type.String({ maxLength: 64 })),
-            userId: Type.Optional(Type.String({ maxLength: 128 })),
-            limit: Type.Optional(PageLimit),
-            cursor: Type.Optional(Type.String({ maxLength: 64 })),
-          }),
-          response: {
-            200: Type.Object({
-              items: Type.Array(R.AlertView),
-              nextCursor: Type.Union([Type.String(), Type.Null()]),
-            }),
-            ...R.READ_ERRORS,
-          },
-        },
-      },
-      async (request) => {
-        const q = request.query;
-        return listAlerts(monitor.db, { ...q, before: q.cursor });
-      },
-    );
-
-    app.post(
-      '/v1/alerts/:alertId/status',
-      {
-        config: { roles: RISK_WRITERS },
-        schema: {
-          tags: ['monitor'],
-          params: Type.Object({ alertId: Type.String({ maxLength: 64 }) }),
-          body: Type.Object({
-            status: Type.Union([Type.Literal('OPEN'), Type.Literal('ACKNOWLEDGED'), Type.Literal('CLOSED')]),
-          }),
-          response: {
-            200: Type.Object({
-              alertId: Type.String(),
-              status: Type.Union([
-                Type.Literal('OPEN'),
-                Type.Literal('CLOSED'),
-                Type.Literal('ACKNOWLEDGED'),
-              ]),
-            }),
-            ...R.WRITE_ERRORS,
-          },
-        },
-      },
-      async (request) => {
-        const { alertId } = request.params;
-        const { status } = request.body;
-        await monitor.setAlertStatus(alertId, status);
-        return { alertId, status };
-      },
-    );
-
-    app.get(
-      '/v1/typologies',
-      {
-        config: { roles: READERS },
-        schema: {
-          tags: ['monitor'],
-          summary: 'Typology packs with effective parameters',
-          response: {
-            200: Type.Object({
-              items: Type.Array(
-                Type.Object({
-                  id: Type.String(),
-                  version: Type.Number(),
-                  title: Type.String(),
-                  description: Type.String(),
-                  triggers: Type.Array(
-                    Type.Union([
-                      Type.Literal('login'),
-                      Type.Literal('login_failed'),
-                      Type.Literal('device_change'),
-                      Type.Literal('password_reset'),
-                      Type.Literal('phone_change'),
-                      Type.Literal('payee_added'),
-                      Type.Literal('transfer_out'),
-                      Type.Literal('transfer_in'),
-                      Type.Literal('purchase'),
-                      Type.Literal('disbursement'),
-                      Type.Literal('repayment'),
-                      Type.Literal('application'),
-                      Type.Literal('bureau_inquiry'),
-                      Type.Literal('screen_share_detected'),
-                      Type.Literal('call_in_progress'),
-                    ]),
-                  ),
-                  parameters: Type.Record(
-                    Type.String(),
-                    Type.Object({
-                      value: Type.Optional(Type.Union([Type.Number(), Type.Array(Type.String())])),
-                      default: Type.Union([Type.Number(), Type.Array(Type.String())]),
-                      description: Type.String(),
-                    }),
-                  ),
-                  rules: Type.Array(Type.Object({ id: Type.String(), description: Type.String() })),
-                  reasons: Type.Array(Type.String()),
-                  severity: Type.Union([
-                    Type.Literal('low'),
-                    Type.Literal('medium'),
-                    Type.Literal('high'),
-                    Type.Literal('critical'),
-                  ]),
-                  actions: Type.Array(
-                    Type.Union([
-                      Type.Literal('CHALLENGE'),
-                      Type.Literal('COOLDOWN'),
-                      Type.Literal('HOLD'),
-                      Type.Literal('FREEZE_DRAW'),
-                      Type.Literal('SUSPEND'),
-                    ]),
-                  ),
-                }),
-              ),
-            }),
-            ...R.READ_ERRORS,
-          },
-        },
-      },
-      async () => ({
-        items: monitor.typologies.map((p) =>
-          describePack(
-            p,
-            Object.fromEntries(
-              monitor.typologies.map((t) => [t.id, paramsOf(monitor, t.id, Object.keys(t.parameters))]),
-            ),
-          ),
-        ),
-      }),
-    );
-
-    app.get(
-      '/v1/features',
-      {
-        config: { roles: READERS },
-        schema: {
-          tags: ['monitor'],
-          summary: 'The feature registry',
-          response: {
-            200: Type.Object({
-              items: Type.Array(
-                Type.Object({
-                  eventTypes: Type.Array(
-                    Type.Union([
-                      Type.Literal('login'),
-                      Type.Literal('login_failed'),
-                      Type.Literal('device_change'),
-                      Type.Literal('password_reset'),
-                      Type.Literal('phone_change'),
-                      Type.Literal('payee_added'),
-                      Type.Literal('transfer_out'),
-                      Type.Literal('transfer_in'),
-                      Type.Literal('purchase'),
-                      Type.Literal('disbursement'),
-                      Type.Literal('repayment'),
-                      Type.Literal('application'),
-                      Type.Literal('bureau_inquiry'),
-                      Type.Literal('screen_share_detected'),
-                      Type.Literal('call_in_progress'),
-                    ]),
-                  ),
-                  name: Type.String(),
-                  entity: Type.Union([
-                    Type.Literal('ip'),
-                    Type.Literal('channel'),
-                    Type.Literal('user'),
-                    Type.Literal('device'),
-                    Type.Literal('payee'),
-                    Type.Literal('merchant'),
-                  ]),
-                  windowMs: Type.Number(),
-                  aggregate: Type.Object({
-                    kind: Type.Union([
-                      Type.Literal('count'),
-                      Type.Literal('sum'),
-                      Type.Literal('max'),
-                      Type.Literal('distinct'),
-                      Type.Literal('timeSince'),
-                    ]),
-                    of: Type.Optional(
-                      Type.Union([
-                        Type.Literal('ip'),
-                        Type.Literal('channel'),
-                        Type.Literal('userId'),
-                        Type.Literal('deviceId'),
-                        Type.Literal('payeeId'),
-                        Type.Literal('merchantId'),
-                      ]),
-                    ),
-                  }),
-                  purpose: Type.String(),
-                  source: Type.Union([
-                    Type.Literal('app events'),
-                    Type.Literal('core events'),
-                    Type.Literal('bureau gateway'),
-                    Type.Literal('app and core events'),
-                  ]),
-                }),
-              ),
-            }),
-            ...R.READ_ERRORS,
-          },
-        },
-      },
-      async () => ({
-        items: FEATURES.map((f) => ({ ...f, eventTypes: [...f.eventTypes] })),
-      }),
-    );
-
-    app.get(
-      '/v1/features/:name',
-      {
-        config: { roles: READERS },
-        schema: {
-          tags: ['monitor'],
-          summary: 'A feature value for one entity as of an instant (default now)',
-          params: Type.Object({ name: Type.String({ maxLength: 64 }) }),
-          querystring: Type.Object({
-            entityId: Type.String({ minLength: 1, maxLength: 128 }),
-            asOf: Type.Optional(IsoInstant),
-          }),
-          response: {
-            200: Type.Object({
-              name: Type.String(),
-              entityId: Type.String(),
-              asOf: Type.String(),
-              value: Type.Union([Type.Number(), Type.Null()]),
-            }),
-            ...R.ITEM_READ_ERRORS,
-          },
-        },
-      },
-      async (request) => {
-        const { name } = request.params;
-        const { entityId, asOf } = request.query;
-        const at = parseInstant(asOf, 'asOf') ?? Date.now();
-        return {
-          name,
-          entityId,
-          asOf: new Date(at).toISOString(),
-          value: await monitor.reader.value(name, entityId, at),
-        };
-      },
-    );
-
-    app.get(
-      '/v1/monitor/draw-signals',
-      {
-        config: { roles: READERS },
-        schema: {
-          tags: ['monitor'],
-          summary: 'The monitor features a draw decision reads',
-          querystring: Type.Object({
-            borrowerId: Type.String({ minLength: 1, maxLength: 128 }),
-            deviceId: Type.Optional(Type.String({ maxLength: 128 })),
-            ip: Type.Optional(Type.String({ maxLength: 64 })),
-            at: Type.Optional(IsoInstant),
-          }),
-          response: {
-            200: Type.Record(Type.String(), Type.Union([Type.Boolean(), Type.Number()])),
-            ...R.READ_ERRORS,
-          },
-        },
-      },
-      async (request) => {
-        const q = request.query;
-        return monitor.drawSignals({
-          borrowerId: q.borrowerId,
-          deviceId: q.deviceId,
-          ip: q.ip,
-          at: parseInstant(q.at, 'at') ?? Date.now(),
-        });
-      },
-    );
-
+    eventRoutes(app, deps);
+    alertRoutes(app, deps);
+    featureRoutes(app, deps);
     registerListRoutes(app, monitor, deps.listGates);
   };
 }
@@ -639,4 +330,324 @@ function publicEntry(e: {
     addedAt: instantText(e.addedAt),
     expiresAt: instantText(e.expiresAt),
   };
+}
+
+/** Events in: one event or a batch, each idempotent by eventId. */
+function eventRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
+  const { monitor } = deps;
+  app.post(
+    '/v1/events',
+    {
+      config: { roles: WRITERS },
+      schema: {
+        tags: ['monitor'],
+        summary:
+          'Ingest one event or a batch {events: [...]}; durable before answered; repeated eventIds answered with the first result',
+        body: EventsBody,
+        response: {
+          200: Type.Union([Type.Object({ results: Type.Array(R.EventOutcome) }), R.EventOutcome]),
+          ...R.WRITE_ERRORS,
+        },
+      },
+      // One event or a batch: normalise to {events} before validation so errors name body/events/<index>/<field>.
+      preValidation: async (request) => {
+        const { batch, single } = asEventBatch(request.body, deps.eventBatchMax);
+        if (single) singleEvents.add(request);
+        request.body = batch;
+      },
+    },
+    async (request) => {
+      const outcomes = await monitor.ingest(parseEvents(request.body.events));
+      const [first] = outcomes;
+      return singleEvents.has(request) && first ? first : { results: outcomes };
+    },
+  );
+}
+
+/** Alerts and the typologies that raise them. */
+function alertRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
+  const { monitor } = deps;
+  app.get(
+    '/v1/alerts',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags: ['monitor'],
+        summary: 'Alerts, newest first, with evidence and actions',
+        querystring: Type.Object({
+          status: Type.Optional(
+            Type.Union([Type.Literal('OPEN'), Type.Literal('ACKNOWLEDGED'), Type.Literal('CLOSED')]),
+          ),
+          typology: Type.Optional(Type.String({ maxLength: 64 })),
+          userId: Type.Optional(Type.String({ maxLength: 128 })),
+          limit: Type.Optional(PageLimit),
+          cursor: Type.Optional(Type.String({ maxLength: 64 })),
+        }),
+        response: {
+          200: Type.Object({
+            items: Type.Array(R.AlertView),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...R.READ_ERRORS,
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      return listAlerts(monitor.db, { ...q, before: q.cursor });
+    },
+  );
+
+  app.post(
+    '/v1/alerts/:alertId/status',
+    {
+      config: { roles: RISK_WRITERS },
+      schema: {
+        tags: ['monitor'],
+        params: Type.Object({ alertId: Type.String({ maxLength: 64 }) }),
+        body: Type.Object({
+          status: Type.Union([Type.Literal('OPEN'), Type.Literal('ACKNOWLEDGED'), Type.Literal('CLOSED')]),
+        }),
+        response: {
+          200: Type.Object({
+            alertId: Type.String(),
+            status: Type.Union([Type.Literal('OPEN'), Type.Literal('CLOSED'), Type.Literal('ACKNOWLEDGED')]),
+          }),
+          ...R.WRITE_ERRORS,
+        },
+      },
+    },
+    async (request) => {
+      const { alertId } = request.params;
+      const { status } = request.body;
+      await monitor.setAlertStatus(alertId, status);
+      return { alertId, status };
+    },
+  );
+
+  app.get(
+    '/v1/typologies',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags: ['monitor'],
+        summary: 'Typology packs with effective parameters',
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                id: Type.String(),
+                version: Type.Number(),
+                title: Type.String(),
+                description: Type.String(),
+                triggers: Type.Array(
+                  Type.Union([
+                    Type.Literal('login'),
+                    Type.Literal('login_failed'),
+                    Type.Literal('device_change'),
+                    Type.Literal('password_reset'),
+                    Type.Literal('phone_change'),
+                    Type.Literal('payee_added'),
+                    Type.Literal('transfer_out'),
+                    Type.Literal('transfer_in'),
+                    Type.Literal('purchase'),
+                    Type.Literal('disbursement'),
+                    Type.Literal('repayment'),
+                    Type.Literal('application'),
+                    Type.Literal('bureau_inquiry'),
+                    Type.Literal('screen_share_detected'),
+                    Type.Literal('call_in_progress'),
+                  ]),
+                ),
+                parameters: Type.Record(
+                  Type.String(),
+                  Type.Object({
+                    value: Type.Optional(Type.Union([Type.Number(), Type.Array(Type.String())])),
+                    default: Type.Union([Type.Number(), Type.Array(Type.String())]),
+                    description: Type.String(),
+                  }),
+                ),
+                rules: Type.Array(Type.Object({ id: Type.String(), description: Type.String() })),
+                reasons: Type.Array(Type.String()),
+                severity: Type.Union([
+                  Type.Literal('low'),
+                  Type.Literal('medium'),
+                  Type.Literal('high'),
+                  Type.Literal('critical'),
+                ]),
+                actions: Type.Array(
+                  Type.Union([
+                    Type.Literal('CHALLENGE'),
+                    Type.Literal('COOLDOWN'),
+                    Type.Literal('HOLD'),
+                    Type.Literal('FREEZE_DRAW'),
+                    Type.Literal('SUSPEND'),
+                  ]),
+                ),
+              }),
+            ),
+          }),
+          ...R.READ_ERRORS,
+        },
+      },
+    },
+    async () => ({
+      items: monitor.typologies.map((p) =>
+        describePack(
+          p,
+          Object.fromEntries(
+            monitor.typologies.map((t) => [t.id, paramsOf(monitor, t.id, Object.keys(t.parameters))]),
+          ),
+        ),
+      ),
+    }),
+  );
+}
+
+/** Point-in-time features and the signals a draw reads. */
+function featureRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
+  const { monitor } = deps;
+  app.get(
+    '/v1/features',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags: ['monitor'],
+        summary: 'The feature registry',
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                eventTypes: Type.Array(
+                  Type.Union([
+                    Type.Literal('login'),
+                    Type.Literal('login_failed'),
+                    Type.Literal('device_change'),
+                    Type.Literal('password_reset'),
+                    Type.Literal('phone_change'),
+                    Type.Literal('payee_added'),
+                    Type.Literal('transfer_out'),
+                    Type.Literal('transfer_in'),
+                    Type.Literal('purchase'),
+                    Type.Literal('disbursement'),
+                    Type.Literal('repayment'),
+                    Type.Literal('application'),
+                    Type.Literal('bureau_inquiry'),
+                    Type.Literal('screen_share_detected'),
+                    Type.Literal('call_in_progress'),
+                  ]),
+                ),
+                name: Type.String(),
+                entity: Type.Union([
+                  Type.Literal('ip'),
+                  Type.Literal('channel'),
+                  Type.Literal('user'),
+                  Type.Literal('device'),
+                  Type.Literal('payee'),
+                  Type.Literal('merchant'),
+                ]),
+                windowMs: Type.Number(),
+                aggregate: Type.Object({
+                  kind: Type.Union([
+                    Type.Literal('count'),
+                    Type.Literal('sum'),
+                    Type.Literal('max'),
+                    Type.Literal('distinct'),
+                    Type.Literal('timeSince'),
+                  ]),
+                  of: Type.Optional(
+                    Type.Union([
+                      Type.Literal('ip'),
+                      Type.Literal('channel'),
+                      Type.Literal('userId'),
+                      Type.Literal('deviceId'),
+                      Type.Literal('payeeId'),
+                      Type.Literal('merchantId'),
+                    ]),
+                  ),
+                }),
+                purpose: Type.String(),
+                source: Type.Union([
+                  Type.Literal('app events'),
+                  Type.Literal('core events'),
+                  Type.Literal('bureau gateway'),
+                  Type.Literal('app and core events'),
+                ]),
+              }),
+            ),
+          }),
+          ...R.READ_ERRORS,
+        },
+      },
+    },
+    async () => ({
+      items: FEATURES.map((f) => ({ ...f, eventTypes: [...f.eventTypes] })),
+    }),
+  );
+
+  app.get(
+    '/v1/features/:name',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags: ['monitor'],
+        summary: 'A feature value for one entity as of an instant (default now)',
+        params: Type.Object({ name: Type.String({ maxLength: 64 }) }),
+        querystring: Type.Object({
+          entityId: Type.String({ minLength: 1, maxLength: 128 }),
+          asOf: Type.Optional(IsoInstant),
+        }),
+        response: {
+          200: Type.Object({
+            name: Type.String(),
+            entityId: Type.String(),
+            asOf: Type.String(),
+            value: Type.Union([Type.Number(), Type.Null()]),
+          }),
+          ...R.ITEM_READ_ERRORS,
+        },
+      },
+    },
+    async (request) => {
+      const { name } = request.params;
+      const { entityId, asOf } = request.query;
+      const at = parseInstant(asOf, 'asOf') ?? Date.now();
+      return {
+        name,
+        entityId,
+        asOf: new Date(at).toISOString(),
+        value: await monitor.reader.value(name, entityId, at),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/monitor/draw-signals',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags: ['monitor'],
+        summary: 'The monitor features a draw decision reads',
+        querystring: Type.Object({
+          borrowerId: Type.String({ minLength: 1, maxLength: 128 }),
+          deviceId: Type.Optional(Type.String({ maxLength: 128 })),
+          ip: Type.Optional(Type.String({ maxLength: 64 })),
+          at: Type.Optional(IsoInstant),
+        }),
+        response: {
+          200: Type.Record(Type.String(), Type.Union([Type.Boolean(), Type.Number()])),
+          ...R.READ_ERRORS,
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      return monitor.drawSignals({
+        borrowerId: q.borrowerId,
+        deviceId: q.deviceId,
+        ip: q.ip,
+        at: parseInstant(q.at, 'at') ?? Date.now(),
+      });
+    },
+  );
 }
