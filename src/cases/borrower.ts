@@ -16,9 +16,8 @@ import {
   openAppealsOnLine,
   updateCase,
   updateComplaint,
-  type AppealRow,
-  type ComplaintRow,
 } from '../store/cases.js';
+import type { AppealRow, ComplaintRow } from './records.js';
 import { caseOpenedLedger } from './intake.js';
 import { COMPLAINT_EXTENSION_MS, type ComplaintCategory } from './model.js';
 import type { CaseDeps } from './ports.js';

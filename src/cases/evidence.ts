@@ -9,7 +9,8 @@ import {
   lineActionRow,
   lineHistory,
 } from '../store/case-evidence.js';
-import { findAppeal, findComplaint, type CaseRow } from '../store/cases.js';
+import { findAppeal, findComplaint } from '../store/cases.js';
+import type { CaseRow } from './records.js';
 import type { CaseDeps } from './ports.js';
 
 /**

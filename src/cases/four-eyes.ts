@@ -10,8 +10,8 @@ import {
   insertPendingChange,
   listPendingChanges,
   settlePendingChange,
-  type PendingChangeRow,
 } from '../store/cases.js';
+import type { PendingChangeRow } from './records.js';
 
 /**
  * Four eyes (maker-checker): an operation on this list does not happen when its maker asks; it becomes a pending

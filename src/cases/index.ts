@@ -1,6 +1,7 @@
 /** People in the loop (issue 11): cases and queues, outcomes, the borrower's side, four eyes. */
 import type { ReasonLang } from '../domain/index.js';
-import { casesForStats, type CaseFilter } from '../store/cases.js';
+import { casesForStats } from '../store/cases.js';
+import type { CaseFilter } from './records.js';
 import type { AlertFollowUp } from '../store/cases.js';
 import {
   extendComplaint,
@@ -192,3 +193,11 @@ export {
   type ComplaintCategory,
 } from './model.js';
 export { AFTER_REJECTION } from './outcomes.js';
+export type {
+  AppealRow,
+  CaseFilter,
+  CaseNoteRow,
+  CaseRow,
+  ComplaintRow,
+  PendingChangeRow,
+} from './records.js';

@@ -1,11 +1,6 @@
 import { appendToLedger, appendToLedgerSync, type LedgerAppend } from '../compliance/index.js';
-import {
-  insertCases,
-  insertCasesSync,
-  type AlertFollowUp,
-  type AlertRow,
-  type CaseRow,
-} from '../store/cases.js';
+import { insertCases, insertCasesSync, type AlertFollowUp, type AlertRow } from '../store/cases.js';
+import type { CaseRow } from './records.js';
 import type { DbTx } from '../store/db.js';
 import type { CaseDeps, CaseIntakePort, IntakeItem } from './ports.js';
 import { newCaseRow, type NewCase } from './rows.js';

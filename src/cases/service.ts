@@ -11,9 +11,8 @@ import {
   openCasesPastDue,
   updateCase,
   userById,
-  type CaseFilter,
-  type CaseRow,
 } from '../store/cases.js';
+import type { CaseFilter, CaseRow } from './records.js';
 import { gatherEvidence } from './evidence.js';
 import { assertTransition, type CaseState } from './model.js';
 import type { CaseDeps } from './ports.js';
