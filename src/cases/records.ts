@@ -108,3 +108,75 @@ export interface CaseFilter {
   /** The last id of the previous page (ids are UUIDv7: newest first). */
   readonly before?: string;
 }
+
+/**
+ * Rows of other modules' tables the cases read as evidence or to scope a request (src/store/case-evidence.ts). The
+ * columns the cases act on are named; the rest are carried into the evidence as they are.
+ */
+export interface CaseLineRecord {
+  id: string;
+  borrower_id: string;
+  status: string;
+  currency: string;
+  limit_minor: number;
+  available_minor: number;
+  outstanding_minor: number;
+  annual_rate: number;
+  [column: string]: unknown;
+}
+
+export interface CaseLineActionRecord {
+  id: string;
+  line_id: string;
+  /** JSON array of reason codes. */
+  reasons: string;
+  [column: string]: unknown;
+}
+
+export interface CaseDrawRecord {
+  id: string;
+  line_id: string;
+  borrower_id: string;
+  status: string;
+  [column: string]: unknown;
+}
+
+export interface CaseDecisionOwner {
+  id: string;
+  borrower_id: string | null;
+  line_id: string | null;
+  outcome: string;
+  reasons: string;
+  decided_at: number;
+}
+
+/** A stored evidence row carried into a case's evidence as it is. */
+export type CaseEvidenceRow = Record<string, unknown>;
+
+export interface CaseLedgerEntry {
+  seq: number;
+  kind: string;
+  payload: string;
+  recorded_at: number;
+}
+
+/** An alert row as the monitor stores it (src/store/monitor.ts): what a case opened for an alert reads. */
+export interface CaseAlertRecord {
+  alert_id: string;
+  typology_id: string;
+  severity: string;
+  status: string;
+  user_id: string;
+  line_id: string | null;
+  created_at: number;
+  /** JSON {eventIds, features, rules} that fired the typology. */
+  evidence: string;
+  /** JSON array of reason codes. */
+  reasons: string;
+}
+
+/** Another alert on the same borrower, as a case's evidence lists it. */
+export type CaseAlertSummary = Pick<
+  CaseAlertRecord,
+  'alert_id' | 'typology_id' | 'severity' | 'status' | 'created_at' | 'evidence'
+>;
