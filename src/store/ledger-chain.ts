@@ -138,38 +138,37 @@ function readHeadSync(sql: SyncSql): ChainHead {
   return { chain: SINGLE_CHAIN, length: Number(newer.seq), hash: newer.hash };
 }
 
-/** Every read below pages by primary key: the verifiers walk whole tables without holding them in one result. */
+// The verifiers walk whole tables a page at a time, by primary key, ascending.
+const entriesAfter = (db: Db, afterSeq: number, limit: number) =>
+  db
+    .selectFrom('ledger_entries')
+    .selectAll()
+    .where('seq', '>', afterSeq)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+
+const chainHeads = (db: Db) =>
+  db.selectFrom('ledger_head').select(['id', 'seq', 'hash']).orderBy('id').execute();
+
+const decisionsAfter = (db: Db, afterId: string, limit: number) =>
+  db.selectFrom('decisions').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute();
+
+const linesAfter = (db: Db, afterId: string, limit: number) =>
+  db.selectFrom('credit_lines').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute();
+
+const loansAfter = (db: Db, afterId: string, limit: number) =>
+  db.selectFrom('loans').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute();
+
+/** The port's handles are opaque to src/compliance: they are this store's database, dbTx or synchronous unit. */
 const ledgerStorage: LedgerStorage = {
-  append: (tx, entries) => append(tx as DbTx, entries),
-  appendSync: (syncSql, entries) => appendSync(syncSql as SyncSql, entries),
-  entriesAfter: (db, afterSeq, limit) =>
-    (db as Db)
-      .selectFrom('ledger_entries')
-      .selectAll()
-      .where('seq', '>', afterSeq)
-      .orderBy('seq')
-      .limit(limit)
-      .execute(),
-  chainHeads: (db) =>
-    (db as Db).selectFrom('ledger_head').select(['id', 'seq', 'hash']).orderBy('id').execute(),
-  decisionsAfter: (db, afterId, limit) =>
-    (db as Db)
-      .selectFrom('decisions')
-      .selectAll()
-      .where('id', '>', afterId)
-      .orderBy('id')
-      .limit(limit)
-      .execute(),
-  linesAfter: (db, afterId, limit) =>
-    (db as Db)
-      .selectFrom('credit_lines')
-      .selectAll()
-      .where('id', '>', afterId)
-      .orderBy('id')
-      .limit(limit)
-      .execute(),
-  loansAfter: (db, afterId, limit) =>
-    (db as Db).selectFrom('loans').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute(),
+  append,
+  appendSync,
+  entriesAfter,
+  chainHeads,
+  decisionsAfter,
+  linesAfter,
+  loansAfter,
 };
 
 useLedgerStorage(ledgerStorage);
