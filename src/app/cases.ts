@@ -5,7 +5,7 @@ import type { Clock } from '../domain/index.js';
 import type { IdGenerator } from '../domain/index.js';
 import type { RandomSource } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
-import { createCaseIntakeReads, drawRow, type Store } from '../store/index.js';
+import { caseRows, createCaseIntakeReads, drawRow, type DbTx, type Store } from '../store/index.js';
 import {
   applyActionInTx,
   approveReviewInTx,
@@ -90,17 +90,17 @@ export function wireCases(a: {
     return late.core;
   };
   const corePort: CaseCorePort = {
-    approveReview: (tx, id, input) => approveReviewInTx(coreOf().deps, tx, id, input),
-    declineReview: (tx, id, input) => declineReviewInTx(coreOf().deps, tx, id, input),
-    releaseDraw: (tx, drawId, actor, allowed) =>
+    approveReview: (tx: DbTx, id, input) => approveReviewInTx(coreOf().deps, tx, id, input),
+    declineReview: (tx: DbTx, id, input) => declineReviewInTx(coreOf().deps, tx, id, input),
+    releaseDraw: (tx: DbTx, drawId, actor, allowed) =>
       releaseHeldDrawInTx(coreOf().deps, tx, drawId, { actor, ...(allowed ? { allowed } : {}) }),
-    cancelDraw: (tx, drawId, input) => cancelHeldDrawInTx(coreOf().deps, tx, drawId, input),
-    stopCooldown: (tx, drawId, input) => stopCooldownInTx(coreOf().deps, tx, drawId, input),
+    cancelDraw: (tx: DbTx, drawId, input) => cancelHeldDrawInTx(coreOf().deps, tx, drawId, input),
+    stopCooldown: (tx: DbTx, drawId, input) => stopCooldownInTx(coreOf().deps, tx, drawId, input),
     async drawOwner(drawId) {
       const row = await drawRow(a.store.db, drawId);
       return row ? { lineId: row.line_id, borrowerId: row.borrower_id, status: row.status } : undefined;
     },
-    async lineAction(tx, lineId, input) {
+    async lineAction(tx: DbTx, lineId, input) {
       const done = await applyActionInTx(coreOf().deps, tx, lineId, input);
       await appendToLedger(tx, [done.ledger]);
       return {
@@ -129,6 +129,7 @@ export function wireCases(a: {
   const service = createCaseService(
     {
       store: a.store,
+      rows: caseRows,
       clock: a.clock,
       ids: a.ids,
       config: a.settings.cases,

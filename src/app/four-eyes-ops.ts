@@ -57,7 +57,7 @@ async function lineActionApply(core: CoreServices, tx: DbTx, payload: unknown, c
 }
 
 function lineActionOperation(core: CoreServices): ChangeOperation {
-  return { apply: (tx, payload, context) => lineActionApply(core, tx, payload, context) };
+  return { apply: (tx: DbTx, payload, context) => lineActionApply(core, tx, payload, context) };
 }
 
 function adminKeyOperation(deps: { clock: Clock; ids: IdGenerator }): ChangeOperation {
@@ -107,7 +107,7 @@ export function registerStaffOperations(
   fourEyes.register('line.limit_increase', lineAction);
   const resolution = fourEyes.operation('line.lift_fraud_restriction');
   fourEyes.register('line.lift_fraud_restriction', {
-    apply: (tx, payload, context) =>
+    apply: (tx: DbTx, payload, context) =>
       typeof payload === 'object' && payload !== null && 'caseId' in payload && resolution?.apply
         ? resolution.apply(tx, payload, context)
         : lineActionApply(deps.core, tx, payload, context),

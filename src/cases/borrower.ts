@@ -2,23 +2,7 @@ import { MS_PER_DAY } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import type { ReasonLang } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
-import { decisionOwner, lineActionRow, lineRow, linesOfBorrower } from '../store/case-evidence.js';
-import {
-  appealsOf,
-  complaintsOf,
-  findAppeal,
-  findCase,
-  findComplaint,
-  insertAppeal,
-  insertCases,
-  insertComplaint,
-  openAppealOn,
-  openAppealsOnLine,
-  updateCase,
-  updateComplaint,
-  type AppealRow,
-  type ComplaintRow,
-} from '../store/cases.js';
+import type { AppealRow, ComplaintRow } from './records.js';
 import { caseOpenedLedger } from './intake.js';
 import { COMPLAINT_EXTENSION_MS, type ComplaintCategory } from './model.js';
 import type { CaseDeps } from './ports.js';
@@ -36,7 +20,7 @@ function notFound(what: string, id: string): LgError {
 export const APPEAL_WINDOW_DAYS_DEFAULT = 30;
 
 export async function myLines(deps: CaseDeps, borrowerId: string) {
-  const rows = await linesOfBorrower(deps.store.db, borrowerId);
+  const rows = await deps.rows.linesOfBorrower(deps.store.db, borrowerId);
   return {
     items: rows.map((r) => ({
       id: r.id,
@@ -51,7 +35,7 @@ export async function myLines(deps: CaseDeps, borrowerId: string) {
 }
 
 async function ownLine(deps: CaseDeps, borrowerId: string, lineId: string) {
-  const line = await lineRow(deps.store.db, lineId);
+  const line = await deps.rows.lineRow(deps.store.db, lineId);
   if (!line || line.borrower_id !== borrowerId) throw notFound('line', lineId);
   return line;
 }
@@ -68,7 +52,7 @@ export async function myExplanation(deps: CaseDeps, borrowerId: string, lineId: 
   const explanation = (await deps.core.explainLine(lineId, lang)) as Record<string, unknown> & {
     appeal?: Record<string, unknown>;
   };
-  const open = await openAppealsOnLine(deps.store.db, lineId);
+  const open = await deps.rows.openAppealsOnLine(deps.store.db, lineId);
   if (open.length === 0) return { ...explanation, openAppeals: [] };
   const deadline = new Date(Number(open[0]?.deadline_at)).toISOString();
   return {
@@ -106,8 +90,8 @@ async function appealTarget(deps: CaseDeps, borrowerId: string, input: AppealInp
   if ((input.actionId === undefined) === (input.decisionId === undefined))
     throw new LgError('LG_VALIDATION', 'appeal against exactly one of actionId or decisionId');
   if (input.actionId) {
-    const action = await lineActionRow(deps.store.db, input.actionId);
-    const line = action ? await lineRow(deps.store.db, action.line_id) : undefined;
+    const action = await deps.rows.lineActionRow(deps.store.db, input.actionId);
+    const line = action ? await deps.rows.lineRow(deps.store.db, action.line_id) : undefined;
     if (!action || !line || line.borrower_id !== borrowerId) throw notFound('line action', input.actionId);
     if (action.appealable !== 1)
       throw new LgError(
@@ -123,7 +107,7 @@ async function appealTarget(deps: CaseDeps, borrowerId: string, input: AppealInp
     return { kind: 'line_action', id: action.id, lineId: action.line_id };
   }
   const decisionId = input.decisionId as string;
-  const decision = await decisionOwner(deps.store.db, decisionId);
+  const decision = await deps.rows.decisionOwner(deps.store.db, decisionId);
   if (!decision || decision.borrower_id !== borrowerId) throw notFound('decision', decisionId);
   if (now > Number(decision.decided_at) + appealDays * MS_PER_DAY)
     throw new LgError(
@@ -165,11 +149,11 @@ export async function fileAppeal(
     resolved_at: null,
   };
   await deps.store.transaction(async (tx) => {
-    const openId = await openAppealOn(tx, target.id);
+    const openId = await deps.rows.openAppealOn(tx, target.id);
     if (openId !== undefined)
       throw new LgError('LG_CONFLICT', 'an appeal against this is already open', { appealId: openId });
-    await insertAppeal(tx, row);
-    await insertCases(tx, [caseRow]);
+    await deps.rows.insertAppeal(tx, row);
+    await deps.rows.insertCases(tx, [caseRow]);
     await appendToLedger(tx, [
       {
         entryId: `${id}:filed`,
@@ -185,11 +169,13 @@ export async function fileAppeal(
 }
 
 export async function myAppeals(deps: CaseDeps, borrowerId: string, lang: ReasonLang) {
-  return { items: (await appealsOf(deps.store.db, borrowerId, 100)).map((a) => appealView(a, lang)) };
+  return {
+    items: (await deps.rows.appealsOf(deps.store.db, borrowerId, 100)).map((a) => appealView(a, lang)),
+  };
 }
 
 export async function myAppeal(deps: CaseDeps, borrowerId: string, id: string, lang: ReasonLang) {
-  const row = await findAppeal(deps.store.db, id);
+  const row = await deps.rows.findAppeal(deps.store.db, id);
   if (!row || row.borrower_id !== borrowerId) throw notFound('appeal', id);
   return appealView(row, lang);
 }
@@ -239,8 +225,8 @@ export async function fileComplaint(
     resolved_at: null,
   };
   await deps.store.transaction(async (tx) => {
-    await insertComplaint(tx, row);
-    await insertCases(tx, [caseRow]);
+    await deps.rows.insertComplaint(tx, row);
+    await deps.rows.insertCases(tx, [caseRow]);
     await appendToLedger(tx, [
       {
         entryId: `${id}:filed`,
@@ -262,11 +248,13 @@ export async function fileComplaint(
 }
 
 export async function myComplaints(deps: CaseDeps, borrowerId: string, lang: ReasonLang) {
-  return { items: (await complaintsOf(deps.store.db, borrowerId, 100)).map((c) => complaintView(c, lang)) };
+  return {
+    items: (await deps.rows.complaintsOf(deps.store.db, borrowerId, 100)).map((c) => complaintView(c, lang)),
+  };
 }
 
 export async function myComplaint(deps: CaseDeps, borrowerId: string, id: string, lang: ReasonLang) {
-  const row = await findComplaint(deps.store.db, id);
+  const row = await deps.rows.findComplaint(deps.store.db, id);
   if (!row || row.borrower_id !== borrowerId) throw notFound('complaint', id);
   return complaintView(row, lang);
 }
@@ -279,10 +267,10 @@ export async function extendComplaint(
 ) {
   const now = deps.clock.now();
   return deps.store.transaction(async (tx) => {
-    const row = await findCase(tx, deps.store.kind, caseId, true);
+    const row = await deps.rows.findCase(tx, deps.store.kind, caseId, true);
     if (row.type !== 'COMPLAINT')
       throw new LgError('LG_CASE_OUTCOME_INVALID', 'only a complaint case can be extended', { caseId });
-    const complaint = await findComplaint(tx, row.subject_id);
+    const complaint = await deps.rows.findComplaint(tx, row.subject_id);
     if (!complaint) throw notFound('complaint', row.subject_id);
     if (complaint.extended_at !== null)
       throw new LgError('LG_COMPLAINT_ALREADY_EXTENDED', 'a complaint deadline can be extended only once', {
@@ -291,7 +279,7 @@ export async function extendComplaint(
     if (complaint.state !== 'OPEN')
       throw new LgError('LG_CASE_TRANSITION_ILLEGAL', 'the complaint is resolved', { caseId });
     const due = Number(complaint.due_at) + COMPLAINT_EXTENSION_MS;
-    await updateComplaint(
+    await deps.rows.updateComplaint(
       tx,
       complaint.id,
       { state: 'OPEN', extended: 'no' },
@@ -302,7 +290,7 @@ export async function extendComplaint(
       },
     );
     // The case's SLA moves with it; a breach already recorded stays recorded.
-    await updateCase(tx, row.id, row.state, { sla_due_at: due, updated_at: now });
+    await deps.rows.updateCase(tx, row.id, row.state, { sla_due_at: due, updated_at: now });
     await appendToLedger(tx, [
       {
         entryId: `${complaint.id}:extended`,

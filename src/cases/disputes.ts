@@ -53,7 +53,7 @@ export async function raiseDispute(deps: CaseDeps, input: RaiseDisputeInput) {
       created_at: now,
       resolved_at: null,
     });
-    await openCaseInTx(tx, caseRow);
+    await openCaseInTx(deps.rows, tx, caseRow);
   });
   return { id, caseId: caseRow.id };
 }

@@ -1,7 +1,6 @@
 import { LgError } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
-import type { DbTx } from '../store/db.js';
-import { findCaseBySubject, insertCases } from '../store/cases.js';
+import type { CaseTx } from './ports.js';
 import { caseOpenedLedger } from './intake.js';
 import type { CaseDeps } from './ports.js';
 import { newCaseRow } from './rows.js';
@@ -18,8 +17,8 @@ async function owner(deps: CaseDeps, drawId: string) {
 }
 
 /** Resolves the draw's open case (if a timed-out challenge opened one) in the same dbTx as the draw's outcome. */
-async function closeDrawCase(deps: CaseDeps, tx: DbTx, drawId: string, outcome: string, actor: string) {
-  const row = await findCaseBySubject(tx, 'HELD_DRAW', drawId);
+async function closeDrawCase(deps: CaseDeps, tx: CaseTx, drawId: string, outcome: string, actor: string) {
+  const row = await deps.rows.findCaseBySubject(tx, 'HELD_DRAW', drawId);
   if (!row || row.state === 'RESOLVED') return;
   const now = deps.clock.now();
   await caseStep(deps, tx, row, {
@@ -68,7 +67,7 @@ export async function challengeResult(
       allowed: ['CHALLENGE'],
     });
     // A failed step-up is a fraud signal: a person looks at it (issue 11 "failed cancels and raises the case").
-    const existing = await findCaseBySubject(tx, 'HELD_DRAW', drawId);
+    const existing = await deps.rows.findCaseBySubject(tx, 'HELD_DRAW', drawId);
     if (existing) return { drawId, status: 'CANCELLED', caseId: existing.id };
     const row = newCaseRow(
       deps.ids.next(),
@@ -76,7 +75,7 @@ export async function challengeResult(
       deps.config.sla,
       now,
     );
-    await insertCases(tx, [row]);
+    await deps.rows.insertCases(tx, [row]);
     await appendToLedger(tx, [caseOpenedLedger(row)]);
     return { drawId, status: 'CANCELLED', caseId: row.id };
   });

@@ -1,15 +1,4 @@
-import {
-  alertRow,
-  applicationRow,
-  borrowerAlerts,
-  decisionEvidence,
-  distinctDevicesOf,
-  drawRow,
-  eventsByIds,
-  lineActionRow,
-  lineHistory,
-} from '../store/case-evidence.js';
-import { findAppeal, findComplaint, type CaseRow } from '../store/cases.js';
+import type { CaseRow } from './records.js';
 import type { CaseDeps } from './ports.js';
 
 /**
@@ -23,9 +12,9 @@ export async function gatherEvidence(deps: CaseDeps, row: CaseRow): Promise<Reco
   const subject = await subjectEvidence(deps, row);
   Object.assign(evidence, subject);
   const decisionId = typeof subject.decisionId === 'string' ? subject.decisionId : undefined;
-  if (decisionId) evidence.decision = await decisionEvidence(db, decisionId);
+  if (decisionId) evidence.decision = await deps.rows.decisionEvidence(db, decisionId);
   if (row.line_id) {
-    evidence.lineHistory = (await lineHistory(db, row.line_id)).map((a) => ({
+    evidence.lineHistory = (await deps.rows.lineHistory(db, row.line_id)).map((a) => ({
       id: a.id,
       type: a.type,
       outcome: a.outcome,
@@ -40,8 +29,8 @@ export async function gatherEvidence(deps: CaseDeps, row: CaseRow): Promise<Reco
   if (row.borrower_id) {
     evidence.listHits = deps.monitor?.listHits(row.borrower_id) ?? [];
     evidence.entityLinks = {
-      devices: await distinctDevicesOf(db, row.borrower_id),
-      alerts: (await borrowerAlerts(db, row.borrower_id)).map((a) => ({
+      devices: await deps.rows.distinctDevicesOf(db, row.borrower_id),
+      alerts: (await deps.rows.borrowerAlerts(db, row.borrower_id)).map((a) => ({
         alertId: a.alert_id,
         typology: a.typology_id,
         severity: a.severity,
@@ -57,19 +46,19 @@ async function subjectEvidence(deps: CaseDeps, row: CaseRow): Promise<Record<str
   const db = deps.store.db;
   switch (row.type) {
     case 'REVIEW_APPLICATION': {
-      const app = await applicationRow(db, row.subject_id);
+      const app = await deps.rows.applicationRow(db, row.subject_id);
       return { application: app ?? null, decisionId: app?.decision_id };
     }
     case 'HELD_DRAW': {
-      const draw = await drawRow(db, row.subject_id);
+      const draw = await deps.rows.drawRow(db, row.subject_id);
       return { draw: draw ?? null, decisionId: draw?.decision_id };
     }
     case 'GUARD_HELD_ACTION': {
-      const action = await lineActionRow(db, row.subject_id);
+      const action = await deps.rows.lineActionRow(db, row.subject_id);
       return { heldAction: action ?? null, decisionId: action?.trace_id ?? undefined };
     }
     case 'ALERT': {
-      const alert = await alertRow(db, row.subject_id);
+      const alert = await deps.rows.alertRow(db, row.subject_id);
       if (!alert) return { alert: null };
       const fired = JSON.parse(alert.evidence) as {
         eventIds?: string[];
@@ -79,18 +68,20 @@ async function subjectEvidence(deps: CaseDeps, row: CaseRow): Promise<Record<str
       return {
         alert: { ...alert, evidence: fired, reasons: JSON.parse(alert.reasons) as unknown },
         // The events that fired the typology and the feature values it computed from them, as of the firing.
-        events: await eventsByIds(db, fired.eventIds ?? []),
+        events: await deps.rows.eventsByIds(db, fired.eventIds ?? []),
         features: fired.features ?? {},
       };
     }
     case 'REINSTATEMENT': {
-      const action = await lineActionRow(db, row.subject_id);
+      const action = await deps.rows.lineActionRow(db, row.subject_id);
       return { restriction: action ?? null, decisionId: action?.trace_id ?? undefined };
     }
     case 'APPEAL': {
-      const appeal = await findAppeal(db, row.subject_id);
+      const appeal = await deps.rows.findAppeal(db, row.subject_id);
       const action =
-        appeal?.target_kind === 'line_action' ? await lineActionRow(db, appeal.target_id) : undefined;
+        appeal?.target_kind === 'line_action'
+          ? await deps.rows.lineActionRow(db, appeal.target_id)
+          : undefined;
       return {
         appeal: appeal ?? null,
         appealedAction: action ?? null,
@@ -98,7 +89,7 @@ async function subjectEvidence(deps: CaseDeps, row: CaseRow): Promise<Record<str
       };
     }
     case 'COMPLAINT':
-      return { complaint: (await findComplaint(db, row.subject_id)) ?? null };
+      return { complaint: (await deps.rows.findComplaint(db, row.subject_id)) ?? null };
     default:
       return {};
   }

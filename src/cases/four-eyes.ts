@@ -2,16 +2,8 @@ import { LgError } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
 import type { Clock } from '../domain/index.js';
 import type { IdGenerator } from '../domain/index.js';
-import type { DbTx, Store } from '../store/db.js';
-import {
-  findPendingChange,
-  pendingChangesDue,
-  setPendingChangeResult,
-  insertPendingChange,
-  listPendingChanges,
-  settlePendingChange,
-  type PendingChangeRow,
-} from '../store/cases.js';
+import type { CaseRowsPort, CaseStore, CaseTx } from './ports.js';
+import type { PendingChangeRow } from './records.js';
 
 /**
  * Four eyes (maker-checker): an operation on this list does not happen when its maker asks; it becomes a pending
@@ -61,7 +53,7 @@ export interface ApplyContext {
 
 export interface ChangeOperation {
   /** Applies the approved change inside the approval's dbTx; a throw rolls the approval back (the change FAILS). */
-  apply?(tx: DbTx, payload: unknown, context: ApplyContext): Promise<unknown>;
+  apply?(tx: CaseTx, payload: unknown, context: ApplyContext): Promise<unknown>;
   /**
    * For a module whose write runs its own unit of work (a strategy activation, a list entry): the approval commits
    * first (APPROVED, in the ledger), then this runs; its result is recorded, or the change is marked FAILED. A crash in
@@ -118,7 +110,8 @@ export interface Proposal {
 }
 
 export interface FourEyesDeps {
-  readonly store: Store;
+  readonly store: CaseStore;
+  readonly rows: CaseRowsPort;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly config: FourEyesConfig;
@@ -147,7 +140,7 @@ export class FourEyes {
   }
 
   /** Records the maker's request; in the caller's dbTx when given (a case step that escalates with it). */
-  async propose(proposal: Proposal, tx?: DbTx): Promise<PendingChangeView> {
+  async propose(proposal: Proposal, tx?: CaseTx): Promise<PendingChangeView> {
     if (!this.operations.has(proposal.operation))
       throw new Error(`no apply function registered for ${proposal.operation}`);
     if (proposal.reason.trim().length === 0)
@@ -169,8 +162,8 @@ export class FourEyes {
       expires_at: now + this.deps.config.ttlMs,
       created_at: now,
     };
-    const write = async (t: DbTx) => {
-      await insertPendingChange(t, row);
+    const write = async (t: CaseTx) => {
+      await this.deps.rows.insertPendingChange(t, row);
       await appendToLedger(t, [
         {
           entryId: `${row.id}:proposed`,
@@ -194,12 +187,12 @@ export class FourEyes {
   }
 
   async list(filter: { state?: string; limit: number; before?: string }) {
-    const page = await listPendingChanges(this.deps.store.db, filter);
+    const page = await this.deps.rows.listPendingChanges(this.deps.store.db, filter);
     return { items: page.rows.map(changeView), nextCursor: page.next };
   }
 
   async get(id: string): Promise<PendingChangeView> {
-    return changeView(await findPendingChange(this.deps.store.db, this.deps.store.kind, id));
+    return changeView(await this.deps.rows.findPendingChange(this.deps.store.db, this.deps.store.kind, id));
   }
 
   /** A checker must be a known person: an unowned key cannot prove it is not the maker's other key. */
@@ -220,7 +213,7 @@ export class FourEyes {
     const now = this.deps.clock.now();
     if (row.state !== 'PENDING' || Number(row.expires_at) > now) return;
     await this.deps.store.transaction(async (tx) => {
-      await settlePendingChange(tx, row.id, { state: 'EXPIRED', decided_at: now });
+      await this.deps.rows.settlePendingChange(tx, row.id, { state: 'EXPIRED', decided_at: now });
       await appendToLedger(tx, [
         {
           entryId: `${row.id}:expired`,
@@ -237,7 +230,7 @@ export class FourEyes {
   }
 
   async approve(id: string, checker: string, note?: string): Promise<PendingChangeView> {
-    const row = await findPendingChange(this.deps.store.db, this.deps.store.kind, id);
+    const row = await this.deps.rows.findPendingChange(this.deps.store.db, this.deps.store.kind, id);
     if (row.state !== 'PENDING')
       throw new LgError('LG_CHANGE_NOT_PENDING', `the change is ${row.state}`, {
         changeId: id,
@@ -254,7 +247,7 @@ export class FourEyes {
     if (!apply) throw new Error(`operation ${row.operation} has no apply function`);
     try {
       const result = await this.deps.store.transaction(async (tx) => {
-        const locked = await findPendingChange(tx, this.deps.store.kind, id, true);
+        const locked = await this.deps.rows.findPendingChange(tx, this.deps.store.kind, id, true);
         if (locked.state !== 'PENDING')
           throw new LgError('LG_CHANGE_NOT_PENDING', `the change is ${locked.state}`, { changeId: id });
         const applied = await apply(tx, payload, {
@@ -263,7 +256,7 @@ export class FourEyes {
           checker,
           reason: row.reason,
         });
-        await settlePendingChange(tx, id, {
+        await this.deps.rows.settlePendingChange(tx, id, {
           state: 'APPROVED',
           checker,
           decided_at: now,
@@ -304,7 +297,7 @@ export class FourEyes {
   ): Promise<PendingChangeView> {
     const now = this.deps.clock.now();
     await this.deps.store.transaction(async (tx) => {
-      await settlePendingChange(tx, row.id, {
+      await this.deps.rows.settlePendingChange(tx, row.id, {
         state: 'APPROVED',
         checker,
         decided_at: now,
@@ -329,14 +322,16 @@ export class FourEyes {
     const context = { changeId: row.id, maker: row.maker, checker, reason: row.reason };
     try {
       const result = await operation.applyAfterApproval?.(JSON.parse(row.payload) as unknown, context);
-      await setPendingChangeResult(this.deps.store.db, row.id, { result: JSON.stringify(result ?? null) });
+      await this.deps.rows.setPendingChangeResult(this.deps.store.db, row.id, {
+        result: JSON.stringify(result ?? null),
+      });
     } catch (error) {
       const lg =
         error instanceof LgError
           ? error
           : new LgError('LG_INTERNAL', 'the approved change could not be applied');
       await this.deps.store.transaction(async (tx) => {
-        await setPendingChangeResult(tx, row.id, {
+        await this.deps.rows.setPendingChangeResult(tx, row.id, {
           state: 'FAILED',
           result: JSON.stringify({ code: lg.code, message: lg.message }),
         });
@@ -359,7 +354,7 @@ export class FourEyes {
   private async fail(row: PendingChangeRow, checker: string, error: LgError): Promise<void> {
     const now = this.deps.clock.now();
     await this.deps.store.transaction(async (tx) => {
-      await settlePendingChange(tx, row.id, {
+      await this.deps.rows.settlePendingChange(tx, row.id, {
         state: 'FAILED',
         checker,
         decided_at: now,
@@ -378,7 +373,7 @@ export class FourEyes {
   }
 
   async reject(id: string, checker: string, note: string): Promise<PendingChangeView> {
-    const row = await findPendingChange(this.deps.store.db, this.deps.store.kind, id);
+    const row = await this.deps.rows.findPendingChange(this.deps.store.db, this.deps.store.kind, id);
     if (row.state !== 'PENDING')
       throw new LgError('LG_CHANGE_NOT_PENDING', `the change is ${row.state}`, {
         changeId: id,
@@ -388,7 +383,12 @@ export class FourEyes {
     await this.expireIfDue(row);
     const now = this.deps.clock.now();
     await this.deps.store.transaction(async (tx) => {
-      await settlePendingChange(tx, id, { state: 'REJECTED', checker, decided_at: now, decision_note: note });
+      await this.deps.rows.settlePendingChange(tx, id, {
+        state: 'REJECTED',
+        checker,
+        decided_at: now,
+        decision_note: note,
+      });
       await appendToLedger(tx, [
         {
           entryId: `${id}:rejected`,
@@ -405,12 +405,12 @@ export class FourEyes {
   /** Expires every pending change past its time (the jobs call it); returns how many expired. */
   async expireDue(): Promise<number> {
     const now = this.deps.clock.now();
-    const due = await pendingChangesDue(this.deps.store.db, now, 1_000);
+    const due = await this.deps.rows.pendingChangesDue(this.deps.store.db, now, 1_000);
     let expired = 0;
     for (const id of due) {
       try {
         await this.deps.store.transaction(async (tx) => {
-          await settlePendingChange(tx, id, { state: 'EXPIRED', decided_at: now });
+          await this.deps.rows.settlePendingChange(tx, id, { state: 'EXPIRED', decided_at: now });
           await appendToLedger(tx, [
             {
               entryId: `${id}:expired`,

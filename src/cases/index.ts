@@ -1,7 +1,6 @@
 /** People in the loop (issue 11): cases and queues, outcomes, the borrower's side, four eyes. */
 import type { ReasonLang } from '../domain/index.js';
-import { casesForStats, type CaseFilter } from '../store/cases.js';
-import type { AlertFollowUp } from '../store/cases.js';
+import type { CaseFilter } from './records.js';
 import {
   extendComplaint,
   fileAppeal,
@@ -18,7 +17,7 @@ import { FourEyes, FOUR_EYES_DEFAULTS, type FourEyesConfig } from './four-eyes.j
 import { alertFollowUp, createIntakeSweeper, intakeSubject } from './intake.js';
 import type { ComplaintCategory } from './model.js';
 import { applyApprovedResolution, resolveCase, type ResolveInput, type OutcomeContext } from './outcomes.js';
-import type { CaseDeps } from './ports.js';
+import type { CaseAlertFollowUp, CaseDeps } from './ports.js';
 import { addNote, assignCase, listQueue, moveCase, readCase, sweepSla } from './service.js';
 import { computeStats } from './stats.js';
 import { borrowerCancelDraw, challengeResult, stopCooldown } from './draws.js';
@@ -29,7 +28,7 @@ export interface CaseService {
   readonly deps: CaseDeps;
   readonly fourEyes: FourEyes;
   /** For the monitor: opens a case per new alert in the monitor's unit of work. */
-  readonly alertFollowUp: AlertFollowUp;
+  readonly alertFollowUp: CaseAlertFollowUp;
   list(filter: CaseFilter): ReturnType<typeof listQueue>;
   get(id: string): ReturnType<typeof readCase>;
   assign(id: string, input: { assignee: string; actor: string }): ReturnType<typeof assignCase>;
@@ -83,6 +82,7 @@ export function createCaseService(
 ): CaseService {
   const fourEyes = new FourEyes({
     store: deps.store,
+    rows: deps.rows,
     clock: deps.clock,
     ids: deps.ids,
     config: fourEyesConfig,
@@ -115,7 +115,7 @@ export function createCaseService(
     raiseDispute: (input) => raiseDispute(deps, input),
     extendComplaint: (caseId, input) => extendComplaint(deps, caseId, input),
     async stats(range) {
-      const rows = await casesForStats(deps.store.db, range.from, range.to, STATS_ROWS_MAX + 1);
+      const rows = await deps.rows.casesForStats(deps.store.db, range.from, range.to, STATS_ROWS_MAX + 1);
       return computeStats(rows.slice(0, STATS_ROWS_MAX), { truncated: rows.length > STATS_ROWS_MAX });
     },
     intake: () => sweeper.sweep(),
@@ -163,6 +163,12 @@ export type {
   CaseMonitorPort,
   CaseMetricsPort,
   IntakeItem,
+  CaseAlertFollowUp,
+  CaseDb,
+  CaseRowsPort,
+  CaseStore,
+  CaseSyncTx,
+  CaseTx,
 } from './ports.js';
 export type { RaiseDisputeInput } from './disputes.js';
 export type { ResolveInput, ResolveResult } from './outcomes.js';
@@ -192,3 +198,21 @@ export {
   type ComplaintCategory,
 } from './model.js';
 export { AFTER_REJECTION } from './outcomes.js';
+export type {
+  AppealRow,
+  CaseFilter,
+  CaseNoteRow,
+  CaseRow,
+  ComplaintRow,
+  PendingChangeRow,
+} from './records.js';
+export type {
+  CaseAlertRecord,
+  CaseAlertSummary,
+  CaseDecisionOwner,
+  CaseDrawRecord,
+  CaseEvidenceRow,
+  CaseLedgerEntry,
+  CaseLineActionRecord,
+  CaseLineRecord,
+} from './records.js';

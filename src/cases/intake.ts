@@ -1,13 +1,14 @@
 import { appendToLedger, appendToLedgerSync, type LedgerAppend } from '../compliance/index.js';
-import {
-  insertCases,
-  insertCasesSync,
-  type AlertFollowUp,
-  type AlertRow,
-  type CaseRow,
-} from '../store/cases.js';
-import type { DbTx } from '../store/db.js';
-import type { CaseDeps, CaseIntakePort, IntakeItem } from './ports.js';
+import type { CaseRow } from './records.js';
+import type { CaseAlertRecord } from './records.js';
+import type {
+  CaseAlertFollowUp,
+  CaseDeps,
+  CaseIntakePort,
+  CaseRowsPort,
+  CaseTx,
+  IntakeItem,
+} from './ports.js';
 import { newCaseRow, type NewCase } from './rows.js';
 
 /**
@@ -35,13 +36,13 @@ export function caseOpenedLedger(row: CaseRow): LedgerAppend {
 }
 
 /** Opens one case in the caller's dbTx with its ledger entry (a dispute opens its case with its record). */
-export async function openCaseInTx(tx: DbTx, row: CaseRow): Promise<void> {
-  await insertCases(tx, [row]);
+export async function openCaseInTx(rows: CaseRowsPort, tx: CaseTx, row: CaseRow): Promise<void> {
+  await rows.insertCases(tx, [row]);
   await appendToLedger(tx, [caseOpenedLedger(row)]);
 }
 
 /** New cases for alerts; exported for the sweep and the monitor hook. */
-export function alertCase(alert: AlertRow): NewCase {
+export function alertCase(alert: CaseAlertRecord): NewCase {
   let rules: string[] = [];
   try {
     const evidence = JSON.parse(alert.evidence) as { rules?: unknown };
@@ -63,18 +64,18 @@ export function alertCase(alert: AlertRow): NewCase {
 }
 
 /** The monitor's hook: one case per new alert, in the unit of work that writes the alerts. */
-export function alertFollowUp(deps: CaseDeps): AlertFollowUp {
-  const rowsFor = (alerts: readonly AlertRow[]) =>
+export function alertFollowUp(deps: CaseDeps): CaseAlertFollowUp {
+  const rowsFor = (alerts: readonly CaseAlertRecord[]) =>
     alerts.map((a) => newCaseRow(deps.ids.next(), alertCase(a), deps.config.sla, deps.clock.now()));
   return {
     async inTx(tx, alerts) {
       const rows = rowsFor(alerts);
-      await insertCases(tx, rows);
+      await deps.rows.insertCases(tx, rows);
       await appendToLedger(tx, rows.map(caseOpenedLedger));
     },
     inSync(syncSql, alerts) {
       const rows = rowsFor(alerts);
-      insertCasesSync(syncSql, rows);
+      deps.rows.insertCasesSync(syncSql, rows);
       appendToLedgerSync(syncSql, rows.map(caseOpenedLedger));
     },
   };
@@ -127,7 +128,7 @@ export async function openCases(deps: CaseDeps, found: Found): Promise<number> {
     let opened = 0;
     for (const c of found.cases) {
       const row = newCaseRow(deps.ids.next(), c, deps.config.sla, now);
-      if ((await insertCases(tx, [row])) === 1) {
+      if ((await deps.rows.insertCases(tx, [row])) === 1) {
         opened += 1;
         await appendToLedger(tx, [caseOpenedLedger(row)]);
       }

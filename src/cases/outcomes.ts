@@ -2,9 +2,8 @@ import { LgError } from '../domain/index.js';
 import { getReason, isKnownReason } from '../domain/index.js';
 import type { LineActionType } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
-import type { DbTx } from '../store/db.js';
-import { drawRow, lineActionRow, lineHistory, lineRow } from '../store/case-evidence.js';
-import { findAppeal, findCase, updateAppeal, updateComplaint, type CaseRow } from '../store/cases.js';
+import type { CaseTx } from './ports.js';
+import type { CaseRow } from './records.js';
 import type { FourEyes, FourEyesOperation, PendingChangeView } from './four-eyes.js';
 import { assertOutcome, assertTransition, type CaseType } from './model.js';
 import type { CaseDeps } from './ports.js';
@@ -73,7 +72,7 @@ async function fourEyesNeeded(
 ): Promise<FourEyesOperation | undefined> {
   const db = ctx.deps.store.db;
   if (row.type === 'HELD_DRAW' && input.outcome === 'RELEASE' && ctx.fourEyes.requires('draw.release')) {
-    const draw = await drawRow(db, row.subject_id);
+    const draw = await ctx.deps.rows.drawRow(db, row.subject_id);
     if (draw && Number(draw.amount_minor) >= ctx.fourEyes.config.drawReleaseThresholdMinor)
       return 'draw.release';
   }
@@ -88,9 +87,9 @@ async function fourEyesNeeded(
 
 /** True when the restriction in force on the line was taken for a fraud reason (lifting it needs a second person). */
 export async function restrictedForFraud(deps: CaseDeps, lineId: string): Promise<boolean> {
-  const line = await lineRow(deps.store.db, lineId);
+  const line = await deps.rows.lineRow(deps.store.db, lineId);
   if (!line || (line.status !== 'SUSPENDED' && line.status !== 'DRAW_FROZEN')) return false;
-  const restriction = (await lineHistory(deps.store.db, lineId, 20)).find(
+  const restriction = (await deps.rows.lineHistory(deps.store.db, lineId, 20)).find(
     (a) => a.outcome === 'APPLIED' && a.new_status === line.status && a.prev_status !== line.status,
   );
   const reasons = restriction ? (JSON.parse(restriction.reasons) as string[]) : [];
@@ -104,7 +103,7 @@ export async function resolveCase(
   actor: string,
 ): Promise<ResolveResult> {
   const { deps } = ctx;
-  const row = await findCase(deps.store.db, deps.store.kind, id);
+  const row = await deps.rows.findCase(deps.store.db, deps.store.kind, id);
   assertOutcome(row.id, row.type as CaseType, input.outcome);
   assertTransition(row.id, row.state, 'RESOLVED');
   checkInput(row.type as CaseType, input);
@@ -112,7 +111,7 @@ export async function resolveCase(
   if (operation) return escalateForApproval(ctx, row, input, actor, operation);
   try {
     await deps.store.transaction(async (tx) => {
-      const locked = await findCase(tx, deps.store.kind, id, true);
+      const locked = await deps.rows.findCase(tx, deps.store.kind, id, true);
       assertTransition(locked.id, locked.state, 'RESOLVED');
       const detail = await applyOutcome(ctx, tx, locked, input, actor);
       await finishCase(ctx, tx, locked, { input, detail, actor });
@@ -122,7 +121,7 @@ export async function resolveCase(
     throw error;
   }
   await afterResolved(ctx, row);
-  return { state: 'RESOLVED', case: caseView(await findCase(deps.store.db, deps.store.kind, id)) };
+  return { state: 'RESOLVED', case: caseView(await deps.rows.findCase(deps.store.db, deps.store.kind, id)) };
 }
 
 async function escalateForApproval(
@@ -134,7 +133,7 @@ async function escalateForApproval(
 ): Promise<ResolveResult> {
   const { deps } = ctx;
   const change = await deps.store.transaction(async (tx) => {
-    const locked = await findCase(tx, deps.store.kind, row.id, true);
+    const locked = await deps.rows.findCase(tx, deps.store.kind, row.id, true);
     const proposed = await ctx.fourEyes.propose(
       {
         operation,
@@ -166,7 +165,7 @@ async function escalateForApproval(
   });
   return {
     state: 'ESCALATED',
-    case: caseView(await findCase(deps.store.db, deps.store.kind, row.id)),
+    case: caseView(await deps.rows.findCase(deps.store.db, deps.store.kind, row.id)),
     pendingChange: change,
   };
 }
@@ -174,11 +173,11 @@ async function escalateForApproval(
 /** The apply function behind case outcomes that needed a second person (registered for their operations). */
 export async function applyApprovedResolution(
   ctx: OutcomeContext,
-  tx: DbTx,
+  tx: CaseTx,
   payload: { caseId: string; input: ResolveInput },
   approval: { maker: string; checker: string; changeId: string },
 ): Promise<unknown> {
-  const row = await findCase(tx, ctx.deps.store.kind, payload.caseId, true);
+  const row = await ctx.deps.rows.findCase(tx, ctx.deps.store.kind, payload.caseId, true);
   assertTransition(row.id, row.state, 'RESOLVED');
   const detail = await applyOutcome(ctx, tx, row, payload.input, approval.maker);
   await finishCase(ctx, tx, row, {
@@ -191,7 +190,7 @@ export async function applyApprovedResolution(
 
 async function finishCase(
   ctx: OutcomeContext,
-  tx: DbTx,
+  tx: CaseTx,
   row: CaseRow,
   done: { input: ResolveInput; detail: Record<string, unknown>; actor: string },
 ): Promise<void> {
@@ -227,7 +226,7 @@ async function recordFailure(
   if (error.code === 'LG_CONFLICT' || error.code === 'LG_CASE_TRANSITION_ILLEGAL') return;
   const { deps } = ctx;
   await deps.store.transaction(async (tx) => {
-    const current = await findCase(tx, deps.store.kind, row.id, true);
+    const current = await deps.rows.findCase(tx, deps.store.kind, row.id, true);
     if (current.state === 'RESOLVED') return;
     await addNoteInTx(
       deps,
@@ -258,7 +257,7 @@ async function afterResolved(ctx: OutcomeContext, row: CaseRow): Promise<void> {
 /** What each outcome does, inside the resolution's dbTx. Returns what the case records as its outcome detail. */
 async function applyOutcome(
   ctx: OutcomeContext,
-  tx: DbTx,
+  tx: CaseTx,
   row: CaseRow,
   input: ResolveInput,
   actor: string,
@@ -293,7 +292,7 @@ async function applyOutcome(
     case 'APPEAL:REJECTED':
       return rejectAppeal(ctx, tx, row, input);
     case 'COMPLAINT:RESOLVED':
-      await updateComplaint(
+      await ctx.deps.rows.updateComplaint(
         tx,
         row.subject_id,
         { state: 'OPEN' },
@@ -322,8 +321,8 @@ function requireLine(row: CaseRow): string {
   return row.line_id;
 }
 
-async function applyHeldAction(ctx: OutcomeContext, tx: DbTx, row: CaseRow, actor: string) {
-  const held = await lineActionRow(tx, row.subject_id);
+async function applyHeldAction(ctx: OutcomeContext, tx: CaseTx, row: CaseRow, actor: string) {
+  const held = await ctx.deps.rows.lineActionRow(tx, row.subject_id);
   if (!held) throw new LgError('LG_NOT_FOUND', `no held action ${row.subject_id}`);
   const reasons = (JSON.parse(held.reasons) as string[]).filter((r) => r !== 'R_BLAST_RADIUS_GUARD');
   const applied = await ctx.deps.core.lineAction(tx, held.line_id, {
@@ -339,11 +338,11 @@ async function applyHeldAction(ctx: OutcomeContext, tx: DbTx, row: CaseRow, acto
 /** Back to ACTIVE through the line's own actions (REINSTATE from SUSPENDED, UNFREEZE from DRAW_FROZEN), optionally lower. */
 export async function reinstateLine(
   ctx: OutcomeContext,
-  tx: DbTx,
+  tx: CaseTx,
   lineId: string,
   input: { actor: string; limitMinor?: number; note?: string },
 ): Promise<Record<string, unknown>> {
-  const line = await lineRow(tx, lineId);
+  const line = await ctx.deps.rows.lineRow(tx, lineId);
   if (!line) throw new LgError('LG_NOT_FOUND', `no line ${lineId}`);
   const type: LineActionType | undefined =
     line.status === 'SUSPENDED' ? 'REINSTATE' : line.status === 'DRAW_FROZEN' ? 'UNFREEZE' : undefined;
@@ -379,14 +378,14 @@ export async function reinstateLine(
 
 async function upholdAppeal(
   ctx: OutcomeContext,
-  tx: DbTx,
+  tx: CaseTx,
   row: CaseRow,
   input: ResolveInput,
   actor: string,
 ): Promise<Record<string, unknown>> {
-  const appeal = await findAppeal(tx, row.subject_id);
+  const appeal = await ctx.deps.rows.findAppeal(tx, row.subject_id);
   if (!appeal) throw new LgError('LG_NOT_FOUND', `no appeal ${row.subject_id}`);
-  const line = appeal.line_id ? await lineRow(tx, appeal.line_id) : undefined;
+  const line = appeal.line_id ? await ctx.deps.rows.lineRow(tx, appeal.line_id) : undefined;
   const restricted = line && (line.status === 'SUSPENDED' || line.status === 'DRAW_FROZEN');
   const reinstated =
     restricted && appeal.line_id
@@ -396,7 +395,7 @@ async function upholdAppeal(
           note: `appeal ${appeal.id} upheld`,
         })
       : {};
-  await updateAppeal(tx, appeal.id, {
+  await ctx.deps.rows.updateAppeal(tx, appeal.id, {
     state: 'UPHELD',
     outcome_zh: input.textZh ?? null,
     outcome_en: input.textEn ?? null,
@@ -420,9 +419,9 @@ export const AFTER_REJECTION = {
   en: 'If you still disagree, you can file a complaint in the app ("Complaints") or call the NFRA consumer hotline 12378.',
 } as const;
 
-async function rejectAppeal(ctx: OutcomeContext, tx: DbTx, row: CaseRow, input: ResolveInput) {
+async function rejectAppeal(ctx: OutcomeContext, tx: CaseTx, row: CaseRow, input: ResolveInput) {
   const now = ctx.deps.clock.now();
-  await updateAppeal(tx, row.subject_id, {
+  await ctx.deps.rows.updateAppeal(tx, row.subject_id, {
     state: 'REJECTED',
     outcome_zh: `${input.textZh ?? ''} ${AFTER_REJECTION.zh}`.trim(),
     outcome_en: `${input.textEn ?? ''} ${AFTER_REJECTION.en}`.trim(),

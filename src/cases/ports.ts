@@ -2,9 +2,116 @@ import type { Clock } from '../domain/index.js';
 import type { IdGenerator } from '../domain/index.js';
 import type { ReasonLang } from '../domain/index.js';
 import type { LineActionType } from '../domain/index.js';
-import type { DbTx, Store } from '../store/db.js';
-import type { AlertRow } from '../store/cases.js';
 import type { SlaPolicy } from './model.js';
+import type {
+  AppealRow,
+  CaseAlertRecord,
+  CaseAlertSummary,
+  CaseDecisionOwner,
+  CaseDrawRecord,
+  CaseEvidenceRow,
+  CaseFilter,
+  CaseLedgerEntry,
+  CaseLineActionRecord,
+  CaseLineRecord,
+  CaseNoteRow,
+  CaseRow,
+  ComplaintRow,
+  PendingChangeRow,
+} from './records.js';
+
+/**
+ * A dbTx of src/store, opaque to the cases: they only hand it back to the ports below, so a case, its ledger entry
+ * and the change it causes commit in one transaction. The ports' implementations name the real type.
+ */
+export type CaseTx = object;
+/** Where a read runs: the store's database, or a dbTx when the read must see (or lock) what the unit wrote. */
+export type CaseDb = object;
+/** A synchronous unit of the embedded store (the monitor writes its alerts' cases in it). */
+export type CaseSyncTx = object;
+
+/** The part of src/store's Store the cases use: its dialect, its database, its units of work. */
+export interface CaseStore {
+  readonly kind: 'sqlite' | 'postgres';
+  readonly db: CaseDb;
+  transaction<T>(work: (tx: CaseTx) => Promise<T>): Promise<T>;
+}
+
+/**
+ * The cases' rows, implemented in src/store/cases.ts and src/store/case-evidence.ts. Every read and write takes the
+ * handle to run on (CaseStore.db or a dbTx). Updates are compare-and-set: a concurrent change fails with LG_CONFLICT.
+ */
+export interface CaseRowsPort {
+  insertCases(db: CaseDb, rows: readonly CaseRow[]): Promise<number>;
+  insertCasesSync(sql: CaseSyncTx, rows: readonly CaseRow[]): void;
+  /** LG_NOT_FOUND when there is none; `lock` takes the row lock on PostgreSQL. */
+  findCase(db: CaseDb, kind: CaseStore['kind'], id: string, lock?: boolean): Promise<CaseRow>;
+  findCaseBySubject(db: CaseDb, type: string, subjectId: string): Promise<CaseRow | undefined>;
+  updateCase(db: CaseDb, id: string, fromState: string, patch: Partial<Omit<CaseRow, 'id'>>): Promise<void>;
+  listCases(db: CaseDb, filter: CaseFilter): Promise<{ rows: CaseRow[]; next: string | null }>;
+  openCasesPastDue(db: CaseDb, now: number, limit: number): Promise<CaseRow[]>;
+  escalatedPastDue(db: CaseDb, now: number, limit: number): Promise<CaseRow[]>;
+  casesForStats(db: CaseDb, from: number, to: number, rowsMax: number): Promise<CaseRow[]>;
+  alertCaseOutcomes(
+    db: CaseDb,
+    borrowerId: string,
+    limit: number,
+  ): Promise<{ state: string; outcome: string | null }[]>;
+  insertNote(db: CaseDb, row: CaseNoteRow): Promise<void>;
+  notesOf(db: CaseDb, caseId: string): Promise<CaseNoteRow[]>;
+  insertAppeal(db: CaseDb, row: AppealRow): Promise<void>;
+  findAppeal(db: CaseDb, id: string): Promise<AppealRow | undefined>;
+  appealsOf(db: CaseDb, borrowerId: string, limit: number): Promise<AppealRow[]>;
+  openAppealsOnLine(db: CaseDb, lineId: string): Promise<AppealRow[]>;
+  /** The open appeal against a line action or decision, if any. */
+  openAppealOn(db: CaseDb, targetId: string): Promise<string | undefined>;
+  updateAppeal(db: CaseDb, id: string, patch: Partial<Omit<AppealRow, 'id'>>): Promise<void>;
+  insertComplaint(db: CaseDb, row: ComplaintRow): Promise<void>;
+  findComplaint(db: CaseDb, id: string): Promise<ComplaintRow | undefined>;
+  complaintsOf(db: CaseDb, borrowerId: string, limit: number): Promise<ComplaintRow[]>;
+  updateComplaint(
+    db: CaseDb,
+    id: string,
+    expect: { state: string; extended?: 'no' },
+    patch: Partial<Omit<ComplaintRow, 'id'>>,
+  ): Promise<void>;
+  insertPendingChange(db: CaseDb, row: PendingChangeRow): Promise<void>;
+  findPendingChange(
+    db: CaseDb,
+    kind: CaseStore['kind'],
+    id: string,
+    lock?: boolean,
+  ): Promise<PendingChangeRow>;
+  listPendingChanges(
+    db: CaseDb,
+    filter: { state?: string; limit: number; before?: string },
+  ): Promise<{ rows: PendingChangeRow[]; next: string | null }>;
+  settlePendingChange(db: CaseDb, id: string, patch: Partial<Omit<PendingChangeRow, 'id'>>): Promise<void>;
+  setPendingChangeResult(db: CaseDb, id: string, patch: { result: string; state?: 'FAILED' }): Promise<void>;
+  pendingChangesDue(db: CaseDb, now: number, limit: number): Promise<string[]>;
+  userById(db: CaseDb, id: string): Promise<{ id: string; name: string; role: string } | undefined>;
+  ledgerOf(db: CaseDb, subjectId: string, limit?: number): Promise<CaseLedgerEntry[]>;
+  // Evidence from the other modules' tables (src/store/case-evidence.ts).
+  decisionEvidence(db: CaseDb, decisionId: string): Promise<CaseEvidenceRow | null>;
+  decisionOwner(db: CaseDb, decisionId: string): Promise<CaseDecisionOwner | undefined>;
+  applicationRow(db: CaseDb, id: string): Promise<CaseEvidenceRow | undefined>;
+  drawRow(db: CaseDb, id: string): Promise<CaseDrawRecord | undefined>;
+  lineActionRow(db: CaseDb, id: string): Promise<CaseLineActionRecord | undefined>;
+  lineRow(db: CaseDb, id: string): Promise<CaseLineRecord | undefined>;
+  linesOfBorrower(db: CaseDb, borrowerId: string): Promise<CaseLineRecord[]>;
+  /** The line's actions, newest first, at most `limit`. */
+  lineHistory(db: CaseDb, lineId: string, limit?: number): Promise<CaseLineActionRecord[]>;
+  alertRow(db: CaseDb, id: string): Promise<CaseAlertRecord | undefined>;
+  borrowerAlerts(db: CaseDb, borrowerId: string, limit?: number): Promise<CaseAlertSummary[]>;
+  eventsByIds(db: CaseDb, ids: readonly string[]): Promise<CaseEvidenceRow[]>;
+  distinctDevicesOf(db: CaseDb, borrowerId: string, limit?: number): Promise<string[]>;
+}
+
+/** The monitor's hook: opens a case per new alert in the unit of work that writes the alerts. */
+export interface CaseAlertFollowUp {
+  inTx(tx: CaseTx, alerts: readonly CaseAlertRecord[]): Promise<void>;
+  inSync(syncSql: CaseSyncTx, alerts: readonly CaseAlertRecord[]): void;
+}
 
 /**
  * What src/cases needs from the other modules, declared here and wired in src/app. Writes take the caller's dbTx so
@@ -12,33 +119,33 @@ import type { SlaPolicy } from './model.js';
  */
 export interface CaseCorePort {
   approveReview(
-    tx: DbTx,
+    tx: CaseTx,
     applicationId: string,
     input: { actor: string; limitMinor: number; annualRate: number; note?: string },
   ): Promise<{ lineId: string | null; limitMinor: number | null; annualRate: number | null }>;
   declineReview(
-    tx: DbTx,
+    tx: CaseTx,
     applicationId: string,
     input: { actor: string; reasons: readonly string[]; note?: string },
   ): Promise<unknown>;
   /** `allowed`: the held statuses this release may start from (default: every held status). */
   releaseDraw(
-    tx: DbTx,
+    tx: CaseTx,
     drawId: string,
     actor: string,
     allowed?: readonly string[],
   ): Promise<{ loanId: string; amountMinor: number }>;
   cancelDraw(
-    tx: DbTx,
+    tx: CaseTx,
     drawId: string,
     input: { actor: string; reasons: readonly string[]; allowed?: readonly string[] },
   ): Promise<unknown>;
-  stopCooldown(tx: DbTx, drawId: string, input: { actor: string; why: string }): Promise<void>;
+  stopCooldown(tx: CaseTx, drawId: string, input: { actor: string; why: string }): Promise<void>;
   /** The draw's line and borrower, for scoping and case intake. */
   drawOwner(drawId: string): Promise<{ lineId: string; borrowerId: string; status: string } | undefined>;
   /** A line action by a person (or a job), in the caller's dbTx; the port appends its ledger entry. */
   lineAction(
-    tx: DbTx,
+    tx: CaseTx,
     lineId: string,
     input: {
       type: LineActionType;
@@ -83,7 +190,7 @@ export interface CaseIntakePort {
   heldDraws(window: { since: number; now: number; windowMs: number }, id?: string): Promise<IntakeItem[]>;
   /** Line actions the blast-radius guard turned into REVIEW. */
   guardHeldActions(since: number, id?: string): Promise<IntakeItem[]>;
-  openAlerts(since: number): Promise<AlertRow[]>;
+  openAlerts(since: number): Promise<CaseAlertRecord[]>;
   /** State and outcome of a borrower's alert cases (at most `limit`), for the reinstatement rule. */
   alertCaseOutcomes(borrowerId: string, limit: number): Promise<{ state: string; outcome: string | null }[]>;
 }
@@ -102,7 +209,7 @@ export interface CaseDisputePort {
     },
   ): Promise<{ lineId: string | null }>;
   record(
-    tx: DbTx,
+    tx: CaseTx,
     row: {
       id: string;
       borrower_id: string;
@@ -122,7 +229,7 @@ export interface CaseDisputePort {
     },
   ): Promise<void>;
   decide(
-    tx: DbTx,
+    tx: CaseTx,
     disputeId: string,
     decision: { outcome: 'CORRECTED' | 'REJECTED'; textZh: string; textEn: string; actor: string },
   ): Promise<Record<string, unknown>>;
@@ -145,7 +252,8 @@ export interface CaseConfig {
 }
 
 export interface CaseDeps {
-  readonly store: Store;
+  readonly store: CaseStore;
+  readonly rows: CaseRowsPort;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly config: CaseConfig;

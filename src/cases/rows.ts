@@ -1,4 +1,4 @@
-import type { CaseRow, CaseNoteRow } from '../store/cases.js';
+import type { CaseRow, CaseNoteRow } from './records.js';
 import { defaultPriority, slaKey, type CaseType, type SlaPolicy } from './model.js';
 
 export interface NewCase {

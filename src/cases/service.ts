@@ -1,19 +1,7 @@
 import { LgError } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
-import type { DbTx } from '../store/db.js';
-import {
-  findCase,
-  insertNote,
-  ledgerOf,
-  listCases,
-  notesOf,
-  escalatedPastDue,
-  openCasesPastDue,
-  updateCase,
-  userById,
-  type CaseFilter,
-  type CaseRow,
-} from '../store/cases.js';
+import type { CaseTx } from './ports.js';
+import type { CaseFilter, CaseRow } from './records.js';
 import { gatherEvidence } from './evidence.js';
 import { assertTransition, type CaseState } from './model.js';
 import type { CaseDeps } from './ports.js';
@@ -25,15 +13,15 @@ import { caseView, noteView, type CaseView } from './rows.js';
 const ASSIGNABLE_ROLES = new Set(['analyst', 'supervisor', 'admin', 'risk_analyst']);
 
 export async function listQueue(deps: CaseDeps, filter: CaseFilter) {
-  const page = await listCases(deps.store.db, filter);
+  const page = await deps.rows.listCases(deps.store.db, filter);
   return { items: page.rows.map(caseView), nextCursor: page.next };
 }
 
 export async function readCase(deps: CaseDeps, id: string) {
-  const row = await findCase(deps.store.db, deps.store.kind, id);
+  const row = await deps.rows.findCase(deps.store.db, deps.store.kind, id);
   const [notes, history, evidence] = await Promise.all([
-    notesOf(deps.store.db, id),
-    ledgerOf(deps.store.db, id),
+    deps.rows.notesOf(deps.store.db, id),
+    deps.rows.ledgerOf(deps.store.db, id),
     gatherEvidence(deps, row),
   ]);
   return {
@@ -52,7 +40,7 @@ export async function readCase(deps: CaseDeps, id: string) {
 /** One step on a case (state change, note, assignment) with its ledger entry, in one dbTx. */
 export async function caseStep(
   deps: CaseDeps,
-  tx: DbTx,
+  tx: CaseTx,
   row: CaseRow,
   step: {
     to?: CaseState;
@@ -65,7 +53,7 @@ export async function caseStep(
   const now = deps.clock.now();
   const to = step.to ?? (row.state as CaseState);
   if (step.to) assertTransition(row.id, row.state, step.to);
-  await updateCase(tx, row.id, row.state, { ...step.patch, state: to, updated_at: now });
+  await deps.rows.updateCase(tx, row.id, row.state, { ...step.patch, state: to, updated_at: now });
   await appendToLedger(tx, [
     {
       entryId: deps.ids.next(),
@@ -82,7 +70,7 @@ export async function assignCase(
   id: string,
   input: { assignee: string; actor: string },
 ): Promise<CaseView> {
-  const user = await userById(deps.store.db, input.assignee);
+  const user = await deps.rows.userById(deps.store.db, input.assignee);
   if (!user || !ASSIGNABLE_ROLES.has(user.role))
     throw new LgError(
       'LG_VALIDATION',
@@ -92,7 +80,7 @@ export async function assignCase(
       },
     );
   return deps.store.transaction(async (tx) => {
-    const row = await findCase(tx, deps.store.kind, id, true);
+    const row = await deps.rows.findCase(tx, deps.store.kind, id, true);
     await caseStep(deps, tx, row, {
       to: 'ASSIGNED',
       kind: 'case.assigned',
@@ -100,7 +88,7 @@ export async function assignCase(
       detail: { assignee: user.id, assigneeName: user.name },
       patch: { assignee: user.id },
     });
-    return caseView(await findCase(tx, deps.store.kind, id));
+    return caseView(await deps.rows.findCase(tx, deps.store.kind, id));
   });
 }
 
@@ -111,7 +99,7 @@ export async function moveCase(
   input: { to: 'OPEN' | 'PENDING_CUSTOMER' | 'ESCALATED'; actor: string; note?: string },
 ): Promise<CaseView> {
   return deps.store.transaction(async (tx) => {
-    const row = await findCase(tx, deps.store.kind, id, true);
+    const row = await deps.rows.findCase(tx, deps.store.kind, id, true);
     const now = deps.clock.now();
     await caseStep(deps, tx, row, {
       to: input.to,
@@ -124,19 +112,19 @@ export async function moveCase(
       },
     });
     if (input.note) await addNoteInTx(deps, tx, id, input.actor, input.note);
-    return caseView(await findCase(tx, deps.store.kind, id));
+    return caseView(await deps.rows.findCase(tx, deps.store.kind, id));
   });
 }
 
-export async function addNoteInTx(deps: CaseDeps, tx: DbTx, caseId: string, author: string, text: string) {
+export async function addNoteInTx(deps: CaseDeps, tx: CaseTx, caseId: string, author: string, text: string) {
   const note = { id: deps.ids.next(), case_id: caseId, author, text, created_at: deps.clock.now() };
-  await insertNote(tx, note);
+  await deps.rows.insertNote(tx, note);
   return note;
 }
 
 export async function addNote(deps: CaseDeps, id: string, input: { actor: string; text: string }) {
   return deps.store.transaction(async (tx) => {
-    const row = await findCase(tx, deps.store.kind, id, true);
+    const row = await deps.rows.findCase(tx, deps.store.kind, id, true);
     const note = await addNoteInTx(deps, tx, id, input.actor, input.text);
     // A note does not change the state; the ledger still records who wrote what and when.
     await caseStep(deps, tx, row, {
@@ -154,13 +142,13 @@ export async function addNote(deps: CaseDeps, id: string, input: { actor: string
  */
 export async function sweepSla(deps: CaseDeps, batchMax = 1_000): Promise<{ breached: string[] }> {
   const now = deps.clock.now();
-  const due = await openCasesPastDue(deps.store.db, now, batchMax);
-  const escalatedOnly = await escalatedPastDue(deps.store.db, now, batchMax);
+  const due = await deps.rows.openCasesPastDue(deps.store.db, now, batchMax);
+  const escalatedOnly = await deps.rows.escalatedPastDue(deps.store.db, now, batchMax);
   const breached: string[] = [];
   for (const row of [...due, ...escalatedOnly]) {
     try {
       await deps.store.transaction(async (tx) => {
-        const current = await findCase(tx, deps.store.kind, row.id, true);
+        const current = await deps.rows.findCase(tx, deps.store.kind, row.id, true);
         if (current.state === 'RESOLVED' || Number(current.sla_breached) === 1) return;
         await caseStep(deps, tx, current, {
           to: current.state === 'ESCALATED' ? undefined : 'ESCALATED',

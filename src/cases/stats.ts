@@ -1,4 +1,4 @@
-import type { CaseRow } from '../store/cases.js';
+import type { CaseRow } from './records.js';
 import { DISPOSITIONS, type Disposition } from './model.js';
 
 /**

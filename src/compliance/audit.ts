@@ -1,4 +1,4 @@
-import { verifyLedger, type LedgerRow, type LedgerVerification } from './ledger.js';
+import { verifyLedger, type LedgerHandle, type LedgerRow, type LedgerVerification } from './ledger.js';
 import { ledgerLeafHashes, readLedgerRows } from './evidence.js';
 import { verifyFacts, type FactVerification } from './facts.js';
 import { toHex, treeRoot } from './merkle.js';
@@ -36,11 +36,8 @@ export interface EvidenceVerification {
   readonly facts?: FactVerification;
 }
 
-/** The database handle the ledger's own readers take (src/store's, opaque to this file). */
-type LedgerDb = Parameters<typeof verifyLedger>[0];
-
 export async function verifyAgainstCheckpoints(
-  db: LedgerDb,
+  db: LedgerHandle,
   input: {
     readonly files: readonly WitnessFile[];
     readonly trustedKey: LedgerPublicKey;

@@ -1,7 +1,6 @@
 import type { Clock } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
-import type { Db } from '../store/db.js';
-import { entryLeaf, normaliseRow, type LedgerRow } from './ledger.js';
+import { entryLeaf, ledgerStorage, normaliseRow, type LedgerHandle, type LedgerRow } from './ledger.js';
 import {
   MissingBlockError,
   blockKey,
@@ -152,17 +151,14 @@ export const CHECKPOINTS_LIST_MAX = 1000;
 const REDELIVER_MAX = 20;
 
 /** The ledger's rows in seq order as the tree sees them: numbers normalised (PostgreSQL returns bigint as text). */
-export async function readLedgerRows(db: Db, sizeMax = Number.MAX_SAFE_INTEGER): Promise<LedgerRow[]> {
+export async function readLedgerRows(
+  db: LedgerHandle,
+  sizeMax = Number.MAX_SAFE_INTEGER,
+): Promise<LedgerRow[]> {
   const rows: LedgerRow[] = [];
   let after = 0;
   while (rows.length < sizeMax) {
-    const page = await db
-      .selectFrom('ledger_entries')
-      .selectAll()
-      .where('seq', '>', after)
-      .orderBy('seq')
-      .limit(Math.min(PAGE_ROWS, sizeMax - rows.length))
-      .execute();
+    const page = await ledgerStorage().entriesAfter(db, after, Math.min(PAGE_ROWS, sizeMax - rows.length));
     for (const row of page) rows.push(normaliseRow(row));
     if (page.length === 0 || page.length < PAGE_ROWS) break;
     after = Number(page[page.length - 1]?.seq);

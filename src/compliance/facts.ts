@@ -1,7 +1,7 @@
 import { canonicalJson } from '../domain/index.js';
 import { DEFAULT_BUCKETS } from '../domain/index.js';
 import { sha256Hex } from '../domain/index.js';
-import type { Db } from '../store/db.js';
+import { ledgerStorage, type LedgerHandle } from './ledger.js';
 import type { LedgerRow } from './ledger.js';
 
 /**
@@ -97,7 +97,10 @@ class Findings {
   }
 }
 
-export async function verifyFacts(db: Db, ledgerRows: readonly LedgerRow[]): Promise<FactVerification> {
+export async function verifyFacts(
+  db: LedgerHandle,
+  ledgerRows: readonly LedgerRow[],
+): Promise<FactVerification> {
   const index = indexLedger(ledgerRows);
   const findings = new Findings();
   const decisions = await checkDecisions(db, index, findings);
@@ -126,11 +129,10 @@ async function pages<T extends { id: string }>(
   }
 }
 
-async function checkDecisions(db: Db, index: LedgerIndex, findings: Findings): Promise<number> {
+async function checkDecisions(db: LedgerHandle, index: LedgerIndex, findings: Findings): Promise<number> {
   const seen = new Set<string>();
   const count = await pages(
-    (after) =>
-      db.selectFrom('decisions').selectAll().where('id', '>', after).orderBy('id').limit(PAGE_ROWS).execute(),
+    (after) => ledgerStorage().decisionsAfter(db, after, PAGE_ROWS),
     (row) => {
       seen.add(row.id);
       const where = { table: 'decisions', id: row.id } as const;
@@ -199,16 +201,9 @@ function deriveLine(events: readonly Payload[]): DerivedLine {
   return line;
 }
 
-async function checkLines(db: Db, index: LedgerIndex, findings: Findings): Promise<number> {
+async function checkLines(db: LedgerHandle, index: LedgerIndex, findings: Findings): Promise<number> {
   return pages(
-    (after) =>
-      db
-        .selectFrom('credit_lines')
-        .selectAll()
-        .where('id', '>', after)
-        .orderBy('id')
-        .limit(PAGE_ROWS)
-        .execute(),
+    (after) => ledgerStorage().linesAfter(db, after, PAGE_ROWS),
     (row) => {
       const where = { table: 'credit_lines', id: row.id } as const;
       const events = index.lineEvents.get(row.id);
@@ -229,11 +224,10 @@ async function checkLines(db: Db, index: LedgerIndex, findings: Findings): Promi
   );
 }
 
-async function checkLoans(db: Db, index: LedgerIndex, findings: Findings): Promise<number> {
+async function checkLoans(db: LedgerHandle, index: LedgerIndex, findings: Findings): Promise<number> {
   const firstBucket = DEFAULT_BUCKETS[0]?.name ?? 'M0';
   return pages(
-    (after) =>
-      db.selectFrom('loans').selectAll().where('id', '>', after).orderBy('id').limit(PAGE_ROWS).execute(),
+    (after) => ledgerStorage().loansAfter(db, after, PAGE_ROWS),
     (row) => {
       const where = { table: 'loans', id: row.id } as const;
       const entry = index.loans.get(row.id);

@@ -13,8 +13,22 @@ export {
   SINGLE_CHAIN,
   chainOf,
   normaliseRow,
+  chainRows,
+  useLedgerStorage,
 } from './ledger.js';
-export type { LedgerAppend, LedgerLeafFields, LedgerRow, LedgerVerification } from './ledger.js';
+export type {
+  ChainHead,
+  DecisionFactRecord,
+  LedgerHandle,
+  LedgerStorage,
+  LineFactRecord,
+  LoanFactRecord,
+  StoredLedgerRow,
+  LedgerAppend,
+  LedgerLeafFields,
+  LedgerRow,
+  LedgerVerification,
+} from './ledger.js';
 export { fieldCryptoFromMasterKey } from './crypto.js';
 export type { FieldCrypto } from './crypto.js';
 export * from './merkle.js';

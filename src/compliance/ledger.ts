@@ -1,10 +1,5 @@
 import { sha256Hex } from '../domain/index.js';
-import { PostgresAdapter, sql } from 'kysely';
 import { canonicalJson } from '../domain/index.js';
-import type { Db, DbTx } from '../store/db.js';
-import { registerBatchFinisher, txScopedCache } from '../store/unit-context.js';
-import { insertRows, runShaped } from '../store/shaped.js';
-import type { SyncSql } from '../store/sync.js';
 
 /**
  * The tamper-evident ledger: an append-only hash chain in the same database as the facts it records.
@@ -89,68 +84,18 @@ export function chainOf(subjectId: string): number {
   return 1 + (hash % LEDGER_CHAINS);
 }
 
-interface ChainHead {
+export interface ChainHead {
   readonly chain: number;
   /** How many entries the chain holds (ledger_head.seq). */
   readonly length: number;
   readonly hash: string;
 }
 
-/** The chain head this transaction already locked and read (forgotten when a unit of work rolls back). */
-const heads = txScopedCache<ChainHead>();
-
-function isPostgres(tx: DbTx): boolean {
-  return tx.getExecutor().adapter instanceof PostgresAdapter;
-}
-
 /**
- * Locks the head of the transaction's chain (first call) and reserves `count` global seqs, ascending.
- * PostgreSQL: one statement — the UPDATE … RETURNING takes the row lock (and a transaction id) before nextval runs,
- * which the checkpoint horizon relies on (src/store/ledger.ts). SQLite: one writer, seq = the chain's length + 1.
+ * The rows that chain `entries` onto `head` at the given global seqs, and the new head. Pure: the store's async and
+ * synchronous appends share it, after they locked the head and reserved the seqs (src/store/ledger-chain.ts).
  */
-async function reserve(
-  tx: DbTx,
-  subjectId: string,
-  count: number,
-): Promise<{ head: ChainHead; seqs: number[] }> {
-  const cached = heads.get(tx);
-  if (!isPostgres(tx)) {
-    const head = cached ?? (await lockHead(tx, SINGLE_CHAIN));
-    return { head, seqs: Array.from({ length: count }, (_, i) => head.length + i + 1) };
-  }
-  if (cached) {
-    const result = await sql<{
-      seq: number | string;
-    }>`select nextval('ledger_seq') as seq from generate_series(1, ${count})`.execute(tx);
-    return { head: cached, seqs: result.rows.map((r) => Number(r.seq)).sort((a, b) => a - b) };
-  }
-  const chain = chainOf(subjectId);
-  const result = await sql<{ seq: number; hash: string; seqs: (number | string)[] }>`
-    with h as (update ledger_head set seq = seq where id = ${chain} returning seq, hash)
-    select h.seq, h.hash,
-      array(select nextval('ledger_seq') from generate_series(1, ${count} + 0 * h.seq)) as seqs
-    from h`.execute(tx);
-  const row = result.rows[0];
-  if (!row) throw new Error(`ledger_head row of chain ${chain} is missing`);
-  return {
-    head: { chain, length: Number(row.seq), hash: row.hash },
-    seqs: row.seqs.map(Number).sort((a, b) => a - b),
-  };
-}
-
-async function lockHead(tx: DbTx, chain: number): Promise<ChainHead> {
-  // SQLite already serialises writers; the UPDATE keeps the statement the same on both dialects.
-  const result = await sql<{
-    seq: number;
-    hash: string;
-  }>`update ledger_head set seq = seq where id = ${chain} returning seq, hash`.execute(tx);
-  const row = result.rows[0];
-  if (!row) throw new Error(`ledger_head row of chain ${chain} is missing`);
-  return { chain, length: Number(row.seq), hash: row.hash };
-}
-
-/** The rows that chain `entries` onto `head` at the given global seqs, and the new head. Pure; both paths share it. */
-function chainRows(
+export function chainRows(
   head: ChainHead,
   seqs: readonly number[],
   entries: readonly LedgerAppend[],
@@ -175,70 +120,95 @@ function chainRows(
   return { rows, head: { chain: head.chain, length, hash: prevHash } };
 }
 
+/**
+ * A database handle of src/store — its Kysely database, a dbTx, or a synchronous unit — opaque here: compliance passes
+ * it back to the store that made it and never looks inside.
+ */
+export type LedgerHandle = object;
+
+/** A ledger row as stored: a database that predates the partitioning has no chain columns (normaliseRow fills them). */
+export type StoredLedgerRow = Omit<LedgerRow, 'chain' | 'chain_seq'> & Partial<LedgerRow>;
+
+/** The decision columns `ledger verify --facts` compares with the ledger (src/compliance/facts.ts). */
+export interface DecisionFactRecord {
+  id: string;
+  kind: string;
+  borrower_id: string | null;
+  line_id: string | null;
+  strategy_id: string;
+  strategy_version: number;
+  engine_version: string;
+  context: string;
+  outcome: string;
+  reasons: string;
+  result: string;
+}
+
+export interface LineFactRecord {
+  id: string;
+  status: string;
+  limit_minor: number;
+  outstanding_minor: number;
+  available_minor: number;
+  annual_rate: number;
+}
+
+export interface LoanFactRecord {
+  id: string;
+  line_id: string;
+  principal_minor: number;
+  outstanding_principal_minor: number;
+  currency: string;
+  annual_rate: number;
+  term_months: number;
+  method: string;
+  apr_us_regz: number;
+  apr_eu_ccd: number;
+  apr_cn_irr: number;
+  total_repayable_minor: number;
+  bucket: string;
+}
+
+/**
+ * The ledger's storage, implemented in src/store/ledger-chain.ts. `append` runs inside the caller's dbTx: it locks
+ * the transaction's chain head, reserves global seqs and writes the rows src/compliance chained (chainRows).
+ * The reads page by primary key, ascending, at most `limit` rows after the given key.
+ */
+export interface LedgerStorage {
+  append(tx: LedgerHandle, entries: readonly LedgerAppend[]): Promise<void>;
+  appendSync(sql: LedgerHandle, entries: readonly LedgerAppend[]): void;
+  entriesAfter(db: LedgerHandle, afterSeq: number, limit: number): Promise<StoredLedgerRow[]>;
+  chainHeads(db: LedgerHandle): Promise<{ id: number; seq: number; hash: string }[]>;
+  decisionsAfter(db: LedgerHandle, afterId: string, limit: number): Promise<DecisionFactRecord[]>;
+  linesAfter(db: LedgerHandle, afterId: string, limit: number): Promise<LineFactRecord[]>;
+  loansAfter(db: LedgerHandle, afterId: string, limit: number): Promise<LoanFactRecord[]>;
+}
+
+/**
+ * Where the ledger's rows live. Every module appends inside its own transaction through appendToLedger(tx, …), so the
+ * store is not passed along those calls: src/store installs its implementation once, when it loads
+ * (src/store/ledger-chain.ts), the way it registers its batch finishers.
+ */
+let installed: LedgerStorage | undefined;
+
+export function useLedgerStorage(storage: LedgerStorage): void {
+  installed = storage;
+}
+
+export function ledgerStorage(): LedgerStorage {
+  if (!installed)
+    throw new Error('no ledger storage installed: src/store installs it when a store is opened');
+  return installed;
+}
+
 /** Appends entries in order, in the caller's transaction, to the chain of the transaction's first subject. */
-export async function appendToLedger(tx: DbTx, entries: readonly LedgerAppend[]): Promise<void> {
-  const first = entries[0];
-  if (!first) return;
-  const reserved = await reserve(tx, first.subjectId, entries.length);
-  const { rows, head } = chainRows(reserved.head, reserved.seqs, entries);
-  await insertRows(tx, 'ledger_entries', rows);
-  await runShaped(
-    tx,
-    'ledger set head',
-    () =>
-      tx.updateTable('ledger_head').set({ seq: head.length, hash: head.hash }).where('id', '=', head.chain),
-    [head.length, head.hash, head.chain],
-  );
-  heads.set(tx, head);
+export async function appendToLedger(tx: LedgerHandle, entries: readonly LedgerAppend[]): Promise<void> {
+  await ledgerStorage().append(tx, entries);
 }
 
-/**
- * appendToLedger for a synchronous unit (embedded SQLite, one writer, one chain: the head needs no lock). The head is
- * kept in memory for the batch and written to ledger_head once, by the batch finisher, before the batch commits.
- */
-export function appendToLedgerSync(sql: SyncSql, entries: readonly LedgerAppend[]): void {
-  if (entries.length === 0) return;
-  const current = syncHeads.get(sql) ?? readHeadSync(sql);
-  const seqs = entries.map((_, i) => current.length + i + 1);
-  const { rows, head } = chainRows(current, seqs, entries);
-  sql.insert('ledger_entries', rows);
-  syncHeads.set(sql, head);
-  headBehind.add(sql);
-}
-
-/** The chain head a synchronous batch has reached (forgotten when a unit rolls back: readHeadSync finds it again). */
-const syncHeads = txScopedCache<ChainHead>();
-/** Batches that appended since ledger_head was last written; kept through rollbacks, which may undo only some. */
-const headBehind = new WeakSet<SyncSql>();
-
-registerBatchFinisher((sql) => {
-  if (!headBehind.has(sql)) return;
-  const head = syncHeads.get(sql) ?? readHeadSync(sql);
-  sql.run('update "ledger_head" set "seq" = ?, "hash" = ? where "id" = ?', [
-    head.length,
-    head.hash,
-    head.chain,
-  ]);
-  headBehind.delete(sql);
-});
-
-/**
- * The head as this transaction sees it. ledger_head lags behind the batch's own appends until the finisher runs, so
- * after a unit rolled back (and the cached head with it) the last entry may be further on; a last entry behind
- * ledger_head means rows were deleted, and chaining onto ledger_head keeps that gap visible to `ledger verify`.
- */
-function readHeadSync(sql: SyncSql): ChainHead {
-  const head = sql.get<{ seq: number; hash: string }>(
-    'select "seq", "hash" from "ledger_head" where "id" = ?',
-    [SINGLE_CHAIN],
-  );
-  if (!head) throw new Error('ledger_head row is missing');
-  const last = sql.get<{ seq: number; hash: string }>(
-    'select "chain_seq" as "seq", "hash" from "ledger_entries" where "chain" = ? order by "seq" desc limit 1',
-    [SINGLE_CHAIN],
-  );
-  const newer = last && Number(last.seq) > Number(head.seq) ? last : head;
-  return { chain: SINGLE_CHAIN, length: Number(newer.seq), hash: newer.hash };
+/** appendToLedger for a synchronous unit (embedded SQLite: one writer, one chain). */
+export function appendToLedgerSync(sql: LedgerHandle, entries: readonly LedgerAppend[]): void {
+  ledgerStorage().appendSync(sql, entries);
 }
 
 export interface LedgerVerification {
@@ -262,18 +232,12 @@ interface ChainState {
  * signed checkpoint (verifyAgainstCheckpoints). PostgreSQL's global seq may have gaps (rolled-back transactions
  * consume sequence values), so seq is checked for order, not density; each chain is dense.
  */
-export async function verifyLedger(db: Db, pageSize = 5000): Promise<LedgerVerification> {
+export async function verifyLedger(db: LedgerHandle, pageSize = 5000): Promise<LedgerVerification> {
   const chains = new Map<number, ChainState>();
   let checked = 0;
   let after = 0;
   for (;;) {
-    const page = await db
-      .selectFrom('ledger_entries')
-      .selectAll()
-      .where('seq', '>', after)
-      .orderBy('seq')
-      .limit(pageSize)
-      .execute();
+    const page = await ledgerStorage().entriesAfter(db, after, pageSize);
     for (const stored of page) {
       const row = normaliseRow(stored);
       const state = chains.get(row.chain) ?? { length: 0, hash: GENESIS_HASH, lastSeq: 0 };
@@ -322,10 +286,10 @@ function checkRow(state: ChainState, row: LedgerRow): string | null {
 }
 
 async function checkHeads(
-  db: Db,
+  db: LedgerHandle,
   chains: ReadonlyMap<number, ChainState>,
 ): Promise<LedgerVerification['firstBad'] | undefined> {
-  const rows = await db.selectFrom('ledger_head').select(['id', 'seq', 'hash']).orderBy('id').execute();
+  const rows = await ledgerStorage().chainHeads(db);
   const stored = new Map(rows.map((r) => [Number(r.id), { length: Number(r.seq), hash: r.hash }]));
   const ids = [...new Set([...stored.keys(), ...chains.keys()])].sort((a, b) => a - b);
   for (const chain of ids) {

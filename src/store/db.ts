@@ -11,6 +11,8 @@ import { withUnitHooks } from './unit-context.js';
 import { cachedPrepare, createSyncSql, type SyncSql } from './sync.js';
 import { createWalSyncer } from './wal-sync.js';
 import { startCheckpointer } from './checkpointer.js';
+// Installs the ledger's SQL into src/compliance (appendToLedger, verifyLedger) in every process that opens a store.
+import './ledger-chain.js';
 
 export type { Db, DbTx, Store, StoreKind, SyncStore } from './store-types.js';
 /** A decision as the engine stores it; here (not in engine.ts) because the core's synchronous draw writer names it. */

@@ -19,6 +19,7 @@ export { createCaseIntakeReads } from './cases-intake.js';
 export { createLendingStore } from './lending.js';
 export { createComplianceStore } from './compliance.js';
 export { alertStore } from './cases-alerts.js';
+export { caseRows } from './cases-rows.js';
 export {
   monitorActionStore,
   monitorIntakeStore,

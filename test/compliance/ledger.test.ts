@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { appendToLedger, verifyLedger } from '../../src/compliance/ledger.js';
-import type { Store } from '../../src/store/db.js';
+import type { DbTx, Store } from '../../src/store/db.js';
 import { STORE_FACTORIES } from '../helpers/stores.js';
 
 for (const factory of STORE_FACTORIES) {
@@ -100,11 +100,7 @@ for (const factory of STORE_FACTORIES) {
 
 class RollbackSignal extends Error {}
 
-async function tamperWith(
-  tx: Parameters<typeof verifyLedger>[0],
-  seq: number,
-  tamper: string,
-): Promise<void> {
+async function tamperWith(tx: DbTx, seq: number, tamper: string): Promise<void> {
   switch (tamper) {
     case 'payload':
       await sql`update ledger_entries set payload = ${'{"i":999}'} where seq = ${seq}`.execute(tx);

@@ -1,0 +1,174 @@
+import { PostgresAdapter, sql } from 'kysely';
+import {
+  SINGLE_CHAIN,
+  chainOf,
+  chainRows,
+  useLedgerStorage,
+  type ChainHead,
+  type LedgerAppend,
+  type LedgerStorage,
+} from '../compliance/index.js';
+import type { Db, DbTx } from './store-types.js';
+import { insertRows, runShaped } from './shaped.js';
+import type { SyncSql } from './sync.js';
+import { registerBatchFinisher, txScopedCache } from './unit-context.js';
+
+/**
+ * The SQL of the ledger's hash chains (the port is LedgerStorage in src/compliance/ports.ts; the chaining itself —
+ * which chain, the hashes — stays in src/compliance/ledger.ts). Installed into src/compliance when this file loads,
+ * and src/store/db.ts loads it, so every process that opens a store can append: appendToLedger keeps its
+ * `(tx, entries)` signature for the many modules that call it inside their own transactions.
+ */
+
+/** The chain head this transaction already locked and read (forgotten when a unit of work rolls back). */
+const heads = txScopedCache<ChainHead>();
+
+function isPostgres(tx: DbTx): boolean {
+  return tx.getExecutor().adapter instanceof PostgresAdapter;
+}
+
+/**
+ * Locks the head of the transaction's chain (first call) and reserves `count` global seqs, ascending.
+ * PostgreSQL: one statement — the UPDATE … RETURNING takes the row lock (and a transaction id) before nextval runs,
+ * which the checkpoint horizon relies on (src/store/ledger.ts). SQLite: one writer, seq = the chain's length + 1.
+ */
+async function reserve(
+  tx: DbTx,
+  subjectId: string,
+  count: number,
+): Promise<{ head: ChainHead; seqs: number[] }> {
+  const cached = heads.get(tx);
+  if (!isPostgres(tx)) {
+    const head = cached ?? (await lockHead(tx, SINGLE_CHAIN));
+    return { head, seqs: Array.from({ length: count }, (_, i) => head.length + i + 1) };
+  }
+  if (cached) {
+    const result = await sql<{
+      seq: number | string;
+    }>`select nextval('ledger_seq') as seq from generate_series(1, ${count})`.execute(tx);
+    return { head: cached, seqs: result.rows.map((r) => Number(r.seq)).sort((a, b) => a - b) };
+  }
+  const chain = chainOf(subjectId);
+  const result = await sql<{ seq: number; hash: string; seqs: (number | string)[] }>`
+    with h as (update ledger_head set seq = seq where id = ${chain} returning seq, hash)
+    select h.seq, h.hash,
+      array(select nextval('ledger_seq') from generate_series(1, ${count} + 0 * h.seq)) as seqs
+    from h`.execute(tx);
+  const row = result.rows[0];
+  if (!row) throw new Error(`ledger_head row of chain ${chain} is missing`);
+  return {
+    head: { chain, length: Number(row.seq), hash: row.hash },
+    seqs: row.seqs.map(Number).sort((a, b) => a - b),
+  };
+}
+
+async function lockHead(tx: DbTx, chain: number): Promise<ChainHead> {
+  // SQLite already serialises writers; the UPDATE keeps the statement the same on both dialects.
+  const result = await sql<{
+    seq: number;
+    hash: string;
+  }>`update ledger_head set seq = seq where id = ${chain} returning seq, hash`.execute(tx);
+  const row = result.rows[0];
+  if (!row) throw new Error(`ledger_head row of chain ${chain} is missing`);
+  return { chain, length: Number(row.seq), hash: row.hash };
+}
+
+async function append(tx: DbTx, entries: readonly LedgerAppend[]): Promise<void> {
+  const first = entries[0];
+  if (!first) return;
+  const reserved = await reserve(tx, first.subjectId, entries.length);
+  const { rows, head } = chainRows(reserved.head, reserved.seqs, entries);
+  await insertRows(tx, 'ledger_entries', rows);
+  await runShaped(
+    tx,
+    'ledger set head',
+    () =>
+      tx.updateTable('ledger_head').set({ seq: head.length, hash: head.hash }).where('id', '=', head.chain),
+    [head.length, head.hash, head.chain],
+  );
+  heads.set(tx, head);
+}
+
+/**
+ * A synchronous unit (embedded SQLite, one writer, one chain: the head needs no lock). The head is kept in memory for
+ * the batch and written to ledger_head once, by the batch finisher, before the batch commits.
+ */
+function appendSync(sql: SyncSql, entries: readonly LedgerAppend[]): void {
+  if (entries.length === 0) return;
+  const current = syncHeads.get(sql) ?? readHeadSync(sql);
+  const seqs = entries.map((_, i) => current.length + i + 1);
+  const { rows, head } = chainRows(current, seqs, entries);
+  sql.insert('ledger_entries', rows);
+  syncHeads.set(sql, head);
+  headBehind.add(sql);
+}
+
+/** The chain head a synchronous batch has reached (forgotten when a unit rolls back: readHeadSync finds it again). */
+const syncHeads = txScopedCache<ChainHead>();
+/** Batches that appended since ledger_head was last written; kept through rollbacks, which may undo only some. */
+const headBehind = new WeakSet<SyncSql>();
+
+registerBatchFinisher((sql) => {
+  if (!headBehind.has(sql)) return;
+  const head = syncHeads.get(sql) ?? readHeadSync(sql);
+  sql.run('update "ledger_head" set "seq" = ?, "hash" = ? where "id" = ?', [
+    head.length,
+    head.hash,
+    head.chain,
+  ]);
+  headBehind.delete(sql);
+});
+
+/**
+ * The head as this transaction sees it. ledger_head lags behind the batch's own appends until the finisher runs, so
+ * after a unit rolled back (and the cached head with it) the last entry may be further on; a last entry behind
+ * ledger_head means rows were deleted, and chaining onto ledger_head keeps that gap visible to `ledger verify`.
+ */
+function readHeadSync(sql: SyncSql): ChainHead {
+  const head = sql.get<{ seq: number; hash: string }>(
+    'select "seq", "hash" from "ledger_head" where "id" = ?',
+    [SINGLE_CHAIN],
+  );
+  if (!head) throw new Error('ledger_head row is missing');
+  const last = sql.get<{ seq: number; hash: string }>(
+    'select "chain_seq" as "seq", "hash" from "ledger_entries" where "chain" = ? order by "seq" desc limit 1',
+    [SINGLE_CHAIN],
+  );
+  const newer = last && Number(last.seq) > Number(head.seq) ? last : head;
+  return { chain: SINGLE_CHAIN, length: Number(newer.seq), hash: newer.hash };
+}
+
+// The verifiers walk whole tables a page at a time, by primary key, ascending.
+const entriesAfter = (db: Db, afterSeq: number, limit: number) =>
+  db
+    .selectFrom('ledger_entries')
+    .selectAll()
+    .where('seq', '>', afterSeq)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+
+const chainHeads = (db: Db) =>
+  db.selectFrom('ledger_head').select(['id', 'seq', 'hash']).orderBy('id').execute();
+
+const decisionsAfter = (db: Db, afterId: string, limit: number) =>
+  db.selectFrom('decisions').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute();
+
+const linesAfter = (db: Db, afterId: string, limit: number) =>
+  db.selectFrom('credit_lines').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute();
+
+const loansAfter = (db: Db, afterId: string, limit: number) =>
+  db.selectFrom('loans').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute();
+
+/** The port's handles are opaque to src/compliance: they are this store's database, dbTx or synchronous unit. */
+const ledgerStorage: LedgerStorage = {
+  append,
+  appendSync,
+  entriesAfter,
+  chainHeads,
+  decisionsAfter,
+  linesAfter,
+  loansAfter,
+};
+
+useLedgerStorage(ledgerStorage);
