@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { LgError } from '../domain/errors.js';
+import { LgError } from '../domain/index.js';
 import type { Database } from './schema.js';
 import type { StoreKind } from './db.js';
 import type { SyncSql } from './sync.js';

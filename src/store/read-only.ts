@@ -1,7 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { Kysely, SqliteDialect, sql } from 'kysely';
-import { LgError } from '../domain/errors.js';
+import { LgError } from '../domain/index.js';
 import type { Database } from './schema.js';
 
 /**
