@@ -5,7 +5,7 @@ import { UUID_PATTERN } from '../../domain/index.js';
 import { LgError } from '../../domain/index.js';
 import type { CoreServices } from '../../core/index.js';
 import { CASE_STATES, CASE_TYPES, type CaseService } from '../../cases/index.js';
-import { actorOf, CASE_WORKERS, CHECKERS, WRITERS, type Role, typed } from '../types.js';
+import { actorOf, CASE_WORKERS, CHECKERS, WRITERS, type Role, typed, type TypedApp } from '../types.js';
 import { parseInstant } from '../instants.js';
 
 /** The case queues, outcomes and four-eyes changes over HTTP (issue 11). */
@@ -98,281 +98,296 @@ const CASE_READERS: readonly Role[] = [...CASE_WORKERS, 'auditor'];
 const tags = ['cases'];
 
 export function caseRoutes(deps: CaseRoutesDeps): FastifyPluginAsync {
-  const { cases } = deps;
   return async (instance) => {
     const app = typed(instance);
-    app.get(
-      '/v1/cases',
-      {
-        config: { roles: CASE_READERS },
-        schema: {
-          tags,
-          summary: 'The queue: filter by type, state, assignee, line, borrower, due time; newest first',
-          querystring: QueueQuery,
-          response: {
-            200: Type.Object({
-              items: Type.Array(R.CaseView),
-              nextCursor: Type.Union([Type.String(), Type.Null()]),
-            }),
-            ...R.READ_ERRORS,
-          },
-        },
-      },
-      async (request) => {
-        const q = request.query;
-        return cases.list({
-          type: q.type,
-          state: q.state,
-          assignee: q.assignee,
-          lineId: q.lineId,
-          borrowerId: q.borrowerId,
-          dueBefore: parseInstant(q.dueBefore, 'dueBefore'),
-          limit: q.limit ?? 50,
-          before: q.cursor,
-        });
-      },
-    );
-
-    app.get(
-      '/v1/cases/stats',
-      {
-        config: { roles: CASE_READERS },
-        schema: {
-          tags,
-          summary:
-            'Per typology and rule: alerts, dispositions, false-positive rate; per type: time to resolve vs SLA',
-          querystring: StatsQuery,
-          response: { 200: R.CaseStats, ...R.READ_ERRORS },
-        },
-      },
-      async (request) =>
-        cases.stats({
-          from: parseInstant(request.query.from, 'from') ?? 0,
-          to: parseInstant(request.query.to, 'to') ?? Number.MAX_SAFE_INTEGER,
-        }),
-    );
-
-    app.get(
-      '/v1/cases/:id',
-      {
-        config: { roles: CASE_READERS },
-        schema: {
-          tags,
-          summary: 'A case with notes, history and evidence',
-          params: IdParams,
-          response: { 200: R.CaseDetail, ...R.ITEM_READ_ERRORS },
-        },
-      },
-      async (request) => cases.get(request.params.id),
-    );
-
-    app.post(
-      '/v1/cases/:id/assign',
-      {
-        config: { roles: CASE_WORKERS, idempotent: true },
-        schema: {
-          tags,
-          summary: 'Assign the case (to yourself by default)',
-          params: IdParams,
-          body: AssignBody,
-          response: { 200: R.CaseView, ...R.WRITE_ERRORS },
-        },
-      },
-      async (request) => {
-        const assignee = request.body.assignee ?? request.principal?.userId;
-        if (!assignee) throw new LgError('LG_VALIDATION', 'name an assignee: your key belongs to no user');
-        return cases.assign(request.params.id, { assignee, actor: actorOf(request) });
-      },
-    );
-
-    app.post(
-      '/v1/cases/:id/state',
-      {
-        config: { roles: CASE_WORKERS, idempotent: true },
-        schema: {
-          tags,
-          summary: 'Move the case: OPEN (unassign), PENDING_CUSTOMER, ESCALATED',
-          params: IdParams,
-          body: MoveBody,
-          response: { 200: R.CaseView, ...R.WRITE_ERRORS },
-        },
-      },
-      async (request) => cases.move(request.params.id, { ...request.body, actor: actorOf(request) }),
-    );
-
-    app.post(
-      '/v1/cases/:id/notes',
-      {
-        config: { roles: CASE_WORKERS, idempotent: true },
-        schema: {
-          tags,
-          summary: 'Add a note',
-          params: IdParams,
-          body: NoteBody,
-          response: {
-            201: Type.Object({
-              id: Type.String(),
-              author: Type.String(),
-              text: Type.String(),
-              at: Type.String(),
-            }),
-            ...R.WRITE_ERRORS,
-          },
-        },
-      },
-      async (request, reply) =>
-        reply
-          .code(201)
-          .send(await cases.note(request.params.id, { text: request.body.text, actor: actorOf(request) })),
-    );
-
-    app.post(
-      '/v1/cases/:id/resolve',
-      {
-        config: { roles: CASE_WORKERS, idempotent: true },
-        schema: {
-          tags,
-          summary:
-            'Resolve with an outcome that acts through the core; 202 when a second person must approve it',
-          params: IdParams,
-          body: ResolveBody,
-          response: {
-            200: R.ResolveResult,
-            202: R.ResolveResult,
-            ...R.WRITE_ERRORS,
-          },
-        },
-      },
-      async (request, reply) => {
-        const result = await cases.resolve(request.params.id, request.body, actorOf(request));
-        return reply.code(result.state === 'RESOLVED' ? 200 : 202).send(result);
-      },
-    );
-
-    app.post(
-      '/v1/cases/:id/extend',
-      {
-        config: { roles: CASE_WORKERS, idempotent: true },
-        schema: {
-          tags,
-          summary: 'Extend a complaint deadline once by 15 days, with a reason',
-          params: IdParams,
-          body: ExtendBody,
-          response: { 200: R.ComplaintView, ...R.WRITE_ERRORS },
-        },
-      },
-      async (request) =>
-        cases.extendComplaint(request.params.id, { reason: request.body.reason, actor: actorOf(request) }),
-    );
-
-    app.get(
-      '/v1/changes',
-      {
-        config: { roles: CASE_READERS },
-        schema: {
-          tags: ['changes'],
-          summary: 'Pending changes (four eyes), newest first',
-          querystring: ChangesQuery,
-          response: {
-            200: Type.Object({
-              items: Type.Array(R.PendingChangeView),
-              nextCursor: Type.Union([Type.String(), Type.Null()]),
-            }),
-            ...R.READ_ERRORS,
-          },
-        },
-      },
-      async (request) =>
-        cases.fourEyes.list({
-          state: request.query.state,
-          limit: request.query.limit ?? 50,
-          before: request.query.cursor,
-        }),
-    );
-
-    app.get(
-      '/v1/changes/:id',
-      {
-        config: { roles: CASE_READERS },
-        schema: {
-          tags: ['changes'],
-          summary: 'One pending change',
-          params: IdParams,
-          response: { 200: R.PendingChangeView, ...R.ITEM_READ_ERRORS },
-        },
-      },
-      async (request) => cases.fourEyes.get(request.params.id),
-    );
-
-    app.post(
-      '/v1/changes/:id/approve',
-      {
-        config: { roles: CHECKERS, idempotent: true },
-        schema: {
-          tags: ['changes'],
-          summary: 'Approve and apply a pending change (a different person from its maker)',
-          params: IdParams,
-          body: DecideBody,
-          response: { 200: R.PendingChangeView, ...R.WRITE_ERRORS },
-        },
-      },
-      async (request) => cases.fourEyes.approve(request.params.id, actorOf(request), request.body.note),
-    );
-
-    app.post(
-      '/v1/changes/:id/reject',
-      {
-        config: { roles: CHECKERS, idempotent: true },
-        schema: {
-          tags: ['changes'],
-          summary: 'Reject a pending change, with a note',
-          params: IdParams,
-          body: RejectBody,
-          response: { 200: R.PendingChangeView, ...R.WRITE_ERRORS },
-        },
-      },
-      async (request) => cases.fourEyes.reject(request.params.id, actorOf(request), request.body.note),
-    );
-
-    app.post(
-      '/v1/draws/:id/challenge',
-      {
-        config: { roles: WRITERS, idempotent: true },
-        schema: {
-          tags: ['loans'],
-          summary:
-            'The step-up result for a CHALLENGE draw: PASSED releases it, FAILED cancels it and opens a case',
-          params: IdParams,
-          body: ChallengeBody,
-          response: {
-            200: Type.Object({
-              drawId: Type.String(),
-              status: Type.String(),
-              loanId: Type.Optional(Type.String()),
-              caseId: Type.Optional(Type.String()),
-            }),
-            ...R.WRITE_ERRORS,
-          },
-        },
-      },
-      async (request) =>
-        cases.challenge(request.params.id, { result: request.body.result, actor: actorOf(request) }),
-    );
-
-    app.post(
-      '/v1/draws/:id/stop',
-      {
-        config: { roles: CASE_WORKERS, idempotent: true },
-        schema: {
-          tags: ['loans'],
-          summary: 'Stop a COOLDOWN draw: it becomes HOLD and a held-draw case',
-          params: IdParams,
-          body: StopBody,
-          response: { 200: Type.Object({ drawId: Type.String(), status: Type.String() }), ...R.WRITE_ERRORS },
-        },
-      },
-      async (request) =>
-        cases.stopCooldown(request.params.id, { actor: actorOf(request), why: request.body.why }),
-    );
+    caseQueueRoutes(app, deps);
+    pendingChangeRoutes(app, deps);
+    heldDrawRoutes(app, deps);
   };
+}
+
+/** The case queues: list, stats, a case and its work (assign, state, notes, resolve, extend). */
+function caseQueueRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
+  const { cases } = deps;
+  app.get(
+    '/v1/cases',
+    {
+      config: { roles: CASE_READERS },
+      schema: {
+        tags,
+        summary: 'The queue: filter by type, state, assignee, line, borrower, due time; newest first',
+        querystring: QueueQuery,
+        response: {
+          200: Type.Object({
+            items: Type.Array(R.CaseView),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...R.READ_ERRORS,
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      return cases.list({
+        type: q.type,
+        state: q.state,
+        assignee: q.assignee,
+        lineId: q.lineId,
+        borrowerId: q.borrowerId,
+        dueBefore: parseInstant(q.dueBefore, 'dueBefore'),
+        limit: q.limit ?? 50,
+        before: q.cursor,
+      });
+    },
+  );
+
+  app.get(
+    '/v1/cases/stats',
+    {
+      config: { roles: CASE_READERS },
+      schema: {
+        tags,
+        summary:
+          'Per typology and rule: alerts, dispositions, false-positive rate; per type: time to resolve vs SLA',
+        querystring: StatsQuery,
+        response: { 200: R.CaseStats, ...R.READ_ERRORS },
+      },
+    },
+    async (request) =>
+      cases.stats({
+        from: parseInstant(request.query.from, 'from') ?? 0,
+        to: parseInstant(request.query.to, 'to') ?? Number.MAX_SAFE_INTEGER,
+      }),
+  );
+
+  app.get(
+    '/v1/cases/:id',
+    {
+      config: { roles: CASE_READERS },
+      schema: {
+        tags,
+        summary: 'A case with notes, history and evidence',
+        params: IdParams,
+        response: { 200: R.CaseDetail, ...R.ITEM_READ_ERRORS },
+      },
+    },
+    async (request) => cases.get(request.params.id),
+  );
+
+  app.post(
+    '/v1/cases/:id/assign',
+    {
+      config: { roles: CASE_WORKERS, idempotent: true },
+      schema: {
+        tags,
+        summary: 'Assign the case (to yourself by default)',
+        params: IdParams,
+        body: AssignBody,
+        response: { 200: R.CaseView, ...R.WRITE_ERRORS },
+      },
+    },
+    async (request) => {
+      const assignee = request.body.assignee ?? request.principal?.userId;
+      if (!assignee) throw new LgError('LG_VALIDATION', 'name an assignee: your key belongs to no user');
+      return cases.assign(request.params.id, { assignee, actor: actorOf(request) });
+    },
+  );
+
+  app.post(
+    '/v1/cases/:id/state',
+    {
+      config: { roles: CASE_WORKERS, idempotent: true },
+      schema: {
+        tags,
+        summary: 'Move the case: OPEN (unassign), PENDING_CUSTOMER, ESCALATED',
+        params: IdParams,
+        body: MoveBody,
+        response: { 200: R.CaseView, ...R.WRITE_ERRORS },
+      },
+    },
+    async (request) => cases.move(request.params.id, { ...request.body, actor: actorOf(request) }),
+  );
+
+  app.post(
+    '/v1/cases/:id/notes',
+    {
+      config: { roles: CASE_WORKERS, idempotent: true },
+      schema: {
+        tags,
+        summary: 'Add a note',
+        params: IdParams,
+        body: NoteBody,
+        response: {
+          201: Type.Object({
+            id: Type.String(),
+            author: Type.String(),
+            text: Type.String(),
+            at: Type.String(),
+          }),
+          ...R.WRITE_ERRORS,
+        },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .code(201)
+        .send(await cases.note(request.params.id, { text: request.body.text, actor: actorOf(request) })),
+  );
+
+  app.post(
+    '/v1/cases/:id/resolve',
+    {
+      config: { roles: CASE_WORKERS, idempotent: true },
+      schema: {
+        tags,
+        summary:
+          'Resolve with an outcome that acts through the core; 202 when a second person must approve it',
+        params: IdParams,
+        body: ResolveBody,
+        response: {
+          200: R.ResolveResult,
+          202: R.ResolveResult,
+          ...R.WRITE_ERRORS,
+        },
+      },
+    },
+    async (request, reply) => {
+      const result = await cases.resolve(request.params.id, request.body, actorOf(request));
+      return reply.code(result.state === 'RESOLVED' ? 200 : 202).send(result);
+    },
+  );
+
+  app.post(
+    '/v1/cases/:id/extend',
+    {
+      config: { roles: CASE_WORKERS, idempotent: true },
+      schema: {
+        tags,
+        summary: 'Extend a complaint deadline once by 15 days, with a reason',
+        params: IdParams,
+        body: ExtendBody,
+        response: { 200: R.ComplaintView, ...R.WRITE_ERRORS },
+      },
+    },
+    async (request) =>
+      cases.extendComplaint(request.params.id, { reason: request.body.reason, actor: actorOf(request) }),
+  );
+}
+
+/** Four-eyes pending changes: list, read, approve, reject. */
+function pendingChangeRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
+  const { cases } = deps;
+  app.get(
+    '/v1/changes',
+    {
+      config: { roles: CASE_READERS },
+      schema: {
+        tags: ['changes'],
+        summary: 'Pending changes (four eyes), newest first',
+        querystring: ChangesQuery,
+        response: {
+          200: Type.Object({
+            items: Type.Array(R.PendingChangeView),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...R.READ_ERRORS,
+        },
+      },
+    },
+    async (request) =>
+      cases.fourEyes.list({
+        state: request.query.state,
+        limit: request.query.limit ?? 50,
+        before: request.query.cursor,
+      }),
+  );
+
+  app.get(
+    '/v1/changes/:id',
+    {
+      config: { roles: CASE_READERS },
+      schema: {
+        tags: ['changes'],
+        summary: 'One pending change',
+        params: IdParams,
+        response: { 200: R.PendingChangeView, ...R.ITEM_READ_ERRORS },
+      },
+    },
+    async (request) => cases.fourEyes.get(request.params.id),
+  );
+
+  app.post(
+    '/v1/changes/:id/approve',
+    {
+      config: { roles: CHECKERS, idempotent: true },
+      schema: {
+        tags: ['changes'],
+        summary: 'Approve and apply a pending change (a different person from its maker)',
+        params: IdParams,
+        body: DecideBody,
+        response: { 200: R.PendingChangeView, ...R.WRITE_ERRORS },
+      },
+    },
+    async (request) => cases.fourEyes.approve(request.params.id, actorOf(request), request.body.note),
+  );
+
+  app.post(
+    '/v1/changes/:id/reject',
+    {
+      config: { roles: CHECKERS, idempotent: true },
+      schema: {
+        tags: ['changes'],
+        summary: 'Reject a pending change, with a note',
+        params: IdParams,
+        body: RejectBody,
+        response: { 200: R.PendingChangeView, ...R.WRITE_ERRORS },
+      },
+    },
+    async (request) => cases.fourEyes.reject(request.params.id, actorOf(request), request.body.note),
+  );
+}
+
+/** A held draw: the step-up challenge result, or stopping it. */
+function heldDrawRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
+  const { cases } = deps;
+  app.post(
+    '/v1/draws/:id/challenge',
+    {
+      config: { roles: WRITERS, idempotent: true },
+      schema: {
+        tags: ['loans'],
+        summary:
+          'The step-up result for a CHALLENGE draw: PASSED releases it, FAILED cancels it and opens a case',
+        params: IdParams,
+        body: ChallengeBody,
+        response: {
+          200: Type.Object({
+            drawId: Type.String(),
+            status: Type.String(),
+            loanId: Type.Optional(Type.String()),
+            caseId: Type.Optional(Type.String()),
+          }),
+          ...R.WRITE_ERRORS,
+        },
+      },
+    },
+    async (request) =>
+      cases.challenge(request.params.id, { result: request.body.result, actor: actorOf(request) }),
+  );
+
+  app.post(
+    '/v1/draws/:id/stop',
+    {
+      config: { roles: CASE_WORKERS, idempotent: true },
+      schema: {
+        tags: ['loans'],
+        summary: 'Stop a COOLDOWN draw: it becomes HOLD and a held-draw case',
+        params: IdParams,
+        body: StopBody,
+        response: { 200: Type.Object({ drawId: Type.String(), status: Type.String() }), ...R.WRITE_ERRORS },
+      },
+    },
+    async (request) =>
+      cases.stopCooldown(request.params.id, { actor: actorOf(request), why: request.body.why }),
+  );
 }

@@ -5,7 +5,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { parseIsoDate, MS_PER_DAY } from '../../domain/index.js';
 import { LgError } from '../../domain/index.js';
 import type { EngineService } from '../../engine/index.js';
-import { actorOf, READERS, RISK_WRITERS, typed } from '../types.js';
+import { actorOf, READERS, RISK_WRITERS, typed, type TypedApp } from '../types.js';
 
 /** Strategies, versions, activation, simulation, stored decisions and macro overlays over HTTP (issue 3). */
 export interface StrategyRouteDeps {
@@ -81,265 +81,275 @@ export function parseInstant(text: string, bound: 'from' | 'to'): number {
 }
 
 export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
-  const { engine } = deps;
   return async (instance) => {
     const app = typed(instance);
-    app.get(
-      '/v1/strategies',
-      {
-        config: { roles: READERS },
-        schema: {
-          tags,
-          summary: 'List strategies with their active and latest versions',
-          response: { 200: Type.Object({ strategies: Type.Array(R.StrategyListing) }), ...R.READ_ERRORS },
-        },
-      },
-      async () => ({
-        strategies: await engine.list(),
-      }),
-    );
-
-    app.get(
-      '/v1/strategies/schema',
-      {
-        config: { roles: READERS },
-        schema: {
-          tags,
-          summary: 'The JSON Schema of a strategy document',
-          response: { 200: R.JsonSchemaDocument, ...R.READ_ERRORS },
-        },
-      },
-      async () => engine.schema,
-    );
-
-    app.post(
-      '/v1/strategies/validate',
-      {
-        config: { roles: READERS },
-        schema: {
-          tags,
-          summary: 'Validate a strategy document without saving it',
-          body: StrategyDocumentBody,
-          response: { 200: Type.Object({ valid: Type.Boolean(), id: Type.String() }), ...R.WRITE_ERRORS },
-        },
-      },
-      async (request) => {
-        const doc = engine.validate(request.body);
-        return { valid: true, id: doc.id };
-      },
-    );
-
-    app.post(
-      '/v1/strategies',
-      {
-        config: { roles: RISK_WRITERS, idempotent: true },
-        schema: {
-          tags,
-          summary: 'Save a new draft version of a strategy',
-          body: StrategyDocumentBody,
-          response: { 201: R.StrategyVersionRecord, ...R.WRITE_ERRORS },
-        },
-      },
-      async (request, reply) => {
-        const record = await engine.saveVersion(request.body, actorOf(request));
-        void reply.code(201);
-        return record;
-      },
-    );
-
-    app.get(
-      '/v1/strategies/:id/versions',
-      {
-        config: { roles: READERS },
-        schema: {
-          tags,
-          summary: 'Every version of a strategy',
-          params: StrategyIdParams,
-          response: {
-            200: Type.Object({
-              versions: Type.Array(R.StrategyVersionRecord),
-              activations: Type.Array(
-                Type.Object({
-                  version: Type.Number(),
-                  previousVersion: Type.Union([Type.Number(), Type.Null()]),
-                  activatedBy: Type.String(),
-                  activatedAt: Type.Number(),
-                }),
-              ),
-            }),
-            ...R.ITEM_READ_ERRORS,
-          },
-        },
-      },
-      async (request) => {
-        const versions = await engine.listVersions(request.params.id);
-        if (versions.length === 0)
-          throw new LgError('LG_STRATEGY_NOT_FOUND', `no strategy '${request.params.id}'`);
-        return { versions, activations: await engine.activations(request.params.id) };
-      },
-    );
-
-    app.get(
-      '/v1/strategies/:id/versions/:version',
-      {
-        config: { roles: READERS },
-        schema: {
-          tags,
-          summary: 'One version of a strategy',
-          params: VersionParams,
-          response: { 200: R.StrategyVersionRecord, ...R.ITEM_READ_ERRORS },
-        },
-      },
-      async (request) => engine.getVersion(request.params.id, request.params.version),
-    );
-
-    app.post(
-      '/v1/strategies/:id/versions/:version/activate',
-      {
-        // A retried activation must not undo a newer one made meanwhile: it replays the first answer instead.
-        config: { roles: RISK_WRITERS, idempotent: true },
-        schema: {
-          tags,
-          summary: 'Activate a version (rollback = activate an older one)',
-          params: VersionParams,
-          response: { 200: R.StrategyVersionRecord, 202: R.PendingChangeAnswer, ...R.WRITE_ERRORS },
-        },
-      },
-      async (request, reply) => {
-        const pending = await deps.gates?.strategyActivation(
-          request.params.id,
-          request.params.version,
-          request.principal?.actor ?? '',
-        );
-        if (pending) return reply.code(202).send({ pendingChange: pending });
-        return engine.activate(request.params.id, request.params.version, actorOf(request));
-      },
-    );
-
-    app.post(
-      '/v1/strategies/:id/activate',
-      {
-        config: { roles: RISK_WRITERS, idempotent: true },
-        schema: {
-          tags,
-          summary: 'Activate a version given in the body',
-          params: StrategyIdParams,
-          body: ActivateBody,
-          response: { 200: R.StrategyVersionRecord, 202: R.PendingChangeAnswer, ...R.WRITE_ERRORS },
-        },
-      },
-      async (request, reply) => {
-        const pending = await deps.gates?.strategyActivation(
-          request.params.id,
-          request.body.version,
-          request.principal?.actor ?? '',
-        );
-        if (pending) return reply.code(202).send({ pendingChange: pending });
-        return engine.activate(request.params.id, request.body.version, actorOf(request));
-      },
-    );
-
-    app.post(
-      '/v1/strategies/:id/simulate',
-      {
-        config: { roles: RISK_WRITERS },
-        schema: {
-          tags,
-          summary: 'Replay stored decisions of a period through a candidate and report the change',
-          params: StrategyIdParams,
-          body: SimulateBody,
-          response: { 200: R.SimulationReport, ...R.WRITE_ERRORS },
-        },
-      },
-      async (request) => {
-        const { id } = request.params;
-        const body = request.body;
-        const candidate = await candidateOf(engine, id, body);
-        return engine.simulate(candidate, {
-          from: parseInstant(body.from, 'from'),
-          to: parseInstant(body.to, 'to'),
-          ...(body.subjectsMax === undefined ? {} : { subjectsMax: body.subjectsMax }),
-        });
-      },
-    );
-
-    app.get(
-      '/v1/decisions/:id',
-      {
-        config: { roles: READERS },
-        schema: {
-          tags,
-          summary: 'A stored decision with its inputs, result and trace',
-          params: DecisionParams,
-          response: { 200: R.StoredDecision, ...R.ITEM_READ_ERRORS },
-        },
-      },
-      async (request) => {
-        const decision = await engine.getDecision(request.params.id);
-        if (!decision) throw new LgError('LG_NOT_FOUND', `no decision '${request.params.id}'`);
-        return decision;
-      },
-    );
-
-    app.get(
-      '/v1/overlays',
-      {
-        config: { roles: READERS },
-        schema: {
-          tags,
-          summary: 'Macro overlay parameters set, and the declared ones with their bounds',
-          response: {
-            200: Type.Object({
-              overlays: Type.Array(R.OverlayInForce),
-              declarations: Type.Array(R.OverlayDeclaration),
-            }),
-            ...R.READ_ERRORS,
-          },
-        },
-      },
-      async () => ({
-        overlays: engine.overlays(),
-        declarations: engine.overlayDeclarations(),
-      }),
-    );
-
-    app.put(
-      '/v1/overlays',
-      {
-        config: { roles: RISK_WRITERS, idempotent: true },
-        schema: {
-          tags,
-          summary: 'Set a macro overlay parameter (no new strategy version)',
-          body: OverlayBody,
-          response: { 200: R.Overlay, 202: R.PendingChangeAnswer, ...R.WRITE_ERRORS },
-        },
-      },
-      async (request, reply) => {
-        const pending = await deps.gates?.overlay(request.body, request.principal?.actor ?? '');
-        if (pending) return reply.code(202).send({ pendingChange: pending });
-        return engine.setOverlay(
-          request.body.name,
-          request.body.value,
-          actorOf(request),
-          request.body.description,
-        );
-      },
-    );
-
-    app.get(
-      '/v1/overlays/history',
-      {
-        config: { roles: READERS },
-        schema: {
-          tags,
-          summary: 'Every overlay change with who and when',
-          querystring: OverlayHistoryQuery,
-          response: { 200: Type.Object({ changes: Type.Array(R.OverlayChange) }), ...R.READ_ERRORS },
-        },
-      },
-      async (request) => ({ changes: await engine.overlayHistory(request.query.name) }),
-    );
+    strategyVersionRoutes(app, deps);
+    overlayRoutes(app, deps);
   };
+}
+
+/** Strategies: schema, validation, versions, activation, simulation, and the decisions they made. */
+function strategyVersionRoutes(app: TypedApp, deps: StrategyRouteDeps): void {
+  const { engine } = deps;
+  app.get(
+    '/v1/strategies',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags,
+        summary: 'List strategies with their active and latest versions',
+        response: { 200: Type.Object({ strategies: Type.Array(R.StrategyListing) }), ...R.READ_ERRORS },
+      },
+    },
+    async () => ({
+      strategies: await engine.list(),
+    }),
+  );
+
+  app.get(
+    '/v1/strategies/schema',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags,
+        summary: 'The JSON Schema of a strategy document',
+        response: { 200: R.JsonSchemaDocument, ...R.READ_ERRORS },
+      },
+    },
+    async () => engine.schema,
+  );
+
+  app.post(
+    '/v1/strategies/validate',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags,
+        summary: 'Validate a strategy document without saving it',
+        body: StrategyDocumentBody,
+        response: { 200: Type.Object({ valid: Type.Boolean(), id: Type.String() }), ...R.WRITE_ERRORS },
+      },
+    },
+    async (request) => {
+      const doc = engine.validate(request.body);
+      return { valid: true, id: doc.id };
+    },
+  );
+
+  app.post(
+    '/v1/strategies',
+    {
+      config: { roles: RISK_WRITERS, idempotent: true },
+      schema: {
+        tags,
+        summary: 'Save a new draft version of a strategy',
+        body: StrategyDocumentBody,
+        response: { 201: R.StrategyVersionRecord, ...R.WRITE_ERRORS },
+      },
+    },
+    async (request, reply) => {
+      const record = await engine.saveVersion(request.body, actorOf(request));
+      void reply.code(201);
+      return record;
+    },
+  );
+
+  app.get(
+    '/v1/strategies/:id/versions',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags,
+        summary: 'Every version of a strategy',
+        params: StrategyIdParams,
+        response: {
+          200: Type.Object({
+            versions: Type.Array(R.StrategyVersionRecord),
+            activations: Type.Array(
+              Type.Object({
+                version: Type.Number(),
+                previousVersion: Type.Union([Type.Number(), Type.Null()]),
+                activatedBy: Type.String(),
+                activatedAt: Type.Number(),
+              }),
+            ),
+          }),
+          ...R.ITEM_READ_ERRORS,
+        },
+      },
+    },
+    async (request) => {
+      const versions = await engine.listVersions(request.params.id);
+      if (versions.length === 0)
+        throw new LgError('LG_STRATEGY_NOT_FOUND', `no strategy '${request.params.id}'`);
+      return { versions, activations: await engine.activations(request.params.id) };
+    },
+  );
+
+  app.get(
+    '/v1/strategies/:id/versions/:version',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags,
+        summary: 'One version of a strategy',
+        params: VersionParams,
+        response: { 200: R.StrategyVersionRecord, ...R.ITEM_READ_ERRORS },
+      },
+    },
+    async (request) => engine.getVersion(request.params.id, request.params.version),
+  );
+
+  app.post(
+    '/v1/strategies/:id/versions/:version/activate',
+    {
+      // A retried activation must not undo a newer one made meanwhile: it replays the first answer instead.
+      config: { roles: RISK_WRITERS, idempotent: true },
+      schema: {
+        tags,
+        summary: 'Activate a version (rollback = activate an older one)',
+        params: VersionParams,
+        response: { 200: R.StrategyVersionRecord, 202: R.PendingChangeAnswer, ...R.WRITE_ERRORS },
+      },
+    },
+    async (request, reply) => {
+      const pending = await deps.gates?.strategyActivation(
+        request.params.id,
+        request.params.version,
+        request.principal?.actor ?? '',
+      );
+      if (pending) return reply.code(202).send({ pendingChange: pending });
+      return engine.activate(request.params.id, request.params.version, actorOf(request));
+    },
+  );
+
+  app.post(
+    '/v1/strategies/:id/activate',
+    {
+      config: { roles: RISK_WRITERS, idempotent: true },
+      schema: {
+        tags,
+        summary: 'Activate a version given in the body',
+        params: StrategyIdParams,
+        body: ActivateBody,
+        response: { 200: R.StrategyVersionRecord, 202: R.PendingChangeAnswer, ...R.WRITE_ERRORS },
+      },
+    },
+    async (request, reply) => {
+      const pending = await deps.gates?.strategyActivation(
+        request.params.id,
+        request.body.version,
+        request.principal?.actor ?? '',
+      );
+      if (pending) return reply.code(202).send({ pendingChange: pending });
+      return engine.activate(request.params.id, request.body.version, actorOf(request));
+    },
+  );
+
+  app.post(
+    '/v1/strategies/:id/simulate',
+    {
+      config: { roles: RISK_WRITERS },
+      schema: {
+        tags,
+        summary: 'Replay stored decisions of a period through a candidate and report the change',
+        params: StrategyIdParams,
+        body: SimulateBody,
+        response: { 200: R.SimulationReport, ...R.WRITE_ERRORS },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const body = request.body;
+      const candidate = await candidateOf(engine, id, body);
+      return engine.simulate(candidate, {
+        from: parseInstant(body.from, 'from'),
+        to: parseInstant(body.to, 'to'),
+        ...(body.subjectsMax === undefined ? {} : { subjectsMax: body.subjectsMax }),
+      });
+    },
+  );
+
+  app.get(
+    '/v1/decisions/:id',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags,
+        summary: 'A stored decision with its inputs, result and trace',
+        params: DecisionParams,
+        response: { 200: R.StoredDecision, ...R.ITEM_READ_ERRORS },
+      },
+    },
+    async (request) => {
+      const decision = await engine.getDecision(request.params.id);
+      if (!decision) throw new LgError('LG_NOT_FOUND', `no decision '${request.params.id}'`);
+      return decision;
+    },
+  );
+}
+
+/** Macro overlays: the declared parameters, their values and history. */
+function overlayRoutes(app: TypedApp, deps: StrategyRouteDeps): void {
+  const { engine } = deps;
+  app.get(
+    '/v1/overlays',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags,
+        summary: 'Macro overlay parameters set, and the declared ones with their bounds',
+        response: {
+          200: Type.Object({
+            overlays: Type.Array(R.OverlayInForce),
+            declarations: Type.Array(R.OverlayDeclaration),
+          }),
+          ...R.READ_ERRORS,
+        },
+      },
+    },
+    async () => ({
+      overlays: engine.overlays(),
+      declarations: engine.overlayDeclarations(),
+    }),
+  );
+
+  app.put(
+    '/v1/overlays',
+    {
+      config: { roles: RISK_WRITERS, idempotent: true },
+      schema: {
+        tags,
+        summary: 'Set a macro overlay parameter (no new strategy version)',
+        body: OverlayBody,
+        response: { 200: R.Overlay, 202: R.PendingChangeAnswer, ...R.WRITE_ERRORS },
+      },
+    },
+    async (request, reply) => {
+      const pending = await deps.gates?.overlay(request.body, request.principal?.actor ?? '');
+      if (pending) return reply.code(202).send({ pendingChange: pending });
+      return engine.setOverlay(
+        request.body.name,
+        request.body.value,
+        actorOf(request),
+        request.body.description,
+      );
+    },
+  );
+
+  app.get(
+    '/v1/overlays/history',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags,
+        summary: 'Every overlay change with who and when',
+        querystring: OverlayHistoryQuery,
+        response: { 200: Type.Object({ changes: Type.Array(R.OverlayChange) }), ...R.READ_ERRORS },
+      },
+    },
+    async (request) => ({ changes: await engine.overlayHistory(request.query.name) }),
+  );
 }
 
 async function candidateOf(engine: EngineService, id: string, body: SimulateBody): Promise<unknown> {
