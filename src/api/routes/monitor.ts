@@ -3,7 +3,7 @@ import * as R from './responses.js';
 import type { PendingChangeView } from '../../cases/index.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { LgError } from '../../domain/index.js';
-import { EventInSchema, parseEvents } from '../../monitor/index.js';
+import { EVENT_TYPES, EventInSchema, parseEvents } from '../../monitor/index.js';
 import { FEATURES } from '../../monitor/index.js';
 import { LIST_ENTITY_TYPES, LIST_KINDS } from '../../monitor/index.js';
 import { listAlerts } from '../../cases/index.js';
@@ -31,6 +31,7 @@ const EventsBody = Type.Object(
   { additionalProperties: false },
 );
 const ListKind = Type.Union(LIST_KINDS.map((k) => Type.Literal(k)));
+const EventTypeSchema = Type.Union(EVENT_TYPES.map((t) => Type.Literal(t)));
 const ListEntity = Type.Union(LIST_ENTITY_TYPES.map((k) => Type.Literal(k)));
 const IsoInstant = Type.String({ format: 'date-time' });
 /** A page size: query strings are coerced to numbers by the server's validator. */
@@ -440,25 +441,7 @@ function alertRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
                 version: Type.Number(),
                 title: Type.String(),
                 description: Type.String(),
-                triggers: Type.Array(
-                  Type.Union([
-                    Type.Literal('login'),
-                    Type.Literal('login_failed'),
-                    Type.Literal('device_change'),
-                    Type.Literal('password_reset'),
-                    Type.Literal('phone_change'),
-                    Type.Literal('payee_added'),
-                    Type.Literal('transfer_out'),
-                    Type.Literal('transfer_in'),
-                    Type.Literal('purchase'),
-                    Type.Literal('disbursement'),
-                    Type.Literal('repayment'),
-                    Type.Literal('application'),
-                    Type.Literal('bureau_inquiry'),
-                    Type.Literal('screen_share_detected'),
-                    Type.Literal('call_in_progress'),
-                  ]),
-                ),
+                triggers: Type.Array(EventTypeSchema),
                 parameters: Type.Record(
                   Type.String(),
                   Type.Object({
@@ -518,25 +501,7 @@ function featureRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
           200: Type.Object({
             items: Type.Array(
               Type.Object({
-                eventTypes: Type.Array(
-                  Type.Union([
-                    Type.Literal('login'),
-                    Type.Literal('login_failed'),
-                    Type.Literal('device_change'),
-                    Type.Literal('password_reset'),
-                    Type.Literal('phone_change'),
-                    Type.Literal('payee_added'),
-                    Type.Literal('transfer_out'),
-                    Type.Literal('transfer_in'),
-                    Type.Literal('purchase'),
-                    Type.Literal('disbursement'),
-                    Type.Literal('repayment'),
-                    Type.Literal('application'),
-                    Type.Literal('bureau_inquiry'),
-                    Type.Literal('screen_share_detected'),
-                    Type.Literal('call_in_progress'),
-                  ]),
-                ),
+                eventTypes: Type.Array(EventTypeSchema),
                 name: Type.String(),
                 entity: Type.Union([
                   Type.Literal('ip'),
