@@ -1,3 +1,4 @@
+import type { UnitGuard } from '../domain/index.js';
 import { timingSafeEqual } from 'node:crypto';
 import { sha256Hex } from '../domain/index.js';
 import type { Clock } from '../domain/index.js';
@@ -106,6 +107,7 @@ export async function createUser(
   store: Store,
   deps: { clock: Clock; ids: IdGenerator },
   input: { name: string; role: string; actor: string },
+  guard?: UnitGuard,
 ): Promise<UserView> {
   if (!isRole(input.role))
     throw new LgError('LG_VALIDATION', `unknown role ${input.role}; one of ${ROLES.join(', ')}`);
@@ -132,7 +134,7 @@ export async function createUser(
         payload: { userId: id, name, role: input.role, by: input.actor },
       },
     ]);
-  });
+  }, guard);
   return { id, name, role: input.role, createdAt: new Date(now).toISOString(), disabled: false };
 }
 

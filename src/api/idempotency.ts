@@ -5,10 +5,8 @@ import { LgError } from '../domain/index.js';
 import type { Clock } from '../domain/index.js';
 import {
   RETRY_AFTER_SECONDS,
-  idempotencyClaimHooks,
   loadIdempotencyRow,
   storeIdempotentResponses,
-  unitContext,
   type Store,
 } from '../store/index.js';
 import type { IdempotencyClaim } from '../core/index.js';
@@ -17,8 +15,9 @@ import type { IdempotencyClaim } from '../core/index.js';
  * Stripe-style idempotency for retryable writes:
  * - a repeat with the same key and body gets the first response byte-for-byte; with another body, 422;
  * - a repeat while the first is still running gets 409;
- * - the key is recorded IN THE SAME TRANSACTION as the write it guards (through unitContext), so an effect never
- *   commits without its key and a retry can never repeat it, even across a crash or between processes;
+ * - the key is recorded IN THE SAME TRANSACTION as the write it guards: the handler passes `request.idempotencyClaim`
+ *   to its service, which hands it to the store's transaction (domain/unit-guard.ts), so an effect never commits
+ *   without its key and a retry can never repeat it, even across a crash or between processes;
  * - the response body is stored before the reply leaves (responses finishing together share one write), so a client
  *   that got an answer can always replay it, even after a kill -9; if the server stops after the commit but before
  *   the reply (the client saw no answer), a retry is told (409, committed: true) that the write happened and to read
@@ -68,7 +67,11 @@ export function requestHash(request: FastifyRequest): string {
   return sha256Hex(`${request.method} ${request.url}\n${body}`);
 }
 
-export function createIdempotency(store: Store, clock: Clock) {
+/**
+ * `onUnguarded` hears of a successful answer whose write did not commit the key with it: a handler that forgot to pass
+ * its guard (the key is then recorded only with the response, so a crash in between would let a retry repeat it).
+ */
+export function createIdempotency(store: Store, clock: Clock, onUnguarded?: (route: string) => void) {
   const claims = new WeakMap<FastifyRequest, Claim>();
   const inFlight = new Set<string>();
   // Responses whose row is still being written; answers a fast retry without waiting for that write.
@@ -94,11 +97,8 @@ export function createIdempotency(store: Store, clock: Clock) {
         response_body: p.response.body,
         created_at: now,
       }));
-      // Outside any request's unit context: this write is not the guarded effect and must not claim a key again.
       // One retry: a pooled connection that just dropped is replaced by a fresh one (store/db.ts).
-      await unitContext
-        .exit(() => storeIdempotentResponses(store, rows))
-        .catch(() => unitContext.exit(() => storeIdempotentResponses(store, rows)));
+      await storeIdempotentResponses(store, rows).catch(() => storeIdempotentResponses(store, rows));
       return true;
     } catch (error) {
       for (const [, p] of batch) p.log.error({ err: error }, 'could not record an idempotent response');
@@ -167,8 +167,8 @@ export function createIdempotency(store: Store, clock: Clock) {
   }
 
   /**
-   * The claim as a unit of work writes it when the handler passes it explicitly (core/ports.ts IdempotencyClaim):
-   * the same row and the same race rule as the unit context's hooks below, and written once, by whichever comes first.
+   * The claim the handler passes to its unit of work (domain/unit-guard.ts): written once, by the first unit of the
+   * request that commits; another process holding the key rolls that unit back (claimedElsewhere).
    */
   function unitClaim(request: FastifyRequest): IdempotencyClaim | undefined {
     const owned = claims.get(request);
@@ -186,30 +186,6 @@ export function createIdempotency(store: Store, clock: Clock) {
     };
   }
 
-  /** Runs the route handler so that its first committed unit of work also records the key. */
-  function runGuarded<T>(request: FastifyRequest, handler: () => T): T {
-    const owned = claims.get(request);
-    if (!owned) return handler();
-    const claimRow = () =>
-      owned.committed
-        ? undefined
-        : {
-            scope: owned.scope,
-            idem_key: owned.key,
-            request_hash: owned.hash,
-            state: 'committed',
-            status_code: null,
-            response_body: null,
-            created_at: clock.now(),
-          };
-    // Another process won the race for this key: undo our write rather than do it twice.
-    const claimed = (inserted: number) => {
-      if (inserted !== 1) throw claimedElsewhere(owned.key);
-      owned.committed = true;
-    };
-    return unitContext.run(idempotencyClaimHooks(claimRow, claimed), handler);
-  }
-
   async function record(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
     const owned = claims.get(request);
     if (!owned) return payload;
@@ -221,6 +197,7 @@ export function createIdempotency(store: Store, clock: Clock) {
     // A dependency went away mid-request (503): whether the commit landed is unknown, so no response is stored. A
     // retry either finds the committed key (and is told so) or runs again; it never replays the 503.
     if (reply.statusCode === 503) return payload;
+    if (reply.statusCode < 300 && !owned.committed) onUnguarded?.(request.routeOptions.url ?? request.url);
     const response: StoredResponse = { hash: owned.hash, status: reply.statusCode, body: payload };
     recording.set(ownedId, response);
     pending.set(ownedId, { scope: owned.scope, key: owned.key, response, log: request.log });
@@ -239,7 +216,7 @@ export function createIdempotency(store: Store, clock: Clock) {
     return JSON.stringify(unstored.toBody());
   }
 
-  return { claim, unitClaim, runGuarded, record };
+  return { claim, unitClaim, record };
 }
 
 /** Another process won the race for this key: the unit is undone rather than done twice. */

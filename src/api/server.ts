@@ -14,7 +14,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { timingSafeEqual } from 'node:crypto';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { LgError, isLgError } from '../domain/index.js';
 import type { Clock } from '../domain/index.js';
 import type { Store } from '../store/index.js';
@@ -98,7 +98,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   installMetrics(app, options.metrics);
   const limits = await installRateLimits(app, options.rateLimit);
   installAuth(app, options.verifyKey, limits);
-  installIdempotency(app, options.store, options.clock);
+  installIdempotency(app, options.store, options.clock, options.metrics);
   // The one error shape, shared by every route's error responses and published as components.schemas.ErrorBody.
   app.addSchema(ErrorBody);
   await app.register(swagger, {
@@ -502,17 +502,19 @@ function installAuth(
   });
 }
 
-function installIdempotency(app: FastifyInstance, store: Store, clock: Clock): void {
-  const idempotency = createIdempotency(store, clock);
-  // Wrap the handlers of idempotent routes so their writes carry the key in the same transaction.
+function installIdempotency(app: FastifyInstance, store: Store, clock: Clock, registry: Registry): void {
+  const unguarded = new Counter({
+    name: 'lineguard_idempotent_writes_unguarded_total',
+    help: 'Successful answers of idempotent routes whose write did not commit the Idempotency-Key with it (should stay 0)',
+    labelNames: ['route'] as const,
+    registers: [registry],
+  });
+  const idempotency = createIdempotency(store, clock, (route) => unguarded.inc({ route }));
+  // An idempotent route declares its key header; its handler passes request.idempotencyClaim to its unit of work.
   app.addHook('onRoute', (route) => {
     const config = route.config as { idempotent?: boolean } | undefined;
     if (!config?.idempotent) return;
     route.schema = { ...route.schema, headers: withIdempotencyKeyHeader(route.schema?.headers) };
-    const handler = route.handler;
-    route.handler = function guardedHandler(this: FastifyInstance, request, reply) {
-      return idempotency.runGuarded(request, () => handler.call(this, request, reply));
-    };
   });
   app.addHook('preHandler', async (request, reply) => {
     if (!request.routeOptions.config?.idempotent) return;

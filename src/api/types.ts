@@ -8,7 +8,7 @@ import type {
 } from 'fastify';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { ErrorBody } from './routes/responses.js';
-import type { IdempotencyClaim } from '../core/index.js';
+import type { IdempotencyClaim, UnitGuard } from '../domain/index.js';
 
 /** Staff roles (issue 11): risk_analyst writes strategies/models/overlays, analyst works cases, supervisor checks;
  * partner is a 助贷 platform operator's key (issue 15). */
@@ -49,10 +49,7 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal?: Principal;
-    /**
-     * An idempotent route's key, for a handler that passes it to its unit of work explicitly (the draw); other
-     * handlers' units still record it through the unit context (store/unit-context.ts).
-     */
+    /** An idempotent route's key; its handler passes it (guardOf) to the unit of work that makes the write. */
     idempotencyClaim?: IdempotencyClaim;
   }
 }
@@ -84,6 +81,14 @@ export function actorOf(request: { principal?: { actor?: string; keyId?: string 
   return (
     request.principal?.actor ?? (request.principal?.keyId ? `key:${request.principal.keyId}` : 'anonymous')
   );
+}
+
+/**
+ * What an idempotent route's handler hands to its service, which hands it to the store's transaction: the key then
+ * commits in the same unit as the write it guards (domain/unit-guard.ts). Undefined on a route without a key.
+ */
+export function guardOf(request: { idempotencyClaim?: IdempotencyClaim }): UnitGuard | undefined {
+  return request.idempotencyClaim ? { idempotency: request.idempotencyClaim } : undefined;
 }
 
 /**

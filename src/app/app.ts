@@ -294,7 +294,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     registerPortfolioGauges(metrics, portfolio);
     const routes: FastifyPluginAsync[] = [
       strategyRoutes({ engine, gates }),
-      coreRoutes(core, (lineId, action, actor) => gates.lineAction(lineId, action, actor)),
+      coreRoutes(core, (lineId, action, actor, guard) => gates.lineAction(lineId, action, actor, guard)),
       monitorRoutes({ monitor, eventBatchMax: config.eventBatchMax, listGates: gates }),
       consoleRoutes({
         clock,

@@ -169,14 +169,14 @@ export function wireCases(a: {
     wrapCore(core) {
       return {
         ...core,
-        async submitApplication(input) {
-          const result = await core.submitApplication(input);
+        async submitApplication(input, guard) {
+          const result = await core.submitApplication(input, guard);
           if (result.outcome === 'REVIEW')
             await intakeAfter({ kind: 'application', id: result.applicationId });
           return result;
         },
-        async requestDraw(lineId, input) {
-          const result = await core.requestDraw(lineId, input);
+        async requestDraw(lineId, input, guard) {
+          const result = await core.requestDraw(lineId, input, guard);
           if (result.status === 'HOLD' || result.status === 'REVIEW')
             await intakeAfter({ kind: 'draw', id: result.drawId });
           return result;
@@ -186,8 +186,8 @@ export function wireCases(a: {
           // Fraud restrictions whose cause cleared wait for a person (lifting them needs four eyes).
           return { ...result, reinstatementCasesOpened: await service.reviewRestrictions() };
         },
-        async applyLineAction(lineId, input) {
-          const result = await core.applyLineAction(lineId, input);
+        async applyLineAction(lineId, input, guard) {
+          const result = await core.applyLineAction(lineId, input, guard);
           if (result.outcome === 'REVIEW') await intakeAfter({ kind: 'line_action', id: result.actionId });
           return result;
         },
@@ -202,7 +202,7 @@ export function wireCases(a: {
         ids: a.ids,
         random: a.random,
       });
-      late.gates = createGates(service.fourEyes, core);
+      late.gates = createGates(service.fourEyes, core, a.store);
     },
     bindMonitor(monitor) {
       late.monitor = monitor;

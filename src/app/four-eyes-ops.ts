@@ -1,3 +1,4 @@
+import type { UnitGuard } from '../domain/index.js';
 import type { Clock } from '../domain/index.js';
 import type { IdGenerator } from '../domain/index.js';
 import type { RandomSource } from '../domain/index.js';
@@ -125,20 +126,36 @@ export interface FourEyesGates {
     lineId: string,
     action: LineActionPayload['action'],
     actor: string,
+    guard?: UnitGuard,
   ): Promise<PendingChangeView | undefined>;
-  strategyActivation(id: string, version: number, actor: string): Promise<PendingChangeView | undefined>;
+  strategyActivation(
+    id: string,
+    version: number,
+    actor: string,
+    guard?: UnitGuard,
+  ): Promise<PendingChangeView | undefined>;
   overlay(
     input: { name: string; value: number | string | boolean; description?: string },
     actor: string,
+    guard?: UnitGuard,
   ): Promise<PendingChangeView | undefined>;
-  listAdd(entry: Omit<NewListEntry, 'addedBy'>, actor: string): Promise<PendingChangeView | undefined>;
-  listRemove(entryId: string, actor: string): Promise<PendingChangeView | undefined>;
-  modelActivation(id: string, version: number, actor: string): Promise<PendingChangeView | undefined>;
+  listAdd(
+    entry: Omit<NewListEntry, 'addedBy'>,
+    actor: string,
+    guard?: UnitGuard,
+  ): Promise<PendingChangeView | undefined>;
+  listRemove(entryId: string, actor: string, guard?: UnitGuard): Promise<PendingChangeView | undefined>;
+  modelActivation(
+    id: string,
+    version: number,
+    actor: string,
+    guard?: UnitGuard,
+  ): Promise<PendingChangeView | undefined>;
 }
 
 const isPerson = (actor: string): boolean => actor.startsWith('user:');
 
-export function createGates(fourEyes: FourEyes, core: CoreServices): FourEyesGates {
+export function createGates(fourEyes: FourEyes, core: CoreServices, store: Store): FourEyesGates {
   const propose = (
     operation: FourEyesOperation,
     subjectId: string,
@@ -146,9 +163,10 @@ export function createGates(fourEyes: FourEyes, core: CoreServices): FourEyesGat
     diff: unknown,
     actor: string,
     reason: string,
-  ) => fourEyes.propose({ operation, subjectId, payload, diff, reason, maker: actor });
+    guard: UnitGuard | undefined,
+  ) => fourEyes.propose({ operation, subjectId, payload, diff, reason, maker: actor }, undefined, guard);
   return {
-    async lineAction(lineId, action, actor) {
+    async lineAction(lineId, action, actor, guard) {
       if (!isPerson(actor)) return undefined;
       const raises = action.type === 'LIMIT_INCREASE' || action.type === 'TEMP_LIMIT';
       if (
@@ -163,10 +181,11 @@ export function createGates(fourEyes: FourEyes, core: CoreServices): FourEyesGat
           { lineId, ...action },
           actor,
           action.note ?? action.type,
+          guard,
         );
       const lifts = action.type === 'UNFREEZE' || action.type === 'REINSTATE';
       if (lifts && fourEyes.requires('line.lift_fraud_restriction')) {
-        const line = await lineRow(core.deps.store.db, lineId);
+        const line = await lineRow(store.db, lineId);
         if (line && (await restrictedForFraud(core.deps, line)))
           return propose(
             'line.lift_fraud_restriction',
@@ -175,11 +194,12 @@ export function createGates(fourEyes: FourEyes, core: CoreServices): FourEyesGat
             { lineId, ...action },
             actor,
             action.note ?? action.type,
+            guard,
           );
       }
       return undefined;
     },
-    async strategyActivation(id, version, actor) {
+    async strategyActivation(id, version, actor, guard) {
       if (!isPerson(actor) || !fourEyes.requires('strategy.activate')) return undefined;
       return propose(
         'strategy.activate',
@@ -188,9 +208,10 @@ export function createGates(fourEyes: FourEyes, core: CoreServices): FourEyesGat
         { strategyId: id, activate: version },
         actor,
         `activate ${id} v${version}`,
+        guard,
       );
     },
-    async modelActivation(id, version, actor) {
+    async modelActivation(id, version, actor, guard) {
       if (!isPerson(actor) || !fourEyes.requires('model.activate')) return undefined;
       return propose(
         'model.activate',
@@ -199,9 +220,10 @@ export function createGates(fourEyes: FourEyes, core: CoreServices): FourEyesGat
         { modelId: id, activate: version },
         actor,
         `activate model ${id} v${version}`,
+        guard,
       );
     },
-    async overlay(input, actor) {
+    async overlay(input, actor, guard) {
       if (!isPerson(actor) || !fourEyes.requires('overlay.change')) return undefined;
       return propose(
         'overlay.change',
@@ -210,9 +232,10 @@ export function createGates(fourEyes: FourEyes, core: CoreServices): FourEyesGat
         { overlay: input.name, to: input.value },
         actor,
         input.description ?? `overlay ${input.name}`,
+        guard,
       );
     },
-    async listAdd(entry, actor) {
+    async listAdd(entry, actor, guard) {
       if (!isPerson(actor) || !fourEyes.requires('list.add')) return undefined;
       return propose(
         'list.add',
@@ -221,9 +244,10 @@ export function createGates(fourEyes: FourEyes, core: CoreServices): FourEyesGat
         { add: entry },
         actor,
         entry.reason,
+        guard,
       );
     },
-    async listRemove(entryId, actor) {
+    async listRemove(entryId, actor, guard) {
       if (!isPerson(actor) || !fourEyes.requires('list.remove')) return undefined;
       return propose(
         'list.remove',
@@ -232,6 +256,7 @@ export function createGates(fourEyes: FourEyes, core: CoreServices): FourEyesGat
         { remove: entryId },
         actor,
         `remove list entry ${entryId}`,
+        guard,
       );
     },
   };

@@ -1,3 +1,4 @@
+import type { UnitGuard } from '../domain/index.js';
 import { MS_PER_DAY } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import type { ReasonLang } from '../domain/index.js';
@@ -122,6 +123,7 @@ export async function fileAppeal(
   borrowerId: string,
   input: AppealInput,
   appealDays = APPEAL_WINDOW_DAYS_DEFAULT,
+  guard?: UnitGuard,
 ) {
   const target = await appealTarget(deps, borrowerId, input, appealDays);
   const now = deps.clock.now();
@@ -164,7 +166,7 @@ export async function fileAppeal(
       },
       caseOpenedLedger(caseRow),
     ]);
-  });
+  }, guard);
   return appealView(row);
 }
 
@@ -200,6 +202,7 @@ export async function fileComplaint(
   deps: CaseDeps,
   borrowerId: string,
   input: { category: ComplaintCategory; text: string },
+  guard?: UnitGuard,
 ) {
   const now = deps.clock.now();
   const id = deps.ids.next();
@@ -243,7 +246,7 @@ export async function fileComplaint(
       },
       caseOpenedLedger(caseRow),
     ]);
-  });
+  }, guard);
   return complaintView(row);
 }
 
@@ -264,6 +267,7 @@ export async function extendComplaint(
   deps: CaseDeps,
   caseId: string,
   input: { reason: string; actor: string },
+  guard?: UnitGuard,
 ) {
   const now = deps.clock.now();
   return deps.store.transaction(async (tx) => {
@@ -301,5 +305,5 @@ export async function extendComplaint(
       },
     ]);
     return complaintView({ ...complaint, due_at: due, extended_at: now, extension_reason: input.reason });
-  });
+  }, guard);
 }

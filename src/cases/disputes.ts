@@ -1,3 +1,4 @@
+import type { UnitGuard } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { openCaseInTx } from './intake.js';
 import type { CaseDeps, CaseDisputePort } from './ports.js';
@@ -23,7 +24,7 @@ function disputesOf(deps: CaseDeps): CaseDisputePort {
   return port;
 }
 
-export async function raiseDispute(deps: CaseDeps, input: RaiseDisputeInput) {
+export async function raiseDispute(deps: CaseDeps, input: RaiseDisputeInput, guard?: UnitGuard) {
   const port = disputesOf(deps);
   const { lineId } = await port.checkTarget(input.borrowerId, input.target);
   const now = deps.clock.now();
@@ -54,7 +55,7 @@ export async function raiseDispute(deps: CaseDeps, input: RaiseDisputeInput) {
       resolved_at: null,
     });
     await openCaseInTx(deps.rows, tx, caseRow);
-  });
+  }, guard);
   return { id, caseId: caseRow.id };
 }
 

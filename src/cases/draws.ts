@@ -1,3 +1,4 @@
+import type { UnitGuard } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
 import type { CaseTx } from './ports.js';
@@ -39,6 +40,7 @@ export async function challengeResult(
   deps: CaseDeps,
   drawId: string,
   input: { result: 'PASSED' | 'FAILED'; actor: string },
+  guard?: UnitGuard,
 ): Promise<{ drawId: string; status: string; loanId?: string; caseId?: string }> {
   const draw = await owner(deps, drawId);
   if (draw.status !== 'CHALLENGE')
@@ -78,11 +80,16 @@ export async function challengeResult(
     await deps.rows.insertCases(tx, [row]);
     await appendToLedger(tx, [caseOpenedLedger(row)]);
     return { drawId, status: 'CANCELLED', caseId: row.id };
-  });
+  }, guard);
 }
 
 /** The borrower cancels a draw during its cooling-off; another borrower's draw is 404. */
-export async function borrowerCancelDraw(deps: CaseDeps, borrowerId: string, drawId: string) {
+export async function borrowerCancelDraw(
+  deps: CaseDeps,
+  borrowerId: string,
+  drawId: string,
+  guard?: UnitGuard,
+) {
   const draw = await deps.core.drawOwner(drawId);
   if (!draw || draw.borrowerId !== borrowerId) throw new LgError('LG_NOT_FOUND', `no draw ${drawId}`);
   return deps.store.transaction(async (tx) => {
@@ -92,12 +99,17 @@ export async function borrowerCancelDraw(deps: CaseDeps, borrowerId: string, dra
       allowed: ['COOLDOWN'],
     });
     return { drawId, status: 'CANCELLED' };
-  });
+  }, guard);
 }
 
 /** A person stops a cooling-off draw: it becomes HOLD and a held-draw case, released only by a person. */
-export async function stopCooldown(deps: CaseDeps, drawId: string, input: { actor: string; why: string }) {
+export async function stopCooldown(
+  deps: CaseDeps,
+  drawId: string,
+  input: { actor: string; why: string },
+  guard?: UnitGuard,
+) {
   await owner(deps, drawId);
-  await deps.store.transaction((tx) => deps.core.stopCooldown(tx, drawId, input));
+  await deps.store.transaction((tx) => deps.core.stopCooldown(tx, drawId, input), guard);
   return { drawId, status: 'HOLD' };
 }

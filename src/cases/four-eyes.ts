@@ -1,6 +1,6 @@
 import { LgError } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
-import type { Clock } from '../domain/index.js';
+import type { Clock, UnitGuard } from '../domain/index.js';
 import type { IdGenerator } from '../domain/index.js';
 import type { CaseRowsPort, CaseStore, CaseTx } from './ports.js';
 import type { PendingChangeRow } from './records.js';
@@ -140,7 +140,7 @@ export class FourEyes {
   }
 
   /** Records the maker's request; in the caller's dbTx when given (a case step that escalates with it). */
-  async propose(proposal: Proposal, tx?: CaseTx): Promise<PendingChangeView> {
+  async propose(proposal: Proposal, tx?: CaseTx, guard?: UnitGuard): Promise<PendingChangeView> {
     if (!this.operations.has(proposal.operation))
       throw new Error(`no apply function registered for ${proposal.operation}`);
     if (proposal.reason.trim().length === 0)
@@ -182,7 +182,7 @@ export class FourEyes {
       ]);
     };
     if (tx) await write(tx);
-    else await this.deps.store.transaction(write);
+    else await this.deps.store.transaction(write, guard);
     return changeView(row);
   }
 
@@ -229,7 +229,7 @@ export class FourEyes {
     });
   }
 
-  async approve(id: string, checker: string, note?: string): Promise<PendingChangeView> {
+  async approve(id: string, checker: string, note?: string, guard?: UnitGuard): Promise<PendingChangeView> {
     const row = await this.deps.rows.findPendingChange(this.deps.store.db, this.deps.store.kind, id);
     if (row.state !== 'PENDING')
       throw new LgError('LG_CHANGE_NOT_PENDING', `the change is ${row.state}`, {
@@ -242,7 +242,7 @@ export class FourEyes {
     if (!operation) throw new Error(`no apply function registered for ${row.operation}`);
     const payload = JSON.parse(row.payload) as unknown;
     const now = this.deps.clock.now();
-    if (operation.applyAfterApproval) return this.approveThenApply(row, operation, checker, note);
+    if (operation.applyAfterApproval) return this.approveThenApply(row, operation, checker, note, guard);
     const apply = operation.apply;
     if (!apply) throw new Error(`operation ${row.operation} has no apply function`);
     try {
@@ -279,7 +279,7 @@ export class FourEyes {
           },
         ]);
         return applied;
-      });
+      }, guard);
       await operation.afterCommit?.(payload, result).catch(() => undefined);
     } catch (error) {
       if (error instanceof LgError && error.code !== 'LG_CHANGE_NOT_PENDING')
@@ -294,8 +294,10 @@ export class FourEyes {
     operation: ChangeOperation,
     checker: string,
     note: string | undefined,
+    guard?: UnitGuard,
   ): Promise<PendingChangeView> {
     const now = this.deps.clock.now();
+    // The request's key commits with the approval; what the operation then applies runs after it.
     await this.deps.store.transaction(async (tx) => {
       await this.deps.rows.settlePendingChange(tx, row.id, {
         state: 'APPROVED',
@@ -318,7 +320,7 @@ export class FourEyes {
           },
         },
       ]);
-    });
+    }, guard);
     const context = { changeId: row.id, maker: row.maker, checker, reason: row.reason };
     try {
       const result = await operation.applyAfterApproval?.(JSON.parse(row.payload) as unknown, context);
@@ -372,7 +374,7 @@ export class FourEyes {
     });
   }
 
-  async reject(id: string, checker: string, note: string): Promise<PendingChangeView> {
+  async reject(id: string, checker: string, note: string, guard?: UnitGuard): Promise<PendingChangeView> {
     const row = await this.deps.rows.findPendingChange(this.deps.store.db, this.deps.store.kind, id);
     if (row.state !== 'PENDING')
       throw new LgError('LG_CHANGE_NOT_PENDING', `the change is ${row.state}`, {
@@ -398,7 +400,7 @@ export class FourEyes {
           payload: { changeId: id, operation: row.operation, maker: row.maker, checker, note },
         },
       ]);
-    });
+    }, guard);
     return this.get(id);
   }
 

@@ -1,5 +1,5 @@
 /** People in the loop (issue 11): cases and queues, outcomes, the borrower's side, four eyes. */
-import type { ReasonLang } from '../domain/index.js';
+import type { ReasonLang, UnitGuard } from '../domain/index.js';
 import type { CaseFilter } from './records.js';
 import {
   extendComplaint,
@@ -31,15 +31,20 @@ export interface CaseService {
   readonly alertFollowUp: CaseAlertFollowUp;
   list(filter: CaseFilter): ReturnType<typeof listQueue>;
   get(id: string): ReturnType<typeof readCase>;
-  assign(id: string, input: { assignee: string; actor: string }): ReturnType<typeof assignCase>;
-  move(id: string, input: Parameters<typeof moveCase>[2]): ReturnType<typeof moveCase>;
-  note(id: string, input: { actor: string; text: string }): ReturnType<typeof addNote>;
-  resolve(id: string, input: ResolveInput, actor: string): ReturnType<typeof resolveCase>;
+  assign(
+    id: string,
+    input: { assignee: string; actor: string },
+    guard?: UnitGuard,
+  ): ReturnType<typeof assignCase>;
+  move(id: string, input: Parameters<typeof moveCase>[2], guard?: UnitGuard): ReturnType<typeof moveCase>;
+  note(id: string, input: { actor: string; text: string }, guard?: UnitGuard): ReturnType<typeof addNote>;
+  resolve(id: string, input: ResolveInput, actor: string, guard?: UnitGuard): ReturnType<typeof resolveCase>;
   /** A credit-report dispute: its record and its CREDIT_REPORT_DISPUTE case, in one dbTx. */
-  raiseDispute(input: RaiseDisputeInput): ReturnType<typeof raiseDispute>;
+  raiseDispute(input: RaiseDisputeInput, guard?: UnitGuard): ReturnType<typeof raiseDispute>;
   extendComplaint(
     caseId: string,
     input: { reason: string; actor: string },
+    guard?: UnitGuard,
   ): ReturnType<typeof extendComplaint>;
   stats(range: { from: number; to: number }): Promise<ReturnType<typeof computeStats>>;
   /** Opens cases for work committed since the last sweep; the jobs timer and `lineguard cases sweep` call it. */
@@ -51,21 +56,24 @@ export interface CaseService {
   challenge(
     drawId: string,
     input: { result: 'PASSED' | 'FAILED'; actor: string },
+    guard?: UnitGuard,
   ): ReturnType<typeof challengeResult>;
   stopCooldown(
     drawId: string,
     input: { actor: string; why: string },
+    guard?: UnitGuard,
   ): Promise<{ drawId: string; status: string }>;
   borrower: {
-    cancelDraw(borrowerId: string, drawId: string): ReturnType<typeof borrowerCancelDraw>;
+    cancelDraw(borrowerId: string, drawId: string, guard?: UnitGuard): ReturnType<typeof borrowerCancelDraw>;
     lines(borrowerId: string): ReturnType<typeof myLines>;
     explanation(borrowerId: string, lineId: string, lang: ReasonLang): ReturnType<typeof myExplanation>;
-    fileAppeal(borrowerId: string, input: AppealInput): ReturnType<typeof fileAppeal>;
+    fileAppeal(borrowerId: string, input: AppealInput, guard?: UnitGuard): ReturnType<typeof fileAppeal>;
     appeals(borrowerId: string, lang: ReasonLang): ReturnType<typeof myAppeals>;
     appeal(borrowerId: string, id: string, lang: ReasonLang): ReturnType<typeof myAppeal>;
     fileComplaint(
       borrowerId: string,
       input: { category: ComplaintCategory; text: string },
+      guard?: UnitGuard,
     ): ReturnType<typeof fileComplaint>;
     complaints(borrowerId: string, lang: ReasonLang): ReturnType<typeof myComplaints>;
     complaint(borrowerId: string, id: string, lang: ReasonLang): ReturnType<typeof myComplaint>;
@@ -104,16 +112,16 @@ export function createCaseService(
     alertFollowUp: alertFollowUp(deps),
     list: (filter) => listQueue(deps, filter),
     get: (id) => readCase(deps, id),
-    assign: (id, input) => assignCase(deps, id, input),
-    move: (id, input) => moveCase(deps, id, input),
-    note: (id, input) => addNote(deps, id, input),
-    async resolve(id, input, actor) {
-      const result = await resolveCase(ctx, id, input, actor);
+    assign: (id, input, guard) => assignCase(deps, id, input, guard),
+    move: (id, input, guard) => moveCase(deps, id, input, guard),
+    note: (id, input, guard) => addNote(deps, id, input, guard),
+    async resolve(id, input, actor, guard) {
+      const result = await resolveCase(ctx, id, input, actor, guard);
       if (result.case.type === 'CREDIT_REPORT_DISPUTE') await afterDisputeResolved(deps);
       return result;
     },
-    raiseDispute: (input) => raiseDispute(deps, input),
-    extendComplaint: (caseId, input) => extendComplaint(deps, caseId, input),
+    raiseDispute: (input, guard) => raiseDispute(deps, input, guard),
+    extendComplaint: (caseId, input, guard) => extendComplaint(deps, caseId, input, guard),
     async stats(range) {
       const rows = await deps.rows.casesForStats(deps.store.db, range.from, range.to, STATS_ROWS_MAX + 1);
       return computeStats(rows.slice(0, STATS_ROWS_MAX), { truncated: rows.length > STATS_ROWS_MAX });
@@ -122,20 +130,20 @@ export function createCaseService(
     intakeSubject: (subject) => intakeSubject(deps, subject),
     sweepSla: () => sweepSla(deps),
     reviewRestrictions: () => openReinstatementCases(deps),
-    challenge: (drawId, input) => challengeResult(deps, drawId, input),
-    async stopCooldown(drawId, input) {
-      const result = await stopCooldown(deps, drawId, input);
+    challenge: (drawId, input, guard) => challengeResult(deps, drawId, input, guard),
+    async stopCooldown(drawId, input, guard) {
+      const result = await stopCooldown(deps, drawId, input, guard);
       await intakeSubject(deps, { kind: 'draw', id: drawId });
       return result;
     },
     borrower: {
-      cancelDraw: (b, drawId) => borrowerCancelDraw(deps, b, drawId),
+      cancelDraw: (b, drawId, guard) => borrowerCancelDraw(deps, b, drawId, guard),
       lines: (b) => myLines(deps, b),
       explanation: (b, lineId, lang) => myExplanation(deps, b, lineId, lang),
-      fileAppeal: (b, input) => fileAppeal(deps, b, input, appealDays),
+      fileAppeal: (b, input, guard) => fileAppeal(deps, b, input, appealDays, guard),
       appeals: (b, lang) => myAppeals(deps, b, lang),
       appeal: (b, id, lang) => myAppeal(deps, b, id, lang),
-      fileComplaint: (b, input) => fileComplaint(deps, b, input),
+      fileComplaint: (b, input, guard) => fileComplaint(deps, b, input, guard),
       complaints: (b, lang) => myComplaints(deps, b, lang),
       complaint: (b, id, lang) => myComplaint(deps, b, id, lang),
     },

@@ -1,3 +1,4 @@
+import type { UnitGuard } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { getReason, isKnownReason } from '../domain/index.js';
 import type { LineActionType } from '../domain/index.js';
@@ -101,6 +102,7 @@ export async function resolveCase(
   id: string,
   input: ResolveInput,
   actor: string,
+  guard?: UnitGuard,
 ): Promise<ResolveResult> {
   const { deps } = ctx;
   const row = await deps.rows.findCase(deps.store.db, deps.store.kind, id);
@@ -108,14 +110,14 @@ export async function resolveCase(
   assertTransition(row.id, row.state, 'RESOLVED');
   checkInput(row.type as CaseType, input);
   const operation = await fourEyesNeeded(ctx, row, input);
-  if (operation) return escalateForApproval(ctx, row, input, actor, operation);
+  if (operation) return escalateForApproval(ctx, row, input, actor, operation, guard);
   try {
     await deps.store.transaction(async (tx) => {
       const locked = await deps.rows.findCase(tx, deps.store.kind, id, true);
       assertTransition(locked.id, locked.state, 'RESOLVED');
       const detail = await applyOutcome(ctx, tx, locked, input, actor);
       await finishCase(ctx, tx, locked, { input, detail, actor });
-    });
+    }, guard);
   } catch (error) {
     if (error instanceof LgError) await recordFailure(ctx, row, input, actor, error);
     throw error;
@@ -130,6 +132,7 @@ async function escalateForApproval(
   input: ResolveInput,
   actor: string,
   operation: FourEyesOperation,
+  guard?: UnitGuard,
 ): Promise<ResolveResult> {
   const { deps } = ctx;
   const change = await deps.store.transaction(async (tx) => {
@@ -162,7 +165,7 @@ async function escalateForApproval(
       },
     });
     return proposed;
-  });
+  }, guard);
   return {
     state: 'ESCALATED',
     case: caseView(await deps.rows.findCase(deps.store.db, deps.store.kind, row.id)),

@@ -1,4 +1,4 @@
-import type { Clock } from '../domain/index.js';
+import type { Clock, UnitGuard } from '../domain/index.js';
 import type { IdGenerator } from '../domain/index.js';
 import type { ReasonLang } from '../domain/index.js';
 import type { LineActionType } from '../domain/index.js';
@@ -34,7 +34,8 @@ export type CaseSyncTx = object;
 export interface CaseStore {
   readonly kind: 'sqlite' | 'postgres';
   readonly db: CaseDb;
-  transaction<T>(work: (tx: CaseTx) => Promise<T>): Promise<T>;
+  /** `guard`: what commits with the unit beyond its own rows (the request's idempotency key). */
+  transaction<T>(work: (tx: CaseTx) => Promise<T>, guard?: UnitGuard): Promise<T>;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { UnitGuard } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
 import type { CaseTx } from './ports.js';
@@ -69,6 +70,7 @@ export async function assignCase(
   deps: CaseDeps,
   id: string,
   input: { assignee: string; actor: string },
+  guard?: UnitGuard,
 ): Promise<CaseView> {
   const user = await deps.rows.userById(deps.store.db, input.assignee);
   if (!user || !ASSIGNABLE_ROLES.has(user.role))
@@ -89,7 +91,7 @@ export async function assignCase(
       patch: { assignee: user.id },
     });
     return caseView(await deps.rows.findCase(tx, deps.store.kind, id));
-  });
+  }, guard);
 }
 
 /** Moves a case to PENDING_CUSTOMER, ESCALATED or back to OPEN (unassigned); resolution goes through resolveCase. */
@@ -97,6 +99,7 @@ export async function moveCase(
   deps: CaseDeps,
   id: string,
   input: { to: 'OPEN' | 'PENDING_CUSTOMER' | 'ESCALATED'; actor: string; note?: string },
+  guard?: UnitGuard,
 ): Promise<CaseView> {
   return deps.store.transaction(async (tx) => {
     const row = await deps.rows.findCase(tx, deps.store.kind, id, true);
@@ -113,7 +116,7 @@ export async function moveCase(
     });
     if (input.note) await addNoteInTx(deps, tx, id, input.actor, input.note);
     return caseView(await deps.rows.findCase(tx, deps.store.kind, id));
-  });
+  }, guard);
 }
 
 export async function addNoteInTx(deps: CaseDeps, tx: CaseTx, caseId: string, author: string, text: string) {
@@ -122,7 +125,12 @@ export async function addNoteInTx(deps: CaseDeps, tx: CaseTx, caseId: string, au
   return note;
 }
 
-export async function addNote(deps: CaseDeps, id: string, input: { actor: string; text: string }) {
+export async function addNote(
+  deps: CaseDeps,
+  id: string,
+  input: { actor: string; text: string },
+  guard?: UnitGuard,
+) {
   return deps.store.transaction(async (tx) => {
     const row = await deps.rows.findCase(tx, deps.store.kind, id, true);
     const note = await addNoteInTx(deps, tx, id, input.actor, input.text);
@@ -133,7 +141,7 @@ export async function addNote(deps: CaseDeps, id: string, input: { actor: string
       detail: { noteId: note.id, text: input.text },
     });
     return noteView(note);
-  });
+  }, guard);
 }
 
 /**

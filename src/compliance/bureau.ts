@@ -1,3 +1,4 @@
+import type { UnitGuard } from '../domain/index.js';
 import { createHash } from 'node:crypto';
 import { MS_PER_DAY, canonicalJson, type Clock, type IdGenerator } from '../domain/index.js';
 import { checkConsent, type ConsentPurpose } from './consent.js';
@@ -126,7 +127,8 @@ export type PullResult =
 
 export interface BureauGateway {
   readonly bureauName: string;
-  pull(request: PullRequest): Promise<PullResult>;
+  /** `guard`: the request's idempotency key, committed with the inquiry's record. */
+  pull(request: PullRequest, guard?: UnitGuard): Promise<PullResult>;
   inquiriesOf(subjectHashes: readonly string[], limit?: number): Promise<InquiryView[]>;
 }
 
@@ -158,7 +160,7 @@ export function createBureauGateway(deps: GatewayDeps): BureauGateway {
   const limit = deps.hardInquiriesMax30d ?? HARD_INQUIRIES_MAX_30D;
   return {
     bureauName: deps.bureau.name,
-    async pull(request) {
+    async pull(request, guard) {
       const now = deps.clock.now();
       const inquiryId = deps.ids.next();
       // Decide and log in one dbTx: the consent check, the throttle count and the inquiry row commit together, and
@@ -211,7 +213,7 @@ export function createBureauGateway(deps: GatewayDeps): BureauGateway {
           },
         ]);
         return { refusal, consentId: consent.ok ? consent.consentId : null, ownHard };
-      });
+      }, guard);
       if (decided.refusal) return { status: 'REFUSED', inquiryId, code: decided.refusal };
       // The inquiry is logged before the bureau answers: a pull that reached the bureau is on the record even if
       // the answer is lost.

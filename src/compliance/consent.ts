@@ -1,3 +1,4 @@
+import type { UnitGuard } from '../domain/index.js';
 import {
   LgError,
   MS_PER_DAY,
@@ -122,7 +123,11 @@ export function consentView(row: ConsentRow, now: number): ConsentView {
   };
 }
 
-export async function recordConsent(deps: ConsentDeps, input: ConsentInput): Promise<ConsentView> {
+export async function recordConsent(
+  deps: ConsentDeps,
+  input: ConsentInput,
+  guard?: UnitGuard,
+): Promise<ConsentView> {
   const now = deps.clock.now();
   const hashes = subjectHashes(deps.crypto, input.nationalId, now);
   const text = CONSENT_TEXTS[input.textVersion];
@@ -171,13 +176,14 @@ export async function recordConsent(deps: ConsentDeps, input: ConsentInput): Pro
         },
       },
     ]);
-  });
+  }, guard);
   return consentView(row, now);
 }
 
 export async function withdrawConsent(
   deps: ConsentDeps,
   input: { readonly consentId: string; readonly reason: string; readonly by: string },
+  guard?: UnitGuard,
 ): Promise<ConsentView> {
   const now = deps.clock.now();
   return deps.store.unit(async (tx) => {
@@ -197,7 +203,7 @@ export async function withdrawConsent(
       },
     ]);
     return consentView(updated, now);
-  });
+  }, guard);
 }
 
 export type ConsentCheck =

@@ -1,3 +1,4 @@
+import type { UnitGuard } from '../domain/index.js';
 import type { Clock } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { entryLeaf, ledgerStorage, normaliseRow, type LedgerHandle, type LedgerRow } from './ledger.js';
@@ -33,7 +34,7 @@ import { WitnessDeliveryError, type CheckpointWitness } from './witness.js';
 export interface LedgerEvidence {
   readonly publicKey: LedgerPublicKey;
   /** Signs and stores a checkpoint of the whole ledger now (or returns the latest if nothing was appended since). */
-  checkpoint(): Promise<SignedCheckpoint>;
+  checkpoint(guard?: UnitGuard): Promise<SignedCheckpoint>;
   listCheckpoints(options?: { limit?: number; afterSize?: number }): Promise<SignedCheckpoint[]>;
   /** A checkpoint by tree size (404 when none was issued at that size). */
   getCheckpoint(treeSize: number): Promise<SignedCheckpoint>;
@@ -88,7 +89,7 @@ export interface LedgerLogStore {
    * Integrates the entries settled since the tree's last leaf and stores the checkpoint `step` signs, in one
    * transaction; returns the checkpoint at the tree's size (the existing one when nothing new had settled).
    */
-  advance(step: LogAdvance): Promise<SignedCheckpoint>;
+  advance(step: LogAdvance, guard?: UnitGuard): Promise<SignedCheckpoint>;
   treeSize(): Promise<number>;
   entry(seq: number): Promise<LedgerRow | undefined>;
   /** The entry's leaf position, once it is in the tree. */
@@ -185,21 +186,24 @@ export function createLedgerEvidence(deps: EvidenceDeps): LedgerEvidence {
   const { signer, log } = deps;
   const witnesses = deps.witnesses ?? [];
 
-  async function checkpoint(): Promise<SignedCheckpoint> {
-    const signed = await log.advance({
-      grow: ({ size, frontier, entries, chains }) => {
-        const grown = extendTree(size, frontier, ledgerLeafHashes(entries));
-        return { blocks: grown.blocks, root: grown.root, chains: advanceChains(chains, entries) };
+  async function checkpoint(guard?: UnitGuard): Promise<SignedCheckpoint> {
+    const signed = await log.advance(
+      {
+        grow: ({ size, frontier, entries, chains }) => {
+          const grown = extendTree(size, frontier, ledgerLeafHashes(entries));
+          return { blocks: grown.blocks, root: grown.root, chains: advanceChains(chains, entries) };
+        },
+        sign: ({ size, root, chains }) =>
+          signer.sign({
+            origin: CHECKPOINT_ORIGIN,
+            treeSize: size,
+            rootHash: toHex(root),
+            issuedAt: deps.clock.now(),
+            ...(chains.length > 0 ? { chains } : {}),
+          }),
       },
-      sign: ({ size, root, chains }) =>
-        signer.sign({
-          origin: CHECKPOINT_ORIGIN,
-          treeSize: size,
-          rootHash: toHex(root),
-          issuedAt: deps.clock.now(),
-          ...(chains.length > 0 ? { chains } : {}),
-        }),
-    });
+      guard,
+    );
     await publish(signed);
     return signed;
   }

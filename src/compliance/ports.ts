@@ -1,3 +1,4 @@
+import type { UnitGuard } from '../domain/index.js';
 import type { LedgerAppend } from './ledger.js';
 
 /**
@@ -186,7 +187,8 @@ export interface ComplianceTx {
 }
 
 export interface ComplianceStore extends PortfolioReads {
-  unit<T>(work: (tx: ComplianceTx) => Promise<T>): Promise<T>;
+  /** `guard`: what commits with the unit beyond its own rows (the request's idempotency key). */
+  unit<T>(work: (tx: ComplianceTx) => Promise<T>, guard?: UnitGuard): Promise<T>;
   /** The same writes inside a dbTx someone else opened (a case resolution); `tx` is that dbTx. */
   within(tx: unknown): ComplianceTx;
   consentsOf(hashes: readonly string[]): Promise<ConsentRecord[]>;

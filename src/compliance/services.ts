@@ -1,3 +1,4 @@
+import type { UnitGuard } from '../domain/index.js';
 import { LgError, type Clock, type IdGenerator } from '../domain/index.js';
 import {
   createBureauGateway,
@@ -31,18 +32,24 @@ export interface ConsentServices {
   readonly reporting: BureauReporting;
   /** Credit-report disputes: their records and what an upheld one sends the bureau. */
   readonly disputes: CreditDisputes;
-  recordConsent(input: ConsentInput): Promise<ConsentView>;
-  withdrawConsent(input: { consentId: string; reason: string; by: string }): Promise<ConsentView>;
+  recordConsent(input: ConsentInput, guard?: UnitGuard): Promise<ConsentView>;
+  withdrawConsent(
+    input: { consentId: string; reason: string; by: string },
+    guard?: UnitGuard,
+  ): Promise<ConsentView>;
   consentsOfBorrower(borrowerId: string): Promise<ConsentView[]>;
   inquiriesOfBorrower(borrowerId: string): Promise<InquiryView[]>;
   /** A pull for an existing borrower (post-loan management, guarantor checks), by a person or a job. */
-  pullForBorrower(input: {
-    borrowerId: string;
-    purpose: ConsentPurpose;
-    kind: InquiryKind;
-    requestedBy: string;
-    reason: string;
-  }): Promise<PullResult>;
+  pullForBorrower(
+    input: {
+      borrowerId: string;
+      purpose: ConsentPurpose;
+      kind: InquiryKind;
+      requestedBy: string;
+      reason: string;
+    },
+    guard?: UnitGuard,
+  ): Promise<PullResult>;
 }
 
 export interface ConsentServicesDeps {
@@ -89,8 +96,8 @@ export function createConsentServices(deps: ConsentServicesDeps): ConsentService
     bureau,
     reporting,
     disputes,
-    recordConsent: (input) => recordConsent(deps, input),
-    withdrawConsent: (input) => withdrawConsent(deps, input),
+    recordConsent: (input, guard) => recordConsent(deps, input, guard),
+    withdrawConsent: (input, guard) => withdrawConsent(deps, input, guard),
     async consentsOfBorrower(borrowerId) {
       const rows = await deps.store.consentsOf(await hashesOf(borrowerId));
       const now = deps.clock.now();
@@ -99,15 +106,18 @@ export function createConsentServices(deps: ConsentServicesDeps): ConsentService
     async inquiriesOfBorrower(borrowerId) {
       return bureau.inquiriesOf(await hashesOf(borrowerId));
     },
-    async pullForBorrower(input) {
-      return bureau.pull({
-        subjectHashes: await hashesOf(input.borrowerId),
-        borrowerId: input.borrowerId,
-        purpose: input.purpose,
-        kind: input.kind,
-        requestedBy: input.requestedBy,
-        reason: input.reason,
-      });
+    async pullForBorrower(input, guard) {
+      return bureau.pull(
+        {
+          subjectHashes: await hashesOf(input.borrowerId),
+          borrowerId: input.borrowerId,
+          purpose: input.purpose,
+          kind: input.kind,
+          requestedBy: input.requestedBy,
+          reason: input.reason,
+        },
+        guard,
+      );
     },
   };
 }

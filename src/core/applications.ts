@@ -1,3 +1,4 @@
+import type { UnitGuard } from '../domain/index.js';
 import type { Decision, Outcome } from '../domain/index.js';
 import { activeProduct, bindLineToProduct, fitGrantToProduct } from './products.js';
 import { assertAllInCost, channelFor, recordChannel, type ChannelInput } from './partners.js';
@@ -164,7 +165,11 @@ function applicantProbes(
   return probes;
 }
 
-export async function submitApplication(deps: CoreDeps, input: ApplicationInput): Promise<ApplicationResult> {
+export async function submitApplication(
+  deps: CoreDeps,
+  input: ApplicationInput,
+  guard?: UnitGuard,
+): Promise<ApplicationResult> {
   const now = deps.clock.now();
   const applicant = verifyApplicant(input.applicant, now, deps.crypto);
   const currency = input.currency ?? deps.config.defaultCurrency ?? DEFAULT_CURRENCY;
@@ -280,7 +285,7 @@ export async function submitApplication(deps: CoreDeps, input: ApplicationInput)
       { id: ids.event, topic: CORE_EVENTS_TOPIC, payload: event, at: now },
     ]);
     return { grant, line, borrowerId: storedBorrowerId };
-  });
+  }, guard);
 
   const borrowerRow = existing ?? sealed;
   return {

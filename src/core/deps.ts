@@ -1,17 +1,26 @@
 import type { ApplicationBureauPort } from './bureau-gate.js';
-import type { Clock } from '../domain/index.js';
+import type { Clock, UnitGuard } from '../domain/index.js';
 import type { ContextValue, Decider, Decision, DecisionContext, LineActionType } from '../domain/index.js';
 import type { DelinquencyBucket } from '../domain/index.js';
 import type { IdGenerator } from '../domain/index.js';
 import type { FieldCrypto } from '../compliance/index.js';
-import type { DbTx, Store } from '../store/db.js';
 import type { ActionClass } from '../engine/index.js';
 import type { LendingStore } from './ports/lending.js';
 import type { CoreDecisionWrites, CoreStore } from './ports.js';
 
-/** The store's unit-of-work handle and its synchronous SQL, as the core's ports receive them (opaque to the core). */
-export type UnitTx = DbTx;
-export type UnitSyncSql = Parameters<Parameters<NonNullable<Store['sync']>['transaction']>[0]>[0];
+/**
+ * The store's open transaction and a synchronous unit's SQL, opaque to the core: it only hands them back to its ports
+ * (src/store implements them with its real types), so a line, its ledger entry and whatever the caller's module adds
+ * commit in one transaction.
+ */
+export type UnitTx = object;
+export type UnitSyncSql = object;
+
+/** The part of src/store's Store the core uses: its units of work. */
+export interface CoreUnits {
+  /** `guard`: what commits with the unit beyond its own rows (the request's idempotency key). */
+  transaction<T>(work: (tx: UnitTx) => Promise<T>, guard?: UnitGuard): Promise<T>;
+}
 
 export type { CoreDecisionWrites };
 
@@ -35,7 +44,7 @@ export interface DecisionRecord {
  * and the blast-radius guard on automated restrictive actions.
  */
 export interface CoreEngine extends Decider {
-  recordDecision(tx: DbTx, record: DecisionRecord): Promise<void>;
+  recordDecision(tx: UnitTx, record: DecisionRecord): Promise<void>;
   /** What recordDecision writes, for a synchronous unit of work that writes it itself (store.sync). */
   decisionWrites(record: DecisionRecord): CoreDecisionWrites;
   /**
@@ -137,9 +146,9 @@ export interface CoreConfig {
 }
 
 export interface CoreDeps {
-  readonly store: Store;
+  readonly store: CoreUnits;
   /** The core's own port onto the store (src/store/core.ts): its units of work and their reads. */
-  readonly coreStore: CoreStore<DbTx>;
+  readonly coreStore: CoreStore<UnitTx>;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly crypto: FieldCrypto;

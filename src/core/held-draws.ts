@@ -4,8 +4,7 @@ import { drawBlockedError, type LineStatus } from '../domain/index.js';
 import { aprCapCheck } from '../domain/index.js';
 import type { RepaymentMethod } from '../domain/index.js';
 import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
-import type { DbTx } from '../store/db.js';
-import type { CoreDeps } from './deps.js';
+import type { CoreDeps, UnitTx } from './deps.js';
 import {
   bookLoan,
   disbursementEvent,
@@ -62,7 +61,7 @@ export function heldDrawView(row: DrawRow): HeldDrawView {
 }
 
 /** The draw, locked for the rest of the caller's transaction. */
-export async function findDraw(deps: CoreDeps, tx: DbTx, id: string): Promise<DrawRow> {
+export async function findDraw(deps: CoreDeps, tx: UnitTx, id: string): Promise<DrawRow> {
   const row = await deps.coreStore.lockDrawInTx(tx, id);
   if (!row) throw new LgError('LG_NOT_FOUND', `no draw ${id}`, { drawId: id });
   return row;
@@ -77,7 +76,7 @@ function requireHeld(row: DrawRow, allowed: readonly string[] = HELD_DRAW_STATUS
 }
 
 /** The strategy's pricing as it decided the draw (rate, fees); a decision without them prices at the line's rate. */
-async function originalDecision(deps: CoreDeps, tx: DbTx, decisionId: string): Promise<Decision> {
+async function originalDecision(deps: CoreDeps, tx: UnitTx, decisionId: string): Promise<Decision> {
   const result = await deps.coreStore.decisionResultInTx(tx, decisionId);
   const parsed = result === undefined ? {} : (JSON.parse(result) as Partial<Decision>);
   return {
@@ -93,7 +92,7 @@ async function originalDecision(deps: CoreDeps, tx: DbTx, decisionId: string): P
 /** Compare-and-set on the draw's status: two people (or a person and the job) can never release one draw twice. */
 async function moveDraw(
   deps: CoreDeps,
-  tx: DbTx,
+  tx: UnitTx,
   row: DrawRow,
   to: { status: string; loanId?: string },
 ): Promise<void> {
@@ -120,7 +119,7 @@ export interface ReleaseResult {
  */
 export async function releaseHeldDrawInTx(
   deps: CoreDeps,
-  tx: DbTx,
+  tx: UnitTx,
   drawId: string,
   by: { actor: string; allowed?: readonly string[] },
 ): Promise<ReleaseResult> {
@@ -207,7 +206,7 @@ function releaseLedger(draw: DrawRow, loan: BookedLoan, actor: string, now: numb
 /** Cancels a held draw (a person, the borrower during cooling-off, or a failed step-up); nothing was debited. */
 export async function cancelHeldDrawInTx(
   deps: CoreDeps,
-  tx: DbTx,
+  tx: UnitTx,
   drawId: string,
   by: { actor: string; reasons: readonly string[]; allowed?: readonly string[] },
 ): Promise<{ drawId: string; status: 'CANCELLED' }> {
@@ -229,7 +228,7 @@ export async function cancelHeldDrawInTx(
 /** A person or a newer signal stops a COOLDOWN draw: it becomes HOLD, which only a person releases. */
 export async function stopCooldownInTx(
   deps: CoreDeps,
-  tx: DbTx,
+  tx: UnitTx,
   drawId: string,
   by: { actor: string; why: string },
 ): Promise<void> {

@@ -1,3 +1,4 @@
+import type { UnitGuard } from '../domain/index.js';
 import { RESTRICTIVE_ACTIONS, type LineActionType } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { applyLineAction as transition, availableMinor, type LineState } from '../domain/index.js';
@@ -259,12 +260,13 @@ export async function applyLineAction(
   deps: CoreDeps,
   lineId: string,
   input: LineActionInput,
+  guard?: UnitGuard,
 ): Promise<LineActionResult> {
   const outcome = await deps.store.transaction(async (tx) => {
     const done = await applyActionInTx(deps, tx, lineId, input);
     await appendToLedger(tx, [done.ledger]);
     return done;
-  });
+  }, guard);
   if (outcome.trip) await raiseTrip(deps, outcome.trip);
   return outcome.result;
 }

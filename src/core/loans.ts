@@ -1,3 +1,4 @@
+import type { UnitGuard } from '../domain/index.js';
 import { isoDate, parseIsoDate } from '../domain/index.js';
 import { bucketFor, daysPastDue, DEFAULT_BUCKETS } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
@@ -302,7 +303,12 @@ async function applyToInstallments(
  * principal restores available credit, computed from the row's own balance in the statement so concurrent draws are
  * never lost — with the ledger entry and a 'repayment' event, in one dbTx.
  */
-export async function repay(deps: CoreDeps, loanId: string, input: RepaymentInput): Promise<RepaymentResult> {
+export async function repay(
+  deps: CoreDeps,
+  loanId: string,
+  input: RepaymentInput,
+  guard?: UnitGuard,
+): Promise<RepaymentResult> {
   const now = deps.clock.now();
   const paidAt = parsePaidAt(input.paidAt, now);
   const ids = { repayment: deps.ids.next(), event: deps.ids.next() };
@@ -381,5 +387,5 @@ export async function repay(deps: CoreDeps, loanId: string, input: RepaymentInpu
         deps.config.buckets ?? DEFAULT_BUCKETS,
       ),
     };
-  });
+  }, guard);
 }

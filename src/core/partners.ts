@@ -1,3 +1,4 @@
+import type { UnitGuard } from '../domain/index.js';
 import { isoDate } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import {
@@ -74,6 +75,7 @@ export async function createPartner(
   deps: CoreDeps,
   input: PartnerInput,
   actor?: string,
+  guard?: UnitGuard,
 ): Promise<PartnerView> {
   if (input.contractEnd < input.contractStart)
     throw new LgError('LG_VALIDATION', 'contractEnd may not be before contractStart', { ...input });
@@ -103,7 +105,7 @@ export async function createPartner(
         payload: { ...viewOf(row), actor: actor ?? null },
       },
     ]);
-  });
+  }, guard);
   return viewOf(row);
 }
 
@@ -120,6 +122,7 @@ export async function setPartnerStatus(
   deps: CoreDeps,
   id: string,
   change: { status: PartnerStatus; reason: string; actor?: string },
+  guard?: UnitGuard,
 ): Promise<PartnerView> {
   const now = deps.clock.now();
   return deps.store.transaction(async (tx) => {
@@ -145,7 +148,7 @@ export async function setPartnerStatus(
       },
     ]);
     return viewOf({ ...row, status: change.status, updated_at: now });
-  });
+  }, guard);
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Installment, RepaymentMethod } from '../domain/index.js';
 import type { DecisionRow } from '../store/db.js';
 import type { CoreEvent } from './events.js';
 import type { LineState } from '../domain/index.js';
+import type { IdempotencyClaim, UnitGuard } from '../domain/index.js';
 import type {
   ActionRow,
   ApplicationRow,
@@ -18,6 +19,8 @@ import type {
   NewLineAction,
   NewRepayment,
 } from './repo.js';
+
+export type { IdempotencyClaim, UnitGuard };
 
 /**
  * The ports through which the core reads and writes its aggregates; src/store/core*.ts implements them (SQLite and
@@ -124,26 +127,6 @@ export interface OutboxEvent {
   readonly topic: string;
   readonly payload: CoreEvent;
   readonly at: number;
-}
-
-/**
- * An idempotency key that commits in the same transaction as the write it guards, so an effect never commits without
- * its key and a retry can never repeat it. `claimed` hears whether this unit inserted the key (false: another request
- * holds it; it throws, and the unit rolls back).
- */
-export interface IdempotencyClaim {
-  readonly scope: string;
-  readonly key: string;
-  readonly requestHash: string;
-  readonly at: number;
-  /** False once the key was written with an earlier unit of the same request: it is written only once. */
-  pending(): boolean;
-  claimed(inserted: boolean): void;
-}
-
-/** Writes that must commit with a unit of work beyond its own facts, passed in by the caller (never found implicitly). */
-export interface UnitGuard {
-  readonly idempotency?: IdempotencyClaim;
 }
 
 /** Everything one unit of work writes, in domain terms, in the order the store writes it. */

@@ -1,3 +1,4 @@
+import type { UnitGuard } from '../domain/index.js';
 import { canonicalJson } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import {
@@ -100,6 +101,7 @@ async function writeVersion(
 export async function createProduct(
   deps: CoreDeps,
   input: { id: string; terms: ProductTerms; actor?: string },
+  guard?: UnitGuard,
 ): Promise<ProductView> {
   const terms = validateProductTerms(input.terms);
   const now = deps.clock.now();
@@ -109,7 +111,7 @@ export async function createProduct(
         productId: input.id,
       });
     return writeVersion(deps, tx, rowOf(input.id, 1, terms, input.actor, now), undefined);
-  });
+  }, guard);
 }
 
 /**
@@ -120,6 +122,7 @@ export async function createProductVersion(
   deps: CoreDeps,
   id: string,
   input: { terms: ProductTerms; expectedVersion?: number; actor?: string },
+  guard?: UnitGuard,
 ): Promise<ProductView> {
   const terms = validateProductTerms(input.terms);
   const now = deps.clock.now();
@@ -141,11 +144,16 @@ export async function createProductVersion(
         },
       );
     return writeVersion(deps, tx, rowOf(id, Number(latest.version) + 1, terms, input.actor, now), latest);
-  });
+  }, guard);
 }
 
 /** A version is retired (no new lines); lines and loans under it are untouched. */
-export async function retireProduct(deps: CoreDeps, id: string, actor?: string): Promise<ProductView> {
+export async function retireProduct(
+  deps: CoreDeps,
+  id: string,
+  actor?: string,
+  guard?: UnitGuard,
+): Promise<ProductView> {
   return deps.store.transaction(async (tx) => {
     const [latest] = await versionsOf(deps, id, tx);
     if (!latest) throw new LgError('LG_NOT_FOUND', `no product ${id}`, { productId: id });
@@ -160,7 +168,7 @@ export async function retireProduct(deps: CoreDeps, id: string, actor?: string):
       },
     ]);
     return viewOf({ ...latest, status: 'RETIRED' });
-  });
+  }, guard);
 }
 
 function rowOf(

@@ -1,3 +1,4 @@
+import type { UnitGuard } from '../domain/index.js';
 import { aprCapCheck, loanDisclosure, simpleAnnualRatePercent } from '../domain/index.js';
 import { dailyRate } from '../domain/index.js';
 import { canonicalJson } from '../domain/index.js';
@@ -241,7 +242,12 @@ function earlyRepaymentCosts(line: LineRow, priced: Priced, startDate: string): 
 }
 
 /** Prices a draw without booking it; stores the quote. Refusals (product terms, credit, cap) write nothing. */
-export async function createQuote(deps: CoreDeps, lineId: string, input: QuoteInput): Promise<QuoteView> {
+export async function createQuote(
+  deps: CoreDeps,
+  lineId: string,
+  input: QuoteInput,
+  guard?: UnitGuard,
+): Promise<QuoteView> {
   const now = deps.clock.now();
   const line = await deps.coreStore.line(lineId);
   checkQuotable(line, input);
@@ -255,8 +261,9 @@ export async function createQuote(deps: CoreDeps, lineId: string, input: QuoteIn
   });
   if (!aprCapCheck(priced.apr.CN_IRR, capPercent).ok) throw allInCapError(allIn);
   const view = quoteView(deps, line, input, { ...priced, allIn }, now);
-  await deps.store.transaction((tx) =>
-    deps.lending.insertQuote(tx, quoteRow(line, input, priced, view, now)),
+  await deps.store.transaction(
+    (tx) => deps.lending.insertQuote(tx, quoteRow(line, input, priced, view, now)),
+    guard,
   );
   return view;
 }

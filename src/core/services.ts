@@ -13,37 +13,49 @@ import type { ProductView } from './products.js';
 import type { QuoteInput, QuoteView } from './quotes.js';
 import type * as partners from './partners.js';
 
+/**
+ * A write's optional last argument `guard` is what commits with its unit of work beyond its own facts (the request's
+ * idempotency key; domain/unit-guard.ts), handed to the store's transaction.
+ */
 export interface CoreServices {
   readonly deps: CoreDeps;
-  submitApplication(input: ApplicationInput): Promise<ApplicationResult>;
+  submitApplication(input: ApplicationInput, guard?: UnitGuard): Promise<ApplicationResult>;
   getLine(id: string): Promise<LineView>;
   explainLine(id: string, lang: ReasonLang): Promise<LineExplanation>;
   /** The monitor's and the review job's entry point; automated restrictive actions pass the blast-radius guard. */
-  applyLineAction(lineId: string, input: LineActionInput): Promise<LineActionResult>;
-  /** `guard`: writes that commit with the draw's unit of work (the request's idempotency key). */
+  applyLineAction(lineId: string, input: LineActionInput, guard?: UnitGuard): Promise<LineActionResult>;
   requestDraw(lineId: string, input: DrawInput, guard?: UnitGuard): Promise<DrawResult>;
   getLoan(id: string): Promise<LoanView>;
-  repay(loanId: string, input: RepaymentInput): Promise<RepaymentResult>;
+  repay(loanId: string, input: RepaymentInput, guard?: UnitGuard): Promise<RepaymentResult>;
   runDailyJob(asOf: string): Promise<DailyJobResult>;
   runReviewJob(asOf: string): Promise<ReviewJobResult>;
   /** Key rotation: re-seals borrowers' personal data that a retired key sealed (see rekeyBorrowers). */
   rekeyBorrowers(pageSize?: number): Promise<RekeyResult>;
   listProducts(): Promise<ProductView[]>;
   getProduct(id: string): Promise<{ versions: ProductView[] }>;
-  createProduct(input: { id: string; terms: ProductView['terms']; actor?: string }): Promise<ProductView>;
+  createProduct(
+    input: { id: string; terms: ProductView['terms']; actor?: string },
+    guard?: UnitGuard,
+  ): Promise<ProductView>;
   createProductVersion(
     id: string,
     input: { terms: ProductView['terms']; expectedVersion?: number; actor?: string },
+    guard?: UnitGuard,
   ): Promise<ProductView>;
-  retireProduct(id: string, actor?: string): Promise<ProductView>;
-  createQuote(lineId: string, input: QuoteInput): Promise<QuoteView>;
+  retireProduct(id: string, actor?: string, guard?: UnitGuard): Promise<ProductView>;
+  createQuote(lineId: string, input: QuoteInput, guard?: UnitGuard): Promise<QuoteView>;
   getQuote(id: string): Promise<QuoteView>;
-  createPartner(input: partners.PartnerInput, actor?: string): Promise<partners.PartnerView>;
+  createPartner(
+    input: partners.PartnerInput,
+    actor?: string,
+    guard?: UnitGuard,
+  ): Promise<partners.PartnerView>;
   listPartners(): Promise<partners.PartnerView[]>;
   getPartner(id: string): Promise<partners.PartnerView>;
   setPartnerStatus(
     id: string,
     change: Parameters<typeof partners.setPartnerStatus>[2],
+    guard?: UnitGuard,
   ): Promise<partners.PartnerView>;
   createPartnerKey<K extends { id: string }>(
     partnerId: string,

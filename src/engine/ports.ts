@@ -1,3 +1,4 @@
+import type { UnitGuard } from '../domain/index.js';
 /**
  * What the engine reads and writes, as records of its own (strategies, versions, overlays, decisions), and the port
  * through which it does: src/store/engine.ts implements it, src/app/ wires it. The engine never sees a row or a query.
@@ -95,7 +96,8 @@ export interface DecisionHistory {
 /**
  * The engine's configuration and decision record. Every write (a saved version, an activation, an overlay change) is
  * one database transaction with its ledger entry; an activation or an overlay change also bumps the configuration
- * generation, so every other instance reloads. Reads of what decides (`configGeneration`, `activeVersions`,
+ * generation, so every other instance reloads. `unitGuard` is what commits with a write beyond its own rows (the
+ * request's idempotency key). Reads of what decides (`configGeneration`, `activeVersions`,
  * `overlays`) see committed rows only.
  */
 export interface EngineRepository extends DecisionHistory {
@@ -107,27 +109,34 @@ export interface EngineRepository extends DecisionHistory {
   saveVersion(
     doc: StrategyDocument,
     input: { by: string; at: number; entryId: string },
+    unitGuard?: UnitGuard,
   ): Promise<StrategyVersionRecord>;
   /** Makes `version` the live one; the old active version is retired. LG_STRATEGY_NOT_FOUND / LG_NOT_FOUND. */
-  activateVersion(input: {
-    id: string;
-    version: number;
-    by: string;
-    at: number;
-    activationId: string;
-  }): Promise<StrategyVersionRecord>;
+  activateVersion(
+    input: {
+      id: string;
+      version: number;
+      by: string;
+      at: number;
+      activationId: string;
+    },
+    unitGuard?: UnitGuard,
+  ): Promise<StrategyVersionRecord>;
   findVersion(id: string, version: number): Promise<StrategyVersionRecord | undefined>;
   listVersions(id: string): Promise<StrategyVersionRecord[]>;
   listStrategies(): Promise<StrategySummary[]>;
   activationHistory(id: string): Promise<StrategyActivation[]>;
-  putOverlay(input: {
-    name: string;
-    value: ParamValue;
-    description?: string;
-    by: string;
-    at: number;
-    historyId: string;
-  }): Promise<Overlay>;
+  putOverlay(
+    input: {
+      name: string;
+      value: ParamValue;
+      description?: string;
+      by: string;
+      at: number;
+      historyId: string;
+    },
+    unitGuard?: UnitGuard,
+  ): Promise<Overlay>;
   getDecision(id: string): Promise<StoredDecision | undefined>;
 }
 

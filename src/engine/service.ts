@@ -1,3 +1,4 @@
+import type { UnitGuard } from '../domain/index.js';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../domain/index.js';
 import type { Decider, Decision, DecisionContext } from '../domain/index.js';
@@ -63,8 +64,9 @@ export interface EngineService extends Decider {
   inputsOf(strategyId: string): ReadonlySet<string> | undefined;
   /** Validates a document (object or JSON/YAML text) without saving it. */
   validate(doc: unknown): StrategyDocument;
-  saveVersion(doc: unknown, by: string): Promise<StrategyVersionRecord>;
-  activate(id: string, version: number, by: string): Promise<StrategyVersionRecord>;
+  /** `unitGuard` (here and below): the request's idempotency key, committed with the write. */
+  saveVersion(doc: unknown, by: string, unitGuard?: UnitGuard): Promise<StrategyVersionRecord>;
+  activate(id: string, version: number, by: string, unitGuard?: UnitGuard): Promise<StrategyVersionRecord>;
   getVersion(id: string, version: number): Promise<StrategyVersionRecord>;
   listVersions(id: string): Promise<StrategyVersionRecord[]>;
   activations(id: string): Promise<StrategyActivation[]>;
@@ -79,7 +81,13 @@ export interface EngineService extends Decider {
   /** The declared overlay parameters with their types and bounds. */
   overlayDeclarations(): readonly OverlayDeclaration[];
   overlayHistory(name?: string): Promise<OverlayChange[]>;
-  setOverlay(name: string, value: ParamValue, by: string, description?: string): Promise<Overlay>;
+  setOverlay(
+    name: string,
+    value: ParamValue,
+    by: string,
+    description?: string,
+    unitGuard?: UnitGuard,
+  ): Promise<Overlay>;
   /** Runs a decision's restrictive actions through the blast-radius guard (no-op without a guard). */
   guardDecision(decision: Decision, activeLineCount: number): Decision;
   /** Reloads active versions, overlays and models from the store (another process may have changed them). */
@@ -293,23 +301,25 @@ class Engine implements EngineService {
     return validateStrategy(typeof doc === 'string' ? parseStrategySource(doc) : doc);
   }
 
-  async saveVersion(doc: unknown, by: string): Promise<StrategyVersionRecord> {
+  async saveVersion(doc: unknown, by: string, unitGuard?: UnitGuard): Promise<StrategyVersionRecord> {
     const valid = this.validate(doc);
-    return this.repo.saveVersion(valid, {
-      by,
-      at: this.options.clock.now(),
-      entryId: this.ids.next(),
-    });
+    return this.repo.saveVersion(
+      valid,
+      { by, at: this.options.clock.now(), entryId: this.ids.next() },
+      unitGuard,
+    );
   }
 
-  async activate(id: string, version: number, by: string): Promise<StrategyVersionRecord> {
-    const record = await this.repo.activateVersion({
-      id,
-      version,
-      by,
-      at: this.options.clock.now(),
-      activationId: this.ids.next(),
-    });
+  async activate(
+    id: string,
+    version: number,
+    by: string,
+    unitGuard?: UnitGuard,
+  ): Promise<StrategyVersionRecord> {
+    const record = await this.repo.activateVersion(
+      { id, version, by, at: this.options.clock.now(), activationId: this.ids.next() },
+      unitGuard,
+    );
     // Reload rather than patch the map: another process's activation may have committed after ours, and a reload
     // that ran meanwhile must not be overwritten by our older version.
     await this.refresh();
@@ -372,18 +382,27 @@ class Engine implements EngineService {
     return this.repo.overlayHistory(name);
   }
 
-  async setOverlay(name: string, value: ParamValue, by: string, description?: string): Promise<Overlay> {
+  async setOverlay(
+    name: string,
+    value: ParamValue,
+    by: string,
+    description?: string,
+    unitGuard?: UnitGuard,
+  ): Promise<Overlay> {
     if (typeof value === 'number' && !Number.isFinite(value))
       throw new LgError('LG_VALIDATION', 'overlay value must be finite');
     checkOverlay(name, value);
-    const overlay = await this.repo.putOverlay({
-      name,
-      value,
-      ...(description === undefined ? {} : { description }),
-      by,
-      at: this.options.clock.now(),
-      historyId: this.ids.next(),
-    });
+    const overlay = await this.repo.putOverlay(
+      {
+        name,
+        value,
+        ...(description === undefined ? {} : { description }),
+        by,
+        at: this.options.clock.now(),
+        historyId: this.ids.next(),
+      },
+      unitGuard,
+    );
     await this.refresh(); // as in activate: never patch in a value older than what a reload may have seen
     return overlay;
   }

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { sha256Hex } from '../domain/index.js';
-import type { Clock } from '../domain/index.js';
+import type { Clock, UnitGuard } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import type { IdGenerator } from '../domain/index.js';
 import { fieldCryptoFromMasterKey, type FieldCrypto } from '../compliance/index.js';
@@ -165,7 +165,12 @@ export interface ListStore {
   queryEntries(q: ListQuery & { readonly now: number }): Promise<StoredListEntry[]>;
   /** Live entries by (entity type, match key) at `at`; read beside the writer (it runs before every draw). */
   liveMatches(types: readonly string[], matchKeys: readonly string[], at: number): Promise<LiveListMatch[]>;
-  insertEntries(entries: readonly StoredListEntry[], ledger: readonly LedgerAppend[]): Promise<void>;
+  /** `guard`: what commits with the entries beyond their own rows (the request's idempotency key). */
+  insertEntries(
+    entries: readonly StoredListEntry[],
+    ledger: readonly LedgerAppend[],
+    guard?: UnitGuard,
+  ): Promise<void>;
   /** Marks a live entry removed; false when there was none. */
   removeEntry(entryId: string, removedAt: number, ledger: LedgerAppend): Promise<boolean>;
   /** Own person-identifier entries still stored in clear (raw:) by a former version. */
@@ -250,7 +255,7 @@ export class ListService {
     for (const row of keys) this.partnerKeys.set(row.partnerId, this.unseal(row.keySealed));
   }
 
-  async add(input: NewListEntry): Promise<ListEntry> {
+  async add(input: NewListEntry, guard?: UnitGuard): Promise<ListEntry> {
     const value = this.storedValue(input.entityType, input.value);
     if (value === '') throw new LgError('LG_VALIDATION', 'value must not be empty');
     const entry: ListEntry = {
@@ -260,7 +265,7 @@ export class ListService {
       addedAt: this.deps.clock.now(),
     };
     const matchKey = PERSON_ENTITY_TYPES.has(input.entityType) ? `${HASHED_PREFIX}${value}` : `raw:${value}`;
-    await this.insert([{ entry, matchKey }], [this.ledgerEntry('list.added', entry, matchKey)]);
+    await this.insert([{ entry, matchKey }], [this.ledgerEntry('list.added', entry, matchKey)], guard);
     return entry;
   }
 
@@ -484,6 +489,7 @@ export class ListService {
   async importFrom(
     shared: SharedListExport,
     addedBy: string,
+    guard?: UnitGuard,
   ): Promise<{ imported: number; skipped: number }> {
     const key = this.keyOf(shared.partnerId);
     if (shared.keyFingerprint !== keyFingerprint(key)) {
@@ -518,21 +524,25 @@ export class ListService {
       fresh.push({ entry, matchKey });
     }
     // One transaction: an import lands whole (with its ledger entry) or not at all.
-    await this.insert(fresh, [
-      {
-        entryId: this.deps.ids.next(),
-        kind: 'list.imported',
-        subjectId: shared.partnerId,
-        recordedAt: this.deps.clock.now(),
-        payload: {
-          partnerId: shared.partnerId,
-          addedBy,
-          imported: fresh.length,
-          skipped,
-          entryIds: fresh.map((f) => f.entry.entryId),
+    await this.insert(
+      fresh,
+      [
+        {
+          entryId: this.deps.ids.next(),
+          kind: 'list.imported',
+          subjectId: shared.partnerId,
+          recordedAt: this.deps.clock.now(),
+          payload: {
+            partnerId: shared.partnerId,
+            addedBy,
+            imported: fresh.length,
+            skipped,
+            entryIds: fresh.map((f) => f.entry.entryId),
+          },
         },
-      },
-    ]);
+      ],
+      guard,
+    );
     return { imported: fresh.length, skipped };
   }
 
@@ -546,6 +556,7 @@ export class ListService {
   private async insert(
     entries: readonly { entry: ListEntry; matchKey: string }[],
     ledger: readonly LedgerAppend[],
+    guard?: UnitGuard,
   ): Promise<void> {
     if (entries.length === 0) return;
     const rows = entries.map(({ entry, matchKey }): StoredListEntry => ({
@@ -560,7 +571,7 @@ export class ListService {
       expiresAt: entry.expiresAt ?? null,
     }));
     // One unit: the entries land whole, with their ledger entries, or not at all.
-    await this.store.insertEntries(rows, ledger);
+    await this.store.insertEntries(rows, ledger, guard);
     for (const { entry, matchKey } of entries) this.indexEntry(entry, matchKey);
   }
 

@@ -1,3 +1,4 @@
+import type { UnitGuard } from '../domain/index.js';
 /**
  * What the model registry reads and writes, as the registry's own records: src/store/models.ts implements it,
  * src/app/ wires it. Writes go through one unit of work per call, so a registration, its ledger entry and a first
@@ -54,7 +55,8 @@ export interface ModelUnit {
 
 export interface ModelRepository {
   /** Runs `work` in one database transaction. */
-  unit<T>(work: (unit: ModelUnit) => Promise<T>): Promise<T>;
+  /** `guard`: what commits with the unit beyond its own rows (the request's idempotency key). */
+  unit<T>(work: (unit: ModelUnit) => Promise<T>, guard?: UnitGuard): Promise<T>;
   /** The active version of every model id (id -> version). */
   aliases(): Promise<Record<string, number>>;
   activations(id: string): Promise<ModelActivation[]>;

@@ -1,3 +1,4 @@
+import type { UnitGuard } from '../domain/index.js';
 /**
  * The model registry in the store: immutable (id, version) rows holding the model file, and per id an alias, the
  * version an unversioned reference (`modelRef: { id }`) resolves to. Registering never moves an alias that exists:
@@ -34,7 +35,7 @@ export interface ModelRegistry {
    */
   register(model: unknown, options?: RegisterOptions): Promise<RegisteredModel>;
   /** Points the id's alias at a registered version: the explicit, recorded change of live scoring. */
-  activate(id: string, version: number, by: string): Promise<ModelActivation>;
+  activate(id: string, version: number, by: string, guard?: UnitGuard): Promise<ModelActivation>;
   /** The active version of every model id (id -> version). */
   aliases(): Promise<Record<string, number>>;
   activations(id: string): Promise<ModelActivation[]>;
@@ -105,12 +106,12 @@ export function createModelRegistry(
       if (result.activation) aliasCache.set(id, result.activation.version);
       return result.info;
     },
-    async activate(id, version, by) {
+    async activate(id, version, by, guard) {
       const activation = await repository.unit(async (unit) => {
         if (!(await unit.isRegistered(id, version)))
           throw new LgError('LG_MODEL_NOT_FOUND', `model ${id} has no version ${version}`, { id, version });
         return unit.moveAlias({ id, version, by, at: clock.now(), activationId: ids.next() });
-      });
+      }, guard);
       await registry.loadAll();
       return activation;
     },

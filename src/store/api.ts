@@ -5,8 +5,6 @@
 import { sql, type Insertable, type Selectable } from 'kysely';
 import type { Db, DbTx, Store } from './db.js';
 import type { Database } from './schema.js';
-import { runShaped } from './shaped.js';
-import type { UnitContext } from './unit-context.js';
 
 type DbLike = Db | DbTx;
 
@@ -112,8 +110,6 @@ export async function findBorrowerToken(
 const RESPONSES_PER_STATEMENT = 100;
 
 const LOAD_SQL = 'select * from "idempotency_keys" where "scope" = ? and "idem_key" = ?';
-const CLAIM_SQL =
-  'insert into "idempotency_keys" ("scope", "idem_key", "request_hash", "state", "status_code", "response_body", "created_at") values (?, ?, ?, ?, ?, ?, ?) on conflict ("scope", "idem_key") do nothing';
 const STORE_RESPONSE_SQL =
   'insert into "idempotency_keys" ("scope", "idem_key", "request_hash", "state", "status_code", "response_body", "created_at") values (?, ?, ?, ?, ?, ?, ?) on conflict ("scope", "idem_key") do update set "state" = excluded."state", "status_code" = excluded."status_code", "response_body" = excluded."response_body"';
 
@@ -133,39 +129,6 @@ export async function loadIdempotencyRow(
     .where('scope', '=', scope)
     .where('idem_key', '=', key)
     .executeTakeFirst();
-}
-
-/**
- * The unit hooks that insert a key's claim row in the same transaction as the guarded write (both engines).
- * `claimRow` gives the row, or undefined once the key is claimed (a later unit of the same request); `claimed` gets
- * the number of rows inserted (0: another process holds the key) and throws to roll the unit back.
- */
-export function idempotencyClaimHooks(
-  claimRow: () => IdempotencyRow | undefined,
-  claimed: (inserted: number) => void,
-): Required<UnitContext> {
-  return {
-    afterWork: async (tx) => {
-      const row = claimRow();
-      if (row === undefined) return;
-      // Every guarded write runs this insert: reuse its compiled SQL (shaped.ts).
-      const inserted = await runShaped(
-        tx,
-        'idempotency claim',
-        () =>
-          tx
-            .insertInto('idempotency_keys')
-            .values(row)
-            .onConflict((oc) => oc.columns(['scope', 'idem_key']).doNothing()),
-        Object.values(row),
-      );
-      claimed(Number(inserted.numAffectedRows ?? 0));
-    },
-    afterWorkSync: (syncSql) => {
-      const row = claimRow();
-      if (row !== undefined) claimed(syncSql.run(CLAIM_SQL, Object.values(row)));
-    },
-  };
 }
 
 /** Stores finished responses (upsert over the claim row): one synchronous unit on SQLite, multi-row statements elsewhere. */

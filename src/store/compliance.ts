@@ -169,7 +169,7 @@ function consentsOf(db: Q, hashes: readonly string[]) {
 export function createComplianceStore(store: Store): ComplianceStore {
   const db = store.db;
   return {
-    unit: (work) => store.transaction((tx) => work(complianceTx(tx, store.kind))),
+    unit: (work, guard) => store.transaction((tx) => work(complianceTx(tx, store.kind)), guard),
     // The dbTx a case resolution opened: src/compliance holds it only as an opaque handle to give back here.
     within: (tx) => complianceTx(tx as DbTx, store.kind),
     consentsOf: (hashes) => consentsOf(db, hashes),

@@ -7,7 +7,7 @@ import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
 import { createGroupCommitter } from './group-commit.js';
 import type { Db, Store } from './store-types.js';
-import { withUnitHooks } from './unit-context.js';
+import { guardedWork } from './idempotency-claim.js';
 import { cachedPrepare, createSyncSql, type SyncSql } from './sync.js';
 import { createWalSyncer } from './wal-sync.js';
 import { startCheckpointer } from './checkpointer.js';
@@ -185,7 +185,7 @@ function openPostgres(url: string, poolSizeMax: number, onFault?: StoreFaultList
     // The pool already runs reads beside transactions.
     readDb: db,
     // PostgreSQL groups concurrent commits itself; row locks and conditional updates keep them correct.
-    transaction: (work) => db.transaction().execute(withUnitHooks(work)),
+    transaction: (work, guard) => db.transaction().execute(guardedWork(work, guard)),
     close: () => db.destroy(),
   };
 }

@@ -4,7 +4,9 @@ import type { Database } from './schema.js';
 import type { DbTx, SyncUnitOptions } from './store-types.js';
 import type { SyncSql } from './sync.js';
 import type { WalSyncer } from './wal-sync.js';
-import { clearTxCaches, finishBatch, unitContext, withSyncUnitHooks, withUnitHooks } from './unit-context.js';
+import { clearTxCaches, finishBatch } from './tx-scope.js';
+import { guardedSyncWork, guardedWork } from './idempotency-claim.js';
+import type { UnitGuard } from '../domain/index.js';
 
 /**
  * Group commit for the embedded store. SQLite has one writer and, with synchronous=FULL, one fsync per commit; so
@@ -53,7 +55,7 @@ export interface GroupCommitOptions {
 export type { SyncUnitOptions };
 
 export interface GroupCommitter {
-  transaction<T>(work: (tx: DbTx) => Promise<T>): Promise<T>;
+  transaction<T>(work: (tx: DbTx) => Promise<T>, guard?: UnitGuard): Promise<T>;
   transactionSync<T>(work: (sql: SyncSql) => T, options?: SyncUnitOptions): Promise<T>;
   /** Runs every unit queued or deferred so far; resolves once they have all settled (before closing the store). */
   drain(): Promise<void>;
@@ -65,10 +67,10 @@ const insideUnit = new AsyncLocalStorage<true>();
 /**
  * Runs `work` as if no unit of work were running: for side effects a unit may trigger but must not own (recording an
  * alert about what the unit decided). Work started inside a unit inherits its async context, so without this its
- * own transaction would be refused as nested, and an idempotent request's key would try to join it.
+ * own transaction would be refused as nested.
  */
 export function outsideUnitOfWork<T>(work: () => T): T {
-  return insideUnit.exit(() => unitContext.exit(work));
+  return insideUnit.exit(work);
 }
 
 export function createGroupCommitter(db: Kysely<Database>, options: GroupCommitOptions): GroupCommitter {
@@ -238,17 +240,13 @@ export function createGroupCommitter(db: Kysely<Database>, options: GroupCommitO
   }
 
   return {
-    transaction: <T>(work: (tx: DbTx) => Promise<T>) =>
-      enqueue<T>((s) => ({ ...s, kind: 'async', work: withUnitHooks(work) })),
-    transactionSync: <T>(work: (sql: SyncSql) => T, unitOptions?: SyncUnitOptions) => {
-      let hooked: (sql: SyncSql) => T;
-      try {
-        hooked = withSyncUnitHooks(work);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      return enqueue<T>((s) => ({ ...s, kind: 'sync', work: hooked }), unitOptions?.deferrable === true);
-    },
+    transaction: <T>(work: (tx: DbTx) => Promise<T>, guard?: UnitGuard) =>
+      enqueue<T>((s) => ({ ...s, kind: 'async', work: guardedWork(work, guard) })),
+    transactionSync: <T>(work: (sql: SyncSql) => T, unitOptions?: SyncUnitOptions) =>
+      enqueue<T>(
+        (s) => ({ ...s, kind: 'sync', work: guardedSyncWork(work, unitOptions?.guard) }),
+        unitOptions?.deferrable === true,
+      ),
     drain: async () => {
       takeDeferred();
       // A unit queued behind all the others runs after them; then every flush begun so far must have completed.

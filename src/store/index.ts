@@ -12,7 +12,6 @@ export { createEngineRepository, decisionWrites, recordDecision } from './engine
 export { createModelRepository } from './models.js';
 export * from './api.js';
 export { RETRY_AFTER_SECONDS } from './faults.js';
-export { unitContext } from './unit-context.js';
 export { drawRow, lineRow } from './case-evidence.js';
 export { createOutboxSource } from './outbox-relay.js';
 export { createCaseIntakeReads } from './cases-intake.js';

@@ -11,7 +11,7 @@ import {
 import type { Db, DbTx } from './store-types.js';
 import { insertRows, runShaped } from './shaped.js';
 import type { SyncSql } from './sync.js';
-import { registerBatchFinisher, txScopedCache } from './unit-context.js';
+import { registerBatchFinisher, txScopedCache } from './tx-scope.js';
 
 /**
  * The SQL of the ledger's hash chains (the port is LedgerStorage in src/compliance/ports.ts; the chaining itself —

@@ -51,11 +51,12 @@ export function createLedgerLogStore(
   const settleWaitMsMax = options.settleWaitMsMax ?? SETTLE_WAIT_MS_DEFAULT;
   const rowsMax = options.integrateRowsMax ?? INTEGRATE_ROWS_DEFAULT;
   return {
-    async advance(step) {
+    async advance(step, guard) {
       const horizon =
         store.kind === 'postgres' ? await settledSeq(db, settleWaitMsMax) : Number.MAX_SAFE_INTEGER;
       for (;;) {
-        const signed = await store.transaction((tx) => advanceChunk(tx, { horizon, rowsMax }, step));
+        // Each chunk may carry the request's key: the first to commit writes it (the checkpoint is whatever was signed).
+        const signed = await store.transaction((tx) => advanceChunk(tx, { horizon, rowsMax }, step), guard);
         if (signed) return signed;
       }
     },

@@ -138,7 +138,7 @@ async function modelText(db: Db, id: string, version?: number): Promise<string |
 export function createModelRepository(store: Store): ModelRepository {
   const db = store.db;
   return {
-    unit: (work) => store.transaction((tx) => work(unitOf(tx))),
+    unit: (work, guard) => store.transaction((tx) => work(unitOf(tx)), guard),
     async aliases() {
       const rows = await db.selectFrom('model_aliases').select(['id', 'version']).execute();
       return Object.fromEntries(rows.map((r) => [r.id, Number(r.version)]));

@@ -4,7 +4,6 @@
  */
 import type { OutboxSource } from '../bus/index.js';
 import type { Store } from './db.js';
-import { unitContext } from './unit-context.js';
 
 /** Ids per UPDATE … IN (…): far below both stores' bound-parameter limits. */
 const MARK_CHUNK = 500;
@@ -50,7 +49,6 @@ export function createOutboxSource(store: Store): OutboxSource {
   return {
     unpublished: (limit) => unpublishedOutboxRows(store, limit),
     durable: async () => store.sync?.durable(),
-    // Outside any request's unit context: a mark is not the request's guarded effect.
-    markPublished: (ids, at) => unitContext.exit(() => markOutboxPublished(store, ids, at)),
+    markPublished: (ids, at) => markOutboxPublished(store, ids, at),
   };
 }

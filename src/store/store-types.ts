@@ -1,9 +1,10 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './schema.js';
 import type { SyncSql } from './sync.js';
+import type { UnitGuard } from '../domain/index.js';
 
 /**
- * The store's types, apart from the code that opens it (db.ts) so that the group committer and the unit context can
+ * The store's types, apart from the code that opens it (db.ts) so that the group committer and the transaction scope (tx-scope.ts) can
  * name a transaction without importing the module that creates them (no import cycle).
  */
 export type StoreKind = 'sqlite' | 'postgres';
@@ -20,8 +21,11 @@ export interface Store {
    * Never use it for a read whose result decides a write: that read belongs inside the unit of work.
    */
   readonly readDb: Db;
-  /** Runs `work` in one database transaction; everything it writes commits together or not at all. */
-  transaction<T>(work: (tx: DbTx) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` in one database transaction; everything it writes commits together or not at all, with the guard's
+   * idempotency key when one is given (idempotency-claim.ts).
+   */
+  transaction<T>(work: (tx: DbTx) => Promise<T>, guard?: UnitGuard): Promise<T>;
   /** Embedded SQLite only: synchronous SQL for the hottest paths (see sync.ts). */
   readonly sync?: SyncStore;
   close(): Promise<void>;
@@ -45,4 +49,6 @@ export interface SyncStore {
 export interface SyncUnitOptions {
   /** Join the next batch instead of starting one (see group-commit.ts). */
   readonly deferrable?: boolean;
+  /** Written with the unit, as for Store.transaction. */
+  readonly guard?: UnitGuard;
 }

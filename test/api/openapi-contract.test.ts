@@ -128,6 +128,12 @@ describe('/openapi.json declares every operation’s answers', () => {
       );
     expect(started.violations).toEqual([]);
     expect(exercised.bodyViolations).toEqual([]);
+    // Every idempotent write the walk made committed its key in its own unit of work (the handler passed its guard).
+    const metrics = (await started.server.inject({ method: 'GET', url: '/metrics' })).body;
+    const unguarded = metrics
+      .split('\n')
+      .filter((line) => line.startsWith('lineguard_idempotent_writes_unguarded_total{'));
+    expect(unguarded).toEqual([]);
     // The walk below reaches most of the API with a 2xx; the rest answered (and were checked) with their errors.
     expect(exercised.succeeded.size).toBeGreaterThanOrEqual(98);
     // The borrower's own reads and the dispute routes each get their 2xx shape checked, not only their errors.

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
-import { openStore, sql } from '../../src/store/db.js';
+import { openStore, sql, type Store } from '../../src/store/db.js';
+import type { IdempotencyClaim } from '../../src/domain/index.js';
 import { createGroupCommitter } from '../../src/store/group-commit.js';
 import { createSyncSql } from '../../src/store/sync.js';
 import type { WalSyncer } from '../../src/store/wal-sync.js';
@@ -115,13 +116,76 @@ describe('synchronous units', () => {
     expect(await verifyLedger(reopened.db)).toEqual({ ok: true, entriesChecked: 180 });
     await reopened.close();
   });
+});
 
-  it('refuse to run under a guard that only knows async hooks', async () => {
+describe('a unit guarded by an idempotency key', () => {
+  function claimOf(key: string) {
+    const state = { committed: false, lost: false };
+    const claim: IdempotencyClaim = {
+      scope: 'key-1 /v1/test',
+      key,
+      requestHash: 'h',
+      at: 1,
+      pending: () => !state.committed,
+      claimed: (inserted) => {
+        if (!inserted) {
+          state.lost = true;
+          throw new Error('claimed elsewhere');
+        }
+        state.committed = true;
+      },
+    };
+    return { claim, state };
+  }
+  const keys = (store: Store) =>
+    store.db.selectFrom('idempotency_keys').select(['idem_key', 'state']).orderBy('idem_key').execute();
+
+  it('writes the key with the unit, once per request, on both kinds of unit', async () => {
     const store = await openStore({ sqlitePath: ':memory:' });
-    const { unitContext } = await import('../../src/store/unit-context.js');
+    const first = claimOf('a');
+    await store.transaction(async () => 1, { idempotency: first.claim });
+    // A second unit of the same request does not write the key again.
+    await store.transaction(async () => 2, { idempotency: first.claim });
+    const second = claimOf('b');
+    await store.sync?.transaction(() => 3, { guard: { idempotency: second.claim } });
+    expect(await keys(store)).toEqual([
+      { idem_key: 'a', state: 'committed' },
+      { idem_key: 'b', state: 'committed' },
+    ]);
+    expect([first.state.committed, second.state.committed]).toEqual([true, true]);
+    await store.close();
+  });
+
+  it('rolls the unit back when another request already holds the key', async () => {
+    const store = await openStore({ sqlitePath: ':memory:' });
+    await store.transaction(async () => 1, { idempotency: claimOf('k').claim });
+    const loser = claimOf('k');
     await expect(
-      unitContext.run({ afterWork: async () => undefined }, () => store.sync?.transaction(() => 1)),
-    ).rejects.toThrow(/async-only hook/);
+      store.transaction(
+        async (tx) => {
+          await tx
+            .insertInto('outbox')
+            .values({ id: 'lost-async', topic: 't', payload: '{}', created_at: 1, published_at: null })
+            .execute();
+        },
+        { idempotency: loser.claim },
+      ),
+    ).rejects.toThrow(/claimed elsewhere/);
+    const syncLoser = claimOf('k');
+    await expect(
+      store.sync?.transaction(
+        (syncSql) =>
+          syncSql.run('insert into outbox (id, topic, payload, created_at) values (?, ?, ?, ?)', [
+            'lost-sync',
+            't',
+            '{}',
+            1,
+          ]),
+        { guard: { idempotency: syncLoser.claim } },
+      ),
+    ).rejects.toThrow(/claimed elsewhere/);
+    expect(await store.db.selectFrom('outbox').select('id').execute()).toEqual([]);
+    expect([loser.state.lost, syncLoser.state.lost]).toEqual([true, true]);
     await store.close();
   });
 });

@@ -5,7 +5,16 @@ import { UUID_PATTERN } from '../../domain/index.js';
 import { LgError } from '../../domain/index.js';
 import type { CoreServices } from '../../core/index.js';
 import { CASE_STATES, CASE_TYPES, type CaseService } from '../../cases/index.js';
-import { actorOf, CASE_WORKERS, CHECKERS, WRITERS, type Role, typed, type TypedApp } from '../types.js';
+import {
+  guardOf,
+  actorOf,
+  CASE_WORKERS,
+  CHECKERS,
+  WRITERS,
+  type Role,
+  typed,
+  type TypedApp,
+} from '../types.js';
 import { parseInstant } from '../instants.js';
 
 /** The case queues, outcomes and four-eyes changes over HTTP (issue 11). */
@@ -189,7 +198,7 @@ function caseQueueRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
     async (request) => {
       const assignee = request.body.assignee ?? request.principal?.userId;
       if (!assignee) throw new LgError('LG_VALIDATION', 'name an assignee: your key belongs to no user');
-      return cases.assign(request.params.id, { assignee, actor: actorOf(request) });
+      return cases.assign(request.params.id, { assignee, actor: actorOf(request) }, guardOf(request));
     },
   );
 
@@ -205,7 +214,8 @@ function caseQueueRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
         response: { 200: R.CaseView, ...R.WRITE_ERRORS },
       },
     },
-    async (request) => cases.move(request.params.id, { ...request.body, actor: actorOf(request) }),
+    async (request) =>
+      cases.move(request.params.id, { ...request.body, actor: actorOf(request) }, guardOf(request)),
   );
 
   app.post(
@@ -231,7 +241,13 @@ function caseQueueRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
     async (request, reply) =>
       reply
         .code(201)
-        .send(await cases.note(request.params.id, { text: request.body.text, actor: actorOf(request) })),
+        .send(
+          await cases.note(
+            request.params.id,
+            { text: request.body.text, actor: actorOf(request) },
+            guardOf(request),
+          ),
+        ),
   );
 
   app.post(
@@ -252,7 +268,7 @@ function caseQueueRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
       },
     },
     async (request, reply) => {
-      const result = await cases.resolve(request.params.id, request.body, actorOf(request));
+      const result = await cases.resolve(request.params.id, request.body, actorOf(request), guardOf(request));
       return reply.code(result.state === 'RESOLVED' ? 200 : 202).send(result);
     },
   );
@@ -270,7 +286,11 @@ function caseQueueRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
       },
     },
     async (request) =>
-      cases.extendComplaint(request.params.id, { reason: request.body.reason, actor: actorOf(request) }),
+      cases.extendComplaint(
+        request.params.id,
+        { reason: request.body.reason, actor: actorOf(request) },
+        guardOf(request),
+      ),
   );
 }
 
@@ -328,7 +348,8 @@ function pendingChangeRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
         response: { 200: R.PendingChangeView, ...R.WRITE_ERRORS },
       },
     },
-    async (request) => cases.fourEyes.approve(request.params.id, actorOf(request), request.body.note),
+    async (request) =>
+      cases.fourEyes.approve(request.params.id, actorOf(request), request.body.note, guardOf(request)),
   );
 
   app.post(
@@ -343,7 +364,8 @@ function pendingChangeRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
         response: { 200: R.PendingChangeView, ...R.WRITE_ERRORS },
       },
     },
-    async (request) => cases.fourEyes.reject(request.params.id, actorOf(request), request.body.note),
+    async (request) =>
+      cases.fourEyes.reject(request.params.id, actorOf(request), request.body.note, guardOf(request)),
   );
 }
 
@@ -372,7 +394,11 @@ function heldDrawRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
       },
     },
     async (request) =>
-      cases.challenge(request.params.id, { result: request.body.result, actor: actorOf(request) }),
+      cases.challenge(
+        request.params.id,
+        { result: request.body.result, actor: actorOf(request) },
+        guardOf(request),
+      ),
   );
 
   app.post(
@@ -388,6 +414,10 @@ function heldDrawRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
       },
     },
     async (request) =>
-      cases.stopCooldown(request.params.id, { actor: actorOf(request), why: request.body.why }),
+      cases.stopCooldown(
+        request.params.id,
+        { actor: actorOf(request), why: request.body.why },
+        guardOf(request),
+      ),
   );
 }

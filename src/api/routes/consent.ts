@@ -5,7 +5,7 @@ import { UUID_PATTERN } from '../../domain/index.js';
 import { LgError } from '../../domain/index.js';
 import { CONSENT_CHANNELS, CONSENT_PURPOSES, type ConsentServices } from '../../compliance/index.js';
 import { parseInstant } from '../instants.js';
-import { actorOf, BORROWERS, READERS, RISK_WRITERS, WRITERS, typed } from '../types.js';
+import { guardOf, actorOf, BORROWERS, READERS, RISK_WRITERS, WRITERS, typed } from '../types.js';
 
 /** Consent records and credit-report inquiries (征信业管理条例 Art. 18; PIPL Art. 13-15). */
 const tags = ['consent'];
@@ -56,14 +56,17 @@ export function consentRoutes(services: ConsentServices): FastifyPluginAsync {
       },
       async (request, reply) => {
         const body = request.body;
-        const consent = await services.recordConsent({
-          nationalId: body.nationalId,
-          purpose: body.purpose,
-          textVersion: body.textVersion,
-          channel: body.channel,
-          expiresAt: parseInstant(body.expiresAt, 'expiresAt'),
-          recordedBy: actorOf(request),
-        });
+        const consent = await services.recordConsent(
+          {
+            nationalId: body.nationalId,
+            purpose: body.purpose,
+            textVersion: body.textVersion,
+            channel: body.channel,
+            expiresAt: parseInstant(body.expiresAt, 'expiresAt'),
+            recordedBy: actorOf(request),
+          },
+          guardOf(request),
+        );
         return reply.code(201).send(consent);
       },
     );
@@ -81,11 +84,14 @@ export function consentRoutes(services: ConsentServices): FastifyPluginAsync {
         },
       },
       async (request) =>
-        services.withdrawConsent({
-          consentId: request.params.id,
-          reason: request.body.reason,
-          by: actorOf(request),
-        }),
+        services.withdrawConsent(
+          {
+            consentId: request.params.id,
+            reason: request.body.reason,
+            by: actorOf(request),
+          },
+          guardOf(request),
+        ),
     );
 
     app.get(
@@ -158,10 +164,13 @@ export function consentRoutes(services: ConsentServices): FastifyPluginAsync {
         },
       },
       async (request, reply) => {
-        const result = await services.pullForBorrower({
-          ...request.body,
-          requestedBy: actorOf(request),
-        });
+        const result = await services.pullForBorrower(
+          {
+            ...request.body,
+            requestedBy: actorOf(request),
+          },
+          guardOf(request),
+        );
         // A refused pull is logged (with its inquiry id) and answered with the refusal's stable code.
         if (result.status === 'REFUSED')
           throw new LgError(result.code, `no inquiry was made: ${result.code}`, {

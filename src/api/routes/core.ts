@@ -1,3 +1,4 @@
+import type { UnitGuard } from '../../domain/index.js';
 import { Type, type Static } from '@sinclair/typebox';
 import * as R from './responses.js';
 import type { PendingChangeView } from '../../cases/index.js';
@@ -7,7 +8,7 @@ import { REPAYMENT_METHODS } from '../../domain/index.js';
 import { UUID_PATTERN } from '../../domain/index.js';
 import { FUNDING_MODES } from '../../domain/index.js';
 import type { CoreServices } from '../../core/index.js';
-import { READERS, RISK_WRITERS, WRITERS, typed } from '../types.js';
+import { guardOf, READERS, RISK_WRITERS, WRITERS, typed } from '../types.js';
 import { parseInstant } from '../instants.js';
 
 /** The credit-line core over HTTP: applications, lines, actions, explanations, draws, loans, repayments. */
@@ -142,6 +143,7 @@ export type LineActionGate = (
   lineId: string,
   action: Omit<ActionBody, 'tempUntil'> & { tempUntil?: number },
   actor: string,
+  guard?: UnitGuard,
 ) => Promise<PendingChangeView | undefined>;
 
 export function coreRoutes(core: CoreServices, lineActionGate?: LineActionGate): FastifyPluginAsync {
@@ -159,7 +161,7 @@ export function coreRoutes(core: CoreServices, lineActionGate?: LineActionGate):
         },
       },
       async (request, reply) => {
-        const result = await core.submitApplication(request.body);
+        const result = await core.submitApplication(request.body, guardOf(request));
         return reply.code(201).send(result);
       },
     );
@@ -197,20 +199,25 @@ export function coreRoutes(core: CoreServices, lineActionGate?: LineActionGate):
           request.params.id,
           { ...body, tempUntil },
           request.principal?.actor ?? '',
+          guardOf(request),
         );
         if (pending) return reply.code(202).send({ pendingChange: pending });
-        const result = await core.applyLineAction(request.params.id, {
-          type: body.type,
-          reasons: body.reasons,
-          automated: false,
-          actor: request.principal?.actor,
-          limitMinor: body.limitMinor,
-          annualRate: body.annualRate,
-          appealable: body.appealable,
-          revoke: body.revoke,
-          tempUntil,
-          note: body.note,
-        });
+        const result = await core.applyLineAction(
+          request.params.id,
+          {
+            type: body.type,
+            reasons: body.reasons,
+            automated: false,
+            actor: request.principal?.actor,
+            limitMinor: body.limitMinor,
+            annualRate: body.annualRate,
+            appealable: body.appealable,
+            revoke: body.revoke,
+            tempUntil,
+            note: body.note,
+          },
+          guardOf(request),
+        );
         return reply.code(201).send(result);
       },
     );
@@ -245,9 +252,7 @@ export function coreRoutes(core: CoreServices, lineActionGate?: LineActionGate):
         },
       },
       async (request, reply) => {
-        // The idempotency key commits in the draw's own unit of work, passed in rather than found implicitly.
-        const guard = request.idempotencyClaim ? { idempotency: request.idempotencyClaim } : undefined;
-        const result = await core.requestDraw(request.params.id, request.body, guard);
+        const result = await core.requestDraw(request.params.id, request.body, guardOf(request));
         return reply.code(result.status === 'APPROVED' ? 201 : 202).send(result);
       },
     );
@@ -280,7 +285,7 @@ export function coreRoutes(core: CoreServices, lineActionGate?: LineActionGate):
         },
       },
       async (request, reply) => {
-        const result = await core.repay(request.params.id, request.body);
+        const result = await core.repay(request.params.id, request.body, guardOf(request));
         return reply.code(201).send(result);
       },
     );

@@ -1,9 +1,10 @@
+import type { UnitGuard } from '../../domain/index.js';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { UUID_PATTERN } from '../../domain/index.js';
 import type { CaseService } from '../../cases/index.js';
 import { DISPUTE_TARGET_KINDS, type ConsentServices } from '../../compliance/index.js';
-import { actorOf, BORROWERS, CASE_WORKERS, READERS, WRITERS, typed } from '../types.js';
+import { guardOf, actorOf, BORROWERS, CASE_WORKERS, READERS, WRITERS, typed } from '../types.js';
 import { borrowerOf } from './me.js';
 import * as R from './responses.js';
 
@@ -46,8 +47,8 @@ const tags = ['disputes'];
 
 export function disputeRoutes(deps: DisputeRoutesDeps): FastifyPluginAsync {
   const disputes = deps.consents.disputes;
-  const raise = async (input: Parameters<CaseService['raiseDispute']>[0]) => {
-    const raised = await deps.cases.raiseDispute(input);
+  const raise = async (input: Parameters<CaseService['raiseDispute']>[0], guard: UnitGuard | undefined) => {
+    const raised = await deps.cases.raiseDispute(input, guard);
     return disputes.get(raised.id);
   };
   return async (instance) => {
@@ -66,12 +67,15 @@ export function disputeRoutes(deps: DisputeRoutesDeps): FastifyPluginAsync {
       },
       async (request, reply) =>
         reply.code(201).send(
-          await raise({
-            borrowerId: borrowerOf(request),
-            target: request.body.target,
-            text: request.body.text,
-            raisedBy: 'borrower',
-          }),
+          await raise(
+            {
+              borrowerId: borrowerOf(request),
+              target: request.body.target,
+              text: request.body.text,
+              raisedBy: 'borrower',
+            },
+            guardOf(request),
+          ),
         ),
     );
 
@@ -128,12 +132,15 @@ export function disputeRoutes(deps: DisputeRoutesDeps): FastifyPluginAsync {
       },
       async (request, reply) =>
         reply.code(201).send(
-          await raise({
-            borrowerId: request.body.borrowerId,
-            target: request.body.target,
-            text: request.body.text,
-            raisedBy: actorOf(request),
-          }),
+          await raise(
+            {
+              borrowerId: request.body.borrowerId,
+              target: request.body.target,
+              text: request.body.text,
+              raisedBy: actorOf(request),
+            },
+            guardOf(request),
+          ),
         ),
     );
 

@@ -3,7 +3,7 @@ import * as R from './responses.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { UUID_PATTERN } from '../../domain/index.js';
 import { CHECKPOINTS_LIST_MAX, type LedgerEvidence } from '../../compliance/index.js';
-import { BORROWERS, READERS, typed } from '../types.js';
+import { guardOf, BORROWERS, READERS, typed } from '../types.js';
 import { LgError } from '../../domain/index.js';
 
 /**
@@ -78,7 +78,7 @@ export function ledgerRoutes(evidence: LedgerEvidence): FastifyPluginAsync {
           response: { 201: R.SignedCheckpoint, ...R.WRITE_ERRORS },
         },
       },
-      async (_request, reply) => reply.code(201).send(await evidence.checkpoint()),
+      async (request, reply) => reply.code(201).send(await evidence.checkpoint(guardOf(request))),
     );
 
     app.get(

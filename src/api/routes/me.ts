@@ -5,7 +5,7 @@ import { LgError } from '../../domain/index.js';
 import { UUID_PATTERN } from '../../domain/index.js';
 import type { CoreServices } from '../../core/index.js';
 import { COMPLAINT_CATEGORIES, type CaseService } from '../../cases/index.js';
-import { BORROWERS, typed } from '../types.js';
+import { guardOf, BORROWERS, typed } from '../types.js';
 
 /**
  * The borrower's own view, with a borrower token (issue 11). Every route reads the borrower from the token, never
@@ -143,7 +143,8 @@ export function meRoutes(deps: MeRoutesDeps): FastifyPluginAsync {
           response: { 201: R.AppealView, ...R.WRITE_ERRORS },
         },
       },
-      async (request, reply) => reply.code(201).send(await me.fileAppeal(borrowerOf(request), request.body)),
+      async (request, reply) =>
+        reply.code(201).send(await me.fileAppeal(borrowerOf(request), request.body, guardOf(request))),
     );
 
     app.get(
@@ -187,7 +188,7 @@ export function meRoutes(deps: MeRoutesDeps): FastifyPluginAsync {
         },
       },
       async (request, reply) =>
-        reply.code(201).send(await me.fileComplaint(borrowerOf(request), request.body)),
+        reply.code(201).send(await me.fileComplaint(borrowerOf(request), request.body, guardOf(request))),
     );
 
     app.get(
@@ -216,7 +217,7 @@ export function meRoutes(deps: MeRoutesDeps): FastifyPluginAsync {
           response: { 200: Type.Object({ drawId: Type.String(), status: Type.String() }), ...R.WRITE_ERRORS },
         },
       },
-      async (request) => me.cancelDraw(borrowerOf(request), request.params.id),
+      async (request) => me.cancelDraw(borrowerOf(request), request.params.id, guardOf(request)),
     );
   };
 }

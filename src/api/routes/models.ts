@@ -1,10 +1,11 @@
+import type { UnitGuard } from '../../domain/index.js';
 import { Type } from '@sinclair/typebox';
 import * as R from './responses.js';
 import type { PendingChangeView } from '../../cases/index.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { LgError } from '../../domain/index.js';
 import type { ModelRegistry } from '../../scoring/index.js';
-import { actorOf, READERS, RISK_WRITERS, typed } from '../types.js';
+import { guardOf, actorOf, READERS, RISK_WRITERS, typed } from '../types.js';
 
 /**
  * The model registry over HTTP (issues 11 and 12): which versions are registered, which one an unversioned
@@ -13,7 +14,12 @@ import { actorOf, READERS, RISK_WRITERS, typed } from '../types.js';
 export interface ModelRouteDeps {
   readonly models: Pick<ModelRegistry, 'list' | 'aliases' | 'activations' | 'activate' | 'get'>;
   readonly gates: {
-    modelActivation(id: string, version: number, actor: string): Promise<PendingChangeView | undefined>;
+    modelActivation(
+      id: string,
+      version: number,
+      actor: string,
+      guard?: UnitGuard,
+    ): Promise<PendingChangeView | undefined>;
   };
 }
 
@@ -80,9 +86,9 @@ export function modelRoutes(deps: ModelRouteDeps): FastifyPluginAsync {
         const { id, version } = request.params;
         if (!(await deps.models.get(id, version)))
           throw new LgError('LG_MODEL_NOT_FOUND', `model ${id} has no version ${version}`);
-        const pending = await deps.gates.modelActivation(id, version, actorOf(request));
+        const pending = await deps.gates.modelActivation(id, version, actorOf(request), guardOf(request));
         if (pending) return reply.code(202).send({ pendingChange: pending });
-        return deps.models.activate(id, version, actorOf(request));
+        return deps.models.activate(id, version, actorOf(request), guardOf(request));
       },
     );
   };

@@ -1,3 +1,4 @@
+import type { UnitGuard } from '../../domain/index.js';
 import { Type, type Static } from '@sinclair/typebox';
 import * as R from './responses.js';
 import type { PendingChangeView } from '../../cases/index.js';
@@ -9,7 +10,7 @@ import { LIST_ENTITY_TYPES, LIST_KINDS } from '../../monitor/index.js';
 import { listAlerts } from '../../cases/index.js';
 import type { MonitorService } from '../../monitor/index.js';
 import { describePack } from '../../monitor/index.js';
-import { actorOf, READERS, RISK_WRITERS, WRITERS, typed, type TypedApp } from '../types.js';
+import { guardOf, actorOf, READERS, RISK_WRITERS, WRITERS, typed, type TypedApp } from '../types.js';
 import { EpochMs, instantText, parseInstant } from '../instants.js';
 
 export interface MonitorRoutesDeps {
@@ -21,6 +22,7 @@ export interface MonitorRoutesDeps {
     listAdd(
       entry: Omit<Static<typeof NewEntry>, 'expiresAt'> & { expiresAt?: number },
       actor: string,
+      guard?: UnitGuard,
     ): Promise<PendingChangeView | undefined>;
     listRemove(entryId: string, actor: string): Promise<PendingChangeView | undefined>;
   };
@@ -209,13 +211,16 @@ function registerListRoutes(
     async (request, reply) => {
       const body = request.body;
       const expiresAt = parseInstant(body.expiresAt, 'expiresAt');
-      const pending = await listGates?.listAdd({ ...body, expiresAt }, request.principal?.actor ?? '');
+      const pending = await listGates?.listAdd(
+        { ...body, expiresAt },
+        request.principal?.actor ?? '',
+        guardOf(request),
+      );
       if (pending) return reply.code(202).send({ pendingChange: pending });
-      const entry = await monitor.lists.add({
-        ...body,
-        expiresAt,
-        addedBy: actorOf(request),
-      });
+      const entry = await monitor.lists.add(
+        { ...body, expiresAt, addedBy: actorOf(request) },
+        guardOf(request),
+      );
       void reply.code(201);
       return publicEntry(entry);
     },
@@ -303,7 +308,7 @@ function registerListRoutes(
         },
       },
     },
-    async (request) => monitor.lists.importFrom(request.body, actorOf(request)),
+    async (request) => monitor.lists.importFrom(request.body, actorOf(request), guardOf(request)),
   );
 }
 

@@ -6,7 +6,8 @@ import { LIST_STATUSES, PARTNER_STATUSES, PARTNER_TYPES } from '../../domain/ind
 import type { RandomSource } from '../../domain/index.js';
 import type { CoreServices } from '../../core/index.js';
 import { createApiKey } from '../api-keys.js';
-import { actorOf, PARTNER_READERS, READERS, RISK_WRITERS, typed } from '../types.js';
+import type { DbTx } from '../../store/index.js';
+import { guardOf, actorOf, PARTNER_READERS, READERS, RISK_WRITERS, typed } from '../types.js';
 
 /** 助贷 partners over HTTP: the registry, status changes, partner keys, channel quality, and the partner-scoped view. */
 const IdParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
@@ -57,7 +58,7 @@ export function partnerRoutes(options: { core: CoreServices; random: RandomSourc
         },
       },
       async (request, reply) =>
-        reply.code(201).send(await core.createPartner(request.body, actorOf(request))),
+        reply.code(201).send(await core.createPartner(request.body, actorOf(request), guardOf(request))),
     );
 
     app.get(
@@ -100,7 +101,11 @@ export function partnerRoutes(options: { core: CoreServices; random: RandomSourc
         },
       },
       async (request) =>
-        core.setPartnerStatus(request.params.id, { ...request.body, actor: actorOf(request) }),
+        core.setPartnerStatus(
+          request.params.id,
+          { ...request.body, actor: actorOf(request) },
+          guardOf(request),
+        ),
     );
 
     // Not idempotent on purpose: a replayed response would keep the plaintext key in the idempotency store. A retry
@@ -134,8 +139,9 @@ export function partnerRoutes(options: { core: CoreServices; random: RandomSourc
       },
       async (request, reply) => {
         const deps = { clock: core.deps.clock, ids: core.deps.ids, random };
+        // The core hands back the store's transaction it opened (opaque to the core): the key commits with its link.
         const key = await core.createPartnerKey(request.params.id, (tx) =>
-          createApiKey(tx, deps, 'partner', `partner:${request.params.id}`),
+          createApiKey(tx as DbTx, deps, 'partner', `partner:${request.params.id}`),
         );
         return reply
           .code(201)

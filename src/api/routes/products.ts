@@ -6,7 +6,7 @@ import { PRODUCT_DEFAULTS, type ProductTerms } from '../../domain/index.js';
 import { REPAYMENT_METHODS } from '../../domain/index.js';
 import { PREPAYMENT_MODES } from '../../domain/index.js';
 import { PRODUCT_ID_PATTERN, purposeCatalogue, type CoreServices } from '../../core/index.js';
-import { actorOf, READERS, RISK_WRITERS, typed } from '../types.js';
+import { guardOf, actorOf, READERS, RISK_WRITERS, typed } from '../types.js';
 
 /** The product catalogue over HTTP: list, read every version, create, add a version (versions are never edited). */
 const MinorMax = Number.MAX_SAFE_INTEGER;
@@ -162,11 +162,14 @@ export function productRoutes(core: CoreServices): FastifyPluginAsync {
       },
       async (request, reply) => {
         const { id, ...terms } = request.body;
-        const result = await core.createProduct({
-          id,
-          terms: termsOf(terms),
-          actor: actorOf(request),
-        });
+        const result = await core.createProduct(
+          {
+            id,
+            terms: termsOf(terms),
+            actor: actorOf(request),
+          },
+          guardOf(request),
+        );
         return reply.code(201).send(result);
       },
     );
@@ -182,7 +185,7 @@ export function productRoutes(core: CoreServices): FastifyPluginAsync {
           response: { 200: R.ProductView, ...R.WRITE_ERRORS },
         },
       },
-      async (request) => core.retireProduct(request.params.id, actorOf(request)),
+      async (request) => core.retireProduct(request.params.id, actorOf(request), guardOf(request)),
     );
 
     app.post(
@@ -200,11 +203,15 @@ export function productRoutes(core: CoreServices): FastifyPluginAsync {
       },
       async (request, reply) => {
         const { expectedVersion, ...terms } = request.body;
-        const result = await core.createProductVersion(request.params.id, {
-          terms: termsOf(terms),
-          expectedVersion,
-          actor: actorOf(request),
-        });
+        const result = await core.createProductVersion(
+          request.params.id,
+          {
+            terms: termsOf(terms),
+            expectedVersion,
+            actor: actorOf(request),
+          },
+          guardOf(request),
+        );
         return reply.code(201).send(result);
       },
     );

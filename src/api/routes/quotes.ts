@@ -4,7 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { UUID_PATTERN } from '../../domain/index.js';
 import { REPAYMENT_METHODS } from '../../domain/index.js';
 import type { CoreServices } from '../../core/index.js';
-import { READERS, WRITERS, typed } from '../types.js';
+import { guardOf, READERS, WRITERS, typed } from '../types.js';
 
 /** Quotes before the draw (PBoC [2021] No. 3): price without booking; a draw may cite the quote id. */
 const IdParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
@@ -38,7 +38,8 @@ export function quoteRoutes(core: CoreServices): FastifyPluginAsync {
           response: { 201: R.QuoteView, ...R.WRITE_ERRORS },
         },
       },
-      async (request, reply) => reply.code(201).send(await core.createQuote(request.params.id, request.body)),
+      async (request, reply) =>
+        reply.code(201).send(await core.createQuote(request.params.id, request.body, guardOf(request))),
     );
 
     app.get(

@@ -1,3 +1,4 @@
+import type { UnitGuard } from '../../domain/index.js';
 import { Type, type Static } from '@sinclair/typebox';
 import * as R from './responses.js';
 import type { PendingChangeView } from '../../cases/index.js';
@@ -5,15 +6,20 @@ import type { FastifyPluginAsync } from 'fastify';
 import { parseIsoDate, MS_PER_DAY } from '../../domain/index.js';
 import { LgError } from '../../domain/index.js';
 import type { EngineService } from '../../engine/index.js';
-import { actorOf, READERS, RISK_WRITERS, typed, type TypedApp } from '../types.js';
+import { guardOf, actorOf, READERS, RISK_WRITERS, typed, type TypedApp } from '../types.js';
 
 /** Strategies, versions, activation, simulation, stored decisions and macro overlays over HTTP (issue 3). */
 export interface StrategyRouteDeps {
   readonly engine: EngineService;
   /** Four eyes (issue 11): a pending change when activation or an overlay change needs a second person. */
   readonly gates?: {
-    strategyActivation(id: string, version: number, actor: string): Promise<PendingChangeView | undefined>;
-    overlay(input: OverlayBody, actor: string): Promise<PendingChangeView | undefined>;
+    strategyActivation(
+      id: string,
+      version: number,
+      actor: string,
+      guard?: UnitGuard,
+    ): Promise<PendingChangeView | undefined>;
+    overlay(input: OverlayBody, actor: string, guard?: UnitGuard): Promise<PendingChangeView | undefined>;
   };
 }
 
@@ -148,7 +154,7 @@ function strategyVersionRoutes(app: TypedApp, deps: StrategyRouteDeps): void {
       },
     },
     async (request, reply) => {
-      const record = await engine.saveVersion(request.body, actorOf(request));
+      const record = await engine.saveVersion(request.body, actorOf(request), guardOf(request));
       void reply.code(201);
       return record;
     },
@@ -217,9 +223,10 @@ function strategyVersionRoutes(app: TypedApp, deps: StrategyRouteDeps): void {
         request.params.id,
         request.params.version,
         request.principal?.actor ?? '',
+        guardOf(request),
       );
       if (pending) return reply.code(202).send({ pendingChange: pending });
-      return engine.activate(request.params.id, request.params.version, actorOf(request));
+      return engine.activate(request.params.id, request.params.version, actorOf(request), guardOf(request));
     },
   );
 
@@ -240,9 +247,10 @@ function strategyVersionRoutes(app: TypedApp, deps: StrategyRouteDeps): void {
         request.params.id,
         request.body.version,
         request.principal?.actor ?? '',
+        guardOf(request),
       );
       if (pending) return reply.code(202).send({ pendingChange: pending });
-      return engine.activate(request.params.id, request.body.version, actorOf(request));
+      return engine.activate(request.params.id, request.body.version, actorOf(request), guardOf(request));
     },
   );
 
@@ -326,13 +334,18 @@ function overlayRoutes(app: TypedApp, deps: StrategyRouteDeps): void {
       },
     },
     async (request, reply) => {
-      const pending = await deps.gates?.overlay(request.body, request.principal?.actor ?? '');
+      const pending = await deps.gates?.overlay(
+        request.body,
+        request.principal?.actor ?? '',
+        guardOf(request),
+      );
       if (pending) return reply.code(202).send({ pendingChange: pending });
       return engine.setOverlay(
         request.body.name,
         request.body.value,
         actorOf(request),
         request.body.description,
+        guardOf(request),
       );
     },
   );

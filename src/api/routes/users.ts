@@ -18,7 +18,7 @@ import {
   revokeApiKey,
   BORROWER_TOKEN_TTL_MS_MAX,
 } from '../api-keys.js';
-import { actorOf, ROLES, type Role, typed } from '../types.js';
+import { guardOf, actorOf, ROLES, type Role, typed } from '../types.js';
 
 /** People, their keys, and borrower tokens (issue 11). */
 export interface UserRoutesDeps {
@@ -73,7 +73,14 @@ export function userRoutes(deps: UserRoutesDeps): FastifyPluginAsync {
       async (request, reply) =>
         reply
           .code(201)
-          .send(await createUser(deps.store, deps, { ...request.body, actor: actorOf(request) })),
+          .send(
+            await createUser(
+              deps.store,
+              deps,
+              { ...request.body, actor: actorOf(request) },
+              guardOf(request),
+            ),
+          ),
     );
 
     app.get(

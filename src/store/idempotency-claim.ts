@@ -1,0 +1,76 @@
+import type { Insertable } from 'kysely';
+import type { IdempotencyClaim, UnitGuard } from '../domain/index.js';
+import type { Database } from './schema.js';
+import { runShaped } from './shaped.js';
+import type { DbTx } from './store-types.js';
+import type { SyncSql } from './sync.js';
+
+/**
+ * The idempotency key a unit of work writes with its own rows (domain/unit-guard.ts): the caller hands the guard to
+ * the store's transaction, which inserts the key after the work and before COMMIT, so an effect never commits without
+ * its key.
+ */
+const CLAIM_SQL =
+  'insert into "idempotency_keys" ("scope", "idem_key", "request_hash", "state", "status_code", "response_body", "created_at") values (?, ?, ?, ?, ?, ?, ?) on conflict ("scope", "idem_key") do nothing';
+
+/** The row a claim inserts: the key, marked committed, with no response yet (the reply records it). */
+function claimRow(claim: IdempotencyClaim): Insertable<Database['idempotency_keys']> {
+  return {
+    scope: claim.scope,
+    idem_key: claim.key,
+    request_hash: claim.requestHash,
+    state: 'committed',
+    status_code: null,
+    response_body: null,
+    created_at: claim.at,
+  };
+}
+
+/**
+ * Inserts the guard's idempotency key in the unit's open transaction (both engines), unless an earlier unit of the same
+ * request wrote it. The claim hears whether the insert won (0 rows: another process holds the key) and throws to
+ * roll the unit back.
+ */
+export async function claimKeyInTx(tx: DbTx, guard: UnitGuard | undefined): Promise<void> {
+  const claim = guard?.idempotency;
+  if (!claim?.pending()) return;
+  const row = claimRow(claim);
+  // Every guarded write runs this insert: reuse its compiled SQL (shaped.ts).
+  const inserted = await runShaped(
+    tx,
+    'idempotency claim',
+    () =>
+      tx
+        .insertInto('idempotency_keys')
+        .values(row)
+        .onConflict((oc) => oc.columns(['scope', 'idem_key']).doNothing()),
+    Object.values(row),
+  );
+  claim.claimed(Number(inserted.numAffectedRows ?? 0) === 1);
+}
+
+/** claimKeyInTx for a synchronous unit (embedded SQLite). */
+export function claimKeySync(syncSql: SyncSql, guard: UnitGuard | undefined): void {
+  const claim = guard?.idempotency;
+  if (claim?.pending()) claim.claimed(syncSql.run(CLAIM_SQL, Object.values(claimRow(claim))) === 1);
+}
+
+/** `work` followed, in the same transaction, by the guard's key (the store's transaction runs this). */
+export function guardedWork<T>(work: (tx: DbTx) => Promise<T>, guard: UnitGuard | undefined) {
+  if (!guard?.idempotency) return work;
+  return async (tx: DbTx): Promise<T> => {
+    const value = await work(tx);
+    await claimKeyInTx(tx, guard);
+    return value;
+  };
+}
+
+/** guardedWork for a synchronous unit. */
+export function guardedSyncWork<T>(work: (sql: SyncSql) => T, guard: UnitGuard | undefined) {
+  if (!guard?.idempotency) return work;
+  return (syncSql: SyncSql): T => {
+    const value = work(syncSql);
+    claimKeySync(syncSql, guard);
+    return value;
+  };
+}
