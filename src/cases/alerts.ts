@@ -1,5 +1,6 @@
 import { LgError, type Clock, type IdGenerator } from '../domain/index.js';
 import {
+  FOLLOW_OVERLAP_MS,
   MONITOR_ALERTS_TOPIC,
   type AlertPort,
   type AlertRaise,
@@ -35,6 +36,8 @@ export interface AlertStore {
   /** True when other processes raise and close alerts (a shared database): counts come from the table. */
   readonly sharedWriters: boolean;
   alertStates(): Promise<AlertState[]>;
+  /** Alerts created at or after `createdAt`, oldest first (following the other processes). */
+  alertStatesSince(createdAt: number): Promise<(AlertState & { readonly createdAt: number })[]>;
   countOpen(userId: string): Promise<number>;
   /**
    * Sets an alert's status in one unit with the trail `trail` builds from the current state (nothing is written when
@@ -122,6 +125,8 @@ function statusTrail(
 export class AlertBook implements AlertPort {
   private readonly lastAlert = new Map<string, Alerted>();
   private readonly openAlerts = new Map<string, number>();
+  /** follow()'s cursor: created_at it has read up to. */
+  private followedTo = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly store: AlertStore,
@@ -131,7 +136,25 @@ export class AlertBook implements AlertPort {
   async load(): Promise<void> {
     this.lastAlert.clear();
     this.openAlerts.clear();
+    this.followedTo = this.deps.clock.now();
     for (const a of await this.store.alertStates()) this.note(a);
+  }
+
+  /**
+   * Learns the alerts other processes raised since the last call, so the dedupe window holds across the fleet within
+   * one follow interval (README: what each process keeps in memory). Re-reads FOLLOW_OVERLAP_MS back: an alert whose
+   * unit committed after a later one's was stamped with its earlier time. Only the dedupe state is learnt; on a shared
+   * database the open-alert count is read from the table.
+   */
+  async follow(): Promise<void> {
+    if (!this.store.sharedWriters) return;
+    const rows = await this.store.alertStatesSince(this.followedTo - FOLLOW_OVERLAP_MS);
+    for (const a of rows) {
+      const key = `${a.typologyId}|${a.userId}`;
+      const known = this.lastAlert.get(key);
+      if (!known || known.t <= a.occurredAt) this.lastAlert.set(key, { alertId: a.alertId, t: a.occurredAt });
+      if (a.createdAt > this.followedTo) this.followedTo = a.createdAt;
+    }
   }
 
   raise(input: AlertRaise): AlertRaised {

@@ -57,8 +57,10 @@ export {
   type Severity,
 } from './actions.js';
 export {
+  FOLLOW_OVERLAP_MS,
   MONITOR_ACTIONS_TOPIC,
   MONITOR_ALERTS_TOPIC,
+  type ArrivalCursor,
   type ActionDetail,
   type ActionOutcomeWrite,
   type ActionStatus,

@@ -12,7 +12,13 @@ import {
 import type { MonitorEvent } from './events.js';
 import { MAX_FEATURE_WINDOW_MS } from './features/registry.js';
 import { toEntry, type FeatureEntry, type FeatureStore } from './features/store.js';
-import type { AlertPort, EventWrite, MonitorIntakeStore, PendingLineAction } from './ports.js';
+import {
+  FOLLOW_OVERLAP_MS,
+  type AlertPort,
+  type EventWrite,
+  type MonitorIntakeStore,
+  type PendingLineAction,
+} from './ports.js';
 
 export interface GroupCommitOptions {
   /** Commit when this many events are queued (default 500). */
@@ -71,6 +77,8 @@ interface Committed {
 const RETENTION_MS = MAX_FEATURE_WINDOW_MS + PRUNE_EVERY_MS;
 /** Ids per store read (learning foreign ids, loading first answers). */
 const READ_IDS_MAX = 500;
+/** Events per read when following the other processes. */
+const FOLLOW_PAGE_EVENTS = 2_000;
 
 /**
  * Durable intake with group commit. An event is answered only after the unit of work holding it (and its findings,
@@ -81,6 +89,8 @@ const READ_IDS_MAX = 500;
 export class EventIntake {
   private readonly ids = new EventIds();
   private prunedAt = Number.NEGATIVE_INFINITY;
+  /** follow()'s cursor: the received_at it has read up to. */
+  private followedTo = Number.NEGATIVE_INFINITY;
   private queue: Pending[] = [];
   private queuedEvents = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -104,6 +114,8 @@ export class EventIntake {
   /** Rebuilds windows, links and known ids from the stored events. */
   async rebuild(): Promise<void> {
     const { features, memory } = this.deps;
+    // Whatever arrives while the rebuild pages through the table is picked up by follow() from here.
+    this.followedTo = this.deps.clock.now();
     for await (const page of this.deps.store.storedEvents()) {
       const entries: FeatureEntry[] = [];
       for (const { event, receivedAt, hash } of page) {
@@ -115,6 +127,32 @@ export class EventIntake {
       await (features.commit ? features.commit(entries) : features.append(entries));
     }
     await this.prune();
+  }
+
+  /**
+   * On a shared database, learns what the other processes ingested since the last call: their events join the link
+   * graph, the borrower → line map and the known ids (the feature store is shared already). Tracking an event twice
+   * changes nothing, so re-reading FOLLOW_OVERLAP_MS back (for units that committed late) is harmless. Returns how
+   * many events it read.
+   */
+  async follow(): Promise<number> {
+    if (!this.deps.store.sharedWriters) return 0;
+    let from: { receivedAt: number; afterEventId?: string } = {
+      receivedAt: this.followedTo - FOLLOW_OVERLAP_MS,
+    };
+    let read = 0;
+    for (;;) {
+      const page = await this.deps.store.eventsReceivedSince(from, FOLLOW_PAGE_EVENTS);
+      for (const { event, receivedAt, hash } of page) {
+        this.ids.remember(event.eventId, hash, event.occurredAt);
+        this.deps.memory.track(event);
+        if (receivedAt > this.followedTo) this.followedTo = receivedAt;
+      }
+      read += page.length;
+      const last = page[page.length - 1];
+      if (!last || page.length < FOLLOW_PAGE_EVENTS) return read;
+      from = { receivedAt: last.receivedAt, afterEventId: last.event.eventId };
+    }
   }
 
   /** Accepts events; resolves after they are durable, with one outcome per event in request order. */

@@ -86,6 +86,18 @@ export interface StoredEvent {
   readonly hash: string;
 }
 
+/** A place in arrival order: an instant, and (to page within one) the last event id already read at it. */
+export interface ArrivalCursor {
+  readonly receivedAt: number;
+  readonly afterEventId?: string;
+}
+
+/**
+ * How far back each follower re-reads (ms): a unit of work stamps its rows before it commits, so a row may become
+ * visible after rows stamped later. Both followers use it: the intake's (events) and the alert book's (src/cases).
+ */
+export const FOLLOW_OVERLAP_MS = 2_000;
+
 export interface KnownEvent {
   readonly eventId: string;
   readonly hash: string;
@@ -100,6 +112,11 @@ export interface MonitorIntakeStore {
   storeGroup(group: GroupWrite): Promise<ReadonlySet<string>>;
   /** Every stored event in (occurredAt, eventId) order, a page at a time (start-up rebuild). */
   storedEvents(): AsyncIterable<readonly StoredEvent[]>;
+  /**
+   * Events in (received_at, event_id) order from `from` on — at or after `from.receivedAt`, or after the given event
+   * of that instant — at most `limit` (a process following what the others ingested).
+   */
+  eventsReceivedSince(from: ArrivalCursor, limit: number): Promise<StoredEvent[]>;
   /** The stored ids among `eventIds`, with their content hashes. */
   knownEvents(eventIds: readonly string[]): Promise<KnownEvent[]>;
   /** The first answers (as JSON) of stored events. */
@@ -152,6 +169,8 @@ export type AlertRaised =
 export interface AlertPort {
   /** Rebuilds alert state from the store (start-up). */
   load(): Promise<void>;
+  /** On a shared database: learns the alerts other processes raised since the last call (for dedupe). */
+  follow(): Promise<void>;
   /** Raises (or joins) an alert; a new one is remembered at once and written by the caller's unit of work. */
   raise(input: AlertRaise): AlertRaised;
   /** The state now; calling the result puts it back (a group that did not commit). */

@@ -34,8 +34,13 @@ export interface MonitorServiceDeps {
   readonly registry?: FeatureRegistry;
   readonly links?: LinkOptions;
   readonly groupCommit?: GroupCommitOptions;
+  /** On a shared database, how often to follow the other processes (default FOLLOW_EVERY_MS). */
+  readonly followEveryMs?: number;
   readonly onError?: (error: unknown, context: string) => void;
 }
+
+/** How often a process on a shared database learns what the others ingested and raised (ms). */
+export const FOLLOW_EVERY_MS = 1_000;
 
 /**
  * The monitor's face: durable intake (intake.ts), evaluation of typologies over a narrow read port (evaluation.ts),
@@ -52,6 +57,8 @@ export class MonitorService {
   private readonly evaluator: Evaluator;
   private readonly dispatcher: ActionDispatcher;
   private readonly intake: EventIntake;
+  private following: NodeJS.Timeout | undefined;
+  private followRunning = false;
 
   constructor(private readonly deps: MonitorServiceDeps) {
     this.registry = deps.registry ?? new FeatureRegistry();
@@ -95,6 +102,28 @@ export class MonitorService {
     await this.intake.rebuild();
     await this.deps.alerts.load();
     await this.dispatcher.resume();
+    if (this.deps.intakeStore.sharedWriters) {
+      this.following = setInterval(() => void this.follow(), this.deps.followEveryMs ?? FOLLOW_EVERY_MS);
+      this.following.unref();
+    }
+  }
+
+  /**
+   * Learns what the other processes on a shared database ingested and raised since the last call (links, lines, known
+   * ids, alert dedupe): the memory a decision reads from lags the fleet by at most one interval (README). The timer
+   * calls it; a test may too. Never runs twice at once.
+   */
+  async follow(): Promise<void> {
+    if (this.followRunning) return;
+    this.followRunning = true;
+    try {
+      await this.intake.follow();
+      await this.deps.alerts.follow();
+    } catch (error) {
+      this.deps.onError?.(error, 'following the other processes');
+    } finally {
+      this.followRunning = false;
+    }
   }
 
   /** Accepts events; resolves after they are durable, with one outcome per event in request order. */
@@ -143,6 +172,7 @@ export class MonitorService {
 
   /** Waits for queued events and line actions, then refuses new work. */
   async close(): Promise<void> {
+    clearInterval(this.following);
     await this.intake.close();
     await this.dispatcher.idle();
   }

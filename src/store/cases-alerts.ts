@@ -105,6 +105,15 @@ export function alertStore(store: Store): AlertStore {
         .execute();
       return rows.map(stateOf);
     },
+    async alertStatesSince(createdAt) {
+      const rows = await store.db
+        .selectFrom('monitor_alerts')
+        .select(['alert_id', 'typology_id', 'user_id', 'occurred_at', 'status', 'created_at'])
+        .where('created_at', '>=', createdAt)
+        .orderBy('created_at')
+        .execute();
+      return rows.map((r) => ({ ...stateOf(r), createdAt: Number(r.created_at) }));
+    },
     async countOpen(userId) {
       const row = await store.db
         .selectFrom('monitor_alerts')

@@ -361,6 +361,29 @@ export function monitorIntakeStore(store: Store, alertFollowUp?: AlertFollowUp):
       );
     },
     storedEvents: () => allEvents(store.db),
+    async eventsReceivedSince(from, limit) {
+      const after = from.afterEventId;
+      const rows = await store.db
+        .selectFrom('monitor_events')
+        .selectAll()
+        .where((eb) =>
+          after === undefined
+            ? eb('received_at', '>=', from.receivedAt)
+            : eb.or([
+                eb('received_at', '>', from.receivedAt),
+                eb.and([eb('received_at', '=', from.receivedAt), eb('event_id', '>', after)]),
+              ]),
+        )
+        .orderBy('received_at')
+        .orderBy('event_id')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({
+        event: rowToEvent(r),
+        receivedAt: Number(r.received_at),
+        hash: r.content_hash,
+      }));
+    },
     knownEvents: (ids) =>
       readInChunks(ids, async (chunk): Promise<KnownEvent[]> => {
         const rows = await store.db

@@ -22,6 +22,10 @@ const BORROWERS = 12;
 /** Driver operations in the faulted phase (a count, not a duration: the run never depends on timing). */
 const OPERATIONS = 600;
 const WORKERS = 12;
+/** A borrower cap repeat applications run into (each borrower applies again during the faulted phase). */
+const BORROWER_CAP_MINOR = 8_000_000;
+/** The bundled draw strategy's cooling-off (RAPID_REPEAT): no two approved draws on a line closer than this. */
+const COOLING_OFF_MS = 10 * 60_000;
 
 interface Line {
   readonly id: string;
@@ -32,8 +36,9 @@ interface Line {
  * Three `lineguard serve` processes on one PostgreSQL, Redis and NATS, driven concurrently (applications, draws,
  * repayments, events with duplicates sent to two processes at once) while one process is killed with SIGKILL and
  * restarted and PostgreSQL backends are terminated. A history checker then proves: every acknowledged write replays
- * its answer (none lost, none repeated), the database holds each keyed write once, no line is over-drawn, every
- * line's balance equals its loans, every acknowledged event is stored once, and the ledger verifies.
+ * its answer (none lost, none repeated), the database holds each keyed write once, no line is over-drawn, no borrower
+ * is over the cap (each borrower applies again, at any process), no line has two approved draws inside the
+ * cooling-off, every line's balance equals its loans, every acknowledged event is stored once, and the ledger verifies.
  */
 describe.skipIf(!ALL_SERVICES)('fleet: three processes under faults', () => {
   const appName = `lg_fleet_${process.pid}`;
@@ -60,6 +65,7 @@ describe.skipIf(!ALL_SERVICES)('fleet: three processes under faults', () => {
       LINEGUARD_SEED_DEMO: '0',
       // The suite sends the bureau attributes itself (it tests faults and exactness, not consent).
       LINEGUARD_BUREAU: 'off',
+      LINEGUARD_BORROWER_CAP_MINOR: String(BORROWER_CAP_MINOR),
     };
     for (let i = 0; i < PROCESSES; i++) procs.push(startServe(env));
     bases.push(...(await Promise.all(procs.map((p) => p?.ready))));
@@ -81,25 +87,24 @@ describe.skipIf(!ALL_SERVICES)('fleet: three processes under faults', () => {
     return send(base, call);
   };
 
+  const application = (i: number, key: string): Call => ({
+    method: 'POST',
+    path: '/v1/applications',
+    idempotencyKey: key,
+    body: {
+      applicant: {
+        name: `机队${i}`,
+        nationalId: residentId('19800101', 100 + i),
+        phone: `1390000${String(i).padStart(4, '0')}`,
+      },
+      attributes: STRONG_APPLICANT,
+    },
+  });
+
   it('applies for the borrowers across the processes', async () => {
     await Promise.all(
       Array.from({ length: BORROWERS }, async (_, i) => {
-        const call = await record(
-          {
-            method: 'POST',
-            path: '/v1/applications',
-            idempotencyKey: `fleet-app-${i}`,
-            body: {
-              applicant: {
-                name: `机队${i}`,
-                nationalId: residentId('19800101', 100 + i),
-                phone: `1390000${String(i).padStart(4, '0')}`,
-              },
-              attributes: STRONG_APPLICANT,
-            },
-          },
-          bases[i % PROCESSES],
-        );
+        const call = await record(application(i, `fleet-app-${i}`), bases[i % PROCESSES]);
         expect(call.status, call.text).toBe(201);
         const body = json<{ line?: { id: string; limitMinor: number } }>(call);
         if (body.line) lines.push({ id: body.line.id, limitMinor: body.line.limitMinor });
@@ -148,7 +153,10 @@ describe.skipIf(!ALL_SERVICES)('fleet: three processes under faults', () => {
           });
           const loanId = call.status === 201 ? json<{ loan?: { id: string } }>(call).loan?.id : undefined;
           if (loanId) loans.push(loanId);
-        } else if (roll < 0.6 && loans.length > 0) {
+        } else if (roll < 0.52) {
+          // The same borrower again, at whichever process: the cap must hold across them.
+          await record(application(Math.floor(random() * BORROWERS), `fleet-reapply-${n}`));
+        } else if (roll < 0.65 && loans.length > 0) {
           await record({
             method: 'POST',
             path: `/v1/loans/${pick(loans)}/repayments`,
@@ -255,6 +263,36 @@ describe.skipIf(!ALL_SERVICES)('fleet: three processes under faults', () => {
     for (const id of ackedEvents) expect(storedSet.has(id), id).toBe(true);
     const verification = await verifyLedger(store.db);
     expect(verification.ok, JSON.stringify(verification)).toBe(true);
+  });
+
+  it('history check: no borrower over the cap, no two approved draws on a line inside the cooling-off', async () => {
+    const exposure = await store.db
+      .selectFrom('credit_lines')
+      .select(['borrower_id', (eb) => eb.fn.sum<number>('limit_minor').as('limits')])
+      .where('status', 'not in', ['CLOSED', 'REVOKED'])
+      .groupBy('borrower_id')
+      .execute();
+    expect(exposure.length).toBe(BORROWERS);
+    for (const b of exposure) expect(Number(b.limits), b.borrower_id).toBeLessThanOrEqual(BORROWER_CAP_MINOR);
+    // The repeat applications really ran into the cap somewhere (else this proves nothing).
+    const reapplied = calls.filter((c) => c.idempotencyKey?.startsWith('fleet-reapply-') && acknowledged(c));
+    expect(reapplied.some((c) => c.text?.includes('R_BORROWER_CAP'))).toBe(true);
+    const approved = await store.db
+      .selectFrom('draws')
+      .select(['line_id', 'created_at'])
+      .where('status', '=', 'APPROVED')
+      .orderBy('line_id')
+      .orderBy('created_at')
+      .execute();
+    const heldOrCooled = await count(store, 'draws');
+    expect(heldOrCooled).toBeGreaterThan(approved.length);
+    for (let i = 1; i < approved.length; i++) {
+      const [prev, cur] = [approved[i - 1], approved[i]];
+      if (!prev || !cur || prev.line_id !== cur.line_id) continue;
+      expect(Number(cur.created_at) - Number(prev.created_at), cur.line_id).toBeGreaterThanOrEqual(
+        COOLING_OFF_MS,
+      );
+    }
   });
 });
 

@@ -117,4 +117,19 @@ export const monitorMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '404_monitor_follow': {
+    // Each process follows what the others ingested and raised (MonitorService.follow): reads by arrival time.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createIndex('monitor_events_received')
+        .on('monitor_events')
+        .columns(['received_at', 'event_id'])
+        .execute();
+      await db.schema
+        .createIndex('monitor_alerts_created')
+        .on('monitor_alerts')
+        .column('created_at')
+        .execute();
+    },
+  },
 };
