@@ -1,7 +1,6 @@
 import type { BookShare } from './ports/lending.js';
 import type { LedgerAppend } from '../compliance/index.js';
 import type { Installment, RepaymentMethod } from '../domain/index.js';
-import type { DecisionRow } from '../store/db.js';
 import type { CoreEvent } from './events.js';
 import type { LineState } from '../domain/index.js';
 import type { IdempotencyClaim, UnitGuard } from '../domain/index.js';
@@ -9,6 +8,7 @@ import type {
   ActionRow,
   ApplicationRow,
   BorrowerRow,
+  DecisionRow,
   DrawRow,
   InstallmentRow,
   LineRow,

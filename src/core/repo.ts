@@ -1,6 +1,5 @@
-import type { Insertable, Selectable } from 'kysely';
 import type { LineState, LineStatus } from '../domain/index.js';
-import type { CoreTables } from '../store/core-tables.js';
+import type { CoreRow, CoreTables, NewCoreRow, NewDecisionRow } from '../store/core-tables.js';
 
 /**
  * The core's rows as the store keeps them (derived from the schema, so the two cannot drift apart; ports.ts exports
@@ -12,14 +11,16 @@ export type InstallmentRow = CoreTables['loan_installments'];
 export type BorrowerRow = CoreTables['borrowers'];
 export type DrawRow = CoreTables['draws'];
 /** A line action as read (and as the core writes it, with its guard class). */
-export type ActionRow = Selectable<CoreTables['line_actions']>;
+export type ActionRow = CoreRow<'line_actions'>;
 /** A line as opened, and a line action as written (its guard class may be left to the column default). */
-export type NewLine = Insertable<CoreTables['credit_lines']>;
-export type NewLineAction = Insertable<CoreTables['line_actions']>;
-export type ApplicationRow = Selectable<CoreTables['applications']>;
-export type NewApplication = Insertable<CoreTables['applications']>;
-export type NewRepayment = Insertable<CoreTables['repayments']>;
-export type NewBucketChange = Insertable<CoreTables['delinquency_changes']>;
+export type NewLine = NewCoreRow<'credit_lines'>;
+export type NewLineAction = NewCoreRow<'line_actions'>;
+export type ApplicationRow = CoreRow<'applications'>;
+export type NewApplication = NewCoreRow<'applications'>;
+export type NewRepayment = NewCoreRow<'repayments'>;
+/** A decision as the engine stores it (the core only carries it into the draw's unit of work). */
+export type DecisionRow = NewDecisionRow;
+export type NewBucketChange = NewCoreRow<'delinquency_changes'>;
 
 export function lineStateOf(row: LineRow): LineState {
   return {

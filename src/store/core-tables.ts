@@ -1,4 +1,5 @@
-import type { ColumnType } from 'kysely';
+import type { ColumnType, Insertable, Selectable } from 'kysely';
+import type { EngineTables } from './engine-tables.js';
 
 /** Tables owned by src/core (see schema.ts for column conventions). */
 export interface CoreTables {
@@ -237,3 +238,13 @@ export interface CoreTables {
     created_at: number;
   };
 }
+
+/**
+ * The core's rows as read and as written, derived from the tables above so that they cannot drift apart. The core's
+ * ports take them (src/core/repo.ts) without importing Kysely: this file is the one place of src/store the core may
+ * import, and only its types (.dependency-cruiser.cjs).
+ */
+export type CoreRow<T extends keyof CoreTables> = Selectable<CoreTables[T]>;
+export type NewCoreRow<T extends keyof CoreTables> = Insertable<CoreTables[T]>;
+/** The engine's decision row, which the core carries from the engine to the store inside a draw's unit of work. */
+export type NewDecisionRow = Insertable<EngineTables['decisions']>;
