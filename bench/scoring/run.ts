@@ -14,8 +14,9 @@
  * - pooled: the 10 held-out parts' predictions in one reliability table (deciles of the pooled PD), each decile's
  *   observed rate with a 95% Wilson interval, the max |gap| and a Hosmer–Lemeshow statistic (df = 10: the PD is judged
  *   on rows it was not fitted on). The parts overlap (a row is held out by about 3 of the 10 splits), so the pooled
- *   rows are not independent: intervals are too narrow and the p-value too small. `noiseFloor.pooledMaxAbsGapPoints`
- *   is the yardstick that allows for it.
+ *   rows are not independent: intervals are too narrow and the chi-square p-value too small. The yardsticks that
+ *   allow for it come from the noise floor's draws: `noiseFloor.pooledMaxAbsGapPoints`, and
+ *   `hosmerLemeshow.simulatedPValue`, the share of draws whose pooled statistic is at least the measured one.
  * - per split: each split's own table, its max |gap| and Hosmer–Lemeshow p (independent rows), as medians.
  * - averaged (as before): the gap of decile d averaged over the 10 splits' own tables, max and mean |average gap|.
  * `noiseFloor` is what a perfectly calibrated model shows on the same rows: outcomes drawn from the model's own PD
@@ -330,6 +331,7 @@ function noiseFloor(parts: readonly HeldOut[], rows: number, seed: number) {
   const maxes: number[] = [];
   const means: number[] = [];
   const pooledMaxes: number[] = [];
+  const pooledHl: number[] = [];
   const rng = seededRandom(seed);
   const u = new Float64Array(rows);
   for (let draw = 0; draw < NOISE_DRAWS; draw++) {
@@ -339,7 +341,9 @@ function noiseFloor(parts: readonly HeldOut[], rows: number, seed: number) {
     const { gaps } = averageGaps(parts, simulated);
     maxes.push(maxAbs(gaps));
     means.push(meanAbs(gaps));
-    pooledMaxes.push(maxAbs(pooledTable(parts, simulated).map((r) => r.gap)));
+    const pooled = pooledTable(parts, simulated);
+    pooledMaxes.push(maxAbs(pooled.map((r) => r.gap)));
+    pooledHl.push(hosmerLemeshow(pooled).statistic);
   }
   return {
     maxAbsGapPoints: { median: points(quantile(maxes, 0.5)), p95: points(quantile(maxes, 0.95)) },
@@ -350,6 +354,7 @@ function noiseFloor(parts: readonly HeldOut[], rows: number, seed: number) {
     },
     p95Max: quantile(maxes, 0.95),
     p95Mean: quantile(means, 0.95),
+    pooledHlStatistics: pooledHl,
   };
 }
 
@@ -376,16 +381,18 @@ function decileWithInterval(row: ReliabilityRow) {
  * noise floor's pooled max gap (same overlap, simulated outcomes) shows in points. Per split, the rows are
  * independent: each split's max gap and Hosmer–Lemeshow p-value are given too, as medians over the splits.
  */
-function pooledSummary(parts: readonly HeldOut[]) {
+function pooledSummary(parts: readonly HeldOut[], simulatedHl: readonly number[]) {
   const table = pooledTable(parts, (p) => p.target);
   const hl = hosmerLemeshow(table);
+  // Share of perfectly calibrated draws (same rows, same overlap) with a statistic at least this large.
+  const simulatedPValue = simulatedHl.filter((x) => x >= hl.statistic).length / simulatedHl.length;
   const perSplit = parts.map((p) => reliabilityTable(p.pd, p.target));
   const perSplitHlP = perSplit.map((t) => hosmerLemeshow(t).pValue);
   return {
     maxAbsGapPoints: points(maxAbs(table.map((r) => r.gap))),
     meanAbsGapPoints: points(meanAbs(table.map((r) => r.gap))),
     byDecile: table.map(decileWithInterval),
-    hosmerLemeshow: { statistic: round4(hl.statistic), df: hl.df, pValue: hl.pValue },
+    hosmerLemeshow: { statistic: round4(hl.statistic), df: hl.df, pValue: hl.pValue, simulatedPValue },
     perSplit: {
       maxAbsGapPoints: perSplit.map((t) => points(maxAbs(t.map((r) => r.gap)))),
       medianMaxAbsGapPoints: points(
@@ -404,7 +411,7 @@ function pooledSummary(parts: readonly HeldOut[]) {
 function calibrationSummary(parts: readonly HeldOut[], rows: number, seed: number) {
   const { gaps, expected, observed } = averageGaps(parts, (part) => part.target);
   const floor = noiseFloor(parts, rows, seed);
-  const pooled = pooledSummary(parts);
+  const pooled = pooledSummary(parts, floor.pooledHlStatistics);
   return {
     maxAbsGapPoints: points(maxAbs(gaps)),
     meanAbsGapPoints: points(meanAbs(gaps)),
@@ -540,7 +547,7 @@ function worstDecile(summary: ReturnType<typeof calibrationSummary>): string {
 function summary(sets: readonly SetResult[], speedResult: ReturnType<typeof speed>): string {
   const lines = [
     'Calibration pooled over the splits\' held-out predictions (gaps in points; "calibrated" = as model train --tune does it for that kind).',
-    `data set / model | mean AUC | train ms (CPU ms) | calibrated by | pooled max gap | worst decile: expected vs observed [95%] | HL p pooled | per-split max gap median | per-split HL p median | noise p95 pooled max | Platt / isotonic pooled max | own PD pooled max`,
+    `data set / model | mean AUC | train ms (CPU ms) | calibrated by | pooled max gap | worst decile: expected vs observed [95%] | HL p pooled: chi-square / simulated | per-split max gap median | per-split HL p median | noise p95 pooled max | Platt / isotonic pooled max | own PD pooled max`,
   ];
   for (const set of sets) {
     for (const name of MODELS) {
@@ -548,7 +555,7 @@ function summary(sets: readonly SetResult[], speedResult: ReturnType<typeof spee
       const cal = m.calibration.calibrated;
       const by = [...new Set(m.calibration.calibratedBy)].join('+');
       lines.push(
-        `${set.file} ${name} | ${m.meanAuc.toFixed(4)} | ${m.meanTrainMs} (${m.meanTrainCpuMs}) | ${m.calibration.calibratedRequested}: ${by} | ${cal.pooled.maxAbsGapPoints} | ${worstDecile(cal)} | ${pValue(cal.pooled.hosmerLemeshow.pValue)} | ${cal.pooled.perSplit.medianMaxAbsGapPoints} | ${pValue(cal.pooled.perSplit.medianHosmerLemeshowP)} | ${cal.noiseFloor.pooledMaxAbsGapPoints.p95} | ${m.calibration.platt.pooled.maxAbsGapPoints} / ${m.calibration.isotonic.pooled.maxAbsGapPoints} | ${m.calibration.ownPd.pooled.maxAbsGapPoints}`,
+        `${set.file} ${name} | ${m.meanAuc.toFixed(4)} | ${m.meanTrainMs} (${m.meanTrainCpuMs}) | ${m.calibration.calibratedRequested}: ${by} | ${cal.pooled.maxAbsGapPoints} | ${worstDecile(cal)} | ${pValue(cal.pooled.hosmerLemeshow.pValue)} / ${cal.pooled.hosmerLemeshow.simulatedPValue.toFixed(3)} | ${cal.pooled.perSplit.medianMaxAbsGapPoints} | ${pValue(cal.pooled.perSplit.medianHosmerLemeshowP)} | ${cal.noiseFloor.pooledMaxAbsGapPoints.p95} | ${m.calibration.platt.pooled.maxAbsGapPoints} / ${m.calibration.isotonic.pooled.maxAbsGapPoints} | ${m.calibration.ownPd.pooled.maxAbsGapPoints}`,
       );
     }
   }
@@ -584,7 +591,7 @@ function main(): void {
     split: `stratified 70/30, seeds 1..${SPLITS}`,
     tuning: '5-fold stratified CV on the training part only',
     calibration:
-      'calibrated = the calibration model train --tune gives the kind (scorecards: Platt or isotonic by cross-validated log loss; GBDT and the logistic regression: isotonic from 1,000 training rows, else Platt), fitted on out-of-fold margins of the training part; platt and isotonic = each method regardless; gaps = observed − expected bad rate per decile of PD on the held-out part, averaged per decile over the splits (byDecile, maxAbsGapPoints) and pooled over the splits into one table (pooled: with 95% Wilson intervals and Hosmer–Lemeshow, df = deciles; rows held out by several splits count several times, so pooled intervals and p-values are too narrow: compare with noiseFloor.pooledMaxAbsGapPoints and pooled.perSplit)',
+      'calibrated = the calibration model train --tune gives the kind (scorecards: Platt or isotonic by cross-validated log loss; GBDT and the logistic regression: isotonic from 1,000 training rows, else Platt), fitted on out-of-fold margins of the training part; platt and isotonic = each method regardless; gaps = observed − expected bad rate per decile of PD on the held-out part, averaged per decile over the splits (byDecile, maxAbsGapPoints) and pooled over the splits into one table (pooled: with 95% Wilson intervals and Hosmer–Lemeshow, df = deciles; rows held out by several splits count several times, so pooled intervals and chi-square p-values are too narrow: compare with noiseFloor.pooledMaxAbsGapPoints, hosmerLemeshow.simulatedPValue (same overlap, simulated outcomes) and pooled.perSplit)',
     dataSets,
     synthetic10kx25: speedResult,
     totalMs: Math.round(performance.now() - started),
