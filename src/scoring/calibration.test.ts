@@ -71,20 +71,23 @@ describe('choosing a calibration', () => {
     const step = sample(4000, 6, (m) => (m < 1 ? 0.05 : 0.9));
     const chosen = chooseCalibration('auto', step.margin, step.target);
     expect(chosen.method).toBe('isotonic');
-    expect(chosen.cvBrier.isotonic).toBeLessThan(chosen.cvBrier.platt);
+    expect(chosen.cvLogLoss.isotonic).toBeLessThan(chosen.cvLogLoss.platt);
     // The chosen one is refitted on all rows: near the observed 5% and 90% away from the step.
     expect(calibratedPd(chosen.calibration, -2)).toBeLessThan(0.1);
     expect(calibratedPd(chosen.calibration, 2.5)).toBeGreaterThan(0.8);
   });
 
-  it('a named method is fitted as asked, with both cross-validated Brier scores recorded', () => {
+  it('a named method is fitted as asked, with both cross-validated Brier scores and log losses recorded', () => {
     const { margin, target } = sample(500, 7, (m) => 1 / (1 + Math.exp(-m)));
     const platt = chooseCalibration('platt', margin, target);
     const iso = chooseCalibration('isotonic', margin, target);
     expect(platt.method).toBe('platt');
     expect(iso.method).toBe('isotonic');
     expect(platt.cvBrier).toEqual(iso.cvBrier);
+    expect(platt.cvLogLoss).toEqual(iso.cvLogLoss);
     expect(platt.cvBrier.platt).toBeGreaterThan(0);
+    // Row by row −ln p ≥ 1 − p ≥ (1 − p)² (and the same for goods), so a log loss is never below the Brier score.
+    expect(platt.cvLogLoss.platt).toBeGreaterThan(platt.cvBrier.platt);
   });
 
   it('is deterministic: the same rows give the same choice and the same numbers', () => {

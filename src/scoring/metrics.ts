@@ -1,4 +1,6 @@
-import { brierScore } from './calibration.js';
+import { brierScore, logLoss } from './calibration.js';
+
+export { logLoss };
 
 /**
  * Model-quality and stability metrics. Inputs use pd = probability of bad (higher = riskier) and target 1 = bad.
@@ -64,15 +66,6 @@ export function rocCurve(pd: ArrayLike<number>, target: ArrayLike<number>): Curv
 /** Kolmogorov–Smirnov: the largest gap between the cumulative bad and good distributions. */
 export function ks(pd: ArrayLike<number>, target: ArrayLike<number>): number {
   return rocCurve(pd, target).reduce((m, p) => Math.max(m, p.tpr - p.fpr), 0);
-}
-
-export function logLoss(pd: ArrayLike<number>, target: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < pd.length; i++) {
-    const p = Math.min(1 - 1e-15, Math.max(1e-15, pd[i]!));
-    s -= target[i] === 1 ? Math.log(p) : Math.log(1 - p);
-  }
-  return s / pd.length;
 }
 
 export interface CostMatrix {

@@ -96,6 +96,8 @@ export interface CalibrationInfo {
   readonly folds: number;
   /** Cross-validated Brier score of each method on the out-of-fold predictions (5 folds by margin rank). */
   readonly cvBrier?: Readonly<Record<'platt' | 'isotonic', number>>;
+  /** Cross-validated log loss of each method on the same folds (what `auto` chooses by). */
+  readonly cvLogLoss?: Readonly<Record<'platt' | 'isotonic', number>>;
   /** Brier score of the out-of-fold predictions before and after calibration. */
   readonly oofBrierBefore: number;
   readonly oofBrierAfter: number;

@@ -224,7 +224,7 @@ function calibrationSection(model: ModelFile, part: ScoredPart, evalName: string
   const rows = reliabilityTable(part.pd, part.target);
   const info = model.training.calibration;
   const how = info
-    ? `PD calibrated by ${info.method === 'platt' ? 'Platt scaling' : 'isotonic regression (steps of at least 5% of the rows)'}${info.requested === 'auto' ? ' (chosen by cross-validated Brier score)' : ''} on ${info.folds}-fold out-of-fold predictions of the training rows (out-of-fold Brier ${f4(info.oofBrierBefore)} before, ${f4(info.oofBrierAfter)} after${info.cvBrier ? `; cross-validated Brier of Platt ${f4(info.cvBrier.platt)}, isotonic ${f4(info.cvBrier.isotonic)}` : ''}).`
+    ? `PD calibrated by ${info.method === 'platt' ? 'Platt scaling' : 'isotonic regression (steps of at least 5% of the rows)'}${info.requested === 'auto' ? ' (chosen by cross-validated log loss)' : ''} on ${info.folds}-fold out-of-fold predictions of the training rows (out-of-fold Brier ${f4(info.oofBrierBefore)} before, ${f4(info.oofBrierAfter)} after${info.cvBrier ? `; cross-validated Brier of Platt ${f4(info.cvBrier.platt)}, isotonic ${f4(info.cvBrier.isotonic)}` : ''}${info.cvLogLoss ? `; cross-validated log loss of Platt ${f4(info.cvLogLoss.platt)}, isotonic ${f4(info.cvLogLoss.isotonic)}` : ''}).`
     : "PD is the model's own (no separate calibration step; train with --calibrate platt|isotonic|auto to add one).";
   const table = rows
     .map(

@@ -78,8 +78,8 @@ export interface TrainRequest {
   readonly tune?: boolean;
   readonly folds?: number;
   /**
-   * PD calibration on out-of-fold margins (default with --tune: isotonic from 1,000 training rows, Platt below; auto =
-   * the lower cross-validated Brier score; none without --tune).
+   * PD calibration on out-of-fold margins (default: see defaultCalibrationFor; auto = the lower cross-validated log
+   * loss of Platt and isotonic).
    */
   readonly calibration?: CalibrationMethod;
   /** GBDT monotone constraints by column name: +1 PD rises with the value, −1 falls. */
@@ -207,6 +207,22 @@ function tuningInfo(method: string, tuned: TuneResult<object>): TuningInfo {
   };
 }
 
+/**
+ * The calibration `model train` applies when none is asked for. Without --tune, none: a scorecard's PD is then the
+ * one its points express (score = offset − factor · log-odds, the scaling's promise), and a GBDT would need k more
+ * fits. With --tune the folds give out-of-fold margins for free: a GBDT takes isotonic from 1,000 training rows and
+ * Platt below (measured, see defaultCalibration); a scorecard takes whichever of the two has the lower
+ * cross-validated log loss on those margins (`auto`).
+ */
+export function defaultCalibrationFor(
+  kind: ModelKind,
+  tune: boolean,
+  trainingRows: number,
+): CalibrationMethod {
+  if (!tune) return 'none';
+  return kind === 'scorecard' ? 'auto' : defaultCalibration(trainingRows);
+}
+
 export function trainModel(request: TrainRequest): TrainOutcome {
   const started = Date.now();
   const progress = request.onProgress ?? ((): void => undefined);
@@ -290,9 +306,8 @@ export function trainModel(request: TrainRequest): TrainOutcome {
       binning: b,
     };
   };
-  // With --tune the out-of-fold margins come free, so the PD is calibrated by default.
   const calibrationMethod =
-    request.calibration ?? (request.tune === true ? defaultCalibration(trainData.rows) : 'none');
+    request.calibration ?? defaultCalibrationFor(kind, request.tune === true, trainData.rows);
   const tuneProgress = (done: number, total: number): void => progress('tune', 0.05 + 0.6 * (done / total));
   let draft: Omit<ScorecardModelFile, 'training'> | Omit<GbdtModelFile, 'training'>;
   let binnings: readonly FeatureBinning[];
@@ -344,7 +359,7 @@ export function trainModel(request: TrainRequest): TrainOutcome {
   }
   let calibrationInfo: ModelFile['training']['calibration'];
   if (calibrationMethod !== 'none' && oofMargin !== undefined) {
-    const { method, calibration, cvBrier } = chooseCalibration(
+    const { method, calibration, cvBrier, cvLogLoss } = chooseCalibration(
       calibrationMethod,
       oofMargin,
       trainData.target,
@@ -354,6 +369,7 @@ export function trainModel(request: TrainRequest): TrainOutcome {
       requested: calibrationMethod,
       folds,
       cvBrier,
+      cvLogLoss,
       oofBrierBefore: brierScore(
         oofMargin.map((m) => calibratedPd(undefined, m)),
         trainData.target,

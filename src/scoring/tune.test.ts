@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readCsvTable } from './csv.js';
 import { prepareDataset, stratifiedSplit, subsetDataset } from './dataset.js';
-import { GBDT_TUNE_STAGES, gbdtTuneFits, tuneGbdt, type TuneCandidate } from './tune.js';
+import { DEFAULT_GBDT } from './gbdt.js';
+import { DEFAULT_SCORECARD_L2 } from './scorecard.js';
+import { GBDT_TUNE_STAGES, gbdtTuneFits, tuneGbdt, tuneScorecard, type TuneCandidate } from './tune.js';
 import { protectedColumns } from './protected.js';
 
 const table = readCsvTable(readFileSync('data/german_credit.csv', 'utf8'));
@@ -49,5 +51,34 @@ describe('GBDT tuning stages', () => {
     expect(best.params.learningRate).toBe(0.1);
     expect(rateStage).toBe(1);
     expect(tuned.candidates.at(-1)!.params.learningRate).toBe(0.05);
+  });
+});
+
+describe('tuning never loses to the untuned settings on its own criterion', () => {
+  const train = subsetDataset(german, stratifiedSplit(german.target, 0.3, 3).train);
+
+  it('GBDT: the first candidate is the untuned model, and the chosen k-fold AUC is at least its', () => {
+    const tuned = tuneGbdt(train, {}, { seed: 3, folds: 3 });
+    const untuned = tuned.candidates[0]!;
+    // Candidates record their numeric and text settings (refit, a flag, is left out).
+    const { refit: _refit, ...defaults } = { ...DEFAULT_GBDT, validationShare: 0 };
+    expect(untuned.params).toEqual(defaults);
+    expect(tuned.meanAuc).toBeGreaterThanOrEqual(untuned.meanAuc);
+    expect(tuned.meanAuc).toBe(Math.max(...tuned.candidates.map((c) => c.meanAuc)));
+  });
+
+  it("GBDT: the caller's own settings are what the untuned candidate fits", () => {
+    const tuned = tuneGbdt(train, { maxDepth: 2, maxBins: 32 }, { seed: 3, folds: 2 });
+    expect(tuned.candidates[0]!.params).toMatchObject({ maxDepth: 2, maxBins: 32, learningRate: 0.05 });
+  });
+
+  it('scorecard: the defaults are in the grid, and the chosen k-fold AUC is at least theirs', () => {
+    const tuned = tuneScorecard(train, {}, { seed: 3, folds: 3 });
+    const untuned = tuned.candidates.find(
+      (c) => c.params.minBinShare === 0.05 && c.params.l2 === DEFAULT_SCORECARD_L2,
+    );
+    expect(untuned).toBeDefined();
+    expect(tuned.meanAuc).toBeGreaterThanOrEqual(untuned!.meanAuc);
+    expect(tuned.meanAuc).toBe(Math.max(...tuned.candidates.map((c) => c.meanAuc)));
   });
 });

@@ -43,6 +43,8 @@ interface Evaluated<P> {
   readonly candidate: TuneCandidate;
   readonly params: P;
   readonly oofMargin: Float64Array;
+  /** Mean of the unrounded fold AUCs: what candidates are ranked by (the recorded ones are rounded to 4 decimals). */
+  readonly exactMeanAuc: number;
 }
 
 function foldParts(
@@ -72,9 +74,12 @@ function describe(params: object): Record<string, number | string> {
   return out;
 }
 
-/** Candidates whose fold scores tie within 1e-12 keep the earlier (simpler, listed first) one. */
+/**
+ * Candidates whose fold scores tie within 1e-12 keep the earlier (simpler, listed first) one. Ranked on unrounded
+ * fold AUCs: rounding each fold to 4 decimals before averaging can reorder two candidates closer than 5e-5.
+ */
 const better = <P>(a: Evaluated<P>, b: Evaluated<P> | undefined): boolean =>
-  b === undefined || a.candidate.meanAuc > b.candidate.meanAuc + 1e-12;
+  b === undefined || a.exactMeanAuc > b.exactMeanAuc + 1e-12;
 
 /** The GBDT stages: structure, then sampling around the best, then a smaller learning rate. */
 export const GBDT_TUNE_STAGES = {
@@ -82,8 +87,11 @@ export const GBDT_TUNE_STAGES = {
   structure: [1, 2, 3, 4].flatMap((maxDepth) =>
     [1, 10].map((minChildWeight) => ({ maxDepth, minChildWeight })),
   ),
-  /** The untuned defaults compete too, so tuning never discards them unheard. */
-  defaults: { ...DEFAULT_GBDT, validationShare: 0, refit: false },
+  /**
+   * The untuned settings compete too, so the chosen settings' k-fold AUC is never below theirs. Laid over the
+   * defaults and the caller's settings: inside a fold, early stopping uses the fold's own validation part.
+   */
+  untuned: { validationShare: 0, refit: false },
   sampling: [0.6, 1].flatMap((subsample) => [0.5, 1].map((colsample) => ({ subsample, colsample }))),
   learningRate: [{ learningRate: 0.05, rounds: 1000, patience: 50 }],
 } as const;
@@ -106,7 +114,7 @@ export function tuneGbdt(data: Dataset, base: GbdtParams, options: TuneOptions):
     const foldRounds: number[] = [];
     parts.forEach((part, f) => {
       const fit = fitGbdtWithValidation(part.fit, part.val, params, options.seed + f);
-      foldAuc.push(round4(rocAuc(fit.valMargin, part.val.target)));
+      foldAuc.push(rocAuc(fit.valMargin, part.val.target));
       foldRounds.push(fit.bestRounds);
       part.rows.forEach((row, i) => {
         oofMargin[row] = fit.valMargin[i]!;
@@ -114,9 +122,14 @@ export function tuneGbdt(data: Dataset, base: GbdtParams, options: TuneOptions):
       options.onProgress?.(++done, total);
     });
     const { monotone: _monotone, ...shown } = params;
-    const candidate = { params: describe(shown), foldAuc, meanAuc: round4(mean(foldAuc)), foldRounds };
+    const candidate = {
+      params: describe(shown),
+      foldAuc: foldAuc.map(round4),
+      meanAuc: round4(mean(foldAuc)),
+      foldRounds,
+    };
     seen.push(candidate);
-    return { candidate, params, oofMargin };
+    return { candidate, params, oofMargin, exactMeanAuc: mean(foldAuc) };
   };
   let best: Evaluated<GbdtParams> | undefined;
   const stage = (variants: readonly GbdtParams[]): void => {
@@ -126,7 +139,8 @@ export function tuneGbdt(data: Dataset, base: GbdtParams, options: TuneOptions):
       if (better(e, best)) best = e;
     }
   };
-  const defaults = evaluate({ ...base, ...GBDT_TUNE_STAGES.defaults });
+  // First candidate: what `model train` without --tune fits (the caller's settings over the defaults).
+  const defaults = evaluate({ ...DEFAULT_GBDT, ...base, ...GBDT_TUNE_STAGES.untuned });
   stage(GBDT_TUNE_STAGES.structure);
   // The defaults join after the structure stage: sampling and learning-rate variants start from the best so far.
   if (better(defaults, best)) best = defaults;
@@ -170,15 +184,19 @@ export function tuneScorecard(
     const foldAuc: number[] = [];
     for (const part of parts) {
       const pd = scorecardPd(trainScorecard(part.fit, params, DEFAULT_SCALING), part.val);
-      foldAuc.push(round4(rocAuc(pd, part.val.target)));
+      foldAuc.push(rocAuc(pd, part.val.target));
       part.rows.forEach((row, i) => {
         oofMargin[row] = Math.log(pd[i]! / (1 - pd[i]!));
       });
       options.onProgress?.(++done, total);
     }
-    const candidate = { params: describe(params), foldAuc, meanAuc: round4(mean(foldAuc)) };
+    const candidate = {
+      params: describe(params),
+      foldAuc: foldAuc.map(round4),
+      meanAuc: round4(mean(foldAuc)),
+    };
     seen.push(candidate);
-    const e = { candidate, params, oofMargin };
+    const e = { candidate, params, oofMargin, exactMeanAuc: mean(foldAuc) };
     if (better(e, best)) best = e;
   }
   return {

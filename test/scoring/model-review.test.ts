@@ -236,7 +236,7 @@ describe('calibration', () => {
     expect(report).toContain('Platt scaling');
   });
 
-  it('--calibrate auto records what it chose, both cross-validated Brier scores, and the report says so', () => {
+  it("--calibrate auto records what it chose by cross-validated log loss, both methods' scores, and the report says so", () => {
     const out = trainModel({
       csv: german,
       target: 'class',
@@ -249,12 +249,13 @@ describe('calibration', () => {
     });
     const info = out.model.training.calibration!;
     expect(info.requested).toBe('auto');
-    const { platt, isotonic } = info.cvBrier!;
+    const { platt, isotonic } = info.cvLogLoss!;
     expect(info.method).toBe(isotonic < platt ? 'isotonic' : 'platt');
     expect(out.model.calibration?.method).toBe(info.method);
     const report = renderReport(out);
-    expect(report).toContain('chosen by cross-validated Brier score');
-    expect(report).toContain(`cross-validated Brier of Platt ${platt.toFixed(4)}`);
+    expect(report).toContain('chosen by cross-validated log loss');
+    expect(report).toContain(`cross-validated log loss of Platt ${platt.toFixed(4)}`);
+    expect(report).toContain(`cross-validated Brier of Platt ${info.cvBrier!.platt.toFixed(4)}`);
   });
 });
 

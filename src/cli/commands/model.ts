@@ -393,7 +393,7 @@ export function registerModelCommand(
     .option('--folds <n>', 'folds for --tune and calibration', '5')
     .option(
       '--calibrate <method>',
-      'none | platt | isotonic | auto (lower cross-validated Brier) on out-of-fold predictions (default with --tune: isotonic from 1,000 training rows, else platt)',
+      'none | platt | isotonic | auto (lower cross-validated log loss) on out-of-fold predictions (default with --tune: auto for a scorecard; for GBDT isotonic from 1,000 training rows, else platt)',
     )
     .option(
       '--monotone <list>',
