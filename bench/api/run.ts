@@ -155,14 +155,14 @@ try {
     ...(bare ? { bare: summary(bare) } : {}),
     draws: summary(draws),
     ...(bare ? { ratio: Number((rps(draws) / rps(bare)).toFixed(3)) } : {}),
-    ...(floor
+    ...(floor && bare
       ? {
           floor: summary(floor),
           floorRatio: Number((rps(floor) / rps(bare)).toFixed(3)),
           drawsToFloor: Number((rps(draws) / rps(floor)).toFixed(3)),
         }
       : {}),
-    ...(floorThread
+    ...(floorThread && bare
       ? {
           floorThread: summary(floorThread),
           floorThreadRatio: Number((rps(floorThread) / rps(bare)).toFixed(3)),
