@@ -3,7 +3,7 @@ import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
 import type { ListKeyPair, ListStore, LiveListMatch, StoredListEntry } from '../monitor/index.js';
 import type { Store } from './db.js';
 import type { MonitorTables } from './monitor-tables.js';
-import { insertRows } from './shaped.js';
+import { insertRows, runShaped } from './shaped.js';
 
 /** The monitor lists' store (ListStore in src/monitor/lists.ts): entries, partner sharing keys, their ledger entries. */
 
@@ -88,15 +88,21 @@ async function liveMatches(
   }
   const types = [...new Set(q.pairs.map((p) => p.entityType))];
   const keys = [...new Set(q.pairs.map((p) => p.matchKey))];
-  const rows = await store.readDb
-    .selectFrom('monitor_list_entries')
-    .select(['entry_id', 'list_kind', 'entity_type', 'match_key', 'reason', 'source'])
-    .where('entity_type', 'in', types)
-    .where('match_key', 'in', keys)
-    .where('removed_at', 'is', null)
-    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', q.at)]))
-    .execute();
-  return rows.map(matchOfRow);
+  // Every draw runs this: reuse the compiled SQL per shape (shaped.ts) instead of building and compiling it again.
+  const result = await runShaped(
+    store.readDb,
+    `live list matches ${types.length}x${keys.length}`,
+    () =>
+      store.readDb
+        .selectFrom('monitor_list_entries')
+        .select(['entry_id', 'list_kind', 'entity_type', 'match_key', 'reason', 'source'])
+        .where('entity_type', 'in', types)
+        .where('match_key', 'in', keys)
+        .where('removed_at', 'is', null)
+        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', q.at)])),
+    [...types, ...keys, q.at],
+  );
+  return (result.rows as LiveRow[]).map(matchOfRow);
 }
 
 function entryReads(store: Store): Pick<ListStore, 'liveEntries' | 'queryEntries' | 'clearPersonEntries'> {
