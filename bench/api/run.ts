@@ -9,7 +9,9 @@
  * `floorThread` writes the same rows through a writer thread that owns the connection (rows posted as data), and
  * `floorThreadRatio` is the ceiling that design would give here.
  *
- * npm run bench:api  [-- --seconds 10 --connections 32]
+ * npm run bench:api  [-- --seconds 10 --connections 32] [-- --draws-only]
+ * `--draws-only` skips the bare and floor phases (e.g. to profile the server with LINEGUARD_BENCH_NODE_ARGS=--cpu-prof
+ * and see only what draws cost).
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -36,6 +38,7 @@ function arg(name: string, fallback: number): number {
 
 const seconds = arg('seconds', 10);
 const connections = arg('connections', 32);
+const drawsOnly = process.argv.includes('--draws-only');
 const payload = JSON.stringify(DRAW_INPUT);
 
 async function startServer(): Promise<{ ready: Ready; stop: () => void }> {
@@ -121,13 +124,17 @@ try {
     headers: { 'content-type': 'application/json' },
   });
   const phase = (run: () => Promise<autocannon.Result>) => measured(ready.barePort, run);
-  const bare = await phase(() => load(`http://127.0.0.1:${ready.barePort}/bare`, {}, false));
-  const floor = ready.floorPort
-    ? await phase(() => load(`http://127.0.0.1:${ready.floorPort}/floor`, {}, false))
-    : undefined;
-  const floorThread = ready.floorThreadPort
-    ? await phase(() => load(`http://127.0.0.1:${ready.floorThreadPort}/floor`, {}, false))
-    : undefined;
+  const bare = drawsOnly
+    ? undefined
+    : await phase(() => load(`http://127.0.0.1:${ready.barePort}/bare`, {}, false));
+  const floor =
+    ready.floorPort && !drawsOnly
+      ? await phase(() => load(`http://127.0.0.1:${ready.floorPort}/floor`, {}, false))
+      : undefined;
+  const floorThread =
+    ready.floorThreadPort && !drawsOnly
+      ? await phase(() => load(`http://127.0.0.1:${ready.floorThreadPort}/floor`, {}, false))
+      : undefined;
   const draws = await phase(() =>
     load(
       `http://127.0.0.1:${ready.appPort}/v1/lines/${ready.lineId}/draws`,
@@ -145,17 +152,17 @@ try {
         : 'PostgreSQL commit before response',
     seconds,
     connections,
-    bare: summary(bare),
+    ...(bare ? { bare: summary(bare) } : {}),
     draws: summary(draws),
-    ratio: Number((rps(draws) / rps(bare)).toFixed(3)),
-    ...(floor
+    ...(bare ? { ratio: Number((rps(draws) / rps(bare)).toFixed(3)) } : {}),
+    ...(floor && bare
       ? {
           floor: summary(floor),
           floorRatio: Number((rps(floor) / rps(bare)).toFixed(3)),
           drawsToFloor: Number((rps(draws) / rps(floor)).toFixed(3)),
         }
       : {}),
-    ...(floorThread
+    ...(floorThread && bare
       ? {
           floorThread: summary(floorThread),
           floorThreadRatio: Number((rps(floorThread) / rps(bare)).toFixed(3)),

@@ -6,6 +6,9 @@
  * every `postgres` process over the phase (the server may be shared: treat it as an upper bound).
  *
  * npm run bench:fleet [-- --seconds 5 --connections 24 --lines 12]
+ * For a profile or a quick figure: `--only draws` (one kind), `--postgres-only` (no SQLite run), `--processes 1`
+ * (one PostgreSQL deployment size), and LINEGUARD_BENCH_NODE_ARGS (extra node arguments for every server, e.g.
+ * `--cpu-prof --cpu-prof-dir=DIR`). The summary (scaling, ratios) is printed only for a full run.
  * needs LINEGUARD_BENCH_DATABASE_URL (or LINEGUARD_TEST_DATABASE_URL), and uses LINEGUARD_BENCH_REDIS_URL /
  * LINEGUARD_BENCH_NATS_URL (or the TEST ones) when set.
  */
@@ -37,6 +40,16 @@ function arg(name: string, fallback: number): number {
 const seconds = arg('seconds', 5);
 const connections = arg('connections', 24);
 const lineCount = arg('lines', 12);
+const only = (() => {
+  const i = process.argv.indexOf('--only');
+  return i >= 0 ? process.argv[i + 1] : undefined;
+})();
+const postgresOnly = process.argv.includes('--postgres-only');
+const processCounts = (() => {
+  const i = process.argv.indexOf('--processes');
+  return i >= 0 ? [arg('processes', 1)] : [1, 2, 3];
+})();
+const partial = only !== undefined || postgresOnly || processCounts.length !== 3;
 const pgUrl = process.env.LINEGUARD_BENCH_DATABASE_URL ?? process.env.LINEGUARD_TEST_DATABASE_URL;
 const redisUrl = process.env.LINEGUARD_BENCH_REDIS_URL ?? process.env.LINEGUARD_TEST_REDIS_URL;
 const natsUrl = process.env.LINEGUARD_BENCH_NATS_URL ?? process.env.LINEGUARD_TEST_NATS_URL;
@@ -106,7 +119,15 @@ interface Serving {
 async function serve(env: Record<string, string>): Promise<Serving> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve', '--port', '0'],
+    [
+      ...(process.env.LINEGUARD_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      '--import',
+      'tsx',
+      join(ROOT, 'src/cli/main.ts'),
+      'serve',
+      '--port',
+      '0',
+    ],
     {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -262,14 +283,16 @@ async function measure(label: string, env: Record<string, string>, processes: nu
         }),
       ),
     );
+    const run = (kind: Kind) =>
+      only === undefined || only === kind ? phase(servers, kind, deployment.lineIds, pg) : undefined;
     const result = {
       label,
       processes,
-      draws: await phase(servers, 'draws', deployment.lineIds, pg),
-      applications: await phase(servers, 'applications', deployment.lineIds, pg),
-      events: await phase(servers, 'events', deployment.lineIds, pg),
+      draws: await run('draws'),
+      applications: await run('applications'),
+      events: await run('events'),
     };
-    process.stderr.write(`${label}: ${JSON.stringify(result.draws)}\n`);
+    process.stderr.write(`${label}: ${JSON.stringify(result[(only as Kind | undefined) ?? 'draws'])}\n`);
     return result;
   } finally {
     for (const s of servers) s.child.kill('SIGTERM');
@@ -287,8 +310,8 @@ const services = {
 };
 const runs = [];
 const sqliteDir = mkdtempSync(join(tmpdir(), 'lg-bench-fleet-'));
-runs.push(await measure('sqlite x1', { LINEGUARD_DATA_DIR: sqliteDir }, 1, false));
-for (const n of [1, 2, 3]) {
+if (!postgresOnly) runs.push(await measure('sqlite x1', { LINEGUARD_DATA_DIR: sqliteDir }, 1, false));
+for (const n of processCounts) {
   const url = await createIsolatedPostgresSchema(pgUrl, `bench_fleet_${n}`);
   const env = {
     LINEGUARD_DATABASE_URL: url,
@@ -297,12 +320,12 @@ for (const n of [1, 2, 3]) {
   };
   runs.push(await measure(`postgres x${n}`, env, n, true));
 }
-const [sqlite, pg1, pg2, pg3] = runs as [
-  (typeof runs)[0],
-  (typeof runs)[0],
-  (typeof runs)[0],
-  (typeof runs)[0],
-];
+if (partial) {
+  process.stdout.write(`${JSON.stringify({ seconds, connections, lines: lineCount, runs }, null, 2)}\n`);
+  process.exit(0);
+}
+type FullRun = Record<Kind, Phase>;
+const [sqlite, pg1, pg2, pg3] = runs as unknown as [FullRun, FullRun, FullRun, FullRun];
 const ratio = (a: number, b: number) => Number((a / Math.max(1, b)).toFixed(3));
 const kinds = ['draws', 'applications', 'events'] as const;
 const output = {

@@ -19,6 +19,7 @@ export {
   type ListEntry,
   type ListHit,
   type ListQuery,
+  type ListKeyPair,
   type ListStore,
   type LiveListMatch,
   type SealedPartnerKey,

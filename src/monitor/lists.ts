@@ -160,11 +160,20 @@ export interface SealedPartnerKey {
  * The lists' store (src/store/monitor-lists.ts). Every write takes the ledger entries that commit with it; a
  * compare-and-set write appends its entry only when it changed a row.
  */
+/** One (entity type, match key) a lookup asks the store for. */
+export interface ListKeyPair {
+  readonly entityType: string;
+  readonly matchKey: string;
+}
+
 export interface ListStore {
   liveEntries(): Promise<StoredListEntry[]>;
   queryEntries(q: ListQuery & { readonly now: number }): Promise<StoredListEntry[]>;
-  /** Live entries by (entity type, match key) at `at`; read beside the writer (it runs before every draw). */
-  liveMatches(types: readonly string[], matchKeys: readonly string[], at: number): Promise<LiveListMatch[]>;
+  /**
+   * Live entries at `at` whose (entity type, match key) is one of `pairs` (at least these; the caller keeps only the
+   * pairs it asked for); read beside the writer (it runs before every draw).
+   */
+  liveMatches(pairs: readonly ListKeyPair[], at: number): Promise<LiveListMatch[]>;
   /** `guard`: what commits with the entries beyond their own rows (the request's idempotency key). */
   insertEntries(
     entries: readonly StoredListEntry[],
@@ -384,12 +393,16 @@ export class ListService {
   /** lookup() for probes already turned into keys (probeKeys). */
   async lookupKeys(probes: readonly KeyedListProbe[], at: number): Promise<ListHit[]> {
     const wanted = new Set<string>();
+    const pairs: ListKeyPair[] = [];
     for (const probe of probes)
-      for (const key of probe.matchKeys) wanted.add(indexKey(probe.entityType, key));
-    if (wanted.size === 0) return [];
-    const types = [...new Set(probes.map((p) => p.entityType))];
-    const keys = [...new Set(probes.flatMap((p) => p.matchKeys))];
-    const rows = await this.store.liveMatches(types, keys, at);
+      for (const matchKey of probe.matchKeys) {
+        const key = indexKey(probe.entityType, matchKey);
+        if (wanted.has(key)) continue;
+        wanted.add(key);
+        pairs.push({ entityType: probe.entityType, matchKey });
+      }
+    if (pairs.length === 0) return [];
+    const rows = await this.store.liveMatches(pairs, at);
     return rows
       .filter((row) => wanted.has(indexKey(row.entityType, row.matchKey)))
       .map((row) => ({

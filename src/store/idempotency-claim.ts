@@ -14,7 +14,7 @@ const CLAIM_SQL =
   'insert into "idempotency_keys" ("scope", "idem_key", "request_hash", "state", "status_code", "response_body", "created_at") values (?, ?, ?, ?, ?, ?, ?) on conflict ("scope", "idem_key") do nothing';
 
 /** The row a claim inserts: the key, marked committed, with no response yet (the reply records it). */
-function claimRow(claim: IdempotencyClaim): Insertable<Database['idempotency_keys']> {
+export function claimRow(claim: IdempotencyClaim): Insertable<Database['idempotency_keys']> {
   return {
     scope: claim.scope,
     idem_key: claim.key,

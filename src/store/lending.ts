@@ -48,10 +48,14 @@ const qualityAlertOf = (r: QualityAlertRow): QualityAlertRecord => ({
   created_at: Number(r.created_at),
 });
 
+/**
+ * The book's and one channel's outstanding from book_outstanding (migration 126: kept by triggers on credit_lines in
+ * the statement that changes a line, so exact in every transaction), instead of a sum over every line of the book.
+ */
 const BOOK_SHARE_SQL =
   'select coalesce(sum("outstanding_minor"), 0) as "total", ' +
-  'coalesce(sum(case when "channel_partner_id" = ? then "outstanding_minor" else 0 end), 0) as "partner" ' +
-  'from "credit_lines"';
+  'coalesce(sum(case when "partner_id" = ? then "outstanding_minor" else 0 end), 0) as "partner" ' +
+  'from "book_outstanding"';
 
 export function createLendingStore(store: Store): LendingStore<DbTx, SyncSql> {
   const locked = <O>(query: SelectQueryBuilder<Database, keyof Database, O>, lock: boolean) =>
@@ -306,15 +310,14 @@ export function createLendingStore(store: Store): LendingStore<DbTx, SyncSql> {
 export async function bookShareInTx(tx: DbTx, kind: StoreKind, partnerId: string): Promise<BookShare> {
   const partner = tx.selectFrom('partners').select('id').where('id', '=', partnerId);
   await (kind === 'postgres' ? partner.forUpdate() : partner).executeTakeFirst();
-  const sums = await tx
-    .selectFrom('credit_lines')
-    .select([
-      sql<number>`coalesce(sum(outstanding_minor), 0)`.as('total'),
-      sql<number>`coalesce(sum(case when channel_partner_id = ${partnerId} then outstanding_minor else 0 end), 0)`.as(
-        'partner',
-      ),
-    ])
-    .executeTakeFirst();
+  const sums = (
+    await sql<{
+      total: number | string;
+      partner: number | string;
+    }>`select coalesce(sum(outstanding_minor), 0) as total,
+      coalesce(sum(case when partner_id = ${partnerId} then outstanding_minor else 0 end), 0) as partner
+      from book_outstanding`.execute(tx)
+  ).rows[0];
   return { totalMinor: Number(sums?.total ?? 0), partnerMinor: Number(sums?.partner ?? 0) };
 }
 

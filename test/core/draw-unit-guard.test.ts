@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../../src/store/db.js';
+import { createIsolatedPostgresSchema, openStore, type Store } from '../../src/store/db.js';
+import { TEST_DATABASE_URL } from '../helpers/stores.js';
 import type { IdempotencyClaim } from '../../src/core/index.js';
 import { makeCore, openLine } from './harness.js';
 
@@ -34,10 +35,19 @@ async function engines(): Promise<[string, Store][]> {
   const kyselyStore = await openStore({ sqlitePath: ':memory:' });
   stores.push(syncStore, kyselyStore);
   const { sync: _unused, ...asyncOnly } = kyselyStore;
-  return [
+  const all: [string, Store][] = [
     ['synchronous', syncStore],
     ['Kysely', asyncOnly],
   ];
+  if (TEST_DATABASE_URL) {
+    // PostgreSQL writes the debit, the rows and the claim in one statement (core-draws.ts writeRowsPostgres).
+    const pg = await openStore({
+      postgresUrl: await createIsolatedPostgresSchema(TEST_DATABASE_URL, 'draw_guard'),
+    });
+    stores.push(pg);
+    all.push(['PostgreSQL', pg]);
+  }
+  return all;
 }
 
 async function count(store: Store, table: 'draws' | 'idempotency_keys'): Promise<number> {

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Migration } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type Migration } from 'kysely';
 
 /** Migrations of src/core; names in its range keep the global order stable. */
 export const coreMigrations: Record<string, Migration> = {
@@ -334,6 +334,100 @@ export const coreMigrations: Record<string, Migration> = {
     // granted with, so a partner changing its fee never changes what a borrower was told.
     async up(db: Kysely<unknown>) {
       await db.schema.alterTable('credit_lines').addColumn('partner_fees', 'text').execute();
+    },
+  },
+  '126_lending_book_outstanding': {
+    // The partner-concentration check (core/partners.ts) needs the whole book's outstanding and one channel's; summing
+    // credit_lines for it cost every such draw a scan of the book. book_outstanding keeps those sums, per channel
+    // (partner_id, '' for lines without one), maintained by triggers on credit_lines in the same statement as every
+    // change of a line's outstanding or channel, so they are exact in every transaction whoever writes the lines.
+    // PostgreSQL spreads each channel over 128 rows by line (slot = hashtext(line id) & 127), so draws on
+    // different lines of one channel seldom wait for each other's row lock; SQLite (one writer) keeps slot 0.
+    async up(db: Kysely<unknown>) {
+      const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+      await db.schema
+        .createTable('book_outstanding')
+        .addColumn('partner_id', 'text', (c) => c.notNull())
+        .addColumn('slot', 'integer', (c) => c.notNull())
+        .addColumn('outstanding_minor', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('book_outstanding_pk', ['partner_id', 'slot'])
+        .execute();
+      if (postgres) {
+        await sql`insert into book_outstanding (partner_id, slot, outstanding_minor)
+          select coalesce(channel_partner_id, ''), hashtext(id) & 127, sum(outstanding_minor)
+          from credit_lines group by 1, 2`.execute(db);
+        await sql`create function book_outstanding_track() returns trigger language plpgsql as $$
+          begin
+            if tg_op = 'UPDATE' and old.channel_partner_id is not distinct from new.channel_partner_id then
+              insert into book_outstanding (partner_id, slot, outstanding_minor) values
+                (coalesce(new.channel_partner_id, ''), hashtext(new.id) & 127, new.outstanding_minor - old.outstanding_minor)
+                on conflict (partner_id, slot) do update
+                set outstanding_minor = book_outstanding.outstanding_minor + excluded.outstanding_minor;
+              return null;
+            end if;
+            if tg_op in ('UPDATE', 'DELETE') then
+              insert into book_outstanding (partner_id, slot, outstanding_minor) values
+                (coalesce(old.channel_partner_id, ''), hashtext(old.id) & 127, -old.outstanding_minor)
+                on conflict (partner_id, slot) do update
+                set outstanding_minor = book_outstanding.outstanding_minor + excluded.outstanding_minor;
+            end if;
+            if tg_op in ('UPDATE', 'INSERT') then
+              insert into book_outstanding (partner_id, slot, outstanding_minor) values
+                (coalesce(new.channel_partner_id, ''), hashtext(new.id) & 127, new.outstanding_minor)
+                on conflict (partner_id, slot) do update
+                set outstanding_minor = book_outstanding.outstanding_minor + excluded.outstanding_minor;
+            end if;
+            return null;
+          end $$`.execute(db);
+        await sql`create trigger book_outstanding_rows after insert or delete on credit_lines
+          for each row execute function book_outstanding_track()`.execute(db);
+        await sql`create trigger book_outstanding_changes after update of outstanding_minor, channel_partner_id
+          on credit_lines for each row
+          when (old.outstanding_minor is distinct from new.outstanding_minor
+            or old.channel_partner_id is distinct from new.channel_partner_id)
+          execute function book_outstanding_track()`.execute(db);
+        return;
+      }
+      await sql`insert into book_outstanding (partner_id, slot, outstanding_minor)
+        select coalesce(channel_partner_id, ''), 0, sum(outstanding_minor) from credit_lines group by 1`.execute(
+        db,
+      );
+      const add = (partner: string, amount: string) =>
+        `insert into book_outstanding (partner_id, slot, outstanding_minor) values (coalesce(${partner}, ''), 0, ${amount})
+          on conflict (partner_id, slot) do update set outstanding_minor = outstanding_minor + excluded.outstanding_minor;`;
+      await sql
+        .raw(
+          `create trigger book_outstanding_insert after insert on credit_lines begin
+            ${add('new.channel_partner_id', 'new.outstanding_minor')}
+          end`,
+        )
+        .execute(db);
+      await sql
+        .raw(
+          `create trigger book_outstanding_delete after delete on credit_lines begin
+            ${add('old.channel_partner_id', '-old.outstanding_minor')}
+          end`,
+        )
+        .execute(db);
+      await sql
+        .raw(
+          `create trigger book_outstanding_update after update of outstanding_minor on credit_lines
+          when old.outstanding_minor <> new.outstanding_minor and old.channel_partner_id is new.channel_partner_id
+          begin
+            ${add('new.channel_partner_id', 'new.outstanding_minor - old.outstanding_minor')}
+          end`,
+        )
+        .execute(db);
+      await sql
+        .raw(
+          `create trigger book_outstanding_move after update of channel_partner_id on credit_lines
+          when old.channel_partner_id is not new.channel_partner_id
+          begin
+            ${add('old.channel_partner_id', '-old.outstanding_minor')}
+            ${add('new.channel_partner_id', 'new.outstanding_minor')}
+          end`,
+        )
+        .execute(db);
     },
   },
 };
