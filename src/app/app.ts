@@ -143,7 +143,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   }
 }
 
-/** What every wiring step starts from: the configuration, the open store and the process's clock, ids and randomness. */
+/** What every wiring step starts from: the configuration, the open store, the process's clock, ids and randomness. */
 interface AppBase {
   readonly config: Config;
   readonly options: AppOptions;
