@@ -72,151 +72,183 @@ export function requestHash(request: FastifyRequest): string {
  * its guard (the key is then recorded only with the response, so a crash in between would let a retry repeat it).
  */
 export function createIdempotency(store: Store, clock: Clock, onUnguarded?: (route: string) => void) {
-  const claims = new WeakMap<FastifyRequest, Claim>();
-  const inFlight = new Set<string>();
+  const state: IdempotencyState = {
+    store,
+    clock,
+    onUnguarded,
+    claims: new WeakMap<FastifyRequest, Claim>(),
+    inFlight: new Set<string>(),
+    recording: new Map<string, StoredResponse>(),
+    pending: new Map<string, PendingResponse>(),
+    scheduledFlush: undefined,
+  };
+  return {
+    claim: (request: FastifyRequest, reply: FastifyReply): Promise<void> => claim(state, request, reply),
+    unitClaim: (request: FastifyRequest): IdempotencyClaim | undefined => unitClaim(state, request),
+    record: (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> =>
+      record(state, { request, reply, payload }),
+  };
+}
+
+/** One process's idempotency bookkeeping, shared by the claim, the unit's claim and the recording of responses. */
+interface IdempotencyState {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly onUnguarded: ((route: string) => void) | undefined;
+  readonly claims: WeakMap<FastifyRequest, Claim>;
+  readonly inFlight: Set<string>;
   // Responses whose row is still being written; answers a fast retry without waiting for that write.
-  const recording = new Map<string, StoredResponse>();
-  const id = (scope: string, key: string) => `${scope}\n${key}`;
+  readonly recording: Map<string, StoredResponse>;
   // Responses waiting to be stored, and the flush that will store them (one per turn of the event loop).
-  const pending = new Map<string, PendingResponse>();
-  let scheduledFlush: Promise<boolean> | undefined;
+  readonly pending: Map<string, PendingResponse>;
+  scheduledFlush: Promise<boolean> | undefined;
+}
 
-  /** Stores the pending responses; resolves false when they could not be stored (the store is unreachable). */
-  async function flushResponses(): Promise<boolean> {
-    scheduledFlush = undefined;
-    const batch = [...pending];
-    pending.clear();
-    const now = clock.now();
-    try {
-      const rows = batch.map(([, p]) => ({
-        scope: p.scope,
-        idem_key: p.key,
-        request_hash: p.response.hash,
-        state: 'done',
-        status_code: p.response.status,
-        response_body: p.response.body,
-        created_at: now,
-      }));
-      // One retry: a pooled connection that just dropped is replaced by a fresh one (store/db.ts).
-      await storeIdempotentResponses(store, rows).catch(() => storeIdempotentResponses(store, rows));
-      return true;
-    } catch (error) {
-      for (const [, p] of batch) p.log.error({ err: error }, 'could not record an idempotent response');
-      return false;
-    } finally {
-      for (const [ownedId, p] of batch) if (recording.get(ownedId) === p.response) recording.delete(ownedId);
-    }
+const id = (scope: string, key: string) => `${scope}\n${key}`;
+
+/** Stores the pending responses; resolves false when they could not be stored (the store is unreachable). */
+async function flushResponses(state: IdempotencyState): Promise<boolean> {
+  const { store, pending, recording } = state;
+  state.scheduledFlush = undefined;
+  const batch = [...pending];
+  pending.clear();
+  const now = state.clock.now();
+  try {
+    const rows = batch.map(([, p]) => ({
+      scope: p.scope,
+      idem_key: p.key,
+      request_hash: p.response.hash,
+      state: 'done',
+      status_code: p.response.status,
+      response_body: p.response.body,
+      created_at: now,
+    }));
+    // One retry: a pooled connection that just dropped is replaced by a fresh one (store/db.ts).
+    await storeIdempotentResponses(store, rows).catch(() => storeIdempotentResponses(store, rows));
+    return true;
+  } catch (error) {
+    for (const [, p] of batch) p.log.error({ err: error }, 'could not record an idempotent response');
+    return false;
+  } finally {
+    for (const [ownedId, p] of batch) if (recording.get(ownedId) === p.response) recording.delete(ownedId);
   }
+}
 
-  async function claim(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const header = request.headers[IDEMPOTENCY_HEADER];
-    const key = Array.isArray(header) ? header[0] : header;
-    if (!key)
-      throw new LgError(
-        'LG_IDEMPOTENCY_KEY_REQUIRED',
-        'this write needs an Idempotency-Key header (1-255 of A-Z a-z 0-9 . _ : -)',
-      );
-    if (!KEY_PATTERN.test(key))
-      throw new LgError('LG_VALIDATION', 'Idempotency-Key must be 1-255 of A-Z a-z 0-9 . _ : -');
-    const scope = `${request.principal?.keyId ?? 'anonymous'} ${request.routeOptions.url ?? request.url}`;
-    const hash = requestHash(request);
-    // Before reading the table: a key this process is still running may have a claim row that is committed and
-    // visible but not yet durable (group-commit.ts), which must not be reported as committed.
-    if (inFlight.has(id(scope, key))) {
-      throw new LgError(
-        'LG_IDEMPOTENCY_IN_FLIGHT',
-        'a request with this Idempotency-Key is still being processed; retry later',
-        { idempotencyKey: key },
-      );
-    }
-    const stored = recording.get(id(scope, key)) ?? (await load(scope, key));
-    if (stored === 'committed-without-response') {
-      // Written by another process, perhaps in a batch still being flushed: say "committed" only once it is durable.
-      await store.sync?.durable();
-      throw new LgError(
-        'LG_IDEMPOTENCY_IN_FLIGHT',
-        'the first request with this Idempotency-Key committed but its response was not recorded; read the resource instead of retrying',
-        {
-          idempotencyKey: key,
-          committed: true,
-        },
-      );
-    }
-    if (stored) {
-      if (stored.hash !== hash) throw mismatch(key);
-      reply.header('idempotent-replayed', 'true');
-      reply.code(stored.status).type('application/json; charset=utf-8');
-      return reply.send(stored.body);
-    }
-    inFlight.add(id(scope, key));
-    claims.set(request, { scope, key, hash, committed: false });
-  }
-
-  async function load(
-    scope: string,
-    key: string,
-  ): Promise<StoredResponse | 'committed-without-response' | undefined> {
-    // The reader does not wait for the writer's open batch; a key that batch is committing is in `inFlight` (this
-    // process) or loses the insert race in `runGuarded` (another process), so reading only committed rows is safe.
-    const row = await loadIdempotencyRow(store, scope, key);
-    if (!row) return undefined;
-    if (row.state === 'done' && row.status_code !== null && row.response_body !== null) {
-      return { hash: row.request_hash, status: row.status_code, body: row.response_body };
-    }
-    return 'committed-without-response';
-  }
-
-  /**
-   * The claim the handler passes to its unit of work (domain/unit-guard.ts): written once, by the first unit of the
-   * request that commits; another process holding the key rolls that unit back (claimedElsewhere).
-   */
-  function unitClaim(request: FastifyRequest): IdempotencyClaim | undefined {
-    const owned = claims.get(request);
-    if (!owned) return undefined;
-    return {
-      scope: owned.scope,
-      key: owned.key,
-      requestHash: owned.hash,
-      at: clock.now(),
-      pending: () => !owned.committed,
-      claimed: (inserted) => {
-        if (!inserted) throw claimedElsewhere(owned.key);
-        owned.committed = true;
-      },
-    };
-  }
-
-  async function record(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
-    const owned = claims.get(request);
-    if (!owned) return payload;
-    claims.delete(request);
-    const ownedId = id(owned.scope, owned.key);
-    inFlight.delete(ownedId);
-    // Nothing committed and the server failed: leave no trace so that a retry runs again.
-    if ((reply.statusCode >= 500 && !owned.committed) || typeof payload !== 'string') return payload;
-    // A dependency went away mid-request (503): whether the commit landed is unknown, so no response is stored. A
-    // retry either finds the committed key (and is told so) or runs again; it never replays the 503.
-    if (reply.statusCode === 503) return payload;
-    if (reply.statusCode < 300 && !owned.committed) onUnguarded?.(request.routeOptions.url ?? request.url);
-    const response: StoredResponse = { hash: owned.hash, status: reply.statusCode, body: payload };
-    recording.set(ownedId, response);
-    pending.set(ownedId, { scope: owned.scope, key: owned.key, response, log: request.log });
-    // Responses finished in the same turn of the event loop are stored together: one unit, one statement per chunk.
-    scheduledFlush ??= new Promise<boolean>((resolve) => setImmediate(() => resolve(flushResponses())));
-    // Before the reply leaves: an acknowledged write must replay its response after any crash.
-    if (await scheduledFlush) return payload;
-    // The write committed but its response could not be stored: acknowledging it now would leave a retry unable to
-    // replay it. Answer 503 instead; the retry is told the write committed (409, committed: true) and reads it.
-    const unstored = new LgError(
-      'LG_STORE_UNAVAILABLE',
-      'the write may have committed but its response could not be recorded; retry with the same Idempotency-Key',
-      { idempotencyKey: owned.key },
+async function claim(state: IdempotencyState, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const { store, inFlight, recording } = state;
+  const header = request.headers[IDEMPOTENCY_HEADER];
+  const key = Array.isArray(header) ? header[0] : header;
+  if (!key)
+    throw new LgError(
+      'LG_IDEMPOTENCY_KEY_REQUIRED',
+      'this write needs an Idempotency-Key header (1-255 of A-Z a-z 0-9 . _ : -)',
     );
-    void reply.code(unstored.status).header('retry-after', String(RETRY_AFTER_SECONDS));
-    return JSON.stringify(unstored.toBody());
+  if (!KEY_PATTERN.test(key))
+    throw new LgError('LG_VALIDATION', 'Idempotency-Key must be 1-255 of A-Z a-z 0-9 . _ : -');
+  const scope = `${request.principal?.keyId ?? 'anonymous'} ${request.routeOptions.url ?? request.url}`;
+  const hash = requestHash(request);
+  // Before reading the table: a key this process is still running may have a claim row that is committed and
+  // visible but not yet durable (group-commit.ts), which must not be reported as committed.
+  if (inFlight.has(id(scope, key))) {
+    throw new LgError(
+      'LG_IDEMPOTENCY_IN_FLIGHT',
+      'a request with this Idempotency-Key is still being processed; retry later',
+      { idempotencyKey: key },
+    );
   }
+  const stored = recording.get(id(scope, key)) ?? (await load(store, scope, key));
+  if (stored === 'committed-without-response') {
+    // Written by another process, perhaps in a batch still being flushed: say "committed" only once it is durable.
+    await store.sync?.durable();
+    throw new LgError(
+      'LG_IDEMPOTENCY_IN_FLIGHT',
+      'the first request with this Idempotency-Key committed but its response was not recorded; read the resource instead of retrying',
+      {
+        idempotencyKey: key,
+        committed: true,
+      },
+    );
+  }
+  if (stored) {
+    if (stored.hash !== hash) throw mismatch(key);
+    reply.header('idempotent-replayed', 'true');
+    reply.code(stored.status).type('application/json; charset=utf-8');
+    return reply.send(stored.body);
+  }
+  inFlight.add(id(scope, key));
+  state.claims.set(request, { scope, key, hash, committed: false });
+}
 
-  return { claim, unitClaim, record };
+async function load(
+  store: Store,
+  scope: string,
+  key: string,
+): Promise<StoredResponse | 'committed-without-response' | undefined> {
+  // The reader does not wait for the writer's open batch; a key that batch is committing is in `inFlight` (this
+  // process) or loses the insert race in `runGuarded` (another process), so reading only committed rows is safe.
+  const row = await loadIdempotencyRow(store, scope, key);
+  if (!row) return undefined;
+  if (row.state === 'done' && row.status_code !== null && row.response_body !== null) {
+    return { hash: row.request_hash, status: row.status_code, body: row.response_body };
+  }
+  return 'committed-without-response';
+}
+
+/**
+ * The claim the handler passes to its unit of work (domain/unit-guard.ts): written once, by the first unit of the
+ * request that commits; another process holding the key rolls that unit back (claimedElsewhere).
+ */
+function unitClaim(state: IdempotencyState, request: FastifyRequest): IdempotencyClaim | undefined {
+  const owned = state.claims.get(request);
+  if (!owned) return undefined;
+  return {
+    scope: owned.scope,
+    key: owned.key,
+    requestHash: owned.hash,
+    at: state.clock.now(),
+    pending: () => !owned.committed,
+    claimed: (inserted) => {
+      if (!inserted) throw claimedElsewhere(owned.key);
+      owned.committed = true;
+    },
+  };
+}
+
+async function record(
+  state: IdempotencyState,
+  exchange: { request: FastifyRequest; reply: FastifyReply; payload: unknown },
+): Promise<unknown> {
+  const { request, reply, payload } = exchange;
+  const owned = state.claims.get(request);
+  if (!owned) return payload;
+  state.claims.delete(request);
+  const ownedId = id(owned.scope, owned.key);
+  state.inFlight.delete(ownedId);
+  // Nothing committed and the server failed: leave no trace so that a retry runs again.
+  if ((reply.statusCode >= 500 && !owned.committed) || typeof payload !== 'string') return payload;
+  // A dependency went away mid-request (503): whether the commit landed is unknown, so no response is stored. A
+  // retry either finds the committed key (and is told so) or runs again; it never replays the 503.
+  if (reply.statusCode === 503) return payload;
+  if (reply.statusCode < 300 && !owned.committed)
+    state.onUnguarded?.(request.routeOptions.url ?? request.url);
+  const response: StoredResponse = { hash: owned.hash, status: reply.statusCode, body: payload };
+  state.recording.set(ownedId, response);
+  state.pending.set(ownedId, { scope: owned.scope, key: owned.key, response, log: request.log });
+  // Responses finished in the same turn of the event loop are stored together: one unit, one statement per chunk.
+  state.scheduledFlush ??= new Promise<boolean>((resolve) =>
+    setImmediate(() => resolve(flushResponses(state))),
+  );
+  // Before the reply leaves: an acknowledged write must replay its response after any crash.
+  if (await state.scheduledFlush) return payload;
+  // The write committed but its response could not be stored: acknowledging it now would leave a retry unable to
+  // replay it. Answer 503 instead; the retry is told the write committed (409, committed: true) and reads it.
+  const unstored = new LgError(
+    'LG_STORE_UNAVAILABLE',
+    'the write may have committed but its response could not be recorded; retry with the same Idempotency-Key',
+    { idempotencyKey: owned.key },
+  );
+  void reply.code(unstored.status).header('retry-after', String(RETRY_AFTER_SECONDS));
+  return JSON.stringify(unstored.toBody());
 }
 
 /** Another process won the race for this key: the unit is undone rather than done twice. */

@@ -15,7 +15,12 @@ import { buildServer, createMetricsRegistry } from '../api/index.js';
 import { createKeyVerifier, ensureApiKey } from '../api/index.js';
 import { createModelRegistry, resolverFromRegistry, type ModelRegistry } from '../scoring/index.js';
 import { createModelRepository, createOutboxSource } from '../store/index.js';
-import { createBlastRadiusGuard, type BlastRadiusTrip, type EngineService } from '../engine/index.js';
+import {
+  createBlastRadiusGuard,
+  type BlastRadiusGuard,
+  type BlastRadiusTrip,
+  type EngineService,
+} from '../engine/index.js';
 import { createEngineMetrics } from './engine-metrics.js';
 import { openEngine } from './engine.js';
 import { coreEngineFromService } from './core-engine.js';
@@ -40,6 +45,8 @@ import { createAlertBook, createMonitor, subscribeCoreEvents } from './monitor.j
 export { evaluateTypologies } from './monitor.js';
 import { InProcessBus, NatsBus, OutboxRelay, type Bus } from '../bus/index.js';
 import { wireCases, type CasesWiring } from './cases.js';
+import type { FourEyesGates } from './four-eyes-ops.js';
+import type { AlertBook } from '../cases/index.js';
 import {
   createConsentServices,
   createLedgerEvidence,
@@ -127,225 +134,345 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     throw error;
   });
   try {
-    const metrics = createMetricsRegistry();
-    if (config.adminKey) await ensureApiKey(store.db, { clock, ids }, config.adminKey, 'admin');
-    const models = await loadModels(store, clock, ids);
-    const closers: (() => Promise<void>)[] = [];
-    const cases = wireCases({ store, clock, ids, random, metrics, settings: config.cases });
-    // Alerts (src/cases) are raised by the monitor's typologies and by the platform itself (guard, early warnings).
-    const alerts = createAlertBook(store, { clock, ids });
-    // One guard for every automated restriction (core line actions, review job, monitor typologies).
-    const guard = createBlastRadiusGuard({
-      ...config.blastRadius,
-      clock,
-      onTrip: (trip) => {
-        // The guard trips inside the unit of work of the action it holds back: the alert is its own write, and a
-        // failure to record it is reported, never left as an unhandled rejection (which would stop the process).
-        outsideUnitOfWork(() =>
-          alerts.recordSystemAlert({
-            typologyId: 'BLAST_RADIUS_GUARD',
-            severity: 'critical',
-            reasons: ['R_BLAST_RADIUS_GUARD'],
-            evidence: trip,
-          }),
-        ).catch((error: unknown) =>
-          process.emitWarning(
-            `could not record the blast-radius guard alert: ${error instanceof Error ? error.message : String(error)}`,
-            'LineGuardWarning',
-          ),
-        );
-        options.onGuardTrip?.(trip);
-      },
-    });
-    const engine = await openEngine({
-      store,
-      clock,
-      ids,
-      models: resolverFromRegistry(models),
-      metrics: createEngineMetrics(metrics),
-      guard,
-      reloadModels: () => models.loadAll(),
-    });
-    // The monitor acts on lines through the core, and the core reads the monitor's signals: tie the knot late.
-    const late: { core?: CoreServices } = {};
-    const lineActions: LineActionPort = {
-      async applyLineAction(lineId, action) {
-        if (!late.core) throw new Error('the core is not wired yet');
-        const result = await late.core.applyLineAction(lineId, action);
-        return result.outcome === 'APPLIED'
-          ? { status: 'APPLIED' }
-          : {
-              status: 'BLOCKED',
-              detail: `held for review by the blast-radius guard (action ${result.actionId})`,
-            };
-      },
-    };
-    const monitor = await createMonitor({
-      store,
-      clock,
-      ids,
-      masterKey: config.masterKey,
-      retiredMasterKeys: config.retiredKeys,
-      redisUrl: config.redisUrl,
-      redisPrefix: `${config.namespace}:f`,
-      lineActions,
-      alertFollowUp: cases.service.alertFollowUp,
-      alerts,
-    });
-    const crypto = fieldCryptoFromMasterKey(config.masterKey, config.retiredKeys);
-    const complianceStore = createComplianceStore(store);
-    const consents = createConsentServices({
-      store: complianceStore,
-      clock,
-      ids,
-      crypto,
-      hardInquiriesMax30d: config.hardInquiriesMax30d,
-      bureauNoticeDays: config.bureauNoticeDays,
-    });
-    cases.bindDisputes(consents.disputes, consents.reporting);
-    const coreServices = createCoreServices({
-      store,
-      coreStore: createCoreStore(store),
-      clock,
-      ids,
-      crypto,
-      engine: coreEngineFromService(engine, { guard }),
-      bureau: config.creditBureau === 'sandbox' ? applicationBureau(consents) : undefined,
-      config: {
-        borrowerCapMinor: config.borrowerCapMinor,
-        aprCapPercent: config.aprCapPercent,
-        maxBorrowerAge: config.maxBorrowerAge,
-        drawBlockedFromDpd: config.drawBlockedFromDpd,
-      },
-      drawSignals: (input) => monitor.drawSignals(input),
-      // The core looks the lists up itself, at application and at draw, from the shared store.
-      lists: monitor.lists,
-      lending: createLendingStore(store),
-      // A degrading 助贷 channel lands in the analysts' queue like any alert (the case sweep opens its case).
-      raiseChannelAlert: (alert) =>
-        alerts.recordSystemAlert({
-          typologyId: 'CHANNEL_QUALITY',
-          severity: 'high',
-          reasons: [],
-          evidence: alert,
-        }),
-    });
-    // Work a request leaves for a person opens its case at once (the case jobs' sweep is the safety net).
-    const core = cases.wrapCore(coreServices);
-    late.core = core;
-    cases.bindCore(coreServices);
-    cases.bindMonitor(monitor);
-    cases.bindModules(engine, monitor, models);
-    const gates = cases.gates();
-    // Core events (applications, disbursements, repayments) leave through the outbox after commit.
-    const bus: Bus = config.natsUrl
-      ? await NatsBus.connect({ url: config.natsUrl, namespace: config.namespace })
-      : new InProcessBus();
-    const unsubscribe = await subscribeCoreEvents(bus, monitor);
-    const relay = new OutboxRelay(createOutboxSource(store), bus, clock);
-    relay.start();
-    closers.push(
-      () => relay.stop(),
-      () => unsubscribe(),
-      () => monitor.close(),
-      () => bus.close(),
-      () => monitor.features.close(),
-    );
-    // Other processes share the database (servers on PostgreSQL, the CLI on the same SQLite file): pick up what
-    // they activated, overlaid or pointed a model alias at.
-    const stopWatching = engine.watch(ENGINE_REFRESH_MS);
-    closers.unshift(async () => stopWatching());
-    if (store.kind === 'postgres') {
-      // …and list entries another process added or removed (README: caches and their staleness bounds).
-      const listsRefresher = setInterval(
-        () => void monitor.lists.load().catch(() => undefined),
-        LISTS_REFRESH_MS,
-      );
-      listsRefresher.unref();
-      closers.unshift(async () => clearInterval(listsRefresher));
-    }
-    const evidence = createLedgerEvidence({
-      log: createLedgerLogStore(store),
-      clock,
-      signer: loadLedgerSigner({
-        given: config.ledgerSigningKey,
-        dataDir: dirname(config.sqlitePath),
-        production: config.production,
-        warn: (message) => process.emitWarning(message, 'LineGuardWarning'),
-      }),
-      witnesses: [
-        directoryWitness(config.witnessDir),
-        ...(config.witnessUrl ? [httpWitness(config.witnessUrl)] : []),
-      ],
-    });
-    const portfolio = createPortfolioService({
-      store: complianceStore,
-      clock,
-      ids,
-      thresholds: parseThresholds(config.earlyWarning),
-      raiseAlert: (breach) =>
-        alerts.recordSystemAlert({
-          typologyId: `EARLY_WARNING_${breach.ruleId}`,
-          severity: 'high',
-          reasons: [],
-          evidence: breach,
-        }),
-    });
-    registerPortfolioGauges(metrics, portfolio);
-    const routes: FastifyPluginAsync[] = [
-      strategyRoutes({ engine, gates }),
-      coreRoutes(core, (lineId, action, actor, guard) => gates.lineAction(lineId, action, actor, guard)),
-      monitorRoutes({ monitor, eventBatchMax: config.eventBatchMax, listGates: gates }),
-      consoleRoutes({
-        clock,
-        reads: {
-          overview: (window) => readOverview(store.readDb, window),
-          searchLines: (search) => searchLines(store.readDb, search),
-          lineHistory: (lineId, rowsMax) => readLineHistory(store.readDb, lineId, rowsMax),
-          alertEvidence: (alertId, rowsMax) => readAlertEvidence(store.readDb, alertId, rowsMax),
-        },
-      }),
-      listingRoutes(coreServices.deps.coreStore),
-      productRoutes(core),
-      quoteRoutes(core),
-      partnerRoutes({ core, random }),
-      ledgerRoutes(evidence),
-      modelRoutes({ models, gates }),
-      consentRoutes(consents),
-      portfolioRoutes({ portfolio }),
-      disputeRoutes({ cases: cases.service, consents }),
-      ...cases.routes(),
-    ];
-    cases.start();
-    closers.unshift(() => cases.stop());
-    return {
-      config,
-      store,
-      clock,
-      random,
-      ids,
-      metrics,
-      models,
-      engine,
-      core,
-      monitor,
-      bus,
-      evidence,
-      consents,
-      portfolio,
-      routes,
-      cases,
-      async close() {
-        for (const close of closers) await close();
-        await store.close();
-      },
-    };
+    return await wireApp({ config, options, store, clock, random, ids });
   } catch (error) {
     await store.close();
     throw error;
   } finally {
     await startup?.release();
   }
+}
+
+/** What every wiring step starts from: the configuration, the open store, the process's clock, ids and randomness. */
+interface AppBase {
+  readonly config: Config;
+  readonly options: AppOptions;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly ids: IdGenerator;
+}
+
+/** Wires every module over the open store, in the order each needs the others; `closers` run in order on close. */
+async function wireApp(base: AppBase): Promise<AppServices> {
+  const { config, store, clock, random, ids } = base;
+  const closers: (() => Promise<void>)[] = [];
+  const decisioning = await wireDecisioning(base);
+  const { metrics, models, engine, cases } = decisioning;
+  const { monitor, consents, complianceStore, coreServices, core } = await wireMonitorAndCore(
+    base,
+    decisioning,
+  );
+  const gates = cases.gates();
+  const bus = await startEventDelivery({ base, monitor, closers });
+  watchOtherProcesses({ store, engine, monitor, closers });
+  const evidence = openLedgerEvidence(config, store, clock);
+  const portfolio = createPortfolioService({
+    store: complianceStore,
+    clock,
+    ids,
+    thresholds: parseThresholds(config.earlyWarning),
+    raiseAlert: (breach) =>
+      decisioning.alerts.recordSystemAlert({
+        typologyId: `EARLY_WARNING_${breach.ruleId}`,
+        severity: 'high',
+        reasons: [],
+        evidence: breach,
+      }),
+  });
+  registerPortfolioGauges(metrics, portfolio);
+  const routes = appRoutes({
+    base,
+    modules: { engine, monitor, models, coreServices, core, evidence, consents, portfolio, cases },
+    gates,
+  });
+  cases.start();
+  closers.unshift(() => cases.stop());
+  return {
+    config,
+    store,
+    clock,
+    random,
+    ids,
+    metrics,
+    models,
+    engine,
+    core,
+    monitor,
+    bus,
+    evidence,
+    consents,
+    portfolio,
+    routes,
+    cases,
+    async close() {
+      for (const close of closers) await close();
+      await store.close();
+    },
+  };
+}
+
+/** The first-start chores, the case wiring, the alert book, the blast-radius guard and the decision engine. */
+interface Decisioning {
+  readonly metrics: Registry;
+  readonly models: ModelRegistry;
+  readonly cases: CasesWiring;
+  readonly alerts: AlertBook;
+  readonly guard: BlastRadiusGuard;
+  readonly engine: EngineService;
+}
+
+async function wireDecisioning(base: AppBase): Promise<Decisioning> {
+  const { config, store, clock, random, ids } = base;
+  const metrics = createMetricsRegistry();
+  if (config.adminKey) await ensureApiKey(store.db, { clock, ids }, config.adminKey, 'admin');
+  const models = await loadModels(store, clock, ids);
+  const cases = wireCases({ store, clock, ids, random, metrics, settings: config.cases });
+  // Alerts (src/cases) are raised by the monitor's typologies and by the platform itself (guard, early warnings).
+  const alerts = createAlertBook(store, { clock, ids });
+  const guard = guardOfAutomatedRestrictions(base, alerts);
+  const engine = await openEngine({
+    store,
+    clock,
+    ids,
+    models: resolverFromRegistry(models),
+    metrics: createEngineMetrics(metrics),
+    guard,
+    reloadModels: () => models.loadAll(),
+  });
+  return { metrics, models, cases, alerts, guard, engine };
+}
+
+/** One guard for every automated restriction (core line actions, review job, monitor typologies). */
+function guardOfAutomatedRestrictions(base: AppBase, alerts: AlertBook): BlastRadiusGuard {
+  return createBlastRadiusGuard({
+    ...base.config.blastRadius,
+    clock: base.clock,
+    onTrip: (trip) => {
+      // The guard trips inside the unit of work of the action it holds back: the alert is its own write, and a
+      // failure to record it is reported, never left as an unhandled rejection (which would stop the process).
+      outsideUnitOfWork(() =>
+        alerts.recordSystemAlert({
+          typologyId: 'BLAST_RADIUS_GUARD',
+          severity: 'critical',
+          reasons: ['R_BLAST_RADIUS_GUARD'],
+          evidence: trip,
+        }),
+      ).catch((error: unknown) =>
+        process.emitWarning(
+          `could not record the blast-radius guard alert: ${error instanceof Error ? error.message : String(error)}`,
+          'LineGuardWarning',
+        ),
+      );
+      base.options.onGuardTrip?.(trip);
+    },
+  });
+}
+
+/** The monitor, consent and the core, tied to each other and bound into the case wiring. */
+interface MonitorAndCore {
+  readonly monitor: MonitorService;
+  readonly complianceStore: ReturnType<typeof createComplianceStore>;
+  readonly consents: ConsentServices;
+  /** The core as built, before the case wiring wraps it. */
+  readonly coreServices: CoreServices;
+  /** The core as routes and the monitor call it. */
+  readonly core: CoreServices;
+}
+
+async function wireMonitorAndCore(base: AppBase, decisioning: Decisioning): Promise<MonitorAndCore> {
+  const { config, store, clock, ids } = base;
+  const { cases, alerts, engine, models } = decisioning;
+  // The monitor acts on lines through the core, and the core reads the monitor's signals: tie the knot late.
+  const late: { core?: CoreServices } = {};
+  const monitor = await createMonitor({
+    store,
+    clock,
+    ids,
+    masterKey: config.masterKey,
+    retiredMasterKeys: config.retiredKeys,
+    redisUrl: config.redisUrl,
+    redisPrefix: `${config.namespace}:f`,
+    lineActions: lineActionsThroughLateCore(late),
+    alertFollowUp: cases.service.alertFollowUp,
+    alerts,
+  });
+  const crypto = fieldCryptoFromMasterKey(config.masterKey, config.retiredKeys);
+  const complianceStore = createComplianceStore(store);
+  const consents = createConsentServices({
+    store: complianceStore,
+    clock,
+    ids,
+    crypto,
+    hardInquiriesMax30d: config.hardInquiriesMax30d,
+    bureauNoticeDays: config.bureauNoticeDays,
+  });
+  cases.bindDisputes(consents.disputes, consents.reporting);
+  const coreServices = createCoreServices({
+    store,
+    coreStore: createCoreStore(store),
+    clock,
+    ids,
+    crypto,
+    engine: coreEngineFromService(engine, { guard: decisioning.guard }),
+    bureau: config.creditBureau === 'sandbox' ? applicationBureau(consents) : undefined,
+    config: {
+      borrowerCapMinor: config.borrowerCapMinor,
+      aprCapPercent: config.aprCapPercent,
+      maxBorrowerAge: config.maxBorrowerAge,
+      drawBlockedFromDpd: config.drawBlockedFromDpd,
+    },
+    drawSignals: (input) => monitor.drawSignals(input),
+    // The core looks the lists up itself, at application and at draw, from the shared store.
+    lists: monitor.lists,
+    lending: createLendingStore(store),
+    // A degrading 助贷 channel lands in the analysts' queue like any alert (the case sweep opens its case).
+    raiseChannelAlert: (alert) =>
+      alerts.recordSystemAlert({
+        typologyId: 'CHANNEL_QUALITY',
+        severity: 'high',
+        reasons: [],
+        evidence: alert,
+      }),
+  });
+  // Work a request leaves for a person opens its case at once (the case jobs' sweep is the safety net).
+  const core = cases.wrapCore(coreServices);
+  late.core = core;
+  cases.bindCore(coreServices);
+  cases.bindMonitor(monitor);
+  cases.bindModules(engine, monitor, models);
+  return { monitor, complianceStore, consents, coreServices, core };
+}
+
+/** The monitor's line actions, through a core wired after the monitor (`late.core`, set once the core exists). */
+function lineActionsThroughLateCore(late: { readonly core?: CoreServices }): LineActionPort {
+  return {
+    async applyLineAction(lineId, action) {
+      if (!late.core) throw new Error('the core is not wired yet');
+      const result = await late.core.applyLineAction(lineId, action);
+      return result.outcome === 'APPLIED'
+        ? { status: 'APPLIED' }
+        : {
+            status: 'BLOCKED',
+            detail: `held for review by the blast-radius guard (action ${result.actionId})`,
+          };
+    },
+  };
+}
+
+/** Core events (applications, disbursements, repayments) leave through the outbox after commit. */
+async function startEventDelivery(wiring: {
+  readonly base: AppBase;
+  readonly monitor: MonitorService;
+  readonly closers: (() => Promise<void>)[];
+}): Promise<Bus> {
+  const { base, monitor, closers } = wiring;
+  const { config, store, clock } = base;
+  const bus: Bus = config.natsUrl
+    ? await NatsBus.connect({ url: config.natsUrl, namespace: config.namespace })
+    : new InProcessBus();
+  const unsubscribe = await subscribeCoreEvents(bus, monitor);
+  const relay = new OutboxRelay(createOutboxSource(store), bus, clock);
+  relay.start();
+  closers.push(
+    () => relay.stop(),
+    () => unsubscribe(),
+    () => monitor.close(),
+    () => bus.close(),
+    () => monitor.features.close(),
+  );
+  return bus;
+}
+
+/**
+ * Other processes share the database (servers on PostgreSQL, the CLI on the same SQLite file): pick up what
+ * they activated, overlaid or pointed a model alias at.
+ */
+function watchOtherProcesses(wiring: {
+  readonly store: Store;
+  readonly engine: EngineService;
+  readonly monitor: MonitorService;
+  readonly closers: (() => Promise<void>)[];
+}): void {
+  const { store, engine, monitor, closers } = wiring;
+  const stopWatching = engine.watch(ENGINE_REFRESH_MS);
+  closers.unshift(async () => stopWatching());
+  if (store.kind === 'postgres') {
+    // …and list entries another process added or removed (README: caches and their staleness bounds).
+    const listsRefresher = setInterval(
+      () => void monitor.lists.load().catch(() => undefined),
+      LISTS_REFRESH_MS,
+    );
+    listsRefresher.unref();
+    closers.unshift(async () => clearInterval(listsRefresher));
+  }
+}
+
+/** Signed checkpoints and proofs over the ledger, with the signing key and the witnesses the config names. */
+function openLedgerEvidence(config: Config, store: Store, clock: Clock): LedgerEvidence {
+  return createLedgerEvidence({
+    log: createLedgerLogStore(store),
+    clock,
+    signer: loadLedgerSigner({
+      given: config.ledgerSigningKey,
+      dataDir: dirname(config.sqlitePath),
+      production: config.production,
+      warn: (message) => process.emitWarning(message, 'LineGuardWarning'),
+    }),
+    witnesses: [
+      directoryWitness(config.witnessDir),
+      ...(config.witnessUrl ? [httpWitness(config.witnessUrl)] : []),
+    ],
+  });
+}
+
+/** Every module the HTTP routes serve. */
+interface RoutedModules {
+  readonly engine: EngineService;
+  readonly monitor: MonitorService;
+  readonly models: ModelRegistry;
+  readonly coreServices: CoreServices;
+  readonly core: CoreServices;
+  readonly evidence: LedgerEvidence;
+  readonly consents: ConsentServices;
+  readonly portfolio: PortfolioService;
+  readonly cases: CasesWiring;
+}
+
+/** The route groups, in the order the server registers them (the order of /openapi.json's paths). */
+function appRoutes(wiring: {
+  readonly base: AppBase;
+  readonly modules: RoutedModules;
+  readonly gates: FourEyesGates;
+}): FastifyPluginAsync[] {
+  const { config, store, clock, random } = wiring.base;
+  const { engine, monitor, models, coreServices, core, evidence, consents, portfolio, cases } =
+    wiring.modules;
+  const { gates } = wiring;
+  return [
+    strategyRoutes({ engine, gates }),
+    coreRoutes(core, (lineId, action, actor, guard) => gates.lineAction(lineId, action, actor, guard)),
+    monitorRoutes({ monitor, eventBatchMax: config.eventBatchMax, listGates: gates }),
+    consoleRoutes({
+      clock,
+      reads: {
+        overview: (window) => readOverview(store.readDb, window),
+        searchLines: (search) => searchLines(store.readDb, search),
+        lineHistory: (lineId, rowsMax) => readLineHistory(store.readDb, lineId, rowsMax),
+        alertEvidence: (alertId, rowsMax) => readAlertEvidence(store.readDb, alertId, rowsMax),
+      },
+    }),
+    listingRoutes(coreServices.deps.coreStore),
+    productRoutes(core),
+    quoteRoutes(core),
+    partnerRoutes({ core, random }),
+    ledgerRoutes(evidence),
+    modelRoutes({ models, gates }),
+    consentRoutes(consents),
+    portfolioRoutes({ portfolio }),
+    disputeRoutes({ cases: cases.service, consents }),
+    ...cases.routes(),
+  ];
 }
 
 /** The core's application pull: a hard LOAN_APPROVAL inquiry under the applicant's consent. */

@@ -70,7 +70,7 @@ export interface CaseJobsResult {
   readonly changesExpired: number;
 }
 
-export function wireCases(a: {
+export interface WireCasesOptions {
   store: Store;
   clock: Clock;
   ids: IdGenerator;
@@ -78,18 +78,47 @@ export function wireCases(a: {
   metrics: Registry;
   settings: CasesSettings;
   appealDays?: number;
-}): CasesWiring {
-  const late: {
-    core?: CoreServices;
-    monitor?: MonitorService;
-    gates?: FourEyesGates;
-    disputes?: CaseDisputePort;
-  } = {};
+}
+
+/** What the app binds after the case service exists (the core, the monitor and disputes are wired later). */
+interface LateBindings {
+  core?: CoreServices;
+  monitor?: MonitorService;
+  gates?: FourEyesGates;
+  disputes?: CaseDisputePort;
+}
+
+export function wireCases(a: WireCasesOptions): CasesWiring {
+  const late: LateBindings = {};
   const coreOf = (): CoreServices => {
     if (!late.core) throw new Error('the core is not wired yet');
     return late.core;
   };
-  const corePort: CaseCorePort = {
+  const service = createWiredCaseService(a, late, caseCorePort(a.store, coreOf));
+  const runJobs = caseJobsRunner(a.settings, late, service);
+  return {
+    service,
+    wrapCore: (core) => wrapCoreWithIntake(core, service),
+    ...lateBinders(a, late, service),
+    routes: () => [
+      caseRoutes({ cases: service, core: () => coreOf() }),
+      meRoutes({ cases: service, core: () => coreOf() }),
+      userRoutes({
+        store: a.store,
+        clock: a.clock,
+        ids: a.ids,
+        random: a.random,
+        fourEyes: service.fourEyes,
+      }),
+    ],
+    runJobs,
+    ...caseJobsTimer(a.settings, runJobs),
+  };
+}
+
+/** The core as the case service calls it: inside the case's transaction, through the core wired later. */
+function caseCorePort(store: Store, coreOf: () => CoreServices): CaseCorePort {
+  return {
     approveReview: (tx: DbTx, id, input) => approveReviewInTx(coreOf().deps, tx, id, input),
     declineReview: (tx: DbTx, id, input) => declineReviewInTx(coreOf().deps, tx, id, input),
     releaseDraw: (tx: DbTx, drawId, actor, allowed) =>
@@ -97,7 +126,7 @@ export function wireCases(a: {
     cancelDraw: (tx: DbTx, drawId, input) => cancelHeldDrawInTx(coreOf().deps, tx, drawId, input),
     stopCooldown: (tx: DbTx, drawId, input) => stopCooldownInTx(coreOf().deps, tx, drawId, input),
     async drawOwner(drawId) {
-      const row = await drawRow(a.store.db, drawId);
+      const row = await drawRow(store.db, drawId);
       return row ? { lineId: row.line_id, borrowerId: row.borrower_id, status: row.status } : undefined;
     },
     async lineAction(tx: DbTx, lineId, input) {
@@ -120,13 +149,21 @@ export function wireCases(a: {
       }));
     },
   };
+}
+
+/** The case service over the store, with its SLA-breach counter and the monitor and disputes bound late. */
+function createWiredCaseService(
+  a: WireCasesOptions,
+  late: LateBindings,
+  corePort: CaseCorePort,
+): CaseService {
   const breaches = new Counter({
     name: 'lineguard_case_sla_breaches_total',
     help: 'Cases that passed their SLA due time unresolved, by case type',
     labelNames: ['type'] as const,
     registers: [a.metrics],
   });
-  const service = createCaseService(
+  return createCaseService(
     {
       store: a.store,
       rows: caseRows,
@@ -145,11 +182,17 @@ export function wireCases(a: {
     a.settings.fourEyes,
     a.appealDays,
   );
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> | undefined;
-  const runJobs = async (): Promise<CaseJobsResult> => {
+}
+
+/** One run of every case job: cooling-off releases (once the core is bound), intake, SLA sweep, change expiry. */
+function caseJobsRunner(
+  settings: CasesSettings,
+  late: LateBindings,
+  service: CaseService,
+): () => Promise<CaseJobsResult> {
+  return async () => {
     const cooldowns = late.core
-      ? await releaseDueCooldowns(late.core.deps, { coolingOffMs: a.settings.cases.coolingOffMs })
+      ? await releaseDueCooldowns(late.core.deps, { coolingOffMs: settings.cases.coolingOffMs })
       : { released: [], stopped: [] };
     const casesOpened = await service.intake();
     const { breached } = await service.sweepSla();
@@ -162,37 +205,45 @@ export function wireCases(a: {
       changesExpired,
     };
   };
+}
+
+/** The core with intake right after a request that leaves work for a person. */
+function wrapCoreWithIntake(core: CoreServices, service: CaseService): CoreServices {
   const intakeAfter = (subject: Parameters<CaseService['intakeSubject']>[0]) =>
     service.intakeSubject(subject).catch(() => 0); // the sweep opens it if this fails
   return {
-    service,
-    wrapCore(core) {
-      return {
-        ...core,
-        async submitApplication(input, guard) {
-          const result = await core.submitApplication(input, guard);
-          if (result.outcome === 'REVIEW')
-            await intakeAfter({ kind: 'application', id: result.applicationId });
-          return result;
-        },
-        async requestDraw(lineId, input, guard) {
-          const result = await core.requestDraw(lineId, input, guard);
-          if (result.status === 'HOLD' || result.status === 'REVIEW')
-            await intakeAfter({ kind: 'draw', id: result.drawId });
-          return result;
-        },
-        async runReviewJob(asOf) {
-          const result = await core.runReviewJob(asOf);
-          // Fraud restrictions whose cause cleared wait for a person (lifting them needs four eyes).
-          return { ...result, reinstatementCasesOpened: await service.reviewRestrictions() };
-        },
-        async applyLineAction(lineId, input, guard) {
-          const result = await core.applyLineAction(lineId, input, guard);
-          if (result.outcome === 'REVIEW') await intakeAfter({ kind: 'line_action', id: result.actionId });
-          return result;
-        },
-      };
+    ...core,
+    async submitApplication(input, guard) {
+      const result = await core.submitApplication(input, guard);
+      if (result.outcome === 'REVIEW') await intakeAfter({ kind: 'application', id: result.applicationId });
+      return result;
     },
+    async requestDraw(lineId, input, guard) {
+      const result = await core.requestDraw(lineId, input, guard);
+      if (result.status === 'HOLD' || result.status === 'REVIEW')
+        await intakeAfter({ kind: 'draw', id: result.drawId });
+      return result;
+    },
+    async runReviewJob(asOf) {
+      const result = await core.runReviewJob(asOf);
+      // Fraud restrictions whose cause cleared wait for a person (lifting them needs four eyes).
+      return { ...result, reinstatementCasesOpened: await service.reviewRestrictions() };
+    },
+    async applyLineAction(lineId, input, guard) {
+      const result = await core.applyLineAction(lineId, input, guard);
+      if (result.outcome === 'REVIEW') await intakeAfter({ kind: 'line_action', id: result.actionId });
+      return result;
+    },
+  };
+}
+
+/** Binding the core, the monitor, disputes and the modules' four-eyes operations, and the gates that follow. */
+function lateBinders(
+  a: WireCasesOptions,
+  late: LateBindings,
+  service: CaseService,
+): Pick<CasesWiring, 'bindCore' | 'bindMonitor' | 'bindDisputes' | 'bindModules' | 'gates'> {
+  return {
     bindCore(core) {
       late.core = core;
       registerStaffOperations(service.fourEyes, {
@@ -222,20 +273,19 @@ export function wireCases(a: {
       if (!late.gates) throw new Error('bind the core before asking for the four-eyes gates');
       return late.gates;
     },
-    routes: () => [
-      caseRoutes({ cases: service, core: () => coreOf() }),
-      meRoutes({ cases: service, core: () => coreOf() }),
-      userRoutes({
-        store: a.store,
-        clock: a.clock,
-        ids: a.ids,
-        random: a.random,
-        fourEyes: service.fourEyes,
-      }),
-    ],
-    runJobs,
+  };
+}
+
+/** The jobs timer: one run at a time, never keeping the process alive; stop waits for the run in flight. */
+function caseJobsTimer(
+  settings: CasesSettings,
+  runJobs: () => Promise<CaseJobsResult>,
+): Pick<CasesWiring, 'start' | 'stop'> {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> | undefined;
+  return {
     start() {
-      if (a.settings.jobsIntervalMs === 0 || timer) return;
+      if (settings.jobsIntervalMs === 0 || timer) return;
       timer = setInterval(() => {
         if (running) return;
         running = runJobs()
@@ -246,7 +296,7 @@ export function wireCases(a: {
             ),
           )
           .finally(() => (running = undefined));
-      }, a.settings.jobsIntervalMs);
+      }, settings.jobsIntervalMs);
       timer.unref();
     },
     async stop() {

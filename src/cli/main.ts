@@ -48,6 +48,29 @@ export function buildProgram(): Command {
     return createApp(config);
   };
 
+  registerServeCommand(program, openApp);
+  const keys = registerKeysCommand(program, openApp);
+  const ledger = registerLedgerVerifyCommand(program, openApp);
+  registerLedgerCommands(ledger, () => openApp());
+  registerReportCommand(program, () => openApp());
+  registerAprCommand(program);
+  const openAppDeps = appDepsOpener(openApp);
+  registerStrategyCommand(program, openAppDeps);
+  registerModelRegistryCommands(registerModelCommand(program, openAppDeps), openAppDeps);
+  registerJobsCommand(program, openAppDeps);
+  registerMonitorCommand(program, openAppDeps, (events) => evaluateTypologies(events));
+  registerKeyCommands(keys, () => openApp());
+  registerCasesCommand(program, () => openApp());
+  registerProductsCommand(program, openAppDeps);
+
+  return program;
+}
+
+/** Opens the application over the configured store, with the global --db unless the command gives its own. */
+type OpenApp = (overrides?: ConfigOverrides) => Promise<AppServices>;
+
+/** `lineguard serve`. */
+function registerServeCommand(program: Command, openApp: OpenApp): void {
   program
     .command('serve')
     .description('serve the HTTP API over the configured store (first start: admin key and demo book)')
@@ -82,7 +105,10 @@ export function buildProgram(): Command {
         return new Promise<void>(() => undefined);
       }),
     );
+}
 
+/** `lineguard keys create|rotate-data` (the keys command, for `keys revoke` to join later). */
+function registerKeysCommand(program: Command, openApp: OpenApp): Command {
   const keys = program.command('keys').description('manage API keys and rotate the data key');
   keys
     .command('create')
@@ -138,6 +164,11 @@ export function buildProgram(): Command {
       }),
     );
 
+  return keys;
+}
+
+/** `lineguard ledger verify` (the ledger command, for the other ledger commands to join later). */
+function registerLedgerVerifyCommand(program: Command, openApp: OpenApp): Command {
   const ledger = program.command('ledger').description('the tamper-evident decision ledger');
   ledger
     .command('verify')
@@ -184,10 +215,12 @@ export function buildProgram(): Command {
       }),
     );
 
-  registerLedgerCommands(ledger, () => openApp());
-  registerReportCommand(program, () => openApp());
-  registerAprCommand(program);
-  const openAppDeps = async () => {
+  return ledger;
+}
+
+/** What the module commands open: the application's services, and how to close them. */
+function appDepsOpener(openApp: OpenApp) {
+  return async () => {
     const app = await openApp();
     return {
       engine: app.engine,
@@ -199,15 +232,6 @@ export function buildProgram(): Command {
       close: () => app.close(),
     };
   };
-  registerStrategyCommand(program, openAppDeps);
-  registerModelRegistryCommands(registerModelCommand(program, openAppDeps), openAppDeps);
-  registerJobsCommand(program, openAppDeps);
-  registerMonitorCommand(program, openAppDeps, (events) => evaluateTypologies(events));
-  registerKeyCommands(keys, () => openApp());
-  registerCasesCommand(program, () => openApp());
-  registerProductsCommand(program, openAppDeps);
-
-  return program;
 }
 
 await buildProgram().parseAsync(process.argv);

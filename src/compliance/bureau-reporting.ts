@@ -1,6 +1,6 @@
 import { DEFAULT_BUCKETS, MS_PER_DAY, type Clock, type IdGenerator } from '../domain/index.js';
 import type { BureauSubmission, CreditBureau } from './bureau.js';
-import type { ComplianceStore, DelinquencyNoticeRecord } from './ports.js';
+import type { BureauSubmissionRecord, ComplianceStore, DelinquencyNoticeRecord } from './ports.js';
 
 /**
  * Reporting delinquency to the credit bureau, borrower first. 征信业管理条例 Art. 15: a lender that reports adverse
@@ -86,50 +86,7 @@ export function createBureauReporting(deps: BureauReportingDeps): BureauReportin
   async function notify(): Promise<number> {
     const loans = await deps.store.delinquentLoansWithoutNotice(current, REPORTING_BATCH_MAX);
     let sent = 0;
-    for (const loan of loans) {
-      const now = deps.clock.now();
-      const reportAfter = now + periodMs;
-      const text = noticeText({ loanId: loan.loanId, dpd: loan.dpd, reportAfter });
-      const row: DelinquencyNoticeRecord = {
-        id: deps.ids.next(),
-        borrower_id: loan.borrowerId,
-        loan_id: loan.loanId,
-        line_id: loan.lineId,
-        bucket: loan.bucket,
-        dpd: loan.dpd,
-        text_zh: text.zh,
-        text_en: text.en,
-        notified_at: now,
-        report_after: reportAfter,
-        status: 'NOTIFIED',
-        submission_id: null,
-        reported_at: null,
-        active_loan_id: loan.loanId,
-      };
-      const given = await deps.store.unit(async (tx) => {
-        if (!(await tx.insertNotice(row))) return false;
-        await tx.appendLedger([
-          {
-            entryId: row.id,
-            kind: 'bureau.delinquency_notice',
-            subjectId: loan.borrowerId,
-            recordedAt: now,
-            payload: {
-              noticeId: row.id,
-              borrowerId: loan.borrowerId,
-              loanId: loan.loanId,
-              bucket: loan.bucket,
-              dpd: loan.dpd,
-              reportAfter,
-              textZh: text.zh,
-              textEn: text.en,
-            },
-          },
-        ]);
-        return true;
-      });
-      if (given) sent += 1;
-    }
+    for (const loan of loans) if (await giveNotice(deps, loan, periodMs)) sent += 1;
     return sent;
   }
 
@@ -140,99 +97,18 @@ export function createBureauReporting(deps: BureauReportingDeps): BureauReportin
     for (const notice of await deps.store.noticesDue(deps.clock.now(), REPORTING_BATCH_MAX)) {
       const now = deps.clock.now();
       if (notice.current_bucket === current) {
-        const done = await deps.store.unit(async (tx) => {
-          if (!(await tx.settleNotice(notice.id, { status: 'CURED', active_loan_id: null }))) return false;
-          await tx.appendLedger([
-            {
-              entryId: `${notice.id}:cured`,
-              kind: 'bureau.delinquency_notice_cured',
-              subjectId: notice.borrower_id,
-              recordedAt: now,
-              payload: { noticeId: notice.id, loanId: notice.loan_id },
-            },
-          ]);
-          return true;
-        });
-        if (done) cured += 1;
+        if (await cureNotice(deps, notice, now)) cured += 1;
         continue;
       }
-      const subjectHash = await deps.store.nationalIdHashOf(notice.borrower_id);
-      if (!subjectHash) continue;
-      const submissionId = deps.ids.next();
-      const payload = {
-        loanId: notice.loan_id,
-        bucket: notice.current_bucket,
-        noticeId: notice.id,
-        notifiedAt: Number(notice.notified_at),
-      };
-      const done = await deps.store.unit(async (tx) => {
-        // The state guard makes a second process (or a rerun) report a notice at most once.
-        if (
-          !(await tx.settleNotice(notice.id, {
-            status: 'REPORTED',
-            submission_id: submissionId,
-            reported_at: now,
-          }))
-        )
-          return false;
-        await tx.insertSubmission({
-          id: submissionId,
-          kind: 'DELINQUENCY',
-          subject_hash: subjectHash,
-          borrower_id: notice.borrower_id,
-          bureau: deps.bureau.name,
-          payload: JSON.stringify(payload),
-          status: 'PENDING',
-          created_at: now,
-          sent_at: null,
-        });
-        await tx.appendLedger([
-          {
-            entryId: submissionId,
-            kind: 'bureau.delinquency_reported',
-            subjectId: notice.borrower_id,
-            recordedAt: now,
-            payload: { submissionId, borrowerId: notice.borrower_id, bureau: deps.bureau.name, ...payload },
-          },
-        ]);
-        return true;
-      });
-      if (done) reported += 1;
+      if (await reportNotice(deps, notice, now)) reported += 1;
     }
     return { reported, cured };
   }
 
   async function flush(): Promise<number> {
     let sent = 0;
-    for (const row of await deps.store.pendingSubmissions(REPORTING_BATCH_MAX)) {
-      const submission: BureauSubmission = {
-        id: row.id,
-        kind: row.kind as BureauSubmission['kind'],
-        subjectHash: row.subject_hash,
-        payload: JSON.parse(row.payload) as Record<string, unknown>,
-      };
-      await deps.bureau.submit(submission);
-      const now = deps.clock.now();
-      const marked = await deps.store.unit(async (tx) => {
-        if (!(await tx.markSubmissionSent(row.id, now))) return false;
-        await tx.appendLedger([
-          {
-            entryId: `${row.id}:sent`,
-            kind: 'bureau.submission_sent',
-            subjectId: row.borrower_id,
-            recordedAt: now,
-            payload: {
-              submissionId: row.id,
-              kind: row.kind,
-              bureau: row.bureau,
-              payload: submission.payload,
-            },
-          },
-        ]);
-        return true;
-      });
-      if (marked) sent += 1;
-    }
+    for (const row of await deps.store.pendingSubmissions(REPORTING_BATCH_MAX))
+      if (await sendSubmission(deps, row)) sent += 1;
     return sent;
   }
 
@@ -247,4 +123,148 @@ export function createBureauReporting(deps: BureauReportingDeps): BureauReportin
       return (await deps.store.noticesOf(borrowerId, 200)).map(noticeView);
     },
   };
+}
+
+type DelinquentLoan = Awaited<ReturnType<ComplianceStore['delinquentLoansWithoutNotice']>>[number];
+type DueNotice = Awaited<ReturnType<ComplianceStore['noticesDue']>>[number];
+
+/** One loan's notice, recorded with its ledger entry; false when another run gave it first. */
+async function giveNotice(
+  deps: BureauReportingDeps,
+  loan: DelinquentLoan,
+  periodMs: number,
+): Promise<boolean> {
+  const now = deps.clock.now();
+  const reportAfter = now + periodMs;
+  const text = noticeText({ loanId: loan.loanId, dpd: loan.dpd, reportAfter });
+  const row: DelinquencyNoticeRecord = {
+    id: deps.ids.next(),
+    borrower_id: loan.borrowerId,
+    loan_id: loan.loanId,
+    line_id: loan.lineId,
+    bucket: loan.bucket,
+    dpd: loan.dpd,
+    text_zh: text.zh,
+    text_en: text.en,
+    notified_at: now,
+    report_after: reportAfter,
+    status: 'NOTIFIED',
+    submission_id: null,
+    reported_at: null,
+    active_loan_id: loan.loanId,
+  };
+  return deps.store.unit(async (tx) => {
+    if (!(await tx.insertNotice(row))) return false;
+    await tx.appendLedger([
+      {
+        entryId: row.id,
+        kind: 'bureau.delinquency_notice',
+        subjectId: loan.borrowerId,
+        recordedAt: now,
+        payload: {
+          noticeId: row.id,
+          borrowerId: loan.borrowerId,
+          loanId: loan.loanId,
+          bucket: loan.bucket,
+          dpd: loan.dpd,
+          reportAfter,
+          textZh: text.zh,
+          textEn: text.en,
+        },
+      },
+    ]);
+    return true;
+  });
+}
+
+/** Closes the notice of a loan back to current; false when another run settled it first. */
+async function cureNotice(deps: BureauReportingDeps, notice: DueNotice, now: number): Promise<boolean> {
+  return deps.store.unit(async (tx) => {
+    if (!(await tx.settleNotice(notice.id, { status: 'CURED', active_loan_id: null }))) return false;
+    await tx.appendLedger([
+      {
+        entryId: `${notice.id}:cured`,
+        kind: 'bureau.delinquency_notice_cured',
+        subjectId: notice.borrower_id,
+        recordedAt: now,
+        payload: { noticeId: notice.id, loanId: notice.loan_id },
+      },
+    ]);
+    return true;
+  });
+}
+
+/** Reports a notice whose period has passed through the outbox; false when not reported (no subject, or settled). */
+async function reportNotice(deps: BureauReportingDeps, notice: DueNotice, now: number): Promise<boolean> {
+  const subjectHash = await deps.store.nationalIdHashOf(notice.borrower_id);
+  if (!subjectHash) return false;
+  const submissionId = deps.ids.next();
+  const payload = {
+    loanId: notice.loan_id,
+    bucket: notice.current_bucket,
+    noticeId: notice.id,
+    notifiedAt: Number(notice.notified_at),
+  };
+  return deps.store.unit(async (tx) => {
+    // The state guard makes a second process (or a rerun) report a notice at most once.
+    if (
+      !(await tx.settleNotice(notice.id, {
+        status: 'REPORTED',
+        submission_id: submissionId,
+        reported_at: now,
+      }))
+    )
+      return false;
+    await tx.insertSubmission({
+      id: submissionId,
+      kind: 'DELINQUENCY',
+      subject_hash: subjectHash,
+      borrower_id: notice.borrower_id,
+      bureau: deps.bureau.name,
+      payload: JSON.stringify(payload),
+      status: 'PENDING',
+      created_at: now,
+      sent_at: null,
+    });
+    await tx.appendLedger([
+      {
+        entryId: submissionId,
+        kind: 'bureau.delinquency_reported',
+        subjectId: notice.borrower_id,
+        recordedAt: now,
+        payload: { submissionId, borrowerId: notice.borrower_id, bureau: deps.bureau.name, ...payload },
+      },
+    ]);
+    return true;
+  });
+}
+
+/** Sends one PENDING submission and marks it sent with its ledger entry; false when another run marked it first. */
+async function sendSubmission(deps: BureauReportingDeps, row: BureauSubmissionRecord): Promise<boolean> {
+  const submission: BureauSubmission = {
+    id: row.id,
+    kind: row.kind as BureauSubmission['kind'],
+    subjectHash: row.subject_hash,
+    payload: JSON.parse(row.payload) as Record<string, unknown>,
+  };
+  await deps.bureau.submit(submission);
+  const now = deps.clock.now();
+  return deps.store.unit(async (tx) => {
+    if (!(await tx.markSubmissionSent(row.id, now))) return false;
+    await tx.appendLedger([
+      {
+        entryId: `${row.id}:sent`,
+        kind: 'bureau.submission_sent',
+        subjectId: row.borrower_id,
+        recordedAt: now,
+        payload: {
+          submissionId: row.id,
+          kind: row.kind,
+          bureau: row.bureau,
+          payload: submission.payload,
+        },
+      },
+    ]);
+    return true;
+  });
 }

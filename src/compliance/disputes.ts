@@ -119,104 +119,11 @@ export function createCreditDisputes(deps: CreditDisputeDeps): CreditDisputes {
   const txOf = (dbTx: unknown): ComplianceTx => deps.store.within(dbTx);
 
   return {
-    async checkTarget(borrowerId, target) {
-      if (target.kind === 'REPORT_ITEM') {
-        checkReportItem(target);
-        return { lineId: null };
-      }
-      if (target.correctValue !== undefined)
-        throw new LgError('LG_VALIDATION', 'correctValue is for a REPORT_ITEM dispute only');
-      if (target.kind === 'INQUIRY') {
-        const inquiry = await deps.store.findInquiry(target.id);
-        const hash = inquiry ? await deps.store.nationalIdHashOf(borrowerId) : undefined;
-        const theirs = inquiry && (inquiry.borrower_id === borrowerId || inquiry.subject_hash === hash);
-        if (!theirs) throw notFound('inquiry', target.id);
-        return { lineId: null };
-      }
-      const notice = await deps.store.findNotice(target.id);
-      if (!notice || notice.borrower_id !== borrowerId) throw notFound('reported delinquency', target.id);
-      return { lineId: notice.line_id };
-    },
+    checkTarget: (borrowerId, target) => checkDisputeTarget(deps.store, borrowerId, target),
 
-    async record(dbTx, row) {
-      const tx = txOf(dbTx);
-      const openKey = `${row.target_kind}:${row.target_id}:${row.borrower_id}`;
-      if (!(await tx.insertDispute({ ...row, open_key: openKey }))) {
-        const open = await tx.openDisputeOn(row.target_kind, row.target_id, row.borrower_id);
-        throw new LgError('LG_CONFLICT', 'a dispute about this is already open', { disputeId: open ?? null });
-      }
-      await tx.appendLedger([
-        {
-          entryId: `${row.id}:raised`,
-          kind: 'credit_dispute.raised',
-          subjectId: row.id,
-          recordedAt: row.created_at,
-          payload: {
-            disputeId: row.id,
-            borrowerId: row.borrower_id,
-            target: { kind: row.target_kind, id: row.target_id },
-            claim: JSON.parse(row.claim) as unknown,
-            caseId: row.case_id,
-            dueAt: row.due_at,
-            raisedBy: row.raised_by,
-          },
-        },
-      ]);
-    },
+    record: async (dbTx, row) => recordDispute(txOf(dbTx), row),
 
-    async decide(dbTx, disputeId, decision) {
-      const tx = txOf(dbTx);
-      const now = deps.clock.now();
-      const row = await tx.findDispute(disputeId);
-      if (!row) throw new LgError('LG_NOT_FOUND', `no dispute '${disputeId}'`);
-      let correctionId: string | null = null;
-      let correction: Record<string, unknown> | null = null;
-      if (decision.outcome === 'CORRECTED') {
-        const subjectHash = await tx.nationalIdHashOf(row.borrower_id);
-        if (!subjectHash) throw new LgError('LG_NOT_FOUND', `no borrower '${row.borrower_id}'`);
-        correctionId = deps.ids.next();
-        correction = correctionOf(row);
-        await tx.insertSubmission({
-          id: correctionId,
-          kind: 'CORRECTION',
-          subject_hash: subjectHash,
-          borrower_id: row.borrower_id,
-          bureau: deps.bureau.name,
-          payload: JSON.stringify(correction),
-          status: 'PENDING',
-          created_at: now,
-          sent_at: null,
-        });
-      }
-      const settled = await tx.settleDispute(disputeId, {
-        state: decision.outcome,
-        outcome_zh: decision.textZh,
-        outcome_en: decision.textEn,
-        correction_id: correctionId,
-        resolved_at: now,
-        open_key: null,
-      });
-      if (!settled) throw new LgError('LG_CONFLICT', 'the dispute was already decided', { disputeId });
-      await tx.appendLedger([
-        {
-          entryId: `${disputeId}:decided`,
-          kind: 'credit_dispute.decided',
-          subjectId: disputeId,
-          recordedAt: now,
-          payload: {
-            disputeId,
-            outcome: decision.outcome,
-            by: decision.actor,
-            textZh: decision.textZh,
-            textEn: decision.textEn,
-            correctionId,
-            correction,
-            bureau: deps.bureau.name,
-          },
-        },
-      ]);
-      return { disputeId, correctionId };
-    },
+    decide: async (dbTx, disputeId, decision) => decideDispute(deps, txOf(dbTx), { disputeId, decision }),
 
     async ofBorrower(borrowerId) {
       return (await deps.store.disputesOf(borrowerId, 200)).map(disputeView);
@@ -229,4 +136,113 @@ export function createCreditDisputes(deps: CreditDisputeDeps): CreditDisputes {
       return disputeView(row);
     },
   };
+}
+
+/** The target is the borrower's own (404 otherwise); a reported delinquency names its line. */
+async function checkDisputeTarget(
+  store: ComplianceStore,
+  borrowerId: string,
+  target: DisputeTarget,
+): Promise<{ lineId: string | null }> {
+  if (target.kind === 'REPORT_ITEM') {
+    checkReportItem(target);
+    return { lineId: null };
+  }
+  if (target.correctValue !== undefined)
+    throw new LgError('LG_VALIDATION', 'correctValue is for a REPORT_ITEM dispute only');
+  if (target.kind === 'INQUIRY') {
+    const inquiry = await store.findInquiry(target.id);
+    const hash = inquiry ? await store.nationalIdHashOf(borrowerId) : undefined;
+    const theirs = inquiry && (inquiry.borrower_id === borrowerId || inquiry.subject_hash === hash);
+    if (!theirs) throw notFound('inquiry', target.id);
+    return { lineId: null };
+  }
+  const notice = await store.findNotice(target.id);
+  if (!notice || notice.borrower_id !== borrowerId) throw notFound('reported delinquency', target.id);
+  return { lineId: notice.line_id };
+}
+
+/** Records the dispute (one open per target and borrower) with its ledger entry. */
+async function recordDispute(tx: ComplianceTx, row: Omit<CreditDisputeRecord, 'open_key'>): Promise<void> {
+  const openKey = `${row.target_kind}:${row.target_id}:${row.borrower_id}`;
+  if (!(await tx.insertDispute({ ...row, open_key: openKey }))) {
+    const open = await tx.openDisputeOn(row.target_kind, row.target_id, row.borrower_id);
+    throw new LgError('LG_CONFLICT', 'a dispute about this is already open', { disputeId: open ?? null });
+  }
+  await tx.appendLedger([
+    {
+      entryId: `${row.id}:raised`,
+      kind: 'credit_dispute.raised',
+      subjectId: row.id,
+      recordedAt: row.created_at,
+      payload: {
+        disputeId: row.id,
+        borrowerId: row.borrower_id,
+        target: { kind: row.target_kind, id: row.target_id },
+        claim: JSON.parse(row.claim) as unknown,
+        caseId: row.case_id,
+        dueAt: row.due_at,
+        raisedBy: row.raised_by,
+      },
+    },
+  ]);
+}
+
+/** Settles the dispute once, queueing the bureau correction when it is upheld, with its ledger entry. */
+async function decideDispute(
+  deps: CreditDisputeDeps,
+  tx: ComplianceTx,
+  request: { disputeId: string; decision: DisputeDecision },
+): Promise<Record<string, unknown>> {
+  const { disputeId, decision } = request;
+  const now = deps.clock.now();
+  const row = await tx.findDispute(disputeId);
+  if (!row) throw new LgError('LG_NOT_FOUND', `no dispute '${disputeId}'`);
+  let correctionId: string | null = null;
+  let correction: Record<string, unknown> | null = null;
+  if (decision.outcome === 'CORRECTED') {
+    const subjectHash = await tx.nationalIdHashOf(row.borrower_id);
+    if (!subjectHash) throw new LgError('LG_NOT_FOUND', `no borrower '${row.borrower_id}'`);
+    correctionId = deps.ids.next();
+    correction = correctionOf(row);
+    await tx.insertSubmission({
+      id: correctionId,
+      kind: 'CORRECTION',
+      subject_hash: subjectHash,
+      borrower_id: row.borrower_id,
+      bureau: deps.bureau.name,
+      payload: JSON.stringify(correction),
+      status: 'PENDING',
+      created_at: now,
+      sent_at: null,
+    });
+  }
+  const settled = await tx.settleDispute(disputeId, {
+    state: decision.outcome,
+    outcome_zh: decision.textZh,
+    outcome_en: decision.textEn,
+    correction_id: correctionId,
+    resolved_at: now,
+    open_key: null,
+  });
+  if (!settled) throw new LgError('LG_CONFLICT', 'the dispute was already decided', { disputeId });
+  await tx.appendLedger([
+    {
+      entryId: `${disputeId}:decided`,
+      kind: 'credit_dispute.decided',
+      subjectId: disputeId,
+      recordedAt: now,
+      payload: {
+        disputeId,
+        outcome: decision.outcome,
+        by: decision.actor,
+        textZh: decision.textZh,
+        textEn: decision.textEn,
+        correctionId,
+        correction,
+        bureau: deps.bureau.name,
+      },
+    },
+  ]);
+  return { disputeId, correctionId };
 }

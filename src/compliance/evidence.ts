@@ -184,167 +184,11 @@ export function advanceChains(
 
 export function createLedgerEvidence(deps: EvidenceDeps): LedgerEvidence {
   const { signer, log } = deps;
-  const witnesses = deps.witnesses ?? [];
-
-  async function checkpoint(guard?: UnitGuard): Promise<SignedCheckpoint> {
-    const signed = await log.advance(
-      {
-        grow: ({ size, frontier, entries, chains }) => {
-          const grown = extendTree(size, frontier, ledgerLeafHashes(entries));
-          return { blocks: grown.blocks, root: grown.root, chains: advanceChains(chains, entries) };
-        },
-        sign: ({ size, root, chains }) =>
-          signer.sign({
-            origin: CHECKPOINT_ORIGIN,
-            treeSize: size,
-            rootHash: toHex(root),
-            issuedAt: deps.clock.now(),
-            ...(chains.length > 0 ? { chains } : {}),
-          }),
-      },
-      guard,
-    );
-    await publish(signed);
-    return signed;
-  }
-
-  /**
-   * To every witness; a failure is recorded as pending, never lost silently. Pending ones are offered again only once
-   * the witness has taken this one: a witness that is down costs each checkpoint one delivery's retries, not more.
-   */
-  async function publish(cp: SignedCheckpoint): Promise<void> {
-    for (const witness of witnesses) {
-      const before = await log.deliveries({ witness: witness.name, treeSize: cp.treeSize, limit: 1 });
-      // The same checkpoint again (nothing new was appended): a witness that has it is not asked twice.
-      if (before[0]?.state === 'delivered') continue;
-      if (!(await deliver(witness, cp, before[0]?.attempts ?? 0))) continue;
-      for (const pending of await log.deliveries({
-        witness: witness.name,
-        state: 'pending',
-        limit: REDELIVER_MAX,
-      })) {
-        const earlier = pending.treeSize === cp.treeSize ? undefined : await log.checkpoint(pending.treeSize);
-        if (earlier && !(await deliver(witness, earlier, pending.attempts))) break;
-      }
-    }
-  }
-
-  /** One delivery, recorded; true when the witness took it. */
-  async function deliver(
-    witness: CheckpointWitness,
-    cp: SignedCheckpoint,
-    attemptsBefore: number,
-  ): Promise<boolean> {
-    const outcome = await witness.publish(cp).then(
-      (result) => ({ ok: true as const, attempts: result?.attempts ?? 1 }),
-      (error: unknown) => ({
-        ok: false as const,
-        attempts: error instanceof WitnessDeliveryError ? error.attempts : 1,
-        error: error instanceof Error ? error.message : String(error),
-      }),
-    );
-    await log.recordDelivery({
-      treeSize: cp.treeSize,
-      witness: witness.name,
-      state: outcome.ok ? 'delivered' : 'pending',
-      attempts: attemptsBefore + outcome.attempts,
-      ...(outcome.ok ? {} : { lastError: outcome.error.slice(0, 500) }),
-      updatedAt: deps.clock.now(),
-    });
-    return outcome.ok;
-  }
-
-  async function getCheckpoint(treeSize: number): Promise<SignedCheckpoint> {
-    const cp = await log.checkpoint(treeSize);
-    if (!cp) throw new LgError('LG_NOT_FOUND', `no checkpoint of tree size ${treeSize}`);
-    return cp;
-  }
-
-  /** Checkpoints signed before the tree was stored: integrate up to them first (once). */
-  async function ensureTree(size: number): Promise<void> {
-    if ((await log.treeSize()) < size) await checkpoint();
-    if ((await log.treeSize()) < size)
-      throw new LgError(
-        'LG_LEDGER_INCONSISTENT',
-        `the ledger no longer holds the ${size} entries checkpointed`,
-      );
-  }
-
-  /** Runs a proof over exactly the stored blocks it needs (plus any the caller names). */
-  async function fromStoredBlocks<T>(
-    run: (root: RangeRoot) => T,
-    extra: readonly TreeBlock[] = [],
-  ): Promise<{ value: T; blocks: Map<string, Hash> }> {
-    const blocks = await log.blocks([...blocksRead(run), ...extra]);
-    try {
-      return { value: run(blockSource(blocks)), blocks };
-    } catch (error) {
-      if (error instanceof MissingBlockError) throw new LgError('LG_LEDGER_INCONSISTENT', error.message);
-      throw error;
-    }
-  }
-
-  async function leafIndexOf(seq: number): Promise<number> {
-    const known = await log.leafIndex(seq);
-    if (known !== undefined) return known;
-    await checkpoint();
-    const index = await log.leafIndex(seq);
-    if (index === undefined)
-      throw new LgError(
-        'LG_CONFLICT',
-        `ledger entry ${seq} is not in the Merkle log yet (an earlier transaction is still open); retry shortly`,
-      );
-    return index;
-  }
-
-  async function inclusionProof(seq: number, treeSize?: number): Promise<InclusionProof> {
-    const row = await log.entry(seq);
-    if (!row) throw new LgError('LG_NOT_FOUND', `no ledger entry ${seq}`);
-    const index = await leafIndexOf(seq);
-    const latest = treeSize === undefined ? await log.latestCheckpoint() : undefined;
-    const cp =
-      treeSize !== undefined
-        ? await getCheckpoint(treeSize)
-        : latest && latest.treeSize > index
-          ? latest
-          : await checkpoint();
-    if (index >= cp.treeSize)
-      throw new LgError('LG_VALIDATION', `entry ${seq} is not in the tree of size ${cp.treeSize}`);
-    await ensureTree(cp.treeSize);
-    const leafBlock = { level: 0, index };
-    const { value: path, blocks } = await fromStoredBlocks(
-      (root) => inclusionPathWith(root, index, cp.treeSize),
-      [leafBlock],
-    );
-    const leaf = entryLeaf(row);
-    const hash = leafHash(leaf);
-    // The entry as stored must still be the leaf the tree holds; otherwise the proof would prove nothing.
-    if (!blocks.get(blockKey(leafBlock))?.equals(hash))
-      throw new LgError(
-        'LG_LEDGER_INCONSISTENT',
-        `ledger entry ${seq} no longer matches its leaf in the Merkle log`,
-      );
-    return {
-      entry: {
-        seq: row.seq,
-        entryId: row.entry_id,
-        kind: row.kind,
-        subjectId: row.subject_id,
-        payload: row.payload,
-        recordedAt: row.recorded_at,
-        prevHash: row.prev_hash,
-        hash: row.hash,
-      },
-      leaf,
-      leafHash: toHex(hash),
-      leafIndex: index,
-      treeSize: cp.treeSize,
-      path: path.map(toHex),
-      checkpoint: cp,
-      publicKey: { keyId: signer.publicKey.keyId, ed25519: signer.publicKey.rawBase64 },
-    };
-  }
-
+  const checkpoint = checkpointMaker(deps);
+  const steps = proofSteps(log, checkpoint);
+  const { getCheckpoint, ensureTree, fromStoredBlocks } = steps;
+  const inclusionProof = (seq: number, treeSize?: number): Promise<InclusionProof> =>
+    proveInclusion({ steps, signer }, seq, treeSize);
   return {
     publicKey: signer.publicKey,
     checkpoint,
@@ -369,5 +213,197 @@ export function createLedgerEvidence(deps: EvidenceDeps): LedgerEvidence {
     },
     deliveries: (options = {}) =>
       log.deliveries({ ...options, limit: Math.min(options.limit ?? 100, CHECKPOINTS_LIST_MAX) }),
+  };
+}
+
+/** Signs a checkpoint of the whole ledger (growing the stored tree first) and publishes it to every witness. */
+function checkpointMaker(deps: EvidenceDeps): (guard?: UnitGuard) => Promise<SignedCheckpoint> {
+  const { signer, log } = deps;
+  const witnesses = deps.witnesses ?? [];
+  return async function checkpoint(guard?: UnitGuard): Promise<SignedCheckpoint> {
+    const signed = await log.advance(
+      {
+        grow: ({ size, frontier, entries, chains }) => {
+          const grown = extendTree(size, frontier, ledgerLeafHashes(entries));
+          return { blocks: grown.blocks, root: grown.root, chains: advanceChains(chains, entries) };
+        },
+        sign: ({ size, root, chains }) =>
+          signer.sign({
+            origin: CHECKPOINT_ORIGIN,
+            treeSize: size,
+            rootHash: toHex(root),
+            issuedAt: deps.clock.now(),
+            ...(chains.length > 0 ? { chains } : {}),
+          }),
+      },
+      guard,
+    );
+    await publish(deps, witnesses, signed);
+    return signed;
+  };
+}
+
+/**
+ * To every witness; a failure is recorded as pending, never lost silently. Pending ones are offered again only once
+ * the witness has taken this one: a witness that is down costs each checkpoint one delivery's retries, not more.
+ */
+async function publish(
+  deps: EvidenceDeps,
+  witnesses: readonly CheckpointWitness[],
+  cp: SignedCheckpoint,
+): Promise<void> {
+  const { log } = deps;
+  for (const witness of witnesses) {
+    const before = await log.deliveries({ witness: witness.name, treeSize: cp.treeSize, limit: 1 });
+    // The same checkpoint again (nothing new was appended): a witness that has it is not asked twice.
+    if (before[0]?.state === 'delivered') continue;
+    if (!(await deliver(deps, { witness, cp, attemptsBefore: before[0]?.attempts ?? 0 }))) continue;
+    for (const pending of await log.deliveries({
+      witness: witness.name,
+      state: 'pending',
+      limit: REDELIVER_MAX,
+    })) {
+      const earlier = pending.treeSize === cp.treeSize ? undefined : await log.checkpoint(pending.treeSize);
+      if (earlier && !(await deliver(deps, { witness, cp: earlier, attemptsBefore: pending.attempts })))
+        break;
+    }
+  }
+}
+
+/** One delivery, recorded; true when the witness took it. */
+async function deliver(
+  deps: EvidenceDeps,
+  delivery: { witness: CheckpointWitness; cp: SignedCheckpoint; attemptsBefore: number },
+): Promise<boolean> {
+  const { witness, cp, attemptsBefore } = delivery;
+  const outcome = await witness.publish(cp).then(
+    (result) => ({ ok: true as const, attempts: result?.attempts ?? 1 }),
+    (error: unknown) => ({
+      ok: false as const,
+      attempts: error instanceof WitnessDeliveryError ? error.attempts : 1,
+      error: error instanceof Error ? error.message : String(error),
+    }),
+  );
+  await deps.log.recordDelivery({
+    treeSize: cp.treeSize,
+    witness: witness.name,
+    state: outcome.ok ? 'delivered' : 'pending',
+    attempts: attemptsBefore + outcome.attempts,
+    ...(outcome.ok ? {} : { lastError: outcome.error.slice(0, 500) }),
+    updatedAt: deps.clock.now(),
+  });
+  return outcome.ok;
+}
+
+/** What the proofs are built from: stored checkpoints, the stored tree, leaf indexes. */
+interface ProofSteps {
+  readonly log: LedgerLogStore;
+  readonly checkpoint: (guard?: UnitGuard) => Promise<SignedCheckpoint>;
+  getCheckpoint(treeSize: number): Promise<SignedCheckpoint>;
+  ensureTree(size: number): Promise<void>;
+  fromStoredBlocks<T>(
+    run: (root: RangeRoot) => T,
+    extra?: readonly TreeBlock[],
+  ): Promise<{ value: T; blocks: Map<string, Hash> }>;
+  leafIndexOf(seq: number): Promise<number>;
+}
+
+function proofSteps(
+  log: LedgerLogStore,
+  checkpoint: (guard?: UnitGuard) => Promise<SignedCheckpoint>,
+): ProofSteps {
+  return {
+    log,
+    checkpoint,
+    async getCheckpoint(treeSize) {
+      const cp = await log.checkpoint(treeSize);
+      if (!cp) throw new LgError('LG_NOT_FOUND', `no checkpoint of tree size ${treeSize}`);
+      return cp;
+    },
+    /** Checkpoints signed before the tree was stored: integrate up to them first (once). */
+    async ensureTree(size) {
+      if ((await log.treeSize()) < size) await checkpoint();
+      if ((await log.treeSize()) < size)
+        throw new LgError(
+          'LG_LEDGER_INCONSISTENT',
+          `the ledger no longer holds the ${size} entries checkpointed`,
+        );
+    },
+    /** Runs a proof over exactly the stored blocks it needs (plus any the caller names). */
+    async fromStoredBlocks(run, extra = []) {
+      const blocks = await log.blocks([...blocksRead(run), ...extra]);
+      try {
+        return { value: run(blockSource(blocks)), blocks };
+      } catch (error) {
+        if (error instanceof MissingBlockError) throw new LgError('LG_LEDGER_INCONSISTENT', error.message);
+        throw error;
+      }
+    },
+    async leafIndexOf(seq) {
+      const known = await log.leafIndex(seq);
+      if (known !== undefined) return known;
+      await checkpoint();
+      const index = await log.leafIndex(seq);
+      if (index === undefined)
+        throw new LgError(
+          'LG_CONFLICT',
+          `ledger entry ${seq} is not in the Merkle log yet (an earlier transaction is still open); retry shortly`,
+        );
+      return index;
+    },
+  };
+}
+
+async function proveInclusion(
+  context: { steps: ProofSteps; signer: LedgerSigner },
+  seq: number,
+  treeSize?: number,
+): Promise<InclusionProof> {
+  const { steps, signer } = context;
+  const { log } = steps;
+  const row = await log.entry(seq);
+  if (!row) throw new LgError('LG_NOT_FOUND', `no ledger entry ${seq}`);
+  const index = await steps.leafIndexOf(seq);
+  const latest = treeSize === undefined ? await log.latestCheckpoint() : undefined;
+  const cp =
+    treeSize !== undefined
+      ? await steps.getCheckpoint(treeSize)
+      : latest && latest.treeSize > index
+        ? latest
+        : await steps.checkpoint();
+  if (index >= cp.treeSize)
+    throw new LgError('LG_VALIDATION', `entry ${seq} is not in the tree of size ${cp.treeSize}`);
+  await steps.ensureTree(cp.treeSize);
+  const leafBlock = { level: 0, index };
+  const { value: path, blocks } = await steps.fromStoredBlocks(
+    (root) => inclusionPathWith(root, index, cp.treeSize),
+    [leafBlock],
+  );
+  const leaf = entryLeaf(row);
+  const hash = leafHash(leaf);
+  // The entry as stored must still be the leaf the tree holds; otherwise the proof would prove nothing.
+  if (!blocks.get(blockKey(leafBlock))?.equals(hash))
+    throw new LgError(
+      'LG_LEDGER_INCONSISTENT',
+      `ledger entry ${seq} no longer matches its leaf in the Merkle log`,
+    );
+  return {
+    entry: {
+      seq: row.seq,
+      entryId: row.entry_id,
+      kind: row.kind,
+      subjectId: row.subject_id,
+      payload: row.payload,
+      recordedAt: row.recorded_at,
+      prevHash: row.prev_hash,
+      hash: row.hash,
+    },
+    leaf,
+    leafHash: toHex(hash),
+    leafIndex: index,
+    treeSize: cp.treeSize,
+    path: path.map(toHex),
+    checkpoint: cp,
+    publicKey: { keyId: signer.publicKey.keyId, ed25519: signer.publicKey.rawBase64 },
   };
 }

@@ -19,6 +19,7 @@ import {
 import { applicationHardDeclines, lookUpLists, withHardReasons } from './hard-rules.js';
 import { APPEAL_DAYS_DEFAULT, declineExplanation, type DeclineExplanation } from './views.js';
 import { buildContext, timedDecide } from './context.js';
+import type { DecisionContext } from '../domain/index.js';
 import type { CoreDeps, ListProbe, UnitTx } from './deps.js';
 import { CORE_EVENTS_TOPIC, coreEvent } from './events.js';
 import { applicationBureauFacts, gateOnBureau } from './bureau-gate.js';
@@ -170,6 +171,38 @@ export async function submitApplication(
   input: ApplicationInput,
   guard?: UnitGuard,
 ): Promise<ApplicationResult> {
+  const plan = await planApplication(deps, input);
+  const result = await deps.store.transaction((tx) => commitApplication(deps, tx, plan), guard);
+  return applicationAnswer(deps, plan, result);
+}
+
+/** Everything settled before the transaction: who applies, what the strategy decided, and the ids the write uses. */
+interface ApplicationPlan {
+  readonly now: number;
+  readonly applicant: VerifiedApplicant;
+  readonly currency: string;
+  readonly existing: Awaited<ReturnType<typeof findBorrowerByHash>>;
+  readonly given: ReturnType<typeof withoutDerivedAliases>;
+  readonly bureau: Awaited<ReturnType<typeof applicationBureauFacts>>;
+  readonly context: DecisionContext;
+  readonly decision: Decision;
+  readonly latencyMs: number;
+  readonly hard: ReturnType<typeof applicationHardDeclines>;
+  readonly ids: { decision: string; application: string; line: string; action: string; event: string };
+  readonly sealed: ReturnType<typeof sealBorrower>;
+  readonly product: Awaited<ReturnType<typeof activeProduct>> | undefined;
+  readonly channel: Awaited<ReturnType<typeof channelFor>>;
+}
+
+/** What the transaction wrote: the grant, the line it opened (if any) and the borrower as stored. */
+interface CommittedApplication {
+  readonly grant: Grant;
+  readonly line: Awaited<ReturnType<typeof openLine>> | null;
+  readonly borrowerId: string;
+}
+
+/** The applicant verified, looked up and decided on, outside the transaction (no lock is held meanwhile). */
+async function planApplication(deps: CoreDeps, input: ApplicationInput): Promise<ApplicationPlan> {
   const now = deps.clock.now();
   const applicant = verifyApplicant(input.applicant, now, deps.crypto);
   const currency = input.currency ?? deps.config.defaultCurrency ?? DEFAULT_CURRENCY;
@@ -204,90 +237,154 @@ export async function submitApplication(
   const sealed = sealBorrower(borrowerId, applicant, deps.crypto, now);
   const product = input.productId === undefined ? undefined : await activeProduct(deps, input.productId);
   const channel = await channelFor(deps, input.channel);
+  return {
+    now,
+    applicant,
+    currency,
+    existing,
+    given,
+    bureau,
+    context,
+    decision,
+    latencyMs,
+    hard,
+    ids,
+    sealed,
+    product,
+    channel,
+  };
+}
 
-  const result = await deps.store.transaction(async (tx) => {
-    const storedBorrowerId = await deps.coreStore.upsertBorrowerInTx(tx, sealed, applicant.nationalIdHashes);
-    // Exposure again inside the dbTx, under the borrower's lock: a concurrent application (in any process) either
-    // committed its line before this read or waits for this dbTx to end.
-    await deps.coreStore.lockBorrowerInTx(tx, storedBorrowerId);
-    const room = deps.config.borrowerCapMinor - (await deps.coreStore.openExposureInTx(tx, storedBorrowerId));
-    const clipped = fitGrantToProduct(
-      gateOnBureau(clipGrant(decision, room, deps.config.aprCapPercent), bureau),
-      product,
-      currency,
-    );
-    const grant: Grant =
-      hard.length > 0
-        ? {
-            outcome: 'DECLINE',
-            reasons: withHardReasons(hard, decision.reasons),
-            adjustments: [...given.adjustments, `declined by the core's hard rules (${hard.join(', ')})`],
-          }
-        : { ...clipped, adjustments: [...given.adjustments, ...clipped.adjustments] };
-    if (grant.outcome === 'APPROVE')
-      assertAllInCost(grant.annualRate, channel, [deps.config.aprCapPercent, product?.terms.aprCapPercent]);
-    await deps.engine.recordDecision(tx, {
-      decisionId: ids.decision,
-      kind: 'application',
-      strategyId: APPLICATION_STRATEGY,
-      subjectId: storedBorrowerId,
-      lineId: grant.outcome === 'APPROVE' ? ids.line : null,
-      context,
-      decision,
-      decidedAt: now,
-      latencyMs,
-    });
-    const line =
-      grant.outcome === 'APPROVE'
-        ? await openLine(deps, tx, { ids, borrowerId: storedBorrowerId, grant, currency, now })
-        : null;
-    if (line) await bindLineToProduct(deps, tx, line.id, product);
-    await deps.coreStore.insertApplicationInTx(tx, {
-      id: ids.application,
-      borrower_id: storedBorrowerId,
-      decision_id: ids.decision,
-      outcome: grant.outcome,
-      reasons: JSON.stringify(grant.reasons),
-      line_id: line?.id ?? null,
-      limit_minor: line?.limitMinor ?? null,
-      annual_rate: line?.annualRate ?? null,
-      currency,
-      created_at: now,
-    });
-    await recordChannel(deps, tx, { applicationId: ids.application, lineId: line?.id }, channel);
-    const ledger = [
-      {
-        entryId: ids.application,
-        kind: 'application',
-        subjectId: storedBorrowerId,
-        recordedAt: now,
-        payload: {
-          applicationId: ids.application,
-          decisionId: ids.decision,
-          outcome: grant.outcome,
-          reasons: grant.reasons,
-          lineId: line?.id ?? null,
-          adjustments: grant.adjustments,
-        },
-      },
-      ...(line ? [line.ledger] : []),
-    ];
-    await appendToLedger(tx, ledger);
-    const event = coreEvent({
-      eventId: ids.event,
-      type: 'application',
-      at: now,
-      userId: storedBorrowerId,
-      lineId: line?.id,
-      attributes: { outcome: grant.outcome, decisionId: ids.decision, applicationId: ids.application },
-    });
-    await deps.coreStore.insertOutboxInTx(tx, [
-      { id: ids.event, topic: CORE_EVENTS_TOPIC, payload: event, at: now },
+/** The transaction: the borrower, the grant within their room, the decision, the line, the application, its trail. */
+async function commitApplication(
+  deps: CoreDeps,
+  tx: UnitTx,
+  plan: ApplicationPlan,
+): Promise<CommittedApplication> {
+  const { ids, now, currency, product, channel } = plan;
+  const storedBorrowerId = await deps.coreStore.upsertBorrowerInTx(
+    tx,
+    plan.sealed,
+    plan.applicant.nationalIdHashes,
+  );
+  const grant = await grantWithinRoom(deps, tx, { plan, borrowerId: storedBorrowerId });
+  await deps.engine.recordDecision(tx, {
+    decisionId: ids.decision,
+    kind: 'application',
+    strategyId: APPLICATION_STRATEGY,
+    subjectId: storedBorrowerId,
+    lineId: grant.outcome === 'APPROVE' ? ids.line : null,
+    context: plan.context,
+    decision: plan.decision,
+    decidedAt: now,
+    latencyMs: plan.latencyMs,
+  });
+  const line =
+    grant.outcome === 'APPROVE'
+      ? await openLine(deps, tx, { ids, borrowerId: storedBorrowerId, grant, currency, now })
+      : null;
+  if (line) await bindLineToProduct(deps, tx, line.id, product);
+  await deps.coreStore.insertApplicationInTx(tx, {
+    id: ids.application,
+    borrower_id: storedBorrowerId,
+    decision_id: ids.decision,
+    outcome: grant.outcome,
+    reasons: JSON.stringify(grant.reasons),
+    line_id: line?.id ?? null,
+    limit_minor: line?.limitMinor ?? null,
+    annual_rate: line?.annualRate ?? null,
+    currency,
+    created_at: now,
+  });
+  await recordChannel(deps, tx, { applicationId: ids.application, lineId: line?.id }, channel);
+  const committed = { grant, line, borrowerId: storedBorrowerId };
+  await recordApplicationTrail(deps, tx, { plan, committed });
+  return committed;
+}
+
+/**
+ * The strategy's grant clipped to the borrower's room under the cap, gated on the bureau and fitted to the product;
+ * or the hard rules' decline.
+ */
+async function grantWithinRoom(
+  deps: CoreDeps,
+  tx: UnitTx,
+  applying: { plan: ApplicationPlan; borrowerId: string },
+): Promise<Grant> {
+  const { plan, borrowerId } = applying;
+  const { decision, hard, given } = plan;
+  // Exposure again inside the dbTx, under the borrower's lock: a concurrent application (in any process) either
+  // committed its line before this read or waits for this dbTx to end.
+  await deps.coreStore.lockBorrowerInTx(tx, borrowerId);
+  const room = deps.config.borrowerCapMinor - (await deps.coreStore.openExposureInTx(tx, borrowerId));
+  const clipped = fitGrantToProduct(
+    gateOnBureau(clipGrant(decision, room, deps.config.aprCapPercent), plan.bureau),
+    plan.product,
+    plan.currency,
+  );
+  const grant: Grant =
+    hard.length > 0
+      ? {
+          outcome: 'DECLINE',
+          reasons: withHardReasons(hard, decision.reasons),
+          adjustments: [...given.adjustments, `declined by the core's hard rules (${hard.join(', ')})`],
+        }
+      : { ...clipped, adjustments: [...given.adjustments, ...clipped.adjustments] };
+  if (grant.outcome === 'APPROVE')
+    assertAllInCost(grant.annualRate, plan.channel, [
+      deps.config.aprCapPercent,
+      plan.product?.terms.aprCapPercent,
     ]);
-    return { grant, line, borrowerId: storedBorrowerId };
-  }, guard);
+  return grant;
+}
 
-  const borrowerRow = existing ?? sealed;
+/** The application's ledger entries (with its line's) and its core event in the outbox. */
+async function recordApplicationTrail(
+  deps: CoreDeps,
+  tx: UnitTx,
+  written: { plan: ApplicationPlan; committed: CommittedApplication },
+): Promise<void> {
+  const { ids, now } = written.plan;
+  const { grant, line, borrowerId } = written.committed;
+  const ledger = [
+    {
+      entryId: ids.application,
+      kind: 'application',
+      subjectId: borrowerId,
+      recordedAt: now,
+      payload: {
+        applicationId: ids.application,
+        decisionId: ids.decision,
+        outcome: grant.outcome,
+        reasons: grant.reasons,
+        lineId: line?.id ?? null,
+        adjustments: grant.adjustments,
+      },
+    },
+    ...(line ? [line.ledger] : []),
+  ];
+  await appendToLedger(tx, ledger);
+  const event = coreEvent({
+    eventId: ids.event,
+    type: 'application',
+    at: now,
+    userId: borrowerId,
+    lineId: line?.id,
+    attributes: { outcome: grant.outcome, decisionId: ids.decision, applicationId: ids.application },
+  });
+  await deps.coreStore.insertOutboxInTx(tx, [
+    { id: ids.event, topic: CORE_EVENTS_TOPIC, payload: event, at: now },
+  ]);
+}
+
+/** The answer: the outcome, the masked borrower, the line, and a declined application's explanation. */
+function applicationAnswer(
+  deps: CoreDeps,
+  plan: ApplicationPlan,
+  result: CommittedApplication,
+): ApplicationResult {
+  const { ids, now, currency } = plan;
+  const borrowerRow = plan.existing ?? plan.sealed;
   return {
     applicationId: ids.application,
     decisionId: ids.decision,

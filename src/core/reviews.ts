@@ -81,6 +81,44 @@ export async function approveReviewInTx(
   const now = deps.clock.now();
   const lineId = deps.ids.next();
   const actionId = deps.ids.next();
+  const reasons = ['R_MANUAL_REVIEW'];
+  const grant: ReviewGrant = { applicationId, app, input, now, lineId, actionId, reasons };
+  const state = await openReviewedLine(deps, tx, grant);
+  await settleApplication(deps, tx, {
+    id: applicationId,
+    outcome: 'APPROVE',
+    reasons,
+    lineId,
+    limitMinor: state.limitMinor,
+    annualRate: state.annualRate,
+  });
+  await recordReviewTrail(deps, tx, { grant, state });
+  return {
+    applicationId,
+    outcome: 'APPROVE',
+    lineId,
+    limitMinor: state.limitMinor,
+    annualRate: state.annualRate,
+    reasons,
+  };
+}
+
+/** A reviewer's approval of one application: the line and its GRANT action, with their ids. */
+interface ReviewGrant {
+  readonly applicationId: string;
+  readonly app: Awaited<ReturnType<typeof lockReviewApplication>>;
+  readonly input: ReviewApproval;
+  readonly now: number;
+  readonly lineId: string;
+  readonly actionId: string;
+  readonly reasons: string[];
+}
+
+type GrantedLineState = ReturnType<typeof transition>['state'];
+
+/** The line, granted with the reviewer's limit and rate, and its GRANT action (manual, not appealable). */
+async function openReviewedLine(deps: CoreDeps, tx: UnitTx, grant: ReviewGrant): Promise<GrantedLineState> {
+  const { app, input, now, lineId } = grant;
   const before = newPendingLine();
   const { state } = transition(
     before,
@@ -103,13 +141,12 @@ export async function approveReviewInTx(
     created_at: now,
     updated_at: now,
   });
-  const reasons = ['R_MANUAL_REVIEW'];
   await deps.coreStore.insertLineActionInTx(tx, {
-    id: actionId,
+    id: grant.actionId,
     line_id: lineId,
     type: 'GRANT',
     outcome: 'APPLIED',
-    reasons: JSON.stringify(reasons),
+    reasons: JSON.stringify(grant.reasons),
     trace_id: app.decision_id,
     automated: 0,
     actor: input.actor,
@@ -125,14 +162,17 @@ export async function approveReviewInTx(
     note: input.note ?? null,
     created_at: now,
   });
-  await settleApplication(deps, tx, {
-    id: applicationId,
-    outcome: 'APPROVE',
-    reasons,
-    lineId,
-    limitMinor: state.limitMinor,
-    annualRate: state.annualRate,
-  });
+  return state;
+}
+
+/** The review and the GRANT in the ledger, and the application's core event in the outbox. */
+async function recordReviewTrail(
+  deps: CoreDeps,
+  tx: UnitTx,
+  reviewed: { grant: ReviewGrant; state: GrantedLineState },
+): Promise<void> {
+  const { applicationId, app, input, now, lineId, actionId, reasons } = reviewed.grant;
+  const { state } = reviewed;
   await appendToLedger(tx, [
     {
       entryId: `${applicationId}:reviewed`,
@@ -172,14 +212,6 @@ export async function approveReviewInTx(
   await deps.coreStore.insertOutboxInTx(tx, [
     { id: eventId, topic: CORE_EVENTS_TOPIC, payload: event, at: now },
   ]);
-  return {
-    applicationId,
-    outcome: 'APPROVE',
-    lineId,
-    limitMinor: state.limitMinor,
-    annualRate: state.annualRate,
-    reasons,
-  };
 }
 
 export async function declineReviewInTx(

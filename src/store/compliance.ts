@@ -14,6 +14,22 @@ type Q = Kysely<Database>;
 function complianceTx(tx: DbTx, kind: Store['kind']): ComplianceTx {
   return {
     appendLedger: (entries) => appendToLedger(tx, [...entries]),
+    ...consentTx(tx),
+    ...inquiryTx(tx),
+    ...portfolioTx(tx),
+    ...bureauReportingTx(tx),
+    ...disputeTx(tx, kind),
+  };
+}
+
+/** Consent records inside a unit: the subject hash, read, insert, withdraw, lock. */
+function consentTx(
+  tx: DbTx,
+): Pick<
+  ComplianceTx,
+  'nationalIdHashOf' | 'consentsOf' | 'insertConsent' | 'withdrawConsent' | 'consentExists' | 'lockConsent'
+> {
+  return {
     nationalIdHashOf: (borrowerId) => nationalIdHashOf(tx, borrowerId),
     consentsOf: (hashes) => consentsOf(tx, hashes),
     async insertConsent(row) {
@@ -34,6 +50,12 @@ function complianceTx(tx: DbTx, kind: Store['kind']): ComplianceTx {
       // A no-op update takes the row lock on PostgreSQL (SQLite serialises writers anyway).
       await tx.updateTable('consents').set({ id }).where('id', '=', id).execute();
     },
+  };
+}
+
+/** Credit-report inquiries inside a unit: the hard-pull count and the inquiry row. */
+function inquiryTx(tx: DbTx): Pick<ComplianceTx, 'hardPullsSince' | 'insertInquiry'> {
+  return {
     async hardPullsSince(hashes, since) {
       const row = await tx
         .selectFrom('bureau_inquiries')
@@ -48,6 +70,14 @@ function complianceTx(tx: DbTx, kind: Store['kind']): ComplianceTx {
     async insertInquiry(row) {
       await tx.insertInto('bureau_inquiries').values(row).execute();
     },
+  };
+}
+
+/** Portfolio snapshots, baselines and early warnings inside a unit. */
+function portfolioTx(
+  tx: DbTx,
+): Pick<ComplianceTx, 'upsertSnapshot' | 'insertBaselineIfAbsent' | 'warningRuleIds' | 'insertWarning'> {
+  return {
     async upsertSnapshot(asOf, metrics, at) {
       await tx
         .insertInto('portfolio_snapshots')
@@ -84,6 +114,14 @@ function complianceTx(tx: DbTx, kind: Store['kind']): ComplianceTx {
         })
         .execute();
     },
+  };
+}
+
+/** Delinquency notices and bureau submissions inside a unit. */
+function bureauReportingTx(
+  tx: DbTx,
+): Pick<ComplianceTx, 'insertNotice' | 'settleNotice' | 'insertSubmission' | 'markSubmissionSent'> {
+  return {
     async insertNotice(row) {
       const result = await tx
         .insertInto('delinquency_notices')
@@ -113,6 +151,15 @@ function complianceTx(tx: DbTx, kind: Store['kind']): ComplianceTx {
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
+  };
+}
+
+/** Credit-report disputes inside a unit (a dispute read for settling is locked on PostgreSQL). */
+function disputeTx(
+  tx: DbTx,
+  kind: Store['kind'],
+): Pick<ComplianceTx, 'insertDispute' | 'openDisputeOn' | 'findDispute' | 'settleDispute'> {
+  return {
     async insertDispute(row) {
       const result = await tx
         .insertInto('credit_disputes')
@@ -172,6 +219,24 @@ export function createComplianceStore(store: Store): ComplianceStore {
     unit: (work, guard) => store.transaction((tx) => work(complianceTx(tx, store.kind)), guard),
     // The dbTx a case resolution opened: src/compliance holds it only as an opaque handle to give back here.
     within: (tx) => complianceTx(tx as DbTx, store.kind),
+    ...consentAndInquiryReads(db),
+    ...bureauSubmissionStore(store),
+    ...portfolioSnapshotReads(db),
+    ...earlyWarningStore(store),
+    ...delinquencyNoticeReads(db),
+    ...disputeReads(db),
+    ...portfolioReads(db),
+  };
+}
+
+/** Consents, borrowers by subject hash, and inquiries (marking one whose report was found). */
+function consentAndInquiryReads(
+  db: Q,
+): Pick<
+  ComplianceStore,
+  'consentsOf' | 'borrowerIdByHashes' | 'nationalIdHashOf' | 'inquiriesOf' | 'findInquiry' | 'markReportFound'
+> {
+  return {
     consentsOf: (hashes) => consentsOf(db, hashes),
     async borrowerIdByHashes(hashes) {
       const row = await db
@@ -195,6 +260,22 @@ export function createComplianceStore(store: Store): ComplianceStore {
     async markReportFound(inquiryId) {
       await db.updateTable('bureau_inquiries').set({ report_found: 1 }).where('id', '=', inquiryId).execute();
     },
+  };
+}
+
+/** The sandbox bureau's reports and received submissions, and the submissions still to send. */
+function bureauSubmissionStore(
+  store: Store,
+): Pick<
+  ComplianceStore,
+  | 'sandboxReport'
+  | 'putSandboxReport'
+  | 'sandboxSubmissions'
+  | 'insertSandboxSubmission'
+  | 'pendingSubmissions'
+> {
+  const db = store.db;
+  return {
     async sandboxReport(subjectHash) {
       const row = await db
         .selectFrom('sandbox_bureau_reports')
@@ -245,6 +326,14 @@ export function createComplianceStore(store: Store): ComplianceStore {
         .orderBy('id')
         .limit(limit)
         .execute(),
+  };
+}
+
+/** Portfolio baselines and daily snapshots. */
+function portfolioSnapshotReads(
+  db: Q,
+): Pick<ComplianceStore, 'baseline' | 'snapshotBefore' | 'latestSnapshot' | 'snapshotOf' | 'snapshots'> {
+  return {
     async baseline(name) {
       const row = await db
         .selectFrom('portfolio_baselines')
@@ -291,6 +380,13 @@ export function createComplianceStore(store: Store): ComplianceStore {
         .execute();
       return rows.map((r) => r.metrics);
     },
+  };
+}
+
+/** Early warnings, and the alert each one raised. */
+function earlyWarningStore(store: Store): Pick<ComplianceStore, 'warnings' | 'setWarningAlert'> {
+  const db = store.db;
+  return {
     warnings: (from, to, limit) =>
       db
         .selectFrom('early_warnings')
@@ -311,6 +407,14 @@ export function createComplianceStore(store: Store): ComplianceStore {
           .execute(),
       );
     },
+  };
+}
+
+/** Loans that need a delinquency notice, and notices due or of a borrower. */
+function delinquencyNoticeReads(
+  db: Q,
+): Pick<ComplianceStore, 'delinquentLoansWithoutNotice' | 'noticesDue' | 'noticesOf' | 'findNotice'> {
+  return {
     async delinquentLoansWithoutNotice(current, limit) {
       const rows = await db
         .selectFrom('loans')
@@ -363,6 +467,12 @@ export function createComplianceStore(store: Store): ComplianceStore {
         .execute(),
     findNotice: (id) =>
       db.selectFrom('delinquency_notices').selectAll().where('id', '=', id).executeTakeFirst(),
+  };
+}
+
+/** A borrower's credit-report disputes, and one dispute. */
+function disputeReads(db: Q): Pick<ComplianceStore, 'disputesOf' | 'findDispute'> {
+  return {
     disputesOf: (borrowerId, limit): Promise<CreditDisputeRecord[]> =>
       db
         .selectFrom('credit_disputes')
@@ -373,11 +483,20 @@ export function createComplianceStore(store: Store): ComplianceStore {
         .limit(limit)
         .execute(),
     findDispute: (id) => db.selectFrom('credit_disputes').selectAll().where('id', '=', id).executeTakeFirst(),
-    ...portfolioReads(db),
   };
 }
 
+/** What a portfolio snapshot is computed from (PortfolioReads in src/compliance/ports.ts). */
 function portfolioReads(db: Q) {
+  return {
+    ...portfolioBookReads(db),
+    ...portfolioWindowCounts(db),
+    ...portfolioWindowRows(db),
+  };
+}
+
+/** The book as it stands: lines by status, loans, the channel of each loan approval, open loans by bucket. */
+function portfolioBookReads(db: Q) {
   return {
     async linesByStatus() {
       const rows = await db
@@ -420,6 +539,26 @@ function portfolioReads(db: Q) {
         .orderBy('consents.granted_at')
         .execute();
     },
+    async openLoansByBucket() {
+      const rows = await db
+        .selectFrom('loans')
+        .select([
+          'bucket',
+          (eb) => eb.fn.countAll<number>().as('n'),
+          (eb) => eb.fn.sum<number>('outstanding_principal_minor').as('o'),
+        ])
+        .where('settled_at', 'is', null)
+        .groupBy('bucket')
+        .orderBy('bucket')
+        .execute();
+      return rows.map((r) => ({ bucket: r.bucket, n: Number(r.n), outstandingMinor: Number(r.o ?? 0) }));
+    },
+  };
+}
+
+/** Counts over a window [from, to): outcomes, applied actions, bucket moves, inquiries, consents. */
+function portfolioWindowCounts(db: Q) {
+  return {
     async applicationOutcomes(from: number, to: number) {
       const rows = await db
         .selectFrom('applications')
@@ -451,15 +590,6 @@ function portfolioReads(db: Q) {
         .execute();
       return rows.map((m) => ({ from: m.prev_bucket, to: m.new_bucket, n: Number(m.n) }));
     },
-    async alerts(from: number, to: number) {
-      const rows = await db
-        .selectFrom('monitor_alerts')
-        .select(['typology_id', 'status'])
-        .where('created_at', '>=', from)
-        .where('created_at', '<', to)
-        .execute();
-      return rows.map((r) => ({ typologyId: r.typology_id, status: r.status }));
-    },
     async inquiryCounts(from: number, to: number) {
       const rows = await db
         .selectFrom('bureau_inquiries')
@@ -472,41 +602,6 @@ function portfolioReads(db: Q) {
         .orderBy('status')
         .execute();
       return rows.map((r) => ({ purpose: r.purpose, kind: r.kind, status: r.status, n: Number(r.n) }));
-    },
-    async applicationResults(from: number, to: number) {
-      const rows = await db
-        .selectFrom('decisions')
-        .select('result')
-        .where('kind', '=', 'application')
-        .where('decided_at', '>=', from)
-        .where('decided_at', '<', to)
-        .execute();
-      return rows.map((r) => r.result);
-    },
-    async openLoansByBucket() {
-      const rows = await db
-        .selectFrom('loans')
-        .select([
-          'bucket',
-          (eb) => eb.fn.countAll<number>().as('n'),
-          (eb) => eb.fn.sum<number>('outstanding_principal_minor').as('o'),
-        ])
-        .where('settled_at', 'is', null)
-        .groupBy('bucket')
-        .orderBy('bucket')
-        .execute();
-      return rows.map((r) => ({ bucket: r.bucket, n: Number(r.n), outstandingMinor: Number(r.o ?? 0) }));
-    },
-    async appliedActions(from: number, to: number, types: readonly string[]) {
-      const rows = await db
-        .selectFrom('line_actions')
-        .select(['type', 'reasons', 'automated'])
-        .where('outcome', '=', 'APPLIED')
-        .where('type', 'in', [...types])
-        .where('created_at', '>=', from)
-        .where('created_at', '<', to)
-        .execute();
-      return rows.map((r) => ({ type: r.type, reasons: r.reasons, automated: Number(r.automated) }));
     },
     async consentCounts(from: number, to: number) {
       const granted = await db
@@ -522,6 +617,42 @@ function portfolioReads(db: Q) {
         .where('withdrawn_at', '<', to)
         .executeTakeFirst();
       return { granted: Number(granted?.n ?? 0), withdrawn: Number(withdrawn?.n ?? 0) };
+    },
+  };
+}
+
+/** Rows over a window [from, to): alerts, application results, applied actions of some types. */
+function portfolioWindowRows(db: Q) {
+  return {
+    async alerts(from: number, to: number) {
+      const rows = await db
+        .selectFrom('monitor_alerts')
+        .select(['typology_id', 'status'])
+        .where('created_at', '>=', from)
+        .where('created_at', '<', to)
+        .execute();
+      return rows.map((r) => ({ typologyId: r.typology_id, status: r.status }));
+    },
+    async applicationResults(from: number, to: number) {
+      const rows = await db
+        .selectFrom('decisions')
+        .select('result')
+        .where('kind', '=', 'application')
+        .where('decided_at', '>=', from)
+        .where('decided_at', '<', to)
+        .execute();
+      return rows.map((r) => r.result);
+    },
+    async appliedActions(from: number, to: number, types: readonly string[]) {
+      const rows = await db
+        .selectFrom('line_actions')
+        .select(['type', 'reasons', 'automated'])
+        .where('outcome', '=', 'APPLIED')
+        .where('type', 'in', [...types])
+        .where('created_at', '>=', from)
+        .where('created_at', '<', to)
+        .execute();
+      return rows.map((r) => ({ type: r.type, reasons: r.reasons, automated: Number(r.automated) }));
     },
   };
 }

@@ -110,12 +110,14 @@ export function caseRoutes(deps: CaseRoutesDeps): FastifyPluginAsync {
   return async (instance) => {
     const app = typed(instance);
     caseQueueRoutes(app, deps);
+    caseWorkRoutes(app, deps);
+    caseResolutionRoutes(app, deps);
     pendingChangeRoutes(app, deps);
     heldDrawRoutes(app, deps);
   };
 }
 
-/** The case queues: list, stats, a case and its work (assign, state, notes, resolve, extend). */
+/** The case queues: list, stats, and one case. */
 function caseQueueRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
   const { cases } = deps;
   app.get(
@@ -182,7 +184,11 @@ function caseQueueRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
     },
     async (request) => cases.get(request.params.id),
   );
+}
 
+/** Working a case: assign it, move its state, add notes. */
+function caseWorkRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
+  const { cases } = deps;
   app.post(
     '/v1/cases/:id/assign',
     {
@@ -249,7 +255,11 @@ function caseQueueRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
           ),
         ),
   );
+}
 
+/** Ending or prolonging a case: resolve it, extend its deadline. */
+function caseResolutionRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
+  const { cases } = deps;
   app.post(
     '/v1/cases/:id/resolve',
     {

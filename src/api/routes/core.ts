@@ -8,7 +8,7 @@ import { REPAYMENT_METHODS } from '../../domain/index.js';
 import { UUID_PATTERN } from '../../domain/index.js';
 import { FUNDING_MODES } from '../../domain/index.js';
 import type { CoreServices } from '../../core/index.js';
-import { guardOf, READERS, RISK_WRITERS, WRITERS, typed } from '../types.js';
+import { guardOf, READERS, RISK_WRITERS, WRITERS, typed, type TypedApp } from '../types.js';
 import { parseInstant } from '../instants.js';
 
 /** The credit-line core over HTTP: applications, lines, actions, explanations, draws, loans, repayments. */
@@ -149,145 +149,158 @@ export type LineActionGate = (
 export function coreRoutes(core: CoreServices, lineActionGate?: LineActionGate): FastifyPluginAsync {
   return async (instance) => {
     const app = typed(instance);
-    app.post(
-      '/v1/applications',
-      {
-        config: { roles: WRITERS, idempotent: true },
-        schema: {
-          tags: ['lines'],
-          summary: 'Apply for a credit line: decide, then open an ACTIVE line or decline/refer with reasons',
-          body: ApplicationBody,
-          response: { 201: R.ApplicationResult, ...R.WRITE_ERRORS },
-        },
-      },
-      async (request, reply) => {
-        const result = await core.submitApplication(request.body, guardOf(request));
-        return reply.code(201).send(result);
-      },
-    );
-
-    app.get(
-      '/v1/lines/:id',
-      {
-        config: { roles: READERS },
-        schema: {
-          tags: ['lines'],
-          summary: 'A line: limit, available, outstanding, status, rate, masked borrower, recent actions',
-          params: IdParams,
-          response: { 200: R.LineView, ...R.ITEM_READ_ERRORS },
-        },
-      },
-      async (request) => core.getLine(request.params.id),
-    );
-
-    app.post(
-      '/v1/lines/:id/actions',
-      {
-        config: { roles: RISK_WRITERS, idempotent: true },
-        schema: {
-          tags: ['lines'],
-          summary: 'A manual line action (recorded with the acting key id)',
-          params: IdParams,
-          body: ActionBody,
-          response: { 201: R.LineActionResult, 202: R.PendingChangeAnswer, ...R.WRITE_ERRORS },
-        },
-      },
-      async (request, reply) => {
-        const body = request.body;
-        const tempUntil = parseInstant(body.tempUntil, 'tempUntil');
-        const pending = await lineActionGate?.(
-          request.params.id,
-          { ...body, tempUntil },
-          request.principal?.actor ?? '',
-          guardOf(request),
-        );
-        if (pending) return reply.code(202).send({ pendingChange: pending });
-        const result = await core.applyLineAction(
-          request.params.id,
-          {
-            type: body.type,
-            reasons: body.reasons,
-            automated: false,
-            actor: request.principal?.actor,
-            limitMinor: body.limitMinor,
-            annualRate: body.annualRate,
-            appealable: body.appealable,
-            revoke: body.revoke,
-            tempUntil,
-            note: body.note,
-          },
-          guardOf(request),
-        );
-        return reply.code(201).send(result);
-      },
-    );
-
-    app.get(
-      '/v1/lines/:id/explanation',
-      {
-        config: { roles: READERS },
-        schema: {
-          tags: ['lines'],
-          summary:
-            'What the borrower sees: status in plain words, at most 4 reasons, what to do, how to appeal',
-          params: IdParams,
-          querystring: ExplanationQuery,
-          response: { 200: R.LineExplanation, ...R.ITEM_READ_ERRORS },
-        },
-      },
-      async (request) => core.explainLine(request.params.id, request.query.lang ?? 'zh'),
-    );
-
-    app.post(
-      '/v1/lines/:id/draws',
-      {
-        config: { roles: WRITERS, idempotent: true },
-        schema: {
-          tags: ['loans'],
-          summary:
-            'Draw on a line: 201 with the loan when approved, 202 when held, cooled off, challenged or referred',
-          params: IdParams,
-          body: DrawBody,
-          response: { 201: R.DrawResult, 202: R.DrawResult, ...R.WRITE_ERRORS },
-        },
-      },
-      async (request, reply) => {
-        const result = await core.requestDraw(request.params.id, request.body, guardOf(request));
-        return reply.code(result.status === 'APPROVED' ? 201 : 202).send(result);
-      },
-    );
-
-    app.get(
-      '/v1/loans/:id',
-      {
-        config: { roles: READERS },
-        schema: {
-          tags: ['loans'],
-          summary:
-            'A loan: schedule with paid amounts, disclosure (APR under US_REGZ, EU_CCD, CN_IRR), dpd, bucket',
-          params: IdParams,
-          response: { 200: R.LoanView, ...R.ITEM_READ_ERRORS },
-        },
-      },
-      async (request) => core.getLoan(request.params.id),
-    );
-
-    app.post(
-      '/v1/loans/:id/repayments',
-      {
-        config: { roles: WRITERS, idempotent: true },
-        schema: {
-          tags: ['loans'],
-          summary: 'Repay: fees, then interest, then principal, oldest instalment first; over-payment is 422',
-          params: IdParams,
-          body: RepaymentBody,
-          response: { 201: R.RepaymentResult, ...R.WRITE_ERRORS },
-        },
-      },
-      async (request, reply) => {
-        const result = await core.repay(request.params.id, request.body, guardOf(request));
-        return reply.code(201).send(result);
-      },
-    );
+    applicationAndLineRoutes(app, core);
+    lineActionRoutes(app, core, lineActionGate);
+    drawAndLoanRoutes(app, core);
   };
+}
+
+/** Applying for a line, and reading one. */
+function applicationAndLineRoutes(app: TypedApp, core: CoreServices): void {
+  app.post(
+    '/v1/applications',
+    {
+      config: { roles: WRITERS, idempotent: true },
+      schema: {
+        tags: ['lines'],
+        summary: 'Apply for a credit line: decide, then open an ACTIVE line or decline/refer with reasons',
+        body: ApplicationBody,
+        response: { 201: R.ApplicationResult, ...R.WRITE_ERRORS },
+      },
+    },
+    async (request, reply) => {
+      const result = await core.submitApplication(request.body, guardOf(request));
+      return reply.code(201).send(result);
+    },
+  );
+
+  app.get(
+    '/v1/lines/:id',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags: ['lines'],
+        summary: 'A line: limit, available, outstanding, status, rate, masked borrower, recent actions',
+        params: IdParams,
+        response: { 200: R.LineView, ...R.ITEM_READ_ERRORS },
+      },
+    },
+    async (request) => core.getLine(request.params.id),
+  );
+}
+
+/** Actions on a line (through four eyes when the gate says so), and the explanation of its decisions. */
+function lineActionRoutes(app: TypedApp, core: CoreServices, lineActionGate?: LineActionGate): void {
+  app.post(
+    '/v1/lines/:id/actions',
+    {
+      config: { roles: RISK_WRITERS, idempotent: true },
+      schema: {
+        tags: ['lines'],
+        summary: 'A manual line action (recorded with the acting key id)',
+        params: IdParams,
+        body: ActionBody,
+        response: { 201: R.LineActionResult, 202: R.PendingChangeAnswer, ...R.WRITE_ERRORS },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const tempUntil = parseInstant(body.tempUntil, 'tempUntil');
+      const pending = await lineActionGate?.(
+        request.params.id,
+        { ...body, tempUntil },
+        request.principal?.actor ?? '',
+        guardOf(request),
+      );
+      if (pending) return reply.code(202).send({ pendingChange: pending });
+      const result = await core.applyLineAction(
+        request.params.id,
+        {
+          type: body.type,
+          reasons: body.reasons,
+          automated: false,
+          actor: request.principal?.actor,
+          limitMinor: body.limitMinor,
+          annualRate: body.annualRate,
+          appealable: body.appealable,
+          revoke: body.revoke,
+          tempUntil,
+          note: body.note,
+        },
+        guardOf(request),
+      );
+      return reply.code(201).send(result);
+    },
+  );
+
+  app.get(
+    '/v1/lines/:id/explanation',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags: ['lines'],
+        summary:
+          'What the borrower sees: status in plain words, at most 4 reasons, what to do, how to appeal',
+        params: IdParams,
+        querystring: ExplanationQuery,
+        response: { 200: R.LineExplanation, ...R.ITEM_READ_ERRORS },
+      },
+    },
+    async (request) => core.explainLine(request.params.id, request.query.lang ?? 'zh'),
+  );
+}
+
+/** Drawing on a line, reading a loan, and repaying it. */
+function drawAndLoanRoutes(app: TypedApp, core: CoreServices): void {
+  app.post(
+    '/v1/lines/:id/draws',
+    {
+      config: { roles: WRITERS, idempotent: true },
+      schema: {
+        tags: ['loans'],
+        summary:
+          'Draw on a line: 201 with the loan when approved, 202 when held, cooled off, challenged or referred',
+        params: IdParams,
+        body: DrawBody,
+        response: { 201: R.DrawResult, 202: R.DrawResult, ...R.WRITE_ERRORS },
+      },
+    },
+    async (request, reply) => {
+      const result = await core.requestDraw(request.params.id, request.body, guardOf(request));
+      return reply.code(result.status === 'APPROVED' ? 201 : 202).send(result);
+    },
+  );
+
+  app.get(
+    '/v1/loans/:id',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags: ['loans'],
+        summary:
+          'A loan: schedule with paid amounts, disclosure (APR under US_REGZ, EU_CCD, CN_IRR), dpd, bucket',
+        params: IdParams,
+        response: { 200: R.LoanView, ...R.ITEM_READ_ERRORS },
+      },
+    },
+    async (request) => core.getLoan(request.params.id),
+  );
+
+  app.post(
+    '/v1/loans/:id/repayments',
+    {
+      config: { roles: WRITERS, idempotent: true },
+      schema: {
+        tags: ['loans'],
+        summary: 'Repay: fees, then interest, then principal, oldest instalment first; over-payment is 422',
+        params: IdParams,
+        body: RepaymentBody,
+        response: { 201: R.RepaymentResult, ...R.WRITE_ERRORS },
+      },
+    },
+    async (request, reply) => {
+      const result = await core.repay(request.params.id, request.body, guardOf(request));
+      return reply.code(201).send(result);
+    },
+  );
 }

@@ -4,7 +4,16 @@ import type { FastifyPluginAsync } from 'fastify';
 import { UUID_PATTERN } from '../../domain/index.js';
 import type { CaseService } from '../../cases/index.js';
 import { DISPUTE_TARGET_KINDS, type ConsentServices } from '../../compliance/index.js';
-import { guardOf, actorOf, BORROWERS, CASE_WORKERS, READERS, WRITERS, typed } from '../types.js';
+import {
+  guardOf,
+  actorOf,
+  BORROWERS,
+  CASE_WORKERS,
+  READERS,
+  WRITERS,
+  typed,
+  type TypedApp,
+} from '../types.js';
 import { borrowerOf } from './me.js';
 import * as R from './responses.js';
 
@@ -45,6 +54,16 @@ const BureauNotices = Type.Object({ items: Type.Array(R.BureauNoticeView) });
 
 const tags = ['disputes'];
 
+/** What both dispute route groups share: the services, the dispute reads, and raising a dispute through a case. */
+interface DisputeRouteContext {
+  readonly deps: DisputeRoutesDeps;
+  readonly disputes: ConsentServices['disputes'];
+  readonly raise: (
+    input: Parameters<CaseService['raiseDispute']>[0],
+    guard: UnitGuard | undefined,
+  ) => ReturnType<ConsentServices['disputes']['get']>;
+}
+
 export function disputeRoutes(deps: DisputeRoutesDeps): FastifyPluginAsync {
   const disputes = deps.consents.disputes;
   const raise = async (input: Parameters<CaseService['raiseDispute']>[0], guard: UnitGuard | undefined) => {
@@ -53,137 +72,147 @@ export function disputeRoutes(deps: DisputeRoutesDeps): FastifyPluginAsync {
   };
   return async (instance) => {
     const app = typed(instance);
-    app.post(
-      '/v1/me/disputes',
-      {
-        config: { roles: BORROWERS, idempotent: true },
-        schema: {
-          tags: ['me'],
-          summary:
-            'Dispute an inquiry, a reported delinquency or an item of your credit report (answer in 20 days)',
-          body: MyDisputeBody,
-          response: { 201: R.DisputeView, ...R.WRITE_ERRORS },
-        },
-      },
-      async (request, reply) =>
-        reply.code(201).send(
-          await raise(
-            {
-              borrowerId: borrowerOf(request),
-              target: request.body.target,
-              text: request.body.text,
-              raisedBy: 'borrower',
-            },
-            guardOf(request),
-          ),
-        ),
-    );
-
-    app.get(
-      '/v1/me/disputes',
-      {
-        config: { roles: BORROWERS },
-        schema: {
-          tags: ['me'],
-          summary: 'Your credit-report disputes',
-          response: { 200: Disputes, ...R.READ_ERRORS },
-        },
-      },
-      async (request) => ({ items: await disputes.ofBorrower(borrowerOf(request)) }),
-    );
-
-    app.get(
-      '/v1/me/disputes/:id',
-      {
-        config: { roles: BORROWERS },
-        schema: {
-          tags: ['me'],
-          summary: 'One of your disputes',
-          params: IdParams,
-          response: { 200: R.DisputeView, ...R.ITEM_READ_ERRORS },
-        },
-      },
-      async (request) => disputes.get(request.params.id, borrowerOf(request)),
-    );
-
-    app.get(
-      '/v1/me/bureau-notices',
-      {
-        config: { roles: BORROWERS },
-        schema: {
-          tags: ['me'],
-          summary: 'Notices that an overdue loan will be reported to the credit bureau, and whether it was',
-          response: { 200: BureauNotices, ...R.READ_ERRORS },
-        },
-      },
-      async (request) => ({ items: await deps.consents.reporting.noticesOf(borrowerOf(request)) }),
-    );
-
-    app.post(
-      '/v1/disputes',
-      {
-        config: { roles: [...new Set([...WRITERS, ...CASE_WORKERS])], idempotent: true },
-        schema: {
-          tags,
-          summary: "Record a borrower's credit-report dispute (opens its case)",
-          body: DisputeBody,
-          response: { 201: R.DisputeView, ...R.WRITE_ERRORS },
-        },
-      },
-      async (request, reply) =>
-        reply.code(201).send(
-          await raise(
-            {
-              borrowerId: request.body.borrowerId,
-              target: request.body.target,
-              text: request.body.text,
-              raisedBy: actorOf(request),
-            },
-            guardOf(request),
-          ),
-        ),
-    );
-
-    app.get(
-      '/v1/disputes/:id',
-      {
-        config: { roles: READERS },
-        schema: {
-          tags,
-          summary: 'A credit-report dispute',
-          params: IdParams,
-          response: { 200: R.DisputeView, ...R.ITEM_READ_ERRORS },
-        },
-      },
-      async (request) => disputes.get(request.params.id),
-    );
-
-    app.get(
-      '/v1/borrowers/:id/disputes',
-      {
-        config: { roles: READERS },
-        schema: {
-          tags,
-          summary: "A borrower's credit-report disputes",
-          params: IdParams,
-          response: { 200: Disputes, ...R.ITEM_READ_ERRORS },
-        },
-      },
-      async (request) => ({ items: await disputes.ofBorrower(request.params.id) }),
-    );
-
-    app.get(
-      '/v1/borrowers/:id/bureau-notices',
-      {
-        config: { roles: READERS },
-        schema: {
-          tags,
-          summary: "A borrower's delinquency notices and reports to the bureau",
-          params: IdParams,
-          response: { 200: BureauNotices, ...R.ITEM_READ_ERRORS },
-        },
-      },
-      async (request) => ({ items: await deps.consents.reporting.noticesOf(request.params.id) }),
-    );
+    const context: DisputeRouteContext = { deps, disputes, raise };
+    myDisputeRoutes(app, context);
+    operatorDisputeRoutes(app, context);
   };
+}
+
+/** The borrower's own disputes and bureau notices, with their token. */
+function myDisputeRoutes(app: TypedApp, { deps, disputes, raise }: DisputeRouteContext): void {
+  app.post(
+    '/v1/me/disputes',
+    {
+      config: { roles: BORROWERS, idempotent: true },
+      schema: {
+        tags: ['me'],
+        summary:
+          'Dispute an inquiry, a reported delinquency or an item of your credit report (answer in 20 days)',
+        body: MyDisputeBody,
+        response: { 201: R.DisputeView, ...R.WRITE_ERRORS },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(
+        await raise(
+          {
+            borrowerId: borrowerOf(request),
+            target: request.body.target,
+            text: request.body.text,
+            raisedBy: 'borrower',
+          },
+          guardOf(request),
+        ),
+      ),
+  );
+
+  app.get(
+    '/v1/me/disputes',
+    {
+      config: { roles: BORROWERS },
+      schema: {
+        tags: ['me'],
+        summary: 'Your credit-report disputes',
+        response: { 200: Disputes, ...R.READ_ERRORS },
+      },
+    },
+    async (request) => ({ items: await disputes.ofBorrower(borrowerOf(request)) }),
+  );
+
+  app.get(
+    '/v1/me/disputes/:id',
+    {
+      config: { roles: BORROWERS },
+      schema: {
+        tags: ['me'],
+        summary: 'One of your disputes',
+        params: IdParams,
+        response: { 200: R.DisputeView, ...R.ITEM_READ_ERRORS },
+      },
+    },
+    async (request) => disputes.get(request.params.id, borrowerOf(request)),
+  );
+
+  app.get(
+    '/v1/me/bureau-notices',
+    {
+      config: { roles: BORROWERS },
+      schema: {
+        tags: ['me'],
+        summary: 'Notices that an overdue loan will be reported to the credit bureau, and whether it was',
+        response: { 200: BureauNotices, ...R.READ_ERRORS },
+      },
+    },
+    async (request) => ({ items: await deps.consents.reporting.noticesOf(borrowerOf(request)) }),
+  );
+}
+
+/** An operator's disputes for a borrower, and that borrower's bureau notices. */
+function operatorDisputeRoutes(app: TypedApp, { deps, disputes, raise }: DisputeRouteContext): void {
+  app.post(
+    '/v1/disputes',
+    {
+      config: { roles: [...new Set([...WRITERS, ...CASE_WORKERS])], idempotent: true },
+      schema: {
+        tags,
+        summary: "Record a borrower's credit-report dispute (opens its case)",
+        body: DisputeBody,
+        response: { 201: R.DisputeView, ...R.WRITE_ERRORS },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(
+        await raise(
+          {
+            borrowerId: request.body.borrowerId,
+            target: request.body.target,
+            text: request.body.text,
+            raisedBy: actorOf(request),
+          },
+          guardOf(request),
+        ),
+      ),
+  );
+
+  app.get(
+    '/v1/disputes/:id',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags,
+        summary: 'A credit-report dispute',
+        params: IdParams,
+        response: { 200: R.DisputeView, ...R.ITEM_READ_ERRORS },
+      },
+    },
+    async (request) => disputes.get(request.params.id),
+  );
+
+  app.get(
+    '/v1/borrowers/:id/disputes',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags,
+        summary: "A borrower's credit-report disputes",
+        params: IdParams,
+        response: { 200: Disputes, ...R.ITEM_READ_ERRORS },
+      },
+    },
+    async (request) => ({ items: await disputes.ofBorrower(request.params.id) }),
+  );
+
+  app.get(
+    '/v1/borrowers/:id/bureau-notices',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags,
+        summary: "A borrower's delinquency notices and reports to the bureau",
+        params: IdParams,
+        response: { 200: BureauNotices, ...R.ITEM_READ_ERRORS },
+      },
+    },
+    async (request) => ({ items: await deps.consents.reporting.noticesOf(request.params.id) }),
+  );
 }

@@ -3,7 +3,7 @@ import * as R from './responses.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { UUID_PATTERN } from '../../domain/index.js';
 import { CHECKPOINTS_LIST_MAX, type LedgerEvidence } from '../../compliance/index.js';
-import { guardOf, BORROWERS, READERS, typed } from '../types.js';
+import { guardOf, BORROWERS, READERS, typed, type TypedApp } from '../types.js';
 import { LgError } from '../../domain/index.js';
 
 /**
@@ -29,122 +29,131 @@ const DecisionParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) 
 export function ledgerRoutes(evidence: LedgerEvidence): FastifyPluginAsync {
   return async (instance) => {
     const app = typed(instance);
-    app.get(
-      '/v1/ledger/key',
-      {
-        config: { roles: READERS },
-        schema: {
-          tags,
-          summary: 'The Ed25519 public key that signs checkpoints (raw base64 and PEM)',
-          response: {
-            200: Type.Object({ keyId: Type.String(), ed25519: Type.String(), pem: Type.String() }),
-            ...R.READ_ERRORS,
-          },
-        },
-      },
-      async () => ({
-        keyId: evidence.publicKey.keyId,
-        ed25519: evidence.publicKey.rawBase64,
-        pem: evidence.publicKey.pem,
-      }),
-    );
-
-    app.get(
-      '/v1/ledger/checkpoints',
-      {
-        config: { roles: READERS },
-        schema: {
-          tags,
-          summary: 'Signed checkpoints (tree size, root, time), oldest first; poll with afterSize',
-          querystring: CheckpointsQuery,
-          response: { 200: Type.Object({ checkpoints: Type.Array(R.SignedCheckpoint) }), ...R.READ_ERRORS },
-        },
-      },
-      async (request) => ({
-        checkpoints: await evidence.listCheckpoints({
-          limit: request.query.limit,
-          afterSize: request.query.afterSize,
-        }),
-      }),
-    );
-
-    app.post(
-      '/v1/ledger/checkpoints',
-      {
-        config: { roles: ['admin', 'auditor'], idempotent: true },
-        schema: {
-          tags,
-          summary: 'Sign and publish a checkpoint of the ledger as it is now',
-          response: { 201: R.SignedCheckpoint, ...R.WRITE_ERRORS },
-        },
-      },
-      async (request, reply) => reply.code(201).send(await evidence.checkpoint(guardOf(request))),
-    );
-
-    app.get(
-      '/v1/ledger/entries/:seq/proof',
-      {
-        config: { roles: READERS },
-        schema: {
-          tags,
-          summary: 'Inclusion proof of a ledger entry in a signed checkpoint (RFC 9162 audit path)',
-          params: SeqParams,
-          querystring: ProofQuery,
-          response: { 200: R.InclusionProof, ...R.ITEM_READ_ERRORS },
-        },
-      },
-      async (request) => evidence.inclusionProof(request.params.seq, request.query.treeSize),
-    );
-
-    app.get(
-      '/v1/ledger/consistency',
-      {
-        config: { roles: READERS },
-        schema: {
-          tags,
-          summary: 'Consistency proof between two checkpoints: the later ledger extends the earlier one',
-          querystring: ConsistencyQuery,
-          response: { 200: R.ConsistencyProof, ...R.ITEM_READ_ERRORS },
-        },
-      },
-      async (request) => evidence.consistency(request.query.from, request.query.to),
-    );
-
-    app.get(
-      '/v1/decisions/:id/proof',
-      {
-        config: { roles: READERS },
-        schema: {
-          tags,
-          summary:
-            "A decision's ledger entry with its inclusion proof and signed checkpoint (verifies offline)",
-          params: DecisionParams,
-          response: { 200: R.InclusionProof, ...R.ITEM_READ_ERRORS },
-        },
-      },
-      async (request) => evidence.decisionProof(request.params.id),
-    );
-
-    app.get(
-      '/v1/me/decisions/:id/proof',
-      {
-        config: { roles: BORROWERS },
-        schema: {
-          tags: ['me'],
-          summary: 'A proof of your own decision: its ledger entry, inclusion proof and signed checkpoint',
-          params: DecisionParams,
-          response: { 200: R.InclusionProof, ...R.ITEM_READ_ERRORS },
-        },
-      },
-      async (request) => {
-        const proof = await evidence.decisionProof(request.params.id).catch(() => undefined);
-        // Someone else's decision answers exactly as a missing one does: 404, never 403.
-        if (!proof || decisionBorrower(proof.entry.payload) !== request.principal?.borrowerId)
-          throw new LgError('LG_NOT_FOUND', `no decision '${request.params.id}'`);
-        return proof;
-      },
-    );
+    ledgerCheckpointRoutes(app, evidence);
+    ledgerProofRoutes(app, evidence);
   };
+}
+
+/** The signing key and the signed checkpoints: list them, make one. */
+function ledgerCheckpointRoutes(app: TypedApp, evidence: LedgerEvidence): void {
+  app.get(
+    '/v1/ledger/key',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags,
+        summary: 'The Ed25519 public key that signs checkpoints (raw base64 and PEM)',
+        response: {
+          200: Type.Object({ keyId: Type.String(), ed25519: Type.String(), pem: Type.String() }),
+          ...R.READ_ERRORS,
+        },
+      },
+    },
+    async () => ({
+      keyId: evidence.publicKey.keyId,
+      ed25519: evidence.publicKey.rawBase64,
+      pem: evidence.publicKey.pem,
+    }),
+  );
+
+  app.get(
+    '/v1/ledger/checkpoints',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags,
+        summary: 'Signed checkpoints (tree size, root, time), oldest first; poll with afterSize',
+        querystring: CheckpointsQuery,
+        response: { 200: Type.Object({ checkpoints: Type.Array(R.SignedCheckpoint) }), ...R.READ_ERRORS },
+      },
+    },
+    async (request) => ({
+      checkpoints: await evidence.listCheckpoints({
+        limit: request.query.limit,
+        afterSize: request.query.afterSize,
+      }),
+    }),
+  );
+
+  app.post(
+    '/v1/ledger/checkpoints',
+    {
+      config: { roles: ['admin', 'auditor'], idempotent: true },
+      schema: {
+        tags,
+        summary: 'Sign and publish a checkpoint of the ledger as it is now',
+        response: { 201: R.SignedCheckpoint, ...R.WRITE_ERRORS },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await evidence.checkpoint(guardOf(request))),
+  );
+}
+
+/** Proofs: an entry's inclusion, consistency between two sizes, a decision's proof (the borrower's own too). */
+function ledgerProofRoutes(app: TypedApp, evidence: LedgerEvidence): void {
+  app.get(
+    '/v1/ledger/entries/:seq/proof',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags,
+        summary: 'Inclusion proof of a ledger entry in a signed checkpoint (RFC 9162 audit path)',
+        params: SeqParams,
+        querystring: ProofQuery,
+        response: { 200: R.InclusionProof, ...R.ITEM_READ_ERRORS },
+      },
+    },
+    async (request) => evidence.inclusionProof(request.params.seq, request.query.treeSize),
+  );
+
+  app.get(
+    '/v1/ledger/consistency',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags,
+        summary: 'Consistency proof between two checkpoints: the later ledger extends the earlier one',
+        querystring: ConsistencyQuery,
+        response: { 200: R.ConsistencyProof, ...R.ITEM_READ_ERRORS },
+      },
+    },
+    async (request) => evidence.consistency(request.query.from, request.query.to),
+  );
+
+  app.get(
+    '/v1/decisions/:id/proof',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags,
+        summary:
+          "A decision's ledger entry with its inclusion proof and signed checkpoint (verifies offline)",
+        params: DecisionParams,
+        response: { 200: R.InclusionProof, ...R.ITEM_READ_ERRORS },
+      },
+    },
+    async (request) => evidence.decisionProof(request.params.id),
+  );
+
+  app.get(
+    '/v1/me/decisions/:id/proof',
+    {
+      config: { roles: BORROWERS },
+      schema: {
+        tags: ['me'],
+        summary: 'A proof of your own decision: its ledger entry, inclusion proof and signed checkpoint',
+        params: DecisionParams,
+        response: { 200: R.InclusionProof, ...R.ITEM_READ_ERRORS },
+      },
+    },
+    async (request) => {
+      const proof = await evidence.decisionProof(request.params.id).catch(() => undefined);
+      // Someone else's decision answers exactly as a missing one does: 404, never 403.
+      if (!proof || decisionBorrower(proof.entry.payload) !== request.principal?.borrowerId)
+        throw new LgError('LG_NOT_FOUND', `no decision '${request.params.id}'`);
+      return proof;
+    },
+  );
 }
 
 function decisionBorrower(payload: string): string | null {

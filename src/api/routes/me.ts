@@ -5,7 +5,7 @@ import { LgError } from '../../domain/index.js';
 import { UUID_PATTERN } from '../../domain/index.js';
 import type { CoreServices } from '../../core/index.js';
 import { COMPLAINT_CATEGORIES, type CaseService } from '../../cases/index.js';
-import { guardOf, BORROWERS, typed } from '../types.js';
+import { guardOf, BORROWERS, typed, type TypedApp } from '../types.js';
 
 /**
  * The borrower's own view, with a borrower token (issue 11). Every route reads the borrower from the token, never
@@ -62,162 +62,186 @@ export function borrowerOf(request: FastifyRequest): string {
   return id;
 }
 
+/** What every /v1/me route shares: the borrower's face of the case service and the one borrowers-only config. */
+interface MeRouteContext {
+  readonly me: CaseService['borrower'];
+  readonly config: { roles: typeof BORROWERS };
+}
+
 export function meRoutes(deps: MeRoutesDeps): FastifyPluginAsync {
   const me = deps.cases.borrower;
   const config = { roles: BORROWERS };
   return async (instance) => {
     const app = typed(instance);
-    app.get(
-      '/v1/me/lines',
-      {
-        config,
-        schema: {
-          tags,
-          summary: 'Your credit lines',
-          response: {
-            200: Type.Object({
-              items: Type.Array(
-                Type.Object({
-                  id: Type.String(),
-                  status: Type.String(),
-                  currency: Type.String(),
-                  limitMinor: Type.Integer(),
-                  availableMinor: Type.Integer(),
-                  outstandingPrincipalMinor: Type.Integer(),
-                  annualRate: Type.Number(),
-                }),
-              ),
-            }),
-            ...R.READ_ERRORS,
-          },
-        },
-      },
-      async (request) => me.lines(borrowerOf(request)),
-    );
-
-    app.get(
-      '/v1/me/lines/:id/explanation',
-      {
-        config,
-        schema: {
-          tags,
-          summary: 'Why your line is as it is, what you can do, how to appeal (and your open appeals)',
-          params: IdParams,
-          querystring: LangQuery,
-          response: {
-            200: R.MyLineExplanation,
-            ...R.ITEM_READ_ERRORS,
-          },
-        },
-      },
-      async (request) =>
-        // The cases module answers the core's explanation widened to a record (src/cases/borrower.ts); its members
-        // are the core's LineExplanation plus the open appeals, which the contract test checks on every answer.
-        (await me.explanation(borrowerOf(request), request.params.id, request.query.lang ?? 'zh')) as Static<
-          typeof R.MyLineExplanation
-        >,
-    );
-
-    app.get(
-      '/v1/me/appeals',
-      {
-        config,
-        schema: {
-          tags,
-          summary: 'Your appeals with state, deadline and outcome',
-          querystring: LangQuery,
-          response: { 200: Type.Object({ items: Type.Array(R.AppealView) }), ...R.READ_ERRORS },
-        },
-      },
-      async (request) => me.appeals(borrowerOf(request), request.query.lang ?? 'zh'),
-    );
-
-    app.post(
-      '/v1/me/appeals',
-      {
-        config: { ...config, idempotent: true },
-        schema: {
-          tags,
-          summary: 'Appeal against a line action or a decision',
-          body: AppealBody,
-          response: { 201: R.AppealView, ...R.WRITE_ERRORS },
-        },
-      },
-      async (request, reply) =>
-        reply.code(201).send(await me.fileAppeal(borrowerOf(request), request.body, guardOf(request))),
-    );
-
-    app.get(
-      '/v1/me/appeals/:id',
-      {
-        config,
-        schema: {
-          tags,
-          summary: 'One of your appeals',
-          params: IdParams,
-          querystring: LangQuery,
-          response: { 200: R.AppealView, ...R.ITEM_READ_ERRORS },
-        },
-      },
-      async (request) => me.appeal(borrowerOf(request), request.params.id, request.query.lang ?? 'zh'),
-    );
-
-    app.get(
-      '/v1/me/complaints',
-      {
-        config,
-        schema: {
-          tags,
-          summary: 'Your complaints',
-          querystring: LangQuery,
-          response: { 200: Type.Object({ items: Type.Array(R.ComplaintView) }), ...R.READ_ERRORS },
-        },
-      },
-      async (request) => me.complaints(borrowerOf(request), request.query.lang ?? 'zh'),
-    );
-
-    app.post(
-      '/v1/me/complaints',
-      {
-        config: { ...config, idempotent: true },
-        schema: {
-          tags,
-          summary: 'File a complaint; acknowledged at once with its 15-day deadline',
-          body: ComplaintBody,
-          response: { 201: R.ComplaintView, ...R.WRITE_ERRORS },
-        },
-      },
-      async (request, reply) =>
-        reply.code(201).send(await me.fileComplaint(borrowerOf(request), request.body, guardOf(request))),
-    );
-
-    app.get(
-      '/v1/me/complaints/:id',
-      {
-        config,
-        schema: {
-          tags,
-          summary: 'One of your complaints',
-          params: IdParams,
-          querystring: LangQuery,
-          response: { 200: R.ComplaintView, ...R.ITEM_READ_ERRORS },
-        },
-      },
-      async (request) => me.complaint(borrowerOf(request), request.params.id, request.query.lang ?? 'zh'),
-    );
-
-    app.post(
-      '/v1/me/draws/:id/cancel',
-      {
-        config: { ...config, idempotent: true },
-        schema: {
-          tags,
-          summary: 'Cancel a draw during its cooling-off',
-          params: IdParams,
-          response: { 200: Type.Object({ drawId: Type.String(), status: Type.String() }), ...R.WRITE_ERRORS },
-        },
-      },
-      async (request) => me.cancelDraw(borrowerOf(request), request.params.id, guardOf(request)),
-    );
+    const context: MeRouteContext = { me, config };
+    meLineRoutes(app, context);
+    meAppealRoutes(app, context);
+    meComplaintRoutes(app, context);
+    meDrawRoutes(app, context);
   };
+}
+
+/** The borrower's lines and the explanation of a decision on one. */
+function meLineRoutes(app: TypedApp, { me, config }: MeRouteContext): void {
+  app.get(
+    '/v1/me/lines',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Your credit lines',
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                id: Type.String(),
+                status: Type.String(),
+                currency: Type.String(),
+                limitMinor: Type.Integer(),
+                availableMinor: Type.Integer(),
+                outstandingPrincipalMinor: Type.Integer(),
+                annualRate: Type.Number(),
+              }),
+            ),
+          }),
+          ...R.READ_ERRORS,
+        },
+      },
+    },
+    async (request) => me.lines(borrowerOf(request)),
+  );
+
+  app.get(
+    '/v1/me/lines/:id/explanation',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Why your line is as it is, what you can do, how to appeal (and your open appeals)',
+        params: IdParams,
+        querystring: LangQuery,
+        response: {
+          200: R.MyLineExplanation,
+          ...R.ITEM_READ_ERRORS,
+        },
+      },
+    },
+    async (request) =>
+      // The cases module answers the core's explanation widened to a record (src/cases/borrower.ts); its members
+      // are the core's LineExplanation plus the open appeals, which the contract test checks on every answer.
+      (await me.explanation(borrowerOf(request), request.params.id, request.query.lang ?? 'zh')) as Static<
+        typeof R.MyLineExplanation
+      >,
+  );
+}
+
+/** The borrower's appeals: list, lodge, read. */
+function meAppealRoutes(app: TypedApp, { me, config }: MeRouteContext): void {
+  app.get(
+    '/v1/me/appeals',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Your appeals with state, deadline and outcome',
+        querystring: LangQuery,
+        response: { 200: Type.Object({ items: Type.Array(R.AppealView) }), ...R.READ_ERRORS },
+      },
+    },
+    async (request) => me.appeals(borrowerOf(request), request.query.lang ?? 'zh'),
+  );
+
+  app.post(
+    '/v1/me/appeals',
+    {
+      config: { ...config, idempotent: true },
+      schema: {
+        tags,
+        summary: 'Appeal against a line action or a decision',
+        body: AppealBody,
+        response: { 201: R.AppealView, ...R.WRITE_ERRORS },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(await me.fileAppeal(borrowerOf(request), request.body, guardOf(request))),
+  );
+
+  app.get(
+    '/v1/me/appeals/:id',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'One of your appeals',
+        params: IdParams,
+        querystring: LangQuery,
+        response: { 200: R.AppealView, ...R.ITEM_READ_ERRORS },
+      },
+    },
+    async (request) => me.appeal(borrowerOf(request), request.params.id, request.query.lang ?? 'zh'),
+  );
+}
+
+/** The borrower's complaints: list, lodge, read. */
+function meComplaintRoutes(app: TypedApp, { me, config }: MeRouteContext): void {
+  app.get(
+    '/v1/me/complaints',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Your complaints',
+        querystring: LangQuery,
+        response: { 200: Type.Object({ items: Type.Array(R.ComplaintView) }), ...R.READ_ERRORS },
+      },
+    },
+    async (request) => me.complaints(borrowerOf(request), request.query.lang ?? 'zh'),
+  );
+
+  app.post(
+    '/v1/me/complaints',
+    {
+      config: { ...config, idempotent: true },
+      schema: {
+        tags,
+        summary: 'File a complaint; acknowledged at once with its 15-day deadline',
+        body: ComplaintBody,
+        response: { 201: R.ComplaintView, ...R.WRITE_ERRORS },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(await me.fileComplaint(borrowerOf(request), request.body, guardOf(request))),
+  );
+
+  app.get(
+    '/v1/me/complaints/:id',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'One of your complaints',
+        params: IdParams,
+        querystring: LangQuery,
+        response: { 200: R.ComplaintView, ...R.ITEM_READ_ERRORS },
+      },
+    },
+    async (request) => me.complaint(borrowerOf(request), request.params.id, request.query.lang ?? 'zh'),
+  );
+}
+
+/** Cancelling one of the borrower's own draws. */
+function meDrawRoutes(app: TypedApp, { me, config }: MeRouteContext): void {
+  app.post(
+    '/v1/me/draws/:id/cancel',
+    {
+      config: { ...config, idempotent: true },
+      schema: {
+        tags,
+        summary: 'Cancel a draw during its cooling-off',
+        params: IdParams,
+        response: { 200: Type.Object({ drawId: Type.String(), status: Type.String() }), ...R.WRITE_ERRORS },
+      },
+    },
+    async (request) => me.cancelDraw(borrowerOf(request), request.params.id, guardOf(request)),
+  );
 }

@@ -91,13 +91,17 @@ function asEventBatch(
 
 /** The monitor's HTTP face: events in, alerts, typologies, features, lists. */
 export function monitorRoutes(deps: MonitorRoutesDeps): FastifyPluginAsync {
-  const { monitor } = deps;
   return async (instance) => {
     const app = typed(instance);
     eventRoutes(app, deps);
     alertRoutes(app, deps);
-    featureRoutes(app, deps);
-    registerListRoutes(app, monitor, deps.listGates);
+    typologyRoutes(app, deps);
+    featureCatalogueRoutes(app);
+    featureValueRoutes(app, deps);
+    listReadRoutes(app, deps);
+    listCheckRoutes(app, deps);
+    listWriteRoutes(app, deps);
+    listAdminRoutes(app, deps);
   };
 }
 
@@ -105,11 +109,9 @@ function paramsOf(monitor: MonitorService, id: string, names: readonly string[])
   return Object.fromEntries(names.map((n) => [n, monitor.parameter(id, n) as number | readonly string[]]));
 }
 
-function registerListRoutes(
-  app: TypedApp,
-  monitor: MonitorService,
-  listGates?: MonitorRoutesDeps['listGates'],
-): void {
+/** Watch-list entries. */
+function listReadRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
+  const { monitor } = deps;
   app.get(
     '/v1/lists',
     {
@@ -163,7 +165,11 @@ function registerListRoutes(
       };
     },
   );
+}
 
+/** Screening a value against the lists. */
+function listCheckRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
+  const { monitor } = deps;
   app.get(
     '/v1/lists/check',
     {
@@ -182,7 +188,11 @@ function registerListRoutes(
       return { hits: monitor.lists.check(q.entityType, q.value, Date.now()) };
     },
   );
+}
 
+/** Adding and removing entries, through four eyes when the list gates say so. */
+function listWriteRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
+  const { monitor, listGates } = deps;
   app.post(
     '/v1/lists',
     {
@@ -244,7 +254,11 @@ function registerListRoutes(
       void reply.code(204);
     },
   );
+}
 
+/** Admin-only: a partner's list key, and exporting and importing shared lists. */
+function listAdminRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
+  const { monitor } = deps;
   app.put(
     '/v1/lists/partners/:partnerId/key',
     {
@@ -370,7 +384,7 @@ function eventRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
   );
 }
 
-/** Alerts and the typologies that raise them. */
+/** Alerts: the queue and their status changes. */
 function alertRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
   const { monitor } = deps;
   app.get(
@@ -430,7 +444,11 @@ function alertRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
       return { alertId, status };
     },
   );
+}
 
+/** Typology packs and their effective parameters. */
+function typologyRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
+  const { monitor } = deps;
   app.get(
     '/v1/typologies',
     {
@@ -492,9 +510,8 @@ function alertRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
   );
 }
 
-/** Point-in-time features and the signals a draw reads. */
-function featureRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
-  const { monitor } = deps;
+/** The feature catalogue. */
+function featureCatalogueRoutes(app: TypedApp): void {
   app.get(
     '/v1/features',
     {
@@ -554,7 +571,11 @@ function featureRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
       items: FEATURES.map((f) => ({ ...f, eventTypes: [...f.eventTypes] })),
     }),
   );
+}
 
+/** Point-in-time feature values and the signals a draw reads. */
+function featureValueRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
+  const { monitor } = deps;
   app.get(
     '/v1/features/:name',
     {

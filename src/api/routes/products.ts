@@ -6,7 +6,7 @@ import { PRODUCT_DEFAULTS, type ProductTerms } from '../../domain/index.js';
 import { REPAYMENT_METHODS } from '../../domain/index.js';
 import { PREPAYMENT_MODES } from '../../domain/index.js';
 import { PRODUCT_ID_PATTERN, purposeCatalogue, type CoreServices } from '../../core/index.js';
-import { guardOf, actorOf, READERS, RISK_WRITERS, typed } from '../types.js';
+import { guardOf, actorOf, READERS, RISK_WRITERS, typed, type TypedApp } from '../types.js';
 
 /** The product catalogue over HTTP: list, read every version, create, add a version (versions are never edited). */
 const MinorMax = Number.MAX_SAFE_INTEGER;
@@ -96,124 +96,132 @@ export function termsOf(body: TermsBody): ProductTerms {
 export function productRoutes(core: CoreServices): FastifyPluginAsync {
   return async (instance) => {
     const app = typed(instance);
-    app.get(
-      '/v1/products',
-      {
-        config: { roles: READERS },
-        schema: {
-          tags: ['products'],
-          summary: 'The catalogue: latest version of each',
-          response: { 200: Type.Object({ products: Type.Array(R.ProductView) }), ...R.READ_ERRORS },
-        },
-      },
-      async () => ({ products: await core.listProducts() }),
-    );
-
-    app.get(
-      '/v1/purposes',
-      {
-        config: { roles: READERS },
-        schema: {
-          tags: ['products'],
-          summary: '资金用途: the purpose catalogue, with the uses consumer credit may not fund',
-          response: {
-            200: Type.Object({
-              purposes: Type.Array(
-                Type.Object({
-                  forbiddenWhere: Type.Optional(Type.Literal('forbidLoanRepayment')),
-                  code: Type.String(),
-                  zh: Type.String(),
-                  en: Type.String(),
-                  allowed: Type.Boolean(),
-                }),
-              ),
-            }),
-            ...R.READ_ERRORS,
-          },
-        },
-      },
-      async () => ({ purposes: purposeCatalogue() }),
-    );
-
-    app.get(
-      '/v1/products/:id',
-      {
-        config: { roles: READERS },
-        schema: {
-          tags: ['products'],
-          summary: 'A product with every version, newest first',
-          params: IdParams,
-          response: { 200: Type.Object({ versions: Type.Array(R.ProductView) }), ...R.ITEM_READ_ERRORS },
-        },
-      },
-      async (request) => core.getProduct(request.params.id),
-    );
-
-    app.post(
-      '/v1/products',
-      {
-        config: { roles: RISK_WRITERS, idempotent: true },
-        schema: {
-          tags: ['products'],
-          summary: 'Create a product (version 1)',
-          body: CreateBody,
-          response: { 201: R.ProductView, ...R.WRITE_ERRORS },
-        },
-      },
-      async (request, reply) => {
-        const { id, ...terms } = request.body;
-        const result = await core.createProduct(
-          {
-            id,
-            terms: termsOf(terms),
-            actor: actorOf(request),
-          },
-          guardOf(request),
-        );
-        return reply.code(201).send(result);
-      },
-    );
-
-    app.post(
-      '/v1/products/:id/retire',
-      {
-        config: { roles: RISK_WRITERS, idempotent: true },
-        schema: {
-          tags: ['products'],
-          summary: 'Retire a product: no new lines; existing lines and booked loans keep their terms',
-          params: IdParams,
-          response: { 200: R.ProductView, ...R.WRITE_ERRORS },
-        },
-      },
-      async (request) => core.retireProduct(request.params.id, actorOf(request), guardOf(request)),
-    );
-
-    app.post(
-      '/v1/products/:id/versions',
-      {
-        config: { roles: RISK_WRITERS, idempotent: true },
-        schema: {
-          tags: ['products'],
-          summary:
-            'A new version: new lines use it; existing lines keep theirs and booked loans never change',
-          params: IdParams,
-          body: VersionBody,
-          response: { 201: R.ProductView, ...R.WRITE_ERRORS },
-        },
-      },
-      async (request, reply) => {
-        const { expectedVersion, ...terms } = request.body;
-        const result = await core.createProductVersion(
-          request.params.id,
-          {
-            terms: termsOf(terms),
-            expectedVersion,
-            actor: actorOf(request),
-          },
-          guardOf(request),
-        );
-        return reply.code(201).send(result);
-      },
-    );
+    productCatalogueReadRoutes(app, core);
+    productCatalogueWriteRoutes(app, core);
   };
+}
+
+/** Reading the catalogue: products, loan purposes, one product with every version. */
+function productCatalogueReadRoutes(app: TypedApp, core: CoreServices): void {
+  app.get(
+    '/v1/products',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags: ['products'],
+        summary: 'The catalogue: latest version of each',
+        response: { 200: Type.Object({ products: Type.Array(R.ProductView) }), ...R.READ_ERRORS },
+      },
+    },
+    async () => ({ products: await core.listProducts() }),
+  );
+
+  app.get(
+    '/v1/purposes',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags: ['products'],
+        summary: '资金用途: the purpose catalogue, with the uses consumer credit may not fund',
+        response: {
+          200: Type.Object({
+            purposes: Type.Array(
+              Type.Object({
+                forbiddenWhere: Type.Optional(Type.Literal('forbidLoanRepayment')),
+                code: Type.String(),
+                zh: Type.String(),
+                en: Type.String(),
+                allowed: Type.Boolean(),
+              }),
+            ),
+          }),
+          ...R.READ_ERRORS,
+        },
+      },
+    },
+    async () => ({ purposes: purposeCatalogue() }),
+  );
+
+  app.get(
+    '/v1/products/:id',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags: ['products'],
+        summary: 'A product with every version, newest first',
+        params: IdParams,
+        response: { 200: Type.Object({ versions: Type.Array(R.ProductView) }), ...R.ITEM_READ_ERRORS },
+      },
+    },
+    async (request) => core.getProduct(request.params.id),
+  );
+}
+
+/** Changing the catalogue: create a product, retire it, add a version. */
+function productCatalogueWriteRoutes(app: TypedApp, core: CoreServices): void {
+  app.post(
+    '/v1/products',
+    {
+      config: { roles: RISK_WRITERS, idempotent: true },
+      schema: {
+        tags: ['products'],
+        summary: 'Create a product (version 1)',
+        body: CreateBody,
+        response: { 201: R.ProductView, ...R.WRITE_ERRORS },
+      },
+    },
+    async (request, reply) => {
+      const { id, ...terms } = request.body;
+      const result = await core.createProduct(
+        {
+          id,
+          terms: termsOf(terms),
+          actor: actorOf(request),
+        },
+        guardOf(request),
+      );
+      return reply.code(201).send(result);
+    },
+  );
+
+  app.post(
+    '/v1/products/:id/retire',
+    {
+      config: { roles: RISK_WRITERS, idempotent: true },
+      schema: {
+        tags: ['products'],
+        summary: 'Retire a product: no new lines; existing lines and booked loans keep their terms',
+        params: IdParams,
+        response: { 200: R.ProductView, ...R.WRITE_ERRORS },
+      },
+    },
+    async (request) => core.retireProduct(request.params.id, actorOf(request), guardOf(request)),
+  );
+
+  app.post(
+    '/v1/products/:id/versions',
+    {
+      config: { roles: RISK_WRITERS, idempotent: true },
+      schema: {
+        tags: ['products'],
+        summary: 'A new version: new lines use it; existing lines keep theirs and booked loans never change',
+        params: IdParams,
+        body: VersionBody,
+        response: { 201: R.ProductView, ...R.WRITE_ERRORS },
+      },
+    },
+    async (request, reply) => {
+      const { expectedVersion, ...terms } = request.body;
+      const result = await core.createProductVersion(
+        request.params.id,
+        {
+          terms: termsOf(terms),
+          expectedVersion,
+          actor: actorOf(request),
+        },
+        guardOf(request),
+      );
+      return reply.code(201).send(result);
+    },
+  );
 }

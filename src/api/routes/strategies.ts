@@ -89,13 +89,16 @@ export function parseInstant(text: string, bound: 'from' | 'to'): number {
 export function strategyRoutes(deps: StrategyRouteDeps): FastifyPluginAsync {
   return async (instance) => {
     const app = typed(instance);
+    strategyDocumentRoutes(app, deps);
     strategyVersionRoutes(app, deps);
+    strategyActivationRoutes(app, deps);
+    strategySimulationRoutes(app, deps);
     overlayRoutes(app, deps);
   };
 }
 
-/** Strategies: schema, validation, versions, activation, simulation, and the decisions they made. */
-function strategyVersionRoutes(app: TypedApp, deps: StrategyRouteDeps): void {
+/** Strategies: the list, the document schema, validation, and saving a new version. */
+function strategyDocumentRoutes(app: TypedApp, deps: StrategyRouteDeps): void {
   const { engine } = deps;
   app.get(
     '/v1/strategies',
@@ -159,7 +162,11 @@ function strategyVersionRoutes(app: TypedApp, deps: StrategyRouteDeps): void {
       return record;
     },
   );
+}
 
+/** A strategy's stored versions and their activation history. */
+function strategyVersionRoutes(app: TypedApp, deps: StrategyRouteDeps): void {
+  const { engine } = deps;
   app.get(
     '/v1/strategies/:id/versions',
     {
@@ -205,7 +212,11 @@ function strategyVersionRoutes(app: TypedApp, deps: StrategyRouteDeps): void {
     },
     async (request) => engine.getVersion(request.params.id, request.params.version),
   );
+}
 
+/** Activating a version, directly or through four eyes. */
+function strategyActivationRoutes(app: TypedApp, deps: StrategyRouteDeps): void {
+  const { engine } = deps;
   app.post(
     '/v1/strategies/:id/versions/:version/activate',
     {
@@ -253,7 +264,11 @@ function strategyVersionRoutes(app: TypedApp, deps: StrategyRouteDeps): void {
       return engine.activate(request.params.id, request.body.version, actorOf(request), guardOf(request));
     },
   );
+}
 
+/** Simulation over stored decisions, and reading one decision. */
+function strategySimulationRoutes(app: TypedApp, deps: StrategyRouteDeps): void {
+  const { engine } = deps;
   app.post(
     '/v1/strategies/:id/simulate',
     {

@@ -18,7 +18,7 @@ import {
   revokeApiKey,
   BORROWER_TOKEN_TTL_MS_MAX,
 } from '../api-keys.js';
-import { guardOf, actorOf, ROLES, type Role, typed } from '../types.js';
+import { guardOf, actorOf, ROLES, type Role, typed, type TypedApp } from '../types.js';
 
 /** People, their keys, and borrower tokens (issue 11). */
 export interface UserRoutesDeps {
@@ -59,159 +59,166 @@ const tags = ['users'];
 export function userRoutes(deps: UserRoutesDeps): FastifyPluginAsync {
   return async (instance) => {
     const app = typed(instance);
-    app.post(
-      '/v1/users',
-      {
-        config: { roles: ADMINS, idempotent: true },
-        schema: {
-          tags,
-          summary: 'Create a user (a person with a role)',
-          body: UserBody,
-          response: { 201: R.UserView, ...R.WRITE_ERRORS },
-        },
-      },
-      async (request, reply) =>
-        reply
-          .code(201)
-          .send(
-            await createUser(
-              deps.store,
-              deps,
-              { ...request.body, actor: actorOf(request) },
-              guardOf(request),
-            ),
-          ),
-    );
-
-    app.get(
-      '/v1/users',
-      {
-        config: { roles: ['admin', 'auditor'] },
-        schema: {
-          tags,
-          summary: 'Users',
-          response: { 200: Type.Object({ items: Type.Array(R.UserView) }), ...R.READ_ERRORS },
-        },
-      },
-      async () => ({ items: await listUsers(deps.store.db) }),
-    );
-
-    // Not an idempotent route on purpose: a replayed answer would have to store the key itself, and a key is shown
-    // once and stored only as a hash. A retry makes a second key; the first can be revoked.
-    app.post(
-      '/v1/keys',
-      {
-        config: { roles: ADMINS },
-        schema: {
-          tags,
-          summary: "Create a key for a user (shown once); an admin's key waits for a second admin",
-          body: KeyBody,
-          response: {
-            201: Type.Object({
-              active: Type.Boolean(),
-              id: Type.String(),
-              key: Type.String(),
-              role: Type.Union([
-                Type.Literal('admin'),
-                Type.Literal('risk_analyst'),
-                Type.Literal('analyst'),
-                Type.Literal('supervisor'),
-                Type.Literal('service'),
-                Type.Literal('auditor'),
-                Type.Literal('partner'),
-              ]),
-              userId: Type.Optional(Type.String()),
-            }),
-            202: Type.Object({
-              id: Type.String(),
-              key: Type.String(),
-              role: Type.String(),
-              userId: Type.String(),
-              active: Type.Boolean(),
-              pendingChange: R.PendingChangeView,
-            }),
-            ...R.WRITE_ERRORS,
-          },
-        },
-      },
-      async (request, reply) => {
-        const body = request.body;
-        const user = await findUser(deps.store.db, body.userId);
-        if (!user) throw new LgError('LG_NOT_FOUND', `no user ${body.userId}`);
-        if (user.role === 'admin' && deps.fourEyes.requires('api_key.create_admin')) {
-          const key = newApiKeySecret(deps.random);
-          const keyId = deps.ids.next();
-          const change = await deps.fourEyes.propose({
-            operation: 'api_key.create_admin',
-            subjectId: user.id,
-            payload: { keyId, keyHash: hashApiKey(key), userId: user.id, label: body.label ?? '' },
-            diff: { create: { keyId, userId: user.id, role: 'admin' } },
-            reason: body.reason ?? 'admin key',
-            maker: actorOf(request),
-          });
-          return reply
-            .code(202)
-            .send({ id: keyId, key, role: 'admin', userId: user.id, active: false, pendingChange: change });
-        }
-        const created = await createUserKey(deps.store, deps, {
-          userId: body.userId,
-          label: body.label,
-          actor: actorOf(request),
-        });
-        return reply.code(201).send({ ...created, active: true });
-      },
-    );
-
-    app.delete(
-      '/v1/keys/:id',
-      {
-        config: { roles: ADMINS },
-        schema: {
-          tags,
-          summary: 'Revoke a key: refused by every instance within one second',
-          params: IdParams,
-          response: {
-            200: Type.Object({ keyId: Type.String(), revokedAt: Type.String() }),
-            ...R.WRITE_ERRORS,
-          },
-        },
-      },
-      async (request) =>
-        revokeApiKey(deps.store, deps, { keyId: request.params.id, actor: actorOf(request) }),
-    );
-
-    app.post(
-      '/v1/borrowers/:id/tokens',
-      {
-        config: { roles: ['service'] },
-        // The body is optional: no body means the default lifetime.
-        preValidation: async (request) => {
-          if (request.body === undefined || request.body === null) request.body = {};
-        },
-        schema: {
-          tags,
-          summary: 'Mint a short-lived token with which one borrower reads only their own data (/v1/me/…)',
-          params: IdParams,
-          body: TokenBody,
-          response: {
-            201: Type.Object({
-              token: Type.String(),
-              tokenId: Type.String(),
-              borrowerId: Type.String(),
-              expiresAt: Type.String(),
-            }),
-            ...R.WRITE_ERRORS,
-          },
-        },
-      },
-      async (request, reply) =>
-        reply.code(201).send(
-          await mintBorrowerToken(deps.store, deps, {
-            borrowerId: request.params.id,
-            ttlMs: request.body.ttlSeconds === undefined ? undefined : request.body.ttlSeconds * 1000,
-            actor: actorOf(request),
-          }),
-        ),
-    );
+    userAccountRoutes(app, deps);
+    apiKeyCreationRoutes(app, deps);
+    credentialRoutes(app, deps);
   };
+}
+
+/** People: add a user, list users. */
+function userAccountRoutes(app: TypedApp, deps: UserRoutesDeps): void {
+  app.post(
+    '/v1/users',
+    {
+      config: { roles: ADMINS, idempotent: true },
+      schema: {
+        tags,
+        summary: 'Create a user (a person with a role)',
+        body: UserBody,
+        response: { 201: R.UserView, ...R.WRITE_ERRORS },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .code(201)
+        .send(
+          await createUser(deps.store, deps, { ...request.body, actor: actorOf(request) }, guardOf(request)),
+        ),
+  );
+
+  app.get(
+    '/v1/users',
+    {
+      config: { roles: ['admin', 'auditor'] },
+      schema: {
+        tags,
+        summary: 'Users',
+        response: { 200: Type.Object({ items: Type.Array(R.UserView) }), ...R.READ_ERRORS },
+      },
+    },
+    async () => ({ items: await listUsers(deps.store.db) }),
+  );
+}
+
+/** Issuing an API key for a user (an admin key through four eyes). */
+function apiKeyCreationRoutes(app: TypedApp, deps: UserRoutesDeps): void {
+  // Not an idempotent route on purpose: a replayed answer would have to store the key itself, and a key is shown
+  // once and stored only as a hash. A retry makes a second key; the first can be revoked.
+  app.post(
+    '/v1/keys',
+    {
+      config: { roles: ADMINS },
+      schema: {
+        tags,
+        summary: "Create a key for a user (shown once); an admin's key waits for a second admin",
+        body: KeyBody,
+        response: {
+          201: Type.Object({
+            active: Type.Boolean(),
+            id: Type.String(),
+            key: Type.String(),
+            role: Type.Union([
+              Type.Literal('admin'),
+              Type.Literal('risk_analyst'),
+              Type.Literal('analyst'),
+              Type.Literal('supervisor'),
+              Type.Literal('service'),
+              Type.Literal('auditor'),
+              Type.Literal('partner'),
+            ]),
+            userId: Type.Optional(Type.String()),
+          }),
+          202: Type.Object({
+            id: Type.String(),
+            key: Type.String(),
+            role: Type.String(),
+            userId: Type.String(),
+            active: Type.Boolean(),
+            pendingChange: R.PendingChangeView,
+          }),
+          ...R.WRITE_ERRORS,
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const user = await findUser(deps.store.db, body.userId);
+      if (!user) throw new LgError('LG_NOT_FOUND', `no user ${body.userId}`);
+      if (user.role === 'admin' && deps.fourEyes.requires('api_key.create_admin')) {
+        const key = newApiKeySecret(deps.random);
+        const keyId = deps.ids.next();
+        const change = await deps.fourEyes.propose({
+          operation: 'api_key.create_admin',
+          subjectId: user.id,
+          payload: { keyId, keyHash: hashApiKey(key), userId: user.id, label: body.label ?? '' },
+          diff: { create: { keyId, userId: user.id, role: 'admin' } },
+          reason: body.reason ?? 'admin key',
+          maker: actorOf(request),
+        });
+        return reply
+          .code(202)
+          .send({ id: keyId, key, role: 'admin', userId: user.id, active: false, pendingChange: change });
+      }
+      const created = await createUserKey(deps.store, deps, {
+        userId: body.userId,
+        label: body.label,
+        actor: actorOf(request),
+      });
+      return reply.code(201).send({ ...created, active: true });
+    },
+  );
+}
+
+/** Revoking a key, and minting a borrower's short-lived token. */
+function credentialRoutes(app: TypedApp, deps: UserRoutesDeps): void {
+  app.delete(
+    '/v1/keys/:id',
+    {
+      config: { roles: ADMINS },
+      schema: {
+        tags,
+        summary: 'Revoke a key: refused by every instance within one second',
+        params: IdParams,
+        response: {
+          200: Type.Object({ keyId: Type.String(), revokedAt: Type.String() }),
+          ...R.WRITE_ERRORS,
+        },
+      },
+    },
+    async (request) => revokeApiKey(deps.store, deps, { keyId: request.params.id, actor: actorOf(request) }),
+  );
+
+  app.post(
+    '/v1/borrowers/:id/tokens',
+    {
+      config: { roles: ['service'] },
+      // The body is optional: no body means the default lifetime.
+      preValidation: async (request) => {
+        if (request.body === undefined || request.body === null) request.body = {};
+      },
+      schema: {
+        tags,
+        summary: 'Mint a short-lived token with which one borrower reads only their own data (/v1/me/…)',
+        params: IdParams,
+        body: TokenBody,
+        response: {
+          201: Type.Object({
+            token: Type.String(),
+            tokenId: Type.String(),
+            borrowerId: Type.String(),
+            expiresAt: Type.String(),
+          }),
+          ...R.WRITE_ERRORS,
+        },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(
+        await mintBorrowerToken(deps.store, deps, {
+          borrowerId: request.params.id,
+          ttlMs: request.body.ttlSeconds === undefined ? undefined : request.body.ttlSeconds * 1000,
+          actor: actorOf(request),
+        }),
+      ),
+  );
 }

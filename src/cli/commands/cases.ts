@@ -53,6 +53,15 @@ function out(json: boolean | undefined, value: unknown, text: () => string): voi
 
 export function registerCasesCommand(program: Command, openApp: OpenApp): void {
   const cases = program.command('cases').description('work the case queues (people in the loop)');
+  registerCaseQueueCommands(cases, openApp);
+  registerCaseResolveCommand(cases, openApp);
+  registerCaseJobsCommand(cases, openApp);
+  registerChangesCommand(program, openApp);
+  registerUsersCommand(program, openApp);
+}
+
+/** `cases list|show|assign`: the queue, one case, and who works it. */
+function registerCaseQueueCommands(cases: Command, openApp: OpenApp): void {
   cases
     .command('list')
     .description('cases, newest first, filtered by type, state, assignee')
@@ -115,6 +124,10 @@ export function registerCasesCommand(program: Command, openApp: OpenApp): void {
         }),
       ),
     );
+}
+
+/** `cases resolve`: an outcome that acts through the core (pending when four eyes apply). */
+function registerCaseResolveCommand(cases: Command, openApp: OpenApp): void {
   cases
     .command('resolve <id>')
     .description('resolve a case with an outcome that acts through the core (pending when four eyes apply)')
@@ -171,6 +184,10 @@ export function registerCasesCommand(program: Command, openApp: OpenApp): void {
           }),
         ),
     );
+}
+
+/** `cases jobs`: the case jobs, once. */
+function registerCaseJobsCommand(cases: Command, openApp: OpenApp): void {
   cases
     .command('jobs')
     .description('run the case jobs once: intake sweep, SLA escalation, cooling-off releases, change expiry')
@@ -190,7 +207,10 @@ export function registerCasesCommand(program: Command, openApp: OpenApp): void {
         }),
       ),
     );
+}
 
+/** `changes list|approve|reject`: four eyes from the command line. */
+function registerChangesCommand(program: Command, openApp: OpenApp): void {
   const changes = program
     .command('changes')
     .description('four eyes: pending changes a second person approves');
@@ -242,7 +262,10 @@ export function registerCasesCommand(program: Command, openApp: OpenApp): void {
       );
   decide('approve');
   decide('reject');
+}
 
+/** `users create`. */
+function registerUsersCommand(program: Command, openApp: OpenApp): void {
   const users = program.command('users').description('people who operate LineGuard');
   users
     .command('create')
