@@ -140,19 +140,26 @@ export async function storeIdempotentResponses(store: Store, rows: readonly Idem
     });
     return;
   }
+  const upsert = (db: Db, chunk: readonly IdempotencyRow[]) =>
+    db
+      .insertInto('idempotency_keys')
+      .values(chunk)
+      .onConflict((oc) =>
+        oc.columns(['scope', 'idem_key']).doUpdateSet((eb) => ({
+          state: 'done',
+          status_code: eb.ref('excluded.status_code'),
+          response_body: eb.ref('excluded.response_body'),
+        })),
+      )
+      .execute();
+  // On PostgreSQL one statement is atomic by itself: no BEGIN and COMMIT round trips for the usual case. (SQLite's
+  // writes go through its group committer, whose batch may be open on the one connection.)
+  if (store.kind === 'postgres' && rows.length <= RESPONSES_PER_STATEMENT) {
+    await upsert(store.db, rows);
+    return;
+  }
   await store.transaction(async (tx) => {
-    for (let i = 0; i < rows.length; i += RESPONSES_PER_STATEMENT) {
-      await tx
-        .insertInto('idempotency_keys')
-        .values(rows.slice(i, i + RESPONSES_PER_STATEMENT))
-        .onConflict((oc) =>
-          oc.columns(['scope', 'idem_key']).doUpdateSet((eb) => ({
-            state: 'done',
-            status_code: eb.ref('excluded.status_code'),
-            response_body: eb.ref('excluded.response_body'),
-          })),
-        )
-        .execute();
-    }
+    for (let i = 0; i < rows.length; i += RESPONSES_PER_STATEMENT)
+      await upsert(tx, rows.slice(i, i + RESPONSES_PER_STATEMENT));
   });
 }

@@ -511,6 +511,9 @@ describe('security headers and who may read /metrics (issue 12)', () => {
       expect(response.headers['x-frame-options'], url).toBe('DENY');
       expect(response.headers['strict-transport-security'], url).toMatch(/max-age=\d+/);
       expect(response.headers['referrer-policy'], url).toBe('no-referrer');
+      expect(response.headers['cross-origin-opener-policy'], url).toBe('same-origin');
+      expect(response.headers['cross-origin-resource-policy'], url).toBe('same-origin');
+      expect(response.headers['x-permitted-cross-domain-policies'], url).toBe('none');
     }
   });
 
