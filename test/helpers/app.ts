@@ -38,10 +38,22 @@ export async function startTestApp(env: Env = {}, options: AppOptions = {}): Pro
     server,
     dataDir,
     async close() {
+      const unguarded = await unguardedWrites(app);
       await server.close();
       await app.close();
+      // Every suite that runs the whole app doubles as a check that each idempotent write committed its key with it.
+      if (unguarded.length > 0)
+        throw new Error(`idempotent writes that did not commit their key: ${unguarded.join(', ')}`);
     },
   };
+}
+
+/** Routes whose successful write did not commit its Idempotency-Key in its own unit (src/api/server.ts counts them). */
+async function unguardedWrites(app: AppServices): Promise<string[]> {
+  const metric = app.metrics.getSingleMetric('lineguard_idempotent_writes_unguarded_total');
+  if (!metric) return [];
+  const { values } = await metric.get();
+  return values.filter((v) => v.value > 0).map((v) => `${String(v.labels.route)} x${v.value}`);
 }
 
 export function adminHeaders(idempotencyKey?: string): Record<string, string> {
