@@ -155,107 +155,167 @@ export interface FourEyesGates {
 
 const isPerson = (actor: string): boolean => actor.startsWith('user:');
 
+/** What a gate asks the four-eyes store to hold for a checker. */
+interface Proposal {
+  readonly operation: FourEyesOperation;
+  readonly subjectId: string;
+  readonly payload: unknown;
+  readonly diff: unknown;
+  readonly reason: string;
+}
+
+type Propose = (
+  proposal: Proposal,
+  actor: string,
+  guard: UnitGuard | undefined,
+) => ReturnType<FourEyes['propose']>;
+
 export function createGates(fourEyes: FourEyes, core: CoreServices, store: Store): FourEyesGates {
-  const propose = (
-    operation: FourEyesOperation,
-    subjectId: string,
-    payload: unknown,
-    diff: unknown,
-    actor: string,
-    reason: string,
-    guard: UnitGuard | undefined,
-  ) => fourEyes.propose({ operation, subjectId, payload, diff, reason, maker: actor }, undefined, guard);
+  const propose: Propose = (proposal, actor, guard) =>
+    fourEyes.propose(
+      {
+        operation: proposal.operation,
+        subjectId: proposal.subjectId,
+        payload: proposal.payload,
+        diff: proposal.diff,
+        reason: proposal.reason,
+        maker: actor,
+      },
+      undefined,
+      guard,
+    );
   return {
-    async lineAction(lineId, action, actor, guard) {
-      if (!isPerson(actor)) return undefined;
-      const raises = action.type === 'LIMIT_INCREASE' || action.type === 'TEMP_LIMIT';
-      if (
-        raises &&
-        fourEyes.requires('line.limit_increase') &&
-        (action.limitMinor ?? 0) >= fourEyes.config.limitIncreaseThresholdMinor
-      )
+    lineAction: lineActionGate({ fourEyes, core, store }, propose),
+    ...activationGates(fourEyes, propose),
+    ...overlayAndListGates(fourEyes, propose),
+  };
+}
+
+/** A limit raise at or above the threshold, or lifting a fraud restriction, waits for a checker. */
+function lineActionGate(
+  deps: { fourEyes: FourEyes; core: CoreServices; store: Store },
+  propose: Propose,
+): FourEyesGates['lineAction'] {
+  const { fourEyes, core, store } = deps;
+  return async (lineId, action, actor, guard) => {
+    if (!isPerson(actor)) return undefined;
+    const raises = action.type === 'LIMIT_INCREASE' || action.type === 'TEMP_LIMIT';
+    if (
+      raises &&
+      fourEyes.requires('line.limit_increase') &&
+      (action.limitMinor ?? 0) >= fourEyes.config.limitIncreaseThresholdMinor
+    )
+      return propose(
+        {
+          operation: 'line.limit_increase',
+          subjectId: lineId,
+          payload: { lineId, action },
+          diff: { lineId, ...action },
+          reason: action.note ?? action.type,
+        },
+        actor,
+        guard,
+      );
+    const lifts = action.type === 'UNFREEZE' || action.type === 'REINSTATE';
+    if (lifts && fourEyes.requires('line.lift_fraud_restriction')) {
+      const line = await lineRow(store.db, lineId);
+      if (line && (await restrictedForFraud(core.deps, line)))
         return propose(
-          'line.limit_increase',
-          lineId,
-          { lineId, action },
-          { lineId, ...action },
+          {
+            operation: 'line.lift_fraud_restriction',
+            subjectId: lineId,
+            payload: { lineId, action },
+            diff: { lineId, ...action },
+            reason: action.note ?? action.type,
+          },
           actor,
-          action.note ?? action.type,
           guard,
         );
-      const lifts = action.type === 'UNFREEZE' || action.type === 'REINSTATE';
-      if (lifts && fourEyes.requires('line.lift_fraud_restriction')) {
-        const line = await lineRow(store.db, lineId);
-        if (line && (await restrictedForFraud(core.deps, line)))
-          return propose(
-            'line.lift_fraud_restriction',
-            lineId,
-            { lineId, action },
-            { lineId, ...action },
-            actor,
-            action.note ?? action.type,
-            guard,
-          );
-      }
-      return undefined;
-    },
+    }
+    return undefined;
+  };
+}
+
+function activationGates(
+  fourEyes: FourEyes,
+  propose: Propose,
+): Pick<FourEyesGates, 'strategyActivation' | 'modelActivation'> {
+  return {
     async strategyActivation(id, version, actor, guard) {
       if (!isPerson(actor) || !fourEyes.requires('strategy.activate')) return undefined;
       return propose(
-        'strategy.activate',
-        id,
-        { id, version },
-        { strategyId: id, activate: version },
+        {
+          operation: 'strategy.activate',
+          subjectId: id,
+          payload: { id, version },
+          diff: { strategyId: id, activate: version },
+          reason: `activate ${id} v${version}`,
+        },
         actor,
-        `activate ${id} v${version}`,
         guard,
       );
     },
     async modelActivation(id, version, actor, guard) {
       if (!isPerson(actor) || !fourEyes.requires('model.activate')) return undefined;
       return propose(
-        'model.activate',
-        id,
-        { id, version },
-        { modelId: id, activate: version },
+        {
+          operation: 'model.activate',
+          subjectId: id,
+          payload: { id, version },
+          diff: { modelId: id, activate: version },
+          reason: `activate model ${id} v${version}`,
+        },
         actor,
-        `activate model ${id} v${version}`,
         guard,
       );
     },
+  };
+}
+
+function overlayAndListGates(
+  fourEyes: FourEyes,
+  propose: Propose,
+): Pick<FourEyesGates, 'overlay' | 'listAdd' | 'listRemove'> {
+  return {
     async overlay(input, actor, guard) {
       if (!isPerson(actor) || !fourEyes.requires('overlay.change')) return undefined;
       return propose(
-        'overlay.change',
-        input.name,
-        input,
-        { overlay: input.name, to: input.value },
+        {
+          operation: 'overlay.change',
+          subjectId: input.name,
+          payload: input,
+          diff: { overlay: input.name, to: input.value },
+          reason: input.description ?? `overlay ${input.name}`,
+        },
         actor,
-        input.description ?? `overlay ${input.name}`,
         guard,
       );
     },
     async listAdd(entry, actor, guard) {
       if (!isPerson(actor) || !fourEyes.requires('list.add')) return undefined;
       return propose(
-        'list.add',
-        `${entry.list}:${entry.entityType}`,
-        entry,
-        { add: entry },
+        {
+          operation: 'list.add',
+          subjectId: `${entry.list}:${entry.entityType}`,
+          payload: entry,
+          diff: { add: entry },
+          reason: entry.reason,
+        },
         actor,
-        entry.reason,
         guard,
       );
     },
     async listRemove(entryId, actor, guard) {
       if (!isPerson(actor) || !fourEyes.requires('list.remove')) return undefined;
       return propose(
-        'list.remove',
-        entryId,
-        { entryId },
-        { remove: entryId },
+        {
+          operation: 'list.remove',
+          subjectId: entryId,
+          payload: { entryId },
+          diff: { remove: entryId },
+          reason: `remove list entry ${entryId}`,
+        },
         actor,
-        `remove list entry ${entryId}`,
         guard,
       );
     },

@@ -46,75 +46,16 @@ export interface PortfolioDeps {
 const BASELINE_NAME = 'application-score';
 export const SNAPSHOTS_LIST_MAX = 400;
 
+const parsedSnapshot = (metrics: string | undefined): PortfolioSnapshot | null =>
+  metrics === undefined ? null : (JSON.parse(metrics) as PortfolioSnapshot);
+
 export function createPortfolioService(deps: PortfolioDeps): PortfolioService {
   const db = deps.store;
-  const parsed = (metrics: string | undefined): PortfolioSnapshot | null =>
-    metrics === undefined ? null : (JSON.parse(metrics) as PortfolioSnapshot);
-
-  async function baseline(): Promise<ScoreBaseline | null> {
-    const stored = await db.baseline(BASELINE_NAME);
-    return stored === undefined ? null : (JSON.parse(stored) as ScoreBaseline);
-  }
-
-  async function previousOf(asOf: string): Promise<PortfolioSnapshot | null> {
-    return parsed(await db.snapshotBefore(asOf));
-  }
-
-  async function snapshot(asOf: string) {
-    const now = deps.clock.now();
-    const stored = await baseline();
-    const { snapshot: computed, scores } = await computeSnapshot(db, asOf, {
-      buckets: deps.buckets,
-      baseline: stored,
-    });
-    // The model file carries no score distribution: the first window with enough scored applications is the baseline.
-    const fresh = !stored && scores.length >= PSI_BASELINE_MIN_SCORES ? baselineOf(scores, asOf) : null;
-    const snap: PortfolioSnapshot = fresh
-      ? { ...computed, score: { ...computed.score, psi: 0, baselineAsOf: asOf } }
-      : computed;
-    const breaches = evaluateEarlyWarnings(snap, await previousOf(asOf), deps.thresholds);
-    const metrics = canonicalJson(snap);
-    const recorded = await deps.store.unit(async (tx) => {
-      await tx.upsertSnapshot(asOf, metrics, now);
-      if (fresh) await tx.insertBaselineIfAbsent(BASELINE_NAME, canonicalJson(fresh), now);
-      const known = new Set(await tx.warningRuleIds(asOf));
-      const newBreaches = breaches.filter((b) => !known.has(b.ruleId));
-      for (const b of newBreaches)
-        await tx.insertWarning({
-          asOf,
-          ruleId: b.ruleId,
-          value: b.value,
-          threshold: b.threshold,
-          detail: canonicalJson(b.detail),
-          at: now,
-        });
-      await tx.appendLedger([
-        {
-          entryId: deps.ids.next(),
-          kind: 'portfolio.snapshot',
-          subjectId: `portfolio:${asOf}`,
-          recordedAt: now,
-          payload: { asOf, metricsSha256: sha256Hex(metrics), warnings: newBreaches.map((b) => b.ruleId) },
-        },
-      ]);
-      return newBreaches;
-    });
-    // Alerts after commit, each its own write (as the blast-radius guard's): a breach is recorded even if raising
-    // its alert fails, and the alert id is attached once it exists.
-    const warnings: EarlyWarning[] = [];
-    for (const b of recorded) {
-      const alertId = await deps.raiseAlert({ ...b, asOf });
-      await db.setWarningAlert(asOf, b.ruleId, alertId);
-      warnings.push({ ...b, asOf, alertId });
-    }
-    return { snapshot: snap, warnings };
-  }
-
   return {
-    snapshot,
-    latest: async () => parsed(await db.latestSnapshot()),
+    snapshot: (asOf) => takeSnapshot(deps, asOf),
+    latest: async () => parsedSnapshot(await db.latestSnapshot()),
     async get(asOf) {
-      const snap = parsed(await db.snapshotOf(asOf));
+      const snap = parsedSnapshot(await db.snapshotOf(asOf));
       if (!snap) throw new LgError('LG_NOT_FOUND', `no portfolio snapshot for ${asOf}`);
       return snap;
     },
@@ -139,4 +80,96 @@ export function createPortfolioService(deps: PortfolioDeps): PortfolioService {
     },
     monthlyReport: (month) => monthlyReport(db, month),
   };
+}
+
+/** Computes the snapshot, records it with its new breaches in one unit, then raises their alerts. */
+async function takeSnapshot(
+  deps: PortfolioDeps,
+  asOf: string,
+): Promise<{ snapshot: PortfolioSnapshot; warnings: EarlyWarning[] }> {
+  const now = deps.clock.now();
+  const { snap, fresh } = await computeWithBaseline(deps, asOf);
+  const breaches = evaluateEarlyWarnings(
+    snap,
+    parsedSnapshot(await deps.store.snapshotBefore(asOf)),
+    deps.thresholds,
+  );
+  const recorded = await recordSnapshot(deps, { asOf, snap, fresh, breaches, now });
+  const warnings = await raiseAlerts(deps, asOf, recorded);
+  return { snapshot: snap, warnings };
+}
+
+/** The date's snapshot against the stored score baseline, or the baseline this window founds when there is none. */
+async function computeWithBaseline(
+  deps: PortfolioDeps,
+  asOf: string,
+): Promise<{ snap: PortfolioSnapshot; fresh: ScoreBaseline | null }> {
+  const storedText = await deps.store.baseline(BASELINE_NAME);
+  const stored = storedText === undefined ? null : (JSON.parse(storedText) as ScoreBaseline);
+  const { snapshot: computed, scores } = await computeSnapshot(deps.store, asOf, {
+    buckets: deps.buckets,
+    baseline: stored,
+  });
+  // The model file carries no score distribution: the first window with enough scored applications is the baseline.
+  const fresh = !stored && scores.length >= PSI_BASELINE_MIN_SCORES ? baselineOf(scores, asOf) : null;
+  const snap: PortfolioSnapshot = fresh
+    ? { ...computed, score: { ...computed.score, psi: 0, baselineAsOf: asOf } }
+    : computed;
+  return { snap, fresh };
+}
+
+/** Stores the snapshot (and a founded baseline) and the breaches not yet recorded for the date; returns those. */
+async function recordSnapshot(
+  deps: PortfolioDeps,
+  taken: {
+    asOf: string;
+    snap: PortfolioSnapshot;
+    fresh: ScoreBaseline | null;
+    breaches: readonly Breach[];
+    now: number;
+  },
+): Promise<Breach[]> {
+  const { asOf, fresh, breaches, now } = taken;
+  const metrics = canonicalJson(taken.snap);
+  return deps.store.unit(async (tx) => {
+    await tx.upsertSnapshot(asOf, metrics, now);
+    if (fresh) await tx.insertBaselineIfAbsent(BASELINE_NAME, canonicalJson(fresh), now);
+    const known = new Set(await tx.warningRuleIds(asOf));
+    const newBreaches = breaches.filter((b) => !known.has(b.ruleId));
+    for (const b of newBreaches)
+      await tx.insertWarning({
+        asOf,
+        ruleId: b.ruleId,
+        value: b.value,
+        threshold: b.threshold,
+        detail: canonicalJson(b.detail),
+        at: now,
+      });
+    await tx.appendLedger([
+      {
+        entryId: deps.ids.next(),
+        kind: 'portfolio.snapshot',
+        subjectId: `portfolio:${asOf}`,
+        recordedAt: now,
+        payload: { asOf, metricsSha256: sha256Hex(metrics), warnings: newBreaches.map((b) => b.ruleId) },
+      },
+    ]);
+    return newBreaches;
+  });
+}
+
+// Alerts after commit, each its own write (as the blast-radius guard's): a breach is recorded even if raising
+// its alert fails, and the alert id is attached once it exists.
+async function raiseAlerts(
+  deps: PortfolioDeps,
+  asOf: string,
+  recorded: readonly Breach[],
+): Promise<EarlyWarning[]> {
+  const warnings: EarlyWarning[] = [];
+  for (const b of recorded) {
+    const alertId = await deps.raiseAlert({ ...b, asOf });
+    await deps.store.setWarningAlert(asOf, b.ruleId, alertId);
+    warnings.push({ ...b, asOf, alertId });
+  }
+  return warnings;
 }

@@ -45,6 +45,7 @@ import type {
   NodeDoc,
   OutputSource,
   RuleSetNode,
+  ScoreBand,
   ScorecardNode,
   StrategyDocument,
 } from './types.js';
@@ -264,95 +265,19 @@ class NodeCompiler {
   }
 
   private ruleSet(node: RuleSetNode, next: number, inputs: InputsRead): NodeFn {
-    const rules = node.rules.map((r) => {
+    const rules = node.rules.map((r): CompiledRule => {
       const { meta, apply } = this.effect(r);
       const tests: SlotTest[] | undefined = simpleConjunction(parseExpression(r.when), this.layout);
       return { id: r.id, when: this.expr(r.when), tests, apply, meta, points: r.points ?? 0 };
     });
-    const holds = (r: (typeof rules)[number], run: CompiledRun): boolean =>
-      r.tests === undefined ? truth(r.when(run), 0) : checkConjunction(r.tests, run.slots);
-    const ruleIds = rules.map((r) => r.id);
-    const id = node.id;
-    const firedIds = (run: CompiledRun, from: number, to: number): string[] => {
-      const out = new Array<string>(to - from);
-      for (let k = from; k < to; k++) out[k - from] = ruleIds[run.fired[k] as number] as string;
-      return out;
-    };
+    const parts: RuleSetParts = { id: node.id, rules, firedIds: firedIdsOf(rules), inputs, next };
     if (node.mode === 'score-sum') {
-      const output = node.output as string;
       const bands = [...(node.bands ?? [])]
         .sort((a, b) => b.min - a.min)
-        .map((b) => ({ band: b, ...this.effect(b) }));
-      const builder: TraceBuilder = {
-        build: (run, a, b, c) => {
-          const { total, hit } = c as { total: number; hit: number };
-          const band = hit < 0 ? undefined : bands[hit];
-          return {
-            node: id,
-            kind: 'ruleSet',
-            detail: `score-sum ${total}${band ? ` band >= ${band.band.min}` : ''}`,
-            fired: firedIds(run, a as number, b as number),
-            inputs: inputsFromSlots(run.slots, inputs.names, inputs.slots),
-            values: { [output]: total },
-          };
-        },
-      };
-      return (run) => {
-        let total = 0;
-        const from = run.fired.length;
-        const cited: string[] = [];
-        for (let k = 0; k < rules.length; k++) {
-          const r = rules[k] as (typeof rules)[number];
-          if (holds(r, run)) {
-            total += r.points;
-            run.fired.push(k);
-            const reasons = run.effectReasons(r.meta);
-            for (let q = 0; q < reasons.length; q++) cited.push(reasons[q] as string);
-          }
-        }
-        run.values[output] = total;
-        let hit = -1;
-        for (let k = 0; k < bands.length; k++) {
-          if (total >= (bands[k] as (typeof bands)[number]).band.min) {
-            hit = k;
-            break;
-          }
-        }
-        if (hit >= 0) {
-          const band = bands[hit] as (typeof bands)[number];
-          band.apply(run);
-          for (const code of cited) run.addReason(code, band.meta.rank);
-        }
-        run.record(builder, from, run.fired.length, { total, hit });
-        return next;
-      };
+        .map((b): CompiledBand => ({ band: b, ...this.effect(b) }));
+      return scoreSumRuleSet(parts, node.output as string, bands);
     }
-    const firstHit = node.mode === 'first-hit';
-    const builder: TraceBuilder = {
-      build: (run, a, b) => {
-        const fired = firedIds(run, a as number, b as number);
-        return {
-          node: id,
-          kind: 'ruleSet',
-          detail: `${fired.length} rule(s) fired`,
-          fired,
-          inputs: inputsFromSlots(run.slots, inputs.names, inputs.slots),
-        };
-      },
-    };
-    return (run) => {
-      const from = run.fired.length;
-      for (let k = 0; k < rules.length; k++) {
-        const r = rules[k] as (typeof rules)[number];
-        if (holds(r, run)) {
-          run.fired.push(k);
-          r.apply(run);
-          if (firstHit) break;
-        }
-      }
-      run.record(builder, from, run.fired.length, undefined);
-      return next;
-    };
+    return matchingRuleSet(parts, node.mode === 'first-hit');
   }
 
   private outputs(then: readonly OutputSource[] | undefined): SlotExpr[] | undefined {
@@ -649,4 +574,121 @@ export function expressionsOf(node: NodeDoc): string[] {
     default:
       return [];
   }
+}
+
+interface CompiledRule {
+  readonly id: string;
+  readonly when: SlotExpr;
+  readonly tests: SlotTest[] | undefined;
+  readonly apply: EffectFn;
+  readonly meta: CompiledEffect;
+  readonly points: number;
+}
+
+interface CompiledBand {
+  readonly band: ScoreBand;
+  readonly meta: CompiledEffect;
+  readonly apply: EffectFn;
+}
+
+/** A rule set's compiled rules and what its trace needs, shared by the score-sum and matching forms. */
+interface RuleSetParts {
+  readonly id: string;
+  readonly rules: readonly CompiledRule[];
+  readonly firedIds: (run: CompiledRun, from: number, to: number) => string[];
+  readonly inputs: InputsRead;
+  readonly next: number;
+}
+
+const holds = (r: CompiledRule, run: CompiledRun): boolean =>
+  r.tests === undefined ? truth(r.when(run), 0) : checkConjunction(r.tests, run.slots);
+
+/** The ids of the rules fired between two marks of run.fired (which holds rule indexes), for the trace. */
+function firedIdsOf(
+  rules: readonly CompiledRule[],
+): (run: CompiledRun, from: number, to: number) => string[] {
+  const ruleIds = rules.map((r) => r.id);
+  return (run, from, to) => {
+    const out = new Array<string>(to - from);
+    for (let k = from; k < to; k++) out[k - from] = ruleIds[run.fired[k] as number] as string;
+    return out;
+  };
+}
+
+/** score-sum: every rule that holds adds its points; the highest band the total reaches applies its effect. */
+function scoreSumRuleSet(parts: RuleSetParts, output: string, bands: readonly CompiledBand[]): NodeFn {
+  const { id, rules, firedIds, inputs, next } = parts;
+  const builder: TraceBuilder = {
+    build: (run, a, b, c) => {
+      const { total, hit } = c as { total: number; hit: number };
+      const band = hit < 0 ? undefined : bands[hit];
+      return {
+        node: id,
+        kind: 'ruleSet',
+        detail: `score-sum ${total}${band ? ` band >= ${band.band.min}` : ''}`,
+        fired: firedIds(run, a as number, b as number),
+        inputs: inputsFromSlots(run.slots, inputs.names, inputs.slots),
+        values: { [output]: total },
+      };
+    },
+  };
+  return (run) => {
+    let total = 0;
+    const from = run.fired.length;
+    const cited: string[] = [];
+    for (let k = 0; k < rules.length; k++) {
+      const r = rules[k] as CompiledRule;
+      if (holds(r, run)) {
+        total += r.points;
+        run.fired.push(k);
+        const reasons = run.effectReasons(r.meta);
+        for (let q = 0; q < reasons.length; q++) cited.push(reasons[q] as string);
+      }
+    }
+    run.values[output] = total;
+    let hit = -1;
+    for (let k = 0; k < bands.length; k++) {
+      if (total >= (bands[k] as CompiledBand).band.min) {
+        hit = k;
+        break;
+      }
+    }
+    if (hit >= 0) {
+      const band = bands[hit] as CompiledBand;
+      band.apply(run);
+      for (const code of cited) run.addReason(code, band.meta.rank);
+    }
+    run.record(builder, from, run.fired.length, { total, hit });
+    return next;
+  };
+}
+
+/** all or first-hit: each rule that holds applies its effect, stopping after the first under first-hit. */
+function matchingRuleSet(parts: RuleSetParts, firstHit: boolean): NodeFn {
+  const { id, rules, firedIds, inputs, next } = parts;
+  const builder: TraceBuilder = {
+    build: (run, a, b) => {
+      const fired = firedIds(run, a as number, b as number);
+      return {
+        node: id,
+        kind: 'ruleSet',
+        detail: `${fired.length} rule(s) fired`,
+        fired,
+        inputs: inputsFromSlots(run.slots, inputs.names, inputs.slots),
+      };
+    },
+  };
+  return (run) => {
+    const from = run.fired.length;
+    for (let k = 0; k < rules.length; k++) {
+      const r = rules[k] as CompiledRule;
+      if (holds(r, run)) {
+        run.fired.push(k);
+        r.apply(run);
+        if (firstHit) break;
+      }
+    }
+    run.record(builder, from, run.fired.length, undefined);
+    return next;
+  };
 }

@@ -56,54 +56,100 @@ export function createModelRegistry(
 ): ModelRegistry {
   const clock = deps.clock ?? systemClock;
   const ids = deps.ids ?? uuidv7Generator(clock, cryptoRandom);
-  const cache = new Map<string, Map<number, ModelScorerWithText>>();
-  let aliasCache = new Map<string, number>();
-  const remember = (scorer: ModelScorerWithText): void => {
-    let versions = cache.get(scorer.id);
-    if (versions === undefined) {
-      versions = new Map();
-      cache.set(scorer.id, versions);
-    }
-    versions.set(scorer.version, scorer);
-  };
-
-  /** Numbers, checks and stores a version in `unit`; the first version of an id also becomes its alias. */
-  const registerIn = async (
-    unit: ModelUnit,
-    input: { parsed: ModelFile; id: string; version: number | undefined; by: string },
-  ): Promise<{ info: RegisteredModel; stored: ModelFile; activation: ModelActivation | undefined }> => {
-    const { id, by } = input;
-    const version = input.version ?? (await unit.latestVersion(id)) + 1;
-    if (!Number.isInteger(version) || version < 1)
-      throw new LgError('LG_VALIDATION', 'model version must be a positive integer');
-    const stored = { ...input.parsed, id, version } as ModelFile;
-    if (await unit.isRegistered(id, version))
-      throw new LgError(
-        'LG_CONFLICT',
-        `model ${id} version ${version} is already registered (versions are immutable)`,
-        { id, version },
-      );
-    const at = clock.now();
-    await unit.insertModel({ file: stored, registeredBy: by, registeredAt: at, entryId: ids.next() });
-    const activation =
-      (await unit.activeVersion(id)) === undefined
-        ? await unit.moveAlias({ id, version, by, at, activationId: ids.next() })
-        : undefined;
-    const info = { id, version, kind: stored.kind, registeredBy: by, registeredAt: at };
-    return { info, stored, activation };
-  };
-
+  const cache = createScorerCache();
+  const parts: RegistryParts = { repository, cache, clock, ids, self: () => registry };
   const registry: ModelRegistry = {
+    ...writeMethods(parts),
+    ...readMethods(repository),
+    ...cacheMethods(parts),
+  };
+  return registry;
+}
+
+interface RegistryParts {
+  readonly repository: ModelRepository;
+  readonly cache: ScorerCache;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  /** The registry being built: activate reloads through its loadAll, loadAll reads its aliases. */
+  readonly self: () => ModelRegistry;
+}
+
+/** Scorers by id and version, and each id's alias (active version): what the synchronous resolver serves. */
+function createScorerCache() {
+  const versionsById = new Map<string, Map<number, ModelScorerWithText>>();
+  let aliases = new Map<string, number>();
+  return {
+    remember(scorer: ModelScorerWithText): void {
+      let versions = versionsById.get(scorer.id);
+      if (versions === undefined) {
+        versions = new Map();
+        versionsById.set(scorer.id, versions);
+      }
+      versions.set(scorer.version, scorer);
+    },
+    has: (id: string, version: number): boolean => versionsById.get(id)?.has(version) === true,
+    setAlias(id: string, version: number): void {
+      aliases.set(id, version);
+    },
+    replaceAliases(next: Record<string, number>): void {
+      aliases = new Map(Object.entries(next));
+    },
+    scorer(id: string, version: number | undefined): ModelScorerWithText | undefined {
+      const versions = versionsById.get(id);
+      if (versions === undefined) return undefined;
+      const wanted = version ?? aliases.get(id);
+      return wanted === undefined ? undefined : versions.get(wanted);
+    },
+  };
+}
+type ScorerCache = ReturnType<typeof createScorerCache>;
+
+/** Numbers, checks and stores a version in `unit`; the first version of an id also becomes its alias. */
+async function registerIn(
+  unit: ModelUnit,
+  input: { parsed: ModelFile; id: string; version: number | undefined; by: string },
+  deps: { clock: Clock; ids: IdGenerator },
+): Promise<{ info: RegisteredModel; stored: ModelFile; activation: ModelActivation | undefined }> {
+  const { id, by } = input;
+  const { clock, ids } = deps;
+  const version = input.version ?? (await unit.latestVersion(id)) + 1;
+  if (!Number.isInteger(version) || version < 1)
+    throw new LgError('LG_VALIDATION', 'model version must be a positive integer');
+  const stored = { ...input.parsed, id, version } as ModelFile;
+  if (await unit.isRegistered(id, version))
+    throw new LgError(
+      'LG_CONFLICT',
+      `model ${id} version ${version} is already registered (versions are immutable)`,
+      {
+        id,
+        version,
+      },
+    );
+  const at = clock.now();
+  await unit.insertModel({ file: stored, registeredBy: by, registeredAt: at, entryId: ids.next() });
+  const activation =
+    (await unit.activeVersion(id)) === undefined
+      ? await unit.moveAlias({ id, version, by, at, activationId: ids.next() })
+      : undefined;
+  const info = { id, version, kind: stored.kind, registeredBy: by, registeredAt: at };
+  return { info, stored, activation };
+}
+
+/** Registering a version and moving an alias, each in one unit, with the cache kept current. */
+function writeMethods(parts: RegistryParts): Pick<ModelRegistry, 'register' | 'activate'> {
+  const { repository, cache, clock, ids } = parts;
+  return {
     async register(model, options = {}) {
       const parsed = parseModelFile(model);
       const id = options.id ?? parsed.id;
       if (!MODEL_ID.test(id)) throw new LgError('LG_VALIDATION', `model id "${id}" is not valid`);
       const by = options.registeredBy ?? 'cli';
       const result = await repository.unit((unit) =>
-        registerIn(unit, { parsed, id, version: options.version, by }),
+        registerIn(unit, { parsed, id, version: options.version, by }, { clock, ids }),
       );
-      remember(scorerFromModel(result.stored));
-      if (result.activation) aliasCache.set(id, result.activation.version);
+      cache.remember(scorerFromModel(result.stored));
+      if (result.activation) cache.setAlias(id, result.activation.version);
       return result.info;
     },
     async activate(id, version, by, guard) {
@@ -112,9 +158,16 @@ export function createModelRegistry(
           throw new LgError('LG_MODEL_NOT_FOUND', `model ${id} has no version ${version}`, { id, version });
         return unit.moveAlias({ id, version, by, at: clock.now(), activationId: ids.next() });
       }, guard);
-      await registry.loadAll();
+      await parts.self().loadAll();
       return activation;
     },
+  };
+}
+
+function readMethods(
+  repository: ModelRepository,
+): Pick<ModelRegistry, 'aliases' | 'activations' | 'get' | 'latest' | 'list'> {
+  return {
     aliases: () => repository.aliases(),
     activations: (id) => repository.activations(id),
     async get(id, version) {
@@ -126,27 +179,27 @@ export function createModelRegistry(
       return text === undefined ? undefined : parseModelFile(JSON.parse(text));
     },
     list: (id) => repository.list(id),
+  };
+}
+
+function cacheMethods(parts: RegistryParts): Pick<ModelRegistry, 'loadAll' | 'cached'> {
+  const { repository, cache } = parts;
+  return {
     async loadAll() {
       const keys = await repository.keys();
       // Versions are immutable: only those not cached yet are read in full.
       for (const key of keys) {
-        if (cache.get(key.id)?.has(key.version)) continue;
+        if (cache.has(key.id, key.version)) continue;
         const text = await repository.modelText(key.id, key.version);
         if (text === undefined)
           throw new Error(`model ${key.id} version ${key.version} vanished while loading`);
-        remember(scorerFromModel(JSON.parse(text)));
+        cache.remember(scorerFromModel(JSON.parse(text)));
       }
-      aliasCache = new Map(Object.entries(await registry.aliases()));
+      cache.replaceAliases(await parts.self().aliases());
       return keys.length;
     },
-    cached(id, version) {
-      const versions = cache.get(id);
-      if (versions === undefined) return undefined;
-      const wanted = version ?? aliasCache.get(id);
-      return wanted === undefined ? undefined : versions.get(wanted);
-    },
+    cached: (id, version) => cache.scorer(id, version),
   };
-  return registry;
 }
 
 /** A synchronous ModelResolver over the registry's cache (call `await registry.loadAll()` first). */

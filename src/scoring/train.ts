@@ -38,6 +38,7 @@ import {
   MODEL_FORMAT_VERSION,
   TOOLKIT_VERSION,
   type GbdtModelFile,
+  type FeatureSelectionEntry,
   type ModelFeature,
   type ModelFile,
   type ModelKind,
@@ -223,9 +224,75 @@ export function defaultCalibrationFor(
   return kind === 'scorecard' ? 'auto' : defaultCalibration(trainingRows);
 }
 
+type Progress = (stage: string, fraction: number) => void;
+type ModelDraft = Omit<ScorecardModelFile, 'training'> | Omit<GbdtModelFile, 'training'>;
+type HoldoutSplit = { readonly train: readonly number[]; readonly test: readonly number[] };
+
 export function trainModel(request: TrainRequest): TrainOutcome {
   const started = Date.now();
   const progress = request.onProgress ?? ((): void => undefined);
+  const settings = trainSettings(request);
+  const data = readTrainingData(request, progress);
+  const { split, trainData } = splitTrainingRows(data.dataset, settings, request.target);
+  const monotone = monotoneByIndex(trainData, request.monotone ?? {});
+  const scaling = request.scaling ?? DEFAULT_SCALING;
+  const feature = featureWithReasons(request.reasonCodes);
+  progress('fit', 0.05);
+  const fit: FitContext = {
+    request,
+    settings,
+    trainData,
+    monotone,
+    base: modelBase(request, scaling),
+    feature,
+    calibrationMethod:
+      request.calibration ?? defaultCalibrationFor(settings.kind, request.tune === true, trainData.rows),
+    progress,
+    tuneProgress: (done, total) => progress('tune', 0.05 + 0.6 * (done / total)),
+  };
+  const fitted = settings.kind === 'scorecard' ? fitScorecard(fit) : fitGbdt(fit);
+  const { draft, calibrationInfo } = calibrate(fitted, fit);
+  progress('evaluate', 0.9);
+  const costs = request.costs ?? GERMAN_COSTS;
+  const scored = scoreSplits(draft, data, { split, costs });
+  const model = {
+    ...draft,
+    training: trainingRecord({
+      request,
+      settings,
+      data,
+      split,
+      trainData,
+      monotone,
+      fitted,
+      calibrationInfo,
+      metrics: scored.metrics,
+      costs,
+      started,
+    }),
+  } as unknown as ModelFile;
+  progress('done', 1);
+  const evaluation = evaluationColumnsOf(data.table, split, request);
+  return {
+    model,
+    ...(evaluation ? { evaluation } : {}),
+    scorer: scorerFromModel(model),
+    binnings: fitted.binnings,
+    train: scored.train,
+    ...(scored.holdout ? { holdout: scored.holdout } : {}),
+    warnings: data.warnings,
+  };
+}
+
+interface TrainSettings {
+  readonly kind: ModelKind;
+  readonly seed: number;
+  readonly holdoutShare: number;
+  readonly folds: number;
+}
+
+/** The request's defaults, checked before any data is read. */
+function trainSettings(request: TrainRequest): TrainSettings {
   const kind = request.kind ?? 'scorecard';
   const seed = request.seed ?? 42;
   const holdoutShare = request.holdoutShare ?? 0.3;
@@ -239,6 +306,18 @@ export function trainModel(request: TrainRequest): TrainOutcome {
       'LG_VALIDATION',
       'monotone constraints are for GBDT; the scorecard bins every numeric feature monotone already',
     );
+  return { kind, seed, holdoutShare, folds };
+}
+
+interface TrainingData {
+  readonly table: CsvTable;
+  readonly plan: ColumnPlan;
+  readonly dataset: Dataset;
+  readonly warnings: string[];
+}
+
+/** The CSV read and prepared, with the columns left out (or let in) as protected attributes said in warnings. */
+function readTrainingData(request: TrainRequest, progress: Progress): TrainingData {
   const text = typeof request.csv === 'string' ? request.csv : new TextDecoder('utf-8').decode(request.csv);
   if (text.trim() === '') throw new LgError('LG_DATA_INVALID', 'the CSV file is empty', { row: 0 });
   progress('read', 0);
@@ -261,31 +340,33 @@ export function trainModel(request: TrainRequest): TrainOutcome {
       ? [`protected attribute(s) ${plan.allowedProtected.join(', ')} used as features (--allow-protected)`]
       : []),
   ];
+  return { table, plan, dataset, warnings };
+}
+
+/** The stratified hold-out split, refusing a training part with fewer than two bad or two good rows. */
+function splitTrainingRows(
+  dataset: Dataset,
+  settings: TrainSettings,
+  targetColumn: string,
+): { split: HoldoutSplit; trainData: Dataset } {
   const split =
-    holdoutShare > 0
-      ? stratifiedSplit(dataset.target, holdoutShare, seed)
+    settings.holdoutShare > 0
+      ? stratifiedSplit(dataset.target, settings.holdoutShare, settings.seed)
       : { train: [...dataset.target.keys()], test: [] as number[] };
   const trainData = subsetDataset(dataset, split.train);
   let trainBads = 0;
   for (const t of trainData.target) trainBads += t;
   if (trainBads < 2 || trainData.rows - trainBads < 2) {
     throw new LgError('LG_DATA_INVALID', 'too few bad or good rows to train after the hold-out split', {
-      column: request.target,
+      column: targetColumn,
     });
   }
-  const monotone = monotoneByIndex(trainData, request.monotone ?? {});
-  const scaling = request.scaling ?? DEFAULT_SCALING;
-  const specOf = (name: string): ReturnType<typeof reasonSpecFor> => {
-    try {
-      return reasonSpecFor(name, request.reasonCodes);
-    } catch (error) {
-      throw new LgError('LG_VALIDATION', error instanceof Error ? error.message : String(error), {
-        column: name,
-      });
-    }
-  };
-  progress('fit', 0.05);
-  const base = {
+  return { split, trainData };
+}
+
+/** What every model file starts with, whichever kind it is. */
+function modelBase(request: TrainRequest, scaling: Scaling) {
+  return {
     format: MODEL_FORMAT as typeof MODEL_FORMAT,
     formatVersion: MODEL_FORMAT_VERSION,
     id: request.id ?? 'model',
@@ -295,7 +376,20 @@ export function trainModel(request: TrainRequest): TrainOutcome {
     scaling,
     software: { name: 'lineguard' as const, toolkitVersion: TOOLKIT_VERSION, node: process.version },
   };
-  const feature = (b: FeatureBinning): ModelFeature => {
+}
+
+/** A binning as a model feature with the reason code(s) it reports under; an unknown code names its column. */
+function featureWithReasons(reasonCodes: TrainRequest['reasonCodes']): (b: FeatureBinning) => ModelFeature {
+  const specOf = (name: string): ReturnType<typeof reasonSpecFor> => {
+    try {
+      return reasonSpecFor(name, reasonCodes);
+    } catch (error) {
+      throw new LgError('LG_VALIDATION', error instanceof Error ? error.message : String(error), {
+        column: name,
+      });
+    }
+  };
+  return (b) => {
     const spec = specOf(b.feature);
     const { neutral, ...directional } = spec;
     return {
@@ -306,139 +400,219 @@ export function trainModel(request: TrainRequest): TrainOutcome {
       binning: b,
     };
   };
-  const calibrationMethod =
-    request.calibration ?? defaultCalibrationFor(kind, request.tune === true, trainData.rows);
-  const tuneProgress = (done: number, total: number): void => progress('tune', 0.05 + 0.6 * (done / total));
-  let draft: Omit<ScorecardModelFile, 'training'> | Omit<GbdtModelFile, 'training'>;
-  let binnings: readonly FeatureBinning[];
-  let params: Record<string, unknown>;
-  let selection;
+}
+
+interface FitContext {
+  readonly request: TrainRequest;
+  readonly settings: TrainSettings;
+  readonly trainData: Dataset;
+  readonly monotone: Record<number, 1 | -1>;
+  readonly base: ReturnType<typeof modelBase>;
+  readonly feature: (b: FeatureBinning) => ModelFeature;
+  readonly calibrationMethod: CalibrationMethod;
+  readonly progress: Progress;
+  readonly tuneProgress: (done: number, total: number) => void;
+}
+
+interface FittedModel {
+  readonly draft: ModelDraft;
+  readonly binnings: readonly FeatureBinning[];
+  readonly params: Record<string, unknown>;
+  readonly selection: readonly FeatureSelectionEntry[];
+  readonly tuning: TuningInfo | undefined;
+  readonly oofMargin: Float64Array | undefined;
+}
+
+/** A scorecard, tuned first when asked; out-of-fold margins come from tuning or, for calibration, their own folds. */
+function fitScorecard(fit: FitContext): FittedModel {
+  const { request, settings, trainData } = fit;
+  let scParams: ScorecardParams = request.scorecard ?? {};
   let tuning: TuningInfo | undefined;
   let oofMargin: Float64Array | undefined;
-  if (kind === 'scorecard') {
-    let scParams: ScorecardParams = request.scorecard ?? {};
-    if (request.tune === true) {
-      const tuned = tuneScorecard(trainData, scParams, { seed, folds, onProgress: tuneProgress });
-      scParams = tuned.params;
-      tuning = tuningInfo('grid: minBinShare x l2', tuned);
-      oofMargin = tuned.oofMargin;
-    } else if (calibrationMethod !== 'none') {
-      oofMargin = oofScorecardMargins(trainData, scParams, { seed, folds, onProgress: tuneProgress });
-    }
-    const sc = trainScorecard(trainData, scParams, scaling);
-    binnings = sc.allBinnings;
-    selection = sc.selection;
-    params = { ...scParams, logisticIterations: sc.fit.iterations, converged: sc.fit.converged };
-    draft = { ...base, kind: 'scorecard', features: sc.binnings.map(feature), scorecard: sc.part };
-  } else {
-    binnings = trainData.columns.map((c) => binColumn(c, trainData.target));
-    selection = binnings.map((b) => ({
-      feature: b.feature,
-      type: b.type,
-      iv: b.iv,
-      selected: true,
-      reason: 'all features enter the trees',
-    }));
-    let gbParams: GbdtParams = { ...request.gbdt, monotone };
-    if (request.tune === true) {
-      const tuned = tuneGbdt(trainData, gbParams, { seed, folds, onProgress: tuneProgress });
-      gbParams = tuned.params;
-      tuning = tuningInfo(
-        'staged grid: depth x min child weight, then subsampling, then learning rate',
-        tuned,
-      );
-      oofMargin = tuned.oofMargin;
-    } else if (calibrationMethod !== 'none') {
-      oofMargin = oofGbdtMargins(trainData, gbParams, { seed, folds, onProgress: tuneProgress });
-    }
-    const fitFrom = request.tune === true ? 0.65 : 0.05;
-    const g = trainGbdt(trainData, gbParams, seed, (f) => progress('fit', fitFrom + (0.9 - fitFrom) * f));
-    const { monotone: _m, ...shown } = gbParams;
-    params = { ...DEFAULT_GBDT, ...shown, bestRounds: g.bestRounds };
-    draft = { ...base, kind: 'gbdt', features: binnings.map(feature), gbdt: g.part };
+  const folds = { seed: settings.seed, folds: settings.folds, onProgress: fit.tuneProgress };
+  if (request.tune === true) {
+    const tuned = tuneScorecard(trainData, scParams, folds);
+    scParams = tuned.params;
+    tuning = tuningInfo('grid: minBinShare x l2', tuned);
+    oofMargin = tuned.oofMargin;
+  } else if (fit.calibrationMethod !== 'none') {
+    oofMargin = oofScorecardMargins(trainData, scParams, folds);
   }
-  let calibrationInfo: ModelFile['training']['calibration'];
-  if (calibrationMethod !== 'none' && oofMargin !== undefined) {
-    const { method, calibration, cvBrier, cvLogLoss } = chooseCalibration(
-      calibrationMethod,
-      oofMargin,
-      trainData.target,
-    );
-    calibrationInfo = {
-      method,
-      requested: calibrationMethod,
-      folds,
-      cvBrier,
-      cvLogLoss,
-      oofBrierBefore: brierScore(
-        oofMargin.map((m) => calibratedPd(undefined, m)),
-        trainData.target,
-      ),
-      oofBrierAfter: brierScore(
-        oofMargin.map((m) => calibratedPd(calibration, m)),
-        trainData.target,
-      ),
-    };
-    draft = { ...draft, calibration };
-  }
-  progress('evaluate', 0.9);
-  const provisional = scorerFromModel({ ...draft, training: placeholderTraining() });
-  const trainScored = scoreRows(provisional, table, split.train, dataset.target);
-  const holdoutScored =
-    split.test.length > 0 ? scoreRows(provisional, table, split.test, dataset.target) : undefined;
-  const costs = request.costs ?? GERMAN_COSTS;
-  const metrics: { train: ModelMetrics; holdout?: ModelMetrics } = {
-    train: evaluate(trainScored.pd, trainScored.target, costs),
-    ...(holdoutScored ? { holdout: evaluate(holdoutScored.pd, holdoutScored.target, costs) } : {}),
+  const sc = trainScorecard(trainData, scParams, fit.base.scaling);
+  return {
+    binnings: sc.allBinnings,
+    selection: sc.selection,
+    params: { ...scParams, logisticIterations: sc.fit.iterations, converged: sc.fit.converged },
+    draft: { ...fit.base, kind: 'scorecard', features: sc.binnings.map(fit.feature), scorecard: sc.part },
+    tuning,
+    oofMargin,
   };
+}
+
+/** A GBDT on every feature, tuned first when asked; out-of-fold margins as for the scorecard. */
+function fitGbdt(fit: FitContext): FittedModel {
+  const { request, settings, trainData, progress } = fit;
+  const binnings = trainData.columns.map((c) => binColumn(c, trainData.target));
+  const selection = binnings.map((b) => ({
+    feature: b.feature,
+    type: b.type,
+    iv: b.iv,
+    selected: true,
+    reason: 'all features enter the trees',
+  }));
+  let gbParams: GbdtParams = { ...request.gbdt, monotone: fit.monotone };
+  let tuning: TuningInfo | undefined;
+  let oofMargin: Float64Array | undefined;
+  const folds = { seed: settings.seed, folds: settings.folds, onProgress: fit.tuneProgress };
+  if (request.tune === true) {
+    const tuned = tuneGbdt(trainData, gbParams, folds);
+    gbParams = tuned.params;
+    tuning = tuningInfo('staged grid: depth x min child weight, then subsampling, then learning rate', tuned);
+    oofMargin = tuned.oofMargin;
+  } else if (fit.calibrationMethod !== 'none') {
+    oofMargin = oofGbdtMargins(trainData, gbParams, folds);
+  }
+  const fitFrom = request.tune === true ? 0.65 : 0.05;
+  const g = trainGbdt(trainData, gbParams, settings.seed, (f) =>
+    progress('fit', fitFrom + (0.9 - fitFrom) * f),
+  );
+  const { monotone: _m, ...shown } = gbParams;
+  return {
+    binnings,
+    selection,
+    params: { ...DEFAULT_GBDT, ...shown, bestRounds: g.bestRounds },
+    draft: { ...fit.base, kind: 'gbdt', features: binnings.map(fit.feature), gbdt: g.part },
+    tuning,
+    oofMargin,
+  };
+}
+
+/** The PD calibration fitted on the out-of-fold margins, when one is asked for and there are margins. */
+function calibrate(
+  fitted: FittedModel,
+  fit: FitContext,
+): { draft: ModelDraft; calibrationInfo: ModelFile['training']['calibration'] } {
+  const { calibrationMethod, trainData } = fit;
+  const { oofMargin } = fitted;
+  if (calibrationMethod === 'none' || oofMargin === undefined)
+    return { draft: fitted.draft, calibrationInfo: undefined };
+  const { method, calibration, cvBrier, cvLogLoss } = chooseCalibration(
+    calibrationMethod,
+    oofMargin,
+    trainData.target,
+  );
+  const calibrationInfo = {
+    method,
+    requested: calibrationMethod,
+    folds: fit.settings.folds,
+    cvBrier,
+    cvLogLoss,
+    oofBrierBefore: brierScore(
+      oofMargin.map((m) => calibratedPd(undefined, m)),
+      trainData.target,
+    ),
+    oofBrierAfter: brierScore(
+      oofMargin.map((m) => calibratedPd(calibration, m)),
+      trainData.target,
+    ),
+  };
+  return { draft: { ...fitted.draft, calibration }, calibrationInfo };
+}
+
+interface ScoredSplits {
+  readonly train: ScoredPart;
+  readonly holdout: ScoredPart | undefined;
+  readonly metrics: { train: ModelMetrics; holdout?: ModelMetrics };
+}
+
+/** The draft scored on the training and hold-out rows (its training record is not needed to score). */
+function scoreSplits(
+  draft: ModelDraft,
+  data: TrainingData,
+  evaluation: { split: HoldoutSplit; costs: CostMatrix },
+): ScoredSplits {
+  const { split, costs } = evaluation;
+  const provisional = scorerFromModel({ ...draft, training: placeholderTraining() });
+  const train = scoreRows(provisional, data.table, split.train, data.dataset.target);
+  const holdout =
+    split.test.length > 0 ? scoreRows(provisional, data.table, split.test, data.dataset.target) : undefined;
+  const metrics: { train: ModelMetrics; holdout?: ModelMetrics } = {
+    train: evaluate(train.pd, train.target, costs),
+    ...(holdout ? { holdout: evaluate(holdout.pd, holdout.target, costs) } : {}),
+  };
+  return { train, holdout, metrics };
+}
+
+interface TrainingRecordInput {
+  readonly request: TrainRequest;
+  readonly settings: TrainSettings;
+  readonly data: TrainingData;
+  readonly split: HoldoutSplit;
+  readonly trainData: Dataset;
+  readonly monotone: Record<number, 1 | -1>;
+  readonly fitted: FittedModel;
+  readonly calibrationInfo: ModelFile['training']['calibration'];
+  readonly metrics: ScoredSplits['metrics'];
+  readonly costs: CostMatrix;
+  readonly started: number;
+}
+
+/** The model file's training section: data, settings, metrics, feature selection and the protected-attribute plan. */
+function trainingRecord(input: TrainingRecordInput) {
+  const { request, settings, data, split, fitted, calibrationInfo } = input;
+  const { table, plan, dataset } = data;
   let bads = 0;
   for (const t of dataset.target) bads += t;
   const monotoneByName = Object.fromEntries(
-    Object.entries(monotone).map(([j, sign]) => [trainData.columns[Number(j)]!.name, sign]),
+    Object.entries(input.monotone).map(([j, sign]) => [input.trainData.columns[Number(j)]!.name, sign]),
   );
-  const model = {
-    ...draft,
-    training: {
-      dataSha256: sha256Hex(request.csv),
-      rows: dataset.rows,
-      bads,
-      seed,
-      holdoutShare,
-      trainRows: split.train.length,
-      holdoutRows: split.test.length,
-      params: { ...params, costs },
-      metrics,
-      selection: [
-        ...selection,
-        ...plan.excludedProtected.map((name) => ({
-          feature: name,
-          type: columnTypeOf(table, name),
-          iv: 0,
-          selected: false,
-          reason: 'protected attribute: not a model input (Reg B 12 CFR 1002.6(b))',
-        })),
-      ],
-      warnings,
-      durationMs: Date.now() - started,
-      ...(tuning ? { tuning } : {}),
-      ...(calibrationInfo ? { calibration: calibrationInfo } : {}),
-      protectedAttributes: {
-        list: plan.list,
-        excluded: plan.excludedProtected,
-        allowed: plan.allowedProtected,
-      },
-      ...(request.groupColumn !== undefined || request.timeColumn !== undefined
-        ? {
-            evaluationColumns: {
-              ...(request.groupColumn !== undefined ? { group: request.groupColumn } : {}),
-              ...(request.timeColumn !== undefined ? { time: request.timeColumn } : {}),
-            },
-          }
-        : {}),
-      ...(Object.keys(monotoneByName).length > 0 ? { monotone: monotoneByName } : {}),
+  return {
+    dataSha256: sha256Hex(request.csv),
+    rows: dataset.rows,
+    bads,
+    seed: settings.seed,
+    holdoutShare: settings.holdoutShare,
+    trainRows: split.train.length,
+    holdoutRows: split.test.length,
+    params: { ...fitted.params, costs: input.costs },
+    metrics: input.metrics,
+    selection: [
+      ...fitted.selection,
+      ...plan.excludedProtected.map((name) => ({
+        feature: name,
+        type: columnTypeOf(table, name),
+        iv: 0,
+        selected: false,
+        reason: 'protected attribute: not a model input (Reg B 12 CFR 1002.6(b))',
+      })),
+    ],
+    warnings: data.warnings,
+    durationMs: Date.now() - input.started,
+    ...(fitted.tuning ? { tuning: fitted.tuning } : {}),
+    ...(calibrationInfo ? { calibration: calibrationInfo } : {}),
+    protectedAttributes: {
+      list: plan.list,
+      excluded: plan.excludedProtected,
+      allowed: plan.allowedProtected,
     },
-  } as unknown as ModelFile;
-  progress('done', 1);
+    ...(request.groupColumn !== undefined || request.timeColumn !== undefined
+      ? {
+          evaluationColumns: {
+            ...(request.groupColumn !== undefined ? { group: request.groupColumn } : {}),
+            ...(request.timeColumn !== undefined ? { time: request.timeColumn } : {}),
+          },
+        }
+      : {}),
+    ...(Object.keys(monotoneByName).length > 0 ? { monotone: monotoneByName } : {}),
+  };
+}
+
+/** The group and time columns' values on the evaluation part (hold-out, or training without one). */
+function evaluationColumnsOf(
+  table: CsvTable,
+  split: HoldoutSplit,
+  request: TrainRequest,
+): EvaluationColumns | undefined {
   const evalRows = split.test.length > 0 ? split.test : split.train;
   const columnValues = (name: string | undefined): string[] | undefined => {
     if (name === undefined) return undefined;
@@ -447,15 +621,7 @@ export function trainModel(request: TrainRequest): TrainOutcome {
   };
   const group = columnValues(request.groupColumn);
   const time = columnValues(request.timeColumn);
-  return {
-    model,
-    ...(group || time ? { evaluation: { ...(group ? { group } : {}), ...(time ? { time } : {}) } } : {}),
-    scorer: scorerFromModel(model),
-    binnings,
-    train: trainScored,
-    ...(holdoutScored ? { holdout: holdoutScored } : {}),
-    warnings,
-  };
+  return group || time ? { ...(group ? { group } : {}), ...(time ? { time } : {}) } : undefined;
 }
 
 function placeholderTraining(): ModelFile['training'] {

@@ -43,10 +43,22 @@ const INTEGRATE_ROWS_DEFAULT = 2_000;
 /** Rows per INSERT when storing tree nodes (SQLite binds at most 32,766 parameters a statement). */
 const INSERT_ROWS_MAX = 500;
 
-export function createLedgerLogStore(
+type LedgerLogOptions = { readonly settleWaitMsMax?: number; readonly integrateRowsMax?: number };
+
+export function createLedgerLogStore(store: Store, options: LedgerLogOptions = {}): LedgerLogStore {
+  return {
+    ...treeMethods(store, options),
+    ...entryMethods(store.db),
+    ...checkpointMethods(store.db),
+    ...witnessDeliveryMethods(store),
+  };
+}
+
+/** Growing the tree by settled entries, and reading its size, leaves and subtree hashes. */
+function treeMethods(
   store: Store,
-  options: { readonly settleWaitMsMax?: number; readonly integrateRowsMax?: number } = {},
-): LedgerLogStore {
+  options: LedgerLogOptions,
+): Pick<LedgerLogStore, 'advance' | 'treeSize' | 'leafIndex' | 'blocks'> {
   const db = store.db;
   const settleWaitMsMax = options.settleWaitMsMax ?? SETTLE_WAIT_MS_DEFAULT;
   const rowsMax = options.integrateRowsMax ?? INTEGRATE_ROWS_DEFAULT;
@@ -64,10 +76,6 @@ export function createLedgerLogStore(
       const row = await db.selectFrom('ledger_tree').select('size').where('id', '=', 1).executeTakeFirst();
       return Number(row?.size ?? 0);
     },
-    async entry(seq) {
-      const row = await db.selectFrom('ledger_entries').selectAll().where('seq', '=', seq).executeTakeFirst();
-      return row ? normaliseRow(row) : undefined;
-    },
     async leafIndex(seq) {
       const row = await db
         .selectFrom('ledger_leaf_index')
@@ -77,6 +85,31 @@ export function createLedgerLogStore(
       return row ? Number(row.leaf_index) : undefined;
     },
     blocks: (blocks) => readBlocks(db, blocks),
+  };
+}
+
+function entryMethods(db: Db): Pick<LedgerLogStore, 'entry' | 'decisionSeq'> {
+  return {
+    async entry(seq) {
+      const row = await db.selectFrom('ledger_entries').selectAll().where('seq', '=', seq).executeTakeFirst();
+      return row ? normaliseRow(row) : undefined;
+    },
+    async decisionSeq(decisionId) {
+      const row = await db
+        .selectFrom('ledger_entries')
+        .select('seq')
+        .where('entry_id', '=', decisionId)
+        .where('kind', '=', 'decision')
+        .executeTakeFirst();
+      return row ? Number(row.seq) : undefined;
+    },
+  };
+}
+
+function checkpointMethods(
+  db: Db,
+): Pick<LedgerLogStore, 'latestCheckpoint' | 'checkpoint' | 'listCheckpoints'> {
+  return {
     async latestCheckpoint() {
       const row = await db
         .selectFrom('ledger_checkpoints')
@@ -97,15 +130,13 @@ export function createLedgerLogStore(
         .execute();
       return rows.map(checkpointFromRow);
     },
-    async decisionSeq(decisionId) {
-      const row = await db
-        .selectFrom('ledger_entries')
-        .select('seq')
-        .where('entry_id', '=', decisionId)
-        .where('kind', '=', 'decision')
-        .executeTakeFirst();
-      return row ? Number(row.seq) : undefined;
-    },
+  };
+}
+
+/** Where each signed checkpoint stands with each witness. */
+function witnessDeliveryMethods(store: Store): Pick<LedgerLogStore, 'recordDelivery' | 'deliveries'> {
+  const db = store.db;
+  return {
     async recordDelivery(d) {
       await store.transaction((tx) =>
         tx

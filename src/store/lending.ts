@@ -57,11 +57,34 @@ const BOOK_SHARE_SQL =
   'coalesce(sum(case when "partner_id" = ? then "outstanding_minor" else 0 end), 0) as "partner" ' +
   'from "book_outstanding"';
 
-export function createLendingStore(store: Store): LendingStore<DbTx, SyncSql> {
+type Lending = LendingStore<DbTx, SyncSql>;
+
+export function createLendingStore(store: Store): Lending {
+  return {
+    ...partnerMethods(store),
+    ...channelMethods(store),
+    ...qualityAlertMethods(store),
+    ...productMethods(store),
+    ...quoteMethods(store),
+    ...accrualMethods(store),
+  };
+}
+
+/** Partners and the API keys bound to them. */
+function partnerMethods(
+  store: Store,
+): Pick<
+  Lending,
+  | 'partner'
+  | 'listPartners'
+  | 'insertPartner'
+  | 'setPartnerStatus'
+  | 'activePlatformIds'
+  | 'bindPartnerKey'
+  | 'partnerOfKey'
+> {
   const locked = <O>(query: SelectQueryBuilder<Database, keyof Database, O>, lock: boolean) =>
     lock && store.kind === 'postgres' ? query.forUpdate() : query;
-  const channelBorrowers = (partnerId: string) =>
-    store.db.selectFrom('credit_lines').select('borrower_id').where('channel_partner_id', '=', partnerId);
 
   return {
     async partner(id, tx, lock = false) {
@@ -109,6 +132,14 @@ export function createLendingStore(store: Store): LendingStore<DbTx, SyncSql> {
         .executeTakeFirst();
       return row?.partner_id;
     },
+  };
+}
+
+/** Which partner brought an application or line in, and what that channel holds. */
+function channelMethods(
+  store: Store,
+): Pick<Lending, 'recordChannel' | 'lineChannel' | 'channelLines' | 'channelApplications' | 'channelCounts'> {
+  return {
     async recordChannel(tx, ids, line) {
       await tx
         .updateTable('applications')
@@ -163,56 +194,77 @@ export function createLendingStore(store: Store): LendingStore<DbTx, SyncSql> {
         .execute();
       return rows.map((r) => ({ ...r, created_at: Number(r.created_at) }));
     },
-    async channelCounts(partnerId, window): Promise<ChannelCounts> {
-      const db = store.db;
-      const apps = await db
-        .selectFrom('applications')
-        .select(['outcome', (eb) => eb.fn.countAll<number>().as('n')])
-        .where('channel_partner_id', '=', partnerId)
-        .groupBy('outcome')
-        .execute();
-      const loans = await db
-        .selectFrom('loans')
-        .innerJoin('credit_lines', 'credit_lines.id', 'loans.line_id')
-        .select(['loans.bucket as bucket', 'loans.outstanding_principal_minor as outstanding'])
-        .where('credit_lines.channel_partner_id', '=', partnerId)
-        .execute();
-      const fpd = await db
-        .selectFrom('loan_installments')
-        .innerJoin('loans', 'loans.id', 'loan_installments.loan_id')
-        .innerJoin('credit_lines', 'credit_lines.id', 'loans.line_id')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('credit_lines.channel_partner_id', '=', partnerId)
-        .where('loan_installments.period', '=', 1)
-        .where('loan_installments.settled_at', 'is', null)
-        .where('loan_installments.due_date', '<=', window.fpdDueBefore)
-        .executeTakeFirst();
-      const borrowers = await db
-        .selectFrom('credit_lines')
-        .select((eb) => eb.fn.count<number>('borrower_id').distinct().as('n'))
-        .where('channel_partner_id', '=', partnerId)
-        .executeTakeFirst();
-      const alerted = await db
-        .selectFrom('monitor_alerts')
-        .select((eb) => eb.fn.count<number>('user_id').distinct().as('n'))
-        .where('created_at', '>=', window.since)
-        .where('user_id', 'in', channelBorrowers(partnerId))
-        .executeTakeFirst();
-      const complaints = await db
-        .selectFrom('complaints')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('created_at', '>=', window.since)
-        .where('borrower_id', 'in', channelBorrowers(partnerId))
-        .executeTakeFirst();
-      return {
-        applicationsByOutcome: apps.map((r) => ({ outcome: r.outcome, n: Number(r.n) })),
-        loans: loans.map((l) => ({ bucket: l.bucket, outstandingMinor: Number(l.outstanding) })),
-        firstPaymentDefaults: Number(fpd?.n ?? 0),
-        borrowers: Number(borrowers?.n ?? 0),
-        borrowersWithFraudAlerts: Number(alerted?.n ?? 0),
-        complaints: Number(complaints?.n ?? 0),
-      };
-    },
+    channelCounts: (partnerId, window) => channelCounts(store, partnerId, window),
+  };
+}
+
+const channelBorrowers = (store: Store, partnerId: string) =>
+  store.db.selectFrom('credit_lines').select('borrower_id').where('channel_partner_id', '=', partnerId);
+
+/** The counts a channel's quality review reads: outcomes, loans by bucket, first-payment defaults, fraud, complaints. */
+async function channelCounts(
+  store: Store,
+  partnerId: string,
+  window: { fpdDueBefore: string; since: number },
+): Promise<ChannelCounts> {
+  const db = store.db;
+  const apps = await db
+    .selectFrom('applications')
+    .select(['outcome', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('channel_partner_id', '=', partnerId)
+    .groupBy('outcome')
+    .execute();
+  const loans = await db
+    .selectFrom('loans')
+    .innerJoin('credit_lines', 'credit_lines.id', 'loans.line_id')
+    .select(['loans.bucket as bucket', 'loans.outstanding_principal_minor as outstanding'])
+    .where('credit_lines.channel_partner_id', '=', partnerId)
+    .execute();
+  const fpd = await db
+    .selectFrom('loan_installments')
+    .innerJoin('loans', 'loans.id', 'loan_installments.loan_id')
+    .innerJoin('credit_lines', 'credit_lines.id', 'loans.line_id')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('credit_lines.channel_partner_id', '=', partnerId)
+    .where('loan_installments.period', '=', 1)
+    .where('loan_installments.settled_at', 'is', null)
+    .where('loan_installments.due_date', '<=', window.fpdDueBefore)
+    .executeTakeFirst();
+  const borrowers = await db
+    .selectFrom('credit_lines')
+    .select((eb) => eb.fn.count<number>('borrower_id').distinct().as('n'))
+    .where('channel_partner_id', '=', partnerId)
+    .executeTakeFirst();
+  const alerted = await db
+    .selectFrom('monitor_alerts')
+    .select((eb) => eb.fn.count<number>('user_id').distinct().as('n'))
+    .where('created_at', '>=', window.since)
+    .where('user_id', 'in', channelBorrowers(store, partnerId))
+    .executeTakeFirst();
+  const complaints = await db
+    .selectFrom('complaints')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('created_at', '>=', window.since)
+    .where('borrower_id', 'in', channelBorrowers(store, partnerId))
+    .executeTakeFirst();
+  return {
+    applicationsByOutcome: apps.map((r) => ({ outcome: r.outcome, n: Number(r.n) })),
+    loans: loans.map((l) => ({ bucket: l.bucket, outstandingMinor: Number(l.outstanding) })),
+    firstPaymentDefaults: Number(fpd?.n ?? 0),
+    borrowers: Number(borrowers?.n ?? 0),
+    borrowersWithFraudAlerts: Number(alerted?.n ?? 0),
+    complaints: Number(complaints?.n ?? 0),
+  };
+}
+
+/** Partner quality alerts, and the channel's share of the book that concentration limits read. */
+function qualityAlertMethods(
+  store: Store,
+): Pick<
+  Lending,
+  'qualityAlertSeen' | 'insertQualityAlert' | 'qualityAlerts' | 'bookShare' | 'bookShareSync'
+> {
+  return {
     async qualityAlertSeen(tx, partnerId, asOf) {
       const seen = await tx
         .selectFrom('partner_quality_alerts')
@@ -237,7 +289,17 @@ export function createLendingStore(store: Store): LendingStore<DbTx, SyncSql> {
     },
     bookShare: (tx, partnerId) => bookShareInTx(tx, store.kind, partnerId),
     bookShareSync,
+  };
+}
 
+/** Versioned products and the lines bound to them. */
+function productMethods(
+  store: Store,
+): Pick<
+  Lending,
+  'productVersions' | 'allProductVersions' | 'insertProductVersion' | 'retireProduct' | 'bindLineToProduct'
+> {
+  return {
     async productVersions(id, tx) {
       const rows = await (tx ?? store.db)
         .selectFrom('products')
@@ -267,7 +329,11 @@ export function createLendingStore(store: Store): LendingStore<DbTx, SyncSql> {
     async bindLineToProduct(tx, lineId, columns) {
       await tx.updateTable('credit_lines').set(columns).where('id', '=', lineId).execute();
     },
+  };
+}
 
+function quoteMethods(store: Store): Pick<Lending, 'insertQuote' | 'quote'> {
+  return {
     async insertQuote(tx, row) {
       await tx.insertInto('quotes').values(row).execute();
     },
@@ -275,7 +341,14 @@ export function createLendingStore(store: Store): LendingStore<DbTx, SyncSql> {
       const row = await store.db.selectFrom('quotes').selectAll().where('id', '=', id).executeTakeFirst();
       return row ? quoteOf(row) : undefined;
     },
+  };
+}
 
+/** Daily accrual: installment schedules and the loans the accrual job walks. */
+function accrualMethods(
+  store: Store,
+): Pick<Lending, 'replaceInstallments' | 'updateLoanAccrual' | 'accruingLoanIds'> {
+  return {
     async replaceInstallments(tx, loanId, rows) {
       await tx.deleteFrom('loan_installments').where('loan_id', '=', loanId).execute();
       if (rows.length > 0)

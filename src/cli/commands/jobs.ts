@@ -5,67 +5,74 @@ import type { CoreServices } from '../../core/index.js';
 import type { BureauReporting, PortfolioService } from '../../compliance/index.js';
 import { EXIT, printJson, runAction } from '../exit.js';
 
+type OpenJobsDeps = () => Promise<{
+  core: CoreServices;
+  portfolio?: PortfolioService;
+  bureauReporting?: BureauReporting;
+  close(): Promise<void>;
+}>;
+
 /**
  * `lineguard jobs daily|review --as-of YYYY-MM-DD [--json]`. Exit 0 when the job ran cleanly, 1 when some lines
  * failed in a review (the rest were still reviewed), 2 on bad input.
  */
-export function registerJobsCommand(
-  program: Command,
-  openDeps: () => Promise<{
-    core: CoreServices;
-    portfolio?: PortfolioService;
-    bureauReporting?: BureauReporting;
-    close(): Promise<void>;
-  }>,
-): Command {
+export function registerJobsCommand(program: Command, openDeps: OpenJobsDeps): Command {
   const jobs = program
     .command('jobs')
     .description('batch jobs over the book: daily delinquency aging and periodic line review');
-  const usageExit = (err: { exitCode: number }): never =>
-    process.exit(err.exitCode === 0 ? EXIT.OK : EXIT.INVALID_INPUT);
+  registerDailyJob(jobs, openDeps);
+  registerReviewJob(jobs, openDeps);
+  return jobs;
+}
 
-  const asOf = (text: string): string => {
-    if (parseIsoDate(text) === undefined)
-      throw new LgError('LG_VALIDATION', `--as-of must be a date YYYY-MM-DD, got "${text}"`);
-    return text;
-  };
+const usageExit = (err: { exitCode: number }): never =>
+  process.exit(err.exitCode === 0 ? EXIT.OK : EXIT.INVALID_INPUT);
 
-  /** One job subcommand: validate the date, open the app, run, print text or JSON, always close. */
-  const jobCommand = <R>(spec: {
-    name: string;
-    description: string;
-    run: (
-      core: CoreServices,
-      date: string,
-      portfolio?: PortfolioService,
-      bureauReporting?: BureauReporting,
-    ) => Promise<R>;
-    describe: (result: R) => string;
-    exitCode: (result: R) => number;
-  }): void => {
-    jobs
-      .command(spec.name)
-      .exitOverride(usageExit)
-      .description(spec.description)
-      .requiredOption('--as-of <date>', 'YYYY-MM-DD')
-      .option('--json', 'print JSON')
-      .action((opts: { asOf: string; json?: boolean }) =>
-        runAction(async () => {
-          const date = asOf(opts.asOf);
-          const deps = await openDeps();
-          try {
-            const result = await spec.run(deps.core, date, deps.portfolio, deps.bureauReporting);
-            if (opts.json) printJson(result);
-            else process.stdout.write(spec.describe(result));
-            return spec.exitCode(result);
-          } finally {
-            await deps.close();
-          }
-        }),
-      );
-  };
+const asOf = (text: string): string => {
+  if (parseIsoDate(text) === undefined)
+    throw new LgError('LG_VALIDATION', `--as-of must be a date YYYY-MM-DD, got "${text}"`);
+  return text;
+};
 
-  jobCommand({
+interface JobSpec<R> {
+  name: string;
+  description: string;
+  run: (
+    core: CoreServices,
+    date: string,
+    portfolio?: PortfolioService,
+    bureauReporting?: BureauReporting,
+  ) => Promise<R>;
+  describe: (result: R) => string;
+  exitCode: (result: R) => number;
+}
+
+/** One job subcommand: validate the date, open the app, run, print text or JSON, always close. */
+function jobCommand<R>(jobs: Command, openDeps: OpenJobsDeps, spec: JobSpec<R>): void {
+  jobs
+    .command(spec.name)
+    .exitOverride(usageExit)
+    .description(spec.description)
+    .requiredOption('--as-of <date>', 'YYYY-MM-DD')
+    .option('--json', 'print JSON')
+    .action((opts: { asOf: string; json?: boolean }) =>
+      runAction(async () => {
+        const date = asOf(opts.asOf);
+        const deps = await openDeps();
+        try {
+          const result = await spec.run(deps.core, date, deps.portfolio, deps.bureauReporting);
+          if (opts.json) printJson(result);
+          else process.stdout.write(spec.describe(result));
+          return spec.exitCode(result);
+        } finally {
+          await deps.close();
+        }
+      }),
+    );
+}
+
+function registerDailyJob(jobs: Command, openDeps: OpenJobsDeps): void {
+  jobCommand(jobs, openDeps, {
     name: 'daily',
     description:
       'age every open loan as of a date: days past due per loan and line, bucket changes recorded (table + ledger)',
@@ -91,8 +98,10 @@ export function registerJobsCommand(
         : ''),
     exitCode: () => EXIT.OK,
   });
+}
 
-  jobCommand({
+function registerReviewJob(jobs: Command, openDeps: OpenJobsDeps): void {
+  jobCommand(jobs, openDeps, {
     name: 'review',
     description:
       're-decide every ACTIVE and DRAW_FROZEN line through the line-review strategy and apply its actions',
@@ -116,5 +125,4 @@ export function registerJobsCommand(
     // Some lines failed (the rest were still reviewed): a script should notice.
     exitCode: (result) => (result.errors.length > 0 ? EXIT.FAILURE : EXIT.OK),
   });
-  return jobs;
 }

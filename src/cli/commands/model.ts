@@ -359,17 +359,26 @@ async function guarded(work: () => Promise<void> | void): Promise<void> {
   }
 }
 
-export function registerModelCommand(
-  program: Command,
-  openDeps: () => Promise<{ registry: ModelRegistry; close(): Promise<void> }>,
-): Command {
+type TrainFlags = Record<string, string | boolean | undefined>;
+type OpenModelDeps = () => Promise<{ registry: ModelRegistry; close(): Promise<void> }>;
+
+// Usage errors (a missing required option, an unknown option) are invalid input: exit 2, not commander's 1.
+const usageExit = (err: { exitCode: number }): never =>
+  process.exit(err.exitCode === 0 ? 0 : EXIT_INVALID_INPUT);
+
+export function registerModelCommand(program: Command, openDeps: OpenModelDeps): Command {
   const model = program
     .command('model')
     .description('train, score, monitor and register credit models (scorecard or GBDT)');
-  // Usage errors (a missing required option, an unknown option) are invalid input: exit 2, not commander's 1.
-  const usageExit = (err: { exitCode: number }): never =>
-    process.exit(err.exitCode === 0 ? 0 : EXIT_INVALID_INPUT);
+  registerTrain(model);
+  registerScore(model);
+  registerMonitor(model);
+  registerCompare(model);
+  registerRegister(model, openDeps);
+  return model;
+}
 
+function registerTrain(model: Command): void {
   model
     .command('train')
     .exitOverride(usageExit)
@@ -406,70 +415,88 @@ export function registerModelCommand(
       'evaluation-only group column for the fairness section (never a feature)',
     )
     .option('--time-column <column>', 'evaluation-only date column for stability over time (never a feature)')
-    .action((o: Record<string, string | boolean | undefined>) =>
-      guarded(() => {
-        const kind = o.kind;
-        const str = (v: string | boolean | undefined): string | undefined =>
-          typeof v === 'string' ? v : undefined;
-        const calibrate = str(o.calibrate);
-        if (
-          calibrate !== undefined &&
-          calibrate !== 'none' &&
-          calibrate !== 'platt' &&
-          calibrate !== 'isotonic' &&
-          calibrate !== 'auto'
-        )
-          throw new LgError(
-            'LG_VALIDATION',
-            `--calibrate must be none, platt, isotonic or auto, got "${calibrate}"`,
-          );
-        if (kind !== 'scorecard' && kind !== 'gbdt')
-          throw new LgError('LG_VALIDATION', `--kind must be scorecard or gbdt, got "${String(kind)}"`);
-        const progress = progressReporter();
-        try {
-          const summary = runModelTrain({
-            data: String(o.data),
-            target: String(o.target),
-            bad: String(o.bad),
-            out: String(o.out),
-            kind,
-            ...(o.report !== undefined ? { report: String(o.report) } : {}),
-            ...(str(o.seed) !== undefined ? { seed: int('seed')(str(o.seed)!) } : {}),
-            ...(o.id !== undefined ? { id: String(o.id) } : {}),
-            ...(str(o.version) !== undefined ? { version: int('version')(str(o.version)!) } : {}),
-            ...(str(o.holdout) !== undefined ? { holdout: float('holdout')(str(o.holdout)!) } : {}),
-            ...(o.types !== undefined ? { types: parseTypes(String(o.types)) } : {}),
-            ...(o.ignore !== undefined
-              ? {
-                  ignore: String(o.ignore)
-                    .split(',')
-                    .map((s) => s.trim()),
-                }
-              : {}),
-            ...(str(o.basePoints) !== undefined
-              ? { basePoints: float('base-points')(str(o.basePoints)!) }
-              : {}),
-            ...(str(o.baseOdds) !== undefined ? { baseOdds: float('base-odds')(str(o.baseOdds)!) } : {}),
-            ...(str(o.pdo) !== undefined ? { pdo: float('pdo')(str(o.pdo)!) } : {}),
-            ...(o.tune === true ? { tune: true } : {}),
-            ...(str(o.folds) !== undefined ? { folds: int('folds')(str(o.folds)!) } : {}),
-            ...(calibrate !== undefined ? { calibration: calibrate } : {}),
-            ...(str(o.monotone) !== undefined ? { monotone: parseMonotone(str(o.monotone)!) } : {}),
-            ...(o.allowProtected === true ? { allowProtected: true } : {}),
-            ...(str(o.protected) !== undefined ? { protectedAttributes: list(str(o.protected)!) } : {}),
-            ...(str(o.groupColumn) !== undefined ? { groupColumn: str(o.groupColumn)! } : {}),
-            ...(str(o.timeColumn) !== undefined ? { timeColumn: str(o.timeColumn)! } : {}),
-            ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
-          });
-          progress.stop();
-          for (const w of summary.warnings) process.stderr.write(`warning: ${w}\n`);
-          process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-        } finally {
-          progress.stop();
-        }
-      }),
-    );
+    .action((o: TrainFlags) => guarded(() => trainAction(o)));
+}
 
+const flagText = (v: string | boolean | undefined): string | undefined =>
+  typeof v === 'string' ? v : undefined;
+
+/** `model train`: check --calibrate and --kind, train with a progress bar on a terminal, print the summary. */
+function trainAction(o: TrainFlags): void {
+  const kind = o.kind;
+  const calibrate = flagText(o.calibrate);
+  if (
+    calibrate !== undefined &&
+    calibrate !== 'none' &&
+    calibrate !== 'platt' &&
+    calibrate !== 'isotonic' &&
+    calibrate !== 'auto'
+  )
+    throw new LgError(
+      'LG_VALIDATION',
+      `--calibrate must be none, platt, isotonic or auto, got "${calibrate}"`,
+    );
+  if (kind !== 'scorecard' && kind !== 'gbdt')
+    throw new LgError('LG_VALIDATION', `--kind must be scorecard or gbdt, got "${String(kind)}"`);
+  const progress = progressReporter();
+  try {
+    const summary = runModelTrain(
+      trainCommandOptions(o, { kind, calibrate, onProgress: progress.onProgress }),
+    );
+    progress.stop();
+    for (const w of summary.warnings) process.stderr.write(`warning: ${w}\n`);
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  } finally {
+    progress.stop();
+  }
+}
+
+/** The flags as runModelTrain's options, each number parsed (and refused) in the order the flags are listed. */
+function trainCommandOptions(
+  o: TrainFlags,
+  checked: {
+    kind: ModelKind;
+    calibrate: CalibrationMethod | undefined;
+    onProgress: ((stage: string, fraction: number) => void) | undefined;
+  },
+): TrainCommandOptions {
+  const str = flagText;
+  const { kind, calibrate, onProgress } = checked;
+  return {
+    data: String(o.data),
+    target: String(o.target),
+    bad: String(o.bad),
+    out: String(o.out),
+    kind,
+    ...(o.report !== undefined ? { report: String(o.report) } : {}),
+    ...(str(o.seed) !== undefined ? { seed: int('seed')(str(o.seed)!) } : {}),
+    ...(o.id !== undefined ? { id: String(o.id) } : {}),
+    ...(str(o.version) !== undefined ? { version: int('version')(str(o.version)!) } : {}),
+    ...(str(o.holdout) !== undefined ? { holdout: float('holdout')(str(o.holdout)!) } : {}),
+    ...(o.types !== undefined ? { types: parseTypes(String(o.types)) } : {}),
+    ...(o.ignore !== undefined
+      ? {
+          ignore: String(o.ignore)
+            .split(',')
+            .map((s) => s.trim()),
+        }
+      : {}),
+    ...(str(o.basePoints) !== undefined ? { basePoints: float('base-points')(str(o.basePoints)!) } : {}),
+    ...(str(o.baseOdds) !== undefined ? { baseOdds: float('base-odds')(str(o.baseOdds)!) } : {}),
+    ...(str(o.pdo) !== undefined ? { pdo: float('pdo')(str(o.pdo)!) } : {}),
+    ...(o.tune === true ? { tune: true } : {}),
+    ...(str(o.folds) !== undefined ? { folds: int('folds')(str(o.folds)!) } : {}),
+    ...(calibrate !== undefined ? { calibration: calibrate } : {}),
+    ...(str(o.monotone) !== undefined ? { monotone: parseMonotone(str(o.monotone)!) } : {}),
+    ...(o.allowProtected === true ? { allowProtected: true } : {}),
+    ...(str(o.protected) !== undefined ? { protectedAttributes: list(str(o.protected)!) } : {}),
+    ...(str(o.groupColumn) !== undefined ? { groupColumn: str(o.groupColumn)! } : {}),
+    ...(str(o.timeColumn) !== undefined ? { timeColumn: str(o.timeColumn)! } : {}),
+    ...(onProgress ? { onProgress } : {}),
+  };
+}
+
+function registerScore(model: Command): void {
   model
     .command('score')
     .exitOverride(usageExit)
@@ -483,7 +510,9 @@ export function registerModelCommand(
         process.stdout.write(`scored ${r.rows} rows into ${o.out}\n`);
       }),
     );
+}
 
+function registerMonitor(model: Command): void {
   model
     .command('monitor')
     .exitOverride(usageExit)
@@ -498,7 +527,9 @@ export function registerModelCommand(
         process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : formatMonitorText(r));
       }),
     );
+}
 
+function registerCompare(model: Command): void {
   model
     .command('compare')
     .exitOverride(usageExit)
@@ -514,7 +545,9 @@ export function registerModelCommand(
         process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : formatComparisonText(r));
       }),
     );
+}
 
+function registerRegister(model: Command, openDeps: OpenModelDeps): void {
   model
     .command('register')
     .exitOverride(usageExit)
@@ -538,5 +571,4 @@ export function registerModelCommand(
         }
       }),
     );
-  return model;
 }
