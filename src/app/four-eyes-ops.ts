@@ -199,15 +199,10 @@ function lineActionGate(
   const { fourEyes, core, store } = deps;
   return async (lineId, action, actor, guard) => {
     if (!isPerson(actor)) return undefined;
-    const raises = action.type === 'LIMIT_INCREASE' || action.type === 'TEMP_LIMIT';
-    if (
-      raises &&
-      fourEyes.requires('line.limit_increase') &&
-      (action.limitMinor ?? 0) >= fourEyes.config.limitIncreaseThresholdMinor
-    )
-      return propose(
+    const proposeFor = (operation: 'line.limit_increase' | 'line.lift_fraud_restriction') =>
+      propose(
         {
-          operation: 'line.limit_increase',
+          operation,
           subjectId: lineId,
           payload: { lineId, action },
           diff: { lineId, ...action },
@@ -216,21 +211,18 @@ function lineActionGate(
         actor,
         guard,
       );
+    const raises = action.type === 'LIMIT_INCREASE' || action.type === 'TEMP_LIMIT';
+    if (
+      raises &&
+      fourEyes.requires('line.limit_increase') &&
+      (action.limitMinor ?? 0) >= fourEyes.config.limitIncreaseThresholdMinor
+    )
+      return proposeFor('line.limit_increase');
     const lifts = action.type === 'UNFREEZE' || action.type === 'REINSTATE';
     if (lifts && fourEyes.requires('line.lift_fraud_restriction')) {
       const line = await lineRow(store.db, lineId);
       if (line && (await restrictedForFraud(core.deps, line)))
-        return propose(
-          {
-            operation: 'line.lift_fraud_restriction',
-            subjectId: lineId,
-            payload: { lineId, action },
-            diff: { lineId, ...action },
-            reason: action.note ?? action.type,
-          },
-          actor,
-          guard,
-        );
+        return proposeFor('line.lift_fraud_restriction');
     }
     return undefined;
   };

@@ -138,15 +138,7 @@ function partnerKeyRoutes(app: TypedApp, { core, random }: PartnerRouteDeps): vo
           201: Type.Object({
             keyId: Type.String(),
             key: Type.String(),
-            role: Type.Union([
-              Type.Literal('admin'),
-              Type.Literal('risk_analyst'),
-              Type.Literal('analyst'),
-              Type.Literal('supervisor'),
-              Type.Literal('service'),
-              Type.Literal('auditor'),
-              Type.Literal('partner'),
-            ]),
+            role: R.RoleName,
             partnerId: Type.String(),
           }),
           ...R.WRITE_ERRORS,

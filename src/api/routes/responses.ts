@@ -1412,18 +1412,21 @@ export const OverlayChange = Type.Object({
   changedAt: Type.Number(),
 });
 
+/** A key's or a user's role, as every answer names it (src/api/types.ts ROLES). */
+export const RoleName = Type.Union([
+  Type.Literal('admin'),
+  Type.Literal('risk_analyst'),
+  Type.Literal('analyst'),
+  Type.Literal('supervisor'),
+  Type.Literal('service'),
+  Type.Literal('auditor'),
+  Type.Literal('partner'),
+]);
+
 export const UserView = Type.Object({
   id: Type.String(),
   name: Type.String(),
-  role: Type.Union([
-    Type.Literal('admin'),
-    Type.Literal('risk_analyst'),
-    Type.Literal('analyst'),
-    Type.Literal('supervisor'),
-    Type.Literal('service'),
-    Type.Literal('auditor'),
-    Type.Literal('partner'),
-  ]),
+  role: RoleName,
   createdAt: Type.String(),
   disabled: Type.Boolean(),
 });

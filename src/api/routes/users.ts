@@ -117,15 +117,7 @@ function apiKeyCreationRoutes(app: TypedApp, deps: UserRoutesDeps): void {
             active: Type.Boolean(),
             id: Type.String(),
             key: Type.String(),
-            role: Type.Union([
-              Type.Literal('admin'),
-              Type.Literal('risk_analyst'),
-              Type.Literal('analyst'),
-              Type.Literal('supervisor'),
-              Type.Literal('service'),
-              Type.Literal('auditor'),
-              Type.Literal('partner'),
-            ]),
+            role: R.RoleName,
             userId: Type.Optional(Type.String()),
           }),
           202: Type.Object({
