@@ -185,7 +185,8 @@ async function load(
   key: string,
 ): Promise<StoredResponse | 'committed-without-response' | undefined> {
   // The reader does not wait for the writer's open batch; a key that batch is committing is in `inFlight` (this
-  // process) or loses the claim's insert race in its unit of work (another process), so reading only committed rows is safe.
+  // process) or loses the claim's insert race in its unit of work (another process), so reading only committed rows
+  // is safe.
   const row = await loadIdempotencyRow(store, scope, key);
   if (!row) return undefined;
   if (row.state === 'done' && row.status_code !== null && row.response_body !== null) {
