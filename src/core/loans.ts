@@ -3,7 +3,6 @@ import { isoDate, parseIsoDate } from '../domain/index.js';
 import { bucketFor, daysPastDue, DEFAULT_BUCKETS } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { assertSameCurrency } from '../domain/index.js';
-import type { Schedule } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
 import { allocateRepayment, type Allocation, type AllocationItem } from './allocation.js';
 import type { CoreDeps, UnitTx } from './deps.js';
@@ -149,22 +148,6 @@ function optionalAccrual(
 export async function readLoan(deps: CoreDeps, id: string): Promise<LoanView> {
   const [loan, installments] = await Promise.all([deps.coreStore.loan(id), deps.coreStore.installments(id)]);
   return loanViewOf(loan, installments, isoDate(deps.clock.now()), deps.config.buckets ?? DEFAULT_BUCKETS);
-}
-
-export function installmentRows(loanId: string, schedule: Schedule): InstallmentRow[] {
-  return schedule.installments.map((i) => ({
-    loan_id: loanId,
-    period: i.period,
-    due_date: i.dueDate,
-    principal_minor: i.principalMinor,
-    interest_minor: i.interestMinor,
-    fee_minor: i.feeMinor,
-    paid_principal_minor: 0,
-    paid_interest_minor: 0,
-    paid_fee_minor: 0,
-    settled_at: null,
-    late_fee_minor: 0,
-  }));
 }
 
 export interface RepaymentInput {

@@ -27,20 +27,8 @@ export type { IdempotencyClaim, UnitGuard };
  * PostgreSQL) and src/app wires them. Everything here is in domain terms: the store makes the rows.
  */
 
-export type {
-  ActionRow,
-  ApplicationRow,
-  BorrowerRow,
-  DrawRow,
-  InstallmentRow,
-  LineRow,
-  LoanRow,
-  NewApplication,
-  NewBucketChange,
-  NewLine,
-  NewLineAction,
-  NewRepayment,
-};
+/** The core's row types (repo.ts, derived from the schema), for the ports' implementations. */
+export type * from './repo.js';
 
 /** What the core stores about a decision; the engine owns the table and its ledger entry. */
 export interface CoreDecisionWrites {
