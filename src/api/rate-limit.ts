@@ -79,14 +79,26 @@ export async function installRateLimits(
     return key === undefined ? undefined : `key:${sha256Hex(key).slice(0, 32)}`;
   });
   const authFailures = limiter(options.authFailuresMax, (request) => `auth:${clientAddress(request.ip)}`);
+  // A request's counts are asked for together: on Redis the client sends them in one write (auto-pipelining), so a
+  // request costs one round trip to the counts rather than one per limit. The failed-authentication count is only
+  // read here (authentication waits for it); a failure is counted when it happens.
+  const authFailuresRead = new WeakMap<FastifyRequest, Promise<LimitResult>>();
   app.addHook('onRequest', async (request, reply) => {
-    if (perIp) await enforce(perIp, request, reply, 'this client address');
-    if (perKey) await enforce(perKey, request, reply, 'this API key');
+    if (authFailures && presentedKey(request) !== undefined) {
+      const read = authFailures(request, { increment: false });
+      // Handled here too: a request refused below never asks for it, and an unawaited rejection would crash.
+      read.catch(() => undefined);
+      authFailuresRead.set(request, read);
+    }
+    const [byIp, byKey] = await Promise.all([perIp?.(request), perKey?.(request)]);
+    if (byIp) refuseOverLimit(byIp, reply, 'this client address', true);
+    if (byKey) refuseOverLimit(byKey, reply, 'this API key', true);
   });
   return {
     async beforeAuthentication(request, reply) {
-      if (authFailures)
-        await enforce(authFailures, request, reply, 'failed authentications from this address', false);
+      if (!authFailures) return;
+      const read = authFailuresRead.get(request) ?? authFailures(request, { increment: false });
+      refuseOverLimit(await read, reply, 'failed authentications from this address', false);
     },
     async authenticationFailed(request) {
       if (authFailures) await authFailures(request);
@@ -94,18 +106,13 @@ export async function installRateLimits(
   };
 }
 
-/** Counts the request (or only reads the count) and refuses it with 429 and Retry-After once over the limit. */
-async function enforce(
-  limiter: Limiter,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  what: string,
-  increment = true,
-): Promise<void> {
-  const result = await limiter(request, { increment });
+type LimitResult = Awaited<ReturnType<Limiter>>;
+
+/** Refuses the request with 429 and Retry-After once its count (or, when only read, the count so far) is over. */
+function refuseOverLimit(result: LimitResult, reply: FastifyReply, what: string, counted: boolean): void {
   if (result.isAllowed) return;
   // Reading without counting: at the limit is already too many (the next failure would pass it).
-  const over = increment ? result.isExceeded : result.remaining === 0;
+  const over = counted ? result.isExceeded : result.remaining === 0;
   if (!over) return;
   const retryAfterSeconds = Math.max(1, result.ttlInSeconds);
   void reply.header('retry-after', String(retryAfterSeconds));
@@ -129,6 +136,8 @@ async function connectRedis(url: string, app: FastifyInstance): Promise<Redis> {
     enableOfflineQueue: false,
     connectTimeout: 2000,
     lazyConnect: true,
+    // A request's counts go out together (see the onRequest hook).
+    enableAutoPipelining: true,
   });
   redis.on('error', (error: Error) => app.log.warn({ err: error }, 'rate-limit Redis unavailable'));
   // Connected before the first request is counted; if Redis is down at start, ioredis keeps reconnecting.

@@ -1,13 +1,13 @@
 import { EVENT_TYPES } from './events.js';
 import type { FeatureReader } from './features/registry.js';
-import type { FeatureStore, SyncFeatureReads, WindowQuery } from './features/store.js';
+import type { FeatureStore, SyncFeatureReads, WindowBatchResult, WindowQuery } from './features/store.js';
 import type { EntityGraph } from './links.js';
 import type { ListEntityType, ListHit } from './lists.js';
 
 /** What draw signals read: features, windows, links, lists and the open-alert count (the monitor offers them all). */
 export interface DrawSignalSource {
   readonly reader: FeatureReader;
-  readonly features: Pick<FeatureStore, 'events'>;
+  readonly features: Pick<FeatureStore, 'readBatch'>;
   readonly graph: Pick<EntityGraph, 'componentUsers'>;
   openAlertCount(userId: string): number | Promise<number>;
   listHits(entityType: ListEntityType, value: string | undefined, at: number): readonly ListHit[];
@@ -104,17 +104,42 @@ function readSync(monitor: DrawSignalSource, sync: SyncFeatureReads, req: DrawSi
   };
 }
 
+/**
+ * The same reads from a shared store, as ONE batch (a single Redis script): the features, and what the new-device
+ * check compares, as indexes rather than events (the borrower may have thousands of events in the history).
+ */
 async function readAsync(monitor: DrawSignalSource, req: DrawSignalsRequest): Promise<DrawReads> {
   const { at, borrowerId } = req;
-  const user = await Promise.all(USER_FEATURES.map((name) => monitor.reader.value(name, borrowerId, at)));
+  const { reader } = monitor;
+  const windows = deviceWindows(req);
+  const reads = USER_FEATURES.map((name) => reader.readOf(name, borrowerId, at));
+  if (req.deviceId) reads.push(reader.readOf('deviceDistinctUsers24h', req.deviceId, at));
+  if (req.ip) reads.push(reader.readOf('ipDistinctUsers24h', req.ip, at));
+  reads.push({ query: windows.history, aggregate: COUNT });
+  const result = await monitor.features.readBatch({
+    aggregates: reads,
+    values: [
+      { query: windows.history, field: 'deviceId' },
+      { query: windows.recent, field: 'deviceId' },
+    ],
+  });
+  const next = batchCursor(result);
+  const user = USER_FEATURES.map(() => next());
+  const deviceDistinctUsers24h = req.deviceId ? next() : undefined;
+  const ipDistinctUsers24h = req.ip ? next() : undefined;
+  const [historyDevices = [], recentDevices = []] = result.values;
   return {
     user,
-    deviceDistinctUsers24h: req.deviceId
-      ? await monitor.reader.value('deviceDistinctUsers24h', req.deviceId, at)
-      : undefined,
-    ipDistinctUsers24h: req.ip ? await monitor.reader.value('ipDistinctUsers24h', req.ip, at) : undefined,
-    newDevice: await isNewDevice(monitor, req),
+    deviceDistinctUsers24h,
+    ipDistinctUsers24h,
+    newDevice: isNewDeviceFrom(next() ?? 0, historyDevices, () => recentDevices, req.deviceId),
   };
+}
+
+/** The batch's aggregates, one after another, in the order they were asked for. */
+function batchCursor(result: WindowBatchResult): () => number | null {
+  let i = 0;
+  return () => result.aggregates[i++] ?? null;
 }
 
 function signalsFrom(
@@ -174,26 +199,32 @@ function deviceWindows(req: DrawSignalsRequest): { history: WindowQuery; recent:
   };
 }
 
-/** True when the draw's device (or any device of the last 24 h) was not used by the borrower in the history before. */
-async function isNewDevice(monitor: DrawSignalSource, req: DrawSignalsRequest): Promise<boolean> {
-  const windows = deviceWindows(req);
-  const history = await monitor.features.events(windows.history);
-  if (history.length === 0) return false;
-  const known = knownDevices(history.map((e) => e.deviceId));
-  if (req.deviceId) return !known.has(req.deviceId);
-  const recent = await monitor.features.events(windows.recent);
-  return recent.some((e) => e.deviceId !== undefined && !known.has(e.deviceId));
+/**
+ * True when the draw's device (or, when the draw names none, any device of the last 24 h) was not used by the
+ * borrower in the history before; a borrower with no history has no new device.
+ */
+function isNewDeviceFrom(
+  historyEvents: number,
+  historyDevices: Iterable<string | undefined>,
+  recentDevices: () => Iterable<string>,
+  deviceId: string | undefined,
+): boolean {
+  if (historyEvents === 0) return false;
+  const known = knownDevices(historyDevices);
+  if (deviceId) return !known.has(deviceId);
+  for (const device of recentDevices()) if (!known.has(device)) return true;
+  return false;
 }
 
-/** isNewDevice from the store's indexes: the borrower's devices, not their (possibly thousands of) events. */
+/** isNewDeviceFrom on the store's synchronous indexes: the borrower's devices, not their events. */
 function isNewDeviceSync(sync: SyncFeatureReads, req: DrawSignalsRequest): boolean {
   const windows = deviceWindows(req);
-  if (sync.aggregateSync(windows.history, COUNT) === 0) return false;
-  const known = knownDevices(sync.distinctValuesSync(windows.history, 'deviceId'));
-  if (req.deviceId) return !known.has(req.deviceId);
-  for (const device of sync.distinctValuesSync(windows.recent, 'deviceId'))
-    if (!known.has(device)) return true;
-  return false;
+  return isNewDeviceFrom(
+    sync.aggregateSync(windows.history, COUNT) ?? 0,
+    sync.distinctValuesSync(windows.history, 'deviceId'),
+    () => sync.distinctValuesSync(windows.recent, 'deviceId'),
+    req.deviceId,
+  );
 }
 
 const COUNT = { kind: 'count' } as const;

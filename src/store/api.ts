@@ -4,6 +4,7 @@
  */
 import { sql, type Insertable, type Selectable } from 'kysely';
 import type { Db, DbTx, Store } from './db.js';
+import { runShaped } from './shaped.js';
 import type { Database } from './schema.js';
 
 type DbLike = Db | DbTx;
@@ -123,12 +124,19 @@ export async function loadIdempotencyRow(
   key: string,
 ): Promise<IdempotencyRow | undefined> {
   if (store.sync) return store.sync.read.get<IdempotencyRow>(LOAD_SQL, [scope, key]);
-  return store.readDb
-    .selectFrom('idempotency_keys')
-    .selectAll()
-    .where('scope', '=', scope)
-    .where('idem_key', '=', key)
-    .executeTakeFirst();
+  // Every idempotent write reads it first: reuse the compiled SQL (shaped.ts).
+  const result = await runShaped(
+    store.readDb,
+    'idempotency row',
+    () =>
+      store.readDb
+        .selectFrom('idempotency_keys')
+        .selectAll()
+        .where('scope', '=', scope)
+        .where('idem_key', '=', key),
+    [scope, key],
+  );
+  return result.rows[0];
 }
 
 /** Stores finished responses (upsert over the claim row): one synchronous unit on SQLite, multi-row statements elsewhere. */
@@ -140,18 +148,25 @@ export async function storeIdempotentResponses(store: Store, rows: readonly Idem
     });
     return;
   }
+  // Every idempotent write stores its response: reuse the compiled SQL per row count (shaped.ts).
   const upsert = (db: Db, chunk: readonly IdempotencyRow[]) =>
-    db
-      .insertInto('idempotency_keys')
-      .values(chunk)
-      .onConflict((oc) =>
-        oc.columns(['scope', 'idem_key']).doUpdateSet((eb) => ({
-          state: 'done',
-          status_code: eb.ref('excluded.status_code'),
-          response_body: eb.ref('excluded.response_body'),
-        })),
-      )
-      .execute();
+    runShaped(
+      db,
+      `idempotent responses x${chunk.length}`,
+      () =>
+        db
+          .insertInto('idempotency_keys')
+          .values(chunk)
+          .onConflict((oc) =>
+            oc.columns(['scope', 'idem_key']).doUpdateSet((eb) => ({
+              state: 'done',
+              status_code: eb.ref('excluded.status_code'),
+              response_body: eb.ref('excluded.response_body'),
+            })),
+          ),
+      // Kysely binds each row's values in its key order, then the update's 'done'.
+      [...chunk.flatMap((row) => Object.values(row)), 'done'],
+    );
   // On PostgreSQL one statement is atomic by itself: no BEGIN and COMMIT round trips for the usual case. (SQLite's
   // writes go through its group committer, whose batch may be open on the one connection.)
   if (store.kind === 'postgres' && rows.length <= RESPONSES_PER_STATEMENT) {

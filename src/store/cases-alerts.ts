@@ -1,5 +1,6 @@
 import type { AlertPage, AlertQuery, AlertState, AlertStore } from '../cases/index.js';
 import type { Db, DbTx, Store, StoreKind } from './db.js';
+import { runShaped } from './shaped.js';
 import { alertToRow, writeAudit, type ActionRow, type AlertRow } from './monitor.js';
 
 /** The alerts' store (AlertStore in src/cases/alerts.ts): monitor_alerts and their actions, dispositions with trails. */
@@ -115,13 +116,19 @@ export function alertStore(store: Store): AlertStore {
       return rows.map((r) => ({ ...stateOf(r), createdAt: Number(r.created_at) }));
     },
     async countOpen(userId) {
-      const row = await store.db
-        .selectFrom('monitor_alerts')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('user_id', '=', userId)
-        .where('status', '=', 'OPEN')
-        .executeTakeFirstOrThrow();
-      return Number(row.n);
+      // Every draw on a shared store reads it: reuse the compiled SQL (shaped.ts).
+      const result = await runShaped(
+        store.db,
+        'open alerts of a user',
+        () =>
+          store.db
+            .selectFrom('monitor_alerts')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('user_id', '=', userId)
+            .where('status', '=', 'OPEN'),
+        [userId, 'OPEN'],
+      );
+      return Number(result.rows[0]?.n ?? 0);
     },
     changeStatus: (alertId, status, trail) =>
       store.transaction((tx) => changeStatus(tx, { kind: store.kind, alertId, status, trail })),

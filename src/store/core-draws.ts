@@ -18,6 +18,7 @@ import type { DbTx, Store } from './store-types.js';
 import type { SyncSql } from './sync.js';
 import { bookShareInTx, bookShareSync } from './lending.js';
 import { claimKeyInTx, claimKeySync, claimRow } from './idempotency-claim.js';
+import { chainToReserve, primeReservation, reservationSql, type ReservationRow } from './ledger-chain.js';
 import type { UnitGuard } from '../domain/index.js';
 
 /**
@@ -261,10 +262,20 @@ export async function writeUnit(
   if (tx.getExecutor().adapter instanceof PostgresAdapter) {
     const rows = unitRows(writes);
     const pending = claim?.pending() ? claim : undefined;
-    const written = await writeRowsPostgres(tx, writes.debit, rowParts(writes, rows), pending);
+    const ledger = ledgerOf(writes);
+    // The ledger's head lock and seqs ride on the same statement: one round trip fewer per unit.
+    const chain = chainToReserve(tx, ledger);
+    const reserve = chain === undefined ? undefined : { chain, count: ledger.length };
+    const written = await writeRowsPostgres(tx, {
+      debit: writes.debit,
+      parts: rowParts(writes, rows),
+      claim: pending,
+      reserve,
+    });
     if (writes.debit && !written.debited) throw await refused(writes.debit);
     pending?.claimed(written.claimed);
-    await appendToLedger(tx, ledgerOf(writes));
+    if (reserve && written.reservation) primeReservation(tx, reserve.chain, written.reservation);
+    await appendToLedger(tx, ledger);
     return rows;
   }
   if (writes.debit && !(await debitLine(tx, writes.debit))) throw await refused(writes.debit);
@@ -309,66 +320,108 @@ const DEBIT_PG =
   'update "credit_lines" set "available_minor" = available_minor - $1, "outstanding_minor" = outstanding_minor + $2, ' +
   '"updated_at" = $3 where "id" = $4 and "status" = $5 and "available_minor" >= $6 returning 1';
 
+/** What one unit statement does (writeRowsPostgres). */
+interface UnitStatement {
+  readonly debit: LineDebit | undefined;
+  readonly parts: readonly RowPart[];
+  readonly claim: IdempotencyClaim | undefined;
+  /** Lock this ledger chain's head and reserve `count` seqs (store/ledger-chain.ts reservationSql). */
+  readonly reserve: { readonly chain: number; readonly count: number } | undefined;
+}
+
+interface UnitStatementResult {
+  readonly debited: boolean;
+  readonly claimed: boolean;
+  readonly reservation?: ReservationRow;
+}
+
 /**
- * The conditional debit, every row insert and the idempotency claim of a unit as ONE statement (data-modifying
- * WITH clauses): each statement of a unit is a round trip to PostgreSQL, and the socket writes and reads of a round
- * trip cost more of a draw's CPU than anything LineGuard computes. PostgreSQL runs every data-modifying WITH clause
- * exactly once, referenced or not; the statement answers how many rows the debit changed and whether the claim row
- * was inserted, so the caller refuses exactly as it did statement by statement. Every row of a table must have the
- * same keys in the same order, none undefined (as on the synchronous writer).
+ * The conditional debit, every row insert, the idempotency claim and the ledger head's lock of a unit as ONE statement
+ * (data-modifying WITH clauses): each statement of a unit is a round trip to PostgreSQL, and the socket writes and
+ * reads of a round trip cost more of a draw's CPU than anything LineGuard computes. PostgreSQL runs every
+ * data-modifying WITH clause exactly once, referenced or not; the statement answers how many rows the debit changed,
+ * whether the claim row was inserted and the head and seqs reserved, so the caller refuses exactly as it did
+ * statement by statement. Every row of a table must have the same keys in the same order, none undefined (as on the
+ * synchronous writer).
  */
-async function writeRowsPostgres(
-  tx: DbTx,
-  debit: LineDebit | undefined,
-  parts: readonly RowPart[],
-  claim: IdempotencyClaim | undefined,
-): Promise<{ debited: boolean; claimed: boolean }> {
+async function writeRowsPostgres(tx: DbTx, unit: UnitStatement): Promise<UnitStatementResult> {
+  const { debit, parts, claim, reserve } = unit;
   const params: unknown[] = debit ? debitParams(debit) : [];
-  const shapes: string[] = [debit ? 'debit' : 'no debit'];
+  const shapes: string[] = [debit ? 'debit' : 'no debit', reserve ? 'reserve' : 'no reserve'];
   const columnsOf: string[][] = [];
   const all = claim ? [...parts, { table: 'idempotency_keys', rows: [claimRow(claim)] }] : parts;
   for (const part of all) {
     const columns = Object.keys(part.rows[0]!);
     columnsOf.push(columns);
-    for (const row of part.rows) {
-      const record = row as Record<string, unknown>;
-      const keys = Object.keys(record);
-      if (keys.length !== columns.length)
-        throw new Error(`insert into ${part.table}: rows of different shapes`);
-      for (const column of columns) {
-        const value = record[column];
-        if (value === undefined) throw new Error(`insert into ${part.table}: column ${column} is undefined`);
-        params.push(value);
-      }
-    }
+    for (const row of part.rows) pushRowParams(params, part.table, columns, row as Record<string, unknown>);
     shapes.push(`${part.table}(${columns.join(',')})x${part.rows.length}`);
   }
   const shape = shapes.join(' ');
   let text = combinedTexts.get(shape);
   if (text === undefined) {
-    let n = debit ? 6 : 0;
-    const clauses: string[] = debit ? [`"debit" as (${DEBIT_PG})`] : [];
-    all.forEach((part, i) => {
-      const columns = columnsOf[i]!;
-      const tuples = part.rows.map(() => `(${columns.map(() => `$${++n}`).join(', ')})`);
-      const insert = `insert into "${part.table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${tuples.join(', ')}`;
-      clauses.push(
-        claim && i === all.length - 1
-          ? `"claim" as (${insert} on conflict ("scope", "idem_key") do nothing returning 1)`
-          : `"w${i}" as (${insert})`,
-      );
-    });
-    const debited = debit ? '(select count(*) from "debit")' : '0';
-    const claimed = claim ? '(select count(*) from "claim")' : '0';
-    text = `with ${clauses.join(', ')} select ${debited} as "debited", ${claimed} as "claimed"`;
+    text = unitStatementText(unit, all, columnsOf, params.length);
     if (combinedTexts.size >= COMBINED_TEXTS_MAX) combinedTexts.clear();
     combinedTexts.set(shape, text);
   }
-  const result = await tx.executeQuery<{ debited: number | string; claimed: number | string }>(
-    CompiledQuery.raw(text, params),
-  );
+  if (reserve) params.push(reserve.chain, reserve.count);
+  const result = await tx.executeQuery<
+    { debited: number | string; claimed: number | string } & Partial<ReservationRow>
+  >(CompiledQuery.raw(text, params));
   const row = result.rows[0];
-  return { debited: Number(row?.debited ?? 0) === 1, claimed: Number(row?.claimed ?? 0) === 1 };
+  if (reserve && !row) throw new Error(`ledger_head row of chain ${reserve.chain} is missing`);
+  return {
+    debited: Number(row?.debited ?? 0) === 1,
+    claimed: Number(row?.claimed ?? 0) === 1,
+    ...(reserve && row ? { reservation: row as ReservationRow } : {}),
+  };
+}
+
+function pushRowParams(
+  params: unknown[],
+  table: string,
+  columns: readonly string[],
+  row: Record<string, unknown>,
+) {
+  if (Object.keys(row).length !== columns.length)
+    throw new Error(`insert into ${table}: rows of different shapes`);
+  for (const column of columns) {
+    const value = row[column];
+    if (value === undefined) throw new Error(`insert into ${table}: column ${column} is undefined`);
+    params.push(value);
+  }
+}
+
+/** The SQL of a unit statement's shape; the reservation's two parameters come after the rows' `rowParams`. */
+function unitStatementText(
+  unit: UnitStatement,
+  all: readonly RowPart[],
+  columnsOf: readonly string[][],
+  rowParams: number,
+): string {
+  let n = unit.debit ? 6 : 0;
+  const clauses: string[] = unit.debit ? [`"debit" as (${DEBIT_PG})`] : [];
+  all.forEach((part, i) => {
+    const columns = columnsOf[i]!;
+    const tuples = part.rows.map(() => `(${columns.map(() => `$${++n}`).join(', ')})`);
+    const insert = `insert into "${part.table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${tuples.join(', ')}`;
+    clauses.push(
+      unit.claim && i === all.length - 1
+        ? `"claim" as (${insert} on conflict ("scope", "idem_key") do nothing returning 1)`
+        : `"w${i}" as (${insert})`,
+    );
+  });
+  const answers = [
+    `${unit.debit ? '(select count(*) from "debit")' : '0'} as "debited"`,
+    `${unit.claim ? '(select count(*) from "claim")' : '0'} as "claimed"`,
+  ];
+  let from = '';
+  if (unit.reserve) {
+    const reservation = reservationSql(rowParams + 1);
+    clauses.push(reservation.withClause);
+    answers.push(reservation.columns);
+    from = ' from "h"';
+  }
+  return `${clauses.length > 0 ? `with ${clauses.join(', ')} ` : ''}select ${answers.join(', ')}${from}`;
 }
 
 async function runDrawAsync<P extends Planned>(tx: DbTx, store: Store, unit: DrawUnit<P>) {

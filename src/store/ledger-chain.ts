@@ -22,15 +22,55 @@ import { registerBatchFinisher, txScopedCache } from './tx-scope.js';
 
 /** The chain head this transaction already locked and read (forgotten when a unit of work rolls back). */
 const heads = txScopedCache<ChainHead>();
+/** Seqs a statement that locked the head for this transaction reserved ahead (reservationSql), used before new ones. */
+const reservedSeqs = txScopedCache<number[]>();
 
 function isPostgres(tx: DbTx): boolean {
   return tx.getExecutor().adapter instanceof PostgresAdapter;
 }
 
 /**
+ * PostgreSQL: locking a chain's head and reserving seqs, as parts of a statement — a WITH clause named "h" and the
+ * columns `head_seq`, `head_hash`, `seqs` of a select FROM "h" — with the chain and the count as parameters `$next`
+ * and `$next+1`. The UPDATE … RETURNING takes the row lock (and a transaction id) before nextval runs, which the
+ * checkpoint horizon relies on (src/store/ledger.ts). reserve (below) runs it alone; a unit that writes other rows
+ * first runs it inside its own statement (src/store/core-draws.ts) and hands the answer to primeReservation.
+ */
+export function reservationSql(next: number): { readonly withClause: string; readonly columns: string } {
+  return {
+    withClause: `"h" as (update "ledger_head" set "seq" = "seq" where "id" = $${next} returning "seq", "hash")`,
+    columns: `"h"."seq" as "head_seq", "h"."hash" as "head_hash", array(select nextval('ledger_seq') from generate_series(1, $${next + 1}::int + 0 * "h"."seq")) as "seqs"`,
+  };
+}
+
+export interface ReservationRow {
+  readonly head_seq: number | string;
+  readonly head_hash: string;
+  readonly seqs: readonly (number | string)[];
+}
+
+/**
+ * The chain an append of `entries` would lock in this transaction, when it has not locked one yet (PostgreSQL): a
+ * statement may then lock it ahead with reservationSql. Undefined when the transaction already holds a head (one head
+ * per transaction, so two can never deadlock on heads) or there is nothing to append.
+ */
+export function chainToReserve(tx: DbTx, entries: readonly LedgerAppend[]): number | undefined {
+  const first = entries[0];
+  return first && isPostgres(tx) && !heads.get(tx) ? chainOf(first.subjectId) : undefined;
+}
+
+/** Records a head locked and seqs reserved by another statement (reservationSql) for this transaction's appends. */
+export function primeReservation(tx: DbTx, chain: number, row: ReservationRow): void {
+  heads.set(tx, { chain, length: Number(row.head_seq), hash: row.head_hash });
+  reservedSeqs.set(
+    tx,
+    row.seqs.map(Number).sort((a, b) => a - b),
+  );
+}
+
+/**
  * Locks the head of the transaction's chain (first call) and reserves `count` global seqs, ascending.
- * PostgreSQL: one statement — the UPDATE … RETURNING takes the row lock (and a transaction id) before nextval runs,
- * which the checkpoint horizon relies on (src/store/ledger.ts). SQLite: one writer, seq = the chain's length + 1.
+ * PostgreSQL: one statement (reservationSql). SQLite: one writer, seq = the chain's length + 1.
  */
 async function reserve(
   tx: DbTx,
@@ -43,23 +83,25 @@ async function reserve(
     return { head, seqs: Array.from({ length: count }, (_, i) => head.length + i + 1) };
   }
   if (cached) {
+    const ahead = reservedSeqs.get(tx) ?? [];
+    if (ahead.length >= count) {
+      reservedSeqs.set(tx, ahead.slice(count));
+      return { head: cached, seqs: ahead.slice(0, count) };
+    }
     const result = await sql<{
       seq: number | string;
     }>`select nextval('ledger_seq') as seq from generate_series(1, ${count})`.execute(tx);
     return { head: cached, seqs: result.rows.map((r) => Number(r.seq)).sort((a, b) => a - b) };
   }
   const chain = chainOf(subjectId);
-  const result = await sql<{ seq: number; hash: string; seqs: (number | string)[] }>`
-    with h as (update ledger_head set seq = seq where id = ${chain} returning seq, hash)
-    select h.seq, h.hash,
-      array(select nextval('ledger_seq') from generate_series(1, ${count} + 0 * h.seq)) as seqs
-    from h`.execute(tx);
+  const { withClause, columns } = reservationSql(1);
+  const result = await tx.executeQuery<ReservationRow>(
+    CompiledQuery.raw(`with ${withClause} select ${columns} from "h"`, [chain, count]),
+  );
   const row = result.rows[0];
   if (!row) throw new Error(`ledger_head row of chain ${chain} is missing`);
-  return {
-    head: { chain, length: Number(row.seq), hash: row.hash },
-    seqs: row.seqs.map(Number).sort((a, b) => a - b),
-  };
+  primeReservation(tx, chain, row);
+  return reserve(tx, subjectId, count);
 }
 
 async function lockHead(tx: DbTx, chain: number): Promise<ChainHead> {

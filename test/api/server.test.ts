@@ -469,6 +469,30 @@ describe('rate limits: per API key, per client address, failed authentication (i
     for (let i = 0; i < 3; i++) answers.push((await ping(b!, keys[2]!)).statusCode);
     expect(answers).toEqual([200, 200, 200, 200, 200, 429]);
   });
+
+  it.skipIf(!redisUrl)(
+    'shares every limit of a request through Redis, asked for in one go: address, key and failed authentications',
+    async () => {
+      const nameSpace = `lineguard:test:rate-all:${process.pid}:${Date.now()}:`;
+      const shared = { ...off, perIpMax: 8, perKeyMax: 6, authFailuresMax: 2, redisUrl, nameSpace };
+      const [a, b] = [await limited(shared), await limited(shared)];
+      // Two bad keys from one address, on either instance, use up its failed authentications: a third guess, and
+      // even a valid key from there, is refused on both; the same valid key elsewhere goes on.
+      expect((await ping(a!, 'lg_guess_1', '10.0.9.1')).statusCode).toBe(401);
+      expect((await ping(b!, 'lg_guess_2', '10.0.9.1')).statusCode).toBe(401);
+      expect((await ping(a!, 'lg_guess_3', '10.0.9.1')).statusCode).toBe(429);
+      expect((await ping(b!, keys[1]!, '10.0.9.1')).statusCode).toBe(429);
+      const elsewhere = [];
+      for (let i = 0; i < 7; i++)
+        elsewhere.push((await ping(i % 2 ? a! : b!, keys[1]!, '10.0.9.2')).statusCode);
+      // The key's allowance (6) runs out first, counted across both instances.
+      expect(elsewhere).toEqual([200, 200, 200, 200, 200, 429, 429]);
+      const fresh = [];
+      for (let i = 0; i < 3; i++) fresh.push((await ping(a!, keys[0]!, '10.0.9.2')).statusCode);
+      // The address (8) ran out too: 7 requests before, so one more passes.
+      expect(fresh).toEqual([200, 429, 429]);
+    },
+  );
 });
 
 describe('security headers and who may read /metrics (issue 12)', () => {

@@ -362,6 +362,7 @@ function asyncOnly(inner: FeatureStore): FeatureStore {
     remove: (entries) => inner.remove(entries),
     events: (query, limit) => inner.events(query, limit),
     aggregate: (query, aggregate) => inner.aggregate(query, aggregate),
+    readBatch: (batch) => inner.readBatch(batch),
     clear: () => inner.clear(),
     close: () => inner.close(),
   };

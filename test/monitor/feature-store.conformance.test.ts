@@ -182,5 +182,59 @@ for (const factory of FACTORIES) {
         { numRuns: 60 },
       );
     });
+
+    it('answers a batch of windows as the single reads answer them (property), known-at windows included', async () => {
+      const entries = Array.from({ length: 40 }, (_, i) =>
+        entry(i, {
+          t: T0 + ((i * 7919) % 61) * 600_000,
+          r: T0 + ((i * 104_729) % 67) * 600_000,
+          deviceId: i % 4 === 0 ? undefined : `d${i % 6}`,
+          payeeId: `p${i % 5}`,
+          amountMinor: (i * 31) % 500,
+        }),
+      );
+      await store.append(entries);
+      const window = fc.record({
+        a: fc.integer({ min: -5, max: 70 }),
+        len: fc.integer({ min: 0, max: 70 }),
+        knownAt: fc.option(fc.integer({ min: 0, max: 70 }), { nil: undefined }),
+      });
+      const toQuery = (w: { a: number; len: number; knownAt: number | undefined }) =>
+        q(T0 + w.a * 600_000, T0 + (w.a + w.len) * 600_000, {
+          ...(w.knownAt === undefined ? {} : { knownAt: T0 + w.knownAt * 600_000 }),
+        });
+      const aggregates: Aggregate[] = [
+        { kind: 'count' },
+        { kind: 'sum' },
+        { kind: 'max' },
+        { kind: 'distinct', of: 'deviceId' },
+        { kind: 'timeSince' },
+      ];
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.tuple(window, fc.constantFrom(...aggregates)), { maxLength: 6 }),
+          fc.array(window, { maxLength: 3 }),
+          async (aggregateReads, valueReads) => {
+            const batch = {
+              aggregates: aggregateReads.map(([w, aggregate]) => ({ query: toQuery(w), aggregate })),
+              values: valueReads.map((w) => ({ query: toQuery(w), field: 'deviceId' as const })),
+            };
+            const result = await store.readBatch(batch);
+            const single = await Promise.all(
+              batch.aggregates.map((r) => store.aggregate(r.query, r.aggregate)),
+            );
+            expect(result.aggregates).toEqual(single);
+            const expected = await Promise.all(
+              batch.values.map(async (r) => {
+                const events = await store.events(r.query);
+                return [...new Set(events.flatMap((e) => (e.deviceId ? [e.deviceId] : [])))].sort();
+              }),
+            );
+            expect(result.values.map((v) => [...v].sort())).toEqual(expected);
+          },
+        ),
+        { numRuns: 40 },
+      );
+    });
   });
 }

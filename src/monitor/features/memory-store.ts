@@ -10,6 +10,8 @@ import {
   type FeatureEntry,
   type FeatureStore,
   type SyncFeatureReads,
+  type WindowBatch,
+  type WindowBatchResult,
   type WindowQuery,
 } from './store.js';
 
@@ -121,6 +123,17 @@ export class MemoryFeatureStore implements FeatureStore, SyncFeatureReads {
   aggregate(query: WindowQuery, aggregate: Aggregate): Promise<number | null> {
     try {
       return Promise.resolve(this.aggregateSync(query, aggregate));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  readBatch(batch: WindowBatch): Promise<WindowBatchResult> {
+    try {
+      return Promise.resolve({
+        aggregates: batch.aggregates.map((r) => this.aggregateSync(r.query, r.aggregate)),
+        values: (batch.values ?? []).map((r) => [...this.distinctValuesSync(r.query, r.field)]),
+      });
     } catch (error) {
       return Promise.reject(error);
     }

@@ -1,12 +1,13 @@
 import { Redis } from 'ioredis';
 import { LgError } from '../../domain/index.js';
-import type { EventType } from '../events.js';
 import { compareEntries } from './memory-store.js';
 import {
   entityKeys,
   type Aggregate,
   type FeatureEntry,
   type FeatureStore,
+  type WindowBatch,
+  type WindowBatchResult,
   type WindowQuery,
 } from './store.js';
 
@@ -57,38 +58,68 @@ end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 return n`;
 
-// ARGV: fromMs (exclusive), toMs, knownAt ('' = none), kind, field
-const AGGREGATE_LUA = `
-local from, to, kind, field = '(' .. ARGV[1], ARGV[2], ARGV[4], ARGV[5]
-local knownAt = tonumber(ARGV[3])
-if kind == 'count' and knownAt == nil then
-  local n = 0
-  for i = 1, #KEYS do n = n + redis.call('ZCOUNT', KEYS[i], from, to) end
-  return n
-end
-local n, sum, max, last = 0, 0, 0, nil
-local seen, distinct = {}, 0
-for i = 1, #KEYS do
-  local members = redis.call('ZRANGEBYSCORE', KEYS[i], from, to)
-  for _, m in ipairs(members) do
-    local e = cjson.decode(m)
-    if knownAt == nil or e.r <= knownAt then
-      n = n + 1
-      local a = e.amountMinor or 0
-      sum = sum + a
-      if a > max then max = a end
-      if last == nil or e.t > last then last = e.t end
-      local v = e[field]
-      if v ~= nil and not seen[v] then seen[v] = true; distinct = distinct + 1 end
+/**
+ * A WindowBatch in one script (one round trip for a draw's 20+ windows). KEYS: every read's series keys, read after
+ * read. ARGV: the aggregate count, then per aggregate `nkeys fromMs toMs knownAt kind field` (fromMs exclusive,
+ * knownAt '' = none); the values count, then per values read `nkeys fromMs toMs knownAt field`. Answers
+ * {aggregates, values}; an aggregate with no answer (time since, over an empty window) is false (nil to the client).
+ */
+const BATCH_LUA = `
+local function each(first, last, from, to, knownAt, visit)
+  for i = first, last do
+    for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[i], from, to)) do
+      local e = cjson.decode(m)
+      if knownAt == nil or e.r <= knownAt then visit(e) end
     end
   end
 end
-if kind == 'count' then return n end
-if kind == 'sum' then return sum end
-if kind == 'max' then return max end
-if kind == 'distinct' then return distinct end
-if last == nil then return false end
-return tonumber(to) - last`;
+local function aggregate(first, last, from, to, knownAt, kind, field)
+  if kind == 'count' and knownAt == nil then
+    local n = 0
+    for i = first, last do n = n + redis.call('ZCOUNT', KEYS[i], from, to) end
+    return n
+  end
+  local n, sum, max, latest = 0, 0, 0, nil
+  local seen, distinct = {}, 0
+  each(first, last, from, to, knownAt, function(e)
+    n = n + 1
+    local a = e.amountMinor or 0
+    sum = sum + a
+    if a > max then max = a end
+    if latest == nil or e.t > latest then latest = e.t end
+    local v = e[field]
+    if v ~= nil and not seen[v] then seen[v] = true; distinct = distinct + 1 end
+  end)
+  if kind == 'count' then return n end
+  if kind == 'sum' then return sum end
+  if kind == 'max' then return max end
+  if kind == 'distinct' then return distinct end
+  if latest == nil then return false end
+  return tonumber(to) - latest
+end
+local function values(first, last, from, to, knownAt, field)
+  local seen, out = {}, {}
+  each(first, last, from, to, knownAt, function(e)
+    local v = e[field]
+    if v ~= nil and not seen[v] then seen[v] = true; out[#out + 1] = v end
+  end)
+  return out
+end
+local k, a = 1, 2
+local aggregates, found = {}, {}
+for j = 1, tonumber(ARGV[1]) do
+  local n = tonumber(ARGV[a])
+  aggregates[j] = aggregate(k, k + n - 1, '(' .. ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3]), ARGV[a + 4], ARGV[a + 5])
+  k, a = k + n, a + 6
+end
+local valueReads = tonumber(ARGV[a])
+a = a + 1
+for j = 1, valueReads do
+  local n = tonumber(ARGV[a])
+  found[j] = values(k, k + n - 1, '(' .. ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3]), ARGV[a + 4])
+  k, a = k + n, a + 5
+end
+return {aggregates, found}`;
 
 export interface RedisFeatureStoreOptions {
   readonly url: string;
@@ -139,7 +170,7 @@ export class RedisFeatureStore implements FeatureStore {
     this.redis.defineCommand('lgAppend', { lua: APPEND_LUA });
     this.redis.defineCommand('lgCommit', { lua: COMMIT_LUA });
     this.redis.defineCommand('lgRemove', { lua: REMOVE_LUA });
-    this.redis.defineCommand('lgAggregate', { lua: AGGREGATE_LUA });
+    this.redis.defineCommand('lgBatch', { lua: BATCH_LUA });
     this.redis.defineCommand('lgPrune', { lua: PRUNE_LUA });
   }
 
@@ -181,18 +212,38 @@ export class RedisFeatureStore implements FeatureStore {
     return this.guard(this.readEvents(query, limit));
   }
 
-  aggregate(query: WindowQuery, aggregate: Aggregate): Promise<number | null> {
-    const keys = query.types.map((type: EventType) => this.seriesKey(query.entity, query.id, type));
-    const field = aggregate.kind === 'distinct' ? aggregate.of : '';
-    const args = [
-      String(query.fromMs),
-      String(query.toMs),
-      query.knownAt === undefined ? '' : String(query.knownAt),
-      aggregate.kind,
-      field,
-    ];
+  async aggregate(query: WindowQuery, aggregate: Aggregate): Promise<number | null> {
+    const result = await this.readBatch({ aggregates: [{ query, aggregate }] });
+    return result.aggregates[0] ?? null;
+  }
+
+  readBatch(batch: WindowBatch): Promise<WindowBatchResult> {
+    const keys: string[] = [];
+    const args: string[] = [String(batch.aggregates.length)];
+    const window = (query: WindowQuery) => {
+      for (const type of query.types) keys.push(this.seriesKey(query.entity, query.id, type));
+      args.push(
+        String(query.types.length),
+        String(query.fromMs),
+        String(query.toMs),
+        query.knownAt === undefined ? '' : String(query.knownAt),
+      );
+    };
+    for (const { query, aggregate } of batch.aggregates) {
+      window(query);
+      args.push(aggregate.kind, aggregate.kind === 'distinct' ? aggregate.of : '');
+    }
+    const valueReads = batch.values ?? [];
+    args.push(String(valueReads.length));
+    for (const { query, field } of valueReads) {
+      window(query);
+      args.push(field);
+    }
     return this.guard(
-      this.runScript('lgAggregate', keys, args).then((result) => (result === null ? null : Number(result))),
+      this.runScript('lgBatch', keys, args).then((reply) => {
+        const [aggregates, values] = reply as [(number | null)[], string[][]];
+        return { aggregates: aggregates.map((v) => (v === null ? null : Number(v))), values };
+      }),
     );
   }
 
@@ -304,7 +355,7 @@ export class RedisFeatureStore implements FeatureStore {
     return `${this.prefix}:s:${entity}:${id}:${type}`;
   }
 
-  private async runScript(name: 'lgAggregate', keys: string[], args: string[]): Promise<unknown> {
+  private async runScript(name: 'lgBatch', keys: string[], args: string[]): Promise<unknown> {
     const command = (
       this.redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>
     )[name];

@@ -243,8 +243,19 @@ export class FeatureReader {
   }
 
   async value(name: string, entityId: string, asOf: number, knownAt?: number): Promise<number | null> {
+    const read = this.readOf(name, entityId, asOf, knownAt);
+    return this.store.aggregate(read.query, read.aggregate);
+  }
+
+  /** The window and aggregate that give a feature's value (for a WindowBatch of several features). */
+  readOf(
+    name: string,
+    entityId: string,
+    asOf: number,
+    knownAt?: number,
+  ): { readonly query: WindowQuery; readonly aggregate: Aggregate } {
     const d = this.registry.get(name);
-    return this.store.aggregate(windowOf(d, entityId, asOf, knownAt), d.aggregate);
+    return { query: windowOf(d, entityId, asOf, knownAt), aggregate: d.aggregate };
   }
 
   /** The store's synchronous reads when it has them (then valueSync may be used too), found once at construction. */
@@ -259,13 +270,16 @@ export class FeatureReader {
     return this.sync.aggregateSync(windowOf(d, entityId, asOf, knownAt), d.aggregate);
   }
 
+  /** Several features in one read of the store (one round trip on a shared store). */
   async values(
     requests: readonly { name: string; entityId: string }[],
     asOf: number,
   ): Promise<Record<string, number | null>> {
+    const { aggregates } = await this.store.readBatch({
+      aggregates: requests.map((r) => this.readOf(r.name, r.entityId, asOf)),
+    });
     const out: Record<string, number | null> = {};
-    const results = await Promise.all(requests.map((r) => this.value(r.name, r.entityId, asOf)));
-    requests.forEach((r, i) => (out[r.name] = results[i] ?? null));
+    requests.forEach((r, i) => (out[r.name] = aggregates[i] ?? null));
     return out;
   }
 }

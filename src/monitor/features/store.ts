@@ -47,6 +47,19 @@ export interface WindowQuery {
   readonly knownAt?: number;
 }
 
+/** Several window reads answered together: one round trip on a shared store (a draw reads 20+ windows). */
+export interface WindowBatch {
+  readonly aggregates: readonly { readonly query: WindowQuery; readonly aggregate: Aggregate }[];
+  /** The distinct values of a field over a window (what a 'distinct' aggregate counts), in no particular order. */
+  readonly values?: readonly { readonly query: WindowQuery; readonly field: DistinctField }[];
+}
+
+/** A WindowBatch's answers, each list in the order of its requests. */
+export interface WindowBatchResult {
+  readonly aggregates: (number | null)[];
+  readonly values: string[][];
+}
+
 /**
  * Event windows per entity. One interface, two implementations (memory — rebuilt from SQLite on start — and Redis
  * sorted sets), one conformance suite (test/monitor/feature-store.conformance.test.ts).
@@ -64,6 +77,8 @@ export interface FeatureStore {
   commit?(entries: readonly FeatureEntry[]): Promise<void>;
   events(query: WindowQuery, limit?: number): Promise<FeatureEntry[]>;
   aggregate(query: WindowQuery, aggregate: Aggregate): Promise<number | null>;
+  /** Aggregates and distinct values of several windows at once, each as aggregate / distinct values would answer. */
+  readBatch(batch: WindowBatch): Promise<WindowBatchResult>;
   /** Drops entries with occurredAt <= olderThanMs (bounded memory; stores that expire entries themselves omit it). */
   prune?(olderThanMs: number): Promise<number>;
   /** Drops everything (tests, rebuilds). */
