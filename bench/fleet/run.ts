@@ -5,6 +5,9 @@
  * does not depend on the load generator sharing the machine's cores. PostgreSQL's own CPU per draw is the CPU time of
  * every `postgres` process over the phase (the server may be shared: treat it as an upper bound).
  *
+ * Also the CPU of one bare PostgreSQL and Redis round trip in the same run (round-trips.ts), the unit a fleet draw's
+ * extra CPU over SQLite is counted in (`postgresExtraCpuInRoundTrips`).
+ *
  * npm run bench:fleet [-- --seconds 5 --connections 24 --lines 12]
  * For a profile or a quick figure: `--only draws` (one kind), `--postgres-only` (no SQLite run), `--processes 1`
  * (one PostgreSQL deployment size), and LINEGUARD_BENCH_NODE_ARGS (extra node arguments for every server, e.g.
@@ -25,6 +28,7 @@ import { createIsolatedPostgresSchema } from '../../src/store/db.js';
 import { residentIdCheckChar } from '../../src/domain/national-id.js';
 import { DRAW_INPUT } from '../api/payload.js';
 import { STRONG_APPLICANT } from '../../test/helpers/app.js';
+import { roundTripCpuMicros } from './round-trips.js';
 
 const BIG_LIMIT_MINOR = 1_000_000_000_000;
 const MASTER_KEY = '02'.repeat(32);
@@ -308,6 +312,9 @@ const services = {
   ...(redisUrl ? { LINEGUARD_REDIS_URL: redisUrl } : {}),
   ...(natsUrl ? { LINEGUARD_NATS_URL: natsUrl } : {}),
 };
+// Measured first, on an idle machine: the CPU of one bare round trip (round-trips.ts), to read the draws' CPU against.
+const roundTrip = await roundTripCpuMicros(pgUrl, redisUrl);
+process.stderr.write(`bare round trip, CPU µs: ${JSON.stringify(roundTrip)}\n`);
 const runs = [];
 const sqliteDir = mkdtempSync(join(tmpdir(), 'lg-bench-fleet-'));
 if (!postgresOnly) runs.push(await measure('sqlite x1', { LINEGUARD_DATA_DIR: sqliteDir }, 1, false));
@@ -321,7 +328,9 @@ for (const n of processCounts) {
   runs.push(await measure(`postgres x${n}`, env, n, true));
 }
 if (partial) {
-  process.stdout.write(`${JSON.stringify({ seconds, connections, lines: lineCount, runs }, null, 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ seconds, connections, lines: lineCount, roundTripCpuMicros: roundTrip, runs }, null, 2)}\n`,
+  );
   process.exit(0);
 }
 type FullRun = Record<Kind, Phase>;
@@ -335,6 +344,7 @@ const output = {
   lines: lineCount,
   redis: Boolean(redisUrl),
   nats: Boolean(natsUrl),
+  roundTripCpuMicros: roundTrip,
   runs,
   scaling: Object.fromEntries(
     kinds.map((k) => [
@@ -345,6 +355,11 @@ const output = {
         postgresVsSqliteServerCpuPerRequest: ratio(
           pg1[k].serverCpuMicrosPerRequest + (pg1[k].postgresCpuMicrosPerRequest ?? 0),
           sqlite[k].serverCpuMicrosPerRequest,
+        ),
+        // What one PostgreSQL process spends per request more than SQLite, in bare PostgreSQL round trips.
+        postgresExtraCpuInRoundTrips: ratio(
+          pg1[k].serverCpuMicrosPerRequest - sqlite[k].serverCpuMicrosPerRequest,
+          roundTrip.postgres,
         ),
       },
     ]),

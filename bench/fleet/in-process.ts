@@ -1,0 +1,100 @@
+/**
+ * A fleet draw's CPU without HTTP or a load generator in another process: the app wired as `serve` wires it (on
+ * PostgreSQL with Redis and NATS, or on SQLite), draws through Fastify's inject from 8 concurrent loops on 12 lines,
+ * CPU of this one process per draw (everything it does for the draws, background work included). Quieter than
+ * bench:fleet on a shared 2-core machine, and runnable against an older checkout for a side-by-side comparison (copy
+ * this file there): run the two alternately, several times.
+ *
+ * node --import tsx bench/fleet/in-process.ts [pg|sqlite] [draws=1500]
+ * pg needs LINEGUARD_TEST_DATABASE_URL, LINEGUARD_TEST_REDIS_URL and LINEGUARD_TEST_NATS_URL.
+ */
+import { randomUUID } from 'node:crypto';
+import { residentIdCheckChar } from '../../src/domain/national-id.js';
+import { createIsolatedPostgresSchema } from '../../src/store/db.js';
+import { adminHeaders, startTestApp, STRONG_APPLICANT } from '../../test/helpers/app.js';
+import { DRAW_INPUT } from '../api/payload.js';
+
+const LINES = 12;
+const LOOPS = 8;
+const mode = process.argv[2] === 'sqlite' ? 'sqlite' : 'pg';
+const draws = Math.max(LOOPS, Number(process.argv[3] ?? 1500));
+
+async function environment(): Promise<Record<string, string>> {
+  if (mode === 'sqlite') return {};
+  const {
+    LINEGUARD_TEST_DATABASE_URL: db,
+    LINEGUARD_TEST_REDIS_URL: redis,
+    LINEGUARD_TEST_NATS_URL: nats,
+  } = process.env;
+  if (!db || !redis || !nats) throw new Error('pg needs the PostgreSQL, Redis and NATS test URLs');
+  return {
+    LINEGUARD_DATABASE_URL: await createIsolatedPostgresSchema(db, 'bench_in_process'),
+    LINEGUARD_REDIS_URL: redis,
+    LINEGUARD_NATS_URL: nats,
+  };
+}
+
+const t = await startTestApp(await environment());
+const lines: string[] = [];
+for (let i = 0; lines.length < LINES && i < LINES * 4; i++) {
+  const first17 = `11010119800101${String(100 + i).padStart(3, '0')}`;
+  const applied = await t.app.core.submitApplication({
+    applicant: {
+      name: '压测',
+      nationalId: first17 + residentIdCheckChar(first17),
+      phone: `1370000${String(i).padStart(4, '0')}`,
+    },
+    attributes: STRONG_APPLICANT,
+  });
+  if (!applied.line) continue;
+  await t.app.core.applyLineAction(applied.line.id, {
+    type: 'LIMIT_INCREASE',
+    limitMinor: 1_000_000_000_000,
+    reasons: ['R_LIMIT_REVIEW'],
+    automated: false,
+    actor: 'bench',
+  });
+  lines.push(applied.line.id);
+}
+// Many draws a second on one line are velocity by definition; measured here is the approve path (as bench:fleet).
+const draw = await t.app.engine.getVersion('draw', 1);
+const velocityInputs = new Set(['drawsLast24h', 'minutesSinceLastDraw']);
+const lean = {
+  ...draw.document,
+  inputs: draw.document.inputs.filter((input) => !velocityInputs.has(input.name)),
+  nodes: draw.document.nodes.filter((node) => node.id !== 'velocity'),
+};
+await t.app.engine.activate('draw', (await t.app.engine.saveVersion(lean, 'bench')).version, 'bench');
+
+let refused = 0;
+async function drawLoop(count: number, offset: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const answer = await t.server.inject({
+      method: 'POST',
+      url: `/v1/lines/${lines[(offset + i) % lines.length]}/draws`,
+      headers: adminHeaders(randomUUID()),
+      payload: DRAW_INPUT,
+    });
+    if (answer.statusCode >= 300) refused++;
+  }
+}
+const loops = (perLoop: number) => Promise.all(Array.from({ length: LOOPS }, (_, k) => drawLoop(perLoop, k)));
+
+await loops(20); // warm up: JIT, pools, caches
+const before = process.cpuUsage();
+const started = performance.now();
+await loops(Math.floor(draws / LOOPS));
+const used = process.cpuUsage(before);
+const seconds = (performance.now() - started) / 1000;
+const measured = Math.floor(draws / LOOPS) * LOOPS;
+process.stdout.write(
+  `${JSON.stringify({
+    mode,
+    draws: measured,
+    refused,
+    cpuMicrosPerDraw: Math.round((used.user + used.system) / measured),
+    drawsPerSecond: Math.round(measured / seconds),
+  })}\n`,
+);
+await t.close();
+process.exit(0);
