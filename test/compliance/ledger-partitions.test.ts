@@ -38,6 +38,7 @@ import {
   type Store,
 } from '../../src/store/db.js';
 import { createLedgerLogStore } from '../../src/store/ledger.js';
+import { writeUnit } from '../../src/store/core-draws.js';
 import { openReadOnlySqlite } from '../../src/store/read-only.js';
 import { allMigrations } from '../../src/store/migrations/index.js';
 import { STORE_FACTORIES, TEST_DATABASE_URL } from '../helpers/stores.js';
@@ -353,6 +354,32 @@ describe.skipIf(!TEST_DATABASE_URL)('partitioned ledger under concurrency on Pos
     expect(sameRow.chain).toBe(heldRow.chain);
     expect(sameRow.prev_hash).toBe(heldRow.hash);
     expect(sameRow.seq).toBeGreaterThan(heldRow.seq);
+    expect((await verifyLedger(store.db)).ok).toBe(true);
+  });
+
+  it("a unit's one statement locks its chain head and reserves the seqs; a transaction keeps to the head it holds", async () => {
+    const { a, b } = subjects();
+    const ledger = (prefix: string, subject: string) =>
+      [0, 1, 2].map((k) => entry(`${prefix}-${k}`, subject, 100 + k));
+    const refused = () => Promise.resolve(new Error('no debit in this unit'));
+    // Alone: the entries go to their first subject's chain, in order, linked to that chain's head.
+    await store.transaction((tx) => writeUnit(tx, { ledger: ledger('unit-b', b), outbox: [] }, refused));
+    // After an append about another line in the same transaction: still that first chain (one head per transaction,
+    // so two transactions can never deadlock on heads).
+    await store.transaction(async (tx) => {
+      await appendToLedger(tx, [entry('first-a', a)]);
+      await writeUnit(tx, { ledger: ledger('then-b', b), outbox: [] }, refused);
+    });
+    const rows = await readLedgerRows(store.db);
+    const of = (id: string) => rows.find((r) => r.entry_id === id) as LedgerRow;
+    const alone = [0, 1, 2].map((k) => of(`unit-b-${k}`));
+    expect(alone.map((r) => r.chain)).toEqual([chainOf(b), chainOf(b), chainOf(b)]);
+    expect(alone[1]!.prev_hash).toBe(alone[0]!.hash);
+    expect(alone[1]!.seq).toBeGreaterThan(alone[0]!.seq);
+    expect(alone[2]!.seq).toBeGreaterThan(alone[1]!.seq);
+    const after = [0, 1, 2].map((k) => of(`then-b-${k}`));
+    expect(after.map((r) => r.chain)).toEqual([chainOf(a), chainOf(a), chainOf(a)]);
+    expect(after[0]!.prev_hash).toBe(of('first-a').hash);
     expect((await verifyLedger(store.db)).ok).toBe(true);
   });
 
