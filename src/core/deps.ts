@@ -73,6 +73,8 @@ export interface DrawSignalInput {
   readonly deviceId?: string;
   readonly ip?: string;
   readonly at: number;
+  /** Leave the open-alert count out: the draw unit reads it under the line's lock. */
+  readonly withoutOpenAlerts?: boolean;
 }
 
 /**

@@ -245,6 +245,8 @@ async function monitorSignals(
     deviceId: input.deviceId,
     ip: input.ip,
     at: now,
+    // The draw unit reads it under the line's lock (drawUnit): exact across processes, and no read of its own.
+    withoutOpenAlerts: true,
   });
 }
 
@@ -341,11 +343,13 @@ function planDraw(request: DrawRequest, reads: DrawReads, withVelocity: boolean)
   const { deps, input, ids } = r;
   checkInput(line, input);
   const velocity = withVelocity ? velocityOf(reads.recentDrawTimes, now) : {};
+  const alerts: Record<string, ContextValue> =
+    reads.openAlerts === undefined ? {} : { alertsOpen: reads.openAlerts };
   const context = buildContext(
     deps.engine,
     DRAW_STRATEGY,
     {},
-    drawContextFacts(line, input, { ...r.monitored, ...velocity }, r.lists),
+    drawContextFacts(line, input, { ...r.monitored, ...velocity, ...alerts }, r.lists),
   );
   const { decision, latencyMs } = timedDecide(deps.engine, DRAW_STRATEGY, context, line.borrower_id);
   const hard = drawHardDeclines(line, r.lists, deps.config);
@@ -403,6 +407,8 @@ function drawUnit(request: DrawRequest, lineId: string, guard: UnitGuard | undef
   return {
     lineId,
     ...(withVelocity ? { velocity: { windowMs: MS_PER_DAY, countMax: VELOCITY_COUNT_MAX } } : {}),
+    // The open-alert count the monitor's signals leave out (monitorSignals), read under the line's lock instead.
+    ...(deps.drawSignals ? { readOpenAlerts: true } : {}),
     now: () => deps.clock.now(),
     plan: (reads) => planDraw(request, reads, withVelocity),
     refused: debitRefused,

@@ -135,6 +135,8 @@ export interface DrawReads {
   /** created_at of the line's approved draws inside the velocity window, newest first (empty when not asked). */
   readonly recentDrawTimes: readonly number[];
   readonly now: number;
+  /** The borrower's open monitor alerts, when the unit asked for them (readOpenAlerts). */
+  readonly openAlerts?: number;
 }
 
 /**
@@ -146,6 +148,11 @@ export interface DrawUnit<P extends { readonly writes: CoreWrites }> {
   readonly lineId: string;
   /** The velocity window to read; absent when the active strategy does not read draw velocity. */
   readonly velocity?: { readonly windowMs: number; readonly countMax: number };
+  /**
+   * Read the borrower's open monitor alerts under the line's lock (on PostgreSQL in the same statement as the lock:
+   * no round trip of its own), so an alert another process committed before this draw's lock is seen.
+   */
+  readonly readOpenAlerts?: boolean;
   readonly now: () => number;
   plan(reads: DrawReads): P;
   /** The error when the debit finds the line changed under it (a concurrent draw or action got there first). */

@@ -21,6 +21,8 @@ export interface DrawSignalsRequest {
   readonly ip?: string;
   /** epoch ms; the draw instant */
   readonly at: number;
+  /** Leave `alertsOpen` out: the caller reads it itself (the core's draw unit, under the line's lock). */
+  readonly withoutOpenAlerts?: boolean;
 }
 
 export type DrawSignals = Readonly<Record<string, number | boolean>>;
@@ -88,8 +90,8 @@ export async function computeDrawSignals(
   const sync = monitor.reader.syncReads;
   const reads = sync ? readSync(monitor, sync, req) : await readAsync(monitor, req);
   // From the shared store on PostgreSQL (another process may have raised or closed an alert); memory on SQLite.
-  const open = monitor.openAlertCount(req.borrowerId);
-  return signalsFrom(monitor, req, reads, typeof open === 'number' ? open : await open);
+  const open = req.withoutOpenAlerts ? undefined : monitor.openAlertCount(req.borrowerId);
+  return signalsFrom(monitor, req, reads, typeof open === 'number' || open === undefined ? open : await open);
 }
 
 function readSync(monitor: DrawSignalSource, sync: SyncFeatureReads, req: DrawSignalsRequest): DrawReads {
@@ -146,7 +148,7 @@ function signalsFrom(
   monitor: DrawSignalSource,
   req: DrawSignalsRequest,
   reads: DrawReads,
-  alertsOpen: number,
+  alertsOpen: number | undefined,
 ): DrawSignals {
   const { at, borrowerId } = req;
   const out: Record<string, number | boolean> = {};
@@ -175,7 +177,7 @@ function signalsFrom(
   out.payeeAddedLast24h = payeeAdded > 0;
   out.callInProgress = callInProgress;
   out.scamScore = Math.round(Math.min(1, scamScore) * 100) / 100;
-  out.alertsOpen = alertsOpen;
+  if (alertsOpen !== undefined) out.alertsOpen = alertsOpen;
   out.componentUsers = monitor.graph.componentUsers(`user:${borrowerId}`);
   out.userListedBlack = monitor.listHits('user', borrowerId, at).some((h) => h.list === 'black');
   out.deviceListedBlack = req.deviceId

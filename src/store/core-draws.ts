@@ -153,6 +153,7 @@ function debitParams(debit: LineDebit): unknown[] {
 // ---- the synchronous writer (embedded SQLite, prepared statements) ----
 
 const FIND_LINE_SQL = 'select * from "credit_lines" where "id" = ?';
+const OPEN_ALERTS_SQL = 'select count(*) as "n" from "monitor_alerts" where "user_id" = ? and "status" = ?';
 const VELOCITY_SQL =
   'select "created_at" from "draws" where "line_id" = ? and "created_at" > ? and "status" = ? order by "created_at" desc limit ?';
 const DEBIT_SQL =
@@ -187,7 +188,15 @@ function runDrawSync<P extends Planned>(db: SyncSql, unit: DrawUnit<P>) {
         unit.velocity.countMax,
       ])
     : [];
-  const plan = unit.plan({ line, recentDrawTimes: recent.map((r) => Number(r.created_at)), now });
+  const openAlerts = unit.readOpenAlerts
+    ? Number(db.get<{ n: number }>(OPEN_ALERTS_SQL, [line.borrower_id, 'OPEN'])?.n ?? 0)
+    : undefined;
+  const plan = unit.plan({
+    line,
+    recentDrawTimes: recent.map((r) => Number(r.created_at)),
+    now,
+    ...(openAlerts === undefined ? {} : { openAlerts }),
+  });
   const rows = writeUnitSync(db, plan.writes, (debit) =>
     unit.refused(db.get<LineRow>(FIND_LINE_SQL, [unit.lineId]) ?? line, debit),
   );
@@ -198,18 +207,47 @@ function runDrawSync<P extends Planned>(db: SyncSql, unit: DrawUnit<P>) {
 // ---- the Kysely writer (PostgreSQL; SQLite without its synchronous face) ----
 
 async function findLineForUpdate(tx: DbTx, store: Store, lineId: string): Promise<LineRow | undefined> {
+  return (await readLineForDraw(tx, store, lineId, false))?.line;
+}
+
+/**
+ * The line, locked on PostgreSQL (draws on a line take turns), and when asked the borrower's open monitor alerts in
+ * the same statement. Every draw runs it: its compiled SQL is reused (shaped.ts).
+ */
+async function readLineForDraw(
+  tx: DbTx,
+  store: Store,
+  lineId: string,
+  withOpenAlerts: boolean,
+): Promise<{ line: LineRow; openAlerts?: number } | undefined> {
   const locked = store.kind === 'postgres';
-  // Every draw reads its line: reuse the compiled SQL (shaped.ts). The row lock makes draws on a line take turns.
   const result = await runShaped(
     tx,
-    `findLine ${store.kind} ${locked}`,
+    `findLine ${store.kind} ${locked} ${withOpenAlerts}`,
     () => {
-      const query = tx.selectFrom('credit_lines').selectAll().where('id', '=', lineId);
-      return locked ? query.forUpdate() : query;
+      const query = tx
+        .selectFrom('credit_lines')
+        .selectAll('credit_lines')
+        .$if(withOpenAlerts, (q) =>
+          q.select((eb) =>
+            eb
+              .selectFrom('monitor_alerts')
+              .select((a) => a.fn.countAll<number>().as('n'))
+              .whereRef('monitor_alerts.user_id', '=', 'credit_lines.borrower_id')
+              .where('monitor_alerts.status', '=', 'OPEN')
+              .as('open_alerts'),
+          ),
+        )
+        .where('credit_lines.id', '=', lineId);
+      return locked ? query.forUpdate('credit_lines') : query;
     },
-    [lineId],
+    withOpenAlerts ? ['OPEN', lineId] : [lineId],
   );
-  return result.rows[0];
+  const row = result.rows[0] as (LineRow & { open_alerts?: number | string | null }) | undefined;
+  if (!row) return undefined;
+  if (!withOpenAlerts) return { line: row };
+  const { open_alerts: openAlerts, ...line } = row;
+  return { line, openAlerts: Number(openAlerts ?? 0) };
 }
 
 async function recentDrawTimes(tx: DbTx, lineId: string, since: number, countMax: number) {
@@ -425,15 +463,21 @@ function unitStatementText(
 }
 
 async function runDrawAsync<P extends Planned>(tx: DbTx, store: Store, unit: DrawUnit<P>) {
-  const line = await findLineForUpdate(tx, store, unit.lineId);
-  if (!line) throw unit.notFound();
+  const read = await readLineForDraw(tx, store, unit.lineId, unit.readOpenAlerts === true);
+  if (!read) throw unit.notFound();
+  const { line, openAlerts } = read;
   if (unit.bookShare) unit.bookShare.check(await bookShareInTx(tx, store.kind, unit.bookShare.partnerId));
   // Taken after the lock: the facts the decision reads are those every earlier draw on the line left behind.
   const now = unit.now();
   const recent = unit.velocity
     ? await recentDrawTimes(tx, unit.lineId, now - unit.velocity.windowMs, unit.velocity.countMax)
     : [];
-  const plan = unit.plan({ line, recentDrawTimes: recent, now });
+  const plan = unit.plan({
+    line,
+    recentDrawTimes: recent,
+    now,
+    ...(openAlerts === undefined ? {} : { openAlerts }),
+  });
   const rows = await writeUnit(
     tx,
     plan.writes,

@@ -5,6 +5,8 @@ import { openStore, type Store } from '../../src/store/db.js';
 import { createCoreServices } from '../../src/core/index.js';
 import { STRONG_APPLICANT, adminHeaders, startTestApp } from '../helpers/app.js';
 import { ADULT, makeCore, openLine, type Harness } from './harness.js';
+import { STORE_FACTORIES } from '../helpers/stores.js';
+import { alertToRow } from '../../src/store/monitor.js';
 
 /** Issue 12, "a draw on a delinquent line is approved": the core supplies the line's facts, and M1+ takes no draw. */
 
@@ -122,3 +124,62 @@ describe('draws on a delinquent line through the API and the bundled draw strate
     }
   });
 });
+
+/**
+ * Issue 13, "per-process memory read as shared truth": the open-alert count a draw decides on is read in the draw's
+ * unit, under the line's lock, from the shared table — never from what the monitor of this process happens to know,
+ * and never from a monitor signal that says otherwise.
+ */
+for (const factory of STORE_FACTORIES) {
+  describe.skipIf(!factory.enabled)(`open alerts a draw reads (${factory.name})`, () => {
+    let store: Store;
+    let h: Harness;
+    beforeEach(async () => {
+      store = await factory.open('draw_open_alerts');
+      h = makeCore(store);
+    });
+    afterEach(async () => store.close());
+
+    it('counts an alert this process never saw, and only while it is open', async () => {
+      // A monitor that knows of no alert, and says so in the signal itself.
+      const core = createCoreServices({ ...h.deps, drawSignals: async () => ({ alertsOpen: 0 }) });
+      const lineId = await openLine({ ...h, core });
+      const { borrower_id: borrowerId } = await store.db
+        .selectFrom('credit_lines')
+        .select('borrower_id')
+        .where('id', '=', lineId)
+        .executeTakeFirstOrThrow();
+      // Another process's alert, committed before this draw takes the line's lock.
+      await store.db
+        .insertInto('monitor_alerts')
+        .values(
+          alertToRow({
+            alertId: 'alert-elsewhere',
+            typologyId: 'scam-safe-account',
+            typologyVersion: 1,
+            severity: 'high',
+            userId: borrowerId,
+            lineId,
+            eventId: 'event-elsewhere',
+            occurredAt: h.clock.now(),
+            createdAt: h.clock.now(),
+            reasons: ['R_MANUAL_REVIEW'],
+            evidence: {},
+            actions: [],
+          }),
+        )
+        .execute();
+      await core.requestDraw(lineId, DRAW);
+      const seen = () => h.engine.calls.filter((c) => c.strategyId === 'draw').at(-1)?.context;
+      expect(seen()).toMatchObject({ alertsOpen: 1 });
+      await store.db
+        .updateTable('monitor_alerts')
+        .set({ status: 'CLOSED' })
+        .where('alert_id', '=', 'alert-elsewhere')
+        .execute();
+      h.clock.advance(30 * 60_000);
+      await core.requestDraw(lineId, DRAW);
+      expect(seen()).toMatchObject({ alertsOpen: 0 });
+    });
+  });
+}
