@@ -183,7 +183,7 @@ for (const factory of FACTORIES) {
       );
     });
 
-    it('answers a batch of windows as the single reads answer them (property), known-at windows included', async () => {
+    it('answers a batch of windows as the reference semantics do (property), known-at windows included', async () => {
       const entries = Array.from({ length: 40 }, (_, i) =>
         entry(i, {
           t: T0 + ((i * 7919) % 61) * 600_000,
@@ -220,15 +220,17 @@ for (const factory of FACTORIES) {
               values: valueReads.map((w) => ({ query: toQuery(w), field: 'deviceId' as const })),
             };
             const result = await store.readBatch(batch);
-            const single = await Promise.all(
-              batch.aggregates.map((r) => store.aggregate(r.query, r.aggregate)),
+            // Against the reference semantics over the entries themselves (on Redis, aggregate() is a batch of one).
+            const slice = (query: ReturnType<typeof toQuery>) =>
+              entries
+                .filter((e) => e.t > query.fromMs && e.t <= query.toMs)
+                .filter((e) => query.knownAt === undefined || e.r <= query.knownAt)
+                .sort((x, y) => x.t - y.t || (x.eventId < y.eventId ? -1 : 1));
+            expect(result.aggregates).toEqual(
+              batch.aggregates.map((r) => aggregateEntries(slice(r.query), r.aggregate, r.query.toMs)),
             );
-            expect(result.aggregates).toEqual(single);
-            const expected = await Promise.all(
-              batch.values.map(async (r) => {
-                const events = await store.events(r.query);
-                return [...new Set(events.flatMap((e) => (e.deviceId ? [e.deviceId] : [])))].sort();
-              }),
+            const expected = batch.values.map((r) =>
+              [...new Set(slice(r.query).flatMap((e) => (e.deviceId ? [e.deviceId] : [])))].sort(),
             );
             expect(result.values.map((v) => [...v].sort())).toEqual(expected);
           },
