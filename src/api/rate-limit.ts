@@ -84,7 +84,8 @@ export async function installRateLimits(
   // read here (authentication waits for it); a failure is counted when it happens.
   const authFailuresRead = new WeakMap<FastifyRequest, Promise<LimitResult>>();
   app.addHook('onRequest', async (request, reply) => {
-    if (authFailures && presentedKey(request) !== undefined) {
+    // Only where authentication will ask for it (a route with roles, a key presented): public routes skip the read.
+    if (authFailures && request.routeOptions.config?.roles && presentedKey(request) !== undefined) {
       const read = authFailures(request, { increment: false });
       // Handled here too: a request refused below never asks for it, and an unawaited rejection would crash.
       read.catch(() => undefined);
