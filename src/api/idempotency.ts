@@ -2,7 +2,7 @@ import { sha256Hex } from '../domain/index.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CanonicalJsonError, canonicalJson } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
-import type { Clock } from '../domain/index.js';
+import type { Clock, RecordedResponse, UnitGuard, UnitOutcome } from '../domain/index.js';
 import {
   RETRY_AFTER_SECONDS,
   loadIdempotencyRow,
@@ -10,6 +10,7 @@ import {
   type Store,
 } from '../store/index.js';
 import type { IdempotencyClaim } from '../core/index.js';
+import { guardOf } from './types.js';
 
 /**
  * Stripe-style idempotency for retryable writes:
@@ -18,10 +19,12 @@ import type { IdempotencyClaim } from '../core/index.js';
  * - the key is recorded IN THE SAME TRANSACTION as the write it guards: the handler passes `request.idempotencyClaim`
  *   to its service, which hands it to the store's transaction (domain/unit-guard.ts), so an effect never commits
  *   without its key and a retry can never repeat it, even across a crash or between processes;
- * - the response body is stored before the reply leaves (responses finishing together share one write), so a client
- *   that got an answer can always replay it, even after a kill -9; if the server stops after the commit but before
- *   the reply (the client saw no answer), a retry is told (409, committed: true) that the write happened and to read
- *   the resource (the list endpoints), rather than being allowed to write again;
+ * - the response body is stored before the reply leaves, so a client that got an answer can always replay it, even
+ *   after a kill -9: with the key in the write's own transaction where the route can say its answer there
+ *   (answeringGuard: a draw), otherwise in a write of its own right after the commit (responses finishing together
+ *   share it); in that case, if the server stops after the commit but before the reply (the client saw no answer),
+ *   a retry is told (409, committed: true) that the write happened and to read the resource (the list endpoints),
+ *   rather than being allowed to write again;
  * - a 5xx before anything committed leaves no trace, so the client may retry.
  * Keys are scoped by the caller's API key and the route, so two clients never collide.
  */
@@ -34,6 +37,8 @@ interface Claim {
   readonly hash: string;
   /** The guarded write committed together with the key row. */
   committed: boolean;
+  /** The response the unit stored with the key (UnitGuard.respond), if it said one. */
+  storedWithKey?: RecordedResponse;
 }
 
 interface PendingResponse {
@@ -208,9 +213,10 @@ function unitClaim(state: IdempotencyState, request: FastifyRequest): Idempotenc
     requestHash: owned.hash,
     at: state.clock.now(),
     pending: () => !owned.committed,
-    claimed: (inserted) => {
+    claimed: (inserted, response) => {
       if (!inserted) throw claimedElsewhere(owned.key);
       owned.committed = true;
+      if (response) owned.storedWithKey = response;
     },
   };
 }
@@ -227,6 +233,8 @@ async function record(
   state.inFlight.delete(ownedId);
   // Nothing committed and the server failed: leave no trace so that a retry runs again.
   if ((reply.statusCode >= 500 && !owned.committed) || typeof payload !== 'string') return payload;
+  if (owned.storedWithKey && answersAsStored(owned.storedWithKey, reply.statusCode, payload, request))
+    return payload;
   // A dependency went away mid-request (503): whether the commit landed is unknown, so no response is stored. A
   // retry either finds the committed key (and is told so) or runs again; it never replays the 503.
   if (reply.statusCode === 503) return payload;
@@ -250,6 +258,76 @@ async function record(
   );
   void reply.code(unstored.status).header('retry-after', String(RETRY_AFTER_SECONDS));
   return JSON.stringify(unstored.toBody());
+}
+
+/**
+ * Whether the reply is the response its unit stored with the key (nothing left to store). A 5xx after the commit
+ * keeps the stored answer: it is what the write decided, and a retry replays it. Any other difference means the
+ * route's answer and what the unit said have drifted apart: the reply is stored over it (and logged), since the
+ * client is about to see the reply.
+ */
+function answersAsStored(
+  stored: RecordedResponse,
+  status: number,
+  payload: string,
+  request: FastifyRequest,
+): boolean {
+  if (status >= 500 || (stored.status === status && stored.body === payload)) return true;
+  request.log.warn(
+    { storedStatus: stored.status, status },
+    'the reply differs from the response stored with its idempotency key; storing the reply',
+  );
+  return false;
+}
+
+/**
+ * The guard for an idempotent route answered by exactly one unit of work, which also says the route's answer inside
+ * that unit, so the response commits with the key and the write (UnitGuard.respond): serialised as the route's
+ * response schema for that status would, or for a coded client error (a declined draw) as the error handler would.
+ * `send` answers with the bytes the unit stored, without serialising them again.
+ */
+export function answeringGuard<T>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  statusOf: (value: T) => number,
+): { readonly guard: UnitGuard<T> | undefined; send(value: T): FastifyReply } {
+  const keyed = guardOf<T>(request);
+  let last: { value: T; response: RecordedResponse } | undefined;
+  const respond = (outcome: UnitOutcome<T>): RecordedResponse | undefined => {
+    const response = responseOf(reply, outcome, statusOf);
+    if (outcome.ok && response) last = { value: outcome.value, response };
+    return response;
+  };
+  return {
+    guard: keyed && { ...keyed, respond },
+    send: (value) =>
+      last?.value === value
+        ? reply.code(last.response.status).type(JSON_TYPE).send(last.response.body)
+        : reply.code(statusOf(value)).send(value),
+  };
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+function responseOf<T>(
+  reply: FastifyReply,
+  outcome: UnitOutcome<T>,
+  statusOf: (value: T) => number,
+): RecordedResponse | undefined {
+  if (outcome.ok) {
+    const status = statusOf(outcome.value);
+    return { status, body: serializeFor(reply, status, outcome.value) };
+  }
+  // Only the coded refusals a unit commits (a declined draw is recorded): anything else is the error handler's 5xx.
+  const error = outcome.error;
+  if (!(error instanceof LgError) || error.status >= 500) return undefined;
+  return { status: error.status, body: serializeFor(reply, error.status, error.toBody()) };
+}
+
+/** The route's serializer for the status (fast-json-stringify from its response schema), as Fastify would use it. */
+function serializeFor(reply: FastifyReply, status: number, value: unknown): string {
+  const serialize = reply.getSerializationFunction(String(status)) as ((v: unknown) => string) | undefined;
+  return serialize ? serialize(value) : JSON.stringify(value);
 }
 
 /** Another process won the race for this key: the unit is undone rather than done twice. */

@@ -47,8 +47,11 @@ import type {
   LineDebit,
   LoanProductPart,
   OutboxEvent,
+  RecordedResponse,
+  StoredLoan,
   UnitGuard,
 } from './ports.js';
+import type { UnitOutcome } from '../domain/index.js';
 import { ANTI_SCAM_WARNING } from '../domain/index.js';
 
 export const DRAW_STRATEGY = 'draw';
@@ -401,7 +404,12 @@ function planDraw(request: DrawRequest, reads: DrawReads, withVelocity: boolean)
  * the time taken after it, so the facts the decision reads about its line (status, days past due, last draw,
  * velocity) are those every earlier draw on the line left behind (issue 13: exact across processes).
  */
-function drawUnit(request: DrawRequest, lineId: string, guard: UnitGuard | undefined): DrawUnit<DrawPlan> {
+function drawUnit(
+  request: DrawRequest,
+  lineId: string,
+  guard: UnitGuard<DrawResult> | undefined,
+  answered: Map<DrawPlan, UnitOutcome<DrawResult>>,
+): DrawUnit<DrawPlan> {
   const deps = request.deps;
   const withVelocity = needsVelocity(deps);
   return {
@@ -417,6 +425,20 @@ function drawUnit(request: DrawRequest, lineId: string, guard: UnitGuard | undef
       ? { bookShare: shareCheck(request.concentration, request.input.amountMinor) }
       : {}),
     ...(guard ? { guard } : {}),
+    ...(guard?.respond ? { respond: respondWith(request, guard.respond, answered) } : {}),
+  };
+}
+
+/** The request's answer, said in the unit so that it is stored with the key; the outcome is kept for the reply. */
+function respondWith(
+  request: DrawRequest,
+  respond: (outcome: UnitOutcome<DrawResult>) => RecordedResponse | undefined,
+  answered: Map<DrawPlan, UnitOutcome<DrawResult>>,
+) {
+  return (plan: DrawPlan, stored: StoredLoan | undefined): RecordedResponse | undefined => {
+    const outcome = drawOutcome(request, plan, stored);
+    answered.set(plan, outcome);
+    return respond(outcome);
   };
 }
 
@@ -431,7 +453,7 @@ export async function requestDraw(
   deps: CoreDeps,
   lineId: string,
   input: DrawInput,
-  guard?: UnitGuard,
+  guard?: UnitGuard<DrawResult>,
 ): Promise<DrawResult> {
   // The monitor's signals are as of the request; the unit of work takes its own time under the line's lock.
   const now = deps.clock.now();
@@ -448,10 +470,24 @@ export async function requestDraw(
   const quote = await quoteForDraw(deps, lineId, input, now);
   const concentration = await concentrationLimit(deps, lineId);
   const request: DrawRequest = { deps, input, monitored, lists, ids, now, quote, concentration };
-  const { plan, stored } = await deps.coreStore.runDraw(drawUnit(request, lineId, guard));
-  throwIfDeclined(plan);
+  const answered = new Map<DrawPlan, UnitOutcome<DrawResult>>();
+  const { plan, stored } = await deps.coreStore.runDraw(drawUnit(request, lineId, guard, answered));
+  const outcome = answered.get(plan) ?? drawOutcome(request, plan, stored);
+  if (!outcome.ok) throw outcome.error;
+  return outcome.value;
+}
+
+/** The answer to a draw: its result, or the error a declined draw is answered with (it is recorded all the same). */
+function drawOutcome(
+  request: DrawRequest,
+  plan: DrawPlan,
+  stored: StoredLoan | undefined,
+): UnitOutcome<DrawResult> {
+  const declined = declinedError(plan);
+  if (declined) return { ok: false, error: declined };
+  const { deps, ids } = request;
   const { status, reasons } = plan;
-  return {
+  const value: DrawResult = {
     drawId: ids.draw,
     decisionId: ids.decision,
     status,
@@ -469,9 +505,9 @@ export async function requestDraw(
       : {}),
     ...(status === 'COOLDOWN' ? { warning: ANTI_SCAM_WARNING } : {}),
   };
+  return { ok: true, value };
 }
 
-/** A declined draw is recorded (decision, draw, ledger) and then answered as an error. */
 /** What each party's share of the cost is (the platform's and the enhancer's fees too), for a refusal at the cap. */
 function capBreakdownOf(r: DrawRequest, line: LineRow, priced: Priced): AllInBreakdown {
   const { input, now, deps } = r;
@@ -486,19 +522,16 @@ function capBreakdownOf(r: DrawRequest, line: LineRow, priced: Priced): AllInBre
   );
 }
 
-function throwIfDeclined(plan: DrawPlan): void {
+function declinedError(plan: DrawPlan): LgError | undefined {
   const { status, reasons, draw, capBreakdown } = plan;
-  if (capBreakdown && status === 'DECLINED') {
-    throw allInCapError(capBreakdown, { drawId: draw.id, decisionId: draw.decisionId });
-  }
-  if (status === 'DECLINED') {
-    throw new LgError('LG_DRAW_DECLINED', 'the draw was declined', {
-      drawId: draw.id,
-      decisionId: draw.decisionId,
-      reasons,
-      borrowerReasons: borrowerReasons(reasons, 'zh'),
-    });
-  }
+  if (status !== 'DECLINED') return undefined;
+  if (capBreakdown) return allInCapError(capBreakdown, { drawId: draw.id, decisionId: draw.decisionId });
+  return new LgError('LG_DRAW_DECLINED', 'the draw was declined', {
+    drawId: draw.id,
+    decisionId: draw.decisionId,
+    reasons,
+    borrowerReasons: borrowerReasons(reasons, 'zh'),
+  });
 }
 
 function lineNotFound(lineId: string): LgError {

@@ -133,6 +133,7 @@ export type {
   LoanAprs,
   LoanProductPart,
   OutboxEvent,
+  RecordedResponse,
   StoredLoan,
   UnitGuard,
 } from './ports.js';

@@ -3,7 +3,7 @@ import type { LedgerAppend } from '../compliance/index.js';
 import type { Installment, RepaymentMethod } from '../domain/index.js';
 import type { CoreEvent } from './events.js';
 import type { LineState } from '../domain/index.js';
-import type { IdempotencyClaim, UnitGuard } from '../domain/index.js';
+import type { IdempotencyClaim, RecordedResponse, UnitGuard } from '../domain/index.js';
 import type {
   ActionRow,
   ApplicationRow,
@@ -20,7 +20,7 @@ import type {
   NewRepayment,
 } from './repo.js';
 
-export type { IdempotencyClaim, UnitGuard };
+export type { IdempotencyClaim, RecordedResponse, UnitGuard };
 
 /**
  * The ports through which the core reads and writes its aggregates; src/store/core*.ts implements them (SQLite and
@@ -165,6 +165,11 @@ export interface DrawUnit<P extends { readonly writes: CoreWrites }> {
    */
   readonly bookShare?: { readonly partnerId: string; check(share: BookShare): void };
   readonly guard?: UnitGuard;
+  /**
+   * The request's answer, given the plan and the loan as stored: written with the guard's idempotency key in the same
+   * statement (UnitGuard.respond). Absent, or undefined: the key is written alone.
+   */
+  respond?(plan: P, stored: StoredLoan | undefined): RecordedResponse | undefined;
 }
 
 /** A borrower's sealed personal data under the current key, replacing what a retired key sealed. */

@@ -24,7 +24,7 @@ export interface CoreServices {
   explainLine(id: string, lang: ReasonLang): Promise<LineExplanation>;
   /** The monitor's and the review job's entry point; automated restrictive actions pass the blast-radius guard. */
   applyLineAction(lineId: string, input: LineActionInput, guard?: UnitGuard): Promise<LineActionResult>;
-  requestDraw(lineId: string, input: DrawInput, guard?: UnitGuard): Promise<DrawResult>;
+  requestDraw(lineId: string, input: DrawInput, guard?: UnitGuard<DrawResult>): Promise<DrawResult>;
   getLoan(id: string): Promise<LoanView>;
   repay(loanId: string, input: RepaymentInput, guard?: UnitGuard): Promise<RepaymentResult>;
   runDailyJob(asOf: string): Promise<DailyJobResult>;

@@ -9,6 +9,7 @@ import type {
   IdempotencyClaim,
   LineDebit,
   OutboxEvent,
+  RecordedResponse,
   StoredLoan,
 } from '../core/index.js';
 import type { CoreTables } from './core-tables.js';
@@ -200,8 +201,9 @@ function runDrawSync<P extends Planned>(db: SyncSql, unit: DrawUnit<P>) {
   const rows = writeUnitSync(db, plan.writes, (debit) =>
     unit.refused(db.get<LineRow>(FIND_LINE_SQL, [unit.lineId]) ?? line, debit),
   );
-  claimKeySync(db, unit.guard);
-  return { plan, stored: storedOf(rows) };
+  const stored = storedOf(rows);
+  claimKeySync(db, unit.guard, unit.respond && (() => unit.respond?.(plan, stored)));
+  return { plan, stored };
 }
 
 // ---- the Kysely writer (PostgreSQL; SQLite without its synchronous face) ----
@@ -295,11 +297,13 @@ export async function writeUnit(
   writes: CoreWrites,
   refused: (debit: LineDebit) => Promise<Error>,
   guard?: UnitGuard,
+  respond?: (rows: UnitRows) => RecordedResponse | undefined,
 ): Promise<UnitRows> {
   const claim = guard?.idempotency;
   if (tx.getExecutor().adapter instanceof PostgresAdapter) {
     const rows = unitRows(writes);
     const pending = claim?.pending() ? claim : undefined;
+    const response = pending && respond ? respond(rows) : undefined;
     const ledger = ledgerOf(writes);
     // The ledger's head lock and seqs ride on the same statement: one round trip fewer per unit.
     const chain = chainToReserve(tx, ledger);
@@ -307,11 +311,11 @@ export async function writeUnit(
     const written = await writeRowsPostgres(tx, {
       debit: writes.debit,
       parts: rowParts(writes, rows),
-      claim: pending,
+      claim: pending && { claim: pending, response },
       reserve,
     });
     if (writes.debit && !written.debited) throw await refused(writes.debit);
-    pending?.claimed(written.claimed);
+    pending?.claimed(written.claimed, response);
     if (reserve && written.reservation) primeReservation(tx, reserve.chain, written.reservation);
     await appendToLedger(tx, ledger);
     return rows;
@@ -326,7 +330,7 @@ export async function writeUnit(
   if (rows.draw) await insertRows(tx, 'draws', [rows.draw]);
   await appendToLedger(tx, ledgerOf(writes));
   if (rows.outbox.length > 0) await insertRows(tx, 'outbox', rows.outbox);
-  await claimKeyInTx(tx, guard);
+  await claimKeyInTx(tx, guard, respond && (() => respond(rows)));
   return rows;
 }
 
@@ -362,7 +366,8 @@ const DEBIT_PG =
 interface UnitStatement {
   readonly debit: LineDebit | undefined;
   readonly parts: readonly RowPart[];
-  readonly claim: IdempotencyClaim | undefined;
+  /** The idempotency key, and the response stored with it when the unit could say it. */
+  readonly claim: { readonly claim: IdempotencyClaim; readonly response?: RecordedResponse } | undefined;
   /** Lock this ledger chain's head and reserve `count` seqs (store/ledger-chain.ts reservationSql). */
   readonly reserve: { readonly chain: number; readonly count: number } | undefined;
 }
@@ -387,7 +392,9 @@ async function writeRowsPostgres(tx: DbTx, unit: UnitStatement): Promise<UnitSta
   const params: unknown[] = debit ? debitParams(debit) : [];
   const shapes: string[] = [debit ? 'debit' : 'no debit', reserve ? 'reserve' : 'no reserve'];
   const columnsOf: string[][] = [];
-  const all = claim ? [...parts, { table: 'idempotency_keys', rows: [claimRow(claim)] }] : parts;
+  const all = claim
+    ? [...parts, { table: 'idempotency_keys', rows: [claimRow(claim.claim, claim.response)] }]
+    : parts;
   for (const part of all) {
     const columns = Object.keys(part.rows[0]!);
     columnsOf.push(columns);
@@ -483,6 +490,7 @@ async function runDrawAsync<P extends Planned>(tx: DbTx, store: Store, unit: Dra
     plan.writes,
     async (debit) => unit.refused((await findLineForUpdate(tx, store, unit.lineId)) ?? line, debit),
     unit.guard,
+    unit.respond && ((written) => unit.respond?.(plan, storedOf(written))),
   );
   return { plan, stored: storedOf(rows) };
 }

@@ -1,5 +1,5 @@
 import type { Insertable } from 'kysely';
-import type { IdempotencyClaim, UnitGuard } from '../domain/index.js';
+import type { IdempotencyClaim, RecordedResponse, UnitGuard } from '../domain/index.js';
 import type { Database } from './schema.js';
 import { runShaped } from './shaped.js';
 import type { DbTx } from './store-types.js';
@@ -13,28 +13,39 @@ import type { SyncSql } from './sync.js';
 const CLAIM_SQL =
   'insert into "idempotency_keys" ("scope", "idem_key", "request_hash", "state", "status_code", "response_body", "created_at") values (?, ?, ?, ?, ?, ?, ?) on conflict ("scope", "idem_key") do nothing';
 
-/** The row a claim inserts: the key, marked committed, with no response yet (the reply records it). */
-export function claimRow(claim: IdempotencyClaim): Insertable<Database['idempotency_keys']> {
+/**
+ * The row a claim inserts: the key, marked committed, with the request's response when the unit could say it
+ * (UnitGuard.respond: state done, replayable at once) or none yet (the reply records it).
+ */
+export function claimRow(
+  claim: IdempotencyClaim,
+  response?: RecordedResponse,
+): Insertable<Database['idempotency_keys']> {
   return {
     scope: claim.scope,
     idem_key: claim.key,
     request_hash: claim.requestHash,
-    state: 'committed',
-    status_code: null,
-    response_body: null,
+    state: response ? 'done' : 'committed',
+    status_code: response?.status ?? null,
+    response_body: response?.body ?? null,
     created_at: claim.at,
   };
 }
 
 /**
  * Inserts the guard's idempotency key in the unit's open transaction (both engines), unless an earlier unit of the same
- * request wrote it. The claim hears whether the insert won (0 rows: another process holds the key) and throws to
- * roll the unit back.
+ * request wrote it, with the response when the caller can say it. The claim hears whether the insert won (0 rows:
+ * another process holds the key) and throws to roll the unit back.
  */
-export async function claimKeyInTx(tx: DbTx, guard: UnitGuard | undefined): Promise<void> {
+export async function claimKeyInTx(
+  tx: DbTx,
+  guard: UnitGuard | undefined,
+  respond?: () => RecordedResponse | undefined,
+): Promise<void> {
   const claim = guard?.idempotency;
   if (!claim?.pending()) return;
-  const row = claimRow(claim);
+  const response = respond?.();
+  const row = claimRow(claim, response);
   // Every guarded write runs this insert: reuse its compiled SQL (shaped.ts).
   const inserted = await runShaped(
     tx,
@@ -46,13 +57,19 @@ export async function claimKeyInTx(tx: DbTx, guard: UnitGuard | undefined): Prom
         .onConflict((oc) => oc.columns(['scope', 'idem_key']).doNothing()),
     Object.values(row),
   );
-  claim.claimed(Number(inserted.numAffectedRows ?? 0) === 1);
+  claim.claimed(Number(inserted.numAffectedRows ?? 0) === 1, response);
 }
 
 /** claimKeyInTx for a synchronous unit (embedded SQLite). */
-export function claimKeySync(syncSql: SyncSql, guard: UnitGuard | undefined): void {
+export function claimKeySync(
+  syncSql: SyncSql,
+  guard: UnitGuard | undefined,
+  respond?: () => RecordedResponse | undefined,
+): void {
   const claim = guard?.idempotency;
-  if (claim?.pending()) claim.claimed(syncSql.run(CLAIM_SQL, Object.values(claimRow(claim))) === 1);
+  if (!claim?.pending()) return;
+  const response = respond?.();
+  claim.claimed(syncSql.run(CLAIM_SQL, Object.values(claimRow(claim, response))) === 1, response);
 }
 
 /** `work` followed, in the same transaction, by the guard's key (the store's transaction runs this). */

@@ -16,6 +16,8 @@ import { uuidv7Generator } from '../../src/domain/ids.js';
 import { LgError } from '../../src/domain/errors.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { STORE_FACTORIES } from '../helpers/stores.js';
+import { answeringGuard } from '../../src/api/idempotency.js';
+import { claimKeyInTx } from '../../src/store/idempotency-claim.js';
 
 /** The platform server (auth, idempotency, errors, metrics) around the test's routes, with a 1 KiB body limit. */
 function testServer(store: Store, clock: ManualClock, routes: FastifyPluginAsync): Promise<FastifyInstance> {
@@ -65,6 +67,19 @@ describe('API platform: auth, idempotency, errors', () => {
           if (request.body.amount < 0) throw new LgError('LG_INSUFFICIENT_CREDIT', 'not enough');
           counter += 1;
           return reply.code(201).send({ n: counter, amount: request.body.amount });
+        },
+      );
+      // A route that says its answer in its unit (answeringGuard), and with `drift` replies with another one.
+      instance.post<{ Body: { amount: number; drift?: boolean } }>(
+        '/v1/answered',
+        { config: { roles: ['service'], idempotent: true } },
+        async (request, reply) => {
+          const answer = answeringGuard(request, reply, () => 201);
+          const said = { amount: request.body.amount };
+          await store.transaction((tx) =>
+            claimKeyInTx(tx, answer.guard, () => answer.guard?.respond?.({ ok: true, value: said })),
+          );
+          return answer.send(request.body.drift ? { amount: -request.body.amount } : said);
         },
       );
       instance.get('/v1/boom', { config: { roles: ['service'] } }, async () => {
@@ -130,6 +145,33 @@ describe('API platform: auth, idempotency, errors', () => {
     const replay = await post({ amount: 102 }, 'batch-2');
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(replay.body).toBe(firsts[2]?.body);
+  });
+
+  it('a response said in the unit is stored with the key; a reply that differs from it is stored over it', async () => {
+    const answered = (key: string, body: object) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/answered',
+        headers: { authorization: `Bearer ${serviceKey}`, 'idempotency-key': key },
+        payload: body,
+      });
+    const row = (key: string) =>
+      store.db
+        .selectFrom('idempotency_keys')
+        .select(['state', 'status_code', 'response_body'])
+        .where('idem_key', '=', key)
+        .executeTakeFirstOrThrow();
+    const said = await answered('said-1', { amount: 4 });
+    expect(said.statusCode).toBe(201);
+    expect(said.body).toBe('{"amount":4}');
+    expect(await row('said-1')).toEqual({ state: 'done', status_code: 201, response_body: said.body });
+    const drifted = await answered('drift-1', { amount: 4, drift: true });
+    expect(drifted.body).toBe('{"amount":-4}');
+    // What the client saw is what a retry replays, not what the unit said.
+    expect(await row('drift-1')).toEqual({ state: 'done', status_code: 201, response_body: drifted.body });
+    const replay = await answered('drift-1', { amount: 4, drift: true });
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.body).toBe(drifted.body);
   });
 
   it('answers 409 while the first request with a key is in flight', async () => {

@@ -214,12 +214,20 @@ describe.skipIf(!ALL_SERVICES)('fleet: three processes under faults', () => {
       const keyed = calls.filter((c) => c.idempotencyKey && acknowledged(c));
       expect(keyed.length).toBeGreaterThan(0);
       for (const call of keyed) {
-        const replay = await send(pick(alive()), {
-          method: call.method,
-          path: call.path,
-          body: call.body,
-          idempotencyKey: call.idempotencyKey,
-        });
+        const replayOnce = () =>
+          send(pick(alive()), {
+            method: call.method,
+            path: call.path,
+            body: call.body,
+            idempotencyKey: call.idempotencyKey,
+          });
+        let replay = await replayOnce();
+        // As a client would: a 503 says retry shortly with the same key (a pooled connection the faults left behind
+        // may fail one request, seen once in a loaded CI-like run); anything else is the answer to check.
+        for (let tries = 0; replay.status === 503 && tries < 3; tries += 1) {
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          replay = await replayOnce();
+        }
         expect(replay.status, `${call.idempotencyKey}: ${replay.text}`).toBe(call.status);
         expect(replay.text, call.idempotencyKey).toBe(call.text);
       }

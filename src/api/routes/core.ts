@@ -7,7 +7,8 @@ import { LINE_ACTION_TYPES } from '../../domain/index.js';
 import { REPAYMENT_METHODS } from '../../domain/index.js';
 import { UUID_PATTERN } from '../../domain/index.js';
 import { FUNDING_MODES } from '../../domain/index.js';
-import type { CoreServices } from '../../core/index.js';
+import type { CoreServices, DrawResult } from '../../core/index.js';
+import { answeringGuard } from '../idempotency.js';
 import { guardOf, READERS, RISK_WRITERS, WRITERS, typed, type TypedApp } from '../types.js';
 import { parseInstant } from '../instants.js';
 
@@ -266,8 +267,11 @@ function drawAndLoanRoutes(app: TypedApp, core: CoreServices): void {
       },
     },
     async (request, reply) => {
-      const result = await core.requestDraw(request.params.id, request.body, guardOf(request));
-      return reply.code(result.status === 'APPROVED' ? 201 : 202).send(result);
+      // The answer is stored with the idempotency key in the draw's own transaction, before the reply.
+      const answer = answeringGuard(request, reply, (result: DrawResult) =>
+        result.status === 'APPROVED' ? 201 : 202,
+      );
+      return answer.send(await core.requestDraw(request.params.id, request.body, answer.guard));
     },
   );
 
