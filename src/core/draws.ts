@@ -284,24 +284,34 @@ async function borrowerListKeys(
 }
 
 /**
- * The lists' verdict on everything behind a draw: the borrower (id, national ID, phone), the device, the IP and the
- * payee. Read before the unit of work (like the monitor's signals) from the shared store; never from the caller.
+ * The list keys of everything behind a draw: the borrower (id, national ID, phone), the device, the IP and the payee.
+ * Undefined when the core has no lists. The facts themselves come from the shared store, never from the caller.
  */
+async function drawListKeys(
+  deps: CoreDeps,
+  lineId: string,
+  input: DrawInput,
+  now: number,
+): Promise<readonly KeyedListProbe[] | undefined> {
+  const lists = deps.lists;
+  if (!lists) return undefined;
+  const borrowerId = await borrowerOfLine(deps, lineId);
+  const probes: ListProbe[] = [];
+  if (input.deviceId) probes.push({ entityType: 'device', value: input.deviceId });
+  if (input.ip) probes.push({ entityType: 'ip', value: input.ip });
+  if (input.payeeId) probes.push({ entityType: 'payee', value: input.payeeId });
+  return [...(await borrowerListKeys(deps, lists, borrowerId, now)), ...lists.probeKeys(probes)];
+}
+
+/** The lists' verdict on everything behind a draw, read now (a held draw's release; a draw reads it in its unit). */
 export async function drawListFacts(
   deps: CoreDeps,
   lineId: string,
   input: DrawInput,
   now: number,
 ): Promise<ListFacts> {
-  const lists = deps.lists;
-  if (!lists) return NO_LIST_FACTS;
-  const borrowerId = await borrowerOfLine(deps, lineId);
-  const probes: ListProbe[] = [];
-  if (input.deviceId) probes.push({ entityType: 'device', value: input.deviceId });
-  if (input.ip) probes.push({ entityType: 'ip', value: input.ip });
-  if (input.payeeId) probes.push({ entityType: 'payee', value: input.payeeId });
-  const keys = [...(await borrowerListKeys(deps, lists, borrowerId, now)), ...lists.probeKeys(probes)];
-  return listFactsOf(await lists.lookupKeys(keys, now));
+  const keys = await drawListKeys(deps, lineId, input, now);
+  return keys && deps.lists ? listFactsOf(await deps.lists.lookupKeys(keys, now)) : NO_LIST_FACTS;
 }
 
 export interface DrawIds {
@@ -329,8 +339,10 @@ export interface DrawRequest {
   readonly input: DrawInput;
   /** Monitor signals, read before the unit of work (they may cross the network). */
   readonly monitored: Readonly<Record<string, ContextValue>>;
-  /** The lists' verdict on the borrower, device, IP and payee, looked up by the core before the unit of work. */
-  readonly lists: ListFacts;
+  /** The lists' verdict on the borrower, device, IP and payee, when read before the unit (a held draw's release). */
+  readonly lists?: ListFacts;
+  /** Their list keys, when the unit reads the verdict under the line's lock instead (a draw). */
+  readonly listKeys?: readonly KeyedListProbe[];
   readonly ids: DrawIds;
   readonly now: number;
   /** The quote the draw cites (read before the unit: a stored quote never changes). */
@@ -348,14 +360,17 @@ function planDraw(request: DrawRequest, reads: DrawReads, withVelocity: boolean)
   const velocity = withVelocity ? velocityOf(reads.recentDrawTimes, now) : {};
   const alerts: Record<string, ContextValue> =
     reads.openAlerts === undefined ? {} : { alertsOpen: reads.openAlerts };
+  const lists = reads.listedOn
+    ? listFactsOf(reads.listedOn.map((list) => ({ list })))
+    : (r.lists ?? NO_LIST_FACTS);
   const context = buildContext(
     deps.engine,
     DRAW_STRATEGY,
     {},
-    drawContextFacts(line, input, { ...r.monitored, ...velocity, ...alerts }, r.lists),
+    drawContextFacts(line, input, { ...r.monitored, ...velocity, ...alerts }, lists),
   );
   const { decision, latencyMs } = timedDecide(deps.engine, DRAW_STRATEGY, context, line.borrower_id);
-  const hard = drawHardDeclines(line, r.lists, deps.config);
+  const hard = drawHardDeclines(line, lists, deps.config);
   let status = hard.length > 0 ? 'DECLINED' : OUTCOME_STATUS[decision.outcome];
   let reasons = withHardReasons(hard, decision.reasons);
   let priced: Priced | undefined;
@@ -417,6 +432,8 @@ function drawUnit(
     ...(withVelocity ? { velocity: { windowMs: MS_PER_DAY, countMax: VELOCITY_COUNT_MAX } } : {}),
     // The open-alert count the monitor's signals leave out (monitorSignals), read under the line's lock instead.
     ...(deps.drawSignals ? { readOpenAlerts: true } : {}),
+    // The lists' verdict, read under the line's lock too (keys computed before the unit, the lookup inside it).
+    ...(request.listKeys ? { lists: { probes: request.listKeys, at: request.now } } : {}),
     now: () => deps.clock.now(),
     plan: (reads) => planDraw(request, reads, withVelocity),
     refused: debitRefused,
@@ -457,9 +474,9 @@ export async function requestDraw(
 ): Promise<DrawResult> {
   // The monitor's signals are as of the request; the unit of work takes its own time under the line's lock.
   const now = deps.clock.now();
-  const [monitored, lists] = await Promise.all([
+  const [monitored, listKeys] = await Promise.all([
     monitorSignals(deps, lineId, input, now),
-    drawListFacts(deps, lineId, input, now),
+    drawListKeys(deps, lineId, input, now),
   ]);
   const ids = {
     decision: deps.ids.next(),
@@ -469,7 +486,16 @@ export async function requestDraw(
   };
   const quote = await quoteForDraw(deps, lineId, input, now);
   const concentration = await concentrationLimit(deps, lineId);
-  const request: DrawRequest = { deps, input, monitored, lists, ids, now, quote, concentration };
+  const request: DrawRequest = {
+    deps,
+    input,
+    monitored,
+    ...(listKeys ? { listKeys } : {}),
+    ids,
+    now,
+    quote,
+    concentration,
+  };
   const answered = new Map<DrawPlan, UnitOutcome<DrawResult>>();
   const { plan, stored } = await deps.coreStore.runDraw(drawUnit(request, lineId, guard, answered));
   const outcome = answered.get(plan) ?? drawOutcome(request, plan, stored);

@@ -56,7 +56,8 @@ export async function lookUpLists(
   return listFactsOf(await deps.lists.lookup(probes, at));
 }
 
-export function listFactsOf(hits: readonly ListLookupHit[]): ListFacts {
+/** Which lists were hit, from the hits themselves or just the kinds of list (a draw's read under its lock). */
+export function listFactsOf(hits: readonly Pick<ListLookupHit, 'list'>[]): ListFacts {
   return {
     blacklisted: hits.some((h) => h.list === 'black'),
     greylisted: hits.some((h) => h.list === 'grey'),

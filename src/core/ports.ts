@@ -137,6 +137,8 @@ export interface DrawReads {
   readonly now: number;
   /** The borrower's open monitor alerts, when the unit asked for them (readOpenAlerts). */
   readonly openAlerts?: number;
+  /** The lists (black, grey, white) the unit's list keys are on, when it gave keys (DrawUnit.lists). */
+  readonly listedOn?: readonly ('black' | 'grey' | 'white')[];
 }
 
 /**
@@ -153,6 +155,15 @@ export interface DrawUnit<P extends { readonly writes: CoreWrites }> {
    * no round trip of its own), so an alert another process committed before this draw's lock is seen.
    */
   readonly readOpenAlerts?: boolean;
+  /**
+   * The list keys of everything behind the draw (borrower, device, IP, payee), looked up under the line's lock (on
+   * PostgreSQL in the statement that takes it): no round trip of their own, and exact against an entry another
+   * process committed before the lock. `at` decides which entries have expired.
+   */
+  readonly lists?: {
+    readonly probes: readonly { readonly entityType: string; readonly matchKeys: readonly string[] }[];
+    readonly at: number;
+  };
   readonly now: () => number;
   plan(reads: DrawReads): P;
   /** The error when the debit finds the line changed under it (a concurrent draw or action got there first). */

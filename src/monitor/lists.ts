@@ -392,16 +392,9 @@ export class ListService {
 
   /** lookup() for probes already turned into keys (probeKeys). */
   async lookupKeys(probes: readonly KeyedListProbe[], at: number): Promise<ListHit[]> {
-    const wanted = new Set<string>();
-    const pairs: ListKeyPair[] = [];
-    for (const probe of probes)
-      for (const matchKey of probe.matchKeys) {
-        const key = indexKey(probe.entityType, matchKey);
-        if (wanted.has(key)) continue;
-        wanted.add(key);
-        pairs.push({ entityType: probe.entityType, matchKey });
-      }
+    const pairs = keyPairsOf(probes);
     if (pairs.length === 0) return [];
+    const wanted = new Set(pairs.map((pair) => indexKey(pair.entityType, pair.matchKey)));
     const rows = await this.store.liveMatches(pairs, at);
     return rows
       .filter((row) => wanted.has(indexKey(row.entityType, row.matchKey)))
@@ -633,6 +626,22 @@ function openSealed(key: Buffer, sealed: string): Buffer | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The distinct (entity type, match key) pairs the probes can hit: what a lookup asks the store for. */
+export function keyPairsOf(
+  probes: readonly { readonly entityType: string; readonly matchKeys: readonly string[] }[],
+): ListKeyPair[] {
+  const seen = new Set<string>();
+  const pairs: ListKeyPair[] = [];
+  for (const probe of probes)
+    for (const matchKey of probe.matchKeys) {
+      const key = indexKey(probe.entityType, matchKey);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      pairs.push({ entityType: probe.entityType, matchKey });
+    }
+  return pairs;
 }
 
 function indexKey(entityType: string, matchKey: string): string {

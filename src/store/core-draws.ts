@@ -20,6 +20,8 @@ import type { SyncSql } from './sync.js';
 import { bookShareInTx, bookShareSync } from './lending.js';
 import { claimKeyInTx, claimKeySync, claimRow } from './idempotency-claim.js';
 import { chainToReserve, primeReservation, reservationSql, type ReservationRow } from './ledger-chain.js';
+import { keyPairsOf, type ListKeyPair } from '../monitor/index.js';
+import { listedOnParams, listedOnSubquery, listedOnSync, listsOfBits } from './monitor-lists.js';
 import type { UnitGuard } from '../domain/index.js';
 
 /**
@@ -192,11 +194,13 @@ function runDrawSync<P extends Planned>(db: SyncSql, unit: DrawUnit<P>) {
   const openAlerts = unit.readOpenAlerts
     ? Number(db.get<{ n: number }>(OPEN_ALERTS_SQL, [line.borrower_id, 'OPEN'])?.n ?? 0)
     : undefined;
+  const lists = listLookupOf(unit);
   const plan = unit.plan({
     line,
     recentDrawTimes: recent.map((r) => Number(r.created_at)),
     now,
     ...(openAlerts === undefined ? {} : { openAlerts }),
+    ...(lists ? { listedOn: listedOnSync(db, lists.pairs, lists.at) } : {}),
   });
   const rows = writeUnitSync(db, plan.writes, (debit) =>
     unit.refused(db.get<LineRow>(FIND_LINE_SQL, [unit.lineId]) ?? line, debit),
@@ -208,24 +212,42 @@ function runDrawSync<P extends Planned>(db: SyncSql, unit: DrawUnit<P>) {
 
 // ---- the Kysely writer (PostgreSQL; SQLite without its synchronous face) ----
 
+/** The (type, key) pairs a unit's list keys ask for; undefined when it gave none. */
+function listLookupOf<P extends Planned>(
+  unit: DrawUnit<P>,
+): { readonly pairs: ListKeyPair[]; readonly at: number } | undefined {
+  const pairs = unit.lists ? keyPairsOf(unit.lists.probes) : [];
+  return unit.lists && pairs.length > 0 ? { pairs, at: unit.lists.at } : undefined;
+}
+
 async function findLineForUpdate(tx: DbTx, store: Store, lineId: string): Promise<LineRow | undefined> {
-  return (await readLineForDraw(tx, store, lineId, false))?.line;
+  return (await readLineForDraw(tx, store, lineId, { withOpenAlerts: false }))?.line;
+}
+
+interface LineDrawReads {
+  readonly line: LineRow;
+  readonly openAlerts?: number;
+  readonly listedOn?: ReturnType<typeof listsOfBits>;
 }
 
 /**
- * The line, locked on PostgreSQL (draws on a line take turns), and when asked the borrower's open monitor alerts in
- * the same statement. Every draw runs it: its compiled SQL is reused (shaped.ts).
+ * The line, locked on PostgreSQL (draws on a line take turns), and when asked, in the same statement, the borrower's
+ * open monitor alerts and the lists the draw's keys are on. Every draw runs it: its compiled SQL is reused (shaped.ts).
  */
 async function readLineForDraw(
   tx: DbTx,
   store: Store,
   lineId: string,
-  withOpenAlerts: boolean,
-): Promise<{ line: LineRow; openAlerts?: number } | undefined> {
+  asked: {
+    readonly withOpenAlerts: boolean;
+    readonly lists?: { readonly pairs: readonly ListKeyPair[]; readonly at: number };
+  },
+): Promise<LineDrawReads | undefined> {
+  const { withOpenAlerts, lists } = asked;
   const locked = store.kind === 'postgres';
   const result = await runShaped(
     tx,
-    `findLine ${store.kind} ${locked} ${withOpenAlerts}`,
+    `findLine ${store.kind} ${locked} ${withOpenAlerts} ${lists?.pairs.length ?? 0}`,
     () => {
       const query = tx
         .selectFrom('credit_lines')
@@ -240,16 +262,23 @@ async function readLineForDraw(
               .as('open_alerts'),
           ),
         )
+        .$if(lists !== undefined, (q) =>
+          q.select(listedOnSubquery(lists?.pairs ?? [], lists?.at ?? 0).as('listed_on')),
+        )
         .where('credit_lines.id', '=', lineId);
       return locked ? query.forUpdate('credit_lines') : query;
     },
-    withOpenAlerts ? ['OPEN', lineId] : [lineId],
+    [...(withOpenAlerts ? ['OPEN'] : []), ...(lists ? listedOnParams(lists.pairs, lists.at) : []), lineId],
   );
-  const row = result.rows[0] as (LineRow & { open_alerts?: number | string | null }) | undefined;
+  type Row = LineRow & { open_alerts?: number | string | null; listed_on?: number | string | null };
+  const row = result.rows[0] as Row | undefined;
   if (!row) return undefined;
-  if (!withOpenAlerts) return { line: row };
-  const { open_alerts: openAlerts, ...line } = row;
-  return { line, openAlerts: Number(openAlerts ?? 0) };
+  const { open_alerts: openAlerts, listed_on: listedOn, ...line } = row;
+  return {
+    line,
+    ...(withOpenAlerts ? { openAlerts: Number(openAlerts ?? 0) } : {}),
+    ...(lists ? { listedOn: listsOfBits(listedOn) } : {}),
+  };
 }
 
 async function recentDrawTimes(tx: DbTx, lineId: string, since: number, countMax: number) {
@@ -470,9 +499,12 @@ function unitStatementText(
 }
 
 async function runDrawAsync<P extends Planned>(tx: DbTx, store: Store, unit: DrawUnit<P>) {
-  const read = await readLineForDraw(tx, store, unit.lineId, unit.readOpenAlerts === true);
+  const read = await readLineForDraw(tx, store, unit.lineId, {
+    withOpenAlerts: unit.readOpenAlerts === true,
+    lists: listLookupOf(unit),
+  });
   if (!read) throw unit.notFound();
-  const { line, openAlerts } = read;
+  const { line, openAlerts, listedOn } = read;
   if (unit.bookShare) unit.bookShare.check(await bookShareInTx(tx, store.kind, unit.bookShare.partnerId));
   // Taken after the lock: the facts the decision reads are those every earlier draw on the line left behind.
   const now = unit.now();
@@ -484,6 +516,7 @@ async function runDrawAsync<P extends Planned>(tx: DbTx, store: Store, unit: Dra
     recentDrawTimes: recent,
     now,
     ...(openAlerts === undefined ? {} : { openAlerts }),
+    ...(listedOn === undefined ? {} : { listedOn }),
   });
   const rows = await writeUnit(
     tx,

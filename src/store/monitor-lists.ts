@@ -1,6 +1,7 @@
-import type { Selectable } from 'kysely';
+import { sql, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
 import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
-import type { ListKeyPair, ListStore, LiveListMatch, StoredListEntry } from '../monitor/index.js';
+import type { ListKeyPair, ListKind, ListStore, LiveListMatch, StoredListEntry } from '../monitor/index.js';
+import type { SyncSql } from './sync.js';
 import type { Store } from './db.js';
 import type { MonitorTables } from './monitor-tables.js';
 import { insertRows, runShaped } from './shaped.js';
@@ -62,47 +63,98 @@ function matchOfRow(row: LiveRow): LiveListMatch {
 }
 
 /**
- * Live entries by (entity type, match key), through the (entity_type, match_key) index. On the embedded store a
- * synchronous read on the reader connection: this runs before every draw, where a query builder and a promise per
- * query cost more than the read itself. There the pairs are one row-value list, `(entity_type, match_key) in (values
- * …)`, which SQLite probes pair by pair; two separate IN lists (types × keys) cost it several times more per draw.
- * The Kysely path asks for every type × key (a superset: the caller keeps only the pairs it asked for).
+ * The one predicate of a list lookup: the live entries on any of the (entity type, match key) pairs at a time, through
+ * the (entity_type, match_key) index. The pairs are one row-value list, `(entity_type, match_key) in (values …)`,
+ * which SQLite probes pair by pair (two separate IN lists, types × keys, cost it several times more per draw) and
+ * PostgreSQL joins against the index. As text with `?` placeholders (the synchronous reads) and as a Kysely fragment
+ * (everything else); both bind the pairs' values in order, then the time.
+ */
+function livePairsText(pairCount: number): string {
+  const tuples = Array.from({ length: pairCount }, () => '(?, ?)').join(', ');
+  return `("entity_type", "match_key") in (values ${tuples}) and "removed_at" is null and ("expires_at" is null or "expires_at" > ?)`;
+}
+
+function livePairsWhere(pairs: readonly ListKeyPair[], at: number): RawBuilder<SqlBool> {
+  const tuples = sql.join(pairs.map((p) => sql`(${p.entityType}, ${p.matchKey})`));
+  return sql<SqlBool>`("entity_type", "match_key") in (values ${tuples}) and "removed_at" is null and ("expires_at" is null or "expires_at" > ${at})`;
+}
+
+function livePairsParams(pairs: readonly ListKeyPair[], at: number): unknown[] {
+  const params: unknown[] = [];
+  for (const pair of pairs) params.push(pair.entityType, pair.matchKey);
+  params.push(at);
+  return params;
+}
+
+/**
+ * Live entries on the pairs. On the embedded store a synchronous read on the reader connection: a query builder and a
+ * promise per query cost more than the read itself.
  */
 async function liveMatches(
   store: Store,
   q: { pairs: readonly ListKeyPair[]; at: number },
 ): Promise<LiveListMatch[]> {
   const read = store.sync?.read;
+  const params = livePairsParams(q.pairs, q.at);
   if (read) {
-    const params: unknown[] = [];
-    for (const pair of q.pairs) params.push(pair.entityType, pair.matchKey);
-    params.push(q.at);
     return read
       .all<LiveRow>(
         `select "entry_id", "list_kind", "entity_type", "match_key", "reason", "source" from "monitor_list_entries" ` +
-          `where ("entity_type", "match_key") in (values ${q.pairs.map(() => '(?, ?)').join(', ')}) ` +
-          'and "removed_at" is null and ("expires_at" is null or "expires_at" > ?)',
+          `where ${livePairsText(q.pairs.length)}`,
         params,
       )
       .map(matchOfRow);
   }
-  const types = [...new Set(q.pairs.map((p) => p.entityType))];
-  const keys = [...new Set(q.pairs.map((p) => p.matchKey))];
   // Every draw runs this: reuse the compiled SQL per shape (shaped.ts) instead of building and compiling it again.
   const result = await runShaped(
     store.readDb,
-    `live list matches ${types.length}x${keys.length}`,
+    `live list matches ${q.pairs.length}`,
     () =>
       store.readDb
         .selectFrom('monitor_list_entries')
         .select(['entry_id', 'list_kind', 'entity_type', 'match_key', 'reason', 'source'])
-        .where('entity_type', 'in', types)
-        .where('match_key', 'in', keys)
-        .where('removed_at', 'is', null)
-        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', q.at)])),
-    [...types, ...keys, q.at],
+        .where(livePairsWhere(q.pairs, q.at)),
+    params,
   );
   return (result.rows as LiveRow[]).map(matchOfRow);
+}
+
+/**
+ * Which lists the pairs are on, as one number a statement can carry in a column: each live kind's bit (black 1, grey
+ * 2, white 4) summed once. A draw reads it under its line's lock, in the statement that takes the lock on PostgreSQL
+ * (store/core-draws.ts): no round trip of its own, and exact against an entry committed before the lock.
+ */
+const LISTED_ON_BITS = `sum(distinct case "list_kind" when 'black' then 1 when 'grey' then 2 when 'white' then 4 else 0 end)`;
+const LIST_OF_BIT: readonly (readonly [number, ListKind])[] = [
+  [1, 'black'],
+  [2, 'grey'],
+  [4, 'white'],
+];
+
+/** The lists named by a LISTED_ON_BITS value (null: on none). */
+export function listsOfBits(bits: number | string | null | undefined): ListKind[] {
+  const value = Number(bits ?? 0);
+  return LIST_OF_BIT.filter(([bit]) => (value & bit) !== 0).map(([, kind]) => kind);
+}
+
+/** The lists the pairs are on, as a scalar subquery for the select list of another statement (Kysely). */
+export function listedOnSubquery(pairs: readonly ListKeyPair[], at: number): RawBuilder<number | null> {
+  return sql<
+    number | null
+  >`(select ${sql.raw(LISTED_ON_BITS)} from "monitor_list_entries" where ${livePairsWhere(pairs, at)})`;
+}
+
+/** The parameters listedOnSubquery binds, in order. */
+export const listedOnParams = livePairsParams;
+
+/** The lists the pairs are on, read in a synchronous unit (embedded SQLite's writer). */
+export function listedOnSync(db: SyncSql, pairs: readonly ListKeyPair[], at: number): ListKind[] {
+  if (pairs.length === 0) return [];
+  const row = db.get<{ bits: number | null }>(
+    `select ${LISTED_ON_BITS} as "bits" from "monitor_list_entries" where ${livePairsText(pairs.length)}`,
+    livePairsParams(pairs, at),
+  );
+  return listsOfBits(row?.bits);
 }
 
 function entryReads(store: Store): Pick<ListStore, 'liveEntries' | 'queryEntries' | 'clearPersonEntries'> {

@@ -9,6 +9,7 @@ import { ListService } from '../../src/monitor/lists.js';
 import { monitorListStore } from '../../src/store/monitor-lists.js';
 import { createCoreServices, type CoreServices } from '../../src/core/index.js';
 import { STRONG_APPLICANT, adminHeaders, startTestApp } from '../helpers/app.js';
+import { STORE_FACTORIES } from '../helpers/stores.js';
 import { ADULT, makeCore, openLine, residentId, T0, type Harness } from './harness.js';
 
 /** Issue 12, "blacklists do not block": the core looks the lists up itself and the caller cannot override them. */
@@ -181,6 +182,84 @@ describe('lists through the API', () => {
     }
   });
 });
+
+for (const factory of STORE_FACTORIES) {
+  describe.skipIf(!factory.enabled)(`a draw reads the lists under its line's lock (${factory.name})`, () => {
+    let store: Store;
+    afterEach(async () => store.close());
+
+    it('sees an entry committed after the request arrived but before the lock; grey and expired entries as such', async () => {
+      store = await factory.open('draw_lists_in_lock');
+      const h = makeCore(store);
+      const clock = new ManualClock(T0);
+      const lists = new ListService(monitorListStore(store), {
+        clock,
+        ids: uuidv7Generator(clock, seededRandom(4)),
+        masterKey: Buffer.alloc(32, 9),
+      });
+      await lists.load();
+      // The draw waits on its monitor signals; meanwhile another process black-lists the payee.
+      let release: () => void = () => undefined;
+      let arrived: () => void = () => undefined;
+      const waiting = new Promise<void>((resolve) => (arrived = resolve));
+      const core = createCoreServices({
+        ...h.deps,
+        lists,
+        drawSignals: async () => {
+          arrived();
+          await new Promise<void>((resolve) => (release = resolve));
+          return {};
+        },
+      });
+      const lineId = await openLine({ ...h, core });
+      h.engine.script.draw = () => ({ outcome: 'APPROVE' });
+      const draw = core.requestDraw(lineId, {
+        ...DRAW,
+        deviceId: 'dev-clean',
+        ip: '203.0.113.9',
+        payeeId: 'safe-account-1',
+      });
+      await waiting;
+      // Long enough for a lookup made beside the signals (before the unit) to have finished: it would miss the entry.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await lists.add({
+        list: 'black',
+        entityType: 'payee',
+        value: 'safe-account-1',
+        reason: 'mule account',
+        source: 'case-9',
+        addedBy: 'analyst',
+      });
+      release();
+      await expect(draw).rejects.toMatchObject({
+        code: 'LG_DRAW_DECLINED',
+        details: { reasons: expect.arrayContaining(['R_BLACKLIST']) },
+      });
+      expect(h.engine.calls.at(-1)?.context).toMatchObject({ blacklisted: true, greylisted: false });
+      // An entry on another list, and an expired one, are read as such.
+      await lists.add({
+        list: 'grey',
+        entityType: 'device',
+        value: 'dev-watch',
+        reason: 'watch',
+        source: 'case-10',
+        addedBy: 'analyst',
+      });
+      await lists.add({
+        list: 'black',
+        entityType: 'ip',
+        value: '198.51.100.7',
+        reason: 'expired',
+        source: 'case-11',
+        addedBy: 'analyst',
+        expiresAt: T0 - 1,
+      });
+      const plain = createCoreServices({ ...h.deps, lists });
+      await plain.requestDraw(lineId, { ...DRAW, deviceId: 'dev-watch', ip: '198.51.100.7' });
+      expect(h.engine.calls.at(-1)?.context).toMatchObject({ blacklisted: false, greylisted: true });
+    });
+  });
+}
 
 describe('request log lines', () => {
   it('carry no query string, so a checked identifier never reaches a log', () => {
