@@ -87,7 +87,7 @@ export function actorOf(request: { principal?: { actor?: string; keyId?: string 
  * What an idempotent route's handler hands to its service, which hands it to the store's transaction: the key then
  * commits in the same unit as the write it guards (domain/unit-guard.ts). Undefined on a route without a key.
  */
-export function guardOf<T = never>(request: {
+export function guardOf<T = unknown>(request: {
   idempotencyClaim?: IdempotencyClaim;
 }): UnitGuard<T> | undefined {
   return request.idempotencyClaim ? { idempotency: request.idempotencyClaim } : undefined;

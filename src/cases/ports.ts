@@ -35,7 +35,7 @@ export interface CaseStore {
   readonly kind: 'sqlite' | 'postgres';
   readonly db: CaseDb;
   /** `guard`: what commits with the unit beyond its own rows (the request's idempotency key). */
-  transaction<T>(work: (tx: CaseTx) => Promise<T>, guard?: UnitGuard): Promise<T>;
+  transaction<T>(work: (tx: CaseTx) => Promise<T>, guard?: UnitGuard<T>): Promise<T>;
 }
 
 /**

@@ -169,11 +169,14 @@ function applicantProbes(
 export async function submitApplication(
   deps: CoreDeps,
   input: ApplicationInput,
-  guard?: UnitGuard,
+  guard?: UnitGuard<ApplicationResult>,
 ): Promise<ApplicationResult> {
   const plan = await planApplication(deps, input);
-  const result = await deps.store.transaction((tx) => commitApplication(deps, tx, plan), guard);
-  return applicationAnswer(deps, plan, result);
+  // The answer is made inside the unit, so that a guard that says the response stores it with the key.
+  return deps.store.transaction(
+    async (tx) => applicationAnswer(deps, plan, await commitApplication(deps, tx, plan)),
+    guard,
+  );
 }
 
 /** Everything settled before the transaction: who applies, what the strategy decided, and the ids the write uses. */

@@ -19,7 +19,7 @@ export type UnitSyncSql = object;
 /** The part of src/store's Store the core uses: its units of work. */
 export interface CoreUnits {
   /** `guard`: what commits with the unit beyond its own rows (the request's idempotency key). */
-  transaction<T>(work: (tx: UnitTx) => Promise<T>, guard?: UnitGuard): Promise<T>;
+  transaction<T>(work: (tx: UnitTx) => Promise<T>, guard?: UnitGuard<T>): Promise<T>;
 }
 
 export type { CoreDecisionWrites };

@@ -441,7 +441,8 @@ function drawUnit(
     ...(request.concentration
       ? { bookShare: shareCheck(request.concentration, request.input.amountMinor) }
       : {}),
-    ...(guard ? { guard } : {}),
+    // The key only: the answer is said by `respond`, with the plan and the loan as stored.
+    ...(guard?.idempotency ? { guard: { idempotency: guard.idempotency } } : {}),
     ...(guard?.respond ? { respond: respondWith(request, guard.respond, answered) } : {}),
   };
 }

@@ -290,7 +290,7 @@ export async function repay(
   deps: CoreDeps,
   loanId: string,
   input: RepaymentInput,
-  guard?: UnitGuard,
+  guard?: UnitGuard<RepaymentResult>,
 ): Promise<RepaymentResult> {
   const now = deps.clock.now();
   const paidAt = parsePaidAt(input.paidAt, now);

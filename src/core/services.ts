@@ -19,14 +19,17 @@ import type * as partners from './partners.js';
  */
 export interface CoreServices {
   readonly deps: CoreDeps;
-  submitApplication(input: ApplicationInput, guard?: UnitGuard): Promise<ApplicationResult>;
+  submitApplication(
+    input: ApplicationInput,
+    guard?: UnitGuard<ApplicationResult>,
+  ): Promise<ApplicationResult>;
   getLine(id: string): Promise<LineView>;
   explainLine(id: string, lang: ReasonLang): Promise<LineExplanation>;
   /** The monitor's and the review job's entry point; automated restrictive actions pass the blast-radius guard. */
   applyLineAction(lineId: string, input: LineActionInput, guard?: UnitGuard): Promise<LineActionResult>;
   requestDraw(lineId: string, input: DrawInput, guard?: UnitGuard<DrawResult>): Promise<DrawResult>;
   getLoan(id: string): Promise<LoanView>;
-  repay(loanId: string, input: RepaymentInput, guard?: UnitGuard): Promise<RepaymentResult>;
+  repay(loanId: string, input: RepaymentInput, guard?: UnitGuard<RepaymentResult>): Promise<RepaymentResult>;
   runDailyJob(asOf: string): Promise<DailyJobResult>;
   runReviewJob(asOf: string): Promise<ReviewJobResult>;
   /** Key rotation: re-seals borrowers' personal data that a retired key sealed (see rekeyBorrowers). */

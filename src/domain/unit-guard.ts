@@ -28,12 +28,14 @@ export type UnitOutcome<T> =
  * transaction at the call site (never found implicitly). A request whose handler runs several units writes the key
  * with the first that commits.
  */
-export interface UnitGuard<T = never> {
+export interface UnitGuard<T = unknown> {
   readonly idempotency?: IdempotencyClaim;
   /**
    * The answer the request will get, given what its unit of work comes to, for a request answered by exactly one
    * unit: the response is then stored with the key in that unit's transaction, before the reply (issue 13), instead
    * of in a write of its own after the commit. Undefined: store the key alone (an answer it cannot say, a 5xx).
+   * `T` is the unit's value (the store's transaction hands it over as it returns it) or whatever the unit that takes
+   * the guard says it answers with (a draw); a guard without it (`UnitGuard`) fits any unit.
    */
   readonly respond?: (outcome: UnitOutcome<T>) => RecordedResponse | undefined;
 }

@@ -85,9 +85,9 @@ export function createGroupCommitter(db: Kysely<Database>, options: GroupCommitO
     flushes: Promise.resolve(),
   };
   return {
-    transaction: <T>(work: (tx: DbTx) => Promise<T>, guard?: UnitGuard) =>
+    transaction: <T>(work: (tx: DbTx) => Promise<T>, guard?: UnitGuard<T>) =>
       enqueue<T>(context, (s) => ({ ...s, kind: 'async', work: guardedWork(work, guard) })),
-    transactionSync: <T>(work: (sql: SyncSql) => T, unitOptions?: SyncUnitOptions) =>
+    transactionSync: <T>(work: (sql: SyncSql) => T, unitOptions?: SyncUnitOptions<T>) =>
       enqueue<T>(
         context,
         (s) => ({ ...s, kind: 'sync', work: guardedSyncWork(work, unitOptions?.guard) }),

@@ -13,6 +13,9 @@ import type { SyncSql } from './sync.js';
 const CLAIM_SQL =
   'insert into "idempotency_keys" ("scope", "idem_key", "request_hash", "state", "status_code", "response_body", "created_at") values (?, ?, ?, ?, ?, ?, ?) on conflict ("scope", "idem_key") do nothing';
 
+/** What claiming a key needs of a guard (any UnitGuard, whatever its answer's type). */
+type KeyGuard = Pick<UnitGuard, 'idempotency'>;
+
 /**
  * The row a claim inserts: the key, marked committed, with the request's response when the unit could say it
  * (UnitGuard.respond: state done, replayable at once) or none yet (the reply records it).
@@ -39,7 +42,7 @@ export function claimRow(
  */
 export async function claimKeyInTx(
   tx: DbTx,
-  guard: UnitGuard | undefined,
+  guard: KeyGuard | undefined,
   respond?: () => RecordedResponse | undefined,
 ): Promise<void> {
   const claim = guard?.idempotency;
@@ -63,7 +66,7 @@ export async function claimKeyInTx(
 /** claimKeyInTx for a synchronous unit (embedded SQLite). */
 export function claimKeySync(
   syncSql: SyncSql,
-  guard: UnitGuard | undefined,
+  guard: KeyGuard | undefined,
   respond?: () => RecordedResponse | undefined,
 ): void {
   const claim = guard?.idempotency;
@@ -72,22 +75,30 @@ export function claimKeySync(
   claim.claimed(syncSql.run(CLAIM_SQL, Object.values(claimRow(claim, response))) === 1, response);
 }
 
-/** `work` followed, in the same transaction, by the guard's key (the store's transaction runs this). */
-export function guardedWork<T>(work: (tx: DbTx) => Promise<T>, guard: UnitGuard | undefined) {
+/**
+ * `work` followed, in the same transaction, by the guard's key (the store's transaction runs this), with the response
+ * the guard says for the unit's value when it says one (UnitGuard.respond).
+ */
+export function guardedWork<T>(work: (tx: DbTx) => Promise<T>, guard: UnitGuard<T> | undefined) {
   if (!guard?.idempotency) return work;
   return async (tx: DbTx): Promise<T> => {
     const value = await work(tx);
-    await claimKeyInTx(tx, guard);
+    await claimKeyInTx(tx, guard, responseFor(guard, value));
     return value;
   };
 }
 
 /** guardedWork for a synchronous unit. */
-export function guardedSyncWork<T>(work: (sql: SyncSql) => T, guard: UnitGuard | undefined) {
+export function guardedSyncWork<T>(work: (sql: SyncSql) => T, guard: UnitGuard<T> | undefined) {
   if (!guard?.idempotency) return work;
   return (syncSql: SyncSql): T => {
     const value = work(syncSql);
-    claimKeySync(syncSql, guard);
+    claimKeySync(syncSql, guard, responseFor(guard, value));
     return value;
   };
+}
+
+function responseFor<T>(guard: UnitGuard<T>, value: T): (() => RecordedResponse | undefined) | undefined {
+  const respond = guard.respond;
+  return respond && (() => respond({ ok: true, value }));
 }

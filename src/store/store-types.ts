@@ -25,7 +25,7 @@ export interface Store {
    * Runs `work` in one database transaction; everything it writes commits together or not at all, with the guard's
    * idempotency key when one is given (idempotency-claim.ts).
    */
-  transaction<T>(work: (tx: DbTx) => Promise<T>, guard?: UnitGuard): Promise<T>;
+  transaction<T>(work: (tx: DbTx) => Promise<T>, guard?: UnitGuard<T>): Promise<T>;
   /** Embedded SQLite only: synchronous SQL for the hottest paths (see sync.ts). */
   readonly sync?: SyncStore;
   close(): Promise<void>;
@@ -36,7 +36,7 @@ export interface SyncStore {
    * store.transaction for a synchronous unit: same batch, same commit, same rollback-to-savepoint on a throw. A
    * deferrable unit joins the next batch rather than starting one (bookkeeping nobody waits on; group-commit.ts).
    */
-  transaction<T>(work: (sql: SyncSql) => T, options?: SyncUnitOptions): Promise<T>;
+  transaction<T>(work: (sql: SyncSql) => T, options?: SyncUnitOptions<T>): Promise<T>;
   /** Synchronous reads on the reader connection (the same rules as readDb). */
   readonly read: SyncSql;
   /**
@@ -46,9 +46,9 @@ export interface SyncStore {
   durable(): Promise<void>;
 }
 
-export interface SyncUnitOptions {
+export interface SyncUnitOptions<T = unknown> {
   /** Join the next batch instead of starting one (see group-commit.ts). */
   readonly deferrable?: boolean;
   /** Written with the unit, as for Store.transaction. */
-  readonly guard?: UnitGuard;
+  readonly guard?: UnitGuard<T>;
 }

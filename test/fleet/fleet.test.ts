@@ -244,6 +244,21 @@ describe.skipIf(!ALL_SERVICES)('fleet: three processes under faults', () => {
         (await store.db.selectFrom('draws').select('id').execute()).map((r) => r.id),
       );
       for (const id of ackedDraws) expect(storedDraws.has(id), id).toBe(true);
+      // A draw's, an application's and a repayment's response commits with its key: none is left committed without
+      // one, not even a write whose process was killed between its commit and its answer.
+      const withoutResponse = await store.db
+        .selectFrom('idempotency_keys')
+        .select(['scope', 'idem_key', 'state'])
+        .where((eb) =>
+          eb.or(
+            ['/v1/lines/:id/draws', '/v1/applications', '/v1/loans/:id/repayments'].map((route) =>
+              eb('scope', 'like', `% ${route}`),
+            ),
+          ),
+        )
+        .where('state', '!=', 'done')
+        .execute();
+      expect(withoutResponse).toEqual([]);
     },
   );
 

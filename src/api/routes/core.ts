@@ -170,8 +170,9 @@ function applicationAndLineRoutes(app: TypedApp, core: CoreServices): void {
       },
     },
     async (request, reply) => {
-      const result = await core.submitApplication(request.body, guardOf(request));
-      return reply.code(201).send(result);
+      // The answer is stored with the idempotency key in the application's own transaction, before the reply.
+      const answer = answeringGuard(request, reply, () => 201);
+      return answer.send(await core.submitApplication(request.body, answer.guard));
     },
   );
 
@@ -303,8 +304,9 @@ function drawAndLoanRoutes(app: TypedApp, core: CoreServices): void {
       },
     },
     async (request, reply) => {
-      const result = await core.repay(request.params.id, request.body, guardOf(request));
-      return reply.code(201).send(result);
+      // The answer is stored with the idempotency key in the repayment's own transaction, before the reply.
+      const answer = answeringGuard(request, reply, () => 201);
+      return answer.send(await core.repay(request.params.id, request.body, answer.guard));
     },
   );
 }

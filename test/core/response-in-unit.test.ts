@@ -8,13 +8,13 @@ import { seededRandom } from '../../src/domain/random.js';
 import { uuidv7Generator } from '../../src/domain/ids.js';
 import type { Store } from '../../src/store/db.js';
 import { STORE_FACTORIES } from '../helpers/stores.js';
-import { makeCore, openLine, type Harness } from './harness.js';
+import { ADULT, makeCore, openLine, type Harness } from './harness.js';
 
 /**
- * Issue 13, "idempotent responses stored after the reply": a draw's response commits with its key and its write, in
- * the draw's own transaction. Shown by taking away every write that could store it afterwards (a trigger refuses any
- * update of a key row): the draw is still acknowledged, and a retry replays it byte for byte instead of being told
- * the write committed without its response.
+ * Issue 13, "idempotent responses stored after the reply": the response of a draw, an application and a repayment
+ * commits with its key and its write, in the write's own transaction. Shown by taking away every write that could
+ * store it afterwards (a trigger refuses any update of a key row): each is still acknowledged, and a retry replays it
+ * byte for byte instead of being told the write committed without its response.
  */
 
 const DRAW = { amountMinor: 100_000, currency: 'CNY', termMonths: 3, method: 'EQUAL_INSTALLMENT' } as const;
@@ -33,7 +33,7 @@ async function refuseResponseWritesAfterTheCommit(store: Store): Promise<void> {
 }
 
 for (const factory of STORE_FACTORIES) {
-  describe.skipIf(!factory.enabled)(`a draw's response commits with its key (${factory.name})`, () => {
+  describe.skipIf(!factory.enabled)(`responses commit with their keys (${factory.name})`, () => {
     let store: Store;
     let h: Harness;
     let app: FastifyInstance;
@@ -58,13 +58,27 @@ for (const factory of STORE_FACTORIES) {
       await store.close();
     });
 
-    const draw = (lineId: string, key: string, body: object = DRAW) =>
+    const post = (url: string, key: string, body: object) =>
       app.inject({
         method: 'POST',
-        url: `/v1/lines/${lineId}/draws`,
+        url,
         headers: { authorization: auth, 'idempotency-key': key },
         payload: body as Record<string, unknown>,
       });
+    const draw = (lineId: string, key: string, body: object = DRAW) =>
+      post(`/v1/lines/${lineId}/draws`, key, body);
+
+    /** Posts, checks the key row holds the reply, and that a retry replays it. */
+    const acknowledgedAndReplayed = async (url: string, key: string, body: object, status: number) => {
+      const first = await post(url, key, body);
+      expect(first.statusCode, `${key}: ${first.body}`).toBe(status);
+      expect(await keyRow(key)).toEqual({ state: 'done', status_code: status, response_body: first.body });
+      const replay = await post(url, key, body);
+      expect(replay.statusCode).toBe(status);
+      expect(replay.headers['idempotent-replayed']).toBe('true');
+      expect(replay.body).toBe(first.body);
+      return first;
+    };
 
     const keyRow = (key: string) =>
       store.db
@@ -83,17 +97,34 @@ for (const factory of STORE_FACTORIES) {
       ] as const;
       for (const { key, outcome, status } of cases) {
         h.engine.script.draw = () => ({ outcome });
-        const first = await draw(lineId, key);
-        expect(first.statusCode, `${key}: ${first.body}`).toBe(status);
-        expect(await keyRow(key)).toEqual({ state: 'done', status_code: status, response_body: first.body });
-        const replay = await draw(lineId, key);
-        expect(replay.statusCode).toBe(status);
-        expect(replay.headers['idempotent-replayed']).toBe('true');
-        expect(replay.body).toBe(first.body);
+        await acknowledgedAndReplayed(`/v1/lines/${lineId}/draws`, key, DRAW, status);
       }
       expect(await draw(lineId, 'approved', { ...DRAW, amountMinor: 1 })).toMatchObject({ statusCode: 422 });
       const line = await h.core.getLine(lineId);
       expect(line.outstandingPrincipalMinor).toBe(DRAW.amountMinor);
+    });
+
+    it('applications and repayments are acknowledged and replay, with no write after the commit', async () => {
+      await refuseResponseWritesAfterTheCommit(store);
+      h.engine.script.application = () => ({ outcome: 'APPROVE', limitMinor: 5_000_000, annualRate: 0.18 });
+      const applied = await acknowledgedAndReplayed(
+        '/v1/applications',
+        'apply-1',
+        { applicant: ADULT, attributes: { monthlyIncomeMinor: 1_000_000 } },
+        201,
+      );
+      const lineId = applied.json<{ line: { id: string } }>().line.id;
+      h.engine.script.draw = () => ({ outcome: 'APPROVE' });
+      const drawn = await acknowledgedAndReplayed(`/v1/lines/${lineId}/draws`, 'draw-1', DRAW, 201);
+      const loanId = drawn.json<{ loan: { id: string } }>().loan.id;
+      await acknowledgedAndReplayed(
+        `/v1/loans/${loanId}/repayments`,
+        'repay-1',
+        { amountMinor: 10_000, currency: 'CNY' },
+        201,
+      );
+      const repayments = await store.db.selectFrom('repayments').select('id').execute();
+      expect(repayments).toHaveLength(1);
     });
   });
 }
