@@ -12,6 +12,10 @@ import { residentIdCheckChar } from '../../src/domain/national-id.js';
 import { fieldCryptoFromMasterKey } from '../../src/compliance/crypto.js';
 import { coreDecisionWrites, recordCoreDecision } from '../../src/app/core-engine.js';
 import type { Store } from '../../src/store/db.js';
+import type { FastifyInstance } from 'fastify';
+import { buildServer, createMetricsRegistry } from '../../src/api/server.js';
+import { createKeyVerifier } from '../../src/api/api-keys.js';
+import { coreRoutes } from '../../src/api/routes/core.js';
 import { createLendingStore } from '../../src/store/lending.js';
 import { createCoreStore } from '../../src/store/core.js';
 import {
@@ -121,4 +125,16 @@ export async function openLine(h: Harness, limitMinor = 5_000_000, applicant = A
   const result = await h.core.submitApplication({ applicant, attributes: { monthlyIncomeMinor: 1_000_000 } });
   if (!result.line) throw new Error(`application not approved: ${result.outcome}`);
   return result.line.id;
+}
+
+/** The platform server (auth, idempotency, errors) around the core's routes, as `serve` builds it. */
+export function coreServer(store: Store, h: Harness, core: CoreServices = h.core): Promise<FastifyInstance> {
+  return buildServer({
+    store,
+    clock: h.clock,
+    metrics: createMetricsRegistry(),
+    requestBytesMax: 16_384,
+    verifyKey: createKeyVerifier(store.db, h.clock),
+    routes: [coreRoutes(core)],
+  });
 }

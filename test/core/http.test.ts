@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { buildServer, createMetricsRegistry } from '../../src/api/server.js';
-import { createApiKey, createKeyVerifier } from '../../src/api/api-keys.js';
-import { coreRoutes } from '../../src/api/routes/core.js';
+import { createApiKey } from '../../src/api/api-keys.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { uuidv7Generator } from '../../src/domain/ids.js';
 import { verifyLedger } from '../../src/compliance/ledger.js';
@@ -10,7 +8,7 @@ import { openEngine } from '../../src/app/engine.js';
 import { coreEngineFromService } from '../../src/app/core-engine.js';
 import { createCoreServices } from '../../src/core/index.js';
 import { openStore, type Store } from '../../src/store/db.js';
-import { ADULT, makeCore, residentId, type Harness } from './harness.js';
+import { ADULT, coreServer, makeCore, residentId, type Harness } from './harness.js';
 
 interface Keys {
   service: string;
@@ -28,17 +26,6 @@ async function keysFor(store: Store, h: Harness): Promise<Keys> {
   };
 }
 
-async function serverFor(store: Store, h: Harness): Promise<FastifyInstance> {
-  return buildServer({
-    store,
-    clock: h.clock,
-    metrics: createMetricsRegistry(),
-    requestBytesMax: 16_384,
-    verifyKey: createKeyVerifier(store.db, h.clock),
-    routes: [coreRoutes(h.core)],
-  });
-}
-
 describe('credit-line core over HTTP', () => {
   let store: Store;
   let h: Harness;
@@ -54,7 +41,7 @@ describe('credit-line core over HTTP', () => {
     // A gate in the draw path lets a test hold a request in flight.
     Object.assign(h.deps, { drawSignals: async () => (gate ? (await gate, {}) : {}) });
     keys = await keysFor(store, h);
-    app = await serverFor(store, h);
+    app = await coreServer(store, h);
   });
   afterAll(async () => {
     await app?.close();
@@ -276,14 +263,7 @@ describe('credit-line core with the real engine and bundled strategies', () => {
       engine: coreEngineFromService(engine),
     });
     keys = await keysFor(store, h);
-    app = await buildServer({
-      store,
-      clock: h.clock,
-      metrics: createMetricsRegistry(),
-      requestBytesMax: 16_384,
-      verifyKey: createKeyVerifier(store.db, h.clock),
-      routes: [coreRoutes(core)],
-    });
+    app = await coreServer(store, h, core);
   });
   afterAll(async () => {
     await app?.close();

@@ -1,14 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
-import { buildServer, createMetricsRegistry } from '../../src/api/server.js';
-import { createApiKey, createKeyVerifier } from '../../src/api/api-keys.js';
-import { coreRoutes } from '../../src/api/routes/core.js';
+import { createApiKey } from '../../src/api/api-keys.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { uuidv7Generator } from '../../src/domain/ids.js';
 import type { Store } from '../../src/store/db.js';
 import { STORE_FACTORIES } from '../helpers/stores.js';
-import { ADULT, makeCore, openLine, type Harness } from './harness.js';
+import { ADULT, coreServer, makeCore, openLine, type Harness } from './harness.js';
 
 /**
  * Issue 13, "idempotent responses stored after the reply": the response of a draw, an application and a repayment
@@ -44,14 +42,7 @@ for (const factory of STORE_FACTORIES) {
       const random = seededRandom(5);
       const deps = { clock: h.clock, ids: uuidv7Generator(h.clock, random), random };
       auth = `Bearer ${(await createApiKey(store.db, deps, 'service')).key}`;
-      app = await buildServer({
-        store,
-        clock: h.clock,
-        metrics: createMetricsRegistry(),
-        requestBytesMax: 16_384,
-        verifyKey: createKeyVerifier(store.db, h.clock),
-        routes: [coreRoutes(h.core)],
-      });
+      app = await coreServer(store, h);
     });
     afterEach(async () => {
       await app.close();
