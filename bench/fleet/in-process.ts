@@ -1,7 +1,9 @@
 /**
  * A fleet draw's CPU without HTTP or a load generator in another process: the app wired as `serve` wires it (on
  * PostgreSQL with Redis and NATS, or on SQLite), draws through Fastify's inject from 8 concurrent loops on 12 lines,
- * CPU of this one process per draw (everything it does for the draws, background work included). Quieter than
+ * CPU of this one process per draw (everything it does for the draws, background work included), and on PostgreSQL the
+ * statements it sent per draw (every query on a pg client: the draw's own, its share of the monitor's ingest of the
+ * disbursement event, the outbox relay, the follower), a count that does not depend on the machine. Quieter than
  * bench:fleet on a shared 2-core machine, and runnable against an older checkout for a side-by-side comparison (copy
  * this file there): run the two alternately, several times.
  *
@@ -9,6 +11,7 @@
  * pg needs LINEGUARD_TEST_DATABASE_URL, LINEGUARD_TEST_REDIS_URL and LINEGUARD_TEST_NATS_URL.
  */
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { residentIdCheckChar } from '../../src/domain/national-id.js';
 import { createIsolatedPostgresSchema } from '../../src/store/db.js';
 import { adminHeaders, startTestApp, STRONG_APPLICANT } from '../../test/helpers/app.js';
@@ -80,10 +83,21 @@ async function drawLoop(count: number, offset: number): Promise<void> {
 }
 const loops = (perLoop: number) => Promise.all(Array.from({ length: LOOPS }, (_, k) => drawLoop(perLoop, k)));
 
+/** Counts the statements every pg client of this process sends while `counting` is on. */
+let statements = 0;
+let counting = false;
+const query = pg.Client.prototype.query;
+pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unknown[]) {
+  if (counting) statements += 1;
+  return (query as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof query;
+
 await loops(20); // warm up: JIT, pools, caches
 const before = process.cpuUsage();
 const started = performance.now();
+counting = true;
 await loops(Math.floor(draws / LOOPS));
+counting = false;
 const used = process.cpuUsage(before);
 const seconds = (performance.now() - started) / 1000;
 const measured = Math.floor(draws / LOOPS) * LOOPS;
@@ -94,6 +108,7 @@ process.stdout.write(
     refused,
     cpuMicrosPerDraw: Math.round((used.user + used.system) / measured),
     drawsPerSecond: Math.round(measured / seconds),
+    ...(mode === 'pg' ? { postgresStatementsPerDraw: Number((statements / measured).toFixed(2)) } : {}),
   })}\n`,
 );
 await t.close();
