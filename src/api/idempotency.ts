@@ -21,10 +21,10 @@ import { guardOf } from './types.js';
  *   without its key and a retry can never repeat it, even across a crash or between processes;
  * - the response body is stored before the reply leaves, so a client that got an answer can always replay it, even
  *   after a kill -9: with the key in the write's own transaction where the route can say its answer there
- *   (answeringGuard: a draw, an application, a repayment), otherwise in a write of its own right after the commit
- *   (responses finishing together share it); in that case, if the server stops after the commit but before the
- *   reply (the client saw no answer), a retry is told (409, committed: true) that the write happened and to read the
- *   resource (the list endpoints), rather than being allowed to write again;
+ *   (answeringGuard: draws, applications, repayments, quotes, the borrower's writes), otherwise in a write of its own
+ *   right after the commit (responses finishing together share it); in that case, if the server stops after the
+ *   commit but before the reply (the client saw no answer), a retry is told (409, committed: true) that the write
+ *   happened and to read the resource (the list endpoints), rather than being allowed to write again;
  * - a 5xx before anything committed leaves no trace, so the client may retry.
  * Keys are scoped by the caller's API key and the route, so two clients never collide.
  */

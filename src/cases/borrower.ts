@@ -63,6 +63,9 @@ export async function myExplanation(deps: CaseDeps, borrowerId: string, lineId: 
   };
 }
 
+/** An appeal as the borrower sees it. */
+export type AppealView = ReturnType<typeof appealView>;
+
 export function appealView(row: AppealRow, lang?: ReasonLang) {
   const outcome = row.outcome_zh === null ? null : { zh: row.outcome_zh, en: row.outcome_en };
   return {
@@ -123,7 +126,7 @@ export async function fileAppeal(
   borrowerId: string,
   input: AppealInput,
   appealDays = APPEAL_WINDOW_DAYS_DEFAULT,
-  guard?: UnitGuard,
+  guard?: UnitGuard<AppealView>,
 ) {
   const target = await appealTarget(deps, borrowerId, input, appealDays);
   const now = deps.clock.now();
@@ -150,7 +153,8 @@ export async function fileAppeal(
     created_at: now,
     resolved_at: null,
   };
-  await deps.store.transaction(async (tx) => {
+  // The unit's value is the answer, so that a guard that says the response stores it with the key.
+  return deps.store.transaction(async (tx) => {
     const openId = await deps.rows.openAppealOn(tx, target.id);
     if (openId !== undefined)
       throw new LgError('LG_CONFLICT', 'an appeal against this is already open', { appealId: openId });
@@ -166,8 +170,8 @@ export async function fileAppeal(
       },
       caseOpenedLedger(caseRow),
     ]);
+    return appealView(row);
   }, guard);
-  return appealView(row);
 }
 
 export async function myAppeals(deps: CaseDeps, borrowerId: string, lang: ReasonLang) {
@@ -181,6 +185,9 @@ export async function myAppeal(deps: CaseDeps, borrowerId: string, id: string, l
   if (!row || row.borrower_id !== borrowerId) throw notFound('appeal', id);
   return appealView(row, lang);
 }
+
+/** A complaint as the borrower sees it. */
+export type ComplaintView = ReturnType<typeof complaintView>;
 
 export function complaintView(row: ComplaintRow, lang?: ReasonLang) {
   const resolution = row.resolution_zh === null ? null : { zh: row.resolution_zh, en: row.resolution_en };
@@ -202,7 +209,7 @@ export async function fileComplaint(
   deps: CaseDeps,
   borrowerId: string,
   input: { category: ComplaintCategory; text: string },
-  guard?: UnitGuard,
+  guard?: UnitGuard<ComplaintView>,
 ) {
   const now = deps.clock.now();
   const id = deps.ids.next();
@@ -227,7 +234,8 @@ export async function fileComplaint(
     created_at: now,
     resolved_at: null,
   };
-  await deps.store.transaction(async (tx) => {
+  // The unit's value is the answer, so that a guard that says the response stores it with the key.
+  return deps.store.transaction(async (tx) => {
     await deps.rows.insertComplaint(tx, row);
     await deps.rows.insertCases(tx, [caseRow]);
     await appendToLedger(tx, [
@@ -246,8 +254,8 @@ export async function fileComplaint(
       },
       caseOpenedLedger(caseRow),
     ]);
+    return complaintView(row);
   }, guard);
-  return complaintView(row);
 }
 
 export async function myComplaints(deps: CaseDeps, borrowerId: string, lang: ReasonLang) {

@@ -84,12 +84,18 @@ export async function challengeResult(
 }
 
 /** The borrower cancels a draw during its cooling-off; another borrower's draw is 404. */
+/** A draw the borrower cancelled in its cooling-off. */
+export interface CancelledDraw {
+  readonly drawId: string;
+  readonly status: 'CANCELLED';
+}
+
 export async function borrowerCancelDraw(
   deps: CaseDeps,
   borrowerId: string,
   drawId: string,
-  guard?: UnitGuard,
-) {
+  guard?: UnitGuard<CancelledDraw>,
+): Promise<CancelledDraw> {
   const draw = await deps.core.drawOwner(drawId);
   if (!draw || draw.borrowerId !== borrowerId) throw new LgError('LG_NOT_FOUND', `no draw ${drawId}`);
   return deps.store.transaction(async (tx) => {
@@ -98,7 +104,7 @@ export async function borrowerCancelDraw(
       reasons: ['R_BORROWER_REQUEST'],
       allowed: ['COOLDOWN'],
     });
-    return { drawId, status: 'CANCELLED' };
+    return { drawId, status: 'CANCELLED' } as const;
   }, guard);
 }
 

@@ -12,6 +12,8 @@ import {
   myExplanation,
   myLines,
   type AppealInput,
+  type AppealView,
+  type ComplaintView,
 } from './borrower.js';
 import { FourEyes, FOUR_EYES_DEFAULTS, type FourEyesConfig } from './four-eyes.js';
 import { alertFollowUp, createIntakeSweeper, intakeSubject } from './intake.js';
@@ -20,7 +22,7 @@ import { applyApprovedResolution, resolveCase, type ResolveInput, type OutcomeCo
 import type { CaseAlertFollowUp, CaseDeps } from './ports.js';
 import { addNote, assignCase, listQueue, moveCase, readCase, sweepSla } from './service.js';
 import { computeStats } from './stats.js';
-import { borrowerCancelDraw, challengeResult, stopCooldown } from './draws.js';
+import { borrowerCancelDraw, challengeResult, stopCooldown, type CancelledDraw } from './draws.js';
 import { openReinstatementCases } from './restrictions.js';
 import { afterDisputeResolved, raiseDispute, type RaiseDisputeInput } from './disputes.js';
 
@@ -64,16 +66,24 @@ export interface CaseService {
     guard?: UnitGuard,
   ): Promise<{ drawId: string; status: string }>;
   borrower: {
-    cancelDraw(borrowerId: string, drawId: string, guard?: UnitGuard): ReturnType<typeof borrowerCancelDraw>;
+    cancelDraw(
+      borrowerId: string,
+      drawId: string,
+      guard?: UnitGuard<CancelledDraw>,
+    ): ReturnType<typeof borrowerCancelDraw>;
     lines(borrowerId: string): ReturnType<typeof myLines>;
     explanation(borrowerId: string, lineId: string, lang: ReasonLang): ReturnType<typeof myExplanation>;
-    fileAppeal(borrowerId: string, input: AppealInput, guard?: UnitGuard): ReturnType<typeof fileAppeal>;
+    fileAppeal(
+      borrowerId: string,
+      input: AppealInput,
+      guard?: UnitGuard<AppealView>,
+    ): ReturnType<typeof fileAppeal>;
     appeals(borrowerId: string, lang: ReasonLang): ReturnType<typeof myAppeals>;
     appeal(borrowerId: string, id: string, lang: ReasonLang): ReturnType<typeof myAppeal>;
     fileComplaint(
       borrowerId: string,
       input: { category: ComplaintCategory; text: string },
-      guard?: UnitGuard,
+      guard?: UnitGuard<ComplaintView>,
     ): ReturnType<typeof fileComplaint>;
     complaints(borrowerId: string, lang: ReasonLang): ReturnType<typeof myComplaints>;
     complaint(borrowerId: string, id: string, lang: ReasonLang): ReturnType<typeof myComplaint>;

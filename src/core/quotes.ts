@@ -246,7 +246,7 @@ export async function createQuote(
   deps: CoreDeps,
   lineId: string,
   input: QuoteInput,
-  guard?: UnitGuard,
+  guard?: UnitGuard<QuoteView>,
 ): Promise<QuoteView> {
   const now = deps.clock.now();
   const line = await deps.coreStore.line(lineId);
@@ -261,11 +261,11 @@ export async function createQuote(
   });
   if (!aprCapCheck(priced.apr.CN_IRR, capPercent).ok) throw allInCapError(allIn);
   const view = quoteView(deps, line, input, { ...priced, allIn }, now);
-  await deps.store.transaction(
-    (tx) => deps.lending.insertQuote(tx, quoteRow(line, input, priced, view, now)),
-    guard,
-  );
-  return view;
+  // The unit's value is the answer, so that a guard that says the response stores it with the key.
+  return deps.store.transaction(async (tx) => {
+    await deps.lending.insertQuote(tx, quoteRow(line, input, priced, view, now));
+    return view;
+  }, guard);
 }
 
 function quoteView(

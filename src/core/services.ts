@@ -46,7 +46,7 @@ export interface CoreServices {
     guard?: UnitGuard,
   ): Promise<ProductView>;
   retireProduct(id: string, actor?: string, guard?: UnitGuard): Promise<ProductView>;
-  createQuote(lineId: string, input: QuoteInput, guard?: UnitGuard): Promise<QuoteView>;
+  createQuote(lineId: string, input: QuoteInput, guard?: UnitGuard<QuoteView>): Promise<QuoteView>;
   getQuote(id: string): Promise<QuoteView>;
   createPartner(
     input: partners.PartnerInput,

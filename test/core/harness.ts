@@ -16,6 +16,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildServer, createMetricsRegistry } from '../../src/api/server.js';
 import { createKeyVerifier } from '../../src/api/api-keys.js';
 import { coreRoutes } from '../../src/api/routes/core.js';
+import { quoteRoutes } from '../../src/api/routes/quotes.js';
 import { createLendingStore } from '../../src/store/lending.js';
 import { createCoreStore } from '../../src/store/core.js';
 import {
@@ -127,7 +128,7 @@ export async function openLine(h: Harness, limitMinor = 5_000_000, applicant = A
   return result.line.id;
 }
 
-/** The platform server (auth, idempotency, errors) around the core's routes, as `serve` builds it. */
+/** The platform server (auth, idempotency, errors) around the core's routes (and quotes), as `serve` builds it. */
 export function coreServer(store: Store, h: Harness, core: CoreServices = h.core): Promise<FastifyInstance> {
   return buildServer({
     store,
@@ -135,6 +136,6 @@ export function coreServer(store: Store, h: Harness, core: CoreServices = h.core
     metrics: createMetricsRegistry(),
     requestBytesMax: 16_384,
     verifyKey: createKeyVerifier(store.db, h.clock),
-    routes: [coreRoutes(core)],
+    routes: [coreRoutes(core), quoteRoutes(core)],
   });
 }

@@ -1,34 +1,20 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import { createApiKey } from '../../src/api/api-keys.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { uuidv7Generator } from '../../src/domain/ids.js';
 import type { Store } from '../../src/store/db.js';
-import { STORE_FACTORIES } from '../helpers/stores.js';
+import { refuseKeyRowUpdates, STORE_FACTORIES } from '../helpers/stores.js';
 import { ADULT, coreServer, makeCore, openLine, type Harness } from './harness.js';
 
 /**
- * Issue 13, "idempotent responses stored after the reply": the response of a draw, an application and a repayment
- * commits with its key and its write, in the write's own transaction. Shown by taking away every write that could
+ * Issue 13, "idempotent responses stored after the reply": the response of a draw, an application, a repayment and
+ * a quote commits with its key and its write, in the write's own transaction. Shown by taking away every write that could
  * store it afterwards (a trigger refuses any update of a key row): each is still acknowledged, and a retry replays it
  * byte for byte instead of being told the write committed without its response.
  */
 
 const DRAW = { amountMinor: 100_000, currency: 'CNY', termMonths: 3, method: 'EQUAL_INSTALLMENT' } as const;
-
-/** After this, a key row can be inserted (with the write) but never updated (a response stored after the commit). */
-async function refuseResponseWritesAfterTheCommit(store: Store): Promise<void> {
-  if (store.kind === 'postgres') {
-    await sql`create function refuse_key_update() returns trigger language plpgsql as $$
-      begin raise exception 'key rows cannot be updated in this test'; end $$`.execute(store.db);
-    await sql`create trigger refuse_key_update before update on idempotency_keys
-      for each row execute function refuse_key_update()`.execute(store.db);
-    return;
-  }
-  await sql`create trigger refuse_key_update before update on idempotency_keys
-    begin select raise(abort, 'key rows cannot be updated in this test'); end`.execute(store.db);
-}
 
 for (const factory of STORE_FACTORIES) {
   describe.skipIf(!factory.enabled)(`responses commit with their keys (${factory.name})`, () => {
@@ -80,7 +66,7 @@ for (const factory of STORE_FACTORIES) {
 
     it('approved, held and declined draws are acknowledged and replay, with no write after the commit', async () => {
       const lineId = await openLine(h);
-      await refuseResponseWritesAfterTheCommit(store);
+      await refuseKeyRowUpdates(store);
       const cases = [
         { key: 'approved', outcome: 'APPROVE', status: 201 },
         { key: 'held', outcome: 'HOLD', status: 202 },
@@ -95,8 +81,8 @@ for (const factory of STORE_FACTORIES) {
       expect(line.outstandingPrincipalMinor).toBe(DRAW.amountMinor);
     });
 
-    it('applications and repayments are acknowledged and replay, with no write after the commit', async () => {
-      await refuseResponseWritesAfterTheCommit(store);
+    it('applications, repayments and quotes are acknowledged and replay, with no write after the commit', async () => {
+      await refuseKeyRowUpdates(store);
       h.engine.script.application = () => ({ outcome: 'APPROVE', limitMinor: 5_000_000, annualRate: 0.18 });
       const applied = await acknowledgedAndReplayed(
         '/v1/applications',
@@ -114,6 +100,7 @@ for (const factory of STORE_FACTORIES) {
         { amountMinor: 10_000, currency: 'CNY' },
         201,
       );
+      await acknowledgedAndReplayed(`/v1/lines/${lineId}/quotes`, 'quote-1', DRAW, 201);
       const repayments = await store.db.selectFrom('repayments').select('id').execute();
       expect(repayments).toHaveLength(1);
     });

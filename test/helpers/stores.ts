@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { createIsolatedPostgresSchema, openStore, type Store } from '../../src/store/db.js';
 
 /** The PostgreSQL URL for service tests; suites skip (with a message) when it is absent. */
@@ -23,3 +24,19 @@ export const STORE_FACTORIES: readonly StoreFactory[] = [
       openStore({ postgresUrl: await createIsolatedPostgresSchema(TEST_DATABASE_URL ?? '', label) }),
   },
 ];
+
+/**
+ * After this, a key row can be inserted (with the write it guards) but never updated: no response can be stored after
+ * the write's commit. Shows which responses commit with their keys (issue 13).
+ */
+export async function refuseKeyRowUpdates(store: Store): Promise<void> {
+  if (store.kind === 'postgres') {
+    await sql`create function refuse_key_update() returns trigger language plpgsql as $$
+      begin raise exception 'key rows cannot be updated in this test'; end $$`.execute(store.db);
+    await sql`create trigger refuse_key_update before update on idempotency_keys
+      for each row execute function refuse_key_update()`.execute(store.db);
+    return;
+  }
+  await sql`create trigger refuse_key_update before update on idempotency_keys
+    begin select raise(abort, 'key rows cannot be updated in this test'); end`.execute(store.db);
+}

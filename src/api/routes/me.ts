@@ -5,7 +5,8 @@ import { LgError } from '../../domain/index.js';
 import { UUID_PATTERN } from '../../domain/index.js';
 import type { CoreServices } from '../../core/index.js';
 import { COMPLAINT_CATEGORIES, type CaseService } from '../../cases/index.js';
-import { guardOf, BORROWERS, typed, type TypedApp } from '../types.js';
+import { BORROWERS, typed, type TypedApp } from '../types.js';
+import { answeringGuard } from '../idempotency.js';
 
 /**
  * The borrower's own view, with a borrower token (issue 11). Every route reads the borrower from the token, never
@@ -162,8 +163,11 @@ function meAppealRoutes(app: TypedApp, { me, config }: MeRouteContext): void {
         response: { 201: R.AppealView, ...R.WRITE_ERRORS },
       },
     },
-    async (request, reply) =>
-      reply.code(201).send(await me.fileAppeal(borrowerOf(request), request.body, guardOf(request))),
+    async (request, reply) => {
+      // The answer is stored with the idempotency key in the appeal's own transaction, before the reply.
+      const answer = answeringGuard(request, reply, () => 201);
+      return answer.send(await me.fileAppeal(borrowerOf(request), request.body, answer.guard));
+    },
   );
 
   app.get(
@@ -209,8 +213,11 @@ function meComplaintRoutes(app: TypedApp, { me, config }: MeRouteContext): void 
         response: { 201: R.ComplaintView, ...R.WRITE_ERRORS },
       },
     },
-    async (request, reply) =>
-      reply.code(201).send(await me.fileComplaint(borrowerOf(request), request.body, guardOf(request))),
+    async (request, reply) => {
+      // The answer is stored with the idempotency key in the complaint's own transaction, before the reply.
+      const answer = answeringGuard(request, reply, () => 201);
+      return answer.send(await me.fileComplaint(borrowerOf(request), request.body, answer.guard));
+    },
   );
 
   app.get(
@@ -242,6 +249,10 @@ function meDrawRoutes(app: TypedApp, { me, config }: MeRouteContext): void {
         response: { 200: Type.Object({ drawId: Type.String(), status: Type.String() }), ...R.WRITE_ERRORS },
       },
     },
-    async (request) => me.cancelDraw(borrowerOf(request), request.params.id, guardOf(request)),
+    async (request, reply) => {
+      // The answer is stored with the idempotency key in the cancellation's own transaction, before the reply.
+      const answer = answeringGuard(request, reply, () => 200);
+      return answer.send(await me.cancelDraw(borrowerOf(request), request.params.id, answer.guard));
+    },
   );
 }

@@ -4,7 +4,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { UUID_PATTERN } from '../../domain/index.js';
 import { REPAYMENT_METHODS } from '../../domain/index.js';
 import type { CoreServices } from '../../core/index.js';
-import { guardOf, READERS, WRITERS, typed } from '../types.js';
+import { READERS, WRITERS, typed } from '../types.js';
+import { answeringGuard } from '../idempotency.js';
 
 /** Quotes before the draw (PBoC [2021] No. 3): price without booking; a draw may cite the quote id. */
 const IdParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
@@ -38,8 +39,11 @@ export function quoteRoutes(core: CoreServices): FastifyPluginAsync {
           response: { 201: R.QuoteView, ...R.WRITE_ERRORS },
         },
       },
-      async (request, reply) =>
-        reply.code(201).send(await core.createQuote(request.params.id, request.body, guardOf(request))),
+      async (request, reply) => {
+        // The answer is stored with the idempotency key in the quote's own transaction, before the reply.
+        const answer = answeringGuard(request, reply, () => 201);
+        return answer.send(await core.createQuote(request.params.id, request.body, answer.guard));
+      },
     );
 
     app.get(
