@@ -31,6 +31,10 @@ async function environment(): Promise<Record<string, string>> {
   } = process.env;
   if (!db || !redis || !nats) throw new Error('pg needs the PostgreSQL, Redis and NATS test URLs');
   return {
+    // For a side-by-side run with PostgreSQL's prepared statements off (LINEGUARD_PG_PREPARED=0).
+    ...(process.env.LINEGUARD_PG_PREPARED
+      ? { LINEGUARD_PG_PREPARED: process.env.LINEGUARD_PG_PREPARED }
+      : {}),
     LINEGUARD_DATABASE_URL: await createIsolatedPostgresSchema(db, 'bench_in_process'),
     LINEGUARD_REDIS_URL: redis,
     LINEGUARD_NATS_URL: nats,

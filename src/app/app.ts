@@ -128,7 +128,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ? await acquireAdvisoryLock(config.postgresUrl, 'lineguard:startup')
     : undefined;
   const store = await openStore(
-    config.postgresUrl ? { postgresUrl: config.postgresUrl } : { sqlitePath: config.sqlitePath },
+    config.postgresUrl
+      ? { postgresUrl: config.postgresUrl, preparedStatements: config.postgresPrepared }
+      : { sqlitePath: config.sqlitePath },
   ).catch(async (error: unknown) => {
     await startup?.release();
     throw error;

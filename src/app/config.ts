@@ -15,6 +15,8 @@ export interface Config {
   readonly dataDir: string;
   readonly sqlitePath: string;
   readonly postgresUrl?: string;
+  /** PostgreSQL: named prepared statements (LINEGUARD_PG_PREPARED, default on; off behind a transaction pooler). */
+  readonly postgresPrepared: boolean;
   readonly redisUrl?: string;
   readonly natsUrl?: string;
   /** 32-byte master key for AES-256-GCM and the HMAC lookup keys (derived from it). */
@@ -103,6 +105,7 @@ export function loadConfig(
     dataDir,
     sqlitePath,
     postgresUrl,
+    postgresPrepared: env.LINEGUARD_PG_PREPARED !== '0',
     redisUrl: nonEmpty(env.LINEGUARD_REDIS_URL),
     natsUrl: nonEmpty(env.LINEGUARD_NATS_URL),
     masterKey: loadMasterKey(env, { production, dataDir: dirname(sqlitePath), warn }),

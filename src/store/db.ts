@@ -10,6 +10,7 @@ import type { Db, Store } from './store-types.js';
 import { guardedWork } from './idempotency-claim.js';
 import { cachedPrepare, createSyncSql, type SyncSql } from './sync.js';
 import { createWalSyncer } from './wal-sync.js';
+import { usePreparedStatements } from './prepared.js';
 import { startCheckpointer } from './checkpointer.js';
 // Installs the ledger's SQL into src/compliance (appendToLedger, verifyLedger) in every process that opens a store.
 import './ledger-chain.js';
@@ -28,6 +29,8 @@ export interface StoreOptions {
   readonly poolSizeMax?: number;
   /** PostgreSQL: told about every connection the pool lost (default: a process warning). */
   readonly onFault?: StoreFaultListener;
+  /** PostgreSQL: name the statements so each connection parses them once (prepared.ts; default true). */
+  readonly preparedStatements?: boolean;
 }
 
 // pg returns int8 as strings; our bigints are epoch ms and minor units, far inside 2^53.
@@ -40,7 +43,11 @@ pg.types.setTypeParser(1700, (text: string) => Number(text));
 
 export async function openStore(options: StoreOptions): Promise<Store> {
   const store = options.postgresUrl
-    ? openPostgres(options.postgresUrl, options.poolSizeMax ?? 10, options.onFault)
+    ? openPostgres(options.postgresUrl, {
+        poolSizeMax: options.poolSizeMax ?? 10,
+        ...(options.onFault ? { onFault: options.onFault } : {}),
+        prepared: options.preparedStatements ?? true,
+      })
     : openSqlite(options.sqlitePath ?? ':memory:');
   if (options.migrate === false) return store;
   try {
@@ -169,7 +176,11 @@ const PG_IDLE_TIMEOUT_MS = 30_000;
 /** What the store reports about connections it lost (the process keeps running; see faults.ts). */
 export type StoreFaultListener = (error: Error, where: 'idle' | 'checked-out') => void;
 
-function openPostgres(url: string, poolSizeMax: number, onFault?: StoreFaultListener): Store {
+function openPostgres(
+  url: string,
+  options: { poolSizeMax: number; onFault?: StoreFaultListener; prepared: boolean },
+): Store {
+  const { poolSizeMax, onFault, prepared } = options;
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSizeMax,
@@ -178,6 +189,7 @@ function openPostgres(url: string, poolSizeMax: number, onFault?: StoreFaultList
     keepAlive: true,
   });
   attachFaultHandlers(pool, onFault);
+  if (prepared) usePreparedStatements(pool);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     kind: 'postgres',

@@ -1,0 +1,88 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { sql } from 'kysely';
+import { createIsolatedPostgresSchema, openStore, type Store } from '../../src/store/db.js';
+import { NAMED_PER_CONNECTION } from '../../src/store/prepared.js';
+import { TEST_DATABASE_URL } from '../helpers/stores.js';
+
+/**
+ * Named prepared statements on PostgreSQL (src/store/prepared.ts): parsed once per connection, bounded, recovering
+ * from a schema change under them, and off when asked.
+ */
+describe.skipIf(!TEST_DATABASE_URL)('prepared statements (postgres)', () => {
+  let store: Store | undefined;
+  let url = '';
+  afterEach(async () => {
+    await store?.close();
+    store = undefined;
+  });
+
+  /** One connection, so every query below runs on the session whose prepared statements it inspects. */
+  const open = async (preparedStatements?: boolean) => {
+    url = await createIsolatedPostgresSchema(TEST_DATABASE_URL ?? '', 'prepared');
+    store = await openStore({
+      postgresUrl: url,
+      poolSizeMax: 1,
+      ...(preparedStatements === undefined ? {} : { preparedStatements }),
+    });
+    await sql`create table probe (id integer primary key, a text)`.execute(store.db);
+    await sql`insert into probe (id, a) values (1, 'one'), (2, 'two')`.execute(store.db);
+    return store;
+  };
+  const preparedCount = async (s: Store) =>
+    Number(
+      (await sql<{ n: string }>`select count(*) as n from pg_prepared_statements`.execute(s.db)).rows[0]?.n,
+    );
+  const byId = (s: Store, id: number) =>
+    sql<Record<string, unknown>>`select * from probe where id = ${id}`.execute(s.db).then((r) => r.rows);
+
+  it('parses a parameterised statement once per connection and reuses it', async () => {
+    const s = await open();
+    expect(await byId(s, 1)).toEqual([{ id: 1, a: 'one' }]);
+    expect(await byId(s, 2)).toEqual([{ id: 2, a: 'two' }]);
+    const statements = (
+      await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(s.db)
+    ).rows.map((r) => r.statement);
+    expect(statements.filter((text) => text.includes('from probe where id'))).toHaveLength(1);
+  });
+
+  it('names at most NAMED_PER_CONNECTION texts on a connection; the rest still run, unnamed', async () => {
+    const s = await open();
+    for (let i = 0; i < NAMED_PER_CONNECTION + 20; i++) {
+      const rows = await sql<{ v: number }>`select ${i}::int + ${sql.raw(String(i))} as v`.execute(s.db);
+      expect(rows.rows[0]?.v).toBe(2 * i);
+    }
+    expect(await preparedCount(s)).toBe(NAMED_PER_CONNECTION);
+  });
+
+  /** Another process (a rolling upgrade's migration) adds a column to the probe table. */
+  const addColumn = async (column: string) => {
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    await other.query(`alter table probe add column ${column} text`);
+    await other.end();
+  };
+
+  it('a schema change under a prepared statement: retried at once outside a transaction', async () => {
+    const s = await open();
+    expect(await byId(s, 1)).toEqual([{ id: 1, a: 'one' }]);
+    await addColumn('b');
+    expect(await byId(s, 1)).toEqual([{ id: 1, a: 'one', b: null }]);
+  });
+
+  it('… inside a transaction the unit fails once (it is aborted), and the next one prepares it again', async () => {
+    const s = await open();
+    const inUnit = () =>
+      s.transaction(async (tx) => (await sql`select * from probe where id = ${1}`.execute(tx)).rows);
+    expect(await inUnit()).toEqual([{ id: 1, a: 'one' }]);
+    await addColumn('c');
+    await expect(inUnit()).rejects.toThrow(/cached plan must not change result type/);
+    expect(await inUnit()).toEqual([{ id: 1, a: 'one', c: null }]);
+  });
+
+  it('prepares nothing when turned off (LINEGUARD_PG_PREPARED=0)', async () => {
+    const s = await open(false);
+    expect(await byId(s, 1)).toEqual([{ id: 1, a: 'one' }]);
+    expect(await preparedCount(s)).toBe(0);
+  });
+});
