@@ -122,7 +122,8 @@ async function readAsync(monitor: DrawSignalSource, req: DrawSignalsRequest): Pr
     aggregates: reads,
     values: [
       { query: windows.history, field: 'deviceId' },
-      { query: windows.recent, field: 'deviceId' },
+      // The last 24 h's devices only matter when the draw names none (isNewDeviceFrom).
+      ...(req.deviceId ? [] : [{ query: windows.recent, field: 'deviceId' as const }]),
     ],
   });
   const next = batchCursor(result);
