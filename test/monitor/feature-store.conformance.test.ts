@@ -39,6 +39,26 @@ const entry = (i: number, fields: Partial<FeatureEntry> = {}): FeatureEntry => (
   ...fields,
 });
 
+/** Every kind of aggregate, counting the distinct values of `of`. */
+const everyAggregate = (of: 'payeeId' | 'deviceId'): Aggregate[] => [
+  { kind: 'count' },
+  { kind: 'sum' },
+  { kind: 'max' },
+  { kind: 'distinct', of },
+  { kind: 'timeSince' },
+];
+
+/** The reference semantics' input: the entries a window holds (known by knownAt when given), in time order. */
+function windowSlice(
+  entries: readonly FeatureEntry[],
+  window: { fromMs: number; toMs: number; knownAt?: number },
+): FeatureEntry[] {
+  return entries
+    .filter((e) => e.t > window.fromMs && e.t <= window.toMs)
+    .filter((e) => window.knownAt === undefined || e.r <= window.knownAt)
+    .sort((x, y) => x.t - y.t || (x.eventId < y.eventId ? -1 : 1));
+}
+
 for (const factory of FACTORIES) {
   describe.skipIf(!factory.enabled)(`FeatureStore conformance: ${factory.name}`, () => {
     let store: FeatureStore;
@@ -158,13 +178,7 @@ for (const factory of FACTORIES) {
         entry(i, { t: T0 + ((i * 7919) % 97) * 600_000, payeeId: `p${i % 5}`, amountMinor: (i * 31) % 500 }),
       );
       await store.append(entries);
-      const aggregates: Aggregate[] = [
-        { kind: 'count' },
-        { kind: 'sum' },
-        { kind: 'max' },
-        { kind: 'distinct', of: 'payeeId' },
-        { kind: 'timeSince' },
-      ];
+      const aggregates = everyAggregate('payeeId');
       await fc.assert(
         fc.asyncProperty(
           fc.integer({ min: -10, max: 100 }),
@@ -173,9 +187,7 @@ for (const factory of FACTORIES) {
           async (a, len, agg) => {
             const fromMs = T0 + a * 600_000;
             const toMs = fromMs + len * 600_000;
-            const slice = entries
-              .filter((e) => e.t > fromMs && e.t <= toMs)
-              .sort((x, y) => x.t - y.t || (x.eventId < y.eventId ? -1 : 1));
+            const slice = windowSlice(entries, { fromMs, toMs });
             expect(await store.aggregate(q(fromMs, toMs), agg)).toBe(aggregateEntries(slice, agg, toMs));
           },
         ),
@@ -203,13 +215,7 @@ for (const factory of FACTORIES) {
         q(T0 + w.a * 600_000, T0 + (w.a + w.len) * 600_000, {
           ...(w.knownAt === undefined ? {} : { knownAt: T0 + w.knownAt * 600_000 }),
         });
-      const aggregates: Aggregate[] = [
-        { kind: 'count' },
-        { kind: 'sum' },
-        { kind: 'max' },
-        { kind: 'distinct', of: 'deviceId' },
-        { kind: 'timeSince' },
-      ];
+      const aggregates = everyAggregate('deviceId');
       await fc.assert(
         fc.asyncProperty(
           fc.array(fc.tuple(window, fc.constantFrom(...aggregates)), { maxLength: 6 }),
@@ -221,11 +227,7 @@ for (const factory of FACTORIES) {
             };
             const result = await store.readBatch(batch);
             // Against the reference semantics over the entries themselves (on Redis, aggregate() is a batch of one).
-            const slice = (query: ReturnType<typeof toQuery>) =>
-              entries
-                .filter((e) => e.t > query.fromMs && e.t <= query.toMs)
-                .filter((e) => query.knownAt === undefined || e.r <= query.knownAt)
-                .sort((x, y) => x.t - y.t || (x.eventId < y.eventId ? -1 : 1));
+            const slice = (query: ReturnType<typeof toQuery>) => windowSlice(entries, query);
             expect(result.aggregates).toEqual(
               batch.aggregates.map((r) => aggregateEntries(slice(r.query), r.aggregate, r.query.toMs)),
             );
