@@ -15,7 +15,7 @@ import { seededRandom } from '../../src/domain/random.js';
 import { uuidv7Generator } from '../../src/domain/ids.js';
 import { LgError } from '../../src/domain/errors.js';
 import { openStore, type Store } from '../../src/store/db.js';
-import { STORE_FACTORIES } from '../helpers/stores.js';
+import { keyRow, STORE_FACTORIES } from '../helpers/stores.js';
 import { answeringGuard } from '../../src/api/idempotency.js';
 import { claimKeyInTx } from '../../src/store/idempotency-claim.js';
 
@@ -155,20 +155,15 @@ describe('API platform: auth, idempotency, errors', () => {
         headers: { authorization: `Bearer ${serviceKey}`, 'idempotency-key': key },
         payload: body,
       });
-    const row = (key: string) =>
-      store.db
-        .selectFrom('idempotency_keys')
-        .select(['state', 'status_code', 'response_body'])
-        .where('idem_key', '=', key)
-        .executeTakeFirstOrThrow();
+    const done201 = (body: string) => ({ state: 'done', status_code: 201, response_body: body });
     const said = await answered('said-1', { amount: 4 });
     expect(said.statusCode).toBe(201);
     expect(said.body).toBe('{"amount":4}');
-    expect(await row('said-1')).toEqual({ state: 'done', status_code: 201, response_body: said.body });
+    expect(await keyRow(store, 'said-1')).toEqual(done201(said.body));
     const drifted = await answered('drift-1', { amount: 4, drift: true });
     expect(drifted.body).toBe('{"amount":-4}');
     // What the client saw is what a retry replays, not what the unit said.
-    expect(await row('drift-1')).toEqual({ state: 'done', status_code: 201, response_body: drifted.body });
+    expect(await keyRow(store, 'drift-1')).toEqual(done201(drifted.body));
     const replay = await answered('drift-1', { amount: 4, drift: true });
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(replay.body).toBe(drifted.body);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STRONG_APPLICANT, type TestApp } from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
 import { CASE_STORES, client, person, startCaseApp } from './helpers.js';
-import { refuseKeyRowUpdates } from '../helpers/stores.js';
+import { keyRow, refuseKeyRowUpdates } from '../helpers/stores.js';
 
 /**
  * Issue 13, "idempotent responses stored after the reply", on the borrower's side: a complaint, an appeal and the
@@ -74,11 +74,7 @@ for (const store of CASE_STORES)
         for (const { url, key, payload, status } of writes) {
           const first = await post(url, key, payload);
           expect(first.statusCode, `${url}: ${first.body}`).toBe(status);
-          const row = await t.app.store.db
-            .selectFrom('idempotency_keys')
-            .select(['state', 'status_code', 'response_body'])
-            .where('idem_key', '=', key)
-            .executeTakeFirstOrThrow();
+          const row = await keyRow(t.app.store, key);
           expect(row).toEqual({ state: 'done', status_code: status, response_body: first.body });
           const replay = await post(url, key, payload);
           expect(replay.headers['idempotent-replayed']).toBe('true');

@@ -4,7 +4,7 @@ import { createApiKey } from '../../src/api/api-keys.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { uuidv7Generator } from '../../src/domain/ids.js';
 import type { Store } from '../../src/store/db.js';
-import { refuseKeyRowUpdates, STORE_FACTORIES } from '../helpers/stores.js';
+import { keyRow, refuseKeyRowUpdates, STORE_FACTORIES } from '../helpers/stores.js';
 import { ADULT, coreServer, makeCore, openLine, type Harness } from './harness.js';
 
 /**
@@ -49,20 +49,17 @@ for (const factory of STORE_FACTORIES) {
     const acknowledgedAndReplayed = async (url: string, key: string, body: object, status: number) => {
       const first = await post(url, key, body);
       expect(first.statusCode, `${key}: ${first.body}`).toBe(status);
-      expect(await keyRow(key)).toEqual({ state: 'done', status_code: status, response_body: first.body });
+      expect(await keyRow(store, key)).toEqual({
+        state: 'done',
+        status_code: status,
+        response_body: first.body,
+      });
       const replay = await post(url, key, body);
       expect(replay.statusCode).toBe(status);
       expect(replay.headers['idempotent-replayed']).toBe('true');
       expect(replay.body).toBe(first.body);
       return first;
     };
-
-    const keyRow = (key: string) =>
-      store.db
-        .selectFrom('idempotency_keys')
-        .select(['state', 'status_code', 'response_body'])
-        .where('idem_key', '=', key)
-        .executeTakeFirstOrThrow();
 
     it('approved, held and declined draws are acknowledged and replay, with no write after the commit', async () => {
       const lineId = await openLine(h);

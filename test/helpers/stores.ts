@@ -40,3 +40,12 @@ export async function refuseKeyRowUpdates(store: Store): Promise<void> {
   await sql`create trigger refuse_key_update before update on idempotency_keys
     begin select raise(abort, 'key rows cannot be updated in this test'); end`.execute(store.db);
 }
+
+/** A key's stored state and response, as a retry would find it. */
+export function keyRow(store: Store, key: string) {
+  return store.db
+    .selectFrom('idempotency_keys')
+    .select(['state', 'status_code', 'response_body'])
+    .where('idem_key', '=', key)
+    .executeTakeFirstOrThrow();
+}
