@@ -7,7 +7,8 @@
  * bench:fleet on a shared 2-core machine, and runnable against an older checkout for a side-by-side comparison (copy
  * this file there): run the two alternately, several times.
  *
- * node --import tsx bench/fleet/in-process.ts [pg|sqlite] [draws=1500]
+ * node --import tsx bench/fleet/in-process.ts [pg|sqlite] [draws=1500] [--texts]
+ * --texts also prints, per draw, how often each statement text was sent (the first 100 characters of each).
  * pg needs LINEGUARD_TEST_DATABASE_URL, LINEGUARD_TEST_REDIS_URL and LINEGUARD_TEST_NATS_URL.
  */
 import { randomUUID } from 'node:crypto';
@@ -20,7 +21,8 @@ import { DRAW_INPUT } from '../api/payload.js';
 const LINES = 12;
 const LOOPS = 8;
 const mode = process.argv[2] === 'sqlite' ? 'sqlite' : 'pg';
-const draws = Math.max(LOOPS, Number(process.argv[3] ?? 1500));
+const draws = Math.max(LOOPS, Number(process.argv.slice(3).find((a) => /^\d+$/.test(a)) ?? 1500));
+const byText = process.argv.includes('--texts') ? new Map<string, number>() : undefined;
 
 async function environment(): Promise<Record<string, string>> {
   if (mode === 'sqlite') return {};
@@ -92,9 +94,18 @@ let statements = 0;
 let counting = false;
 const query = pg.Client.prototype.query;
 pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unknown[]) {
-  if (counting) statements += 1;
+  if (counting) {
+    statements += 1;
+    if (byText) countText(byText, args[0]);
+  }
   return (query as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof query;
+
+function countText(counts: Map<string, number>, first: unknown): void {
+  const text = typeof first === 'string' ? first : ((first as { text?: string } | null)?.text ?? '?');
+  const head = text.replace(/\s+/g, ' ').slice(0, 100);
+  counts.set(head, (counts.get(head) ?? 0) + 1);
+}
 
 await loops(20); // warm up: JIT, pools, caches
 const before = process.cpuUsage();
@@ -113,6 +124,15 @@ process.stdout.write(
     cpuMicrosPerDraw: Math.round((used.user + used.system) / measured),
     drawsPerSecond: Math.round(measured / seconds),
     ...(mode === 'pg' ? { postgresStatementsPerDraw: Number((statements / measured).toFixed(2)) } : {}),
+    ...(byText
+      ? {
+          perDrawByText: Object.fromEntries(
+            [...byText]
+              .sort((a, b) => b[1] - a[1])
+              .map(([text, n]) => [text, Number((n / measured).toFixed(3))]),
+          ),
+        }
+      : {}),
   })}\n`,
 );
 await t.close();

@@ -8,6 +8,7 @@ export {
   verifyLedger,
   entryHash,
   entryLeaf,
+  entryLeafAround,
   GENESIS_HASH,
   LEDGER_CHAINS,
   SINGLE_CHAIN,

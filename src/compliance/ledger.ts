@@ -52,6 +52,23 @@ export function entryLeaf(row: LedgerLeafFields): string {
   });
 }
 
+/**
+ * An entry's leaf split around its seq, `before + String(seq) + after === entryLeaf(row)`, for a database statement
+ * that draws the seq itself and hashes the entry there (src/store/ledger-chain.ts appendSql). The seq is an integer,
+ * which canonical JSON writes as its digits, as PostgreSQL's `bigint::text` does.
+ */
+export function entryLeafAround(row: Omit<LedgerLeafFields, 'seq'>): {
+  readonly before: string;
+  readonly after: string;
+} {
+  const marked = entryLeaf({ ...row, seq: 0 });
+  // A key's quote is never escaped and every quote inside a string is, so the member occurs exactly once.
+  const at = marked.indexOf('"seq":0');
+  if (at < 0 || marked.indexOf('"seq":0', at + 1) >= 0) throw new Error('entry leaf without one seq member');
+  const split = at + '"seq":'.length;
+  return { before: marked.slice(0, split), after: marked.slice(split + 1) };
+}
+
 export function entryHash(prevHash: string, row: LedgerLeafFields): string {
   return sha256Hex(prevHash + entryLeaf(row));
 }

@@ -1,5 +1,5 @@
 import { CompiledQuery, PostgresAdapter, sql, type Insertable } from 'kysely';
-import { appendToLedger, appendToLedgerSync } from '../compliance/index.js';
+import { appendToLedger, appendToLedgerSync, type LedgerAppend } from '../compliance/index.js';
 import { canonicalJson } from '../domain/index.js';
 import type {
   BookedLoan,
@@ -19,7 +19,7 @@ import type { DbTx, Store } from './store-types.js';
 import type { SyncSql } from './sync.js';
 import { bookShareInTx, bookShareSync } from './lending.js';
 import { claimKeyInTx, claimKeySync, claimRow } from './idempotency-claim.js';
-import { chainToReserve, primeReservation, reservationSql, type ReservationRow } from './ledger-chain.js';
+import { appendParams, appendSql, appendedInStatement, chainToReserve } from './ledger-chain.js';
 import { keyPairsOf, type ListKeyPair } from '../monitor/index.js';
 import { listedOnParams, listedOnSubquery, listedOnSync, listsOfBits } from './monitor-lists.js';
 import type { UnitGuard } from '../domain/index.js';
@@ -334,19 +334,20 @@ export async function writeUnit(
     const pending = claim?.pending() ? claim : undefined;
     const response = pending && respond ? respond(rows) : undefined;
     const ledger = ledgerOf(writes);
-    // The ledger's head lock and seqs ride on the same statement: one round trip fewer per unit.
+    // The ledger entries ride on the same statement when this transaction holds no chain head yet (one head per
+    // transaction): one round trip fewer per unit.
     const chain = chainToReserve(tx, ledger);
-    const reserve = chain === undefined ? undefined : { chain, count: ledger.length };
+    const append = chain === undefined ? undefined : { chain, entries: ledger };
     const written = await writeRowsPostgres(tx, {
       debit: writes.debit,
       parts: rowParts(writes, rows),
       claim: pending && { claim: pending, response },
-      reserve,
+      append,
     });
     if (writes.debit && !written.debited) throw await refused(writes.debit);
     pending?.claimed(written.claimed, response);
-    if (reserve && written.reservation) primeReservation(tx, reserve.chain, written.reservation);
-    await appendToLedger(tx, ledger);
+    if (append) appendedInStatement(tx, append.chain, written.ledgerHead ?? {});
+    else await appendToLedger(tx, ledger);
     return rows;
   }
   if (writes.debit && !(await debitLine(tx, writes.debit))) throw await refused(writes.debit);
@@ -397,14 +398,20 @@ interface UnitStatement {
   readonly parts: readonly RowPart[];
   /** The idempotency key, and the response stored with it when the unit could say it. */
   readonly claim: { readonly claim: IdempotencyClaim; readonly response?: RecordedResponse } | undefined;
-  /** Lock this ledger chain's head and reserve `count` seqs (store/ledger-chain.ts reservationSql). */
-  readonly reserve: { readonly chain: number; readonly count: number } | undefined;
+  /** Append these ledger entries to this chain (store/ledger-chain.ts appendSql). */
+  readonly append: { readonly chain: number; readonly entries: readonly LedgerAppend[] } | undefined;
+}
+
+interface LedgerHeadRow {
+  readonly ledger_length?: number | string | null;
+  readonly ledger_hash?: string | null;
 }
 
 interface UnitStatementResult {
   readonly debited: boolean;
   readonly claimed: boolean;
-  readonly reservation?: ReservationRow;
+  /** The chain's head after the append, when the statement appended. */
+  readonly ledgerHead?: LedgerHeadRow;
 }
 
 /**
@@ -417,9 +424,9 @@ interface UnitStatementResult {
  * synchronous writer).
  */
 async function writeRowsPostgres(tx: DbTx, unit: UnitStatement): Promise<UnitStatementResult> {
-  const { debit, parts, claim, reserve } = unit;
+  const { debit, parts, claim, append } = unit;
   const params: unknown[] = debit ? debitParams(debit) : [];
-  const shapes: string[] = [debit ? 'debit' : 'no debit', reserve ? 'reserve' : 'no reserve'];
+  const shapes: string[] = [debit ? 'debit' : 'no debit', `ledger x${append?.entries.length ?? 0}`];
   const columnsOf: string[][] = [];
   const all = claim
     ? [...parts, { table: 'idempotency_keys', rows: [claimRow(claim.claim, claim.response)] }]
@@ -437,16 +444,15 @@ async function writeRowsPostgres(tx: DbTx, unit: UnitStatement): Promise<UnitSta
     if (combinedTexts.size >= COMBINED_TEXTS_MAX) combinedTexts.clear();
     combinedTexts.set(shape, text);
   }
-  if (reserve) params.push(reserve.chain, reserve.count);
+  if (append) params.push(...appendParams(append.chain, append.entries));
   const result = await tx.executeQuery<
-    { debited: number | string; claimed: number | string } & Partial<ReservationRow>
+    { debited: number | string; claimed: number | string } & LedgerHeadRow
   >(CompiledQuery.raw(text, params));
   const row = result.rows[0];
-  if (reserve && !row) throw new Error(`ledger_head row of chain ${reserve.chain} is missing`);
   return {
     debited: Number(row?.debited ?? 0) === 1,
     claimed: Number(row?.claimed ?? 0) === 1,
-    ...(reserve && row ? { reservation: row as ReservationRow } : {}),
+    ...(append ? { ledgerHead: row ?? {} } : {}),
   };
 }
 
@@ -488,14 +494,12 @@ function unitStatementText(
     `${unit.debit ? '(select count(*) from "debit")' : '0'} as "debited"`,
     `${unit.claim ? '(select count(*) from "claim")' : '0'} as "claimed"`,
   ];
-  let from = '';
-  if (unit.reserve) {
-    const reservation = reservationSql(rowParams + 1);
-    clauses.push(reservation.withClause);
-    answers.push(reservation.columns);
-    from = ' from "h"';
+  if (unit.append) {
+    const appended = appendSql(rowParams + 1, unit.append.entries.length);
+    clauses.push(...appended.withClauses);
+    answers.push(appended.columns);
   }
-  return `${clauses.length > 0 ? `with ${clauses.join(', ')} ` : ''}select ${answers.join(', ')}${from}`;
+  return `${clauses.length > 0 ? `with ${clauses.join(', ')} ` : ''}select ${answers.join(', ')}`;
 }
 
 async function runDrawAsync<P extends Planned>(tx: DbTx, store: Store, unit: DrawUnit<P>) {

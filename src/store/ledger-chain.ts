@@ -1,8 +1,10 @@
 import { CompiledQuery, PostgresAdapter, sql } from 'kysely';
+import { canonicalJson } from '../domain/index.js';
 import {
   SINGLE_CHAIN,
   chainOf,
   chainRows,
+  entryLeafAround,
   useLedgerStorage,
   type ChainHead,
   type LedgerAppend,
@@ -22,28 +24,21 @@ import { registerBatchFinisher, txScopedCache } from './tx-scope.js';
 
 /** The chain head this transaction already locked and read (forgotten when a unit of work rolls back). */
 const heads = txScopedCache<ChainHead>();
-/** Seqs a statement that locked the head for this transaction reserved ahead (reservationSql), used before new ones. */
-const reservedSeqs = txScopedCache<number[]>();
-
 function isPostgres(tx: DbTx): boolean {
   return tx.getExecutor().adapter instanceof PostgresAdapter;
 }
 
 /**
- * PostgreSQL: locking a chain's head and reserving seqs, as parts of a statement — a WITH clause named "h" and the
- * columns `head_seq`, `head_hash`, `seqs` of a select FROM "h" — with the chain and the count as parameters `$next`
- * and `$next+1`. The UPDATE … RETURNING takes the row lock (and a transaction id) before nextval runs, which the
- * checkpoint horizon relies on (src/store/ledger.ts). reserve (below) runs it alone; a unit that writes other rows
- * first runs it inside its own statement (src/store/core-draws.ts) and hands the answer to primeReservation.
+ * PostgreSQL: locking a chain's head and reserving `$2` seqs for chain `$1` in one statement. The UPDATE … RETURNING
+ * takes the row lock (and a transaction id) before nextval runs, which the checkpoint horizon relies on
+ * (src/store/ledger.ts).
  */
-export function reservationSql(next: number): { readonly withClause: string; readonly columns: string } {
-  return {
-    withClause: `"h" as (update "ledger_head" set "seq" = "seq" where "id" = $${next} returning "seq", "hash")`,
-    columns: `"h"."seq" as "head_seq", "h"."hash" as "head_hash", array(select nextval('ledger_seq') from generate_series(1, $${next + 1}::int + 0 * "h"."seq")) as "seqs"`,
-  };
-}
+const RESERVATION_SQL =
+  `with "h" as (update "ledger_head" set "seq" = "seq" where "id" = $1 returning "seq", "hash") ` +
+  `select "h"."seq" as "head_seq", "h"."hash" as "head_hash", ` +
+  `array(select nextval('ledger_seq') from generate_series(1, $2::int + 0 * "h"."seq")) as "seqs" from "h"`;
 
-export interface ReservationRow {
+interface ReservationRow {
   readonly head_seq: number | string;
   readonly head_hash: string;
   readonly seqs: readonly (number | string)[];
@@ -51,7 +46,7 @@ export interface ReservationRow {
 
 /**
  * The chain an append of `entries` would lock in this transaction, when it has not locked one yet (PostgreSQL): a
- * statement may then lock it ahead with reservationSql. Undefined when the transaction already holds a head (one head
+ * statement may then append them itself with appendSql. Undefined when the transaction already holds a head (one head
  * per transaction, so two can never deadlock on heads) or there is nothing to append.
  */
 export function chainToReserve(tx: DbTx, entries: readonly LedgerAppend[]): number | undefined {
@@ -59,18 +54,89 @@ export function chainToReserve(tx: DbTx, entries: readonly LedgerAppend[]): numb
   return first && isPostgres(tx) && !heads.get(tx) ? chainOf(first.subjectId) : undefined;
 }
 
-/** Records a head locked and seqs reserved by another statement (reservationSql) for this transaction's appends. */
-export function primeReservation(tx: DbTx, chain: number, row: ReservationRow): void {
-  heads.set(tx, { chain, length: Number(row.head_seq), hash: row.head_hash });
-  reservedSeqs.set(
-    tx,
-    row.seqs.map(Number).sort((a, b) => a - b),
+/**
+ * PostgreSQL: a whole append — lock the chain's head, draw the seqs, hash the entries, insert them, move the head — as
+ * WITH clauses of a unit's statement, so a unit that writes its rows in one statement (src/store/core-draws.ts)
+ * appends in it too instead of in a statement of its own. The hashes are PostgreSQL's `sha256` over exactly the bytes
+ * chainRows hashes (prev_hash, then the leaf with the seq drawn here: entryLeafAround), so `ledger verify` checks
+ * these entries as it checks any. The head is locked with FOR UPDATE (a row lock, which assigns the transaction id)
+ * before nextval runs, as reserve's UPDATE does, and updated once at the end (a row may change only once per
+ * statement). Parameters from `$first`: the chain, then APPEND_PARAMS_PER_ENTRY per entry (appendParams). Answers
+ * the new head as `ledger_length` and `ledger_hash`.
+ */
+export function appendSql(
+  first: number,
+  count: number,
+): { readonly withClauses: string[]; readonly columns: string } {
+  const chain = `$${first}`;
+  const param = (entry: number, index: number) => `$${first + 1 + entry * APPEND_PARAMS_PER_ENTRY + index}`;
+  const clauses = [
+    `"lh" as (select "seq", "hash" from "ledger_head" where "id" = ${chain} for update)`,
+    `"ls" as (select array(select nextval('ledger_seq') from generate_series(1, ${count} + 0 * "lh"."seq") order by 1) as "seqs" from "lh")`,
+  ];
+  const tuples: string[] = [];
+  for (let k = 0; k < count; k++) {
+    const prev = k === 0 ? `"lh"` : `"le${k - 1}"`;
+    const seq = `"ls"."seqs"[${k + 1}]`;
+    clauses.push(
+      `"le${k}" as (select ${seq} as "seq", ${prev}."hash" as "prev", encode(sha256(convert_to(${prev}."hash" || ${param(k, 0)} || ${seq}::text || ${param(k, 1)}, 'UTF8')), 'hex') as "hash" from ${prev}, "ls")`,
+    );
+    const row = (column: string) => `(select "${column}" from "le${k}")`;
+    tuples.push(
+      `(${row('seq')}, ${param(k, 2)}, ${param(k, 3)}, ${param(k, 4)}, ${param(k, 5)}, ${param(k, 6)}, ${row('prev')}, ${row('hash')}, ${chain}, (select "seq" from "lh") + ${k + 1})`,
+    );
+  }
+  clauses.push(
+    `"li" as (insert into "ledger_entries" ("seq", "entry_id", "kind", "subject_id", "payload", "recorded_at", "prev_hash", "hash", "chain", "chain_seq") values ${tuples.join(', ')})`,
+    `"lu" as (update "ledger_head" set "seq" = "lh"."seq" + ${count}, "hash" = "le${count - 1}"."hash" from "lh", "le${count - 1}" where "ledger_head"."id" = ${chain} returning "ledger_head"."seq", "ledger_head"."hash")`,
   );
+  return {
+    withClauses: clauses,
+    columns: `(select "seq" from "lu") as "ledger_length", (select "hash" from "lu") as "ledger_hash"`,
+  };
+}
+
+export const APPEND_PARAMS_PER_ENTRY = 7;
+
+/** The parameters of appendSql: the chain, then each entry's leaf around its seq and its columns. */
+export function appendParams(chain: number, entries: readonly LedgerAppend[]): unknown[] {
+  const params: unknown[] = [chain];
+  for (const entry of entries) {
+    const fields = {
+      entry_id: entry.entryId,
+      kind: entry.kind,
+      subject_id: entry.subjectId,
+      payload: canonicalJson(entry.payload),
+      recorded_at: entry.recordedAt,
+    };
+    const { before, after } = entryLeafAround(fields);
+    params.push(
+      before,
+      after,
+      fields.entry_id,
+      fields.kind,
+      fields.subject_id,
+      fields.payload,
+      fields.recorded_at,
+    );
+  }
+  return params;
+}
+
+/** What appendSql's statement answered: the chain's new head, which this transaction's later appends chain onto. */
+export function appendedInStatement(
+  tx: DbTx,
+  chain: number,
+  row: { readonly ledger_length?: number | string | null; readonly ledger_hash?: string | null },
+): void {
+  if (row.ledger_length == null || !row.ledger_hash)
+    throw new Error(`ledger_head row of chain ${chain} is missing`);
+  heads.set(tx, { chain, length: Number(row.ledger_length), hash: row.ledger_hash });
 }
 
 /**
  * Locks the head of the transaction's chain (first call) and reserves `count` global seqs, ascending.
- * PostgreSQL: one statement (reservationSql). SQLite: one writer, seq = the chain's length + 1.
+ * PostgreSQL: one statement (RESERVATION_SQL). SQLite: one writer, seq = the chain's length + 1.
  */
 async function reserve(
   tx: DbTx,
@@ -83,25 +149,18 @@ async function reserve(
     return { head, seqs: Array.from({ length: count }, (_, i) => head.length + i + 1) };
   }
   if (cached) {
-    const ahead = reservedSeqs.get(tx) ?? [];
-    if (ahead.length >= count) {
-      reservedSeqs.set(tx, ahead.slice(count));
-      return { head: cached, seqs: ahead.slice(0, count) };
-    }
     const result = await sql<{
       seq: number | string;
     }>`select nextval('ledger_seq') as seq from generate_series(1, ${count})`.execute(tx);
     return { head: cached, seqs: result.rows.map((r) => Number(r.seq)).sort((a, b) => a - b) };
   }
   const chain = chainOf(subjectId);
-  const { withClause, columns } = reservationSql(1);
-  const result = await tx.executeQuery<ReservationRow>(
-    CompiledQuery.raw(`with ${withClause} select ${columns} from "h"`, [chain, count]),
-  );
+  const result = await tx.executeQuery<ReservationRow>(CompiledQuery.raw(RESERVATION_SQL, [chain, count]));
   const row = result.rows[0];
   if (!row) throw new Error(`ledger_head row of chain ${chain} is missing`);
-  primeReservation(tx, chain, row);
-  return reserve(tx, subjectId, count);
+  const head = { chain, length: Number(row.head_seq), hash: row.head_hash };
+  heads.set(tx, head);
+  return { head, seqs: row.seqs.map(Number).sort((a, b) => a - b) };
 }
 
 async function lockHead(tx: DbTx, chain: number): Promise<ChainHead> {

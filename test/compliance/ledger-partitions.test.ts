@@ -383,6 +383,53 @@ describe.skipIf(!TEST_DATABASE_URL)('partitioned ledger under concurrency on Pos
     expect((await verifyLedger(store.db)).ok).toBe(true);
   });
 
+  it("a unit's one statement hashes its entries as the ledger does, whatever their text; later appends chain on", async () => {
+    const { b } = subjects();
+    // Text PostgreSQL must hash byte for byte as JavaScript does: multi-byte UTF-8, an astral character, escapes, and
+    // a payload that spells the very member the statement puts the seq into.
+    const awkward = [
+      { note: '暂停服务 — 借呗 🚀', quote: 'a "quoted" \\ back\\slash', seq: '"seq":0,' },
+      { line: '\u2028 \n\t tab', nested: { '"seq"': 0, deep: [1.5, -0, 1e21, null, true] } },
+      { empty: '' },
+    ];
+    const refused = () => Promise.resolve(new Error('no debit in this unit'));
+    await store.transaction(async (tx) => {
+      await writeUnit(
+        tx,
+        {
+          ledger: awkward.map((payload, k) => ({
+            entryId: `awkward-${k}`,
+            kind: 'line.action',
+            subjectId: `${b}-ü`,
+            payload,
+            recordedAt: T0 + 1_000 + k,
+          })),
+          outbox: [],
+        },
+        refused,
+      );
+      // After the statement appended: this transaction chains on the head it left.
+      await appendToLedger(tx, [entry('after-awkward', b)]);
+    });
+    const rows = await readLedgerRows(store.db);
+    const of = (id: string) => rows.find((r) => r.entry_id === id) as LedgerRow;
+    const written = [0, 1, 2].map((k) => of(`awkward-${k}`));
+    for (const row of written) expect(row.hash).toBe(entryHash(row.prev_hash, row));
+    expect(written[1]!.prev_hash).toBe(written[0]!.hash);
+    expect(written[2]!.prev_hash).toBe(written[1]!.hash);
+    expect(written.map((r) => r.chain_seq)).toEqual([1, 2, 3].map((k) => written[0]!.chain_seq - 1 + k));
+    expect(of('after-awkward').prev_hash).toBe(written[2]!.hash);
+    expect(of('after-awkward').chain).toBe(written[0]!.chain);
+    const head = await sql<{ seq: string; hash: string }>`select seq, hash from ledger_head where id = ${
+      written[0]!.chain
+    }`.execute(store.db);
+    expect([Number(head.rows[0]!.seq), head.rows[0]!.hash]).toEqual([
+      Number(of('after-awkward').chain_seq),
+      of('after-awkward').hash,
+    ]);
+    expect((await verifyLedger(store.db)).ok).toBe(true);
+  });
+
   it('a checkpoint takes only the settled prefix: an entry committed past an open one waits for it', async () => {
     const { a, b } = subjects();
     const evidence = evidenceOf(store, new ManualClock(T0), 30_000);
