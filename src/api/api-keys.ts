@@ -107,7 +107,7 @@ export async function createUser(
   store: Store,
   deps: { clock: Clock; ids: IdGenerator },
   input: { name: string; role: string; actor: string },
-  guard?: UnitGuard,
+  guard?: UnitGuard<UserView>,
 ): Promise<UserView> {
   if (!isRole(input.role))
     throw new LgError('LG_VALIDATION', `unknown role ${input.role}; one of ${ROLES.join(', ')}`);
@@ -116,7 +116,15 @@ export async function createUser(
     throw new LgError('LG_VALIDATION', 'a user needs a name of 1-100 characters');
   const id = deps.ids.next();
   const now = deps.clock.now();
-  await store.transaction(async (tx) => {
+  const view: UserView = {
+    id,
+    name,
+    role: input.role,
+    createdAt: new Date(now).toISOString(),
+    disabled: false,
+  };
+  // The unit's value is the answer, so that a guard that says the response stores it with the key.
+  return store.transaction(async (tx) => {
     await insertUser(tx, {
       id,
       name,
@@ -134,8 +142,8 @@ export async function createUser(
         payload: { userId: id, name, role: input.role, by: input.actor },
       },
     ]);
+    return view;
   }, guard);
-  return { id, name, role: input.role, createdAt: new Date(now).toISOString(), disabled: false };
 }
 
 export async function listUsers(db: Db): Promise<UserView[]> {

@@ -21,11 +21,18 @@ import { guardOf } from './types.js';
  *   without its key and a retry can never repeat it, even across a crash or between processes;
  * - the response body is stored before the reply leaves, so a client that got an answer can always replay it, even
  *   after a kill -9: with the key in the write's own transaction where the route can say its answer there
- *   (answeringGuard: draws, applications, repayments, quotes, the borrower's writes), otherwise in a write of its own
- *   right after the commit (responses finishing together share it); in that case, if the server stops after the
+ *   (answeringGuard: every idempotent route whose answer one unit of work knows), otherwise in a write of its own
+ *   right after the commit (responses finishing together share it: a bureau inquiry, whose answer carries the report
+ *   fetched after its unit; a four-eyes approval of a change applied after it; a list import that adds nothing; a
+ *   checkpoint over more than one chunk of new entries); in that case, if the server stops after the
  *   commit but before the reply (the client saw no answer), a retry is told (409, committed: true) that the write
  *   happened and to read the resource (the list endpoints), rather than being allowed to write again;
- * - a 5xx before anything committed leaves no trace, so the client may retry.
+ * - a 5xx before anything committed leaves no trace, so the client may retry;
+ * - on PostgreSQL a route marked `keyReadInUnit` (draws) skips the read of the key before the handler: its unit's claim
+ *   finds a key already taken (waiting, as PostgreSQL's unique index does, for a first request still committing
+ *   elsewhere), and any error answer of a request that wrote nothing looks the key up then, so a repeat is answered
+ *   exactly as the read before would have answered it (replay, mismatch, committed) — only later, after the route's
+ *   reads.
  * Keys are scoped by the caller's API key and the route, so two clients never collide.
  */
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -39,6 +46,8 @@ interface Claim {
   committed: boolean;
   /** The response the unit stored with the key (UnitGuard.respond), if it said one. */
   storedWithKey?: RecordedResponse;
+  /** The key row was not read before the handler (keyReadInUnit): an error answer looks it up. */
+  readonly readDeferred: boolean;
 }
 
 interface PendingResponse {
@@ -161,18 +170,12 @@ async function claim(state: IdempotencyState, request: FastifyRequest, reply: Fa
       { idempotencyKey: key },
     );
   }
-  const stored = recording.get(id(scope, key)) ?? (await load(store, scope, key));
+  const readDeferred = request.routeOptions.config?.keyReadInUnit === true && store.kind === 'postgres';
+  const stored = recording.get(id(scope, key)) ?? (readDeferred ? undefined : await load(store, scope, key));
   if (stored === 'committed-without-response') {
     // Written by another process, perhaps in a batch still being flushed: say "committed" only once it is durable.
     await store.sync?.durable();
-    throw new LgError(
-      'LG_IDEMPOTENCY_IN_FLIGHT',
-      'the first request with this Idempotency-Key committed but its response was not recorded; read the resource instead of retrying',
-      {
-        idempotencyKey: key,
-        committed: true,
-      },
-    );
+    throw committedWithoutResponse(key);
   }
   if (stored) {
     if (stored.hash !== hash) throw mismatch(key);
@@ -181,7 +184,7 @@ async function claim(state: IdempotencyState, request: FastifyRequest, reply: Fa
     return reply.send(stored.body);
   }
   inFlight.add(id(scope, key));
-  state.claims.set(request, { scope, key, hash, committed: false });
+  state.claims.set(request, { scope, key, hash, committed: false, readDeferred });
 }
 
 async function load(
@@ -231,6 +234,10 @@ async function record(
   state.claims.delete(request);
   const ownedId = id(owned.scope, owned.key);
   state.inFlight.delete(ownedId);
+  if (owned.readDeferred && !owned.committed && reply.statusCode >= 400) {
+    const earlier = await answerOfEarlier(state.store, owned, reply);
+    if (earlier !== undefined) return earlier;
+  }
   // Nothing committed and the server failed: leave no trace so that a retry runs again.
   if ((reply.statusCode >= 500 && !owned.committed) || typeof payload !== 'string') return payload;
   if (owned.storedWithKey && answersAsStored(owned.storedWithKey, reply.statusCode, payload, request))
@@ -261,6 +268,25 @@ async function record(
 }
 
 /**
+ * For a request whose key was not read before its handler (keyReadInUnit) and that wrote nothing: the answer the read
+ * would have given if an earlier request holds the key — its response (replayed), a mismatch, or "committed" — or
+ * undefined to send the request's own error (no such key, or the key row cannot be read now).
+ */
+async function answerOfEarlier(store: Store, owned: Claim, reply: FastifyReply): Promise<string | undefined> {
+  const stored = await load(store, owned.scope, owned.key).catch(() => undefined);
+  if (stored === undefined) return undefined;
+  reply.removeHeader('retry-after');
+  if (stored === 'committed-without-response' || stored.hash !== owned.hash) {
+    const error =
+      stored === 'committed-without-response' ? committedWithoutResponse(owned.key) : mismatch(owned.key);
+    void reply.code(error.status).type(JSON_TYPE);
+    return JSON.stringify(error.toBody());
+  }
+  void reply.code(stored.status).type(JSON_TYPE).header('idempotent-replayed', 'true');
+  return stored.body;
+}
+
+/**
  * Whether the reply is the response its unit stored with the key (nothing left to store). A 5xx after the commit
  * keeps the stored answer: it is what the write decided, and a retry replays it. Any other difference means the
  * route's answer and what the unit said have drifted apart: the reply is stored over it (and logged), since the
@@ -284,17 +310,20 @@ function answersAsStored(
  * The guard for an idempotent route answered by exactly one unit of work, which also says the route's answer inside
  * that unit, so the response commits with the key and the write (UnitGuard.respond): serialised as the route's
  * response schema for that status would, or for a coded client error (a declined draw) as the error handler would.
- * `send` answers with the bytes the unit stored, without serialising them again.
+ * `send` answers with the bytes the unit stored, without serialising them again. `bodyOf` is for a route that answers
+ * with more than the unit's value (a four-eyes gate's pending change, wrapped as `{ pendingChange }`).
  */
 export function answeringGuard<T>(
   request: FastifyRequest,
   reply: FastifyReply,
   statusOf: (value: T) => number,
+  bodyOf: (value: T) => unknown = (value) => value,
 ): { readonly guard: UnitGuard<T> | undefined; send(value: T): FastifyReply } {
   const keyed = guardOf<T>(request);
   let last: { value: T; response: RecordedResponse } | undefined;
+  const answer = { statusOf, bodyOf };
   const respond = (outcome: UnitOutcome<T>): RecordedResponse | undefined => {
-    const response = responseOf(reply, outcome, statusOf);
+    const response = responseOf(reply, outcome, answer);
     if (outcome.ok && response) last = { value: outcome.value, response };
     return response;
   };
@@ -303,7 +332,7 @@ export function answeringGuard<T>(
     send: (value) =>
       last?.value === value
         ? reply.code(last.response.status).type(JSON_TYPE).send(last.response.body)
-        : reply.code(statusOf(value)).send(value),
+        : reply.code(statusOf(value)).send(bodyOf(value)),
   };
 }
 
@@ -312,11 +341,11 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 function responseOf<T>(
   reply: FastifyReply,
   outcome: UnitOutcome<T>,
-  statusOf: (value: T) => number,
+  answer: { statusOf: (value: T) => number; bodyOf: (value: T) => unknown },
 ): RecordedResponse | undefined {
   if (outcome.ok) {
-    const status = statusOf(outcome.value);
-    return { status, body: serializeFor(reply, status, outcome.value) };
+    const status = answer.statusOf(outcome.value);
+    return { status, body: serializeFor(reply, status, answer.bodyOf(outcome.value)) };
   }
   // Only the coded refusals a unit commits (a declined draw is recorded): anything else is the error handler's 5xx.
   const error = outcome.error;
@@ -338,6 +367,14 @@ function claimedElsewhere(key: string): LgError {
     {
       idempotencyKey: key,
     },
+  );
+}
+
+function committedWithoutResponse(key: string): LgError {
+  return new LgError(
+    'LG_IDEMPOTENCY_IN_FLIGHT',
+    'the first request with this Idempotency-Key committed but its response was not recorded; read the resource instead of retrying',
+    { idempotencyKey: key, committed: true },
   );
 }
 

@@ -126,30 +126,34 @@ export interface FourEyesGates {
     lineId: string,
     action: LineActionPayload['action'],
     actor: string,
-    guard?: UnitGuard,
+    guard?: UnitGuard<PendingChangeView>,
   ): Promise<PendingChangeView | undefined>;
   strategyActivation(
     id: string,
     version: number,
     actor: string,
-    guard?: UnitGuard,
+    guard?: UnitGuard<PendingChangeView>,
   ): Promise<PendingChangeView | undefined>;
   overlay(
     input: { name: string; value: number | string | boolean; description?: string },
     actor: string,
-    guard?: UnitGuard,
+    guard?: UnitGuard<PendingChangeView>,
   ): Promise<PendingChangeView | undefined>;
   listAdd(
     entry: Omit<NewListEntry, 'addedBy'>,
     actor: string,
-    guard?: UnitGuard,
+    guard?: UnitGuard<PendingChangeView>,
   ): Promise<PendingChangeView | undefined>;
-  listRemove(entryId: string, actor: string, guard?: UnitGuard): Promise<PendingChangeView | undefined>;
+  listRemove(
+    entryId: string,
+    actor: string,
+    guard?: UnitGuard<PendingChangeView>,
+  ): Promise<PendingChangeView | undefined>;
   modelActivation(
     id: string,
     version: number,
     actor: string,
-    guard?: UnitGuard,
+    guard?: UnitGuard<PendingChangeView>,
   ): Promise<PendingChangeView | undefined>;
 }
 
@@ -167,7 +171,7 @@ interface Proposal {
 type Propose = (
   proposal: Proposal,
   actor: string,
-  guard: UnitGuard | undefined,
+  guard: UnitGuard<PendingChangeView> | undefined,
 ) => ReturnType<FourEyes['propose']>;
 
 export function createGates(fourEyes: FourEyes, core: CoreServices, store: Store): FourEyesGates {

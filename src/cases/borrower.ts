@@ -275,9 +275,10 @@ export async function extendComplaint(
   deps: CaseDeps,
   caseId: string,
   input: { reason: string; actor: string },
-  guard?: UnitGuard,
-) {
+  guard?: UnitGuard<ComplaintView>,
+): Promise<ComplaintView> {
   const now = deps.clock.now();
+  // The unit's value is the answer, so that a guard that says the response stores it with the key.
   return deps.store.transaction(async (tx) => {
     const row = await deps.rows.findCase(tx, deps.store.kind, caseId, true);
     if (row.type !== 'COMPLAINT')

@@ -1,5 +1,6 @@
 import type { UnitGuard } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
+import { disputeView, type DisputeView } from '../compliance/index.js';
 import { openCaseInTx } from './intake.js';
 import type { CaseDeps, CaseDisputePort } from './ports.js';
 import { newCaseRow } from './rows.js';
@@ -18,13 +19,20 @@ export interface RaiseDisputeInput {
   readonly raisedBy: string;
 }
 
+/** A dispute's record as the case hands it to compliance. */
+type DisputeRecord = Parameters<CaseDisputePort['record']>[1];
+
 function disputesOf(deps: CaseDeps): CaseDisputePort {
   const port = deps.disputes?.();
   if (!port) throw new LgError('LG_NOT_FOUND', 'credit-report disputes are not available here');
   return port;
 }
 
-export async function raiseDispute(deps: CaseDeps, input: RaiseDisputeInput, guard?: UnitGuard) {
+export async function raiseDispute(
+  deps: CaseDeps,
+  input: RaiseDisputeInput,
+  guard?: UnitGuard<DisputeView>,
+): Promise<DisputeView> {
   const port = disputesOf(deps);
   const { lineId } = await port.checkTarget(input.borrowerId, input.target);
   const now = deps.clock.now();
@@ -36,27 +44,30 @@ export async function raiseDispute(deps: CaseDeps, input: RaiseDisputeInput, gua
     now,
   );
   const claim = input.target.correctValue === undefined ? {} : { correctValue: input.target.correctValue };
-  await deps.store.transaction(async (tx) => {
-    await port.record(tx, {
-      id,
-      borrower_id: input.borrowerId,
-      target_kind: input.target.kind,
-      target_id: input.target.id,
-      claim: JSON.stringify(claim),
-      text: input.text,
-      raised_by: input.raisedBy,
-      case_id: caseRow.id,
-      state: 'OPEN',
-      due_at: caseRow.sla_due_at,
-      outcome_zh: null,
-      outcome_en: null,
-      correction_id: null,
-      created_at: now,
-      resolved_at: null,
-    });
+  const record: DisputeRecord = {
+    id,
+    borrower_id: input.borrowerId,
+    target_kind: input.target.kind,
+    target_id: input.target.id,
+    claim: JSON.stringify(claim),
+    text: input.text,
+    raised_by: input.raisedBy,
+    case_id: caseRow.id,
+    state: 'OPEN',
+    due_at: caseRow.sla_due_at,
+    outcome_zh: null,
+    outcome_en: null,
+    correction_id: null,
+    created_at: now,
+    resolved_at: null,
+  };
+  // The unit's value is the answer, so that a guard that says the response stores it with the key: the dispute as
+  // recorded (its open key, compliance's guard against a second open dispute, is no part of the view).
+  return deps.store.transaction(async (tx) => {
+    await port.record(tx, record);
     await openCaseInTx(deps.rows, tx, caseRow);
+    return disputeView({ ...record, open_key: null });
   }, guard);
-  return { id, caseId: caseRow.id };
 }
 
 /** The outcome of a CREDIT_REPORT_DISPUTE case, in the resolution's dbTx. */

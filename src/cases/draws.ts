@@ -36,18 +36,27 @@ async function closeDrawCase(deps: CaseDeps, tx: CaseTx, drawId: string, outcome
   });
 }
 
+/** What a step-up result did to its draw: released (with its loan) or cancelled (with the case it opened). */
+export interface ChallengedDraw {
+  readonly drawId: string;
+  readonly status: string;
+  readonly loanId?: string;
+  readonly caseId?: string;
+}
+
 export async function challengeResult(
   deps: CaseDeps,
   drawId: string,
   input: { result: 'PASSED' | 'FAILED'; actor: string },
-  guard?: UnitGuard,
-): Promise<{ drawId: string; status: string; loanId?: string; caseId?: string }> {
+  guard?: UnitGuard<ChallengedDraw>,
+): Promise<ChallengedDraw> {
   const draw = await owner(deps, drawId);
   if (draw.status !== 'CHALLENGE')
     throw new LgError('LG_DRAW_NOT_HELD', `the draw is ${draw.status}, not waiting on a challenge`, {
       drawId,
     });
   const now = deps.clock.now();
+  // The unit's value is the answer, so that a guard that says the response stores it with the key.
   return deps.store.transaction(async (tx) => {
     await appendToLedger(tx, [
       {
@@ -108,14 +117,23 @@ export async function borrowerCancelDraw(
   }, guard);
 }
 
+/** A draw a person stopped in its cooling-off. */
+export interface StoppedDraw {
+  readonly drawId: string;
+  readonly status: 'HOLD';
+}
+
 /** A person stops a cooling-off draw: it becomes HOLD and a held-draw case, released only by a person. */
 export async function stopCooldown(
   deps: CaseDeps,
   drawId: string,
   input: { actor: string; why: string },
-  guard?: UnitGuard,
-) {
+  guard?: UnitGuard<StoppedDraw>,
+): Promise<StoppedDraw> {
   await owner(deps, drawId);
-  await deps.store.transaction((tx) => deps.core.stopCooldown(tx, drawId, input), guard);
-  return { drawId, status: 'HOLD' };
+  // The unit's value is the answer, so that a guard that says the response stores it with the key.
+  return deps.store.transaction(async (tx) => {
+    await deps.core.stopCooldown(tx, drawId, input);
+    return { drawId, status: 'HOLD' } as const;
+  }, guard);
 }

@@ -100,6 +100,11 @@ export function changeView(row: PendingChangeRow): PendingChangeView {
   };
 }
 
+/** The guard's idempotency key without its answer: for a unit whose value is not the request's answer. */
+function keyAlone(guard: Pick<UnitGuard, 'idempotency'> | undefined): UnitGuard<void> | undefined {
+  return guard?.idempotency ? { idempotency: guard.idempotency } : undefined;
+}
+
 export interface Proposal {
   readonly operation: FourEyesOperation;
   readonly subjectId: string;
@@ -139,8 +144,16 @@ export class FourEyes {
     return this.deps.config;
   }
 
-  /** Records the maker's request; in the caller's dbTx when given (a case step that escalates with it). */
-  async propose(proposal: Proposal, tx?: CaseTx, guard?: UnitGuard): Promise<PendingChangeView> {
+  /**
+   * Records the maker's request; in the caller's dbTx when given (a case step that escalates with it, whose unit holds
+   * the request's guard), else in a unit of its own whose value is the change, so that a guard that says the response
+   * stores it with the key.
+   */
+  async propose(
+    proposal: Proposal,
+    tx?: CaseTx,
+    guard?: UnitGuard<PendingChangeView>,
+  ): Promise<PendingChangeView> {
     if (!this.operations.has(proposal.operation))
       throw new Error(`no apply function registered for ${proposal.operation}`);
     if (proposal.reason.trim().length === 0)
@@ -162,7 +175,8 @@ export class FourEyes {
       expires_at: now + this.deps.config.ttlMs,
       created_at: now,
     };
-    const write = async (t: CaseTx) => {
+    const view = changeView(row);
+    const write = async (t: CaseTx): Promise<PendingChangeView> => {
       await this.deps.rows.insertPendingChange(t, row);
       await appendToLedger(t, [
         {
@@ -180,10 +194,9 @@ export class FourEyes {
           },
         },
       ]);
+      return view;
     };
-    if (tx) await write(tx);
-    else await this.deps.store.transaction(write, guard);
-    return changeView(row);
+    return tx ? write(tx) : this.deps.store.transaction(write, guard);
   }
 
   async list(filter: { state?: string; limit: number; before?: string }) {
@@ -229,7 +242,17 @@ export class FourEyes {
     });
   }
 
-  async approve(id: string, checker: string, note?: string, guard?: UnitGuard): Promise<PendingChangeView> {
+  /**
+   * Approves and applies a change. An operation applied in the approval's dbTx answers with the change as that unit
+   * leaves it (the guard may store it with the key); one applied after the approval commits answers with what that
+   * later work recorded, which the approval's unit cannot know, so its key commits alone (approveThenApply).
+   */
+  async approve(
+    id: string,
+    checker: string,
+    note?: string,
+    guard?: UnitGuard<PendingChangeView>,
+  ): Promise<PendingChangeView> {
     const row = await this.deps.rows.findPendingChange(this.deps.store.db, this.deps.store.kind, id);
     if (row.state !== 'PENDING')
       throw new LgError('LG_CHANGE_NOT_PENDING', `the change is ${row.state}`, {
@@ -242,15 +265,18 @@ export class FourEyes {
     if (!operation) throw new Error(`no apply function registered for ${row.operation}`);
     const payload = JSON.parse(row.payload) as unknown;
     const now = this.deps.clock.now();
-    if (operation.applyAfterApproval) return this.approveThenApply(row, operation, checker, note, guard);
+    if (operation.applyAfterApproval)
+      return this.approveThenApply(row, operation, checker, note, keyAlone(guard));
     const apply = operation.apply;
     if (!apply) throw new Error(`operation ${row.operation} has no apply function`);
+    // What the operation returned, for its afterCommit; the unit's value is the answer.
+    let applied: unknown;
     try {
-      const result = await this.deps.store.transaction(async (tx) => {
+      const approved = await this.deps.store.transaction(async (tx): Promise<PendingChangeView> => {
         const locked = await this.deps.rows.findPendingChange(tx, this.deps.store.kind, id, true);
         if (locked.state !== 'PENDING')
           throw new LgError('LG_CHANGE_NOT_PENDING', `the change is ${locked.state}`, { changeId: id });
-        const applied = await apply(tx, payload, {
+        applied = await apply(tx, payload, {
           changeId: id,
           maker: row.maker,
           checker,
@@ -278,15 +304,16 @@ export class FourEyes {
             },
           },
         ]);
-        return applied;
+        return changeView(await this.deps.rows.findPendingChange(tx, this.deps.store.kind, id));
       }, guard);
-      await operation.afterCommit?.(payload, result).catch(() => undefined);
+      // Cache refreshes and in-memory state: they never touch the change's row, so the answer stands.
+      await operation.afterCommit?.(payload, applied).catch(() => undefined);
+      return approved;
     } catch (error) {
       if (error instanceof LgError && error.code !== 'LG_CHANGE_NOT_PENDING')
         await this.fail(row, checker, error);
       throw error;
     }
-    return this.get(id);
   }
 
   private async approveThenApply(
@@ -294,10 +321,11 @@ export class FourEyes {
     operation: ChangeOperation,
     checker: string,
     note: string | undefined,
-    guard?: UnitGuard,
+    guard?: UnitGuard<void>,
   ): Promise<PendingChangeView> {
     const now = this.deps.clock.now();
-    // The request's key commits with the approval; what the operation then applies runs after it.
+    // The request's key commits with the approval; what the operation then applies runs after it. The answer carries
+    // that result, so it is stored after the commit (the route's generic path), not with the key.
     await this.deps.store.transaction(async (tx) => {
       await this.deps.rows.settlePendingChange(tx, row.id, {
         state: 'APPROVED',
@@ -374,7 +402,12 @@ export class FourEyes {
     });
   }
 
-  async reject(id: string, checker: string, note: string, guard?: UnitGuard): Promise<PendingChangeView> {
+  async reject(
+    id: string,
+    checker: string,
+    note: string,
+    guard?: UnitGuard<PendingChangeView>,
+  ): Promise<PendingChangeView> {
     const row = await this.deps.rows.findPendingChange(this.deps.store.db, this.deps.store.kind, id);
     if (row.state !== 'PENDING')
       throw new LgError('LG_CHANGE_NOT_PENDING', `the change is ${row.state}`, {
@@ -384,7 +417,8 @@ export class FourEyes {
     this.checkChecker(row, checker);
     await this.expireIfDue(row);
     const now = this.deps.clock.now();
-    await this.deps.store.transaction(async (tx) => {
+    // The unit's value is the answer, read in the unit: a guard that says the response stores it with the key.
+    return this.deps.store.transaction(async (tx): Promise<PendingChangeView> => {
       await this.deps.rows.settlePendingChange(tx, id, {
         state: 'REJECTED',
         checker,
@@ -400,8 +434,8 @@ export class FourEyes {
           payload: { changeId: id, operation: row.operation, maker: row.maker, checker, note },
         },
       ]);
+      return changeView(await this.deps.rows.findPendingChange(tx, this.deps.store.kind, id));
     }, guard);
-    return this.get(id);
   }
 
   /** Expires every pending change past its time (the jobs call it); returns how many expired. */

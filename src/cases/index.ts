@@ -1,5 +1,6 @@
 /** People in the loop (issue 11): cases and queues, outcomes, the borrower's side, four eyes. */
 import type { ReasonLang, UnitGuard } from '../domain/index.js';
+import type { DisputeView } from '../compliance/index.js';
 import type { CaseFilter } from './records.js';
 import {
   extendComplaint,
@@ -18,11 +19,25 @@ import {
 import { FourEyes, FOUR_EYES_DEFAULTS, type FourEyesConfig } from './four-eyes.js';
 import { alertFollowUp, createIntakeSweeper, intakeSubject } from './intake.js';
 import type { ComplaintCategory } from './model.js';
-import { applyApprovedResolution, resolveCase, type ResolveInput, type OutcomeContext } from './outcomes.js';
+import {
+  applyApprovedResolution,
+  resolveCase,
+  type ResolveInput,
+  type ResolveResult,
+  type OutcomeContext,
+} from './outcomes.js';
 import type { CaseAlertFollowUp, CaseDeps } from './ports.js';
 import { addNote, assignCase, listQueue, moveCase, readCase, sweepSla } from './service.js';
+import type { CaseView, NoteView } from './rows.js';
 import { computeStats } from './stats.js';
-import { borrowerCancelDraw, challengeResult, stopCooldown, type CancelledDraw } from './draws.js';
+import {
+  borrowerCancelDraw,
+  challengeResult,
+  stopCooldown,
+  type CancelledDraw,
+  type ChallengedDraw,
+  type StoppedDraw,
+} from './draws.js';
 import { openReinstatementCases } from './restrictions.js';
 import { afterDisputeResolved, raiseDispute, type RaiseDisputeInput } from './disputes.js';
 
@@ -33,20 +48,34 @@ export interface CaseService {
   readonly alertFollowUp: CaseAlertFollowUp;
   list(filter: CaseFilter): ReturnType<typeof listQueue>;
   get(id: string): ReturnType<typeof readCase>;
+  // A write's guard is typed with its answer: the unit's value, which a guard that says the response stores with the key.
   assign(
     id: string,
     input: { assignee: string; actor: string },
-    guard?: UnitGuard,
+    guard?: UnitGuard<CaseView>,
   ): ReturnType<typeof assignCase>;
-  move(id: string, input: Parameters<typeof moveCase>[2], guard?: UnitGuard): ReturnType<typeof moveCase>;
-  note(id: string, input: { actor: string; text: string }, guard?: UnitGuard): ReturnType<typeof addNote>;
-  resolve(id: string, input: ResolveInput, actor: string, guard?: UnitGuard): ReturnType<typeof resolveCase>;
+  move(
+    id: string,
+    input: Parameters<typeof moveCase>[2],
+    guard?: UnitGuard<CaseView>,
+  ): ReturnType<typeof moveCase>;
+  note(
+    id: string,
+    input: { actor: string; text: string },
+    guard?: UnitGuard<NoteView>,
+  ): ReturnType<typeof addNote>;
+  resolve(
+    id: string,
+    input: ResolveInput,
+    actor: string,
+    guard?: UnitGuard<ResolveResult>,
+  ): ReturnType<typeof resolveCase>;
   /** A credit-report dispute: its record and its CREDIT_REPORT_DISPUTE case, in one dbTx. */
-  raiseDispute(input: RaiseDisputeInput, guard?: UnitGuard): ReturnType<typeof raiseDispute>;
+  raiseDispute(input: RaiseDisputeInput, guard?: UnitGuard<DisputeView>): ReturnType<typeof raiseDispute>;
   extendComplaint(
     caseId: string,
     input: { reason: string; actor: string },
-    guard?: UnitGuard,
+    guard?: UnitGuard<ComplaintView>,
   ): ReturnType<typeof extendComplaint>;
   stats(range: { from: number; to: number }): Promise<ReturnType<typeof computeStats>>;
   /** Opens cases for work committed since the last sweep; the jobs timer and `lineguard cases sweep` call it. */
@@ -58,13 +87,13 @@ export interface CaseService {
   challenge(
     drawId: string,
     input: { result: 'PASSED' | 'FAILED'; actor: string },
-    guard?: UnitGuard,
+    guard?: UnitGuard<ChallengedDraw>,
   ): ReturnType<typeof challengeResult>;
   stopCooldown(
     drawId: string,
     input: { actor: string; why: string },
-    guard?: UnitGuard,
-  ): Promise<{ drawId: string; status: string }>;
+    guard?: UnitGuard<StoppedDraw>,
+  ): Promise<StoppedDraw>;
   borrower: {
     cancelDraw(
       borrowerId: string,
@@ -127,6 +156,7 @@ export function createCaseService(
     note: (id, input, guard) => addNote(deps, id, input, guard),
     async resolve(id, input, actor, guard) {
       const result = await resolveCase(ctx, id, input, actor, guard);
+      // The correction leaves for the bureau after the commit; the case it answers with is unchanged by it.
       if (result.case.type === 'CREDIT_REPORT_DISPUTE') await afterDisputeResolved(deps);
       return result;
     },
@@ -143,6 +173,7 @@ export function createCaseService(
     challenge: (drawId, input, guard) => challengeResult(deps, drawId, input, guard),
     async stopCooldown(drawId, input, guard) {
       const result = await stopCooldown(deps, drawId, input, guard);
+      // Opening the held-draw case at once adds to the answer nothing the unit did not say.
       await intakeSubject(deps, { kind: 'draw', id: drawId });
       return result;
     },
@@ -191,7 +222,8 @@ export type {
 export type { RaiseDisputeInput } from './disputes.js';
 export type { ResolveInput, ResolveResult } from './outcomes.js';
 export { reinstateLine, restrictedForFraud } from './outcomes.js';
-export type { CaseView } from './rows.js';
+export type { CaseView, NoteView } from './rows.js';
+export type { CancelledDraw, ChallengedDraw, StoppedDraw } from './draws.js';
 export {
   FourEyes,
   FOUR_EYES_DEFAULTS,

@@ -102,7 +102,7 @@ export async function resolveCase(
   id: string,
   input: ResolveInput,
   actor: string,
-  guard?: UnitGuard,
+  guard?: UnitGuard<ResolveResult>,
 ): Promise<ResolveResult> {
   const { deps } = ctx;
   const row = await deps.rows.findCase(deps.store.db, deps.store.kind, id);
@@ -111,19 +111,23 @@ export async function resolveCase(
   checkInput(row.type as CaseType, input);
   const operation = await fourEyesNeeded(ctx, row, input);
   if (operation) return escalateForApproval(ctx, row, input, actor, operation, guard);
+  let result: ResolveResult;
   try {
-    await deps.store.transaction(async (tx) => {
+    // The unit's value is the answer, read in the unit: a guard that says the response stores it with the key.
+    result = await deps.store.transaction(async (tx): Promise<ResolveResult> => {
       const locked = await deps.rows.findCase(tx, deps.store.kind, id, true);
       assertTransition(locked.id, locked.state, 'RESOLVED');
       const detail = await applyOutcome(ctx, tx, locked, input, actor);
       await finishCase(ctx, tx, locked, { input, detail, actor });
+      return { state: 'RESOLVED', case: caseView(await deps.rows.findCase(tx, deps.store.kind, id)) };
     }, guard);
   } catch (error) {
     if (error instanceof LgError) await recordFailure(ctx, row, input, actor, error);
     throw error;
   }
+  // Closing the alert touches the monitor's row, not the case: the answer stands as the unit said it.
   await afterResolved(ctx, row);
-  return { state: 'RESOLVED', case: caseView(await deps.rows.findCase(deps.store.db, deps.store.kind, id)) };
+  return result;
 }
 
 async function escalateForApproval(
@@ -132,10 +136,11 @@ async function escalateForApproval(
   input: ResolveInput,
   actor: string,
   operation: FourEyesOperation,
-  guard?: UnitGuard,
+  guard?: UnitGuard<ResolveResult>,
 ): Promise<ResolveResult> {
   const { deps } = ctx;
-  const change = await deps.store.transaction(async (tx) => {
+  // The unit's value is the answer, read in the unit: a guard that says the response stores it with the key.
+  return deps.store.transaction(async (tx): Promise<ResolveResult> => {
     const locked = await deps.rows.findCase(tx, deps.store.kind, row.id, true);
     const proposed = await ctx.fourEyes.propose(
       {
@@ -164,13 +169,12 @@ async function escalateForApproval(
         outcome_detail: JSON.stringify({ pendingChangeId: proposed.id, proposedOutcome: input.outcome }),
       },
     });
-    return proposed;
+    return {
+      state: 'ESCALATED',
+      case: caseView(await deps.rows.findCase(tx, deps.store.kind, row.id)),
+      pendingChange: proposed,
+    };
   }, guard);
-  return {
-    state: 'ESCALATED',
-    case: caseView(await deps.rows.findCase(deps.store.db, deps.store.kind, row.id)),
-    pendingChange: change,
-  };
 }
 
 /** The apply function behind case outcomes that needed a second person (registered for their operations). */

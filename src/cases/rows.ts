@@ -86,6 +86,9 @@ export function caseView(row: CaseRow): CaseView {
   };
 }
 
+/** A note on a case, as the API shows it. */
+export type NoteView = ReturnType<typeof noteView>;
+
 export function noteView(row: CaseNoteRow) {
   return {
     id: row.id,

@@ -6,7 +6,7 @@ import type { CaseFilter, CaseRow } from './records.js';
 import { gatherEvidence } from './evidence.js';
 import { assertTransition, type CaseState } from './model.js';
 import type { CaseDeps } from './ports.js';
-import { caseView, noteView, type CaseView } from './rows.js';
+import { caseView, noteView, type CaseView, type NoteView } from './rows.js';
 
 /** Queue operations: list, read with evidence, assign, move, annotate, and the SLA sweep. */
 
@@ -70,7 +70,7 @@ export async function assignCase(
   deps: CaseDeps,
   id: string,
   input: { assignee: string; actor: string },
-  guard?: UnitGuard,
+  guard?: UnitGuard<CaseView>,
 ): Promise<CaseView> {
   const user = await deps.rows.userById(deps.store.db, input.assignee);
   if (!user || !ASSIGNABLE_ROLES.has(user.role))
@@ -81,6 +81,7 @@ export async function assignCase(
         assignee: input.assignee,
       },
     );
+  // The unit's value is the answer, read in the unit: a guard that says the response stores it with the key.
   return deps.store.transaction(async (tx) => {
     const row = await deps.rows.findCase(tx, deps.store.kind, id, true);
     await caseStep(deps, tx, row, {
@@ -99,8 +100,9 @@ export async function moveCase(
   deps: CaseDeps,
   id: string,
   input: { to: 'OPEN' | 'PENDING_CUSTOMER' | 'ESCALATED'; actor: string; note?: string },
-  guard?: UnitGuard,
+  guard?: UnitGuard<CaseView>,
 ): Promise<CaseView> {
+  // The unit's value is the answer, read in the unit: a guard that says the response stores it with the key.
   return deps.store.transaction(async (tx) => {
     const row = await deps.rows.findCase(tx, deps.store.kind, id, true);
     const now = deps.clock.now();
@@ -129,8 +131,9 @@ export async function addNote(
   deps: CaseDeps,
   id: string,
   input: { actor: string; text: string },
-  guard?: UnitGuard,
-) {
+  guard?: UnitGuard<NoteView>,
+): Promise<NoteView> {
+  // The unit's value is the answer, so that a guard that says the response stores it with the key.
   return deps.store.transaction(async (tx) => {
     const row = await deps.rows.findCase(tx, deps.store.kind, id, true);
     const note = await addNoteInTx(deps, tx, id, input.actor, input.text);

@@ -126,7 +126,7 @@ export function consentView(row: ConsentRow, now: number): ConsentView {
 export async function recordConsent(
   deps: ConsentDeps,
   input: ConsentInput,
-  guard?: UnitGuard,
+  guard?: UnitGuard<ConsentView>,
 ): Promise<ConsentView> {
   const now = deps.clock.now();
   const hashes = subjectHashes(deps.crypto, input.nationalId, now);
@@ -155,7 +155,8 @@ export async function recordConsent(
     withdrawn_reason: null,
     recorded_by: input.recordedBy,
   };
-  await deps.store.unit(async (tx) => {
+  // The unit's value is the answer, so that a guard that says the response stores it with the key.
+  return deps.store.unit(async (tx) => {
     await tx.insertConsent(row);
     await tx.appendLedger([
       {
@@ -176,14 +177,14 @@ export async function recordConsent(
         },
       },
     ]);
+    return consentView(row, now);
   }, guard);
-  return consentView(row, now);
 }
 
 export async function withdrawConsent(
   deps: ConsentDeps,
   input: { readonly consentId: string; readonly reason: string; readonly by: string },
-  guard?: UnitGuard,
+  guard?: UnitGuard<ConsentView>,
 ): Promise<ConsentView> {
   const now = deps.clock.now();
   return deps.store.unit(async (tx) => {

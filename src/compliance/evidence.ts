@@ -33,8 +33,11 @@ import { WitnessDeliveryError, type CheckpointWitness } from './witness.js';
  */
 export interface LedgerEvidence {
   readonly publicKey: LedgerPublicKey;
-  /** Signs and stores a checkpoint of the whole ledger now (or returns the latest if nothing was appended since). */
-  checkpoint(guard?: UnitGuard): Promise<SignedCheckpoint>;
+  /**
+   * Signs and stores a checkpoint of the whole ledger now (or returns the latest if nothing was appended since). The
+   * answer is the checkpoint as its unit stored it; publishing it to the witnesses afterwards does not change it.
+   */
+  checkpoint(guard?: UnitGuard<SignedCheckpoint>): Promise<SignedCheckpoint>;
   listCheckpoints(options?: { limit?: number; afterSize?: number }): Promise<SignedCheckpoint[]>;
   /** A checkpoint by tree size (404 when none was issued at that size). */
   getCheckpoint(treeSize: number): Promise<SignedCheckpoint>;
@@ -87,9 +90,10 @@ export interface ConsistencyProof {
 export interface LedgerLogStore {
   /**
    * Integrates the entries settled since the tree's last leaf and stores the checkpoint `step` signs, in one
-   * transaction; returns the checkpoint at the tree's size (the existing one when nothing new had settled).
+   * transaction; returns the checkpoint at the tree's size (the existing one when nothing new had settled). `guard`
+   * goes with each chunk's unit, whose value is the checkpoint when that chunk stored it, else undefined.
    */
-  advance(step: LogAdvance, guard?: UnitGuard): Promise<SignedCheckpoint>;
+  advance(step: LogAdvance, guard?: UnitGuard<SignedCheckpoint | undefined>): Promise<SignedCheckpoint>;
   treeSize(): Promise<number>;
   entry(seq: number): Promise<LedgerRow | undefined>;
   /** The entry's leaf position, once it is in the tree. */
@@ -217,10 +221,12 @@ export function createLedgerEvidence(deps: EvidenceDeps): LedgerEvidence {
 }
 
 /** Signs a checkpoint of the whole ledger (growing the stored tree first) and publishes it to every witness. */
-function checkpointMaker(deps: EvidenceDeps): (guard?: UnitGuard) => Promise<SignedCheckpoint> {
+function checkpointMaker(
+  deps: EvidenceDeps,
+): (guard?: UnitGuard<SignedCheckpoint>) => Promise<SignedCheckpoint> {
   const { signer, log } = deps;
   const witnesses = deps.witnesses ?? [];
-  return async function checkpoint(guard?: UnitGuard): Promise<SignedCheckpoint> {
+  return async function checkpoint(guard?: UnitGuard<SignedCheckpoint>): Promise<SignedCheckpoint> {
     const signed = await log.advance(
       {
         grow: ({ size, frontier, entries, chains }) => {
@@ -236,10 +242,27 @@ function checkpointMaker(deps: EvidenceDeps): (guard?: UnitGuard) => Promise<Sig
             ...(chains.length > 0 ? { chains } : {}),
           }),
       },
-      guard,
+      guard && answeringWhenSigned(guard),
     );
     await publish(deps, witnesses, signed);
     return signed;
+  };
+}
+
+/**
+ * The request's guard for each chunk of an advance: the first chunk to commit writes the key, with the checkpoint as
+ * the answer when that chunk also stored it (the usual case, a checkpoint of at most one chunk of new entries). A
+ * chunk that only grew the tree has no answer to say: its key goes alone, and the reply stores the answer after.
+ */
+function answeringWhenSigned(guard: UnitGuard<SignedCheckpoint>): UnitGuard<SignedCheckpoint | undefined> {
+  const respond = guard.respond;
+  if (!respond) return { idempotency: guard.idempotency };
+  return {
+    idempotency: guard.idempotency,
+    respond: (outcome) => {
+      if (!outcome.ok) return respond(outcome);
+      return outcome.value === undefined ? undefined : respond({ ok: true, value: outcome.value });
+    },
   };
 }
 
@@ -298,7 +321,7 @@ async function deliver(
 /** What the proofs are built from: stored checkpoints, the stored tree, leaf indexes. */
 interface ProofSteps {
   readonly log: LedgerLogStore;
-  readonly checkpoint: (guard?: UnitGuard) => Promise<SignedCheckpoint>;
+  readonly checkpoint: (guard?: UnitGuard<SignedCheckpoint>) => Promise<SignedCheckpoint>;
   getCheckpoint(treeSize: number): Promise<SignedCheckpoint>;
   ensureTree(size: number): Promise<void>;
   fromStoredBlocks<T>(
@@ -310,7 +333,7 @@ interface ProofSteps {
 
 function proofSteps(
   log: LedgerLogStore,
-  checkpoint: (guard?: UnitGuard) => Promise<SignedCheckpoint>,
+  checkpoint: (guard?: UnitGuard<SignedCheckpoint>) => Promise<SignedCheckpoint>,
 ): ProofSteps {
   return {
     log,

@@ -188,7 +188,7 @@ export interface ComplianceTx {
 
 export interface ComplianceStore extends PortfolioReads {
   /** `guard`: what commits with the unit beyond its own rows (the request's idempotency key). */
-  unit<T>(work: (tx: ComplianceTx) => Promise<T>, guard?: UnitGuard): Promise<T>;
+  unit<T>(work: (tx: ComplianceTx) => Promise<T>, guard?: UnitGuard<T>): Promise<T>;
   /** The same writes inside a dbTx someone else opened (a case resolution); `tx` is that dbTx. */
   within(tx: unknown): ComplianceTx;
   consentsOf(hashes: readonly string[]): Promise<ConsentRecord[]>;

@@ -32,10 +32,10 @@ export interface ConsentServices {
   readonly reporting: BureauReporting;
   /** Credit-report disputes: their records and what an upheld one sends the bureau. */
   readonly disputes: CreditDisputes;
-  recordConsent(input: ConsentInput, guard?: UnitGuard): Promise<ConsentView>;
+  recordConsent(input: ConsentInput, guard?: UnitGuard<ConsentView>): Promise<ConsentView>;
   withdrawConsent(
     input: { consentId: string; reason: string; by: string },
-    guard?: UnitGuard,
+    guard?: UnitGuard<ConsentView>,
   ): Promise<ConsentView>;
   consentsOfBorrower(borrowerId: string): Promise<ConsentView[]>;
   inquiriesOfBorrower(borrowerId: string): Promise<InquiryView[]>;

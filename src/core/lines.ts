@@ -260,15 +260,19 @@ export async function applyLineAction(
   deps: CoreDeps,
   lineId: string,
   input: LineActionInput,
-  guard?: UnitGuard,
+  guard?: UnitGuard<LineActionResult>,
 ): Promise<LineActionResult> {
-  const outcome = await deps.store.transaction(async (tx) => {
+  // The unit's value is the answer, so that a guard that says the response stores it with the key; the guard trip
+  // it may leave is raised after the commit and changes nothing in the answer.
+  let trip: GuardTrip | undefined;
+  const result = await deps.store.transaction(async (tx) => {
     const done = await applyActionInTx(deps, tx, lineId, input);
     await appendToLedger(tx, [done.ledger]);
-    return done;
+    trip = done.trip;
+    return done.result;
   }, guard);
-  if (outcome.trip) await raiseTrip(deps, outcome.trip);
-  return outcome.result;
+  if (trip) await raiseTrip(deps, trip);
+  return result;
 }
 
 export async function raiseTrip(deps: CoreDeps, trip: GuardTrip): Promise<void> {

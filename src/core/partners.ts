@@ -75,7 +75,7 @@ export async function createPartner(
   deps: CoreDeps,
   input: PartnerInput,
   actor?: string,
-  guard?: UnitGuard,
+  guard?: UnitGuard<PartnerView>,
 ): Promise<PartnerView> {
   if (input.contractEnd < input.contractStart)
     throw new LgError('LG_VALIDATION', 'contractEnd may not be before contractStart', { ...input });
@@ -94,7 +94,8 @@ export async function createPartner(
     created_at: now,
     updated_at: now,
   };
-  await deps.store.transaction(async (tx) => {
+  // The unit's value is the answer, so that a guard that says the response stores it with the key.
+  return deps.store.transaction(async (tx) => {
     await deps.lending.insertPartner(tx, row);
     await appendToLedger(tx, [
       {
@@ -105,8 +106,8 @@ export async function createPartner(
         payload: { ...viewOf(row), actor: actor ?? null },
       },
     ]);
+    return viewOf(row);
   }, guard);
-  return viewOf(row);
 }
 
 export async function listPartners(deps: CoreDeps): Promise<PartnerView[]> {
@@ -122,7 +123,7 @@ export async function setPartnerStatus(
   deps: CoreDeps,
   id: string,
   change: { status: PartnerStatus; reason: string; actor?: string },
-  guard?: UnitGuard,
+  guard?: UnitGuard<PartnerView>,
 ): Promise<PartnerView> {
   const now = deps.clock.now();
   return deps.store.transaction(async (tx) => {

@@ -101,7 +101,7 @@ async function writeVersion(
 export async function createProduct(
   deps: CoreDeps,
   input: { id: string; terms: ProductTerms; actor?: string },
-  guard?: UnitGuard,
+  guard?: UnitGuard<ProductView>,
 ): Promise<ProductView> {
   const terms = validateProductTerms(input.terms);
   const now = deps.clock.now();
@@ -122,7 +122,7 @@ export async function createProductVersion(
   deps: CoreDeps,
   id: string,
   input: { terms: ProductTerms; expectedVersion?: number; actor?: string },
-  guard?: UnitGuard,
+  guard?: UnitGuard<ProductView>,
 ): Promise<ProductView> {
   const terms = validateProductTerms(input.terms);
   const now = deps.clock.now();
@@ -152,7 +152,7 @@ export async function retireProduct(
   deps: CoreDeps,
   id: string,
   actor?: string,
-  guard?: UnitGuard,
+  guard?: UnitGuard<ProductView>,
 ): Promise<ProductView> {
   return deps.store.transaction(async (tx) => {
     const [latest] = await versionsOf(deps, id, tx);

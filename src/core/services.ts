@@ -26,7 +26,11 @@ export interface CoreServices {
   getLine(id: string): Promise<LineView>;
   explainLine(id: string, lang: ReasonLang): Promise<LineExplanation>;
   /** The monitor's and the review job's entry point; automated restrictive actions pass the blast-radius guard. */
-  applyLineAction(lineId: string, input: LineActionInput, guard?: UnitGuard): Promise<LineActionResult>;
+  applyLineAction(
+    lineId: string,
+    input: LineActionInput,
+    guard?: UnitGuard<LineActionResult>,
+  ): Promise<LineActionResult>;
   requestDraw(lineId: string, input: DrawInput, guard?: UnitGuard<DrawResult>): Promise<DrawResult>;
   getLoan(id: string): Promise<LoanView>;
   repay(loanId: string, input: RepaymentInput, guard?: UnitGuard<RepaymentResult>): Promise<RepaymentResult>;
@@ -38,27 +42,27 @@ export interface CoreServices {
   getProduct(id: string): Promise<{ versions: ProductView[] }>;
   createProduct(
     input: { id: string; terms: ProductView['terms']; actor?: string },
-    guard?: UnitGuard,
+    guard?: UnitGuard<ProductView>,
   ): Promise<ProductView>;
   createProductVersion(
     id: string,
     input: { terms: ProductView['terms']; expectedVersion?: number; actor?: string },
-    guard?: UnitGuard,
+    guard?: UnitGuard<ProductView>,
   ): Promise<ProductView>;
-  retireProduct(id: string, actor?: string, guard?: UnitGuard): Promise<ProductView>;
+  retireProduct(id: string, actor?: string, guard?: UnitGuard<ProductView>): Promise<ProductView>;
   createQuote(lineId: string, input: QuoteInput, guard?: UnitGuard<QuoteView>): Promise<QuoteView>;
   getQuote(id: string): Promise<QuoteView>;
   createPartner(
     input: partners.PartnerInput,
     actor?: string,
-    guard?: UnitGuard,
+    guard?: UnitGuard<partners.PartnerView>,
   ): Promise<partners.PartnerView>;
   listPartners(): Promise<partners.PartnerView[]>;
   getPartner(id: string): Promise<partners.PartnerView>;
   setPartnerStatus(
     id: string,
     change: Parameters<typeof partners.setPartnerStatus>[2],
-    guard?: UnitGuard,
+    guard?: UnitGuard<partners.PartnerView>,
   ): Promise<partners.PartnerView>;
   createPartnerKey<K extends { id: string }>(
     partnerId: string,

@@ -109,7 +109,7 @@ export interface EngineRepository extends DecisionHistory {
   saveVersion(
     doc: StrategyDocument,
     input: { by: string; at: number; entryId: string },
-    unitGuard?: UnitGuard,
+    unitGuard?: UnitGuard<StrategyVersionRecord>,
   ): Promise<StrategyVersionRecord>;
   /** Makes `version` the live one; the old active version is retired. LG_STRATEGY_NOT_FOUND / LG_NOT_FOUND. */
   activateVersion(
@@ -120,7 +120,7 @@ export interface EngineRepository extends DecisionHistory {
       at: number;
       activationId: string;
     },
-    unitGuard?: UnitGuard,
+    unitGuard?: UnitGuard<StrategyVersionRecord>,
   ): Promise<StrategyVersionRecord>;
   findVersion(id: string, version: number): Promise<StrategyVersionRecord | undefined>;
   listVersions(id: string): Promise<StrategyVersionRecord[]>;
@@ -135,7 +135,7 @@ export interface EngineRepository extends DecisionHistory {
       at: number;
       historyId: string;
     },
-    unitGuard?: UnitGuard,
+    unitGuard?: UnitGuard<Overlay>,
   ): Promise<Overlay>;
   getDecision(id: string): Promise<StoredDecision | undefined>;
 }

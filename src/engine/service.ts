@@ -65,8 +65,18 @@ export interface EngineService extends Decider {
   /** Validates a document (object or JSON/YAML text) without saving it. */
   validate(doc: unknown): StrategyDocument;
   /** `unitGuard` (here and below): the request's idempotency key, committed with the write. */
-  saveVersion(doc: unknown, by: string, unitGuard?: UnitGuard): Promise<StrategyVersionRecord>;
-  activate(id: string, version: number, by: string, unitGuard?: UnitGuard): Promise<StrategyVersionRecord>;
+  saveVersion(
+    doc: unknown,
+    by: string,
+    unitGuard?: UnitGuard<StrategyVersionRecord>,
+  ): Promise<StrategyVersionRecord>;
+  /** The answer is the version as its unit committed it; the reload after the commit does not change it. */
+  activate(
+    id: string,
+    version: number,
+    by: string,
+    unitGuard?: UnitGuard<StrategyVersionRecord>,
+  ): Promise<StrategyVersionRecord>;
   getVersion(id: string, version: number): Promise<StrategyVersionRecord>;
   listVersions(id: string): Promise<StrategyVersionRecord[]>;
   activations(id: string): Promise<StrategyActivation[]>;
@@ -86,7 +96,7 @@ export interface EngineService extends Decider {
     value: ParamValue,
     by: string,
     description?: string,
-    unitGuard?: UnitGuard,
+    unitGuard?: UnitGuard<Overlay>,
   ): Promise<Overlay>;
   /** Runs a decision's restrictive actions through the blast-radius guard (no-op without a guard). */
   guardDecision(decision: Decision, activeLineCount: number): Decision;
@@ -301,7 +311,11 @@ class Engine implements EngineService {
     return validateStrategy(typeof doc === 'string' ? parseStrategySource(doc) : doc);
   }
 
-  async saveVersion(doc: unknown, by: string, unitGuard?: UnitGuard): Promise<StrategyVersionRecord> {
+  async saveVersion(
+    doc: unknown,
+    by: string,
+    unitGuard?: UnitGuard<StrategyVersionRecord>,
+  ): Promise<StrategyVersionRecord> {
     const valid = this.validate(doc);
     return this.repo.saveVersion(
       valid,
@@ -314,7 +328,7 @@ class Engine implements EngineService {
     id: string,
     version: number,
     by: string,
-    unitGuard?: UnitGuard,
+    unitGuard?: UnitGuard<StrategyVersionRecord>,
   ): Promise<StrategyVersionRecord> {
     const record = await this.repo.activateVersion(
       { id, version, by, at: this.options.clock.now(), activationId: this.ids.next() },
@@ -387,7 +401,7 @@ class Engine implements EngineService {
     value: ParamValue,
     by: string,
     description?: string,
-    unitGuard?: UnitGuard,
+    unitGuard?: UnitGuard<Overlay>,
   ): Promise<Overlay> {
     if (typeof value === 'number' && !Number.isFinite(value))
       throw new LgError('LG_VALIDATION', 'overlay value must be finite');

@@ -120,6 +120,12 @@ export interface SharedListExport {
   readonly withheld?: number;
 }
 
+/** What an import of a partner's shared list did: entries added, and those we already held. */
+export interface ListImport {
+  readonly imported: number;
+  readonly skipped: number;
+}
+
 export interface ListQuery {
   readonly list?: ListKind;
   readonly entityType?: ListEntityType;
@@ -174,12 +180,16 @@ export interface ListStore {
    * pairs it asked for); read beside the writer (it runs before every draw).
    */
   liveMatches(pairs: readonly ListKeyPair[], at: number): Promise<LiveListMatch[]>;
-  /** `guard`: what commits with the entries beyond their own rows (the request's idempotency key). */
-  insertEntries(
+  /**
+   * `guard`: what commits with the entries beyond their own rows (the request's idempotency key). `answer` is the
+   * unit's value (what the caller answers with), so that a guard that says the response stores it with the key.
+   */
+  insertEntries<T>(
     entries: readonly StoredListEntry[],
     ledger: readonly LedgerAppend[],
-    guard?: UnitGuard,
-  ): Promise<void>;
+    answer: T,
+    guard?: UnitGuard<T>,
+  ): Promise<T>;
   /** Marks a live entry removed; false when there was none. */
   removeEntry(entryId: string, removedAt: number, ledger: LedgerAppend): Promise<boolean>;
   /** Own person-identifier entries still stored in clear (raw:) by a former version. */
@@ -264,7 +274,7 @@ export class ListService {
     for (const row of keys) this.partnerKeys.set(row.partnerId, this.unseal(row.keySealed));
   }
 
-  async add(input: NewListEntry, guard?: UnitGuard): Promise<ListEntry> {
+  async add(input: NewListEntry, guard?: UnitGuard<ListEntry>): Promise<ListEntry> {
     const value = this.storedValue(input.entityType, input.value);
     if (value === '') throw new LgError('LG_VALIDATION', 'value must not be empty');
     const entry: ListEntry = {
@@ -274,8 +284,12 @@ export class ListService {
       addedAt: this.deps.clock.now(),
     };
     const matchKey = PERSON_ENTITY_TYPES.has(input.entityType) ? `${HASHED_PREFIX}${value}` : `raw:${value}`;
-    await this.insert([{ entry, matchKey }], [this.ledgerEntry('list.added', entry, matchKey)], guard);
-    return entry;
+    return this.insert(
+      [{ entry, matchKey }],
+      [this.ledgerEntry('list.added', entry, matchKey)],
+      entry,
+      guard,
+    );
   }
 
   /** What an entry holds: a person identifier's keyed hash (its own if it is one already), else the normalised value. */
@@ -495,8 +509,8 @@ export class ListService {
   async importFrom(
     shared: SharedListExport,
     addedBy: string,
-    guard?: UnitGuard,
-  ): Promise<{ imported: number; skipped: number }> {
+    guard?: UnitGuard<ListImport>,
+  ): Promise<ListImport> {
     const key = this.keyOf(shared.partnerId);
     if (shared.keyFingerprint !== keyFingerprint(key)) {
       throw new LgError(
@@ -530,7 +544,7 @@ export class ListService {
       fresh.push({ entry, matchKey });
     }
     // One transaction: an import lands whole (with its ledger entry) or not at all.
-    await this.insert(
+    return this.insert(
       fresh,
       [
         {
@@ -547,9 +561,9 @@ export class ListService {
           },
         },
       ],
+      { imported: fresh.length, skipped },
       guard,
     );
-    return { imported: fresh.length, skipped };
   }
 
   private keyOf(partnerId: string): Buffer {
@@ -559,12 +573,14 @@ export class ListService {
     return key;
   }
 
-  private async insert(
+  /** Stores the entries in one unit whose value is `answer` (nothing to store: no unit, and the same answer). */
+  private async insert<T>(
     entries: readonly { entry: ListEntry; matchKey: string }[],
     ledger: readonly LedgerAppend[],
-    guard?: UnitGuard,
-  ): Promise<void> {
-    if (entries.length === 0) return;
+    answer: T,
+    guard?: UnitGuard<T>,
+  ): Promise<T> {
+    if (entries.length === 0) return answer;
     const rows = entries.map(({ entry, matchKey }): StoredListEntry => ({
       entryId: entry.entryId,
       list: entry.list,
@@ -577,8 +593,9 @@ export class ListService {
       expiresAt: entry.expiresAt ?? null,
     }));
     // One unit: the entries land whole, with their ledger entries, or not at all.
-    await this.store.insertEntries(rows, ledger, guard);
+    const stored = await this.store.insertEntries(rows, ledger, answer, guard);
     for (const { entry, matchKey } of entries) this.indexEntry(entry, matchKey);
+    return stored;
   }
 
   private indexEntry(entry: ListEntry, matchKey: string): void {

@@ -56,7 +56,7 @@ export interface ModelUnit {
 export interface ModelRepository {
   /** Runs `work` in one database transaction. */
   /** `guard`: what commits with the unit beyond its own rows (the request's idempotency key). */
-  unit<T>(work: (unit: ModelUnit) => Promise<T>, guard?: UnitGuard): Promise<T>;
+  unit<T>(work: (unit: ModelUnit) => Promise<T>, guard?: UnitGuard<T>): Promise<T>;
   /** The active version of every model id (id -> version). */
   aliases(): Promise<Record<string, number>>;
   activations(id: string): Promise<ModelActivation[]>;

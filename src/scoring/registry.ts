@@ -35,7 +35,12 @@ export interface ModelRegistry {
    */
   register(model: unknown, options?: RegisterOptions): Promise<RegisteredModel>;
   /** Points the id's alias at a registered version: the explicit, recorded change of live scoring. */
-  activate(id: string, version: number, by: string, guard?: UnitGuard): Promise<ModelActivation>;
+  activate(
+    id: string,
+    version: number,
+    by: string,
+    guard?: UnitGuard<ModelActivation>,
+  ): Promise<ModelActivation>;
   /** The active version of every model id (id -> version). */
   aliases(): Promise<Record<string, number>>;
   activations(id: string): Promise<ModelActivation[]>;

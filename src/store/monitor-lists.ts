@@ -195,12 +195,13 @@ function entryReads(store: Store): Pick<ListStore, 'liveEntries' | 'queryEntries
 
 function entryWrites(store: Store): Pick<ListStore, 'insertEntries' | 'removeEntry' | 'rehashEntries'> {
   return {
-    insertEntries: (entries, ledger, guard) =>
+    insertEntries: (entries, ledger, answer, guard) =>
       store.transaction(async (tx) => {
         const rows = entries.map(rowOfEntry);
         for (let i = 0; i < rows.length; i += INSERT_CHUNK_ROWS)
           await insertRows(tx, 'monitor_list_entries', rows.slice(i, i + INSERT_CHUNK_ROWS));
         await appendToLedger(tx, ledger);
+        return answer;
       }, guard),
     removeEntry: (entryId, removedAt, ledger) =>
       store.transaction(async (tx) => {

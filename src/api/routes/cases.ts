@@ -4,18 +4,10 @@ import type { FastifyPluginAsync } from 'fastify';
 import { UUID_PATTERN } from '../../domain/index.js';
 import { LgError } from '../../domain/index.js';
 import type { CoreServices } from '../../core/index.js';
-import { CASE_STATES, CASE_TYPES, type CaseService } from '../../cases/index.js';
-import {
-  guardOf,
-  actorOf,
-  CASE_WORKERS,
-  CHECKERS,
-  WRITERS,
-  type Role,
-  typed,
-  type TypedApp,
-} from '../types.js';
+import { CASE_STATES, CASE_TYPES, type CaseService, type ResolveResult } from '../../cases/index.js';
+import { actorOf, CASE_WORKERS, CHECKERS, WRITERS, type Role, typed, type TypedApp } from '../types.js';
 import { parseInstant } from '../instants.js';
+import { answeringGuard } from '../idempotency.js';
 
 /** The case queues, outcomes and four-eyes changes over HTTP (issue 11). */
 export interface CaseRoutesDeps {
@@ -201,10 +193,14 @@ function caseWorkRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
         response: { 200: R.CaseView, ...R.WRITE_ERRORS },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const assignee = request.body.assignee ?? request.principal?.userId;
       if (!assignee) throw new LgError('LG_VALIDATION', 'name an assignee: your key belongs to no user');
-      return cases.assign(request.params.id, { assignee, actor: actorOf(request) }, guardOf(request));
+      // The answer is stored with the idempotency key in the assignment's own transaction, before the reply.
+      const answer = answeringGuard(request, reply, () => 200);
+      return answer.send(
+        await cases.assign(request.params.id, { assignee, actor: actorOf(request) }, answer.guard),
+      );
     },
   );
 
@@ -220,8 +216,13 @@ function caseWorkRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
         response: { 200: R.CaseView, ...R.WRITE_ERRORS },
       },
     },
-    async (request) =>
-      cases.move(request.params.id, { ...request.body, actor: actorOf(request) }, guardOf(request)),
+    async (request, reply) => {
+      // The answer is stored with the idempotency key in the move's own transaction, before the reply.
+      const answer = answeringGuard(request, reply, () => 200);
+      return answer.send(
+        await cases.move(request.params.id, { ...request.body, actor: actorOf(request) }, answer.guard),
+      );
+    },
   );
 
   app.post(
@@ -244,16 +245,17 @@ function caseWorkRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
         },
       },
     },
-    async (request, reply) =>
-      reply
-        .code(201)
-        .send(
-          await cases.note(
-            request.params.id,
-            { text: request.body.text, actor: actorOf(request) },
-            guardOf(request),
-          ),
+    async (request, reply) => {
+      // The answer is stored with the idempotency key in the note's own transaction, before the reply.
+      const answer = answeringGuard(request, reply, () => 201);
+      return answer.send(
+        await cases.note(
+          request.params.id,
+          { text: request.body.text, actor: actorOf(request) },
+          answer.guard,
         ),
+      );
+    },
   );
 }
 
@@ -278,8 +280,14 @@ function caseResolutionRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
       },
     },
     async (request, reply) => {
-      const result = await cases.resolve(request.params.id, request.body, actorOf(request), guardOf(request));
-      return reply.code(result.state === 'RESOLVED' ? 200 : 202).send(result);
+      // The answer (200 resolved, 202 waiting on a second person) is stored with the idempotency key in the
+      // resolution's own transaction, before the reply.
+      const answer = answeringGuard(request, reply, (r: ResolveResult) =>
+        r.state === 'RESOLVED' ? 200 : 202,
+      );
+      return answer.send(
+        await cases.resolve(request.params.id, request.body, actorOf(request), answer.guard),
+      );
     },
   );
 
@@ -295,12 +303,17 @@ function caseResolutionRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
         response: { 200: R.ComplaintView, ...R.WRITE_ERRORS },
       },
     },
-    async (request) =>
-      cases.extendComplaint(
-        request.params.id,
-        { reason: request.body.reason, actor: actorOf(request) },
-        guardOf(request),
-      ),
+    async (request, reply) => {
+      // The answer is stored with the idempotency key in the extension's own transaction, before the reply.
+      const answer = answeringGuard(request, reply, () => 200);
+      return answer.send(
+        await cases.extendComplaint(
+          request.params.id,
+          { reason: request.body.reason, actor: actorOf(request) },
+          answer.guard,
+        ),
+      );
+    },
   );
 }
 
@@ -358,8 +371,14 @@ function pendingChangeRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
         response: { 200: R.PendingChangeView, ...R.WRITE_ERRORS },
       },
     },
-    async (request) =>
-      cases.fourEyes.approve(request.params.id, actorOf(request), request.body.note, guardOf(request)),
+    async (request, reply) => {
+      // Stored with the key in the approval's transaction when the change is applied there; an operation applied
+      // after the approval commits (a strategy, a list entry) has its answer stored after it (FourEyes.approve).
+      const answer = answeringGuard(request, reply, () => 200);
+      return answer.send(
+        await cases.fourEyes.approve(request.params.id, actorOf(request), request.body.note, answer.guard),
+      );
+    },
   );
 
   app.post(
@@ -374,8 +393,13 @@ function pendingChangeRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
         response: { 200: R.PendingChangeView, ...R.WRITE_ERRORS },
       },
     },
-    async (request) =>
-      cases.fourEyes.reject(request.params.id, actorOf(request), request.body.note, guardOf(request)),
+    async (request, reply) => {
+      // The answer is stored with the idempotency key in the rejection's own transaction, before the reply.
+      const answer = answeringGuard(request, reply, () => 200);
+      return answer.send(
+        await cases.fourEyes.reject(request.params.id, actorOf(request), request.body.note, answer.guard),
+      );
+    },
   );
 }
 
@@ -403,12 +427,17 @@ function heldDrawRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
         },
       },
     },
-    async (request) =>
-      cases.challenge(
-        request.params.id,
-        { result: request.body.result, actor: actorOf(request) },
-        guardOf(request),
-      ),
+    async (request, reply) => {
+      // The answer is stored with the idempotency key in the step-up result's own transaction, before the reply.
+      const answer = answeringGuard(request, reply, () => 200);
+      return answer.send(
+        await cases.challenge(
+          request.params.id,
+          { result: request.body.result, actor: actorOf(request) },
+          answer.guard,
+        ),
+      );
+    },
   );
 
   app.post(
@@ -423,11 +452,16 @@ function heldDrawRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
         response: { 200: Type.Object({ drawId: Type.String(), status: Type.String() }), ...R.WRITE_ERRORS },
       },
     },
-    async (request) =>
-      cases.stopCooldown(
-        request.params.id,
-        { actor: actorOf(request), why: request.body.why },
-        guardOf(request),
-      ),
+    async (request, reply) => {
+      // The answer is stored with the idempotency key in the stop's own transaction, before the reply.
+      const answer = answeringGuard(request, reply, () => 200);
+      return answer.send(
+        await cases.stopCooldown(
+          request.params.id,
+          { actor: actorOf(request), why: request.body.why },
+          answer.guard,
+        ),
+      );
+    },
   );
 }

@@ -5,6 +5,7 @@ import { UUID_PATTERN } from '../../domain/index.js';
 import { LgError } from '../../domain/index.js';
 import { CONSENT_CHANNELS, CONSENT_PURPOSES, type ConsentServices } from '../../compliance/index.js';
 import { parseInstant } from '../instants.js';
+import { answeringGuard } from '../idempotency.js';
 import {
   guardOf,
   actorOf,
@@ -73,6 +74,8 @@ function consentRecordRoutes(app: TypedApp, services: ConsentServices): void {
     },
     async (request, reply) => {
       const body = request.body;
+      // The answer is stored with the idempotency key in the consent's own transaction, before the reply.
+      const answer = answeringGuard(request, reply, () => 201);
       const consent = await services.recordConsent(
         {
           nationalId: body.nationalId,
@@ -82,9 +85,9 @@ function consentRecordRoutes(app: TypedApp, services: ConsentServices): void {
           expiresAt: parseInstant(body.expiresAt, 'expiresAt'),
           recordedBy: actorOf(request),
         },
-        guardOf(request),
+        answer.guard,
       );
-      return reply.code(201).send(consent);
+      return answer.send(consent);
     },
   );
 
@@ -100,15 +103,15 @@ function consentRecordRoutes(app: TypedApp, services: ConsentServices): void {
         response: { 200: R.ConsentView, ...R.WRITE_ERRORS },
       },
     },
-    async (request) =>
-      services.withdrawConsent(
-        {
-          consentId: request.params.id,
-          reason: request.body.reason,
-          by: actorOf(request),
-        },
-        guardOf(request),
-      ),
+    async (request, reply) => {
+      // The answer is stored with the idempotency key in the withdrawal's own transaction, before the reply.
+      const answer = answeringGuard(request, reply, () => 200);
+      const consent = await services.withdrawConsent(
+        { consentId: request.params.id, reason: request.body.reason, by: actorOf(request) },
+        answer.guard,
+      );
+      return answer.send(consent);
+    },
   );
 
   app.get(
@@ -187,6 +190,8 @@ function bureauInquiryRoutes(app: TypedApp, services: ConsentServices): void {
       },
     },
     async (request, reply) => {
+      // Its answer is stored after the commit (the generic path): a pull's 201 carries the bureau's report, fetched
+      // after the inquiry commits (a unit never waits on the network), so the inquiry's unit cannot say it.
       const result = await services.pullForBorrower(
         {
           ...request.body,

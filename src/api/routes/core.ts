@@ -9,7 +9,8 @@ import { UUID_PATTERN } from '../../domain/index.js';
 import { FUNDING_MODES } from '../../domain/index.js';
 import type { CoreServices, DrawResult } from '../../core/index.js';
 import { answeringGuard } from '../idempotency.js';
-import { guardOf, READERS, RISK_WRITERS, WRITERS, typed, type TypedApp } from '../types.js';
+import { answeringProposal } from './pending-change.js';
+import { READERS, RISK_WRITERS, WRITERS, typed, type TypedApp } from '../types.js';
 import { parseInstant } from '../instants.js';
 
 /** The credit-line core over HTTP: applications, lines, actions, explanations, draws, loans, repayments. */
@@ -144,7 +145,7 @@ export type LineActionGate = (
   lineId: string,
   action: Omit<ActionBody, 'tempUntil'> & { tempUntil?: number },
   actor: string,
-  guard?: UnitGuard,
+  guard?: UnitGuard<PendingChangeView>,
 ) => Promise<PendingChangeView | undefined>;
 
 export function coreRoutes(core: CoreServices, lineActionGate?: LineActionGate): FastifyPluginAsync {
@@ -208,13 +209,16 @@ function lineActionRoutes(app: TypedApp, core: CoreServices, lineActionGate?: Li
     async (request, reply) => {
       const body = request.body;
       const tempUntil = parseInstant(body.tempUntil, 'tempUntil');
+      // Either the gate's proposal or the action commits the key, with its answer, in its own transaction.
+      const proposal = answeringProposal(request, reply);
       const pending = await lineActionGate?.(
         request.params.id,
         { ...body, tempUntil },
         request.principal?.actor ?? '',
-        guardOf(request),
+        proposal.guard,
       );
-      if (pending) return reply.code(202).send({ pendingChange: pending });
+      if (pending) return proposal.send(pending);
+      const action = answeringGuard(request, reply, () => 201);
       const result = await core.applyLineAction(
         request.params.id,
         {
@@ -229,9 +233,9 @@ function lineActionRoutes(app: TypedApp, core: CoreServices, lineActionGate?: Li
           tempUntil,
           note: body.note,
         },
-        guardOf(request),
+        action.guard,
       );
-      return reply.code(201).send(result);
+      return action.send(result);
     },
   );
 
@@ -257,7 +261,8 @@ function drawAndLoanRoutes(app: TypedApp, core: CoreServices): void {
   app.post(
     '/v1/lines/:id/draws',
     {
-      config: { roles: WRITERS, idempotent: true },
+      // Before its unit a draw only reads (signals, lists, quote), and its unit always writes its key with its answer.
+      config: { roles: WRITERS, idempotent: true, keyReadInUnit: true },
       schema: {
         tags: ['loans'],
         summary:

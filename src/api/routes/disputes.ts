@@ -1,20 +1,11 @@
-import type { UnitGuard } from '../../domain/index.js';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { UUID_PATTERN } from '../../domain/index.js';
 import type { CaseService } from '../../cases/index.js';
 import { DISPUTE_TARGET_KINDS, type ConsentServices } from '../../compliance/index.js';
-import {
-  guardOf,
-  actorOf,
-  BORROWERS,
-  CASE_WORKERS,
-  READERS,
-  WRITERS,
-  typed,
-  type TypedApp,
-} from '../types.js';
+import { actorOf, BORROWERS, CASE_WORKERS, READERS, WRITERS, typed, type TypedApp } from '../types.js';
 import { borrowerOf } from './me.js';
+import { answeringGuard } from '../idempotency.js';
 import * as R from './responses.js';
 
 /**
@@ -54,32 +45,24 @@ const BureauNotices = Type.Object({ items: Type.Array(R.BureauNoticeView) });
 
 const tags = ['disputes'];
 
-/** What both dispute route groups share: the services, the dispute reads, and raising a dispute through a case. */
+/** What both dispute route groups share: the services and the dispute reads. */
 interface DisputeRouteContext {
   readonly deps: DisputeRoutesDeps;
   readonly disputes: ConsentServices['disputes'];
-  readonly raise: (
-    input: Parameters<CaseService['raiseDispute']>[0],
-    guard: UnitGuard | undefined,
-  ) => ReturnType<ConsentServices['disputes']['get']>;
 }
 
 export function disputeRoutes(deps: DisputeRoutesDeps): FastifyPluginAsync {
   const disputes = deps.consents.disputes;
-  const raise = async (input: Parameters<CaseService['raiseDispute']>[0], guard: UnitGuard | undefined) => {
-    const raised = await deps.cases.raiseDispute(input, guard);
-    return disputes.get(raised.id);
-  };
   return async (instance) => {
     const app = typed(instance);
-    const context: DisputeRouteContext = { deps, disputes, raise };
+    const context: DisputeRouteContext = { deps, disputes };
     myDisputeRoutes(app, context);
     operatorDisputeRoutes(app, context);
   };
 }
 
 /** The borrower's own disputes and bureau notices, with their token. */
-function myDisputeRoutes(app: TypedApp, { deps, disputes, raise }: DisputeRouteContext): void {
+function myDisputeRoutes(app: TypedApp, { deps, disputes }: DisputeRouteContext): void {
   app.post(
     '/v1/me/disputes',
     {
@@ -92,18 +75,21 @@ function myDisputeRoutes(app: TypedApp, { deps, disputes, raise }: DisputeRouteC
         response: { 201: R.DisputeView, ...R.WRITE_ERRORS },
       },
     },
-    async (request, reply) =>
-      reply.code(201).send(
-        await raise(
+    async (request, reply) => {
+      // The answer is stored with the idempotency key in the dispute's own transaction, before the reply.
+      const answer = answeringGuard(request, reply, () => 201);
+      return answer.send(
+        await deps.cases.raiseDispute(
           {
             borrowerId: borrowerOf(request),
             target: request.body.target,
             text: request.body.text,
             raisedBy: 'borrower',
           },
-          guardOf(request),
+          answer.guard,
         ),
-      ),
+      );
+    },
   );
 
   app.get(
@@ -148,7 +134,7 @@ function myDisputeRoutes(app: TypedApp, { deps, disputes, raise }: DisputeRouteC
 }
 
 /** An operator's disputes for a borrower, and that borrower's bureau notices. */
-function operatorDisputeRoutes(app: TypedApp, { deps, disputes, raise }: DisputeRouteContext): void {
+function operatorDisputeRoutes(app: TypedApp, { deps, disputes }: DisputeRouteContext): void {
   app.post(
     '/v1/disputes',
     {
@@ -160,18 +146,21 @@ function operatorDisputeRoutes(app: TypedApp, { deps, disputes, raise }: Dispute
         response: { 201: R.DisputeView, ...R.WRITE_ERRORS },
       },
     },
-    async (request, reply) =>
-      reply.code(201).send(
-        await raise(
+    async (request, reply) => {
+      // The answer is stored with the idempotency key in the dispute's own transaction, before the reply.
+      const answer = answeringGuard(request, reply, () => 201);
+      return answer.send(
+        await deps.cases.raiseDispute(
           {
             borrowerId: request.body.borrowerId,
             target: request.body.target,
             text: request.body.text,
             raisedBy: actorOf(request),
           },
-          guardOf(request),
+          answer.guard,
         ),
-      ),
+      );
+    },
   );
 
   app.get(

@@ -3,7 +3,8 @@ import * as R from './responses.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { UUID_PATTERN } from '../../domain/index.js';
 import { CHECKPOINTS_LIST_MAX, type LedgerEvidence } from '../../compliance/index.js';
-import { guardOf, BORROWERS, READERS, typed, type TypedApp } from '../types.js';
+import { BORROWERS, READERS, typed, type TypedApp } from '../types.js';
+import { answeringGuard } from '../idempotency.js';
 import { LgError } from '../../domain/index.js';
 
 /**
@@ -85,7 +86,11 @@ function ledgerCheckpointRoutes(app: TypedApp, evidence: LedgerEvidence): void {
         response: { 201: R.SignedCheckpoint, ...R.WRITE_ERRORS },
       },
     },
-    async (request, reply) => reply.code(201).send(await evidence.checkpoint(guardOf(request))),
+    async (request, reply) => {
+      // The answer is stored with the idempotency key in the checkpoint's own transaction, before the reply.
+      const answer = answeringGuard(request, reply, () => 201);
+      return answer.send(await evidence.checkpoint(answer.guard));
+    },
   );
 }
 

@@ -5,7 +5,9 @@ import type { PendingChangeView } from '../../cases/index.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { LgError } from '../../domain/index.js';
 import type { ModelRegistry } from '../../scoring/index.js';
-import { guardOf, actorOf, READERS, RISK_WRITERS, typed } from '../types.js';
+import { actorOf, READERS, RISK_WRITERS, typed } from '../types.js';
+import { answeringGuard } from '../idempotency.js';
+import { answeringProposal } from './pending-change.js';
 
 /**
  * The model registry over HTTP (issues 11 and 12): which versions are registered, which one an unversioned
@@ -18,7 +20,7 @@ export interface ModelRouteDeps {
       id: string,
       version: number,
       actor: string,
-      guard?: UnitGuard,
+      guard?: UnitGuard<PendingChangeView>,
     ): Promise<PendingChangeView | undefined>;
   };
 }
@@ -86,9 +88,12 @@ export function modelRoutes(deps: ModelRouteDeps): FastifyPluginAsync {
         const { id, version } = request.params;
         if (!(await deps.models.get(id, version)))
           throw new LgError('LG_MODEL_NOT_FOUND', `model ${id} has no version ${version}`);
-        const pending = await deps.gates.modelActivation(id, version, actorOf(request), guardOf(request));
-        if (pending) return reply.code(202).send({ pendingChange: pending });
-        return deps.models.activate(id, version, actorOf(request), guardOf(request));
+        // Either the gate's proposal or the activation commits the key, with its answer, in its own transaction.
+        const proposal = answeringProposal(request, reply);
+        const pending = await deps.gates.modelActivation(id, version, actorOf(request), proposal.guard);
+        if (pending) return proposal.send(pending);
+        const answer = answeringGuard(request, reply, () => 200);
+        return answer.send(await deps.models.activate(id, version, actorOf(request), answer.guard));
       },
     );
   };

@@ -10,7 +10,9 @@ import { LIST_ENTITY_TYPES, LIST_KINDS } from '../../monitor/index.js';
 import { listAlerts } from '../../cases/index.js';
 import type { MonitorService } from '../../monitor/index.js';
 import { describePack } from '../../monitor/index.js';
-import { guardOf, actorOf, READERS, RISK_WRITERS, WRITERS, typed, type TypedApp } from '../types.js';
+import { actorOf, READERS, RISK_WRITERS, WRITERS, typed, type TypedApp } from '../types.js';
+import { answeringGuard } from '../idempotency.js';
+import { answeringProposal } from './pending-change.js';
 import { EpochMs, instantText, parseInstant } from '../instants.js';
 
 export interface MonitorRoutesDeps {
@@ -22,7 +24,7 @@ export interface MonitorRoutesDeps {
     listAdd(
       entry: Omit<Static<typeof NewEntry>, 'expiresAt'> & { expiresAt?: number },
       actor: string,
-      guard?: UnitGuard,
+      guard?: UnitGuard<PendingChangeView>,
     ): Promise<PendingChangeView | undefined>;
     listRemove(entryId: string, actor: string): Promise<PendingChangeView | undefined>;
   };
@@ -221,18 +223,17 @@ function listWriteRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
     async (request, reply) => {
       const body = request.body;
       const expiresAt = parseInstant(body.expiresAt, 'expiresAt');
+      // Either the gate's proposal or the entry commits the key, with its answer, in its own transaction.
+      const proposal = answeringProposal(request, reply);
       const pending = await listGates?.listAdd(
         { ...body, expiresAt },
         request.principal?.actor ?? '',
-        guardOf(request),
+        proposal.guard,
       );
-      if (pending) return reply.code(202).send({ pendingChange: pending });
-      const entry = await monitor.lists.add(
-        { ...body, expiresAt, addedBy: actorOf(request) },
-        guardOf(request),
-      );
-      void reply.code(201);
-      return publicEntry(entry);
+      if (pending) return proposal.send(pending);
+      const answer = answeringGuard(request, reply, () => 201, publicEntry);
+      const entry = await monitor.lists.add({ ...body, expiresAt, addedBy: actorOf(request) }, answer.guard);
+      return answer.send(entry);
     },
   );
 
@@ -322,7 +323,12 @@ function listAdminRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
         },
       },
     },
-    async (request) => monitor.lists.importFrom(request.body, actorOf(request), guardOf(request)),
+    async (request, reply) => {
+      // The answer is stored with the idempotency key in the import's own transaction, before the reply (an import
+      // that adds nothing writes nothing: its answer is stored after it, as any answer without a unit).
+      const answer = answeringGuard(request, reply, () => 200);
+      return answer.send(await monitor.lists.importFrom(request.body, actorOf(request), answer.guard));
+    },
   );
 }
 

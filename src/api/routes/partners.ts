@@ -7,7 +7,8 @@ import type { RandomSource } from '../../domain/index.js';
 import type { CoreServices } from '../../core/index.js';
 import { createApiKey } from '../api-keys.js';
 import type { DbTx } from '../../store/index.js';
-import { guardOf, actorOf, PARTNER_READERS, READERS, RISK_WRITERS, typed, type TypedApp } from '../types.js';
+import { actorOf, PARTNER_READERS, READERS, RISK_WRITERS, typed, type TypedApp } from '../types.js';
+import { answeringGuard } from '../idempotency.js';
 
 /** 助贷 partners over HTTP: the registry, status changes, partner keys, channel quality, and the partner-scoped view. */
 const IdParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
@@ -70,8 +71,11 @@ function partnerRegistryRoutes(app: TypedApp, { core }: PartnerRouteDeps): void 
         response: { 201: R.PartnerView, ...R.WRITE_ERRORS },
       },
     },
-    async (request, reply) =>
-      reply.code(201).send(await core.createPartner(request.body, actorOf(request), guardOf(request))),
+    async (request, reply) => {
+      // The answer is stored with the idempotency key in the registration's own transaction, before the reply.
+      const answer = answeringGuard(request, reply, () => 201);
+      return answer.send(await core.createPartner(request.body, actorOf(request), answer.guard));
+    },
   );
 
   app.get(
@@ -113,12 +117,12 @@ function partnerRegistryRoutes(app: TypedApp, { core }: PartnerRouteDeps): void 
         response: { 200: R.PartnerView, ...R.WRITE_ERRORS },
       },
     },
-    async (request) =>
-      core.setPartnerStatus(
-        request.params.id,
-        { ...request.body, actor: actorOf(request) },
-        guardOf(request),
-      ),
+    async (request, reply) => {
+      // The answer is stored with the idempotency key in the status change's own transaction, before the reply.
+      const answer = answeringGuard(request, reply, () => 200);
+      const change = { ...request.body, actor: actorOf(request) };
+      return answer.send(await core.setPartnerStatus(request.params.id, change, answer.guard));
+    },
   );
 }
 

@@ -6,7 +6,8 @@ import { PRODUCT_DEFAULTS, type ProductTerms } from '../../domain/index.js';
 import { REPAYMENT_METHODS } from '../../domain/index.js';
 import { PREPAYMENT_MODES } from '../../domain/index.js';
 import { PRODUCT_ID_PATTERN, purposeCatalogue, type CoreServices } from '../../core/index.js';
-import { guardOf, actorOf, READERS, RISK_WRITERS, typed, type TypedApp } from '../types.js';
+import { actorOf, READERS, RISK_WRITERS, typed, type TypedApp } from '../types.js';
+import { answeringGuard } from '../idempotency.js';
 
 /** The product catalogue over HTTP: list, read every version, create, add a version (versions are never edited). */
 const MinorMax = Number.MAX_SAFE_INTEGER;
@@ -172,15 +173,17 @@ function productCatalogueWriteRoutes(app: TypedApp, core: CoreServices): void {
     },
     async (request, reply) => {
       const { id, ...terms } = request.body;
+      // The answer is stored with the idempotency key in the product's own transaction, before the reply.
+      const answer = answeringGuard(request, reply, () => 201);
       const result = await core.createProduct(
         {
           id,
           terms: termsOf(terms),
           actor: actorOf(request),
         },
-        guardOf(request),
+        answer.guard,
       );
-      return reply.code(201).send(result);
+      return answer.send(result);
     },
   );
 
@@ -195,7 +198,11 @@ function productCatalogueWriteRoutes(app: TypedApp, core: CoreServices): void {
         response: { 200: R.ProductView, ...R.WRITE_ERRORS },
       },
     },
-    async (request) => core.retireProduct(request.params.id, actorOf(request), guardOf(request)),
+    async (request, reply) => {
+      // The answer is stored with the idempotency key in the retirement's own transaction, before the reply.
+      const answer = answeringGuard(request, reply, () => 200);
+      return answer.send(await core.retireProduct(request.params.id, actorOf(request), answer.guard));
+    },
   );
 
   app.post(
@@ -212,6 +219,8 @@ function productCatalogueWriteRoutes(app: TypedApp, core: CoreServices): void {
     },
     async (request, reply) => {
       const { expectedVersion, ...terms } = request.body;
+      // The answer is stored with the idempotency key in the version's own transaction, before the reply.
+      const answer = answeringGuard(request, reply, () => 201);
       const result = await core.createProductVersion(
         request.params.id,
         {
@@ -219,9 +228,9 @@ function productCatalogueWriteRoutes(app: TypedApp, core: CoreServices): void {
           expectedVersion,
           actor: actorOf(request),
         },
-        guardOf(request),
+        answer.guard,
       );
-      return reply.code(201).send(result);
+      return answer.send(result);
     },
   );
 }

@@ -2,11 +2,13 @@ import type { UnitGuard } from '../../domain/index.js';
 import { Type, type Static } from '@sinclair/typebox';
 import * as R from './responses.js';
 import type { PendingChangeView } from '../../cases/index.js';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { parseIsoDate, MS_PER_DAY } from '../../domain/index.js';
 import { LgError } from '../../domain/index.js';
 import type { EngineService } from '../../engine/index.js';
-import { guardOf, actorOf, READERS, RISK_WRITERS, typed, type TypedApp } from '../types.js';
+import { actorOf, READERS, RISK_WRITERS, typed, type TypedApp } from '../types.js';
+import { answeringGuard } from '../idempotency.js';
+import { answeringProposal } from './pending-change.js';
 
 /** Strategies, versions, activation, simulation, stored decisions and macro overlays over HTTP (issue 3). */
 export interface StrategyRouteDeps {
@@ -17,9 +19,13 @@ export interface StrategyRouteDeps {
       id: string,
       version: number,
       actor: string,
-      guard?: UnitGuard,
+      guard?: UnitGuard<PendingChangeView>,
     ): Promise<PendingChangeView | undefined>;
-    overlay(input: OverlayBody, actor: string, guard?: UnitGuard): Promise<PendingChangeView | undefined>;
+    overlay(
+      input: OverlayBody,
+      actor: string,
+      guard?: UnitGuard<PendingChangeView>,
+    ): Promise<PendingChangeView | undefined>;
   };
 }
 
@@ -157,9 +163,9 @@ function strategyDocumentRoutes(app: TypedApp, deps: StrategyRouteDeps): void {
       },
     },
     async (request, reply) => {
-      const record = await engine.saveVersion(request.body, actorOf(request), guardOf(request));
-      void reply.code(201);
-      return record;
+      // The answer is stored with the idempotency key in the version's own transaction, before the reply.
+      const answer = answeringGuard(request, reply, () => 201);
+      return answer.send(await engine.saveVersion(request.body, actorOf(request), answer.guard));
     },
   );
 }
@@ -216,7 +222,6 @@ function strategyVersionRoutes(app: TypedApp, deps: StrategyRouteDeps): void {
 
 /** Activating a version, directly or through four eyes. */
 function strategyActivationRoutes(app: TypedApp, deps: StrategyRouteDeps): void {
-  const { engine } = deps;
   app.post(
     '/v1/strategies/:id/versions/:version/activate',
     {
@@ -229,16 +234,8 @@ function strategyActivationRoutes(app: TypedApp, deps: StrategyRouteDeps): void 
         response: { 200: R.StrategyVersionRecord, 202: R.PendingChangeAnswer, ...R.WRITE_ERRORS },
       },
     },
-    async (request, reply) => {
-      const pending = await deps.gates?.strategyActivation(
-        request.params.id,
-        request.params.version,
-        request.principal?.actor ?? '',
-        guardOf(request),
-      );
-      if (pending) return reply.code(202).send({ pendingChange: pending });
-      return engine.activate(request.params.id, request.params.version, actorOf(request), guardOf(request));
-    },
+    async (request, reply) =>
+      activateVersion(deps, { request, reply }, request.params.id, request.params.version),
   );
 
   app.post(
@@ -253,16 +250,8 @@ function strategyActivationRoutes(app: TypedApp, deps: StrategyRouteDeps): void 
         response: { 200: R.StrategyVersionRecord, 202: R.PendingChangeAnswer, ...R.WRITE_ERRORS },
       },
     },
-    async (request, reply) => {
-      const pending = await deps.gates?.strategyActivation(
-        request.params.id,
-        request.body.version,
-        request.principal?.actor ?? '',
-        guardOf(request),
-      );
-      if (pending) return reply.code(202).send({ pendingChange: pending });
-      return engine.activate(request.params.id, request.body.version, actorOf(request), guardOf(request));
-    },
+    async (request, reply) =>
+      activateVersion(deps, { request, reply }, request.params.id, request.body.version),
   );
 }
 
@@ -349,19 +338,19 @@ function overlayRoutes(app: TypedApp, deps: StrategyRouteDeps): void {
       },
     },
     async (request, reply) => {
-      const pending = await deps.gates?.overlay(
-        request.body,
-        request.principal?.actor ?? '',
-        guardOf(request),
-      );
-      if (pending) return reply.code(202).send({ pendingChange: pending });
-      return engine.setOverlay(
+      // Either the gate's proposal or the overlay change commits the key, with its answer, in its own transaction.
+      const proposal = answeringProposal(request, reply);
+      const pending = await deps.gates?.overlay(request.body, request.principal?.actor ?? '', proposal.guard);
+      if (pending) return proposal.send(pending);
+      const answer = answeringGuard(request, reply, () => 200);
+      const overlay = await engine.setOverlay(
         request.body.name,
         request.body.value,
         actorOf(request),
         request.body.description,
-        guardOf(request),
+        answer.guard,
       );
+      return answer.send(overlay);
     },
   );
 
@@ -378,6 +367,29 @@ function overlayRoutes(app: TypedApp, deps: StrategyRouteDeps): void {
     },
     async (request) => ({ changes: await engine.overlayHistory(request.query.name) }),
   );
+}
+
+/**
+ * Activates a version, or holds it for a second person: either the gate's proposal or the activation commits the key,
+ * with its answer, in its own transaction.
+ */
+async function activateVersion(
+  deps: StrategyRouteDeps,
+  exchange: { request: FastifyRequest; reply: FastifyReply },
+  id: string,
+  version: number,
+): Promise<FastifyReply> {
+  const { request, reply } = exchange;
+  const proposal = answeringProposal(request, reply);
+  const pending = await deps.gates?.strategyActivation(
+    id,
+    version,
+    request.principal?.actor ?? '',
+    proposal.guard,
+  );
+  if (pending) return proposal.send(pending);
+  const answer = answeringGuard(request, reply, () => 200);
+  return answer.send(await deps.engine.activate(id, version, actorOf(request), answer.guard));
 }
 
 async function candidateOf(engine: EngineService, id: string, body: SimulateBody): Promise<unknown> {

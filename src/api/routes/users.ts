@@ -18,7 +18,8 @@ import {
   revokeApiKey,
   BORROWER_TOKEN_TTL_MS_MAX,
 } from '../api-keys.js';
-import { guardOf, actorOf, ROLES, type Role, typed, type TypedApp } from '../types.js';
+import { actorOf, ROLES, type Role, typed, type TypedApp } from '../types.js';
+import { answeringGuard } from '../idempotency.js';
 
 /** People, their keys, and borrower tokens (issue 11). */
 export interface UserRoutesDeps {
@@ -78,12 +79,12 @@ function userAccountRoutes(app: TypedApp, deps: UserRoutesDeps): void {
         response: { 201: R.UserView, ...R.WRITE_ERRORS },
       },
     },
-    async (request, reply) =>
-      reply
-        .code(201)
-        .send(
-          await createUser(deps.store, deps, { ...request.body, actor: actorOf(request) }, guardOf(request)),
-        ),
+    async (request, reply) => {
+      // The answer is stored with the idempotency key in the user's own transaction, before the reply.
+      const answer = answeringGuard(request, reply, () => 201);
+      const input = { ...request.body, actor: actorOf(request) };
+      return answer.send(await createUser(deps.store, deps, input, answer.guard));
+    },
   );
 
   app.get(
