@@ -19,7 +19,7 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 import { LgError, isLgError } from '../domain/index.js';
 import type { Clock } from '../domain/index.js';
 import type { Store } from '../store/index.js';
-import { RETRY_AFTER_SECONDS, isStoreUnavailableError } from '../store/index.js';
+import { RETRY_AFTER_SECONDS, isRetryableTransactionError, isStoreUnavailableError } from '../store/index.js';
 import { createIdempotency } from './idempotency.js';
 import type { Principal } from './types.js';
 import { assertBodyShape } from './body-shape.js';
@@ -417,6 +417,11 @@ export function toLgError(error: unknown): LgError {
     return new LgError(
       'LG_STORE_UNAVAILABLE',
       'the database is unreachable; retry shortly with the same Idempotency-Key (a write that did commit is not repeated)',
+    );
+  if (isRetryableTransactionError(error))
+    return new LgError(
+      'LG_STORE_UNAVAILABLE',
+      'the database rolled this request back for a reason of timing (a deadlock, a schema change under it); nothing was written: retry with the same Idempotency-Key',
     );
   const fe = error as Partial<FastifyError> & {
     validation?: { instancePath?: string; message?: string; params?: unknown }[];

@@ -53,5 +53,30 @@ export function isStoreUnavailableError(error: unknown): boolean {
   return false;
 }
 
+/**
+ * SQLSTATEs after which the same transaction, run again, should succeed: PostgreSQL rolled it back for a reason of
+ * timing, not of the request. A statement prepared before a schema change that altered its result columns fails once
+ * inside a transaction (src/store/prepared.ts: the connection has forgotten it by the next try); a deadlock or a
+ * serialization failure is PostgreSQL's own "retry the transaction". Nothing committed, so a client told to retry
+ * (503) does no harm, where a 500 would say the request itself was at fault.
+ */
+const RETRY_TRANSACTION_SQLSTATES = new Set(['40001', '40P01']);
+const STALE_PLAN = { code: '0A000', message: 'cached plan must not change result type' } as const;
+
+/** True when `error` rolled back a transaction that would succeed if run again (see RETRY_TRANSACTION_SQLSTATES). */
+export function isRetryableTransactionError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code } = error as { code?: unknown };
+  if (typeof code !== 'string') return false;
+  return RETRY_TRANSACTION_SQLSTATES.has(code) || isStalePlanError(error);
+}
+
+/** `cached plan must not change result type`: a prepared statement whose result columns a schema change altered. */
+export function isStalePlanError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === STALE_PLAN.code && typeof message === 'string' && message.includes(STALE_PLAN.message);
+}
+
 /** How long a client is asked to wait before retrying while a dependency is down (Retry-After, seconds). */
 export const RETRY_AFTER_SECONDS = 2;

@@ -40,6 +40,6 @@ export type {
   OverviewWindow,
 } from './console.js';
 export { createCoreStore } from './core.js';
-export { isStoreUnavailableError } from './faults.js';
+export { isRetryableTransactionError, isStoreUnavailableError } from './faults.js';
 export { outsideUnitOfWork } from './group-commit.js';
 export { openReadOnlySqlite } from './read-only.js';

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { isStalePlanError } from './faults.js';
 
 /**
  * Named prepared statements on PostgreSQL. Kysely sends every statement unnamed, so PostgreSQL parses and plans it on
@@ -14,8 +15,8 @@ import pg from 'pg';
  * `select *`: a rolling upgrade's, or `ledger verify` after migrating a live store) fails with `cached plan must not
  * change result type`. The connection then forgets its names, so the statement is prepared again: outside a
  * transaction it is retried at once, transparently; inside one the transaction is already aborted, so the unit fails
- * once (a 500; its retry runs). Connection poolers in transaction mode that do not track prepared statements need
- * LINEGUARD_PG_PREPARED=0.
+ * once, answered 503 asking for a retry (isRetryableTransactionError in src/store/faults.ts), and the retry runs.
+ * Connection poolers in transaction mode that do not track prepared statements need LINEGUARD_PG_PREPARED=0.
  */
 export const NAMED_PER_CONNECTION = 256;
 
@@ -43,7 +44,7 @@ function prepareOn(client: pg.PoolClient): void {
       name === undefined ? { text, values } : { name, text, values },
     ]) as Promise<unknown>;
     return sent.catch((error: unknown) => {
-      if (!isStalePlan(error)) throw error;
+      if (!isStalePlanError(error)) throw error;
       // New names: every statement this connection prepared is parsed again on its next use.
       names = new Map();
       generation += 1;
@@ -66,15 +67,4 @@ function transactionStateAfter(text: string, inTransaction: boolean): boolean {
   if (/^\s*(begin|start\s+transaction)\b/i.test(text)) return true;
   if (/^\s*(commit|end|abort)\b/i.test(text) || /^\s*rollback\s*;?\s*$/i.test(text)) return false;
   return inTransaction;
-}
-
-function isStalePlan(error: unknown): boolean {
-  const e = error as { code?: unknown; message?: unknown } | null;
-  return (
-    e !== null &&
-    typeof e === 'object' &&
-    e.code === '0A000' &&
-    typeof e.message === 'string' &&
-    e.message.includes('cached plan must not change result type')
-  );
 }

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { sql } from 'kysely';
 import { createIsolatedPostgresSchema, openStore, type Store } from '../../src/store/db.js';
 import { NAMED_PER_CONNECTION } from '../../src/store/prepared.js';
+import { toLgError } from '../../src/api/server.js';
 import { TEST_DATABASE_URL } from '../helpers/stores.js';
 
 /**
@@ -76,7 +77,15 @@ describe.skipIf(!TEST_DATABASE_URL)('prepared statements (postgres)', () => {
       s.transaction(async (tx) => (await sql`select * from probe where id = ${1}`.execute(tx)).rows);
     expect(await inUnit()).toEqual([{ id: 1, a: 'one' }]);
     await addColumn('c');
-    await expect(inUnit()).rejects.toThrow(/cached plan must not change result type/);
+    const failed = await inUnit().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failed).toMatchObject({
+      message: expect.stringMatching(/cached plan must not change result type/),
+    });
+    // Answered as "retry" (nothing was written), not as the server's fault.
+    expect(toLgError(failed)).toMatchObject({ code: 'LG_STORE_UNAVAILABLE', status: 503 });
     expect(await inUnit()).toEqual([{ id: 1, a: 'one', c: null }]);
   });
 
