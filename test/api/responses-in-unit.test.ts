@@ -8,6 +8,7 @@ import { createUser, createUserKey } from '../../src/api/api-keys.js';
 import { createIsolatedPostgresSchema } from '../../src/store/db.js';
 import {
   adminHeaders,
+  PARTNER_INPUT,
   STRONG_APPLICANT,
   startTestApp,
   TEST_ADMIN_KEY,
@@ -15,6 +16,7 @@ import {
 } from '../helpers/app.js';
 import { keyRow, refuseKeyRowUpdates, TEST_DATABASE_URL } from '../helpers/stores.js';
 import { residentId } from '../core/harness.js';
+import { DAILY_PRODUCT } from '../lending/helpers.js';
 
 /**
  * Issue 13, "idempotent responses stored after the reply", for the staff's writes: a manual line action (and its
@@ -39,19 +41,8 @@ const STORES = [
   },
 ] as const;
 
-const PRODUCT_TERMS = {
-  name: '随借随还 日息',
-  currency: 'CNY',
-  rateMin: 0.0365,
-  rateMax: 0.1825,
-  dayCount: 'ACT_365',
-  termsMonths: [1, 3, 6, 12],
-  methods: ['DAILY_INTEREST', 'EQUAL_INSTALLMENT', 'EQUAL_PRINCIPAL'],
-  amountMinMinor: 10_000,
-  amountMaxMinor: 20_000_000,
-  lateFee: { amountMinor: 2_000, capMinor: 10_000 },
-  graceDays: 3,
-};
+/** The lending tests' daily-interest product, under an id of its own. */
+const { id: _dailyId, ...PRODUCT_TERMS } = DAILY_PRODUCT;
 
 /** A 32-byte sharing key (hex) agreed with a partner institution. */
 const SHARING_KEY = 'ab'.repeat(32);
@@ -172,13 +163,7 @@ for (const store of STORES)
         const partner = await acknowledgedAndReplayed({
           url: '/v1/partners',
           key: 'partner',
-          payload: {
-            name: '测试助贷平台',
-            type: 'PLATFORM_OPERATOR',
-            licenceNo: 'TEST-0001',
-            contractStart: '2026-01-01',
-            contractEnd: '2030-12-31',
-          },
+          payload: PARTNER_INPUT,
           status: 201,
         });
         await acknowledgedAndReplayed({

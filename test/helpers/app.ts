@@ -95,6 +95,15 @@ export const STRONG_APPLICANT = {
  * A 助贷 platform operator registered through the API and a key bound to it: the only kind of `partner` key there
  * is (a partner-role key without a partner is refused), for suites that sign in as every role.
  */
+/** A loan-facilitation partner as the tests register it. */
+export const PARTNER_INPUT = {
+  name: '测试助贷平台',
+  type: 'PLATFORM_OPERATOR',
+  licenceNo: 'TEST-0001',
+  contractStart: '2026-01-01',
+  contractEnd: '2030-12-31',
+};
+
 let partnersMinted = 0;
 
 export async function mintPartnerKey(server: FastifyInstance): Promise<string> {
@@ -102,13 +111,7 @@ export async function mintPartnerKey(server: FastifyInstance): Promise<string> {
     method: 'POST',
     url: '/v1/partners',
     headers: adminHeaders(`test-partner-${++partnersMinted}`),
-    payload: {
-      name: '测试助贷平台',
-      type: 'PLATFORM_OPERATOR',
-      licenceNo: 'TEST-0001',
-      contractStart: '2026-01-01',
-      contractEnd: '2030-12-31',
-    },
+    payload: PARTNER_INPUT,
   });
   if (partner.statusCode !== 201) throw new Error(`partner not registered: ${partner.body}`);
   const minted = await server.inject({
