@@ -7,6 +7,7 @@ import {
   RETRY_AFTER_SECONDS,
   loadIdempotencyRow,
   storeIdempotentResponses,
+  type ResponsePlacement,
   type Store,
 } from '../store/index.js';
 import type { IdempotencyClaim } from '../core/index.js';
@@ -54,6 +55,8 @@ interface PendingResponse {
   readonly scope: string;
   readonly key: string;
   readonly response: StoredResponse;
+  /** Over the key row its request committed, or beside another request's (ResponsePlacement). */
+  readonly placement: ResponsePlacement;
   readonly log: FastifyRequest['log'];
 }
 
@@ -128,17 +131,25 @@ async function flushResponses(state: IdempotencyState): Promise<boolean> {
   pending.clear();
   const now = state.clock.now();
   try {
-    const rows = batch.map(([, p]) => ({
-      scope: p.scope,
-      idem_key: p.key,
-      request_hash: p.response.hash,
-      state: 'done',
-      status_code: p.response.status,
-      response_body: p.response.body,
-      created_at: now,
-    }));
-    // One retry: a pooled connection that just dropped is replaced by a fresh one (store/db.ts).
-    await storeIdempotentResponses(store, rows).catch(() => storeIdempotentResponses(store, rows));
+    const rowsPlaced = (placement: ResponsePlacement) =>
+      batch
+        .filter(([, p]) => p.placement === placement)
+        .map(([, p]) => ({
+          scope: p.scope,
+          idem_key: p.key,
+          request_hash: p.response.hash,
+          state: 'done',
+          status_code: p.response.status,
+          response_body: p.response.body,
+          created_at: now,
+        }));
+    for (const placement of ['over', 'beside'] as const) {
+      const rows = rowsPlaced(placement);
+      // One retry: a pooled connection that just dropped is replaced by a fresh one (store/db.ts).
+      await storeIdempotentResponses(store, rows, placement).catch(() =>
+        storeIdempotentResponses(store, rows, placement),
+      );
+    }
     return true;
   } catch (error) {
     for (const [, p] of batch) p.log.error({ err: error }, 'could not record an idempotent response');
@@ -248,8 +259,10 @@ async function record(
   if (reply.statusCode < 300 && !owned.committed)
     state.onUnguarded?.(request.routeOptions.url ?? request.url);
   const response: StoredResponse = { hash: owned.hash, status: reply.statusCode, body: payload };
-  state.recording.set(ownedId, response);
-  state.pending.set(ownedId, { scope: owned.scope, key: owned.key, response, log: request.log });
+  const placement: ResponsePlacement = owned.committed ? 'over' : 'beside';
+  // A response placed beside may find the key taken and not be stored: a retry must then read what is.
+  if (placement === 'over') state.recording.set(ownedId, response);
+  state.pending.set(ownedId, { scope: owned.scope, key: owned.key, response, placement, log: request.log });
   // Responses finished in the same turn of the event loop are stored together: one unit, one statement per chunk.
   state.scheduledFlush ??= new Promise<boolean>((resolve) =>
     setImmediate(() => resolve(flushResponses(state))),

@@ -111,8 +111,12 @@ export async function findBorrowerToken(
 const RESPONSES_PER_STATEMENT = 100;
 
 const LOAD_SQL = 'select * from "idempotency_keys" where "scope" = ? and "idem_key" = ?';
-const STORE_RESPONSE_SQL =
-  'insert into "idempotency_keys" ("scope", "idem_key", "request_hash", "state", "status_code", "response_body", "created_at") values (?, ?, ?, ?, ?, ?, ?) on conflict ("scope", "idem_key") do update set "state" = excluded."state", "status_code" = excluded."status_code", "response_body" = excluded."response_body"';
+const INSERT_RESPONSE_SQL =
+  'insert into "idempotency_keys" ("scope", "idem_key", "request_hash", "state", "status_code", "response_body", "created_at") values (?, ?, ?, ?, ?, ?, ?) on conflict ("scope", "idem_key")';
+const STORE_RESPONSE_SQL = {
+  over: `${INSERT_RESPONSE_SQL} do update set "state" = excluded."state", "status_code" = excluded."status_code", "response_body" = excluded."response_body"`,
+  beside: `${INSERT_RESPONSE_SQL} do nothing`,
+} as const;
 
 /**
  * The committed record of a key, read without waiting for the writer's open batch (synchronously on SQLite's reader,
@@ -139,12 +143,25 @@ export async function loadIdempotencyRow(
   return result.rows[0];
 }
 
-/** Stores finished responses (upsert over the claim row): one synchronous unit on SQLite, multi-row statements elsewhere. */
-export async function storeIdempotentResponses(store: Store, rows: readonly IdempotencyRow[]): Promise<void> {
+/**
+ * Where a finished response goes: `over` the key row its own request committed (the claim row, or the answer its
+ * unit stored when the reply differs), or `beside` any row, for a request that committed nothing (a refusal before its
+ * unit): such a response must never replace the key of another request that took it meanwhile (another process, the
+ * same key), whose client is owed that request's answer.
+ */
+export type ResponsePlacement = keyof typeof STORE_RESPONSE_SQL;
+
+/** Stores finished responses: one synchronous unit on SQLite, multi-row statements elsewhere. */
+export async function storeIdempotentResponses(
+  store: Store,
+  rows: readonly IdempotencyRow[],
+  placement: ResponsePlacement,
+): Promise<void> {
+  if (rows.length === 0) return;
   if (store.sync) {
     // Not deferrable: the replies wait for it. It joins the batch the writer is about to commit (group-commit.ts).
     await store.sync.transaction((syncSql) => {
-      for (const row of rows) syncSql.run(STORE_RESPONSE_SQL, Object.values(row));
+      for (const row of rows) syncSql.run(STORE_RESPONSE_SQL[placement], Object.values(row));
     });
     return;
   }
@@ -152,20 +169,21 @@ export async function storeIdempotentResponses(store: Store, rows: readonly Idem
   const upsert = (db: Db, chunk: readonly IdempotencyRow[]) =>
     runShaped(
       db,
-      `idempotent responses x${chunk.length}`,
-      () =>
-        db
-          .insertInto('idempotency_keys')
-          .values(chunk)
-          .onConflict((oc) =>
-            oc.columns(['scope', 'idem_key']).doUpdateSet((eb) => ({
-              state: 'done',
-              status_code: eb.ref('excluded.status_code'),
-              response_body: eb.ref('excluded.response_body'),
-            })),
-          ),
-      // Kysely binds each row's values in its key order, then the update's 'done'.
-      [...chunk.flatMap((row) => Object.values(row)), 'done'],
+      `idempotent responses ${placement} x${chunk.length}`,
+      () => {
+        const insert = db.insertInto('idempotency_keys').values(chunk);
+        return placement === 'beside'
+          ? insert.onConflict((oc) => oc.columns(['scope', 'idem_key']).doNothing())
+          : insert.onConflict((oc) =>
+              oc.columns(['scope', 'idem_key']).doUpdateSet((eb) => ({
+                state: 'done',
+                status_code: eb.ref('excluded.status_code'),
+                response_body: eb.ref('excluded.response_body'),
+              })),
+            );
+      },
+      // Kysely binds each row's values in its key order, then (over) the update's 'done'.
+      [...chunk.flatMap((row) => Object.values(row)), ...(placement === 'over' ? ['done'] : [])],
     );
   // On PostgreSQL one statement is atomic by itself: no BEGIN and COMMIT round trips for the usual case. (SQLite's
   // writes go through its group committer, whose batch may be open on the one connection.)

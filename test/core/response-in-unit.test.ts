@@ -4,6 +4,8 @@ import { createApiKey } from '../../src/api/api-keys.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { uuidv7Generator } from '../../src/domain/ids.js';
 import type { Store } from '../../src/store/db.js';
+import type { CoreServices } from '../../src/core/index.js';
+import { LgError } from '../../src/domain/index.js';
 import { keyRow, refuseKeyRowUpdates, STORE_FACTORIES } from '../helpers/stores.js';
 import { ADULT, coreServer, makeCore, openLine, type Harness } from './harness.js';
 
@@ -100,6 +102,44 @@ for (const factory of STORE_FACTORIES) {
       await acknowledgedAndReplayed(`/v1/lines/${lineId}/quotes`, 'quote-1', DRAW, 201);
       const repayments = await store.db.selectFrom('repayments').select('id').execute();
       expect(repayments).toHaveLength(1);
+    });
+
+    it('a refusal that wrote nothing never replaces the answer another request committed with the key meanwhile', async () => {
+      // Another process takes the key and commits its answer after this request's read of the key found nothing;
+      // then this request is refused before its unit. Its client gets its refusal; the key keeps the other's answer.
+      const other = { status_code: 201, response_body: '{"committed":"elsewhere"}' };
+      const refusing: CoreServices = {
+        ...h.core,
+        async repay(_loanId, _input, guard) {
+          const claim = guard?.idempotency;
+          if (!claim) throw new Error('the route passed no key');
+          await store.db
+            .insertInto('idempotency_keys')
+            .values({
+              scope: claim.scope,
+              idem_key: claim.key,
+              request_hash: claim.requestHash,
+              state: 'done',
+              created_at: h.clock.now(),
+              ...other,
+            })
+            .execute();
+          throw new LgError('LG_NOT_FOUND', 'no such loan');
+        },
+      };
+      const refusingApp = await coreServer(store, h, refusing);
+      try {
+        const refused = await refusingApp.inject({
+          method: 'POST',
+          url: '/v1/loans/0190aaaa-0000-7000-8000-000000000000/repayments',
+          headers: { authorization: auth, 'idempotency-key': 'taken-meanwhile' },
+          payload: { amountMinor: 10_000, currency: 'CNY' },
+        });
+        expect(refused.statusCode).toBe(404);
+        expect(await keyRow(store, 'taken-meanwhile')).toEqual({ state: 'done', ...other });
+      } finally {
+        await refusingApp.close();
+      }
     });
   });
 }
