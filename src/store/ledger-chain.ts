@@ -54,6 +54,9 @@ export function chainToReserve(tx: DbTx, entries: readonly LedgerAppend[]): numb
   return first && isPostgres(tx) && !heads.get(tx) ? chainOf(first.subjectId) : undefined;
 }
 
+/** appendSql's parameters per entry: its leaf before and after the seq, then five of its columns (appendParams). */
+const APPEND_PARAMS_PER_ENTRY = 7;
+
 /**
  * PostgreSQL: a whole append — lock the chain's head, draw the seqs, hash the entries, insert them, move the head — as
  * WITH clauses of a unit's statement, so a unit that writes its rows in one statement (src/store/core-draws.ts)
@@ -95,8 +98,6 @@ export function appendSql(
     columns: `(select "seq" from "lu") as "ledger_length", (select "hash" from "lu") as "ledger_hash"`,
   };
 }
-
-export const APPEND_PARAMS_PER_ENTRY = 7;
 
 /** The parameters of appendSql: the chain, then each entry's leaf around its seq and its columns. */
 export function appendParams(chain: number, entries: readonly LedgerAppend[]): unknown[] {
