@@ -8,6 +8,10 @@
  * Also the CPU of one bare PostgreSQL and Redis round trip in the same run (round-trips.ts), the unit a fleet draw's
  * extra CPU over SQLite is counted in (`postgresExtraCpuInRoundTrips`).
  *
+ * SQLite is measured before and after the PostgreSQL runs, and the PostgreSQL/SQLite ratios use the mean of the two:
+ * this VM's speed drifts within minutes, and `sqliteDrift` (after / before, CPU per request) says how far it moved
+ * while the run lasted, i.e. how far to trust the ratio.
+ *
  * npm run bench:fleet [-- --seconds 5 --connections 24 --lines 12]
  * For a profile or a quick figure: `--only draws` (one kind), `--postgres-only` (no SQLite run), `--processes 1`
  * (one PostgreSQL deployment size), and LINEGUARD_BENCH_NODE_ARGS (extra node arguments for every server, e.g.
@@ -327,6 +331,16 @@ for (const n of processCounts) {
   };
   runs.push(await measure(`postgres x${n}`, env, n, true));
 }
+// The SQLite bracket's second half (see the header): a fresh data directory, measured as the first.
+if (!postgresOnly)
+  runs.push(
+    await measure(
+      'sqlite x1 (after)',
+      { LINEGUARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'lg-bench-fleet-')) },
+      1,
+      false,
+    ),
+  );
 if (partial) {
   process.stdout.write(
     `${JSON.stringify({ seconds, connections, lines: lineCount, roundTripCpuMicros: roundTrip, runs }, null, 2)}\n`,
@@ -334,11 +348,21 @@ if (partial) {
   process.exit(0);
 }
 type FullRun = Record<Kind, Phase>;
-const [sqlite, pg1, pg2, pg3] = runs as unknown as [FullRun, FullRun, FullRun, FullRun];
+const [sqliteBefore, pg1, pg2, pg3, sqliteAfter] = runs as unknown as [
+  FullRun,
+  FullRun,
+  FullRun,
+  FullRun,
+  FullRun,
+];
 const ratio = (a: number, b: number) => Number((a / Math.max(1, b)).toFixed(3));
+/** SQLite's CPU per request of a kind: the mean of the bracket's two measurements. */
+const sqliteCpu = (k: Kind) =>
+  (sqliteBefore[k].serverCpuMicrosPerRequest + sqliteAfter[k].serverCpuMicrosPerRequest) / 2;
 const kinds = ['draws', 'applications', 'events'] as const;
 const output = {
-  benchmark: 'fleet: 1, 2, 3 processes on PostgreSQL (+Redis, NATS) and 1 on SQLite, over HTTP',
+  benchmark:
+    'fleet: 1, 2, 3 processes on PostgreSQL (+Redis, NATS) and 1 on SQLite before and after them, over HTTP',
   seconds,
   connections,
   lines: lineCount,
@@ -352,13 +376,19 @@ const output = {
       {
         twoVsOne: ratio(pg2[k].requestsPerSecond, pg1[k].requestsPerSecond),
         threeVsOne: ratio(pg3[k].requestsPerSecond, pg1[k].requestsPerSecond),
+        // With PostgreSQL's own CPU, and without it (LineGuard's processes only).
         postgresVsSqliteServerCpuPerRequest: ratio(
           pg1[k].serverCpuMicrosPerRequest + (pg1[k].postgresCpuMicrosPerRequest ?? 0),
-          sqlite[k].serverCpuMicrosPerRequest,
+          sqliteCpu(k),
+        ),
+        lineguardOnPostgresVsSqliteCpuPerRequest: ratio(pg1[k].serverCpuMicrosPerRequest, sqliteCpu(k)),
+        sqliteDrift: ratio(
+          sqliteAfter[k].serverCpuMicrosPerRequest,
+          sqliteBefore[k].serverCpuMicrosPerRequest,
         ),
         // What one PostgreSQL process spends per request more than SQLite, in bare PostgreSQL round trips.
         postgresExtraCpuInRoundTrips: ratio(
-          pg1[k].serverCpuMicrosPerRequest - sqlite[k].serverCpuMicrosPerRequest,
+          pg1[k].serverCpuMicrosPerRequest - sqliteCpu(k),
           roundTrip.postgres,
         ),
       },
