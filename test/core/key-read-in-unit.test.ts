@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
 import { createApiKey } from '../../src/api/api-keys.js';
 import { seededRandom } from '../../src/domain/random.js';
@@ -47,6 +47,14 @@ describe.skipIf(!postgres?.enabled)('a draw reads its key in its unit (postgres)
   const draws = async (lineId: string) =>
     (await store.db.selectFrom('draws').select('id').where('line_id', '=', lineId).execute()).length;
 
+  /** `replay` is `first` answered again, byte for byte, and says so. */
+  const expectReplayOf = (first: LightMyRequestResponse, replay: LightMyRequestResponse) =>
+    expect([replay.statusCode, replay.headers['idempotent-replayed'], replay.body]).toEqual([
+      first.statusCode,
+      'true',
+      first.body,
+    ]);
+
   /** The texts of every statement the pool's clients send while `run` runs. */
   async function statementsDuring(run: () => Promise<unknown>): Promise<string[]> {
     const texts: string[] = [];
@@ -73,11 +81,7 @@ describe.skipIf(!postgres?.enabled)('a draw reads its key in its unit (postgres)
     expect(first.statusCode, first.body).toBe(201);
     expect(texts.filter((t) => /from "idempotency_keys"/.test(t))).toEqual([]);
     const replay = await post(app, `/v1/lines/${lineId}/draws`, 'k-2', DRAW);
-    expect([replay.statusCode, replay.headers['idempotent-replayed'], replay.body]).toEqual([
-      201,
-      'true',
-      first.body,
-    ]);
+    expectReplayOf(first, replay);
     expect(await draws(lineId)).toBe(2);
   });
 
@@ -102,11 +106,7 @@ describe.skipIf(!postgres?.enabled)('a draw reads its key in its unit (postgres)
     const fresh = await post(app, `/v1/lines/${lineId}/draws`, 'e-2', body);
     expect(fresh.json()).toMatchObject({ error: { code: 'LG_QUOTE_EXPIRED' } });
     const replay = await post(app, `/v1/lines/${lineId}/draws`, 'e-1', body);
-    expect([replay.statusCode, replay.headers['idempotent-replayed'], replay.body]).toEqual([
-      201,
-      'true',
-      first.body,
-    ]);
+    expectReplayOf(first, replay);
     expect(await draws(lineId)).toBe(1);
   });
 
