@@ -28,7 +28,8 @@ import { guardOf } from './types.js';
  *   checkpoint over more than one chunk of new entries); in that case, if the server stops after the
  *   commit but before the reply (the client saw no answer), a retry is told (409, committed: true) that the write
  *   happened and to read the resource (the list endpoints), rather than being allowed to write again;
- * - a 5xx before anything committed leaves no trace, so the client may retry;
+ * - a 5xx is never stored: before anything committed it leaves no trace, so the client may retry; after a commit
+ *   a retry finds the key (the response stored with it, or 409 committed: true);
  * - on PostgreSQL a route marked `keyReadInUnit` (draws) skips the read of the key before the handler: its unit's claim
  *   finds a key already taken (waiting, as PostgreSQL's unique index does, for a first request still committing
  *   elsewhere), and any error answer of a request that wrote nothing looks the key up then, so a repeat is answered
@@ -249,13 +250,14 @@ async function record(
     const earlier = await answerOfEarlier(state.store, owned, reply);
     if (earlier !== undefined) return earlier;
   }
-  // Nothing committed and the server failed: leave no trace so that a retry runs again.
-  if ((reply.statusCode >= 500 && !owned.committed) || typeof payload !== 'string') return payload;
+  // A 5xx is never stored. Nothing may have committed (a retry runs again), or the write committed and failed after
+  // (a retry finds its key: the answer the unit stored with it, or 409 committed), and which one is known only to the
+  // key row: the unit hears that it inserted the key before the COMMIT, which can still fail (a constraint checked
+  // at commit, a lost connection, a failed fsync). Storing the 5xx over the key on the unit's word would replay it
+  // to every retry of a write that never happened.
+  if (reply.statusCode >= 500 || typeof payload !== 'string') return payload;
   if (owned.storedWithKey && answersAsStored(owned.storedWithKey, reply.statusCode, payload, request))
     return payload;
-  // A dependency went away mid-request (503): whether the commit landed is unknown, so no response is stored. A
-  // retry either finds the committed key (and is told so) or runs again; it never replays the 503.
-  if (reply.statusCode === 503) return payload;
   if (reply.statusCode < 300 && !owned.committed)
     state.onUnguarded?.(request.routeOptions.url ?? request.url);
   const response: StoredResponse = { hash: owned.hash, status: reply.statusCode, body: payload };
@@ -300,10 +302,9 @@ async function answerOfEarlier(store: Store, owned: Claim, reply: FastifyReply):
 }
 
 /**
- * Whether the reply is the response its unit stored with the key (nothing left to store). A 5xx after the commit
- * keeps the stored answer: it is what the write decided, and a retry replays it. Any other difference means the
+ * Whether the reply is the response its unit stored with the key (nothing left to store). A difference means the
  * route's answer and what the unit said have drifted apart: the reply is stored over it (and logged), since the
- * client is about to see the reply.
+ * client is about to see the reply. (A 5xx never gets here: the stored answer stays, what the write decided.)
  */
 function answersAsStored(
   stored: RecordedResponse,
@@ -311,7 +312,7 @@ function answersAsStored(
   payload: string,
   request: FastifyRequest,
 ): boolean {
-  if (status >= 500 || (stored.status === status && stored.body === payload)) return true;
+  if (stored.status === status && stored.body === payload) return true;
   request.log.warn(
     { storedStatus: stored.status, status },
     'the reply differs from the response stored with its idempotency key; storing the reply',
