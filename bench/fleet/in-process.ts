@@ -12,6 +12,7 @@
  * pg needs LINEGUARD_TEST_DATABASE_URL, LINEGUARD_TEST_REDIS_URL and LINEGUARD_TEST_NATS_URL.
  */
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import pg from 'pg';
 import { residentIdCheckChar } from '../../src/domain/national-id.js';
 import { createIsolatedPostgresSchema } from '../../src/store/db.js';
@@ -101,6 +102,20 @@ pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unkn
   return (query as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof query;
 
+/**
+ * Socket writes by the port written to (PostgreSQL, Redis, NATS): on this kind of machine each write is a system call
+ * costing tens to hundreds of µs, the largest part of what a fleet draw costs beyond an embedded one. Counted where
+ * every stream write of a socket ends up (net.Socket's _writeGeneric: write and writev both).
+ */
+const socketWrites = new Map<number, number>();
+type WriteGeneric = (this: net.Socket, ...args: unknown[]) => unknown;
+const socketPrototype = net.Socket.prototype as unknown as { _writeGeneric: WriteGeneric };
+const writeGeneric = socketPrototype._writeGeneric;
+socketPrototype._writeGeneric = function countedWrite(this: net.Socket, ...args: unknown[]) {
+  if (counting) socketWrites.set(this.remotePort ?? 0, (socketWrites.get(this.remotePort ?? 0) ?? 0) + 1);
+  return writeGeneric.apply(this, args);
+};
+
 function countText(counts: Map<string, number>, first: unknown): void {
   const text = typeof first === 'string' ? first : ((first as { text?: string } | null)?.text ?? '?');
   const head = text.replace(/\s+/g, ' ').slice(0, 100);
@@ -123,7 +138,16 @@ process.stdout.write(
     refused,
     cpuMicrosPerDraw: Math.round((used.user + used.system) / measured),
     drawsPerSecond: Math.round(measured / seconds),
-    ...(mode === 'pg' ? { postgresStatementsPerDraw: Number((statements / measured).toFixed(2)) } : {}),
+    ...(mode === 'pg'
+      ? {
+          postgresStatementsPerDraw: Number((statements / measured).toFixed(2)),
+          socketWritesPerDrawByPort: Object.fromEntries(
+            [...socketWrites]
+              .sort((a, b) => a[0] - b[0])
+              .map(([port, n]) => [port, Number((n / measured).toFixed(2))]),
+          ),
+        }
+      : {}),
     ...(byText
       ? {
           perDrawByText: Object.fromEntries(

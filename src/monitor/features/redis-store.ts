@@ -296,14 +296,20 @@ export class RedisFeatureStore implements FeatureStore {
   }
 
   private async readEvents(query: WindowQuery, limit: number): Promise<FeatureEntry[]> {
-    const pipeline = this.redis.pipeline();
-    for (const type of query.types)
-      pipeline.zrangebyscore(this.seriesKey(query.entity, query.id, type), `(${query.fromMs}`, query.toMs);
-    const results = (await pipeline.exec()) ?? [];
+    // Separate commands, not an explicit pipeline: auto-pipelining sends the reads of every typology evaluating the
+    // same event, and any other command of the same turn, in one socket write (one system call, not one per read).
+    const results = await Promise.all(
+      query.types.map((type) =>
+        this.redis.zrangebyscore(
+          this.seriesKey(query.entity, query.id, type),
+          `(${query.fromMs}`,
+          query.toMs,
+        ),
+      ),
+    );
     const out: FeatureEntry[] = [];
-    for (const [error, members] of results) {
-      if (error) throw error;
-      for (const member of members as string[]) {
+    for (const members of results) {
+      for (const member of members) {
         const entry = JSON.parse(member) as FeatureEntry;
         if (query.knownAt === undefined || entry.r <= query.knownAt) out.push(entry);
       }
