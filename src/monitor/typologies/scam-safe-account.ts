@@ -107,12 +107,18 @@ async function evaluate(ctx: TypologyContext): Promise<TypologyHit | null> {
 async function coreFinding(ctx: TypologyContext): Promise<CoreFinding | null> {
   const { at } = ctx;
   const user = ctx.event.userId;
-  const draws = await ctx.window('user', user, ['disbursement'], at - ctx.num('drawWindowMs'), at);
+  const from = at - ctx.num('drawWindowMs');
+  // Transfers first: without one there is no pattern, and most evaluations (a draw with nothing sent out after it)
+  // end on this window, nearly always empty, instead of first reading every draw of the window (thousands on a busy
+  // line). Every draw of the window is after `from`, so these are all the transfers the pattern can count.
+  const sentOut = await ctx.window('user', user, ['transfer_out'], from, at);
+  if (sentOut.length === 0) return null;
+  const draws = await ctx.window('user', user, ['disbursement'], from, at);
   const disbursed = sumAmount(draws);
   const firstDraw = draws[0];
   if (!firstDraw || disbursed < ctx.num('minDisbursedMinor')) return null;
-  const transfers = (await ctx.window('user', user, ['transfer_out'], firstDraw.t - 1, at)).filter((t) =>
-    ctx.listHits('payee', t.payeeId).every((h) => h.list !== 'white'),
+  const transfers = sentOut.filter(
+    (t) => t.t >= firstDraw.t && ctx.listHits('payee', t.payeeId).every((h) => h.list !== 'white'),
   );
   if (transfers.length === 0) return null;
   if (!(await onKnownDevice(ctx, transfers, firstDraw.t))) return null;
