@@ -30,11 +30,11 @@ import { guardOf } from './types.js';
  *   happened and to read the resource (the list endpoints), rather than being allowed to write again;
  * - a 5xx is never stored: before anything committed it leaves no trace, so the client may retry; after a commit
  *   a retry finds the key (the response stored with it, or 409 committed: true);
- * - on PostgreSQL a route marked `keyReadInUnit` (draws) skips the read of the key before the handler: its unit's claim
- *   finds a key already taken (waiting, as PostgreSQL's unique index does, for a first request still committing
- *   elsewhere), and any error answer of a request that wrote nothing looks the key up then, so a repeat is answered
- *   exactly as the read before would have answered it (replay, mismatch, committed) — only later, after the route's
- *   reads.
+ * - a route marked `keyReadInUnit` (draws) skips the read of the key before the handler: its unit's claim finds a key
+ *   already taken (on PostgreSQL waiting, as its unique index does, for a first request still committing elsewhere;
+ *   on SQLite the one writer has committed it), and any error answer of a request that wrote nothing looks the key up
+ *   then, so a repeat is answered exactly as the read before would have answered it (replay, mismatch, committed) —
+ *   only later, after the route's reads. A repeat costs a decision rolled back; every first request saves a read.
  * Keys are scoped by the caller's API key and the route, so two clients never collide.
  */
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -182,7 +182,7 @@ async function claim(state: IdempotencyState, request: FastifyRequest, reply: Fa
       { idempotencyKey: key },
     );
   }
-  const readDeferred = request.routeOptions.config?.keyReadInUnit === true && store.kind === 'postgres';
+  const readDeferred = request.routeOptions.config?.keyReadInUnit === true;
   const stored = recording.get(id(scope, key)) ?? (readDeferred ? undefined : await load(store, scope, key));
   if (stored === 'committed-without-response') {
     // Written by another process, perhaps in a batch still being flushed: say "committed" only once it is durable.
@@ -290,6 +290,8 @@ async function record(
 async function answerOfEarlier(store: Store, owned: Claim, reply: FastifyReply): Promise<string | undefined> {
   const stored = await load(store, owned.scope, owned.key).catch(() => undefined);
   if (stored === undefined) return undefined;
+  // As claim() does: a batch still being flushed (embedded SQLite) may hold the key; say "committed" once durable.
+  if (stored === 'committed-without-response') await store.sync?.durable();
   reply.removeHeader('retry-after');
   if (stored === 'committed-without-response' || stored.hash !== owned.hash) {
     const error =

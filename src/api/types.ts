@@ -45,10 +45,10 @@ declare module 'fastify' {
     /** The route is a retryable write: it requires an Idempotency-Key header and replays the first response. */
     idempotent?: boolean;
     /**
-     * On PostgreSQL, an idempotent route whose every answer before the key commits is a client or server error, whose
-     * work before its unit only reads, and whose unit always writes the key with its answer (answeringGuard): the key
-     * is not read before the handler (one statement fewer); a repeat finds it taken in its unit, or fails earlier, and
-     * either way is answered from the key row (src/api/idempotency.ts).
+     * An idempotent route whose every answer before the key commits is a client or server error, whose work before
+     * its unit only reads, and whose unit always writes the key with its answer (answeringGuard): the key is not read
+     * before the handler (a statement fewer); a repeat finds it taken in its unit, or fails earlier, and either way is
+     * answered from the key row (src/api/idempotency.ts).
      */
     keyReadInUnit?: boolean;
     /** A readiness report whose 503 body is the report (which dependency is down), not the error shape. */
