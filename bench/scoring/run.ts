@@ -28,7 +28,11 @@
  * log loss on out-of-fold margins; GBDT: isotonic from 1,000 training rows, Platt below; the logistic regression takes
  * the GBDT's rule); `platt` and `isotonic` are each method regardless, to show what the choice costs.
  *
- * Run: npm run bench:scoring  (JSON on stdout, a summary table on stderr). BENCH_SPLITS=N runs fewer splits.
+ * GBDT tuning and out-of-fold fits run on worker threads (LINEGUARD_TUNE_JOBS caps them, as for `model train`); the
+ * speed part times `--tune` on one thread and on all of them, and checks both choose the same, bit for bit.
+ *
+ * Run: npm run bench:scoring  (JSON on stdout, a summary table on stderr). BENCH_SPLITS=N runs fewer splits;
+ * BENCH_ONLY=speed runs the speed part alone.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -62,12 +66,14 @@ import { scorecardPd, trainScorecard } from '../../src/scoring/scorecard.js';
 import { DEFAULT_SCALING } from '../../src/scoring/scaling.js';
 import { DEFAULT_SCORECARD_L2 } from '../../src/scoring/scorecard.js';
 import { defaultCalibrationFor } from '../../src/scoring/train.js';
+import { tuneJobs } from '../../src/scoring/fold-fits.js';
 import {
   gbdtTuneFits,
   oofGbdtMargins,
   oofScorecardMargins,
   tuneGbdt,
   tuneScorecard,
+  type GbdtTuneResult,
 } from '../../src/scoring/tune.js';
 
 const SEED = 42;
@@ -77,6 +83,9 @@ const TWO_POINTS = 0.02;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const SPLITS = Number(process.env.BENCH_SPLITS ?? 10);
+const SPEED_ONLY = process.env.BENCH_ONLY === 'speed';
+/** Threads for GBDT fold fits, as `model train` takes them (LINEGUARD_TUNE_JOBS, else every core). */
+const JOBS = tuneJobs();
 
 const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;
 const points = (x: number): number => Math.round(x * 1000) / 10;
@@ -112,11 +121,27 @@ interface Measured<T> {
   readonly cpuMs: number;
 }
 
-/** Wall time and CPU time (user + system; less sensitive to other work on a shared machine). */
+/**
+ * Wall time and CPU time (user + system; less sensitive to other work on a shared machine). The process's CPU time
+ * includes its worker threads', so work spread over threads shows its whole cost here.
+ */
 function measured<T>(work: () => T): Measured<T> {
   const cpu = process.cpuUsage();
   const t0 = performance.now();
   const value = work();
+  const used = process.cpuUsage(cpu);
+  return {
+    value,
+    ms: Math.round(performance.now() - t0),
+    cpuMs: Math.round((used.user + used.system) / 1000),
+  };
+}
+
+/** measured() for work that finishes later (fits on worker threads). */
+async function measuredAsync<T>(work: () => Promise<T>): Promise<Measured<T>> {
+  const cpu = process.cpuUsage();
+  const t0 = performance.now();
+  const value = await work();
   const used = process.cpuUsage(cpu);
   return {
     value,
@@ -166,7 +191,7 @@ interface ModelRun {
   readonly chosen?: Record<string, unknown>;
 }
 
-function fitModel(name: ModelName, train: Dataset, test: Dataset, seed: number): ModelRun {
+async function fitModel(name: ModelName, train: Dataset, test: Dataset, seed: number): Promise<ModelRun> {
   const none = { value: undefined, ms: 0, cpuMs: 0 };
   switch (name) {
     case 'logisticOneHot': {
@@ -199,12 +224,12 @@ function fitModel(name: ModelName, train: Dataset, test: Dataset, seed: number):
     }
     case 'gbdt': {
       const fit = measured(() => gbdtMargins(trainGbdt(train, {}, seed).part, test));
-      const oof = measured(() => oofGbdtMargins(train, {}, { seed }));
+      const oof = await measuredAsync(() => oofGbdtMargins(train, {}, { seed, jobs: JOBS }));
       return { margin: fit.value, oofMargin: oof.value, ms: fit.ms, cpuMs: fit.cpuMs, oofMs: oof.ms };
     }
     case 'gbdtTuned': {
-      const fit = measured(() => {
-        const tuned = tuneGbdt(train, {}, { seed });
+      const fit = await measuredAsync(async () => {
+        const tuned = await tuneGbdt(train, {}, { seed, jobs: JOBS });
         const margin = gbdtMargins(trainGbdt(train, tuned.params, seed).part, test);
         const { monotone: _m, ...params } = tuned.params;
         // The first candidate is the untuned model (tune.ts): its k-fold AUC is the bar the chosen one must clear.
@@ -261,14 +286,16 @@ function heldOutPds(name: ModelName, run: ModelRun, train: Dataset, test: Datase
 }
 
 /** One split: every model's held-out AUC, own PD and calibrated PDs. */
-function oneSplit(data: Dataset, seed: number) {
+async function oneSplit(data: Dataset, seed: number) {
   const split = stratifiedSplit(data.target, 0.3, seed);
   const train = subsetDataset(data, split.train);
   const test = subsetDataset(data, split.test);
   const method = defaultCalibration(train.rows);
-  const models = Object.fromEntries(
-    MODELS.map((name) => [name, heldOutPds(name, fitModel(name, train, test, seed), train, test)]),
-  ) as Record<ModelName, ModelOnSplit>;
+  const entries: [ModelName, ModelOnSplit][] = [];
+  // One model after another, so that each one's time is its own.
+  for (const name of MODELS)
+    entries.push([name, heldOutPds(name, await fitModel(name, train, test, seed), train, test)]);
+  const models = Object.fromEntries(entries) as Record<ModelName, ModelOnSplit>;
   process.stderr.write(
     `split ${seed}: ${MODELS.map((m) => `${m} ${models[m].auc.toFixed(4)} (${models[m].run.ms} ms)`).join(', ')}\n`,
   );
@@ -446,7 +473,7 @@ function loadSet(file: string, target: string): Dataset {
   return dataset;
 }
 
-type SplitResult = ReturnType<typeof oneSplit>;
+type SplitResult = Awaited<ReturnType<typeof oneSplit>>;
 
 type PdKind = 'ownPd' | 'calibratedPd' | 'plattPd' | 'isotonicPd';
 
@@ -480,9 +507,10 @@ function cvAucAtLeastUntuned(model: ModelSummary): boolean {
   return chosen.every((c) => Number(c.cvAuc) >= Number(c.untunedCvAuc));
 }
 
-function benchSet(file: string, target: string) {
+async function benchSet(file: string, target: string) {
   const data = loadSet(file, target);
-  const splits = Array.from({ length: SPLITS }, (_, k) => oneSplit(data, k + 1));
+  const splits: SplitResult[] = [];
+  for (let k = 0; k < SPLITS; k++) splits.push(await oneSplit(data, k + 1));
   const models = Object.fromEntries(
     MODELS.map((name) => [name, modelSummary(name, splits, data.rows)]),
   ) as Record<ModelName, ModelSummary>;
@@ -506,10 +534,31 @@ function benchSet(file: string, target: string) {
   };
 }
 
-function speed() {
+/** Same choice, candidates and out-of-fold margins bit for bit (the threads only change when each fit runs). */
+function sameTuning(a: GbdtTuneResult, b: GbdtTuneResult): boolean {
+  const { threads: _a, oofMargin: oofA, ...restA } = a;
+  const { threads: _b, oofMargin: oofB, ...restB } = b;
+  const bytes = (x: Float64Array): Buffer => Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+  return JSON.stringify(restA) === JSON.stringify(restB) && bytes(oofA).equals(bytes(oofB));
+}
+
+function tuneTiming(tune: Measured<GbdtTuneResult>, jobs: number) {
+  return {
+    jobs,
+    threads: tune.value.threads,
+    wallMs: tune.ms,
+    cpuMs: tune.cpuMs,
+    targetMs: 60_000,
+    met: tune.ms < 60_000,
+    metOnCpu: tune.cpuMs < 60_000,
+  };
+}
+
+async function speed() {
   const { dataset } = prepareDataset(readCsvTable(syntheticCsv(10_000, 7)), { target: 'target', bad: 'bad' });
   const fit = measured(() => trainGbdt(dataset, {}, SEED));
-  const tune = measured(() => tuneGbdt(dataset, {}, { seed: SEED }));
+  const oneThread = await measuredAsync(() => tuneGbdt(dataset, {}, { seed: SEED, jobs: 1 }));
+  const tune = await measuredAsync(() => tuneGbdt(dataset, {}, { seed: SEED, jobs: JOBS }));
   return {
     rows: 10_000,
     columns: 25,
@@ -522,19 +571,17 @@ function speed() {
       metOnCpu: fit.cpuMs < 5000,
     },
     gbdtTune: {
-      wallMs: tune.ms,
-      cpuMs: tune.cpuMs,
+      ...tuneTiming(tune, JOBS),
       fits: tune.value.candidates.length * tune.value.folds,
       fitsPlanned: gbdtTuneFits(),
       chosen: tune.value.params,
-      targetMs: 60_000,
-      met: tune.ms < 60_000,
-      metOnCpu: tune.cpuMs < 60_000,
+      sameAsOneThread: sameTuning(tune.value, oneThread.value),
     },
+    gbdtTuneOneThread: tuneTiming(oneThread, 1),
   };
 }
 
-type SetResult = ReturnType<typeof benchSet>;
+type SetResult = Awaited<ReturnType<typeof benchSet>>;
 
 const pct = (x: number): string => (100 * x).toFixed(1);
 const pValue = (x: number): string => (x < 0.001 ? x.toExponential(1) : x.toFixed(3));
@@ -547,7 +594,7 @@ function worstDecile(summary: ReturnType<typeof calibrationSummary>): string {
 }
 
 /** The human-readable table (stderr), one line per data set and model. */
-function summary(sets: readonly SetResult[], speedResult: ReturnType<typeof speed>): string {
+function summary(sets: readonly SetResult[], speedResult: Awaited<ReturnType<typeof speed>>): string {
   const lines = [
     'Calibration pooled over the splits\' held-out predictions (gaps in points; "calibrated" = as model train --tune does it for that kind).',
     `data set / model | mean AUC | train ms (CPU ms) | calibrated by | pooled max gap | worst decile: expected vs observed [95%] | HL p pooled: chi-square / simulated | per-split max gap median | per-split HL p median | noise p95 pooled max | Platt / isotonic pooled max | own PD pooled max`,
@@ -580,17 +627,20 @@ function summary(sets: readonly SetResult[], speedResult: ReturnType<typeof spee
   }
   const s = speedResult;
   lines.push(
-    `synthetic 10,000 x 25: GBDT early stopping ${s.gbdtEarlyStopping.wallMs} ms wall, ${s.gbdtEarlyStopping.cpuMs} ms CPU (target 5000); --tune ${s.gbdtTune.wallMs} ms wall, ${s.gbdtTune.cpuMs} ms CPU, ${s.gbdtTune.fits} fits (target 60000)`,
+    `synthetic 10,000 x 25: GBDT early stopping ${s.gbdtEarlyStopping.wallMs} ms wall, ${s.gbdtEarlyStopping.cpuMs} ms CPU (target 5000); --tune ${s.gbdtTune.fits} fits (target 60000): ${s.gbdtTune.threads} worker threads (jobs ${s.gbdtTune.jobs}) ${s.gbdtTune.wallMs} ms wall, ${s.gbdtTune.cpuMs} ms CPU; one thread ${s.gbdtTuneOneThread.wallMs} ms wall, ${s.gbdtTuneOneThread.cpuMs} ms CPU; same result ${s.gbdtTune.sameAsOneThread ? 'yes' : 'NO'}`,
   );
   return lines.join('\n');
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const started = performance.now();
-  const dataSets = [benchSet('german_credit.csv', 'class'), benchSet('credit_data.csv', 'Status')];
-  const speedResult = speed();
+  const dataSets = SPEED_ONLY
+    ? []
+    : [await benchSet('german_credit.csv', 'class'), await benchSet('credit_data.csv', 'Status')];
+  const speedResult = await speed();
   const output = {
     node: process.version,
+    tuneJobs: JOBS,
     split: `stratified 70/30, seeds 1..${SPLITS}`,
     tuning: '5-fold stratified CV on the training part only',
     calibration:
@@ -603,4 +653,4 @@ function main(): void {
   process.stderr.write(`\n${summary(dataSets, speedResult)}\n`);
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) main();
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) await main();

@@ -13,8 +13,8 @@ const creditCsv = readFileSync('data/credit_data.csv');
 const germanTable = readCsvTable(germanCsv.toString('utf8'));
 const creditTable = readCsvTable(creditCsv.toString('utf8'));
 
-describe('scorecard model', () => {
-  const out = trainModel({
+describe('scorecard model', async () => {
+  const out = await trainModel({
     csv: germanCsv,
     target: 'class',
     bad: 'bad',
@@ -56,8 +56,8 @@ describe('scorecard model', () => {
     }
   });
 
-  it('training is deterministic', () => {
-    const twice = trainModel({
+  it('training is deterministic', async () => {
+    const twice = await trainModel({
       csv: germanCsv,
       target: 'class',
       bad: 'bad',
@@ -90,8 +90,8 @@ describe('scorecard model', () => {
   });
 });
 
-describe('GBDT model', () => {
-  const out = trainModel({
+describe('GBDT model', async () => {
+  const out = await trainModel({
     csv: creditCsv,
     target: 'Status',
     bad: 'bad',

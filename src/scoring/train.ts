@@ -15,6 +15,7 @@ import {
   type Dataset,
   type FeatureType,
 } from './dataset.js';
+import { tuneJobs } from './fold-fits.js';
 import { DEFAULT_GBDT, trainGbdt, type GbdtParams } from './gbdt.js';
 import {
   brierScore,
@@ -78,6 +79,8 @@ export interface TrainRequest {
   /** Choose hyper-parameters by k-fold AUC on the training rows (see tune.ts). */
   readonly tune?: boolean;
   readonly folds?: number;
+  /** GBDT fold fits (tuning, calibration) on up to this many worker threads; see TuneOptions.jobs. */
+  readonly jobs?: number;
   /**
    * PD calibration on out-of-fold margins (default: see defaultCalibrationFor; auto = the lower cross-validated log
    * loss of Platt and isotonic).
@@ -228,7 +231,7 @@ type Progress = (stage: string, fraction: number) => void;
 type ModelDraft = Omit<ScorecardModelFile, 'training'> | Omit<GbdtModelFile, 'training'>;
 type HoldoutSplit = { readonly train: readonly number[]; readonly test: readonly number[] };
 
-export function trainModel(request: TrainRequest): TrainOutcome {
+export async function trainModel(request: TrainRequest): Promise<TrainOutcome> {
   const started = Date.now();
   const progress = request.onProgress ?? ((): void => undefined);
   const settings = trainSettings(request);
@@ -250,7 +253,7 @@ export function trainModel(request: TrainRequest): TrainOutcome {
     progress,
     tuneProgress: (done, total) => progress('tune', 0.05 + 0.6 * (done / total)),
   };
-  const fitted = settings.kind === 'scorecard' ? fitScorecard(fit) : fitGbdt(fit);
+  const fitted = settings.kind === 'scorecard' ? fitScorecard(fit) : await fitGbdt(fit);
   const { draft, calibrationInfo } = calibrate(fitted, fit);
   progress('evaluate', 0.9);
   const costs = request.costs ?? GERMAN_COSTS;
@@ -301,6 +304,8 @@ function trainSettings(request: TrainRequest): TrainSettings {
   const folds = request.folds ?? DEFAULT_TUNE_FOLDS;
   if (!(Number.isInteger(folds) && folds >= 2 && folds <= 20))
     throw new LgError('LG_VALIDATION', 'folds must be an integer from 2 to 20');
+  // Refused here, before any data is read, rather than after the hold-out split.
+  if (request.jobs !== undefined) tuneJobs(request.jobs);
   if (kind === 'scorecard' && request.monotone !== undefined && Object.keys(request.monotone).length > 0)
     throw new LgError(
       'LG_VALIDATION',
@@ -450,7 +455,7 @@ function fitScorecard(fit: FitContext): FittedModel {
 }
 
 /** A GBDT on every feature, tuned first when asked; out-of-fold margins as for the scorecard. */
-function fitGbdt(fit: FitContext): FittedModel {
+async function fitGbdt(fit: FitContext): Promise<FittedModel> {
   const { request, settings, trainData, progress } = fit;
   const binnings = trainData.columns.map((c) => binColumn(c, trainData.target));
   const selection = binnings.map((b) => ({
@@ -463,14 +468,19 @@ function fitGbdt(fit: FitContext): FittedModel {
   let gbParams: GbdtParams = { ...request.gbdt, monotone: fit.monotone };
   let tuning: TuningInfo | undefined;
   let oofMargin: Float64Array | undefined;
-  const folds = { seed: settings.seed, folds: settings.folds, onProgress: fit.tuneProgress };
+  const folds = {
+    seed: settings.seed,
+    folds: settings.folds,
+    onProgress: fit.tuneProgress,
+    ...(request.jobs !== undefined ? { jobs: request.jobs } : {}),
+  };
   if (request.tune === true) {
-    const tuned = tuneGbdt(trainData, gbParams, folds);
+    const tuned = await tuneGbdt(trainData, gbParams, folds);
     gbParams = tuned.params;
     tuning = tuningInfo('staged grid: depth x min child weight, then subsampling, then learning rate', tuned);
     oofMargin = tuned.oofMargin;
   } else if (fit.calibrationMethod !== 'none') {
-    oofMargin = oofGbdtMargins(trainData, gbParams, folds);
+    oofMargin = await oofGbdtMargins(trainData, gbParams, folds);
   }
   const fitFrom = request.tune === true ? 0.65 : 0.05;
   const g = trainGbdt(trainData, gbParams, settings.seed, (f) =>

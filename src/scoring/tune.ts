@@ -7,12 +7,15 @@
  * minimum child weight), then row and column subsampling around the best, then a smaller learning rate; the number
  * of rounds is chosen inside every fold by early stopping on that fold's validation log loss, and the final model uses
  * the mean of the folds' best rounds. The untuned defaults are one more candidate. Each fold's predictions at its
- * best round are the out-of-fold margins that calibration is fitted on, so calibrating costs no extra fits.
+ * best round are the out-of-fold margins that calibration is fitted on, so calibrating costs no extra fits. The fits
+ * of one stage do not depend on each other, so they run on worker threads (fold-fits.ts); the stages, which start
+ * from the best so far, run one after another, and the result is the same on any number of threads.
  *
  * Scorecard: a full grid over binning granularity (minimum bin share) and the L2 strength of the regression.
  */
-import { stratifiedFolds, subsetDataset, type Dataset } from './dataset.js';
-import { DEFAULT_GBDT, fitGbdtWithValidation, type GbdtParams } from './gbdt.js';
+import { stratifiedFolds, type Dataset } from './dataset.js';
+import { foldParts, startFoldFitter, tuneJobs, type FoldFit, type FoldFitter } from './fold-fits.js';
+import { DEFAULT_GBDT, type GbdtParams } from './gbdt.js';
 import { rocAuc } from './metrics.js';
 import { scorecardPd, trainScorecard, type ScorecardParams } from './scorecard.js';
 import { DEFAULT_SCALING } from './scaling.js';
@@ -26,8 +29,13 @@ export const DEFAULT_TUNE_FOLDS = 5;
 export interface TuneOptions {
   readonly folds?: number;
   readonly seed: number;
-  /** Called after every fold fit with (fits done, fits planned). */
+  /** Called after every fold fit with (fits done, fits planned); on threads, in the order the fits finish. */
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * GBDT fold fits on up to this many worker threads (default LINEGUARD_TUNE_JOBS, else every available core; 1 = in
+   * this thread). The results are the same whatever the number.
+   */
+  readonly jobs?: number;
 }
 
 export interface TuneResult<P> {
@@ -39,30 +47,17 @@ export interface TuneResult<P> {
   readonly oofMargin: Float64Array;
 }
 
+/** GBDT tuning says how many worker threads it ran on (0 = this thread); not part of the result proper. */
+export interface GbdtTuneResult extends TuneResult<GbdtParams> {
+  readonly threads: number;
+}
+
 interface Evaluated<P> {
   readonly candidate: TuneCandidate;
   readonly params: P;
   readonly oofMargin: Float64Array;
   /** Mean of the unrounded fold AUCs: what candidates are ranked by (the recorded ones are rounded to 4 decimals). */
   readonly exactMeanAuc: number;
-}
-
-function foldParts(
-  data: Dataset,
-  folds: readonly number[][],
-): { fit: Dataset; val: Dataset; rows: number[] }[] {
-  const all = [...data.target.keys()];
-  return folds.map((fold) => {
-    const held = new Set(fold);
-    return {
-      fit: subsetDataset(
-        data,
-        all.filter((i) => !held.has(i)),
-      ),
-      val: subsetDataset(data, fold),
-      rows: fold,
-    };
-  });
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -102,65 +97,124 @@ export function gbdtTuneFits(folds = DEFAULT_TUNE_FOLDS): number {
   return folds * (1 + s.structure.length + s.sampling.length + s.learningRate.length);
 }
 
-export function tuneGbdt(data: Dataset, base: GbdtParams, options: TuneOptions): TuneResult<GbdtParams> {
-  const k = options.folds ?? DEFAULT_TUNE_FOLDS;
-  const parts = foldParts(data, stratifiedFolds(data.target, k, options.seed + 11));
+/** The most fold fits tuneGbdt asks for at once (the untuned candidate with the structure stage). */
+const largestGbdtBatch = (folds: number): number => folds * (1 + GBDT_TUNE_STAGES.structure.length);
+
+/**
+ * Threads for the fits of a run of `widest` fits at most (a worker more than there are fits would only cost its
+ * start-up); the fits go back to the caller's order, so the result does not depend on it.
+ */
+function gbdtFitter(
+  data: Dataset,
+  folds: number[][],
+  options: TuneOptions,
+  widest: number,
+): Promise<FoldFitter> {
+  return startFoldFitter(data, folds, options.seed, Math.min(tuneJobs(options.jobs), widest));
+}
+
+/** A candidate from its k fold fits: the recorded (rounded) scores, the exact mean it is ranked by, its OOF margins. */
+function evaluated(
+  params: GbdtParams,
+  fits: readonly FoldFit[],
+  folds: readonly number[][],
+  data: Dataset,
+): Evaluated<GbdtParams> {
+  const oofMargin = new Float64Array(data.rows);
+  const foldAuc = fits.map((fit, f) => {
+    folds[f]!.forEach((row, i) => {
+      oofMargin[row] = fit.valMargin[i]!;
+    });
+    return rocAuc(
+      fit.valMargin,
+      Uint8Array.from(folds[f]!, (row) => data.target[row]!),
+    );
+  });
+  const { monotone: _monotone, ...shown } = params;
+  const candidate = {
+    params: describe(shown),
+    foldAuc: foldAuc.map(round4),
+    meanAuc: round4(mean(foldAuc)),
+    foldRounds: fits.map((fit) => fit.bestRounds),
+  };
+  return { candidate, params, oofMargin, exactMeanAuc: mean(foldAuc) };
+}
+
+/**
+ * The stages in order. Within a stage every candidate starts from the same best-so-far, so its fits are one batch
+ * (parallel on threads); candidates are recorded and compared in the order listed, as one after another would.
+ */
+async function stagedSearch(
+  data: Dataset,
+  base: GbdtParams,
+  folds: number[][],
+  fitter: FoldFitter,
+  onProgress: TuneOptions['onProgress'],
+): Promise<{ chosen: Evaluated<GbdtParams>; candidates: TuneCandidate[] }> {
+  const k = folds.length;
   const total = gbdtTuneFits(k);
   let done = 0;
   const seen: TuneCandidate[] = [];
-  const evaluate = (params: GbdtParams): Evaluated<GbdtParams> => {
-    const oofMargin = new Float64Array(data.rows);
-    const foldAuc: number[] = [];
-    const foldRounds: number[] = [];
-    parts.forEach((part, f) => {
-      const fit = fitGbdtWithValidation(part.fit, part.val, params, options.seed + f);
-      foldAuc.push(rocAuc(fit.valMargin, part.val.target));
-      foldRounds.push(fit.bestRounds);
-      part.rows.forEach((row, i) => {
-        oofMargin[row] = fit.valMargin[i]!;
-      });
-      options.onProgress?.(++done, total);
+  const evaluateAll = async (list: readonly GbdtParams[]): Promise<Evaluated<GbdtParams>[]> => {
+    const jobs = list.flatMap((params) => folds.map((_, fold) => ({ params, fold })));
+    const fits = await fitter.fitAll(jobs, () => onProgress?.(++done, total));
+    return list.map((params, c) => {
+      const e = evaluated(params, fits.slice(c * k, (c + 1) * k), folds, data);
+      seen.push(e.candidate);
+      return e;
     });
-    const { monotone: _monotone, ...shown } = params;
-    const candidate = {
-      params: describe(shown),
-      foldAuc: foldAuc.map(round4),
-      meanAuc: round4(mean(foldAuc)),
-      foldRounds,
-    };
-    seen.push(candidate);
-    return { candidate, params, oofMargin, exactMeanAuc: mean(foldAuc) };
   };
   let best: Evaluated<GbdtParams> | undefined;
-  const stage = (variants: readonly GbdtParams[]): void => {
-    const from: GbdtParams = best?.params ?? { ...base, ...GBDT_TUNE_STAGES.base };
-    for (const v of variants) {
-      const e = evaluate({ ...from, ...v });
-      if (better(e, best)) best = e;
-    }
+  const keepBest = (es: readonly Evaluated<GbdtParams>[]): void => {
+    for (const e of es) if (better(e, best)) best = e;
   };
-  // First candidate: what `model train` without --tune fits (the caller's settings over the defaults).
-  const defaults = evaluate({ ...DEFAULT_GBDT, ...base, ...GBDT_TUNE_STAGES.untuned });
-  stage(GBDT_TUNE_STAGES.structure);
+  const stage = async (variants: readonly GbdtParams[]): Promise<void> => {
+    const from = best!.params;
+    keepBest(await evaluateAll(variants.map((v) => ({ ...from, ...v }))));
+  };
+  // First candidate: what `model train` without --tune fits (the caller's settings over the defaults). Nothing is
+  // chosen yet, so the structure variants start from the stage base, and both go in one batch.
+  const start: GbdtParams = { ...base, ...GBDT_TUNE_STAGES.base };
+  const [defaults, ...structure] = await evaluateAll([
+    { ...DEFAULT_GBDT, ...base, ...GBDT_TUNE_STAGES.untuned },
+    ...GBDT_TUNE_STAGES.structure.map((v) => ({ ...start, ...v })),
+  ]);
+  keepBest(structure);
   // The defaults join after the structure stage: sampling and learning-rate variants start from the best so far.
-  if (better(defaults, best)) best = defaults;
-  stage(GBDT_TUNE_STAGES.sampling);
+  keepBest([defaults!]);
+  await stage(GBDT_TUNE_STAGES.sampling);
   // The last stage is for a smaller rate than the best's: when the defaults won, they have 0.05 already, and the
   // stage would refit the same settings (early stopping ends them long before the larger round cap).
   const rate = (p: GbdtParams): number => p.learningRate ?? DEFAULT_GBDT.learningRate;
   const smaller = GBDT_TUNE_STAGES.learningRate.filter((v) => v.learningRate < rate(best!.params));
   done += k * (GBDT_TUNE_STAGES.learningRate.length - smaller.length);
-  stage(smaller);
-  const chosen = best!;
-  // The final fit has no validation part: it trains for the folds' mean best round count on all training rows.
-  const rounds = Math.max(1, Math.round(mean(chosen.candidate.foldRounds!)));
-  return {
-    params: { ...chosen.params, rounds, validationShare: 0 },
-    meanAuc: chosen.candidate.meanAuc,
-    folds: k,
-    candidates: seen,
-    oofMargin: chosen.oofMargin,
-  };
+  if (smaller.length > 0) await stage(smaller);
+  return { chosen: best!, candidates: seen };
+}
+
+export async function tuneGbdt(
+  data: Dataset,
+  base: GbdtParams,
+  options: TuneOptions,
+): Promise<GbdtTuneResult> {
+  const k = options.folds ?? DEFAULT_TUNE_FOLDS;
+  const folds = stratifiedFolds(data.target, k, options.seed + 11);
+  const fitter = await gbdtFitter(data, folds, options, largestGbdtBatch(k));
+  try {
+    const { chosen, candidates } = await stagedSearch(data, base, folds, fitter, options.onProgress);
+    // The final fit has no validation part: it trains for the folds' mean best round count on all training rows.
+    const rounds = Math.max(1, Math.round(mean(chosen.candidate.foldRounds!)));
+    return {
+      params: { ...chosen.params, rounds, validationShare: 0 },
+      meanAuc: chosen.candidate.meanAuc,
+      folds: k,
+      candidates,
+      oofMargin: chosen.oofMargin,
+      threads: fitter.threads,
+    };
+  } finally {
+    await fitter.close();
+  }
 }
 
 export const SCORECARD_TUNE_GRID: readonly ScorecardParams[] = [0.03, 0.05, 0.1].flatMap((minBinShare) =>
@@ -208,19 +262,29 @@ export function tuneScorecard(
   };
 }
 
-/** Out-of-fold margins for calibrating an untuned model: k fits with the given settings. */
-export function oofGbdtMargins(data: Dataset, params: GbdtParams, options: TuneOptions): Float64Array {
+/** Out-of-fold margins for calibrating an untuned model: k fits with the given settings, on threads as tuneGbdt. */
+export async function oofGbdtMargins(
+  data: Dataset,
+  params: GbdtParams,
+  options: TuneOptions,
+): Promise<Float64Array> {
   const k = options.folds ?? DEFAULT_TUNE_FOLDS;
-  const parts = foldParts(data, stratifiedFolds(data.target, k, options.seed + 11));
-  const out = new Float64Array(data.rows);
-  parts.forEach((part, f) => {
-    const fit = fitGbdtWithValidation(part.fit, part.val, params, options.seed + f);
-    part.rows.forEach((row, i) => {
-      out[row] = fit.valMargin[i]!;
-    });
-    options.onProgress?.(f + 1, k);
-  });
-  return out;
+  const folds = stratifiedFolds(data.target, k, options.seed + 11);
+  const fitter = await gbdtFitter(data, folds, options, k);
+  try {
+    let done = 0;
+    const jobs = folds.map((_, fold) => ({ params, fold }));
+    const fits = await fitter.fitAll(jobs, () => options.onProgress?.(++done, k));
+    const out = new Float64Array(data.rows);
+    fits.forEach((fit, f) =>
+      folds[f]!.forEach((row, i) => {
+        out[row] = fit.valMargin[i]!;
+      }),
+    );
+    return out;
+  } finally {
+    await fitter.close();
+  }
 }
 
 export function oofScorecardMargins(

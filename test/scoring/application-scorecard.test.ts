@@ -42,8 +42,8 @@ describe('committed application scorecard (models/application-scorecard.json)', 
     }
   });
 
-  it('is reproducible: retraining with the recorded seed gives the same card', () => {
-    const again = trainModel({
+  it('is reproducible: retraining with the recorded seed gives the same card', async () => {
+    const again = await trainModel({
       csv: germanBytes,
       target: 'class',
       bad: 'bad',

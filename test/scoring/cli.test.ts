@@ -19,9 +19,9 @@ const dir = mkdtempSync(join(tmpdir(), 'lg-model-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const clock = new ManualClock(Date.UTC(2025, 5, 1));
 
-function failure(fn: () => unknown): { code: number; message: string } {
+async function failure(fn: () => unknown): Promise<{ code: number; message: string }> {
   try {
-    fn();
+    await fn();
   } catch (error) {
     return { code: exitCodeFor(error), message: error instanceof Error ? error.message : String(error) };
   }
@@ -34,10 +34,10 @@ const sets = [
 ];
 
 describe.each(sets)('model CLI round trip on $name', ({ name, file, target, kinds }) => {
-  it.each(kinds)('train %s -> score -> monitor', (kind) => {
+  it.each(kinds)('train %s -> score -> monitor', async (kind) => {
     const out = join(dir, `${name}-${kind}.json`);
     const report = join(dir, `${name}-${kind}.html`);
-    const summary = runModelTrain(
+    const summary = await runModelTrain(
       { data: file, target, bad: 'bad', out, report, kind, seed: 42, id: `${name}-${kind}` },
       clock,
     );
@@ -97,8 +97,8 @@ describe('model CLI bad input', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   };
 
-  it('an empty file', () => {
-    const f = failure(() =>
+  it('an empty file', async () => {
+    const f = await failure(() =>
       runModelTrain({ data: write('empty.csv', ''), target: 'y', bad: 'bad', out }, clock),
     );
     expect(f.code).toBe(2);
@@ -106,8 +106,8 @@ describe('model CLI bad input', () => {
     noOutput();
   });
 
-  it('a missing target column', () => {
-    const f = failure(() =>
+  it('a missing target column', async () => {
+    const f = await failure(() =>
       runModelTrain({ data: 'data/german_credit.csv', target: 'Class', bad: 'bad', out }, clock),
     );
     expect(f.code).toBe(2);
@@ -115,8 +115,8 @@ describe('model CLI bad input', () => {
     noOutput();
   });
 
-  it('a target with one class', () => {
-    const f = failure(() =>
+  it('a target with one class', async () => {
+    const f = await failure(() =>
       runModelTrain({ data: 'data/german_credit.csv', target: 'class', bad: 'BAD', out }, clock),
     );
     expect(f.code).toBe(2);
@@ -124,10 +124,10 @@ describe('model CLI bad input', () => {
     noOutput();
   });
 
-  it('non-numeric values in a numeric column beyond the threshold', () => {
+  it('non-numeric values in a numeric column beyond the threshold', async () => {
     const lines = readFileSync('data/german_credit.csv', 'utf8').trim().split('\n');
     for (let i = 5; i <= 75; i += 5) lines[i] = lines[i]!.replace(/^(\w+),\d+,/, '$1,twelve,');
-    const f = failure(() =>
+    const f = await failure(() =>
       runModelTrain({ data: write('dirty.csv', lines.join('\n')), target: 'class', bad: 'bad', out }, clock),
     );
     expect(f.code).toBe(2);
@@ -135,23 +135,29 @@ describe('model CLI bad input', () => {
     noOutput();
   });
 
-  it('a missing data file, a malformed model, a model column absent from the data', () => {
+  it('a missing data file, a malformed model, a model column absent from the data', async () => {
     expect(
-      failure(() => runModelTrain({ data: join(dir, 'nope.csv'), target: 'y', bad: 'bad', out }, clock)).code,
+      (
+        await failure(() =>
+          runModelTrain({ data: join(dir, 'nope.csv'), target: 'y', bad: 'bad', out }, clock),
+        )
+      ).code,
     ).toBe(2);
     expect(
-      failure(() =>
-        runModelScore({
-          model: write('bad-model.json', '{"format":"x"}'),
-          data: 'data/german_credit.csv',
-          out,
-        }),
+      (
+        await failure(() =>
+          runModelScore({
+            model: write('bad-model.json', '{"format":"x"}'),
+            data: 'data/german_credit.csv',
+            out,
+          }),
+        )
       ).code,
     ).toBe(2);
     const model = join(dir, 'german-scorecard.json');
     if (!existsSync(model))
-      runModelTrain({ data: 'data/german_credit.csv', target: 'class', bad: 'bad', out: model }, clock);
-    const f = failure(() => runModelScore({ model, data: 'data/credit_data.csv', out }));
+      await runModelTrain({ data: 'data/german_credit.csv', target: 'class', bad: 'bad', out: model }, clock);
+    const f = await failure(() => runModelScore({ model, data: 'data/credit_data.csv', out }));
     expect(f.code).toBe(2);
     noOutput();
   });
@@ -160,7 +166,7 @@ describe('model CLI bad input', () => {
 describe('commander wiring', () => {
   it('runs `model score` in-process', async () => {
     const model = join(dir, 'wired.json');
-    runModelTrain({ data: 'data/german_credit.csv', target: 'class', bad: 'bad', out: model }, clock);
+    await runModelTrain({ data: 'data/german_credit.csv', target: 'class', bad: 'bad', out: model }, clock);
     const program = new Command('lineguard');
     registerModelCommand(program, async () => {
       throw new Error('not needed');
@@ -224,6 +230,8 @@ describe('commander wiring of the review options', () => {
       '--tune',
       '--folds',
       '3',
+      '--jobs',
+      '2',
       '--monotone',
       'Duration:+1',
       '--calibrate',
@@ -302,6 +310,15 @@ describe('commander wiring of the review options', () => {
       '--calibrate',
       'magic',
     ]);
+    expect(process.exitCode).toBe(2);
+    process.exitCode = 0;
+    expect(existsSync(join(dir, 'never.json'))).toBe(false);
+  });
+
+  it('refuses --jobs 0 with exit 2', async () => {
+    process.exitCode = 0;
+    const args = ['model', 'train', '--data', 'data/german_credit.csv', '--target', 'class', '--bad', 'bad'];
+    await run([...args, '--out', join(dir, 'never.json'), '--kind', 'gbdt', '--tune', '--jobs', '0']);
     expect(process.exitCode).toBe(2);
     process.exitCode = 0;
     expect(existsSync(join(dir, 'never.json'))).toBe(false);

@@ -24,9 +24,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const german = readFileSync('data/german_credit.csv');
 const germanTable = readCsvTable(german.toString('utf8'));
 
-function failure(fn: () => unknown): { code: string; exit: number; message: string } {
+async function failure(fn: () => unknown): Promise<{ code: string; exit: number; message: string }> {
   try {
-    fn();
+    await fn();
   } catch (error) {
     const code = (error as { code?: string }).code ?? '';
     return {
@@ -38,8 +38,8 @@ function failure(fn: () => unknown): { code: string; exit: number; message: stri
   throw new Error('expected a failure');
 }
 
-describe('GBDT --tune', () => {
-  const tuned = trainModel({
+describe('GBDT --tune', async () => {
+  const tuned = await trainModel({
     csv: german,
     target: 'class',
     bad: 'bad',
@@ -65,8 +65,8 @@ describe('GBDT --tune', () => {
     expect(tuned.model.calibration?.method).toBe('platt');
   });
 
-  it('is reproducible with the same seed', () => {
-    const again = trainModel({
+  it('is reproducible with the same seed', async () => {
+    const again = await trainModel({
       csv: german,
       target: 'class',
       bad: 'bad',
@@ -82,7 +82,7 @@ describe('GBDT --tune', () => {
     );
   });
 
-  it('never looks at the hold-out rows: scrambling their features changes nothing it chose', () => {
+  it('never looks at the hold-out rows: scrambling their features changes nothing it chose', async () => {
     // The split depends on the labels and the seed only, so the hold-out rows stay the same rows.
     const labels = Uint8Array.from(germanTable.rows, (r) => (r[0] === 'bad' ? 1 : 0));
     const holdout = new Set(stratifiedSplit(labels, 0.3, 7).test);
@@ -91,7 +91,7 @@ describe('GBDT --tune', () => {
       germanTable.header,
       germanTable.rows.map((r, i) => (holdout.has(i) ? [r[0]!, ...donor.slice(1)] : [...r])),
     );
-    const other = trainModel({
+    const other = await trainModel({
       csv: scrambled,
       target: 'class',
       bad: 'bad',
@@ -108,10 +108,10 @@ describe('GBDT --tune', () => {
 });
 
 describe('tuning sees only the training part', () => {
-  it('the same training rows with a different hold-out give the same choice', () => {
+  it('the same training rows with a different hold-out give the same choice', async () => {
     // Two CSVs whose first 700 rows are identical; with holdoutShare 0 the tuner sees exactly those rows.
     const head = germanTable.rows.slice(0, 700);
-    const a = trainModel({
+    const a = await trainModel({
       csv: formatCsv(germanTable.header, head),
       target: 'class',
       bad: 'bad',
@@ -121,7 +121,7 @@ describe('tuning sees only the training part', () => {
       seed: 3,
       now: 0,
     });
-    const b = trainModel({
+    const b = await trainModel({
       csv: formatCsv(germanTable.header, head),
       target: 'class',
       bad: 'bad',
@@ -137,16 +137,16 @@ describe('tuning sees only the training part', () => {
 });
 
 describe('scorecard --tune', () => {
-  it('searches binning granularity and L2 by fold AUC and trains with the choice', () => {
-    const out = trainModel({ csv: german, target: 'class', bad: 'bad', tune: true, seed: 42, now: 0 });
+  it('searches binning granularity and L2 by fold AUC and trains with the choice', async () => {
+    const out = await trainModel({ csv: german, target: 'class', bad: 'bad', tune: true, seed: 42, now: 0 });
     const t = out.model.training.tuning!;
     expect(t.candidates.map((c) => [c.params.minBinShare, c.params.l2])).toContainEqual([0.05, 3]);
     expect(out.model.training.params).toMatchObject({ minBinShare: t.chosen.minBinShare, l2: t.chosen.l2 });
   });
 });
 
-describe('GBDT monotone constraints', () => {
-  const model = trainModel({
+describe('GBDT monotone constraints', async () => {
+  const model = await trainModel({
     csv: german,
     target: 'class',
     bad: 'bad',
@@ -176,14 +176,16 @@ describe('GBDT monotone constraints', () => {
     expect(renderReport(model)).toContain('constrained: PD rises with the value');
   });
 
-  it('rejects a constraint on a categorical, unknown or protected column', () => {
+  it('rejects a constraint on a categorical, unknown or protected column', async () => {
     const base = { csv: german, target: 'class', bad: 'bad', kind: 'gbdt' as const, now: 0 };
-    expect(failure(() => trainModel({ ...base, monotone: { Purpose: 1 } })).code).toBe('LG_VALIDATION');
-    expect(failure(() => trainModel({ ...base, monotone: { Nope: 1 } })).code).toBe('LG_VALIDATION');
-    const p = failure(() => trainModel({ ...base, monotone: { Age: -1 } }));
+    expect((await failure(() => trainModel({ ...base, monotone: { Purpose: 1 } }))).code).toBe(
+      'LG_VALIDATION',
+    );
+    expect((await failure(() => trainModel({ ...base, monotone: { Nope: 1 } }))).code).toBe('LG_VALIDATION');
+    const p = await failure(() => trainModel({ ...base, monotone: { Age: -1 } }));
     expect(p.code).toBe('LG_PROTECTED_ATTRIBUTE');
     expect(p.exit).toBe(2);
-    expect(failure(() => parseMonotone('Duration:2')).code).toBe('LG_VALIDATION');
+    expect((await failure(() => parseMonotone('Duration:2'))).code).toBe('LG_VALIDATION');
     expect(parseMonotone('Duration:+1, Income:-1')).toEqual({ Duration: 1, Income: -1 });
   });
 });
@@ -216,8 +218,8 @@ describe('calibration', () => {
     expect(rows[9]!.observedBadRate).toBe(1);
   });
 
-  it('a calibrated GBDT on credit_data is within a few points of the observed bad rate per decile held out', () => {
-    const out = trainModel({
+  it('a calibrated GBDT on credit_data is within a few points of the observed bad rate per decile held out', async () => {
+    const out = await trainModel({
       csv: readFileSync('data/credit_data.csv'),
       target: 'Status',
       bad: 'bad',
@@ -236,8 +238,8 @@ describe('calibration', () => {
     expect(report).toContain('Platt scaling');
   });
 
-  it("--calibrate auto records what it chose by cross-validated log loss, both methods' scores, and the report says so", () => {
-    const out = trainModel({
+  it("--calibrate auto records what it chose by cross-validated log loss, both methods' scores, and the report says so", async () => {
+    const out = await trainModel({
       csv: german,
       target: 'class',
       bad: 'bad',
@@ -302,7 +304,7 @@ describe('DeLong test', () => {
 });
 
 describe('lineguard model compare', () => {
-  it('prints AUC, KS, Gini, log loss, Brier for each model and a DeLong p-value', () => {
+  it('prints AUC, KS, Gini, log loss, Brier for each model and a DeLong p-value', async () => {
     const clock = new ManualClock(Date.UTC(2025, 0, 1));
     const holdout = join(dir, 'holdout.csv');
     writeFileSync(holdout, formatCsv(germanTable.header, germanTable.rows.slice(700)));
@@ -310,8 +312,11 @@ describe('lineguard model compare', () => {
     writeFileSync(train, formatCsv(germanTable.header, germanTable.rows.slice(0, 700)));
     const a = join(dir, 'a.json');
     const b = join(dir, 'b.json');
-    runModelTrain({ data: train, target: 'class', bad: 'bad', out: a, holdout: 0 }, clock);
-    runModelTrain({ data: train, target: 'class', bad: 'bad', out: b, holdout: 0, kind: 'gbdt' }, clock);
+    await runModelTrain({ data: train, target: 'class', bad: 'bad', out: a, holdout: 0 }, clock);
+    await runModelTrain(
+      { data: train, target: 'class', bad: 'bad', out: b, holdout: 0, kind: 'gbdt' },
+      clock,
+    );
     const r = runModelCompare({ models: [a, b], data: holdout, target: 'class', bad: 'bad' });
     expect(r.rows).toBe(300);
     expect(r.models.map((m) => m.kind)).toEqual(['scorecard', 'gbdt']);
@@ -325,28 +330,31 @@ describe('lineguard model compare', () => {
     expect(r.delong[0]!.pValue).toBeGreaterThan(0);
     expect(r.delong[0]!.pValue).toBeLessThanOrEqual(1);
     expect(
-      failure(() => runModelCompare({ models: [a], data: holdout, target: 'class', bad: 'bad' })).exit,
+      (await failure(() => runModelCompare({ models: [a], data: holdout, target: 'class', bad: 'bad' })))
+        .exit,
     ).toBe(2);
     expect(
-      failure(() => runModelCompare({ models: [a, b], data: holdout, target: 'nope', bad: 'bad' })).exit,
+      (await failure(() => runModelCompare({ models: [a, b], data: holdout, target: 'nope', bad: 'bad' })))
+        .exit,
     ).toBe(2);
     expect(
-      failure(() => runModelCompare({ models: [a, b], data: holdout, target: 'class', bad: 'x' })).exit,
+      (await failure(() => runModelCompare({ models: [a, b], data: holdout, target: 'class', bad: 'x' })))
+        .exit,
     ).toBe(2);
   });
 });
 
 describe('protected attributes (issue 12, fair lending)', () => {
-  it('are left out of training by default, with a warning and a record in the model file', () => {
-    const out = trainModel({ csv: german, target: 'class', bad: 'bad', kind: 'gbdt', now: 0 });
+  it('are left out of training by default, with a warning and a record in the model file', async () => {
+    const out = await trainModel({ csv: german, target: 'class', bad: 'bad', kind: 'gbdt', now: 0 });
     const names = out.model.features.map((f) => f.name);
     for (const c of ['Personal', 'Age', 'ForeignWorker']) expect(names).not.toContain(c);
     expect(out.model.training.protectedAttributes!.excluded).toEqual(['Age', 'ForeignWorker', 'Personal']);
     expect(out.warnings.join(' ')).toMatch(/protected attribute/);
   });
 
-  it('enter only with allowProtected, which the model file records', () => {
-    const out = trainModel({
+  it('enter only with allowProtected, which the model file records', async () => {
+    const out = await trainModel({
       csv: german,
       target: 'class',
       bad: 'bad',
@@ -358,9 +366,9 @@ describe('protected attributes (issue 12, fair lending)', () => {
     expect(out.model.training.protectedAttributes!.allowed).toEqual(['Age', 'ForeignWorker', 'Personal']);
   });
 
-  it('follow a configured list (case and punctuation insensitive)', () => {
+  it('follow a configured list (case and punctuation insensitive)', async () => {
     const credit = readFileSync('data/credit_data.csv');
-    const out = trainModel({
+    const out = await trainModel({
       csv: credit,
       target: 'Status',
       bad: 'bad',
@@ -375,8 +383,8 @@ describe('protected attributes (issue 12, fair lending)', () => {
     expect(out.model.training.selection.map((e) => e.feature)).toContain('Age');
   });
 
-  it('a group column is for evaluation only, even when it is not on the protected list', () => {
-    const out = trainModel({
+  it('a group column is for evaluation only, even when it is not on the protected list', async () => {
+    const out = await trainModel({
       csv: german,
       target: 'class',
       bad: 'bad',
@@ -386,8 +394,11 @@ describe('protected attributes (issue 12, fair lending)', () => {
     expect(out.model.features.map((f) => f.name)).not.toContain('Housing');
     expect(out.evaluation!.group).toHaveLength(300);
     expect(
-      failure(() => trainModel({ csv: german, target: 'class', bad: 'bad', groupColumn: 'Nope', now: 0 }))
-        .exit,
+      (
+        await failure(() =>
+          trainModel({ csv: german, target: 'class', bad: 'bad', groupColumn: 'Nope', now: 0 }),
+        )
+      ).exit,
     ).toBe(2);
   });
 });
@@ -408,13 +419,13 @@ describe('fairness section', () => {
     expect(f.minAdverseImpactRatio).toBeCloseTo(0.4 / 0.75, 12);
   });
 
-  it('the report of a model reviewed by Personal and by month reads like a model review', () => {
+  it('the report of a model reviewed by Personal and by month reads like a model review', async () => {
     const months = germanTable.rows.map((_, i) => `2024-${String(1 + (i % 6)).padStart(2, '0')}-15`);
     const csv = formatCsv(
       [...germanTable.header, 'applied'],
       germanTable.rows.map((r, i) => [...r, months[i]!]),
     );
-    const out = trainModel({
+    const out = await trainModel({
       csv,
       target: 'class',
       bad: 'bad',
@@ -438,8 +449,8 @@ describe('fairness section', () => {
 });
 
 describe('scores of the tuned model through the model file', () => {
-  it('a JSON round trip of a calibrated, tuned model gives identical scores', () => {
-    const out = trainModel({
+  it('a JSON round trip of a calibrated, tuned model gives identical scores', async () => {
+    const out = await trainModel({
       csv: german,
       target: 'class',
       bad: 'bad',

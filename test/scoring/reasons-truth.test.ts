@@ -58,13 +58,15 @@ function everyReason(scorer: ModelScorerWithText, table: CsvTable): { checked: n
   return { checked, wrong };
 }
 
-describe.each(sets)('reasons are true of the applicant on $name', ({ file, target }) => {
+describe.each(sets)('reasons are true of the applicant on $name', async ({ file, target }) => {
   const bytes = readFileSync(file);
   const table = readCsvTable(bytes.toString('utf8'));
-  const models = (['scorecard', 'gbdt'] as const).map((kind) => ({
-    kind,
-    scorer: trainModel({ csv: bytes, target, bad: 'bad', kind, seed: 42, now: 0 }).scorer,
-  }));
+  const models = await Promise.all(
+    (['scorecard', 'gbdt'] as const).map(async (kind) => ({
+      kind,
+      scorer: (await trainModel({ csv: bytes, target, bad: 'bad', kind, seed: 42, now: 0 })).scorer,
+    })),
+  );
   const all = file.includes('german') ? [...models, { kind: 'bundled', scorer: bundled }] : models;
 
   it.each(all)("every (row, reason) pair of the $kind model matches the row's bin", ({ scorer }) => {
@@ -90,10 +92,10 @@ describe.each(sets)('reasons are true of the applicant on $name', ({ file, targe
   });
 });
 
-describe('GBDT reasons: points lost against the best value of the feature', () => {
+describe('GBDT reasons: points lost against the best value of the feature', async () => {
   const bytes = readFileSync('data/credit_data.csv');
   const table = readCsvTable(bytes.toString('utf8'));
-  const { scorer, model } = trainModel({
+  const { scorer, model } = await trainModel({
     csv: bytes,
     target: 'Status',
     bad: 'bad',
@@ -142,9 +144,9 @@ describe('GBDT reasons: points lost against the best value of the feature', () =
 });
 
 describe('old model files', () => {
-  it('a file whose Seniority carries R_EMPLOYMENT_SHORT as its only code no longer tells 10 years "short"', () => {
+  it('a file whose Seniority carries R_EMPLOYMENT_SHORT as its only code no longer tells 10 years "short"', async () => {
     const bytes = readFileSync('data/credit_data.csv');
-    const { model } = trainModel({ csv: bytes, target: 'Status', bad: 'bad', seed: 42, now: 0 });
+    const { model } = await trainModel({ csv: bytes, target: 'Status', bad: 'bad', seed: 42, now: 0 });
     const legacy = {
       ...model,
       features: model.features.map(({ reasonCodes: _codes, ...f }) =>

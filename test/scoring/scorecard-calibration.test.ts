@@ -43,13 +43,13 @@ const request: TrainRequest = {
 const Z_FAMILY_1_PERCENT = 3.29;
 
 describe('scorecard calibration', () => {
-  it("the scorecard's own PD is miscalibrated on this set (so the next test can fail)", () => {
-    const raw = trainModel({ ...request, calibration: 'none' }).holdout!;
+  it("the scorecard's own PD is miscalibrated on this set (so the next test can fail)", async () => {
+    const raw = (await trainModel({ ...request, calibration: 'none' })).holdout!;
     expect(hosmerLemeshow(reliabilityTable(raw.pd, raw.target)).pValue).toBeLessThan(1e-6);
   });
 
-  it('`--calibrate auto` puts it within sampling error in every decile, by out-of-fold margins alone', () => {
-    const out = trainModel({ ...request, calibration: 'auto' });
+  it('`--calibrate auto` puts it within sampling error in every decile, by out-of-fold margins alone', async () => {
+    const out = await trainModel({ ...request, calibration: 'auto' });
     const info = out.model.training.calibration!;
     expect(info.requested).toBe('auto');
     expect(out.model.calibration?.method).toBe(info.method);
@@ -64,8 +64,8 @@ describe('scorecard calibration', () => {
     expect(hosmerLemeshow(table).pValue).toBeGreaterThan(0.01);
   });
 
-  it('on German credit (700 training rows) the method is the lower cross-validated log loss, not a row-count rule', () => {
-    const out = trainModel({
+  it('on German credit (700 training rows) the method is the lower cross-validated log loss, not a row-count rule', async () => {
+    const out = await trainModel({
       csv: readFileSync('data/german_credit.csv'),
       target: 'class',
       bad: 'bad',
@@ -81,8 +81,8 @@ describe('scorecard calibration', () => {
     expect(info.method).toBe(isotonic < platt ? 'isotonic' : 'platt');
   });
 
-  it('an explicit --calibrate none still gives the own PD', () => {
-    const out = trainModel({ ...request, calibration: 'none' });
+  it('an explicit --calibrate none still gives the own PD', async () => {
+    const out = await trainModel({ ...request, calibration: 'none' });
     expect(out.model.calibration).toBeUndefined();
     expect(out.model.training.calibration).toBeUndefined();
   });

@@ -86,6 +86,7 @@ export interface TrainCommandOptions {
   readonly pdo?: number;
   readonly tune?: boolean;
   readonly folds?: number;
+  readonly jobs?: number;
   readonly calibration?: CalibrationMethod;
   readonly monotone?: Readonly<Record<string, 1 | -1>>;
   readonly allowProtected?: boolean;
@@ -108,9 +109,12 @@ export interface TrainSummary {
   readonly warnings: readonly string[];
 }
 
-export function runModelTrain(options: TrainCommandOptions, clock: Clock = systemClock): TrainSummary {
+export async function runModelTrain(
+  options: TrainCommandOptions,
+  clock: Clock = systemClock,
+): Promise<TrainSummary> {
   const csv = readInput(options.data, 'data file');
-  const outcome = trainModel({
+  const outcome = await trainModel({
     csv,
     target: options.target,
     bad: options.bad,
@@ -129,6 +133,7 @@ export function runModelTrain(options: TrainCommandOptions, clock: Clock = syste
     },
     ...(options.tune !== undefined ? { tune: options.tune } : {}),
     ...(options.folds !== undefined ? { folds: options.folds } : {}),
+    ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
     ...(options.calibration !== undefined ? { calibration: options.calibration } : {}),
     ...(options.monotone !== undefined ? { monotone: options.monotone } : {}),
     ...(options.allowProtected !== undefined ? { allowProtected: options.allowProtected } : {}),
@@ -401,6 +406,10 @@ function registerTrain(model: Command): void {
     .option('--tune', 'choose hyper-parameters by k-fold AUC on the training rows (seeded)')
     .option('--folds <n>', 'folds for --tune and calibration', '5')
     .option(
+      '--jobs <n>',
+      'GBDT fold fits (--tune, calibration) on up to n worker threads; 1 = none (default: env LINEGUARD_TUNE_JOBS, else every core)',
+    )
+    .option(
       '--calibrate <method>',
       'none | platt | isotonic | auto (lower cross-validated log loss) on out-of-fold predictions (default with --tune: auto for a scorecard; for GBDT isotonic from 1,000 training rows, else platt)',
     )
@@ -422,7 +431,7 @@ const flagText = (v: string | boolean | undefined): string | undefined =>
   typeof v === 'string' ? v : undefined;
 
 /** `model train`: check --calibrate and --kind, train with a progress bar on a terminal, print the summary. */
-function trainAction(o: TrainFlags): void {
+async function trainAction(o: TrainFlags): Promise<void> {
   const kind = o.kind;
   const calibrate = flagText(o.calibrate);
   if (
@@ -440,7 +449,7 @@ function trainAction(o: TrainFlags): void {
     throw new LgError('LG_VALIDATION', `--kind must be scorecard or gbdt, got "${String(kind)}"`);
   const progress = progressReporter();
   try {
-    const summary = runModelTrain(
+    const summary = await runModelTrain(
       trainCommandOptions(o, { kind, calibrate, onProgress: progress.onProgress }),
     );
     progress.stop();
@@ -486,6 +495,7 @@ function trainCommandOptions(
     ...(str(o.pdo) !== undefined ? { pdo: float('pdo')(str(o.pdo)!) } : {}),
     ...(o.tune === true ? { tune: true } : {}),
     ...(str(o.folds) !== undefined ? { folds: int('folds')(str(o.folds)!) } : {}),
+    ...(str(o.jobs) !== undefined ? { jobs: int('jobs')(str(o.jobs)!) } : {}),
     ...(calibrate !== undefined ? { calibration: calibrate } : {}),
     ...(str(o.monotone) !== undefined ? { monotone: parseMonotone(str(o.monotone)!) } : {}),
     ...(o.allowProtected === true ? { allowProtected: true } : {}),
