@@ -12,7 +12,11 @@
  * this VM's speed drifts within minutes, and `sqliteDrift` (after / before, CPU per request) says how far it moved
  * while the run lasted, i.e. how far to trust the ratio.
  *
- * npm run bench:fleet [-- --seconds 5 --connections 24 --lines 12]
+ * `--pairs N` measures instead one SQLite process and one PostgreSQL process alternately, N times each (fresh data
+ * each time), and prints every pair's PostgreSQL/SQLite CPU per request and their median: the ratio the issue aims at,
+ * with the machine's drift spread over the pairs rather than falling between two ends of a run.
+ *
+ * npm run bench:fleet [-- --seconds 5 --connections 24 --lines 12] [-- --pairs N --only draws]
  * For a profile or a quick figure: `--only draws` (one kind), `--postgres-only` (no SQLite run), `--processes 1`
  * (one PostgreSQL deployment size), and LINEGUARD_BENCH_NODE_ARGS (extra node arguments for every server, e.g.
  * `--cpu-prof --cpu-prof-dir=DIR`). The summary (scaling, ratios) is printed only for a full run.
@@ -312,6 +316,59 @@ if (!pgUrl) {
   process.stderr.write('bench:fleet needs LINEGUARD_BENCH_DATABASE_URL (or LINEGUARD_TEST_DATABASE_URL)\n');
   process.exit(2);
 }
+
+const median = (xs: readonly number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+type Measured = Awaited<ReturnType<typeof measure>>;
+
+/** `--pairs N`: SQLite then PostgreSQL (one process each, fresh data each time), N times; prints and exits. */
+async function measurePairs(count: number): Promise<never> {
+  const kinds = (['draws', 'applications', 'events'] as const).filter(
+    (k) => only === undefined || only === k,
+  );
+  const pairs: { sqlite: Measured; postgres: Measured }[] = [];
+  for (let i = 0; i < count; i++) {
+    const sqlite = await measure(
+      `sqlite x1 (pair ${i + 1})`,
+      { LINEGUARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'lg-bench-fleet-')) },
+      1,
+      false,
+    );
+    const env = {
+      LINEGUARD_DATABASE_URL: await createIsolatedPostgresSchema(pgUrl!, `bench_fleet_pair_${i}`),
+      LINEGUARD_NAMESPACE: `benchfleetpair${i}${process.pid}`,
+      ...services,
+    };
+    const postgres = await measure(`postgres x1 (pair ${i + 1})`, env, 1, true);
+    pairs.push({ sqlite, postgres });
+  }
+  const ratios = Object.fromEntries(
+    kinds.map((k) => {
+      const cpu = (run: Record<Kind, Phase | undefined>) => run[k]!.serverCpuMicrosPerRequest;
+      const lineguard = pairs.map((p) => cpu(p.postgres) / cpu(p.sqlite));
+      const withPostgres = pairs.map(
+        (p) => (cpu(p.postgres) + (p.postgres[k]!.postgresCpuMicrosPerRequest ?? 0)) / cpu(p.sqlite),
+      );
+      const r3 = (x: number) => Number(x.toFixed(3));
+      return [
+        k,
+        {
+          lineguardOnPostgresVsSqliteCpuPerRequest: lineguard.map(r3),
+          postgresVsSqliteServerCpuPerRequest: withPostgres.map(r3),
+          median: { lineguard: r3(median(lineguard)), withPostgres: r3(median(withPostgres)) },
+        },
+      ];
+    }),
+  );
+  process.stdout.write(
+    `${JSON.stringify({ benchmark: 'fleet: SQLite and PostgreSQL alternately, one process each', seconds, connections, lines: lineCount, roundTripCpuMicros: roundTrip, pairs, ratios, aim: { postgresCpuPerDrawVsSqlite: 2 } }, null, 2)}\n`,
+  );
+  process.exit(0);
+}
 const services = {
   ...(redisUrl ? { LINEGUARD_REDIS_URL: redisUrl } : {}),
   ...(natsUrl ? { LINEGUARD_NATS_URL: natsUrl } : {}),
@@ -319,6 +376,8 @@ const services = {
 // Measured first, on an idle machine: the CPU of one bare round trip (round-trips.ts), to read the draws' CPU against.
 const roundTrip = await roundTripCpuMicros(pgUrl, redisUrl);
 process.stderr.write(`bare round trip, CPU µs: ${JSON.stringify(roundTrip)}\n`);
+const pairCount = process.argv.includes('--pairs') ? arg('pairs', 3) : 0;
+if (pairCount > 0) await measurePairs(pairCount);
 const runs = [];
 const sqliteDir = mkdtempSync(join(tmpdir(), 'lg-bench-fleet-'));
 if (!postgresOnly) runs.push(await measure('sqlite x1', { LINEGUARD_DATA_DIR: sqliteDir }, 1, false));

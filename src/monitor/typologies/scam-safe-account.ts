@@ -110,15 +110,16 @@ async function coreFinding(ctx: TypologyContext): Promise<CoreFinding | null> {
   const from = at - ctx.num('drawWindowMs');
   // Transfers first: without one there is no pattern, and most evaluations (a draw with nothing sent out after it)
   // end on this window, nearly always empty, instead of first reading every draw of the window (thousands on a busy
-  // line). Every draw of the window is after `from`, so these are all the transfers the pattern can count.
-  const sentOut = await ctx.window('user', user, ['transfer_out'], from, at);
+  // line). Every draw of the window is after `from`, so this holds every transfer the pattern can count (those after
+  // the first draw's t − 1, as it always read them).
+  const sentOut = await ctx.window('user', user, ['transfer_out'], from - 1, at);
   if (sentOut.length === 0) return null;
   const draws = await ctx.window('user', user, ['disbursement'], from, at);
   const disbursed = sumAmount(draws);
   const firstDraw = draws[0];
   if (!firstDraw || disbursed < ctx.num('minDisbursedMinor')) return null;
   const transfers = sentOut.filter(
-    (t) => t.t >= firstDraw.t && ctx.listHits('payee', t.payeeId).every((h) => h.list !== 'white'),
+    (t) => t.t > firstDraw.t - 1 && ctx.listHits('payee', t.payeeId).every((h) => h.list !== 'white'),
   );
   if (transfers.length === 0) return null;
   if (!(await onKnownDevice(ctx, transfers, firstDraw.t))) return null;
