@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { Env } from '../../src/app/config.js';
 import { createIsolatedPostgresSchema } from '../../src/store/db.js';
 import type { Store } from '../../src/store/index.js';
-import { STRONG_APPLICANT, adminHeaders, startTestApp, type TestApp } from '../helpers/app.js';
+import { APPLICANT_ONLY, adminHeaders, startTestApp, type TestApp } from '../helpers/app.js';
 import { TEST_DATABASE_URL } from '../helpers/stores.js';
 import { residentId } from '../core/harness.js';
 
@@ -55,13 +55,6 @@ async function stopFailingCommits(store: Store): Promise<void> {
   }
   await sql`drop trigger doom_at_commit`.execute(store.db);
 }
-
-const {
-  existingDebtMinor: _d,
-  externalDelinquent: _e,
-  inquiries30d: _i,
-  ...APPLICANT_ONLY
-} = STRONG_APPLICANT;
 
 for (const store of STORES)
   describe.skipIf(!store.enabled)(`a write that fails at COMMIT leaves its key free (${store.name})`, () => {

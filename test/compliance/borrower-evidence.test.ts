@@ -1,19 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/api/api-keys.js';
-import { STRONG_APPLICANT, adminHeaders, startTestApp, type TestApp } from '../helpers/app.js';
+import { APPLICANT_ONLY, adminHeaders, startTestApp, type TestApp } from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
 
 /**
  * The borrower's own evidence (issue 16): with a borrower token, the credit-report inquiries made about them and a
  * proof of their own decision that verifies offline; another borrower's decision answers 404, as a missing one does.
  */
-const {
-  existingDebtMinor: _d,
-  externalDelinquent: _e,
-  inquiries30d: _i,
-  ...APPLICANT_ONLY
-} = STRONG_APPLICANT;
-
 describe('a borrower reads their own inquiries and decision proofs', () => {
   let t: TestApp;
   let n = 0;

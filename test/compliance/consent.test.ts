@@ -6,7 +6,7 @@ import { fieldCryptoFromMasterKey } from '../../src/compliance/crypto.js';
 import { subjectHashes } from '../../src/compliance/consent.js';
 import { putSandboxReport } from '../../src/compliance/bureau.js';
 import { createComplianceStore } from '../../src/store/compliance.js';
-import { STRONG_APPLICANT, adminHeaders, startTestApp, type TestApp } from '../helpers/app.js';
+import { APPLICANT_ONLY, adminHeaders, startTestApp, type TestApp } from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
 import { TEST_DATABASE_URL } from '../helpers/stores.js';
 import { createIsolatedPostgresSchema } from '../../src/store/db.js';
@@ -16,13 +16,6 @@ import { createIsolatedPostgresSchema } from '../../src/store/db.js';
  * pull; the bureau attributes come only from the pull; every inquiry, made or refused, is logged and in the ledger.
  */
 const T0 = Date.UTC(2026, 10, 2, 9, 0, 0);
-const {
-  existingDebtMinor: _d,
-  externalDelinquent: _e,
-  inquiries30d: _i,
-  ...APPLICANT_ONLY
-} = STRONG_APPLICANT;
-
 describe('consent and the credit bureau', () => {
   const clock = new ManualClock(T0);
   let t: TestApp;

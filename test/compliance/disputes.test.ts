@@ -4,7 +4,7 @@ import { fieldCryptoFromMasterKey } from '../../src/compliance/crypto.js';
 import { subjectHashes } from '../../src/compliance/consent.js';
 import { putSandboxReport } from '../../src/compliance/bureau.js';
 import { createComplianceStore } from '../../src/store/compliance.js';
-import { STRONG_APPLICANT, adminHeaders, type TestApp } from '../helpers/app.js';
+import { APPLICANT_ONLY, adminHeaders, type TestApp } from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
 import { CASE_STORES, client, person, startCaseApp, type Person } from '../cases/helpers.js';
 import type { ManualClock } from '../../src/domain/clock.js';
@@ -18,12 +18,6 @@ import { closedSchema, contractAjv, describeErrors } from '../api/response-contr
  * delinquency is reported to the bureau only after the borrower was told and the notice period passed. Each control
  * with the request that tries to get around it.
  */
-const {
-  existingDebtMinor: _d,
-  externalDelinquent: _e,
-  inquiries30d: _i,
-  ...APPLICANT_ONLY
-} = STRONG_APPLICANT;
 const NOTICE_DAYS = 5;
 
 interface Borrower {

@@ -92,6 +92,15 @@ export const STRONG_APPLICANT = {
 };
 
 /**
+ * STRONG_APPLICANT without the bureau facts (existing debt, external delinquency, recent inquiries): what an applicant
+ * sends when the core pulls those from the sandbox bureau itself, which refuses them from the caller.
+ */
+export const APPLICANT_ONLY = (() => {
+  const { existingDebtMinor: _d, externalDelinquent: _e, inquiries30d: _i, ...own } = STRONG_APPLICANT;
+  return own;
+})();
+
+/**
  * A 助贷 platform operator registered through the API and a key bound to it: the only kind of `partner` key there
  * is (a partner-role key without a partner is refused), for suites that sign in as every role.
  */
