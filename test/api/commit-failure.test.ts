@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import type { Env } from '../../src/app/config.js';
-import { createIsolatedPostgresSchema } from '../../src/store/db.js';
 import type { Store } from '../../src/store/index.js';
 import { APPLICANT_ONLY, adminHeaders, startTestApp, type TestApp } from '../helpers/app.js';
-import { TEST_DATABASE_URL } from '../helpers/stores.js';
+import { appStores } from '../helpers/stores.js';
 import { residentId } from '../core/harness.js';
 
 /**
@@ -16,16 +14,7 @@ import { residentId } from '../core/harness.js';
  */
 const DOOMED_KEY = 'doomed-at-commit';
 
-const STORES = [
-  { name: 'sqlite', enabled: true, env: async (): Promise<Env> => ({}) },
-  {
-    name: 'postgres',
-    enabled: Boolean(TEST_DATABASE_URL),
-    env: async (): Promise<Env> => ({
-      LINEGUARD_DATABASE_URL: await createIsolatedPostgresSchema(TEST_DATABASE_URL ?? '', 'commit_failure'),
-    }),
-  },
-] as const;
+const STORES = appStores('commit_failure');
 
 /**
  * Makes every transaction that claims the doomed key (a row without a response) fail at its COMMIT, and only there; a

@@ -3,9 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import { PACKAGE_ROOT } from '../../src/app/app.js';
-import type { Env } from '../../src/app/config.js';
 import { createUser, createUserKey } from '../../src/api/api-keys.js';
-import { createIsolatedPostgresSchema } from '../../src/store/db.js';
 import {
   adminHeaders,
   PARTNER_INPUT,
@@ -14,7 +12,7 @@ import {
   TEST_ADMIN_KEY,
   type TestApp,
 } from '../helpers/app.js';
-import { keyRow, refuseKeyRowUpdates, TEST_DATABASE_URL } from '../helpers/stores.js';
+import { appStores, keyRow, refuseKeyRowUpdates } from '../helpers/stores.js';
 import { residentId } from '../core/harness.js';
 import { DAILY_PRODUCT } from '../lending/helpers.js';
 
@@ -27,19 +25,7 @@ import { DAILY_PRODUCT } from '../lending/helpers.js';
  */
 
 /** The stores the suite runs on: embedded SQLite always, PostgreSQL (an isolated schema) when CI gives a URL. */
-const STORES = [
-  { name: 'sqlite', enabled: true, env: async (): Promise<Env> => ({}) },
-  {
-    name: 'postgres',
-    enabled: Boolean(TEST_DATABASE_URL),
-    env: async (): Promise<Env> => ({
-      LINEGUARD_DATABASE_URL: await createIsolatedPostgresSchema(
-        TEST_DATABASE_URL ?? '',
-        'responses_in_unit',
-      ),
-    }),
-  },
-] as const;
+const STORES = appStores('responses_in_unit');
 
 /** The lending tests' daily-interest product, under an id of its own. */
 const { id: _dailyId, ...PRODUCT_TERMS } = DAILY_PRODUCT;

@@ -5,22 +5,12 @@ import { createUser, createUserKey } from '../../src/api/api-keys.js';
 import { adminHeaders, startTestApp, type TestApp } from '../helpers/app.js';
 import type { Role } from '../../src/api/types.js';
 import type { Env } from '../../src/app/config.js';
-import { createIsolatedPostgresSchema } from '../../src/store/db.js';
-import { TEST_DATABASE_URL } from '../helpers/stores.js';
+import { appStores } from '../helpers/stores.js';
 
 export const T0 = Date.UTC(2026, 10, 2, 9, 0, 0);
 
-/** The stores the case suites run on: embedded SQLite always, PostgreSQL (an isolated schema) when CI gives a URL. */
-export const CASE_STORES = [
-  { name: 'sqlite', enabled: true, env: async (): Promise<Env> => ({}) },
-  {
-    name: 'postgres',
-    enabled: Boolean(TEST_DATABASE_URL),
-    env: async (): Promise<Env> => ({
-      LINEGUARD_DATABASE_URL: await createIsolatedPostgresSchema(TEST_DATABASE_URL ?? '', 'cases'),
-    }),
-  },
-] as const;
+/** The stores the case suites run on. */
+export const CASE_STORES = appStores('cases');
 
 /** The app with the case jobs timer off: tests run the jobs themselves (no timing in assertions). */
 export async function startCaseApp(env: Env = {}, seed = 7) {

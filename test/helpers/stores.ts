@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { Env } from '../../src/app/config.js';
 import { createIsolatedPostgresSchema, openStore, type Store } from '../../src/store/db.js';
 
 /** The PostgreSQL URL for service tests; suites skip (with a message) when it is absent. */
@@ -24,6 +25,27 @@ export const STORE_FACTORIES: readonly StoreFactory[] = [
       openStore({ postgresUrl: await createIsolatedPostgresSchema(TEST_DATABASE_URL ?? '', label) }),
   },
 ];
+
+export interface AppStore {
+  readonly name: 'sqlite' | 'postgres';
+  readonly enabled: boolean;
+  /** The environment a test app starts with to run on this store (a fresh isolated schema on PostgreSQL). */
+  env(): Promise<Env>;
+}
+
+/** The stores app-level suites run on: embedded SQLite always, PostgreSQL (an isolated schema) when CI gives a URL. */
+export function appStores(label: string): readonly AppStore[] {
+  return [
+    { name: 'sqlite', enabled: true, env: async () => ({}) },
+    {
+      name: 'postgres',
+      enabled: Boolean(TEST_DATABASE_URL),
+      env: async () => ({
+        LINEGUARD_DATABASE_URL: await createIsolatedPostgresSchema(TEST_DATABASE_URL ?? '', label),
+      }),
+    },
+  ];
+}
 
 /**
  * After this, a key row can be inserted (with the write it guards) but never updated: no response can be stored after
