@@ -269,6 +269,7 @@ async function commitApplication(
     tx,
     plan.sealed,
     plan.applicant.nationalIdHashes,
+    plan.existing?.id,
   );
   const grant = await grantWithinRoom(deps, tx, { plan, borrowerId: storedBorrowerId });
   await deps.engine.recordDecision(tx, {

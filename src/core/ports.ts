@@ -283,8 +283,11 @@ export interface CoreStore<Tx = unknown> {
   /** A borrower from the reader (never waits for the writer's batch; the draw's list keys). */
   readBorrower(id: string): Promise<BorrowerRow | undefined>;
   borrowersPage(afterId: string, pageSize: number): Promise<BorrowerRow[]>;
-  /** Inserts the borrower unless one with these hashes exists, in the caller's transaction; the stored borrower's id. */
-  upsertBorrowerInTx(tx: Tx, row: BorrowerRow, hashes: readonly string[]): Promise<string>;
+  /**
+   * Inserts the borrower unless one with these hashes exists, in the caller's transaction; the stored borrower's id.
+   * `knownId`: the borrower found by these hashes before the transaction (never deleted, so it is the answer).
+   */
+  upsertBorrowerInTx(tx: Tx, row: BorrowerRow, hashes: readonly string[], knownId?: string): Promise<string>;
   /** Re-seals borrowers (compare-and-set each) with the ledger entry `entry` makes of the re-sealed ids; how many. */
   resealBorrowers(
     reseals: readonly BorrowerReseal[],

@@ -42,15 +42,29 @@ export function borrowersPage(db: Db, afterId: string, pageSize: number): Promis
 /**
  * Inserts the borrower once; a concurrent first application for the same person finds the winner's row, and so does
  * one whose row still carries the hash of a retired key (`hashes`: every key's hash of the ID, current first).
+ * `knownId`: the borrower the caller found by these hashes before the transaction. Borrowers are never deleted and
+ * keep their id, so that row still stands and nothing is read or written. Otherwise one insert, which returns the new
+ * id, or, on a conflict with the current hash, a read of the row that won; with retired keys held, a row may carry an
+ * older hash without conflicting, so those are looked up first.
  */
-export async function upsertBorrower(tx: DbTx, row: BorrowerRow, hashes: readonly string[]): Promise<string> {
-  const known = await borrowerByHashes(tx, hashes);
-  if (known) return known.id;
-  await tx
+export async function upsertBorrower(
+  tx: DbTx,
+  row: BorrowerRow,
+  hashes: readonly string[],
+  knownId?: string,
+): Promise<string> {
+  if (knownId !== undefined) return knownId;
+  if (hashes.length > 1) {
+    const known = await borrowerByHashes(tx, hashes);
+    if (known) return known.id;
+  }
+  const inserted = await tx
     .insertInto('borrowers')
     .values(row)
     .onConflict((oc) => oc.column('national_id_hash').doNothing())
-    .execute();
+    .returning('id')
+    .executeTakeFirst();
+  if (inserted) return inserted.id;
   const stored = await borrowerByHashes(tx, [row.national_id_hash]);
   if (!stored) throw new Error('borrower row vanished after insert');
   return stored.id;

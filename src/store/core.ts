@@ -84,7 +84,7 @@ export function createCoreStore(store: Store): CoreStore<DbTx> {
     borrower: (id) => borrowerById(store.db, id),
     readBorrower: (id) => readBorrower(store, id),
     borrowersPage: (afterId, pageSize) => borrowersPage(store.db, afterId, pageSize),
-    upsertBorrowerInTx: (tx, row, hashes) => upsertBorrower(tx, row, hashes),
+    upsertBorrowerInTx: (tx, row, hashes, knownId) => upsertBorrower(tx, row, hashes, knownId),
     resealBorrowers: (reseals, entry) => resealBorrowers(store, reseals, entry),
     lockDrawInTx: (tx, id) => lockDraw(tx, store.kind, id),
     decisionResultInTx: (tx, decisionId) => decisionResult(tx, decisionId),

@@ -63,5 +63,35 @@ for (const factory of STORE_FACTORIES) {
       expect(loans.reduce((a, l) => a + Number(l.principal_minor), 0)).toBe(sum);
       expect((await verifyLedger(store.db)).ok).toBe(true);
     });
+
+    it('simultaneous first applications of one person make one borrower, whom every application names', async () => {
+      const applicant = { name: '钱七', nationalId: residentId('19850505', 88), phone: '13700000001' };
+      const borrowers = async () =>
+        Number(
+          (
+            await store.db
+              .selectFrom('borrowers')
+              .select((eb) => eb.fn.countAll<number>().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      const before = await borrowers();
+      // Every application looks the person up before its transaction and finds nobody: each tries the insert.
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, () =>
+          h.core.submitApplication({ applicant, attributes: { monthlyIncomeMinor: 1_000_000 } }),
+        ),
+      );
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      const named = new Set(results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.borrowerId] : [])));
+      expect(named.size).toBe(1);
+      expect(await borrowers()).toBe(before + 1);
+      const applications = await store.db
+        .selectFrom('applications')
+        .select('borrower_id')
+        .where('borrower_id', 'in', [...named])
+        .execute();
+      expect(applications).toHaveLength(8);
+    });
   });
 }
