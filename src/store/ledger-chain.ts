@@ -175,9 +175,31 @@ async function lockHead(tx: DbTx, chain: number): Promise<ChainHead> {
   return { chain, length: Number(row.seq), hash: row.hash };
 }
 
+/**
+ * PostgreSQL appends of up to this many entries are one statement of their own (appendSql): the head locked, seqs
+ * drawn, entries hashed and inserted, head moved. Larger ones (a bulk import) keep the two-statement path, whose
+ * text does not grow a WITH clause per entry.
+ */
+const ONE_STATEMENT_APPEND_MAX = 16;
+
+/** PostgreSQL: an append as one statement, on the chain this transaction holds or the first subject's. */
+async function appendInOneStatement(tx: DbTx, entries: readonly LedgerAppend[]): Promise<void> {
+  const chain = heads.get(tx)?.chain ?? chainOf(entries[0]!.subjectId);
+  const { withClauses, columns } = appendSql(1, entries.length);
+  const text = `with ${withClauses.join(', ')} select ${columns}`;
+  const result = await tx.executeQuery<{ ledger_length: number | string; ledger_hash: string }>(
+    CompiledQuery.raw(text, appendParams(chain, entries)),
+  );
+  appendedInStatement(tx, chain, result.rows[0] ?? {});
+}
+
 async function append(tx: DbTx, entries: readonly LedgerAppend[]): Promise<void> {
   const first = entries[0];
   if (!first) return;
+  if (isPostgres(tx) && entries.length <= ONE_STATEMENT_APPEND_MAX) {
+    await appendInOneStatement(tx, entries);
+    return;
+  }
   const reserved = await reserve(tx, first.subjectId, entries.length);
   const { rows, head } = chainRows(reserved.head, reserved.seqs, entries);
   if (isPostgres(tx)) await insertAndMoveHead(tx, rows, head);
