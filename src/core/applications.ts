@@ -4,7 +4,7 @@ import { activeProduct, bindLineToProduct, fitGrantToProduct } from './products.
 import { assertAllInCost, channelFor, recordChannel, type ChannelInput } from './partners.js';
 import { LgError } from '../domain/index.js';
 import { applyLineAction as transition, newPendingLine } from '../domain/index.js';
-import { appendToLedger } from '../compliance/index.js';
+import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
 import { borrowerReasons, type BorrowerReason } from '../domain/index.js';
 import { DEFAULT_CURRENCY } from '../domain/index.js';
 import {
@@ -272,7 +272,8 @@ async function commitApplication(
     plan.existing?.id,
   );
   const grant = await grantWithinRoom(deps, tx, { plan, borrowerId: storedBorrowerId });
-  await deps.engine.recordDecision(tx, {
+  // The decision's row now; its ledger entry goes with the application's (recordApplicationTrail): one append.
+  const decided = deps.engine.decisionWrites({
     decisionId: ids.decision,
     kind: 'application',
     strategyId: APPLICATION_STRATEGY,
@@ -283,6 +284,7 @@ async function commitApplication(
     decidedAt: now,
     latencyMs: plan.latencyMs,
   });
+  await deps.coreStore.insertDecisionInTx(tx, decided.row);
   const line =
     grant.outcome === 'APPROVE'
       ? await openLine(deps, tx, { ids, borrowerId: storedBorrowerId, grant, currency, now })
@@ -302,7 +304,7 @@ async function commitApplication(
   });
   await recordChannel(deps, tx, { applicationId: ids.application, lineId: line?.id }, channel);
   const committed = { grant, line, borrowerId: storedBorrowerId };
-  await recordApplicationTrail(deps, tx, { plan, committed });
+  await recordApplicationTrail(deps, tx, { plan, committed, decisionLedger: decided.ledger });
   return committed;
 }
 
@@ -346,11 +348,13 @@ async function grantWithinRoom(
 async function recordApplicationTrail(
   deps: CoreDeps,
   tx: UnitTx,
-  written: { plan: ApplicationPlan; committed: CommittedApplication },
+  written: { plan: ApplicationPlan; committed: CommittedApplication; decisionLedger: LedgerAppend },
 ): Promise<void> {
   const { ids, now } = written.plan;
   const { grant, line, borrowerId } = written.committed;
-  const ledger = [
+  // The decision first, as when it was appended on its own before the rest.
+  const ledger: LedgerAppend[] = [
+    written.decisionLedger,
     {
       entryId: ids.application,
       kind: 'application',

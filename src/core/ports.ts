@@ -340,6 +340,8 @@ export interface CoreStore<Tx = unknown> {
   insertLineInTx(tx: Tx, row: NewLine): Promise<void>;
   insertLineActionInTx(tx: Tx, row: NewLineAction): Promise<void>;
   insertApplicationInTx(tx: Tx, row: NewApplication): Promise<void>;
+  /** A decision's row (its ledger entry is the caller's to append, with its unit's other entries). */
+  insertDecisionInTx(tx: Tx, row: DecisionRow): Promise<void>;
   /** The application, locked for the rest of the caller's transaction. */
   lockApplicationInTx(tx: Tx, id: string): Promise<ApplicationRow | undefined>;
   /** Compare-and-set of an application out of REVIEW: false when it was decided meanwhile. */

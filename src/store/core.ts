@@ -24,7 +24,13 @@ import {
   restrictionOf,
   unsettledInstalmentsOfLine,
 } from './core-reads.js';
-import { insertApplication, insertOutbox, lockApplication, settleApplication } from './core-applications.js';
+import {
+  insertApplication,
+  insertDecision,
+  insertOutbox,
+  lockApplication,
+  settleApplication,
+} from './core-applications.js';
 import {
   countActiveLines,
   countAutomatedRestrictions,
@@ -105,6 +111,7 @@ export function createCoreStore(store: Store): CoreStore<DbTx> {
     insertLineInTx: (tx, row) => insertLine(tx, row),
     insertLineActionInTx: (tx, row) => insertLineAction(tx, row),
     insertApplicationInTx: (tx, row) => insertApplication(tx, row),
+    insertDecisionInTx: (tx, row) => insertDecision(tx, row),
     lockApplicationInTx: (tx, id) => lockApplication(tx, store.kind, id),
     settleApplicationInTx: (tx, settlement) => settleApplication(tx, settlement),
     insertOutboxInTx: (tx, events) => insertOutbox(tx, events),
