@@ -10,7 +10,7 @@ import type { Db, Store } from './store-types.js';
 import { guardedWork } from './idempotency-claim.js';
 import { cachedPrepare, createSyncSql, type SyncSql } from './sync.js';
 import { createWalSyncer } from './wal-sync.js';
-import { usePreparedStatements } from './prepared.js';
+import { wrapConnections } from './prepared.js';
 import { startCheckpointer } from './checkpointer.js';
 // Installs the ledger's SQL into src/compliance (appendToLedger, verifyLedger) in every process that opens a store.
 import './ledger-chain.js';
@@ -187,9 +187,12 @@ function openPostgres(
     connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
     idleTimeoutMillis: PG_IDLE_TIMEOUT_MS,
     keepAlive: true,
+    // Queries are written without waiting for the previous one's answer: a transaction's begin rides with its first
+    // statement (prepared.ts). Kysely still awaits each statement before the next.
+    pipeline: true,
   });
   attachFaultHandlers(pool, onFault);
-  if (prepared) usePreparedStatements(pool);
+  wrapConnections(pool, { named: prepared });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     kind: 'postgres',

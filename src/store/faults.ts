@@ -80,3 +80,17 @@ export function isStalePlanError(error: unknown): boolean {
 
 /** How long a client is asked to wait before retrying while a dependency is down (Retry-After, seconds). */
 export const RETRY_AFTER_SECONDS = 2;
+
+/**
+ * The SQLSTATE of a unit statement that refused itself (migration 127_unit_refused, core-draws.ts): its conditional
+ * debit or its idempotency claim did not take, so it wrote nothing. Not a fault: the caller answers it as the refusal.
+ */
+export const UNIT_REFUSED_SQLSTATE = 'LGU01';
+
+/** What a refused unit statement says did not take ('debit' or 'claim'), or undefined for any other error. */
+export function unitRefusal(error: unknown): 'debit' | 'claim' | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (code !== UNIT_REFUSED_SQLSTATE || typeof message !== 'string') return undefined;
+  return message.endsWith('debit') ? 'debit' : 'claim';
+}

@@ -50,7 +50,7 @@ async function engines(): Promise<[string, Store][]> {
   return all;
 }
 
-async function count(store: Store, table: 'draws' | 'idempotency_keys'): Promise<number> {
+async function count(store: Store, table: 'draws' | 'idempotency_keys' | 'ledger_entries'): Promise<number> {
   const row = await store.db
     .selectFrom(table)
     .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -89,6 +89,63 @@ describe('a draw with an explicit idempotency claim', () => {
       expect(await count(store, 'draws'), name).toBe(drawsBefore);
       expect(await count(store, 'idempotency_keys'), name).toBe(1);
       expect((await h.core.getLine(lineId)).availableMinor, name).toBe(line.availableMinor);
+    }
+  });
+
+  // On PostgreSQL the unit's statement is sent with its COMMIT behind it (src/store/prepared.ts): a debit that does not
+  // take must then fail the statement itself, or the COMMIT would keep the rows, the ledger entry and the key it wrote.
+  it('a debit the line cannot take refuses the unit: nothing written, the line as it was, the store usable', async () => {
+    for (const [name, store] of await engines()) {
+      const h = makeCore(store);
+      const lineId = await openLine(h);
+      const line = await h.core.getLine(lineId);
+      const before = {
+        ledger: await count(store, 'ledger_entries'),
+        keys: await count(store, 'idempotency_keys'),
+      };
+      const claim = claimOf(`over-${name}`, h.clock.now());
+      const refusal = new Error('debit refused');
+      const refusedWith: number[] = [];
+      await expect(
+        h.deps.coreStore.runDraw({
+          lineId,
+          now: () => h.clock.now(),
+          guard: { idempotency: claim },
+          notFound: () => new Error('no line'),
+          refused: (read) => {
+            refusedWith.push(read.available_minor);
+            return refusal;
+          },
+          plan: ({ now }) => ({
+            writes: {
+              debit: { lineId, amountMinor: line.availableMinor + 1, at: now },
+              ledger: [
+                {
+                  entryId: `e-${name}`,
+                  kind: 'test.overdraw',
+                  subjectId: lineId,
+                  payload: {},
+                  recordedAt: now,
+                },
+              ],
+              outbox: [],
+            },
+          }),
+        }),
+        name,
+      ).rejects.toBe(refusal);
+      // The refusal reads the line as it stands.
+      expect(refusedWith, name).toEqual([line.availableMinor]);
+      expect(claim.inserted, name).toBeUndefined();
+      expect(
+        { ledger: await count(store, 'ledger_entries'), keys: await count(store, 'idempotency_keys') },
+        name,
+      ).toEqual(before);
+      expect((await h.core.getLine(lineId)).availableMinor, name).toBe(line.availableMinor);
+      const next = await h.core.requestDraw(lineId, DRAW, {
+        idempotency: claimOf(`after-${name}`, h.clock.now()),
+      });
+      expect(next.status, name).toBe('APPROVED');
     }
   });
 });

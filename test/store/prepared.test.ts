@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { createIsolatedPostgresSchema, openStore, type Store } from '../../src/store/db.js';
-import { NAMED_PER_CONNECTION } from '../../src/store/prepared.js';
+import { COMMITS_ITS_TRANSACTION, NAMED_PER_CONNECTION } from '../../src/store/prepared.js';
 import { toLgError } from '../../src/api/server.js';
 import { TEST_DATABASE_URL } from '../helpers/stores.js';
 
@@ -93,5 +93,90 @@ describe.skipIf(!TEST_DATABASE_URL)('prepared statements (postgres)', () => {
     const s = await open(false);
     expect(await byId(s, 1)).toEqual([{ id: 1, a: 'one' }]);
     expect(await preparedCount(s)).toBe(0);
+  });
+
+  // A transaction's begin rides with its first statement, and a statement marked COMMITS_ITS_TRANSACTION carries the
+  // COMMIT behind it (src/store/prepared.ts).
+  const lastStatement = (
+    tx: Parameters<Parameters<Store['transaction']>[0]>[0],
+    text: string,
+    values: unknown[],
+  ) => tx.executeQuery(CompiledQuery.raw(COMMITS_ITS_TRANSACTION + text, values));
+  const rows = async (s: Store) =>
+    (await sql<{ id: number; a: string }>`select id, a from probe order by id`.execute(s.db)).rows;
+
+  it('a statement sent with its COMMIT commits what the transaction wrote before it', async () => {
+    const s = await open();
+    const answer = await s.transaction(async (tx) => {
+      await sql`update probe set a = 'uno' where id = ${1}`.execute(tx);
+      return (await lastStatement(tx, 'insert into probe (id, a) values ($1, $2) returning id', [3, 'three']))
+        .rows;
+    });
+    expect(answer).toEqual([{ id: 3 }]);
+    expect(await rows(s)).toEqual([
+      { id: 1, a: 'uno' },
+      { id: 2, a: 'two' },
+      { id: 3, a: 'three' },
+    ]);
+    // The connection is out of the transaction: the next unit begins its own.
+    await s.transaction(async (tx) => sql`update probe set a = 'dos' where id = ${2}`.execute(tx));
+    expect((await rows(s))[1]).toEqual({ id: 2, a: 'dos' });
+  });
+
+  it('a failing statement sent with its COMMIT rolls back the whole transaction and fails the unit', async () => {
+    const s = await open();
+    const failed = await s
+      .transaction(async (tx) => {
+        await sql`update probe set a = 'uno' where id = ${1}`.execute(tx);
+        await lastStatement(tx, 'insert into probe (id, a) values ($1, $2)', [2, 'duplicate']);
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(failed).toMatchObject({ code: '23505' });
+    expect(await rows(s)).toEqual([
+      { id: 1, a: 'one' },
+      { id: 2, a: 'two' },
+    ]);
+    expect(await s.transaction(async (tx) => (await sql`select 1 as one`.execute(tx)).rows)).toEqual([
+      { one: 1 },
+    ]);
+  });
+
+  it('a COMMIT that fails behind its statement fails the unit (a constraint checked at COMMIT)', async () => {
+    const s = await open();
+    await sql`create table parent (id integer primary key)`.execute(s.db);
+    await sql`create table child (parent_id integer references parent(id) deferrable initially deferred)`.execute(
+      s.db,
+    );
+    const failed = await s
+      .transaction(async (tx) => {
+        await sql`update probe set a = 'uno' where id = ${1}`.execute(tx);
+        await lastStatement(tx, 'insert into child (parent_id) values ($1)', [42]);
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(failed).toMatchObject({ code: '23503' });
+    expect((await rows(s))[0]).toEqual({ id: 1, a: 'one' });
+  });
+
+  it('… a stale prepared statement sent with its COMMIT is not retried outside the transaction', async () => {
+    const s = await open();
+    const insert = (id: number) =>
+      s.transaction(async (tx) => {
+        await sql`update probe set a = ${`before ${id}`} where id = ${1}`.execute(tx);
+        return (await lastStatement(tx, 'insert into probe (id, a) values ($1, $2) returning *', [id, 'x']))
+          .rows;
+      });
+    expect(await insert(3)).toEqual([{ id: 3, a: 'x' }]);
+    await addColumn('d');
+    await expect(insert(4)).rejects.toMatchObject({ message: expect.stringMatching(/cached plan/) });
+    // Neither half of the failed unit committed; the retry does both.
+    expect((await rows(s)).map((r) => r.id)).toEqual([1, 2, 3]);
+    expect((await rows(s))[0]?.a).toBe('before 3');
+    expect(await insert(4)).toEqual([{ id: 4, a: 'x', d: null }]);
   });
 });

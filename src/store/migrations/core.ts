@@ -1,4 +1,5 @@
 import { PostgresAdapter, sql, type Kysely, type Migration } from 'kysely';
+import { UNIT_REFUSED_SQLSTATE } from '../faults.js';
 
 /** Migrations of src/core; names in its range keep the global order stable. */
 export const coreMigrations: Record<string, Migration> = {
@@ -428,6 +429,26 @@ export const coreMigrations: Record<string, Migration> = {
           end`,
         )
         .execute(db);
+    },
+  },
+  '127_unit_refused': {
+    // A draw's unit statement is sent with its COMMIT behind it (core-draws.ts, prepared.ts). It must then fail by itself
+    // when its conditional debit or its idempotency claim did not take, rather than answer counts the caller would
+    // refuse on after the COMMIT went through: it calls this, which raises UNIT_REFUSED_SQLSTATE.
+    async up(db: Kysely<unknown>) {
+      if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+      await sql
+        .raw(
+          `create function lineguard_unit_refused(what text) returns integer language plpgsql volatile as $$
+          begin
+            raise exception 'unit refused: %', what using errcode = '${UNIT_REFUSED_SQLSTATE}';
+          end $$`,
+        )
+        .execute(db);
+    },
+    async down(db: Kysely<unknown>) {
+      if (db.getExecutor().adapter instanceof PostgresAdapter)
+        await sql`drop function if exists lineguard_unit_refused(text)`.execute(db);
     },
   },
 };
