@@ -67,6 +67,10 @@ export class NatsBus implements Bus {
       // while NATS is away, the outbox keeps every event and the relay publishes them once it is back.
       maxReconnectAttempts: -1,
       reconnectTimeWait: 1_000,
+      // Every JetStream publish and ack is a request, and with async traces each builds an Error (a stack capture)
+      // up front in case it times out: a measurable part of a fleet draw's CPU (README, "Scale-out"). A timeout still
+      // fails with its NATS code; it only loses the stack of the call that started it.
+      noAsyncTraces: true,
     });
     const jsm = await nc.jetstreamManager();
     const bus = new NatsBus(nc, nc.jetstream(), jsm, options);
