@@ -108,13 +108,36 @@ pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unkn
  * every stream write of a socket ends up (net.Socket's _writeGeneric: write and writev both).
  */
 const socketWrites = new Map<number, number>();
+/** Bytes written by port: on loopback the kernel also does the receiving side's work in the writer's system call. */
+const socketBytes = new Map<number, number>();
 type WriteGeneric = (this: net.Socket, ...args: unknown[]) => unknown;
 const socketPrototype = net.Socket.prototype as unknown as { _writeGeneric: WriteGeneric };
 const writeGeneric = socketPrototype._writeGeneric;
 socketPrototype._writeGeneric = function countedWrite(this: net.Socket, ...args: unknown[]) {
-  if (counting) socketWrites.set(this.remotePort ?? 0, (socketWrites.get(this.remotePort ?? 0) ?? 0) + 1);
+  if (counting) {
+    const port = this.remotePort ?? 0;
+    socketWrites.set(port, (socketWrites.get(port) ?? 0) + 1);
+    socketBytes.set(port, (socketBytes.get(port) ?? 0) + writtenBytes(args));
+  }
   return writeGeneric.apply(this, args);
 };
+
+/** The bytes of one _writeGeneric call: (false, chunk, encoding) or (true, [{ chunk, encoding }]). */
+function writtenBytes(args: readonly unknown[]): number {
+  const [isWritev, data, encoding] = args;
+  const size = (chunk: unknown, enc: unknown) =>
+    typeof chunk === 'string'
+      ? Buffer.byteLength(chunk, typeof enc === 'string' ? (enc as BufferEncoding) : 'utf8')
+      : chunk instanceof Uint8Array
+        ? chunk.byteLength
+        : 0;
+  if (isWritev === true && Array.isArray(data))
+    return data.reduce(
+      (sum: number, c: { chunk?: unknown; encoding?: unknown }) => sum + size(c.chunk, c.encoding),
+      0,
+    );
+  return size(data, encoding);
+}
 
 function countText(counts: Map<string, number>, first: unknown): void {
   const text = typeof first === 'string' ? first : ((first as { text?: string } | null)?.text ?? '?');
@@ -145,6 +168,9 @@ process.stdout.write(
             [...socketWrites]
               .sort((a, b) => a[0] - b[0])
               .map(([port, n]) => [port, Number((n / measured).toFixed(2))]),
+          ),
+          socketBytesPerDrawByPort: Object.fromEntries(
+            [...socketBytes].sort((a, b) => a[0] - b[0]).map(([port, n]) => [port, Math.round(n / measured)]),
           ),
         }
       : {}),
