@@ -14,11 +14,6 @@ export async function insertApplication(db: Q, row: Insertable<CoreTables['appli
   await db.insertInto('applications').values(row).execute();
 }
 
-/** A decision's row without its ledger entry, which the caller appends with its unit's other entries. */
-export async function insertDecision(db: Q, row: Insertable<Database['decisions']>): Promise<void> {
-  await insertRows(db, 'decisions', [row]);
-}
-
 /** The application, locked until the transaction ends on PostgreSQL (SQLite has one writer already). */
 export function lockApplication(db: Q, kind: StoreKind, id: string): Promise<ApplicationRow | undefined> {
   const query = db.selectFrom('applications').selectAll().where('id', '=', id);

@@ -21,6 +21,7 @@ import { bookShareInTx, bookShareSync } from './lending.js';
 import { claimKeyInTx, claimKeySync, claimRow } from './idempotency-claim.js';
 import { appendParams, appendSql, appendedInStatement, chainToReserve } from './ledger-chain.js';
 import { keyPairsOf, type ListKeyPair } from '../monitor/index.js';
+import { insertDecision } from './engine.js';
 import { unitRefusal } from './faults.js';
 import { COMMITS_ITS_TRANSACTION } from './prepared.js';
 import { listedOnParams, listedOnSubquery, listedOnSync, listsOfBits } from './monitor-lists.js';
@@ -373,7 +374,7 @@ export async function writeUnit(
     await insertRows(tx, 'loans', [rows.loan]);
     await insertRows(tx, 'loan_installments', rows.installments);
   }
-  if (writes.decision) await insertRows(tx, 'decisions', [writes.decision.row]);
+  if (writes.decision) await insertDecision(tx, writes.decision.row);
   if (rows.draw) await insertRows(tx, 'draws', [rows.draw]);
   await appendToLedger(tx, ledgerOf(writes));
   if (rows.outbox.length > 0) await insertRows(tx, 'outbox', rows.outbox);

@@ -24,13 +24,8 @@ import {
   restrictionOf,
   unsettledInstalmentsOfLine,
 } from './core-reads.js';
-import {
-  insertApplication,
-  insertDecision,
-  insertOutbox,
-  lockApplication,
-  settleApplication,
-} from './core-applications.js';
+import { insertDecision } from './engine.js';
+import { insertApplication, insertOutbox, lockApplication, settleApplication } from './core-applications.js';
 import {
   countActiveLines,
   countAutomatedRestrictions,

@@ -97,8 +97,13 @@ function decisionLedger(record: DecisionRecord, contextJson: string): LedgerAppe
  */
 export async function recordDecision(tx: DbTx, record: DecisionRecord): Promise<void> {
   const { row, ledger } = decisionWrites(record);
-  await insertRows(tx, 'decisions', [row]);
+  await insertDecision(tx, row);
   await appendToLedger(tx, [ledger]);
+}
+
+/** A decision's row without its ledger entry, which the caller appends with its unit's other entries. */
+export async function insertDecision(tx: DbTx, row: DecisionRow): Promise<void> {
+  await insertRows(tx, 'decisions', [row]);
 }
 
 function resultOf(d: Decision): Record<string, unknown> {
