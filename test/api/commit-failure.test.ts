@@ -8,7 +8,7 @@ import {
   startTestApp,
   type TestApp,
 } from '../helpers/app.js';
-import { appStores } from '../helpers/stores.js';
+import { appStores, rowCount } from '../helpers/stores.js';
 import { residentId } from '../core/harness.js';
 
 /**
@@ -150,15 +150,7 @@ for (const store of STORES)
         (await t.server.inject({ method: 'GET', url: `/v1/lines/${lineId}`, headers: adminHeaders() })).json<{
           availableMinor: number;
         }>();
-      const count = async (table: 'draws' | 'loans' | 'decisions') =>
-        Number(
-          (
-            await t.app.store.db
-              .selectFrom(table)
-              .select((eb) => eb.fn.countAll<number>().as('n'))
-              .executeTakeFirstOrThrow()
-          ).n,
-        );
+      const count = (table: 'draws' | 'loans' | 'decisions') => rowCount(t.app.store, table);
       const before = {
         line: await line(),
         draws: await count('draws'),

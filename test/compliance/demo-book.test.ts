@@ -8,7 +8,7 @@ import { bootstrapServe } from '../../src/app/bootstrap.js';
 import { verifyAgainstCheckpoints } from '../../src/compliance/audit.js';
 import { readWitnessDirectory } from '../../src/compliance/witness.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { TEST_DATABASE_URL } from '../helpers/stores.js';
+import { TEST_DATABASE_URL, rowCount } from '../helpers/stores.js';
 import { createIsolatedPostgresSchema } from '../../src/store/db.js';
 
 /**
@@ -31,15 +31,8 @@ describe.each(STORES)('the demo book ($name)', (store) => {
   const clock = new ManualClock(Date.UTC(2026, 10, 20, 8, 0, 0));
   const witness = mkdtempSync(join(tmpdir(), 'lg-demo-witness-'));
   let t: TestApp;
-  const count = async (table: 'consents' | 'bureau_inquiries' | 'portfolio_snapshots' | 'applications') =>
-    Number(
-      (
-        await t.app.store.db
-          .selectFrom(table)
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const count = (table: 'consents' | 'bureau_inquiries' | 'portfolio_snapshots' | 'applications') =>
+    rowCount(t.app.store, table);
 
   beforeAll(async () => {
     if (!store.enabled) return;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createIsolatedPostgresSchema, openStore, type Store } from '../../src/store/db.js';
-import { TEST_DATABASE_URL } from '../helpers/stores.js';
+import { TEST_DATABASE_URL, rowCount } from '../helpers/stores.js';
 import type { IdempotencyClaim } from '../../src/core/index.js';
 import { makeCore, openLine } from './harness.js';
 
@@ -50,14 +50,6 @@ async function engines(): Promise<[string, Store][]> {
   return all;
 }
 
-async function count(store: Store, table: 'draws' | 'idempotency_keys' | 'ledger_entries'): Promise<number> {
-  const row = await store.db
-    .selectFrom(table)
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
-
 describe('a draw with an explicit idempotency claim', () => {
   it('commits the key in the same unit as the draw, once', async () => {
     for (const [name, store] of await engines()) {
@@ -80,14 +72,14 @@ describe('a draw with an explicit idempotency claim', () => {
       const h = makeCore(store);
       const lineId = await openLine(h);
       await h.core.requestDraw(lineId, DRAW, { idempotency: claimOf('taken', h.clock.now()) });
-      const drawsBefore = await count(store, 'draws');
+      const drawsBefore = await rowCount(store, 'draws');
       const line = await h.core.getLine(lineId);
       await expect(
         h.core.requestDraw(lineId, DRAW, { idempotency: claimOf('taken', h.clock.now()) }),
         name,
       ).rejects.toThrow('claimed elsewhere');
-      expect(await count(store, 'draws'), name).toBe(drawsBefore);
-      expect(await count(store, 'idempotency_keys'), name).toBe(1);
+      expect(await rowCount(store, 'draws'), name).toBe(drawsBefore);
+      expect(await rowCount(store, 'idempotency_keys'), name).toBe(1);
       expect((await h.core.getLine(lineId)).availableMinor, name).toBe(line.availableMinor);
     }
   });
@@ -100,8 +92,8 @@ describe('a draw with an explicit idempotency claim', () => {
       const lineId = await openLine(h);
       const line = await h.core.getLine(lineId);
       const before = {
-        ledger: await count(store, 'ledger_entries'),
-        keys: await count(store, 'idempotency_keys'),
+        ledger: await rowCount(store, 'ledger_entries'),
+        keys: await rowCount(store, 'idempotency_keys'),
       };
       const claim = claimOf(`over-${name}`, h.clock.now());
       const refusal = new Error('debit refused');
@@ -138,7 +130,7 @@ describe('a draw with an explicit idempotency claim', () => {
       expect(refusedWith, name).toEqual([line.availableMinor]);
       expect(claim.inserted, name).toBeUndefined();
       expect(
-        { ledger: await count(store, 'ledger_entries'), keys: await count(store, 'idempotency_keys') },
+        { ledger: await rowCount(store, 'ledger_entries'), keys: await rowCount(store, 'idempotency_keys') },
         name,
       ).toEqual(before);
       expect((await h.core.getLine(lineId)).availableMinor, name).toBe(line.availableMinor);

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Env } from '../../src/app/config.js';
 import { createIsolatedPostgresSchema, openStore, type Store } from '../../src/store/db.js';
+import type { Database } from '../../src/store/schema.js';
 
 /** The PostgreSQL URL for service tests; suites skip (with a message) when it is absent. */
 export const TEST_DATABASE_URL = process.env.LINEGUARD_TEST_DATABASE_URL;
@@ -70,4 +71,13 @@ export function keyRow(store: Store, key: string) {
     .select(['state', 'status_code', 'response_body'])
     .where('idem_key', '=', key)
     .executeTakeFirstOrThrow();
+}
+
+/** How many rows a table holds. */
+export async function rowCount(store: Store, table: keyof Database): Promise<number> {
+  const row = await store.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
