@@ -4,7 +4,7 @@ import { createIsolatedPostgresSchema, openStore, type Store } from '../../src/s
 import { verifyLedger } from '../../src/compliance/ledger.js';
 import { NatsBus } from '../../src/bus/index.js';
 import { STRONG_APPLICANT } from '../helpers/app.js';
-import { TEST_DATABASE_URL } from '../helpers/stores.js';
+import { TEST_DATABASE_URL, rowCount } from '../helpers/stores.js';
 import { residentId } from '../core/harness.js';
 import { acknowledged, json, prng, send, type Call } from './history.js';
 import { startServe, stopServe, type ServeProcess } from './process.js';
@@ -233,10 +233,10 @@ describe.skipIf(!ALL_SERVICES)('fleet: three processes under faults', () => {
       }
       // Every keyed write that committed left exactly one key row with exactly one effect.
       const drawKeys = await countKeys(store, '/v1/lines/:id/draws');
-      const draws = await count(store, 'draws');
+      const draws = await rowCount(store, 'draws');
       expect(draws).toBe(drawKeys);
       const repaymentKeys = await countKeys(store, '/v1/loans/:id/repayments');
-      expect(await count(store, 'repayments')).toBeLessThanOrEqual(repaymentKeys);
+      expect(await rowCount(store, 'repayments')).toBeLessThanOrEqual(repaymentKeys);
       const ackedDraws = keyed
         .filter((c) => c.path.endsWith('/draws') && c.status !== undefined && c.status < 300)
         .map((c) => json<{ drawId: string }>(c).drawId);
@@ -307,7 +307,7 @@ describe.skipIf(!ALL_SERVICES)('fleet: three processes under faults', () => {
       .orderBy('line_id')
       .orderBy('created_at')
       .execute();
-    const heldOrCooled = await count(store, 'draws');
+    const heldOrCooled = await rowCount(store, 'draws');
     expect(heldOrCooled).toBeGreaterThan(approved.length);
     for (let i = 1; i < approved.length; i++) {
       const [prev, cur] = [approved[i - 1], approved[i]];
@@ -330,14 +330,6 @@ async function terminateBackends(name: string): Promise<void> {
   } finally {
     await admin.end();
   }
-}
-
-async function count(store: Store, table: 'draws' | 'repayments'): Promise<number> {
-  const row = await store.db
-    .selectFrom(table)
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
 }
 
 async function countKeys(store: Store, route: string): Promise<number> {

@@ -3,7 +3,7 @@ import { createIsolatedPostgresSchema, openStore } from '../../src/store/db.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TEST_DATABASE_URL } from '../helpers/stores.js';
+import { TEST_DATABASE_URL, rowCount } from '../helpers/stores.js';
 import { startServe, stopServe } from './process.js';
 
 const ROUNDS = 5;
@@ -42,15 +42,7 @@ describe.skipIf(!TEST_DATABASE_URL)('two processes starting together on an empty
         expect(seededBy, `round ${round}: processes that seeded`).toHaveLength(1);
         const store = await openStore({ postgresUrl: url, migrate: false });
         try {
-          const count = async (table: 'borrowers' | 'api_keys') =>
-            Number(
-              (
-                await store.db
-                  .selectFrom(table)
-                  .select((eb) => eb.fn.countAll<number>().as('n'))
-                  .executeTakeFirstOrThrow()
-              ).n,
-            );
+          const count = (table: 'borrowers' | 'api_keys') => rowCount(store, table);
           // The demo seed applies for 20 borrowers plus the co-lent line's borrower of the lending book; a second
           // seeding would double them.
           expect(await count('borrowers'), `round ${round}`).toBe(21);

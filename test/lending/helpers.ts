@@ -8,7 +8,7 @@ import { seededRandom } from '../../src/domain/random.js';
 import { uuidv7Generator } from '../../src/domain/ids.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { makeCore, type Harness } from '../core/harness.js';
-import type { StoreFactory } from '../helpers/stores.js';
+import { rowCount, type StoreFactory } from '../helpers/stores.js';
 import type { FastifyPluginAsync } from 'fastify';
 
 export const MS_DAY = 86_400_000;
@@ -76,13 +76,5 @@ export async function lendingEnv(
   };
 }
 
-export async function countRows(
-  store: Store,
-  table: 'repayments' | 'loans' | 'draws' | 'products' | 'quotes',
-): Promise<number> {
-  const row = await store.db
-    .selectFrom(table)
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirst();
-  return Number(row?.n ?? 0);
-}
+/** The shared row count (test/helpers/stores.ts), under the name the lending suites use. */
+export const countRows = rowCount;

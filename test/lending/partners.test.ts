@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { STORE_FACTORIES } from '../helpers/stores.js';
+import { STORE_FACTORIES, rowCount } from '../helpers/stores.js';
 import { partnerRoutes } from '../../src/api/routes/partners.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { ADULT, residentId } from '../core/harness.js';
@@ -47,13 +47,7 @@ for (const factory of STORE_FACTORIES) {
       });
     }
 
-    async function count(table: 'applications' | 'credit_lines'): Promise<number> {
-      const row = await env.store.db
-        .selectFrom(table)
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirst();
-      return Number(row?.n ?? 0);
-    }
+    const count = (table: 'applications' | 'credit_lines') => rowCount(env.store, table);
 
     describe('助贷 partners and co-lending', () => {
       it('a co-lent line through a channel records funding and channel; the all-in cost over every party is capped', async () => {
