@@ -102,6 +102,16 @@ describe.skipIf(!TEST_DATABASE_URL)('prepared statements (postgres)', () => {
     text: string,
     values: unknown[],
   ) => tx.executeQuery(CompiledQuery.raw(COMMITS_ITS_TRANSACTION + text, values));
+  /** The probe's rows as another connection sees them: committed ones only. */
+  const rowsElsewhere = async () => {
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    try {
+      return (await other.query<{ id: number; a: string }>('select id, a from probe order by id')).rows;
+    } finally {
+      await other.end();
+    }
+  };
   const rows = async (s: Store) =>
     (await sql<{ id: number; a: string }>`select id, a from probe order by id`.execute(s.db)).rows;
 
@@ -113,14 +123,15 @@ describe.skipIf(!TEST_DATABASE_URL)('prepared statements (postgres)', () => {
         .rows;
     });
     expect(answer).toEqual([{ id: 3 }]);
-    expect(await rows(s)).toEqual([
+    // Seen from another connection, so committed (the unit's own connection would see its open transaction too).
+    expect(await rowsElsewhere()).toEqual([
       { id: 1, a: 'uno' },
       { id: 2, a: 'two' },
       { id: 3, a: 'three' },
     ]);
-    // The connection is out of the transaction: the next unit begins its own.
+    // The connection is out of the transaction: the next unit begins and commits its own.
     await s.transaction(async (tx) => sql`update probe set a = 'dos' where id = ${2}`.execute(tx));
-    expect((await rows(s))[1]).toEqual({ id: 2, a: 'dos' });
+    expect((await rowsElsewhere())[1]).toEqual({ id: 2, a: 'dos' });
   });
 
   it('a failing statement sent with its COMMIT rolls back the whole transaction and fails the unit', async () => {
