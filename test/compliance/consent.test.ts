@@ -8,7 +8,7 @@ import { putSandboxReport } from '../../src/compliance/bureau.js';
 import { createComplianceStore } from '../../src/store/compliance.js';
 import { APPLICANT_ONLY, adminHeaders, startTestApp, type TestApp } from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
-import { TEST_DATABASE_URL } from '../helpers/stores.js';
+import { rowCount, TEST_DATABASE_URL } from '../helpers/stores.js';
 import { createIsolatedPostgresSchema } from '../../src/store/db.js';
 
 /**
@@ -39,15 +39,7 @@ describe('consent and the credit bureau', () => {
       purpose: string;
       requestedBy: string;
     }[];
-  const countInquiries = async () =>
-    Number(
-      (
-        await t.app.store.db
-          .selectFrom('bureau_inquiries')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const countInquiries = () => rowCount(t.app.store, 'bureau_inquiries');
 
   beforeAll(async () => {
     t = await startTestApp(

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LgError } from '../../src/domain/errors.js';
 import { verifyLedger } from '../../src/compliance/ledger.js';
 import type { Store } from '../../src/store/db.js';
-import { STORE_FACTORIES } from '../helpers/stores.js';
+import { rowCount, STORE_FACTORIES } from '../helpers/stores.js';
 import { makeCore, openLine, residentId, type Harness } from './harness.js';
 
 const DRAWS = 60;
@@ -66,15 +66,7 @@ for (const factory of STORE_FACTORIES) {
 
     it('simultaneous first applications of one person make one borrower, whom every application names', async () => {
       const applicant = { name: '钱七', nationalId: residentId('19850505', 88), phone: '13700000001' };
-      const borrowers = async () =>
-        Number(
-          (
-            await store.db
-              .selectFrom('borrowers')
-              .select((eb) => eb.fn.countAll<number>().as('n'))
-              .executeTakeFirstOrThrow()
-          ).n,
-        );
+      const borrowers = () => rowCount(store, 'borrowers');
       const before = await borrowers();
       // Every application looks the person up before its transaction and finds nobody: each tries the insert.
       const results = await Promise.allSettled(

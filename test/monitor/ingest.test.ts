@@ -6,6 +6,7 @@ import { monitorRoutes } from '../../src/api/routes/monitor.js';
 import { uuidv7Generator } from '../../src/domain/ids.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { DAY, HOUR, MIN, T0, ev, money, openTestMonitor, type TestMonitor } from './helpers.js';
+import { rowCount } from '../helpers/stores.js';
 
 describe('event intake over HTTP', () => {
   let t: TestMonitor;
@@ -274,11 +275,7 @@ describe('ordering and point in time', () => {
       ),
     );
     expect(results.flat().every((o) => o.status === 'accepted')).toBe(true);
-    const { n } = await t.store.db
-      .selectFrom('monitor_events')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow();
-    expect(Number(n)).toBe(300);
+    expect(await rowCount(t.store, 'monitor_events')).toBe(300);
     await t.close();
   });
 
