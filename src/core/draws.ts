@@ -1,7 +1,7 @@
 import { isoDate, MS_PER_DAY } from '../domain/index.js';
 import type { ContextValue, Decision, Outcome } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
-import { drawBlockedError, type LineStatus } from '../domain/index.js';
+import { drawRefusal, type LineStatus } from '../domain/index.js';
 import { aprCapCheck, loanDisclosure, type LoanDisclosure } from '../domain/index.js';
 import { buildSchedule, type RepaymentMethod, type Schedule } from '../domain/index.js';
 import { borrowerReasons, type BorrowerReason } from '../domain/index.js';
@@ -12,12 +12,11 @@ import {
   allInCapError,
   aprCapFor,
   type AllInBreakdown,
-  checkDrawForProduct,
   loanProductColumns,
   scheduleInputFor,
 } from './products.js';
 import { assertMatchesQuote, quoteForDraw, type QuotedBooking } from './quotes.js';
-import { checkPurpose } from './purposes.js';
+import { checkDrawable } from './drawable.js';
 import { concentrationLimit, shareCheck, type ConcentrationLimit } from './partners.js';
 import { buildContext, timedDecide } from './context.js';
 import {
@@ -92,30 +91,6 @@ const OUTCOME_STATUS: Record<Outcome, DrawStatus> = {
   CHALLENGE: 'CHALLENGE',
   REVIEW: 'REVIEW',
 };
-
-function checkInput(line: LineRow, input: DrawInput): void {
-  if (!Number.isSafeInteger(input.amountMinor) || input.amountMinor <= 0) {
-    throw new LgError('LG_INVALID_MONEY', 'amountMinor must be a positive integer of minor units', {
-      amountMinor: input.amountMinor,
-    });
-  }
-  if (input.currency !== line.currency) {
-    throw new LgError('LG_CURRENCY_MISMATCH', `the line is in ${line.currency}`, {
-      expected: line.currency,
-      actual: input.currency,
-    });
-  }
-  const blocked = drawBlockedError(line.status as LineStatus);
-  if (blocked) throw blocked;
-  if (input.amountMinor > Number(line.available_minor)) {
-    throw new LgError('LG_INSUFFICIENT_CREDIT', 'the draw exceeds the available credit', {
-      amountMinor: input.amountMinor,
-      availableMinor: Number(line.available_minor),
-    });
-  }
-  checkDrawForProduct(line, input);
-  checkPurpose(line, input.purpose);
-}
 
 function numberValue(decision: Decision, name: string): number | undefined {
   const v = decision.values[name];
@@ -356,7 +331,7 @@ function planDraw(request: DrawRequest, reads: DrawReads, withVelocity: boolean)
   const { line, now } = reads;
   const r: DrawRequest = { ...request, now };
   const { deps, input, ids } = r;
-  checkInput(line, input);
+  checkDrawable(line, input);
   const velocity = withVelocity ? velocityOf(reads.recentDrawTimes, now) : {};
   const alerts: Record<string, ContextValue> =
     reads.openAlerts === undefined ? {} : { alertsOpen: reads.openAlerts };
@@ -568,7 +543,8 @@ function lineNotFound(lineId: string): LgError {
 /** Zero rows debited: a concurrent draw or action got there first; say which rule the line now breaks. */
 function debitRefused(line: LineRow, debit: LineDebit): LgError {
   return (
-    drawBlockedError(line.status as LineStatus) ??
+    drawRefusal(line.status as LineStatus, debit.amountMinor, Number(line.available_minor)) ??
+    // The line as read allows the debit, yet the conditional update found otherwise: it changed in between.
     new LgError('LG_INSUFFICIENT_CREDIT', 'the draw exceeds the available credit', {
       amountMinor: debit.amountMinor,
       availableMinor: Number(line.available_minor),

@@ -1,6 +1,6 @@
 import type { Decision } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
-import { drawBlockedError, type LineStatus } from '../domain/index.js';
+import { drawRefusal, type LineStatus } from '../domain/index.js';
 import { aprCapCheck } from '../domain/index.js';
 import type { RepaymentMethod } from '../domain/index.js';
 import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
@@ -175,13 +175,12 @@ export async function releaseHeldDrawInTx(
 }
 
 function checkReleasable(line: LineRow, draw: DrawRow): void {
-  const blocked = drawBlockedError(line.status as LineStatus);
-  if (blocked) throw blocked;
-  if (Number(draw.amount_minor) > Number(line.available_minor))
-    throw new LgError('LG_INSUFFICIENT_CREDIT', 'the draw exceeds the available credit', {
-      amountMinor: Number(draw.amount_minor),
-      availableMinor: Number(line.available_minor),
-    });
+  const refused = drawRefusal(
+    line.status as LineStatus,
+    Number(draw.amount_minor),
+    Number(line.available_minor),
+  );
+  if (refused) throw refused;
 }
 
 function releaseLedger(draw: DrawRow, loan: BookedLoan, actor: string, now: number): LedgerAppend[] {

@@ -5,7 +5,6 @@ import { canonicalJson } from '../domain/index.js';
 import { isoDate, isoDay, parseIsoDay } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { keyFacts } from '../domain/index.js';
-import { drawBlockedError, type LineStatus } from '../domain/index.js';
 import {
   buildSchedule,
   type Installment,
@@ -21,13 +20,12 @@ import {
   allInBreakdown,
   allInCapError,
   aprCapFor,
-  checkDrawForProduct,
   productOfLine,
   scheduleInputFor,
   type AllInBreakdown,
 } from './products.js';
 import type { LineRow } from './ports.js';
-import { checkPurpose } from './purposes.js';
+import { checkDrawable } from './drawable.js';
 import { iso } from './views.js';
 
 /**
@@ -132,25 +130,6 @@ export function bookingFingerprint(schedule: Schedule, annualRate: number): stri
   });
 }
 
-function checkQuotable(line: LineRow, input: QuoteInput): void {
-  if (input.currency !== line.currency) {
-    throw new LgError('LG_CURRENCY_MISMATCH', `the line is in ${line.currency}`, {
-      expected: line.currency,
-      actual: input.currency,
-    });
-  }
-  const blocked = drawBlockedError(line.status as LineStatus);
-  if (blocked) throw blocked;
-  if (input.amountMinor > Number(line.available_minor)) {
-    throw new LgError('LG_INSUFFICIENT_CREDIT', 'the amount exceeds the available credit', {
-      amountMinor: input.amountMinor,
-      availableMinor: Number(line.available_minor),
-    });
-  }
-  checkDrawForProduct(line, input);
-  checkPurpose(line, input.purpose);
-}
-
 const EARLY_REPAYMENT_DAYS = [0, 10, 30, 90];
 
 function accrualTermsOf(
@@ -250,7 +229,7 @@ export async function createQuote(
 ): Promise<QuoteView> {
   const now = deps.clock.now();
   const line = await deps.coreStore.line(lineId);
-  checkQuotable(line, input);
+  checkDrawable(line, input);
   const startDate = isoDate(now);
   const priced = priceAtLineRate(line, input, startDate);
   const capPercent = aprCapFor(line, deps.config.aprCapPercent);

@@ -54,6 +54,7 @@ export {
   applyLineAction,
   availableMinor,
   drawBlockedError,
+  drawRefusal,
   expireTempLimit,
   newPendingLine,
 } from './line.js';

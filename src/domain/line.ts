@@ -207,21 +207,35 @@ export function drawBlockedError(status: LineStatus): LgError | undefined {
   }
 }
 
+/**
+ * Why a line cannot lend this amount now, if it cannot: an amount that is not money, a line that does not lend in its
+ * status, or more than is available. The one rule a draw, a quote, a held draw's release and the domain model share.
+ */
+export function drawRefusal(
+  status: LineStatus,
+  amountMinor: number,
+  availableMinor: number,
+): LgError | undefined {
+  if (!Number.isSafeInteger(amountMinor) || amountMinor <= 0) {
+    return new LgError('LG_INVALID_MONEY', 'amountMinor must be a positive integer of minor units', {
+      amountMinor,
+    });
+  }
+  const blocked = drawBlockedError(status);
+  if (blocked) return blocked;
+  if (amountMinor > availableMinor) {
+    return new LgError('LG_INSUFFICIENT_CREDIT', 'the draw exceeds the available credit', {
+      amountMinor,
+      availableMinor,
+    });
+  }
+  return undefined;
+}
+
 /** A draw against the line: only an ACTIVE line with enough available credit. */
 export function drawFrom(state: LineState, amountMinor: number): LineState {
-  const blocked = drawBlockedError(state.status);
-  if (blocked) throw blocked;
-  if (!Number.isSafeInteger(amountMinor) || amountMinor <= 0) {
-    throw new LgError('LG_INVALID_MONEY', 'amountMinor must be a positive integer of minor units', {
-      amountMinor,
-    });
-  }
-  if (amountMinor > availableMinor(state)) {
-    throw new LgError('LG_INSUFFICIENT_CREDIT', 'the draw exceeds the available credit', {
-      amountMinor,
-      availableMinor: availableMinor(state),
-    });
-  }
+  const refused = drawRefusal(state.status, amountMinor, availableMinor(state));
+  if (refused) throw refused;
   return { ...state, outstandingMinor: state.outstandingMinor + amountMinor };
 }
 

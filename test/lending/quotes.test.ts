@@ -211,6 +211,20 @@ for (const factory of STORE_FACTORIES) {
         }
         expect(await countRows(env.store, 'quotes')).toBe(0);
       });
+
+      it('the core refuses a quote for an amount that is not money, as it refuses the draw (a caller past the schema)', async () => {
+        const input = { ...TEN_K, method: 'DAILY_INTEREST' as const };
+        for (const amountMinor of [0, -100_000, 1_000.5, Number.NaN, Number.MAX_SAFE_INTEGER + 2]) {
+          for (const ask of [
+            () => env.h.core.createQuote(lineId, { ...input, amountMinor }),
+            () => env.h.core.requestDraw(lineId, { ...input, amountMinor }),
+          ]) {
+            await expect(ask(), String(amountMinor)).rejects.toMatchObject({ code: 'LG_INVALID_MONEY' });
+          }
+        }
+        expect(await countRows(env.store, 'quotes')).toBe(0);
+        expect(await countRows(env.store, 'draws')).toBe(0);
+      });
     });
   });
 }
