@@ -1,3 +1,4 @@
+import type { CreditDisputeRecord } from '../compliance/index.js';
 import type { Clock, UnitGuard } from '../domain/index.js';
 import type { IdGenerator } from '../domain/index.js';
 import type { ReasonLang } from '../domain/index.js';
@@ -209,26 +210,7 @@ export interface CaseDisputePort {
       correctValue?: number | boolean;
     },
   ): Promise<{ lineId: string | null }>;
-  record(
-    tx: CaseTx,
-    row: {
-      id: string;
-      borrower_id: string;
-      target_kind: string;
-      target_id: string;
-      claim: string;
-      text: string;
-      raised_by: string;
-      case_id: string;
-      state: string;
-      due_at: number;
-      outcome_zh: string | null;
-      outcome_en: string | null;
-      correction_id: string | null;
-      created_at: number;
-      resolved_at: number | null;
-    },
-  ): Promise<void>;
+  record(tx: CaseTx, row: Omit<CreditDisputeRecord, 'open_key'>): Promise<void>;
   decide(
     tx: CaseTx,
     disputeId: string,

@@ -1,7 +1,7 @@
 /**
  * The records of src/cases, one per row of the tables it owns, declared here so src/cases needs nothing of src/store
- * (issue 10). They have the columns of src/store/cases-tables.ts, so a stored row passes through as it is, and a
- * table that drifts from its record fails the typecheck where the store is wired to the cases.
+ * (issue 10). src/store/cases-tables.ts declares those tables with these records, so a stored row passes through as
+ * it is and a column exists in one place.
  */
 
 /** Everything that waits on a person. One case per (type, subject). */

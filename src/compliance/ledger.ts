@@ -27,7 +27,9 @@ export interface LedgerRow {
   recorded_at: number;
   prev_hash: string;
   hash: string;
+  /** Which hash chain the entry belongs to (1 on SQLite; see LEDGER_CHAINS). */
   chain: number;
+  /** Its position in that chain, from 1. */
   chain_seq: number;
 }
 

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { CaseFilter } from '../cases/index.js';
 import { LgError } from '../domain/index.js';
 import type { Database } from './schema.js';
 import type { StoreKind } from './db.js';
@@ -72,18 +73,6 @@ export async function updateCase(
     .executeTakeFirst();
   if (Number(updated.numUpdatedRows) !== 1)
     throw new LgError('LG_CONFLICT', 'the case changed meanwhile; read it again', { caseId: id });
-}
-
-export interface CaseFilter {
-  readonly type?: string;
-  readonly state?: string;
-  readonly assignee?: string;
-  readonly lineId?: string;
-  readonly borrowerId?: string;
-  readonly dueBefore?: number;
-  readonly limit: number;
-  /** The last id of the previous page (ids are UUIDv7: newest first). */
-  readonly before?: string;
 }
 
 export async function listCases(db: Q, f: CaseFilter): Promise<{ rows: CaseRow[]; next: string | null }> {

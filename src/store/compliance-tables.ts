@@ -1,3 +1,5 @@
+import type { CreditDisputeRecord } from '../compliance/index.js';
+
 /** Tables owned by src/compliance (see schema.ts for column conventions). */
 export interface ComplianceTables {
   /** Signed checkpoints of the ledger's Merkle tree (RFC 9162 signed tree heads), also published to the witness. */
@@ -139,25 +141,5 @@ export interface ComplianceTables {
     received_at: number;
   };
   /** Credit-report disputes (异议) and how they ended; each has a CREDIT_REPORT_DISPUTE case. */
-  credit_disputes: {
-    id: string;
-    borrower_id: string;
-    /** 'INQUIRY' | 'DELINQUENCY_REPORT' | 'REPORT_ITEM' */
-    target_kind: string;
-    target_id: string;
-    claim: string;
-    text: string;
-    raised_by: string;
-    case_id: string;
-    /** 'OPEN' | 'CORRECTED' | 'REJECTED' */
-    state: string;
-    due_at: number;
-    outcome_zh: string | null;
-    outcome_en: string | null;
-    correction_id: string | null;
-    created_at: number;
-    resolved_at: number | null;
-    /** kind:target:borrower while OPEN, null once decided: unique, one open dispute per target. */
-    open_key: string | null;
-  };
+  credit_disputes: CreditDisputeRecord;
 }

@@ -1,3 +1,5 @@
+import type { LedgerRow } from '../compliance/index.js';
+
 /** Tables every module leans on: api keys, idempotency records, the ledger, the outbox. */
 export interface PlatformTables {
   api_keys: {
@@ -18,20 +20,8 @@ export interface PlatformTables {
     response_body: string | null;
     created_at: number;
   };
-  ledger_entries: {
-    seq: number;
-    entry_id: string;
-    kind: string;
-    subject_id: string;
-    payload: string;
-    recorded_at: number;
-    prev_hash: string;
-    hash: string;
-    /** Which hash chain the entry belongs to (1 on SQLite; src/compliance/ledger.ts). */
-    chain: number;
-    /** Its position in that chain, from 1. */
-    chain_seq: number;
-  };
+  /** The ledger's entries, as src/compliance/ledger.ts declares them. */
+  ledger_entries: LedgerRow;
   /**
    * One row per hash chain (id = chain number): its length (`seq`) and last hash, locked by every append to that
    * chain so the chain never forks under concurrency.
