@@ -27,7 +27,9 @@ export interface InquiryRecord {
   subject_hash: string;
   borrower_id: string | null;
   purpose: string;
+  /** 'hard' | 'soft' */
   kind: string;
+  /** 'PULLED' | 'REFUSED' */
   status: string;
   refusal_code: string | null;
   consent_id: string | null;

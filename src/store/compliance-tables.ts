@@ -1,4 +1,10 @@
-import type { CreditDisputeRecord } from '../compliance/index.js';
+import type {
+  BureauSubmissionRecord,
+  ConsentRecord,
+  CreditDisputeRecord,
+  DelinquencyNoticeRecord,
+  InquiryRecord,
+} from '../compliance/index.js';
 
 /** Tables owned by src/compliance (see schema.ts for column conventions). */
 export interface ComplianceTables {
@@ -38,38 +44,9 @@ export interface ComplianceTables {
    * through which channel, until when, and whether withdrawn. `subject_hash` is the HMAC lookup hash of the national
    * ID, so a consent can precede the borrower row (it is given on the application page).
    */
-  consents: {
-    id: string;
-    subject_hash: string;
-    borrower_id: string | null;
-    purpose: string;
-    text_version: string;
-    text_sha256: string;
-    channel: string;
-    granted_at: number;
-    expires_at: number;
-    withdrawn_at: number | null;
-    withdrawn_reason: string | null;
-    recorded_by: string;
-  };
+  consents: ConsentRecord;
   /** Every credit-report inquiry asked of the bureau connector, pulled or refused, with who and why. */
-  bureau_inquiries: {
-    id: string;
-    subject_hash: string;
-    borrower_id: string | null;
-    purpose: string;
-    /** 'hard' | 'soft' */
-    kind: string;
-    /** 'PULLED' | 'REFUSED' */
-    status: string;
-    refusal_code: string | null;
-    consent_id: string | null;
-    bureau: string;
-    requested_by: string;
-    reason: string;
-    report_found: number;
-    created_at: number;
-  };
+  bureau_inquiries: InquiryRecord;
   /** The SANDBOX bureau's reports (demo and test borrowers); never a real credit report. */
   sandbox_bureau_reports: {
     subject_hash: string;
@@ -100,38 +77,9 @@ export interface ComplianceTables {
     created_at: number;
   };
   /** Notices that a delinquency will be reported to the bureau, given before it is (征信业管理条例 Art. 15). */
-  delinquency_notices: {
-    id: string;
-    borrower_id: string;
-    loan_id: string;
-    line_id: string;
-    bucket: string;
-    dpd: number;
-    text_zh: string;
-    text_en: string;
-    notified_at: number;
-    report_after: number;
-    /** 'NOTIFIED' | 'REPORTED' | 'CURED' */
-    status: string;
-    submission_id: string | null;
-    reported_at: number | null;
-    /** The loan id while the notice stands, null once cured: unique, one standing notice per loan. */
-    active_loan_id: string | null;
-  };
+  delinquency_notices: DelinquencyNoticeRecord;
   /** What LineGuard sends the credit bureau (delinquencies, corrections): an outbox, PENDING until sent. */
-  bureau_submissions: {
-    id: string;
-    /** 'DELINQUENCY' | 'CORRECTION' */
-    kind: string;
-    subject_hash: string;
-    borrower_id: string;
-    bureau: string;
-    payload: string;
-    /** 'PENDING' | 'SENT' */
-    status: string;
-    created_at: number;
-    sent_at: number | null;
-  };
+  bureau_submissions: BureauSubmissionRecord;
   /** What the SANDBOX bureau received: its side of bureau_submissions (never a real bureau). */
   sandbox_bureau_submissions: {
     id: string;
