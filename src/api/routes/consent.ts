@@ -20,7 +20,7 @@ import {
 /** Consent records and credit-report inquiries (征信业管理条例 Art. 18; PIPL Art. 13-15). */
 const tags = ['consent'];
 const IdParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
-const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
+const { literals } = R;
 
 const ConsentBody = Type.Object(
   {

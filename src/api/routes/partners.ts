@@ -14,7 +14,7 @@ import { answeringGuard } from '../idempotency.js';
 const IdParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
 type IdParams = Static<typeof IdParams>;
 const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' });
-const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
+const { literals } = R;
 
 const PartnerBody = Type.Object(
   {

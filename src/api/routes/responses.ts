@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { LINE_ACTION_TYPES, OUTCOMES } from '../../domain/index.js';
 
 /**
  * The shapes the public API answers with (issue 14): every operation declares its success and error responses with
@@ -7,6 +8,31 @@ import { Type } from '@sinclair/typebox';
  * closed; shapes that are open by nature (decision traces, evidence, context maps, payloads) are Record/Unknown, so
  * nothing is dropped. test/api/openapi-contract.test.ts checks every operation and each answer against these.
  */
+
+/** A union of string literals from the list the domain keeps of them, so a schema never lists them again. */
+export const literals = <T extends string>(values: readonly T[]) =>
+  Type.Union(values.map((value) => Type.Literal(value)));
+
+/** A decision's outcome. */
+const Outcome = literals(OUTCOMES);
+/** A line action a strategy or a person asks for. */
+const LineActionType = literals(LINE_ACTION_TYPES);
+/** What a decision-table cell, a scorecard bin or a matrix bin matches: a value, a list of values, or anything. */
+const CellValue = Type.Union([
+  Type.Boolean(),
+  Type.String(),
+  Type.Number(),
+  Type.Array(Type.Union([Type.Boolean(), Type.String(), Type.Number()])),
+  Type.Null(),
+]);
+/** What a decision-table row sets an output to: a value or an expression. */
+const OutputValue = Type.Union([
+  Type.Boolean(),
+  Type.String(),
+  Type.Number(),
+  Type.Object({ expr: Type.String() }),
+  Type.Null(),
+]);
 
 /** The one error shape (LgError.toBody): a stable LG_ code, what was wrong and how to fix it, optional details. */
 export const ErrorBody = Type.Object(
@@ -197,14 +223,7 @@ export const ApplicationResult = Type.Object({
   applicationId: Type.String(),
   decisionId: Type.String(),
   borrowerId: Type.String(),
-  outcome: Type.Union([
-    Type.Literal('APPROVE'),
-    Type.Literal('DECLINE'),
-    Type.Literal('REVIEW'),
-    Type.Literal('CHALLENGE'),
-    Type.Literal('COOLDOWN'),
-    Type.Literal('HOLD'),
-  ]),
+  outcome: Outcome,
   reasons: Type.Array(Type.String()),
   borrowerReasons: Type.Array(BorrowerReason),
   borrower: MaskedBorrower,
@@ -263,18 +282,7 @@ export const LineView = Type.Object({
 export const LineActionResult = Type.Object({
   actionId: Type.String(),
   lineId: Type.String(),
-  type: Type.Union([
-    Type.Literal('GRANT'),
-    Type.Literal('LIMIT_INCREASE'),
-    Type.Literal('LIMIT_DECREASE'),
-    Type.Literal('TEMP_LIMIT'),
-    Type.Literal('RATE_CHANGE'),
-    Type.Literal('FREEZE_DRAW'),
-    Type.Literal('UNFREEZE'),
-    Type.Literal('SUSPEND'),
-    Type.Literal('REINSTATE'),
-    Type.Literal('CLOSE'),
-  ]),
+  type: LineActionType,
   outcome: Type.Union([Type.Literal('REVIEW'), Type.Literal('APPLIED')]),
   reasons: Type.Array(Type.String()),
   prevStatus: Type.String(),
@@ -916,18 +924,7 @@ export const ParamDecl = Type.Object({
 });
 
 export const ActionDoc = Type.Object({
-  type: Type.Union([
-    Type.Literal('GRANT'),
-    Type.Literal('LIMIT_INCREASE'),
-    Type.Literal('LIMIT_DECREASE'),
-    Type.Literal('TEMP_LIMIT'),
-    Type.Literal('RATE_CHANGE'),
-    Type.Literal('FREEZE_DRAW'),
-    Type.Literal('UNFREEZE'),
-    Type.Literal('SUSPEND'),
-    Type.Literal('REINSTATE'),
-    Type.Literal('CLOSE'),
-  ]),
+  type: LineActionType,
   limit: Type.Optional(Type.String()),
   rate: Type.Optional(Type.String()),
   reasons: Type.Optional(Type.Array(Type.String())),
@@ -938,16 +935,7 @@ export const RuleDoc = Type.Object({
   when: Type.String(),
   points: Type.Optional(Type.Number()),
   description: Type.Optional(Type.String()),
-  outcome: Type.Optional(
-    Type.Union([
-      Type.Literal('APPROVE'),
-      Type.Literal('DECLINE'),
-      Type.Literal('REVIEW'),
-      Type.Literal('CHALLENGE'),
-      Type.Literal('COOLDOWN'),
-      Type.Literal('HOLD'),
-    ]),
-  ),
+  outcome: Type.Optional(Outcome),
   reasons: Type.Optional(Type.Array(Type.String())),
   reasonsFrom: Type.Optional(Type.String()),
   actions: Type.Optional(Type.Array(ActionDoc)),
@@ -955,16 +943,7 @@ export const RuleDoc = Type.Object({
 
 export const ScoreBand = Type.Object({
   min: Type.Number(),
-  outcome: Type.Optional(
-    Type.Union([
-      Type.Literal('APPROVE'),
-      Type.Literal('DECLINE'),
-      Type.Literal('REVIEW'),
-      Type.Literal('CHALLENGE'),
-      Type.Literal('COOLDOWN'),
-      Type.Literal('HOLD'),
-    ]),
-  ),
+  outcome: Type.Optional(Outcome),
   reasons: Type.Optional(Type.Array(Type.String())),
   reasonsFrom: Type.Optional(Type.String()),
   actions: Type.Optional(Type.Array(ActionDoc)),
@@ -972,36 +951,9 @@ export const ScoreBand = Type.Object({
 
 export const TableRow = Type.Object({
   id: Type.Optional(Type.String()),
-  when: Type.Array(
-    Type.Union([
-      Type.Boolean(),
-      Type.String(),
-      Type.Number(),
-      Type.Array(Type.Union([Type.Boolean(), Type.String(), Type.Number()])),
-      Type.Null(),
-    ]),
-  ),
-  then: Type.Optional(
-    Type.Array(
-      Type.Union([
-        Type.Boolean(),
-        Type.String(),
-        Type.Number(),
-        Type.Object({ expr: Type.String() }),
-        Type.Null(),
-      ]),
-    ),
-  ),
-  outcome: Type.Optional(
-    Type.Union([
-      Type.Literal('APPROVE'),
-      Type.Literal('DECLINE'),
-      Type.Literal('REVIEW'),
-      Type.Literal('CHALLENGE'),
-      Type.Literal('COOLDOWN'),
-      Type.Literal('HOLD'),
-    ]),
-  ),
+  when: Type.Array(CellValue),
+  then: Type.Optional(Type.Array(OutputValue)),
+  outcome: Type.Optional(Outcome),
   reasons: Type.Optional(Type.Array(Type.String())),
   reasonsFrom: Type.Optional(Type.String()),
   actions: Type.Optional(Type.Array(ActionDoc)),
@@ -1013,13 +965,7 @@ export const ScorecardFeature = Type.Object({
   reason: Type.String(),
   bins: Type.Array(
     Type.Object({
-      when: Type.Union([
-        Type.Boolean(),
-        Type.String(),
-        Type.Number(),
-        Type.Array(Type.Union([Type.Boolean(), Type.String(), Type.Number()])),
-        Type.Null(),
-      ]),
+      when: CellValue,
       points: Type.Number(),
     }),
   ),
@@ -1028,25 +974,9 @@ export const ScorecardFeature = Type.Object({
 export const MatrixDoc = Type.Object({
   output: Type.String(),
   row: Type.String(),
-  rowBins: Type.Array(
-    Type.Union([
-      Type.Boolean(),
-      Type.String(),
-      Type.Number(),
-      Type.Array(Type.Union([Type.Boolean(), Type.String(), Type.Number()])),
-      Type.Null(),
-    ]),
-  ),
+  rowBins: Type.Array(CellValue),
   col: Type.String(),
-  colBins: Type.Array(
-    Type.Union([
-      Type.Boolean(),
-      Type.String(),
-      Type.Number(),
-      Type.Array(Type.Union([Type.Boolean(), Type.String(), Type.Number()])),
-      Type.Null(),
-    ]),
-  ),
+  colBins: Type.Array(CellValue),
   cells: Type.Array(Type.Array(Type.Union([Type.String(), Type.Number()]))),
 });
 
@@ -1057,40 +987,9 @@ export const StrategyDocument = Type.Object({
   description: Type.Optional(Type.String()),
   inputs: Type.Array(InputDecl),
   params: Type.Optional(Type.Record(Type.String(), ParamDecl)),
-  outcomePrecedence: Type.Optional(
-    Type.Array(
-      Type.Union([
-        Type.Literal('APPROVE'),
-        Type.Literal('DECLINE'),
-        Type.Literal('REVIEW'),
-        Type.Literal('CHALLENGE'),
-        Type.Literal('COOLDOWN'),
-        Type.Literal('HOLD'),
-      ]),
-    ),
-  ),
-  defaultOutcome: Type.Optional(
-    Type.Union([
-      Type.Literal('APPROVE'),
-      Type.Literal('DECLINE'),
-      Type.Literal('REVIEW'),
-      Type.Literal('CHALLENGE'),
-      Type.Literal('COOLDOWN'),
-      Type.Literal('HOLD'),
-    ]),
-  ),
-  stopOn: Type.Optional(
-    Type.Array(
-      Type.Union([
-        Type.Literal('APPROVE'),
-        Type.Literal('DECLINE'),
-        Type.Literal('REVIEW'),
-        Type.Literal('CHALLENGE'),
-        Type.Literal('COOLDOWN'),
-        Type.Literal('HOLD'),
-      ]),
-    ),
-  ),
+  outcomePrecedence: Type.Optional(Type.Array(Outcome)),
+  defaultOutcome: Type.Optional(Outcome),
+  stopOn: Type.Optional(Type.Array(Outcome)),
   nodes: Type.Array(
     Type.Object({
       type: Type.Union([
@@ -1120,27 +1019,8 @@ export const StrategyDocument = Type.Object({
       rows: Type.Optional(Type.Array(TableRow)),
       default: Type.Optional(
         Type.Object({
-          then: Type.Optional(
-            Type.Array(
-              Type.Union([
-                Type.Boolean(),
-                Type.String(),
-                Type.Number(),
-                Type.Object({ expr: Type.String() }),
-                Type.Null(),
-              ]),
-            ),
-          ),
-          outcome: Type.Optional(
-            Type.Union([
-              Type.Literal('APPROVE'),
-              Type.Literal('DECLINE'),
-              Type.Literal('REVIEW'),
-              Type.Literal('CHALLENGE'),
-              Type.Literal('COOLDOWN'),
-              Type.Literal('HOLD'),
-            ]),
-          ),
+          then: Type.Optional(Type.Array(OutputValue)),
+          outcome: Type.Optional(Outcome),
           reasons: Type.Optional(Type.Array(Type.String())),
           actions: Type.Optional(Type.Array(ActionDoc)),
           reasonsFrom: Type.Optional(Type.String()),
@@ -1190,22 +1070,8 @@ export const AffectedSubject = Type.Object({
   decisionId: Type.String(),
   borrowerId: Type.Union([Type.String(), Type.Null()]),
   lineId: Type.Union([Type.String(), Type.Null()]),
-  before: Type.Union([
-    Type.Literal('APPROVE'),
-    Type.Literal('DECLINE'),
-    Type.Literal('REVIEW'),
-    Type.Literal('CHALLENGE'),
-    Type.Literal('COOLDOWN'),
-    Type.Literal('HOLD'),
-  ]),
-  after: Type.Union([
-    Type.Literal('APPROVE'),
-    Type.Literal('DECLINE'),
-    Type.Literal('REVIEW'),
-    Type.Literal('CHALLENGE'),
-    Type.Literal('COOLDOWN'),
-    Type.Literal('HOLD'),
-  ]),
+  before: Outcome,
+  after: Outcome,
   reasonsAfter: Type.Array(Type.String()),
 });
 
@@ -1288,18 +1154,7 @@ export const SimulationReport = Type.Object({
 });
 
 export const RequestedLineAction = Type.Object({
-  type: Type.Union([
-    Type.Literal('GRANT'),
-    Type.Literal('LIMIT_INCREASE'),
-    Type.Literal('LIMIT_DECREASE'),
-    Type.Literal('TEMP_LIMIT'),
-    Type.Literal('RATE_CHANGE'),
-    Type.Literal('FREEZE_DRAW'),
-    Type.Literal('UNFREEZE'),
-    Type.Literal('SUSPEND'),
-    Type.Literal('REINSTATE'),
-    Type.Literal('CLOSE'),
-  ]),
+  type: LineActionType,
   limitMinor: Type.Optional(Type.Integer()),
   annualRate: Type.Optional(Type.Number()),
   reasons: Type.Array(Type.String()),
@@ -1322,14 +1177,7 @@ export const Decision = Type.Object({
   strategyId: Type.String(),
   strategyVersion: Type.Number(),
   engineVersion: Type.String(),
-  outcome: Type.Union([
-    Type.Literal('APPROVE'),
-    Type.Literal('DECLINE'),
-    Type.Literal('REVIEW'),
-    Type.Literal('CHALLENGE'),
-    Type.Literal('COOLDOWN'),
-    Type.Literal('HOLD'),
-  ]),
+  outcome: Outcome,
   reasons: Type.Array(Type.String()),
   limitMinor: Type.Optional(Type.Integer()),
   annualRate: Type.Optional(Type.Number()),
@@ -1341,14 +1189,7 @@ export const Decision = Type.Object({
       Type.Object({
         strategyId: Type.String(),
         strategyVersion: Type.Number(),
-        outcome: Type.Union([
-          Type.Literal('APPROVE'),
-          Type.Literal('DECLINE'),
-          Type.Literal('REVIEW'),
-          Type.Literal('CHALLENGE'),
-          Type.Literal('COOLDOWN'),
-          Type.Literal('HOLD'),
-        ]),
+        outcome: Outcome,
         reasons: Type.Array(Type.String()),
       }),
     ),
@@ -1480,25 +1321,7 @@ export const CaseDetail = Type.Object({
     Type.Object({ seq: Type.Number(), kind: Type.String(), payload: Type.Unknown(), at: Type.String() }),
   ),
   evidence: Type.Record(Type.String(), Type.Unknown()),
-  id: Type.String(),
-  type: Type.String(),
-  priority: Type.Number(),
-  state: Type.String(),
-  subjectId: Type.String(),
-  lineId: Type.Union([Type.String(), Type.Null()]),
-  borrowerId: Type.Union([Type.String(), Type.Null()]),
-  typologyId: Type.Union([Type.String(), Type.Null()]),
-  ruleIds: Type.Array(Type.String()),
-  assignee: Type.Union([Type.String(), Type.Null()]),
-  slaDueAt: Type.String(),
-  slaBreached: Type.Boolean(),
-  escalatedAt: Type.Union([Type.String(), Type.Null()]),
-  createdAt: Type.String(),
-  updatedAt: Type.String(),
-  resolvedAt: Type.Union([Type.String(), Type.Null()]),
-  resolvedBy: Type.Union([Type.String(), Type.Null()]),
-  outcome: Type.Union([Type.String(), Type.Null()]),
-  outcomeDetail: Type.Unknown(),
+  ...CaseView.properties,
 });
 
 /** A case outcome: applied (200), or escalated to a second person with the pending change (202). */
