@@ -54,7 +54,7 @@ const ApplicationBody = Type.Object(
       Type.Object(
         {
           partnerId: Type.String({ pattern: UUID_PATTERN }),
-          fundingMode: Type.Union(FUNDING_MODES.map((m) => Type.Literal(m))),
+          fundingMode: R.literals(FUNDING_MODES),
           funders: Type.Optional(
             Type.Array(
               Type.Object(
@@ -91,7 +91,7 @@ const ReasonList = Type.Array(Type.String({ pattern: '^R_[A-Z0-9_]+$' }), {
 
 const ActionBody = Type.Object(
   {
-    type: Type.Union(LINE_ACTION_TYPES.filter((t) => t !== 'GRANT').map((t) => Type.Literal(t))),
+    type: R.literals(LINE_ACTION_TYPES.filter((t) => t !== 'GRANT')),
     reasons: ReasonList,
     limitMinor: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
     annualRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
@@ -111,7 +111,7 @@ const DrawBody = Type.Object(
     amountMinor: Minor('amount in minor units'),
     currency: Currency,
     termMonths: Type.Integer({ minimum: 1, maximum: 360 }),
-    method: Type.Union(REPAYMENT_METHODS.map((m) => Type.Literal(m))),
+    method: R.literals(REPAYMENT_METHODS),
     purpose: Type.Optional(Type.String({ maxLength: 64 })),
     deviceId: Type.Optional(Type.String({ maxLength: 128 })),
     ip: Type.Optional(Type.String({ maxLength: 64 })),

@@ -21,7 +21,7 @@ export interface DisputeRoutesDeps {
 const IdParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
 const Target = Type.Object(
   {
-    kind: Type.Union(DISPUTE_TARGET_KINDS.map((k) => Type.Literal(k))),
+    kind: R.literals(DISPUTE_TARGET_KINDS),
     id: Type.String({
       pattern: '^[A-Za-z0-9-]{1,64}$',
       description: 'the inquiry id, the delinquency notice id, or the report item (existingDebtMinor, …)',

@@ -46,7 +46,7 @@ const AppealBody = Type.Object(
 );
 const ComplaintBody = Type.Object(
   {
-    category: Type.Union(COMPLAINT_CATEGORIES.map((c) => Type.Literal(c))),
+    category: R.literals(COMPLAINT_CATEGORIES),
     text: Type.String({ minLength: 1, maxLength: 4000 }),
   },
   { additionalProperties: false },

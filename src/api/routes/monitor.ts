@@ -34,9 +34,9 @@ const EventsBody = Type.Object(
   { events: Type.Array(EventInSchema, { minItems: 1 }) },
   { additionalProperties: false },
 );
-const ListKind = Type.Union(LIST_KINDS.map((k) => Type.Literal(k)));
-const EventTypeSchema = Type.Union(EVENT_TYPES.map((t) => Type.Literal(t)));
-const ListEntity = Type.Union(LIST_ENTITY_TYPES.map((k) => Type.Literal(k)));
+const ListKind = R.literals(LIST_KINDS);
+const EventTypeSchema = R.literals(EVENT_TYPES);
+const ListEntity = R.literals(LIST_ENTITY_TYPES);
 const IsoInstant = Type.String({ format: 'date-time' });
 /** A page size: query strings are coerced to numbers by the server's validator. */
 const PageLimit = Type.Integer({ minimum: 1, maximum: 1000 });

@@ -27,9 +27,9 @@ const TermsBody = Type.Object(
     currency: Type.String({ pattern: '^[A-Z]{3}$' }),
     rateMin: Rate,
     rateMax: Rate,
-    dayCount: Type.Union(DAY_COUNT_BASES.map((b) => Type.Literal(b))),
+    dayCount: R.literals(DAY_COUNT_BASES),
     termsMonths: Type.Array(Type.Integer({ minimum: 1, maximum: 360 }), { minItems: 1, maxItems: 60 }),
-    methods: Type.Array(Type.Union(REPAYMENT_METHODS.map((m) => Type.Literal(m))), {
+    methods: Type.Array(R.literals(REPAYMENT_METHODS), {
       minItems: 1,
       maxItems: 4,
     }),
@@ -45,7 +45,7 @@ const TermsBody = Type.Object(
     ),
     graceDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 })),
     aprCapPercent: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 36 })),
-    prepayment: Type.Optional(Type.Union(PREPAYMENT_MODES.map((m) => Type.Literal(m)))),
+    prepayment: Type.Optional(R.literals(PREPAYMENT_MODES)),
     forbidLoanRepayment: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },

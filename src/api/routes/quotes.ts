@@ -16,7 +16,7 @@ const QuoteBody = Type.Object(
     amountMinor: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
     currency: Type.String({ pattern: '^[A-Z]{3}$' }),
     termMonths: Type.Integer({ minimum: 1, maximum: 360 }),
-    method: Type.Union(REPAYMENT_METHODS.map((m) => Type.Literal(m))),
+    method: R.literals(REPAYMENT_METHODS),
     purpose: Type.Optional(Type.String({ maxLength: 64 })),
   },
   { additionalProperties: false },

@@ -35,7 +35,7 @@ type IdParams = Static<typeof IdParams>;
 const UserBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 100 }),
-    role: Type.Union(ROLES.map((r) => Type.Literal(r))),
+    role: R.literals(ROLES),
   },
   { additionalProperties: false },
 );
