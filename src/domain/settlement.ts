@@ -42,6 +42,21 @@ export interface InstallmentState {
   readonly lateFeeMinor: number;
 }
 
+/** A scheduled instalment as its state before anything is paid on it. */
+function unpaid(i: Installment): InstallmentState {
+  return {
+    period: i.period,
+    dueDate: i.dueDate,
+    principalMinor: i.principalMinor,
+    interestMinor: i.interestMinor,
+    feeMinor: i.feeMinor,
+    paidPrincipalMinor: 0,
+    paidInterestMinor: 0,
+    paidFeeMinor: 0,
+    lateFeeMinor: 0,
+  };
+}
+
 export interface AccrualLoanState {
   readonly outstandingPrincipalMinor: number;
   /** Contract interest is settled (paid or carried in interestUnpaidMinor) through this date. */
@@ -262,17 +277,7 @@ function reproject(r: Reprojection): InstallmentState[] {
     carriedInterestMinor: r.carried,
     ...(parts ? { principalParts: parts.slice(0, keepCount) } : {}),
   });
-  return projected.map((i) => ({
-    period: i.period,
-    dueDate: i.dueDate,
-    principalMinor: i.principalMinor,
-    interestMinor: i.interestMinor,
-    feeMinor: i.feeMinor,
-    paidPrincipalMinor: 0,
-    paidInterestMinor: 0,
-    paidFeeMinor: 0,
-    lateFeeMinor: 0,
-  }));
+  return projected.map(unpaid);
 }
 
 function lastNonZero(parts: readonly number[]): number {
@@ -348,16 +353,6 @@ export function newAccrualState(
     interestUnpaidMinor: 0,
     penaltyThrough: startDate,
     penaltyUnpaidMinor: 0,
-    installments: schedule.installments.map((i) => ({
-      period: i.period,
-      dueDate: i.dueDate,
-      principalMinor: i.principalMinor,
-      interestMinor: i.interestMinor,
-      feeMinor: i.feeMinor,
-      paidPrincipalMinor: 0,
-      paidInterestMinor: 0,
-      paidFeeMinor: 0,
-      lateFeeMinor: 0,
-    })),
+    installments: schedule.installments.map(unpaid),
   };
 }

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import { recentActions } from './core-lines.js';
 
 /**
  * Reads that gather a case's evidence from the tables of the modules that did the work (decisions, draws, alerts,
@@ -77,16 +78,9 @@ export async function eventsByIds(db: Q, ids: readonly string[]) {
     .execute();
 }
 
-/** The line's history, newest first, bounded. */
-export async function lineHistory(db: Q, lineId: string, limit = 50) {
-  return db
-    .selectFrom('line_actions')
-    .selectAll()
-    .where('line_id', '=', lineId)
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(limit)
-    .execute();
+/** The line's history, newest first, bounded (the core's own read of it). */
+export function lineHistory(db: Q, lineId: string, limit = 50) {
+  return recentActions(db, lineId, limit);
 }
 
 /** Other alerts on the same borrower (entity links the monitor recorded in their evidence come with them). */
