@@ -37,6 +37,19 @@ const EventsBody = Type.Object(
 const ListKind = R.literals(LIST_KINDS);
 const EventTypeSchema = R.literals(EVENT_TYPES);
 const ListEntity = R.literals(LIST_ENTITY_TYPES);
+/** A list entry as the list routes answer with it (`value`: as given, or a person identifier's keyed hash; none for a partner's entry). */
+const ListEntryView = Type.Object({
+  reason: Type.String(),
+  source: Type.String(),
+  addedBy: Type.String(),
+  addedAt: Type.Union([Type.String(), Type.Null()]),
+  expiresAt: Type.Union([Type.String(), Type.Null()]),
+  partnerId: Type.Optional(Type.String()),
+  value: Type.Optional(Type.String()),
+  entryId: Type.String(),
+  list: Type.String(),
+  entityType: Type.String(),
+});
 const IsoInstant = Type.String({ format: 'date-time' });
 /** A page size: query strings are coerced to numbers by the server's validator. */
 const PageLimit = Type.Integer({ minimum: 1, maximum: 1000 });
@@ -129,20 +142,7 @@ function listReadRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
         }),
         response: {
           200: Type.Object({
-            items: Type.Array(
-              Type.Object({
-                reason: Type.String(),
-                source: Type.String(),
-                addedBy: Type.String(),
-                addedAt: Type.Union([Type.String(), Type.Null()]),
-                expiresAt: Type.Union([Type.String(), Type.Null()]),
-                partnerId: Type.Optional(Type.String()),
-                value: Type.Optional(Type.String()),
-                entryId: Type.String(),
-                list: Type.String(),
-                entityType: Type.String(),
-              }),
-            ),
+            items: Type.Array(ListEntryView),
             nextCursor: Type.Union([Type.String(), Type.Null()]),
           }),
           ...R.READ_ERRORS,
@@ -203,18 +203,7 @@ function listWriteRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
         tags: ['lists'],
         body: NewEntry,
         response: {
-          201: Type.Object({
-            reason: Type.String(),
-            source: Type.String(),
-            addedBy: Type.String(),
-            addedAt: Type.Union([Type.String(), Type.Null()]),
-            expiresAt: Type.Union([Type.String(), Type.Null()]),
-            partnerId: Type.Optional(Type.String()),
-            value: Type.Optional(Type.String()),
-            entryId: Type.String(),
-            list: Type.String(),
-            entityType: Type.String(),
-          }),
+          201: ListEntryView,
           202: R.PendingChangeAnswer,
           ...R.WRITE_ERRORS,
         },
