@@ -37,7 +37,10 @@ const EventsBody = Type.Object(
 const ListKind = R.literals(LIST_KINDS);
 const EventTypeSchema = R.literals(EVENT_TYPES);
 const ListEntity = R.literals(LIST_ENTITY_TYPES);
-/** A list entry as the list routes answer with it (`value`: as given, or a person identifier's keyed hash; none for a partner's entry). */
+/**
+ * A list entry as the list routes answer with it (`value`: as given, or a person identifier's keyed hash; none for a
+ * partner's entry).
+ */
 const ListEntryView = Type.Object({
   reason: Type.String(),
   source: Type.String(),
