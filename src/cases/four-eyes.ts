@@ -208,6 +208,19 @@ export class FourEyes {
     return changeView(await this.deps.rows.findPendingChange(this.deps.store.db, this.deps.store.kind, id));
   }
 
+  /** The change a checker decides: still pending, not the checker's own, and not expired (expired now if due). */
+  private async pendingForChecker(id: string, checker: string): Promise<PendingChangeRow> {
+    const row = await this.deps.rows.findPendingChange(this.deps.store.db, this.deps.store.kind, id);
+    if (row.state !== 'PENDING')
+      throw new LgError('LG_CHANGE_NOT_PENDING', `the change is ${row.state}`, {
+        changeId: id,
+        state: row.state,
+      });
+    this.checkChecker(row, checker);
+    await this.expireIfDue(row);
+    return row;
+  }
+
   /** A checker must be a known person: an unowned key cannot prove it is not the maker's other key. */
   private checkChecker(row: PendingChangeRow, checker: string): void {
     if (!checker.startsWith('user:'))
@@ -253,14 +266,7 @@ export class FourEyes {
     note?: string,
     guard?: UnitGuard<PendingChangeView>,
   ): Promise<PendingChangeView> {
-    const row = await this.deps.rows.findPendingChange(this.deps.store.db, this.deps.store.kind, id);
-    if (row.state !== 'PENDING')
-      throw new LgError('LG_CHANGE_NOT_PENDING', `the change is ${row.state}`, {
-        changeId: id,
-        state: row.state,
-      });
-    this.checkChecker(row, checker);
-    await this.expireIfDue(row);
+    const row = await this.pendingForChecker(id, checker);
     const operation = this.operations.get(row.operation);
     if (!operation) throw new Error(`no apply function registered for ${row.operation}`);
     const payload = JSON.parse(row.payload) as unknown;
@@ -408,14 +414,7 @@ export class FourEyes {
     note: string,
     guard?: UnitGuard<PendingChangeView>,
   ): Promise<PendingChangeView> {
-    const row = await this.deps.rows.findPendingChange(this.deps.store.db, this.deps.store.kind, id);
-    if (row.state !== 'PENDING')
-      throw new LgError('LG_CHANGE_NOT_PENDING', `the change is ${row.state}`, {
-        changeId: id,
-        state: row.state,
-      });
-    this.checkChecker(row, checker);
-    await this.expireIfDue(row);
+    const row = await this.pendingForChecker(id, checker);
     const now = this.deps.clock.now();
     // The unit's value is the answer, read in the unit: a guard that says the response stores it with the key.
     return this.deps.store.transaction(async (tx): Promise<PendingChangeView> => {
