@@ -1,4 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { ManualClock } from '../../src/domain/clock.js';
+import { openEngine } from '../../src/app/engine.js';
+import { coreEngineFromService } from '../../src/app/core-engine.js';
+import { createModelRegistry, resolverFromRegistry } from '../../src/scoring/index.js';
+import { createModelRepository } from '../../src/store/index.js';
 import type {
   Decision,
   DecisionContext,
@@ -117,6 +122,24 @@ export function makeCore(
     },
   };
   return { core: createCoreServices(deps), deps, engine, clock, trips };
+}
+
+/**
+ * The core deciding with the real engine: the bundled strategies and the bundled application scorecard, registered
+ * and active, on the harness's clock and store.
+ */
+export async function coreWithBundledEngine(store: Store): Promise<{ h: Harness; core: CoreServices }> {
+  const h = makeCore(store);
+  const registry = createModelRegistry(createModelRepository(store), { clock: h.clock });
+  await registry.register(JSON.parse(readFileSync('models/application-scorecard.json', 'utf8')));
+  await registry.loadAll();
+  const engine = await openEngine({
+    store,
+    clock: h.clock,
+    models: resolverFromRegistry(registry),
+    strategiesDir: 'strategies',
+  });
+  return { h, core: createCoreServices({ ...h.deps, engine: coreEngineFromService(engine) }) };
 }
 
 export const ADULT = { name: '王小明', nationalId: residentId('19900307', 123), phone: '13812345678' };

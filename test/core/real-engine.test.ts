@@ -1,14 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MS_PER_DAY, isoDate } from '../../src/domain/clock.js';
 import { verifyLedger } from '../../src/compliance/ledger.js';
-import { openEngine } from '../../src/app/engine.js';
-import { coreEngineFromService } from '../../src/app/core-engine.js';
-import { createModelRegistry, resolverFromRegistry } from '../../src/scoring/index.js';
-import { createModelRepository } from '../../src/store/index.js';
-import { createCoreServices, seedDemo, type CoreServices } from '../../src/core/index.js';
+import { seedDemo, type CoreServices } from '../../src/core/index.js';
 import { openStore, type Store } from '../../src/store/db.js';
-import { makeCore, type Harness } from './harness.js';
+import { coreWithBundledEngine, type Harness } from './harness.js';
 
 describe('the core with the real engine, bundled strategies and the bundled scorecard', () => {
   let store: Store;
@@ -17,17 +12,7 @@ describe('the core with the real engine, bundled strategies and the bundled scor
 
   beforeAll(async () => {
     store = await openStore({ sqlitePath: ':memory:' });
-    h = makeCore(store);
-    const registry = createModelRegistry(createModelRepository(store), { clock: h.clock });
-    await registry.register(JSON.parse(readFileSync('models/application-scorecard.json', 'utf8')));
-    await registry.loadAll();
-    const engine = await openEngine({
-      store,
-      clock: h.clock,
-      models: resolverFromRegistry(registry),
-      strategiesDir: 'strategies',
-    });
-    core = createCoreServices({ ...h.deps, engine: coreEngineFromService(engine) });
+    ({ h, core } = await coreWithBundledEngine(store));
   });
   afterAll(async () => {
     await store?.close();
@@ -46,20 +31,7 @@ describe('the core with the real engine, bundled strategies and the bundled scor
     // The same seed, clock and id source give the same book.
     const other = await openStore({ sqlitePath: ':memory:' });
     try {
-      const h2 = makeCore(other);
-      const registry = createModelRegistry(createModelRepository(other), { clock: h2.clock });
-      await registry.register(JSON.parse(readFileSync('models/application-scorecard.json', 'utf8')));
-      await registry.loadAll();
-      const engine = await openEngine({
-        store: other,
-        clock: h2.clock,
-        models: resolverFromRegistry(registry),
-        strategiesDir: 'strategies',
-      });
-      const core2 = createCoreServices({
-        ...h2.deps,
-        engine: coreEngineFromService(engine),
-      });
+      const { core: core2 } = await coreWithBundledEngine(other);
       expect(await seedDemo(core2)).toEqual(first);
       const limits = async (s: Store) =>
         (

@@ -1,12 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openEngine } from '../../src/app/engine.js';
-import { coreEngineFromService } from '../../src/app/core-engine.js';
-import { createModelRegistry, resolverFromRegistry } from '../../src/scoring/index.js';
-import { createModelRepository } from '../../src/store/index.js';
-import { createCoreServices, seedDemo, type CoreServices } from '../../src/core/index.js';
+import { seedDemo, type CoreServices } from '../../src/core/index.js';
 import { openStore, type Store } from '../../src/store/db.js';
-import { makeCore } from '../core/harness.js';
+import { coreWithBundledEngine } from '../core/harness.js';
 
 describe('the demo book: two products, a partner channel and a co-lent line', () => {
   let store: Store;
@@ -14,17 +9,7 @@ describe('the demo book: two products, a partner channel and a co-lent line', ()
 
   beforeAll(async () => {
     store = await openStore({ sqlitePath: ':memory:' });
-    const h = makeCore(store);
-    const registry = createModelRegistry(createModelRepository(store), { clock: h.clock });
-    await registry.register(JSON.parse(readFileSync('models/application-scorecard.json', 'utf8')));
-    await registry.loadAll();
-    const engine = await openEngine({
-      store,
-      clock: h.clock,
-      models: resolverFromRegistry(registry),
-      strategiesDir: 'strategies',
-    });
-    core = createCoreServices({ ...h.deps, engine: coreEngineFromService(engine) });
+    ({ core } = await coreWithBundledEngine(store));
   });
   afterAll(async () => store?.close());
 
