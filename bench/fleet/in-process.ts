@@ -7,13 +7,19 @@
  * bench:fleet on a shared 2-core machine, and runnable against an older checkout for a side-by-side comparison (copy
  * this file there): run the two alternately, several times.
  *
+ * On SQLite it counts the statements run per draw (every better-sqlite3 statement of this thread: the draw's unit, its
+ * group's BEGIN and COMMIT, the reads before it, the relay and the monitor) and the time spent in them, which says how
+ * much of a draw is SQLite itself.
+ *
  * node --import tsx bench/fleet/in-process.ts [pg|sqlite] [draws=1500] [--texts]
- * --texts also prints, per draw, how often each statement text was sent (the first 100 characters of each).
+ * --texts also prints, per draw, how often each statement text was sent (the first 100 characters of each), and on
+ * SQLite the µs spent in each.
  * pg needs LINEGUARD_TEST_DATABASE_URL, LINEGUARD_TEST_REDIS_URL and LINEGUARD_TEST_NATS_URL.
  */
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import pg from 'pg';
+import Database from 'better-sqlite3';
 import { residentIdCheckChar } from '../../src/domain/national-id.js';
 import { createIsolatedPostgresSchema } from '../../src/store/db.js';
 import { adminHeaders, startTestApp, STRONG_APPLICANT } from '../../test/helpers/app.js';
@@ -103,6 +109,39 @@ pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unkn
 } as typeof query;
 
 /**
+ * The same for SQLite: every statement run on this thread while `counting` is on, with the time spent in it (the
+ * statement's own prototype, shared by every connection's statements, wrapped once).
+ */
+let sqliteMicros = 0;
+const sqliteMicrosByText = new Map<string, number>();
+type StatementMethod = (this: { source: string }, ...args: unknown[]) => unknown;
+const statementPrototype = (() => {
+  const probe = new Database(':memory:');
+  const prototype = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, StatementMethod>;
+  probe.close();
+  return prototype;
+})();
+for (const method of ['run', 'get', 'all', 'iterate'] as const) {
+  const original = statementPrototype[method]!;
+  statementPrototype[method] = function timedStatement(this: { source: string }, ...args: unknown[]) {
+    if (!counting) return original.apply(this, args);
+    const began = process.hrtime.bigint();
+    try {
+      return original.apply(this, args);
+    } finally {
+      const micros = Number(process.hrtime.bigint() - began) / 1000;
+      statements += 1;
+      sqliteMicros += micros;
+      if (byText) {
+        countText(byText, this.source);
+        const head = textHead(this.source);
+        sqliteMicrosByText.set(head, (sqliteMicrosByText.get(head) ?? 0) + micros);
+      }
+    }
+  };
+}
+
+/**
  * Socket writes by the port written to (PostgreSQL, Redis, NATS): on this kind of machine each write is a system call
  * costing tens to hundreds of µs, the largest part of what a fleet draw costs beyond an embedded one. Counted where
  * every stream write of a socket ends up (net.Socket's _writeGeneric: write and writev both).
@@ -139,9 +178,14 @@ function writtenBytes(args: readonly unknown[]): number {
   return size(data, encoding);
 }
 
+/** A statement's text as the per-text tables name it: white space folded, the first 100 characters. */
+function textHead(text: string): string {
+  return text.replace(/\s+/g, ' ').slice(0, 100);
+}
+
 function countText(counts: Map<string, number>, first: unknown): void {
   const text = typeof first === 'string' ? first : ((first as { text?: string } | null)?.text ?? '?');
-  const head = text.replace(/\s+/g, ' ').slice(0, 100);
+  const head = textHead(text);
   counts.set(head, (counts.get(head) ?? 0) + 1);
 }
 
@@ -173,7 +217,10 @@ process.stdout.write(
             [...socketBytes].sort((a, b) => a[0] - b[0]).map(([port, n]) => [port, Math.round(n / measured)]),
           ),
         }
-      : {}),
+      : {
+          sqliteStatementsPerDraw: Number((statements / measured).toFixed(2)),
+          sqliteMicrosPerDraw: Math.round(sqliteMicros / measured),
+        }),
     ...(byText
       ? {
           perDrawByText: Object.fromEntries(
@@ -181,6 +228,15 @@ process.stdout.write(
               .sort((a, b) => b[1] - a[1])
               .map(([text, n]) => [text, Number((n / measured).toFixed(3))]),
           ),
+          ...(mode === 'sqlite'
+            ? {
+                sqliteMicrosPerDrawByText: Object.fromEntries(
+                  [...sqliteMicrosByText]
+                    .sort((a, b) => b[1] - a[1])
+                    .map(([text, micros]) => [text, Number((micros / measured).toFixed(1))]),
+                ),
+              }
+            : {}),
         }
       : {}),
   })}\n`,
