@@ -24,7 +24,7 @@ import { keyPairsOf, type ListKeyPair } from '../monitor/index.js';
 import { insertDecision } from './engine.js';
 import { unitRefusal } from './faults.js';
 import { COMMITS_ITS_TRANSACTION } from './prepared.js';
-import { listedOnParams, listedOnSubquery, listedOnSync, listsOfBits } from './monitor-lists.js';
+import { listedOnParams, listedOnSubquery, listedOnSubqueryText, listsOfBits } from './monitor-lists.js';
 import type { UnitGuard } from '../domain/index.js';
 
 /**
@@ -159,11 +159,28 @@ function debitParams(debit: LineDebit): unknown[] {
 // ---- the synchronous writer (embedded SQLite, prepared statements) ----
 
 const FIND_LINE_SQL = 'select * from "credit_lines" where "id" = ?';
-const OPEN_ALERTS_SQL = 'select count(*) as "n" from "monitor_alerts" where "user_id" = ? and "status" = ?';
+const OPEN_ALERTS_SUBQUERY =
+  '(select count(*) from "monitor_alerts" where "monitor_alerts"."user_id" = "credit_lines"."borrower_id" and "monitor_alerts"."status" = ?)';
 const VELOCITY_SQL =
   'select "created_at" from "draws" where "line_id" = ? and "created_at" > ? and "status" = ? order by "created_at" desc limit ?';
 const DEBIT_SQL =
   'update "credit_lines" set "available_minor" = available_minor - ?, "outstanding_minor" = outstanding_minor + ?, "updated_at" = ? where "id" = ? and "status" = ? and "available_minor" >= ?';
+
+/** readLineForDraw's one statement as SQL text for the synchronous writer, by what it is asked (texts are few). */
+const lineForDrawTexts = new Map<string, string>();
+function lineForDrawText(withOpenAlerts: boolean, listPairs: number): string {
+  const shape = `${withOpenAlerts} ${listPairs}`;
+  let text = lineForDrawTexts.get(shape);
+  if (text === undefined) {
+    const extra = [
+      ...(withOpenAlerts ? [`${OPEN_ALERTS_SUBQUERY} as "open_alerts"`] : []),
+      ...(listPairs > 0 ? [`${listedOnSubqueryText(listPairs)} as "listed_on"`] : []),
+    ];
+    text = `select ${['"credit_lines".*', ...extra].join(', ')} from "credit_lines" where "credit_lines"."id" = ?`;
+    lineForDrawTexts.set(shape, text);
+  }
+  return text;
+}
 
 /** writeUnit (below) for a synchronous unit: the same writes in the same order, on prepared statements. */
 function writeUnitSync(db: SyncSql, writes: CoreWrites, refused: (debit: LineDebit) => Error): UnitRows {
@@ -181,8 +198,16 @@ function writeUnitSync(db: SyncSql, writes: CoreWrites, refused: (debit: LineDeb
 }
 
 function runDrawSync<P extends Planned>(db: SyncSql, unit: DrawUnit<P>) {
-  const line = db.get<LineRow>(FIND_LINE_SQL, [unit.lineId]);
-  if (!line) throw unit.notFound();
+  const lists = listLookupOf(unit);
+  const withOpenAlerts = unit.readOpenAlerts === true;
+  // The line, the borrower's open alerts and the lists the draw's keys are on, in one statement (as on PostgreSQL).
+  const row = db.get<LineReadRow>(lineForDrawText(withOpenAlerts, lists?.pairs.length ?? 0), [
+    ...(withOpenAlerts ? ['OPEN'] : []),
+    ...(lists ? listedOnParams(lists.pairs, lists.at) : []),
+    unit.lineId,
+  ]);
+  if (!row) throw unit.notFound();
+  const { line, ...reads } = lineDrawReadsOf(row, withOpenAlerts, lists !== undefined);
   if (unit.bookShare) unit.bookShare.check(bookShareSync(db, unit.bookShare.partnerId));
   // The single writer runs units one after another; the time is taken when this one runs, not when it was queued.
   const now = unit.now();
@@ -194,16 +219,11 @@ function runDrawSync<P extends Planned>(db: SyncSql, unit: DrawUnit<P>) {
         unit.velocity.countMax,
       ])
     : [];
-  const openAlerts = unit.readOpenAlerts
-    ? Number(db.get<{ n: number }>(OPEN_ALERTS_SQL, [line.borrower_id, 'OPEN'])?.n ?? 0)
-    : undefined;
-  const lists = listLookupOf(unit);
   const plan = unit.plan({
     line,
     recentDrawTimes: recent.map((r) => Number(r.created_at)),
     now,
-    ...(openAlerts === undefined ? {} : { openAlerts }),
-    ...(lists ? { listedOn: listedOnSync(db, lists.pairs, lists.at) } : {}),
+    ...reads,
   });
   const rows = writeUnitSync(db, plan.writes, (debit) =>
     unit.refused(db.get<LineRow>(FIND_LINE_SQL, [unit.lineId]) ?? line, debit),
@@ -273,14 +293,19 @@ async function readLineForDraw(
     },
     [...(withOpenAlerts ? ['OPEN'] : []), ...(lists ? listedOnParams(lists.pairs, lists.at) : []), lineId],
   );
-  type Row = LineRow & { open_alerts?: number | string | null; listed_on?: number | string | null };
-  const row = result.rows[0] as Row | undefined;
-  if (!row) return undefined;
+  const row = result.rows[0] as LineReadRow | undefined;
+  return row ? lineDrawReadsOf(row, withOpenAlerts, lists !== undefined) : undefined;
+}
+
+/** The line's row as readLineForDraw's statement returns it: the line's columns and what else it was asked. */
+type LineReadRow = LineRow & { open_alerts?: number | string | null; listed_on?: number | string | null };
+
+function lineDrawReadsOf(row: LineReadRow, withOpenAlerts: boolean, withLists: boolean): LineDrawReads {
   const { open_alerts: openAlerts, listed_on: listedOn, ...line } = row;
   return {
     line,
     ...(withOpenAlerts ? { openAlerts: Number(openAlerts ?? 0) } : {}),
-    ...(lists ? { listedOn: listsOfBits(listedOn) } : {}),
+    ...(withLists ? { listedOn: listsOfBits(listedOn) } : {}),
   };
 }
 

@@ -1,7 +1,6 @@
 import { sql, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
 import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
 import type { ListKeyPair, ListKind, ListStore, LiveListMatch, StoredListEntry } from '../monitor/index.js';
-import type { SyncSql } from './sync.js';
 import type { Store } from './db.js';
 import type { MonitorTables } from './monitor-tables.js';
 import { insertRows, runShaped } from './shaped.js';
@@ -147,14 +146,9 @@ export function listedOnSubquery(pairs: readonly ListKeyPair[], at: number): Raw
 /** The parameters listedOnSubquery binds, in order. */
 export const listedOnParams = livePairsParams;
 
-/** The lists the pairs are on, read in a synchronous unit (embedded SQLite's writer). */
-export function listedOnSync(db: SyncSql, pairs: readonly ListKeyPair[], at: number): ListKind[] {
-  if (pairs.length === 0) return [];
-  const row = db.get<{ bits: number | null }>(
-    `select ${LISTED_ON_BITS} as "bits" from "monitor_list_entries" where ${livePairsText(pairs.length)}`,
-    livePairsParams(pairs, at),
-  );
-  return listsOfBits(row?.bits);
+/** listedOnSubquery as SQL text, for a statement of a synchronous unit (embedded SQLite's writer); same parameters. */
+export function listedOnSubqueryText(pairCount: number): string {
+  return `(select ${LISTED_ON_BITS} from "monitor_list_entries" where ${livePairsText(pairCount)})`;
 }
 
 function entryReads(store: Store): Pick<ListStore, 'liveEntries' | 'queryEntries' | 'clearPersonEntries'> {
