@@ -1,4 +1,4 @@
-import { CompiledQuery, PostgresAdapter, sql, type Insertable } from 'kysely';
+import { CompiledQuery, PostgresAdapter, sql, type Insertable, type Kysely } from 'kysely';
 import { appendToLedger, appendToLedgerSync, type LedgerAppend } from '../compliance/index.js';
 import { canonicalJson } from '../domain/index.js';
 import type {
@@ -14,7 +14,7 @@ import type {
 } from '../core/index.js';
 import type { CoreTables } from './core-tables.js';
 import type { Database } from './schema.js';
-import { insertRows, runShaped } from './shaped.js';
+import { insertRows, runShaped, shapedText } from './shaped.js';
 import type { DbTx, Store } from './store-types.js';
 import type { SyncSql } from './sync.js';
 import { bookShareInTx, bookShareSync } from './lending.js';
@@ -24,7 +24,7 @@ import { keyPairsOf, type ListKeyPair } from '../monitor/index.js';
 import { insertDecision } from './engine.js';
 import { unitRefusal } from './faults.js';
 import { COMMITS_ITS_TRANSACTION } from './prepared.js';
-import { listedOnParams, listedOnSubquery, listedOnSubqueryText, listsOfBits } from './monitor-lists.js';
+import { listedOnParams, listedOnSubquery, listsOfBits } from './monitor-lists.js';
 import type { UnitGuard } from '../domain/index.js';
 
 /**
@@ -159,28 +159,10 @@ function debitParams(debit: LineDebit): unknown[] {
 // ---- the synchronous writer (embedded SQLite, prepared statements) ----
 
 const FIND_LINE_SQL = 'select * from "credit_lines" where "id" = ?';
-const OPEN_ALERTS_SUBQUERY =
-  '(select count(*) from "monitor_alerts" where "monitor_alerts"."user_id" = "credit_lines"."borrower_id" and "monitor_alerts"."status" = ?)';
 const VELOCITY_SQL =
   'select "created_at" from "draws" where "line_id" = ? and "created_at" > ? and "status" = ? order by "created_at" desc limit ?';
 const DEBIT_SQL =
   'update "credit_lines" set "available_minor" = available_minor - ?, "outstanding_minor" = outstanding_minor + ?, "updated_at" = ? where "id" = ? and "status" = ? and "available_minor" >= ?';
-
-/** readLineForDraw's one statement as SQL text for the synchronous writer, by what it is asked (texts are few). */
-const lineForDrawTexts = new Map<string, string>();
-function lineForDrawText(withOpenAlerts: boolean, listPairs: number): string {
-  const shape = `${withOpenAlerts} ${listPairs}`;
-  let text = lineForDrawTexts.get(shape);
-  if (text === undefined) {
-    const extra = [
-      ...(withOpenAlerts ? [`${OPEN_ALERTS_SUBQUERY} as "open_alerts"`] : []),
-      ...(listPairs > 0 ? [`${listedOnSubqueryText(listPairs)} as "listed_on"`] : []),
-    ];
-    text = `select ${['"credit_lines".*', ...extra].join(', ')} from "credit_lines" where "credit_lines"."id" = ?`;
-    lineForDrawTexts.set(shape, text);
-  }
-  return text;
-}
 
 /** writeUnit (below) for a synchronous unit: the same writes in the same order, on prepared statements. */
 function writeUnitSync(db: SyncSql, writes: CoreWrites, refused: (debit: LineDebit) => Error): UnitRows {
@@ -197,17 +179,13 @@ function writeUnitSync(db: SyncSql, writes: CoreWrites, refused: (debit: LineDeb
   return rows;
 }
 
-function runDrawSync<P extends Planned>(db: SyncSql, unit: DrawUnit<P>) {
-  const lists = listLookupOf(unit);
-  const withOpenAlerts = unit.readOpenAlerts === true;
-  // The line, the borrower's open alerts and the lists the draw's keys are on, in one statement (as on PostgreSQL).
-  const row = db.get<LineReadRow>(lineForDrawText(withOpenAlerts, lists?.pairs.length ?? 0), [
-    ...(withOpenAlerts ? ['OPEN'] : []),
-    ...(lists ? listedOnParams(lists.pairs, lists.at) : []),
-    unit.lineId,
-  ]);
+function runDrawSync<P extends Planned>(db: SyncSql, kysely: Kysely<Database>, unit: DrawUnit<P>) {
+  const asked = { withOpenAlerts: unit.readOpenAlerts === true, lists: listLookupOf(unit) };
+  // The line, the borrower's open alerts and the lists the draw's keys are on: readLineForDraw's one statement.
+  const read = lineForDraw(kysely, 'sqlite', unit.lineId, asked);
+  const row = db.get<LineReadRow>(shapedText(kysely, read.shape, read.build, read.params), read.params);
   if (!row) throw unit.notFound();
-  const { line, ...reads } = lineDrawReadsOf(row, withOpenAlerts, lists !== undefined);
+  const { line, ...reads } = lineDrawReadsOf(row, asked);
   if (unit.bookShare) unit.bookShare.check(bookShareSync(db, unit.bookShare.partnerId));
   // The single writer runs units one after another; the time is taken when this one runs, not when it was queued.
   const now = unit.now();
@@ -261,51 +239,64 @@ async function readLineForDraw(
   tx: DbTx,
   store: Store,
   lineId: string,
-  asked: {
-    readonly withOpenAlerts: boolean;
-    readonly lists?: { readonly pairs: readonly ListKeyPair[]; readonly at: number };
-  },
+  asked: LineReadsAsked,
 ): Promise<LineDrawReads | undefined> {
-  const { withOpenAlerts, lists } = asked;
-  const locked = store.kind === 'postgres';
-  const result = await runShaped(
-    tx,
-    `findLine ${store.kind} ${locked} ${withOpenAlerts} ${lists?.pairs.length ?? 0}`,
-    () => {
-      const query = tx
-        .selectFrom('credit_lines')
-        .selectAll('credit_lines')
-        .$if(withOpenAlerts, (q) =>
-          q.select((eb) =>
-            eb
-              .selectFrom('monitor_alerts')
-              .select((a) => a.fn.countAll<number>().as('n'))
-              .whereRef('monitor_alerts.user_id', '=', 'credit_lines.borrower_id')
-              .where('monitor_alerts.status', '=', 'OPEN')
-              .as('open_alerts'),
-          ),
-        )
-        .$if(lists !== undefined, (q) =>
-          q.select(listedOnSubquery(lists?.pairs ?? [], lists?.at ?? 0).as('listed_on')),
-        )
-        .where('credit_lines.id', '=', lineId);
-      return locked ? query.forUpdate('credit_lines') : query;
-    },
-    [...(withOpenAlerts ? ['OPEN'] : []), ...(lists ? listedOnParams(lists.pairs, lists.at) : []), lineId],
-  );
+  const read = lineForDraw(tx, store.kind, lineId, asked);
+  const result = await runShaped(tx, read.shape, read.build, read.params);
   const row = result.rows[0] as LineReadRow | undefined;
-  return row ? lineDrawReadsOf(row, withOpenAlerts, lists !== undefined) : undefined;
+  return row ? lineDrawReadsOf(row, asked) : undefined;
+}
+
+/** What a draw's line read is asked besides the line. */
+interface LineReadsAsked {
+  readonly withOpenAlerts: boolean;
+  readonly lists?: { readonly pairs: readonly ListKeyPair[]; readonly at: number } | undefined;
+}
+
+/** The line read's statement (locked on PostgreSQL), its shape key and its parameters in the order Kysely binds them. */
+function lineForDraw(db: Kysely<Database>, kind: Store['kind'], lineId: string, asked: LineReadsAsked) {
+  const { withOpenAlerts, lists } = asked;
+  const locked = kind === 'postgres';
+  const build = () => {
+    const query = db
+      .selectFrom('credit_lines')
+      .selectAll('credit_lines')
+      .$if(withOpenAlerts, (q) =>
+        q.select((eb) =>
+          eb
+            .selectFrom('monitor_alerts')
+            .select((a) => a.fn.countAll<number>().as('n'))
+            .whereRef('monitor_alerts.user_id', '=', 'credit_lines.borrower_id')
+            .where('monitor_alerts.status', '=', 'OPEN')
+            .as('open_alerts'),
+        ),
+      )
+      .$if(lists !== undefined, (q) =>
+        q.select(listedOnSubquery(lists?.pairs ?? [], lists?.at ?? 0).as('listed_on')),
+      )
+      .where('credit_lines.id', '=', lineId);
+    return locked ? query.forUpdate('credit_lines') : query;
+  };
+  return {
+    shape: `findLine ${kind} ${locked} ${withOpenAlerts} ${lists?.pairs.length ?? 0}`,
+    build,
+    params: [
+      ...(withOpenAlerts ? ['OPEN'] : []),
+      ...(lists ? listedOnParams(lists.pairs, lists.at) : []),
+      lineId,
+    ],
+  };
 }
 
 /** The line's row as readLineForDraw's statement returns it: the line's columns and what else it was asked. */
 type LineReadRow = LineRow & { open_alerts?: number | string | null; listed_on?: number | string | null };
 
-function lineDrawReadsOf(row: LineReadRow, withOpenAlerts: boolean, withLists: boolean): LineDrawReads {
+function lineDrawReadsOf(row: LineReadRow, asked: LineReadsAsked): LineDrawReads {
   const { open_alerts: openAlerts, listed_on: listedOn, ...line } = row;
   return {
     line,
-    ...(withOpenAlerts ? { openAlerts: Number(openAlerts ?? 0) } : {}),
-    ...(withLists ? { listedOn: listsOfBits(listedOn) } : {}),
+    ...(asked.withOpenAlerts ? { openAlerts: Number(openAlerts ?? 0) } : {}),
+    ...(asked.lists ? { listedOn: listsOfBits(listedOn) } : {}),
   };
 }
 
@@ -613,6 +604,6 @@ export function runDraw<P extends Planned>(
 ): Promise<{ readonly plan: P; readonly stored?: StoredLoan }> {
   const sync = store.sync;
   return sync
-    ? sync.transaction((db) => runDrawSync(db, unit))
+    ? sync.transaction((db) => runDrawSync(db, store.db, unit))
     : store.transaction((tx) => runDrawAsync(tx, store, unit));
 }

@@ -146,11 +146,6 @@ export function listedOnSubquery(pairs: readonly ListKeyPair[], at: number): Raw
 /** The parameters listedOnSubquery binds, in order. */
 export const listedOnParams = livePairsParams;
 
-/** listedOnSubquery as SQL text, for a statement of a synchronous unit (embedded SQLite's writer); same parameters. */
-export function listedOnSubqueryText(pairCount: number): string {
-  return `(select ${LISTED_ON_BITS} from "monitor_list_entries" where ${livePairsText(pairCount)})`;
-}
-
 function entryReads(store: Store): Pick<ListStore, 'liveEntries' | 'queryEntries' | 'clearPersonEntries'> {
   const db = store.db;
   return {

@@ -21,18 +21,31 @@ export async function runShaped<R>(
   build: () => Compilable<R>,
   params: readonly unknown[],
 ): Promise<QueryResult<R>> {
+  return db.executeQuery<R>(CompiledQuery.raw(shapedText(db, shape, build, params), [...params]));
+}
+
+/**
+ * The SQL text of a shape in db's dialect, compiled by Kysely the first time and checked against the parameters then:
+ * runShaped's text, also for a synchronous unit that runs it on its own prepared statements (embedded SQLite).
+ */
+export function shapedText(
+  db: AnyDb,
+  shape: string,
+  build: () => Compilable<unknown>,
+  params: readonly unknown[],
+): string {
   // One adapter per dialect instance, shared by every transaction opened on it.
   const adapter = db.getExecutor().adapter;
   let known = compiledByDialect.get(adapter);
   if (!known) compiledByDialect.set(adapter, (known = new Map()));
   const text = known.get(shape);
-  if (text !== undefined) return db.executeQuery<R>(CompiledQuery.raw(text, [...params]));
+  if (text !== undefined) return text;
   const compiled = build().compile();
   if (!sameParameters(compiled.parameters, params)) {
     throw new Error(`query shape "${shape}": the given parameters are not the ones Kysely binds`);
   }
   known.set(shape, compiled.sql);
-  return db.executeQuery(compiled);
+  return compiled.sql;
 }
 
 function sameParameters(bound: readonly unknown[], given: readonly unknown[]): boolean {
