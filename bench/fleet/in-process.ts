@@ -115,13 +115,14 @@ pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unkn
 let sqliteMicros = 0;
 const sqliteMicrosByText = new Map<string, number>();
 type StatementMethod = (this: { source: string }, ...args: unknown[]) => unknown;
+// Only on SQLite: a PostgreSQL run's count is its pg queries alone.
 const statementPrototype = (() => {
   const probe = new Database(':memory:');
   const prototype = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, StatementMethod>;
   probe.close();
   return prototype;
 })();
-for (const method of ['run', 'get', 'all', 'iterate'] as const) {
+for (const method of mode === 'sqlite' ? (['run', 'get', 'all', 'iterate'] as const) : []) {
   const original = statementPrototype[method]!;
   statementPrototype[method] = function timedStatement(this: { source: string }, ...args: unknown[]) {
     if (!counting) return original.apply(this, args);
