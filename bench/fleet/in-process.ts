@@ -3,7 +3,8 @@
  * PostgreSQL with Redis and NATS, or on SQLite), draws through Fastify's inject from 8 concurrent loops on 12 lines,
  * CPU of this one process per draw (everything it does for the draws, background work included), and on PostgreSQL the
  * statements it sent per draw (every query on a pg client: the draw's own, its share of the monitor's ingest of the
- * disbursement event, the outbox relay, the follower), a count that does not depend on the machine. Quieter than
+ * disbursement event, the outbox relay, the follower), a count that does not depend on the machine, its Redis commands
+ * by name and the Redis server's CPU per draw (a fleet's Redis is shared by every process). Quieter than
  * bench:fleet on a shared 2-core machine, and runnable against an older checkout for a side-by-side comparison (copy
  * this file there): run the two alternately, several times.
  *
@@ -14,11 +15,13 @@
  * node --import tsx bench/fleet/in-process.ts [pg|sqlite] [draws=1500] [--texts]
  * --texts also prints, per draw, how often each statement text was sent (the first 100 characters of each), and on
  * SQLite the µs spent in each.
- * pg needs LINEGUARD_TEST_DATABASE_URL, LINEGUARD_TEST_REDIS_URL and LINEGUARD_TEST_NATS_URL.
+ * pg needs LINEGUARD_TEST_DATABASE_URL, LINEGUARD_TEST_REDIS_URL and LINEGUARD_TEST_NATS_URL. LINEGUARD_RATE_LIMIT_* and
+ * LINEGUARD_PG_PREPARED are passed through to the app, for a side-by-side run with one of them changed.
  */
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import pg from 'pg';
+import { Redis } from 'ioredis';
 import Database from 'better-sqlite3';
 import { residentIdCheckChar } from '../../src/domain/national-id.js';
 import { createIsolatedPostgresSchema } from '../../src/store/db.js';
@@ -31,8 +34,17 @@ const mode = process.argv[2] === 'sqlite' ? 'sqlite' : 'pg';
 const draws = Math.max(LOOPS, Number(process.argv.slice(3).find((a) => /^\d+$/.test(a)) ?? 1500));
 const byText = process.argv.includes('--texts') ? new Map<string, number>() : undefined;
 
+/** Settings passed through from this process's environment, for side-by-side runs with one of them changed. */
+function passedThrough(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (e): e is [string, string] => /^LINEGUARD_(RATE_LIMIT_|PG_PREPARED$)/.test(e[0]) && e[1] !== undefined,
+    ),
+  );
+}
+
 async function environment(): Promise<Record<string, string>> {
-  if (mode === 'sqlite') return {};
+  if (mode === 'sqlite') return passedThrough();
   const {
     LINEGUARD_TEST_DATABASE_URL: db,
     LINEGUARD_TEST_REDIS_URL: redis,
@@ -40,10 +52,8 @@ async function environment(): Promise<Record<string, string>> {
   } = process.env;
   if (!db || !redis || !nats) throw new Error('pg needs the PostgreSQL, Redis and NATS test URLs');
   return {
-    // For a side-by-side run with PostgreSQL's prepared statements off (LINEGUARD_PG_PREPARED=0).
-    ...(process.env.LINEGUARD_PG_PREPARED
-      ? { LINEGUARD_PG_PREPARED: process.env.LINEGUARD_PG_PREPARED }
-      : {}),
+    // e.g. LINEGUARD_PG_PREPARED=0 (prepared statements off) or LINEGUARD_RATE_LIMIT_PER_KEY=0.
+    ...passedThrough(),
     LINEGUARD_DATABASE_URL: await createIsolatedPostgresSchema(db, 'bench_in_process'),
     LINEGUARD_REDIS_URL: redis,
     LINEGUARD_NATS_URL: nats,
@@ -143,6 +153,30 @@ for (const method of mode === 'sqlite' ? (['run', 'get', 'all', 'iterate'] as co
 }
 
 /**
+ * Redis commands by name (a script by the name it was defined under): every command of every ioredis
+ * client of this process (the rate limits' counts, the draw's feature windows, the monitor's intake) goes through
+ * sendCommand, pipelined or not.
+ */
+const redisCommands = new Map<string, number>();
+type SendCommand = (this: Redis, command: { name: string; args?: unknown[] }, ...rest: unknown[]) => unknown;
+const redisPrototype = Redis.prototype as unknown as { sendCommand: SendCommand };
+const sendCommand = redisPrototype.sendCommand;
+redisPrototype.sendCommand = function countedCommand(this: Redis, command, ...rest) {
+  if (counting) {
+    const name = command.name === 'evalsha' ? scriptName(this, command.args?.[0]) : command.name;
+    redisCommands.set(name, (redisCommands.get(name) ?? 0) + 1);
+  }
+  return sendCommand.call(this, command, ...rest);
+};
+
+/** The name a script was defined under (ioredis defineCommand) on this client, by its SHA1. */
+function scriptName(client: Redis, sha: unknown): string {
+  const scripts = (client as unknown as { scriptsSet?: Record<string, { sha?: string }> }).scriptsSet ?? {};
+  const name = Object.entries(scripts).find(([, script]) => script.sha === sha)?.[0];
+  return `evalsha ${name ?? String(sha).slice(0, 8)}`;
+}
+
+/**
  * Socket writes by the port written to (PostgreSQL, Redis, NATS): on this kind of machine each write is a system call
  * costing tens to hundreds of µs, the largest part of what a fleet draw costs beyond an embedded one. Counted where
  * every stream write of a socket ends up (net.Socket's _writeGeneric: write and writev both).
@@ -190,13 +224,30 @@ function countText(counts: Map<string, number>, first: unknown): void {
   counts.set(head, (counts.get(head) ?? 0) + 1);
 }
 
+/**
+ * The Redis server's own CPU (INFO cpu: user + system seconds since it started), read before and after: a fleet's
+ * Redis is shared by every process, so what a draw costs there is part of what scales.
+ */
+async function redisServerCpuSeconds(): Promise<number | undefined> {
+  const url = process.env.LINEGUARD_TEST_REDIS_URL;
+  if (mode !== 'pg' || !url) return undefined;
+  const client = new Redis(url, { lazyConnect: true });
+  await client.connect();
+  const info = await client.info('cpu');
+  client.disconnect();
+  const seconds = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? NaN);
+  return seconds('used_cpu_user') + seconds('used_cpu_sys');
+}
+
 await loops(20); // warm up: JIT, pools, caches
+const redisBefore = await redisServerCpuSeconds();
 const before = process.cpuUsage();
 const started = performance.now();
 counting = true;
 await loops(Math.floor(draws / LOOPS));
 counting = false;
 const used = process.cpuUsage(before);
+const redisAfter = await redisServerCpuSeconds();
 const seconds = (performance.now() - started) / 1000;
 const measured = Math.floor(draws / LOOPS) * LOOPS;
 process.stdout.write(
@@ -216,6 +267,15 @@ process.stdout.write(
           ),
           socketBytesPerDrawByPort: Object.fromEntries(
             [...socketBytes].sort((a, b) => a[0] - b[0]).map(([port, n]) => [port, Math.round(n / measured)]),
+          ),
+          redisServerCpuMicrosPerDraw:
+            redisBefore === undefined || redisAfter === undefined
+              ? null
+              : Math.round(((redisAfter - redisBefore) * 1e6) / measured),
+          redisCommandsPerDraw: Object.fromEntries(
+            [...redisCommands]
+              .sort((a, b) => b[1] - a[1])
+              .map(([name, n]) => [name, Number((n / measured).toFixed(2))]),
           ),
         }
       : {

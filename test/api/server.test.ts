@@ -530,6 +530,36 @@ describe('rate limits: per API key, per client address, failed authentication (i
       expect(fresh).toEqual([200, 429, 429]);
     },
   );
+
+  it.skipIf(!redisUrl)(
+    'counts exactly when many requests at two instances ask at once, the same key and address in each burst',
+    async () => {
+      const nameSpace = `lineguard:test:rate-burst:${process.pid}:${Date.now()}:`;
+      const shared = { ...off, perKeyMax: 37, perIpMax: 45, redisUrl, nameSpace };
+      const [a, b] = [await limited(shared), await limited(shared)];
+      // 60 at once on one key from one address, alternating instances: the same keys several times in each script.
+      const answers = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => ping(i % 2 ? a! : b!, keys[0]!, '10.0.10.1')),
+      );
+      const passed = answers.filter((r) => r.statusCode === 200).length;
+      expect(passed).toBe(37);
+      expect(answers.filter((r) => r.statusCode === 429)).toHaveLength(23);
+      // The address counted all 60 (refused ones too): 45 reached, so a fresh key from it is refused as well.
+      expect((await ping(a!, keys[1]!, '10.0.10.1')).statusCode).toBe(429);
+      expect((await ping(b!, keys[1]!, '10.0.10.2')).statusCode).toBe(200);
+    },
+  );
+
+  it('lets requests through uncounted while the shared counts are unreachable, without waiting for them', async () => {
+    const server = await limited({
+      ...off,
+      perKeyMax: 1,
+      redisUrl: 'redis://127.0.0.1:1',
+      nameSpace: `lineguard:test:rate-down:${process.pid}:`,
+    });
+    const answers = await Promise.all(Array.from({ length: 5 }, () => ping(server, keys[0]!)));
+    expect(answers.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200]);
+  });
 });
 
 describe('security headers and who may read /metrics (issue 12)', () => {
