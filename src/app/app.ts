@@ -129,7 +129,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     : undefined;
   const store = await openStore(
     config.postgresUrl
-      ? { postgresUrl: config.postgresUrl, preparedStatements: config.postgresPrepared }
+      ? {
+          postgresUrl: config.postgresUrl,
+          preparedStatements: config.postgresPrepared,
+          queryTimeoutMs: config.postgresQueryTimeoutMs,
+        }
       : { sqlitePath: config.sqlitePath },
   ).catch(async (error: unknown) => {
     await startup?.release();

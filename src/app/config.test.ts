@@ -37,6 +37,16 @@ describe('loadConfig', () => {
     expect(config.aprCapPercent).toBe(24);
   });
 
+  it('bounds how long a PostgreSQL statement may go unanswered: 30 s unless set, 0 for none, nothing else', () => {
+    const key = { LINEGUARD_KEY: 'ab'.repeat(32) };
+    expect(loadConfig(key).postgresQueryTimeoutMs).toBe(30_000);
+    expect(loadConfig({ ...key, LINEGUARD_PG_QUERY_TIMEOUT_MS: '0' }).postgresQueryTimeoutMs).toBe(0);
+    for (const bad of ['-1', '2.5', 'soon'])
+      expect(() => loadConfig({ ...key, LINEGUARD_PG_QUERY_TIMEOUT_MS: bad })).toThrow(
+        /LINEGUARD_PG_QUERY_TIMEOUT_MS/,
+      );
+  });
+
   it('production requires a metrics token or a separate metrics port (issue 12)', () => {
     const prod = { LINEGUARD_ENV: 'production', LINEGUARD_KEY: 'ab'.repeat(32) };
     expect(() => loadConfig(prod, {}, () => undefined)).toThrow(

@@ -17,6 +17,8 @@ export interface Config {
   readonly postgresUrl?: string;
   /** PostgreSQL: named prepared statements (LINEGUARD_PG_PREPARED, default on; off behind a transaction pooler). */
   readonly postgresPrepared: boolean;
+  /** PostgreSQL: how long a statement may go unanswered before it fails (LINEGUARD_PG_QUERY_TIMEOUT_MS; 0: no limit). */
+  readonly postgresQueryTimeoutMs: number;
   readonly redisUrl?: string;
   readonly natsUrl?: string;
   /** 32-byte master key for AES-256-GCM and the HMAC lookup keys (derived from it). */
@@ -106,6 +108,11 @@ export function loadConfig(
     sqlitePath,
     postgresUrl,
     postgresPrepared: env.LINEGUARD_PG_PREPARED !== '0',
+    postgresQueryTimeoutMs: intFrom(
+      env.LINEGUARD_PG_QUERY_TIMEOUT_MS,
+      'LINEGUARD_PG_QUERY_TIMEOUT_MS',
+      30_000,
+    ),
     redisUrl: nonEmpty(env.LINEGUARD_REDIS_URL),
     natsUrl: nonEmpty(env.LINEGUARD_NATS_URL),
     masterKey: loadMasterKey(env, { production, dataDir: dirname(sqlitePath), warn }),

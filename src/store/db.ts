@@ -31,6 +31,11 @@ export interface StoreOptions {
   readonly onFault?: StoreFaultListener;
   /** PostgreSQL: name the statements so each connection parses them once (prepared.ts; default true). */
   readonly preparedStatements?: boolean;
+  /**
+   * PostgreSQL: a statement not answered within this many ms fails (503) and its connection is closed (0 or unset:
+   * no limit). The bound on a silent network drop: without it a request waits until TCP gives up on the connection.
+   */
+  readonly queryTimeoutMs?: number;
 }
 
 // pg returns int8 as strings; our bigints are epoch ms and minor units, far inside 2^53.
@@ -47,6 +52,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
         poolSizeMax: options.poolSizeMax ?? 10,
         ...(options.onFault ? { onFault: options.onFault } : {}),
         prepared: options.preparedStatements ?? true,
+        queryTimeoutMs: options.queryTimeoutMs ?? 0,
       })
     : openSqlite(options.sqlitePath ?? ':memory:');
   if (options.migrate === false) return store;
@@ -178,15 +184,18 @@ export type StoreFaultListener = (error: Error, where: 'idle' | 'checked-out') =
 
 function openPostgres(
   url: string,
-  options: { poolSizeMax: number; onFault?: StoreFaultListener; prepared: boolean },
+  options: { poolSizeMax: number; onFault?: StoreFaultListener; prepared: boolean; queryTimeoutMs: number },
 ): Store {
-  const { poolSizeMax, onFault, prepared } = options;
+  const { poolSizeMax, onFault, prepared, queryTimeoutMs } = options;
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSizeMax,
     connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
     idleTimeoutMillis: PG_IDLE_TIMEOUT_MS,
     keepAlive: true,
+    // A partition or a failed-over address leaves connections open and silent: a statement unanswered this long
+    // fails, and (pipeline mode) node-postgres closes its connection, which the pool then replaces.
+    ...(queryTimeoutMs > 0 ? { query_timeout: queryTimeoutMs } : {}),
     // Queries are written without waiting for the previous one's answer: a transaction's begin rides with its first
     // statement (prepared.ts). Kysely still awaits each statement before the next.
     pipeline: true,

@@ -35,6 +35,8 @@ const UNAVAILABLE_MESSAGES = [
   'Client was closed and is not queryable',
   'Cannot use a pool after calling end on the pool',
   'terminating connection due to administrator command',
+  // query_timeout (db.ts): the server did not answer in time, and the connection is closed.
+  'Query read timeout',
 ];
 
 /** True when `error` (or its cause) says the database cannot be reached right now. */

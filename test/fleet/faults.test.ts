@@ -72,6 +72,8 @@ describe.skipIf(!ALL_SERVICES)('fleet faults: PostgreSQL, Redis and NATS going a
       LINEGUARD_REDIS_URL: redisProxy.url(REDIS_URL ?? ''),
       LINEGUARD_NATS_URL: natsProxy.url(NATS_URL ?? ''),
       LINEGUARD_NAMESPACE: `faults${process.pid}`,
+      // Short, so the silent-drop test below waits seconds; the default is 30 s.
+      LINEGUARD_PG_QUERY_TIMEOUT_MS: '1500',
     });
   });
   afterAll(async () => {
@@ -147,6 +149,31 @@ describe.skipIf(!ALL_SERVICES)('fleet faults: PostgreSQL, Redis and NATS going a
     });
     expect((await health()).body.down).toEqual([]);
   });
+
+  it('answers 503 when PostgreSQL silently stops answering (no reset, no close), and recovers when it answers again', async () => {
+    expect((await postEvents([event('stall-0')])).statusCode).toBe(200);
+    // A partition or a failed-over address: the pooled connections stay open and hear nothing. Without a bound on
+    // how long a query may wait, requests hang until TCP gives up on the connection (about 15 minutes on Linux).
+    pgProxy.stall();
+    try {
+      const [write, read] = await Promise.all([
+        postEvents([event('stall-1')]),
+        t.server.inject({ method: 'GET', url: '/v1/alerts', headers: adminHeaders() }),
+      ]);
+      expect(write.statusCode, write.body).toBe(503);
+      expect(write.json().error.code).toBe('LG_STORE_UNAVAILABLE');
+      expect(Number(write.headers['retry-after'])).toBeGreaterThan(0);
+      expect(read.statusCode, read.body).toBe(503);
+      expect((await health()).body.down).toEqual(['store']);
+    } finally {
+      await pgProxy.restore();
+    }
+    await eventually(async () => {
+      const again = await postEvents([event('stall-2')]);
+      if (again.statusCode !== 200) throw new Error(`status ${again.statusCode}`);
+    });
+    expect((await health()).body.down).toEqual([]);
+  }, 60_000);
 
   it('answers 503 LG_FEATURES_UNAVAILABLE while Redis is unreachable (nothing accepted), and recovers', async () => {
     await redisProxy.cut();

@@ -4,36 +4,51 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
  * A TCP proxy in front of a real service, so a test can make that service unreachable and bring it back without
  * touching the service itself (the PostgreSQL, Redis and NATS on the machine are shared with other suites).
  * `cut()` drops every open connection and refuses new ones; `restore()` listens again on the same port.
+ * `stall()` is the silent kind of outage (a partition, a failed-over address, a stateful firewall that forgot the
+ * flow): every connection stays open but nothing more crosses it either way, and new connections are accepted and
+ * then hear nothing. `restore()` after a stall lets everything flow again.
  */
 export interface TcpProxy {
   readonly port: number;
   /** The target URL with its host and port replaced by the proxy's. */
   url(target: string): string;
   cut(): Promise<void>;
+  stall(): void;
   restore(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
+  /** Each open connection's two ends, to stop and restart what flows between them. */
+  const pairs = new Map<Socket, Socket | undefined>();
+  let stalled = false;
   let server: Server | undefined;
   let port = 0;
+  const forward = (client: Socket) => {
+    const upstream = connect(targetPort, targetHost);
+    pairs.set(client, upstream);
+    sockets.add(upstream);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+      pairs.delete(client);
+    };
+    client.on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  };
   const listen = () =>
     new Promise<void>((resolve, reject) => {
       const s = createServer((client) => {
-        const upstream = connect(targetPort, targetHost);
         sockets.add(client);
-        sockets.add(upstream);
-        const drop = () => {
-          client.destroy();
-          upstream.destroy();
-          sockets.delete(client);
-          sockets.delete(upstream);
-        };
-        client.on('error', drop).on('close', drop);
-        upstream.on('error', drop).on('close', drop);
-        client.pipe(upstream);
-        upstream.pipe(client);
+        client.on('error', () => client.destroy());
+        // While stalled a new connection is accepted and then hears nothing.
+        if (stalled) pairs.set(client, undefined);
+        else forward(client);
       });
       s.once('error', reject);
       s.listen(port, '127.0.0.1', () => {
@@ -42,10 +57,34 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
         resolve();
       });
     });
+  const stall = () => {
+    stalled = true;
+    for (const [client, upstream] of pairs) {
+      if (!upstream) continue;
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+  };
+  const resume = () => {
+    stalled = false;
+    for (const [client, upstream] of [...pairs]) {
+      if (client.destroyed) continue;
+      if (!upstream) {
+        forward(client);
+        continue;
+      }
+      client.pipe(upstream);
+      upstream.pipe(client);
+    }
+  };
   const stop = () =>
     new Promise<void>((resolve) => {
+      stalled = false;
       for (const socket of sockets) socket.destroy();
       sockets.clear();
+      pairs.clear();
       if (!server) return resolve();
       server.close(() => resolve());
       server = undefined;
@@ -62,7 +101,11 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       return u.toString();
     },
     cut: stop,
-    restore: listen,
+    stall,
+    restore: async () => {
+      if (server) resume();
+      else await listen();
+    },
     close: stop,
   };
 }
