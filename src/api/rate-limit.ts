@@ -136,6 +136,9 @@ async function connectRedis(url: string, app: FastifyInstance): Promise<Redis> {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     connectTimeout: 2000,
+    // A Redis that stops answering without closing the connection (a partition) must not hold every request: a
+    // count unanswered this long fails, and the request passes uncounted (skipOnError), as when Redis is down.
+    commandTimeout: 1000,
     lazyConnect: true,
     // A request's counts go out together (see the onRequest hook).
     enableAutoPipelining: true,

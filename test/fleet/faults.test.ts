@@ -195,6 +195,25 @@ describe.skipIf(!ALL_SERVICES)('fleet faults: PostgreSQL, Redis and NATS going a
     expect((await health()).body.down).toEqual([]);
   });
 
+  it('answers 503 when Redis silently stops answering (rate-limit counts and features alike), and recovers', async () => {
+    expect((await postEvents([event('redis-stall-0')])).statusCode).toBe(200);
+    redisProxy.stall();
+    try {
+      // Every request asks Redis for its rate-limit counts first, then intake for the event's features: neither may
+      // wait for an answer that is not coming.
+      const res = await postEvents([event('redis-stall-1')]);
+      expect(res.statusCode, res.body).toBe(503);
+      expect(res.json().error.code).toBe('LG_FEATURES_UNAVAILABLE');
+    } finally {
+      await redisProxy.restore();
+    }
+    await eventually(async () => {
+      const again = await postEvents([event('redis-stall-2')]);
+      if (again.statusCode !== 200) throw new Error(`status ${again.statusCode}`);
+    });
+    expect((await health()).body.down).toEqual([]);
+  }, 60_000);
+
   it('keeps core events in the outbox while NATS is unreachable and publishes them once it is back', async () => {
     await natsProxy.cut();
     let restored = false;
