@@ -3,6 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import { Redis } from 'ioredis';
 import { LgError } from '../domain/index.js';
 import { sha256Hex } from '../domain/index.js';
+import { reconnectWhenSilent } from '../monitor/index.js';
 
 /**
  * Request limits (OWASP API4:2023, unrestricted resource consumption; API2:2023, credential stuffing), counted in
@@ -50,7 +51,13 @@ export async function installRateLimits(
 ): Promise<InstalledRateLimits> {
   if (!options) return NO_LIMITS;
   const redis = options.redisUrl ? await connectRedis(options.redisUrl, app) : undefined;
-  if (redis) app.addHook('onClose', async () => void (await redis.quit().catch(() => redis.disconnect())));
+  if (redis) {
+    const stopSilenceChecks = reconnectWhenSilent(redis);
+    app.addHook('onClose', async () => {
+      stopSilenceChecks();
+      await redis.quit().catch(() => redis.disconnect());
+    });
+  }
   await app.register(rateLimit, {
     global: false,
     timeWindow: options.windowMs,

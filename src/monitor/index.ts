@@ -32,6 +32,7 @@ export { EntityGraph } from './links.js';
 export { FeatureRegistry, FeatureReader, FEATURES, type FeatureDefinition } from './features/registry.js';
 export { MemoryFeatureStore } from './features/memory-store.js';
 export { RedisFeatureStore } from './features/redis-store.js';
+export { reconnectWhenSilent } from './features/redis-silence.js';
 export type { FeatureStore, FeatureEntry, EntityType, Aggregate, WindowQuery } from './features/store.js';
 export {
   EVENT_TYPES,

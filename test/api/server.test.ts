@@ -9,6 +9,7 @@ import {
   type MetricsAccess,
 } from '../../src/api/server.js';
 import { clientAddress, type RateLimitOptions } from '../../src/api/rate-limit.js';
+import { startTcpProxy } from '../fleet/tcp-proxy.js';
 import { createApiKey, createKeyVerifier } from '../../src/api/api-keys.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { seededRandom } from '../../src/domain/random.js';
@@ -548,6 +549,39 @@ describe('rate limits: per API key, per client address, failed authentication (i
       expect((await ping(a!, keys[1]!, '10.0.10.1')).statusCode).toBe(429);
       expect((await ping(b!, keys[1]!, '10.0.10.2')).statusCode).toBe(200);
     },
+  );
+
+  it.skipIf(!redisUrl)(
+    'lets requests through uncounted while Redis silently stops answering, and counts again on a new connection',
+    async () => {
+      const target = new URL(redisUrl ?? '');
+      const proxy = await startTcpProxy(target.hostname, Number(target.port || 6379));
+      try {
+        const nameSpace = `lineguard:test:rate-stall:${process.pid}:${Date.now()}:`;
+        const server = await limited({
+          ...off,
+          perKeyMax: 3,
+          redisUrl: proxy.url(redisUrl ?? ''),
+          nameSpace,
+        });
+        expect((await ping(server, keys[1]!, '10.0.11.1')).statusCode).toBe(200);
+        proxy.stall();
+        // Each count now waits for its command timeout (1 s), then the request passes uncounted.
+        expect((await ping(server, keys[1]!, '10.0.11.1')).statusCode).toBe(200);
+        // A failover: the old connection never answers again. The client must notice and connect anew; until it
+        // does requests pass uncounted, after it two more are counted and the third is refused.
+        proxy.abandon();
+        let refusedAfter = 0;
+        for (let i = 1; i <= 80 && refusedAfter === 0; i++) {
+          if ((await ping(server, keys[1]!, '10.0.11.1')).statusCode === 429) refusedAfter = i;
+          else await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        expect(refusedAfter).toBeGreaterThan(0);
+      } finally {
+        await proxy.close();
+      }
+    },
+    30_000,
   );
 
   it('lets requests through uncounted while the shared counts are unreachable, without waiting for them', async () => {

@@ -6,7 +6,8 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
  * `cut()` drops every open connection and refuses new ones; `restore()` listens again on the same port.
  * `stall()` is the silent kind of outage (a partition, a failed-over address, a stateful firewall that forgot the
  * flow): every connection stays open but nothing more crosses it either way, and new connections are accepted and
- * then hear nothing. `restore()` after a stall lets everything flow again.
+ * then hear nothing. `restore()` after a stall lets everything flow again; `abandon()` after a stall is a failover:
+ * the stalled connections stay silent for good, new ones reach the service.
  */
 export interface TcpProxy {
   readonly port: number;
@@ -14,6 +15,7 @@ export interface TcpProxy {
   url(target: string): string;
   cut(): Promise<void>;
   stall(): void;
+  abandon(): void;
   restore(): Promise<void>;
   close(): Promise<void>;
 }
@@ -67,6 +69,11 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       upstream.pause();
     }
   };
+  const abandon = () => {
+    stalled = false;
+    // Forgotten, not closed: the clients keep waiting on them until they give up by themselves.
+    pairs.clear();
+  };
   const resume = () => {
     stalled = false;
     for (const [client, upstream] of [...pairs]) {
@@ -102,6 +109,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     },
     cut: stop,
     stall,
+    abandon,
     restore: async () => {
       if (server) resume();
       else await listen();

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { LgError } from '../../domain/index.js';
 import { compareEntries } from './memory-store.js';
+import { reconnectWhenSilent } from './redis-silence.js';
 import {
   entityKeys,
   type Aggregate,
@@ -151,6 +152,7 @@ export class RedisFeatureStore implements FeatureStore {
   private readonly redis: Redis;
   private readonly prefix: string;
   private lastError: string | undefined;
+  private readonly stopSilenceChecks: () => void;
 
   constructor(options: RedisFeatureStoreOptions) {
     this.redis = new Redis(options.url, {
@@ -181,6 +183,7 @@ export class RedisFeatureStore implements FeatureStore {
     this.redis.defineCommand('lgRemove', { lua: REMOVE_LUA });
     this.redis.defineCommand('lgBatch', { lua: BATCH_LUA });
     this.redis.defineCommand('lgPrune', { lua: PRUNE_LUA });
+    this.stopSilenceChecks = reconnectWhenSilent(this.redis);
   }
 
   /** Connected and ready, or why not (for /health). */
@@ -285,6 +288,7 @@ export class RedisFeatureStore implements FeatureStore {
   }
 
   async close(): Promise<void> {
+    this.stopSilenceChecks();
     // quit waits for Redis to answer; when it is down, drop the connection instead of waiting for it.
     if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
     else this.redis.disconnect();
