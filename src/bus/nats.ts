@@ -67,6 +67,11 @@ export class NatsBus implements Bus {
       // while NATS is away, the outbox keeps every event and the relay publishes them once it is back.
       maxReconnectAttempts: -1,
       reconnectTimeWait: 1_000,
+      // A connection that went silent (a partition, a failover to a new address) raises no error until TCP gives up,
+      // about 15 minutes; the client's own PINGs find it out instead: two unanswered, 5 s apart, and it reconnects
+      // (the default, two minutes apart, held the outbox for five).
+      pingInterval: 5_000,
+      maxPingOut: 2,
       // Every JetStream publish and ack is a request, and with async traces each builds an Error (a stack capture)
       // up front in case it times out: a measurable part of a fleet draw's CPU (README, "Scale-out"). A timeout still
       // fails with its NATS code; it only loses the stack of the call that started it.

@@ -47,18 +47,31 @@ pg.types.setTypeParser(20, (text: string) => {
 pg.types.setTypeParser(1700, (text: string) => Number(text));
 
 export async function openStore(options: StoreOptions): Promise<Store> {
-  const store = options.postgresUrl
-    ? openPostgres(options.postgresUrl, {
+  const { postgresUrl } = options;
+  if (postgresUrl) {
+    const open = (queryTimeoutMs: number) =>
+      openPostgres(postgresUrl, {
         poolSizeMax: options.poolSizeMax ?? 10,
         ...(options.onFault ? { onFault: options.onFault } : {}),
         prepared: options.preparedStatements ?? true,
-        queryTimeoutMs: options.queryTimeoutMs ?? 0,
-      })
-    : openSqlite(options.sqlitePath ?? ':memory:');
+        queryTimeoutMs,
+      });
+    const queryTimeoutMs = options.queryTimeoutMs ?? 0;
+    if (options.migrate === false) return open(queryTimeoutMs);
+    // Migrations run without the statement bound: a schema change on a big table may take minutes, and it is not a
+    // request a client waits on. The store the process then serves from has the bound.
+    const migrating = open(0);
+    try {
+      await migratePostgres(migrating.db, postgresUrl);
+    } finally {
+      await migrating.close();
+    }
+    return open(queryTimeoutMs);
+  }
+  const store = openSqlite(options.sqlitePath ?? ':memory:');
   if (options.migrate === false) return store;
   try {
-    if (options.postgresUrl) await migratePostgres(store.db, options.postgresUrl);
-    else await migrateToLatest(store.db);
+    await migrateToLatest(store.db);
   } catch (error) {
     await store.close();
     throw error;

@@ -39,6 +39,12 @@ const UNAVAILABLE_MESSAGES = [
   'Query read timeout',
 ];
 
+/** node-postgres's `query_timeout` (db.ts): the statement went unanswered for the bound, and its stream is closed. */
+export function isQueryTimeoutError(error: unknown): boolean {
+  return error instanceof Error && error.message === QUERY_TIMEOUT_MESSAGE;
+}
+const QUERY_TIMEOUT_MESSAGE = 'Query read timeout';
+
 /** True when `error` (or its cause) says the database cannot be reached right now. */
 export function isStoreUnavailableError(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e && depth < 4; depth++) {

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { isStalePlanError } from './faults.js';
+import { isQueryTimeoutError, isStalePlanError } from './faults.js';
 
 /**
  * What every pooled PostgreSQL connection does beyond node-postgres: named prepared statements (here), and a
@@ -65,8 +65,16 @@ function wrapConnection(client: pg.PoolClient, options: ConnectionOptions): void
   let committedAhead = false;
   // Looked up at each call rather than bound once: instrumentation of pg.Client (bench/fleet/in-process.ts counts
   // statements) sees every query.
-  const original = (args: QueryArgs): unknown =>
-    Reflect.apply(pg.Client.prototype.query, client, args) as unknown;
+  const original = (args: QueryArgs): unknown => {
+    const sent = Reflect.apply(pg.Client.prototype.query, client, args) as unknown;
+    // A statement past the bound (query_timeout) has had its stream closed, but the client learns so only on a later
+    // turn: ended now, it is dropped when released instead of handed to the next request, which would fail too.
+    if (sent instanceof Promise)
+      sent.catch((error: unknown) => {
+        if (isQueryTimeoutError(error)) client.end().catch(() => undefined);
+      });
+    return sent;
+  };
   /** `transactional`: sent inside a transaction, where a failed statement has aborted it and cannot be retried alone. */
   const named = (
     text: string,

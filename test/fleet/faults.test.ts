@@ -72,8 +72,8 @@ describe.skipIf(!ALL_SERVICES)('fleet faults: PostgreSQL, Redis and NATS going a
       LINEGUARD_REDIS_URL: redisProxy.url(REDIS_URL ?? ''),
       LINEGUARD_NATS_URL: natsProxy.url(NATS_URL ?? ''),
       LINEGUARD_NAMESPACE: `faults${process.pid}`,
-      // Short, so the silent-drop test below waits seconds; the default is 30 s.
-      LINEGUARD_PG_QUERY_TIMEOUT_MS: '1500',
+      // Short, so the silent-drop test below waits seconds (the default is 30 s); long enough for a loaded machine.
+      LINEGUARD_PG_QUERY_TIMEOUT_MS: '3000',
     });
   });
   afterAll(async () => {
@@ -217,6 +217,36 @@ describe.skipIf(!ALL_SERVICES)('fleet faults: PostgreSQL, Redis and NATS going a
       await redisProxy.restore();
     }
   }, 60_000);
+
+  it('publishes the outbox again after NATS goes silent and its old connection never answers (failover)', async () => {
+    natsProxy.stall();
+    try {
+      const outboxRow = `fault-outbox-silent-${process.pid}`;
+      await t.app.store.db
+        .insertInto('outbox')
+        .values({
+          id: outboxRow,
+          topic: 'core.test',
+          payload: JSON.stringify({ eventId: outboxRow }),
+          created_at: Date.now(),
+          published_at: null,
+        })
+        .execute();
+      natsProxy.abandon();
+      // The client must find out by itself that its connection is dead (no error, no close) and connect anew.
+      await eventually(async () => {
+        const row = await t.app.store.db
+          .selectFrom('outbox')
+          .select('published_at')
+          .where('id', '=', outboxRow)
+          .executeTakeFirstOrThrow();
+        if (row.published_at === null) throw new Error('not yet published');
+      }, 400);
+      expect((await health()).body.down).toEqual([]);
+    } finally {
+      await natsProxy.restore();
+    }
+  }, 90_000);
 
   it('keeps core events in the outbox while NATS is unreachable and publishes them once it is back', async () => {
     await natsProxy.cut();
