@@ -207,8 +207,17 @@ function openPostgres(
     idleTimeoutMillis: PG_IDLE_TIMEOUT_MS,
     keepAlive: true,
     // A partition or a failed-over address leaves connections open and silent: a statement unanswered this long
-    // fails, and (pipeline mode) node-postgres closes its connection, which the pool then replaces.
-    ...(queryTimeoutMs > 0 ? { query_timeout: queryTimeoutMs } : {}),
+    // fails, and (pipeline mode) node-postgres closes its connection, which the pool then replaces. The server side
+    // gets the same bound: a session left idle in its transaction (its process silent, its close never arriving)
+    // is ended by PostgreSQL and its row locks freed for every other process, and a statement running past the time
+    // anyone waits for it is cancelled.
+    ...(queryTimeoutMs > 0
+      ? {
+          query_timeout: queryTimeoutMs,
+          statement_timeout: queryTimeoutMs,
+          idle_in_transaction_session_timeout: queryTimeoutMs,
+        }
+      : {}),
     // Queries are written without waiting for the previous one's answer: a transaction's begin rides with its first
     // statement (prepared.ts). Kysely still awaits each statement before the next.
     pipeline: true,

@@ -12,6 +12,7 @@ const UNAVAILABLE_SQLSTATES = new Set([
   '57P05', // idle_session_timeout
   '53300', // too_many_connections
   '25P03', // idle_in_transaction_session_timeout
+  '57014', // query_canceled: statement_timeout (db.ts) or an operator's pg_cancel_backend; nothing was committed
 ]);
 
 /** Node socket errors on the way to the database. */

@@ -24,6 +24,8 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   const sockets = new Set<Socket>();
   /** Each open connection's two ends, to stop and restart what flows between them. */
   const pairs = new Map<Socket, Socket | undefined>();
+  /** What closes both ends when either closes; taken off while stalled (a close does not cross a partition either). */
+  const drops = new Map<Socket, () => void>();
   let stalled = false;
   let server: Server | undefined;
   let port = 0;
@@ -37,9 +39,18 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       sockets.delete(client);
       sockets.delete(upstream);
       pairs.delete(client);
+      drops.delete(client);
     };
-    client.on('close', drop);
-    upstream.on('error', drop).on('close', drop);
+    drops.set(client, drop);
+    upstream.on('error', () => upstream.destroy());
+    link(client, upstream);
+  };
+  const link = (client: Socket, upstream: Socket) => {
+    const drop = drops.get(client);
+    if (drop) {
+      client.on('close', drop);
+      upstream.on('close', drop);
+    }
     client.pipe(upstream);
     upstream.pipe(client);
   };
@@ -63,6 +74,11 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     stalled = true;
     for (const [client, upstream] of pairs) {
       if (!upstream) continue;
+      const drop = drops.get(client);
+      if (drop) {
+        client.off('close', drop);
+        upstream.off('close', drop);
+      }
       client.unpipe(upstream);
       upstream.unpipe(client);
       client.pause();
@@ -82,8 +98,8 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
         forward(client);
         continue;
       }
-      client.pipe(upstream);
-      upstream.pipe(client);
+      if (upstream.destroyed) client.destroy();
+      else link(client, upstream);
     }
   };
   const stop = () =>
@@ -92,6 +108,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       for (const socket of sockets) socket.destroy();
       sockets.clear();
       pairs.clear();
+      drops.clear();
       if (!server) return resolve();
       server.close(() => resolve());
       server = undefined;

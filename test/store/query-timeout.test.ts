@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { createIsolatedPostgresSchema, openStore, type Store } from '../../src/store/db.js';
 import { toLgError } from '../../src/api/server.js';
 import { TEST_DATABASE_URL } from '../helpers/stores.js';
+import { hostPort, startTcpProxy, type TcpProxy } from '../fleet/tcp-proxy.js';
 
 /**
  * The bound on how long a PostgreSQL statement may go unanswered (LINEGUARD_PG_QUERY_TIMEOUT_MS): requests are held
@@ -10,9 +11,13 @@ import { TEST_DATABASE_URL } from '../helpers/stores.js';
  */
 describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL statement bound', () => {
   let store: Store | undefined;
+  let other: Store | undefined;
+  let proxy: TcpProxy | undefined;
   afterEach(async () => {
     await store?.close();
-    store = undefined;
+    await other?.close();
+    await proxy?.close();
+    store = other = proxy = undefined;
   });
 
   it('migrates a fresh schema unbounded, then fails a statement past the bound as unavailable and goes on', async () => {
@@ -33,4 +38,33 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL statement bound', () => {
     const next = await sql<{ one: number }>`select 1 as one`.execute(store.db);
     expect(next.rows[0]!.one).toBe(1);
   });
+
+  it('frees the row locks of a transaction whose process went silent mid-way, for the other processes', async () => {
+    const url = await createIsolatedPostgresSchema(TEST_DATABASE_URL ?? '', 'query_timeout_locks');
+    const target = hostPort(url, 5432);
+    proxy = await startTcpProxy(target.host, target.port);
+    // One process behind a network that will go silent, the other reaching the database directly.
+    store = await openStore({ postgresUrl: proxy.url(url), queryTimeoutMs: 1_500, poolSizeMax: 1 });
+    other = await openStore({ postgresUrl: url, queryTimeoutMs: 20_000, poolSizeMax: 1, migrate: false });
+    await sql`create table probe (id integer primary key, n integer)`.execute(store.db);
+    await sql`insert into probe values (1, 0)`.execute(store.db);
+    const stalled = store.db
+      .transaction()
+      .execute(async (tx) => {
+        await sql`select n from probe where id = 1 for update`.execute(tx);
+        // The partition: nothing more reaches PostgreSQL, not even the close; its session holds the row's lock.
+        proxy!.stall();
+        await sql`update probe set n = n + 1 where id = 1`.execute(tx);
+      })
+      .then(
+        () => 'committed',
+        (error: unknown) => toLgError(error).code,
+      );
+    expect(await stalled).toBe('LG_STORE_UNAVAILABLE');
+    // PostgreSQL ends a session idle in its transaction past the bound, and the lock goes with it: the other process
+    // takes the row well within its own 20 s (it used to wait for TCP to give up on the silent connection).
+    await sql`update probe set n = n + 10 where id = 1`.execute(other.db);
+    const row = await sql<{ n: number }>`select n from probe where id = 1`.execute(other.db);
+    expect(row.rows[0]!.n).toBe(10);
+  }, 60_000);
 });
