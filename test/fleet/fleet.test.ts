@@ -8,6 +8,7 @@ import { TEST_DATABASE_URL, rowCount } from '../helpers/stores.js';
 import { residentId } from '../core/harness.js';
 import { acknowledged, json, prng, send, type Call } from './history.js';
 import { startServe, stopServe, type ServeProcess } from './process.js';
+import { hostPort, startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 const REDIS_URL = process.env.LINEGUARD_TEST_REDIS_URL;
 const NATS_URL = process.env.LINEGUARD_TEST_NATS_URL;
@@ -24,6 +25,8 @@ const OPERATIONS = 600;
 const WORKERS = 12;
 /** A borrower cap repeat applications run into (each borrower applies again during the faulted phase). */
 const BORROWER_CAP_MINOR = 8_000_000;
+/** The process whose way to PostgreSQL goes silent for a while (a partition), through a proxy. */
+const PARTITIONED = 2;
 /** The bundled draw strategy's cooling-off (RAPID_REPEAT): no two approved draws on a line closer than this. */
 const COOLING_OFF_MS = 10 * 60_000;
 
@@ -35,7 +38,8 @@ interface Line {
 /**
  * Three `lineguard serve` processes on one PostgreSQL, Redis and NATS, driven concurrently (applications, draws,
  * repayments, events with duplicates sent to two processes at once) while one process is killed with SIGKILL and
- * restarted and PostgreSQL backends are terminated. A history checker then proves: every acknowledged write replays
+ * restarted, PostgreSQL backends are terminated and another process is partitioned from PostgreSQL (its connections
+ * silent, then abandoned for new ones). A history checker then proves: every acknowledged write replays
  * its answer (none lost, none repeated), the database holds each keyed write once, no line is over-drawn, no borrower
  * is over the cap (each borrower applies again, at any process), no line has two approved draws inside the
  * cooling-off, every line's balance equals its loans, every acknowledged event is stored once, and the ledger verifies.
@@ -52,6 +56,7 @@ describe.skipIf(!ALL_SERVICES)('fleet: three processes under faults', () => {
   const loans: string[] = [];
   const random = prng(13);
   let store: Store;
+  let pgProxy: TcpProxy | undefined;
 
   beforeAll(async () => {
     const schemaUrl = new URL(await createIsolatedPostgresSchema(TEST_DATABASE_URL ?? '', 'fleet'));
@@ -66,8 +71,13 @@ describe.skipIf(!ALL_SERVICES)('fleet: three processes under faults', () => {
       // The suite sends the bureau attributes itself (it tests faults and exactness, not consent).
       LINEGUARD_BUREAU: 'off',
       LINEGUARD_BORROWER_CAP_MINOR: String(BORROWER_CAP_MINOR),
+      // The partition below lasts seconds, not the default 30 s bound.
+      LINEGUARD_PG_QUERY_TIMEOUT_MS: '3000',
     };
-    for (let i = 0; i < PROCESSES; i++) procs.push(startServe(env));
+    const target = hostPort(url, 5432);
+    pgProxy = await startTcpProxy(target.host, target.port);
+    for (let i = 0; i < PROCESSES; i++)
+      procs.push(startServe(i === PARTITIONED ? { ...env, LINEGUARD_DATABASE_URL: pgProxy.url(url) } : env));
     bases.push(...(await Promise.all(procs.map((p) => p?.ready))));
     store = await openStore({ postgresUrl: url, migrate: false });
   });
@@ -78,12 +88,17 @@ describe.skipIf(!ALL_SERVICES)('fleet: three processes under faults', () => {
     const cleaner = await NatsBus.connect({ url: NATS_URL ?? '', namespace }).catch(() => undefined);
     await cleaner?.destroy();
     await cleaner?.close();
+    await pgProxy?.close();
   });
 
   const alive = () => bases.filter((b): b is string => b !== undefined);
   const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)] as T;
+  /** The calls sent to the partitioned process while its way to PostgreSQL was silent. */
+  const duringPartition: Call[] = [];
+  let partitioned = false;
   const record = async (call: Call, base = pick(alive())) => {
     calls.push(call);
+    if (partitioned && base === bases[PARTITIONED]) duringPartition.push(call);
     return send(base, call);
   };
 
@@ -114,7 +129,7 @@ describe.skipIf(!ALL_SERVICES)('fleet: three processes under faults', () => {
   });
 
   it(
-    'drives draws, repayments and events while a process is killed and restarted and backends are terminated',
+    'drives draws, repayments and events while a process is killed and restarted, backends are terminated and a process is partitioned from PostgreSQL',
     { timeout: 240_000 },
     async () => {
       let done = 0;
@@ -135,6 +150,20 @@ describe.skipIf(!ALL_SERVICES)('fleet: three processes under faults', () => {
         bases[1] = await procs[1].ready;
         await waitFor(OPERATIONS * 0.7);
         await terminateBackends(appName);
+      };
+      // A partition between one process and PostgreSQL: its connections stay open and nothing crosses them, not even
+      // a COMMIT or a close, while its transactions hold their locks; then, 60 operations later, a failover (new
+      // connections work, the old ones stay silent for good). First, so the restart above cannot crowd it out.
+      const partition = async () => {
+        const waitFor = async (n: number) => {
+          while (done < n) await new Promise((resolve) => setTimeout(resolve, 20));
+        };
+        await waitFor(OPERATIONS * 0.05);
+        pgProxy?.stall();
+        partitioned = true;
+        await waitFor(OPERATIONS * 0.15);
+        partitioned = false;
+        pgProxy?.abandon();
       };
       const operation = async (n: number) => {
         const roll = random();
@@ -190,7 +219,7 @@ describe.skipIf(!ALL_SERVICES)('fleet: three processes under faults', () => {
       const worker = async () => {
         while (next < OPERATIONS) await operation(next++);
       };
-      await Promise.all([faults(), ...Array.from({ length: WORKERS }, () => worker())]);
+      await Promise.all([faults(), partition(), ...Array.from({ length: WORKERS }, () => worker())]);
       expect(done).toBe(OPERATIONS);
       const tally = new Map<string, number>();
       for (const c of calls) {
@@ -204,6 +233,9 @@ describe.skipIf(!ALL_SERVICES)('fleet: three processes under faults', () => {
         OPERATIONS / 2,
       );
       for (const c of calls) if (c.status === 500) throw new Error(`500 from ${c.path}: ${c.text}`);
+      // The partition was felt: the process cut off from PostgreSQL answered 503, not 500, and did not hang.
+      const cutOff = duringPartition.filter((c) => c.status === 503);
+      expect(cutOff.length, JSON.stringify(duringPartition.map((c) => c.status))).toBeGreaterThan(0);
     },
   );
 
