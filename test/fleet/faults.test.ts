@@ -92,6 +92,39 @@ describe.skipIf(!ALL_SERVICES)('fleet faults: PostgreSQL, Redis and NATS going a
     const res = await t.server.inject({ method: 'GET', url: '/health' });
     return { status: res.statusCode, body: res.json(), retryAfter: res.headers['retry-after'] };
   };
+  /** Polls until an event batch is accepted again, then /health must report nothing down. */
+  const servesEventsAgain = async (userId: string) => {
+    await eventually(async () => {
+      const again = await postEvents([event(userId)]);
+      if (again.statusCode !== 200) throw new Error(`status ${again.statusCode}`);
+    });
+    expect((await health()).body.down).toEqual([]);
+  };
+  /** A core write's outbox row, committed while the bus may be away: it waits until the relay publishes it. */
+  const addOutboxRow = async (id: string) => {
+    await t.app.store.db
+      .insertInto('outbox')
+      .values({
+        id,
+        topic: 'core.test',
+        payload: JSON.stringify({ eventId: id }),
+        created_at: Date.now(),
+        published_at: null,
+      })
+      .execute();
+  };
+  const publishedAt = async (id: string) =>
+    (
+      await t.app.store.db
+        .selectFrom('outbox')
+        .select('published_at')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow()
+    ).published_at;
+  const publishedEventually = (id: string, attempts: number) =>
+    eventually(async () => {
+      if ((await publishedAt(id)) === null) throw new Error('not yet published');
+    }, attempts);
 
   it('reports every dependency up in /health', async () => {
     const h = await health();
@@ -143,11 +176,7 @@ describe.skipIf(!ALL_SERVICES)('fleet faults: PostgreSQL, Redis and NATS going a
     } finally {
       await pgProxy.restore();
     }
-    await eventually(async () => {
-      const again = await postEvents([event('down-2')]);
-      if (again.statusCode !== 200) throw new Error(`status ${again.statusCode}`);
-    });
-    expect((await health()).body.down).toEqual([]);
+    await servesEventsAgain('down-2');
   });
 
   it('answers 503 when PostgreSQL silently stops answering (no reset, no close), and recovers on new connections', async () => {
@@ -167,11 +196,7 @@ describe.skipIf(!ALL_SERVICES)('fleet faults: PostgreSQL, Redis and NATS going a
       expect((await health()).body.down).toEqual(['store']);
       // A failover: the old connections never answer again, new ones reach the database.
       pgProxy.abandon();
-      await eventually(async () => {
-        const again = await postEvents([event('stall-2')]);
-        if (again.statusCode !== 200) throw new Error(`status ${again.statusCode}`);
-      });
-      expect((await health()).body.down).toEqual([]);
+      await servesEventsAgain('stall-2');
     } finally {
       await pgProxy.restore();
     }
@@ -190,11 +215,7 @@ describe.skipIf(!ALL_SERVICES)('fleet faults: PostgreSQL, Redis and NATS going a
     } finally {
       await redisProxy.restore();
     }
-    await eventually(async () => {
-      const again = await postEvents([event('redis-2')]);
-      if (again.statusCode !== 200) throw new Error(`status ${again.statusCode}`);
-    });
-    expect((await health()).body.down).toEqual([]);
+    await servesEventsAgain('redis-2');
   });
 
   it('answers 503 when Redis silently stops answering (rate-limit counts and features alike), and recovers on new connections', async () => {
@@ -208,11 +229,7 @@ describe.skipIf(!ALL_SERVICES)('fleet faults: PostgreSQL, Redis and NATS going a
       expect(res.json().error.code).toBe('LG_FEATURES_UNAVAILABLE');
       // A failover: the old connections never answer again; the clients must notice and connect anew.
       redisProxy.abandon();
-      await eventually(async () => {
-        const again = await postEvents([event('redis-stall-2')]);
-        if (again.statusCode !== 200) throw new Error(`status ${again.statusCode}`);
-      });
-      expect((await health()).body.down).toEqual([]);
+      await servesEventsAgain('redis-stall-2');
     } finally {
       await redisProxy.restore();
     }
@@ -222,26 +239,10 @@ describe.skipIf(!ALL_SERVICES)('fleet faults: PostgreSQL, Redis and NATS going a
     natsProxy.stall();
     try {
       const outboxRow = `fault-outbox-silent-${process.pid}`;
-      await t.app.store.db
-        .insertInto('outbox')
-        .values({
-          id: outboxRow,
-          topic: 'core.test',
-          payload: JSON.stringify({ eventId: outboxRow }),
-          created_at: Date.now(),
-          published_at: null,
-        })
-        .execute();
+      await addOutboxRow(outboxRow);
       natsProxy.abandon();
       // The client must find out by itself that its connection is dead (no error, no close) and connect anew.
-      await eventually(async () => {
-        const row = await t.app.store.db
-          .selectFrom('outbox')
-          .select('published_at')
-          .where('id', '=', outboxRow)
-          .executeTakeFirstOrThrow();
-        if (row.published_at === null) throw new Error('not yet published');
-      }, 400);
+      await publishedEventually(outboxRow, 400);
       expect((await health()).body.down).toEqual([]);
     } finally {
       await natsProxy.restore();
@@ -258,32 +259,11 @@ describe.skipIf(!ALL_SERVICES)('fleet faults: PostgreSQL, Redis and NATS going a
       });
       // A core write during the outage commits; its outbox row waits.
       const outboxRow = `fault-outbox-${process.pid}`;
-      await t.app.store.db
-        .insertInto('outbox')
-        .values({
-          id: outboxRow,
-          topic: 'core.test',
-          payload: JSON.stringify({ eventId: outboxRow }),
-          created_at: Date.now(),
-          published_at: null,
-        })
-        .execute();
-      const pending = await t.app.store.db
-        .selectFrom('outbox')
-        .select('published_at')
-        .where('id', '=', outboxRow)
-        .executeTakeFirstOrThrow();
-      expect(pending.published_at).toBeNull();
+      await addOutboxRow(outboxRow);
+      expect(await publishedAt(outboxRow)).toBeNull();
       await natsProxy.restore();
       restored = true;
-      await eventually(async () => {
-        const row = await t.app.store.db
-          .selectFrom('outbox')
-          .select('published_at')
-          .where('id', '=', outboxRow)
-          .executeTakeFirstOrThrow();
-        if (row.published_at === null) throw new Error('not yet published');
-      }, 300);
+      await publishedEventually(outboxRow, 300);
       expect((await health()).body.down).toEqual([]);
     } finally {
       if (!restored) await natsProxy.restore();

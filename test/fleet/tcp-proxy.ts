@@ -23,9 +23,11 @@ export interface TcpProxy {
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   /** Each open connection's two ends, to stop and restart what flows between them. */
-  const pairs = new Map<Socket, Socket | undefined>();
+  const pairs = new Map<Socket, Socket>();
   /** What closes both ends when either closes; taken off while stalled (a close does not cross a partition either). */
   const drops = new Map<Socket, () => void>();
+  /** The connections stalled now (no upstream: accepted while stalled), the only ones `restore()` links again. */
+  const held = new Map<Socket, Socket | undefined>();
   let stalled = false;
   let server: Server | undefined;
   let port = 0;
@@ -60,7 +62,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
         sockets.add(client);
         client.on('error', () => client.destroy());
         // While stalled a new connection is accepted and then hears nothing.
-        if (stalled) pairs.set(client, undefined);
+        if (stalled) held.set(client, undefined);
         else forward(client);
       });
       s.once('error', reject);
@@ -73,7 +75,8 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   const stall = () => {
     stalled = true;
     for (const [client, upstream] of pairs) {
-      if (!upstream) continue;
+      if (held.has(client)) continue;
+      held.set(client, upstream);
       const drop = drops.get(client);
       if (drop) {
         client.off('close', drop);
@@ -88,11 +91,14 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   const abandon = () => {
     stalled = false;
     // Forgotten, not closed: the clients keep waiting on them until they give up by themselves.
-    pairs.clear();
+    for (const client of held.keys()) pairs.delete(client);
+    held.clear();
   };
   const resume = () => {
     stalled = false;
-    for (const [client, upstream] of [...pairs]) {
+    const stalledNow = [...held];
+    held.clear();
+    for (const [client, upstream] of stalledNow) {
       if (client.destroyed) continue;
       if (!upstream) {
         forward(client);
@@ -109,6 +115,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       sockets.clear();
       pairs.clear();
       drops.clear();
+      held.clear();
       if (!server) return resolve();
       server.close(() => resolve());
       server = undefined;
