@@ -27,6 +27,9 @@ const UNAVAILABLE_ERRNOS = new Set([
   'EAI_AGAIN',
 ]);
 
+/** node-postgres's error for a statement past `query_timeout` (db.ts), whose connection it then closes. */
+const QUERY_TIMEOUT_MESSAGE = 'Query read timeout';
+
 /** Messages node-postgres and pg-pool use for a lost or unobtainable connection (they carry no code). */
 const UNAVAILABLE_MESSAGES = [
   'Connection terminated',
@@ -36,15 +39,13 @@ const UNAVAILABLE_MESSAGES = [
   'Client was closed and is not queryable',
   'Cannot use a pool after calling end on the pool',
   'terminating connection due to administrator command',
-  // query_timeout (db.ts): the server did not answer in time, and the connection is closed.
-  'Query read timeout',
+  QUERY_TIMEOUT_MESSAGE,
 ];
 
 /** node-postgres's `query_timeout` (db.ts): the statement went unanswered for the bound, and its stream is closed. */
 export function isQueryTimeoutError(error: unknown): boolean {
   return error instanceof Error && error.message === QUERY_TIMEOUT_MESSAGE;
 }
-const QUERY_TIMEOUT_MESSAGE = 'Query read timeout';
 
 /** True when `error` (or its cause) says the database cannot be reached right now. */
 export function isStoreUnavailableError(error: unknown): boolean {
