@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { createIsolatedPostgresSchema, openStore, type Store } from '../../src/store/db.js';
 import { toLgError } from '../../src/api/server.js';
 import { TEST_DATABASE_URL } from '../helpers/stores.js';
@@ -9,6 +10,9 @@ import { hostPort, startTcpProxy, type TcpProxy } from '../fleet/tcp-proxy.js';
  * The bound on how long a PostgreSQL statement may go unanswered (LINEGUARD_PG_QUERY_TIMEOUT_MS): requests are held
  * to it, migrations are not. The silent network drop it exists for is in test/fleet/faults.test.ts.
  */
+/** The advisory lock Kysely's PostgreSQL migrator takes (kysely/dist/esm/dialect/postgres/postgres-adapter.js). */
+const KYSELY_MIGRATION_LOCK = '3853314791062309107';
+
 describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL statement bound', () => {
   let store: Store | undefined;
   let other: Store | undefined;
@@ -20,16 +24,26 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL statement bound', () => {
     store = other = proxy = undefined;
   });
 
-  it('migrates a fresh schema unbounded, then fails a statement past the bound as unavailable and goes on', async () => {
+  it('migrates unbounded, then fails a statement past the bound as unavailable and goes on', async () => {
     const url = await createIsolatedPostgresSchema(TEST_DATABASE_URL ?? '', 'query_timeout');
-    // 50 ms: far less than the migrations take, which must not be cut by it.
-    store = await openStore({ postgresUrl: url, queryTimeoutMs: 50, poolSizeMax: 2 });
-    const tables = await sql<{ n: number }>`
-      select count(*)::int as n from information_schema.tables where table_schema = current_schema()`.execute(
+    // Kysely's migrator waits for its advisory lock (one for the whole database); held here for 1.5 s, the
+    // migration's first statement waits that long, far past the 300 ms bound, which must not cut it.
+    const holder = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await holder.connect();
+    try {
+      await holder.query(`select pg_advisory_lock(${KYSELY_MIGRATION_LOCK})`);
+      const opening = openStore({ postgresUrl: url, queryTimeoutMs: 300, poolSizeMax: 2 });
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      await holder.query(`select pg_advisory_unlock(${KYSELY_MIGRATION_LOCK})`);
+      store = await opening;
+    } finally {
+      await holder.end();
+    }
+    const migrated = await sql<{ ok: boolean }>`select to_regclass('credit_lines') is not null as ok`.execute(
       store.db,
     );
-    expect(tables.rows[0]!.n).toBeGreaterThan(20);
-    const slow = await sql`select pg_sleep(1)`.execute(store.db).then(
+    expect(migrated.rows[0]!.ok).toBe(true);
+    const slow = await sql`select pg_sleep(3)`.execute(store.db).then(
       () => undefined,
       (error: unknown) => error,
     );
