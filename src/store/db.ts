@@ -261,7 +261,9 @@ function attachFaultHandlers(pool: pg.Pool, onFault: StoreFaultListener | undefi
  * The key is derived from `name` and the URL's schema, so isolated schemas (tests) never wait for each other.
  */
 export async function acquireAdvisoryLock(url: string, name: string): Promise<{ release(): Promise<void> }> {
-  const client = new pg.Client({ connectionString: url });
+  // The wait for the lock may be long (another process migrating); the connection's handshake may not: a database
+  // that accepts and then says nothing fails start-up here instead of holding it until TCP gives up.
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS });
   // A dropped lock connection must not stop the process; the lock is then gone with it.
   client.on('error', (error) =>
     process.emitWarning(`advisory lock connection lost: ${error.message}`, 'LineGuardWarning'),

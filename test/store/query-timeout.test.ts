@@ -1,7 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { createIsolatedPostgresSchema, openStore, type Store } from '../../src/store/db.js';
+import {
+  acquireAdvisoryLock,
+  createIsolatedPostgresSchema,
+  openStore,
+  type Store,
+} from '../../src/store/db.js';
 import { toLgError } from '../../src/api/server.js';
 import { TEST_DATABASE_URL } from '../helpers/stores.js';
 import { hostPort, startTcpProxy, type TcpProxy } from '../fleet/tcp-proxy.js';
@@ -81,4 +86,23 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL statement bound', () => {
     const row = await sql<{ n: number }>`select n from probe where id = 1`.execute(other.db);
     expect(row.rows[0]!.n).toBe(10);
   }, 60_000);
+
+  it('gives up starting against a database that accepts the connection and then says nothing', async () => {
+    const target = hostPort(TEST_DATABASE_URL ?? '', 5432);
+    proxy = await startTcpProxy(target.host, target.port);
+    proxy.stall();
+    // Start-up's first step takes the start-up lock on a connection of its own; it may wait long for the lock (another
+    // process migrating), but not forever for a connection that never completes its handshake.
+    const outcome = await acquireAdvisoryLock(
+      proxy.url(TEST_DATABASE_URL ?? ''),
+      'lineguard:test-silent',
+    ).then(
+      async (lock) => {
+        await lock.release();
+        return 'acquired';
+      },
+      (error: unknown) => (error instanceof Error ? error.message : String(error)),
+    );
+    expect(outcome).toMatch(/timeout/i);
+  }, 30_000);
 });
