@@ -538,7 +538,7 @@ describe('rate limits: per API key, per client address, failed authentication (i
       const nameSpace = `lineguard:test:rate-burst:${process.pid}:${Date.now()}:`;
       const shared = { ...off, perKeyMax: 37, perIpMax: 45, redisUrl, nameSpace };
       const [a, b] = [await limited(shared), await limited(shared)];
-      // 60 at once on one key from one address, alternating instances: the same keys several times in each script.
+      // 60 at once on one key from one address, alternating instances: many counts of the same Redis keys at once.
       const answers = await Promise.all(
         Array.from({ length: 60 }, (_, i) => ping(i % 2 ? a! : b!, keys[0]!, '10.0.10.1')),
       );
