@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Drops the PostgreSQL schemas of test processes that have exited, before and after the run.
+    globalSetup: ['test/global-setup.ts'],
   },
 });
