@@ -32,7 +32,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { loadConfig } from '../../src/app/config.js';
 import { createApp } from '../../src/app/app.js';
-import { createIsolatedPostgresSchema } from '../../src/store/db.js';
+import { NatsBus } from '../../src/bus/index.js';
+import { createIsolatedPostgresSchema, dropIsolatedPostgresSchema } from '../../src/store/db.js';
 import { residentIdCheckChar } from '../../src/domain/national-id.js';
 import { DRAW_INPUT } from '../api/payload.js';
 import { STRONG_APPLICANT } from '../../test/helpers/app.js';
@@ -309,6 +310,19 @@ async function measure(label: string, env: Record<string, string>, processes: nu
   } finally {
     for (const s of servers) s.child.kill('SIGTERM');
     await sleep(500);
+    await removeDeployment(env);
+  }
+}
+
+/** A PostgreSQL deployment's schema and NATS stream are the benchmark's alone: drop them, so runs do not pile up. */
+async function removeDeployment(env: Record<string, string>): Promise<void> {
+  const url = env.LINEGUARD_DATABASE_URL;
+  if (url) await dropIsolatedPostgresSchema(url);
+  const namespace = env.LINEGUARD_NAMESPACE;
+  if (natsUrl && namespace) {
+    const bus = await NatsBus.connect({ url: natsUrl, namespace });
+    await bus.destroy();
+    await bus.close();
   }
 }
 

@@ -376,6 +376,19 @@ export async function createIsolatedPostgresSchema(baseUrl: string, name: string
   }
 }
 
+/** Drops the schema an isolated-schema URL (from createIsolatedPostgresSchema) points at, once its user is done. */
+export async function dropIsolatedPostgresSchema(schemaUrl: string): Promise<void> {
+  const schema = /search_path=([a-z0-9_]+)/.exec(decodeURIComponent(new URL(schemaUrl).search))?.[1];
+  if (!schema || !ISOLATED_SCHEMA.test(schema)) throw new Error('not an isolated schema URL');
+  const admin = new pg.Client({ connectionString: schemaUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await admin.end();
+  }
+}
+
 function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
+import { NatsBus } from '../../src/bus/index.js';
 import { createIsolatedPostgresSchema } from '../../src/store/db.js';
 import { adminHeaders, startTestApp, type TestApp } from '../helpers/app.js';
 import { TEST_DATABASE_URL } from '../helpers/stores.js';
@@ -57,6 +58,7 @@ describe.skipIf(!ALL_SERVICES)('fleet faults: PostgreSQL, Redis and NATS going a
   let redisProxy: TcpProxy;
   let natsProxy: TcpProxy;
   const appName = `lg_fault_${process.pid}`;
+  const namespace = `faults${process.pid}`;
 
   beforeAll(async () => {
     const pgTarget = hostPort(TEST_DATABASE_URL ?? '', 5432);
@@ -71,7 +73,7 @@ describe.skipIf(!ALL_SERVICES)('fleet faults: PostgreSQL, Redis and NATS going a
       LINEGUARD_DATABASE_URL: pgProxy.url(schemaUrl.toString()),
       LINEGUARD_REDIS_URL: redisProxy.url(REDIS_URL ?? ''),
       LINEGUARD_NATS_URL: natsProxy.url(NATS_URL ?? ''),
-      LINEGUARD_NAMESPACE: `faults${process.pid}`,
+      LINEGUARD_NAMESPACE: namespace,
       // Short, so the silent-drop test below waits seconds (the default is 30 s); long enough for a loaded machine.
       LINEGUARD_PG_QUERY_TIMEOUT_MS: '3000',
     });
@@ -84,6 +86,10 @@ describe.skipIf(!ALL_SERVICES)('fleet faults: PostgreSQL, Redis and NATS going a
     await pgProxy?.close();
     await redisProxy?.close();
     await natsProxy?.close();
+    // The deployment's stream outlives the process (as it should); the test's is garbage.
+    const cleaner = await NatsBus.connect({ url: NATS_URL ?? '', namespace }).catch(() => undefined);
+    await cleaner?.destroy();
+    await cleaner?.close();
   });
 
   const postEvents = (events: unknown[]) =>

@@ -1,7 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { createIsolatedPostgresSchema, dropOrphanedIsolatedSchemas } from '../../src/store/db.js';
+import {
+  createIsolatedPostgresSchema,
+  dropIsolatedPostgresSchema,
+  dropOrphanedIsolatedSchemas,
+} from '../../src/store/db.js';
 import { TEST_DATABASE_URL } from '../helpers/stores.js';
 
 /**
@@ -82,5 +86,18 @@ describe.skipIf(!TEST_DATABASE_URL)('isolated test schemas', () => {
       `drop schema ${live} cascade; drop schema ${deployment} cascade; drop schema ${lookalike} cascade`,
     );
     await cleanup.end();
+  });
+
+  it('drops the one schema an isolated URL names, and refuses a URL that names no isolated schema', async () => {
+    const base = TEST_DATABASE_URL ?? '';
+    const url = await createIsolatedPostgresSchema(base, 'drop_one');
+    const schema = schemaOf(url);
+    await createSchema(schema);
+    await dropIsolatedPostgresSchema(url);
+    expect(await schemasPresent([schema])).toEqual([]);
+    const deployment = new URL(base);
+    deployment.searchParams.set('options', '-c search_path=public');
+    await expect(dropIsolatedPostgresSchema(deployment.toString())).rejects.toThrow(/not an isolated schema/);
+    await expect(dropIsolatedPostgresSchema(base)).rejects.toThrow(/not an isolated schema/);
   });
 });
