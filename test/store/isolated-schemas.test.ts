@@ -9,10 +9,10 @@ import {
 import { TEST_DATABASE_URL } from '../helpers/stores.js';
 
 /**
- * Every PostgreSQL-backed suite works in a schema of its own. Those schemas were never dropped: each run of the suite
- * left about 120 behind, each with the whole set of tables, and the catalog grew with every run. On one machine,
- * `vitest run test/lending` took 172–177 s with the ~730 schemas a few hours of runs had left, and 39 s once they
- * were gone (the whole suite: 10.3 min against 7.3). CI runs on the database as the session left it. The sweep that
+ * Every PostgreSQL-backed suite works in a schema of its own. Those schemas were never dropped: each run left dozens
+ * behind, each with the whole set of tables, and the catalog grew with every run. On one machine, `vitest run
+ * test/lending` took 172–177 s with the ~730 schemas a dozen runs of the suite or parts of it had left, and 39 s once
+ * they were gone (the whole suite: 10.3 min with about half of them, 7.3 min without). CI runs on the database as the session left it. The sweep that
  * vitest's global set-up and teardown run (test/global-setup.ts) drops the schemas of test processes that have
  * exited, and nothing else.
  */
