@@ -8,7 +8,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // Drops the PostgreSQL schemas of test processes that have exited, before and after the run.
+    // A run leaves nothing behind: it drops the PostgreSQL schemas of exited test processes, before and after, and
+    // works in a temporary directory of its own, removed at the end.
     globalSetup: ['test/global-setup.ts'],
   },
 });

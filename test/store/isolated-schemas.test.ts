@@ -12,9 +12,9 @@ import { TEST_DATABASE_URL } from '../helpers/stores.js';
  * Every PostgreSQL-backed suite works in a schema of its own. Those schemas were never dropped: each run left dozens
  * behind, each with the whole set of tables, and the catalog grew with every run. On one machine, `vitest run
  * test/lending` took 172–177 s with the ~730 schemas a dozen runs of the suite or parts of it had left, and 39 s once
- * they were gone (the whole suite: 10.3 min with about half of them, 7.3 min without). CI runs on the database as the session left it. The sweep that
- * vitest's global set-up and teardown run (test/global-setup.ts) drops the schemas of test processes that have
- * exited, and nothing else.
+ * they were gone (the whole suite: 10.3 min with about half of them, 7.3 min without). CI runs on the database as
+ * the session left it. The sweep that vitest's global set-up and teardown run (test/global-setup.ts) drops the
+ * schemas of test processes that have exited, and nothing else.
  */
 const schemaOf = (url: string): string => {
   const match = /search_path=([a-z0-9_]+)/.exec(decodeURIComponent(url));
