@@ -357,36 +357,26 @@ const THIS_HOST = createHash('sha256').update(hostname()).digest('hex').slice(0,
  * Returns a URL whose connections use that schema.
  */
 export async function createIsolatedPostgresSchema(baseUrl: string, name: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  try {
-    // The name part is cut so the whole stays within PostgreSQL's 63 characters (it would cut the end silently).
-    const label = name
-      .replace(/[^a-z0-9_]/gi, '_')
-      .toLowerCase()
-      .slice(0, 32);
-    const schema = `lg_${label}_${THIS_HOST}_${process.pid}_${Date.now() % 1_000_000}`;
+  // The name part is cut so the whole stays within PostgreSQL's 63 characters (it would cut the end silently).
+  const label = name
+    .replace(/[^a-z0-9_]/gi, '_')
+    .toLowerCase()
+    .slice(0, 32);
+  const schema = `lg_${label}_${THIS_HOST}_${process.pid}_${Date.now() % 1_000_000}`;
+  await withAdminClient(baseUrl, async (admin) => {
     await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await admin.query(`CREATE SCHEMA ${schema}`);
-    const url = new URL(baseUrl);
-    url.searchParams.set('options', `-c search_path=${schema}`);
-    return url.toString();
-  } finally {
-    await admin.end();
-  }
+  });
+  const url = new URL(baseUrl);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return url.toString();
 }
 
 /** Drops the schema an isolated-schema URL (from createIsolatedPostgresSchema) points at, once its user is done. */
 export async function dropIsolatedPostgresSchema(schemaUrl: string): Promise<void> {
-  const schema = /search_path=([a-z0-9_]+)/.exec(decodeURIComponent(new URL(schemaUrl).search))?.[1];
+  const schema = searchPathSchema(schemaUrl);
   if (!schema || !ISOLATED_SCHEMA.test(schema)) throw new Error('not an isolated schema URL');
-  const admin = new pg.Client({ connectionString: schemaUrl });
-  await admin.connect();
-  try {
-    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  } finally {
-    await admin.end();
-  }
+  await withAdminClient(schemaUrl, (admin) => admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
 }
 
 function isRunning(pid: number): boolean {
@@ -406,9 +396,7 @@ function isRunning(pid: number): boolean {
  * several times its speed. Returns the names dropped.
  */
 export async function dropOrphanedIsolatedSchemas(baseUrl: string): Promise<string[]> {
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  try {
+  return withAdminClient(baseUrl, async (admin) => {
     const { rows } = await admin.query<{ nspname: string }>(
       "select nspname from pg_namespace where nspname like 'lg\\_%'",
     );
@@ -420,6 +408,15 @@ export async function dropOrphanedIsolatedSchemas(baseUrl: string): Promise<stri
       });
     for (const schema of orphaned) await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     return orphaned;
+  });
+}
+
+/** One short-lived connection for schema administration (tests and benchmarks), closed whatever happens. */
+async function withAdminClient<T>(url: string, work: (admin: pg.Client) => Promise<T>): Promise<T> {
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    return await work(admin);
   } finally {
     await admin.end();
   }

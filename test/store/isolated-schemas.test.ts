@@ -5,6 +5,7 @@ import {
   createIsolatedPostgresSchema,
   dropIsolatedPostgresSchema,
   dropOrphanedIsolatedSchemas,
+  searchPathSchema,
 } from '../../src/store/db.js';
 import { TEST_DATABASE_URL } from '../helpers/stores.js';
 
@@ -17,34 +18,27 @@ import { TEST_DATABASE_URL } from '../helpers/stores.js';
  * schemas of test processes that have exited, and nothing else.
  */
 const schemaOf = (url: string): string => {
-  const match = /search_path=([a-z0-9_]+)/.exec(decodeURIComponent(url));
-  if (!match?.[1]) throw new Error(`no schema in ${url}`);
-  return match[1];
+  const schema = searchPathSchema(url);
+  if (!schema) throw new Error(`no schema in ${url}`);
+  return schema;
 };
 
-async function schemasPresent(names: readonly string[]): Promise<string[]> {
+async function query(text: string, values: unknown[] = []): Promise<string[]> {
   const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await client.connect();
   try {
-    const { rows } = await client.query<{ nspname: string }>(
-      'select nspname from pg_namespace where nspname = any($1::text[])',
-      [names],
-    );
+    const { rows } = await client.query<{ nspname: string }>(text, values);
     return rows.map((r) => r.nspname).sort();
   } finally {
     await client.end();
   }
 }
 
+const schemasPresent = (names: readonly string[]) =>
+  query('select nspname from pg_namespace where nspname = any($1::text[])', [names]);
 async function createSchema(name: string): Promise<void> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(`create schema if not exists ${name}`);
-    await client.query(`create table if not exists ${name}.t (id int)`);
-  } finally {
-    await client.end();
-  }
+  await query(`create schema if not exists ${name}`);
+  await query(`create table if not exists ${name}.t (id int)`);
 }
 
 describe.skipIf(!TEST_DATABASE_URL)('isolated test schemas', () => {
@@ -80,12 +74,7 @@ describe.skipIf(!TEST_DATABASE_URL)('isolated test schemas', () => {
     expect(await schemasPresent([exited, live, deployment, lookalike])).toEqual(
       [live, deployment, lookalike].sort(),
     );
-    const cleanup = new pg.Client({ connectionString: base });
-    await cleanup.connect();
-    await cleanup.query(
-      `drop schema ${live} cascade; drop schema ${deployment} cascade; drop schema ${lookalike} cascade`,
-    );
-    await cleanup.end();
+    for (const schema of [live, deployment, lookalike]) await query(`drop schema ${schema} cascade`);
   });
 
   it('drops the one schema an isolated URL names, and refuses a URL that names no isolated schema', async () => {
