@@ -319,11 +319,7 @@ async function removeDeployment(env: Record<string, string>): Promise<void> {
   const url = env.LINEGUARD_DATABASE_URL;
   if (url) await dropIsolatedPostgresSchema(url);
   const namespace = env.LINEGUARD_NAMESPACE;
-  if (natsUrl && namespace) {
-    const bus = await NatsBus.connect({ url: natsUrl, namespace });
-    await bus.destroy();
-    await bus.close();
-  }
+  if (natsUrl && namespace) await NatsBus.deleteStream({ url: natsUrl, namespace });
 }
 
 if (!pgUrl) {

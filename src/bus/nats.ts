@@ -146,6 +146,19 @@ export class NatsBus implements Bus {
     await this.jsm.streams.delete(this.stream).catch(() => undefined);
   }
 
+  /**
+   * Deletes a deployment's stream, every event and consumer in it, from a connection of its own: how tests and
+   * benchmarks leave nothing behind on a shared NATS once the deployment's processes are gone.
+   */
+  static async deleteStream(options: NatsBusOptions): Promise<void> {
+    const bus = await NatsBus.connect(options);
+    try {
+      await bus.destroy();
+    } finally {
+      await bus.close();
+    }
+  }
+
   private async handle(m: JsMsg, topic: string, handler: BusHandler): Promise<void> {
     try {
       const id = m.headers?.get('Nats-Msg-Id') || `${m.info.stream}:${m.seq}`;

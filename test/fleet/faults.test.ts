@@ -87,9 +87,7 @@ describe.skipIf(!ALL_SERVICES)('fleet faults: PostgreSQL, Redis and NATS going a
     await redisProxy?.close();
     await natsProxy?.close();
     // The deployment's stream outlives the process (as it should); the test's is garbage.
-    const cleaner = await NatsBus.connect({ url: NATS_URL ?? '', namespace }).catch(() => undefined);
-    await cleaner?.destroy();
-    await cleaner?.close();
+    await NatsBus.deleteStream({ url: NATS_URL ?? '', namespace }).catch(() => undefined);
   });
 
   const postEvents = (events: unknown[]) =>

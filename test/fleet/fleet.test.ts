@@ -85,9 +85,7 @@ describe.skipIf(!ALL_SERVICES)('fleet: three processes under faults', () => {
   afterAll(async () => {
     await Promise.all(procs.map((p) => (p ? stopServe(p) : undefined)));
     await store?.close();
-    const cleaner = await NatsBus.connect({ url: NATS_URL ?? '', namespace }).catch(() => undefined);
-    await cleaner?.destroy();
-    await cleaner?.close();
+    await NatsBus.deleteStream({ url: NATS_URL ?? '', namespace }).catch(() => undefined);
     await pgProxy?.close();
   });
 

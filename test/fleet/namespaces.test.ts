@@ -55,11 +55,8 @@ describe.skipIf(!ALL_SERVICES)('deployment namespaces on shared NATS and Redis',
       const bus = d.app.bus;
       await d.close();
       // Leave nothing behind on the shared services.
-      if (bus instanceof NatsBus) {
-        const cleaner = await NatsBus.connect({ url: NATS_URL ?? '', namespace: d.app.config.namespace });
-        await cleaner.destroy();
-        await cleaner.close();
-      }
+      if (bus instanceof NatsBus)
+        await NatsBus.deleteStream({ url: NATS_URL ?? '', namespace: d.app.config.namespace });
     }
   });
 
