@@ -451,4 +451,24 @@ export const coreMigrations: Record<string, Migration> = {
         await sql`drop function if exists lineguard_unit_refused(text)`.execute(db);
     },
   },
+  '128_book_outstanding_truncate': {
+    // TRUNCATE fires no row triggers, so migration 126's sums outlived the lines a TRUNCATE removed (an operator
+    // clearing a test or restored database) and the concentration check went on counting a book that was gone. A
+    // statement trigger empties them with the lines. SQLite has no TRUNCATE (its DELETE fires the row triggers).
+    async up(db: Kysely<unknown>) {
+      if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+      await sql`create function book_outstanding_clear() returns trigger language plpgsql as $$
+          begin
+            delete from book_outstanding;
+            return null;
+          end $$`.execute(db);
+      await sql`create trigger book_outstanding_truncate after truncate on credit_lines
+          for each statement execute function book_outstanding_clear()`.execute(db);
+    },
+    async down(db: Kysely<unknown>) {
+      if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+      await sql`drop trigger if exists book_outstanding_truncate on credit_lines`.execute(db);
+      await sql`drop function if exists book_outstanding_clear()`.execute(db);
+    },
+  },
 };
