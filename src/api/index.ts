@@ -22,6 +22,6 @@ export { partnerRoutes } from './routes/partners.js';
 export { portfolioRoutes } from './routes/portfolio.js';
 export { productRoutes } from './routes/products.js';
 export { quoteRoutes } from './routes/quotes.js';
-export { parseInstant, strategyRoutes } from './routes/strategies.js';
+export { parseSimulationBound, strategyRoutes } from './routes/strategies.js';
 export { userRoutes } from './routes/users.js';
 export { buildServer, createMetricsRegistry, createMetricsServer } from './server.js';

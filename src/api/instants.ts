@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { LgError } from '../domain/index.js';
+import { LgError, parseIsoInstant } from '../domain/index.js';
 
 /**
  * The instants the API accepts: years 0000 to 9999, the range ISO 8601's four-digit years (and RFC 3339) write and
@@ -17,14 +17,20 @@ export const EpochMs = Type.Integer({
 });
 
 /**
- * An ISO date-time from a request, as epoch ms. The schema's `date-time` format admits values Date.parse cannot read
- * (a leap second, 23:59:60), so the conversion itself refuses them with a 400 rather than passing NaN on; so are
- * instants outside years 0000-9999.
+ * An RFC 3339 date-time from a request (a time zone required), as epoch ms. Strict whether or not the route's schema
+ * checked the format first: `date-time` admits a leap second (23:59:60), which no instant here can hold, and a
+ * query field without the format would otherwise reach a lenient reading ("12" as 2001-12-01). Instants outside
+ * years 0000-9999 are refused too.
  */
 export function parseInstant(text: string | undefined, field: string): number | undefined {
   if (text === undefined) return undefined;
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new LgError('LG_VALIDATION', `${field} must be an ISO date-time`, { field });
+  const ms = parseIsoInstant(text);
+  if (ms === undefined)
+    throw new LgError(
+      'LG_VALIDATION',
+      `${field} must be an RFC 3339 date-time with a time zone, such as 2026-12-06T08:00:00Z`,
+      { field },
+    );
   if (ms < INSTANT_MS_MIN || ms > INSTANT_MS_MAX)
     throw new LgError('LG_VALIDATION', `${field} must be in the years 0000-9999`, { field });
   return ms;

@@ -1,5 +1,5 @@
 import type { UnitGuard } from '../domain/index.js';
-import { isoDate, parseIsoDate } from '../domain/index.js';
+import { isoDate, parseIsoDate, parseIsoInstant } from '../domain/index.js';
 import { bucketFor, daysPastDue, DEFAULT_BUCKETS } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { assertSameCurrency } from '../domain/index.js';
@@ -177,9 +177,11 @@ export interface RepaymentResult {
 
 function parsePaidAt(text: string | undefined, now: number): number {
   if (text === undefined) return now;
-  const ms = /^\d{4}-\d{2}-\d{2}$/.test(text) ? parseIsoDate(text) : Date.parse(text);
-  if (ms === undefined || Number.isNaN(ms))
-    throw new LgError('LG_VALIDATION', 'paidAt must be an ISO date or date-time', { paidAt: text });
+  const ms = parseIsoDate(text) ?? parseIsoInstant(text);
+  if (ms === undefined)
+    throw new LgError('LG_VALIDATION', 'paidAt must be an ISO date or an RFC 3339 date-time', {
+      paidAt: text,
+    });
   if (ms > now) throw new LgError('LG_REPAYMENT_DATE', 'paidAt may not be in the future', { paidAt: text });
   return ms;
 }

@@ -9,6 +9,7 @@ import {
   isoDate,
   isoDay,
   parseIsoDate,
+  parseIsoInstant,
 } from './clock.js';
 
 /** What isoDate and parseIsoDate were defined as before they did integer arithmetic. */
@@ -74,6 +75,61 @@ describe('parseIsoDate', () => {
       }),
       { numRuns: 5_000 },
     );
+  });
+});
+
+describe('parseIsoInstant', () => {
+  it('reads RFC 3339 date-times as Date.parse does, time zones and fractions included', () => {
+    const two = (max: number) => fc.integer({ min: 0, max }).map((v) => String(v).padStart(2, '0'));
+    const instant = fc
+      .record({
+        ms: fc.integer({ min: YEAR_0000 + MS_PER_DAY, max: YEAR_10000 - 2 * MS_PER_DAY }),
+        separator: fc.constantFrom('T', 't', ' '),
+        fraction: fc.constantFrom('', '.5', '.123', '.000001'),
+        zone: fc.oneof(
+          fc.constantFrom('Z', 'z'),
+          fc.tuple(fc.constantFrom('+', '-'), two(23), two(59)).map(([s, h, m]) => `${s}${h}:${m}`),
+        ),
+      })
+      .map(({ ms, separator, fraction, zone }) => {
+        const iso = new Date(ms).toISOString();
+        return `${iso.slice(0, 10)}${separator}${iso.slice(11, 19)}${fraction}${zone}`;
+      });
+    fc.assert(
+      fc.property(instant, (text) => {
+        // Date.parse knows only "T" and an upper-case Z; the forms it reads the same are compared on its reading.
+        const canonical = text.replace(/[t ]/, 'T').replace(/z$/, 'Z');
+        expect(parseIsoInstant(text)).toBe(Date.parse(canonical));
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it('refuses what Date.parse would read as something else', () => {
+    for (const text of [
+      '12',
+      '1',
+      'x 2026',
+      '3000',
+      'Dec 7 2026',
+      'Sun, 06 Dec 2026 23:59:00 GMT',
+      '2026-12-07',
+      '2026-12-07T00:00:00',
+      '2026-12-07T00:00Z',
+      '2026-02-30T00:00:00Z',
+      '2026-12-07T24:00:00Z',
+      '2026-12-31T23:59:60Z',
+      '2026-12-07T00:00:00+24:00',
+      '2026-12-07T00:00:00.Z',
+      ' 2026-12-07T00:00:00Z',
+      '2026-12-07T00:00:00Z\n',
+      '２０２６-12-07T00:00:00Z',
+    ]) {
+      expect(parseIsoInstant(text), text).toBeUndefined();
+    }
+    expect(parseIsoInstant('2026-12-07T08:00:00+0800')).toBe(Date.parse('2026-12-07T00:00:00Z'));
+    expect(parseIsoInstant('2026-12-07T08:00:00+08')).toBe(Date.parse('2026-12-07T00:00:00Z'));
+    expect(parseIsoInstant('2026-12-07T00:00:00.1239Z')).toBe(Date.parse('2026-12-07T00:00:00.123Z'));
   });
 });
 

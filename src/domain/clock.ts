@@ -152,3 +152,29 @@ export function parseIsoDate(text: string): number | undefined {
   const dayNumber = parseIsoDay(text);
   return dayNumber === undefined ? undefined : dayNumber * MS_PER_DAY;
 }
+
+/**
+ * An RFC 3339 date-time (what the API's `date-time` schema format admits: date, `T` or a space, hh:mm:ss with an
+ * optional fraction, and a time zone, `Z` or ±hh[[:]mm]).
+ */
+const RFC3339_DATE_TIME =
+  /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)$/;
+
+/**
+ * Parses an RFC 3339 date-time strictly, as epoch ms, or returns undefined. Date.parse is no parser for input: it
+ * reads "12" as 2001-12-01, "x 2026" as 2026-01-01, rolls 02-30 over into March and reads a time without a zone in
+ * the server's own. A leap second (23:59:60) is refused, as Date.parse refuses it; digits past milliseconds are cut.
+ */
+export function parseIsoInstant(text: string): number | undefined {
+  const m = typeof text === 'string' ? RFC3339_DATE_TIME.exec(text) : null;
+  if (m === null) return undefined;
+  const [, date = '', hh, mm, ss, fraction = '', zulu, sign, offH = '0', offM = '0'] = m;
+  const dayNumber = parseIsoDay(date);
+  const [hour, minute, second] = [Number(hh), Number(mm), Number(ss)];
+  const [offsetHours, offsetMinutes] = [Number(offH), Number(offM)];
+  if (dayNumber === undefined || hour > 23 || minute > 59 || second > 59) return undefined;
+  if (offsetHours > 23 || offsetMinutes > 59) return undefined;
+  const offset = zulu === undefined ? (sign === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) : 0;
+  const millis = Number(fraction.slice(0, 3).padEnd(3, '0'));
+  return dayNumber * MS_PER_DAY + ((hour * 60 + minute - offset) * 60 + second) * 1000 + millis;
+}

@@ -29,7 +29,15 @@ export {
 } from './apr.js';
 export type { AprConvention, AprInput, AprResult, CashFlow, LoanDisclosure, UnitPeriod } from './apr.js';
 export { CanonicalJsonError, canonicalJson } from './canonical-json.js';
-export { MS_PER_DAY, isoDate, isoDay, parseIsoDate, parseIsoDay, systemClock } from './clock.js';
+export {
+  MS_PER_DAY,
+  isoDate,
+  isoDay,
+  parseIsoDate,
+  parseIsoDay,
+  parseIsoInstant,
+  systemClock,
+} from './clock.js';
 export type { Clock } from './clock.js';
 export { DAY_COUNT_BASES } from './day-count.js';
 export { LINE_ACTION_TYPES, OUTCOMES, RESTRICTIVE_ACTIONS } from './decision.js';

@@ -242,14 +242,15 @@ describe('input at the edges of the schemas', () => {
       });
 
     it('refuses a repayment dated before the loan existed, or in year -271821, or beyond the clock', async () => {
-      for (const [paidAt, key] of [
-        ['2001-01-01', 'repay-2001'],
-        ['-271821-04-20T00:00:00.000Z', 'repay-min'],
-        ['2999-01-01T00:00:00Z', 'repay-future'],
+      for (const [paidAt, key, status, code] of [
+        ['2001-01-01', 'repay-2001', 422, 'LG_REPAYMENT_DATE'],
+        // An expanded year is no RFC 3339 date-time: refused as such before any date rule is asked.
+        ['-271821-04-20T00:00:00.000Z', 'repay-min', 400, 'LG_VALIDATION'],
+        ['2999-01-01T00:00:00Z', 'repay-future', 422, 'LG_REPAYMENT_DATE'],
       ] as const) {
         const response = await repay(paidAt, key);
-        expect(response.statusCode, paidAt).toBe(422);
-        expect(response.json().error.code, paidAt).toBe('LG_REPAYMENT_DATE');
+        expect(response.statusCode, paidAt).toBe(status);
+        expect(response.json().error.code, paidAt).toBe(code);
       }
       const loan = await t.server.inject({
         method: 'GET',

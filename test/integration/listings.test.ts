@@ -79,6 +79,26 @@ describe('recovery listings', () => {
     expect(unknown.statusCode).toBe(404);
     expect((await get(`/v1/lines/${lineId}/loans?from=yesterday`)).statusCode).toBe(400);
     expect((await get(`/v1/lines/${lineId}/loans?limit=100000`)).statusCode).toBe(400);
+    // Text Date.parse would read as something else (12 → 2001-12-01, "x 2026" → 2026-01-01) and a date-time without
+    // a time zone (read in the server's): a recovering client must get a 400, never a quietly wrong empty page.
+    for (const loose of [
+      '12',
+      '1',
+      'x 2026',
+      '3000',
+      'Dec 7 2026',
+      'Sun, 06 Dec 2026 23:59:00 GMT',
+      '2026-12-07T00:00:00',
+      '2026-02-30T00:00:00Z',
+    ]) {
+      const answer = await get(`/v1/lines/${lineId}/draws?to=${encodeURIComponent(loose)}`);
+      expect(answer.statusCode, loose).toBe(400);
+      expect(answer.json().error.code, loose).toBe('LG_VALIDATION');
+    }
+    const offset = await get(
+      `/v1/lines/${lineId}/draws?to=${encodeURIComponent('2999-01-01T08:00:00+08:00')}`,
+    );
+    expect(offset.statusCode).toBe(200);
     const anonymous = await t.server.inject({ method: 'GET', url: `/v1/lines/${lineId}/draws` });
     expect(anonymous.statusCode).toBe(401);
   });

@@ -25,8 +25,10 @@ const PageQuerystring = Type.Object(
     after: Type.Optional(
       Type.String({ maxLength: 200, pattern: '^[A-Za-z0-9_-]+$', description: "the previous page's next" }),
     ),
-    from: Type.Optional(Type.String({ maxLength: 40, description: 'created at or after (ISO date-time)' })),
-    to: Type.Optional(Type.String({ maxLength: 40, description: 'created before (ISO date-time)' })),
+    from: Type.Optional(
+      Type.String({ maxLength: 40, description: 'created at or after (RFC 3339 date-time)' }),
+    ),
+    to: Type.Optional(Type.String({ maxLength: 40, description: 'created before (RFC 3339 date-time)' })),
   },
   { additionalProperties: false },
 );

@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import * as R from './responses.js';
 import type { PendingChangeView } from '../../cases/index.js';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { parseIsoDate, MS_PER_DAY } from '../../domain/index.js';
+import { parseIsoDate, parseIsoInstant, MS_PER_DAY } from '../../domain/index.js';
 import { LgError } from '../../domain/index.js';
 import type { EngineService } from '../../engine/index.js';
 import { actorOf, READERS, RISK_WRITERS, typed, type TypedApp } from '../types.js';
@@ -83,12 +83,15 @@ const OverlayHistoryQuery = Type.Object(
 const tags = ['strategies'];
 
 /** A date means the whole UTC day: `from` its start, `to` the start of the next day (exclusive). */
-export function parseInstant(text: string, bound: 'from' | 'to'): number {
+export function parseSimulationBound(text: string, bound: 'from' | 'to'): number {
   const day = parseIsoDate(text);
   if (day !== undefined) return bound === 'to' ? day + MS_PER_DAY : day;
-  const ms = /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(text) : NaN;
-  if (Number.isNaN(ms))
-    throw new LgError('LG_VALIDATION', `'${text}' is not a date (YYYY-MM-DD) or an ISO 8601 instant`);
+  const ms = parseIsoInstant(text);
+  if (ms === undefined)
+    throw new LgError(
+      'LG_VALIDATION',
+      `'${text}' is not a date (YYYY-MM-DD) or an RFC 3339 date-time with a time zone`,
+    );
   return ms;
 }
 
@@ -275,8 +278,8 @@ function strategySimulationRoutes(app: TypedApp, deps: StrategyRouteDeps): void 
       const body = request.body;
       const candidate = await candidateOf(engine, id, body);
       return engine.simulate(candidate, {
-        from: parseInstant(body.from, 'from'),
-        to: parseInstant(body.to, 'to'),
+        from: parseSimulationBound(body.from, 'from'),
+        to: parseSimulationBound(body.to, 'to'),
         ...(body.subjectsMax === undefined ? {} : { subjectsMax: body.subjectsMax }),
       });
     },

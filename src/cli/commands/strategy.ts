@@ -8,7 +8,7 @@ import { isLgError, LgError, type ErrorCode } from '../../domain/index.js';
 import type { EngineService } from '../../engine/index.js';
 import type { SimulationReport } from '../../engine/index.js';
 import { parseStrategySource, checkStrategy } from '../../engine/index.js';
-import { parseInstant } from '../../api/index.js';
+import { parseSimulationBound } from '../../api/index.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -68,8 +68,8 @@ export async function simulateCommand(
 ): Promise<number> {
   const doc = readStrategyFile(options.strategy);
   const report = await engine.simulate(doc, {
-    from: parseInstant(options.from, 'from'),
-    to: parseInstant(options.to, 'to'),
+    from: parseSimulationBound(options.from, 'from'),
+    to: parseSimulationBound(options.to, 'to'),
   });
   out.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
   return EXIT_OK;

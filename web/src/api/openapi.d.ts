@@ -3490,9 +3490,9 @@ export interface paths {
           limit?: number;
           /** @description the previous page's next */
           after?: string;
-          /** @description created at or after (ISO date-time) */
+          /** @description created at or after (RFC 3339 date-time) */
           from?: string;
-          /** @description created before (ISO date-time) */
+          /** @description created before (RFC 3339 date-time) */
           to?: string;
         };
         header?: never;
@@ -6655,9 +6655,9 @@ export interface paths {
           limit?: number;
           /** @description the previous page's next */
           after?: string;
-          /** @description created at or after (ISO date-time) */
+          /** @description created at or after (RFC 3339 date-time) */
           from?: string;
-          /** @description created before (ISO date-time) */
+          /** @description created before (RFC 3339 date-time) */
           to?: string;
         };
         header?: never;
@@ -6769,9 +6769,9 @@ export interface paths {
           limit?: number;
           /** @description the previous page's next */
           after?: string;
-          /** @description created at or after (ISO date-time) */
+          /** @description created at or after (RFC 3339 date-time) */
           from?: string;
-          /** @description created before (ISO date-time) */
+          /** @description created before (RFC 3339 date-time) */
           to?: string;
         };
         header?: never;
