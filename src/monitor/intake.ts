@@ -16,6 +16,7 @@ import {
   FOLLOW_OVERLAP_MS,
   type AlertPort,
   type EventWrite,
+  type KnownEvent,
   type MonitorIntakeStore,
   type PendingLineAction,
 } from './ports.js';
@@ -227,16 +228,21 @@ export class EventIntake {
     const receivedAt = this.deps.clock.now();
     const admitted = await this.admit(group);
     const committed = await this.commit(admitted, receivedAt);
+    const storedFirst = await this.storedElsewhere(admitted, committed);
     // Committed: no other process's rollback may take these entries out of the shared windows any more.
     await this.deps.features
       .commit?.(committed.entries.filter((entry) => committed.stored.has(entry.eventId)))
       .catch((e: unknown) => this.deps.onError?.(e, 'feature commit'));
-    for (const event of admitted.newEvents)
-      this.ids.remember(event.eventId, admitted.hashes.get(event.eventId) as string, event.occurredAt);
+    for (const event of admitted.newEvents) {
+      // An id another process stored first is remembered as it stored it, whatever this process was sent.
+      const theirs = storedFirst.get(event.eventId);
+      const hash = theirs?.hash ?? (admitted.hashes.get(event.eventId) as string);
+      this.ids.remember(event.eventId, hash, theirs?.occurredAt ?? event.occurredAt);
+    }
     // Retention runs once per day of event time, before answering, so an answer reflects the pruned state.
     if (this.deps.memory.newest - this.prunedAt >= PRUNE_EVERY_MS)
       await this.prune().catch((e: unknown) => this.deps.onError?.(e, 'retention'));
-    await this.answer(admitted.accepted, committed.results);
+    await this.answer(admitted, committed.results, storedFirst);
     this.deps.dispatcher.dispatch(pendingLineActions(committed));
   }
 
@@ -248,14 +254,7 @@ export class EventIntake {
     for (const pending of group) {
       const plan = this.ids.classify(pending.events, admitted.hashes);
       if ('conflicts' in plan) {
-        const list = plan.conflicts.map((c) => `events[${c.index}] ${c.eventId}`).join(', ');
-        pending.reject(
-          new LgError(
-            'LG_EVENT_CONFLICT',
-            `eventId already used for different content: ${list}`,
-            plan.conflicts,
-          ),
-        );
+        pending.reject(conflictError(plan.conflicts));
         continue;
       }
       for (const [i, fresh] of plan.fresh.entries()) {
@@ -335,6 +334,26 @@ export class EventIntake {
   }
 
   /**
+   * The events of this group that another process stored first, as it stored them (their hash and time). Where this
+   * process was sent other content under the same id (a client sent both at once), its copy leaves the shared
+   * windows, and `answer` refuses the request that sent it, as if the two had come one after the other.
+   */
+  private async storedElsewhere(admitted: Admitted, committed: Committed): Promise<Map<string, KnownEvent>> {
+    const lostIds = admitted.newEvents.map((e) => e.eventId).filter((id) => !committed.stored.has(id));
+    if (lostIds.length === 0) return new Map();
+    const storedFirst = new Map((await this.deps.store.knownEvents(lostIds)).map((k) => [k.eventId, k]));
+    const otherContent = committed.entries.filter((entry) => {
+      const theirs = storedFirst.get(entry.eventId);
+      return theirs !== undefined && theirs.hash !== admitted.hashes.get(entry.eventId);
+    });
+    if (otherContent.length > 0)
+      await this.deps.features
+        .remove(otherContent)
+        .catch((e: unknown) => this.deps.onError?.(e, 'feature rollback'));
+    return storedFirst;
+  }
+
+  /**
    * Bounded memory: forgets feature entries, entity links and event ids older than the longest feature window (90
    * days, plus the one day a late event may be judged back from) before the newest event. The events table keeps
    * everything; a repeat of a forgotten id is then found there (learnStoredIds) and still answered with its first
@@ -363,7 +382,22 @@ export class EventIntake {
     }
   }
 
-  private async answer(accepted: readonly Accepted[], results: Map<string, Findings>): Promise<void> {
+  private async answer(
+    admitted: Admitted,
+    results: Map<string, Findings>,
+    storedFirst: ReadonlyMap<string, KnownEvent>,
+  ): Promise<void> {
+    const accepted: Accepted[] = [];
+    for (const item of admitted.accepted) {
+      const conflicts = item.pending.events.flatMap((e, index) => {
+        const theirs = storedFirst.get(e.eventId);
+        return theirs && theirs.hash !== admitted.hashes.get(e.eventId)
+          ? [{ index, eventId: e.eventId }]
+          : [];
+      });
+      if (conflicts.length > 0) item.pending.reject(conflictError(conflicts));
+      else accepted.push(item);
+    }
     const missing = new Set<string>();
     for (const { pending } of accepted)
       for (const e of pending.events) if (!results.has(e.eventId)) missing.add(e.eventId);
@@ -374,6 +408,12 @@ export class EventIntake {
     }
     for (const { pending, fresh } of accepted) pending.resolve(outcomesOf(pending.events, fresh, results));
   }
+}
+
+/** A request that reuses stored eventIds with other content (nothing of it is answered as accepted). */
+function conflictError(conflicts: readonly { index: number; eventId: string }[]): LgError {
+  const list = conflicts.map((c) => `events[${c.index}] ${c.eventId}`).join(', ');
+  return new LgError('LG_EVENT_CONFLICT', `eventId already used for different content: ${list}`, conflicts);
 }
 
 /** One outcome per event in request order; a repeat within the request is a duplicate of its first occurrence. */

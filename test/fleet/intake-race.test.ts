@@ -121,6 +121,52 @@ describe.skipIf(!SERVICES)('the same eventId at two processes at once (PostgreSQ
     expect(await b.monitor.features.aggregate(window, { kind: 'count' })).toBe(Number(perUser.n));
   });
 
+  it('answers the loser of a race over one eventId with other content 409, and keeps only the stored content', async () => {
+    const [a, b] = monitors as [TestMonitor, TestMonitor];
+    const transfer = (id: string, i: number, amountMinor: number): MonitorEvent =>
+      ({
+        eventId: id,
+        type: 'transfer_out',
+        occurredAt: T0 + 20_000_000 + i * 1000,
+        userId: `conflict-user-${i}`,
+        amountMinor,
+        currency: 'CNY',
+        payeeId: `payee-${i}`,
+      }) as MonitorEvent;
+    const code = (r: PromiseSettledResult<unknown>) =>
+      r.status === 'rejected' ? (r.reason as { code?: string }).code : 'fulfilled';
+    for (let i = 0; i < 10; i++) {
+      const [small, large] = [transfer(`conflict-${i}`, i, 100), transfer(`conflict-${i}`, i, 999_999)];
+      const [fromA, fromB] = await Promise.allSettled([a.monitor.ingest([small]), b.monitor.ingest([large])]);
+      // One content was stored and accepted; the other is a conflict whichever process took it and whenever.
+      expect([code(fromA), code(fromB)].sort(), `round ${i}`).toEqual(['LG_EVENT_CONFLICT', 'fulfilled']);
+      const row = await (stores[0] as Store).db
+        .selectFrom('monitor_events')
+        .select('amount_minor')
+        .where('event_id', '=', `conflict-${i}`)
+        .executeTakeFirstOrThrow();
+      const storedAmount = Number(row.amount_minor);
+      const [kept, other] = storedAmount === 100 ? [small, large] : [large, small];
+      // Both processes now agree on which content the id holds.
+      for (const m of [a, b]) {
+        expect((await m.monitor.ingest([kept]))[0]?.status).toBe('duplicate');
+        await expect(m.monitor.ingest([other])).rejects.toMatchObject({ code: 'LG_EVENT_CONFLICT' });
+      }
+      // The shared window holds the stored event once, never the content that lost.
+      const window = {
+        entity: 'user' as const,
+        id: `conflict-user-${i}`,
+        types: ['transfer_out' as const],
+        fromMs: T0,
+        toMs: T0 + 1e9,
+      };
+      for (const m of [a, b]) {
+        expect(await m.monitor.features.aggregate(window, { kind: 'count' }), `round ${i}`).toBe(1);
+        expect(await m.monitor.features.aggregate(window, { kind: 'sum' }), `round ${i}`).toBe(storedAmount);
+      }
+    }
+  });
+
   it('reads the open-alert count a draw sees from the shared store, not from the process that raised it', async () => {
     const [a, b] = monitors as [TestMonitor, TestMonitor];
     const outcome = (await a.monitor.ingest([login(`alert-only-a`, 9_000)]))[0];
@@ -209,6 +255,29 @@ describe.skipIf(!REDIS_URL)('Redis feature writes are idempotent by event id acr
     // Committing again (a restart re-marking stored events) adds nothing.
     await loser.commit([entry('call-2', T0 + 3)]);
     expect(await loser.aggregate(window, { kind: 'count' })).toBe(2);
+  });
+
+  it("the winner's commit replaces a loser's entry with other content, and the loser's rollback takes its own out", async () => {
+    // A user of its own, so the window the other tests count is left as they expect it.
+    const amount = (id: string, r: number, amountMinor: number) => ({
+      ...entry(id, r),
+      userId: 'transfer-user',
+      amountMinor,
+    });
+    const sum = () => winner.aggregate({ ...window, id: 'transfer-user' }, { kind: 'sum' });
+    const before = (await sum()) ?? 0;
+    // The loser appends first (its entry is the one Redis holds), the winner stores its content in the database.
+    await loser.append([amount('call-4', T0 + 1, 7)]);
+    await winner.append([amount('call-4', T0 + 2, 5)]);
+    await winner.commit([amount('call-4', T0 + 2, 5)]);
+    await loser.remove([amount('call-4', T0 + 1, 7)]);
+    expect(await sum()).toBe(before + 5);
+    // The other order: the loser takes its entry out before the winner's commit.
+    await loser.append([amount('call-5', T0 + 1, 70)]);
+    await winner.append([amount('call-5', T0 + 2, 50)]);
+    await loser.remove([amount('call-5', T0 + 1, 70)]);
+    await winner.commit([amount('call-5', T0 + 2, 50)]);
+    expect(await sum()).toBe(before + 55);
   });
 
   it('an uncommitted entry is still rolled back', async () => {

@@ -21,17 +21,28 @@ import {
  * Idempotent by event id across processes: a hash `ids` maps each eventId to its state ('p' appended, 'c' committed
  * in the database) followed by the member stored in the series. Two processes may take the same event at once; only
  * one wins the database insert. The winner marks its events committed after its commit (COMMIT_LUA, which also puts
- * the entry back if a loser had already taken it out); a rollback (REMOVE_LUA) never removes a committed entry. So a
- * loser's rollback cannot delete the winner's entry, whichever order their scripts run in.
+ * the entry back if a loser had already taken it out); a rollback (REMOVE_LUA) never removes a committed entry of the
+ * same content, and takes out only its own member. So a loser's rollback cannot delete the winner's entry, whichever
+ * order their scripts run in.
+ *
+ * Two copies of one event differ in their receivedAt (`r`), so "the same content" is the member without it. When a
+ * client sent one eventId with other content to two processes at once, the loser's copy may be the one Redis holds
+ * when the winner commits: the commit puts the stored content in, and the loser, told by the database that it lost
+ * with other content, takes its own copy out of its series (the intake calls remove for it).
  */
+const SAME_CONTENT_LUA = `
+local function same(a, b)
+  return a == b or string.gsub(a, ',"r":[-0-9.e+]+', '', 1) == string.gsub(b, ',"r":[-0-9.e+]+', '', 1)
+end`;
+
 const APPEND_LUA = `
 if redis.call('HSETNX', KEYS[1], ARGV[1], 'p' .. ARGV[3]) == 0 then return 0 end
 for i = 2, #KEYS do redis.call('ZADD', KEYS[i], ARGV[2], ARGV[3]) end
 return 1`;
 
-const COMMIT_LUA = `
+const COMMIT_LUA = `${SAME_CONTENT_LUA}
 local v = redis.call('HGET', KEYS[1], ARGV[1])
-if v then
+if v and same(string.sub(v, 2), ARGV[3]) then
   if string.sub(v, 1, 1) ~= 'c' then redis.call('HSET', KEYS[1], ARGV[1], 'c' .. string.sub(v, 2)) end
   return 0
 end
@@ -39,12 +50,15 @@ redis.call('HSET', KEYS[1], ARGV[1], 'c' .. ARGV[3])
 for i = 2, #KEYS do redis.call('ZADD', KEYS[i], ARGV[2], ARGV[3]) end
 return 1`;
 
-const REMOVE_LUA = `
+// Takes out this process's own member (ARGV[3]) from its own series (KEYS[2..]); forgets the id only when the hash
+// still maps it to that member, uncommitted.
+const REMOVE_LUA = `${SAME_CONTENT_LUA}
 local v = redis.call('HGET', KEYS[1], ARGV[1])
-if not v or string.sub(v, 1, 1) == 'c' then return 0 end
-redis.call('HDEL', KEYS[1], ARGV[1])
+if not v then return 0 end
 local m = string.sub(v, 2)
-for i = 2, #KEYS do redis.call('ZREM', KEYS[i], m) end
+if string.sub(v, 1, 1) == 'c' and same(m, ARGV[3]) then return 0 end
+if m == ARGV[3] then redis.call('HDEL', KEYS[1], ARGV[1]) end
+for i = 2, #KEYS do redis.call('ZREM', KEYS[i], ARGV[3]) end
 return 1`;
 
 // KEYS: one series, the id hash. ARGV: olderThanMs, '1' when the series is a user's. Every entry sits in exactly
