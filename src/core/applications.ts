@@ -23,6 +23,7 @@ import type { DecisionContext } from '../domain/index.js';
 import type { CoreDeps, ListProbe, UnitTx } from './deps.js';
 import { CORE_EVENTS_TOPIC, coreEvent } from './events.js';
 import { applicationBureauFacts, gateOnBureau } from './bureau-gate.js';
+import { lineCreationInstant } from './lines.js';
 
 export const APPLICATION_STRATEGY = 'application';
 
@@ -264,14 +265,16 @@ async function commitApplication(
   tx: UnitTx,
   plan: ApplicationPlan,
 ): Promise<CommittedApplication> {
-  const { ids, now, currency, product, channel } = plan;
+  const { ids, currency, product, channel } = plan;
   const storedBorrowerId = await deps.coreStore.upsertBorrowerInTx(
     tx,
     plan.sealed,
     plan.applicant.nationalIdHashes,
     plan.existing?.id,
   );
-  const grant = await grantWithinRoom(deps, tx, { plan, borrowerId: storedBorrowerId });
+  const { grant, createdAt: now } = await grantWithinRoom(deps, tx, { plan, borrowerId: storedBorrowerId });
+  // The rows are stamped under the borrower's lock, not when the application was decided (see grantWithinRoom).
+  const timed: ApplicationPlan = { ...plan, now };
   // The decision's row now; its ledger entry goes with the application's (recordApplicationTrail): one append.
   const decided = deps.engine.decisionWrites({
     decisionId: ids.decision,
@@ -304,25 +307,26 @@ async function commitApplication(
   });
   await recordChannel(deps, tx, { applicationId: ids.application, lineId: line?.id }, channel);
   const committed = { grant, line, borrowerId: storedBorrowerId };
-  await recordApplicationTrail(deps, tx, { plan, committed, decisionLedger: decided.ledger });
+  await recordApplicationTrail(deps, tx, { plan: timed, committed, decisionLedger: decided.ledger });
   return committed;
 }
 
 /**
  * The strategy's grant clipped to the borrower's room under the cap, gated on the bureau and fitted to the product;
- * or the hard rules' decline.
+ * or the hard rules' decline. With it, the instant the application's rows are created at, taken under the same lock.
  */
 async function grantWithinRoom(
   deps: CoreDeps,
   tx: UnitTx,
   applying: { plan: ApplicationPlan; borrowerId: string },
-): Promise<Grant> {
+): Promise<{ grant: Grant; createdAt: number }> {
   const { plan, borrowerId } = applying;
   const { decision, hard, given } = plan;
-  // Exposure again inside the dbTx, under the borrower's lock: a concurrent application (in any process) either
-  // committed its line before this read or waits for this dbTx to end.
-  await deps.coreStore.lockBorrowerInTx(tx, borrowerId);
-  const room = deps.config.borrowerCapMinor - (await deps.coreStore.openExposureInTx(tx, borrowerId));
+  // Exposure again inside the dbTx, under the borrower's lock: a concurrent grant or raise (in any process) either
+  // committed before this read or waits for this dbTx to end.
+  const locked = await deps.coreStore.lockBorrowerExposureInTx(tx, borrowerId);
+  const room = deps.config.borrowerCapMinor - locked.exposureMinor;
+  const createdAt = lineCreationInstant(deps.clock.now(), locked.newestLineCreatedAt);
   const clipped = fitGrantToProduct(
     gateOnBureau(clipGrant(decision, room, deps.config.aprCapPercent), plan.bureau),
     plan.product,
@@ -341,7 +345,7 @@ async function grantWithinRoom(
       deps.config.aprCapPercent,
       plan.product?.terms.aprCapPercent,
     ]);
-  return grant;
+  return { grant, createdAt };
 }
 
 /** The application's ledger entries (with its line's) and its core event in the outbox. */

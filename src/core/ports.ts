@@ -325,10 +325,16 @@ export interface CoreStore<Tx = unknown> {
   line(id: string): Promise<LineRow>;
   /** The line's latest actions, newest first. */
   recentActions(lineId: string, limit: number): Promise<ActionRow[]>;
-  /** Locks the borrower for the rest of the caller's transaction, so the cap's exposure reads queue up. */
-  lockBorrowerInTx(tx: Tx, borrowerId: string): Promise<void>;
-  /** Sum of limits over the borrower's open lines (but `excludeLineId`), read in the caller's transaction. */
-  openExposureInTx(tx: Tx, borrowerId: string, excludeLineId?: string): Promise<number>;
+  /**
+   * Locks the borrower for the rest of the caller's transaction, then reads the sum of limits over their open lines
+   * (but `excludeLineId`) and when their newest line was created: every grant or raise reads the cap's exposure
+   * here, so such writes for one borrower queue up in any number of processes.
+   */
+  lockBorrowerExposureInTx(
+    tx: Tx,
+    borrowerId: string,
+    excludeLineId?: string,
+  ): Promise<{ exposureMinor: number; newestLineCreatedAt: number | null }>;
   /** Sum of limits over the borrower's open lines, outside any transaction. */
   openExposure(borrowerId: string): Promise<number>;
   /** ACTIVE and DRAW_FROZEN lines (the blast-radius guard's base). */

@@ -4,7 +4,7 @@ import { appendToLedger } from '../compliance/index.js';
 import type { CoreDeps, UnitTx } from './deps.js';
 import type { ApplicationSettlement } from './ports.js';
 import { CORE_EVENTS_TOPIC, coreEvent } from './events.js';
-import { checkReasons } from './lines.js';
+import { checkReasons, lineCreationInstant } from './lines.js';
 import { parseReasons } from './repo.js';
 
 /**
@@ -76,9 +76,9 @@ export async function approveReviewInTx(
   input: ReviewApproval,
 ): Promise<ReviewedApplication> {
   const app = await lockReviewApplication(deps, tx, applicationId);
-  const room = deps.config.borrowerCapMinor - (await deps.coreStore.openExposureInTx(tx, app.borrower_id));
-  checkGrantRules(deps, room, input);
-  const now = deps.clock.now();
+  const locked = await deps.coreStore.lockBorrowerExposureInTx(tx, app.borrower_id);
+  checkGrantRules(deps, deps.config.borrowerCapMinor - locked.exposureMinor, input);
+  const now = lineCreationInstant(deps.clock.now(), locked.newestLineCreatedAt);
   const lineId = deps.ids.next();
   const actionId = deps.ids.next();
   const reasons = ['R_MANUAL_REVIEW'];

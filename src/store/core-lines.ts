@@ -45,21 +45,50 @@ export async function findLine(db: Q, kind: StoreKind, id: string, lock = false)
  * Locks the borrower's row until the transaction ends (PostgreSQL; SQLite is serial already): applications for one
  * borrower then read their exposure one after another, so the per-borrower cap holds across processes (issue 13).
  */
-export async function lockBorrower(db: Q, kind: StoreKind, borrowerId: string): Promise<void> {
+async function lockBorrower(db: Q, kind: StoreKind, borrowerId: string): Promise<void> {
   if (kind !== 'postgres') return;
   await db.selectFrom('borrowers').select('id').where('id', '=', borrowerId).forUpdate().execute();
 }
 
-/** Sum of limits over the borrower's open lines (the per-borrower cap counts them all). */
-export async function openExposureMinor(db: Q, borrowerId: string, excludeLineId?: string): Promise<number> {
-  let query = db
+/**
+ * Locks the borrower for the rest of the caller's transaction (SQLite's single writer is the lock there), then reads
+ * their exposure (below). Everything that grants or raises a limit reads exposure through here, so two such writes
+ * for one borrower, in any processes, queue up instead of both fitting the same room.
+ */
+export async function lockBorrowerExposure(
+  db: Q,
+  kind: StoreKind,
+  borrowerId: string,
+  excludeLineId?: string,
+): Promise<BorrowerExposure> {
+  await lockBorrower(db, kind, borrowerId);
+  return borrowerExposure(db, borrowerId, excludeLineId);
+}
+
+export interface BorrowerExposure {
+  /** Sum of limits over the borrower's open lines (the per-borrower cap counts them all) but the one excluded. */
+  readonly exposureMinor: number;
+  /** When the borrower's newest line of any status was created. */
+  readonly newestLineCreatedAt: number | null;
+}
+
+export async function borrowerExposure(
+  db: Q,
+  borrowerId: string,
+  excludeLineId?: string,
+): Promise<BorrowerExposure> {
+  const counted = excludeLineId === undefined ? sql`` : sql` and id <> ${excludeLineId}`;
+  const open = sql<number>`coalesce(sum(case when status in (${sql.join(OPEN_STATUSES)})${counted} then limit_minor end), 0)`;
+  const row = await db
     .selectFrom('credit_lines')
-    .select((eb) => eb.fn.sum<number>('limit_minor').as('total'))
+    .select([open.as('exposure'), (eb) => eb.fn.max('created_at').as('newest')])
     .where('borrower_id', '=', borrowerId)
-    .where('status', 'in', OPEN_STATUSES);
-  if (excludeLineId) query = query.where('id', '!=', excludeLineId);
-  const row = await query.executeTakeFirst();
-  return Number(row?.total ?? 0);
+    .executeTakeFirst();
+  const newest = row?.newest;
+  return {
+    exposureMinor: Number(row?.exposure ?? 0),
+    newestLineCreatedAt: newest === null || newest === undefined ? null : Number(newest),
+  };
 }
 
 export async function countActiveLines(db: Q): Promise<number> {

@@ -32,8 +32,8 @@ import {
   findLine,
   insertLine,
   insertLineAction,
-  lockBorrower,
-  openExposureMinor,
+  lockBorrowerExposure,
+  borrowerExposure,
   recentActions,
   setLineState,
 } from './core-lines.js';
@@ -96,9 +96,9 @@ export function createCoreStore(store: Store): CoreStore<DbTx> {
     lineInTx: (tx, id, lock) => findLine(tx, store.kind, id, lock),
     line: (id) => findLine(store.db, store.kind, id),
     recentActions: (lineId, limit) => recentActions(store.db, lineId, limit),
-    lockBorrowerInTx: (tx, borrowerId) => lockBorrower(tx, store.kind, borrowerId),
-    openExposureInTx: (tx, borrowerId, excludeLineId) => openExposureMinor(tx, borrowerId, excludeLineId),
-    openExposure: (borrowerId) => openExposureMinor(store.db, borrowerId),
+    lockBorrowerExposureInTx: (tx, borrowerId, excludeLineId) =>
+      lockBorrowerExposure(tx, store.kind, borrowerId, excludeLineId),
+    openExposure: async (borrowerId) => (await borrowerExposure(store.db, borrowerId)).exposureMinor,
     countActiveLinesInTx: (tx) => countActiveLines(tx),
     countAutomatedRestrictionsInTx: (tx, since, actionClass) =>
       countAutomatedRestrictions(tx, since, actionClass),

@@ -3,6 +3,7 @@ import { ManualClock } from '../../src/domain/clock.js';
 import { createIsolatedPostgresSchema, type Store } from '../../src/store/db.js';
 import { STORE_FACTORIES } from '../helpers/stores.js';
 import { STRONG_APPLICANT, adminHeaders, startTestApp } from '../helpers/app.js';
+import { createCoreServices, listBorrowerLines } from '../../src/core/index.js';
 import { makeCore, openLine, residentId, T0, type Harness } from './harness.js';
 
 /**
@@ -54,6 +55,76 @@ for (const factory of STORE_FACTORIES) {
       const total = lines.reduce((sum, l) => sum + Number(l.limit_minor), 0);
       expect(total).toBeLessThanOrEqual(CAP);
       expect(total).toBe(CAP);
+    });
+
+    const openLimits = async (borrowerId: string) => {
+      const lines = await store.db
+        .selectFrom('credit_lines')
+        .select('limit_minor')
+        .where('borrower_id', '=', borrowerId)
+        .where('status', 'in', ['ACTIVE', 'DRAW_FROZEN', 'SUSPENDED', 'PENDING'])
+        .execute();
+      return lines.reduce((sum, l) => sum + Number(l.limit_minor), 0);
+    };
+
+    it('simultaneous limit increases on two lines of one borrower never take the borrower over the cap', async () => {
+      const applicant = { name: '吴十', nationalId: residentId('19880808', 61), phone: '13600000004' };
+      const lines = [await openLine(h, 8_000_000, applicant), await openLine(h, 8_000_000, applicant)];
+      const { borrower_id: borrowerId } = await store.db
+        .selectFrom('credit_lines')
+        .select('borrower_id')
+        .where('id', '=', lines[0] as string)
+        .executeTakeFirstOrThrow();
+      // 4M of room under the 20M cap; each line asks for 4M more, which either alone may have.
+      const raised = await Promise.allSettled(
+        lines.map((lineId) =>
+          h.core.applyLineAction(lineId, {
+            type: 'LIMIT_INCREASE',
+            limitMinor: 12_000_000,
+            reasons: ['R_GOOD_REPAYMENT'],
+            automated: false,
+            actor: 'test',
+          }),
+        ),
+      );
+      expect(raised.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      expect(await openLimits(borrowerId)).toBe(CAP);
+    });
+
+    it("lists a borrower's lines in the order they commit: a page's cursor never passes a line that commits later", async () => {
+      const applicant = { name: '郑十一', nationalId: residentId('19890909', 71), phone: '13600000005' };
+      h.engine.script.application = () => ({ outcome: 'APPROVE', limitMinor: 1_000_000, annualRate: 0.18 });
+      const apply = (core = h.core) =>
+        core.submitApplication({ applicant, attributes: { monthlyIncomeMinor: 1_000_000 } });
+      const { borrowerId } = await apply();
+      // The next application stalls after it is decided and before its transaction (a GC pause, a busy CPU).
+      let stall: () => void = () => undefined;
+      let stalled: () => void = () => undefined;
+      const isStalled = new Promise<void>((resolve) => (stalled = resolve));
+      const resume = new Promise<void>((resolve) => (stall = resolve));
+      const stalling = createCoreServices({
+        ...h.deps,
+        coreStore: {
+          ...h.deps.coreStore,
+          openExposure: async (id) => {
+            stalled();
+            await resume;
+            return h.deps.coreStore.openExposure(id);
+          },
+        },
+      });
+      const late = apply(stalling);
+      await isStalled;
+      h.clock.advance(5);
+      const meanwhile = await apply();
+      // A client reads the lines up to the newest it knows, and later everything after it.
+      const seen = await listBorrowerLines(h.deps.coreStore, borrowerId, {});
+      expect(seen.items.at(-1)?.id).toBe(meanwhile.line?.id);
+      const upTo = Date.parse(seen.items.at(-1)?.createdAt ?? '') + 1;
+      stall();
+      const lateLine = (await late).line?.id;
+      const after = await listBorrowerLines(h.deps.coreStore, borrowerId, { from: upTo });
+      expect(after.items.map((l) => l.id)).toEqual([lateLine]);
     });
 
     it(`${DRAWS} simultaneous draws on one line with a one-per-${COOLING_OFF_MINUTES}-minutes rule: exactly one approval`, async () => {
