@@ -23,7 +23,7 @@ export interface RateLimitOptions {
   readonly authFailuresMax: number;
   /** Shares the counts between instances. */
   readonly redisUrl?: string;
-  /** Prefix of the Redis keys (tests isolate themselves with it). */
+  /** Prefix of the Redis keys: the deployment's namespace (LINEGUARD_NAMESPACE) and `:rate:`. */
   readonly nameSpace?: string;
 }
 

@@ -526,7 +526,12 @@ export async function createHttpServer(app: AppServices, logger = false): Promis
     routes: app.routes,
     logger,
     beforeRoutes: registerDashboard,
-    rateLimit: { ...app.config.rateLimit, redisUrl: app.config.redisUrl },
+    // Counts on a shared Redis are the deployment's own, as its stream and feature keys are.
+    rateLimit: {
+      ...app.config.rateLimit,
+      redisUrl: app.config.redisUrl,
+      nameSpace: `${app.config.namespace}:rate:`,
+    },
     trustProxy: app.config.trustProxy,
     metricsAccess:
       app.config.metricsPort !== undefined

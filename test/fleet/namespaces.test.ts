@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIsolatedPostgresSchema } from '../../src/store/db.js';
 import { NatsBus } from '../../src/bus/index.js';
@@ -94,6 +95,20 @@ describe.skipIf(!ALL_SERVICES)('deployment namespaces on shared NATS and Redis',
     });
     expect(await eventsOf(a)).not.toContain(`ns-core-1-${tag}`);
     expect(await eventsOf(b)).not.toContain(`ns-core-0-${tag}`);
+  });
+
+  it("counts each deployment's requests under its own Redis keys", async () => {
+    const redis = new Redis(REDIS_URL ?? '');
+    try {
+      for (const [i, d] of deployments.entries()) {
+        const res = await d.server.inject({ method: 'GET', url: '/v1/strategies', headers: adminHeaders() });
+        expect(res.statusCode).toBe(200);
+        // Two deployments on one Redis must not share a client's allowance (nor one's limits count the other's).
+        expect(await redis.keys(`${namespaces[i]}:rate:*`), namespaces[i]).not.toEqual([]);
+      }
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it("keeps each deployment's features apart in one Redis", async () => {
