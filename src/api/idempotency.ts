@@ -397,7 +397,7 @@ function committedWithoutResponse(key: string): LgError {
 function mismatch(key: string): LgError {
   return new LgError(
     'LG_IDEMPOTENCY_MISMATCH',
-    'this Idempotency-Key was used with a different request body',
+    'this Idempotency-Key was used for a different request (method, path or body)',
     { idempotencyKey: key },
   );
 }

@@ -123,6 +123,17 @@ describe('API platform: auth, idempotency, errors', () => {
     const mismatch = await post({ amount: 6 }, 'key-1');
     expect(mismatch.statusCode).toBe(422);
     expect(mismatch.json().error.code).toBe('LG_IDEMPOTENCY_MISMATCH');
+    // The same body at another address is another request too, and the answer must not blame the body.
+    const elsewhere = await app.inject({
+      method: 'POST',
+      url: '/v1/things?again=1',
+      headers: { authorization: `Bearer ${serviceKey}`, 'idempotency-key': 'key-1' },
+      payload: { amount: 5 },
+    });
+    expect(elsewhere.json().error).toMatchObject({
+      code: 'LG_IDEMPOTENCY_MISMATCH',
+      message: expect.stringMatching(/method, path or body/),
+    });
   });
 
   it('stores the responses of requests finishing together, and replays them from the store', async () => {
