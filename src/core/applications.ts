@@ -2,7 +2,7 @@ import type { UnitGuard } from '../domain/index.js';
 import type { Decision, Outcome } from '../domain/index.js';
 import { activeProduct, bindLineToProduct, fitGrantToProduct } from './products.js';
 import { assertAllInCost, channelFor, recordChannel, type ChannelInput } from './partners.js';
-import { LgError } from '../domain/index.js';
+import { LgError, instantAfter } from '../domain/index.js';
 import { applyLineAction as transition, newPendingLine } from '../domain/index.js';
 import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
 import { borrowerReasons, type BorrowerReason } from '../domain/index.js';
@@ -23,7 +23,6 @@ import type { DecisionContext } from '../domain/index.js';
 import type { CoreDeps, ListProbe, UnitTx } from './deps.js';
 import { CORE_EVENTS_TOPIC, coreEvent } from './events.js';
 import { applicationBureauFacts, gateOnBureau } from './bureau-gate.js';
-import { lineCreationInstant } from './lines.js';
 
 export const APPLICATION_STRATEGY = 'application';
 
@@ -326,7 +325,8 @@ async function grantWithinRoom(
   // committed before this read or waits for this dbTx to end.
   const locked = await deps.coreStore.lockBorrowerExposureInTx(tx, borrowerId);
   const room = deps.config.borrowerCapMinor - locked.exposureMinor;
-  const createdAt = lineCreationInstant(deps.clock.now(), locked.newestLineCreatedAt);
+  // Under the lock and after the borrower's newest line: their lines are created in the order they commit.
+  const createdAt = instantAfter(deps.clock.now(), locked.newestLineCreatedAt);
   const clipped = fitGrantToProduct(
     gateOnBureau(clipGrant(decision, room, deps.config.aprCapPercent), plan.bureau),
     plan.product,

@@ -64,15 +64,6 @@ function defaultAppealable(reasons: readonly string[]): boolean {
   return reasons.some((code) => getReason(code).appealable);
 }
 
-/**
- * When a borrower's new line is created: now, read under the borrower's lock, and after their newest line. Their lines
- * are then created in the order they commit, even when the clock stands still or steps back, so a listing's cursor
- * or `from` never passes a line that commits later (a line stamped before the lock could commit behind a newer one).
- */
-export function lineCreationInstant(now: number, newestLineCreatedAt: number | null): number {
-  return newestLineCreatedAt === null ? now : Math.max(now, newestLineCreatedAt + 1);
-}
-
 /** The per-borrower cap (a hard rule) bounds raises: the new limit stops at cap − other open lines' limits. */
 async function capLimit(
   deps: CoreDeps,

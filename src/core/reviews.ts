@@ -1,10 +1,10 @@
-import { LgError } from '../domain/index.js';
+import { LgError, instantAfter } from '../domain/index.js';
 import { applyLineAction as transition, newPendingLine } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
 import type { CoreDeps, UnitTx } from './deps.js';
 import type { ApplicationSettlement } from './ports.js';
 import { CORE_EVENTS_TOPIC, coreEvent } from './events.js';
-import { checkReasons, lineCreationInstant } from './lines.js';
+import { checkReasons } from './lines.js';
 import { parseReasons } from './repo.js';
 
 /**
@@ -78,7 +78,7 @@ export async function approveReviewInTx(
   const app = await lockReviewApplication(deps, tx, applicationId);
   const locked = await deps.coreStore.lockBorrowerExposureInTx(tx, app.borrower_id);
   checkGrantRules(deps, deps.config.borrowerCapMinor - locked.exposureMinor, input);
-  const now = lineCreationInstant(deps.clock.now(), locked.newestLineCreatedAt);
+  const now = instantAfter(deps.clock.now(), locked.newestLineCreatedAt);
   const lineId = deps.ids.next();
   const actionId = deps.ids.next();
   const reasons = ['R_MANUAL_REVIEW'];

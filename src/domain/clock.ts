@@ -147,6 +147,17 @@ export function parseIsoDay(text: string): number | undefined {
   return date === undefined ? undefined : dayFromCivil(date.year, date.month, date.day);
 }
 
+/**
+ * The instant of a row that must sort after the newest row of its scope (a borrower's lines, a line's draws), taken
+ * under the scope's lock: now, or 1 ms after that newest row when the clock stands still or reads behind it (another
+ * process's clock a few ms behind this one's). Rows of one scope are then created in the order they commit, so a
+ * listing's cursor or `from` never passes a row that commits later, and no decision sees its scope's last row in the
+ * future.
+ */
+export function instantAfter(now: number, newest: number | null | undefined): number {
+  return newest === null || newest === undefined ? now : Math.max(now, newest + 1);
+}
+
 /** Parses YYYY-MM-DD strictly (UTC midnight) or returns undefined. */
 export function parseIsoDate(text: string): number | undefined {
   const dayNumber = parseIsoDay(text);

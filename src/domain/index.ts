@@ -36,6 +36,7 @@ export {
   parseIsoDate,
   parseIsoDay,
   parseIsoInstant,
+  instantAfter,
   systemClock,
 } from './clock.js';
 export type { Clock } from './clock.js';

@@ -1,6 +1,6 @@
 import { CompiledQuery, PostgresAdapter, sql, type Insertable, type Kysely } from 'kysely';
 import { appendToLedger, appendToLedgerSync, type LedgerAppend } from '../compliance/index.js';
-import { canonicalJson } from '../domain/index.js';
+import { canonicalJson, instantAfter } from '../domain/index.js';
 import type {
   BookedLoan,
   CoreWrites,
@@ -185,10 +185,11 @@ function runDrawSync<P extends Planned>(db: SyncSql, kysely: Kysely<Database>, u
   const read = lineForDraw(kysely, 'sqlite', unit.lineId, asked);
   const row = db.get<LineReadRow>(shapedText(kysely, read.shape, read.build, read.params), read.params);
   if (!row) throw unit.notFound();
-  const { line, ...reads } = lineDrawReadsOf(row, asked);
+  const { line, lastDrawAt, ...reads } = lineDrawReadsOf(row, asked);
   if (unit.bookShare) unit.bookShare.check(bookShareSync(db, unit.bookShare.partnerId));
-  // The single writer runs units one after another; the time is taken when this one runs, not when it was queued.
-  const now = unit.now();
+  // The single writer runs units one after another; the time is taken when this one runs, not when it was queued,
+  // and after the line's newest draw (instantAfter).
+  const now = instantAfter(unit.now(), lastDrawAt);
   const recent = unit.velocity
     ? db.all<{ created_at: number }>(VELOCITY_SQL, [
         unit.lineId,
@@ -227,6 +228,8 @@ async function findLineForUpdate(tx: DbTx, store: Store, lineId: string): Promis
 
 interface LineDrawReads {
   readonly line: LineRow;
+  /** When the line's newest draw was created (any outcome): a draw's time is taken after it. */
+  readonly lastDrawAt: number | null;
   readonly openAlerts?: number;
   readonly listedOn?: ReturnType<typeof listsOfBits>;
 }
@@ -261,6 +264,13 @@ function lineForDraw(db: Kysely<Database>, kind: Store['kind'], lineId: string, 
     const query = db
       .selectFrom('credit_lines')
       .selectAll('credit_lines')
+      .select((eb) =>
+        eb
+          .selectFrom('draws')
+          .select((d) => d.fn.max('draws.created_at').as('t'))
+          .whereRef('draws.line_id', '=', 'credit_lines.id')
+          .as('last_draw_at'),
+      )
       .$if(withOpenAlerts, (q) =>
         q.select((eb) =>
           eb
@@ -289,12 +299,17 @@ function lineForDraw(db: Kysely<Database>, kind: Store['kind'], lineId: string, 
 }
 
 /** The line's row as readLineForDraw's statement returns it: the line's columns and what else it was asked. */
-type LineReadRow = LineRow & { open_alerts?: number | string | null; listed_on?: number | string | null };
+type LineReadRow = LineRow & {
+  last_draw_at?: number | string | null;
+  open_alerts?: number | string | null;
+  listed_on?: number | string | null;
+};
 
 function lineDrawReadsOf(row: LineReadRow, asked: LineReadsAsked): LineDrawReads {
-  const { open_alerts: openAlerts, listed_on: listedOn, ...line } = row;
+  const { last_draw_at: lastDrawAt, open_alerts: openAlerts, listed_on: listedOn, ...line } = row;
   return {
     line,
+    lastDrawAt: lastDrawAt === null || lastDrawAt === undefined ? null : Number(lastDrawAt),
     ...(asked.withOpenAlerts ? { openAlerts: Number(openAlerts ?? 0) } : {}),
     ...(asked.lists ? { listedOn: listsOfBits(listedOn) } : {}),
   };
@@ -569,10 +584,11 @@ async function runDrawAsync<P extends Planned>(tx: DbTx, store: Store, unit: Dra
     lists: listLookupOf(unit),
   });
   if (!read) throw unit.notFound();
-  const { line, openAlerts, listedOn } = read;
+  const { line, lastDrawAt, openAlerts, listedOn } = read;
   if (unit.bookShare) unit.bookShare.check(await bookShareInTx(tx, store.kind, unit.bookShare.partnerId));
-  // Taken after the lock: the facts the decision reads are those every earlier draw on the line left behind.
-  const now = unit.now();
+  // Taken after the lock: the facts the decision reads are those every earlier draw on the line left behind; and
+  // after the newest of those draws, whatever this process's clock says (instantAfter).
+  const now = instantAfter(unit.now(), lastDrawAt);
   const recent = unit.velocity
     ? await recentDrawTimes(tx, unit.lineId, now - unit.velocity.windowMs, unit.velocity.countMax)
     : [];

@@ -3,7 +3,7 @@ import { ManualClock } from '../../src/domain/clock.js';
 import { createIsolatedPostgresSchema, type Store } from '../../src/store/db.js';
 import { STORE_FACTORIES } from '../helpers/stores.js';
 import { STRONG_APPLICANT, adminHeaders, startTestApp } from '../helpers/app.js';
-import { createCoreServices, listBorrowerLines } from '../../src/core/index.js';
+import { createCoreServices, listBorrowerLines, listLineDraws, listLineLoans } from '../../src/core/index.js';
 import { makeCore, openLine, residentId, T0, type Harness } from './harness.js';
 
 /**
@@ -125,6 +125,37 @@ for (const factory of STORE_FACTORIES) {
       const lateLine = (await late).line?.id;
       const after = await listBorrowerLines(h.deps.coreStore, borrowerId, { from: upTo });
       expect(after.items.map((l) => l.id)).toEqual([lateLine]);
+    });
+
+    it("lists a line's draws and loans in the order they commit, whatever the processes' clocks say", async () => {
+      const lineId = await openLine(h, 10_000_000, {
+        name: '王十二',
+        nationalId: residentId('19900101', 81),
+        phone: '13600000006',
+      });
+      // A second process on the same database whose clock runs 5 ms behind the first one's.
+      const behind = makeCore(store, {
+        seed: 22,
+        borrowerCapMinor: CAP,
+        clock: new ManualClock(h.clock.now() - 5),
+      });
+      h.engine.script.draw = () => ({ outcome: 'APPROVE' });
+      behind.engine.script.draw = () => ({ outcome: 'APPROVE' });
+      const draw = {
+        amountMinor: 10_000,
+        currency: 'CNY',
+        termMonths: 3,
+        method: 'EQUAL_INSTALLMENT' as const,
+      };
+      await h.core.requestDraw(lineId, draw);
+      const seen = await listLineDraws(h.deps.coreStore, lineId, {});
+      const upTo = Date.parse(seen.items.at(-1)?.createdAt ?? '') + 1;
+      const later = await behind.core.requestDraw(lineId, draw);
+      expect(later.status).toBe('APPROVED');
+      const after = await listLineDraws(h.deps.coreStore, lineId, { from: upTo });
+      expect(after.items.map((d) => d.id)).toEqual([later.drawId]);
+      const loans = await listLineLoans(h.deps.coreStore, lineId, { from: upTo });
+      expect(loans.items.map((l) => l.id)).toEqual([later.loan?.id]);
     });
 
     it(`${DRAWS} simultaneous draws on one line with a one-per-${COOLING_OFF_MINUTES}-minutes rule: exactly one approval`, async () => {
