@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { formatCsv, readCsvTable } from './csv.js';
-import { prepareDataset } from './dataset.js';
+import { prepareDataset, stratifiedSplit, subsetDataset } from './dataset.js';
 import { gbdtMargins, trainGbdt, type GbdtParams } from './gbdt.js';
 
 /** Rows of (a, b, noise) with the given bad count per (a, b) cell out of 100. */
@@ -58,5 +59,32 @@ describe('GBDT histograms', () => {
     for (const r of roots.filter((n) => n.feature === 0)) expect(r.threshold).toBe(0);
     // A tree that drew b sees b's (flat) histogram and stays a leaf.
     expect(roots.filter((r) => r.feature === 1)).toEqual([]);
+  });
+});
+
+describe('GBDT early stopping', () => {
+  /** The German training part (70%), with or without a unique-per-row reference column. */
+  function germanTrainingPart(withReference: boolean): ReturnType<typeof prepareDataset>['dataset'] {
+    const table = readCsvTable(readFileSync('data/german_credit.csv', 'utf8'));
+    const withRef = withReference
+      ? readCsvTable(
+          formatCsv(
+            [...table.header, 'CustomerRef'],
+            table.rows.map((r, i) => [...r, `R${String(i).padStart(5, '0')}`]),
+          ),
+        )
+      : table;
+    const { dataset } = prepareDataset(withRef, { target: 'class', bad: 'bad' });
+    return subsetDataset(dataset, stratifiedSplit(dataset.target, 0.3, 42).train);
+  }
+
+  it('watches a validation part whose labels the categorical encoders never saw', () => {
+    // A unique reference carries no information about an unseen row. Encoders fitted on the validation rows too
+    // rank each validation row's own reference by its own label, and the validation log loss collapses to ~0.02.
+    const plain = trainGbdt(germanTrainingPart(false), {}, 42);
+    const withRef = trainGbdt(germanTrainingPart(true), {}, 42);
+    const best = (t: { validationLogLoss: number[] }): number =>
+      t.validationLogLoss.reduce((a, b) => Math.min(a, b), Infinity);
+    expect(best(withRef)).toBeGreaterThan(0.9 * best(plain));
   });
 });

@@ -481,22 +481,34 @@ export function fitGbdtEncoders(data: Dataset, maxBins: number): GbdtEncoder[] {
 }
 
 /**
- * One fit with early stopping on a given validation part (a tuning fold): the model at its best round and the
- * validation margins there.
+ * One fit with early stopping on a given validation part (a tuning fold, or trainGbdt's validation share): the
+ * encoders are fitted on the fit part only, so early stopping never watches rows whose labels ordered the
+ * categorical levels. Returns the model at its best round, the validation margins there and the loss curve.
  */
 export function fitGbdtWithValidation(
   fitPart: Dataset,
   valPart: Dataset,
   params: GbdtParams,
   seed: number,
-): { part: GbdtPart; bestRounds: number; valMargin: Float64Array } {
+  onRound?: (round: number) => void,
+): { part: GbdtPart; bestRounds: number; valMargin: Float64Array; validationLogLoss: number[] } {
   const p = resolveGbdtParams(params);
   const encoders = fitGbdtEncoders(fitPart, p.maxBins);
-  const out = boost(fitPart, encoders, p, seed, p.rounds, {
-    data: valPart,
-    binned: encodeDataset(valPart, encoders),
-  });
-  return { part: out.part, bestRounds: Math.max(1, out.best), valMargin: out.bestValMargin };
+  const out = boost(
+    fitPart,
+    encoders,
+    p,
+    seed,
+    p.rounds,
+    { data: valPart, binned: encodeDataset(valPart, encoders) },
+    onRound,
+  );
+  return {
+    part: out.part,
+    bestRounds: Math.max(1, out.best),
+    valMargin: out.bestValMargin,
+    validationLogLoss: out.valLoss,
+  };
 }
 
 export function trainGbdt(
@@ -506,30 +518,28 @@ export function trainGbdt(
   onProgress?: (fraction: number) => void,
 ): GbdtTraining {
   const p = resolveGbdtParams(params);
-  const encoders = fitGbdtEncoders(data, p.maxBins);
   if (p.validationShare <= 0) {
+    const encoders = fitGbdtEncoders(data, p.maxBins);
     const out = boost(data, encoders, p, seed, p.rounds, undefined, (r) => onProgress?.(r / p.rounds));
     return { part: out.part, bestRounds: out.best, validationLogLoss: [] };
   }
-  // Early stopping uses a stratified validation fold carved out of the training rows only.
+  // Early stopping uses a stratified validation part carved out of the training rows before anything is fitted.
   const split = stratifiedSplit(data.target, p.validationShare, seed + 1);
-  const fitPart = subsetDataset(data, split.train);
-  const valPart = subsetDataset(data, split.test);
-  const stage1 = boost(
-    fitPart,
-    encoders,
-    p,
+  const stage1 = fitGbdtWithValidation(
+    subsetDataset(data, split.train),
+    subsetDataset(data, split.test),
+    params,
     seed,
-    p.rounds,
-    { data: valPart, binned: encodeDataset(valPart, encoders) },
     (r) => onProgress?.((p.refit ? 0.5 : 1) * (r / p.rounds)),
   );
-  const bestRounds = Math.max(1, stage1.best);
-  if (!p.refit) return { part: stage1.part, bestRounds, validationLogLoss: stage1.valLoss };
+  const { bestRounds, validationLogLoss } = stage1;
+  if (!p.refit) return { part: stage1.part, bestRounds, validationLogLoss };
+  // The refit is a fresh model on all training rows, encoders included, for the rounds the validation part chose.
+  const encoders = fitGbdtEncoders(data, p.maxBins);
   const stage2 = boost(data, encoders, p, seed, bestRounds, undefined, (r) =>
     onProgress?.(0.5 + 0.5 * (r / bestRounds)),
   );
-  return { part: stage2.part, bestRounds, validationLogLoss: stage1.valLoss };
+  return { part: stage2.part, bestRounds, validationLogLoss };
 }
 
 /** Margin (log-odds of bad) of each row of a data set (columns in training order). */
