@@ -5,6 +5,7 @@ import {
   chooseCalibration,
   defaultCalibration,
   fitIsotonic,
+  fitPlatt,
   isotonicMinBlockRows,
   reliabilityTable,
   type Calibration,
@@ -107,5 +108,28 @@ describe('choosing a calibration', () => {
     const raw = held.margin.map((m) => 1 / (1 + Math.exp(-m)));
     const rawGaps = reliabilityTable(raw, held.target).map((r) => Math.abs(r.gap));
     expect(Math.max(...rawGaps)).toBeGreaterThan(0.1);
+  });
+});
+
+describe('Platt calibration', () => {
+  it('never lets the PD fall as the margin rises: a reversed relation gives the flat base-rate map', () => {
+    // Outcomes that fall as the margin rises: the unconstrained fit has a clearly negative slope.
+    const { margin, target } = sample(2000, 5, (m) => 1 / (1 + Math.exp(m)));
+    const c = fitPlatt(margin, target);
+    if (c.method !== 'platt') throw new Error('expected a Platt calibration');
+    expect(c.a).toBe(0);
+    const rate = target.reduce((a, b) => a + b, 0) / target.length;
+    expect(calibratedPd(c, -3)).toBeCloseTo(rate, 12);
+    expect(calibratedPd(c, 3)).toBeCloseTo(rate, 12);
+  });
+
+  it('keeps the unconstrained fit when its slope is positive', () => {
+    const { margin, target } = sample(4000, 6, (m) => 1 / (1 + Math.exp(-(2 * m - 1))));
+    const c = fitPlatt(margin, target);
+    if (c.method !== 'platt') throw new Error('expected a Platt calibration');
+    expect(c.a).toBeGreaterThan(1.6);
+    expect(c.a).toBeLessThan(2.4);
+    expect(c.b).toBeGreaterThan(-1.4);
+    expect(c.b).toBeLessThan(-0.6);
   });
 });

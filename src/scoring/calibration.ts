@@ -43,10 +43,25 @@ export function isotonicMinBlockRows(rows: number): number {
   return Math.max(10, Math.ceil(rows / 20));
 }
 
-/** Platt scaling pd = sigmoid(a · margin + b), by Newton's method on the log loss (a tiny ridge keeps it stable). */
+/** Log-odds of the bad rate, kept finite when every row (or none) is bad. */
+function baseRateLogit(target: ArrayLike<number>): number {
+  let bads = 0;
+  for (let i = 0; i < target.length; i++) bads += target[i]!;
+  const rate = Math.min(1 - 1e-6, Math.max(1e-6, bads / Math.max(1, target.length)));
+  return Math.log(rate / (1 - rate));
+}
+
+/**
+ * Platt scaling pd = sigmoid(a · margin + b) with a ≥ 0, so the PD never falls as the margin (risk) rises. Newton's
+ * method on the log loss (a tiny ridge keeps it stable), started from the flat base-rate map (a = 0) as IRLS starts
+ * from zero coefficients: started at a = 1, a reversed relation sent the steps off to a ≈ −1e9. The log loss is
+ * convex in (a, b), so when the unconstrained minimum has a < 0 the constrained one lies on a = 0, where the best b
+ * is the base rate's log-odds.
+ */
 export function fitPlatt(margin: ArrayLike<number>, target: ArrayLike<number>): Calibration {
-  let a = 1;
-  let b = 0;
+  const flat = baseRateLogit(target);
+  let a = 0;
+  let b = flat;
   for (let iter = 0; iter < 50; iter++) {
     let ga = 0;
     let gb = 0;
@@ -72,6 +87,7 @@ export function fitPlatt(margin: ArrayLike<number>, target: ArrayLike<number>): 
     b -= db;
     if (Math.abs(da) + Math.abs(db) < 1e-10) break;
   }
+  if (!(a >= 0) || !Number.isFinite(a) || !Number.isFinite(b)) return { method: 'platt', a: 0, b: flat };
   return { method: 'platt', a, b };
 }
 

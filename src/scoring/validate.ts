@@ -115,7 +115,8 @@ function checkDirectionalCodes(v: unknown, path: string): void {
 function checkCalibration(v: unknown): void {
   const c = obj(v, 'calibration');
   if (c.method === 'platt') {
-    num(c.a, 'calibration.a');
+    // A negative slope makes the PD fall as the risk rises; isotonic maps are held to non-decreasing likewise.
+    if (num(c.a, 'calibration.a') < 0) fail('calibration.a', 'must be >= 0');
     num(c.b, 'calibration.b');
     return;
   }
