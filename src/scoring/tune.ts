@@ -13,6 +13,7 @@
  *
  * Scorecard: a full grid over binning granularity (minimum bin share) and the L2 strength of the regression.
  */
+import { LgError } from '../domain/index.js';
 import { stratifiedFolds, type Dataset } from './dataset.js';
 import { foldParts, startFoldFitter, tuneJobs, type FoldFit, type FoldFitter } from './fold-fits.js';
 import { DEFAULT_GBDT, type GbdtParams } from './gbdt.js';
@@ -75,6 +76,23 @@ function describe(params: object): Record<string, number | string> {
  */
 const better = <P>(a: Evaluated<P>, b: Evaluated<P> | undefined): boolean =>
   b === undefined || a.exactMeanAuc > b.exactMeanAuc + 1e-12;
+
+/**
+ * Refuses k folds that cannot each hold a bad and a good row (stratifiedFolds deals each class round-robin, so that
+ * needs k of each): such a fold's AUC is NaN, every comparison with NaN is false, and the first candidate would be
+ * "chosen" on nothing.
+ */
+export function requireFoldsHoldBothClasses(target: Uint8Array, folds: number): void {
+  let bads = 0;
+  for (const t of target) bads += t;
+  const goods = target.length - bads;
+  if (bads < folds || goods < folds)
+    throw new LgError(
+      'LG_DATA_INVALID',
+      `tuning with ${folds} folds needs at least ${folds} bad and ${folds} good training rows; the training part has ${bads} bad and ${goods} good (use fewer folds or more data)`,
+      { folds, bads, goods },
+    );
+}
 
 /** The GBDT stages: structure, then sampling around the best, then a smaller learning rate. */
 export const GBDT_TUNE_STAGES = {
@@ -198,6 +216,7 @@ export async function tuneGbdt(
   options: TuneOptions,
 ): Promise<GbdtTuneResult> {
   const k = options.folds ?? DEFAULT_TUNE_FOLDS;
+  requireFoldsHoldBothClasses(data.target, k);
   const folds = stratifiedFolds(data.target, k, options.seed + 11);
   const fitter = await gbdtFitter(data, folds, options, largestGbdtBatch(k));
   try {
@@ -227,6 +246,7 @@ export function tuneScorecard(
   options: TuneOptions,
 ): TuneResult<ScorecardParams> {
   const k = options.folds ?? DEFAULT_TUNE_FOLDS;
+  requireFoldsHoldBothClasses(data.target, k);
   const parts = foldParts(data, stratifiedFolds(data.target, k, options.seed + 11));
   const total = k * SCORECARD_TUNE_GRID.length;
   let done = 0;

@@ -135,6 +135,33 @@ describe('model CLI bad input', () => {
     noOutput();
   });
 
+  it('--tune with more folds than the training part has bad (or good) rows', async () => {
+    // 4 bad and 8 good rows: after the 30% hold-out, 3 bad and 6 good rows for 5 folds (and 6 good for 7).
+    const lines = readFileSync('data/german_credit.csv', 'utf8').trim().split('\n');
+    const tiny = [
+      lines[0]!,
+      ...lines.filter((l) => l.startsWith('bad,')).slice(0, 4),
+      ...lines.filter((l) => l.startsWith('good,')).slice(0, 8),
+    ];
+    const data = write('tiny.csv', tiny.join('\n'));
+    for (const kind of ['scorecard', 'gbdt'] as const) {
+      const f = await failure(() =>
+        runModelTrain({ data, target: 'class', bad: 'bad', out, kind, tune: true, jobs: 1 }, clock),
+      );
+      expect(f.code).toBe(2);
+      expect(f.message).toMatch(/5 folds.*3 bad and 6 good/);
+      noOutput();
+    }
+    // Two folds over all 12 rows each hold 2 bad rows: tuning goes ahead and every fold has an AUC.
+    const fits = join(dir, 'tiny-2-folds.json');
+    await runModelTrain(
+      { data, target: 'class', bad: 'bad', out: fits, tune: true, folds: 2, holdout: 0 },
+      clock,
+    );
+    const tuning = JSON.parse(readFileSync(fits, 'utf8')).training.tuning;
+    for (const c of tuning.candidates) for (const auc of c.foldAuc) expect(Number.isFinite(auc)).toBe(true);
+  });
+
   it('a missing data file, a malformed model, a model column absent from the data', async () => {
     expect(
       (
