@@ -216,8 +216,8 @@ export function stratifiedSplit(
     });
     shuffled(idx, rng.next);
     const nTest = Math.round(idx.length * testShare);
-    test.push(...idx.slice(0, nTest));
-    train.push(...idx.slice(nTest));
+    // One push per row: push(...idx) overflows the stack past ~125,000 rows of a class.
+    idx.forEach((row, k) => (k < nTest ? test : train).push(row));
   }
   return { train: train.sort((a, b) => a - b), test: test.sort((a, b) => a - b) };
 }

@@ -109,9 +109,9 @@ function ksSvg(part: ScoredPart): string {
 }
 
 function distributionSvg(part: ScoredPart): string {
-  const scores = Array.from(part.score);
-  const lo = Math.min(...scores);
-  const hi = Math.max(...scores);
+  // Folds, not Math.min(...scores): a spread of every evaluation row overflows the stack past ~125,000 rows.
+  const lo = part.score.reduce((m, s) => Math.min(m, s), Infinity);
+  const hi = part.score.reduce((m, s) => Math.max(m, s), -Infinity);
   const nb = 20;
   const width = (hi - lo) / nb || 1;
   const hist = (cls: number): number[] => {
@@ -293,7 +293,7 @@ function stabilitySection(
         `<tr><td>${esc(p.period)}</td><td>${p.count}</td><td>${pct(p.badRate)}</td><td>${pct(p.meanPd)}</td><td>${f4(p.auc)}</td><td>${f4(p.psi)}</td><td>${p.verdict}</td></tr>`,
     )
     .join('');
-  const maxPsi = Math.max(0.3, ...periods.map((p) => p.psi));
+  const maxPsi = periods.reduce((m, p) => Math.max(m, p.psi), 0.3);
   const pts = periods.map((p, k): [number, number] => [
     // Inset 5% at both ends so the first and last period labels stay inside the chart.
     periods.length === 1 ? 0.5 : 0.05 + (0.9 * k) / (periods.length - 1),

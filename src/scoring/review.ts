@@ -45,7 +45,8 @@ export function fairnessByGroup(
   const rows = [...stats.entries()]
     .map(([group, s]) => ({ group, ...s, approvalRate: s.approved / s.count, badRate: s.bads / s.count }))
     .sort((a, b) => (a.group < b.group ? -1 : 1));
-  const best = Math.max(...rows.map((r) => r.approvalRate));
+  // Folds, not spreads: a group column can have a value per row, past what a call's argument list holds.
+  const best = rows.reduce((m, r) => Math.max(m, r.approvalRate), -Infinity);
   const out = rows.map((r) => {
     const air = best === 0 ? 1 : r.approvalRate / best;
     return { ...r, adverseImpactRatio: air, belowFourFifths: air < FOUR_FIFTHS };
@@ -54,7 +55,7 @@ export function fairnessByGroup(
     column,
     pdThreshold,
     groups: out,
-    minAdverseImpactRatio: Math.min(...out.map((g) => g.adverseImpactRatio)),
+    minAdverseImpactRatio: out.reduce((m, g) => Math.min(m, g.adverseImpactRatio), Infinity),
   };
 }
 
