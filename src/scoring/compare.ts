@@ -5,7 +5,10 @@
  * two-sided normal p-value of the difference.
  */
 import { brierScore } from './calibration.js';
+import type { CsvTable } from './csv.js';
+import { prepareDataset, type FeatureType } from './dataset.js';
 import { gini, ks, logLoss, rocAuc } from './metrics.js';
+import type { ModelFile } from './model-file.js';
 
 /** 1-based midranks (ties share the mean of their ranks). */
 function midranks(values: readonly number[]): Float64Array {
@@ -144,6 +147,30 @@ export interface ModelPredictions {
   readonly version: number;
   readonly kind: string;
   readonly pd: Float64Array;
+}
+
+/**
+ * The hold-out's target (1 = bad), read and checked as training reads its data (prepareDataset): an empty target
+ * cell, one class only or a third target value is refused, and so is a numeric model feature with more than 1% of
+ * non-numeric cells (fewer become missing, with a warning). A column two models type differently is checked as
+ * numeric.
+ */
+export function comparisonTarget(
+  table: CsvTable,
+  models: readonly ModelFile[],
+  target: string,
+  bad: string,
+): { target: Uint8Array; warnings: readonly string[] } {
+  const types = new Map<string, FeatureType>();
+  for (const model of models)
+    for (const f of model.features) if (types.get(f.name) !== 'numeric') types.set(f.name, f.type);
+  const { dataset, warnings } = prepareDataset(table, {
+    target,
+    bad,
+    types: Object.fromEntries(types),
+    ignore: table.header.filter((name) => name !== target && !types.has(name)),
+  });
+  return { target: dataset.target, warnings };
 }
 
 export function compareModels(

@@ -97,8 +97,13 @@ export function prepareDataset(table: CsvTable, options: PrepareOptions): Prepar
   };
 }
 
+/**
+ * The target as 1 = bad, 0 = good. Refused: an empty cell, one class only, and more than two distinct values (a
+ * "Bad" beside "bad", or an indeterminate outcome, would silently count as good).
+ */
 function readTarget(table: CsvTable, index: number, options: PrepareOptions): Uint8Array {
   const target = new Uint8Array(table.rows.length);
+  const values = new Set<string>();
   let bads = 0;
   table.rows.forEach((r, i) => {
     const cell = r[index] ?? '';
@@ -112,6 +117,7 @@ function readTarget(table: CsvTable, index: number, options: PrepareOptions): Ui
         },
       );
     }
+    values.add(cell);
     if (cell === options.bad) {
       target[i] = 1;
       bads++;
@@ -125,6 +131,14 @@ function readTarget(table: CsvTable, index: number, options: PrepareOptions): Ui
     throw new LgError('LG_DATA_INVALID', `target column "${options.target}" has one class only: ${only}`, {
       column: options.target,
     });
+  }
+  if (values.size > 2) {
+    const shown = [...values].slice(0, 5).map((v) => `"${v}"`);
+    throw new LgError(
+      'LG_DATA_INVALID',
+      `target column "${options.target}" has ${values.size} distinct values (${shown.join(', ')}${values.size > 5 ? ', …' : ''}); it needs two: the bad value "${options.bad}" and one good value`,
+      { column: options.target },
+    );
   }
   return target;
 }

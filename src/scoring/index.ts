@@ -11,7 +11,7 @@ export type { AliasMove, ModelRepository, ModelUnit, NewModel } from './registry
 export type { ModelFile } from './model-file.js';
 
 export type { CalibrationMethod } from './calibration.js';
-export { compareModels, formatComparisonText } from './compare.js';
+export { compareModels, comparisonTarget, formatComparisonText } from './compare.js';
 export type { ComparisonResult } from './compare.js';
 export { formatCsv, readCsvTable } from './csv.js';
 export type { FeatureType } from './dataset.js';

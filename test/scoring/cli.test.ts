@@ -124,6 +124,20 @@ describe('model CLI bad input', () => {
     noOutput();
   });
 
+  it('a target with values beside the bad value and one good value', async () => {
+    const lines = readFileSync('data/german_credit.csv', 'utf8').trim().split('\n');
+    for (let i = 3; i <= 30; i += 3) lines[i] = lines[i]!.replace(/^\w+,/, 'unknown,');
+    const f = await failure(() =>
+      runModelTrain(
+        { data: write('three-labels.csv', lines.join('\n')), target: 'class', bad: 'bad', out },
+        clock,
+      ),
+    );
+    expect(f.code).toBe(2);
+    expect(f.message).toMatch(/"class" has 3 distinct values \("good", "bad", "unknown"\)/);
+    noOutput();
+  });
+
   it('non-numeric values in a numeric column beyond the threshold', async () => {
     const lines = readFileSync('data/german_credit.csv', 'utf8').trim().split('\n');
     for (let i = 5; i <= 75; i += 5) lines[i] = lines[i]!.replace(/^(\w+),\d+,/, '$1,twelve,');

@@ -344,6 +344,57 @@ describe('lineguard model compare', () => {
   });
 });
 
+describe('lineguard model compare checks the hold-out as training does', async () => {
+  const clock = new ManualClock(Date.UTC(2025, 0, 1));
+  const train = join(dir, 'checked-train.csv');
+  writeFileSync(train, formatCsv(germanTable.header, germanTable.rows.slice(0, 700)));
+  const a = join(dir, 'checked-a.json');
+  const b = join(dir, 'checked-b.json');
+  await runModelTrain({ data: train, target: 'class', bad: 'bad', out: a, holdout: 0 }, clock);
+  await runModelTrain({ data: train, target: 'class', bad: 'bad', out: b, holdout: 0, kind: 'gbdt' }, clock);
+  /** The 300 hold-out rows with one cell of each row rewritten. */
+  const holdoutWith = (
+    name: string,
+    column: string,
+    cell: (value: string, row: number) => string,
+  ): string => {
+    const j = germanTable.header.indexOf(column);
+    const rows = germanTable.rows
+      .slice(700)
+      .map((r, i) => r.map((value, k) => (k === j ? cell(value, i) : value)));
+    const path = join(dir, name);
+    writeFileSync(path, formatCsv(germanTable.header, rows));
+    return path;
+  };
+  const compare = (data: string): Promise<{ code: string; exit: number; message: string }> =>
+    failure(() => runModelCompare({ models: [a, b], data, target: 'class', bad: 'bad' }));
+
+  it('refuses an empty target cell instead of counting the row as good', async () => {
+    let kept = 0;
+    const data = holdoutWith('blank-target.csv', 'class', (v) => (v === 'bad' && ++kept > 2 ? '' : v));
+    const f = await compare(data);
+    expect(f.code).toBe('LG_DATA_INVALID');
+    expect(f.exit).toBe(2);
+    expect(f.message).toMatch(/target column "class" is empty in data row \d+/);
+  });
+
+  it('refuses target values beside the bad value and one good value (a typo is not a good)', async () => {
+    const data = holdoutWith('typo-target.csv', 'class', (v, i) =>
+      i < 2 ? v : v === 'bad' ? 'Bad' : 'GOOD',
+    );
+    const f = await compare(data);
+    expect(f.code).toBe('LG_DATA_INVALID');
+    expect(f.message).toMatch(/"class" has [34] distinct values/);
+    expect(f.message).toMatch(/"Bad"/);
+  });
+
+  it('refuses a numeric model feature that is text, as training does', async () => {
+    const f = await compare(holdoutWith('text-duration.csv', 'Duration', () => 'twelve'));
+    expect(f.code).toBe('LG_DATA_INVALID');
+    expect(f.message).toMatch(/numeric column "Duration" has 300 non-numeric value/);
+  });
+});
+
 describe('protected attributes (issue 12, fair lending)', () => {
   it('are left out of training by default, with a warning and a record in the model file', async () => {
     const out = await trainModel({ csv: german, target: 'class', bad: 'bad', kind: 'gbdt', now: 0 });

@@ -12,7 +12,8 @@ import { systemClock, type Clock } from '../../domain/index.js';
 import { isLgError, LgError } from '../../domain/index.js';
 import { formatCsv, readCsvTable } from '../../scoring/index.js';
 import type { CalibrationMethod } from '../../scoring/index.js';
-import { compareModels, formatComparisonText, type ComparisonResult } from '../../scoring/index.js';
+import { compareModels, comparisonTarget, formatComparisonText } from '../../scoring/index.js';
+import type { ComparisonResult } from '../../scoring/index.js';
 import type { FeatureType } from '../../scoring/index.js';
 import type { ModelKind } from '../../scoring/index.js';
 import { formatMonitorText, monitorModel, type MonitorResult } from '../../scoring/index.js';
@@ -221,13 +222,16 @@ export async function runModelRegister(
   });
 }
 
-/** Scores a hold-out CSV with every model and compares them (metrics and pairwise DeLong tests). */
+/**
+ * Scores a hold-out CSV with every model and compares them (metrics and pairwise DeLong tests). The hold-out's
+ * target and the models' features are checked as training checks its data (comparisonTarget).
+ */
 export function runModelCompare(options: {
   models: readonly string[];
   data: string;
   target: string;
   bad: string;
-}): ComparisonResult {
+}): ComparisonResult & { readonly warnings: readonly string[] } {
   if (options.models.length < 2)
     throw new LgError('LG_VALIDATION', '--models needs at least two model files to compare');
   const scorers = options.models.map((path) => ({ path, scorer: loadModelFile(path) }));
@@ -243,7 +247,12 @@ export function runModelCompare(options: {
         throw new LgError('LG_DATA_INVALID', `data has no column "${name}" that model ${scorer.id} needs`, {
           column: name,
         });
-  const target = Uint8Array.from(table.rows, (r) => (r[targetIndex] === options.bad ? 1 : 0));
+  const { target, warnings } = comparisonTarget(
+    table,
+    scorers.map(({ scorer }) => scorer.model),
+    options.target,
+    options.bad,
+  );
   const bads = target.reduce((a, b) => a + b, 0);
   if (bads < 2 || target.length - bads < 2)
     throw new LgError(
@@ -254,7 +263,7 @@ export function runModelCompare(options: {
       },
     );
   const records = table.rows.map((_, i) => rowRecord(table, i));
-  return compareModels(
+  const result = compareModels(
     scorers.map(({ path, scorer }) => ({
       name: basename(path),
       id: scorer.id,
@@ -264,6 +273,7 @@ export function runModelCompare(options: {
     })),
     target,
   );
+  return { ...result, warnings };
 }
 
 /** "Feature:+1,Other:-1" */
@@ -552,6 +562,7 @@ function registerCompare(model: Command): void {
     .action((o: { models: string[]; data: string; target: string; bad: string; json?: boolean }) =>
       guarded(() => {
         const r = runModelCompare(o);
+        for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
         process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : formatComparisonText(r));
       }),
     );
