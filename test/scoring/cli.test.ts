@@ -10,6 +10,7 @@ import {
   runModelMonitor,
   runModelScore,
   runModelTrain,
+  writeFilesAtomic,
 } from '../../src/cli/commands/model.js';
 import { parseCsv, readCsvTable } from '../../src/scoring/csv.js';
 import { scorerFromModel } from '../../src/scoring/scorer.js';
@@ -174,6 +175,59 @@ describe('model CLI bad input', () => {
     );
     const tuning = JSON.parse(readFileSync(fits, 'utf8')).training.tuning;
     for (const c of tuning.candidates) for (const auc of c.foldAuc) expect(Number.isFinite(auc)).toBe(true);
+  });
+
+  it('a report that cannot be written leaves no model file behind and names the report path', async () => {
+    const report = join(dir, 'no-such-dir', 'r.html');
+    const f = await failure(() =>
+      runModelTrain({ data: 'data/german_credit.csv', target: 'class', bad: 'bad', out, report }, clock),
+    );
+    expect(f.code).toBe(2);
+    expect(f.message).toContain(`cannot write report ${report}`);
+    expect(f.message).not.toMatch(/\.tmp/);
+    noOutput();
+  });
+
+  it('writes several files all or none: a later file that fails takes the earlier ones with it', () => {
+    const first = join(dir, 'first.json');
+    const second = join(dir, 'missing-dir', 'second.html');
+    let error: unknown;
+    try {
+      writeFilesAtomic([
+        { path: first, what: 'model file', content: '{}' },
+        { path: second, what: 'report', content: '<html>' },
+      ]);
+    } catch (e) {
+      error = e;
+    }
+    expect(exitCodeFor(error)).toBe(2);
+    expect(String(error)).toContain(`cannot write report ${second}: ENOENT`);
+    expect(existsSync(first)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('an output path that is a directory', async () => {
+    const f = await failure(() =>
+      runModelTrain({ data: 'data/german_credit.csv', target: 'class', bad: 'bad', out, report: dir }, clock),
+    );
+    expect(f.code).toBe(2);
+    expect(f.message).toContain(`cannot write report ${dir}: EISDIR`);
+    noOutput();
+  });
+
+  it('the same path for --out and --report (or --data)', async () => {
+    const data = write('same-data.csv', readFileSync('data/german_credit.csv', 'utf8'));
+    for (const paths of [
+      { out, report: out },
+      { out, report: join(dir, '.', 'never.json') },
+      { out: data, report: join(dir, 'r.html') },
+    ]) {
+      const f = await failure(() => runModelTrain({ data, target: 'class', bad: 'bad', ...paths }, clock));
+      expect(f.code).toBe(2);
+      expect(f.message).toMatch(/same file/);
+      noOutput();
+    }
+    expect(readFileSync(data, 'utf8')).toBe(readFileSync('data/german_credit.csv', 'utf8'));
   });
 
   it('a missing data file, a malformed model, a model column absent from the data', async () => {

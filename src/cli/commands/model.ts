@@ -4,8 +4,16 @@
  * Exit codes: 0 ok, 2 invalid input (bad data, bad model file, bad option, missing file), 1 anything else.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import {
+  accessSync,
+  constants,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, basename, join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { systemClock, type Clock } from '../../domain/index.js';
@@ -27,19 +35,88 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_INVALID_INPUT = 2;
 
-/** Writes through a temporary file in the same directory and renames it, so a reader never sees a partial file. */
-export function writeFileAtomic(path: string, content: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+/** One file a command writes: its path as the user gave it, what it is (for errors), and its content. */
+export interface OutputFile {
+  readonly path: string;
+  readonly what: string;
+  readonly content: string;
+}
+
+const errorCode = (error: unknown): string =>
+  (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error));
+
+const cannotWrite = (file: Pick<OutputFile, 'path' | 'what'>, error: unknown): LgError =>
+  new LgError('LG_VALIDATION', `cannot write ${file.what} ${file.path}: ${errorCode(error)}`);
+
+function removeQuietly(path: string): void {
   try {
-    writeFileSync(tmp, content);
-    renameSync(tmp, path);
-  } catch (error) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // the temporary file was never created
+    unlinkSync(path);
+  } catch {
+    // never created, or already gone
+  }
+}
+
+/**
+ * Writes every file through a temporary file in its own directory and renames them only once all are written, so a
+ * reader never sees a partial file and a failure leaves none of them behind (a file renamed before a later rename
+ * failed is removed again). Errors name the user's path, not the hidden temporary one.
+ */
+export function writeFilesAtomic(files: readonly OutputFile[]): void {
+  const staged = files.map((file) => ({
+    file,
+    tmp: join(
+      dirname(file.path),
+      `.${basename(file.path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+    ),
+  }));
+  const written: string[] = [];
+  try {
+    for (const { file, tmp } of staged) {
+      try {
+        writeFileSync(tmp, file.content);
+      } catch (error) {
+        throw cannotWrite(file, error);
+      }
     }
+    for (const { file, tmp } of staged) {
+      try {
+        renameSync(tmp, file.path);
+      } catch (error) {
+        throw cannotWrite(file, error);
+      }
+      written.push(file.path);
+    }
+  } catch (error) {
+    for (const { tmp } of staged) removeQuietly(tmp);
+    for (const path of written) removeQuietly(path);
     throw error;
+  }
+}
+
+export function writeFileAtomic(path: string, content: string, what = 'file'): void {
+  writeFilesAtomic([{ path, what, content }]);
+}
+
+/**
+ * Refuses, before any work, two of the given files that are one path (the report would replace the model, the model
+ * the data), an output that is a directory and one whose directory cannot be written to: found after training, the
+ * run would be lost, and a rename that fails after another succeeded could only be undone by removing that file.
+ */
+function checkOutputPaths(files: readonly { path: string; what: string; output: boolean }[]): void {
+  files.forEach((a, i) =>
+    files.slice(i + 1).forEach((b) => {
+      if (resolve(a.path) === resolve(b.path))
+        throw new LgError('LG_VALIDATION', `${a.what} and ${b.what} are the same file (${b.path})`);
+    }),
+  );
+  for (const file of files.filter((f) => f.output)) {
+    try {
+      accessSync(dirname(resolve(file.path)), constants.W_OK);
+    } catch (error) {
+      throw cannotWrite(file, error);
+    }
+    if (statSync(file.path, { throwIfNoEntry: false })?.isDirectory() === true)
+      throw cannotWrite(file, { code: 'EISDIR' });
   }
 }
 
@@ -114,6 +191,11 @@ export async function runModelTrain(
   options: TrainCommandOptions,
   clock: Clock = systemClock,
 ): Promise<TrainSummary> {
+  checkOutputPaths([
+    { path: options.data, what: 'the data file', output: false },
+    { path: options.out, what: 'model file', output: true },
+    ...(options.report !== undefined ? [{ path: options.report, what: 'report', output: true }] : []),
+  ]);
   const csv = readInput(options.data, 'data file');
   const outcome = await trainModel({
     csv,
@@ -148,8 +230,12 @@ export async function runModelTrain(
   // Render everything before writing anything: a failure leaves no partial output behind.
   const modelText = `${JSON.stringify(outcome.model, null, 2)}\n`;
   const reportText = options.report ? renderReport(outcome) : undefined;
-  writeFileAtomic(options.out, modelText);
-  if (options.report && reportText !== undefined) writeFileAtomic(options.report, reportText);
+  writeFilesAtomic([
+    { path: options.out, what: 'model file', content: modelText },
+    ...(options.report !== undefined && reportText !== undefined
+      ? [{ path: options.report, what: 'report', content: reportText }]
+      : []),
+  ]);
   return {
     out: options.out,
     ...(options.report ? { report: options.report } : {}),
@@ -195,7 +281,7 @@ export function scoreCsvText(scorer: ModelScorerWithText, csvText: string): stri
 export function runModelScore(options: { model: string; data: string; out: string }): { rows: number } {
   const scorer = loadModelFile(options.model);
   const text = scoreCsvText(scorer, readInput(options.data, 'data file').toString('utf8'));
-  writeFileAtomic(options.out, text);
+  writeFileAtomic(options.out, text, 'scores file');
   return { rows: text.split('\n').length - 2 };
 }
 
