@@ -71,31 +71,58 @@ function checkBinning(v: unknown, path: string, type: string): FeatureBinning {
   return b as unknown as FeatureBinning & { bins: Bin[] };
 }
 
-function checkEncoder(v: unknown, path: string, type: string): void {
+/**
+ * An encoder whose bins mean what scoring reads them as; returns its missing bin. Bins are bytes (a level's bin of 300
+ * would wrap to 44), a numeric value's bin is its interval among sorted cuts (0 … cuts), and the bin after those is
+ * missing: any other missing bin would file real values as missing or missing values as real.
+ */
+function checkEncoder(v: unknown, path: string, type: string): number {
   const e = obj(v, path);
   if (e.type !== type) fail(`${path}.type`, `must be "${type}"`);
   const missing = int(e.missing, `${path}.missing`);
   if (missing < 1 || missing > 255) fail(`${path}.missing`, 'must be between 1 and 255');
-  if (type === 'numeric') arr(e.cuts, `${path}.cuts`).forEach((c, k) => num(c, `${path}.cuts[${k}]`));
-  else Object.entries(obj(e.levels, `${path}.levels`)).forEach(([k, b]) => int(b, `${path}.levels.${k}`));
+  if (type === 'numeric') {
+    const cuts = arr(e.cuts, `${path}.cuts`).map((c, k) => num(c, `${path}.cuts[${k}]`));
+    cuts.forEach((c, k) => {
+      if (k > 0 && !(c > cuts[k - 1]!)) fail(`${path}.cuts`, 'must be strictly increasing');
+    });
+    if (missing !== cuts.length + 1) fail(`${path}.missing`, 'must be the number of cuts + 1');
+  } else {
+    Object.entries(obj(e.levels, `${path}.levels`)).forEach(([k, b]) => {
+      const bin = int(b, `${path}.levels.${k}`);
+      if (bin < 0 || bin >= missing) fail(`${path}.levels.${k}`, `must be a bin from 0 to ${missing - 1}`);
+    });
+  }
+  return missing;
 }
 
-function checkTree(v: unknown, path: string, features: number): void {
+/**
+ * One tree, whose splits read bins of the encoders' ranges; returns its largest |node value| (for the margin bound).
+ * `missingBins[f]` is feature f's missing bin.
+ */
+function checkTree(v: unknown, path: string, missingBins: readonly number[]): number {
   const nodes = arr(v, path);
   if (nodes.length === 0) fail(path, 'must have a root');
+  let largest = 0;
   nodes.forEach((n, k) => {
     const node = obj(n, `${path}[${k}]`) as Partial<Record<keyof TreeNode, unknown>>;
-    num(node.value, `${path}[${k}].value`);
+    largest = Math.max(largest, Math.abs(num(node.value, `${path}[${k}].value`)));
     if (node.feature === undefined) return;
     const f = int(node.feature, `${path}[${k}].feature`);
-    if (f < 0 || f >= features) fail(`${path}[${k}].feature`, 'is out of range');
-    int(node.threshold, `${path}[${k}].threshold`);
+    if (f < 0 || f >= missingBins.length) fail(`${path}[${k}].feature`, 'is out of range');
+    const threshold = int(node.threshold, `${path}[${k}].threshold`);
+    if (threshold < 0 || threshold >= missingBins[f]!)
+      fail(`${path}[${k}].threshold`, `must be a bin from 0 to ${missingBins[f]! - 1}`);
+    // Scoring reads missingLeft === true: a "yes" would quietly send missing values right.
+    if (node.missingLeft !== undefined && typeof node.missingLeft !== 'boolean')
+      fail(`${path}[${k}].missingLeft`, 'must be a boolean');
     // Children always come after their parent, so a walk from the root can never loop.
     for (const side of ['left', 'right'] as const) {
       const c = int(node[side], `${path}[${k}].${side}`);
       if (c <= k || c >= nodes.length) fail(`${path}[${k}].${side}`, 'must point to a later node');
     }
   });
+  return largest;
 }
 
 function checkDirectionalCodes(v: unknown, path: string): void {
@@ -148,9 +175,13 @@ export function parseModelFile(value: unknown): ModelFile {
   num(scaling.basePoints, 'scaling.basePoints');
   const features = arr(m.features, 'features');
   if (features.length === 0) fail('features', 'must not be empty');
+  const names = new Map<string, number>();
   const types = features.map((f, j) => {
     const feature = obj(f, `features[${j}]`);
-    str(feature.name, `features[${j}].name`);
+    // Scoring reads each feature by name: a second feature of one name would read the first one's value.
+    const name = str(feature.name, `features[${j}].name`);
+    if (names.has(name)) fail(`features[${j}].name`, `repeats features[${names.get(name)}].name "${name}"`);
+    names.set(name, j);
     const type = feature.type;
     if (type !== 'numeric' && type !== 'categorical')
       fail(`features[${j}].type`, 'must be "numeric" or "categorical"');
@@ -182,11 +213,20 @@ export function parseModelFile(value: unknown): ModelFile {
     });
   } else {
     const g = obj(m.gbdt, 'gbdt');
-    num(g.baseMargin, 'gbdt.baseMargin');
+    const baseMargin = num(g.baseMargin, 'gbdt.baseMargin');
     const encoders = arr(g.encoders, 'gbdt.encoders');
     if (encoders.length !== features.length) fail('gbdt.encoders', 'must have one entry per feature');
-    encoders.forEach((e, j) => checkEncoder(e as GbdtEncoder, `gbdt.encoders[${j}]`, types[j]!));
-    arr(g.trees, 'gbdt.trees').forEach((t, k) => checkTree(t, `gbdt.trees[${k}]`, features.length));
+    const missingBins = encoders.map((e, j) =>
+      checkEncoder(e as GbdtEncoder, `gbdt.encoders[${j}]`, types[j]!),
+    );
+    // Scoring adds the base margin, each root value and each step child − parent (at most 3 × the tree's largest
+    // value): finite values whose sum overflows would still give a PD of exactly 0 or 1, or NaN.
+    const bound = arr(g.trees, 'gbdt.trees').reduce(
+      (sum: number, t, k) => sum + 3 * checkTree(t, `gbdt.trees[${k}]`, missingBins),
+      Math.abs(baseMargin),
+    );
+    if (!Number.isFinite(bound))
+      fail('gbdt', 'margin can overflow: its base margin and node values are too large');
   }
   return m as unknown as ModelFile;
 }
