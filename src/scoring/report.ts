@@ -9,7 +9,13 @@ import type { ModelFile } from './model-file.js';
 import type { EvaluationColumns, ScoredPart } from './train.js';
 import { brierScore, reliabilityTable, type ReliabilityRow } from './calibration.js';
 import { riskDirection } from './reasons.js';
-import { fairnessByGroup, FOUR_FIFTHS, stabilityOverTime, type FairnessResult } from './review.js';
+import {
+  fairnessByGroup,
+  FOUR_FIFTHS,
+  MIN_PERIOD_ROWS,
+  stabilityOverTime,
+  type FairnessResult,
+} from './review.js';
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const f4 = (x: number): string => (Number.isFinite(x) ? x.toFixed(4) : 'n/a');
@@ -299,19 +305,23 @@ function stabilitySection(
     periods.length === 1 ? 0.5 : 0.05 + (0.9 * k) / (periods.length - 1),
     p.psi / maxPsi,
   ]);
-  const xTicks = periods.map((p, k) => ({ at: pts[k]![0], label: p.period }));
+  // At most 12 labelled ticks (every k-th period) keep the labels apart; the axis is never left without any.
+  const every = Math.ceil(periods.length / 12);
+  const xTicks = periods
+    .map((p, k) => ({ at: pts[k]![0], label: p.period }))
+    .filter((_, k) => k % every === 0);
   const guide = (v: number, label: string): string =>
     `<line x1="${PAD}" y1="${sy(v / maxPsi).toFixed(1)}" x2="${W - 10}" y2="${sy(v / maxPsi).toFixed(1)}" stroke="#999" stroke-dasharray="4 3"/><text x="${W - 12}" y="${(sy(v / maxPsi) - 3).toFixed(1)}" font-size="9" text-anchor="end">${label}</text>`;
   const chart = svg(
     `${axes(
       `period (${column})`,
       'PSI of the score vs training',
-      periods.length <= 12 ? xTicks : [],
+      xTicks,
       ticks(0, maxPsi, (v) => v.toFixed(2)),
     )}${guide(0.1, 'watch 0.10')}${guide(0.25, 'act 0.25')}${polyline(pts, '#1f77b4')}`,
     'Score stability over time',
   );
-  return `<h2>Stability over time by ${esc(column)} (${evalName})</h2><p>Periods are calendar months of the date column. PSI compares each period's scores with the training scores' deciles (&lt; 0.1 stable, 0.1–0.25 watch, &gt; 0.25 act).</p>
+  return `<h2>Stability over time by ${esc(column)} (${evalName})</h2><p>Periods are calendar months of the date column. PSI compares each period's scores with the training scores' deciles (&lt; 0.1 stable, 0.1–0.25 watch, &gt; 0.25 act). A period of fewer than ${MIN_PERIOD_ROWS} rows gets no verdict ("too few rows"): on so few rows an unchanged population shows a PSI above 0.1 by chance alone.</p>
 <div class="row"><table><tr><th>period</th><th>rows</th><th>bad rate</th><th>mean PD</th><th>AUC</th><th>PSI</th><th>verdict</th></tr>${rows}</table>${chart}</div>`;
 }
 

@@ -47,6 +47,7 @@ import {
   type TuningInfo,
 } from './model-file.js';
 import { directionalCodes, reasonSpecFor } from './reasons.js';
+import { checkTimeColumn } from './review.js';
 import { DEFAULT_SCALING, type Scaling } from './scaling.js';
 import { trainScorecard, type ScorecardParams } from './scorecard.js';
 import { scorerFromModel, type ModelScorerWithText } from './scorer.js';
@@ -328,6 +329,13 @@ function readTrainingData(request: TrainRequest, progress: Progress): TrainingDa
   progress('read', 0);
   const table = readCsvTable(text);
   const plan = planColumns(table.header, request);
+  if (request.timeColumn !== undefined) {
+    const j = table.header.indexOf(request.timeColumn);
+    checkTimeColumn(
+      request.timeColumn,
+      table.rows.map((r) => r[j] ?? ''),
+    );
+  }
   const { dataset, warnings: dataWarnings } = prepareDataset(table, {
     target: request.target,
     bad: request.bad,

@@ -499,6 +499,48 @@ describe('fairness section', () => {
   });
 });
 
+describe('stability over time', () => {
+  /** German credit with an "applied" date column from `dateOf(row)`. */
+  const withDates = (dateOf: (row: number) => string): string =>
+    formatCsv(
+      [...germanTable.header, 'applied'],
+      germanTable.rows.map((r, i) => [...r, dateOf(i)]),
+    );
+  const train = (csv: string): ReturnType<typeof trainModel> =>
+    trainModel({ csv, target: 'class', bad: 'bad', timeColumn: 'applied', now: 0 });
+  const stabilityChart = (html: string): string =>
+    html.split('<svg').find((c) => c.includes('Score stability over time'))!;
+
+  it('refuses time values that are not dates, naming the value and row', async () => {
+    const csv = withDates((i) => `${String(1 + (i % 28)).padStart(2, '0')}/01/2024`);
+    const f = await failure(() => train(csv));
+    expect(f.code).toBe('LG_DATA_INVALID');
+    expect(f.message).toMatch(/time column "applied" has "01\/01\/2024" in data row 1/);
+  });
+
+  it('with 24 periods the chart keeps x-axis ticks and labels, thinned to at most 12', async () => {
+    const out = await train(
+      withDates((i) => `${2023 + Math.floor((i % 24) / 12)}-${String(1 + (i % 12)).padStart(2, '0')}-15`),
+    );
+    const labels = [...stabilityChart(renderReport(out)).matchAll(/>(\d{4}-\d{2})</g)].map((m) => m[1]);
+    expect(labels.length).toBeGreaterThanOrEqual(6);
+    expect(labels.length).toBeLessThanOrEqual(12);
+    expect(labels[0]).toBe('2023-01');
+  });
+
+  it('does not call a period too small to judge "watch" or "act", and says why', async () => {
+    // 24 periods of about 12 hold-out rows each, dealt round-robin: no drift, but PSI on 12 rows is noise.
+    const out = await train(
+      withDates((i) => `${2023 + Math.floor((i % 24) / 12)}-${String(1 + (i % 12)).padStart(2, '0')}-15`),
+    );
+    const html = renderReport(out);
+    const verdicts = [...html.matchAll(/<td>(stable|watch|act|too few rows)<\/td><\/tr>/g)].map((m) => m[1]);
+    expect(verdicts).toHaveLength(24);
+    expect(new Set(verdicts)).toEqual(new Set(['too few rows']));
+    expect(html).toMatch(/fewer than 200 rows/);
+  });
+});
+
 describe('scores of the tuned model through the model file', () => {
   it('a JSON round trip of a calibrated, tuned model gives identical scores', async () => {
     const out = await trainModel({
