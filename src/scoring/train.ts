@@ -48,7 +48,7 @@ import {
 } from './model-file.js';
 import { directionalCodes, reasonSpecFor } from './reasons.js';
 import { checkTimeColumn } from './review.js';
-import { DEFAULT_SCALING, type Scaling } from './scaling.js';
+import { checkScaling, DEFAULT_SCALING, type Scaling } from './scaling.js';
 import { trainScorecard, type ScorecardParams } from './scorecard.js';
 import { scorerFromModel, type ModelScorerWithText } from './scorer.js';
 
@@ -295,10 +295,21 @@ interface TrainSettings {
   readonly folds: number;
 }
 
+/**
+ * The largest seed: seededRandom's xorshift32 state is 32 bits, so it reads a seed modulo 2^32 (2^32 would train
+ * the model of 0), and a state of 0 is not one it can run from (it maps 0 to 0x9e3779b9): seeds are 1 … 2^32 − 1.
+ */
+export const MAX_SEED = 0xffff_ffff;
+
 /** The request's defaults, checked before any data is read. */
 function trainSettings(request: TrainRequest): TrainSettings {
   const kind = request.kind ?? 'scorecard';
   const seed = request.seed ?? 42;
+  if (!(Number.isInteger(seed) && seed >= 1 && seed <= MAX_SEED))
+    throw new LgError('LG_VALIDATION', `seed must be an integer from 1 to ${MAX_SEED}, got ${seed}`);
+  if (request.version !== undefined && !(Number.isInteger(request.version) && request.version >= 1))
+    throw new LgError('LG_VALIDATION', `version must be an integer >= 1, got ${request.version}`);
+  if (request.scaling !== undefined) checkScaling(request.scaling);
   const holdoutShare = request.holdoutShare ?? 0.3;
   if (!(holdoutShare >= 0 && holdoutShare < 0.9))
     throw new LgError('LG_VALIDATION', 'holdout share must be in [0, 0.9)');

@@ -230,6 +230,22 @@ describe('model CLI bad input', () => {
     expect(readFileSync(data, 'utf8')).toBe(readFileSync('data/german_credit.csv', 'utf8'));
   });
 
+  it.each([
+    [{ pdo: 0 }, /pdo must be > 0/],
+    [{ baseOdds: -1 }, /base odds must be > 0/],
+    [{ version: 0 }, /version must be an integer >= 1/],
+    [{ seed: 0 }, /seed must be an integer from 1 to 4294967295/],
+    [{ seed: 2 ** 32 }, /seed must be an integer from 1 to 4294967295/],
+    [{ seed: 1e20 }, /seed must be an integer from 1 to 4294967295/],
+  ])('refuses %o up front, before the data is read', async (flag, message) => {
+    // An empty data file: a refusal that names the flag came before the data was read.
+    const data = write('unread.csv', '');
+    const f = await failure(() => runModelTrain({ data, target: 'y', bad: 'bad', out, ...flag }, clock));
+    expect(f.code).toBe(2);
+    expect(f.message).toMatch(message);
+    noOutput();
+  });
+
   it('a missing data file, a malformed model, a model column absent from the data', async () => {
     expect(
       (
