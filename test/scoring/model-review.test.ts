@@ -2,13 +2,19 @@
  * Issue 17: tuning on training rows only, monotone constraints, calibration, model comparison with DeLong's test, the
  * review report; issue 12: protected attributes out of training and the fairness section.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import { seededRandom } from '../../src/domain/random.js';
-import { exitCodeFor, parseMonotone, runModelCompare, runModelTrain } from '../../src/cli/commands/model.js';
+import {
+  distinguishingNames,
+  exitCodeFor,
+  parseMonotone,
+  runModelCompare,
+  runModelTrain,
+} from '../../src/cli/commands/model.js';
 import { calibratedPd, fitIsotonic, fitPlatt, reliabilityTable } from '../../src/scoring/calibration.js';
 import { delongTest, normalCdf } from '../../src/scoring/compare.js';
 import { readCsvTable, formatCsv } from '../../src/scoring/csv.js';
@@ -187,6 +193,9 @@ describe('GBDT monotone constraints', async () => {
     expect(p.exit).toBe(2);
     expect((await failure(() => parseMonotone('Duration:2'))).code).toBe('LG_VALIDATION');
     expect(parseMonotone('Duration:+1, Income:-1')).toEqual({ Duration: 1, Income: -1 });
+    const twice = await failure(() => parseMonotone('Duration:+1,Duration:-1'));
+    expect(twice.code).toBe('LG_VALIDATION');
+    expect(twice.message).toMatch(/"Duration" twice/);
   });
 });
 
@@ -329,6 +338,21 @@ describe('lineguard model compare', () => {
     expect(r.delong).toHaveLength(1);
     expect(r.delong[0]!.pValue).toBeGreaterThan(0);
     expect(r.delong[0]!.pValue).toBeLessThanOrEqual(1);
+    expect(r.models.map((m) => m.name)).toEqual(['a.json', 'b.json']);
+    // Two files of one name in different folders are told apart by the folders.
+    mkdirSync(join(dir, 'd1', 'x'), { recursive: true });
+    mkdirSync(join(dir, 'd2', 'x'), { recursive: true });
+    copyFileSync(a, join(dir, 'd1', 'x', 'm.json'));
+    copyFileSync(b, join(dir, 'd2', 'x', 'm.json'));
+    const same = runModelCompare({
+      models: [join(dir, 'd1', 'x', 'm.json'), join(dir, 'd2', 'x', 'm.json')],
+      data: holdout,
+      target: 'class',
+      bad: 'bad',
+    });
+    expect(same.models.map((m) => m.name)).toEqual([join('d1', 'x', 'm.json'), join('d2', 'x', 'm.json')]);
+    expect(same.delong[0]!.a).not.toBe(same.delong[0]!.b);
+    expect(distinguishingNames([a, a, b])).toEqual(['a.json', 'a.json #2', 'b.json']);
     expect(
       (await failure(() => runModelCompare({ models: [a], data: holdout, target: 'class', bad: 'bad' })))
         .exit,

@@ -13,7 +13,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, basename, join, resolve } from 'node:path';
+import { dirname, basename, join, resolve, sep } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { systemClock, type Clock } from '../../domain/index.js';
@@ -309,6 +309,29 @@ export async function runModelRegister(
 }
 
 /**
+ * A name per model file for the comparison: its file name, with as many parent folders as it takes to tell it from
+ * the others (d1/m.json, d2/m.json); one file given twice is told apart by a count (m.json, m.json #2).
+ */
+export function distinguishingNames(paths: readonly string[]): string[] {
+  const parts = paths.map((p) => resolve(p).split(sep));
+  const names = parts.map((segments, i) => {
+    for (let depth = 1; depth < segments.length; depth++) {
+      const tail = segments.slice(-depth).join(sep);
+      const clash = parts.some(
+        (other, j) =>
+          j !== i && other.join(sep) !== segments.join(sep) && other.slice(-depth).join(sep) === tail,
+      );
+      if (!clash) return tail;
+    }
+    return segments.join(sep);
+  });
+  return names.map((name, i) => {
+    const before = names.slice(0, i).filter((n) => n === name).length;
+    return before === 0 ? name : `${name} #${before + 1}`;
+  });
+}
+
+/**
  * Scores a hold-out CSV with every model and compares them (metrics and pairwise DeLong tests). The hold-out's
  * target and the models' features are checked as training checks its data (comparisonTarget).
  */
@@ -320,17 +343,18 @@ export function runModelCompare(options: {
 }): ComparisonResult & { readonly warnings: readonly string[] } {
   if (options.models.length < 2)
     throw new LgError('LG_VALIDATION', '--models needs at least two model files to compare');
-  const scorers = options.models.map((path) => ({ path, scorer: loadModelFile(path) }));
+  const names = distinguishingNames(options.models);
+  const scorers = options.models.map((path, i) => ({ name: names[i]!, scorer: loadModelFile(path) }));
   const table = readCsvTable(readInput(options.data, 'data file').toString('utf8'));
   const targetIndex = table.header.indexOf(options.target);
   if (targetIndex < 0)
     throw new LgError('LG_DATA_INVALID', `data has no target column "${options.target}"`, {
       column: options.target,
     });
-  for (const { scorer } of scorers)
+  for (const { name: model, scorer } of scorers)
     for (const name of scorer.features)
       if (!table.header.includes(name))
-        throw new LgError('LG_DATA_INVALID', `data has no column "${name}" that model ${scorer.id} needs`, {
+        throw new LgError('LG_DATA_INVALID', `data has no column "${name}" that model ${model} needs`, {
           column: name,
         });
   const { target, warnings } = comparisonTarget(
@@ -350,8 +374,8 @@ export function runModelCompare(options: {
     );
   const records = table.rows.map((_, i) => rowRecord(table, i));
   const result = compareModels(
-    scorers.map(({ path, scorer }) => ({
-      name: basename(path),
+    scorers.map(({ name, scorer }) => ({
+      name,
       id: scorer.id,
       version: scorer.version,
       kind: scorer.kind,
@@ -371,6 +395,8 @@ export function parseMonotone(value: string): Record<string, 1 | -1> {
     const sign = part.slice(at + 1).trim();
     if (at <= 0 || !['+1', '1', '-1'].includes(sign))
       throw new LgError('LG_VALIDATION', `--monotone entry "${part}" must look like COLUMN:+1 or COLUMN:-1`);
+    // The last entry silently won; two constraints on one column are a contradiction or a typo.
+    if (Object.hasOwn(out, name)) throw new LgError('LG_VALIDATION', `--monotone names "${name}" twice`);
     out[name] = sign === '-1' ? -1 : 1;
   }
   return out;
