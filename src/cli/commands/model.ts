@@ -516,7 +516,7 @@ function registerTrain(model: Command): void {
     .requiredOption('--out <file>', 'model JSON to write')
     .option('--kind <kind>', 'scorecard | gbdt', 'scorecard')
     .option('--report <file>', 'HTML report to write')
-    .option('--seed <n>', 'seed of the hold-out split and subsampling', '42')
+    .option('--seed <n>', 'seed of the hold-out split and subsampling (1 to 4294967295)', '42')
     .option('--id <id>', 'model id')
     .option('--version <n>', 'model version')
     .option('--holdout <share>', 'stratified hold-out share (0 = none)', '0.3')
