@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { formatCsv, readCsvTable } from './csv.js';
 import { prepareDataset, stratifiedSplit, subsetDataset } from './dataset.js';
-import { gbdtMargins, trainGbdt, type GbdtParams } from './gbdt.js';
+import { gbdtMargins, nearUniqueCategoricals, trainGbdt, type GbdtParams } from './gbdt.js';
 
 /** Rows of (a, b, noise) with the given bad count per (a, b) cell out of 100. */
 function cells(bads: Record<string, number>): ReturnType<typeof prepareDataset>['dataset'] {
@@ -77,6 +77,11 @@ describe('GBDT early stopping', () => {
     const { dataset } = prepareDataset(withRef, { target: 'class', bad: 'bad' });
     return subsetDataset(dataset, stratifiedSplit(dataset.target, 0.3, 42).train);
   }
+
+  it('names a categorical column with a level of its own in most rows (an ID) as one it cannot learn from', () => {
+    expect(nearUniqueCategoricals(germanTrainingPart(true))).toEqual(['CustomerRef']);
+    expect(nearUniqueCategoricals(germanTrainingPart(false))).toEqual([]);
+  });
 
   it('watches a validation part whose labels the categorical encoders never saw', () => {
     // A unique reference carries no information about an unseen row. Encoders fitted on the validation rows too

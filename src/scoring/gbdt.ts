@@ -93,6 +93,30 @@ function fitEncoder(data: Dataset, j: number, maxBins: number): GbdtEncoder {
   return { type: 'categorical', levels, missing: bins };
 }
 
+/**
+ * Categorical columns where most non-missing rows hold a level seen in no other row (a customer reference, an
+ * application id). The encoder ranks such a level by its one row's own label, so the trees fit the training rows on
+ * it, while every new applicant's level is unseen and lands in the missing bin: the column cannot help and crowds out
+ * the ones that can.
+ */
+export function nearUniqueCategoricals(data: Dataset): string[] {
+  return data.columns
+    .filter((c) => {
+      if (c.type !== 'categorical') return false;
+      const counts = new Map<string, number>();
+      let present = 0;
+      for (const v of c.values) {
+        if (v === null) continue;
+        present++;
+        counts.set(v, (counts.get(v) ?? 0) + 1);
+      }
+      let single = 0;
+      for (const n of counts.values()) if (n === 1) single++;
+      return present > 0 && single / present > 0.5;
+    })
+    .map((c) => c.name);
+}
+
 /** Histogram bin of one raw value; missing, unseen or unusable values go to the encoder's missing bin. */
 export function encodeValue(enc: GbdtEncoder, raw: unknown): number {
   if (enc.type === 'numeric') {

@@ -16,7 +16,7 @@ import {
   type FeatureType,
 } from './dataset.js';
 import { tuneJobs } from './fold-fits.js';
-import { DEFAULT_GBDT, trainGbdt, type GbdtParams } from './gbdt.js';
+import { DEFAULT_GBDT, nearUniqueCategoricals, trainGbdt, type GbdtParams } from './gbdt.js';
 import {
   brierScore,
   calibratedPd,
@@ -238,6 +238,11 @@ export async function trainModel(request: TrainRequest): Promise<TrainOutcome> {
   const settings = trainSettings(request);
   const data = readTrainingData(request, progress);
   const { split, trainData } = splitTrainingRows(data.dataset, settings, request.target);
+  if (settings.kind === 'gbdt')
+    for (const name of nearUniqueCategoricals(trainData))
+      data.warnings.push(
+        `categorical column "${name}" has a value of its own in most training rows (an id?): the GBDT fits the training rows on it and learns nothing for new applicants; pass --ignore ${name} to leave it out`,
+      );
   const monotone = monotoneByIndex(trainData, request.monotone ?? {});
   const scaling = request.scaling ?? DEFAULT_SCALING;
   const feature = featureWithReasons(request.reasonCodes);
