@@ -210,6 +210,44 @@ describe('input at the edges of the schemas', () => {
     expect(t.app.monitor.lists.check('device', 'dev-far', Date.now())).toHaveLength(0);
   });
 
+  it('refuses an applicant name with no letters or with control characters, and an IP that is no address', async () => {
+    const apply = (key: string, applicant: Record<string, string>, extra: Record<string, string> = {}) =>
+      t.server.inject({
+        method: 'POST',
+        url: '/v1/applications',
+        headers: adminHeaders(key),
+        payload: {
+          applicant: {
+            name: '李雷',
+            nationalId: residentId('19860101', 124),
+            phone: '13900003333',
+            ...applicant,
+          },
+          attributes: STRONG_APPLICANT,
+          ...extra,
+        },
+      });
+    for (const [key, applicant, extra] of [
+      ['name-blank', { name: '   ' }, {}],
+      ['name-nul', { name: '李\u0000雷' }, {}],
+      ['name-newline', { name: '李雷\n' }, {}],
+      ['ip-text', {}, { ip: 'not-an-ip' }],
+      ['ip-host', {}, { ip: '10.0.0.1/8' }],
+    ] as const) {
+      const response = await apply(key, applicant, extra);
+      expect(response.statusCode, key).toBe(400);
+      expect(response.json().error.code, key).toBe('LG_VALIDATION');
+    }
+    // Names as people write them, and addresses of both families, still pass.
+    for (const [key, applicant, extra] of [
+      ['name-ok', { name: 'Zoë O’Brien-Smith' }, { ip: '203.0.113.7' }],
+      ['ip6-ok', { name: '欧阳 娜娜' }, { ip: '2001:db8::1' }],
+    ] as const) {
+      const response = await apply(key, applicant, extra);
+      expect(response.statusCode, key).toBe(201);
+    }
+  });
+
   describe('repayment dates', () => {
     let loanId = '';
     beforeAll(async () => {

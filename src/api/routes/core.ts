@@ -20,7 +20,13 @@ type IdParams = Static<typeof IdParams>;
 const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217' });
 const Minor = (description: string) =>
   Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description });
-const ShortText = (max: number) => Type.String({ minLength: 1, maxLength: max });
+/** A person's name: something besides spaces, and no control characters (a NUL or a newline in a stored name). */
+const PersonName = Type.String({ minLength: 1, maxLength: 64, pattern: '^(?=.*\\S)[^\\p{Cc}]+$' });
+/** A client's address, checked against the lists: an IPv4 or IPv6 address, not a range or a host name. */
+const ClientIp = (description?: string) =>
+  Type.Union([Type.String({ format: 'ipv4' }), Type.String({ format: 'ipv6' })], {
+    ...(description ? { description } : {}),
+  });
 const AttributeValue = Type.Union([
   Type.String({ maxLength: 256 }),
   Type.Number(),
@@ -33,7 +39,7 @@ const ApplicationBody = Type.Object(
   {
     applicant: Type.Object(
       {
-        name: ShortText(64),
+        name: PersonName,
         nationalId: Type.String({
           minLength: 1,
           maxLength: 32,
@@ -49,7 +55,7 @@ const ApplicationBody = Type.Object(
     }),
     currency: Type.Optional(Currency),
     deviceId: Type.Optional(Type.String({ maxLength: 128, description: 'checked against the lists' })),
-    ip: Type.Optional(Type.String({ maxLength: 64, description: 'checked against the lists' })),
+    ip: Type.Optional(ClientIp('checked against the lists')),
     channel: Type.Optional(
       Type.Object(
         {
@@ -114,7 +120,7 @@ const DrawBody = Type.Object(
     method: R.literals(REPAYMENT_METHODS),
     purpose: Type.Optional(Type.String({ maxLength: 64 })),
     deviceId: Type.Optional(Type.String({ maxLength: 128 })),
-    ip: Type.Optional(Type.String({ maxLength: 64 })),
+    ip: Type.Optional(ClientIp()),
     payeeId: Type.Optional(Type.String({ maxLength: 128 })),
     quoteId: Type.Optional(
       Type.String({ pattern: UUID_PATTERN, description: 'the loan must match this quote' }),
