@@ -80,17 +80,9 @@ describe('recovery listings', () => {
     expect((await get(`/v1/lines/${lineId}/loans?from=yesterday`)).statusCode).toBe(400);
     expect((await get(`/v1/lines/${lineId}/loans?limit=100000`)).statusCode).toBe(400);
     // Text Date.parse would read as something else (12 → 2001-12-01, "x 2026" → 2026-01-01) and a date-time without
-    // a time zone (read in the server's): a recovering client must get a 400, never a quietly wrong empty page.
-    for (const loose of [
-      '12',
-      '1',
-      'x 2026',
-      '3000',
-      'Dec 7 2026',
-      'Sun, 06 Dec 2026 23:59:00 GMT',
-      '2026-12-07T00:00:00',
-      '2026-02-30T00:00:00Z',
-    ]) {
+    // a time zone (read in the server's): a recovering client must get a 400, never a quietly wrong empty page. The
+    // parser's own test (src/domain/clock.test.ts) has the full list; these show the route goes through it.
+    for (const loose of ['12', 'x 2026', '2026-12-07T00:00:00']) {
       const answer = await get(`/v1/lines/${lineId}/draws?to=${encodeURIComponent(loose)}`);
       expect(answer.statusCode, loose).toBe(400);
       expect(answer.json().error.code, loose).toBe('LG_VALIDATION');
