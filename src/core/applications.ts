@@ -1,7 +1,13 @@
 import type { UnitGuard } from '../domain/index.js';
 import type { Decision, Outcome } from '../domain/index.js';
 import { activeProduct, bindLineToProduct, fitGrantToProduct } from './products.js';
-import { assertAllInCost, channelFor, recordChannel, type ChannelInput } from './partners.js';
+import {
+  assertAllInCost,
+  channelFor,
+  confirmChannelInTx,
+  recordChannel,
+  type ChannelInput,
+} from './partners.js';
 import { LgError, instantAfter } from '../domain/index.js';
 import { applyLineAction as transition, newPendingLine } from '../domain/index.js';
 import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
@@ -265,6 +271,7 @@ async function commitApplication(
   plan: ApplicationPlan,
 ): Promise<CommittedApplication> {
   const { ids, currency, product, channel } = plan;
+  await confirmChannelInTx(deps, tx, channel);
   const storedBorrowerId = await deps.coreStore.upsertBorrowerInTx(
     tx,
     plan.sealed,

@@ -65,8 +65,8 @@ function viewOf(row: PartnerRow): PartnerView {
   };
 }
 
-async function findPartner(deps: CoreDeps, id: string, tx?: UnitTx): Promise<PartnerRow> {
-  const row = await deps.lending.partner(id, tx);
+async function findPartner(deps: CoreDeps, id: string, tx?: UnitTx, lock?: 'share'): Promise<PartnerRow> {
+  const row = await deps.lending.partner(id, tx, lock);
   if (!row) throw new LgError('LG_NOT_FOUND', `no partner ${id}`, { partnerId: id });
   return row;
 }
@@ -307,6 +307,27 @@ export async function channelFor(
     chargers.push(enhancer);
   }
   return { partner, funding, chargers };
+}
+
+/**
+ * The channel's parties read again inside the application's dbTx, under a share lock: a suspension another process
+ * committed after the plan read them is seen here (and refuses the grant), and one that comes later waits for this
+ * dbTx to end (PostgreSQL; SQLite has one writer). Without it a line opened through a partner whose suspension had
+ * already been answered.
+ */
+export async function confirmChannelInTx(
+  deps: CoreDeps,
+  tx: UnitTx,
+  channel: Channel | undefined,
+): Promise<void> {
+  if (!channel) return;
+  const today = isoDate(deps.clock.now());
+  const parties = [
+    { id: channel.partner.id, role: 'the channel' },
+    ...channel.funding.funders.map((f) => ({ id: f.partnerId, role: 'the funder' })),
+    ...channel.chargers.slice(1).map((p) => ({ id: p.id, role: 'the credit enhancer' })),
+  ];
+  for (const { id, role } of parties) assertInForce(await findPartner(deps, id, tx, 'share'), today, role);
 }
 
 /**

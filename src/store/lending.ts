@@ -83,15 +83,17 @@ function partnerMethods(
   | 'bindPartnerKey'
   | 'partnerOfKey'
 > {
-  const locked = <O>(query: SelectQueryBuilder<Database, keyof Database, O>, lock: boolean) =>
-    lock && store.kind === 'postgres' ? query.forUpdate() : query;
+  const locked = <O>(query: SelectQueryBuilder<Database, keyof Database, O>, lock: boolean | 'share') => {
+    if (!lock || store.kind !== 'postgres') return query;
+    return lock === 'share' ? query.forShare() : query.forUpdate();
+  };
 
   return {
     async partner(id, tx, lock = false) {
       const db = tx ?? store.db;
       const row = await locked(
         db.selectFrom('partners').selectAll().where('id', '=', id),
-        lock && tx !== undefined,
+        tx === undefined ? false : lock,
       ).executeTakeFirst();
       return row ? partnerOf(row) : undefined;
     },

@@ -143,7 +143,11 @@ export interface BookShare {
 export interface LendingStore<Tx, SyncTx> {
   // ------------------------------------------------------------ partners
   /** The partner, read in `tx` when given (then locked FOR UPDATE on PostgreSQL when `lock`). */
-  partner(id: string, tx?: Tx, lock?: boolean): Promise<PartnerRecord | undefined>;
+  /**
+   * A partner; in a transaction optionally locked (PostgreSQL): `true` for update, `'share'` against a concurrent
+   * status change while other readers go on.
+   */
+  partner(id: string, tx?: Tx, lock?: boolean | 'share'): Promise<PartnerRecord | undefined>;
   listPartners(limit: number): Promise<PartnerRecord[]>;
   insertPartner(tx: Tx, row: PartnerRecord): Promise<void>;
   setPartnerStatus(tx: Tx, id: string, status: string, at: number): Promise<void>;

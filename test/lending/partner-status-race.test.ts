@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCoreServices } from '../../src/core/index.js';
+import type { Store } from '../../src/store/db.js';
+import { STORE_FACTORIES } from '../helpers/stores.js';
+import { makeCore, residentId, type Harness } from '../core/harness.js';
+
+/**
+ * A partner suspended while an application through its channel is on its way: the application read the partner as
+ * ACTIVE before its transaction, and must not open a line once the suspension has been answered. The channel's
+ * parties are read again inside the application's transaction, under a lock the suspension waits for.
+ */
+for (const factory of STORE_FACTORIES) {
+  describe.skipIf(!factory.enabled)(`a partner's suspension racing an application on ${factory.name}`, () => {
+    let store: Store;
+    let h: Harness;
+    beforeAll(async () => {
+      store = await factory.open('partner_status_race');
+      h = makeCore(store, { seed: 52 });
+      h.engine.script.application = () => ({ outcome: 'APPROVE', limitMinor: 1_000_000, annualRate: 0.12 });
+    });
+    afterAll(async () => store?.close());
+
+    it('refuses the application with LG_PARTNER_SUSPENDED and writes nothing for it', async () => {
+      const partner = await h.core.createPartner({
+        name: '暂停平台',
+        type: 'PLATFORM_OPERATOR',
+        licenceNo: 'RACE-1',
+        contractStart: '2025-01-01',
+        contractEnd: '2027-12-31',
+        concentrationMax: 0.9,
+      });
+      // The application checks its channel, then stalls before its transaction (a GC pause, a busy CPU).
+      let armed = true;
+      let stalled: () => void = () => undefined;
+      let resume: () => void = () => undefined;
+      const isStalled = new Promise<void>((resolve) => (stalled = resolve));
+      const resumed = new Promise<void>((resolve) => (resume = resolve));
+      const stalling = createCoreServices({
+        ...h.deps,
+        lending: {
+          ...h.deps.lending,
+          partner: async (id, tx, lock) => {
+            const row = await h.deps.lending.partner(id, tx, lock);
+            if (armed && tx === undefined) {
+              armed = false;
+              stalled();
+              await resumed;
+            }
+            return row;
+          },
+        },
+      });
+      const applying = stalling.submitApplication({
+        applicant: { name: '渠道客户', nationalId: residentId('19910101', 91), phone: '13500009191' },
+        attributes: {},
+        channel: { partnerId: partner.id, fundingMode: 'SELF_FUNDED' },
+      });
+      await isStalled;
+      const suspended = await h.core.setPartnerStatus(partner.id, {
+        status: 'SUSPENDED',
+        reason: 'licence review',
+      });
+      expect(suspended.status).toBe('SUSPENDED');
+      resume();
+      await expect(applying).rejects.toMatchObject({ code: 'LG_PARTNER_SUSPENDED' });
+      const lines = await store.db
+        .selectFrom('credit_lines')
+        .select('id')
+        .where('channel_partner_id', '=', partner.id)
+        .execute();
+      expect(lines).toEqual([]);
+    });
+  });
+}
