@@ -14,6 +14,7 @@ import {
   releaseDueCooldowns,
   releaseHeldDrawInTx,
   stopCooldownInTx,
+  lockedRestrictedForFraud,
   restrictedLines,
   type CoreServices,
 } from '../core/index.js';
@@ -139,6 +140,7 @@ function caseCorePort(store: Store, coreOf: () => CoreServices): CaseCorePort {
       };
     },
     explainLine: (lineId, lang) => coreOf().explainLine(lineId, lang),
+    lockedRestrictedForFraud: (tx: DbTx, lineId) => lockedRestrictedForFraud(coreOf().deps, tx, lineId),
     async restrictedLines() {
       return (await restrictedLines(coreOf().deps)).map((r) => ({
         lineId: r.line.id,

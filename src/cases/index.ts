@@ -221,7 +221,7 @@ export type {
 } from './ports.js';
 export type { RaiseDisputeInput } from './disputes.js';
 export type { ResolveInput, ResolveResult } from './outcomes.js';
-export { reinstateLine, restrictedForFraud } from './outcomes.js';
+export { reinstateLine } from './outcomes.js';
 export type { CaseView, NoteView } from './rows.js';
 export type { CancelledDraw, ChallengedDraw, StoppedDraw } from './draws.js';
 export {

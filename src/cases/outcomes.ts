@@ -1,6 +1,6 @@
 import type { UnitGuard } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
-import { getReason, isKnownReason } from '../domain/index.js';
+import { isKnownReason } from '../domain/index.js';
 import type { LineActionType } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
 import type { CaseTx } from './ports.js';
@@ -65,7 +65,7 @@ function checkInput(type: CaseType, input: ResolveInput): void {
   }
 }
 
-/** The four-eyes operation this outcome needs, if any. */
+/** The four-eyes operation a held draw's release needs, if any (decided before the resolution's transaction). */
 async function fourEyesNeeded(
   ctx: OutcomeContext,
   row: CaseRow,
@@ -77,24 +77,25 @@ async function fourEyesNeeded(
     if (draw && Number(draw.amount_minor) >= ctx.fourEyes.config.drawReleaseThresholdMinor)
       return 'draw.release';
   }
-  const reinstates =
-    (row.type === 'APPEAL' && input.outcome === 'UPHELD') ||
-    (row.type === 'REINSTATEMENT' && input.outcome === 'REINSTATE');
-  if (reinstates && row.line_id && ctx.fourEyes.requires('line.lift_fraud_restriction')) {
-    if (await restrictedForFraud(ctx.deps, row.line_id)) return 'line.lift_fraud_restriction';
-  }
   return undefined;
 }
 
-/** True when the restriction in force on the line was taken for a fraud reason (lifting it needs a second person). */
-export async function restrictedForFraud(deps: CaseDeps, lineId: string): Promise<boolean> {
-  const line = await deps.rows.lineRow(deps.store.db, lineId);
-  if (!line || (line.status !== 'SUSPENDED' && line.status !== 'DRAW_FROZEN')) return false;
-  const restriction = (await deps.rows.lineHistory(deps.store.db, lineId, 20)).find(
-    (a) => a.outcome === 'APPLIED' && a.new_status === line.status && a.prev_status !== line.status,
-  );
-  const reasons = restriction ? (JSON.parse(restriction.reasons) as string[]) : [];
-  return reasons.some((r) => isKnownReason(r) && getReason(r).category === 'fraud');
+/**
+ * Whether this outcome would lift a fraud restriction, decided inside the resolution's transaction under the line's
+ * lock: a fraud suspension another process commits just before this transaction is seen here, and one that comes
+ * later waits for it. (Decided before the transaction, an uphold lifted such a suspension on one person's word.)
+ */
+async function liftsFraudRestriction(
+  ctx: OutcomeContext,
+  tx: CaseTx,
+  row: CaseRow,
+  input: ResolveInput,
+): Promise<boolean> {
+  const reinstates =
+    (row.type === 'APPEAL' && input.outcome === 'UPHELD') ||
+    (row.type === 'REINSTATEMENT' && input.outcome === 'REINSTATE');
+  if (!reinstates || !row.line_id || !ctx.fourEyes.requires('line.lift_fraud_restriction')) return false;
+  return ctx.deps.core.lockedRestrictedForFraud(tx, row.line_id);
 }
 
 export async function resolveCase(
@@ -117,6 +118,8 @@ export async function resolveCase(
     result = await deps.store.transaction(async (tx): Promise<ResolveResult> => {
       const locked = await deps.rows.findCase(tx, deps.store.kind, id, true);
       assertTransition(locked.id, locked.state, 'RESOLVED');
+      if (await liftsFraudRestriction(ctx, tx, locked, input))
+        return escalateInTx(ctx, tx, locked, input, actor, 'line.lift_fraud_restriction');
       const detail = await applyOutcome(ctx, tx, locked, input, actor);
       await finishCase(ctx, tx, locked, { input, detail, actor });
       return { state: 'RESOLVED', case: caseView(await deps.rows.findCase(tx, deps.store.kind, id)) };
@@ -126,7 +129,7 @@ export async function resolveCase(
     throw error;
   }
   // Closing the alert touches the monitor's row, not the case: the answer stands as the unit said it.
-  await afterResolved(ctx, row);
+  if (result.state === 'RESOLVED') await afterResolved(ctx, row);
   return result;
 }
 
@@ -138,43 +141,55 @@ async function escalateForApproval(
   operation: FourEyesOperation,
   guard?: UnitGuard<ResolveResult>,
 ): Promise<ResolveResult> {
-  const { deps } = ctx;
   // The unit's value is the answer, read in the unit: a guard that says the response stores it with the key.
-  return deps.store.transaction(async (tx): Promise<ResolveResult> => {
-    const locked = await deps.rows.findCase(tx, deps.store.kind, row.id, true);
-    const proposed = await ctx.fourEyes.propose(
-      {
-        operation,
-        subjectId: row.id,
-        payload: { caseId: row.id, input },
-        diff: {
-          caseId: row.id,
-          type: row.type,
-          lineId: row.line_id,
-          outcome: input.outcome,
-          limitMinor: input.limitMinor ?? null,
-        },
-        reason: input.note ?? `${row.type} ${input.outcome}`,
-        maker: actor,
-      },
-      tx,
-    );
-    await caseStep(deps, tx, locked, {
-      to: locked.state === 'ESCALATED' ? undefined : 'ESCALATED',
-      kind: 'case.escalated_for_approval',
-      actor,
-      detail: { pendingChangeId: proposed.id, operation, outcome: input.outcome },
-      patch: {
-        escalated_at: deps.clock.now(),
-        outcome_detail: JSON.stringify({ pendingChangeId: proposed.id, proposedOutcome: input.outcome }),
-      },
-    });
-    return {
-      state: 'ESCALATED',
-      case: caseView(await deps.rows.findCase(tx, deps.store.kind, row.id)),
-      pendingChange: proposed,
-    };
+  return ctx.deps.store.transaction(async (tx): Promise<ResolveResult> => {
+    const locked = await ctx.deps.rows.findCase(tx, ctx.deps.store.kind, row.id, true);
+    return escalateInTx(ctx, tx, locked, input, actor, operation);
   }, guard);
+}
+
+/** Proposes the outcome as a pending change for a second person, in the caller's dbTx; the case waits ESCALATED. */
+async function escalateInTx(
+  ctx: OutcomeContext,
+  tx: CaseTx,
+  row: CaseRow,
+  input: ResolveInput,
+  actor: string,
+  operation: FourEyesOperation,
+): Promise<ResolveResult> {
+  const { deps } = ctx;
+  const proposed = await ctx.fourEyes.propose(
+    {
+      operation,
+      subjectId: row.id,
+      payload: { caseId: row.id, input },
+      diff: {
+        caseId: row.id,
+        type: row.type,
+        lineId: row.line_id,
+        outcome: input.outcome,
+        limitMinor: input.limitMinor ?? null,
+      },
+      reason: input.note ?? `${row.type} ${input.outcome}`,
+      maker: actor,
+    },
+    tx,
+  );
+  await caseStep(deps, tx, row, {
+    to: row.state === 'ESCALATED' ? undefined : 'ESCALATED',
+    kind: 'case.escalated_for_approval',
+    actor,
+    detail: { pendingChangeId: proposed.id, operation, outcome: input.outcome },
+    patch: {
+      escalated_at: deps.clock.now(),
+      outcome_detail: JSON.stringify({ pendingChangeId: proposed.id, proposedOutcome: input.outcome }),
+    },
+  });
+  return {
+    state: 'ESCALATED',
+    case: caseView(await deps.rows.findCase(tx, deps.store.kind, row.id)),
+    pendingChange: proposed,
+  };
 }
 
 /** The apply function behind case outcomes that needed a second person (registered for their operations). */

@@ -159,6 +159,11 @@ export interface CaseCorePort {
     },
   ): Promise<{ actionId: string; outcome: string; newStatus: string }>;
   explainLine(lineId: string, lang: ReasonLang): Promise<unknown>;
+  /**
+   * Locks the line for the rest of the caller's dbTx and says whether the restriction in force on it was taken for a
+   * fraud reason (lifting it needs a second person).
+   */
+  lockedRestrictedForFraud(tx: CaseTx, lineId: string): Promise<boolean>;
   /** SUSPENDED and DRAW_FROZEN lines with the action that restricted them. */
   restrictedLines(): Promise<
     { lineId: string; borrowerId: string; status: string; restrictionId: string | null; reasons: string[] }[]

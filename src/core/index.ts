@@ -99,6 +99,7 @@ export {
 } from './held-draws.js';
 export {
   liftClearedDelinquency,
+  lockedRestrictedForFraud,
   restrictedForFraud,
   restrictedLines,
   type RestrictionReviewResult,

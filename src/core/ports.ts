@@ -271,8 +271,11 @@ export interface CoreStore<Tx = unknown> {
   writeInTx(tx: Tx, writes: CoreWrites, refused: (debit: LineDebit) => Error): Promise<void>;
   /** A page of SUSPENDED and DRAW_FROZEN lines with ids after `afterId`, by id. */
   restrictedLinesPage(afterId: string, pageSize: number): Promise<LineRow[]>;
-  /** The latest applied action that moved a line into the status it has now (what restricted it). */
-  restrictionOf(line: { readonly id: string; readonly status: string }): Promise<ActionRow | undefined>;
+  /** The latest applied action that moved a line into the status it has now (what restricted it), in `tx` if given. */
+  restrictionOf(
+    line: { readonly id: string; readonly status: string },
+    tx?: Tx,
+  ): Promise<ActionRow | undefined>;
   /** The unsettled instalments of every loan on a line; only those due before `dueBefore` (ISO date) when given. */
   unsettledInstalmentsOfLine(lineId: string, dueBefore?: string): Promise<InstallmentRow[]>;
   /** True once any borrower exists (the demo seed runs only on an empty book). */

@@ -1,7 +1,7 @@
 import { LgError } from '../domain/index.js';
 import { getReason, isKnownReason } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
-import type { CoreDeps } from './deps.js';
+import type { CoreDeps, UnitTx } from './deps.js';
 import { applyActionInTx, type LineActionResult } from './lines.js';
 import { loanDpd } from './loans.js';
 import { parseReasons } from './repo.js';
@@ -49,10 +49,20 @@ export async function frozenForFraud(deps: CoreDeps, line: LineRow): Promise<boo
 export async function restrictedForFraud(
   deps: CoreDeps,
   line: Pick<LineRow, 'id' | 'status'>,
+  tx?: UnitTx,
 ): Promise<boolean> {
   if (line.status !== 'DRAW_FROZEN' && line.status !== 'SUSPENDED') return false;
-  const restriction = await deps.coreStore.restrictionOf(line);
+  const restriction = await deps.coreStore.restrictionOf(line, tx);
   return restriction !== undefined && parseReasons(restriction.reasons).some(isFraudReason);
+}
+
+/**
+ * restrictedForFraud under the line's lock, held for the rest of the caller's dbTx: a decision to lift a restriction
+ * is then taken on the restriction that is in force when the lift is written, not on one read earlier (another
+ * process may have suspended the line for fraud in between).
+ */
+export async function lockedRestrictedForFraud(deps: CoreDeps, tx: UnitTx, lineId: string): Promise<boolean> {
+  return restrictedForFraud(deps, await deps.coreStore.lineInTx(tx, lineId, true), tx);
 }
 
 function isFraudReason(code: string): boolean {

@@ -75,7 +75,7 @@ export function createCoreStore(store: Store): CoreStore<DbTx> {
       return line?.borrower_id;
     },
     restrictedLinesPage: (afterId, pageSize) => restrictedLinesPage(store.db, afterId, pageSize),
-    restrictionOf: (line) => restrictionOf(store.db, line),
+    restrictionOf: (line, tx) => restrictionOf(tx ?? store.db, line),
     unsettledInstalmentsOfLine: (lineId, dueBefore) =>
       unsettledInstalmentsOfLine(store.db, lineId, dueBefore),
     hasAnyBorrower: () => hasAnyBorrower(store.db),

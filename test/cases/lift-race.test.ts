@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STRONG_APPLICANT, type TestApp } from '../helpers/app.js';
+import { residentId } from '../core/harness.js';
+import { CASE_STORES, client, person, startCaseApp, type Person } from './helpers.js';
+
+/**
+ * Lifting a fraud restriction needs a second person. An appeal against a credit freeze is upheld while another
+ * process suspends the same line for a fraud reason: whichever commits first, the uphold must not lift the fraud
+ * suspension on one person's word. Here the suspension commits between the uphold's decision and its transaction.
+ */
+for (const store of CASE_STORES)
+  describe.skipIf(!store.enabled)(`an upheld appeal racing a fraud suspension (${store.name})`, () => {
+    let t: TestApp;
+    let analyst: Person;
+    let service: Person;
+    beforeAll(async () => {
+      ({ t } = await startCaseApp(await store.env()));
+      analyst = await person(t, '周强', 'analyst');
+      service = await person(t, 'lender-backend', 'service');
+    });
+    afterAll(async () => t?.close());
+
+    it('escalates the uphold for a second person and leaves the line suspended', async () => {
+      const applied = (
+        await client(t, service.key).post('/v1/applications', {
+          applicant: { name: '吴敏', nationalId: residentId('19830303', 333), phone: '13900003333' },
+          attributes: STRONG_APPLICANT,
+        })
+      ).json();
+      const lineId = applied.line.id as string;
+      const frozen = await t.app.core.applyLineAction(lineId, {
+        type: 'FREEZE_DRAW',
+        reasons: ['R_UTILISATION_HIGH'],
+        automated: false,
+        actor: 'test',
+      });
+      const token = (
+        await client(t, service.key).post(`/v1/borrowers/${applied.borrowerId}/tokens`, { ttlSeconds: 900 })
+      ).json().token;
+      const filed = await client(t, token).post('/v1/me/appeals', {
+        actionId: frozen.actionId,
+        text: '我的额度使用率已经降低了。',
+      });
+      expect(filed.statusCode, filed.body).toBe(201);
+      const queue = (await client(t).get('/v1/cases?type=APPEAL')).json();
+      const caseId = queue.items.find((c: { subjectId: string }) => c.subjectId === filed.json().id).id;
+
+      // The next transaction to start is the uphold's: the suspension commits just before it.
+      const { store: db } = t.app;
+      const transaction = db.transaction.bind(db);
+      let armed = true;
+      db.transaction = (async (...args: Parameters<typeof transaction>) => {
+        if (armed) {
+          armed = false;
+          await t.app.core.applyLineAction(lineId, {
+            type: 'SUSPEND',
+            reasons: ['R_ACCOUNT_TAKEOVER'],
+            automated: false,
+            actor: 'fraud-team',
+          });
+        }
+        return transaction(...args);
+      }) as typeof db.transaction;
+      try {
+        const resolved = await t.app.cases.service.resolve(
+          caseId,
+          { outcome: 'UPHELD', textZh: '已恢复。', textEn: 'Restored.', note: 'utilisation is down' },
+          `user:${analyst.userId}`,
+        );
+        expect(resolved).toMatchObject({
+          state: 'ESCALATED',
+          pendingChange: { operation: 'line.lift_fraud_restriction' },
+        });
+      } finally {
+        db.transaction = transaction;
+      }
+      expect((await client(t).get(`/v1/lines/${lineId}`)).json().status).toBe('SUSPENDED');
+    });
+  });
