@@ -12,13 +12,76 @@ for (const store of CASE_STORES)
   describe.skipIf(!store.enabled)(`an upheld appeal racing a fraud suspension (${store.name})`, () => {
     let t: TestApp;
     let analyst: Person;
+    let riskAnalyst: Person;
     let service: Person;
     beforeAll(async () => {
       ({ t } = await startCaseApp(await store.env()));
       analyst = await person(t, '周强', 'analyst');
+      riskAnalyst = await person(t, '钱红', 'risk_analyst');
       service = await person(t, 'lender-backend', 'service');
     });
     afterAll(async () => t?.close());
+
+    /**
+     * The next transaction to start (with `keyedOnly`, the next one with an idempotency guard: a keyed write's) first
+     * lets a fraud suspension of the line commit. Returns the function that puts the store back.
+     */
+    const suspendBeforeNextTransaction = (lineId: string, keyedOnly: boolean) => {
+      const { store: db } = t.app;
+      const transaction = db.transaction.bind(db);
+      let armed = true;
+      db.transaction = (async (...args: Parameters<typeof transaction>) => {
+        if (armed && (!keyedOnly || args[1] !== undefined)) {
+          armed = false;
+          await t.app.core.applyLineAction(lineId, {
+            type: 'SUSPEND',
+            reasons: ['R_ACCOUNT_TAKEOVER'],
+            automated: false,
+            actor: 'fraud-team',
+          });
+        }
+        return transaction(...args);
+      }) as typeof db.transaction;
+      return () => {
+        db.transaction = transaction;
+      };
+    };
+
+    it("refuses a person's UNFREEZE once the line was suspended for fraud after the four-eyes check", async () => {
+      const applied = (
+        await client(t, service.key).post('/v1/applications', {
+          applicant: { name: '孙丽', nationalId: residentId('19840404', 444), phone: '13900004444' },
+          attributes: STRONG_APPLICANT,
+        })
+      ).json();
+      const lineId = applied.line.id as string;
+      await t.app.core.applyLineAction(lineId, {
+        type: 'FREEZE_DRAW',
+        reasons: ['R_UTILISATION_HIGH'],
+        automated: false,
+        actor: 'test',
+      });
+      const restore = suspendBeforeNextTransaction(lineId, true);
+      try {
+        const lifted = await client(t, riskAnalyst.key).post(`/v1/lines/${lineId}/actions`, {
+          type: 'UNFREEZE',
+          reasons: ['R_RISK_RESOLVED'],
+        });
+        // The action names the lift it means (UNFREEZE a frozen line), and a SUSPENDED line cannot be unfrozen:
+        // the line's own transition rules refuse it under the lock, whatever the gate read before.
+        expect(lifted.statusCode, lifted.body).toBe(409);
+        expect(lifted.json().error.code).toBe('LG_ILLEGAL_TRANSITION');
+      } finally {
+        restore();
+      }
+      expect((await client(t).get(`/v1/lines/${lineId}`)).json().status).toBe('SUSPENDED');
+      // Sent again, the lift is proposed for a second person.
+      const again = await client(t, riskAnalyst.key).post(`/v1/lines/${lineId}/actions`, {
+        type: 'REINSTATE',
+        reasons: ['R_RISK_RESOLVED'],
+      });
+      expect(again.statusCode, again.body).toBe(202);
+    });
 
     it('escalates the uphold for a second person and leaves the line suspended', async () => {
       const applied = (
@@ -46,21 +109,7 @@ for (const store of CASE_STORES)
       const caseId = queue.items.find((c: { subjectId: string }) => c.subjectId === filed.json().id).id;
 
       // The next transaction to start is the uphold's: the suspension commits just before it.
-      const { store: db } = t.app;
-      const transaction = db.transaction.bind(db);
-      let armed = true;
-      db.transaction = (async (...args: Parameters<typeof transaction>) => {
-        if (armed) {
-          armed = false;
-          await t.app.core.applyLineAction(lineId, {
-            type: 'SUSPEND',
-            reasons: ['R_ACCOUNT_TAKEOVER'],
-            automated: false,
-            actor: 'fraud-team',
-          });
-        }
-        return transaction(...args);
-      }) as typeof db.transaction;
+      const restore = suspendBeforeNextTransaction(lineId, false);
       try {
         const resolved = await t.app.cases.service.resolve(
           caseId,
@@ -72,7 +121,7 @@ for (const store of CASE_STORES)
           pendingChange: { operation: 'line.lift_fraud_restriction' },
         });
       } finally {
-        db.transaction = transaction;
+        restore();
       }
       expect((await client(t).get(`/v1/lines/${lineId}`)).json().status).toBe('SUSPENDED');
     });
