@@ -166,12 +166,16 @@ export function createBureauGateway(deps: GatewayDeps): BureauGateway {
       // Decide and log in one dbTx: the consent check, the throttle count and the inquiry row commit together, and
       // the consent row lock serialises two pulls for one subject (PostgreSQL), so the throttle cannot be raced.
       const decided = await deps.store.unit(async (tx) => {
-        const consents = await tx.consentsOf(request.subjectHashes);
-        const consent = checkConsent(consents, request.purpose, now);
+        const read = checkConsent(await tx.consentsOf(request.subjectHashes), request.purpose, now);
+        // Checked again once locked: a withdrawal that committed between the read and the lock is seen, and one
+        // that comes later waits for this dbTx (the pull is then logged before it).
+        if (read.ok) await tx.lockConsent(read.consentId);
+        const consent = read.ok
+          ? checkConsent(await tx.consentsOf(request.subjectHashes), request.purpose, now)
+          : read;
         let refusal: PullRefusal | null = consent.ok ? null : consent.code;
         let ownHard = 0;
         if (consent.ok) {
-          await tx.lockConsent(consent.consentId);
           ownHard = await tx.hardPullsSince(request.subjectHashes, now - WINDOW_MS);
           if (request.kind === 'hard' && ownHard >= limit) refusal = 'LG_INQUIRY_THROTTLED';
         }

@@ -4,7 +4,7 @@ import { seededRandom } from '../../src/domain/random.js';
 import { verifyLedger } from '../../src/compliance/ledger.js';
 import { fieldCryptoFromMasterKey } from '../../src/compliance/crypto.js';
 import { subjectHashes } from '../../src/compliance/consent.js';
-import { putSandboxReport } from '../../src/compliance/bureau.js';
+import { createBureauGateway, putSandboxReport, sandboxBureau } from '../../src/compliance/bureau.js';
 import { createComplianceStore } from '../../src/store/compliance.js';
 import { APPLICANT_ONLY, adminHeaders, startTestApp, type TestApp } from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
@@ -271,5 +271,56 @@ describe.skipIf(!TEST_DATABASE_URL)('the hard-inquiry throttle under concurrency
     expect(results.filter((r) => r.status === 'PULLED')).toHaveLength(2);
     const logged = await t.app.store.db.selectFrom('bureau_inquiries').select('status').execute();
     expect(logged).toHaveLength(8);
+  });
+
+  it('refuses a pull whose consent was withdrawn after the pull read it and before it locked it', async () => {
+    const id = residentId('19800101', 901);
+    const consent = await t.app.consents.recordConsent({
+      nationalId: id,
+      purpose: 'LOAN_APPROVAL',
+      textVersion: 'loan-approval/2026-01',
+      channel: 'WEB',
+      recordedBy: 'test',
+    });
+    const store = createComplianceStore(t.app.store);
+    // The withdrawal commits (another connection, another process) between the pull's read and its lock.
+    const racing: typeof store = {
+      ...store,
+      unit: (work, guard) =>
+        store.unit(
+          (tx) =>
+            work({
+              ...tx,
+              lockConsent: async (consentId) => {
+                await t.app.consents.withdrawConsent({ consentId, reason: 'borrower asked', by: 'test' });
+                return tx.lockConsent(consentId);
+              },
+            }),
+          guard,
+        ),
+    };
+    const gateway = createBureauGateway({
+      store: racing,
+      clock: t.app.clock,
+      ids: t.app.ids,
+      bureau: sandboxBureau(store, t.app.clock),
+    });
+    const crypto = fieldCryptoFromMasterKey(t.app.config.masterKey, []);
+    const pulled = await gateway.pull({
+      subjectHashes: subjectHashes(crypto, id, Date.now()),
+      purpose: 'LOAN_APPROVAL',
+      kind: 'soft',
+      requestedBy: 'test',
+      reason: 'race',
+    });
+    expect(pulled).toMatchObject({ status: 'REFUSED' });
+    const logged = await t.app.store.db
+      .selectFrom('bureau_inquiries')
+      .select(['status', 'consent_id'])
+      .where('reason', '=', 'race')
+      .where('kind', '=', 'soft')
+      .execute();
+    expect(logged).toEqual([{ status: 'REFUSED', consent_id: null }]);
+    expect(consent.status).toBe('VALID');
   });
 });
