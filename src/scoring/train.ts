@@ -3,7 +3,7 @@
  * score both parts through the model file's own scorer (so the recorded metrics are exactly what the saved model
  * produces), and collect what the HTML report shows.
  */
-import { sha256Hex } from '../domain/index.js';
+import { sha256Hex, systemClock, type Clock } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { binColumn, type FeatureBinning } from './binning.js';
 import { readCsvTable, type CsvTable } from './csv.js';
@@ -91,6 +91,11 @@ export interface TrainRequest {
   readonly monotone?: Readonly<Record<string, 1 | -1>>;
   /** Creation instant (epoch ms), injected. */
   readonly now: number;
+  /**
+   * Times the run for training.durationMs (default: the system clock). A pinned clock, as `model train` makes from
+   * SOURCE_DATE_EPOCH, records 0: with createdAt pinned too, the same data, options and seed give the same bytes.
+   */
+  readonly clock?: Clock;
   readonly onProgress?: (stage: string, fraction: number) => void;
 }
 
@@ -233,7 +238,8 @@ type ModelDraft = Omit<ScorecardModelFile, 'training'> | Omit<GbdtModelFile, 'tr
 type HoldoutSplit = { readonly train: readonly number[]; readonly test: readonly number[] };
 
 export async function trainModel(request: TrainRequest): Promise<TrainOutcome> {
-  const started = Date.now();
+  const clock = request.clock ?? systemClock;
+  const started = clock.now();
   const progress = request.onProgress ?? ((): void => undefined);
   const settings = trainSettings(request);
   const data = readTrainingData(request, progress);
@@ -277,7 +283,7 @@ export async function trainModel(request: TrainRequest): Promise<TrainOutcome> {
       calibrationInfo,
       metrics: scored.metrics,
       costs,
-      started,
+      durationMs: clock.now() - started,
     }),
   } as unknown as ModelFile;
   progress('done', 1);
@@ -588,7 +594,7 @@ interface TrainingRecordInput {
   readonly calibrationInfo: ModelFile['training']['calibration'];
   readonly metrics: ScoredSplits['metrics'];
   readonly costs: CostMatrix;
-  readonly started: number;
+  readonly durationMs: number;
 }
 
 /** The model file's training section: data, settings, metrics, feature selection and the protected-attribute plan. */
@@ -621,7 +627,7 @@ function trainingRecord(input: TrainingRecordInput) {
       })),
     ],
     warnings: data.warnings,
-    durationMs: Date.now() - input.started,
+    durationMs: input.durationMs,
     ...(fitted.tuning ? { tuning: fitted.tuning } : {}),
     ...(calibrationInfo ? { calibration: calibrationInfo } : {}),
     protectedAttributes: {

@@ -298,27 +298,41 @@ describe('commander wiring', () => {
   });
 });
 
-describe('commander wiring of the review options', () => {
-  async function run(args: string[]): Promise<string> {
-    const program = new Command('lineguard');
-    registerModelCommand(program, async () => {
-      throw new Error('not needed');
-    });
-    const chunks: string[] = [];
-    const write = process.stdout.write;
-    process.stdout.write = ((c: string) => {
+/** Runs `lineguard …` in-process: what it printed on stdout and stderr, and its exit code (reset for the next run). */
+async function runCli(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  const program = new Command('lineguard');
+  registerModelCommand(program, async () => {
+    throw new Error('not needed');
+  });
+  const out: string[] = [];
+  const err: string[] = [];
+  const write = process.stdout.write;
+  const stderr = process.stderr.write;
+  const capture =
+    (chunks: string[]) =>
+    (c: string): boolean => {
       chunks.push(String(c));
       return true;
-    }) as typeof process.stdout.write;
-    const stderr = process.stderr.write;
-    process.stderr.write = (() => true) as typeof process.stderr.write;
-    try {
-      await program.parseAsync(args, { from: 'user' });
-    } finally {
-      process.stdout.write = write;
-      process.stderr.write = stderr;
-    }
-    return chunks.join('');
+    };
+  process.stdout.write = capture(out) as typeof process.stdout.write;
+  process.stderr.write = capture(err) as typeof process.stderr.write;
+  process.exitCode = 0;
+  try {
+    await program.parseAsync(args, { from: 'user' });
+  } finally {
+    process.stdout.write = write;
+    process.stderr.write = stderr;
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { stdout: out.join(''), stderr: err.join(''), code };
+}
+
+describe('commander wiring of the review options', () => {
+  async function run(args: string[]): Promise<string> {
+    const r = await runCli(args);
+    process.exitCode = r.code;
+    return r.stdout;
   }
 
   it('`model train --tune --folds --monotone --calibrate --group-column` then `model compare --json`', async () => {
@@ -433,5 +447,64 @@ describe('commander wiring of the review options', () => {
     expect(process.exitCode).toBe(2);
     process.exitCode = 0;
     expect(existsSync(join(dir, 'never.json'))).toBe(false);
+  });
+});
+
+describe('reproducible model files', () => {
+  const german = ['model', 'train', '--data', 'data/german_credit.csv', '--target', 'class', '--bad', 'bad'];
+  const epoch = process.env.SOURCE_DATE_EPOCH;
+  afterAll(() => {
+    if (epoch === undefined) delete process.env.SOURCE_DATE_EPOCH;
+    else process.env.SOURCE_DATE_EPOCH = epoch;
+  });
+
+  it('SOURCE_DATE_EPOCH pins the run: the same bytes on one worker thread or two', async () => {
+    process.env.SOURCE_DATE_EPOCH = '1700000000';
+    const files: { model: string; report: string }[] = [];
+    for (const jobs of ['1', '2']) {
+      const out = join(dir, `repro-${jobs}.json`);
+      const report = join(dir, `repro-${jobs}.html`);
+      // GBDT with calibration: its out-of-fold fits run on the worker threads.
+      const args = [
+        '--kind',
+        'gbdt',
+        '--calibrate',
+        'platt',
+        '--jobs',
+        jobs,
+        '--out',
+        out,
+        '--report',
+        report,
+      ];
+      const r = await runCli([...german, ...args]);
+      expect(r.code).toBe(0);
+      files.push({ model: readFileSync(out, 'utf8'), report: readFileSync(report, 'utf8') });
+    }
+    expect(files[1]!.model).toBe(files[0]!.model);
+    expect(files[1]!.report).toBe(files[0]!.report);
+    const model = JSON.parse(files[0]!.model);
+    expect(model.createdAt).toBe('2023-11-14T22:13:20.000Z');
+    expect(model.training.durationMs).toBe(0);
+  });
+
+  it.each(['yesterday', '-1', '1.5', '1e9', '99999999999999'])(
+    'refuses SOURCE_DATE_EPOCH=%s with exit 2 before training',
+    async (value) => {
+      process.env.SOURCE_DATE_EPOCH = value;
+      const out = join(dir, 'never.json');
+      const r = await runCli([...german, '--out', out]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/LG_VALIDATION: SOURCE_DATE_EPOCH must be/);
+      expect(existsSync(out)).toBe(false);
+    },
+  );
+
+  it('an empty SOURCE_DATE_EPOCH is unset: the clock runs', async () => {
+    process.env.SOURCE_DATE_EPOCH = '';
+    const out = join(dir, 'repro-unset.json');
+    const r = await runCli([...german, '--out', out]);
+    expect(r.code).toBe(0);
+    expect(Date.parse(JSON.parse(readFileSync(out, 'utf8')).createdAt)).toBeGreaterThan(Date.UTC(2024, 0, 1));
   });
 });

@@ -146,6 +146,27 @@ export function loadModelFile(path: string): ModelScorerWithText {
   return scorerFromModel(json);
 }
 
+/** The largest SOURCE_DATE_EPOCH a Date can hold (8.64e15 ms after the epoch). */
+const MAX_EPOCH_SECONDS = 8_640_000_000_000;
+
+/**
+ * The clock `model train` runs on: the system clock, or one pinned at SOURCE_DATE_EPOCH (whole seconds since the
+ * epoch, the reproducible-builds convention) so a reviewer can rebuild a model file byte for byte: createdAt is that
+ * instant and durationMs 0. Malformed values are refused (the convention asks tools to fail rather than guess); an
+ * empty one is unset, as `SOURCE_DATE_EPOCH= lineguard …` means.
+ */
+export function clockFromEnvironment(env: Readonly<Record<string, string | undefined>>): Clock {
+  const value = env.SOURCE_DATE_EPOCH;
+  if (value === undefined || value === '') return systemClock;
+  if (!/^\d+$/.test(value) || Number(value) > MAX_EPOCH_SECONDS)
+    throw new LgError(
+      'LG_VALIDATION',
+      `SOURCE_DATE_EPOCH must be whole seconds since 1970-01-01 (as date +%s prints), at most ${MAX_EPOCH_SECONDS}, got "${value}"`,
+    );
+  const pinned = Number(value) * 1000;
+  return { now: () => pinned };
+}
+
 export interface TrainCommandOptions {
   readonly data: string;
   readonly target: string;
@@ -202,6 +223,7 @@ export async function runModelTrain(
     target: options.target,
     bad: options.bad,
     now: clock.now(),
+    clock,
     ...(options.kind ? { kind: options.kind } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.id ? { id: options.id } : {}),
@@ -546,6 +568,10 @@ function registerTrain(model: Command): void {
       'evaluation-only group column for the fairness section (never a feature)',
     )
     .option('--time-column <column>', 'evaluation-only date column for stability over time (never a feature)')
+    .addHelpText(
+      'after',
+      '\nEnvironment:\n  SOURCE_DATE_EPOCH=<seconds>  pin createdAt to this instant (and record durationMs 0): the same data, options\n                               and seed then give a byte-identical model file and report\n',
+    )
     .action((o: TrainFlags) => guarded(() => trainAction(o)));
 }
 
@@ -569,10 +595,12 @@ async function trainAction(o: TrainFlags): Promise<void> {
     );
   if (kind !== 'scorecard' && kind !== 'gbdt')
     throw new LgError('LG_VALIDATION', `--kind must be scorecard or gbdt, got "${String(kind)}"`);
+  const clock = clockFromEnvironment(process.env);
   const progress = progressReporter();
   try {
     const summary = await runModelTrain(
       trainCommandOptions(o, { kind, calibrate, onProgress: progress.onProgress }),
+      clock,
     );
     progress.stop();
     for (const w of summary.warnings) process.stderr.write(`warning: ${w}\n`);
