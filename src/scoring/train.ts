@@ -164,6 +164,7 @@ function planColumns(header: readonly string[], request: TrainRequest): ColumnPl
     if (name !== undefined && !header.includes(name))
       throw new LgError('LG_DATA_INVALID', `${flag} column "${name}" is not in the header`, { column: name });
   }
+  checkTypedColumns(header, request);
   const ignore = new Set(request.ignore ?? []);
   if (request.groupColumn !== undefined) ignore.add(request.groupColumn);
   if (request.timeColumn !== undefined) ignore.add(request.timeColumn);
@@ -179,6 +180,24 @@ function planColumns(header: readonly string[], request: TrainRequest): ColumnPl
   if (request.allowProtected === true)
     return { ignore: [...ignore], excludedProtected: [], allowedProtected: present, list };
   return { ignore: [...ignore, ...present], excludedProtected: present, allowedProtected: [], list };
+}
+
+/**
+ * Refuses a forced type on a column the data does not have (a typo would leave the real column's type to detection
+ * without a word) or on the target, which is never a feature.
+ */
+function checkTypedColumns(header: readonly string[], request: TrainRequest): void {
+  for (const name of Object.keys(request.types ?? {})) {
+    const problem = !header.includes(name)
+      ? 'is not in the header'
+      : name === request.target
+        ? 'is the target'
+        : '';
+    if (problem !== '')
+      throw new LgError('LG_DATA_INVALID', `--types names column "${name}", which ${problem}`, {
+        column: name,
+      });
+  }
 }
 
 /** The type a left-out column would have had (numeric when every non-empty cell is a number), for the report. */
@@ -318,6 +337,9 @@ function trainSettings(request: TrainRequest): TrainSettings {
   const seed = request.seed ?? 42;
   if (!(Number.isInteger(seed) && seed >= 1 && seed <= MAX_SEED))
     throw new LgError('LG_VALIDATION', `seed must be an integer from 1 to ${MAX_SEED}, got ${seed}`);
+  // An empty id became the default "model" without a word; a blank one named the model with spaces.
+  if (request.id !== undefined && request.id.trim() === '')
+    throw new LgError('LG_VALIDATION', `model id (--id) must not be empty, got "${request.id}"`);
   if (request.version !== undefined && !(Number.isInteger(request.version) && request.version >= 1))
     throw new LgError('LG_VALIDATION', `version must be an integer >= 1, got ${request.version}`);
   if (request.scaling !== undefined) checkScaling(request.scaling);

@@ -508,3 +508,23 @@ describe('reproducible model files', () => {
     expect(Date.parse(JSON.parse(readFileSync(out, 'utf8')).createdAt)).toBeGreaterThan(Date.UTC(2024, 0, 1));
   });
 });
+
+describe('options that name nothing', () => {
+  const german = ['model', 'train', '--data', 'data/german_credit.csv', '--target', 'class', '--bad', 'bad'];
+  const out = join(dir, 'never.json');
+
+  it.each([
+    [
+      ['--types', 'Duration:numeric,Nope:categorical'],
+      /--types names column "Nope", which is not in the header/,
+    ],
+    [['--types', 'class:numeric'], /--types names column "class", which is the target/],
+    [['--id', ''], /model id \(--id\) must not be empty/],
+    [['--id', '  '], /model id \(--id\) must not be empty/],
+  ])('%j is refused with exit 2', async (flags, message) => {
+    const r = await runCli([...german, '--out', out, ...flags]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(existsSync(out)).toBe(false);
+  });
+});

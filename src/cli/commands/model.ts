@@ -226,7 +226,7 @@ export async function runModelTrain(
     clock,
     ...(options.kind ? { kind: options.kind } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
-    ...(options.id ? { id: options.id } : {}),
+    ...(options.id !== undefined ? { id: options.id } : {}),
     ...(options.version !== undefined ? { version: options.version } : {}),
     ...(options.holdout !== undefined ? { holdoutShare: options.holdout } : {}),
     ...(options.types ? { types: options.types } : {}),
