@@ -64,7 +64,11 @@ function covariance(a: Float64Array, b: Float64Array): number {
   return s / (n - 1);
 }
 
-/** Standard normal CDF (erfc by the Numerical Recipes Chebyshev fit, |error| < 1.2e-7). */
+/**
+ * Standard normal CDF (erfc by the Numerical Recipes Chebyshev fit, fractional error < 1.2e-7 everywhere). Below 0 it
+ * is erfc / 2 itself, so a lower tail keeps that relative accuracy down to the smallest double (z ≈ −38.4; beyond, 0):
+ * take an upper tail as normalCdf(−z), never 1 − normalCdf(z), which cancels to 0 past z ≈ 8.3.
+ */
 export function normalCdf(z: number): number {
   const x = Math.abs(z) / Math.SQRT2;
   const t = 1 / (1 + 0.5 * x);
@@ -95,7 +99,10 @@ export interface DeLongResult {
   readonly difference: number;
   readonly standardError: number;
   readonly z: number;
-  /** Two-sided p-value of "the two AUCs are equal". */
+  /**
+   * Two-sided p-value of "the two AUCs are equal", 2Φ(−|z|): exact to about 1e-7 relative while it is a double, 0
+   * past |z| ≈ 38.4 (formatComparisonText prints anything under 1e-300 as "p < 1e-300").
+   */
   readonly pValue: number;
 }
 
@@ -117,7 +124,8 @@ export function delongTest(
   if (standardError === 0)
     return { aucA: a.auc, aucB: b.auc, difference, standardError, z: 0, pValue: difference === 0 ? 1 : 0 };
   const z = difference / standardError;
-  return { aucA: a.auc, aucB: b.auc, difference, standardError, z, pValue: 2 * (1 - normalCdf(Math.abs(z))) };
+  // The lower tail, not 2 · (1 − Φ(|z|)): that printed p = 0 at z = −9.35, where p is 8.8e-21.
+  return { aucA: a.auc, aucB: b.auc, difference, standardError, z, pValue: 2 * normalCdf(-Math.abs(z)) };
 }
 
 export interface ComparedModel {
@@ -207,6 +215,12 @@ export function compareModels(
 
 const f4 = (x: number): string => (Number.isFinite(x) ? x.toFixed(4) : 'n/a');
 
+/** The smallest p-value printed as a number: below it a double has lost digits (subnormal) or underflowed to 0. */
+const P_FLOOR = 1e-300;
+
+const pText = (p: number): string =>
+  p < P_FLOOR ? `p < ${P_FLOOR.toExponential(0)}` : `p = ${p < 1e-4 ? p.toExponential(2) : p.toFixed(4)}`;
+
 export function formatComparisonText(r: ComparisonResult): string {
   const header = ['model', 'kind', 'AUC', 'KS', 'Gini', 'log loss', 'Brier'];
   const rows = r.models.map((m) => [
@@ -223,7 +237,7 @@ export function formatComparisonText(r: ComparisonResult): string {
     cells.map((c, k) => (k < 2 ? c.padEnd(widths[k]!) : c.padStart(widths[k]!))).join('  ');
   const tests = r.delong.map(
     (d) =>
-      `DeLong ${d.a} vs ${d.b}: AUC difference ${f4(d.difference)} (SE ${f4(d.standardError)}, z ${d.z.toFixed(2)}), p = ${d.pValue < 1e-4 ? d.pValue.toExponential(2) : d.pValue.toFixed(4)}`,
+      `DeLong ${d.a} vs ${d.b}: AUC difference ${f4(d.difference)} (SE ${f4(d.standardError)}, z ${d.z.toFixed(2)}), ${pText(d.pValue)}`,
   );
   return `${r.rows} rows, ${r.bads} bad\n${line(header)}\n${rows.map(line).join('\n')}\n${tests.join('\n')}\n`;
 }

@@ -16,7 +16,7 @@ import {
   runModelTrain,
 } from '../../src/cli/commands/model.js';
 import { calibratedPd, fitIsotonic, fitPlatt, reliabilityTable } from '../../src/scoring/calibration.js';
-import { delongTest, normalCdf } from '../../src/scoring/compare.js';
+import { delongTest, formatComparisonText, normalCdf } from '../../src/scoring/compare.js';
 import { readCsvTable, formatCsv } from '../../src/scoring/csv.js';
 import { stratifiedSplit } from '../../src/scoring/dataset.js';
 import { rocAuc } from '../../src/scoring/metrics.js';
@@ -309,6 +309,37 @@ describe('DeLong test', () => {
     expect(delongTest(a, a, y).pValue).toBe(1);
     expect(normalCdf(1.959964)).toBeCloseTo(0.975, 6);
     expect(normalCdf(-1)).toBeCloseTo(0.158655, 6);
+  });
+
+  it('keeps a far-out p-value: two-sided normal tails from 9e-21 down to the floor', () => {
+    // Known values of erfc(z / √2), the two-sided tail (mpmath, 30 digits); 2 · (1 − Φ(|z|)) is 0 past |z| ≈ 8.3.
+    const tail = (z: number): number => 2 * normalCdf(-z);
+    expect(tail(9.35) / 8.764772598e-21).toBeCloseTo(1, 6);
+    expect(tail(20) / 5.507248237e-89).toBeCloseTo(1, 6);
+    // A subnormal double: about 8 significant digits left.
+    expect(tail(38) / 1e-300 / 5.77085672e-16).toBeCloseTo(1, 5);
+    // Past |z| ≈ 38.4 the tail is below the smallest double: 0, printed as the floor "p < 1e-300".
+    expect(normalCdf(-39)).toBe(0);
+    const rng = seededRandom(5);
+    const y = Array.from({ length: 1000 }, () => (rng.next() < 0.3 ? 1 : 0));
+    const strong = y.map((t) => t * 0.5 + rng.next());
+    const noise = y.map(() => rng.next());
+    const r = delongTest(noise, strong, y);
+    expect(r.z).toBeLessThan(-15);
+    expect(r.pValue).toBeGreaterThan(0);
+    expect(r.pValue / (2 * normalCdf(r.z))).toBeCloseTo(1, 12);
+    const line = (pValue: number): string =>
+      formatComparisonText({
+        rows: 1000,
+        bads: 300,
+        models: [],
+        delong: [{ ...r, a: 'noise', b: 'strong', pValue }],
+      })
+        .split('\n')
+        .find((l) => l.startsWith('DeLong'))!;
+    expect(line(r.pValue)).toMatch(/z -15\.\d\d\), p = \d\.\d\de-\d+$/);
+    expect(line(0)).toMatch(/, p < 1e-300$/);
+    expect(line(5.77e-316)).toMatch(/, p < 1e-300$/);
   });
 });
 
