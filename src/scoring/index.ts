@@ -15,7 +15,8 @@ export { compareModels, comparisonTarget, formatComparisonText } from './compare
 export type { ComparisonResult } from './compare.js';
 export { formatCsv, readCsvTable } from './csv.js';
 export type { FeatureType } from './dataset.js';
-export { psi } from './metrics.js';
+export { GERMAN_COSTS, psi } from './metrics.js';
+export type { CostMatrix } from './metrics.js';
 export type { ModelKind } from './model-file.js';
 export { formatMonitorText, monitorModel } from './monitor.js';
 export type { MonitorResult } from './monitor.js';

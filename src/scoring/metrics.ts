@@ -1,3 +1,4 @@
+import { LgError } from '../domain/index.js';
 import { brierScore, logLoss } from './calibration.js';
 
 export { logLoss };
@@ -76,6 +77,19 @@ export interface CostMatrix {
 }
 
 export const GERMAN_COSTS: CostMatrix = { badAccepted: 5, goodDeclined: 1 };
+
+/**
+ * Refuses a cost that is not a positive number: a zero one puts the Bayes cut-off at 0 or 1 (decline everyone, or no
+ * one), a negative one moves it out of [0, 1], and the expected cost would then rank models by nothing real.
+ */
+export function checkCosts(costs: CostMatrix): void {
+  for (const [what, value] of [
+    ['bad accepted (--cost-bad-accepted)', costs.badAccepted],
+    ['good declined (--cost-good-declined)', costs.goodDeclined],
+  ] as const)
+    if (!(Number.isFinite(value) && value > 0))
+      throw new LgError('LG_VALIDATION', `the cost of a ${what} must be a number > 0, got ${value}`);
+}
 
 /** Bayes threshold: decline when pd > goodDeclined / (goodDeclined + badAccepted) (1/6 for 5:1). */
 export const bayesThreshold = (c: CostMatrix): number => c.goodDeclined / (c.goodDeclined + c.badAccepted);

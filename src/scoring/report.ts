@@ -4,7 +4,7 @@
  */
 import type { FeatureBinning } from './binning.js';
 import { allBins } from './binning.js';
-import { rocCurve, scoreBands, type ModelMetrics } from './metrics.js';
+import { rocCurve, scoreBands, type CostMatrix, type ModelMetrics } from './metrics.js';
 import type { ModelFile } from './model-file.js';
 import type { EvaluationColumns, ScoredPart } from './train.js';
 import { brierScore, reliabilityTable, type ReliabilityRow } from './calibration.js';
@@ -177,12 +177,25 @@ function binSvg(b: FeatureBinning): string {
   );
 }
 
-function metricsTable(m: { train: ModelMetrics; holdout?: ModelMetrics }): string {
+/** The cost matrix training recorded (params.costs); undefined in a file that has none, which says nothing of it. */
+function recordedCosts(training: ModelFile['training']): CostMatrix | undefined {
+  const c = training.params.costs as Partial<Record<keyof CostMatrix, unknown>> | undefined;
+  return typeof c?.badAccepted === 'number' && typeof c.goodDeclined === 'number'
+    ? { badAccepted: c.badAccepted, goodDeclined: c.goodDeclined }
+    : undefined;
+}
+
+function metricsTable(training: ModelFile['training']): string {
+  const m = training.metrics;
+  const costs = recordedCosts(training);
+  const matrix = costs
+    ? `bad accepted costs ${costs.badAccepted}, good declined costs ${costs.goodDeclined}; `
+    : '';
   const rows = [['train', m.train], ...(m.holdout ? [['hold-out', m.holdout] as const] : [])] as [
     string,
     ModelMetrics,
   ][];
-  return `<table><tr><th>set</th><th>rows</th><th>bad rate</th><th>AUC</th><th>Gini</th><th>KS</th><th>log loss</th><th>Brier</th><th>expected cost / applicant (decline if pd &gt; ${f4(m.train.costThreshold)})</th></tr>${rows
+  return `<table><tr><th>set</th><th>rows</th><th>bad rate</th><th>AUC</th><th>Gini</th><th>KS</th><th>log loss</th><th>Brier</th><th>expected cost / applicant (${matrix}decline if pd &gt; ${f4(m.train.costThreshold)})</th></tr>${rows
     .map(
       ([name, x]) =>
         `<tr><td>${name}</td><td>${x.rows}</td><td>${pct(x.badRate)}</td><td>${f4(x.auc)}</td><td>${f4(x.gini)}</td><td>${f4(x.ks)}</td><td>${f4(x.logLoss)}</td><td>${f4(x.brier)}</td><td>${f4(x.expectedCost)}</td></tr>`,
@@ -399,7 +412,7 @@ export function renderReport(input: ReportInput): string {
 <h1>${esc(model.id)} v${model.version} <small>${model.kind}</small></h1>
 <p>Created ${esc(model.createdAt)} · target <code>${esc(model.target.column)}</code> = <code>${esc(model.target.bad)}</code> is bad · data sha256 <code>${model.training.dataSha256}</code> · ${model.training.rows} rows (${model.training.trainRows} train, ${model.training.holdoutRows} hold-out, seed ${model.training.seed}) · scaling ${model.scaling.basePoints} points at ${model.scaling.baseOdds}:1 good:bad, PDO ${model.scaling.pdo} · toolkit ${model.software.toolkitVersion}</p>
 <p>WOE convention: WOE = ln(bad% / good%) — a higher WOE is riskier; +0.5 smoothing only where a bin has no bads or no goods.</p>
-<h2>Performance</h2>${metricsTable(model.training.metrics)}
+<h2>Performance</h2>${metricsTable(model.training)}
 <div class="row"><div><h3>ROC (${evalName})</h3>${rocSvg(evalPart)}</div><div><h3>KS (${evalName}, KS ${f4(model.training.metrics.holdout?.ks ?? model.training.metrics.train.ks)})</h3>${ksSvg(evalPart)}</div><div><h3>Score distribution (${evalName})</h3>${distributionSvg(evalPart)}</div></div>
 <h2>Bad rate by score band (${evalName})</h2><table><tr><th>band</th><th>score</th><th>count</th><th>bads</th><th>bad rate</th><th>cumulative bads</th></tr>${bands}</table>
 <h2>Feature selection</h2><table><tr><th>feature</th><th>type</th><th>IV</th><th>in model</th><th>why</th></tr>${selection}</table>

@@ -24,7 +24,7 @@ import {
   defaultCalibration,
   type CalibrationMethod,
 } from './calibration.js';
-import { evaluate, GERMAN_COSTS, type CostMatrix, type ModelMetrics } from './metrics.js';
+import { checkCosts, evaluate, GERMAN_COSTS, type CostMatrix, type ModelMetrics } from './metrics.js';
 import { DEFAULT_PROTECTED_ATTRIBUTES, normaliseColumnName, protectedColumns } from './protected.js';
 import {
   DEFAULT_TUNE_FOLDS,
@@ -68,6 +68,7 @@ export interface TrainRequest {
   readonly scaling?: Scaling;
   readonly scorecard?: ScorecardParams;
   readonly gbdt?: GbdtParams;
+  /** What a wrong decision costs (default GERMAN_COSTS): sets the cut-off of expected cost and of fairness approvals. */
   readonly costs?: CostMatrix;
   readonly reasonCodes?: Readonly<Record<string, string>>;
   /** Protected-attribute list (default DEFAULT_PROTECTED_ATTRIBUTES); matching columns are left out of training. */
@@ -343,6 +344,7 @@ function trainSettings(request: TrainRequest): TrainSettings {
   if (request.version !== undefined && !(Number.isInteger(request.version) && request.version >= 1))
     throw new LgError('LG_VALIDATION', `version must be an integer >= 1, got ${request.version}`);
   if (request.scaling !== undefined) checkScaling(request.scaling);
+  if (request.costs !== undefined) checkCosts(request.costs);
   const holdoutShare = request.holdoutShare ?? 0.3;
   if (!(holdoutShare >= 0 && holdoutShare < 0.9))
     throw new LgError('LG_VALIDATION', 'holdout share must be in [0, 0.9)');

@@ -528,3 +528,75 @@ describe('options that name nothing', () => {
     expect(existsSync(out)).toBe(false);
   });
 });
+
+describe('the cost matrix', () => {
+  it('sets the cut-off of expected cost and fairness, is recorded in the model file and shown in the report', async () => {
+    const run = async (name: string, costs?: { badAccepted: number; goodDeclined: number }) => {
+      const out = join(dir, `costs-${name}.json`);
+      const report = join(dir, `costs-${name}.html`);
+      await runModelTrain(
+        {
+          data: 'data/german_credit.csv',
+          target: 'class',
+          bad: 'bad',
+          out,
+          report,
+          groupColumn: 'Personal',
+          ...(costs ? { costs } : {}),
+        },
+        clock,
+      );
+      return { model: JSON.parse(readFileSync(out, 'utf8')), html: readFileSync(report, 'utf8') };
+    };
+    const german = await run('default');
+    expect(german.model.training.params.costs).toEqual({ badAccepted: 5, goodDeclined: 1 });
+    expect(german.model.training.metrics.holdout.costThreshold).toBeCloseTo(1 / 6, 12);
+    expect(german.html).toContain('bad accepted costs 5, good declined costs 1; decline if pd &gt; 0.1667');
+    expect(german.html).toContain('Approval = PD ≤ 0.1667');
+    const even = await run('even', { badAccepted: 1, goodDeclined: 1 });
+    expect(even.model.training.params.costs).toEqual({ badAccepted: 1, goodDeclined: 1 });
+    expect(even.model.training.metrics.holdout.costThreshold).toBe(0.5);
+    expect(even.html).toContain('bad accepted costs 1, good declined costs 1; decline if pd &gt; 0.5000');
+    expect(even.html).toContain('Approval = PD ≤ 0.5000');
+    // The same model, another cut-off: fewer declines cost less when a bad costs no more than a good.
+    expect(even.model.training.metrics.holdout.expectedCost).not.toBe(
+      german.model.training.metrics.holdout.expectedCost,
+    );
+  });
+});
+
+describe('the cost flags', () => {
+  const german = ['model', 'train', '--data', 'data/german_credit.csv', '--target', 'class', '--bad', 'bad'];
+
+  it('--cost-bad-accepted and --cost-good-declined reach the model file', async () => {
+    const out = join(dir, 'cost-flags.json');
+    const r = await runCli([
+      ...german,
+      '--out',
+      out,
+      '--cost-bad-accepted',
+      '3',
+      '--cost-good-declined',
+      '1.5',
+    ]);
+    expect(r.code).toBe(0);
+    const training = JSON.parse(readFileSync(out, 'utf8')).training;
+    expect(training.params.costs).toEqual({ badAccepted: 3, goodDeclined: 1.5 });
+    expect(training.metrics.train.costThreshold).toBeCloseTo(1 / 3, 12);
+  });
+
+  it.each([
+    [
+      ['--cost-bad-accepted', '0'],
+      /cost of a bad accepted \(--cost-bad-accepted\) must be a number > 0, got 0/,
+    ],
+    [['--cost-good-declined', '-1'], /cost of a good declined \(--cost-good-declined\) must be a number > 0/],
+    [['--cost-bad-accepted', 'five'], /--cost-bad-accepted must be a number, got "five"/],
+  ])('%j is refused with exit 2', async (flags, message) => {
+    const out = join(dir, 'never.json');
+    const r = await runCli([...german, '--out', out, ...flags]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(existsSync(out)).toBe(false);
+  });
+});

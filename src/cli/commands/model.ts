@@ -19,7 +19,8 @@ import type { Command } from 'commander';
 import { systemClock, type Clock } from '../../domain/index.js';
 import { isLgError, LgError } from '../../domain/index.js';
 import { formatCsv, readCsvTable } from '../../scoring/index.js';
-import type { CalibrationMethod } from '../../scoring/index.js';
+import type { CalibrationMethod, CostMatrix } from '../../scoring/index.js';
+import { GERMAN_COSTS } from '../../scoring/index.js';
 import { compareModels, comparisonTarget, formatComparisonText } from '../../scoring/index.js';
 import type { ComparisonResult } from '../../scoring/index.js';
 import type { FeatureType } from '../../scoring/index.js';
@@ -183,6 +184,8 @@ export interface TrainCommandOptions {
   readonly basePoints?: number;
   readonly baseOdds?: number;
   readonly pdo?: number;
+  /** What a wrong decision costs (default GERMAN_COSTS): the cut-off of expected cost and fairness approvals. */
+  readonly costs?: CostMatrix;
   readonly tune?: boolean;
   readonly folds?: number;
   readonly jobs?: number;
@@ -236,6 +239,7 @@ export async function runModelTrain(
       baseOdds: options.baseOdds ?? DEFAULT_SCALING.baseOdds,
       pdo: options.pdo ?? DEFAULT_SCALING.pdo,
     },
+    ...(options.costs !== undefined ? { costs: options.costs } : {}),
     ...(options.tune !== undefined ? { tune: options.tune } : {}),
     ...(options.folds !== undefined ? { folds: options.folds } : {}),
     ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
@@ -547,6 +551,16 @@ function registerTrain(model: Command): void {
     .option('--base-points <n>', 'points at the base odds', String(DEFAULT_SCALING.basePoints))
     .option('--base-odds <n>', 'good:bad odds that score the base points', String(DEFAULT_SCALING.baseOdds))
     .option('--pdo <n>', 'points to double the odds', String(DEFAULT_SCALING.pdo))
+    .option(
+      '--cost-bad-accepted <n>',
+      'cost of accepting an applicant who turns bad; with --cost-good-declined it sets the cut-off of expected cost and fairness approvals (defaults: the German Statlog matrix)',
+      String(GERMAN_COSTS.badAccepted),
+    )
+    .option(
+      '--cost-good-declined <n>',
+      'cost of declining an applicant who would have been good',
+      String(GERMAN_COSTS.goodDeclined),
+    )
     .option('--tune', 'choose hyper-parameters by k-fold AUC on the training rows (seeded)')
     .option('--folds <n>', 'folds for --tune and calibration', '5')
     .option(
@@ -643,6 +657,10 @@ function trainCommandOptions(
     ...(str(o.basePoints) !== undefined ? { basePoints: float('base-points')(str(o.basePoints)!) } : {}),
     ...(str(o.baseOdds) !== undefined ? { baseOdds: float('base-odds')(str(o.baseOdds)!) } : {}),
     ...(str(o.pdo) !== undefined ? { pdo: float('pdo')(str(o.pdo)!) } : {}),
+    costs: {
+      badAccepted: float('cost-bad-accepted')(str(o.costBadAccepted) ?? String(GERMAN_COSTS.badAccepted)),
+      goodDeclined: float('cost-good-declined')(str(o.costGoodDeclined) ?? String(GERMAN_COSTS.goodDeclined)),
+    },
     ...(o.tune === true ? { tune: true } : {}),
     ...(str(o.folds) !== undefined ? { folds: int('folds')(str(o.folds)!) } : {}),
     ...(str(o.jobs) !== undefined ? { jobs: int('jobs')(str(o.jobs)!) } : {}),
