@@ -600,3 +600,25 @@ describe('the cost flags', () => {
     expect(existsSync(out)).toBe(false);
   });
 });
+
+describe('a categorical id column in a GBDT', () => {
+  it('is warned about in the report as well as on stderr', async () => {
+    const lines = readFileSync('data/german_credit.csv', 'utf8').trim().split('\n');
+    const data = join(dir, 'german-with-ref.csv');
+    writeFileSync(data, lines.map((l, i) => `${l},${i === 0 ? 'CustomerRef' : `R${10000 + i}`}`).join('\n'));
+    const out = join(dir, 'german-with-ref.json');
+    const report = join(dir, 'german-with-ref.html');
+    const summary = await runModelTrain(
+      { data, target: 'class', bad: 'bad', out, report, kind: 'gbdt' },
+      clock,
+    );
+    const warning =
+      /categorical column "CustomerRef" has a value of its own in most training rows.*--ignore CustomerRef/;
+    expect(summary.warnings.join('\n')).toMatch(warning);
+    const html = readFileSync(report, 'utf8');
+    const warnings = html.slice(html.indexOf('<h2>Data warnings</h2>'));
+    expect(warnings).toContain('<h2>Data warnings</h2>');
+    // The report escapes quotes as character references.
+    expect(warnings.replace(/&#(\d+);/g, (_, c: string) => String.fromCharCode(Number(c)))).toMatch(warning);
+  });
+});
