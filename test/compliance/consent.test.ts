@@ -245,15 +245,18 @@ describe.skipIf(!TEST_DATABASE_URL)('the hard-inquiry throttle under concurrency
   });
   afterAll(async () => t?.close());
 
-  it('lets exactly the allowed number of concurrent hard pulls through', async () => {
-    const id = residentId('19800101', 900);
-    const consent = await t.app.consents.recordConsent({
-      nationalId: id,
+  const loanApprovalConsent = (nationalId: string) =>
+    t.app.consents.recordConsent({
+      nationalId,
       purpose: 'LOAN_APPROVAL',
       textVersion: 'loan-approval/2026-01',
       channel: 'WEB',
       recordedBy: 'test',
     });
+
+  it('lets exactly the allowed number of concurrent hard pulls through', async () => {
+    const id = residentId('19800101', 900);
+    const consent = await loanApprovalConsent(id);
     expect(consent.status).toBe('VALID');
     const crypto = fieldCryptoFromMasterKey(t.app.config.masterKey, []);
     const hashes = subjectHashes(crypto, id, Date.now());
@@ -275,13 +278,7 @@ describe.skipIf(!TEST_DATABASE_URL)('the hard-inquiry throttle under concurrency
 
   it('refuses a pull whose consent was withdrawn after the pull read it and before it locked it', async () => {
     const id = residentId('19800101', 901);
-    const consent = await t.app.consents.recordConsent({
-      nationalId: id,
-      purpose: 'LOAN_APPROVAL',
-      textVersion: 'loan-approval/2026-01',
-      channel: 'WEB',
-      recordedBy: 'test',
-    });
+    const consent = await loanApprovalConsent(id);
     const store = createComplianceStore(t.app.store);
     // The withdrawal commits (another connection, another process) between the pull's read and its lock.
     const racing: typeof store = {

@@ -4,6 +4,7 @@ import { createIsolatedPostgresSchema, type Store } from '../../src/store/db.js'
 import { STORE_FACTORIES } from '../helpers/stores.js';
 import { STRONG_APPLICANT, adminHeaders, startTestApp } from '../helpers/app.js';
 import { createCoreServices, listBorrowerLines, listLineDraws, listLineLoans } from '../../src/core/index.js';
+import { stallOnce } from '../helpers/stall.js';
 import { makeCore, openLine, residentId, T0, type Harness } from './harness.js';
 
 /**
@@ -98,30 +99,26 @@ for (const factory of STORE_FACTORIES) {
         core.submitApplication({ applicant, attributes: { monthlyIncomeMinor: 1_000_000 } });
       const { borrowerId } = await apply();
       // The next application stalls after it is decided and before its transaction (a GC pause, a busy CPU).
-      let stall: () => void = () => undefined;
-      let stalled: () => void = () => undefined;
-      const isStalled = new Promise<void>((resolve) => (stalled = resolve));
-      const resume = new Promise<void>((resolve) => (stall = resolve));
+      const stall = stallOnce();
       const stalling = createCoreServices({
         ...h.deps,
         coreStore: {
           ...h.deps.coreStore,
           openExposure: async (id) => {
-            stalled();
-            await resume;
+            await stall.pause();
             return h.deps.coreStore.openExposure(id);
           },
         },
       });
       const late = apply(stalling);
-      await isStalled;
+      await stall.paused;
       h.clock.advance(5);
       const meanwhile = await apply();
       // A client reads the lines up to the newest it knows, and later everything after it.
       const seen = await listBorrowerLines(h.deps.coreStore, borrowerId, {});
       expect(seen.items.at(-1)?.id).toBe(meanwhile.line?.id);
       const upTo = Date.parse(seen.items.at(-1)?.createdAt ?? '') + 1;
-      stall();
+      stall.resume();
       const lateLine = (await late).line?.id;
       const after = await listBorrowerLines(h.deps.coreStore, borrowerId, { from: upTo });
       expect(after.items.map((l) => l.id)).toEqual([lateLine]);

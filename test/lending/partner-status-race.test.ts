@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCoreServices } from '../../src/core/index.js';
 import type { Store } from '../../src/store/db.js';
 import { STORE_FACTORIES } from '../helpers/stores.js';
+import { stallOnce } from '../helpers/stall.js';
 import { makeCore, residentId, type Harness } from '../core/harness.js';
 
 /**
@@ -30,22 +31,14 @@ for (const factory of STORE_FACTORIES) {
         concentrationMax: 0.9,
       });
       // The application checks its channel, then stalls before its transaction (a GC pause, a busy CPU).
-      let armed = true;
-      let stalled: () => void = () => undefined;
-      let resume: () => void = () => undefined;
-      const isStalled = new Promise<void>((resolve) => (stalled = resolve));
-      const resumed = new Promise<void>((resolve) => (resume = resolve));
+      const stall = stallOnce();
       const stalling = createCoreServices({
         ...h.deps,
         lending: {
           ...h.deps.lending,
           partner: async (id, tx, lock) => {
             const row = await h.deps.lending.partner(id, tx, lock);
-            if (armed && tx === undefined) {
-              armed = false;
-              stalled();
-              await resumed;
-            }
+            if (tx === undefined) await stall.pause();
             return row;
           },
         },
@@ -55,13 +48,13 @@ for (const factory of STORE_FACTORIES) {
         attributes: {},
         channel: { partnerId: partner.id, fundingMode: 'SELF_FUNDED' },
       });
-      await isStalled;
+      await stall.paused;
       const suspended = await h.core.setPartnerStatus(partner.id, {
         status: 'SUSPENDED',
         reason: 'licence review',
       });
       expect(suspended.status).toBe('SUSPENDED');
-      resume();
+      stall.resume();
       await expect(applying).rejects.toMatchObject({ code: 'LG_PARTNER_SUSPENDED' });
       const lines = await store.db
         .selectFrom('credit_lines')
