@@ -350,6 +350,12 @@ function planDraw(request: DrawRequest, reads: DrawReads, withVelocity: boolean)
   let reasons = withHardReasons(hard, decision.reasons);
   let priced: Priced | undefined;
   let capBreakdown: AllInBreakdown | undefined;
+  if (status !== 'APPROVED' && status !== 'DECLINED' && r.quote) {
+    // A held draw that cites a quote is checked against it now, as an approved one is: a stale quote is refused
+    // here rather than held and booked later on terms the borrower was not quoted (the release checks it again).
+    const held = price(deps, line, input, decision, now);
+    assertMatchesQuote(r.quote, held.schedule, held.annualRate);
+  }
   if (status === 'APPROVED') {
     priced = price(deps, line, input, decision, now);
     assertMatchesQuote(r.quote, priced.schedule, priced.annualRate);
@@ -624,6 +630,7 @@ function drawRecordOf(
     reasons,
     loanId: loan?.id ?? null,
     createdAt: now,
+    ...(r.quote === undefined ? {} : { quoteId: r.quote.quoteId }),
   };
 }
 

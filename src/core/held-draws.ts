@@ -17,6 +17,7 @@ import {
 import { drawHardDeclines } from './hard-rules.js';
 import { checkConcentrationInUnit, concentrationLimitInUnit } from './partners.js';
 import { aprCapFor } from './products.js';
+import { assertMatchesQuote, citedQuote } from './quotes.js';
 import type { BookedLoan } from './ports.js';
 import type { DrawRow, LineRow } from './ports.js';
 
@@ -146,6 +147,9 @@ export async function releaseHeldDrawInTx(
   // The channel partner's share of the book holds at release as at the draw (read under the partner's lock).
   await checkConcentrationInUnit(deps, tx, await concentrationLimitInUnit(deps, tx, line), input.amountMinor);
   const priced = price(deps, line, input, await originalDecision(deps, tx, draw.decision_id), now);
+  // A draw that cited a quote books exactly the quote or nothing: a rate or fee changed while it was held, or a
+  // later start date, makes the release a 409 (the borrower draws again on a new quote).
+  assertMatchesQuote(await citedQuote(deps, tx, draw.quote_id), priced.schedule, priced.annualRate);
   if (!aprCapCheck(priced.disclosures.CN_IRR.apr, aprCapFor(line, deps.config.aprCapPercent)).ok)
     throw new LgError('LG_APR_CAP_EXCEEDED', 'the all-in APR is above the cap', {
       apr: priced.disclosures.CN_IRR.apr,

@@ -107,6 +107,8 @@ export interface DrawRecord {
   readonly reasons: readonly string[];
   readonly loanId: string | null;
   readonly createdAt: number;
+  /** The quote the draw cited (a held draw is released on exactly its terms, or not at all). */
+  readonly quoteId?: string;
 }
 
 /** An event that leaves through the outbox once the unit committed (never before). */

@@ -14,7 +14,7 @@ import {
 } from '../domain/index.js';
 import { applyRepayment, newAccrualState, owedOn, type PrepaymentMode } from '../domain/index.js';
 import type { ProductTerms } from '../domain/index.js';
-import type { CoreDeps } from './deps.js';
+import type { CoreDeps, UnitTx } from './deps.js';
 import type { QuoteRecord } from './ports/lending.js';
 import {
   allInBreakdown,
@@ -363,6 +363,21 @@ export async function quoteForDraw(
 }
 
 /** Inside the draw's unit: the loan about to be booked must be the quoted one, or nothing is written. */
+/**
+ * The quote a held draw cited, as it was stored (a stored quote never changes). Its validity is not asked again: the
+ * draw was accepted within it; what the release books must still be exactly what the quote showed.
+ */
+export async function citedQuote(
+  deps: CoreDeps,
+  tx: UnitTx,
+  quoteId: string | null,
+): Promise<QuotedBooking | undefined> {
+  if (quoteId === null) return undefined;
+  const row = await deps.lending.quote(quoteId, tx);
+  if (!row) throw new LgError('LG_NOT_FOUND', `no quote ${quoteId}`, { quoteId });
+  return { quoteId: row.id, fingerprint: row.fingerprint };
+}
+
 export function assertMatchesQuote(
   quote: QuotedBooking | undefined,
   schedule: Schedule,

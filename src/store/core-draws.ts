@@ -118,6 +118,7 @@ function drawRow(draw: DrawRecord): DrawRow {
     device_id: draw.deviceId ?? null,
     ip: draw.ip ?? null,
     payee_id: draw.payeeId ?? null,
+    quote_id: draw.quoteId ?? null,
     reasons: JSON.stringify(draw.reasons),
     loan_id: draw.loanId,
     created_at: draw.createdAt,

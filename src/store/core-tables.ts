@@ -100,6 +100,8 @@ export interface CoreTables {
     reasons: string;
     loan_id: string | null;
     created_at: number;
+    /** The quote the draw cited: a held draw is released only on exactly its terms. */
+    quote_id: string | null;
   };
   loans: {
     id: string;

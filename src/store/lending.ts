@@ -339,8 +339,12 @@ function quoteMethods(store: Store): Pick<Lending, 'insertQuote' | 'quote'> {
     async insertQuote(tx, row) {
       await tx.insertInto('quotes').values(row).execute();
     },
-    async quote(id) {
-      const row = await store.db.selectFrom('quotes').selectAll().where('id', '=', id).executeTakeFirst();
+    async quote(id, tx) {
+      const row = await (tx ?? store.db)
+        .selectFrom('quotes')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirst();
       return row ? quoteOf(row) : undefined;
     },
   };

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { releaseHeldDrawInTx } from '../../src/core/index.js';
 import { STORE_FACTORIES } from '../helpers/stores.js';
 import { ADULT, residentId } from '../core/harness.js';
 import { countRows, DAILY_PRODUCT, lendingEnv, MS_DAY, type LendingEnv } from './helpers.js';
@@ -119,6 +120,30 @@ for (const factory of STORE_FACTORIES) {
         expect(expired.json().error.code).toBe('LG_QUOTE_EXPIRED');
         expect(await countRows(env.store, 'loans')).toBe(0);
         expect(await countRows(env.store, 'draws')).toBe(0);
+      });
+
+      it('holds a quoted draw to its quote when it is held: a stale quote is refused, and a release never books other terms', async () => {
+        const quote = (await post(`/v1/lines/${lineId}/quotes`, TEN_K)).json<Quote>();
+        // Every draw goes into cooling-off (a second draw within the period, say).
+        env.h.engine.script.draw = () => ({ outcome: 'COOLDOWN', reasons: ['R_COOLING_OFF'] });
+        const held = await post(`/v1/lines/${lineId}/draws`, { ...TEN_K, quoteId: quote.quoteId });
+        expect(held.statusCode, held.body).toBe(202);
+        const cut = await post(`/v1/lines/${lineId}/actions`, {
+          type: 'RATE_CHANGE',
+          reasons: ['R_MANUAL_REVIEW'],
+          annualRate: 0.12,
+        });
+        expect(cut.statusCode, cut.body).toBe(201);
+        // The quote no longer matches what a draw would book: refused, even though the draw would only be held.
+        const stale = await post(`/v1/lines/${lineId}/draws`, { ...TEN_K, quoteId: quote.quoteId });
+        expect(stale.statusCode, stale.body).toBe(409);
+        expect(stale.json().error.code).toBe('LG_QUOTE_MISMATCH');
+        // Released after the rate moved, the held draw would book terms the borrower was never quoted: refused.
+        const drawId = held.json<{ drawId: string }>().drawId;
+        await expect(
+          env.store.transaction((tx) => releaseHeldDrawInTx(env.h.deps, tx, drawId, { actor: 'analyst' })),
+        ).rejects.toMatchObject({ code: 'LG_QUOTE_MISMATCH' });
+        expect(await countRows(env.store, 'loans')).toBe(0);
       });
 
       it('shows the partial early-repayment options and their effect; the loan then does what the quote said', async () => {

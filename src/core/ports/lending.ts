@@ -187,7 +187,8 @@ export interface LendingStore<Tx, SyncTx> {
 
   // ------------------------------------------------------------ quotes
   insertQuote(tx: Tx, row: QuoteRecord): Promise<void>;
-  quote(id: string): Promise<QuoteRecord | undefined>;
+  /** A stored quote; in `tx` when given (a release reads it inside its unit). */
+  quote(id: string, tx?: Tx): Promise<QuoteRecord | undefined>;
 
   // ------------------------------------------------------------ daily-accrual loans
   /** Replaces a loan's instalments (a loan has at most 360; re-projection may renumber the tail). */

@@ -471,4 +471,11 @@ export const coreMigrations: Record<string, Migration> = {
       await sql`drop function if exists book_outstanding_clear()`.execute(db);
     },
   },
+  '129_draw_quote': {
+    // The quote a draw cited. A held draw (cooling-off, review) is booked later, at its release: without the quote on
+    // the row the release booked the line's terms as they then were, which the borrower may never have been quoted.
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('draws').addColumn('quote_id', 'text').execute();
+    },
+  },
 };
