@@ -62,7 +62,9 @@ export async function runDailyJob(deps: CoreDeps, asOf: string, pageSize = 500):
         lineDpd.set(loan.line_id, Math.max(lineDpd.get(loan.line_id) ?? 0, dpd));
         loansAged += 1;
         if (dpd === Number(loan.dpd) && bucket === loan.bucket) continue;
-        await deps.coreStore.setLoanAgeInTx(tx, loan.id, { dpd, bucket });
+        // The loans were read before this dbTx: another process running the job may have aged one since.
+        const from = { dpd: Number(loan.dpd), bucket: loan.bucket };
+        if (!(await deps.coreStore.setLoanAgeInTx(tx, loan.id, { dpd, bucket }, from))) continue;
         if (bucket === loan.bucket) continue;
         const id = deps.ids.next();
         const now = deps.clock.now();
@@ -133,11 +135,15 @@ async function ageLines(
 
 async function expireTempLimits(deps: CoreDeps, at: number): Promise<number> {
   const due = await deps.coreStore.expiringTempLimits(at);
+  let ended = 0;
   for (const row of due) {
     await deps.store.transaction(async (tx) => {
       const state = expireTempLimit(lineStateOf(row), at);
       const now = deps.clock.now();
-      await deps.coreStore.endTempLimitInTx(tx, row.id, state.baseLimitMinor, now);
+      const ending = { baseLimitMinor: state.baseLimitMinor, until: Number(row.temp_limit_until) };
+      // Read before this dbTx: another process running the job may have ended it since (then it says so, not us).
+      if (!(await deps.coreStore.endTempLimitInTx(tx, row.id, ending, now))) return;
+      ended += 1;
       const entryId = deps.ids.next();
       await appendToLedger(tx, [
         {
@@ -150,7 +156,7 @@ async function expireTempLimits(deps: CoreDeps, at: number): Promise<number> {
       ]);
     });
   }
-  return due.length;
+  return ended;
 }
 
 export interface ReviewJobResult {

@@ -375,7 +375,11 @@ export interface CoreStore<Tx = unknown> {
   activeLoansPage(afterId: string, pageSize: number): Promise<(AgedRow & { readonly line_id: string })[]>;
   /** The unsettled instalments of these loans. */
   unsettledInstallmentsOf(loanIds: readonly string[]): Promise<InstallmentRow[]>;
-  setLoanAgeInTx(tx: Tx, loanId: string, age: Age): Promise<void>;
+  /**
+   * Sets a loan's age if it is still `from` (the age the job read it with), under the row's write lock; false when
+   * another run of the job (another process) aged it meanwhile, and then it records no change of its own.
+   */
+  setLoanAgeInTx(tx: Tx, loanId: string, age: Age, from: Age): Promise<boolean>;
   insertBucketChangeInTx(tx: Tx, row: NewBucketChange): Promise<void>;
   /** Lines past due (dpd > 0). */
   lateLines(): Promise<AgedRow[]>;
@@ -383,8 +387,16 @@ export interface CoreStore<Tx = unknown> {
   setLineAgeInTx(tx: Tx, lineId: string, age: Age): Promise<void>;
   /** Lines whose temporary limit ends at or before `at`. */
   expiringTempLimits(at: number): Promise<LineRow[]>;
-  /** Back to `baseLimitMinor`, never below the row's own outstanding balance (read in the statement). */
-  endTempLimitInTx(tx: Tx, lineId: string, baseLimitMinor: number, at: number): Promise<void>;
+  /**
+   * Back to `baseLimitMinor`, never below the row's own outstanding balance (read in the statement), if the line's
+   * temporary limit is still the one ending at `until`; false when another run ended it (or a new one began).
+   */
+  endTempLimitInTx(
+    tx: Tx,
+    lineId: string,
+    ending: { baseLimitMinor: number; until: number },
+    at: number,
+  ): Promise<boolean>;
   /** Due dates and settlement times of the settled instalments of the line's loans. */
   settledInstallmentsOfLine(lineId: string): Promise<{ due_date: string; settled_at: number | null }[]>;
   /** A page of ACTIVE and DRAW_FROZEN lines with ids after `afterId`, by id (the review job's book). */

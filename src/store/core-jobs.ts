@@ -34,8 +34,21 @@ export function unsettledInstallmentsOf(db: Q, loanIds: readonly string[]): Prom
     .execute();
 }
 
-export async function setLoanAge(db: Q, id: string, age: { dpd: number; bucket: string }): Promise<void> {
-  await db.updateTable('loans').set({ dpd: age.dpd, bucket: age.bucket }).where('id', '=', id).execute();
+/** Sets a loan's age if it still has the age it was read with; false when another run aged it meanwhile. */
+export async function setLoanAge(
+  db: Q,
+  id: string,
+  age: { dpd: number; bucket: string },
+  from: { dpd: number; bucket: string },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('loans')
+    .set({ dpd: age.dpd, bucket: age.bucket })
+    .where('id', '=', id)
+    .where('dpd', '=', from.dpd)
+    .where('bucket', '=', from.bucket)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
 }
 
 export async function insertBucketChange(
@@ -77,9 +90,14 @@ export function expiringTempLimits(db: Q, at: number): Promise<LineRow[]> {
  * Ends a line's temporary limit: it falls back to `baseLimitMinor`, but never below the row's own outstanding balance
  * (read in the statement, so a concurrent draw is never lost).
  */
-export async function endTempLimit(db: Q, lineId: string, baseLimitMinor: number, at: number): Promise<void> {
-  const base = baseLimitMinor;
-  await db
+export async function endTempLimit(
+  db: Q,
+  lineId: string,
+  ending: { baseLimitMinor: number; until: number },
+  at: number,
+): Promise<boolean> {
+  const base = ending.baseLimitMinor;
+  const result = await db
     .updateTable('credit_lines')
     .set({
       limit_minor: sql<number>`case when ${base} > outstanding_minor then ${base} else outstanding_minor end`,
@@ -89,7 +107,10 @@ export async function endTempLimit(db: Q, lineId: string, baseLimitMinor: number
       updated_at: at,
     })
     .where('id', '=', lineId)
-    .execute();
+    // Only the temporary limit the job read: another run (another process) may have ended it, or a new one begun.
+    .where('temp_limit_until', '=', ending.until)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
 }
 
 /** Settled instalments of the line's loans: their due dates and when they were settled. */

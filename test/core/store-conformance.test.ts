@@ -365,6 +365,63 @@ for (const factory of STORE_FACTORIES) {
           .execute();
         expect(rows).toHaveLength(1);
       });
+
+      it('records a bucket change once when two processes run the daily job for one date at once', async () => {
+        const aged = await openLine(h, 500_000, person('19710101'));
+        const draw = await h.core.requestDraw(aged, {
+          amountMinor: 100_000,
+          currency: 'CNY',
+          termMonths: 3,
+          method: 'EQUAL_INSTALLMENT',
+        });
+        const firstDue = draw.loan!.schedule[0]!.dueDate;
+        const asOf = new Date(Date.parse(`${firstDue}T00:00:00Z`) + 35 * MS_PER_DAY)
+          .toISOString()
+          .slice(0, 10);
+        // Another instance of the core on the same database (another process's job timer, a second CLI run).
+        const other = makeCore(store, { seed: 77, clock: h.clock });
+        const results = await Promise.all([h.core.runDailyJob(asOf), other.core.runDailyJob(asOf)]);
+        const reported = results.flatMap((r) => r.bucketChanges.filter((c) => c.loanId === draw.loan!.id));
+        expect(reported).toHaveLength(1);
+        const rows = await store.db
+          .selectFrom('delinquency_changes')
+          .selectAll()
+          .where('loan_id', '=', draw.loan!.id)
+          .execute();
+        expect(rows).toHaveLength(1);
+        const entries = await store.db
+          .selectFrom('ledger_entries')
+          .select('entry_id')
+          .where('kind', '=', 'loan.bucket')
+          .where('subject_id', '=', draw.loan!.id)
+          .execute();
+        expect(entries).toHaveLength(1);
+      });
+
+      it('ends a temporary limit once when two processes run the daily job for one date at once', async () => {
+        const lineId = await openLine(h, 500_000, person('19720101'));
+        const until = h.clock.now() + 3 * MS_PER_DAY;
+        await h.core.applyLineAction(lineId, {
+          type: 'TEMP_LIMIT',
+          limitMinor: 700_000,
+          tempUntil: until,
+          reasons: ['R_GOOD_REPAYMENT'],
+          automated: false,
+          actor: 'test',
+        });
+        const asOf = new Date(until + 2 * MS_PER_DAY).toISOString().slice(0, 10);
+        const other = makeCore(store, { seed: 78, clock: h.clock });
+        const results = await Promise.all([h.core.runDailyJob(asOf), other.core.runDailyJob(asOf)]);
+        expect(results.reduce((n, r) => n + r.tempLimitsExpired, 0)).toBe(1);
+        const entries = await store.db
+          .selectFrom('ledger_entries')
+          .select('entry_id')
+          .where('kind', '=', 'line.temp_limit_expired')
+          .where('subject_id', '=', lineId)
+          .execute();
+        expect(entries).toHaveLength(1);
+        expect((await h.core.getLine(lineId)).limitMinor).toBe(500_000);
+      });
     });
 
     describe('line actions, the guard, reviews and explanations', () => {
