@@ -175,6 +175,11 @@ export async function createPartnerKey<K extends { id: string }>(
 export async function partnerOfKey(deps: CoreDeps, keyId: string | undefined): Promise<string> {
   const partnerId = keyId === undefined ? undefined : await deps.lending.partnerOfKey(keyId);
   if (partnerId === undefined) throw new LgError('LG_FORBIDDEN', 'this key is not bound to a partner');
+  // A suspended partner still services the book it brought; a terminated partnership reads nothing more.
+  if ((await findPartner(deps, partnerId)).status === 'TERMINATED')
+    throw new LgError('LG_FORBIDDEN', 'the partnership has ended; its keys no longer read the book', {
+      partnerId,
+    });
   return partnerId;
 }
 

@@ -134,6 +134,21 @@ for (const factory of STORE_FACTORIES) {
         expect(apps.json()).toHaveLength(1);
         // Keys go to platform operators only.
         expect((await post(`/v1/partners/${funder}/keys`, {}, env.headers(false))).statusCode).toBe(409);
+        // A terminated partnership's keys read nothing more (a suspended one's still serve its existing book).
+        const ended = await post(`/v1/partners/${a}/status`, {
+          status: 'TERMINATED',
+          reason: 'contract ended',
+        });
+        expect(ended.statusCode, ended.body).toBe(200);
+        for (const url of [
+          '/v1/partner/lines',
+          `/v1/partner/lines/${viaA.line.id}`,
+          '/v1/partner/applications',
+        ]) {
+          const refused = await get(url, keyA);
+          expect(refused.statusCode, url).toBe(403);
+          expect(refused.json().error.code, url).toBe('LG_FORBIDDEN');
+        }
       });
 
       it('a suspended partner stops new applications through its channel; reinstated, it resumes', async () => {
