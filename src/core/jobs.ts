@@ -268,7 +268,13 @@ async function reviewLine(deps: CoreDeps, line: LineRow, asOf: string, at: numbe
     const results: LineActionResult[] = [];
     const entries: LedgerAppend[] = [];
     const trips: GuardTrip[] = [];
+    const actor = `job:review:${asOf}`;
+    // Under the line's lock, what this date's review already did to it (an earlier run, another process): a held
+    // restriction leaves the line as it was, and taken again it would open another case each run.
+    await deps.coreStore.lineInTx(tx, line.id, true);
+    const taken = new Set(await deps.coreStore.actionTypesByInTx(tx, line.id, actor));
     for (const action of decision.actions) {
+      if (taken.has(action.type)) continue;
       const done = await applyActionInTx(deps, tx, line.id, {
         type: action.type,
         reasons:
@@ -278,7 +284,7 @@ async function reviewLine(deps: CoreDeps, line: LineRow, asOf: string, at: numbe
               ? decision.reasons
               : ['R_LIMIT_REVIEW'],
         automated: true,
-        actor: `job:review:${asOf}`,
+        actor,
         traceId: decisionId,
         limitMinor: action.limitMinor,
         annualRate: action.annualRate,

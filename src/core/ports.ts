@@ -330,6 +330,8 @@ export interface CoreStore<Tx = unknown> {
   line(id: string): Promise<LineRow>;
   /** The line's latest actions, newest first. */
   recentActions(lineId: string, limit: number): Promise<ActionRow[]>;
+  /** The types of the actions `actor` has already taken on the line, read in the caller's transaction. */
+  actionTypesByInTx(tx: Tx, lineId: string, actor: string): Promise<string[]>;
   /**
    * Locks the borrower for the rest of the caller's transaction, then reads the sum of limits over their open lines
    * (but `excludeLineId`) and when their newest line was created: every grant or raise reads the cap's exposure

@@ -159,6 +159,17 @@ export async function insertLineAction(db: Q, row: Insertable<CoreTables['line_a
 }
 
 /** The line's latest actions, newest first. */
+/** The types of the actions one actor (a job and its date) has already taken on a line. */
+export async function actionTypesBy(db: Q, lineId: string, actor: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('line_actions')
+    .select('type')
+    .where('line_id', '=', lineId)
+    .where('actor', '=', actor)
+    .execute();
+  return rows.map((r) => r.type);
+}
+
 export function recentActions(db: Q, lineId: string, limit: number): Promise<ActionRow[]> {
   return db
     .selectFrom('line_actions')

@@ -35,6 +35,7 @@ import {
   lockBorrowerExposure,
   borrowerExposure,
   recentActions,
+  actionTypesBy,
   setLineState,
 } from './core-lines.js';
 import {
@@ -96,6 +97,7 @@ export function createCoreStore(store: Store): CoreStore<DbTx> {
     lineInTx: (tx, id, lock) => findLine(tx, store.kind, id, lock),
     line: (id) => findLine(store.db, store.kind, id),
     recentActions: (lineId, limit) => recentActions(store.db, lineId, limit),
+    actionTypesByInTx: (tx, lineId, actor) => actionTypesBy(tx, lineId, actor),
     lockBorrowerExposureInTx: (tx, borrowerId, excludeLineId) =>
       lockBorrowerExposure(tx, store.kind, borrowerId, excludeLineId),
     openExposure: async (borrowerId) => (await borrowerExposure(store.db, borrowerId)).exposureMinor,

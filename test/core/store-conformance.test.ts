@@ -557,6 +557,35 @@ for (const factory of STORE_FACTORIES) {
         expect(decision?.kind).toBe('review');
         delete h.engine.script['line-review'];
       });
+
+      it('takes a review action once per line and date, however often and wherever the job runs', async () => {
+        const lineId = await openLine(h, 300_000, person('19730101'));
+        h.engine.script['line-review'] = (ctx) =>
+          ctx.limitMinor === 300_000
+            ? {
+                outcome: 'APPROVE',
+                reasons: ['R_UTILISATION_HIGH'],
+                actions: [{ type: 'FREEZE_DRAW', reasons: ['R_UTILISATION_HIGH'] }],
+              }
+            : { outcome: 'APPROVE', reasons: [] };
+        // The blast-radius guard holds every automated restriction: the line stays ACTIVE and is reviewed again.
+        h.engine.guardCeiling = 0;
+        const other = makeCore(store, { seed: 79, clock: h.clock, engine: h.engine });
+        try {
+          await h.core.runReviewJob('2025-03-03');
+          await Promise.all([h.core.runReviewJob('2025-03-03'), other.core.runReviewJob('2025-03-03')]);
+        } finally {
+          h.engine.guardCeiling = Number.POSITIVE_INFINITY;
+          delete h.engine.script['line-review'];
+        }
+        const held = await store.db
+          .selectFrom('line_actions')
+          .select(['id', 'outcome'])
+          .where('line_id', '=', lineId)
+          .where('actor', '=', 'job:review:2025-03-03')
+          .execute();
+        expect(held).toEqual([expect.objectContaining({ outcome: 'REVIEW' })]);
+      });
     });
 
     describe('ledger', () => {
