@@ -339,8 +339,9 @@ for (const factory of STORE_FACTORIES) {
         expect((await h.core.getLine(lineId)).availableMinor).toBe(before.availableMinor + 120_000);
       });
 
-      it('ages loans daily: dpd per loan and line, bucket changes recorded once', async () => {
-        const aged = await openLine(h, 500_000, person('19700101'));
+      /** A loan on a new line whose first instalment fell due 35 days before `asOf`, unpaid. */
+      const loanDue35DaysAgo = async (birth: string) => {
+        const aged = await openLine(h, 500_000, person(birth));
         const draw = await h.core.requestDraw(aged, {
           amountMinor: 100_000,
           currency: 'CNY',
@@ -351,6 +352,11 @@ for (const factory of STORE_FACTORIES) {
         const asOf = new Date(Date.parse(`${firstDue}T00:00:00Z`) + 35 * MS_PER_DAY)
           .toISOString()
           .slice(0, 10);
+        return { aged, draw, asOf };
+      };
+
+      it('ages loans daily: dpd per loan and line, bucket changes recorded once', async () => {
+        const { aged, draw, asOf } = await loanDue35DaysAgo('19700101');
         const result = await h.core.runDailyJob(asOf);
         const change = result.bucketChanges.find((c) => c.loanId === draw.loan!.id);
         expect(change).toMatchObject({ from: 'M0', to: 'M2', dpd: 35 });
@@ -367,17 +373,7 @@ for (const factory of STORE_FACTORIES) {
       });
 
       it('records a bucket change once when two processes run the daily job for one date at once', async () => {
-        const aged = await openLine(h, 500_000, person('19710101'));
-        const draw = await h.core.requestDraw(aged, {
-          amountMinor: 100_000,
-          currency: 'CNY',
-          termMonths: 3,
-          method: 'EQUAL_INSTALLMENT',
-        });
-        const firstDue = draw.loan!.schedule[0]!.dueDate;
-        const asOf = new Date(Date.parse(`${firstDue}T00:00:00Z`) + 35 * MS_PER_DAY)
-          .toISOString()
-          .slice(0, 10);
+        const { draw, asOf } = await loanDue35DaysAgo('19710101');
         // Another instance of the core on the same database (another process's job timer, a second CLI run).
         const other = makeCore(store, { seed: 77, clock: h.clock });
         const results = await Promise.all([h.core.runDailyJob(asOf), other.core.runDailyJob(asOf)]);
