@@ -354,6 +354,8 @@ for (const factory of STORE_FACTORIES) {
           .slice(0, 10);
         return { aged, draw, asOf };
       };
+      const bucketChangesOf = (loanId: string) =>
+        store.db.selectFrom('delinquency_changes').selectAll().where('loan_id', '=', loanId).execute();
 
       it('ages loans daily: dpd per loan and line, bucket changes recorded once', async () => {
         const { aged, draw, asOf } = await loanDue35DaysAgo('19700101');
@@ -364,12 +366,7 @@ for (const factory of STORE_FACTORIES) {
         expect(line).toMatchObject({ dpd: 35, bucket: 'M2' });
         const again = await h.core.runDailyJob(asOf);
         expect(again.bucketChanges.find((c) => c.loanId === draw.loan!.id)).toBeUndefined();
-        const rows = await store.db
-          .selectFrom('delinquency_changes')
-          .selectAll()
-          .where('loan_id', '=', draw.loan!.id)
-          .execute();
-        expect(rows).toHaveLength(1);
+        expect(await bucketChangesOf(draw.loan!.id)).toHaveLength(1);
       });
 
       it('records a bucket change once when two processes run the daily job for one date at once', async () => {
@@ -379,12 +376,7 @@ for (const factory of STORE_FACTORIES) {
         const results = await Promise.all([h.core.runDailyJob(asOf), other.core.runDailyJob(asOf)]);
         const reported = results.flatMap((r) => r.bucketChanges.filter((c) => c.loanId === draw.loan!.id));
         expect(reported).toHaveLength(1);
-        const rows = await store.db
-          .selectFrom('delinquency_changes')
-          .selectAll()
-          .where('loan_id', '=', draw.loan!.id)
-          .execute();
-        expect(rows).toHaveLength(1);
+        expect(await bucketChangesOf(draw.loan!.id)).toHaveLength(1);
         const entries = await store.db
           .selectFrom('ledger_entries')
           .select('entry_id')
