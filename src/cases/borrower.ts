@@ -155,6 +155,8 @@ export async function fileAppeal(
   };
   // The unit's value is the answer, so that a guard that says the response stores it with the key.
   return deps.store.transaction(async (tx) => {
+    // One open appeal per target: filings of one borrower check and insert one after another, in every process.
+    await deps.rows.lockBorrower(tx, deps.store.kind, borrowerId);
     const openId = await deps.rows.openAppealOn(tx, target.id);
     if (openId !== undefined)
       throw new LgError('LG_CONFLICT', 'an appeal against this is already open', { appealId: openId });

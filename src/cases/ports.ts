@@ -67,6 +67,8 @@ export interface CaseRowsPort {
   openAppealsOnLine(db: CaseDb, lineId: string): Promise<AppealRow[]>;
   /** The open appeal against a line action or decision, if any. */
   openAppealOn(db: CaseDb, targetId: string): Promise<string | undefined>;
+  /** Locks the borrower's row until the transaction ends (PostgreSQL; SQLite's single writer is the lock there). */
+  lockBorrower(db: CaseDb, kind: CaseStore['kind'], borrowerId: string): Promise<void>;
   updateAppeal(db: CaseDb, id: string, patch: Partial<Omit<AppealRow, 'id'>>): Promise<void>;
   insertComplaint(db: CaseDb, row: ComplaintRow): Promise<void>;
   findComplaint(db: CaseDb, id: string): Promise<ComplaintRow | undefined>;

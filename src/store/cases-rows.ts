@@ -1,4 +1,5 @@
 import type { CaseRowsPort } from '../cases/index.js';
+import { lockBorrower } from './core-lines.js';
 import {
   alertCaseOutcomes,
   appealsOf,
@@ -68,6 +69,7 @@ export const caseRows: CaseRowsPort = {
   appealsOf,
   openAppealsOnLine,
   openAppealOn,
+  lockBorrower,
   updateAppeal,
   insertComplaint,
   findComplaint,

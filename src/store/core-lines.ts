@@ -43,9 +43,10 @@ export async function findLine(db: Q, kind: StoreKind, id: string, lock = false)
 
 /**
  * Locks the borrower's row until the transaction ends (PostgreSQL; SQLite is serial already): applications for one
- * borrower then read their exposure one after another, so the per-borrower cap holds across processes (issue 13).
+ * borrower then read their exposure one after another, so the per-borrower cap holds across processes (issue 13), and
+ * two appeals of one borrower check for an open appeal one after the other.
  */
-async function lockBorrower(db: Q, kind: StoreKind, borrowerId: string): Promise<void> {
+export async function lockBorrower(db: Q, kind: StoreKind, borrowerId: string): Promise<void> {
   if (kind !== 'postgres') return;
   await db.selectFrom('borrowers').select('id').where('id', '=', borrowerId).forUpdate().execute();
 }

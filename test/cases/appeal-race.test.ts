@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STRONG_APPLICANT, type TestApp } from '../helpers/app.js';
+import { stallOnce } from '../helpers/stall.js';
+import { residentId } from '../core/harness.js';
+import { caseRows } from '../../src/store/cases-rows.js';
+import { CASE_STORES, client, person, startCaseApp, type Person } from './helpers.js';
+
+/**
+ * One open appeal per target. Two filings against the same restriction at once (two processes, or two connections of
+ * one) each found no open appeal and each inserted one: the borrower held two open appeals and two APPEAL cases, which
+ * two analysts then resolved UPHELD and REJECTED. Here the first filing stops between its check and its insert while
+ * the second is sent.
+ */
+for (const store of CASE_STORES)
+  describe.skipIf(!store.enabled)(`two appeals against one restriction at once (${store.name})`, () => {
+    let t: TestApp;
+    let service: Person;
+    beforeAll(async () => {
+      ({ t } = await startCaseApp(await store.env()));
+      service = await person(t, 'lender-backend', 'service');
+    });
+    afterAll(async () => t?.close());
+
+    it('opens one appeal and one case; the other filing is refused with LG_CONFLICT', async () => {
+      const applied = (
+        await client(t, service.key).post('/v1/applications', {
+          applicant: { name: '郑洁', nationalId: residentId('19850505', 555), phone: '13900005555' },
+          attributes: STRONG_APPLICANT,
+        })
+      ).json();
+      const frozen = await t.app.core.applyLineAction(applied.line.id as string, {
+        type: 'FREEZE_DRAW',
+        reasons: ['R_UTILISATION_HIGH'],
+        automated: false,
+        actor: 'test',
+      });
+      const token = (
+        await client(t, service.key).post(`/v1/borrowers/${applied.borrowerId}/tokens`, { ttlSeconds: 900 })
+      ).json().token;
+      const file = () =>
+        client(t, token).post('/v1/me/appeals', {
+          actionId: frozen.actionId,
+          text: '我的额度使用率已经降低了。',
+        });
+
+      const stall = stallOnce();
+      const check = caseRows.openAppealOn;
+      caseRows.openAppealOn = async (...args) => {
+        const found = await check(...args);
+        await stall.pause();
+        return found;
+      };
+      try {
+        const first = file();
+        await stall.paused;
+        const second = file();
+        // The second filing runs as far as it can while the first holds still (on PostgreSQL it used to commit).
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        stall.resume();
+        const answers = await Promise.all([first, second]);
+        expect(answers.map((a) => a.statusCode).sort()).toEqual([201, 409]);
+        expect(answers.find((a) => a.statusCode === 409)?.json().error.code).toBe('LG_CONFLICT');
+      } finally {
+        caseRows.openAppealOn = check;
+      }
+      const appeals = (await client(t, token).get('/v1/me/appeals')).json().items;
+      expect(appeals.filter((a: { state: string }) => a.state === 'OPEN')).toHaveLength(1);
+      const cases = (await client(t).get('/v1/cases?type=APPEAL')).json().items;
+      expect(cases.filter((c: { lineId: string }) => c.lineId === applied.line.id)).toHaveLength(1);
+    });
+  });
