@@ -158,9 +158,10 @@ export async function sweepSla(deps: CaseDeps, batchMax = 1_000): Promise<{ brea
   const breached: string[] = [];
   for (const row of [...due, ...escalatedOnly]) {
     try {
-      await deps.store.transaction(async (tx) => {
+      const breachedHere = await deps.store.transaction(async (tx) => {
         const current = await deps.rows.findCase(tx, deps.store.kind, row.id, true);
-        if (current.state === 'RESOLVED' || Number(current.sla_breached) === 1) return;
+        // Resolved meanwhile, or breached by another sweep (another process) since the list was read.
+        if (current.state === 'RESOLVED' || Number(current.sla_breached) === 1) return false;
         await caseStep(deps, tx, current, {
           to: current.state === 'ESCALATED' ? undefined : 'ESCALATED',
           kind: 'case.sla_breached',
@@ -168,7 +169,9 @@ export async function sweepSla(deps: CaseDeps, batchMax = 1_000): Promise<{ brea
           detail: { slaDueAt: Number(current.sla_due_at) },
           patch: { sla_breached: 1, escalated_at: current.escalated_at ?? now },
         });
+        return true;
       });
+      if (!breachedHere) continue;
       deps.metrics?.slaBreached(row.type);
       breached.push(row.id);
     } catch (error) {

@@ -269,4 +269,21 @@ for (const store of CASE_STORES)
       );
       expect((await verifyLedger(t.app.store.db)).ok).toBe(true);
     });
+
+    it('counts a breach once when two sweeps (two processes) find the same case due', async () => {
+      const breaches = async () =>
+        (await t.app.metrics.getSingleMetric('lineguard_case_sla_breaches_total')?.get())?.values.reduce(
+          (sum, v) => sum + v.value,
+          0,
+        ) ?? 0;
+      const referred = await apply({ ...STRONG_APPLICANT, inquiries30d: 3 });
+      const opened = await caseFor('REVIEW_APPLICATION', referred.applicationId);
+      clock.advance(25 * 3_600_000);
+      const before = await breaches();
+      // Both read the due cases before either escalates one; the second finds it breached under the lock.
+      const sweeps = await Promise.all([t.app.cases.service.sweepSla(), t.app.cases.service.sweepSla()]);
+      const named = sweeps.flatMap((s) => s.breached).filter((id) => id === opened.id);
+      expect(named).toHaveLength(1);
+      expect((await breaches()) - before).toBe(sweeps.flatMap((s) => s.breached).length);
+    });
   });
