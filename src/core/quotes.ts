@@ -344,6 +344,8 @@ export async function quoteForDraw(
     currency: draw.currency,
     termMonths: draw.termMonths,
     method: draw.method,
+    // The stated use of the funds (资金用途) is recorded on the loan: another one, or none, is another loan.
+    purpose: draw.purpose ?? null,
   };
   const quoted = {
     lineId: row.line_id,
@@ -351,6 +353,7 @@ export async function quoteForDraw(
     currency: row.currency,
     termMonths: Number(row.term_months),
     method: row.method,
+    purpose: row.purpose,
   };
   if (canonicalJson(asked) !== canonicalJson(quoted))
     throw new LgError('LG_QUOTE_MISMATCH', 'the draw differs from the quote it cites', { quoted, asked });

@@ -103,6 +103,28 @@ for (const factory of STORE_FACTORIES) {
         });
         expect(other.statusCode).toBe(409);
         expect(other.json().error.code).toBe('LG_QUOTE_MISMATCH');
+        // The stated use of the funds (资金用途) is part of the quoted loan: another one, or none, is another loan.
+        const forEducation = (
+          await post(`/v1/lines/${lineId}/quotes`, { ...TEN_K, purpose: 'EDUCATION' })
+        ).json<Quote>();
+        for (const purpose of ['TRAVEL', undefined]) {
+          const otherUse = await post(`/v1/lines/${lineId}/draws`, {
+            ...TEN_K,
+            ...(purpose === undefined ? {} : { purpose }),
+            quoteId: forEducation.quoteId,
+          });
+          expect(otherUse.statusCode, otherUse.body).toBe(409);
+          expect(otherUse.json().error).toMatchObject({
+            code: 'LG_QUOTE_MISMATCH',
+            details: { quoted: { purpose: 'EDUCATION' }, asked: { purpose: purpose ?? null } },
+          });
+        }
+        const unstated = await post(`/v1/lines/${lineId}/draws`, {
+          ...TEN_K,
+          purpose: 'EDUCATION',
+          quoteId: quote.quoteId,
+        });
+        expect(unstated.json().error.code).toBe('LG_QUOTE_MISMATCH');
         // The line's rate changes after the quote: the loan would differ, so the draw is refused.
         const cut = await post(`/v1/lines/${lineId}/actions`, {
           type: 'RATE_CHANGE',
