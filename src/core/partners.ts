@@ -1,5 +1,5 @@
 import type { UnitGuard } from '../domain/index.js';
-import { isoDate } from '../domain/index.js';
+import { isoDate, parseIsoDay } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import {
   allInCost,
@@ -77,6 +77,12 @@ export async function createPartner(
   actor?: string,
   guard?: UnitGuard<PartnerView>,
 ): Promise<PartnerView> {
+  for (const field of ['contractStart', 'contractEnd'] as const)
+    if (parseIsoDay(input[field]) === undefined)
+      throw new LgError('LG_VALIDATION', `${field} must be a calendar day (YYYY-MM-DD)`, {
+        field,
+        value: input[field],
+      });
   if (input.contractEnd < input.contractStart)
     throw new LgError('LG_VALIDATION', 'contractEnd may not be before contractStart', { ...input });
   const now = deps.clock.now();

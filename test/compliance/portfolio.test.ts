@@ -174,6 +174,9 @@ describe('portfolio through the app: snapshots, early warnings, metrics, monthly
     expect((await get(`/v1/portfolio/snapshots/${asOf}`)).json().openLoans).toBe(4);
     expect((await get('/v1/portfolio/snapshots/2001-01-01')).statusCode).toBe(404);
     expect((await get('/v1/portfolio/snapshots/yesterday')).statusCode).toBe(400);
+    // A date that is no calendar day is bad input, not an absent snapshot.
+    expect((await get('/v1/portfolio/snapshots/2026-02-30')).statusCode).toBe(400);
+    expect((await get('/v1/portfolio/snapshots?from=2026-13-01')).statusCode).toBe(400);
     expect((await get(`/v1/portfolio/snapshots?from=${asOf}&to=${asOf}`)).json().snapshots).toHaveLength(1);
     const metrics = (await t.server.inject({ method: 'GET', url: '/metrics' })).body;
     expect(metrics).toMatch(/lineguard_portfolio_rate\{rate="m1_plus"\} 1/);

@@ -101,6 +101,27 @@ for (const factory of STORE_FACTORIES) {
         expect(bad.statusCode).toBe(400);
       });
 
+      it('refuses contract dates that are no calendar day', async () => {
+        for (const [contractStart, contractEnd] of [
+          ['2026-00-00', '2099-99-99'],
+          ['2026-02-30', '2026-13-45'],
+          ['2025-01-01', '2025-02-29'],
+        ]) {
+          const res = await post('/v1/partners', {
+            name: 'dated',
+            type: 'PLATFORM_OPERATOR',
+            licenceNo: `LIC-D-${++seq}`,
+            contractStart,
+            contractEnd,
+          });
+          expect(res.statusCode, res.body).toBe(400);
+          expect(res.json().error.code).toBe('LG_VALIDATION');
+          expect(res.json().error.message).toMatch(/contract(Start|End)/);
+        }
+        // The same partner with real days is taken.
+        await partner('PLATFORM_OPERATOR', { contractStart: '2024-02-29', contractEnd: '2026-12-31' });
+      });
+
       it("a platform operator's key sees only its own channel's lines and applications", async () => {
         const a = await partner('PLATFORM_OPERATOR');
         const b = await partner('PLATFORM_OPERATOR');

@@ -13,7 +13,8 @@ import { answeringGuard } from '../idempotency.js';
 /** 助贷 partners over HTTP: the registry, status changes, partner keys, channel quality, and the partner-scoped view. */
 const IdParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
 type IdParams = Static<typeof IdParams>;
-const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' });
+/** A calendar day (`format: 'date'` refuses 2026-02-30 and 2026-13-45, which the digit pattern alone let through). */
+const Day = Type.String({ format: 'date', pattern: '^\\d{4}-\\d{2}-\\d{2}$' });
 const { literals } = R;
 
 const PartnerBody = Type.Object(

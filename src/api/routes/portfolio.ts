@@ -10,13 +10,13 @@ const tags = ['portfolio'];
 const DATE = '^\\d{4}-\\d{2}-\\d{2}$';
 const RangeQuery = Type.Object(
   {
-    from: Type.Optional(Type.String({ pattern: DATE })),
-    to: Type.Optional(Type.String({ pattern: DATE })),
+    from: Type.Optional(Type.String({ format: 'date', pattern: DATE })),
+    to: Type.Optional(Type.String({ format: 'date', pattern: DATE })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: SNAPSHOTS_LIST_MAX })),
   },
   { additionalProperties: false },
 );
-const AsOfParams = Type.Object({ asOf: Type.String({ pattern: DATE }) });
+const AsOfParams = Type.Object({ asOf: Type.String({ format: 'date', pattern: DATE }) });
 const MonthQuery = Type.Object(
   {
     month: Type.String({ pattern: '^\\d{4}-\\d{2}$' }),
