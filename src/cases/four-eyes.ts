@@ -15,7 +15,8 @@ import type { PendingChangeRow } from './records.js';
 export const FOUR_EYES_OPERATIONS = [
   'strategy.activate',
   'overlay.change',
-  'model.register',
+  // Registering a model changes no live scoring (a strategy or an alias must name it, both four-eyes operations), so
+  // it is not one: a configuration naming it is refused rather than silently checking nothing.
   'model.activate',
   'line.limit_increase',
   'line.lift_fraud_restriction',

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/domain/clock.js';
 import { STRONG_APPLICANT, type TestApp } from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
+import { loadConfig } from '../../src/app/config.js';
 import { client, person, startCaseApp, type Person } from './helpers.js';
 
 /** Maker-checker on the configured operations (issue 11 "Four eyes"). */
@@ -217,5 +218,18 @@ describe('four eyes', () => {
     expect(
       (await client(t, token).get(`/v1/me/complaints/${filed.id}?lang=en`)).json().resolution.text,
     ).toMatch(/refunded/);
+  });
+});
+
+describe('LINEGUARD_FOUR_EYES', () => {
+  const load = (operations: string) =>
+    loadConfig({ LINEGUARD_KEY: 'ab'.repeat(32), LINEGUARD_FOUR_EYES: operations }, {}, () => undefined);
+
+  it('names only operations that a second person checks: model.register, which checks nothing, is refused', () => {
+    expect([...load('model.activate, strategy.activate').cases.fourEyes.operations]).toEqual([
+      'model.activate',
+      'strategy.activate',
+    ]);
+    expect(() => load('model.register')).toThrow(/unknown operations model\.register/);
   });
 });
