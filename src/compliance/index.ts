@@ -45,6 +45,7 @@ export * from './portfolio.js';
 export * from './portfolio-service.js';
 export * from './early-warning.js';
 export * from './monthly-report.js';
+export * from './case-volumes.js';
 export * from './ports.js';
 export * from './bureau-reporting.js';
 export * from './disputes.js';

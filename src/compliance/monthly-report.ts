@@ -1,10 +1,11 @@
 import { LgError, parseIsoDate } from '../domain/index.js';
 import type { PortfolioReads } from './ports.js';
+import { caseVolume, type CaseVolume } from './case-volumes.js';
 
 /**
  * The regulator-style monthly report: the book by line status and delinquency bucket (as it stands), restrictions
- * applied in the month with their leading reason, credit-report inquiries by purpose, consents given and withdrawn.
- * Complaints and appeals are not yet recorded by LineGuard and are reported as null, not as zero.
+ * applied in the month with their leading reason, credit-report inquiries by purpose, consents given and withdrawn,
+ * complaints and appeals received, settled (late or not) and open at the month's end (case-volumes.ts).
  */
 export interface MonthlyReport {
   readonly month: string;
@@ -13,8 +14,8 @@ export interface MonthlyReport {
   readonly restrictions: { type: string; reason: string; automated: boolean; count: number }[];
   readonly inquiries: { purpose: string; kind: string; status: string; count: number }[];
   readonly consents: { granted: number; withdrawn: number };
-  readonly complaints: null;
-  readonly appeals: null;
+  readonly complaints: CaseVolume;
+  readonly appeals: CaseVolume;
 }
 
 const RESTRICTIVE = ['LIMIT_DECREASE', 'FREEZE_DRAW', 'SUSPEND', 'CLOSE', 'RATE_CHANGE'];
@@ -57,8 +58,8 @@ export async function monthlyReport(db: PortfolioReads, month: string): Promise<
       count: r.n,
     })),
     consents: await db.consentCounts(from, to),
-    complaints: null,
-    appeals: null,
+    complaints: caseVolume(await db.complaintVolumeRows(from, to), from, to),
+    appeals: caseVolume(await db.appealVolumeRows(from, to), from, to),
   };
 }
 
@@ -77,8 +78,20 @@ export function monthlyReportCsv(r: MonthlyReport): string {
     ['consents', 'granted', '', r.consents.granted],
     ['consents', 'withdrawn', '', r.consents.withdrawn],
   );
-  rows.push(['complaints', 'not recorded', '', ''], ['appeals', 'not recorded', '', '']);
+  volumeRows(rows, 'complaints', r.complaints);
+  volumeRows(rows, 'appeals', r.appeals);
   return `${rows.map((row) => row.map(csvCell).join(',')).join('\r\n')}\r\n`;
+}
+
+function volumeRows(rows: (string | number)[][], section: string, v: CaseVolume): void {
+  rows.push([section, 'received', '', v.received]);
+  for (const [kind, n] of Object.entries(v.receivedByKind).sort()) rows.push([section, 'received', kind, n]);
+  for (const [state, n] of Object.entries(v.settled).sort()) rows.push([section, 'settled', state, n]);
+  rows.push(
+    [section, 'settled_late', '', v.settledLate],
+    [section, 'open_at_end', '', v.openAtEnd],
+    [section, 'overdue_at_end', '', v.overdueAtEnd],
+  );
 }
 
 function csvCell(value: string | number): string {

@@ -1,6 +1,7 @@
 import { DEFAULT_BUCKETS, MS_PER_DAY, parseIsoDate, type DelinquencyBucket } from '../domain/index.js';
 import { psi } from '../scoring/index.js';
 import type { PortfolioReads } from './ports.js';
+import { caseVolume, type CaseVolume } from './case-volumes.js';
 
 /**
  * A daily portfolio snapshot, the figures a lender's risk committee and a regulator look at: the book by bucket,
@@ -66,9 +67,9 @@ export interface PortfolioSnapshot {
     readonly psi: number | null;
     readonly baselineAsOf: string | null;
   };
-  /** Not yet recorded by LineGuard (the cases module); null rather than a made-up zero. */
-  readonly complaints: null;
-  readonly appeals: null;
+  /** Complaints and appeals over the window (case-volumes.ts); null in snapshots taken before they were counted. */
+  readonly complaints: CaseVolume | null;
+  readonly appeals: CaseVolume | null;
 }
 
 export interface ScoreBaseline {
@@ -141,8 +142,8 @@ export async function computeSnapshot(
       psi: baseline && scores.length > 0 ? psiAgainst(baseline, scores) : null,
       baselineAsOf: baseline?.asOf ?? null,
     },
-    complaints: null,
-    appeals: null,
+    complaints: caseVolume(await db.complaintVolumeRows(from, to), from, to),
+    appeals: caseVolume(await db.appealVolumeRows(from, to), from, to),
   };
   return { snapshot, scores };
 }

@@ -1,5 +1,6 @@
 import type { UnitGuard } from '../domain/index.js';
 import type { LedgerAppend } from './ledger.js';
+import type { VolumeRow } from './case-volumes.js';
 
 /**
  * What src/compliance needs from the database, declared here and implemented in src/store/compliance.ts (issue 10:
@@ -136,6 +137,10 @@ export interface PortfolioReads {
     types: readonly string[],
   ): Promise<{ type: string; reasons: string; automated: number }[]>;
   consentCounts(from: number, to: number): Promise<{ granted: number; withdrawn: number }>;
+  /** Complaints created before `to` and not resolved before `from` (kind: the category; deadline: due_at). */
+  complaintVolumeRows(from: number, to: number): Promise<VolumeRow[]>;
+  /** Appeals created before `to` and not resolved before `from` (kind: the target's kind; deadline: deadline_at). */
+  appealVolumeRows(from: number, to: number): Promise<VolumeRow[]>;
 }
 
 /** The writes of one unit of work (one dbTx). */

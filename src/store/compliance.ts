@@ -4,6 +4,7 @@ import {
   type ComplianceStore,
   type ComplianceTx,
   type CreditDisputeRecord,
+  type VolumeRow,
 } from '../compliance/index.js';
 import type { Database } from './schema.js';
 import type { DbTx, Store } from './db.js';
@@ -618,6 +619,40 @@ function portfolioWindowCounts(db: Q) {
         .executeTakeFirst();
       return { granted: Number(granted?.n ?? 0), withdrawn: Number(withdrawn?.n ?? 0) };
     },
+    async complaintVolumeRows(from: number, to: number) {
+      const rows = await db
+        .selectFrom('complaints')
+        .select(['category', 'state', 'created_at', 'resolved_at', 'due_at'])
+        .where('created_at', '<', to)
+        .where((eb) => eb.or([eb('resolved_at', 'is', null), eb('resolved_at', '>=', from)]))
+        .execute();
+      return rows.map((r) => volumeRow(r.category, r.state, r.created_at, r.resolved_at, r.due_at));
+    },
+    async appealVolumeRows(from: number, to: number) {
+      const rows = await db
+        .selectFrom('appeals')
+        .select(['target_kind', 'state', 'created_at', 'resolved_at', 'deadline_at'])
+        .where('created_at', '<', to)
+        .where((eb) => eb.or([eb('resolved_at', 'is', null), eb('resolved_at', '>=', from)]))
+        .execute();
+      return rows.map((r) => volumeRow(r.target_kind, r.state, r.created_at, r.resolved_at, r.deadline_at));
+    },
+  };
+}
+
+function volumeRow(
+  kind: string,
+  state: string,
+  createdAt: number | string,
+  resolvedAt: number | string | null,
+  deadlineAt: number | string,
+): VolumeRow {
+  return {
+    kind,
+    state,
+    createdAt: Number(createdAt),
+    resolvedAt: resolvedAt === null ? null : Number(resolvedAt),
+    deadlineAt: Number(deadlineAt),
   };
 }
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { person } from '../cases/helpers.js';
 import { ManualClock, MS_PER_DAY, isoDate } from '../../src/domain/clock.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { DEFAULT_BUCKETS } from '../../src/domain/delinquency.js';
@@ -110,6 +111,7 @@ describe('portfolio through the app: snapshots, early warnings, metrics, monthly
   const clock = new ManualClock(T0);
   let t: TestApp;
   let n = 0;
+  const lines: { lineId: string; borrowerId: string }[] = [];
   const post = (url: string, payload: unknown) =>
     t.server.inject({ method: 'POST', url, headers: adminHeaders(`p-${++n}`), payload: payload as object });
   const get = (url: string) => t.server.inject({ method: 'GET', url, headers: adminHeaders() });
@@ -129,7 +131,49 @@ describe('portfolio through the app: snapshots, early warnings, metrics, monthly
         method: i % 2 === 0 ? 'EQUAL_INSTALLMENT' : 'EQUAL_PRINCIPAL',
       });
       expect(draw.statusCode).toBe(201);
+      lines.push({ lineId: app.json().line.id, borrowerId: app.json().borrowerId });
     }
+    // Two complaints and an appeal in October; one complaint is answered within its deadline.
+    const first = lines[0]!;
+    const service = await person(t, 'lender-backend', 'service');
+    const token = (
+      await t.server.inject({
+        method: 'POST',
+        url: `/v1/borrowers/${first.borrowerId}/tokens`,
+        headers: { authorization: `Bearer ${service.key}`, 'idempotency-key': `tk-${++n}` },
+        payload: { ttlSeconds: 900 },
+      })
+    ).json().token;
+    const asBorrower = (url: string, payload: unknown) =>
+      t.server.inject({
+        method: 'POST',
+        url,
+        headers: { authorization: `Bearer ${token}`, 'idempotency-key': `b-${++n}` },
+        payload: payload as object,
+      });
+    const fees = await asBorrower('/v1/me/complaints', { category: 'FEES_PRICING', text: '费用不清楚' });
+    expect(fees.statusCode, fees.body).toBe(201);
+    expect(
+      (await asBorrower('/v1/me/complaints', { category: 'CLOSURE_OR_LIMIT', text: '额度' })).statusCode,
+    ).toBe(201);
+    const frozen = await t.app.core.applyLineAction(first.lineId, {
+      type: 'FREEZE_DRAW',
+      reasons: ['R_UTILISATION_HIGH'],
+      automated: false,
+      actor: 'test',
+    });
+    const appeal = await asBorrower('/v1/me/appeals', { actionId: frozen.actionId, text: '请重新审核' });
+    expect(appeal.statusCode, appeal.body).toBe(201);
+    clock.advance(2 * MS_PER_DAY);
+    const complaintCase = (await get('/v1/cases?type=COMPLAINT'))
+      .json()
+      .items.find((c: { subjectId: string }) => c.subjectId === fees.json().id);
+    const resolved = await post(`/v1/cases/${complaintCase.id}/resolve`, {
+      outcome: 'RESOLVED',
+      textZh: '已说明费用。',
+      textEn: 'The fees were explained.',
+    });
+    expect(resolved.statusCode, resolved.body).toBe(200);
     // Nobody pays: 45 days on, the first instalments are past due.
     clock.advance(45 * MS_PER_DAY);
   });
@@ -148,7 +192,9 @@ describe('portfolio through the app: snapshots, early warnings, metrics, monthly
       expect.objectContaining({ month: '2026-10', loans: 4, principalMinor: 800_000, m1PlusRate: 1 }),
     ]);
     expect(s.rollRates['M0->M1']).toBe(1);
-    expect(s.complaints).toBeNull();
+    // The 30-day window ends 47 days after the filings: none came in or was settled in it; two are still open.
+    expect(s.complaints).toMatchObject({ received: 0, settled: {}, openAtEnd: 1, overdueAtEnd: 1 });
+    expect(s.appeals).toMatchObject({ received: 0, openAtEnd: 1, overdueAtEnd: 1 });
     expect(warnings.map((w) => w.ruleId)).toContain('M1_PLUS_RATE');
     const m1 = warnings.find((w) => w.ruleId === 'M1_PLUS_RATE');
     expect(m1?.alertId).toBeTruthy();
@@ -186,13 +232,34 @@ describe('portfolio through the app: snapshots, early warnings, metrics, monthly
 
   it('produces the monthly report as JSON and CSV', async () => {
     const json = (await get('/v1/portfolio/reports/monthly?month=2026-10')).json();
-    expect(json.linesByStatus).toEqual([{ status: 'ACTIVE', lines: 4 }]);
+    // The appealed freeze left one line DRAW_FROZEN.
+    expect(json.linesByStatus).toEqual([
+      { status: 'ACTIVE', lines: 3 },
+      { status: 'DRAW_FROZEN', lines: 1 },
+    ]);
     expect(json.loansByBucket.reduce((s: number, b: { loans: number }) => s + b.loans, 0)).toBe(4);
-    expect(json.complaints).toBeNull();
+    expect(json.complaints).toEqual({
+      received: 2,
+      receivedByKind: { CLOSURE_OR_LIMIT: 1, FEES_PRICING: 1 },
+      settled: { RESOLVED: 1 },
+      settledLate: 0,
+      openAtEnd: 1,
+      // Filed on 1 October with a 15-day deadline, still unanswered on 1 November.
+      overdueAtEnd: 1,
+    });
+    expect(json.appeals).toMatchObject({
+      received: 1,
+      receivedByKind: { line_action: 1 },
+      settled: {},
+      openAtEnd: 1,
+    });
     const csv = await get('/v1/portfolio/reports/monthly?month=2026-10&format=csv');
     expect(csv.headers['content-type']).toContain('text/csv');
     expect(csv.body.split('\r\n')[0]).toBe('section,key,detail,value');
-    expect(csv.body).toContain('lines_by_status,ACTIVE,,4');
+    expect(csv.body).toContain('lines_by_status,ACTIVE,,3');
+    expect(csv.body).toContain('complaints,received,FEES_PRICING,1');
+    expect(csv.body).toContain('complaints,settled,RESOLVED,1');
+    expect(csv.body).toContain('appeals,open_at_end,,1');
     expect((await get('/v1/portfolio/reports/monthly?month=2026-13')).statusCode).toBe(400);
   });
 });

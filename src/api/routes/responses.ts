@@ -706,6 +706,16 @@ export const Vintage = Type.Object({
   m2PlusRate: Type.Number(),
 });
 
+/** Complaints or appeals over a window (src/compliance/case-volumes.ts). */
+export const CaseVolume = Type.Object({
+  received: Type.Integer(),
+  receivedByKind: Type.Record(Type.String(), Type.Integer()),
+  settled: Type.Record(Type.String(), Type.Integer()),
+  settledLate: Type.Integer(),
+  openAtEnd: Type.Integer(),
+  overdueAtEnd: Type.Integer(),
+});
+
 export const PortfolioSnapshot = Type.Object({
   asOf: Type.String(),
   windowDays: Type.Number(),
@@ -739,8 +749,9 @@ export const PortfolioSnapshot = Type.Object({
     psi: Type.Union([Type.Number(), Type.Null()]),
     baselineAsOf: Type.Union([Type.String(), Type.Null()]),
   }),
-  complaints: Type.Null(),
-  appeals: Type.Null(),
+  // Null in snapshots taken before complaints and appeals were counted.
+  complaints: Type.Union([CaseVolume, Type.Null()]),
+  appeals: Type.Union([CaseVolume, Type.Null()]),
 });
 
 export const EarlyWarning = Type.Object({
@@ -770,8 +781,8 @@ export const MonthlyReport = Type.Object({
     Type.Object({ purpose: Type.String(), kind: Type.String(), status: Type.String(), count: Type.Number() }),
   ),
   consents: Type.Object({ granted: Type.Number(), withdrawn: Type.Number() }),
-  complaints: Type.Null(),
-  appeals: Type.Null(),
+  complaints: CaseVolume,
+  appeals: CaseVolume,
 });
 
 export const FeeRule = Type.Object({ rateBps: Type.Number(), capMinor: Type.Integer() });

@@ -8230,7 +8230,9 @@ export interface paths {
             name: string;
             type: 'PLATFORM_OPERATOR' | 'FUNDER' | 'CREDIT_ENHANCER' | 'COLLECTION_AGENCY' | 'DATA_PROVIDER';
             licenceNo: string;
+            /** Format: date */
             contractStart: string;
+            /** Format: date */
             contractEnd: string;
             /** @description what it charges the borrower a year, bps of principal */
             feeRateBps?: number;
@@ -11305,10 +11307,30 @@ export interface paths {
                   psi: number | null;
                   baselineAsOf: string | null;
                 };
-                /** @enum {object|null} */
-                complaints: never | null;
-                /** @enum {object|null} */
-                appeals: never | null;
+                complaints: {
+                  received: number;
+                  receivedByKind: {
+                    [key: string]: number;
+                  };
+                  settled: {
+                    [key: string]: number;
+                  };
+                  settledLate: number;
+                  openAtEnd: number;
+                  overdueAtEnd: number;
+                } | null;
+                appeals: {
+                  received: number;
+                  receivedByKind: {
+                    [key: string]: number;
+                  };
+                  settled: {
+                    [key: string]: number;
+                  };
+                  settledLate: number;
+                  openAtEnd: number;
+                  overdueAtEnd: number;
+                } | null;
               }[];
             };
           };
@@ -11458,10 +11480,30 @@ export interface paths {
                 psi: number | null;
                 baselineAsOf: string | null;
               };
-              /** @enum {object|null} */
-              complaints: never | null;
-              /** @enum {object|null} */
-              appeals: never | null;
+              complaints: {
+                received: number;
+                receivedByKind: {
+                  [key: string]: number;
+                };
+                settled: {
+                  [key: string]: number;
+                };
+                settledLate: number;
+                openAtEnd: number;
+                overdueAtEnd: number;
+              } | null;
+              appeals: {
+                received: number;
+                receivedByKind: {
+                  [key: string]: number;
+                };
+                settled: {
+                  [key: string]: number;
+                };
+                settledLate: number;
+                openAtEnd: number;
+                overdueAtEnd: number;
+              } | null;
             };
           };
         };
@@ -11621,10 +11663,30 @@ export interface paths {
                 psi: number | null;
                 baselineAsOf: string | null;
               };
-              /** @enum {object|null} */
-              complaints: never | null;
-              /** @enum {object|null} */
-              appeals: never | null;
+              complaints: {
+                received: number;
+                receivedByKind: {
+                  [key: string]: number;
+                };
+                settled: {
+                  [key: string]: number;
+                };
+                settledLate: number;
+                openAtEnd: number;
+                overdueAtEnd: number;
+              } | null;
+              appeals: {
+                received: number;
+                receivedByKind: {
+                  [key: string]: number;
+                };
+                settled: {
+                  [key: string]: number;
+                };
+                settledLate: number;
+                openAtEnd: number;
+                overdueAtEnd: number;
+              } | null;
             };
           };
         };
@@ -11841,10 +11903,30 @@ export interface paths {
                 granted: number;
                 withdrawn: number;
               };
-              /** @enum {object|null} */
-              complaints: never | null;
-              /** @enum {object|null} */
-              appeals: never | null;
+              complaints: {
+                received: number;
+                receivedByKind: {
+                  [key: string]: number;
+                };
+                settled: {
+                  [key: string]: number;
+                };
+                settledLate: number;
+                openAtEnd: number;
+                overdueAtEnd: number;
+              };
+              appeals: {
+                received: number;
+                receivedByKind: {
+                  [key: string]: number;
+                };
+                settled: {
+                  [key: string]: number;
+                };
+                settledLate: number;
+                openAtEnd: number;
+                overdueAtEnd: number;
+              };
             };
             'text/csv': string;
           };
