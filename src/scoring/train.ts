@@ -16,7 +16,7 @@ import {
   type FeatureType,
 } from './dataset.js';
 import { tuneJobs } from './fold-fits.js';
-import { DEFAULT_GBDT, nearUniqueCategoricals, trainGbdt, type GbdtParams } from './gbdt.js';
+import { DEFAULT_GBDT, MIN_LEVEL_ROWS, nearUniqueCategoricals, trainGbdt, type GbdtParams } from './gbdt.js';
 import {
   brierScore,
   calibratedPd,
@@ -267,7 +267,7 @@ export async function trainModel(request: TrainRequest): Promise<TrainOutcome> {
   if (settings.kind === 'gbdt')
     for (const name of nearUniqueCategoricals(trainData))
       data.warnings.push(
-        `categorical column "${name}" has a value of its own in most training rows (an id?): the GBDT fits the training rows on it and learns nothing for new applicants; pass --ignore ${name} to leave it out`,
+        `categorical column "${name}" has, in most training rows, a value found in fewer than ${MIN_LEVEL_ROWS} of them (an id?): the GBDT treats such a value as unseen, in training as in scoring, so it learns little or nothing from the column; pass --ignore ${name} to leave it out`,
       );
   const monotone = monotoneByIndex(trainData, request.monotone ?? {});
   const scaling = request.scaling ?? DEFAULT_SCALING;
