@@ -351,6 +351,9 @@ describe.skipIf(!BROWSER_READY)('risk console in Chromium', () => {
       await page.$$eval('[data-testid=snapshots] tbody tr', (rows) => rows.length),
     ).toBeGreaterThanOrEqual(28);
     expect(await page.textContent('main')).toContain('SCAM_SAFE_ACCOUNT_TRANSFER');
+    // Complaints and appeals open at the latest snapshot, with how many of them are past their deadline.
+    expect(await page.textContent('[data-testid=open-complaints]')).toMatch(/^\d+ \(\d+\)$/);
+    expect(await page.textContent('[data-testid=open-appeals]')).toMatch(/^\d+ \(\d+\)$/);
     expect(await seriousAxeViolations(page)).toEqual([]);
     await screenshot(page, 'portfolio');
     await post('/v1/ledger/checkpoints', {});

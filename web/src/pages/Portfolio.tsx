@@ -15,7 +15,18 @@ interface Snapshot {
   decisions: { applications: number; approvalRate: number; declineRate: number };
   restrictions: { freezeRate: number; suspensionRate: number };
   score: { count: number; psi: number | null };
+  /** Null in snapshots stored before complaints and appeals were counted. */
+  complaints: CaseVolume | null;
+  appeals: CaseVolume | null;
 }
+
+interface CaseVolume {
+  openAtEnd: number;
+  overdueAtEnd: number;
+}
+
+/** "open (overdue)" at the snapshot's date, or a dash for a snapshot that did not count them. */
+const openOf = (v: CaseVolume | null): string => (v === null ? '—' : `${v.openAtEnd} (${v.overdueAtEnd})`);
 
 interface LabelStats {
   alerts: number;
@@ -59,6 +70,8 @@ export function PortfolioPage(): ReactNode {
           />
           <Tile label={t('approvalRate')} value={formatPercent(latest.decisions.approvalRate, lang)} />
           <Tile label={t('freezeRate')} value={formatPercent(latest.restrictions.freezeRate, lang)} />
+          <Tile label={t('openComplaints')} value={openOf(latest.complaints)} testId="open-complaints" />
+          <Tile label={t('openAppeals')} value={openOf(latest.appeals)} testId="open-appeals" />
         </div>
       )}
       <table data-testid="snapshots">
