@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STRONG_APPLICANT, type TestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
 import { stallOnce } from '../helpers/stall.js';
 import { residentId } from '../core/harness.js';
 import { caseRows } from '../../src/store/cases-rows.js';
-import { CASE_STORES, client, person, startCaseApp, type Person } from './helpers.js';
+import { CASE_STORES, client, frozenLineWithToken, person, startCaseApp, type Person } from './helpers.js';
 
 /**
  * One open appeal per target. Two filings against the same restriction at once (two processes, or two connections of
@@ -22,24 +22,14 @@ for (const store of CASE_STORES)
     afterAll(async () => t?.close());
 
     it('opens one appeal and one case; the other filing is refused with LG_CONFLICT', async () => {
-      const applied = (
-        await client(t, service.key).post('/v1/applications', {
-          applicant: { name: '郑洁', nationalId: residentId('19850505', 555), phone: '13900005555' },
-          attributes: STRONG_APPLICANT,
-        })
-      ).json();
-      const frozen = await t.app.core.applyLineAction(applied.line.id as string, {
-        type: 'FREEZE_DRAW',
-        reasons: ['R_UTILISATION_HIGH'],
-        automated: false,
-        actor: 'test',
+      const { lineId, actionId, token } = await frozenLineWithToken(t, service.key, {
+        name: '郑洁',
+        nationalId: residentId('19850505', 555),
+        phone: '13900005555',
       });
-      const token = (
-        await client(t, service.key).post(`/v1/borrowers/${applied.borrowerId}/tokens`, { ttlSeconds: 900 })
-      ).json().token;
       const file = () =>
         client(t, token).post('/v1/me/appeals', {
-          actionId: frozen.actionId,
+          actionId,
           text: '我的额度使用率已经降低了。',
         });
 
@@ -66,6 +56,6 @@ for (const store of CASE_STORES)
       const appeals = (await client(t, token).get('/v1/me/appeals')).json().items;
       expect(appeals.filter((a: { state: string }) => a.state === 'OPEN')).toHaveLength(1);
       const cases = (await client(t).get('/v1/cases?type=APPEAL')).json().items;
-      expect(cases.filter((c: { lineId: string }) => c.lineId === applied.line.id)).toHaveLength(1);
+      expect(cases.filter((c: { lineId: string }) => c.lineId === lineId)).toHaveLength(1);
     });
   });

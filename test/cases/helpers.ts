@@ -2,7 +2,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { ManualClock } from '../../src/domain/clock.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { createUser, createUserKey } from '../../src/api/api-keys.js';
-import { adminHeaders, startTestApp, type TestApp } from '../helpers/app.js';
+import { adminHeaders, startTestApp, STRONG_APPLICANT, type TestApp } from '../helpers/app.js';
 import type { Role } from '../../src/api/types.js';
 import type { Env } from '../../src/app/config.js';
 import { appStores } from '../helpers/stores.js';
@@ -56,4 +56,29 @@ export function client(t: TestApp, key?: string) {
     del: (url: string): Promise<LightMyRequestResponse> =>
       t.server.inject({ method: 'DELETE', url, headers: headers(false) }),
   };
+}
+
+/**
+ * A borrower with a line (applied through the service key), the line frozen by a person for high utilisation, and a
+ * borrower token: the starting point of an appeal.
+ */
+export async function frozenLineWithToken(
+  t: TestApp,
+  serviceKey: string,
+  applicant: { name: string; nationalId: string; phone: string },
+): Promise<{ lineId: string; borrowerId: string; actionId: string; token: string }> {
+  const applied = (
+    await client(t, serviceKey).post('/v1/applications', { applicant, attributes: STRONG_APPLICANT })
+  ).json();
+  const lineId = applied.line.id as string;
+  const frozen = await t.app.core.applyLineAction(lineId, {
+    type: 'FREEZE_DRAW',
+    reasons: ['R_UTILISATION_HIGH'],
+    automated: false,
+    actor: 'test',
+  });
+  const token = (
+    await client(t, serviceKey).post(`/v1/borrowers/${applied.borrowerId}/tokens`, { ttlSeconds: 900 })
+  ).json().token as string;
+  return { lineId, borrowerId: applied.borrowerId as string, actionId: frozen.actionId, token };
 }

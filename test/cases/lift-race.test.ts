@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STRONG_APPLICANT, type TestApp } from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
-import { CASE_STORES, client, person, startCaseApp, type Person } from './helpers.js';
+import { CASE_STORES, client, frozenLineWithToken, person, startCaseApp, type Person } from './helpers.js';
 
 /**
  * Lifting a fraud restriction needs a second person. An appeal against a credit freeze is upheld while another
@@ -84,24 +84,13 @@ for (const store of CASE_STORES)
     });
 
     it('escalates the uphold for a second person and leaves the line suspended', async () => {
-      const applied = (
-        await client(t, service.key).post('/v1/applications', {
-          applicant: { name: '吴敏', nationalId: residentId('19830303', 333), phone: '13900003333' },
-          attributes: STRONG_APPLICANT,
-        })
-      ).json();
-      const lineId = applied.line.id as string;
-      const frozen = await t.app.core.applyLineAction(lineId, {
-        type: 'FREEZE_DRAW',
-        reasons: ['R_UTILISATION_HIGH'],
-        automated: false,
-        actor: 'test',
+      const { lineId, actionId, token } = await frozenLineWithToken(t, service.key, {
+        name: '吴敏',
+        nationalId: residentId('19830303', 333),
+        phone: '13900003333',
       });
-      const token = (
-        await client(t, service.key).post(`/v1/borrowers/${applied.borrowerId}/tokens`, { ttlSeconds: 900 })
-      ).json().token;
       const filed = await client(t, token).post('/v1/me/appeals', {
-        actionId: frozen.actionId,
+        actionId,
         text: '我的额度使用率已经降低了。',
       });
       expect(filed.statusCode, filed.body).toBe(201);
