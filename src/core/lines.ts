@@ -26,6 +26,12 @@ export interface LineActionInput {
   /** CLOSE for cause: the line ends REVOKED. */
   readonly revoke?: boolean;
   readonly tempUntil?: number;
+  /**
+   * Set by a caller that found, before the transaction, that this lift needs no second person because the line was
+   * not restricted for fraud: under the line's lock the line is looked at again, and a fraud restriction found there
+   * (another process froze the line meanwhile) refuses the action with LG_CONFLICT, details.restrictedForFraud.
+   */
+  readonly unlessRestrictedForFraud?: boolean;
 }
 
 export interface LineActionResult {
@@ -116,6 +122,12 @@ export async function applyActionInTx(
   checkReasons(raw.reasons);
   const now = deps.clock.now();
   const line = await deps.coreStore.lineInTx(tx, lineId, true);
+  if (raw.unlessRestrictedForFraud === true && (await restrictedForFraud(deps, line, tx)))
+    throw new LgError(
+      'LG_CONFLICT',
+      'the line was restricted for fraud after this lift was checked: lifting it needs a second person',
+      { lineId, restrictedForFraud: true },
+    );
   const before = lineStateOf(line);
   checkRateCap(deps, raw.annualRate);
   const { input, clipped: capClipped } = await capLimit(deps, tx, line, raw);
@@ -328,4 +340,19 @@ export function actionView(row: ActionRow): ActionView {
 
 export function lineAvailable(row: LineRow): number {
   return availableMinor(lineStateOf(row));
+}
+
+/** True when the action that put a SUSPENDED or DRAW_FROZEN line where it is gave a fraud reason. */
+export async function restrictedForFraud(
+  deps: CoreDeps,
+  line: Pick<LineRow, 'id' | 'status'>,
+  tx?: UnitTx,
+): Promise<boolean> {
+  if (line.status !== 'DRAW_FROZEN' && line.status !== 'SUSPENDED') return false;
+  const restriction = await deps.coreStore.restrictionOf(line, tx);
+  return restriction !== undefined && parseReasons(restriction.reasons).some(isFraudReason);
+}
+
+function isFraudReason(code: string): boolean {
+  return isKnownReason(code) && getReason(code).category === 'fraud';
 }

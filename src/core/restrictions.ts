@@ -1,8 +1,9 @@
 import { LgError } from '../domain/index.js';
-import { getReason, isKnownReason } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
 import type { CoreDeps, UnitTx } from './deps.js';
-import { applyActionInTx, type LineActionResult } from './lines.js';
+import { applyActionInTx, restrictedForFraud, type LineActionResult } from './lines.js';
+
+export { restrictedForFraud };
 import { loanDpd } from './loans.js';
 import { parseReasons } from './repo.js';
 import type { ActionRow, LineRow } from './ports.js';
@@ -45,17 +46,6 @@ export async function frozenForFraud(deps: CoreDeps, line: LineRow): Promise<boo
   return line.status === 'DRAW_FROZEN' && (await restrictedForFraud(deps, line));
 }
 
-/** True when the action that put a SUSPENDED or DRAW_FROZEN line where it is gave a fraud reason. */
-export async function restrictedForFraud(
-  deps: CoreDeps,
-  line: Pick<LineRow, 'id' | 'status'>,
-  tx?: UnitTx,
-): Promise<boolean> {
-  if (line.status !== 'DRAW_FROZEN' && line.status !== 'SUSPENDED') return false;
-  const restriction = await deps.coreStore.restrictionOf(line, tx);
-  return restriction !== undefined && parseReasons(restriction.reasons).some(isFraudReason);
-}
-
 /**
  * restrictedForFraud under the line's lock, held for the rest of the caller's dbTx: a decision to lift a restriction
  * is then taken on the restriction that is in force when the lift is written, not on one read earlier (another
@@ -63,10 +53,6 @@ export async function restrictedForFraud(
  */
 export async function lockedRestrictedForFraud(deps: CoreDeps, tx: UnitTx, lineId: string): Promise<boolean> {
   return restrictedForFraud(deps, await deps.coreStore.lineInTx(tx, lineId, true), tx);
-}
-
-function isFraudReason(code: string): boolean {
-  return isKnownReason(code) && getReason(code).category === 'fraud';
 }
 
 async function caughtUp(deps: CoreDeps, lineId: string, asOf: string): Promise<boolean> {

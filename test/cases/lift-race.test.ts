@@ -24,9 +24,17 @@ for (const store of CASE_STORES)
 
     /**
      * The next transaction to start (with `keyedOnly`, the next one with an idempotency guard: a keyed write's) first
-     * lets a fraud suspension of the line commit. Returns the function that puts the store back.
+     * lets a fraud restriction of the line commit (a suspension unless told otherwise). Returns the function that puts
+     * the store back.
      */
-    const suspendBeforeNextTransaction = (lineId: string, keyedOnly: boolean) => {
+    const restrictBeforeNextTransaction = (
+      lineId: string,
+      keyedOnly: boolean,
+      restriction: { type: 'SUSPEND' | 'FREEZE_DRAW'; reason: string } = {
+        type: 'SUSPEND',
+        reason: 'R_ACCOUNT_TAKEOVER',
+      },
+    ) => {
       const { store: db } = t.app;
       const transaction = db.transaction.bind(db);
       let armed = true;
@@ -34,8 +42,8 @@ for (const store of CASE_STORES)
         if (armed && (!keyedOnly || args[1] !== undefined)) {
           armed = false;
           await t.app.core.applyLineAction(lineId, {
-            type: 'SUSPEND',
-            reasons: ['R_ACCOUNT_TAKEOVER'],
+            type: restriction.type,
+            reasons: [restriction.reason],
             automated: false,
             actor: 'fraud-team',
           });
@@ -47,7 +55,34 @@ for (const store of CASE_STORES)
       };
     };
 
-    it("refuses a person's UNFREEZE once the line was suspended for fraud after the four-eyes check", async () => {
+    it("proposes a person's UNFREEZE for a second person when the line was frozen for fraud after the four-eyes check", async () => {
+      const applied = (
+        await client(t, service.key).post('/v1/applications', {
+          applicant: { name: '冯刚', nationalId: residentId('19860606', 666), phone: '13900006666' },
+          attributes: STRONG_APPLICANT,
+        })
+      ).json();
+      const lineId = applied.line.id as string;
+      // The gate reads an ACTIVE line (nothing to lift, nothing for fraud); the freeze commits before the action's
+      // transaction, which must not then lift it on one person's word.
+      const restore = restrictBeforeNextTransaction(lineId, true, {
+        type: 'FREEZE_DRAW',
+        reason: 'R_SCAM_TRANSFER_PATTERN',
+      });
+      try {
+        const lifted = await client(t, riskAnalyst.key).post(`/v1/lines/${lineId}/actions`, {
+          type: 'UNFREEZE',
+          reasons: ['R_RISK_RESOLVED'],
+        });
+        expect(lifted.statusCode, lifted.body).toBe(202);
+        expect(lifted.json().pendingChange).toMatchObject({ operation: 'line.lift_fraud_restriction' });
+      } finally {
+        restore();
+      }
+      expect((await client(t).get(`/v1/lines/${lineId}`)).json().status).toBe('DRAW_FROZEN');
+    });
+
+    it("proposes a person's lift for a second person once the line was suspended for fraud after the four-eyes check", async () => {
       const applied = (
         await client(t, service.key).post('/v1/applications', {
           applicant: { name: '孙丽', nationalId: residentId('19840404', 444), phone: '13900004444' },
@@ -61,16 +96,16 @@ for (const store of CASE_STORES)
         automated: false,
         actor: 'test',
       });
-      const restore = suspendBeforeNextTransaction(lineId, true);
+      const restore = restrictBeforeNextTransaction(lineId, true);
       try {
         const lifted = await client(t, riskAnalyst.key).post(`/v1/lines/${lineId}/actions`, {
           type: 'UNFREEZE',
           reasons: ['R_RISK_RESOLVED'],
         });
-        // The action names the lift it means (UNFREEZE a frozen line), and a SUSPENDED line cannot be unfrozen:
-        // the line's own transition rules refuse it under the lock, whatever the gate read before.
-        expect(lifted.statusCode, lifted.body).toBe(409);
-        expect(lifted.json().error.code).toBe('LG_ILLEGAL_TRANSITION');
+        // Under the line's lock the suspension for fraud is seen, and the lift is proposed as it would have been had
+        // the gate seen it (whether the second person can then apply it is the line's transition rules' business).
+        expect(lifted.statusCode, lifted.body).toBe(202);
+        expect(lifted.json().pendingChange).toMatchObject({ operation: 'line.lift_fraud_restriction' });
       } finally {
         restore();
       }
@@ -98,7 +133,7 @@ for (const store of CASE_STORES)
       const caseId = queue.items.find((c: { subjectId: string }) => c.subjectId === filed.json().id).id;
 
       // The next transaction to start is the uphold's: the suspension commits just before it.
-      const restore = suspendBeforeNextTransaction(lineId, false);
+      const restore = restrictBeforeNextTransaction(lineId, false);
       try {
         const resolved = await t.app.cases.service.resolve(
           caseId,

@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import * as R from './responses.js';
 import type { PendingChangeView } from '../../cases/index.js';
 import type { FastifyPluginAsync } from 'fastify';
-import { LINE_ACTION_TYPES } from '../../domain/index.js';
+import { LINE_ACTION_TYPES, LgError } from '../../domain/index.js';
 import { REPAYMENT_METHODS } from '../../domain/index.js';
 import { UUID_PATTERN } from '../../domain/index.js';
 import { FUNDING_MODES } from '../../domain/index.js';
@@ -154,6 +154,15 @@ export type LineActionGate = (
   guard?: UnitGuard<PendingChangeView>,
 ) => Promise<PendingChangeView | undefined>;
 
+/** The refusal of a lift whose line was restricted for fraud after the gate looked (core/lines.ts). */
+function refusedAsRestrictedForFraud(error: unknown): boolean {
+  return (
+    error instanceof LgError &&
+    error.code === 'LG_CONFLICT' &&
+    (error.details as { restrictedForFraud?: unknown } | undefined)?.restrictedForFraud === true
+  );
+}
+
 export function coreRoutes(core: CoreServices, lineActionGate?: LineActionGate): FastifyPluginAsync {
   return async (instance) => {
     const app = typed(instance);
@@ -217,31 +226,47 @@ function lineActionRoutes(app: TypedApp, core: CoreServices, lineActionGate?: Li
       const tempUntil = parseInstant(body.tempUntil, 'tempUntil');
       // Either the gate's proposal or the action commits the key, with its answer, in its own transaction.
       const proposal = answeringProposal(request, reply);
-      const pending = await lineActionGate?.(
-        request.params.id,
-        { ...body, tempUntil },
-        request.principal?.actor ?? '',
-        proposal.guard,
-      );
+      const gate = () =>
+        lineActionGate?.(
+          request.params.id,
+          { ...body, tempUntil },
+          request.principal?.actor ?? '',
+          proposal.guard,
+        );
+      const pending = await gate();
       if (pending) return proposal.send(pending);
       const action = answeringGuard(request, reply, () => 201);
-      const result = await core.applyLineAction(
-        request.params.id,
-        {
-          type: body.type,
-          reasons: body.reasons,
-          automated: false,
-          actor: request.principal?.actor,
-          limitMinor: body.limitMinor,
-          annualRate: body.annualRate,
-          appealable: body.appealable,
-          revoke: body.revoke,
-          tempUntil,
-          note: body.note,
-        },
-        action.guard,
-      );
-      return action.send(result);
+      const apply = (unlessRestrictedForFraud: boolean) =>
+        core.applyLineAction(
+          request.params.id,
+          {
+            type: body.type,
+            reasons: body.reasons,
+            automated: false,
+            actor: request.principal?.actor,
+            limitMinor: body.limitMinor,
+            annualRate: body.annualRate,
+            appealable: body.appealable,
+            revoke: body.revoke,
+            tempUntil,
+            note: body.note,
+            unlessRestrictedForFraud,
+          },
+          action.guard,
+        );
+      // The gate read the line before the action's transaction: a lift it let through goes ahead only if the line is
+      // still not restricted for fraud under the line's lock. If it is now (another process froze it meanwhile), the
+      // gate is asked again on what committed; when it needs no second person either (not a person, or four eyes
+      // off for lifts), the lift goes ahead after all.
+      const lifts = lineActionGate !== undefined && (body.type === 'UNFREEZE' || body.type === 'REINSTATE');
+      try {
+        return action.send(await apply(lifts));
+      } catch (error) {
+        if (!lifts || !refusedAsRestrictedForFraud(error)) throw error;
+      }
+      const proposed = await gate();
+      if (proposed) return proposal.send(proposed);
+      return action.send(await apply(false));
     },
   );
 
