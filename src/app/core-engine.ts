@@ -54,5 +54,7 @@ export function coreEngineFromService(
     ...(options.guard ? { guardWindowMs: options.guard.windowMs } : {}),
     // The active version's declared inputs, read from the engine itself so a new version applies at once.
     inputsOf: (strategyId: string): ReadonlySet<string> | undefined => engine.inputsOf(strategyId),
+    checkInputs: (strategyId: string, values: DecisionContext): void =>
+      engine.checkInputs(strategyId, values),
   };
 }

@@ -220,11 +220,7 @@ async function planApplication(deps: CoreDeps, input: ApplicationInput): Promise
   const exposure = existing ? await deps.coreStore.openExposure(existing.id) : 0;
   const lists = await lookUpLists(deps, applicantProbes(applicant, input, existing?.id), now);
   const given = withoutDerivedAliases(input.attributes, applicant);
-  const bureau = await applicationBureauFacts(deps.bureau, given.attributes, {
-    subjectHashes: applicant.nationalIdHashes,
-    borrowerId: existing?.id ?? null,
-  });
-  const context = buildContext(deps.engine, APPLICATION_STRATEGY, given.attributes, {
+  const derived = {
     age: applicant.age,
     Age: applicant.age,
     sex: applicant.sex,
@@ -232,6 +228,21 @@ async function planApplication(deps: CoreDeps, input: ApplicationInput): Promise
     existingLimitMinor: exposure,
     blacklisted: lists.blacklisted,
     greylisted: lists.greylisted,
+  };
+  // Everything that can refuse the request as bad input is asked before the credit-bureau pull: a hard inquiry
+  // counts against the applicant (and throttles their next application), so a 400 or a 404 must not cost one.
+  deps.engine.checkInputs?.(
+    APPLICATION_STRATEGY,
+    buildContext(deps.engine, APPLICATION_STRATEGY, given.attributes, derived),
+  );
+  const product = input.productId === undefined ? undefined : await activeProduct(deps, input.productId);
+  const channel = await channelFor(deps, input.channel);
+  const bureau = await applicationBureauFacts(deps.bureau, given.attributes, {
+    subjectHashes: applicant.nationalIdHashes,
+    borrowerId: existing?.id ?? null,
+  });
+  const context = buildContext(deps.engine, APPLICATION_STRATEGY, given.attributes, {
+    ...derived,
     ...bureau.facts,
   });
   const { decision, latencyMs } = timedDecide(deps.engine, APPLICATION_STRATEGY, context, borrowerId);
@@ -244,8 +255,6 @@ async function planApplication(deps: CoreDeps, input: ApplicationInput): Promise
     event: deps.ids.next(),
   };
   const sealed = sealBorrower(borrowerId, applicant, deps.crypto, now);
-  const product = input.productId === undefined ? undefined : await activeProduct(deps, input.productId);
-  const channel = await channelFor(deps, input.channel);
   return {
     now,
     applicant,

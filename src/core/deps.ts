@@ -44,6 +44,11 @@ export interface DecisionRecord {
  * and the blast-radius guard on automated restrictive actions.
  */
 export interface CoreEngine extends Decider {
+  /**
+   * Refuses a partial context the active version could not take (an undeclared input, a value of the wrong type),
+   * before the core fetches the facts it pulls itself: a bad request must not cost a credit-bureau inquiry.
+   */
+  checkInputs?(strategyId: string, values: DecisionContext): void;
   recordDecision(tx: UnitTx, record: DecisionRecord): Promise<void>;
   /** What recordDecision writes, for a synchronous unit of work that writes it itself (store.sync). */
   decisionWrites(record: DecisionRecord): CoreDecisionWrites;

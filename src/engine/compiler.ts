@@ -8,7 +8,7 @@ import {
   type CompiledEffect,
   type TraceBuilder,
 } from './compiled-run.js';
-import { compileContextValidator, type ContextValidator } from './context.js';
+import { compileContextValidator, reportingValidator, type ContextValidator } from './context.js';
 import { KeyIndex } from './key-index.js';
 import { EngineEvaluationError } from './errors.js';
 import { collectNames, type Value } from './expr/ast.js';
@@ -57,6 +57,8 @@ export interface CompiledStrategy {
   readonly meta: StrategyMeta;
   readonly names: NameTable;
   readonly validateContext: ContextValidator;
+  /** validateContext without the required inputs: checks the values a partial context gives (see reportingValidator). */
+  readonly checkGiven: ContextValidator;
   /**
    * Runs the flow on an already validated context; any evaluation error fails closed. The decision's trace is
    * recorded compactly during the run and built into TraceStep objects on first read of `decision.trace`.
@@ -93,6 +95,7 @@ export function compileStrategy(input: StrategyDocument | unknown): CompiledStra
     meta,
     names,
     validateContext: compileContextValidator(doc.inputs),
+    checkGiven: reportingValidator(doc.inputs, { requireAll: false }),
     run(ctx, env) {
       const params = env.params;
       // One snapshot per decision of the inputs the expressions read; the trace shows these values, as decided on.

@@ -104,12 +104,19 @@ function fastCheck(inputs: readonly InputDecl[]): (context: unknown) => boolean 
   };
 }
 
-/** Reports every problem, each naming the input (the reference semantics the fast check defers to). */
-export function reportingValidator(inputs: readonly InputDecl[]): ContextValidator {
+/**
+ * Reports every problem, each naming the input (the reference semantics the fast check defers to). With
+ * `requireAll: false` it checks only the values given (each declared, each of its type and range), not that every
+ * required input is there: for a context before the facts the core fetches itself (the credit bureau's) are in it.
+ */
+export function reportingValidator(
+  inputs: readonly InputDecl[],
+  options: { readonly requireAll: boolean } = { requireAll: true },
+): ContextValidator {
   const checks = new Map<string, { decl: InputDecl; check: InputCheck }>(
     inputs.map((decl) => [decl.name, { decl, check: inputCheck(decl) }]),
   );
-  const required = inputs.filter((i) => i.required === true).map((i) => i.name);
+  const required = options.requireAll ? inputs.filter((i) => i.required === true).map((i) => i.name) : [];
   return (context) => {
     if (typeof context !== 'object' || context === null || Array.isArray(context)) {
       throw new LgError('LG_CONTEXT_INVALID', 'the decision context must be an object', {

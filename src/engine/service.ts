@@ -62,6 +62,11 @@ export interface EngineService extends Decider {
   decide(strategyId: string, context: DecisionContext, options?: { subjectKey?: string }): Decision;
   /** Names of the inputs the active version declares (synchronous; undefined when the strategy is not active). */
   inputsOf(strategyId: string): ReadonlySet<string> | undefined;
+  /**
+   * Checks a partial context against the active version's inputs (each value declared and of its type; required
+   * inputs not asked): what a caller can refuse before it fetches the rest (LG_CONTEXT_INVALID, as decide would).
+   */
+  checkInputs(strategyId: string, values: DecisionContext): void;
   /** Validates a document (object or JSON/YAML text) without saving it. */
   validate(doc: unknown): StrategyDocument;
   /** `unitGuard` (here and below): the request's idempotency key, committed with the write. */
@@ -224,6 +229,13 @@ class Engine implements EngineService {
       this.inputNames.set(compiled, names);
     }
     return names;
+  }
+
+  checkInputs(strategyId: string, values: DecisionContext): void {
+    const compiled = this.active.get(strategyId);
+    if (compiled === undefined)
+      throw new LgError('LG_STRATEGY_NOT_ACTIVE', `strategy '${strategyId}' has no active version`);
+    compiled.checkGiven(values);
   }
 
   decide(strategyId: string, context: DecisionContext, options?: { subjectKey?: string }): Decision {

@@ -79,6 +79,36 @@ describe('consent and the credit bureau', () => {
     expect(await countInquiries()).toBe(before);
   });
 
+  it('makes no inquiry for an application refused as bad input, even with consent on file', async () => {
+    const id = person(9);
+    expect((await consent(id)).statusCode).toBe(201);
+    const before = await countInquiries();
+    const refused = [
+      // A value of the wrong type, an attribute no strategy input declares, a derived fact sent by the caller.
+      await apply(id, { ...APPLICANT_ONLY, monthlyIncomeMinor: 1.5 }),
+      await apply(id, { ...APPLICANT_ONLY, favouriteColour: 'blue' }),
+      await apply(id, { ...APPLICANT_ONLY, age: 30 }),
+      // A product or a channel that does not exist.
+      await post('/v1/applications', {
+        applicant: { name: '王芳', nationalId: id, phone: '13900003333' },
+        attributes: APPLICANT_ONLY,
+        productId: 'no-such-product',
+      }),
+      await post('/v1/applications', {
+        applicant: { name: '王芳', nationalId: id, phone: '13900003333' },
+        attributes: APPLICANT_ONLY,
+        channel: { partnerId: '01900000-0000-7000-8000-000000000000', fundingMode: 'SELF_FUNDED' },
+      }),
+    ];
+    for (const res of refused) expect(res.statusCode, res.body).toBeGreaterThanOrEqual(400);
+    expect(refused.map((r) => r.statusCode)).not.toContain(500);
+    expect(await countInquiries()).toBe(before);
+    // The same person's next, valid application is not throttled by pulls the bad ones made.
+    const valid = await apply(id);
+    expect(valid.json().reasons).not.toContain('R_INQUIRY_VELOCITY');
+    expect(await countInquiries()).toBe(before + 1);
+  });
+
   it('with consent: the core pulls the sandbox report itself and decides on it', async () => {
     const id = person(3);
     const crypto = fieldCryptoFromMasterKey(t.app.config.masterKey, []);
