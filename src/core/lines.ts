@@ -65,6 +65,39 @@ export function checkReasons(reasons: readonly string[]): void {
     throw new LgError('LG_VALIDATION', `unknown reason codes: ${unknown.join(', ')}`, { unknown });
 }
 
+/** Reasons that speak well of the borrower: a restriction given only these would tell them nothing of why. */
+const FAVOURABLE_REASONS: ReadonlySet<string> = new Set([
+  'R_GOOD_REPAYMENT',
+  'R_INCOME_GROWTH',
+  'R_RISK_RESOLVED',
+]);
+/** Reasons LineGuard's automation writes (an engine that failed closed, the blast-radius guard), never a person. */
+const AUTOMATION_REASONS: ReadonlySet<string> = new Set(['R_ENGINE_ERROR', 'R_BLAST_RADIUS_GUARD']);
+
+/**
+ * A person's line action (the API's manual actions): its reasons must be ones a person may give, and a restriction
+ * must carry at least one that says why (PIPL Art. 24, Reg B's specific reasons) — "thank you for repaying on time"
+ * alone would also take the borrower's appeal away, as favourable reasons are not appealable.
+ */
+export function checkPersonReasons(type: LineActionType, reasons: readonly string[]): void {
+  checkReasons(reasons);
+  const automationOnly = reasons.filter((code) => AUTOMATION_REASONS.has(code));
+  if (automationOnly.length > 0)
+    throw new LgError(
+      'LG_VALIDATION',
+      `reason codes ${automationOnly.join(', ')} are given by automation only`,
+      {
+        field: 'reasons',
+        automationOnly,
+      },
+    );
+  if (RESTRICTIVE_ACTIONS.has(type) && reasons.every((code) => FAVOURABLE_REASONS.has(code)))
+    throw new LgError('LG_VALIDATION', `a ${type} needs a reason that says why the line is restricted`, {
+      field: 'reasons',
+      favourable: reasons,
+    });
+}
+
 /** Appealable unless every reason says it is not (an automated action inherits the catalogue's judgement). */
 function defaultAppealable(reasons: readonly string[]): boolean {
   return reasons.some((code) => getReason(code).appealable);

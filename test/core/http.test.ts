@@ -201,6 +201,29 @@ describe('credit-line core over HTTP', () => {
     expect(over.json()).toMatchObject({ error: { code: 'LG_OVERPAYMENT' } });
   });
 
+  it("refuses a person's restriction whose reasons do not say why, or that only automation gives", async () => {
+    for (const reasons of [
+      ['R_GOOD_REPAYMENT'],
+      ['R_INCOME_GROWTH', 'R_RISK_RESOLVED'],
+      ['R_ENGINE_ERROR'],
+    ]) {
+      for (const type of ['FREEZE_DRAW', 'LIMIT_DECREASE', 'CLOSE']) {
+        const res = await call('POST', `/v1/lines/${lineId}/actions`, {
+          auth: keys.analyst,
+          body: { type, reasons, ...(type === 'LIMIT_DECREASE' ? { limitMinor: 1_000_000 } : {}) },
+        });
+        expect(res.statusCode, `${type} ${reasons.join()} ${res.body}`).toBe(400);
+        expect(res.json().error.code).toBe('LG_VALIDATION');
+      }
+    }
+    const guard = await call('POST', `/v1/lines/${lineId}/actions`, {
+      auth: keys.analyst,
+      body: { type: 'UNFREEZE', reasons: ['R_BLAST_RADIUS_GUARD'] },
+    });
+    expect(guard.statusCode).toBe(400);
+    expect((await call('GET', `/v1/lines/${lineId}`)).json().status).toBe('ACTIVE');
+  });
+
   it('manual actions by an analyst, state-machine errors, and the explanation in zh and en', async () => {
     const freeze = await call('POST', `/v1/lines/${lineId}/actions`, {
       auth: keys.analyst,

@@ -7,7 +7,7 @@ import { LINE_ACTION_TYPES, LgError } from '../../domain/index.js';
 import { REPAYMENT_METHODS } from '../../domain/index.js';
 import { UUID_PATTERN } from '../../domain/index.js';
 import { FUNDING_MODES } from '../../domain/index.js';
-import type { CoreServices, DrawResult } from '../../core/index.js';
+import { checkPersonReasons, type CoreServices, type DrawResult } from '../../core/index.js';
 import { answeringGuard } from '../idempotency.js';
 import { answeringProposal } from './pending-change.js';
 import { READERS, RISK_WRITERS, WRITERS, typed, type TypedApp } from '../types.js';
@@ -223,6 +223,7 @@ function lineActionRoutes(app: TypedApp, core: CoreServices, lineActionGate?: Li
     },
     async (request, reply) => {
       const body = request.body;
+      checkPersonReasons(body.type, body.reasons);
       const tempUntil = parseInstant(body.tempUntil, 'tempUntil');
       // Either the gate's proposal or the action commits the key, with its answer, in its own transaction.
       const proposal = answeringProposal(request, reply);
