@@ -277,10 +277,35 @@ export async function releaseDueCooldowns(
       });
       (signal ? result.stopped : result.released).push(draw.id);
     } catch (error) {
-      result.failed.push({ drawId: draw.id, code: error instanceof LgError ? error.code : 'LG_INTERNAL' });
+      if (await refusedToPerson(deps, draw.id, error)) result.stopped.push(draw.id);
+      else
+        result.failed.push({ drawId: draw.id, code: error instanceof LgError ? error.code : 'LG_INTERNAL' });
     }
   }
   return result;
+}
+
+/**
+ * A release the core refused for what the draw or its line now is (a 4xx: the credit no longer there, a hard rule, a
+ * quote whose terms moved) will be refused again at every sweep, and booking it days later, when credit frees up,
+ * would lend on a request the borrower made long before: the draw stops cooling off and waits for a person (HOLD,
+ * which opens a HELD_DRAW case), with the refusal in its ledger entry. Anything else (the store unreachable) is left
+ * for the next sweep. True when the draw was handed over.
+ */
+async function refusedToPerson(deps: CoreDeps, drawId: string, error: unknown): Promise<boolean> {
+  if (!(error instanceof LgError) || error.status >= 500) return false;
+  try {
+    await deps.store.transaction((tx) =>
+      stopCooldownInTx(deps, tx, drawId, {
+        actor: 'job:cooling-off',
+        why: `the release was refused: ${error.code}: ${error.message}`,
+      }),
+    );
+    return true;
+  } catch {
+    // Moved meanwhile (cancelled by the borrower, released elsewhere): nothing to hand over.
+    return false;
+  }
 }
 
 async function newerSignal(

@@ -150,6 +150,42 @@ for (const store of CASE_STORES)
       expect((await client(t).get(`/v1/lines/${lineId}`)).json().outstandingPrincipalMinor).toBe(200_000);
     });
 
+    it('hands a cooling-off draw that no longer fits to a person instead of retrying it for ever', async () => {
+      const app = await apply();
+      const lineId = app.line.id;
+      expect((await draw(lineId, 100_000)).statusCode).toBe(201);
+      const cooling = (await draw(lineId, 100_000)).json();
+      expect(cooling.status).toBe('COOLDOWN');
+      // Meanwhile the limit is cut to what is already drawn: the held draw no longer fits.
+      const cut = await client(t).post(`/v1/lines/${lineId}/actions`, {
+        type: 'LIMIT_DECREASE',
+        reasons: ['R_UTILISATION_HIGH'],
+        limitMinor: 100_000,
+      });
+      expect(cut.statusCode, cut.body).toBe(201);
+      clock.advance(COOLING_OFF_MS + 1_000);
+      const jobs = await t.app.cases.runJobs();
+      expect(jobs.cooldownsReleased).toBe(0);
+      expect(jobs.cooldownsStopped).toBe(1);
+      const held = await t.app.store.db
+        .selectFrom('draws')
+        .select(['status'])
+        .where('id', '=', cooling.drawId)
+        .executeTakeFirstOrThrow();
+      expect(held.status).toBe('HOLD');
+      // A person decides it, with the refusal in the trail; the next sweep leaves it alone.
+      await t.app.cases.runJobs();
+      expect((await caseFor('HELD_DRAW', cooling.drawId)).state).toBe('OPEN');
+      const trail = await t.app.store.db
+        .selectFrom('ledger_entries')
+        .select(['payload'])
+        .where('kind', '=', 'draw.cooldown_stopped')
+        .execute();
+      expect(
+        trail.some((e) => e.payload.includes(cooling.drawId) && e.payload.includes('LG_INSUFFICIENT_CREDIT')),
+      ).toBe(true);
+    });
+
     it('lets the borrower cancel a cooling-off draw; another borrower gets 404', async () => {
       const a = await apply();
       const b = await apply();
