@@ -286,14 +286,22 @@ function assertInForce(p: PartnerRow, today: string, role: string): void {
     });
 }
 
-/** The application's channel, checked before anything is written: every party active, in contract, right type. */
+/**
+ * The channel's parties, every one active, in contract and of the right type. Without `tx`, read before the
+ * application's transaction (nothing is written yet). With `tx`, read again inside a transaction under a share lock:
+ * a suspension another process committed before is seen here (and refuses the grant), and one that comes later waits
+ * for this transaction to end (PostgreSQL; SQLite has one writer). The one check an application and an approval on
+ * review (core/reviews.ts) both make.
+ */
 export async function channelFor(
   deps: CoreDeps,
   input: ChannelInput | undefined,
+  tx?: UnitTx,
 ): Promise<Channel | undefined> {
   if (!input) return undefined;
   const today = isoDate(deps.clock.now());
-  const partner = await findPartner(deps, input.partnerId);
+  const read = (id: string) => findPartner(deps, id, tx, tx === undefined ? undefined : 'share');
+  const partner = await read(input.partnerId);
   if (partner.type !== 'PLATFORM_OPERATOR')
     throw new LgError('LG_VALIDATION', 'a channel is a platform operator', {
       partnerId: partner.id,
@@ -302,14 +310,14 @@ export async function channelFor(
   assertInForce(partner, today, 'the channel');
   const funding = validateFunding({ mode: input.fundingMode, funders: input.funders ?? [] });
   for (const f of funding.funders) {
-    const funder = await findPartner(deps, f.partnerId);
+    const funder = await read(f.partnerId);
     if (funder.type !== 'FUNDER')
       throw new LgError('LG_VALIDATION', 'a funder must be a FUNDER partner', { partnerId: funder.id });
     assertInForce(funder, today, 'the funder');
   }
   const chargers = [partner];
   if (input.creditEnhancerId) {
-    const enhancer = await findPartner(deps, input.creditEnhancerId);
+    const enhancer = await read(input.creditEnhancerId);
     if (enhancer.type !== 'CREDIT_ENHANCER')
       throw new LgError('LG_VALIDATION', 'creditEnhancerId must be a CREDIT_ENHANCER', {
         partnerId: enhancer.id,
@@ -320,25 +328,47 @@ export async function channelFor(
   return { partner, funding, chargers };
 }
 
+/** The channel as an application asked for it. */
+function inputOf(channel: Channel): ChannelInput {
+  return {
+    partnerId: channel.partner.id,
+    fundingMode: channel.funding.mode,
+    funders: channel.funding.funders,
+    creditEnhancerId: channel.chargers.find((p) => p.type === 'CREDIT_ENHANCER')?.id,
+  };
+}
+
 /**
- * The channel's parties read again inside the application's dbTx, under a share lock: a suspension another process
- * committed after the plan read them is seen here (and refuses the grant), and one that comes later waits for this
- * dbTx to end (PostgreSQL; SQLite has one writer). Without it a line opened through a partner whose suspension had
- * already been answered.
+ * The application's channel read again inside its dbTx (channelFor with `tx`): without it a line opened through a
+ * partner whose suspension had already been answered.
  */
 export async function confirmChannelInTx(
   deps: CoreDeps,
   tx: UnitTx,
   channel: Channel | undefined,
 ): Promise<void> {
-  if (!channel) return;
-  const today = isoDate(deps.clock.now());
-  const parties = [
-    { id: channel.partner.id, role: 'the channel' },
-    ...channel.funding.funders.map((f) => ({ id: f.partnerId, role: 'the funder' })),
-    ...channel.chargers.slice(1).map((p) => ({ id: p.id, role: 'the credit enhancer' })),
-  ];
-  for (const { id, role } of parties) assertInForce(await findPartner(deps, id, tx, 'share'), today, role);
+  if (channel) await channelFor(deps, inputOf(channel), tx);
+}
+
+/**
+ * The channel a stored application came through, as it asked for it (recordChannel keeps it), or undefined for a
+ * direct one. An application stored before migration 130 kept only its channel partner: its funding is taken as
+ * self-funded, no funders and no credit enhancer.
+ */
+export function storedChannel(row: {
+  readonly channel_partner_id?: string | null;
+  readonly funding_mode?: string | null;
+  readonly funders?: string | null;
+  readonly credit_enhancer_id?: string | null;
+}): ChannelInput | undefined {
+  if (!row.channel_partner_id) return undefined;
+  if (!row.funding_mode) return { partnerId: row.channel_partner_id, fundingMode: 'SELF_FUNDED' };
+  return {
+    partnerId: row.channel_partner_id,
+    fundingMode: row.funding_mode as Funding['mode'],
+    funders: row.funders ? (JSON.parse(row.funders) as Funding['funders']) : [],
+    ...(row.credit_enhancer_id ? { creditEnhancerId: row.credit_enhancer_id } : {}),
+  };
 }
 
 /**
@@ -367,7 +397,10 @@ export function assertAllInCost(
     );
 }
 
-/** Records the channel on the application and the line, with the fees each charging party had (in the application's dbTx). */
+/**
+ * Records the channel on the application (with the funding it asked for, so that a referred one's line is opened
+ * through it on review) and on the line, with the fees each charging party had (in the granting dbTx).
+ */
 export async function recordChannel(
   deps: CoreDeps,
   tx: UnitTx,

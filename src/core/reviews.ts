@@ -5,13 +5,18 @@ import type { CoreDeps, UnitTx } from './deps.js';
 import type { ApplicationSettlement } from './ports.js';
 import { CORE_EVENTS_TOPIC, coreEvent } from './events.js';
 import { checkReasons } from './lines.js';
+import { assertAllInCost, channelFor, recordChannel, storedChannel, type Channel } from './partners.js';
 import { parseReasons } from './repo.js';
 
 /**
  * A person decides an application the strategy referred (REVIEW). Approval opens the line with the analyst's limit
  * and rate through the same hard rules as an automated grant (the per-borrower cap across open lines, the APR cap):
  * a person may not grant what the machine could not. The application row moves by compare-and-set, so two analysts
- * can never both decide it.
+ * can never both decide it. An application that came through a 助贷 partner's channel opens its line through that
+ * channel, as an immediate approval would: its parties read again under their locks in the approval's transaction (a
+ * partner no longer in force refuses it, 409 LG_PARTNER_SUSPENDED, and the case stays open for the analyst to decline
+ * or to approve once the partner is reinstated), the all-in cost over their fees within the cap, and the line bound to
+ * the channel with its funding and the fees in force at the approval.
  */
 export interface ReviewApproval {
   readonly actor: string;
@@ -76,14 +81,17 @@ export async function approveReviewInTx(
   input: ReviewApproval,
 ): Promise<ReviewedApplication> {
   const app = await lockReviewApplication(deps, tx, applicationId);
+  // The channel's parties under their locks before the borrower's, in the order an application takes them.
+  const channel = await channelFor(deps, storedChannel(app), tx);
   const locked = await deps.coreStore.lockBorrowerExposureInTx(tx, app.borrower_id);
   checkGrantRules(deps, deps.config.borrowerCapMinor - locked.exposureMinor, input);
+  assertAllInCost(input.annualRate, channel, [deps.config.aprCapPercent]);
   const now = instantAfter(deps.clock.now(), locked.newestLineCreatedAt);
   const lineId = deps.ids.next();
   const actionId = deps.ids.next();
   const reasons = ['R_MANUAL_REVIEW'];
   const grant: ReviewGrant = { applicationId, app, input, now, lineId, actionId, reasons };
-  const state = await openReviewedLine(deps, tx, grant);
+  const state = await openReviewedLine(deps, tx, grant, channel);
   await settleApplication(deps, tx, {
     id: applicationId,
     outcome: 'APPROVE',
@@ -116,8 +124,16 @@ interface ReviewGrant {
 
 type GrantedLineState = ReturnType<typeof transition>['state'];
 
-/** The line, granted with the reviewer's limit and rate, and its GRANT action (manual, not appealable). */
-async function openReviewedLine(deps: CoreDeps, tx: UnitTx, grant: ReviewGrant): Promise<GrantedLineState> {
+/**
+ * The line, granted with the reviewer's limit and rate, bound to the application's channel (if any), and its GRANT
+ * action (manual, not appealable).
+ */
+async function openReviewedLine(
+  deps: CoreDeps,
+  tx: UnitTx,
+  grant: ReviewGrant,
+  channel: Channel | undefined,
+): Promise<GrantedLineState> {
   const { app, input, now, lineId } = grant;
   const before = newPendingLine();
   const { state } = transition(
@@ -141,6 +157,7 @@ async function openReviewedLine(deps: CoreDeps, tx: UnitTx, grant: ReviewGrant):
     created_at: now,
     updated_at: now,
   });
+  await recordChannel(deps, tx, { applicationId: grant.applicationId, lineId }, channel);
   await deps.coreStore.insertLineActionInTx(tx, {
     id: grant.actionId,
     line_id: lineId,

@@ -26,7 +26,11 @@ export interface CoreTables {
     annual_rate: number | null;
     currency: string;
     created_at: number;
+    /** 助贷: the channel the application came through and the funding it asked for (JSON funders), as on its line. */
     channel_partner_id?: string | null;
+    funding_mode?: string | null;
+    funders?: string | null;
+    credit_enhancer_id?: string | null;
   };
   credit_lines: {
     id: string;

@@ -143,9 +143,11 @@ function channelMethods(
 ): Pick<Lending, 'recordChannel' | 'lineChannel' | 'channelLines' | 'channelApplications' | 'channelCounts'> {
   return {
     async recordChannel(tx, ids, line) {
+      // The application keeps the channel and funding (not the fees: a line takes the fees in force at its grant).
+      const { channel_partner_id, funding_mode, funders, credit_enhancer_id } = line;
       await tx
         .updateTable('applications')
-        .set({ channel_partner_id: line.channel_partner_id })
+        .set({ channel_partner_id, funding_mode, funders, credit_enhancer_id })
         .where('id', '=', ids.applicationId)
         .execute();
       if (ids.lineId) await tx.updateTable('credit_lines').set(line).where('id', '=', ids.lineId).execute();

@@ -478,4 +478,14 @@ export const coreMigrations: Record<string, Migration> = {
       await db.schema.alterTable('draws').addColumn('quote_id', 'text').execute();
     },
   },
+  '130_application_channel': {
+    // A referred application's line is opened at its approval, through the channel it came by: the application keeps
+    // the funding it asked for (mode, funders, credit enhancer) besides its channel partner, or an approval on review
+    // opened a line with no funders and no guarantor. Rows from before keep only channel_partner_id: their approval
+    // binds the line to that channel, self-funded (core/partners.ts storedChannel).
+    async up(db: Kysely<unknown>) {
+      for (const column of ['funding_mode', 'funders', 'credit_enhancer_id'])
+        await db.schema.alterTable('applications').addColumn(column, 'text').execute();
+    },
+  },
 };
