@@ -75,6 +75,62 @@ describe('the core looks the lists up itself', () => {
     ).toBe('APPROVE');
   });
 
+  it('declines an application from a listed IP in any spelling, and from a listed phone or ID however written', async () => {
+    await blacklist('ip', '10.17.226.192');
+    await blacklist('ip', '2001:db8:3da6::1');
+    for (const ip of [
+      '::ffff:10.17.226.192',
+      '::ffff:a11:e2c0',
+      '2001:0db8:3da6:0000:0000:0000:0000:0001',
+      '2001:db8:3da6:0:0:0:0:1',
+      '2001:DB8:3DA6::1',
+    ]) {
+      const result = await core.submitApplication({ applicant: ADULT, attributes: APPLY, ip });
+      expect(result, ip).toMatchObject({ outcome: 'DECLINE', reasons: ['R_BLACKLIST'] });
+    }
+    const other = { ...ADULT, nationalId: residentId('19850505', 55), phone: '13900000055' };
+    await blacklist('phoneHash', '+86 (139) 0000.0055');
+    expect((await core.submitApplication({ applicant: other, attributes: APPLY })).reasons).toContain(
+      'R_BLACKLIST',
+    );
+    await blacklist('phoneHash', '13900000056');
+    for (const phone of ['+86013900000056', '013900000056']) {
+      const result = await core.submitApplication({ applicant: { ...other, phone }, attributes: APPLY });
+      expect(result.reasons, phone).toContain('R_BLACKLIST');
+    }
+    const third = { ...ADULT, nationalId: residentId('19860606', 66), phone: '13900000066' };
+    const id = third.nationalId;
+    await blacklist('nationalIdHash', `${id.slice(0, 6)}-${id.slice(6, 14)}-${id.slice(14)}`);
+    expect((await core.submitApplication({ applicant: third, attributes: APPLY })).reasons).toContain(
+      'R_BLACKLIST',
+    );
+  });
+
+  it('declines a draw from a listed IP written IPv4-mapped, and to a listed card written with spaces or dashes', async () => {
+    const lineId = await openLine({ ...h, core });
+    h.engine.script.draw = () => ({ outcome: 'APPROVE' });
+    await blacklist('ip', '10.125.103.188');
+    await blacklist('ip', '2001:db8:36::5');
+    await blacklist('payee', '6222717309437786');
+    for (const extra of [
+      { ip: '::ffff:10.125.103.188' },
+      { ip: '2001:db8:36:0:0:0:0:5' },
+      { payeeId: '6222 7173 0943 7786' },
+      { payeeId: '6222-7173-0943-7786' },
+    ]) {
+      await expect(
+        core.requestDraw(lineId, { ...DRAW, ...extra }),
+        JSON.stringify(extra),
+      ).rejects.toMatchObject({
+        code: 'LG_DRAW_DECLINED',
+        details: { reasons: ['R_BLACKLIST'] },
+      });
+    }
+    expect((await core.requestDraw(lineId, { ...DRAW, ip: '::ffff:10.125.103.189' })).status).toBe(
+      'APPROVED',
+    );
+  });
+
   it('refuses a caller-sent `blacklisted` (a fact only the core knows): 400, nothing written', async () => {
     h.engine.script.application = () => ({ outcome: 'APPROVE', limitMinor: 5_000_000, annualRate: 0.18 });
     await expect(
@@ -177,6 +233,78 @@ describe('lists through the API', () => {
       expect((draw.json() as { error: { details: { reasons: string[] } } }).error.details.reasons).toContain(
         'R_BLACKLIST',
       );
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('list values through the API', () => {
+  it('declines an application and a draw from a listed IPv4 written IPv4-mapped, and a draw to a listed card written with spaces', async () => {
+    const t = await startTestApp();
+    try {
+      const { app, server } = t;
+      const list = async (key: string, entityType: string, value: string) =>
+        server.inject({
+          method: 'POST',
+          url: '/v1/lists',
+          headers: adminHeaders(key),
+          payload: { list: 'black', entityType, value, reason: 'fraud', source: 'c-1' },
+        });
+      expect((await list('ip-1', 'ip', '10.17.226.192')).statusCode).toBe(201);
+      expect((await list('payee-1', 'payee', '6222717309437786')).statusCode).toBe(201);
+      const listed = { ...ADULT, nationalId: residentId('19880808', 67), phone: '13900000067' };
+      const declined = await server.inject({
+        method: 'POST',
+        url: '/v1/applications',
+        headers: adminHeaders('app-1'),
+        payload: { applicant: listed, attributes: STRONG_APPLICANT, ip: '::ffff:10.17.226.192' },
+      });
+      expect(declined.json()).toMatchObject({ outcome: 'DECLINE', line: null });
+      expect((declined.json() as { reasons: string[] }).reasons).toContain('R_BLACKLIST');
+
+      const applied = await app.core.submitApplication({ applicant: ADULT, attributes: STRONG_APPLICANT });
+      const lineId = applied.line?.id;
+      if (!lineId) throw new Error(`not approved: ${applied.outcome}`);
+      for (const [key, extra] of [
+        ['draw-1', { ip: '::ffff:a11:e2c0' }],
+        ['draw-2', { payeeId: '6222 7173 0943 7786' }],
+      ] as const) {
+        const draw = await server.inject({
+          method: 'POST',
+          url: `/v1/lines/${lineId}/draws`,
+          headers: adminHeaders(key),
+          payload: { ...DRAW, ...extra },
+        });
+        expect(draw.statusCode, key).toBe(422);
+        expect(
+          (draw.json() as { error: { details: { reasons: string[] } } }).error.details.reasons,
+        ).toContain('R_BLACKLIST');
+      }
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('refuses an entry that can never match: 400 LG_VALIDATION naming the field', async () => {
+    const t = await startTestApp();
+    try {
+      for (const [i, [entityType, value]] of [
+        ['ip', 'not-an-ip'],
+        ['phoneHash', '12345'],
+        ['nationalIdHash', '110105194912310021'],
+      ].entries()) {
+        const res = await t.server.inject({
+          method: 'POST',
+          url: '/v1/lists',
+          headers: adminHeaders(`bad-${i}`),
+          payload: { list: 'black', entityType, value, reason: 'r', source: 's' },
+        });
+        expect(res.statusCode, `${entityType} ${value}`).toBe(400);
+        expect(res.json()).toMatchObject({ error: { code: 'LG_VALIDATION', details: { field: 'value' } } });
+        expect(res.body).not.toContain(value);
+      }
+      expect(await t.app.store.db.selectFrom('monitor_list_entries').selectAll().execute()).toEqual([]);
     } finally {
       await t.close();
     }

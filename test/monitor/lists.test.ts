@@ -72,12 +72,108 @@ describe('black/grey/white lists', () => {
     expect(reloaded.check('device', 'dev-9', T0)).toEqual([]);
   });
 
+  it('refuses an entry that is no valid value of its type (400 LG_VALIDATION naming the field); stores nothing', async () => {
+    for (const [entityType, value] of [
+      ['ip', 'not-an-ip'],
+      ['ip', '10.0.0.256'],
+      ['phoneHash', '12345'],
+      ['phoneHash', '+86 (23) 1234.5678'],
+      ['nationalIdHash', 'ABCDEF0123'],
+      ['nationalIdHash', '110105194912310021'],
+      ['payee', ' - '],
+    ] as const) {
+      await expect(
+        lists.add({ list: 'black', entityType, value, reason: 'r', source: 's', addedBy: 'k' }),
+      ).rejects.toMatchObject({ code: 'LG_VALIDATION', details: { field: 'value', entityType } });
+    }
+    expect(await store.db.selectFrom('monitor_list_entries').selectAll().execute()).toEqual([]);
+    expect(await store.db.selectFrom('ledger_entries').selectAll().execute()).toEqual([]);
+  });
+
+  it('stores the canonical form and matches every spelling of an IP, payee, phone and national ID', async () => {
+    const add = (entityType: 'ip' | 'payee' | 'phoneHash' | 'nationalIdHash', value: string) =>
+      lists.add({ list: 'black', entityType, value, reason: 'r', source: 's', addedBy: 'k' });
+    expect((await add('ip', '::FFFF:A11:E2C0')).value).toBe('10.17.226.192');
+    expect((await add('ip', '2001:0DB8:3DA6:0000:0000:0000:0000:0001')).value).toBe('2001:db8:3da6::1');
+    expect((await add('payee', '6222 7173 0943 7786')).value).toBe('6222717309437786');
+    await add('phoneHash', '+86 (137) 1234.5678');
+    await add('nationalIdHash', '110105-19491231-002x');
+    for (const [entityType, spelling] of [
+      ['ip', '10.17.226.192'],
+      ['ip', '::ffff:10.17.226.192'],
+      ['ip', '2001:db8:3da6:0:0:0:0:1'],
+      ['ip', '2001:db8:3da6::1'],
+      ['payee', '6222-7173-0943-7786'],
+      ['payee', '6222717309437786'],
+      ['phoneHash', '13712345678'],
+      ['phoneHash', '+86013712345678'],
+      ['phoneHash', '013712345678'],
+      ['nationalIdHash', '11010519491231002X'],
+    ] as const) {
+      expect(lists.check(entityType, spelling, T0), `${entityType} ${spelling}`).toHaveLength(1);
+      expect(
+        await lists.lookup([{ entityType, value: spelling }], T0),
+        `${entityType} ${spelling}`,
+      ).toHaveLength(1);
+    }
+  });
+
+  it('rewrites own entries an earlier version stored in another spelling into the canonical form at load', async () => {
+    const legacy = (entryId: string, entityType: string, value: string) =>
+      store.db
+        .insertInto('monitor_list_entries')
+        .values({
+          entry_id: entryId,
+          list_kind: 'black',
+          entity_type: entityType,
+          match_key: `raw:${value}`,
+          reason: 'r',
+          source: 'import',
+          added_by: 'k',
+          added_at: T0,
+          expires_at: null,
+          removed_at: null,
+        })
+        .execute();
+    await legacy('legacy-ip', 'ip', '::ffff:10.17.226.192');
+    await legacy('legacy-payee', 'payee', '6222 7173 0943 7786');
+    await legacy('legacy-odd', 'ip', 'not-an-ip');
+    const restarted = new ListService(monitorListStore(store), {
+      clock,
+      ids: uuidv7Generator(clock, seededRandom(9)),
+      masterKey: MASTER_KEY,
+    });
+    await restarted.load();
+    const keys = await store.db
+      .selectFrom('monitor_list_entries')
+      .select(['entry_id', 'match_key'])
+      .orderBy('entry_id')
+      .execute();
+    expect(keys).toEqual([
+      { entry_id: 'legacy-ip', match_key: 'raw:10.17.226.192' },
+      // A value that is no IP at all is left as it was (it still matches that same spelling).
+      { entry_id: 'legacy-odd', match_key: 'raw:not-an-ip' },
+      { entry_id: 'legacy-payee', match_key: 'raw:6222717309437786' },
+    ]);
+    expect(restarted.check('ip', '::ffff:a11:e2c0', T0)).toHaveLength(1);
+    expect(await restarted.lookup([{ entityType: 'payee', value: '6222-7173-0943-7786' }], T0)).toHaveLength(
+      1,
+    );
+    expect(restarted.check('ip', 'not-an-ip', T0)).toHaveLength(1);
+    const kinds = (await store.db.selectFrom('ledger_entries').select('kind').execute()).map((e) => e.kind);
+    expect(kinds).toEqual(['list.renormalised', 'list.renormalised']);
+    expect((await verifyLedger(store.db)).ok).toBe(true);
+    // Another start finds nothing left to rewrite.
+    await restarted.load();
+    expect(await store.db.selectFrom('ledger_entries').select('kind').execute()).toHaveLength(2);
+  });
+
   it('exchanges entries with a partner by HMAC: no raw identifier leaves, and matches on the other side', async () => {
     const shared = randomBytes(32);
     await lists.add({
       list: 'black',
       entityType: 'nationalIdHash',
-      value: 'ABCDEF0123',
+      value: '11010519491231002X',
       reason: 'fraud ring',
       source: 'case-1',
       addedBy: 'k',
@@ -94,7 +190,7 @@ describe('black/grey/white lists', () => {
     const exported = await lists.exportFor('bank-b');
     const text = JSON.stringify(exported);
     expect(text).not.toContain('mule-acct-77');
-    expect(text).not.toMatch(/abcdef0123/i);
+    expect(text).not.toMatch(/11010519491231002x/i);
     // A person identifier is held only as our keyed hash, which a partner cannot match: it is withheld, and counted.
     expect(exported.entries.map((e) => e.entityType)).toEqual(['payee']);
     expect(exported.withheld).toBe(1);
