@@ -5,6 +5,22 @@ import { LgError } from '../domain/index.js';
 import type { IdGenerator } from '../domain/index.js';
 import { fieldCryptoFromMasterKey, type FieldCrypto } from '../compliance/index.js';
 import type { LedgerAppend } from '../compliance/index.js';
+import {
+  LIST_ENTITY_TYPES,
+  canonicalListValue,
+  legacyListValue,
+  listValueDescription,
+  normaliseListValue,
+  type ListEntityType,
+} from './list-values.js';
+
+export {
+  LIST_ENTITY_TYPES,
+  canonicalIp,
+  canonicalListValue,
+  normaliseListValue,
+  type ListEntityType,
+} from './list-values.js';
 
 /**
  * Black, grey and white lists (名单库, domain.md §4.1.3): per entity type, each entry with reason, source, expiry and who
@@ -13,22 +29,13 @@ import type { LedgerAppend } from '../compliance/index.js';
  */
 export const LIST_KINDS = ['black', 'grey', 'white'] as const;
 export type ListKind = (typeof LIST_KINDS)[number];
-export const LIST_ENTITY_TYPES = [
-  'user',
-  'nationalIdHash',
-  'device',
-  'ip',
-  'payee',
-  'merchant',
-  'phoneHash',
-] as const;
-export type ListEntityType = (typeof LIST_ENTITY_TYPES)[number];
 
 /**
  * Person identifiers (PIPL Art. 28/51: sensitive personal information, protected by encryption or de-identification):
  * held only as the keyed lookup hash (HMAC-SHA256 under a key derived from the master key, compliance/crypto.ts).
  * A value that is already such a hash (64 hex digits) is kept as it is; anything else is taken as the identifier in
- * clear, normalised and hashed on entry, so it is never stored, indexed, logged or returned.
+ * clear, put in its canonical form (list-values.ts) and hashed on entry, so it is never stored, indexed, logged or
+ * returned.
  */
 export const PERSON_ENTITY_TYPES: ReadonlySet<ListEntityType> = new Set(['nationalIdHash', 'phoneHash']);
 
@@ -56,15 +63,6 @@ export interface KeyedListProbe {
 export interface ListProbeInput {
   readonly entityType: ListEntityType;
   readonly value: string;
-}
-
-/** The national ID as the core normalises it (trimmed, upper-case check character X). */
-function normalisePersonValue(entityType: ListEntityType, value: string): string {
-  const trimmed = value.trim();
-  if (entityType === 'nationalIdHash') return trimmed.toUpperCase();
-  // Phones: digits only, without the +86 / 0086 country prefix (GB/T 13852 numbering: 11-digit mobiles).
-  const digits = trimmed.replace(/[\s()-]/g, '').replace(/^\+/, '');
-  return digits.replace(/^(0086|86)(?=1\d{10}$)/, '');
 }
 
 export interface ListEntry {
@@ -206,11 +204,7 @@ export interface ListStore {
   putPartnerKey(key: SealedPartnerKey, ledger: LedgerAppend): Promise<void>;
 }
 
-export function normaliseListValue(entityType: ListEntityType, value: string): string {
-  const trimmed = value.trim();
-  return entityType === 'nationalIdHash' || entityType === 'ip' ? trimmed.toLowerCase() : trimmed;
-}
-
+/** A partner's keyed HMAC of a value: over its canonical form, so every spelling of it gives the same HMAC. */
 export function sharedHmac(key: Buffer, entityType: ListEntityType, value: string): string {
   return createHmac('sha256', key)
     .update(`${entityType}\u0000${normaliseListValue(entityType, value)}`)
@@ -267,7 +261,8 @@ export class ListService {
    */
   async load(): Promise<void> {
     await this.rehashClearPersonEntries();
-    const rows = await this.store.liveEntries();
+    let rows = await this.store.liveEntries();
+    if (await this.renormaliseOwnEntries(rows)) rows = await this.store.liveEntries();
     const keys = await this.store.partnerKeys();
     this.index.clear();
     for (const row of rows) this.indexEntry(entryOf(row), row.matchKey);
@@ -276,7 +271,6 @@ export class ListService {
 
   async add(input: NewListEntry, guard?: UnitGuard<ListEntry>): Promise<ListEntry> {
     const value = this.storedValue(input.entityType, input.value);
-    if (value === '') throw new LgError('LG_VALIDATION', 'value must not be empty');
     const entry: ListEntry = {
       entryId: this.deps.ids.next(),
       ...input,
@@ -292,23 +286,49 @@ export class ListService {
     );
   }
 
-  /** What an entry holds: a person identifier's keyed hash (its own if it is one already), else the normalised value. */
-  private storedValue(entityType: ListEntityType, value: string): string {
-    if (!PERSON_ENTITY_TYPES.has(entityType)) return normaliseListValue(entityType, value);
-    const trimmed = value.trim();
-    if (trimmed === '') return '';
-    if (LOOKUP_HASH.test(trimmed)) return trimmed.toLowerCase();
-    return this.crypto.lookupHash(normalisePersonValue(entityType, trimmed), personPurpose(entityType));
+  /**
+   * Refuses (400 LG_VALIDATION, naming the field, never echoing the value) a value that is not a valid one of its type
+   * in its canonical form (list-values.ts): stored, it could never match. A person identifier's lookup hash passes.
+   */
+  assertValue(entityType: ListEntityType, value: string): void {
+    this.storedValue(entityType, value);
   }
 
-  /** The match keys of our own entries a probe can hit: every key's hash of a person identifier, else its value. */
+  /**
+   * What an entry holds: a person identifier's keyed hash (its own if it is one already) of its canonical form, else
+   * the canonical value. A value with no canonical form is refused.
+   */
+  private storedValue(entityType: ListEntityType, value: string): string {
+    const trimmed = value.trim();
+    const details = { field: 'value', entityType };
+    if (trimmed === '') throw new LgError('LG_VALIDATION', 'value must not be empty', details);
+    if (PERSON_ENTITY_TYPES.has(entityType) && LOOKUP_HASH.test(trimmed)) return trimmed.toLowerCase();
+    const canonical = canonicalListValue(entityType, trimmed);
+    if (canonical === undefined) {
+      const what = listValueDescription(entityType);
+      throw new LgError('LG_VALIDATION', `value must be ${what} for ${entityType}`, details);
+    }
+    return PERSON_ENTITY_TYPES.has(entityType)
+      ? this.crypto.lookupHash(canonical, personPurpose(entityType))
+      : canonical;
+  }
+
+  /**
+   * The match keys of our own entries a probe can hit: every key's hash of a person identifier, else its value; in
+   * the canonical form (or, a probe that has none, its earlier spelling). A person identifier is also looked up under
+   * its earlier spelling where that differs: entries an earlier version hashed cannot be re-spelled (only re-added).
+   */
   private ownMatchKeys(entityType: ListEntityType, value: string): string[] {
     if (!PERSON_ENTITY_TYPES.has(entityType)) return [`raw:${normaliseListValue(entityType, value)}`];
     const trimmed = value.trim();
     if (LOOKUP_HASH.test(trimmed)) return [`${HASHED_PREFIX}${trimmed.toLowerCase()}`];
-    return this.crypto
-      .lookupHashes(normalisePersonValue(entityType, trimmed), personPurpose(entityType))
-      .map((hash) => `${HASHED_PREFIX}${hash}`);
+    const spellings = new Set([
+      normaliseListValue(entityType, trimmed),
+      legacyListValue(entityType, trimmed),
+    ]);
+    return [...spellings].flatMap((spelling) =>
+      this.crypto.lookupHashes(spelling, personPurpose(entityType)).map((hash) => `${HASHED_PREFIX}${hash}`),
+    );
   }
 
   /** A ledger entry for a list change: who, which list, why; the value only as a keyed digest of its match key. */
@@ -374,11 +394,9 @@ export class ListService {
   /** Every match key a value can hit: our own entries' and each partner's HMAC of it. */
   private matchKeys(entityType: ListEntityType, value: string): string[] {
     const keys = this.ownMatchKeys(entityType, value);
-    // A partner's HMAC is over the canonical spelling (a person identifier normalised as the core does).
-    const canonical = PERSON_ENTITY_TYPES.has(entityType) ? normalisePersonValue(entityType, value) : value;
-    const normal = normaliseListValue(entityType, canonical);
+    // A partner's HMAC is over the canonical form (sharedHmac), as our export's is.
     for (const [partnerId, key] of this.partnerKeys)
-      keys.push(`hmac:${partnerId}:${sharedHmac(key, entityType, normal)}`);
+      keys.push(`hmac:${partnerId}:${sharedHmac(key, entityType, value)}`);
     return keys;
   }
 
@@ -432,7 +450,9 @@ export class ListService {
     await this.store.rehashEntries(
       rows.map((row) => {
         const type = row.entityType as ListEntityType;
-        const to = `${HASHED_PREFIX}${this.storedValue(type, row.matchKey.slice(4))}`;
+        // Never refused here: a value with no canonical form is hashed as the earlier version spelled it.
+        const clear = normaliseListValue(type, row.matchKey.slice(4));
+        const to = `${HASHED_PREFIX}${this.crypto.lookupHash(clear, personPurpose(type))}`;
         const ledger: LedgerAppend = {
           entryId: this.deps.ids.next(),
           kind: 'list.rehashed',
@@ -447,6 +467,39 @@ export class ListService {
         return { entryId: row.entryId, from: row.matchKey, to, ledger };
       }),
     );
+  }
+
+  /**
+   * Own entries (raw:) an earlier version stored in another spelling than their canonical form (an IPv4-mapped or
+   * uncompressed IP, a card number with spaces) are rewritten in it, each with a ledger entry (`list.renormalised`),
+   * in one transaction; compare-and-set, so instances starting together record each change once. A value with no
+   * canonical form is left as it is: it still matches the same spelling. True when something was rewritten.
+   */
+  private async renormaliseOwnEntries(rows: readonly StoredListEntry[]): Promise<boolean> {
+    const changes = [];
+    for (const row of rows) {
+      const type = LIST_ENTITY_TYPES.find((t) => t === row.entityType);
+      if (type === undefined || PERSON_ENTITY_TYPES.has(type) || !row.matchKey.startsWith('raw:')) continue;
+      const value = row.matchKey.slice(4);
+      const canonical = canonicalListValue(type, value);
+      if (canonical === undefined || canonical === value) continue;
+      const to = `raw:${canonical}`;
+      const ledger: LedgerAppend = {
+        entryId: this.deps.ids.next(),
+        kind: 'list.renormalised',
+        subjectId: row.entryId,
+        recordedAt: this.deps.clock.now(),
+        payload: {
+          entryId: row.entryId,
+          entityType: type,
+          valueDigest: this.crypto.lookupHash(to, 'list_entry'),
+        },
+      };
+      changes.push({ entryId: row.entryId, from: row.matchKey, to, ledger });
+    }
+    if (changes.length === 0) return false;
+    await this.store.rehashEntries(changes);
+    return true;
   }
 
   /** Stores the key agreed with a partner, sealed under the master key (AES-256-GCM). */

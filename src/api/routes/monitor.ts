@@ -215,6 +215,8 @@ function listWriteRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
     async (request, reply) => {
       const body = request.body;
       const expiresAt = parseInstant(body.expiresAt, 'expiresAt');
+      // A value that can never match (no valid value of its type) is refused before a checker is asked about it.
+      monitor.lists.assertValue(body.entityType, body.value);
       // Either the gate's proposal or the entry commits the key, with its answer, in its own transaction.
       const proposal = answeringProposal(request, reply);
       const pending = await listGates?.listAdd(
