@@ -19,6 +19,7 @@ function engineRecord(r: CoreDecisionRecord) {
     decision: r.decision,
     latencyMs: r.latencyMs,
     decidedAt: r.decidedAt,
+    ...(r.coreRules ? { coreRules: r.coreRules } : {}),
   };
 }
 

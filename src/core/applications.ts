@@ -1,5 +1,5 @@
 import type { UnitGuard } from '../domain/index.js';
-import type { Decision, Outcome } from '../domain/index.js';
+import type { CoreRules, Decision, Outcome } from '../domain/index.js';
 import { activeProduct, bindLineToProduct, fitGrantToProduct } from './products.js';
 import {
   assertAllInCost,
@@ -28,7 +28,7 @@ import { buildContext, timedDecide } from './context.js';
 import type { DecisionContext } from '../domain/index.js';
 import type { CoreDeps, ListProbe, UnitTx } from './deps.js';
 import { CORE_EVENTS_TOPIC, coreEvent } from './events.js';
-import { applicationBureauFacts, gateOnBureau } from './bureau-gate.js';
+import { applicationBureauFacts, bureauReferral, gateOnBureau } from './bureau-gate.js';
 
 export const APPLICATION_STRATEGY = 'application';
 
@@ -287,7 +287,14 @@ async function commitApplication(
     plan.applicant.nationalIdHashes,
     plan.existing?.id,
   );
-  const { grant, createdAt: now } = await grantWithinRoom(deps, tx, { plan, borrowerId: storedBorrowerId });
+  const {
+    grant,
+    createdAt: now,
+    roomMinor,
+  } = await grantWithinRoom(deps, tx, {
+    plan,
+    borrowerId: storedBorrowerId,
+  });
   // The rows are stamped under the borrower's lock, not when the application was decided (see grantWithinRoom).
   const timed: ApplicationPlan = { ...plan, now };
   // The decision's row now; its ledger entry goes with the application's (recordApplicationTrail): one append.
@@ -301,6 +308,7 @@ async function commitApplication(
     decision: plan.decision,
     decidedAt: now,
     latencyMs: plan.latencyMs,
+    coreRules: applicationCoreRules(plan, grant, roomMinor),
   });
   await deps.coreStore.insertDecisionInTx(tx, decided.row);
   const line =
@@ -327,6 +335,25 @@ async function commitApplication(
 }
 
 /**
+ * What the core did to the strategy's decision, stored with it so that a simulation replays it on a candidate's
+ * (src/domain/core-rules.ts): the hard rules, the bureau gate's referral and the room under the borrower cap. The
+ * product's rate range and the all-in cost check move the rate only, or refuse the request before anything is stored.
+ */
+function applicationCoreRules(plan: ApplicationPlan, grant: Grant, roomMinor: number): CoreRules {
+  const referral = bureauReferral(plan.bureau);
+  return {
+    final: {
+      outcome: grant.outcome,
+      reasons: grant.reasons,
+      limitMinor: grant.outcome === 'APPROVE' ? (grant.limitMinor ?? null) : null,
+    },
+    ...(plan.hard.length > 0 ? { hard: plan.hard } : {}),
+    ...(referral === undefined ? {} : { referral }),
+    roomMinor,
+  };
+}
+
+/**
  * The strategy's grant clipped to the borrower's room under the cap, gated on the bureau and fitted to the product;
  * or the hard rules' decline. With it, the instant the application's rows are created at, taken under the same lock.
  */
@@ -334,7 +361,7 @@ async function grantWithinRoom(
   deps: CoreDeps,
   tx: UnitTx,
   applying: { plan: ApplicationPlan; borrowerId: string },
-): Promise<{ grant: Grant; createdAt: number }> {
+): Promise<{ grant: Grant; createdAt: number; roomMinor: number }> {
   const { plan, borrowerId } = applying;
   const { decision, hard, given } = plan;
   // Exposure again inside the dbTx, under the borrower's lock: a concurrent grant or raise (in any process) either
@@ -361,7 +388,7 @@ async function grantWithinRoom(
       deps.config.aprCapPercent,
       plan.product?.terms.aprCapPercent,
     ]);
-  return { grant, createdAt };
+  return { grant, createdAt, roomMinor: room };
 }
 
 /** The application's ledger entries (with its line's) and its core event in the outbox. */

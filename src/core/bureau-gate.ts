@@ -52,14 +52,21 @@ export async function applicationBureauFacts(
   return { facts, pull };
 }
 
+/** The reason the bureau gate refers an application with (no pull), or undefined when it lets it through. */
+export function bureauReferral(bureau: BureauFacts): string | undefined {
+  const pull = bureau.pull;
+  if (pull?.status !== 'REFUSED') return undefined;
+  return pull.code === 'LG_INQUIRY_THROTTLED' ? 'R_INQUIRY_VELOCITY' : 'R_CONSENT_MISSING';
+}
+
 /** Without a pull the decision cannot stand: refer it (never approve) and say why. */
 export function gateOnBureau<G extends { outcome: Outcome; reasons: string[]; adjustments: string[] }>(
   grant: G,
   bureau: BureauFacts,
 ): G {
   const pull = bureau.pull;
-  if (pull?.status !== 'REFUSED') return grant;
-  const reason = pull.code === 'LG_INQUIRY_THROTTLED' ? 'R_INQUIRY_VELOCITY' : 'R_CONSENT_MISSING';
+  const reason = bureauReferral(bureau);
+  if (pull?.status !== 'REFUSED' || reason === undefined) return grant;
   return {
     ...grant,
     outcome: grant.outcome === 'DECLINE' ? 'DECLINE' : 'REVIEW',

@@ -1,7 +1,7 @@
 import type { ApplicationBureauPort } from './bureau-gate.js';
 import type { Clock, UnitGuard } from '../domain/index.js';
 import type { ContextValue, Decider, Decision, DecisionContext, LineActionType } from '../domain/index.js';
-import type { DelinquencyBucket } from '../domain/index.js';
+import type { CoreRules, DelinquencyBucket } from '../domain/index.js';
 import type { IdGenerator } from '../domain/index.js';
 import type { FieldCrypto } from '../compliance/index.js';
 import type { ActionClass } from '../engine/index.js';
@@ -37,6 +37,8 @@ export interface DecisionRecord {
   readonly decision: Decision;
   readonly decidedAt: number;
   readonly latencyMs: number;
+  /** What the core did to the decision before answering (applications and draws), for simulation to replay. */
+  readonly coreRules?: CoreRules;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { isoDate, MS_PER_DAY } from '../domain/index.js';
-import type { ContextValue, Decision, Outcome } from '../domain/index.js';
+import type { ContextValue, CoreRules, Decision, Outcome } from '../domain/index.js';
+import { drawPricingOf } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { drawRefusal, type LineStatus } from '../domain/index.js';
 import { aprCapCheck, loanDisclosure, type LoanDisclosure } from '../domain/index.js';
@@ -377,6 +378,14 @@ function planDraw(request: DrawRequest, reads: DrawReads, withVelocity: boolean)
     decision,
     decidedAt: now,
     latencyMs,
+    coreRules: drawCoreRules({
+      status,
+      reasons,
+      hard,
+      decision,
+      refused: capBreakdown !== undefined,
+      priced,
+    }),
   });
   return {
     status,
@@ -394,6 +403,29 @@ function planDraw(request: DrawRequest, reads: DrawReads, withVelocity: boolean)
     },
   };
 }
+
+/**
+ * What the core did to the strategy's decision, stored with it so that a simulation replays it on a candidate's
+ * (src/domain/core-rules.ts): the hard rules, and for a draw it priced, the pricing inputs and the APR cap's verdict.
+ */
+function drawCoreRules(d: {
+  status: DrawStatus;
+  reasons: string[];
+  hard: string[];
+  decision: Decision;
+  refused: boolean;
+  priced: Priced | undefined;
+}): CoreRules {
+  return {
+    final: { outcome: STATUS_OUTCOME[d.status], reasons: d.reasons, limitMinor: null },
+    ...(d.hard.length > 0 ? { hard: d.hard } : {}),
+    ...(d.priced ? { priced: { ...drawPricingOf(d.decision), refused: d.refused } } : {}),
+  };
+}
+
+const STATUS_OUTCOME = Object.fromEntries(
+  Object.entries(OUTCOME_STATUS).map(([outcome, status]) => [status, outcome]),
+) as Record<DrawStatus, Outcome>;
 
 /**
  * The draw as one unit of work, for the store to run (core/ports.ts DrawUnit): the line is read under its lock and

@@ -15,6 +15,7 @@ export * from './national-id.js';
 export * from './delinquency.js';
 export * from './anti-scam.js';
 export * from './sha256.js';
+export * from './core-rules.js';
 export type { IdempotencyClaim, RecordedResponse, UnitGuard, UnitOutcome } from './unit-guard.js';
 
 export { dailyRate } from './accrual.js';

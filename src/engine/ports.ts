@@ -3,7 +3,7 @@ import type { UnitGuard } from '../domain/index.js';
  * What the engine reads and writes, as records of its own (strategies, versions, overlays, decisions), and the port
  * through which it does: src/store/engine.ts implements it, src/app/ wires it. The engine never sees a row or a query.
  */
-import type { Decision, DecisionContext } from '../domain/index.js';
+import type { CoreRules, Decision, DecisionContext } from '../domain/index.js';
 import type { ParamValue, StrategyDocument } from './types.js';
 
 export const DECISION_KINDS = ['application', 'draw', 'review', 'event', 'simulation'] as const;
@@ -49,12 +49,19 @@ export interface DecisionRecord {
   readonly decision: Decision;
   readonly latencyMs: number;
   readonly decidedAt: number;
+  /** What the core did to the decision before answering (an application's or a draw's), stored with it. */
+  readonly coreRules?: CoreRules;
 }
 
 export interface StoredDecision extends DecisionRecord {
   readonly strategyId: string;
   readonly strategyVersion: number;
   readonly engineVersion: string;
+  /**
+   * True when `coreRules` was inferred from the application's or draw's row, for a decision stored before the core
+   * recorded its rules (only hard rules and the bureau referral can be told from there).
+   */
+  readonly coreRulesInferred?: boolean;
 }
 
 export interface Overlay {

@@ -1,4 +1,4 @@
-import { OUTCOMES, type Decision, type Outcome } from '../domain/index.js';
+import { OUTCOMES, replayCoreRules, type Decision, type Outcome } from '../domain/index.js';
 import type { ModelResolver } from '../domain/index.js';
 import { isLgError } from '../domain/index.js';
 import type { CompiledStrategy } from './compiler.js';
@@ -31,16 +31,9 @@ export interface ParameterChange {
   readonly overlaidReplays: number;
 }
 
-export interface SimulationReport {
-  readonly strategyId: string;
-  readonly candidateVersion: number | null;
-  readonly from: number;
-  readonly to: number;
-  readonly decisions: number;
+/** One set of before/after figures: the strategy's own outcomes, or the final ones after the core's rules. */
+export interface SimulationFigures {
   readonly changed: number;
-  /** Replays whose stored context no longer fits the candidate's inputs (counted as REVIEW after). */
-  readonly contextErrors: number;
-  readonly engineErrors: { readonly before: number; readonly after: number };
   /** outcomeMatrix[before][after] = count. */
   readonly outcomeMatrix: Record<Outcome, Record<Outcome, number>>;
   readonly approvalRate: { readonly before: number; readonly after: number };
@@ -49,6 +42,40 @@ export interface SimulationReport {
   readonly reasonShifts: readonly { code: string; before: number; after: number; delta: number }[];
   readonly newlyDeclined: readonly AffectedSubject[];
   readonly newlyFrozen: readonly AffectedSubject[];
+}
+
+/**
+ * The report's top-level figures are the final outcomes — what the applications and draws answered (before) and would
+ * answer (after), with the core's rules after the engine replayed: hard rules, the bureau gate's referral, the
+ * borrower cap, a draw's APR cap. `strategy` holds the same figures for the strategy's own outcomes.
+ */
+export interface SimulationReport extends SimulationFigures {
+  readonly strategyId: string;
+  readonly candidateVersion: number | null;
+  readonly from: number;
+  readonly to: number;
+  readonly decisions: number;
+  /** Replays whose stored context no longer fits the candidate's inputs (counted as REVIEW after). */
+  readonly contextErrors: number;
+  readonly engineErrors: { readonly before: number; readonly after: number };
+  /** The strategy's own outcomes, before the core's rules. */
+  readonly strategy: SimulationFigures;
+  readonly coreRules: {
+    /** Stored decisions whose answer the core's rules changed (outcome or limit). */
+    readonly before: number;
+    /** Replays whose candidate outcome or limit the core's rules change. */
+    readonly after: number;
+    /**
+     * Candidate outcomes a core rule depends on with a fact never computed (a draw approved at a price the core never
+     * checked against the APR cap): counted at the strategy's outcome.
+     */
+    readonly notReplayable: number;
+    /**
+     * Decisions stored before the core recorded its rules: their answer is read from the application's or draw's row,
+     * and only the hard rules and the bureau referral found there are replayed (not the borrower cap or APR cap).
+     */
+    readonly unrecorded: number;
+  };
   /** Defaults the candidate changes against the live version: the replay used the candidate's values. */
   readonly parameterChanges: readonly ParameterChange[];
   /** True when the subject lists were cut at `subjectsMax`. */
@@ -200,23 +227,98 @@ function frozen(d: Decision): boolean {
   return d.actions.some((a) => FREEZE_ACTIONS.has(a.type));
 }
 
-class Accumulator {
-  count = 0;
+/** What a decision came to: its outcome, reasons, limit and actions (the strategy's, or the final answer's). */
+interface Answer {
+  readonly outcome: Outcome;
+  readonly reasons: readonly string[];
+  readonly limitMinor: number | null;
+  readonly frozen: boolean;
+}
+
+function strategyAnswer(d: Decision): Answer {
+  return { outcome: d.outcome, reasons: d.reasons, limitMinor: d.limitMinor ?? null, frozen: frozen(d) };
+}
+
+function differs(a: Answer, b: Answer): boolean {
+  return a.outcome !== b.outcome || a.limitMinor !== b.limitMinor;
+}
+
+/** One set of before/after figures over the replays. */
+class Figures {
   changed = 0;
-  contextErrors = 0;
-  private errorsBefore = 0;
-  private errorsAfter = 0;
   private approvedBefore = 0;
   private approvedAfter = 0;
   private frozenBefore = 0;
   private frozenAfter = 0;
   private limitBefore = 0;
   private limitAfter = 0;
-  private truncated = false;
   private readonly matrix = emptyMatrix();
   private readonly reasons = new Map<string, { before: number; after: number }>();
   private readonly newlyDeclined: AffectedSubject[] = [];
   private readonly newlyFrozen: AffectedSubject[] = [];
+
+  constructor(private readonly push: (list: AffectedSubject[], subject: AffectedSubject) => void) {}
+
+  add(stored: StoredDecision, before: Answer, after: Answer): void {
+    this.matrix[before.outcome][after.outcome]++;
+    if (before.outcome !== after.outcome) this.changed++;
+    if (before.outcome === 'APPROVE') this.approvedBefore++;
+    if (after.outcome === 'APPROVE') this.approvedAfter++;
+    if (before.frozen) this.frozenBefore++;
+    if (after.frozen) this.frozenAfter++;
+    this.limitBefore += before.limitMinor ?? 0;
+    this.limitAfter += after.limitMinor ?? 0;
+    for (const code of before.reasons) this.reason(code).before++;
+    for (const code of after.reasons) this.reason(code).after++;
+    const subject = (): AffectedSubject => ({
+      decisionId: stored.id,
+      borrowerId: stored.borrowerId ?? null,
+      lineId: stored.lineId ?? null,
+      before: before.outcome,
+      after: after.outcome,
+      reasonsAfter: [...after.reasons],
+    });
+    if (after.outcome === 'DECLINE' && before.outcome !== 'DECLINE') this.push(this.newlyDeclined, subject());
+    if (after.frozen && !before.frozen) this.push(this.newlyFrozen, subject());
+  }
+
+  private reason(code: string): { before: number; after: number } {
+    let entry = this.reasons.get(code);
+    if (!entry) {
+      entry = { before: 0, after: 0 };
+      this.reasons.set(code, entry);
+    }
+    return entry;
+  }
+
+  report(count: number): SimulationFigures {
+    const rate = (n: number): number => (count === 0 ? 0 : n / count);
+    const shifts = [...this.reasons.entries()]
+      .map(([code, c]) => ({ code, before: c.before, after: c.after, delta: c.after - c.before }))
+      .filter((s) => s.delta !== 0)
+      .sort((a, b) => Math.abs(b.delta) - Math.abs(a.delta) || a.code.localeCompare(b.code));
+    return {
+      changed: this.changed,
+      outcomeMatrix: this.matrix,
+      approvalRate: { before: rate(this.approvedBefore), after: rate(this.approvedAfter) },
+      freezeRate: { before: rate(this.frozenBefore), after: rate(this.frozenAfter) },
+      limitTotalMinor: { before: this.limitBefore, after: this.limitAfter },
+      reasonShifts: shifts,
+      newlyDeclined: this.newlyDeclined,
+      newlyFrozen: this.newlyFrozen,
+    };
+  }
+}
+
+class Accumulator {
+  count = 0;
+  contextErrors = 0;
+  private errorsBefore = 0;
+  private errorsAfter = 0;
+  private truncated = false;
+  private readonly strategy = new Figures((list, subject) => this.push(list, subject));
+  private readonly final = new Figures((list, subject) => this.push(list, subject));
+  private readonly core = { before: 0, after: 0, notReplayable: 0, unrecorded: 0 };
 
   private readonly overlaidCount = new Map<string, number>();
 
@@ -232,30 +334,24 @@ class Accumulator {
   add(stored: StoredDecision, after: Decision): void {
     const before = stored.decision;
     this.count++;
-    this.matrix[before.outcome][after.outcome]++;
-    if (before.outcome !== after.outcome) this.changed++;
     if (before.engineError) this.errorsBefore++;
     if (after.engineError) this.errorsAfter++;
-    if (before.outcome === 'APPROVE') this.approvedBefore++;
-    if (after.outcome === 'APPROVE') this.approvedAfter++;
-    const frozeBefore = frozen(before);
-    const frozeAfter = frozen(after);
-    if (frozeBefore) this.frozenBefore++;
-    if (frozeAfter) this.frozenAfter++;
-    this.limitBefore += before.limitMinor ?? 0;
-    this.limitAfter += after.limitMinor ?? 0;
-    for (const code of before.reasons) this.reason(code).before++;
-    for (const code of after.reasons) this.reason(code).after++;
-    const subject = (): AffectedSubject => ({
-      decisionId: stored.id,
-      borrowerId: stored.borrowerId ?? null,
-      lineId: stored.lineId ?? null,
-      before: before.outcome,
-      after: after.outcome,
-      reasonsAfter: after.reasons,
-    });
-    if (after.outcome === 'DECLINE' && before.outcome !== 'DECLINE') this.push(this.newlyDeclined, subject());
-    if (frozeAfter && !frozeBefore) this.push(this.newlyFrozen, subject());
+    const strategyBefore = strategyAnswer(before);
+    const strategyAfter = strategyAnswer(after);
+    this.strategy.add(stored, strategyBefore, strategyAfter);
+    const rules = stored.coreRules;
+    if (rules === undefined) {
+      this.final.add(stored, strategyBefore, strategyAfter);
+      return;
+    }
+    if (stored.coreRulesInferred) this.core.unrecorded++;
+    const finalBefore: Answer = { ...rules.final, frozen: strategyBefore.frozen };
+    const replayed = replayCoreRules(stored.kind, after, rules);
+    if (!replayed.replayable) this.core.notReplayable++;
+    const finalAfter: Answer = { ...replayed, frozen: strategyAfter.frozen };
+    if (differs(strategyBefore, finalBefore)) this.core.before++;
+    if (differs(strategyAfter, finalAfter)) this.core.after++;
+    this.final.add(stored, finalBefore, finalAfter);
   }
 
   private push(list: AffectedSubject[], subject: AffectedSubject): void {
@@ -263,37 +359,18 @@ class Accumulator {
     else this.truncated = true;
   }
 
-  private reason(code: string): { before: number; after: number } {
-    let entry = this.reasons.get(code);
-    if (!entry) {
-      entry = { before: 0, after: 0 };
-      this.reasons.set(code, entry);
-    }
-    return entry;
-  }
-
   report(input: SimulationInput): SimulationReport {
-    const rate = (n: number): number => (this.count === 0 ? 0 : n / this.count);
-    const shifts = [...this.reasons.entries()]
-      .map(([code, c]) => ({ code, before: c.before, after: c.after, delta: c.after - c.before }))
-      .filter((s) => s.delta !== 0)
-      .sort((a, b) => Math.abs(b.delta) - Math.abs(a.delta) || a.code.localeCompare(b.code));
     return {
       strategyId: input.candidate.meta.id,
       candidateVersion: input.candidate.doc.version ?? null,
       from: input.from,
       to: input.to,
       decisions: this.count,
-      changed: this.changed,
       contextErrors: this.contextErrors,
       engineErrors: { before: this.errorsBefore, after: this.errorsAfter },
-      outcomeMatrix: this.matrix,
-      approvalRate: { before: rate(this.approvedBefore), after: rate(this.approvedAfter) },
-      freezeRate: { before: rate(this.frozenBefore), after: rate(this.frozenAfter) },
-      limitTotalMinor: { before: this.limitBefore, after: this.limitAfter },
-      reasonShifts: shifts,
-      newlyDeclined: this.newlyDeclined,
-      newlyFrozen: this.newlyFrozen,
+      ...this.final.report(this.count),
+      strategy: this.strategy.report(this.count),
+      coreRules: { ...this.core },
       parameterChanges: this.parameterChanges.map((c) => ({
         ...c,
         overlaidReplays: this.overlaidCount.get(c.name) ?? 0,

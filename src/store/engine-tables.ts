@@ -1,3 +1,5 @@
+import type { ColumnType } from 'kysely';
+
 /** Tables owned by src/engine (see schema.ts for column conventions). */
 export interface EngineTables {
   /** One row per strategy: which version is live. */
@@ -49,6 +51,11 @@ export interface EngineTables {
     engine_error: number;
     latency_ms: number;
     decided_at: number;
+    /**
+     * JSON CoreRules (src/domain/core-rules.ts): what the core did to an application's or a draw's decision before
+     * answering; null for other kinds and for decisions stored before migration 220. Optional on insert.
+     */
+    core_rules: ColumnType<string | null, string | null | undefined, string | null>;
   };
   /** Macro overlays: named parameters a risk team changes without a new strategy version. */
   overlays: {

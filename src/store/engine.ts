@@ -6,9 +6,11 @@
 import type { Selectable } from 'kysely';
 import {
   sha256Hex,
+  type CoreRules,
   type Decision,
   type DecisionContext,
   type Outcome,
+  inferCoreRules,
   canonicalJson,
   LgError,
 } from '../domain/index.js';
@@ -61,6 +63,7 @@ function decisionRow(record: DecisionRecord, contextJson: string): DecisionRow {
     engine_error: d.engineError ? 1 : 0,
     latency_ms: record.latencyMs,
     decided_at: record.decidedAt,
+    core_rules: record.coreRules ? canonicalJson(record.coreRules) : null,
   };
 }
 
@@ -148,6 +151,7 @@ function decisionFromRow(row: Selectable<EngineTables['decisions']>): StoredDeci
     strategyId: row.strategy_id,
     strategyVersion: Number(row.strategy_version),
     engineVersion: row.engine_version,
+    ...(row.core_rules ? { coreRules: JSON.parse(row.core_rules) as CoreRules } : {}),
   };
 }
 
@@ -174,8 +178,61 @@ async function decisionsForReplay(db: DbLike, page: ReplayPage): Promise<StoredD
     );
   }
   const rows = await query.orderBy('decided_at').orderBy('id').limit(page.pageSize).execute();
-  return rows.map(decisionFromRow);
+  return withInferredCoreRules(db, rows.map(decisionFromRow));
 }
+
+/**
+ * Decisions stored before the core recorded its rules (migration 220): what the application or draw answered is on
+ * its own row, and the rules that hold whatever the strategy says are inferred from it (see inferCoreRules).
+ */
+async function withInferredCoreRules(db: DbLike, decisions: StoredDecision[]): Promise<StoredDecision[]> {
+  const older = (kind: DecisionKind) =>
+    decisions.filter((d) => d.kind === kind && d.coreRules === undefined).map((d) => d.id);
+  const [applicationIds, drawIds] = [older('application'), older('draw')];
+  if (applicationIds.length === 0 && drawIds.length === 0) return decisions;
+  const finals = new Map<string, CoreRules['final']>();
+  if (applicationIds.length > 0) {
+    const rows = await db
+      .selectFrom('applications')
+      .select(['decision_id', 'outcome', 'reasons', 'limit_minor'])
+      .where('decision_id', 'in', applicationIds)
+      .execute();
+    for (const r of rows)
+      finals.set(r.decision_id, {
+        outcome: r.outcome as Outcome,
+        reasons: JSON.parse(r.reasons) as string[],
+        limitMinor: r.limit_minor === null ? null : Number(r.limit_minor),
+      });
+  }
+  if (drawIds.length > 0) {
+    const rows = await db
+      .selectFrom('draws')
+      .select(['decision_id', 'status', 'reasons'])
+      .where('decision_id', 'in', drawIds)
+      .execute();
+    for (const r of rows)
+      finals.set(r.decision_id, {
+        outcome: DRAW_STATUS_OUTCOME[r.status] ?? 'REVIEW',
+        reasons: JSON.parse(r.reasons) as string[],
+        limitMinor: null,
+      });
+  }
+  return decisions.map((d) => {
+    const final = finals.get(d.id);
+    if (final === undefined) return d;
+    return { ...d, coreRules: inferCoreRules(d.kind, d.decision, final), coreRulesInferred: true };
+  });
+}
+
+/** A draw's status as an outcome (the inverse of src/core/draws.ts OUTCOME_STATUS). */
+const DRAW_STATUS_OUTCOME: Record<string, Outcome> = {
+  APPROVED: 'APPROVE',
+  DECLINED: 'DECLINE',
+  HOLD: 'HOLD',
+  COOLDOWN: 'COOLDOWN',
+  CHALLENGE: 'CHALLENGE',
+  REVIEW: 'REVIEW',
+};
 
 // ---- strategies and versions
 

@@ -24,6 +24,7 @@ const WORDS = {
   approvalRate: { zh: '通过率', en: 'Approval rate' },
   declineRate: { zh: '拒绝率', en: 'Decline rate' },
   freezeRate: { zh: '冻结/暂停率', en: 'Freeze rate' },
+  strategyOwn: { zh: '策略本身（核心规则之前）', en: 'Strategy alone (before the core’s rules)' },
   openComplaints: { zh: '未结投诉（逾期）', en: 'Open complaints (overdue)' },
   openAppeals: { zh: '未结申诉（逾期）', en: 'Open appeals (overdue)' },
   latency: { zh: '决策耗时 p50 / p99', en: 'Decision latency p50 / p99' },

@@ -1093,65 +1093,61 @@ export const ParameterChange = Type.Object({
   overlaidReplays: Type.Number(),
 });
 
-export const SimulationReport = Type.Object({
-  strategyId: Type.String(),
-  candidateVersion: Type.Union([Type.Number(), Type.Null()]),
-  from: Type.Number(),
-  to: Type.Number(),
-  decisions: Type.Number(),
-  changed: Type.Number(),
-  contextErrors: Type.Number(),
-  engineErrors: Type.Object({ before: Type.Number(), after: Type.Number() }),
-  outcomeMatrix: Type.Object({
-    APPROVE: Type.Object({
-      APPROVE: Type.Number(),
-      DECLINE: Type.Number(),
-      REVIEW: Type.Number(),
-      CHALLENGE: Type.Number(),
-      COOLDOWN: Type.Number(),
-      HOLD: Type.Number(),
-    }),
-    DECLINE: Type.Object({
-      APPROVE: Type.Number(),
-      DECLINE: Type.Number(),
-      REVIEW: Type.Number(),
-      CHALLENGE: Type.Number(),
-      COOLDOWN: Type.Number(),
-      HOLD: Type.Number(),
-    }),
-    REVIEW: Type.Object({
-      APPROVE: Type.Number(),
-      DECLINE: Type.Number(),
-      REVIEW: Type.Number(),
-      CHALLENGE: Type.Number(),
-      COOLDOWN: Type.Number(),
-      HOLD: Type.Number(),
-    }),
-    CHALLENGE: Type.Object({
-      APPROVE: Type.Number(),
-      DECLINE: Type.Number(),
-      REVIEW: Type.Number(),
-      CHALLENGE: Type.Number(),
-      COOLDOWN: Type.Number(),
-      HOLD: Type.Number(),
-    }),
-    COOLDOWN: Type.Object({
-      APPROVE: Type.Number(),
-      DECLINE: Type.Number(),
-      REVIEW: Type.Number(),
-      CHALLENGE: Type.Number(),
-      COOLDOWN: Type.Number(),
-      HOLD: Type.Number(),
-    }),
-    HOLD: Type.Object({
-      APPROVE: Type.Number(),
-      DECLINE: Type.Number(),
-      REVIEW: Type.Number(),
-      CHALLENGE: Type.Number(),
-      COOLDOWN: Type.Number(),
-      HOLD: Type.Number(),
-    }),
+const OutcomeMatrix = Type.Object({
+  APPROVE: Type.Object({
+    APPROVE: Type.Number(),
+    DECLINE: Type.Number(),
+    REVIEW: Type.Number(),
+    CHALLENGE: Type.Number(),
+    COOLDOWN: Type.Number(),
+    HOLD: Type.Number(),
   }),
+  DECLINE: Type.Object({
+    APPROVE: Type.Number(),
+    DECLINE: Type.Number(),
+    REVIEW: Type.Number(),
+    CHALLENGE: Type.Number(),
+    COOLDOWN: Type.Number(),
+    HOLD: Type.Number(),
+  }),
+  REVIEW: Type.Object({
+    APPROVE: Type.Number(),
+    DECLINE: Type.Number(),
+    REVIEW: Type.Number(),
+    CHALLENGE: Type.Number(),
+    COOLDOWN: Type.Number(),
+    HOLD: Type.Number(),
+  }),
+  CHALLENGE: Type.Object({
+    APPROVE: Type.Number(),
+    DECLINE: Type.Number(),
+    REVIEW: Type.Number(),
+    CHALLENGE: Type.Number(),
+    COOLDOWN: Type.Number(),
+    HOLD: Type.Number(),
+  }),
+  COOLDOWN: Type.Object({
+    APPROVE: Type.Number(),
+    DECLINE: Type.Number(),
+    REVIEW: Type.Number(),
+    CHALLENGE: Type.Number(),
+    COOLDOWN: Type.Number(),
+    HOLD: Type.Number(),
+  }),
+  HOLD: Type.Object({
+    APPROVE: Type.Number(),
+    DECLINE: Type.Number(),
+    REVIEW: Type.Number(),
+    CHALLENGE: Type.Number(),
+    COOLDOWN: Type.Number(),
+    HOLD: Type.Number(),
+  }),
+});
+
+/** The before/after figures of a simulation: the final outcomes at the top level, the strategy's own in `strategy`. */
+const SimulationFigures = {
+  changed: Type.Number(),
+  outcomeMatrix: OutcomeMatrix,
   approvalRate: Type.Object({ before: Type.Number(), after: Type.Number() }),
   freezeRate: Type.Object({ before: Type.Number(), after: Type.Number() }),
   limitTotalMinor: Type.Object({ before: Type.Number(), after: Type.Number() }),
@@ -1160,6 +1156,33 @@ export const SimulationReport = Type.Object({
   ),
   newlyDeclined: Type.Array(AffectedSubject),
   newlyFrozen: Type.Array(AffectedSubject),
+};
+
+export const SimulationReport = Type.Object({
+  strategyId: Type.String(),
+  candidateVersion: Type.Union([Type.Number(), Type.Null()]),
+  from: Type.Number(),
+  to: Type.Number(),
+  decisions: Type.Number(),
+  contextErrors: Type.Number(),
+  engineErrors: Type.Object({ before: Type.Number(), after: Type.Number() }),
+  ...SimulationFigures,
+  strategy: Type.Object(SimulationFigures, {
+    description: "the strategy's own outcomes, before the core's rules (hard rules, consent gate, caps)",
+  }),
+  coreRules: Type.Object(
+    {
+      before: Type.Number(),
+      after: Type.Number(),
+      notReplayable: Type.Number(),
+      unrecorded: Type.Number(),
+    },
+    {
+      description:
+        "replays whose outcome or limit the core's rules changed (before: as stored; after: the candidate's); " +
+        'candidate outcomes a rule could not be replayed on; decisions stored before the core recorded its rules',
+    },
+  ),
   parameterChanges: Type.Array(ParameterChange),
   truncated: Type.Boolean(),
 });
@@ -1229,6 +1252,33 @@ export const StoredDecision = Type.Object({
   decision: Decision,
   latencyMs: Type.Number(),
   decidedAt: Type.Number(),
+  coreRules: Type.Optional(
+    Type.Object(
+      {
+        final: Type.Object({
+          outcome: Outcome,
+          reasons: Type.Array(Type.String()),
+          limitMinor: Type.Union([Type.Number(), Type.Null()]),
+        }),
+        hard: Type.Optional(Type.Array(Type.String())),
+        referral: Type.Optional(Type.String()),
+        roomMinor: Type.Optional(Type.Number()),
+        priced: Type.Optional(
+          Type.Object({
+            annualRate: Type.Union([Type.Number(), Type.Null()]),
+            upfrontFeeMinor: Type.Union([Type.Number(), Type.Null()]),
+            periodicFeeMinor: Type.Union([Type.Number(), Type.Null()]),
+            refused: Type.Boolean(),
+          }),
+        ),
+      },
+      {
+        description:
+          "what the core did to the strategy's decision before answering (an application's or a draw's): `final` is " +
+          'the answer; hard rules, the bureau referral, the room under the borrower cap, the APR check of a priced draw',
+      },
+    ),
+  ),
 });
 
 export const OverlayInForce = Type.Object({

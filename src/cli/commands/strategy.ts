@@ -100,6 +100,8 @@ export function formatReport(r: SimulationReport): string {
     `changed outcomes: ${r.changed}; context errors: ${r.contextErrors}; engine errors ${r.engineErrors.before} -> ${r.engineErrors.after}`,
     `approval rate ${pct(r.approvalRate.before)} -> ${pct(r.approvalRate.after)}; freeze rate ${pct(r.freezeRate.before)} -> ${pct(r.freezeRate.after)}`,
     `limit total ${r.limitTotalMinor.before} -> ${r.limitTotalMinor.after} (minor units)`,
+    `strategy alone, before the core's rules: changed ${r.strategy.changed}; approval rate ${pct(r.strategy.approvalRate.before)} -> ${pct(r.strategy.approvalRate.after)}; limit total ${r.strategy.limitTotalMinor.before} -> ${r.strategy.limitTotalMinor.after}`,
+    `core's rules changed ${r.coreRules.before} -> ${r.coreRules.after}; not replayable ${r.coreRules.notReplayable}; stored before they were recorded ${r.coreRules.unrecorded}`,
     'outcome change matrix (rows: before, columns: after):',
   ];
   const outcomes = Object.keys(r.outcomeMatrix) as (keyof typeof r.outcomeMatrix)[];

@@ -116,4 +116,11 @@ export const engineMigrations: Record<string, Migration> = {
       await sql`insert into config_generation (id, generation) values (1, 0)`.execute(db);
     },
   },
+  '220_engine_decision_core_rules': {
+    async up(db: Kysely<unknown>) {
+      // What the core did to a decision before answering (hard rules, the bureau referral, the borrower's room, a
+      // draw's APR check), so a simulation replays it; null on older rows (their application or draw row says).
+      await db.schema.alterTable('decisions').addColumn('core_rules', 'text').execute();
+    },
+  },
 };

@@ -2084,12 +2084,12 @@ export interface paths {
               from: number;
               to: number;
               decisions: number;
-              changed: number;
               contextErrors: number;
               engineErrors: {
                 before: number;
                 after: number;
               };
+              changed: number;
               outcomeMatrix: {
                 APPROVE: {
                   APPROVE: number;
@@ -2174,6 +2174,101 @@ export interface paths {
                 after: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
                 reasonsAfter: string[];
               }[];
+              /** @description the strategy's own outcomes, before the core's rules (hard rules, consent gate, caps) */
+              strategy: {
+                changed: number;
+                outcomeMatrix: {
+                  APPROVE: {
+                    APPROVE: number;
+                    DECLINE: number;
+                    REVIEW: number;
+                    CHALLENGE: number;
+                    COOLDOWN: number;
+                    HOLD: number;
+                  };
+                  DECLINE: {
+                    APPROVE: number;
+                    DECLINE: number;
+                    REVIEW: number;
+                    CHALLENGE: number;
+                    COOLDOWN: number;
+                    HOLD: number;
+                  };
+                  REVIEW: {
+                    APPROVE: number;
+                    DECLINE: number;
+                    REVIEW: number;
+                    CHALLENGE: number;
+                    COOLDOWN: number;
+                    HOLD: number;
+                  };
+                  CHALLENGE: {
+                    APPROVE: number;
+                    DECLINE: number;
+                    REVIEW: number;
+                    CHALLENGE: number;
+                    COOLDOWN: number;
+                    HOLD: number;
+                  };
+                  COOLDOWN: {
+                    APPROVE: number;
+                    DECLINE: number;
+                    REVIEW: number;
+                    CHALLENGE: number;
+                    COOLDOWN: number;
+                    HOLD: number;
+                  };
+                  HOLD: {
+                    APPROVE: number;
+                    DECLINE: number;
+                    REVIEW: number;
+                    CHALLENGE: number;
+                    COOLDOWN: number;
+                    HOLD: number;
+                  };
+                };
+                approvalRate: {
+                  before: number;
+                  after: number;
+                };
+                freezeRate: {
+                  before: number;
+                  after: number;
+                };
+                limitTotalMinor: {
+                  before: number;
+                  after: number;
+                };
+                reasonShifts: {
+                  code: string;
+                  before: number;
+                  after: number;
+                  delta: number;
+                }[];
+                newlyDeclined: {
+                  decisionId: string;
+                  borrowerId: string | null;
+                  lineId: string | null;
+                  before: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                  after: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                  reasonsAfter: string[];
+                }[];
+                newlyFrozen: {
+                  decisionId: string;
+                  borrowerId: string | null;
+                  lineId: string | null;
+                  before: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                  after: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                  reasonsAfter: string[];
+                }[];
+              };
+              /** @description replays whose outcome or limit the core's rules changed (before: as stored; after: the candidate's); candidate outcomes a rule could not be replayed on; decisions stored before the core recorded its rules */
+              coreRules: {
+                before: number;
+                after: number;
+                notReplayable: number;
+                unrecorded: number;
+              };
               parameterChanges: {
                 name: string;
                 before: boolean | string | number | (never | null);
@@ -2372,6 +2467,23 @@ export interface paths {
               };
               latencyMs: number;
               decidedAt: number;
+              /** @description what the core did to the strategy's decision before answering (an application's or a draw's): `final` is the answer; hard rules, the bureau referral, the room under the borrower cap, the APR check of a priced draw */
+              coreRules?: {
+                final: {
+                  outcome: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
+                  reasons: string[];
+                  limitMinor: number | null;
+                };
+                hard?: string[];
+                referral?: string;
+                roomMinor?: number;
+                priced?: {
+                  annualRate: number | null;
+                  upfrontFeeMinor: number | null;
+                  periodicFeeMinor: number | null;
+                  refused: boolean;
+                };
+              };
             };
           };
         };

@@ -343,6 +343,11 @@ function SimulationView({ report }: { report: SimulationReport }): ReactNode {
         {formatPercent(report.approvalRate.after, lang)} · {t('freezeRate')}{' '}
         {formatPercent(report.freezeRate.before, lang)} → {formatPercent(report.freezeRate.after, lang)}
       </p>
+      <p data-testid="sim-strategy">
+        {t('strategyOwn')}: {t('changed')} {report.strategy.changed} · {t('approvalRate')}{' '}
+        {formatPercent(report.strategy.approvalRate.before, lang)} →{' '}
+        {formatPercent(report.strategy.approvalRate.after, lang)}
+      </p>
       <table>
         <caption>
           {t('before')} ↓ / {t('after')} →
