@@ -453,20 +453,26 @@ export class ListService {
         // Never refused here: a value with no canonical form is hashed as the earlier version spelled it.
         const clear = normaliseListValue(type, row.matchKey.slice(4));
         const to = `${HASHED_PREFIX}${this.crypto.lookupHash(clear, personPurpose(type))}`;
-        const ledger: LedgerAppend = {
-          entryId: this.deps.ids.next(),
-          kind: 'list.rehashed',
-          subjectId: row.entryId,
-          recordedAt: this.deps.clock.now(),
-          payload: {
-            entryId: row.entryId,
-            entityType: type,
-            valueDigest: this.crypto.lookupHash(to, 'list_entry'),
-          },
-        };
-        return { entryId: row.entryId, from: row.matchKey, to, ledger };
+        return this.matchKeyChange('list.rehashed', row, type, to);
       }),
     );
+  }
+
+  /** An entry's match key rewritten (compare-and-set on `from`), with its ledger entry: the value only as a digest. */
+  private matchKeyChange(
+    kind: 'list.rehashed' | 'list.renormalised',
+    row: { readonly entryId: string; readonly matchKey: string },
+    entityType: ListEntityType,
+    to: string,
+  ) {
+    const ledger: LedgerAppend = {
+      entryId: this.deps.ids.next(),
+      kind,
+      subjectId: row.entryId,
+      recordedAt: this.deps.clock.now(),
+      payload: { entryId: row.entryId, entityType, valueDigest: this.crypto.lookupHash(to, 'list_entry') },
+    };
+    return { entryId: row.entryId, from: row.matchKey, to, ledger };
   }
 
   /**
@@ -483,19 +489,7 @@ export class ListService {
       const value = row.matchKey.slice(4);
       const canonical = canonicalListValue(type, value);
       if (canonical === undefined || canonical === value) continue;
-      const to = `raw:${canonical}`;
-      const ledger: LedgerAppend = {
-        entryId: this.deps.ids.next(),
-        kind: 'list.renormalised',
-        subjectId: row.entryId,
-        recordedAt: this.deps.clock.now(),
-        payload: {
-          entryId: row.entryId,
-          entityType: type,
-          valueDigest: this.crypto.lookupHash(to, 'list_entry'),
-        },
-      };
-      changes.push({ entryId: row.entryId, from: row.matchKey, to, ledger });
+      changes.push(this.matchKeyChange('list.renormalised', row, type, `raw:${canonical}`));
     }
     if (changes.length === 0) return false;
     await this.store.rehashEntries(changes);

@@ -1093,55 +1093,23 @@ export const ParameterChange = Type.Object({
   overlaidReplays: Type.Number(),
 });
 
+/** Counts by outcome; the matrix is one such row per outcome before. */
+const OutcomeCounts = Type.Object({
+  APPROVE: Type.Number(),
+  DECLINE: Type.Number(),
+  REVIEW: Type.Number(),
+  CHALLENGE: Type.Number(),
+  COOLDOWN: Type.Number(),
+  HOLD: Type.Number(),
+});
+
 const OutcomeMatrix = Type.Object({
-  APPROVE: Type.Object({
-    APPROVE: Type.Number(),
-    DECLINE: Type.Number(),
-    REVIEW: Type.Number(),
-    CHALLENGE: Type.Number(),
-    COOLDOWN: Type.Number(),
-    HOLD: Type.Number(),
-  }),
-  DECLINE: Type.Object({
-    APPROVE: Type.Number(),
-    DECLINE: Type.Number(),
-    REVIEW: Type.Number(),
-    CHALLENGE: Type.Number(),
-    COOLDOWN: Type.Number(),
-    HOLD: Type.Number(),
-  }),
-  REVIEW: Type.Object({
-    APPROVE: Type.Number(),
-    DECLINE: Type.Number(),
-    REVIEW: Type.Number(),
-    CHALLENGE: Type.Number(),
-    COOLDOWN: Type.Number(),
-    HOLD: Type.Number(),
-  }),
-  CHALLENGE: Type.Object({
-    APPROVE: Type.Number(),
-    DECLINE: Type.Number(),
-    REVIEW: Type.Number(),
-    CHALLENGE: Type.Number(),
-    COOLDOWN: Type.Number(),
-    HOLD: Type.Number(),
-  }),
-  COOLDOWN: Type.Object({
-    APPROVE: Type.Number(),
-    DECLINE: Type.Number(),
-    REVIEW: Type.Number(),
-    CHALLENGE: Type.Number(),
-    COOLDOWN: Type.Number(),
-    HOLD: Type.Number(),
-  }),
-  HOLD: Type.Object({
-    APPROVE: Type.Number(),
-    DECLINE: Type.Number(),
-    REVIEW: Type.Number(),
-    CHALLENGE: Type.Number(),
-    COOLDOWN: Type.Number(),
-    HOLD: Type.Number(),
-  }),
+  APPROVE: OutcomeCounts,
+  DECLINE: OutcomeCounts,
+  REVIEW: OutcomeCounts,
+  CHALLENGE: OutcomeCounts,
+  COOLDOWN: OutcomeCounts,
+  HOLD: OutcomeCounts,
 });
 
 /** The before/after figures of a simulation: the final outcomes at the top level, the strategy's own in `strategy`. */
