@@ -20,12 +20,33 @@ export type ListEntityType = (typeof LIST_ENTITY_TYPES)[number];
 
 /** Hyphen-minus and the Unicode dashes (hyphen, non-breaking hyphen, figure/en/em dash, minus sign). */
 const DASHES = '\\-\u2010-\u2015\u2212';
-const PAYEE_SEPARATORS = new RegExp(`[\\s${DASHES}]`, 'g');
+const PAYEE_SEPARATORS = new RegExp(`[\\s\\p{P}${DASHES}]`, 'gu');
 const PERSON_SEPARATORS = new RegExp(`[\\s.()${DASHES}]`, 'g');
 
-/** Full-width digits, letters, `＋`, `－` and the ideographic space as their ASCII forms (NFKC), trimmed. */
+/**
+ * Full-width digits, letters, `＋`, `－` and the ideographic space as their ASCII forms (NFKC); any other script's
+ * decimal digits (Arabic-Indic ٦, Devanagari ६, …) as ASCII digits; invisible format characters (zero-width space,
+ * joiners, byte-order mark) dropped; trimmed.
+ */
 function folded(value: string): string {
-  return value.normalize('NFKC').trim();
+  return value.normalize('NFKC').replace(FORMAT_CHARACTERS, '').replace(DECIMAL_DIGIT, asciiDigit).trim();
+}
+
+const FORMAT_CHARACTERS = /\p{Cf}/gu;
+const LONE_SURROGATE = /\p{Cs}/u;
+const DECIMAL_DIGIT = /[^\d]/gu;
+
+/**
+ * A decimal digit of another script as its ASCII digit, anything else as it is. Unicode's decimal digits (Nd) come in
+ * runs of ten from that script's zero, so the digit's value is its distance from the start of its run, modulo ten
+ * (the one place runs touch, the mathematical digits, NFKC has already folded).
+ */
+function asciiDigit(char: string): string {
+  if (!/\p{Nd}/u.test(char)) return char;
+  const code = char.codePointAt(0) ?? 0;
+  let start = code;
+  while (/\p{Nd}/u.test(String.fromCodePoint(start - 1))) start -= 1;
+  return String((code - start) % 10);
 }
 
 /**
@@ -96,6 +117,7 @@ function compressedIpv6(groups: readonly number[]): string {
  */
 function canonicalPayee(value: string): string | undefined {
   const text = folded(value);
+  // A card or account number written in groups: whatever separates the digits (space, dash, dot, slash, comma, …).
   const bare = text.replace(PAYEE_SEPARATORS, '');
   if (bare === '') return undefined;
   return /^\d+$/.test(bare) ? bare : text;
@@ -130,6 +152,8 @@ function canonicalNationalId(value: string): string | undefined {
  * could put an innocent device on a list.
  */
 export function canonicalListValue(entityType: ListEntityType, value: string): string | undefined {
+  // A lone surrogate is not text: it could be stored but never typed again by anyone, so never match.
+  if (LONE_SURROGATE.test(value)) return undefined;
   switch (entityType) {
     case 'ip':
       return canonicalIp(value);
@@ -140,7 +164,8 @@ export function canonicalListValue(entityType: ListEntityType, value: string): s
     case 'nationalIdHash':
       return canonicalNationalId(value);
     default: {
-      const trimmed = value.trim();
+      // Opaque ids (users, devices, merchants) keep their case and characters, but not invisible ones.
+      const trimmed = value.replace(FORMAT_CHARACTERS, '').trim();
       return trimmed === '' ? undefined : trimmed;
     }
   }

@@ -59,6 +59,15 @@ describe('payees: card and account numbers without separators', () => {
     fullWidth(CARD),
     fullWidth('6222-7173-0943-7786'),
     '6222\uff0d7173\uff0d0943\uff0d7786',
+    '6222.7173.0943.7786',
+    '6222/7173/0943/7786',
+    '6222_7173_0943_7786',
+    '6222,7173,0943,7786',
+    '6222\u200b7173\u200b0943\u200b7786\u200b',
+    '\ufeff6222717309437786\u2060',
+    // Arabic-Indic and Devanagari digits.
+    '\u0666\u0662\u0662\u0662\u0667\u0661\u0667\u0663\u0660\u0669\u0664\u0663\u0667\u0667\u0668\u0666',
+    '\u096c\u0968\u0968\u0968\u096d\u0967\u096d\u0969\u0966\u096f\u096a\u0969\u096d\u096d\u096e\u096c',
   ])('%j → the digits', (spelling) => {
     expect(canonicalListValue('payee', spelling)).toBe(CARD);
     expect(normaliseListValue('payee', spelling)).toBe(CARD);
@@ -69,6 +78,11 @@ describe('payees: card and account numbers without separators', () => {
     expect(canonicalListValue('payee', fullWidth('mule-acct-77'))).toBe('mule-acct-77');
     expect(canonicalListValue('payee', 'Mule-77')).toBe('Mule-77');
     expect(canonicalListValue('payee', '   ')).toBeUndefined();
+    // Nothing visible, or text that is not well-formed UTF-16, is no payee: stored, it could never match one.
+    expect(canonicalListValue('payee', '\u200b')).toBeUndefined();
+    expect(canonicalListValue('payee', 'acct\ud800')).toBeUndefined();
+    expect(canonicalListValue('payee', 'mule\u200b-77')).toBe('mule-77');
+    expect(canonicalListValue('device', 'dev\u200b-AB12\u2060')).toBe('dev-AB12');
   });
 });
 
