@@ -1,6 +1,6 @@
 import type { UnitGuard } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
-import { isKnownReason } from '../domain/index.js';
+import { isKnownReason, personReasonsProblem } from '../domain/index.js';
 import type { LineActionType } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
 import type { CaseTx } from './ports.js';
@@ -50,9 +50,22 @@ function checkReasonCodes(reasons: readonly string[]): void {
     throw new LgError('LG_VALIDATION', `unknown reason codes: ${unknown.join(', ')}`, { unknown });
 }
 
+/** Outcomes that take something from the borrower: their reasons must say why (personReasonsProblem). */
+const ADVERSE_OUTCOMES: ReadonlySet<string> = new Set(['DECLINE', 'CANCEL']);
+
 /** Shape checks before any write, so a bad request never half-resolves a case. */
 function checkInput(type: CaseType, input: ResolveInput): void {
-  if (input.reasons) checkReasonCodes(input.reasons);
+  if (input.reasons) {
+    checkReasonCodes(input.reasons);
+    // A lower limit on reinstatement is a cut: its reasons say why, as any restriction's must.
+    const adverse = ADVERSE_OUTCOMES.has(input.outcome) || input.limitMinor !== undefined;
+    const problem = personReasonsProblem(input.reasons, adverse);
+    if (problem !== undefined)
+      throw new LgError('LG_VALIDATION', `${input.outcome}: ${problem}`, {
+        field: 'reasons',
+        reasons: input.reasons,
+      });
+  }
   if (type === 'REVIEW_APPLICATION' && input.outcome === 'APPROVE') {
     requireField(input.limitMinor, 'limitMinor', input.outcome);
     requireField(input.annualRate, 'annualRate', input.outcome);
@@ -330,7 +343,11 @@ async function applyOutcome(
     case 'CREDIT_REPORT_DISPUTE:REJECTED':
       return decideDispute(ctx, tx, row, input, actor);
     case 'REINSTATEMENT:REINSTATE':
-      return reinstateLine(ctx, tx, requireLine(row), { actor, limitMinor: input.limitMinor });
+      return reinstateLine(ctx, tx, requireLine(row), {
+        actor,
+        limitMinor: input.limitMinor,
+        reasons: input.reasons,
+      });
     default:
       // Alert dispositions and KEEP are labels: the case records them, nothing else moves.
       return { label: input.outcome };
@@ -362,7 +379,7 @@ export async function reinstateLine(
   ctx: OutcomeContext,
   tx: CaseTx,
   lineId: string,
-  input: { actor: string; limitMinor?: number; note?: string },
+  input: { actor: string; limitMinor?: number; note?: string; reasons?: readonly string[] },
 ): Promise<Record<string, unknown>> {
   const line = await ctx.deps.rows.lineRow(tx, lineId);
   if (!line) throw new LgError('LG_NOT_FOUND', `no line ${lineId}`);
@@ -384,10 +401,13 @@ export async function reinstateLine(
     }),
   ];
   if (input.limitMinor !== undefined && input.limitMinor < Number(line.limit_minor)) {
+    // The restriction is lifted, but the limit is cut: the borrower is told why (and may appeal the cut).
+    if (input.reasons === undefined || input.reasons.length === 0)
+      throw new LgError('LG_VALIDATION', 'a lower limit needs reasons that say why', { field: 'reasons' });
     actions.push(
       await ctx.deps.core.lineAction(tx, lineId, {
         type: 'LIMIT_DECREASE',
-        reasons,
+        reasons: input.reasons,
         actor: input.actor,
         automated: false,
         limitMinor: input.limitMinor,
@@ -414,6 +434,7 @@ async function upholdAppeal(
       ? await reinstateLine(ctx, tx, appeal.line_id, {
           actor,
           limitMinor: input.limitMinor,
+          reasons: input.reasons,
           note: `appeal ${appeal.id} upheld`,
         })
       : {};

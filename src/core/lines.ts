@@ -2,7 +2,7 @@ import type { UnitGuard } from '../domain/index.js';
 import { RESTRICTIVE_ACTIONS, type LineActionType } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { applyLineAction as transition, availableMinor, type LineState } from '../domain/index.js';
-import { getReason, isKnownReason } from '../domain/index.js';
+import { getReason, isKnownReason, personReasonsProblem } from '../domain/index.js';
 import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
 import type { CoreDeps, GuardTrip, UnitTx } from './deps.js';
 import type { LineStateChange } from './ports.js';
@@ -65,37 +65,12 @@ export function checkReasons(reasons: readonly string[]): void {
     throw new LgError('LG_VALIDATION', `unknown reason codes: ${unknown.join(', ')}`, { unknown });
 }
 
-/** Reasons that speak well of the borrower: a restriction given only these would tell them nothing of why. */
-const FAVOURABLE_REASONS: ReadonlySet<string> = new Set([
-  'R_GOOD_REPAYMENT',
-  'R_INCOME_GROWTH',
-  'R_RISK_RESOLVED',
-]);
-/** Reasons LineGuard's automation writes (an engine that failed closed, the blast-radius guard), never a person. */
-const AUTOMATION_REASONS: ReadonlySet<string> = new Set(['R_ENGINE_ERROR', 'R_BLAST_RADIUS_GUARD']);
-
-/**
- * A person's line action (the API's manual actions): its reasons must be ones a person may give, and a restriction
- * must carry at least one that says why (PIPL Art. 24, Reg B's specific reasons) — "thank you for repaying on time"
- * alone would also take the borrower's appeal away, as favourable reasons are not appealable.
- */
+/** A person's line action (the API's manual actions): reasons a person may give, and for a restriction one that says why. */
 export function checkPersonReasons(type: LineActionType, reasons: readonly string[]): void {
   checkReasons(reasons);
-  const automationOnly = reasons.filter((code) => AUTOMATION_REASONS.has(code));
-  if (automationOnly.length > 0)
-    throw new LgError(
-      'LG_VALIDATION',
-      `reason codes ${automationOnly.join(', ')} are given by automation only`,
-      {
-        field: 'reasons',
-        automationOnly,
-      },
-    );
-  if (RESTRICTIVE_ACTIONS.has(type) && reasons.every((code) => FAVOURABLE_REASONS.has(code)))
-    throw new LgError('LG_VALIDATION', `a ${type} needs a reason that says why the line is restricted`, {
-      field: 'reasons',
-      favourable: reasons,
-    });
+  const problem = personReasonsProblem(reasons, RESTRICTIVE_ACTIONS.has(type));
+  if (problem !== undefined)
+    throw new LgError('LG_VALIDATION', `${type}: ${problem}`, { field: 'reasons', reasons });
 }
 
 /** Appealable unless every reason says it is not (an automated action inherits the catalogue's judgement). */

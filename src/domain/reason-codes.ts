@@ -612,6 +612,30 @@ export function isKnownReason(code: string): boolean {
   return Object.hasOwn(REASON_CODES, code);
 }
 
+/** Reasons that speak well of the borrower: an adverse action given only these would tell them nothing of why. */
+const FAVOURABLE_REASONS: ReadonlySet<string> = new Set([
+  'R_GOOD_REPAYMENT',
+  'R_INCOME_GROWTH',
+  'R_RISK_RESOLVED',
+]);
+/** Reasons LineGuard's automation writes (an engine that failed closed, the blast-radius guard), never a person. */
+const AUTOMATION_REASONS: ReadonlySet<string> = new Set(['R_ENGINE_ERROR', 'R_BLAST_RADIUS_GUARD']);
+
+/**
+ * Why a person's reasons for an action cannot stand, or undefined: a reason only automation gives, or for an adverse
+ * action (a restriction, a decline, a cancelled draw) none that says why — PIPL Art. 24 and Reg B's specific reasons;
+ * "thank you for repaying on time" alone would also take the borrower's appeal away, favourable reasons not being
+ * appealable. The codes are known (checked before).
+ */
+export function personReasonsProblem(reasons: readonly string[], adverse: boolean): string | undefined {
+  const automationOnly = reasons.filter((code) => AUTOMATION_REASONS.has(code));
+  if (automationOnly.length > 0)
+    return `reason codes ${automationOnly.join(', ')} are given by automation only`;
+  if (adverse && reasons.every((code) => FAVOURABLE_REASONS.has(code)))
+    return 'an adverse action needs a reason that says why';
+  return undefined;
+}
+
 /** Throws a plain Error on an unknown code: a decision citing a code nobody can explain is a bug, not a user error. */
 export function getReason(code: string): ReasonDefinition {
   const def = isKnownReason(code) ? REASON_CODES[code] : undefined;

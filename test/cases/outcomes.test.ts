@@ -118,6 +118,58 @@ for (const store of CASE_STORES)
       ).toBe(409);
     });
 
+    it("refuses a person's decline or lower limit whose reasons do not say why, or that only automation gives", async () => {
+      const referred = await apply({ ...STRONG_APPLICANT, inquiries30d: 4 });
+      const opened = await caseFor('REVIEW_APPLICATION', referred.applicationId);
+      for (const reasons of [
+        ['R_ENGINE_ERROR', 'R_GOOD_REPAYMENT'],
+        ['R_GOOD_REPAYMENT'],
+        ['R_BLAST_RADIUS_GUARD'],
+      ]) {
+        const res = await client(t, analyst.key).post(`/v1/cases/${opened.id}/resolve`, {
+          outcome: 'DECLINE',
+          reasons,
+        });
+        expect(res.statusCode, `${reasons.join()} ${res.body}`).toBe(400);
+        expect(res.json().error.code).toBe('LG_VALIDATION');
+      }
+      // An appeal upheld with a lower limit: the cut says why and can itself be appealed.
+      const granted = await apply();
+      const lineId = granted.line.id as string;
+      const service = await person(t, `svc-${++seq}`, 'service');
+      const frozen = await t.app.core.applyLineAction(lineId, {
+        type: 'FREEZE_DRAW',
+        reasons: ['R_UTILISATION_HIGH'],
+        automated: false,
+        actor: 'test',
+      });
+      const token = (await client(t, service.key).post(`/v1/borrowers/${granted.borrowerId}/tokens`)).json()
+        .token as string;
+      const appeal = (
+        await client(t, token).post('/v1/me/appeals', { actionId: frozen.actionId, text: '请恢复额度' })
+      ).json();
+      const appealCase = await caseFor('APPEAL', appeal.id);
+      const lower = Math.floor(granted.line.limitMinor / 10);
+      const uphold = (extra: Record<string, unknown>) =>
+        client(t, analyst.key).post(`/v1/cases/${appealCase.id}/resolve`, {
+          outcome: 'UPHELD',
+          textZh: '已恢复，额度调低。',
+          textEn: 'Restored with a lower limit.',
+          limitMinor: lower,
+          ...extra,
+        });
+      const unexplained = await uphold({});
+      expect(unexplained.statusCode, unexplained.body).toBe(400);
+      expect(unexplained.json().error.code).toBe('LG_VALIDATION');
+      expect((await uphold({ reasons: ['R_RISK_RESOLVED'] })).statusCode).toBe(400);
+      const explained = await uphold({ reasons: ['R_UTILISATION_HIGH'] });
+      expect(explained.statusCode, explained.body).toBe(200);
+      const line = (await client(t).get(`/v1/lines/${lineId}`)).json();
+      expect(line).toMatchObject({ status: 'ACTIVE', limitMinor: lower });
+      const cut = line.recentActions.find((a: { type: string }) => a.type === 'LIMIT_DECREASE');
+      expect(cut).toMatchObject({ reasons: ['R_UTILISATION_HIGH'], appealable: true });
+    });
+
     it('releases a COOLDOWN draw when the cooling-off ends, and not before', async () => {
       const app = await apply();
       const lineId = app.line.id;
