@@ -1,6 +1,6 @@
 import type { UnitGuard } from '../domain/index.js';
 import type { CoreRules, Decision, Outcome } from '../domain/index.js';
-import { activeProduct, bindLineToProduct, fitGrantToProduct } from './products.js';
+import { activeProduct, assertProductCurrency, bindLineToProduct, fitGrantToProduct } from './products.js';
 import {
   assertAllInCost,
   channelFor,
@@ -236,7 +236,10 @@ async function planApplication(deps: CoreDeps, input: ApplicationInput): Promise
     buildContext(deps.engine, APPLICATION_STRATEGY, given.attributes, derived),
   );
   const product = input.productId === undefined ? undefined : await activeProduct(deps, input.productId);
+  assertProductCurrency(product, currency);
   const channel = await channelFor(deps, input.channel);
+  // A channel whose fees alone are above the cap could lend at no rate at all (the all-in cost grows with the rate).
+  assertAllInCost(0, channel, [deps.config.aprCapPercent, product?.terms.aprCapPercent]);
   const bureau = await applicationBureauFacts(deps.bureau, given.attributes, {
     subjectHashes: applicant.nationalIdHashes,
     borrowerId: existing?.id ?? null,

@@ -209,17 +209,22 @@ export function productOfLine(line: LineRow): LineProduct | undefined {
 }
 
 /** The grant fitted to the product: its currency, and the rate clamped into the product's range (noted). */
+/** A product lends in its own currency only. */
+export function assertProductCurrency(product: ProductView | undefined, currency: string): void {
+  if (product && product.terms.currency !== currency)
+    throw new LgError('LG_PRODUCT_TERMS', `product ${product.id} lends in ${product.terms.currency}`, {
+      field: 'currency',
+      expected: product.terms.currency,
+    });
+}
+
 export function fitGrantToProduct<G extends { annualRate?: number; adjustments: string[] }>(
   grant: G,
   product: ProductView | undefined,
   currency: string,
 ): G {
   if (!product) return grant;
-  if (product.terms.currency !== currency)
-    throw new LgError('LG_PRODUCT_TERMS', `product ${product.id} lends in ${product.terms.currency}`, {
-      field: 'currency',
-      expected: product.terms.currency,
-    });
+  assertProductCurrency(product, currency);
   if (grant.annualRate === undefined) return grant;
   const rate = productRate(product.terms, grant.annualRate);
   if (rate === grant.annualRate) return grant;

@@ -9,6 +9,7 @@ import { createComplianceStore } from '../../src/store/compliance.js';
 import { APPLICANT_ONLY, adminHeaders, startTestApp, type TestApp } from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
 import { rowCount, TEST_DATABASE_URL } from '../helpers/stores.js';
+import { DEMO_PRODUCTS } from '../../src/core/seed-lending.js';
 import { createIsolatedPostgresSchema } from '../../src/store/db.js';
 
 /**
@@ -100,6 +101,36 @@ describe('consent and the credit bureau', () => {
         channel: { partnerId: '01900000-0000-7000-8000-000000000000', fundingMode: 'SELF_FUNDED' },
       }),
     ];
+    // A product that lends in another currency, and a channel whose fees alone are above the APR cap: no rate the
+    // strategy could give would pass either.
+    const product = await post('/v1/products', { id: 'consent-flex', ...DEMO_PRODUCTS[0]!.terms });
+    expect(product.statusCode, product.body).toBe(201);
+    refused.push(
+      await post('/v1/applications', {
+        applicant: { name: '王芳', nationalId: id, phone: '13900003333' },
+        attributes: APPLICANT_ONLY,
+        productId: 'consent-flex',
+        currency: 'USD',
+      }),
+    );
+    const dear = await post('/v1/partners', {
+      name: 'dear channel',
+      type: 'PLATFORM_OPERATOR',
+      licenceNo: 'LIC-DEAR-1',
+      contractStart: '2026-01-01',
+      contractEnd: '2027-12-31',
+      feeRateBps: 3_600,
+    });
+    expect(dear.statusCode, dear.body).toBe(201);
+    refused.push(
+      await post('/v1/applications', {
+        applicant: { name: '王芳', nationalId: id, phone: '13900003333' },
+        attributes: APPLICANT_ONLY,
+        channel: { partnerId: dear.json().id, fundingMode: 'SELF_FUNDED' },
+      }),
+    );
+    expect(refused.at(-2)?.json().error?.code, refused.at(-2)?.body).toBe('LG_PRODUCT_TERMS');
+    expect(refused.at(-1)?.json().error?.code, refused.at(-1)?.body).toBe('LG_APR_CAP_EXCEEDED');
     for (const res of refused) expect(res.statusCode, res.body).toBeGreaterThanOrEqual(400);
     expect(refused.map((r) => r.statusCode)).not.toContain(500);
     expect(await countInquiries()).toBe(before);
