@@ -330,6 +330,7 @@ async function commitApplication(
     annual_rate: line?.annualRate ?? null,
     currency,
     created_at: now,
+    product_id: product?.id ?? null,
   });
   await recordChannel(deps, tx, { applicationId: ids.application, lineId: line?.id }, channel);
   const committed = { grant, line, borrowerId: storedBorrowerId };

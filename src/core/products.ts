@@ -63,8 +63,9 @@ export async function getProduct(deps: CoreDeps, id: string): Promise<{ versions
 }
 
 /** The version new lines are granted under: the latest, when it is ACTIVE. */
-export async function activeProduct(deps: CoreDeps, id: string): Promise<ProductView> {
-  const [latest] = await versionsOf(deps, id);
+/** The product's active version (read in `tx` when given: a unit of work must not read through another handle). */
+export async function activeProduct(deps: CoreDeps, id: string, tx?: UnitTx): Promise<ProductView> {
+  const [latest] = await versionsOf(deps, id, tx);
   if (!latest) throw new LgError('LG_NOT_FOUND', `no product ${id}`, { productId: id });
   if (latest.status !== 'ACTIVE')
     throw new LgError('LG_PRODUCT_NOT_ACTIVE', `product ${id} is ${latest.status}`, { productId: id });

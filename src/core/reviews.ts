@@ -6,6 +6,8 @@ import type { ApplicationSettlement } from './ports.js';
 import { CORE_EVENTS_TOPIC, coreEvent } from './events.js';
 import { checkReasons } from './lines.js';
 import { assertAllInCost, channelFor, recordChannel, storedChannel, type Channel } from './partners.js';
+import { activeProduct, assertProductCurrency, bindLineToProduct, type ProductView } from './products.js';
+import { productRate } from '../domain/index.js';
 import { parseReasons } from './repo.js';
 
 /**
@@ -56,7 +58,12 @@ async function settleApplication(
     });
 }
 
-function checkGrantRules(deps: CoreDeps, roomMinor: number, input: ReviewApproval): void {
+function checkGrantRules(
+  deps: CoreDeps,
+  roomMinor: number,
+  input: ReviewApproval,
+  product: ProductView | undefined,
+): void {
   if (!Number.isSafeInteger(input.limitMinor) || input.limitMinor <= 0)
     throw new LgError('LG_INVALID_MONEY', 'limitMinor must be a positive integer of minor units');
   if (input.limitMinor > roomMinor)
@@ -68,10 +75,16 @@ function checkGrantRules(deps: CoreDeps, roomMinor: number, input: ReviewApprova
         reasons: ['R_BORROWER_CAP'],
       },
     );
-  if (!(input.annualRate >= 0) || input.annualRate * 100 > deps.config.aprCapPercent)
-    throw new LgError('LG_APR_CAP_EXCEEDED', `the rate is above the ${deps.config.aprCapPercent}% cap`, {
-      capPercent: deps.config.aprCapPercent,
-    });
+  const capPercent = Math.min(deps.config.aprCapPercent, product?.terms.aprCapPercent ?? Infinity);
+  if (!(input.annualRate >= 0) || input.annualRate * 100 > capPercent)
+    throw new LgError('LG_APR_CAP_EXCEEDED', `the rate is above the ${capPercent}% cap`, { capPercent });
+  // A person's rate is not fitted silently into the product's range, as a strategy's is: it is refused.
+  if (product && productRate(product.terms, input.annualRate) !== input.annualRate)
+    throw new LgError(
+      'LG_PRODUCT_TERMS',
+      `product ${product.id} lends at ${product.terms.rateMin}–${product.terms.rateMax} a year`,
+      { field: 'annualRate', rateMin: product.terms.rateMin, rateMax: product.terms.rateMax },
+    );
 }
 
 export async function approveReviewInTx(
@@ -83,15 +96,19 @@ export async function approveReviewInTx(
   const app = await lockReviewApplication(deps, tx, applicationId);
   // The channel's parties under their locks before the borrower's, in the order an application takes them.
   const channel = await channelFor(deps, storedChannel(app), tx);
+  // The product it asked for, as it is now (a retired one refuses, 409 LG_PRODUCT_NOT_ACTIVE): its range and cap hold.
+  const product = app.product_id ? await activeProduct(deps, app.product_id, tx) : undefined;
+  assertProductCurrency(product, app.currency);
   const locked = await deps.coreStore.lockBorrowerExposureInTx(tx, app.borrower_id);
-  checkGrantRules(deps, deps.config.borrowerCapMinor - locked.exposureMinor, input);
-  assertAllInCost(input.annualRate, channel, [deps.config.aprCapPercent]);
+  checkGrantRules(deps, deps.config.borrowerCapMinor - locked.exposureMinor, input, product);
+  assertAllInCost(input.annualRate, channel, [deps.config.aprCapPercent, product?.terms.aprCapPercent]);
   const now = instantAfter(deps.clock.now(), locked.newestLineCreatedAt);
   const lineId = deps.ids.next();
   const actionId = deps.ids.next();
   const reasons = ['R_MANUAL_REVIEW'];
   const grant: ReviewGrant = { applicationId, app, input, now, lineId, actionId, reasons };
   const state = await openReviewedLine(deps, tx, grant, channel);
+  await bindLineToProduct(deps, tx, lineId, product);
   await settleApplication(deps, tx, {
     id: applicationId,
     outcome: 'APPROVE',

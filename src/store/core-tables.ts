@@ -31,6 +31,8 @@ export interface CoreTables {
     funding_mode?: string | null;
     funders?: string | null;
     credit_enhancer_id?: string | null;
+    /** The product the application asked for (migration 131): a referred one's line is granted under it on review. */
+    product_id?: string | null;
   };
   credit_lines: {
     id: string;

@@ -3,6 +3,7 @@ import type { ManualClock } from '../../src/domain/clock.js';
 import { verifyLedger } from '../../src/compliance/ledger.js';
 import { STRONG_APPLICANT, type TestApp } from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
+import { DEMO_PRODUCTS } from '../../src/core/seed-lending.js';
 import { CASE_STORES, client, person, startCaseApp, T0, type Person } from './helpers.js';
 
 /**
@@ -116,6 +117,43 @@ for (const store of CASE_STORES)
         (await me.post(`/v1/cases/${opened.id}/resolve`, { outcome: 'DECLINE', reasons: ['R_SCORE_LOW'] }))
           .statusCode,
       ).toBe(409);
+    });
+
+    it("approves a referred application under the product it asked for: the product's rate range, pinned on the line", async () => {
+      const product = await client(t).post('/v1/products', {
+        id: `review-flex-${++seq}`,
+        ...DEMO_PRODUCTS[0]!.terms,
+      });
+      expect(product.statusCode, product.body).toBe(201);
+      const productId = product.json().id as string;
+      seq += 1;
+      const referred = (
+        await client(t).post('/v1/applications', {
+          applicant: { name: '测试', nationalId: residentId('19850101', seq), phone: '13900001111' },
+          attributes: { ...STRONG_APPLICANT, inquiries30d: 4 },
+          productId,
+        })
+      ).json();
+      expect(referred.outcome).toBe('REVIEW');
+      const opened = await caseFor('REVIEW_APPLICATION', referred.applicationId);
+      const approve = (annualRate: number) =>
+        client(t, analyst.key).post(`/v1/cases/${opened.id}/resolve`, {
+          outcome: 'APPROVE',
+          limitMinor: 1_000_000,
+          annualRate,
+        });
+      // Above the product's range (rateMax 0.1825): refused, not silently lent outside it.
+      const dear = await approve(0.2);
+      expect(dear.statusCode, dear.body).toBe(422);
+      expect(dear.json().error.code).toBe('LG_PRODUCT_TERMS');
+      const approved = await approve(0.15);
+      expect(approved.statusCode, approved.body).toBe(200);
+      const line = await t.app.store.db
+        .selectFrom('credit_lines')
+        .select(['product_id', 'annual_rate'])
+        .where('id', '=', approved.json().case.outcomeDetail.lineId)
+        .executeTakeFirstOrThrow();
+      expect(line).toMatchObject({ product_id: productId, annual_rate: 0.15 });
     });
 
     it("refuses a person's decline or lower limit whose reasons do not say why, or that only automation gives", async () => {

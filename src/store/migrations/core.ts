@@ -488,4 +488,12 @@ export const coreMigrations: Record<string, Migration> = {
         await db.schema.alterTable('applications').addColumn(column, 'text').execute();
     },
   },
+  '131_application_product': {
+    // A referred application's line is granted at its approval under the product it asked for (its rate range, APR
+    // cap and terms pinned on the line), as an immediate approval's is. Rows from before have none: their approval
+    // grants a line under no product, as it did.
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('applications').addColumn('product_id', 'text').execute();
+    },
+  },
 };
