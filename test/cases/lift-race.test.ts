@@ -55,20 +55,23 @@ for (const store of CASE_STORES)
       };
     };
 
-    it("proposes a person's UNFREEZE for a second person when the line was frozen for fraud after the four-eyes check", async () => {
+    /** A line opened for the given applicant through the service key. */
+    const openLine = async (name: string, birth: string, seq: number, phone: string): Promise<string> => {
       const applied = (
         await client(t, service.key).post('/v1/applications', {
-          applicant: { name: '冯刚', nationalId: residentId('19860606', 666), phone: '13900006666' },
+          applicant: { name, nationalId: residentId(birth, seq), phone },
           attributes: STRONG_APPLICANT,
         })
       ).json();
-      const lineId = applied.line.id as string;
-      // The gate reads an ACTIVE line (nothing to lift, nothing for fraud); the freeze commits before the action's
-      // transaction, which must not then lift it on one person's word.
-      const restore = restrictBeforeNextTransaction(lineId, true, {
-        type: 'FREEZE_DRAW',
-        reason: 'R_SCAM_TRANSFER_PATTERN',
-      });
+      return applied.line.id as string;
+    };
+
+    /** A person's UNFREEZE while `restriction` commits just before its transaction: proposed for a second person. */
+    const unfreezeRacing = async (
+      lineId: string,
+      restriction?: Parameters<typeof restrictBeforeNextTransaction>[2],
+    ) => {
+      const restore = restrictBeforeNextTransaction(lineId, true, restriction);
       try {
         const lifted = await client(t, riskAnalyst.key).post(`/v1/lines/${lineId}/actions`, {
           type: 'UNFREEZE',
@@ -79,36 +82,27 @@ for (const store of CASE_STORES)
       } finally {
         restore();
       }
+    };
+
+    it("proposes a person's UNFREEZE for a second person when the line was frozen for fraud after the four-eyes check", async () => {
+      const lineId = await openLine('冯刚', '19860606', 666, '13900006666');
+      // The gate reads an ACTIVE line (nothing to lift, nothing for fraud); the freeze commits before the action's
+      // transaction, which must not then lift it on one person's word.
+      await unfreezeRacing(lineId, { type: 'FREEZE_DRAW', reason: 'R_SCAM_TRANSFER_PATTERN' });
       expect((await client(t).get(`/v1/lines/${lineId}`)).json().status).toBe('DRAW_FROZEN');
     });
 
     it("proposes a person's lift for a second person once the line was suspended for fraud after the four-eyes check", async () => {
-      const applied = (
-        await client(t, service.key).post('/v1/applications', {
-          applicant: { name: '孙丽', nationalId: residentId('19840404', 444), phone: '13900004444' },
-          attributes: STRONG_APPLICANT,
-        })
-      ).json();
-      const lineId = applied.line.id as string;
+      const lineId = await openLine('孙丽', '19840404', 444, '13900004444');
       await t.app.core.applyLineAction(lineId, {
         type: 'FREEZE_DRAW',
         reasons: ['R_UTILISATION_HIGH'],
         automated: false,
         actor: 'test',
       });
-      const restore = restrictBeforeNextTransaction(lineId, true);
-      try {
-        const lifted = await client(t, riskAnalyst.key).post(`/v1/lines/${lineId}/actions`, {
-          type: 'UNFREEZE',
-          reasons: ['R_RISK_RESOLVED'],
-        });
-        // Under the line's lock the suspension for fraud is seen, and the lift is proposed as it would have been had
-        // the gate seen it (whether the second person can then apply it is the line's transition rules' business).
-        expect(lifted.statusCode, lifted.body).toBe(202);
-        expect(lifted.json().pendingChange).toMatchObject({ operation: 'line.lift_fraud_restriction' });
-      } finally {
-        restore();
-      }
+      // Under the line's lock the suspension for fraud is seen, and the lift is proposed as it would have been had the
+      // gate seen it (whether the second person can then apply it is the line's transition rules' business).
+      await unfreezeRacing(lineId);
       expect((await client(t).get(`/v1/lines/${lineId}`)).json().status).toBe('SUSPENDED');
       // Sent again, the lift is proposed for a second person.
       const again = await client(t, riskAnalyst.key).post(`/v1/lines/${lineId}/actions`, {
