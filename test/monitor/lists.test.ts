@@ -11,6 +11,28 @@ import { verifyLedger } from '../../src/compliance/ledger.js';
 import { DAY, MASTER_KEY, T0 } from './helpers.js';
 import { STORE_FACTORIES } from '../helpers/stores.js';
 
+/** A black-list entry as an earlier version stored it, written straight into the table. */
+function legacyEntry(
+  store: Store,
+  entry: { id: string; entityType: string; value: string; reason?: string },
+) {
+  return store.db
+    .insertInto('monitor_list_entries')
+    .values({
+      entry_id: entry.id,
+      list_kind: 'black',
+      entity_type: entry.entityType,
+      match_key: `raw:${entry.value}`,
+      reason: entry.reason ?? 'r',
+      source: 'import',
+      added_by: 'k',
+      added_at: T0,
+      expires_at: null,
+      removed_at: null,
+    })
+    .execute();
+}
+
 describe('black/grey/white lists', () => {
   let store: Store;
   let clock: ManualClock;
@@ -119,25 +141,9 @@ describe('black/grey/white lists', () => {
   });
 
   it('rewrites own entries an earlier version stored in another spelling into the canonical form at load', async () => {
-    const legacy = (entryId: string, entityType: string, value: string) =>
-      store.db
-        .insertInto('monitor_list_entries')
-        .values({
-          entry_id: entryId,
-          list_kind: 'black',
-          entity_type: entityType,
-          match_key: `raw:${value}`,
-          reason: 'r',
-          source: 'import',
-          added_by: 'k',
-          added_at: T0,
-          expires_at: null,
-          removed_at: null,
-        })
-        .execute();
-    await legacy('legacy-ip', 'ip', '::ffff:10.17.226.192');
-    await legacy('legacy-payee', 'payee', '6222 7173 0943 7786');
-    await legacy('legacy-odd', 'ip', 'not-an-ip');
+    await legacyEntry(store, { id: 'legacy-ip', entityType: 'ip', value: '::ffff:10.17.226.192' });
+    await legacyEntry(store, { id: 'legacy-payee', entityType: 'payee', value: '6222 7173 0943 7786' });
+    await legacyEntry(store, { id: 'legacy-odd', entityType: 'ip', value: 'not-an-ip' });
     const restarted = new ListService(monitorListStore(store), {
       clock,
       ids: uuidv7Generator(clock, seededRandom(9)),
@@ -292,21 +298,12 @@ describe('person identifiers on lists', () => {
   });
 
   it('rewrites entries a former version stored in clear into keyed hashes when it loads, in the ledger', async () => {
-    await store.db
-      .insertInto('monitor_list_entries')
-      .values({
-        entry_id: 'legacy-1',
-        list_kind: 'black',
-        entity_type: 'nationalIdHash',
-        match_key: `raw:${NATIONAL_ID}`,
-        reason: 'court enforcement',
-        source: 'import',
-        added_by: 'k',
-        added_at: T0,
-        expires_at: null,
-        removed_at: null,
-      })
-      .execute();
+    await legacyEntry(store, {
+      id: 'legacy-1',
+      entityType: 'nationalIdHash',
+      value: NATIONAL_ID,
+      reason: 'court enforcement',
+    });
     const restarted = newService(6);
     await restarted.load();
     expect(await stored()).not.toMatch(/11010519491231002x/i);
