@@ -112,12 +112,11 @@ function compressedIpv6(groups: readonly number[]): string {
 }
 
 /**
- * A payee: a card or account number (digits with spaces or dashes between the groups) as its digits; any other
- * identifier as given (trimmed, full-width forms folded), case kept. Undefined when nothing is left.
+ * A payee: a card or account number (digits in groups, whatever separates them) as its digits; any other identifier
+ * as given (trimmed, full-width forms folded, invisible characters dropped), case kept. Undefined when nothing is left.
  */
 function canonicalPayee(value: string): string | undefined {
   const text = folded(value);
-  // A card or account number written in groups: whatever separates the digits (space, dash, dot, slash, comma, …).
   const bare = text.replace(PAYEE_SEPARATORS, '');
   if (bare === '') return undefined;
   return /^\d+$/.test(bare) ? bare : text;
