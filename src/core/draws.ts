@@ -16,7 +16,7 @@ import {
   loanProductColumns,
   scheduleInputFor,
 } from './products.js';
-import { assertMatchesQuote, quoteForDraw, type QuotedBooking } from './quotes.js';
+import { assertMatchesQuote, assertQuoteValidAt, quoteForDraw, type QuotedBooking } from './quotes.js';
 import { checkDrawable } from './drawable.js';
 import { concentrationLimit, shareCheck, type ConcentrationLimit } from './partners.js';
 import { buildContext, timedDecide } from './context.js';
@@ -333,6 +333,8 @@ function planDraw(request: DrawRequest, reads: DrawReads, withVelocity: boolean)
   const r: DrawRequest = { ...request, now };
   const { deps, input, ids } = r;
   checkDrawable(line, input);
+  // The quote's validity is judged at the unit's time, taken under the line's lock, not the request's arrival.
+  assertQuoteValidAt(r.quote, now);
   const velocity = withVelocity ? velocityOf(reads.recentDrawTimes, now) : {};
   const alerts: Record<string, ContextValue> =
     reads.openAlerts === undefined ? {} : { alertsOpen: reads.openAlerts };

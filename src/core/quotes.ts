@@ -323,10 +323,24 @@ export async function readQuote(deps: CoreDeps, id: string): Promise<QuoteView> 
   return JSON.parse(row.body) as QuoteView;
 }
 
-/** The quote a draw cites, checked before the unit of work (a quote never changes once stored). */
+/** The quote a draw cites, read before the unit of work (a quote never changes once stored). */
 export interface QuotedBooking {
   readonly quoteId: string;
   readonly fingerprint: string;
+  /** Epoch ms the quote is valid until (inclusive). */
+  readonly expiresAt: number;
+}
+
+/**
+ * A quote binds only until it expires, judged at `now`. The draw's unit judges it again at the time it takes under
+ * the line's lock: a draw that waited on the lock past the expiry is refused, not booked on a lapsed quote.
+ */
+export function assertQuoteValidAt(quote: QuotedBooking | undefined, now: number): void {
+  if (quote === undefined || now <= quote.expiresAt) return;
+  throw new LgError('LG_QUOTE_EXPIRED', 'the quote has expired; ask for a new one', {
+    quoteId: quote.quoteId,
+    validUntil: iso(quote.expiresAt),
+  });
 }
 
 export async function quoteForDraw(
@@ -357,12 +371,10 @@ export async function quoteForDraw(
   };
   if (canonicalJson(asked) !== canonicalJson(quoted))
     throw new LgError('LG_QUOTE_MISMATCH', 'the draw differs from the quote it cites', { quoted, asked });
-  if (now > Number(row.expires_at))
-    throw new LgError('LG_QUOTE_EXPIRED', 'the quote has expired; ask for a new one', {
-      quoteId: row.id,
-      validUntil: iso(Number(row.expires_at)),
-    });
-  return { quoteId: row.id, fingerprint: row.fingerprint };
+  const quote = { quoteId: row.id, fingerprint: row.fingerprint, expiresAt: Number(row.expires_at) };
+  // Refused at once when already expired as the request arrives; the unit asks again at its own time (planDraw).
+  assertQuoteValidAt(quote, now);
+  return quote;
 }
 
 /** Inside the draw's unit: the loan about to be booked must be the quoted one, or nothing is written. */
@@ -378,7 +390,7 @@ export async function citedQuote(
   if (quoteId === null) return undefined;
   const row = await deps.lending.quote(quoteId, tx);
   if (!row) throw new LgError('LG_NOT_FOUND', `no quote ${quoteId}`, { quoteId });
-  return { quoteId: row.id, fingerprint: row.fingerprint };
+  return { quoteId: row.id, fingerprint: row.fingerprint, expiresAt: Number(row.expires_at) };
 }
 
 export function assertMatchesQuote(

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { releaseHeldDrawInTx } from '../../src/core/index.js';
+import { createCoreServices, releaseHeldDrawInTx } from '../../src/core/index.js';
 import { STORE_FACTORIES } from '../helpers/stores.js';
 import { ADULT, residentId } from '../core/harness.js';
 import { countRows, DAILY_PRODUCT, lendingEnv, MS_DAY, type LendingEnv } from './helpers.js';
@@ -142,6 +142,42 @@ for (const factory of STORE_FACTORIES) {
         expect(expired.json().error.code).toBe('LG_QUOTE_EXPIRED');
         expect(await countRows(env.store, 'loans')).toBe(0);
         expect(await countRows(env.store, 'draws')).toBe(0);
+      });
+
+      it("judges the quote when the draw is decided under its line's lock, not when the request arrived", async () => {
+        // A draw that waits WAIT_MS for its line's lock (another draw or action holding it), as the injected clock sees it.
+        const WAIT_MS = 155;
+        const coreStore = env.h.deps.coreStore;
+        const waiting = createCoreServices({
+          ...env.h.deps,
+          coreStore: {
+            ...coreStore,
+            runDraw: (unit) => {
+              env.h.clock.advance(WAIT_MS);
+              return coreStore.runDraw(unit);
+            },
+          },
+        });
+        const input = { ...TEN_K, method: 'DAILY_INTEREST' as const };
+        for (const outcome of ['APPROVE', 'COOLDOWN'] as const) {
+          env.h.engine.script.draw = () => ({ outcome });
+          const quote = (await post(`/v1/lines/${lineId}/quotes`, input)).json<Quote>();
+          // Valid when the request arrives, 100 ms before its expiry; expired 55 ms by the time the draw is decided.
+          env.h.clock.set(Date.parse(quote.validUntil) - 100);
+          await expect(
+            waiting.requestDraw(lineId, { ...input, quoteId: quote.quoteId }),
+            outcome,
+          ).rejects.toMatchObject({ code: 'LG_QUOTE_EXPIRED', status: 409 });
+        }
+        expect(await countRows(env.store, 'draws')).toBe(0);
+        expect(await countRows(env.store, 'loans')).toBe(0);
+        // The control: decided at the very instant the quote is valid until, the draw books the quote.
+        env.h.engine.script.draw = () => ({ outcome: 'APPROVE' });
+        const quote = (await post(`/v1/lines/${lineId}/quotes`, input)).json<Quote>();
+        env.h.clock.set(Date.parse(quote.validUntil) - WAIT_MS);
+        const booked = await waiting.requestDraw(lineId, { ...input, quoteId: quote.quoteId });
+        expect(booked.status).toBe('APPROVED');
+        expect(await countRows(env.store, 'loans')).toBe(1);
       });
 
       it('holds a quoted draw to its quote when it is held: a stale quote is refused, and a release never books other terms', async () => {
