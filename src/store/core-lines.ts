@@ -67,7 +67,14 @@ export async function lockBorrowerExposure(
 }
 
 export interface BorrowerExposure {
-  /** Sum of limits over the borrower's open lines (the per-borrower cap counts them all) but the one excluded. */
+  /**
+   * What the per-borrower cap counts, over every line of the borrower but the one excluded: an open line's limit, and
+   * a closed or revoked line's principal still owed. A closed line takes no draw, but its balance is still credit the
+   * borrower has; counting only open limits let a borrower close a drawn line, open another in its room and owe more
+   * than the cap once a held draw was released (test/core/held-draw-cap.test.ts). Drawing never moves this figure (an
+   * open line's balance stays within its limit) and closing or repaying only lowers it, so the cap checked when credit
+   * is granted or raised, under the borrower's lock, holds whenever money leaves.
+   */
   readonly exposureMinor: number;
   /** When the borrower's newest line of any status was created. */
   readonly newestLineCreatedAt: number | null;
@@ -78,11 +85,11 @@ export async function borrowerExposure(
   borrowerId: string,
   excludeLineId?: string,
 ): Promise<BorrowerExposure> {
-  const counted = excludeLineId === undefined ? sql`` : sql` and id <> ${excludeLineId}`;
-  const open = sql<number>`coalesce(sum(case when status in (${sql.join(OPEN_STATUSES)})${counted} then limit_minor end), 0)`;
+  const excluded = excludeLineId === undefined ? sql`` : sql`when id = ${excludeLineId} then 0 `;
+  const exposure = sql<number>`coalesce(sum(case ${excluded}when status in (${sql.join(OPEN_STATUSES)}) then limit_minor else outstanding_minor end), 0)`;
   const row = await db
     .selectFrom('credit_lines')
-    .select([open.as('exposure'), (eb) => eb.fn.max('created_at').as('newest')])
+    .select([exposure.as('exposure'), (eb) => eb.fn.max('created_at').as('newest')])
     .where('borrower_id', '=', borrowerId)
     .executeTakeFirst();
   const newest = row?.newest;
