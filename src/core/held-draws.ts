@@ -124,10 +124,11 @@ export async function releaseHeldDrawInTx(
   drawId: string,
   by: { actor: string; allowed?: readonly string[] },
 ): Promise<ReleaseResult> {
-  const now = deps.clock.now();
   const draw = await findDraw(deps, tx, drawId);
   requireHeld(draw, by.allowed);
   const line = await deps.coreStore.lineInTx(tx, draw.line_id, true);
+  // The money leaves now, under the draw's and the line's locks: the loan's time is what the next draw's velocity reads.
+  const now = deps.clock.now();
   checkReleasable(line, draw);
   const input: DrawInput = {
     amountMinor: Number(draw.amount_minor),

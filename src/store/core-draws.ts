@@ -161,7 +161,7 @@ function debitParams(debit: LineDebit): unknown[] {
 
 const FIND_LINE_SQL = 'select * from "credit_lines" where "id" = ?';
 const VELOCITY_SQL =
-  'select "created_at" from "draws" where "line_id" = ? and "created_at" > ? and "status" = ? order by "created_at" desc limit ?';
+  'select "created_at" from "loans" where "line_id" = ? and "created_at" > ? order by "created_at" desc limit ?';
 const DEBIT_SQL =
   'update "credit_lines" set "available_minor" = available_minor - ?, "outstanding_minor" = outstanding_minor + ?, "updated_at" = ? where "id" = ? and "status" = ? and "available_minor" >= ?';
 
@@ -195,7 +195,6 @@ function runDrawSync<P extends Planned>(db: SyncSql, kysely: Kysely<Database>, u
     ? db.all<{ created_at: number }>(VELOCITY_SQL, [
         unit.lineId,
         now - unit.velocity.windowMs,
-        'APPROVED',
         unit.velocity.countMax,
       ])
     : [];
@@ -316,13 +315,16 @@ function lineDrawReadsOf(row: LineReadRow, asked: LineReadsAsked): LineDrawReads
   };
 }
 
+/**
+ * When the line's recent draws disbursed, newest first: its loans' creation times. A loan is created when the money
+ * leaves, so a held draw counts from its release, not from when it was asked for (its draw row keeps that time).
+ */
 async function recentDrawTimes(tx: DbTx, lineId: string, since: number, countMax: number) {
   const rows = await tx
-    .selectFrom('draws')
+    .selectFrom('loans')
     .select('created_at')
     .where('line_id', '=', lineId)
     .where('created_at', '>', since)
-    .where('status', '=', 'APPROVED')
     .orderBy('created_at', 'desc')
     .limit(countMax)
     .execute();

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LgError } from '../../src/domain/errors.js';
 import { REASON_CODES } from '../../src/domain/reason-codes.js';
 import { openStore, type Store } from '../../src/store/db.js';
-import { createCoreServices } from '../../src/core/index.js';
+import { createCoreServices, releaseDueCooldowns, releaseHeldDrawInTx } from '../../src/core/index.js';
 import { STRONG_APPLICANT, adminHeaders, startTestApp } from '../helpers/app.js';
 import { ADULT, makeCore, openLine, type Harness } from './harness.js';
 import { STORE_FACTORIES } from '../helpers/stores.js';
@@ -180,6 +180,47 @@ for (const factory of STORE_FACTORIES) {
       h.clock.advance(30 * 60_000);
       await core.requestDraw(lineId, DRAW);
       expect(seen()).toMatchObject({ alertsOpen: 0 });
+    });
+  });
+}
+
+/**
+ * The velocity a draw reads (drawsLast24h, minutesSinceLastDraw) is about money leaving the line: a held draw counts
+ * from its release, not from when it was asked for. Before, a draw released by the 24-hour cooling-off job kept its
+ * request time, so a draw one minute after that disbursement saw the last draw 1,441 minutes ago and none in 24 hours,
+ * and passed the strategy's 10-minute cooling-off between draws.
+ */
+for (const factory of STORE_FACTORIES) {
+  describe.skipIf(!factory.enabled)(`velocity after a held draw's release (${factory.name})`, () => {
+    const COOLING_OFF_MS = 24 * 3_600_000;
+    let store: Store;
+    let h: Harness;
+    beforeEach(async () => {
+      store = await factory.open('draw_velocity_release');
+      h = makeCore(store);
+    });
+    afterEach(async () => store.close());
+
+    it('counts a released draw from the moment its money left, by the job or by a person', async () => {
+      const lineId = await openLine(h);
+      const seen = () => h.engine.calls.filter((c) => c.strategyId === 'draw').at(-1)?.context;
+      h.engine.script.draw = () => ({ outcome: 'COOLDOWN', reasons: ['R_COOLING_OFF'] });
+      const cooling = await h.core.requestDraw(lineId, DRAW);
+      h.engine.script.draw = () => ({ outcome: 'HOLD', reasons: ['R_MANUAL_REVIEW'] });
+      const held = await h.core.requestDraw(lineId, DRAW);
+      h.clock.advance(COOLING_OFF_MS);
+      const swept = await releaseDueCooldowns(h.deps, { coolingOffMs: COOLING_OFF_MS });
+      expect(swept.released).toEqual([cooling.drawId]);
+      h.clock.advance(60_000);
+      h.engine.script.draw = () => ({ outcome: 'APPROVE' });
+      await h.core.requestDraw(lineId, DRAW);
+      expect(seen()).toMatchObject({ drawsLast24h: 1, minutesSinceLastDraw: 1 });
+      // A person releases the other one two hours later; a draw 5 minutes after sees it too.
+      h.clock.advance(2 * 3_600_000);
+      await store.transaction((tx) => releaseHeldDrawInTx(h.deps, tx, held.drawId, { actor: 'analyst' }));
+      h.clock.advance(5 * 60_000);
+      await h.core.requestDraw(lineId, DRAW);
+      expect(seen()).toMatchObject({ drawsLast24h: 3, minutesSinceLastDraw: 5 });
     });
   });
 }

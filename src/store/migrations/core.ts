@@ -496,4 +496,15 @@ export const coreMigrations: Record<string, Migration> = {
       await db.schema.alterTable('applications').addColumn('product_id', 'text').execute();
     },
   },
+  '132_loans_line_created': {
+    // A draw's velocity (drawsLast24h, minutesSinceLastDraw) is read from the line's loans, which are created when the
+    // money leaves: a held draw released a day after it was asked for counts from its release (store/core-draws.ts).
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createIndex('loans_line_created')
+        .on('loans')
+        .columns(['line_id', 'created_at'])
+        .execute();
+    },
+  },
 };
