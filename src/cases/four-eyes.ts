@@ -101,6 +101,12 @@ export function changeView(row: PendingChangeRow): PendingChangeView {
   };
 }
 
+function expiredError(changeId: string): LgError {
+  return new LgError('LG_CHANGE_EXPIRED', 'the change expired before anyone decided it; propose it again', {
+    changeId,
+  });
+}
+
 /** The guard's idempotency key without its answer: for a unit whose value is not the request's answer. */
 function keyAlone(guard: Pick<UnitGuard, 'idempotency'> | undefined): UnitGuard<void> | undefined {
   return guard?.idempotency ? { idempotency: guard.idempotency } : undefined;
@@ -237,23 +243,55 @@ export class FourEyes {
   }
 
   private async expireIfDue(row: PendingChangeRow): Promise<void> {
+    if (row.state !== 'PENDING' || Number(row.expires_at) > this.deps.clock.now()) return;
+    await this.recordExpiry(row.id);
+    throw expiredError(row.id);
+  }
+
+  /** Marks a change past its time EXPIRED, with its ledger entry; a change decided or expired meanwhile stays as is. */
+  private async recordExpiry(id: string): Promise<void> {
     const now = this.deps.clock.now();
-    if (row.state !== 'PENDING' || Number(row.expires_at) > now) return;
-    await this.deps.store.transaction(async (tx) => {
-      await this.deps.rows.settlePendingChange(tx, row.id, { state: 'EXPIRED', decided_at: now });
-      await appendToLedger(tx, [
-        {
-          entryId: `${row.id}:expired`,
-          kind: 'change.expired',
-          subjectId: row.id,
-          recordedAt: now,
-          payload: { changeId: row.id },
-        },
-      ]);
-    });
-    throw new LgError('LG_CHANGE_EXPIRED', 'the change expired before anyone decided it; propose it again', {
-      changeId: row.id,
-    });
+    await this.deps.store
+      .transaction(async (tx) => {
+        const locked = await this.deps.rows.findPendingChange(tx, this.deps.store.kind, id, true);
+        if (locked.state !== 'PENDING' || Number(locked.expires_at) > now) return;
+        await this.deps.rows.settlePendingChange(tx, id, { state: 'EXPIRED', decided_at: now });
+        await appendToLedger(tx, [
+          {
+            entryId: `${id}:expired`,
+            kind: 'change.expired',
+            subjectId: id,
+            recordedAt: now,
+            payload: { changeId: id },
+          },
+        ]);
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof LgError && error.code === 'LG_CHANGE_NOT_PENDING')) throw error;
+      });
+  }
+
+  /**
+   * The change under its row lock, in the decision's dbTx, with the time of the decision: still pending and not yet
+   * expired then. The check before the transaction is not enough: a decision whose transaction begins (or waits for a
+   * lock) past the expiry would otherwise apply a change that had expired, with a decision time before its expiry.
+   */
+  private async lockedPending(tx: CaseTx, id: string): Promise<{ row: PendingChangeRow; now: number }> {
+    const row = await this.deps.rows.findPendingChange(tx, this.deps.store.kind, id, true);
+    if (row.state !== 'PENDING')
+      throw new LgError('LG_CHANGE_NOT_PENDING', `the change is ${row.state}`, {
+        changeId: id,
+        state: row.state,
+      });
+    const now = this.deps.clock.now();
+    if (Number(row.expires_at) <= now) throw expiredError(id);
+    return { row, now };
+  }
+
+  /** A decision refused because the change expired first: the expiry is recorded (the decision's unit rolled back). */
+  private async expiredInstead(id: string, error: unknown): Promise<never> {
+    if (error instanceof LgError && error.code === 'LG_CHANGE_EXPIRED') await this.recordExpiry(id);
+    throw error;
   }
 
   /**
@@ -271,7 +309,6 @@ export class FourEyes {
     const operation = this.operations.get(row.operation);
     if (!operation) throw new Error(`no apply function registered for ${row.operation}`);
     const payload = JSON.parse(row.payload) as unknown;
-    const now = this.deps.clock.now();
     if (operation.applyAfterApproval)
       return this.approveThenApply(row, operation, checker, note, keyAlone(guard));
     const apply = operation.apply;
@@ -280,9 +317,7 @@ export class FourEyes {
     let applied: unknown;
     try {
       const approved = await this.deps.store.transaction(async (tx): Promise<PendingChangeView> => {
-        const locked = await this.deps.rows.findPendingChange(tx, this.deps.store.kind, id, true);
-        if (locked.state !== 'PENDING')
-          throw new LgError('LG_CHANGE_NOT_PENDING', `the change is ${locked.state}`, { changeId: id });
+        const { now } = await this.lockedPending(tx, id);
         applied = await apply(tx, payload, {
           changeId: id,
           maker: row.maker,
@@ -317,6 +352,8 @@ export class FourEyes {
       await operation.afterCommit?.(payload, applied).catch(() => undefined);
       return approved;
     } catch (error) {
+      if (error instanceof LgError && error.code === 'LG_CHANGE_EXPIRED')
+        return this.expiredInstead(id, error);
       if (error instanceof LgError && error.code !== 'LG_CHANGE_NOT_PENDING')
         await this.fail(row, checker, error);
       throw error;
@@ -330,32 +367,34 @@ export class FourEyes {
     note: string | undefined,
     guard?: UnitGuard<void>,
   ): Promise<PendingChangeView> {
-    const now = this.deps.clock.now();
     // The request's key commits with the approval; what the operation then applies runs after it. The answer carries
     // that result, so it is stored after the commit (the route's generic path), not with the key.
-    await this.deps.store.transaction(async (tx) => {
-      await this.deps.rows.settlePendingChange(tx, row.id, {
-        state: 'APPROVED',
-        checker,
-        decided_at: now,
-        decision_note: note ?? null,
-      });
-      await appendToLedger(tx, [
-        {
-          entryId: `${row.id}:approved`,
-          kind: 'change.approved',
-          subjectId: row.id,
-          recordedAt: now,
-          payload: {
-            changeId: row.id,
-            operation: row.operation,
-            maker: row.maker,
-            checker,
-            note: note ?? null,
+    await this.deps.store
+      .transaction(async (tx) => {
+        const { now } = await this.lockedPending(tx, row.id);
+        await this.deps.rows.settlePendingChange(tx, row.id, {
+          state: 'APPROVED',
+          checker,
+          decided_at: now,
+          decision_note: note ?? null,
+        });
+        await appendToLedger(tx, [
+          {
+            entryId: `${row.id}:approved`,
+            kind: 'change.approved',
+            subjectId: row.id,
+            recordedAt: now,
+            payload: {
+              changeId: row.id,
+              operation: row.operation,
+              maker: row.maker,
+              checker,
+              note: note ?? null,
+            },
           },
-        },
-      ]);
-    }, guard);
+        ]);
+      }, guard)
+      .catch((error: unknown) => this.expiredInstead(row.id, error));
     const context = { changeId: row.id, maker: row.maker, checker, reason: row.reason };
     try {
       const result = await operation.applyAfterApproval?.(JSON.parse(row.payload) as unknown, context);
@@ -416,26 +455,28 @@ export class FourEyes {
     guard?: UnitGuard<PendingChangeView>,
   ): Promise<PendingChangeView> {
     const row = await this.pendingForChecker(id, checker);
-    const now = this.deps.clock.now();
     // The unit's value is the answer, read in the unit: a guard that says the response stores it with the key.
-    return this.deps.store.transaction(async (tx): Promise<PendingChangeView> => {
-      await this.deps.rows.settlePendingChange(tx, id, {
-        state: 'REJECTED',
-        checker,
-        decided_at: now,
-        decision_note: note,
-      });
-      await appendToLedger(tx, [
-        {
-          entryId: `${id}:rejected`,
-          kind: 'change.rejected',
-          subjectId: id,
-          recordedAt: now,
-          payload: { changeId: id, operation: row.operation, maker: row.maker, checker, note },
-        },
-      ]);
-      return changeView(await this.deps.rows.findPendingChange(tx, this.deps.store.kind, id));
-    }, guard);
+    return this.deps.store
+      .transaction(async (tx): Promise<PendingChangeView> => {
+        const { now } = await this.lockedPending(tx, id);
+        await this.deps.rows.settlePendingChange(tx, id, {
+          state: 'REJECTED',
+          checker,
+          decided_at: now,
+          decision_note: note,
+        });
+        await appendToLedger(tx, [
+          {
+            entryId: `${id}:rejected`,
+            kind: 'change.rejected',
+            subjectId: id,
+            recordedAt: now,
+            payload: { changeId: id, operation: row.operation, maker: row.maker, checker, note },
+          },
+        ]);
+        return changeView(await this.deps.rows.findPendingChange(tx, this.deps.store.kind, id));
+      }, guard)
+      .catch((error: unknown) => this.expiredInstead(id, error));
   }
 
   /** Expires every pending change past its time (the jobs call it); returns how many expired. */
