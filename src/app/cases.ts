@@ -15,6 +15,7 @@ import {
   releaseHeldDrawInTx,
   stopCooldownInTx,
   lockedRestrictedForFraud,
+  lockedRestrictionOf,
   restrictedLines,
   type CoreServices,
 } from '../core/index.js';
@@ -141,6 +142,7 @@ function caseCorePort(store: Store, coreOf: () => CoreServices): CaseCorePort {
     },
     explainLine: (lineId, lang) => coreOf().explainLine(lineId, lang),
     lockedRestrictedForFraud: (tx: DbTx, lineId) => lockedRestrictedForFraud(coreOf().deps, tx, lineId),
+    lockedRestrictionOf: (tx: DbTx, lineId) => lockedRestrictionOf(coreOf().deps, tx, lineId),
     async restrictedLines() {
       return (await restrictedLines(coreOf().deps)).map((r) => ({
         lineId: r.line.id,

@@ -427,17 +427,23 @@ async function upholdAppeal(
 ): Promise<Record<string, unknown>> {
   const appeal = await ctx.deps.rows.findAppeal(tx, row.subject_id);
   if (!appeal) throw new LgError('LG_NOT_FOUND', `no appeal ${row.subject_id}`);
-  const line = appeal.line_id ? await ctx.deps.rows.lineRow(tx, appeal.line_id) : undefined;
-  const restricted = line && (line.status === 'SUSPENDED' || line.status === 'DRAW_FROZEN');
+  // An appeal is against one action (or the decision behind it): upheld, it lifts that restriction if it is still the
+  // one in force, read under the line's lock. A newer restriction (a suspension for days past due, a legal one that
+  // cannot be appealed) is not what the borrower appealed, and stands; one already lifted has nothing to undo.
+  const inForce = appeal.line_id ? await ctx.deps.core.lockedRestrictionOf(tx, appeal.line_id) : undefined;
+  const appealed =
+    inForce !== undefined && (inForce.actionId === appeal.target_id || inForce.traceId === appeal.target_id);
   const reinstated =
-    restricted && appeal.line_id
+    appealed && appeal.line_id
       ? await reinstateLine(ctx, tx, appeal.line_id, {
           actor,
           limitMinor: input.limitMinor,
           reasons: input.reasons,
           note: `appeal ${appeal.id} upheld`,
         })
-      : {};
+      : inForce
+        ? { restrictionInForce: inForce.actionId }
+        : {};
   await ctx.deps.rows.updateAppeal(tx, appeal.id, {
     state: 'UPHELD',
     outcome_zh: input.textZh ?? null,
@@ -450,7 +456,14 @@ async function upholdAppeal(
       kind: 'appeal.decided',
       subjectId: appeal.id,
       recordedAt: ctx.deps.clock.now(),
-      payload: { appealId: appeal.id, state: 'UPHELD', by: actor, lineId: appeal.line_id },
+      payload: {
+        appealId: appeal.id,
+        state: 'UPHELD',
+        by: actor,
+        lineId: appeal.line_id,
+        // A newer restriction that the uphold left in force: the record says why the line is still restricted.
+        ...(appealed || !inForce ? {} : { restrictionInForce: inForce.actionId }),
+      },
     },
   ]);
   return { appealId: appeal.id, ...reinstated };

@@ -166,6 +166,14 @@ export interface CaseCorePort {
    * fraud reason (lifting it needs a second person).
    */
   lockedRestrictedForFraud(tx: CaseTx, lineId: string): Promise<boolean>;
+  /**
+   * Locks the line for the rest of the caller's dbTx and names the action that put it in its restricted status (and
+   * the decision behind it, if any); undefined when the line is not SUSPENDED or DRAW_FROZEN.
+   */
+  lockedRestrictionOf(
+    tx: CaseTx,
+    lineId: string,
+  ): Promise<{ readonly actionId: string; readonly traceId: string | null } | undefined>;
   /** SUSPENDED and DRAW_FROZEN lines with the action that restricted them. */
   restrictedLines(): Promise<
     { lineId: string; borrowerId: string; status: string; restrictionId: string | null; reasons: string[] }[]

@@ -100,6 +100,7 @@ export {
 export {
   liftClearedDelinquency,
   lockedRestrictedForFraud,
+  lockedRestrictionOf,
   restrictedForFraud,
   restrictedLines,
   type RestrictionReviewResult,

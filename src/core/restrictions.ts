@@ -55,6 +55,18 @@ export async function lockedRestrictedForFraud(deps: CoreDeps, tx: UnitTx, lineI
   return restrictedForFraud(deps, await deps.coreStore.lineInTx(tx, lineId, true), tx);
 }
 
+/** The restriction in force on a line under its lock (held for the rest of the caller's dbTx), if it is restricted. */
+export async function lockedRestrictionOf(
+  deps: CoreDeps,
+  tx: UnitTx,
+  lineId: string,
+): Promise<{ readonly actionId: string; readonly traceId: string | null } | undefined> {
+  const line = await deps.coreStore.lineInTx(tx, lineId, true);
+  if (line.status !== 'DRAW_FROZEN' && line.status !== 'SUSPENDED') return undefined;
+  const restriction = await deps.coreStore.restrictionOf(line, tx);
+  return restriction ? { actionId: restriction.id, traceId: restriction.trace_id } : undefined;
+}
+
 async function caughtUp(deps: CoreDeps, lineId: string, asOf: string): Promise<boolean> {
   const unpaid = await deps.coreStore.unsettledInstalmentsOfLine(lineId);
   return loanDpd(unpaid, asOf) === 0;

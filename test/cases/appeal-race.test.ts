@@ -58,4 +58,38 @@ for (const store of CASE_STORES)
       const cases = (await client(t).get('/v1/cases?type=APPEAL')).json().items;
       expect(cases.filter((c: { lineId: string }) => c.lineId === lineId)).toHaveLength(1);
     });
+
+    /**
+     * An appeal is against one action. Upheld after a newer restriction replaced the one appealed (a suspension for
+     * days past due, which the borrower did not appeal and the review job lifts once repaid), it used to lift that
+     * newer restriction too: the uphold reinstated whatever the line's status was.
+     */
+    it('an upheld appeal lifts only the restriction it was about, not a newer one', async () => {
+      const { lineId, actionId, token } = await frozenLineWithToken(t, service.key, {
+        name: '陈静',
+        nationalId: residentId('19870707', 777),
+        phone: '13900007777',
+      });
+      const filed = await client(t, token).post('/v1/me/appeals', { actionId, text: '使用率已降低。' });
+      expect(filed.statusCode, filed.body).toBe(201);
+      const suspended = await t.app.core.applyLineAction(lineId, {
+        type: 'SUSPEND',
+        reasons: ['R_DAYS_PAST_DUE'],
+        automated: true,
+        actor: 'job:dpd',
+      });
+      const caseId = (await client(t).get('/v1/cases?type=APPEAL'))
+        .json()
+        .items.find((c: { subjectId: string }) => c.subjectId === filed.json().id).id;
+      const resolved = await t.app.cases.service.resolve(
+        caseId,
+        { outcome: 'UPHELD', textZh: '冻结已撤销。', textEn: 'The freeze is withdrawn.' },
+        'user:analyst',
+      );
+      expect(resolved.state).toBe('RESOLVED');
+      const line = (await client(t).get(`/v1/lines/${lineId}`)).json();
+      expect(line.status).toBe('SUSPENDED');
+      expect(line.recentActions[0].id).toBe(suspended.actionId);
+      expect((await client(t, token).get(`/v1/me/appeals/${filed.json().id}`)).json().state).toBe('UPHELD');
+    });
   });
