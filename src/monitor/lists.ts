@@ -289,9 +289,11 @@ export class ListService {
   /**
    * Refuses (400 LG_VALIDATION, naming the field, never echoing the value) a value that is not a valid one of its type
    * in its canonical form (list-values.ts): stored, it could never match. A person identifier's lookup hash passes.
+   * Answers the value as an entry would hold it (a person identifier as its keyed hash), which is all a request that
+   * waits for a checker may keep: a pending change and its ledger entry never hold the identifier.
    */
-  assertValue(entityType: ListEntityType, value: string): void {
-    this.storedValue(entityType, value);
+  assertValue(entityType: ListEntityType, value: string): string {
+    return this.storedValue(entityType, value);
   }
 
   /**

@@ -82,6 +82,32 @@ describe('four eyes', () => {
     expect((await check()).json().hits.length).toBe(1);
   });
 
+  it('holds a person entry for a checker as its keyed hash: the identifier is in no change, answer or ledger entry', async () => {
+    const nationalId = residentId('19900101', 555);
+    const asked = await client(t, riskAnalyst.key).post('/v1/lists', {
+      list: 'black',
+      entityType: 'nationalIdHash',
+      value: nationalId,
+      reason: 'fraud ring',
+      source: 'analyst',
+    });
+    expect(asked.statusCode, asked.body).toBe(202);
+    const changeId = asked.json().pendingChange.id as string;
+    const held = [
+      asked.body,
+      (await client(t, supervisor.key).get(`/v1/changes/${changeId}`)).body,
+      (await client(t, supervisor.key).get('/v1/changes')).body,
+      JSON.stringify(await t.app.store.db.selectFrom('pending_changes').selectAll().execute()),
+      JSON.stringify(await t.app.store.db.selectFrom('ledger_entries').selectAll().execute()),
+    ];
+    for (const text of held) expect(text).not.toContain(nationalId);
+    // Approved, the entry blocks the identifier it was proposed for.
+    const approved = await client(t, supervisor.key).post(`/v1/changes/${changeId}/approve`, {});
+    expect(approved.statusCode, approved.body).toBe(200);
+    const hits = await client(t).get(`/v1/lists/check?entityType=nationalIdHash&value=${nationalId}`);
+    expect(hits.json().hits).toHaveLength(1);
+  });
+
   it('holds a manual limit increase above the threshold, not below', async () => {
     const line = (
       await client(t).post('/v1/applications', {

@@ -215,12 +215,14 @@ function listWriteRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
     async (request, reply) => {
       const body = request.body;
       const expiresAt = parseInstant(body.expiresAt, 'expiresAt');
-      // A value that can never match (no valid value of its type) is refused before a checker is asked about it.
-      monitor.lists.assertValue(body.entityType, body.value);
+      // A value that can never match (no valid value of its type) is refused before a checker is asked about it; a
+      // person identifier waits for the checker as its keyed hash (the change and its ledger entry are read by every
+      // staff role: PIPL Art. 51, no identifier in clear where it is not needed).
+      const value = monitor.lists.assertValue(body.entityType, body.value);
       // Either the gate's proposal or the entry commits the key, with its answer, in its own transaction.
       const proposal = answeringProposal(request, reply);
       const pending = await listGates?.listAdd(
-        { ...body, expiresAt },
+        { ...body, value, expiresAt },
         request.principal?.actor ?? '',
         proposal.guard,
       );
