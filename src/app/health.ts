@@ -35,9 +35,15 @@ export function statusProbe(
   return check ? { name, check } : undefined;
 }
 
+/** What /health says of a dependency that is down: one of these phrases, never a driver's own message. */
+const NO_ANSWER = 'no answer within 2 s';
+const NOT_AVAILABLE = 'not available';
+
 /**
  * `/health`'s report: each dependency with ok/detail, and `down` naming those that are not ok (the route answers 503
- * when `down` is not empty, so a load balancer stops sending work to an instance that cannot do it).
+ * when `down` is not empty, so a load balancer stops sending work to an instance that cannot do it). The route is
+ * public, so a dependency that is down is described by a fixed phrase: a driver's message names the database's or
+ * Redis's address and port, a user or a database (OWASP API8); the requests that fail meanwhile log the error itself.
  */
 export async function healthReport(
   probes: readonly HealthProbe[],
@@ -47,7 +53,9 @@ export async function healthReport(
   const down: string[] = [];
   probes.forEach((probe, i) => {
     const status = results[i] as DependencyStatus;
-    dependencies[probe.name] = status;
+    dependencies[probe.name] = status.ok
+      ? { ok: true }
+      : { ok: false, detail: status.detail === NO_ANSWER ? NO_ANSWER : NOT_AVAILABLE };
     if (!status.ok) down.push(probe.name);
   });
   return { dependencies, down };
@@ -56,12 +64,12 @@ export async function healthReport(
 async function bounded(probe: HealthProbe): Promise<DependencyStatus> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<DependencyStatus>((resolve) => {
-    timer = setTimeout(() => resolve({ ok: false, detail: 'no answer within 2 s' }), PROBE_TIMEOUT_MS);
+    timer = setTimeout(() => resolve({ ok: false, detail: NO_ANSWER }), PROBE_TIMEOUT_MS);
   });
   try {
     return await Promise.race([Promise.resolve().then(() => probe.check()), timeout]);
-  } catch (error) {
-    return { ok: false, detail: error instanceof Error ? error.message : String(error) };
+  } catch {
+    return { ok: false, detail: NOT_AVAILABLE };
   } finally {
     clearTimeout(timer);
   }
