@@ -22,7 +22,7 @@ import type { Store } from '../store/index.js';
 import { RETRY_AFTER_SECONDS, isRetryableTransactionError, isStoreUnavailableError } from '../store/index.js';
 import { createIdempotency } from './idempotency.js';
 import type { Principal } from './types.js';
-import { assertBodyShape } from './body-shape.js';
+import { assertBodyShape, assertNoNul } from './body-shape.js';
 import { installRateLimits, type InstalledRateLimits, type RateLimitOptions } from './rate-limit.js';
 import { ErrorBody, HealthReport } from './routes/responses.js';
 
@@ -87,8 +87,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // A JSON API: a text/plain body is a 415 like any other type, not a string handed to a route.
   app.removeContentTypeParser('text/plain');
   installValidators(app);
-  // Before schema validation, on every route: a body too deep or holding 1e400 is a coded 400 (issue 12).
+  // Before schema validation, on every route: a body too deep or holding 1e400 is a coded 400 (issue 12), and so is
+  // U+0000 anywhere in the request (PostgreSQL refuses it in text: it was a 500 there).
   app.addHook('preValidation', async (request) => {
+    assertNoNul(request.params, 'params');
+    assertNoNul(request.query, 'querystring');
     if (request.body !== undefined) assertBodyShape(request.body);
   });
   app.setErrorHandler(errorHandler);

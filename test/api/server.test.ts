@@ -16,7 +16,8 @@ import { seededRandom } from '../../src/domain/random.js';
 import { uuidv7Generator } from '../../src/domain/ids.js';
 import { LgError } from '../../src/domain/errors.js';
 import { openStore, type Store } from '../../src/store/db.js';
-import { keyRow, STORE_FACTORIES } from '../helpers/stores.js';
+import { appStores, keyRow, STORE_FACTORIES } from '../helpers/stores.js';
+import { adminHeaders, startTestApp } from '../helpers/app.js';
 import { answeringGuard } from '../../src/api/idempotency.js';
 import { claimKeyInTx } from '../../src/store/idempotency-claim.js';
 
@@ -761,6 +762,44 @@ for (const factory of STORE_FACTORIES) {
       expect(writes).toHaveLength(4);
       await app.close();
       await store.close();
+    });
+  });
+}
+
+/**
+ * U+0000 in a path parameter, a query string or a body: PostgreSQL cannot hold it in text (it refuses the statement),
+ * so on that store these reached the database and answered 500 LG_INTERNAL. Refused at the edge, on every store.
+ */
+for (const target of appStores('nul-bytes')) {
+  describe.skipIf(!target.enabled)(`U+0000 in a request is a coded 400 (${target.name})`, () => {
+    it('refuses it in path parameters, query strings and bodies, naming where', async () => {
+      const t = await startTestApp(await target.env());
+      try {
+        const send = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object) =>
+          t.server.inject({ method, url, headers: adminHeaders('nul-1'), ...(payload ? { payload } : {}) });
+        const answers = [
+          [await send('GET', '/v1/console/lines/a%00b/history'), 'params/id'],
+          [await send('GET', '/v1/console/alerts/a%00b'), 'params/id'],
+          [await send('GET', '/v1/console/lines?after=a%00b'), 'querystring/after'],
+          [await send('GET', '/v1/alerts?userId=a%00b'), 'querystring/userId'],
+          [await send('DELETE', '/v1/lists/a%00b'), 'params/entryId'],
+          [
+            await send('POST', '/v1/events', {
+              eventId: 'nul',
+              type: 'login',
+              occurredAt: '2026-11-02T09:00:00Z',
+              userId: 'u\u0000',
+            }),
+            'body/userId',
+          ],
+        ] as const;
+        for (const [res, path] of answers) {
+          expect(res.statusCode, res.body).toBe(400);
+          expect(res.json().error).toMatchObject({ code: 'LG_VALIDATION', details: [{ path }] });
+        }
+      } finally {
+        await t.close();
+      }
     });
   });
 }
