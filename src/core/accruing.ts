@@ -6,7 +6,7 @@ import {
   type InstallmentState,
   type Owed,
 } from '../domain/index.js';
-import { dailyRate } from '../domain/index.js';
+import { dailyRate, isoDate } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
 import type { CoreDeps, UnitTx } from './deps.js';
 import { loanTermsOf, type LoanTermsSnapshot } from './products.js';
@@ -187,12 +187,18 @@ export interface OverdueAccrualResult {
  * `jobs daily`: penalty interest to `asOf` on principal overdue beyond grace, and late fees, on every active
  * daily-accrual loan; each loan in its own dbTx with its row locked and a ledger entry when anything accrued.
  * Re-running for the same date accrues nothing more (penalty_through moves to asOf).
+ *
+ * Never beyond today: a day not yet begun bears no penalty and no late fee (the borrower may still pay on time), and
+ * a penalty_through in the future would refuse every repayment dated today (LG_REPAYMENT_DATE). A job run for a later
+ * date (a scheduler ahead of the clock) accrues to today; the rest is accrued when that day comes.
  */
 export async function accrueOverdueLoans(
   deps: CoreDeps,
-  asOf: string,
+  asOfAsked: string,
   pageSize = 500,
 ): Promise<OverdueAccrualResult> {
+  const today = isoDate(deps.clock.now());
+  const asOf = asOfAsked > today ? today : asOfAsked;
   let after = '';
   let loansAccrued = 0;
   let penaltyAccruedMinor = 0;

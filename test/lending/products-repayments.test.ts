@@ -291,6 +291,40 @@ for (const factory of STORE_FACTORIES) {
         expect((await loan(booked.id)).outstandingPrincipalMinor).toBe(1_000_000);
       });
 
+      it('jobs daily run for a date not yet reached charges nothing for it and never blocks a repayment today', async () => {
+        await createProduct();
+        const lineId = await lineUnder('daily-flex');
+        const booked = (
+          await draw(lineId, { amountMinor: 1_200_000, termMonths: 3, method: 'EQUAL_PRINCIPAL' })
+        ).json<{ loan: LoanBody }>().loan;
+        const firstDue = booked.schedule[0]?.dueDate ?? '';
+        const plus = (days: number) =>
+          new Date(Date.parse(firstDue) + days * MS_DAY).toISOString().slice(0, 10);
+        // Today is the last day of grace; the job is run for the day after (a scheduler a day ahead, or another
+        // time zone's date): penalty and the late fee would start that day, which has not begun.
+        env.h.clock.set(Date.parse(plus(3)) + 12 * 3_600_000);
+        const ahead = await env.h.core.runDailyJob(plus(4));
+        expect(ahead.overdueAccrual).toEqual({
+          loansAccrued: 0,
+          penaltyAccruedMinor: 0,
+          lateFeesChargedMinor: 0,
+        });
+        const owed = (await loan(booked.id)).accrual?.owedToday;
+        expect(owed).toMatchObject({ penaltyMinor: 0, feeMinor: 0 });
+        expect(owed?.payoffMinor).toBeGreaterThan(1_200_000);
+        const paid = await post(`/v1/loans/${booked.id}/repayments`, {
+          amountMinor: owed?.payoffMinor,
+          currency: 'CNY',
+        });
+        expect(paid.statusCode, paid.body).toBe(201);
+        expect(paid.json().allocated).toMatchObject({
+          penaltyMinor: 0,
+          feeMinor: 0,
+          principalMinor: 1_200_000,
+        });
+        expect(paid.json().loan.status).toBe('SETTLED');
+      });
+
       it('jobs daily accrues penalty interest after grace and a late fee; the repayment pays them first', async () => {
         await createProduct();
         const lineId = await lineUnder('daily-flex');
