@@ -325,6 +325,7 @@ async function wireMonitorAndCore(base: AppBase, decisioning: Decisioning): Prom
     config: {
       borrowerCapMinor: config.borrowerCapMinor,
       aprCapPercent: config.aprCapPercent,
+      lenderUtcOffsetMinutes: config.lenderUtcOffsetMinutes,
       maxBorrowerAge: config.maxBorrowerAge,
       drawBlockedFromDpd: config.drawBlockedFromDpd,
     },

@@ -35,6 +35,16 @@ describe('loadConfig', () => {
     expect(config.sqlitePath).toBe('/tmp/x.db');
     expect(config.borrowerCapMinor).toBe(5_000_000);
     expect(config.aprCapPercent).toBe(24);
+    expect(config.lenderUtcOffsetMinutes).toBe(0);
+  });
+
+  it("reads the lender's business day as a fixed offset from UTC, refusing anything else", () => {
+    const key = { LINEGUARD_KEY: 'ab'.repeat(32) };
+    const offset = (text: string) =>
+      loadConfig({ ...key, LINEGUARD_LENDER_UTC_OFFSET: text }).lenderUtcOffsetMinutes;
+    expect([offset('+08:00'), offset('-05:30'), offset('Z'), offset('+00:00')]).toEqual([480, -330, 0, 0]);
+    for (const bad of ['8', '+8:00', '+08:60', '+15:00', 'Asia/Shanghai'])
+      expect(() => offset(bad)).toThrow(/LINEGUARD_LENDER_UTC_OFFSET/);
   });
 
   it('bounds how long a PostgreSQL statement may go unanswered: 30 s unless set, 0 for none, nothing else', () => {

@@ -34,6 +34,8 @@ export interface Config {
   /** Per-borrower cap on total limits (default 200,000.00 CNY). */
   readonly borrowerCapMinor: number;
   readonly aprCapPercent: number;
+  /** The lender's business day (LINEGUARD_LENDER_UTC_OFFSET, e.g. +08:00 for Asia/Shanghai), minutes east of UTC. */
+  readonly lenderUtcOffsetMinutes: number;
   readonly blastRadius: {
     readonly maxFractionPerWindow: number;
     readonly windowMs: number;
@@ -126,6 +128,7 @@ export function loadConfig(
     requestBytesMax: intFrom(env.LINEGUARD_REQUEST_BYTES_MAX, 'LINEGUARD_REQUEST_BYTES_MAX', 1_048_576),
     borrowerCapMinor: intFrom(env.LINEGUARD_BORROWER_CAP_MINOR, 'LINEGUARD_BORROWER_CAP_MINOR', 20_000_000),
     aprCapPercent: numberFrom(env.LINEGUARD_APR_CAP_PERCENT, 'LINEGUARD_APR_CAP_PERCENT', 24),
+    lenderUtcOffsetMinutes: utcOffsetFrom(env.LINEGUARD_LENDER_UTC_OFFSET),
     blastRadius: {
       maxFractionPerWindow: numberFrom(
         env.LINEGUARD_GUARD_MAX_FRACTION,
@@ -334,6 +337,17 @@ function numberFrom(value: string | undefined, name: string, fallback: number): 
   if (!Number.isFinite(n) || n < 0)
     throw new LgError('LG_CONFIG_INVALID', `${name} must be a non-negative number`);
   return n;
+}
+
+/** A fixed offset from UTC, `Z` or ±hh:mm from -14:00 to +14:00, as minutes east; UTC when unset. */
+function utcOffsetFrom(value: string | undefined): number {
+  const text = nonEmpty(value);
+  if (text === undefined || text === 'Z') return 0;
+  const match = /^([+-])(\d{2}):(\d{2})$/.exec(text);
+  const minutes = match ? (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) : NaN;
+  if (!match || Number(match[3]) > 59 || Math.abs(minutes) > 14 * 60)
+    throw new LgError('LG_CONFIG_INVALID', 'LINEGUARD_LENDER_UTC_OFFSET must be Z or ±hh:mm (e.g. +08:00)');
+  return minutes;
 }
 
 function bureauFrom(value: string | undefined): 'sandbox' | 'off' {

@@ -130,6 +130,13 @@ export interface CoreConfig {
   /** All-in APR cap in percent (PBoC; default 24). */
   readonly aprCapPercent: number;
   readonly buckets?: readonly DelinquencyBucket[];
+  /**
+   * The lender's business day, as minutes east of UTC (Asia/Shanghai: 480; default 0, UTC). A draw starts, a
+   * repayment is dated and interest accrues by the calendar date at this offset, so a draw at 07:30 in Beijing and its
+   * repayment that evening fall on one day (no interest), and a date without a time (`paidAt: "2026-03-03"`) is that
+   * date where the lender is.
+   */
+  readonly lenderUtcOffsetMinutes?: number;
   /** Days a borrower has to appeal an action (Anti-Telecom-Fraud Law Art. 32: a remedy channel must exist). */
   readonly appealDays?: number;
   readonly defaultCurrency?: string;

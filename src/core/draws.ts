@@ -1,4 +1,5 @@
-import { isoDate, MS_PER_DAY } from '../domain/index.js';
+import { MS_PER_DAY } from '../domain/index.js';
+import { lenderDate } from './business-day.js';
 import type { ContextValue, CoreRules, Decision, Outcome } from '../domain/index.js';
 import { drawPricingOf } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
@@ -117,7 +118,7 @@ export function price(
   now: number,
 ): Priced {
   const annualRate = decision.annualRate ?? Number(line.annual_rate);
-  const startDate = isoDate(now);
+  const startDate = lenderDate(deps, now);
   const scheduleInput = scheduleInputFor(line, {
     principalMinor: input.amountMinor,
     annualRate,
@@ -540,7 +541,7 @@ function drawOutcome(
           loan: loanViewOf(
             stored.loan,
             stored.installments,
-            isoDate(plan.draw.createdAt),
+            lenderDate(deps, plan.draw.createdAt),
             deps.config.buckets ?? DEFAULT_BUCKETS,
           ),
         }
@@ -555,7 +556,12 @@ function capBreakdownOf(r: DrawRequest, line: LineRow, priced: Priced): AllInBre
   const { input, now, deps } = r;
   return allInBreakdown(
     line,
-    { ...input, principalMinor: input.amountMinor, annualRate: priced.annualRate, startDate: isoDate(now) },
+    {
+      ...input,
+      principalMinor: input.amountMinor,
+      annualRate: priced.annualRate,
+      startDate: lenderDate(deps, now),
+    },
     {
       ...priced,
       aprPercent: priced.disclosures.CN_IRR.apr,
@@ -595,7 +601,7 @@ function debitRefused(line: LineRow, debit: LineDebit): LgError {
 /** The loan a priced draw books: its terms, disclosures and schedule (the store makes its rows). */
 export function bookLoan(r: DrawRequest, line: LineRow, priced: Priced): BookedLoan {
   const { schedule, disclosures, annualRate } = priced;
-  const startDate = isoDate(r.now);
+  const startDate = lenderDate(r.deps, r.now);
   return {
     id: r.ids.loan,
     lineId: line.id,

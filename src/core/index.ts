@@ -26,6 +26,7 @@ export function createCoreServices(deps: CoreDeps): CoreServices {
       explainLine(id, lang, {
         appealDays,
         now: deps.clock.now(),
+        lenderUtcOffsetMinutes: deps.config.lenderUtcOffsetMinutes,
         buckets: deps.config.buckets,
         store: deps.coreStore,
       }),

@@ -9,6 +9,7 @@ import { applyActionInTx, raiseTrip, type LineActionResult } from './lines.js';
 import { lineStateOf } from './repo.js';
 import type { LineRow } from './ports.js';
 import { loanDpd } from './loans.js';
+import { lenderDate } from './business-day.js';
 import { frozenForFraud, liftClearedDelinquency, type RestrictionReviewResult } from './restrictions.js';
 import { accrueOverdueLoans, type OverdueAccrualResult } from './accruing.js';
 import { reviewChannels, type ChannelAlert } from './partners.js';
@@ -175,7 +176,8 @@ export interface ReviewJobResult {
 /** Instalments of the line's loans that were paid in full on or before their due date. */
 async function onTimePayments(deps: CoreDeps, lineId: string): Promise<number> {
   const rows = await deps.coreStore.settledInstallmentsOfLine(lineId);
-  return rows.filter((r) => r.settled_at !== null && isoDate(Number(r.settled_at)) <= r.due_date).length;
+  return rows.filter((r) => r.settled_at !== null && lenderDate(deps, Number(r.settled_at)) <= r.due_date)
+    .length;
 }
 
 /** What the core knows about a line for `line-review`; bureau facts (external delinquency, inquiries) come from elsewhere. */

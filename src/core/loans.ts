@@ -1,5 +1,6 @@
 import type { UnitGuard } from '../domain/index.js';
-import { isoDate, parseIsoDate, parseIsoInstant } from '../domain/index.js';
+import { parseIsoInstant } from '../domain/index.js';
+import { lenderDate, lenderDayStart } from './business-day.js';
 import { bucketFor, daysPastDue, DEFAULT_BUCKETS } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { assertSameCurrency } from '../domain/index.js';
@@ -147,7 +148,12 @@ function optionalAccrual(
 
 export async function readLoan(deps: CoreDeps, id: string): Promise<LoanView> {
   const [loan, installments] = await Promise.all([deps.coreStore.loan(id), deps.coreStore.installments(id)]);
-  return loanViewOf(loan, installments, isoDate(deps.clock.now()), deps.config.buckets ?? DEFAULT_BUCKETS);
+  return loanViewOf(
+    loan,
+    installments,
+    lenderDate(deps, deps.clock.now()),
+    deps.config.buckets ?? DEFAULT_BUCKETS,
+  );
 }
 
 export interface RepaymentInput {
@@ -155,7 +161,8 @@ export interface RepaymentInput {
   readonly currency: string;
   /**
    * ISO date or date-time; defaults to now; never before the loan's start nor in the future. Decides which instalments
-   * are due and, on a daily-accrual loan, the day interest is charged to.
+   * are due and, on a daily-accrual loan, the day interest is charged to. A date is a day of the lender's calendar
+   * (CoreConfig.lenderUtcOffsetMinutes), and a date-time is dated by that calendar.
    */
   readonly paidAt?: string;
 }
@@ -175,9 +182,10 @@ export interface RepaymentResult {
   readonly loan: LoanView;
 }
 
-function parsePaidAt(text: string | undefined, now: number): number {
+/** The instant a repayment was made: a date-time as given, a date as the first instant of that lender's day. */
+function parsePaidAt(deps: CoreDeps, text: string | undefined, now: number): number {
   if (text === undefined) return now;
-  const ms = parseIsoDate(text) ?? parseIsoInstant(text);
+  const ms = lenderDayStart(deps, text) ?? parseIsoInstant(text);
   if (ms === undefined)
     throw new LgError('LG_VALIDATION', 'paidAt must be an ISO date or an RFC 3339 date-time', {
       paidAt: text,
@@ -186,13 +194,13 @@ function parsePaidAt(text: string | undefined, now: number): number {
   return ms;
 }
 
-function checkNotBeforeLoan(loan: LoanRow, paidAt: number): void {
-  if (isoDate(paidAt) < loan.start_date) {
+function checkNotBeforeLoan(loan: LoanRow, paidDate: string): void {
+  if (paidDate < loan.start_date) {
     throw new LgError(
       'LG_REPAYMENT_DATE',
       `paidAt may not be before the loan started on ${loan.start_date}`,
       {
-        paidAt: isoDate(paidAt),
+        paidAt: paidDate,
         startDate: loan.start_date,
       },
     );
@@ -212,10 +220,10 @@ async function applyScheduled(
   tx: UnitTx,
   loan: LoanRow,
   rows: readonly InstallmentRow[],
-  payment: { amountMinor: number; paidAt: number; now: number },
+  payment: { amountMinor: number; date: string; now: number },
 ): Promise<Applied> {
   const { now } = payment;
-  const alloc = allocateRepayment(toItems(rows), payment.amountMinor, isoDate(payment.paidAt));
+  const alloc = allocateRepayment(toItems(rows), payment.amountMinor, payment.date);
   const updated = await applyToInstallments(deps, tx, loan.id, rows, alloc, now);
   const outstanding = Number(loan.outstanding_principal_minor) - alloc.principalMinor;
   const settled = updated.every((r) => outstandingOf(r) === 0);
@@ -295,7 +303,8 @@ export async function repay(
   guard?: UnitGuard<RepaymentResult>,
 ): Promise<RepaymentResult> {
   const now = deps.clock.now();
-  const paidAt = parsePaidAt(input.paidAt, now);
+  const paidAt = parsePaidAt(deps, input.paidAt, now);
+  const paidDate = lenderDate(deps, paidAt);
   const ids = { repayment: deps.ids.next(), event: deps.ids.next() };
   return deps.store.transaction(async (tx) => {
     const loan = await deps.coreStore.loanInTx(tx, loanId, true);
@@ -305,12 +314,12 @@ export async function repay(
     );
     if (loan.status === 'SETTLED')
       throw new LgError('LG_LOAN_SETTLED', 'this loan is already repaid in full', { loanId });
-    checkNotBeforeLoan(loan, paidAt);
+    checkNotBeforeLoan(loan, paidDate);
     const rows = await deps.coreStore.installmentsInTx(tx, loanId);
-    const payment = { amountMinor: input.amountMinor, paidAt, now };
+    const payment = { amountMinor: input.amountMinor, date: paidDate, now };
     const applied =
       loan.terms !== null
-        ? await repayAccruing(deps, tx, loan, rows, { ...payment, date: isoDate(paidAt) })
+        ? await repayAccruing(deps, tx, loan, rows, payment)
         : await applyScheduled(deps, tx, loan, rows, payment);
     const { allocated, settled } = applied;
     if (allocated.principalMinor > 0)
@@ -368,7 +377,7 @@ export async function repay(
       loan: loanViewOf(
         applied.loanAfter,
         applied.rowsAfter,
-        isoDate(now),
+        lenderDate(deps, now),
         deps.config.buckets ?? DEFAULT_BUCKETS,
       ),
     };

@@ -2,7 +2,8 @@ import type { UnitGuard } from '../domain/index.js';
 import { aprCapCheck, loanDisclosure, simpleAnnualRatePercent } from '../domain/index.js';
 import { dailyRate } from '../domain/index.js';
 import { canonicalJson } from '../domain/index.js';
-import { isoDate, isoDay, parseIsoDay } from '../domain/index.js';
+import { isoDay, parseIsoDay } from '../domain/index.js';
+import { lenderDate } from './business-day.js';
 import { LgError } from '../domain/index.js';
 import { keyFacts } from '../domain/index.js';
 import {
@@ -230,7 +231,7 @@ export async function createQuote(
   const now = deps.clock.now();
   const line = await deps.coreStore.line(lineId);
   checkDrawable(line, input);
-  const startDate = isoDate(now);
+  const startDate = lenderDate(deps, now);
   const priced = priceAtLineRate(line, input, startDate);
   const capPercent = aprCapFor(line, deps.config.aprCapPercent);
   const allIn = allInBreakdown(line, priced.scheduleInput, {
@@ -257,7 +258,7 @@ function quoteView(
   const product = productOfLine(line);
   const dayCount = product?.terms.dayCount ?? 'ACT_365';
   const validUntil = iso(now + (deps.config.quoteValidMs ?? QUOTE_VALID_MS_DEFAULT));
-  const early = earlyRepaymentCosts(line, priced, isoDate(now));
+  const early = earlyRepaymentCosts(line, priced, lenderDate(deps, now));
   const s = priced.schedule;
   const daily = dailyRate(priced.annualRate, dayCount);
   return {

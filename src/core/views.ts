@@ -1,4 +1,4 @@
-import { isoDate, isoDay, MS_PER_DAY, parseIsoDay } from '../domain/index.js';
+import { dateAtOffset, isoDay, MS_PER_DAY, parseIsoDay } from '../domain/index.js';
 import { bucketFor, daysPastDue, DEFAULT_BUCKETS, type DelinquencyBucket } from '../domain/index.js';
 import { formatMoney } from '../domain/index.js';
 import type { LineStatus } from '../domain/index.js';
@@ -170,6 +170,8 @@ export interface ExplainOptions {
   readonly appealDays: number;
   /** Now (epoch ms): what is overdue is counted as of today. */
   readonly now: number;
+  /** The lender's calendar (CoreConfig.lenderUtcOffsetMinutes): "today" is the date there. */
+  readonly lenderUtcOffsetMinutes?: number;
   readonly buckets?: readonly DelinquencyBucket[];
   /** Where the line, its actions and its overdue instalments are read. */
   readonly store: Pick<CoreStore, 'line' | 'recentActions' | 'unsettledInstalmentsOfLine'>;
@@ -235,7 +237,7 @@ async function specificsOf(
   action: ActionRow | undefined,
   options: ExplainOptions,
 ): Promise<ExplanationSpecifics> {
-  const overdue = await overdueOf(options.store, row.id, isoDate(options.now));
+  const overdue = await overdueOf(options.store, row.id, todayOf(options));
   return {
     overdue,
     limit: action
@@ -292,11 +294,15 @@ function unpaidOf(i: {
   );
 }
 
+function todayOf(options: ExplainOptions): string {
+  return dateAtOffset(options.now, options.lenderUtcOffsetMinutes ?? 0);
+}
+
 /** The current bucket's last day (the oldest due date + the bucket's maxDays); today in the open-ended last bucket. */
 function repayByOf(overdue: NonNullable<ExplanationSpecifics['overdue']>, options: ExplainOptions): string {
   const bucket = bucketFor(overdue.days, options.buckets ?? DEFAULT_BUCKETS);
   const oldest = parseIsoDay(overdue.oldestDueDate);
-  if (bucket.maxDays === null || oldest === undefined) return isoDate(options.now);
+  if (bucket.maxDays === null || oldest === undefined) return todayOf(options);
   return isoDay(oldest + bucket.maxDays);
 }
 

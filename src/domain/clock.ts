@@ -116,6 +116,21 @@ export function isoDate(ms: number): string {
   return lastIsoText;
 }
 
+/**
+ * The calendar date (YYYY-MM-DD) of an instant at a fixed offset from UTC, in minutes east (Asia/Shanghai: +480; China
+ * has kept no daylight saving since 1991, so a fixed offset is exact there). A lender's business day: the day a draw
+ * starts, a repayment is dated, interest accrues to.
+ */
+export function dateAtOffset(ms: number, utcOffsetMinutes: number): string {
+  return isoDate(ms + utcOffsetMinutes * 60_000);
+}
+
+/** The first instant of a calendar date at a fixed offset from UTC (minutes east), or undefined if not a date. */
+export function startOfDateAtOffset(text: string, utcOffsetMinutes: number): number | undefined {
+  const ms = parseIsoDate(text);
+  return ms === undefined ? undefined : ms - utcOffsetMinutes * 60_000;
+}
+
 /** Digits at text[from..from+count) as a number, or -1 if any is not an ASCII digit. */
 function digitsAt(text: string, from: number, count: number): number {
   let value = 0;

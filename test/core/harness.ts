@@ -103,7 +103,13 @@ export interface Harness {
 
 export function makeCore(
   store: Store,
-  options: { engine?: CoreEngine; clock?: ManualClock; seed?: number; borrowerCapMinor?: number } = {},
+  options: {
+    engine?: CoreEngine;
+    clock?: ManualClock;
+    seed?: number;
+    borrowerCapMinor?: number;
+    lenderUtcOffsetMinutes?: number;
+  } = {},
 ): Harness {
   const clock = options.clock ?? new ManualClock(T0);
   const engine = new ScriptedEngine();
@@ -115,7 +121,13 @@ export function makeCore(
     ids: uuidv7Generator(clock, seededRandom(options.seed ?? 7)),
     crypto: fieldCryptoFromMasterKey(Buffer.alloc(32, 9)),
     engine: options.engine ?? engine,
-    config: { borrowerCapMinor: options.borrowerCapMinor ?? 20_000_000, aprCapPercent: 24 },
+    config: {
+      borrowerCapMinor: options.borrowerCapMinor ?? 20_000_000,
+      aprCapPercent: 24,
+      ...(options.lenderUtcOffsetMinutes === undefined
+        ? {}
+        : { lenderUtcOffsetMinutes: options.lenderUtcOffsetMinutes }),
+    },
     lending: createLendingStore(store),
     onGuardTrip: (trip) => {
       trips.push(trip);

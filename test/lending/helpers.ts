@@ -42,9 +42,10 @@ export interface LendingEnv {
 export async function lendingEnv(
   extraRoutes: (h: Harness) => FastifyPluginAsync[] = () => [],
   factory?: StoreFactory,
+  core: { lenderUtcOffsetMinutes?: number } = {},
 ): Promise<LendingEnv> {
   const store = factory ? await factory.open('lending') : await openStore({ sqlitePath: ':memory:' });
-  const h = makeCore(store);
+  const h = makeCore(store, core);
   // Draws approved at the line's own rate (the scripted default would price every draw at 18%).
   h.engine.script.draw = () => ({ outcome: 'APPROVE' });
   const random = seededRandom(5);

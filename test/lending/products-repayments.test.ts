@@ -243,6 +243,44 @@ for (const factory of STORE_FACTORIES) {
         expect(paid.json().loan.status).toBe('SETTLED');
       });
 
+      it("dates are the lender's calendar days (Asia/Shanghai, UTC+8): a draw at 07:30 repaid that evening costs nothing", async () => {
+        await env.close();
+        env = await lendingEnv(undefined, factory, { lenderUtcOffsetMinutes: 480 });
+        // 2026-03-02 07:30 in Beijing is still 1 March in UTC.
+        env.h.clock.set(Date.parse('2026-03-02T07:30:00+08:00'));
+        await createProduct();
+        const lineId = await lineUnder('daily-flex');
+        const asked = { amountMinor: 1_000_000, termMonths: 1, method: 'DAILY_INTEREST', currency: 'CNY' };
+        const quote = await post(`/v1/lines/${lineId}/quotes`, asked);
+        expect(quote.statusCode, quote.body).toBe(201);
+        expect(quote.json().schedule[0].dueDate).toBe('2026-04-02');
+        const drawn = await draw(lineId, { ...asked, quoteId: quote.json().quoteId });
+        expect(drawn.statusCode, drawn.body).toBe(201);
+        const booked = drawn.json<{ loan: LoanBody & { startDate: string } }>().loan;
+        expect([booked.startDate, booked.schedule[0]?.dueDate]).toEqual(['2026-03-02', '2026-04-02']);
+        // 01:00 on 3 March in Beijing (17:00 on 2 March in UTC): one day has passed.
+        env.h.clock.set(Date.parse('2026-03-03T01:00:00+08:00'));
+        expect((await loan(booked.id)).accrual?.owedToday.interestMinor).toBe(500);
+        const repay = (amountMinor: number, paidAt: string) =>
+          post(`/v1/loans/${booked.id}/repayments`, { amountMinor, currency: 'CNY', paidAt });
+        // 23:59:59 on the day of the draw: no day has passed yet.
+        const sameDay = await repay(100_000, '2026-03-02T23:59:59+08:00');
+        expect(sameDay.statusCode, sameDay.body).toBe(201);
+        expect(sameDay.json().allocated).toMatchObject({ interestMinor: 0, principalMinor: 100_000 });
+        // A second later it is 3 March: one day on ¥9,000 at 0.05%.
+        const nextDay = await repay(100_000, '2026-03-03T00:00:00+08:00');
+        expect(nextDay.statusCode, nextDay.body).toBe(201);
+        expect(nextDay.json().allocated).toMatchObject({ interestMinor: 450, principalMinor: 99_550 });
+        // A date without a time is the lender's date: 3 March is today in Beijing, not a day in the future.
+        const today = await repay(800_450, '2026-03-03');
+        expect(today.statusCode, today.body).toBe(201);
+        expect(today.json().allocated).toMatchObject({ interestMinor: 0, principalMinor: 800_450 });
+        expect(today.json().loan.status).toBe('SETTLED');
+        // 4 March has not begun in Beijing.
+        const tomorrow = await repay(1, '2026-03-04');
+        expect(tomorrow.json().error.code).toBe('LG_REPAYMENT_DATE');
+      });
+
       it('two concurrent payoffs of one loan: one settles it, the other is refused, the line is credited once', async () => {
         await createProduct();
         const lineId = await lineUnder('daily-flex');
