@@ -262,3 +262,78 @@ describe('property: the schedule is what the borrower owes on each due date', ()
     );
   });
 });
+
+describe('property: repayments interleaved with the daily job, fees and late fees', () => {
+  it('every payment is split to the fen, no component is paid beyond what is owed, a payoff ends all charges', () => {
+    const neverOverpaid = (state: AccrualLoanState): void => {
+      for (const i of state.installments) {
+        expect(i.paidFeeMinor).toBeLessThanOrEqual(i.feeMinor);
+        expect(i.paidInterestMinor).toBeLessThanOrEqual(i.interestMinor);
+        expect(i.paidPrincipalMinor).toBeLessThanOrEqual(i.principalMinor);
+        expect(Math.min(i.paidFeeMinor, i.paidInterestMinor, i.paidPrincipalMinor)).toBeGreaterThanOrEqual(0);
+      }
+      expect(Math.min(state.interestUnpaidMinor, state.penaltyUnpaidMinor)).toBeGreaterThanOrEqual(0);
+    };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 50_000_00 }),
+        fc.integer({ min: 0, max: 240_000 }).map((x) => x / 1_000_000),
+        fc.constantFrom<RepaymentMethod>(...MONTHLY_METHODS, 'DAILY_INTEREST'),
+        fc.constantFrom<PrepaymentMode>('REAMORTISE', 'SHORTEN'),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 0, max: 500 }),
+        fc.integer({ min: 0, max: 3_000 }),
+        fc.array(
+          fc.record({
+            days: fc.integer({ min: 0, max: 70 }),
+            share: fc.double({ min: 0, max: 1, noNaN: true }),
+            job: fc.boolean(),
+          }),
+          { maxLength: 10 },
+        ),
+        (principal, annualRate, method, prepayment, termMonths, periodicFeeMinor, lateFeeMinor, ops) => {
+          const terms = termsOf({
+            annualRate,
+            method,
+            prepayment,
+            periodicFeeMinor,
+            lateFeeMinor,
+            lateFeeCapMinor: 2 * lateFeeMinor,
+          });
+          let state = loanOf(principal, terms, termMonths);
+          let date = START;
+          let principalPaid = 0;
+          for (const op of ops) {
+            date = plusDays(date, op.days);
+            if (op.job) {
+              // As core/accruing.ts stores it: the state moves only when something accrued.
+              const job = accrueOverdue(state, terms, date);
+              if (job.penaltyAccruedMinor + job.lateFeesChargedMinor > 0) state = job.state;
+              neverOverpaid(state);
+            }
+            const owed = owedOn(state, terms, date);
+            if (owed.payoffMinor === 0) break;
+            const amountMinor = Math.min(
+              owed.payoffMinor,
+              Math.max(1, Math.floor(owed.payoffMinor * op.share)),
+            );
+            const out = applyRepayment(state, terms, { amountMinor, date });
+            const a = out.allocation;
+            expect(a.feeMinor + a.penaltyMinor + a.interestMinor + a.principalMinor).toBe(amountMinor);
+            principalPaid += a.principalMinor;
+            state = out.state;
+            neverOverpaid(state);
+            expect(principalPaid + state.outstandingPrincipalMinor).toBe(principal);
+          }
+          const payoff = owedOn(state, terms, date).payoffMinor;
+          if (payoff === 0) return;
+          const last = applyRepayment(state, terms, { amountMinor: payoff, date });
+          expect(last.settled).toBe(true);
+          expect(principalPaid + last.allocation.principalMinor).toBe(principal);
+          expect(owedOn(last.state, terms, plusDays(date, 100)).payoffMinor).toBe(0);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+});

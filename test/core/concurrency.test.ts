@@ -64,6 +64,53 @@ for (const factory of STORE_FACTORIES) {
       expect((await verifyLedger(store.db)).ok).toBe(true);
     });
 
+    it("repayments racing draws on one line: outstanding is the loans' principal, available the limit less it", async () => {
+      const lineId = await openLine(h, LIMIT, {
+        name: '孙八',
+        nationalId: residentId('19820202', 99),
+        phone: '13700000002',
+      });
+      const draw = (amountMinor: number) =>
+        h.core.requestDraw(lineId, {
+          amountMinor,
+          currency: 'CNY',
+          termMonths: 3,
+          method: 'EQUAL_PRINCIPAL',
+        });
+      const first = await Promise.all(Array.from({ length: 10 }, () => draw(90_000)));
+      // Every loan repaid in full (principal back to the line) while draws worth more than the line race for it.
+      const repayments = first.map(async (r) => {
+        const loan = r.loan;
+        if (!loan) throw new Error('draw not booked');
+        const owed = loan.schedule.reduce((s, i) => s + i.outstandingMinor, 0);
+        return h.core.repay(loan.id, { amountMinor: owed, currency: 'CNY' });
+      });
+      const draws = Array.from({ length: 30 }, (_, i) => draw(40_000 + ((i * 7919) % 20_000)));
+      const results = await Promise.allSettled([...repayments, ...draws]);
+      for (const r of results.slice(0, 10)) expect(r.status).toBe('fulfilled');
+      for (const r of results.slice(10)) {
+        if (r.status === 'rejected') expect((r.reason as LgError).code).toBe('LG_INSUFFICIENT_CREDIT');
+      }
+      const line = await h.core.getLine(lineId);
+      const loans = await store.db
+        .selectFrom('loans')
+        .select(['principal_minor', 'outstanding_principal_minor'])
+        .where('line_id', '=', lineId)
+        .execute();
+      const outstanding = loans.reduce((a, l) => a + Number(l.outstanding_principal_minor), 0);
+      expect(loans.length).toBeGreaterThan(10);
+      expect(line.outstandingPrincipalMinor).toBe(outstanding);
+      expect(line.availableMinor).toBe(LIMIT - outstanding);
+      expect(outstanding).toBeLessThanOrEqual(LIMIT);
+      const repaid = await store.db
+        .selectFrom('repayments')
+        .select((eb) => eb.fn.sum<number>('principal_minor').as('p'))
+        .where('line_id', '=', lineId)
+        .executeTakeFirstOrThrow();
+      expect(Number(repaid.p)).toBe(900_000);
+      expect(loans.reduce((a, l) => a + Number(l.principal_minor), 0) - Number(repaid.p)).toBe(outstanding);
+    });
+
     it('simultaneous first applications of one person make one borrower, whom every application names', async () => {
       const applicant = { name: '钱七', nationalId: residentId('19850505', 88), phone: '13700000001' };
       const borrowers = () => rowCount(store, 'borrowers');
