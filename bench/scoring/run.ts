@@ -572,7 +572,8 @@ async function speed() {
     },
     gbdtTune: {
       ...tuneTiming(tune, JOBS),
-      fits: tune.value.candidates.length * tune.value.folds,
+      // The candidates' fold fits and one per fold with the final settings (the calibration's out-of-fold margins).
+      fits: (tune.value.candidates.length + 1) * tune.value.folds,
       fitsPlanned: gbdtTuneFits(),
       chosen: tune.value.params,
       sameAsOneThread: sameTuning(tune.value, oneThread.value),

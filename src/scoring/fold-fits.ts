@@ -16,7 +16,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { LgError } from '../domain/index.js';
 import { subsetDataset, type Dataset } from './dataset.js';
-import { fitGbdtWithValidation, type GbdtParams } from './gbdt.js';
+import { fitGbdtWithValidation, gbdtMargins, trainGbdt, type GbdtParams } from './gbdt.js';
 
 export interface FoldPart {
   readonly fit: Dataset;
@@ -49,11 +49,22 @@ export interface FoldFit {
 export interface FoldJob {
   readonly params: GbdtParams;
   readonly fold: number;
+  /**
+   * How the fold's model is fitted. `validate` (tuning): early stopping on the fold's own rows, so the rounds are
+   * chosen per fold and the margins are those at the best round. `final` (calibration): exactly as `trainGbdt` fits
+   * the final model from these settings (its own validation part and refit, or a fixed number of rounds), never
+   * looking at the fold's labels, so the margins are what the final model's would be on rows it did not see.
+   */
+  readonly mode?: 'validate' | 'final';
 }
 
 /** One fold fit, seeded by the run's seed plus the fold number whichever thread runs it. */
 export function fitFold(parts: readonly FoldPart[], job: FoldJob, seed: number): FoldFit {
   const part = parts[job.fold]!;
+  if (job.mode === 'final') {
+    const fit = trainGbdt(part.fit, job.params, seed + job.fold);
+    return { bestRounds: fit.bestRounds, valMargin: gbdtMargins(fit.part, part.val) };
+  }
   const fit = fitGbdtWithValidation(part.fit, part.val, job.params, seed + job.fold);
   return { bestRounds: fit.bestRounds, valMargin: fit.valMargin };
 }
@@ -230,7 +241,7 @@ class WorkerPool implements FoldFitter {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.queue.push({
-        request: { id: this.nextId++, params: job.params, fold: job.fold },
+        request: { id: this.nextId++, ...job },
         resolve,
         reject,
       });

@@ -6,9 +6,12 @@
  * GBDT: a staged grid (coordinate search, as in the usual XGBoost tuning recipe) — tree structure first (depth ×
  * minimum child weight), then row and column subsampling around the best, then a smaller learning rate; the number
  * of rounds is chosen inside every fold by early stopping on that fold's validation log loss, and the final model uses
- * the mean of the folds' best rounds. The untuned defaults are one more candidate. Each fold's predictions at its
- * best round are the out-of-fold margins that calibration is fitted on, so calibrating costs no extra fits. The fits
- * of one stage do not depend on each other, so they run on worker threads (fold-fits.ts); the stages, which start
+ * the mean of the folds' best rounds. The untuned defaults are one more candidate. The out-of-fold margins that
+ * calibration is fitted on come from k more fits, one per fold, with the final settings (the chosen ones at that mean
+ * round count, no early stopping): a fold's predictions at its own best round were chosen by the log loss of the very
+ * rows they predict, and came from a model of another length than the final one, so a calibration fitted on them
+ * learnt a margin-to-PD map the final model does not follow (on German credit, Platt slopes about 5% too steep). The
+ * fits of one stage do not depend on each other, so they run on worker threads (fold-fits.ts); the stages, which start
  * from the best so far, run one after another, and the result is the same on any number of threads.
  *
  * Scorecard: a full grid over binning granularity (minimum bin share) and the L2 strength of the regression.
@@ -44,7 +47,10 @@ export interface TuneResult<P> {
   readonly meanAuc: number;
   readonly folds: number;
   readonly candidates: readonly TuneCandidate[];
-  /** Out-of-fold margin (log-odds of bad) of every training row under the chosen settings. */
+  /**
+   * Out-of-fold margin (log-odds of bad) of every training row under the chosen settings: for the GBDT, from fold
+   * models fitted as the final model is (see tuneGbdt).
+   */
   readonly oofMargin: Float64Array;
 }
 
@@ -109,10 +115,13 @@ export const GBDT_TUNE_STAGES = {
   learningRate: [{ learningRate: 0.05, rounds: 1000, patience: 50 }],
 } as const;
 
-/** Fits planned by tuneGbdt (an upper bound: the learning-rate stage is skipped when the best has that rate). */
+/**
+ * Fits planned by tuneGbdt (an upper bound: the learning-rate stage is skipped when the best has that rate): the
+ * candidates' fold fits and one more per fold with the final settings for the out-of-fold margins.
+ */
 export function gbdtTuneFits(folds = DEFAULT_TUNE_FOLDS): number {
   const s = GBDT_TUNE_STAGES;
-  return folds * (1 + s.structure.length + s.sampling.length + s.learningRate.length);
+  return folds * (1 + s.structure.length + s.sampling.length + s.learningRate.length + 1);
 }
 
 /** The most fold fits tuneGbdt asks for at once (the untuned candidate with the structure stage). */
@@ -167,15 +176,14 @@ async function stagedSearch(
   base: GbdtParams,
   folds: number[][],
   fitter: FoldFitter,
-  onProgress: TuneOptions['onProgress'],
+  progress: () => void,
+  skipped: (fits: number) => void,
 ): Promise<{ chosen: Evaluated<GbdtParams>; candidates: TuneCandidate[] }> {
   const k = folds.length;
-  const total = gbdtTuneFits(k);
-  let done = 0;
   const seen: TuneCandidate[] = [];
   const evaluateAll = async (list: readonly GbdtParams[]): Promise<Evaluated<GbdtParams>[]> => {
     const jobs = list.flatMap((params) => folds.map((_, fold) => ({ params, fold })));
-    const fits = await fitter.fitAll(jobs, () => onProgress?.(++done, total));
+    const fits = await fitter.fitAll(jobs, progress);
     return list.map((params, c) => {
       const e = evaluated(params, fits.slice(c * k, (c + 1) * k), folds, data);
       seen.push(e.candidate);
@@ -205,7 +213,7 @@ async function stagedSearch(
   // stage would refit the same settings (early stopping ends them long before the larger round cap).
   const rate = (p: GbdtParams): number => p.learningRate ?? DEFAULT_GBDT.learningRate;
   const smaller = GBDT_TUNE_STAGES.learningRate.filter((v) => v.learningRate < rate(best!.params));
-  done += k * (GBDT_TUNE_STAGES.learningRate.length - smaller.length);
+  skipped(k * (GBDT_TUNE_STAGES.learningRate.length - smaller.length));
   if (smaller.length > 0) await stage(smaller);
   return { chosen: best!, candidates: seen };
 }
@@ -219,16 +227,22 @@ export async function tuneGbdt(
   requireFoldsHoldBothClasses(data.target, k);
   const folds = stratifiedFolds(data.target, k, options.seed + 11);
   const fitter = await gbdtFitter(data, folds, options, largestGbdtBatch(k));
+  const total = gbdtTuneFits(k);
+  let done = 0;
+  const progress = (): void => options.onProgress?.(++done, total);
   try {
-    const { chosen, candidates } = await stagedSearch(data, base, folds, fitter, options.onProgress);
+    const { chosen, candidates } = await stagedSearch(data, base, folds, fitter, progress, (fits) => {
+      done += fits;
+    });
     // The final fit has no validation part: it trains for the folds' mean best round count on all training rows.
     const rounds = Math.max(1, Math.round(mean(chosen.candidate.foldRounds!)));
+    const params: GbdtParams = { ...chosen.params, rounds, validationShare: 0 };
     return {
-      params: { ...chosen.params, rounds, validationShare: 0 },
+      params,
       meanAuc: chosen.candidate.meanAuc,
       folds: k,
       candidates,
-      oofMargin: chosen.oofMargin,
+      oofMargin: await finalSettingsOof(data, params, folds, fitter, progress),
       threads: fitter.threads,
     };
   } finally {
@@ -282,7 +296,34 @@ export function tuneScorecard(
   };
 }
 
-/** Out-of-fold margins for calibrating an untuned model: k fits with the given settings, on threads as tuneGbdt. */
+/**
+ * Out-of-fold margins from one fit per fold with the final model's settings, fitted as trainGbdt fits the final
+ * model (mode `final`): nothing in a fold's fit looks at the fold's labels, so the margins are what the final model
+ * gives rows it never saw, the distribution a calibration fitted on them is applied to.
+ */
+async function finalSettingsOof(
+  data: Dataset,
+  params: GbdtParams,
+  folds: readonly (readonly number[])[],
+  fitter: FoldFitter,
+  progress: () => void,
+): Promise<Float64Array> {
+  const jobs = folds.map((_, fold) => ({ params, fold, mode: 'final' as const }));
+  const fits = await fitter.fitAll(jobs, progress);
+  const out = new Float64Array(data.rows);
+  fits.forEach((fit, f) =>
+    folds[f]!.forEach((row, i) => {
+      out[row] = fit.valMargin[i]!;
+    }),
+  );
+  return out;
+}
+
+/**
+ * Out-of-fold margins for calibrating an untuned model: k fits with the given settings, each fitted as trainGbdt
+ * fits the final model (its own early-stopping part carved from the fold's fit rows, then the refit), on threads as
+ * tuneGbdt.
+ */
 export async function oofGbdtMargins(
   data: Dataset,
   params: GbdtParams,
@@ -293,15 +334,7 @@ export async function oofGbdtMargins(
   const fitter = await gbdtFitter(data, folds, options, k);
   try {
     let done = 0;
-    const jobs = folds.map((_, fold) => ({ params, fold }));
-    const fits = await fitter.fitAll(jobs, () => options.onProgress?.(++done, k));
-    const out = new Float64Array(data.rows);
-    fits.forEach((fit, f) =>
-      folds[f]!.forEach((row, i) => {
-        out[row] = fit.valMargin[i]!;
-      }),
-    );
-    return out;
+    return await finalSettingsOof(data, params, folds, fitter, () => options.onProgress?.(++done, k));
   } finally {
     await fitter.close();
   }
