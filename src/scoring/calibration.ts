@@ -22,12 +22,12 @@ export type Calibration =
 
 /**
  * The calibration used when out-of-fold margins are at hand (tuning gives them for free): isotonic from 1,000
- * calibration rows, Platt below. Measured on the tuned GBDT over the 10 splits of bench:scoring (gap = observed −
- * expected bad rate per decile, averaged over the splits): on credit_data (3,118 training rows) isotonic is off by at
- * most 1.9 points (mean 1.0) where Platt's sigmoid is off by up to 4.4 (mean 1.5); on German credit (700 rows) Platt
- * is at 6.8 / 2.9 and isotonic steps of 35 rows at 7.1 / 3.3, both inside what sampling noise alone gives there. A
- * cross-validated score (`auto`) separates them only in the third or fourth decimal and on credit_data often picks
- * Platt, so for GBDT it is an option, not the default (the scorecard's default is `auto`: see defaultCalibrationFor).
+ * calibration rows, Platt below. Measured on the tuned GBDT over the 10 splits of bench:scoring: on credit_data
+ * (3,118 training rows) isotonic follows the observed bad rate per decile more closely than Platt's one sigmoid can;
+ * on German credit (700 rows) the two are within what sampling noise alone gives there, and isotonic's steps would
+ * rest on few rows. A cross-validated score (`auto`) separates them only in the third or fourth decimal and on
+ * credit_data often picks Platt, so for GBDT it is an option, not the default (the scorecard's default is `auto`: see
+ * defaultCalibrationFor).
  */
 export function defaultCalibration(trainingRows: number): FittedCalibrationMethod {
   return trainingRows >= 1000 ? 'isotonic' : 'platt';
