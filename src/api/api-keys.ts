@@ -9,6 +9,7 @@ import { appendToLedger } from '../compliance/index.js';
 import {
   borrowerExists,
   findBorrowerToken,
+  findApiKeyById,
   findStaffKey,
   findUser,
   insertApiKey,
@@ -18,6 +19,7 @@ import {
   listUserRows,
   revokeApiKeyRow,
   type Db,
+  type DbTx,
   type Store,
 } from '../store/index.js';
 import { ROLES, BORROWER, type Principal, type Role } from './types.js';
@@ -157,7 +159,11 @@ export async function listUsers(db: Db): Promise<UserView[]> {
   }));
 }
 
-/** A key that belongs to a person and carries the person's role; creation is a ledger entry. */
+/**
+ * A key that belongs to a person and carries the person's role; creation is a ledger entry. The actor who asks for it
+ * is shown its secret, so it is recorded as the key's issuer (issued_by): four eyes counts them among those who could
+ * have acted with the key (src/cases/four-eyes.ts).
+ */
 export async function createUserKey(
   store: Store,
   deps: KeyDeps,
@@ -165,33 +171,84 @@ export async function createUserKey(
 ): Promise<CreatedKey> {
   const key = newSecret(deps.random, KEY_PREFIX);
   const id = deps.ids.next();
-  const now = deps.clock.now();
-  const role = await store.transaction(async (tx) => {
-    const user = await findUser(tx, input.userId);
-    if (!user || user.disabled_at !== null)
-      throw new LgError('LG_NOT_FOUND', `no active user ${input.userId}`, { userId: input.userId });
-    if (!isRole(user.role)) throw new Error(`user ${user.id} has an unknown role`);
-    await insertApiKey(tx, {
-      id,
-      key_hash: hashApiKey(key),
-      role: user.role,
-      label: input.label ?? '',
-      created_at: now,
-      revoked_at: null,
-      user_id: user.id,
-    });
-    await appendToLedger(tx, [
-      {
-        entryId: deps.ids.next(),
-        kind: 'api_key.created',
-        subjectId: id,
-        recordedAt: now,
-        payload: { keyId: id, userId: user.id, role: user.role, label: input.label ?? '', by: input.actor },
-      },
-    ]);
-    return user.role;
-  });
+  const role = await store.transaction(async (tx) =>
+    insertUserKey(tx, deps, { ...input, id, keyHash: hashApiKey(key) }),
+  );
   return { id, key, role, userId: input.userId };
+}
+
+/** Inserts a user's key issued by `actor`, with its ledger entry, in the caller's dbTx; answers the key's role. */
+async function insertUserKey(
+  tx: DbTx,
+  deps: KeyDeps,
+  input: { id: string; keyHash: string; userId: string; label?: string; actor: string },
+): Promise<Role> {
+  const now = deps.clock.now();
+  const user = await findUser(tx, input.userId);
+  if (!user || user.disabled_at !== null)
+    throw new LgError('LG_NOT_FOUND', `no active user ${input.userId}`, { userId: input.userId });
+  if (!isRole(user.role)) throw new Error(`user ${user.id} has an unknown role`);
+  const label = input.label ?? '';
+  await insertApiKey(tx, {
+    id: input.id,
+    key_hash: input.keyHash,
+    role: user.role,
+    label,
+    created_at: now,
+    revoked_at: null,
+    user_id: user.id,
+    issued_by: input.actor,
+  });
+  await appendToLedger(tx, [
+    {
+      entryId: deps.ids.next(),
+      kind: 'api_key.created',
+      subjectId: input.id,
+      recordedAt: now,
+      payload: { keyId: input.id, userId: user.id, role: user.role, label, by: input.actor },
+    },
+  ]);
+  return user.role;
+}
+
+/**
+ * A person issues themselves a new key (issued_by is themselves: nobody else was shown its secret), optionally revoking
+ * one of their own keys in the same dbTx. A user whose key an admin issued rotates it and is then independent of that
+ * admin for four eyes. Only a key that belongs to a user can do this.
+ */
+export async function rotateOwnKey(
+  store: Store,
+  deps: KeyDeps,
+  input: { userId: string; label?: string; revokeKeyId?: string },
+): Promise<CreatedKey & { revokedKeyId?: string }> {
+  const actor = `user:${input.userId}`;
+  const key = newSecret(deps.random, KEY_PREFIX);
+  const id = deps.ids.next();
+  const role = await store.transaction(async (tx) => {
+    const issued = await insertUserKey(tx, deps, { ...input, actor, id, keyHash: hashApiKey(key) });
+    if (input.revokeKeyId !== undefined) await revokeOwnKey(tx, deps, { ...input, actor });
+    return issued;
+  });
+  return {
+    id,
+    key,
+    role,
+    userId: input.userId,
+    ...(input.revokeKeyId === undefined ? {} : { revokedKeyId: input.revokeKeyId }),
+  };
+}
+
+/** Revokes one of the user's own keys in the caller's dbTx; another user's key is not found (never revealed). */
+async function revokeOwnKey(
+  tx: DbTx,
+  deps: { clock: Clock; ids: IdGenerator },
+  input: { userId: string; revokeKeyId?: string; actor: string },
+): Promise<void> {
+  const keyId = input.revokeKeyId ?? '';
+  const row = await findApiKeyById(tx, keyId);
+  if (!row || row.user_id !== input.userId)
+    throw new LgError('LG_NOT_FOUND', `you hold no API key ${keyId}`, { keyId });
+  await revokeInTx(tx, deps, { keyId, actor: input.actor });
 }
 
 /** Revokes a key: every instance refuses it within KEY_CACHE_MS (the verifier's staleness bound). */
@@ -200,24 +257,32 @@ export async function revokeApiKey(
   deps: { clock: Clock; ids: IdGenerator },
   input: { keyId: string; actor: string },
 ): Promise<{ keyId: string; revokedAt: string }> {
-  const now = deps.clock.now();
-  await store.transaction(async (tx) => {
-    const revoked = await revokeApiKeyRow(tx, input.keyId, now);
-    if (revoked === 'absent')
-      throw new LgError('LG_NOT_FOUND', `no API key ${input.keyId}`, { keyId: input.keyId });
-    if (revoked === 'already-revoked')
-      throw new LgError('LG_CONFLICT', 'the key is already revoked', { keyId: input.keyId });
-    await appendToLedger(tx, [
-      {
-        entryId: deps.ids.next(),
-        kind: 'api_key.revoked',
-        subjectId: input.keyId,
-        recordedAt: now,
-        payload: { keyId: input.keyId, by: input.actor },
-      },
-    ]);
-  });
+  const now = await store.transaction(async (tx) => revokeInTx(tx, deps, input));
   return { keyId: input.keyId, revokedAt: new Date(now).toISOString() };
+}
+
+/** Revokes a key with its ledger entry in the caller's dbTx; answers the time of the revocation. */
+async function revokeInTx(
+  tx: DbTx,
+  deps: { clock: Clock; ids: IdGenerator },
+  input: { keyId: string; actor: string },
+): Promise<number> {
+  const now = deps.clock.now();
+  const revoked = await revokeApiKeyRow(tx, input.keyId, now);
+  if (revoked === 'absent')
+    throw new LgError('LG_NOT_FOUND', `no API key ${input.keyId}`, { keyId: input.keyId });
+  if (revoked === 'already-revoked')
+    throw new LgError('LG_CONFLICT', 'the key is already revoked', { keyId: input.keyId });
+  await appendToLedger(tx, [
+    {
+      entryId: deps.ids.next(),
+      kind: 'api_key.revoked',
+      subjectId: input.keyId,
+      recordedAt: now,
+      payload: { keyId: input.keyId, by: input.actor },
+    },
+  ]);
+  return now;
 }
 
 /** Borrower tokens live 15 minutes by default, an hour at most: long enough for an app session, short if leaked. */

@@ -90,6 +90,20 @@ export function actorOf(request: { principal?: { actor?: string; keyId?: string 
   );
 }
 
+/** The actor and the key of a request (null: none, as from the CLI). */
+export interface RequestParty {
+  readonly actor: string;
+  readonly keyId: string | null;
+}
+
+/**
+ * Who makes or decides a four-eyes change: the actor (actorOf) and the key the request came with. Four eyes needs the
+ * key: whoever issued it was shown its secret and could have acted with it (src/cases/four-eyes.ts).
+ */
+export function partyOf(request: { principal?: { actor?: string; keyId?: string } }): RequestParty {
+  return { actor: actorOf(request), keyId: request.principal?.keyId ?? null };
+}
+
 /**
  * What an idempotent route's handler hands to its service, which hands it to the store's transaction: the key then
  * commits in the same unit as the write it guards (domain/unit-guard.ts). Undefined on a route without a key.

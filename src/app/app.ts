@@ -458,7 +458,7 @@ function appRoutes(wiring: {
   const { gates } = wiring;
   return [
     strategyRoutes({ engine, gates }),
-    coreRoutes(core, (lineId, action, actor, guard) => gates.lineAction(lineId, action, actor, guard)),
+    coreRoutes(core, (lineId, action, maker, guard) => gates.lineAction(lineId, action, maker, guard)),
     monitorRoutes({ monitor, eventBatchMax: config.eventBatchMax, listGates: gates }),
     consoleRoutes({
       clock,

@@ -16,6 +16,7 @@ import type {
   ChangeOperation,
   FourEyes,
   FourEyesOperation,
+  FourEyesParty,
   PendingChangeView,
 } from '../cases/index.js';
 
@@ -77,6 +78,8 @@ function adminKeyOperation(deps: { clock: Clock; ids: IdGenerator }): ChangeOper
         created_at: now,
         revoked_at: null,
         user_id: p.userId,
+        // The maker was shown the secret when proposing it (the checker never was).
+        issued_by: context.maker,
       });
       await appendToLedger(tx, [
         {
@@ -125,34 +128,34 @@ export interface FourEyesGates {
   lineAction(
     lineId: string,
     action: LineActionPayload['action'],
-    actor: string,
+    maker: FourEyesParty,
     guard?: UnitGuard<PendingChangeView>,
   ): Promise<PendingChangeView | undefined>;
   strategyActivation(
     id: string,
     version: number,
-    actor: string,
+    maker: FourEyesParty,
     guard?: UnitGuard<PendingChangeView>,
   ): Promise<PendingChangeView | undefined>;
   overlay(
     input: { name: string; value: number | string | boolean; description?: string },
-    actor: string,
+    maker: FourEyesParty,
     guard?: UnitGuard<PendingChangeView>,
   ): Promise<PendingChangeView | undefined>;
   listAdd(
     entry: Omit<NewListEntry, 'addedBy'>,
-    actor: string,
+    maker: FourEyesParty,
     guard?: UnitGuard<PendingChangeView>,
   ): Promise<PendingChangeView | undefined>;
   listRemove(
     entryId: string,
-    actor: string,
+    maker: FourEyesParty,
     guard?: UnitGuard<PendingChangeView>,
   ): Promise<PendingChangeView | undefined>;
   modelActivation(
     id: string,
     version: number,
-    actor: string,
+    maker: FourEyesParty,
     guard?: UnitGuard<PendingChangeView>,
   ): Promise<PendingChangeView | undefined>;
 }
@@ -170,12 +173,12 @@ interface Proposal {
 
 type Propose = (
   proposal: Proposal,
-  actor: string,
+  maker: FourEyesParty,
   guard: UnitGuard<PendingChangeView> | undefined,
 ) => ReturnType<FourEyes['propose']>;
 
 export function createGates(fourEyes: FourEyes, core: CoreServices, store: Store): FourEyesGates {
-  const propose: Propose = (proposal, actor, guard) =>
+  const propose: Propose = (proposal, maker, guard) =>
     fourEyes.propose(
       {
         operation: proposal.operation,
@@ -183,7 +186,8 @@ export function createGates(fourEyes: FourEyes, core: CoreServices, store: Store
         payload: proposal.payload,
         diff: proposal.diff,
         reason: proposal.reason,
-        maker: actor,
+        maker: maker.actor,
+        makerKeyId: maker.keyId,
       },
       undefined,
       guard,
@@ -201,8 +205,8 @@ function lineActionGate(
   propose: Propose,
 ): FourEyesGates['lineAction'] {
   const { fourEyes, core, store } = deps;
-  return async (lineId, action, actor, guard) => {
-    if (!isPerson(actor)) return undefined;
+  return async (lineId, action, maker, guard) => {
+    if (!isPerson(maker.actor)) return undefined;
     const proposeFor = (operation: 'line.limit_increase' | 'line.lift_fraud_restriction') =>
       propose(
         {
@@ -212,7 +216,7 @@ function lineActionGate(
           diff: { lineId, ...action },
           reason: action.note ?? action.type,
         },
-        actor,
+        maker,
         guard,
       );
     const raises = action.type === 'LIMIT_INCREASE' || action.type === 'TEMP_LIMIT';
@@ -237,8 +241,8 @@ function activationGates(
   propose: Propose,
 ): Pick<FourEyesGates, 'strategyActivation' | 'modelActivation'> {
   return {
-    async strategyActivation(id, version, actor, guard) {
-      if (!isPerson(actor) || !fourEyes.requires('strategy.activate')) return undefined;
+    async strategyActivation(id, version, maker, guard) {
+      if (!isPerson(maker.actor) || !fourEyes.requires('strategy.activate')) return undefined;
       return propose(
         {
           operation: 'strategy.activate',
@@ -247,12 +251,12 @@ function activationGates(
           diff: { strategyId: id, activate: version },
           reason: `activate ${id} v${version}`,
         },
-        actor,
+        maker,
         guard,
       );
     },
-    async modelActivation(id, version, actor, guard) {
-      if (!isPerson(actor) || !fourEyes.requires('model.activate')) return undefined;
+    async modelActivation(id, version, maker, guard) {
+      if (!isPerson(maker.actor) || !fourEyes.requires('model.activate')) return undefined;
       return propose(
         {
           operation: 'model.activate',
@@ -261,7 +265,7 @@ function activationGates(
           diff: { modelId: id, activate: version },
           reason: `activate model ${id} v${version}`,
         },
-        actor,
+        maker,
         guard,
       );
     },
@@ -273,8 +277,8 @@ function overlayAndListGates(
   propose: Propose,
 ): Pick<FourEyesGates, 'overlay' | 'listAdd' | 'listRemove'> {
   return {
-    async overlay(input, actor, guard) {
-      if (!isPerson(actor) || !fourEyes.requires('overlay.change')) return undefined;
+    async overlay(input, maker, guard) {
+      if (!isPerson(maker.actor) || !fourEyes.requires('overlay.change')) return undefined;
       return propose(
         {
           operation: 'overlay.change',
@@ -283,12 +287,12 @@ function overlayAndListGates(
           diff: { overlay: input.name, to: input.value },
           reason: input.description ?? `overlay ${input.name}`,
         },
-        actor,
+        maker,
         guard,
       );
     },
-    async listAdd(entry, actor, guard) {
-      if (!isPerson(actor) || !fourEyes.requires('list.add')) return undefined;
+    async listAdd(entry, maker, guard) {
+      if (!isPerson(maker.actor) || !fourEyes.requires('list.add')) return undefined;
       return propose(
         {
           operation: 'list.add',
@@ -297,12 +301,12 @@ function overlayAndListGates(
           diff: { add: entry },
           reason: entry.reason,
         },
-        actor,
+        maker,
         guard,
       );
     },
-    async listRemove(entryId, actor, guard) {
-      if (!isPerson(actor) || !fourEyes.requires('list.remove')) return undefined;
+    async listRemove(entryId, maker, guard) {
+      if (!isPerson(maker.actor) || !fourEyes.requires('list.remove')) return undefined;
       return propose(
         {
           operation: 'list.remove',
@@ -311,7 +315,7 @@ function overlayAndListGates(
           diff: { remove: entryId },
           reason: `remove list entry ${entryId}`,
         },
-        actor,
+        maker,
         guard,
       );
     },

@@ -112,6 +112,15 @@ function keyAlone(guard: Pick<UnitGuard, 'idempotency'> | undefined): UnitGuard<
   return guard?.idempotency ? { idempotency: guard.idempotency } : undefined;
 }
 
+/**
+ * Who proposes or decides a change: the actor every record names (`user:<id>`), and the API key the request came with
+ * (null: the CLI, which acts as a user with no key). Four eyes needs the key: whoever issued it was shown its secret.
+ */
+export interface FourEyesParty {
+  readonly actor: string;
+  readonly keyId: string | null;
+}
+
 export interface Proposal {
   readonly operation: FourEyesOperation;
   readonly subjectId: string;
@@ -119,7 +128,16 @@ export interface Proposal {
   readonly diff: unknown;
   readonly reason: string;
   readonly maker: string;
+  /** The key the maker proposed with (null: the CLI). */
+  readonly makerKeyId: string | null;
 }
+
+/** Refusals of the decision, not failures of the change: it stays pending for someone else to decide. */
+const KEEPS_PENDING: ReadonlySet<string> = new Set(['LG_CHANGE_NOT_PENDING', 'LG_SELF_APPROVAL']);
+
+/** A person, as records name one: an issuer that is no person (a bootstrap key, the CLI) binds no one. */
+const isPersonActor = (actor: string | null | undefined): actor is string =>
+  actor !== null && actor !== undefined && actor.startsWith('user:');
 
 export interface FourEyesDeps {
   readonly store: CaseStore;
@@ -174,6 +192,7 @@ export class FourEyes {
       diff: JSON.stringify(proposal.diff ?? null),
       reason: proposal.reason,
       maker: proposal.maker,
+      maker_key_id: proposal.makerKeyId,
       state: 'PENDING',
       checker: null,
       decided_at: null,
@@ -198,6 +217,7 @@ export class FourEyes {
             diff: proposal.diff ?? null,
             reason: row.reason,
             maker: row.maker,
+            makerKeyId: row.maker_key_id,
           },
         },
       ]);
@@ -242,6 +262,50 @@ export class FourEyes {
       );
   }
 
+  /**
+   * Whoever was shown a key's secret could have acted with it: an admin who issued a supervisor's key could approve
+   * their own change with it. The people who could have made the change are its maker and whoever issued the maker's
+   * key; those who could be deciding it are the checker and whoever issued the checker's key. The two must not meet.
+   * A key with no issuer (a bootstrap key, one made before migration 502) counts as its holder's own; an issuer that is
+   * no person (a bootstrap key, the CLI) binds no one, as an unowned key is exempt. Read in the decision's dbTx.
+   */
+  private async checkIndependent(tx: CaseTx, row: PendingChangeRow, checker: FourEyesParty): Promise<void> {
+    const ids = [row.maker_key_id, checker.keyId].filter((id): id is string => id !== null);
+    const keys = new Map((await this.deps.rows.keyIssuers(tx, ids)).map((k) => [k.id, k]));
+    const side = (actor: string, keyId: string | null) => {
+      const key = keyId === null ? undefined : keys.get(keyId);
+      // A key the store does not know cannot be vouched for: refused (fail closed), never waved through.
+      if (keyId !== null && !key)
+        throw new LgError(
+          'LG_SELF_APPROVAL',
+          'who issued a key of this change is unknown; a second person must',
+          {
+            changeId: row.id,
+          },
+        );
+      const issuer = isPersonActor(key?.issued_by) ? key.issued_by : null;
+      const people = [actor, issuer, key?.user_id ? `user:${key.user_id}` : null].filter(isPersonActor);
+      return { issuer, people: new Set(people) };
+    };
+    const maker = side(row.maker, row.maker_key_id);
+    const decider = side(checker.actor, checker.keyId);
+    if (![...decider.people].some((p) => maker.people.has(p))) return;
+    const why =
+      decider.issuer !== null && decider.issuer === maker.issuer
+        ? "one person issued both the maker's and the checker's keys"
+        : decider.issuer !== null && maker.people.has(decider.issuer)
+          ? "the checker's key was issued by the maker"
+          : maker.issuer !== null && decider.people.has(maker.issuer)
+            ? "the maker's key was issued by the checker"
+            : 'the maker and the checker are the same person';
+    throw new LgError(
+      'LG_SELF_APPROVAL',
+      `${why}: whoever was shown a key could have acted with it, so a second, independent person must decide ` +
+        '(a key its holder issued to themselves, POST /v1/session/keys, is theirs alone)',
+      { changeId: row.id },
+    );
+  }
+
   private async expireIfDue(row: PendingChangeRow): Promise<void> {
     if (row.state !== 'PENDING' || Number(row.expires_at) > this.deps.clock.now()) return;
     await this.recordExpiry(row.id);
@@ -276,7 +340,11 @@ export class FourEyes {
    * expired then. The check before the transaction is not enough: a decision whose transaction begins (or waits for a
    * lock) past the expiry would otherwise apply a change that had expired, with a decision time before its expiry.
    */
-  private async lockedPending(tx: CaseTx, id: string): Promise<{ row: PendingChangeRow; now: number }> {
+  private async lockedPending(
+    tx: CaseTx,
+    id: string,
+    checker: FourEyesParty,
+  ): Promise<{ row: PendingChangeRow; now: number }> {
     const row = await this.deps.rows.findPendingChange(tx, this.deps.store.kind, id, true);
     if (row.state !== 'PENDING')
       throw new LgError('LG_CHANGE_NOT_PENDING', `the change is ${row.state}`, {
@@ -285,6 +353,7 @@ export class FourEyes {
       });
     const now = this.deps.clock.now();
     if (Number(row.expires_at) <= now) throw expiredError(id);
+    await this.checkIndependent(tx, row, checker);
     return { row, now };
   }
 
@@ -301,23 +370,23 @@ export class FourEyes {
    */
   async approve(
     id: string,
-    checker: string,
+    by: FourEyesParty,
     note?: string,
     guard?: UnitGuard<PendingChangeView>,
   ): Promise<PendingChangeView> {
+    const checker = by.actor;
     const row = await this.pendingForChecker(id, checker);
     const operation = this.operations.get(row.operation);
     if (!operation) throw new Error(`no apply function registered for ${row.operation}`);
     const payload = JSON.parse(row.payload) as unknown;
-    if (operation.applyAfterApproval)
-      return this.approveThenApply(row, operation, checker, note, keyAlone(guard));
+    if (operation.applyAfterApproval) return this.approveThenApply(row, operation, by, note, keyAlone(guard));
     const apply = operation.apply;
     if (!apply) throw new Error(`operation ${row.operation} has no apply function`);
     // What the operation returned, for its afterCommit; the unit's value is the answer.
     let applied: unknown;
     try {
       const approved = await this.deps.store.transaction(async (tx): Promise<PendingChangeView> => {
-        const { now } = await this.lockedPending(tx, id);
+        const { now } = await this.lockedPending(tx, id, by);
         applied = await apply(tx, payload, {
           changeId: id,
           maker: row.maker,
@@ -354,8 +423,8 @@ export class FourEyes {
     } catch (error) {
       if (error instanceof LgError && error.code === 'LG_CHANGE_EXPIRED')
         return this.expiredInstead(id, error);
-      if (error instanceof LgError && error.code !== 'LG_CHANGE_NOT_PENDING')
-        await this.fail(row, checker, error);
+      // A checker refused (not independent of the maker) leaves the change pending for another; it did not fail.
+      if (error instanceof LgError && !KEEPS_PENDING.has(error.code)) await this.fail(row, checker, error);
       throw error;
     }
   }
@@ -363,15 +432,16 @@ export class FourEyes {
   private async approveThenApply(
     row: PendingChangeRow,
     operation: ChangeOperation,
-    checker: string,
+    by: FourEyesParty,
     note: string | undefined,
     guard?: UnitGuard<void>,
   ): Promise<PendingChangeView> {
+    const checker = by.actor;
     // The request's key commits with the approval; what the operation then applies runs after it. The answer carries
     // that result, so it is stored after the commit (the route's generic path), not with the key.
     await this.deps.store
       .transaction(async (tx) => {
-        const { now } = await this.lockedPending(tx, row.id);
+        const { now } = await this.lockedPending(tx, row.id, by);
         await this.deps.rows.settlePendingChange(tx, row.id, {
           state: 'APPROVED',
           checker,
@@ -450,15 +520,16 @@ export class FourEyes {
 
   async reject(
     id: string,
-    checker: string,
+    by: FourEyesParty,
     note: string,
     guard?: UnitGuard<PendingChangeView>,
   ): Promise<PendingChangeView> {
+    const checker = by.actor;
     const row = await this.pendingForChecker(id, checker);
     // The unit's value is the answer, read in the unit: a guard that says the response stores it with the key.
     return this.deps.store
       .transaction(async (tx): Promise<PendingChangeView> => {
-        const { now } = await this.lockedPending(tx, id);
+        const { now } = await this.lockedPending(tx, id, by);
         await this.deps.rows.settlePendingChange(tx, id, {
           state: 'REJECTED',
           checker,

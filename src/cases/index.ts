@@ -16,7 +16,7 @@ import {
   type AppealView,
   type ComplaintView,
 } from './borrower.js';
-import { FourEyes, FOUR_EYES_DEFAULTS, type FourEyesConfig } from './four-eyes.js';
+import { FourEyes, FOUR_EYES_DEFAULTS, type FourEyesConfig, type FourEyesParty } from './four-eyes.js';
 import { alertFollowUp, createIntakeSweeper, intakeSubject } from './intake.js';
 import type { ComplaintCategory } from './model.js';
 import {
@@ -64,10 +64,11 @@ export interface CaseService {
     input: { actor: string; text: string },
     guard?: UnitGuard<NoteView>,
   ): ReturnType<typeof addNote>;
+  /** `by`: the person resolving and the key they used (an outcome that waits for a checker records it). */
   resolve(
     id: string,
     input: ResolveInput,
-    actor: string,
+    by: FourEyesParty,
     guard?: UnitGuard<ResolveResult>,
   ): ReturnType<typeof resolveCase>;
   /** A credit-report dispute: its record and its CREDIT_REPORT_DISPUTE case, in one dbTx. */
@@ -154,8 +155,8 @@ export function createCaseService(
     assign: (id, input, guard) => assignCase(deps, id, input, guard),
     move: (id, input, guard) => moveCase(deps, id, input, guard),
     note: (id, input, guard) => addNote(deps, id, input, guard),
-    async resolve(id, input, actor, guard) {
-      const result = await resolveCase(ctx, id, input, actor, guard);
+    async resolve(id, input, by, guard) {
+      const result = await resolveCase(ctx, id, input, by, guard);
       // The correction leaves for the bureau after the commit; the case it answers with is unchanged by it.
       if (result.case.type === 'CREDIT_REPORT_DISPUTE') await afterDisputeResolved(deps);
       return result;
@@ -230,6 +231,7 @@ export {
   FOUR_EYES_OPERATIONS,
   type FourEyesConfig,
   type FourEyesOperation,
+  type FourEyesParty,
   type ChangeOperation,
   type ApplyContext,
   type PendingChangeView,

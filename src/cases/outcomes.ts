@@ -5,7 +5,7 @@ import type { LineActionType } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
 import type { CaseTx } from './ports.js';
 import type { CaseRow } from './records.js';
-import type { FourEyes, FourEyesOperation, PendingChangeView } from './four-eyes.js';
+import type { FourEyes, FourEyesOperation, FourEyesParty, PendingChangeView } from './four-eyes.js';
 import { assertOutcome, assertTransition, type CaseType } from './model.js';
 import type { CaseDeps } from './ports.js';
 import { caseView, type CaseView } from './rows.js';
@@ -115,16 +115,17 @@ export async function resolveCase(
   ctx: OutcomeContext,
   id: string,
   input: ResolveInput,
-  actor: string,
+  by: FourEyesParty,
   guard?: UnitGuard<ResolveResult>,
 ): Promise<ResolveResult> {
   const { deps } = ctx;
+  const actor = by.actor;
   const row = await deps.rows.findCase(deps.store.db, deps.store.kind, id);
   assertOutcome(row.id, row.type as CaseType, input.outcome);
   assertTransition(row.id, row.state, 'RESOLVED');
   checkInput(row.type as CaseType, input);
   const operation = await fourEyesNeeded(ctx, row, input);
-  if (operation) return escalateForApproval(ctx, row, input, actor, operation, guard);
+  if (operation) return escalateForApproval(ctx, row, input, by, operation, guard);
   let result: ResolveResult;
   try {
     // The unit's value is the answer, read in the unit: a guard that says the response stores it with the key.
@@ -132,7 +133,7 @@ export async function resolveCase(
       const locked = await deps.rows.findCase(tx, deps.store.kind, id, true);
       assertTransition(locked.id, locked.state, 'RESOLVED');
       if (await liftsFraudRestriction(ctx, tx, locked, input))
-        return escalateInTx(ctx, tx, locked, input, actor, 'line.lift_fraud_restriction');
+        return escalateInTx(ctx, tx, locked, input, by, 'line.lift_fraud_restriction');
       const detail = await applyOutcome(ctx, tx, locked, input, actor);
       await finishCase(ctx, tx, locked, { input, detail, actor });
       return { state: 'RESOLVED', case: caseView(await deps.rows.findCase(tx, deps.store.kind, id)) };
@@ -150,14 +151,14 @@ async function escalateForApproval(
   ctx: OutcomeContext,
   row: CaseRow,
   input: ResolveInput,
-  actor: string,
+  by: FourEyesParty,
   operation: FourEyesOperation,
   guard?: UnitGuard<ResolveResult>,
 ): Promise<ResolveResult> {
   // The unit's value is the answer, read in the unit: a guard that says the response stores it with the key.
   return ctx.deps.store.transaction(async (tx): Promise<ResolveResult> => {
     const locked = await ctx.deps.rows.findCase(tx, ctx.deps.store.kind, row.id, true);
-    return escalateInTx(ctx, tx, locked, input, actor, operation);
+    return escalateInTx(ctx, tx, locked, input, by, operation);
   }, guard);
 }
 
@@ -167,10 +168,11 @@ async function escalateInTx(
   tx: CaseTx,
   row: CaseRow,
   input: ResolveInput,
-  actor: string,
+  by: FourEyesParty,
   operation: FourEyesOperation,
 ): Promise<ResolveResult> {
   const { deps } = ctx;
+  const actor = by.actor;
   const proposed = await ctx.fourEyes.propose(
     {
       operation,
@@ -185,6 +187,7 @@ async function escalateInTx(
       },
       reason: input.note ?? `${row.type} ${input.outcome}`,
       maker: actor,
+      makerKeyId: by.keyId,
     },
     tx,
   );

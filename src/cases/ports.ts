@@ -93,6 +93,11 @@ export interface CaseRowsPort {
   settlePendingChange(db: CaseDb, id: string, patch: Partial<Omit<PendingChangeRow, 'id'>>): Promise<void>;
   setPendingChangeResult(db: CaseDb, id: string, patch: { result: string; state?: 'FAILED' }): Promise<void>;
   pendingChangesDue(db: CaseDb, now: number, limit: number): Promise<string[]>;
+  /** Who holds (user_id) and who issued (issued_by, an actor) each of these API keys; unknown ids are left out. */
+  keyIssuers(
+    db: CaseDb,
+    keyIds: readonly string[],
+  ): Promise<{ id: string; user_id: string | null; issued_by: string | null }[]>;
   userById(db: CaseDb, id: string): Promise<{ id: string; name: string; role: string } | undefined>;
   ledgerOf(db: CaseDb, subjectId: string, limit?: number): Promise<CaseLedgerEntry[]>;
   // Evidence from the other modules' tables (src/store/case-evidence.ts).

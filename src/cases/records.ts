@@ -86,6 +86,8 @@ export interface PendingChangeRow {
   diff: string;
   reason: string;
   maker: string;
+  /** The API key the maker proposed with (null: the CLI, or proposed before migration 502). */
+  maker_key_id: string | null;
   /** PENDING | APPROVED | REJECTED | EXPIRED | FAILED */
   state: string;
   checker: string | null;

@@ -55,6 +55,18 @@ export async function revokeApiKeyRow(
   return exists ? 'already-revoked' : 'absent';
 }
 
+/** A key's owner and whether it is revoked, by its id (never its hash or secret). */
+export async function findApiKeyById(
+  db: DbLike,
+  keyId: string,
+): Promise<{ id: string; user_id: string | null; revoked_at: number | null } | undefined> {
+  return db
+    .selectFrom('api_keys')
+    .select(['id', 'user_id', 'revoked_at'])
+    .where('id', '=', keyId)
+    .executeTakeFirst();
+}
+
 export async function insertUser(tx: DbLike, row: Insertable<Database['users']>): Promise<void> {
   await tx.insertInto('users').values(row).execute();
 }

@@ -30,7 +30,11 @@ export interface CasesTables {
   pending_changes: PendingChangeRow;
 }
 
-/** The column api_keys gains so that a key belongs to a person (migration 501). */
+/**
+ * The columns api_keys gains so that a key belongs to a person (migration 501) and names who issued it, who was shown
+ * its secret (migration 502: an actor, `user:<id>`; null for a bootstrap key or one made before the migration).
+ */
 export interface ApiKeyOwnerColumn {
   user_id: string | null;
+  issued_by: string | null;
 }

@@ -246,6 +246,19 @@ export async function settlePendingChange(
     throw new LgError('LG_CHANGE_NOT_PENDING', 'the change is no longer pending', { changeId: id });
 }
 
+/** Who holds and who issued each of these keys (four eyes reads them in the decision's dbTx). */
+export async function keyIssuers(
+  db: Q,
+  keyIds: readonly string[],
+): Promise<{ id: string; user_id: string | null; issued_by: string | null }[]> {
+  if (keyIds.length === 0) return [];
+  return db
+    .selectFrom('api_keys')
+    .select(['id', 'user_id', 'issued_by'])
+    .where('id', 'in', [...keyIds])
+    .execute();
+}
+
 export async function userById(
   db: Q,
   id: string,

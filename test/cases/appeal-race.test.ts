@@ -84,7 +84,7 @@ for (const store of CASE_STORES)
       const resolved = await t.app.cases.service.resolve(
         caseId,
         { outcome: 'UPHELD', textZh: '冻结已撤销。', textEn: 'The freeze is withdrawn.' },
-        'user:analyst',
+        { actor: 'user:analyst', keyId: null },
       );
       expect(resolved.state).toBe('RESOLVED');
       const line = (await client(t).get(`/v1/lines/${lineId}`)).json();

@@ -132,7 +132,7 @@ for (const store of CASE_STORES)
         const resolved = await t.app.cases.service.resolve(
           caseId,
           { outcome: 'UPHELD', textZh: '已恢复。', textEn: 'Restored.', note: 'utilisation is down' },
-          `user:${analyst.userId}`,
+          { actor: `user:${analyst.userId}`, keyId: analyst.keyId },
         );
         expect(resolved).toMatchObject({
           state: 'ESCALATED',

@@ -5,7 +5,16 @@ import { UUID_PATTERN } from '../../domain/index.js';
 import { LgError } from '../../domain/index.js';
 import type { CoreServices } from '../../core/index.js';
 import { CASE_STATES, CASE_TYPES, type CaseService, type ResolveResult } from '../../cases/index.js';
-import { actorOf, CASE_WORKERS, CHECKERS, WRITERS, type Role, typed, type TypedApp } from '../types.js';
+import {
+  actorOf,
+  CASE_WORKERS,
+  CHECKERS,
+  partyOf,
+  WRITERS,
+  type Role,
+  typed,
+  type TypedApp,
+} from '../types.js';
 import { parseInstant } from '../instants.js';
 import { answeringGuard } from '../idempotency.js';
 
@@ -286,7 +295,7 @@ function caseResolutionRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
         r.state === 'RESOLVED' ? 200 : 202,
       );
       return answer.send(
-        await cases.resolve(request.params.id, request.body, actorOf(request), answer.guard),
+        await cases.resolve(request.params.id, request.body, partyOf(request), answer.guard),
       );
     },
   );
@@ -376,7 +385,7 @@ function pendingChangeRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
       // after the approval commits (a strategy, a list entry) has its answer stored after it (FourEyes.approve).
       const answer = answeringGuard(request, reply, () => 200);
       return answer.send(
-        await cases.fourEyes.approve(request.params.id, actorOf(request), request.body.note, answer.guard),
+        await cases.fourEyes.approve(request.params.id, partyOf(request), request.body.note, answer.guard),
       );
     },
   );
@@ -397,7 +406,7 @@ function pendingChangeRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
       // The answer is stored with the idempotency key in the rejection's own transaction, before the reply.
       const answer = answeringGuard(request, reply, () => 200);
       return answer.send(
-        await cases.fourEyes.reject(request.params.id, actorOf(request), request.body.note, answer.guard),
+        await cases.fourEyes.reject(request.params.id, partyOf(request), request.body.note, answer.guard),
       );
     },
   );

@@ -10,7 +10,15 @@ import { FUNDING_MODES } from '../../domain/index.js';
 import { checkPersonReasons, type CoreServices, type DrawResult } from '../../core/index.js';
 import { answeringGuard } from '../idempotency.js';
 import { answeringProposal } from './pending-change.js';
-import { READERS, RISK_WRITERS, WRITERS, typed, type TypedApp } from '../types.js';
+import {
+  partyOf,
+  READERS,
+  RISK_WRITERS,
+  WRITERS,
+  typed,
+  type RequestParty,
+  type TypedApp,
+} from '../types.js';
 import { parseInstant } from '../instants.js';
 
 /** The credit-line core over HTTP: applications, lines, actions, explanations, draws, loans, repayments. */
@@ -150,7 +158,7 @@ type ExplanationQuery = Static<typeof ExplanationQuery>;
 export type LineActionGate = (
   lineId: string,
   action: Omit<ActionBody, 'tempUntil'> & { tempUntil?: number },
-  actor: string,
+  maker: RequestParty,
   guard?: UnitGuard<PendingChangeView>,
 ) => Promise<PendingChangeView | undefined>;
 
@@ -228,12 +236,7 @@ function lineActionRoutes(app: TypedApp, core: CoreServices, lineActionGate?: Li
       // Either the gate's proposal or the action commits the key, with its answer, in its own transaction.
       const proposal = answeringProposal(request, reply);
       const gate = () =>
-        lineActionGate?.(
-          request.params.id,
-          { ...body, tempUntil },
-          request.principal?.actor ?? '',
-          proposal.guard,
-        );
+        lineActionGate?.(request.params.id, { ...body, tempUntil }, partyOf(request), proposal.guard);
       const pending = await gate();
       if (pending) return proposal.send(pending);
       const action = answeringGuard(request, reply, () => 201);

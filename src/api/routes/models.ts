@@ -5,7 +5,7 @@ import type { PendingChangeView } from '../../cases/index.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { LgError } from '../../domain/index.js';
 import type { ModelRegistry } from '../../scoring/index.js';
-import { actorOf, READERS, RISK_WRITERS, typed } from '../types.js';
+import { actorOf, partyOf, READERS, RISK_WRITERS, typed, type RequestParty } from '../types.js';
 import { answeringGuard } from '../idempotency.js';
 import { answeringProposal } from './pending-change.js';
 
@@ -19,7 +19,7 @@ export interface ModelRouteDeps {
     modelActivation(
       id: string,
       version: number,
-      actor: string,
+      maker: RequestParty,
       guard?: UnitGuard<PendingChangeView>,
     ): Promise<PendingChangeView | undefined>;
   };
@@ -90,7 +90,7 @@ export function modelRoutes(deps: ModelRouteDeps): FastifyPluginAsync {
           throw new LgError('LG_MODEL_NOT_FOUND', `model ${id} has no version ${version}`);
         // Either the gate's proposal or the activation commits the key, with its answer, in its own transaction.
         const proposal = answeringProposal(request, reply);
-        const pending = await deps.gates.modelActivation(id, version, actorOf(request), proposal.guard);
+        const pending = await deps.gates.modelActivation(id, version, partyOf(request), proposal.guard);
         if (pending) return proposal.send(pending);
         const answer = answeringGuard(request, reply, () => 200);
         return answer.send(await deps.models.activate(id, version, actorOf(request), answer.guard));

@@ -10,7 +10,16 @@ import { LIST_ENTITY_TYPES, LIST_KINDS } from '../../monitor/index.js';
 import { listAlerts } from '../../cases/index.js';
 import type { MonitorService } from '../../monitor/index.js';
 import { describePack } from '../../monitor/index.js';
-import { actorOf, READERS, RISK_WRITERS, WRITERS, typed, type TypedApp } from '../types.js';
+import {
+  actorOf,
+  partyOf,
+  READERS,
+  RISK_WRITERS,
+  WRITERS,
+  typed,
+  type RequestParty,
+  type TypedApp,
+} from '../types.js';
 import { answeringGuard } from '../idempotency.js';
 import { answeringProposal } from './pending-change.js';
 import { EpochMs, instantText, parseInstant } from '../instants.js';
@@ -23,10 +32,10 @@ export interface MonitorRoutesDeps {
   readonly listGates?: {
     listAdd(
       entry: Omit<Static<typeof NewEntry>, 'expiresAt'> & { expiresAt?: number },
-      actor: string,
+      maker: RequestParty,
       guard?: UnitGuard<PendingChangeView>,
     ): Promise<PendingChangeView | undefined>;
-    listRemove(entryId: string, actor: string): Promise<PendingChangeView | undefined>;
+    listRemove(entryId: string, maker: RequestParty): Promise<PendingChangeView | undefined>;
   };
 }
 
@@ -223,7 +232,7 @@ function listWriteRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
       const proposal = answeringProposal(request, reply);
       const pending = await listGates?.listAdd(
         { ...body, value, expiresAt },
-        request.principal?.actor ?? '',
+        partyOf(request),
         proposal.guard,
       );
       if (pending) return proposal.send(pending);
@@ -245,7 +254,7 @@ function listWriteRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
     },
     async (request, reply) => {
       const entryId = request.params.entryId;
-      const pending = await listGates?.listRemove(entryId, request.principal?.actor ?? '');
+      const pending = await listGates?.listRemove(entryId, partyOf(request));
       if (pending) return reply.code(202).send({ pendingChange: pending });
       await monitor.lists.remove(entryId, actorOf(request));
       void reply.code(204);

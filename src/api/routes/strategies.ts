@@ -6,7 +6,15 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { parseIsoDate, parseIsoInstant, MS_PER_DAY } from '../../domain/index.js';
 import { LgError } from '../../domain/index.js';
 import type { EngineService } from '../../engine/index.js';
-import { actorOf, READERS, RISK_WRITERS, typed, type TypedApp } from '../types.js';
+import {
+  actorOf,
+  partyOf,
+  READERS,
+  RISK_WRITERS,
+  typed,
+  type RequestParty,
+  type TypedApp,
+} from '../types.js';
 import { answeringGuard } from '../idempotency.js';
 import { answeringProposal } from './pending-change.js';
 
@@ -18,12 +26,12 @@ export interface StrategyRouteDeps {
     strategyActivation(
       id: string,
       version: number,
-      actor: string,
+      maker: RequestParty,
       guard?: UnitGuard<PendingChangeView>,
     ): Promise<PendingChangeView | undefined>;
     overlay(
       input: OverlayBody,
-      actor: string,
+      maker: RequestParty,
       guard?: UnitGuard<PendingChangeView>,
     ): Promise<PendingChangeView | undefined>;
   };
@@ -343,7 +351,7 @@ function overlayRoutes(app: TypedApp, deps: StrategyRouteDeps): void {
     async (request, reply) => {
       // Either the gate's proposal or the overlay change commits the key, with its answer, in its own transaction.
       const proposal = answeringProposal(request, reply);
-      const pending = await deps.gates?.overlay(request.body, request.principal?.actor ?? '', proposal.guard);
+      const pending = await deps.gates?.overlay(request.body, partyOf(request), proposal.guard);
       if (pending) return proposal.send(pending);
       const answer = answeringGuard(request, reply, () => 200);
       const overlay = await engine.setOverlay(
@@ -384,12 +392,7 @@ async function activateVersion(
 ): Promise<FastifyReply> {
   const { request, reply } = exchange;
   const proposal = answeringProposal(request, reply);
-  const pending = await deps.gates?.strategyActivation(
-    id,
-    version,
-    request.principal?.actor ?? '',
-    proposal.guard,
-  );
+  const pending = await deps.gates?.strategyActivation(id, version, partyOf(request), proposal.guard);
   if (pending) return proposal.send(pending);
   const answer = answeringGuard(request, reply, () => 200);
   return answer.send(await deps.engine.activate(id, version, actorOf(request), answer.guard));

@@ -16,9 +16,10 @@ import {
   mintBorrowerToken,
   newApiKeySecret,
   revokeApiKey,
+  rotateOwnKey,
   BORROWER_TOKEN_TTL_MS_MAX,
 } from '../api-keys.js';
-import { actorOf, ROLES, type Role, typed, type TypedApp } from '../types.js';
+import { actorOf, READERS, ROLES, type Role, typed, type TypedApp } from '../types.js';
 import { answeringGuard } from '../idempotency.js';
 
 /** People, their keys, and borrower tokens (issue 11). */
@@ -49,6 +50,18 @@ const KeyBody = Type.Object(
   },
   { additionalProperties: false },
 );
+const OwnKeyBody = Type.Object(
+  {
+    label: Type.Optional(Type.String({ maxLength: 200 })),
+    revokeKeyId: Type.Optional(
+      Type.String({
+        pattern: UUID_PATTERN,
+        description: 'one of your own keys to revoke in the same transaction',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
 const TokenBody = Type.Object(
   { ttlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: BORROWER_TOKEN_TTL_MS_MAX / 1000 })) },
   { additionalProperties: false },
@@ -62,6 +75,7 @@ export function userRoutes(deps: UserRoutesDeps): FastifyPluginAsync {
     const app = typed(instance);
     userAccountRoutes(app, deps);
     apiKeyCreationRoutes(app, deps);
+    ownKeyRoutes(app, deps);
     credentialRoutes(app, deps);
   };
 }
@@ -147,6 +161,7 @@ function apiKeyCreationRoutes(app: TypedApp, deps: UserRoutesDeps): void {
           diff: { create: { keyId, userId: user.id, role: 'admin' } },
           reason: body.reason ?? 'admin key',
           maker: actorOf(request),
+          makerKeyId: request.principal?.keyId ?? null,
         });
         return reply
           .code(202)
@@ -158,6 +173,51 @@ function apiKeyCreationRoutes(app: TypedApp, deps: UserRoutesDeps): void {
         actor: actorOf(request),
       });
       return reply.code(201).send({ ...created, active: true });
+    },
+  );
+}
+
+/**
+ * A person issues themselves a new key, which no one else is shown (issued_by is themselves), optionally revoking one
+ * of their own: a user whose key an admin issued is then independent of that admin for four eyes. Not idempotent for
+ * the reason /v1/keys is not: a replay would have to store the secret.
+ */
+function ownKeyRoutes(app: TypedApp, deps: UserRoutesDeps): void {
+  app.post(
+    '/v1/session/keys',
+    {
+      config: { roles: READERS },
+      // The body is optional: no body means no label and nothing revoked.
+      preValidation: async (request) => {
+        if (request.body === undefined || request.body === null) request.body = {};
+      },
+      schema: {
+        tags,
+        summary:
+          'Issue yourself a new key (shown once, seen by no one else), optionally revoking one of your own keys',
+        body: OwnKeyBody,
+        response: {
+          201: Type.Object({
+            id: Type.String(),
+            key: Type.String(),
+            role: R.RoleName,
+            userId: Type.String(),
+            revokedKeyId: Type.Optional(Type.String()),
+          }),
+          ...R.WRITE_ERRORS,
+        },
+      },
+    },
+    async (request, reply) => {
+      const userId = request.principal?.userId;
+      if (userId === undefined)
+        throw new LgError('LG_FORBIDDEN', 'only a key that belongs to a user can issue that user a new key');
+      const created = await rotateOwnKey(deps.store, deps, {
+        userId,
+        label: request.body.label,
+        revokeKeyId: request.body.revokeKeyId,
+      });
+      return reply.code(201).send({ ...created, userId });
     },
   );
 }

@@ -174,7 +174,8 @@ function registerCaseResolveCommand(cases: Command, openApp: OpenApp): void {
                 textZh: o.textZh,
                 textEn: o.textEn,
               },
-              actor,
+              // The CLI acts as the user it names, with no API key: nobody else was shown a secret for it.
+              { actor, keyId: null },
             );
             out(o.json, result, () =>
               result.state === 'RESOLVED'
@@ -254,8 +255,8 @@ function registerChangesCommand(program: Command, openApp: OpenApp): void {
             if (name === 'reject' && !o.note) throw new LgError('LG_VALIDATION', 'a rejection needs --note');
             const view =
               name === 'approve'
-                ? await app.cases.service.fourEyes.approve(id, checker, o.note)
-                : await app.cases.service.fourEyes.reject(id, checker, o.note ?? '');
+                ? await app.cases.service.fourEyes.approve(id, { actor: checker, keyId: null }, o.note)
+                : await app.cases.service.fourEyes.reject(id, { actor: checker, keyId: null }, o.note ?? '');
             out(o.json, view, () => `${view.id} ${view.state}\n`);
           }),
         ),

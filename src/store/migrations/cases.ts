@@ -123,4 +123,14 @@ export const casesMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '502_four_eyes_key_issuer': {
+    // Whoever was shown a key's secret could have acted with it: an admin who issues a supervisor's key could approve
+    // their own change with it. A key records who issued it (null: a bootstrap key, or one made before this migration,
+    // which counts as its holder's own), and a pending change the key its maker proposed with (null: the CLI, or a
+    // change proposed before this migration), so a checker is refused when the two sides share a person.
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('api_keys').addColumn('issued_by', 'text').execute();
+      await db.schema.alterTable('pending_changes').addColumn('maker_key_id', 'text').execute();
+    },
+  },
 };
