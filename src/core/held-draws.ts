@@ -270,11 +270,12 @@ export async function releaseDueCooldowns(
   const result: CooldownSweepResult = { released: [], stopped: [], failed: [] };
   for (const draw of due) {
     try {
-      const signal = await newerSignal(deps, draw);
-      await deps.store.transaction(async (tx) => {
-        if (signal) await stopCooldownInTx(deps, tx, draw.id, { actor: 'job:cooling-off', why: signal });
+      const signal = await deps.store.transaction(async (tx) => {
+        const stop = await newerSignal(deps, tx, draw);
+        if (stop) await stopCooldownInTx(deps, tx, draw.id, { actor: 'job:cooling-off', why: stop });
         else
           await releaseHeldDrawInTx(deps, tx, draw.id, { actor: 'job:cooling-off', allowed: ['COOLDOWN'] });
+        return stop;
       });
       (signal ? result.stopped : result.released).push(draw.id);
     } catch (error) {
@@ -309,12 +310,19 @@ async function refusedToPerson(deps: CoreDeps, drawId: string, error: unknown): 
   }
 }
 
+/**
+ * Why a due draw must not be released now, read in the release's own transaction under the draw's and its line's
+ * locks (the order the release takes them): a restriction or an alert committed before them stops it, however long
+ * the sweep waited for them; read before the transaction, an alert raised meanwhile let the money leave.
+ */
 async function newerSignal(
   deps: CoreDeps,
+  tx: UnitTx,
   draw: { id: string; borrower_id: string; created_at: number },
 ): Promise<string | undefined> {
-  const status = await deps.coreStore.lineStatusOfDraw(draw.id);
-  if (status !== undefined && status !== 'ACTIVE') return `the line is ${status}`;
-  const alertId = await deps.coreStore.alertAfter(draw.borrower_id, Number(draw.created_at));
+  const locked = await findDraw(deps, tx, draw.id);
+  const line = await deps.coreStore.lineInTx(tx, locked.line_id, true);
+  if (line.status !== 'ACTIVE') return `the line is ${line.status}`;
+  const alertId = await deps.coreStore.alertAfterInTx(tx, draw.borrower_id, Number(draw.created_at));
   return alertId === undefined ? undefined : `alert ${alertId} raised after the draw`;
 }

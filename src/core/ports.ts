@@ -312,9 +312,8 @@ export interface CoreStore<Tx = unknown> {
     createdBefore: number,
     limit: number,
   ): Promise<{ id: string; borrower_id: string; created_at: number }[]>;
-  lineStatusOfDraw(drawId: string): Promise<string | undefined>;
-  /** The id of an alert raised on the borrower after `after` (ms), if any. */
-  alertAfter(borrowerId: string, after: number): Promise<string | undefined>;
+  /** The id of an alert raised on the borrower after `after` (ms), if any, read in the caller's transaction. */
+  alertAfterInTx(tx: Tx, borrowerId: string, after: number): Promise<string | undefined>;
   /** A keyset page of a listed table's rows (the reader; see listings.ts). */
   listPage(
     scope: ListScope,

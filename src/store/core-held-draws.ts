@@ -50,16 +50,6 @@ export function dueCooldowns(
     .execute();
 }
 
-export async function lineStatusOfDraw(db: Db, drawId: string): Promise<string | undefined> {
-  const row = await db
-    .selectFrom('draws')
-    .innerJoin('credit_lines', 'credit_lines.id', 'draws.line_id')
-    .select('credit_lines.status as status')
-    .where('draws.id', '=', drawId)
-    .executeTakeFirst();
-  return row?.status;
-}
-
 /** The id of an alert raised on the user after `after`, if any. */
 export async function alertAfter(db: Db, userId: string, after: number): Promise<string | undefined> {
   const alert = await db

@@ -8,14 +8,7 @@ import {
   upsertBorrower,
 } from './core-borrowers.js';
 import { runDraw, writeUnit } from './core-draws.js';
-import {
-  alertAfter,
-  decisionResult,
-  dueCooldowns,
-  lineStatusOfDraw,
-  lockDraw,
-  moveDraw,
-} from './core-held-draws.js';
+import { alertAfter, decisionResult, dueCooldowns, lockDraw, moveDraw } from './core-held-draws.js';
 import {
   hasAnyBorrower,
   listPage,
@@ -92,8 +85,7 @@ export function createCoreStore(store: Store): CoreStore<DbTx> {
     decisionResultInTx: (tx, decisionId) => decisionResult(tx, decisionId),
     moveDrawInTx: (tx, move) => moveDraw(tx, move),
     dueCooldowns: (createdBefore, limit) => dueCooldowns(store.db, createdBefore, limit),
-    lineStatusOfDraw: (drawId) => lineStatusOfDraw(store.db, drawId),
-    alertAfter: (borrowerId, after) => alertAfter(store.db, borrowerId, after),
+    alertAfterInTx: (tx, borrowerId, after) => alertAfter(tx, borrowerId, after),
     lineInTx: (tx, id, lock) => findLine(tx, store.kind, id, lock),
     line: (id) => findLine(store.db, store.kind, id),
     recentActions: (lineId, limit) => recentActions(store.db, lineId, limit),

@@ -125,6 +125,25 @@ describe('draws on a delinquent line through the API and the bundled draw strate
   });
 });
 
+const COOLING_OFF_MS = 24 * 60 * 60_000;
+
+/** An open alert another process's monitor raised on the borrower (its row, as that monitor stores it). */
+const alertOn = (userId: string, lineId: string, at: number) =>
+  alertToRow({
+    alertId: 'alert-elsewhere',
+    typologyId: 'scam-safe-account',
+    typologyVersion: 1,
+    severity: 'high',
+    userId,
+    lineId,
+    eventId: 'event-elsewhere',
+    occurredAt: at,
+    createdAt: at,
+    reasons: ['R_MANUAL_REVIEW'],
+    evidence: {},
+    actions: [],
+  });
+
 /**
  * Issue 13, "per-process memory read as shared truth": the open-alert count a draw decides on is read in the draw's
  * unit, under the line's lock, from the shared table — never from what the monitor of this process happens to know,
@@ -152,22 +171,7 @@ for (const factory of STORE_FACTORIES) {
       // Another process's alert, committed before this draw takes the line's lock.
       await store.db
         .insertInto('monitor_alerts')
-        .values(
-          alertToRow({
-            alertId: 'alert-elsewhere',
-            typologyId: 'scam-safe-account',
-            typologyVersion: 1,
-            severity: 'high',
-            userId: borrowerId,
-            lineId,
-            eventId: 'event-elsewhere',
-            occurredAt: h.clock.now(),
-            createdAt: h.clock.now(),
-            reasons: ['R_MANUAL_REVIEW'],
-            evidence: {},
-            actions: [],
-          }),
-        )
+        .values(alertOn(borrowerId, lineId, h.clock.now()))
         .execute();
       await core.requestDraw(lineId, DRAW);
       const seen = () => h.engine.calls.filter((c) => c.strategyId === 'draw').at(-1)?.context;
@@ -180,6 +184,47 @@ for (const factory of STORE_FACTORIES) {
       h.clock.advance(30 * 60_000);
       await core.requestDraw(lineId, DRAW);
       expect(seen()).toMatchObject({ alertsOpen: 0 });
+    });
+
+    it("stops a cooling-off draw's release on an alert committed while the sweep waited for the draw", async () => {
+      const lineId = await openLine(h);
+      const { borrower_id: borrowerId } = await store.db
+        .selectFrom('credit_lines')
+        .select('borrower_id')
+        .where('id', '=', lineId)
+        .executeTakeFirstOrThrow();
+      h.engine.script.draw = () => ({ outcome: 'COOLDOWN' });
+      const held = await h.core.requestDraw(lineId, DRAW);
+      expect(held.status).toBe('COOLDOWN');
+      h.clock.advance(COOLING_OFF_MS + 1);
+      // The monitor of another process commits an alert on the borrower (a call in progress: the safe-account scam's
+      // sign) after the sweep picked the draw and before its release takes the draw's and the line's locks.
+      const transaction = store.transaction.bind(store);
+      let raised = false;
+      const sweepStore: Store = {
+        ...store,
+        transaction: async (work, guard) => {
+          if (!raised) {
+            raised = true;
+            await store.db
+              .insertInto('monitor_alerts')
+              .values(alertOn(borrowerId, lineId, h.clock.now()))
+              .execute();
+          }
+          return transaction(work, guard);
+        },
+      };
+      const swept = await releaseDueCooldowns(
+        { ...h.deps, store: sweepStore },
+        { coolingOffMs: COOLING_OFF_MS },
+      );
+      expect(swept).toMatchObject({ released: [], stopped: [held.drawId] });
+      const draw = await store.db
+        .selectFrom('draws')
+        .select(['status', 'loan_id'])
+        .where('id', '=', held.drawId)
+        .executeTakeFirstOrThrow();
+      expect(draw).toMatchObject({ status: 'HOLD', loan_id: null });
     });
   });
 }
