@@ -115,6 +115,8 @@ export function registerStaffOperations(
       typeof payload === 'object' && payload !== null && 'caseId' in payload && resolution?.apply
         ? resolution.apply(tx, payload, context)
         : lineActionApply(deps.core, tx, payload, context),
+    // A case outcome's change refused sends its case back to a person; a line action's has no case (it checks).
+    ...(resolution?.onRefused ? { onRefused: resolution.onRefused } : {}),
   });
   fourEyes.register('api_key.create_admin', adminKeyOperation(deps));
 }

@@ -63,6 +63,25 @@ export interface ChangeOperation {
   applyAfterApproval?(payload: unknown, context: ApplyContext): Promise<unknown>;
   /** Work after commit that must not roll back the change (cache refresh, in-memory state). */
   afterCommit?(payload: unknown, result: unknown): Promise<void>;
+  /**
+   * The change will never apply (rejected, expired, or its approval failed): runs in the dbTx that records it, after
+   * the change left PENDING there, so it runs once whichever of a rejection and an expiry wins (a case that proposed
+   * it goes back to a person).
+   */
+  onRefused?(tx: CaseTx, payload: unknown, refusal: ChangeRefusal): Promise<void>;
+}
+
+/** How a change ended without applying, as its operation's onRefused hears it. */
+export interface ChangeRefusal {
+  readonly changeId: string;
+  readonly operation: string;
+  readonly maker: string;
+  readonly state: 'REJECTED' | 'EXPIRED' | 'FAILED';
+  /** Who rejected it, or whose approval failed (null: it expired). */
+  readonly checker: string | null;
+  /** The checker's note, or what the failure said. */
+  readonly note: string | null;
+  readonly at: number;
 }
 
 export interface PendingChangeView {
@@ -319,20 +338,42 @@ export class FourEyes {
       .transaction(async (tx) => {
         const locked = await this.deps.rows.findPendingChange(tx, this.deps.store.kind, id, true);
         if (locked.state !== 'PENDING' || Number(locked.expires_at) > now) return;
-        await this.deps.rows.settlePendingChange(tx, id, { state: 'EXPIRED', decided_at: now });
-        await appendToLedger(tx, [
-          {
-            entryId: `${id}:expired`,
-            kind: 'change.expired',
-            subjectId: id,
-            recordedAt: now,
-            payload: { changeId: id },
-          },
-        ]);
+        await this.settleExpired(tx, locked, now);
       })
       .catch((error: unknown) => {
         if (!(error instanceof LgError && error.code === 'LG_CHANGE_NOT_PENDING')) throw error;
       });
+  }
+
+  /** EXPIRED with its ledger entry, and its operation told, in the caller's dbTx (LG_CHANGE_NOT_PENDING if decided). */
+  private async settleExpired(tx: CaseTx, row: PendingChangeRow, now: number): Promise<void> {
+    await this.deps.rows.settlePendingChange(tx, row.id, { state: 'EXPIRED', decided_at: now });
+    await appendToLedger(tx, [
+      {
+        entryId: `${row.id}:expired`,
+        kind: 'change.expired',
+        subjectId: row.id,
+        recordedAt: now,
+        payload: { changeId: row.id },
+      },
+    ]);
+    await this.refused(tx, row, { state: 'EXPIRED', checker: null, note: null, at: now });
+  }
+
+  /** Tells the change's operation it will never apply (in the dbTx that settled it). */
+  private async refused(
+    tx: CaseTx,
+    row: PendingChangeRow,
+    how: Pick<ChangeRefusal, 'state' | 'checker' | 'note' | 'at'>,
+  ): Promise<void> {
+    const onRefused = this.operations.get(row.operation)?.onRefused;
+    if (!onRefused) return;
+    await onRefused(tx, JSON.parse(row.payload) as unknown, {
+      changeId: row.id,
+      operation: row.operation,
+      maker: row.maker,
+      ...how,
+    });
   }
 
   /**
@@ -515,6 +556,12 @@ export class FourEyes {
           payload: { changeId: row.id, checker, code: error.code },
         },
       ]);
+      await this.refused(tx, row, {
+        state: 'FAILED',
+        checker,
+        note: `${error.code}: ${error.message}`,
+        at: now,
+      });
     });
   }
 
@@ -545,6 +592,7 @@ export class FourEyes {
             payload: { changeId: id, operation: row.operation, maker: row.maker, checker, note },
           },
         ]);
+        await this.refused(tx, row, { state: 'REJECTED', checker, note, at: now });
         return changeView(await this.deps.rows.findPendingChange(tx, this.deps.store.kind, id));
       }, guard)
       .catch((error: unknown) => this.expiredInstead(id, error));
@@ -558,16 +606,9 @@ export class FourEyes {
     for (const id of due) {
       try {
         await this.deps.store.transaction(async (tx) => {
-          await this.deps.rows.settlePendingChange(tx, id, { state: 'EXPIRED', decided_at: now });
-          await appendToLedger(tx, [
-            {
-              entryId: `${id}:expired`,
-              kind: 'change.expired',
-              subjectId: id,
-              recordedAt: now,
-              payload: { changeId: id },
-            },
-          ]);
+          // Under the change's lock: a rejection committed since the list was read is seen (NOT_PENDING below).
+          const row = await this.deps.rows.findPendingChange(tx, this.deps.store.kind, id, true);
+          await this.settleExpired(tx, row, now);
         });
         expired += 1;
       } catch (error) {

@@ -16,12 +16,19 @@ import {
   type AppealView,
   type ComplaintView,
 } from './borrower.js';
-import { FourEyes, FOUR_EYES_DEFAULTS, type FourEyesConfig, type FourEyesParty } from './four-eyes.js';
+import {
+  FourEyes,
+  FOUR_EYES_DEFAULTS,
+  type ChangeRefusal,
+  type FourEyesConfig,
+  type FourEyesParty,
+} from './four-eyes.js';
 import { alertFollowUp, createIntakeSweeper, intakeSubject } from './intake.js';
 import type { ComplaintCategory } from './model.js';
 import {
   applyApprovedResolution,
   resolveCase,
+  returnRefusedResolution,
   type ResolveInput,
   type ResolveResult,
   type OutcomeContext,
@@ -142,6 +149,11 @@ export function createCaseService(
       payload: unknown,
       c: { maker: string; checker: string; changeId: string },
     ) => applyApprovedResolution(ctx, tx, payload as Parameters<typeof applyApprovedResolution>[2], c),
+    onRefused: (
+      tx: Parameters<typeof returnRefusedResolution>[1],
+      payload: unknown,
+      refusal: ChangeRefusal,
+    ) => returnRefusedResolution(ctx, tx, payload, refusal),
   };
   fourEyes.register('draw.release', resolution);
   fourEyes.register('line.lift_fraud_restriction', resolution);
@@ -234,6 +246,7 @@ export {
   type FourEyesParty,
   type ChangeOperation,
   type ApplyContext,
+  type ChangeRefusal,
   type PendingChangeView,
 } from './four-eyes.js';
 export {

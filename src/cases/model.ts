@@ -24,7 +24,8 @@ const TRANSITIONS: Readonly<Record<CaseState, readonly CaseState[]>> = {
   OPEN: ['ASSIGNED', 'ESCALATED', 'RESOLVED'],
   ASSIGNED: ['ASSIGNED', 'OPEN', 'PENDING_CUSTOMER', 'ESCALATED', 'RESOLVED'],
   PENDING_CUSTOMER: ['ASSIGNED', 'ESCALATED', 'RESOLVED'],
-  ESCALATED: ['ASSIGNED', 'RESOLVED'],
+  // ESCALATED → OPEN: a case whose pending change was refused, with no one to give it back to, returns to the queue.
+  ESCALATED: ['OPEN', 'ASSIGNED', 'RESOLVED'],
   RESOLVED: [],
 };
 

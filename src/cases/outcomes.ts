@@ -5,11 +5,17 @@ import type { LineActionType } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
 import type { CaseTx } from './ports.js';
 import type { CaseRow } from './records.js';
-import type { FourEyes, FourEyesOperation, FourEyesParty, PendingChangeView } from './four-eyes.js';
+import type {
+  ChangeRefusal,
+  FourEyes,
+  FourEyesOperation,
+  FourEyesParty,
+  PendingChangeView,
+} from './four-eyes.js';
 import { assertOutcome, assertTransition, type CaseType } from './model.js';
 import type { CaseDeps } from './ports.js';
 import { caseView, type CaseView } from './rows.js';
-import { addNoteInTx, caseStep } from './service.js';
+import { addNoteInTx, ASSIGNABLE_ROLES, caseStep } from './service.js';
 import { decideDispute } from './disputes.js';
 
 /**
@@ -224,6 +230,103 @@ export async function applyApprovedResolution(
     actor: approval.maker,
   });
   return { caseId: row.id, outcome: payload.input.outcome, ...detail };
+}
+
+/** A case outcome's pending change, as it was proposed (a line action's payload has no caseId). */
+function isResolutionPayload(payload: unknown): payload is { caseId: string; input: ResolveInput } {
+  return typeof payload === 'object' && payload !== null && 'caseId' in payload && 'input' in payload;
+}
+
+const REFUSAL_KINDS: Readonly<Record<ChangeRefusal['state'], string>> = {
+  REJECTED: 'case.change_rejected',
+  EXPIRED: 'case.change_expired',
+  FAILED: 'case.change_failed',
+};
+
+function refusalText(outcome: string, refusal: ChangeRefusal): string {
+  const what = `${outcome} (change ${refusal.changeId}, ${refusal.operation})`;
+  if (refusal.state === 'REJECTED')
+    return `${what} rejected by ${refusal.checker ?? 'unknown'}: ${refusal.note ?? ''}`.trim();
+  if (refusal.state === 'EXPIRED') return `${what} expired: nobody approved or rejected it in time`;
+  return `${what} approved by ${refusal.checker ?? 'unknown'} but could not be applied: ${refusal.note ?? ''}`;
+}
+
+/** Whom a case goes back to: its maker if a person who may hold cases, else whoever held it; null: the queue. */
+async function returnTo(
+  ctx: OutcomeContext,
+  tx: CaseTx,
+  row: CaseRow,
+  maker: string,
+): Promise<string | null> {
+  if (maker.startsWith('user:')) {
+    const user = await ctx.deps.rows.userById(tx, maker.slice('user:'.length));
+    if (user && ASSIGNABLE_ROLES.has(user.role)) return user.id;
+  }
+  return row.assignee;
+}
+
+/**
+ * The pending change a case outcome proposed will never apply (rejected, expired, its approval failed): in that
+ * dbTx, under the case's lock, the case the change left ESCALATED goes back to a person — ASSIGNED to the maker (or
+ * whoever held it), OPEN when there is no one — with a note and a ledger entry saying who refused it and why. Its SLA
+ * due time and breach stand: a breach counted while it waited is not counted again. A case resolved meanwhile, or
+ * waiting on a newer change, keeps its state; its history still records the refusal.
+ */
+export async function returnRefusedResolution(
+  ctx: OutcomeContext,
+  tx: CaseTx,
+  payload: unknown,
+  refusal: ChangeRefusal,
+): Promise<void> {
+  if (!isResolutionPayload(payload)) return;
+  const { deps } = ctx;
+  const row = await deps.rows.findCase(tx, deps.store.kind, payload.caseId, true);
+  const waiting = (row.outcome_detail === null ? {} : JSON.parse(row.outcome_detail)) as {
+    pendingChangeId?: unknown;
+  };
+  const detail = {
+    changeId: refusal.changeId,
+    operation: refusal.operation,
+    proposedOutcome: payload.input.outcome,
+    state: refusal.state,
+    maker: refusal.maker,
+    checker: refusal.checker,
+    note: refusal.note,
+  };
+  const actor = refusal.checker ?? 'job:four-eyes';
+  const kind = REFUSAL_KINDS[refusal.state];
+  if (row.state === 'RESOLVED' || waiting.pendingChangeId !== refusal.changeId) {
+    // Nothing on the case waits for this change any more: its history says what became of it, its row is left alone.
+    await appendToLedger(tx, [
+      {
+        entryId: deps.ids.next(),
+        kind,
+        subjectId: row.id,
+        recordedAt: refusal.at,
+        payload: { caseId: row.id, type: row.type, from: row.state, to: row.state, by: actor, ...detail },
+      },
+    ]);
+    return;
+  }
+  await addNoteInTx(deps, tx, row.id, 'system', refusalText(payload.input.outcome, refusal));
+  if (row.state !== 'ESCALATED') {
+    // Moved meanwhile (reassigned): it stays with whoever holds it, no longer pointing at the dead change.
+    await caseStep(deps, tx, row, {
+      kind,
+      actor,
+      detail,
+      patch: { outcome_detail: JSON.stringify({ refused: detail }) },
+    });
+    return;
+  }
+  const assignee = await returnTo(ctx, tx, row, refusal.maker);
+  await caseStep(deps, tx, row, {
+    to: assignee === null ? 'OPEN' : 'ASSIGNED',
+    kind,
+    actor,
+    detail: { ...detail, assignee },
+    patch: { assignee, outcome_detail: JSON.stringify({ refused: detail }) },
+  });
 }
 
 async function finishCase(

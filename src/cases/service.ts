@@ -11,7 +11,12 @@ import { caseView, noteView, type CaseView, type NoteView } from './rows.js';
 /** Queue operations: list, read with evidence, assign, move, annotate, and the SLA sweep. */
 
 /** Roles that may hold a case. */
-const ASSIGNABLE_ROLES = new Set(['analyst', 'supervisor', 'admin', 'risk_analyst']);
+export const ASSIGNABLE_ROLES: ReadonlySet<string> = new Set([
+  'analyst',
+  'supervisor',
+  'admin',
+  'risk_analyst',
+]);
 
 export async function listQueue(deps: CaseDeps, filter: CaseFilter) {
   const page = await deps.rows.listCases(deps.store.db, filter);
