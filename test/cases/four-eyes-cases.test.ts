@@ -1,10 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/domain/clock.js';
 import { verifyLedger } from '../../src/compliance/ledger.js';
-import { STRONG_APPLICANT, type TestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
 import { stallOnce } from '../helpers/stall.js';
 import { residentId } from '../core/harness.js';
-import { CASE_STORES, client, person, startCaseApp, type Person } from './helpers.js';
+import {
+  CASE_STORES,
+  client,
+  largeDrawHeldOnScamSignal,
+  person,
+  startCaseApp,
+  type Person,
+} from './helpers.js';
 
 /**
  * A case outcome that needs a second person leaves the case ESCALATED with a pending change. When that change is
@@ -34,33 +41,18 @@ for (const store of CASE_STORES)
       lineId: string;
     }> => {
       seq += 1;
-      const app = (
-        await client(t).post('/v1/applications', {
-          applicant: {
-            name: '升级',
-            nationalId: residentId('19790303', 300 + seq),
-            phone: `1380000${String(3000 + seq)}`,
-          },
-          attributes: STRONG_APPLICANT,
-        })
-      ).json();
-      await client(t).post('/v1/events', {
-        eventId: `call-esc-${seq}`,
-        type: 'call_in_progress',
-        occurredAt: new Date(clock.now()).toISOString(),
-        userId: app.borrowerId,
-      });
-      const held = (
-        await client(t).post(`/v1/lines/${app.line.id}/draws`, {
-          amountMinor: 2_500_000,
-          currency: 'CNY',
-          termMonths: 12,
-          method: 'EQUAL_INSTALLMENT',
-        })
-      ).json();
-      expect(held.status).toBe('HOLD');
+      const held = await largeDrawHeldOnScamSignal(
+        t,
+        clock,
+        {
+          name: '升级',
+          nationalId: residentId('19790303', 300 + seq),
+          phone: `1380000${String(3000 + seq)}`,
+        },
+        `call-esc-${seq}`,
+      );
       const caseId = (
-        await client(t, analyst.key).get(`/v1/cases?type=HELD_DRAW&lineId=${app.line.id}`)
+        await client(t, analyst.key).get(`/v1/cases?type=HELD_DRAW&lineId=${held.lineId}`)
       ).json().items[0].id as string;
       const asked = await client(t, analyst.key).post(`/v1/cases/${caseId}/resolve`, {
         outcome: 'RELEASE',
@@ -69,7 +61,7 @@ for (const store of CASE_STORES)
       expect(asked.statusCode, asked.body).toBe(202);
       expect(asked.json().case.state).toBe('ESCALATED');
       const change = asked.json().pendingChange;
-      return { caseId, changeId: change.id, expiresAt: Date.parse(change.expiresAt), lineId: app.line.id };
+      return { caseId, changeId: change.id, expiresAt: Date.parse(change.expiresAt), lineId: held.lineId };
     };
 
     const shown = async (caseId: string) => {

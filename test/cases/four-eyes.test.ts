@@ -3,7 +3,7 @@ import type { ManualClock } from '../../src/domain/clock.js';
 import { STRONG_APPLICANT, type TestApp } from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
 import { loadConfig } from '../../src/app/config.js';
-import { client, person, startCaseApp, type Person } from './helpers.js';
+import { client, largeDrawHeldOnScamSignal, person, startCaseApp, type Person } from './helpers.js';
 
 /** Maker-checker on the configured operations (issue 11 "Four eyes"). */
 describe('four eyes', () => {
@@ -143,29 +143,14 @@ describe('four eyes', () => {
   });
 
   it('holds the release of a large held draw for a second person, who releases it through the core', async () => {
-    const app = (
-      await client(t).post('/v1/applications', {
-        applicant: { name: '大额', nationalId: residentId('19750606', 44), phone: '13900009999' },
-        attributes: STRONG_APPLICANT,
-      })
-    ).json();
-    await client(t).post('/v1/events', {
-      eventId: 'call-large',
-      type: 'call_in_progress',
-      occurredAt: new Date(clock.now()).toISOString(),
-      userId: app.borrowerId,
-    });
-    const held = (
-      await client(t).post(`/v1/lines/${app.line.id}/draws`, {
-        amountMinor: 2_500_000,
-        currency: 'CNY',
-        termMonths: 12,
-        method: 'EQUAL_INSTALLMENT',
-      })
-    ).json();
-    expect(held.status).toBe('HOLD');
+    const held = await largeDrawHeldOnScamSignal(
+      t,
+      clock,
+      { name: '大额', nationalId: residentId('19750606', 44), phone: '13900009999' },
+      'call-large',
+    );
     const analyst = await person(t, 'analyst', 'analyst');
-    const caseId = (await client(t, analyst.key).get(`/v1/cases?type=HELD_DRAW&lineId=${app.line.id}`)).json()
+    const caseId = (await client(t, analyst.key).get(`/v1/cases?type=HELD_DRAW&lineId=${held.lineId}`)).json()
       .items[0].id;
     const asked = await client(t, analyst.key).post(`/v1/cases/${caseId}/resolve`, {
       outcome: 'RELEASE',
@@ -173,13 +158,13 @@ describe('four eyes', () => {
     });
     expect(asked.statusCode, asked.body).toBe(202);
     expect(asked.json().pendingChange.operation).toBe('draw.release');
-    expect((await client(t).get(`/v1/lines/${app.line.id}`)).json().outstandingPrincipalMinor).toBe(0);
+    expect((await client(t).get(`/v1/lines/${held.lineId}`)).json().outstandingPrincipalMinor).toBe(0);
     const approved = await client(t, supervisor.key).post(
       `/v1/changes/${asked.json().pendingChange.id}/approve`,
       {},
     );
     expect(approved.statusCode, approved.body).toBe(200);
-    expect((await client(t).get(`/v1/lines/${app.line.id}`)).json().outstandingPrincipalMinor).toBe(
+    expect((await client(t).get(`/v1/lines/${held.lineId}`)).json().outstandingPrincipalMinor).toBe(
       2_500_000,
     );
     const resolved = (await client(t, analyst.key).get(`/v1/cases/${caseId}`)).json();

@@ -82,3 +82,36 @@ export async function frozenLineWithToken(
   ).json().token as string;
   return { lineId, borrowerId: applied.borrowerId as string, actionId: frozen.actionId, token };
 }
+
+/**
+ * A new borrower's line and a large draw on it held for a person (HOLD, with its HELD_DRAW case): a call in progress
+ * on the borrower (the safe-account scam's sign) is reported just before the draw.
+ */
+export async function largeDrawHeldOnScamSignal(
+  t: TestApp,
+  clock: { now(): number },
+  applicant: { name: string; nationalId: string; phone: string },
+  eventId: string,
+): Promise<{ lineId: string; borrowerId: string; drawId: string }> {
+  const app = (await client(t).post('/v1/applications', { applicant, attributes: STRONG_APPLICANT })).json();
+  await client(t).post('/v1/events', {
+    eventId,
+    type: 'call_in_progress',
+    occurredAt: new Date(clock.now()).toISOString(),
+    userId: app.borrowerId,
+  });
+  const held = (
+    await client(t).post(`/v1/lines/${app.line.id}/draws`, {
+      amountMinor: 2_500_000,
+      currency: 'CNY',
+      termMonths: 12,
+      method: 'EQUAL_INSTALLMENT',
+    })
+  ).json();
+  if (held.status !== 'HOLD') throw new Error(`the draw was not held: ${JSON.stringify(held)}`);
+  return {
+    lineId: app.line.id as string,
+    borrowerId: app.borrowerId as string,
+    drawId: held.drawId as string,
+  };
+}

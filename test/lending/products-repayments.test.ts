@@ -329,7 +329,8 @@ for (const factory of STORE_FACTORIES) {
         expect((await loan(booked.id)).outstandingPrincipalMinor).toBe(1_000_000);
       });
 
-      it('jobs daily run for a date not yet reached charges nothing for it and never blocks a repayment today', async () => {
+      /** A ¥12,000 daily-interest loan, and the date `days` after its first due date (penalty and fees from then). */
+      const overdueFromFirstDue = async () => {
         await createProduct();
         const lineId = await lineUnder('daily-flex');
         const booked = (
@@ -338,6 +339,11 @@ for (const factory of STORE_FACTORIES) {
         const firstDue = booked.schedule[0]?.dueDate ?? '';
         const plus = (days: number) =>
           new Date(Date.parse(firstDue) + days * MS_DAY).toISOString().slice(0, 10);
+        return { booked, plus };
+      };
+
+      it('jobs daily run for a date not yet reached charges nothing for it and never blocks a repayment today', async () => {
+        const { booked, plus } = await overdueFromFirstDue();
         // Today is the last day of grace; the job is run for the day after (a scheduler a day ahead, or another
         // time zone's date): penalty and the late fee would start that day, which has not begun.
         env.h.clock.set(Date.parse(plus(3)) + 12 * 3_600_000);
@@ -364,14 +370,7 @@ for (const factory of STORE_FACTORIES) {
       });
 
       it('jobs daily accrues penalty interest after grace and a late fee; the repayment pays them first', async () => {
-        await createProduct();
-        const lineId = await lineUnder('daily-flex');
-        const booked = (
-          await draw(lineId, { amountMinor: 1_200_000, termMonths: 3, method: 'EQUAL_PRINCIPAL' })
-        ).json<{ loan: LoanBody }>().loan;
-        const firstDue = booked.schedule[0]?.dueDate ?? '';
-        const plus = (days: number) =>
-          new Date(Date.parse(firstDue) + days * MS_DAY).toISOString().slice(0, 10);
+        const { booked, plus } = await overdueFromFirstDue();
         env.h.clock.set(Date.parse(plus(3)));
         const inGrace = await env.h.core.runDailyJob(plus(3));
         expect(inGrace.overdueAccrual).toEqual({
