@@ -15,6 +15,7 @@ import {
   releaseHeldDrawInTx,
   stopCooldownInTx,
   lockedRestrictedForFraud,
+  lockedLimitCutOf,
   lockedRestrictionOf,
   restrictedLines,
   type CoreServices,
@@ -138,11 +139,15 @@ function caseCorePort(store: Store, coreOf: () => CoreServices): CaseCorePort {
         actionId: done.result.actionId,
         outcome: done.result.outcome,
         newStatus: done.result.newStatus,
+        prevLimitMinor: done.result.prevLimitMinor,
+        newLimitMinor: done.result.newLimitMinor,
+        clipped: done.result.clipped,
       };
     },
     explainLine: (lineId, lang) => coreOf().explainLine(lineId, lang),
     lockedRestrictedForFraud: (tx: DbTx, lineId) => lockedRestrictedForFraud(coreOf().deps, tx, lineId),
     lockedRestrictionOf: (tx: DbTx, lineId) => lockedRestrictionOf(coreOf().deps, tx, lineId),
+    lockedLimitCutOf: (tx: DbTx, lineId, targetId) => lockedLimitCutOf(coreOf().deps, tx, lineId, targetId),
     async restrictedLines() {
       return (await restrictedLines(coreOf().deps)).map((r) => ({
         lineId: r.line.id,

@@ -58,10 +58,6 @@ async function lineActionApply(core: CoreServices, tx: DbTx, payload: unknown, c
   return done.result;
 }
 
-function lineActionOperation(core: CoreServices): ChangeOperation {
-  return { apply: (tx: DbTx, payload, context) => lineActionApply(core, tx, payload, context) };
-}
-
 function adminKeyOperation(deps: { clock: Clock; ids: IdGenerator }): ChangeOperation {
   return {
     async apply(tx: DbTx, payload: unknown, context: ApplyContext) {
@@ -102,22 +98,25 @@ function adminKeyOperation(deps: { clock: Clock; ids: IdGenerator }): ChangeOper
   };
 }
 
-/** Registers the staff operations; a case outcome under the same name keeps its own apply (payload with caseId). */
+/**
+ * Registers the staff operations. A line operation is also a case outcome's (an uphold that lifts a fraud
+ * restriction or restores a cut limit): a payload that names a case keeps the case's apply, registered before.
+ */
 export function registerStaffOperations(
   fourEyes: FourEyes,
   deps: { core: CoreServices; store: Store; clock: Clock; ids: IdGenerator; random: RandomSource },
 ): void {
-  const lineAction = lineActionOperation(deps.core);
-  fourEyes.register('line.limit_increase', lineAction);
-  const resolution = fourEyes.operation('line.lift_fraud_restriction');
-  fourEyes.register('line.lift_fraud_restriction', {
-    apply: (tx: DbTx, payload, context) =>
-      typeof payload === 'object' && payload !== null && 'caseId' in payload && resolution?.apply
-        ? resolution.apply(tx, payload, context)
-        : lineActionApply(deps.core, tx, payload, context),
-    // A case outcome's change refused sends its case back to a person; a line action's has no case (it checks).
-    ...(resolution?.onRefused ? { onRefused: resolution.onRefused } : {}),
-  });
+  for (const name of ['line.limit_increase', 'line.lift_fraud_restriction'] as const) {
+    const resolution = fourEyes.operation(name);
+    fourEyes.register(name, {
+      apply: (tx: DbTx, payload, context) =>
+        typeof payload === 'object' && payload !== null && 'caseId' in payload && resolution?.apply
+          ? resolution.apply(tx, payload, context)
+          : lineActionApply(deps.core, tx, payload, context),
+      // A case outcome's change refused sends its case back to a person; a line action's has no case (it checks).
+      ...(resolution?.onRefused ? { onRefused: resolution.onRefused } : {}),
+    });
+  }
   fourEyes.register('api_key.create_admin', adminKeyOperation(deps));
 }
 

@@ -157,6 +157,8 @@ export function createCaseService(
   };
   fourEyes.register('draw.release', resolution);
   fourEyes.register('line.lift_fraud_restriction', resolution);
+  // An upheld appeal that restores a cut limit to at least the threshold; src/app routes a manual raise's own payload.
+  fourEyes.register('line.limit_increase', resolution);
   const sweeper = createIntakeSweeper(deps);
   return {
     deps,

@@ -1,10 +1,10 @@
 import type { UnitGuard } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
-import { isKnownReason, personReasonsProblem } from '../domain/index.js';
+import { formatMoney, isKnownReason, personReasonsProblem } from '../domain/index.js';
 import type { LineActionType } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
 import type { CaseTx } from './ports.js';
-import type { CaseRow } from './records.js';
+import type { AppealRow, CaseRow } from './records.js';
 import type {
   ChangeRefusal,
   FourEyes,
@@ -117,6 +117,32 @@ async function liftsFraudRestriction(
   return ctx.deps.core.lockedRestrictedForFraud(tx, row.line_id);
 }
 
+/**
+ * The restore an upheld appeal against a limit cut would write, when it is a limit increase to at least the four-eyes
+ * threshold (as a person's manual raise is): decided in the resolution's transaction, under the line's lock, on the
+ * line as it is then. Returns what the pending change shows its checker, or undefined to go ahead.
+ */
+async function restoreNeedingFourEyes(
+  ctx: OutcomeContext,
+  tx: CaseTx,
+  row: CaseRow,
+  input: ResolveInput,
+): Promise<Record<string, unknown> | undefined> {
+  if (row.type !== 'APPEAL' || input.outcome !== 'UPHELD' || !ctx.fourEyes.requires('line.limit_increase'))
+    return undefined;
+  const appeal = await ctx.deps.rows.findAppeal(tx, row.subject_id);
+  const remedy = appeal ? (await appealRemedy(ctx, tx, appeal, input)).cut : undefined;
+  if (remedy?.kind !== 'restore' || remedy.toLimitMinor < ctx.fourEyes.config.limitIncreaseThresholdMinor)
+    return undefined;
+  return {
+    restore: {
+      cutActionId: remedy.cut.actionId,
+      fromLimitMinor: remedy.cut.lineLimitMinor,
+      toLimitMinor: remedy.toLimitMinor,
+    },
+  };
+}
+
 export async function resolveCase(
   ctx: OutcomeContext,
   id: string,
@@ -140,6 +166,8 @@ export async function resolveCase(
       assertTransition(locked.id, locked.state, 'RESOLVED');
       if (await liftsFraudRestriction(ctx, tx, locked, input))
         return escalateInTx(ctx, tx, locked, input, by, 'line.lift_fraud_restriction');
+      const restore = await restoreNeedingFourEyes(ctx, tx, locked, input);
+      if (restore) return escalateInTx(ctx, tx, locked, input, by, 'line.limit_increase', restore);
       const detail = await applyOutcome(ctx, tx, locked, input, actor);
       await finishCase(ctx, tx, locked, { input, detail, actor });
       return { state: 'RESOLVED', case: caseView(await deps.rows.findCase(tx, deps.store.kind, id)) };
@@ -176,6 +204,7 @@ async function escalateInTx(
   input: ResolveInput,
   by: FourEyesParty,
   operation: FourEyesOperation,
+  extraDiff: Record<string, unknown> = {},
 ): Promise<ResolveResult> {
   const { deps } = ctx;
   const actor = by.actor;
@@ -190,6 +219,7 @@ async function escalateInTx(
         lineId: row.line_id,
         outcome: input.outcome,
         limitMinor: input.limitMinor ?? null,
+        ...extraDiff,
       },
       reason: input.note ?? `${row.type} ${input.outcome}`,
       maker: actor,
@@ -524,6 +554,119 @@ export async function reinstateLine(
   return { lineId, actions };
 }
 
+type LockedCut = NonNullable<Awaited<ReturnType<OutcomeContext['deps']['core']['lockedLimitCutOf']>>>;
+
+/** What upholding an appeal against a limit cut does to the limit (see cutRemedy). */
+type CutRemedy =
+  | { readonly kind: 'restore'; readonly cut: LockedCut; readonly toLimitMinor: number }
+  | { readonly kind: 'stands'; readonly cut: LockedCut; readonly detail: Record<string, unknown> };
+
+/** Statuses a line's limit can be raised from (the line state machine's LIMIT_INCREASE). */
+const RESTORABLE: ReadonlySet<string> = new Set(['ACTIVE', 'DRAW_FROZEN']);
+
+/**
+ * An appeal against a limit cut (the action, or the decision behind it), upheld, restores the limit the cut took away:
+ * to the limit just before the cut, or to the reviewer's `limitMinor` (above what the cut left, never above what it
+ * took: an appeal remedies, it grants no new credit). Read under the line's lock in the uphold's transaction: if the
+ * cut is no longer the line's latest limit change (a newer cut, a raise, a temporary limit), or the line can no longer
+ * be raised (suspended, closed, revoked), that stands and is recorded, not silently overridden. Undefined when the
+ * appeal is not against a cut.
+ */
+async function cutRemedy(
+  ctx: OutcomeContext,
+  tx: CaseTx,
+  appeal: AppealRow,
+  input: ResolveInput,
+  reinstating: boolean,
+): Promise<CutRemedy | undefined> {
+  if (!appeal.line_id) return undefined;
+  const cut = await ctx.deps.core.lockedLimitCutOf(tx, appeal.line_id, appeal.target_id);
+  if (!cut) return undefined;
+  if (
+    input.limitMinor !== undefined &&
+    (input.limitMinor > cut.prevLimitMinor || input.limitMinor <= cut.newLimitMinor)
+  )
+    throw new LgError(
+      'LG_VALIDATION',
+      `an upheld appeal against a limit cut restores a limit above ${cut.newLimitMinor} (what the cut left) and ` +
+        `at most ${cut.prevLimitMinor} (the limit before it)`,
+      { field: 'limitMinor', minExclusive: cut.newLimitMinor, max: cut.prevLimitMinor },
+    );
+  if (cut.latestLimitChangeId !== cut.actionId)
+    return { kind: 'stands', cut, detail: { limitChangeInForce: cut.latestLimitChangeId } };
+  if (!RESTORABLE.has(cut.lineStatus) && !reinstating)
+    return { kind: 'stands', cut, detail: { lineStatusInForce: cut.lineStatus } };
+  const toLimitMinor = input.limitMinor ?? cut.prevLimitMinor;
+  if (toLimitMinor <= cut.lineLimitMinor)
+    return { kind: 'stands', cut, detail: { limitInForceMinor: cut.lineLimitMinor } };
+  return { kind: 'restore', cut, toLimitMinor };
+}
+
+/**
+ * The restore, a LIMIT_INCREASE through the core's own raise path: the per-borrower cap is read under the borrower's
+ * lock there. A person's restore is not fitted silently under the cap (as an approved application is not): past it,
+ * the uphold is refused with LG_BORROWER_CAP_EXCEEDED and the room, the case stays open, and the reviewer may restore
+ * less with `limitMinor`.
+ */
+async function restoreLimit(
+  ctx: OutcomeContext,
+  tx: CaseTx,
+  appeal: AppealRow,
+  remedy: Extract<CutRemedy, { kind: 'restore' }>,
+  actor: string,
+): Promise<Record<string, unknown>> {
+  const lineId = appeal.line_id as string;
+  const done = await ctx.deps.core.lineAction(tx, lineId, {
+    type: 'LIMIT_INCREASE',
+    reasons: ['R_RISK_RESOLVED'],
+    actor,
+    automated: false,
+    limitMinor: remedy.toLimitMinor,
+    note: `appeal ${appeal.id} upheld: restores the limit cut by ${remedy.cut.actionId}`,
+  });
+  if (done.clipped)
+    throw new LgError(
+      'LG_BORROWER_CAP_EXCEEDED',
+      'restoring the limit would take the borrower past the per-borrower cap',
+      { roomMinor: done.newLimitMinor, restoreToMinor: remedy.toLimitMinor, reasons: ['R_BORROWER_CAP'] },
+    );
+  return {
+    actionId: done.actionId,
+    cutActionId: remedy.cut.actionId,
+    fromLimitMinor: done.prevLimitMinor,
+    toLimitMinor: done.newLimitMinor,
+  };
+}
+
+/** What the borrower is told of the limit after an upheld appeal against a cut (added to the reviewer's words). */
+function limitWords(remedy: CutRemedy): { zh: string; en: string } {
+  if (remedy.kind === 'restore') {
+    const to = formatMoney({ amountMinor: remedy.toLimitMinor, currency: remedy.cut.currency });
+    return { zh: `您的额度已恢复至 ${to}。`, en: `Your credit limit is restored to ${to}.` };
+  }
+  return {
+    zh: '您的额度在被申诉的调整之后已有新的变化，当前额度以最新调整为准。',
+    en: 'Your line has changed since the action you appealed; the latest change to it stands.',
+  };
+}
+
+/**
+ * What an upheld appeal remedies, read under the line's lock: the restriction it was against if that is still the
+ * one in force (`appealed`), and the limit cut it was against (an action, or a decision that cut the limit, perhaps
+ * with the restriction). A reviewer's `limitMinor` on an appeal that lifts a restriction is the reinstatement's lower
+ * limit, as before; then the cut is not restored.
+ */
+async function appealRemedy(ctx: OutcomeContext, tx: CaseTx, appeal: AppealRow, input: ResolveInput) {
+  const inForce = appeal.line_id ? await ctx.deps.core.lockedRestrictionOf(tx, appeal.line_id) : undefined;
+  const appealed =
+    inForce !== undefined && (inForce.actionId === appeal.target_id || inForce.traceId === appeal.target_id);
+  const cut =
+    appealed && input.limitMinor !== undefined
+      ? undefined
+      : await cutRemedy(ctx, tx, appeal, input, appealed);
+  return { inForce, appealed, cut };
+}
+
 async function upholdAppeal(
   ctx: OutcomeContext,
   tx: CaseTx,
@@ -536,9 +679,7 @@ async function upholdAppeal(
   // An appeal is against one action (or the decision behind it): upheld, it lifts that restriction if it is still the
   // one in force, read under the line's lock. A newer restriction (a suspension for days past due, a legal one that
   // cannot be appealed) is not what the borrower appealed, and stands; one already lifted has nothing to undo.
-  const inForce = appeal.line_id ? await ctx.deps.core.lockedRestrictionOf(tx, appeal.line_id) : undefined;
-  const appealed =
-    inForce !== undefined && (inForce.actionId === appeal.target_id || inForce.traceId === appeal.target_id);
+  const { inForce, appealed, cut: remedy } = await appealRemedy(ctx, tx, appeal, input);
   const reinstated =
     appealed && appeal.line_id
       ? await reinstateLine(ctx, tx, appeal.line_id, {
@@ -550,10 +691,18 @@ async function upholdAppeal(
       : inForce
         ? { restrictionInForce: inForce.actionId }
         : {};
+  // Against a limit cut, it restores the limit the cut took away (or records the newer change that stands).
+  const limit: Record<string, unknown> =
+    remedy === undefined
+      ? {}
+      : remedy.kind === 'restore'
+        ? { restored: await restoreLimit(ctx, tx, appeal, remedy, actor) }
+        : remedy.detail;
+  const words = remedy ? limitWords(remedy) : undefined;
   await ctx.deps.rows.updateAppeal(tx, appeal.id, {
     state: 'UPHELD',
-    outcome_zh: input.textZh ?? null,
-    outcome_en: input.textEn ?? null,
+    outcome_zh: words ? `${input.textZh ?? ''} ${words.zh}`.trim() : (input.textZh ?? null),
+    outcome_en: words ? `${input.textEn ?? ''} ${words.en}`.trim() : (input.textEn ?? null),
     resolved_at: ctx.deps.clock.now(),
   });
   await appendToLedger(tx, [
@@ -569,10 +718,12 @@ async function upholdAppeal(
         lineId: appeal.line_id,
         // A newer restriction that the uphold left in force: the record says why the line is still restricted.
         ...(appealed || !inForce ? {} : { restrictionInForce: inForce.actionId }),
+        // The limit a cut took, restored; or the newer change (or status) that stands instead.
+        ...limit,
       },
     },
   ]);
-  return { appealId: appeal.id, ...reinstated };
+  return { appealId: appeal.id, ...reinstated, ...limit };
 }
 
 /** What a borrower can still do after a rejected appeal (issue 11: say why and what next). */

@@ -164,7 +164,15 @@ export interface CaseCorePort {
       limitMinor?: number;
       note?: string;
     },
-  ): Promise<{ actionId: string; outcome: string; newStatus: string }>;
+  ): Promise<{
+    actionId: string;
+    outcome: string;
+    newStatus: string;
+    prevLimitMinor: number;
+    newLimitMinor: number;
+    /** A cut stopped at the outstanding balance, or a raise stopped at the per-borrower cap. */
+    clipped: boolean;
+  }>;
   explainLine(lineId: string, lang: ReasonLang): Promise<unknown>;
   /**
    * Locks the line for the rest of the caller's dbTx and says whether the restriction in force on it was taken for a
@@ -179,6 +187,28 @@ export interface CaseCorePort {
     tx: CaseTx,
     lineId: string,
   ): Promise<{ readonly actionId: string; readonly traceId: string | null } | undefined>;
+  /**
+   * Locks the line for the rest of the caller's dbTx and reads the applied limit cut that is `targetId` (an action id,
+   * or the decision behind it) with the line as it is and its latest limit change; undefined when the target is no
+   * applied cut on the line.
+   */
+  lockedLimitCutOf(
+    tx: CaseTx,
+    lineId: string,
+    targetId: string,
+  ): Promise<
+    | {
+        readonly actionId: string;
+        readonly traceId: string | null;
+        readonly prevLimitMinor: number;
+        readonly newLimitMinor: number;
+        readonly lineStatus: string;
+        readonly lineLimitMinor: number;
+        readonly currency: string;
+        readonly latestLimitChangeId: string | null;
+      }
+    | undefined
+  >;
   /** SUSPENDED and DRAW_FROZEN lines with the action that restricted them. */
   restrictedLines(): Promise<
     { lineId: string; borrowerId: string; status: string; restrictionId: string | null; reasons: string[] }[]

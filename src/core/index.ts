@@ -101,9 +101,11 @@ export {
 export {
   liftClearedDelinquency,
   lockedRestrictedForFraud,
+  lockedLimitCutOf,
   lockedRestrictionOf,
   restrictedForFraud,
   restrictedLines,
+  type LockedLimitCut,
   type RestrictionReviewResult,
 } from './restrictions.js';
 export {

@@ -278,6 +278,13 @@ export interface CoreStore<Tx = unknown> {
     line: { readonly id: string; readonly status: string },
     tx?: Tx,
   ): Promise<ActionRow | undefined>;
+  /** The latest applied action that set the line's limit (grant, raise, cut, temporary limit), in the caller's tx. */
+  latestLimitChangeInTx(tx: Tx, lineId: string): Promise<ActionRow | undefined>;
+  /**
+   * The applied LIMIT_DECREASE on the line that is `targetId`, or was taken on the decision `targetId` (the latest
+   * such), read in the caller's transaction.
+   */
+  limitCutInTx(tx: Tx, lineId: string, targetId: string): Promise<ActionRow | undefined>;
   /** The unsettled instalments of every loan on a line; only those due before `dueBefore` (ISO date) when given. */
   unsettledInstalmentsOfLine(lineId: string, dueBefore?: string): Promise<InstallmentRow[]>;
   /** True once any borrower exists (the demo seed runs only on an empty book). */

@@ -67,6 +67,49 @@ export async function lockedRestrictionOf(
   return restriction ? { actionId: restriction.id, traceId: restriction.trace_id } : undefined;
 }
 
+/** A limit cut an appeal is against, as read under the line's lock (see lockedLimitCutOf). */
+export interface LockedLimitCut {
+  readonly actionId: string;
+  readonly traceId: string | null;
+  /** The limit the line had just before the cut, and the one the cut left. */
+  readonly prevLimitMinor: number;
+  readonly newLimitMinor: number;
+  /** The line as it is now. */
+  readonly lineStatus: string;
+  readonly lineLimitMinor: number;
+  readonly currency: string;
+  /** The latest applied action that set the line's limit: the cut itself, or a newer grant, raise or cut. */
+  readonly latestLimitChangeId: string | null;
+}
+
+/**
+ * The applied limit cut that is `targetId` (an action id, or the decision behind it) on the line, read under the
+ * line's lock held for the rest of the caller's dbTx, with the line as it is and its latest limit change; undefined
+ * when the target is no applied cut on this line. A remedy for the cut is then decided on the line as it is when the
+ * remedy is written (another process may have cut, raised or closed it meanwhile).
+ */
+export async function lockedLimitCutOf(
+  deps: CoreDeps,
+  tx: UnitTx,
+  lineId: string,
+  targetId: string,
+): Promise<LockedLimitCut | undefined> {
+  const line = await deps.coreStore.lineInTx(tx, lineId, true);
+  const cut = await deps.coreStore.limitCutInTx(tx, lineId, targetId);
+  if (!cut) return undefined;
+  const latest = await deps.coreStore.latestLimitChangeInTx(tx, lineId);
+  return {
+    actionId: cut.id,
+    traceId: cut.trace_id,
+    prevLimitMinor: Number(cut.prev_limit_minor),
+    newLimitMinor: Number(cut.new_limit_minor),
+    lineStatus: line.status,
+    lineLimitMinor: Number(line.limit_minor),
+    currency: line.currency,
+    latestLimitChangeId: latest?.id ?? null,
+  };
+}
+
 async function caughtUp(deps: CoreDeps, lineId: string, asOf: string): Promise<boolean> {
   const unpaid = await deps.coreStore.unsettledInstalmentsOfLine(lineId);
   return loanDpd(unpaid, asOf) === 0;

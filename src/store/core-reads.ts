@@ -41,6 +41,38 @@ export function restrictionOf(
     .executeTakeFirst();
 }
 
+/** The types of action that set a line's limit. */
+const LIMIT_ACTIONS = ['GRANT', 'LIMIT_INCREASE', 'LIMIT_DECREASE', 'TEMP_LIMIT'] as const;
+
+/** The latest applied action that set the line's limit (a grant, a raise, a cut, a temporary limit). */
+export function latestLimitChange(db: Db, lineId: string): Promise<ActionRow | undefined> {
+  return db
+    .selectFrom('line_actions')
+    .selectAll()
+    .where('line_id', '=', lineId)
+    .where('outcome', '=', 'APPLIED')
+    .where('type', 'in', [...LIMIT_ACTIONS])
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/** The applied limit cut on the line that is `targetId` or was taken on decision `targetId` (the latest such). */
+export function limitCutOf(db: Db, lineId: string, targetId: string): Promise<ActionRow | undefined> {
+  return db
+    .selectFrom('line_actions')
+    .selectAll()
+    .where('line_id', '=', lineId)
+    .where('outcome', '=', 'APPLIED')
+    .where('type', '=', 'LIMIT_DECREASE')
+    .where((w) => w.or([w('id', '=', targetId), w('trace_id', '=', targetId)]))
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
 /** The unsettled instalments of every loan on a line (due before `dueBefore` when given). */
 export function unsettledInstalmentsOfLine(
   db: Db,

@@ -15,6 +15,8 @@ import {
   rowExists,
   restrictedLinesPage,
   restrictionOf,
+  latestLimitChange,
+  limitCutOf,
   unsettledInstalmentsOfLine,
 } from './core-reads.js';
 import { insertDecision } from './engine.js';
@@ -70,6 +72,8 @@ export function createCoreStore(store: Store): CoreStore<DbTx> {
     },
     restrictedLinesPage: (afterId, pageSize) => restrictedLinesPage(store.db, afterId, pageSize),
     restrictionOf: (line, tx) => restrictionOf(tx ?? store.db, line),
+    latestLimitChangeInTx: (tx, lineId) => latestLimitChange(tx, lineId),
+    limitCutInTx: (tx, lineId, targetId) => limitCutOf(tx, lineId, targetId),
     unsettledInstalmentsOfLine: (lineId, dueBefore) =>
       unsettledInstalmentsOfLine(store.db, lineId, dueBefore),
     hasAnyBorrower: () => hasAnyBorrower(store.db),
