@@ -30,11 +30,14 @@ export async function registerDashboard(app: FastifyInstance, root = DASHBOARD_D
     root: join(root, 'assets'),
     prefix: '/assets/',
     index: false,
-    setHeaders: (res) => res.setHeader('cache-control', 'public, max-age=31536000, immutable'),
+    // Through the plugin's own options: a header set in setHeaders is written over by its cache-control.
+    maxAge: 365 * 24 * 3_600_000,
+    immutable: true,
   });
   for (const path of PAGE_PATHS) {
     app.get(path, { schema: { hide: true } }, async (_request, reply) =>
-      reply.header('cache-control', 'no-store').sendFile('index.html', root),
+      // sendFile writes its own cache-control (public, max-age=0) over ours unless told not to.
+      reply.header('cache-control', 'no-store').sendFile('index.html', root, { cacheControl: false }),
     );
   }
 }
