@@ -9,6 +9,7 @@ import type {
 import type { Static, TSchema } from '@sinclair/typebox';
 import { ErrorBody } from './routes/responses.js';
 import type { IdempotencyClaim, UnitGuard } from '../domain/index.js';
+import type { FourEyesParty } from '../cases/index.js';
 
 /** Staff roles (issue 11): risk_analyst writes strategies/models/overlays, analyst works cases, supervisor checks;
  * partner is a 助贷 platform operator's key (issue 15). */
@@ -90,11 +91,8 @@ export function actorOf(request: { principal?: { actor?: string; keyId?: string 
   );
 }
 
-/** The actor and the key of a request (null: none, as from the CLI). */
-export interface RequestParty {
-  readonly actor: string;
-  readonly keyId: string | null;
-}
+/** The actor and the key of a request (null: none, as from the CLI): who makes or decides a four-eyes change. */
+export type RequestParty = FourEyesParty;
 
 /**
  * Who makes or decides a four-eyes change: the actor (actorOf) and the key the request came with. Four eyes needs the

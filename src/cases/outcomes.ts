@@ -1,7 +1,7 @@
 import type { UnitGuard } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { formatMoney, isKnownReason, personReasonsProblem } from '../domain/index.js';
-import type { LineActionType } from '../domain/index.js';
+import type { LineActionType, LockedLimitCut } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
 import type { CaseTx } from './ports.js';
 import type { AppealRow, CaseRow } from './records.js';
@@ -554,12 +554,10 @@ export async function reinstateLine(
   return { lineId, actions };
 }
 
-type LockedCut = NonNullable<Awaited<ReturnType<OutcomeContext['deps']['core']['lockedLimitCutOf']>>>;
-
 /** What upholding an appeal against a limit cut does to the limit (see cutRemedy). */
 type CutRemedy =
-  | { readonly kind: 'restore'; readonly cut: LockedCut; readonly toLimitMinor: number }
-  | { readonly kind: 'stands'; readonly cut: LockedCut; readonly detail: Record<string, unknown> };
+  | { readonly kind: 'restore'; readonly cut: LockedLimitCut; readonly toLimitMinor: number }
+  | { readonly kind: 'stands'; readonly cut: LockedLimitCut; readonly detail: Record<string, unknown> };
 
 /** Statuses a line's limit can be raised from (the line state machine's LIMIT_INCREASE). */
 const RESTORABLE: ReadonlySet<string> = new Set(['ACTIVE', 'DRAW_FROZEN']);

@@ -2,7 +2,7 @@ import type { CreditDisputeRecord } from '../compliance/index.js';
 import type { Clock, UnitGuard } from '../domain/index.js';
 import type { IdGenerator } from '../domain/index.js';
 import type { ReasonLang } from '../domain/index.js';
-import type { LineActionType } from '../domain/index.js';
+import type { LineActionType, LockedLimitCut } from '../domain/index.js';
 import type { SlaPolicy } from './model.js';
 import type {
   AppealRow,
@@ -192,23 +192,7 @@ export interface CaseCorePort {
    * or the decision behind it) with the line as it is and its latest limit change; undefined when the target is no
    * applied cut on the line.
    */
-  lockedLimitCutOf(
-    tx: CaseTx,
-    lineId: string,
-    targetId: string,
-  ): Promise<
-    | {
-        readonly actionId: string;
-        readonly traceId: string | null;
-        readonly prevLimitMinor: number;
-        readonly newLimitMinor: number;
-        readonly lineStatus: string;
-        readonly lineLimitMinor: number;
-        readonly currency: string;
-        readonly latestLimitChangeId: string | null;
-      }
-    | undefined
-  >;
+  lockedLimitCutOf(tx: CaseTx, lineId: string, targetId: string): Promise<LockedLimitCut | undefined>;
   /** SUSPENDED and DRAW_FROZEN lines with the action that restricted them. */
   restrictedLines(): Promise<
     { lineId: string; borrowerId: string; status: string; restrictionId: string | null; reasons: string[] }[]

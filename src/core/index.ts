@@ -105,7 +105,6 @@ export {
   lockedRestrictionOf,
   restrictedForFraud,
   restrictedLines,
-  type LockedLimitCut,
   type RestrictionReviewResult,
 } from './restrictions.js';
 export {

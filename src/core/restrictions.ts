@@ -1,4 +1,4 @@
-import { LgError } from '../domain/index.js';
+import { LgError, type LockedLimitCut } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
 import type { CoreDeps, UnitTx } from './deps.js';
 import { applyActionInTx, restrictedForFraud, type LineActionResult } from './lines.js';
@@ -65,21 +65,6 @@ export async function lockedRestrictionOf(
   if (line.status !== 'DRAW_FROZEN' && line.status !== 'SUSPENDED') return undefined;
   const restriction = await deps.coreStore.restrictionOf(line, tx);
   return restriction ? { actionId: restriction.id, traceId: restriction.trace_id } : undefined;
-}
-
-/** A limit cut an appeal is against, as read under the line's lock (see lockedLimitCutOf). */
-export interface LockedLimitCut {
-  readonly actionId: string;
-  readonly traceId: string | null;
-  /** The limit the line had just before the cut, and the one the cut left. */
-  readonly prevLimitMinor: number;
-  readonly newLimitMinor: number;
-  /** The line as it is now. */
-  readonly lineStatus: string;
-  readonly lineLimitMinor: number;
-  readonly currency: string;
-  /** The latest applied action that set the line's limit: the cut itself, or a newer grant, raise or cut. */
-  readonly latestLimitChangeId: string | null;
 }
 
 /**

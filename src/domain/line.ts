@@ -266,3 +266,18 @@ export function lineInvariantViolations(state: LineState): string[] {
   if (state.annualRate < 0 || state.annualRate > 1) out.push('rate out of range');
   return out;
 }
+
+/** A limit cut an appeal is against, as read under the line's lock (core/restrictions.ts lockedLimitCutOf). */
+export interface LockedLimitCut {
+  readonly actionId: string;
+  readonly traceId: string | null;
+  /** The limit the line had just before the cut, and the one the cut left. */
+  readonly prevLimitMinor: number;
+  readonly newLimitMinor: number;
+  /** The line as it is now. */
+  readonly lineStatus: string;
+  readonly lineLimitMinor: number;
+  readonly currency: string;
+  /** The latest applied action that set the line's limit: the cut itself, or a newer grant, raise or cut. */
+  readonly latestLimitChangeId: string | null;
+}
