@@ -1,4 +1,3 @@
-import { isoDate } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { ageOn, maskName, maskNationalId, maskPhone, parseChineseResidentId } from '../domain/index.js';
 import type { FieldCrypto } from '../compliance/index.js';
@@ -48,9 +47,15 @@ export function normaliseNationalId(id: string): string {
   return id.trim().toUpperCase();
 }
 
-/** Validates the ID (GB 11643-1999), derives the birth date and age, and refuses anyone under 18. */
-export function verifyApplicant(input: ApplicantInput, now: number, crypto: FieldCrypto): VerifiedApplicant {
-  const today = isoDate(now);
+/**
+ * Validates the ID (GB 11643-1999), derives the birth date and age on `today` (the lender's calendar date: someone
+ * turns 18 at midnight where the lender is, not at midnight UTC), and refuses anyone under 18.
+ */
+export function verifyApplicant(
+  input: ApplicantInput,
+  today: string,
+  crypto: FieldCrypto,
+): VerifiedApplicant {
   const nationalId = normaliseNationalId(input.nationalId);
   const info = parseChineseResidentId(nationalId, today);
   const age = ageOn(info.birthDate, today);

@@ -1,5 +1,6 @@
 import type { UnitGuard } from '../domain/index.js';
-import { isoDate, parseIsoDay } from '../domain/index.js';
+import { parseIsoDay } from '../domain/index.js';
+import { lenderDate } from './business-day.js';
 import { LgError } from '../domain/index.js';
 import {
   allInCost,
@@ -299,7 +300,8 @@ export async function channelFor(
   tx?: UnitTx,
 ): Promise<Channel | undefined> {
   if (!input) return undefined;
-  const today = isoDate(deps.clock.now());
+  // Contract days are the lender's calendar days, as a loan's dates are.
+  const today = lenderDate(deps, deps.clock.now());
   const read = (id: string) => findPartner(deps, id, tx, tx === undefined ? undefined : 'share');
   const partner = await read(input.partnerId);
   if (partner.type !== 'PLATFORM_OPERATOR')
@@ -583,7 +585,7 @@ export async function channelQuality(deps: CoreDeps, partnerId: string): Promise
   await findPartner(deps, partnerId);
   const now = deps.clock.now();
   const counts = await deps.lending.channelCounts(partnerId, {
-    fpdDueBefore: isoDate(now - 30 * 86_400_000),
+    fpdDueBefore: lenderDate(deps, now - 30 * 86_400_000),
     since: now - CHANNEL_WINDOW_DAYS * 86_400_000,
   });
   const applications = counts.applicationsByOutcome.reduce((s, r) => s + r.n, 0);
