@@ -51,7 +51,16 @@ const round = async () => {
 // Warm the JIT and the caches of both paths before measuring.
 await measure(CONCURRENCY * 20, round);
 const lineguard = await measure(draws, round);
-const floor = await openDrawFloorAfterOneDraw(services, lineId, dataDir);
+const floor = await openDrawFloorAfterOneDraw(
+  services,
+  async () => {
+    const drawn = await drawOnce();
+    if (!drawn.loan) throw new Error(`the floor's template draw was not approved (${drawn.status})`);
+    return drawn.loan.id;
+  },
+  lineId,
+  dataDir,
+);
 await services.close();
 
 const floorRound = async () => {

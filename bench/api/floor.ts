@@ -1,7 +1,8 @@
 /**
  * The storage floor of a draw: the very rows one LineGuard draw writes (its decision, draw, loan, instalments, ledger
- * entries, outbox row and monitor event, copied with fresh keys) plus the debit UPDATE, inserted with prepared
- * statements and nothing else: no decision, pricing, hashing, JSON, idempotency or monitor logic at all.
+ * entries, outbox row, monitor event and stored idempotent response, copied with fresh keys) plus the debit UPDATE,
+ * and per transaction the ledger head's UPDATE, written with prepared statements and nothing else: no decision,
+ * pricing, hashing, JSON, idempotency or monitor logic at all.
  *
  * It commits as LineGuard's embedded store does: writes arriving in one turn of the event loop share a transaction,
  * the transaction commits with synchronous=NORMAL, and its writers are answered only after an fdatasync of the WAL on
@@ -19,7 +20,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppServices } from '../../src/app/app.js';
 import { startCheckpointer, type Checkpointer } from '../../src/store/checkpointer.js';
 import { createWalSyncer } from '../../src/store/wal-sync.js';
-import { DRAW_INPUT } from './payload.js';
 
 type Row = Record<string, unknown>;
 
@@ -33,7 +33,7 @@ export interface DrawFloor {
 function rowsOfDraw(db: BetterSqlite3.Database, loanId: string): Map<string, Row[]> {
   const draw = db.prepare('select * from draws where loan_id = ?').get(loanId) as Row;
   const outbox = db.prepare(`select * from outbox where payload like ? limit 1`).get(`%${loanId}%`) as Row;
-  return new Map<string, Row[]>([
+  const rows = new Map<string, Row[]>([
     ['decisions', db.prepare('select * from decisions where id = ?').all(draw.decision_id) as Row[]],
     ['draws', [draw]],
     ['loans', db.prepare('select * from loans where id = ?').all(loanId) as Row[]],
@@ -55,21 +55,27 @@ function rowsOfDraw(db: BetterSqlite3.Database, loanId: string): Map<string, Row
         .all(loanId) as Row[],
     ],
   ]);
+  // A draw made over HTTP stored its answer in its transaction, so that a retry gets it (bench:core draws without one).
+  const answer = db
+    .prepare(`select * from idempotency_keys where response_body like ? limit 1`)
+    .all(`%${loanId}%`) as Row[];
+  if (answer.length > 0) rows.set('idempotency_keys', answer);
+  return rows;
 }
 
 /**
- * Makes one draw on `lineId` and waits until the monitor has stored its disbursement event, then opens the floor on a
- * copy of the app's database with that draw's rows as the template.
+ * Makes one draw on `lineId` with `drawOnce` (which answers the loan's id) the way the benchmark makes its draws — over
+ * HTTP its stored idempotent answer is among its rows — and waits until the monitor has stored its
+ * disbursement event, then opens the floor on a copy of the app's database with that draw's rows as the template.
  */
 export async function openDrawFloorAfterOneDraw(
   services: AppServices,
+  drawOnce: () => Promise<string>,
   lineId: string,
   dataDir: string,
   writer: FloorWriter = 'event-loop',
 ): Promise<DrawFloor> {
-  const drawn = await services.core.requestDraw(lineId, DRAW_INPUT);
-  const loanId = drawn.loan?.id;
-  if (!loanId) throw new Error(`the floor's template draw was not approved (${drawn.status})`);
+  const loanId = await drawOnce();
   for (let waited = 0; waited < 10_000; waited += 50) {
     const stored = await services.store.db
       .selectFrom('monitor_events')
@@ -138,10 +144,14 @@ interface DrawDraft {
   readonly tables: readonly { readonly table: string; readonly columns: readonly string[] }[];
   /** One draw: the debit's parameters, then each table's rows as parameter arrays, in `tables` order. */
   next(): { debit: unknown[]; rows: unknown[][][] };
+  /** The ledger head's parameters after the draws made so far. */
+  head(): unknown[];
 }
 
 const DEBIT_SQL =
   'update credit_lines set available_minor = available_minor - ?, outstanding_minor = outstanding_minor + ?, updated_at = ? where id = ? and available_minor >= ?';
+/** The embedded store's one chain head, moved once per transaction whatever the number of entries. */
+const LEDGER_HEAD_SQL = 'update ledger_head set seq = ?, hash = ? where id = 1';
 
 function insertSql(table: string, columns: readonly string[]): string {
   return `insert into "${table}" (${columns.map((c) => `"${c}"`).join(',')}) values (${columns.map(() => '?').join(',')})`;
@@ -159,11 +169,13 @@ function draftDraws(floorPath: string, lineId: string, loanId: string): DrawDraf
     rows,
     columns: Object.keys(rows[0] ?? {}),
   }));
+  const headHash = (template.get('ledger_entries')?.at(-1)?.hash as string | undefined) ?? '';
   let serial = 0;
   // Same length and order as the UUIDv7 keys they replace.
   const freshKey = () => `ffffffff-ffff-7fff-8fff-${(serial++).toString(16).padStart(12, '0')}`;
   return {
     tables: tables.map(({ table, columns }) => ({ table, columns })),
+    head: () => [seq, headHash],
     next: () => ({
       debit: [100, 100, Date.now(), lineId, 100],
       rows: tables.map(({ table, rows, columns }) => {
@@ -173,6 +185,7 @@ function draftDraws(floorPath: string, lineId: string, loanId: string): DrawDraf
           if ('id' in copy) copy.id = key;
           if (table === 'loan_installments') copy.loan_id = key;
           if (table === 'monitor_events') copy.event_id = key;
+          if (table === 'idempotency_keys') copy.idem_key = key;
           if (table === 'ledger_entries') {
             copy.seq = ++seq;
             copy.entry_id = freshKey();
@@ -201,6 +214,7 @@ function eventLoopWriter(floorPath: string, draft: DrawDraft): FloorCommitter {
   const walSyncer = createWalSyncer(`${floorPath}-wal`);
   const debit = db.prepare(DEBIT_SQL);
   const inserts = draft.tables.map(({ table, columns }) => db.prepare(insertSql(table, columns)));
+  const head = db.prepare(LEDGER_HEAD_SQL);
   const writeBatch = db.transaction((count: number) => {
     for (let i = 0; i < count; i++) {
       const draw = draft.next();
@@ -209,6 +223,7 @@ function eventLoopWriter(floorPath: string, draft: DrawDraft): FloorCommitter {
         for (const params of rows) inserts[t]?.run(params);
       });
     }
+    head.run(draft.head());
   });
   return {
     commit(batch) {
@@ -243,11 +258,13 @@ db.pragma('temp_store = MEMORY');
 db.pragma('wal_autocheckpoint = 16000');
 const debit = db.prepare(workerData.debitSql);
 const inserts = workerData.insertSqls.map((text) => db.prepare(text));
-const write = db.transaction((draws) => {
-  for (const draw of draws) {
+const head = db.prepare(workerData.headSql);
+const write = db.transaction((messages) => {
+  for (const m of messages) for (const draw of m.draws) {
     debit.run(draw.debit);
     draw.rows.forEach((rows, t) => { for (const params of rows) inserts[t].run(params); });
   }
+  head.run(messages[messages.length - 1].head);
 });
 parentPort.on('message', (first) => {
   if (first === 'stop') { db.close(); parentPort.postMessage('stopped'); return; }
@@ -256,7 +273,7 @@ parentPort.on('message', (first) => {
     messages.push(next.message);
   }
   try {
-    write(messages.flatMap((m) => m.draws));
+    write(messages);
     for (const m of messages) parentPort.postMessage({ id: m.id });
   } catch (error) {
     for (const m of messages) parentPort.postMessage({ id: m.id, error: String(error) });
@@ -271,6 +288,7 @@ function threadWriter(floorPath: string, draft: DrawDraft): FloorCommitter {
       path: floorPath,
       sqliteModule: createRequire(import.meta.url).resolve('better-sqlite3'),
       debitSql: DEBIT_SQL,
+      headSql: LEDGER_HEAD_SQL,
       insertSqls: draft.tables.map(({ table, columns }) => insertSql(table, columns)),
     },
   });
@@ -289,7 +307,8 @@ function threadWriter(floorPath: string, draft: DrawDraft): FloorCommitter {
     commit(batch) {
       const id = nextId++;
       pending.set(id, batch);
-      worker.postMessage({ id, draws: batch.map(() => draft.next()) });
+      const draws = batch.map(() => draft.next());
+      worker.postMessage({ id, draws, head: draft.head() });
     },
     close: async () => {
       const stopped = new Promise((resolve) => worker.once('message', resolve));

@@ -10,6 +10,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { createApiKey } from '../../src/api/api-keys.js';
 import { createHttpServer } from '../../src/app/app.js';
 import { openDrawFloorAfterOneDraw, type DrawFloor } from './floor.js';
+import { DRAW_INPUT } from './payload.js';
 import { prepareDrawBench } from './setup.js';
 
 async function floorServer(floor: DrawFloor): Promise<FastifyInstance> {
@@ -26,14 +27,28 @@ async function main(): Promise<void> {
   const { services, lineId, dataDir } = await prepareDrawBench();
   const key = (await createApiKey(services.store.db, services, 'service', 'bench')).key;
   const sqlite = services.store.kind === 'sqlite';
-  const floor = sqlite ? await openDrawFloorAfterOneDraw(services, lineId, dataDir, 'event-loop') : undefined;
+  const app = await createHttpServer(services);
+  let templates = 0;
+  const drawOverHttp = async (): Promise<string> => {
+    const res = await app.inject({
+      method: 'POST',
+      url: `/v1/lines/${lineId}/draws`,
+      headers: { authorization: `Bearer ${key}`, 'idempotency-key': `floor-template-${++templates}` },
+      payload: DRAW_INPUT,
+    });
+    const loanId = (res.json() as { loan?: { id?: string } }).loan?.id;
+    if (res.statusCode !== 201 || !loanId) throw new Error(`the floor's template draw failed: ${res.body}`);
+    return loanId;
+  };
+  const floor = sqlite
+    ? await openDrawFloorAfterOneDraw(services, drawOverHttp, lineId, dataDir, 'event-loop')
+    : undefined;
   const floorApp = floor ? await floorServer(floor) : undefined;
   const floorThread = sqlite
-    ? await openDrawFloorAfterOneDraw(services, lineId, dataDir, 'thread')
+    ? await openDrawFloorAfterOneDraw(services, drawOverHttp, lineId, dataDir, 'thread')
     : undefined;
   const floorThreadApp = floorThread ? await floorServer(floorThread) : undefined;
 
-  const app = await createHttpServer(services);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const bare = Fastify({ logger: false });
   bare.post('/bare', async (request) => ({ ok: true, received: request.body !== undefined }));
