@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { LgError } from '../domain/index.js';
 import { sha256Hex } from '../domain/index.js';
 import { reconnectWhenSilent } from '../monitor/index.js';
+import { batchedRedisCountStore } from './rate-limit-redis.js';
 
 /**
  * Request limits (OWASP API4:2023, unrestricted resource consumption; API2:2023, credential stuffing), counted in
@@ -65,7 +66,7 @@ export async function installRateLimits(
     skipOnError: true,
     // Distinct clients counted in memory (least recently seen forgotten first).
     cache: 100_000,
-    ...(redis ? { redis, nameSpace: options.nameSpace ?? 'lineguard:rate:' } : {}),
+    ...(redis ? { store: batchedRedisCountStore(redis, options.nameSpace ?? 'lineguard:rate:') } : {}),
   });
   const limiter = (
     max: number,
@@ -86,8 +87,8 @@ export async function installRateLimits(
     return key === undefined ? undefined : `key:${sha256Hex(key).slice(0, 32)}`;
   });
   const authFailures = limiter(options.authFailuresMax, (request) => `auth:${clientAddress(request.ip)}`);
-  // A request's counts are asked for together: on Redis the client sends them in one write (auto-pipelining), so a
-  // request costs one round trip to the counts rather than one per limit. The failed-authentication count is only
+  // A request's counts are asked for together: on Redis they go out in one script call with every other count asked
+  // for in the same turn of the event loop (rate-limit-redis.ts), not one call per limit. The failed-authentication count is only
   // read here (authentication waits for it); a failure is counted when it happens.
   const authFailuresRead = new WeakMap<FastifyRequest, Promise<LimitResult>>();
   app.addHook('onRequest', async (request, reply) => {
@@ -147,8 +148,6 @@ async function connectRedis(url: string, app: FastifyInstance): Promise<Redis> {
     // count unanswered this long fails, and the request passes uncounted (skipOnError), as when Redis is down.
     commandTimeout: 1000,
     lazyConnect: true,
-    // A request's counts go out together (see the onRequest hook).
-    enableAutoPipelining: true,
   });
   redis.on('error', (error: Error) => app.log.warn({ err: error }, 'rate-limit Redis unavailable'));
   // Connected before the first request is counted; if Redis is down at start, ioredis keeps reconnecting.
