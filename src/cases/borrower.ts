@@ -4,6 +4,7 @@ import { LgError } from '../domain/index.js';
 import type { ReasonLang } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
 import type { AppealRow, ComplaintRow } from './records.js';
+import { assertAppealTargetInForce, type AppealTarget } from './appeal-in-force.js';
 import { caseOpenedLedger } from './intake.js';
 import { COMPLAINT_EXTENSION_MS, type ComplaintCategory } from './model.js';
 import type { CaseDeps } from './ports.js';
@@ -89,7 +90,12 @@ export interface AppealInput {
 }
 
 /** What the appeal is against, checked to belong to the borrower and to be appealable now. */
-async function appealTarget(deps: CaseDeps, borrowerId: string, input: AppealInput, appealDays: number) {
+async function appealTarget(
+  deps: CaseDeps,
+  borrowerId: string,
+  input: AppealInput,
+  appealDays: number,
+): Promise<AppealTarget> {
   const now = deps.clock.now();
   if ((input.actionId === undefined) === (input.decisionId === undefined))
     throw new LgError('LG_VALIDATION', 'appeal against exactly one of actionId or decisionId');
@@ -155,6 +161,9 @@ export async function fileAppeal(
   };
   // The unit's value is the answer, so that a guard that says the response stores it with the key.
   return deps.store.transaction(async (tx) => {
+    // Still in force, read under the line's lock (taken before the borrower's, in the core's order: line, then
+    // borrower), so a reversal cannot commit between this check and the appeal.
+    await assertAppealTargetInForce(deps, tx, target);
     // One open appeal per target: filings of one borrower check and insert one after another, in every process.
     await deps.rows.lockBorrower(tx, deps.store.kind, borrowerId);
     const openId = await deps.rows.openAppealOn(tx, target.id);

@@ -108,6 +108,13 @@ export interface CaseRowsPort {
   lineActionRow(db: CaseDb, id: string): Promise<CaseLineActionRecord | undefined>;
   lineRow(db: CaseDb, id: string): Promise<CaseLineRecord | undefined>;
   linesOfBorrower(db: CaseDb, borrowerId: string): Promise<CaseLineRecord[]>;
+  /** The actions decision `decisionId` took on the line (trace id = the decision), at most `limit`. */
+  lineActionsOfDecision(
+    db: CaseDb,
+    lineId: string,
+    decisionId: string,
+    limit?: number,
+  ): Promise<CaseLineActionRecord[]>;
   /** The line's actions, newest first, at most `limit`. */
   lineHistory(db: CaseDb, lineId: string, limit?: number): Promise<CaseLineActionRecord[]>;
   alertRow(db: CaseDb, id: string): Promise<CaseAlertRecord | undefined>;

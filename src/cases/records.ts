@@ -130,6 +130,9 @@ export interface CaseLineRecord {
 export interface CaseLineActionRecord {
   id: string;
   line_id: string;
+  type: string;
+  /** APPLIED, or REVIEW when the blast-radius guard held it back (the line was left as it was). */
+  outcome: string;
   /** JSON array of reason codes. */
   reasons: string;
   [column: string]: unknown;

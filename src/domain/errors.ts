@@ -83,6 +83,8 @@ export const ERROR_STATUS = {
   LG_CHANGE_NOT_PENDING: 409,
   LG_CHANGE_EXPIRED: 409,
   LG_APPEAL_NOT_ALLOWED: 422,
+  // what the appeal is against was already lifted, raised back or replaced: there is nothing for it to undo
+  LG_APPEAL_NOT_IN_FORCE: 409,
   LG_COMPLAINT_ALREADY_EXTENDED: 409,
   // scoring: a protected attribute (Reg B 12 CFR 1002.6(b)) asked for as a model input
   LG_PROTECTED_ATTRIBUTE: 400,

@@ -50,6 +50,19 @@ export async function lineActionRow(db: Q, id: string) {
   return db.selectFrom('line_actions').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** The actions one decision took on a line (a decision takes a handful; bounded all the same). */
+export async function lineActionsOfDecision(db: Q, lineId: string, decisionId: string, limit = 20) {
+  return db
+    .selectFrom('line_actions')
+    .selectAll()
+    .where('line_id', '=', lineId)
+    .where('trace_id', '=', decisionId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}
+
 export async function lineRow(db: Q, id: string) {
   return db.selectFrom('credit_lines').selectAll().where('id', '=', id).executeTakeFirst();
 }
