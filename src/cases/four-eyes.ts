@@ -154,9 +154,42 @@ export interface Proposal {
 /** Refusals of the decision, not failures of the change: it stays pending for someone else to decide. */
 const KEEPS_PENDING: ReadonlySet<string> = new Set(['LG_CHANGE_NOT_PENDING', 'LG_SELF_APPROVAL']);
 
+/**
+ * The keys behind a decision and who issued each (as api_keys.issued_by says: null for a legacy key, its holder's own;
+ * an issuer that is no person binds no one), as the independence rule read them. The decision's ledger entry records
+ * them, so an auditor can re-check the rule from the ledger alone (a key's holder is its side's actor).
+ */
+export interface DecisionKeys {
+  readonly makerKeyId: string | null;
+  readonly makerKeyIssuer: string | null;
+  readonly checkerKeyId: string | null;
+  readonly checkerKeyIssuer: string | null;
+}
+
 /** A person, as records name one: an issuer that is no person (a bootstrap key, the CLI) binds no one. */
 const isPersonActor = (actor: string | null | undefined): actor is string =>
   actor !== null && actor !== undefined && actor.startsWith('user:');
+
+/** The ledger entry of an approval: who made and who checked the change, with the keys and issuers the rule read. */
+function approvedEntry(
+  row: PendingChangeRow,
+  decided: { checker: string; keys: DecisionKeys; note: string | undefined; now: number },
+) {
+  return {
+    entryId: `${row.id}:approved`,
+    kind: 'change.approved',
+    subjectId: row.id,
+    recordedAt: decided.now,
+    payload: {
+      changeId: row.id,
+      operation: row.operation,
+      maker: row.maker,
+      checker: decided.checker,
+      ...decided.keys,
+      note: decided.note ?? null,
+    },
+  };
+}
 
 export interface FourEyesDeps {
   readonly store: CaseStore;
@@ -214,6 +247,7 @@ export class FourEyes {
       maker_key_id: proposal.makerKeyId,
       state: 'PENDING',
       checker: null,
+      checker_key_id: null,
       decided_at: null,
       decision_note: null,
       result: null,
@@ -286,9 +320,14 @@ export class FourEyes {
    * their own change with it. The people who could have made the change are its maker and whoever issued the maker's
    * key; those who could be deciding it are the checker and whoever issued the checker's key. The two must not meet.
    * A key with no issuer (a bootstrap key, one made before migration 502) counts as its holder's own; an issuer that is
-   * no person (a bootstrap key, the CLI) binds no one, as an unowned key is exempt. Read in the decision's dbTx.
+   * no person (a bootstrap key, the CLI) binds no one, as an unowned key is exempt. Read in the decision's dbTx;
+   * returns the keys and issuers it read, for the decision's records.
    */
-  private async checkIndependent(tx: CaseTx, row: PendingChangeRow, checker: FourEyesParty): Promise<void> {
+  private async checkIndependent(
+    tx: CaseTx,
+    row: PendingChangeRow,
+    checker: FourEyesParty,
+  ): Promise<DecisionKeys> {
     const ids = [row.maker_key_id, checker.keyId].filter((id): id is string => id !== null);
     const keys = new Map((await this.deps.rows.keyIssuers(tx, ids)).map((k) => [k.id, k]));
     const side = (actor: string, keyId: string | null) => {
@@ -304,11 +343,17 @@ export class FourEyes {
         );
       const issuer = isPersonActor(key?.issued_by) ? key.issued_by : null;
       const people = [actor, issuer, key?.user_id ? `user:${key.user_id}` : null].filter(isPersonActor);
-      return { issuer, people: new Set(people) };
+      return { issuer, issuedBy: key?.issued_by ?? null, people: new Set(people) };
     };
     const maker = side(row.maker, row.maker_key_id);
     const decider = side(checker.actor, checker.keyId);
-    if (![...decider.people].some((p) => maker.people.has(p))) return;
+    if (![...decider.people].some((p) => maker.people.has(p)))
+      return {
+        makerKeyId: row.maker_key_id,
+        makerKeyIssuer: maker.issuedBy,
+        checkerKeyId: checker.keyId,
+        checkerKeyIssuer: decider.issuedBy,
+      };
     const why =
       decider.issuer !== null && decider.issuer === maker.issuer
         ? "one person issued both the maker's and the checker's keys"
@@ -385,7 +430,7 @@ export class FourEyes {
     tx: CaseTx,
     id: string,
     checker: FourEyesParty,
-  ): Promise<{ row: PendingChangeRow; now: number }> {
+  ): Promise<{ row: PendingChangeRow; now: number; keys: DecisionKeys }> {
     const row = await this.deps.rows.findPendingChange(tx, this.deps.store.kind, id, true);
     if (row.state !== 'PENDING')
       throw new LgError('LG_CHANGE_NOT_PENDING', `the change is ${row.state}`, {
@@ -394,8 +439,8 @@ export class FourEyes {
       });
     const now = this.deps.clock.now();
     if (Number(row.expires_at) <= now) throw expiredError(id);
-    await this.checkIndependent(tx, row, checker);
-    return { row, now };
+    const keys = await this.checkIndependent(tx, row, checker);
+    return { row, now, keys };
   }
 
   /** A decision refused because the change expired first: the expiry is recorded (the decision's unit rolled back). */
@@ -427,7 +472,7 @@ export class FourEyes {
     let applied: unknown;
     try {
       const approved = await this.deps.store.transaction(async (tx): Promise<PendingChangeView> => {
-        const { now } = await this.lockedPending(tx, id, by);
+        const { now, keys } = await this.lockedPending(tx, id, by);
         applied = await apply(tx, payload, {
           changeId: id,
           maker: row.maker,
@@ -437,25 +482,12 @@ export class FourEyes {
         await this.deps.rows.settlePendingChange(tx, id, {
           state: 'APPROVED',
           checker,
+          checker_key_id: by.keyId,
           decided_at: now,
           decision_note: note ?? null,
           result: JSON.stringify(applied ?? null),
         });
-        await appendToLedger(tx, [
-          {
-            entryId: `${id}:approved`,
-            kind: 'change.approved',
-            subjectId: id,
-            recordedAt: now,
-            payload: {
-              changeId: id,
-              operation: row.operation,
-              maker: row.maker,
-              checker,
-              note: note ?? null,
-            },
-          },
-        ]);
+        await appendToLedger(tx, [approvedEntry(row, { checker, keys, note, now })]);
         return changeView(await this.deps.rows.findPendingChange(tx, this.deps.store.kind, id));
       }, guard);
       // Cache refreshes and in-memory state: they never touch the change's row, so the answer stands.
@@ -465,7 +497,7 @@ export class FourEyes {
       if (error instanceof LgError && error.code === 'LG_CHANGE_EXPIRED')
         return this.expiredInstead(id, error);
       // A checker refused (not independent of the maker) leaves the change pending for another; it did not fail.
-      if (error instanceof LgError && !KEEPS_PENDING.has(error.code)) await this.fail(row, checker, error);
+      if (error instanceof LgError && !KEEPS_PENDING.has(error.code)) await this.fail(row, by, error);
       throw error;
     }
   }
@@ -482,28 +514,15 @@ export class FourEyes {
     // that result, so it is stored after the commit (the route's generic path), not with the key.
     await this.deps.store
       .transaction(async (tx) => {
-        const { now } = await this.lockedPending(tx, row.id, by);
+        const { now, keys } = await this.lockedPending(tx, row.id, by);
         await this.deps.rows.settlePendingChange(tx, row.id, {
           state: 'APPROVED',
           checker,
+          checker_key_id: by.keyId,
           decided_at: now,
           decision_note: note ?? null,
         });
-        await appendToLedger(tx, [
-          {
-            entryId: `${row.id}:approved`,
-            kind: 'change.approved',
-            subjectId: row.id,
-            recordedAt: now,
-            payload: {
-              changeId: row.id,
-              operation: row.operation,
-              maker: row.maker,
-              checker,
-              note: note ?? null,
-            },
-          },
-        ]);
+        await appendToLedger(tx, [approvedEntry(row, { checker, keys, note, now })]);
       }, guard)
       .catch((error: unknown) => this.expiredInstead(row.id, error));
     const context = { changeId: row.id, maker: row.maker, checker, reason: row.reason };
@@ -538,12 +557,14 @@ export class FourEyes {
   }
 
   /** The approval could not be applied (the world changed since the maker asked): recorded, never half-applied. */
-  private async fail(row: PendingChangeRow, checker: string, error: LgError): Promise<void> {
+  private async fail(row: PendingChangeRow, by: FourEyesParty, error: LgError): Promise<void> {
     const now = this.deps.clock.now();
+    const checker = by.actor;
     await this.deps.store.transaction(async (tx) => {
       await this.deps.rows.settlePendingChange(tx, row.id, {
         state: 'FAILED',
         checker,
+        checker_key_id: by.keyId,
         decided_at: now,
         result: JSON.stringify({ code: error.code, message: error.message }),
       });
@@ -553,7 +574,7 @@ export class FourEyes {
           kind: 'change.failed',
           subjectId: row.id,
           recordedAt: now,
-          payload: { changeId: row.id, checker, code: error.code },
+          payload: { changeId: row.id, checker, checkerKeyId: by.keyId, code: error.code },
         },
       ]);
       await this.refused(tx, row, {
@@ -576,10 +597,11 @@ export class FourEyes {
     // The unit's value is the answer, read in the unit: a guard that says the response stores it with the key.
     return this.deps.store
       .transaction(async (tx): Promise<PendingChangeView> => {
-        const { now } = await this.lockedPending(tx, id, by);
+        const { now, keys } = await this.lockedPending(tx, id, by);
         await this.deps.rows.settlePendingChange(tx, id, {
           state: 'REJECTED',
           checker,
+          checker_key_id: by.keyId,
           decided_at: now,
           decision_note: note,
         });
@@ -589,7 +611,7 @@ export class FourEyes {
             kind: 'change.rejected',
             subjectId: id,
             recordedAt: now,
-            payload: { changeId: id, operation: row.operation, maker: row.maker, checker, note },
+            payload: { changeId: id, operation: row.operation, maker: row.maker, checker, ...keys, note },
           },
         ]);
         await this.refused(tx, row, { state: 'REJECTED', checker, note, at: now });

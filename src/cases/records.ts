@@ -91,6 +91,8 @@ export interface PendingChangeRow {
   /** PENDING | APPROVED | REJECTED | EXPIRED | FAILED */
   state: string;
   checker: string | null;
+  /** The API key the checker decided with (null: the CLI, undecided, or decided before migration 503). */
+  checker_key_id: string | null;
   decided_at: number | null;
   decision_note: string | null;
   result: string | null;

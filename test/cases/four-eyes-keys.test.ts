@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestApp } from '../helpers/app.js';
+import { STRONG_APPLICANT, type TestApp } from '../helpers/app.js';
+import { residentId } from '../core/harness.js';
 import { CASE_STORES, client, person, startCaseApp, type Person } from './helpers.js';
 
 /**
@@ -168,6 +169,121 @@ for (const store of CASE_STORES)
       const third = await proposeListEntry(legacy);
       const asA = await client(t, adminA.key).post(`/v1/changes/${third}/approve`, {});
       expect(asA.statusCode, asA.body).toBe(200);
+    });
+
+    /** A change's ledger entry of `kind`, parsed. */
+    const entry = async (changeId: string, kind: string) =>
+      JSON.parse(
+        (
+          await t.app.store.db
+            .selectFrom('ledger_entries')
+            .select('payload')
+            .where('subject_id', '=', changeId)
+            .where('kind', '=', kind)
+            .executeTakeFirstOrThrow()
+        ).payload,
+      ) as Record<string, string | null>;
+    const checkerKeyIdOf = async (changeId: string) =>
+      (
+        await t.app.store.db
+          .selectFrom('pending_changes')
+          .select('checker_key_id')
+          .where('id', '=', changeId)
+          .executeTakeFirstOrThrow()
+      ).checker_key_id;
+    /**
+     * The independence rule re-checked from a decision's ledger entry alone, as an auditor would: each side is its
+     * person, its key's holder and its key's issuer when a person; the sides must not meet. (The key's holder is the
+     * side's actor: a key's actions are recorded as the user it belongs to.)
+     */
+    const independentOnTheLedger = (decided: Record<string, string | null>): boolean => {
+      const person = (a: string | null | undefined): a is string =>
+        typeof a === 'string' && a.startsWith('user:');
+      const maker = new Set([decided.maker, decided.makerKeyIssuer].filter(person));
+      return ![decided.checker, decided.checkerKeyIssuer].filter(person).some((p) => maker.has(p));
+    };
+
+    it('records on the approval and the rejection which key each side used and who issued it (the ledger suffices)', async () => {
+      const adminC = await person(t, 'admin C3', 'admin');
+      const maker = await hire('maker of C', 'risk_analyst', adminC.key);
+      const checker = await hire('checker of A', 'supervisor', adminA.key);
+      const sides = {
+        maker: `user:${maker.userId}`,
+        makerKeyId: maker.keyId,
+        makerKeyIssuer: `user:${adminC.userId}`,
+        checker: `user:${checker.userId}`,
+        checkerKeyId: checker.keyId,
+        checkerKeyIssuer: `user:${adminA.userId}`,
+      };
+
+      // Applied after the approval commits (a list entry).
+      const listed = await proposeListEntry(maker);
+      const approved = await client(t, checker.key).post(`/v1/changes/${listed}/approve`, {});
+      expect(approved.statusCode, approved.body).toBe(200);
+      const approval = await entry(listed, 'change.approved');
+      expect(approval).toMatchObject(sides);
+      expect(independentOnTheLedger(approval)).toBe(true);
+      expect(await checkerKeyIdOf(listed)).toBe(checker.keyId);
+
+      // Applied in the approval's transaction (a limit increase past the four-eyes threshold).
+      const line = (
+        await client(t).post('/v1/applications', {
+          applicant: { name: '审计', nationalId: residentId('19790101', 71), phone: '13900007171' },
+          attributes: STRONG_APPLICANT,
+        })
+      ).json().line;
+      const raised = await client(t, maker.key).post(`/v1/lines/${line.id}/actions`, {
+        type: 'LIMIT_INCREASE',
+        reasons: ['R_GOOD_REPAYMENT'],
+        limitMinor: Math.max(
+          line.limitMinor + 1_000_000,
+          t.app.config.cases.fourEyes.limitIncreaseThresholdMinor,
+        ),
+      });
+      expect(raised.statusCode, raised.body).toBe(202);
+      const raise = raised.json().pendingChange.id as string;
+      const applied = await client(t, checker.key).post(`/v1/changes/${raise}/approve`, {});
+      expect(applied.statusCode, applied.body).toBe(200);
+      expect(await entry(raise, 'change.approved')).toMatchObject(sides);
+      expect(await checkerKeyIdOf(raise)).toBe(checker.keyId);
+
+      // An approval that cannot be applied (the raise is no raise by then) records the checker's key on the failure.
+      const stale = await client(t, maker.key).post(`/v1/lines/${line.id}/actions`, {
+        type: 'LIMIT_INCREASE',
+        reasons: ['R_GOOD_REPAYMENT'],
+        limitMinor: line.limitMinor + 500_000,
+      });
+      expect(stale.statusCode, stale.body).toBe(202);
+      const staleId = stale.json().pendingChange.id as string;
+      const failed = await client(t, checker.key).post(`/v1/changes/${staleId}/approve`, {});
+      expect(failed.statusCode, failed.body).toBe(409);
+      expect((await change(staleId)).state).toBe('FAILED');
+      expect(await entry(staleId, 'change.failed')).toMatchObject({
+        checker: sides.checker,
+        checkerKeyId: checker.keyId,
+      });
+      expect(await checkerKeyIdOf(staleId)).toBe(checker.keyId);
+
+      const refused = await proposeListEntry(maker);
+      const rejected = await client(t, checker.key).post(`/v1/changes/${refused}/reject`, { note: 'no' });
+      expect(rejected.statusCode, rejected.body).toBe(200);
+      expect(await entry(refused, 'change.rejected')).toMatchObject({ ...sides, note: 'no' });
+      expect(await checkerKeyIdOf(refused)).toBe(checker.keyId);
+
+      // A legacy key (no issuer on record) is recorded as such: null, its holder's own.
+      const legacy = await hire('legacy maker', 'risk_analyst', adminC.key);
+      await t.app.store.db
+        .updateTable('api_keys')
+        .set({ issued_by: null })
+        .where('id', '=', legacy.keyId)
+        .execute();
+      const old = await proposeListEntry(legacy);
+      expect((await client(t, checker.key).post(`/v1/changes/${old}/approve`, {})).statusCode).toBe(200);
+      expect(await entry(old, 'change.approved')).toMatchObject({
+        makerKeyId: legacy.keyId,
+        makerKeyIssuer: null,
+        checkerKeyId: checker.keyId,
+      });
     });
 
     it('issues a key only to a key that belongs to a user, and revokes only its own keys', async () => {

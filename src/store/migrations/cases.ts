@@ -133,4 +133,11 @@ export const casesMigrations: Record<string, Migration> = {
       await db.schema.alterTable('pending_changes').addColumn('maker_key_id', 'text').execute();
     },
   },
+  '503_four_eyes_checker_key': {
+    // The key the checker approved, rejected or failed a change with (null: the CLI, or decided before this
+    // migration), beside maker_key_id: with the issuers the ledger entry records, the decision can be re-checked.
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('pending_changes').addColumn('checker_key_id', 'text').execute();
+    },
+  },
 };
