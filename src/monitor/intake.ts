@@ -240,7 +240,7 @@ export class EventIntake {
       this.ids.remember(event.eventId, hash, theirs?.occurredAt ?? event.occurredAt);
     }
     // Retention runs once per day of event time, before answering, so an answer reflects the pruned state.
-    if (this.deps.memory.newest - this.prunedAt >= PRUNE_EVERY_MS)
+    if (this.retentionInstant() - this.prunedAt >= PRUNE_EVERY_MS)
       await this.prune().catch((e: unknown) => this.deps.onError?.(e, 'retention'));
     await this.answer(admitted, committed.results, storedFirst);
     this.deps.dispatcher.dispatch(pendingLineActions(committed));
@@ -360,7 +360,7 @@ export class EventIntake {
    * result.
    */
   private async prune(): Promise<void> {
-    const newest = this.deps.memory.newest;
+    const newest = this.retentionInstant();
     if (newest === Number.NEGATIVE_INFINITY) return;
     this.prunedAt = newest;
     const horizon = newest - RETENTION_MS;
@@ -369,6 +369,16 @@ export class EventIntake {
     await this.deps.features.prune?.(horizon);
     this.deps.memory.graph.prune(horizon);
     this.ids.forgetBefore(horizon);
+  }
+
+  /**
+   * The instant retention counts back from: the newest event time, but never later than the clock. occurredAt is the
+   * client's word: one event dated years ahead (a device clock set forward, a typo) would otherwise move the horizon
+   * past every borrower's history and prune all windows, links and ids at once. A replay, whose clock follows its
+   * events, prunes as before.
+   */
+  private retentionInstant(): number {
+    return Math.min(this.deps.memory.newest, this.deps.clock.now());
   }
 
   /** Learns which of the group's unknown ids are already stored (by another process, or before retention). */
