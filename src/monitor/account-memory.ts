@@ -5,6 +5,16 @@ import { DEFAULT_LINK_OPTIONS, EntityGraph, type LinkOptions } from './links.js'
 const LATE_EVENT_REACH_MS = 86_400_000;
 
 /**
+ * The types the core emits through its outbox (fromCorePayload): their lineId is the core's own record. Any other
+ * event's lineId is what the lender's app says, and the app may pass on what the borrower's client sent.
+ */
+const CORE_EVENT_TYPES: ReadonlySet<MonitorEvent['type']> = new Set([
+  'application',
+  'disbursement',
+  'repayment',
+]);
+
+/**
  * What the monitor remembers of accounts from their events, beside the feature windows: entity links, each borrower's
  * credit line, and the newest instant seen (the retention horizon follows it).
  */
@@ -12,7 +22,8 @@ export class AccountMemory {
   readonly graph: EntityGraph;
   /** Newest occurredAt seen. */
   newest = Number.NEGATIVE_INFINITY;
-  private readonly userLine = new Map<string, string>();
+  /** Borrower → the lines the core's events named for them, the latest last. */
+  private readonly userLines = new Map<string, string[]>();
 
   constructor(links: LinkOptions = DEFAULT_LINK_OPTIONS) {
     this.graph = new EntityGraph(links);
@@ -20,12 +31,30 @@ export class AccountMemory {
 
   track(event: MonitorEvent): void {
     if (event.occurredAt > this.newest) this.newest = event.occurredAt;
-    if (event.lineId) this.userLine.set(event.userId, event.lineId);
+    if (event.lineId && CORE_EVENT_TYPES.has(event.type)) this.noteLine(event.userId, event.lineId);
     this.graph.add(event);
   }
 
-  lineOf(userId: string): string | undefined {
-    return this.userLine.get(userId);
+  /**
+   * The borrower's credit line as the core's events told it: `named` (the line an event names) when the core named it
+   * for this borrower, else the line the core named last. An app event naming another borrower's line never gets it.
+   */
+  lineOf(userId: string, named?: string): string | undefined {
+    const lines = this.userLines.get(userId);
+    if (!lines) return undefined;
+    return named !== undefined && lines.includes(named) ? named : lines[lines.length - 1];
+  }
+
+  private noteLine(userId: string, lineId: string): void {
+    const lines = this.userLines.get(userId);
+    if (!lines) {
+      this.userLines.set(userId, [lineId]);
+      return;
+    }
+    if (lines[lines.length - 1] === lineId) return;
+    const at = lines.indexOf(lineId);
+    if (at >= 0) lines.splice(at, 1);
+    lines.push(lineId);
   }
 
   /** A late event is judged from the borrower's latest known instant (within a day), so a pattern it completes is seen. */

@@ -67,8 +67,8 @@ export interface TypologyReads {
   readonly graph: EntityGraph;
   window(query: WindowQuery): Promise<FeatureEntry[]>;
   listHits(entityType: ListEntityType, value: string, at: number): readonly ListHit[];
-  /** The borrower's credit line, as the events have told it. */
-  lineOf(userId: string): string | undefined;
+  /** The borrower's credit line as the core's events told it: `named` if the core named it for them, else the latest. */
+  lineOf(userId: string, named?: string): string | undefined;
 }
 
 /** What a group's evaluation leaves for its unit of work. */
@@ -159,7 +159,8 @@ export class Evaluator {
 
   private raise(f: Firing, userId: string, out: GroupFindings): RaisedAlert {
     const own = userId === f.event.userId;
-    const lineId = (own ? f.event.lineId : undefined) ?? this.deps.reads.lineOf(userId) ?? null;
+    // The line is the core's record, never the event's word alone (an app event may name any line).
+    const lineId = this.deps.reads.lineOf(userId, own ? f.event.lineId : undefined) ?? null;
     const raised = this.deps.alerts.raise({
       typologyId: f.pack.id,
       typologyVersion: f.pack.version,
@@ -211,7 +212,7 @@ export class Evaluator {
     alertId: string,
   ): { taken: ActionTaken; action: NewAction } {
     const actionId = this.deps.ids.next();
-    const lineId = f.event.lineId ?? this.deps.reads.lineOf(f.event.userId);
+    const lineId = this.deps.reads.lineOf(f.event.userId, f.event.lineId);
     const isLine = LINE_ACTIONS.has(type);
     const status: ActionTaken['status'] = !isLine
       ? 'INSTRUCTED'

@@ -188,7 +188,7 @@ export class MonitorService {
       graph: this.memory.graph,
       window: (query) => this.features.events(query),
       listHits: (entityType, value, at) => this.deps.lists.check(entityType, value, at),
-      lineOf: (userId) => this.memory.lineOf(userId),
+      lineOf: (userId, named) => this.memory.lineOf(userId, named),
     };
   }
 }

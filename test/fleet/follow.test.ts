@@ -60,7 +60,8 @@ describe.skipIf(!TEST_DATABASE_URL)('a process follows what the others ingested 
   it('joins borrowers another process linked through a shared device into one group, and learns their lines', async () => {
     const [a, b] = monitors as [TestMonitor, TestMonitor];
     await a.monitor.ingest([
-      login('f-1', 'farm-1', { deviceId: 'farm-device', lineId: 'line-farm-1' }),
+      // The line comes from the core's own event (an app event's lineId is not the borrower's line).
+      login('f-1', 'farm-1', { type: 'application', deviceId: 'farm-device', lineId: 'line-farm-1' }),
       login('f-2', 'farm-2', { deviceId: 'farm-device' }),
       login('f-3', 'farm-3', { deviceId: 'farm-device' }),
     ]);

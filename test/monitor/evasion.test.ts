@@ -63,4 +63,63 @@ for (const features of FEATURE_STORES)
       await t.monitor.ingest([ev('login', T0 + 3650 * DAY, { userId: 'mallory', deviceId: 'dev-m' })]);
       expect(await fired(takeover())).toContain('ACCOUNT_TAKEOVER');
     });
+    /**
+     * A scam on the borrower's own account with only the call as amplifier (not dormant, not unusual, payee added hours
+     * before): the smallest pattern the pack fires on, so an evasion that removes one piece silences it.
+     */
+    const callScam = (user: string) => {
+      const u = { userId: user, deviceId: `dev-${user}` };
+      return {
+        history: history(user),
+        added: ev('payee_added', T0 - 5 * HOUR, { ...u, payeeId: `safe-${user}` }),
+        call: ev('call_in_progress', T0 - 20 * MIN, u),
+        draw: ev('disbursement', T0, { ...u, lineId: `line-${user}`, ...money(8_000) }),
+        out: ev('transfer_out', T0 + 10 * MIN, {
+          ...u,
+          payeeId: `safe-${user}`,
+          payeeCreatedAt: T0 - 5 * HOUR,
+          ...money(7_000),
+        }),
+      };
+    };
+
+    it('an app event naming another borrower’s line does not get that line frozen', async () => {
+      await t.monitor.ingest(history('alice'));
+      const s = callScam('mallory');
+      // Mallory's own pattern; her app's events name alice's line (the core's own disbursement names hers).
+      const outcomes = await t.monitor.ingest([
+        ...s.history,
+        ev('login', T0 - HOUR, { userId: 'mallory', deviceId: 'dev-mallory', lineId: 'line-alice' }),
+        s.added,
+        s.call,
+        s.draw,
+        { ...s.out, lineId: 'line-alice' },
+      ]);
+      const last = outcomes[outcomes.length - 1];
+      expect(last?.typologies.map((f) => f.id)).toEqual(['SCAM_SAFE_ACCOUNT_TRANSFER']);
+      expect(last?.actions.find((a) => a.type === 'FREEZE_DRAW')?.lineId).toBe('line-mallory');
+      await t.monitor.close();
+      expect(applied).toEqual([{ lineId: 'line-mallory', type: 'FREEZE_DRAW' }]);
+      const alert = await t.store.db
+        .selectFrom('monitor_alerts')
+        .select(['line_id'])
+        .where('user_id', '=', 'mallory')
+        .executeTakeFirstOrThrow();
+      expect(alert.line_id).toBe('line-mallory');
+    });
+
+    it('an app event naming one of the borrower’s own lines still acts on that line', async () => {
+      const s = callScam('nina');
+      await t.monitor.ingest([
+        ...s.history,
+        // A second line of nina's, known from the core's own event.
+        ev('application', T0 - 10 * DAY, { userId: 'nina', deviceId: 'dev-nina', lineId: 'line-nina-2' }),
+        s.added,
+        s.call,
+        s.draw,
+        { ...s.out, lineId: 'line-nina-2' },
+      ]);
+      await t.monitor.close();
+      expect(applied).toEqual([{ lineId: 'line-nina-2', type: 'FREEZE_DRAW' }]);
+    });
   });
