@@ -122,4 +122,47 @@ for (const features of FEATURE_STORES)
       await t.monitor.close();
       expect(applied).toEqual([{ lineId: 'line-nina-2', type: 'FREEZE_DRAW' }]);
     });
+    it('SCAM: a call reported after the transfer it preceded still counts (the SDK uploads late)', async () => {
+      const s = callScam('sam');
+      await t.monitor.ingest([...s.history, s.added, s.draw, s.out]);
+      const [late] = await t.monitor.ingest([s.call]);
+      expect(late?.typologies.map((f) => f.id)).toEqual(['SCAM_SAFE_ACCOUNT_TRANSFER']);
+      expect(late?.actions.map((a) => a.type)).toEqual(['HOLD', 'COOLDOWN', 'FREEZE_DRAW']);
+      await t.monitor.close();
+      expect(applied).toEqual([{ lineId: 'line-sam', type: 'FREEZE_DRAW' }]);
+    });
+
+    it('SCAM: quiet for a call that came after the transfer, in order', async () => {
+      const s = callScam('tess');
+      expect(
+        await fired([...s.history, s.added, s.draw, s.out, { ...s.call, occurredAt: T0 + 30 * MIN }]),
+      ).toEqual([]);
+    });
+
+    it('ACCOUNT_TAKEOVER: the new device and the reset reported after the core’s disbursement', async () => {
+      const a = { userId: 'carol', deviceId: 'dev-attacker', ip: '203.0.113.9' };
+      await t.monitor.ingest(history('carol'));
+      // The core's disbursement names no device; the attacker's app events arrive after it.
+      await t.monitor.ingest([
+        {
+          ...ev('disbursement', T0, { userId: 'carol', lineId: 'line-carol', ...money(20_000) }),
+          deviceId: undefined,
+          ip: undefined,
+        },
+      ]);
+      const got = await fired([ev('login', T0 - 30 * MIN, a), ev('password_reset', T0 - 25 * MIN, a)]);
+      expect(got).toContain('ACCOUNT_TAKEOVER');
+    });
+
+    it('ACCOUNT_TAKEOVER: quiet for a reset on the usual device, a draw, then a new phone after the draw', async () => {
+      const u = { userId: 'erin', deviceId: 'dev-erin' };
+      expect(
+        await fired([
+          ...history('erin'),
+          ev('password_reset', T0 - HOUR, u),
+          ev('disbursement', T0, { ...u, lineId: 'line-erin', ...money(5_000) }),
+          ev('login', T0 + HOUR, { userId: 'erin', deviceId: 'dev-erin-new-phone' }),
+        ]),
+      ).toEqual([]);
+    });
   });

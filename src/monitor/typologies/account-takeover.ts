@@ -1,6 +1,9 @@
-import { EVENT_TYPES } from '../events.js';
-import { COMMON_PARAMETERS } from './common.js';
+import { EVENT_TYPES, type EventType } from '../events.js';
+import { actAfterLatePiece, asOf, COMMON_PARAMETERS, withAct } from './common.js';
 import { DAY, HOUR, type TypologyContext, type TypologyHit, type TypologyPack } from './types.js';
+
+/** What a takeover is for: money out, or the way to move it. */
+const RISKY_ACTS: readonly EventType[] = ['disbursement', 'transfer_out', 'payee_added'];
 
 /**
  * Account takeover (domain.md §3, F4): a new device or IP, a password reset or phone change, then a draw, a transfer or
@@ -13,7 +16,8 @@ export const accountTakeover: TypologyPack = {
   description:
     'A password reset or phone change within credentialWindowMs, from a device (or, with login failures, an IP) the ' +
     'borrower had not used in the preceding lookbackMs, followed by a disbursement, transfer out or payee added.',
-  triggers: ['disbursement', 'transfer_out', 'payee_added'],
+  // The risky acts, and the evidence that may arrive after them (a reset, a login from the new device reported late).
+  triggers: [...RISKY_ACTS, 'password_reset', 'phone_change', 'login', 'login_failed', 'device_change'],
   parameters: {
     ...COMMON_PARAMETERS,
     credentialWindowMs: { default: DAY, description: 'credential change this long before the risky act' },
@@ -36,6 +40,14 @@ export const accountTakeover: TypologyPack = {
 };
 
 async function evaluate(ctx: TypologyContext): Promise<TypologyHit | null> {
+  if (RISKY_ACTS.includes(ctx.event.type)) return judge(ctx);
+  // A credential change or a new device's event that arrived after the act: that act is judged again as of its own
+  // time (a new phone first seen after the draw, reported in order, is not evidence against the draw).
+  const act = await actAfterLatePiece(ctx, RISKY_ACTS);
+  return act ? withAct(await judge(asOf(ctx, act.t)), act) : null;
+}
+
+async function judge(ctx: TypologyContext): Promise<TypologyHit | null> {
   const { at } = ctx;
   const user = ctx.event.userId;
   const since = at - ctx.num('credentialWindowMs');

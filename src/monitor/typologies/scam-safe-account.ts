@@ -1,5 +1,5 @@
 import { EVENT_TYPES } from '../events.js';
-import { COMMON_PARAMETERS } from './common.js';
+import { actAfterLatePiece, asOf, COMMON_PARAMETERS, withAct } from './common.js';
 import { DAY, HOUR, sumAmount, type TypologyContext, type TypologyHit, type TypologyPack } from './types.js';
 import type { FeatureEntry } from '../features/store.js';
 
@@ -16,7 +16,8 @@ export const scamSafeAccountTransfer: TypologyPack = {
   description:
     'A disbursement followed within drawWindowMs by transfers out of at least minTransferRatio of it to payees added ' +
     'or first paid within newPayeeMs, with at least minAmplifiers of: call/screen share, dormancy, payee added near the draw, listed payee, unusually large draw.',
-  triggers: ['transfer_out', 'disbursement'],
+  // The acts, and the amplifiers that may arrive after them (a call, a screen share or a payee reported late).
+  triggers: ['transfer_out', 'disbursement', 'call_in_progress', 'screen_share_detected', 'payee_added'],
   parameters: {
     ...COMMON_PARAMETERS,
     drawWindowMs: { default: 6 * HOUR, description: 'how far back a disbursement counts' },
@@ -80,6 +81,14 @@ interface CoreFinding {
 }
 
 async function evaluate(ctx: TypologyContext): Promise<TypologyHit | null> {
+  if (ctx.event.type === 'transfer_out' || ctx.event.type === 'disbursement') return judge(ctx);
+  // An amplifier that arrived after the transfer it preceded: that transfer is judged again, as of its own time (so a
+  // call after the money left, reported in order, still counts for nothing).
+  const transfer = await actAfterLatePiece(ctx, ['transfer_out']);
+  return transfer ? withAct(await judge(asOf(ctx, transfer.t)), transfer) : null;
+}
+
+async function judge(ctx: TypologyContext): Promise<TypologyHit | null> {
   const core = await coreFinding(ctx);
   if (!core) return null;
   const { amplifiers, calls, addedNear } = await amplifiersOf(ctx, core);
