@@ -165,4 +165,28 @@ for (const features of FEATURE_STORES)
         ]),
       ).toEqual([]);
     });
+    it('SCAM: one fen sent from a device the borrower never used does not hide the rest', async () => {
+      const s = callScam('uma');
+      await t.monitor.ingest([...s.history, s.added, s.call, s.draw]);
+      // Coached: "first a test transfer of one fen from your other phone".
+      await t.monitor.ingest([
+        ev('transfer_out', T0 + 5 * MIN, {
+          userId: 'uma',
+          deviceId: 'uma-other-phone',
+          payeeId: 'test-payee',
+          payeeCreatedAt: T0,
+          amountMinor: 1,
+          currency: 'CNY',
+        }),
+      ]);
+      expect(await fired([s.out])).toEqual(['SCAM_SAFE_ACCOUNT_TRANSFER']);
+    });
+
+    it('SCAM: still left to ACCOUNT_TAKEOVER when the money leaves from the attacker’s device only', async () => {
+      const s = callScam('vic');
+      const attacker = { deviceId: 'dev-attacker' };
+      expect(await fired([...s.history, s.added, s.call, s.draw, { ...s.out, ...attacker }])).not.toContain(
+        'SCAM_SAFE_ACCOUNT_TRANSFER',
+      );
+    });
   });

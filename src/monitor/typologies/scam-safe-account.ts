@@ -127,11 +127,11 @@ async function coreFinding(ctx: TypologyContext): Promise<CoreFinding | null> {
   const disbursed = sumAmount(draws);
   const firstDraw = draws[0];
   if (!firstDraw || disbursed < ctx.num('minDisbursedMinor')) return null;
-  const transfers = sentOut.filter(
+  const sinceDraw = sentOut.filter(
     (t) => t.t > firstDraw.t - 1 && ctx.listHits('payee', t.payeeId).every((h) => h.list !== 'white'),
   );
+  const transfers = await fromKnownDevices(ctx, sinceDraw, firstDraw.t);
   if (transfers.length === 0) return null;
-  if (!(await onKnownDevice(ctx, transfers, firstDraw.t))) return null;
   const payeesAdded = await ctx.window(
     'user',
     user,
@@ -187,18 +187,22 @@ async function amplifiersOf(ctx: TypologyContext, core: CoreFinding) {
   return { amplifiers, calls, addedNear };
 }
 
-/** True when every transfer came from a device the borrower used before (or when there is no history to tell). */
-async function onKnownDevice(
+/**
+ * The transfers made from a device the borrower used before (all of them when there is no history to tell). Victims
+ * act on their own device: money leaving from devices unseen in the history only is left to ACCOUNT_TAKEOVER. Only
+ * those transfers are set aside, not the pattern: one fen sent from another phone must not hide the rest.
+ */
+async function fromKnownDevices(
   ctx: TypologyContext,
   transfers: readonly FeatureEntry[],
   drawAt: number,
-): Promise<boolean> {
+): Promise<readonly FeatureEntry[]> {
   const lookback = ctx.num('knownDeviceLookbackMs');
-  if (lookback <= 0) return true;
+  if (lookback <= 0 || transfers.length === 0) return transfers;
   const history = await ctx.window('user', ctx.event.userId, EVENT_TYPES, drawAt - lookback, drawAt - DAY);
-  if (history.length === 0) return true;
+  if (history.length === 0) return transfers;
   const known = new Set(history.map((e) => e.deviceId));
-  return transfers.every((t) => t.deviceId === undefined || known.has(t.deviceId));
+  return transfers.filter((t) => t.deviceId === undefined || known.has(t.deviceId));
 }
 
 /** New = created within newPayeeMs, added by this borrower within it, or never paid by this borrower before it. */
