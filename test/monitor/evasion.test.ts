@@ -189,4 +189,26 @@ for (const features of FEATURE_STORES)
         'SCAM_SAFE_ACCOUNT_TRANSFER',
       );
     });
+    it('CASH_OUT: the money looping back from the merchant in two halves', async () => {
+      const u = { userId: 'gina', deviceId: 'dev-gina' };
+      const got = await fired([
+        ev('purchase', T0, { ...u, merchantId: 'm-y', merchantCategory: '5999', ...money(9_876) }),
+        ev('transfer_in', T0 + 3 * HOUR, { ...u, merchantId: 'm-y', ...money(4_900) }),
+        ev('transfer_in', T0 + 4 * HOUR, { ...u, merchantId: 'm-y', ...money(4_900) }),
+      ]);
+      expect(got).toEqual(['CASH_OUT']);
+    });
+
+    it('CASH_OUT: quiet for a purchase refunded in two parts and a small payment from the merchant', async () => {
+      const u = { userId: 'hal', deviceId: 'dev-hal' };
+      const refund = { attributes: { kind: 'refund' } };
+      expect(
+        await fired([
+          ev('purchase', T0, { ...u, merchantId: 'tv-shop', merchantCategory: '5732', ...money(6_543) }),
+          ev('transfer_in', T0 + DAY, { ...u, merchantId: 'tv-shop', ...refund, ...money(3_000) }),
+          ev('transfer_in', T0 + DAY + HOUR, { ...u, merchantId: 'tv-shop', ...refund, ...money(3_000) }),
+          ev('transfer_in', T0 + DAY + 2 * HOUR, { ...u, merchantId: 'tv-shop', ...money(300) }),
+        ]),
+      ).toEqual([]);
+    });
   });

@@ -23,6 +23,8 @@ export interface FeatureEntry {
   readonly merchantCategory?: string;
   readonly purpose?: string;
   readonly origin?: string;
+  /** Money in marked as a refund (attributes.kind = 'refund'): a purchase reversed, not a cash-out loop. */
+  readonly refund?: true;
 }
 
 export const DISTINCT_FIELDS = ['userId', 'deviceId', 'ip', 'payeeId', 'merchantId', 'channel'] as const;
@@ -138,6 +140,7 @@ export function toEntry(e: MonitorEvent, receivedAt: number): FeatureEntry {
   if (typeof purpose === 'string') entry.purpose = purpose;
   const origin = e.attributes?.origin;
   if (typeof origin === 'string') entry.origin = origin;
+  if (e.attributes?.kind === 'refund') entry.refund = true;
   return entry as unknown as FeatureEntry;
 }
 

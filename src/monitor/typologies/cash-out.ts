@@ -1,5 +1,12 @@
 import { COMMON_PARAMETERS } from './common.js';
-import { DAY, MINUTE, type TypologyContext, type TypologyHit, type TypologyPack } from './types.js';
+import {
+  DAY,
+  MINUTE,
+  sumAmount,
+  type TypologyContext,
+  type TypologyHit,
+  type TypologyPack,
+} from './types.js';
 import type { FeatureEntry } from '../features/store.js';
 
 /**
@@ -71,16 +78,11 @@ async function evaluate(ctx: TypologyContext): Promise<TypologyHit | null> {
     event.attributes?.kind !== 'refund' &&
     event.amountMinor !== undefined
   ) {
-    const back = event.amountMinor;
-    const source = purchases.find(
-      (p) =>
-        p.t >= event.occurredAt - ctx.num('loopWindowMs') &&
-        back >= ctx.num('loopMinRatio') * (p.amountMinor ?? 0),
-    );
-    if (source) {
+    const loop = await loopBack(ctx, merchant, purchases);
+    if (loop) {
       rules.push('cashout.loop');
-      evidence.push(source);
-      loopAmount = back;
+      evidence.push(loop.purchase, ...loop.returned);
+      loopAmount = loop.backMinor;
     }
   }
   if (rules.length === 0) return null;
@@ -94,6 +96,33 @@ async function evaluate(ctx: TypologyContext): Promise<TypologyHit | null> {
       loopBackMinor: loopAmount,
     },
   };
+}
+
+/**
+ * A purchase at the merchant that the merchant has paid back (not refunded) at least loopMinRatio of within
+ * loopWindowMs, counting every payment back since the purchase: a merchant returning the cash in several transfers,
+ * each under the ratio, closes the loop as one would.
+ */
+async function loopBack(
+  ctx: TypologyContext,
+  merchant: string,
+  purchases: readonly FeatureEntry[],
+): Promise<{ purchase: FeatureEntry; returned: FeatureEntry[]; backMinor: number } | null> {
+  const { at, event } = ctx;
+  const windowMs = ctx.num('loopWindowMs');
+  const candidates = purchases.filter((p) => p.t >= event.occurredAt - windowMs);
+  const first = candidates[0];
+  if (!first) return null;
+  const paidBack = (await ctx.window('user', event.userId, ['transfer_in'], first.t - 1, at)).filter(
+    (e) => (e.merchantId ?? e.payeeId) === merchant && e.refund !== true,
+  );
+  for (const purchase of candidates) {
+    const returned = paidBack.filter((e) => e.t >= purchase.t && e.t <= purchase.t + windowMs);
+    const backMinor = sumAmount(returned);
+    if (backMinor > 0 && backMinor >= ctx.num('loopMinRatio') * (purchase.amountMinor ?? 0))
+      return { purchase, returned, backMinor };
+  }
+  return null;
 }
 
 function isRound(ctx: TypologyContext, p: FeatureEntry): boolean {
