@@ -2,6 +2,7 @@ import { sha256Hex } from '../domain/index.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { canonicalJson } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
+import { canonicalListValue, type ListEntityType } from './list-values.js';
 
 /**
  * Account events the monitor watches (issue 5, DESIGN "Event"). Core events (application, disbursement, repayment)
@@ -162,6 +163,33 @@ export function fromWire(e: EventIn): MonitorEvent {
   if (e.channel !== undefined) out.channel = e.channel;
   if (e.attributes !== undefined) out.attributes = e.attributes;
   return out;
+}
+
+/** The event fields that key feature windows and links, with the list type whose canonical form they take. */
+const CANONICAL_KEYS = [
+  ['deviceId', 'device'],
+  ['ip', 'ip'],
+  ['payeeId', 'payee'],
+  ['merchantId', 'merchant'],
+] as const satisfies readonly (readonly [keyof MonitorEvent, ListEntityType])[];
+
+/**
+ * The event with its device, IP, payee and merchant in the canonical forms the lists use (list-values.ts): windows,
+ * links and typologies key on them, so one address, account or device written two ways (IPv4 and IPv4-mapped IPv6, an
+ * account number with spaces, a device id with a stray space or an invisible character) is one key, as it is on a
+ * list. A value with no canonical form is kept as sent. The same object when nothing changes (the common case).
+ */
+export function withCanonicalKeys(e: MonitorEvent): MonitorEvent {
+  let out: { -readonly [K in keyof MonitorEvent]: MonitorEvent[K] } | undefined;
+  for (const [field, entityType] of CANONICAL_KEYS) {
+    const value = e[field];
+    if (value === undefined) continue;
+    const canonical = canonicalListValue(entityType, value) ?? value;
+    if (canonical === value) continue;
+    out ??= { ...e };
+    out[field] = canonical;
+  }
+  return out ?? e;
 }
 
 export function toWire(e: MonitorEvent): EventIn {

@@ -9,7 +9,7 @@ import {
   type Findings,
   type GroupFindings,
 } from './evaluation.js';
-import type { MonitorEvent } from './events.js';
+import { withCanonicalKeys, type MonitorEvent } from './events.js';
 import { MAX_FEATURE_WINDOW_MS } from './features/registry.js';
 import { toEntry, type FeatureEntry, type FeatureStore } from './features/store.js';
 import {
@@ -119,10 +119,12 @@ export class EventIntake {
     this.followedTo = this.deps.clock.now();
     for await (const page of this.deps.store.storedEvents()) {
       const entries: FeatureEntry[] = [];
-      for (const { event, receivedAt, hash } of page) {
-        this.ids.remember(event.eventId, hash, event.occurredAt);
+      for (const stored of page) {
+        // Rows stored before keys were canonical are indexed as the ones stored since.
+        const event = withCanonicalKeys(stored.event);
+        this.ids.remember(event.eventId, stored.hash, event.occurredAt);
         memory.track(event);
-        entries.push(toEntry(event, receivedAt));
+        entries.push(toEntry(event, stored.receivedAt));
       }
       // Stored events are committed: a shared store marks them so (and restores any a crashed process lost).
       await (features.commit ? features.commit(entries) : features.append(entries));
@@ -146,7 +148,7 @@ export class EventIntake {
       const page = await this.deps.store.eventsReceivedSince(from, FOLLOW_PAGE_EVENTS);
       for (const { event, receivedAt, hash } of page) {
         this.ids.remember(event.eventId, hash, event.occurredAt);
-        this.deps.memory.track(event);
+        this.deps.memory.track(withCanonicalKeys(event));
         if (receivedAt > this.followedTo) this.followedTo = receivedAt;
       }
       read += page.length;
@@ -156,10 +158,14 @@ export class EventIntake {
     }
   }
 
-  /** Accepts events; resolves after they are durable, with one outcome per event in request order. */
-  ingest(events: readonly MonitorEvent[]): Promise<EventOutcome[]> {
+  /**
+   * Accepts events; resolves after they are durable, with one outcome per event in request order. Their keys are
+   * stored, hashed and indexed in canonical form (withCanonicalKeys).
+   */
+  ingest(sent: readonly MonitorEvent[]): Promise<EventOutcome[]> {
     if (this.closed) return Promise.reject(new LgError('LG_UNAVAILABLE', 'the monitor is shutting down'));
-    if (events.length === 0) return Promise.resolve([]);
+    if (sent.length === 0) return Promise.resolve([]);
+    const events = sent.map(withCanonicalKeys);
     if (this.queuedEvents + events.length > this.queueEventsMax) {
       return Promise.reject(new LgError('LG_RATE_LIMITED', 'the event queue is full; retry shortly'));
     }

@@ -3,6 +3,7 @@ import type { FeatureReader } from './features/registry.js';
 import type { FeatureStore, SyncFeatureReads, WindowBatchResult, WindowQuery } from './features/store.js';
 import type { EntityGraph } from './links.js';
 import type { ListEntityType, ListHit } from './lists.js';
+import { canonicalListValue } from './list-values.js';
 
 /** What draw signals read: features, windows, links, lists and the open-alert count (the monitor offers them all). */
 export interface DrawSignalSource {
@@ -84,8 +85,10 @@ interface DrawReads {
 /** The monitor features a draw decision reads, all as of `at` (20+ features; bench/ingest measures the p99). */
 export async function computeDrawSignals(
   monitor: DrawSignalSource,
-  req: DrawSignalsRequest,
+  sent: DrawSignalsRequest,
 ): Promise<DrawSignals> {
+  // The draw's device and IP are looked up as events are keyed (withCanonicalKeys).
+  const req = canonicalRequest(sent);
   // The memory store answers every read at once: no promise per feature on the draw path.
   const sync = monitor.reader.syncReads;
   const reads = sync ? readSync(monitor, sync, req) : await readAsync(monitor, req);
@@ -231,6 +234,14 @@ function isNewDeviceSync(sync: SyncFeatureReads, req: DrawSignalsRequest): boole
 }
 
 const COUNT = { kind: 'count' } as const;
+
+/** The request with its device and IP in canonical form; the same object when they already are. */
+function canonicalRequest(req: DrawSignalsRequest): DrawSignalsRequest {
+  const deviceId =
+    req.deviceId === undefined ? undefined : (canonicalListValue('device', req.deviceId) ?? req.deviceId);
+  const ip = req.ip === undefined ? undefined : (canonicalListValue('ip', req.ip) ?? req.ip);
+  return deviceId === req.deviceId && ip === req.ip ? req : { ...req, deviceId, ip };
+}
 
 /** The devices a history shows (an empty id is no device). */
 function knownDevices(ids: Iterable<string | undefined>): Set<string> {

@@ -211,4 +211,64 @@ for (const features of FEATURE_STORES)
         ]),
       ).toEqual([]);
     });
+    it('DEVICE_FARM: one IPv4 address written as itself and as IPv4-mapped IPv6 is one address', async () => {
+      const ips = [
+        '198.51.100.7',
+        '::ffff:198.51.100.7',
+        '::FFFF:198.51.100.7',
+        '::ffff:c633:6407',
+        '198.51.100.7',
+      ];
+      const got = await fired(
+        ips.map((ip, i) => ev('application', T0 + i * MIN, { userId: `h${i}`, deviceId: `d${i}`, ip })),
+      );
+      expect(got).toContain('DEVICE_FARM');
+      const signals = await t.monitor.drawSignals({
+        borrowerId: 'h0',
+        ip: '::ffff:198.51.100.7',
+        at: T0 + HOUR,
+      });
+      expect(signals.ipDistinctUsers24h).toBe(5);
+    });
+
+    it('DEVICE_FARM: one device id with stray spaces or an invisible character is one device; case still counts', async () => {
+      const ids = ['emu-1', 'emu-1 ', ' emu-1', 'emu-1\u200b'];
+      const got = await fired(
+        ids.map((d, i) =>
+          ev('application', T0 + i * MIN, { userId: `f${i}`, deviceId: d, ip: `203.0.113.${i}` }),
+        ),
+      );
+      expect(got).toContain('DEVICE_FARM');
+      const cased = await fired(
+        ['tab-A', 'tab-a', 'TAB-A', 'Tab-A'].map((d, i) =>
+          ev('application', T0 + i * MIN, { userId: `k${i}`, deviceId: d, ip: `192.0.2.${i}` }),
+        ),
+      );
+      expect(cased).toEqual([]);
+    });
+
+    it('SCAM: a payee added as "6222 0200 1234 5678" and paid as 6222020012345678 is one payee', async () => {
+      const u = { userId: 'yan', deviceId: 'dev-yan' };
+      const got = await fired([
+        ...history('yan'),
+        ev('disbursement', T0, { ...u, lineId: 'line-yan', ...money(8_000) }),
+        ev('payee_added', T0 + 5 * MIN, { ...u, payeeId: '6222 0200 1234 5678' }),
+        ev('transfer_out', T0 + 10 * MIN, { ...u, payeeId: '6222020012345678', ...money(7_000) }),
+      ]);
+      expect(got).toEqual(['SCAM_SAFE_ACCOUNT_TRANSFER']);
+    });
+
+    it('SCAM: quiet for a long-standing payee written with separators this time', async () => {
+      const u = { userId: 'zoe', deviceId: 'dev-zoe' };
+      const landlord = { ...u, payeeId: '6222-0200-9999-0001', ...money(2_500) };
+      expect(
+        await fired([
+          ...history('zoe'),
+          ev('transfer_out', T0 - 25 * DAY, landlord),
+          ev('call_in_progress', T0 - 20 * MIN, u),
+          ev('disbursement', T0, { ...u, lineId: 'line-zoe', ...money(8_000) }),
+          ev('transfer_out', T0 + 10 * MIN, { ...landlord, payeeId: '6222 0200 9999 0001', ...money(7_000) }),
+        ]),
+      ).toEqual([]);
+    });
   });
