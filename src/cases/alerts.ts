@@ -36,8 +36,11 @@ export interface AlertStore {
   /** True when other processes raise and close alerts (a shared database): counts come from the table. */
   readonly sharedWriters: boolean;
   alertStates(): Promise<AlertState[]>;
-  /** Alerts created at or after `createdAt`, oldest first (following the other processes). */
-  alertStatesSince(createdAt: number): Promise<(AlertState & { readonly createdAt: number })[]>;
+  /**
+   * Alerts created, or whose status changed, at or after `since` (following the other processes); `changedAt` is the
+   * later of the two.
+   */
+  alertStatesSince(since: number): Promise<(AlertState & { readonly changedAt: number })[]>;
   countOpen(userId: string): Promise<number>;
   /**
    * Sets an alert's status in one unit with the trail `trail` builds from the current state (nothing is written when
@@ -46,6 +49,7 @@ export interface AlertStore {
   changeStatus(
     alertId: string,
     status: AlertStatus,
+    at: number,
     trail: (current: AlertState) => AuditTrail,
   ): Promise<AlertState | undefined>;
   list(q: AlertQuery): Promise<AlertPage>;
@@ -125,7 +129,7 @@ function statusTrail(
 export class AlertBook implements AlertPort {
   private readonly lastAlert = new Map<string, Alerted>();
   private readonly openAlerts = new Map<string, number>();
-  /** follow()'s cursor: created_at it has read up to. */
+  /** follow()'s cursor: the creation or status change it has read up to. */
   private followedTo = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -141,10 +145,11 @@ export class AlertBook implements AlertPort {
   }
 
   /**
-   * Learns the alerts other processes raised since the last call, so the dedupe window holds across the fleet within
-   * one follow interval (README: what each process keeps in memory). Re-reads FOLLOW_OVERLAP_MS back: an alert whose
-   * unit committed after a later one's was stamped with its earlier time. Only the dedupe state is learnt; on a shared
-   * database the open-alert count is read from the table.
+   * Learns the alerts other processes raised or closed since the last call, so the dedupe window holds across the
+   * fleet within one follow interval (README: what each process keeps in memory), and a closed alert stops absorbing
+   * new firings there too. Re-reads FOLLOW_OVERLAP_MS back: an alert whose unit committed after a later one's was
+   * stamped with its earlier time. Only the dedupe state is learnt; on a shared database the open-alert count is read
+   * from the table.
    */
   async follow(): Promise<void> {
     if (!this.store.sharedWriters) return;
@@ -152,8 +157,11 @@ export class AlertBook implements AlertPort {
     for (const a of rows) {
       const key = `${a.typologyId}|${a.userId}`;
       const known = this.lastAlert.get(key);
-      if (!known || known.t <= a.occurredAt) this.lastAlert.set(key, { alertId: a.alertId, t: a.occurredAt });
-      if (a.createdAt > this.followedTo) this.followedTo = a.createdAt;
+      if (a.status === 'CLOSED') {
+        if (known?.alertId === a.alertId) this.lastAlert.delete(key);
+      } else if (!known || known.t <= a.occurredAt)
+        this.lastAlert.set(key, { alertId: a.alertId, t: a.occurredAt });
+      if (a.changedAt > this.followedTo) this.followedTo = a.changedAt;
     }
   }
 
@@ -203,10 +211,13 @@ export class AlertBook implements AlertPort {
   /** Changes an alert's status (a disposition); keeps the open-alert count the engine reads in step. */
   async setStatus(alertId: string, status: AlertStatus): Promise<void> {
     const at = this.deps.clock.now();
-    const before = await this.store.changeStatus(alertId, status, (current) =>
+    const before = await this.store.changeStatus(alertId, status, at, (current) =>
       statusTrail(this.deps.ids, { current, status, at }),
     );
     if (!before) throw new LgError('LG_NOT_FOUND', `no alert ${alertId}`);
+    // A closed alert is a finished incident: a firing after it raises a new alert with its own actions.
+    const key = `${before.typologyId}|${before.userId}`;
+    if (status === 'CLOSED' && this.lastAlert.get(key)?.alertId === alertId) this.lastAlert.delete(key);
     const delta = (status === 'OPEN' ? 1 : 0) - (before.status === 'OPEN' ? 1 : 0);
     this.openAlerts.set(before.userId, Math.max(0, (this.openAlerts.get(before.userId) ?? 0) + delta));
   }
@@ -243,7 +254,8 @@ export class AlertBook implements AlertPort {
   }
 
   private note(a: AlertState): void {
-    this.lastAlert.set(`${a.typologyId}|${a.userId}`, { alertId: a.alertId, t: a.occurredAt });
+    if (a.status !== 'CLOSED')
+      this.lastAlert.set(`${a.typologyId}|${a.userId}`, { alertId: a.alertId, t: a.occurredAt });
     if (a.status === 'OPEN') this.openAlerts.set(a.userId, (this.openAlerts.get(a.userId) ?? 0) + 1);
   }
 }

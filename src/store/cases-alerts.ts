@@ -74,7 +74,8 @@ async function changeStatus(
     kind: StoreKind;
     alertId: string;
     status: string;
-    trail: Parameters<AlertStore['changeStatus']>[2];
+    at: number;
+    trail: Parameters<AlertStore['changeStatus']>[3];
   },
 ): Promise<AlertState | undefined> {
   const read = tx
@@ -88,7 +89,7 @@ async function changeStatus(
   if (row.status === input.status) return current;
   await tx
     .updateTable('monitor_alerts')
-    .set({ status: input.status })
+    .set({ status: input.status, status_at: input.at })
     .where('alert_id', '=', input.alertId)
     .execute();
   await writeAudit(tx, [input.trail(current)]);
@@ -106,14 +107,17 @@ export function alertStore(store: Store): AlertStore {
         .execute();
       return rows.map(stateOf);
     },
-    async alertStatesSince(createdAt) {
+    async alertStatesSince(since) {
       const rows = await store.db
         .selectFrom('monitor_alerts')
-        .select(['alert_id', 'typology_id', 'user_id', 'occurred_at', 'status', 'created_at'])
-        .where('created_at', '>=', createdAt)
+        .select(['alert_id', 'typology_id', 'user_id', 'occurred_at', 'status', 'created_at', 'status_at'])
+        .where((eb) => eb.or([eb('created_at', '>=', since), eb('status_at', '>=', since)]))
         .orderBy('created_at')
         .execute();
-      return rows.map((r) => ({ ...stateOf(r), createdAt: Number(r.created_at) }));
+      return rows.map((r) => ({
+        ...stateOf(r),
+        changedAt: Math.max(Number(r.created_at), Number(r.status_at ?? 0)),
+      }));
     },
     async countOpen(userId) {
       // Every draw on a shared store reads it: reuse the compiled SQL (shaped.ts).
@@ -130,8 +134,8 @@ export function alertStore(store: Store): AlertStore {
       );
       return Number(result.rows[0]?.n ?? 0);
     },
-    changeStatus: (alertId, status, trail) =>
-      store.transaction((tx) => changeStatus(tx, { kind: store.kind, alertId, status, trail })),
+    changeStatus: (alertId, status, at, trail) =>
+      store.transaction((tx) => changeStatus(tx, { kind: store.kind, alertId, status, at, trail })),
     list: (q) => listAlerts(store.db, q),
     insertAlert: (alert, trail) =>
       store.transaction(async (tx) => {

@@ -36,6 +36,8 @@ export interface MonitorTables {
     event_id: string;
     occurred_at: number;
     created_at: number;
+    /** When the status last changed (null: never since it was raised). */
+    status_at: number | null;
     reasons: string;
     /** {eventIds, features, rules} that fired the typology. */
     evidence: string;

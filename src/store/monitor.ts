@@ -102,6 +102,7 @@ export function alertToRow(a: NewAlert): AlertRow {
     event_id: a.eventId,
     occurred_at: a.occurredAt,
     created_at: a.createdAt,
+    status_at: null,
     reasons: JSON.stringify(a.reasons),
     evidence: JSON.stringify(a.evidence),
     actions: JSON.stringify(a.actions),

@@ -105,4 +105,18 @@ describe.skipIf(!TEST_DATABASE_URL)('a process follows what the others ingested 
       .execute();
     expect(rows).toHaveLength(1);
   });
+
+  it('learns an alert another process closed: the next firing is a new alert there too', async () => {
+    const [a, b] = monitors as [TestMonitor, TestMonitor];
+    const first = await a.monitor.ingest([login('c-1', 'closed-user')]);
+    const alertId = first[0]?.alerts[0]?.alertId ?? '';
+    await b.monitor.follow();
+    await b.monitor.setAlertStatus(alertId, 'CLOSED');
+    // Process a learns the closure from the table within one follow interval.
+    await a.monitor.follow();
+    const second = await a.monitor.ingest([login('c-2', 'closed-user')]);
+    expect(second[0]?.alerts).toHaveLength(1);
+    expect(second[0]?.alerts[0]?.new).toBe(true);
+    expect(second[0]?.alerts[0]?.alertId).not.toBe(alertId);
+  });
 });

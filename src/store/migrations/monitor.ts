@@ -132,4 +132,16 @@ export const monitorMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '405_monitor_alert_status_at': {
+    // When an alert's status last changed: a process following the others learns an alert they closed (its dedupe
+    // window must not absorb a new incident into a closed alert).
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('monitor_alerts').addColumn('status_at', 'bigint').execute();
+      await db.schema
+        .createIndex('monitor_alerts_status_at')
+        .on('monitor_alerts')
+        .column('status_at')
+        .execute();
+    },
+  },
 };
