@@ -5,7 +5,15 @@ import { bucketFor, daysPastDue, DEFAULT_BUCKETS } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { assertSameCurrency } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
-import { allocateRepayment, type Allocation, type AllocationItem } from './allocation.js';
+import {
+  allocateRepayment,
+  itemsAfter,
+  payoffOn,
+  type Allocation,
+  type AllocationItem,
+  type ScheduledPayoff,
+  type ScheduledTerms,
+} from './allocation.js';
 import type { CoreDeps, UnitTx } from './deps.js';
 import { CORE_EVENTS_TOPIC, coreEvent } from './events.js';
 import type { InstallmentRow, LoanRow } from './ports.js';
@@ -53,6 +61,11 @@ export interface LoanView {
   readonly schedule: InstallmentView[];
   /** Daily-accrual loans: day count, daily rate, and what is owed today (payoff) by component. */
   readonly accrual?: AccrualView;
+  /**
+   * Monthly loans without a product, while unsettled: what repaying in full today costs (instalments due in full,
+   * the current period's interest to the day, none for periods not begun; allocation.ts) — the amount that settles it.
+   */
+  readonly payoffToday?: ScheduledPayoff;
   /** 资金用途 as stated at the draw. */
   readonly purpose: string | null;
   readonly createdAt: string;
@@ -131,6 +144,7 @@ export function loanViewOf(
     },
     schedule: installments.map(installmentView),
     ...optionalAccrual(loan, installments, asOfDate),
+    ...optionalPayoff(loan, installments, asOfDate),
     purpose: loan.purpose ?? null,
     createdAt: iso(Number(loan.created_at)),
     settledAt: loan.settled_at === null ? null : iso(Number(loan.settled_at)),
@@ -144,6 +158,22 @@ function optionalAccrual(
 ): { accrual?: AccrualView } {
   const accrual = accrualViewOf(loan, installments, asOfDate);
   return accrual ? { accrual } : {};
+}
+
+function optionalPayoff(
+  loan: LoanRow,
+  installments: readonly InstallmentRow[],
+  asOfDate: string,
+): { payoffToday?: ScheduledPayoff } {
+  if (loan.terms !== null || loan.status === 'SETTLED') return {};
+  // A view dated before the loan or its last prepayment (a backdated clock) shows the payoff as of that day.
+  const floor = latest(loan.start_date, loan.interest_through);
+  const date = asOfDate < floor ? floor : asOfDate;
+  return { payoffToday: payoffOn(toItems(installments), scheduledTermsOf(loan), date) };
+}
+
+function latest(a: string, b: string | null | undefined): string {
+  return b !== null && b !== undefined && b > a ? b : a;
 }
 
 export async function readLoan(deps: CoreDeps, id: string): Promise<LoanView> {
@@ -214,7 +244,21 @@ interface Applied {
   readonly settled: boolean;
 }
 
-/** A monthly 30/360 loan: the instalment waterfall of allocation.ts. */
+/**
+ * A prepayment re-prices the loan from its date (allocation.ts), so a repayment dated before the last one that did is
+ * refused, as on a daily-accrual loan: it would re-price days already settled.
+ */
+function checkNotBeforePrepayment(loan: LoanRow, paidDate: string): void {
+  const through = loan.interest_through;
+  if (through !== null && through !== undefined && paidDate < through) {
+    throw new LgError('LG_REPAYMENT_DATE', `the repayment date may not be before ${through}`, {
+      paidAt: paidDate,
+      earliest: through,
+    });
+  }
+}
+
+/** A monthly 30/360 loan: the waterfall of allocation.ts, interest to the day on what is repaid early. */
 async function applyScheduled(
   deps: CoreDeps,
   tx: UnitTx,
@@ -223,16 +267,32 @@ async function applyScheduled(
   payment: { amountMinor: number; date: string; now: number },
 ): Promise<Applied> {
   const { now } = payment;
-  const alloc = allocateRepayment(toItems(rows), payment.amountMinor, payment.date);
-  const updated = await applyToInstallments(deps, tx, loan.id, rows, alloc, now);
+  checkNotBeforePrepayment(loan, payment.date);
+  const alloc = allocateRepayment(toItems(rows), payment, scheduledTermsOf(loan));
   const outstanding = Number(loan.outstanding_principal_minor) - alloc.principalMinor;
+  const updated = rowsAfter(rows, alloc, now);
   const settled = updated.every((r) => outstandingOf(r) === 0);
-  await deps.coreStore.setLoanBalanceInTx(tx, {
-    id: loan.id,
-    outstandingPrincipalMinor: outstanding,
-    status: settled ? 'SETTLED' : loan.status,
-    settledAt: settled ? now : null,
-  });
+  const status = settled ? 'SETTLED' : loan.status;
+  const settledAt = settled ? now : null;
+  // The prepayment's date is kept on the loan (interest_through) so that no later repayment is dated before it.
+  const interestThrough = alloc.prepaidPrincipalMinor > 0 ? payment.date : loan.interest_through;
+  if (alloc.reshaped.length > 0 || alloc.prepaidPrincipalMinor > 0) {
+    await deps.lending.replaceInstallments(tx, loan.id, updated);
+    await deps.lending.updateLoanAccrual(tx, loan.id, {
+      outstanding_principal_minor: outstanding,
+      interest_through: interestThrough,
+      status,
+      settled_at: settledAt,
+    });
+  } else {
+    await writePaid(deps, tx, loan.id, updated, alloc);
+    await deps.coreStore.setLoanBalanceInTx(tx, {
+      id: loan.id,
+      outstandingPrincipalMinor: outstanding,
+      status,
+      settledAt,
+    });
+  }
   return {
     allocated: {
       feeMinor: alloc.feeMinor,
@@ -242,12 +302,17 @@ async function applyScheduled(
     loanAfter: {
       ...loan,
       outstanding_principal_minor: outstanding,
-      status: settled ? 'SETTLED' : loan.status,
-      settled_at: settled ? now : null,
+      interest_through: interestThrough,
+      status,
+      settled_at: settledAt,
     },
     rowsAfter: updated,
     settled,
   };
+}
+
+export function scheduledTermsOf(loan: LoanRow): ScheduledTerms {
+  return { startDate: loan.start_date, annualRate: Number(loan.annual_rate) };
 }
 
 function toItems(rows: readonly InstallmentRow[]): AllocationItem[] {
@@ -263,32 +328,43 @@ function toItems(rows: readonly InstallmentRow[]): AllocationItem[] {
   }));
 }
 
-async function applyToInstallments(
+/** The instalment rows after an allocation: what was paid, what a prepayment re-priced, and when each settled. */
+function rowsAfter(rows: readonly InstallmentRow[], alloc: Allocation, now: number): InstallmentRow[] {
+  const after = itemsAfter(toItems(rows), alloc);
+  return rows.map((r, k) => {
+    const i = after[k] as AllocationItem;
+    const next: InstallmentRow = {
+      ...r,
+      interest_minor: i.interestMinor,
+      fee_minor: i.feeMinor,
+      paid_fee_minor: i.paidFeeMinor,
+      paid_interest_minor: i.paidInterestMinor,
+      paid_principal_minor: i.paidPrincipalMinor,
+    };
+    return { ...next, settled_at: outstandingOf(next) === 0 ? (r.settled_at ?? now) : null };
+  });
+}
+
+/** Only the paid columns changed: the instalments paid into, one update each. */
+async function writePaid(
   deps: CoreDeps,
   tx: UnitTx,
   loanId: string,
   rows: readonly InstallmentRow[],
   alloc: Allocation,
-  now: number,
-): Promise<InstallmentRow[]> {
-  const next = rows.map((r) => ({ ...r }));
+): Promise<void> {
   for (const part of alloc.perPeriod) {
-    const row = next.find((r) => Number(r.period) === part.period);
+    const row = rows.find((r) => Number(r.period) === part.period);
     if (!row) continue;
-    row.paid_fee_minor = Number(row.paid_fee_minor) + part.feeMinor;
-    row.paid_interest_minor = Number(row.paid_interest_minor) + part.interestMinor;
-    row.paid_principal_minor = Number(row.paid_principal_minor) + part.principalMinor;
-    if (outstandingOf(row) === 0) row.settled_at = now;
     await deps.coreStore.setInstallmentPaidInTx(tx, {
       loanId,
       period: part.period,
-      feeMinor: row.paid_fee_minor,
-      interestMinor: row.paid_interest_minor,
-      principalMinor: row.paid_principal_minor,
+      feeMinor: Number(row.paid_fee_minor),
+      interestMinor: Number(row.paid_interest_minor),
+      principalMinor: Number(row.paid_principal_minor),
       settledAt: row.settled_at,
     });
   }
-  return next;
 }
 
 /**

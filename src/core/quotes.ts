@@ -27,6 +27,7 @@ import {
 } from './products.js';
 import type { LineRow } from './ports.js';
 import { checkDrawable } from './drawable.js';
+import { payoffOn } from './allocation.js';
 import { iso } from './views.js';
 
 /**
@@ -73,8 +74,12 @@ export interface QuoteView {
   readonly totalFeesMinor: number;
   readonly totalRepayableMinor: number;
   readonly schedule: readonly Installment[];
-  /** Daily-accrual (product) lines: the payoff if repaid in full after so many days; no unelapsed interest. */
+  /** The payoff if repaid in full after so many days (up to the first due date); no unelapsed interest. */
   readonly earlyRepayment: readonly EarlyRepaymentCost[] | null;
+  /**
+   * What a partial early repayment does: the product's mode; SHORTEN on a line without a product (allocation.ts:
+   * principal from the last instalments, interest recomputed from the repayment date).
+   */
   readonly prepayment: string | null;
   /** Instalment loans: what a partial early repayment does under each option; `applies` marks the product's. */
   readonly prepaymentOptions: readonly PrepaymentOption[] | null;
@@ -132,6 +137,9 @@ export function bookingFingerprint(schedule: Schedule, annualRate: number): stri
 }
 
 const EARLY_REPAYMENT_DAYS = [0, 10, 30, 90];
+
+/** What a partial prepayment does to a monthly loan without a product (allocation.ts). */
+const SCHEDULED_PREPAYMENT: PrepaymentMode = 'SHORTEN';
 
 function accrualTermsOf(
   t: ProductTerms,
@@ -205,20 +213,45 @@ function prepaymentOptions(
   });
 }
 
-function earlyRepaymentCosts(line: LineRow, priced: Priced, startDate: string): EarlyRepaymentCost[] | null {
-  const product = productOfLine(line);
-  if (!product) return null;
-  // What a full repayment costs does not depend on the method: accrued interest and fees due, then principal.
-  const terms = accrualTermsOf(product.terms, priced, 'DAILY_INTEREST', product.terms.prepayment);
-  const state = newAccrualState(priced.schedule, startDate);
+function earlyRepaymentCosts(line: LineRow, priced: Priced, startDate: string): EarlyRepaymentCost[] {
   const start = parseIsoDay(startDate) ?? 0;
   const firstDue = priced.schedule.installments[0]?.dueDate ?? startDate;
+  const owedOnDate = payoffCalculator(line, priced, startDate);
   return EARLY_REPAYMENT_DAYS.map((afterDays) => ({ afterDays, date: isoDay(start + afterDays) }))
     .filter(({ date }) => date <= firstDue)
-    .map(({ afterDays, date }) => {
-      const owed = owedOn(state, terms, date);
-      return { afterDays, date, interestMinor: owed.interestMinor, payoffMinor: owed.payoffMinor };
-    });
+    .map(({ afterDays, date }) => ({ afterDays, date, ...owedOnDate(date) }));
+}
+
+/**
+ * What repaying the quoted loan in full on a date costs, as its repayment will charge it: a daily-accrual (product)
+ * loan by its accrual (what a full repayment costs there does not depend on the method: accrued interest and fees
+ * due, then principal), a monthly loan without a product by allocation.ts — interest to the day either way.
+ */
+function payoffCalculator(
+  line: LineRow,
+  priced: Priced,
+  startDate: string,
+): (date: string) => { interestMinor: number; payoffMinor: number } {
+  const product = productOfLine(line);
+  if (!product) {
+    const items = priced.schedule.installments.map((i) => ({
+      ...i,
+      paidFeeMinor: 0,
+      paidInterestMinor: 0,
+      paidPrincipalMinor: 0,
+    }));
+    const terms = { startDate, annualRate: priced.annualRate };
+    return (date) => {
+      const owed = payoffOn(items, terms, date);
+      return { interestMinor: owed.interestMinor, payoffMinor: owed.payoffMinor };
+    };
+  }
+  const terms = accrualTermsOf(product.terms, priced, 'DAILY_INTEREST', product.terms.prepayment);
+  const state = newAccrualState(priced.schedule, startDate);
+  return (date) => {
+    const owed = owedOn(state, terms, date);
+    return { interestMinor: owed.interestMinor, payoffMinor: owed.payoffMinor };
+  };
 }
 
 /** Prices a draw without booking it; stores the quote. Refusals (product terms, credit, cap) write nothing. */
@@ -278,7 +311,7 @@ function quoteView(
     totalRepayableMinor: s.totalRepayableMinor,
     schedule: s.installments,
     earlyRepayment: early,
-    prepayment: product?.terms.prepayment ?? null,
+    prepayment: product?.terms.prepayment ?? SCHEDULED_PREPAYMENT,
     prepaymentOptions: prepaymentOptions(line, priced, input.method),
     keyFacts: keyFacts({
       ...input,

@@ -41,7 +41,7 @@ export {
   systemClock,
 } from './clock.js';
 export type { Clock } from './clock.js';
-export { DAY_COUNT_BASES } from './day-count.js';
+export { DAY_COUNT_BASES, actualDays } from './day-count.js';
 export { LINE_ACTION_TYPES, OUTCOMES, RESTRICTIVE_ACTIONS } from './decision.js';
 export type {
   ContextValue,

@@ -192,6 +192,29 @@ function periodInterestRule(rateScaled: number): (balanceMinor: number) => numbe
   };
 }
 
+/**
+ * One period's interest on a balance under the monthly convention above (annualRate / 12, rounded half-up, exact):
+ * what an instalment of a schedule built without a day count bears on its opening balance.
+ */
+export function monthlyInterestMinor(balanceMinor: number, annualRate: number): number {
+  return periodInterestRule(Math.round(annualRate * RATE_SCALE))(balanceMinor);
+}
+
+/**
+ * The monthly interest on a balance for part of a period, `days` of its `periodDays`, rounded once, half-up, in
+ * integer arithmetic: balance × annualRate / 12 × days / periodDays. The share of a period's interest that a sum
+ * bears for the days it was (or was not) out (core/allocation.ts: early repayment of a monthly loan).
+ */
+export function monthlyInterestForDaysMinor(
+  balanceMinor: number,
+  annualRate: number,
+  share: { readonly days: number; readonly periodDays: number },
+): number {
+  if (share.days <= 0 || balanceMinor <= 0) return 0;
+  const numerator = BigInt(balanceMinor) * BigInt(Math.round(annualRate * RATE_SCALE)) * BigInt(share.days);
+  return divRoundHalfUp(numerator, 12n * BigInt(RATE_SCALE) * BigInt(share.periodDays));
+}
+
 /** The level payment P·r / (1 − (1+r)^−n), rounded half-up to the minor unit; P/n when the rate is 0. */
 function equalInstallment(principalMinor: number, monthlyRate: number, termMonths: number): number {
   if (monthlyRate === 0) return Math.round(principalMinor / termMonths);

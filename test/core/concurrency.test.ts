@@ -82,7 +82,9 @@ for (const factory of STORE_FACTORIES) {
       const repayments = first.map(async (r) => {
         const loan = r.loan;
         if (!loan) throw new Error('draw not booked');
-        const owed = loan.schedule.reduce((s, i) => s + i.outstandingMinor, 0);
+        // Repaid in full the day it was drawn: the principal, no interest (core/allocation.ts).
+        const owed = loan.payoffToday?.payoffMinor ?? 0;
+        expect(owed).toBe(90_000);
         return h.core.repay(loan.id, { amountMinor: owed, currency: 'CNY' });
       });
       const draws = Array.from({ length: 30 }, (_, i) => draw(40_000 + ((i * 7919) % 20_000)));

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { LgError } from '../../src/domain/errors.js';
-import { MS_PER_DAY } from '../../src/domain/clock.js';
+import { ManualClock, MS_PER_DAY } from '../../src/domain/clock.js';
 import { verifyLedger } from '../../src/compliance/ledger.js';
 import type { Store } from '../../src/store/db.js';
 import { STORE_FACTORIES } from '../helpers/stores.js';
@@ -318,7 +318,9 @@ for (const factory of STORE_FACTORIES) {
         const loan = draw.loan!;
         const first = loan.schedule[0]!;
         const before = await h.core.getLine(lineId);
-        const paid = await h.core.repay(loan.id, { amountMinor: first.totalMinor, currency: 'CNY' });
+        // Repaid on its due date (its own clock: the suite's stays put), so the instalment is due, not prepaid.
+        const later = makeCore(store, { seed: 80, clock: new ManualClock(Date.parse(first.dueDate)) });
+        const paid = await later.core.repay(loan.id, { amountMinor: first.totalMinor, currency: 'CNY' });
         expect(paid.allocated).toEqual({
           feeMinor: 0,
           interestMinor: first.interestMinor,
@@ -327,13 +329,15 @@ for (const factory of STORE_FACTORIES) {
         expect(paid.loan.schedule[0]?.settled).toBe(true);
         const after = await h.core.getLine(lineId);
         expect(after.availableMinor - before.availableMinor).toBe(first.principalMinor);
-        const owed = paid.loan.schedule.reduce((s, i) => s + i.outstandingMinor, 0);
-        const over = await failure(h.core.repay(loan.id, { amountMinor: owed + 1, currency: 'CNY' }));
+        // The rest repaid that day: the principal left and no interest for the periods not begun.
+        const owed = paid.loan.payoffToday!.payoffMinor;
+        expect(owed).toBe(120_000 - first.principalMinor);
+        const over = await failure(later.core.repay(loan.id, { amountMinor: owed + 1, currency: 'CNY' }));
         expect(over.code).toBe('LG_OVERPAYMENT');
-        const rest = await h.core.repay(loan.id, { amountMinor: owed, currency: 'CNY' });
+        const rest = await later.core.repay(loan.id, { amountMinor: owed, currency: 'CNY' });
         expect(rest.loan.status).toBe('SETTLED');
         expect(rest.loan.outstandingPrincipalMinor).toBe(0);
-        expect((await failure(h.core.repay(loan.id, { amountMinor: 1, currency: 'CNY' }))).code).toBe(
+        expect((await failure(later.core.repay(loan.id, { amountMinor: 1, currency: 'CNY' }))).code).toBe(
           'LG_LOAN_SETTLED',
         );
         expect((await h.core.getLine(lineId)).availableMinor).toBe(before.availableMinor + 120_000);

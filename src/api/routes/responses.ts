@@ -369,6 +369,15 @@ export const AccrualView = Type.Object({
   owedToday: Owed,
 });
 
+/** A monthly loan without a product: what repaying in full today costs (core/allocation.ts payoffOn). */
+export const ScheduledPayoff = Type.Object({
+  date: Type.String(),
+  feeMinor: Type.Integer(),
+  interestMinor: Type.Integer(),
+  principalMinor: Type.Integer(),
+  payoffMinor: Type.Integer(),
+});
+
 export const LoanView = Type.Object({
   id: Type.String(),
   lineId: Type.String(),
@@ -393,6 +402,7 @@ export const LoanView = Type.Object({
   }),
   schedule: Type.Array(InstallmentView),
   accrual: Type.Optional(AccrualView),
+  payoffToday: Type.Optional(ScheduledPayoff),
   purpose: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String(),
   settledAt: Type.Union([Type.String(), Type.Null()]),

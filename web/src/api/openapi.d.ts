@@ -3800,6 +3800,13 @@ export interface paths {
                     accruedPenaltyMinor: number;
                   };
                 };
+                payoffToday?: {
+                  date: string;
+                  feeMinor: number;
+                  interestMinor: number;
+                  principalMinor: number;
+                  payoffMinor: number;
+                };
                 purpose: string | null;
                 createdAt: string;
                 settledAt: string | null;
@@ -3883,6 +3890,13 @@ export interface paths {
                     accruedInterestMinor: number;
                     accruedPenaltyMinor: number;
                   };
+                };
+                payoffToday?: {
+                  date: string;
+                  feeMinor: number;
+                  interestMinor: number;
+                  principalMinor: number;
+                  payoffMinor: number;
                 };
                 purpose: string | null;
                 createdAt: string;
@@ -4074,6 +4088,13 @@ export interface paths {
                   accruedPenaltyMinor: number;
                 };
               };
+              payoffToday?: {
+                date: string;
+                feeMinor: number;
+                interestMinor: number;
+                principalMinor: number;
+                payoffMinor: number;
+              };
               purpose: string | null;
               createdAt: string;
               settledAt: string | null;
@@ -4251,6 +4272,13 @@ export interface paths {
                     accruedInterestMinor: number;
                     accruedPenaltyMinor: number;
                   };
+                };
+                payoffToday?: {
+                  date: string;
+                  feeMinor: number;
+                  interestMinor: number;
+                  principalMinor: number;
+                  payoffMinor: number;
                 };
                 purpose: string | null;
                 createdAt: string;
