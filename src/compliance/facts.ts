@@ -1,5 +1,6 @@
 import { canonicalJson } from '../domain/index.js';
 import { DEFAULT_BUCKETS } from '../domain/index.js';
+import { availableMinor, type LineStatus } from '../domain/index.js';
 import { sha256Hex } from '../domain/index.js';
 import { ledgerStorage, type LedgerHandle } from './ledger.js';
 import type { LedgerRow } from './ledger.js';
@@ -213,12 +214,17 @@ async function checkLines(db: LedgerHandle, index: LedgerIndex, findings: Findin
       findings.compare(where, 'limit_minor', Number(row.limit_minor), derived.limitMinor);
       findings.compare(where, 'annual_rate', Number(row.annual_rate), derived.annualRate);
       findings.compare(where, 'outstanding_minor', Number(row.outstanding_minor), derived.outstandingMinor);
-      // What the borrower may still draw follows from the two: max(0, limit - outstanding) (src/core/lines.ts).
+      // What the borrower may still draw follows from the three, by the domain's rule (src/domain/line.ts):
+      // max(0, limit - outstanding) on a line that lends, 0 on one that does not.
       findings.compare(
         where,
         'available_minor',
         Number(row.available_minor),
-        Math.max(0, (derived.limitMinor ?? 0) - derived.outstandingMinor),
+        availableMinor({
+          status: (derived.status ?? 'PENDING') as LineStatus,
+          limitMinor: derived.limitMinor ?? 0,
+          outstandingMinor: derived.outstandingMinor,
+        }),
       );
     },
   );

@@ -9,7 +9,7 @@ import {
   type ChannelInput,
 } from './partners.js';
 import { LgError, instantAfter } from '../domain/index.js';
-import { applyLineAction as transition, newPendingLine } from '../domain/index.js';
+import { applyLineAction as transition, availableMinor, newPendingLine } from '../domain/index.js';
 import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
 import { borrowerReasons, type BorrowerReason } from '../domain/index.js';
 import { DEFAULT_CURRENCY } from '../domain/index.js';
@@ -499,7 +499,7 @@ async function openLine(
     base_limit_minor: state.baseLimitMinor,
     temp_limit_until: null,
     outstanding_minor: 0,
-    available_minor: state.limitMinor,
+    available_minor: availableMinor(state),
     annual_rate: state.annualRate,
     dpd: 0,
     bucket: deps.config.buckets?.[0]?.name ?? 'M0',

@@ -1,5 +1,5 @@
 import { LgError, instantAfter } from '../domain/index.js';
-import { applyLineAction as transition, newPendingLine } from '../domain/index.js';
+import { applyLineAction as transition, availableMinor, newPendingLine } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
 import type { CoreDeps, UnitTx } from './deps.js';
 import type { ApplicationSettlement } from './ports.js';
@@ -167,7 +167,7 @@ async function openReviewedLine(
     base_limit_minor: state.baseLimitMinor,
     temp_limit_until: null,
     outstanding_minor: 0,
-    available_minor: state.limitMinor,
+    available_minor: availableMinor(state),
     annual_rate: state.annualRate,
     dpd: 0,
     bucket: deps.config.buckets?.[0]?.name ?? 'M0',

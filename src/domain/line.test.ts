@@ -66,6 +66,19 @@ describe('line state machine', () => {
     expect(codeOf(() => drawFrom(revoked, 1))).toBe('LG_LINE_CLOSED');
   });
 
+  it('available is what a draw could take: the room on an ACTIVE line, 0 on a line that lends nothing', () => {
+    const drawn = drawFrom(granted(1_000_000), 300_000);
+    expect(availableMinor(drawn)).toBe(700_000);
+    for (const status of LINE_STATES) {
+      const line = { ...drawn, status };
+      // The rule and the draw's hard rule agree: available is 0 exactly where a draw is refused for the status.
+      expect(availableMinor(line), status).toBe(status === 'ACTIVE' ? 700_000 : 0);
+      expect(codeOf(() => drawFrom(line, 1)) === undefined, status).toBe(status === 'ACTIVE');
+      // The limit itself is kept.
+      expect(line.limitMinor).toBe(1_000_000);
+    }
+  });
+
   it('a limit cut stops at the outstanding balance', () => {
     const drawn = drawFrom(granted(1_000_000), 600_000);
     const result = applyLineAction(drawn, { type: 'LIMIT_DECREASE', limitMinor: 100_000 }, NOW);

@@ -76,7 +76,18 @@ export function newPendingLine(): LineState {
   };
 }
 
-export function availableMinor(state: LineState): number {
+/** The one status a line lends in; every other status refuses a draw (drawBlockedError). */
+export const LENDING_STATUS: LineStatus = 'ACTIVE';
+
+/**
+ * What the borrower may draw now: the limit less what is owed on an ACTIVE line, and 0 on a line that lends nothing —
+ * DRAW_FROZEN, SUSPENDED, PENDING, CLOSED, REVOKED — so "available" never promises what a draw would refuse. A frozen
+ * or suspended line keeps its limit (limitMinor; the per-borrower cap still counts it) and gets the room back when it
+ * is unfrozen or reinstated; its status and explanation say why nothing is available meanwhile. The store keeps
+ * `available_minor` by this rule (store/core-lines.ts availableSql) and the ledger check derives it by it.
+ */
+export function availableMinor(state: Pick<LineState, 'status' | 'limitMinor' | 'outstandingMinor'>): number {
+  if (state.status !== LENDING_STATUS) return 0;
   return Math.max(0, state.limitMinor - state.outstandingMinor);
 }
 

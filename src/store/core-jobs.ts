@@ -1,6 +1,7 @@
 import { sql, type Insertable, type Kysely } from 'kysely';
 import type { CoreTables } from './core-tables.js';
 import type { Database } from './schema.js';
+import { availableSql } from './core-lines.js';
 
 /** The daily and review jobs' reads and writes (core/jobs.ts): ageing loans and lines, expiring temporary limits. */
 type Q = Kysely<Database>;
@@ -103,7 +104,7 @@ export async function endTempLimit(
       limit_minor: sql<number>`case when ${base} > outstanding_minor then ${base} else outstanding_minor end`,
       base_limit_minor: sql<number>`case when ${base} > outstanding_minor then ${base} else outstanding_minor end`,
       temp_limit_until: null,
-      available_minor: sql<number>`case when ${base} > outstanding_minor then ${base} - outstanding_minor else 0 end`,
+      available_minor: availableSql(sql`status`, sql`${base}`, sql`outstanding_minor`),
       updated_at: at,
     })
     .where('id', '=', lineId)

@@ -1,5 +1,18 @@
-import { sql, type Insertable, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
-import { LgError, RESTRICTIVE_ACTIONS, type LineState } from '../domain/index.js';
+import {
+  sql,
+  type Insertable,
+  type Kysely,
+  type RawBuilder,
+  type Selectable,
+  type SelectQueryBuilder,
+} from 'kysely';
+import {
+  LENDING_STATUS,
+  LgError,
+  RESTRICTIVE_ACTIONS,
+  type LineState,
+  type LineStatus,
+} from '../domain/index.js';
 import type { CoreTables } from './core-tables.js';
 import type { Database } from './schema.js';
 import { runShaped } from './shaped.js';
@@ -12,6 +25,22 @@ type ActionRow = Selectable<CoreTables['line_actions']>;
 
 /** Lines that still count toward exposure and can take actions. */
 const OPEN_STATUSES = ['PENDING', 'ACTIVE', 'DRAW_FROZEN', 'SUSPENDED'];
+
+/**
+ * `available_minor` by the domain's rule (domain/line.ts availableMinor): the limit less what is owed, never below 0,
+ * on a line whose status lends, and 0 on any other. Every statement that changes a line's limit, balance or status
+ * sets it through here, from the row's own columns in that statement, so a concurrent draw or repayment is never lost.
+ * `status` is the row's column, or the status the statement writes (it sees the row's old status otherwise).
+ */
+export function availableSql(
+  status: LineStatus | RawBuilder<string>,
+  limit: RawBuilder<number>,
+  outstanding: RawBuilder<number>,
+): RawBuilder<number> {
+  const room = sql<number>`case when (${limit}) > (${outstanding}) then (${limit}) - (${outstanding}) else 0 end`;
+  if (typeof status === 'string') return status === LENDING_STATUS ? room : sql<number>`0`;
+  return sql<number>`case when ${status} = ${LENDING_STATUS} then ${room} else 0 end`;
+}
 
 /**
  * Row lock on PostgreSQL (SELECT … FOR UPDATE); SQLite has a single writer per database, and Kysely runs its
@@ -149,7 +178,7 @@ export async function setLineState(
       base_limit_minor: state.baseLimitMinor,
       temp_limit_until: state.tempLimitUntil,
       annual_rate: state.annualRate,
-      available_minor: sql<number>`case when ${limit} - outstanding_minor > 0 then ${limit} - outstanding_minor else 0 end`,
+      available_minor: availableSql(state.status, sql<number>`${limit}`, sql<number>`outstanding_minor`),
       updated_at: change.at,
     })
     .where('id', '=', change.lineId)

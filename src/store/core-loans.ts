@@ -3,6 +3,7 @@ import { LgError } from '../domain/index.js';
 import type { CoreTables } from './core-tables.js';
 import type { Database } from './schema.js';
 import type { StoreKind } from './store-types.js';
+import { availableSql } from './core-lines.js';
 
 /** Loans, their instalments and repayments as the core reads and repays them (core/loans.ts, core/accruing.ts). */
 type Q = Kysely<Database>;
@@ -73,8 +74,8 @@ export async function setInstallmentPaid(
 }
 
 /**
- * Repaid principal restores the line's available credit, computed from the row's own balance in the statement so a
- * concurrent draw is never lost.
+ * Repaid principal restores the line's available credit — on a line that lends (core-lines.ts availableSql) —
+ * computed from the row's own balance in the statement so a concurrent draw is never lost.
  */
 export async function restoreLineCredit(
   db: Q,
@@ -87,7 +88,7 @@ export async function restoreLineCredit(
     .updateTable('credit_lines')
     .set({
       outstanding_minor: sql<number>`outstanding_minor - ${p}`,
-      available_minor: sql<number>`case when limit_minor - outstanding_minor + ${p} > 0 then limit_minor - outstanding_minor + ${p} else 0 end`,
+      available_minor: availableSql(sql`status`, sql`limit_minor`, sql`outstanding_minor - ${p}`),
       updated_at: at,
     })
     .where('id', '=', lineId)

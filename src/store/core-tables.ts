@@ -43,7 +43,11 @@ export interface CoreTables {
     base_limit_minor: number;
     temp_limit_until: number | null;
     outstanding_minor: number;
-    /** max(0, limit - outstanding); every draw decrements it with a conditional update `available >= amount`. */
+    /**
+     * What a draw could take now: max(0, limit - outstanding) on an ACTIVE line, 0 on any other (domain/line.ts
+     * availableMinor, kept by core-lines.ts availableSql); every draw decrements it with a conditional update
+     * `available >= amount`.
+     */
     available_minor: number;
     annual_rate: number;
     dpd: number;

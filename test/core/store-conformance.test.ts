@@ -414,6 +414,36 @@ for (const factory of STORE_FACTORIES) {
         expect(entries).toHaveLength(1);
         expect((await h.core.getLine(lineId)).limitMinor).toBe(500_000);
       });
+
+      it('a temporary limit ending on a frozen line leaves nothing available until it is unfrozen', async () => {
+        const lineId = await openLine(h, 500_000, person('19720303'));
+        const until = h.clock.now() + 3 * MS_PER_DAY;
+        const manual = { automated: false, actor: 'test' };
+        await h.core.applyLineAction(lineId, {
+          type: 'TEMP_LIMIT',
+          limitMinor: 700_000,
+          tempUntil: until,
+          reasons: ['R_GOOD_REPAYMENT'],
+          ...manual,
+        });
+        await h.core.requestDraw(lineId, {
+          amountMinor: 100_000,
+          currency: 'CNY',
+          termMonths: 3,
+          method: 'EQUAL_PRINCIPAL',
+        });
+        await h.core.applyLineAction(lineId, {
+          type: 'FREEZE_DRAW',
+          reasons: ['R_ACCOUNT_TAKEOVER'],
+          ...manual,
+        });
+        expect((await h.core.getLine(lineId)).availableMinor).toBe(0);
+        const asOf = new Date(until + 2 * MS_PER_DAY).toISOString().slice(0, 10);
+        expect((await h.core.runDailyJob(asOf)).tempLimitsExpired).toBe(1);
+        expect(await h.core.getLine(lineId)).toMatchObject({ limitMinor: 500_000, availableMinor: 0 });
+        await h.core.applyLineAction(lineId, { type: 'UNFREEZE', reasons: ['R_RISK_RESOLVED'], ...manual });
+        expect((await h.core.getLine(lineId)).availableMinor).toBe(400_000);
+      });
     });
 
     describe('line actions, the guard, reviews and explanations', () => {

@@ -507,4 +507,12 @@ export const coreMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '133_line_available_when_lending': {
+    // Available credit is what a draw could take now (domain/line.ts availableMinor): 0 on a line that does not lend.
+    // Lines frozen, suspended, closed or revoked before kept the limit's room in available_minor (and a repayment on
+    // them added to it); they show 0 from here on, and get the room back if they lend again (UNFREEZE, REINSTATE).
+    async up(db: Kysely<unknown>) {
+      await sql`update credit_lines set available_minor = 0 where status <> 'ACTIVE'`.execute(db);
+    },
+  },
 };
