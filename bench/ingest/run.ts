@@ -20,6 +20,7 @@ import { cryptoRandom, seededRandom } from '../../src/domain/random.js';
 import { openStore } from '../../src/store/db.js';
 import { contentHash, fromWire, type EventIn } from '../../src/monitor/events.js';
 import { ListService } from '../../src/monitor/lists.js';
+import { fieldCryptoFromMasterKey } from '../../src/compliance/crypto.js';
 import { monitorListStore } from '../../src/store/monitor-lists.js';
 import { monitorPorts } from '../../src/app/monitor.js';
 import { MonitorService } from '../../src/monitor/service.js';
@@ -43,11 +44,8 @@ function percentile(sorted: readonly number[], p: number): number {
 async function ingestHttp(events: readonly EventIn[], dir: string) {
   const store = await openStore({ sqlitePath: join(dir, 'monitor.db') });
   const ids = uuidv7Generator(systemClock, cryptoRandom);
-  const lists = new ListService(monitorListStore(store), {
-    clock: systemClock,
-    ids,
-    masterKey: Buffer.alloc(32, 1),
-  });
+  const masterKey = Buffer.alloc(32, 1);
+  const lists = new ListService(monitorListStore(store), { clock: systemClock, ids, masterKey });
   const monitor = new MonitorService({
     ...monitorPorts(store, { clock: systemClock, ids }),
     clock: systemClock,
@@ -65,6 +63,7 @@ async function ingestHttp(events: readonly EventIn[], dir: string) {
     requestBytesMax: 64 * 1_048_576,
     verifyKey: createKeyVerifier(store.db, systemClock),
     routes: [monitorRoutes({ monitor, eventBatchMax: BATCH })],
+    crypto: fieldCryptoFromMasterKey(masterKey),
   });
   const bodies: string[] = [];
   for (let i = 0; i < events.length; i += BATCH)

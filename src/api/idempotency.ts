@@ -5,12 +5,18 @@ import { LgError } from '../domain/index.js';
 import type { Clock, RecordedResponse, UnitGuard, UnitOutcome } from '../domain/index.js';
 import {
   RETRY_AFTER_SECONDS,
+  idempotencyRowsWithHashPrefix,
   loadIdempotencyRow,
+  resealIdempotencyRows,
   storeIdempotentResponses,
+  type IdempotencyRow,
+  type KeyRowCursor,
+  type KeyRowReseal,
   type ResponsePlacement,
   type Store,
 } from '../store/index.js';
 import type { IdempotencyClaim } from '../core/index.js';
+import { FieldCryptoError, SEALED_PREFIX, isSealedValue, type FieldCrypto } from '../compliance/index.js';
 import { guardOf } from './types.js';
 
 /**
@@ -36,6 +42,7 @@ import { guardOf } from './types.js';
  *   then, so a repeat is answered exactly as the read before would have answered it (replay, mismatch, committed) —
  *   only later, after the route's reads. A repeat costs a decision rolled back; every first request saves a read.
  * Keys are scoped by the caller's API key and the route, so two clients never collide.
+ * A route marked `personalData` keeps its key row's request hash and response body sealed (RowForm below).
  */
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 const KEY_PATTERN = /^[A-Za-z0-9._:-]{1,255}$/;
@@ -44,6 +51,8 @@ interface Claim {
   readonly scope: string;
   readonly key: string;
   readonly hash: string;
+  /** How the key row keeps the hash and the response (sealed for a route with personal data). */
+  readonly form: RowForm;
   /** The guarded write committed together with the key row. */
   committed: boolean;
   /** The response the unit stored with the key (UnitGuard.respond), if it said one. */
@@ -58,6 +67,7 @@ interface PendingResponse {
   readonly response: StoredResponse;
   /** Over the key row its request committed, or beside another request's (ResponsePlacement). */
   readonly placement: ResponsePlacement;
+  readonly form: RowForm;
   readonly log: FastifyRequest['log'];
 }
 
@@ -86,14 +96,61 @@ export function requestHash(request: FastifyRequest): string {
 }
 
 /**
- * `onUnguarded` hears of a successful answer whose write did not commit the key with it: a handler that forgot to pass
- * its guard (the key is then recorded only with the response, so a crash in between would let a retry repeat it).
+ * How a key row keeps its request's hash and its response's body. A route whose request or answer carries personal
+ * data (`personalData`) keeps both sealed with the field crypto, as LineGuard keeps personal data everywhere else
+ * (PIPL Art. 51): the body, so a dump of the table holds no credit report, name, ID or account; the hash, because an
+ * unkeyed SHA-256 over a body that holds a national ID confirms a guessed ID (PCI DSS 3.5.1.1). Each is bound to its
+ * column and its key row (associated data): a sealed answer copied to another key fails to open and is never replayed
+ * to another client. Every other route keeps both as they are, so the draw path pays nothing for it.
  */
-export function createIdempotency(store: Store, clock: Clock, onUnguarded?: (route: string) => void) {
+interface RowForm {
+  readonly sealed: boolean;
+  hash(hash: string): string;
+  body(body: string): string;
+}
+
+const CLEAR_FORM: RowForm = { sealed: false, hash: (hash) => hash, body: (body) => body };
+
+type KeyRowColumn = 'request_hash' | 'response_body';
+
+/** The associated data of a sealed key-row value: its column and its key row. */
+const aadOf = (column: KeyRowColumn, scope: string, key: string) =>
+  `idempotency_keys.${column}\n${scope}\n${key}`;
+
+function sealedForm(crypto: FieldCrypto, scope: string, key: string): RowForm {
+  return {
+    sealed: true,
+    hash: (hash) => crypto.encrypt(hash, aadOf('request_hash', scope, key)),
+    body: (body) => crypto.encrypt(body, aadOf('response_body', scope, key)),
+  };
+}
+
+/** A key-row value as it was written: opened when sealed (any key the crypto holds), else as it is (a clear row). */
+function opened(crypto: FieldCrypto | undefined, value: string, at: Parameters<typeof aadOf>): string {
+  if (!isSealedValue(value)) return value;
+  if (!crypto) throw new FieldCryptoError('a sealed idempotency record needs the field crypto to open');
+  return crypto.decrypt(value, aadOf(...at));
+}
+
+export interface IdempotencyOptions {
+  /**
+   * Seals and opens the key rows of routes with personal data; every such route needs it (the server refuses to
+   * register one without it).
+   */
+  readonly crypto?: FieldCrypto;
+  /**
+   * Hears of a successful answer whose write did not commit the key with it: a handler that forgot to pass its guard
+   * (the key is then recorded only with the response, so a crash in between would let a retry repeat it).
+   */
+  readonly onUnguarded?: (route: string) => void;
+}
+
+export function createIdempotency(store: Store, clock: Clock, options: IdempotencyOptions = {}) {
   const state: IdempotencyState = {
     store,
     clock,
-    onUnguarded,
+    crypto: options.crypto,
+    onUnguarded: options.onUnguarded,
     claims: new WeakMap<FastifyRequest, Claim>(),
     inFlight: new Set<string>(),
     recording: new Map<string, StoredResponse>(),
@@ -112,6 +169,7 @@ export function createIdempotency(store: Store, clock: Clock, onUnguarded?: (rou
 interface IdempotencyState {
   readonly store: Store;
   readonly clock: Clock;
+  readonly crypto: FieldCrypto | undefined;
   readonly onUnguarded: ((route: string) => void) | undefined;
   readonly claims: WeakMap<FastifyRequest, Claim>;
   readonly inFlight: Set<string>;
@@ -138,10 +196,10 @@ async function flushResponses(state: IdempotencyState): Promise<boolean> {
         .map(([, p]) => ({
           scope: p.scope,
           idem_key: p.key,
-          request_hash: p.response.hash,
+          request_hash: p.form.hash(p.response.hash),
           state: 'done',
           status_code: p.response.status,
-          response_body: p.response.body,
+          response_body: p.form.body(p.response.body),
           created_at: now,
         }));
     for (const placement of ['over', 'beside'] as const) {
@@ -173,6 +231,9 @@ async function claim(state: IdempotencyState, request: FastifyRequest, reply: Fa
     throw new LgError('LG_VALIDATION', 'Idempotency-Key must be 1-255 of A-Z a-z 0-9 . _ : -');
   const scope = `${request.principal?.keyId ?? 'anonymous'} ${request.routeOptions.url ?? request.url}`;
   const hash = requestHash(request);
+  const form = request.routeOptions.config?.personalData
+    ? sealedForm(needCrypto(state), scope, key)
+    : CLEAR_FORM;
   // Before reading the table: a key this process is still running may have a claim row that is committed and
   // visible but not yet durable (group-commit.ts), which must not be reported as committed.
   if (inFlight.has(id(scope, key))) {
@@ -183,7 +244,9 @@ async function claim(state: IdempotencyState, request: FastifyRequest, reply: Fa
     );
   }
   const readDeferred = request.routeOptions.config?.keyReadInUnit === true;
-  const stored = recording.get(id(scope, key)) ?? (readDeferred ? undefined : await load(store, scope, key));
+  const stored =
+    recording.get(id(scope, key)) ??
+    (readDeferred ? undefined : await load(state, { scope, key }, request.log));
   if (stored === 'committed-without-response') {
     // Written by another process, perhaps in a batch still being flushed: say "committed" only once it is durable.
     await store.sync?.durable();
@@ -196,23 +259,55 @@ async function claim(state: IdempotencyState, request: FastifyRequest, reply: Fa
     return reply.send(stored.body);
   }
   inFlight.add(id(scope, key));
-  state.claims.set(request, { scope, key, hash, committed: false, readDeferred });
+  state.claims.set(request, { scope, key, hash, form, committed: false, readDeferred });
+}
+
+function needCrypto(state: IdempotencyState): FieldCrypto {
+  if (!state.crypto)
+    throw new Error('a route with personal data needs the field crypto (ServerOptions.crypto)');
+  return state.crypto;
 }
 
 async function load(
-  store: Store,
-  scope: string,
-  key: string,
+  state: IdempotencyState,
+  at: KeyRowCursor,
+  log: FastifyRequest['log'],
 ): Promise<StoredResponse | 'committed-without-response' | undefined> {
   // The reader does not wait for the writer's open batch; a key that batch is committing is in `inFlight` (this
   // process) or loses the claim's insert race in its unit of work (another process), so reading only committed rows
   // is safe.
-  const row = await loadIdempotencyRow(store, scope, key);
+  const row = await loadIdempotencyRow(state.store, at.scope, at.key);
   if (!row) return undefined;
-  if (row.state === 'done' && row.status_code !== null && row.response_body !== null) {
-    return { hash: row.request_hash, status: row.status_code, body: row.response_body };
+  let record: { hash: string; body: string | null };
+  try {
+    record = openIdempotencyRecord(state.crypto, row);
+  } catch (error) {
+    if (!(error instanceof FieldCryptoError)) throw error;
+    // Sealed under a key no longer held, or altered (moved from another key row): the key is taken, so its write
+    // committed, but its answer cannot be replayed; the client is told to read the resource, as when none was stored.
+    log.error({ err: error, idempotencyKey: at.key }, 'a sealed idempotency record cannot be opened');
+    return 'committed-without-response';
+  }
+  if (row.state === 'done' && row.status_code !== null && record.body !== null) {
+    return { hash: record.hash, status: row.status_code, body: record.body };
   }
   return 'committed-without-response';
+}
+
+/**
+ * A key row's request hash and response body as they were said: opened where sealed (with any key `crypto` holds), as
+ * they are where clear. Throws FieldCryptoError when a sealed one cannot be opened.
+ */
+export function openIdempotencyRecord(
+  crypto: FieldCrypto | undefined,
+  row: IdempotencyRow,
+): { hash: string; body: string | null } {
+  const { scope, idem_key: key } = row;
+  return {
+    hash: opened(crypto, row.request_hash, ['request_hash', scope, key]),
+    body:
+      row.response_body === null ? null : opened(crypto, row.response_body, ['response_body', scope, key]),
+  };
 }
 
 /**
@@ -225,7 +320,8 @@ function unitClaim(state: IdempotencyState, request: FastifyRequest): Idempotenc
   return {
     scope: owned.scope,
     key: owned.key,
-    requestHash: owned.hash,
+    requestHash: owned.form.hash(owned.hash),
+    ...(owned.form.sealed ? { storedBody: owned.form.body } : {}),
     at: state.clock.now(),
     pending: () => !owned.committed,
     claimed: (inserted, response) => {
@@ -247,7 +343,7 @@ async function record(
   const ownedId = id(owned.scope, owned.key);
   state.inFlight.delete(ownedId);
   if (owned.readDeferred && !owned.committed && reply.statusCode >= 400) {
-    const earlier = await answerOfEarlier(state.store, owned, reply);
+    const earlier = await answerOfEarlier(state, owned, { reply, log: request.log });
     if (earlier !== undefined) return earlier;
   }
   // A 5xx is never stored. Nothing may have committed (a retry runs again), or the write committed and failed after
@@ -264,7 +360,14 @@ async function record(
   const placement: ResponsePlacement = owned.committed ? 'over' : 'beside';
   // A response placed beside may find the key taken and not be stored: a retry must then read what is.
   if (placement === 'over') state.recording.set(ownedId, response);
-  state.pending.set(ownedId, { scope: owned.scope, key: owned.key, response, placement, log: request.log });
+  state.pending.set(ownedId, {
+    scope: owned.scope,
+    key: owned.key,
+    response,
+    placement,
+    form: owned.form,
+    log: request.log,
+  });
   // Responses finished in the same turn of the event loop are stored together: one unit, one statement per chunk.
   state.scheduledFlush ??= new Promise<boolean>((resolve) =>
     setImmediate(() => resolve(flushResponses(state))),
@@ -287,11 +390,16 @@ async function record(
  * would have given if an earlier request holds the key — its response (replayed), a mismatch, or "committed" — or
  * undefined to send the request's own error (no such key, or the key row cannot be read now).
  */
-async function answerOfEarlier(store: Store, owned: Claim, reply: FastifyReply): Promise<string | undefined> {
-  const stored = await load(store, owned.scope, owned.key).catch(() => undefined);
+async function answerOfEarlier(
+  state: IdempotencyState,
+  owned: Claim,
+  exchange: { reply: FastifyReply; log: FastifyRequest['log'] },
+): Promise<string | undefined> {
+  const { reply, log } = exchange;
+  const stored = await load(state, owned, log).catch(() => undefined);
   if (stored === undefined) return undefined;
   // As claim() does: a batch still being flushed (embedded SQLite) may hold the key; say "committed" once durable.
-  if (stored === 'committed-without-response') await store.sync?.durable();
+  if (stored === 'committed-without-response') await state.store.sync?.durable();
   reply.removeHeader('retry-after');
   if (stored === 'committed-without-response' || stored.hash !== owned.hash) {
     const error =
@@ -400,4 +508,93 @@ function mismatch(key: string): LgError {
     'this Idempotency-Key was used for a different request (method, path or body)',
     { idempotencyKey: key },
   );
+}
+
+export interface IdempotencyResealResult {
+  /** The key the records are sealed under now. */
+  readonly keyId: string;
+  readonly recordsChecked: number;
+  readonly recordsResealed: number;
+  /**
+   * Records no key held opens (altered, or sealed under a key already dropped): left as they are. A retry of one is
+   * told its write committed (409), as it was before the run.
+   */
+  readonly recordsUnopenable: number;
+}
+
+/**
+ * Key rotation for the sealed key rows (routes with personal data): every hash and body a retired key sealed is opened
+ * and sealed again under the current key, a page per transaction, each row only if it still holds what was read. Run
+ * it with the old key still among the retired ones (`lineguard keys rotate-data`), then drop it. Safe to stop and run
+ * again: a row already under the current key is left as it is.
+ */
+export async function resealIdempotencyRecords(
+  store: Store,
+  crypto: FieldCrypto,
+  pageSize = 500,
+): Promise<IdempotencyResealResult> {
+  let after: KeyRowCursor | undefined;
+  let checked = 0;
+  let resealed = 0;
+  let unopenable = 0;
+  for (;;) {
+    const page = await idempotencyRowsWithHashPrefix(store, SEALED_PREFIX, { after, limit: pageSize });
+    const last = page.at(-1);
+    if (!last) break;
+    after = { scope: last.scope, key: last.idem_key };
+    checked += page.length;
+    const reseals: KeyRowReseal[] = [];
+    for (const row of page) {
+      if (!sealedByRetiredKey(crypto, row.request_hash) && !sealedByRetiredKey(crypto, row.response_body))
+        continue;
+      const reseal = resealOf(crypto, row);
+      if (reseal) reseals.push(reseal);
+      else unopenable += 1;
+    }
+    resealed += await resealIdempotencyRows(store, reseals);
+  }
+  return {
+    keyId: crypto.currentKeyId,
+    recordsChecked: checked,
+    recordsResealed: resealed,
+    recordsUnopenable: unopenable,
+  };
+}
+
+/** Sealed under a retired key, or malformed (re-sealing it then fails, and it is counted as unopenable). */
+function sealedByRetiredKey(crypto: FieldCrypto, value: string | null): boolean {
+  if (value === null || !isSealedValue(value)) return false;
+  try {
+    return crypto.needsRotation(value);
+  } catch (error) {
+    if (error instanceof FieldCryptoError) return true;
+    throw error;
+  }
+}
+
+/**
+ * The row's sealed values opened and sealed again under the current key (clear ones as they are), or undefined when
+ * one cannot be opened.
+ */
+function resealOf(crypto: FieldCrypto, row: IdempotencyRow): KeyRowReseal | undefined {
+  const { scope, idem_key: key } = row;
+  const again = (value: string, column: KeyRowColumn): string => {
+    if (!isSealedValue(value)) return value;
+    const aad = aadOf(column, scope, key);
+    return crypto.encrypt(crypto.decrypt(value, aad), aad);
+  };
+  try {
+    return {
+      scope,
+      key,
+      read: { request_hash: row.request_hash, response_body: row.response_body },
+      sealed: {
+        request_hash: again(row.request_hash, 'request_hash'),
+        response_body: row.response_body === null ? null : again(row.response_body, 'response_body'),
+      },
+    };
+  } catch (error) {
+    if (error instanceof FieldCryptoError) return undefined;
+    throw error;
+  }
 }

@@ -25,3 +25,4 @@ export { quoteRoutes } from './routes/quotes.js';
 export { parseSimulationBound, strategyRoutes } from './routes/strategies.js';
 export { userRoutes } from './routes/users.js';
 export { buildServer, createMetricsRegistry, createMetricsServer } from './server.js';
+export { resealIdempotencyRecords } from './idempotency.js';

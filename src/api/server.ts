@@ -21,6 +21,7 @@ import type { Clock } from '../domain/index.js';
 import type { Store } from '../store/index.js';
 import { RETRY_AFTER_SECONDS, isRetryableTransactionError, isStoreUnavailableError } from '../store/index.js';
 import { createIdempotency } from './idempotency.js';
+import type { FieldCrypto } from '../compliance/index.js';
 import type { Principal } from './types.js';
 import { assertBodyShape, assertNoNul } from './body-shape.js';
 import { installRateLimits, type InstalledRateLimits, type RateLimitOptions } from './rate-limit.js';
@@ -47,6 +48,11 @@ export interface ServerOptions {
    * or `elsewhere` (served only by createMetricsServer on its own port, not here). Absent: open.
    */
   readonly metricsAccess?: MetricsAccess;
+  /**
+   * The field crypto (Config.masterKey and the retired keys) that seals the idempotency records of routes with personal
+   * data (`personalData`); a server with such a route refuses to start without it.
+   */
+  readonly crypto?: FieldCrypto;
 }
 
 export type MetricsAccess =
@@ -103,7 +109,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   installMetrics(app, options.metrics);
   const limits = await installRateLimits(app, options.rateLimit);
   installAuth(app, options.verifyKey, limits);
-  installIdempotency(app, options.store, options.clock, options.metrics);
+  installIdempotency(app, options);
   // The one error shape, shared by every route's error responses and published as components.schemas.ErrorBody.
   app.addSchema(ErrorBody);
   await app.register(swagger, {
@@ -537,18 +543,29 @@ function installAuth(
   });
 }
 
-function installIdempotency(app: FastifyInstance, store: Store, clock: Clock, registry: Registry): void {
+function installIdempotency(
+  app: FastifyInstance,
+  options: Pick<ServerOptions, 'store' | 'clock' | 'metrics' | 'crypto'>,
+): void {
   const unguarded = new Counter({
     name: 'lineguard_idempotent_writes_unguarded_total',
     help: 'Successful answers of idempotent routes whose write did not commit the Idempotency-Key with it (should stay 0)',
     labelNames: ['route'] as const,
-    registers: [registry],
+    registers: [options.metrics],
   });
-  const idempotency = createIdempotency(store, clock, (route) => unguarded.inc({ route }));
+  const idempotency = createIdempotency(options.store, options.clock, {
+    crypto: options.crypto,
+    onUnguarded: (route) => unguarded.inc({ route }),
+  });
   // An idempotent route declares its key header; its handler passes request.idempotencyClaim to its unit of work.
   app.addHook('onRoute', (route) => {
-    const config = route.config as { idempotent?: boolean } | undefined;
+    const config = route.config as { idempotent?: boolean; personalData?: boolean } | undefined;
     if (!config?.idempotent) return;
+    // Fail at start, not at the first request: a route with personal data cannot keep its record in clear.
+    if (config.personalData && !options.crypto)
+      throw new Error(
+        `${route.url} keeps personal data in its idempotency record: give buildServer the crypto`,
+      );
     route.schema = { ...route.schema, headers: withIdempotencyKeyHeader(route.schema?.headers) };
   });
   app.addHook('preHandler', async (request, reply) => {

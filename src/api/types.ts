@@ -52,6 +52,11 @@ declare module 'fastify' {
      * answered from the key row (src/api/idempotency.ts).
      */
     keyReadInUnit?: boolean;
+    /**
+     * An idempotent route whose request or answer carries personal data (a credit report, a national ID, a name, a
+     * phone, a bank account): its key row keeps the request's hash and the answer sealed (src/api/idempotency.ts).
+     */
+    personalData?: boolean;
     /** A readiness report whose 503 body is the report (which dependency is down), not the error shape. */
     readinessReport?: boolean;
   }

@@ -525,6 +525,8 @@ export async function createHttpServer(app: AppServices, logger = false): Promis
     requestBytesMax: app.config.requestBytesMax,
     verifyKey: createKeyVerifier(app.store.db, app.clock),
     routes: app.routes,
+    // Seals the idempotency records of routes with personal data (a credit-report pull, an application, ...).
+    crypto: fieldCryptoFromMasterKey(app.config.masterKey, app.config.retiredKeys),
     logger,
     beforeRoutes: registerDashboard,
     // Counts on a shared Redis are the deployment's own, as its stream and feature keys are.

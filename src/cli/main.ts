@@ -2,9 +2,9 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, resolveStoreLocation, type ConfigOverrides } from '../app/index.js';
 import { createApp, createHttpServer, evaluateTypologies, type AppServices } from '../app/index.js';
 import { createMetricsServer } from '../api/index.js';
-import { createApiKey } from '../api/index.js';
+import { createApiKey, resealIdempotencyRecords } from '../api/index.js';
 import { LgError } from '../domain/index.js';
-import { verifyLedger } from '../compliance/index.js';
+import { fieldCryptoFromMasterKey, verifyLedger } from '../compliance/index.js';
 import { openStore } from '../store/index.js';
 import { openReadOnlySqlite } from '../store/index.js';
 import { EXIT, printJson, runAction } from './exit.js';
@@ -142,9 +142,9 @@ function registerKeysCommand(program: Command, openApp: OpenApp): Command {
   keys
     .command('rotate-data')
     .description(
-      're-seal personal data and partner sharing keys under LINEGUARD_KEY; run with the old key in LINEGUARD_RETIRED_KEYS, then drop it',
+      're-seal personal data (borrowers, sealed idempotency records) and partner sharing keys under LINEGUARD_KEY; run with the old key in LINEGUARD_RETIRED_KEYS, then drop it',
     )
-    .option('--page <n>', 'borrowers per transaction', positiveInt, 500)
+    .option('--page <n>', 'borrowers (idempotency records) per transaction', positiveInt, 500)
     .option('--json', 'print JSON')
     .action((opts: { page: number; json?: boolean }) =>
       runAction(async () => {
@@ -152,11 +152,23 @@ function registerKeysCommand(program: Command, openApp: OpenApp): Command {
         try {
           const borrowers = await app.core.rekeyBorrowers(opts.page);
           const partnerKeysResealed = await app.monitor.lists.resealPartnerKeys();
-          const result = { ...borrowers, partnerKeysResealed };
+          const crypto = fieldCryptoFromMasterKey(app.config.masterKey, app.config.retiredKeys);
+          const records = await resealIdempotencyRecords(app.store, crypto, opts.page);
+          const result = {
+            ...borrowers,
+            partnerKeysResealed,
+            idempotencyRecordsChecked: records.recordsChecked,
+            idempotencyRecordsResealed: records.recordsResealed,
+            idempotencyRecordsUnopenable: records.recordsUnopenable,
+          };
           if (opts.json) printJson(result);
           else
             process.stdout.write(
-              `re-sealed ${result.borrowersRekeyed} of ${result.borrowersChecked} borrowers and ${partnerKeysResealed} partner keys under key ${result.keyId}\n`,
+              `re-sealed ${result.borrowersRekeyed} of ${result.borrowersChecked} borrowers, ${partnerKeysResealed} partner keys and ${records.recordsResealed} of ${records.recordsChecked} sealed idempotency records under key ${result.keyId}\n`,
+            );
+          if (!opts.json && records.recordsUnopenable > 0)
+            process.stdout.write(
+              `left ${records.recordsUnopenable} idempotency records no key opens as they are (a retry of one is told its write committed)\n`,
             );
         } finally {
           await app.close();

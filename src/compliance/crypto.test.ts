@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createFieldCrypto, fieldCryptoFromMasterKey, FieldCryptoError } from './crypto.js';
+import { createFieldCrypto, fieldCryptoFromMasterKey, FieldCryptoError, isSealedValue } from './crypto.js';
 
 const keyA = Buffer.alloc(32, 1);
 const keyB = Buffer.alloc(32, 2);
@@ -25,6 +25,10 @@ describe('field crypto', () => {
     expect(token).not.toContain('110101199003077777');
     expect(token.startsWith(`lg1.${crypto.currentKeyId}.`)).toBe(true);
     expect(crypto.keyIdOf(token)).toBe(crypto.currentKeyId);
+    // What a column that began to be sealed tells its older clear values by.
+    expect(isSealedValue(token)).toBe(true);
+    for (const clear of ['{"report":null}', 'a'.repeat(64), 'null', ''])
+      expect(isSealedValue(clear)).toBe(false);
   });
 
   it('detects a flipped byte anywhere in the sealed blob', () => {

@@ -144,6 +144,17 @@ export function createFieldCrypto(options: FieldCryptoOptions): FieldCrypto {
   };
 }
 
+/** How every sealed token starts (a query may look for sealed values by it). */
+export const SEALED_PREFIX = `${FORMAT}.`;
+
+/**
+ * Whether a stored value is a sealed token. Nothing stored in clear starts like one (JSON text, a hex digest), so a
+ * column that began to be sealed still holds its older clear values, and a reader tells them apart by this.
+ */
+export function isSealedValue(value: string): boolean {
+  return value.startsWith(SEALED_PREFIX);
+}
+
 /** Convenience for the usual case: one master key from Config. */
 export function fieldCryptoFromMasterKey(masterKey: Buffer, retired: readonly Buffer[] = []): FieldCrypto {
   return createFieldCrypto({ current: { masterKey }, retired: retired.map((k) => ({ masterKey: k })) });

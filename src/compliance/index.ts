@@ -30,7 +30,7 @@ export type {
   LedgerRow,
   LedgerVerification,
 } from './ledger.js';
-export { fieldCryptoFromMasterKey } from './crypto.js';
+export { FieldCryptoError, fieldCryptoFromMasterKey, isSealedValue, SEALED_PREFIX } from './crypto.js';
 export type { FieldCrypto } from './crypto.js';
 export * from './merkle.js';
 export * from './signing.js';

@@ -6,8 +6,14 @@
 export interface IdempotencyClaim {
   readonly scope: string;
   readonly key: string;
+  /** The request's hash as its key row keeps it (sealed for a route with personal data: src/api/idempotency.ts). */
   readonly requestHash: string;
   readonly at: number;
+  /**
+   * The response body as the key row keeps it, for a route whose request or answer carries personal data: sealed
+   * (src/api/idempotency.ts). Absent: the body as it is. `claimed` still hears the response as it was said.
+   */
+  readonly storedBody?: (body: string) => string;
   /** False once the key was written with an earlier unit of the same request: it is written only once. */
   pending(): boolean;
   claimed(inserted: boolean, response?: RecordedResponse): void;

@@ -208,3 +208,67 @@ export async function storeIdempotentResponses(
       await upsert(tx, rows.slice(i, i + RESPONSES_PER_STATEMENT));
   });
 }
+
+/** Where a page of key rows starts: after this one, in primary-key order. */
+export interface KeyRowCursor {
+  readonly scope: string;
+  readonly key: string;
+}
+
+/**
+ * Key rows whose request hash starts with `hashPrefix` (the sealed rows of routes with personal data), after `after` in
+ * primary-key order: what a key rotation re-seals, a page at a time.
+ */
+export function idempotencyRowsWithHashPrefix(
+  store: Store,
+  hashPrefix: string,
+  page: { readonly after: KeyRowCursor | undefined; readonly limit: number },
+): Promise<IdempotencyRow[]> {
+  const { after, limit } = page;
+  let query = store.db
+    .selectFrom('idempotency_keys')
+    .selectAll()
+    .where('request_hash', 'like', `${hashPrefix}%`);
+  if (after)
+    query = query.where((eb) =>
+      eb.or([
+        eb('scope', '>', after.scope),
+        eb.and([eb('scope', '=', after.scope), eb('idem_key', '>', after.key)]),
+      ]),
+    );
+  return query.orderBy('scope').orderBy('idem_key').limit(limit).execute();
+}
+
+/** A key row's hash and body, as read and as they are to be written. */
+export interface KeyRowReseal extends KeyRowCursor {
+  readonly read: { readonly request_hash: string; readonly response_body: string | null };
+  readonly sealed: { readonly request_hash: string; readonly response_body: string | null };
+}
+
+/**
+ * Writes re-sealed key rows in one transaction, each only if it still holds what was read (compare-and-set: a response
+ * stored over its key meanwhile is never overwritten with the older, empty body; the next run re-seals it). Answers how
+ * many were written.
+ */
+export function resealIdempotencyRows(store: Store, reseals: readonly KeyRowReseal[]): Promise<number> {
+  if (reseals.length === 0) return Promise.resolve(0);
+  return store.transaction(async (tx) => {
+    let written = 0;
+    for (const reseal of reseals) {
+      const { read } = reseal;
+      const row = tx
+        .updateTable('idempotency_keys')
+        .set(reseal.sealed)
+        .where('scope', '=', reseal.scope)
+        .where('idem_key', '=', reseal.key)
+        .where('request_hash', '=', read.request_hash);
+      const updated = await (
+        read.response_body === null
+          ? row.where('response_body', 'is', null)
+          : row.where('response_body', '=', read.response_body)
+      ).executeTakeFirst();
+      written += Number(updated.numUpdatedRows);
+    }
+    return written;
+  });
+}

@@ -18,7 +18,8 @@ type KeyGuard = Pick<UnitGuard, 'idempotency'>;
 
 /**
  * The row a claim inserts: the key, marked committed, with the request's response when the unit could say it
- * (UnitGuard.respond: state done, replayable at once) or none yet (the reply records it).
+ * (UnitGuard.respond: state done, replayable at once) or none yet (the reply records it); the hash and the body as the
+ * claim says the row keeps them (sealed for a route with personal data).
  */
 export function claimRow(
   claim: IdempotencyClaim,
@@ -30,7 +31,7 @@ export function claimRow(
     request_hash: claim.requestHash,
     state: response ? 'done' : 'committed',
     status_code: response?.status ?? null,
-    response_body: response?.body ?? null,
+    response_body: response ? (claim.storedBody?.(response.body) ?? response.body) : null,
     created_at: claim.at,
   };
 }

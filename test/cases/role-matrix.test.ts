@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildServer, createMetricsRegistry } from '../../src/api/server.js';
 import { createKeyVerifier } from '../../src/api/api-keys.js';
+import { fieldCryptoFromMasterKey } from '../../src/compliance/crypto.js';
 import { ROLES, type RouteRole } from '../../src/api/types.js';
 import { STRONG_APPLICANT, mintPartnerKey, type TestApp } from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
@@ -49,6 +50,7 @@ describe('role-by-route matrix', () => {
       requestBytesMax: t.app.config.requestBytesMax,
       verifyKey: createKeyVerifier(t.app.store.db, t.app.clock),
       routes: t.app.routes,
+      crypto: fieldCryptoFromMasterKey(t.app.config.masterKey),
       beforeRoutes: async (app) => {
         app.addHook('onRoute', (route) => {
           const methods = Array.isArray(route.method) ? route.method : [route.method];

@@ -172,5 +172,6 @@ export function coreServer(store: Store, h: Harness, core: CoreServices = h.core
     requestBytesMax: 16_384,
     verifyKey: createKeyVerifier(store.db, h.clock),
     routes: [coreRoutes(core), quoteRoutes(core)],
+    crypto: h.deps.crypto,
   });
 }

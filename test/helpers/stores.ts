@@ -2,6 +2,8 @@ import { sql } from 'kysely';
 import type { Env } from '../../src/app/config.js';
 import { createIsolatedPostgresSchema, openStore, type Store } from '../../src/store/db.js';
 import type { Database } from '../../src/store/schema.js';
+import { openIdempotencyRecord } from '../../src/api/idempotency.js';
+import type { FieldCrypto } from '../../src/compliance/crypto.js';
 
 /** The PostgreSQL URL for service tests; suites skip (with a message) when it is absent. */
 export const TEST_DATABASE_URL = process.env.LINEGUARD_TEST_DATABASE_URL;
@@ -64,13 +66,18 @@ export async function refuseKeyRowUpdates(store: Store): Promise<void> {
     begin select raise(abort, 'key rows cannot be updated in this test'); end`.execute(store.db);
 }
 
-/** A key's stored state and response, as a retry would find it. */
-export function keyRow(store: Store, key: string) {
-  return store.db
+/**
+ * A key's stored state and response, as a retry would find it: with `crypto`, a response a route with personal data
+ * keeps sealed is opened (src/api/idempotency.ts); without it, as the row holds it.
+ */
+export async function keyRow(store: Store, key: string, crypto?: FieldCrypto) {
+  const row = await store.db
     .selectFrom('idempotency_keys')
-    .select(['state', 'status_code', 'response_body'])
+    .selectAll()
     .where('idem_key', '=', key)
     .executeTakeFirstOrThrow();
+  const response_body = crypto ? openIdempotencyRecord(crypto, row).body : row.response_body;
+  return { state: row.state, status_code: row.status_code, response_body };
 }
 
 /** How many rows a table holds. */

@@ -59,6 +59,7 @@ export async function lendingEnv(
     requestBytesMax: 65_536,
     verifyKey: createKeyVerifier(store.db, h.clock),
     routes: [coreRoutes(h.core), productRoutes(h.core), quoteRoutes(h.core), ...extraRoutes(h)],
+    crypto: h.deps.crypto,
   });
   let n = 0;
   return {

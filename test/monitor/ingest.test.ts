@@ -5,7 +5,8 @@ import { createApiKey, createKeyVerifier } from '../../src/api/api-keys.js';
 import { monitorRoutes } from '../../src/api/routes/monitor.js';
 import { uuidv7Generator } from '../../src/domain/ids.js';
 import { seededRandom } from '../../src/domain/random.js';
-import { DAY, HOUR, MIN, T0, ev, money, openTestMonitor, type TestMonitor } from './helpers.js';
+import { DAY, HOUR, MIN, MASTER_KEY, T0, ev, money, openTestMonitor, type TestMonitor } from './helpers.js';
+import { fieldCryptoFromMasterKey } from '../../src/compliance/crypto.js';
 import { rowCount } from '../helpers/stores.js';
 
 describe('event intake over HTTP', () => {
@@ -29,6 +30,7 @@ describe('event intake over HTTP', () => {
       requestBytesMax: 1_048_576,
       verifyKey: createKeyVerifier(t.store.db, t.clock),
       routes: [monitorRoutes({ monitor: t.monitor, eventBatchMax: 50 })],
+      crypto: fieldCryptoFromMasterKey(MASTER_KEY),
     });
   });
   afterAll(async () => {

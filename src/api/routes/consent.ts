@@ -64,7 +64,8 @@ function consentRecordRoutes(app: TypedApp, services: ConsentServices): void {
   app.post(
     '/v1/consents',
     {
-      config: { roles: WRITERS, idempotent: true },
+      // personalData: the request holds the national ID (its key row keeps no unkeyed hash of it).
+      config: { roles: WRITERS, idempotent: true, personalData: true },
       schema: {
         tags,
         summary: 'Record a consent (purpose, text version shown, channel, expiry); in the ledger',
@@ -168,7 +169,8 @@ function bureauInquiryRoutes(app: TypedApp, services: ConsentServices): void {
   app.post(
     '/v1/bureau/inquiries',
     {
-      config: { roles: RISK_WRITERS, idempotent: true },
+      // personalData: the 201 carries the credit report, kept nowhere else (its key row seals it).
+      config: { roles: RISK_WRITERS, idempotent: true, personalData: true },
       schema: {
         tags,
         summary:

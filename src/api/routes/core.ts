@@ -185,7 +185,8 @@ function applicationAndLineRoutes(app: TypedApp, core: CoreServices): void {
   app.post(
     '/v1/applications',
     {
-      config: { roles: WRITERS, idempotent: true },
+      // personalData: the request holds the name, ID and phone, the 201 their masked forms.
+      config: { roles: WRITERS, idempotent: true, personalData: true },
       schema: {
         tags: ['lines'],
         summary: 'Apply for a credit line: decide, then open an ACTIVE line or decline/refer with reasons',

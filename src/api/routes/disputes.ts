@@ -66,7 +66,8 @@ function myDisputeRoutes(app: TypedApp, { deps, disputes }: DisputeRouteContext)
   app.post(
     '/v1/me/disputes',
     {
-      config: { roles: BORROWERS, idempotent: true },
+      // personalData: the answer holds the borrower's claim about their credit report and its text.
+      config: { roles: BORROWERS, idempotent: true, personalData: true },
       schema: {
         tags: ['me'],
         summary:
@@ -138,7 +139,8 @@ function operatorDisputeRoutes(app: TypedApp, { deps, disputes }: DisputeRouteCo
   app.post(
     '/v1/disputes',
     {
-      config: { roles: [...new Set([...WRITERS, ...CASE_WORKERS])], idempotent: true },
+      // personalData: the answer holds the borrower's claim about their credit report and its text.
+      config: { roles: [...new Set([...WRITERS, ...CASE_WORKERS])], idempotent: true, personalData: true },
       schema: {
         tags,
         summary: "Record a borrower's credit-report dispute (opens its case)",
