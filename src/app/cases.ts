@@ -14,9 +14,8 @@ import {
   releaseDueCooldowns,
   releaseHeldDrawInTx,
   stopCooldownInTx,
-  lockedRestrictedForFraud,
   lockedLimitCutOf,
-  lockedRestrictionOf,
+  lockedStandingRestrictions,
   restrictedLines,
   type CoreServices,
 } from '../core/index.js';
@@ -145,17 +144,18 @@ function caseCorePort(store: Store, coreOf: () => CoreServices): CaseCorePort {
       };
     },
     explainLine: (lineId, lang) => coreOf().explainLine(lineId, lang),
-    lockedRestrictedForFraud: (tx: DbTx, lineId) => lockedRestrictedForFraud(coreOf().deps, tx, lineId),
-    lockedRestrictionOf: (tx: DbTx, lineId) => lockedRestrictionOf(coreOf().deps, tx, lineId),
+    lockedStandingRestrictions: (tx: DbTx, lineId) => lockedStandingRestrictions(coreOf().deps, tx, lineId),
     lockedLimitCutOf: (tx: DbTx, lineId, targetId) => lockedLimitCutOf(coreOf().deps, tx, lineId, targetId),
     async restrictedLines() {
-      return (await restrictedLines(coreOf().deps)).map((r) => ({
-        lineId: r.line.id,
-        borrowerId: r.line.borrower_id,
-        status: r.line.status,
-        restrictionId: r.restriction?.id ?? null,
-        reasons: r.reasons,
-      }));
+      return (await restrictedLines(coreOf().deps)).flatMap((r) =>
+        r.standing.map((restriction) => ({
+          lineId: r.line.id,
+          borrowerId: r.line.borrower_id,
+          status: r.line.status,
+          restrictionId: restriction.action.id,
+          reasons: restriction.reasons,
+        })),
+      );
     },
   };
 }

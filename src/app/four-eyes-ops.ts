@@ -6,7 +6,7 @@ import type { LineActionType } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
 import { findUser, insertApiKey, lineRow, type DbTx, type Store } from '../store/index.js';
-import { applyActionInTx, restrictedForFraud, type CoreServices } from '../core/index.js';
+import { applyActionInTx, liftsFraudRestriction, type CoreServices } from '../core/index.js';
 import type { EngineService } from '../engine/index.js';
 import type { MonitorService } from '../monitor/index.js';
 import type { ModelRegistry } from '../scoring/index.js';
@@ -230,7 +230,7 @@ function lineActionGate(
     const lifts = action.type === 'UNFREEZE' || action.type === 'REINSTATE';
     if (lifts && fourEyes.requires('line.lift_fraud_restriction')) {
       const line = await lineRow(store.db, lineId);
-      if (line && (await restrictedForFraud(core.deps, line)))
+      if (line && (await liftsFraudRestriction(core.deps, line, action.type)))
         return proposeFor('line.lift_fraud_restriction');
     }
     return undefined;

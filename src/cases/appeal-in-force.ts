@@ -9,7 +9,10 @@ export interface AppealTarget {
   readonly lineId: string | null;
 }
 
-/** Actions that restrict a line: in force while the line's restricted status is the one they set. */
+/**
+ * Actions that restrict a line: in force while they stand, setting the line's status or (a freeze) beneath a
+ * suspension, where an uphold lifts it all the same (core standing.ts).
+ */
 const RESTRICTIONS: ReadonlySet<string> = new Set(['FREEZE_DRAW', 'SUSPEND']);
 /** A limit cut: in force while it is the line's latest limit change (as the uphold reads it, outcomes.ts cutRemedy). */
 const CUT = 'LIMIT_DECREASE';
@@ -36,9 +39,9 @@ async function judgedActions(
 }
 
 /**
- * Undefined when one of `actions` is still in force on the line; else what is in force instead (the restriction or
- * the limit change an uphold would find, and record as standing). Each read takes the line's lock, held to the end
- * of the caller's dbTx.
+ * Undefined when one of `actions` still stands on the line; else what is in force instead (the restriction or the
+ * limit change an uphold would find, and record as standing). Each read takes the line's lock, held to the end of
+ * the caller's dbTx.
  */
 async function lockedWhatIsInForce(
   deps: CaseDeps,
@@ -48,9 +51,9 @@ async function lockedWhatIsInForce(
 ): Promise<Record<string, unknown> | undefined> {
   const standing: Record<string, unknown> = {};
   if (actions.some((a) => RESTRICTIONS.has(a.type))) {
-    const restriction = await deps.core.lockedRestrictionOf(tx, lineId);
-    if (restriction && actions.some((a) => a.id === restriction.actionId)) return undefined;
-    standing.restrictionInForce = restriction?.actionId ?? null;
+    const restrictions = await deps.core.lockedStandingRestrictions(tx, lineId);
+    if (restrictions.some((r) => actions.some((a) => a.id === r.actionId))) return undefined;
+    standing.restrictionInForce = restrictions.find((r) => r.inForce)?.actionId ?? null;
   }
   for (const action of actions.filter((a) => a.type === CUT)) {
     const cut = await deps.core.lockedLimitCutOf(tx, lineId, action.id);
@@ -62,9 +65,10 @@ async function lockedWhatIsInForce(
 
 /**
  * Refuses an appeal against what is no longer done to the borrower: a freeze or suspension already lifted (by a
- * person, by the review job once the risk cleared, by an earlier upheld appeal) or replaced by a newer restriction, a
- * limit cut already raised back or superseded by a newer limit change; for a decision, when none of its restrictions
- * and cuts is in force. Such an appeal put a case with an SLA in a reviewer's queue whose uphold had nothing to undo;
+ * person, by the review job once the risk cleared, by an earlier upheld appeal; a newer restriction may be in force
+ * since), a limit cut already raised back or superseded by a newer limit change; for a decision, when none of its
+ * restrictions and cuts stands. A freeze beneath a suspension still stands (it is in force again once the suspension
+ * is lifted) and can be appealed. Such an appeal put a case with an SLA in a reviewer's queue whose uphold had nothing to undo;
  * the borrower is told at once instead (409 LG_APPEAL_NOT_IN_FORCE, naming what is in force, which they may appeal).
  *
  * Runs in the filing's dbTx, under the line's lock held to its commit: a reversal committed before it is seen, and

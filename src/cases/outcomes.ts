@@ -3,7 +3,7 @@ import { LgError } from '../domain/index.js';
 import { formatMoney, isKnownReason, personReasonsProblem } from '../domain/index.js';
 import type { LineActionType, LockedLimitCut } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
-import type { CaseTx } from './ports.js';
+import type { CaseTx, StandingRestrictionRecord } from './ports.js';
 import type { AppealRow, CaseRow } from './records.js';
 import type {
   ChangeRefusal,
@@ -99,10 +99,47 @@ async function fourEyesNeeded(
   return undefined;
 }
 
+/** The restrictions among `standing` that are `targetId` or were taken on the decision `targetId`. */
+function restrictionsOf(
+  standing: readonly StandingRestrictionRecord[],
+  targetId: string,
+): StandingRestrictionRecord[] {
+  return standing.filter((r) => r.actionId === targetId || r.traceId === targetId);
+}
+
+/**
+ * The restrictions this outcome would lift, read under the line's lock: an upheld appeal lifts the restrictions it
+ * was against, a REINSTATEMENT case the restriction it was opened for — each where it stands (in force, or a freeze
+ * beneath a suspension), and no other.
+ */
+async function restrictionsLiftedBy(
+  ctx: OutcomeContext,
+  tx: CaseTx,
+  row: CaseRow,
+  input: ResolveInput,
+): Promise<StandingRestrictionRecord[]> {
+  if (!row.line_id) return [];
+  if (row.type === 'APPEAL' && input.outcome === 'UPHELD') {
+    const appeal = await ctx.deps.rows.findAppeal(tx, row.subject_id);
+    if (!appeal?.line_id) return [];
+    return restrictionsOf(
+      await ctx.deps.core.lockedStandingRestrictions(tx, appeal.line_id),
+      appeal.target_id,
+    );
+  }
+  if (row.type === 'REINSTATEMENT' && input.outcome === 'REINSTATE') {
+    const standing = await ctx.deps.core.lockedStandingRestrictions(tx, row.line_id);
+    return standing.filter((r) => r.actionId === row.subject_id);
+  }
+  return [];
+}
+
 /**
  * Whether this outcome would lift a fraud restriction, decided inside the resolution's transaction under the line's
  * lock: a fraud suspension another process commits just before this transaction is seen here, and one that comes
- * later waits for it. (Decided before the transaction, an uphold lifted such a suspension on one person's word.)
+ * later waits for it. (Decided before the transaction, an uphold lifted such a suspension on one person's word.) It
+ * is the restriction the outcome lifts that counts, not the one in force: a fraud freeze beneath a suspension, lifted
+ * by an uphold, needs the second person as much as one in force.
  */
 async function liftsFraudRestriction(
   ctx: OutcomeContext,
@@ -110,11 +147,8 @@ async function liftsFraudRestriction(
   row: CaseRow,
   input: ResolveInput,
 ): Promise<boolean> {
-  const reinstates =
-    (row.type === 'APPEAL' && input.outcome === 'UPHELD') ||
-    (row.type === 'REINSTATEMENT' && input.outcome === 'REINSTATE');
-  if (!reinstates || !row.line_id || !ctx.fourEyes.requires('line.lift_fraud_restriction')) return false;
-  return ctx.deps.core.lockedRestrictedForFraud(tx, row.line_id);
+  if (!ctx.fourEyes.requires('line.lift_fraud_restriction')) return false;
+  return (await restrictionsLiftedBy(ctx, tx, row, input)).some((r) => r.fraud);
 }
 
 /**
@@ -479,11 +513,7 @@ async function applyOutcome(
     case 'CREDIT_REPORT_DISPUTE:REJECTED':
       return decideDispute(ctx, tx, row, input, actor);
     case 'REINSTATEMENT:REINSTATE':
-      return reinstateLine(ctx, tx, requireLine(row), {
-        actor,
-        limitMinor: input.limitMinor,
-        reasons: input.reasons,
-      });
+      return reinstateCaseRestriction(ctx, tx, row, input, actor);
     default:
       // Alert dispositions and KEEP are labels: the case records them, nothing else moves.
       return { label: input.outcome };
@@ -510,32 +540,79 @@ async function applyHeldAction(ctx: OutcomeContext, tx: CaseTx, row: CaseRow, ac
   return { heldActionId: held.id, ...applied };
 }
 
-/** Back to ACTIVE through the line's own actions (REINSTATE from SUSPENDED, UNFREEZE from DRAW_FROZEN), optionally lower. */
+/**
+ * A REINSTATEMENT case lifts the restriction it was opened for, wherever it stands, and no other: a suspension taken
+ * since (for days past due, say) stays; a restriction already lifted leaves nothing to reinstate (409, and the case
+ * stays open for KEEP).
+ */
+async function reinstateCaseRestriction(
+  ctx: OutcomeContext,
+  tx: CaseTx,
+  row: CaseRow,
+  input: ResolveInput,
+  actor: string,
+): Promise<Record<string, unknown>> {
+  const lineId = requireLine(row);
+  const standing = await ctx.deps.core.lockedStandingRestrictions(tx, lineId);
+  const own = standing.filter((r) => r.actionId === row.subject_id);
+  if (own.length === 0)
+    throw new LgError(
+      'LG_ILLEGAL_TRANSITION',
+      `the restriction this case is about (${row.subject_id}) no longer stands on the line: there is nothing to ` +
+        'reinstate (resolve the case KEEP)',
+      {
+        lineId,
+        restrictionId: row.subject_id,
+        restrictionInForce: standing.find((r) => r.inForce)?.actionId ?? null,
+      },
+    );
+  return reinstateLine(ctx, tx, lineId, {
+    lift: own,
+    standing,
+    actor,
+    limitMinor: input.limitMinor,
+    reasons: input.reasons,
+  });
+}
+
+/** The line action that lifts a restriction, and only it (core standing.ts). */
+function liftOf(restriction: StandingRestrictionRecord): LineActionType {
+  return restriction.type === 'SUSPEND' ? 'REINSTATE' : 'UNFREEZE';
+}
+
+/**
+ * Lifts `lift` (restrictions standing on the line, read under its lock) through the line's own actions — REINSTATE a
+ * suspension, UNFREEZE a freeze — optionally with a lower limit. A restriction that stands and is not in `lift` stays:
+ * the line returns to it (a freeze beneath a lifted suspension), or keeps it (a suspension over a lifted freeze), and
+ * the result names it as the restriction in force.
+ */
 export async function reinstateLine(
   ctx: OutcomeContext,
   tx: CaseTx,
   lineId: string,
-  input: { actor: string; limitMinor?: number; note?: string; reasons?: readonly string[] },
+  input: {
+    lift: readonly StandingRestrictionRecord[];
+    standing: readonly StandingRestrictionRecord[];
+    actor: string;
+    limitMinor?: number;
+    note?: string;
+    reasons?: readonly string[];
+  },
 ): Promise<Record<string, unknown>> {
   const line = await ctx.deps.rows.lineRow(tx, lineId);
   if (!line) throw new LgError('LG_NOT_FOUND', `no line ${lineId}`);
-  const type: LineActionType | undefined =
-    line.status === 'SUSPENDED' ? 'REINSTATE' : line.status === 'DRAW_FROZEN' ? 'UNFREEZE' : undefined;
-  if (!type)
-    throw new LgError('LG_ILLEGAL_TRANSITION', `the line is ${line.status}; there is nothing to reinstate`, {
-      lineId,
-      status: line.status,
-    });
   const reasons = ['R_RISK_RESOLVED'];
-  const actions = [
-    await ctx.deps.core.lineAction(tx, lineId, {
-      type,
-      reasons,
-      actor: input.actor,
-      automated: false,
-      note: input.note,
-    }),
-  ];
+  const actions = [];
+  for (const restriction of input.lift)
+    actions.push(
+      await ctx.deps.core.lineAction(tx, lineId, {
+        type: liftOf(restriction),
+        reasons,
+        actor: input.actor,
+        automated: false,
+        note: input.note,
+      }),
+    );
   if (input.limitMinor !== undefined && input.limitMinor < Number(line.limit_minor)) {
     // The restriction is lifted, but the limit is cut: the borrower is told why (and may appeal the cut).
     if (input.reasons === undefined || input.reasons.length === 0)
@@ -551,7 +628,9 @@ export async function reinstateLine(
       }),
     );
   }
-  return { lineId, actions };
+  const lifted = new Set(input.lift.map((r) => r.actionId));
+  const remaining = input.standing.find((r) => !lifted.has(r.actionId));
+  return { lineId, actions, ...(remaining ? { restrictionInForce: remaining.actionId } : {}) };
 }
 
 /** What upholding an appeal against a limit cut does to the limit (see cutRemedy). */
@@ -649,20 +728,21 @@ function limitWords(remedy: CutRemedy): { zh: string; en: string } {
 }
 
 /**
- * What an upheld appeal remedies, read under the line's lock: the restriction it was against if that is still the
- * one in force (`appealed`), and the limit cut it was against (an action, or a decision that cut the limit, perhaps
- * with the restriction). A reviewer's `limitMinor` on an appeal that lifts a restriction is the reinstatement's lower
- * limit, as before; then the cut is not restored.
+ * What an upheld appeal remedies, read under the line's lock: the restrictions it was against that still stand
+ * (`appealed`: in force, or a freeze beneath a suspension), and the limit cut it was against (an action, or a
+ * decision that cut the limit, perhaps with the restriction). A reviewer's `limitMinor` on an appeal that lifts a
+ * restriction is the reinstatement's lower limit, as before; then the cut is not restored.
  */
 async function appealRemedy(ctx: OutcomeContext, tx: CaseTx, appeal: AppealRow, input: ResolveInput) {
-  const inForce = appeal.line_id ? await ctx.deps.core.lockedRestrictionOf(tx, appeal.line_id) : undefined;
-  const appealed =
-    inForce !== undefined && (inForce.actionId === appeal.target_id || inForce.traceId === appeal.target_id);
+  const standing = appeal.line_id ? await ctx.deps.core.lockedStandingRestrictions(tx, appeal.line_id) : [];
+  const appealed = restrictionsOf(standing, appeal.target_id);
+  // Lifting the restriction in force leaves the line ACTIVE or DRAW_FROZEN, whose limit can be raised again.
+  const reinstating = appealed.some((r) => r.inForce);
   const cut =
-    appealed && input.limitMinor !== undefined
+    appealed.length > 0 && input.limitMinor !== undefined
       ? undefined
-      : await cutRemedy(ctx, tx, appeal, input, appealed);
-  return { inForce, appealed, cut };
+      : await cutRemedy(ctx, tx, appeal, input, reinstating);
+  return { standing, appealed, cut };
 }
 
 async function upholdAppeal(
@@ -674,13 +754,16 @@ async function upholdAppeal(
 ): Promise<Record<string, unknown>> {
   const appeal = await ctx.deps.rows.findAppeal(tx, row.subject_id);
   if (!appeal) throw new LgError('LG_NOT_FOUND', `no appeal ${row.subject_id}`);
-  // An appeal is against one action (or the decision behind it): upheld, it lifts that restriction if it is still the
-  // one in force, read under the line's lock. A newer restriction (a suspension for days past due, a legal one that
-  // cannot be appealed) is not what the borrower appealed, and stands; one already lifted has nothing to undo.
-  const { inForce, appealed, cut: remedy } = await appealRemedy(ctx, tx, appeal, input);
-  const reinstated =
-    appealed && appeal.line_id
+  // An appeal is against one action (or the decision behind it): upheld, it lifts that restriction where it still
+  // stands, read under the line's lock, and no other. A newer restriction (a suspension for days past due, a legal one
+  // that cannot be appealed) is not what the borrower appealed, and stands; one already lifted has nothing to undo.
+  const { standing, appealed, cut: remedy } = await appealRemedy(ctx, tx, appeal, input);
+  const inForce = standing.find((r) => r.inForce);
+  const reinstated: Record<string, unknown> =
+    appealed.length > 0 && appeal.line_id
       ? await reinstateLine(ctx, tx, appeal.line_id, {
+          lift: appealed,
+          standing,
           actor,
           limitMinor: input.limitMinor,
           reasons: input.reasons,
@@ -703,6 +786,7 @@ async function upholdAppeal(
     outcome_en: words ? `${input.textEn ?? ''} ${words.en}`.trim() : (input.textEn ?? null),
     resolved_at: ctx.deps.clock.now(),
   });
+  const stillRestricted = reinstated.restrictionInForce;
   await appendToLedger(tx, [
     {
       entryId: `${appeal.id}:decided`,
@@ -714,8 +798,9 @@ async function upholdAppeal(
         state: 'UPHELD',
         by: actor,
         lineId: appeal.line_id,
-        // A newer restriction that the uphold left in force: the record says why the line is still restricted.
-        ...(appealed || !inForce ? {} : { restrictionInForce: inForce.actionId }),
+        // A restriction the uphold left in force (a newer one, or one the appealed restriction stood over or under):
+        // the record says why the line is still restricted.
+        ...(stillRestricted === undefined ? {} : { restrictionInForce: stillRestricted }),
         // The limit a cut took, restored; or the newer change (or status) that stands instead.
         ...limit,
       },

@@ -182,28 +182,33 @@ export interface CaseCorePort {
   }>;
   explainLine(lineId: string, lang: ReasonLang): Promise<unknown>;
   /**
-   * Locks the line for the rest of the caller's dbTx and says whether the restriction in force on it was taken for a
-   * fraud reason (lifting it needs a second person).
+   * Locks the line for the rest of the caller's dbTx and reads the restrictions standing on it, the one in force (that
+   * sets its status) first, then a freeze standing beneath a suspension; empty when the line is not restricted. Each
+   * is lifted by its own action (a suspension by REINSTATE, a freeze by UNFREEZE), which lifts no other.
    */
-  lockedRestrictedForFraud(tx: CaseTx, lineId: string): Promise<boolean>;
-  /**
-   * Locks the line for the rest of the caller's dbTx and names the action that put it in its restricted status (and
-   * the decision behind it, if any); undefined when the line is not SUSPENDED or DRAW_FROZEN.
-   */
-  lockedRestrictionOf(
-    tx: CaseTx,
-    lineId: string,
-  ): Promise<{ readonly actionId: string; readonly traceId: string | null } | undefined>;
+  lockedStandingRestrictions(tx: CaseTx, lineId: string): Promise<readonly StandingRestrictionRecord[]>;
   /**
    * Locks the line for the rest of the caller's dbTx and reads the applied limit cut that is `targetId` (an action id,
    * or the decision behind it) with the line as it is and its latest limit change; undefined when the target is no
    * applied cut on the line.
    */
   lockedLimitCutOf(tx: CaseTx, lineId: string, targetId: string): Promise<LockedLimitCut | undefined>;
-  /** SUSPENDED and DRAW_FROZEN lines with the action that restricted them. */
+  /** The restrictions standing on SUSPENDED and DRAW_FROZEN lines: one row per restriction (in force or beneath). */
   restrictedLines(): Promise<
     { lineId: string; borrowerId: string; status: string; restrictionId: string | null; reasons: string[] }[]
   >;
+}
+
+/** A restriction standing on a line, as the core reads it under the line's lock. */
+export interface StandingRestrictionRecord {
+  readonly actionId: string;
+  /** The decision behind it, if automated. */
+  readonly traceId: string | null;
+  readonly type: 'FREEZE_DRAW' | 'SUSPEND';
+  /** The restriction that sets the line's status; false for a freeze standing beneath a suspension. */
+  readonly inForce: boolean;
+  /** Taken for a fraud reason: lifting it is a four-eyes operation (line.lift_fraud_restriction). */
+  readonly fraud: boolean;
 }
 
 /** What the monitor tells a case: its alerts and the open-alert count the draw strategy reads. */

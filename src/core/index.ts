@@ -100,12 +100,14 @@ export {
 } from './held-draws.js';
 export {
   liftClearedDelinquency,
-  lockedRestrictedForFraud,
+  liftsFraudRestriction,
   lockedLimitCutOf,
-  lockedRestrictionOf,
-  restrictedForFraud,
+  lockedStandingRestrictions,
   restrictedLines,
+  standingRestrictions,
   type RestrictionReviewResult,
+  type StandingRestriction,
+  type StandingRestrictionRecord,
 } from './restrictions.js';
 export {
   listBorrowerLines,

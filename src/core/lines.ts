@@ -3,6 +3,7 @@ import { RESTRICTIVE_ACTIONS, type LineActionType } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { applyLineAction as transition, availableMinor, type LineState } from '../domain/index.js';
 import { getReason, isKnownReason, personReasonsProblem } from '../domain/index.js';
+import { restrictionLiftedBy, standingRestrictions } from './standing.js';
 import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
 import type { CoreDeps, GuardTrip, UnitTx } from './deps.js';
 import type { LineStateChange } from './ports.js';
@@ -27,9 +28,10 @@ export interface LineActionInput {
   readonly revoke?: boolean;
   readonly tempUntil?: number;
   /**
-   * Set by a caller that found, before the transaction, that this lift needs no second person because the line was
-   * not restricted for fraud: under the line's lock the line is looked at again, and a fraud restriction found there
-   * (another process froze the line meanwhile) refuses the action with LG_CONFLICT, details.restrictedForFraud.
+   * Set by a caller that found, before the transaction, that this lift needs no second person because the
+   * restriction it lifts was not taken for fraud: under the line's lock that restriction is looked at again, and a
+   * fraud one found there (another process froze the line meanwhile) refuses the action with LG_CONFLICT,
+   * details.restrictedForFraud.
    */
   readonly unlessRestrictedForFraud?: boolean;
 }
@@ -72,6 +74,9 @@ export function checkPersonReasons(type: LineActionType, reasons: readonly strin
   if (problem !== undefined)
     throw new LgError('LG_VALIDATION', `${type}: ${problem}`, { field: 'reasons', reasons });
 }
+
+/** The actions that lift a restriction. */
+const LIFTS: ReadonlySet<LineActionType> = new Set(['UNFREEZE', 'REINSTATE']);
 
 /** Appealable unless every reason says it is not (an automated action inherits the catalogue's judgement). */
 function defaultAppealable(reasons: readonly string[]): boolean {
@@ -130,7 +135,8 @@ export async function applyActionInTx(
   checkReasons(raw.reasons);
   const now = deps.clock.now();
   const line = await deps.coreStore.lineInTx(tx, lineId, true);
-  if (raw.unlessRestrictedForFraud === true && (await restrictedForFraud(deps, line, tx)))
+  const standing = LIFTS.has(raw.type) ? await standingRestrictions(deps, line, tx) : [];
+  if (raw.unlessRestrictedForFraud === true && restrictionLiftedBy(standing, raw.type)?.fraud === true)
     throw new LgError(
       'LG_CONFLICT',
       'the line was restricted for fraud after this lift was checked: lifting it needs a second person',
@@ -139,7 +145,9 @@ export async function applyActionInTx(
   const before = lineStateOf(line);
   checkRateCap(deps, raw.annualRate);
   const { input, clipped: capClipped } = await capLimit(deps, tx, line, raw);
-  const { state: after, clipped } = transition(before, input, now);
+  // A lift lifts its own restriction only: a freeze beneath a suspension outlasts the suspension's REINSTATE.
+  const freezeBeneath = standing.some((r) => !r.inForce);
+  const { state: after, clipped } = transition(before, { ...input, freezeBeneath }, now);
   const actionClass = actionClassOf(input.reasons);
   const guarded =
     input.automated &&
@@ -350,17 +358,16 @@ export function lineAvailable(row: LineRow): number {
   return availableMinor(lineStateOf(row));
 }
 
-/** True when the action that put a SUSPENDED or DRAW_FROZEN line where it is gave a fraud reason. */
-export async function restrictedForFraud(
+/**
+ * True when a lift of `type` (UNFREEZE, REINSTATE) would lift a restriction taken for a fraud reason: the freeze or
+ * the suspension it lifts, in force or beneath (a suspension's reasons say nothing of the freeze under it).
+ */
+export async function liftsFraudRestriction(
   deps: CoreDeps,
   line: Pick<LineRow, 'id' | 'status'>,
+  type: LineActionType,
   tx?: UnitTx,
 ): Promise<boolean> {
-  if (line.status !== 'DRAW_FROZEN' && line.status !== 'SUSPENDED') return false;
-  const restriction = await deps.coreStore.restrictionOf(line, tx);
-  return restriction !== undefined && parseReasons(restriction.reasons).some(isFraudReason);
-}
-
-function isFraudReason(code: string): boolean {
-  return isKnownReason(code) && getReason(code).category === 'fraud';
+  if (!LIFTS.has(type)) return false;
+  return restrictionLiftedBy(await standingRestrictions(deps, line, tx), type)?.fraud === true;
 }

@@ -273,11 +273,16 @@ export interface CoreStore<Tx = unknown> {
   writeInTx(tx: Tx, writes: CoreWrites, refused: (debit: LineDebit) => Error): Promise<void>;
   /** A page of SUSPENDED and DRAW_FROZEN lines with ids after `afterId`, by id. */
   restrictedLinesPage(afterId: string, pageSize: number): Promise<LineRow[]>;
-  /** The latest applied action that moved a line into the status it has now (what restricted it), in `tx` if given. */
+  /**
+   * The restriction in force on a line: the latest applied FREEZE_DRAW (DRAW_FROZEN) or SUSPEND (SUSPENDED) that moved
+   * it into the status it has now; in `tx` if given.
+   */
   restrictionOf(
     line: { readonly id: string; readonly status: string },
     tx?: Tx,
   ): Promise<ActionRow | undefined>;
+  /** The latest applied FREEZE_DRAW, SUSPEND, UNFREEZE or REINSTATE on the line, in `tx` if given. */
+  latestRestrictionMove(lineId: string, tx?: Tx): Promise<ActionRow | undefined>;
   /** The latest applied action that set the line's limit (grant, raise, cut, temporary limit), in the caller's tx. */
   latestLimitChangeInTx(tx: Tx, lineId: string): Promise<ActionRow | undefined>;
   /**

@@ -1,29 +1,31 @@
 import { LgError, type LockedLimitCut } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
 import type { CoreDeps, UnitTx } from './deps.js';
-import { applyActionInTx, restrictedForFraud, type LineActionResult } from './lines.js';
+import { applyActionInTx, liftsFraudRestriction, type LineActionResult } from './lines.js';
+import { standingRestrictions, type StandingRestriction } from './standing.js';
 
-export { restrictedForFraud };
+export { liftsFraudRestriction, standingRestrictions, type StandingRestriction };
 import { loanDpd } from './loans.js';
-import { parseReasons } from './repo.js';
-import type { ActionRow, LineRow } from './ports.js';
+import type { LineRow } from './ports.js';
 
 /**
  * Restrictions are never permanent by neglect (issue 11): the review job re-decides SUSPENDED and DRAW_FROZEN lines.
  * A restriction taken only for the core's own delinquency facts is lifted once the borrower has caught up (no
  * instalment of the line's loans past due and unpaid as of the review date) — the core knows that fact itself. Other
- * causes (fraud, external bureau data) are left to the case queue, which knows the dispositions.
+ * causes (fraud, external bureau data) are left to the case queue, which knows the dispositions. Each restriction
+ * standing on a line is judged on its own reasons, and its lift lifts it alone (standing.ts): a delinquency suspension
+ * over a fraud freeze returns the line to the freeze, and a delinquency freeze beneath a fraud suspension is lifted
+ * while the suspension stays.
  */
 const DELINQUENCY_REASONS = new Set(['R_DAYS_PAST_DUE', 'R_DELINQUENT_INTERNAL']);
 
 export interface RestrictionReview {
   readonly line: LineRow;
-  /** The action that put the line in its current state. */
-  readonly restriction: ActionRow | undefined;
-  readonly reasons: string[];
+  /** The restrictions standing on the line, the one in force (that put the line in its status) first. */
+  readonly standing: StandingRestriction[];
 }
 
-/** The action that put each restricted line where it is (the latest applied one that moved it into its status). */
+/** Each restricted line with the restrictions standing on it. */
 export async function restrictedLines(deps: CoreDeps, pageSize = 500): Promise<RestrictionReview[]> {
   const out: RestrictionReview[] = [];
   let after = '';
@@ -31,10 +33,7 @@ export async function restrictedLines(deps: CoreDeps, pageSize = 500): Promise<R
     const lines = await deps.coreStore.restrictedLinesPage(after, pageSize);
     if (lines.length === 0) return out;
     after = lines[lines.length - 1]?.id ?? after;
-    for (const line of lines) {
-      const restriction = await deps.coreStore.restrictionOf(line);
-      out.push({ line, restriction, reasons: restriction ? parseReasons(restriction.reasons) : [] });
-    }
+    for (const line of lines) out.push({ line, standing: await standingRestrictions(deps, line) });
   }
 }
 
@@ -43,28 +42,42 @@ export async function restrictedLines(deps: CoreDeps, pageSize = 500): Promise<R
  * only dpd and bureau facts): lifting a fraud restriction waits for a person and, on the four-eyes list, a second one.
  */
 export async function frozenForFraud(deps: CoreDeps, line: LineRow): Promise<boolean> {
-  return line.status === 'DRAW_FROZEN' && (await restrictedForFraud(deps, line));
+  return line.status === 'DRAW_FROZEN' && (await liftsFraudRestriction(deps, line, 'UNFREEZE'));
+}
+
+/** A restriction the core lifts itself once the arrears are repaid: one taken for delinquency reasons only. */
+function forDelinquencyOnly(restriction: StandingRestriction): boolean {
+  return restriction.reasons.length > 0 && restriction.reasons.every((r) => DELINQUENCY_REASONS.has(r));
+}
+
+/** What the case module is told of a restriction standing on a line (cases/ports.ts CaseCorePort). */
+export interface StandingRestrictionRecord {
+  readonly actionId: string;
+  readonly traceId: string | null;
+  readonly type: 'FREEZE_DRAW' | 'SUSPEND';
+  /** The restriction that sets the line's status; false for a freeze standing beneath a suspension. */
+  readonly inForce: boolean;
+  readonly fraud: boolean;
 }
 
 /**
- * restrictedForFraud under the line's lock, held for the rest of the caller's dbTx: a decision to lift a restriction
- * is then taken on the restriction that is in force when the lift is written, not on one read earlier (another
- * process may have suspended the line for fraud in between).
+ * The restrictions standing on a line, the one in force first, read under the line's lock held for the rest of the
+ * caller's dbTx: a decision to lift one is then taken on what stands when the lift is written, not on what stood when
+ * it was read earlier (another process may have frozen, suspended or lifted meanwhile). Empty when not restricted.
  */
-export async function lockedRestrictedForFraud(deps: CoreDeps, tx: UnitTx, lineId: string): Promise<boolean> {
-  return restrictedForFraud(deps, await deps.coreStore.lineInTx(tx, lineId, true), tx);
-}
-
-/** The restriction in force on a line under its lock (held for the rest of the caller's dbTx), if it is restricted. */
-export async function lockedRestrictionOf(
+export async function lockedStandingRestrictions(
   deps: CoreDeps,
   tx: UnitTx,
   lineId: string,
-): Promise<{ readonly actionId: string; readonly traceId: string | null } | undefined> {
+): Promise<StandingRestrictionRecord[]> {
   const line = await deps.coreStore.lineInTx(tx, lineId, true);
-  if (line.status !== 'DRAW_FROZEN' && line.status !== 'SUSPENDED') return undefined;
-  const restriction = await deps.coreStore.restrictionOf(line, tx);
-  return restriction ? { actionId: restriction.id, traceId: restriction.trace_id } : undefined;
+  return (await standingRestrictions(deps, line, tx)).map((r) => ({
+    actionId: r.action.id,
+    traceId: r.action.trace_id,
+    type: r.type,
+    inForce: r.inForce,
+    fraud: r.fraud,
+  }));
 }
 
 /**
@@ -106,28 +119,41 @@ export interface RestrictionReviewResult {
   readonly errors: { lineId: string; code: string; message: string }[];
 }
 
-/** Lifts delinquency restrictions whose cause has cleared; each line in its own dbTx with its ledger entry. */
+/**
+ * Lifts delinquency restrictions whose cause has cleared; each line in its own dbTx, each restriction by its own
+ * action with its ledger entry. What stands is read again under the line's lock, so a restriction another process
+ * took meanwhile is judged on its own reasons, not lifted with the one read before.
+ */
 export async function liftClearedDelinquency(deps: CoreDeps, asOf: string): Promise<RestrictionReviewResult> {
   const reinstated: LineActionResult[] = [];
   const errors: RestrictionReviewResult['errors'] = [];
   const candidates = await restrictedLines(deps);
-  for (const { line, reasons } of candidates) {
-    if (reasons.length === 0 || !reasons.every((r) => DELINQUENCY_REASONS.has(r))) continue;
+  for (const { line, standing } of candidates) {
+    if (!standing.some(forDelinquencyOnly)) continue;
     try {
       // Both the aged fact (the daily job's dpd, which the review strategy reads) and the live schedule must agree.
       if (Number(line.dpd) > 0 || !(await caughtUp(deps, line.id, asOf))) continue;
-      const result = await deps.store.transaction(async (tx) => {
-        const done = await applyActionInTx(deps, tx, line.id, {
-          type: line.status === 'SUSPENDED' ? 'REINSTATE' : 'UNFREEZE',
-          reasons: ['R_RISK_RESOLVED'],
-          automated: true,
-          actor: `job:review:${asOf}`,
-          note: `arrears repaid in full as of ${asOf}`,
-        });
-        await appendToLedger(tx, [done.ledger]);
-        return done.result;
+      const results = await deps.store.transaction(async (tx) => {
+        const locked = await deps.coreStore.lineInTx(tx, line.id, true);
+        const cleared = (await standingRestrictions(deps, locked, tx)).filter(forDelinquencyOnly);
+        const done = [];
+        for (const restriction of cleared)
+          done.push(
+            await applyActionInTx(deps, tx, line.id, {
+              type: restriction.liftedBy,
+              reasons: ['R_RISK_RESOLVED'],
+              automated: true,
+              actor: `job:review:${asOf}`,
+              note: `arrears repaid in full as of ${asOf}`,
+            }),
+          );
+        await appendToLedger(
+          tx,
+          done.map((d) => d.ledger),
+        );
+        return done.map((d) => d.result);
       });
-      reinstated.push(result);
+      reinstated.push(...results);
     } catch (error) {
       errors.push({
         lineId: line.id,

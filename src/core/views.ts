@@ -161,9 +161,20 @@ export interface LineExplanation {
   readonly specifics: ExplanationSpecifics;
 }
 
-/** The action whose reasons explain the line as it is now: the latest one that took effect, else the latest. */
-function explainingAction(actions: readonly ActionRow[]): ActionRow | undefined {
-  return actions.find((a) => a.outcome === 'APPLIED') ?? actions[0];
+/**
+ * The action whose reasons explain the line as it is now: the latest one that took effect, else the latest. A lift
+ * that left the line restricted (a suspension lifted back to the freeze beneath it, a freeze beneath a suspension
+ * lifted) explains nothing of why it is still restricted: the restriction in force does, with its own reasons.
+ */
+async function explainingAction(
+  row: LineRow,
+  store: ExplainOptions['store'],
+): Promise<ActionRow | undefined> {
+  const actions = await store.recentActions(row.id, 20);
+  const latest = actions.find((a) => a.outcome === 'APPLIED') ?? actions[0];
+  const restricted = row.status === 'DRAW_FROZEN' || row.status === 'SUSPENDED';
+  if (!latest || !restricted || (latest.type !== 'UNFREEZE' && latest.type !== 'REINSTATE')) return latest;
+  return (await store.restrictionOf(row)) ?? latest;
 }
 
 export interface ExplainOptions {
@@ -174,7 +185,7 @@ export interface ExplainOptions {
   readonly lenderUtcOffsetMinutes?: number;
   readonly buckets?: readonly DelinquencyBucket[];
   /** Where the line, its actions and its overdue instalments are read. */
-  readonly store: Pick<CoreStore, 'line' | 'recentActions' | 'unsettledInstalmentsOfLine'>;
+  readonly store: Pick<CoreStore, 'line' | 'recentActions' | 'restrictionOf' | 'unsettledInstalmentsOfLine'>;
 }
 
 export async function explainLine(
@@ -184,7 +195,7 @@ export async function explainLine(
 ): Promise<LineExplanation> {
   const { appealDays } = options;
   const row = await options.store.line(id);
-  const action = explainingAction(await options.store.recentActions(id, 20));
+  const action = await explainingAction(row, options.store);
   const codes = action ? parseReasons(action.reasons) : [];
   const reasons = borrowerReasons(codes, lang);
   const by = action ? actionBy(action, codes) : null;

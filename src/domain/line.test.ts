@@ -79,6 +79,22 @@ describe('line state machine', () => {
     }
   });
 
+  it('each lift lifts its own restriction: a freeze beneath a suspension outlasts REINSTATE, and UNFREEZE lifts it alone', () => {
+    const suspended = applyLineAction(
+      applyLineAction(granted(), { type: 'FREEZE_DRAW' }, NOW).state,
+      { type: 'SUSPEND' },
+      NOW,
+    ).state;
+    expect(applyLineAction(suspended, { type: 'REINSTATE', freezeBeneath: true }, NOW).state.status).toBe(
+      'DRAW_FROZEN',
+    );
+    expect(applyLineAction(suspended, { type: 'UNFREEZE', freezeBeneath: true }, NOW).state).toEqual(
+      suspended,
+    );
+    expect(applyLineAction(suspended, { type: 'REINSTATE' }, NOW).state.status).toBe('ACTIVE');
+    expect(codeOf(() => applyLineAction(suspended, { type: 'UNFREEZE' }, NOW))).toBe('LG_ILLEGAL_TRANSITION');
+  });
+
   it('a limit cut stops at the outstanding balance', () => {
     const drawn = drawFrom(granted(1_000_000), 600_000);
     const result = applyLineAction(drawn, { type: 'LIMIT_DECREASE', limitMinor: 100_000 }, NOW);

@@ -39,6 +39,12 @@ export interface LineActionRequest {
   readonly revoke?: boolean;
   /** TEMP_LIMIT end; default now + 30 days. */
   readonly tempUntil?: number;
+  /**
+   * A freeze stands beneath the line's suspension (SUSPEND taken on a DRAW_FROZEN line; the core reads this from the
+   * line's actions). Each lift lifts its own restriction only: REINSTATE then returns the line to DRAW_FROZEN, and
+   * UNFREEZE lifts that freeze while the suspension stays in force.
+   */
+  readonly freezeBeneath?: boolean;
 }
 
 export interface TransitionResult {
@@ -132,6 +138,8 @@ function requireRate(state: LineState, action: LineActionRequest): number {
  * `now` is needed only for TEMP_LIMIT's default end.
  */
 export function applyLineAction(state: LineState, action: LineActionRequest, now: number): TransitionResult {
+  if (action.type === 'UNFREEZE' && state.status === 'SUSPENDED' && action.freezeBeneath === true)
+    return { state, clipped: false };
   if (!isActionAllowed(state.status, action.type)) throw illegal(state, action);
   switch (action.type) {
     case 'GRANT': {
@@ -185,8 +193,12 @@ export function applyLineAction(state: LineState, action: LineActionRequest, now
     case 'FREEZE_DRAW':
       return { state: { ...state, status: 'DRAW_FROZEN' }, clipped: false };
     case 'UNFREEZE':
-    case 'REINSTATE':
       return { state: { ...state, status: 'ACTIVE' }, clipped: false };
+    case 'REINSTATE':
+      return {
+        state: { ...state, status: action.freezeBeneath === true ? 'DRAW_FROZEN' : 'ACTIVE' },
+        clipped: false,
+      };
     case 'SUSPEND':
       return { state: { ...state, status: 'SUSPENDED' }, clipped: false };
     case 'CLOSE':

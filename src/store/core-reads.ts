@@ -23,18 +23,48 @@ export function restrictedLinesPage(db: Db, afterId: string, pageSize: number): 
     .execute();
 }
 
-/** The latest applied action that moved the line into the status it has now. */
+/** The restriction each restricted status is set by. */
+const RESTRICTION_OF_STATUS: Readonly<Record<string, string>> = {
+  DRAW_FROZEN: 'FREEZE_DRAW',
+  SUSPENDED: 'SUSPEND',
+};
+
+/**
+ * The restriction in force: the latest applied restriction that moved the line into the status it has now (FREEZE_DRAW
+ * for DRAW_FROZEN, SUSPEND for SUSPENDED). A lift that returned a line to a restriction beneath (REINSTATE of a
+ * suspension taken on a frozen line) also moved it into DRAW_FROZEN, but it restricts nothing: the freeze does.
+ */
 export function restrictionOf(
   db: Db,
   line: { readonly id: string; readonly status: string },
 ): Promise<ActionRow | undefined> {
+  const type = RESTRICTION_OF_STATUS[line.status];
+  if (type === undefined) return Promise.resolve(undefined);
   return db
     .selectFrom('line_actions')
     .selectAll()
     .where('line_id', '=', line.id)
     .where('outcome', '=', 'APPLIED')
+    .where('type', '=', type)
     .where('new_status', '=', line.status)
     .where('prev_status', '!=', line.status)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/** The actions that restrict a line or lift a restriction. */
+const RESTRICTION_MOVES = ['FREEZE_DRAW', 'SUSPEND', 'UNFREEZE', 'REINSTATE'] as const;
+
+/** The latest applied restriction or lift on the line (FREEZE_DRAW, SUSPEND, UNFREEZE, REINSTATE). */
+export function latestRestrictionMove(db: Db, lineId: string): Promise<ActionRow | undefined> {
+  return db
+    .selectFrom('line_actions')
+    .selectAll()
+    .where('line_id', '=', lineId)
+    .where('outcome', '=', 'APPLIED')
+    .where('type', 'in', [...RESTRICTION_MOVES])
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
     .limit(1)

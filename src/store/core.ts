@@ -16,6 +16,7 @@ import {
   restrictedLinesPage,
   restrictionOf,
   latestLimitChange,
+  latestRestrictionMove,
   limitCutOf,
   unsettledInstalmentsOfLine,
 } from './core-reads.js';
@@ -72,6 +73,7 @@ export function createCoreStore(store: Store): CoreStore<DbTx> {
     },
     restrictedLinesPage: (afterId, pageSize) => restrictedLinesPage(store.db, afterId, pageSize),
     restrictionOf: (line, tx) => restrictionOf(tx ?? store.db, line),
+    latestRestrictionMove: (lineId, tx) => latestRestrictionMove(tx ?? store.db, lineId),
     latestLimitChangeInTx: (tx, lineId) => latestLimitChange(tx, lineId),
     limitCutInTx: (tx, lineId, targetId) => limitCutOf(tx, lineId, targetId),
     unsettledInstalmentsOfLine: (lineId, dueBefore) =>

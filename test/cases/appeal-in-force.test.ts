@@ -140,8 +140,9 @@ for (const store of CASE_STORES)
       expect(await appealCases(lineId)).toHaveLength(1);
     });
 
-    it('refuses an appeal against a freeze a suspension replaced, naming the restriction in force', async () => {
+    it('refuses an appeal against a freeze lifted before a suspension was taken, naming the restriction in force', async () => {
       const { lineId, actionId, token } = await frozen();
+      await act(lineId, 'UNFREEZE');
       const suspended = await act(lineId, 'SUSPEND');
       await expectNotInForce(await appealOf(token, { actionId }), token, lineId, {
         restrictionInForce: suspended.actionId,
@@ -149,6 +150,17 @@ for (const store of CASE_STORES)
       // The suspension itself can be appealed.
       const filed = await appealOf(token, { actionId: suspended.actionId });
       expect(filed.statusCode, filed.body).toBe(201);
+    });
+
+    it('accepts an appeal against a freeze a suspension was taken over: the freeze still stands beneath it', async () => {
+      const { lineId, actionId, token } = await frozen();
+      const suspended = await act(lineId, 'SUSPEND');
+      const filed = await appealOf(token, { actionId });
+      expect(filed.statusCode, filed.body).toBe(201);
+      // Both stand, and each can be appealed on its own.
+      const other = await appealOf(token, { actionId: suspended.actionId });
+      expect(other.statusCode, other.body).toBe(201);
+      expect(await appealCases(lineId)).toHaveLength(2);
     });
 
     it('refuses an appeal against a limit cut already raised back; accepts one against the cut in force', async () => {

@@ -60,9 +60,10 @@ for (const store of CASE_STORES)
     });
 
     /**
-     * An appeal is against one action. Upheld after a newer restriction replaced the one appealed (a suspension for
-     * days past due, which the borrower did not appeal and the review job lifts once repaid), it used to lift that
-     * newer restriction too: the uphold reinstated whatever the line's status was.
+     * An appeal is against one action. Upheld after a newer restriction was taken over the one appealed (a suspension
+     * for days past due, which the borrower did not appeal and the review job lifts once repaid), it used to lift that
+     * newer restriction too: the uphold reinstated whatever the line's status was. It lifts the appealed freeze alone,
+     * beneath the suspension, which stays.
      */
     it('an upheld appeal lifts only the restriction it was about, not a newer one', async () => {
       const { lineId, actionId, token } = await frozenLineWithToken(t, service.key, {
@@ -87,9 +88,12 @@ for (const store of CASE_STORES)
         { actor: 'user:analyst', keyId: null },
       );
       expect(resolved.state).toBe('RESOLVED');
+      // The freeze it was about is lifted where it stands, beneath the suspension; the suspension stays in force.
       const line = (await client(t).get(`/v1/lines/${lineId}`)).json();
       expect(line.status).toBe('SUSPENDED');
-      expect(line.recentActions[0].id).toBe(suspended.actionId);
+      expect(line.recentActions[0]).toMatchObject({ type: 'UNFREEZE', newStatus: 'SUSPENDED' });
+      expect(line.recentActions[1].id).toBe(suspended.actionId);
+      expect(resolved.case.outcomeDetail).toMatchObject({ restrictionInForce: suspended.actionId });
       expect((await client(t, token).get(`/v1/me/appeals/${filed.json().id}`)).json().state).toBe('UPHELD');
     });
   });

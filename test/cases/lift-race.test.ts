@@ -7,6 +7,8 @@ import { CASE_STORES, client, frozenLineWithToken, person, startCaseApp, type Pe
  * Lifting a fraud restriction needs a second person. An appeal against a credit freeze is upheld while another
  * process suspends the same line for a fraud reason: whichever commits first, the uphold must not lift the fraud
  * suspension on one person's word. Here the suspension commits between the uphold's decision and its transaction.
+ * (Each lift lifts its own restriction only: the uphold lifts the appealed freeze beneath the fraud suspension, which
+ * stays, so it needs no second person; lifting the suspension itself does.)
  */
 for (const store of CASE_STORES)
   describe.skipIf(!store.enabled)(`an upheld appeal racing a fraud suspension (${store.name})`, () => {
@@ -92,7 +94,7 @@ for (const store of CASE_STORES)
       expect((await client(t).get(`/v1/lines/${lineId}`)).json().status).toBe('DRAW_FROZEN');
     });
 
-    it("proposes a person's lift for a second person once the line was suspended for fraud after the four-eyes check", async () => {
+    it("a person's UNFREEZE racing a fraud suspension lifts only the freeze beneath it; lifting the suspension needs a second person", async () => {
       const lineId = await openLine('孙丽', '19840404', 444, '13900004444');
       await t.app.core.applyLineAction(lineId, {
         type: 'FREEZE_DRAW',
@@ -100,11 +102,21 @@ for (const store of CASE_STORES)
         automated: false,
         actor: 'test',
       });
-      // Under the line's lock the suspension for fraud is seen, and the lift is proposed as it would have been had the
-      // gate seen it (whether the second person can then apply it is the line's transition rules' business).
-      await unfreezeRacing(lineId);
+      // Under the line's lock the suspension for fraud is seen over the freeze. UNFREEZE lifts the freeze (no fraud
+      // reason: one person's word is enough) and nothing else: the fraud suspension stays in force.
+      const restore = restrictBeforeNextTransaction(lineId, true);
+      try {
+        const lifted = await client(t, riskAnalyst.key).post(`/v1/lines/${lineId}/actions`, {
+          type: 'UNFREEZE',
+          reasons: ['R_RISK_RESOLVED'],
+        });
+        expect(lifted.statusCode, lifted.body).toBe(201);
+        expect(lifted.json()).toMatchObject({ prevStatus: 'SUSPENDED', newStatus: 'SUSPENDED' });
+      } finally {
+        restore();
+      }
       expect((await client(t).get(`/v1/lines/${lineId}`)).json().status).toBe('SUSPENDED');
-      // Sent again, the lift is proposed for a second person.
+      // Lifting the fraud suspension is proposed for a second person.
       const again = await client(t, riskAnalyst.key).post(`/v1/lines/${lineId}/actions`, {
         type: 'REINSTATE',
         reasons: ['R_RISK_RESOLVED'],
@@ -112,7 +124,7 @@ for (const store of CASE_STORES)
       expect(again.statusCode, again.body).toBe(202);
     });
 
-    it('escalates the uphold for a second person and leaves the line suspended', async () => {
+    it('lifts only the appealed freeze, beneath the fraud suspension, which stays: no second person is needed', async () => {
       const { lineId, actionId, token } = await frozenLineWithToken(t, service.key, {
         name: '吴敏',
         nationalId: residentId('19830303', 333),
@@ -134,13 +146,47 @@ for (const store of CASE_STORES)
           { outcome: 'UPHELD', textZh: '已恢复。', textEn: 'Restored.', note: 'utilisation is down' },
           { actor: `user:${analyst.userId}`, keyId: analyst.keyId },
         );
-        expect(resolved).toMatchObject({
-          state: 'ESCALATED',
-          pendingChange: { operation: 'line.lift_fraud_restriction' },
-        });
+        expect(resolved).toMatchObject({ state: 'RESOLVED' });
       } finally {
         restore();
       }
-      expect((await client(t).get(`/v1/lines/${lineId}`)).json().status).toBe('SUSPENDED');
+      const line = (await client(t).get(`/v1/lines/${lineId}`)).json();
+      expect(line.status).toBe('SUSPENDED');
+      expect(line.recentActions[0]).toMatchObject({ type: 'UNFREEZE', newStatus: 'SUSPENDED' });
+      expect(line.recentActions[1]).toMatchObject({ type: 'SUSPEND', reasons: ['R_ACCOUNT_TAKEOVER'] });
+    });
+
+    it('an uphold whose freeze was lifted meanwhile does not lift the fraud suspension that raced in after it', async () => {
+      const { lineId, actionId, token } = await frozenLineWithToken(t, service.key, {
+        name: '郑洁',
+        nationalId: residentId('19820202', 222),
+        phone: '13900002222',
+      });
+      const filed = await client(t, token).post('/v1/me/appeals', { actionId, text: '请重新审核。' });
+      expect(filed.statusCode, filed.body).toBe(201);
+      const queue = (await client(t).get('/v1/cases?type=APPEAL')).json();
+      const caseId = queue.items.find((c: { subjectId: string }) => c.subjectId === filed.json().id).id;
+      await t.app.core.applyLineAction(lineId, {
+        type: 'UNFREEZE',
+        reasons: ['R_RISK_RESOLVED'],
+        automated: false,
+        actor: 'test',
+      });
+      // The fraud suspension commits just before the uphold's transaction: it is not the appeal's, and stays.
+      const restore = restrictBeforeNextTransaction(lineId, false);
+      try {
+        const resolved = await t.app.cases.service.resolve(
+          caseId,
+          { outcome: 'UPHELD', textZh: '已恢复。', textEn: 'Restored.' },
+          { actor: `user:${analyst.userId}`, keyId: analyst.keyId },
+        );
+        expect(resolved.state).toBe('RESOLVED');
+        expect(resolved.case.outcomeDetail).toMatchObject({ restrictionInForce: expect.any(String) });
+      } finally {
+        restore();
+      }
+      const line = (await client(t).get(`/v1/lines/${lineId}`)).json();
+      expect(line.status).toBe('SUSPENDED');
+      expect(line.recentActions[0]).toMatchObject({ type: 'SUSPEND', reasons: ['R_ACCOUNT_TAKEOVER'] });
     });
   });
