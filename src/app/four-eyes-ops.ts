@@ -6,7 +6,7 @@ import type { LineActionType } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
 import { findUser, insertApiKey, lineRow, type DbTx, type Store } from '../store/index.js';
-import { applyActionInTx, liftsFraudRestriction, type CoreServices } from '../core/index.js';
+import { applyActionInTx, checkLineAction, liftsFraudRestriction, type CoreServices } from '../core/index.js';
 import type { EngineService } from '../engine/index.js';
 import type { MonitorService } from '../monitor/index.js';
 import type { ModelRegistry } from '../scoring/index.js';
@@ -208,8 +208,11 @@ function lineActionGate(
   const { fourEyes, core, store } = deps;
   return async (lineId, action, maker, guard) => {
     if (!isPerson(maker.actor)) return undefined;
-    const proposeFor = (operation: 'line.limit_increase' | 'line.lift_fraud_restriction') =>
-      propose(
+    const proposeFor = async (operation: 'line.limit_increase' | 'line.lift_fraud_restriction') => {
+      // What can be judged now is judged now, with the error the action itself would give: a checker is never asked
+      // to approve a "raise" below the current limit, a raise of a suspended line, a raise past the cap.
+      await checkLineAction(core.deps, lineId, { ...action, automated: false, actor: maker.actor });
+      return propose(
         {
           operation,
           subjectId: lineId,
@@ -220,6 +223,7 @@ function lineActionGate(
         maker,
         guard,
       );
+    };
     const raises = action.type === 'LIMIT_INCREASE' || action.type === 'TEMP_LIMIT';
     if (
       raises &&

@@ -198,8 +198,11 @@ export async function resolveCase(
     result = await deps.store.transaction(async (tx): Promise<ResolveResult> => {
       const locked = await deps.rows.findCase(tx, deps.store.kind, id, true);
       assertTransition(locked.id, locked.state, 'RESOLVED');
-      if (await liftsFraudRestriction(ctx, tx, locked, input))
+      if (await liftsFraudRestriction(ctx, tx, locked, input)) {
+        // Judged before it is proposed, as the approval's reinstatement would judge it: never a checker's to fail.
+        if (locked.line_id) await checkLowerLimitReasons(ctx, tx, locked.line_id, input);
         return escalateInTx(ctx, tx, locked, input, by, 'line.lift_fraud_restriction');
+      }
       const restore = await restoreNeedingFourEyes(ctx, tx, locked, input);
       if (restore) return escalateInTx(ctx, tx, locked, input, by, 'line.limit_increase', restore);
       const detail = await applyOutcome(ctx, tx, locked, input, actor);
@@ -575,6 +578,24 @@ async function reinstateCaseRestriction(
   });
 }
 
+/**
+ * A reinstatement at a lower limit is a cut: its reasons must say why (LG_VALIDATION otherwise). Returns the line as
+ * read in the caller's dbTx.
+ */
+async function checkLowerLimitReasons(
+  ctx: OutcomeContext,
+  tx: CaseTx,
+  lineId: string,
+  input: { limitMinor?: number; reasons?: readonly string[] },
+) {
+  const line = await ctx.deps.rows.lineRow(tx, lineId);
+  if (!line) throw new LgError('LG_NOT_FOUND', `no line ${lineId}`);
+  const lower = input.limitMinor !== undefined && input.limitMinor < Number(line.limit_minor);
+  if (lower && (input.reasons === undefined || input.reasons.length === 0))
+    throw new LgError('LG_VALIDATION', 'a lower limit needs reasons that say why', { field: 'reasons' });
+  return line;
+}
+
 /** The line action that lifts a restriction, and only it (core standing.ts). */
 function liftOf(restriction: StandingRestrictionRecord): LineActionType {
   return restriction.type === 'SUSPEND' ? 'REINSTATE' : 'UNFREEZE';
@@ -599,8 +620,7 @@ export async function reinstateLine(
     reasons?: readonly string[];
   },
 ): Promise<Record<string, unknown>> {
-  const line = await ctx.deps.rows.lineRow(tx, lineId);
-  if (!line) throw new LgError('LG_NOT_FOUND', `no line ${lineId}`);
+  const line = await checkLowerLimitReasons(ctx, tx, lineId, input);
   const reasons = ['R_RISK_RESOLVED'];
   const actions = [];
   for (const restriction of input.lift)
@@ -615,12 +635,11 @@ export async function reinstateLine(
     );
   if (input.limitMinor !== undefined && input.limitMinor < Number(line.limit_minor)) {
     // The restriction is lifted, but the limit is cut: the borrower is told why (and may appeal the cut).
-    if (input.reasons === undefined || input.reasons.length === 0)
-      throw new LgError('LG_VALIDATION', 'a lower limit needs reasons that say why', { field: 'reasons' });
     actions.push(
       await ctx.deps.core.lineAction(tx, lineId, {
         type: 'LIMIT_DECREASE',
-        reasons: input.reasons,
+        // Present: checkLowerLimitReasons refused a lower limit without them (and the core refuses none).
+        reasons: input.reasons ?? [],
         actor: input.actor,
         automated: false,
         limitMinor: input.limitMinor,

@@ -81,7 +81,7 @@ export type { CoreEvent } from './events.js';
 export { seedDemo, type SeedResult } from './seed.js';
 export { runDailyJob, runReviewJob } from './jobs.js';
 // People in the loop (issue 11): the core paths a case outcome acts through, each inside the caller's dbTx.
-export { applyActionInTx, checkPersonReasons } from './lines.js';
+export { applyActionInTx, checkLineAction, checkPersonReasons } from './lines.js';
 export {
   approveReviewInTx,
   declineReviewInTx,

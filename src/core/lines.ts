@@ -83,6 +83,31 @@ function defaultAppealable(reasons: readonly string[]): boolean {
   return reasons.some((code) => getReason(code).appealable);
 }
 
+function raisesLimit(input: LineActionInput): boolean {
+  return input.type === 'LIMIT_INCREASE' || input.type === 'TEMP_LIMIT';
+}
+
+/**
+ * A raise past the room under the per-borrower cap (cap − the other open lines' exposure) when the line is already at
+ * or above that room, so not even a clipped raise is left; undefined otherwise.
+ */
+function capLeavesNoRoom(
+  deps: CoreDeps,
+  line: LineRow,
+  raise: { requestedMinor: number; otherExposureMinor: number },
+): LgError | undefined {
+  const room = deps.config.borrowerCapMinor - raise.otherExposureMinor;
+  if (raise.requestedMinor <= room || room > Number(line.limit_minor)) return undefined;
+  return new LgError(
+    'LG_BORROWER_CAP_EXCEEDED',
+    'the borrower is at the per-borrower cap; the limit cannot rise',
+    {
+      capMinor: deps.config.borrowerCapMinor,
+      reasons: ['R_BORROWER_CAP'],
+    },
+  );
+}
+
 /** The per-borrower cap (a hard rule) bounds raises: the new limit stops at cap − other open lines' limits. */
 async function capLimit(
   deps: CoreDeps,
@@ -90,23 +115,35 @@ async function capLimit(
   line: LineRow,
   input: LineActionInput,
 ): Promise<{ input: LineActionInput; clipped: boolean }> {
-  if ((input.type !== 'LIMIT_INCREASE' && input.type !== 'TEMP_LIMIT') || input.limitMinor === undefined)
-    return { input, clipped: false };
-  const room =
-    deps.config.borrowerCapMinor -
-    (await deps.coreStore.lockBorrowerExposureInTx(tx, line.borrower_id, line.id)).exposureMinor;
+  if (!raisesLimit(input) || input.limitMinor === undefined) return { input, clipped: false };
+  const others = (await deps.coreStore.lockBorrowerExposureInTx(tx, line.borrower_id, line.id)).exposureMinor;
+  const room = deps.config.borrowerCapMinor - others;
   if (input.limitMinor <= room) return { input, clipped: false };
-  if (room <= Number(line.limit_minor)) {
-    throw new LgError(
-      'LG_BORROWER_CAP_EXCEEDED',
-      'the borrower is at the per-borrower cap; the limit cannot rise',
-      {
-        capMinor: deps.config.borrowerCapMinor,
-        reasons: ['R_BORROWER_CAP'],
-      },
-    );
-  }
+  const full = capLeavesNoRoom(deps, line, { requestedMinor: input.limitMinor, otherExposureMinor: others });
+  if (full) throw full;
   return { input: { ...input, limitMinor: room }, clipped: true };
+}
+
+/**
+ * Refuses, with the error applying it would give, a line action that cannot apply to the line as it is now: unknown
+ * reasons, a rate over the cap, a move the state machine refuses (a LIMIT_INCREASE to at most the current limit, a
+ * LIMIT_DECREASE to at least it, a raise of a suspended line, a TEMP_LIMIT that is no raise or has already ended, an
+ * UNFREEZE with no freeze to lift), or a raise the per-borrower cap leaves no room for. Nothing is written and no lock
+ * is taken. A change that waits for a second person is judged so before it is proposed, so that a checker is never
+ * asked to approve what could only fail; it is judged again, under the line's lock, when it is applied (the line may
+ * have changed meanwhile).
+ */
+export async function checkLineAction(deps: CoreDeps, lineId: string, input: LineActionInput): Promise<void> {
+  checkReasons(input.reasons);
+  checkRateCap(deps, input.annualRate);
+  const line = await deps.coreStore.line(lineId);
+  const standing = LIFTS.has(input.type) ? await standingRestrictions(deps, line) : [];
+  const freezeBeneath = standing.some((r) => !r.inForce);
+  transition(lineStateOf(line), { ...input, freezeBeneath }, deps.clock.now());
+  if (!raisesLimit(input) || input.limitMinor === undefined) return;
+  const others = await deps.coreStore.openExposure(line.borrower_id, line.id);
+  const full = capLeavesNoRoom(deps, line, { requestedMinor: input.limitMinor, otherExposureMinor: others });
+  if (full) throw full;
 }
 
 function checkRateCap(deps: CoreDeps, rate: number | undefined): void {

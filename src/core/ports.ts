@@ -353,8 +353,8 @@ export interface CoreStore<Tx = unknown> {
     borrowerId: string,
     excludeLineId?: string,
   ): Promise<{ exposureMinor: number; newestLineCreatedAt: number | null }>;
-  /** Sum of limits over the borrower's open lines, outside any transaction. */
-  openExposure(borrowerId: string): Promise<number>;
+  /** Sum of limits over the borrower's open lines (but `excludeLineId`), outside any transaction. */
+  openExposure(borrowerId: string, excludeLineId?: string): Promise<number>;
   /** ACTIVE and DRAW_FROZEN lines (the blast-radius guard's base). */
   countActiveLinesInTx(tx: Tx): Promise<number>;
   /** Automated restrictive actions of the class applied since `since` by every instance (the guard's fleet count). */

@@ -98,7 +98,8 @@ export function createCoreStore(store: Store): CoreStore<DbTx> {
     actionTypesByInTx: (tx, lineId, actor) => actionTypesBy(tx, lineId, actor),
     lockBorrowerExposureInTx: (tx, borrowerId, excludeLineId) =>
       lockBorrowerExposure(tx, store.kind, borrowerId, excludeLineId),
-    openExposure: async (borrowerId) => (await borrowerExposure(store.db, borrowerId)).exposureMinor,
+    openExposure: async (borrowerId, excludeLineId) =>
+      (await borrowerExposure(store.db, borrowerId, excludeLineId)).exposureMinor,
     countActiveLinesInTx: (tx) => countActiveLines(tx),
     countAutomatedRestrictionsInTx: (tx, since, actionClass) =>
       countAutomatedRestrictions(tx, since, actionClass),

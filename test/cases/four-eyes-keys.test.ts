@@ -247,14 +247,23 @@ for (const store of CASE_STORES)
       expect(await entry(raise, 'change.approved')).toMatchObject(sides);
       expect(await checkerKeyIdOf(raise)).toBe(checker.keyId);
 
-      // An approval that cannot be applied (the raise is no raise by then) records the checker's key on the failure.
+      // An approval that cannot be applied (the raise is no raise by then: the line was raised past it meanwhile)
+      // records the checker's key on the failure.
+      const current = (await client(t).get(`/v1/lines/${line.id}`)).json().limitMinor as number;
       const stale = await client(t, maker.key).post(`/v1/lines/${line.id}/actions`, {
         type: 'LIMIT_INCREASE',
         reasons: ['R_GOOD_REPAYMENT'],
-        limitMinor: line.limitMinor + 500_000,
+        limitMinor: current + 500_000,
       });
       expect(stale.statusCode, stale.body).toBe(202);
       const staleId = stale.json().pendingChange.id as string;
+      await t.app.core.applyLineAction(line.id, {
+        type: 'LIMIT_INCREASE',
+        reasons: ['R_GOOD_REPAYMENT'],
+        automated: false,
+        actor: 'test',
+        limitMinor: current + 1_000_000,
+      });
       const failed = await client(t, checker.key).post(`/v1/changes/${staleId}/approve`, {});
       expect(failed.statusCode, failed.body).toBe(409);
       expect((await change(staleId)).state).toBe('FAILED');
