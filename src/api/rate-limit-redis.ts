@@ -41,6 +41,11 @@ return out
 `;
 
 const SCRIPT = 'lgRateCounts';
+/**
+ * Counts per call at most: a flood of requests in one turn goes out in several calls, so no call's arguments grow
+ * without bound (a script's keys are spread into one function call on this side, and block Redis while it runs).
+ */
+const BATCH_MAX = 512;
 
 /** What the plugin's stores answer: the count in the window and the window's milliseconds left. */
 type Answer = Parameters<FastifyRateLimitStore['incr']>[1];
@@ -104,9 +109,11 @@ class CountBatcher {
     // Everything asked for in this turn goes out together, once its I/O callbacks (other requests) have run.
     if (this.asked.length === 0) setImmediate(() => this.send());
     this.asked.push(a);
+    if (this.asked.length >= BATCH_MAX) this.send();
   }
 
   private send(): void {
+    if (this.asked.length === 0) return;
     const batch = this.asked;
     this.asked = [];
     const keys = batch.map((a) => a.key);

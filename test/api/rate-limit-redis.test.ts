@@ -69,6 +69,17 @@ describe.skipIf(!redisUrl)('request counts in Redis, batched per turn of the eve
     expect(await redis.get(`${prefix}ip:a`)).toBe('2');
   });
 
+  it('a flood in one turn goes out in calls of at most 512 counts, each counted exactly', async () => {
+    const before = sent;
+    const answers = await Promise.all(
+      Array.from({ length: 1_200 }, () => ask(store, 'ip:flood', true, 60_000)),
+    );
+    expect(sent - before).toBe(3);
+    expect(answers.map((a) => a.current).sort((x, y) => x - y)).toEqual(
+      Array.from({ length: 1_200 }, (_, i) => i + 1),
+    );
+  });
+
   it('a route child counts under its own keys', async () => {
     const child = store.child({ routeInfo: { method: 'POST', url: '/x' } } as never);
     await ask(child, 'ip:b', true, 60_000);
