@@ -7,6 +7,9 @@ import type { AppServices } from './app.js';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from './config.js';
 import { isoDate, MS_PER_DAY } from '../domain/index.js';
 
+/** The showcase applicant's sandbox credit file: no debt elsewhere, never delinquent, no recent inquiries. */
+const CLEAN_FILE = { existingDebtMinor: 0, externalDelinquent: false, inquiries30d: 0 } as const;
+
 /**
  * First-start chores for `lineguard serve`: in development an admin key when none exists (printed once and kept in
  * the data folder, owner-only, so `npm start` works out of the box), and the demo book when the store is empty.
@@ -47,7 +50,7 @@ async function firstStartChores(app: AppServices, print: (line: string) => void)
     const seeded = await seedDemo(app.core, {
       lending: true,
       // Demo borrowers consent on the application page, as real ones must before the core pulls their report.
-      beforeApplication: async (nationalId) => {
+      beforeApplication: async (nationalId, role) => {
         await app.consents.recordConsent({
           nationalId,
           purpose: 'LOAN_APPROVAL',
@@ -55,6 +58,11 @@ async function firstStartChores(app: AppServices, print: (line: string) => void)
           channel: 'APP',
           recordedBy: 'demo-seed',
         });
+        // The sandbox's synthetic file is keyed by this install's master key: for about one install in three it gave
+        // the showcase applicant three recent inquiries, the strategy referred them to review, and the demo had no
+        // co-lent line or quoted loan to show.
+        if (role === 'showcase' && app.config.creditBureau === 'sandbox')
+          await app.consents.placeSandboxFile(nationalId, CLEAN_FILE);
       },
     });
     if (seeded.seeded) {

@@ -2,8 +2,10 @@ import type { UnitGuard } from '../domain/index.js';
 import { LgError, type Clock, type IdGenerator } from '../domain/index.js';
 import {
   createBureauGateway,
+  putSandboxReport,
   sandboxBureau,
   type BureauGateway,
+  type BureauReport,
   type InquiryKind,
   type InquiryView,
   type PullResult,
@@ -18,6 +20,7 @@ import type { ComplianceStore } from './ports.js';
 import {
   consentView,
   recordConsent,
+  subjectHashes,
   withdrawConsent,
   type ConsentInput,
   type ConsentPurpose,
@@ -50,6 +53,11 @@ export interface ConsentServices {
     },
     guard?: UnitGuard,
   ): Promise<PullResult>;
+  /**
+   * Places a person's credit file at the SANDBOX bureau: what the next pull for them reads (demo data; a real bureau
+   * has no such door).
+   */
+  placeSandboxFile(nationalId: string, report: BureauReport): Promise<void>;
 }
 
 export interface ConsentServicesDeps {
@@ -118,6 +126,10 @@ export function createConsentServices(deps: ConsentServicesDeps): ConsentService
         },
         guard,
       );
+    },
+    async placeSandboxFile(nationalId, report) {
+      const now = deps.clock.now();
+      await putSandboxReport(deps.store, subjectHashes(deps.crypto, nationalId, now)[0], report, now);
     },
   };
 }

@@ -79,7 +79,8 @@ export interface LendingSeed {
   readonly quotedLoanId: string | null;
 }
 
-function demoId(now: number): string {
+/** The demo's co-lent applicant: 36 years old on the day the demo is seeded. */
+export function showcaseNationalId(now: number): string {
   const birth = isoDate(now - 36 * 365 * MS_PER_DAY).replace(/-/g, '');
   const first17 = `310101${birth}888`;
   return first17 + residentIdCheckChar(first17);
@@ -87,7 +88,7 @@ function demoId(now: number): string {
 
 export async function seedLendingDemo(
   core: CoreServices,
-  options: { beforeApplication?: (nationalId: string) => Promise<void> } = {},
+  options: { beforeApplication?: (nationalId: string, role: 'book' | 'showcase') => Promise<void> } = {},
 ): Promise<LendingSeed> {
   for (const p of DEMO_PRODUCTS) await core.createProduct({ id: p.id, terms: p.terms, actor: 'seed' });
   const now = core.deps.clock.now();
@@ -122,9 +123,9 @@ export async function seedLendingDemo(
   );
   const seeded = { products: DEMO_PRODUCTS.length, partners: 3 };
   try {
-    const nationalId = demoId(now);
+    const nationalId = showcaseNationalId(now);
     // The borrower consents to the credit-report pull first, as every applicant must when a bureau is wired.
-    await options.beforeApplication?.(nationalId);
+    await options.beforeApplication?.(nationalId, 'showcase');
     const attributes: Record<string, unknown> = { ...STRONG };
     if (core.deps.bureau) for (const name of BUREAU_FACT_NAMES) delete attributes[name];
     const application = await core.submitApplication({

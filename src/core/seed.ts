@@ -141,8 +141,11 @@ export async function seedDemo(
     seed?: number;
     borrowers?: number;
     lending?: boolean;
-    /** Runs before each demo application (e.g. records the borrower's credit-inquiry consent). */
-    beforeApplication?: (nationalId: string) => Promise<void>;
+    /**
+     * Runs before each demo application (e.g. records the borrower's credit-inquiry consent). `showcase` is the
+     * co-lent applicant whose line and quoted loan the lending views show, who must be granted.
+     */
+    beforeApplication?: (nationalId: string, role: 'book' | 'showcase') => Promise<void>;
   } = {},
 ): Promise<SeedResult> {
   const { coreStore, clock } = core.deps;
@@ -163,7 +166,7 @@ export async function seedDemo(
     const attributes = demoAttributes(rng);
     // With a bureau wired, the core pulls these itself and refuses them from a caller.
     if (core.deps.bureau) for (const name of BUREAU_FACT_NAMES) delete attributes[name];
-    await options.beforeApplication?.(applicant.nationalId);
+    await options.beforeApplication?.(applicant.nationalId, 'book');
     const result = await core.submitApplication({ applicant, attributes });
     if (!result.line) continue;
     approved += 1;

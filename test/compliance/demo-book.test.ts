@@ -10,6 +10,11 @@ import { readWitnessDirectory } from '../../src/compliance/witness.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { TEST_DATABASE_URL, rowCount } from '../helpers/stores.js';
 import { createIsolatedPostgresSchema } from '../../src/store/db.js';
+import { createHash } from 'node:crypto';
+import { syntheticReport } from '../../src/compliance/bureau.js';
+import { subjectHashes } from '../../src/compliance/consent.js';
+import { fieldCryptoFromMasterKey } from '../../src/compliance/crypto.js';
+import { showcaseNationalId } from '../../src/core/seed-lending.js';
 
 /**
  * The demo book as `npm start` seeds it with the SANDBOX bureau: borrowers consent before the core pulls their
@@ -84,5 +89,57 @@ describe.each(STORES)('the demo book ($name)', (store) => {
     expect(result.checkpoints.contradicted).toEqual([]);
     expect(result.checkpoints.matched).toBe(1);
     expect(result.ok).toBe(true);
+  });
+});
+
+/**
+ * The demo's co-lent line and its quoted loan are what the partner, quote and APR views show. The sandbox bureau's
+ * synthetic file is keyed by the installation's master key, so for about one install in three it gave the showcase
+ * applicant three recent inquiries and the strategy referred the application to review: no line, no loan. This finds
+ * such a master key and seeds with it.
+ */
+describe('the demo showcase line, whatever the master key', () => {
+  const clock = new ManualClock(Date.UTC(2026, 10, 20, 8, 0, 0));
+  let t: TestApp;
+
+  /** The first of a fixed sequence of master keys under which the showcase applicant's synthetic file is not clean. */
+  function masterKeyWithAnUncleanShowcaseFile(): string {
+    const nationalId = showcaseNationalId(clock.now());
+    for (let i = 0; i < 100; i++) {
+      const key = createHash('sha256').update(`showcase-${i}`).digest('hex');
+      const crypto = fieldCryptoFromMasterKey(Buffer.from(key, 'hex'), []);
+      const report = syntheticReport(subjectHashes(crypto, nationalId, clock.now())[0]);
+      if (report.inquiries30d === 2 || report.externalDelinquent) return key;
+    }
+    throw new Error('no such key in the first 100');
+  }
+
+  beforeAll(async () => {
+    t = await startTestApp(
+      {
+        LINEGUARD_KEY: masterKeyWithAnUncleanShowcaseFile(),
+        LINEGUARD_BUREAU: 'sandbox',
+        LINEGUARD_SEED_DEMO: '1',
+        LINEGUARD_CHECKPOINT_INTERVAL_MS: '0',
+      },
+      { clock, random: seededRandom(5) },
+    );
+    await bootstrapServe(t.app, () => undefined);
+  });
+  afterAll(async () => t?.close());
+
+  it('grants the co-lent line and books the quoted loan', async () => {
+    const coLent = await t.app.store.db
+      .selectFrom('credit_lines')
+      .select(['id', 'funding_mode'])
+      .where('funding_mode', '=', 'CO_LENDING')
+      .execute();
+    expect(coLent).toHaveLength(1);
+    const loans = await t.app.store.db
+      .selectFrom('loans')
+      .select('id')
+      .where('line_id', '=', coLent[0]?.id ?? '')
+      .execute();
+    expect(loans).toHaveLength(1);
   });
 });
