@@ -4,6 +4,7 @@ import { createApiKey } from '../api/index.js';
 import { seedDemo } from '../core/index.js';
 import { acquireAdvisoryLock, anyApiKeyExists } from '../store/index.js';
 import type { AppServices } from './app.js';
+import { reportDemoScam } from './seed-scam.js';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from './config.js';
 import { isoDate, MS_PER_DAY } from '../domain/index.js';
 
@@ -67,6 +68,7 @@ async function firstStartChores(app: AppServices, print: (line: string) => void)
     });
     if (seeded.seeded) {
       print(`Seeded the demo book: ${JSON.stringify(seeded)}`);
+      if (seeded.scamVictim) print(await reportDemoScam(app, seeded.scamVictim));
       await seedPortfolioMonth(app);
     }
   }

@@ -79,11 +79,62 @@ export interface LendingSeed {
   readonly quotedLoanId: string | null;
 }
 
-/** The demo's co-lent applicant: 36 years old on the day the demo is seeded. */
-export function showcaseNationalId(now: number): string {
+/**
+ * A showcase applicant of the demo, 36 years old on the day it is seeded: the co-lent one (sequence 888) and the
+ * scam victim (887).
+ */
+export function showcaseNationalId(now: number, sequence: '888' | '887' = '888'): string {
   const birth = isoDate(now - 36 * 365 * MS_PER_DAY).replace(/-/g, '');
-  const first17 = `310101${birth}888`;
+  const first17 = `310101${birth}${sequence}`;
   return first17 + residentIdCheckChar(first17);
+}
+
+/** The demo's scam victim: a line and the loan the scam will take (the app reports what the phone saw next). */
+export interface ScamVictim {
+  readonly borrowerId: string;
+  readonly lineId: string;
+  readonly loanId: string;
+  readonly principalMinor: number;
+  readonly disbursedAt: number;
+}
+
+/**
+ * A fresh line that draws ¥5,000 at once: the start of the "borrow, then transfer to a safe account" scam, so a fresh
+ * install's console has an alert, a frozen line and a case to work once the app reports the rest of the pattern.
+ */
+export async function seedScamVictim(
+  core: CoreServices,
+  options: { beforeApplication?: (nationalId: string, role: 'book' | 'showcase') => Promise<void> } = {},
+): Promise<ScamVictim | null> {
+  const nationalId = showcaseNationalId(core.deps.clock.now(), '887');
+  await options.beforeApplication?.(nationalId, 'showcase');
+  const attributes: Record<string, unknown> = { ...STRONG };
+  if (core.deps.bureau) for (const name of BUREAU_FACT_NAMES) delete attributes[name];
+  try {
+    const application = await core.submitApplication({
+      applicant: { name: '钱示例', nationalId, phone: '13800000001' },
+      attributes,
+    });
+    if (!application.line) return null;
+    const booked = await core.requestDraw(application.line.id, {
+      amountMinor: 500_000,
+      currency: 'CNY',
+      termMonths: 12,
+      method: 'EQUAL_INSTALLMENT',
+    });
+    if (!booked.loan) return null;
+    return {
+      borrowerId: application.borrowerId,
+      lineId: application.line.id,
+      loanId: booked.loan.id,
+      principalMinor: booked.loan.principalMinor,
+      disbursedAt: Date.parse(booked.loan.createdAt),
+    };
+  } catch (error) {
+    // As for the co-lent line: a decline or a held draw is a demo outcome, anything else a bug.
+    if (!isLgError(error)) throw error;
+    return null;
+  }
 }
 
 export async function seedLendingDemo(

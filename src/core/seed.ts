@@ -4,7 +4,7 @@ import { seededRandom } from '../domain/index.js';
 import { isLgError } from '../domain/index.js';
 import type { RepaymentMethod } from '../domain/index.js';
 import type { CoreServices } from './services.js';
-import { seedLendingDemo, type LendingSeed } from './seed-lending.js';
+import { seedLendingDemo, seedScamVictim, type LendingSeed, type ScamVictim } from './seed-lending.js';
 import { BUREAU_FACT_NAMES } from './bureau-gate.js';
 
 /**
@@ -20,6 +20,8 @@ export interface SeedResult {
   readonly repayments: number;
   /** Products, partners and the co-lent line (seed-lending.ts). */
   readonly lending?: LendingSeed;
+  /** With `lending`: the scam victim's line and loan, for the app to report the rest of the pattern. */
+  readonly scamVictim?: ScamVictim | null;
 }
 
 const REGIONS = [
@@ -200,8 +202,8 @@ export async function seedDemo(
       if (!isLgError(error)) throw error;
     }
   }
-  const lending = options.lending
-    ? await seedLendingDemo(core, { beforeApplication: options.beforeApplication })
-    : undefined;
-  return { seeded: true, applications: count, approved, draws, repayments, ...(lending ? { lending } : {}) };
+  if (!options.lending) return { seeded: true, applications: count, approved, draws, repayments };
+  const lending = await seedLendingDemo(core, { beforeApplication: options.beforeApplication });
+  const scamVictim = await seedScamVictim(core, { beforeApplication: options.beforeApplication });
+  return { seeded: true, applications: count, approved, draws, repayments, lending, scamVictim };
 }

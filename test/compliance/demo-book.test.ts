@@ -7,7 +7,7 @@ import { seededRandom } from '../../src/domain/random.js';
 import { bootstrapServe } from '../../src/app/bootstrap.js';
 import { verifyAgainstCheckpoints } from '../../src/compliance/audit.js';
 import { readWitnessDirectory } from '../../src/compliance/witness.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { adminHeaders, startTestApp, type TestApp } from '../helpers/app.js';
 import { TEST_DATABASE_URL, rowCount } from '../helpers/stores.js';
 import { createIsolatedPostgresSchema } from '../../src/store/db.js';
 import { createHash } from 'node:crypto';
@@ -57,8 +57,8 @@ describe.each(STORES)('the demo book ($name)', (store) => {
 
   it.skipIf(!store.enabled)('has consents, pulled inquiries and a month of snapshots', async () => {
     const applications = await count('applications');
-    // 20 demo borrowers and the lending book's co-lent line (issue 15), each consenting before the pull.
-    expect(applications).toBe(21);
+    // 20 demo borrowers, the lending book's co-lent line (issue 15) and the scam victim, each consenting first.
+    expect(applications).toBe(22);
     expect(await count('consents')).toBe(applications);
     const pulled = await t.app.store.db
       .selectFrom('bureau_inquiries')
@@ -76,6 +76,36 @@ describe.each(STORES)('the demo book ($name)', (store) => {
       .execute();
     expect(approved.length).toBeGreaterThan(0);
   });
+
+  it.skipIf(!store.enabled)(
+    'shows a scam worked end to end: an alert with evidence, the line frozen with reasons, a case',
+    async () => {
+      const alerts = await t.app.store.db
+        .selectFrom('monitor_alerts')
+        .select(['alert_id', 'typology_id', 'status', 'user_id'])
+        .execute();
+      expect(alerts.map((a) => `${a.typology_id} ${a.status}`)).toEqual(['SCAM_SAFE_ACCOUNT_TRANSFER OPEN']);
+      const line = await t.app.store.db
+        .selectFrom('credit_lines')
+        .select(['id', 'status'])
+        .where('borrower_id', '=', alerts[0]?.user_id ?? '')
+        .executeTakeFirstOrThrow();
+      expect(line.status).toBe('DRAW_FROZEN');
+      const explanation = await t.server.inject({
+        method: 'GET',
+        url: `/v1/lines/${line.id}/explanation?lang=zh`,
+        headers: adminHeaders(),
+      });
+      expect(explanation.statusCode).toBe(200);
+      expect(JSON.stringify(explanation.json())).toContain('R_CALL_IN_PROGRESS');
+      const cases = await t.app.store.db
+        .selectFrom('cases')
+        .select(['type', 'state'])
+        .where('borrower_id', '=', alerts[0]?.user_id ?? '')
+        .execute();
+      expect(cases.length).toBeGreaterThan(0);
+    },
+  );
 
   it.skipIf(!store.enabled)('verifies against its published checkpoint with no false alarm', async () => {
     await t.app.evidence.checkpoint();

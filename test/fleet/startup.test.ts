@@ -43,9 +43,9 @@ describe.skipIf(!TEST_DATABASE_URL)('two processes starting together on an empty
         const store = await openStore({ postgresUrl: url, migrate: false });
         try {
           const count = (table: 'borrowers' | 'api_keys') => rowCount(store, table);
-          // The demo seed applies for 20 borrowers plus the co-lent line's borrower of the lending book; a second
+          // The demo seed applies for 20 borrowers plus the co-lent line's borrower and the scam victim; a second
           // seeding would double them.
-          expect(await count('borrowers'), `round ${round}`).toBe(21);
+          expect(await count('borrowers'), `round ${round}`).toBe(22);
           expect(await count('api_keys'), `round ${round}`).toBe(1);
         } finally {
           await store.close();
