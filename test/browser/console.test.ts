@@ -156,11 +156,16 @@ describe.skipIf(!BROWSER_READY)('risk console in Chromium', () => {
     await page.goto(`${base}/#/`);
     await page.waitForSelector('nav');
     const before = await page.textContent('nav');
+    const chartBefore = await page.textContent('.chart');
     await page.click('[data-testid=lang-toggle]');
     const after = await page.textContent('nav');
     expect(before).not.toEqual(after);
     expect(`${before}${after}`).toContain('Overview');
     expect(`${before}${after}`).toContain('总览');
+    // The chart follows the language too: its legend (and axes, drawn on the canvas) were uPlot's English in both.
+    await page.waitForFunction((old) => document.querySelector('.chart')?.textContent !== old, chartBefore);
+    const chartAfter = await page.textContent('.chart');
+    expect(`${chartBefore}|${chartAfter}`).toContain('时间');
     expect(await page.getAttribute('html', 'lang')).toMatch(/^(en|zh-CN)$/);
   });
 

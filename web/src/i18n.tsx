@@ -21,6 +21,8 @@ const WORDS = {
   strategies: { zh: '策略', en: 'Strategies' },
   ledger: { zh: '账本', en: 'Ledger' },
   decisionsPerMinute: { zh: '每分钟决策（按结果）', en: 'Decisions per minute by outcome' },
+  chartTime: { zh: '时间', en: 'Time' },
+  chartPerMinute: { zh: '决策数 / 分钟', en: 'Decisions / min' },
   approvalRate: { zh: '通过率', en: 'Approval rate' },
   declineRate: { zh: '拒绝率', en: 'Decline rate' },
   freezeRate: { zh: '冻结/暂停率', en: 'Freeze rate' },

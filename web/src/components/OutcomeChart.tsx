@@ -28,13 +28,22 @@ function minutesOf(fromMs: number, toMs: number): number[] {
   return out;
 }
 
+/** Hours and minutes in the reader's language: uPlot's own axis dates are English ("2:40am"). */
+function clockTimes(locale: string): (self: uPlot, splits: number[]) => string[] {
+  const format = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit' });
+  return (_self, splits) => splits.map((seconds) => format.format(seconds * 1000));
+}
+
 export function OutcomeChart(props: {
   points: readonly OutcomePoint[];
   fromMs: number;
   toMs: number;
   label: string;
+  /** The axes' words and the time format, in the console's language. */
+  axes: { readonly time: string; readonly perMinute: string; readonly locale: string };
 }): ReactNode {
   const { points, fromMs, toMs, label } = props;
+  const { time, perMinute, locale } = props.axes;
   const host = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const element = host.current;
@@ -51,11 +60,15 @@ export function OutcomeChart(props: {
         title: label,
         scales: { x: { time: true } },
         axes: [
-          { label: 'time', stroke: '#333' },
-          { label: 'decisions / min', stroke: '#333' },
+          { label: time, stroke: '#333', values: clockTimes(locale) },
+          { label: perMinute, stroke: '#333' },
         ],
         series: [
-          {},
+          {
+            label: time,
+            value: (_self, seconds) =>
+              seconds === null ? '--' : (clockTimes(locale)(_self, [seconds])[0] ?? '--'),
+          },
           ...outcomes.map((outcome) => ({ label: outcome, stroke: COLOURS[outcome] ?? '#444', width: 2 })),
         ],
       },
@@ -63,6 +76,6 @@ export function OutcomeChart(props: {
       element,
     );
     return () => plot.destroy();
-  }, [points, fromMs, toMs, label]);
+  }, [points, fromMs, toMs, label, time, perMinute, locale]);
   return <div ref={host} className="chart" role="img" aria-label={label} />;
 }

@@ -43,6 +43,11 @@ export function OverviewPage(): ReactNode {
               fromMs={Date.parse(o.asOf) - o.windowMinutes * 60_000}
               toMs={Date.parse(o.asOf)}
               label={t('decisionsPerMinute')}
+              axes={{
+                time: t('chartTime'),
+                perMinute: t('chartPerMinute'),
+                locale: lang === 'zh' ? 'zh-CN' : 'en-GB',
+              }}
             />
           ) : (
             <p>{t('noData')}</p>
