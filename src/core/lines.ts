@@ -1,7 +1,7 @@
 import type { UnitGuard } from '../domain/index.js';
 import { RESTRICTIVE_ACTIONS, type LineActionType } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
-import { applyLineAction as transition, availableMinor, type LineState } from '../domain/index.js';
+import { applyLineAction as transition, type LineState } from '../domain/index.js';
 import { getReason, isKnownReason, personReasonsProblem } from '../domain/index.js';
 import { restrictionLiftedBy, standingRestrictions } from './standing.js';
 import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
@@ -389,10 +389,6 @@ export function actionView(row: ActionRow): ActionView {
     note: row.note,
     at: new Date(Number(row.created_at)).toISOString(),
   };
-}
-
-export function lineAvailable(row: LineRow): number {
-  return availableMinor(lineStateOf(row));
 }
 
 /**

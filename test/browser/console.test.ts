@@ -163,7 +163,9 @@ describe.skipIf(!BROWSER_READY)('risk console in Chromium', () => {
     expect(`${before}${after}`).toContain('Overview');
     expect(`${before}${after}`).toContain('总览');
     // The chart follows the language too: its legend (and axes, drawn on the canvas) were uPlot's English in both.
-    await page.waitForFunction((old) => document.querySelector('.chart')?.textContent !== old, chartBefore);
+    await page.waitForFunction(
+      `document.querySelector('.chart')?.textContent !== ${JSON.stringify(chartBefore)}`,
+    );
     const chartAfter = await page.textContent('.chart');
     expect(`${chartBefore}|${chartAfter}`).toContain('时间');
     expect(await page.getAttribute('html', 'lang')).toMatch(/^(en|zh-CN)$/);
