@@ -5,6 +5,7 @@ import type { ReasonLang } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
 import type { AppealRow, ComplaintRow } from './records.js';
 import { assertAppealTargetInForce, type AppealTarget } from './appeal-in-force.js';
+import { assertNotAppealedBefore } from './appeal-once.js';
 import { caseOpenedLedger } from './intake.js';
 import { COMPLAINT_EXTENSION_MS, type ComplaintCategory } from './model.js';
 import type { CaseDeps } from './ports.js';
@@ -164,11 +165,10 @@ export async function fileAppeal(
     // Still in force, read under the line's lock (taken before the borrower's, in the core's order: line, then
     // borrower), so a reversal cannot commit between this check and the appeal.
     await assertAppealTargetInForce(deps, tx, target);
-    // One open appeal per target: filings of one borrower check and insert one after another, in every process.
+    // One appeal per action, open or decided: filings of one borrower check and insert one after another, in every
+    // process.
     await deps.rows.lockBorrower(tx, deps.store.kind, borrowerId);
-    const openId = await deps.rows.openAppealOn(tx, target.id);
-    if (openId !== undefined)
-      throw new LgError('LG_CONFLICT', 'an appeal against this is already open', { appealId: openId });
+    await assertNotAppealedBefore(deps, tx, borrowerId, target);
     await deps.rows.insertAppeal(tx, row);
     await deps.rows.insertCases(tx, [caseRow]);
     await appendToLedger(tx, [

@@ -65,8 +65,8 @@ export interface CaseRowsPort {
   findAppeal(db: CaseDb, id: string): Promise<AppealRow | undefined>;
   appealsOf(db: CaseDb, borrowerId: string, limit: number): Promise<AppealRow[]>;
   openAppealsOnLine(db: CaseDb, lineId: string): Promise<AppealRow[]>;
-  /** The open appeal against a line action or decision, if any. */
-  openAppealOn(db: CaseDb, targetId: string): Promise<string | undefined>;
+  /** The borrower's appeals, open or decided, against any of `targetIds`, oldest first. */
+  appealsCovering(db: CaseDb, borrowerId: string, targetIds: readonly string[]): Promise<AppealRow[]>;
   /** Locks the borrower's row until the transaction ends (PostgreSQL; SQLite's single writer is the lock there). */
   lockBorrower(db: CaseDb, kind: CaseStore['kind'], borrowerId: string): Promise<void>;
   updateAppeal(db: CaseDb, id: string, patch: Partial<Omit<AppealRow, 'id'>>): Promise<void>;

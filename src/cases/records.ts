@@ -135,6 +135,8 @@ export interface CaseLineActionRecord {
   type: string;
   /** APPLIED, or REVIEW when the blast-radius guard held it back (the line was left as it was). */
   outcome: string;
+  /** The decision the action was taken on, if any. */
+  trace_id: string | null;
   /** JSON array of reason codes. */
   reasons: string;
   [column: string]: unknown;

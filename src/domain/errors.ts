@@ -85,6 +85,8 @@ export const ERROR_STATUS = {
   LG_APPEAL_NOT_ALLOWED: 422,
   // what the appeal is against was already lifted, raised back or replaced: there is nothing for it to undo
   LG_APPEAL_NOT_IN_FORCE: 409,
+  // the action (or its decision) was appealed before and that appeal decided: the complaint route is next
+  LG_APPEAL_ALREADY_DECIDED: 409,
   LG_COMPLAINT_ALREADY_EXTENDED: 409,
   // scoring: a protected attribute (Reg B 12 CFR 1002.6(b)) asked for as a model input
   LG_PROTECTED_ATTRIBUTE: 400,

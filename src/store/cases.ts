@@ -277,15 +277,23 @@ export async function ledgerOf(db: Q, subjectId: string, limit = 200) {
     .execute();
 }
 
-/** The id of the open appeal against `targetId`, if any (one open appeal per target). */
-export async function openAppealOn(db: Q, targetId: string): Promise<string | undefined> {
-  const row = await db
+/**
+ * The borrower's appeals, open or decided, against any of `targetIds` (an action and the decision behind it, or a
+ * decision and its actions), oldest first. Read under the borrower's lock by a filing: one appeal per action.
+ */
+export async function appealsCovering(
+  db: Q,
+  borrowerId: string,
+  targetIds: readonly string[],
+): Promise<AppealRow[]> {
+  if (targetIds.length === 0) return [];
+  return db
     .selectFrom('appeals')
-    .select('id')
-    .where('target_id', '=', targetId)
-    .where('state', '=', 'OPEN')
-    .executeTakeFirst();
-  return row?.id;
+    .selectAll()
+    .where('borrower_id', '=', borrowerId)
+    .where('target_id', 'in', [...targetIds])
+    .orderBy('id')
+    .execute();
 }
 
 /** Records what an approved change returned (or why applying it failed, with state FAILED). */

@@ -224,8 +224,8 @@ for (const store of CASE_STORES)
     it("holds the line's lock from the check to the commit: a reversal sent meanwhile waits for the filing", async () => {
       const { lineId, actionId, token } = await frozen();
       const stall = stallOnce();
-      const check = caseRows.openAppealOn;
-      caseRows.openAppealOn = async (...args) => {
+      const check = caseRows.appealsCovering;
+      caseRows.appealsCovering = async (...args) => {
         const found = await check(...args);
         await stall.pause();
         return found;
@@ -244,7 +244,7 @@ for (const store of CASE_STORES)
         const [filed] = await Promise.all([filing, reversal]);
         expect(filed.statusCode, filed.body).toBe(201);
       } finally {
-        caseRows.openAppealOn = check;
+        caseRows.appealsCovering = check;
       }
       // Filed while the freeze was in force; the unfreeze waited for the filing's commit (and then lifted it).
       expect(reversedWhileStalled).toBe(false);

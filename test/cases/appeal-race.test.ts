@@ -34,8 +34,8 @@ for (const store of CASE_STORES)
         });
 
       const stall = stallOnce();
-      const check = caseRows.openAppealOn;
-      caseRows.openAppealOn = async (...args) => {
+      const check = caseRows.appealsCovering;
+      caseRows.appealsCovering = async (...args) => {
         const found = await check(...args);
         await stall.pause();
         return found;
@@ -51,7 +51,7 @@ for (const store of CASE_STORES)
         expect(answers.map((a) => a.statusCode).sort()).toEqual([201, 409]);
         expect(answers.find((a) => a.statusCode === 409)?.json().error.code).toBe('LG_CONFLICT');
       } finally {
-        caseRows.openAppealOn = check;
+        caseRows.appealsCovering = check;
       }
       const appeals = (await client(t, token).get('/v1/me/appeals')).json().items;
       expect(appeals.filter((a: { state: string }) => a.state === 'OPEN')).toHaveLength(1);

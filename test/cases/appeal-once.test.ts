@@ -1,0 +1,203 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LightMyRequestResponse } from 'fastify';
+import { STRONG_APPLICANT, type TestApp } from '../helpers/app.js';
+import { stallOnce } from '../helpers/stall.js';
+import { residentId } from '../core/harness.js';
+import { caseRows } from '../../src/store/cases-rows.js';
+import { CASE_STORES, client, person, startCaseApp, type Person } from './helpers.js';
+
+/**
+ * An action is appealed once. A borrower whose appeal against a freeze was rejected could file again against the same
+ * freeze (or against the decision that took it), and each filing put a fresh APPEAL case with a new 7-day SLA in a
+ * reviewer's queue, without end. Now a further appeal against what a decided appeal covered is 409
+ * LG_APPEAL_ALREADY_DECIDED naming the earlier appeal and its decision, and pointing to the complaint route; an appeal
+ * against a new action on the same line is accepted. Read in the filing's transaction, under the borrower's lock that
+ * serialises the borrower's filings (and the line's, where the in-force check takes it).
+ */
+const REJECT = {
+  outcome: 'REJECTED',
+  textZh: '经复核，维持原决定。',
+  textEn: 'On review, the action stands.',
+};
+const UPHOLD = { outcome: 'UPHELD', textZh: '申诉成立。', textEn: 'Your appeal is upheld.' };
+
+for (const store of CASE_STORES)
+  describe.skipIf(!store.enabled)(`an action is appealed once (${store.name})`, () => {
+    let t: TestApp;
+    let analyst: Person;
+    let service: Person;
+    let seq = 300;
+
+    beforeAll(async () => {
+      ({ t } = await startCaseApp(await store.env()));
+      analyst = await person(t, 'Wang Fang', 'analyst');
+      service = await person(t, 'lender-backend', 'service');
+    });
+    afterAll(async () => t?.close());
+
+    /** A new borrower's line, the decision that granted it, and a borrower token. */
+    const openLine = async () => {
+      const applied = (
+        await client(t, service.key).post('/v1/applications', {
+          applicant: { name: '孙丽', nationalId: residentId('19920303', ++seq), phone: '13900003333' },
+          attributes: STRONG_APPLICANT,
+        })
+      ).json();
+      const borrowerId = applied.borrowerId as string;
+      const token = (
+        await client(t, service.key).post(`/v1/borrowers/${borrowerId}/tokens`, { ttlSeconds: 900 })
+      ).json().token as string;
+      return { lineId: applied.line.id as string, decisionId: applied.decisionId as string, token };
+    };
+    /** A person's restriction on the line; `traceId`: the decision it is taken on. */
+    const restrict = async (lineId: string, type: 'FREEZE_DRAW' | 'SUSPEND', traceId?: string) =>
+      (
+        await t.app.core.applyLineAction(lineId, {
+          type,
+          reasons: ['R_UTILISATION_HIGH'],
+          automated: false,
+          actor: 'user:risk-officer',
+          ...(traceId === undefined ? {} : { traceId }),
+        })
+      ).actionId;
+    const appeal = (token: string, target: { actionId: string } | { decisionId: string }) =>
+      client(t, token).post('/v1/me/appeals', { ...target, text: '请重新审核。' });
+    const filed = async (token: string, target: { actionId: string } | { decisionId: string }) => {
+      const res = await appeal(token, target);
+      expect(res.statusCode, res.body).toBe(201);
+      return res.json().id as string;
+    };
+    const caseOf = async (appealId: string) =>
+      (await client(t, analyst.key).get('/v1/cases?type=APPEAL&limit=100'))
+        .json()
+        .items.find((c: { subjectId: string }) => c.subjectId === appealId).id as string;
+    const decide = async (appealId: string, body: Record<string, unknown>) => {
+      const res = await client(t, analyst.key).post(`/v1/cases/${await caseOf(appealId)}/resolve`, body);
+      expect(res.statusCode, res.body).toBe(200);
+    };
+    const appealCases = async (lineId: string) =>
+      (await client(t, analyst.key).get('/v1/cases?type=APPEAL&limit=100'))
+        .json()
+        .items.filter((c: { lineId: string }) => c.lineId === lineId);
+    const myAppealIds = async (token: string) =>
+      ((await client(t, token).get('/v1/me/appeals')).json().items as { id: string }[]).map((a) => a.id);
+    const expectDecided = (res: LightMyRequestResponse, appealId: string, state: string) => {
+      expect(res.statusCode, res.body).toBe(409);
+      expect(res.json().error).toMatchObject({
+        code: 'LG_APPEAL_ALREADY_DECIDED',
+        details: { appealId, state, complaintPath: '/v1/me/complaints' },
+      });
+    };
+
+    it('refuses a second appeal against a freeze whose appeal was rejected: 409, no appeal, no case', async () => {
+      const { lineId, token } = await openLine();
+      const freeze = await restrict(lineId, 'FREEZE_DRAW');
+      const first = await filed(token, { actionId: freeze });
+      await decide(first, REJECT);
+      const again = await appeal(token, { actionId: freeze });
+      expectDecided(again, first, 'REJECTED');
+      expect(again.json().error.details).toMatchObject({
+        target: { kind: 'line_action', id: freeze },
+        decidedAt: expect.any(String),
+      });
+      expect(await myAppealIds(token)).toEqual([first]);
+      expect(await appealCases(lineId)).toHaveLength(1);
+    });
+
+    it('refuses an appeal against the decision behind an action whose appeal was rejected, and the reverse', async () => {
+      const one = await openLine();
+      const freeze = await restrict(one.lineId, 'FREEZE_DRAW', one.decisionId);
+      const onAction = await filed(one.token, { actionId: freeze });
+      await decide(onAction, REJECT);
+      expectDecided(await appeal(one.token, { decisionId: one.decisionId }), onAction, 'REJECTED');
+
+      const two = await openLine();
+      const suspension = await restrict(two.lineId, 'SUSPEND', two.decisionId);
+      const onDecision = await filed(two.token, { decisionId: two.decisionId });
+      await decide(onDecision, REJECT);
+      expectDecided(await appeal(two.token, { actionId: suspension }), onDecision, 'REJECTED');
+      expect(await appealCases(two.lineId)).toHaveLength(1);
+    });
+
+    it('refuses a second appeal against a decision whose appeal was upheld (a grant: nothing was lifted)', async () => {
+      const { token, decisionId } = await openLine();
+      const first = await filed(token, { decisionId });
+      await decide(first, UPHOLD);
+      expectDecided(await appeal(token, { decisionId }), first, 'UPHELD');
+    });
+
+    it('accepts an appeal against a new action on the same line after a rejected one', async () => {
+      const { lineId, token } = await openLine();
+      const freeze = await restrict(lineId, 'FREEZE_DRAW');
+      const first = await filed(token, { actionId: freeze });
+      await decide(first, REJECT);
+      const suspension = await restrict(lineId, 'SUSPEND');
+      const second = await filed(token, { actionId: suspension });
+      expect(await myAppealIds(token)).toEqual([second, first]);
+    });
+
+    it('an open appeal against a decision stands for its actions: one against the action is LG_CONFLICT', async () => {
+      const { lineId, token, decisionId } = await openLine();
+      const freeze = await restrict(lineId, 'FREEZE_DRAW', decisionId);
+      const open = await filed(token, { decisionId });
+      const res = await appeal(token, { actionId: freeze });
+      expect(res.statusCode, res.body).toBe(409);
+      expect(res.json().error).toMatchObject({ code: 'LG_CONFLICT', details: { appealId: open } });
+    });
+
+    it('sees a rejection that commits just before the filing transaction', async () => {
+      const { lineId, token } = await openLine();
+      const freeze = await restrict(lineId, 'FREEZE_DRAW');
+      const first = await filed(token, { actionId: freeze });
+      const caseId = await caseOf(first);
+      // The filing's checks (ownership, window) have run with the first appeal OPEN; it is rejected before the
+      // filing's transaction starts.
+      const db = t.app.store;
+      const transaction = db.transaction.bind(db);
+      let armed = true;
+      db.transaction = (async (...args: Parameters<typeof transaction>) => {
+        if (armed && args[1] !== undefined) {
+          armed = false;
+          const rejected = await client(t, analyst.key).post(`/v1/cases/${caseId}/resolve`, REJECT);
+          expect(rejected.statusCode, rejected.body).toBe(200);
+        }
+        return transaction(...args);
+      }) as typeof db.transaction;
+      try {
+        expectDecided(await appeal(token, { actionId: freeze }), first, 'REJECTED');
+      } finally {
+        db.transaction = transaction;
+      }
+      expect(await appealCases(lineId)).toHaveLength(1);
+    });
+
+    /**
+     * Two filings of one borrower at once, one against the freeze and one against the decision that took it: the
+     * first stops between its check and its insert while the second is sent. The borrower's lock makes the second
+     * wait and then see the first; without it both were accepted, and the freeze had two appeals in two queues.
+     */
+    it('two filings at once against an action and its decision: one is accepted, the other LG_CONFLICT', async () => {
+      const { lineId, token, decisionId } = await openLine();
+      const freeze = await restrict(lineId, 'FREEZE_DRAW', decisionId);
+      const stall = stallOnce();
+      const check = caseRows.appealsCovering;
+      caseRows.appealsCovering = async (...args) => {
+        const found = await check(...args);
+        await stall.pause();
+        return found;
+      };
+      try {
+        const first = appeal(token, { actionId: freeze });
+        await stall.paused;
+        const second = appeal(token, { decisionId });
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        stall.resume();
+        const answers = await Promise.all([first, second]);
+        expect(answers.map((a) => a.statusCode).sort()).toEqual([201, 409]);
+        expect(answers.find((a) => a.statusCode === 409)?.json().error.code).toBe('LG_CONFLICT');
+      } finally {
+        caseRows.appealsCovering = check;
+      }
+      expect(await appealCases(lineId)).toHaveLength(1);
+    });
+  });
