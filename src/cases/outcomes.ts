@@ -498,7 +498,7 @@ async function applyOutcome(
     case 'APPEAL:UPHELD':
       return upholdAppeal(ctx, tx, row, input, actor);
     case 'APPEAL:REJECTED':
-      return rejectAppeal(ctx, tx, row, input);
+      return rejectAppeal(ctx, tx, row, input, actor);
     case 'COMPLAINT:RESOLVED':
       await ctx.deps.rows.updateComplaint(
         tx,
@@ -596,6 +596,19 @@ async function checkLowerLimitReasons(
   return line;
 }
 
+type LineActionDone = Awaited<ReturnType<CaseDeps['core']['lineAction']>>;
+
+/** A restriction lifted, and the line action (UNFREEZE or REINSTATE) that lifted it. */
+type LiftRecord = { readonly restrictionId: string; readonly byActionId: string };
+
+/** What reinstateLine did: its line actions, each restriction it lifted, and a restriction it left in force. */
+type ReinstatedLine = {
+  readonly lineId: string;
+  readonly actions: readonly LineActionDone[];
+  readonly lifts: readonly LiftRecord[];
+  readonly restrictionInForce?: string;
+};
+
 /** The line action that lifts a restriction, and only it (core standing.ts). */
 function liftOf(restriction: StandingRestrictionRecord): LineActionType {
   return restriction.type === 'SUSPEND' ? 'REINSTATE' : 'UNFREEZE';
@@ -619,20 +632,22 @@ export async function reinstateLine(
     note?: string;
     reasons?: readonly string[];
   },
-): Promise<Record<string, unknown>> {
+): Promise<ReinstatedLine> {
   const line = await checkLowerLimitReasons(ctx, tx, lineId, input);
   const reasons = ['R_RISK_RESOLVED'];
-  const actions = [];
-  for (const restriction of input.lift)
-    actions.push(
-      await ctx.deps.core.lineAction(tx, lineId, {
-        type: liftOf(restriction),
-        reasons,
-        actor: input.actor,
-        automated: false,
-        note: input.note,
-      }),
-    );
+  const actions: LineActionDone[] = [];
+  const lifts: LiftRecord[] = [];
+  for (const restriction of input.lift) {
+    const done = await ctx.deps.core.lineAction(tx, lineId, {
+      type: liftOf(restriction),
+      reasons,
+      actor: input.actor,
+      automated: false,
+      note: input.note,
+    });
+    actions.push(done);
+    lifts.push({ restrictionId: restriction.actionId, byActionId: done.actionId });
+  }
   if (input.limitMinor !== undefined && input.limitMinor < Number(line.limit_minor)) {
     // The restriction is lifted, but the limit is cut: the borrower is told why (and may appeal the cut).
     actions.push(
@@ -649,7 +664,7 @@ export async function reinstateLine(
   }
   const lifted = new Set(input.lift.map((r) => r.actionId));
   const remaining = input.standing.find((r) => !lifted.has(r.actionId));
-  return { lineId, actions, ...(remaining ? { restrictionInForce: remaining.actionId } : {}) };
+  return { lineId, actions, lifts, ...(remaining ? { restrictionInForce: remaining.actionId } : {}) };
 }
 
 /** What upholding an appeal against a limit cut does to the limit (see cutRemedy). */
@@ -764,6 +779,76 @@ async function appealRemedy(ctx: OutcomeContext, tx: CaseTx, appeal: AppealRow, 
   return { standing, appealed, cut };
 }
 
+/**
+ * What stood on the appeal's line when it was decided, read under the line's lock before the decision acts: the line's
+ * status, the restriction in force, the restrictions the appeal was against that still stood (in force or beneath a
+ * suspension; empty when lifted or replaced meanwhile), and for an appeal against a limit cut, the limit change in
+ * force. Recorded with the decision, so an auditor reads from the ledger alone what it found; null without a line.
+ */
+async function standingWhenDecided(
+  ctx: OutcomeContext,
+  tx: CaseTx,
+  appeal: AppealRow,
+): Promise<Record<string, unknown> | null> {
+  if (!appeal.line_id) return null;
+  const standing = await ctx.deps.core.lockedStandingRestrictions(tx, appeal.line_id);
+  const cut = await ctx.deps.core.lockedLimitCutOf(tx, appeal.line_id, appeal.target_id);
+  const line = await ctx.deps.rows.lineRow(tx, appeal.line_id);
+  return {
+    lineStatus: line?.status ?? null,
+    restrictionInForce: standing.find((r) => r.inForce)?.actionId ?? null,
+    appealedStanding: restrictionsOf(standing, appeal.target_id).map((r) => r.actionId),
+    ...(cut
+      ? {
+          cut: {
+            actionId: cut.actionId,
+            limitChangeInForce: cut.latestLimitChangeId,
+            limitMinor: cut.lineLimitMinor,
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * The appeal.decided entry: what the appeal was against, on which line, case and borrower, who decided, and what stood
+ * on the line when they did (standingWhenDecided); an uphold adds what it lifted and did to the limit.
+ */
+function appealDecidedEntry(
+  appeal: AppealRow,
+  decision: {
+    state: 'UPHELD' | 'REJECTED';
+    by: string;
+    at: number;
+    whenDecided: Record<string, unknown> | null;
+    done?: Record<string, unknown>;
+  },
+) {
+  return {
+    entryId: `${appeal.id}:decided`,
+    kind: 'appeal.decided',
+    subjectId: appeal.id,
+    recordedAt: decision.at,
+    payload: {
+      appealId: appeal.id,
+      state: decision.state,
+      by: decision.by,
+      caseId: appeal.case_id,
+      borrowerId: appeal.borrower_id,
+      lineId: appeal.line_id,
+      target: { kind: appeal.target_kind, id: appeal.target_id },
+      whenDecided: decision.whenDecided,
+      ...decision.done,
+    },
+  };
+}
+
+async function findAppealOf(ctx: OutcomeContext, tx: CaseTx, row: CaseRow): Promise<AppealRow> {
+  const appeal = await ctx.deps.rows.findAppeal(tx, row.subject_id);
+  if (!appeal) throw new LgError('LG_NOT_FOUND', `no appeal ${row.subject_id}`);
+  return appeal;
+}
+
 async function upholdAppeal(
   ctx: OutcomeContext,
   tx: CaseTx,
@@ -771,14 +856,14 @@ async function upholdAppeal(
   input: ResolveInput,
   actor: string,
 ): Promise<Record<string, unknown>> {
-  const appeal = await ctx.deps.rows.findAppeal(tx, row.subject_id);
-  if (!appeal) throw new LgError('LG_NOT_FOUND', `no appeal ${row.subject_id}`);
+  const appeal = await findAppealOf(ctx, tx, row);
+  const whenDecided = await standingWhenDecided(ctx, tx, appeal);
   // An appeal is against one action (or the decision behind it): upheld, it lifts that restriction where it still
   // stands, read under the line's lock, and no other. A newer restriction (a suspension for days past due, a legal one
   // that cannot be appealed) is not what the borrower appealed, and stands; one already lifted has nothing to undo.
   const { standing, appealed, cut: remedy } = await appealRemedy(ctx, tx, appeal, input);
   const inForce = standing.find((r) => r.inForce);
-  const reinstated: Record<string, unknown> =
+  const reinstated: Partial<ReinstatedLine> =
     appealed.length > 0 && appeal.line_id
       ? await reinstateLine(ctx, tx, appeal.line_id, {
           lift: appealed,
@@ -799,33 +884,37 @@ async function upholdAppeal(
         ? { restored: await restoreLimit(ctx, tx, appeal, remedy, actor) }
         : remedy.detail;
   const words = remedy ? limitWords(remedy) : undefined;
+  const now = ctx.deps.clock.now();
   await ctx.deps.rows.updateAppeal(tx, appeal.id, {
     state: 'UPHELD',
     outcome_zh: words ? `${input.textZh ?? ''} ${words.zh}`.trim() : (input.textZh ?? null),
     outcome_en: words ? `${input.textEn ?? ''} ${words.en}`.trim() : (input.textEn ?? null),
-    resolved_at: ctx.deps.clock.now(),
+    resolved_at: now,
   });
-  const stillRestricted = reinstated.restrictionInForce;
   await appendToLedger(tx, [
-    {
-      entryId: `${appeal.id}:decided`,
-      kind: 'appeal.decided',
-      subjectId: appeal.id,
-      recordedAt: ctx.deps.clock.now(),
-      payload: {
-        appealId: appeal.id,
-        state: 'UPHELD',
-        by: actor,
-        lineId: appeal.line_id,
+    appealDecidedEntry(appeal, {
+      state: 'UPHELD',
+      by: actor,
+      at: now,
+      whenDecided,
+      done: {
+        // Each restriction the uphold lifted, with the action that lifted it; empty when none still stood.
+        lifted: reinstated.lifts ?? [],
         // A restriction the uphold left in force (a newer one, or one the appealed restriction stood over or under):
-        // the record says why the line is still restricted.
-        ...(stillRestricted === undefined ? {} : { restrictionInForce: stillRestricted }),
+        // the record says why the line is still restricted; null when the line is restricted no more.
+        restrictionInForce: reinstated.restrictionInForce ?? null,
         // The limit a cut took, restored; or the newer change (or status) that stands instead.
         ...limit,
       },
-    },
+    }),
   ]);
-  return { appealId: appeal.id, ...reinstated, ...limit };
+  return {
+    appealId: appeal.id,
+    target: { kind: appeal.target_kind, id: appeal.target_id },
+    whenDecided,
+    ...reinstated,
+    ...limit,
+  };
 }
 
 /** What a borrower can still do after a rejected appeal (issue 11: say why and what next). */
@@ -834,22 +923,24 @@ export const AFTER_REJECTION = {
   en: 'If you still disagree, you can file a complaint in the app ("Complaints") or call the NFRA consumer hotline 12378.',
 } as const;
 
-async function rejectAppeal(ctx: OutcomeContext, tx: CaseTx, row: CaseRow, input: ResolveInput) {
+async function rejectAppeal(
+  ctx: OutcomeContext,
+  tx: CaseTx,
+  row: CaseRow,
+  input: ResolveInput,
+  actor: string,
+) {
+  const appeal = await findAppealOf(ctx, tx, row);
+  const whenDecided = await standingWhenDecided(ctx, tx, appeal);
   const now = ctx.deps.clock.now();
-  await ctx.deps.rows.updateAppeal(tx, row.subject_id, {
+  await ctx.deps.rows.updateAppeal(tx, appeal.id, {
     state: 'REJECTED',
     outcome_zh: `${input.textZh ?? ''} ${AFTER_REJECTION.zh}`.trim(),
     outcome_en: `${input.textEn ?? ''} ${AFTER_REJECTION.en}`.trim(),
     resolved_at: now,
   });
   await appendToLedger(tx, [
-    {
-      entryId: `${row.subject_id}:decided`,
-      kind: 'appeal.decided',
-      subjectId: row.subject_id,
-      recordedAt: now,
-      payload: { appealId: row.subject_id, state: 'REJECTED' },
-    },
+    appealDecidedEntry(appeal, { state: 'REJECTED', by: actor, at: now, whenDecided }),
   ]);
-  return { appealId: row.subject_id };
+  return { appealId: appeal.id, target: { kind: appeal.target_kind, id: appeal.target_id }, whenDecided };
 }
