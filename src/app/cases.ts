@@ -13,6 +13,7 @@ import {
   declineReviewInTx,
   releaseDueCooldowns,
   releaseHeldDrawInTx,
+  checkHeldDrawReleaseInTx,
   stopCooldownInTx,
   lockedLimitCutOf,
   lockedStandingRestrictions,
@@ -125,6 +126,7 @@ function caseCorePort(store: Store, coreOf: () => CoreServices): CaseCorePort {
     declineReview: (tx: DbTx, id, input) => declineReviewInTx(coreOf().deps, tx, id, input),
     releaseDraw: (tx: DbTx, drawId, actor, allowed) =>
       releaseHeldDrawInTx(coreOf().deps, tx, drawId, { actor, ...(allowed ? { allowed } : {}) }),
+    checkDrawRelease: (tx: DbTx, drawId) => checkHeldDrawReleaseInTx(coreOf().deps, tx, drawId),
     cancelDraw: (tx: DbTx, drawId, input) => cancelHeldDrawInTx(coreOf().deps, tx, drawId, input),
     stopCooldown: (tx: DbTx, drawId, input) => stopCooldownInTx(coreOf().deps, tx, drawId, input),
     async drawOwner(drawId) {

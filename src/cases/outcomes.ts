@@ -191,9 +191,10 @@ export async function resolveCase(
   assertTransition(row.id, row.state, 'RESOLVED');
   checkInput(row.type as CaseType, input);
   const operation = await fourEyesNeeded(ctx, row, input);
-  if (operation) return escalateForApproval(ctx, row, input, by, operation, guard);
   let result: ResolveResult;
   try {
+    // A refused proposal is recorded on the case as a failed outcome is: the analyst sees why it was not proposed.
+    if (operation) return await escalateForApproval(ctx, row, input, by, operation, guard);
     // The unit's value is the answer, read in the unit: a guard that says the response stores it with the key.
     result = await deps.store.transaction(async (tx): Promise<ResolveResult> => {
       const locked = await deps.rows.findCase(tx, deps.store.kind, id, true);
@@ -229,6 +230,9 @@ async function escalateForApproval(
   // The unit's value is the answer, read in the unit: a guard that says the response stores it with the key.
   return ctx.deps.store.transaction(async (tx): Promise<ResolveResult> => {
     const locked = await ctx.deps.rows.findCase(tx, ctx.deps.store.kind, row.id, true);
+    // Judged before it is proposed, as the approval's release would judge it (the draw's lock, then the line as it
+    // is): a checker is never asked to approve a release the line cannot take.
+    if (operation === 'draw.release') await ctx.deps.core.checkDrawRelease(tx, locked.subject_id);
     return escalateInTx(ctx, tx, locked, input, by, operation);
   }, guard);
 }

@@ -151,6 +151,11 @@ export interface CaseCorePort {
     actor: string,
     allowed?: readonly string[],
   ): Promise<{ loanId: string; amountMinor: number }>;
+  /**
+   * Refuses, with the error the release would give, a release that could not apply now (the draw no longer held, the
+   * line frozen, closed, short of credit, a hard rule): judged before a release is proposed for a second person.
+   */
+  checkDrawRelease(tx: CaseTx, drawId: string): Promise<void>;
   cancelDraw(
     tx: CaseTx,
     drawId: string,

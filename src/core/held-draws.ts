@@ -129,22 +129,8 @@ export async function releaseHeldDrawInTx(
   const line = await deps.coreStore.lineInTx(tx, draw.line_id, true);
   // The money leaves now, under the draw's and the line's locks: the loan's time is what the next draw's velocity reads.
   const now = deps.clock.now();
-  checkReleasable(line, draw);
-  const input: DrawInput = {
-    amountMinor: Number(draw.amount_minor),
-    currency: draw.currency,
-    termMonths: Number(draw.term_months),
-    method: draw.method as RepaymentMethod,
-    ...(draw.purpose === null ? {} : { purpose: draw.purpose }),
-    ...(draw.device_id === null ? {} : { deviceId: draw.device_id }),
-    ...(draw.ip === null ? {} : { ip: draw.ip }),
-    ...(draw.payee_id === null ? {} : { payeeId: draw.payee_id }),
-  };
-  // The hard rules hold at release as at the draw: a list hit or arrears since the hold block it now.
-  const lists = await drawListFacts(deps, draw.line_id, input, now);
-  const declines = drawHardDeclines(line, lists, deps.config);
-  if (declines.length > 0)
-    throw new LgError('LG_DRAW_DECLINED', 'a hard rule blocks the release now', { reasons: declines });
+  const input = drawInputOf(draw);
+  const lists = await assertLineTakesRelease(deps, line, draw, input, now);
   // The channel partner's share of the book holds at release as at the draw (read under the partner's lock).
   await checkConcentrationInUnit(deps, tx, await concentrationLimitInUnit(deps, tx, line), input.amountMinor);
   const priced = price(deps, line, input, await originalDecision(deps, tx, draw.decision_id), now);
@@ -179,13 +165,54 @@ export async function releaseHeldDrawInTx(
   return { drawId: draw.id, loanId: loan.id, amountMinor: loan.principalMinor };
 }
 
-function checkReleasable(line: LineRow, draw: DrawRow): void {
-  const refused = drawRefusal(
-    line.status as LineStatus,
-    Number(draw.amount_minor),
-    Number(line.available_minor),
-  );
+/** The draw as it was asked for, to be judged and booked again at release. */
+function drawInputOf(draw: DrawRow): DrawInput {
+  return {
+    amountMinor: Number(draw.amount_minor),
+    currency: draw.currency,
+    termMonths: Number(draw.term_months),
+    method: draw.method as RepaymentMethod,
+    ...(draw.purpose === null ? {} : { purpose: draw.purpose }),
+    ...(draw.device_id === null ? {} : { deviceId: draw.device_id }),
+    ...(draw.ip === null ? {} : { ip: draw.ip }),
+    ...(draw.payee_id === null ? {} : { payeeId: draw.payee_id }),
+  };
+}
+
+/**
+ * Refuses a release the line cannot take as it is: a status that does not lend (frozen, suspended, closed), less
+ * credit available than the draw, or a hard rule that blocks it now (a list hit or arrears since the hold). Returns
+ * the list facts read, which the booking carries.
+ */
+async function assertLineTakesRelease(
+  deps: CoreDeps,
+  line: LineRow,
+  draw: DrawRow,
+  input: DrawInput,
+  now: number,
+) {
+  const refused = drawRefusal(line.status as LineStatus, input.amountMinor, Number(line.available_minor));
   if (refused) throw refused;
+  // The hard rules hold at release as at the draw: a list hit or arrears since the hold block it now.
+  const lists = await drawListFacts(deps, draw.line_id, input, now);
+  const declines = drawHardDeclines(line, lists, deps.config);
+  if (declines.length > 0)
+    throw new LgError('LG_DRAW_DECLINED', 'a hard rule blocks the release now', { reasons: declines });
+  return lists;
+}
+
+/**
+ * Refuses, with the error the release itself would give, a release that could not apply now: the draw no longer held,
+ * or the line unable to take it (assertLineTakesRelease). Reads in the caller's dbTx with the draw's lock and without
+ * the line's, and writes nothing. A release that waits for a second person is judged so before it is proposed, so a
+ * checker is never asked to approve what could only fail; releaseHeldDrawInTx judges it again, under the line's lock,
+ * when it is applied (the line may have changed meanwhile).
+ */
+export async function checkHeldDrawReleaseInTx(deps: CoreDeps, tx: UnitTx, drawId: string): Promise<void> {
+  const draw = await findDraw(deps, tx, drawId);
+  requireHeld(draw);
+  const line = await deps.coreStore.lineInTx(tx, draw.line_id, false);
+  await assertLineTakesRelease(deps, line, draw, drawInputOf(draw), deps.clock.now());
 }
 
 function releaseLedger(draw: DrawRow, loan: BookedLoan, actor: string, now: number): LedgerAppend[] {

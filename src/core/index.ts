@@ -92,6 +92,7 @@ export {
 export {
   HELD_DRAW_STATUSES,
   cancelHeldDrawInTx,
+  checkHeldDrawReleaseInTx,
   findDraw,
   heldDrawView,
   releaseDueCooldowns,

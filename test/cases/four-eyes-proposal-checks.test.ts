@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import { STRONG_APPLICANT, type TestApp } from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
-import { CASE_STORES, client, person, startCaseApp, type Person } from './helpers.js';
+import type { ManualClock } from '../../src/domain/clock.js';
+import {
+  CASE_STORES,
+  client,
+  largeDrawHeldOnScamSignal,
+  person,
+  startCaseApp,
+  type Person,
+} from './helpers.js';
 
 /**
  * A person's line action that needs a second person (a raise to at least LINEGUARD_FOUR_EYES_LIMIT_MINOR) was proposed
@@ -196,3 +204,125 @@ for (const store of CASE_STORES)
       expect((await client(t).get(`/v1/lines/${lineId}`)).json().limitMinor).toBe(limitMinor + 2_000_000);
     });
   });
+
+/**
+ * A held draw's release at or above LINEGUARD_FOUR_EYES_DRAW_MINOR was proposed (202, ESCALATED with a pending
+ * draw.release) without a look at the line: a release on a line frozen, closed, cut below the draw, or of a borrower
+ * black-listed since the hold waited for a checker and could only fail once approved. It is judged now as the release
+ * judges it (core checkHeldDrawRelease, the checks releaseHeldDrawInTx runs), with the same code, nothing is proposed,
+ * and the case stays with the analyst, saying why; the approval still judges it again.
+ */
+for (const store of CASE_STORES)
+  describe.skipIf(!store.enabled)(
+    `held-draw releases judged before they are proposed (${store.name})`,
+    () => {
+      let t: TestApp;
+      let clock: ManualClock;
+      let analyst: Person;
+      let supervisor: Person;
+      let seq = 800;
+
+      beforeAll(async () => {
+        ({ t, clock } = await startCaseApp(await store.env()));
+        analyst = await person(t, '王芳', 'analyst');
+        supervisor = await person(t, '赵敏', 'supervisor');
+      });
+      afterAll(async () => t?.close());
+
+      /** A large draw held for a person (2,500,000, over the four-eyes threshold), with its case. */
+      const heldRelease = async () => {
+        seq += 1;
+        const nationalId = residentId('19810101', seq);
+        const held = await largeDrawHeldOnScamSignal(
+          t,
+          clock,
+          { name: '放款', nationalId, phone: `1380000${String(4000 + seq)}` },
+          `call-release-${seq}`,
+        );
+        const caseId = (
+          await client(t, analyst.key).get(`/v1/cases?type=HELD_DRAW&lineId=${held.lineId}`)
+        ).json().items[0].id as string;
+        return { ...held, caseId, nationalId };
+      };
+      const release = (caseId: string) =>
+        client(t, analyst.key).post(`/v1/cases/${caseId}/resolve`, { outcome: 'RELEASE' });
+      const act = (lineId: string, type: 'FREEZE_DRAW' | 'CLOSE' | 'LIMIT_DECREASE', limitMinor?: number) =>
+        t.app.core.applyLineAction(lineId, {
+          type,
+          reasons: ['R_UTILISATION_HIGH'],
+          automated: false,
+          actor: 'test',
+          ...(limitMinor === undefined ? {} : { limitMinor }),
+        });
+      const pendingOn = async (caseId: string) =>
+        (
+          (await client(t, supervisor.key).get('/v1/changes?state=PENDING')).json().items as {
+            subjectId: string;
+          }[]
+        ).filter((c) => c.subjectId === caseId);
+      /** Refused with `code`, nothing proposed, the case still the analyst's to act on, and why on it. */
+      const expectRefused = async (
+        res: LightMyRequestResponse,
+        caseId: string,
+        status: number,
+        code: string,
+      ) => {
+        expect(res.statusCode, res.body).toBe(status);
+        expect(res.json().error.code).toBe(code);
+        expect(await pendingOn(caseId)).toEqual([]);
+        const shown = (await client(t, analyst.key).get(`/v1/cases/${caseId}`)).json();
+        expect(shown.state).not.toBe('ESCALATED');
+        expect(shown.outcomeDetail.failed.code).toBe(code);
+      };
+
+      it('refuses a release on a line frozen since the hold (409 LG_LINE_FROZEN)', async () => {
+        const { lineId, caseId } = await heldRelease();
+        await act(lineId, 'FREEZE_DRAW');
+        await expectRefused(await release(caseId), caseId, 409, 'LG_LINE_FROZEN');
+      });
+
+      it('refuses a release on a closed line (LG_LINE_CLOSED)', async () => {
+        const { lineId, caseId } = await heldRelease();
+        await act(lineId, 'CLOSE');
+        await expectRefused(await release(caseId), caseId, 409, 'LG_LINE_CLOSED');
+      });
+
+      it('refuses a release larger than the credit left after a cut (LG_INSUFFICIENT_CREDIT)', async () => {
+        const { lineId, caseId } = await heldRelease();
+        await act(lineId, 'LIMIT_DECREASE', 1_000_000);
+        const res = await release(caseId);
+        await expectRefused(res, caseId, 422, 'LG_INSUFFICIENT_CREDIT');
+        expect(res.json().error.details).toMatchObject({ amountMinor: 2_500_000, availableMinor: 1_000_000 });
+      });
+
+      it('refuses a release the hard rules now block: the borrower black-listed since the hold (LG_DRAW_DECLINED)', async () => {
+        const { caseId, nationalId } = await heldRelease();
+        const listed = await client(t).post('/v1/lists', {
+          list: 'black',
+          entityType: 'nationalIdHash',
+          value: nationalId,
+          reason: 'confirmed mule account',
+          source: 'test',
+        });
+        expect(listed.statusCode, listed.body).toBe(201);
+        const res = await release(caseId);
+        await expectRefused(res, caseId, 422, 'LG_DRAW_DECLINED');
+        expect(res.json().error.details).toEqual({ reasons: ['R_BLACKLIST'] });
+      });
+
+      it('still proposes a release the line can take, and judges it again when approved', async () => {
+        const { lineId, caseId } = await heldRelease();
+        const asked = await release(caseId);
+        expect(asked.statusCode, asked.body).toBe(202);
+        await act(lineId, 'FREEZE_DRAW');
+        const approved = await client(t, supervisor.key).post(
+          `/v1/changes/${asked.json().pendingChange.id}/approve`,
+          {},
+        );
+        expect(approved.statusCode, approved.body).toBe(409);
+        expect(approved.json().error.code).toBe('LG_LINE_FROZEN');
+        const changeId = asked.json().pendingChange.id as string;
+        expect((await client(t, supervisor.key).get(`/v1/changes/${changeId}`)).json().state).toBe('FAILED');
+      });
+    },
+  );
