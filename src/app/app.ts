@@ -312,6 +312,7 @@ async function wireMonitorAndCore(base: AppBase, decisioning: Decisioning): Prom
     crypto,
     hardInquiriesMax30d: config.hardInquiriesMax30d,
     bureauNoticeDays: config.bureauNoticeDays,
+    lenderUtcOffsetMinutes: config.lenderUtcOffsetMinutes,
   });
   cases.bindDisputes(consents.disputes, consents.reporting);
   const coreServices = createCoreServices({

@@ -14,6 +14,7 @@ import {
   releaseDueCooldowns,
   releaseHeldDrawInTx,
   checkHeldDrawReleaseInTx,
+  lenderDate,
   stopCooldownInTx,
   lockedLimitCutOf,
   lockedStandingRestrictions,
@@ -146,6 +147,7 @@ function caseCorePort(store: Store, coreOf: () => CoreServices): CaseCorePort {
       };
     },
     explainLine: (lineId, lang) => coreOf().explainLine(lineId, lang),
+    lenderDate: (ms) => lenderDate(coreOf().deps, ms),
     lockedStandingRestrictions: (tx: DbTx, lineId) => lockedStandingRestrictions(coreOf().deps, tx, lineId),
     lockedLimitCutOf: (tx: DbTx, lineId, targetId) => lockedLimitCutOf(coreOf().deps, tx, lineId, targetId),
     async restrictedLines() {

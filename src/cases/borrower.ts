@@ -57,10 +57,11 @@ export async function myExplanation(deps: CaseDeps, borrowerId: string, lineId: 
   };
   const open = await deps.rows.openAppealsOnLine(deps.store.db, lineId);
   if (open.length === 0) return { ...explanation, openAppeals: [] };
-  const deadline = new Date(Number(open[0]?.deadline_at)).toISOString();
+  // The day the borrower reads is the lender's (the deadline itself is an instant, shown with each appeal).
+  const deadlineDay = deps.core.lenderDate(Number(open[0]?.deadline_at));
   return {
     ...explanation,
-    appeal: { ...explanation.appeal, how: OPEN_APPEAL_WORDS[lang](deadline.slice(0, 10)), inProgress: true },
+    appeal: { ...explanation.appeal, how: OPEN_APPEAL_WORDS[lang](deadlineDay), inProgress: true },
     openAppeals: open.map((a) => appealView(a, lang)),
   };
 }

@@ -186,6 +186,8 @@ export interface CaseCorePort {
     clipped: boolean;
   }>;
   explainLine(lineId: string, lang: ReasonLang): Promise<unknown>;
+  /** The lender's calendar date (YYYY-MM-DD, LINEGUARD_LENDER_UTC_OFFSET) of an instant: the day a borrower is shown. */
+  lenderDate(ms: number): string;
   /**
    * Locks the line for the rest of the caller's dbTx and reads the restrictions standing on it, the one in force (that
    * sets its status) first, then a freeze standing beneath a suspension; empty when the line is not restricted. Each

@@ -68,6 +68,8 @@ export interface ConsentServicesDeps {
   readonly hardInquiriesMax30d?: number;
   /** Days between telling a borrower a delinquency will be reported and reporting it. */
   readonly bureauNoticeDays?: number;
+  /** The lender's calendar (minutes east of UTC): the days the notices name. */
+  readonly lenderUtcOffsetMinutes?: number;
 }
 
 export function createConsentServices(deps: ConsentServicesDeps): ConsentServices {
@@ -85,6 +87,7 @@ export function createConsentServices(deps: ConsentServicesDeps): ConsentService
     ids: deps.ids,
     bureau: sandbox,
     noticeDays: deps.bureauNoticeDays ?? BUREAU_NOTICE_DAYS_DEFAULT,
+    lenderUtcOffsetMinutes: deps.lenderUtcOffsetMinutes,
   });
   const disputes = createCreditDisputes({
     store: deps.store,

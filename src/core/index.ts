@@ -81,6 +81,7 @@ export type { CoreEvent } from './events.js';
 export { seedDemo, type SeedResult } from './seed.js';
 export type { ScamVictim as ScamVictimSeed } from './seed-lending.js';
 export { runDailyJob, runReviewJob } from './jobs.js';
+export { lenderDate } from './business-day.js';
 // People in the loop (issue 11): the core paths a case outcome acts through, each inside the caller's dbTx.
 export { applyActionInTx, checkLineAction, checkPersonReasons } from './lines.js';
 export {

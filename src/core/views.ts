@@ -216,7 +216,7 @@ export async function explainLine(
     availableMinor: Number(row.available_minor),
     currency: row.currency,
     reasons,
-    summary: summaryOf(specifics, words),
+    summary: summaryOf(specifics, words, action ? lenderDayOf(options, Number(action.created_at)) : null),
     whatToDo: [...repayWords(specifics, words), ...new Set(reasons.map((r) => r.action))],
     appeal: {
       appealable,
@@ -305,8 +305,13 @@ function unpaidOf(i: {
   );
 }
 
+/** The lender's calendar date of an instant (CoreConfig.lenderUtcOffsetMinutes): the day a borrower is shown. */
+function lenderDayOf(options: Pick<ExplainOptions, 'lenderUtcOffsetMinutes'>, ms: number): string {
+  return dateAtOffset(ms, options.lenderUtcOffsetMinutes ?? 0);
+}
+
 function todayOf(options: ExplainOptions): string {
-  return dateAtOffset(options.now, options.lenderUtcOffsetMinutes ?? 0);
+  return lenderDayOf(options, options.now);
 }
 
 /** The current bucket's last day (the oldest due date + the bucket's maxDays); today in the open-ended last bucket. */
@@ -346,22 +351,24 @@ function fmt(amountMinor: number, currency: string): string {
   return formatMoney({ amountMinor, currency });
 }
 
-/** "On <date>, <who> <did what> from <limit> to <limit>. You have <amount> overdue, <n> days past due …" */
-function summaryOf(specifics: ExplanationSpecifics, words: Words): string {
+/**
+ * "On <date>, <who> <did what> from <limit> to <limit>. You have <amount> overdue, <n> days past due …"; `actionDay`:
+ * the action's date on the lender's calendar (its instant, specifics.action.at, is UTC).
+ */
+function summaryOf(specifics: ExplanationSpecifics, words: Words, actionDay: string | null): string {
   const { lang, currency } = words;
   const parts: string[] = [];
   const { action, limit, overdue } = specifics;
-  if (action) {
+  if (action && actionDay !== null) {
     const what = ACTION_WORDS[action.type] ?? {
       zh: `执行了 ${action.type}`,
       en: `applied ${action.type} to your line`,
     };
-    const day = action.at.slice(0, 10);
     const changed = limit !== null && limit.beforeMinor !== limit.afterMinor;
     parts.push(
       lang === 'zh'
-        ? `${day}，${byWords(action, lang)}${what.zh}${changed ? `，额度由 ${fmt(limit.beforeMinor, currency)} 调整为 ${fmt(limit.afterMinor, currency)}` : ''}。`
-        : `On ${day}, ${byWords(action, lang)} ${what.en}${changed ? ` from ${fmt(limit.beforeMinor, currency)} to ${fmt(limit.afterMinor, currency)}` : ''}.`,
+        ? `${actionDay}，${byWords(action, lang)}${what.zh}${changed ? `，额度由 ${fmt(limit.beforeMinor, currency)} 调整为 ${fmt(limit.afterMinor, currency)}` : ''}。`
+        : `On ${actionDay}, ${byWords(action, lang)} ${what.en}${changed ? ` from ${fmt(limit.beforeMinor, currency)} to ${fmt(limit.afterMinor, currency)}` : ''}.`,
     );
   }
   if (overdue) {
