@@ -144,6 +144,21 @@ function canonicalNationalId(value: string): string | undefined {
   return residentIdCheckChar(id.slice(0, 17)) === id[17] ? id : undefined;
 }
 
+/** Runs of white space, dashes and underscores: the separators a code's words are written with. */
+const CODE_SEPARATORS = new RegExp(`[\\s_${DASHES}]+`, 'gu');
+
+/**
+ * A code of a closed vocabulary (a credit-report inquiry's purpose and origin: LOAN_APPROVAL, POST_LOAN_MGMT, SELF) in
+ * one form: folded as list values are (full-width forms, invisible characters, trimmed), upper case, its words joined
+ * by one underscore. `loan_approval`, ` Loan-Approval ` and `LOAN APPROVAL` are LOAN_APPROVAL, so a rule keyed on a code
+ * cannot be got round by writing it another way. Undefined when nothing is left.
+ */
+export function canonicalCode(value: string): string | undefined {
+  if (LONE_SURROGATE.test(value)) return undefined;
+  const code = folded(value).toUpperCase().replace(CODE_SEPARATORS, '_').replace(/^_|_$/g, '');
+  return code === '' ? undefined : code;
+}
+
 /**
  * The canonical form of a value of its entity type, or undefined when it is not a valid one (an entry refuses it).
  * Person identifiers are returned in clear: the caller hashes them. Borrower, device and merchant ids are opaque

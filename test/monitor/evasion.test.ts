@@ -258,6 +258,49 @@ for (const features of FEATURE_STORES)
       expect(got).toEqual(['SCAM_SAFE_ACCOUNT_TRANSFER']);
     });
 
+    /** A credit-report pull of ours, as the bureau gateway reports it. */
+    const pull = (userId: string, at: number, attributes: Record<string, string>) =>
+      ev('bureau_inquiry', at, { userId, channel: 'partner-q', attributes });
+
+    it('CREDIT_REPORT_ABUSE: a purpose in another case, padded or with other separators is still that purpose', async () => {
+      const approvals = [
+        'loan_approval',
+        ' LOAN_APPROVAL ',
+        'Loan-Approval',
+        'card approval',
+        'LOAN_APPROVAL\u200b',
+      ];
+      for (const [i, purpose] of approvals.entries())
+        expect(await fired([pull(`cr${i}`, T0 + i * MIN, { purpose, origin: 'self' })]), purpose).toEqual([
+          'CREDIT_REPORT_ABUSE',
+        ]);
+      // A post-loan pull for a borrower with no loan, and an origin of ours in capitals.
+      const [postLoan] = await t.monitor.ingest([
+        pull('cr-post', T0, { purpose: 'post_loan_mgmt', origin: 'SELF' }),
+      ]);
+      expect(postLoan?.typologies.map((f) => f.rules)).toEqual([['report.noLoan']]);
+    });
+
+    it('CREDIT_REPORT_ABUSE: quiet for a lower-case approval pull after an application, or another lender’s pull', async () => {
+      await t.monitor.ingest([ev('application', T0 - HOUR, { userId: 'cr-ok', channel: 'app' })]);
+      expect(await fired([pull('cr-ok', T0, { purpose: 'loan_approval', origin: 'self' })])).toEqual([]);
+      expect(await fired([pull('cr-ext', T0, { purpose: 'loan_approval', origin: ' External ' })])).toEqual(
+        [],
+      );
+    });
+
+    it('CREDIT_REPORT_ABUSE: a channel whose approval pulls name their purpose in lower case is still judged by its share', async () => {
+      const outcomes = await t.monitor.ingest(
+        Array.from({ length: 10 }, (_, i) =>
+          pull(`cq${i}`, T0 + i * MIN, {
+            purpose: i % 2 ? 'loan_approval' : 'card-approval',
+            origin: 'self',
+          }),
+        ),
+      );
+      expect(outcomes[9]?.typologies[0]?.rules).toContain('report.channelUnmatched');
+    });
+
     it('SCAM: quiet for a long-standing payee written with separators this time', async () => {
       const u = { userId: 'zoe', deviceId: 'dev-zoe' };
       const landlord = { ...u, payeeId: '6222-0200-9999-0001', ...money(2_500) };

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { residentIdCheckChar } from '../../src/domain/national-id.js';
 import { canonicalListValue, normaliseListValue, sharedHmac } from '../../src/monitor/lists.js';
+import { canonicalCode } from '../../src/monitor/list-values.js';
 
 /** Every spelling of one value has one canonical form per list type (findings round 6, F2 and F3). */
 
@@ -157,5 +158,29 @@ describe('the shared HMAC of a value is the HMAC of its canonical form', () => {
     expect(sharedHmac(key, 'payee', '6222 7173 0943 7786')).toBe(
       sharedHmac(key, 'payee', '6222717309437786'),
     );
+  });
+});
+
+describe('codes of a closed vocabulary (inquiry purposes and origins): one form whatever the spelling', () => {
+  it.each([
+    ['LOAN_APPROVAL', 'LOAN_APPROVAL'],
+    ['loan_approval', 'LOAN_APPROVAL'],
+    [' LOAN_APPROVAL ', 'LOAN_APPROVAL'],
+    ['Loan-Approval', 'LOAN_APPROVAL'],
+    ['loan approval', 'LOAN_APPROVAL'],
+    ['LOAN__APPROVAL', 'LOAN_APPROVAL'],
+    ['_LOAN_APPROVAL_', 'LOAN_APPROVAL'],
+    ['LOAN_APPROVAL\u200b', 'LOAN_APPROVAL'],
+    [fullWidth('loan') + '\u3000' + fullWidth('approval'), 'LOAN_APPROVAL'],
+    ['post_loan_mgmt', 'POST_LOAN_MGMT'],
+    [' self ', 'SELF'],
+  ])('%j is %s', (value, code) => {
+    expect(canonicalCode(value)).toBe(code);
+  });
+
+  it('nothing left is no code', () => {
+    expect(canonicalCode(' _ ')).toBeUndefined();
+    expect(canonicalCode('\u200b')).toBeUndefined();
+    expect(canonicalCode('\ud800')).toBeUndefined();
   });
 });

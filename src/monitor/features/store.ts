@@ -1,4 +1,5 @@
 import type { EventType, MonitorEvent } from '../events.js';
+import { canonicalCode } from '../list-values.js';
 
 /** What features are keyed by (issue 5: user, device, IP, payee, merchant; plus the channel that pulls credit reports). */
 export const ENTITY_TYPES = ['user', 'device', 'ip', 'payee', 'merchant', 'channel'] as const;
@@ -136,12 +137,25 @@ export function toEntry(e: MonitorEvent, receivedAt: number): FeatureEntry {
   if (e.amountMinor !== undefined) entry.amountMinor = e.amountMinor;
   if (e.payeeCreatedAt !== undefined) entry.payeeCreatedAt = e.payeeCreatedAt;
   if (e.merchantCategory !== undefined) entry.merchantCategory = e.merchantCategory;
-  const purpose = e.attributes?.purpose;
-  if (typeof purpose === 'string') entry.purpose = purpose;
-  const origin = e.attributes?.origin;
-  if (typeof origin === 'string') entry.origin = origin;
+  const purpose = codeAttribute(e, 'purpose');
+  if (purpose !== undefined) entry.purpose = purpose;
+  const origin = codeAttribute(e, 'origin');
+  if (origin !== undefined) entry.origin = origin;
   if (e.attributes?.kind === 'refund') entry.refund = true;
   return entry as unknown as FeatureEntry;
+}
+
+/**
+ * An attribute that holds a code of a closed vocabulary (an inquiry's `purpose` and `origin`, a draw's stated purpose),
+ * in its canonical form (list-values.ts canonicalCode); undefined when absent or not text. Windows and typologies read
+ * codes only through it, so `loan_approval` is LOAN_APPROVAL wherever it is compared.
+ */
+export function codeAttribute(
+  e: Pick<MonitorEvent, 'attributes'>,
+  name: 'purpose' | 'origin',
+): string | undefined {
+  const value = e.attributes?.[name];
+  return typeof value === 'string' ? canonicalCode(value) : undefined;
 }
 
 /** Aggregates a window slice; shared by the memory store and by tests as the reference semantics. */

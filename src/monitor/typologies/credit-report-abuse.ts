@@ -1,10 +1,14 @@
+import { codeAttribute } from '../features/store.js';
+import { canonicalCode } from '../list-values.js';
 import { COMMON_PARAMETERS } from './common.js';
 import { DAY, type TypologyContext, type TypologyHit, type TypologyPack } from './types.js';
 
 /**
  * Credit-report abuse (征信业管理条例 Art. 18/20; 征信业务管理办法): a report may be pulled only with the borrower's
- * consent and for a stated purpose. Our own pulls (origin 'self' or unset) are checked: an approval pull without a
+ * consent and for a stated purpose. Our own pulls (any origin but external) are checked: an approval pull without a
  * matching application, a post-loan pull for a borrower with no loan activity, or a channel pulling at an abnormal rate.
+ * Purposes and origins are compared in canonical form (`loan_approval` is LOAN_APPROVAL); only a pull whose origin is
+ * EXTERNAL is another institution's.
  */
 export const creditReportAbuse: TypologyPack = {
   id: 'CREDIT_REPORT_ABUSE',
@@ -54,11 +58,10 @@ export const creditReportAbuse: TypologyPack = {
 
 async function evaluate(ctx: TypologyContext): Promise<TypologyHit | null> {
   const { at, event } = ctx;
-  const origin = event.attributes?.origin;
-  if (origin !== undefined && origin !== 'self') return null; // another institution's pull: not ours to police
-  const purpose = typeof event.attributes?.purpose === 'string' ? event.attributes.purpose : 'UNKNOWN';
+  if (!isOwnPull(codeAttribute(event, 'origin'))) return null; // another institution's pull: not ours to police
+  const purpose = codeAttribute(event, 'purpose') ?? 'UNKNOWN';
   const rules: string[] = [];
-  if (ctx.strings('approvalPurposes').includes(purpose)) {
+  if (approvalPurposes(ctx).has(purpose)) {
     const apps = await ctx.window('user', event.userId, ['application'], at - ctx.num('matchWindowMs'), at);
     if (apps.length === 0) rules.push('report.noApplication');
   } else if (purpose === 'POST_LOAN_MGMT') {
@@ -97,13 +100,10 @@ async function unmatchedShare(
   ctx: TypologyContext,
   channel: string,
 ): Promise<{ pulls: number; share: number }> {
-  const approval = new Set(ctx.strings('approvalPurposes'));
+  const approval = approvalPurposes(ctx);
   const pulls = (
     await ctx.window('channel', channel, ['bureau_inquiry'], ctx.at - ctx.num('channelWindowMs'), ctx.at)
-  ).filter(
-    (e) =>
-      (e.origin === undefined || e.origin === 'self') && e.purpose !== undefined && approval.has(e.purpose),
-  );
+  ).filter((e) => isOwnPull(e.origin) && e.purpose !== undefined && approval.has(e.purpose));
   if (pulls.length < ctx.num('channelMinPulls')) return { pulls: pulls.length, share: 0 };
   let unmatched = 0;
   for (const p of pulls) {
@@ -111,4 +111,18 @@ async function unmatchedShare(
     if (apps.length === 0) unmatched += 1;
   }
   return { pulls: pulls.length, share: unmatched / pulls.length };
+}
+
+/**
+ * Ours unless declared another institution's: an origin in canonical form (codeAttribute), so `SELF`, ` self ` and
+ * `Self` are ours and only EXTERNAL is set aside. An origin outside the vocabulary is judged as ours (fail closed): a
+ * pull cannot leave the pack's sight by naming itself something new.
+ */
+function isOwnPull(origin: string | undefined): boolean {
+  return origin !== 'EXTERNAL';
+}
+
+/** The approvalPurposes parameter in canonical form, so an override written in lower case still matches. */
+function approvalPurposes(ctx: TypologyContext): ReadonlySet<string> {
+  return new Set(ctx.strings('approvalPurposes').flatMap((p) => canonicalCode(p) ?? []));
 }
