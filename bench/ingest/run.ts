@@ -2,7 +2,9 @@
  * Ingest benchmark (issue 5 "Speed"): durable events/s through features and typologies via POST /v1/events (Fastify
  * inject, batches, several requests in flight, SQLite file with WAL + synchronous=FULL), beside raw better-sqlite3
  * batched inserts of the same rows in the same run (the ratio is the figure); plus single-event requests (group
- * commit) and the latency of the draw-signal read (20+ features). Prints JSON.
+ * commit) and the latency of the draw-signal read (20+ features). The simulated core events (applications,
+ * disbursements, repayments: about 6% of the traffic) go where the core's bus subscriber puts them (monitor.ingest),
+ * not over HTTP, which refuses them from an app (422 LG_EVENT_TYPE_RESERVED). Prints JSON.
  *
  *   npm run bench:ingest -- [--users 2000] [--days 30] [--batch 500] [--inflight 4]
  */
@@ -18,7 +20,13 @@ import { systemClock } from '../../src/domain/clock.js';
 import { uuidv7Generator } from '../../src/domain/ids.js';
 import { cryptoRandom, seededRandom } from '../../src/domain/random.js';
 import { openStore } from '../../src/store/db.js';
-import { contentHash, fromWire, type EventIn } from '../../src/monitor/events.js';
+import {
+  CORE_EVENT_TYPES,
+  contentHash,
+  fromWire,
+  type EventIn,
+  type MonitorEvent,
+} from '../../src/monitor/events.js';
 import { ListService } from '../../src/monitor/lists.js';
 import { fieldCryptoFromMasterKey } from '../../src/compliance/crypto.js';
 import { monitorListStore } from '../../src/store/monitor-lists.js';
@@ -65,10 +73,16 @@ async function ingestHttp(events: readonly EventIn[], dir: string) {
     routes: [monitorRoutes({ monitor, eventBatchMax: BATCH })],
     crypto: fieldCryptoFromMasterKey(masterKey),
   });
-  const bodies: string[] = [];
-  for (let i = 0; i < events.length; i += BATCH)
-    bodies.push(JSON.stringify({ events: events.slice(i, i + BATCH) }));
-  const batched = await postAll(app, key, bodies, INFLIGHT);
+  const slices: Slice[] = [];
+  for (let i = 0; i < events.length; i += BATCH) {
+    const slice = events.slice(i, i + BATCH);
+    const appEvents = slice.filter((e) => !CORE_EVENT_TYPES.has(e.type));
+    slices.push({
+      body: appEvents.length > 0 ? JSON.stringify({ events: appEvents }) : undefined,
+      core: slice.filter((e) => CORE_EVENT_TYPES.has(e.type)).map(fromWire),
+    });
+  }
+  const batched = await postAll(app, key, slices, { inFlight: INFLIGHT, monitor });
   const alerts = (
     await store.db
       .selectFrom('monitor_alerts')
@@ -77,8 +91,11 @@ async function ingestHttp(events: readonly EventIn[], dir: string) {
   ).n;
 
   // Single-event requests, many in flight: group commit gathers them into shared transactions.
-  const singles = events.slice(0, 5_000).map((e) => JSON.stringify({ ...e, eventId: `${e.eventId}-single` }));
-  const single = await postAll(app, key, singles, 64);
+  const singles = events
+    .filter((e) => !CORE_EVENT_TYPES.has(e.type))
+    .slice(0, 5_000)
+    .map((e): Slice => ({ body: JSON.stringify({ ...e, eventId: `${e.eventId}-single` }), core: [] }));
+  const single = await postAll(app, key, singles, { inFlight: 64, monitor });
 
   const signals = await drawSignalLatency(monitor, events);
   await app.close();
@@ -101,15 +118,32 @@ async function ingestHttp(events: readonly EventIn[], dir: string) {
   };
 }
 
-/** POSTs every body to /v1/events with `inFlight` requests at a time; the elapsed time and latency percentiles. */
-async function postAll(app: FastifyInstance, key: string, bodies: readonly string[], inFlight: number) {
+/** A slice of the traffic: the app's events as one POST /v1/events body, the core's as its bus subscriber ingests them. */
+interface Slice {
+  readonly body: string | undefined;
+  readonly core: readonly MonitorEvent[];
+}
+
+/**
+ * Sends every slice, `inFlight` at a time: its core events to the monitor, then its body to /v1/events; the elapsed
+ * time and the requests' latency percentiles.
+ */
+async function postAll(
+  app: FastifyInstance,
+  key: string,
+  slices: readonly Slice[],
+  options: { inFlight: number; monitor: MonitorService },
+) {
   const latencies: number[] = [];
   let next = 0;
   const began = performance.now();
   const worker = async () => {
     for (;;) {
-      const body = bodies[next++];
-      if (body === undefined) return;
+      const slice = slices[next++];
+      if (slice === undefined) return;
+      if (slice.core.length > 0) await options.monitor.ingest(slice.core);
+      const body = slice.body;
+      if (body === undefined) continue;
       const t = performance.now();
       const res = await app.inject({
         method: 'POST',
@@ -122,7 +156,7 @@ async function postAll(app: FastifyInstance, key: string, bodies: readonly strin
       latencies.push(performance.now() - t);
     }
   };
-  await Promise.all(Array.from({ length: inFlight }, worker));
+  await Promise.all(Array.from({ length: options.inFlight }, worker));
   const seconds = (performance.now() - began) / 1000;
   latencies.sort((a, b) => a - b);
   return { seconds, latencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) } };

@@ -70,6 +70,8 @@ export const ERROR_STATUS = {
   LG_EVENT_INVALID: 400,
   LG_BATCH_TOO_LARGE: 413,
   LG_EVENT_CONFLICT: 409,
+  // an app reporting an event only the core may report (a disbursement, a repayment, an application)
+  LG_EVENT_TYPE_RESERVED: 422,
   // service state
   LG_UNAVAILABLE: 503,
   LG_CONFIG_INVALID: 500,

@@ -1,18 +1,8 @@
-import type { MonitorEvent } from './events.js';
+import { CORE_EVENT_TYPES, type MonitorEvent } from './events.js';
 import { DEFAULT_LINK_OPTIONS, EntityGraph, type LinkOptions } from './links.js';
 
 /** A late event is judged from the borrower's latest known instant when that is at most this much later. */
 const LATE_EVENT_REACH_MS = 86_400_000;
-
-/**
- * The types the core emits through its outbox (fromCorePayload): their lineId is the core's own record. Any other
- * event's lineId is what the lender's app says, and the app may pass on what the borrower's client sent.
- */
-const CORE_EVENT_TYPES: ReadonlySet<MonitorEvent['type']> = new Set([
-  'application',
-  'disbursement',
-  'repayment',
-]);
 
 /**
  * What the monitor remembers of accounts from their events, beside the feature windows: entity links, each borrower's
@@ -31,6 +21,7 @@ export class AccountMemory {
 
   track(event: MonitorEvent): void {
     if (event.occurredAt > this.newest) this.newest = event.occurredAt;
+    // A core event's lineId is the core's own record; an app event's is what the app (or the borrower's client) says.
     if (event.lineId && CORE_EVENT_TYPES.has(event.type)) this.noteLine(event.userId, event.lineId);
     this.graph.add(event);
   }

@@ -29,6 +29,18 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/**
+ * The types only the core reports, through its outbox in the dbTx of the change (src/core/events.ts CoreEvent): their
+ * borrower, line, loan and amount are the core's record. The lender's app may not report them (POST /v1/events answers
+ * 422 LG_EVENT_TYPE_RESERVED): a client could invent a loan, or report the core's disbursement a second time and halve
+ * the share of it a scam's transfers are measured against.
+ */
+export const CORE_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
+  'application',
+  'disbursement',
+  'repayment',
+]);
+
 export type AttributeValue = string | number | boolean | null;
 
 /** An event as the monitor keeps it: instants in epoch ms, money in integer minor units. */
@@ -59,7 +71,13 @@ const IsoInstant = Type.String({ format: 'date-time', maxLength: 40 });
 export const EventInSchema = Type.Object(
   {
     eventId: Id,
-    type: Type.Union(EVENT_TYPES.map((t) => Type.Literal(t))),
+    type: Type.Union(
+      EVENT_TYPES.map((t) => Type.Literal(t)),
+      {
+        description:
+          'application, disbursement and repayment are the core’s own events (reported through its outbox): POST /v1/events refuses them with 422 LG_EVENT_TYPE_RESERVED',
+      },
+    ),
     occurredAt: IsoInstant,
     userId: Id,
     lineId: Type.Optional(Id),
@@ -126,6 +144,30 @@ export function eventProblems(event: EventIn, index: number): EventProblem[] {
     });
   }
   return problems;
+}
+
+function isCoreEventType(type: string | undefined): type is EventType {
+  return (CORE_EVENT_TYPES as ReadonlySet<string | undefined>).has(type);
+}
+
+/**
+ * What the lender's app may report (POST /v1/events), checked before anything of the request is written: no event of a
+ * type only the core reports (422 LG_EVENT_TYPE_RESERVED, naming each by its index in the batch).
+ */
+export function assertAppEvents(events: readonly MonitorEvent[]): void {
+  const reserved = events.flatMap((e, index) =>
+    CORE_EVENT_TYPES.has(e.type) ? [{ index, eventId: e.eventId, type: e.type }] : [],
+  );
+  if (reserved.length === 0) return;
+  const named = reserved
+    .slice(0, 5)
+    .map((r) => `events[${r.index}] (${r.type})`)
+    .join(', ');
+  throw new LgError(
+    'LG_EVENT_TYPE_RESERVED',
+    `${named}: only the core reports ${[...CORE_EVENT_TYPES].join(', ')} events (through its outbox, as each commits); the app reports what happened in the app`,
+    reserved,
+  );
 }
 
 /** Parses wire events (already schema-valid) into MonitorEvents, or throws LG_EVENT_INVALID listing every problem. */
@@ -257,10 +299,10 @@ export function fromCorePayload(payload: unknown): MonitorEvent {
   const p = payload as Record<string, unknown>;
   const text = (k: string): string | undefined => (typeof p[k] === 'string' ? (p[k] as string) : undefined);
   const type = text('type');
-  if (type !== 'application' && type !== 'disbursement' && type !== 'repayment') {
+  if (!isCoreEventType(type)) {
     throw new LgError(
       'LG_EVENT_INVALID',
-      `core event type ${String(type)} is not application|disbursement|repayment`,
+      `core event type ${String(type)} is not ${[...CORE_EVENT_TYPES].join('|')}`,
     );
   }
   const eventId = text('eventId');

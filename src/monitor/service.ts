@@ -3,7 +3,7 @@ import { AccountMemory } from './account-memory.js';
 import type { LineActionPort } from './actions.js';
 import { ActionDispatcher } from './dispatcher.js';
 import { Evaluator, type TypologyReads } from './evaluation.js';
-import type { MonitorEvent } from './events.js';
+import { assertAppEvents, type MonitorEvent } from './events.js';
 import { FeatureReader, FeatureRegistry } from './features/registry.js';
 import { MemoryFeatureStore } from './features/memory-store.js';
 import type { FeatureStore } from './features/store.js';
@@ -126,8 +126,18 @@ export class MonitorService {
     }
   }
 
-  /** Accepts events; resolves after they are durable, with one outcome per event in request order. */
+  /**
+   * Accepts events; resolves after they are durable, with one outcome per event in request order. For events whose
+   * source is trusted: the core's (through the bus), a replay's. What the lender's app reports goes through
+   * ingestAppEvents.
+   */
   ingest(events: readonly MonitorEvent[]): Promise<EventOutcome[]> {
+    return this.intake.ingest(events);
+  }
+
+  /** What the lender's app reports (POST /v1/events): refused whole, before anything is written, unless assertAppEvents holds. */
+  async ingestAppEvents(events: readonly MonitorEvent[]): Promise<EventOutcome[]> {
+    assertAppEvents(events);
     return this.intake.ingest(events);
   }
 

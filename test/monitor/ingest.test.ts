@@ -130,6 +130,92 @@ describe('event intake over HTTP', () => {
     expect(unknownType.statusCode).toBe(400);
   });
 
+  const storedIds = async (ids: readonly string[]) =>
+    (
+      await t.store.db.selectFrom('monitor_events').select('event_id').where('event_id', 'in', ids).execute()
+    ).map((r) => r.event_id);
+
+  it('the core’s own event types are refused from a client: 422 LG_EVENT_TYPE_RESERVED, nothing of the batch written', async () => {
+    const res = await post({
+      events: [
+        { eventId: 'rs-login', type: 'login', occurredAt: iso(T0), userId: 'rs' },
+        {
+          eventId: 'rs-draw',
+          type: 'disbursement',
+          occurredAt: iso(T0),
+          userId: 'rs',
+          lineId: 'line-rs',
+          amount: 800_000,
+          currency: 'CNY',
+        },
+      ],
+    });
+    expect(res.statusCode).toBe(422);
+    expect(res.json().error).toMatchObject({
+      code: 'LG_EVENT_TYPE_RESERVED',
+      details: [{ index: 1, eventId: 'rs-draw', type: 'disbursement' }],
+    });
+    expect(res.json().error.message).toContain('events[1]');
+    for (const [type, extra] of [
+      ['repayment', { amount: 100, currency: 'CNY' }],
+      ['application', {}],
+    ] as const) {
+      const one = await post({ eventId: `rs-${type}`, type, occurredAt: iso(T0), userId: 'rs', ...extra });
+      expect(one.statusCode, type).toBe(422);
+      expect(one.json().error.details).toEqual([{ index: 0, eventId: `rs-${type}`, type }]);
+    }
+    expect(await storedIds(['rs-login', 'rs-draw', 'rs-repayment', 'rs-application'])).toEqual([]);
+  });
+
+  it('a client cannot halve a scam’s transferred share by reporting the core’s disbursement again', async () => {
+    const u = { userId: 'dup', deviceId: 'dev-dup' };
+    // The core's own disbursement (through its outbox), then the borrower's app reporting it a second time.
+    await t.monitor.ingest([ev('disbursement', T0, { ...u, lineId: 'line-dup', ...money(10_000) })]);
+    const copy = await post({
+      eventId: 'dup-copy',
+      type: 'disbursement',
+      occurredAt: iso(T0 + MIN),
+      userId: 'dup',
+      lineId: 'line-dup',
+      amount: 1_000_000,
+      currency: 'CNY',
+    });
+    expect(copy.statusCode).toBe(422);
+    const out = await post({
+      events: [
+        {
+          eventId: 'dup-call',
+          type: 'call_in_progress',
+          occurredAt: iso(T0 - 10 * MIN),
+          userId: 'dup',
+          deviceId: 'dev-dup',
+        },
+        {
+          eventId: 'dup-payee',
+          type: 'payee_added',
+          occurredAt: iso(T0 + 2 * MIN),
+          userId: 'dup',
+          deviceId: 'dev-dup',
+          payeeId: 'safe-dup',
+        },
+        {
+          eventId: 'dup-out',
+          type: 'transfer_out',
+          occurredAt: iso(T0 + 3 * MIN),
+          userId: 'dup',
+          deviceId: 'dev-dup',
+          payeeId: 'safe-dup',
+          amount: 900_000,
+          currency: 'CNY',
+        },
+      ],
+    });
+    expect(out.statusCode).toBe(200);
+    expect(out.json().results[2].typologies.map((f: { id: string }) => f.id)).toContain(
+      'SCAM_SAFE_ACCOUNT_TRANSFER',
+    );
+  });
+
   it('a batch over eventBatchMax is 413 LG_BATCH_TOO_LARGE', async () => {
     const events = Array.from({ length: 51 }, (_, i) => ({
       eventId: `big${i}`,

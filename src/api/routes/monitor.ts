@@ -374,7 +374,7 @@ function eventRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
       schema: {
         tags: ['monitor'],
         summary:
-          'Ingest one event or a batch {events: [...]}; durable before answered; repeated eventIds answered with the first result',
+          'Ingest one event or a batch {events: [...]} of what happened in the app (the core’s own types are refused: 422 LG_EVENT_TYPE_RESERVED); durable before answered; repeated eventIds answered with the first result',
         body: EventsBody,
         response: {
           200: Type.Union([Type.Object({ results: Type.Array(R.EventOutcome) }), R.EventOutcome]),
@@ -389,7 +389,7 @@ function eventRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
       },
     },
     async (request) => {
-      const outcomes = await monitor.ingest(parseEvents(request.body.events));
+      const outcomes = await monitor.ingestAppEvents(parseEvents(request.body.events));
       const [first] = outcomes;
       return singleEvents.has(request) && first ? first : { results: outcomes };
     },

@@ -4394,7 +4394,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Ingest one event or a batch {events: [...]}; durable before answered; repeated eventIds answered with the first result */
+    /** Ingest one event or a batch {events: [...]} of what happened in the app (the core’s own types are refused: 422 LG_EVENT_TYPE_RESERVED); durable before answered; repeated eventIds answered with the first result */
     post: {
       parameters: {
         query?: never;
@@ -4407,6 +4407,7 @@ export interface paths {
           'application/json': {
             events: {
               eventId: string;
+              /** @description application, disbursement and repayment are the core’s own events (reported through its outbox): POST /v1/events refuses them with 422 LG_EVENT_TYPE_RESERVED */
               type:
                 | 'login'
                 | 'login_failed'
