@@ -302,6 +302,7 @@ async function wireMonitorAndCore(base: AppBase, decisioning: Decisioning): Prom
     lineActions: lineActionsThroughLateCore(late),
     alertFollowUp: cases.service.alertFollowUp,
     alerts,
+    eventFutureToleranceMs: config.eventFutureToleranceMs,
   });
   const crypto = fieldCryptoFromMasterKey(config.masterKey, config.retiredKeys);
   const complianceStore = createComplianceStore(store);

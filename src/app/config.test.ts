@@ -57,6 +57,16 @@ describe('loadConfig', () => {
       );
   });
 
+  it('reads how far ahead of the clock an app event may be dated: 5 minutes unless set, 0 for none ahead', () => {
+    const key = { LINEGUARD_KEY: 'ab'.repeat(32) };
+    expect(loadConfig(key).eventFutureToleranceMs).toBe(300_000);
+    expect(loadConfig({ ...key, LINEGUARD_EVENT_FUTURE_TOLERANCE_MS: '0' }).eventFutureToleranceMs).toBe(0);
+    for (const bad of ['-1', '2.5', '5m'])
+      expect(() => loadConfig({ ...key, LINEGUARD_EVENT_FUTURE_TOLERANCE_MS: bad })).toThrow(
+        /LINEGUARD_EVENT_FUTURE_TOLERANCE_MS/,
+      );
+  });
+
   it('production requires a metrics token or a separate metrics port (issue 12)', () => {
     const prod = { LINEGUARD_ENV: 'production', LINEGUARD_KEY: 'ab'.repeat(32) };
     expect(() => loadConfig(prod, {}, () => undefined)).toThrow(

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LgError } from '../domain/index.js';
 import { loadCasesSettings, type CasesSettings } from './cases-config.js';
+import { DEFAULT_EVENT_FUTURE_TOLERANCE_MS } from '../monitor/index.js';
 
 /**
  * One configuration, read once at start and frozen. Production (LINEGUARD_ENV=production or NODE_ENV=production)
@@ -42,6 +43,11 @@ export interface Config {
     readonly minPerWindow: number;
   };
   readonly eventBatchMax: number;
+  /**
+   * How far ahead of this server's clock an app event (POST /v1/events) may be dated (LINEGUARD_EVENT_FUTURE_TOLERANCE_MS,
+   * default 5 minutes); later ones are refused with 422 LG_EVENT_IN_FUTURE.
+   */
+  readonly eventFutureToleranceMs: number;
   /** Request limits (README, Configuration); a maximum of 0 turns that limit off. */
   readonly rateLimit: {
     readonly windowMs: number;
@@ -139,6 +145,11 @@ export function loadConfig(
       minPerWindow: intFrom(env.LINEGUARD_GUARD_MIN_PER_WINDOW, 'LINEGUARD_GUARD_MIN_PER_WINDOW', 5),
     },
     eventBatchMax: intFrom(env.LINEGUARD_EVENT_BATCH_MAX, 'LINEGUARD_EVENT_BATCH_MAX', 1000),
+    eventFutureToleranceMs: intFrom(
+      env.LINEGUARD_EVENT_FUTURE_TOLERANCE_MS,
+      'LINEGUARD_EVENT_FUTURE_TOLERANCE_MS',
+      DEFAULT_EVENT_FUTURE_TOLERANCE_MS,
+    ),
     rateLimit: {
       windowMs: intFrom(env.LINEGUARD_RATE_LIMIT_WINDOW_MS, 'LINEGUARD_RATE_LIMIT_WINDOW_MS', 60_000),
       perKeyMax: intFrom(env.LINEGUARD_RATE_LIMIT_PER_KEY, 'LINEGUARD_RATE_LIMIT_PER_KEY', 60_000),

@@ -77,6 +77,8 @@ export interface CreateMonitorOptions {
   readonly alertFollowUp?: AlertFollowUp;
   /** The alert book the rest of the app raises system alerts through (default: a new one). */
   readonly alerts?: AlertBook;
+  /** Config.eventFutureToleranceMs: how far ahead of the clock an app event may be dated. */
+  readonly eventFutureToleranceMs?: number;
 }
 
 /** Builds and starts the monitor (state rebuilt from the store). */
@@ -103,6 +105,7 @@ export async function createMonitor(options: CreateMonitorOptions): Promise<Moni
     parameters: options.parameters,
     groupCommit: options.groupCommit,
     onError: options.onError,
+    eventFutureToleranceMs: options.eventFutureToleranceMs,
   });
   await monitor.start();
   return monitor;

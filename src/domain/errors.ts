@@ -72,6 +72,8 @@ export const ERROR_STATUS = {
   LG_EVENT_CONFLICT: 409,
   // an app reporting an event only the core may report (a disbursement, a repayment, an application)
   LG_EVENT_TYPE_RESERVED: 422,
+  // an app event dated further after the server's clock than the tolerance (LINEGUARD_EVENT_FUTURE_TOLERANCE_MS)
+  LG_EVENT_IN_FUTURE: 422,
   // service state
   LG_UNAVAILABLE: 503,
   LG_CONFIG_INVALID: 500,

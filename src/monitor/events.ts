@@ -150,24 +150,59 @@ function isCoreEventType(type: string | undefined): type is EventType {
   return (CORE_EVENT_TYPES as ReadonlySet<string | undefined>).has(type);
 }
 
+/** How far ahead of the clock an app event may be dated by default (a device clock a little fast): 5 minutes. */
+export const DEFAULT_EVENT_FUTURE_TOLERANCE_MS = 300_000;
+
+export interface AppEventRules {
+  /** The monitor's clock, now (epoch ms). */
+  readonly now: number;
+  /** How far ahead of `now` an event may be dated (Config.eventFutureToleranceMs). */
+  readonly futureToleranceMs: number;
+}
+
 /**
  * What the lender's app may report (POST /v1/events), checked before anything of the request is written: no event of a
- * type only the core reports (422 LG_EVENT_TYPE_RESERVED, naming each by its index in the batch).
+ * type only the core reports (422 LG_EVENT_TYPE_RESERVED), and none dated more than the tolerance after the clock (422
+ * LG_EVENT_IN_FUTURE). occurredAt is the client's word: an event dated ahead is judged when nothing it belongs with is
+ * in its windows yet (a transfer dated a day after its draw is out of the scam's six hours), and it would sit in every
+ * window as if it had happened. Each refusal names the events by their index in the batch.
  */
-export function assertAppEvents(events: readonly MonitorEvent[]): void {
+export function assertAppEvents(events: readonly MonitorEvent[], rules: AppEventRules): void {
   const reserved = events.flatMap((e, index) =>
     CORE_EVENT_TYPES.has(e.type) ? [{ index, eventId: e.eventId, type: e.type }] : [],
   );
-  if (reserved.length === 0) return;
-  const named = reserved
-    .slice(0, 5)
-    .map((r) => `events[${r.index}] (${r.type})`)
-    .join(', ');
-  throw new LgError(
-    'LG_EVENT_TYPE_RESERVED',
-    `${named}: only the core reports ${[...CORE_EVENT_TYPES].join(', ')} events (through its outbox, as each commits); the app reports what happened in the app`,
-    reserved,
+  if (reserved.length > 0) {
+    throw new LgError(
+      'LG_EVENT_TYPE_RESERVED',
+      `${named(reserved, (r) => r.type)}: only the core reports ${[...CORE_EVENT_TYPES].join(', ')} events (through its outbox, as each commits); the app reports what happened in the app`,
+      reserved,
+    );
+  }
+  const latest = rules.now + rules.futureToleranceMs;
+  const ahead = events.flatMap((e, index) =>
+    e.occurredAt > latest
+      ? [{ index, eventId: e.eventId, occurredAt: isoText(e.occurredAt), latestAccepted: isoText(latest) }]
+      : [],
   );
+  if (ahead.length > 0) {
+    throw new LgError(
+      'LG_EVENT_IN_FUTURE',
+      `${named(ahead, (a) => a.occurredAt)}: dated after ${isoText(latest)}, more than ${rules.futureToleranceMs} ms after this server's clock; send events when they have happened, with the device's clock checked against the server's`,
+      ahead,
+    );
+  }
+}
+
+/** The first few refused events as `events[i] (what)`, for a message. */
+function named<T extends { readonly index: number }>(refused: readonly T[], what: (r: T) => string): string {
+  const shown = refused.slice(0, 5).map((r) => `events[${r.index}] (${what(r)})`);
+  return refused.length > 5 ? `${shown.join(', ')} and ${refused.length - 5} more` : shown.join(', ');
+}
+
+/** An instant as ISO text; one outside what Date can print (a typo'd year) as its epoch ms. */
+function isoText(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
 }
 
 /** Parses wire events (already schema-valid) into MonitorEvents, or throws LG_EVENT_INVALID listing every problem. */

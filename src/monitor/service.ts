@@ -3,7 +3,7 @@ import { AccountMemory } from './account-memory.js';
 import type { LineActionPort } from './actions.js';
 import { ActionDispatcher } from './dispatcher.js';
 import { Evaluator, type TypologyReads } from './evaluation.js';
-import { assertAppEvents, type MonitorEvent } from './events.js';
+import { assertAppEvents, DEFAULT_EVENT_FUTURE_TOLERANCE_MS, type MonitorEvent } from './events.js';
 import { FeatureReader, FeatureRegistry } from './features/registry.js';
 import { MemoryFeatureStore } from './features/memory-store.js';
 import type { FeatureStore } from './features/store.js';
@@ -37,6 +37,11 @@ export interface MonitorServiceDeps {
   /** On a shared database, how often to follow the other processes (default FOLLOW_EVERY_MS). */
   readonly followEveryMs?: number;
   readonly onError?: (error: unknown, context: string) => void;
+  /**
+   * How far ahead of the clock an app event may be dated (Config.eventFutureToleranceMs; default
+   * DEFAULT_EVENT_FUTURE_TOLERANCE_MS); later ones are refused with LG_EVENT_IN_FUTURE.
+   */
+  readonly eventFutureToleranceMs?: number;
 }
 
 /** How often a process on a shared database learns what the others ingested and raised (ms). */
@@ -137,7 +142,10 @@ export class MonitorService {
 
   /** What the lender's app reports (POST /v1/events): refused whole, before anything is written, unless assertAppEvents holds. */
   async ingestAppEvents(events: readonly MonitorEvent[]): Promise<EventOutcome[]> {
-    assertAppEvents(events);
+    assertAppEvents(events, {
+      now: this.deps.clock.now(),
+      futureToleranceMs: this.deps.eventFutureToleranceMs ?? DEFAULT_EVENT_FUTURE_TOLERANCE_MS,
+    });
     return this.intake.ingest(events);
   }
 

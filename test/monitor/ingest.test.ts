@@ -216,6 +216,56 @@ describe('event intake over HTTP', () => {
     );
   });
 
+  it('an event dated beyond the clock’s tolerance is refused: 422 LG_EVENT_IN_FUTURE, nothing of the batch written', async () => {
+    // The core's disbursement now; the app's transfer of it dated a day ahead (it would never meet the draw inside the
+    // scam's window: judged a day later, when the draw is out of it).
+    const now = t.clock.now();
+    const res = await post({
+      events: [
+        { eventId: 'fu-login', type: 'login', occurredAt: iso(now), userId: 'fu' },
+        {
+          eventId: 'fu-out',
+          type: 'transfer_out',
+          occurredAt: iso(now + DAY),
+          userId: 'fu',
+          payeeId: 'safe-fu',
+          amount: 900_000,
+          currency: 'CNY',
+        },
+      ],
+    });
+    expect(res.statusCode).toBe(422);
+    expect(res.json().error).toMatchObject({
+      code: 'LG_EVENT_IN_FUTURE',
+      details: [
+        { index: 1, eventId: 'fu-out', occurredAt: iso(now + DAY), latestAccepted: iso(now + 5 * MIN) },
+      ],
+    });
+    expect(res.json().error.message).toContain('events[1]');
+    expect(await storedIds(['fu-login', 'fu-out'])).toEqual([]);
+    // A device clock a little fast is not refused: up to the tolerance (5 minutes by default) ahead of ours.
+    const fast = await post({
+      eventId: 'fu-fast',
+      type: 'login',
+      occurredAt: iso(now + 5 * MIN),
+      userId: 'fu',
+    });
+    expect(fast.statusCode).toBe(200);
+    const over = await post({
+      eventId: 'fu-over',
+      type: 'login',
+      occurredAt: iso(now + 5 * MIN + 1),
+      userId: 'fu',
+    });
+    expect(over.json().error.code).toBe('LG_EVENT_IN_FUTURE');
+    // Once the clock has come to it, the same event is taken.
+    t.clock.advance(MIN);
+    expect(
+      (await post({ eventId: 'fu-over', type: 'login', occurredAt: iso(now + 5 * MIN + 1), userId: 'fu' }))
+        .statusCode,
+    ).toBe(200);
+  });
+
   it('a batch over eventBatchMax is 413 LG_BATCH_TOO_LARGE', async () => {
     const events = Array.from({ length: 51 }, (_, i) => ({
       eventId: `big${i}`,
@@ -352,6 +402,22 @@ describe('ordering and point in time', () => {
       ev('disbursement', T0, { ...u, lineId: 'l-sv', ...money(10_000) }),
     ]);
     expect(late?.typologies.map((f) => f.id)).toContain('SCAM_SAFE_ACCOUNT_TRANSFER');
+    await t.close();
+  });
+
+  it('the tolerance for app events dated ahead is the monitor’s setting; trusted sources are not held to it', async () => {
+    const t = await openTestMonitor({ deps: { eventFutureToleranceMs: 0 } });
+    const now = t.clock.now();
+    await expect(t.monitor.ingestAppEvents([ev('login', now + 1, { userId: 'tol' })])).rejects.toMatchObject({
+      code: 'LG_EVENT_IN_FUTURE',
+    });
+    expect((await t.monitor.ingestAppEvents([ev('login', now, { userId: 'tol' })]))[0]?.status).toBe(
+      'accepted',
+    );
+    // The core's own event (its bus subscriber) and a replay take ingest: their time is not the app's word.
+    expect(
+      (await t.monitor.ingest([ev('repayment', now + DAY, { userId: 'tol', ...money(10) })]))[0]?.status,
+    ).toBe('accepted');
     await t.close();
   });
 
