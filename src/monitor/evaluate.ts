@@ -34,7 +34,8 @@ export interface EvaluationReport {
 
 /**
  * Replays labelled events through the real pipeline (validation, group commit into a temporary SQLite store, feature
- * windows, links, typologies, alerts) in occurredAt order, the clock following the events, and scores each typology at
+ * windows, links, typologies, alerts) in occurredAt order, the clock following the events (each slice received as of
+ * its first event), and scores each typology at
  * the borrower level: a borrower is positive for T when the simulation put them in scenario T, flagged when T raised
  * an alert naming them.
  */
@@ -53,7 +54,10 @@ export async function evaluateTypologies(
   try {
     for (let i = 0; i < sorted.length; i += batch) {
       const slice = sorted.slice(i, i + batch);
-      clock.set(Date.parse(slice[slice.length - 1]?.occurredAt ?? '') + 1);
+      // The slice is received as of its first event, so no event is received after it happened: a live monitor
+      // receives each as it happens, and what it had received by an instant (a device "known" before a draw, a payee
+      // paid before) is read by receivedAt. A later clock would make the slice's early events look received late.
+      clock.set(Date.parse(slice[0]?.occurredAt ?? ''));
       const outcomes = await scratch.monitor.ingest(
         slice.map(({ scenario: _s, label: _l, ...wire }) => fromWire(wire)),
       );

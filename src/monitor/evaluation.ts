@@ -281,8 +281,9 @@ class PackContext implements TypologyContext {
     types: readonly EventType[],
     fromMs: number,
     toMs: number,
+    knownAt?: number,
   ): Promise<FeatureEntry[]> {
-    return this.reads.window({ entity, id, types, fromMs, toMs });
+    return this.reads.window({ entity, id, types, fromMs, toMs, knownAt });
   }
 
   listHits(entityType: ListEntityType, value: string | undefined): readonly ListHit[] {

@@ -190,7 +190,10 @@ function signalsFrom(
   return out;
 }
 
-/** The borrower's windows isNewDevice compares: the device history before the last 24 h, and the last 24 h. */
+/**
+ * The borrower's windows isNewDevice compares: the device history before the last 24 h, as the monitor had received
+ * it by then (a login dated back and sent now does not make a new phone known), and the last 24 h.
+ */
 function deviceWindows(req: DrawSignalsRequest): { history: WindowQuery; recent: WindowQuery } {
   const dayAgo = req.at - DAY;
   return {
@@ -200,6 +203,7 @@ function deviceWindows(req: DrawSignalsRequest): { history: WindowQuery; recent:
       types: EVENT_TYPES,
       fromMs: req.at - SIGNAL_PARAMETERS.deviceHistoryMs,
       toMs: dayAgo,
+      knownAt: dayAgo,
     },
     recent: { entity: 'user', id: req.borrowerId, types: EVENT_TYPES, fromMs: dayAgo, toMs: req.at },
   };

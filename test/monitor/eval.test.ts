@@ -10,6 +10,13 @@ describe('simulated traffic through the real pipeline', () => {
     expect(new Set(a.map((e) => e.scenario)).size).toBeGreaterThanOrEqual(6);
   });
 
+  it('replays give the same decisions: one stream evaluated twice raises the same alerts', async () => {
+    const events = simulateTraffic({ users: 200, days: 10, seed: 5 });
+    const [a, b] = [await evaluateTypologies(events), await evaluateTypologies(events)];
+    expect({ ...a, eventsPerSecond: 0 }).toEqual({ ...b, eventsPerSecond: 0 });
+    expect(a.alerts).toBeGreaterThan(0);
+  });
+
   // Recall bar 0.75: at 800 borrowers the abusive channel pulls too few reports for the channel-share rule (channelMinPulls).
   it('every typology keeps precision >= 0.8 and recall >= 0.75 on seed 3 (800 borrowers, 30 days)', async () => {
     const report = await evaluateTypologies(simulateTraffic({ users: 800, days: 30, seed: 3 }));

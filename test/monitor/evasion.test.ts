@@ -11,6 +11,7 @@ import {
   history,
   money,
   openTestMonitor,
+  receiveLive,
   type TestMonitor,
 } from './helpers.js';
 
@@ -56,13 +57,43 @@ for (const features of FEATURE_STORES)
     };
 
     it('one event dated years ahead does not prune every borrower’s history (a takeover is still seen)', async () => {
-      await t.monitor.ingest(history('carol'));
+      await receiveLive(t, history('carol'));
       // Another borrower's app, its clock set ten years ahead: the retention horizon followed it and pruned every
       // window, link and id older than 91 days before 2035, so carol had no history and the takeover looked like a
       // new borrower.
       await t.monitor.ingest([ev('login', T0 + 3650 * DAY, { userId: 'mallory', deviceId: 'dev-m' })]);
       expect(await fired(takeover())).toContain('ACCOUNT_TAKEOVER');
     });
+    it('ACCOUNT_TAKEOVER: a login dated ten days back from the attacker’s device does not make it known', async () => {
+      await receiveLive(t, history('carol'));
+      // Sent just before the takeover, claiming the attacker's phone was carol's ten days ago.
+      t.clock.set(T0 - HOUR);
+      await t.monitor.ingest([
+        ev('login', T0 - 10 * DAY, { userId: 'carol', deviceId: 'dev-attacker', ip: '203.0.113.9' }),
+      ]);
+      t.clock.set(T0);
+      expect(await fired(takeover())).toContain('ACCOUNT_TAKEOVER');
+    });
+
+    it('ACCOUNT_TAKEOVER: quiet for a second phone the borrower used ten days ago, received then', async () => {
+      await receiveLive(t, [
+        ...history('carol'),
+        ev('login', T0 - 10 * DAY, { userId: 'carol', deviceId: 'dev-carol-2', ip: '203.0.113.9' }),
+      ]);
+      const own = takeover().map((e) => ({ ...e, deviceId: 'dev-carol-2' }));
+      expect(await fired(own)).not.toContain('ACCOUNT_TAKEOVER');
+    });
+
+    it('draw signals: a login dated ten days back does not make a new device known', async () => {
+      await receiveLive(t, history('dina'));
+      t.clock.set(T0 - HOUR);
+      await t.monitor.ingest([ev('login', T0 - 10 * DAY, { userId: 'dina', deviceId: 'dev-new' })]);
+      t.clock.set(T0);
+      const drawFrom = (deviceId: string) => t.monitor.drawSignals({ borrowerId: 'dina', deviceId, at: T0 });
+      expect((await drawFrom('dev-new')).userNewDevice24h).toBe(true);
+      expect((await drawFrom('dev-dina')).userNewDevice24h).toBe(false);
+    });
+
     /**
      * A scam on the borrower's own account with only the call as amplifier (not dormant, not unusual, payee added hours
      * before): the smallest pattern the pack fires on, so an evasion that removes one piece silences it.
@@ -84,11 +115,11 @@ for (const features of FEATURE_STORES)
     };
 
     it('an app event naming another borrower’s line does not get that line frozen', async () => {
-      await t.monitor.ingest(history('alice'));
+      await receiveLive(t, history('alice'));
       const s = callScam('mallory');
+      await receiveLive(t, s.history);
       // Mallory's own pattern; her app's events name alice's line (the core's own disbursement names hers).
       const outcomes = await t.monitor.ingest([
-        ...s.history,
         ev('login', T0 - HOUR, { userId: 'mallory', deviceId: 'dev-mallory', lineId: 'line-alice' }),
         s.added,
         s.call,
@@ -110,8 +141,8 @@ for (const features of FEATURE_STORES)
 
     it('an app event naming one of the borrower’s own lines still acts on that line', async () => {
       const s = callScam('nina');
+      await receiveLive(t, s.history);
       await t.monitor.ingest([
-        ...s.history,
         // A second line of nina's, known from the core's own event.
         ev('application', T0 - 10 * DAY, { userId: 'nina', deviceId: 'dev-nina', lineId: 'line-nina-2' }),
         s.added,
@@ -124,7 +155,8 @@ for (const features of FEATURE_STORES)
     });
     it('SCAM: a call reported after the transfer it preceded still counts (the SDK uploads late)', async () => {
       const s = callScam('sam');
-      await t.monitor.ingest([...s.history, s.added, s.draw, s.out]);
+      await receiveLive(t, s.history);
+      await t.monitor.ingest([s.added, s.draw, s.out]);
       const [late] = await t.monitor.ingest([s.call]);
       expect(late?.typologies.map((f) => f.id)).toEqual(['SCAM_SAFE_ACCOUNT_TRANSFER']);
       expect(late?.actions.map((a) => a.type)).toEqual(['HOLD', 'COOLDOWN', 'FREEZE_DRAW']);
@@ -134,14 +166,13 @@ for (const features of FEATURE_STORES)
 
     it('SCAM: quiet for a call that came after the transfer, in order', async () => {
       const s = callScam('tess');
-      expect(
-        await fired([...s.history, s.added, s.draw, s.out, { ...s.call, occurredAt: T0 + 30 * MIN }]),
-      ).toEqual([]);
+      await receiveLive(t, s.history);
+      expect(await fired([s.added, s.draw, s.out, { ...s.call, occurredAt: T0 + 30 * MIN }])).toEqual([]);
     });
 
     it('ACCOUNT_TAKEOVER: the new device and the reset reported after the core’s disbursement', async () => {
       const a = { userId: 'carol', deviceId: 'dev-attacker', ip: '203.0.113.9' };
-      await t.monitor.ingest(history('carol'));
+      await receiveLive(t, history('carol'));
       // The core's disbursement names no device; the attacker's app events arrive after it.
       await t.monitor.ingest([
         {
@@ -156,9 +187,9 @@ for (const features of FEATURE_STORES)
 
     it('ACCOUNT_TAKEOVER: quiet for a reset on the usual device, a draw, then a new phone after the draw', async () => {
       const u = { userId: 'erin', deviceId: 'dev-erin' };
+      await receiveLive(t, history('erin'));
       expect(
         await fired([
-          ...history('erin'),
           ev('password_reset', T0 - HOUR, u),
           ev('disbursement', T0, { ...u, lineId: 'line-erin', ...money(5_000) }),
           ev('login', T0 + HOUR, { userId: 'erin', deviceId: 'dev-erin-new-phone' }),
@@ -167,7 +198,8 @@ for (const features of FEATURE_STORES)
     });
     it('SCAM: one fen sent from a device the borrower never used does not hide the rest', async () => {
       const s = callScam('uma');
-      await t.monitor.ingest([...s.history, s.added, s.call, s.draw]);
+      await receiveLive(t, s.history);
+      await t.monitor.ingest([s.added, s.call, s.draw]);
       // Coached: "first a test transfer of one fen from your other phone".
       await t.monitor.ingest([
         ev('transfer_out', T0 + 5 * MIN, {
@@ -185,7 +217,8 @@ for (const features of FEATURE_STORES)
     it('SCAM: still left to ACCOUNT_TAKEOVER when the money leaves from the attacker’s device only', async () => {
       const s = callScam('vic');
       const attacker = { deviceId: 'dev-attacker' };
-      expect(await fired([...s.history, s.added, s.call, s.draw, { ...s.out, ...attacker }])).not.toContain(
+      await receiveLive(t, s.history);
+      expect(await fired([s.added, s.call, s.draw, { ...s.out, ...attacker }])).not.toContain(
         'SCAM_SAFE_ACCOUNT_TRANSFER',
       );
     });
@@ -249,8 +282,8 @@ for (const features of FEATURE_STORES)
 
     it('SCAM: a payee added as "6222 0200 1234 5678" and paid as 6222020012345678 is one payee', async () => {
       const u = { userId: 'yan', deviceId: 'dev-yan' };
+      await receiveLive(t, history('yan'));
       const got = await fired([
-        ...history('yan'),
         ev('disbursement', T0, { ...u, lineId: 'line-yan', ...money(8_000) }),
         ev('payee_added', T0 + 5 * MIN, { ...u, payeeId: '6222 0200 1234 5678' }),
         ev('transfer_out', T0 + 10 * MIN, { ...u, payeeId: '6222020012345678', ...money(7_000) }),
@@ -301,13 +334,29 @@ for (const features of FEATURE_STORES)
       expect(outcomes[9]?.typologies[0]?.rules).toContain('report.channelUnmatched');
     });
 
+    it('SCAM: a transfer to the safe account dated ten days back does not make the payee long-standing', async () => {
+      const u = { userId: 'ivy', deviceId: 'dev-ivy' };
+      await receiveLive(t, history('ivy'));
+      t.clock.set(T0 - HOUR);
+      // No payee_added, no payeeCreatedAt: only a one-fen transfer "ten days ago", sent now.
+      await t.monitor.ingest([
+        ev('transfer_out', T0 - 10 * DAY, { ...u, payeeId: 'safe-ivy', amountMinor: 1, currency: 'CNY' }),
+      ]);
+      t.clock.set(T0);
+      const got = await fired([
+        ev('call_in_progress', T0 - 20 * MIN, u),
+        ev('disbursement', T0, { ...u, lineId: 'line-ivy', ...money(8_000) }),
+        ev('transfer_out', T0 + 10 * MIN, { ...u, payeeId: 'safe-ivy', ...money(7_000) }),
+      ]);
+      expect(got).toEqual(['SCAM_SAFE_ACCOUNT_TRANSFER']);
+    });
+
     it('SCAM: quiet for a long-standing payee written with separators this time', async () => {
       const u = { userId: 'zoe', deviceId: 'dev-zoe' };
       const landlord = { ...u, payeeId: '6222-0200-9999-0001', ...money(2_500) };
+      await receiveLive(t, [...history('zoe'), ev('transfer_out', T0 - 25 * DAY, landlord)]);
       expect(
         await fired([
-          ...history('zoe'),
-          ev('transfer_out', T0 - 25 * DAY, landlord),
           ev('call_in_progress', T0 - 20 * MIN, u),
           ev('disbursement', T0, { ...u, lineId: 'line-zoe', ...money(8_000) }),
           ev('transfer_out', T0 + 10 * MIN, { ...landlord, payeeId: '6222 0200 9999 0001', ...money(7_000) }),

@@ -38,9 +38,11 @@ const entryArb = fc.record({
   type: fc.constantFrom(...TYPES),
   // A narrow time range, so equal occurredAt (ordered by eventId) is common.
   slot: fc.integer({ min: 0, max: 30 }),
+  // Received when it happened, late, or a little before its occurredAt (a device clock ahead, within the tolerance).
   lateBy: fc.oneof(
     { weight: 4, arbitrary: fc.constant(0) },
     { weight: 1, arbitrary: fc.integer({ min: 1, max: 30 }) },
+    { weight: 1, arbitrary: fc.integer({ min: -3, max: -1 }) },
   ),
   userId: fc.constantFrom(...USERS),
   deviceId: fc.option(fc.constantFrom(...DEVICES), { nil: undefined, freq: 5 }),

@@ -10,7 +10,7 @@ import { ListService } from '../../src/monitor/lists.js';
 import { monitorListStore } from '../../src/store/monitor-lists.js';
 import type { AlertFollowUp } from '../../src/store/monitor.js';
 import { monitorPorts } from '../../src/app/monitor.js';
-import { MonitorService, type MonitorServiceDeps } from '../../src/monitor/service.js';
+import { MonitorService, type EventOutcome, type MonitorServiceDeps } from '../../src/monitor/service.js';
 
 export const T0 = Date.parse('2025-03-03T02:00:00Z');
 export const MIN = 60_000;
@@ -101,6 +101,23 @@ export function history(userId: string, device = `dev-${userId}`, until = T0): M
     }),
   );
   return out;
+}
+
+/**
+ * Ingests events as a live monitor receives them: each when it happens (the clock set to its occurredAt), one after
+ * another in the order given; the clock is left at the later of where it was and the last event. What the monitor knew
+ * of a borrower before (a device "seen in the last 30 days") counts what it had received by then, so history meant to
+ * be known must be received in its own time, not all at once at the test's "now".
+ */
+export async function receiveLive(t: TestMonitor, events: readonly MonitorEvent[]): Promise<EventOutcome[]> {
+  const before = t.clock.now();
+  const outcomes: EventOutcome[] = [];
+  for (const event of events) {
+    t.clock.set(event.occurredAt);
+    outcomes.push(...(await t.monitor.ingest([event])));
+  }
+  t.clock.set(Math.max(before, t.clock.now()));
+  return outcomes;
 }
 
 export const money = (yuan: number) => ({ amountMinor: yuan * 100, currency: 'CNY' });

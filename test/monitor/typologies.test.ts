@@ -11,6 +11,7 @@ import {
   history,
   money,
   openTestMonitor,
+  receiveLive,
   type TestMonitor,
 } from './helpers.js';
 
@@ -42,8 +43,8 @@ for (const features of FEATURE_STORES)
 
     it('SCAM_SAFE_ACCOUNT_TRANSFER: call, draw, most of it to a payee added minutes ago', async () => {
       const u = { userId: 'alice', deviceId: 'dev-alice' };
+      await receiveLive(t, history('alice'));
       const outcomes = await t.monitor.ingest([
-        ...history('alice'),
         ev('call_in_progress', T0 - 20 * MIN, u),
         ev('disbursement', T0, { ...u, lineId: 'line-alice', ...money(30_000) }),
         ev('payee_added', T0 + 5 * MIN, { ...u, payeeId: 'safe-1' }),
@@ -79,9 +80,9 @@ for (const features of FEATURE_STORES)
 
     it('SCAM: quiet when the draw goes to a long-standing payee', async () => {
       const u = { userId: 'bob', deviceId: 'dev-bob' };
+      await receiveLive(t, history('bob'));
       expect(
         await fired([
-          ...history('bob'),
           ev('call_in_progress', T0 - 20 * MIN, u),
           ev('disbursement', T0, { ...u, lineId: 'line-bob', ...money(30_000) }),
           ev('transfer_out', T0 + 10 * MIN, {
@@ -96,8 +97,8 @@ for (const features of FEATURE_STORES)
 
     it('ACCOUNT_TAKEOVER: new device, password reset, payee and draw', async () => {
       const a = { userId: 'carol', deviceId: 'dev-attacker', ip: '203.0.113.9' };
+      await receiveLive(t, history('carol'));
       const got = await fired([
-        ...history('carol'),
         ev('login', T0 - 30 * MIN, a),
         ev('password_reset', T0 - 25 * MIN, a),
         ev('payee_added', T0 - 10 * MIN, { ...a, payeeId: 'mule-1' }),
@@ -109,11 +110,10 @@ for (const features of FEATURE_STORES)
     it('ACCOUNT_TAKEOVER: quiet for a new phone with no reset, and for a reset on the usual device', async () => {
       const n = { userId: 'dan', deviceId: 'dev-dan-new' };
       const u = { userId: 'erin', deviceId: 'dev-erin' };
+      await receiveLive(t, [...history('dan'), ...history('erin')]);
       const got = await fired([
-        ...history('dan'),
         ev('device_change', T0 - HOUR, n),
         ev('disbursement', T0, { ...n, lineId: 'line-dan', ...money(5_000) }),
-        ...history('erin'),
         ev('password_reset', T0 - HOUR, u),
         ev('disbursement', T0, { ...u, lineId: 'line-erin', ...money(5_000) }),
       ]);

@@ -16,7 +16,10 @@ import type { DistinctField, FeatureEntry } from './store.js';
  *
  * Every fast path returns exactly what the scan of the window returns (the reference: `aggregateEntries`). They apply
  * when the query sees every entry (no knownAt, or knownAt >= every entry's receivedAt: the live case); a
- * point-in-time query with late arrivals takes the exact scan.
+ * point-in-time query with late arrivals takes the exact scan. Counts and distinct values take it only for the entries
+ * that may have been received after knownAt: those dated within the series' largest lateness (receivedAt − occurredAt)
+ * of it. The rest were received by then, so the fast paths answer them (a draw asks which devices the borrower was
+ * known by a day ago, and every entry received in its time is one of those).
  */
 export class EntrySeries {
   /** Sorted by (occurredAt, eventId). */
@@ -28,6 +31,11 @@ export class EntrySeries {
    * the exact scan, never fewer.
    */
   private maxReceived = Number.NEGATIVE_INFINITY;
+  /**
+   * Largest receivedAt − occurredAt indexed here, never lowered: every entry with occurredAt <= knownAt − maxLag was
+   * received by knownAt (seenThrough).
+   */
+  private maxLag = Number.NEGATIVE_INFINITY;
   /** Entries with an amount that is not a non-negative safe integer: while any is here, sums take the scan. */
   private irregularAmounts = 0;
   private amounts: AmountIndex | undefined;
@@ -49,6 +57,7 @@ export class EntrySeries {
       this.times.splice(at, 0, entry.t);
     }
     if (entry.r > this.maxReceived) this.maxReceived = entry.r;
+    if (entry.r - entry.t > this.maxLag) this.maxLag = entry.r - entry.t;
     if (!isRegularAmount(entry.amountMinor)) this.irregularAmounts += 1;
     if (this.amounts) this.amounts.validUpTo = Math.min(this.amounts.validUpTo, at);
     if (!this.valueTimes) return;
@@ -101,13 +110,22 @@ export class EntrySeries {
     return knownAt === undefined || knownAt >= this.maxReceived;
   }
 
+  /**
+   * The latest occurredAt through which every entry here was received by knownAt: all of them without knownAt, else
+   * those dated at least the largest lateness before it.
+   */
+  seenThrough(knownAt: number | undefined): number {
+    return this.seesAll(knownAt) ? Number.POSITIVE_INFINITY : (knownAt as number) - this.maxLag;
+  }
+
   count(fromMs: number, toMs: number, knownAt: number | undefined): number {
     const from = this.start(fromMs);
     const to = this.start(toMs);
     if (to <= from) return 0;
-    if (this.seesAll(knownAt)) return to - from;
-    let n = 0;
-    for (let i = from; i < to; i++) if ((this.entries[i] as FeatureEntry).r <= (knownAt as number)) n += 1;
+    // Entries [from, seen) were all received by knownAt; only the later ones are checked.
+    const seen = Math.max(from, Math.min(to, this.start(this.seenThrough(knownAt))));
+    let n = seen - from;
+    for (let i = seen; i < to; i++) if ((this.entries[i] as FeatureEntry).r <= (knownAt as number)) n += 1;
     return n;
   }
 
@@ -174,14 +192,19 @@ export class EntrySeries {
 
   /** How many distinct values of `field` the window holds (entries without the field do not count). */
   distinctCount(field: DistinctField, fromMs: number, toMs: number, knownAt: number | undefined): number {
+    if (this.seenThrough(knownAt) < toMs) {
+      const values = new Set<string>();
+      this.distinctInto(values, field, fromMs, toMs, knownAt);
+      return values.size;
+    }
     const from = this.start(fromMs);
     const to = this.start(toMs);
     if (to <= from) return 0;
-    const byValue = this.valueIndexFor(field, to - from, knownAt);
+    const byValue = this.valueIndexFor(field, to - from);
     if (!byValue) {
       const seen = new Set<string>();
-      this.scanValuesInto(seen, field, from, to, knownAt);
-      this.noteScan(field, to - from, seen.size, knownAt);
+      this.scanValuesInto(seen, field, from, to, undefined);
+      this.noteScan(field, to - from, seen.size);
       return seen.size;
     }
     let n = 0;
@@ -189,7 +212,10 @@ export class EntrySeries {
     return n;
   }
 
-  /** Adds the distinct values of `field` in the window to `out`. */
+  /**
+   * Adds the distinct values of `field` in the window to `out`: those of the entries received by knownAt for sure
+   * (seenThrough) as a live query would, then the later ones each checked.
+   */
   distinctInto(
     out: Set<string>,
     field: DistinctField,
@@ -197,15 +223,23 @@ export class EntrySeries {
     toMs: number,
     knownAt: number | undefined,
   ): void {
+    const seenTo = Math.min(toMs, this.seenThrough(knownAt));
+    if (seenTo > fromMs) this.distinctSeenInto(out, field, fromMs, seenTo);
+    if (seenTo >= toMs) return;
+    this.scanValuesInto(out, field, this.start(Math.max(fromMs, seenTo)), this.start(toMs), knownAt);
+  }
+
+  /** distinctInto for a window every entry of which is seen (received by the query's knownAt, if any). */
+  private distinctSeenInto(out: Set<string>, field: DistinctField, fromMs: number, toMs: number): void {
     const from = this.start(fromMs);
     const to = this.start(toMs);
     if (to <= from) return;
-    const byValue = this.valueIndexFor(field, to - from, knownAt);
+    const byValue = this.valueIndexFor(field, to - from);
     if (!byValue) {
       // Counted on their own: values `out` already held would make this series look more repetitive than it is.
       const seen = out.size === 0 ? out : new Set<string>();
-      this.scanValuesInto(seen, field, from, to, knownAt);
-      this.noteScan(field, to - from, seen.size, knownAt);
+      this.scanValuesInto(seen, field, from, to, undefined);
+      this.noteScan(field, to - from, seen.size);
       if (seen !== out) for (const value of seen) out.add(value);
       return;
     }
@@ -242,31 +276,22 @@ export class EntrySeries {
   }
 
   /**
-   * The value index of `field`, when it exists and is the cheaper way to answer a window of `windowSize` entries: it
-   * costs one check per value, the scan one Set insertion per entry.
+   * The value index of `field`, when it exists and is the cheaper way to answer a window of `windowSize` entries (all
+   * seen: the callers split off what a knownAt may exclude): it costs one check per value, the scan one Set insertion
+   * per entry.
    */
-  private valueIndexFor(
-    field: DistinctField,
-    windowSize: number,
-    knownAt: number | undefined,
-  ): Map<string, number[]> | undefined {
-    if (windowSize <= SCAN_WINDOW_MAX || !this.seesAll(knownAt)) return undefined;
+  private valueIndexFor(field: DistinctField, windowSize: number): Map<string, number[]> | undefined {
+    if (windowSize <= SCAN_WINDOW_MAX) return undefined;
     const byValue = this.valueTimes?.get(field);
     return byValue && byValue.size < windowSize ? byValue : undefined;
   }
 
   /**
-   * Builds the value index of `field` once a live scan showed values repeating (a borrower's few devices over thousands
-   * of draws): series whose windows are small or whose values are mostly unique never pay its memory.
+   * Builds the value index of `field` once a scan of a seen window showed values repeating (a borrower's few devices
+   * over thousands of draws): series whose windows are small or whose values are mostly unique never pay its memory.
    */
-  private noteScan(
-    field: DistinctField,
-    windowSize: number,
-    distinct: number,
-    knownAt: number | undefined,
-  ): void {
-    if (windowSize <= SCAN_WINDOW_MAX || distinct * VALUE_REPEAT_MIN > windowSize || !this.seesAll(knownAt))
-      return;
+  private noteScan(field: DistinctField, windowSize: number, distinct: number): void {
+    if (windowSize <= SCAN_WINDOW_MAX || distinct * VALUE_REPEAT_MIN > windowSize) return;
     this.valueTimes ??= new Map();
     if (this.valueTimes.has(field)) return;
     const byValue = new Map<string, number[]>();

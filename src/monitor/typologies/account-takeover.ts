@@ -15,7 +15,8 @@ export const accountTakeover: TypologyPack = {
   title: 'Account takeover: new device + credential reset + money movement',
   description:
     'A password reset or phone change within credentialWindowMs, from a device (or, with login failures, an IP) the ' +
-    'borrower had not used in the preceding lookbackMs, followed by a disbursement, transfer out or payee added.',
+    'borrower had not used in the preceding lookbackMs (as received by then: an event dated back does not count), ' +
+    'followed by a disbursement, transfer out or payee added.',
   // The risky acts, and the evidence that may arrive after them (a reset, a login from the new device reported late).
   triggers: [...RISKY_ACTS, 'password_reset', 'phone_change', 'login', 'login_failed', 'device_change'],
   parameters: {
@@ -53,7 +54,9 @@ async function judge(ctx: TypologyContext): Promise<TypologyHit | null> {
   const since = at - ctx.num('credentialWindowMs');
   const resets = await ctx.window('user', user, ['password_reset', 'phone_change'], since, at);
   if (resets.length === 0) return null;
-  const history = await ctx.window('user', user, EVENT_TYPES, at - ctx.num('lookbackMs'), since);
+  // Known = what the monitor had received before the credential window: a login from the attacker's phone dated back
+  // ten days and sent now does not make the phone the borrower's.
+  const history = await ctx.window('user', user, EVENT_TYPES, at - ctx.num('lookbackMs'), since, since);
   if (history.length === 0) return null; // no history: a new borrower, not a takeover
   const recent = await ctx.window('user', user, EVENT_TYPES, since, at);
   const knownDevices = new Set(history.map((e) => e.deviceId).filter(Boolean));

@@ -36,7 +36,8 @@ export function asOf(ctx: TypologyContext, at: number): TypologyContext {
     at,
     features: ctx.features,
     graph: ctx.graph,
-    window: (entity, id, types, fromMs, toMs) => ctx.window(entity, id, types, fromMs, toMs),
+    window: (entity, id, types, fromMs, toMs, knownAt) =>
+      ctx.window(entity, id, types, fromMs, toMs, knownAt),
     listHits: (entityType, value) => ctx.listHits(entityType, value),
     num: (name) => ctx.num(name),
     strings: (name) => ctx.strings(name),

@@ -199,13 +199,24 @@ async function fromKnownDevices(
 ): Promise<readonly FeatureEntry[]> {
   const lookback = ctx.num('knownDeviceLookbackMs');
   if (lookback <= 0 || transfers.length === 0) return transfers;
-  const history = await ctx.window('user', ctx.event.userId, EVENT_TYPES, drawAt - lookback, drawAt - DAY);
+  // As received by then: an event dated back does not make a device the borrower's.
+  const history = await ctx.window(
+    'user',
+    ctx.event.userId,
+    EVENT_TYPES,
+    drawAt - lookback,
+    drawAt - DAY,
+    drawAt - DAY,
+  );
   if (history.length === 0) return transfers;
   const known = new Set(history.map((e) => e.deviceId));
   return transfers.filter((t) => t.deviceId === undefined || known.has(t.deviceId));
 }
 
-/** New = created within newPayeeMs, added by this borrower within it, or never paid by this borrower before it. */
+/**
+ * New = created within newPayeeMs, added by this borrower within it, or never paid by this borrower before it (paid in
+ * a transfer the monitor had received by then: one dated back and sent now does not make the payee long-standing).
+ */
 async function isNewPayee(
   ctx: TypologyContext,
   t: FeatureEntry,
@@ -215,6 +226,13 @@ async function isNewPayee(
   const newMs = ctx.num('newPayeeMs');
   if (t.payeeCreatedAt !== undefined) return t.payeeCreatedAt >= t.t - newMs;
   if (added.some((p) => p.payeeId === t.payeeId && p.t >= t.t - newMs)) return true;
-  const before = await ctx.window('payee', t.payeeId, ['transfer_out'], t.t - 90 * DAY, t.t - newMs);
+  const before = await ctx.window(
+    'payee',
+    t.payeeId,
+    ['transfer_out'],
+    t.t - 90 * DAY,
+    t.t - newMs,
+    t.t - newMs,
+  );
   return !before.some((p) => p.userId === t.userId);
 }

@@ -18,12 +18,18 @@ export interface TypologyContext {
   /** The instant the typology is evaluated at (the event's occurredAt, or the borrower's latest instant for a late event). */
   readonly at: number;
   readonly features: FeatureReader;
+  /**
+   * The entity's events of `types` with fromMs < occurredAt <= toMs, oldest first; with `knownAt`, only those the
+   * monitor had received by then. What the borrower was known by (a device, an IP, a payee paid before) is read with
+   * knownAt: occurredAt is the client's word, and an event dated back must not age what it names.
+   */
   window(
     entity: EntityType,
     id: string,
     types: readonly EventType[],
     fromMs: number,
     toMs: number,
+    knownAt?: number,
   ): Promise<FeatureEntry[]>;
   listHits(entityType: ListEntityType, value: string | undefined): readonly ListHit[];
   readonly graph: EntityGraph;
