@@ -168,29 +168,35 @@ export interface AppEventRules {
  * window as if it had happened. Each refusal names the events by their index in the batch.
  */
 export function assertAppEvents(events: readonly MonitorEvent[], rules: AppEventRules): void {
+  refuseReservedTypes(events);
+  refuseFutureDates(events, rules);
+}
+
+function refuseReservedTypes(events: readonly MonitorEvent[]): void {
   const reserved = events.flatMap((e, index) =>
     CORE_EVENT_TYPES.has(e.type) ? [{ index, eventId: e.eventId, type: e.type }] : [],
   );
-  if (reserved.length > 0) {
-    throw new LgError(
-      'LG_EVENT_TYPE_RESERVED',
-      `${named(reserved, (r) => r.type)}: only the core reports ${[...CORE_EVENT_TYPES].join(', ')} events (through its outbox, as each commits); the app reports what happened in the app`,
-      reserved,
-    );
-  }
+  if (reserved.length === 0) return;
+  throw new LgError(
+    'LG_EVENT_TYPE_RESERVED',
+    `${named(reserved, (r) => r.type)}: only the core reports ${[...CORE_EVENT_TYPES].join(', ')} events (through its outbox, as each commits); the app reports what happened in the app`,
+    reserved,
+  );
+}
+
+function refuseFutureDates(events: readonly MonitorEvent[], rules: AppEventRules): void {
   const latest = rules.now + rules.futureToleranceMs;
   const ahead = events.flatMap((e, index) =>
     e.occurredAt > latest
       ? [{ index, eventId: e.eventId, occurredAt: isoText(e.occurredAt), latestAccepted: isoText(latest) }]
       : [],
   );
-  if (ahead.length > 0) {
-    throw new LgError(
-      'LG_EVENT_IN_FUTURE',
-      `${named(ahead, (a) => a.occurredAt)}: dated after ${isoText(latest)}, more than ${rules.futureToleranceMs} ms after this server's clock; send events when they have happened, with the device's clock checked against the server's`,
-      ahead,
-    );
-  }
+  if (ahead.length === 0) return;
+  throw new LgError(
+    'LG_EVENT_IN_FUTURE',
+    `${named(ahead, (a) => a.occurredAt)}: dated after ${isoText(latest)}, more than ${rules.futureToleranceMs} ms after this server's clock; send events when they have happened, with the device's clock checked against the server's`,
+    ahead,
+  );
 }
 
 /** The first few refused events as `events[i] (what)`, for a message. */

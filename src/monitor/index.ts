@@ -36,7 +36,6 @@ export { reconnectWhenSilent } from './features/redis-silence.js';
 export type { FeatureStore, FeatureEntry, EntityType, Aggregate, WindowQuery } from './features/store.js';
 export {
   EVENT_TYPES,
-  CORE_EVENT_TYPES,
   DEFAULT_EVENT_FUTURE_TOLERANCE_MS,
   EventInSchema,
   parseEvents,
