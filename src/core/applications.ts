@@ -202,6 +202,8 @@ interface ApplicationPlan {
   readonly sealed: ReturnType<typeof sealBorrower>;
   readonly product: Awaited<ReturnType<typeof activeProduct>> | undefined;
   readonly channel: Awaited<ReturnType<typeof channelFor>>;
+  /** The device and IP the application came from, for the core event (the monitor's application bursts). */
+  readonly origin: Pick<ApplicationInput, 'deviceId' | 'ip'>;
 }
 
 /** What the transaction wrote: the grant, the line it opened (if any) and the borrower as stored. */
@@ -274,6 +276,7 @@ async function planApplication(deps: CoreDeps, input: ApplicationInput): Promise
     sealed,
     product,
     channel,
+    origin: { deviceId: input.deviceId, ip: input.ip },
   };
 }
 
@@ -430,6 +433,8 @@ async function recordApplicationTrail(
     at: now,
     userId: borrowerId,
     lineId: line?.id,
+    deviceId: written.plan.origin.deviceId,
+    ip: written.plan.origin.ip,
     attributes: { outcome: grant.outcome, decisionId: ids.decision, applicationId: ids.application },
   });
   await deps.coreStore.insertOutboxInTx(tx, [

@@ -364,6 +364,11 @@ export function fromCorePayload(payload: unknown): MonitorEvent {
     loanId: text('loanId'),
     amountMinor: amount,
     currency: amount === undefined ? undefined : text('currency'),
+    // The request's keys as the core took them (its API validated them): an application burst from one IP, a draw
+    // from a phone, reach the packs only this way, since only the core reports these types.
+    deviceId: text('deviceId'),
+    ip: text('ip'),
+    payeeId: text('payeeId'),
     channel: 'core',
     attributes: purpose === undefined ? undefined : { purpose },
   });
