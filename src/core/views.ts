@@ -343,8 +343,20 @@ const ACTION_WORDS: Record<string, { zh: string; en: string }> = {
 function byWords(action: NonNullable<ExplanationSpecifics['action']>, lang: ReasonLang): string {
   if (action.by === 'borrower') return lang === 'zh' ? '根据您的申请，我们' : 'at your request, we';
   if (action.by === 'person') return lang === 'zh' ? '我们的审核人员' : 'our reviewer';
-  const source = action.actor ?? (lang === 'zh' ? '风控策略' : 'risk strategy');
+  const source = automatedSourceWords(action.actor)[lang];
   return lang === 'zh' ? `系统自动风控（${source}）` : `our automated risk control (${source})`;
+}
+
+/**
+ * Which automated part acted, in the borrower's words (the actor ids are ours: `strategy:application`, `monitor`,
+ * `job:review:2026-03-01`). Before, the id itself was shown, or "risk strategy" for the fraud monitor's freezes, which
+ * recorded no actor.
+ */
+function automatedSourceWords(actor: string | null): { zh: string; en: string } {
+  if (actor === 'monitor') return { zh: '反欺诈监测', en: 'fraud monitoring' };
+  if (actor?.startsWith('job:review')) return { zh: '定期额度复核', en: 'periodic line review' };
+  if (actor?.startsWith('job:')) return { zh: '系统定时检查', en: 'a scheduled check' };
+  return { zh: '风控策略', en: 'risk strategy' };
 }
 
 function fmt(amountMinor: number, currency: string): string {

@@ -11,6 +11,9 @@ export type Severity = 'low' | 'medium' | 'high' | 'critical';
 
 export { ANTI_SCAM_WARNING } from '../domain/index.js';
 
+/** The actor the monitor's line actions are recorded under (an explanation calls it the fraud monitoring). */
+export const MONITOR_ACTOR = 'monitor';
+
 /** A narrow port to the core's line actions; the lead wires it to applyLineAction in src/core. */
 export interface LineActionPort {
   applyLineAction(
@@ -20,6 +23,8 @@ export interface LineActionPort {
       readonly reasons: readonly string[];
       readonly automated: true;
       readonly traceId: string;
+      /** Who took it, as the line's action record and the borrower's explanation name it. */
+      readonly actor: typeof MONITOR_ACTOR;
     },
   ): Promise<LineActionOutcome>;
 }

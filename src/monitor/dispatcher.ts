@@ -1,6 +1,6 @@
 import type { Clock, IdGenerator } from '../domain/index.js';
 import { actionTrail } from './action-trail.js';
-import type { LineActionPort } from './actions.js';
+import { MONITOR_ACTOR, type LineActionPort } from './actions.js';
 import type { ActionOutcomeWrite, MonitorActionStore, PendingLineAction } from './ports.js';
 
 export interface DispatcherDeps {
@@ -50,6 +50,7 @@ export class ActionDispatcher {
         reasons: action.reasons,
         automated: true,
         traceId: action.actionId,
+        actor: MONITOR_ACTOR,
       });
       status = outcome.status === 'APPLIED' ? 'DONE' : 'BLOCKED';
       detail = outcome.detail ?? '';

@@ -1,4 +1,4 @@
-import type { IdGenerator } from '../domain/index.js';
+import { getReason, isKnownReason, type IdGenerator } from '../domain/index.js';
 import {
   ANTI_SCAM_WARNING,
   LINE_ACTIONS,
@@ -221,11 +221,12 @@ export class Evaluator {
         : 'SKIPPED';
     const cooldownMs =
       type === 'COOLDOWN' ? Number(this.parameter(f.pack.id, 'cooldownMs') ?? 86_400_000) : undefined;
+    const reasons = isLine ? lineReasons(f.reasons) : f.reasons;
     const taken: ActionTaken = {
       actionId,
       type,
       status,
-      reasons: f.reasons,
+      reasons,
       ...(isLine && lineId ? { lineId } : {}),
       ...(cooldownMs === undefined ? {} : { cooldownMs, warning: ANTI_SCAM_WARNING }),
     };
@@ -243,11 +244,21 @@ export class Evaluator {
       userId: f.event.userId,
       lineId: isLine ? (lineId ?? null) : null,
       status: status === 'INSTRUCTED' ? 'DONE' : status,
-      detail: { reasons: f.reasons, detail: why, ...(cooldownMs === undefined ? {} : { cooldownMs }) },
+      detail: { reasons, detail: why, ...(cooldownMs === undefined ? {} : { cooldownMs }) },
       createdAt: f.now,
     };
     return { taken, action };
   }
+}
+
+/**
+ * The reasons a line action records: the finding's, without those about one drawdown (category 'draw': R_COOLING_OFF
+ * says "this drawdown will be paid out after a short delay"), which the borrower would otherwise read in the
+ * explanation of a freeze of their whole line. All of them when every one is about a drawdown.
+ */
+function lineReasons(reasons: readonly string[]): readonly string[] {
+  const aboutTheLine = reasons.filter((code) => !isKnownReason(code) || getReason(code).category !== 'draw');
+  return aboutTheLine.length > 0 ? aboutTheLine : reasons;
 }
 
 /** A typology's view for one event; methods on the prototype, so evaluating a pack allocates one small object. */

@@ -93,11 +93,15 @@ describe.each(STORES)('the demo book ($name)', (store) => {
       expect(line.status).toBe('DRAW_FROZEN');
       const explanation = await t.server.inject({
         method: 'GET',
-        url: `/v1/lines/${line.id}/explanation?lang=zh`,
+        url: `/v1/lines/${line.id}/explanation?lang=en`,
         headers: adminHeaders(),
       });
       expect(explanation.statusCode).toBe(200);
-      expect(JSON.stringify(explanation.json())).toContain('R_CALL_IN_PROGRESS');
+      const explained = explanation.json() as { summary: string; reasons: { code: string }[] };
+      // The freeze's own reasons: not R_COOLING_OFF, which speaks of one drawdown paid out later (the alert's COOLDOWN).
+      expect(explained.reasons.map((r) => r.code)).toEqual(['R_SCAM_TRANSFER_PATTERN', 'R_CALL_IN_PROGRESS']);
+      // Who froze it, in words: the fraud monitoring, not "risk strategy" (the monitor recorded no actor).
+      expect(explained.summary).toContain('our automated risk control (fraud monitoring) paused borrowing');
       const cases = await t.app.store.db
         .selectFrom('cases')
         .select(['type', 'state'])

@@ -67,9 +67,12 @@ for (const features of FEATURE_STORES)
         {
           lineId: 'line-alice',
           type: 'FREEZE_DRAW',
-          reasons: ['R_SCAM_TRANSFER_PATTERN', 'R_COOLING_OFF', 'R_CALL_IN_PROGRESS'],
+          // The freeze of the line carries the finding's reasons about the line; R_COOLING_OFF speaks of one
+          // drawdown paid out later and stays with the COOLDOWN.
+          reasons: ['R_SCAM_TRANSFER_PATTERN', 'R_CALL_IN_PROGRESS'],
         },
       ]);
+      expect(cooldown?.reasons).toContain('R_COOLING_OFF');
       const row = await t.store.db
         .selectFrom('monitor_actions')
         .select(['status'])
