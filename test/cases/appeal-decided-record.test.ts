@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STRONG_APPLICANT, type TestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
 import { caseRows } from '../../src/store/cases-rows.js';
-import { CASE_STORES, client, person, startCaseApp, type Person } from './helpers.js';
+import { CASE_STORES, client, lineWithToken, person, startCaseApp, type Person } from './helpers.js';
 
 /**
  * An appeal's decision is read from the ledger alone. An uphold of an appeal whose freeze a person had meanwhile lifted
@@ -28,24 +28,12 @@ for (const store of CASE_STORES)
     });
     afterAll(async () => t?.close());
 
-    const openLine = async () => {
-      const applied = (
-        await client(t, service.key).post('/v1/applications', {
-          applicant: { name: '周敏', nationalId: residentId('19930404', ++seq), phone: '13900004444' },
-          attributes: STRONG_APPLICANT,
-        })
-      ).json();
-      const borrowerId = applied.borrowerId as string;
-      const token = (
-        await client(t, service.key).post(`/v1/borrowers/${borrowerId}/tokens`, { ttlSeconds: 900 })
-      ).json().token as string;
-      return {
-        lineId: applied.line.id as string,
-        borrowerId,
-        token,
-        limitMinor: applied.line.limitMinor as number,
-      };
-    };
+    const openLine = () =>
+      lineWithToken(t, service.key, {
+        name: '周敏',
+        nationalId: residentId('19930404', ++seq),
+        phone: '13900004444',
+      });
     const act = async (lineId: string, type: string, extra: Record<string, unknown> = {}) =>
       (
         await t.app.core.applyLineAction(lineId, {

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
-import { STRONG_APPLICANT, type TestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
 import { stallOnce } from '../helpers/stall.js';
 import { residentId } from '../core/harness.js';
 import { caseRows } from '../../src/store/cases-rows.js';
-import { CASE_STORES, client, person, startCaseApp, type Person } from './helpers.js';
+import { CASE_STORES, client, lineWithToken, person, startCaseApp, type Person } from './helpers.js';
 
 /**
  * An action is appealed once. A borrower whose appeal against a freeze was rejected could file again against the same
@@ -36,19 +36,12 @@ for (const store of CASE_STORES)
     afterAll(async () => t?.close());
 
     /** A new borrower's line, the decision that granted it, and a borrower token. */
-    const openLine = async () => {
-      const applied = (
-        await client(t, service.key).post('/v1/applications', {
-          applicant: { name: '孙丽', nationalId: residentId('19920303', ++seq), phone: '13900003333' },
-          attributes: STRONG_APPLICANT,
-        })
-      ).json();
-      const borrowerId = applied.borrowerId as string;
-      const token = (
-        await client(t, service.key).post(`/v1/borrowers/${borrowerId}/tokens`, { ttlSeconds: 900 })
-      ).json().token as string;
-      return { lineId: applied.line.id as string, decisionId: applied.decisionId as string, token };
-    };
+    const openLine = () =>
+      lineWithToken(t, service.key, {
+        name: '孙丽',
+        nationalId: residentId('19920303', ++seq),
+        phone: '13900003333',
+      });
     /** A person's restriction on the line; `traceId`: the decision it is taken on. */
     const restrict = async (lineId: string, type: 'FREEZE_DRAW' | 'SUSPEND', traceId?: string) =>
       (

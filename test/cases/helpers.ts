@@ -58,29 +58,45 @@ export function client(t: TestApp, key?: string) {
   };
 }
 
+/** A borrower with a line (applied through the service key), the decision that granted it, and a borrower token. */
+export async function lineWithToken(
+  t: TestApp,
+  serviceKey: string,
+  applicant: { name: string; nationalId: string; phone: string },
+): Promise<{ lineId: string; borrowerId: string; decisionId: string; limitMinor: number; token: string }> {
+  const applied = (
+    await client(t, serviceKey).post('/v1/applications', { applicant, attributes: STRONG_APPLICANT })
+  ).json();
+  const borrowerId = applied.borrowerId as string;
+  const token = (
+    await client(t, serviceKey).post(`/v1/borrowers/${borrowerId}/tokens`, { ttlSeconds: 900 })
+  ).json().token as string;
+  return {
+    lineId: applied.line.id as string,
+    borrowerId,
+    decisionId: applied.decisionId as string,
+    limitMinor: applied.line.limitMinor as number,
+    token,
+  };
+}
+
 /**
- * A borrower with a line (applied through the service key), the line frozen by a person for high utilisation, and a
- * borrower token: the starting point of an appeal.
+ * A borrower with a line, the line frozen by a person for high utilisation, and a borrower token: the starting point
+ * of an appeal.
  */
 export async function frozenLineWithToken(
   t: TestApp,
   serviceKey: string,
   applicant: { name: string; nationalId: string; phone: string },
 ): Promise<{ lineId: string; borrowerId: string; actionId: string; token: string }> {
-  const applied = (
-    await client(t, serviceKey).post('/v1/applications', { applicant, attributes: STRONG_APPLICANT })
-  ).json();
-  const lineId = applied.line.id as string;
+  const { lineId, borrowerId, token } = await lineWithToken(t, serviceKey, applicant);
   const frozen = await t.app.core.applyLineAction(lineId, {
     type: 'FREEZE_DRAW',
     reasons: ['R_UTILISATION_HIGH'],
     automated: false,
     actor: 'test',
   });
-  const token = (
-    await client(t, serviceKey).post(`/v1/borrowers/${applied.borrowerId}/tokens`, { ttlSeconds: 900 })
-  ).json().token as string;
-  return { lineId, borrowerId: applied.borrowerId as string, actionId: frozen.actionId, token };
+  return { lineId, borrowerId, actionId: frozen.actionId, token };
 }
 
 /**

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
-import { STRONG_APPLICANT, type TestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
-import { CASE_STORES, client, person, startCaseApp, type Person } from './helpers.js';
+import { CASE_STORES, client, lineWithToken, person, startCaseApp, type Person } from './helpers.js';
 
 /**
  * Two restrictions can stand on a line at once: a suspension taken on a line whose draws were already frozen. Every
@@ -30,19 +30,12 @@ for (const store of CASE_STORES)
     });
     afterAll(async () => t?.close());
 
-    const openLine = async () => {
-      const applied = (
-        await client(t, service.key).post('/v1/applications', {
-          applicant: { name: '孙伟', nationalId: residentId('19850505', ++seq), phone: '13900005555' },
-          attributes: STRONG_APPLICANT,
-        })
-      ).json();
-      const borrowerId = applied.borrowerId as string;
-      const token = (
-        await client(t, service.key).post(`/v1/borrowers/${borrowerId}/tokens`, { ttlSeconds: 900 })
-      ).json().token as string;
-      return { lineId: applied.line.id as string, borrowerId, token };
-    };
+    const openLine = () =>
+      lineWithToken(t, service.key, {
+        name: '孙伟',
+        nationalId: residentId('19850505', ++seq),
+        phone: '13900005555',
+      });
     /** A restriction taken outside the four-eyes gate (the monitor, the review job, a collections officer). */
     const restrict = async (lineId: string, type: 'FREEZE_DRAW' | 'SUSPEND', reason: string) =>
       (
