@@ -97,4 +97,60 @@ describe('field crypto', () => {
     crypto.encrypt('x', 'f');
     expect(seen).toEqual([12]);
   });
+
+  it('a committed seal proves its value by a keyed commitment that survives re-sealing and key rotation', () => {
+    const before = fieldCryptoFromMasterKey(keyA);
+    const context = '{"existingDebtMinor":7654321}';
+    const { token, commitment } = before.sealCommitted(context, 'decisions.context\nd1');
+    expect(token).not.toContain('7654321');
+    expect(commitment).toMatch(/^[0-9a-f]{64}$/);
+    expect(before.openCommitted(token, 'decisions.context\nd1')).toEqual({ plaintext: context, commitment });
+    // Keyed by the record's own random key: the same value commits differently in another record, so a commitment
+    // confirms no guess of the value.
+    expect(before.sealCommitted(context, 'decisions.context\nd1').commitment).not.toBe(commitment);
+    // Rotation: the record is sealed again under the new key with its commitment key, and the old key can go.
+    const during = createFieldCrypto({ current: { masterKey: keyB }, retired: [{ masterKey: keyA }] });
+    const resealed = during.resealCommitted(token, 'decisions.context\nd1');
+    expect(during.keyIdOf(resealed)).toBe(during.currentKeyId);
+    const after = fieldCryptoFromMasterKey(keyB);
+    expect(after.openCommitted(resealed, 'decisions.context\nd1')).toEqual({
+      plaintext: context,
+      commitment,
+    });
+  });
+
+  it('a committed seal opens only as one, and only where it was sealed', () => {
+    const crypto = fieldCryptoFromMasterKey(keyA);
+    const { token } = crypto.sealCommitted('x', 'decisions.context\nd1');
+    expect(() => crypto.openCommitted(token, 'decisions.context\nd2')).toThrow(FieldCryptoError);
+    expect(() => crypto.decrypt(token, 'decisions.context\nd1')).toThrow(FieldCryptoError);
+    const plain = crypto.encrypt('x', 'decisions.context\nd1');
+    expect(() => crypto.openCommitted(plain, 'decisions.context\nd1')).toThrow(FieldCryptoError);
+    expect(() => crypto.resealCommitted(plain, 'decisions.context\nd1')).toThrow(FieldCryptoError);
+  });
+
+  it('seals a rider beside the committed value, outside the commitment', () => {
+    const crypto = fieldCryptoFromMasterKey(keyA);
+    const { token, commitment } = crypto.sealCommitted('{"a":1}', 'f', '[{"node":"n"}]');
+    expect(token).not.toContain('node');
+    expect(crypto.openCommitted(token, 'f')).toEqual({
+      plaintext: '{"a":1}',
+      rider: '[{"node":"n"}]',
+      commitment,
+    });
+    // The same value without a rider: a rider of its own (an empty one) is told from none.
+    expect(crypto.openCommitted(crypto.sealCommitted('{"a":1}', 'f', '').token, 'f').rider).toBe('');
+    expect(crypto.openCommitted(crypto.sealCommitted('{"a":1}', 'f').token, 'f').rider).toBeUndefined();
+  });
+
+  it('draws commitment keys from the injected source too', () => {
+    const seen: number[] = [];
+    const crypto = createFieldCrypto({
+      current: { masterKey: keyA },
+      nonce: (n) => (seen.push(n), Buffer.alloc(n, 7)),
+    });
+    const { commitment } = crypto.sealCommitted('x', 'f');
+    expect(seen).toEqual([32, 12]);
+    expect(crypto.sealCommitted('x', 'f').commitment).toBe(commitment);
+  });
 });

@@ -1,4 +1,12 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createSecretKey,
+  hkdfSync,
+  type KeyObject,
+} from 'node:crypto';
+import { cryptoRandom } from '../domain/index.js';
 
 /**
  * Field-level encryption of personal data at rest (PIPL Art. 51; ASVS 11.3.2-11.3.4; PCI DSS 3.5.1):
@@ -10,6 +18,10 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } f
  *   hashes of identifiers), so a database dump alone reveals neither the value nor a dictionary-attackable hash.
  * - Associated data binds a ciphertext to its column ("borrower.national_id"), so values cannot be swapped between
  *   fields or rows undetected.
+ * - A committed seal (sealCommitted) also answers a keyed commitment to the value, HMAC-SHA256 under a fresh random
+ *   256-bit key sealed with it, for a ledger entry that must prove the value without holding it. The key is the
+ *   record's own, not one derived from the master key: a commitment stays provable after a key rotation drops the
+ *   master key it was made under (the re-sealed record still holds its key), and two equal values never commit alike.
  *
  * Token format: `lg1.<keyId>.<base64url(nonce | ciphertext | tag)>`.
  */
@@ -17,6 +29,11 @@ const FORMAT = 'lg1';
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const HKDF_SALT = Buffer.from('lineguard.field-crypto.v1');
+const COMMITMENT_KEY_BYTES = 32;
+/** A committed seal's plaintext: commitment key | rider flag (1 byte) | value length (u32 BE) | value | rider. */
+const COMMITTED_HEADER_BYTES = COMMITMENT_KEY_BYTES + 1 + 4;
+/** Appended to the associated data of a committed seal: its token never opens as a plain one, nor the reverse. */
+const COMMITTED_AAD = '\u0000committed';
 
 export interface KeyMaterial {
   /** 32-byte master key (Config.masterKey). */
@@ -29,6 +46,16 @@ export interface FieldCrypto {
   encrypt(plaintext: string, aad: string): string;
   /** Throws FieldCryptoError when the token is malformed, its key unknown, or it was tampered with. */
   decrypt(token: string, aad: string): string;
+  /**
+   * Seals `plaintext` with a fresh commitment key inside, and answers the keyed commitment to it (hex HMAC-SHA256 under
+   * that key) for a record that must prove the value without holding it (a ledger entry). `rider`, when given, is
+   * sealed in the same token, outside the commitment: one cipher operation for two values a row keeps together.
+   */
+  sealCommitted(plaintext: string, aad: string, rider?: string): CommittedSeal;
+  /** Opens a committed seal: the value, its rider and its commitment (recomputed). Throws as decrypt does. */
+  openCommitted(token: string, aad: string): OpenedCommitment;
+  /** A committed seal sealed again under the current key, with the same commitment key (a key rotation). */
+  resealCommitted(token: string, aad: string): string;
   /** Keyed lookup hash (hex) of an already-normalised value, under the current key. */
   lookupHash(value: string, purpose: string): string;
   /**
@@ -42,6 +69,18 @@ export interface FieldCrypto {
   needsRotation(token: string): boolean;
 }
 
+export interface CommittedSeal {
+  readonly token: string;
+  readonly commitment: string;
+}
+
+export interface OpenedCommitment {
+  readonly plaintext: string;
+  /** What was sealed beside the committed value, if anything. */
+  readonly rider: string | undefined;
+  readonly commitment: string;
+}
+
 export class FieldCryptoError extends Error {
   constructor(message: string) {
     super(message);
@@ -53,6 +92,15 @@ interface DerivedKeys {
   readonly id: string;
   readonly dataKey: Buffer;
   readonly lookupKey: Buffer;
+}
+
+/** The data key as a KeyObject, made once: a cipher made from a raw Buffer copies and checks the key every time. */
+interface HeldKey extends DerivedKeys {
+  readonly cipherKey: KeyObject;
+}
+
+function held(keys: DerivedKeys): HeldKey {
+  return { ...keys, cipherKey: createSecretKey(keys.dataKey) };
 }
 
 function derive(master: Buffer, info: string, length: number): Buffer {
@@ -73,7 +121,7 @@ export interface FieldCryptoOptions {
   readonly current: KeyMaterial;
   /** Keys that no longer seal new values but still open old ones during a rotation. */
   readonly retired?: readonly KeyMaterial[];
-  /** Nonce source; the CSPRNG unless a test injects one. */
+  /** Source of nonces and commitment keys; the CSPRNG (pooled) unless a test injects one. */
   readonly nonce?: (bytes: number) => Buffer;
 }
 
@@ -81,14 +129,26 @@ function lookupHashUnder(key: DerivedKeys, value: string, purpose: string): stri
   return createHmac('sha256', key.lookupKey).update(purpose).update('\u0000').update(value).digest('hex');
 }
 
+/**
+ * The CSPRNG, pooled (src/domain/random.ts): a synchronous call into it costs microseconds whatever its size, and a
+ * draw's decision seals two values. The nonces stay random (NIST SP 800-38D §8.2.2).
+ */
+const csprng = (bytes: number): Buffer => {
+  const drawn = cryptoRandom.bytes(bytes);
+  return Buffer.from(drawn.buffer, drawn.byteOffset, drawn.byteLength);
+};
+
+const commitmentOf = (key: Buffer, plaintext: Buffer): string =>
+  createHmac('sha256', key).update(plaintext).digest('hex');
+
 export function createFieldCrypto(options: FieldCryptoOptions): FieldCrypto {
-  const current = deriveKeys(options.current);
-  const keys = new Map<string, DerivedKeys>([[current.id, current]]);
+  const current = held(deriveKeys(options.current));
+  const keys = new Map<string, HeldKey>([[current.id, current]]);
   for (const old of options.retired ?? []) {
     const derived = deriveKeys(old);
-    if (!keys.has(derived.id)) keys.set(derived.id, derived);
+    if (!keys.has(derived.id)) keys.set(derived.id, held(derived));
   }
-  const nonceOf = options.nonce ?? ((n: number) => randomBytes(n));
+  const randomOf = options.nonce ?? csprng;
 
   function parse(token: string): { keyId: string; blob: Buffer } {
     const parts = token.split('.');
@@ -99,31 +159,73 @@ export function createFieldCrypto(options: FieldCryptoOptions): FieldCrypto {
     return { keyId: parts[1], blob };
   }
 
+  function seal(plaintext: Buffer | string, aad: string): string {
+    const nonce = randomOf(NONCE_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', current.cipherKey, nonce, { authTagLength: TAG_BYTES });
+    cipher.setAAD(Buffer.from(aad));
+    const body = typeof plaintext === 'string' ? cipher.update(plaintext, 'utf8') : cipher.update(plaintext);
+    const blob = Buffer.concat([nonce, body, cipher.final(), cipher.getAuthTag()]);
+    return `${FORMAT}.${current.id}.${blob.toString('base64url')}`;
+  }
+
+  function open(token: string, aad: string): Buffer {
+    const { keyId, blob } = parse(token);
+    const key = keys.get(keyId);
+    if (!key) throw new FieldCryptoError(`unknown key id ${keyId}`);
+    const nonce = blob.subarray(0, NONCE_BYTES);
+    const tag = blob.subarray(blob.length - TAG_BYTES);
+    const body = blob.subarray(NONCE_BYTES, blob.length - TAG_BYTES);
+    const decipher = createDecipheriv('aes-256-gcm', key.cipherKey, nonce, { authTagLength: TAG_BYTES });
+    decipher.setAAD(Buffer.from(aad));
+    decipher.setAuthTag(tag);
+    try {
+      return Buffer.concat([decipher.update(body), decipher.final()]);
+    } catch {
+      throw new FieldCryptoError('sealed value failed authentication (tampered, wrong field or wrong key)');
+    }
+  }
+
+  function committedPlaintext(key: Buffer, value: Buffer, rider: string | undefined): Buffer {
+    const header = Buffer.alloc(COMMITTED_HEADER_BYTES);
+    key.copy(header, 0);
+    header.writeUInt8(rider === undefined ? 0 : 1, COMMITMENT_KEY_BYTES);
+    header.writeUInt32BE(value.length, COMMITMENT_KEY_BYTES + 1);
+    return rider === undefined
+      ? Buffer.concat([header, value])
+      : Buffer.concat([header, value, Buffer.from(rider, 'utf8')]);
+  }
+
+  function openCommitment(token: string, aad: string): OpenedCommitment {
+    const opened = open(token, aad + COMMITTED_AAD);
+    const valueEnd =
+      opened.length < COMMITTED_HEADER_BYTES
+        ? -1
+        : COMMITTED_HEADER_BYTES + opened.readUInt32BE(COMMITMENT_KEY_BYTES + 1);
+    if (valueEnd < 0 || valueEnd > opened.length) throw new FieldCryptoError('committed seal is malformed');
+    const value = opened.subarray(COMMITTED_HEADER_BYTES, valueEnd);
+    const hasRider = opened.readUInt8(COMMITMENT_KEY_BYTES) === 1;
+    return {
+      plaintext: value.toString('utf8'),
+      rider: hasRider ? opened.subarray(valueEnd).toString('utf8') : undefined,
+      commitment: commitmentOf(opened.subarray(0, COMMITMENT_KEY_BYTES), value),
+    };
+  }
+
   return {
     currentKeyId: current.id,
-    encrypt(plaintext, aad) {
-      const nonce = nonceOf(NONCE_BYTES);
-      const cipher = createCipheriv('aes-256-gcm', current.dataKey, nonce, { authTagLength: TAG_BYTES });
-      cipher.setAAD(Buffer.from(aad));
-      const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-      const blob = Buffer.concat([nonce, body, cipher.getAuthTag()]);
-      return `${FORMAT}.${current.id}.${blob.toString('base64url')}`;
+    encrypt: (plaintext, aad) => seal(plaintext, aad),
+    decrypt: (token, aad) => open(token, aad).toString('utf8'),
+    sealCommitted(plaintext, aad, rider) {
+      const key = randomOf(COMMITMENT_KEY_BYTES);
+      const value = Buffer.from(plaintext, 'utf8');
+      return {
+        token: seal(committedPlaintext(key, value, rider), aad + COMMITTED_AAD),
+        commitment: commitmentOf(key, value),
+      };
     },
-    decrypt(token, aad) {
-      const { keyId, blob } = parse(token);
-      const key = keys.get(keyId);
-      if (!key) throw new FieldCryptoError(`unknown key id ${keyId}`);
-      const nonce = blob.subarray(0, NONCE_BYTES);
-      const tag = blob.subarray(blob.length - TAG_BYTES);
-      const body = blob.subarray(NONCE_BYTES, blob.length - TAG_BYTES);
-      const decipher = createDecipheriv('aes-256-gcm', key.dataKey, nonce, { authTagLength: TAG_BYTES });
-      decipher.setAAD(Buffer.from(aad));
-      decipher.setAuthTag(tag);
-      try {
-        return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
-      } catch {
-        throw new FieldCryptoError('sealed value failed authentication (tampered, wrong field or wrong key)');
-      }
+    openCommitted: (token, aad) => openCommitment(token, aad),
+    resealCommitted(token, aad) {
+      return seal(open(token, aad + COMMITTED_AAD), aad + COMMITTED_AAD);
     },
     lookupHash(value, purpose) {
       return lookupHashUnder(current, value, purpose);
