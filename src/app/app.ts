@@ -36,7 +36,7 @@ import { listingRoutes } from '../api/index.js';
 import { productRoutes } from '../api/index.js';
 import { quoteRoutes } from '../api/index.js';
 import { partnerRoutes } from '../api/index.js';
-import { fieldCryptoFromMasterKey } from '../compliance/index.js';
+import { fieldCryptoFromMasterKey, type FieldCrypto } from '../compliance/index.js';
 import { createCoreServices, type CoreServices } from '../core/index.js';
 import type { LineActionPort, MonitorService } from '../monitor/index.js';
 import { createAlertBook, createMonitor, subscribeCoreEvents } from './monitor.js';
@@ -89,6 +89,11 @@ export const BUNDLED_MODELS = [
 export interface AppServices {
   readonly config: Config;
   readonly store: Store;
+  /**
+   * The field crypto (Config.masterKey, the retired keys still opening): what seals personal data at rest — borrowers,
+   * decision contexts and traces, disputes, idempotency records of routes with personal data.
+   */
+  readonly crypto: FieldCrypto;
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly ids: IdGenerator;
@@ -140,7 +145,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     throw error;
   });
   try {
-    return await wireApp({ config, options, store, clock, random, ids });
+    const crypto = fieldCryptoFromMasterKey(config.masterKey, config.retiredKeys);
+    return await wireApp({ config, options, store, crypto, clock, random, ids });
   } catch (error) {
     await store.close();
     throw error;
@@ -154,6 +160,7 @@ interface AppBase {
   readonly config: Config;
   readonly options: AppOptions;
   readonly store: Store;
+  readonly crypto: FieldCrypto;
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly ids: IdGenerator;
@@ -161,7 +168,7 @@ interface AppBase {
 
 /** Wires every module over the open store, in the order each needs the others; `closers` run in order on close. */
 async function wireApp(base: AppBase): Promise<AppServices> {
-  const { config, store, clock, random, ids } = base;
+  const { config, store, crypto, clock, random, ids } = base;
   const closers: (() => Promise<void>)[] = [];
   const decisioning = await wireDecisioning(base);
   const { metrics, models, engine, cases } = decisioning;
@@ -197,6 +204,7 @@ async function wireApp(base: AppBase): Promise<AppServices> {
   return {
     config,
     store,
+    crypto,
     clock,
     random,
     ids,
@@ -229,16 +237,17 @@ interface Decisioning {
 }
 
 async function wireDecisioning(base: AppBase): Promise<Decisioning> {
-  const { config, store, clock, random, ids } = base;
+  const { config, store, crypto, clock, random, ids } = base;
   const metrics = createMetricsRegistry();
   if (config.adminKey) await ensureApiKey(store.db, { clock, ids }, config.adminKey, 'admin');
   const models = await loadModels(store, clock, ids);
-  const cases = wireCases({ store, clock, ids, random, metrics, settings: config.cases });
+  const cases = wireCases({ store, crypto, clock, ids, random, metrics, settings: config.cases });
   // Alerts (src/cases) are raised by the monitor's typologies and by the platform itself (guard, early warnings).
   const alerts = createAlertBook(store, { clock, ids });
   const guard = guardOfAutomatedRestrictions(base, alerts);
   const engine = await openEngine({
     store,
+    crypto,
     clock,
     ids,
     models: resolverFromRegistry(models),
@@ -287,7 +296,7 @@ interface MonitorAndCore {
 }
 
 async function wireMonitorAndCore(base: AppBase, decisioning: Decisioning): Promise<MonitorAndCore> {
-  const { config, store, clock, ids } = base;
+  const { config, store, crypto, clock, ids } = base;
   const { cases, alerts, engine, models } = decisioning;
   // The monitor acts on lines through the core, and the core reads the monitor's signals: tie the knot late.
   const late: { core?: CoreServices } = {};
@@ -304,7 +313,6 @@ async function wireMonitorAndCore(base: AppBase, decisioning: Decisioning): Prom
     alerts,
     eventFutureToleranceMs: config.eventFutureToleranceMs,
   });
-  const crypto = fieldCryptoFromMasterKey(config.masterKey, config.retiredKeys);
   const complianceStore = createComplianceStore(store);
   const consents = createConsentServices({
     store: complianceStore,
@@ -322,7 +330,7 @@ async function wireMonitorAndCore(base: AppBase, decisioning: Decisioning): Prom
     clock,
     ids,
     crypto,
-    engine: coreEngineFromService(engine, { guard: decisioning.guard }),
+    engine: coreEngineFromService(engine, { crypto, guard: decisioning.guard }),
     bureau: config.creditBureau === 'sandbox' ? applicationBureau(consents) : undefined,
     config: {
       borrowerCapMinor: config.borrowerCapMinor,
@@ -528,7 +536,7 @@ export async function createHttpServer(app: AppServices, logger = false): Promis
     verifyKey: createKeyVerifier(app.store.db, app.clock),
     routes: app.routes,
     // Seals the idempotency records of routes with personal data (a credit-report pull, an application, ...).
-    crypto: fieldCryptoFromMasterKey(app.config.masterKey, app.config.retiredKeys),
+    crypto: app.crypto,
     logger,
     beforeRoutes: registerDashboard,
     // Counts on a shared Redis are the deployment's own, as its stream and feature keys are.

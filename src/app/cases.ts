@@ -4,8 +4,15 @@ import { Counter, type Registry } from 'prom-client';
 import type { Clock } from '../domain/index.js';
 import type { IdGenerator } from '../domain/index.js';
 import type { RandomSource } from '../domain/index.js';
-import { appendToLedger } from '../compliance/index.js';
-import { caseRows, createCaseIntakeReads, drawRow, type DbTx, type Store } from '../store/index.js';
+import { appendToLedger, type FieldCrypto } from '../compliance/index.js';
+import {
+  caseRows,
+  createCaseDecisionReads,
+  createCaseIntakeReads,
+  drawRow,
+  type DbTx,
+  type Store,
+} from '../store/index.js';
 import {
   applyActionInTx,
   approveReviewInTx,
@@ -76,6 +83,8 @@ export interface CaseJobsResult {
 
 export interface WireCasesOptions {
   store: Store;
+  /** Opens the decisions' sealed contexts and traces a case shows as evidence. */
+  crypto: FieldCrypto;
   clock: Clock;
   ids: IdGenerator;
   random: RandomSource;
@@ -185,6 +194,7 @@ function createWiredCaseService(
       config: a.settings.cases,
       core: corePort,
       intake: createCaseIntakeReads(a.store.db),
+      decisions: createCaseDecisionReads(a.store.db, a.crypto),
       monitor: {
         closeAlert: async (alertId) => late.monitor?.setAlertStatus(alertId, 'CLOSED'),
         listHits: (borrowerId) => late.monitor?.listHits('user', borrowerId, a.clock.now()) ?? [],

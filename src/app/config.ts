@@ -124,11 +124,7 @@ export function loadConfig(
     redisUrl: nonEmpty(env.LINEGUARD_REDIS_URL),
     natsUrl: nonEmpty(env.LINEGUARD_NATS_URL),
     masterKey: loadMasterKey(env, { production, dataDir: dirname(sqlitePath), warn }),
-    retiredKeys: (nonEmpty(env.LINEGUARD_RETIRED_KEYS) ?? '')
-      .split(',')
-      .map((text) => text.trim())
-      .filter((text) => text !== '')
-      .map((text) => parseKey(text, 'LINEGUARD_RETIRED_KEYS')),
+    retiredKeys: retiredKeysFrom(env),
     adminKey: nonEmpty(env.LINEGUARD_ADMIN_KEY),
     seedDemo: env.LINEGUARD_SEED_DEMO !== '0',
     requestBytesMax: intFrom(env.LINEGUARD_REQUEST_BYTES_MAX, 'LINEGUARD_REQUEST_BYTES_MAX', 1_048_576),
@@ -216,6 +212,23 @@ export function resolveStoreLocation(env: Env, overrides: ConfigOverrides = {}):
     throw new LgError('LG_CONFIG_INVALID', 'LINEGUARD_DATABASE_URL must be a postgres:// URL');
   }
   return { dataDir, sqlitePath, postgresUrl };
+}
+
+function retiredKeysFrom(env: Env): Buffer[] {
+  return (nonEmpty(env.LINEGUARD_RETIRED_KEYS) ?? '')
+    .split(',')
+    .map((text) => text.trim())
+    .filter((text) => text !== '')
+    .map((text) => parseKey(text, 'LINEGUARD_RETIRED_KEYS'));
+}
+
+/**
+ * The data keys the environment gives (LINEGUARD_KEY and LINEGUARD_RETIRED_KEYS), for a tool that reads a database
+ * without starting LineGuard (an auditor's `ledger verify`); undefined without LINEGUARD_KEY. Never generates one.
+ */
+export function dataKeysGiven(env: Env): { masterKey: Buffer; retiredKeys: Buffer[] } | undefined {
+  const given = nonEmpty(env.LINEGUARD_KEY);
+  return given ? { masterKey: parseKey(given), retiredKeys: retiredKeysFrom(env) } : undefined;
 }
 
 function loadMasterKey(

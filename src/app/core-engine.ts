@@ -1,12 +1,8 @@
 import type { Decision, DecisionContext, LineActionType } from '../domain/index.js';
 import type { ActionClass, BlastRadiusGuard, EngineService } from '../engine/index.js';
-import type { CoreDecisionWrites, CoreEngine, DecisionRecord as CoreDecisionRecord } from '../core/index.js';
+import type { CoreEngine, DecisionRecord as CoreDecisionRecord } from '../core/index.js';
+import type { FieldCrypto } from '../compliance/index.js';
 import { decisionWrites, recordDecision, type DbTx } from '../store/index.js';
-
-/** Stores the core's decision record through the engine's own recordDecision (decision row + ledger entry). */
-export function recordCoreDecision(tx: DbTx, r: CoreDecisionRecord): Promise<void> {
-  return recordDecision(tx, engineRecord(r));
-}
 
 function engineRecord(r: CoreDecisionRecord) {
   return {
@@ -23,25 +19,32 @@ function engineRecord(r: CoreDecisionRecord) {
   };
 }
 
-/** The decision row and its ledger entry, for a writer that stores them itself (a synchronous unit). */
-export function coreDecisionWrites(r: CoreDecisionRecord): CoreDecisionWrites {
-  return decisionWrites(engineRecord(r));
+/**
+ * How the core's decision records are written, with the engine's own recordDecision (decision row + ledger entry,
+ * inside the core's dbTx) or, for a synchronous unit that stores them itself, their rows: sealed with `crypto`.
+ */
+export function coreDecisionWriters(
+  crypto: FieldCrypto,
+): Pick<CoreEngine, 'recordDecision' | 'decisionWrites'> {
+  return {
+    recordDecision: (tx, r) => recordDecision(tx as DbTx, engineRecord(r), crypto),
+    decisionWrites: (r) => decisionWrites(engineRecord(r), crypto),
+  };
 }
 
 /**
- * Adapts the engine service to the port the core uses. Decision rows are written with the engine's own
- * recordDecision (decision row + ledger entry) inside the core's dbTx.
+ * Adapts the engine service to the port the core uses. Decision rows are written with coreDecisionWriters: the
+ * contexts and traces sealed with `crypto` (src/compliance/sealed-decisions.ts).
  */
 export function coreEngineFromService(
   engine: EngineService,
-  options: { guard?: BlastRadiusGuard } = {},
+  options: { readonly crypto: FieldCrypto; readonly guard?: BlastRadiusGuard },
 ): CoreEngine {
   return {
     decide(strategyId: string, context: DecisionContext, opts?: { subjectKey?: string }): Decision {
       return engine.decide(strategyId, context, opts);
     },
-    recordDecision: recordCoreDecision,
-    decisionWrites: coreDecisionWrites,
+    ...coreDecisionWriters(options.crypto),
     admit(
       actionType: LineActionType,
       activeLineCount: number,

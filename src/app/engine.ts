@@ -7,18 +7,21 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngineService, type EngineService, type EngineServiceOptions } from '../engine/index.js';
 import { createEngineRepository, type Store } from '../store/index.js';
+import type { FieldCrypto } from '../compliance/index.js';
 
 export interface OpenEngineOptions extends Omit<EngineServiceOptions, 'repository' | 'bundled'> {
   readonly store: Store;
+  /** Opens the stored decisions' sealed contexts and traces (simulation, the decision API). */
+  readonly crypto: FieldCrypto;
   /** Strategy documents (*.json, *.yaml) loaded on first start, in file-name order. Default: <package>/strategies. */
   readonly strategiesDir?: string;
 }
 
 export async function openEngine(options: OpenEngineOptions): Promise<EngineService> {
-  const { store, strategiesDir, ...rest } = options;
+  const { store, crypto, strategiesDir, ...rest } = options;
   return createEngineService({
     ...rest,
-    repository: createEngineRepository(store),
+    repository: createEngineRepository(store, crypto),
     bundled: bundledStrategySources(strategiesDir ?? findBundledDir()),
   });
 }

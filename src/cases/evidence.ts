@@ -12,7 +12,7 @@ export async function gatherEvidence(deps: CaseDeps, row: CaseRow): Promise<Reco
   const subject = await subjectEvidence(deps, row);
   Object.assign(evidence, subject);
   const decisionId = typeof subject.decisionId === 'string' ? subject.decisionId : undefined;
-  if (decisionId) evidence.decision = await deps.rows.decisionEvidence(db, decisionId);
+  if (decisionId) evidence.decision = await deps.decisions.evidence(decisionId);
   if (row.line_id) {
     evidence.lineHistory = (await deps.rows.lineHistory(db, row.line_id)).map((a) => ({
       id: a.id,

@@ -222,6 +222,7 @@ export type {
   CaseDeps,
   CaseConfig,
   CaseCorePort,
+  CaseDecisionPort,
   CaseIntakePort,
   CaseDisputePort,
   CaseMonitorPort,

@@ -101,7 +101,6 @@ export interface CaseRowsPort {
   userById(db: CaseDb, id: string): Promise<{ id: string; name: string; role: string } | undefined>;
   ledgerOf(db: CaseDb, subjectId: string, limit?: number): Promise<CaseLedgerEntry[]>;
   // Evidence from the other modules' tables (src/store/case-evidence.ts).
-  decisionEvidence(db: CaseDb, decisionId: string): Promise<CaseEvidenceRow | null>;
   decisionOwner(db: CaseDb, decisionId: string): Promise<CaseDecisionOwner | undefined>;
   applicationRow(db: CaseDb, id: string): Promise<CaseEvidenceRow | undefined>;
   drawRow(db: CaseDb, id: string): Promise<CaseDrawRecord | undefined>;
@@ -238,6 +237,11 @@ export interface IntakeItem {
  * What intake reads from the tables of the modules that did the work (committed rows only; each read bounded, the
  * next sweep picks up the rest). `id` narrows a read to one subject (intake right after a request).
  */
+/** A decision as a case shows it: its context and trace opened (they are sealed at rest). */
+export interface CaseDecisionPort {
+  evidence(decisionId: string): Promise<CaseEvidenceRow | null>;
+}
+
 export interface CaseIntakePort {
   /** Applications decided REVIEW that opened no line, created since `since`. */
   reviewApplications(since: number, id?: string): Promise<IntakeItem[]>;
@@ -295,6 +299,7 @@ export interface CaseDeps {
   readonly config: CaseConfig;
   readonly core: CaseCorePort;
   readonly intake: CaseIntakePort;
+  readonly decisions: CaseDecisionPort;
   readonly monitor?: CaseMonitorPort;
   readonly metrics?: CaseMetricsPort;
   /** Bound late (compliance is wired after the cases); a dispute without it is refused. */

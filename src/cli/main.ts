@@ -2,9 +2,9 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, resolveStoreLocation, type ConfigOverrides } from '../app/index.js';
 import { createApp, createHttpServer, evaluateTypologies, type AppServices } from '../app/index.js';
 import { createMetricsServer } from '../api/index.js';
-import { createApiKey, resealIdempotencyRecords } from '../api/index.js';
+import { createApiKey } from '../api/index.js';
 import { LgError } from '../domain/index.js';
-import { fieldCryptoFromMasterKey, verifyLedger } from '../compliance/index.js';
+import { verifyLedger } from '../compliance/index.js';
 import { openStore } from '../store/index.js';
 import { openReadOnlySqlite } from '../store/index.js';
 import { EXIT, printJson, runAction } from './exit.js';
@@ -18,8 +18,9 @@ import { registerMonitorCommand } from './commands/monitor.js';
 import { registerProductsCommand } from './commands/products.js';
 import { bootstrapServe } from '../app/index.js';
 import { createKeyForUser, registerCasesCommand, registerKeyCommands } from './commands/cases.js';
-import { installationPublicKey, registerLedgerCommands, verifyAgainst } from './commands/ledger.js';
+import { auditCrypto, installationKeys, registerLedgerCommands, verifyAgainst } from './commands/ledger.js';
 import { registerReportCommand } from './commands/report.js';
+import { describeRotation, rotateData } from './commands/rotate-data.js';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -142,34 +143,17 @@ function registerKeysCommand(program: Command, openApp: OpenApp): Command {
   keys
     .command('rotate-data')
     .description(
-      're-seal personal data (borrowers, sealed idempotency records) and partner sharing keys under LINEGUARD_KEY; run with the old key in LINEGUARD_RETIRED_KEYS, then drop it',
+      're-seal personal data (borrowers, decision contexts and traces, disputes, sealed idempotency records) and partner sharing keys under LINEGUARD_KEY, sealing what was stored in clear before; run with the old key in LINEGUARD_RETIRED_KEYS, then drop it',
     )
-    .option('--page <n>', 'borrowers (idempotency records) per transaction', positiveInt, 500)
+    .option('--page <n>', 'rows per transaction', positiveInt, 500)
     .option('--json', 'print JSON')
     .action((opts: { page: number; json?: boolean }) =>
       runAction(async () => {
         const app = await openApp();
         try {
-          const borrowers = await app.core.rekeyBorrowers(opts.page);
-          const partnerKeysResealed = await app.monitor.lists.resealPartnerKeys();
-          const crypto = fieldCryptoFromMasterKey(app.config.masterKey, app.config.retiredKeys);
-          const records = await resealIdempotencyRecords(app.store, crypto, opts.page);
-          const result = {
-            ...borrowers,
-            partnerKeysResealed,
-            idempotencyRecordsChecked: records.recordsChecked,
-            idempotencyRecordsResealed: records.recordsResealed,
-            idempotencyRecordsUnopenable: records.recordsUnopenable,
-          };
+          const result = await rotateData(app, opts.page);
           if (opts.json) printJson(result);
-          else
-            process.stdout.write(
-              `re-sealed ${result.borrowersRekeyed} of ${result.borrowersChecked} borrowers, ${partnerKeysResealed} partner keys and ${records.recordsResealed} of ${records.recordsChecked} sealed idempotency records under key ${result.keyId}\n`,
-            );
-          if (!opts.json && records.recordsUnopenable > 0)
-            process.stdout.write(
-              `left ${records.recordsUnopenable} idempotency records no key opens as they are (a retry of one is told its write committed)\n`,
-            );
+          else process.stdout.write(describeRotation(result));
         } finally {
           await app.close();
         }
@@ -197,10 +181,15 @@ function registerLedgerVerifyCommand(program: Command, openApp: OpenApp): Comman
       '--key <key>',
       'with --against: the trusted public key (file or text; default: this installation)',
     )
-    .option('--no-facts', 'with --against: skip re-deriving decisions, lines and loans from the ledger')
+    .option(
+      '--no-facts',
+      'with --against: skip re-deriving decisions, lines, loans and disputes from the ledger',
+    )
     .action((opts: { db?: string; json?: boolean; against?: string; key?: string; facts: boolean }) =>
       runAction(async () => {
-        // An auditor's check: the store is only read (never created or migrated) and no data key is needed.
+        // An auditor's check: the store is only read (never created or migrated). No data key is needed; with one
+        // (LINEGUARD_KEY, or this installation's when its checkpoint key is trusted) the fact check also proves the
+        // sealed decision contexts and dispute claims.
         const location = resolveStoreLocation(process.env, {
           db: opts.db ?? program.opts<{ db?: string }>().db,
         });
@@ -208,11 +197,15 @@ function registerLedgerVerifyCommand(program: Command, openApp: OpenApp): Comman
           ? (await openStore({ postgresUrl: location.postgresUrl, migrate: false })).db
           : await openReadOnlySqlite(location.sqlitePath);
         try {
-          if (opts.against)
-            return await verifyAgainst(db, () => installationPublicKey(openApp), {
+          if (opts.against) {
+            const installation = installationKeys(openApp);
+            const crypto = opts.facts ? await auditCrypto(opts.key, installation) : undefined;
+            return await verifyAgainst(db, async () => (await installation()).publicKey, {
               ...opts,
               against: opts.against,
+              ...(crypto ? { crypto } : {}),
             });
+          }
           const result = await verifyLedger(db);
           if (opts.json) printJson(result);
           else if (result.ok) process.stdout.write(`ledger intact: ${result.entriesChecked} entries\n`);

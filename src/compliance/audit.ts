@@ -4,6 +4,7 @@ import { verifyFacts, type FactVerification } from './facts.js';
 import { toHex, treeRoot } from './merkle.js';
 import { checkCheckpoint, parseCheckpoint, type ChainHeadRecord, type LedgerPublicKey } from './signing.js';
 import type { WitnessFile } from './witness.js';
+import type { FieldCrypto } from './crypto.js';
 
 /**
  * `lineguard ledger verify --against DIR`: the chain as stored, then every published checkpoint against the ledger.
@@ -42,6 +43,8 @@ export async function verifyAgainstCheckpoints(
     readonly files: readonly WitnessFile[];
     readonly trustedKey: LedgerPublicKey;
     readonly facts: boolean;
+    /** Opens sealed decision contexts and dispute claims for the fact check; without it they are counted unchecked. */
+    readonly crypto?: FieldCrypto;
   },
 ): Promise<EvidenceVerification> {
   const chain = await verifyLedger(db);
@@ -102,7 +105,7 @@ export async function verifyAgainstCheckpoints(
     matched += 1;
     largestMatchedSize = Math.max(largestMatchedSize, cp.treeSize);
   }
-  const facts = input.facts ? await verifyFacts(db, rows) : undefined;
+  const facts = input.facts ? await verifyFacts(db, rows, input.crypto) : undefined;
   return {
     ok: chain.ok && rejected.length === 0 && contradicted.length === 0 && (facts?.ok ?? true),
     chain,

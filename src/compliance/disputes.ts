@@ -1,6 +1,14 @@
 import { LgError, type Clock, type IdGenerator } from '../domain/index.js';
 import { BUREAU_ATTRIBUTES, isBureauAttribute, type CreditBureau } from './bureau.js';
 import type { ComplianceStore, ComplianceTx, CreditDisputeRecord } from './ports.js';
+import type { FieldCrypto } from './crypto.js';
+import {
+  claimIsSealed,
+  openDisputeRow,
+  resealDisputes,
+  sealDisputeRow,
+  type DisputeResealResult,
+} from './sealed-disputes.js';
 
 /**
  * Credit-report disputes (异议, 征信业管理条例 Art. 25): a borrower (or an operator for them) disputes an inquiry on
@@ -55,6 +63,8 @@ export interface CreditDisputes {
   ofBorrower(borrowerId: string): Promise<DisputeView[]>;
   /** One dispute; with a borrower, only theirs (else 404). */
   get(id: string, borrowerId?: string): Promise<DisputeView>;
+  /** `lineguard keys rotate-data`: every claim and text sealed under the current key (sealed-disputes.ts). */
+  reseal(pageSize: number): Promise<DisputeResealResult>;
 }
 
 export interface CreditDisputeDeps {
@@ -62,10 +72,13 @@ export interface CreditDisputeDeps {
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly bureau: CreditBureau;
+  /** Seals and opens each dispute's claim and text (sealed-disputes.ts). */
+  readonly crypto: FieldCrypto;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
 
+/** A dispute as its borrower wrote it: `row` holds the claim and text in clear (openDisputeRow opens a stored one). */
 export function disputeView(row: CreditDisputeRecord): DisputeView {
   return {
     id: row.id,
@@ -115,26 +128,38 @@ function correctionOf(row: CreditDisputeRecord): Record<string, unknown> {
   return { ...base, action: row.target_kind === 'INQUIRY' ? 'DELETE_INQUIRY' : 'WITHDRAW_DELINQUENCY' };
 }
 
+/**
+ * The correction as the ledger records it for a dispute whose claim is sealed: the value the borrower claimed is the
+ * claim the raised entry commits to (claimHmac), so it is not repeated here in clear.
+ */
+function withoutClaimedValue(correction: Record<string, unknown>): Record<string, unknown> {
+  const { value: _claimed, ...rest } = correction;
+  return rest;
+}
+
 export function createCreditDisputes(deps: CreditDisputeDeps): CreditDisputes {
   const txOf = (dbTx: unknown): ComplianceTx => deps.store.within(dbTx);
 
   return {
     checkTarget: (borrowerId, target) => checkDisputeTarget(deps.store, borrowerId, target),
 
-    record: async (dbTx, row) => recordDispute(txOf(dbTx), row),
+    record: async (dbTx, row) => recordDispute(deps.crypto, txOf(dbTx), row),
 
     decide: async (dbTx, disputeId, decision) => decideDispute(deps, txOf(dbTx), { disputeId, decision }),
 
     async ofBorrower(borrowerId) {
-      return (await deps.store.disputesOf(borrowerId, 200)).map(disputeView);
+      const rows = await deps.store.disputesOf(borrowerId, 200);
+      return rows.map((row) => disputeView(openDisputeRow(deps.crypto, row)));
     },
 
     async get(id, borrowerId) {
       const row = await deps.store.findDispute(id);
       if (!row || (borrowerId !== undefined && row.borrower_id !== borrowerId))
         throw new LgError('LG_NOT_FOUND', `no dispute '${id}'`);
-      return disputeView(row);
+      return disputeView(openDisputeRow(deps.crypto, row));
     },
+
+    reseal: (pageSize) => resealDisputes(deps.store, deps.crypto, pageSize),
   };
 }
 
@@ -162,8 +187,16 @@ async function checkDisputeTarget(
   return { lineId: notice.line_id };
 }
 
-/** Records the dispute (one open per target and borrower) with its ledger entry. */
-async function recordDispute(tx: ComplianceTx, row: Omit<CreditDisputeRecord, 'open_key'>): Promise<void> {
+/**
+ * Records the dispute (one open per target and borrower) with its ledger entry: the row keeps the claim and the text
+ * sealed, and the entry commits to the claim (claimHmac) instead of holding it.
+ */
+async function recordDispute(
+  crypto: FieldCrypto,
+  tx: ComplianceTx,
+  clear: Omit<CreditDisputeRecord, 'open_key'>,
+): Promise<void> {
+  const { row, claimHmac } = sealDisputeRow(crypto, clear);
   const openKey = `${row.target_kind}:${row.target_id}:${row.borrower_id}`;
   if (!(await tx.insertDispute({ ...row, open_key: openKey }))) {
     const open = await tx.openDisputeOn(row.target_kind, row.target_id, row.borrower_id);
@@ -179,7 +212,7 @@ async function recordDispute(tx: ComplianceTx, row: Omit<CreditDisputeRecord, 'o
         disputeId: row.id,
         borrowerId: row.borrower_id,
         target: { kind: row.target_kind, id: row.target_id },
-        claim: JSON.parse(row.claim) as unknown,
+        claimHmac,
         caseId: row.case_id,
         dueAt: row.due_at,
         raisedBy: row.raised_by,
@@ -196,8 +229,9 @@ async function decideDispute(
 ): Promise<Record<string, unknown>> {
   const { disputeId, decision } = request;
   const now = deps.clock.now();
-  const row = await tx.findDispute(disputeId);
-  if (!row) throw new LgError('LG_NOT_FOUND', `no dispute '${disputeId}'`);
+  const stored = await tx.findDispute(disputeId);
+  if (!stored) throw new LgError('LG_NOT_FOUND', `no dispute '${disputeId}'`);
+  const row = openDisputeRow(deps.crypto, stored);
   let correctionId: string | null = null;
   let correction: Record<string, unknown> | null = null;
   if (decision.outcome === 'CORRECTED') {
@@ -239,7 +273,7 @@ async function decideDispute(
         textZh: decision.textZh,
         textEn: decision.textEn,
         correctionId,
-        correction,
+        correction: correction && claimIsSealed(stored) ? withoutClaimedValue(correction) : correction,
         bureau: deps.bureau.name,
       },
     },

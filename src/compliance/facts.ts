@@ -2,16 +2,29 @@ import { canonicalJson } from '../domain/index.js';
 import { DEFAULT_BUCKETS } from '../domain/index.js';
 import { availableMinor, type LineStatus } from '../domain/index.js';
 import { sha256Hex } from '../domain/index.js';
-import { ledgerStorage, type LedgerHandle } from './ledger.js';
+import {
+  ledgerStorage,
+  type DecisionFactRecord,
+  type DisputeFactRecord,
+  type LedgerHandle,
+} from './ledger.js';
 import type { LedgerRow } from './ledger.js';
+import { isSealedValue, type FieldCrypto } from './crypto.js';
+import { openDecision } from './sealed-decisions.js';
+import { openDispute } from './sealed-disputes.js';
+import { isSealedDataUnreadable } from './sealed-pair.js';
 
 /**
  * The facts the API serves (decisions, lines, loans) are re-derived from the ledger and compared with their rows, so
  * an edit to a fact table — which leaves the hash chain intact — is still found. What the ledger does not carry
  * (e.g. a line's dpd, recomputed daily from the schedule) is not checked here.
+ *
+ * A decision's context and a dispute's claim are sealed at rest (sealed-decisions.ts, sealed-disputes.ts): with the data key
+ * they are opened and proven against the ledger's commitment (or, for entries written before sealing, its hash or
+ * clear claim); without it they are counted as `sealedUnchecked`, and everything else is still checked.
  */
 export interface FactMismatch {
-  readonly table: 'decisions' | 'credit_lines' | 'loans';
+  readonly table: 'decisions' | 'credit_lines' | 'loans' | 'credit_disputes';
   readonly id: string;
   readonly field: string;
   readonly row: unknown;
@@ -20,7 +33,14 @@ export interface FactMismatch {
 
 export interface FactVerification {
   readonly ok: boolean;
-  readonly checked: { readonly decisions: number; readonly lines: number; readonly loans: number };
+  readonly checked: {
+    readonly decisions: number;
+    readonly lines: number;
+    readonly loans: number;
+    readonly disputes: number;
+  };
+  /** Sealed contexts and claims that were not proven because no data key was given (see above). */
+  readonly sealedUnchecked: number;
   readonly mismatches: FactMismatch[];
   /** Mismatches beyond the reported ones. */
   readonly moreMismatches: number;
@@ -33,6 +53,7 @@ type Payload = Record<string, unknown>;
 
 interface LedgerIndex {
   readonly decisions: Map<string, Payload>;
+  readonly disputes: Map<string, Payload>;
   readonly lineEvents: Map<string, Payload[]>;
   readonly loans: Map<string, Payload>;
   readonly repayments: Map<string, Payload[]>;
@@ -42,6 +63,7 @@ interface LedgerIndex {
 function indexLedger(rows: readonly LedgerRow[]): LedgerIndex {
   const index: LedgerIndex = {
     decisions: new Map(),
+    disputes: new Map(),
     lineEvents: new Map(),
     loans: new Map(),
     repayments: new Map(),
@@ -58,6 +80,9 @@ function indexLedger(rows: readonly LedgerRow[]): LedgerIndex {
     switch (row.kind) {
       case 'decision':
         index.decisions.set(row.entry_id, payload);
+        break;
+      case 'credit_dispute.raised':
+        index.disputes.set(row.subject_id, payload);
         break;
       case 'line.action':
       case 'line.temp_limit_expired':
@@ -91,6 +116,7 @@ function parsePayload(text: string): Payload | null {
 class Findings {
   readonly list: FactMismatch[] = [];
   more = 0;
+  sealedUnchecked = 0;
   compare(where: Pick<FactMismatch, 'table' | 'id'>, field: string, row: unknown, ledger: unknown): void {
     if (canonicalJson(row ?? null) === canonicalJson(ledger ?? null)) return;
     if (this.list.length < MISMATCHES_MAX) this.list.push({ ...where, field, row, ledger });
@@ -98,18 +124,22 @@ class Findings {
   }
 }
 
+/** `crypto`: the data key(s) that open sealed contexts and claims; without it they are counted, not proven. */
 export async function verifyFacts(
   db: LedgerHandle,
   ledgerRows: readonly LedgerRow[],
+  crypto?: FieldCrypto,
 ): Promise<FactVerification> {
   const index = indexLedger(ledgerRows);
   const findings = new Findings();
-  const decisions = await checkDecisions(db, index, findings);
+  const decisions = await checkDecisions(db, { index, findings, crypto });
   const lines = await checkLines(db, index, findings);
   const loans = await checkLoans(db, index, findings);
+  const disputes = await checkDisputes(db, { index, findings, crypto });
   return {
     ok: findings.list.length === 0,
-    checked: { decisions, lines, loans },
+    checked: { decisions, lines, loans, disputes },
+    sealedUnchecked: findings.sealedUnchecked,
     mismatches: findings.list,
     moreMismatches: findings.more,
   };
@@ -130,7 +160,14 @@ async function pages<T extends { id: string }>(
   }
 }
 
-async function checkDecisions(db: LedgerHandle, index: LedgerIndex, findings: Findings): Promise<number> {
+interface SealedCheck {
+  readonly index: LedgerIndex;
+  readonly findings: Findings;
+  readonly crypto: FieldCrypto | undefined;
+}
+
+async function checkDecisions(db: LedgerHandle, check: SealedCheck): Promise<number> {
+  const { index, findings } = check;
   const seen = new Set<string>();
   const count = await pages(
     (after) => ledgerStorage().decisionsAfter(db, after, PAGE_ROWS),
@@ -148,7 +185,7 @@ async function checkDecisions(db: LedgerHandle, index: LedgerIndex, findings: Fi
       findings.compare(where, 'engine_version', row.engine_version, entry.engineVersion);
       findings.compare(where, 'outcome', row.outcome, entry.outcome);
       findings.compare(where, 'reasons', JSON.parse(row.reasons) as unknown, entry.reasons);
-      findings.compare(where, 'context', sha256Hex(row.context), entry.contextSha256);
+      checkDecisionContext(check, row, entry);
       findings.compare(where, 'result.limitMinor', result.limitMinor ?? null, entry.limitMinor);
       findings.compare(where, 'result.annualRate', result.annualRate ?? null, entry.annualRate);
       findings.compare(where, 'result.actions', result.actions ?? [], entry.actions);
@@ -158,6 +195,77 @@ async function checkDecisions(db: LedgerHandle, index: LedgerIndex, findings: Fi
   for (const id of index.decisions.keys())
     if (!seen.has(id)) findings.compare({ table: 'decisions', id }, '(row)', 'missing', 'present');
   return count;
+}
+
+/**
+ * The context as decided against what the ledger committed to: the keyed commitment of a sealed context (`contextHmac`),
+ * or the SHA-256 of the clear context in an entry written before sealing (`contextSha256`), whichever way the row keeps
+ * it now. A context that cannot be opened with the key given, or is clear where the ledger committed to a sealed one,
+ * disagrees.
+ */
+function checkDecisionContext(check: SealedCheck, row: DecisionFactRecord, entry: Payload): void {
+  const where = { table: 'decisions', id: row.id } as const;
+  const committed = entry.contextHmac ?? entry.contextSha256;
+  if (isSealedValue(row.context) && !check.crypto) {
+    check.findings.sealedUnchecked += 1;
+    return;
+  }
+  let opened: { context: string; commitment: string | undefined };
+  try {
+    opened = openDecision(check.crypto, { id: row.id, context: row.context, trace: row.trace });
+  } catch (error) {
+    if (!isSealedDataUnreadable(error)) throw error;
+    return check.findings.compare(where, 'context', '(sealed, cannot be opened)', committed);
+  }
+  const proof =
+    entry.contextHmac === undefined
+      ? sha256Hex(opened.context)
+      : (opened.commitment ?? '(clear, the ledger committed to a sealed context)');
+  check.findings.compare(where, 'context', proof, committed);
+}
+
+async function checkDisputes(db: LedgerHandle, check: SealedCheck): Promise<number> {
+  const { index, findings } = check;
+  return pages(
+    (after) => ledgerStorage().disputesAfter(db, after, PAGE_ROWS),
+    (row) => {
+      const where = { table: 'credit_disputes', id: row.id } as const;
+      const entry = index.disputes.get(row.id);
+      if (!entry) return findings.compare(where, '(ledger entry)', 'present', 'missing');
+      findings.compare(where, 'borrower_id', row.borrower_id, entry.borrowerId);
+      findings.compare(where, 'target', { kind: row.target_kind, id: row.target_id }, entry.target);
+      checkDisputeClaim(check, row, entry);
+    },
+  );
+}
+
+/** The claim against the raised entry: its keyed commitment (`claimHmac`), or the claim itself in an older entry. */
+function checkDisputeClaim(check: SealedCheck, row: DisputeFactRecord, entry: Payload): void {
+  const where = { table: 'credit_disputes', id: row.id } as const;
+  if (isSealedValue(row.claim) && !check.crypto) {
+    check.findings.sealedUnchecked += 1;
+    return;
+  }
+  let opened: { claim: string; commitment: string | undefined };
+  try {
+    opened = openDispute(check.crypto, row);
+  } catch (error) {
+    if (!isSealedDataUnreadable(error)) throw error;
+    return check.findings.compare(
+      where,
+      'claim',
+      '(sealed, cannot be opened)',
+      entry.claimHmac ?? entry.claim,
+    );
+  }
+  if (entry.claimHmac === undefined)
+    return check.findings.compare(where, 'claim', parsePayload(opened.claim), entry.claim);
+  check.findings.compare(
+    where,
+    'claim',
+    opened.commitment ?? '(clear, the ledger committed to a sealed claim)',
+    entry.claimHmac,
+  );
 }
 
 interface DerivedLine {

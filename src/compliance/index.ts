@@ -20,6 +20,7 @@ export {
 export type {
   ChainHead,
   DecisionFactRecord,
+  DisputeFactRecord,
   LedgerHandle,
   LedgerStorage,
   LineFactRecord,
@@ -32,6 +33,12 @@ export type {
 } from './ledger.js';
 export { FieldCryptoError, fieldCryptoFromMasterKey, isSealedValue, SEALED_PREFIX } from './crypto.js';
 export type { FieldCrypto } from './crypto.js';
+export { openDecision, resealDecisionColumns, sealDecisionColumns } from './sealed-decisions.js';
+export { isSealedDataUnreadable, sealedDataUnreadable } from './sealed-pair.js';
+export type { DecisionSeals, OpenedDecision } from './sealed-decisions.js';
+export { resealRows } from './reseal.js';
+export type { ResealCounts, SealedRows } from './reseal.js';
+export type { DisputeResealResult } from './sealed-disputes.js';
 export * from './merkle.js';
 export * from './signing.js';
 export * from './witness.js';

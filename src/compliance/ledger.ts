@@ -158,6 +158,8 @@ export interface DecisionFactRecord {
   strategy_version: number;
   engine_version: string;
   context: string;
+  /** Sealed with the context since sealing (sealed-decisions.ts), so the context cannot be read without it. */
+  trace: string;
   outcome: string;
   reasons: string;
   result: string;
@@ -170,6 +172,17 @@ export interface LineFactRecord {
   outstanding_minor: number;
   available_minor: number;
   annual_rate: number;
+}
+
+/** What the fact check reads of a credit-report dispute: whose it is, what it is about, and the claim (sealed). */
+export interface DisputeFactRecord {
+  id: string;
+  borrower_id: string;
+  target_kind: string;
+  target_id: string;
+  claim: string;
+  /** Sealed with the claim since sealing (sealed-disputes.ts), so the claim cannot be read without it. */
+  text: string;
 }
 
 export interface LoanFactRecord {
@@ -201,6 +214,7 @@ export interface LedgerStorage {
   decisionsAfter(db: LedgerHandle, afterId: string, limit: number): Promise<DecisionFactRecord[]>;
   linesAfter(db: LedgerHandle, afterId: string, limit: number): Promise<LineFactRecord[]>;
   loansAfter(db: LedgerHandle, afterId: string, limit: number): Promise<LoanFactRecord[]>;
+  disputesAfter(db: LedgerHandle, afterId: string, limit: number): Promise<DisputeFactRecord[]>;
 }
 
 /**

@@ -103,6 +103,13 @@ export interface CreditDisputeRecord {
   open_key: string | null;
 }
 
+/** A dispute's sealed columns, as `keys rotate-data` reads and re-seals them (sealed-disputes.ts). */
+export interface DisputeSeals {
+  readonly id: string;
+  readonly claim: string;
+  readonly text: string;
+}
+
 /** Reads a portfolio snapshot and the monthly report need (balances as they stand, flows over [from, to)). */
 export interface PortfolioReads {
   linesByStatus(): Promise<{ status: string; n: number }[]>;
@@ -246,4 +253,14 @@ export interface ComplianceStore extends PortfolioReads {
   findNotice(id: string): Promise<DelinquencyNoticeRecord | undefined>;
   disputesOf(borrowerId: string, limit: number): Promise<CreditDisputeRecord[]>;
   findDispute(id: string): Promise<CreditDisputeRecord | undefined>;
+  /**
+   * Disputes after `afterId` (in id order) whose claim (which holds the text too once sealed) does not start with
+   * `sealedPrefix` (the current key's token prefix): what a key rotation re-seals, a page at a time.
+   */
+  disputeSealsAfter(afterId: string, limit: number, sealedPrefix: string): Promise<DisputeSeals[]>;
+  /**
+   * Writes re-sealed columns in one transaction, each row only if it still holds what was read (compare-and-set).
+   * Answers how many were written.
+   */
+  replaceDisputeSeals(updates: readonly { read: DisputeSeals; sealed: DisputeSeals }[]): Promise<number>;
 }

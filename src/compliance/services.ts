@@ -94,6 +94,7 @@ export function createConsentServices(deps: ConsentServicesDeps): ConsentService
     clock: deps.clock,
     ids: deps.ids,
     bureau: sandbox,
+    crypto: deps.crypto,
   });
 
   /** A borrower's lookup hash; unknown borrower is 404. */

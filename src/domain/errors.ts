@@ -78,6 +78,8 @@ export const ERROR_STATUS = {
   LG_UNAVAILABLE: 503,
   LG_CONFIG_INVALID: 500,
   LG_INTERNAL: 500,
+  // a sealed value at rest no held data key opens (altered, copied from another row, or its key not configured)
+  LG_SEALED_DATA_UNREADABLE: 500,
   // cases (issue 11)
   LG_CASE_TRANSITION_ILLEGAL: 409,
   LG_CASE_OUTCOME_INVALID: 422,

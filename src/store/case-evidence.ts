@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import { isSealedDataUnreadable, openDecision, type FieldCrypto } from '../compliance/index.js';
+import type { CaseDecisionPort } from '../cases/index.js';
 import type { Database } from './schema.js';
 import { recentActions } from './core-lines.js';
 
@@ -8,7 +10,12 @@ import { recentActions } from './core-lines.js';
  */
 type Q = Kysely<Database>;
 
-export async function decisionEvidence(db: Q, decisionId: string) {
+/** A decision as the analyst's case shows it, its sealed context and trace opened with `crypto`. */
+export function createCaseDecisionReads(db: Q, crypto: FieldCrypto): CaseDecisionPort {
+  return { evidence: (decisionId) => decisionEvidence(db, decisionId, crypto) };
+}
+
+async function decisionEvidence(db: Q, decisionId: string, crypto: FieldCrypto) {
   const row = await db
     .selectFrom('decisions')
     .select([
@@ -31,11 +38,26 @@ export async function decisionEvidence(db: Q, decisionId: string) {
     strategy: { id: row.strategy_id, version: Number(row.strategy_version) },
     outcome: row.outcome,
     reasons: JSON.parse(row.reasons) as unknown,
-    // The inputs as they were when the decision was made (point in time): features and facts the engine saw.
-    context: JSON.parse(row.context) as unknown,
-    trace: JSON.parse(row.trace) as unknown,
+    ...openedInputs(row, crypto),
     decidedAt: new Date(Number(row.decided_at)).toISOString(),
   };
+}
+
+/**
+ * The inputs as they were when the decision was made (point in time): the features and facts the engine saw, and
+ * its trace. A sealed one no held key opens leaves the case readable: both are shown as unreadable, and why.
+ */
+function openedInputs(
+  row: { id: string; context: string; trace: string },
+  crypto: FieldCrypto,
+): { context: unknown; trace: unknown; unreadable?: string } {
+  try {
+    const opened = openDecision(crypto, row);
+    return { context: JSON.parse(opened.context) as unknown, trace: JSON.parse(opened.trace) as unknown };
+  } catch (error) {
+    if (!isSealedDataUnreadable(error)) throw error;
+    return { context: null, trace: null, unreadable: error.message };
+  }
 }
 
 export async function applicationRow(db: Q, id: string) {

@@ -226,6 +226,7 @@ export function createComplianceStore(store: Store): ComplianceStore {
     ...earlyWarningStore(store),
     ...delinquencyNoticeReads(db),
     ...disputeReads(db),
+    replaceDisputeSeals: replaceDisputeSeals(store),
     ...portfolioReads(db),
   };
 }
@@ -472,7 +473,7 @@ function delinquencyNoticeReads(
 }
 
 /** A borrower's credit-report disputes, and one dispute. */
-function disputeReads(db: Q): Pick<ComplianceStore, 'disputesOf' | 'findDispute'> {
+function disputeReads(db: Q): Pick<ComplianceStore, 'disputesOf' | 'findDispute' | 'disputeSealsAfter'> {
   return {
     disputesOf: (borrowerId, limit): Promise<CreditDisputeRecord[]> =>
       db
@@ -484,6 +485,37 @@ function disputeReads(db: Q): Pick<ComplianceStore, 'disputesOf' | 'findDispute'
         .limit(limit)
         .execute(),
     findDispute: (id) => db.selectFrom('credit_disputes').selectAll().where('id', '=', id).executeTakeFirst(),
+    disputeSealsAfter: (afterId, limit, sealedPrefix) =>
+      db
+        .selectFrom('credit_disputes')
+        .select(['id', 'claim', 'text'])
+        .where('id', '>', afterId)
+        // The text is sealed in the claim's token (or both are in clear): the claim says what a row needs.
+        .where('claim', 'not like', `${sealedPrefix}%`)
+        .orderBy('id')
+        .limit(limit)
+        .execute(),
+  };
+}
+
+/** Re-sealed claims and texts, a page in one transaction, each row only if it still holds what was read. */
+function replaceDisputeSeals(store: Store): ComplianceStore['replaceDisputeSeals'] {
+  return async (updates) => {
+    if (updates.length === 0) return 0;
+    return store.transaction(async (tx) => {
+      let written = 0;
+      for (const { read, sealed } of updates) {
+        const updated = await tx
+          .updateTable('credit_disputes')
+          .set({ claim: sealed.claim, text: sealed.text })
+          .where('id', '=', read.id)
+          .where('claim', '=', read.claim)
+          .where('text', '=', read.text)
+          .executeTakeFirst();
+        written += Number(updated.numUpdatedRows);
+      }
+      return written;
+    });
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * The engine's port (src/engine/ports.ts) over the database: strategies, versions, activations, overlays and
  * decisions, each write in one dbTx with its ledger entry (and the configuration generation where it changes what
- * decides). Also the decision row the core writes inside its own unit of work.
+ * decides). Also the decision row the core writes inside its own unit of work. A decision's context and trace are
+ * sealed at rest (src/compliance/sealed-decisions.ts): written sealed, opened by every read here.
  */
 import type { Selectable } from 'kysely';
 import {
@@ -14,7 +15,17 @@ import {
   canonicalJson,
   LgError,
 } from '../domain/index.js';
-import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
+import {
+  appendToLedger,
+  openDecision,
+  resealDecisionColumns,
+  resealRows,
+  sealDecisionColumns,
+  type DecisionSeals,
+  type FieldCrypto,
+  type LedgerAppend,
+  type ResealCounts,
+} from '../compliance/index.js';
 import type {
   DecisionKind,
   DecisionRecord,
@@ -38,13 +49,22 @@ import type { EngineTables } from './engine-tables.js';
 type VersionRow = Selectable<EngineTables['strategy_versions']>;
 type DbLike = Db | DbTx;
 
-/** The decision row and its ledger entry; pure, shared by the async and the synchronous writer. */
-export function decisionWrites(record: DecisionRecord): { row: DecisionRow; ledger: LedgerAppend } {
-  const contextJson = canonicalJson(record.context);
-  return { row: decisionRow(record, contextJson), ledger: decisionLedger(record, contextJson) };
+/**
+ * The decision row and its ledger entry; pure but for the seal's randomness, shared by the async and the synchronous
+ * writer. The row keeps the context and the trace sealed; the entry commits to the clear context (contextHmac).
+ */
+export function decisionWrites(
+  record: DecisionRecord,
+  crypto: FieldCrypto,
+): { row: DecisionRow; ledger: LedgerAppend } {
+  const sealed = sealDecisionColumns(crypto, record.id, {
+    context: canonicalJson(record.context),
+    trace: canonicalJson(record.decision.trace),
+  });
+  return { row: decisionRow(record, sealed), ledger: decisionLedger(record, sealed.contextHmac) };
 }
 
-function decisionRow(record: DecisionRecord, contextJson: string): DecisionRow {
+function decisionRow(record: DecisionRecord, sealed: { context: string; trace: string }): DecisionRow {
   const d = record.decision;
   return {
     id: record.id,
@@ -55,11 +75,11 @@ function decisionRow(record: DecisionRecord, contextJson: string): DecisionRow {
     strategy_id: d.strategyId,
     strategy_version: d.strategyVersion,
     engine_version: d.engineVersion,
-    context: contextJson,
+    context: sealed.context,
     outcome: d.outcome,
     reasons: JSON.stringify(d.reasons),
     result: canonicalJson(resultOf(d)),
-    trace: canonicalJson(d.trace),
+    trace: sealed.trace,
     engine_error: d.engineError ? 1 : 0,
     latency_ms: record.latencyMs,
     decided_at: record.decidedAt,
@@ -67,7 +87,7 @@ function decisionRow(record: DecisionRecord, contextJson: string): DecisionRow {
   };
 }
 
-function decisionLedger(record: DecisionRecord, contextJson: string): LedgerAppend {
+function decisionLedger(record: DecisionRecord, contextHmac: string): LedgerAppend {
   const d = record.decision;
   return {
     entryId: record.id,
@@ -88,8 +108,10 @@ function decisionLedger(record: DecisionRecord, contextJson: string): LedgerAppe
       annualRate: d.annualRate ?? null,
       actions: d.actions,
       engineError: d.engineError === true,
-      // The context itself may hold personal data; the chain commits to it by hash.
-      contextSha256: sha256Hex(contextJson),
+      // The context holds personal data: the chain commits to it by a keyed commitment whose key is sealed with the
+      // context (never an unkeyed hash, which would confirm a guessed bureau figure). Entries written before sealing
+      // carry contextSha256, the SHA-256 of the clear context; `ledger verify` proves either (src/compliance/facts.ts).
+      contextHmac,
     },
   };
 }
@@ -98,8 +120,8 @@ function decisionLedger(record: DecisionRecord, contextJson: string): LedgerAppe
  * Inserts the decision row and its ledger entry in the caller's transaction (the core's dbTx), so a decision exists
  * exactly when the change it caused committed, and the hash chain covers it (DESIGN: one dbTx per state change).
  */
-export async function recordDecision(tx: DbTx, record: DecisionRecord): Promise<void> {
-  const { row, ledger } = decisionWrites(record);
+export async function recordDecision(tx: DbTx, record: DecisionRecord, crypto: FieldCrypto): Promise<void> {
+  const { row, ledger } = decisionWrites(record, crypto);
   await insertDecision(tx, row);
   await appendToLedger(tx, [ledger]);
 }
@@ -122,7 +144,9 @@ function resultOf(d: Decision): Record<string, unknown> {
   };
 }
 
-function decisionFromRow(row: Selectable<EngineTables['decisions']>): StoredDecision {
+/** A stored decision with its context and trace opened; LG_SEALED_DATA_UNREADABLE when one cannot be. */
+function decisionFromRow(row: Selectable<EngineTables['decisions']>, crypto: FieldCrypto): StoredDecision {
+  const opened = openDecision(crypto, row);
   const result = JSON.parse(row.result) as Omit<
     Decision,
     'trace' | 'strategyId' | 'strategyVersion' | 'engineVersion'
@@ -134,7 +158,7 @@ function decisionFromRow(row: Selectable<EngineTables['decisions']>): StoredDeci
     engineVersion: row.engine_version,
     outcome: row.outcome as Outcome,
     reasons: JSON.parse(row.reasons) as string[],
-    trace: JSON.parse(row.trace) as Decision['trace'],
+    trace: JSON.parse(opened.trace) as Decision['trace'],
     values: result.values ?? {},
     actions: result.actions ?? [],
   };
@@ -144,7 +168,7 @@ function decisionFromRow(row: Selectable<EngineTables['decisions']>): StoredDeci
     borrowerId: row.borrower_id,
     lineId: row.line_id,
     subjectKey: row.subject_key,
-    context: JSON.parse(row.context) as DecisionContext,
+    context: JSON.parse(opened.context) as DecisionContext,
     decision,
     latencyMs: Number(row.latency_ms),
     decidedAt: Number(row.decided_at),
@@ -155,12 +179,16 @@ function decisionFromRow(row: Selectable<EngineTables['decisions']>): StoredDeci
   };
 }
 
-async function getDecision(db: DbLike, id: string): Promise<StoredDecision | undefined> {
+async function getDecision(db: DbLike, id: string, crypto: FieldCrypto): Promise<StoredDecision | undefined> {
   const row = await db.selectFrom('decisions').selectAll().where('id', '=', id).executeTakeFirst();
-  return row ? decisionFromRow(row) : undefined;
+  return row ? decisionFromRow(row, crypto) : undefined;
 }
 
-async function decisionsForReplay(db: DbLike, page: ReplayPage): Promise<StoredDecision[]> {
+async function decisionsForReplay(
+  db: DbLike,
+  page: ReplayPage,
+  crypto: FieldCrypto,
+): Promise<StoredDecision[]> {
   const { after, range } = page;
   let query = db
     .selectFrom('decisions')
@@ -178,7 +206,10 @@ async function decisionsForReplay(db: DbLike, page: ReplayPage): Promise<StoredD
     );
   }
   const rows = await query.orderBy('decided_at').orderBy('id').limit(page.pageSize).execute();
-  return withInferredCoreRules(db, rows.map(decisionFromRow));
+  return withInferredCoreRules(
+    db,
+    rows.map((row) => decisionFromRow(row, crypto)),
+  );
 }
 
 /**
@@ -528,9 +559,10 @@ async function overlayHistory(db: DbLike, name?: string): Promise<OverlayChange[
 
 /**
  * The engine's repository on `store`. What decides (generation, active versions, overlays) is read on the store's
- * read connection: committed rows only, never queued behind the SQLite writer's open batch.
+ * read connection: committed rows only, never queued behind the SQLite writer's open batch. `crypto` opens the
+ * decisions' sealed contexts and traces.
  */
-export function createEngineRepository(store: Store): EngineRepository {
+export function createEngineRepository(store: Store, crypto: FieldCrypto): EngineRepository {
   return {
     countStrategies: () => countStrategies(store.db),
     configGeneration: () => readConfigGeneration(store.readDb),
@@ -545,7 +577,81 @@ export function createEngineRepository(store: Store): EngineRepository {
     activationHistory: (id) => activationHistory(store.db, id),
     putOverlay: (input, unitGuard) => store.transaction((tx) => putOverlay(tx, input), unitGuard),
     overlayHistory: (name) => overlayHistory(store.db, name),
-    getDecision: (id) => getDecision(store.db, id),
-    decisionsForReplay: (page) => decisionsForReplay(store.db, page),
+    getDecision: (id) => getDecision(store.db, id, crypto),
+    decisionsForReplay: (page) => decisionsForReplay(store.db, page, crypto),
   };
+}
+
+export interface DecisionResealResult {
+  /** The key the decisions are sealed under now. */
+  readonly keyId: string;
+  readonly decisionsChecked: number;
+  /** Decisions sealed again under the current key, or sealed for the first time (written in clear before sealing). */
+  readonly decisionsSealed: number;
+  /** Decisions no held key opens (altered, or sealed under a key already dropped): left as they are. */
+  readonly decisionsUnopenable: number;
+}
+
+/**
+ * `lineguard keys rotate-data` for decisions (src/compliance/reseal.ts): every context and trace not sealed under the
+ * current key is sealed under it, a page per transaction, each row compare-and-set on what was read.
+ */
+export async function resealDecisions(
+  store: Store,
+  crypto: FieldCrypto,
+  pageSize = 500,
+): Promise<DecisionResealResult> {
+  const counts: ResealCounts = await resealRows(
+    {
+      after: (afterId, limit, sealedPrefix) => decisionSealsAfter(store.db, { afterId, limit, sealedPrefix }),
+      replace: (updates) => replaceDecisionSeals(store, updates),
+    },
+    crypto,
+    { pageSize, sealAgain: (row) => resealDecisionColumns(crypto, row) },
+  );
+  return {
+    keyId: counts.keyId,
+    decisionsChecked: counts.checked,
+    decisionsSealed: counts.sealed,
+    decisionsUnopenable: counts.unopenable,
+  };
+}
+
+function decisionSealsAfter(
+  db: Db,
+  page: { readonly afterId: string; readonly limit: number; readonly sealedPrefix: string },
+): Promise<DecisionSeals[]> {
+  const { afterId, limit, sealedPrefix } = page;
+  return (
+    db
+      .selectFrom('decisions')
+      .select(['id', 'context', 'trace'])
+      .where('id', '>', afterId)
+      // The trace is sealed in the context's token (or both are in clear): the context says what a row needs.
+      .where('context', 'not like', `${sealedPrefix}%`)
+      .orderBy('id')
+      .limit(limit)
+      .execute()
+  );
+}
+
+function replaceDecisionSeals(
+  store: Store,
+  updates: readonly { read: DecisionSeals; sealed: DecisionSeals }[],
+): Promise<number> {
+  if (updates.length === 0) return Promise.resolve(0);
+  return store.transaction(async (tx) => {
+    let written = 0;
+    for (const { read, sealed } of updates) {
+      const updated = await tx
+        .updateTable('decisions')
+        .set({ context: sealed.context, trace: sealed.trace })
+        .where('id', '=', read.id)
+        .where('context', '=', read.context)
+        .where('trace', '=', read.trace)
+        .executeTakeFirst();
+      written += Number(updated.numUpdatedRows);
+    }
+    return written;
+  });
 }

@@ -8,11 +8,12 @@ export {
   type Store,
   type StoreKind,
 } from './db.js';
-export { createEngineRepository, decisionWrites, recordDecision } from './engine.js';
+export { createEngineRepository, decisionWrites, recordDecision, resealDecisions } from './engine.js';
+export type { DecisionResealResult } from './engine.js';
 export { createModelRepository } from './models.js';
 export * from './api.js';
 export { RETRY_AFTER_SECONDS } from './faults.js';
-export { drawRow, lineRow } from './case-evidence.js';
+export { createCaseDecisionReads, drawRow, lineRow } from './case-evidence.js';
 export { createOutboxSource } from './outbox-relay.js';
 export { createCaseIntakeReads } from './cases-intake.js';
 export { createLendingStore } from './lending.js';

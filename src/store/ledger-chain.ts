@@ -314,6 +314,15 @@ const linesAfter = (db: Db, afterId: string, limit: number) =>
 const loansAfter = (db: Db, afterId: string, limit: number) =>
   db.selectFrom('loans').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute();
 
+const disputesAfter = (db: Db, afterId: string, limit: number) =>
+  db
+    .selectFrom('credit_disputes')
+    .select(['id', 'borrower_id', 'target_kind', 'target_id', 'claim', 'text'])
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+
 /** The port's handles are opaque to src/compliance: they are this store's database, dbTx or synchronous unit. */
 const ledgerStorage: LedgerStorage = {
   append,
@@ -323,6 +332,7 @@ const ledgerStorage: LedgerStorage = {
   decisionsAfter,
   linesAfter,
   loansAfter,
+  disputesAfter,
 };
 
 useLedgerStorage(ledgerStorage);

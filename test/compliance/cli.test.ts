@@ -20,7 +20,7 @@ describe('lineguard ledger and report commands', { timeout: 240_000 }, () => {
   let t: TestApp;
   let dataDir = '';
   let publicKey = '';
-  const cli = (...args: string[]) =>
+  const cliWith = (env: Record<string, string>, ...args: string[]) =>
     spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
       cwd: ROOT,
       encoding: 'utf8',
@@ -31,8 +31,10 @@ describe('lineguard ledger and report commands', { timeout: 240_000 }, () => {
         LINEGUARD_WITNESS_DIR: witness,
         LINEGUARD_BUREAU: 'off',
         LINEGUARD_DATABASE_URL: '',
+        ...env,
       },
     });
+  const cli = (...args: string[]) => cliWith({}, ...args);
 
   beforeAll(async () => {
     t = await startTestApp(
@@ -73,7 +75,23 @@ describe('lineguard ledger and report commands', { timeout: 240_000 }, () => {
     ).toBe(true);
     const verify = cli('ledger', 'verify', '--against', witness);
     expect(verify.stdout).toContain('VERIFIED');
+    // With the data key the decision's sealed context is opened and proven against its ledger commitment.
+    expect(verify.stdout).toMatch(/facts: 1 decisions, .* checked; 0 disagree/);
+    expect(verify.stdout).not.toContain('not proven');
     expect(verify.status).toBe(0);
+    // An auditor who trusts the published key and holds no data key: the sealed context is counted, not proven.
+    const auditor = cliWith(
+      { LINEGUARD_KEY: '' },
+      'ledger',
+      'verify',
+      '--against',
+      witness,
+      '--key',
+      publicKey,
+    );
+    expect(auditor.stdout).toContain('1 sealed decision contexts and dispute claims not proven');
+    expect(auditor.stdout).toContain('VERIFIED');
+    expect(auditor.status).toBe(0);
   });
 
   it('exit 3 naming the fact row an edit made disagree; exit 2 for a missing witness directory', async () => {

@@ -1,3 +1,4 @@
+import { decisionContextOf } from '../helpers/stores.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/app/config.js';
 import { openStore, type Store } from '../../src/store/db.js';
@@ -34,10 +35,10 @@ describe('facts the core derives', () => {
     );
     const recorded = await store.db
       .selectFrom('decisions')
-      .select('context')
+      .select(['id', 'context', 'trace'])
       .where('id', '=', result.decisionId)
       .executeTakeFirstOrThrow();
-    expect(JSON.parse(recorded.context)).toMatchObject({ Age: 76 });
+    expect(decisionContextOf(h.deps.crypto, recorded)).toMatchObject({ Age: 76 });
   });
 
   it('declines an applicant over the configured maximum age (default 65) with a reason, whatever the strategy says', async () => {

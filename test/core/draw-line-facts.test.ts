@@ -5,7 +5,7 @@ import { openStore, type Store } from '../../src/store/db.js';
 import { createCoreServices, releaseDueCooldowns, releaseHeldDrawInTx } from '../../src/core/index.js';
 import { STRONG_APPLICANT, adminHeaders, startTestApp } from '../helpers/app.js';
 import { ADULT, makeCore, openLine, type Harness } from './harness.js';
-import { STORE_FACTORIES } from '../helpers/stores.js';
+import { STORE_FACTORIES, decisionContextOf } from '../helpers/stores.js';
 import { alertToRow } from '../../src/store/monitor.js';
 
 /** Issue 12, "a draw on a delinquent line is approved": the core supplies the line's facts, and M1+ takes no draw. */
@@ -112,11 +112,11 @@ describe('draws on a delinquent line through the API and the bundled draw strate
       expect(body.error.details.reasons).toContain('R_DAYS_PAST_DUE');
       const decision = await app.store.db
         .selectFrom('decisions')
-        .select(['context', 'reasons', 'outcome'])
+        .select(['id', 'context', 'trace', 'reasons', 'outcome'])
         .where('id', '=', body.error.details.decisionId)
         .executeTakeFirstOrThrow();
       // The bundled strategy read the core's facts and declined on its own rule, not only the core's hard rule.
-      expect(JSON.parse(decision.context)).toMatchObject({ daysPastDue: 45, bucket: 'M2' });
+      expect(decisionContextOf(app.crypto, decision)).toMatchObject({ daysPastDue: 45, bucket: 'M2' });
       expect(decision.outcome).toBe('DECLINE');
       expect(JSON.parse(decision.reasons)).toContain('R_DAYS_PAST_DUE');
     } finally {

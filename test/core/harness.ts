@@ -14,8 +14,9 @@ import type {
 import { uuidv7Generator } from '../../src/domain/ids.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { residentIdCheckChar } from '../../src/domain/national-id.js';
-import { fieldCryptoFromMasterKey } from '../../src/compliance/crypto.js';
-import { coreDecisionWrites, recordCoreDecision } from '../../src/app/core-engine.js';
+import { coreDecisionWriters } from '../../src/app/core-engine.js';
+import { createFieldCrypto, type FieldCrypto } from '../../src/compliance/crypto.js';
+import { TEST_MASTER_KEY } from '../helpers/stores.js';
 import type { Store } from '../../src/store/db.js';
 import type { FastifyInstance } from 'fastify';
 import { buildServer, createMetricsRegistry } from '../../src/api/server.js';
@@ -81,8 +82,15 @@ export class ScriptedEngine implements CoreEngine {
       trace: [],
     };
   }
-  recordDecision: CoreEngine['recordDecision'] = recordCoreDecision;
-  decisionWrites: CoreEngine['decisionWrites'] = coreDecisionWrites;
+  readonly recordDecision: CoreEngine['recordDecision'];
+  readonly decisionWrites: CoreEngine['decisionWrites'];
+
+  /** `crypto` seals the decisions it records, as the app's does. */
+  constructor(crypto: FieldCrypto) {
+    ({ recordDecision: this.recordDecision, decisionWrites: this.decisionWrites } =
+      coreDecisionWriters(crypto));
+  }
+
   admit(_type: LineActionType): boolean {
     if (this.admitted >= this.guardCeiling) return false;
     this.admitted += 1;
@@ -112,14 +120,20 @@ export function makeCore(
   } = {},
 ): Harness {
   const clock = options.clock ?? new ManualClock(T0);
-  const engine = new ScriptedEngine();
+  // Seeded like the ids: the same script writes the very same sealed values (test/core/draw-writers.test.ts).
+  const nonces = seededRandom((options.seed ?? 7) + 1);
+  const crypto = createFieldCrypto({
+    current: { masterKey: TEST_MASTER_KEY },
+    nonce: (bytes) => Buffer.from(nonces.bytes(bytes)),
+  });
+  const engine = new ScriptedEngine(crypto);
   const trips: GuardTrip[] = [];
   const deps: CoreDeps = {
     store,
     coreStore: createCoreStore(store),
     clock,
     ids: uuidv7Generator(clock, seededRandom(options.seed ?? 7)),
-    crypto: fieldCryptoFromMasterKey(Buffer.alloc(32, 9)),
+    crypto,
     engine: options.engine ?? engine,
     config: {
       borrowerCapMinor: options.borrowerCapMinor ?? 20_000_000,
@@ -147,11 +161,15 @@ export async function coreWithBundledEngine(store: Store): Promise<{ h: Harness;
   await registry.loadAll();
   const engine = await openEngine({
     store,
+    crypto: h.deps.crypto,
     clock: h.clock,
     models: resolverFromRegistry(registry),
     strategiesDir: 'strategies',
   });
-  return { h, core: createCoreServices({ ...h.deps, engine: coreEngineFromService(engine) }) };
+  return {
+    h,
+    core: createCoreServices({ ...h.deps, engine: coreEngineFromService(engine, { crypto: h.deps.crypto }) }),
+  };
 }
 
 export const ADULT = { name: '王小明', nationalId: residentId('19900307', 123), phone: '13812345678' };

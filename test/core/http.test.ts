@@ -1,3 +1,4 @@
+import { decisionContextOf } from '../helpers/stores.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { createApiKey } from '../../src/api/api-keys.js';
@@ -269,21 +270,23 @@ describe('credit-line core over HTTP', () => {
 });
 
 describe('credit-line core with the real engine and bundled strategies', () => {
+  let h: Harness;
   let store: Store;
   let app: FastifyInstance;
   let keys: Keys;
   beforeAll(async () => {
     store = await openStore({ sqlitePath: ':memory:' });
-    const h = makeCore(store);
+    h = makeCore(store);
     const engine = await openEngine({
       store,
+      crypto: h.deps.crypto,
       clock: h.clock,
       models: () => undefined,
       strategiesDir: 'strategies',
     });
     const core = createCoreServices({
       ...h.deps,
-      engine: coreEngineFromService(engine),
+      engine: coreEngineFromService(engine, { crypto: h.deps.crypto }),
     });
     keys = await keysFor(store, h);
     app = await coreServer(store, h, core);
@@ -317,9 +320,12 @@ describe('credit-line core with the real engine and bundled strategies', () => {
     expect(res.json()).toMatchObject({ outcome: 'REVIEW', reasons: ['R_THIN_FILE'], line: null });
     const decision = await store.db
       .selectFrom('decisions')
-      .select(['strategy_id', 'context'])
+      .select(['id', 'strategy_id', 'context', 'trace'])
       .executeTakeFirstOrThrow();
     expect(decision.strategy_id).toBe('application');
-    expect(JSON.parse(decision.context)).toMatchObject({ age: 34, monthlyIncomeMinor: 900_000 });
+    expect(decisionContextOf(h.deps.crypto, decision)).toMatchObject({
+      age: 34,
+      monthlyIncomeMinor: 900_000,
+    });
   });
 });

@@ -14,7 +14,7 @@ import { createIsolatedPostgresSchema } from '../../src/store/db.js';
 import { runModelRegister } from '../../src/cli/commands/model.js';
 import { modelActivateCommand } from '../../src/cli/commands/model-registry.js';
 import { STRONG_APPLICANT, adminHeaders, startTestApp, type TestApp } from '../helpers/app.js';
-import { TEST_DATABASE_URL } from '../helpers/stores.js';
+import { TEST_DATABASE_URL, decisionContextOf } from '../helpers/stores.js';
 import { residentId } from '../core/harness.js';
 import type { DecisionContext, Outcome } from '../../src/domain/decision.js';
 
@@ -256,12 +256,12 @@ describe('the issue’s own case, through the API with the bundled scorecard', (
     expect(activated.statusCode, activated.body).toBe(200);
     const stored = await t.app.store.db
       .selectFrom('decisions')
-      .select(['outcome', 'context', 'subject_key'])
+      .select(['id', 'outcome', 'context', 'trace', 'subject_key'])
       .where('kind', '=', 'application')
       .execute();
     const live2 = new Map<string, number>();
     for (const row of stored) {
-      const context = JSON.parse(row.context) as DecisionContext;
+      const context = decisionContextOf(t.app.crypto, row) as DecisionContext;
       const after = t.app.engine.decide('application', context, {
         ...(row.subject_key ? { subjectKey: row.subject_key } : {}),
       });

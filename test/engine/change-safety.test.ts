@@ -22,7 +22,7 @@ import { openEngine } from '../../src/app/engine.js';
 import { recordDecision } from '../../src/store/index.js';
 import type { StrategyDocument } from '../../src/engine/types.js';
 import { formatReport } from '../../src/cli/commands/strategy.js';
-import { TEST_DATABASE_URL } from '../helpers/stores.js';
+import { TEST_DATABASE_URL, TEST_FIELD_CRYPTO } from '../helpers/stores.js';
 import { applicationScorecard, gateStrategy } from './fixtures.js';
 
 const T0 = Date.UTC(2025, 5, 1);
@@ -77,8 +77,8 @@ for (const backend of BACKENDS) {
 
     beforeAll(async () => {
       stores = await backend.open();
-      here = await openEngine({ store: stores.first, clock, ids, models });
-      there = await openEngine({ store: stores.second, clock, ids, models });
+      here = await openEngine({ store: stores.first, crypto: TEST_FIELD_CRYPTO, clock, ids, models });
+      there = await openEngine({ store: stores.second, crypto: TEST_FIELD_CRYPTO, clock, ids, models });
     });
     afterAll(async () => {
       await stores?.second.close();
@@ -105,16 +105,20 @@ for (const backend of BACKENDS) {
         const decision = here.decide('application', context, { subjectKey: `b-${i}` });
         const id = ids.next();
         await stores.first.transaction((tx) =>
-          recordDecision(tx, {
-            id,
-            kind: 'application',
-            borrowerId: `b-${i}`,
-            subjectKey: `b-${i}`,
-            context,
-            decision,
-            latencyMs: 0,
-            decidedAt: clock.now(),
-          }),
+          recordDecision(
+            tx,
+            {
+              id,
+              kind: 'application',
+              borrowerId: `b-${i}`,
+              subjectKey: `b-${i}`,
+              context,
+              decision,
+              latencyMs: 0,
+              decidedAt: clock.now(),
+            },
+            TEST_FIELD_CRYPTO,
+          ),
         );
         stored.push({ id, subject: `b-${i}`, context, before: decision.outcome });
         clock.advance(10);
@@ -188,14 +192,18 @@ for (const backend of BACKENDS) {
       await here.activate('cut', v1.version, 'alice');
       const record = async (decision: Decision, context: DecisionContext) =>
         stores.first.transaction((tx) =>
-          recordDecision(tx, {
-            id: ids.next(),
-            kind: 'application',
-            context,
-            decision,
-            latencyMs: 0,
-            decidedAt: clock.now(),
-          }),
+          recordDecision(
+            tx,
+            {
+              id: ids.next(),
+              kind: 'application',
+              context,
+              decision,
+              latencyMs: 0,
+              decidedAt: clock.now(),
+            },
+            TEST_FIELD_CRYPTO,
+          ),
         );
       clock.advance(1000);
       const t = clock.now();

@@ -1,3 +1,4 @@
+import { TEST_FIELD_CRYPTO } from '../helpers/stores.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,7 @@ describe('lineguard strategy', () => {
     store = await openStore({ sqlitePath: ':memory:' });
     engine = await openEngine({
       store,
+      crypto: TEST_FIELD_CRYPTO,
       clock: new ManualClock(Date.UTC(2025, 3, 1)),
       models: () => undefined,
     });
@@ -77,14 +79,18 @@ describe('lineguard strategy', () => {
     for (let i = 0; i < 3; i++) {
       const context = { score: 480 + 20 * i };
       await store.transaction((tx) =>
-        recordDecision(tx, {
-          id: `d-${i}`,
-          kind: 'application',
-          context,
-          decision: engine.decide('gate', context),
-          latencyMs: 0,
-          decidedAt: Date.UTC(2025, 3, 2) + i,
-        }),
+        recordDecision(
+          tx,
+          {
+            id: `d-${i}`,
+            kind: 'application',
+            context,
+            decision: engine.decide('gate', context),
+            latencyMs: 0,
+            decidedAt: Date.UTC(2025, 3, 2) + i,
+          },
+          TEST_FIELD_CRYPTO,
+        ),
       );
     }
     const file = join(dir, 'candidate.json');

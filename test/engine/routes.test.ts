@@ -1,3 +1,4 @@
+import { TEST_FIELD_CRYPTO } from '../helpers/stores.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { strategyRoutes } from '../../src/api/routes/strategies.js';
@@ -23,6 +24,7 @@ describe('strategy routes', () => {
     store = await openStore({ sqlitePath: ':memory:' });
     engine = await openEngine({
       store,
+      crypto: TEST_FIELD_CRYPTO,
       clock,
       models: (id) => (id === applicationScorecard.id ? applicationScorecard : undefined),
     });
@@ -108,15 +110,19 @@ describe('strategy routes', () => {
       const id = `00000000-0000-7000-8000-00000000000${i}`;
       ids.push(id);
       await store.transaction((tx) =>
-        recordDecision(tx, {
-          id,
-          kind: 'application',
-          borrowerId: `b${i}`,
-          context,
-          decision,
-          latencyMs: 0.01,
-          decidedAt: T0 + i * 1000,
-        }),
+        recordDecision(
+          tx,
+          {
+            id,
+            kind: 'application',
+            borrowerId: `b${i}`,
+            context,
+            decision,
+            latencyMs: 0.01,
+            decidedAt: T0 + i * 1000,
+          },
+          TEST_FIELD_CRYPTO,
+        ),
       );
     }
     const sim = await app.inject({

@@ -1,3 +1,4 @@
+import { TEST_FIELD_CRYPTO } from '../helpers/stores.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { Registry } from 'prom-client';
@@ -27,6 +28,7 @@ function suite(name: string, open: () => Promise<Store>, cleanup?: () => Promise
       store = await open();
       engine = await openEngine({
         store,
+        crypto: TEST_FIELD_CRYPTO,
         clock,
         models: (id) => (id === applicationScorecard.id ? applicationScorecard : undefined),
         metrics: createEngineMetrics(registry),
@@ -156,7 +158,7 @@ function suite(name: string, open: () => Promise<Store>, cleanup?: () => Promise
       await expect(engine.saveVersion({ id: 'gate', inputs: [], nodes: [] }, 'x')).rejects.toMatchObject({
         code: 'LG_STRATEGY_INVALID',
       });
-      const again = await openEngine({ store, clock, models: () => undefined });
+      const again = await openEngine({ store, crypto: TEST_FIELD_CRYPTO, clock, models: () => undefined });
       expect(again.decide('gate', { score: 550 }).strategyVersion).toBe(1);
     });
 
@@ -190,16 +192,20 @@ function suite(name: string, open: () => Promise<Store>, cleanup?: () => Promise
       const decision = engine.decide('gate', context, { subjectKey: 'b-1' });
       const id = ids.next();
       await store.transaction((tx) =>
-        recordDecision(tx, {
-          id,
-          kind: 'application',
-          borrowerId: 'b-1',
-          subjectKey: 'b-1',
-          context,
-          decision,
-          latencyMs: 0.02,
-          decidedAt: clock.now(),
-        }),
+        recordDecision(
+          tx,
+          {
+            id,
+            kind: 'application',
+            borrowerId: 'b-1',
+            subjectKey: 'b-1',
+            context,
+            decision,
+            latencyMs: 0.02,
+            decidedAt: clock.now(),
+          },
+          TEST_FIELD_CRYPTO,
+        ),
       );
       const stored = await engine.getDecision(id);
       expect(stored).toMatchObject({
@@ -227,14 +233,18 @@ function suite(name: string, open: () => Promise<Store>, cleanup?: () => Promise
       const lost = ids.next();
       await expect(
         store.transaction(async (tx) => {
-          await recordDecision(tx, {
-            id: lost,
-            kind: 'draw',
-            context,
-            decision,
-            latencyMs: 0,
-            decidedAt: clock.now(),
-          });
+          await recordDecision(
+            tx,
+            {
+              id: lost,
+              kind: 'draw',
+              context,
+              decision,
+              latencyMs: 0,
+              decidedAt: clock.now(),
+            },
+            TEST_FIELD_CRYPTO,
+          );
           throw new Error('core failed');
         }),
       ).rejects.toThrow('core failed');
@@ -248,15 +258,19 @@ function suite(name: string, open: () => Promise<Store>, cleanup?: () => Promise
         const context = { score: 500 + 10 * i };
         const decision = engine.decide('gate', context);
         await store.transaction((tx) =>
-          recordDecision(tx, {
-            id: ids.next(),
-            kind: 'application',
-            borrowerId: `sim-${i}`,
-            context,
-            decision,
-            latencyMs: 0,
-            decidedAt: start + i,
-          }),
+          recordDecision(
+            tx,
+            {
+              id: ids.next(),
+              kind: 'application',
+              borrowerId: `sim-${i}`,
+              context,
+              decision,
+              latencyMs: 0,
+              decidedAt: start + i,
+            },
+            TEST_FIELD_CRYPTO,
+          ),
         );
       }
       const report = await engine.simulate(gateStrategy(550), { from: start, to: start + 100 });

@@ -3,7 +3,15 @@ import type { Env } from '../../src/app/config.js';
 import { createIsolatedPostgresSchema, openStore, type Store } from '../../src/store/db.js';
 import type { Database } from '../../src/store/schema.js';
 import { openIdempotencyRecord } from '../../src/api/idempotency.js';
-import type { FieldCrypto } from '../../src/compliance/crypto.js';
+import { openDecision } from '../../src/compliance/sealed-decisions.js';
+import { fieldCryptoFromMasterKey, type FieldCrypto } from '../../src/compliance/crypto.js';
+
+/**
+ * The field crypto of suites that wire modules themselves (the app makes its own from Config.masterKey): what seals
+ * borrowers, decision contexts and traces in their stores.
+ */
+export const TEST_MASTER_KEY = Buffer.alloc(32, 9);
+export const TEST_FIELD_CRYPTO: FieldCrypto = fieldCryptoFromMasterKey(TEST_MASTER_KEY);
 
 /** The PostgreSQL URL for service tests; suites skip (with a message) when it is absent. */
 export const TEST_DATABASE_URL = process.env.LINEGUARD_TEST_DATABASE_URL;
@@ -87,4 +95,12 @@ export async function rowCount(store: Store, table: keyof Database): Promise<num
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/** A decision row's context as decided: opened with `crypto` (contexts are sealed at rest). */
+export function decisionContextOf(
+  crypto: FieldCrypto,
+  row: { readonly id: string; readonly context: string; readonly trace: string },
+): Record<string, unknown> {
+  return JSON.parse(openDecision(crypto, row).context) as Record<string, unknown>;
 }

@@ -21,7 +21,7 @@ import {
 } from '../../src/store/db.js';
 import { openEngine } from '../../src/app/engine.js';
 import type { EngineService } from '../../src/engine/index.js';
-import { TEST_DATABASE_URL } from '../helpers/stores.js';
+import { TEST_DATABASE_URL, TEST_FIELD_CRYPTO } from '../helpers/stores.js';
 
 const modelJson = JSON.parse(readFileSync('models/application-scorecard.json', 'utf8')) as Record<
   string,
@@ -41,6 +41,7 @@ async function processOn(store: Store, seed: number): Promise<Process> {
   await registry.loadAll();
   const engine = await openEngine({
     store,
+    crypto: TEST_FIELD_CRYPTO,
     clock,
     ids,
     models: resolverFromRegistry(registry),

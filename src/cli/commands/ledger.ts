@@ -1,10 +1,11 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { LgError } from '../../domain/index.js';
-import type { AppServices } from '../../app/index.js';
+import { dataKeysGiven, type AppServices } from '../../app/index.js';
 import type { Db } from '../../store/index.js';
 import {
   CHECKPOINTS_LIST_MAX,
+  fieldCryptoFromMasterKey,
   parsePublicKey,
   readWitnessDirectory,
   readWitnessUrl,
@@ -12,6 +13,7 @@ import {
   type WitnessFile,
   type EvidenceVerification,
   type LedgerPublicKey,
+  type FieldCrypto,
 } from '../../compliance/index.js';
 import { EXIT, printJson, runAction } from '../exit.js';
 import { nonNegativeInt, positiveInt } from '../options.js';
@@ -103,17 +105,41 @@ export function registerLedgerCommands(ledger: Command, openApp: () => Promise<A
     );
 }
 
-/** The trusted key: --key (a file or the key text), else the one this installation signs with. */
-/** This installation's checkpoint key (from its signing key); only the app knows where that is kept. */
-export async function installationPublicKey(openApp: () => Promise<AppServices>): Promise<LedgerPublicKey> {
-  const app = await openApp();
-  try {
-    return app.evidence.publicKey;
-  } finally {
-    await app.close();
-  }
+/** What this installation trusts and holds: its checkpoint key (from its signing key) and its data keys. */
+export interface InstallationKeys {
+  readonly publicKey: LedgerPublicKey;
+  readonly crypto: FieldCrypto;
 }
 
+/** This installation's keys, read once (only the app knows where they are kept); the app is opened at the first call. */
+export function installationKeys(openApp: () => Promise<AppServices>): () => Promise<InstallationKeys> {
+  let keys: Promise<InstallationKeys> | undefined;
+  return () =>
+    (keys ??= (async () => {
+      const app = await openApp();
+      try {
+        return { publicKey: app.evidence.publicKey, crypto: app.crypto };
+      } finally {
+        await app.close();
+      }
+    })());
+}
+
+/**
+ * The data keys that open sealed decision contexts and dispute claims for the fact check: the ones the environment
+ * gives (LINEGUARD_KEY, LINEGUARD_RETIRED_KEYS), else this installation's when its own checkpoint key is trusted (no
+ * --key). An auditor with neither has the sealed values counted as unchecked.
+ */
+export async function auditCrypto(
+  keyOption: string | undefined,
+  installation: () => Promise<InstallationKeys>,
+): Promise<FieldCrypto | undefined> {
+  const given = dataKeysGiven(process.env);
+  if (given) return fieldCryptoFromMasterKey(given.masterKey, given.retiredKeys);
+  return keyOption ? undefined : (await installation()).crypto;
+}
+
+/** The trusted key: --key (a file or the key text), else the one this installation signs with. */
 async function trustedKey(
   installation: () => Promise<LedgerPublicKey>,
   keyOption: string | undefined,
@@ -127,16 +153,20 @@ async function trustedKey(
   return key;
 }
 
-/** `ledger verify --against DIR|URL [--key K] [--facts]`: prints the report, returns the exit code. */
+/**
+ * `ledger verify --against DIR|URL [--key K] [--facts]`: prints the report, returns the exit code. `crypto` opens the
+ * sealed values the fact check proves (auditCrypto).
+ */
 export async function verifyAgainst(
   db: Db,
   installation: () => Promise<LedgerPublicKey>,
-  opts: { against: string; key?: string; facts?: boolean; json?: boolean },
+  opts: { against: string; key?: string; facts?: boolean; json?: boolean; crypto?: FieldCrypto },
 ): Promise<number> {
   const result = await verifyAgainstCheckpoints(db, {
     files: await witnessFiles(opts.against),
     trustedKey: await trustedKey(installation, opts.key),
     facts: opts.facts ?? true,
+    ...(opts.crypto ? { crypto: opts.crypto } : {}),
   });
   if (opts.json) printJson(result);
   else process.stdout.write(describe(result));
@@ -179,8 +209,12 @@ function describe(r: EvidenceVerification): string {
   for (const f of c.rejected) lines.push(`REJECTED checkpoint (${f.problem}) ${f.file}: ${f.detail}`);
   if (r.facts) {
     lines.push(
-      `facts: ${r.facts.checked.decisions} decisions, ${r.facts.checked.lines} lines, ${r.facts.checked.loans} loans checked; ${r.facts.mismatches.length + r.facts.moreMismatches} disagree with the ledger`,
+      `facts: ${r.facts.checked.decisions} decisions, ${r.facts.checked.lines} lines, ${r.facts.checked.loans} loans, ${r.facts.checked.disputes} disputes checked; ${r.facts.mismatches.length + r.facts.moreMismatches} disagree with the ledger`,
     );
+    if (r.facts.sealedUnchecked > 0)
+      lines.push(
+        `facts: ${r.facts.sealedUnchecked} sealed decision contexts and dispute claims not proven (no data key: set LINEGUARD_KEY)`,
+      );
     for (const m of r.facts.mismatches)
       lines.push(
         `FACT ${m.table} ${m.id} ${m.field}: row ${JSON.stringify(m.row)}, ledger ${JSON.stringify(m.ledger)}`,

@@ -1,0 +1,45 @@
+import type { AppServices } from '../../app/index.js';
+import { resealIdempotencyRecords } from '../../api/index.js';
+import { resealDecisions } from '../../store/index.js';
+
+/**
+ * `lineguard keys rotate-data`: everything sealed under a retired master key sealed again under LINEGUARD_KEY, and
+ * what was written in clear before its column was sealed (decision contexts and traces, dispute claims and texts)
+ * sealed now; a page per transaction, each row compare-and-set on what was read, so it is safe to stop and rerun.
+ */
+export async function rotateData(app: AppServices, pageSize: number) {
+  const borrowers = await app.core.rekeyBorrowers(pageSize);
+  const partnerKeysResealed = await app.monitor.lists.resealPartnerKeys();
+  const records = await resealIdempotencyRecords(app.store, app.crypto, pageSize);
+  const decisions = await resealDecisions(app.store, app.crypto, pageSize);
+  const disputes = await app.consents.disputes.reseal(pageSize);
+  return {
+    ...borrowers,
+    partnerKeysResealed,
+    idempotencyRecordsChecked: records.recordsChecked,
+    idempotencyRecordsResealed: records.recordsResealed,
+    idempotencyRecordsUnopenable: records.recordsUnopenable,
+    decisionsChecked: decisions.decisionsChecked,
+    decisionsSealed: decisions.decisionsSealed,
+    decisionsUnopenable: decisions.decisionsUnopenable,
+    disputesChecked: disputes.disputesChecked,
+    disputesSealed: disputes.disputesSealed,
+    disputesUnopenable: disputes.disputesUnopenable,
+  };
+}
+
+export function describeRotation(r: Awaited<ReturnType<typeof rotateData>>): string {
+  const lines = [
+    `re-sealed ${r.borrowersRekeyed} of ${r.borrowersChecked} borrowers, ${r.partnerKeysResealed} partner keys, ${r.idempotencyRecordsResealed} of ${r.idempotencyRecordsChecked} sealed idempotency records, ${r.decisionsSealed} of ${r.decisionsChecked} decisions and ${r.disputesSealed} of ${r.disputesChecked} disputes under key ${r.keyId}`,
+  ];
+  if (r.idempotencyRecordsUnopenable > 0)
+    lines.push(
+      `left ${r.idempotencyRecordsUnopenable} idempotency records no key opens as they are (a retry of one is told its write committed)`,
+    );
+  const unopenable = r.decisionsUnopenable + r.disputesUnopenable;
+  if (unopenable > 0)
+    lines.push(
+      `left ${r.decisionsUnopenable} decisions and ${r.disputesUnopenable} disputes no key opens as they are (reading one answers LG_SEALED_DATA_UNREADABLE; \`ledger verify --against\` names them)`,
+    );
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,113 @@
+import { LgError } from '../domain/index.js';
+import { FieldCryptoError, isSealedValue, type FieldCrypto } from './crypto.js';
+
+/**
+ * Two columns of one row that hold personal data, sealed at rest as one token (PIPL Art. 51): the first with a
+ * commitment (FieldCrypto.sealCommitted; the row's ledger entry carries it, so `ledger verify` proves the opened value
+ * while the ledger, unlike an unkeyed hash, confirms no guess of it), the second riding in the same token. The token is
+ * kept in the first column, bound by associated data to that column and the row, so a token copied to another row fails
+ * to open instead of being served as that row's; the second column then holds the pair's marker. One seal, not two: a
+ * cipher costs its setup whatever it seals, and every draw writes a decision.
+ *
+ * A row written before its pair was sealed holds both in clear; it is read as it is, and `keys rotate-data` seals it.
+ */
+export interface SealedPair {
+  /** The table and the columns, as the associated data and the errors name them. */
+  readonly table: string;
+  readonly committed: string;
+  readonly rider: string;
+  /** What the rider's column holds once the rider is sealed in the committed column's token. */
+  readonly marker: string;
+  /** How an error names the row ("decision '…'"). */
+  subject(rowId: string): string;
+}
+
+/** A row's two stored columns. */
+export interface StoredPair {
+  readonly committed: string;
+  readonly rider: string;
+}
+
+/** The pair as written, and (when sealed) the commitment its ledger entry carries. */
+export interface OpenedPair extends StoredPair {
+  readonly commitment: string | undefined;
+}
+
+const aadOf = (pair: SealedPair, rowId: string) => `${pair.table}.${pair.committed}\n${rowId}`;
+
+/** A new row's columns, sealed, and the commitment to the first for its ledger entry. */
+export function sealPair(
+  crypto: FieldCrypto,
+  pair: SealedPair,
+  rowId: string,
+  clear: StoredPair,
+): StoredPair & { readonly commitment: string } {
+  const sealed = crypto.sealCommitted(clear.committed, aadOf(pair, rowId), clear.rider);
+  return { committed: sealed.token, rider: pair.marker, commitment: sealed.commitment };
+}
+
+/**
+ * Opens a row's stored columns (clear ones are taken as they are). Throws LG_SEALED_DATA_UNREADABLE when they cannot be
+ * opened (`crypto` undefined: no data key to open them with).
+ */
+export function openPair(
+  crypto: FieldCrypto | undefined,
+  pair: SealedPair,
+  rowId: string,
+  stored: StoredPair,
+): OpenedPair {
+  try {
+    if (!isSealedValue(stored.committed)) {
+      if (stored.rider === pair.marker) throw riderWithoutSeal(pair);
+      return { ...stored, commitment: undefined };
+    }
+    if (!crypto) throw new FieldCryptoError('no data key was given to open it');
+    const opened = crypto.openCommitted(stored.committed, aadOf(pair, rowId));
+    if (opened.rider === undefined)
+      throw new FieldCryptoError(`the sealed ${pair.committed} carries no ${pair.rider}`);
+    return { committed: opened.plaintext, rider: opened.rider, commitment: opened.commitment };
+  } catch (error) {
+    if (!(error instanceof FieldCryptoError)) throw error;
+    throw sealedDataUnreadable(pair.subject(rowId), pair.committed, error);
+  }
+}
+
+/**
+ * The columns under the current key (`keys rotate-data`, reseal.ts): a sealed pair sealed again with its commitment key
+ * (its ledger entry still proves it); a pair written in clear sealed now (its older entry, which hashes or holds the
+ * clear value, stays provable once opened). Throws FieldCryptoError when a sealed one cannot be opened.
+ */
+export function resealPair(
+  crypto: FieldCrypto,
+  pair: SealedPair,
+  rowId: string,
+  stored: StoredPair,
+): StoredPair {
+  const aad = aadOf(pair, rowId);
+  if (isSealedValue(stored.committed))
+    return { committed: crypto.resealCommitted(stored.committed, aad), rider: stored.rider };
+  if (stored.rider === pair.marker) throw riderWithoutSeal(pair);
+  return { committed: crypto.sealCommitted(stored.committed, aad, stored.rider).token, rider: pair.marker };
+}
+
+function riderWithoutSeal(pair: SealedPair): FieldCryptoError {
+  return new FieldCryptoError(`its ${pair.rider} is kept with a sealed ${pair.committed}, which is in clear`);
+}
+
+/** Whether `error` is what a reader of a sealed value no held key opens throws (sealedDataUnreadable). */
+export function isSealedDataUnreadable(error: unknown): error is LgError {
+  return error instanceof LgError && error.code === 'LG_SEALED_DATA_UNREADABLE';
+}
+
+/**
+ * The error a reader answers for a sealed value no held key opens: altered, copied from another row (its associated
+ * data names another), or sealed under a master key not configured here. Never the value of another row, never a 500
+ * without a code.
+ */
+export function sealedDataUnreadable(subject: string, column: string, cause: FieldCryptoError): LgError {
+  return new LgError(
+    'LG_SEALED_DATA_UNREADABLE',
+    `the sealed ${column} of ${subject} cannot be opened: it was altered or copied from another row, or sealed under a data key this installation does not hold (LINEGUARD_RETIRED_KEYS)`,
+    { cause: cause.message },
+  );
+}

@@ -1,0 +1,281 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ManualClock } from '../../src/domain/clock.js';
+import type { Env } from '../../src/app/config.js';
+import { appendToLedger, fieldCryptoFromMasterKey, type FieldCrypto } from '../../src/compliance/index.js';
+import { subjectHashes } from '../../src/compliance/consent.js';
+import { putSandboxReport } from '../../src/compliance/bureau.js';
+import { verifyAgainstCheckpoints } from '../../src/compliance/audit.js';
+import { verifyLedger } from '../../src/compliance/ledger.js';
+import { DISPUTE_STATEMENT } from '../../src/compliance/sealed-disputes.js';
+import { createComplianceStore } from '../../src/store/compliance.js';
+import { resealDecisions } from '../../src/store/index.js';
+import { APPLICANT_ONLY, adminHeaders, type TestApp } from '../helpers/app.js';
+import { appStores } from '../helpers/stores.js';
+import { residentId } from '../core/harness.js';
+import { client, person, startCaseApp, type Person } from '../cases/helpers.js';
+
+/**
+ * A borrower's dispute of an item of their credit report is personal data about their finances: the value they say
+ * is right (the claim) and what they wrote (the text). Both are sealed in the disputes table, bound to the dispute
+ * and the column; the dispute's ledger entry carries a keyed commitment to the claim instead of the claim, and the
+ * ledger's fact check proves the opened claim against it (old entries, which carry the claim, against the claim).
+ */
+const STORES = appStores('sealed_disputes');
+
+const CLAIMED = 424_242;
+const PHONE = '13977776666';
+const TEXT = `该笔负债已于上月结清，请致电 ${PHONE}`;
+
+for (const store of STORES)
+  describe.skipIf(!store.enabled)(`dispute claims and texts are sealed at rest (${store.name})`, () => {
+    let env: Env;
+    let t: TestApp;
+    let clock: ManualClock;
+    let analyst: Person;
+    let n = 0;
+    let seq = 0;
+    const admin = () => client(t);
+    const compliance = () => createComplianceStore(t.app.store);
+    const cryptoOf = (): FieldCrypto =>
+      fieldCryptoFromMasterKey(t.app.config.masterKey, t.app.config.retiredKeys);
+
+    async function borrowerId(): Promise<{ borrowerId: string; hash: string }> {
+      const nationalId = residentId('19850505', ++seq);
+      const [hash] = subjectHashes(cryptoOf(), nationalId, clock.now());
+      await putSandboxReport(
+        compliance(),
+        hash,
+        { existingDebtMinor: 900_000, externalDelinquent: false, inquiries30d: 0 },
+        clock.now(),
+      );
+      const post = (url: string, payload: unknown) =>
+        t.server.inject({
+          method: 'POST',
+          url,
+          headers: adminHeaders(`dr-${++n}`),
+          payload: payload as object,
+        });
+      await post('/v1/consents', {
+        nationalId,
+        purpose: 'LOAN_APPROVAL',
+        textVersion: 'loan-approval/2026-01',
+        channel: 'APP',
+      });
+      const applied = await post('/v1/applications', {
+        applicant: { name: '李雷', nationalId, phone: '13900005555' },
+        attributes: APPLICANT_ONLY,
+      });
+      expect(applied.statusCode, applied.body).toBe(201);
+      return { borrowerId: applied.json().borrowerId as string, hash };
+    }
+
+    async function raise(borrower: string, text = TEXT) {
+      const raised = await admin().post('/v1/disputes', {
+        borrowerId: borrower,
+        target: { kind: 'REPORT_ITEM', id: 'existingDebtMinor', correctValue: CLAIMED },
+        text,
+      });
+      expect(raised.statusCode, raised.body).toBe(201);
+      return raised.json<{ id: string; caseId: string }>();
+    }
+
+    const rawDispute = (id: string) =>
+      t.app.store.db.selectFrom('credit_disputes').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const ledgerPayload = async (entryId: string) =>
+      JSON.parse(
+        (
+          await t.app.store.db
+            .selectFrom('ledger_entries')
+            .select('payload')
+            .where('entry_id', '=', entryId)
+            .executeTakeFirstOrThrow()
+        ).payload,
+      ) as Record<string, unknown>;
+    const verify = (crypto?: FieldCrypto) =>
+      verifyAgainstCheckpoints(t.app.store.db, {
+        files: [],
+        trustedKey: t.app.evidence.publicKey,
+        facts: true,
+        ...(crypto ? { crypto } : {}),
+      });
+
+    beforeAll(async () => {
+      env = { ...(await store.env()), LINEGUARD_BUREAU: 'sandbox' };
+      ({ t, clock } = await startCaseApp(env));
+      env = { ...env, LINEGUARD_DATA_DIR: t.dataDir };
+      analyst = await person(t, '陈分析', 'analyst');
+    });
+    afterAll(async () => t?.close());
+
+    async function restart(extra: Env = {}): Promise<void> {
+      await t.close();
+      ({ t, clock } = await startCaseApp({ ...env, ...extra }));
+    }
+
+    it('the row holds neither the claimed value nor the text; the ledger a commitment, not the claim', async () => {
+      const { borrowerId: id } = await borrowerId();
+      const dispute = await raise(id);
+      const row = await rawDispute(dispute.id);
+      // One token holds both (the text column says so).
+      expect(row.claim).toMatch(/^lg1\./);
+      expect(row.text).toBe(DISPUTE_STATEMENT.marker);
+      for (const clear of [String(CLAIMED), PHONE, '结清', 'correctValue'])
+        expect(JSON.stringify(row)).not.toContain(clear);
+      const raised = await ledgerPayload(`${dispute.id}:raised`);
+      expect(raised.claim).toBeUndefined();
+      expect(raised.claimHmac).toMatch(/^[0-9a-f]{64}$/);
+      expect(JSON.stringify(raised)).not.toContain(String(CLAIMED));
+
+      // The operator and the borrower read them as written.
+      const shown = (await admin().get(`/v1/disputes/${dispute.id}`)).json();
+      expect(shown).toMatchObject({ claim: { correctValue: CLAIMED }, text: TEXT });
+      const listed = (await admin().get(`/v1/borrowers/${id}/disputes`)).json().items;
+      expect(listed[0]).toMatchObject({ claim: { correctValue: CLAIMED }, text: TEXT });
+    });
+
+    it('CORRECTED sends the claimed value to the bureau; the decided entry does not repeat it', async () => {
+      const { borrowerId: id, hash } = await borrowerId();
+      const dispute = await raise(id);
+      const done = await client(t, analyst.key).post(`/v1/cases/${dispute.caseId}/resolve`, {
+        outcome: 'CORRECTED',
+        textZh: '已向征信机构报送更正。',
+        textEn: 'We sent a correction to the credit bureau.',
+      });
+      expect(done.statusCode, done.body).toBe(200);
+      expect(JSON.parse((await compliance().sandboxReport(hash)) ?? '{}')).toMatchObject({
+        existingDebtMinor: CLAIMED,
+      });
+      const decided = await ledgerPayload(`${dispute.id}:decided`);
+      expect(decided).toMatchObject({ outcome: 'CORRECTED', correction: { item: 'existingDebtMinor' } });
+      expect(JSON.stringify(decided)).not.toContain(String(CLAIMED));
+      expect((await verifyLedger(t.app.store.db)).ok).toBe(true);
+      const proven = await verify(cryptoOf());
+      expect(proven.facts?.mismatches).toEqual([]);
+      expect(proven.ok).toBe(true);
+      expect(proven.facts?.checked.disputes).toBeGreaterThanOrEqual(2);
+    });
+
+    it('an edited claim is found by the fact check', async () => {
+      const { borrowerId: id } = await borrowerId();
+      const dispute = await raise(id);
+      const row = await rawDispute(dispute.id);
+      await t.app.store.db
+        .updateTable('credit_disputes')
+        .set({ claim: JSON.stringify({ correctValue: 1 }) })
+        .where('id', '=', dispute.id)
+        .execute();
+      const edited = await verify(cryptoOf());
+      expect(edited.ok).toBe(false);
+      expect(edited.facts?.mismatches).toEqual([
+        expect.objectContaining({ table: 'credit_disputes', id: dispute.id, field: 'claim' }),
+      ]);
+      await t.app.store.db
+        .updateTable('credit_disputes')
+        .set({ claim: row.claim })
+        .where('id', '=', dispute.id)
+        .execute();
+      expect((await verify(cryptoOf())).ok).toBe(true);
+    });
+
+    it('a dispute recorded in clear before sealing still reads and verifies; rotation seals it', async () => {
+      const { borrowerId: id } = await borrowerId();
+      const model = await rawDispute((await raise(id)).id);
+      const legacyId = '01900000-0000-7000-8000-0000000d15a7';
+      const claim = { correctValue: CLAIMED };
+      await t.app.store.transaction(async (tx) => {
+        await tx
+          .insertInto('credit_disputes')
+          .values({
+            ...model,
+            id: legacyId,
+            claim: JSON.stringify(claim),
+            text: TEXT,
+            open_key: null,
+            state: 'REJECTED',
+          })
+          .execute();
+        // The raised entry as the code before sealing wrote it: the claim itself.
+        await appendToLedger(tx, [
+          {
+            entryId: `${legacyId}:raised`,
+            kind: 'credit_dispute.raised',
+            subjectId: legacyId,
+            recordedAt: Number(model.created_at),
+            payload: {
+              disputeId: legacyId,
+              borrowerId: model.borrower_id,
+              target: { kind: model.target_kind, id: model.target_id },
+              claim,
+              caseId: model.case_id,
+              dueAt: Number(model.due_at),
+              raisedBy: model.raised_by,
+            },
+          },
+        ]);
+      });
+      expect((await admin().get(`/v1/disputes/${legacyId}`)).json()).toMatchObject({ claim, text: TEXT });
+      expect((await verify(cryptoOf())).facts?.mismatches).toEqual([]);
+
+      const crypto = cryptoOf();
+      const rotation = await t.app.consents.disputes.reseal(2);
+      expect(rotation).toMatchObject({
+        keyId: crypto.currentKeyId,
+        disputesSealed: 1,
+        disputesUnopenable: 0,
+      });
+      const sealed = await rawDispute(legacyId);
+      expect([crypto.keyIdOf(sealed.claim), sealed.text]).toEqual([
+        crypto.currentKeyId,
+        DISPUTE_STATEMENT.marker,
+      ]);
+      expect(JSON.stringify(sealed)).not.toContain(PHONE);
+      expect((await admin().get(`/v1/disputes/${legacyId}`)).json()).toMatchObject({ claim, text: TEXT });
+      const proven = await verify(crypto);
+      expect(proven.facts?.mismatches).toEqual([]);
+      expect(proven.ok).toBe(true);
+    });
+
+    it("a sealed claim and text copied into another dispute's row are never shown as that dispute's", async () => {
+      const first = await raise((await borrowerId()).borrowerId, 'the first borrower wrote this');
+      const second = await raise((await borrowerId()).borrowerId, 'the second borrower wrote this');
+      const original = await rawDispute(second.id);
+      await t.app.store.db
+        .updateTable('credit_disputes')
+        .set({ claim: (await rawDispute(first.id)).claim })
+        .where('id', '=', second.id)
+        .execute();
+      const read = await admin().get(`/v1/disputes/${second.id}`);
+      expect(read.body).not.toContain('first borrower');
+      expect([read.statusCode, read.json().error.code]).toEqual([500, 'LG_SEALED_DATA_UNREADABLE']);
+      await t.app.store.db
+        .updateTable('credit_disputes')
+        .set({ claim: original.claim })
+        .where('id', '=', second.id)
+        .execute();
+      expect((await admin().get(`/v1/disputes/${second.id}`)).json().text).toBe(
+        'the second borrower wrote this',
+      );
+    });
+
+    it('key rotation: a retired key still opens every dispute, rotation re-seals them, the old key can go', async () => {
+      const dispute = await raise((await borrowerId()).borrowerId);
+      const before = (await admin().get(`/v1/disputes/${dispute.id}`)).json();
+      const keyA = t.app.config.masterKey;
+      const keyB = Buffer.alloc(32, 0xcd);
+      await restart({ LINEGUARD_KEY: keyB.toString('hex'), LINEGUARD_RETIRED_KEYS: keyA.toString('hex') });
+      expect((await admin().get(`/v1/disputes/${dispute.id}`)).json()).toEqual(before);
+      const crypto = fieldCryptoFromMasterKey(keyB, [keyA]);
+      const rotation = await t.app.consents.disputes.reseal(2);
+      expect(rotation).toMatchObject({ keyId: crypto.currentKeyId, disputesUnopenable: 0 });
+      expect(rotation.disputesSealed).toBeGreaterThanOrEqual(6);
+      expect(await t.app.consents.disputes.reseal(2)).toMatchObject({ disputesSealed: 0 });
+      // What `keys rotate-data` re-seals besides: the decisions (their contexts are checked below too).
+      await resealDecisions(t.app.store, crypto, 100);
+
+      await restart({ LINEGUARD_KEY: keyB.toString('hex') });
+      expect((await admin().get(`/v1/disputes/${dispute.id}`)).json()).toEqual(before);
+      const proven = await verify(cryptoOf());
+      expect(proven.facts?.mismatches).toEqual([]);
+      expect(proven.ok).toBe(true);
+    });
+  });
