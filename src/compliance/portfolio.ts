@@ -1,13 +1,34 @@
-import { DEFAULT_BUCKETS, MS_PER_DAY, parseIsoDate, type DelinquencyBucket } from '../domain/index.js';
+import {
+  DEFAULT_BUCKETS,
+  MS_PER_DAY,
+  isoDate,
+  parseIsoDate,
+  type DelinquencyBucket,
+} from '../domain/index.js';
 import { psi } from '../scoring/index.js';
-import type { PortfolioReads } from './ports.js';
+import type { BookInstant, PortfolioReads } from './ports.js';
 import { caseVolume, type CaseVolume } from './case-volumes.js';
 
 /**
  * A daily portfolio snapshot, the figures a lender's risk committee and a regulator look at: the book by bucket,
  * product and channel, delinquency (M1+/M2+), roll rates between buckets, vintage curves, decision and restriction
  * rates, alerts by typology and score drift (PSI). Flows (decisions, actions, bucket moves, alerts) are counted over
- * the 30 days up to the as-of date; balances are the book as it stands when the job runs.
+ * the 30 days up to the as-of date; bucket moves by the day they were aged for, as the book's buckets are.
+ *
+ * Balances are the book as it stood at the end of the as-of day (the window's end, exclusive), whenever the snapshot
+ * is computed, reconstructed from the history the book keeps (PortfolioReads.loanFacts and linesByStatusAt): the
+ * loans started on or before the day; each one's outstanding principal then, its principal less the principal part
+ * of the repayments paid before the day ended; open = principal still outstanding and not settled by then; its
+ * bucket from its latest aging for a day up to the as-of day; its channel from the loan-approval consents given by
+ * then; the lines opened by then, each in the status its applied actions had left it in. So a month backfilled
+ * today shows the book growing as it grew, and a snapshot of today is the book as it stands.
+ *
+ * Every figure is as of the day; none is the book as it stands now. The history is the book's record as it is when
+ * the snapshot is computed: a repayment recorded later but dated on or before the day (a back-dated paidAt) counts,
+ * so recomputing a past day after one can change it; the stored snapshot keeps what was computed then. The day ends
+ * at midnight UTC, as the flows' window does, while a loan's start and an aging's day are the lender's calendar dates
+ * (LINEGUARD_LENDER_UTC_OFFSET): with an offset, what happens between the lender's midnight and UTC midnight counts on
+ * the UTC day.
  */
 export const WINDOW_DAYS = 30;
 export const PSI_BINS = 10;
@@ -104,7 +125,7 @@ export async function computeSnapshot(
   const first = buckets[0]?.name ?? 'M0';
   const second = buckets[1]?.name;
   const { from, to } = windowOf(asOf);
-  const book = await readBook(db, first, second);
+  const book = await readBook(db, { date: asOf, at: to }, { first, second });
   const flows = await readFlows(db, from, to);
   const linesOnBook = Object.values(book.lines).reduce((a, b) => a + b, 0);
   const scores = flows.scores;
@@ -155,10 +176,16 @@ interface LoanFacts {
   readonly bucket: string;
 }
 
-async function readBook(db: PortfolioReads, first: string, second: string | undefined) {
+/** The book at the end of the as-of day: lines by status, and loans by bucket, product, channel and vintage. */
+async function readBook(
+  db: PortfolioReads,
+  asOf: BookInstant,
+  buckets: { first: string; second: string | undefined },
+) {
+  const { first, second } = buckets;
   const lines: Record<string, number> = {};
-  for (const r of await db.linesByStatus()) lines[r.status] = r.n;
-  const channels = new Map((await db.loanApprovalChannels()).map((r) => [r.borrowerId, r.channel]));
+  for (const r of await db.linesByStatusAt(asOf.at)) lines[r.status] = r.n;
+  const channels = new Map((await db.loanApprovalChannels(asOf.at)).map((r) => [r.borrowerId, r.channel]));
   const byBucket: Record<string, BookSlice> = {};
   const byProduct: Record<string, BookSlice> = {};
   const byChannel: Record<string, BookSlice> = {};
@@ -167,10 +194,13 @@ async function readBook(db: PortfolioReads, first: string, second: string | unde
   let m1PlusMinor = 0;
   let m2PlusMinor = 0;
   let openLoans = 0;
-  for (const r of await db.loanFacts()) {
-    const outstanding = r.outstandingMinor;
+  for (const r of await db.loanFacts(asOf)) {
+    // A settlement records when it was booked, never before its last repayment's paid_at: settled by the day's end
+    // means nothing was outstanding then (a guard, should the two ever disagree).
+    const settled = r.settledAt !== null && r.settledAt < asOf.at;
+    const outstanding = settled ? 0 : Math.max(0, r.outstandingMinor);
     loans.push({ start: r.startDate, principal: r.principalMinor, outstanding, bucket: r.bucket });
-    if (r.settledAt !== null || outstanding <= 0) continue;
+    if (outstanding <= 0) continue;
     openLoans += 1;
     outstandingMinor += outstanding;
     if (r.bucket !== first) m1PlusMinor += outstanding;
@@ -208,7 +238,8 @@ async function readFlows(db: PortfolioReads, from: number, to: number) {
     SUSPEND: applied('SUSPEND'),
     CLOSE: applied('CLOSE'),
   };
-  const moves = await db.bucketMoves(from, to);
+  // By the day each change was aged for, like the buckets of the book at the as-of day: the window's days.
+  const moves = await db.bucketMoves(isoDate(from), isoDate(to - MS_PER_DAY));
   const alerts: Record<string, { alerts: number; closed: number }> = {};
   for (const r of await db.alerts(from, to)) {
     const entry = (alerts[r.typologyId] ??= { alerts: 0, closed: 0 });
@@ -270,8 +301,8 @@ function vintages(
     string,
     { loans: number; principal: number; outstanding: number; m1: number; m2: number }
   >();
+  // The loans started by the as-of day (loanFacts), settled ones with nothing outstanding: a vintage keeps them all.
   for (const loan of loans) {
-    if (loan.start > asOf) continue;
     const month = loan.start.slice(0, 7);
     const v = byMonth.get(month) ?? { loans: 0, principal: 0, outstanding: 0, m1: 0, m2: 0 };
     v.loans += 1;

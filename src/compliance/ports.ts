@@ -110,10 +110,34 @@ export interface DisputeSeals {
   readonly text: string;
 }
 
-/** Reads a portfolio snapshot and the monthly report need (balances as they stand, flows over [from, to)). */
+/**
+ * The end of an as-of day, the instant a snapshot's balances are reconstructed at: `date` is the day (YYYY-MM-DD),
+ * `at` the first instant after it (epoch ms, exclusive).
+ */
+export interface BookInstant {
+  readonly date: string;
+  readonly at: number;
+}
+
+/**
+ * Reads a portfolio snapshot and the monthly report need: the book as it stood at an instant (a snapshot), or as it
+ * stands now (the monthly report), and flows over [from, to).
+ */
 export interface PortfolioReads {
+  /** Lines by their status now (the monthly report). */
   linesByStatus(): Promise<{ status: string; n: number }[]>;
-  loanFacts(): Promise<
+  /**
+   * Lines opened before `at`, by their status at `at`: the new status of the last action applied before it (every
+   * status change is an applied line action with its prior and new status).
+   */
+  linesByStatusAt(at: number): Promise<{ status: string; n: number }[]>;
+  /**
+   * Loans started on or before `asOf.date`, each as it stood at `asOf.at`: outstanding principal = principal less the
+   * principal part of the repayments paid before `at`; bucket = the new bucket of the latest change aged for a day up
+   * to `asOf.date` (else the bucket before its first later change, else its bucket now: it never changed);
+   * `settledAt` as recorded (a later one means not settled yet at `at`).
+   */
+  loanFacts(asOf: BookInstant): Promise<
     {
       borrowerId: string;
       method: string;
@@ -124,11 +148,16 @@ export interface PortfolioReads {
       settledAt: number | null;
     }[]
   >;
-  /** Borrowers with the channel of each LOAN_APPROVAL consent, oldest first (the latest wins). */
-  loanApprovalChannels(): Promise<{ borrowerId: string; channel: string }[]>;
+  /** Borrowers with the channel of each LOAN_APPROVAL consent given before `at`, oldest first (the latest wins). */
+  loanApprovalChannels(at: number): Promise<{ borrowerId: string; channel: string }[]>;
   applicationOutcomes(from: number, to: number): Promise<{ outcome: string; n: number }[]>;
   appliedActionCounts(from: number, to: number): Promise<{ type: string; n: number }[]>;
-  bucketMoves(from: number, to: number): Promise<{ from: string; to: string; n: number }[]>;
+  /**
+   * Bucket changes by the day they were aged for (`as_of`, from `firstDay` to `lastDay` inclusive), not by when the
+   * job recorded them: the same clock as the buckets of loanFacts, so a roll rate's moves and its book agree when a
+   * nightly run ages a day after midnight, or a past day is aged later.
+   */
+  bucketMoves(firstDay: string, lastDay: string): Promise<{ from: string; to: string; n: number }[]>;
   alerts(from: number, to: number): Promise<{ typologyId: string; status: string }[]>;
   inquiryCounts(
     from: number,

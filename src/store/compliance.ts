@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import {
   appendToLedger,
+  type BookInstant,
   type ComplianceStore,
   type ComplianceTx,
   type CreditDisputeRecord,
@@ -528,7 +529,12 @@ function portfolioReads(db: Q) {
   };
 }
 
-/** The book as it stands: lines by status, loans, the channel of each loan approval, open loans by bucket. */
+/**
+ * The book: lines by status and open loans by bucket as they stand (the monthly report), and as they stood at an
+ * instant (a snapshot), reconstructed from the history the book keeps. Each is one statement: the per-line and
+ * per-loan lookups are correlated subqueries on indexed columns (line_actions by line and time, repayments and
+ * delinquency_changes by loan), so a snapshot of a large book costs a few queries, not one per loan.
+ */
 function portfolioBookReads(db: Q) {
   return {
     async linesByStatus() {
@@ -540,35 +546,23 @@ function portfolioBookReads(db: Q) {
         .execute();
       return rows.map((r) => ({ status: r.status, n: Number(r.n) }));
     },
-    async loanFacts() {
+    async linesByStatusAt(at: number) {
       const rows = await db
-        .selectFrom('loans')
-        .select([
-          'borrower_id',
-          'method',
-          'bucket',
-          'start_date',
-          'principal_minor',
-          'outstanding_principal_minor',
-          'settled_at',
-        ])
+        .selectFrom(linesAt(db, at).as('l'))
+        .select(['l.status', (eb) => eb.fn.countAll<number>().as('n')])
+        .groupBy('l.status')
+        .orderBy('l.status')
         .execute();
-      return rows.map((r) => ({
-        borrowerId: r.borrower_id,
-        method: r.method,
-        bucket: r.bucket,
-        startDate: r.start_date,
-        principalMinor: Number(r.principal_minor),
-        outstandingMinor: Number(r.outstanding_principal_minor),
-        settledAt: r.settled_at === null ? null : Number(r.settled_at),
-      }));
+      return rows.map((r) => ({ status: r.status, n: Number(r.n) }));
     },
-    async loanApprovalChannels() {
+    loanFacts: (asOf: BookInstant) => loanFactsAt(db, asOf),
+    async loanApprovalChannels(at: number) {
       return db
         .selectFrom('borrowers')
         .innerJoin('consents', 'consents.subject_hash', 'borrowers.national_id_hash')
         .select(['borrowers.id as borrowerId', 'consents.channel'])
         .where('consents.purpose', '=', 'LOAN_APPROVAL')
+        .where('consents.granted_at', '<', at)
         .orderBy('consents.granted_at')
         .execute();
     },
@@ -589,7 +583,102 @@ function portfolioBookReads(db: Q) {
   };
 }
 
-/** Counts over a window [from, to): outcomes, applied actions, bucket moves, inquiries, consents. */
+/**
+ * Each line opened before `at` with its status then: the new status of its last action applied before `at`. Every
+ * line has its GRANT from its first instant (core/applications.ts, core/reviews.ts); for one without, the prior status
+ * of its first action after `at`, else its status now. Actions held for review (outcome REVIEW) changed nothing.
+ */
+function linesAt(db: Q, at: number) {
+  return db
+    .selectFrom('credit_lines as cl')
+    .where('cl.created_at', '<', at)
+    .select((eb) =>
+      eb.fn
+        .coalesce(
+          eb
+            .selectFrom('line_actions as a')
+            .select('a.new_status')
+            .whereRef('a.line_id', '=', 'cl.id')
+            .where('a.outcome', '=', 'APPLIED')
+            .where('a.created_at', '<', at)
+            .orderBy('a.created_at', 'desc')
+            .orderBy('a.id', 'desc')
+            .limit(1),
+          eb
+            .selectFrom('line_actions as a')
+            .select('a.prev_status')
+            .whereRef('a.line_id', '=', 'cl.id')
+            .where('a.outcome', '=', 'APPLIED')
+            .where('a.created_at', '>=', at)
+            .orderBy('a.created_at')
+            .orderBy('a.id')
+            .limit(1),
+          eb.ref('cl.status'),
+        )
+        .as('status'),
+    );
+}
+
+/**
+ * The loans started by `asOf.date` as they stood at `asOf.at` (PortfolioReads.loanFacts). Outstanding principal is
+ * the principal less the principal part of the repayments paid (paid_at: the business instant, which a back-dated
+ * repayment sets before it was recorded) before `at`: every change of a loan's principal balance is a repayment
+ * (core/loans.ts repay). The bucket is the one its last aging for a day up to `asOf.date` gave it: every bucket change
+ * is a delinquency_changes row (core/jobs.ts runDailyJob), ordered by the day aged for, then by when it was recorded.
+ */
+async function loanFactsAt(db: Q, asOf: BookInstant) {
+  const rows = await db
+    .selectFrom('loans as l')
+    .where('l.start_date', '<=', asOf.date)
+    .select((eb) => [
+      'l.borrower_id',
+      'l.method',
+      'l.start_date',
+      'l.principal_minor',
+      'l.settled_at',
+      eb
+        .selectFrom('repayments as r')
+        .select((r) => r.fn.sum<number>('r.principal_minor').as('p'))
+        .whereRef('r.loan_id', '=', 'l.id')
+        .where('r.paid_at', '<', asOf.at)
+        .as('repaid'),
+      eb.fn
+        .coalesce(
+          eb
+            .selectFrom('delinquency_changes as c')
+            .select('c.new_bucket')
+            .whereRef('c.loan_id', '=', 'l.id')
+            .where('c.as_of', '<=', asOf.date)
+            .orderBy('c.as_of', 'desc')
+            .orderBy('c.created_at', 'desc')
+            .orderBy('c.id', 'desc')
+            .limit(1),
+          eb
+            .selectFrom('delinquency_changes as c')
+            .select('c.prev_bucket')
+            .whereRef('c.loan_id', '=', 'l.id')
+            .where('c.as_of', '>', asOf.date)
+            .orderBy('c.as_of')
+            .orderBy('c.created_at')
+            .orderBy('c.id')
+            .limit(1),
+          eb.ref('l.bucket'),
+        )
+        .as('bucket'),
+    ])
+    .execute();
+  return rows.map((r) => ({
+    borrowerId: r.borrower_id,
+    method: r.method,
+    bucket: r.bucket,
+    startDate: r.start_date,
+    principalMinor: Number(r.principal_minor),
+    outstandingMinor: Number(r.principal_minor) - Number(r.repaid ?? 0),
+    settledAt: r.settled_at === null ? null : Number(r.settled_at),
+  }));
+}
+
+/** Counts over a window [from, to): outcomes, applied actions, bucket moves (by the day aged), inquiries, consents. */
 function portfolioWindowCounts(db: Q) {
   return {
     async applicationOutcomes(from: number, to: number) {
@@ -613,12 +702,12 @@ function portfolioWindowCounts(db: Q) {
         .execute();
       return rows.map((r) => ({ type: r.type, n: Number(r.n) }));
     },
-    async bucketMoves(from: number, to: number) {
+    async bucketMoves(firstDay: string, lastDay: string) {
       const rows = await db
         .selectFrom('delinquency_changes')
         .select(['prev_bucket', 'new_bucket', (eb) => eb.fn.countAll<number>().as('n')])
-        .where('created_at', '>=', from)
-        .where('created_at', '<', to)
+        .where('as_of', '>=', firstDay)
+        .where('as_of', '<=', lastDay)
         .groupBy(['prev_bucket', 'new_bucket'])
         .execute();
       return rows.map((m) => ({ from: m.prev_bucket, to: m.new_bucket, n: Number(m.n) }));
