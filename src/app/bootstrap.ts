@@ -93,7 +93,11 @@ function startCheckpoints(app: AppServices, print: (line: string) => void): void
   setInterval(() => void sign(), app.config.checkpointIntervalMs).unref();
 }
 
-/** A month of daily portfolio snapshots for the demo book, as `jobs daily` would have left them. */
+/**
+ * A month of daily portfolio snapshots for the demo book, as `jobs daily` would have left them. Each is the book as
+ * it stood that day: the demo seeds all of its lines and loans today, so the 29 days before show an empty book, as
+ * it was.
+ */
 async function seedPortfolioMonth(app: AppServices): Promise<void> {
   const today = app.clock.now();
   for (let daysAgo = 29; daysAgo >= 0; daysAgo--)

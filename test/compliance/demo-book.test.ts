@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ManualClock } from '../../src/domain/clock.js';
+import { ManualClock, MS_PER_DAY, isoDate } from '../../src/domain/clock.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { bootstrapServe } from '../../src/app/bootstrap.js';
 import { verifyAgainstCheckpoints } from '../../src/compliance/audit.js';
@@ -69,6 +69,25 @@ describe.each(STORES)('the demo book ($name)', (store) => {
       new Set(['PULLED LOAN_APPROVAL hard']),
     );
     expect(await count('portfolio_snapshots')).toBe(30);
+    // Each snapshot is the book as it stood that day: the demo books everything today, so only today's shows a book.
+    const month = await t.app.portfolio.list({});
+    expect(month.map((s) => s.asOf)).toEqual(
+      Array.from({ length: 30 }, (_, i) => isoDate(clock.now() - (29 - i) * MS_PER_DAY)),
+    );
+    for (const s of month.slice(0, 29))
+      expect(s, s.asOf).toMatchObject({ lines: {}, openLoans: 0, outstandingMinor: 0, vintages: [] });
+    const today = month[29];
+    expect(today?.openLoans).toBeGreaterThan(0);
+    expect(today?.outstandingMinor).toBe(
+      Number(
+        (
+          await t.app.store.db
+            .selectFrom('loans')
+            .select((eb) => eb.fn.sum<number>('outstanding_principal_minor').as('o'))
+            .executeTakeFirstOrThrow()
+        ).o,
+      ),
+    );
     const approved = await t.app.store.db
       .selectFrom('applications')
       .select('id')
