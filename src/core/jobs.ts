@@ -7,7 +7,7 @@ import type { CoreDeps, GuardTrip } from './deps.js';
 import { buildContext, timedDecide } from './context.js';
 import { applyActionInTx, raiseTrip, type LineActionResult } from './lines.js';
 import { lineStateOf } from './repo.js';
-import type { LineRow } from './ports.js';
+import type { AgedRow, LineRow } from './ports.js';
 import { loanDpd } from './loans.js';
 import { lenderDate } from './business-day.js';
 import { frozenForFraud, liftClearedDelinquency, type RestrictionReviewResult } from './restrictions.js';
@@ -25,6 +25,8 @@ function asOfMs(asOf: string): number {
 export interface DailyJobResult {
   readonly asOf: string;
   readonly loansAged: number;
+  /** Loans left as a run for a later day aged them (see agePage). */
+  readonly loansAgedLater: number;
   readonly linesAged: number;
   readonly bucketChanges: { loanId: string; lineId: string; dpd: number; from: string; to: string }[];
   readonly tempLimitsExpired: number;
@@ -42,67 +44,106 @@ export interface DailyJobResult {
 export async function runDailyJob(deps: CoreDeps, asOf: string, pageSize = 500): Promise<DailyJobResult> {
   const asOfEnd = asOfMs(asOf);
   const overdueAccrual = await accrueOverdueLoans(deps, asOf);
-  const buckets = deps.config.buckets ?? DEFAULT_BUCKETS;
-  const changes: DailyJobResult['bucketChanges'] = [];
-  const lineDpd = new Map<string, number>();
-  let loansAged = 0;
+  const aging: BookAging = { asOf, lineDpd: new Map(), changes: [], loansAged: 0, loansAgedLater: 0 };
   let after = '';
   for (;;) {
     const loans = await deps.coreStore.activeLoansPage(after, pageSize);
     if (loans.length === 0) break;
     after = loans[loans.length - 1]?.id ?? after;
-    const installments = await deps.coreStore.unsettledInstallmentsOf(loans.map((l) => l.id));
-    await deps.store.transaction(async (tx) => {
-      const entries: LedgerAppend[] = [];
-      for (const loan of loans) {
-        const dpd = loanDpd(
-          installments.filter((i) => i.loan_id === loan.id),
-          asOf,
-        );
-        const bucket = bucketFor(dpd, buckets).name;
-        lineDpd.set(loan.line_id, Math.max(lineDpd.get(loan.line_id) ?? 0, dpd));
-        loansAged += 1;
-        if (dpd === Number(loan.dpd) && bucket === loan.bucket) continue;
-        // The loans were read before this dbTx: another process running the job may have aged one since.
-        const from = { dpd: Number(loan.dpd), bucket: loan.bucket };
-        if (!(await deps.coreStore.setLoanAgeInTx(tx, loan.id, { dpd, bucket }, from))) continue;
-        if (bucket === loan.bucket) continue;
-        const id = deps.ids.next();
-        const now = deps.clock.now();
-        await deps.coreStore.insertBucketChangeInTx(tx, {
-          id,
-          loan_id: loan.id,
-          line_id: loan.line_id,
-          as_of: asOf,
-          dpd,
-          prev_bucket: loan.bucket,
-          new_bucket: bucket,
-          created_at: now,
-        });
-        entries.push({
-          entryId: id,
-          kind: 'loan.bucket',
-          subjectId: loan.id,
-          recordedAt: now,
-          payload: { loanId: loan.id, lineId: loan.line_id, asOf, dpd, from: loan.bucket, to: bucket },
-        });
-        changes.push({ loanId: loan.id, lineId: loan.line_id, dpd, from: loan.bucket, to: bucket });
-      }
-      await appendToLedger(tx, entries);
-    });
+    await agePage(deps, aging, loans);
   }
+  const { lineDpd, changes, loansAged, loansAgedLater } = aging;
+  const buckets = deps.config.buckets ?? DEFAULT_BUCKETS;
   const linesAged = await ageLines(deps, lineDpd, buckets);
   const tempLimitsExpired = await expireTempLimits(deps, asOfEnd + MS_PER_DAY - 1);
   const channelAlerts = await reviewChannels(deps, asOf);
   return {
     asOf,
     loansAged,
+    loansAgedLater,
     linesAged,
     bucketChanges: changes,
     tempLimitsExpired,
     overdueAccrual,
     channelAlerts,
   };
+}
+
+/** What a run of the daily job has aged so far, page by page. */
+interface BookAging {
+  readonly asOf: string;
+  /** Each line's worst loan dpd, for ageLines. */
+  readonly lineDpd: Map<string, number>;
+  readonly changes: DailyJobResult['bucketChanges'];
+  loansAged: number;
+  loansAgedLater: number;
+}
+
+/**
+ * Ages a page of loans in one transaction. A loan already aged for a later day (aged_for) is left as that day left it,
+ * and its line is judged by it: a run for an earlier day (a backfill, a re-run, a slip of the date) never turns a loan
+ * in arrears back to current, which would lift the arrears that block its line's draws.
+ */
+async function agePage(
+  deps: CoreDeps,
+  aging: BookAging,
+  loans: readonly (AgedRow & { readonly line_id: string; readonly aged_for: string | null })[],
+): Promise<void> {
+  const { asOf } = aging;
+  const buckets = deps.config.buckets ?? DEFAULT_BUCKETS;
+  const installments = await deps.coreStore.unsettledInstallmentsOf(loans.map((l) => l.id));
+  await deps.store.transaction(async (tx) => {
+    const entries: LedgerAppend[] = [];
+    const unchanged: string[] = [];
+    for (const loan of loans) {
+      if (loan.aged_for !== null && loan.aged_for > asOf) {
+        noteLineDpd(aging, loan.line_id, Number(loan.dpd));
+        aging.loansAgedLater += 1;
+        continue;
+      }
+      const dpd = loanDpd(
+        installments.filter((i) => i.loan_id === loan.id),
+        asOf,
+      );
+      const bucket = bucketFor(dpd, buckets).name;
+      noteLineDpd(aging, loan.line_id, dpd);
+      aging.loansAged += 1;
+      if (dpd === Number(loan.dpd) && bucket === loan.bucket) {
+        unchanged.push(loan.id);
+        continue;
+      }
+      // The loans were read before this dbTx: another process running the job may have aged one since.
+      const from = { dpd: Number(loan.dpd), bucket: loan.bucket };
+      if (!(await deps.coreStore.setLoanAgeInTx(tx, loan.id, { dpd, bucket, asOf }, from))) continue;
+      if (bucket === loan.bucket) continue;
+      const id = deps.ids.next();
+      const now = deps.clock.now();
+      await deps.coreStore.insertBucketChangeInTx(tx, {
+        id,
+        loan_id: loan.id,
+        line_id: loan.line_id,
+        as_of: asOf,
+        dpd,
+        prev_bucket: loan.bucket,
+        new_bucket: bucket,
+        created_at: now,
+      });
+      entries.push({
+        entryId: id,
+        kind: 'loan.bucket',
+        subjectId: loan.id,
+        recordedAt: now,
+        payload: { loanId: loan.id, lineId: loan.line_id, asOf, dpd, from: loan.bucket, to: bucket },
+      });
+      aging.changes.push({ loanId: loan.id, lineId: loan.line_id, dpd, from: loan.bucket, to: bucket });
+    }
+    await deps.coreStore.markLoansAgedInTx(tx, unchanged, asOf);
+    await appendToLedger(tx, entries);
+  });
+}
+
+function noteLineDpd(aging: BookAging, lineId: string, dpd: number): void {
+  aging.lineDpd.set(lineId, Math.max(aging.lineDpd.get(lineId) ?? 0, dpd));
 }
 
 /**

@@ -384,15 +384,21 @@ export interface CoreStore<Tx = unknown> {
   /** Repaid principal back onto the line's available credit, from the row's own balance (no lost draw). */
   restoreLineCreditInTx(tx: Tx, lineId: string, principalMinor: number, at: number): Promise<void>;
   insertRepaymentInTx(tx: Tx, row: NewRepayment): Promise<void>;
-  /** A page of ACTIVE loans with ids after `afterId`, by id (the daily job's book). */
-  activeLoansPage(afterId: string, pageSize: number): Promise<(AgedRow & { readonly line_id: string })[]>;
+  /** A page of ACTIVE loans with ids after `afterId`, by id (the daily job's book), with the day each was aged for. */
+  activeLoansPage(
+    afterId: string,
+    pageSize: number,
+  ): Promise<(AgedRow & { readonly line_id: string; readonly aged_for: string | null })[]>;
   /** The unsettled instalments of these loans. */
   unsettledInstallmentsOf(loanIds: readonly string[]): Promise<InstallmentRow[]>;
   /**
-   * Sets a loan's age if it is still `from` (the age the job read it with), under the row's write lock; false when
-   * another run of the job (another process) aged it meanwhile, and then it records no change of its own.
+   * Sets a loan's age for the day `age.asOf` if it is still `from` (the age the job read it with) and was not aged for a
+   * later day, under the row's write lock; false when another run of the job (another process, or one for a later
+   * day) aged it meanwhile, and then it records no change of its own.
    */
-  setLoanAgeInTx(tx: Tx, loanId: string, age: Age, from: Age): Promise<boolean>;
+  setLoanAgeInTx(tx: Tx, loanId: string, age: Age & { readonly asOf: string }, from: Age): Promise<boolean>;
+  /** Records that these loans were aged for `asOf` without a change, unless one was aged for a later day. */
+  markLoansAgedInTx(tx: Tx, loanIds: readonly string[], asOf: string): Promise<void>;
   insertBucketChangeInTx(tx: Tx, row: NewBucketChange): Promise<void>;
   /** Lines past due (dpd > 0). */
   lateLines(): Promise<AgedRow[]>;

@@ -56,6 +56,8 @@ export function loanRow(loan: BookedLoan): LoanRow {
     borrower_id: loan.borrowerId,
     draw_id: loan.drawId,
     status: 'ACTIVE',
+    // Aged by the daily job from its first run (core/jobs.ts).
+    aged_for: null,
     currency: loan.currency,
     principal_minor: loan.principalMinor,
     outstanding_principal_minor: loan.principalMinor,

@@ -1,4 +1,4 @@
-import { sql, type Insertable, type Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Insertable, type Kysely } from 'kysely';
 import type { CoreTables } from './core-tables.js';
 import type { Database } from './schema.js';
 import { availableSql } from './core-lines.js';
@@ -14,10 +14,10 @@ export function activeLoansPage(
   db: Q,
   afterId: string,
   pageSize: number,
-): Promise<(Aged & { line_id: string })[]> {
+): Promise<(Aged & { line_id: string; aged_for: string | null })[]> {
   return db
     .selectFrom('loans')
-    .select(['id', 'line_id', 'dpd', 'bucket'])
+    .select(['id', 'line_id', 'dpd', 'bucket', 'aged_for'])
     .where('status', '=', 'ACTIVE')
     .where('id', '>', afterId)
     .orderBy('id')
@@ -35,21 +35,37 @@ export function unsettledInstallmentsOf(db: Q, loanIds: readonly string[]): Prom
     .execute();
 }
 
-/** Sets a loan's age if it still has the age it was read with; false when another run aged it meanwhile. */
+/** No later day's aging of the loan to undo: never aged, or aged for this day or an earlier one. */
+const notAgedAfter = (asOf: string) => (eb: ExpressionBuilder<Database, 'loans'>) =>
+  eb.or([eb('aged_for', 'is', null), eb('aged_for', '<=', asOf)]);
+
+/** Sets a loan's age for a day if it still has the age it was read with; false when another run aged it meanwhile. */
 export async function setLoanAge(
   db: Q,
   id: string,
-  age: { dpd: number; bucket: string },
+  age: { dpd: number; bucket: string; asOf: string },
   from: { dpd: number; bucket: string },
 ): Promise<boolean> {
   const result = await db
     .updateTable('loans')
-    .set({ dpd: age.dpd, bucket: age.bucket })
+    .set({ dpd: age.dpd, bucket: age.bucket, aged_for: age.asOf })
     .where('id', '=', id)
     .where('dpd', '=', from.dpd)
     .where('bucket', '=', from.bucket)
+    .where(notAgedAfter(age.asOf))
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
+}
+
+/** Records a day's aging of loans it left unchanged, so a run for an earlier day leaves them alone. */
+export async function markLoansAged(db: Q, ids: readonly string[], asOf: string): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .updateTable('loans')
+    .set({ aged_for: asOf })
+    .where('id', 'in', ids)
+    .where(notAgedAfter(asOf))
+    .execute();
 }
 
 export async function insertBucketChange(

@@ -136,6 +136,8 @@ export interface CoreTables {
     total_repayable_minor: number;
     dpd: number;
     bucket: string;
+    /** The day (YYYY-MM-DD) the daily job last aged the loan for; null before its first aging. */
+    aged_for: string | null;
     created_at: number;
     settled_at: number | null;
     /** Daily-accrual loans (a product's): the terms snapshot at booking, so a product change never alters them. */

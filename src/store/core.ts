@@ -44,6 +44,7 @@ import {
 } from './core-loans.js';
 import {
   activeLoansPage,
+  markLoansAged,
   endTempLimit,
   expiringTempLimits,
   insertBucketChange,
@@ -123,6 +124,7 @@ export function createCoreStore(store: Store): CoreStore<DbTx> {
     activeLoansPage: (afterId, pageSize) => activeLoansPage(store.db, afterId, pageSize),
     unsettledInstallmentsOf: (loanIds) => unsettledInstallmentsOf(store.db, loanIds),
     setLoanAgeInTx: (tx, loanId, age, from) => setLoanAge(tx, loanId, age, from),
+    markLoansAgedInTx: (tx, loanIds, asOf) => markLoansAged(tx, loanIds, asOf),
     insertBucketChangeInTx: (tx, row) => insertBucketChange(tx, row),
     lateLines: () => lateLines(store.db),
     lineAges: (lineIds) => lineAges(store.db, lineIds),

@@ -27,6 +27,7 @@ describe('lineguard jobs', () => {
     const runDailyJob = vi.fn(async (asOf: string) => ({
       asOf,
       loansAged: 3,
+      loansAgedLater: 0,
       linesAged: 1,
       bucketChanges: [],
       tempLimitsExpired: 0,
@@ -46,7 +47,14 @@ describe('lineguard jobs', () => {
     const core = {
       runDailyJob: async (asOf: string) => {
         order.push('age');
-        return { asOf, loansAged: 1, linesAged: 1, bucketChanges: [], tempLimitsExpired: 0 };
+        return {
+          asOf,
+          loansAged: 1,
+          loansAgedLater: 0,
+          linesAged: 1,
+          bucketChanges: [],
+          tempLimitsExpired: 0,
+        };
       },
     } as Partial<CoreServices> as CoreServices;
     const bureauReporting = {

@@ -86,6 +86,9 @@ function registerDailyJob(jobs: Command, openDeps: OpenJobsDeps): void {
     },
     describe: (result) =>
       `aged ${result.loansAged} loans and ${result.linesAged} lines as of ${result.asOf}; ${result.bucketChanges.length} bucket changes; ${result.tempLimitsExpired} temporary limits expired\n` +
+      (result.loansAgedLater > 0
+        ? `  ${result.loansAgedLater} loans left as a later day's run aged them (the book is aged past ${result.asOf})\n`
+        : '') +
       result.bucketChanges.map((c) => `  loan ${c.loanId}: ${c.from} -> ${c.to} (${c.dpd} dpd)\n`).join('') +
       (result.portfolio
         ? `portfolio snapshot ${result.portfolio.snapshot.asOf}: ${result.portfolio.snapshot.openLoans} open loans, M1+ ${(result.portfolio.snapshot.m1PlusRate * 100).toFixed(2)}%; ${result.portfolio.warnings.length} early warnings\n` +

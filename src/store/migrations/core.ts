@@ -515,4 +515,11 @@ export const coreMigrations: Record<string, Migration> = {
       await sql`update credit_lines set available_minor = 0 where status <> 'ACTIVE'`.execute(db);
     },
   },
+  '134_loans_aged_for': {
+    // The day the daily job last aged each loan for: a run for an earlier day (a backfill, a re-run, a slip of the
+    // date) leaves the loan as the later day aged it instead of turning arrears back to current (core/jobs.ts).
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('loans').addColumn('aged_for', 'text').execute();
+    },
+  },
 };
