@@ -2,7 +2,7 @@ import type { UnitGuard } from '../domain/index.js';
 import {
   LgError,
   MS_PER_DAY,
-  isoDate,
+  dateAtOffset,
   parseChineseResidentId,
   type Clock,
   type ErrorCode,
@@ -77,6 +77,8 @@ export interface ConsentDeps {
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly crypto: FieldCrypto;
+  /** The lender's calendar (minutes east of UTC): the day a resident ID's birth date is checked against. */
+  readonly lenderUtcOffsetMinutes?: number;
 }
 
 export interface ConsentInput {
@@ -91,11 +93,24 @@ export interface ConsentInput {
 
 export const NATIONAL_ID_LOOKUP = 'national_id';
 
-/** The lookup hashes of a national ID (current key first, then retired keys), after checking it is one. */
-export function subjectHashes(crypto: FieldCrypto, nationalId: string, now: number): [string, ...string[]] {
+/**
+ * The lookup hashes of a national ID (current key first, then retired keys), after checking it is one on `lenderToday`
+ * (YYYY-MM-DD, the lender's calendar day: see lenderDayOf), so an ID is judged here on the day the core judges it when
+ * the person applies (src/core/borrowers.ts), not on the UTC day, a day off either side of midnight there.
+ */
+export function subjectHashes(
+  crypto: FieldCrypto,
+  nationalId: string,
+  lenderToday: string,
+): [string, ...string[]] {
   const normalised = nationalId.trim().toUpperCase();
-  parseChineseResidentId(normalised, isoDate(now));
+  parseChineseResidentId(normalised, lenderToday);
   return crypto.lookupHashes(normalised, NATIONAL_ID_LOOKUP);
+}
+
+/** The lender's calendar day (LINEGUARD_LENDER_UTC_OFFSET) at `now`. */
+export function lenderDayOf(deps: Pick<ConsentDeps, 'lenderUtcOffsetMinutes'>, now: number): string {
+  return dateAtOffset(now, deps.lenderUtcOffsetMinutes ?? 0);
 }
 
 type ConsentRow = ConsentRecord;
@@ -129,7 +144,7 @@ export async function recordConsent(
   guard?: UnitGuard<ConsentView>,
 ): Promise<ConsentView> {
   const now = deps.clock.now();
-  const hashes = subjectHashes(deps.crypto, input.nationalId, now);
+  const hashes = subjectHashes(deps.crypto, input.nationalId, lenderDayOf(deps, now));
   const text = CONSENT_TEXTS[input.textVersion];
   if (!text || text.purpose !== input.purpose)
     throw new LgError(

@@ -19,6 +19,7 @@ import { createCreditDisputes, type CreditDisputes } from './disputes.js';
 import type { ComplianceStore } from './ports.js';
 import {
   consentView,
+  lenderDayOf,
   recordConsent,
   subjectHashes,
   withdrawConsent,
@@ -133,7 +134,12 @@ export function createConsentServices(deps: ConsentServicesDeps): ConsentService
     },
     async placeSandboxFile(nationalId, report) {
       const now = deps.clock.now();
-      await putSandboxReport(deps.store, subjectHashes(deps.crypto, nationalId, now)[0], report, now);
+      await putSandboxReport(
+        deps.store,
+        subjectHashes(deps.crypto, nationalId, lenderDayOf(deps, now))[0],
+        report,
+        now,
+      );
     },
   };
 }

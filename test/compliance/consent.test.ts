@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock, MS_PER_DAY } from '../../src/domain/clock.js';
+import { ManualClock, MS_PER_DAY, isoDate } from '../../src/domain/clock.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { verifyLedger } from '../../src/compliance/ledger.js';
 import { fieldCryptoFromMasterKey } from '../../src/compliance/crypto.js';
@@ -143,7 +143,7 @@ describe('consent and the credit bureau', () => {
   it('with consent: the core pulls the sandbox report itself and decides on it', async () => {
     const id = person(3);
     const crypto = fieldCryptoFromMasterKey(t.app.config.masterKey, []);
-    const [hash] = subjectHashes(crypto, id, clock.now());
+    const [hash] = subjectHashes(crypto, id, isoDate(clock.now()));
     await putSandboxReport(
       createComplianceStore(t.app.store),
       hash,
@@ -176,7 +176,7 @@ describe('consent and the credit bureau', () => {
   it('a delinquency on the bureau file, not the caller, declines the applicant', async () => {
     const id = person(4);
     const crypto = fieldCryptoFromMasterKey(t.app.config.masterKey, []);
-    const [hash] = subjectHashes(crypto, id, clock.now());
+    const [hash] = subjectHashes(crypto, id, isoDate(clock.now()));
     await putSandboxReport(
       createComplianceStore(t.app.store),
       hash,
@@ -229,7 +229,7 @@ describe('consent and the credit bureau', () => {
     const id = person(9);
     await consent(id);
     const crypto = fieldCryptoFromMasterKey(t.app.config.masterKey, []);
-    const hashes = subjectHashes(crypto, id, clock.now());
+    const hashes = subjectHashes(crypto, id, isoDate(clock.now()));
     const results = await Promise.all(
       Array.from({ length: 8 }, () =>
         t.app.consents.bureau.pull({
@@ -320,7 +320,7 @@ describe.skipIf(!TEST_DATABASE_URL)('the hard-inquiry throttle under concurrency
     const consent = await loanApprovalConsent(id);
     expect(consent.status).toBe('VALID');
     const crypto = fieldCryptoFromMasterKey(t.app.config.masterKey, []);
-    const hashes = subjectHashes(crypto, id, Date.now());
+    const hashes = subjectHashes(crypto, id, isoDate(Date.now()));
     const results = await Promise.all(
       Array.from({ length: 8 }, () =>
         t.app.consents.bureau.pull({
@@ -365,7 +365,7 @@ describe.skipIf(!TEST_DATABASE_URL)('the hard-inquiry throttle under concurrency
     });
     const crypto = fieldCryptoFromMasterKey(t.app.config.masterKey, []);
     const pulled = await gateway.pull({
-      subjectHashes: subjectHashes(crypto, id, Date.now()),
+      subjectHashes: subjectHashes(crypto, id, isoDate(Date.now())),
       purpose: 'LOAN_APPROVAL',
       kind: 'soft',
       requestedBy: 'test',

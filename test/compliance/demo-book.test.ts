@@ -161,7 +161,7 @@ describe('the demo showcase line, whatever the master key', () => {
     for (let i = 0; i < 100; i++) {
       const key = createHash('sha256').update(`showcase-${i}`).digest('hex');
       const crypto = fieldCryptoFromMasterKey(Buffer.from(key, 'hex'), []);
-      const report = syntheticReport(subjectHashes(crypto, nationalId, clock.now())[0]);
+      const report = syntheticReport(subjectHashes(crypto, nationalId, isoDate(clock.now()))[0]);
       if (report.inquiries30d === 2 || report.externalDelinquent) return key;
     }
     throw new Error('no such key in the first 100');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ManualClock } from '../../src/domain/clock.js';
+import { isoDate, type ManualClock } from '../../src/domain/clock.js';
 import type { Env } from '../../src/app/config.js';
 import { appendToLedger, fieldCryptoFromMasterKey, type FieldCrypto } from '../../src/compliance/index.js';
 import { subjectHashes } from '../../src/compliance/consent.js';
@@ -41,7 +41,7 @@ for (const store of STORES)
 
     async function borrowerId(): Promise<{ borrowerId: string; hash: string }> {
       const nationalId = residentId('19850505', ++seq);
-      const [hash] = subjectHashes(cryptoOf(), nationalId, clock.now());
+      const [hash] = subjectHashes(cryptoOf(), nationalId, isoDate(clock.now()));
       await putSandboxReport(
         compliance(),
         hash,

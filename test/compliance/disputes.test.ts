@@ -59,7 +59,7 @@ describe.each(CASE_STORES)('credit-report disputes and delinquency notices ($nam
   async function borrower(seq: number, externalDelinquent = false): Promise<Borrower> {
     const nationalId = residentId('19850505', seq);
     const crypto = fieldCryptoFromMasterKey(t.app.config.masterKey, []);
-    const [hash] = subjectHashes(crypto, nationalId, clock.now());
+    const [hash] = subjectHashes(crypto, nationalId, isoDate(clock.now()));
     await putSandboxReport(
       compliance(),
       hash,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isoDate } from '../../src/domain/clock.js';
 import { fieldCryptoFromMasterKey } from '../../src/compliance/crypto.js';
 import { subjectHashes } from '../../src/compliance/consent.js';
 import { putSandboxReport } from '../../src/compliance/bureau.js';
@@ -47,7 +48,7 @@ describe('simulation reports the final outcomes, after the core’s rules', () =
     // One with a consent and a clean bureau file: approved with a line.
     const id = residentId('19850101', 720);
     const crypto = fieldCryptoFromMasterKey(t.app.config.masterKey, []);
-    const [hash] = subjectHashes(crypto, id, Date.now());
+    const [hash] = subjectHashes(crypto, id, isoDate(Date.now()));
     await putSandboxReport(
       createComplianceStore(t.app.store),
       hash,
