@@ -33,11 +33,13 @@ export type {
 } from './ledger.js';
 export { FieldCryptoError, fieldCryptoFromMasterKey, isSealedValue, SEALED_PREFIX } from './crypto.js';
 export type { FieldCrypto } from './crypto.js';
-export { openDecision, resealDecisionColumns, sealDecisionColumns } from './sealed-decisions.js';
+export { DECISION_INPUTS, openDecision, sealDecisionColumns } from './sealed-decisions.js';
+export { DISPUTE_STATEMENT } from './sealed-disputes.js';
 export { isSealedDataUnreadable, sealedDataUnreadable } from './sealed-pair.js';
+export type { SealedPair } from './sealed-pair.js';
 export type { DecisionSeals, OpenedDecision } from './sealed-decisions.js';
-export { resealRows } from './reseal.js';
-export type { ResealCounts, SealedRows } from './reseal.js';
+export { resealPairs } from './reseal.js';
+export type { NamedResealCounts, SealedPairRow, SealedRows } from './reseal.js';
 export type { DisputeResealResult } from './sealed-disputes.js';
 export * from './merkle.js';
 export * from './signing.js';

@@ -1,6 +1,7 @@
 import type { UnitGuard } from '../domain/index.js';
 import type { LedgerAppend } from './ledger.js';
 import type { VolumeRow } from './case-volumes.js';
+import type { SealedPairRow, SealedRows } from './reseal.js';
 
 /**
  * What src/compliance needs from the database, declared here and implemented in src/store/compliance.ts (issue 10:
@@ -101,13 +102,6 @@ export interface CreditDisputeRecord {
   resolved_at: number | null;
   /** kind:target:borrower while OPEN, null once decided: unique, so two raises at once cannot both open one. */
   open_key: string | null;
-}
-
-/** A dispute's sealed columns, as `keys rotate-data` reads and re-seals them (sealed-disputes.ts). */
-export interface DisputeSeals {
-  readonly id: string;
-  readonly claim: string;
-  readonly text: string;
 }
 
 /**
@@ -283,13 +277,8 @@ export interface ComplianceStore extends PortfolioReads {
   disputesOf(borrowerId: string, limit: number): Promise<CreditDisputeRecord[]>;
   findDispute(id: string): Promise<CreditDisputeRecord | undefined>;
   /**
-   * Disputes after `afterId` (in id order) whose claim (which holds the text too once sealed) does not start with
-   * `sealedPrefix` (the current key's token prefix): what a key rotation re-seals, a page at a time.
+   * The disputes' sealed claims and texts (DISPUTE_STATEMENT), as `keys rotate-data` pages through them and writes
+   * them back re-sealed, each row compare-and-set on what was read (reseal.ts).
    */
-  disputeSealsAfter(afterId: string, limit: number, sealedPrefix: string): Promise<DisputeSeals[]>;
-  /**
-   * Writes re-sealed columns in one transaction, each row only if it still holds what was read (compare-and-set).
-   * Answers how many were written.
-   */
-  replaceDisputeSeals(updates: readonly { read: DisputeSeals; sealed: DisputeSeals }[]): Promise<number>;
+  readonly disputePairs: SealedRows<SealedPairRow>;
 }

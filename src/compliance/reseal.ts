@@ -1,4 +1,5 @@
 import { FieldCryptoError, SEALED_PREFIX, type FieldCrypto } from './crypto.js';
+import { resealPair, type SealedPair, type StoredPair } from './sealed-pair.js';
 
 /**
  * Key rotation for a table with sealed columns (`lineguard keys rotate-data`), one way for every such table: the rows
@@ -54,4 +55,41 @@ export async function resealRows<R extends { readonly id: string }>(
     sealed += await rows.replace(updates);
   }
   return { keyId: crypto.currentKeyId, checked, sealed, unopenable };
+}
+
+/** A row's id and its SealedPair's two stored columns, as a rotation pages through them (src/store/sealed-pairs.ts). */
+export interface SealedPairRow extends StoredPair {
+  readonly id: string;
+}
+
+/**
+ * What a rotation of one kind of row reports (ResealCounts), named by it: "decisions" → decisionsChecked,
+ * decisionsSealed, decisionsUnopenable, as `keys rotate-data` prints them.
+ */
+export type NamedResealCounts<N extends string> = { readonly keyId: string } & {
+  readonly [K in 'Checked' | 'Sealed' | 'Unopenable' as `${N}${K}`]: number;
+};
+
+/**
+ * `keys rotate-data` for the rows of one SealedPair: each pair sealed again under the current key with its commitment
+ * key (its ledger entry still proves it), a pair written in clear before sealing sealed now (resealPair); the counts
+ * named `counted`.
+ */
+export async function resealPairs<N extends string>(
+  target: { readonly pair: SealedPair; readonly rows: SealedRows<SealedPairRow>; readonly counted: N },
+  crypto: FieldCrypto,
+  pageSize: number,
+): Promise<NamedResealCounts<N>> {
+  const { pair, rows, counted } = target;
+  const counts = await resealRows(rows, crypto, {
+    pageSize,
+    sealAgain: (row) => ({ id: row.id, ...resealPair(crypto, pair, row.id, row) }),
+  });
+  // A key built from a type parameter is typed as a plain string: the mapped type above is what these three are.
+  return {
+    keyId: counts.keyId,
+    [`${counted}Checked`]: counts.checked,
+    [`${counted}Sealed`]: counts.sealed,
+    [`${counted}Unopenable`]: counts.unopenable,
+  } as NamedResealCounts<N>;
 }

@@ -1,5 +1,5 @@
 import type { FieldCrypto } from './crypto.js';
-import { openPair, resealPair, sealPair, type SealedPair } from './sealed-pair.js';
+import { openPair, sealPair, sealedPair } from './sealed-pair.js';
 
 /**
  * A decision's context and trace at rest (PIPL Art. 51): an application's context holds the applicant's bureau figures
@@ -9,18 +9,15 @@ import { openPair, resealPair, sealPair, type SealedPair } from './sealed-pair.j
  * `contextHmac`. Entries written before sealing carry `contextSha256`, the SHA-256 of the clear context, which
  * `ledger verify` still proves once the context is opened (facts.ts).
  */
-export const DECISION_INPUTS: SealedPair = {
-  table: 'decisions',
-  committed: 'context',
-  rider: 'trace',
-  marker: '(sealed with the context)',
-  subject: (id) => `decision '${id}'`,
-};
+export const DECISION_INPUTS = sealedPair(
+  { table: 'decisions', committed: 'context', rider: 'trace' },
+  'decision',
+);
 
 /** What the `trace` column of a decision sealed since holds: its trace is in the context's token. */
 export const TRACE_WITH_CONTEXT = DECISION_INPUTS.marker;
 
-/** A decision's stored columns, as the readers and `keys rotate-data` see them. */
+/** A decision's stored columns, as its readers see them. */
 export interface DecisionSeals {
   readonly id: string;
   readonly context: string;
@@ -54,13 +51,4 @@ export function openDecision(crypto: FieldCrypto | undefined, stored: DecisionSe
     rider: stored.trace,
   });
   return { context: opened.committed, trace: opened.rider, commitment: opened.commitment };
-}
-
-/** A decision's columns under the current key (reseal.ts); throws FieldCryptoError when they cannot be opened. */
-export function resealDecisionColumns(crypto: FieldCrypto, stored: DecisionSeals): DecisionSeals {
-  const again = resealPair(crypto, DECISION_INPUTS, stored.id, {
-    committed: stored.context,
-    rider: stored.trace,
-  });
-  return { id: stored.id, context: again.committed, trace: again.rider };
 }

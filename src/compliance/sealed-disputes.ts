@@ -1,7 +1,7 @@
 import type { FieldCrypto } from './crypto.js';
-import { resealRows } from './reseal.js';
-import { openPair, resealPair, sealPair, type SealedPair } from './sealed-pair.js';
-import type { ComplianceStore, CreditDisputeRecord, DisputeSeals } from './ports.js';
+import { resealPairs, type NamedResealCounts } from './reseal.js';
+import { openPair, sealPair, sealedPair } from './sealed-pair.js';
+import type { ComplianceStore, CreditDisputeRecord } from './ports.js';
 
 /**
  * A credit-report dispute at rest (PIPL Art. 51; 征信业管理条例 Art. 25): the claim (the value the borrower says their
@@ -10,13 +10,10 @@ import type { ComplianceStore, CreditDisputeRecord, DisputeSeals } from './ports
  * entry carries the commitment to the claim as `claimHmac` instead of the claim (entries written before sealing carry
  * the claim), and the ledger's fact check proves the opened claim against either (facts.ts).
  */
-export const DISPUTE_STATEMENT: SealedPair = {
-  table: 'credit_disputes',
-  committed: 'claim',
-  rider: 'text',
-  marker: '(sealed with the claim)',
-  subject: (id) => `dispute '${id}'`,
-};
+export const DISPUTE_STATEMENT = sealedPair(
+  { table: 'credit_disputes', committed: 'claim', rider: 'text' },
+  'dispute',
+);
 
 type Sealable = Pick<CreditDisputeRecord, 'id' | 'claim' | 'text'>;
 
@@ -47,36 +44,18 @@ export function openDispute(
   return { claim: opened.committed, text: opened.rider, commitment: opened.commitment };
 }
 
-export interface DisputeResealResult {
-  /** The key the disputes are sealed under now. */
-  readonly keyId: string;
-  readonly disputesChecked: number;
-  /** Disputes sealed again under the current key, or sealed for the first time (written in clear before sealing). */
-  readonly disputesSealed: number;
-  /** Disputes no held key opens (altered, or sealed under a key already dropped): left as they are. */
-  readonly disputesUnopenable: number;
-}
+/** What a rotation of the disputes reports: disputesChecked, disputesSealed, disputesUnopenable (reseal.ts). */
+export type DisputeResealResult = NamedResealCounts<'disputes'>;
 
 /** Key rotation for disputes (reseal.ts): each claim is sealed again with its commitment key; clear ones sealed now. */
-export async function resealDisputes(
-  store: Pick<ComplianceStore, 'disputeSealsAfter' | 'replaceDisputeSeals'>,
+export function resealDisputes(
+  store: Pick<ComplianceStore, 'disputePairs'>,
   crypto: FieldCrypto,
   pageSize: number,
 ): Promise<DisputeResealResult> {
-  const counts = await resealRows(
-    { after: store.disputeSealsAfter, replace: store.replaceDisputeSeals },
+  return resealPairs(
+    { pair: DISPUTE_STATEMENT, rows: store.disputePairs, counted: 'disputes' },
     crypto,
-    { pageSize, sealAgain: (row) => resealed(crypto, row) },
+    pageSize,
   );
-  return {
-    keyId: counts.keyId,
-    disputesChecked: counts.checked,
-    disputesSealed: counts.sealed,
-    disputesUnopenable: counts.unopenable,
-  };
-}
-
-function resealed(crypto: FieldCrypto, read: DisputeSeals): DisputeSeals {
-  const again = resealPair(crypto, DISPUTE_STATEMENT, read.id, { committed: read.claim, rider: read.text });
-  return { id: read.id, claim: again.committed, text: again.rider };
 }

@@ -22,6 +22,22 @@ export interface SealedPair {
   subject(rowId: string): string;
 }
 
+/**
+ * A SealedPair of `table`'s `committed` and `rider` columns, called `noun` in errors ("decision '…'"). Its rider's
+ * column says "(sealed with the <committed>)" once sealed. The names stay literal types, so the store can check at
+ * compile time that they are columns of that table (src/store/sealed-pairs.ts).
+ */
+export function sealedPair<const C extends { table: string; committed: string; rider: string }>(
+  columns: C,
+  noun: string,
+): SealedPair & Readonly<C> {
+  return {
+    ...columns,
+    marker: `(sealed with the ${columns.committed})`,
+    subject: (id) => `${noun} '${id}'`,
+  };
+}
+
 /** A row's two stored columns. */
 export interface StoredPair {
   readonly committed: string;

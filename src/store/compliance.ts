@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import {
+  DISPUTE_STATEMENT,
   appendToLedger,
   type BookInstant,
   type ComplianceStore,
@@ -9,6 +10,7 @@ import {
 } from '../compliance/index.js';
 import type { Database } from './schema.js';
 import type { DbTx, Store } from './db.js';
+import { sealedPairRows } from './sealed-pairs.js';
 
 /** SQL for src/compliance (its ports in src/compliance/ports.ts): consents, inquiries, the bureau, portfolio. */
 type Q = Kysely<Database>;
@@ -227,7 +229,7 @@ export function createComplianceStore(store: Store): ComplianceStore {
     ...earlyWarningStore(store),
     ...delinquencyNoticeReads(db),
     ...disputeReads(db),
-    replaceDisputeSeals: replaceDisputeSeals(store),
+    disputePairs: sealedPairRows(store, DISPUTE_STATEMENT),
     ...portfolioReads(db),
   };
 }
@@ -474,7 +476,7 @@ function delinquencyNoticeReads(
 }
 
 /** A borrower's credit-report disputes, and one dispute. */
-function disputeReads(db: Q): Pick<ComplianceStore, 'disputesOf' | 'findDispute' | 'disputeSealsAfter'> {
+function disputeReads(db: Q): Pick<ComplianceStore, 'disputesOf' | 'findDispute'> {
   return {
     disputesOf: (borrowerId, limit): Promise<CreditDisputeRecord[]> =>
       db
@@ -486,37 +488,6 @@ function disputeReads(db: Q): Pick<ComplianceStore, 'disputesOf' | 'findDispute'
         .limit(limit)
         .execute(),
     findDispute: (id) => db.selectFrom('credit_disputes').selectAll().where('id', '=', id).executeTakeFirst(),
-    disputeSealsAfter: (afterId, limit, sealedPrefix) =>
-      db
-        .selectFrom('credit_disputes')
-        .select(['id', 'claim', 'text'])
-        .where('id', '>', afterId)
-        // The text is sealed in the claim's token (or both are in clear): the claim says what a row needs.
-        .where('claim', 'not like', `${sealedPrefix}%`)
-        .orderBy('id')
-        .limit(limit)
-        .execute(),
-  };
-}
-
-/** Re-sealed claims and texts, a page in one transaction, each row only if it still holds what was read. */
-function replaceDisputeSeals(store: Store): ComplianceStore['replaceDisputeSeals'] {
-  return async (updates) => {
-    if (updates.length === 0) return 0;
-    return store.transaction(async (tx) => {
-      let written = 0;
-      for (const { read, sealed } of updates) {
-        const updated = await tx
-          .updateTable('credit_disputes')
-          .set({ claim: sealed.claim, text: sealed.text })
-          .where('id', '=', read.id)
-          .where('claim', '=', read.claim)
-          .where('text', '=', read.text)
-          .executeTakeFirst();
-        written += Number(updated.numUpdatedRows);
-      }
-      return written;
-    });
   };
 }
 

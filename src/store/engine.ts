@@ -16,15 +16,14 @@ import {
   LgError,
 } from '../domain/index.js';
 import {
+  DECISION_INPUTS,
   appendToLedger,
   openDecision,
-  resealDecisionColumns,
-  resealRows,
+  resealPairs,
   sealDecisionColumns,
-  type DecisionSeals,
   type FieldCrypto,
   type LedgerAppend,
-  type ResealCounts,
+  type NamedResealCounts,
 } from '../compliance/index.js';
 import type {
   DecisionKind,
@@ -42,6 +41,7 @@ import type {
   VersionStatus,
 } from '../engine/index.js';
 import { insertRows } from './shaped.js';
+import { sealedPairRows } from './sealed-pairs.js';
 import { bumpConfigGeneration, readConfigGeneration } from './config-generation.js';
 import type { Db, DbTx, DecisionRow, Store } from './db.js';
 import type { EngineTables } from './engine-tables.js';
@@ -582,76 +582,21 @@ export function createEngineRepository(store: Store, crypto: FieldCrypto): Engin
   };
 }
 
-export interface DecisionResealResult {
-  /** The key the decisions are sealed under now. */
-  readonly keyId: string;
-  readonly decisionsChecked: number;
-  /** Decisions sealed again under the current key, or sealed for the first time (written in clear before sealing). */
-  readonly decisionsSealed: number;
-  /** Decisions no held key opens (altered, or sealed under a key already dropped): left as they are. */
-  readonly decisionsUnopenable: number;
-}
+/** What a rotation of the decisions reports: decisionsChecked, decisionsSealed, decisionsUnopenable. */
+export type DecisionResealResult = NamedResealCounts<'decisions'>;
 
 /**
  * `lineguard keys rotate-data` for decisions (src/compliance/reseal.ts): every context and trace not sealed under the
  * current key is sealed under it, a page per transaction, each row compare-and-set on what was read.
  */
-export async function resealDecisions(
+export function resealDecisions(
   store: Store,
   crypto: FieldCrypto,
   pageSize = 500,
 ): Promise<DecisionResealResult> {
-  const counts: ResealCounts = await resealRows(
-    {
-      after: (afterId, limit, sealedPrefix) => decisionSealsAfter(store.db, { afterId, limit, sealedPrefix }),
-      replace: (updates) => replaceDecisionSeals(store, updates),
-    },
+  return resealPairs(
+    { pair: DECISION_INPUTS, rows: sealedPairRows(store, DECISION_INPUTS), counted: 'decisions' },
     crypto,
-    { pageSize, sealAgain: (row) => resealDecisionColumns(crypto, row) },
+    pageSize,
   );
-  return {
-    keyId: counts.keyId,
-    decisionsChecked: counts.checked,
-    decisionsSealed: counts.sealed,
-    decisionsUnopenable: counts.unopenable,
-  };
-}
-
-function decisionSealsAfter(
-  db: Db,
-  page: { readonly afterId: string; readonly limit: number; readonly sealedPrefix: string },
-): Promise<DecisionSeals[]> {
-  const { afterId, limit, sealedPrefix } = page;
-  return (
-    db
-      .selectFrom('decisions')
-      .select(['id', 'context', 'trace'])
-      .where('id', '>', afterId)
-      // The trace is sealed in the context's token (or both are in clear): the context says what a row needs.
-      .where('context', 'not like', `${sealedPrefix}%`)
-      .orderBy('id')
-      .limit(limit)
-      .execute()
-  );
-}
-
-function replaceDecisionSeals(
-  store: Store,
-  updates: readonly { read: DecisionSeals; sealed: DecisionSeals }[],
-): Promise<number> {
-  if (updates.length === 0) return Promise.resolve(0);
-  return store.transaction(async (tx) => {
-    let written = 0;
-    for (const { read, sealed } of updates) {
-      const updated = await tx
-        .updateTable('decisions')
-        .set({ context: sealed.context, trace: sealed.trace })
-        .where('id', '=', read.id)
-        .where('context', '=', read.context)
-        .where('trace', '=', read.trace)
-        .executeTakeFirst();
-      written += Number(updated.numUpdatedRows);
-    }
-    return written;
-  });
 }

@@ -1,0 +1,77 @@
+import { sql, type Selectable } from 'kysely';
+import type { SealedPair, SealedPairRow, SealedRows } from '../compliance/index.js';
+import type { Database } from './schema.js';
+import type { Store } from './store-types.js';
+
+/**
+ * The rows of a table that keeps a SealedPair (src/compliance/sealed-pair.ts), as `keys rotate-data` pages through
+ * them and writes them back re-sealed (src/compliance/reseal.ts): one piece of SQL for every such table.
+ */
+
+/** The tables whose rows hold a SealedPair: a pair naming any other table does not compile. */
+type PairTable = 'decisions' | 'credit_disputes';
+
+/** The text columns of `T` other than its id: what a pair's two columns can be. */
+type TextColumn<T extends PairTable> = Exclude<
+  {
+    [C in keyof Selectable<Database[T]>]: Selectable<Database[T]>[C] extends string ? C : never;
+  }[keyof Selectable<Database[T]>],
+  'id'
+> &
+  string;
+
+/** A SealedPair whose names are checked against the schema: the table holds pairs, both columns are its text columns. */
+export type TablePair<T extends PairTable> = SealedPair & {
+  readonly table: T;
+  readonly committed: TextColumn<T>;
+  readonly rider: TextColumn<T>;
+};
+
+/** The rows of `pair`'s table, read a page at a time and replaced compare-and-set (SealedRows). */
+export function sealedPairRows<T extends PairTable>(
+  store: Store,
+  pair: TablePair<T>,
+): SealedRows<SealedPairRow> {
+  return {
+    after: (afterId, limit, sealedPrefix) => pairsAfter(store, pair, { afterId, limit, sealedPrefix }),
+    replace: (updates) => replacePairs(store, pair, updates),
+  };
+}
+
+/** Rows after `afterId` (id order) whose committed column does not start with `sealedPrefix`. */
+async function pairsAfter<T extends PairTable>(
+  store: Store,
+  pair: TablePair<T>,
+  page: { readonly afterId: string; readonly limit: number; readonly sealedPrefix: string },
+): Promise<SealedPairRow[]> {
+  const committed = sql.ref(pair.committed);
+  // The rider is sealed in the committed column's token (or both are in clear): that column says what a row needs.
+  const found = await sql<SealedPairRow>`
+    select id, ${committed} as committed, ${sql.ref(pair.rider)} as rider
+    from ${sql.table(pair.table)}
+    where id > ${page.afterId} and ${committed} not like ${`${page.sealedPrefix}%`}
+    order by id
+    limit ${page.limit}`.execute(store.db);
+  return found.rows;
+}
+
+/** Re-sealed columns, a page in one transaction, each row only if it still holds what was read. */
+function replacePairs<T extends PairTable>(
+  store: Store,
+  pair: TablePair<T>,
+  updates: readonly { read: SealedPairRow; sealed: SealedPairRow }[],
+): Promise<number> {
+  if (updates.length === 0) return Promise.resolve(0);
+  const [committed, rider] = [sql.ref(pair.committed), sql.ref(pair.rider)];
+  return store.transaction(async (tx) => {
+    let written = 0;
+    for (const { read, sealed } of updates) {
+      const updated = await sql`
+        update ${sql.table(pair.table)}
+        set ${committed} = ${sealed.committed}, ${rider} = ${sealed.rider}
+        where id = ${read.id} and ${committed} = ${read.committed} and ${rider} = ${read.rider}`.execute(tx);
+      written += Number(updated.numAffectedRows ?? 0);
+    }
+    return written;
+  });
+}
