@@ -93,10 +93,27 @@ export interface ReplayPage {
   readonly pageSize: number;
 }
 
+/**
+ * A stored decision whose inputs cannot be read: sealed at rest and opened by no key held here (altered, copied from
+ * another decision's row, or sealed under a key since dropped). A replay cannot run it; a simulation names it.
+ */
+export interface UnreadableDecision {
+  readonly id: string;
+  readonly decidedAt: number;
+  /** Why (what reading the decision answers: LG_SEALED_DATA_UNREADABLE's message). */
+  readonly unreadable: string;
+}
+
+/** One row of a replay page: a stored decision, or in its place one whose inputs cannot be read. */
+export type ReplayRow = StoredDecision | UnreadableDecision;
+
 /** The stored decisions a simulation replays, and the overlay changes in force when each was made. */
 export interface DecisionHistory {
-  /** Stored decisions of a strategy in [from, to), simulations excluded, oldest first, paged by (decidedAt, id). */
-  decisionsForReplay(page: ReplayPage): Promise<StoredDecision[]>;
+  /**
+   * Stored decisions of a strategy in [from, to), simulations excluded, oldest first, paged by (decidedAt, id); one
+   * whose sealed inputs cannot be opened is in the page as an UnreadableDecision, so the rest of the period replays.
+   */
+  decisionsForReplay(page: ReplayPage): Promise<ReplayRow[]>;
   overlayHistory(name?: string): Promise<OverlayChange[]>;
 }
 

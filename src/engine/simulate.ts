@@ -5,7 +5,13 @@ import type { CompiledStrategy } from './compiler.js';
 import type { Value } from './expr/ast.js';
 import { failClosedDecision } from './runtime.js';
 import { overlayApplies } from './overlays.js';
-import type { DecisionHistory, OverlayChange, ReplayCursor, StoredDecision } from './ports.js';
+import type {
+  DecisionHistory,
+  OverlayChange,
+  ReplayCursor,
+  StoredDecision,
+  UnreadableDecision,
+} from './ports.js';
 import type { ParamValue, StrategyDocument } from './types.js';
 
 /** The "frozen" family for freeze rates: the actions that stop a borrower drawing. */
@@ -78,7 +84,13 @@ export interface SimulationReport extends SimulationFigures {
   };
   /** Defaults the candidate changes against the live version: the replay used the candidate's values. */
   readonly parameterChanges: readonly ParameterChange[];
-  /** True when the subject lists were cut at `subjectsMax`. */
+  /**
+   * Stored decisions of the period whose sealed inputs no key held here opens (altered, copied from another row, or
+   * sealed under a key since dropped): not replayed, so in none of the figures above (`decisions` does not count
+   * them). `count` is all of them; `decisionIds` (oldest first) is cut at `subjectsMax` like the subject lists.
+   */
+  readonly unreadable: { readonly count: number; readonly decisionIds: readonly string[] };
+  /** True when the subject lists (and the unreadable decisions' ids) were cut at `subjectsMax`. */
   readonly truncated: boolean;
 }
 
@@ -110,7 +122,10 @@ export async function simulateStrategy(input: SimulationInput): Promise<Simulati
       after,
       pageSize: input.pageSize ?? 1000,
     });
-    for (const stored of page) acc.add(stored, replay(input, stored, acc, overlays));
+    for (const row of page) {
+      if ('unreadable' in row) acc.unreadable(row);
+      else acc.add(row, replay(input, row, acc, overlays));
+    }
     const last = page[page.length - 1];
     if (!last || page.length < (input.pageSize ?? 1000)) break;
     after = { decidedAt: last.decidedAt, id: last.id };
@@ -321,6 +336,8 @@ class Accumulator {
   private readonly core = { before: 0, after: 0, notReplayable: 0, unrecorded: 0 };
 
   private readonly overlaidCount = new Map<string, number>();
+  private unreadableCount = 0;
+  private readonly unreadableIds: string[] = [];
 
   constructor(
     private readonly subjectsMax: number,
@@ -329,6 +346,13 @@ class Accumulator {
 
   overlaid(names: readonly string[]): void {
     for (const name of names) this.overlaidCount.set(name, (this.overlaidCount.get(name) ?? 0) + 1);
+  }
+
+  /** A decision of the period that cannot be read, so not replayed: counted and named, never dropped unseen. */
+  unreadable(row: UnreadableDecision): void {
+    this.unreadableCount++;
+    if (this.unreadableIds.length < this.subjectsMax) this.unreadableIds.push(row.id);
+    else this.truncated = true;
   }
 
   add(stored: StoredDecision, after: Decision): void {
@@ -375,6 +399,7 @@ class Accumulator {
         ...c,
         overlaidReplays: this.overlaidCount.get(c.name) ?? 0,
       })),
+      unreadable: { count: this.unreadableCount, decisionIds: [...this.unreadableIds] },
       truncated: this.truncated,
     };
   }

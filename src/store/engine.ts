@@ -18,6 +18,7 @@ import {
 import {
   DECISION_INPUTS,
   appendToLedger,
+  isSealedDataUnreadable,
   openDecision,
   resealPairs,
   sealDecisionColumns,
@@ -33,6 +34,7 @@ import type {
   OverlayChange,
   ParamValue,
   ReplayPage,
+  ReplayRow,
   StoredDecision,
   StrategyActivation,
   StrategyDocument,
@@ -184,11 +186,7 @@ async function getDecision(db: DbLike, id: string, crypto: FieldCrypto): Promise
   return row ? decisionFromRow(row, crypto) : undefined;
 }
 
-async function decisionsForReplay(
-  db: DbLike,
-  page: ReplayPage,
-  crypto: FieldCrypto,
-): Promise<StoredDecision[]> {
+async function decisionsForReplay(db: DbLike, page: ReplayPage, crypto: FieldCrypto): Promise<ReplayRow[]> {
   const { after, range } = page;
   let query = db
     .selectFrom('decisions')
@@ -208,17 +206,32 @@ async function decisionsForReplay(
   const rows = await query.orderBy('decided_at').orderBy('id').limit(page.pageSize).execute();
   return withInferredCoreRules(
     db,
-    rows.map((row) => decisionFromRow(row, crypto)),
+    rows.map((row) => replayRowFrom(row, crypto)),
   );
+}
+
+/**
+ * A decision to replay, or, when its sealed context and trace cannot be opened, the decision named as unreadable in
+ * its place: one such row leaves the rest of a simulation's period to replay, and is reported, not dropped.
+ */
+function replayRowFrom(row: Selectable<EngineTables['decisions']>, crypto: FieldCrypto): ReplayRow {
+  try {
+    return decisionFromRow(row, crypto);
+  } catch (error) {
+    if (!isSealedDataUnreadable(error)) throw error;
+    return { id: row.id, decidedAt: Number(row.decided_at), unreadable: error.message };
+  }
 }
 
 /**
  * Decisions stored before the core recorded its rules (migration 220): what the application or draw answered is on
  * its own row, and the rules that hold whatever the strategy says are inferred from it (see inferCoreRules).
  */
-async function withInferredCoreRules(db: DbLike, decisions: StoredDecision[]): Promise<StoredDecision[]> {
+async function withInferredCoreRules(db: DbLike, decisions: ReplayRow[]): Promise<ReplayRow[]> {
   const older = (kind: DecisionKind) =>
-    decisions.filter((d) => d.kind === kind && d.coreRules === undefined).map((d) => d.id);
+    decisions
+      .filter((d) => !('unreadable' in d) && d.kind === kind && d.coreRules === undefined)
+      .map((d) => d.id);
   const [applicationIds, drawIds] = [older('application'), older('draw')];
   if (applicationIds.length === 0 && drawIds.length === 0) return decisions;
   const finals = new Map<string, CoreRules['final']>();
@@ -250,7 +263,7 @@ async function withInferredCoreRules(db: DbLike, decisions: StoredDecision[]): P
   }
   return decisions.map((d) => {
     const final = finals.get(d.id);
-    if (final === undefined) return d;
+    if (final === undefined || 'unreadable' in d) return d;
     return { ...d, coreRules: inferCoreRules(d.kind, d.decision, final), coreRulesInferred: true };
   });
 }

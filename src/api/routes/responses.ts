@@ -1162,6 +1162,14 @@ export const SimulationReport = Type.Object({
     },
   ),
   parameterChanges: Type.Array(ParameterChange),
+  unreadable: Type.Object(
+    { count: Type.Integer(), decisionIds: Type.Array(Type.String()) },
+    {
+      description:
+        'stored decisions of the period whose sealed inputs no data key held opens (LG_SEALED_DATA_UNREADABLE): ' +
+        'not replayed, in none of the figures; their ids oldest first, cut at subjectsMax',
+    },
+  ),
   truncated: Type.Boolean(),
 });
 

@@ -104,6 +104,7 @@ export function formatReport(r: SimulationReport): string {
     `core's rules changed ${r.coreRules.before} -> ${r.coreRules.after}; not replayable ${r.coreRules.notReplayable}; stored before they were recorded ${r.coreRules.unrecorded}`,
     'outcome change matrix (rows: before, columns: after):',
   ];
+  if (r.unreadable.count > 0) lines.splice(1, 0, unreadableLine(r.unreadable));
   const outcomes = Object.keys(r.outcomeMatrix) as (keyof typeof r.outcomeMatrix)[];
   lines.push(`  ${''.padEnd(10)}${outcomes.map((o) => o.padStart(10)).join('')}`);
   for (const before of outcomes)
@@ -127,6 +128,13 @@ export function formatReport(r: SimulationReport): string {
     );
   }
   return lines.join('\n');
+}
+
+/** The decisions a simulation could not read, named so what its figures leave out is seen (not silently dropped). */
+function unreadableLine(u: SimulationReport['unreadable']): string {
+  const shown = u.decisionIds.slice(0, 20);
+  const more = u.count > shown.length ? `, and ${u.count - shown.length} more` : '';
+  return `left out ${u.count} decisions whose sealed inputs no held key opens (LG_SEALED_DATA_UNREADABLE; in none of the figures): ${shown.join(', ')}${more}`;
 }
 
 async function withEngine(
