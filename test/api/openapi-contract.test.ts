@@ -101,9 +101,10 @@ describe('/openapi.json declares every operation’s answers', () => {
     for (const { method, path, op } of operations(doc)) {
       const errors = Object.keys(op.responses ?? {}).filter((s) => /^[45]/.test(s));
       if (errors.length === 0) problems.push(`${method} ${path}: no error response`);
-      // Every route behind a key can refuse the key (401), the role (403), the request (400) and be unavailable (503).
+      // Every route behind a key can refuse the key (401), the role (403), the request (400) and be unavailable (503),
+      // and fail (500: a defect, LG_INTERNAL, or a sealed value no held key opens, LG_SEALED_DATA_UNREADABLE).
       if (path !== '/health')
-        for (const status of ['400', '401', '403', '429', '503'])
+        for (const status of ['400', '401', '403', '429', '500', '503'])
           if (!errors.includes(status)) problems.push(`${method} ${path}: no ${status}`);
       if (/\{\w+\}/.test(path) && !errors.includes('404')) problems.push(`${method} ${path}: no 404`);
       for (const status of errors) {

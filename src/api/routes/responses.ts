@@ -52,17 +52,33 @@ function errors<const S extends number>(...statuses: S[]): { [K in S]: typeof Er
 }
 
 /**
- * What any authenticated route can answer besides success: a malformed request (400), no or a bad key (401), a role
- * that may not (403), a rate limit (429), the database unreachable or the server shutting down (503).
+ * A failure of the server's own (500), which any route can answer: LG_INTERNAL (a defect; logged, internals never in
+ * the answer), or LG_SEALED_DATA_UNREADABLE where a route opens personal data sealed at rest (a decision's context
+ * and trace, a dispute's claim and text) that no data key held here opens. Declared on every route, in the one
+ * ErrorBody shape, so a client knows the shape and the codes of what it may be told.
  */
-export const READ_ERRORS = errors(400, 401, 403, 429, 503);
+const SERVER_ERROR = {
+  500: Type.Ref(ErrorBody, {
+    description:
+      'LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context ' +
+      "or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed " +
+      'under a key not configured (LINEGUARD_RETIRED_KEYS)',
+  }),
+};
+
+/**
+ * What any authenticated route can answer besides success: a malformed request (400), no or a bad key (401), a role
+ * that may not (403), a rate limit (429), the database unreachable or the server shutting down (503), and a failure
+ * of its own (500, SERVER_ERROR).
+ */
+export const READ_ERRORS = { ...errors(400, 401, 403, 429, 503), ...SERVER_ERROR };
 /** A read of one thing by id: also 404. */
-export const ITEM_READ_ERRORS = errors(400, 401, 403, 404, 429, 503);
+export const ITEM_READ_ERRORS = { ...errors(400, 401, 403, 404, 429, 503), ...SERVER_ERROR };
 /**
  * A write: also 404 (its subject), 409 (state conflict, idempotency key in flight), 413/415 (body too large or not
  * JSON) and 422 (a rule refused it, idempotency key reused with another body).
  */
-export const WRITE_ERRORS = errors(400, 401, 403, 404, 409, 413, 415, 422, 429, 503);
+export const WRITE_ERRORS = { ...errors(400, 401, 403, 404, 409, 413, 415, 422, 429, 503), ...SERVER_ERROR };
 
 /** GET /health: ok or degraded, with whatever each dependency check reports (open: the checks are the app's). */
 export const HealthReport = Type.Object(
