@@ -363,4 +363,110 @@ for (const features of FEATURE_STORES)
         ]),
       ).toEqual([]);
     });
+    /** Money to a prohibited destination (a bookmaker, a broker): a transfer to a payee, or a purchase at a merchant. */
+    const prohibited = (userId: string, at: number, mcc: string, yuan: number, to: Partial<MonitorEvent>) =>
+      ev(to.merchantId ? 'purchase' : 'transfer_out', at, {
+        userId,
+        merchantCategory: mcc,
+        ...to,
+        ...money(yuan),
+      });
+    const drawOf = (userId: string, at: number, yuan: number) =>
+      ev('disbursement', at, { userId, lineId: `line-${userId}`, ...money(yuan) });
+    const misuseRules = async (events: MonitorEvent[]) =>
+      (await t.monitor.ingest(events)).flatMap((o) =>
+        o.typologies.filter((f) => f.id === 'FUND_MISUSE').flatMap((f) => f.rules),
+      );
+
+    it('FUND_MISUSE: own money added to the loan does not hide it (¥10,000 drawn, ¥25,000 bet the next day)', async () => {
+      // Before: flows above maxFlowMultiple (2) x the drawn amount were judged own savings, so betting 2.5x the draw
+      // silenced the pack that betting 0.9x of it fires. A bookmaker the borrower never paid, by transfer or by card.
+      const cases = [
+        { userId: 'fay', to: { payeeId: 'bet-365', payeeCreatedAt: T0 - DAY } },
+        { userId: 'fin', to: { payeeId: 'bet-366' } },
+        { userId: 'flo', to: { merchantId: 'casino-macau-1' } },
+      ];
+      for (const c of cases) {
+        await receiveLive(t, history(c.userId));
+        const rules = await misuseRules([
+          drawOf(c.userId, T0, 10_000),
+          prohibited(c.userId, T0 + 20 * HOUR, '7995', 25_000, c.to),
+        ]);
+        expect(rules, c.userId).toEqual(['misuse.prohibitedFlow', 'misuse.ownFundsAdded']);
+      }
+    });
+
+    it('FUND_MISUSE: own money added to a draw sent to a brokerage account opened days before it', async () => {
+      await receiveLive(t, history('gil'));
+      const broker = { payeeId: 'broker-new-gil', payeeCreatedAt: T0 - 3 * DAY };
+      expect(
+        await misuseRules([
+          drawOf('gil', T0, 10_000),
+          prohibited('gil', T0 + 5 * DAY, '6211', 40_000, broker),
+        ]),
+      ).toEqual(['misuse.prohibitedFlow', 'misuse.ownFundsAdded']);
+    });
+
+    it('FUND_MISUSE: one bet of own money before the draw is no habit that hides the bet after it', async () => {
+      const to = { payeeId: 'bet-367', payeeCreatedAt: T0 - 20 * DAY };
+      await receiveLive(t, [...history('gwen'), prohibited('gwen', T0 - 10 * DAY, '7995', 25_000, to)]);
+      expect(
+        await misuseRules([drawOf('gwen', T0, 10_000), prohibited('gwen', T0 + DAY, '7995', 25_000, to)]),
+      ).toContain('misuse.prohibitedFlow');
+    });
+
+    it('FUND_MISUSE: broker transfers dated months back but sent after the draw are no habit', async () => {
+      const broker = { payeeId: 'broker-hub', payeeCreatedAt: T0 - 400 * DAY };
+      await receiveLive(t, [...history('hub'), drawOf('hub', T0, 10_000)]);
+      t.clock.set(T0 + HOUR);
+      await t.monitor.ingest([
+        prohibited('hub', T0 - 35 * DAY, '6211', 20_000, broker),
+        prohibited('hub', T0 - 5 * DAY, '6211', 20_000, broker),
+      ]);
+      t.clock.set(T0 + 3 * DAY);
+      expect(await misuseRules([prohibited('hub', T0 + 3 * DAY, '6211', 20_000, broker)])).toEqual([
+        'misuse.prohibitedFlow',
+      ]);
+    });
+
+    it('FUND_MISUSE: quiet for an investor repeating after a draw the broker transfers made every month before it', async () => {
+      const broker = { payeeId: 'broker-ian', payeeCreatedAt: T0 - 400 * DAY };
+      await receiveLive(t, [
+        ...history('ian'),
+        prohibited('ian', T0 - 65 * DAY, '6211', 20_000, broker),
+        prohibited('ian', T0 - 35 * DAY, '6211', 20_000, broker),
+        prohibited('ian', T0 - 5 * DAY, '6211', 20_000, broker),
+      ]);
+      expect(
+        await misuseRules([
+          drawOf('ian', T0, 10_000),
+          prohibited('ian', T0 + 3 * DAY, '6211', 20_000, broker),
+        ]),
+      ).toEqual([]);
+    });
+
+    it('FUND_MISUSE: quiet for savings moved to a brokerage account registered a year before a small draw', async () => {
+      const broker = { payeeId: 'broker-jon', payeeCreatedAt: T0 - 400 * DAY };
+      await receiveLive(t, history('jon'));
+      expect(
+        await misuseRules([
+          drawOf('jon', T0, 8_000),
+          prohibited('jon', T0 + 21 * HOUR, '6211', 30_000, broker),
+        ]),
+      ).toEqual([]);
+    });
+
+    it('FUND_MISUSE: quiet for small amounts (¥4,000 bet after ¥3,000; ¥30,000 of own money bet after ¥1,000)', async () => {
+      for (const [userId, drawn, bet] of [
+        ['kai', 3_000, 4_000],
+        ['kim', 1_000, 30_000],
+      ] as const) {
+        await receiveLive(t, history(userId));
+        const to = { payeeId: `bet-${userId}` };
+        expect(
+          await misuseRules([drawOf(userId, T0, drawn), prohibited(userId, T0 + HOUR, '7995', bet, to)]),
+          userId,
+        ).toEqual([]);
+      }
+    });
   });
