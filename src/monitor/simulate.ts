@@ -15,6 +15,11 @@ export interface SimulationOptions {
   readonly startMs?: number;
   /** Share of borrowers in each fraud scenario (default 0.02 each). */
   readonly fraudShare?: number;
+  /**
+   * Share of FUND_MISUSE borrowers who add their own money, so the prohibited flow exceeds twice the draw (default
+   * 0.3). Drawn from a random stream of its own: the rest of the traffic for a seed is the same with or without it.
+   */
+  readonly misuseTopUpShare?: number;
 }
 
 export type LabelledEvent = EventIn & { readonly scenario: string; readonly label: string | null };
@@ -53,6 +58,8 @@ class Sim {
     readonly seed: number,
     readonly start: number,
     readonly days: number,
+    /** A second stream, for variants added later, so they leave the first stream's traffic as it was. */
+    readonly variant: Rng,
   ) {}
 
   pick<T>(items: readonly T[]): T {
@@ -75,7 +82,8 @@ class Sim {
     fields: Partial<EventIn> = {},
     label: string | null = null,
   ): string {
-    const eventId = `sim${this.seed}-${(this.n += 1)}`;
+    // A variant's events name their own ids, so the numbering of every other event stays as it was.
+    const eventId = fields.eventId ?? `sim${this.seed}-${(this.n += 1)}`;
     this.events.push({
       eventId,
       type,
@@ -99,7 +107,14 @@ export function simulateTraffic(options: SimulationOptions): LabelledEvent[] {
   const random = seededRandom(options.seed);
   // Day 0 is a Monday 00:00 China time (UTC+8) so "daytime" means 08:00-22:00 local.
   const start = options.startMs ?? Date.parse('2025-01-05T16:00:00Z');
-  const sim = new Sim(() => random.next(), options.seed, start, options.days);
+  const variant = seededRandom((options.seed ^ 0x5bd1e995) >>> 0);
+  const sim = new Sim(
+    () => random.next(),
+    options.seed,
+    start,
+    options.days,
+    () => variant.next(),
+  );
   const share = options.fraudShare ?? 0.02;
   const merchants = Array.from({ length: 300 }, (_, i) => ({
     id: `m${i}`,
@@ -133,7 +148,7 @@ export function simulateTraffic(options: SimulationOptions): LabelledEvent[] {
     else if (scenario === 'ACCOUNT_TAKEOVER') takeover(sim, user);
     else if (scenario === 'CASH_OUT') cashOut(sim, user);
     else if (scenario === 'LOAN_STACKING') stacking(sim, user);
-    else if (scenario === 'FUND_MISUSE') misuse(sim, user);
+    else if (scenario === 'FUND_MISUSE') misuse(sim, user, options.misuseTopUpShare ?? 0.3);
     else if (scenario === 'CREDIT_REPORT_ABUSE') reportAbuse(sim, user);
   }
   for (const farm of farms) deviceFarm(sim, farm);
@@ -474,7 +489,7 @@ function stacking(sim: Sim, u: User): void {
   }
 }
 
-function misuse(sim: Sim, u: User): void {
+function misuse(sim: Sim, u: User, topUpShare: number): void {
   const L = 'FUND_MISUSE';
   const t = sim.daytime(sim.int(2, sim.days - 15));
   const amount = sim.int(20, 100) * 1000;
@@ -496,6 +511,33 @@ function misuse(sim: Sim, u: User): void {
       L,
     );
   }
+  if (sim.variant() < topUpShare) misuseTopUp(sim, u, { t, amount, mcc, sent: amount * share });
+}
+
+/**
+ * Own money added to the misused loan (the evasion of a bound on the flow as a multiple of the draw): one more
+ * transfer to the same kind of destination, any time in the two weeks, taking the total to 2.2-4x the draw.
+ */
+function misuseTopUp(
+  sim: Sim,
+  u: User,
+  draw: { t: number; amount: number; mcc: string; sent: number },
+): void {
+  const v = sim.variant;
+  const total = draw.amount * (2.2 + 1.8 * v());
+  sim.emit(
+    u,
+    'transfer_out',
+    draw.t + (1 + Math.floor(v() * 14 * 24)) * HOUR,
+    {
+      eventId: `sim${sim.seed}-topup-${u.id}`,
+      payeeId: `dest-${draw.mcc}-${1 + Math.floor(v() * 5)}`,
+      merchantCategory: draw.mcc,
+      payeeCreatedAt: new Date(sim.start - 30 * DAY).toISOString(),
+      ...sim.money(0, total - draw.sent),
+    },
+    'FUND_MISUSE',
+  );
 }
 
 function reportAbuse(sim: Sim, u: User): void {

@@ -17,6 +17,22 @@ describe('simulated traffic through the real pipeline', () => {
     expect(a.alerts).toBeGreaterThan(0);
   });
 
+  it('some FUND_MISUSE borrowers add own money past twice the draw; the rest of the traffic is the same without them', () => {
+    const options = { users: 800, days: 30, seed: 3 };
+    const events = simulateTraffic(options);
+    const topUps = events.filter((e) => e.eventId.includes('-topup-'));
+    expect(topUps.length).toBeGreaterThan(0);
+    for (const topUp of topUps) {
+      const mine = events.filter((e) => e.userId === topUp.userId && e.label === 'FUND_MISUSE');
+      const drawn = mine.filter((e) => e.type === 'disbursement').reduce((s, e) => s + (e.amount ?? 0), 0);
+      const sent = mine.filter((e) => e.type === 'transfer_out').reduce((s, e) => s + (e.amount ?? 0), 0);
+      expect(topUp.scenario).toBe('FUND_MISUSE');
+      expect(sent).toBeGreaterThan(2 * drawn);
+    }
+    const without = simulateTraffic({ ...options, misuseTopUpShare: 0 });
+    expect(events.filter((e) => !e.eventId.includes('-topup-'))).toEqual(without);
+  });
+
   // Recall bar 0.75: at 800 borrowers the abusive channel pulls too few reports for the channel-share rule (channelMinPulls).
   it('every typology keeps precision >= 0.8 and recall >= 0.75 on seed 3 (800 borrowers, 30 days)', async () => {
     const report = await evaluateTypologies(simulateTraffic({ users: 800, days: 30, seed: 3 }));
