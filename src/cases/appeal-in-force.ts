@@ -64,29 +64,32 @@ async function lockedWhatIsInForce(
 }
 
 /**
- * Refuses an appeal against what is no longer done to the borrower: a freeze or suspension already lifted (by a
- * person, by the review job once the risk cleared, by an earlier upheld appeal; a newer restriction may be in force
- * since), a limit cut already raised back or superseded by a newer limit change; for a decision, when none of its
- * restrictions and cuts stands. A freeze beneath a suspension still stands (it is in force again once the suspension
- * is lifted) and can be appealed. Such an appeal put a case with an SLA in a reviewer's queue whose uphold had nothing to undo;
- * the borrower is told at once instead (409 LG_APPEAL_NOT_IN_FORCE, naming what is in force, which they may appeal).
+ * The refusal for an appeal against what is no longer done to the borrower: a freeze or suspension already lifted (by a
+ * person, by the review job once the risk cleared; a newer restriction may be in force since), a limit cut already
+ * raised back or superseded by a newer limit change; for a decision, when none of its restrictions and cuts stands. A
+ * freeze beneath a suspension still stands (it is in force again once the suspension is lifted) and can be appealed.
+ * Such an appeal put a case with an SLA in a reviewer's queue whose uphold had nothing to undo; the borrower is told at
+ * once instead (409 LG_APPEAL_NOT_IN_FORCE, naming what is in force, which they may appeal). Undefined: it stands.
  *
- * Runs in the filing's dbTx, under the line's lock held to its commit: a reversal committed before it is seen, and
+ * Returned, not thrown: an earlier appeal against the same target is the more specific answer (appeal-once.ts), and
+ * the filing gives that one first — a restriction an upheld appeal lifted is "already decided", not "never in force".
+ *
+ * Reads in the filing's dbTx, under the line's lock held to its commit: a reversal committed before it is seen, and
  * one sent meanwhile waits and comes after the appeal (which the reviewer then finds lifted; the uphold records it).
  */
-export async function assertAppealTargetInForce(
+export async function notInForceRefusal(
   deps: CaseDeps,
   tx: CaseTx,
   target: AppealTarget,
-): Promise<void> {
-  if (target.lineId === null) return;
+): Promise<LgError | undefined> {
+  if (target.lineId === null) return undefined;
   const lineId = target.lineId;
   const actions = await judgedActions(deps, tx, { ...target, lineId });
-  if (!actions) return;
+  if (!actions) return undefined;
   const standing = await lockedWhatIsInForce(deps, tx, lineId, actions);
-  if (!standing) return;
+  if (!standing) return undefined;
   const what = target.kind === 'line_action' ? 'this action' : 'what this decision did to your line';
-  throw new LgError(
+  return new LgError(
     'LG_APPEAL_NOT_IN_FORCE',
     `${what} is no longer in force (it was lifted, raised back or replaced by a later action): there is nothing ` +
       'for an appeal to undo; an action in force can be appealed instead',

@@ -43,9 +43,10 @@ function alreadyDecided(earlier: AppealRow): LgError {
  * (or, for a decision, against one of its actions), that is still open is 409 LG_CONFLICT; one already decided is 409
  * LG_APPEAL_ALREADY_DECIDED naming it and its decision, and pointing to the complaint route: a rejected borrower
  * filing again put a new case with a new SLA in a reviewer's queue each time, without end. A new action on the same
- * line is a new target and may be appealed.
+ * line is a new target and may be appealed. It answers whatever stands on the line now, before the in-force refusal
+ * (appeal-in-force.ts): a freeze an upheld appeal lifted was appealed and decided, which is what the borrower is told.
  *
- * Runs in the filing's dbTx under the borrower's lock (after the line's, where the in-force check took it), so that
+ * Runs in the filing's dbTx under the borrower's lock (after the line's, where the in-force read took it), so that
  * the borrower's filings check and insert one after another in every process.
  */
 export async function assertNotAppealedBefore(

@@ -4,7 +4,7 @@ import { LgError } from '../domain/index.js';
 import type { ReasonLang } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
 import type { AppealRow, ComplaintRow } from './records.js';
-import { assertAppealTargetInForce, type AppealTarget } from './appeal-in-force.js';
+import { notInForceRefusal, type AppealTarget } from './appeal-in-force.js';
 import { assertNotAppealedBefore } from './appeal-once.js';
 import { caseOpenedLedger } from './intake.js';
 import { COMPLAINT_EXTENSION_MS, type ComplaintCategory } from './model.js';
@@ -163,13 +163,15 @@ export async function fileAppeal(
   };
   // The unit's value is the answer, so that a guard that says the response stores it with the key.
   return deps.store.transaction(async (tx) => {
-    // Still in force, read under the line's lock (taken before the borrower's, in the core's order: line, then
-    // borrower), so a reversal cannot commit between this check and the appeal.
-    await assertAppealTargetInForce(deps, tx, target);
+    // Whether it still stands, read under the line's lock (taken before the borrower's, in the core's order: line,
+    // then borrower), so a reversal cannot commit between this read and the appeal.
+    const notInForce = await notInForceRefusal(deps, tx, target);
     // One appeal per action, open or decided: filings of one borrower check and insert one after another, in every
-    // process.
+    // process. An earlier appeal is the more specific answer (LG_CONFLICT, LG_APPEAL_ALREADY_DECIDED) whatever stands
+    // on the line now; only a target never appealed is refused for no longer standing.
     await deps.rows.lockBorrower(tx, deps.store.kind, borrowerId);
     await assertNotAppealedBefore(deps, tx, borrowerId, target);
+    if (notInForce) throw notInForce;
     await deps.rows.insertAppeal(tx, row);
     await deps.rows.insertCases(tx, [caseRow]);
     await appendToLedger(tx, [

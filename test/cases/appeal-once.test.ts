@@ -138,6 +138,89 @@ for (const store of CASE_STORES)
       expect(res.json().error).toMatchObject({ code: 'LG_CONFLICT', details: { appealId: open } });
     });
 
+    /**
+     * An earlier appeal against the same thing answers first, whatever stands on the line now: the borrower is told of
+     * the appeal they already have (decided: LG_APPEAL_ALREADY_DECIDED with its decision and the complaint route; open:
+     * LG_CONFLICT naming it). Only what was never appealed is judged on whether it still stands (LG_APPEAL_NOT_IN_FORCE).
+     * A re-appeal after an uphold that lifted the freeze used to be told "not in force", as if never appealed.
+     */
+    describe('an earlier appeal answers before what stands on the line', () => {
+      const unfreeze = (lineId: string) =>
+        t.app.core.applyLineAction(lineId, {
+          type: 'UNFREEZE',
+          reasons: ['R_RISK_RESOLVED'],
+          automated: false,
+          actor: 'user:risk-officer',
+        });
+      const lineStatus = async (lineId: string) =>
+        (await client(t).get(`/v1/lines/${lineId}`)).json().status as string;
+
+      it('decided and upheld, the uphold lifted the freeze: LG_APPEAL_ALREADY_DECIDED', async () => {
+        const { lineId, token } = await openLine();
+        const freeze = await restrict(lineId, 'FREEZE_DRAW');
+        const first = await filed(token, { actionId: freeze });
+        await decide(first, UPHOLD);
+        expect(await lineStatus(lineId)).toBe('ACTIVE');
+        const again = await appeal(token, { actionId: freeze });
+        expectDecided(again, first, 'UPHELD');
+        expect(again.json().error.details).toMatchObject({ target: { kind: 'line_action', id: freeze } });
+        expect(await appealCases(lineId)).toHaveLength(1);
+      });
+
+      it('decided and rejected, lifted by a person since: LG_APPEAL_ALREADY_DECIDED', async () => {
+        const { lineId, token } = await openLine();
+        const freeze = await restrict(lineId, 'FREEZE_DRAW');
+        const first = await filed(token, { actionId: freeze });
+        await decide(first, REJECT);
+        await unfreeze(lineId);
+        expectDecided(await appeal(token, { actionId: freeze }), first, 'REJECTED');
+        expect(await appealCases(lineId)).toHaveLength(1);
+      });
+
+      it('decided against the decision, whose freeze the uphold lifted: the freeze is LG_APPEAL_ALREADY_DECIDED', async () => {
+        const { lineId, token, decisionId } = await openLine();
+        const freeze = await restrict(lineId, 'FREEZE_DRAW', decisionId);
+        const first = await filed(token, { decisionId });
+        await decide(first, UPHOLD);
+        expect(await lineStatus(lineId)).toBe('ACTIVE');
+        expectDecided(await appeal(token, { actionId: freeze }), first, 'UPHELD');
+        expectDecided(await appeal(token, { decisionId }), first, 'UPHELD');
+      });
+
+      it('open, still in force: LG_CONFLICT naming the open appeal', async () => {
+        const { lineId, token } = await openLine();
+        const freeze = await restrict(lineId, 'FREEZE_DRAW');
+        const open = await filed(token, { actionId: freeze });
+        const res = await appeal(token, { actionId: freeze });
+        expect(res.statusCode, res.body).toBe(409);
+        expect(res.json().error).toMatchObject({ code: 'LG_CONFLICT', details: { appealId: open } });
+      });
+
+      it('open, lifted by a person since the filing: LG_CONFLICT naming the open appeal', async () => {
+        const { lineId, token } = await openLine();
+        const freeze = await restrict(lineId, 'FREEZE_DRAW');
+        const open = await filed(token, { actionId: freeze });
+        await unfreeze(lineId);
+        const res = await appeal(token, { actionId: freeze });
+        expect(res.statusCode, res.body).toBe(409);
+        expect(res.json().error).toMatchObject({ code: 'LG_CONFLICT', details: { appealId: open } });
+        expect(await appealCases(lineId)).toHaveLength(1);
+      });
+
+      it('never appealed, lifted by a person: LG_APPEAL_NOT_IN_FORCE', async () => {
+        const { lineId, token } = await openLine();
+        const freeze = await restrict(lineId, 'FREEZE_DRAW');
+        await unfreeze(lineId);
+        const res = await appeal(token, { actionId: freeze });
+        expect(res.statusCode, res.body).toBe(409);
+        expect(res.json().error).toMatchObject({
+          code: 'LG_APPEAL_NOT_IN_FORCE',
+          details: { target: { kind: 'line_action', id: freeze }, restrictionInForce: null },
+        });
+        expect(await appealCases(lineId)).toEqual([]);
+      });
+    });
+
     it('sees a rejection that commits just before the filing transaction', async () => {
       const { lineId, token } = await openLine();
       const freeze = await restrict(lineId, 'FREEZE_DRAW');
