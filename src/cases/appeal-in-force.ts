@@ -1,4 +1,5 @@
 import { LgError } from '../domain/index.js';
+import { actionsOfDecision } from './decision-actions.js';
 import type { CaseDeps, CaseTx } from './ports.js';
 import type { CaseLineActionRecord } from './records.js';
 
@@ -31,7 +32,7 @@ async function judgedActions(
   if (target.kind === 'line_action') {
     const row = await deps.rows.lineActionRow(tx, target.id);
     rows = row ? [row] : [];
-  } else rows = await deps.rows.lineActionsOfDecision(tx, target.lineId, target.id);
+  } else rows = await actionsOfDecision(deps, tx, { id: target.id, lineId: target.lineId });
   const applied = rows.filter((r) => r.outcome === 'APPLIED');
   if (applied.length === 0 || applied.some((r) => !RESTRICTIONS.has(r.type) && r.type !== CUT))
     return undefined;

@@ -1,6 +1,7 @@
 import { LgError } from '../domain/index.js';
 import type { AppealTarget } from './appeal-in-force.js';
 import { AFTER_REJECTION } from './outcomes.js';
+import { actionsOfDecision } from './decision-actions.js';
 import type { CaseDeps, CaseTx } from './ports.js';
 import type { AppealRow } from './records.js';
 
@@ -17,7 +18,7 @@ async function coveredIds(deps: CaseDeps, tx: CaseTx, target: AppealTarget): Pro
     return action?.trace_id ? [target.id, action.trace_id] : [target.id];
   }
   if (target.lineId === null) return [target.id];
-  const actions = await deps.rows.lineActionsOfDecision(tx, target.lineId, target.id);
+  const actions = await actionsOfDecision(deps, tx, { id: target.id, lineId: target.lineId });
   return [target.id, ...actions.map((a) => a.id)];
 }
 

@@ -219,6 +219,7 @@ export {
   type SystemAlertInput,
 } from './alerts.js';
 export type {
+  CaseActionPage,
   CaseDeps,
   CaseConfig,
   CaseCorePort,

@@ -39,6 +39,12 @@ export interface CaseStore {
   transaction<T>(work: (tx: CaseTx) => Promise<T>, guard?: UnitGuard<T>): Promise<T>;
 }
 
+/** A page of a decision's line actions: those after `after` (exclusive; none: from the first), at most `limit`. */
+export interface CaseActionPage {
+  readonly after?: { readonly createdAt: number; readonly id: string };
+  readonly limit: number;
+}
+
 /**
  * The cases' rows, implemented in src/store/cases.ts and src/store/case-evidence.ts. Every read and write takes the
  * handle to run on (CaseStore.db or a dbTx). Updates are compare-and-set: a concurrent change fails with LG_CONFLICT.
@@ -107,12 +113,15 @@ export interface CaseRowsPort {
   lineActionRow(db: CaseDb, id: string): Promise<CaseLineActionRecord | undefined>;
   lineRow(db: CaseDb, id: string): Promise<CaseLineRecord | undefined>;
   linesOfBorrower(db: CaseDb, borrowerId: string): Promise<CaseLineRecord[]>;
-  /** The actions decision `decisionId` took on the line (trace id = the decision), at most `limit`. */
+  /**
+   * A page of the actions decision `decisionId` took on the line (trace id = the decision), oldest first (created_at,
+   * then id), after `page.after`, at most `page.limit`.
+   */
   lineActionsOfDecision(
     db: CaseDb,
     lineId: string,
     decisionId: string,
-    limit?: number,
+    page: CaseActionPage,
   ): Promise<CaseLineActionRecord[]>;
   /** The line's actions, newest first, at most `limit`. */
   lineHistory(db: CaseDb, lineId: string, limit?: number): Promise<CaseLineActionRecord[]>;

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { isSealedDataUnreadable, openDecision, type FieldCrypto } from '../compliance/index.js';
-import type { CaseDecisionPort } from '../cases/index.js';
+import type { CaseActionPage, CaseDecisionPort } from '../cases/index.js';
 import type { Database } from './schema.js';
 import { recentActions } from './core-lines.js';
 
@@ -72,17 +72,25 @@ export async function lineActionRow(db: Q, id: string) {
   return db.selectFrom('line_actions').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** The actions one decision took on a line (a decision takes a handful; bounded all the same). */
-export async function lineActionsOfDecision(db: Q, lineId: string, decisionId: string, limit = 20) {
-  return db
+/**
+ * One page of the actions one decision took on a line, oldest first, after `page.after` (exclusive): a caller that
+ * needs them all reads page after page (cases/decision-actions.ts); each read is bounded.
+ */
+export async function lineActionsOfDecision(db: Q, lineId: string, decisionId: string, page: CaseActionPage) {
+  const { after, limit } = page;
+  let query = db
     .selectFrom('line_actions')
     .selectAll()
     .where('line_id', '=', lineId)
-    .where('trace_id', '=', decisionId)
-    .orderBy('created_at')
-    .orderBy('id')
-    .limit(limit)
-    .execute();
+    .where('trace_id', '=', decisionId);
+  if (after)
+    query = query.where((eb) =>
+      eb.or([
+        eb('created_at', '>', after.createdAt),
+        eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)]),
+      ]),
+    );
+  return query.orderBy('created_at').orderBy('id').limit(limit).execute();
 }
 
 export async function lineRow(db: Q, id: string) {

@@ -177,6 +177,26 @@ for (const store of CASE_STORES)
       expect(filed.statusCode, filed.body).toBe(201);
     });
 
+    /**
+     * The actions a decision took were read one page of 20 at most: a decision whose 21st cut is the one that stands
+     * was judged on its first 20, all superseded, and refused as no longer in force.
+     */
+    it('judges a decision on all its actions: the cut that stands is its 21st', async () => {
+      const { lineId, token, limitMinor } = await openLine();
+      const drawn = await client(t).post(`/v1/lines/${lineId}/draws`, {
+        amountMinor: 100_000,
+        currency: 'CNY',
+        termMonths: 6,
+        method: 'EQUAL_INSTALLMENT',
+      });
+      expect(drawn.statusCode, drawn.body).toBe(201);
+      const decisionId = drawn.json().decisionId as string;
+      for (let i = 1; i <= 21; i += 1) await cut(lineId, limitMinor - i * 10_000, decisionId);
+      const filed = await appealOf(token, { decisionId });
+      expect(filed.statusCode, filed.body).toBe(201);
+      expect(await appealCases(lineId)).toHaveLength(1);
+    });
+
     it('still accepts an appeal against a decision that took no restriction or cut (the grant)', async () => {
       const { token, decisionId } = await openLine();
       const filed = await appealOf(token, { decisionId });

@@ -4,6 +4,7 @@ import type { TestApp } from '../helpers/app.js';
 import { stallOnce } from '../helpers/stall.js';
 import { residentId } from '../core/harness.js';
 import { caseRows } from '../../src/store/cases-rows.js';
+import { actionsOfDecision } from '../../src/cases/decision-actions.js';
 import { CASE_STORES, client, lineWithToken, person, startCaseApp, type Person } from './helpers.js';
 
 /**
@@ -127,6 +128,39 @@ for (const store of CASE_STORES)
       const suspension = await restrict(lineId, 'SUSPEND');
       const second = await filed(token, { actionId: suspension });
       expect(await myAppealIds(token)).toEqual([second, first]);
+    });
+
+    /**
+     * The actions a decision took were read one page of 20 at most: an appeal against a decision with more covered only
+     * the first 20, and one against a later action was not seen (two appeals, two cases, on one freeze).
+     */
+    it('an appeal against a decision covers all its actions, past the first 20', async () => {
+      const { lineId, token, decisionId } = await openLine();
+      // The grant, then 20 more actions on the same decision, then the freeze that stands: its 22nd.
+      for (let i = 0; i < 10; i += 1) {
+        await restrict(lineId, 'FREEZE_DRAW', decisionId);
+        await t.app.core.applyLineAction(lineId, {
+          type: 'UNFREEZE',
+          reasons: ['R_RISK_RESOLVED'],
+          automated: false,
+          actor: 'user:risk-officer',
+          traceId: decisionId,
+        });
+      }
+      const freeze = await restrict(lineId, 'FREEZE_DRAW', decisionId);
+      // Read 5 a page (every action at one instant of the test's clock: the id breaks the tie), as in one read.
+      const db = t.app.store.db;
+      const paged = await actionsOfDecision({ rows: caseRows }, db, { id: decisionId, lineId, pageSize: 5 });
+      const whole = await caseRows.lineActionsOfDecision(db, lineId, decisionId, { limit: 1_000 });
+      expect(paged.map((a) => a.id)).toEqual(whole.map((a) => a.id));
+      expect(paged).toHaveLength(22);
+      const onAction = await filed(token, { actionId: freeze });
+      const res = await appeal(token, { decisionId });
+      expect(res.statusCode, res.body).toBe(409);
+      expect(res.json().error).toMatchObject({ code: 'LG_CONFLICT', details: { appealId: onAction } });
+      await decide(onAction, REJECT);
+      expectDecided(await appeal(token, { decisionId }), onAction, 'REJECTED');
+      expect(await appealCases(lineId)).toHaveLength(1);
     });
 
     it('an open appeal against a decision stands for its actions: one against the action is LG_CONFLICT', async () => {
