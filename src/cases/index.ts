@@ -179,7 +179,10 @@ export function createCaseService(
     extendComplaint: (caseId, input, guard) => extendComplaint(deps, caseId, input, guard),
     async stats(range) {
       const rows = await deps.rows.casesForStats(deps.store.db, range.from, range.to, STATS_ROWS_MAX + 1);
-      return computeStats(rows.slice(0, STATS_ROWS_MAX), { truncated: rows.length > STATS_ROWS_MAX });
+      return computeStats(rows.slice(0, STATS_ROWS_MAX), {
+        truncated: rows.length > STATS_ROWS_MAX,
+        sla: deps.config.sla,
+      });
     },
     intake: () => sweeper.sweep(),
     intakeSubject: (subject) => intakeSubject(deps, subject),

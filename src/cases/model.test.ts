@@ -74,7 +74,7 @@ describe('case stats', () => {
         alert('5', 'SCAM', ['PAYEE'], null),
         alert('6', 'ATO', ['DEVICE'], 'CUSTOMER_ERROR', 2 * 86_400_000),
       ],
-      { truncated: false },
+      { truncated: false, sla: slaPolicy() },
     );
     expect(stats.byTypology.SCAM).toMatchObject({ alerts: 5, undisposed: 1, falsePositiveRate: 2 / 3 });
     expect(stats.byTypology.SCAM?.dispositions).toMatchObject({
@@ -89,9 +89,31 @@ describe('case stats', () => {
     expect(stats.byType.ALERT).toMatchObject({ cases: 6, resolved: 5, resolvedWithinSla: 4 });
   });
 
+  it("reports the SLA the policy sets, not the due time less the row's creation (the SLA runs from before it)", () => {
+    const sla = slaPolicy();
+    // Each row written a few milliseconds (or a sweep) after the work it is about was left for a person.
+    const review = newCaseRow('r', { type: 'REVIEW_APPLICATION', subjectId: 'r', since: 0 }, sla, 3);
+    const critical = (id: string) =>
+      newCaseRow(id, { type: 'ALERT', subjectId: id, severity: 'critical', since: 0 }, sla, 7);
+    const high = (id: string) =>
+      newCaseRow(id, { type: 'ALERT', subjectId: id, severity: 'high', since: 0 }, sla, 60_000);
+    const stats = computeStats([review, critical('c1'), critical('c2'), high('h1')], {
+      truncated: false,
+      sla,
+    });
+    expect(stats.byType.REVIEW_APPLICATION?.slaMs).toBe(86_400_000);
+    // A critical alert's is 1 hour, another's 24: the median of the three.
+    expect(stats.byType.ALERT?.slaMs).toBe(3_600_000);
+    expect(
+      computeStats([high('h2')], { truncated: false, sla: slaPolicy({ ALERT: 2 * 86_400_000 }) }).byType.ALERT
+        ?.slaMs,
+    ).toBe(2 * 86_400_000);
+  });
+
   it('has no rate before any conclusive disposition', () => {
     expect(
-      computeStats([alert('1', 'X', [], null)], { truncated: false }).byTypology.X?.falsePositiveRate,
+      computeStats([alert('1', 'X', [], null)], { truncated: false, sla: slaPolicy() }).byTypology.X
+        ?.falsePositiveRate,
     ).toBeNull();
   });
 });

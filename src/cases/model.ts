@@ -79,6 +79,17 @@ export function slaKey(type: CaseType, severity?: string): CaseType | 'ALERT_CRI
   return type === 'ALERT' && severity === 'critical' ? 'ALERT_CRITICAL' : type;
 }
 
+/**
+ * The policy's SLA key for a stored case. The row keeps no severity, but an ALERT's priority is defaultPriority's of
+ * its severity, which gives priority 1 to a critical alert alone: the one with the 1-hour SLA.
+ */
+export function slaKeyOfCase(row: { readonly type: string; readonly priority: number }): string {
+  if (row.type !== 'ALERT') return row.type;
+  return Number(row.priority) === defaultPriority('ALERT', 'critical')
+    ? slaKey('ALERT', 'critical')
+    : 'ALERT';
+}
+
 export function defaultPriority(type: CaseType, severity?: string): Priority {
   if (type === 'ALERT') return severity === 'critical' ? 1 : severity === 'high' ? 2 : 3;
   if (type === 'HELD_DRAW' || type === 'GUARD_HELD_ACTION') return 1;
