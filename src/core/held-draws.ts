@@ -13,8 +13,9 @@ import {
   price,
   type DrawInput,
   type DrawRequest,
+  type Priced,
 } from './draws.js';
-import { drawHardDeclines } from './hard-rules.js';
+import { drawHardDeclines, type ListFacts } from './hard-rules.js';
 import { checkConcentrationInUnit, concentrationLimitInUnit } from './partners.js';
 import { aprCapFor } from './products.js';
 import { assertMatchesQuote, citedQuote } from './quotes.js';
@@ -114,9 +115,10 @@ export interface ReleaseResult {
 }
 
 /**
- * Releases a held draw inside the caller's dbTx: the line must be ACTIVE with the credit available NOW (hard rules
- * re-checked at release), the APR cap holds, then the conditional debit, the loan, its schedule, the ledger entries and
- * the disbursement event, exactly as an approved draw writes them.
+ * Releases a held draw inside the caller's dbTx: judged under the draw's and the line's locks as it stands now
+ * (judgeRelease: the line lends and has the credit, the hard rules, the partner's share, the quote, the APR cap), then
+ * the conditional debit, the loan, its schedule, the ledger entries and the disbursement event, exactly as an
+ * approved draw writes them.
  */
 export async function releaseHeldDrawInTx(
   deps: CoreDeps,
@@ -129,18 +131,7 @@ export async function releaseHeldDrawInTx(
   const line = await deps.coreStore.lineInTx(tx, draw.line_id, true);
   // The money leaves now, under the draw's and the line's locks: the loan's time is what the next draw's velocity reads.
   const now = deps.clock.now();
-  const input = drawInputOf(draw);
-  const lists = await assertLineTakesRelease(deps, line, draw, input, now);
-  // The channel partner's share of the book holds at release as at the draw (read under the partner's lock).
-  await checkConcentrationInUnit(deps, tx, await concentrationLimitInUnit(deps, tx, line), input.amountMinor);
-  const priced = price(deps, line, input, await originalDecision(deps, tx, draw.decision_id), now);
-  // A draw that cited a quote books exactly the quote or nothing: a rate or fee changed while it was held, or a
-  // later start date, makes the release a 409 (the borrower draws again on a new quote).
-  assertMatchesQuote(await citedQuote(deps, tx, draw.quote_id), priced.schedule, priced.annualRate);
-  if (!aprCapCheck(priced.disclosures.CN_IRR.apr, aprCapFor(line, deps.config.aprCapPercent)).ok)
-    throw new LgError('LG_APR_CAP_EXCEEDED', 'the all-in APR is above the cap', {
-      apr: priced.disclosures.CN_IRR.apr,
-    });
+  const { input, lists, priced } = await judgeRelease(deps, tx, { draw, line, now });
   const request: DrawRequest = {
     deps,
     input,
@@ -163,6 +154,31 @@ export async function releaseHeldDrawInTx(
   );
   await moveDraw(deps, tx, draw, { status: 'APPROVED', loanId: loan.id });
   return { drawId: draw.id, loanId: loan.id, amountMinor: loan.principalMinor };
+}
+
+/**
+ * Every check a release makes, in one place for the release and for the look before it is proposed
+ * (checkHeldDrawReleaseInTx): the line takes it (status, credit, hard rules), the channel partner's share of the book
+ * holds (read under the partner's lock), a draw that cited a quote books exactly the quote (a rate or fee changed
+ * while it was held, or a later start date, is a 409: the borrower draws again on a new quote), and the all-in APR is
+ * within the cap. Throws the release's own error; returns what the booking needs.
+ */
+async function judgeRelease(
+  deps: CoreDeps,
+  tx: UnitTx,
+  at: { readonly draw: DrawRow; readonly line: LineRow; readonly now: number },
+): Promise<{ input: DrawInput; lists: ListFacts; priced: Priced }> {
+  const { draw, line, now } = at;
+  const input = drawInputOf(draw);
+  const lists = await assertLineTakesRelease(deps, line, draw, input, now);
+  await checkConcentrationInUnit(deps, tx, await concentrationLimitInUnit(deps, tx, line), input.amountMinor);
+  const priced = price(deps, line, input, await originalDecision(deps, tx, draw.decision_id), now);
+  assertMatchesQuote(await citedQuote(deps, tx, draw.quote_id), priced.schedule, priced.annualRate);
+  if (!aprCapCheck(priced.disclosures.CN_IRR.apr, aprCapFor(line, deps.config.aprCapPercent)).ok)
+    throw new LgError('LG_APR_CAP_EXCEEDED', 'the all-in APR is above the cap', {
+      apr: priced.disclosures.CN_IRR.apr,
+    });
+  return { input, lists, priced };
 }
 
 /** The draw as it was asked for, to be judged and booked again at release. */
@@ -190,7 +206,7 @@ async function assertLineTakesRelease(
   draw: DrawRow,
   input: DrawInput,
   now: number,
-) {
+): Promise<ListFacts> {
   const refused = drawRefusal(line.status as LineStatus, input.amountMinor, Number(line.available_minor));
   if (refused) throw refused;
   // The hard rules hold at release as at the draw: a list hit or arrears since the hold block it now.
@@ -203,16 +219,17 @@ async function assertLineTakesRelease(
 
 /**
  * Refuses, with the error the release itself would give, a release that could not apply now: the draw no longer held,
- * or the line unable to take it (assertLineTakesRelease). Reads in the caller's dbTx with the draw's lock and without
- * the line's, and writes nothing. A release that waits for a second person is judged so before it is proposed, so a
- * checker is never asked to approve what could only fail; releaseHeldDrawInTx judges it again, under the line's lock,
- * when it is applied (the line may have changed meanwhile).
+ * or any check the release makes (judgeRelease: the line, the hard rules, the partner's share, the quote, the APR
+ * cap). Reads in the caller's dbTx with the draw's lock and without the line's (the partner's is taken where a
+ * channel limits its share, as the release takes it), and writes nothing. A release that waits for a second person
+ * is judged so before it is proposed, so a checker is never asked to approve what could only fail; releaseHeldDrawInTx
+ * judges it again, under the line's lock, when it is applied (the line may have changed meanwhile).
  */
 export async function checkHeldDrawReleaseInTx(deps: CoreDeps, tx: UnitTx, drawId: string): Promise<void> {
   const draw = await findDraw(deps, tx, drawId);
   requireHeld(draw);
   const line = await deps.coreStore.lineInTx(tx, draw.line_id, false);
-  await assertLineTakesRelease(deps, line, draw, drawInputOf(draw), deps.clock.now());
+  await judgeRelease(deps, tx, { draw, line, now: deps.clock.now() });
 }
 
 function releaseLedger(draw: DrawRow, loan: BookedLoan, actor: string, now: number): LedgerAppend[] {

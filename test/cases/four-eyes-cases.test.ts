@@ -41,19 +41,14 @@ for (const store of CASE_STORES)
       lineId: string;
     }> => {
       seq += 1;
-      const held = await largeDrawHeldOnScamSignal(
-        t,
-        clock,
-        {
+      const { caseId, lineId } = await largeDrawHeldOnScamSignal(t, clock, {
+        applicant: {
           name: '升级',
           nationalId: residentId('19790303', 300 + seq),
           phone: `1380000${String(3000 + seq)}`,
         },
-        `call-esc-${seq}`,
-      );
-      const caseId = (
-        await client(t, analyst.key).get(`/v1/cases?type=HELD_DRAW&lineId=${held.lineId}`)
-      ).json().items[0].id as string;
+        eventId: `call-esc-${seq}`,
+      });
       const asked = await client(t, analyst.key).post(`/v1/cases/${caseId}/resolve`, {
         outcome: 'RELEASE',
         note: 'customer called back',
@@ -61,7 +56,7 @@ for (const store of CASE_STORES)
       expect(asked.statusCode, asked.body).toBe(202);
       expect(asked.json().case.state).toBe('ESCALATED');
       const change = asked.json().pendingChange;
-      return { caseId, changeId: change.id, expiresAt: Date.parse(change.expiresAt), lineId: held.lineId };
+      return { caseId, changeId: change.id, expiresAt: Date.parse(change.expiresAt), lineId };
     };
 
     const shown = async (caseId: string) => {

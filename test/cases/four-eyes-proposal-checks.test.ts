@@ -209,8 +209,9 @@ for (const store of CASE_STORES)
  * A held draw's release at or above LINEGUARD_FOUR_EYES_DRAW_MINOR was proposed (202, ESCALATED with a pending
  * draw.release) without a look at the line: a release on a line frozen, closed, cut below the draw, or of a borrower
  * black-listed since the hold waited for a checker and could only fail once approved. It is judged now as the release
- * judges it (core checkHeldDrawRelease, the checks releaseHeldDrawInTx runs), with the same code, nothing is proposed,
- * and the case stays with the analyst, saying why; the approval still judges it again.
+ * judges it (core judgeRelease, the one function behind both: line, hard rules, the partner's share, the quote, the
+ * APR cap), with the same code, nothing is proposed, and the case stays with the analyst, saying why; the approval
+ * still judges it again.
  */
 for (const store of CASE_STORES)
   describe.skipIf(!store.enabled)(
@@ -229,20 +230,16 @@ for (const store of CASE_STORES)
       });
       afterAll(async () => t?.close());
 
-      /** A large draw held for a person (2,500,000, over the four-eyes threshold), with its case. */
-      const heldRelease = async () => {
+      /** A large draw held for a person (over the four-eyes threshold), with its case; through `channel` if given. */
+      const heldRelease = async (channel?: Record<string, unknown>) => {
         seq += 1;
         const nationalId = residentId('19810101', seq);
-        const held = await largeDrawHeldOnScamSignal(
-          t,
-          clock,
-          { name: '放款', nationalId, phone: `1380000${String(4000 + seq)}` },
-          `call-release-${seq}`,
-        );
-        const caseId = (
-          await client(t, analyst.key).get(`/v1/cases?type=HELD_DRAW&lineId=${held.lineId}`)
-        ).json().items[0].id as string;
-        return { ...held, caseId, nationalId };
+        const held = await largeDrawHeldOnScamSignal(t, clock, {
+          applicant: { name: '放款', nationalId, phone: `1380000${String(4000 + seq)}` },
+          eventId: `call-release-${seq}`,
+          ...(channel ? { channel } : {}),
+        });
+        return { ...held, nationalId };
       };
       const release = (caseId: string) =>
         client(t, analyst.key).post(`/v1/cases/${caseId}/resolve`, { outcome: 'RELEASE' });
@@ -308,6 +305,38 @@ for (const store of CASE_STORES)
         const res = await release(caseId);
         await expectRefused(res, caseId, 422, 'LG_DRAW_DECLINED');
         expect(res.json().error.details).toEqual({ reasons: ['R_BLACKLIST'] });
+      });
+
+      /**
+       * The proposal judged the line's status, credit and hard rules, but not the concentration, the quote or the APR
+       * cap, which the approval's release still checks: a release over the cap waited for a checker and could only fail.
+       */
+      it('refuses a release the all-in APR cap no longer allows: the rate raised since the hold (LG_APR_CAP_EXCEEDED)', async () => {
+        const platform = await client(t).post('/v1/partners', {
+          name: `平台 ${seq}`,
+          type: 'PLATFORM_OPERATOR',
+          licenceNo: `REL-${seq}`,
+          contractStart: '2026-01-01',
+          contractEnd: '2030-12-31',
+          feeRateBps: 100,
+        });
+        expect(platform.statusCode, platform.body).toBe(201);
+        const { lineId, caseId } = await heldRelease({
+          partnerId: platform.json().id,
+          fundingMode: 'SELF_FUNDED',
+        });
+        // 24% is the platform cap's own rate; with the platform's 1% fee the loan's all-in APR is over it.
+        const raised = await t.app.core.applyLineAction(lineId, {
+          type: 'RATE_CHANGE',
+          reasons: ['R_UTILISATION_HIGH'],
+          annualRate: 0.24,
+          automated: false,
+          actor: 'test',
+        });
+        expect(raised.outcome).toBe('APPLIED');
+        const res = await release(caseId);
+        await expectRefused(res, caseId, 422, 'LG_APR_CAP_EXCEEDED');
+        expect((await client(t).get(`/v1/lines/${lineId}`)).json().outstandingPrincipalMinor).toBe(0);
       });
 
       it('still proposes a release the line can take, and judges it again when approved', async () => {

@@ -143,15 +143,12 @@ describe('four eyes', () => {
   });
 
   it('holds the release of a large held draw for a second person, who releases it through the core', async () => {
-    const held = await largeDrawHeldOnScamSignal(
-      t,
-      clock,
-      { name: '大额', nationalId: residentId('19750606', 44), phone: '13900009999' },
-      'call-large',
-    );
+    const held = await largeDrawHeldOnScamSignal(t, clock, {
+      applicant: { name: '大额', nationalId: residentId('19750606', 44), phone: '13900009999' },
+      eventId: 'call-large',
+    });
     const analyst = await person(t, 'analyst', 'analyst');
-    const caseId = (await client(t, analyst.key).get(`/v1/cases?type=HELD_DRAW&lineId=${held.lineId}`)).json()
-      .items[0].id;
+    const { caseId } = held;
     const asked = await client(t, analyst.key).post(`/v1/cases/${caseId}/resolve`, {
       outcome: 'RELEASE',
       note: 'customer called back',

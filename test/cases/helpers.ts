@@ -99,35 +99,51 @@ export async function frozenLineWithToken(
   return { lineId, borrowerId, actionId: frozen.actionId, token };
 }
 
+/** The draw largeDrawHeldOnScamSignal asks for: over the four-eyes threshold for a release (2,000,000). */
+export const LARGE_DRAW_MINOR = 2_500_000;
+
 /**
- * A new borrower's line and a large draw on it held for a person (HOLD, with its HELD_DRAW case): a call in progress
- * on the borrower (the safe-account scam's sign) is reported just before the draw.
+ * A new borrower's line (through the partner's `channel` when given) and a large draw on it held for a person (HOLD),
+ * with the HELD_DRAW case it opened: a call in progress on the borrower (the safe-account scam's sign) is reported
+ * just before the draw.
  */
 export async function largeDrawHeldOnScamSignal(
   t: TestApp,
   clock: { now(): number },
-  applicant: { name: string; nationalId: string; phone: string },
-  eventId: string,
-): Promise<{ lineId: string; borrowerId: string; drawId: string }> {
-  const app = (await client(t).post('/v1/applications', { applicant, attributes: STRONG_APPLICANT })).json();
+  held: {
+    readonly applicant: { name: string; nationalId: string; phone: string };
+    readonly eventId: string;
+    readonly channel?: Record<string, unknown>;
+  },
+): Promise<{ lineId: string; borrowerId: string; drawId: string; caseId: string }> {
+  const applied = await client(t).post('/v1/applications', {
+    applicant: held.applicant,
+    attributes: STRONG_APPLICANT,
+    ...(held.channel ? { channel: held.channel } : {}),
+  });
+  if (applied.statusCode !== 201) throw new Error(`the application failed: ${applied.body}`);
+  const app = applied.json();
   await client(t).post('/v1/events', {
-    eventId,
+    eventId: held.eventId,
     type: 'call_in_progress',
     occurredAt: new Date(clock.now()).toISOString(),
     userId: app.borrowerId,
   });
-  const held = (
+  const drawn = (
     await client(t).post(`/v1/lines/${app.line.id}/draws`, {
-      amountMinor: 2_500_000,
+      amountMinor: LARGE_DRAW_MINOR,
       currency: 'CNY',
       termMonths: 12,
       method: 'EQUAL_INSTALLMENT',
     })
   ).json();
-  if (held.status !== 'HOLD') throw new Error(`the draw was not held: ${JSON.stringify(held)}`);
+  if (drawn.status !== 'HOLD') throw new Error(`the draw was not held: ${JSON.stringify(drawn)}`);
+  const lineId = app.line.id as string;
+  const cases = (await client(t).get(`/v1/cases?type=HELD_DRAW&lineId=${lineId}`)).json();
   return {
-    lineId: app.line.id as string,
+    lineId,
     borrowerId: app.borrowerId as string,
-    drawId: held.drawId as string,
+    drawId: drawn.drawId as string,
+    caseId: cases.items[0].id as string,
   };
 }
