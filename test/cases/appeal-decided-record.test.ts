@@ -1,8 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../helpers/app.js';
-import { residentId } from '../core/harness.js';
 import { caseRows } from '../../src/store/cases-rows.js';
-import { CASE_STORES, client, lineWithToken, person, startCaseApp, type Person } from './helpers.js';
+import {
+  APPEAL_CAST,
+  applicants,
+  CASE_STORES,
+  client,
+  lineWithToken,
+  startCaseAppWith,
+  type Person,
+} from './helpers.js';
 
 /**
  * An appeal's decision is read from the ledger alone. An uphold of an appeal whose freeze a person had meanwhile lifted
@@ -19,21 +26,11 @@ for (const store of CASE_STORES)
     let t: TestApp;
     let analyst: Person;
     let service: Person;
-    let seq = 500;
-
-    beforeAll(async () => {
-      ({ t } = await startCaseApp(await store.env()));
-      analyst = await person(t, 'Wang Fang', 'analyst');
-      service = await person(t, 'lender-backend', 'service');
-    });
+    beforeAll(async () => ({ t, analyst, service } = await startCaseAppWith(await store.env(), APPEAL_CAST)));
     afterAll(async () => t?.close());
 
-    const openLine = () =>
-      lineWithToken(t, service.key, {
-        name: '周敏',
-        nationalId: residentId('19930404', ++seq),
-        phone: '13900004444',
-      });
+    const applicant = applicants({ name: '周敏', born: '19930404', phone: '13900004444', after: 500 });
+    const openLine = () => lineWithToken(t, service.key, applicant());
     const act = async (lineId: string, type: string, extra: Record<string, unknown> = {}) =>
       (
         await t.app.core.applyLineAction(lineId, {

@@ -1,11 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import type { ManualClock } from '../../src/domain/clock.js';
-import { STRONG_APPLICANT, type TestApp } from '../helpers/app.js';
-import { stallOnce } from '../helpers/stall.js';
-import { residentId } from '../core/harness.js';
-import { caseRows } from '../../src/store/cases-rows.js';
-import { CASE_STORES, client, frozenLineWithToken, person, startCaseApp, type Person } from './helpers.js';
+import type { TestApp } from '../helpers/app.js';
+import {
+  APPEAL_CAST,
+  applicants,
+  beforeNextKeyedTransaction,
+  CASE_STORES,
+  client,
+  frozenLineWithToken,
+  lineWithToken,
+  stallFilingAfterItsCheck,
+  startCaseAppWith,
+  type Person,
+} from './helpers.js';
 
 /**
  * An appeal is against something still done to the borrower. An action already reversed — the freeze lifted by a
@@ -24,20 +32,12 @@ for (const store of CASE_STORES)
     let clock: ManualClock;
     let analyst: Person;
     let service: Person;
-    let seq = 900;
-
-    beforeAll(async () => {
-      ({ t, clock } = await startCaseApp(await store.env()));
-      analyst = await person(t, 'Wang Fang', 'analyst');
-      service = await person(t, 'lender-backend', 'service');
-    });
+    beforeAll(
+      async () => ({ t, clock, analyst, service } = await startCaseAppWith(await store.env(), APPEAL_CAST)),
+    );
     afterAll(async () => t?.close());
 
-    const applicant = () => ({
-      name: '钱伟',
-      nationalId: residentId('19910909', ++seq),
-      phone: '13900009999',
-    });
+    const applicant = applicants({ name: '钱伟', born: '19910909', phone: '13900009999', after: 900 });
     const frozen = () => frozenLineWithToken(t, service.key, applicant());
     const act = (
       lineId: string,
@@ -68,26 +68,12 @@ for (const store of CASE_STORES)
       expect(await myAppeals(token)).toEqual([]);
       expect(await appealCases(lineId)).toEqual([]);
     };
-    /** A line of a new borrower at 1,000,000, with a borrower token. */
+    /** A borrower token (a new one for a borrower whose earlier token may have expired). */
     const tokenOf = async (borrowerId: string) =>
       (await client(t, service.key).post(`/v1/borrowers/${borrowerId}/tokens`, { ttlSeconds: 900 })).json()
         .token as string;
-    const openLine = async () => {
-      const applied = (
-        await client(t, service.key).post('/v1/applications', {
-          applicant: applicant(),
-          attributes: STRONG_APPLICANT,
-        })
-      ).json();
-      const borrowerId = applied.borrowerId as string;
-      return {
-        lineId: applied.line.id as string,
-        borrowerId,
-        token: await tokenOf(borrowerId),
-        decisionId: applied.decisionId as string,
-        limitMinor: applied.line.limitMinor as number,
-      };
-    };
+    /** A new borrower's line, the decision that granted it, and a borrower token. */
+    const openLine = () => lineWithToken(t, service.key, applicant());
     const cut = (lineId: string, limitMinor: number, traceId?: string) =>
       t.app.core.applyLineAction(lineId, {
         type: 'LIMIT_DECREASE',
@@ -206,34 +192,20 @@ for (const store of CASE_STORES)
     it('sees a reversal that commits just before the filing transaction', async () => {
       const { lineId, actionId, token } = await frozen();
       // The filing's checks (ownership, window) have run; the unfreeze commits before its transaction starts.
-      const db = t.app.store;
-      const transaction = db.transaction.bind(db);
-      let armed = true;
-      db.transaction = (async (...args: Parameters<typeof transaction>) => {
-        if (armed && args[1] !== undefined) {
-          armed = false;
-          await act(lineId, 'UNFREEZE');
-        }
-        return transaction(...args);
-      }) as typeof db.transaction;
+      const hook = beforeNextKeyedTransaction(t, () => act(lineId, 'UNFREEZE'));
       try {
         await expectNotInForce(await appealOf(token, { actionId }), token, lineId, {
           restrictionInForce: null,
         });
       } finally {
-        db.transaction = transaction;
+        hook.restore();
       }
+      expect(hook.ran()).toBe(true);
     });
 
     it("holds the line's lock from the check to the commit: a reversal sent meanwhile waits for the filing", async () => {
       const { lineId, actionId, token } = await frozen();
-      const stall = stallOnce();
-      const check = caseRows.appealsCovering;
-      caseRows.appealsCovering = async (...args) => {
-        const found = await check(...args);
-        await stall.pause();
-        return found;
-      };
+      const { stall, restore } = stallFilingAfterItsCheck();
       let reversedWhileStalled = false;
       let resumed = false;
       try {
@@ -248,7 +220,7 @@ for (const store of CASE_STORES)
         const [filed] = await Promise.all([filing, reversal]);
         expect(filed.statusCode, filed.body).toBe(201);
       } finally {
-        caseRows.appealsCovering = check;
+        restore();
       }
       // Filed while the freeze was in force; the unfreeze waited for the filing's commit (and then lifted it).
       expect(reversedWhileStalled).toBe(false);

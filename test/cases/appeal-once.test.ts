@@ -1,11 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import type { TestApp } from '../helpers/app.js';
-import { stallOnce } from '../helpers/stall.js';
-import { residentId } from '../core/harness.js';
 import { caseRows } from '../../src/store/cases-rows.js';
 import { actionsOfDecision } from '../../src/cases/decision-actions.js';
-import { CASE_STORES, client, lineWithToken, person, startCaseApp, type Person } from './helpers.js';
+import {
+  APPEAL_CAST,
+  applicants,
+  beforeNextKeyedTransaction,
+  CASE_STORES,
+  client,
+  lineWithToken,
+  startCaseAppWith,
+  twoFilingsAtOnce,
+  type Person,
+} from './helpers.js';
 
 /**
  * An action is appealed once. A borrower whose appeal against a freeze was rejected could file again against the same
@@ -27,22 +35,12 @@ for (const store of CASE_STORES)
     let t: TestApp;
     let analyst: Person;
     let service: Person;
-    let seq = 300;
-
-    beforeAll(async () => {
-      ({ t } = await startCaseApp(await store.env()));
-      analyst = await person(t, 'Wang Fang', 'analyst');
-      service = await person(t, 'lender-backend', 'service');
-    });
+    beforeAll(async () => ({ t, analyst, service } = await startCaseAppWith(await store.env(), APPEAL_CAST)));
     afterAll(async () => t?.close());
 
+    const applicant = applicants({ name: '孙丽', born: '19920303', phone: '13900003333', after: 300 });
     /** A new borrower's line, the decision that granted it, and a borrower token. */
-    const openLine = () =>
-      lineWithToken(t, service.key, {
-        name: '孙丽',
-        nationalId: residentId('19920303', ++seq),
-        phone: '13900003333',
-      });
+    const openLine = () => lineWithToken(t, service.key, applicant());
     /** A person's restriction on the line; `traceId`: the decision it is taken on. */
     const restrict = async (lineId: string, type: 'FREEZE_DRAW' | 'SUSPEND', traceId?: string) =>
       (
@@ -262,22 +260,16 @@ for (const store of CASE_STORES)
       const caseId = await caseOf(first);
       // The filing's checks (ownership, window) have run with the first appeal OPEN; it is rejected before the
       // filing's transaction starts.
-      const db = t.app.store;
-      const transaction = db.transaction.bind(db);
-      let armed = true;
-      db.transaction = (async (...args: Parameters<typeof transaction>) => {
-        if (armed && args[1] !== undefined) {
-          armed = false;
-          const rejected = await client(t, analyst.key).post(`/v1/cases/${caseId}/resolve`, REJECT);
-          expect(rejected.statusCode, rejected.body).toBe(200);
-        }
-        return transaction(...args);
-      }) as typeof db.transaction;
+      const hook = beforeNextKeyedTransaction(t, async () => {
+        const rejected = await client(t, analyst.key).post(`/v1/cases/${caseId}/resolve`, REJECT);
+        expect(rejected.statusCode, rejected.body).toBe(200);
+      });
       try {
         expectDecided(await appeal(token, { actionId: freeze }), first, 'REJECTED');
       } finally {
-        db.transaction = transaction;
+        hook.restore();
       }
+      expect(hook.ran()).toBe(true);
       expect(await appealCases(lineId)).toHaveLength(1);
     });
 
@@ -289,25 +281,12 @@ for (const store of CASE_STORES)
     it('two filings at once against an action and its decision: one is accepted, the other LG_CONFLICT', async () => {
       const { lineId, token, decisionId } = await openLine();
       const freeze = await restrict(lineId, 'FREEZE_DRAW', decisionId);
-      const stall = stallOnce();
-      const check = caseRows.appealsCovering;
-      caseRows.appealsCovering = async (...args) => {
-        const found = await check(...args);
-        await stall.pause();
-        return found;
-      };
-      try {
-        const first = appeal(token, { actionId: freeze });
-        await stall.paused;
-        const second = appeal(token, { decisionId });
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        stall.resume();
-        const answers = await Promise.all([first, second]);
-        expect(answers.map((a) => a.statusCode).sort()).toEqual([201, 409]);
-        expect(answers.find((a) => a.statusCode === 409)?.json().error.code).toBe('LG_CONFLICT');
-      } finally {
-        caseRows.appealsCovering = check;
-      }
+      const answers = await twoFilingsAtOnce(
+        () => appeal(token, { actionId: freeze }),
+        () => appeal(token, { decisionId }),
+      );
+      expect(answers.map((a) => a.statusCode).sort()).toEqual([201, 409]);
+      expect(answers.find((a) => a.statusCode === 409)?.json().error.code).toBe('LG_CONFLICT');
       expect(await appealCases(lineId)).toHaveLength(1);
     });
   });

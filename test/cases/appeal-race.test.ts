@@ -1,9 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../helpers/app.js';
-import { stallOnce } from '../helpers/stall.js';
 import { residentId } from '../core/harness.js';
-import { caseRows } from '../../src/store/cases-rows.js';
-import { CASE_STORES, client, frozenLineWithToken, person, startCaseApp, type Person } from './helpers.js';
+import {
+  CASE_STORES,
+  client,
+  frozenLineWithToken,
+  person,
+  startCaseApp,
+  twoFilingsAtOnce,
+  type Person,
+} from './helpers.js';
 
 /**
  * One open appeal per target. Two filings against the same restriction at once (two processes, or two connections of
@@ -33,26 +39,10 @@ for (const store of CASE_STORES)
           text: '我的额度使用率已经降低了。',
         });
 
-      const stall = stallOnce();
-      const check = caseRows.appealsCovering;
-      caseRows.appealsCovering = async (...args) => {
-        const found = await check(...args);
-        await stall.pause();
-        return found;
-      };
-      try {
-        const first = file();
-        await stall.paused;
-        const second = file();
-        // The second filing runs as far as it can while the first holds still (on PostgreSQL it used to commit).
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        stall.resume();
-        const answers = await Promise.all([first, second]);
-        expect(answers.map((a) => a.statusCode).sort()).toEqual([201, 409]);
-        expect(answers.find((a) => a.statusCode === 409)?.json().error.code).toBe('LG_CONFLICT');
-      } finally {
-        caseRows.appealsCovering = check;
-      }
+      // The second filing runs as far as it can while the first holds still (on PostgreSQL it used to commit).
+      const answers = await twoFilingsAtOnce(file, file);
+      expect(answers.map((a) => a.statusCode).sort()).toEqual([201, 409]);
+      expect(answers.find((a) => a.statusCode === 409)?.json().error.code).toBe('LG_CONFLICT');
       const appeals = (await client(t, token).get('/v1/me/appeals')).json().items;
       expect(appeals.filter((a: { state: string }) => a.state === 'OPEN')).toHaveLength(1);
       const cases = (await client(t).get('/v1/cases?type=APPEAL')).json().items;

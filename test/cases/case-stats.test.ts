@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/domain/clock.js';
 import { STRONG_APPLICANT, type TestApp } from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
-import { CASE_STORES, client, person, startCaseApp, type Person } from './helpers.js';
+import { CASE_STORES, client, startCaseAppWith, type Person } from './helpers.js';
 
 /**
  * The SLA a case type reports is the SLA the policy sets. It was the median of sla_due_at − created_at, but the SLA
@@ -18,8 +18,9 @@ for (const store of CASE_STORES)
     let analyst: Person;
 
     beforeAll(async () => {
-      ({ t, clock } = await startCaseApp(await store.env()));
-      analyst = await person(t, 'Wang Fang', 'analyst');
+      ({ t, clock, analyst } = await startCaseAppWith(await store.env(), {
+        analyst: ['Wang Fang', 'analyst'],
+      }));
     });
     afterAll(async () => t?.close());
 

@@ -8,8 +8,8 @@ import {
   CASE_STORES,
   client,
   largeDrawHeldOnScamSignal,
-  person,
-  startCaseApp,
+  MAKER_CHECKER_CAST,
+  startCaseAppWith,
   type Person,
 } from './helpers.js';
 
@@ -25,11 +25,8 @@ for (const store of CASE_STORES)
     let analyst: Person;
     let supervisor: Person;
     let seq = 0;
-
     beforeAll(async () => {
-      ({ t, clock } = await startCaseApp(await store.env()));
-      analyst = await person(t, '王芳', 'analyst');
-      supervisor = await person(t, '赵敏', 'supervisor');
+      ({ t, clock, analyst, supervisor } = await startCaseAppWith(await store.env(), MAKER_CHECKER_CAST));
     });
     afterAll(async () => t?.close());
 
@@ -41,7 +38,7 @@ for (const store of CASE_STORES)
       lineId: string;
     }> => {
       seq += 1;
-      const { caseId, lineId } = await largeDrawHeldOnScamSignal(t, clock, {
+      const { caseId, lineId } = await largeDrawHeldOnScamSignal(t, {
         applicant: {
           name: '升级',
           nationalId: residentId('19790303', 300 + seq),

@@ -2,13 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import { STRONG_APPLICANT, type TestApp } from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
-import type { ManualClock } from '../../src/domain/clock.js';
 import {
+  blackList,
   CASE_STORES,
   client,
   largeDrawHeldOnScamSignal,
-  person,
-  startCaseApp,
+  MAKER_CHECKER_CAST,
+  startCaseAppWith,
   type Person,
 } from './helpers.js';
 
@@ -28,11 +28,12 @@ for (const store of CASE_STORES)
     let seq = 700;
 
     beforeAll(async () => {
-      ({ t } = await startCaseApp(await store.env()));
-      riskAnalyst = await person(t, '钱红', 'risk_analyst');
-      supervisor = await person(t, '赵敏', 'supervisor');
-      analyst = await person(t, '王芳', 'analyst');
-      service = await person(t, 'lender-backend', 'service');
+      ({ t, riskAnalyst, supervisor, analyst, service } = await startCaseAppWith(await store.env(), {
+        riskAnalyst: ['钱红', 'risk_analyst'],
+        supervisor: ['赵敏', 'supervisor'],
+        analyst: ['王芳', 'analyst'],
+        service: ['lender-backend', 'service'],
+      }));
     });
     afterAll(async () => t?.close());
 
@@ -218,15 +219,11 @@ for (const store of CASE_STORES)
     `held-draw releases judged before they are proposed (${store.name})`,
     () => {
       let t: TestApp;
-      let clock: ManualClock;
       let analyst: Person;
       let supervisor: Person;
       let seq = 800;
-
       beforeAll(async () => {
-        ({ t, clock } = await startCaseApp(await store.env()));
-        analyst = await person(t, '王芳', 'analyst');
-        supervisor = await person(t, '赵敏', 'supervisor');
+        ({ t, analyst, supervisor } = await startCaseAppWith(await store.env(), MAKER_CHECKER_CAST));
       });
       afterAll(async () => t?.close());
 
@@ -234,7 +231,7 @@ for (const store of CASE_STORES)
       const heldRelease = async (channel?: Record<string, unknown>) => {
         seq += 1;
         const nationalId = residentId('19810101', seq);
-        const held = await largeDrawHeldOnScamSignal(t, clock, {
+        const held = await largeDrawHeldOnScamSignal(t, {
           applicant: { name: '放款', nationalId, phone: `1380000${String(4000 + seq)}` },
           eventId: `call-release-${seq}`,
           ...(channel ? { channel } : {}),
@@ -294,14 +291,7 @@ for (const store of CASE_STORES)
 
       it('refuses a release the hard rules now block: the borrower black-listed since the hold (LG_DRAW_DECLINED)', async () => {
         const { caseId, nationalId } = await heldRelease();
-        const listed = await client(t).post('/v1/lists', {
-          list: 'black',
-          entityType: 'nationalIdHash',
-          value: nationalId,
-          reason: 'confirmed mule account',
-          source: 'test',
-        });
-        expect(listed.statusCode, listed.body).toBe(201);
+        await blackList(t, nationalId);
         const res = await release(caseId);
         await expectRefused(res, caseId, 422, 'LG_DRAW_DECLINED');
         expect(res.json().error.details).toEqual({ reasons: ['R_BLACKLIST'] });

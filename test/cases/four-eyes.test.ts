@@ -143,7 +143,7 @@ describe('four eyes', () => {
   });
 
   it('holds the release of a large held draw for a second person, who releases it through the core', async () => {
-    const held = await largeDrawHeldOnScamSignal(t, clock, {
+    const held = await largeDrawHeldOnScamSignal(t, {
       applicant: { name: '大额', nationalId: residentId('19750606', 44), phone: '13900009999' },
       eventId: 'call-large',
     });

@@ -4,7 +4,7 @@ import { verifyLedger } from '../../src/compliance/ledger.js';
 import { STRONG_APPLICANT, type TestApp } from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
 import { DEMO_PRODUCTS } from '../../src/core/seed-lending.js';
-import { CASE_STORES, client, person, startCaseApp, T0, type Person } from './helpers.js';
+import { blackList, CASE_STORES, client, person, startCaseApp, T0, type Person } from './helpers.js';
 
 /**
  * Outcomes act through the core (issue 11 "Done when"): a REVIEW application approved by an analyst creates the line;
@@ -341,14 +341,7 @@ for (const store of CASE_STORES)
       const held = await draw(app.line.id, 600_000);
       expect(held.json().status, held.body).toBe('HOLD');
       const opened = await caseFor('HELD_DRAW', held.json().drawId);
-      const listed = await client(t).post('/v1/lists', {
-        list: 'black',
-        entityType: 'nationalIdHash',
-        value: nationalId,
-        reason: 'confirmed mule account',
-        source: 'test',
-      });
-      expect(listed.statusCode, listed.body).toBe(201);
+      await blackList(t, nationalId);
       const release = await client(t, analyst.key).post(`/v1/cases/${opened.id}/resolve`, {
         outcome: 'RELEASE',
       });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STRONG_APPLICANT, type TestApp } from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
-import { CASE_STORES, client, person, startCaseApp, type Person } from './helpers.js';
+import { beforeNextKeyedTransaction, CASE_STORES, client, startCaseAppWith, type Person } from './helpers.js';
 
 /**
  * A referred application through a 助贷 partner's channel, approved on review: the line opened is the line an immediate
@@ -19,8 +19,7 @@ for (const store of CASE_STORES)
       let seq = 400;
 
       beforeAll(async () => {
-        ({ t } = await startCaseApp(await store.env()));
-        analyst = await person(t, '林静', 'analyst');
+        ({ t, analyst } = await startCaseAppWith(await store.env(), { analyst: ['林静', 'analyst'] }));
       });
       afterAll(async () => t?.close());
 
@@ -250,23 +249,16 @@ for (const store of CASE_STORES)
         const caseId = await reviewCase(referred.applicationId);
         // The next keyed transaction to start is the approval's: the suspension commits just before it, after the case
         // and everything outside the approval's transaction were read.
-        const db = t.app.store;
-        const transaction = db.transaction.bind(db);
-        let armed = true;
-        db.transaction = (async (...args: Parameters<typeof transaction>) => {
-          if (armed && args[1] !== undefined) {
-            armed = false;
-            await t.app.core.setPartnerStatus(platform, { status: 'SUSPENDED', reason: 'licence review' });
-          }
-          return transaction(...args);
-        }) as typeof db.transaction;
+        const hook = beforeNextKeyedTransaction(t, () =>
+          t.app.core.setPartnerStatus(platform, { status: 'SUSPENDED', reason: 'licence review' }),
+        );
         let refused;
         try {
           refused = await resolve(caseId, { outcome: 'APPROVE', limitMinor: 1_000_000, annualRate: 0.12 });
         } finally {
-          db.transaction = transaction;
+          hook.restore();
         }
-        expect(armed).toBe(false);
+        expect(hook.ran()).toBe(true);
         expect(refused.statusCode, refused.body).toBe(409);
         expect(refused.json().error.code).toBe('LG_PARTNER_SUSPENDED');
         expect(await channelLineIds(platform)).toEqual([]);
