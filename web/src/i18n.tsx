@@ -27,6 +27,10 @@ const WORDS = {
   declineRate: { zh: '拒绝率', en: 'Decline rate' },
   freezeRate: { zh: '冻结/暂停率', en: 'Freeze rate' },
   strategyOwn: { zh: '策略本身（核心规则之前）', en: 'Strategy alone (before the core’s rules)' },
+  simUnreadable: {
+    zh: '条已存决策的加密输入无法打开，未参与回放，也不计入以上任何数字',
+    en: 'stored decisions have sealed inputs no data key opens: not replayed, and in none of the figures above',
+  },
   openComplaints: { zh: '未结投诉（逾期）', en: 'Open complaints (overdue)' },
   openAppeals: { zh: '未结申诉（逾期）', en: 'Open appeals (overdue)' },
   latency: { zh: '决策耗时 p50 / p99', en: 'Decision latency p50 / p99' },

@@ -141,6 +141,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -467,6 +476,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -541,6 +559,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -679,6 +706,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -990,6 +1026,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -1280,6 +1325,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -1644,6 +1698,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -2018,6 +2081,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -2275,6 +2347,11 @@ export interface paths {
                 after: boolean | string | number | (never | null);
                 overlaidReplays: number;
               }[];
+              /** @description stored decisions of the period whose sealed inputs no data key held opens (LG_SEALED_DATA_UNREADABLE): not replayed, in none of the figures; their ids oldest first, cut at subjectsMax */
+              unreadable: {
+                count: number;
+                decisionIds: string[];
+              };
               truncated: boolean;
             };
           };
@@ -2353,6 +2430,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -2532,6 +2618,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -2622,6 +2717,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -2783,6 +2887,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -2866,6 +2979,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -3095,6 +3217,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -3217,6 +3348,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -3433,6 +3573,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -3569,6 +3718,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -3676,6 +3834,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -3990,6 +4157,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -4139,6 +4315,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -4361,6 +4546,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -4595,6 +4789,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -4698,6 +4901,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -4843,6 +5055,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -4960,6 +5181,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -5070,6 +5300,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -5170,6 +5409,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -5251,6 +5499,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -5351,6 +5608,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -5521,6 +5787,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -5603,6 +5878,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -5764,6 +6048,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -5892,6 +6185,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -6048,6 +6350,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -6197,6 +6508,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -6272,6 +6592,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -6403,6 +6732,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -6496,6 +6834,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -6618,6 +6965,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -6763,6 +7119,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -6870,6 +7235,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -6989,6 +7363,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -7099,6 +7482,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -7292,6 +7684,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -7373,6 +7774,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -7501,6 +7911,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -7668,6 +8087,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -7870,6 +8298,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -8087,6 +8524,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -8246,6 +8692,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -8335,6 +8790,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -8486,6 +8950,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -8582,6 +9055,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -8742,6 +9224,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -8875,6 +9366,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -8995,6 +9495,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -9104,6 +9613,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -9188,6 +9706,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -9326,6 +9853,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -9412,6 +9948,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -9490,6 +10035,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -9588,6 +10142,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -9722,6 +10285,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -9847,6 +10419,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -9961,6 +10542,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -10093,6 +10683,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -10218,6 +10817,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -10303,6 +10911,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -10403,6 +11020,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -10576,6 +11202,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -10724,6 +11359,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -10881,6 +11525,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -10979,6 +11632,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -11090,6 +11752,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -11176,6 +11847,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -11329,6 +12009,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -11512,6 +12201,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -11686,6 +12384,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -11876,6 +12583,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -11965,6 +12681,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -12108,6 +12833,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -12208,6 +12942,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -12367,6 +13110,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -12481,6 +13233,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -12572,6 +13333,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -12748,6 +13518,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -12855,6 +13634,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -12980,6 +13768,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -13082,6 +13879,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -13203,6 +14009,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -13334,6 +14149,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -13454,6 +14278,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -13621,6 +14454,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -13779,6 +14621,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -13914,6 +14765,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -14152,6 +15012,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -14303,6 +15172,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -14397,6 +15275,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -14504,6 +15391,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -14665,6 +15561,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -14817,6 +15722,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -14952,6 +15866,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -15099,6 +16022,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -15181,6 +16113,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -15345,6 +16286,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -15440,6 +16390,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -15590,6 +16549,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -15699,6 +16667,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -15791,6 +16768,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -15941,6 +16927,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -16040,6 +17035,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -16183,6 +17187,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -16263,6 +17276,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -16391,6 +17413,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -16570,6 +17601,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -16710,6 +17750,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description An error: a stable code, what was wrong and how to fix it */
         503: {
           headers: {
@@ -16835,6 +17884,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };
@@ -16973,6 +18031,15 @@ export interface paths {
         };
         /** @description An error: a stable code, what was wrong and how to fix it */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
           headers: {
             [name: string]: unknown;
           };

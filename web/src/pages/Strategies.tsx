@@ -378,6 +378,14 @@ function SimulationView({ report }: { report: SimulationReport }): ReactNode {
       <p>
         DECLINE +{report.newlyDeclined.length} · FREEZE +{report.newlyFrozen.length}
       </p>
+      {report.unreadable.count > 0 && (
+        // Left out of every figure: the analyst must know the simulation did not cover the whole period.
+        <p className="error" role="status" data-testid="sim-unreadable">
+          {report.unreadable.count} {t('simUnreadable')}
+          {report.unreadable.decisionIds.length > 0 && `: ${report.unreadable.decisionIds.join(', ')}`}
+          {report.truncated && ' …'}
+        </p>
+      )}
     </section>
   );
 }
