@@ -2,21 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compileStrategy } from './compiler.js';
 import { simulateStrategy } from './simulate.js';
 import type { DecisionHistory, ReplayPage, ReplayRow, StoredDecision } from './ports.js';
-import type { StrategyDocument } from './types.js';
-
-/** Decline under a score cutoff: the live version at 500, the candidate at 560. */
-const gate = (cutoff: number): StrategyDocument => ({
-  id: 'gate',
-  inputs: [{ name: 'score', type: 'number', required: true }],
-  nodes: [
-    {
-      id: 'cut',
-      type: 'ruleSet',
-      mode: 'first-hit',
-      rules: [{ id: 'LOW', when: `score < ${cutoff}`, outcome: 'DECLINE', reasons: ['R_SCORE_LOW'] }],
-    },
-  ],
-});
+import { gateStrategy as gate } from '../../test/engine/fixtures.js';
 
 const live = compileStrategy(gate(500));
 const noModels = () => undefined;
