@@ -44,7 +44,17 @@ export interface DailyJobResult {
 export async function runDailyJob(deps: CoreDeps, asOf: string, pageSize = 500): Promise<DailyJobResult> {
   const asOfEnd = asOfMs(asOf);
   const overdueAccrual = await accrueOverdueLoans(deps, asOf);
-  const aging: BookAging = { asOf, lineDpd: new Map(), changes: [], loansAged: 0, loansAgedLater: 0 };
+  // A run for a day not yet begun (a scheduler ahead of the clock) ages for that day, as it always has, but records
+  // the loans as aged for today: the runs for the days in between must still age them.
+  const today = lenderDate(deps, deps.clock.now());
+  const aging: BookAging = {
+    asOf,
+    agedFor: asOf > today ? today : asOf,
+    lineDpd: new Map(),
+    changes: [],
+    loansAged: 0,
+    loansAgedLater: 0,
+  };
   let after = '';
   for (;;) {
     const loans = await deps.coreStore.activeLoansPage(after, pageSize);
@@ -72,6 +82,8 @@ export async function runDailyJob(deps: CoreDeps, asOf: string, pageSize = 500):
 /** What a run of the daily job has aged so far, page by page. */
 interface BookAging {
   readonly asOf: string;
+  /** The day recorded as aged for (loans.aged_for): asOf, or today for a day not yet begun. */
+  readonly agedFor: string;
   /** Each line's worst loan dpd, for ageLines. */
   readonly lineDpd: Map<string, number>;
   readonly changes: DailyJobResult['bucketChanges'];
@@ -89,14 +101,14 @@ async function agePage(
   aging: BookAging,
   loans: readonly (AgedRow & { readonly line_id: string; readonly aged_for: string | null })[],
 ): Promise<void> {
-  const { asOf } = aging;
+  const { asOf, agedFor } = aging;
   const buckets = deps.config.buckets ?? DEFAULT_BUCKETS;
   const installments = await deps.coreStore.unsettledInstallmentsOf(loans.map((l) => l.id));
   await deps.store.transaction(async (tx) => {
     const entries: LedgerAppend[] = [];
     const unchanged: string[] = [];
     for (const loan of loans) {
-      if (loan.aged_for !== null && loan.aged_for > asOf) {
+      if (loan.aged_for !== null && loan.aged_for > agedFor) {
         noteLineDpd(aging, loan.line_id, Number(loan.dpd));
         aging.loansAgedLater += 1;
         continue;
@@ -114,7 +126,7 @@ async function agePage(
       }
       // The loans were read before this dbTx: another process running the job may have aged one since.
       const from = { dpd: Number(loan.dpd), bucket: loan.bucket };
-      if (!(await deps.coreStore.setLoanAgeInTx(tx, loan.id, { dpd, bucket, asOf }, from))) continue;
+      if (!(await deps.coreStore.setLoanAgeInTx(tx, loan.id, { dpd, bucket, asOf: agedFor }, from))) continue;
       if (bucket === loan.bucket) continue;
       const id = deps.ids.next();
       const now = deps.clock.now();
@@ -137,7 +149,7 @@ async function agePage(
       });
       aging.changes.push({ loanId: loan.id, lineId: loan.line_id, dpd, from: loan.bucket, to: bucket });
     }
-    await deps.coreStore.markLoansAgedInTx(tx, unchanged, asOf);
+    await deps.coreStore.markLoansAgedInTx(tx, unchanged, agedFor);
     await appendToLedger(tx, entries);
   });
 }

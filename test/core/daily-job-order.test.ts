@@ -86,4 +86,17 @@ describe('the daily job for a day before the one the book was aged for', () => {
     expect(again.loansAgedLater).toBe(0);
     expect(await ageOf()).toEqual(aged);
   });
+
+  it('a run for a day not yet begun does not stop the days before it from ageing the book', async () => {
+    // A scheduler ahead of the clock, or a typo: the loans are recorded as aged for today, not for that day, so the
+    // runs for the real days in between still age them.
+    const today = isoDate(h.clock.now());
+    const later = isoDate(h.clock.now() + 30 * MS_PER_DAY);
+    await core.runDailyJob(later);
+    const ahead = await ageOf();
+    const rerun = await core.runDailyJob(today);
+    expect(rerun.loansAgedLater).toBe(0);
+    expect(await ageOf()).not.toEqual(ahead);
+    expect((await ageOf()).loan.dpd).toBeLessThan(ahead.loan.dpd);
+  });
 });
