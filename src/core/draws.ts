@@ -5,7 +5,7 @@ import { drawPricingOf } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { drawRefusal, type LineStatus } from '../domain/index.js';
 import { aprCapCheck, loanDisclosure, type LoanDisclosure } from '../domain/index.js';
-import { buildSchedule, type RepaymentMethod, type Schedule } from '../domain/index.js';
+import { buildSchedule, type RepaymentMethod, type Schedule, type ScheduleInput } from '../domain/index.js';
 import { borrowerReasons, type BorrowerReason } from '../domain/index.js';
 import { DEFAULT_BUCKETS } from '../domain/index.js';
 import type { LedgerAppend } from '../compliance/index.js';
@@ -109,6 +109,43 @@ export interface Priced {
   readonly annualRate: number;
 }
 
+/** A loan a draw on the line would book: what was asked, at a rate, with the strategy's own fees if it set any. */
+export interface LoanToPrice {
+  readonly input: Pick<DrawInput, 'amountMinor' | 'currency' | 'termMonths' | 'method'>;
+  readonly annualRate: number;
+  readonly upfrontFeeMinor?: number;
+  readonly periodicFeeMinor?: number;
+}
+
+/**
+ * The schedule a draw on the line books, starting today (the lender's calendar): the product's day count and fees
+ * and the partners' fees priced in (scheduleInputFor). The one pricing every draw, release and line rate change uses.
+ */
+export function drawSchedule(
+  deps: CoreDeps,
+  line: LineRow,
+  loan: LoanToPrice,
+  now: number,
+): { startDate: string; scheduleInput: ScheduleInput; schedule: Schedule } {
+  const startDate = lenderDate(deps, now);
+  const scheduleInput = scheduleInputFor(line, {
+    principalMinor: loan.input.amountMinor,
+    annualRate: loan.annualRate,
+    termMonths: loan.input.termMonths,
+    method: loan.input.method,
+    startDate,
+    upfrontFeeMinor: loan.upfrontFeeMinor ?? 0,
+    periodicFeeMinor: loan.periodicFeeMinor ?? 0,
+    currency: loan.input.currency,
+  });
+  return { startDate, scheduleInput, schedule: buildSchedule(scheduleInput) };
+}
+
+/** The disclosure the all-in cap is judged on: PBoC's, CN_IRR, every fee in the schedule included. */
+export function capDisclosure(schedule: Schedule, startDate: string): LoanDisclosure {
+  return loanDisclosure(schedule, { convention: 'CN_IRR', startDate });
+}
+
 /** Schedule and disclosure under all three conventions; the cap is PBoC's, so it is checked on CN_IRR. */
 export function price(
   deps: CoreDeps,
@@ -117,23 +154,21 @@ export function price(
   decision: Decision,
   now: number,
 ): Priced {
-  const annualRate = decision.annualRate ?? Number(line.annual_rate);
-  const startDate = lenderDate(deps, now);
-  const scheduleInput = scheduleInputFor(line, {
-    principalMinor: input.amountMinor,
-    annualRate,
-    termMonths: input.termMonths,
-    method: input.method,
-    startDate,
-    upfrontFeeMinor: numberValue(decision, 'upfrontFeeMinor') ?? 0,
-    periodicFeeMinor: numberValue(decision, 'periodicFeeMinor') ?? 0,
-    currency: input.currency,
-  });
-  const schedule = buildSchedule(scheduleInput);
+  const { startDate, scheduleInput, schedule } = drawSchedule(
+    deps,
+    line,
+    {
+      input,
+      annualRate: decision.annualRate ?? Number(line.annual_rate),
+      upfrontFeeMinor: numberValue(decision, 'upfrontFeeMinor'),
+      periodicFeeMinor: numberValue(decision, 'periodicFeeMinor'),
+    },
+    now,
+  );
   const disclosures = {
     US_REGZ: loanDisclosure(schedule, { convention: 'US_REGZ', startDate }),
     EU_CCD: loanDisclosure(schedule, { convention: 'EU_CCD', startDate }),
-    CN_IRR: loanDisclosure(schedule, { convention: 'CN_IRR', startDate }),
+    CN_IRR: capDisclosure(schedule, startDate),
   };
   return { schedule, disclosures, annualRate: scheduleInput.annualRate };
 }

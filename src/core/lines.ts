@@ -8,7 +8,9 @@ import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
 import type { CoreDeps, GuardTrip, UnitTx } from './deps.js';
 import type { LineStateChange } from './ports.js';
 import { actionClassOf, type ActionClass } from '../engine/index.js';
-import { lineStateOf, parseReasons } from './repo.js';
+import { lineStateOf } from './repo.js';
+import { assertLinePriceWithinCap } from './line-price.js';
+import { assertRateInProductRange, productOfLine } from './products.js';
 import type { ActionRow, LineRow } from './ports.js';
 
 export interface LineActionInput {
@@ -126,36 +128,36 @@ async function capLimit(
 
 /**
  * Refuses, with the error applying it would give, a line action that cannot apply to the line as it is now: unknown
- * reasons, a rate over the cap, a move the state machine refuses (a LIMIT_INCREASE to at most the current limit, a
- * LIMIT_DECREASE to at least it, a raise of a suspended line, a TEMP_LIMIT that is no raise or has already ended, an
- * UNFREEZE with no freeze to lift), or a raise the per-borrower cap leaves no room for. Nothing is written and no lock
- * is taken. A change that waits for a second person is judged so before it is proposed, so that a checker is never
- * asked to approve what could only fail; it is judged again, under the line's lock, when it is applied (the line may
- * have changed meanwhile).
+ * reasons, a move the state machine refuses (a LIMIT_INCREASE to at most the current limit, a LIMIT_DECREASE to at
+ * least it, a raise of a suspended line, a TEMP_LIMIT that is no raise or has already ended, an UNFREEZE with no
+ * freeze to lift), a rate the line's loans could not be priced at (judgeNewRate), or a raise the per-borrower cap
+ * leaves no room for. Nothing is written and no lock is taken. A change that waits for a second person is judged so
+ * before it is proposed, so that a checker is never asked to approve what could only fail; it is judged again, under
+ * the line's lock, when it is applied (the line may have changed meanwhile).
  */
 export async function checkLineAction(deps: CoreDeps, lineId: string, input: LineActionInput): Promise<void> {
   checkReasons(input.reasons);
-  checkRateCap(deps, input.annualRate);
   const line = await deps.coreStore.line(lineId);
   const standing = LIFTS.has(input.type) ? await standingRestrictions(deps, line) : [];
   const freezeBeneath = standing.some((r) => !r.inForce);
-  transition(lineStateOf(line), { ...input, freezeBeneath }, deps.clock.now());
+  const before = lineStateOf(line);
+  judgeNewRate(deps, line, before, transition(before, { ...input, freezeBeneath }, deps.clock.now()).state);
   if (!raisesLimit(input) || input.limitMinor === undefined) return;
   const others = await deps.coreStore.openExposure(line.borrower_id, line.id);
   const full = capLeavesNoRoom(deps, line, { requestedMinor: input.limitMinor, otherExposureMinor: others });
   if (full) throw full;
 }
 
-function checkRateCap(deps: CoreDeps, rate: number | undefined): void {
-  if (rate !== undefined && rate * 100 > deps.config.aprCapPercent) {
-    throw new LgError(
-      'LG_APR_CAP_EXCEEDED',
-      `annual rate ${(rate * 100).toFixed(2)}% is above the ${deps.config.aprCapPercent}% cap`,
-      {
-        capPercent: deps.config.aprCapPercent,
-      },
-    );
-  }
+/**
+ * A rate the action sets is judged on the all-in cost of the loans the line can make, as a draw would price them
+ * (line-price.ts): a rate change never prices a line so that a loan on it would cost more than the cap all-in, nor at
+ * a rate outside its product's range. A cut is judged for the range only: it makes no loan dearer, and refusing it
+ * would keep a line priced above the cap (one priced before this check) where it is.
+ */
+function judgeNewRate(deps: CoreDeps, line: LineRow, before: LineState, after: LineState): void {
+  if (after.annualRate === before.annualRate) return;
+  if (after.annualRate < before.annualRate) assertRateInProductRange(productOfLine(line), after.annualRate);
+  else assertLinePriceWithinCap(deps, line, after.annualRate);
 }
 
 /**
@@ -180,11 +182,12 @@ export async function applyActionInTx(
       { lineId, restrictedForFraud: true },
     );
   const before = lineStateOf(line);
-  checkRateCap(deps, raw.annualRate);
   const { input, clipped: capClipped } = await capLimit(deps, tx, line, raw);
   // A lift lifts its own restriction only: a freeze beneath a suspension outlasts the suspension's REINSTATE.
   const freezeBeneath = standing.some((r) => !r.inForce);
   const { state: after, clipped } = transition(before, { ...input, freezeBeneath }, now);
+  // Under the line's lock, before anything is written: a refused rate leaves the line, its actions and the ledger.
+  judgeNewRate(deps, line, before, after);
   const actionClass = actionClassOf(input.reasons);
   const guarded =
     input.automated &&
@@ -347,48 +350,6 @@ export async function raiseTrip(deps: CoreDeps, trip: GuardTrip): Promise<void> 
   } catch {
     // The REVIEW row is committed; an alert sink failing must not undo it or fail the caller.
   }
-}
-
-export interface ActionView {
-  readonly id: string;
-  readonly type: string;
-  readonly outcome: string;
-  readonly reasons: string[];
-  readonly traceId: string | null;
-  readonly automated: boolean;
-  readonly actor: string | null;
-  readonly appealable: boolean;
-  readonly noticeAt: string | null;
-  readonly prevStatus: string;
-  readonly newStatus: string;
-  readonly prevLimitMinor: number;
-  readonly newLimitMinor: number;
-  readonly prevAnnualRate: number;
-  readonly newAnnualRate: number;
-  readonly note: string | null;
-  readonly at: string;
-}
-
-export function actionView(row: ActionRow): ActionView {
-  return {
-    id: row.id,
-    type: row.type,
-    outcome: row.outcome,
-    reasons: parseReasons(row.reasons),
-    traceId: row.trace_id,
-    automated: row.automated === 1,
-    actor: row.actor,
-    appealable: row.appealable === 1,
-    noticeAt: row.notice_at === null ? null : new Date(Number(row.notice_at)).toISOString(),
-    prevStatus: row.prev_status,
-    newStatus: row.new_status,
-    prevLimitMinor: Number(row.prev_limit_minor),
-    newLimitMinor: Number(row.new_limit_minor),
-    prevAnnualRate: Number(row.prev_rate),
-    newAnnualRate: Number(row.new_rate),
-    note: row.note,
-    at: new Date(Number(row.created_at)).toISOString(),
-  };
 }
 
 /**

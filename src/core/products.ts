@@ -239,6 +239,23 @@ export function fitGrantToProduct<G extends { annualRate?: number; adjustments: 
   };
 }
 
+/**
+ * A rate a person (an analyst approving a referral) or a line's rate change sets is not fitted silently into the
+ * product's range, as a strategy's grant is (fitGrantToProduct): the line's loans would be priced at another rate
+ * than the line states (scheduleInputFor clamps it), so it is refused.
+ */
+export function assertRateInProductRange(
+  product: Pick<LineProduct, 'id' | 'terms'> | undefined,
+  annualRate: number,
+): void {
+  if (product && productRate(product.terms, annualRate) !== annualRate)
+    throw new LgError(
+      'LG_PRODUCT_TERMS',
+      `product ${product.id} lends at ${product.terms.rateMin}–${product.terms.rateMax} a year`,
+      { field: 'annualRate', rateMin: product.terms.rateMin, rateMax: product.terms.rateMax },
+    );
+}
+
 /** Pins a newly opened line to a product version (in the application's dbTx). */
 export async function bindLineToProduct(
   deps: CoreDeps,

@@ -6,8 +6,13 @@ import type { ApplicationSettlement } from './ports.js';
 import { CORE_EVENTS_TOPIC, coreEvent } from './events.js';
 import { checkReasons } from './lines.js';
 import { assertAllInCost, channelFor, recordChannel, storedChannel, type Channel } from './partners.js';
-import { activeProduct, assertProductCurrency, bindLineToProduct, type ProductView } from './products.js';
-import { productRate } from '../domain/index.js';
+import {
+  activeProduct,
+  assertProductCurrency,
+  assertRateInProductRange,
+  bindLineToProduct,
+  type ProductView,
+} from './products.js';
 import { parseReasons } from './repo.js';
 
 /**
@@ -78,13 +83,7 @@ function checkGrantRules(
   const capPercent = Math.min(deps.config.aprCapPercent, product?.terms.aprCapPercent ?? Infinity);
   if (!(input.annualRate >= 0) || input.annualRate * 100 > capPercent)
     throw new LgError('LG_APR_CAP_EXCEEDED', `the rate is above the ${capPercent}% cap`, { capPercent });
-  // A person's rate is not fitted silently into the product's range, as a strategy's is: it is refused.
-  if (product && productRate(product.terms, input.annualRate) !== input.annualRate)
-    throw new LgError(
-      'LG_PRODUCT_TERMS',
-      `product ${product.id} lends at ${product.terms.rateMin}–${product.terms.rateMax} a year`,
-      { field: 'annualRate', rateMin: product.terms.rateMin, rateMax: product.terms.rateMax },
-    );
+  assertRateInProductRange(product, input.annualRate);
 }
 
 export async function approveReviewInTx(

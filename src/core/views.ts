@@ -4,11 +4,56 @@ import { formatMoney } from '../domain/index.js';
 import type { LineStatus } from '../domain/index.js';
 import { borrowerReasons, type BorrowerReason, type ReasonLang } from '../domain/index.js';
 import { findBorrower, maskBorrower, type MaskedBorrower } from './borrowers.js';
-import { actionView, type ActionView } from './lines.js';
 import { parseReasons } from './repo.js';
 import type { ActionRow, LineRow } from './ports.js';
 import type { CoreStore } from './ports.js';
 import type { CoreDeps } from './deps.js';
+
+/**
+ * A line action as the line's view shows it. Here rather than in lines.ts: lines.ts prices a new rate through
+ * products.ts and draws.ts, which read this file, and an import back would be a cycle.
+ */
+export interface ActionView {
+  readonly id: string;
+  readonly type: string;
+  readonly outcome: string;
+  readonly reasons: string[];
+  readonly traceId: string | null;
+  readonly automated: boolean;
+  readonly actor: string | null;
+  readonly appealable: boolean;
+  readonly noticeAt: string | null;
+  readonly prevStatus: string;
+  readonly newStatus: string;
+  readonly prevLimitMinor: number;
+  readonly newLimitMinor: number;
+  readonly prevAnnualRate: number;
+  readonly newAnnualRate: number;
+  readonly note: string | null;
+  readonly at: string;
+}
+
+export function actionView(row: ActionRow): ActionView {
+  return {
+    id: row.id,
+    type: row.type,
+    outcome: row.outcome,
+    reasons: parseReasons(row.reasons),
+    traceId: row.trace_id,
+    automated: row.automated === 1,
+    actor: row.actor,
+    appealable: row.appealable === 1,
+    noticeAt: row.notice_at === null ? null : new Date(Number(row.notice_at)).toISOString(),
+    prevStatus: row.prev_status,
+    newStatus: row.new_status,
+    prevLimitMinor: Number(row.prev_limit_minor),
+    newLimitMinor: Number(row.new_limit_minor),
+    prevAnnualRate: Number(row.prev_rate),
+    newAnnualRate: Number(row.new_rate),
+    note: row.note,
+    at: new Date(Number(row.created_at)).toISOString(),
+  };
+}
 
 export interface LineView {
   readonly id: string;

@@ -103,7 +103,7 @@ export { cryptoRandom, seededRandom } from './random.js';
 export type { RandomSource } from './random.js';
 export { MAX_BORROWER_REASONS, borrowerReasons, getReason, isKnownReason } from './reason-codes.js';
 export type { BorrowerReason, ReasonLang } from './reason-codes.js';
-export { REPAYMENT_METHODS, buildSchedule } from './schedule.js';
+export { MAX_TERM_MONTHS, REPAYMENT_METHODS, buildSchedule } from './schedule.js';
 export type { Installment, RepaymentMethod, Schedule, ScheduleInput } from './schedule.js';
 export { PREPAYMENT_MODES, accrueOverdue, applyRepayment, newAccrualState, owedOn } from './settlement.js';
 export type { AccrualLoanState, AccrualTerms, InstallmentState, Owed, PrepaymentMode } from './settlement.js';
