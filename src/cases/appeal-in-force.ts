@@ -15,7 +15,7 @@ export interface AppealTarget {
  * suspension, where an uphold lifts it all the same (core standing.ts).
  */
 const RESTRICTIONS: ReadonlySet<string> = new Set(['FREEZE_DRAW', 'SUSPEND']);
-/** A limit cut: in force while it is the line's latest limit change (as the uphold reads it, outcomes.ts cutRemedy). */
+/** A limit cut: in force while it stands on top of the line's limit changes (as the uphold reads it, cutRemedy). */
 const CUT = 'LIMIT_DECREASE';
 
 /**
@@ -58,7 +58,7 @@ async function lockedWhatIsInForce(
   }
   for (const action of actions.filter((a) => a.type === CUT)) {
     const cut = await deps.core.lockedLimitCutOf(tx, lineId, action.id);
-    if (cut && cut.latestLimitChangeId === cut.actionId) return undefined;
+    if (cut && cut.standing.length > 0) return undefined;
     standing.limitChangeInForce = cut?.latestLimitChangeId ?? null;
   }
   return standing;

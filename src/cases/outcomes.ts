@@ -166,11 +166,12 @@ async function restoreNeedingFourEyes(
     return undefined;
   const appeal = await ctx.deps.rows.findAppeal(tx, row.subject_id);
   const remedy = appeal ? (await appealRemedy(ctx, tx, appeal, input)).cut : undefined;
+  // The limit the whole restore reaches counts, not each step: two steps under the threshold are one raise past it.
   if (remedy?.kind !== 'restore' || remedy.toLimitMinor < ctx.fourEyes.config.limitIncreaseThresholdMinor)
     return undefined;
   return {
     restore: {
-      cutActionId: remedy.cut.actionId,
+      cutActionIds: remedy.steps.map((s) => s.cutActionId),
       fromLimitMinor: remedy.cut.lineLimitMinor,
       toLimitMinor: remedy.toLimitMinor,
     },
@@ -671,21 +672,68 @@ export async function reinstateLine(
   return { lineId, actions, lifts, ...(remaining ? { restrictionInForce: remaining.actionId } : {}) };
 }
 
-/** What upholding an appeal against a limit cut does to the limit (see cutRemedy). */
+/** One cut an upheld appeal undoes: the line's limit raised from `fromLimitMinor` back to `toLimitMinor`. */
+type RestoreStep = {
+  readonly cutActionId: string;
+  readonly fromLimitMinor: number;
+  readonly toLimitMinor: number;
+};
+
+/** What upholding an appeal against limit cuts does to the limit (see cutRemedy). */
 type CutRemedy =
-  | { readonly kind: 'restore'; readonly cut: LockedLimitCut; readonly toLimitMinor: number }
+  | {
+      readonly kind: 'restore';
+      readonly cut: LockedLimitCut;
+      readonly steps: readonly RestoreStep[];
+      readonly toLimitMinor: number;
+      /** Cuts of the target left beneath another action's limit change, and that change; empty when none. */
+      readonly detail: Record<string, unknown>;
+    }
   | { readonly kind: 'stands'; readonly cut: LockedLimitCut; readonly detail: Record<string, unknown> };
 
 /** Statuses a line's limit can be raised from (the line state machine's LIMIT_INCREASE). */
 const RESTORABLE: ReadonlySet<string> = new Set(['ACTIVE', 'DRAW_FROZEN']);
 
 /**
- * An appeal against a limit cut (the action, or the decision behind it), upheld, restores the limit the cut took away:
- * to the limit just before the cut, or to the reviewer's `limitMinor` (above what the cut left, never above what it
- * took: an appeal remedies, it grants no new credit). Read under the line's lock in the uphold's transaction: if the
- * cut is no longer the line's latest limit change (a newer cut, a raise, a temporary limit), or the line can no longer
- * be raised (suspended, closed, revoked), that stands and is recorded, not silently overridden. Undefined when the
- * appeal is not against a cut.
+ * The limits a reviewer's `limitMinor` may restore to: above what the cuts that stand left, and at most the limit
+ * just before the oldest of them (for a cut no longer standing, its own).
+ */
+function restoreBounds(cut: LockedLimitCut): { minExclusive: number; max: number } {
+  const newest = cut.standing[0];
+  const oldest = cut.standing.at(-1);
+  return newest && oldest
+    ? { minExclusive: newest.newLimitMinor, max: oldest.prevLimitMinor }
+    : { minExclusive: cut.newLimitMinor, max: cut.prevLimitMinor };
+}
+
+/**
+ * The cuts undone on the way from the line's limit to `toLimitMinor`: the standing cuts newest first, each raised back
+ * to the limit before it, the last one only as far as `toLimitMinor`.
+ */
+function restoreSteps(cut: LockedLimitCut, toLimitMinor: number): RestoreStep[] {
+  const steps: RestoreStep[] = [];
+  let from = cut.lineLimitMinor;
+  for (const standing of cut.standing) {
+    const to = Math.min(standing.prevLimitMinor, toLimitMinor);
+    if (to <= from) break;
+    steps.push({ cutActionId: standing.actionId, fromLimitMinor: from, toLimitMinor: to });
+    from = to;
+  }
+  return steps;
+}
+
+/**
+ * An appeal against a limit cut (the action), or against a decision that cut the limit (once or more), upheld,
+ * restores the limit the cuts took away: each cut that still stands is undone, newest first, back to the limit before
+ * the oldest of them, or to the reviewer's `limitMinor` (above what the cuts left, never above what they took: an
+ * appeal remedies, it grants no new credit). Read under the line's lock in the uphold's transaction.
+ *
+ * What another action did to the limit since stands, and is recorded, not silently overridden: nothing is restored
+ * above a limit a later change set. If a newer change (a cut, a raise, a temporary limit of another decision or a
+ * person) lies over all the cuts, nothing is restored; if it lies between them, the cuts above it are undone back to
+ * the limit it set, and those beneath it stay (that change was made on the line as the earlier cuts left it, and it
+ * was not appealed: the borrower may appeal it on its own). A line that can no longer be raised (suspended, closed,
+ * revoked) keeps its limit too. Undefined when the appeal is not against a cut.
  */
 async function cutRemedy(
   ctx: OutcomeContext,
@@ -697,31 +745,35 @@ async function cutRemedy(
   if (!appeal.line_id) return undefined;
   const cut = await ctx.deps.core.lockedLimitCutOf(tx, appeal.line_id, appeal.target_id);
   if (!cut) return undefined;
+  const bounds = restoreBounds(cut);
   if (
     input.limitMinor !== undefined &&
-    (input.limitMinor > cut.prevLimitMinor || input.limitMinor <= cut.newLimitMinor)
+    (input.limitMinor > bounds.max || input.limitMinor <= bounds.minExclusive)
   )
     throw new LgError(
       'LG_VALIDATION',
-      `an upheld appeal against a limit cut restores a limit above ${cut.newLimitMinor} (what the cut left) and ` +
-        `at most ${cut.prevLimitMinor} (the limit before it)`,
-      { field: 'limitMinor', minExclusive: cut.newLimitMinor, max: cut.prevLimitMinor },
+      `an upheld appeal against a limit cut restores a limit above ${bounds.minExclusive} (what the cuts left) and ` +
+        `at most ${bounds.max} (the limit before them)`,
+      { field: 'limitMinor', ...bounds },
     );
-  if (cut.latestLimitChangeId !== cut.actionId)
+  if (cut.standing.length === 0)
     return { kind: 'stands', cut, detail: { limitChangeInForce: cut.latestLimitChangeId } };
   if (!RESTORABLE.has(cut.lineStatus) && !reinstating)
     return { kind: 'stands', cut, detail: { lineStatusInForce: cut.lineStatus } };
-  const toLimitMinor = input.limitMinor ?? cut.prevLimitMinor;
-  if (toLimitMinor <= cut.lineLimitMinor)
-    return { kind: 'stands', cut, detail: { limitInForceMinor: cut.lineLimitMinor } };
-  return { kind: 'restore', cut, toLimitMinor };
+  const toLimitMinor = input.limitMinor ?? bounds.max;
+  const steps = restoreSteps(cut, toLimitMinor);
+  if (steps.length === 0) return { kind: 'stands', cut, detail: { limitInForceMinor: cut.lineLimitMinor } };
+  const detail =
+    cut.beneath.length > 0 ? { limitChangeInForce: cut.changeOverBeneath, cutsBeneath: cut.beneath } : {};
+  return { kind: 'restore', cut, steps, toLimitMinor, detail };
 }
 
 /**
- * The restore, a LIMIT_INCREASE through the core's own raise path: the per-borrower cap is read under the borrower's
- * lock there. A person's restore is not fitted silently under the cap (as an approved application is not): past it,
- * the uphold is refused with LG_BORROWER_CAP_EXCEEDED and the room, the case stays open, and the reviewer may restore
- * less with `limitMinor`.
+ * The restore: each step a LIMIT_INCREASE through the core's own raise path, with its own ledger entry and the reason
+ * the borrower is shown (R_RISK_RESOLVED), naming the appeal and the cut it undoes. The per-borrower cap is read under
+ * the borrower's lock there. A person's restore is not fitted silently under the cap (as an approved application is
+ * not): past it, the uphold is refused with LG_BORROWER_CAP_EXCEEDED and the room, the case stays open (nothing of the
+ * uphold is written), and the reviewer may restore less with `limitMinor`.
  */
 async function restoreLimit(
   ctx: OutcomeContext,
@@ -731,33 +783,44 @@ async function restoreLimit(
   actor: string,
 ): Promise<Record<string, unknown>> {
   const lineId = appeal.line_id as string;
-  const done = await ctx.deps.core.lineAction(tx, lineId, {
-    type: 'LIMIT_INCREASE',
-    reasons: ['R_RISK_RESOLVED'],
-    actor,
-    automated: false,
-    limitMinor: remedy.toLimitMinor,
-    note: `appeal ${appeal.id} upheld: restores the limit cut by ${remedy.cut.actionId}`,
-  });
-  if (done.clipped)
-    throw new LgError(
-      'LG_BORROWER_CAP_EXCEEDED',
-      'restoring the limit would take the borrower past the per-borrower cap',
-      { roomMinor: done.newLimitMinor, restoreToMinor: remedy.toLimitMinor, reasons: ['R_BORROWER_CAP'] },
-    );
-  return {
-    actionId: done.actionId,
-    cutActionId: remedy.cut.actionId,
-    fromLimitMinor: done.prevLimitMinor,
-    toLimitMinor: done.newLimitMinor,
-  };
+  const cuts: Record<string, unknown>[] = [];
+  for (const step of remedy.steps) {
+    const done = await ctx.deps.core.lineAction(tx, lineId, {
+      type: 'LIMIT_INCREASE',
+      reasons: ['R_RISK_RESOLVED'],
+      actor,
+      automated: false,
+      limitMinor: step.toLimitMinor,
+      note: `appeal ${appeal.id} upheld: restores the limit cut by ${step.cutActionId}`,
+    });
+    if (done.clipped)
+      throw new LgError(
+        'LG_BORROWER_CAP_EXCEEDED',
+        'restoring the limit would take the borrower past the per-borrower cap',
+        { roomMinor: done.newLimitMinor, restoreToMinor: remedy.toLimitMinor, reasons: ['R_BORROWER_CAP'] },
+      );
+    cuts.push({
+      cutActionId: step.cutActionId,
+      actionId: done.actionId,
+      fromLimitMinor: done.prevLimitMinor,
+      toLimitMinor: done.newLimitMinor,
+    });
+  }
+  return { fromLimitMinor: remedy.cut.lineLimitMinor, toLimitMinor: remedy.toLimitMinor, cuts };
 }
 
 /** What the borrower is told of the limit after an upheld appeal against a cut (added to the reviewer's words). */
 function limitWords(remedy: CutRemedy): { zh: string; en: string } {
   if (remedy.kind === 'restore') {
     const to = formatMoney({ amountMinor: remedy.toLimitMinor, currency: remedy.cut.currency });
-    return { zh: `您的额度已恢复至 ${to}。`, en: `Your credit limit is restored to ${to}.` };
+    const restored = { zh: `您的额度已恢复至 ${to}。`, en: `Your credit limit is restored to ${to}.` };
+    if (remedy.cut.beneath.length === 0) return restored;
+    return {
+      zh: `${restored.zh}部分被申诉的调整之后您的额度另有变化，该变化继续有效。`,
+      en:
+        `${restored.en} Part of the reduction you appealed was followed by another change to your line, ` +
+        'which stands.',
+    };
   }
   return {
     zh: '您的额度在被申诉的调整之后已有新的变化，当前额度以最新调整为准。',
@@ -767,9 +830,9 @@ function limitWords(remedy: CutRemedy): { zh: string; en: string } {
 
 /**
  * What an upheld appeal remedies, read under the line's lock: the restrictions it was against that still stand
- * (`appealed`: in force, or a freeze beneath a suspension), and the limit cut it was against (an action, or a
- * decision that cut the limit, perhaps with the restriction). A reviewer's `limitMinor` on an appeal that lifts a
- * restriction is the reinstatement's lower limit, as before; then the cut is not restored.
+ * (`appealed`: in force, or a freeze beneath a suspension), and the limit cuts it was against (an action, or a
+ * decision that cut the limit once or more, perhaps with the restriction). A reviewer's `limitMinor` on an appeal
+ * that lifts a restriction is the reinstatement's lower limit, as before; then the cuts are not restored.
  */
 async function appealRemedy(ctx: OutcomeContext, tx: CaseTx, appeal: AppealRow, input: ResolveInput) {
   const standing = appeal.line_id ? await ctx.deps.core.lockedStandingRestrictions(tx, appeal.line_id) : [];
@@ -786,8 +849,9 @@ async function appealRemedy(ctx: OutcomeContext, tx: CaseTx, appeal: AppealRow, 
 /**
  * What stood on the appeal's line when it was decided, read under the line's lock before the decision acts: the line's
  * status, the restriction in force, the restrictions the appeal was against that still stood (in force or beneath a
- * suspension; empty when lifted or replaced meanwhile), and for an appeal against a limit cut, the limit change in
- * force. Recorded with the decision, so an auditor reads from the ledger alone what it found; null without a line.
+ * suspension; empty when lifted or replaced meanwhile), and for an appeal against limit cuts, the limit change in
+ * force and the cuts that still stood. Recorded with the decision, so an auditor reads from the ledger alone what it
+ * found; null without a line.
  */
 async function standingWhenDecided(
   ctx: OutcomeContext,
@@ -808,6 +872,7 @@ async function standingWhenDecided(
             actionId: cut.actionId,
             limitChangeInForce: cut.latestLimitChangeId,
             limitMinor: cut.lineLimitMinor,
+            standing: cut.standing.map((c) => c.actionId),
           },
         }
       : {}),
@@ -862,9 +927,10 @@ async function upholdAppeal(
 ): Promise<Record<string, unknown>> {
   const appeal = await findAppealOf(ctx, tx, row);
   const whenDecided = await standingWhenDecided(ctx, tx, appeal);
-  // An appeal is against one action (or the decision behind it): upheld, it lifts that restriction where it still
-  // stands, read under the line's lock, and no other. A newer restriction (a suspension for days past due, a legal one
-  // that cannot be appealed) is not what the borrower appealed, and stands; one already lifted has nothing to undo.
+  // An appeal is against one action, or a decision and every action it took on the line: upheld, it lifts those
+  // restrictions where they still stand, read under the line's lock, and no other. A newer restriction (a suspension
+  // for days past due, a legal one that cannot be appealed) is not what the borrower appealed, and stands; one already
+  // lifted has nothing to undo.
   const { standing, appealed, cut: remedy } = await appealRemedy(ctx, tx, appeal, input);
   const inForce = standing.find((r) => r.inForce);
   const reinstated: Partial<ReinstatedLine> =
@@ -880,12 +946,12 @@ async function upholdAppeal(
       : inForce
         ? { restrictionInForce: inForce.actionId }
         : {};
-  // Against a limit cut, it restores the limit the cut took away (or records the newer change that stands).
+  // Against limit cuts, it undoes those that stand, newest first (or records the newer change that stands over them).
   const limit: Record<string, unknown> =
     remedy === undefined
       ? {}
       : remedy.kind === 'restore'
-        ? { restored: await restoreLimit(ctx, tx, appeal, remedy, actor) }
+        ? { restored: await restoreLimit(ctx, tx, appeal, remedy, actor), ...remedy.detail }
         : remedy.detail;
   const words = remedy ? limitWords(remedy) : undefined;
   const now = ctx.deps.clock.now();
@@ -907,7 +973,8 @@ async function upholdAppeal(
         // A restriction the uphold left in force (a newer one, or one the appealed restriction stood over or under):
         // the record says why the line is still restricted; null when the line is restricted no more.
         restrictionInForce: reinstated.restrictionInForce ?? null,
-        // The limit a cut took, restored; or the newer change (or status) that stands instead.
+        // The limit the cuts took, restored cut by cut; or the newer change (or status) that stands instead, and the
+        // cuts left beneath another action's change.
         ...limit,
       },
     }),

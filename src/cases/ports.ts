@@ -203,9 +203,9 @@ export interface CaseCorePort {
    */
   lockedStandingRestrictions(tx: CaseTx, lineId: string): Promise<readonly StandingRestrictionRecord[]>;
   /**
-   * Locks the line for the rest of the caller's dbTx and reads the applied limit cut that is `targetId` (an action id,
-   * or the decision behind it) with the line as it is and its latest limit change; undefined when the target is no
-   * applied cut on the line.
+   * Locks the line for the rest of the caller's dbTx and reads the applied limit cuts that are `targetId` (an action
+   * id, or every cut the decision `targetId` took on the line) with the line as it is, its latest limit change, and
+   * which of the cuts still stand; undefined when the target is no applied cut on the line.
    */
   lockedLimitCutOf(tx: CaseTx, lineId: string, targetId: string): Promise<LockedLimitCut | undefined>;
   /** The restrictions standing on SUSPENDED and DRAW_FROZEN lines: one row per restriction (in force or beneath). */

@@ -141,6 +141,7 @@ export type {
   ListScope,
   LoanAprs,
   LoanProductPart,
+  NewestFirstPage,
   OutboxEvent,
   RecordedResponse,
   StoredLoan,

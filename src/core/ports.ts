@@ -203,6 +203,12 @@ export interface ListScope {
   readonly value: string;
 }
 
+/** A page of a line's actions, newest first (created_at, then id), before `before` (exclusive): keyset paging. */
+export interface NewestFirstPage {
+  readonly limit: number;
+  readonly before?: { readonly createdAt: number; readonly id: string };
+}
+
 /** A listing page's bounds: created_at in [from, to), after the keyset cursor, at most `limit` rows. */
 export interface ListBounds {
   readonly from?: number;
@@ -283,13 +289,16 @@ export interface CoreStore<Tx = unknown> {
   ): Promise<ActionRow | undefined>;
   /** The latest applied FREEZE_DRAW, SUSPEND, UNFREEZE or REINSTATE on the line, in `tx` if given. */
   latestRestrictionMove(lineId: string, tx?: Tx): Promise<ActionRow | undefined>;
-  /** The latest applied action that set the line's limit (grant, raise, cut, temporary limit), in the caller's tx. */
-  latestLimitChangeInTx(tx: Tx, lineId: string): Promise<ActionRow | undefined>;
   /**
-   * The applied LIMIT_DECREASE on the line that is `targetId`, or was taken on the decision `targetId` (the latest
-   * such), read in the caller's transaction.
+   * A page of the applied actions that set the line's limit (grant, raise, cut, temporary limit), newest first, read in
+   * the caller's tx.
    */
-  limitCutInTx(tx: Tx, lineId: string, targetId: string): Promise<ActionRow | undefined>;
+  limitChangesInTx(tx: Tx, lineId: string, page: NewestFirstPage): Promise<ActionRow[]>;
+  /**
+   * A page of the applied LIMIT_DECREASEs on the line that are `targetId`, or were taken on the decision `targetId`,
+   * newest first, read in the caller's transaction.
+   */
+  limitCutsInTx(tx: Tx, lineId: string, targetId: string, page: NewestFirstPage): Promise<ActionRow[]>;
   /** The unsettled instalments of every loan on a line; only those due before `dueBefore` (ISO date) when given. */
   unsettledInstalmentsOfLine(lineId: string, dueBefore?: string): Promise<InstallmentRow[]>;
   /** True once any borrower exists (the demo seed runs only on an empty book). */

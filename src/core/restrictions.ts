@@ -1,4 +1,4 @@
-import { LgError, type LockedLimitCut } from '../domain/index.js';
+import { LgError, type LimitCutStep, type LockedLimitCut } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
 import type { CoreDeps, UnitTx } from './deps.js';
 import { applyActionInTx, liftsFraudRestriction, type LineActionResult } from './lines.js';
@@ -6,7 +6,7 @@ import { standingRestrictions, type StandingRestriction } from './standing.js';
 
 export { liftsFraudRestriction, standingRestrictions, type StandingRestriction };
 import { loanDpd } from './loans.js';
-import type { LineRow } from './ports.js';
+import type { ActionRow, LineRow, NewestFirstPage } from './ports.js';
 
 /**
  * Restrictions are never permanent by neglect (issue 11): the review job re-decides SUSPENDED and DRAW_FROZEN lines.
@@ -80,11 +80,67 @@ export async function lockedStandingRestrictions(
   }));
 }
 
+/** How many rows one read of a line's limit history takes. */
+const LIMIT_HISTORY_PAGE = 100;
+
+/** Every row `read` pages out, newest first, one bounded page a read (each page starts strictly after the last). */
+async function allNewestFirst(read: (page: NewestFirstPage) => Promise<ActionRow[]>): Promise<ActionRow[]> {
+  const all: ActionRow[] = [];
+  let before: NewestFirstPage['before'];
+  for (;;) {
+    const page = await read({ limit: LIMIT_HISTORY_PAGE, ...(before ? { before } : {}) });
+    all.push(...page);
+    const last = page.at(-1);
+    if (page.length < LIMIT_HISTORY_PAGE || !last) return all;
+    before = { createdAt: Number(last.created_at), id: last.id };
+  }
+}
+
 /**
- * The applied limit cut that is `targetId` (an action id, or the decision behind it) on the line, read under the
- * line's lock held for the rest of the caller's dbTx, with the line as it is and its latest limit change; undefined
- * when the target is no applied cut on this line. A remedy for the cut is then decided on the line as it is when the
- * remedy is written (another process may have cut, raised or closed it meanwhile).
+ * How many of `cuts` (the target's cuts, newest first) are the top of the line's limit history, the line's latest
+ * limit change, and the change of another action just beneath them (null when there is none, or no cut of the target
+ * lies beneath it). The k newest limit changes are all the target's cuts exactly when they are its k newest cuts, so
+ * the walk reads the history only as far as the first change that is not the next cut: at most one row more than the
+ * cuts that stand.
+ */
+async function cutsOnTop(
+  deps: CoreDeps,
+  tx: UnitTx,
+  lineId: string,
+  cuts: readonly ActionRow[],
+): Promise<{ count: number; latest: string | null; over: string | null }> {
+  let count = 0;
+  let latest: string | null = null;
+  let before: NewestFirstPage['before'];
+  for (;;) {
+    const limit = Math.min(cuts.length - count + 1, LIMIT_HISTORY_PAGE);
+    const page = await deps.coreStore.limitChangesInTx(tx, lineId, { limit, ...(before ? { before } : {}) });
+    latest ??= page[0]?.id ?? null;
+    for (const change of page) {
+      if (count === cuts.length) return { count, latest, over: null };
+      if (change.id !== cuts[count]?.id) return { count, latest, over: change.id };
+      count += 1;
+    }
+    const last = page.at(-1);
+    if (!last || page.length < limit || count === cuts.length) return { count, latest, over: null };
+    before = { createdAt: Number(last.created_at), id: last.id };
+  }
+}
+
+function cutStep(row: ActionRow): LimitCutStep {
+  return {
+    actionId: row.id,
+    prevLimitMinor: Number(row.prev_limit_minor),
+    newLimitMinor: Number(row.new_limit_minor),
+  };
+}
+
+/**
+ * The applied limit cuts that are `targetId` (an action id, or every cut the decision `targetId` took) on the line,
+ * read under the line's lock held for the rest of the caller's dbTx, with the line as it is, its latest limit change,
+ * and which of the cuts still stand on top of the line's limit history; undefined when the target is no applied cut on
+ * this line. A remedy for the cuts is then decided on the line as it is when the remedy is written (another process
+ * may have cut, raised or closed it meanwhile).
  */
 export async function lockedLimitCutOf(
   deps: CoreDeps,
@@ -93,9 +149,10 @@ export async function lockedLimitCutOf(
   targetId: string,
 ): Promise<LockedLimitCut | undefined> {
   const line = await deps.coreStore.lineInTx(tx, lineId, true);
-  const cut = await deps.coreStore.limitCutInTx(tx, lineId, targetId);
+  const cuts = await allNewestFirst((page) => deps.coreStore.limitCutsInTx(tx, lineId, targetId, page));
+  const cut = cuts[0];
   if (!cut) return undefined;
-  const latest = await deps.coreStore.latestLimitChangeInTx(tx, lineId);
+  const top = await cutsOnTop(deps, tx, lineId, cuts);
   return {
     actionId: cut.id,
     traceId: cut.trace_id,
@@ -104,7 +161,10 @@ export async function lockedLimitCutOf(
     lineStatus: line.status,
     lineLimitMinor: Number(line.limit_minor),
     currency: line.currency,
-    latestLimitChangeId: latest?.id ?? null,
+    latestLimitChangeId: top.latest,
+    standing: cuts.slice(0, top.count).map(cutStep),
+    beneath: cuts.slice(top.count).map((c) => c.id),
+    changeOverBeneath: top.over,
   };
 }
 

@@ -68,7 +68,7 @@ export {
   expireTempLimit,
   newPendingLine,
 } from './line.js';
-export type { LineState, LineStatus, LockedLimitCut } from './line.js';
+export type { LimitCutStep, LineState, LineStatus, LockedLimitCut } from './line.js';
 export type { ModelResolver, ModelScore, ModelScorer, ReasonContribution } from './model.js';
 export { DEFAULT_CURRENCY, assertSameCurrency, formatMoney } from './money.js';
 export {

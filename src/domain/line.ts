@@ -290,11 +290,22 @@ export function lineInvariantViolations(state: LineState): string[] {
   return out;
 }
 
-/** A limit cut an appeal is against, as read under the line's lock (core/restrictions.ts lockedLimitCutOf). */
+/** One applied limit cut: the action, the limit the line had just before it, and the one it left. */
+export interface LimitCutStep {
+  readonly actionId: string;
+  readonly prevLimitMinor: number;
+  readonly newLimitMinor: number;
+}
+
+/**
+ * The limit cuts an appeal is against (one action, or every cut a decision took on the line), as read under the line's
+ * lock (core/restrictions.ts lockedLimitCutOf).
+ */
 export interface LockedLimitCut {
+  /** The target's latest cut, and its decision. */
   readonly actionId: string;
   readonly traceId: string | null;
-  /** The limit the line had just before the cut, and the one the cut left. */
+  /** The limit the line had just before the latest cut, and the one it left. */
   readonly prevLimitMinor: number;
   readonly newLimitMinor: number;
   /** The line as it is now. */
@@ -303,4 +314,14 @@ export interface LockedLimitCut {
   readonly currency: string;
   /** The latest applied action that set the line's limit: the cut itself, or a newer grant, raise or cut. */
   readonly latestLimitChangeId: string | null;
+  /**
+   * The target's cuts that still stand, newest first: those on top of the line's limit history with no limit change of
+   * another action above or between them (the first is then the line's latest limit change). Empty when another
+   * change stands over them all.
+   */
+  readonly standing: readonly LimitCutStep[];
+  /** The target's other cuts, newest first: beneath `changeOverBeneath`, a limit change of another action. */
+  readonly beneath: readonly string[];
+  /** The newest limit change of another action over the target's cuts `beneath`; null when they all stand. */
+  readonly changeOverBeneath: string | null;
 }

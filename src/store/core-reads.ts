@@ -1,6 +1,7 @@
-import type { Selectable } from 'kysely';
+import type { Selectable, SelectQueryBuilder } from 'kysely';
 import type { CoreTables } from './core-tables.js';
-import type { ListBounds, ListScope } from '../core/index.js';
+import type { ListBounds, ListScope, NewestFirstPage } from '../core/index.js';
+import type { Database } from './schema.js';
 import type { Db } from './store-types.js';
 
 /**
@@ -74,33 +75,55 @@ export function latestRestrictionMove(db: Db, lineId: string): Promise<ActionRow
 /** The types of action that set a line's limit. */
 const LIMIT_ACTIONS = ['GRANT', 'LIMIT_INCREASE', 'LIMIT_DECREASE', 'TEMP_LIMIT'] as const;
 
-/** The latest applied action that set the line's limit (a grant, a raise, a cut, a temporary limit). */
-export function latestLimitChange(db: Db, lineId: string): Promise<ActionRow | undefined> {
-  return db
-    .selectFrom('line_actions')
-    .selectAll()
-    .where('line_id', '=', lineId)
-    .where('outcome', '=', 'APPLIED')
-    .where('type', 'in', [...LIMIT_ACTIONS])
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+/** Line actions newest first (created_at, then id), before the page's cursor (exclusive), at most `page.limit`. */
+function newestFirst(
+  query: SelectQueryBuilder<Database, 'line_actions', ActionRow>,
+  page: NewestFirstPage,
+): Promise<ActionRow[]> {
+  const { before } = page;
+  const bounded = before
+    ? query.where((eb) =>
+        eb.or([
+          eb('created_at', '<', before.createdAt),
+          eb.and([eb('created_at', '=', before.createdAt), eb('id', '<', before.id)]),
+        ]),
+      )
+    : query;
+  return bounded.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).execute();
 }
 
-/** The applied limit cut on the line that is `targetId` or was taken on decision `targetId` (the latest such). */
-export function limitCutOf(db: Db, lineId: string, targetId: string): Promise<ActionRow | undefined> {
-  return db
-    .selectFrom('line_actions')
-    .selectAll()
-    .where('line_id', '=', lineId)
-    .where('outcome', '=', 'APPLIED')
-    .where('type', '=', 'LIMIT_DECREASE')
-    .where((w) => w.or([w('id', '=', targetId), w('trace_id', '=', targetId)]))
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+/** A page of the applied actions that set the line's limit (grants, raises, cuts, temporary limits), newest first. */
+export function limitChanges(db: Db, lineId: string, page: NewestFirstPage): Promise<ActionRow[]> {
+  return newestFirst(
+    db
+      .selectFrom('line_actions')
+      .selectAll()
+      .where('line_id', '=', lineId)
+      .where('outcome', '=', 'APPLIED')
+      .where('type', 'in', [...LIMIT_ACTIONS]),
+    page,
+  );
+}
+
+/**
+ * A page of the applied limit cuts on the line that are `targetId` or were taken on decision `targetId`, newest first.
+ */
+export function limitCutsOf(
+  db: Db,
+  lineId: string,
+  targetId: string,
+  page: NewestFirstPage,
+): Promise<ActionRow[]> {
+  return newestFirst(
+    db
+      .selectFrom('line_actions')
+      .selectAll()
+      .where('line_id', '=', lineId)
+      .where('outcome', '=', 'APPLIED')
+      .where('type', '=', 'LIMIT_DECREASE')
+      .where((w) => w.or([w('id', '=', targetId), w('trace_id', '=', targetId)])),
+    page,
+  );
 }
 
 /** The unsettled instalments of every loan on a line (due before `dueBefore` when given). */

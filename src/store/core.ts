@@ -15,9 +15,9 @@ import {
   rowExists,
   restrictedLinesPage,
   restrictionOf,
-  latestLimitChange,
   latestRestrictionMove,
-  limitCutOf,
+  limitChanges,
+  limitCutsOf,
   unsettledInstalmentsOfLine,
 } from './core-reads.js';
 import { insertDecision } from './engine.js';
@@ -75,8 +75,8 @@ export function createCoreStore(store: Store): CoreStore<DbTx> {
     restrictedLinesPage: (afterId, pageSize) => restrictedLinesPage(store.db, afterId, pageSize),
     restrictionOf: (line, tx) => restrictionOf(tx ?? store.db, line),
     latestRestrictionMove: (lineId, tx) => latestRestrictionMove(tx ?? store.db, lineId),
-    latestLimitChangeInTx: (tx, lineId) => latestLimitChange(tx, lineId),
-    limitCutInTx: (tx, lineId, targetId) => limitCutOf(tx, lineId, targetId),
+    limitChangesInTx: (tx, lineId, page) => limitChanges(tx, lineId, page),
+    limitCutsInTx: (tx, lineId, targetId, page) => limitCutsOf(tx, lineId, targetId, page),
     unsettledInstalmentsOfLine: (lineId, dueBefore) =>
       unsettledInstalmentsOfLine(store.db, lineId, dueBefore),
     hasAnyBorrower: () => hasAnyBorrower(store.db),

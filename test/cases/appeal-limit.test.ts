@@ -102,13 +102,18 @@ for (const store of CASE_STORES)
       expect(upheld.json().case.state).toBe('RESOLVED');
       expect(detail).toMatchObject({
         appealId: a.appealId,
-        restored: { cutActionId: a.cutId, fromLimitMinor: 600_000, toLimitMinor: 1_000_000 },
+        restored: {
+          fromLimitMinor: 600_000,
+          toLimitMinor: 1_000_000,
+          cuts: [{ cutActionId: a.cutId, fromLimitMinor: 600_000, toLimitMinor: 1_000_000 }],
+        },
       });
+      const restore = detail.restored.cuts[0];
       const after = await line(a.lineId);
       expect(after).toMatchObject({ status: 'ACTIVE', limitMinor: 1_000_000 });
       expect(after.availableMinor - before.availableMinor).toBe(400_000);
       expect(after.recentActions[0]).toMatchObject({
-        id: detail.restored.actionId,
+        id: restore.actionId,
         type: 'LIMIT_INCREASE',
         reasons: ['R_RISK_RESOLVED'],
         automated: false,
@@ -119,7 +124,7 @@ for (const store of CASE_STORES)
       expect(after.recentActions[0].note).toContain(a.appealId);
       expect(await decidedEntry(a.appealId)).toMatchObject({
         state: 'UPHELD',
-        restored: { actionId: detail.restored.actionId, cutActionId: a.cutId, toLimitMinor: 1_000_000 },
+        restored: { toLimitMinor: 1_000_000, cuts: [{ actionId: restore.actionId, cutActionId: a.cutId }] },
       });
       // The borrower's view of the appeal says what was restored.
       const mine = (await client(t, a.token).get(`/v1/me/appeals/${a.appealId}?lang=en`)).json();
