@@ -2,6 +2,7 @@ import { LgError, type Clock, type IdGenerator } from '../domain/index.js';
 import { BUREAU_ATTRIBUTES, isBureauAttribute, type CreditBureau } from './bureau.js';
 import type { ComplianceStore, ComplianceTx, CreditDisputeRecord } from './ports.js';
 import type { FieldCrypto } from './crypto.js';
+import { isSealedDataUnreadable } from './sealed-pair.js';
 import {
   claimIsSealed,
   openDisputeRow,
@@ -32,12 +33,11 @@ export interface DisputeClaim {
   readonly correctValue?: number | boolean;
 }
 
-export interface DisputeView {
+/** What a dispute shows besides the borrower's words: all of it stored in clear. */
+export interface DisputeHeader {
   readonly id: string;
   readonly caseId: string;
   readonly target: { readonly kind: string; readonly id: string };
-  readonly claim: DisputeClaim;
-  readonly text: string;
   readonly state: string;
   readonly dueAt: string;
   readonly outcome: { readonly zh: string | null; readonly en: string | null } | null;
@@ -46,6 +46,21 @@ export interface DisputeView {
   readonly createdAt: string;
   readonly resolvedAt: string | null;
 }
+
+export interface DisputeView extends DisputeHeader {
+  readonly claim: DisputeClaim;
+  readonly text: string;
+}
+
+/**
+ * A dispute in a list whose sealed claim and text no data key held opens (LG_SEALED_DATA_UNREADABLE): what is stored
+ * in clear, marked, without the claim or the text.
+ */
+export interface UnreadableDisputeView extends DisputeHeader {
+  readonly unreadable: true;
+}
+
+export type DisputeListItem = DisputeView | UnreadableDisputeView;
 
 export interface DisputeDecision {
   readonly outcome: 'CORRECTED' | 'REJECTED';
@@ -60,7 +75,8 @@ export interface CreditDisputes {
   /** Records a dispute in the caller's dbTx (opaque here: the case is opened in the same one). */
   record(dbTx: unknown, row: Omit<CreditDisputeRecord, 'open_key'>): Promise<void>;
   decide(dbTx: unknown, disputeId: string, decision: DisputeDecision): Promise<Record<string, unknown>>;
-  ofBorrower(borrowerId: string): Promise<DisputeView[]>;
+  /** The borrower's disputes, newest first; one that cannot be opened is marked unreadable, never fails the list. */
+  ofBorrower(borrowerId: string): Promise<DisputeListItem[]>;
   /** One dispute; with a borrower, only theirs (else 404). */
   get(id: string, borrowerId?: string): Promise<DisputeView>;
   /** `lineguard keys rotate-data`: every claim and text sealed under the current key (sealed-disputes.ts). */
@@ -78,14 +94,12 @@ export interface CreditDisputeDeps {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
 
-/** A dispute as its borrower wrote it: `row` holds the claim and text in clear (openDisputeRow opens a stored one). */
-export function disputeView(row: CreditDisputeRecord): DisputeView {
+/** What a stored dispute shows besides its claim and text (stored in clear: no key is needed to read it). */
+function disputeHeader(row: CreditDisputeRecord): DisputeHeader {
   return {
     id: row.id,
     caseId: row.case_id,
     target: { kind: row.target_kind, id: row.target_id },
-    claim: JSON.parse(row.claim) as DisputeClaim,
-    text: row.text,
     state: row.state,
     dueAt: iso(row.due_at) as string,
     outcome:
@@ -95,6 +109,25 @@ export function disputeView(row: CreditDisputeRecord): DisputeView {
     createdAt: iso(row.created_at) as string,
     resolvedAt: iso(row.resolved_at),
   };
+}
+
+/** A dispute as its borrower wrote it: `row` holds the claim and text in clear (openDisputeRow opens a stored one). */
+export function disputeView(row: CreditDisputeRecord): DisputeView {
+  return { ...disputeHeader(row), claim: JSON.parse(row.claim) as DisputeClaim, text: row.text };
+}
+
+/**
+ * A stored dispute as a list shows it. One whose claim and text no held key opens is marked unreadable, as a case's
+ * evidence marks a decision it cannot open: it failed the whole list (500), and the borrower and the analyst saw none
+ * of their other disputes. Read on its own (get), it still answers LG_SEALED_DATA_UNREADABLE.
+ */
+function listedDispute(crypto: FieldCrypto, row: CreditDisputeRecord): DisputeListItem {
+  try {
+    return disputeView(openDisputeRow(crypto, row));
+  } catch (error) {
+    if (!isSealedDataUnreadable(error)) throw error;
+    return { ...disputeHeader(row), unreadable: true };
+  }
 }
 
 function notFound(kind: string, id: string): LgError {
@@ -149,7 +182,7 @@ export function createCreditDisputes(deps: CreditDisputeDeps): CreditDisputes {
 
     async ofBorrower(borrowerId) {
       const rows = await deps.store.disputesOf(borrowerId, 200);
-      return rows.map((row) => disputeView(openDisputeRow(deps.crypto, row)));
+      return rows.map((row) => listedDispute(deps.crypto, row));
     },
 
     async get(id, borrowerId) {

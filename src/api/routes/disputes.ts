@@ -40,7 +40,7 @@ const DisputeBody = Type.Object(
   { borrowerId: Type.String({ pattern: UUID_PATTERN }), target: Target, text: Text },
   { additionalProperties: false },
 );
-const Disputes = Type.Object({ items: Type.Array(R.DisputeView) });
+const Disputes = Type.Object({ items: Type.Array(R.DisputeListItem) });
 const BureauNotices = Type.Object({ items: Type.Array(R.BureauNoticeView) });
 
 const tags = ['disputes'];

@@ -1404,22 +1404,14 @@ export const MyLineExplanation = Type.Object({
   openAppeals: Type.Array(AppealView),
 });
 
-/** A credit-report dispute (异议): what is disputed, the claim, the 20-day deadline and the decision once made. */
-export const DisputeView = Type.Object({
+/** What a dispute shows besides the borrower's claim and text (stored in clear). */
+const DisputeHeader = {
   id: Type.String(),
   caseId: Type.String(),
   target: Type.Object({
     kind: Type.String({ description: 'INQUIRY, DELINQUENCY_REPORT or REPORT_ITEM' }),
     id: Type.String(),
   }),
-  claim: Type.Object({
-    correctValue: Type.Optional(
-      Type.Union([Type.Number(), Type.Boolean()], {
-        description: 'a REPORT_ITEM dispute: the value stated right',
-      }),
-    ),
-  }),
-  text: Type.String(),
   state: Type.String({ description: 'OPEN, CORRECTED or REJECTED' }),
   dueAt: Type.String(),
   outcome: Type.Union([
@@ -1433,7 +1425,36 @@ export const DisputeView = Type.Object({
   raisedBy: Type.String(),
   createdAt: Type.String(),
   resolvedAt: Type.Union([Type.String(), Type.Null()]),
+};
+
+/** A credit-report dispute (异议): what is disputed, the claim, the 20-day deadline and the decision once made. */
+export const DisputeView = Type.Object({
+  ...DisputeHeader,
+  claim: Type.Object({
+    correctValue: Type.Optional(
+      Type.Union([Type.Number(), Type.Boolean()], {
+        description: 'a REPORT_ITEM dispute: the value stated right',
+      }),
+    ),
+  }),
+  text: Type.String(),
 });
+
+/** A dispute in a list that cannot be opened: what is in clear, marked, without the claim and text. */
+export const UnreadableDisputeView = Type.Object(
+  {
+    ...DisputeHeader,
+    unreadable: Type.Literal(true),
+  },
+  {
+    description:
+      'a dispute whose sealed claim and text no data key held opens (LG_SEALED_DATA_UNREADABLE): what is stored ' +
+      'in clear, without the claim or the text; read on its own it answers 500',
+  },
+);
+
+/** A dispute as a list shows it: readable, or marked unreadable (the list never fails for one it cannot open). */
+export const DisputeListItem = Type.Union([DisputeView, UnreadableDisputeView]);
 
 /** A notice that an overdue loan will be reported to the credit bureau (征信业管理条例 Art. 15), and whether it was. */
 export const BureauNoticeView = Type.Object({

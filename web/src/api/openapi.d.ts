@@ -12885,31 +12885,55 @@ export interface paths {
           };
           content: {
             'application/json': {
-              items: {
-                id: string;
-                caseId: string;
-                target: {
-                  /** @description INQUIRY, DELINQUENCY_REPORT or REPORT_ITEM */
-                  kind: string;
-                  id: string;
-                };
-                claim: {
-                  /** @description a REPORT_ITEM dispute: the value stated right */
-                  correctValue?: number | boolean;
-                };
-                text: string;
-                /** @description OPEN, CORRECTED or REJECTED */
-                state: string;
-                dueAt: string;
-                outcome: {
-                  zh: string | null;
-                  en: string | null;
-                } | null;
-                correctionId: string | null;
-                raisedBy: string;
-                createdAt: string;
-                resolvedAt: string | null;
-              }[];
+              items: (
+                | {
+                    id: string;
+                    caseId: string;
+                    target: {
+                      /** @description INQUIRY, DELINQUENCY_REPORT or REPORT_ITEM */
+                      kind: string;
+                      id: string;
+                    };
+                    /** @description OPEN, CORRECTED or REJECTED */
+                    state: string;
+                    dueAt: string;
+                    outcome: {
+                      zh: string | null;
+                      en: string | null;
+                    } | null;
+                    correctionId: string | null;
+                    raisedBy: string;
+                    createdAt: string;
+                    resolvedAt: string | null;
+                    claim: {
+                      /** @description a REPORT_ITEM dispute: the value stated right */
+                      correctValue?: number | boolean;
+                    };
+                    text: string;
+                  }
+                | {
+                    id: string;
+                    caseId: string;
+                    target: {
+                      /** @description INQUIRY, DELINQUENCY_REPORT or REPORT_ITEM */
+                      kind: string;
+                      id: string;
+                    };
+                    /** @description OPEN, CORRECTED or REJECTED */
+                    state: string;
+                    dueAt: string;
+                    outcome: {
+                      zh: string | null;
+                      en: string | null;
+                    } | null;
+                    correctionId: string | null;
+                    raisedBy: string;
+                    createdAt: string;
+                    resolvedAt: string | null;
+                    /** @enum {boolean} */
+                    unreadable: true;
+                  }
+              )[];
             };
           };
         };
@@ -13010,11 +13034,6 @@ export interface paths {
                 kind: string;
                 id: string;
               };
-              claim: {
-                /** @description a REPORT_ITEM dispute: the value stated right */
-                correctValue?: number | boolean;
-              };
-              text: string;
               /** @description OPEN, CORRECTED or REJECTED */
               state: string;
               dueAt: string;
@@ -13026,6 +13045,11 @@ export interface paths {
               raisedBy: string;
               createdAt: string;
               resolvedAt: string | null;
+              claim: {
+                /** @description a REPORT_ITEM dispute: the value stated right */
+                correctValue?: number | boolean;
+              };
+              text: string;
             };
           };
         };
@@ -13169,11 +13193,6 @@ export interface paths {
                 kind: string;
                 id: string;
               };
-              claim: {
-                /** @description a REPORT_ITEM dispute: the value stated right */
-                correctValue?: number | boolean;
-              };
-              text: string;
               /** @description OPEN, CORRECTED or REJECTED */
               state: string;
               dueAt: string;
@@ -13185,6 +13204,11 @@ export interface paths {
               raisedBy: string;
               createdAt: string;
               resolvedAt: string | null;
+              claim: {
+                /** @description a REPORT_ITEM dispute: the value stated right */
+                correctValue?: number | boolean;
+              };
+              text: string;
             };
           };
         };
@@ -13418,11 +13442,6 @@ export interface paths {
                 kind: string;
                 id: string;
               };
-              claim: {
-                /** @description a REPORT_ITEM dispute: the value stated right */
-                correctValue?: number | boolean;
-              };
-              text: string;
               /** @description OPEN, CORRECTED or REJECTED */
               state: string;
               dueAt: string;
@@ -13434,6 +13453,11 @@ export interface paths {
               raisedBy: string;
               createdAt: string;
               resolvedAt: string | null;
+              claim: {
+                /** @description a REPORT_ITEM dispute: the value stated right */
+                correctValue?: number | boolean;
+              };
+              text: string;
             };
           };
         };
@@ -13577,11 +13601,6 @@ export interface paths {
                 kind: string;
                 id: string;
               };
-              claim: {
-                /** @description a REPORT_ITEM dispute: the value stated right */
-                correctValue?: number | boolean;
-              };
-              text: string;
               /** @description OPEN, CORRECTED or REJECTED */
               state: string;
               dueAt: string;
@@ -13593,6 +13612,11 @@ export interface paths {
               raisedBy: string;
               createdAt: string;
               resolvedAt: string | null;
+              claim: {
+                /** @description a REPORT_ITEM dispute: the value stated right */
+                correctValue?: number | boolean;
+              };
+              text: string;
             };
           };
         };
@@ -13695,31 +13719,55 @@ export interface paths {
           };
           content: {
             'application/json': {
-              items: {
-                id: string;
-                caseId: string;
-                target: {
-                  /** @description INQUIRY, DELINQUENCY_REPORT or REPORT_ITEM */
-                  kind: string;
-                  id: string;
-                };
-                claim: {
-                  /** @description a REPORT_ITEM dispute: the value stated right */
-                  correctValue?: number | boolean;
-                };
-                text: string;
-                /** @description OPEN, CORRECTED or REJECTED */
-                state: string;
-                dueAt: string;
-                outcome: {
-                  zh: string | null;
-                  en: string | null;
-                } | null;
-                correctionId: string | null;
-                raisedBy: string;
-                createdAt: string;
-                resolvedAt: string | null;
-              }[];
+              items: (
+                | {
+                    id: string;
+                    caseId: string;
+                    target: {
+                      /** @description INQUIRY, DELINQUENCY_REPORT or REPORT_ITEM */
+                      kind: string;
+                      id: string;
+                    };
+                    /** @description OPEN, CORRECTED or REJECTED */
+                    state: string;
+                    dueAt: string;
+                    outcome: {
+                      zh: string | null;
+                      en: string | null;
+                    } | null;
+                    correctionId: string | null;
+                    raisedBy: string;
+                    createdAt: string;
+                    resolvedAt: string | null;
+                    claim: {
+                      /** @description a REPORT_ITEM dispute: the value stated right */
+                      correctValue?: number | boolean;
+                    };
+                    text: string;
+                  }
+                | {
+                    id: string;
+                    caseId: string;
+                    target: {
+                      /** @description INQUIRY, DELINQUENCY_REPORT or REPORT_ITEM */
+                      kind: string;
+                      id: string;
+                    };
+                    /** @description OPEN, CORRECTED or REJECTED */
+                    state: string;
+                    dueAt: string;
+                    outcome: {
+                      zh: string | null;
+                      en: string | null;
+                    } | null;
+                    correctionId: string | null;
+                    raisedBy: string;
+                    createdAt: string;
+                    resolvedAt: string | null;
+                    /** @enum {boolean} */
+                    unreadable: true;
+                  }
+              )[];
             };
           };
         };
