@@ -1,8 +1,16 @@
 import type { UnitGuard } from '../domain/index.js';
 import type { CoreRules, Decision, Outcome } from '../domain/index.js';
-import { activeProduct, assertProductCurrency, bindLineToProduct, fitGrantToProduct } from './products.js';
+import {
+  activeProduct,
+  assertProductCurrency,
+  bindLineToProduct,
+  fitGrantToProduct,
+  grantedLineTerms,
+} from './products.js';
+import { assertLinePriceWithinCap, fitGrantToLinePrice } from './line-price.js';
 import {
   assertAllInCost,
+  channelFees,
   channelFor,
   confirmChannelInTx,
   recordChannel,
@@ -243,6 +251,14 @@ async function planApplication(deps: CoreDeps, input: ApplicationInput): Promise
   const channel = await channelFor(deps, input.channel);
   // A channel whose fees alone are above the cap could lend at no rate at all (the all-in cost grows with the rate).
   assertAllInCost(0, channel, [deps.config.aprCapPercent, product?.terms.aprCapPercent]);
+  // Likewise a product at whose lowest rate a loan it offers, with its fees and the channel's, is over the cap all-in:
+  // no line under it could lend (line-price.ts). Refused here, before the bureau pull's hard inquiry.
+  if (product)
+    assertLinePriceWithinCap(
+      deps,
+      grantedLineTerms(currency, product, channelFees(channel)),
+      product.terms.rateMin,
+    );
   const bureau = await applicationBureauFacts(deps.bureau, given.attributes, {
     subjectHashes: applicant.nationalIdHashes,
     borrowerId: existing?.id ?? null,
@@ -391,12 +407,15 @@ async function grantWithinRoom(
           adjustments: [...given.adjustments, `declined by the core's hard rules (${hard.join(', ')})`],
         }
       : { ...clipped, adjustments: [...given.adjustments, ...clipped.adjustments] };
-  if (grant.outcome === 'APPROVE')
-    assertAllInCost(grant.annualRate, plan.channel, [
-      deps.config.aprCapPercent,
-      plan.product?.terms.aprCapPercent,
-    ]);
-  return { grant, createdAt, roomMinor: room };
+  if (grant.outcome !== 'APPROVE') return { grant, createdAt, roomMinor: room };
+  assertAllInCost(grant.annualRate, plan.channel, [
+    deps.config.aprCapPercent,
+    plan.product?.terms.aprCapPercent,
+  ]);
+  // Under a product, the rate is lowered to where every loan the product offers is within the cap all-in, with its
+  // fees; a line without a product is judged by assertAllInCost alone (fitGrantToLinePrice says why).
+  const line = grantedLineTerms(plan.currency, plan.product, channelFees(plan.channel));
+  return { grant: fitGrantToLinePrice(deps, grant, line), createdAt, roomMinor: room };
 }
 
 /** The application's ledger entries (with its line's) and its core event in the outbox. */

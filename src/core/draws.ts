@@ -14,6 +14,7 @@ import {
   allInCapError,
   aprCapFor,
   type AllInBreakdown,
+  type LineTerms,
   loanProductColumns,
   scheduleInputFor,
 } from './products.js';
@@ -123,7 +124,7 @@ export interface LoanToPrice {
  */
 export function drawSchedule(
   deps: CoreDeps,
-  line: LineRow,
+  line: LineTerms,
   loan: LoanToPrice,
   now: number,
 ): { startDate: string; scheduleInput: ScheduleInput; schedule: Schedule } {

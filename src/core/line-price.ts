@@ -2,12 +2,12 @@ import { aprCapCheck, LgError, MAX_TERM_MONTHS, REPAYMENT_METHODS } from '../dom
 import type { ProductTerms, RepaymentMethod } from '../domain/index.js';
 import type { CoreDeps } from './deps.js';
 import { capDisclosure, drawSchedule } from './draws.js';
-import type { LineRow } from './ports.js';
 import {
   allInBreakdown,
   allInCapError,
   aprCapFor,
   assertRateInProductRange,
+  type LineTerms,
   productOfLine,
 } from './products.js';
 
@@ -55,7 +55,7 @@ function dearestAmount(t: ProductTerms): number {
  * term starting in a 31-day month), and a line priced within the cap for a typical loan only would have its other
  * draws refused. At most 360 × 4 loans (about half a second on a line without a product; a product lists a few).
  */
-function representativeLoans(line: LineRow): RepresentativeLoan[] {
+function representativeLoans(line: LineTerms): RepresentativeLoan[] {
   const product = productOfLine(line);
   const terms = product
     ? product.terms.termsMonths
@@ -65,6 +65,33 @@ function representativeLoans(line: LineRow): RepresentativeLoan[] {
   return methods.flatMap((method) =>
     terms.map((termMonths) => ({ amountMinor, currency: line.currency, termMonths, method })),
   );
+}
+
+/** Why a rate is over the line's cap: on its own, or on the dearest loan the line can make at it. */
+type OverCap = { readonly alone: true } | { readonly loan: RepresentativeLoan; readonly apr: number };
+
+/** The cap a line's rate is judged against, and the day its loans are priced on. */
+interface Judging {
+  readonly capPercent: number;
+  readonly now: number;
+}
+
+function judging(deps: CoreDeps, line: LineTerms): Judging {
+  return { capPercent: aprCapFor(line, deps.config.aprCapPercent), now: deps.clock.now() };
+}
+
+/** The rate's excess over the line's cap, or undefined when every loan the line can make at it is within the cap. */
+function overCap(deps: CoreDeps, line: LineTerms, annualRate: number, j: Judging): OverCap | undefined {
+  // The contract rate alone over the cap is refused as it is, whatever a loan's IRR (a short loan's can be below its
+  // rate, one in a 28-day month); it spares the loans' pricing too.
+  if (!aprCapCheck(annualRate * 100, j.capPercent).ok) return { alone: true };
+  let dearest: { loan: RepresentativeLoan; apr: number } | undefined;
+  for (const loan of representativeLoans(line)) {
+    const { startDate, schedule } = drawSchedule(deps, line, { input: loan, annualRate }, j.now);
+    const apr = capDisclosure(schedule, startDate).apr;
+    if (dearest === undefined || apr > dearest.apr) dearest = { loan, apr };
+  }
+  return dearest === undefined || aprCapCheck(dearest.apr, j.capPercent).ok ? undefined : dearest;
 }
 
 /**
@@ -78,40 +105,110 @@ function representativeLoans(line: LineRow): RepresentativeLoan[] {
  * may see a draw refused on another day. The draw's own check (draws.ts, held-draws.ts, quotes.ts) still refuses
  * every loan over the cap, whatever the line's price.
  */
-export function assertLinePriceWithinCap(deps: CoreDeps, line: LineRow, annualRate: number): void {
+export function assertLinePriceWithinCap(deps: CoreDeps, line: LineTerms, annualRate: number): void {
   assertRateInProductRange(productOfLine(line), annualRate);
-  const capPercent = aprCapFor(line, deps.config.aprCapPercent);
-  // The contract rate alone over the cap is refused as it is, whatever a loan's IRR (a short loan's can be below its
-  // rate, one in a 28-day month); it spares the loans' pricing too.
-  if (!aprCapCheck(annualRate * 100, capPercent).ok)
-    throw new LgError(
-      'LG_APR_CAP_EXCEEDED',
-      `the annual rate ${(annualRate * 100).toFixed(2)}% alone is above the ${capPercent}% cap`,
-      { annualRate, capPercent },
-    );
-  const now = deps.clock.now();
-  let dearest: { loan: RepresentativeLoan; apr: number } | undefined;
-  for (const loan of representativeLoans(line)) {
-    const { startDate, schedule } = drawSchedule(deps, line, { input: loan, annualRate }, now);
-    const apr = capDisclosure(schedule, startDate).apr;
-    if (dearest === undefined || apr > dearest.apr) dearest = { loan, apr };
+  const j = judging(deps, line);
+  const over = overCap(deps, line, annualRate, j);
+  if (over) throw capError(deps, line, { over, annualRate, ...j });
+}
+
+/** Rates are set to the basis point (a product's range, a strategy's grant): the grid the highest rate is found on. */
+const BASIS_POINTS = 10_000;
+/** Float noise in a rate given in decimals (0.23 × 10,000 is 2300.0000000000005), not a fraction of a basis point. */
+const GRID_EPSILON = 1e-6;
+
+/**
+ * The highest rate, at most annualRate, at which every loan the line can make is within its cap: annualRate itself
+ * when it is; else the highest on the basis-point grid above the product's lowest rate (or that lowest rate); undefined
+ * when not even the lowest rate is within the cap. Found by bisection, which a loan's all-in APR growing with the rate
+ * allows: about a dozen judgements of the line's loans. Cheap on a product line (a few loans each); a line without a
+ * product would price 1,440 loans a judgement, several seconds, and is not asked (see fitGrantToLinePrice).
+ */
+export function highestRateWithinCap(
+  deps: CoreDeps,
+  line: LineTerms,
+  annualRate: number,
+): number | undefined {
+  const floor = productOfLine(line)?.terms.rateMin ?? 0;
+  const j = judging(deps, line);
+  const within = (rate: number) => overCap(deps, line, rate, j) === undefined;
+  if (within(annualRate)) return annualRate;
+  if (annualRate <= floor || !within(floor)) return undefined;
+  // lo: a grid point within the cap (one below the floor is priced at the floor, clamped into the product's range);
+  // hi: one over it (at or above annualRate).
+  let lo = Math.floor(floor * BASIS_POINTS + GRID_EPSILON);
+  let hi = Math.ceil(annualRate * BASIS_POINTS - GRID_EPSILON);
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (within(mid / BASIS_POINTS)) lo = mid;
+    else hi = mid;
   }
-  if (dearest === undefined || aprCapCheck(dearest.apr, capPercent).ok) return;
-  throw capError(deps, line, { ...dearest, annualRate, capPercent, now });
+  return Math.max(floor, lo / BASIS_POINTS);
+}
+
+/**
+ * A strategy's grant under a product priced within the all-in cap of the loans the product offers, as a rate change
+ * is (assertLinePriceWithinCap): a rate whose dearest loan would cost more than the cap all-in — the product's fees
+ * and the partners' fees with the interest — is lowered to the highest within it, as clipGrant lowers a rate over the
+ * nominal cap, and the adjustment says so (the offer, the GRANT action's note, the application's ledger entry), so
+ * the borrower's offer states the rate they got. When even the product's lowest rate is over the cap, no line the
+ * product could open would lend: the grant is refused (LG_APR_CAP_EXCEEDED with the dearest loan at that rate, as an
+ * over-cap grant is, assertAllInCost), before anything is written.
+ *
+ * A line without a product keeps the simple check (assertAllInCost: the rate plus the partners' yearly fees): judging
+ * its 1,440 loans, a dozen times over for the bisection, is too slow for the application path; a rate change, one
+ * judgement, judges them all.
+ */
+export function fitGrantToLinePrice<G extends { annualRate?: number; adjustments: string[] }>(
+  deps: CoreDeps,
+  grant: G,
+  line: LineTerms,
+): G {
+  const product = productOfLine(line);
+  if (!product || grant.annualRate === undefined) return grant;
+  const from = grant.annualRate;
+  const rate = highestRateWithinCap(deps, line, from);
+  if (rate === from) return grant;
+  const j = judging(deps, line);
+  if (rate === undefined) {
+    const over = overCap(deps, line, product.terms.rateMin, j);
+    // Not within at the lowest rate (highestRateWithinCap), so over; the guard only satisfies the type.
+    if (over) throw capError(deps, line, { over, annualRate: product.terms.rateMin, ...j });
+    return grant;
+  }
+  const over = overCap(deps, line, from, j);
+  const why =
+    over === undefined || 'alone' in over
+      ? `at ${from} the rate alone is above the ${j.capPercent}% all-in cap`
+      : `at ${from} a ${over.loan.termMonths}-month ${over.loan.method} loan of ${over.loan.amountMinor} ` +
+        `${over.loan.currency} minor units under product ${product.id} costs ${over.apr}% a year all-in, ` +
+        `above the ${j.capPercent}% all-in cap`;
+  return {
+    ...grant,
+    annualRate: rate,
+    adjustments: [...grant.adjustments, `rate ${from} lowered to ${rate}: ${why}`],
+  };
 }
 
 /** The refusal, with the dearest loan's cost party by party (priced once more: one loan, not the whole set). */
 function capError(
   deps: CoreDeps,
-  line: LineRow,
-  d: { loan: RepresentativeLoan; apr: number; annualRate: number; capPercent: number; now: number },
+  line: LineTerms,
+  d: { over: OverCap; annualRate: number; capPercent: number; now: number },
 ): LgError {
-  const priced = drawSchedule(deps, line, { input: d.loan, annualRate: d.annualRate }, d.now);
+  if ('alone' in d.over)
+    return new LgError(
+      'LG_APR_CAP_EXCEEDED',
+      `the annual rate ${(d.annualRate * 100).toFixed(2)}% alone is above the ${d.capPercent}% cap`,
+      { annualRate: d.annualRate, capPercent: d.capPercent },
+    );
+  const { loan, apr } = d.over;
+  const priced = drawSchedule(deps, line, { input: loan, annualRate: d.annualRate }, d.now);
   const breakdown = allInBreakdown(line, priced.scheduleInput, {
     schedule: priced.schedule,
     annualRate: priced.scheduleInput.annualRate,
-    aprPercent: d.apr,
+    aprPercent: apr,
     capPercent: d.capPercent,
   });
-  return allInCapError(breakdown, { annualRate: d.annualRate, loan: d.loan });
+  return allInCapError(breakdown, { annualRate: d.annualRate, loan });
 }

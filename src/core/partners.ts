@@ -399,6 +399,13 @@ export function assertAllInCost(
     );
 }
 
+/** Each charging party's fee in force, as the line granted through the channel keeps it (credit_lines.partner_fees). */
+export function channelFees(channel: Channel | undefined): LinePartnerFee[] {
+  return (channel?.chargers ?? [])
+    .filter((p) => Number(p.fee_rate_bps) > 0)
+    .map((p) => ({ partnerId: p.id, type: p.type, feeRateBps: Number(p.fee_rate_bps) }));
+}
+
 /**
  * Records the channel on the application (with the funding it asked for, so that a referred one's line is opened
  * through it on review) and on the line, with the fees each charging party had (in the granting dbTx).
@@ -410,9 +417,7 @@ export async function recordChannel(
   channel: Channel | undefined,
 ): Promise<void> {
   if (!channel) return;
-  const fees: LinePartnerFee[] = channel.chargers
-    .filter((p) => Number(p.fee_rate_bps) > 0)
-    .map((p) => ({ partnerId: p.id, type: p.type, feeRateBps: Number(p.fee_rate_bps) }));
+  const fees = channelFees(channel);
   await deps.lending.recordChannel(tx, ids, {
     channel_partner_id: channel.partner.id,
     funding_mode: channel.funding.mode,

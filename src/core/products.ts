@@ -199,8 +199,18 @@ export interface LineProduct {
   readonly terms: ProductTerms;
 }
 
+/**
+ * What a line's loans are priced from: its currency, the product version it was granted under and the partners' fees
+ * it was granted with. A line's row, or at grant the line about to be opened (grantedLineTerms), whose price is judged
+ * before its row exists.
+ */
+export type LineTerms = Pick<
+  LineRow,
+  'currency' | 'product_id' | 'product_version' | 'product_terms' | 'partner_fees'
+>;
+
 /** The product version a line was granted under, or undefined for a line without one (monthly 30/360 loans). */
-export function productOfLine(line: LineRow): LineProduct | undefined {
+export function productOfLine(line: LineTerms): LineProduct | undefined {
   if (!line.product_id || line.product_terms === null || line.product_terms === undefined) return undefined;
   return {
     id: line.product_id,
@@ -256,6 +266,24 @@ export function assertRateInProductRange(
     );
 }
 
+/**
+ * The terms of a line about to be granted under the product and with the partners' fees, as bindLineToProduct and
+ * recordChannel will write them: what its price is judged on at grant (line-price.ts).
+ */
+export function grantedLineTerms(
+  currency: string,
+  product: ProductView | undefined,
+  partnerFees: readonly LinePartnerFee[],
+): LineTerms {
+  return {
+    currency,
+    product_id: product?.id ?? null,
+    product_version: product?.version ?? null,
+    product_terms: product ? canonicalJson(product.terms) : null,
+    partner_fees: partnerFees.length > 0 ? JSON.stringify(partnerFees) : null,
+  };
+}
+
 /** Pins a newly opened line to a product version (in the application's dbTx). */
 export async function bindLineToProduct(
   deps: CoreDeps,
@@ -286,7 +314,7 @@ export interface LinePartnerFee {
   readonly feeRateBps: number;
 }
 
-export function partnerFeesOf(line: LineRow): LinePartnerFee[] {
+export function partnerFeesOf(line: LineTerms): LinePartnerFee[] {
   return line.partner_fees ? (JSON.parse(line.partner_fees) as LinePartnerFee[]) : [];
 }
 
@@ -302,7 +330,7 @@ function partnerFeePerInstallment(fee: LinePartnerFee, base: ScheduleInput): num
 }
 
 /** The schedule input with the product's day count and fees, and the partners' fees, if any. */
-export function scheduleInputFor(line: LineRow, base: ScheduleInput): ScheduleInput {
+export function scheduleInputFor(line: LineTerms, base: ScheduleInput): ScheduleInput {
   const product = productOfLine(line);
   const partnerFeeMinor = partnerFeesOf(line).reduce((s, f) => s + partnerFeePerInstallment(f, base), 0);
   if (!product)
@@ -337,7 +365,7 @@ export interface AllInBreakdown {
 }
 
 export function allInBreakdown(
-  line: LineRow,
+  line: LineTerms,
   base: ScheduleInput,
   priced: { schedule: Schedule; annualRate: number; aprPercent: number; capPercent: number },
 ): AllInBreakdown {
@@ -370,7 +398,7 @@ export function allInCapError(breakdown: AllInBreakdown, details: Record<string,
 }
 
 /** The all-in cap a draw on this line must meet: the lower of the platform's and the product's. */
-export function aprCapFor(line: LineRow, platformCapPercent: number): number {
+export function aprCapFor(line: LineTerms, platformCapPercent: number): number {
   const product = productOfLine(line);
   return product ? Math.min(platformCapPercent, product.terms.aprCapPercent) : platformCapPercent;
 }

@@ -5,14 +5,23 @@ import type { CoreDeps, UnitTx } from './deps.js';
 import type { ApplicationSettlement } from './ports.js';
 import { CORE_EVENTS_TOPIC, coreEvent } from './events.js';
 import { checkReasons } from './lines.js';
-import { assertAllInCost, channelFor, recordChannel, storedChannel, type Channel } from './partners.js';
+import {
+  assertAllInCost,
+  channelFees,
+  channelFor,
+  recordChannel,
+  storedChannel,
+  type Channel,
+} from './partners.js';
 import {
   activeProduct,
   assertProductCurrency,
   assertRateInProductRange,
   bindLineToProduct,
+  grantedLineTerms,
   type ProductView,
 } from './products.js';
+import { assertLinePriceWithinCap } from './line-price.js';
 import { parseReasons } from './repo.js';
 
 /**
@@ -101,6 +110,15 @@ export async function approveReviewInTx(
   const locked = await deps.coreStore.lockBorrowerExposureInTx(tx, app.borrower_id);
   checkGrantRules(deps, deps.config.borrowerCapMinor - locked.exposureMinor, input, product);
   assertAllInCost(input.annualRate, channel, [deps.config.aprCapPercent, product?.terms.aprCapPercent]);
+  // Under a product, the analyst's rate is judged on every loan the product offers, with its fees, as a rate change
+  // is; refused, not lowered, as a person's rate over the cap is. Without a product, assertAllInCost alone: judging
+  // 1,440 loans (line-price.ts) is left to rate changes.
+  if (product)
+    assertLinePriceWithinCap(
+      deps,
+      grantedLineTerms(app.currency, product, channelFees(channel)),
+      input.annualRate,
+    );
   const now = instantAfter(deps.clock.now(), locked.newestLineCreatedAt);
   const lineId = deps.ids.next();
   const actionId = deps.ids.next();

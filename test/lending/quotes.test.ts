@@ -246,12 +246,32 @@ for (const factory of STORE_FACTORIES) {
       it('refuses a quote and a draw whose fees take the all-in APR over the product cap, writing nothing', async () => {
         const costly = { ...DAILY_PRODUCT, id: 'costly', upfrontFee: { rateBps: 500, capMinor: 1_000_000 } };
         expect((await post('/v1/products', costly)).statusCode).toBe(201);
-        const app = await post('/v1/applications', {
+        // No line is granted under it any more: at its lowest rate its one-month loan costs far over 24% all-in
+        // (test/lending/grant-cap.test.ts). A line granted under it before grants were so judged still lends, each of
+        // its loans judged on its own: its line under another product, then moved onto this one's terms.
+        const refused = await post('/v1/applications', {
           applicant: { ...ADULT, nationalId: residentId('19900307', 555) },
           attributes: {},
           productId: 'costly',
         });
+        expect(refused.statusCode, refused.body).toBe(422);
+        expect(refused.json().error.code).toBe('LG_APR_CAP_EXCEEDED');
+        const app = await post('/v1/applications', {
+          applicant: { ...ADULT, nationalId: residentId('19900307', 555) },
+          attributes: {},
+          productId: 'daily-flex',
+        });
         const costlyLine = app.json<{ line: { id: string } }>().line.id;
+        const { terms } = await env.store.db
+          .selectFrom('products')
+          .select('terms')
+          .where('id', '=', 'costly')
+          .executeTakeFirstOrThrow();
+        await env.store.db
+          .updateTable('credit_lines')
+          .set({ product_id: 'costly', product_terms: terms })
+          .where('id', '=', costlyLine)
+          .execute();
         const body = { amountMinor: 1_000_000, currency: 'CNY', termMonths: 3, method: 'EQUAL_INSTALLMENT' };
         const quote = await post(`/v1/lines/${costlyLine}/quotes`, body);
         expect(quote.statusCode).toBe(422);
