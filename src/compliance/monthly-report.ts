@@ -1,11 +1,14 @@
-import { LgError, parseIsoDate } from '../domain/index.js';
+import { LgError, MS_PER_DAY, isoDate, parseIsoDate } from '../domain/index.js';
 import type { PortfolioReads } from './ports.js';
 import { caseVolume, type CaseVolume } from './case-volumes.js';
+import { bookLoansAt, endOfDay, type BookLoan } from './portfolio.js';
 
 /**
- * The regulator-style monthly report: the book by line status and delinquency bucket (as it stands), restrictions
- * applied in the month with their leading reason, credit-report inquiries by purpose, consents given and withdrawn,
- * complaints and appeals received, settled (late or not) and open at the month's end (case-volumes.ts).
+ * The regulator-style monthly report: the book by line status and delinquency bucket at the month's end (the end of
+ * its last day, UTC, reconstructed from the book's history as a snapshot of that day is, whenever the report is run;
+ * for the month under way, the book as it stands), restrictions applied in the month with their leading reason,
+ * credit-report inquiries by purpose, consents given and withdrawn, complaints and appeals received, settled (late or
+ * not) and open at the month's end (case-volumes.ts).
  */
 export interface MonthlyReport {
   readonly month: string;
@@ -40,14 +43,12 @@ export async function monthlyReport(db: PortfolioReads, month: string): Promise<
     entry.count += 1;
     restrictions.set(key, entry);
   }
+  // The month's last day ends where the month does: its book is that day's snapshot's.
+  const end = endOfDay(isoDate(to - MS_PER_DAY));
   return {
     month,
-    linesByStatus: (await db.linesByStatus()).map((r) => ({ status: r.status, lines: r.n })),
-    loansByBucket: (await db.openLoansByBucket()).map((r) => ({
-      bucket: r.bucket,
-      loans: r.n,
-      outstandingMinor: r.outstandingMinor,
-    })),
+    linesByStatus: (await db.linesByStatusAt(end.at)).map((r) => ({ status: r.status, lines: r.n })),
+    loansByBucket: openLoansByBucket(await bookLoansAt(db, end)),
     restrictions: [...restrictions.values()].sort(
       (a, b) => a.type.localeCompare(b.type) || a.reason.localeCompare(b.reason),
     ),
@@ -61,6 +62,19 @@ export async function monthlyReport(db: PortfolioReads, month: string): Promise<
     complaints: caseVolume(await db.complaintVolumeRows(from, to), from, to),
     appeals: caseVolume(await db.appealVolumeRows(from, to), from, to),
   };
+}
+
+/** Open loans (principal outstanding) by bucket, in bucket order: count and outstanding principal. */
+function openLoansByBucket(loans: readonly BookLoan[]): MonthlyReport['loansByBucket'] {
+  const byBucket = new Map<string, { bucket: string; loans: number; outstandingMinor: number }>();
+  for (const loan of loans) {
+    if (loan.outstandingMinor <= 0) continue;
+    const entry = byBucket.get(loan.bucket) ?? { bucket: loan.bucket, loans: 0, outstandingMinor: 0 };
+    entry.loans += 1;
+    entry.outstandingMinor += loan.outstandingMinor;
+    byBucket.set(loan.bucket, entry);
+  }
+  return [...byBucket.values()].sort((a, b) => (a.bucket < b.bucket ? -1 : a.bucket > b.bucket ? 1 : 0));
 }
 
 /** One CSV (RFC 4180): section,key,detail,value — a row per figure, so a spreadsheet can pivot it. */

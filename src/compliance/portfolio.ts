@@ -125,7 +125,7 @@ export async function computeSnapshot(
   const first = buckets[0]?.name ?? 'M0';
   const second = buckets[1]?.name;
   const { from, to } = windowOf(asOf);
-  const book = await readBook(db, { date: asOf, at: to }, { first, second });
+  const book = await readBook(db, endOfDay(asOf), { first, second });
   const flows = await readFlows(db, from, to);
   const linesOnBook = Object.values(book.lines).reduce((a, b) => a + b, 0);
   const scores = flows.scores;
@@ -169,11 +169,45 @@ export async function computeSnapshot(
   return { snapshot, scores };
 }
 
-interface LoanFacts {
-  readonly start: string;
-  readonly principal: number;
-  readonly outstanding: number;
+/** A loan as it stood at an instant: its outstanding principal then (nothing once settled by then), its bucket then. */
+export interface BookLoan {
+  readonly borrowerId: string;
+  readonly method: string;
   readonly bucket: string;
+  readonly startDate: string;
+  readonly principalMinor: number;
+  readonly outstandingMinor: number;
+}
+
+/** The end of a day (YYYY-MM-DD, UTC), the instant the book of that day is reconstructed at. */
+export function endOfDay(date: string): BookInstant {
+  const day = parseIsoDate(date);
+  if (day === undefined) throw new RangeError(`not a date: ${date}`);
+  return { date, at: day + MS_PER_DAY };
+}
+
+/**
+ * The loans started by `asOf.date` as they stood at `asOf.at` (PortfolioReads.loanFacts), settled ones included with
+ * nothing outstanding; open = outstanding > 0. What the snapshot and the monthly report read the book's loans from.
+ */
+export async function bookLoansAt(
+  db: Pick<PortfolioReads, 'loanFacts'>,
+  asOf: BookInstant,
+): Promise<BookLoan[]> {
+  return (await db.loanFacts(asOf)).map((r) => {
+    // A settlement records when it was booked, never before its last repayment's paid_at: settled by then means
+    // nothing was outstanding then (a guard, should the two ever disagree).
+    const settled = r.settledAt !== null && r.settledAt < asOf.at;
+    const outstandingMinor = settled ? 0 : Math.max(0, r.outstandingMinor);
+    return {
+      borrowerId: r.borrowerId,
+      method: r.method,
+      bucket: r.bucket,
+      startDate: r.startDate,
+      principalMinor: r.principalMinor,
+      outstandingMinor,
+    };
+  });
 }
 
 /** The book at the end of the as-of day: lines by status, and loans by bucket, product, channel and vintage. */
@@ -189,17 +223,13 @@ async function readBook(
   const byBucket: Record<string, BookSlice> = {};
   const byProduct: Record<string, BookSlice> = {};
   const byChannel: Record<string, BookSlice> = {};
-  const loans: LoanFacts[] = [];
+  const loans = await bookLoansAt(db, asOf);
   let outstandingMinor = 0;
   let m1PlusMinor = 0;
   let m2PlusMinor = 0;
   let openLoans = 0;
-  for (const r of await db.loanFacts(asOf)) {
-    // A settlement records when it was booked, never before its last repayment's paid_at: settled by the day's end
-    // means nothing was outstanding then (a guard, should the two ever disagree).
-    const settled = r.settledAt !== null && r.settledAt < asOf.at;
-    const outstanding = settled ? 0 : Math.max(0, r.outstandingMinor);
-    loans.push({ start: r.startDate, principal: r.principalMinor, outstanding, bucket: r.bucket });
+  for (const r of loans) {
+    const outstanding = r.outstandingMinor;
     if (outstanding <= 0) continue;
     openLoans += 1;
     outstandingMinor += outstanding;
@@ -292,7 +322,7 @@ export function rollRates(
 }
 
 function vintages(
-  loans: readonly LoanFacts[],
+  loans: readonly BookLoan[],
   asOf: string,
   first: string,
   second: string | undefined,
@@ -303,13 +333,13 @@ function vintages(
   >();
   // The loans started by the as-of day (loanFacts), settled ones with nothing outstanding: a vintage keeps them all.
   for (const loan of loans) {
-    const month = loan.start.slice(0, 7);
+    const month = loan.startDate.slice(0, 7);
     const v = byMonth.get(month) ?? { loans: 0, principal: 0, outstanding: 0, m1: 0, m2: 0 };
     v.loans += 1;
-    v.principal += loan.principal;
-    v.outstanding += loan.outstanding;
-    if (loan.bucket !== first) v.m1 += loan.outstanding;
-    if (loan.bucket !== first && loan.bucket !== second) v.m2 += loan.outstanding;
+    v.principal += loan.principalMinor;
+    v.outstanding += loan.outstandingMinor;
+    if (loan.bucket !== first) v.m1 += loan.outstandingMinor;
+    if (loan.bucket !== first && loan.bucket !== second) v.m2 += loan.outstandingMinor;
     byMonth.set(month, v);
   }
   const [ay, am] = asOf.split('-').map(Number) as [number, number];

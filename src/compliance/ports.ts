@@ -114,12 +114,10 @@ export interface BookInstant {
 }
 
 /**
- * Reads a portfolio snapshot and the monthly report need: the book as it stood at an instant (a snapshot), or as it
- * stands now (the monthly report), and flows over [from, to).
+ * Reads a portfolio snapshot and the monthly report need: the book as it stood at an instant (the end of the
+ * snapshot's day, of the report's month), and flows over [from, to).
  */
 export interface PortfolioReads {
-  /** Lines by their status now (the monthly report). */
-  linesByStatus(): Promise<{ status: string; n: number }[]>;
   /**
    * Lines opened before `at`, by their status at `at`: the new status of the last action applied before it (every
    * status change is an applied line action with its prior and new status).
@@ -159,8 +157,6 @@ export interface PortfolioReads {
   ): Promise<{ purpose: string; kind: string; status: string; n: number }[]>;
   /** The stored result JSON of application decisions in the window. */
   applicationResults(from: number, to: number): Promise<string[]>;
-  /** Open loans by bucket: count and outstanding principal. */
-  openLoansByBucket(): Promise<{ bucket: string; n: number; outstandingMinor: number }[]>;
   appliedActions(
     from: number,
     to: number,

@@ -501,22 +501,13 @@ function portfolioReads(db: Q) {
 }
 
 /**
- * The book: lines by status and open loans by bucket as they stand (the monthly report), and as they stood at an
- * instant (a snapshot), reconstructed from the history the book keeps. Each is one statement: the per-line and
- * per-loan lookups are correlated subqueries on indexed columns (line_actions by line and time, repayments and
- * delinquency_changes by loan), so a snapshot of a large book costs a few queries, not one per loan.
+ * The book as it stood at an instant (the end of a snapshot's day, of a monthly report's month), reconstructed from
+ * the history the book keeps. Each is one statement: the per-line and per-loan lookups are correlated subqueries on
+ * indexed columns (line_actions by line and time, repayments and delinquency_changes by loan), so the book of a large
+ * portfolio costs a few queries, not one per loan.
  */
 function portfolioBookReads(db: Q) {
   return {
-    async linesByStatus() {
-      const rows = await db
-        .selectFrom('credit_lines')
-        .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
-        .groupBy('status')
-        .orderBy('status')
-        .execute();
-      return rows.map((r) => ({ status: r.status, n: Number(r.n) }));
-    },
     async linesByStatusAt(at: number) {
       const rows = await db
         .selectFrom(linesAt(db, at).as('l'))
@@ -536,20 +527,6 @@ function portfolioBookReads(db: Q) {
         .where('consents.granted_at', '<', at)
         .orderBy('consents.granted_at')
         .execute();
-    },
-    async openLoansByBucket() {
-      const rows = await db
-        .selectFrom('loans')
-        .select([
-          'bucket',
-          (eb) => eb.fn.countAll<number>().as('n'),
-          (eb) => eb.fn.sum<number>('outstanding_principal_minor').as('o'),
-        ])
-        .where('settled_at', 'is', null)
-        .groupBy('bucket')
-        .orderBy('bucket')
-        .execute();
-      return rows.map((r) => ({ bucket: r.bucket, n: Number(r.n), outstandingMinor: Number(r.o ?? 0) }));
     },
   };
 }

@@ -227,7 +227,15 @@ describe.each(STORES)('portfolio snapshots of past days ($name)', (store) => {
       // What the snapshot read before it was computed as of its day: the rows as they stand now.
       const asItStands: PortfolioReads = {
         ...reads,
-        linesByStatusAt: () => reads.linesByStatus(),
+        async linesByStatusAt() {
+          const rows = await db
+            .selectFrom('credit_lines')
+            .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+            .groupBy('status')
+            .orderBy('status')
+            .execute();
+          return rows.map((r) => ({ status: r.status, n: Number(r.n) }));
+        },
         async loanFacts() {
           const rows = await db.selectFrom('loans').selectAll().execute();
           return rows.map((r) => ({
