@@ -12,8 +12,8 @@ import { caseVolume, type CaseVolume } from './case-volumes.js';
 /**
  * A daily portfolio snapshot, the figures a lender's risk committee and a regulator look at: the book by bucket,
  * product and channel, delinquency (M1+/M2+), roll rates between buckets, vintage curves, decision and restriction
- * rates, alerts by typology and score drift (PSI). Flows (decisions, actions, bucket moves, alerts) are counted over
- * the 30 days up to the as-of date; bucket moves by the day they were aged for, as the book's buckets are.
+ * rates, alerts by typology and score drift (PSI). Flows (decisions, actions, alerts) are counted over the 30 days up
+ * to the as-of date; roll rates follow the loans in each bucket at the window's start to the end of the as-of day.
  *
  * Balances are the book as it stood at the end of the as-of day (the window's end, exclusive), whenever the snapshot
  * is computed, reconstructed from the history the book keeps (PortfolioReads.loanFacts and linesByStatusAt): the
@@ -64,7 +64,7 @@ export interface PortfolioSnapshot {
   /** Outstanding principal in M1 or worse (M2 or worse) over all outstanding principal. */
   readonly m1PlusRate: number;
   readonly m2PlusRate: number;
-  /** 'M1->M2': loans that moved from M1 to M2 in the window over loans in M1 at its start. */
+  /** 'M1->M2': of the loans open in M1 at the window's start, the share open in M2 at its end (rollRates). */
   readonly rollRates: Record<string, number>;
   readonly vintages: Vintage[];
   readonly decisions: {
@@ -126,6 +126,8 @@ export async function computeSnapshot(
   const second = buckets[1]?.name;
   const { from, to } = windowOf(asOf);
   const book = await readBook(db, endOfDay(asOf), { first, second });
+  // The book when the window opened (the end of the day before its first): the roll rates' cohorts.
+  const atStart = await bookLoansAt(db, endOfDay(isoDate(from - MS_PER_DAY)));
   const flows = await readFlows(db, from, to);
   const linesOnBook = Object.values(book.lines).reduce((a, b) => a + b, 0);
   const scores = flows.scores;
@@ -141,7 +143,7 @@ export async function computeSnapshot(
     byChannel: book.byChannel,
     m1PlusRate: ratio(book.m1PlusMinor, book.outstandingMinor),
     m2PlusRate: ratio(book.m2PlusMinor, book.outstandingMinor),
-    rollRates: rollRates(buckets, book.byBucket, flows.moves),
+    rollRates: rollRates(buckets, atStart, book.loans),
     vintages: vintages(book.loans, asOf, first, second),
     decisions: {
       applications: flows.applications.total,
@@ -171,6 +173,7 @@ export async function computeSnapshot(
 
 /** A loan as it stood at an instant: its outstanding principal then (nothing once settled by then), its bucket then. */
 export interface BookLoan {
+  readonly loanId: string;
   readonly borrowerId: string;
   readonly method: string;
   readonly bucket: string;
@@ -200,6 +203,7 @@ export async function bookLoansAt(
     const settled = r.settledAt !== null && r.settledAt < asOf.at;
     const outstandingMinor = settled ? 0 : Math.max(0, r.outstandingMinor);
     return {
+      loanId: r.loanId,
       borrowerId: r.borrowerId,
       method: r.method,
       bucket: r.bucket,
@@ -268,8 +272,6 @@ async function readFlows(db: PortfolioReads, from: number, to: number) {
     SUSPEND: applied('SUSPEND'),
     CLOSE: applied('CLOSE'),
   };
-  // By the day each change was aged for, like the buckets of the book at the as-of day: the window's days.
-  const moves = await db.bucketMoves(isoDate(from), isoDate(to - MS_PER_DAY));
   const alerts: Record<string, { alerts: number; closed: number }> = {};
   for (const r of await db.alerts(from, to)) {
     const entry = (alerts[r.typologyId] ??= { alerts: 0, closed: 0 });
@@ -286,7 +288,7 @@ async function readFlows(db: PortfolioReads, from: number, to: number) {
     const score = scoreOf(result);
     if (score !== undefined) scores.push(score);
   }
-  return { applications, actions, moves, alerts, inquiries, scores };
+  return { applications, actions, alerts, inquiries, scores };
 }
 
 function scoreOf(resultJson: string): number | undefined {
@@ -300,23 +302,30 @@ function scoreOf(resultJson: string): number | undefined {
 }
 
 /**
- * Roll rate X→Y = loans that moved X→Y in the window / loans in X at the window's start, where the start count is
- * reconstructed as (in X now) − (moved into X) + (moved out of X). Adjacent buckets only, the ones a committee reads.
+ * Roll (flow) rate X→Y over the window, the lending reference's 迁徙率: of the loans open in bucket X when the window
+ * opened (the end of the day before its first), the share open in bucket Y at its end (the end of the as-of day). It
+ * follows a cohort, each loan by its id at both ends: a loan booked inside the window was in no bucket when it opened
+ * and counts in neither part, even if it fell behind within it; a loan in X at the start that is settled, cured or
+ * still in X at the end (or one that went through Y to a worse bucket, possible only with buckets narrower than the
+ * window) stays in the denominator only. Counted by loans, not weighted by balance as the reference's is: the snapshot
+ * has always counted loans and the early-warning threshold (M1→M2) is set on that. No loan in X at the start: 0.
+ * Adjacent buckets only, the ones a committee reads.
  */
 export function rollRates(
   buckets: readonly DelinquencyBucket[],
-  byBucket: Record<string, BookSlice>,
-  moves: readonly { from: string; to: string; n: number }[],
+  atStart: readonly BookLoan[],
+  atEnd: readonly BookLoan[],
 ): Record<string, number> {
+  const open = (loans: readonly BookLoan[]) => loans.filter((l) => l.outstandingMinor > 0);
+  const startOpen = open(atStart);
+  const endBucket = new Map(open(atEnd).map((l) => [l.loanId, l.bucket]));
   const rates: Record<string, number> = {};
   for (let i = 0; i + 1 < buckets.length; i++) {
     const x = (buckets[i] as DelinquencyBucket).name;
     const y = (buckets[i + 1] as DelinquencyBucket).name;
-    const into = moves.filter((m) => m.to === x).reduce((s, m) => s + m.n, 0);
-    const out = moves.filter((m) => m.from === x).reduce((s, m) => s + m.n, 0);
-    const atStart = (byBucket[x]?.loans ?? 0) - into + out;
-    const rolled = moves.filter((m) => m.from === x && m.to === y).reduce((s, m) => s + m.n, 0);
-    rates[`${x}->${y}`] = ratio(rolled, atStart);
+    const cohort = startOpen.filter((l) => l.bucket === x);
+    const rolled = cohort.filter((l) => endBucket.get(l.loanId) === y).length;
+    rates[`${x}->${y}`] = ratio(rolled, cohort.length);
   }
   return rates;
 }

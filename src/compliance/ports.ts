@@ -131,6 +131,7 @@ export interface PortfolioReads {
    */
   loanFacts(asOf: BookInstant): Promise<
     {
+      loanId: string;
       borrowerId: string;
       method: string;
       bucket: string;
@@ -144,12 +145,6 @@ export interface PortfolioReads {
   loanApprovalChannels(at: number): Promise<{ borrowerId: string; channel: string }[]>;
   applicationOutcomes(from: number, to: number): Promise<{ outcome: string; n: number }[]>;
   appliedActionCounts(from: number, to: number): Promise<{ type: string; n: number }[]>;
-  /**
-   * Bucket changes by the day they were aged for (`as_of`, from `firstDay` to `lastDay` inclusive), not by when the
-   * job recorded them: the same clock as the buckets of loanFacts, so a roll rate's moves and its book agree when a
-   * nightly run ages a day after midnight, or a past day is aged later.
-   */
-  bucketMoves(firstDay: string, lastDay: string): Promise<{ from: string; to: string; n: number }[]>;
   alerts(from: number, to: number): Promise<{ typologyId: string; status: string }[]>;
   inquiryCounts(
     from: number,

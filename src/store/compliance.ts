@@ -579,6 +579,7 @@ async function loanFactsAt(db: Q, asOf: BookInstant) {
     .selectFrom('loans as l')
     .where('l.start_date', '<=', asOf.date)
     .select((eb) => [
+      'l.id',
       'l.borrower_id',
       'l.method',
       'l.start_date',
@@ -616,6 +617,7 @@ async function loanFactsAt(db: Q, asOf: BookInstant) {
     ])
     .execute();
   return rows.map((r) => ({
+    loanId: r.id,
     borrowerId: r.borrower_id,
     method: r.method,
     bucket: r.bucket,
@@ -626,7 +628,7 @@ async function loanFactsAt(db: Q, asOf: BookInstant) {
   }));
 }
 
-/** Counts over a window [from, to): outcomes, applied actions, bucket moves (by the day aged), inquiries, consents. */
+/** Counts over a window [from, to): outcomes, applied actions, inquiries, consents, complaints and appeals. */
 function portfolioWindowCounts(db: Q) {
   return {
     async applicationOutcomes(from: number, to: number) {
@@ -649,16 +651,6 @@ function portfolioWindowCounts(db: Q) {
         .groupBy('type')
         .execute();
       return rows.map((r) => ({ type: r.type, n: Number(r.n) }));
-    },
-    async bucketMoves(firstDay: string, lastDay: string) {
-      const rows = await db
-        .selectFrom('delinquency_changes')
-        .select(['prev_bucket', 'new_bucket', (eb) => eb.fn.countAll<number>().as('n')])
-        .where('as_of', '>=', firstDay)
-        .where('as_of', '<=', lastDay)
-        .groupBy(['prev_bucket', 'new_bucket'])
-        .execute();
-      return rows.map((m) => ({ from: m.prev_bucket, to: m.new_bucket, n: Number(m.n) }));
     },
     async inquiryCounts(from: number, to: number) {
       const rows = await db

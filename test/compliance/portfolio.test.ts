@@ -40,23 +40,45 @@ function snapshot(over: Partial<PortfolioSnapshot> = {}): PortfolioSnapshot {
 }
 
 describe('portfolio figures and early-warning rules (pure)', () => {
-  it('roll rate = moves X->Y over loans in X at the window start, reconstructed from the moves', () => {
-    // Now: 6 in M1, 2 in M2. Moves: 5 M0->M1, 2 M1->M2. So M1 held 6 - 5 + 2 = 3 at the start; 2 of 3 rolled.
-    const rates = rollRates(
-      DEFAULT_BUCKETS,
-      {
-        M0: { loans: 10, outstandingMinor: 0 },
-        M1: { loans: 6, outstandingMinor: 0 },
-        M2: { loans: 2, outstandingMinor: 0 },
-      },
-      [
-        { from: 'M0', to: 'M1', n: 5 },
-        { from: 'M1', to: 'M2', n: 2 },
-      ],
-    );
-    expect(rates['M1->M2']).toBeCloseTo(2 / 3, 10);
-    expect(rates['M0->M1']).toBeCloseTo(5 / 15, 10);
+  it('roll rate X->Y = of the loans open in X at the window start, the share open in Y at its end', () => {
+    const loan = (loanId: string, bucket: string, outstandingMinor = 100) => ({
+      loanId,
+      borrowerId: 'b',
+      method: 'EQUAL_INSTALLMENT',
+      bucket,
+      startDate: '2026-09-01',
+      principalMinor: 100,
+      outstandingMinor,
+    });
+    const atStart = [
+      loan('a', 'M0'),
+      loan('b', 'M0'),
+      loan('c', 'M0'),
+      loan('d', 'M0'),
+      loan('e', 'M1'),
+      loan('f', 'M1'),
+      // Settled before the window opened: in no cohort.
+      loan('g', 'M0', 0),
+    ];
+    const atEnd = [
+      loan('a', 'M0'),
+      // Rolled, and rolled on: b to M1, e to M2.
+      loan('b', 'M1'),
+      loan('e', 'M2'),
+      // Settled inside the window: c (from M0) and f (from M1) stay in their denominators.
+      loan('c', 'M0', 0),
+      loan('f', 'M1', 0),
+      // d cured nothing, it is still M0. Booked inside the window and already M1: h counts nowhere.
+      loan('d', 'M0'),
+      loan('h', 'M1'),
+    ];
+    const rates = rollRates(DEFAULT_BUCKETS, atStart, atEnd);
+    expect(rates['M0->M1']).toBe(1 / 4);
+    expect(rates['M1->M2']).toBe(1 / 2);
+    // Nothing was in M2 when the window opened: 0, not a division by zero.
     expect(rates['M2->M3']).toBe(0);
+    // A book that all started inside the window has no cohort: every rate is 0.
+    expect(Object.values(rollRates(DEFAULT_BUCKETS, [], atEnd)).every((r) => r === 0)).toBe(true);
   });
 
   it('PSI is zero against its own baseline and large for a shifted population', () => {
