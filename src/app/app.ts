@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
 import { preparePrivateSqliteFiles, type Config } from './config.js';
-import { systemClock, type Clock } from '../domain/index.js';
+import { LaggingClock, systemClock, type Clock } from '../domain/index.js';
 import { cryptoRandom, type RandomSource } from '../domain/index.js';
 import { uuidv7Generator, type IdGenerator } from '../domain/index.js';
 import { outsideUnitOfWork } from '../store/index.js';
@@ -94,7 +94,11 @@ export interface AppServices {
    * decision contexts and traces, disputes, idempotency records of routes with personal data.
    */
   readonly crypto: FieldCrypto;
-  readonly clock: Clock;
+  /**
+   * The process's clock (AppOptions.clock, else the system's), which every module reads. It runs behind only while the
+   * demo seed replays its history on a first start (bootstrap.ts), and is back to 0 lag before the server listens.
+   */
+  readonly clock: LaggingClock;
   readonly random: RandomSource;
   readonly ids: IdGenerator;
   readonly metrics: Registry;
@@ -123,7 +127,7 @@ export interface AppOptions {
 }
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<AppServices> {
-  const clock = options.clock ?? systemClock;
+  const clock = new LaggingClock(options.clock ?? systemClock);
   const random = options.random ?? cryptoRandom;
   const ids = uuidv7Generator(clock, random);
   if (!config.postgresUrl) preparePrivateSqliteFiles(config.sqlitePath);
@@ -161,7 +165,7 @@ interface AppBase {
   readonly options: AppOptions;
   readonly store: Store;
   readonly crypto: FieldCrypto;
-  readonly clock: Clock;
+  readonly clock: LaggingClock;
   readonly random: RandomSource;
   readonly ids: IdGenerator;
 }

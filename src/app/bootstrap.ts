@@ -1,10 +1,11 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApiKey } from '../api/index.js';
-import { seedDemo } from '../core/index.js';
+import { seedDemo, type SeedHistory } from '../core/index.js';
 import { acquireAdvisoryLock, anyApiKeyExists } from '../store/index.js';
 import type { AppServices } from './app.js';
 import { reportDemoScam } from './seed-scam.js';
+import { dailyJobs } from './daily-jobs.js';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from './config.js';
 import { isoDate, MS_PER_DAY } from '../domain/index.js';
 
@@ -47,32 +48,40 @@ async function firstStartChores(app: AppServices, print: (line: string) => void)
       print(`Development only: it is also in ${file}.`);
     }
   }
-  if (app.config.seedDemo) {
-    const seeded = await seedDemo(app.core, {
-      lending: true,
-      // Demo borrowers consent on the application page, as real ones must before the core pulls their report.
-      beforeApplication: async (nationalId, role) => {
-        await app.consents.recordConsent({
-          nationalId,
-          purpose: 'LOAN_APPROVAL',
-          textVersion: 'loan-approval/2026-01',
-          channel: 'APP',
-          recordedBy: 'demo-seed',
-        });
-        // The sandbox's synthetic file is keyed by this install's master key: for about one install in three it gave
-        // the showcase applicant three recent inquiries, the strategy referred them to review, and the demo had no
-        // co-lent line or quoted loan to show.
-        if (role === 'showcase' && app.config.creditBureau === 'sandbox')
-          await app.consents.placeSandboxFile(nationalId, CLEAN_FILE);
-      },
-    });
-    if (seeded.seeded) {
-      print(`Seeded the demo book: ${JSON.stringify(seeded)}`);
-      if (seeded.scamVictim) print(await reportDemoScam(app, seeded.scamVictim));
-      await seedPortfolioMonth(app);
-    }
-  }
+  if (app.config.seedDemo) await seedDemoBook(app, print);
   startCheckpoints(app, print);
+}
+
+/**
+ * The demo book on an empty store, grown over the DEMO_HISTORY_DAYS before today as the clock passes them (see
+ * demoHistory), then today's portfolio snapshot: the book as it stands, the scam and all.
+ */
+async function seedDemoBook(app: AppServices, print: (line: string) => void): Promise<void> {
+  const seeded = await seedDemo(app.core, {
+    lending: true,
+    history: demoHistory(app),
+    // Demo borrowers consent on the application page, as real ones must before the core pulls their report.
+    beforeApplication: async (nationalId, role) => {
+      await app.consents.recordConsent({
+        nationalId,
+        purpose: 'LOAN_APPROVAL',
+        textVersion: 'loan-approval/2026-01',
+        channel: 'APP',
+        recordedBy: 'demo-seed',
+      });
+      // The sandbox's synthetic file is keyed by this install's master key: for about one install in three it gave
+      // the showcase applicant three recent inquiries, the strategy referred them to review, and the demo had no
+      // co-lent line or quoted loan to show.
+      if (role === 'showcase' && app.config.creditBureau === 'sandbox')
+        await app.consents.placeSandboxFile(nationalId, CLEAN_FILE);
+    },
+  })
+    // Real time again whatever happened, before anything else runs (the history ends at 0 lag anyway).
+    .finally(() => app.clock.setLag(0));
+  if (!seeded.seeded) return;
+  print(`Seeded the demo book: ${JSON.stringify(seeded)}`);
+  if (seeded.scamVictim) print(await reportDemoScam(app, seeded.scamVictim));
+  await app.portfolio.snapshot(isoDate(app.clock.now()));
 }
 
 /**
@@ -94,12 +103,29 @@ function startCheckpoints(app: AppServices, print: (line: string) => void): void
 }
 
 /**
- * A month of daily portfolio snapshots for the demo book, as `jobs daily` would have left them. Each is the book as
- * it stood that day: the demo seeds all of its lines and loans today, so the 29 days before show an empty book, as
- * it was.
+ * How far back the demo book starts. More than a month, so that the loans drawn first have an instalment fall due
+ * before today (and one of them is past due), and were on the book when the 30-day window of today's snapshot opened
+ * (its roll rates follow those loans); the dashboard's "portfolio over time" shows the last 30 days.
  */
-async function seedPortfolioMonth(app: AppServices): Promise<void> {
-  const today = app.clock.now();
-  for (let daysAgo = 29; daysAgo >= 0; daysAgo--)
-    await app.portfolio.snapshot(isoDate(today - daysAgo * MS_PER_DAY));
+export const DEMO_HISTORY_DAYS = 35;
+
+/**
+ * The demo's history: the app's clock is set DEMO_HISTORY_DAYS days back before the first borrower applies and then
+ * only moves forward, a day at a time, to real time (its lag shrinks to 0), so time never runs backwards from the
+ * seed's first instant on and whatever runs after the seed runs at real time. After each day the clock passes,
+ * `jobs daily` runs for it, as a nightly batch would have: aging, accrual, the portfolio snapshot and its early
+ * warnings, the bureau notices. Rows written before the seed (the admin key, the bundled models and strategies) keep
+ * the real instant of the first start.
+ */
+function demoHistory(app: AppServices): SeedHistory {
+  return {
+    days: DEMO_HISTORY_DAYS,
+    setDaysAgo: (daysAgo) => app.clock.setLag(daysAgo * MS_PER_DAY),
+    dayEnded: async (date) => {
+      await dailyJobs(
+        { core: app.core, portfolio: app.portfolio, bureauReporting: app.consents.reporting },
+        date,
+      );
+    },
+  };
 }

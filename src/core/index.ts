@@ -79,6 +79,7 @@ export type { RekeyResult } from './borrowers.js';
 export type { LineExplanation, LineView } from './views.js';
 export type { CoreEvent } from './events.js';
 export { seedDemo, type SeedResult } from './seed.js';
+export type { SeedHistory } from './seed-calendar.js';
 export type { ScamVictim as ScamVictimSeed } from './seed-lending.js';
 export { runDailyJob, runReviewJob } from './jobs.js';
 export { lenderDate } from './business-day.js';

@@ -5,12 +5,16 @@ import { isLgError } from '../domain/index.js';
 import type { RepaymentMethod } from '../domain/index.js';
 import type { CoreServices } from './services.js';
 import { seedLendingDemo, seedScamVictim, type LendingSeed, type ScamVictim } from './seed-lending.js';
+import { SeedCalendar, type SeedHistory } from './seed-calendar.js';
 import { BUREAU_FACT_NAMES } from './bureau-gate.js';
+import { lenderDate } from './business-day.js';
 
 /**
  * Demo data for `npm start` on an empty store: borrowers with valid (generated, fictitious) resident IDs go through
  * the real application flow, some approved lines draw, and some loans take a repayment. The attribute draws come from
- * a seeded generator, so the same seed, clock and id source give the same data.
+ * a seeded generator, so the same seed, clock and id source give the same data. With a history (seed-calendar.ts) the
+ * borrowers apply over its days, each loan's first instalment is paid on the day it falls due, and the nights
+ * between run as they would have; without one it all happens now.
  */
 export interface SeedResult {
   readonly seeded: boolean;
@@ -101,6 +105,19 @@ const SCORECARD_VALUES: Record<string, readonly (string | number)[]> = {
 
 type Rng = ReturnType<typeof seededRandom>;
 
+/**
+ * With a history, the first loan drawn at least this many days back is the one whose borrower misses the first
+ * instalment: due a month after the draw, at least two days before today, it is past due (M1) by the last night's
+ * aging, and it was on the book, in M0, when the 30-day window of today's snapshot opened, so the demo's delinquency,
+ * roll rates and bureau notices are not all nothing.
+ */
+const LATE_LOAN_FROM_DAYS_AGO = 33;
+/**
+ * That loan's principal (¥200): small, so the demo's M1+ stays under the early-warning thresholds (5%, and a rise of
+ * 1 point); one of the book's usual size would raise an early-warning alert for each day it is late.
+ */
+const LATE_LOAN_MINOR = 20_000;
+
 function pick<T>(rng: Rng, items: readonly T[]): T {
   return items[Math.floor(rng.next() * items.length)] as T;
 }
@@ -148,6 +165,8 @@ export async function seedDemo(
      * co-lent applicant whose line and quoted loan the lending views show, who must be granted.
      */
     beforeApplication?: (nationalId: string, role: 'book' | 'showcase') => Promise<void>;
+    /** The days the book grows over, up to now (the lending demo and the scam victim come on the last). */
+    history?: SeedHistory;
   } = {},
 ): Promise<SeedResult> {
   const { coreStore, clock } = core.deps;
@@ -155,55 +174,89 @@ export async function seedDemo(
     return { seeded: false, applications: 0, approved: 0, draws: 0, repayments: 0 };
   const rng = seededRandom(options.seed ?? 20_250_101);
   const count = options.borrowers ?? 20;
-  let approved = 0;
-  let draws = 0;
-  let repayments = 0;
+  const calendar = new SeedCalendar(clock, options.history, (ms) => lenderDate(core.deps, ms));
+  const days = options.history?.days ?? 0;
+  const book = { approved: 0, draws: 0, repayments: 0, lateLoan: false };
   for (let i = 0; i < count; i++) {
-    const now = clock.now();
-    const applicant = {
-      name: `${pick(rng, SURNAMES)}${pick(rng, GIVEN)}`,
-      nationalId: demoNationalId(rng, now),
-      phone: `1${pick(rng, ['38', '39', '50', '58', '86', '88'])}${String(int(rng, 0, 99_999_999)).padStart(8, '0')}`,
-    };
-    const attributes = demoAttributes(rng);
-    // With a bureau wired, the core pulls these itself and refuses them from a caller.
-    if (core.deps.bureau) for (const name of BUREAU_FACT_NAMES) delete attributes[name];
-    await options.beforeApplication?.(applicant.nationalId, 'book');
-    const result = await core.submitApplication({ applicant, attributes });
-    if (!result.line) continue;
-    approved += 1;
-    if (rng.next() < 0.3) continue;
-    const amount = Math.max(
-      100_00,
-      Math.floor((result.line.limitMinor * (0.1 + 0.5 * rng.next())) / 100) * 100,
-    );
-    const method: RepaymentMethod = pick(rng, [
-      'EQUAL_INSTALLMENT',
-      'EQUAL_PRINCIPAL',
-      'INTEREST_ONLY',
-    ] as const);
-    try {
-      const draw = await core.requestDraw(result.line.id, {
-        amountMinor: Math.min(amount, result.line.limitMinor),
-        currency: result.line.currency,
-        termMonths: pick(rng, [3, 6, 12]),
-        method,
-      });
-      draws += 1;
-      if (draw.loan && rng.next() < 0.5) {
-        const first = draw.loan.schedule[0];
-        if (first) {
-          await core.repay(draw.loan.id, { amountMinor: first.totalMinor, currency: draw.loan.currency });
-          repayments += 1;
-        }
-      }
-    } catch (error) {
-      // A declined or capped draw is a normal demo outcome; anything else is a bug and must surface.
-      if (!isLgError(error)) throw error;
-    }
+    // The first applies on the history's first day, the last a day or two before today.
+    await calendar.advanceTo(days - Math.floor((i * days) / count));
+    await seedBorrower(core, rng, calendar, book, options.beforeApplication);
   }
+  await calendar.advanceTo(0);
+  const { approved, draws, repayments } = book;
   if (!options.lending) return { seeded: true, applications: count, approved, draws, repayments };
   const lending = await seedLendingDemo(core, { beforeApplication: options.beforeApplication });
   const scamVictim = await seedScamVictim(core, { beforeApplication: options.beforeApplication });
   return { seeded: true, applications: count, approved, draws, repayments, lending, scamVictim };
+}
+
+/** One demo borrower on the calendar's day: applies, and if granted may draw, and the loan may take a repayment. */
+async function seedBorrower(
+  core: CoreServices,
+  rng: Rng,
+  calendar: SeedCalendar,
+  book: { approved: number; draws: number; repayments: number; lateLoan: boolean },
+  beforeApplication: ((nationalId: string, role: 'book' | 'showcase') => Promise<void>) | undefined,
+): Promise<void> {
+  const now = core.deps.clock.now();
+  const applicant = {
+    name: `${pick(rng, SURNAMES)}${pick(rng, GIVEN)}`,
+    nationalId: demoNationalId(rng, now),
+    phone: `1${pick(rng, ['38', '39', '50', '58', '86', '88'])}${String(int(rng, 0, 99_999_999)).padStart(8, '0')}`,
+  };
+  const attributes = demoAttributes(rng);
+  // With a bureau wired, the core pulls these itself and refuses them from a caller.
+  if (core.deps.bureau) for (const name of BUREAU_FACT_NAMES) delete attributes[name];
+  await beforeApplication?.(applicant.nationalId, 'book');
+  const result = await core.submitApplication({ applicant, attributes });
+  if (!result.line) return;
+  book.approved += 1;
+  if (rng.next() < 0.3) return;
+  const amount = Math.max(
+    100_00,
+    Math.floor((result.line.limitMinor * (0.1 + 0.5 * rng.next())) / 100) * 100,
+  );
+  const method: RepaymentMethod = pick(rng, [
+    'EQUAL_INSTALLMENT',
+    'EQUAL_PRINCIPAL',
+    'INTEREST_ONLY',
+  ] as const);
+  const late = !book.lateLoan && calendar.daysAgo >= LATE_LOAN_FROM_DAYS_AGO;
+  try {
+    const draw = await core.requestDraw(result.line.id, {
+      amountMinor: late ? LATE_LOAN_MINOR : Math.min(amount, result.line.limitMinor),
+      currency: result.line.currency,
+      termMonths: pick(rng, [3, 6, 12]),
+      method,
+    });
+    book.draws += 1;
+    if (!draw.loan) return;
+    book.lateLoan ||= late;
+    const loan = draw.loan;
+    const picked = rng.next() < 0.5;
+    const first = loan.schedule[0];
+    if (!first || late) return;
+    // Due by today: paid on its due date (a payment before it prepays principal and leaves the instalment due). Due
+    // later: paid today by the borrowers the generator picks, ahead of time (principal, as the demo always did).
+    const due = calendar.daysAgoOfLenderDate(first.dueDate);
+    if (due < 0 && !picked) return;
+    await calendar.on(Math.max(due, 0), () =>
+      demoOutcome(async () => {
+        await core.repay(loan.id, { amountMinor: first.totalMinor, currency: loan.currency });
+        book.repayments += 1;
+      }),
+    );
+  } catch (error) {
+    // A declined or capped draw is a normal demo outcome; anything else is a bug and must surface.
+    if (!isLgError(error)) throw error;
+  }
+}
+
+/** Runs a step whose refusal (an LgError) is a normal demo outcome; anything else is a bug and must surface. */
+async function demoOutcome(step: () => Promise<void>): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    if (!isLgError(error)) throw error;
+  }
 }

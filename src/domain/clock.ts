@@ -20,6 +20,29 @@ export class ManualClock implements Clock {
   }
 }
 
+/**
+ * A clock that runs `lag` ms behind another. The demo seed replays its book's history with it (app/bootstrap.ts):
+ * set weeks behind before the first borrower applies, the lag then only shrinks, a day at a time, to 0 before the
+ * server listens, so time read through it goes forward from the seed's first instant on and ends at the real one.
+ * With no lag it is the other clock.
+ */
+export class LaggingClock implements Clock {
+  private lagMs = 0;
+  constructor(private readonly base: Clock) {}
+  now(): number {
+    return this.base.now() - this.lagMs;
+  }
+  /** How far behind the other clock it runs (ms). */
+  get lag(): number {
+    return this.lagMs;
+  }
+  setLag(ms: number): void {
+    if (!Number.isSafeInteger(ms) || ms < 0)
+      throw new RangeError(`a clock's lag is whole ms >= 0, got ${ms}`);
+    this.lagMs = ms;
+  }
+}
+
 export const MS_PER_DAY = 86_400_000;
 
 // ---------------------------------------------------------------- integer calendar (proleptic Gregorian, UTC)

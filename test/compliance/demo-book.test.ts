@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock, MS_PER_DAY, isoDate } from '../../src/domain/clock.js';
 import { seededRandom } from '../../src/domain/random.js';
-import { bootstrapServe } from '../../src/app/bootstrap.js';
+import { DEMO_HISTORY_DAYS, bootstrapServe } from '../../src/app/bootstrap.js';
 import { verifyAgainstCheckpoints } from '../../src/compliance/audit.js';
 import { readWitnessDirectory } from '../../src/compliance/witness.js';
 import { adminHeaders, startTestApp, type TestApp } from '../helpers/app.js';
@@ -15,11 +15,13 @@ import { syntheticReport } from '../../src/compliance/bureau.js';
 import { subjectHashes } from '../../src/compliance/consent.js';
 import { fieldCryptoFromMasterKey } from '../../src/compliance/crypto.js';
 import { showcaseNationalId } from '../../src/core/seed-lending.js';
+import type { PortfolioSnapshot } from '../../src/compliance/portfolio.js';
 
 /**
  * The demo book as `npm start` seeds it with the SANDBOX bureau: borrowers consent before the core pulls their
- * report, a month of portfolio snapshots exists, and the whole book verifies against a published checkpoint —
- * chain, checkpoints and every decision, line and loan — with no false alarm.
+ * report, the book grows over the weeks before today with `jobs daily` run for each day (a portfolio snapshot of each,
+ * one loan falling past due), and the whole book verifies against a published checkpoint — chain, checkpoints and
+ * every decision, line and loan — with no false alarm.
  */
 const STORES = [
   { name: 'sqlite', enabled: true, env: async () => ({}) },
@@ -55,7 +57,7 @@ describe.each(STORES)('the demo book ($name)', (store) => {
   });
   afterAll(async () => t?.close());
 
-  it.skipIf(!store.enabled)('has consents, pulled inquiries and a month of snapshots', async () => {
+  it.skipIf(!store.enabled)('has consents, pulled inquiries and a snapshot of each day', async () => {
     const applications = await count('applications');
     // 20 demo borrowers, the lending book's co-lent line (issue 15) and the scam victim, each consenting first.
     expect(applications).toBe(22);
@@ -68,16 +70,15 @@ describe.each(STORES)('the demo book ($name)', (store) => {
     expect(new Set(pulled.map((p) => `${p.status} ${p.purpose} ${p.kind}`))).toEqual(
       new Set(['PULLED LOAN_APPROVAL hard']),
     );
-    expect(await count('portfolio_snapshots')).toBe(30);
-    // Each snapshot is the book as it stood that day: the demo books everything today, so only today's shows a book.
+    // `jobs daily` ran for each of the DEMO_HISTORY_DAYS days the seed's clock passed, and today's snapshot was taken.
+    expect(await count('portfolio_snapshots')).toBe(DEMO_HISTORY_DAYS + 1);
     const month = await t.app.portfolio.list({});
     expect(month.map((s) => s.asOf)).toEqual(
-      Array.from({ length: 30 }, (_, i) => isoDate(clock.now() - (29 - i) * MS_PER_DAY)),
+      Array.from({ length: DEMO_HISTORY_DAYS + 1 }, (_, i) =>
+        isoDate(clock.now() - (DEMO_HISTORY_DAYS - i) * MS_PER_DAY),
+      ),
     );
-    for (const s of month.slice(0, 29))
-      expect(s, s.asOf).toMatchObject({ lines: {}, openLoans: 0, outstandingMinor: 0, vintages: [] });
-    const today = month[29];
-    expect(today?.openLoans).toBeGreaterThan(0);
+    const today = month[DEMO_HISTORY_DAYS];
     expect(today?.outstandingMinor).toBe(
       Number(
         (
@@ -95,6 +96,62 @@ describe.each(STORES)('the demo book ($name)', (store) => {
       .execute();
     expect(approved.length).toBeGreaterThan(0);
   });
+
+  it.skipIf(!store.enabled)(
+    'grew over its month: lines and loans day by day, one loan past due',
+    async () => {
+      const month = await t.app.portfolio.list({});
+      const booked = (s: PortfolioSnapshot) => s.vintages.reduce((n, v) => n + v.loans, 0);
+      const lines = (s: PortfolioSnapshot) => Object.values(s.lines).reduce((n, v) => n + v, 0);
+      // The first borrower applied on the first day; every day after has at least the lines and loans of the day before.
+      expect(lines(month[0] as PortfolioSnapshot)).toBeGreaterThan(0);
+      for (let i = 1; i < month.length; i++) {
+        const [before, after] = [month[i - 1] as PortfolioSnapshot, month[i] as PortfolioSnapshot];
+        expect(lines(after), after.asOf).toBeGreaterThanOrEqual(lines(before));
+        expect(booked(after), after.asOf).toBeGreaterThanOrEqual(booked(before));
+      }
+      const today = month[month.length - 1] as PortfolioSnapshot;
+      const monthAgo = month[month.length - 31] as PortfolioSnapshot;
+      expect(booked(monthAgo)).toBeGreaterThan(0);
+      expect(booked(today)).toBeGreaterThan(booked(monthAgo) + 2);
+      expect(today.vintages.length).toBeGreaterThan(1);
+      // The first loan's borrower missed the first instalment: it is M1 today, and it was in M0 when today's 30-day
+      // window opened, so M0->M1 is not 0; it is small, so no early warning fired (the alerts below: the scam's only).
+      expect(today.byBucket.M1?.loans).toBe(1);
+      expect(today.m1PlusRate).toBeGreaterThan(0);
+      expect(today.m1PlusRate).toBeLessThan(0.01);
+      expect(today.rollRates['M0->M1']).toBeGreaterThan(0);
+      const notices = await t.app.store.db.selectFrom('delinquency_notices').select('status').execute();
+      expect(notices).toEqual([{ status: 'NOTIFIED' }]);
+      expect(await rowCount(t.app.store, 'repayments')).toBeGreaterThan(0);
+    },
+  );
+
+  it.skipIf(!store.enabled)(
+    'was booked on a clock that only moved forward, and ends at real time',
+    async () => {
+      expect(t.app.clock.lag).toBe(0);
+      expect(t.app.clock.now()).toBe(clock.now());
+      const db = t.app.store.db;
+      const applied = (
+        await db.selectFrom('applications').select('created_at').orderBy('created_at').execute()
+      ).map((r) => Number(r.created_at));
+      expect(applied[0]).toBe(clock.now() - DEMO_HISTORY_DAYS * MS_PER_DAY);
+      expect(applied.at(-1)).toBe(clock.now());
+      // Nothing was recorded after the real now, the seed's nights included.
+      const latest = async (table: 'ledger_entries' | 'repayments' | 'delinquency_changes') => {
+        const column =
+          table === 'ledger_entries' ? 'recorded_at' : table === 'repayments' ? 'paid_at' : 'created_at';
+        const row = await db
+          .selectFrom(table)
+          .select((eb) => eb.fn.max<number>(column).as('at'))
+          .executeTakeFirstOrThrow();
+        return Number(row.at);
+      };
+      for (const table of ['ledger_entries', 'repayments', 'delinquency_changes'] as const)
+        expect(await latest(table), table).toBeLessThanOrEqual(clock.now());
+    },
+  );
 
   it.skipIf(!store.enabled)(
     'shows a scam worked end to end: an alert with evidence, the line frozen with reasons, a case',

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { parseIsoDate } from '../../domain/index.js';
 import { LgError } from '../../domain/index.js';
 import type { CoreServices } from '../../core/index.js';
+import { dailyJobs } from '../../app/index.js';
 import type { BureauReporting, PortfolioService } from '../../compliance/index.js';
 import { EXIT, printJson, runAction } from '../exit.js';
 
@@ -76,14 +77,7 @@ function registerDailyJob(jobs: Command, openDeps: OpenJobsDeps): void {
     name: 'daily',
     description:
       'age every open loan as of a date: days past due per loan and line, bucket changes recorded (table + ledger)',
-    run: async (core, date, portfolio, bureauReporting) => {
-      const aged = await core.runDailyJob(date);
-      // The portfolio snapshot and its early-warning rules run on the book the aging just updated.
-      const snapshot = portfolio ? await portfolio.snapshot(date) : undefined;
-      // Newly delinquent loans: the borrower is told first; reported once the notice period has passed.
-      const bureau = bureauReporting ? await bureauReporting.run() : undefined;
-      return { ...aged, portfolio: snapshot, bureau };
-    },
+    run: (core, date, portfolio, bureauReporting) => dailyJobs({ core, portfolio, bureauReporting }, date),
     describe: (result) =>
       `aged ${result.loansAged} loans and ${result.linesAged} lines as of ${result.asOf}; ${result.bucketChanges.length} bucket changes; ${result.tempLimitsExpired} temporary limits expired\n` +
       (result.loansAgedLater > 0

@@ -1,0 +1,22 @@
+import type { BureauReporting, PortfolioService } from '../compliance/index.js';
+import type { CoreServices } from '../core/index.js';
+
+/** What `dailyJobs` runs on: the core, and the portfolio and bureau reporting when the process has them. */
+export interface DailyJobsDeps {
+  readonly core: Pick<CoreServices, 'runDailyJob'>;
+  readonly portfolio?: Pick<PortfolioService, 'snapshot'>;
+  readonly bureauReporting?: Pick<BureauReporting, 'run'>;
+}
+
+/**
+ * The night's batch for a day, `lineguard jobs daily --as-of <date>`, and each past day of the demo's history
+ * (bootstrap.ts): the book aged as of the date, then the portfolio snapshot and its early-warning rules on the book
+ * the aging just updated, then the bureau reporting (newly delinquent loans: the borrower is told first; reported
+ * once the notice period has passed).
+ */
+export async function dailyJobs(deps: DailyJobsDeps, date: string) {
+  const aged = await deps.core.runDailyJob(date);
+  const portfolio = deps.portfolio ? await deps.portfolio.snapshot(date) : undefined;
+  const bureau = deps.bureauReporting ? await deps.bureauReporting.run() : undefined;
+  return { ...aged, portfolio, bureau };
+}
