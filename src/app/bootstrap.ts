@@ -81,6 +81,9 @@ async function seedDemoBook(app: AppServices, print: (line: string) => void): Pr
   if (!seeded.seeded) return;
   print(`Seeded the demo book: ${JSON.stringify(seeded)}`);
   if (seeded.scamVictim) print(await reportDemoScam(app, seeded.scamVictim));
+  // The case jobs the timer runs (SLA breaches of the month's review cases and the like) are done before the server
+  // listens rather than at its timer's first tick, then today's snapshot is the book as it stands.
+  await app.cases.runJobs();
   await app.portfolio.snapshot(isoDate(app.clock.now()));
 }
 
@@ -112,16 +115,19 @@ export const DEMO_HISTORY_DAYS = 35;
 /**
  * The demo's history: the app's clock is set DEMO_HISTORY_DAYS days back before the first borrower applies and then
  * only moves forward, a day at a time, to real time (its lag shrinks to 0), so time never runs backwards from the
- * seed's first instant on and whatever runs after the seed runs at real time. After each day the clock passes,
- * `jobs daily` runs for it, as a nightly batch would have: aging, accrual, the portfolio snapshot and its early
- * warnings, the bureau notices. Rows written before the seed (the admin key, the bundled models and strategies) keep
- * the real instant of the first start.
+ * seed's first instant on and whatever runs after the seed runs at real time. After each day the clock passes, the
+ * case jobs run (their timer's, so the day's SLA breaches are recorded that day) and `jobs daily` runs for it, as a
+ * nightly batch would have: aging, accrual, the portfolio snapshot and its early warnings, the bureau notices. Rows
+ * written before the seed (the admin key, the bundled models and strategies) keep the real instant of the first
+ * start.
  */
 function demoHistory(app: AppServices): SeedHistory {
   return {
     days: DEMO_HISTORY_DAYS,
     setDaysAgo: (daysAgo) => app.clock.setLag(daysAgo * MS_PER_DAY),
     dayEnded: async (date) => {
+      // What the case jobs timer would have done during the day (a review case past its SLA escalated), then the night.
+      await app.cases.runJobs();
       await dailyJobs(
         { core: app.core, portfolio: app.portfolio, bureauReporting: app.consents.reporting },
         date,

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ScamVictimSeed } from '../core/index.js';
 import { parseEvents, type EventIn } from '../monitor/index.js';
+import { monitorActionStore } from '../store/index.js';
 import type { AppServices } from './app.js';
 
 /** How long the demo waits for the victim's disbursement to reach the monitor through the outbox. */
@@ -52,9 +53,22 @@ export async function reportDemoScam(app: AppServices, victim: ScamVictimSeed): 
   ];
   const outcomes = await app.monitor.ingest(parseEvents(events));
   const fired = [...new Set(outcomes.flatMap((o) => o.typologies.map((t) => t.id)))];
-  return fired.length > 0
+  if (fired.length === 0) return 'the demo scam was reported but fired no typology';
+  // The freeze goes to the core after the events commit: the demo's book is settled once it and its outcome are
+  // written, before today's snapshot and before the server listens.
+  return (await lineActionsDone(app))
     ? `the demo scam fired ${fired.join(', ')} on line ${victim.lineId}`
-    : 'the demo scam was reported but fired no typology';
+    : `the demo scam fired ${fired.join(', ')} on line ${victim.lineId}; its line action was still pending`;
+}
+
+/** Waits (as for the disbursement) until no line action the monitor asked for is left without its outcome. */
+async function lineActionsDone(app: AppServices): Promise<boolean> {
+  const actions = monitorActionStore(app.store);
+  for (let waited = 0; waited < DELIVERY_WAIT_MS; waited += POLL_MS) {
+    if ((await actions.pendingLineActions()).length === 0) return true;
+    await sleep(POLL_MS);
+  }
+  return false;
 }
 
 async function disbursementDelivered(app: AppServices, victim: ScamVictimSeed): Promise<boolean> {

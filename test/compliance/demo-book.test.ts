@@ -10,6 +10,7 @@ import { readWitnessDirectory } from '../../src/compliance/witness.js';
 import { adminHeaders, startTestApp, type TestApp } from '../helpers/app.js';
 import { TEST_DATABASE_URL, rowCount } from '../helpers/stores.js';
 import { createIsolatedPostgresSchema } from '../../src/store/db.js';
+import { monitorActionStore } from '../../src/store/monitor.js';
 import { createHash } from 'node:crypto';
 import { syntheticReport } from '../../src/compliance/bureau.js';
 import { subjectHashes } from '../../src/compliance/consent.js';
@@ -123,6 +124,19 @@ describe.each(STORES)('the demo book ($name)', (store) => {
       expect(today.rollRates['M0->M1']).toBeGreaterThan(0);
       const notices = await t.app.store.db.selectFrom('delinquency_notices').select('status').execute();
       expect(notices).toEqual([{ status: 'NOTIFIED' }]);
+      // Applications referred to review over the month and never worked are past their 24-hour SLA: escalated, each
+      // breach recorded the day after it fell due (the case jobs run as the seed's clock passes each day).
+      const reviews = await t.app.store.db
+        .selectFrom('cases')
+        .select(['state', 'sla_breached', 'sla_due_at', 'escalated_at'])
+        .where('type', '=', 'REVIEW_APPLICATION')
+        .execute();
+      const overdue = reviews.filter((r) => Number(r.sla_due_at) < clock.now());
+      expect(overdue.length).toBeGreaterThan(0);
+      for (const review of overdue) {
+        expect(review).toMatchObject({ state: 'ESCALATED', sla_breached: 1 });
+        expect(Number(review.escalated_at) - Number(review.sla_due_at)).toBeLessThanOrEqual(MS_PER_DAY);
+      }
       expect(await rowCount(t.app.store, 'repayments')).toBeGreaterThan(0);
     },
   );
@@ -184,6 +198,11 @@ describe.each(STORES)('the demo book ($name)', (store) => {
         .where('borrower_id', '=', alerts[0]?.user_id ?? '')
         .execute();
       expect(cases.length).toBeGreaterThan(0);
+      // Settled before the first start ended: the freeze and its outcome written, today's snapshot taken after them.
+      expect(await monitorActionStore(t.app.store).pendingLineActions()).toEqual([]);
+      const today = await t.app.portfolio.latest();
+      expect(today?.lines.DRAW_FROZEN).toBe(1);
+      expect(today?.restrictions.freezes).toBe(1);
     },
   );
 
