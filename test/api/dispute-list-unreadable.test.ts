@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isoDate, type ManualClock } from '../../src/domain/clock.js';
-import { fieldCryptoFromMasterKey } from '../../src/compliance/index.js';
-import { subjectHashes } from '../../src/compliance/consent.js';
-import { putSandboxReport } from '../../src/compliance/bureau.js';
-import { createComplianceStore } from '../../src/store/compliance.js';
-import { APPLICANT_ONLY, adminHeaders, type TestApp } from '../helpers/app.js';
+import type { ManualClock } from '../../src/domain/clock.js';
+import { adminHeaders, type TestApp } from '../helpers/app.js';
 import { appStores } from '../helpers/stores.js';
 import { residentId } from '../core/harness.js';
 import { client, person, startCaseApp, type Person } from '../cases/helpers.js';
-import { contractAjv, describeErrors } from './response-contract.js';
+import { publishedSchemaMisfits } from './response-contract.js';
+import { applicantWithSandboxFile } from '../helpers/sandbox-applicant.js';
 
 /**
  * A borrower's dispute list failed whole when one dispute's sealed claim and text could not be opened (altered, copied
@@ -39,36 +36,14 @@ for (const store of STORES)
     });
     afterAll(async () => t?.close());
 
-    /** The errors of `body` against the schema /openapi.json publishes for this operation's 200. */
-    function misfits(method: string, path: string, body: unknown): string[] {
-      const ajv = contractAjv();
-      ajv.addSchema({ ...doc, $id: 'openapi' });
-      const pointer = `openapi#/paths/${path.replaceAll('/', '~1')}/${method}/responses/200/content/application~1json/schema`;
-      const validate = ajv.getSchema(pointer);
-      if (!validate) return [`${method} ${path}: no schema for 200`];
-      return validate(body) ? [] : describeErrors(validate.errors);
-    }
-
     /** A borrower with a bureau file, three disputes of their report, and a token. */
     async function borrowerWithDisputes() {
-      const nationalId = residentId('19860606', 721);
-      const crypto = fieldCryptoFromMasterKey(t.app.config.masterKey, t.app.config.retiredKeys);
-      const [hash] = subjectHashes(crypto, nationalId, isoDate(clock.now()));
-      const report = { existingDebtMinor: 900_000, externalDelinquent: true, inquiries30d: 4 };
-      await putSandboxReport(createComplianceStore(t.app.store), hash, report, clock.now());
-      const consent = await post('/v1/consents', {
-        nationalId,
-        purpose: 'LOAN_APPROVAL',
-        textVersion: 'loan-approval/2026-01',
-        channel: 'APP',
-      });
-      expect(consent.statusCode, consent.body).toBe(201);
-      const applied = await post('/v1/applications', {
-        applicant: { name: '张伟', nationalId, phone: '13900007777' },
-        attributes: APPLICANT_ONLY,
-      });
-      expect(applied.statusCode, applied.body).toBe(201);
-      const { borrowerId } = applied.json<{ borrowerId: string }>();
+      const { borrowerId } = await applicantWithSandboxFile(
+        t,
+        { clock, post },
+        { name: '张伟', nationalId: residentId('19860606', 721), phone: '13900007777' },
+        { existingDebtMinor: 900_000, externalDelinquent: true, inquiries30d: 4 },
+      );
       const raised = async (item: string, correctValue: number | boolean, text: string) => {
         const answer = await client(t).post('/v1/disputes', {
           borrowerId,
@@ -122,7 +97,10 @@ for (const store of STORES)
         const full = before.find((d) => d.id === second) as Record<string, unknown>;
         const { claim: _claim, text: _text, ...clear } = full;
         expect(marked).toEqual({ ...clear, unreadable: true });
-        expect(misfits('get', path, answer.json()), path).toEqual([]);
+        expect(
+          publishedSchemaMisfits(doc, { method: 'get', path, status: 200 }, answer.json()),
+          path,
+        ).toEqual([]);
       }
 
       // The unreadable dispute on its own keeps its 500, to the analyst and to the borrower.

@@ -59,6 +59,24 @@ export function declaredSchema(response: unknown, status: number): unknown {
   return content ? content['application/json']?.schema : schema;
 }
 
+/**
+ * The errors of `body` against the schema /openapi.json (`doc`) publishes for this operation and status; a missing
+ * schema is one error.
+ */
+export function publishedSchemaMisfits(
+  doc: object,
+  at: { readonly method: string; readonly path: string; readonly status: number },
+  body: unknown,
+): string[] {
+  const ajv = contractAjv();
+  ajv.addSchema({ ...doc, $id: 'openapi' });
+  const path = at.path.replaceAll('~', '~0').replaceAll('/', '~1');
+  const pointer = `openapi#/paths/${path}/${at.method}/responses/${at.status}/content/application~1json/schema`;
+  const validate = ajv.getSchema(pointer);
+  if (!validate) return [`${at.method} ${at.path}: no schema for ${at.status}`];
+  return validate(body) ? [] : describeErrors(validate.errors);
+}
+
 export function describeErrors(errors: ErrorObject[] | null | undefined): string[] {
   return (errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
 }

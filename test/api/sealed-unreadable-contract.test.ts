@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isoDate, type ManualClock } from '../../src/domain/clock.js';
-import { fieldCryptoFromMasterKey } from '../../src/compliance/index.js';
-import { subjectHashes } from '../../src/compliance/consent.js';
-import { putSandboxReport } from '../../src/compliance/bureau.js';
-import { createComplianceStore } from '../../src/store/compliance.js';
+import type { ManualClock } from '../../src/domain/clock.js';
 import { APPLICANT_ONLY, adminHeaders, type TestApp } from '../helpers/app.js';
 import { appStores } from '../helpers/stores.js';
 import { residentId } from '../core/harness.js';
 import { client, startCaseApp } from '../cases/helpers.js';
-import { contractAjv, describeErrors } from './response-contract.js';
+import { publishedSchemaMisfits } from './response-contract.js';
+import { applicantWithSandboxFile } from '../helpers/sandbox-applicant.js';
 
 /**
  * A sealed value at rest that no data key held here opens (a decision's context and trace, a dispute's claim and
@@ -58,36 +55,14 @@ for (const store of STORES)
       }
     });
 
-    /** Answers whether the body fits the schema /openapi.json publishes for this operation and status. */
-    function fitsDeclared(method: string, path: string, status: number, body: unknown): string[] {
-      const ajv = contractAjv();
-      ajv.addSchema({ ...doc, $id: 'openapi' });
-      const pointer = `openapi#/paths/${path.replaceAll('/', '~1')}/${method}/responses/${status}/content/application~1json/schema`;
-      const validate = ajv.getSchema(pointer);
-      if (!validate) return [`${method} ${path}: no schema for ${status}`];
-      return validate(body) ? [] : describeErrors(validate.errors);
-    }
-
     it('a decision and a dispute no key opens answer in the declared shape', async () => {
       // A borrower with a bureau file and a consent, an application (a decision) and a dispute of the report.
-      const nationalId = residentId('19850505', 611);
-      const crypto = fieldCryptoFromMasterKey(t.app.config.masterKey, t.app.config.retiredKeys);
-      const [hash] = subjectHashes(crypto, nationalId, isoDate(clock.now()));
-      const report = { existingDebtMinor: 900_000, externalDelinquent: false, inquiries30d: 0 };
-      await putSandboxReport(createComplianceStore(t.app.store), hash, report, clock.now());
-      const consent = await post('/v1/consents', {
-        nationalId,
-        purpose: 'LOAN_APPROVAL',
-        textVersion: 'loan-approval/2026-01',
-        channel: 'APP',
-      });
-      expect(consent.statusCode, consent.body).toBe(201);
-      const applied = await post('/v1/applications', {
-        applicant: { name: '李雷', nationalId, phone: '13900005555' },
-        attributes: APPLICANT_ONLY,
-      });
-      expect(applied.statusCode, applied.body).toBe(201);
-      const { decisionId, borrowerId } = applied.json<{ decisionId: string; borrowerId: string }>();
+      const { decisionId, borrowerId } = await applicantWithSandboxFile(
+        t,
+        { clock, post },
+        { name: '李雷', nationalId: residentId('19850505', 611), phone: '13900005555' },
+        { existingDebtMinor: 900_000, externalDelinquent: false, inquiries30d: 0 },
+      );
       const raised = async (item: string) => {
         const answer = await client(t).post('/v1/disputes', {
           borrowerId,
@@ -138,7 +113,7 @@ for (const store of STORES)
           500,
           'LG_SEALED_DATA_UNREADABLE',
         ]);
-        expect(fitsDeclared(method, path, 500, answer.json()), url).toEqual([]);
+        expect(publishedSchemaMisfits(doc, { method, path, status: 500 }, answer.json()), url).toEqual([]);
       }
     });
   });
