@@ -3,6 +3,7 @@ import { LgError } from '../../domain/index.js';
 import { compareEntries } from './memory-store.js';
 import { reconnectWhenSilent } from './redis-silence.js';
 import {
+  DISTINCT_FIELDS,
   entityKeys,
   type Aggregate,
   type FeatureEntry,
@@ -35,66 +36,228 @@ local function same(a, b)
   return a == b or string.gsub(a, ',"r":[-0-9.e+]+', '', 1) == string.gsub(b, ',"r":[-0-9.e+]+', '', 1)
 end`;
 
-const APPEND_LUA = `
+/**
+ * The value index of a series, which answers "distinct values of a field in a window" without reading the window: per
+ * series and distinct field, a sorted set of each value with the latest time it occurs at (`<prefix>:d:<entity>:<id>:
+ * <type>:<field>`). When no entry of the series lies after a window, a value occurs in (from, to] iff its latest time
+ * is after `from`, so the window's values are one range read of the index: O(values), not O(entries). A device shared
+ * by thousands of accounts (a device farm, or a default id from a broken app) otherwise made every draw on it decode
+ * every entry of its day in Redis's one thread, which bounds the whole fleet.
+ *
+ * `<prefix>:dix` maps a series key to the entry count the index was last kept at. An index is used only when that
+ * count is the series' own; any write that bypassed the index (a process of an earlier version during a rolling
+ * deploy, a series written before the index existed) makes them differ, and the next read rebuilds the index from the
+ * series. ARGV carries the prefix (P) so the scripts can name these keys; KEYS names only the series and the id hash.
+ */
+const VALUE_INDEX_LUA = `
+local FIELDS = {${DISTINCT_FIELDS.map((field) => `'${field}'`).join(', ')}}
+local SP, DP, DIX = P .. ':s:', P .. ':d:', P .. ':dix'
+local function ix(k, f) return DP .. string.sub(k, #SP + 1) .. ':' .. f end
+local function dropIndex(k)
+  for _, f in ipairs(FIELDS) do redis.call('DEL', ix(k, f)) end
+  redis.call('HDEL', DIX, k)
+end
+local function indexKeptAt(k, n)
+  local kept = redis.call('HGET', DIX, k)
+  return kept ~= false and tonumber(kept) == n
+end
+local function indexValues(k, t, values)
+  for i, f in ipairs(FIELDS) do
+    local v = values[i]
+    if type(v) == 'string' then redis.call('ZADD', ix(k, f), 'GT', t, v) end
+  end
+end
+-- Adds a member to a series, keeping its index when the index is current (or the series was empty).
+local function addToSeries(k, t, m, values)
+  local before = redis.call('ZCARD', k)
+  local current = before == 0 or indexKeptAt(k, before)
+  if redis.call('ZADD', k, t, m) == 0 then return end
+  -- A write the index missed makes it unusable until a read rebuilds it, even should the counts meet again.
+  if not current then redis.call('HDEL', DIX, k) return end
+  if before == 0 then dropIndex(k) end
+  indexValues(k, t, values)
+  redis.call('HSET', DIX, k, before + 1)
+end
+-- A value whose latest time was the removed entry's takes the latest time among the entries left (a rare path: a
+-- rolled-back event).
+local function unindexValues(k, t, values)
+  for i, f in ipairs(FIELDS) do
+    local v = values[i]
+    if type(v) == 'string' then
+      local key = ix(k, f)
+      local s = redis.call('ZSCORE', key, v)
+      if s and tonumber(s) == t then
+        local latest = nil
+        local left = redis.call('ZREVRANGEBYSCORE', k, t, '-inf', 'WITHSCORES')
+        for j = 1, #left, 2 do
+          if cjson.decode(left[j])[f] == v then latest = left[j + 1]; break end
+        end
+        if latest then redis.call('ZADD', key, latest, v) else redis.call('ZREM', key, v) end
+      end
+    end
+  end
+end
+local function removeFromSeries(k, t, m, values)
+  local before = redis.call('ZCARD', k)
+  local current = indexKeptAt(k, before)
+  if redis.call('ZREM', k, m) == 0 then return end
+  if before == 1 then dropIndex(k) return end
+  if not current then redis.call('HDEL', DIX, k) return end
+  unindexValues(k, t, values)
+  redis.call('HSET', DIX, k, before - 1)
+end
+-- Before a read of the index: rebuilt from the series when a write bypassed it.
+local function ensureIndexed(k)
+  local n = redis.call('ZCARD', k)
+  if n == 0 or indexKeptAt(k, n) then return end
+  for _, f in ipairs(FIELDS) do redis.call('DEL', ix(k, f)) end
+  local all = redis.call('ZRANGE', k, 0, -1, 'WITHSCORES')
+  for j = 1, #all, 2 do
+    local e = cjson.decode(all[j])
+    local values = {}
+    for i, f in ipairs(FIELDS) do values[i] = e[f] end
+    indexValues(k, all[j + 1], values)
+  end
+  redis.call('HSET', DIX, k, n)
+end`;
+
+/**
+ * ARGV of the per-entry scripts: eventId, occurredAt, member, prefix, then per DISTINCT_FIELDS field 'v' followed by
+ * the entry's value, or '' when it has none (an empty string is a value like any other).
+ */
+const ENTRY_ARGS_LUA = `
+local P = ARGV[4]
+local VALUES = {}
+for i = 1, ${DISTINCT_FIELDS.length} do
+  local given = ARGV[4 + i]
+  if given == '' then VALUES[i] = false else VALUES[i] = string.sub(given, 2) end
+end`;
+
+const APPEND_LUA = `${ENTRY_ARGS_LUA}${VALUE_INDEX_LUA}
 if redis.call('HSETNX', KEYS[1], ARGV[1], 'p' .. ARGV[3]) == 0 then return 0 end
-for i = 2, #KEYS do redis.call('ZADD', KEYS[i], ARGV[2], ARGV[3]) end
+for i = 2, #KEYS do addToSeries(KEYS[i], ARGV[2], ARGV[3], VALUES) end
 return 1`;
 
-const COMMIT_LUA = `${SAME_CONTENT_LUA}
+const COMMIT_LUA = `${ENTRY_ARGS_LUA}${VALUE_INDEX_LUA}${SAME_CONTENT_LUA}
 local v = redis.call('HGET', KEYS[1], ARGV[1])
 if v and same(string.sub(v, 2), ARGV[3]) then
   if string.sub(v, 1, 1) ~= 'c' then redis.call('HSET', KEYS[1], ARGV[1], 'c' .. string.sub(v, 2)) end
   return 0
 end
 redis.call('HSET', KEYS[1], ARGV[1], 'c' .. ARGV[3])
-for i = 2, #KEYS do redis.call('ZADD', KEYS[i], ARGV[2], ARGV[3]) end
+for i = 2, #KEYS do addToSeries(KEYS[i], ARGV[2], ARGV[3], VALUES) end
 return 1`;
 
 // Takes out this process's own member (ARGV[3]) from its own series (KEYS[2..]); forgets the id only when the hash
 // still maps it to that member, uncommitted.
-const REMOVE_LUA = `${SAME_CONTENT_LUA}
+const REMOVE_LUA = `${ENTRY_ARGS_LUA}${VALUE_INDEX_LUA}${SAME_CONTENT_LUA}
 local v = redis.call('HGET', KEYS[1], ARGV[1])
 if not v then return 0 end
 local m = string.sub(v, 2)
 if string.sub(v, 1, 1) == 'c' and same(m, ARGV[3]) then return 0 end
 if m == ARGV[3] then redis.call('HDEL', KEYS[1], ARGV[1]) end
-for i = 2, #KEYS do redis.call('ZREM', KEYS[i], ARGV[3]) end
+for i = 2, #KEYS do removeFromSeries(KEYS[i], tonumber(ARGV[2]), ARGV[3], VALUES) end
 return 1`;
 
-// KEYS: one series, the id hash. ARGV: olderThanMs, '1' when the series is a user's. Every entry sits in exactly
-// one user series, so its id is forgotten (and it is counted) there; the other series only drop their copies.
+// KEYS: one series, the id hash. ARGV: olderThanMs, '1' when the series is a user's, the prefix. Every entry sits in
+// exactly one user series, so its id is forgotten (and it is counted) there; the other series only drop their copies.
+// A value whose latest time is at or before the horizon has no entry left after it, so its index member goes too.
 const PRUNE_LUA = `
+local P = ARGV[3]${VALUE_INDEX_LUA}
 local n = 0
 if ARGV[2] == '1' then
   local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
   for _, m in ipairs(members) do redis.call('HDEL', KEYS[2], cjson.decode(m).eventId) end
   n = #members
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local before = redis.call('ZCARD', KEYS[1])
+local current = indexKeptAt(KEYS[1], before)
+local dropped = redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if before - dropped == 0 then
+  dropIndex(KEYS[1])
+elseif dropped > 0 and not current then
+  redis.call('HDEL', DIX, KEYS[1])
+elseif dropped > 0 then
+  for _, f in ipairs(FIELDS) do redis.call('ZREMRANGEBYSCORE', ix(KEYS[1], f), '-inf', ARGV[1]) end
+  redis.call('HSET', DIX, KEYS[1], before - dropped)
+end
 return n`;
 
 /**
  * A WindowBatch in one script (one round trip for a draw's 20+ windows). KEYS: every series key the batch reads, each
  * once (a draw's windows name the same few series again and again: sent once, the script's arguments are a fifth of
- * the bytes). ARGV[1]: a JSON array of strings, the aggregate count, then per aggregate `nkeys key-index... fromMs
- * toMs knownAt kind field` (indices into KEYS, fromMs exclusive, knownAt '' = none); the values count, then per
- * values read `nkeys key-index... fromMs toMs knownAt field`. Answers {aggregates, values}; an aggregate with no answer (time since, over
- * an empty window) is false (nil to the client).
+ * the bytes). ARGV[1]: a JSON array of strings, the key prefix, the aggregate count, then per aggregate `nkeys
+ * key-index... fromMs toMs knownAt kind field` (indices into KEYS, fromMs exclusive, knownAt '' = none); the values
+ * count, then per values read `nkeys key-index... fromMs toMs knownAt field`. Answers {aggregates, values}; an aggregate
+ * with no answer (time since, over an empty window) is false (nil to the client).
+ *
+ * A window seen as of now (no knownAt) takes the cheap reads: a count is ZCOUNT, a time since is the window's last
+ * score, and distinct values come from the value index. Sums, maxima and windows as known at an instant read the
+ * window's entries, each member decoded once per batch however many windows hold it.
  */
 const BATCH_LUA = `
+local A = cjson.decode(ARGV[1])
+local P = A[1]${VALUE_INDEX_LUA}
+local decoded = {}
+local function decode(m)
+  local e = decoded[m]
+  if e == nil then e = cjson.decode(m); decoded[m] = e end
+  return e
+end
 local function each(ks, from, to, knownAt, visit)
   for _, i in ipairs(ks) do
     for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[i], from, to)) do
-      local e = cjson.decode(m)
+      local e = decode(m)
       if knownAt == nil or e.r <= knownAt then visit(e) end
     end
   end
 end
+-- Each distinct value of field in (from, to] as of now, once per key that holds it.
+local function eachValue(ks, from, to, field, visit)
+  for _, i in ipairs(ks) do
+    local k = KEYS[i]
+    if redis.call('ZCOUNT', k, '(' .. to, '+inf') > 0 then
+      -- An entry after the window: a value's latest time no longer says whether it occurs inside.
+      for _, m in ipairs(redis.call('ZRANGEBYSCORE', k, from, to)) do
+        local v = decode(m)[field]
+        if v ~= nil then visit(v) end
+      end
+    else
+      ensureIndexed(k)
+      for _, v in ipairs(redis.call('ZRANGEBYSCORE', ix(k, field), from, to)) do visit(v) end
+    end
+  end
+end
+local function latestScore(ks, from, to)
+  local latest = nil
+  for _, i in ipairs(ks) do
+    local r = redis.call('ZREVRANGEBYSCORE', KEYS[i], to, from, 'WITHSCORES', 'LIMIT', 0, 1)
+    if r[2] then
+      local s = tonumber(r[2])
+      if latest == nil or s > latest then latest = s end
+    end
+  end
+  return latest
+end
 local function aggregate(ks, from, to, knownAt, kind, field)
-  if kind == 'count' and knownAt == nil then
-    local n = 0
-    for _, i in ipairs(ks) do n = n + redis.call('ZCOUNT', KEYS[i], from, to) end
-    return n
+  if knownAt == nil then
+    if kind == 'count' then
+      local n = 0
+      for _, i in ipairs(ks) do n = n + redis.call('ZCOUNT', KEYS[i], from, to) end
+      return n
+    end
+    if kind == 'timeSince' then
+      local latest = latestScore(ks, from, to)
+      if latest == nil then return false end
+      return tonumber(to) - latest
+    end
+    if kind == 'distinct' then
+      local seen, distinct = {}, 0
+      eachValue(ks, from, to, field, function(v)
+        if not seen[v] then seen[v] = true; distinct = distinct + 1 end
+      end)
+      return distinct
+    end
   end
   local n, sum, max, latest = 0, 0, 0, nil
   local seen, distinct = {}, 0
@@ -116,14 +279,20 @@ local function aggregate(ks, from, to, knownAt, kind, field)
 end
 local function values(ks, from, to, knownAt, field)
   local seen, out = {}, {}
-  each(ks, from, to, knownAt, function(e)
-    local v = e[field]
-    if v ~= nil and not seen[v] then seen[v] = true; out[#out + 1] = v end
-  end)
+  local function visit(v)
+    if not seen[v] then seen[v] = true; out[#out + 1] = v end
+  end
+  if knownAt == nil then
+    eachValue(ks, from, to, field, visit)
+  else
+    each(ks, from, to, knownAt, function(e)
+      local v = e[field]
+      if v ~= nil then visit(v) end
+    end)
+  end
   return out
 end
-local A = cjson.decode(ARGV[1])
-local a = 2
+local a = 3
 local function series()
   local n = tonumber(A[a])
   local ks = {}
@@ -132,7 +301,7 @@ local function series()
   return ks
 end
 local aggregates, found = {}, {}
-for j = 1, tonumber(A[1]) do
+for j = 1, tonumber(A[2]) do
   local ks = series()
   aggregates[j] = aggregate(ks, '(' .. A[a], A[a + 1], tonumber(A[a + 2]), A[a + 3], A[a + 4])
   a = a + 5
@@ -248,7 +417,7 @@ export class RedisFeatureStore implements FeatureStore {
     const keys: string[] = [];
     /** Each series key's 1-based place in KEYS. */
     const placeOf = new Map<string, number>();
-    const args: string[] = [String(batch.aggregates.length)];
+    const args: string[] = [this.prefix, String(batch.aggregates.length)];
     const window = (query: WindowQuery) => {
       args.push(String(query.types.length));
       for (const type of query.types) {
@@ -324,7 +493,15 @@ export class RedisFeatureStore implements FeatureStore {
         this.idsKey(),
         ...entityKeys(entry).map(([entity, id]) => this.seriesKey(entity, id, entry.type)),
       ];
-      pipeline[name](keys.length, ...keys, entry.eventId, String(entry.t), JSON.stringify(entry));
+      pipeline[name](
+        keys.length,
+        ...keys,
+        entry.eventId,
+        String(entry.t),
+        JSON.stringify(entry),
+        this.prefix,
+        ...DISTINCT_FIELDS.map((field) => (entry[field] === undefined ? '' : `v${entry[field]}`)),
+      );
     }
     const results = (await pipeline.exec()) ?? [];
     const changed: FeatureEntry[] = [];
@@ -369,7 +546,7 @@ export class RedisFeatureStore implements FeatureStore {
       const pipeline = this.redis.pipeline() as unknown as ScriptPipeline;
       for (const key of keys) {
         const isUser = key.startsWith(userSeries) ? '1' : '0';
-        pipeline.lgPrune(2, key, this.idsKey(), String(olderThanMs), isUser);
+        pipeline.lgPrune(2, key, this.idsKey(), String(olderThanMs), isUser, this.prefix);
       }
       for (const [error, n] of (await pipeline.exec()) ?? []) {
         if (error) throw error;
