@@ -240,6 +240,36 @@ describe.skipIf(!BROWSER_READY)('risk console in Chromium', () => {
     expect(await seriousAxeViolations(page)).toEqual([]);
   });
 
+  it('says which stored decisions a simulation could not open, and leaves them out of its figures', async () => {
+    // The newest application decision's sealed context replaced by another's: bound to that other decision, it no
+    // longer opens as its own (as after tampering, or a key since dropped), so the replay must leave it out and say so.
+    const recent = await t.app.store.db
+      .selectFrom('decisions')
+      .select(['id', 'context'])
+      .where('kind', '=', 'application')
+      .orderBy('decided_at', 'desc')
+      .limit(2)
+      .execute();
+    const [spoiled, donor] = recent as [{ id: string; context: string }, { id: string; context: string }];
+    const setContext = (context: string) =>
+      t.app.store.db.updateTable('decisions').set({ context }).where('id', '=', spoiled.id).execute();
+    await setContext(donor.context);
+    try {
+      await page.goto(`${base}/#/strategies/application`);
+      await page.locator('[data-testid=validation]', { hasText: /校验通过|Valid/ }).waitFor();
+      await page.click('button:has-text("模拟"), button:has-text("Simulate")');
+      const notice = page.locator('[data-testid=sim-unreadable]');
+      await notice.waitFor();
+      const text = (await notice.textContent()) ?? '';
+      expect(text).toMatch(/^1 /);
+      expect(text).toContain(spoiled.id);
+      await screenshot(page, 'strategy-simulation-unreadable');
+      expect(await seriousAxeViolations(page)).toEqual([]);
+    } finally {
+      await setContext(spoiled.context);
+    }
+  });
+
   it('works a case end to end: queue with SLA → evidence with the decision trace → disposition', async () => {
     await signIn(analyst.key);
     await page.goto(`${base}/#/cases`);
