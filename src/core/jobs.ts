@@ -1,6 +1,6 @@
 import { isoDate, MS_PER_DAY, parseIsoDate } from '../domain/index.js';
 import { bucketFor, DEFAULT_BUCKETS } from '../domain/index.js';
-import { LgError } from '../domain/index.js';
+import { LgError, type RequestedLineAction } from '../domain/index.js';
 import { expireTempLimit } from '../domain/index.js';
 import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
 import type { CoreDeps, GuardTrip } from './deps.js';
@@ -304,6 +304,22 @@ export async function runReviewJob(deps: CoreDeps, asOf: string, pageSize = 200)
   };
 }
 
+/**
+ * The decision's actions with one limit cut at most: the strictest (the lowest limit asked for), where it stands in
+ * the list; the others dropped. Rules of a review strategy may each ask for a cut of the same line, in any order; all
+ * applied under one decision, the line was cut twice, or (the strictest listed first) the milder cut asked for a limit
+ * above the one just set, which the state machine refuses, and the line's whole review failed. The decision's record
+ * keeps every cut the rules asked for; the line is cut once. A cut with no limit counts as the mildest (applied alone,
+ * it is refused as before).
+ */
+function strictestCutOnly(actions: readonly RequestedLineAction[]): RequestedLineAction[] {
+  const cuts = actions.filter((a) => a.type === 'LIMIT_DECREASE');
+  if (cuts.length < 2) return [...actions];
+  const limitOf = (a: RequestedLineAction) => a.limitMinor ?? Number.POSITIVE_INFINITY;
+  const strictest = cuts.reduce((best, a) => (limitOf(a) < limitOf(best) ? a : best));
+  return actions.filter((a) => a.type !== 'LIMIT_DECREASE' || a === strictest);
+}
+
 async function reviewLine(deps: CoreDeps, line: LineRow, asOf: string, at: number) {
   const context = buildContext(deps.engine, REVIEW_STRATEGY, {}, await reviewFacts(deps, line, at));
   const { decision, latencyMs } = timedDecide(deps.engine, REVIEW_STRATEGY, context, line.borrower_id);
@@ -328,7 +344,7 @@ async function reviewLine(deps: CoreDeps, line: LineRow, asOf: string, at: numbe
     // restriction leaves the line as it was, and taken again it would open another case each run.
     await deps.coreStore.lineInTx(tx, line.id, true);
     const taken = new Set(await deps.coreStore.actionTypesByInTx(tx, line.id, actor));
-    for (const action of decision.actions) {
+    for (const action of strictestCutOnly(decision.actions)) {
       if (taken.has(action.type)) continue;
       const done = await applyActionInTx(deps, tx, line.id, {
         type: action.type,

@@ -14,18 +14,20 @@ import {
 } from './helpers.js';
 
 /**
- * An appeal may be against a decision, and an automated decision can take more than one action on its line: a
- * line-review strategy whose rule (or whose "all" rule set) asks for two limit cuts has the review job apply both,
- * on the decision's one line (a decision is about one line: the review job decides line by line, and an appeal
- * against a decision covers the actions it took on that line). Upheld, such an appeal restored only the decision's
- * latest cut (the core read "the cut of this decision" as its latest one): the line stayed below where it was
- * before the decision, and a restore that crossed the four-eyes threshold went through on one person's word as a
- * smaller one. Now every cut of the decision that still stands is undone, newest first, each by its own
+ * An appeal may be against a decision, and a decision may have cut its line more than once (cuts recorded under one
+ * decision id, as the review job wrote them before it applied one cut per decision). Upheld, such an appeal restored
+ * only the decision's latest cut (the core read "the cut of this decision" as its latest one): the line stayed below
+ * where it was before the decision, and a restore that crossed the four-eyes threshold went through on one person's
+ * word as a smaller one. Now every cut of the decision that still stands is undone, newest first, each by its own
  * LIMIT_INCREASE with its own ledger entry and a reason the borrower reads; what other decisions did since stays, and
  * nothing is restored above a limit a later change set.
+ *
+ * The review job itself now applies one cut per decision: a line-review rule that asks for two cuts of a line (the
+ * strictest listed first) had the job apply the first and fail the line's review on the second; the strictest alone
+ * is applied, and an appeal against the decision restores it.
  */
 const TEXTS = { textZh: '申诉成立。', textEn: 'Your appeal is upheld.' };
-/** The line-review rule this suite adds: two cuts in one decision, on lines of this one limit only. */
+/** The line-review rule this suite adds: two cuts asked for in one decision, on lines of this one limit only. */
 const TWO_CUTS_LIMIT = 1_230_000;
 
 /** A line action as GET /v1/lines/{id} shows it. */
@@ -103,22 +105,38 @@ for (const store of CASE_STORES)
           .reverse();
       };
 
-      /** A fresh line at TWO_CUTS_LIMIT reviewed by the job: one decision, two cuts (to 980,000, then to 610,000). */
+      /** A fresh line at TWO_CUTS_LIMIT cut twice under one decision (to 980,000, then to 610,000). */
       async function twoCutDecision() {
+        const opened = await openLine();
+        await setLimit(opened.lineId, TWO_CUTS_LIMIT);
+        const extra = { traceId: opened.decisionId };
+        const first = await act(opened.lineId, 'LIMIT_DECREASE', { limitMinor: 980_000, ...extra });
+        const second = await act(opened.lineId, 'LIMIT_DECREASE', { limitMinor: 610_000, ...extra });
+        return { ...opened, cuts: [first.actionId, second.actionId] };
+      }
+
+      it('the review job applies the strictest of the cuts its rule asks for, and an uphold restores it', async () => {
         const opened = await openLine();
         await setLimit(opened.lineId, TWO_CUTS_LIMIT);
         const asOf = new Date(t.app.clock.now()).toISOString().slice(0, 10);
         const review = await t.app.core.runReviewJob(asOf);
+        expect(review.errors.filter((e) => e.lineId === opened.lineId)).toEqual([]);
         const cuts = review.actions.filter((a) => a.lineId === opened.lineId);
         expect(cuts.map((c) => [c.type, c.outcome, c.prevLimitMinor, c.newLimitMinor])).toEqual([
-          ['LIMIT_DECREASE', 'APPLIED', 1_230_000, 980_000],
-          ['LIMIT_DECREASE', 'APPLIED', 980_000, 610_000],
+          ['LIMIT_DECREASE', 'APPLIED', TWO_CUTS_LIMIT, 610_000],
         ]);
-        const recent = (await line(opened.lineId)).recentActions as { id: string; traceId: string }[];
-        const decisionId = recent[0]?.traceId as string;
-        expect(recent[1]?.traceId).toBe(decisionId);
-        return { ...opened, decisionId, cuts: cuts.map((c) => c.actionId) };
-      }
+        const decisionId = ((await line(opened.lineId)).recentActions as { traceId: string }[])[0]
+          ?.traceId as string;
+        const { caseId } = await appealDecision(opened.token, decisionId);
+        const upheld = await resolve(caseId);
+        expect(upheld.statusCode, upheld.body).toBe(200);
+        expect(upheld.json().case.outcomeDetail.restored).toEqual({
+          fromLimitMinor: 610_000,
+          toLimitMinor: TWO_CUTS_LIMIT,
+          cuts: [expect.objectContaining({ cutActionId: cuts[0]?.actionId, toLimitMinor: TWO_CUTS_LIMIT })],
+        });
+        expect((await line(opened.lineId)).limitMinor).toBe(TWO_CUTS_LIMIT);
+      });
 
       it('undoes both cuts newest first, each by its own action and ledger entry, and leaves a later freeze', async () => {
         const d = await twoCutDecision();
@@ -310,8 +328,8 @@ for (const store of CASE_STORES)
   );
 
 /**
- * A line-review version whose first rule cuts a line of TWO_CUTS_LIMIT twice in one decision (what a strategy may ask:
- * a rule's actions are all applied, in order), saved and activated through the API.
+ * A line-review version whose first rule asks for two cuts of a line of TWO_CUTS_LIMIT in one decision, the strictest
+ * first (the order that failed the line's review), saved and activated through the API.
  */
 async function activateTwoCutReview(t: TestApp): Promise<void> {
   const versions = (await client(t).get('/v1/strategies/line-review/versions')).json().versions as {
@@ -325,8 +343,8 @@ async function activateTwoCutReview(t: TestApp): Promise<void> {
     when: `limitMinor == ${TWO_CUTS_LIMIT} and lineStatus == 'ACTIVE'`,
     reasons: ['R_INQUIRY_VELOCITY'],
     actions: [
-      { type: 'LIMIT_DECREASE', limit: 'floor(limitMinor * 0.8 / 10000) * 10000' },
       { type: 'LIMIT_DECREASE', limit: 'floor(limitMinor * 0.5 / 10000) * 10000' },
+      { type: 'LIMIT_DECREASE', limit: 'floor(limitMinor * 0.8 / 10000) * 10000' },
     ],
   });
   const saved = await client(t).post('/v1/strategies', document);
