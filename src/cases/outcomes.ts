@@ -534,6 +534,12 @@ function requireLine(row: CaseRow): string {
   return row.line_id;
 }
 
+/**
+ * A person applies what the blast-radius guard held, as the decision asked for it: its type, the limit it asked for
+ * (a held cut left the line as it was, so the limit lives only in the held row), and the decision itself. The applied
+ * action names the proposing decision, so an appeal against that decision covers it (and undoes it, upheld), and the
+ * ledger links the two; the person is its actor.
+ */
 async function applyHeldAction(ctx: OutcomeContext, tx: CaseTx, row: CaseRow, actor: string) {
   const held = await ctx.deps.rows.lineActionRow(tx, row.subject_id);
   if (!held) throw new LgError('LG_NOT_FOUND', `no held action ${row.subject_id}`);
@@ -543,9 +549,11 @@ async function applyHeldAction(ctx: OutcomeContext, tx: CaseTx, row: CaseRow, ac
     reasons: reasons.length > 0 ? reasons : ['R_MANUAL_REVIEW'],
     actor,
     automated: false,
+    ...(held.requested_limit_minor === null ? {} : { limitMinor: Number(held.requested_limit_minor) }),
+    ...(held.trace_id === null ? {} : { traceId: held.trace_id }),
     note: `applied from guard-held action ${held.id}`,
   });
-  return { heldActionId: held.id, ...applied };
+  return { heldActionId: held.id, decisionId: held.trace_id, ...applied };
 }
 
 /**

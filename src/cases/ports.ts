@@ -183,6 +183,8 @@ export interface CaseCorePort {
       automated: boolean;
       limitMinor?: number;
       note?: string;
+      /** The decision the action carries out (a person applying a held automated action keeps its decision). */
+      traceId?: string;
     },
   ): Promise<{
     actionId: string;
@@ -217,7 +219,7 @@ export interface CaseCorePort {
 /** A restriction standing on a line, as the core reads it under the line's lock. */
 export interface StandingRestrictionRecord {
   readonly actionId: string;
-  /** The decision behind it, if automated. */
+  /** The decision behind it: an automated one, or one a person applied after the guard held it. */
   readonly traceId: string | null;
   readonly type: 'FREEZE_DRAW' | 'SUSPEND';
   /** The restriction that sets the line's status; false for a freeze standing beneath a suspension. */

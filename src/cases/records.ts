@@ -139,6 +139,8 @@ export interface CaseLineActionRecord {
   trace_id: string | null;
   /** JSON array of reason codes. */
   reasons: string;
+  /** The limit a GRANT, LIMIT_* or TEMP_LIMIT asked for (what a held cut applies when a person applies it). */
+  requested_limit_minor: number | null;
   [column: string]: unknown;
 }
 
