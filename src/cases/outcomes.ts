@@ -3,6 +3,7 @@ import { LgError } from '../domain/index.js';
 import { formatMoney, isKnownReason, personReasonsProblem } from '../domain/index.js';
 import type { LineActionType, LockedLimitCut } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
+import { canonicalJson } from '../domain/index.js';
 import type { CaseTx, StandingRestrictionRecord } from './ports.js';
 import type { AppealRow, CaseRow } from './records.js';
 import type {
@@ -250,17 +251,21 @@ async function escalateInTx(
 ): Promise<ResolveResult> {
   const { deps } = ctx;
   const actor = by.actor;
+  // What the outcome will do to the line, read under its lock: shown to the checker, held to by the approval.
+  const actions = await listedActions(ctx, tx, row, input);
+  const listed = actions === undefined ? {} : { actions };
   const proposed = await ctx.fourEyes.propose(
     {
       operation,
       subjectId: row.id,
-      payload: { caseId: row.id, input },
+      payload: { caseId: row.id, input, ...listed },
       diff: {
         caseId: row.id,
         type: row.type,
         lineId: row.line_id,
         outcome: input.outcome,
         limitMinor: input.limitMinor ?? null,
+        ...listed,
         ...extraDiff,
       },
       reason: input.note ?? `${row.type} ${input.outcome}`,
@@ -290,11 +295,12 @@ async function escalateInTx(
 export async function applyApprovedResolution(
   ctx: OutcomeContext,
   tx: CaseTx,
-  payload: { caseId: string; input: ResolveInput },
+  payload: ResolutionPayload,
   approval: { maker: string; checker: string; changeId: string },
 ): Promise<unknown> {
   const row = await ctx.deps.rows.findCase(tx, ctx.deps.store.kind, payload.caseId, true);
   assertTransition(row.id, row.state, 'RESOLVED');
+  if (payload.actions !== undefined) await assertStillListed(ctx, tx, row, payload);
   const detail = await applyOutcome(ctx, tx, row, payload.input, approval.maker);
   await finishCase(ctx, tx, row, {
     input: payload.input,
@@ -304,8 +310,40 @@ export async function applyApprovedResolution(
   return { caseId: row.id, outcome: payload.input.outcome, ...detail };
 }
 
+/**
+ * A case outcome's pending change, as it was proposed: the case, the outcome, and (for an outcome that acts on the
+ * line: an uphold, a reinstatement) the line actions it listed. A change proposed before listings has none.
+ */
+export interface ResolutionPayload {
+  readonly caseId: string;
+  readonly input: ResolveInput;
+  readonly actions?: readonly ListedAction[];
+}
+
+/**
+ * The approval performs what the checker was shown, or nothing: the actions the outcome would perform now, read under
+ * the line's lock in the approval's dbTx, must be those the change listed. A line changed meanwhile (cut again,
+ * lifted, restricted) would have the checker approve what they never saw: refused (409 LG_CONFLICT, the change
+ * FAILED), and the case goes back to its maker to propose again on the line as it stands.
+ */
+async function assertStillListed(
+  ctx: OutcomeContext,
+  tx: CaseTx,
+  row: CaseRow,
+  payload: ResolutionPayload,
+): Promise<void> {
+  const now = (await listedActions(ctx, tx, row, payload.input)) ?? [];
+  if (canonicalJson(now) === canonicalJson(payload.actions ?? [])) return;
+  throw new LgError(
+    'LG_CONFLICT',
+    'the line changed since this change was proposed: approved now, it would do other than it lists; the case ' +
+      'goes back to its maker to propose it again',
+    { caseId: row.id, listed: payload.actions ?? [], wouldDo: now },
+  );
+}
+
 /** A case outcome's pending change, as it was proposed (a line action's payload has no caseId). */
-function isResolutionPayload(payload: unknown): payload is { caseId: string; input: ResolveInput } {
+function isResolutionPayload(payload: unknown): payload is ResolutionPayload {
   return typeof payload === 'object' && payload !== null && 'caseId' in payload && 'input' in payload;
 }
 
@@ -623,8 +661,77 @@ type ReinstatedLine = {
 };
 
 /** The line action that lifts a restriction, and only it (core standing.ts). */
-function liftOf(restriction: StandingRestrictionRecord): LineActionType {
+function liftOf(restriction: StandingRestrictionRecord): 'UNFREEZE' | 'REINSTATE' {
   return restriction.type === 'SUSPEND' ? 'REINSTATE' : 'UNFREEZE';
+}
+
+/**
+ * One line action an outcome performs, as its pending change lists it: the lift (UNFREEZE, REINSTATE) of the
+ * restriction `lifts`, a reinstatement's lower limit (the limit asked for; the state machine stops a cut at the
+ * outstanding balance), or the restore of the cut `restores` from one limit to another.
+ */
+export type ListedAction =
+  | { readonly type: 'UNFREEZE' | 'REINSTATE'; readonly lifts: string }
+  | { readonly type: 'LIMIT_DECREASE'; readonly fromLimitMinor: number; readonly limitMinor: number }
+  | {
+      readonly type: 'LIMIT_INCREASE';
+      readonly restores: string;
+      readonly fromLimitMinor: number;
+      readonly toLimitMinor: number;
+    };
+
+/** What reinstateLine will do: each restriction of `lift` lifted, in order, then the lower limit if one is asked. */
+async function listedReinstatement(
+  ctx: OutcomeContext,
+  tx: CaseTx,
+  lineId: string,
+  reinstatement: { lift: readonly StandingRestrictionRecord[]; limitMinor?: number },
+): Promise<ListedAction[]> {
+  const line = await ctx.deps.rows.lineRow(tx, lineId);
+  const limit = Number(line?.limit_minor);
+  const listed: ListedAction[] = reinstatement.lift.map((r) => ({ type: liftOf(r), lifts: r.actionId }));
+  const lower = reinstatement.limitMinor;
+  if (lower !== undefined && lower < limit)
+    listed.push({ type: 'LIMIT_DECREASE', fromLimitMinor: limit, limitMinor: lower });
+  return listed;
+}
+
+/**
+ * The line actions an outcome will perform, read under the line's lock as the outcome reads them (an upheld appeal:
+ * its lifts, a lower limit, each restore of a cut; a REINSTATEMENT: its lift and a lower limit), in the order it
+ * performs them; undefined for an outcome that performs no line action of its own.
+ */
+async function listedActions(
+  ctx: OutcomeContext,
+  tx: CaseTx,
+  row: CaseRow,
+  input: ResolveInput,
+): Promise<ListedAction[] | undefined> {
+  if (!row.line_id) return undefined;
+  if (row.type === 'APPEAL' && input.outcome === 'UPHELD') {
+    const appeal = await findAppealOf(ctx, tx, row);
+    const { appealed, cut } = await appealRemedy(ctx, tx, appeal, input);
+    const lifts =
+      appealed.length > 0 && appeal.line_id
+        ? await listedReinstatement(ctx, tx, appeal.line_id, { lift: appealed, limitMinor: input.limitMinor })
+        : [];
+    const restores: ListedAction[] =
+      cut?.kind === 'restore'
+        ? cut.steps.map((step) => ({
+            type: 'LIMIT_INCREASE',
+            restores: step.cutActionId,
+            fromLimitMinor: step.fromLimitMinor,
+            toLimitMinor: step.toLimitMinor,
+          }))
+        : [];
+    return [...lifts, ...restores];
+  }
+  if (row.type === 'REINSTATEMENT' && input.outcome === 'REINSTATE') {
+    const standing = await ctx.deps.core.lockedStandingRestrictions(tx, row.line_id);
+    const own = standing.filter((r) => r.actionId === row.subject_id);
+    return listedReinstatement(ctx, tx, row.line_id, { lift: own, limitMinor: input.limitMinor });
+  }
+  return undefined;
 }
 
 /**
