@@ -1,9 +1,8 @@
 import type { UnitGuard } from '../domain/index.js';
-import { LgError } from '../domain/index.js';
+import { canonicalJson, LgError } from '../domain/index.js';
 import { formatMoney, isKnownReason, personReasonsProblem } from '../domain/index.js';
 import type { LineActionType, LockedLimitCut } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
-import { canonicalJson } from '../domain/index.js';
 import type { CaseTx, StandingRestrictionRecord } from './ports.js';
 import type { AppealRow, CaseRow } from './records.js';
 import type {
