@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LineActionInput } from '../../src/core/index.js';
 import type { TestApp } from '../helpers/app.js';
 import {
   APPEAL_CAST,
@@ -52,12 +53,8 @@ for (const store of CASE_STORES)
 
       const applicant = applicants({ name: '郑洁', born: '19890909', phone: '13900009999', after: 700 });
       const line = async (lineId: string) => (await client(t).get(`/v1/lines/${lineId}`)).json();
-      const act = (lineId: string, input: Record<string, unknown>) =>
-        t.app.core.applyLineAction(lineId, {
-          automated: false,
-          actor: 'user:risk-officer',
-          ...input,
-        } as never);
+      const act = (lineId: string, input: Omit<LineActionInput, 'automated'>) =>
+        t.app.core.applyLineAction(lineId, { automated: false, actor: 'user:risk-officer', ...input });
 
       /**
        * A line the decision `decisionId` cut to 800,000, froze for a scam pattern, and cut again to 600,000; the
