@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIsolatedPostgresSchema, openStore, type Store } from '../../src/store/db.js';
+import { ManualClock } from '../../src/domain/clock.js';
+import { uuidv7Generator } from '../../src/domain/ids.js';
+import { seededRandom } from '../../src/domain/random.js';
+import { TEST_DATABASE_URL } from '../helpers/stores.js';
+import {
+  DAY,
+  MIN,
+  T0,
+  ev,
+  history,
+  money,
+  openTestMonitor,
+  receiveLive,
+  type TestMonitor,
+} from '../monitor/helpers.js';
+
+/**
+ * Fleet mode on PostgreSQL without Redis: each process keeps its feature windows and link graph in memory, so what
+ * one process ingested must be there when another evaluates an event or a draw (the fleet issue: every fact a
+ * decision reads comes from the shared stores). Here the timer that follows the others is off (a very long interval)
+ * and no test calls follow() before it ingests: an event must be judged with everything committed before it arrived.
+ */
+const NEVER_MS = 3_600_000;
+
+describe.skipIf(!TEST_DATABASE_URL)('facts read across events, two processes on one PostgreSQL without Redis', () => {
+  let stores: Store[] = [];
+  let monitors: TestMonitor[] = [];
+
+  beforeAll(async () => {
+    const url = await createIsolatedPostgresSchema(TEST_DATABASE_URL ?? '', 'shared_facts');
+    stores = [await openStore({ postgresUrl: url }), await openStore({ postgresUrl: url, migrate: false })];
+    monitors = await Promise.all(
+      stores.map((store, i) =>
+        openTestMonitor({
+          store,
+          deps: {
+            ids: uuidv7Generator(new ManualClock(T0), seededRandom(700 + i)),
+            followEveryMs: NEVER_MS,
+          },
+        }),
+      ),
+    );
+  });
+  afterAll(async () => {
+    for (const m of monitors) await m.close();
+  });
+
+  it('reports the safe-account scam when the other process handled the disbursement', async () => {
+    const [a, b] = monitors as [TestMonitor, TestMonitor];
+    const u = { userId: 'victim', deviceId: 'dev-victim' };
+    // The borrower's history, the coached call and the draw's disbursement reach process a (the core's outbox there).
+    await receiveLive(a, history('victim'));
+    await a.monitor.ingest([
+      ev('call_in_progress', T0 - 20 * MIN, u),
+      ev('disbursement', T0, { ...u, lineId: 'line-victim', ...money(30_000) }),
+    ]);
+    // The app's report of the transfer reaches process b.
+    b.clock.set(T0 + 10 * MIN);
+    const outcomes = await b.monitor.ingest([
+      ev('payee_added', T0 + 5 * MIN, { ...u, payeeId: 'safe-victim' }),
+      ev('transfer_out', T0 + 10 * MIN, {
+        ...u,
+        payeeId: 'safe-victim',
+        payeeCreatedAt: T0 + 5 * MIN,
+        ...money(28_000),
+      }),
+    ]);
+    expect(outcomes[1]?.typologies.map((f) => f.id)).toEqual(['SCAM_SAFE_ACCOUNT_TRANSFER']);
+    // The line it freezes is the one the other process learnt from the core's event.
+    expect(outcomes[1]?.actions.find((x) => x.type === 'FREEZE_DRAW')?.lineId).toBe('line-victim');
+  });
+
+  it("decides a draw with the call the other process was told of a moment before", async () => {
+    const [a, b] = monitors as [TestMonitor, TestMonitor];
+    const u = { userId: 'caller', deviceId: 'dev-caller' };
+    await receiveLive(a, history('caller'));
+    a.clock.set(T0 + DAY);
+    await a.monitor.ingest([ev('call_in_progress', T0 + DAY - MIN, u)]);
+    b.clock.set(T0 + DAY);
+    const signals = await b.monitor.drawSignals({ borrowerId: 'caller', deviceId: 'dev-caller', at: T0 + DAY });
+    expect(signals.callInProgress).toBe(true);
+    expect(signals.userSinceDisbursement90d).not.toBe(-1);
+  });
+
+  it('learns events another process stored with a receipt time in the past (the demo seed)', async () => {
+    const [a, b] = monitors as [TestMonitor, TestMonitor];
+    // b started (and rebuilt) before the seed ran at process a with its clock set weeks back, as the demo's is.
+    a.clock.set(T0 - 30 * DAY);
+    await a.monitor.ingest([
+      ev('login', T0 - 30 * DAY, { eventId: 'seed-1', userId: 'seed-1', deviceId: 'seed-device' }),
+      ev('login', T0 - 30 * DAY, { eventId: 'seed-2', userId: 'seed-2', deviceId: 'seed-device' }),
+      ev('login', T0 - 30 * DAY, { eventId: 'seed-3', userId: 'seed-3', deviceId: 'seed-device' }),
+    ]);
+    a.clock.set(T0 + DAY);
+    await b.monitor.follow();
+    expect(b.monitor.graph.componentUsers('user:seed-1')).toBe(3);
+    const logins = await b.monitor.features.aggregate(
+      { entity: 'device', id: 'seed-device', types: ['login'], fromMs: T0 - 31 * DAY, toMs: T0 },
+      { kind: 'distinct', of: 'userId' },
+    );
+    expect(logins).toBe(3);
+  });
+});
