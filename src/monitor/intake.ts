@@ -13,9 +13,9 @@ import { withCanonicalKeys, type MonitorEvent } from './events.js';
 import { MAX_FEATURE_WINDOW_MS } from './features/registry.js';
 import { toEntry, type FeatureEntry, type FeatureStore } from './features/store.js';
 import {
-  FOLLOW_OVERLAP_MS,
   type AlertPort,
   type EventWrite,
+  type FeedCursor,
   type KnownEvent,
   type MonitorIntakeStore,
   type PendingLineAction,
@@ -90,8 +90,11 @@ const FOLLOW_PAGE_EVENTS = 2_000;
 export class EventIntake {
   private readonly ids = new EventIds();
   private prunedAt = Number.NEGATIVE_INFINITY;
-  /** follow()'s cursor: the received_at it has read up to. */
-  private followedTo = Number.NEGATIVE_INFINITY;
+  /** follow()'s cursor: where the feed of other processes' events is read from (shared database only). */
+  private followCursor: FeedCursor = { xid: '0', afterEventId: '' };
+  /** The catch-up being read, and the one queued behind it (catchUp). */
+  private catching: Promise<void> | undefined;
+  private catchingNext: Promise<void> | undefined;
   private queue: Pending[] = [];
   private queuedEvents = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -115,8 +118,9 @@ export class EventIntake {
   /** Rebuilds windows, links and known ids from the stored events. */
   async rebuild(): Promise<void> {
     const { features, memory } = this.deps;
-    // Whatever arrives while the rebuild pages through the table is picked up by follow() from here.
-    this.followedTo = this.deps.clock.now();
+    // Whatever commits while the rebuild pages through the table is picked up by follow() from here.
+    if (this.deps.store.sharedWriters)
+      this.followCursor = { xid: await this.deps.store.followHorizon(), afterEventId: '' };
     for await (const page of this.deps.store.storedEvents()) {
       const entries: FeatureEntry[] = [];
       for (const stored of page) {
@@ -134,28 +138,62 @@ export class EventIntake {
 
   /**
    * On a shared database, learns what the other processes ingested since the last call: their events join the link
-   * graph, the borrower → line map and the known ids (the feature store is shared already). Tracking an event twice
-   * changes nothing, so re-reading FOLLOW_OVERLAP_MS back (for units that committed late) is harmless. Returns how
-   * many events it read.
+   * graph, the borrower → line map and the known ids, and, when the feature store is this process's own (PostgreSQL
+   * without Redis), the feature windows. It reads the events in the order their units committed (monitor_event_feed),
+   * not by their receipt time, which is the writer's clock. Tracking an event twice changes nothing, so the events of
+   * transactions still open at the last read, read again, are harmless. Returns how many events it read.
    */
   async follow(): Promise<number> {
     if (!this.deps.store.sharedWriters) return 0;
-    let from: { receivedAt: number; afterEventId?: string } = {
-      receivedAt: this.followedTo - FOLLOW_OVERLAP_MS,
-    };
+    const { features, memory } = this.deps;
+    // A shared store (Redis) already holds every process's entries; only a private one is fed from here.
+    const privateWindows = features.commit === undefined;
+    let from = this.followCursor;
+    let horizon: string | undefined;
     let read = 0;
     for (;;) {
-      const page = await this.deps.store.eventsReceivedSince(from, FOLLOW_PAGE_EVENTS);
-      for (const { event, receivedAt, hash } of page) {
+      const page = await this.deps.store.eventsCommittedSince(from, FOLLOW_PAGE_EVENTS);
+      // The first page's horizon: every transaction below it had ended before any page was read, so all of their
+      // events are in these pages; later pages' horizons may be past events that committed between the pages.
+      horizon ??= page.horizon;
+      const entries: FeatureEntry[] = [];
+      for (const { event: stored, receivedAt, hash } of page.events) {
+        const event = withCanonicalKeys(stored);
         this.ids.remember(event.eventId, hash, event.occurredAt);
-        this.deps.memory.track(withCanonicalKeys(event));
-        if (receivedAt > this.followedTo) this.followedTo = receivedAt;
+        memory.track(event);
+        if (privateWindows) entries.push(toEntry(event, receivedAt));
       }
-      read += page.length;
-      const last = page[page.length - 1];
-      if (!last || page.length < FOLLOW_PAGE_EVENTS) return read;
-      from = { receivedAt: last.receivedAt, afterEventId: last.event.eventId };
+      if (entries.length > 0) await features.append(entries);
+      read += page.events.length;
+      const last = page.events[page.events.length - 1];
+      if (!last || page.events.length < FOLLOW_PAGE_EVENTS) break;
+      from = { xid: last.xid, afterEventId: last.event.eventId };
     }
+    if (BigInt(horizon) > BigInt(this.followCursor.xid))
+      this.followCursor = { xid: horizon, afterEventId: '' };
+    return read;
+  }
+
+  /**
+   * follow(), read after this call: what every other process had committed when it was made is in memory when the
+   * promise settles. Concurrent callers share one read (one already under way when they call does not count: it may
+   * have read before their facts committed, so they share the next).
+   */
+  catchUp(): Promise<void> {
+    if (!this.catching) {
+      const run = this.follow().then(() => undefined);
+      this.catching = run.finally(() => {
+        this.catching = undefined;
+      });
+      return this.catching;
+    }
+    this.catchingNext ??= this.catching
+      .catch(() => undefined)
+      .then(() => {
+        this.catchingNext = undefined;
+        return this.catchUp();
+      });
+    return this.catchingNext;
   }
 
   /**
@@ -232,6 +270,10 @@ export class EventIntake {
 
   private async processGroup(group: readonly Pending[]): Promise<void> {
     const receivedAt = this.deps.clock.now();
+    // On a shared database the group is judged with what every process had committed when it arrived: a borrower's
+    // draw reported to one process and the transfer after it to another are one pattern (its windows, links and line).
+    // The same read tells which of its ids are stored already (one round trip per group, as learning them was).
+    if (this.deps.store.sharedWriters) await this.catchUp();
     const admitted = await this.admit(group);
     const committed = await this.commit(admitted, receivedAt);
     const storedFirst = await this.storedElsewhere(admitted, committed);
@@ -254,8 +296,9 @@ export class EventIntake {
 
   /** Dedupe: each request's events as new, duplicate or (a reused id with other content) a rejected conflict. */
   private async admit(group: readonly Pending[]): Promise<Admitted> {
-    // Other processes may write (a shared store); after ids were forgotten (retention), a repeat may predate memory.
-    if (this.deps.store.sharedWriters || this.ids.forgotten) await this.learnStoredIds(group);
+    // After ids were forgotten (retention), a repeat may predate memory. (On a shared database the catch-up before the
+    // group learnt every id stored by then; one stored after it loses to this unit's insert or wins it: lostRace.)
+    if (this.ids.forgotten) await this.learnStoredIds(group);
     const admitted: Admitted = { accepted: [], newEvents: [], hashes: new Map() };
     for (const pending of group) {
       const plan = this.ids.classify(pending.events, admitted.hashes);

@@ -86,15 +86,25 @@ export interface StoredEvent {
   readonly hash: string;
 }
 
-/** A place in arrival order: an instant, and (to page within one) the last event id already read at it. */
-export interface ArrivalCursor {
-  readonly receivedAt: number;
-  readonly afterEventId?: string;
+/**
+ * A place in the order stored events became visible on a shared database: a transaction id (PostgreSQL's xid8, as
+ * text) and, to page within one transaction, the last event id already read of it ('' for none).
+ */
+export interface FeedCursor {
+  readonly xid: string;
+  readonly afterEventId: string;
+}
+
+/** A page of the feed: its events (each with its transaction id), and where everything before is known to be read. */
+export interface FeedPage {
+  /** Every transaction below this one had ended when the page was read: nothing more will appear before it. */
+  readonly horizon: string;
+  readonly events: readonly (StoredEvent & { readonly xid: string })[];
 }
 
 /**
- * How far back each follower re-reads (ms): a unit of work stamps its rows before it commits, so a row may become
- * visible after rows stamped later. Both followers use it: the intake's (events) and the alert book's (src/cases).
+ * How far back the alert book's follower (src/cases) re-reads (ms): a unit of work stamps its rows before it commits,
+ * so a row may become visible after rows stamped later.
  */
 export const FOLLOW_OVERLAP_MS = 2_000;
 
@@ -112,11 +122,13 @@ export interface MonitorIntakeStore {
   storeGroup(group: GroupWrite): Promise<ReadonlySet<string>>;
   /** Every stored event in (occurredAt, eventId) order, a page at a time (start-up rebuild). */
   storedEvents(): AsyncIterable<readonly StoredEvent[]>;
+  /** Where a process following the others starts, taken before its rebuild reads the events (shared stores). */
+  followHorizon(): Promise<string>;
   /**
-   * Events in (received_at, event_id) order from `from` on — at or after `from.receivedAt`, or after the given event
-   * of that instant — at most `limit` (a process following what the others ingested).
+   * Events other processes' units made visible after `from`, in commit-feed order, at most `limit` (a process
+   * following what the others ingested; a store with one writer returns none).
    */
-  eventsReceivedSince(from: ArrivalCursor, limit: number): Promise<StoredEvent[]>;
+  eventsCommittedSince(from: FeedCursor, limit: number): Promise<FeedPage>;
   /** The stored ids among `eventIds`, with their content hashes. */
   knownEvents(eventIds: readonly string[]): Promise<KnownEvent[]>;
   /** The first answers (as JSON) of stored events. */

@@ -122,7 +122,7 @@ export class MonitorService {
     if (this.followRunning) return;
     this.followRunning = true;
     try {
-      await this.intake.follow();
+      await this.intake.catchUp();
       await this.deps.alerts.follow();
     } catch (error) {
       this.deps.onError?.(error, 'following the other processes');
@@ -149,7 +149,15 @@ export class MonitorService {
     return this.intake.ingest(events);
   }
 
-  drawSignals(request: DrawSignalsRequest): Promise<DrawSignals> {
+  /**
+   * On a shared database whose feature windows are this process's own (PostgreSQL without Redis), a draw first
+   * catches up with what the other processes committed (one read shared by the draws that ask meanwhile): the call
+   * reported to another process a moment ago counts. With Redis the windows are shared already, and only the link
+   * graph's `componentUsers` may lag, by one follow interval (README).
+   */
+  async drawSignals(request: DrawSignalsRequest): Promise<DrawSignals> {
+    if (this.deps.intakeStore.sharedWriters && this.features.commit === undefined)
+      await this.intake.catchUp();
     return computeDrawSignals(this, request);
   }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { CompiledQuery, type Selectable } from 'kysely';
 import { appendToLedger, appendToLedgerSync, type LedgerAppend } from '../compliance/index.js';
 import { canonicalJson } from '../domain/index.js';
@@ -7,6 +8,8 @@ import type {
   AuditTrail,
   EventType,
   EventWrite,
+  FeedCursor,
+  FeedPage,
   GroupWrite,
   KnownEvent,
   MonitorActionStore,
@@ -224,14 +227,32 @@ function eventInsert(kind: StoreKind, rows: number): string {
  */
 const ON_CONFLICT_IGNORE = ' on conflict ("event_id") do nothing returning "event_id"';
 
-async function insertEvents(tx: Db, kind: StoreKind, rows: readonly EventRow[]): Promise<Set<string>> {
+/**
+ * The PostgreSQL event INSERT: the rows it stored also go to monitor_event_feed (migration 142), stamped with the
+ * transaction's id, in the same statement (no round trip more), so the other processes find them in commit order.
+ */
+function postgresEventInsert(rows: number): string {
+  const writer = `$${rows * EVENT_COLUMNS.length + 1}`;
+  return (
+    `with "stored" as (${eventInsert('postgres', rows)}${ON_CONFLICT_IGNORE}), ` +
+    `"fed" as (insert into "monitor_event_feed" ("event_id", "writer") select "event_id", ${writer} from "stored") ` +
+    `select "event_id" from "stored"`
+  );
+}
+
+async function insertEvents(
+  tx: Db,
+  kind: StoreKind,
+  rows: readonly EventRow[],
+  writer: string,
+): Promise<Set<string>> {
   const stored = new Set<string>();
   for (let i = 0; i < rows.length; i += EVENT_CHUNK_ROWS) {
     const end = Math.min(rows.length, i + EVENT_CHUNK_ROWS);
-    const text = eventInsert(kind, end - i) + (kind === 'postgres' ? ON_CONFLICT_IGNORE : '');
-    const result = await tx.executeQuery<{ event_id: string }>(
-      CompiledQuery.raw(text, eventParams(rows, i, end)),
-    );
+    const params = eventParams(rows, i, end);
+    if (kind === 'postgres') params.push(writer);
+    const text = kind === 'postgres' ? postgresEventInsert(end - i) : eventInsert(kind, end - i);
+    const result = await tx.executeQuery<{ event_id: string }>(CompiledQuery.raw(text, params));
     if (kind === 'postgres') for (const row of result.rows) stored.add(row.event_id);
     else for (let r = i; r < end; r++) stored.add((rows[r] as EventRow).event_id);
   }
@@ -291,10 +312,10 @@ function storeGroupSync(sql: SyncSql, group: GroupWrite, rows: GroupRows, follow
 async function storeGroupTx(
   tx: DbTx,
   kind: StoreKind,
-  input: { group: GroupWrite; rows: GroupRows; followUp?: AlertFollowUp },
+  input: { group: GroupWrite; rows: GroupRows; writer: string; followUp?: AlertFollowUp },
 ): Promise<Set<string>> {
   const { group, rows, followUp } = input;
-  const stored = await insertEvents(tx, kind, rows.events);
+  const stored = await insertEvents(tx, kind, rows.events, input.writer);
   const alerts = rows.alerts.filter((a) => stored.has(a.event_id));
   const actions = rows.actions.filter((a) => stored.has(a.event_id));
   await inChunks(alerts, (chunk) => tx.insertInto('monitor_alerts').values(chunk).execute());
@@ -359,6 +380,9 @@ function onlyEvents(group: GroupWrite, rows: GroupRows): boolean {
 
 /** The intake port over a store; `alertFollowUp` commits in each group's unit (cases for new alerts). */
 export function monitorIntakeStore(store: Store, alertFollowUp?: AlertFollowUp): MonitorIntakeStore {
+  // Names this intake's rows in the feed, so its follower skips them (it judged them itself). An identity, not an
+  // input of any decision: a random id, unique per process and per store opened.
+  const writer = randomUUID();
   return {
     sharedWriters: store.kind === 'postgres',
     async storeGroup(group) {
@@ -371,35 +395,14 @@ export function monitorIntakeStore(store: Store, alertFollowUp?: AlertFollowUp):
       // BEGIN and COMMIT (a round trip fewer per group). (SQLite's writes go through its group committer, whose batch
       // may be open on the one connection.)
       if (store.kind === 'postgres' && onlyEvents(group, rows))
-        return insertEvents(store.db, store.kind, rows.events);
+        return insertEvents(store.db, store.kind, rows.events, writer);
       return store.transaction((tx) =>
-        storeGroupTx(tx, store.kind, { group, rows, followUp: alertFollowUp }),
+        storeGroupTx(tx, store.kind, { group, rows, writer, followUp: alertFollowUp }),
       );
     },
     storedEvents: () => allEvents(store.db),
-    async eventsReceivedSince(from, limit) {
-      const after = from.afterEventId;
-      const rows = await store.db
-        .selectFrom('monitor_events')
-        .selectAll()
-        .where((eb) =>
-          after === undefined
-            ? eb('received_at', '>=', from.receivedAt)
-            : eb.or([
-                eb('received_at', '>', from.receivedAt),
-                eb.and([eb('received_at', '=', from.receivedAt), eb('event_id', '>', after)]),
-              ]),
-        )
-        .orderBy('received_at')
-        .orderBy('event_id')
-        .limit(limit)
-        .execute();
-      return rows.map((r) => ({
-        event: rowToEvent(r),
-        receivedAt: Number(r.received_at),
-        hash: r.content_hash,
-      }));
-    },
+    followHorizon: () => followHorizon(store),
+    eventsCommittedSince: (from, limit) => eventsCommittedSince(store, { from, limit, writer }),
     knownEvents: (ids) =>
       readInChunks(ids, async (chunk): Promise<KnownEvent[]> => {
         const rows = await store.db
@@ -423,6 +426,56 @@ export function monitorIntakeStore(store: Store, alertFollowUp?: AlertFollowUp):
         return rows.map((r) => ({ eventId: r.event_id, resultJson: r.result }));
       }),
   };
+}
+
+/**
+ * Where a follower starts: the current snapshot's xmin. Every transaction below it has ended, so everything they
+ * stored is visible to any read from now on (a rebuild that starts after this call).
+ */
+async function followHorizon(store: Store): Promise<string> {
+  if (store.kind !== 'postgres') return '0';
+  const result = await store.db.executeQuery<{ horizon: string }>(
+    CompiledQuery.raw('select pg_snapshot_xmin(pg_current_snapshot())::text as "horizon"', []),
+  );
+  return result.rows[0]?.horizon ?? '0';
+}
+
+/**
+ * One page of the feed after `from`, with the events, and the snapshot's xmin read by the same statement (so an empty
+ * page still moves the follower on). A one-row select of the horizon, left-joined to the page, keeps it one round
+ * trip. `afterEventId` '' reads from the transaction id on (event ids are never empty).
+ */
+const FEED_PAGE_SQL = `select "h"."horizon"::text as "horizon", "f"."xid"::text as "xid", "e".*
+  from (select pg_snapshot_xmin(pg_current_snapshot()) as "horizon") as "h"
+  left join lateral (
+    select "xid", "event_id" from "monitor_event_feed"
+    where ("xid", "event_id") > ($1::xid8, $2) and "writer" <> $4
+    order by "xid", "event_id" limit $3
+  ) as "f" on true
+  left join "monitor_events" as "e" on "e"."event_id" = "f"."event_id"
+  order by "f"."xid", "f"."event_id"`;
+
+/** A page of the feed after `from`: the events other writers stored, at most `limit`. */
+async function eventsCommittedSince(
+  store: Store,
+  read: { from: FeedCursor; limit: number; writer: string },
+): Promise<FeedPage> {
+  const { from } = read;
+  if (store.kind !== 'postgres') return { horizon: from.xid, events: [] };
+  const result = await store.db.executeQuery<EventRow & { horizon: string; xid: string | null }>(
+    CompiledQuery.raw(FEED_PAGE_SQL, [from.xid, from.afterEventId, read.limit, read.writer]),
+  );
+  const events: FeedPage['events'][number][] = [];
+  for (const r of result.rows) {
+    if (r.xid === null || r.event_id === null) continue;
+    events.push({
+      xid: r.xid,
+      event: rowToEvent(r),
+      receivedAt: Number(r.received_at),
+      hash: r.content_hash,
+    });
+  }
+  return { horizon: result.rows[0]?.horizon ?? from.xid, events };
 }
 
 /** The dispatcher's port: pending line actions, and each outcome written with its ledger entry and outbox row. */

@@ -1,7 +1,26 @@
-import type { Kysely, Migration } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type Migration } from 'kysely';
 
 /** Migrations of src/monitor; names in its range keep the global order stable. */
 export const monitorMigrations: Record<string, Migration> = {
+  // Numbered 142, out of the monitor's range, because it was the number free when it was written; it creates a table
+  // of its own (it must: on an empty database it runs before 401 creates monitor_events).
+  '142_monitor_event_feed': {
+    // PostgreSQL only (several writers): the order in which stored events became visible, for the processes that
+    // follow each other (MonitorIntakeStore.eventsCommittedSince). Each stored event gets a row carrying its
+    // transaction's id; a follower reads by it up to its snapshot's xmin, below which every transaction has ended, so
+    // it misses no event whatever its writer's clock said (received_at comes from the writer's clock, which the demo
+    // seed sets weeks back) and however late its unit committed. `writer` names the intake that stored it: a process
+    // does not read its own events back.
+    async up(db: Kysely<unknown>) {
+      if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+      await sql`create table monitor_event_feed (
+        xid xid8 not null default pg_current_xact_id(),
+        event_id text not null,
+        writer text not null
+      )`.execute(db);
+      await sql`create index monitor_event_feed_xid on monitor_event_feed (xid, event_id)`.execute(db);
+    },
+  },
   '401_monitor_events': {
     async up(db: Kysely<unknown>) {
       await db.schema
