@@ -11,7 +11,7 @@ import {
 } from './evaluation.js';
 import { withCanonicalKeys, type MonitorEvent } from './events.js';
 import { MAX_FEATURE_WINDOW_MS } from './features/registry.js';
-import { toEntry, type FeatureEntry, type FeatureStore } from './features/store.js';
+import { isSharedFeatureStore, toEntry, type FeatureEntry, type FeatureStore } from './features/store.js';
 import {
   type AlertPort,
   type EventWrite,
@@ -95,6 +95,8 @@ export class EventIntake {
   /** The catch-up being read, and the one queued behind it (catchUp). */
   private catching: Promise<void> | undefined;
   private catchingNext: Promise<void> | undefined;
+  /** True in the turn a catch-up started: its read has not left yet, so a caller may still share it. */
+  private catchingJoinable = false;
   private queue: Pending[] = [];
   private queuedEvents = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -147,7 +149,7 @@ export class EventIntake {
     if (!this.deps.store.sharedWriters) return 0;
     const { features, memory } = this.deps;
     // A shared store (Redis) already holds every process's entries; only a private one is fed from here.
-    const privateWindows = features.commit === undefined;
+    const privateWindows = !isSharedFeatureStore(features);
     let from = this.followCursor;
     let horizon: string | undefined;
     let read = 0;
@@ -176,8 +178,9 @@ export class EventIntake {
 
   /**
    * follow(), read after this call: what every other process had committed when it was made is in memory when the
-   * promise settles. Concurrent callers share one read (one already under way when they call does not count: it may
-   * have read before their facts committed, so they share the next).
+   * promise settles. Concurrent callers share one read: callers in the turn that started it (its statement leaves
+   * later, so its snapshot holds what they need), else the next one (a read already sent may have been answered
+   * before their facts committed).
    */
   catchUp(): Promise<void> {
     if (!this.catching) {
@@ -185,8 +188,13 @@ export class EventIntake {
       this.catching = run.finally(() => {
         this.catching = undefined;
       });
+      this.catchingJoinable = true;
+      process.nextTick(() => {
+        this.catchingJoinable = false;
+      });
       return this.catching;
     }
+    if (this.catchingJoinable) return this.catching;
     this.catchingNext ??= this.catching
       .catch(() => undefined)
       .then(() => {

@@ -6,7 +6,7 @@ import { Evaluator, type TypologyReads } from './evaluation.js';
 import { assertAppEvents, DEFAULT_EVENT_FUTURE_TOLERANCE_MS, type MonitorEvent } from './events.js';
 import { FeatureReader, FeatureRegistry } from './features/registry.js';
 import { MemoryFeatureStore } from './features/memory-store.js';
-import type { FeatureStore } from './features/store.js';
+import { isSharedFeatureStore, type FeatureStore } from './features/store.js';
 import { EventIntake, type EventOutcome, type GroupCommitOptions } from './intake.js';
 import type { EntityGraph, LinkOptions } from './links.js';
 import type { ListEntityType, ListHit, ListService } from './lists.js';
@@ -156,7 +156,7 @@ export class MonitorService {
    * graph's `componentUsers` may lag, by one follow interval (README).
    */
   async drawSignals(request: DrawSignalsRequest): Promise<DrawSignals> {
-    if (this.deps.intakeStore.sharedWriters && this.features.commit === undefined)
+    if (this.deps.intakeStore.sharedWriters && !isSharedFeatureStore(this.features))
       await this.intake.catchUp();
     return computeDrawSignals(this, request);
   }

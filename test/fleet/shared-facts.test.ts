@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventToRow } from '../../src/store/monitor.js';
+import { eventToRow, monitorIntakeStore } from '../../src/store/monitor.js';
+import type { MonitorIntakeStore } from '../../src/monitor/ports.js';
 import { createIsolatedPostgresSchema, openStore, type Store } from '../../src/store/db.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { uuidv7Generator } from '../../src/domain/ids.js';
@@ -29,11 +30,12 @@ const NEVER_MS = 3_600_000;
 describe.skipIf(!TEST_DATABASE_URL)(
   'facts read across events, two processes on one PostgreSQL without Redis',
   () => {
+    let url = '';
     let stores: Store[] = [];
     let monitors: TestMonitor[] = [];
 
     beforeAll(async () => {
-      const url = await createIsolatedPostgresSchema(TEST_DATABASE_URL ?? '', 'shared_facts');
+      url = await createIsolatedPostgresSchema(TEST_DATABASE_URL ?? '', 'shared_facts');
       stores = [await openStore({ postgresUrl: url }), await openStore({ postgresUrl: url, migrate: false })];
       monitors = await Promise.all(
         stores.map((store, i) =>
@@ -90,6 +92,40 @@ describe.skipIf(!TEST_DATABASE_URL)(
       });
       expect(signals.callInProgress).toBe(true);
       expect(signals.userSinceDisbursement90d).not.toBe(-1);
+    });
+
+    it('lets concurrent draws share one read of the others, never one begun before they asked', async () => {
+      const [a] = monitors as [TestMonitor, TestMonitor];
+      const [store] = stores as [Store];
+      const intakeStore = monitorIntakeStore(store);
+      let reads = 0;
+      const counted: MonitorIntakeStore = {
+        ...intakeStore,
+        eventsCommittedSince: (from, limit) => {
+          reads += 1;
+          return intakeStore.eventsCommittedSince(from, limit);
+        },
+      };
+      const c = await openTestMonitor({
+        store: await openStore({ postgresUrl: url, migrate: false }),
+        deps: { intakeStore: counted, followEveryMs: NEVER_MS },
+      });
+      try {
+        reads = 0;
+        const at = T0 + 2 * DAY;
+        const first = c.monitor.drawSignals({ borrowerId: 'shared-read', at });
+        // Told to process a after the first draw's read began: only a read begun later may answer the draws after it.
+        a.clock.set(at);
+        await a.monitor.ingest([ev('call_in_progress', at - MIN, { userId: 'shared-read' })]);
+        const later = await Promise.all(
+          Array.from({ length: 20 }, () => c.monitor.drawSignals({ borrowerId: 'shared-read', at })),
+        );
+        await first;
+        expect(later.every((signals) => signals.callInProgress === true)).toBe(true);
+        expect(reads).toBe(2);
+      } finally {
+        await c.close();
+      }
     });
 
     it('finds the ring another process linked when an application arrives here', async () => {

@@ -100,6 +100,14 @@ export interface SyncFeatureReads {
   distinctValuesSync(query: WindowQuery, field: DistinctField): Set<string>;
 }
 
+/**
+ * Whether every process reads the same entries (Redis): a store private to one process has no commit marks, and on a
+ * shared database it must be fed what the other processes ingested (EventIntake.follow).
+ */
+export function isSharedFeatureStore(store: FeatureStore): boolean {
+  return store.commit !== undefined;
+}
+
 /** The store's synchronous reads, when it has them. */
 export function syncReadsOf(store: FeatureStore): (FeatureStore & SyncFeatureReads) | undefined {
   const candidate = store as FeatureStore & Partial<SyncFeatureReads>;
