@@ -10,6 +10,7 @@ import {
   createCaseDecisionReads,
   createCaseIntakeReads,
   drawRow,
+  openedDrawRow,
   type DbTx,
   type Store,
 } from '../store/index.js';
@@ -188,7 +189,8 @@ function createWiredCaseService(
   return createCaseService(
     {
       store: a.store,
-      rows: caseRows,
+      // A draw's sealed device, IP and payee opened as its evidence shows them.
+      rows: { ...caseRows, drawRow: openedDrawRow(a.crypto) },
       clock: a.clock,
       ids: a.ids,
       config: a.settings.cases,

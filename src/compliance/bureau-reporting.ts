@@ -1,13 +1,22 @@
 import { DEFAULT_BUCKETS, MS_PER_DAY, dateAtOffset, type Clock, type IdGenerator } from '../domain/index.js';
 import type { BureauSubmission, CreditBureau } from './bureau.js';
 import type { BureauSubmissionRecord, ComplianceStore, DelinquencyNoticeRecord } from './ports.js';
+import type { FieldCrypto } from './crypto.js';
+import { isSealedDataUnreadable } from './sealed-pair.js';
+import {
+  openSubmissionRow,
+  resealSubmissions,
+  sealSubmissionRow,
+  type SubmissionResealResult,
+} from './sealed-submissions.js';
 
 /**
  * Reporting delinquency to the credit bureau, borrower first. 征信业管理条例 Art. 15: a lender that reports adverse
  * information must tell the borrower beforehand. The daily job gives every loan that became M1 or worse a recorded
  * notice (its text in Chinese and English, in the ledger, shown at /v1/me/bureau-notices), and reports it only once
  * the notice period has passed since that notice; a loan repaid back to current meanwhile is not reported.
- * Submissions leave through an outbox (bureau_submissions): recorded with their ledger entry, then sent.
+ * Submissions leave through an outbox (bureau_submissions): recorded with their ledger entry, then sent; what each
+ * reports, and about whom, is sealed at rest (sealed-submissions.ts).
  */
 export const BUREAU_NOTICE_DAYS_DEFAULT = 7;
 /** Loans noticed or reported per run, and submissions sent per run (the next run takes the rest). */
@@ -18,6 +27,8 @@ export interface BureauReportingDeps {
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly bureau: CreditBureau;
+  /** Seals each submission's payload and subject, and opens them to send (sealed-submissions.ts). */
+  readonly crypto: FieldCrypto;
   /** Days between the notice and the earliest report. */
   readonly noticeDays: number;
   /** The bucket of a loan that is current (M0): anything else is reportable. */
@@ -49,9 +60,14 @@ export interface BureauNoticeView {
 export interface BureauReporting {
   /** Notices for new delinquencies, reports for notices whose period has passed, then the outbox. */
   run(): Promise<BureauReportingResult>;
-  /** Sends PENDING submissions (delinquencies and dispute corrections) to the bureau. */
+  /**
+   * Sends PENDING submissions (delinquencies and dispute corrections) to the bureau. One that no held key opens is
+   * left PENDING (sent once the key that sealed it is configured), and the others are sent.
+   */
   flush(): Promise<number>;
   noticesOf(borrowerId: string): Promise<BureauNoticeView[]>;
+  /** `lineguard keys rotate-data`: every submission sealed under the current key (sealed-submissions.ts). */
+  reseal(pageSize: number): Promise<SubmissionResealResult>;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -132,6 +148,7 @@ export function createBureauReporting(deps: BureauReportingDeps): BureauReportin
     async noticesOf(borrowerId) {
       return (await deps.store.noticesOf(borrowerId, 200)).map(noticeView);
     },
+    reseal: (pageSize) => resealSubmissions(deps.store, deps.crypto, pageSize),
   };
 }
 
@@ -230,17 +247,19 @@ async function reportNotice(deps: BureauReportingDeps, notice: DueNotice, now: n
       }))
     )
       return false;
-    await tx.insertSubmission({
-      id: submissionId,
-      kind: 'DELINQUENCY',
-      subject_hash: subjectHash,
-      borrower_id: notice.borrower_id,
-      bureau: deps.bureau.name,
-      payload: JSON.stringify(payload),
-      status: 'PENDING',
-      created_at: now,
-      sent_at: null,
-    });
+    await tx.insertSubmission(
+      sealSubmissionRow(deps.crypto, {
+        id: submissionId,
+        kind: 'DELINQUENCY',
+        subject_hash: subjectHash,
+        borrower_id: notice.borrower_id,
+        bureau: deps.bureau.name,
+        payload: JSON.stringify(payload),
+        status: 'PENDING',
+        created_at: now,
+        sent_at: null,
+      }),
+    );
     await tx.appendLedger([
       {
         entryId: submissionId,
@@ -254,8 +273,19 @@ async function reportNotice(deps: BureauReportingDeps, notice: DueNotice, now: n
   });
 }
 
-/** Sends one PENDING submission and marks it sent with its ledger entry; false when another run marked it first. */
-async function sendSubmission(deps: BureauReportingDeps, row: BureauSubmissionRecord): Promise<boolean> {
+/**
+ * Sends one PENDING submission and marks it sent with its ledger entry; false when another run marked it first, or
+ * when no held key opens it (it stays PENDING: the bureau is never sent what another row sealed, nor a token).
+ */
+async function sendSubmission(deps: BureauReportingDeps, stored: BureauSubmissionRecord): Promise<boolean> {
+  let opened: ReturnType<typeof openSubmissionRow<BureauSubmissionRecord>>;
+  try {
+    opened = openSubmissionRow(deps.crypto, stored);
+  } catch (error) {
+    if (!isSealedDataUnreadable(error)) throw error;
+    return false;
+  }
+  const { row, payloadHmac } = opened;
   const submission: BureauSubmission = {
     id: row.id,
     kind: row.kind as BureauSubmission['kind'],
@@ -276,7 +306,8 @@ async function sendSubmission(deps: BureauReportingDeps, row: BureauSubmissionRe
           submissionId: row.id,
           kind: row.kind,
           bureau: row.bureau,
-          payload: submission.payload,
+          // A sealed submission's entry commits to what was sent instead of repeating it in clear.
+          ...(payloadHmac === undefined ? { payload: submission.payload } : { payloadHmac }),
         },
       },
     ]);

@@ -6,10 +6,13 @@ import { isSealedDataUnreadable } from './sealed-pair.js';
 import {
   claimIsSealed,
   openDisputeRow,
+  openOutcome,
   resealDisputes,
   sealDisputeRow,
+  sealOutcome,
   type DisputeResealResult,
 } from './sealed-disputes.js';
+import { sealSubmissionRow } from './sealed-submissions.js';
 
 /**
  * Credit-report disputes (异议, 征信业管理条例 Art. 25): a borrower (or an operator for them) disputes an inquiry on
@@ -33,14 +36,13 @@ export interface DisputeClaim {
   readonly correctValue?: number | boolean;
 }
 
-/** What a dispute shows besides the borrower's words: all of it stored in clear. */
+/** What a dispute shows besides the borrower's words and the reviewer's: all of it stored in clear. */
 export interface DisputeHeader {
   readonly id: string;
   readonly caseId: string;
   readonly target: { readonly kind: string; readonly id: string };
   readonly state: string;
   readonly dueAt: string;
-  readonly outcome: { readonly zh: string | null; readonly en: string | null } | null;
   readonly correctionId: string | null;
   readonly raisedBy: string;
   readonly createdAt: string;
@@ -50,11 +52,13 @@ export interface DisputeHeader {
 export interface DisputeView extends DisputeHeader {
   readonly claim: DisputeClaim;
   readonly text: string;
+  /** The reviewer's words once decided (sealed at rest: sealed-disputes.ts). */
+  readonly outcome: { readonly zh: string | null; readonly en: string | null } | null;
 }
 
 /**
- * A dispute in a list whose sealed claim and text no data key held opens (LG_SEALED_DATA_UNREADABLE): what is stored
- * in clear, marked, without the claim or the text.
+ * A dispute in a list whose sealed claim and text, or outcome, no data key held opens (LG_SEALED_DATA_UNREADABLE):
+ * what is stored in clear, marked, without the claim, the text or the outcome.
  */
 export interface UnreadableDisputeView extends DisputeHeader {
   readonly unreadable: true;
@@ -88,7 +92,7 @@ export interface CreditDisputeDeps {
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly bureau: CreditBureau;
-  /** Seals and opens each dispute's claim and text (sealed-disputes.ts). */
+  /** Seals and opens each dispute's claim, text and outcome (sealed-disputes.ts), and its correction (sealed-submissions.ts). */
   readonly crypto: FieldCrypto;
 }
 
@@ -102,8 +106,6 @@ function disputeHeader(row: CreditDisputeRecord): DisputeHeader {
     target: { kind: row.target_kind, id: row.target_id },
     state: row.state,
     dueAt: iso(row.due_at) as string,
-    outcome:
-      row.outcome_zh === null && row.outcome_en === null ? null : { zh: row.outcome_zh, en: row.outcome_en },
     correctionId: row.correction_id,
     raisedBy: row.raised_by,
     createdAt: iso(row.created_at) as string,
@@ -111,9 +113,23 @@ function disputeHeader(row: CreditDisputeRecord): DisputeHeader {
   };
 }
 
-/** A dispute as its borrower wrote it: `row` holds the claim and text in clear (openDisputeRow opens a stored one). */
+/**
+ * A dispute as its borrower wrote it and its reviewer decided it: `row` holds the claim, text and outcome in clear
+ * (openDispute, below, opens a stored one).
+ */
 export function disputeView(row: CreditDisputeRecord): DisputeView {
-  return { ...disputeHeader(row), claim: JSON.parse(row.claim) as DisputeClaim, text: row.text };
+  return {
+    ...disputeHeader(row),
+    claim: JSON.parse(row.claim) as DisputeClaim,
+    text: row.text,
+    outcome:
+      row.outcome_zh === null && row.outcome_en === null ? null : { zh: row.outcome_zh, en: row.outcome_en },
+  };
+}
+
+/** A stored dispute with its claim, text and outcome opened; throws LG_SEALED_DATA_UNREADABLE when one cannot be. */
+function openStored(crypto: FieldCrypto, row: CreditDisputeRecord): CreditDisputeRecord {
+  return openOutcome(crypto, openDisputeRow(crypto, row));
 }
 
 /**
@@ -123,7 +139,7 @@ export function disputeView(row: CreditDisputeRecord): DisputeView {
  */
 function listedDispute(crypto: FieldCrypto, row: CreditDisputeRecord): DisputeListItem {
   try {
-    return disputeView(openDisputeRow(crypto, row));
+    return disputeView(openStored(crypto, row));
   } catch (error) {
     if (!isSealedDataUnreadable(error)) throw error;
     return { ...disputeHeader(row), unreadable: true };
@@ -189,7 +205,7 @@ export function createCreditDisputes(deps: CreditDisputeDeps): CreditDisputes {
       const row = await deps.store.findDispute(id);
       if (!row || (borrowerId !== undefined && row.borrower_id !== borrowerId))
         throw new LgError('LG_NOT_FOUND', `no dispute '${id}'`);
-      return disputeView(openDisputeRow(deps.crypto, row));
+      return disputeView(openStored(deps.crypto, row));
     },
 
     reseal: (pageSize) => resealDisputes(deps.store, deps.crypto, pageSize),
@@ -272,22 +288,27 @@ async function decideDispute(
     if (!subjectHash) throw new LgError('LG_NOT_FOUND', `no borrower '${row.borrower_id}'`);
     correctionId = deps.ids.next();
     correction = correctionOf(row);
-    await tx.insertSubmission({
-      id: correctionId,
-      kind: 'CORRECTION',
-      subject_hash: subjectHash,
-      borrower_id: row.borrower_id,
-      bureau: deps.bureau.name,
-      payload: JSON.stringify(correction),
-      status: 'PENDING',
-      created_at: now,
-      sent_at: null,
-    });
+    await tx.insertSubmission(
+      sealSubmissionRow(deps.crypto, {
+        id: correctionId,
+        kind: 'CORRECTION',
+        subject_hash: subjectHash,
+        borrower_id: row.borrower_id,
+        bureau: deps.bureau.name,
+        payload: JSON.stringify(correction),
+        status: 'PENDING',
+        created_at: now,
+        sent_at: null,
+      }),
+    );
   }
+  const { outcomeHmac, ...outcome } = sealOutcome(deps.crypto, disputeId, {
+    zh: decision.textZh,
+    en: decision.textEn,
+  });
   const settled = await tx.settleDispute(disputeId, {
     state: decision.outcome,
-    outcome_zh: decision.textZh,
-    outcome_en: decision.textEn,
+    ...outcome,
     correction_id: correctionId,
     resolved_at: now,
     open_key: null,
@@ -303,8 +324,9 @@ async function decideDispute(
         disputeId,
         outcome: decision.outcome,
         by: decision.actor,
-        textZh: decision.textZh,
-        textEn: decision.textEn,
+        // The reviewer's texts are sealed in the row (they can name the borrower): the entry holds the commitment to
+        // the Chinese text, the English sealed beside it in the same token.
+        outcomeHmac,
         correctionId,
         correction: correction && claimIsSealed(stored) ? withoutClaimedValue(correction) : correction,
         bureau: deps.bureau.name,

@@ -34,7 +34,11 @@ export type {
 export { FieldCryptoError, fieldCryptoFromMasterKey, isSealedValue, SEALED_PREFIX } from './crypto.js';
 export type { FieldCrypto } from './crypto.js';
 export { DECISION_INPUTS, openDecision, sealDecisionColumns } from './sealed-decisions.js';
-export { DISPUTE_STATEMENT } from './sealed-disputes.js';
+export { DISPUTE_OUTCOME, DISPUTE_STATEMENT } from './sealed-disputes.js';
+export { BUREAU_SUBMISSION } from './sealed-submissions.js';
+export { drawRowOpened, openDrawOrigin, resealDrawOrigins, sealDrawOrigin } from './sealed-draws.js';
+export type { DrawOrigin, DrawResealResult, StoredDrawOrigin } from './sealed-draws.js';
+export type { SubmissionResealResult } from './sealed-submissions.js';
 export { isSealedDataUnreadable, sealedDataUnreadable } from './sealed-pair.js';
 export type { SealedPair } from './sealed-pair.js';
 export type { DecisionSeals, OpenedDecision } from './sealed-decisions.js';

@@ -71,7 +71,7 @@ export interface BureauSubmissionRecord {
   subject_hash: string;
   borrower_id: string;
   bureau: string;
-  /** JSON: what the bureau receives. */
+  /** JSON: what the bureau receives; sealed with the subject hash since sealing (sealed-submissions.ts). */
   payload: string;
   /** 'PENDING' | 'SENT' */
   status: string;
@@ -95,6 +95,7 @@ export interface CreditDisputeRecord {
   /** 'OPEN' | 'CORRECTED' | 'REJECTED' */
   state: string;
   due_at: number;
+  /** The reviewer's texts once decided; sealed as one token in outcome_zh since sealing (sealed-disputes.ts). */
   outcome_zh: string | null;
   outcome_en: string | null;
   correction_id: string | null;
@@ -272,4 +273,8 @@ export interface ComplianceStore extends PortfolioReads {
    * them back re-sealed, each row compare-and-set on what was read (reseal.ts).
    */
   readonly disputePairs: SealedRows<SealedPairRow>;
+  /** The disputes' sealed outcome texts (DISPUTE_OUTCOME): decided disputes only, paged as disputePairs are. */
+  readonly outcomePairs: SealedRows<SealedPairRow>;
+  /** The bureau submissions' sealed payloads and subjects (BUREAU_SUBMISSION), paged as disputePairs are. */
+  readonly submissionPairs: SealedRows<SealedPairRow>;
 }

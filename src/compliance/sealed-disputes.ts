@@ -15,7 +15,43 @@ export const DISPUTE_STATEMENT = sealedPair(
   'dispute',
 );
 
+/**
+ * A decided dispute's outcome, the reviewer's words to the borrower in Chinese and English: free text that can name the
+ * borrower, their phone, their debts. Both are sealed as one token in the `outcome_zh` column, the English riding with
+ * it; the `credit_dispute.decided` ledger entry carries the commitment to the Chinese text as `outcomeHmac` instead of
+ * the texts (entries written before sealing carry the texts). An open dispute has no outcome (both null): nothing is
+ * sealed. Outcomes written before sealing are read as they are, and `keys rotate-data` seals them.
+ */
+export const DISPUTE_OUTCOME = sealedPair(
+  { table: 'credit_disputes', committed: 'outcome_zh', rider: 'outcome_en' },
+  'dispute',
+);
+
 type Sealable = Pick<CreditDisputeRecord, 'id' | 'claim' | 'text'>;
+type WithOutcome = Pick<CreditDisputeRecord, 'id' | 'outcome_zh' | 'outcome_en'>;
+
+/** A decision's outcome texts as stored (sealed), and the commitment its ledger entry carries. */
+export function sealOutcome(
+  crypto: FieldCrypto,
+  disputeId: string,
+  texts: { readonly zh: string; readonly en: string },
+): { outcome_zh: string; outcome_en: string; outcomeHmac: string } {
+  const sealed = sealPair(crypto, DISPUTE_OUTCOME, disputeId, { committed: texts.zh, rider: texts.en });
+  return { outcome_zh: sealed.committed, outcome_en: sealed.rider, outcomeHmac: sealed.commitment };
+}
+
+/**
+ * The row with its outcome texts as written (an open dispute's stay null); throws LG_SEALED_DATA_UNREADABLE when they
+ * cannot be opened.
+ */
+export function openOutcome<T extends WithOutcome>(crypto: FieldCrypto | undefined, row: T): T {
+  if (row.outcome_zh === null) return row;
+  const opened = openPair(crypto, DISPUTE_OUTCOME, row.id, {
+    committed: row.outcome_zh,
+    rider: row.outcome_en ?? '',
+  });
+  return { ...row, outcome_zh: opened.committed, outcome_en: opened.rider };
+}
 
 /** A new dispute's row as stored (claim and text sealed), and the commitment its ledger entry carries. */
 export function sealDisputeRow<T extends Sealable>(
@@ -44,18 +80,30 @@ export function openDispute(
   return { claim: opened.committed, text: opened.rider, commitment: opened.commitment };
 }
 
-/** What a rotation of the disputes reports: disputesChecked, disputesSealed, disputesUnopenable (reseal.ts). */
-export type DisputeResealResult = NamedResealCounts<'disputes'>;
+/**
+ * What a rotation of disputes reports (reseal.ts): disputesChecked, disputesSealed, disputesUnopenable for the claims
+ * and texts; outcomesChecked, outcomesSealed, outcomesUnopenable for the decided ones' outcome texts.
+ */
+export type DisputeResealResult = NamedResealCounts<'disputes'> & NamedResealCounts<'outcomes'>;
 
-/** Key rotation for disputes (reseal.ts): each claim is sealed again with its commitment key; clear ones sealed now. */
-export function resealDisputes(
-  store: Pick<ComplianceStore, 'disputePairs'>,
+/**
+ * Key rotation for disputes (reseal.ts): each claim and each outcome is sealed again with its commitment key; clear
+ * ones are sealed now.
+ */
+export async function resealDisputes(
+  store: Pick<ComplianceStore, 'disputePairs' | 'outcomePairs'>,
   crypto: FieldCrypto,
   pageSize: number,
 ): Promise<DisputeResealResult> {
-  return resealPairs(
+  const statements = await resealPairs(
     { pair: DISPUTE_STATEMENT, rows: store.disputePairs, counted: 'disputes' },
     crypto,
     pageSize,
   );
+  const outcomes = await resealPairs(
+    { pair: DISPUTE_OUTCOME, rows: store.outcomePairs, counted: 'outcomes' },
+    crypto,
+    pageSize,
+  );
+  return { ...statements, ...outcomes };
 }

@@ -87,6 +87,7 @@ export function createConsentServices(deps: ConsentServicesDeps): ConsentService
     clock: deps.clock,
     ids: deps.ids,
     bureau: sandbox,
+    crypto: deps.crypto,
     noticeDays: deps.bureauNoticeDays ?? BUREAU_NOTICE_DAYS_DEFAULT,
     lenderUtcOffsetMinutes: deps.lenderUtcOffsetMinutes,
   });

@@ -8,7 +8,7 @@ import { aprCapCheck, loanDisclosure, type LoanDisclosure } from '../domain/inde
 import { buildSchedule, type RepaymentMethod, type Schedule, type ScheduleInput } from '../domain/index.js';
 import { borrowerReasons, type BorrowerReason } from '../domain/index.js';
 import { DEFAULT_BUCKETS } from '../domain/index.js';
-import type { LedgerAppend } from '../compliance/index.js';
+import { sealDrawOrigin, type LedgerAppend } from '../compliance/index.js';
 import {
   allInBreakdown,
   allInCapError,
@@ -362,6 +362,8 @@ export interface DrawRequest {
   readonly quote?: QuotedBooking;
   /** The line's channel partner's share limit, checked inside the unit (partners.ts). */
   readonly concentration?: ConcentrationLimit;
+  /** The draw's device id, IP and payee, sealed as one value before the unit (a release writes no draw row). */
+  readonly origin?: string;
 }
 
 /** Hard rules, decide('draw'), the APR cap and everything to write; pure given the line, its velocity and the time. */
@@ -539,6 +541,8 @@ export async function requestDraw(
   };
   const quote = await quoteForDraw(deps, lineId, input, now);
   const concentration = await concentrationLimit(deps, lineId);
+  // Sealed here, before the unit: the single writer's turn does not wait on the cipher.
+  const origin = sealDrawOrigin(deps.crypto, ids.draw, input);
   const request: DrawRequest = {
     deps,
     input,
@@ -548,6 +552,7 @@ export async function requestDraw(
     now,
     quote,
     concentration,
+    ...(origin === undefined ? {} : { origin }),
   };
   const answered = new Map<DrawPlan, UnitOutcome<DrawResult>>();
   const { plan, stored } = await deps.coreStore.runDraw(drawUnit(request, lineId, guard, answered));
@@ -700,9 +705,7 @@ function drawRecordOf(
     termMonths: input.termMonths,
     method: input.method,
     ...(input.purpose === undefined ? {} : { purpose: input.purpose }),
-    ...(input.deviceId === undefined ? {} : { deviceId: input.deviceId }),
-    ...(input.ip === undefined ? {} : { ip: input.ip }),
-    ...(input.payeeId === undefined ? {} : { payeeId: input.payeeId }),
+    ...(r.origin === undefined ? {} : { origin: r.origin }),
     reasons,
     loanId: loan?.id ?? null,
     createdAt: now,

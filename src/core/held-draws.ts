@@ -3,7 +3,7 @@ import { LgError } from '../domain/index.js';
 import { drawRefusal, type LineStatus } from '../domain/index.js';
 import { aprCapCheck } from '../domain/index.js';
 import type { RepaymentMethod } from '../domain/index.js';
-import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
+import { appendToLedger, openDrawOrigin, type LedgerAppend } from '../compliance/index.js';
 import type { CoreDeps, UnitTx } from './deps.js';
 import {
   bookLoan,
@@ -169,7 +169,7 @@ async function judgeRelease(
   at: { readonly draw: DrawRow; readonly line: LineRow; readonly now: number },
 ): Promise<{ input: DrawInput; lists: ListFacts; priced: Priced }> {
   const { draw, line, now } = at;
-  const input = drawInputOf(draw);
+  const input = drawInputOf(deps, draw);
   const lists = await assertLineTakesRelease(deps, line, draw, input, now);
   await checkConcentrationInUnit(deps, tx, await concentrationLimitInUnit(deps, tx, line), input.amountMinor);
   const priced = price(deps, line, input, await originalDecision(deps, tx, draw.decision_id), now);
@@ -181,17 +181,18 @@ async function judgeRelease(
   return { input, lists, priced };
 }
 
-/** The draw as it was asked for, to be judged and booked again at release. */
-function drawInputOf(draw: DrawRow): DrawInput {
+/**
+ * The draw as it was asked for, to be judged and booked again at release: its device, IP and payee opened (the lists
+ * are checked with them again). One no held key opens answers LG_SEALED_DATA_UNREADABLE: never released unchecked.
+ */
+function drawInputOf(deps: CoreDeps, draw: DrawRow): DrawInput {
   return {
     amountMinor: Number(draw.amount_minor),
     currency: draw.currency,
     termMonths: Number(draw.term_months),
     method: draw.method as RepaymentMethod,
     ...(draw.purpose === null ? {} : { purpose: draw.purpose }),
-    ...(draw.device_id === null ? {} : { deviceId: draw.device_id }),
-    ...(draw.ip === null ? {} : { ip: draw.ip }),
-    ...(draw.payee_id === null ? {} : { payeeId: draw.payee_id }),
+    ...openDrawOrigin(deps.crypto, draw),
   };
 }
 

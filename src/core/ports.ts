@@ -101,9 +101,8 @@ export interface DrawRecord {
   readonly termMonths: number;
   readonly method: RepaymentMethod;
   readonly purpose?: string;
-  readonly deviceId?: string;
-  readonly ip?: string;
-  readonly payeeId?: string;
+  /** The device id, IP and payee the draw named, sealed as one value (compliance/sealed-draws.ts). */
+  readonly origin?: string;
   readonly reasons: readonly string[];
   readonly loanId: string | null;
   readonly createdAt: number;

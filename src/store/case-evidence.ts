@@ -1,5 +1,10 @@
 import type { Kysely } from 'kysely';
-import { isSealedDataUnreadable, openDecision, type FieldCrypto } from '../compliance/index.js';
+import {
+  drawRowOpened,
+  isSealedDataUnreadable,
+  openDecision,
+  type FieldCrypto,
+} from '../compliance/index.js';
 import type { CaseActionPage, CaseDecisionPort } from '../cases/index.js';
 import type { Database } from './schema.js';
 import { recentActions } from './core-lines.js';
@@ -66,6 +71,17 @@ export async function applicationRow(db: Q, id: string) {
 
 export async function drawRow(db: Q, id: string) {
   return db.selectFrom('draws').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/**
+ * drawRow as a case shows it (its evidence): the device, IP and payee sealed in `origin` opened into their columns,
+ * or the row marked `originUnreadable` when no held key opens them (compliance/sealed-draws.ts).
+ */
+export function openedDrawRow(crypto: FieldCrypto) {
+  return async (db: Q, id: string) => {
+    const row = await drawRow(db, id);
+    return row && drawRowOpened(crypto, row);
+  };
 }
 
 export async function lineActionRow(db: Q, id: string) {

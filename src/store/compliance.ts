@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
 import {
+  BUREAU_SUBMISSION,
+  DISPUTE_OUTCOME,
   DISPUTE_STATEMENT,
   appendToLedger,
   type BookInstant,
@@ -230,6 +232,8 @@ export function createComplianceStore(store: Store): ComplianceStore {
     ...delinquencyNoticeReads(db),
     ...disputeReads(db),
     disputePairs: sealedPairRows(store, DISPUTE_STATEMENT),
+    outcomePairs: sealedPairRows(store, DISPUTE_OUTCOME),
+    submissionPairs: sealedPairRows(store, BUREAU_SUBMISSION),
     ...portfolioReads(db),
   };
 }

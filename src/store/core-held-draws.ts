@@ -1,5 +1,12 @@
+import {
+  resealDrawOrigins,
+  type DrawResealResult,
+  type FieldCrypto,
+  type SealedRows,
+  type StoredDrawOrigin,
+} from '../compliance/index.js';
 import type { CoreTables } from './core-tables.js';
-import type { Db, DbTx, StoreKind } from './store-types.js';
+import type { Db, DbTx, Store, StoreKind } from './store-types.js';
 
 /** Held draws (core/held-draws.ts) as the store keeps them: locked reads, compare-and-set moves, the cooling-off sweep. */
 type DrawRow = CoreTables['draws'];
@@ -60,4 +67,57 @@ export async function alertAfter(db: Db, userId: string, after: number): Promise
     .limit(1)
     .executeTakeFirst();
   return alert?.alert_id;
+}
+
+/**
+ * The draws' sealed origins (compliance/sealed-draws.ts) as `keys rotate-data` pages through them: the draws whose
+ * origin is not sealed under the current key (or is still in clear in its three columns), and the re-sealed ones
+ * written back a page per transaction, each only if its four columns still hold what was read.
+ */
+export function drawOriginRows(store: Store): SealedRows<StoredDrawOrigin> {
+  return {
+    after: (afterId, limit, sealedPrefix) =>
+      store.db
+        .selectFrom('draws')
+        .select(['id', 'origin', 'device_id', 'ip', 'payee_id'])
+        .where('id', '>', afterId)
+        .where((eb) =>
+          eb.or([
+            eb('origin', 'not like', `${sealedPrefix}%`),
+            eb.and([
+              eb('origin', 'is', null),
+              eb.or([
+                eb('device_id', 'is not', null),
+                eb('ip', 'is not', null),
+                eb('payee_id', 'is not', null),
+              ]),
+            ]),
+          ]),
+        )
+        .orderBy('id')
+        .limit(limit)
+        .execute(),
+    replace: (updates) =>
+      updates.length === 0
+        ? Promise.resolve(0)
+        : store.transaction(async (tx) => {
+            let written = 0;
+            for (const { read, sealed } of updates) {
+              const { id: _id, ...columns } = sealed;
+              let update = tx.updateTable('draws').set(columns).where('id', '=', read.id);
+              // Compare-and-set on every column read (null compares with `is`).
+              for (const column of ['origin', 'device_id', 'ip', 'payee_id'] as const) {
+                const value = read[column];
+                update = value === null ? update.where(column, 'is', null) : update.where(column, '=', value);
+              }
+              written += Number((await update.executeTakeFirst()).numUpdatedRows);
+            }
+            return written;
+          }),
+  };
+}
+
+/** `lineguard keys rotate-data` for the draws: every origin sealed under the current key, clear ones sealed now. */
+export function resealDraws(store: Store, crypto: FieldCrypto, pageSize = 500): Promise<DrawResealResult> {
+  return resealDrawOrigins(drawOriginRows(store), crypto, pageSize);
 }

@@ -107,6 +107,8 @@ export interface CoreTables {
     device_id: string | null;
     ip: string | null;
     payee_id: string | null;
+    /** Sealed device id, IP and payee as one value (compliance/sealed-draws.ts); null on a draw stored before. */
+    origin: string | null;
     reasons: string;
     loan_id: string | null;
     created_at: number;

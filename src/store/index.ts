@@ -9,11 +9,12 @@ export {
   type StoreKind,
 } from './db.js';
 export { createEngineRepository, decisionWrites, recordDecision, resealDecisions } from './engine.js';
+export { resealDraws } from './core-held-draws.js';
 export type { DecisionResealResult } from './engine.js';
 export { createModelRepository } from './models.js';
 export * from './api.js';
 export { RETRY_AFTER_SECONDS } from './faults.js';
-export { createCaseDecisionReads, drawRow, lineRow } from './case-evidence.js';
+export { createCaseDecisionReads, drawRow, lineRow, openedDrawRow } from './case-evidence.js';
 export { createOutboxSource } from './outbox-relay.js';
 export { createCaseIntakeReads } from './cases-intake.js';
 export { createLendingStore } from './lending.js';

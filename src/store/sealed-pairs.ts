@@ -9,12 +9,16 @@ import type { Store } from './store-types.js';
  */
 
 /** The tables whose rows hold a SealedPair: a pair naming any other table does not compile. */
-type PairTable = 'decisions' | 'credit_disputes';
+type PairTable = 'decisions' | 'credit_disputes' | 'bureau_submissions';
 
-/** The text columns of `T` other than its id: what a pair's two columns can be. */
+/**
+ * The text columns of `T` other than its id: what a pair's two columns can be. A nullable one (a dispute's outcome,
+ * null until decided) too: a row whose committed column is null has nothing sealed, and the page query skips it (null
+ * is never `not like` anything).
+ */
 type TextColumn<T extends PairTable> = Exclude<
   {
-    [C in keyof Selectable<Database[T]>]: Selectable<Database[T]>[C] extends string ? C : never;
+    [C in keyof Selectable<Database[T]>]: Selectable<Database[T]>[C] extends string | null ? C : never;
   }[keyof Selectable<Database[T]>],
   'id'
 > &

@@ -12,8 +12,8 @@ import { applicantWithSandboxFile } from '../helpers/sandbox-applicant.js';
  * from another row, sealed under a key not configured): GET /v1/borrowers/{id}/disputes and GET /v1/me/disputes
  * answered 500 LG_SEALED_DATA_UNREADABLE, and neither the analyst nor the borrower saw any of their other disputes.
  * As a case's evidence shows an unreadable decision per item, the list now answers 200 with every readable dispute as
- * before and the unreadable one marked (its id, state, target and dates in clear, `unreadable: true`, no claim or
- * text), in the shape /openapi.json declares. The unreadable dispute read on its own keeps its 500.
+ * before and the unreadable one marked (its id, state, target and dates in clear, `unreadable: true`, no claim,
+ * text or outcome: all three are sealed), in the shape /openapi.json declares. The unreadable dispute read on its own keeps its 500.
  */
 const STORES = appStores('dispute_list_unreadable');
 
@@ -95,7 +95,7 @@ for (const store of STORES)
           expect(items.find((d) => d.id === readable)).toEqual(before.find((d) => d.id === readable));
         const marked = items.find((d) => d.id === second) as Record<string, unknown>;
         const full = before.find((d) => d.id === second) as Record<string, unknown>;
-        const { claim: _claim, text: _text, ...clear } = full;
+        const { claim: _claim, text: _text, outcome: _outcome, ...clear } = full;
         expect(marked).toEqual({ ...clear, unreadable: true });
         expect(
           publishedSchemaMisfits(doc, { method: 'get', path, status: 200 }, answer.json()),

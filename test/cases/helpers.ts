@@ -152,6 +152,8 @@ export async function largeDrawHeldOnScamSignal(
     readonly applicant: { name: string; nationalId: string; phone: string };
     readonly eventId: string;
     readonly channel?: Record<string, unknown>;
+    /** Where the draw came from and where the money goes (deviceId, ip, payeeId), when it says. */
+    readonly origin?: { deviceId?: string; ip?: string; payeeId?: string };
   },
 ): Promise<{ lineId: string; borrowerId: string; drawId: string; caseId: string }> {
   const applied = await client(t).post('/v1/applications', {
@@ -173,6 +175,7 @@ export async function largeDrawHeldOnScamSignal(
       currency: 'CNY',
       termMonths: 12,
       method: 'EQUAL_INSTALLMENT',
+      ...held.origin,
     })
   ).json();
   if (drawn.status !== 'HOLD') throw new Error(`the draw was not held: ${JSON.stringify(drawn)}`);

@@ -7,6 +7,7 @@ import { putSandboxReport } from '../../src/compliance/bureau.js';
 import { verifyAgainstCheckpoints } from '../../src/compliance/audit.js';
 import { verifyLedger } from '../../src/compliance/ledger.js';
 import { DISPUTE_STATEMENT } from '../../src/compliance/sealed-disputes.js';
+import { sealSubmissionRow } from '../../src/compliance/sealed-submissions.js';
 import { createComplianceStore } from '../../src/store/compliance.js';
 import { resealDecisions } from '../../src/store/index.js';
 import { APPLICANT_ONLY, adminHeaders, type TestApp } from '../helpers/app.js';
@@ -155,6 +156,126 @@ for (const store of STORES)
       expect(proven.facts?.checked.disputes).toBeGreaterThanOrEqual(2);
     });
 
+    const OUTCOME = {
+      textZh: `已致电 ${PHONE} 核实，已向征信机构报送更正。`,
+      textEn: `Called ${PHONE}; a correction was sent.`,
+    };
+    const rawSubmission = (id: string) =>
+      t.app.store.db
+        .selectFrom('bureau_submissions')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+
+    /** A raised dispute of `borrower`'s, CORRECTED by the analyst: its correction is queued and sent. */
+    async function corrected(borrower: { borrowerId: string }) {
+      const dispute = await raise(borrower.borrowerId);
+      const done = await client(t, analyst.key).post(`/v1/cases/${dispute.caseId}/resolve`, {
+        outcome: 'CORRECTED',
+        ...OUTCOME,
+      });
+      expect(done.statusCode, done.body).toBe(200);
+      const { correctionId } = (await admin().get(`/v1/disputes/${dispute.id}`)).json();
+      return { dispute, correctionId: correctionId as string };
+    }
+
+    it('the bureau submission keeps what is reported and about whom sealed; the sent entry a commitment', async () => {
+      const borrower = await borrowerId();
+      const { correctionId } = await corrected(borrower);
+      const row = await rawSubmission(correctionId);
+      expect(row.status).toBe('SENT');
+      for (const clear of [String(CLAIMED), borrower.hash, 'existingDebtMinor'])
+        expect(JSON.stringify(row)).not.toContain(clear);
+      expect(row.payload).toMatch(/^lg1\./);
+      const sent = await ledgerPayload(`${correctionId}:sent`);
+      expect(JSON.stringify(sent)).not.toContain(String(CLAIMED));
+      expect(sent.payloadHmac).toMatch(/^[0-9a-f]{64}$/);
+      // What the bureau received is what was reported, under the subject's hash.
+      const received = await compliance().sandboxSubmissions(borrower.hash);
+      expect(received.map((s) => JSON.parse(s.payload) as unknown)).toEqual([
+        expect.objectContaining({ item: 'existingDebtMinor', value: CLAIMED }),
+      ]);
+    });
+
+    /** A correction queued (PENDING) for `subject`, sealed as the reporting code seals it, under the current key. */
+    async function queued(subject: { borrowerId: string; hash: string }, id: string) {
+      const row = sealSubmissionRow(cryptoOf(), {
+        id,
+        kind: 'CORRECTION',
+        subject_hash: subject.hash,
+        borrower_id: subject.borrowerId,
+        bureau: 'SANDBOX',
+        payload: JSON.stringify({ disputeId: id, item: 'existingDebtMinor', value: CLAIMED }),
+        status: 'PENDING',
+        created_at: clock.now(),
+        sent_at: null,
+      });
+      await t.app.store.db.insertInto('bureau_submissions').values(row).execute();
+      return row;
+    }
+
+    it("a submission no key opens is left pending and does not stop the others' sending", async () => {
+      const first = await borrowerId();
+      const second = await borrowerId();
+      const sealed = await queued(first, '01900000-0000-7000-8000-0000000b5b02');
+      // The second's row holds the first's sealed payload and subject (copied: its associated data names the first).
+      const copied = { ...(await queued(second, '01900000-0000-7000-8000-0000000b5b03')) };
+      await t.app.store.db
+        .updateTable('bureau_submissions')
+        .set({ payload: sealed.payload, subject_hash: sealed.subject_hash })
+        .where('id', '=', copied.id)
+        .execute();
+      expect(await t.app.consents.reporting.flush()).toBe(1);
+      expect((await rawSubmission(sealed.id)).status).toBe('SENT');
+      expect((await rawSubmission(copied.id)).status).toBe('PENDING');
+      expect(await compliance().sandboxSubmissions(first.hash)).toHaveLength(1);
+      expect(await compliance().sandboxSubmissions(second.hash)).toEqual([]);
+      // And the job that flushes runs on.
+      expect(await t.app.consents.reporting.run()).toMatchObject({ submissionsSent: 0 });
+      await t.app.store.db.deleteFrom('bureau_submissions').where('id', '=', copied.id).execute();
+    });
+
+    it('the outcome texts are sealed in the row and committed to in the ledger; both readers see them', async () => {
+      const borrower = await borrowerId();
+      const { dispute } = await corrected(borrower);
+      const row = await rawDispute(dispute.id);
+      expect(row.outcome_zh).toMatch(/^lg1\./);
+      for (const clear of [PHONE, '核实', 'correction was sent'])
+        expect(JSON.stringify(row)).not.toContain(clear);
+      const decided = await ledgerPayload(`${dispute.id}:decided`);
+      expect(JSON.stringify(decided)).not.toContain(PHONE);
+      expect(decided.outcomeHmac).toMatch(/^[0-9a-f]{64}$/);
+      const outcome = { zh: OUTCOME.textZh, en: OUTCOME.textEn };
+      expect((await admin().get(`/v1/disputes/${dispute.id}`)).json()).toMatchObject({ outcome });
+      const listed = (await admin().get(`/v1/borrowers/${borrower.borrowerId}/disputes`)).json().items;
+      expect(listed[0]).toMatchObject({ id: dispute.id, outcome });
+      expect((await verify(cryptoOf())).ok).toBe(true);
+    });
+
+    it("an outcome copied from another dispute is never shown as this one's: marked in a list, 500 alone", async () => {
+      const borrower = await borrowerId();
+      const { dispute: first } = await corrected(await borrowerId());
+      const { dispute: second } = await corrected(borrower);
+      const original = await rawDispute(second.id);
+      await t.app.store.db
+        .updateTable('credit_disputes')
+        .set({ outcome_zh: (await rawDispute(first.id)).outcome_zh })
+        .where('id', '=', second.id)
+        .execute();
+      const read = await admin().get(`/v1/disputes/${second.id}`);
+      expect([read.statusCode, read.json().error.code]).toEqual([500, 'LG_SEALED_DATA_UNREADABLE']);
+      const listed = await admin().get(`/v1/borrowers/${borrower.borrowerId}/disputes`);
+      expect(listed.statusCode).toBe(200);
+      expect(listed.json().items[0]).toMatchObject({ id: second.id, unreadable: true });
+      expect(listed.json().items[0].outcome).toBeUndefined();
+      await t.app.store.db
+        .updateTable('credit_disputes')
+        .set({ outcome_zh: original.outcome_zh })
+        .where('id', '=', second.id)
+        .execute();
+      expect((await admin().get(`/v1/disputes/${second.id}`)).json().outcome.zh).toBe(OUTCOME.textZh);
+    });
+
     it('an edited claim is found by the fact check', async () => {
       const { borrowerId: id } = await borrowerId();
       const dispute = await raise(id);
@@ -178,9 +299,10 @@ for (const store of STORES)
     });
 
     it('a dispute recorded in clear before sealing still reads and verifies; rotation seals it', async () => {
-      const { borrowerId: id } = await borrowerId();
+      const { borrowerId: id, hash } = await borrowerId();
       const model = await rawDispute((await raise(id)).id);
       const legacyId = '01900000-0000-7000-8000-0000000d15a7';
+      const legacySubmission = '01900000-0000-7000-8000-0000000b5b01';
       const claim = { correctValue: CLAIMED };
       await t.app.store.transaction(async (tx) => {
         await tx
@@ -192,6 +314,23 @@ for (const store of STORES)
             text: TEXT,
             open_key: null,
             state: 'REJECTED',
+            outcome_zh: OUTCOME.textZh,
+            outcome_en: OUTCOME.textEn,
+          })
+          .execute();
+        // A correction queued in clear by the code before sealing.
+        await tx
+          .insertInto('bureau_submissions')
+          .values({
+            id: legacySubmission,
+            kind: 'CORRECTION',
+            subject_hash: hash,
+            borrower_id: id,
+            bureau: 'SANDBOX',
+            payload: JSON.stringify({ disputeId: legacyId, item: 'existingDebtMinor', value: CLAIMED }),
+            status: 'PENDING',
+            created_at: Number(model.created_at),
+            sent_at: null,
           })
           .execute();
         // The raised entry as the code before sealing wrote it: the claim itself.
@@ -213,8 +352,18 @@ for (const store of STORES)
           },
         ]);
       });
-      expect((await admin().get(`/v1/disputes/${legacyId}`)).json()).toMatchObject({ claim, text: TEXT });
+      const outcome = { zh: OUTCOME.textZh, en: OUTCOME.textEn };
+      expect((await admin().get(`/v1/disputes/${legacyId}`)).json()).toMatchObject({
+        claim,
+        text: TEXT,
+        outcome,
+      });
       expect((await verify(cryptoOf())).facts?.mismatches).toEqual([]);
+      // The clear submission is sent as it is.
+      expect(await t.app.consents.reporting.flush()).toBe(1);
+      expect(
+        (await compliance().sandboxSubmissions(hash)).map((s) => JSON.parse(s.payload) as unknown),
+      ).toEqual([{ disputeId: legacyId, item: 'existingDebtMinor', value: CLAIMED }]);
 
       const crypto = cryptoOf();
       const rotation = await t.app.consents.disputes.reseal(2);
@@ -223,13 +372,29 @@ for (const store of STORES)
         disputesSealed: 1,
         disputesUnopenable: 0,
       });
+      expect(rotation).toMatchObject({ outcomesSealed: 1, outcomesUnopenable: 0 });
       const sealed = await rawDispute(legacyId);
       expect([crypto.keyIdOf(sealed.claim), sealed.text]).toEqual([
         crypto.currentKeyId,
         DISPUTE_STATEMENT.marker,
       ]);
+      expect(crypto.keyIdOf(sealed.outcome_zh ?? '')).toBe(crypto.currentKeyId);
       expect(JSON.stringify(sealed)).not.toContain(PHONE);
-      expect((await admin().get(`/v1/disputes/${legacyId}`)).json()).toMatchObject({ claim, text: TEXT });
+      expect(JSON.stringify(sealed)).not.toContain('correction was sent');
+      expect((await admin().get(`/v1/disputes/${legacyId}`)).json()).toMatchObject({
+        claim,
+        text: TEXT,
+        outcome,
+      });
+      expect(await t.app.consents.reporting.reseal(2)).toMatchObject({
+        keyId: crypto.currentKeyId,
+        submissionsSealed: 1,
+        submissionsUnopenable: 0,
+      });
+      const submission = await rawSubmission(legacySubmission);
+      expect(crypto.keyIdOf(submission.payload)).toBe(crypto.currentKeyId);
+      expect(JSON.stringify(submission)).not.toContain(String(CLAIMED));
+      expect(JSON.stringify(submission)).not.toContain(hash);
       const proven = await verify(crypto);
       expect(proven.facts?.mismatches).toEqual([]);
       expect(proven.ok).toBe(true);
@@ -260,6 +425,9 @@ for (const store of STORES)
     it('key rotation: a retired key still opens every dispute, rotation re-seals them, the old key can go', async () => {
       const dispute = await raise((await borrowerId()).borrowerId);
       const before = (await admin().get(`/v1/disputes/${dispute.id}`)).json();
+      const decided = await corrected(await borrowerId());
+      const decidedBefore = (await admin().get(`/v1/disputes/${decided.dispute.id}`)).json();
+      const toSend = await queued(await borrowerId(), '01900000-0000-7000-8000-0000000b5b04');
       const keyA = t.app.config.masterKey;
       const keyB = Buffer.alloc(32, 0xcd);
       await restart({ LINEGUARD_KEY: keyB.toString('hex'), LINEGUARD_RETIRED_KEYS: keyA.toString('hex') });
@@ -268,12 +436,23 @@ for (const store of STORES)
       const rotation = await t.app.consents.disputes.reseal(2);
       expect(rotation).toMatchObject({ keyId: crypto.currentKeyId, disputesUnopenable: 0 });
       expect(rotation.disputesSealed).toBeGreaterThanOrEqual(6);
-      expect(await t.app.consents.disputes.reseal(2)).toMatchObject({ disputesSealed: 0 });
+      expect(rotation).toMatchObject({ outcomesUnopenable: 0 });
+      expect(rotation.outcomesSealed).toBeGreaterThanOrEqual(4);
+      expect(await t.app.consents.disputes.reseal(2)).toMatchObject({ disputesSealed: 0, outcomesSealed: 0 });
+      const submissions = await t.app.consents.reporting.reseal(2);
+      expect(submissions).toMatchObject({ keyId: crypto.currentKeyId });
+      expect(submissions.submissionsSealed).toBeGreaterThanOrEqual(4);
+      expect(submissions.submissionsUnopenable).toBe(0);
+      expect(await t.app.consents.reporting.reseal(2)).toMatchObject({ submissionsSealed: 0 });
       // What `keys rotate-data` re-seals besides: the decisions (their contexts are checked below too).
       await resealDecisions(t.app.store, crypto, 100);
 
       await restart({ LINEGUARD_KEY: keyB.toString('hex') });
       expect((await admin().get(`/v1/disputes/${dispute.id}`)).json()).toEqual(before);
+      expect((await admin().get(`/v1/disputes/${decided.dispute.id}`)).json()).toEqual(decidedBefore);
+      // A correction queued under the dropped key, re-sealed, still opens to be sent.
+      expect(await t.app.consents.reporting.flush()).toBe(1);
+      expect((await rawSubmission(toSend.id)).status).toBe('SENT');
       const proven = await verify(cryptoOf());
       expect(proven.facts?.mismatches).toEqual([]);
       expect(proven.ok).toBe(true);

@@ -1404,7 +1404,7 @@ export const MyLineExplanation = Type.Object({
   openAppeals: Type.Array(AppealView),
 });
 
-/** What a dispute shows besides the borrower's claim and text (stored in clear). */
+/** What a dispute shows besides the borrower's claim and text and the reviewer's outcome (stored in clear). */
 const DisputeHeader = {
   id: Type.String(),
   caseId: Type.String(),
@@ -1414,13 +1414,6 @@ const DisputeHeader = {
   }),
   state: Type.String({ description: 'OPEN, CORRECTED or REJECTED' }),
   dueAt: Type.String(),
-  outcome: Type.Union([
-    Type.Object({
-      zh: Type.Union([Type.String(), Type.Null()]),
-      en: Type.Union([Type.String(), Type.Null()]),
-    }),
-    Type.Null(),
-  ]),
   correctionId: Type.Union([Type.String(), Type.Null()]),
   raisedBy: Type.String(),
   createdAt: Type.String(),
@@ -1438,9 +1431,19 @@ export const DisputeView = Type.Object({
     ),
   }),
   text: Type.String(),
+  outcome: Type.Union(
+    [
+      Type.Object({
+        zh: Type.Union([Type.String(), Type.Null()]),
+        en: Type.Union([Type.String(), Type.Null()]),
+      }),
+      Type.Null(),
+    ],
+    { description: "the reviewer's words once decided; null while open" },
+  ),
 });
 
-/** A dispute in a list that cannot be opened: what is in clear, marked, without the claim and text. */
+/** A dispute in a list that cannot be opened: what is in clear, marked, without the claim, text and outcome. */
 export const UnreadableDisputeView = Type.Object(
   {
     ...DisputeHeader,
@@ -1448,8 +1451,8 @@ export const UnreadableDisputeView = Type.Object(
   },
   {
     description:
-      'a dispute whose sealed claim and text no data key held opens (LG_SEALED_DATA_UNREADABLE): what is stored ' +
-      'in clear, without the claim or the text; read on its own it answers 500',
+      'a dispute whose sealed claim and text, or outcome, no data key held opens (LG_SEALED_DATA_UNREADABLE): what ' +
+      'is stored in clear, without the claim, the text or the outcome; read on its own it answers 500',
   },
 );
 

@@ -64,6 +64,12 @@ describe('lineguard jobs', () => {
       },
       flush: async () => 0,
       noticesOf: async () => [],
+      reseal: async () => ({
+        keyId: 'k0',
+        submissionsChecked: 0,
+        submissionsSealed: 0,
+        submissionsUnopenable: 0,
+      }),
     };
     const p = new Command('lineguard').exitOverride();
     registerJobsCommand(p, async () => ({ core, bureauReporting, close: async () => undefined }));

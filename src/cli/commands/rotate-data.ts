@@ -1,11 +1,11 @@
 import type { AppServices } from '../../app/index.js';
 import { resealIdempotencyRecords } from '../../api/index.js';
-import { resealDecisions } from '../../store/index.js';
+import { resealDecisions, resealDraws } from '../../store/index.js';
 
 /**
  * `lineguard keys rotate-data`: everything sealed under a retired master key sealed again under LINEGUARD_KEY, and
- * what was written in clear before its column was sealed (decision contexts and traces, dispute claims and texts)
- * sealed now; a page per transaction, each row compare-and-set on what was read, so it is safe to stop and rerun.
+ * what was written in clear before its column was sealed (decision contexts and traces, dispute claims, texts and
+ * outcomes, bureau submissions, draws' device, IP and payee) sealed now; a page per transaction, each row compare-and-set on what was read, so it is safe to stop and rerun.
  */
 export async function rotateData(app: AppServices, pageSize: number) {
   const borrowers = await app.core.rekeyBorrowers(pageSize);
@@ -13,6 +13,8 @@ export async function rotateData(app: AppServices, pageSize: number) {
   const records = await resealIdempotencyRecords(app.store, app.crypto, pageSize);
   const decisions = await resealDecisions(app.store, app.crypto, pageSize);
   const disputes = await app.consents.disputes.reseal(pageSize);
+  const submissions = await app.consents.reporting.reseal(pageSize);
+  const draws = await resealDraws(app.store, app.crypto, pageSize);
   return {
     ...borrowers,
     partnerKeysResealed,
@@ -25,21 +27,38 @@ export async function rotateData(app: AppServices, pageSize: number) {
     disputesChecked: disputes.disputesChecked,
     disputesSealed: disputes.disputesSealed,
     disputesUnopenable: disputes.disputesUnopenable,
+    outcomesChecked: disputes.outcomesChecked,
+    outcomesSealed: disputes.outcomesSealed,
+    outcomesUnopenable: disputes.outcomesUnopenable,
+    submissionsChecked: submissions.submissionsChecked,
+    submissionsSealed: submissions.submissionsSealed,
+    submissionsUnopenable: submissions.submissionsUnopenable,
+    drawsChecked: draws.drawsChecked,
+    drawsSealed: draws.drawsSealed,
+    drawsUnopenable: draws.drawsUnopenable,
   };
 }
 
 export function describeRotation(r: Awaited<ReturnType<typeof rotateData>>): string {
   const lines = [
-    `re-sealed ${r.borrowersRekeyed} of ${r.borrowersChecked} borrowers, ${r.partnerKeysResealed} partner keys, ${r.idempotencyRecordsResealed} of ${r.idempotencyRecordsChecked} sealed idempotency records, ${r.decisionsSealed} of ${r.decisionsChecked} decisions and ${r.disputesSealed} of ${r.disputesChecked} disputes under key ${r.keyId}`,
+    `re-sealed ${r.borrowersRekeyed} of ${r.borrowersChecked} borrowers, ${r.partnerKeysResealed} partner keys, ${r.idempotencyRecordsResealed} of ${r.idempotencyRecordsChecked} sealed idempotency records, ${r.decisionsSealed} of ${r.decisionsChecked} decisions, ${r.disputesSealed} of ${r.disputesChecked} disputes, ${r.outcomesSealed} of ${r.outcomesChecked} dispute outcomes, ${r.submissionsSealed} of ${r.submissionsChecked} bureau submissions and ${r.drawsSealed} of ${r.drawsChecked} draws under key ${r.keyId}`,
   ];
   if (r.idempotencyRecordsUnopenable > 0)
     lines.push(
       `left ${r.idempotencyRecordsUnopenable} idempotency records no key opens as they are (a retry of one is told its write committed)`,
     );
-  const unopenable = r.decisionsUnopenable + r.disputesUnopenable;
+  const unopenable = r.decisionsUnopenable + r.disputesUnopenable + r.outcomesUnopenable;
   if (unopenable > 0)
     lines.push(
-      `left ${r.decisionsUnopenable} decisions and ${r.disputesUnopenable} disputes no key opens as they are (reading one answers LG_SEALED_DATA_UNREADABLE; \`ledger verify --against\` names them)`,
+      `left ${r.decisionsUnopenable} decisions, ${r.disputesUnopenable} disputes and ${r.outcomesUnopenable} dispute outcomes no key opens as they are (reading one answers LG_SEALED_DATA_UNREADABLE; \`ledger verify --against\` names them)`,
+    );
+  if (r.drawsUnopenable > 0)
+    lines.push(
+      `left ${r.drawsUnopenable} draws no key opens as they are (a case shows one marked originUnreadable; a held one cannot be released)`,
+    );
+  if (r.submissionsUnopenable > 0)
+    lines.push(
+      `left ${r.submissionsUnopenable} bureau submissions no key opens as they are (not sent until the key that sealed them is configured)`,
     );
   return `${lines.join('\n')}\n`;
 }

@@ -522,4 +522,12 @@ export const coreMigrations: Record<string, Migration> = {
       await db.schema.alterTable('loans').addColumn('aged_for', 'text').execute();
     },
   },
+  '138_draw_origin_sealed': {
+    // A draw's device, IP address and payee account are personal data (PIPL Art. 51): a draw seals the three as one
+    // value in `origin` (compliance/sealed-draws.ts) and leaves device_id, ip and payee_id null. Rows from before keep
+    // them in clear and are read as they are; `lineguard keys rotate-data` seals them (a migration holds no data key).
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('draws').addColumn('origin', 'text').execute();
+    },
+  },
 };

@@ -12897,10 +12897,6 @@ export interface paths {
                     /** @description OPEN, CORRECTED or REJECTED */
                     state: string;
                     dueAt: string;
-                    outcome: {
-                      zh: string | null;
-                      en: string | null;
-                    } | null;
                     correctionId: string | null;
                     raisedBy: string;
                     createdAt: string;
@@ -12910,6 +12906,11 @@ export interface paths {
                       correctValue?: number | boolean;
                     };
                     text: string;
+                    /** @description the reviewer's words once decided; null while open */
+                    outcome: {
+                      zh: string | null;
+                      en: string | null;
+                    } | null;
                   }
                 | {
                     id: string;
@@ -12922,10 +12923,6 @@ export interface paths {
                     /** @description OPEN, CORRECTED or REJECTED */
                     state: string;
                     dueAt: string;
-                    outcome: {
-                      zh: string | null;
-                      en: string | null;
-                    } | null;
                     correctionId: string | null;
                     raisedBy: string;
                     createdAt: string;
@@ -13037,10 +13034,6 @@ export interface paths {
               /** @description OPEN, CORRECTED or REJECTED */
               state: string;
               dueAt: string;
-              outcome: {
-                zh: string | null;
-                en: string | null;
-              } | null;
               correctionId: string | null;
               raisedBy: string;
               createdAt: string;
@@ -13050,6 +13043,11 @@ export interface paths {
                 correctValue?: number | boolean;
               };
               text: string;
+              /** @description the reviewer's words once decided; null while open */
+              outcome: {
+                zh: string | null;
+                en: string | null;
+              } | null;
             };
           };
         };
@@ -13196,10 +13194,6 @@ export interface paths {
               /** @description OPEN, CORRECTED or REJECTED */
               state: string;
               dueAt: string;
-              outcome: {
-                zh: string | null;
-                en: string | null;
-              } | null;
               correctionId: string | null;
               raisedBy: string;
               createdAt: string;
@@ -13209,6 +13203,11 @@ export interface paths {
                 correctValue?: number | boolean;
               };
               text: string;
+              /** @description the reviewer's words once decided; null while open */
+              outcome: {
+                zh: string | null;
+                en: string | null;
+              } | null;
             };
           };
         };
@@ -13445,10 +13444,6 @@ export interface paths {
               /** @description OPEN, CORRECTED or REJECTED */
               state: string;
               dueAt: string;
-              outcome: {
-                zh: string | null;
-                en: string | null;
-              } | null;
               correctionId: string | null;
               raisedBy: string;
               createdAt: string;
@@ -13458,6 +13453,11 @@ export interface paths {
                 correctValue?: number | boolean;
               };
               text: string;
+              /** @description the reviewer's words once decided; null while open */
+              outcome: {
+                zh: string | null;
+                en: string | null;
+              } | null;
             };
           };
         };
@@ -13604,10 +13604,6 @@ export interface paths {
               /** @description OPEN, CORRECTED or REJECTED */
               state: string;
               dueAt: string;
-              outcome: {
-                zh: string | null;
-                en: string | null;
-              } | null;
               correctionId: string | null;
               raisedBy: string;
               createdAt: string;
@@ -13617,6 +13613,11 @@ export interface paths {
                 correctValue?: number | boolean;
               };
               text: string;
+              /** @description the reviewer's words once decided; null while open */
+              outcome: {
+                zh: string | null;
+                en: string | null;
+              } | null;
             };
           };
         };
@@ -13731,10 +13732,6 @@ export interface paths {
                     /** @description OPEN, CORRECTED or REJECTED */
                     state: string;
                     dueAt: string;
-                    outcome: {
-                      zh: string | null;
-                      en: string | null;
-                    } | null;
                     correctionId: string | null;
                     raisedBy: string;
                     createdAt: string;
@@ -13744,6 +13741,11 @@ export interface paths {
                       correctValue?: number | boolean;
                     };
                     text: string;
+                    /** @description the reviewer's words once decided; null while open */
+                    outcome: {
+                      zh: string | null;
+                      en: string | null;
+                    } | null;
                   }
                 | {
                     id: string;
@@ -13756,10 +13758,6 @@ export interface paths {
                     /** @description OPEN, CORRECTED or REJECTED */
                     state: string;
                     dueAt: string;
-                    outcome: {
-                      zh: string | null;
-                      en: string | null;
-                    } | null;
                     correctionId: string | null;
                     raisedBy: string;
                     createdAt: string;
