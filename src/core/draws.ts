@@ -399,10 +399,10 @@ function planDraw(request: DrawRequest, reads: DrawReads, withVelocity: boolean)
   if (status === 'APPROVED') {
     priced = price(deps, line, input, decision, now);
     assertMatchesQuote(r.quote, priced.schedule, priced.annualRate);
-    if (!aprCapCheck(priced.disclosures.CN_IRR.apr, aprCapFor(line, deps.config.aprCapPercent)).ok) {
+    capBreakdown = overCapBreakdown(deps, line, { input, priced, now });
+    if (capBreakdown) {
       status = 'DECLINED';
       reasons = ['R_APR_CAP', ...reasons];
-      capBreakdown = capBreakdownOf(r, line, priced);
     }
   }
   const loan = status === 'APPROVED' && priced ? bookLoan(r, line, priced) : undefined;
@@ -587,9 +587,19 @@ function drawOutcome(
   return { ok: true, value };
 }
 
-/** What each party's share of the cost is (the platform's and the enhancer's fees too), for a refusal at the cap. */
-function capBreakdownOf(r: DrawRequest, line: LineRow, priced: Priced): AllInBreakdown {
-  const { input, now, deps } = r;
+/**
+ * The priced loan's cost party by party (the product's, the platform's and the enhancer's fees too) when its all-in APR
+ * is over the line's cap, or undefined when it is within it: the one cap check of a draw and of a held draw's release,
+ * whose refusals carry it (drawCapError).
+ */
+export function overCapBreakdown(
+  deps: CoreDeps,
+  line: LineRow,
+  loan: { input: DrawInput; priced: Priced; now: number },
+): AllInBreakdown | undefined {
+  const { input, priced, now } = loan;
+  const capPercent = aprCapFor(line, deps.config.aprCapPercent);
+  if (aprCapCheck(priced.disclosures.CN_IRR.apr, capPercent).ok) return undefined;
   return allInBreakdown(
     line,
     {
@@ -598,18 +608,19 @@ function capBreakdownOf(r: DrawRequest, line: LineRow, priced: Priced): AllInBre
       annualRate: priced.annualRate,
       startDate: lenderDate(deps, now),
     },
-    {
-      ...priced,
-      aprPercent: priced.disclosures.CN_IRR.apr,
-      capPercent: aprCapFor(line, deps.config.aprCapPercent),
-    },
+    { ...priced, aprPercent: priced.disclosures.CN_IRR.apr, capPercent },
   );
+}
+
+/** The refusal of a draw (or its release) over the all-in cap: its cost party by party, the APR and the cap. */
+export function drawCapError(breakdown: AllInBreakdown, draw: { id: string; decisionId: string }): LgError {
+  return allInCapError(breakdown, { drawId: draw.id, decisionId: draw.decisionId });
 }
 
 function declinedError(plan: DrawPlan): LgError | undefined {
   const { status, reasons, draw, capBreakdown } = plan;
   if (status !== 'DECLINED') return undefined;
-  if (capBreakdown) return allInCapError(capBreakdown, { drawId: draw.id, decisionId: draw.decisionId });
+  if (capBreakdown) return drawCapError(capBreakdown, draw);
   return new LgError('LG_DRAW_DECLINED', 'the draw was declined', {
     drawId: draw.id,
     decisionId: draw.decisionId,

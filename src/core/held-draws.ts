@@ -1,15 +1,16 @@
 import type { Decision } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { drawRefusal, type LineStatus } from '../domain/index.js';
-import { aprCapCheck } from '../domain/index.js';
 import type { RepaymentMethod } from '../domain/index.js';
 import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
 import type { CoreDeps, UnitTx } from './deps.js';
 import {
   bookLoan,
   disbursementEvent,
+  drawCapError,
   drawListFacts,
   loanDisbursedPayload,
+  overCapBreakdown,
   price,
   type DrawInput,
   type DrawRequest,
@@ -17,7 +18,6 @@ import {
 } from './draws.js';
 import { drawHardDeclines, type ListFacts } from './hard-rules.js';
 import { checkConcentrationInUnit, concentrationLimitInUnit } from './partners.js';
-import { aprCapFor } from './products.js';
 import { assertMatchesQuote, citedQuote } from './quotes.js';
 import type { BookedLoan } from './ports.js';
 import type { DrawRow, LineRow } from './ports.js';
@@ -174,10 +174,9 @@ async function judgeRelease(
   await checkConcentrationInUnit(deps, tx, await concentrationLimitInUnit(deps, tx, line), input.amountMinor);
   const priced = price(deps, line, input, await originalDecision(deps, tx, draw.decision_id), now);
   assertMatchesQuote(await citedQuote(deps, tx, draw.quote_id), priced.schedule, priced.annualRate);
-  if (!aprCapCheck(priced.disclosures.CN_IRR.apr, aprCapFor(line, deps.config.aprCapPercent)).ok)
-    throw new LgError('LG_APR_CAP_EXCEEDED', 'the all-in APR is above the cap', {
-      apr: priced.disclosures.CN_IRR.apr,
-    });
+  // Over the cap, refused as the draw would be now: the same code, message and breakdown party by party.
+  const over = overCapBreakdown(deps, line, { input, priced, now });
+  if (over) throw drawCapError(over, { id: draw.id, decisionId: draw.decision_id });
   return { input, lists, priced };
 }
 
