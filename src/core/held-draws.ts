@@ -9,13 +9,12 @@ import {
   disbursementEvent,
   drawCapError,
   drawListFacts,
+  decidedLoan,
   loanDisbursedPayload,
-  overCapBreakdown,
-  price,
   type DrawInput,
   type DrawRequest,
-  type Priced,
 } from './draws.js';
+import { allInOf, priceLoan, withinCap, type Priced } from './pricing.js';
 import { drawHardDeclines, type ListFacts } from './hard-rules.js';
 import { checkConcentrationInUnit, concentrationLimitInUnit } from './partners.js';
 import { assertMatchesQuote, citedQuote } from './quotes.js';
@@ -172,11 +171,12 @@ async function judgeRelease(
   const input = drawInputOf(draw);
   const lists = await assertLineTakesRelease(deps, line, draw, input, now);
   await checkConcentrationInUnit(deps, tx, await concentrationLimitInUnit(deps, tx, line), input.amountMinor);
-  const priced = price(deps, line, input, await originalDecision(deps, tx, draw.decision_id), now);
+  const decision = await originalDecision(deps, tx, draw.decision_id);
+  const priced = priceLoan(deps, line, decidedLoan(line, input, decision), now);
   assertMatchesQuote(await citedQuote(deps, tx, draw.quote_id), priced.schedule, priced.annualRate);
   // Over the cap, refused as the draw would be now: the same code, message and breakdown party by party.
-  const over = overCapBreakdown(deps, line, { input, priced, now });
-  if (over) throw drawCapError(over, { id: draw.id, decisionId: draw.decision_id });
+  const allIn = allInOf(deps, line, priced);
+  if (!withinCap(allIn)) throw drawCapError(allIn, { id: draw.id, decisionId: draw.decision_id });
   return { input, lists, priced };
 }
 

@@ -1,9 +1,8 @@
 import { aprCapCheck, LgError, MAX_TERM_MONTHS, REPAYMENT_METHODS } from '../domain/index.js';
 import type { ProductTerms, RepaymentMethod } from '../domain/index.js';
 import type { CoreDeps } from './deps.js';
-import { capDisclosure, drawSchedule } from './draws.js';
+import { allInOf, capDisclosure, drawSchedule, priceLoan } from './pricing.js';
 import {
-  allInBreakdown,
   allInCapError,
   aprCapFor,
   assertRateInProductRange,
@@ -204,13 +203,7 @@ function capError(
       `the annual rate ${(d.annualRate * 100).toFixed(2)}% alone is above the ${d.capPercent}% cap`,
       { annualRate: d.annualRate, capPercent: d.capPercent },
     );
-  const { loan, apr } = d.over;
-  const priced = drawSchedule(deps, line, { input: loan, annualRate: d.annualRate }, d.now);
-  const breakdown = allInBreakdown(line, priced.scheduleInput, {
-    schedule: priced.schedule,
-    annualRate: priced.scheduleInput.annualRate,
-    aprPercent: apr,
-    capPercent: d.capPercent,
-  });
-  return allInCapError(breakdown, { annualRate: d.annualRate, loan });
+  const { loan } = d.over;
+  const priced = priceLoan(deps, line, { input: loan, annualRate: d.annualRate }, d.now);
+  return allInCapError(allInOf(deps, line, priced), { annualRate: d.annualRate, loan });
 }
