@@ -249,16 +249,16 @@ async function planApplication(deps: CoreDeps, input: ApplicationInput): Promise
   const product = input.productId === undefined ? undefined : await activeProduct(deps, input.productId);
   assertProductCurrency(product, currency);
   const channel = await channelFor(deps, input.channel);
-  // A channel whose fees alone are above the cap could lend at no rate at all (the all-in cost grows with the rate).
-  assertAllInCost(0, channel, [deps.config.aprCapPercent, product?.terms.aprCapPercent]);
-  // Likewise a product at whose lowest rate a loan it offers, with its fees and the channel's, is over the cap all-in:
-  // no line under it could lend (line-price.ts). Refused here, before the bureau pull's hard inquiry.
+  // Refused here, before the bureau pull's hard inquiry: a product at whose lowest rate a loan it offers, with its
+  // fees and the channel's, is over the cap all-in (line-price.ts), or without a product a channel whose fees alone are
+  // above the cap (in simple terms, see grantWithinRoom) — no line could lend at any rate.
   if (product)
     assertLinePriceWithinCap(
       deps,
       grantedLineTerms(currency, product, channelFees(channel)),
       product.terms.rateMin,
     );
+  else assertAllInCost(0, channel, [deps.config.aprCapPercent]);
   const bureau = await applicationBureauFacts(deps.bureau, given.attributes, {
     subjectHashes: applicant.nationalIdHashes,
     borrowerId: existing?.id ?? null,
@@ -408,12 +408,10 @@ async function grantWithinRoom(
         }
       : { ...clipped, adjustments: [...given.adjustments, ...clipped.adjustments] };
   if (grant.outcome !== 'APPROVE') return { grant, createdAt, roomMinor: room };
-  assertAllInCost(grant.annualRate, plan.channel, [
-    deps.config.aprCapPercent,
-    plan.product?.terms.aprCapPercent,
-  ]);
-  // Under a product, the rate is lowered to where every loan the product offers is within the cap all-in, with its
-  // fees; a line without a product is judged by assertAllInCost alone (fitGrantToLinePrice says why).
+  // Under a product, the rate is lowered to where every loan the product offers is within the cap all-in, the
+  // product's fees and the channel's alike; a line without a product is judged by assertAllInCost, the rate plus the
+  // channel's fees in simple terms, and refused over it (fitGrantToLinePrice says why).
+  if (!plan.product) assertAllInCost(grant.annualRate, plan.channel, [deps.config.aprCapPercent]);
   const line = grantedLineTerms(plan.currency, plan.product, channelFees(plan.channel));
   return { grant: fitGrantToLinePrice(deps, grant, line), createdAt, roomMinor: room };
 }

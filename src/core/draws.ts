@@ -4,20 +4,12 @@ import type { ContextValue, CoreRules, Decision, Outcome } from '../domain/index
 import { drawPricingOf } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { drawRefusal, type LineStatus } from '../domain/index.js';
-import { aprCapCheck, loanDisclosure, type LoanDisclosure } from '../domain/index.js';
-import { buildSchedule, type RepaymentMethod, type Schedule, type ScheduleInput } from '../domain/index.js';
+import type { RepaymentMethod } from '../domain/index.js';
 import { borrowerReasons, type BorrowerReason } from '../domain/index.js';
 import { DEFAULT_BUCKETS } from '../domain/index.js';
 import { sealDrawOrigin, type LedgerAppend } from '../compliance/index.js';
-import {
-  allInBreakdown,
-  allInCapError,
-  aprCapFor,
-  type AllInBreakdown,
-  type LineTerms,
-  loanProductColumns,
-  scheduleInputFor,
-} from './products.js';
+import { allInCapError, type AllInBreakdown, loanProductColumns } from './products.js';
+import { allInOf, priceLoan, withinCap, type LoanToPrice, type Priced } from './pricing.js';
 import { assertMatchesQuote, assertQuoteValidAt, quoteForDraw, type QuotedBooking } from './quotes.js';
 import { checkDrawable } from './drawable.js';
 import { concentrationLimit, shareCheck, type ConcentrationLimit } from './partners.js';
@@ -100,78 +92,17 @@ function numberValue(decision: Decision, name: string): number | undefined {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined;
 }
 
-export interface Priced {
-  readonly schedule: Schedule;
-  readonly disclosures: {
-    readonly US_REGZ: LoanDisclosure;
-    readonly EU_CCD: LoanDisclosure;
-    readonly CN_IRR: LoanDisclosure;
-  };
-  readonly annualRate: number;
-}
-
-/** A loan a draw on the line would book: what was asked, at a rate, with the strategy's own fees if it set any. */
-export interface LoanToPrice {
-  readonly input: Pick<DrawInput, 'amountMinor' | 'currency' | 'termMonths' | 'method'>;
-  readonly annualRate: number;
-  readonly upfrontFeeMinor?: number;
-  readonly periodicFeeMinor?: number;
-}
-
 /**
- * The schedule a draw on the line books, starting today (the lender's calendar): the product's day count and fees
- * and the partners' fees priced in (scheduleInputFor). The one pricing every draw, release and line rate change uses.
+ * The loan a draw books under the strategy's decision: the rate it set (the line's when it sets none) and the fees it
+ * set for this draw, priced as every loan on the line is (pricing.ts priceLoan).
  */
-export function drawSchedule(
-  deps: CoreDeps,
-  line: LineTerms,
-  loan: LoanToPrice,
-  now: number,
-): { startDate: string; scheduleInput: ScheduleInput; schedule: Schedule } {
-  const startDate = lenderDate(deps, now);
-  const scheduleInput = scheduleInputFor(line, {
-    principalMinor: loan.input.amountMinor,
-    annualRate: loan.annualRate,
-    termMonths: loan.input.termMonths,
-    method: loan.input.method,
-    startDate,
-    upfrontFeeMinor: loan.upfrontFeeMinor ?? 0,
-    periodicFeeMinor: loan.periodicFeeMinor ?? 0,
-    currency: loan.input.currency,
-  });
-  return { startDate, scheduleInput, schedule: buildSchedule(scheduleInput) };
-}
-
-/** The disclosure the all-in cap is judged on: PBoC's, CN_IRR, every fee in the schedule included. */
-export function capDisclosure(schedule: Schedule, startDate: string): LoanDisclosure {
-  return loanDisclosure(schedule, { convention: 'CN_IRR', startDate });
-}
-
-/** Schedule and disclosure under all three conventions; the cap is PBoC's, so it is checked on CN_IRR. */
-export function price(
-  deps: CoreDeps,
-  line: LineRow,
-  input: DrawInput,
-  decision: Decision,
-  now: number,
-): Priced {
-  const { startDate, scheduleInput, schedule } = drawSchedule(
-    deps,
-    line,
-    {
-      input,
-      annualRate: decision.annualRate ?? Number(line.annual_rate),
-      upfrontFeeMinor: numberValue(decision, 'upfrontFeeMinor'),
-      periodicFeeMinor: numberValue(decision, 'periodicFeeMinor'),
-    },
-    now,
-  );
-  const disclosures = {
-    US_REGZ: loanDisclosure(schedule, { convention: 'US_REGZ', startDate }),
-    EU_CCD: loanDisclosure(schedule, { convention: 'EU_CCD', startDate }),
-    CN_IRR: capDisclosure(schedule, startDate),
+export function decidedLoan(line: LineRow, input: DrawInput, decision: Decision): LoanToPrice {
+  return {
+    input,
+    annualRate: decision.annualRate ?? Number(line.annual_rate),
+    upfrontFeeMinor: numberValue(decision, 'upfrontFeeMinor'),
+    periodicFeeMinor: numberValue(decision, 'periodicFeeMinor'),
   };
-  return { schedule, disclosures, annualRate: scheduleInput.annualRate };
 }
 
 /** Velocity counts stop here: a strategy needs "many", not an exact figure, and the read stays bounded. */
@@ -395,16 +326,17 @@ function planDraw(request: DrawRequest, reads: DrawReads, withVelocity: boolean)
   if (status !== 'APPROVED' && status !== 'DECLINED' && r.quote) {
     // A held draw that cites a quote is checked against it now, as an approved one is: a stale quote is refused
     // here rather than held and booked later on terms the borrower was not quoted (the release checks it again).
-    const held = price(deps, line, input, decision, now);
+    const held = priceLoan(deps, line, decidedLoan(line, input, decision), now);
     assertMatchesQuote(r.quote, held.schedule, held.annualRate);
   }
   if (status === 'APPROVED') {
-    priced = price(deps, line, input, decision, now);
+    priced = priceLoan(deps, line, decidedLoan(line, input, decision), now);
     assertMatchesQuote(r.quote, priced.schedule, priced.annualRate);
-    if (!aprCapCheck(priced.disclosures.CN_IRR.apr, aprCapFor(line, deps.config.aprCapPercent)).ok) {
+    const allIn = allInOf(deps, line, priced);
+    if (!withinCap(allIn)) {
       status = 'DECLINED';
       reasons = ['R_APR_CAP', ...reasons];
-      capBreakdown = capBreakdownOf(r, line, priced);
+      capBreakdown = allIn;
     }
   }
   const loan = status === 'APPROVED' && priced ? bookLoan(r, line, priced) : undefined;
@@ -592,29 +524,15 @@ function drawOutcome(
   return { ok: true, value };
 }
 
-/** What each party's share of the cost is (the platform's and the enhancer's fees too), for a refusal at the cap. */
-function capBreakdownOf(r: DrawRequest, line: LineRow, priced: Priced): AllInBreakdown {
-  const { input, now, deps } = r;
-  return allInBreakdown(
-    line,
-    {
-      ...input,
-      principalMinor: input.amountMinor,
-      annualRate: priced.annualRate,
-      startDate: lenderDate(deps, now),
-    },
-    {
-      ...priced,
-      aprPercent: priced.disclosures.CN_IRR.apr,
-      capPercent: aprCapFor(line, deps.config.aprCapPercent),
-    },
-  );
+/** The refusal of a draw (or its release) over the all-in cap: its cost party by party, the APR and the cap. */
+export function drawCapError(breakdown: AllInBreakdown, draw: { id: string; decisionId: string }): LgError {
+  return allInCapError(breakdown, { drawId: draw.id, decisionId: draw.decisionId });
 }
 
 function declinedError(plan: DrawPlan): LgError | undefined {
   const { status, reasons, draw, capBreakdown } = plan;
   if (status !== 'DECLINED') return undefined;
-  if (capBreakdown) return allInCapError(capBreakdown, { drawId: draw.id, decisionId: draw.decisionId });
+  if (capBreakdown) return drawCapError(capBreakdown, draw);
   return new LgError('LG_DRAW_DECLINED', 'the draw was declined', {
     drawId: draw.id,
     decisionId: draw.decisionId,

@@ -1,23 +1,22 @@
 import type { Decision } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { drawRefusal, type LineStatus } from '../domain/index.js';
-import { aprCapCheck } from '../domain/index.js';
 import type { RepaymentMethod } from '../domain/index.js';
 import { appendToLedger, openDrawOrigin, type LedgerAppend } from '../compliance/index.js';
 import type { CoreDeps, UnitTx } from './deps.js';
 import {
   bookLoan,
   disbursementEvent,
+  drawCapError,
   drawListFacts,
+  decidedLoan,
   loanDisbursedPayload,
-  price,
   type DrawInput,
   type DrawRequest,
-  type Priced,
 } from './draws.js';
+import { allInOf, priceLoan, withinCap, type Priced } from './pricing.js';
 import { drawHardDeclines, type ListFacts } from './hard-rules.js';
 import { checkConcentrationInUnit, concentrationLimitInUnit } from './partners.js';
-import { aprCapFor } from './products.js';
 import { assertMatchesQuote, citedQuote } from './quotes.js';
 import type { BookedLoan } from './ports.js';
 import type { DrawRow, LineRow } from './ports.js';
@@ -172,12 +171,12 @@ async function judgeRelease(
   const input = drawInputOf(deps, draw);
   const lists = await assertLineTakesRelease(deps, line, draw, input, now);
   await checkConcentrationInUnit(deps, tx, await concentrationLimitInUnit(deps, tx, line), input.amountMinor);
-  const priced = price(deps, line, input, await originalDecision(deps, tx, draw.decision_id), now);
+  const decision = await originalDecision(deps, tx, draw.decision_id);
+  const priced = priceLoan(deps, line, decidedLoan(line, input, decision), now);
   assertMatchesQuote(await citedQuote(deps, tx, draw.quote_id), priced.schedule, priced.annualRate);
-  if (!aprCapCheck(priced.disclosures.CN_IRR.apr, aprCapFor(line, deps.config.aprCapPercent)).ok)
-    throw new LgError('LG_APR_CAP_EXCEEDED', 'the all-in APR is above the cap', {
-      apr: priced.disclosures.CN_IRR.apr,
-    });
+  // Over the cap, refused as the draw would be now: the same code, message and breakdown party by party.
+  const allIn = allInOf(deps, line, priced);
+  if (!withinCap(allIn)) throw drawCapError(allIn, { id: draw.id, decisionId: draw.decision_id });
   return { input, lists, priced };
 }
 

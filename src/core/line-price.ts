@@ -1,9 +1,8 @@
 import { aprCapCheck, LgError, MAX_TERM_MONTHS, REPAYMENT_METHODS } from '../domain/index.js';
 import type { ProductTerms, RepaymentMethod } from '../domain/index.js';
 import type { CoreDeps } from './deps.js';
-import { capDisclosure, drawSchedule } from './draws.js';
+import { allInOf, capDisclosure, drawSchedule, priceLoan } from './pricing.js';
 import {
-  allInBreakdown,
   allInCapError,
   aprCapFor,
   assertRateInProductRange,
@@ -149,15 +148,17 @@ export function highestRateWithinCap(
 /**
  * A strategy's grant under a product priced within the all-in cap of the loans the product offers, as a rate change
  * is (assertLinePriceWithinCap): a rate whose dearest loan would cost more than the cap all-in — the product's fees
- * and the partners' fees with the interest — is lowered to the highest within it, as clipGrant lowers a rate over the
- * nominal cap, and the adjustment says so (the offer, the GRANT action's note, the application's ledger entry), so
- * the borrower's offer states the rate they got. When even the product's lowest rate is over the cap, no line the
- * product could open would lend: the grant is refused (LG_APR_CAP_EXCEEDED with the dearest loan at that rate, as an
- * over-cap grant is, assertAllInCost), before anything is written.
+ * and the partners' fees with the interest, whichever of them takes it over — is lowered to the highest within it, as
+ * clipGrant lowers a rate over the nominal cap, and the adjustment says so (the offer, the GRANT action's note, the
+ * application's ledger entry), so the borrower's offer states the rate they got. When even the product's lowest rate
+ * is over the cap, no line the product could open would lend: the grant is refused (LG_APR_CAP_EXCEEDED with the
+ * dearest loan at that rate), before anything is written. This is the grant's only all-in check under a product: the
+ * simple one (the rate plus the partners' yearly fees, assertAllInCost) would refuse a rate the partners' fees take
+ * over the cap instead of lowering it, and is not asked.
  *
- * A line without a product keeps the simple check (assertAllInCost: the rate plus the partners' yearly fees): judging
- * its 1,440 loans, a dozen times over for the bisection, is too slow for the application path; a rate change, one
- * judgement, judges them all.
+ * A line without a product keeps the simple check alone (assertAllInCost, refused over it): judging its 1,440 loans,
+ * a dozen times over for the bisection, is too slow for the application path; a rate change, one judgement, judges
+ * them all.
  */
 export function fitGrantToLinePrice<G extends { annualRate?: number; adjustments: string[] }>(
   deps: CoreDeps,
@@ -202,13 +203,7 @@ function capError(
       `the annual rate ${(d.annualRate * 100).toFixed(2)}% alone is above the ${d.capPercent}% cap`,
       { annualRate: d.annualRate, capPercent: d.capPercent },
     );
-  const { loan, apr } = d.over;
-  const priced = drawSchedule(deps, line, { input: loan, annualRate: d.annualRate }, d.now);
-  const breakdown = allInBreakdown(line, priced.scheduleInput, {
-    schedule: priced.schedule,
-    annualRate: priced.scheduleInput.annualRate,
-    aprPercent: apr,
-    capPercent: d.capPercent,
-  });
-  return allInCapError(breakdown, { annualRate: d.annualRate, loan });
+  const { loan } = d.over;
+  const priced = priceLoan(deps, line, { input: loan, annualRate: d.annualRate }, d.now);
+  return allInCapError(allInOf(deps, line, priced), { annualRate: d.annualRate, loan });
 }

@@ -1,30 +1,18 @@
 import type { UnitGuard } from '../domain/index.js';
-import { aprCapCheck, loanDisclosure, simpleAnnualRatePercent } from '../domain/index.js';
+import { simpleAnnualRatePercent } from '../domain/index.js';
 import { dailyRate } from '../domain/index.js';
 import { canonicalJson } from '../domain/index.js';
 import { isoDay, parseIsoDay } from '../domain/index.js';
 import { lenderDate } from './business-day.js';
 import { LgError } from '../domain/index.js';
 import { keyFacts } from '../domain/index.js';
-import {
-  buildSchedule,
-  type Installment,
-  type RepaymentMethod,
-  type Schedule,
-  type ScheduleInput,
-} from '../domain/index.js';
+import type { Installment, RepaymentMethod, Schedule } from '../domain/index.js';
 import { applyRepayment, newAccrualState, owedOn, type PrepaymentMode } from '../domain/index.js';
 import type { ProductTerms } from '../domain/index.js';
 import type { CoreDeps, UnitTx } from './deps.js';
 import type { QuoteRecord } from './ports/lending.js';
-import {
-  allInBreakdown,
-  allInCapError,
-  aprCapFor,
-  productOfLine,
-  scheduleInputFor,
-  type AllInBreakdown,
-} from './products.js';
+import { allInCapError, productOfLine, type AllInBreakdown } from './products.js';
+import { allInOf, priceLoan, withinCap, type Priced } from './pricing.js';
 import type { LineRow } from './ports.js';
 import { checkDrawable } from './drawable.js';
 import { payoffOn } from './allocation.js';
@@ -90,39 +78,25 @@ export interface QuoteView {
   readonly validUntil: string;
 }
 
-interface Priced {
-  readonly startDate: string;
-  readonly scheduleInput: ScheduleInput;
-  readonly schedule: Schedule;
-  readonly annualRate: number;
+/** The loan priced as a draw at the line's rate prices it (pricing.ts), with its APR under each convention. */
+interface Quoted extends Priced {
   readonly apr: QuoteView['apr'];
 }
 
-/** The same pricing as a draw at the line's rate (draws.ts price): the product's day count and fees, every APR. */
-function priceAtLineRate(line: LineRow, input: QuoteInput, startDate: string): Priced {
-  const scheduleInput = scheduleInputFor(line, {
-    principalMinor: input.amountMinor,
-    annualRate: Number(line.annual_rate),
-    termMonths: input.termMonths,
-    method: input.method,
-    startDate,
-    upfrontFeeMinor: 0,
-    periodicFeeMinor: 0,
-    currency: input.currency,
-  });
-  const schedule = buildSchedule(scheduleInput);
-  const aprOf = (convention: 'CN_IRR' | 'US_REGZ' | 'EU_CCD') =>
-    loanDisclosure(schedule, { convention, startDate }).apr;
+/**
+ * The loan a draw at the line's rate would book today: the one pricing every draw uses (priceLoan), so that the draw
+ * citing the quote books exactly it; the APRs shown are its disclosures', with the simple annual rate beside them.
+ */
+function priceAtLineRate(deps: CoreDeps, line: LineRow, input: QuoteInput, now: number): Quoted {
+  const priced = priceLoan(deps, line, { input, annualRate: Number(line.annual_rate) }, now);
+  const { disclosures: d } = priced;
   return {
-    startDate,
-    scheduleInput,
-    schedule,
-    annualRate: scheduleInput.annualRate,
+    ...priced,
     apr: {
-      CN_IRR: aprOf('CN_IRR'),
-      US_REGZ: aprOf('US_REGZ'),
-      EU_CCD: aprOf('EU_CCD'),
-      simple: simpleAnnualRatePercent(schedule, startDate),
+      CN_IRR: d.CN_IRR.apr,
+      US_REGZ: d.US_REGZ.apr,
+      EU_CCD: d.EU_CCD.apr,
+      simple: simpleAnnualRatePercent(priced.schedule, priced.startDate),
     },
   };
 }
@@ -264,15 +238,9 @@ export async function createQuote(
   const now = deps.clock.now();
   const line = await deps.coreStore.line(lineId);
   checkDrawable(line, input);
-  const startDate = lenderDate(deps, now);
-  const priced = priceAtLineRate(line, input, startDate);
-  const capPercent = aprCapFor(line, deps.config.aprCapPercent);
-  const allIn = allInBreakdown(line, priced.scheduleInput, {
-    ...priced,
-    aprPercent: priced.apr.CN_IRR,
-    capPercent,
-  });
-  if (!aprCapCheck(priced.apr.CN_IRR, capPercent).ok) throw allInCapError(allIn);
+  const priced = priceAtLineRate(deps, line, input, now);
+  const allIn = allInOf(deps, line, priced);
+  if (!withinCap(allIn)) throw allInCapError(allIn);
   const view = quoteView(deps, line, input, { ...priced, allIn }, now);
   // The unit's value is the answer, so that a guard that says the response stores it with the key.
   return deps.store.transaction(async (tx) => {
@@ -285,7 +253,7 @@ function quoteView(
   deps: CoreDeps,
   line: LineRow,
   input: QuoteInput,
-  priced: Priced & { allIn: AllInBreakdown },
+  priced: Quoted & { allIn: AllInBreakdown },
   now: number,
 ): QuoteView {
   const product = productOfLine(line);

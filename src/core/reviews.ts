@@ -109,16 +109,16 @@ export async function approveReviewInTx(
   assertProductCurrency(product, app.currency);
   const locked = await deps.coreStore.lockBorrowerExposureInTx(tx, app.borrower_id);
   checkGrantRules(deps, deps.config.borrowerCapMinor - locked.exposureMinor, input, product);
-  assertAllInCost(input.annualRate, channel, [deps.config.aprCapPercent, product?.terms.aprCapPercent]);
-  // Under a product, the analyst's rate is judged on every loan the product offers, with its fees, as a rate change
-  // is; refused, not lowered, as a person's rate over the cap is. Without a product, assertAllInCost alone: judging
-  // 1,440 loans (line-price.ts) is left to rate changes.
+  // Under a product, the analyst's rate is judged on every loan the product offers, with its fees and the channel's,
+  // as a rate change is; refused, not lowered, as a person's rate over the cap is. Without a product, the rate plus
+  // the channel's fees in simple terms (assertAllInCost): judging 1,440 loans (line-price.ts) is left to rate changes.
   if (product)
     assertLinePriceWithinCap(
       deps,
       grantedLineTerms(app.currency, product, channelFees(channel)),
       input.annualRate,
     );
+  else assertAllInCost(input.annualRate, channel, [deps.config.aprCapPercent]);
   const now = instantAfter(deps.clock.now(), locked.newestLineCreatedAt);
   const lineId = deps.ids.next();
   const actionId = deps.ids.next();

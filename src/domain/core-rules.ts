@@ -43,7 +43,7 @@ function pricingValue(decision: Decision, name: string): number | null {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null;
 }
 
-/** A draw decision's pricing inputs, as src/core/draws.ts price() reads them. */
+/** A draw decision's pricing inputs, as src/core/draws.ts decidedLoan reads them. */
 export function drawPricingOf(decision: Decision): DrawPricing {
   return {
     annualRate: decision.annualRate ?? null,

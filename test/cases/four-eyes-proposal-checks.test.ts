@@ -325,6 +325,15 @@ for (const store of CASE_STORES)
           .execute();
         const res = await release(caseId);
         await expectRefused(res, caseId, 422, 'LG_APR_CAP_EXCEEDED');
+        // With the cost party by party, as a draw refused at the cap gives it (test/lending/all-in-cost.test.ts).
+        expect(res.json().error.details).toMatchObject({
+          capPercent: 24,
+          breakdown: {
+            contractRatePercent: 24,
+            partnerFees: [{ type: 'PLATFORM_OPERATOR', feeRatePercent: 1 }],
+          },
+        });
+        expect(res.json().error.details.apr).toBeGreaterThan(24);
         expect((await client(t).get(`/v1/lines/${lineId}`)).json().outstandingPrincipalMinor).toBe(0);
       });
 

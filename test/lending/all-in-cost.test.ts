@@ -1,9 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { STORE_FACTORIES } from '../helpers/stores.js';
+import { checkHeldDrawReleaseInTx, releaseHeldDrawInTx } from '../../src/core/index.js';
+import type { LgError } from '../../src/domain/index.js';
+import type { UnitTx } from '../../src/core/deps.js';
 import { partnerRoutes } from '../../src/api/routes/partners.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { ADULT, residentId } from '../core/harness.js';
-import { countRows, lendingEnv, type LendingEnv } from './helpers.js';
+import { countRows, lendingEnv, registerPartner, type LendingEnv } from './helpers.js';
 
 /**
  * The all-in cost (issue 15, 金规〔2025〕9号): what the platform operator and the credit enhancer charge is priced into
@@ -23,18 +26,7 @@ for (const factory of STORE_FACTORIES) {
       env.app.inject({ method: 'POST', url, headers: env.headers(), payload: payload as object });
     const get = (url: string) => env.app.inject({ method: 'GET', url, headers: env.headers(false) });
 
-    async function partner(type: string, feeRateBps = 0): Promise<string> {
-      const res = await post('/v1/partners', {
-        name: `${type} ${++seq}`,
-        type,
-        licenceNo: `AIC-${seq}`,
-        contractStart: '2025-01-01',
-        contractEnd: '2027-12-31',
-        feeRateBps,
-      });
-      expect(res.statusCode, res.body).toBe(201);
-      return res.json<{ id: string }>().id;
-    }
+    const partner = (type: string, feeRateBps = 0) => registerPartner(env, type, feeRateBps);
 
     async function line(rate: number, channel?: Record<string, unknown>): Promise<string> {
       env.h.engine.script.application = () => ({
@@ -125,6 +117,44 @@ for (const factory of STORE_FACTORIES) {
       const bullet = await post(`/v1/lines/${lineId}/quotes`, { ...terms, method: 'INTEREST_ONLY' });
       expect(bullet.statusCode, bullet.body).toBe(201);
       expect(bullet.json().apr.CN_IRR).toBeLessThanOrEqual(24);
+    });
+
+    it("a held draw's release the fees take over the cap is refused with the draw's breakdown, and books nothing", async () => {
+      const platform = await partner('PLATFORM_OPERATOR', 300);
+      const enhancer = await partner('CREDIT_ENHANCER', 200);
+      const lineId = await line(0.18, {
+        partnerId: platform,
+        fundingMode: 'SELF_FUNDED',
+        creditEnhancerId: enhancer,
+      });
+      // Held, it is not priced; released, it is the same loan a draw would book now, and over the cap as that draw is.
+      env.h.engine.script.draw = () => ({ outcome: 'HOLD' });
+      const held = await env.h.core.requestDraw(lineId, { ...terms, method: 'EQUAL_INSTALLMENT' } as const);
+      expect(held.status).toBe('HOLD');
+      env.h.engine.script.draw = () => ({ outcome: 'APPROVE' });
+      const drawn = await post(`/v1/lines/${lineId}/draws`, terms);
+      expect(drawn.statusCode, drawn.body).toBe(422);
+      const refusedDraw = drawn.json().error;
+      const before = await countRows(env.store, 'loans');
+      const release = async (tx: UnitTx): Promise<void> => {
+        await releaseHeldDrawInTx(env.h.deps, tx, held.drawId, { actor: 'user:analyst' });
+      };
+      const proposal = (tx: UnitTx): Promise<void> => checkHeldDrawReleaseInTx(env.h.deps, tx, held.drawId);
+      // The release, and the look before a second person is asked to approve it, as the draw was refused.
+      for (const judge of [release, proposal]) {
+        const error = await env.store.transaction(judge).then(
+          () => undefined,
+          (e: unknown) => e as LgError,
+        );
+        expect(error?.toBody().error).toEqual({
+          code: 'LG_APR_CAP_EXCEEDED',
+          message: refusedDraw.message,
+          details: { ...refusedDraw.details, drawId: held.drawId, decisionId: held.decisionId },
+        });
+        expect(refusedDraw.details.breakdown).toMatchObject({ contractRatePercent: 18, capPercent: 24 });
+      }
+      expect(await countRows(env.store, 'loans')).toBe(before);
+      expect((await get(`/v1/lines/${lineId}`)).json().outstandingPrincipalMinor).toBe(0);
     });
   });
 }

@@ -80,3 +80,28 @@ export async function lendingEnv(
 
 /** The shared row count (test/helpers/stores.ts), under the name the lending suites use. */
 export const countRows = rowCount;
+
+let partnersRegistered = 0;
+
+/**
+ * A 助贷 partner registered over the API (the env must serve partnerRoutes), charging feeRateBps a year on the amount
+ * drawn: its id. Each gets its own name and licence number.
+ */
+export async function registerPartner(env: LendingEnv, type: string, feeRateBps = 0): Promise<string> {
+  const n = ++partnersRegistered;
+  const res = await env.app.inject({
+    method: 'POST',
+    url: '/v1/partners',
+    headers: env.headers(),
+    payload: {
+      name: `${type} ${n}`,
+      type,
+      licenceNo: `LND-${n}`,
+      contractStart: '2025-01-01',
+      contractEnd: '2027-12-31',
+      feeRateBps,
+    },
+  });
+  if (res.statusCode !== 201) throw new Error(`partner not registered: ${res.body}`);
+  return res.json<{ id: string }>().id;
+}

@@ -4,7 +4,7 @@ import { partnerRoutes } from '../../src/api/routes/partners.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { STORE_FACTORIES } from '../helpers/stores.js';
 import { ADULT, residentId } from '../core/harness.js';
-import { countRows, DAILY_PRODUCT, lendingEnv, type LendingEnv } from './helpers.js';
+import { countRows, DAILY_PRODUCT, lendingEnv, registerPartner, type LendingEnv } from './helpers.js';
 
 /**
  * A line's rate change is judged on the all-in cost of the loans the line can make (PBoC [2021] No. 3; the 24%
@@ -35,18 +35,7 @@ for (const factory of STORE_FACTORIES) {
         countRows(env.store, 'outbox'),
       ]);
 
-    async function platform(feeRateBps: number): Promise<string> {
-      const res = await post('/v1/partners', {
-        name: `平台 ${++seq}`,
-        type: 'PLATFORM_OPERATOR',
-        licenceNo: `RCC-${seq}`,
-        contractStart: '2025-01-01',
-        contractEnd: '2027-12-31',
-        feeRateBps,
-      });
-      expect(res.statusCode, res.body).toBe(201);
-      return res.json<{ id: string }>().id;
-    }
+    const platform = (feeRateBps: number) => registerPartner(env, 'PLATFORM_OPERATOR', feeRateBps);
 
     async function line(rate: number, extra: Record<string, unknown>): Promise<string> {
       env.h.engine.script.application = () => ({
