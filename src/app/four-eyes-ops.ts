@@ -22,7 +22,8 @@ import type {
 
 /**
  * Apply functions for the staff operations on the four-eyes list that act on core facts: a manual line action that
- * needs a second person (a large limit increase, lifting a fraud restriction) and creating an admin key. Each runs in
+ * needs a second person (a large limit increase, lifting a fraud restriction, raising the rate) and creating an admin
+ * key. Each runs in
  * the approval's dbTx, so the change and its approval commit together.
  */
 export interface LineActionPayload {
@@ -106,7 +107,7 @@ export function registerStaffOperations(
   fourEyes: FourEyes,
   deps: { core: CoreServices; store: Store; clock: Clock; ids: IdGenerator; random: RandomSource },
 ): void {
-  for (const name of ['line.limit_increase', 'line.lift_fraud_restriction'] as const) {
+  for (const name of ['line.limit_increase', 'line.lift_fraud_restriction', 'line.rate_change'] as const) {
     const resolution = fourEyes.operation(name);
     fourEyes.register(name, {
       apply: (tx: DbTx, payload, context) =>
@@ -200,7 +201,10 @@ export function createGates(fourEyes: FourEyes, core: CoreServices, store: Store
   };
 }
 
-/** A limit raise at or above the threshold, or lifting a fraud restriction, waits for a checker. */
+/**
+ * A limit raise at or above the threshold, lifting a fraud restriction, or raising the line's rate by more than the
+ * threshold (a cut only lowers what the borrower pays: it applies at once) waits for a checker.
+ */
 function lineActionGate(
   deps: { fourEyes: FourEyes; core: CoreServices; store: Store },
   propose: Propose,
@@ -208,7 +212,9 @@ function lineActionGate(
   const { fourEyes, core, store } = deps;
   return async (lineId, action, maker, guard) => {
     if (!isPerson(maker.actor)) return undefined;
-    const proposeFor = async (operation: 'line.limit_increase' | 'line.lift_fraud_restriction') => {
+    const proposeFor = async (
+      operation: 'line.limit_increase' | 'line.lift_fraud_restriction' | 'line.rate_change',
+    ) => {
       // What can be judged now is judged now, with the error the action itself would give: a checker is never asked
       // to approve a "raise" below the current limit, a raise of a suspended line, a raise past the cap.
       await checkLineAction(core.deps, lineId, { ...action, automated: false, actor: maker.actor });
@@ -237,8 +243,30 @@ function lineActionGate(
       if (line && (await liftsFraudRestriction(core.deps, line, action.type)))
         return proposeFor('line.lift_fraud_restriction');
     }
+    if (action.type === 'RATE_CHANGE' && fourEyes.requires('line.rate_change')) {
+      // Judged on the rate read now; the action itself looks again under the line's lock (unlessRateRaised), so a
+      // cut that another process's cut turned into a raise comes back here rather than applying.
+      const line = await lineRow(store.db, lineId);
+      if (
+        line &&
+        raisesRateBeyond(line.annual_rate, action.annualRate, fourEyes.config.rateRaiseThresholdBps)
+      )
+        return proposeFor('line.rate_change');
+    }
     return undefined;
   };
+}
+
+/** Float noise in a rate given in decimals (0.23 × 10,000 is 2300.0000000000005), not a fraction of a basis point. */
+const BPS_EPSILON = 1e-6;
+
+/** Whether a rate change from `from` to `to` raises the rate by more than `thresholdBps` basis points. */
+function raisesRateBeyond(from: number, to: number | undefined, thresholdBps: number): boolean {
+  return (
+    to !== undefined &&
+    to > from &&
+    (to - from) * 10_000 > thresholdBps + (thresholdBps > 0 ? BPS_EPSILON : 0)
+  );
 }
 
 function activationGates(

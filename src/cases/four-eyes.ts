@@ -20,6 +20,8 @@ export const FOUR_EYES_OPERATIONS = [
   'model.activate',
   'line.limit_increase',
   'line.lift_fraud_restriction',
+  // A person's raise of a line's rate: what the borrower pays on every new draw goes up on one word otherwise.
+  'line.rate_change',
   'draw.release',
   'list.add',
   'list.remove',
@@ -34,6 +36,11 @@ export interface FourEyesConfig {
   readonly limitIncreaseThresholdMinor: number;
   /** Releasing a held draw of at least this amount needs a checker. */
   readonly drawReleaseThresholdMinor: number;
+  /**
+   * A person's RATE_CHANGE that raises the line's rate by more than this many basis points needs a checker (0: any
+   * raise). A cut never does: it only lowers what the borrower pays, within the product's range.
+   */
+  readonly rateRaiseThresholdBps: number;
   /** A pending change nobody decided within this long expires. */
   readonly ttlMs: number;
 }
@@ -42,6 +49,7 @@ export const FOUR_EYES_DEFAULTS: FourEyesConfig = {
   operations: new Set(FOUR_EYES_OPERATIONS),
   limitIncreaseThresholdMinor: 5_000_000,
   drawReleaseThresholdMinor: 2_000_000,
+  rateRaiseThresholdBps: 0,
   ttlMs: 3 * 24 * 3_600_000,
 };
 
