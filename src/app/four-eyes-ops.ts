@@ -123,8 +123,9 @@ export function registerStaffOperations(
 
 /**
  * Hooks the existing routes call before a four-eyes operation: a pending change when a second person is needed,
- * undefined to go ahead. They bind people: a key that belongs to no user (the LINEGUARD_ADMIN_KEY bootstrap key, CI
- * automation) is exempt, so production should retire the bootstrap key once users exist (see README).
+ * undefined to go ahead. They bind people: the installation's own key (LINEGUARD_ADMIN_KEY) stays outside four eyes,
+ * as the CLI does, so production should retire it once users exist (see README); any other key that belongs to no
+ * user is refused an operation that needs a second person (LG_KEY_UNOWNED).
  */
 export interface FourEyesGates {
   lineAction(
@@ -162,7 +163,12 @@ export interface FourEyesGates {
   ): Promise<PendingChangeView | undefined>;
 }
 
-const isPerson = (actor: string): boolean => actor.startsWith('user:');
+/**
+ * Whether the maker's change waits for a checker (a person's), or goes ahead outside four eyes (the installation's own
+ * key, an actor with no key); a key that belongs to no person is refused here (LG_KEY_UNOWNED), never let act alone.
+ */
+const needsChecker = async (fourEyes: FourEyes, maker: FourEyesParty): Promise<boolean> =>
+  (await fourEyes.admitMaker(maker)) === 'person';
 
 /** What a gate asks the four-eyes store to hold for a checker. */
 interface Proposal {
@@ -211,10 +217,10 @@ function lineActionGate(
 ): FourEyesGates['lineAction'] {
   const { fourEyes, core, store } = deps;
   return async (lineId, action, maker, guard) => {
-    if (!isPerson(maker.actor)) return undefined;
     const proposeFor = async (
       operation: 'line.limit_increase' | 'line.lift_fraud_restriction' | 'line.rate_change',
     ) => {
+      if (!(await needsChecker(fourEyes, maker))) return undefined;
       // What can be judged now is judged now, with the error the action itself would give: a checker is never asked
       // to approve a "raise" below the current limit, a raise of a suspended line, a raise past the cap.
       await checkLineAction(core.deps, lineId, { ...action, automated: false, actor: maker.actor });
@@ -275,7 +281,7 @@ function activationGates(
 ): Pick<FourEyesGates, 'strategyActivation' | 'modelActivation'> {
   return {
     async strategyActivation(id, version, maker, guard) {
-      if (!isPerson(maker.actor) || !fourEyes.requires('strategy.activate')) return undefined;
+      if (!fourEyes.requires('strategy.activate') || !(await needsChecker(fourEyes, maker))) return undefined;
       return propose(
         {
           operation: 'strategy.activate',
@@ -289,7 +295,7 @@ function activationGates(
       );
     },
     async modelActivation(id, version, maker, guard) {
-      if (!isPerson(maker.actor) || !fourEyes.requires('model.activate')) return undefined;
+      if (!fourEyes.requires('model.activate') || !(await needsChecker(fourEyes, maker))) return undefined;
       return propose(
         {
           operation: 'model.activate',
@@ -311,7 +317,7 @@ function overlayAndListGates(
 ): Pick<FourEyesGates, 'overlay' | 'listAdd' | 'listRemove'> {
   return {
     async overlay(input, maker, guard) {
-      if (!isPerson(maker.actor) || !fourEyes.requires('overlay.change')) return undefined;
+      if (!fourEyes.requires('overlay.change') || !(await needsChecker(fourEyes, maker))) return undefined;
       return propose(
         {
           operation: 'overlay.change',
@@ -325,7 +331,7 @@ function overlayAndListGates(
       );
     },
     async listAdd(entry, maker, guard) {
-      if (!isPerson(maker.actor) || !fourEyes.requires('list.add')) return undefined;
+      if (!fourEyes.requires('list.add') || !(await needsChecker(fourEyes, maker))) return undefined;
       return propose(
         {
           operation: 'list.add',
@@ -339,7 +345,7 @@ function overlayAndListGates(
       );
     },
     async listRemove(entryId, maker, guard) {
-      if (!isPerson(maker.actor) || !fourEyes.requires('list.remove')) return undefined;
+      if (!fourEyes.requires('list.remove') || !(await needsChecker(fourEyes, maker))) return undefined;
       return propose(
         {
           operation: 'list.remove',

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { LgError } from '../../domain/index.js';
 import type { AppServices } from '../../app/index.js';
-import { createApiKey, createUser, createUserKey, revokeApiKey } from '../../api/index.js';
+import { createApiKey, createUser, createUserKey, FOUR_EYES_ROLES, revokeApiKey } from '../../api/index.js';
 import { CASE_STATES, CASE_TYPES } from '../../cases/index.js';
 import { findUser } from '../../store/index.js';
 import { EXIT, printJson, runAction } from '../exit.js';
@@ -308,7 +308,7 @@ function registerKeyCreate(keys: Command, openApp: OpenApp): void {
     .option('--user <id>', 'the person the key belongs to (it carries their role)')
     .option(
       '--role <role>',
-      'an unowned key: admin | risk_analyst | analyst | supervisor | service | auditor',
+      'an unowned key, for a role that neither proposes nor approves changes: service | auditor',
     )
     .option('--label <text>', 'who or what the key is for', '')
     .option('--json', 'print JSON')
@@ -323,9 +323,21 @@ function registerKeyCreate(keys: Command, openApp: OpenApp): void {
     );
 }
 
-/** The key `keys create` asks for: a person's (it carries their role and is a ledger entry), or an unowned one. */
+/**
+ * The key `keys create` asks for: a person's (it carries their role and is a ledger entry), or an unowned one for a
+ * role that neither proposes nor approves a change that needs a second person. Four eyes compares people: an unowned
+ * key of such a role binds no one (one person could hold two), so it is refused here, and four eyes refuses one
+ * issued before (LG_KEY_UNOWNED).
+ */
 async function createKeyFromCli(app: AppServices, opts: { user?: string; role?: string; label: string }) {
   if (opts.user) return createUserKey(app.store, app, { userId: opts.user, label: opts.label, actor: 'cli' });
   if (!opts.role) throw new LgError('LG_VALIDATION', 'give --user <id> (or --role for an unowned key)');
+  if ((FOUR_EYES_ROLES as readonly string[]).includes(opts.role))
+    throw new LgError(
+      'LG_VALIDATION',
+      `a ${opts.role} key can propose or approve a change that needs a second person, so it must belong to a ` +
+        `person: lineguard users create --name <name> --role ${opts.role}, then keys create --user <id>`,
+      { role: opts.role },
+    );
   return createApiKey(app.store.db, app, opts.role, opts.label);
 }
