@@ -23,8 +23,7 @@ import type {
 /**
  * Apply functions for the staff operations on the four-eyes list that act on core facts: a manual line action that
  * needs a second person (a large limit increase, lifting a fraud restriction, raising the rate) and creating an admin
- * key. Each runs in
- * the approval's dbTx, so the change and its approval commit together.
+ * key. Each runs in the approval's dbTx, so the change and its approval commit together.
  */
 export interface LineActionPayload {
   readonly lineId: string;
