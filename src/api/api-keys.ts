@@ -17,11 +17,13 @@ import {
   insertBorrowerToken,
   insertUser,
   listUserRows,
+  markUnownedKeyIssuer,
   revokeApiKeyRow,
   type Db,
   type DbTx,
   type Store,
 } from '../store/index.js';
+import { INSTALLATION_ISSUER } from '../cases/index.js';
 import { ROLES, BORROWER, type Principal, type Role } from './types.js';
 
 /**
@@ -61,8 +63,29 @@ export function newApiKeySecret(random: RandomSource): string {
   return newSecret(random, KEY_PREFIX);
 }
 
-/** An unowned key (bootstrap, tests); keys for people go through createUserKey. */
+/**
+ * An unowned key (a service backend, an auditor, a partner, tests); keys for people go through createUserKey. Four
+ * eyes refuses a key that belongs to no person (LG_KEY_UNOWNED), so the CLI issues one only for a role that neither
+ * proposes nor approves (FOUR_EYES_ROLES).
+ */
 export async function createApiKey(db: Db, deps: KeyDeps, role: string, label = ''): Promise<CreatedKey> {
+  return insertUnownedKey(db, deps, { role, label, issuedBy: null });
+}
+
+/**
+ * The key a development first start prints: the installation's own (issued by INSTALLATION_ISSUER), outside four
+ * eyes as LINEGUARD_ADMIN_KEY is, until users exist and it is revoked.
+ */
+export async function createInstallationKey(db: Db, deps: KeyDeps, label: string): Promise<CreatedKey> {
+  return insertUnownedKey(db, deps, { role: 'admin', label, issuedBy: INSTALLATION_ISSUER });
+}
+
+async function insertUnownedKey(
+  db: Db,
+  deps: KeyDeps,
+  input: { role: string; label: string; issuedBy: string | null },
+): Promise<CreatedKey> {
+  const { role } = input;
   if (!isRole(role)) throw new LgError('LG_VALIDATION', `unknown role ${role}; one of ${ROLES.join(', ')}`);
   const key = newSecret(deps.random, KEY_PREFIX);
   const id = deps.ids.next();
@@ -70,14 +93,18 @@ export async function createApiKey(db: Db, deps: KeyDeps, role: string, label = 
     id,
     key_hash: hashApiKey(key),
     role,
-    label,
+    label: input.label,
     created_at: deps.clock.now(),
     revoked_at: null,
+    issued_by: input.issuedBy,
   });
   return { id, key, role };
 }
 
-/** Seeds the key from LINEGUARD_ADMIN_KEY (idempotent: the same key is stored once). */
+/**
+ * Seeds the key from LINEGUARD_ADMIN_KEY (idempotent: the same key is stored once), as the installation's own key:
+ * one stored before issuers were recorded is marked so at the next start.
+ */
 export async function ensureApiKey(
   db: Db,
   deps: { clock: Clock; ids: IdGenerator },
@@ -86,14 +113,17 @@ export async function ensureApiKey(
 ): Promise<void> {
   if (key.length < 16)
     throw new LgError('LG_CONFIG_INVALID', 'LINEGUARD_ADMIN_KEY must be at least 16 characters');
+  const keyHash = hashApiKey(key);
   await insertApiKeyIfAbsent(db, {
     id: deps.ids.next(),
-    key_hash: hashApiKey(key),
+    key_hash: keyHash,
     role,
     label: 'LINEGUARD_ADMIN_KEY',
     created_at: deps.clock.now(),
     revoked_at: null,
+    issued_by: INSTALLATION_ISSUER,
   });
+  await markUnownedKeyIssuer(db, keyHash, INSTALLATION_ISSUER);
 }
 
 export interface UserView {

@@ -6,10 +6,12 @@ export {
   createApiKey,
   createKeyVerifier,
   createUser,
+  createInstallationKey,
   createUserKey,
   ensureApiKey,
   revokeApiKey,
 } from './api-keys.js';
+export { FOUR_EYES_ROLES } from './types.js';
 export { caseRoutes } from './routes/cases.js';
 export { consentRoutes } from './routes/consent.js';
 export { consoleRoutes } from './routes/console.js';

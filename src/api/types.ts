@@ -82,6 +82,11 @@ export const READERS: readonly Role[] = [
 /** People who work cases, and those who check them. */
 export const CASE_WORKERS: readonly Role[] = ['admin', 'analyst', 'supervisor', 'risk_analyst'];
 export const CHECKERS: readonly Role[] = ['admin', 'supervisor'];
+/**
+ * The roles whose keys can propose a change that needs a second person (RISK_WRITERS, CASE_WORKERS, an admin's key
+ * request) or decide one (CHECKERS): such a key must belong to a person, since four eyes compares people.
+ */
+export const FOUR_EYES_ROLES: readonly Role[] = ['admin', 'risk_analyst', 'analyst', 'supervisor'];
 export const BORROWERS: readonly RouteRole[] = [BORROWER];
 /** A 助贷 platform operator's key: only the partner-scoped routes, and only its own channel's records. */
 export const PARTNER_READERS: readonly Role[] = ['partner'];

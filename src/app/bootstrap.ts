@@ -1,6 +1,6 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createApiKey } from '../api/index.js';
+import { createInstallationKey } from '../api/index.js';
 import { seedDemo, type SeedHistory } from '../core/index.js';
 import { acquireAdvisoryLock, anyApiKeyExists } from '../store/index.js';
 import type { AppServices } from './app.js';
@@ -34,10 +34,10 @@ async function firstStartChores(app: AppServices, print: (line: string) => void)
   const anyKey = await anyApiKeyExists(app.store.db);
   if (!anyKey && app.config.production) {
     print(
-      'No API key exists: set LINEGUARD_ADMIN_KEY, or run `lineguard keys create --role admin` (the key is shown to you only).',
+      'No API key exists: set LINEGUARD_ADMIN_KEY, or run `lineguard users create --name <you> --role admin` and `lineguard keys create --user <id>` (the key is shown to you only).',
     );
   } else if (!anyKey) {
-    const created = await createApiKey(app.store.db, app, 'admin', 'first start');
+    const created = await createInstallationKey(app.store.db, app, 'first start');
     print(`Created an admin API key (shown once): ${created.key}`);
     if (!app.config.production) {
       // On PostgreSQL nothing else creates the data folder.

@@ -99,6 +99,11 @@ export function loadCasesSettings(env: Env): CasesSettings {
         'LINEGUARD_FOUR_EYES_DRAW_MINOR',
         FOUR_EYES_DEFAULTS.drawReleaseThresholdMinor,
       ),
+      rateRaiseThresholdBps: intFrom(
+        env.LINEGUARD_FOUR_EYES_RATE_RAISE_BPS,
+        'LINEGUARD_FOUR_EYES_RATE_RAISE_BPS',
+        FOUR_EYES_DEFAULTS.rateRaiseThresholdBps,
+      ),
       ttlMs: intFrom(env.LINEGUARD_FOUR_EYES_TTL_MS, 'LINEGUARD_FOUR_EYES_TTL_MS', FOUR_EYES_DEFAULTS.ttlMs),
     }),
     jobsIntervalMs: intFrom(env.LINEGUARD_CASE_JOBS_MS, 'LINEGUARD_CASE_JOBS_MS', 1_000),

@@ -22,8 +22,8 @@ import type {
 
 /**
  * Apply functions for the staff operations on the four-eyes list that act on core facts: a manual line action that
- * needs a second person (a large limit increase, lifting a fraud restriction) and creating an admin key. Each runs in
- * the approval's dbTx, so the change and its approval commit together.
+ * needs a second person (a large limit increase, lifting a fraud restriction, raising the rate) and creating an admin
+ * key. Each runs in the approval's dbTx, so the change and its approval commit together.
  */
 export interface LineActionPayload {
   readonly lineId: string;
@@ -106,7 +106,7 @@ export function registerStaffOperations(
   fourEyes: FourEyes,
   deps: { core: CoreServices; store: Store; clock: Clock; ids: IdGenerator; random: RandomSource },
 ): void {
-  for (const name of ['line.limit_increase', 'line.lift_fraud_restriction'] as const) {
+  for (const name of ['line.limit_increase', 'line.lift_fraud_restriction', 'line.rate_change'] as const) {
     const resolution = fourEyes.operation(name);
     fourEyes.register(name, {
       apply: (tx: DbTx, payload, context) =>
@@ -122,8 +122,9 @@ export function registerStaffOperations(
 
 /**
  * Hooks the existing routes call before a four-eyes operation: a pending change when a second person is needed,
- * undefined to go ahead. They bind people: a key that belongs to no user (the LINEGUARD_ADMIN_KEY bootstrap key, CI
- * automation) is exempt, so production should retire the bootstrap key once users exist (see README).
+ * undefined to go ahead. They bind people: the installation's own key (LINEGUARD_ADMIN_KEY) stays outside four eyes,
+ * as the CLI does, so production should retire it once users exist (see README); any other key that belongs to no
+ * user is refused an operation that needs a second person (LG_KEY_UNOWNED).
  */
 export interface FourEyesGates {
   lineAction(
@@ -161,7 +162,12 @@ export interface FourEyesGates {
   ): Promise<PendingChangeView | undefined>;
 }
 
-const isPerson = (actor: string): boolean => actor.startsWith('user:');
+/**
+ * Whether the maker's change waits for a checker (a person's), or goes ahead outside four eyes (the installation's own
+ * key, an actor with no key); a key that belongs to no person is refused here (LG_KEY_UNOWNED), never let act alone.
+ */
+const needsChecker = async (fourEyes: FourEyes, maker: FourEyesParty): Promise<boolean> =>
+  (await fourEyes.admitMaker(maker)) === 'person';
 
 /** What a gate asks the four-eyes store to hold for a checker. */
 interface Proposal {
@@ -200,15 +206,20 @@ export function createGates(fourEyes: FourEyes, core: CoreServices, store: Store
   };
 }
 
-/** A limit raise at or above the threshold, or lifting a fraud restriction, waits for a checker. */
+/**
+ * A limit raise at or above the threshold, lifting a fraud restriction, or raising the line's rate by more than the
+ * threshold (a cut only lowers what the borrower pays: it applies at once) waits for a checker.
+ */
 function lineActionGate(
   deps: { fourEyes: FourEyes; core: CoreServices; store: Store },
   propose: Propose,
 ): FourEyesGates['lineAction'] {
   const { fourEyes, core, store } = deps;
   return async (lineId, action, maker, guard) => {
-    if (!isPerson(maker.actor)) return undefined;
-    const proposeFor = async (operation: 'line.limit_increase' | 'line.lift_fraud_restriction') => {
+    const proposeFor = async (
+      operation: 'line.limit_increase' | 'line.lift_fraud_restriction' | 'line.rate_change',
+    ) => {
+      if (!(await needsChecker(fourEyes, maker))) return undefined;
       // What can be judged now is judged now, with the error the action itself would give: a checker is never asked
       // to approve a "raise" below the current limit, a raise of a suspended line, a raise past the cap.
       await checkLineAction(core.deps, lineId, { ...action, automated: false, actor: maker.actor });
@@ -237,8 +248,30 @@ function lineActionGate(
       if (line && (await liftsFraudRestriction(core.deps, line, action.type)))
         return proposeFor('line.lift_fraud_restriction');
     }
+    if (action.type === 'RATE_CHANGE' && fourEyes.requires('line.rate_change')) {
+      // Judged on the rate read now; the action itself looks again under the line's lock (unlessRateRaised), so a
+      // cut that another process's cut turned into a raise comes back here rather than applying.
+      const line = await lineRow(store.db, lineId);
+      if (
+        line &&
+        raisesRateBeyond(line.annual_rate, action.annualRate, fourEyes.config.rateRaiseThresholdBps)
+      )
+        return proposeFor('line.rate_change');
+    }
     return undefined;
   };
+}
+
+/** Float noise in a rate given in decimals (0.23 × 10,000 is 2300.0000000000005), not a fraction of a basis point. */
+const BPS_EPSILON = 1e-6;
+
+/** Whether a rate change from `from` to `to` raises the rate by more than `thresholdBps` basis points. */
+function raisesRateBeyond(from: number, to: number | undefined, thresholdBps: number): boolean {
+  return (
+    to !== undefined &&
+    to > from &&
+    (to - from) * 10_000 > thresholdBps + (thresholdBps > 0 ? BPS_EPSILON : 0)
+  );
 }
 
 function activationGates(
@@ -247,7 +280,7 @@ function activationGates(
 ): Pick<FourEyesGates, 'strategyActivation' | 'modelActivation'> {
   return {
     async strategyActivation(id, version, maker, guard) {
-      if (!isPerson(maker.actor) || !fourEyes.requires('strategy.activate')) return undefined;
+      if (!fourEyes.requires('strategy.activate') || !(await needsChecker(fourEyes, maker))) return undefined;
       return propose(
         {
           operation: 'strategy.activate',
@@ -261,7 +294,7 @@ function activationGates(
       );
     },
     async modelActivation(id, version, maker, guard) {
-      if (!isPerson(maker.actor) || !fourEyes.requires('model.activate')) return undefined;
+      if (!fourEyes.requires('model.activate') || !(await needsChecker(fourEyes, maker))) return undefined;
       return propose(
         {
           operation: 'model.activate',
@@ -283,7 +316,7 @@ function overlayAndListGates(
 ): Pick<FourEyesGates, 'overlay' | 'listAdd' | 'listRemove'> {
   return {
     async overlay(input, maker, guard) {
-      if (!isPerson(maker.actor) || !fourEyes.requires('overlay.change')) return undefined;
+      if (!fourEyes.requires('overlay.change') || !(await needsChecker(fourEyes, maker))) return undefined;
       return propose(
         {
           operation: 'overlay.change',
@@ -297,7 +330,7 @@ function overlayAndListGates(
       );
     },
     async listAdd(entry, maker, guard) {
-      if (!isPerson(maker.actor) || !fourEyes.requires('list.add')) return undefined;
+      if (!fourEyes.requires('list.add') || !(await needsChecker(fourEyes, maker))) return undefined;
       return propose(
         {
           operation: 'list.add',
@@ -311,7 +344,7 @@ function overlayAndListGates(
       );
     },
     async listRemove(entryId, maker, guard) {
-      if (!isPerson(maker.actor) || !fourEyes.requires('list.remove')) return undefined;
+      if (!fourEyes.requires('list.remove') || !(await needsChecker(fourEyes, maker))) return undefined;
       return propose(
         {
           operation: 'list.remove',

@@ -20,6 +20,8 @@ export const FOUR_EYES_OPERATIONS = [
   'model.activate',
   'line.limit_increase',
   'line.lift_fraud_restriction',
+  // A person's raise of a line's rate: what the borrower pays on every new draw goes up on one word otherwise.
+  'line.rate_change',
   'draw.release',
   'list.add',
   'list.remove',
@@ -34,6 +36,11 @@ export interface FourEyesConfig {
   readonly limitIncreaseThresholdMinor: number;
   /** Releasing a held draw of at least this amount needs a checker. */
   readonly drawReleaseThresholdMinor: number;
+  /**
+   * A person's RATE_CHANGE that raises the line's rate by more than this many basis points needs a checker (0: any
+   * raise). A cut never does: it only lowers what the borrower pays, within the product's range.
+   */
+  readonly rateRaiseThresholdBps: number;
   /** A pending change nobody decided within this long expires. */
   readonly ttlMs: number;
 }
@@ -42,6 +49,7 @@ export const FOUR_EYES_DEFAULTS: FourEyesConfig = {
   operations: new Set(FOUR_EYES_OPERATIONS),
   limitIncreaseThresholdMinor: 5_000_000,
   drawReleaseThresholdMinor: 2_000_000,
+  rateRaiseThresholdBps: 0,
   ttlMs: 3 * 24 * 3_600_000,
 };
 
@@ -152,7 +160,11 @@ export interface Proposal {
 }
 
 /** Refusals of the decision, not failures of the change: it stays pending for someone else to decide. */
-const KEEPS_PENDING: ReadonlySet<string> = new Set(['LG_CHANGE_NOT_PENDING', 'LG_SELF_APPROVAL']);
+const KEEPS_PENDING: ReadonlySet<string> = new Set([
+  'LG_CHANGE_NOT_PENDING',
+  'LG_SELF_APPROVAL',
+  'LG_KEY_UNOWNED',
+]);
 
 /**
  * The keys behind a decision and who issued each (as api_keys.issued_by says: null for a legacy key, its holder's own;
@@ -169,6 +181,36 @@ export interface DecisionKeys {
 /** A person, as records name one: an issuer that is no person (a bootstrap key, the CLI) binds no one. */
 const isPersonActor = (actor: string | null | undefined): actor is string =>
   actor !== null && actor !== undefined && actor.startsWith('user:');
+
+/**
+ * The issuer recorded on the installation's own key (LINEGUARD_ADMIN_KEY, or the key a development first start
+ * prints): the installation's authority, outside four eyes as the CLI is, since whoever holds it can make users and
+ * issue their keys. Every other key that belongs to no person is refused four eyes (LG_KEY_UNOWNED).
+ */
+export const INSTALLATION_ISSUER = 'installation';
+
+/** A key as four eyes reads it: who holds it and who issued it. */
+interface KeyHolder {
+  readonly user_id: string | null;
+  readonly issued_by: string | null;
+}
+
+/** A key that belongs to no person and is not the installation's own: it binds no one, so it takes no part. */
+const isUnownedKey = (key: KeyHolder): boolean =>
+  key.user_id === null && key.issued_by !== INSTALLATION_ISSUER;
+
+function unownedKeyError(side: 'maker' | 'checker', details: Record<string, unknown>): LgError {
+  const what =
+    side === 'maker'
+      ? 'a change that needs a second person is proposed with a key that belongs to a person'
+      : 'a change is approved or rejected with a key that belongs to a person';
+  return new LgError(
+    'LG_KEY_UNOWNED',
+    `${what}: four eyes compares people, and a key that belongs to no one binds no one (one person could hold two). ` +
+      'Issue a key to a user (lineguard keys create --user <id>, POST /v1/keys) and use that.',
+    details,
+  );
+}
 
 /** The ledger entry of an approval: who made and who checked the change, with the keys and issuers the rule read. */
 function approvedEntry(
@@ -222,6 +264,20 @@ export class FourEyes {
   }
 
   /**
+   * Whether a maker's change waits for a checker: a person's does ('person'); the installation's own key, or an actor
+   * with no key at all (the CLI names a user; jobs and automation), stays outside four eyes ('exempt'); any other key
+   * that belongs to no person is refused (LG_KEY_UNOWNED) rather than let act alone. A gate asks it only once it knows
+   * the operation needs a second person, so such a key still does what needs none.
+   */
+  async admitMaker(maker: FourEyesParty, tx?: CaseTx): Promise<'person' | 'exempt'> {
+    if (isPersonActor(maker.actor)) return 'person';
+    if (maker.keyId === null) return 'exempt';
+    const [key] = await this.deps.rows.keyIssuers(tx ?? this.deps.store.db, [maker.keyId]);
+    if (key && !isUnownedKey(key)) return 'exempt';
+    throw unownedKeyError('maker', { keyId: maker.keyId });
+  }
+
+  /**
    * Records the maker's request; in the caller's dbTx when given (a case step that escalates with it, whose unit holds
    * the request's guard), else in a unit of its own whose value is the change, so that a guard that says the response
    * stores it with the key.
@@ -235,6 +291,7 @@ export class FourEyes {
       throw new Error(`no apply function registered for ${proposal.operation}`);
     if (proposal.reason.trim().length === 0)
       throw new LgError('LG_VALIDATION', 'a change that needs a second person needs a reason');
+    await this.admitMaker({ actor: proposal.maker, keyId: proposal.makerKeyId }, tx);
     const now = this.deps.clock.now();
     const row: PendingChangeRow = {
       id: this.deps.ids.next(),
@@ -301,10 +358,9 @@ export class FourEyes {
     return row;
   }
 
-  /** A checker must be a known person: an unowned key cannot prove it is not the maker's other key. */
+  /** A checker must be a known person: an unowned key cannot prove it is not the maker's other key (LG_KEY_UNOWNED). */
   private checkChecker(row: PendingChangeRow, checker: string): void {
-    if (!checker.startsWith('user:'))
-      throw new LgError('LG_FORBIDDEN', 'approving a change needs a key that belongs to a person (a user)');
+    if (!isPersonActor(checker)) throw unownedKeyError('checker', { changeId: row.id });
     if (checker === row.maker)
       throw new LgError(
         'LG_SELF_APPROVAL',
@@ -319,17 +375,24 @@ export class FourEyes {
    * Whoever was shown a key's secret could have acted with it: an admin who issued a supervisor's key could approve
    * their own change with it. The people who could have made the change are its maker and whoever issued the maker's
    * key; those who could be deciding it are the checker and whoever issued the checker's key. The two must not meet.
-   * A key with no issuer (a bootstrap key, one made before migration 502) counts as its holder's own; an issuer that is
-   * no person (a bootstrap key, the CLI) binds no one, as an unowned key is exempt. Read in the decision's dbTx;
-   * returns the keys and issuers it read, for the decision's records.
+   * A key with no issuer (one made before migration 502) counts as its holder's own; an issuer that is no person (the
+   * installation's key, the CLI) binds no one. A change whose maker's key belongs to no person is never approved
+   * (LG_KEY_UNOWNED): nobody can be told apart from its maker. Read in the decision's dbTx; returns the keys and
+   * issuers it read, for the decision's records.
    */
   private async checkIndependent(
     tx: CaseTx,
     row: PendingChangeRow,
     checker: FourEyesParty,
+    decision: 'approve' | 'reject',
   ): Promise<DecisionKeys> {
     const ids = [row.maker_key_id, checker.keyId].filter((id): id is string => id !== null);
     const keys = new Map((await this.deps.rows.keyIssuers(tx, ids)).map((k) => [k.id, k]));
+    // A change proposed with a key that belongs to no one (before such keys were refused a proposal) names no maker a
+    // checker can be told apart from: it is never approved. Rejecting it applies nothing, so a person may clear it.
+    const makerKey = row.maker_key_id === null ? undefined : keys.get(row.maker_key_id);
+    if (decision === 'approve' && makerKey && isUnownedKey(makerKey))
+      throw unownedKeyError('maker', { changeId: row.id, makerKeyId: row.maker_key_id });
     const side = (actor: string, keyId: string | null) => {
       const key = keyId === null ? undefined : keys.get(keyId);
       // A key the store does not know cannot be vouched for: refused (fail closed), never waved through.
@@ -430,6 +493,7 @@ export class FourEyes {
     tx: CaseTx,
     id: string,
     checker: FourEyesParty,
+    decision: 'approve' | 'reject',
   ): Promise<{ row: PendingChangeRow; now: number; keys: DecisionKeys }> {
     const row = await this.deps.rows.findPendingChange(tx, this.deps.store.kind, id, true);
     if (row.state !== 'PENDING')
@@ -439,7 +503,7 @@ export class FourEyes {
       });
     const now = this.deps.clock.now();
     if (Number(row.expires_at) <= now) throw expiredError(id);
-    const keys = await this.checkIndependent(tx, row, checker);
+    const keys = await this.checkIndependent(tx, row, checker, decision);
     return { row, now, keys };
   }
 
@@ -472,7 +536,7 @@ export class FourEyes {
     let applied: unknown;
     try {
       const approved = await this.deps.store.transaction(async (tx): Promise<PendingChangeView> => {
-        const { now, keys } = await this.lockedPending(tx, id, by);
+        const { now, keys } = await this.lockedPending(tx, id, by, 'approve');
         applied = await apply(tx, payload, {
           changeId: id,
           maker: row.maker,
@@ -514,7 +578,7 @@ export class FourEyes {
     // that result, so it is stored after the commit (the route's generic path), not with the key.
     await this.deps.store
       .transaction(async (tx) => {
-        const { now, keys } = await this.lockedPending(tx, row.id, by);
+        const { now, keys } = await this.lockedPending(tx, row.id, by, 'approve');
         await this.deps.rows.settlePendingChange(tx, row.id, {
           state: 'APPROVED',
           checker,
@@ -597,7 +661,7 @@ export class FourEyes {
     // The unit's value is the answer, read in the unit: a guard that says the response stores it with the key.
     return this.deps.store
       .transaction(async (tx): Promise<PendingChangeView> => {
-        const { now, keys } = await this.lockedPending(tx, id, by);
+        const { now, keys } = await this.lockedPending(tx, id, by, 'reject');
         await this.deps.rows.settlePendingChange(tx, id, {
           state: 'REJECTED',
           checker,

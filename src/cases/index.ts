@@ -248,6 +248,7 @@ export {
   FourEyes,
   FOUR_EYES_DEFAULTS,
   FOUR_EYES_OPERATIONS,
+  INSTALLATION_ISSUER,
   type FourEyesConfig,
   type FourEyesOperation,
   type FourEyesParty,

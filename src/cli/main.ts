@@ -2,8 +2,6 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, resolveStoreLocation, type ConfigOverrides } from '../app/index.js';
 import { createApp, createHttpServer, evaluateTypologies, type AppServices } from '../app/index.js';
 import { createMetricsServer } from '../api/index.js';
-import { createApiKey } from '../api/index.js';
-import { LgError } from '../domain/index.js';
 import { verifyLedger } from '../compliance/index.js';
 import { openStore } from '../store/index.js';
 import { openReadOnlySqlite } from '../store/index.js';
@@ -17,7 +15,7 @@ import { registerJobsCommand } from './commands/jobs.js';
 import { registerMonitorCommand } from './commands/monitor.js';
 import { registerProductsCommand } from './commands/products.js';
 import { bootstrapServe } from '../app/index.js';
-import { createKeyForUser, registerCasesCommand, registerKeyCommands } from './commands/cases.js';
+import { registerCasesCommand, registerKeyCommands } from './commands/cases.js';
 import { auditCrypto, installationKeys, registerLedgerCommands, verifyAgainst } from './commands/ledger.js';
 import { registerReportCommand } from './commands/report.js';
 import { describeRotation, rotateData } from './commands/rotate-data.js';
@@ -108,38 +106,9 @@ function registerServeCommand(program: Command, openApp: OpenApp): void {
     );
 }
 
-/** `lineguard keys create|rotate-data` (the keys command, for `keys revoke` to join later). */
+/** `lineguard keys rotate-data` (the keys command; `keys create` and `keys revoke` join it in commands/cases.ts). */
 function registerKeysCommand(program: Command, openApp: OpenApp): Command {
   const keys = program.command('keys').description('manage API keys and rotate the data key');
-  keys
-    .command('create')
-    .description('create an API key; the key is printed once and stored only as a hash')
-    .option('--user <id>', 'the person the key belongs to (it carries their role)')
-    .option(
-      '--role <role>',
-      'an unowned key: admin | risk_analyst | analyst | supervisor | service | auditor',
-    )
-    .option('--label <text>', 'who or what the key is for', '')
-    .option('--json', 'print JSON')
-    .action((opts: { user?: string; role?: string; label: string; json?: boolean }) =>
-      runAction(async () => {
-        if (opts.user) {
-          const owned = await createKeyForUser(openApp, opts.user, opts.label);
-          if (opts.json) printJson(owned);
-          else process.stdout.write(`${owned.key}\n`);
-          return;
-        }
-        if (!opts.role) throw new LgError('LG_VALIDATION', 'give --user <id> (or --role for an unowned key)');
-        const app = await openApp();
-        try {
-          const created = await createApiKey(app.store.db, app, opts.role ?? '', opts.label);
-          if (opts.json) printJson(created);
-          else process.stdout.write(`${created.key}\n`);
-        } finally {
-          await app.close();
-        }
-      }),
-    );
   keys
     .command('rotate-data')
     .description(

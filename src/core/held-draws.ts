@@ -128,6 +128,17 @@ export async function releaseHeldDrawInTx(
   const draw = await findDraw(deps, tx, drawId);
   requireHeld(draw, by.allowed);
   const line = await deps.coreStore.lineInTx(tx, draw.line_id, true);
+  return releaseLockedDraw(deps, tx, { draw, line }, by.actor);
+}
+
+/** The release itself, of a held draw the caller read under its lock and its line's, in the same dbTx. */
+async function releaseLockedDraw(
+  deps: CoreDeps,
+  tx: UnitTx,
+  locked: { draw: DrawRow; line: LineRow },
+  actor: string,
+): Promise<ReleaseResult> {
+  const { draw, line } = locked;
   // The money leaves now, under the draw's and the line's locks: the loan's time is what the next draw's velocity reads.
   const now = deps.clock.now();
   const { input, lists, priced } = await judgeRelease(deps, tx, { draw, line, now });
@@ -145,7 +156,7 @@ export async function releaseHeldDrawInTx(
     {
       debit: { lineId: line.id, amountMinor: loan.principalMinor, at: now },
       loan,
-      ledger: releaseLedger(draw, loan, by.actor, now),
+      ledger: releaseLedger(draw, loan, actor, now),
       outbox: [disbursementEvent(request, line, loan.id)],
     },
     () =>
@@ -282,6 +293,16 @@ export async function stopCooldownInTx(
 ): Promise<void> {
   const draw = await findDraw(deps, tx, drawId);
   requireHeld(draw, ['COOLDOWN']);
+  await stopLockedCooldown(deps, tx, draw, by);
+}
+
+/** The stop itself, of a COOLDOWN draw the caller read under its lock in the same dbTx. */
+async function stopLockedCooldown(
+  deps: CoreDeps,
+  tx: UnitTx,
+  draw: DrawRow,
+  by: { actor: string; why: string },
+): Promise<void> {
   await moveDraw(deps, tx, draw, { status: 'HOLD' });
   await appendToLedger(tx, [
     {
@@ -304,6 +325,12 @@ export interface CooldownSweepResult {
  * Releases COOLDOWN draws whose cooling-off has ended (the 24-hour delayed-arrival practice for suspicious transfers,
  * PBoC Yinfa [2016] No. 261), unless a newer signal stopped them: the line is no longer ACTIVE, or an alert was raised
  * on the borrower after the draw. A stopped draw becomes HOLD and waits for a person. Each draw is its own unit.
+ *
+ * The list is read outside any lock and only says which draws to look at: each unit reads its draw once, under the
+ * draw's lock and then its line's, and acts on that row alone. A draw that left its cooling-off after the list was read
+ * (cancelled by the borrower, stopped by a person, released by another sweep) is then seen as it is and left alone —
+ * neither released nor reported as a failure; one cancelled while its unit holds the lock waits and is refused
+ * (test/core/cooling-off-sweep.test.ts).
  */
 export async function releaseDueCooldowns(
   deps: CoreDeps,
@@ -312,23 +339,38 @@ export async function releaseDueCooldowns(
   const now = deps.clock.now();
   const due = await deps.coreStore.dueCooldowns(now - options.coolingOffMs, options.batchMax ?? 500);
   const result: CooldownSweepResult = { released: [], stopped: [], failed: [] };
-  for (const draw of due) {
+  for (const { id } of due) {
     try {
-      const signal = await deps.store.transaction(async (tx) => {
-        const stop = await newerSignal(deps, tx, draw);
-        if (stop) await stopCooldownInTx(deps, tx, draw.id, { actor: 'job:cooling-off', why: stop });
-        else
-          await releaseHeldDrawInTx(deps, tx, draw.id, { actor: 'job:cooling-off', allowed: ['COOLDOWN'] });
-        return stop;
-      });
-      (signal ? result.stopped : result.released).push(draw.id);
+      const done = await deps.store.transaction((tx) => sweepOne(deps, tx, id));
+      if (done === 'released') result.released.push(id);
+      else if (done === 'stopped') result.stopped.push(id);
     } catch (error) {
-      if (await refusedToPerson(deps, draw.id, error)) result.stopped.push(draw.id);
-      else
-        result.failed.push({ drawId: draw.id, code: error instanceof LgError ? error.code : 'LG_INTERNAL' });
+      if (await refusedToPerson(deps, id, error)) result.stopped.push(id);
+      else result.failed.push({ drawId: id, code: error instanceof LgError ? error.code : 'LG_INTERNAL' });
     }
   }
   return result;
+}
+
+/**
+ * One due draw, in the caller's dbTx: read once under its lock and its line's, then released, or stopped for a newer
+ * signal; 'moved' when it is no longer cooling off.
+ */
+async function sweepOne(
+  deps: CoreDeps,
+  tx: UnitTx,
+  drawId: string,
+): Promise<'released' | 'stopped' | 'moved'> {
+  const draw = await findDraw(deps, tx, drawId);
+  if (draw.status !== 'COOLDOWN') return 'moved';
+  const line = await deps.coreStore.lineInTx(tx, draw.line_id, true);
+  const stop = await newerSignal(deps, tx, { draw, line });
+  if (stop === undefined) {
+    await releaseLockedDraw(deps, tx, { draw, line }, 'job:cooling-off');
+    return 'released';
+  }
+  await stopLockedCooldown(deps, tx, draw, { actor: 'job:cooling-off', why: stop });
+  return 'stopped';
 }
 
 /**
@@ -362,10 +404,9 @@ async function refusedToPerson(deps: CoreDeps, drawId: string, error: unknown): 
 async function newerSignal(
   deps: CoreDeps,
   tx: UnitTx,
-  draw: { id: string; borrower_id: string; created_at: number },
+  locked: { draw: DrawRow; line: LineRow },
 ): Promise<string | undefined> {
-  const locked = await findDraw(deps, tx, draw.id);
-  const line = await deps.coreStore.lineInTx(tx, locked.line_id, true);
+  const { draw, line } = locked;
   if (line.status !== 'ACTIVE') return `the line is ${line.status}`;
   const alertId = await deps.coreStore.alertAfterInTx(tx, draw.borrower_id, Number(draw.created_at));
   return alertId === undefined ? undefined : `alert ${alertId} raised after the draw`;

@@ -36,6 +36,12 @@ export interface LineActionInput {
    * details.restrictedForFraud.
    */
   readonly unlessRestrictedForFraud?: boolean;
+  /**
+   * Set by a caller that found, before the transaction, that this RATE_CHANGE needs no second person because it was no
+   * raise of the rate it read: under the line's lock the rate is looked at again, and a raise found there (another
+   * process cut the rate meanwhile) refuses the action with LG_CONFLICT, details.rateRaised.
+   */
+  readonly unlessRateRaised?: boolean;
 }
 
 export interface LineActionResult {
@@ -83,6 +89,13 @@ const LIFTS: ReadonlySet<LineActionType> = new Set(['UNFREEZE', 'REINSTATE']);
 /** Appealable unless every reason says it is not (an automated action inherits the catalogue's judgement). */
 function defaultAppealable(reasons: readonly string[]): boolean {
   return reasons.some((code) => getReason(code).appealable);
+}
+
+/** A RATE_CHANGE to a rate above the line's rate now. */
+function raisesRate(input: Pick<LineActionInput, 'type' | 'annualRate'>, state: LineState): boolean {
+  return (
+    input.type === 'RATE_CHANGE' && input.annualRate !== undefined && input.annualRate > state.annualRate
+  );
 }
 
 function raisesLimit(input: LineActionInput): boolean {
@@ -182,6 +195,12 @@ export async function applyActionInTx(
       { lineId, restrictedForFraud: true },
     );
   const before = lineStateOf(line);
+  if (raw.unlessRateRaised === true && raisesRate(raw, before))
+    throw new LgError(
+      'LG_CONFLICT',
+      "the line's rate changed after this rate change was checked: it is now a raise, which needs a second person",
+      { lineId, rateRaised: true, annualRate: before.annualRate },
+    );
   const { input, clipped: capClipped } = await capLimit(deps, tx, line, raw);
   // A lift lifts its own restriction only: a freeze beneath a suspension outlasts the suspension's REINSTATE.
   const freezeBeneath = standing.some((r) => !r.inForce);

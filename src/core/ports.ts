@@ -327,11 +327,11 @@ export interface CoreStore<Tx = unknown> {
     tx: Tx,
     move: { readonly id: string; readonly from: string; readonly to: string; readonly loanId: string | null },
   ): Promise<boolean>;
-  /** COOLDOWN draws created at or before `createdBefore`, oldest first. */
-  dueCooldowns(
-    createdBefore: number,
-    limit: number,
-  ): Promise<{ id: string; borrower_id: string; created_at: number }[]>;
+  /**
+   * The ids of COOLDOWN draws created at or before `createdBefore`, oldest first: which draws the sweep looks at, each
+   * then read under its lock (the rest of a row read here would be stale by then).
+   */
+  dueCooldowns(createdBefore: number, limit: number): Promise<{ id: string }[]>;
   /** The id of an alert raised on the borrower after `after` (ms), if any, read in the caller's transaction. */
   alertAfterInTx(tx: Tx, borrowerId: string, after: number): Promise<string | undefined>;
   /** A keyset page of a listed table's rows (the reader; see listings.ts). */

@@ -86,6 +86,8 @@ export const ERROR_STATUS = {
   LG_DRAW_NOT_HELD: 409,
   LG_APPLICATION_NOT_IN_REVIEW: 409,
   LG_SELF_APPROVAL: 403,
+  // a key that belongs to no person cannot take part in four eyes (it binds no one): a person's key is needed
+  LG_KEY_UNOWNED: 403,
   LG_CHANGE_NOT_PENDING: 409,
   LG_CHANGE_EXPIRED: 409,
   LG_APPEAL_NOT_ALLOWED: 422,

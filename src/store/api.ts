@@ -34,6 +34,20 @@ export async function insertApiKeyIfAbsent(db: DbLike, row: ApiKeyRow): Promise<
     .execute();
 }
 
+/**
+ * Records `issuer` as the issuer of the unowned key with this hash when it names none (a key seeded before issuers
+ * were recorded): the configured key is the installation's own, whenever it was stored.
+ */
+export async function markUnownedKeyIssuer(db: DbLike, keyHash: string, issuer: string): Promise<void> {
+  await db
+    .updateTable('api_keys')
+    .set({ issued_by: issuer })
+    .where('key_hash', '=', keyHash)
+    .where('user_id', 'is', null)
+    .where('issued_by', 'is', null)
+    .execute();
+}
+
 export async function anyApiKeyExists(db: DbLike): Promise<boolean> {
   return (await db.selectFrom('api_keys').select('id').limit(1).executeTakeFirst()) !== undefined;
 }

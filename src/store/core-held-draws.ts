@@ -41,15 +41,11 @@ export async function moveDraw(
   return Number(updated.numUpdatedRows) === 1;
 }
 
-/** COOLDOWN draws created at or before `createdBefore`, oldest first. */
-export function dueCooldowns(
-  db: Db,
-  createdBefore: number,
-  limit: number,
-): Promise<{ id: string; borrower_id: string; created_at: number }[]> {
+/** The ids of COOLDOWN draws created at or before `createdBefore`, oldest first. */
+export function dueCooldowns(db: Db, createdBefore: number, limit: number): Promise<{ id: string }[]> {
   return db
     .selectFrom('draws')
-    .select(['id', 'borrower_id', 'created_at'])
+    .select(['id'])
     .where('status', '=', 'COOLDOWN')
     .where('created_at', '<=', createdBefore)
     .orderBy('created_at')

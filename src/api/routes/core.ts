@@ -162,13 +162,14 @@ export type LineActionGate = (
   guard?: UnitGuard<PendingChangeView>,
 ) => Promise<PendingChangeView | undefined>;
 
-/** The refusal of a lift whose line was restricted for fraud after the gate looked (core/lines.ts). */
-function refusedAsRestrictedForFraud(error: unknown): boolean {
-  return (
-    error instanceof LgError &&
-    error.code === 'LG_CONFLICT' &&
-    (error.details as { restrictedForFraud?: unknown } | undefined)?.restrictedForFraud === true
-  );
+/**
+ * The refusal of an action the gate let through whose line changed before the action's lock (core/lines.ts): a lift
+ * whose line was restricted for fraud, or a rate change that became a raise.
+ */
+function refusedAsChangedSinceGate(error: unknown): boolean {
+  if (!(error instanceof LgError) || error.code !== 'LG_CONFLICT') return false;
+  const details = error.details as { restrictedForFraud?: unknown; rateRaised?: unknown } | undefined;
+  return details?.restrictedForFraud === true || details?.rateRaised === true;
 }
 
 export function coreRoutes(core: CoreServices, lineActionGate?: LineActionGate): FastifyPluginAsync {
@@ -241,7 +242,9 @@ function lineActionRoutes(app: TypedApp, core: CoreServices, lineActionGate?: Li
       const pending = await gate();
       if (pending) return proposal.send(pending);
       const action = answeringGuard(request, reply, () => 201);
-      const apply = (unlessRestrictedForFraud: boolean) =>
+      const lifts = lineActionGate !== undefined && (body.type === 'UNFREEZE' || body.type === 'REINSTATE');
+      const reprices = lineActionGate !== undefined && body.type === 'RATE_CHANGE';
+      const apply = (recheck: boolean) =>
         core.applyLineAction(
           request.params.id,
           {
@@ -255,19 +258,20 @@ function lineActionRoutes(app: TypedApp, core: CoreServices, lineActionGate?: Li
             revoke: body.revoke,
             tempUntil,
             note: body.note,
-            unlessRestrictedForFraud,
+            unlessRestrictedForFraud: recheck && lifts,
+            unlessRateRaised: recheck && reprices,
           },
           action.guard,
         );
       // The gate read the line before the action's transaction: a lift it let through goes ahead only if the line is
-      // still not restricted for fraud under the line's lock. If it is now (another process froze it meanwhile), the
-      // gate is asked again on what committed; when it needs no second person either (not a person, or four eyes
-      // off for lifts), the lift goes ahead after all.
-      const lifts = lineActionGate !== undefined && (body.type === 'UNFREEZE' || body.type === 'REINSTATE');
+      // still not restricted for fraud under the line's lock, a rate change only if it is still no raise. If the line
+      // changed (another process froze it, or cut its rate, meanwhile), the gate is asked again on what committed;
+      // when it needs no second person either (not a person, four eyes off, a raise under the threshold), the action
+      // goes ahead after all.
       try {
-        return action.send(await apply(lifts));
+        return action.send(await apply(lifts || reprices));
       } catch (error) {
-        if (!lifts || !refusedAsRestrictedForFraud(error)) throw error;
+        if (!(lifts || reprices) || !refusedAsChangedSinceGate(error)) throw error;
       }
       const proposed = await gate();
       if (proposed) return proposal.send(proposed);

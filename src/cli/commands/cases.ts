@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { LgError } from '../../domain/index.js';
 import type { AppServices } from '../../app/index.js';
-import { createUser, createUserKey, revokeApiKey } from '../../api/index.js';
+import { createApiKey, createUser, createUserKey, FOUR_EYES_ROLES, revokeApiKey } from '../../api/index.js';
 import { CASE_STATES, CASE_TYPES } from '../../cases/index.js';
 import { findUser } from '../../store/index.js';
 import { EXIT, printJson, runAction } from '../exit.js';
@@ -283,8 +283,9 @@ function registerUsersCommand(program: Command, openApp: OpenApp): void {
     );
 }
 
-/** `lineguard keys create --user` (a key that belongs to a person) and `lineguard keys revoke`. */
+/** `lineguard keys create` (a key that belongs to a person, or an unowned one) and `lineguard keys revoke`. */
 export function registerKeyCommands(keys: Command, openApp: OpenApp): void {
+  registerKeyCreate(keys, openApp);
   keys
     .command('revoke <keyId>')
     .description('revoke a key: every instance refuses it within one second')
@@ -299,7 +300,44 @@ export function registerKeyCommands(keys: Command, openApp: OpenApp): void {
     );
 }
 
-/** The `--user` path of `keys create`: the key carries the user's role and is a ledger entry. */
-export async function createKeyForUser(openApp: OpenApp, userId: string, label: string) {
-  return withApp(openApp, (app) => createUserKey(app.store, app, { userId, label, actor: 'cli' }));
+/** `lineguard keys create`: the key is printed once and stored only as a hash. */
+function registerKeyCreate(keys: Command, openApp: OpenApp): void {
+  keys
+    .command('create')
+    .description('create an API key; the key is printed once and stored only as a hash')
+    .option('--user <id>', 'the person the key belongs to (it carries their role)')
+    .option(
+      '--role <role>',
+      'an unowned key, for a role that neither proposes nor approves changes: service | auditor',
+    )
+    .option('--label <text>', 'who or what the key is for', '')
+    .option('--json', 'print JSON')
+    .action((opts: { user?: string; role?: string; label: string; json?: boolean }) =>
+      runAction(() =>
+        withApp(openApp, async (app) => {
+          const created = await createKeyFromCli(app, opts);
+          if (opts.json) printJson(created);
+          else process.stdout.write(`${created.key}\n`);
+        }),
+      ),
+    );
+}
+
+/**
+ * The key `keys create` asks for: a person's (it carries their role and is a ledger entry), or an unowned one for a
+ * role that neither proposes nor approves a change that needs a second person. Four eyes compares people: an unowned
+ * key of such a role binds no one (one person could hold two), so it is refused here, and four eyes refuses one
+ * issued before (LG_KEY_UNOWNED).
+ */
+async function createKeyFromCli(app: AppServices, opts: { user?: string; role?: string; label: string }) {
+  if (opts.user) return createUserKey(app.store, app, { userId: opts.user, label: opts.label, actor: 'cli' });
+  if (!opts.role) throw new LgError('LG_VALIDATION', 'give --user <id> (or --role for an unowned key)');
+  if ((FOUR_EYES_ROLES as readonly string[]).includes(opts.role))
+    throw new LgError(
+      'LG_VALIDATION',
+      `a ${opts.role} key can propose or approve a change that needs a second person, so it must belong to a ` +
+        `person: lineguard users create --name <name> --role ${opts.role}, then keys create --user <id>`,
+      { role: opts.role },
+    );
+  return createApiKey(app.store.db, app, opts.role, opts.label);
 }
