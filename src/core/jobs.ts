@@ -39,17 +39,15 @@ export interface DailyJobResult {
 /**
  * Ages every open loan as of a date: days past due per loan (oldest unpaid due instalment, domain/delinquency.ts)
  * and per line (the worst of its loans), the configured buckets, and every bucket change recorded in
- * delinquency_changes and the ledger. Expired temporary limits fall back. Re-running for the same date is a no-op.
+ * delinquency_changes and the ledger. Expired temporary limits fall back. Re-running for the same date is a no-op; a
+ * date after the lender's today is refused (LG_AS_OF_IN_FUTURE).
  */
 export async function runDailyJob(deps: CoreDeps, asOf: string, pageSize = 500): Promise<DailyJobResult> {
   const asOfEnd = asOfMs(asOf);
+  refuseDayNotBegun(deps, asOf);
   const overdueAccrual = await accrueOverdueLoans(deps, asOf);
-  // A run for a day not yet begun (a scheduler ahead of the clock) ages for that day, as it always has, but records
-  // the loans as aged for today: the runs for the days in between must still age them.
-  const today = lenderDate(deps, deps.clock.now());
   const aging: BookAging = {
     asOf,
-    agedFor: asOf > today ? today : asOf,
     lateLines: new Set(),
     changes: [],
     loansAged: 0,
@@ -79,11 +77,26 @@ export async function runDailyJob(deps: CoreDeps, asOf: string, pageSize = 500):
   };
 }
 
+/**
+ * A day after the lender's today is refused. Aged for it, an instalment due that day (or any day before it) would be
+ * late before the borrower's day to pay it has ended: a scheduler ahead of the clock, or a typo, would mark a
+ * borrower late a day early and restrict their line on arrears they do not have. The run for today is allowed; each
+ * day is aged once it has begun (days past due count from the day after the due date).
+ */
+function refuseDayNotBegun(deps: CoreDeps, asOf: string): void {
+  const today = lenderDate(deps, deps.clock.now());
+  if (asOf <= today) return;
+  throw new LgError(
+    'LG_AS_OF_IN_FUTURE',
+    `as-of ${asOf} is after the lender's today, ${today}: the daily job runs for today or an earlier day`,
+    { asOf, today },
+  );
+}
+
 /** What a run of the daily job has aged so far, page by page. */
 interface BookAging {
+  /** The day aged for, recorded as the loans' aged_for. */
   readonly asOf: string;
-  /** The day recorded as aged for (loans.aged_for): asOf, or today for a day not yet begun. */
-  readonly agedFor: string;
   /** Lines with a loan this run found past due, for ageLines. */
   readonly lateLines: Set<string>;
   readonly changes: DailyJobResult['bucketChanges'];
@@ -101,14 +114,14 @@ async function agePage(
   aging: BookAging,
   loans: readonly (AgedRow & { readonly line_id: string; readonly aged_for: string | null })[],
 ): Promise<void> {
-  const { asOf, agedFor } = aging;
+  const { asOf } = aging;
   const buckets = deps.config.buckets ?? DEFAULT_BUCKETS;
   const installments = await deps.coreStore.unsettledInstallmentsOf(loans.map((l) => l.id));
   await deps.store.transaction(async (tx) => {
     const entries: LedgerAppend[] = [];
     const unchanged: string[] = [];
     for (const loan of loans) {
-      if (loan.aged_for !== null && loan.aged_for > agedFor) {
+      if (loan.aged_for !== null && loan.aged_for > asOf) {
         noteLate(aging, loan.line_id, Number(loan.dpd));
         aging.loansAgedLater += 1;
         continue;
@@ -124,7 +137,7 @@ async function agePage(
         unchanged.push(loan.id);
         continue;
       }
-      const from = await setLoanAge(deps, tx, { loan, agedFor }, { dpd, bucket });
+      const from = await setLoanAge(deps, tx, { loan, asOf }, { dpd, bucket });
       if (from === 'aged later') {
         aging.loansAged -= 1;
         aging.loansAgedLater += 1;
@@ -152,7 +165,7 @@ async function agePage(
       });
       aging.changes.push({ loanId: loan.id, lineId: loan.line_id, dpd, from: from.bucket, to: bucket });
     }
-    await deps.coreStore.markLoansAgedInTx(tx, unchanged, agedFor);
+    await deps.coreStore.markLoansAgedInTx(tx, unchanged, asOf);
     await appendToLedger(tx, entries);
   });
 }
@@ -166,20 +179,20 @@ async function agePage(
 async function setLoanAge(
   deps: CoreDeps,
   tx: UnitTx,
-  { loan, agedFor }: { readonly loan: AgedRow; readonly agedFor: string },
+  { loan, asOf }: { readonly loan: AgedRow; readonly asOf: string },
   age: { readonly dpd: number; readonly bucket: string },
 ): Promise<{ readonly bucket: string } | 'aged later' | undefined> {
   const read = { dpd: Number(loan.dpd), bucket: loan.bucket };
-  if (await deps.coreStore.setLoanAgeInTx(tx, loan.id, { ...age, asOf: agedFor }, read)) return read;
+  if (await deps.coreStore.setLoanAgeInTx(tx, loan.id, { ...age, asOf }, read)) return read;
   const found = await deps.coreStore.loanInTx(tx, loan.id, true);
-  if (found.aged_for !== null && found.aged_for > agedFor) return 'aged later';
+  if (found.aged_for !== null && found.aged_for > asOf) return 'aged later';
   const now = { dpd: Number(found.dpd), bucket: found.bucket };
   if (now.dpd === age.dpd && now.bucket === age.bucket) {
-    await deps.coreStore.markLoansAgedInTx(tx, [loan.id], agedFor);
+    await deps.coreStore.markLoansAgedInTx(tx, [loan.id], asOf);
     return undefined;
   }
   // Under the row's lock nothing else can age it now: this compare-and-set holds.
-  return (await deps.coreStore.setLoanAgeInTx(tx, loan.id, { ...age, asOf: agedFor }, now)) ? now : undefined;
+  return (await deps.coreStore.setLoanAgeInTx(tx, loan.id, { ...age, asOf }, now)) ? now : undefined;
 }
 
 function noteLate(aging: BookAging, lineId: string, dpd: number): void {
