@@ -124,6 +124,7 @@ export const DEMO_HISTORY_DAYS = 35;
 function demoHistory(app: AppServices): SeedHistory {
   return {
     days: DEMO_HISTORY_DAYS,
+    startDaysAgo: (days) => app.clock.startBehind(days * MS_PER_DAY),
     setDaysAgo: (daysAgo) => app.clock.setLag(daysAgo * MS_PER_DAY),
     dayEnded: async (date) => {
       // What the case jobs timer would have done during the day (a review case past its SLA escalated), then the night.

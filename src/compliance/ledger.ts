@@ -258,21 +258,46 @@ interface ChainState {
   lastSeq: number;
 }
 
+/** A chain's head as stored: its length and the hash of its last entry. */
+type Heads = ReadonlyMap<number, { readonly length: number; readonly hash: string }>;
+
+/** An entry read past its chain's head as verification began (appended since, or written without moving the head). */
+interface PastHead {
+  readonly chainSeq: number;
+  readonly seq: number;
+  readonly entryId: string;
+}
+
 /**
  * Walks every chain at once, in global seq order. Catches: a changed row (hash mismatch), a deleted or inserted row
- * (a gap in its chain's positions, or prev_hash mismatch), reordering (position or prev_hash mismatch), and
- * truncation of a chain's tail (its head row disagrees). A tail cut AND a head rewritten is only caught against a
- * signed checkpoint (verifyAgainstCheckpoints). PostgreSQL's global seq may have gaps (rolled-back transactions
- * consume sequence values), so seq is checked for order, not density; each chain is dense.
+ * (a gap in its chain's positions, or prev_hash mismatch), reordering (position or prev_hash mismatch), truncation
+ * of a chain's tail (its head row disagrees), and an entry past its chain's head. A tail cut AND a head rewritten is
+ * only caught against a signed checkpoint (verifyAgainstCheckpoints). PostgreSQL's global seq may have gaps
+ * (rolled-back transactions consume sequence values), so seq is checked for order, not density; each chain is dense.
+ *
+ * The ledger may be written while it is verified (an auditor's `ledger verify` on a live database), so it is verified
+ * as it stood when verification began: the heads are read FIRST. A head moves in the transaction that appends, so
+ * every entry up to it had committed when it was read and is found by the page reads after it, whatever commits
+ * meanwhile; entries past it were appended since (on PostgreSQL they may even commit behind the pages already read,
+ * so their positions are not checked) and are left to the next run. Read the other way round, an append between the
+ * reads looked like a chain cut at its tail. What the walk saw past a head must still be within the heads read at
+ * the END: an entry past those was written without moving its head.
  */
 export async function verifyLedger(db: LedgerHandle, pageSize = 5000): Promise<LedgerVerification> {
+  const heads = await readHeads(db);
   const chains = new Map<number, ChainState>();
+  const pastHeads = new Map<number, { first: PastHead; last: PastHead }>();
   let checked = 0;
   let after = 0;
   for (;;) {
     const page = await ledgerStorage().entriesAfter(db, after, pageSize);
     for (const stored of page) {
       const row = normaliseRow(stored);
+      after = row.seq;
+      if (row.chain_seq > (heads.get(row.chain)?.length ?? 0)) {
+        notePastHead(pastHeads, row);
+        continue;
+      }
       const state = chains.get(row.chain) ?? { length: 0, hash: GENESIS_HASH, lastSeq: 0 };
       const problem = checkRow(state, row);
       if (problem)
@@ -283,12 +308,26 @@ export async function verifyLedger(db: LedgerHandle, pageSize = 5000): Promise<L
         };
       chains.set(row.chain, { length: row.chain_seq, hash: row.hash, lastSeq: row.seq });
       checked += 1;
-      after = row.seq;
     }
     if (page.length < pageSize) break;
   }
-  const bad = await checkHeads(db, chains);
+  const bad =
+    checkHeads(heads, chains) ??
+    (pastHeads.size > 0 ? checkPastHeads(await readHeads(db), pastHeads) : undefined);
   return bad ? { ok: false, entriesChecked: checked, firstBad: bad } : { ok: true, entriesChecked: checked };
+}
+
+async function readHeads(db: LedgerHandle): Promise<Heads> {
+  const rows = await ledgerStorage().chainHeads(db);
+  return new Map(rows.map((r) => [Number(r.id), { length: Number(r.seq), hash: r.hash }]));
+}
+
+function notePastHead(pastHeads: Map<number, { first: PastHead; last: PastHead }>, row: LedgerRow): void {
+  const seen: PastHead = { chainSeq: row.chain_seq, seq: row.seq, entryId: row.entry_id };
+  const noted = pastHeads.get(row.chain);
+  if (!noted) pastHeads.set(row.chain, { first: seen, last: seen });
+  else if (seen.chainSeq < noted.first.chainSeq) noted.first = seen;
+  else if (seen.chainSeq > noted.last.chainSeq) noted.last = seen;
 }
 
 /**
@@ -318,25 +357,48 @@ function checkRow(state: ChainState, row: LedgerRow): string | null {
   return null;
 }
 
-async function checkHeads(
-  db: LedgerHandle,
+/** Every chain as the walk found it, up to its head as verification began: a shorter chain lost its tail. */
+function checkHeads(
+  heads: Heads,
   chains: ReadonlyMap<number, ChainState>,
-): Promise<LedgerVerification['firstBad'] | undefined> {
-  const rows = await ledgerStorage().chainHeads(db);
-  const stored = new Map(rows.map((r) => [Number(r.id), { length: Number(r.seq), hash: r.hash }]));
-  const ids = [...new Set([...stored.keys(), ...chains.keys()])].sort((a, b) => a - b);
+): LedgerVerification['firstBad'] | undefined {
+  const ids = [...new Set([...heads.keys(), ...chains.keys()])].sort((a, b) => a - b);
   for (const chain of ids) {
     const seen = chains.get(chain) ?? { length: 0, hash: GENESIS_HASH, lastSeq: 0 };
-    const head = stored.get(chain);
+    const head = heads.get(chain);
     if (head && head.length === seen.length && head.hash === seen.hash) continue;
-    const where = chain === SINGLE_CHAIN ? 'ledger head' : `head of chain ${chain}`;
     return {
       seq: seen.lastSeq + 1,
       entryId: null,
       problem: head
-        ? `${where} does not match the last entry (entries removed from the end)`
-        : `${where} is missing`,
+        ? `${headName(chain)} does not match the last entry (entries removed from the end)`
+        : `${headName(chain)} is missing`,
     };
   }
   return undefined;
+}
+
+/** An entry the walk saw past the heads as they stand now, after it: written without moving (or creating) its head. */
+function checkPastHeads(
+  heads: Heads,
+  pastHeads: ReadonlyMap<number, { readonly first: PastHead; readonly last: PastHead }>,
+): LedgerVerification['firstBad'] | undefined {
+  for (const chain of [...pastHeads.keys()].sort((a, b) => a - b)) {
+    const { first, last } = pastHeads.get(chain) as { first: PastHead; last: PastHead };
+    const head = heads.get(chain);
+    if (head && last.chainSeq <= head.length) continue;
+    const beyond = !head || first.chainSeq > head.length ? first : last;
+    return {
+      seq: beyond.seq,
+      entryId: beyond.entryId,
+      problem: head
+        ? `${headName(chain)} is at ${head.length}; an entry at ${beyond.chainSeq} lies past it (written without moving the head)`
+        : `${headName(chain)} is missing`,
+    };
+  }
+  return undefined;
+}
+
+function headName(chain: number): string {
+  return chain === SINGLE_CHAIN ? 'ledger head' : `head of chain ${chain}`;
 }

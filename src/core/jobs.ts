@@ -3,7 +3,7 @@ import { bucketFor, DEFAULT_BUCKETS } from '../domain/index.js';
 import { LgError, type RequestedLineAction } from '../domain/index.js';
 import { expireTempLimit } from '../domain/index.js';
 import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
-import type { CoreDeps, GuardTrip } from './deps.js';
+import type { CoreDeps, GuardTrip, UnitTx } from './deps.js';
 import { buildContext, timedDecide } from './context.js';
 import { applyActionInTx, raiseTrip, type LineActionResult } from './lines.js';
 import { lineStateOf } from './repo.js';
@@ -39,18 +39,16 @@ export interface DailyJobResult {
 /**
  * Ages every open loan as of a date: days past due per loan (oldest unpaid due instalment, domain/delinquency.ts)
  * and per line (the worst of its loans), the configured buckets, and every bucket change recorded in
- * delinquency_changes and the ledger. Expired temporary limits fall back. Re-running for the same date is a no-op.
+ * delinquency_changes and the ledger. Expired temporary limits fall back. Re-running for the same date is a no-op; a
+ * date after the lender's today is refused (LG_AS_OF_IN_FUTURE).
  */
 export async function runDailyJob(deps: CoreDeps, asOf: string, pageSize = 500): Promise<DailyJobResult> {
   const asOfEnd = asOfMs(asOf);
+  refuseDayNotBegun(deps, asOf);
   const overdueAccrual = await accrueOverdueLoans(deps, asOf);
-  // A run for a day not yet begun (a scheduler ahead of the clock) ages for that day, as it always has, but records
-  // the loans as aged for today: the runs for the days in between must still age them.
-  const today = lenderDate(deps, deps.clock.now());
   const aging: BookAging = {
     asOf,
-    agedFor: asOf > today ? today : asOf,
-    lineDpd: new Map(),
+    lateLines: new Set(),
     changes: [],
     loansAged: 0,
     loansAgedLater: 0,
@@ -62,9 +60,9 @@ export async function runDailyJob(deps: CoreDeps, asOf: string, pageSize = 500):
     after = loans[loans.length - 1]?.id ?? after;
     await agePage(deps, aging, loans);
   }
-  const { lineDpd, changes, loansAged, loansAgedLater } = aging;
+  const { lateLines, changes, loansAged, loansAgedLater } = aging;
   const buckets = deps.config.buckets ?? DEFAULT_BUCKETS;
-  const linesAged = await ageLines(deps, lineDpd, buckets);
+  const linesAged = await ageLines(deps, lateLines, buckets);
   const tempLimitsExpired = await expireTempLimits(deps, asOfEnd + MS_PER_DAY - 1);
   const channelAlerts = await reviewChannels(deps, asOf);
   return {
@@ -79,13 +77,28 @@ export async function runDailyJob(deps: CoreDeps, asOf: string, pageSize = 500):
   };
 }
 
+/**
+ * A day after the lender's today is refused. Aged for it, an instalment due that day (or any day before it) would be
+ * late before the borrower's day to pay it has ended: a scheduler ahead of the clock, or a typo, would mark a
+ * borrower late a day early and restrict their line on arrears they do not have. The run for today is allowed; each
+ * day is aged once it has begun (days past due count from the day after the due date).
+ */
+function refuseDayNotBegun(deps: CoreDeps, asOf: string): void {
+  const today = lenderDate(deps, deps.clock.now());
+  if (asOf <= today) return;
+  throw new LgError(
+    'LG_AS_OF_IN_FUTURE',
+    `as-of ${asOf} is after the lender's today, ${today}: the daily job runs for today or an earlier day`,
+    { asOf, today },
+  );
+}
+
 /** What a run of the daily job has aged so far, page by page. */
 interface BookAging {
+  /** The day aged for, recorded as the loans' aged_for. */
   readonly asOf: string;
-  /** The day recorded as aged for (loans.aged_for): asOf, or today for a day not yet begun. */
-  readonly agedFor: string;
-  /** Each line's worst loan dpd, for ageLines. */
-  readonly lineDpd: Map<string, number>;
+  /** Lines with a loan this run found past due, for ageLines. */
+  readonly lateLines: Set<string>;
   readonly changes: DailyJobResult['bucketChanges'];
   loansAged: number;
   loansAgedLater: number;
@@ -101,15 +114,15 @@ async function agePage(
   aging: BookAging,
   loans: readonly (AgedRow & { readonly line_id: string; readonly aged_for: string | null })[],
 ): Promise<void> {
-  const { asOf, agedFor } = aging;
+  const { asOf } = aging;
   const buckets = deps.config.buckets ?? DEFAULT_BUCKETS;
   const installments = await deps.coreStore.unsettledInstallmentsOf(loans.map((l) => l.id));
   await deps.store.transaction(async (tx) => {
     const entries: LedgerAppend[] = [];
     const unchanged: string[] = [];
     for (const loan of loans) {
-      if (loan.aged_for !== null && loan.aged_for > agedFor) {
-        noteLineDpd(aging, loan.line_id, Number(loan.dpd));
+      if (loan.aged_for !== null && loan.aged_for > asOf) {
+        noteLate(aging, loan.line_id, Number(loan.dpd));
         aging.loansAgedLater += 1;
         continue;
       }
@@ -118,16 +131,19 @@ async function agePage(
         asOf,
       );
       const bucket = bucketFor(dpd, buckets).name;
-      noteLineDpd(aging, loan.line_id, dpd);
+      noteLate(aging, loan.line_id, dpd);
       aging.loansAged += 1;
       if (dpd === Number(loan.dpd) && bucket === loan.bucket) {
         unchanged.push(loan.id);
         continue;
       }
-      // The loans were read before this dbTx: another process running the job may have aged one since.
-      const from = { dpd: Number(loan.dpd), bucket: loan.bucket };
-      if (!(await deps.coreStore.setLoanAgeInTx(tx, loan.id, { dpd, bucket, asOf: agedFor }, from))) continue;
-      if (bucket === loan.bucket) continue;
+      const from = await setLoanAge(deps, tx, { loan, asOf }, { dpd, bucket });
+      if (from === 'aged later') {
+        aging.loansAged -= 1;
+        aging.loansAgedLater += 1;
+        continue;
+      }
+      if (from === undefined || bucket === from.bucket) continue;
       const id = deps.ids.next();
       const now = deps.clock.now();
       await deps.coreStore.insertBucketChangeInTx(tx, {
@@ -136,7 +152,7 @@ async function agePage(
         line_id: loan.line_id,
         as_of: asOf,
         dpd,
-        prev_bucket: loan.bucket,
+        prev_bucket: from.bucket,
         new_bucket: bucket,
         created_at: now,
       });
@@ -145,43 +161,68 @@ async function agePage(
         kind: 'loan.bucket',
         subjectId: loan.id,
         recordedAt: now,
-        payload: { loanId: loan.id, lineId: loan.line_id, asOf, dpd, from: loan.bucket, to: bucket },
+        payload: { loanId: loan.id, lineId: loan.line_id, asOf, dpd, from: from.bucket, to: bucket },
       });
-      aging.changes.push({ loanId: loan.id, lineId: loan.line_id, dpd, from: loan.bucket, to: bucket });
+      aging.changes.push({ loanId: loan.id, lineId: loan.line_id, dpd, from: from.bucket, to: bucket });
     }
-    await deps.coreStore.markLoansAgedInTx(tx, unchanged, agedFor);
+    await deps.coreStore.markLoansAgedInTx(tx, unchanged, asOf);
     await appendToLedger(tx, entries);
   });
 }
 
-function noteLineDpd(aging: BookAging, lineId: string, dpd: number): void {
-  aging.lineDpd.set(lineId, Math.max(aging.lineDpd.get(lineId) ?? 0, dpd));
+/**
+ * Sets a loan's age for the run's day, compared and set on the age the run read it with. The loans were read before
+ * this dbTx: another run (another process, or one for another day) may have aged one since. Then it is read again
+ * under its lock: aged for a later day, it is left as that day left it ('aged later'); else this run's day is the
+ * later one and its age is set over the one found, which is what it changes from. Undefined: the age is already so.
+ */
+async function setLoanAge(
+  deps: CoreDeps,
+  tx: UnitTx,
+  { loan, asOf }: { readonly loan: AgedRow; readonly asOf: string },
+  age: { readonly dpd: number; readonly bucket: string },
+): Promise<{ readonly bucket: string } | 'aged later' | undefined> {
+  const read = { dpd: Number(loan.dpd), bucket: loan.bucket };
+  if (await deps.coreStore.setLoanAgeInTx(tx, loan.id, { ...age, asOf }, read)) return read;
+  const found = await deps.coreStore.loanInTx(tx, loan.id, true);
+  if (found.aged_for !== null && found.aged_for > asOf) return 'aged later';
+  const now = { dpd: Number(found.dpd), bucket: found.bucket };
+  if (now.dpd === age.dpd && now.bucket === age.bucket) {
+    await deps.coreStore.markLoansAgedInTx(tx, [loan.id], asOf);
+    return undefined;
+  }
+  // Under the row's lock nothing else can age it now: this compare-and-set holds.
+  return (await deps.coreStore.setLoanAgeInTx(tx, loan.id, { ...age, asOf }, now)) ? now : undefined;
+}
+
+function noteLate(aging: BookAging, lineId: string, dpd: number): void {
+  if (dpd > 0) aging.lateLines.add(lineId);
 }
 
 /**
  * Line dpd = worst open loan. Only lines that are late now, or were late before, are touched, so the job's cost
- * follows the delinquent part of the book, not the whole book.
+ * follows the delinquent part of the book, not the whole book. A line's age is taken from its loans as they stand
+ * under the line's lock, not from what this run computed: a run for another day at the same moment may have aged a
+ * loan after this run read it, and the line must follow the loan's latest aging, never an earlier day's view of it
+ * (which would lift the arrears that block the line's draws).
  */
 async function ageLines(
   deps: CoreDeps,
-  lineDpd: Map<string, number>,
+  lateLines: ReadonlySet<string>,
   buckets: typeof DEFAULT_BUCKETS,
 ): Promise<number> {
   const previouslyLate = await deps.coreStore.lateLines();
-  const late = [...lineDpd.entries()].filter(([, dpd]) => dpd > 0).map(([id]) => id);
-  const current = new Map(previouslyLate.map((l) => [l.id, l]));
-  for (let i = 0; i < late.length; i += 500) {
-    const page = await deps.coreStore.lineAges(late.slice(i, i + 500));
-    for (const row of page) current.set(row.id, row);
-  }
+  const ids = [...new Set([...previouslyLate.map((l) => l.id), ...lateLines])].sort();
   let aged = 0;
   await deps.store.transaction(async (tx) => {
-    for (const line of current.values()) {
-      const dpd = lineDpd.get(line.id) ?? 0;
-      const bucket = bucketFor(dpd, buckets).name;
-      if (dpd === Number(line.dpd) && bucket === line.bucket) continue;
-      await deps.coreStore.setLineAgeInTx(tx, line.id, { dpd, bucket });
-      aged += 1;
+    for (let i = 0; i < ids.length; i += 500) {
+      for (const line of await deps.coreStore.lockedLineAgesInTx(tx, ids.slice(i, i + 500))) {
+        const dpd = line.worst_loan_dpd;
+        const bucket = bucketFor(dpd, buckets).name;
+        if (dpd === Number(line.dpd) && bucket === line.bucket) continue;
+        await deps.coreStore.setLineAgeInTx(tx, line.id, { dpd, bucket });
+        aged += 1;
+      }
     }
   });
   return aged;

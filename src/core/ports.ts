@@ -410,7 +410,14 @@ export interface CoreStore<Tx = unknown> {
   insertBucketChangeInTx(tx: Tx, row: NewBucketChange): Promise<void>;
   /** Lines past due (dpd > 0). */
   lateLines(): Promise<AgedRow[]>;
-  lineAges(lineIds: readonly string[]): Promise<AgedRow[]>;
+  /**
+   * These lines' ages under their write locks, each with the worst days past due of its ACTIVE loans as they stand
+   * then (not as a run of the job read them: another run may have aged a loan since).
+   */
+  lockedLineAgesInTx(
+    tx: Tx,
+    lineIds: readonly string[],
+  ): Promise<(AgedRow & { readonly worst_loan_dpd: number })[]>;
   setLineAgeInTx(tx: Tx, lineId: string, age: Age): Promise<void>;
   /** Lines whose temporary limit ends at or before `at`. */
   expiringTempLimits(at: number): Promise<LineRow[]>;

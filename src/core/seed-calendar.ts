@@ -7,7 +7,9 @@ import { isoDate, MS_PER_DAY, parseIsoDate, type Clock } from '../domain/index.j
  */
 export interface SeedHistory {
   readonly days: number;
-  /** Sets the clock `daysAgo` days behind now: `days` first, then ever smaller, ending at 0. */
+  /** Sets the clock `days` days behind now, before anything of the history happens (its one step back). */
+  startDaysAgo(days: number): void;
+  /** Moves the clock forward to `daysAgo` days behind now: ever fewer, ending at 0. */
   setDaysAgo(daysAgo: number): void;
   dayEnded(date: string): Promise<void>;
 }
@@ -30,7 +32,7 @@ export class SeedCalendar {
   ) {
     this.todayMs = clock.now();
     this.current = history?.days ?? 0;
-    history?.setDaysAgo(this.current);
+    history?.startDaysAgo(this.current);
   }
 
   /** The day the calendar is on, in days before today. */

@@ -22,12 +22,15 @@ export class ManualClock implements Clock {
 
 /**
  * A clock that runs `lag` ms behind another. The demo seed replays its book's history with it (app/bootstrap.ts):
- * set weeks behind before the first borrower applies, the lag then only shrinks, a day at a time, to 0 before the
- * server listens, so time read through it goes forward from the seed's first instant on and ends at the real one.
- * With no lag it is the other clock.
+ * set weeks behind before the first borrower applies (startBehind, the one step back it ever takes), the lag then
+ * only shrinks, a day at a time, to 0 before the server listens, so time read through it goes forward from the seed's
+ * first instant on and ends at the real one. The clock itself holds to that: a lag change that would move its now
+ * backwards is refused, so no caller can make a later row look older than an earlier one. With no lag it is the other
+ * clock.
  */
 export class LaggingClock implements Clock {
   private lagMs = 0;
+  private startedBehind = false;
   constructor(private readonly base: Clock) {}
   now(): number {
     return this.base.now() - this.lagMs;
@@ -36,11 +39,30 @@ export class LaggingClock implements Clock {
   get lag(): number {
     return this.lagMs;
   }
-  setLag(ms: number): void {
-    if (!Number.isSafeInteger(ms) || ms < 0)
-      throw new RangeError(`a clock's lag is whole ms >= 0, got ${ms}`);
+  /**
+   * Starts a replay of the past: the clock goes `ms` behind the other. Allowed once, while it still runs with it:
+   * what was written before keeps its real instant, what the replay writes is dated from here on, forward.
+   */
+  startBehind(ms: number): void {
+    checkLag(ms);
+    if (this.startedBehind || this.lagMs !== 0)
+      throw new RangeError('a lagging clock goes back once, from no lag: it has already started behind');
+    this.startedBehind = true;
     this.lagMs = ms;
   }
+  /** Shrinks the lag (time moves on); a larger lag would move now backwards and is refused. */
+  setLag(ms: number): void {
+    checkLag(ms);
+    if (ms > this.lagMs)
+      throw new RangeError(
+        `a lagging clock only moves forward: a lag of ${ms} ms would put it back from a lag of ${this.lagMs} ms`,
+      );
+    this.lagMs = ms;
+  }
+}
+
+function checkLag(ms: number): void {
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new RangeError(`a clock's lag is whole ms >= 0, got ${ms}`);
 }
 
 export const MS_PER_DAY = 86_400_000;

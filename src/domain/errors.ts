@@ -74,6 +74,8 @@ export const ERROR_STATUS = {
   LG_EVENT_TYPE_RESERVED: 422,
   // an app event dated further after the server's clock than the tolerance (LINEGUARD_EVENT_FUTURE_TOLERANCE_MS)
   LG_EVENT_IN_FUTURE: 422,
+  // a batch job (`jobs daily --as-of`) asked for a day after the lender's today
+  LG_AS_OF_IN_FUTURE: 422,
   // service state
   LG_UNAVAILABLE: 503,
   LG_CONFIG_INVALID: 500,

@@ -1,7 +1,8 @@
 import { sql, type ExpressionBuilder, type Insertable, type Kysely } from 'kysely';
 import type { CoreTables } from './core-tables.js';
 import type { Database } from './schema.js';
-import { availableSql } from './core-lines.js';
+import { availableSql, forUpdate } from './core-lines.js';
+import type { StoreKind } from './store-types.js';
 
 /** The daily and review jobs' reads and writes (core/jobs.ts): ageing loans and lines, expiring temporary limits. */
 type Q = Kysely<Database>;
@@ -80,9 +81,29 @@ export function lateLines(db: Q): Promise<Aged[]> {
   return db.selectFrom('credit_lines').select(['id', 'dpd', 'bucket']).where('dpd', '>', 0).execute();
 }
 
-/** The age of these lines. */
-export function lineAges(db: Q, ids: readonly string[]): Promise<Aged[]> {
-  return db.selectFrom('credit_lines').select(['id', 'dpd', 'bucket']).where('id', 'in', ids).execute();
+/**
+ * These lines' ages, locked until the transaction ends (PostgreSQL; in id order, so two runs never deadlock on them),
+ * each with the worst days past due of its ACTIVE loans as they stand once locked.
+ */
+export async function lockedLineAges(
+  db: Q,
+  kind: StoreKind,
+  ids: readonly string[],
+): Promise<(Aged & { worst_loan_dpd: number })[]> {
+  if (ids.length === 0) return [];
+  const lines = await forUpdate(
+    kind,
+    db.selectFrom('credit_lines').select(['id', 'dpd', 'bucket']).where('id', 'in', ids).orderBy('id'),
+  ).execute();
+  const worst = await db
+    .selectFrom('loans')
+    .select(['line_id', (eb) => eb.fn.max('dpd').as('worst')])
+    .where('line_id', 'in', ids)
+    .where('status', '=', 'ACTIVE')
+    .groupBy('line_id')
+    .execute();
+  const worstOf = new Map(worst.map((w) => [w.line_id, Number(w.worst)]));
+  return lines.map((line) => ({ ...line, worst_loan_dpd: worstOf.get(line.id) ?? 0 }));
 }
 
 export async function setLineAge(db: Q, id: string, age: { dpd: number; bucket: string }): Promise<void> {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MS_PER_DAY, isoDate } from '../../src/domain/clock.js';
 import { seedDemo, type CoreServices } from '../../src/core/index.js';
 import { openStore, type Store } from '../../src/store/db.js';
-import { coreWithBundledEngine, type Harness } from './harness.js';
+import { coreWithBundledEngine, makeCore, type Harness } from './harness.js';
 
 /**
  * `jobs daily --as-of` an earlier day than the book was last aged for (a backfill, a re-run, an operator's slip) must
@@ -87,16 +87,40 @@ describe('the daily job for a day before the one the book was aged for', () => {
     expect(await ageOf()).toEqual(aged);
   });
 
-  it('a run for a day not yet begun does not stop the days before it from ageing the book', async () => {
-    // A scheduler ahead of the clock, or a typo: the loans are recorded as aged for today, not for that day, so the
-    // runs for the real days in between still age them.
+  it("a run for a day after the lender's today is refused, and changes nothing", async () => {
+    // A scheduler ahead of the clock, or a typo: aging for that day would make the instalments due on it (and every
+    // day between) late before the borrower's day to pay them has ended.
     const today = isoDate(h.clock.now());
-    const later = isoDate(h.clock.now() + 30 * MS_PER_DAY);
-    await core.runDailyJob(later);
-    const ahead = await ageOf();
-    const rerun = await core.runDailyJob(today);
-    expect(rerun.loansAgedLater).toBe(0);
-    expect(await ageOf()).not.toEqual(ahead);
-    expect((await ageOf()).loan.dpd).toBeLessThan(ahead.loan.dpd);
+    const tomorrow = isoDate(h.clock.now() + MS_PER_DAY);
+    const before = await ageOf();
+    const entries = await store.db.selectFrom('ledger_entries').select('seq').execute();
+    await expect(core.runDailyJob(tomorrow)).rejects.toMatchObject({
+      code: 'LG_AS_OF_IN_FUTURE',
+      details: { asOf: tomorrow, today },
+    });
+    await expect(core.runDailyJob(isoDate(h.clock.now() + 30 * MS_PER_DAY))).rejects.toMatchObject({
+      code: 'LG_AS_OF_IN_FUTURE',
+    });
+    expect(await ageOf()).toEqual(before);
+    expect(await store.db.selectFrom('ledger_entries').select('seq').execute()).toEqual(entries);
+    // Today itself runs.
+    expect((await core.runDailyJob(today)).asOf).toBe(today);
+  });
+});
+
+describe("the daily job's today is the lender's", () => {
+  it('at 20:00 UTC in Shanghai (+08:00) the next UTC day has begun and runs; the one after is refused', async () => {
+    const store = await openStore({ sqlitePath: ':memory:' });
+    try {
+      const h = makeCore(store, { lenderUtcOffsetMinutes: 480 });
+      h.clock.set(Date.UTC(2025, 4, 12, 20));
+      expect((await h.core.runDailyJob('2025-05-13')).asOf).toBe('2025-05-13');
+      await expect(h.core.runDailyJob('2025-05-14')).rejects.toMatchObject({
+        code: 'LG_AS_OF_IN_FUTURE',
+        details: { asOf: '2025-05-14', today: '2025-05-13' },
+      });
+    } finally {
+      await store.close();
+    }
   });
 });

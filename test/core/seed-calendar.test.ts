@@ -13,6 +13,7 @@ function replay(days: number, lenderOffsetMinutes = 0) {
     clock,
     {
       days,
+      startDaysAgo: (days) => clock.startBehind(days * MS_PER_DAY),
       setDaysAgo: (daysAgo) => clock.setLag(daysAgo * MS_PER_DAY),
       dayEnded: async (date) => {
         log.push(`ended ${date} at ${new Date(clock.now()).toISOString()}`);
@@ -83,11 +84,32 @@ describe('the demo seed calendar', () => {
     expect(calendar.daysAgo).toBe(0);
   });
 
+  it('a lagging clock never moves its now backwards: a lag change that would is refused, the clock unchanged', () => {
+    const base = new ManualClock(NOW);
+    const clock = new LaggingClock(base);
+    clock.setLag(0);
+    const read = clock.now();
+    expect(() => clock.setLag(1)).toThrow(RangeError);
+    expect(clock.now()).toBe(read);
+    expect(clock.lag).toBe(0);
+    // A replay starts behind once; from there the lag only shrinks, and the clock cannot be sent back again.
+    clock.startBehind(3 * MS_PER_DAY);
+    clock.setLag(MS_PER_DAY);
+    base.advance(1);
+    const later = clock.now();
+    expect(() => clock.setLag(MS_PER_DAY + 1)).toThrow(RangeError);
+    expect(() => clock.startBehind(2 * MS_PER_DAY)).toThrow(RangeError);
+    clock.setLag(0);
+    expect(() => clock.startBehind(MS_PER_DAY)).toThrow(RangeError);
+    expect(clock.now()).toBeGreaterThan(later);
+  });
+
   it('a lagging clock refuses a lag that is not whole non-negative ms', () => {
     const clock = new LaggingClock(new ManualClock(NOW));
     expect(() => clock.setLag(-1)).toThrow(RangeError);
     expect(() => clock.setLag(0.5)).toThrow(RangeError);
-    clock.setLag(MS_PER_DAY);
+    expect(() => clock.startBehind(0.5)).toThrow(RangeError);
+    clock.startBehind(MS_PER_DAY);
     expect(clock.now()).toBe(NOW - MS_PER_DAY);
   });
 });

@@ -343,6 +343,13 @@ for (const factory of STORE_FACTORIES) {
         expect((await h.core.getLine(lineId)).availableMinor).toBe(before.availableMinor + 120_000);
       });
 
+      /**
+       * The daily job as run on `asOf`, on a clock of its own there: the suite's stays put, and the job refuses a day
+       * after its clock's.
+       */
+      const clockOn = (asOf: string) => new ManualClock(Date.parse(`${asOf}T08:00:00Z`));
+      const jobOn = (asOf: string, seed: number) => makeCore(store, { seed, clock: clockOn(asOf) }).core;
+
       /** A loan on a new line whose first instalment fell due 35 days before `asOf`, unpaid. */
       const loanDue35DaysAgo = async (birth: string) => {
         const aged = await openLine(h, 500_000, person(birth));
@@ -363,12 +370,13 @@ for (const factory of STORE_FACTORIES) {
 
       it('ages loans daily: dpd per loan and line, bucket changes recorded once', async () => {
         const { aged, draw, asOf } = await loanDue35DaysAgo('19700101');
-        const result = await h.core.runDailyJob(asOf);
+        const job = jobOn(asOf, 81);
+        const result = await job.runDailyJob(asOf);
         const change = result.bucketChanges.find((c) => c.loanId === draw.loan!.id);
         expect(change).toMatchObject({ from: 'M0', to: 'M2', dpd: 35 });
         const line = await h.core.getLine(aged);
         expect(line).toMatchObject({ dpd: 35, bucket: 'M2' });
-        const again = await h.core.runDailyJob(asOf);
+        const again = await job.runDailyJob(asOf);
         expect(again.bucketChanges.find((c) => c.loanId === draw.loan!.id)).toBeUndefined();
         expect(await bucketChangesOf(draw.loan!.id)).toHaveLength(1);
       });
@@ -376,8 +384,10 @@ for (const factory of STORE_FACTORIES) {
       it('records a bucket change once when two processes run the daily job for one date at once', async () => {
         const { draw, asOf } = await loanDue35DaysAgo('19710101');
         // Another instance of the core on the same database (another process's job timer, a second CLI run).
-        const other = makeCore(store, { seed: 77, clock: h.clock });
-        const results = await Promise.all([h.core.runDailyJob(asOf), other.core.runDailyJob(asOf)]);
+        const clock = clockOn(asOf);
+        const one = makeCore(store, { seed: 82, clock });
+        const other = makeCore(store, { seed: 77, clock });
+        const results = await Promise.all([one.core.runDailyJob(asOf), other.core.runDailyJob(asOf)]);
         const reported = results.flatMap((r) => r.bucketChanges.filter((c) => c.loanId === draw.loan!.id));
         expect(reported).toHaveLength(1);
         expect(await bucketChangesOf(draw.loan!.id)).toHaveLength(1);
@@ -402,8 +412,10 @@ for (const factory of STORE_FACTORIES) {
           actor: 'test',
         });
         const asOf = new Date(until + 2 * MS_PER_DAY).toISOString().slice(0, 10);
-        const other = makeCore(store, { seed: 78, clock: h.clock });
-        const results = await Promise.all([h.core.runDailyJob(asOf), other.core.runDailyJob(asOf)]);
+        const clock = clockOn(asOf);
+        const one = makeCore(store, { seed: 83, clock });
+        const other = makeCore(store, { seed: 78, clock });
+        const results = await Promise.all([one.core.runDailyJob(asOf), other.core.runDailyJob(asOf)]);
         expect(results.reduce((n, r) => n + r.tempLimitsExpired, 0)).toBe(1);
         const entries = await store.db
           .selectFrom('ledger_entries')
@@ -439,7 +451,7 @@ for (const factory of STORE_FACTORIES) {
         });
         expect((await h.core.getLine(lineId)).availableMinor).toBe(0);
         const asOf = new Date(until + 2 * MS_PER_DAY).toISOString().slice(0, 10);
-        expect((await h.core.runDailyJob(asOf)).tempLimitsExpired).toBe(1);
+        expect((await jobOn(asOf, 84).runDailyJob(asOf)).tempLimitsExpired).toBe(1);
         expect(await h.core.getLine(lineId)).toMatchObject({ limitMinor: 500_000, availableMinor: 0 });
         await h.core.applyLineAction(lineId, { type: 'UNFREEZE', reasons: ['R_RISK_RESOLVED'], ...manual });
         expect((await h.core.getLine(lineId)).availableMinor).toBe(400_000);

@@ -214,6 +214,7 @@ for (const factory of STORE_FACTORIES) {
           method: 'EQUAL_INSTALLMENT',
         });
         expect(drawn.statusCode, drawn.body).toBe(201);
+        env.h.clock.set(Date.parse('2025-03-20T08:00:00Z'));
         const healthy = await env.h.core.runDailyJob('2025-03-20');
         expect(healthy.channelAlerts).toEqual([]);
         env.h.clock.set(Date.parse('2025-05-15'));

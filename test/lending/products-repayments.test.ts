@@ -342,13 +342,13 @@ for (const factory of STORE_FACTORIES) {
         return { booked, plus };
       };
 
-      it('jobs daily run for a date not yet reached charges nothing for it and never blocks a repayment today', async () => {
+      it('jobs daily for a date not yet reached is refused, charges nothing, and never blocks a repayment today', async () => {
         const { booked, plus } = await overdueFromFirstDue();
-        // Today is the last day of grace; the job is run for the day after (a scheduler a day ahead, or another
+        // Today is the last day of grace; the job is asked for the day after (a scheduler a day ahead, or another
         // time zone's date): penalty and the late fee would start that day, which has not begun.
         env.h.clock.set(Date.parse(plus(3)) + 12 * 3_600_000);
-        const ahead = await env.h.core.runDailyJob(plus(4));
-        expect(ahead.overdueAccrual).toEqual({
+        await expect(env.h.core.runDailyJob(plus(4))).rejects.toMatchObject({ code: 'LG_AS_OF_IN_FUTURE' });
+        expect((await env.h.core.runDailyJob(plus(3))).overdueAccrual).toEqual({
           loansAccrued: 0,
           penaltyAccruedMinor: 0,
           lateFeesChargedMinor: 0,
