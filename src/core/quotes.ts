@@ -3,7 +3,7 @@ import { aprCapCheck, loanDisclosure, simpleAnnualRatePercent } from '../domain/
 import { dailyRate } from '../domain/index.js';
 import { canonicalJson } from '../domain/index.js';
 import { isoDay, parseIsoDay } from '../domain/index.js';
-import { lenderDate } from './business-day.js';
+import { lenderDayOf } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { keyFacts } from '../domain/index.js';
 import {
@@ -264,7 +264,7 @@ export async function createQuote(
   const now = deps.clock.now();
   const line = await deps.coreStore.line(lineId);
   checkDrawable(line, input);
-  const startDate = lenderDate(deps, now);
+  const startDate = lenderDayOf(deps.config, now);
   const priced = priceAtLineRate(line, input, startDate);
   const capPercent = aprCapFor(line, deps.config.aprCapPercent);
   const allIn = allInBreakdown(line, priced.scheduleInput, {
@@ -291,7 +291,7 @@ function quoteView(
   const product = productOfLine(line);
   const dayCount = product?.terms.dayCount ?? 'ACT_365';
   const validUntil = iso(now + (deps.config.quoteValidMs ?? QUOTE_VALID_MS_DEFAULT));
-  const early = earlyRepaymentCosts(line, priced, lenderDate(deps, now));
+  const early = earlyRepaymentCosts(line, priced, lenderDayOf(deps.config, now));
   const s = priced.schedule;
   const daily = dailyRate(priced.annualRate, dayCount);
   return {
