@@ -37,7 +37,9 @@ export function registerPortfolioGauges(
   gauge(
     {
       name: 'lineguard_portfolio_snapshot_timestamp_seconds',
-      help: "The as-of date of the latest portfolio snapshot (its midnight on the lender's calendar), so a dashboard can tell stale figures",
+      help:
+        "The as-of date of the latest portfolio snapshot (its midnight on the lender's calendar), " +
+        'so a dashboard can tell stale figures',
     },
     (g, s) => g.set((lenderDayStart(calendar, s.asOf) ?? Number.NaN) / 1000),
   );

@@ -95,8 +95,8 @@ export const NATIONAL_ID_LOOKUP = 'national_id';
 
 /**
  * The lookup hashes of a national ID (current key first, then retired keys), after checking it is one on `lenderToday`
- * (YYYY-MM-DD, the lender's calendar day: domain/lender-calendar.ts), so an ID is judged here on the day the core judges it when
- * the person applies (src/core/borrowers.ts), not on the UTC day, a day off either side of midnight there.
+ * (YYYY-MM-DD, the lender's calendar day: domain/lender-calendar.ts), so an ID is judged here on the day the core
+ * judges it when the person applies (src/core/borrowers.ts), not on the UTC day, a day off either side of midnight.
  */
 export function subjectHashes(
   crypto: FieldCrypto,

@@ -6,10 +6,10 @@ import { bookLoansAt, endOfDay, type BookLoan } from './portfolio.js';
 /**
  * The regulator-style monthly report of a month of the lender's calendar (LINEGUARD_LENDER_UTC_OFFSET: it runs from
  * midnight there on its first day to midnight there after its last): the book by line status and delinquency bucket
- * at the month's end (the end of its last day, reconstructed from the book's history as a snapshot of that day is, whenever the report is run;
- * for the month under way, the book as it stands), restrictions applied in the month with their leading reason,
- * credit-report inquiries by purpose, consents given and withdrawn, complaints and appeals received, settled (late or
- * not) and open at the month's end (case-volumes.ts).
+ * at the month's end (the end of its last day, reconstructed from the book's history as a snapshot of that day is,
+ * whenever the report is run; for the month under way, the book as it stands), restrictions applied in the month with
+ * their leading reason, credit-report inquiries by purpose, consents given and withdrawn, complaints and appeals
+ * received, settled (late or not) and open at the month's end (case-volumes.ts).
  */
 export interface MonthlyReport {
   readonly month: string;
