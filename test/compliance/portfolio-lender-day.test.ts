@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { registerJobsCommand } from '../../src/cli/commands/jobs.js';
+import { computeSnapshot, windowOf } from '../../src/compliance/portfolio.js';
+import type { PortfolioReads } from '../../src/compliance/ports.js';
 import { STRONG_APPLICANT, startTestApp, type TestApp } from '../helpers/app.js';
 import { appStores } from '../helpers/stores.js';
 import { residentId } from '../core/harness.js';
@@ -179,3 +181,42 @@ for (const store of appStores('pflender'))
       expect(values.map((v) => v.value)).toEqual([Date.UTC(2026, 11, 7, 16) / 1000]);
     });
   });
+
+describe("the instants a snapshot reads on the lender's calendar", () => {
+  /** Reads that return nothing and record what they were asked for. */
+  function recordingReads() {
+    const asked: { read: string; args: unknown[] }[] = [];
+    const reads = new Proxy({} as PortfolioReads, {
+      get:
+        (_target, read: string) =>
+        async (...args: unknown[]) => {
+          asked.push({ read, args });
+          return [];
+        },
+    });
+    return { reads, asked };
+  }
+
+  it('reads the book at the end of the day in Beijing, the cohorts at the window’s start, the flows in between', async () => {
+    const { reads, asked } = recordingReads();
+    await computeSnapshot(reads, '2026-12-08', { calendar: { lenderUtcOffsetMinutes: 480 } });
+    const end = Date.UTC(2026, 11, 8, 16);
+    const start = Date.UTC(2026, 10, 8, 16);
+    expect(asked.filter((a) => a.read === 'loanFacts').map((a) => a.args[0])).toEqual([
+      { date: '2026-12-08', at: end },
+      // The roll rates' cohorts: the book when the window opened, at the end of 8 November there.
+      { date: '2026-11-08', at: start },
+    ]);
+    expect(asked.find((a) => a.read === 'linesByStatusAt')?.args).toEqual([end]);
+    expect(asked.find((a) => a.read === 'applicationOutcomes')?.args).toEqual([start, end]);
+    expect(asked.find((a) => a.read === 'complaintVolumeRows')?.args).toEqual([start, end]);
+    expect(windowOf('2026-12-08', { lenderUtcOffsetMinutes: 480 })).toEqual({ from: start, to: end });
+  });
+
+  it('without an offset the day is the UTC day, as before', async () => {
+    const { reads, asked } = recordingReads();
+    await computeSnapshot(reads, '2026-12-08');
+    expect(asked.find((a) => a.read === 'linesByStatusAt')?.args).toEqual([Date.UTC(2026, 11, 9)]);
+    expect(windowOf('2026-12-08', {})).toEqual({ from: Date.UTC(2026, 10, 9), to: Date.UTC(2026, 11, 9) });
+  });
+});
