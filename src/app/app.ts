@@ -189,6 +189,7 @@ async function wireApp(base: AppBase): Promise<AppServices> {
     clock,
     ids,
     thresholds: parseThresholds(config.earlyWarning),
+    lenderUtcOffsetMinutes: config.lenderUtcOffsetMinutes,
     raiseAlert: (breach) =>
       decisioning.alerts.recordSystemAlert({
         typologyId: `EARLY_WARNING_${breach.ruleId}`,
@@ -197,7 +198,7 @@ async function wireApp(base: AppBase): Promise<AppServices> {
         evidence: breach,
       }),
   });
-  registerPortfolioGauges(metrics, portfolio);
+  registerPortfolioGauges(metrics, portfolio, config);
   const routes = appRoutes({
     base,
     modules: { engine, monitor, models, coreServices, core, evidence, consents, portfolio, cases },
@@ -245,7 +246,16 @@ async function wireDecisioning(base: AppBase): Promise<Decisioning> {
   const metrics = createMetricsRegistry();
   if (config.adminKey) await ensureApiKey(store.db, { clock, ids }, config.adminKey, 'admin');
   const models = await loadModels(store, clock, ids);
-  const cases = wireCases({ store, crypto, clock, ids, random, metrics, settings: config.cases });
+  const cases = wireCases({
+    store,
+    crypto,
+    clock,
+    ids,
+    random,
+    metrics,
+    settings: config.cases,
+    lenderUtcOffsetMinutes: config.lenderUtcOffsetMinutes,
+  });
   // Alerts (src/cases) are raised by the monitor's typologies and by the platform itself (guard, early warnings).
   const alerts = createAlertBook(store, { clock, ids });
   const guard = guardOfAutomatedRestrictions(base, alerts);

@@ -7,7 +7,7 @@ import type { AppServices } from './app.js';
 import { reportDemoScam } from './seed-scam.js';
 import { dailyJobs } from './daily-jobs.js';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from './config.js';
-import { isoDate, MS_PER_DAY } from '../domain/index.js';
+import { MS_PER_DAY } from '../domain/index.js';
 
 /** The showcase applicant's sandbox credit file: no debt elsewhere, never delinquent, no recent inquiries. */
 const CLEAN_FILE = { existingDebtMinor: 0, externalDelinquent: false, inquiries30d: 0 } as const;
@@ -84,7 +84,7 @@ async function seedDemoBook(app: AppServices, print: (line: string) => void): Pr
   // The case jobs the timer runs (SLA breaches of the month's review cases and the like) are done before the server
   // listens rather than at its timer's first tick, then today's snapshot is the book as it stands.
   await app.cases.runJobs();
-  await app.portfolio.snapshot(isoDate(app.clock.now()));
+  await app.portfolio.snapshot(app.core.lenderToday());
 }
 
 /**

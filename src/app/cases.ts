@@ -22,7 +22,6 @@ import {
   releaseDueCooldowns,
   releaseHeldDrawInTx,
   checkHeldDrawReleaseInTx,
-  lenderDate,
   stopCooldownInTx,
   lockedLimitCutOf,
   lockedStandingRestrictions,
@@ -92,6 +91,8 @@ export interface WireCasesOptions {
   metrics: Registry;
   settings: CasesSettings;
   appealDays?: number;
+  /** The lender's calendar (LINEGUARD_LENDER_UTC_OFFSET): the days a borrower is shown. */
+  lenderUtcOffsetMinutes?: number;
 }
 
 /** What the app binds after the case service exists (the core, the monitor and disputes are wired later). */
@@ -157,7 +158,6 @@ function caseCorePort(store: Store, coreOf: () => CoreServices): CaseCorePort {
       };
     },
     explainLine: (lineId, lang) => coreOf().explainLine(lineId, lang),
-    lenderDate: (ms) => lenderDate(coreOf().deps, ms),
     lockedStandingRestrictions: (tx: DbTx, lineId) => lockedStandingRestrictions(coreOf().deps, tx, lineId),
     lockedLimitCutOf: (tx: DbTx, lineId, targetId) => lockedLimitCutOf(coreOf().deps, tx, lineId, targetId),
     async restrictedLines() {
@@ -193,7 +193,7 @@ function createWiredCaseService(
       rows: { ...caseRows, drawRow: openedDrawRow(a.crypto) },
       clock: a.clock,
       ids: a.ids,
-      config: a.settings.cases,
+      config: { ...a.settings.cases, lenderUtcOffsetMinutes: a.lenderUtcOffsetMinutes },
       core: corePort,
       intake: createCaseIntakeReads(a.store.db),
       decisions: createCaseDecisionReads(a.store.db, a.crypto),

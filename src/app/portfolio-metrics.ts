@@ -1,5 +1,6 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { PortfolioService, PortfolioSnapshot } from '../compliance/index.js';
+import { lenderDayStart, type LenderCalendar } from '../domain/index.js';
 
 /** One database read serves every gauge of a scrape (the registry collects them concurrently). */
 const SHARED_READ_MS = 1000;
@@ -8,7 +9,11 @@ const SHARED_READ_MS = 1000;
  * Portfolio gauges for Prometheus/Grafana, read from the latest stored snapshot at scrape time (so every instance
  * sharing the database exports the same figures, however stale the snapshot; its date is a gauge too).
  */
-export function registerPortfolioGauges(registry: Registry, portfolio: PortfolioService): void {
+export function registerPortfolioGauges(
+  registry: Registry,
+  portfolio: PortfolioService,
+  calendar: LenderCalendar,
+): void {
   let shared: { at: number; value: Promise<PortfolioSnapshot | null> } | undefined;
   const latest = (): Promise<PortfolioSnapshot | null> => {
     const now = Date.now();
@@ -32,9 +37,11 @@ export function registerPortfolioGauges(registry: Registry, portfolio: Portfolio
   gauge(
     {
       name: 'lineguard_portfolio_snapshot_timestamp_seconds',
-      help: 'The as-of date of the latest portfolio snapshot (midnight UTC), so a dashboard can tell stale figures',
+      help:
+        "The as-of date of the latest portfolio snapshot (its midnight on the lender's calendar), " +
+        'so a dashboard can tell stale figures',
     },
-    (g, s) => g.set(Date.parse(`${s.asOf}T00:00:00Z`) / 1000),
+    (g, s) => g.set((lenderDayStart(calendar, s.asOf) ?? Number.NaN) / 1000),
   );
   gauge(
     {

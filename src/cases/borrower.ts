@@ -1,5 +1,5 @@
 import type { UnitGuard } from '../domain/index.js';
-import { MS_PER_DAY } from '../domain/index.js';
+import { MS_PER_DAY, lenderDayOf } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import type { ReasonLang } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
@@ -58,7 +58,7 @@ export async function myExplanation(deps: CaseDeps, borrowerId: string, lineId: 
   const open = await deps.rows.openAppealsOnLine(deps.store.db, lineId);
   if (open.length === 0) return { ...explanation, openAppeals: [] };
   // The day the borrower reads is the lender's (the deadline itself is an instant, shown with each appeal).
-  const deadlineDay = deps.core.lenderDate(Number(open[0]?.deadline_at));
+  const deadlineDay = lenderDayOf(deps.config, Number(open[0]?.deadline_at));
   return {
     ...explanation,
     appeal: { ...explanation.appeal, how: OPEN_APPEAL_WORDS[lang](deadlineDay), inProgress: true },

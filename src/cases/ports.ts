@@ -1,5 +1,5 @@
 import type { CreditDisputeRecord } from '../compliance/index.js';
-import type { Clock, UnitGuard } from '../domain/index.js';
+import type { Clock, LenderCalendar, UnitGuard } from '../domain/index.js';
 import type { IdGenerator } from '../domain/index.js';
 import type { ReasonLang } from '../domain/index.js';
 import type { LineActionType, LockedLimitCut } from '../domain/index.js';
@@ -196,8 +196,6 @@ export interface CaseCorePort {
     clipped: boolean;
   }>;
   explainLine(lineId: string, lang: ReasonLang): Promise<unknown>;
-  /** The lender's calendar date (YYYY-MM-DD, LINEGUARD_LENDER_UTC_OFFSET) of an instant: the day a borrower is shown. */
-  lenderDate(ms: number): string;
   /**
    * Locks the line for the rest of the caller's dbTx and reads the restrictions standing on it, the one in force (that
    * sets its status) first, then a freeze standing beneath a suspension; empty when the line is not restricted. Each
@@ -292,7 +290,7 @@ export interface CaseMetricsPort {
   slaBreached(type: string): void;
 }
 
-export interface CaseConfig {
+export interface CaseConfig extends LenderCalendar {
   readonly sla: SlaPolicy;
   /** A CHALLENGE draw with no step-up result after this long becomes a held-draw case. */
   readonly challengeWindowMs: number;

@@ -1,4 +1,11 @@
-import { DEFAULT_BUCKETS, MS_PER_DAY, dateAtOffset, type Clock, type IdGenerator } from '../domain/index.js';
+import {
+  DEFAULT_BUCKETS,
+  MS_PER_DAY,
+  lenderDayOf,
+  type Clock,
+  type IdGenerator,
+  type LenderCalendar,
+} from '../domain/index.js';
 import type { BureauSubmission, CreditBureau } from './bureau.js';
 import type { BureauSubmissionRecord, ComplianceStore, DelinquencyNoticeRecord } from './ports.js';
 import type { FieldCrypto } from './crypto.js';
@@ -74,16 +81,14 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * The notice's words, in both languages, with the date after which the report may be made: the lender's calendar date
- * of `reportAfter` (`utcOffsetMinutes` east of UTC), as the loan's due dates are.
+ * of `reportAfter`, as the loan's due dates are.
  */
-export function noticeText(input: {
-  loanId: string;
-  dpd: number;
-  reportAfter: number;
-  utcOffsetMinutes: number;
-}) {
+export function noticeText(
+  input: { loanId: string; dpd: number; reportAfter: number },
+  calendar: LenderCalendar,
+) {
   const loan = input.loanId.slice(-6);
-  const date = dateAtOffset(input.reportAfter, input.utcOffsetMinutes);
+  const date = lenderDayOf(calendar, input.reportAfter);
   return {
     zh: `您尾号 ${loan} 的借款已逾期 ${input.dpd} 天。如在 ${date} 前仍未还清逾期款项，我们将依法向金融信用信息基础数据库报送逾期信息，这将影响您的信用记录。如您认为信息有误，可在 App 内提出异议。`,
     en: `Your loan ending ${loan} is ${input.dpd} days past due. If the overdue amount is not repaid by ${date}, we will report the delinquency to the credit bureau as the law requires, and it will affect your credit record. If you believe this is wrong, you can dispute it in the app.`,
@@ -163,12 +168,7 @@ async function giveNotice(
 ): Promise<boolean> {
   const now = deps.clock.now();
   const reportAfter = now + periodMs;
-  const text = noticeText({
-    loanId: loan.loanId,
-    dpd: loan.dpd,
-    reportAfter,
-    utcOffsetMinutes: deps.lenderUtcOffsetMinutes ?? 0,
-  });
+  const text = noticeText({ loanId: loan.loanId, dpd: loan.dpd, reportAfter }, deps);
   const row: DelinquencyNoticeRecord = {
     id: deps.ids.next(),
     borrower_id: loan.borrowerId,

@@ -2,7 +2,7 @@ import type { UnitGuard } from '../domain/index.js';
 import {
   LgError,
   MS_PER_DAY,
-  dateAtOffset,
+  lenderDayOf,
   parseChineseResidentId,
   type Clock,
   type ErrorCode,
@@ -95,8 +95,8 @@ export const NATIONAL_ID_LOOKUP = 'national_id';
 
 /**
  * The lookup hashes of a national ID (current key first, then retired keys), after checking it is one on `lenderToday`
- * (YYYY-MM-DD, the lender's calendar day: see lenderDayOf), so an ID is judged here on the day the core judges it when
- * the person applies (src/core/borrowers.ts), not on the UTC day, a day off either side of midnight there.
+ * (YYYY-MM-DD, the lender's calendar day: domain/lender-calendar.ts), so an ID is judged here on the day the core
+ * judges it when the person applies (src/core/borrowers.ts), not on the UTC day, a day off either side of midnight.
  */
 export function subjectHashes(
   crypto: FieldCrypto,
@@ -106,11 +106,6 @@ export function subjectHashes(
   const normalised = nationalId.trim().toUpperCase();
   parseChineseResidentId(normalised, lenderToday);
   return crypto.lookupHashes(normalised, NATIONAL_ID_LOOKUP);
-}
-
-/** The lender's calendar day (LINEGUARD_LENDER_UTC_OFFSET) at `now`. */
-export function lenderDayOf(deps: Pick<ConsentDeps, 'lenderUtcOffsetMinutes'>, now: number): string {
-  return dateAtOffset(now, deps.lenderUtcOffsetMinutes ?? 0);
 }
 
 type ConsentRow = ConsentRecord;

@@ -1,14 +1,15 @@
-import { LgError, MS_PER_DAY, isoDate, parseIsoDate } from '../domain/index.js';
+import { LgError, MS_PER_DAY, lenderDayOf, lenderMonthBounds, type LenderCalendar } from '../domain/index.js';
 import type { PortfolioReads } from './ports.js';
 import { caseVolume, type CaseVolume } from './case-volumes.js';
 import { bookLoansAt, endOfDay, type BookLoan } from './portfolio.js';
 
 /**
- * The regulator-style monthly report: the book by line status and delinquency bucket at the month's end (the end of
- * its last day, UTC, reconstructed from the book's history as a snapshot of that day is, whenever the report is run;
- * for the month under way, the book as it stands), restrictions applied in the month with their leading reason,
- * credit-report inquiries by purpose, consents given and withdrawn, complaints and appeals received, settled (late or
- * not) and open at the month's end (case-volumes.ts).
+ * The regulator-style monthly report of a month of the lender's calendar (LINEGUARD_LENDER_UTC_OFFSET: it runs from
+ * midnight there on its first day to midnight there after its last): the book by line status and delinquency bucket
+ * at the month's end (the end of its last day, reconstructed from the book's history as a snapshot of that day is,
+ * whenever the report is run; for the month under way, the book as it stands), restrictions applied in the month with
+ * their leading reason, credit-report inquiries by purpose, consents given and withdrawn, complaints and appeals
+ * received, settled (late or not) and open at the month's end (case-volumes.ts).
  */
 export interface MonthlyReport {
   readonly month: string;
@@ -23,18 +24,19 @@ export interface MonthlyReport {
 
 const RESTRICTIVE = ['LIMIT_DECREASE', 'FREEZE_DRAW', 'SUSPEND', 'CLOSE', 'RATE_CHANGE'];
 
-export function monthBounds(month: string): { from: number; to: number } {
-  const match = /^(\d{4})-(\d{2})$/.exec(month);
-  const from = match ? parseIsoDate(`${month}-01`) : undefined;
-  if (!match || from === undefined)
-    throw new LgError('LG_VALIDATION', `--month must be YYYY-MM, got "${month}"`);
-  const y = Number(match[1]);
-  const m = Number(match[2]);
-  return { from, to: Date.UTC(m === 12 ? y + 1 : y, m === 12 ? 0 : m, 1) };
+/** A month (YYYY-MM) of the lender's calendar as [from, to); LG_VALIDATION when the text is not a month. */
+export function monthBounds(month: string, calendar: LenderCalendar): { from: number; to: number } {
+  const bounds = lenderMonthBounds(calendar, month);
+  if (bounds === undefined) throw new LgError('LG_VALIDATION', `--month must be YYYY-MM, got "${month}"`);
+  return bounds;
 }
 
-export async function monthlyReport(db: PortfolioReads, month: string): Promise<MonthlyReport> {
-  const { from, to } = monthBounds(month);
+export async function monthlyReport(
+  db: PortfolioReads,
+  month: string,
+  calendar: LenderCalendar,
+): Promise<MonthlyReport> {
+  const { from, to } = monthBounds(month, calendar);
   const restrictions = new Map<string, { type: string; reason: string; automated: boolean; count: number }>();
   for (const a of await db.appliedActions(from, to, RESTRICTIVE)) {
     const reason = (JSON.parse(a.reasons) as string[])[0] ?? 'none';
@@ -44,7 +46,7 @@ export async function monthlyReport(db: PortfolioReads, month: string): Promise<
     restrictions.set(key, entry);
   }
   // The month's last day ends where the month does: its book is that day's snapshot's.
-  const end = endOfDay(isoDate(to - MS_PER_DAY));
+  const end = endOfDay(lenderDayOf(calendar, to - MS_PER_DAY), calendar);
   return {
     month,
     linesByStatus: (await db.linesByStatusAt(end.at)).map((r) => ({ status: r.status, lines: r.n })),

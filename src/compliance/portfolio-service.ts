@@ -39,6 +39,8 @@ export interface PortfolioDeps {
   readonly ids: IdGenerator;
   readonly thresholds: EarlyWarningThresholds;
   readonly buckets?: readonly DelinquencyBucket[];
+  /** The lender's calendar (LINEGUARD_LENDER_UTC_OFFSET, minutes east of UTC): the days snapshots and months are. */
+  readonly lenderUtcOffsetMinutes?: number;
   /** Raises an alert (a case for an analyst) with the figures; returns its id. */
   readonly raiseAlert: (breach: Breach & { asOf: string }) => Promise<string>;
 }
@@ -78,7 +80,7 @@ export function createPortfolioService(deps: PortfolioDeps): PortfolioService {
         detail: JSON.parse(r.detail) as Record<string, unknown>,
       }));
     },
-    monthlyReport: (month) => monthlyReport(db, month),
+    monthlyReport: (month) => monthlyReport(db, month, deps),
   };
 }
 
@@ -109,6 +111,7 @@ async function computeWithBaseline(
   const { snapshot: computed, scores } = await computeSnapshot(deps.store, asOf, {
     buckets: deps.buckets,
     baseline: stored,
+    calendar: deps,
   });
   // The model file carries no score distribution: the first window with enough scored applications is the baseline.
   const fresh = !stored && scores.length >= PSI_BASELINE_MIN_SCORES ? baselineOf(scores, asOf) : null;

@@ -1,9 +1,11 @@
 import {
   DEFAULT_BUCKETS,
   MS_PER_DAY,
-  isoDate,
-  parseIsoDate,
+  isoDay,
+  lenderDayEnd,
+  parseIsoDay,
   type DelinquencyBucket,
+  type LenderCalendar,
 } from '../domain/index.js';
 import { psi } from '../scoring/index.js';
 import type { BookInstant, PortfolioReads } from './ports.js';
@@ -25,10 +27,10 @@ import { caseVolume, type CaseVolume } from './case-volumes.js';
  *
  * Every figure is as of the day; none is the book as it stands now. The history is the book's record as it is when
  * the snapshot is computed: a repayment recorded later but dated on or before the day (a back-dated paidAt) counts,
- * so recomputing a past day after one can change it; the stored snapshot keeps what was computed then. The day ends
- * at midnight UTC, as the flows' window does, while a loan's start and an aging's day are the lender's calendar dates
- * (LINEGUARD_LENDER_UTC_OFFSET): with an offset, what happens between the lender's midnight and UTC midnight counts on
- * the UTC day.
+ * so recomputing a past day after one can change it; the stored snapshot keeps what was computed then. The day is the
+ * lender's (LINEGUARD_LENDER_UTC_OFFSET, domain/lender-calendar.ts), as a loan's start date and an aging's day are: it
+ * ends at midnight there, and so does the flows' window, so what happens at 01:00 in Beijing is the next day's even
+ * though it is still the day before in UTC.
  */
 export const WINDOW_DAYS = 30;
 export const PSI_BINS = 10;
@@ -108,26 +110,30 @@ function addTo(map: Record<string, BookSlice>, key: string, outstanding: number)
   slice.outstandingMinor += outstanding;
 }
 
-/** The window (end exclusive) of the 30 days up to and including the as-of date. */
-export function windowOf(asOf: string): { from: number; to: number } {
-  const day = parseIsoDate(asOf);
-  if (day === undefined) throw new RangeError(`not a date: ${asOf}`);
-  const to = day + MS_PER_DAY;
+/** The window (end exclusive) of the 30 lender's days up to and including the as-of date. */
+export function windowOf(asOf: string, calendar: LenderCalendar): { from: number; to: number } {
+  const to = endOfDay(asOf, calendar).at;
   return { from: to - WINDOW_DAYS * MS_PER_DAY, to };
 }
 
 export async function computeSnapshot(
   db: PortfolioReads,
   asOf: string,
-  options: { buckets?: readonly DelinquencyBucket[]; baseline?: ScoreBaseline | null } = {},
+  options: {
+    buckets?: readonly DelinquencyBucket[];
+    baseline?: ScoreBaseline | null;
+    /** The lender's calendar the day is on; UTC when not given. */
+    calendar?: LenderCalendar;
+  } = {},
 ): Promise<{ snapshot: PortfolioSnapshot; scores: number[] }> {
   const buckets = options.buckets ?? DEFAULT_BUCKETS;
+  const calendar = options.calendar ?? {};
   const first = buckets[0]?.name ?? 'M0';
   const second = buckets[1]?.name;
-  const { from, to } = windowOf(asOf);
-  const book = await readBook(db, endOfDay(asOf), { first, second });
+  const { from, to } = windowOf(asOf, calendar);
+  const book = await readBook(db, endOfDay(asOf, calendar), { first, second });
   // The book when the window opened (the end of the day before its first): the roll rates' cohorts.
-  const atStart = await bookLoansAt(db, endOfDay(isoDate(from - MS_PER_DAY)));
+  const atStart = await bookLoansAt(db, endOfDay(daysBefore(asOf, WINDOW_DAYS), calendar));
   const flows = await readFlows(db, from, to);
   const linesOnBook = Object.values(book.lines).reduce((a, b) => a + b, 0);
   const scores = flows.scores;
@@ -182,11 +188,18 @@ export interface BookLoan {
   readonly outstandingMinor: number;
 }
 
-/** The end of a day (YYYY-MM-DD, UTC), the instant the book of that day is reconstructed at. */
-export function endOfDay(date: string): BookInstant {
-  const day = parseIsoDate(date);
+/** The end of a day (YYYY-MM-DD) on the lender's calendar, the instant the book of that day is reconstructed at. */
+export function endOfDay(date: string, calendar: LenderCalendar): BookInstant {
+  const at = lenderDayEnd(calendar, date);
+  if (at === undefined) throw new RangeError(`not a date: ${date}`);
+  return { date, at };
+}
+
+/** The calendar date `days` days before a date (YYYY-MM-DD). */
+function daysBefore(date: string, days: number): string {
+  const day = parseIsoDay(date);
   if (day === undefined) throw new RangeError(`not a date: ${date}`);
-  return { date, at: day + MS_PER_DAY };
+  return isoDay(day - days);
 }
 
 /**

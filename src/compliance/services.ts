@@ -1,5 +1,5 @@
 import type { UnitGuard } from '../domain/index.js';
-import { LgError, type Clock, type IdGenerator } from '../domain/index.js';
+import { LgError, lenderDayOf, type Clock, type IdGenerator } from '../domain/index.js';
 import {
   createBureauGateway,
   putSandboxReport,
@@ -19,7 +19,6 @@ import { createCreditDisputes, type CreditDisputes } from './disputes.js';
 import type { ComplianceStore } from './ports.js';
 import {
   consentView,
-  lenderDayOf,
   recordConsent,
   subjectHashes,
   withdrawConsent,

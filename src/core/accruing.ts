@@ -7,7 +7,7 @@ import {
   type Owed,
 } from '../domain/index.js';
 import { dailyRate } from '../domain/index.js';
-import { lenderDate } from './business-day.js';
+import { lenderDayOf } from '../domain/index.js';
 import { appendToLedger } from '../compliance/index.js';
 import type { CoreDeps, UnitTx } from './deps.js';
 import { loanTermsOf, type LoanTermsSnapshot } from './products.js';
@@ -198,7 +198,7 @@ export async function accrueOverdueLoans(
   asOfAsked: string,
   pageSize = 500,
 ): Promise<OverdueAccrualResult> {
-  const today = lenderDate(deps, deps.clock.now());
+  const today = lenderDayOf(deps.config, deps.clock.now());
   const asOf = asOfAsked > today ? today : asOfAsked;
   let after = '';
   let loansAccrued = 0;

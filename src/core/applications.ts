@@ -37,7 +37,7 @@ import type { DecisionContext } from '../domain/index.js';
 import type { CoreDeps, ListProbe, UnitTx } from './deps.js';
 import { CORE_EVENTS_TOPIC, coreEvent } from './events.js';
 import { applicationBureauFacts, bureauReferral, gateOnBureau } from './bureau-gate.js';
-import { lenderDate } from './business-day.js';
+import { lenderDayOf } from '../domain/index.js';
 
 export const APPLICATION_STRATEGY = 'application';
 
@@ -224,7 +224,7 @@ interface CommittedApplication {
 /** The applicant verified, looked up and decided on, outside the transaction (no lock is held meanwhile). */
 async function planApplication(deps: CoreDeps, input: ApplicationInput): Promise<ApplicationPlan> {
   const now = deps.clock.now();
-  const applicant = verifyApplicant(input.applicant, lenderDate(deps, now), deps.crypto);
+  const applicant = verifyApplicant(input.applicant, lenderDayOf(deps.config, now), deps.crypto);
   const currency = input.currency ?? deps.config.defaultCurrency ?? DEFAULT_CURRENCY;
   const existing = await findBorrowerByHash(deps.coreStore, applicant.nationalIdHashes);
   const borrowerId = existing?.id ?? deps.ids.next();

@@ -1,5 +1,5 @@
 import { MS_PER_DAY } from '../domain/index.js';
-import { lenderDate } from './business-day.js';
+import { lenderDayOf } from '../domain/index.js';
 import type { ContextValue, CoreRules, Decision, Outcome } from '../domain/index.js';
 import { drawPricingOf } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
@@ -514,7 +514,7 @@ function drawOutcome(
           loan: loanViewOf(
             stored.loan,
             stored.installments,
-            lenderDate(deps, plan.draw.createdAt),
+            lenderDayOf(deps.config, plan.draw.createdAt),
             deps.config.buckets ?? DEFAULT_BUCKETS,
           ),
         }
@@ -560,7 +560,7 @@ function debitRefused(line: LineRow, debit: LineDebit): LgError {
 /** The loan a priced draw books: its terms, disclosures and schedule (the store makes its rows). */
 export function bookLoan(r: DrawRequest, line: LineRow, priced: Priced): BookedLoan {
   const { schedule, disclosures, annualRate } = priced;
-  const startDate = lenderDate(r.deps, r.now);
+  const startDate = lenderDayOf(r.deps.config, r.now);
   return {
     id: r.ids.loan,
     lineId: line.id,

@@ -1,4 +1,5 @@
 /** The credit-line core's public face: applications, lines, draws, loans, jobs, and the demo seed. */
+import { lenderDayOf } from '../domain/index.js';
 import type { CoreServices } from './services.js';
 import type { CoreDeps } from './deps.js';
 import { submitApplication } from './applications.js';
@@ -34,6 +35,7 @@ export function createCoreServices(deps: CoreDeps): CoreServices {
     requestDraw: (lineId, input, guard) => requestDraw(deps, lineId, input, guard),
     getLoan: (id) => readLoan(deps, id),
     repay: (loanId, input, guard) => repay(deps, loanId, input, guard),
+    lenderToday: () => lenderDayOf(deps.config, deps.clock.now()),
     runDailyJob: (asOf) => runDailyJob(deps, asOf),
     runReviewJob: (asOf) => runReviewJob(deps, asOf),
     rekeyBorrowers: (pageSize) => rekeyBorrowers(deps, pageSize),
@@ -82,7 +84,6 @@ export { seedDemo, type SeedResult } from './seed.js';
 export type { SeedHistory } from './seed-calendar.js';
 export type { ScamVictim as ScamVictimSeed } from './seed-lending.js';
 export { runDailyJob, runReviewJob } from './jobs.js';
-export { lenderDate } from './business-day.js';
 // People in the loop (issue 11): the core paths a case outcome acts through, each inside the caller's dbTx.
 export { applyActionInTx, checkLineAction, checkPersonReasons } from './lines.js';
 export {

@@ -1,4 +1,4 @@
-import { isoDate, MS_PER_DAY, parseIsoDate } from '../domain/index.js';
+import { isoDate, lenderDayStart, MS_PER_DAY } from '../domain/index.js';
 import { bucketFor, DEFAULT_BUCKETS } from '../domain/index.js';
 import { LgError, type RequestedLineAction } from '../domain/index.js';
 import { expireTempLimit } from '../domain/index.js';
@@ -9,15 +9,16 @@ import { applyActionInTx, raiseTrip, type LineActionResult } from './lines.js';
 import { lineStateOf } from './repo.js';
 import type { AgedRow, LineRow } from './ports.js';
 import { loanDpd } from './loans.js';
-import { lenderDate } from './business-day.js';
+import { lenderDayOf } from '../domain/index.js';
 import { frozenForFraud, liftClearedDelinquency, type RestrictionReviewResult } from './restrictions.js';
 import { accrueOverdueLoans, type OverdueAccrualResult } from './accruing.js';
 import { reviewChannels, type ChannelAlert } from './partners.js';
 
 export const REVIEW_STRATEGY = 'line-review';
 
-function asOfMs(asOf: string): number {
-  const ms = parseIsoDate(asOf);
+/** The first instant of a job's day on the lender's calendar (the day it ages, reviews, expires limits for). */
+function asOfStart(deps: CoreDeps, asOf: string): number {
+  const ms = lenderDayStart(deps.config, asOf);
   if (ms === undefined) throw new LgError('LG_VALIDATION', 'as-of must be a date YYYY-MM-DD', { asOf });
   return ms;
 }
@@ -43,7 +44,7 @@ export interface DailyJobResult {
  * date after the lender's today is refused (LG_AS_OF_IN_FUTURE).
  */
 export async function runDailyJob(deps: CoreDeps, asOf: string, pageSize = 500): Promise<DailyJobResult> {
-  const asOfEnd = asOfMs(asOf);
+  const asOfBegins = asOfStart(deps, asOf);
   refuseDayNotBegun(deps, asOf);
   const overdueAccrual = await accrueOverdueLoans(deps, asOf);
   const aging: BookAging = {
@@ -63,7 +64,8 @@ export async function runDailyJob(deps: CoreDeps, asOf: string, pageSize = 500):
   const { lateLines, changes, loansAged, loansAgedLater } = aging;
   const buckets = deps.config.buckets ?? DEFAULT_BUCKETS;
   const linesAged = await ageLines(deps, lateLines, buckets);
-  const tempLimitsExpired = await expireTempLimits(deps, asOfEnd + MS_PER_DAY - 1);
+  // Limits that end by the end of the day there: one ending at 03:00 on the next day is still that day's to end.
+  const tempLimitsExpired = await expireTempLimits(deps, asOfBegins + MS_PER_DAY - 1);
   const channelAlerts = await reviewChannels(deps, asOf);
   return {
     asOf,
@@ -84,7 +86,7 @@ export async function runDailyJob(deps: CoreDeps, asOf: string, pageSize = 500):
  * day is aged once it has begun (days past due count from the day after the due date).
  */
 function refuseDayNotBegun(deps: CoreDeps, asOf: string): void {
-  const today = lenderDate(deps, deps.clock.now());
+  const today = lenderDayOf(deps.config, deps.clock.now());
   if (asOf <= today) return;
   throw new LgError(
     'LG_AS_OF_IN_FUTURE',
@@ -270,8 +272,9 @@ export interface ReviewJobResult {
 /** Instalments of the line's loans that were paid in full on or before their due date. */
 async function onTimePayments(deps: CoreDeps, lineId: string): Promise<number> {
   const rows = await deps.coreStore.settledInstallmentsOfLine(lineId);
-  return rows.filter((r) => r.settled_at !== null && lenderDate(deps, Number(r.settled_at)) <= r.due_date)
-    .length;
+  return rows.filter(
+    (r) => r.settled_at !== null && lenderDayOf(deps.config, Number(r.settled_at)) <= r.due_date,
+  ).length;
 }
 
 /** What the core knows about a line for `line-review`; bureau facts (external delinquency, inquiries) come from elsewhere. */
@@ -302,7 +305,7 @@ async function reviewFacts(deps: CoreDeps, line: LineRow, at: number) {
  * when automated and restrictive, the blast-radius guard. One line's failure is reported and does not stop the rest.
  */
 export async function runReviewJob(deps: CoreDeps, asOf: string, pageSize = 200): Promise<ReviewJobResult> {
-  const at = asOfMs(asOf);
+  const at = asOfStart(deps, asOf);
   // Restricted lines first, so a line reinstated today is also reviewed today (issue 11).
   const restrictions = await liftClearedDelinquency(deps, asOf);
   const outcomes: Record<string, number> = {};

@@ -1,6 +1,6 @@
 import type { UnitGuard } from '../domain/index.js';
 import { parseIsoInstant } from '../domain/index.js';
-import { lenderDate, lenderDayStart } from './business-day.js';
+import { lenderDayOf, lenderDayStart } from '../domain/index.js';
 import { bucketFor, daysPastDue, DEFAULT_BUCKETS } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { assertSameCurrency } from '../domain/index.js';
@@ -181,7 +181,7 @@ export async function readLoan(deps: CoreDeps, id: string): Promise<LoanView> {
   return loanViewOf(
     loan,
     installments,
-    lenderDate(deps, deps.clock.now()),
+    lenderDayOf(deps.config, deps.clock.now()),
     deps.config.buckets ?? DEFAULT_BUCKETS,
   );
 }
@@ -215,7 +215,7 @@ export interface RepaymentResult {
 /** The instant a repayment was made: a date-time as given, a date as the first instant of that lender's day. */
 function parsePaidAt(deps: CoreDeps, text: string | undefined, now: number): number {
   if (text === undefined) return now;
-  const ms = lenderDayStart(deps, text) ?? parseIsoInstant(text);
+  const ms = lenderDayStart(deps.config, text) ?? parseIsoInstant(text);
   if (ms === undefined)
     throw new LgError('LG_VALIDATION', 'paidAt must be an ISO date or an RFC 3339 date-time', {
       paidAt: text,
@@ -380,7 +380,7 @@ export async function repay(
 ): Promise<RepaymentResult> {
   const now = deps.clock.now();
   const paidAt = parsePaidAt(deps, input.paidAt, now);
-  const paidDate = lenderDate(deps, paidAt);
+  const paidDate = lenderDayOf(deps.config, paidAt);
   const ids = { repayment: deps.ids.next(), event: deps.ids.next() };
   return deps.store.transaction(async (tx) => {
     const loan = await deps.coreStore.loanInTx(tx, loanId, true);
@@ -453,7 +453,7 @@ export async function repay(
       loan: loanViewOf(
         applied.loanAfter,
         applied.rowsAfter,
-        lenderDate(deps, now),
+        lenderDayOf(deps.config, now),
         deps.config.buckets ?? DEFAULT_BUCKETS,
       ),
     };

@@ -1,6 +1,6 @@
 import type { UnitGuard } from '../domain/index.js';
 import { parseIsoDay } from '../domain/index.js';
-import { lenderDate } from './business-day.js';
+import { MS_PER_DAY, lenderDayOf } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import {
   allInCost,
@@ -301,7 +301,7 @@ export async function channelFor(
 ): Promise<Channel | undefined> {
   if (!input) return undefined;
   // Contract days are the lender's calendar days, as a loan's dates are.
-  const today = lenderDate(deps, deps.clock.now());
+  const today = lenderDayOf(deps.config, deps.clock.now());
   const read = (id: string) => findPartner(deps, id, tx, tx === undefined ? undefined : 'share');
   const partner = await read(input.partnerId);
   if (partner.type !== 'PLATFORM_OPERATOR')
@@ -590,8 +590,8 @@ export async function channelQuality(deps: CoreDeps, partnerId: string): Promise
   await findPartner(deps, partnerId);
   const now = deps.clock.now();
   const counts = await deps.lending.channelCounts(partnerId, {
-    fpdDueBefore: lenderDate(deps, now - 30 * 86_400_000),
-    since: now - CHANNEL_WINDOW_DAYS * 86_400_000,
+    fpdDueBefore: lenderDayOf(deps.config, now - 30 * MS_PER_DAY),
+    since: now - CHANNEL_WINDOW_DAYS * MS_PER_DAY,
   });
   const applications = counts.applicationsByOutcome.reduce((s, r) => s + r.n, 0);
   const approved = counts.applicationsByOutcome

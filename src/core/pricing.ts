@@ -1,6 +1,5 @@
-import { aprCapCheck, buildSchedule, loanDisclosure } from '../domain/index.js';
+import { aprCapCheck, buildSchedule, lenderDayOf, loanDisclosure } from '../domain/index.js';
 import type { LoanDisclosure, RepaymentMethod, Schedule, ScheduleInput } from '../domain/index.js';
-import { lenderDate } from './business-day.js';
 import type { CoreDeps } from './deps.js';
 import {
   allInBreakdown,
@@ -40,7 +39,7 @@ export function drawSchedule(
   loan: LoanToPrice,
   now: number,
 ): { startDate: string; scheduleInput: ScheduleInput; schedule: Schedule } {
-  const startDate = lenderDate(deps, now);
+  const startDate = lenderDayOf(deps.config, now);
   const scheduleInput = scheduleInputFor(line, {
     principalMinor: loan.input.amountMinor,
     annualRate: loan.annualRate,

@@ -3,7 +3,7 @@ import { simpleAnnualRatePercent } from '../domain/index.js';
 import { dailyRate } from '../domain/index.js';
 import { canonicalJson } from '../domain/index.js';
 import { isoDay, parseIsoDay } from '../domain/index.js';
-import { lenderDate } from './business-day.js';
+import { lenderDayOf } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { keyFacts } from '../domain/index.js';
 import type { Installment, RepaymentMethod, Schedule } from '../domain/index.js';
@@ -259,7 +259,7 @@ function quoteView(
   const product = productOfLine(line);
   const dayCount = product?.terms.dayCount ?? 'ACT_365';
   const validUntil = iso(now + (deps.config.quoteValidMs ?? QUOTE_VALID_MS_DEFAULT));
-  const early = earlyRepaymentCosts(line, priced, lenderDate(deps, now));
+  const early = earlyRepaymentCosts(line, priced, lenderDayOf(deps.config, now));
   const s = priced.schedule;
   const daily = dailyRate(priced.annualRate, dayCount);
   return {

@@ -40,9 +40,12 @@ export class SeedCalendar {
     return this.current;
   }
 
-  /** The date (YYYY-MM-DD, UTC) `daysAgo` days before today. */
+  /**
+   * The lender's calendar date the clock reads `daysAgo` days before today: the day a night's job (`dayEnded`) is for,
+   * whatever day it is in UTC then.
+   */
   dateOf(daysAgo: number): string {
-    return isoDate(this.todayMs - daysAgo * MS_PER_DAY);
+    return this.lenderDateOf(this.todayMs - daysAgo * MS_PER_DAY);
   }
 
   /**

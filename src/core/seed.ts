@@ -7,7 +7,7 @@ import type { CoreServices } from './services.js';
 import { seedLendingDemo, seedScamVictim, type LendingSeed, type ScamVictim } from './seed-lending.js';
 import { SeedCalendar, type SeedHistory } from './seed-calendar.js';
 import { BUREAU_FACT_NAMES } from './bureau-gate.js';
-import { lenderDate } from './business-day.js';
+import { lenderDayOf } from '../domain/index.js';
 
 /**
  * Demo data for `npm start` on an empty store: borrowers with valid (generated, fictitious) resident IDs go through
@@ -174,7 +174,7 @@ export async function seedDemo(
     return { seeded: false, applications: 0, approved: 0, draws: 0, repayments: 0 };
   const rng = seededRandom(options.seed ?? 20_250_101);
   const count = options.borrowers ?? 20;
-  const calendar = new SeedCalendar(clock, options.history, (ms) => lenderDate(core.deps, ms));
+  const calendar = new SeedCalendar(clock, options.history, (ms) => lenderDayOf(core.deps.config, ms));
   const days = options.history?.days ?? 0;
   const book = { approved: 0, draws: 0, repayments: 0, lateLoan: false };
   for (let i = 0; i < count; i++) {

@@ -34,6 +34,8 @@ export interface CoreServices {
   requestDraw(lineId: string, input: DrawInput, guard?: UnitGuard<DrawResult>): Promise<DrawResult>;
   getLoan(id: string): Promise<LoanView>;
   repay(loanId: string, input: RepaymentInput, guard?: UnitGuard<RepaymentResult>): Promise<RepaymentResult>;
+  /** The lender's calendar date now (CoreConfig.lenderUtcOffsetMinutes): the day a job runs for unless told. */
+  lenderToday(): string;
   runDailyJob(asOf: string): Promise<DailyJobResult>;
   runReviewJob(asOf: string): Promise<ReviewJobResult>;
   /** Key rotation: re-seals borrowers' personal data that a retired key sealed (see rekeyBorrowers). */

@@ -1,4 +1,4 @@
-import { dateAtOffset, isoDay, MS_PER_DAY, parseIsoDay } from '../domain/index.js';
+import { isoDay, lenderDayOf, MS_PER_DAY, parseIsoDay } from '../domain/index.js';
 import { bucketFor, daysPastDue, DEFAULT_BUCKETS, type DelinquencyBucket } from '../domain/index.js';
 import { formatMoney } from '../domain/index.js';
 import type { LineStatus } from '../domain/index.js';
@@ -348,11 +348,6 @@ function unpaidOf(i: {
     Number(i.fee_minor) -
     Number(i.paid_fee_minor)
   );
-}
-
-/** The lender's calendar date of an instant (CoreConfig.lenderUtcOffsetMinutes): the day a borrower is shown. */
-function lenderDayOf(options: Pick<ExplainOptions, 'lenderUtcOffsetMinutes'>, ms: number): string {
-  return dateAtOffset(ms, options.lenderUtcOffsetMinutes ?? 0);
 }
 
 function todayOf(options: ExplainOptions): string {

@@ -1,6 +1,7 @@
 /** The domain's public face: pure types and rules, no I/O (DESIGN.md "Layout"). */
 export * from './errors.js';
 export * from './clock.js';
+export * from './lender-calendar.js';
 export * from './random.js';
 export * from './ids.js';
 export * from './money.js';

@@ -73,6 +73,18 @@ describe('the demo seed calendar', () => {
     expect(replay(10).calendar.daysAgoOfLenderDate('2026-11-18')).toBe(2);
   });
 
+  it("ends the lender's days: the night's job is for the day the clock was on there", async () => {
+    // 20:00 UTC is 04:00 the next day in Shanghai: three days back the lender's day was 11-18, not 11-17.
+    const { log, calendar } = replay(3, 480);
+    expect(calendar.dateOf(0)).toBe('2026-11-21');
+    await calendar.advanceTo(0);
+    expect(log).toEqual([
+      'ended 2026-11-18 at 2026-11-18T20:00:00.000Z',
+      'ended 2026-11-19 at 2026-11-19T20:00:00.000Z',
+      'ended 2026-11-20 at 2026-11-20T20:00:00.000Z',
+    ]);
+  });
+
   it('without a history, everything happens now, in order', async () => {
     const clock = new ManualClock(NOW);
     const calendar = new SeedCalendar(clock);

@@ -14,8 +14,10 @@ type OpenJobsDeps = () => Promise<{
 }>;
 
 /**
- * `lineguard jobs daily|review --as-of YYYY-MM-DD [--json]`. Exit 0 when the job ran cleanly, 1 when some lines
- * failed in a review (the rest were still reviewed), 2 on bad input.
+ * `lineguard jobs daily|review [--as-of YYYY-MM-DD] [--json]`: the day is the lender's today unless given (the
+ * lender's calendar, LINEGUARD_LENDER_UTC_OFFSET: a job run at 01:00 in Beijing is for that day there, though UTC
+ * still reads the day before). Exit 0 when the job ran cleanly, 1 when some lines failed in a review (the rest were
+ * still reviewed), 2 on bad input.
  */
 export function registerJobsCommand(program: Command, openDeps: OpenJobsDeps): Command {
   const jobs = program
@@ -29,8 +31,8 @@ export function registerJobsCommand(program: Command, openDeps: OpenJobsDeps): C
 const usageExit = (err: { exitCode: number }): never =>
   process.exit(err.exitCode === 0 ? EXIT.OK : EXIT.INVALID_INPUT);
 
-const asOf = (text: string): string => {
-  if (parseIsoDate(text) === undefined)
+const asOf = (text: string | undefined): string | undefined => {
+  if (text !== undefined && parseIsoDate(text) === undefined)
     throw new LgError('LG_VALIDATION', `--as-of must be a date YYYY-MM-DD, got "${text}"`);
   return text;
 };
@@ -48,19 +50,20 @@ interface JobSpec<R> {
   exitCode: (result: R) => number;
 }
 
-/** One job subcommand: validate the date, open the app, run, print text or JSON, always close. */
+/** One job subcommand: validate the date, open the app, run (for today there if no date), print, always close. */
 function jobCommand<R>(jobs: Command, openDeps: OpenJobsDeps, spec: JobSpec<R>): void {
   jobs
     .command(spec.name)
     .exitOverride(usageExit)
     .description(spec.description)
-    .requiredOption('--as-of <date>', 'YYYY-MM-DD')
+    .option('--as-of <date>', "YYYY-MM-DD (default: today on the lender's calendar)")
     .option('--json', 'print JSON')
-    .action((opts: { asOf: string; json?: boolean }) =>
+    .action((opts: { asOf?: string; json?: boolean }) =>
       runAction(async () => {
-        const date = asOf(opts.asOf);
+        const given = asOf(opts.asOf);
         const deps = await openDeps();
         try {
+          const date = given ?? deps.core.lenderToday();
           const result = await spec.run(deps.core, date, deps.portfolio, deps.bureauReporting);
           if (opts.json) printJson(result);
           else process.stdout.write(spec.describe(result));

@@ -14,12 +14,13 @@ export function registerReportCommand(program: Command, openApp: () => Promise<A
     .description(
       'lines by status and bucket, restrictions with reasons, inquiries by purpose, consents (JSON or CSV)',
     )
-    .requiredOption('--month <YYYY-MM>', 'the calendar month (UTC)')
+    .requiredOption('--month <YYYY-MM>', "the calendar month (the lender's: LINEGUARD_LENDER_UTC_OFFSET)")
     .option('--format <format>', 'json | csv', 'json')
     .option('--out <file>', 'write to a file instead of stdout')
     .action((opts: { month: string; format: string; out?: string }) =>
       runAction(async () => {
-        monthBounds(opts.month);
+        // Checked before the app opens; the month's bounds are on the app's calendar, the text is a month on any.
+        monthBounds(opts.month, {});
         if (opts.format !== 'json' && opts.format !== 'csv')
           throw new LgError('LG_VALIDATION', '--format must be json or csv');
         const app = await openApp();
