@@ -11,6 +11,7 @@ import {
   MAKER_CHECKER_CAST,
   startCaseAppWith,
   type Person,
+  UPHELD_TEXTS,
 } from './helpers.js';
 
 /**
@@ -26,7 +27,6 @@ import {
  * strictest listed first) had the job apply the first and fail the line's review on the second; the strictest alone
  * is applied, and an appeal against the decision restores it.
  */
-const TEXTS = { textZh: '申诉成立。', textEn: 'Your appeal is upheld.' };
 /** The line-review rule this suite adds: two cuts asked for in one decision, on lines of this one limit only. */
 const TWO_CUTS_LIMIT = 1_230_000;
 
@@ -89,7 +89,11 @@ for (const store of CASE_STORES)
         return { appealId, caseId };
       };
       const resolve = (caseId: string, body: Record<string, unknown> = {}): Promise<LightMyRequestResponse> =>
-        client(t, analyst.key).post(`/v1/cases/${caseId}/resolve`, { outcome: 'UPHELD', ...TEXTS, ...body });
+        client(t, analyst.key).post(`/v1/cases/${caseId}/resolve`, {
+          outcome: 'UPHELD',
+          ...UPHELD_TEXTS,
+          ...body,
+        });
       const ledgerOf = async (subjectId: string, kind: string) =>
         (await caseRows.ledgerOf(t.app.store.db, subjectId))
           .filter((e) => e.kind === kind)

@@ -13,6 +13,7 @@ import {
   stallFilingAfterItsCheck,
   startCaseAppWith,
   type Person,
+  UPHELD_TEXTS,
 } from './helpers.js';
 
 /**
@@ -24,7 +25,6 @@ import {
  * an upheld appeal lifted) is answered by that appeal instead (appeal-once.test.ts).
  */
 const DAY_MS = 86_400_000;
-const TEXTS = { textZh: '申诉成立。', textEn: 'Your appeal is upheld.' };
 
 for (const store of CASE_STORES)
   describe.skipIf(!store.enabled)(`an appeal against an action no longer in force (${store.name})`, () => {
@@ -239,7 +239,7 @@ for (const store of CASE_STORES)
       const [appealCase] = await appealCases(lineId);
       const upheld = await client(t, analyst.key).post(`/v1/cases/${appealCase.id}/resolve`, {
         outcome: 'UPHELD',
-        ...TEXTS,
+        ...UPHELD_TEXTS,
       });
       expect(upheld.statusCode, upheld.body).toBe(200);
       expect(upheld.json().case.state).toBe('RESOLVED');

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/compliance/ledger.js';
 import { STRONG_APPLICANT, type TestApp } from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
-import { CASE_STORES, client, person, startCaseApp, type Person } from './helpers.js';
+import { CASE_STORES, client, person, startCaseApp, type Person, UPHELD_TEXTS } from './helpers.js';
 
 /**
  * An upheld appeal remedies what was appealed. Against a restriction it lifts the restriction still in force; against
@@ -11,7 +11,6 @@ import { CASE_STORES, client, person, startCaseApp, type Person } from './helper
  * a LIMIT_INCREASE through the core's raise path (borrower cap under the borrower's lock, four eyes past the
  * threshold), if the cut is still the line's latest limit change; otherwise the newer change stands and is recorded.
  */
-const TEXTS = { textZh: '申诉成立。', textEn: 'Your appeal is upheld.' };
 
 for (const store of CASE_STORES)
   describe.skipIf(!store.enabled)(`an upheld appeal against a limit cut (${store.name})`, () => {
@@ -80,7 +79,7 @@ for (const store of CASE_STORES)
     }
 
     const resolve = (caseId: string, body: Record<string, unknown>, key = analyst.key) =>
-      client(t, key).post(`/v1/cases/${caseId}/resolve`, { ...TEXTS, ...body });
+      client(t, key).post(`/v1/cases/${caseId}/resolve`, { ...UPHELD_TEXTS, ...body });
 
     const decidedEntry = async (appealId: string) => {
       const row = await t.app.store.db

@@ -10,6 +10,7 @@ import {
   MAKER_CHECKER_CAST,
   startCaseAppWith,
   type Person,
+  UPHELD_TEXTS,
 } from './helpers.js';
 
 /**
@@ -20,7 +21,6 @@ import {
  * will perform — each lift, each restore with its limits — and the approval performs exactly those; if the line
  * changed meanwhile so that it would do something else, the approval is refused and the case goes back to its maker.
  */
-const TEXTS = { textZh: '申诉成立。', textEn: 'Your appeal is upheld.' };
 const LIMIT = 1_000_000;
 
 /** A line action as GET /v1/lines/{id} shows it. */
@@ -94,7 +94,7 @@ for (const store of CASE_STORES)
         ).json().items[0].id as string;
         const proposed = await client(t, analyst.key).post(`/v1/cases/${caseId}/resolve`, {
           outcome: 'UPHELD',
-          ...TEXTS,
+          ...UPHELD_TEXTS,
         });
         expect(proposed.statusCode, proposed.body).toBe(202);
         return {
@@ -183,7 +183,7 @@ for (const store of CASE_STORES)
         expect(back).toMatchObject({ state: 'ASSIGNED', assignee: analyst.userId });
         const again = await client(t, analyst.key).post(`/v1/cases/${p.caseId}/resolve`, {
           outcome: 'UPHELD',
-          ...TEXTS,
+          ...UPHELD_TEXTS,
         });
         expect(again.statusCode, again.body).toBe(202);
         expect(again.json().pendingChange.diff.actions).toEqual([{ type: 'UNFREEZE', lifts: p.freeze }]);

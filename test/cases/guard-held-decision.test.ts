@@ -9,6 +9,7 @@ import {
   lineWithToken,
   startCaseAppWith,
   type Person,
+  UPHELD_TEXTS,
 } from './helpers.js';
 
 /**
@@ -18,7 +19,6 @@ import {
  * ledger and the trace could not link the two. The applied action keeps the proposing decision's id (and the limit it
  * asked for); an appeal against the decision covers it and, upheld, undoes it.
  */
-const TEXTS = { textZh: '申诉成立。', textEn: 'Your appeal is upheld.' };
 
 for (const store of CASE_STORES)
   describe.skipIf(!store.enabled)(`a held limit cut applied by a person (${store.name})`, () => {
@@ -106,7 +106,7 @@ for (const store of CASE_STORES)
         .items[0].id as string;
       const upheld = await client(t, analyst.key).post(`/v1/cases/${caseId}/resolve`, {
         outcome: 'UPHELD',
-        ...TEXTS,
+        ...UPHELD_TEXTS,
       });
       expect(upheld.statusCode, upheld.body).toBe(200);
       expect(upheld.json().case.outcomeDetail.restored).toMatchObject({

@@ -15,6 +15,9 @@ export const T0 = Date.UTC(2026, 10, 2, 9, 0, 0);
 /** The stores the case suites run on. */
 export const CASE_STORES = appStores('cases');
 
+/** The borrower-facing texts of an upheld appeal, as a reviewer writes them. */
+export const UPHELD_TEXTS = { textZh: '申诉成立。', textEn: 'Your appeal is upheld.' };
+
 /** The app with the case jobs timer off: tests run the jobs themselves (no timing in assertions). */
 export async function startCaseApp(env: Env = {}, seed = 7) {
   const clock = new ManualClock(T0);

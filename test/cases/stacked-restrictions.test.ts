@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import type { TestApp } from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
-import { CASE_STORES, client, lineWithToken, person, startCaseApp, type Person } from './helpers.js';
+import {
+  CASE_STORES,
+  client,
+  lineWithToken,
+  person,
+  startCaseApp,
+  type Person,
+  UPHELD_TEXTS,
+} from './helpers.js';
 
 /**
  * Two restrictions can stand on a line at once: a suspension taken on a line whose draws were already frozen. Every
@@ -10,7 +18,6 @@ import { CASE_STORES, client, lineWithToken, person, startCaseApp, type Person }
  * case — and the second person needed to lift a fraud restriction is needed for the fraud restriction that is lifted,
  * wherever it stands (in force, or beneath a suspension).
  */
-const TEXTS = { textZh: '申诉成立。', textEn: 'Your appeal is upheld.' };
 
 for (const store of CASE_STORES)
   describe.skipIf(!store.enabled)(`restrictions that stack, through people (${store.name})`, () => {
@@ -75,7 +82,7 @@ for (const store of CASE_STORES)
       return appealCase(filed.json().id as string);
     };
     const uphold = (caseId: string) =>
-      client(t, analyst.key).post(`/v1/cases/${caseId}/resolve`, { outcome: 'UPHELD', ...TEXTS });
+      client(t, analyst.key).post(`/v1/cases/${caseId}/resolve`, { outcome: 'UPHELD', ...UPHELD_TEXTS });
 
     it("a person's REINSTATE of a delinquency suspension over a fraud freeze lifts the suspension only; the freeze's UNFREEZE needs a second person", async () => {
       const { lineId } = await openLine();
