@@ -189,8 +189,9 @@ function createWiredCaseService(
   return createCaseService(
     {
       store: a.store,
-      // A draw's sealed device, IP and payee opened as its evidence shows them.
-      rows: { ...caseRows, drawRow: openedDrawRow(a.crypto) },
+      // A draw's sealed device, IP and payee opened as its evidence shows them. Every other read is caseRows' own,
+      // looked up on it at each call (a prototype, not a copy): the race suites stall one of them in place.
+      rows: Object.assign(Object.create(caseRows) as typeof caseRows, { drawRow: openedDrawRow(a.crypto) }),
       clock: a.clock,
       ids: a.ids,
       config: { ...a.settings.cases, lenderUtcOffsetMinutes: a.lenderUtcOffsetMinutes },
