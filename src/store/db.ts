@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Insertable } from 'kysely';
+import { Kysely, Migrator, SqliteDialect, sql, type Insertable } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
 import { createGroupCommitter } from './group-commit.js';
@@ -13,6 +13,7 @@ import { guardedWork } from './idempotency-claim.js';
 import { cachedPrepare, createSyncSql, type SyncSql } from './sync.js';
 import { createWalSyncer } from './wal-sync.js';
 import { wrapConnections } from './prepared.js';
+import { OwnSchemaPostgresDialect } from './pg-introspector.js';
 import { startCheckpointer } from './checkpointer.js';
 // Installs the ledger's SQL into src/compliance (appendToLedger, verifyLedger) in every process that opens a store.
 import './ledger-chain.js';
@@ -226,7 +227,7 @@ function openPostgres(
   });
   attachFaultHandlers(pool, onFault);
   wrapConnections(pool, { named: prepared });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }) });
   return {
     kind: 'postgres',
     db,
@@ -303,28 +304,10 @@ export function searchPathSchema(url: string): string | undefined {
 async function migratePostgres(db: Db, url: string): Promise<void> {
   const lock = await acquireAdvisoryLock(url, 'lineguard:migrate');
   try {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await migrateToLatest(db, searchPathSchema(url));
-        return;
-      } catch (error) {
-        if (attempt >= MIGRATE_ATTEMPTS_MAX || !isConcurrentSchemaDrop(error)) throw error;
-      }
-    }
+    await migrateToLatest(db, searchPathSchema(url));
   } finally {
     await lock.release();
   }
-}
-
-const MIGRATE_ATTEMPTS_MAX = 5;
-
-/**
- * Kysely's migrator lists the tables of every schema it may use (has_schema_privilege by name); a schema another
- * session drops meanwhile (another deployment or test suite on the same database) fails that listing. Nothing of ours
- * was changed (each migration runs in its own transaction), so the migration is simply run again.
- */
-function isConcurrentSchemaDrop(error: unknown): boolean {
-  return error instanceof Error && /schema "[^"]+" does not exist/.test(error.message);
 }
 
 export async function migrateToLatest(db: Db, schema?: string): Promise<void> {
