@@ -45,7 +45,7 @@ export interface DailyJobResult {
  */
 export async function runDailyJob(deps: CoreDeps, asOf: string, pageSize = 500): Promise<DailyJobResult> {
   const asOfBegins = asOfStart(deps, asOf);
-  refuseDayNotBegun(deps, asOf);
+  refuseDayNotBegun(deps, 'daily', asOf);
   const overdueAccrual = await accrueOverdueLoans(deps, asOf);
   const aging: BookAging = {
     asOf,
@@ -80,17 +80,19 @@ export async function runDailyJob(deps: CoreDeps, asOf: string, pageSize = 500):
 }
 
 /**
- * A day after the lender's today is refused. Aged for it, an instalment due that day (or any day before it) would be
- * late before the borrower's day to pay it has ended: a scheduler ahead of the clock, or a typo, would mark a
- * borrower late a day early and restrict their line on arrears they do not have. The run for today is allowed; each
- * day is aged once it has begun (days past due count from the day after the due date).
+ * A day after the lender's today is refused, by the daily job and the review job alike. Aged for it, an instalment
+ * due that day (or any day before it) would be late before the borrower's day to pay it has ended: a scheduler ahead
+ * of the clock, or a typo, would mark a borrower late a day early and restrict their line on arrears they do not
+ * have. Reviewed for it, lines are re-decided on facts the day has not yet produced (the book not aged for it), and
+ * the actions are recorded as that day's review, which the day's real run then skips as taken. The run for today is
+ * allowed; each day is aged and reviewed once it has begun (days past due count from the day after the due date).
  */
-function refuseDayNotBegun(deps: CoreDeps, asOf: string): void {
+function refuseDayNotBegun(deps: CoreDeps, job: 'daily' | 'review', asOf: string): void {
   const today = lenderDayOf(deps.config, deps.clock.now());
   if (asOf <= today) return;
   throw new LgError(
     'LG_AS_OF_IN_FUTURE',
-    `as-of ${asOf} is after the lender's today, ${today}: the daily job runs for today or an earlier day`,
+    `as-of ${asOf} is after the lender's today, ${today}: the ${job} job runs for today or an earlier day`,
     { asOf, today },
   );
 }
@@ -303,9 +305,11 @@ async function reviewFacts(deps: CoreDeps, line: LineRow, at: number) {
  * Periodic line review (批量贷中复审): every ACTIVE and DRAW_FROZEN line is re-decided through `line-review`; the
  * decision and the actions it asks for are written in one dbTx per line, each action through the state machine and,
  * when automated and restrictive, the blast-radius guard. One line's failure is reported and does not stop the rest.
+ * A date after the lender's today is refused (LG_AS_OF_IN_FUTURE) before anything is lifted, decided or written.
  */
 export async function runReviewJob(deps: CoreDeps, asOf: string, pageSize = 200): Promise<ReviewJobResult> {
   const at = asOfStart(deps, asOf);
+  refuseDayNotBegun(deps, 'review', asOf);
   // Restricted lines first, so a line reinstated today is also reviewed today (issue 11).
   const restrictions = await liftClearedDelinquency(deps, asOf);
   const outcomes: Record<string, number> = {};

@@ -572,7 +572,7 @@ for (const factory of STORE_FACTORIES) {
                 actions: [{ type: 'LIMIT_INCREASE', limitMinor: 250_000, reasons: ['R_GOOD_REPAYMENT'] }],
               }
             : { outcome: 'APPROVE', reasons: [] };
-        const result = await h.core.runReviewJob('2025-03-02');
+        const result = await h.core.runReviewJob(h.core.lenderToday());
         expect(result.errors).toEqual([]);
         expect(result.reviewed).toBeGreaterThan(3);
         expect(result.actions.find((a) => a.lineId === lineId)).toMatchObject({
@@ -605,9 +605,10 @@ for (const factory of STORE_FACTORIES) {
         // The blast-radius guard holds every automated restriction: the line stays ACTIVE and is reviewed again.
         h.engine.guardCeiling = 0;
         const other = makeCore(store, { seed: 79, clock: h.clock, engine: h.engine });
+        const asOf = h.core.lenderToday();
         try {
-          await h.core.runReviewJob('2025-03-03');
-          await Promise.all([h.core.runReviewJob('2025-03-03'), other.core.runReviewJob('2025-03-03')]);
+          await h.core.runReviewJob(asOf);
+          await Promise.all([h.core.runReviewJob(asOf), other.core.runReviewJob(asOf)]);
         } finally {
           h.engine.guardCeiling = Number.POSITIVE_INFINITY;
           delete h.engine.script['line-review'];
@@ -616,7 +617,7 @@ for (const factory of STORE_FACTORIES) {
           .selectFrom('line_actions')
           .select(['id', 'outcome'])
           .where('line_id', '=', lineId)
-          .where('actor', '=', 'job:review:2025-03-03')
+          .where('actor', '=', `job:review:${asOf}`)
           .execute();
         expect(held).toEqual([expect.objectContaining({ outcome: 'REVIEW' })]);
       });
