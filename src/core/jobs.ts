@@ -1,6 +1,6 @@
 import { isoDate, lenderDayStart, MS_PER_DAY } from '../domain/index.js';
 import { bucketFor, DEFAULT_BUCKETS } from '../domain/index.js';
-import { LgError, type RequestedLineAction } from '../domain/index.js';
+import { LgError, type LineActionType, type RequestedLineAction } from '../domain/index.js';
 import { expireTempLimit } from '../domain/index.js';
 import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
 import type { CoreDeps, GuardTrip, UnitTx } from './deps.js';
@@ -352,20 +352,32 @@ export async function runReviewJob(deps: CoreDeps, asOf: string, pageSize = 200)
   };
 }
 
+/** The line actions that set a line's limit; a review decision applies one of them at most (oneLimitChange). */
+const LIMIT_CHANGES: ReadonlySet<LineActionType> = new Set(['LIMIT_DECREASE', 'LIMIT_INCREASE']);
+
 /**
- * The decision's actions with one limit cut at most: the strictest (the lowest limit asked for), where it stands in
- * the list; the others dropped. Rules of a review strategy may each ask for a cut of the same line, in any order; all
- * applied under one decision, the line was cut twice, or (the strictest listed first) the milder cut asked for a limit
- * above the one just set, which the state machine refuses, and the line's whole review failed. The decision's record
- * keeps every cut the rules asked for; the line is cut once. A cut with no limit counts as the mildest (applied alone,
- * it is refused as before).
+ * The decision's actions with one limit change at most, where it stands in the list; the others dropped. Rules of a
+ * review strategy may each ask for a change of the same line's limit, in any order; all applied under one decision,
+ * the line was cut (or raised) twice, or the second change was no move from the limit the first had just set (a cut
+ * above it, a raise below it), which the state machine refuses, and the line's whole review failed; a raise beside a
+ * cut raised the line the decision had found reason to cut. The one applied is:
+ * - the strictest cut (the lowest limit asked for) if the rules ask for any cut: a risk signal outweighs a reward, so
+ *   no raise is applied beside it (the bundled line-review's order, "most severe first", says the same);
+ * - else the smallest raise: the conservative one, the limit every rule that asked for a raise agrees the line may
+ *   reach (no rule of the code base says otherwise; a larger one stays for a later review, or a person, to grant).
+ * The decision's record keeps every change the rules asked for; the line changes once. A change with no limit counts
+ * as the mildest (applied alone, it is refused as before).
  */
-function strictestCutOnly(actions: readonly RequestedLineAction[]): RequestedLineAction[] {
-  const cuts = actions.filter((a) => a.type === 'LIMIT_DECREASE');
-  if (cuts.length < 2) return [...actions];
+function oneLimitChange(actions: readonly RequestedLineAction[]): RequestedLineAction[] {
+  const changes = actions.filter((a) => LIMIT_CHANGES.has(a.type));
+  if (changes.length < 2) return [...actions];
+  const cuts = changes.filter((a) => a.type === 'LIMIT_DECREASE');
   const limitOf = (a: RequestedLineAction) => a.limitMinor ?? Number.POSITIVE_INFINITY;
-  const strictest = cuts.reduce((best, a) => (limitOf(a) < limitOf(best) ? a : best));
-  return actions.filter((a) => a.type !== 'LIMIT_DECREASE' || a === strictest);
+  // Among cuts the lowest limit is the strictest; among raises it is the smallest.
+  const chosen = (cuts.length > 0 ? cuts : changes).reduce((best, a) =>
+    limitOf(a) < limitOf(best) ? a : best,
+  );
+  return actions.filter((a) => !LIMIT_CHANGES.has(a.type) || a === chosen);
 }
 
 async function reviewLine(deps: CoreDeps, line: LineRow, asOf: string, at: number) {
@@ -392,7 +404,7 @@ async function reviewLine(deps: CoreDeps, line: LineRow, asOf: string, at: numbe
     // restriction leaves the line as it was, and taken again it would open another case each run.
     await deps.coreStore.lineInTx(tx, line.id, true);
     const taken = new Set(await deps.coreStore.actionTypesByInTx(tx, line.id, actor));
-    for (const action of strictestCutOnly(decision.actions)) {
+    for (const action of oneLimitChange(decision.actions)) {
       if (taken.has(action.type)) continue;
       const done = await applyActionInTx(deps, tx, line.id, {
         type: action.type,

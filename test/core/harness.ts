@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ManualClock } from '../../src/domain/clock.js';
 import { openEngine } from '../../src/app/engine.js';
+import type { EngineService } from '../../src/engine/index.js';
 import { coreEngineFromService } from '../../src/app/core-engine.js';
 import { createModelRegistry, resolverFromRegistry } from '../../src/scoring/index.js';
 import { createModelRepository } from '../../src/store/index.js';
@@ -152,10 +153,13 @@ export function makeCore(
 
 /**
  * The core deciding with the real engine: the bundled strategies and the bundled application scorecard, registered
- * and active, on the harness's clock and store.
+ * and active, on the harness's clock and store. Given a harness, the core shares its clock and ids (its scripted core
+ * may then write to the same store); `engine` saves and activates other strategy versions.
  */
-export async function coreWithBundledEngine(store: Store): Promise<{ h: Harness; core: CoreServices }> {
-  const h = makeCore(store);
+export async function coreWithBundledEngine(
+  store: Store,
+  h: Harness = makeCore(store),
+): Promise<{ h: Harness; core: CoreServices; engine: EngineService }> {
   const registry = createModelRegistry(createModelRepository(store), { clock: h.clock });
   await registry.register(JSON.parse(readFileSync('models/application-scorecard.json', 'utf8')));
   await registry.loadAll();
@@ -169,6 +173,7 @@ export async function coreWithBundledEngine(store: Store): Promise<{ h: Harness;
   return {
     h,
     core: createCoreServices({ ...h.deps, engine: coreEngineFromService(engine, { crypto: h.deps.crypto }) }),
+    engine,
   };
 }
 

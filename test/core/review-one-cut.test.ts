@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/db.js';
 import type { RequestedLineAction } from '../../src/domain/decision.js';
 import { STORE_FACTORIES } from '../helpers/stores.js';
-import { ADULT, makeCore, openLine, residentId, type Harness } from './harness.js';
+import { readFileSync } from 'node:fs';
+import { ADULT, coreWithBundledEngine, makeCore, openLine, residentId, type Harness } from './harness.js';
 
 /**
  * A line-review strategy whose rules fire more than one limit cut for a line (two rules, or one rule with two cuts)
@@ -11,6 +12,12 @@ import { ADULT, makeCore, openLine, residentId, type Harness } from './harness.j
  * machine refuses, and the line's whole review failed (an error, nothing written); listed mildest first, the line was
  * cut twice. One review decision now applies one cut per line, the strictest (the lowest limit), wherever the rules
  * list it, and the line's review succeeds.
+ *
+ * Raises had the same defect: two LIMIT_INCREASEs in one decision raised the line twice (the smaller listed first) or
+ * failed its review (the larger first: the smaller is no raise then), and a raise beside a cut was applied too (the line
+ * cut and raised under one decision, ending above where it was when the cut came first). One decision now applies one
+ * limit change: the strictest cut if the rules ask for any (no raise beside it), else the smallest raise. The
+ * decision's record keeps every change the rules asked for.
  */
 const LIMIT = 1_000_000;
 const cut = (limitMinor: number, reason: string): RequestedLineAction => ({
@@ -21,6 +28,13 @@ const cut = (limitMinor: number, reason: string): RequestedLineAction => ({
 const MILD = cut(800_000, 'R_UTILISATION_HIGH');
 const MIDDLE = cut(650_000, 'R_INQUIRY_VELOCITY');
 const STRICT = cut(500_000, 'R_LOAN_STACKING');
+const raise = (limitMinor: number, reason: string): RequestedLineAction => ({
+  type: 'LIMIT_INCREASE',
+  limitMinor,
+  reasons: [reason],
+});
+const SMALL_RAISE = raise(1_100_000, 'R_GOOD_REPAYMENT');
+const BIG_RAISE = raise(1_300_000, 'R_INCOME_GROWTH');
 
 /** Every order of the three cuts. */
 const ORDERS: readonly (readonly RequestedLineAction[])[] = [
@@ -33,7 +47,7 @@ const ORDERS: readonly (readonly RequestedLineAction[])[] = [
 ];
 
 for (const factory of STORE_FACTORIES)
-  describe.skipIf(!factory.enabled)(`one limit cut per review decision (${factory.name})`, () => {
+  describe.skipIf(!factory.enabled)(`one limit change per review decision (${factory.name})`, () => {
     let store: Store;
     let h: Harness;
     let seq = 400;
@@ -43,7 +57,8 @@ for (const factory of STORE_FACTORIES)
     });
     afterEach(async () => store.close());
 
-    const newLine = () => openLine(h, LIMIT, { ...ADULT, nationalId: residentId('19850101', ++seq) });
+    const newLine = (limitMinor = LIMIT) =>
+      openLine(h, limitMinor, { ...ADULT, nationalId: residentId('19850101', ++seq) });
     /** The review strategy asks for `actions` on lines of LIMIT, nothing elsewhere. */
     const reviewAsks = (actions: readonly RequestedLineAction[]) => {
       h.engine.script['line-review'] = (ctx) =>
@@ -60,6 +75,17 @@ for (const factory of STORE_FACTORIES)
         .orderBy('created_at')
         .orderBy('id')
         .execute();
+
+    /** What the review decision behind a line action asked for, as its record keeps it. */
+    const proposedBy = async (traceId: string | null) => {
+      const row = await store.db
+        .selectFrom('decisions')
+        .select(['kind', 'result'])
+        .where('id', '=', traceId ?? '')
+        .executeTakeFirstOrThrow();
+      expect(row.kind).toBe('review');
+      return (JSON.parse(row.result) as { actions: RequestedLineAction[] }).actions;
+    };
 
     for (const order of ORDERS)
       it(`applies only the strictest cut, in order ${order.map((a) => a.limitMinor).join(' → ')}`, async () => {
@@ -102,5 +128,118 @@ for (const factory of STORE_FACTORIES)
         .executeTakeFirstOrThrow();
       expect(Number(held.requested_limit_minor)).toBe(500_000);
       expect(h.trips.filter((t) => t.lineId === lineId)).toHaveLength(2);
+    });
+
+    for (const order of [
+      [SMALL_RAISE, BIG_RAISE],
+      [BIG_RAISE, SMALL_RAISE],
+    ])
+      it(`applies only the smallest raise, in order ${order.map((a) => a.limitMinor).join(' → ')}`, async () => {
+        const lineId = await newLine();
+        reviewAsks(order);
+        const result = await h.core.runReviewJob(h.core.lenderToday());
+        expect(result.errors).toEqual([]);
+        expect(result.actions.filter((a) => a.lineId === lineId)).toMatchObject([
+          { type: 'LIMIT_INCREASE', outcome: 'APPLIED', prevLimitMinor: LIMIT, newLimitMinor: 1_100_000 },
+        ]);
+        const rows = await actionsOf(lineId);
+        expect(rows).toHaveLength(1);
+        expect(JSON.parse(rows[0]?.reasons ?? '[]')).toEqual(['R_GOOD_REPAYMENT']);
+        expect((await h.core.getLine(lineId)).limitMinor).toBe(1_100_000);
+        expect(await proposedBy(rows[0]?.trace_id ?? null)).toEqual(order);
+      });
+
+    for (const order of [
+      [BIG_RAISE, MILD],
+      [MILD, BIG_RAISE],
+      [SMALL_RAISE, MILD, BIG_RAISE, STRICT],
+      [STRICT, BIG_RAISE, MILD, SMALL_RAISE],
+    ])
+      it(`a cut beside raises wins and nothing is raised, in order ${order.map((a) => a.limitMinor).join(' → ')}`, async () => {
+        const lineId = await newLine();
+        reviewAsks(order);
+        const strictest = Math.min(
+          ...order.filter((a) => a.type === 'LIMIT_DECREASE').map((a) => a.limitMinor ?? 0),
+        );
+        const result = await h.core.runReviewJob(h.core.lenderToday());
+        expect(result.errors).toEqual([]);
+        expect(result.actions.filter((a) => a.lineId === lineId)).toMatchObject([
+          { type: 'LIMIT_DECREASE', outcome: 'APPLIED', prevLimitMinor: LIMIT, newLimitMinor: strictest },
+        ]);
+        const rows = await actionsOf(lineId);
+        expect(rows.map((r) => [r.type, Number(r.prev_limit_minor), Number(r.new_limit_minor)])).toEqual([
+          ['LIMIT_DECREASE', LIMIT, strictest],
+        ]);
+        expect((await h.core.getLine(lineId)).limitMinor).toBe(strictest);
+        expect(await proposedBy(rows[0]?.trace_id ?? null)).toEqual(order);
+      });
+
+    it('a cut the guard holds still wins over a raise: the line is neither cut nor raised', async () => {
+      const lineId = await newLine();
+      reviewAsks([SMALL_RAISE, MILD]);
+      h.engine.guardCeiling = 0;
+      try {
+        expect((await h.core.runReviewJob(h.core.lenderToday())).errors).toEqual([]);
+      } finally {
+        h.engine.guardCeiling = Number.POSITIVE_INFINITY;
+      }
+      const rows = await actionsOf(lineId);
+      expect(rows.map((r) => [r.type, r.outcome])).toEqual([['LIMIT_DECREASE', 'REVIEW']]);
+      expect((await h.core.getLine(lineId)).limitMinor).toBe(LIMIT);
+    });
+
+    it('the real engine: rules that each ask a raise, or a raise and a cut, change the limit once', async () => {
+      // Rules of a strategy document (an `all` rule set before the bundled behaviour node) each propose a change: two
+      // raises of the line at 1,000,000, a raise and a cut of the line at 2,000,000.
+      const { core, engine } = await coreWithBundledEngine(store, h);
+      const bundled = JSON.parse(readFileSync('strategies/line-review.json', 'utf8')) as {
+        nodes: Record<string, unknown>[];
+      };
+      bundled.nodes.unshift({
+        id: 'proposals',
+        type: 'ruleSet',
+        mode: 'all',
+        next: 'behaviour',
+        rules: [
+          {
+            id: 'GROWTH_RAISE',
+            when: "limitMinor == 1000000 and lineStatus == 'ACTIVE'",
+            reasons: ['R_INCOME_GROWTH'],
+            actions: [{ type: 'LIMIT_INCREASE', limit: 'limitMinor * 1.5' }],
+          },
+          {
+            id: 'TENURE_RAISE',
+            when: "limitMinor in [1000000, 2000000] and lineStatus == 'ACTIVE'",
+            reasons: ['R_GOOD_REPAYMENT'],
+            actions: [{ type: 'LIMIT_INCREASE', limit: 'limitMinor * 1.2' }],
+          },
+          {
+            id: 'UTILISATION_CUT',
+            when: "limitMinor == 2000000 and lineStatus == 'ACTIVE'",
+            reasons: ['R_UTILISATION_HIGH'],
+            actions: [{ type: 'LIMIT_DECREASE', limit: 'limitMinor * 0.8' }],
+          },
+        ],
+      });
+      const saved = await engine.saveVersion(bundled, 'user:risk-officer');
+      await engine.activate('line-review', saved.version, 'user:risk-officer');
+      const twoRaises = await newLine(1_000_000);
+      const raiseAndCut = await newLine(2_000_000);
+      const result = await core.runReviewJob(h.core.lenderToday());
+      expect(result.errors).toEqual([]);
+      const rowsOf = async (lineId: string) =>
+        (await actionsOf(lineId)).map((r) => [r.type, Number(r.prev_limit_minor), Number(r.new_limit_minor)]);
+      expect(await rowsOf(twoRaises)).toEqual([['LIMIT_INCREASE', 1_000_000, 1_200_000]]);
+      expect(await rowsOf(raiseAndCut)).toEqual([['LIMIT_DECREASE', 2_000_000, 1_600_000]]);
+      const asked = async (lineId: string) =>
+        (await proposedBy((await actionsOf(lineId))[0]?.trace_id ?? null)).map((a) => [a.type, a.limitMinor]);
+      expect(await asked(twoRaises)).toEqual([
+        ['LIMIT_INCREASE', 1_500_000],
+        ['LIMIT_INCREASE', 1_200_000],
+      ]);
+      expect(await asked(raiseAndCut)).toEqual([
+        ['LIMIT_INCREASE', 2_400_000],
+        ['LIMIT_DECREASE', 1_600_000],
+      ]);
     });
   });
