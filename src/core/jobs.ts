@@ -352,32 +352,36 @@ export async function runReviewJob(deps: CoreDeps, asOf: string, pageSize = 200)
   };
 }
 
-/** The line actions that set a line's limit; a review decision applies one of them at most (oneLimitChange). */
-const LIMIT_CHANGES: ReadonlySet<LineActionType> = new Set(['LIMIT_DECREASE', 'LIMIT_INCREASE']);
+/** The line actions that raise a line's limit, for good (LIMIT_INCREASE) or for a while (TEMP_LIMIT). */
+const RAISES: ReadonlySet<LineActionType> = new Set(['LIMIT_INCREASE', 'TEMP_LIMIT']);
 
 /**
- * The decision's actions with one limit change at most, where it stands in the list; the others dropped. Rules of a
- * review strategy may each ask for a change of the same line's limit, in any order; all applied under one decision,
- * the line was cut (or raised) twice, or the second change was no move from the limit the first had just set (a cut
- * above it, a raise below it), which the state machine refuses, and the line's whole review failed; a raise beside a
- * cut raised the line the decision had found reason to cut. The one applied is:
- * - the strictest cut (the lowest limit asked for) if the rules ask for any cut: a risk signal outweighs a reward, so
- *   no raise is applied beside it (the bundled line-review's order, "most severe first", says the same);
- * - else the smallest raise: the conservative one, the limit every rule that asked for a raise agrees the line may
- *   reach (no rule of the code base says otherwise; a larger one stays for a later review, or a person, to grant).
- * The decision's record keeps every change the rules asked for; the line changes once. A change with no limit counts
- * as the mildest (applied alone, it is refused as before).
+ * The decision's actions with one limit change of each kind at most, where it stands in the list; the others dropped.
+ * Rules of a review strategy may each ask for a change of the same line's limit, in any order; all applied under one
+ * decision, the line was cut (or raised) twice, or the second change was no move from the limit the first had just set
+ * (a cut above it, a raise below it), which the state machine refuses, and the line's whole review failed; a raise
+ * beside a cut raised the line the decision had found reason to cut. What is applied:
+ * - the strictest cut (the lowest limit asked for) if the rules ask for any cut, and no raise, permanent or temporary,
+ *   beside it: a risk signal outweighs a reward (the bundled line-review's order, "most severe first", says the same);
+ * - else the smallest permanent raise and the smallest temporary limit: the conservative ones, the limit every rule that
+ *   asked for that kind of raise agrees the line may reach (no rule of the code base says otherwise; a larger one stays
+ *   for a later review, or a person, to grant).
+ * The decision's record keeps every change the rules asked for; the line changes once per kind. A change with no limit
+ * counts as the mildest (applied alone, it is refused as before).
  */
 function oneLimitChange(actions: readonly RequestedLineAction[]): RequestedLineAction[] {
-  const changes = actions.filter((a) => LIMIT_CHANGES.has(a.type));
-  if (changes.length < 2) return [...actions];
-  const cuts = changes.filter((a) => a.type === 'LIMIT_DECREASE');
   const limitOf = (a: RequestedLineAction) => a.limitMinor ?? Number.POSITIVE_INFINITY;
-  // Among cuts the lowest limit is the strictest; among raises it is the smallest.
-  const chosen = (cuts.length > 0 ? cuts : changes).reduce((best, a) =>
-    limitOf(a) < limitOf(best) ? a : best,
-  );
-  return actions.filter((a) => !LIMIT_CHANGES.has(a.type) || a === chosen);
+  // Among cuts the lowest limit is the strictest; among raises of one kind it is the smallest.
+  const lowest = (type: LineActionType) =>
+    actions
+      .filter((a) => a.type === type)
+      .reduce<RequestedLineAction | undefined>(
+        (best, a) => (best === undefined || limitOf(a) < limitOf(best) ? a : best),
+        undefined,
+      );
+  const cut = lowest('LIMIT_DECREASE');
+  const kept = new Set(cut ? [cut] : [lowest('LIMIT_INCREASE'), lowest('TEMP_LIMIT')]);
+  return actions.filter((a) => (a.type !== 'LIMIT_DECREASE' && !RAISES.has(a.type)) || kept.has(a));
 }
 
 async function reviewLine(deps: CoreDeps, line: LineRow, asOf: string, at: number) {

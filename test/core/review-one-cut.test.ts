@@ -16,8 +16,8 @@ import { ADULT, coreWithBundledEngine, makeCore, openLine, residentId, type Harn
  * Raises had the same defect: two LIMIT_INCREASEs in one decision raised the line twice (the smaller listed first) or
  * failed its review (the larger first: the smaller is no raise then), and a raise beside a cut was applied too (the line
  * cut and raised under one decision, ending above where it was when the cut came first). One decision now applies one
- * limit change: the strictest cut if the rules ask for any (no raise beside it), else the smallest raise. The
- * decision's record keeps every change the rules asked for.
+ * limit change: the strictest cut if the rules ask for any (no raise, permanent or temporary, beside it), else the
+ * smallest raise and the smallest temporary limit. The decision's record keeps every change the rules asked for.
  */
 const LIMIT = 1_000_000;
 const cut = (limitMinor: number, reason: string): RequestedLineAction => ({
@@ -35,6 +35,11 @@ const raise = (limitMinor: number, reason: string): RequestedLineAction => ({
 });
 const SMALL_RAISE = raise(1_100_000, 'R_GOOD_REPAYMENT');
 const BIG_RAISE = raise(1_300_000, 'R_INCOME_GROWTH');
+const TEMP_RAISE: RequestedLineAction = {
+  type: 'TEMP_LIMIT',
+  limitMinor: 1_500_000,
+  reasons: ['R_GOOD_REPAYMENT'],
+};
 
 /** Every order of the three cuts. */
 const ORDERS: readonly (readonly RequestedLineAction[])[] = [
@@ -173,6 +178,31 @@ for (const factory of STORE_FACTORIES)
         expect((await h.core.getLine(lineId)).limitMinor).toBe(strictest);
         expect(await proposedBy(rows[0]?.trace_id ?? null)).toEqual(order);
       });
+
+    for (const order of [
+      [TEMP_RAISE, MILD],
+      [MILD, TEMP_RAISE],
+    ])
+      it(`a cut beside a temporary raise wins and no temporary limit is set, in order ${order.map((a) => a.type).join(' → ')}`, async () => {
+        const lineId = await newLine();
+        reviewAsks(order);
+        expect((await h.core.runReviewJob(h.core.lenderToday())).errors).toEqual([]);
+        const rows = await actionsOf(lineId);
+        expect(rows.map((r) => [r.type, r.outcome, Number(r.new_limit_minor)])).toEqual([
+          ['LIMIT_DECREASE', 'APPLIED', 800_000],
+        ]);
+        expect((await h.core.getLine(lineId)).limitMinor).toBe(800_000);
+      });
+
+    it('two temporary raises: only the smaller is set', async () => {
+      const lineId = await newLine();
+      reviewAsks([TEMP_RAISE, { ...TEMP_RAISE, limitMinor: 1_200_000 }]);
+      expect((await h.core.runReviewJob(h.core.lenderToday())).errors).toEqual([]);
+      const rows = await actionsOf(lineId);
+      expect(rows.map((r) => [r.type, r.outcome, Number(r.new_limit_minor)])).toEqual([
+        ['TEMP_LIMIT', 'APPLIED', 1_200_000],
+      ]);
+    });
 
     it('a cut the guard holds still wins over a raise: the line is neither cut nor raised', async () => {
       const lineId = await newLine();
