@@ -6,6 +6,8 @@ export const EXIT = {
   FAILURE: 1,
   INVALID_INPUT: 2,
   VERIFICATION_FAILED: 3,
+  /** Nothing disagrees, but not everything could be proven: sealed values under a data key not held (facts.ts). */
+  UNVERIFIABLE: 4,
 } as const;
 
 /** Runs a command action, printing a one-line error and choosing the exit code (no stack traces for expected errors). */

@@ -144,7 +144,7 @@ function registerLedgerVerifyCommand(program: Command, openApp: OpenApp): Comman
     .option('--json', 'print JSON')
     .option(
       '--against <dir|url>',
-      'also check every signed checkpoint the witness holds (a directory, or an http(s) URL serving them) and the fact tables',
+      'also check every signed checkpoint the witness holds (a directory, or an http(s) URL serving them) and the fact tables; exit 4 when nothing disagrees but sealed values under a data key not given cannot be proven',
     )
     .option(
       '--key <key>',
@@ -152,13 +152,14 @@ function registerLedgerVerifyCommand(program: Command, openApp: OpenApp): Comman
     )
     .option(
       '--no-facts',
-      'with --against: skip re-deriving decisions, lines, loans and disputes from the ledger',
+      'with --against: skip re-deriving decisions, lines, loans, disputes and bureau submissions from the ledger',
     )
     .action((opts: { db?: string; json?: boolean; against?: string; key?: string; facts: boolean }) =>
       runAction(async () => {
         // An auditor's check: the store is only read (never created or migrated). No data key is needed; with one
         // (LINEGUARD_KEY, or this installation's when its checkpoint key is trusted) the fact check also proves the
-        // sealed decision contexts and dispute claims.
+        // sealed values against the ledger's commitments (decision contexts, dispute claims and outcomes, bureau
+        // submissions: src/compliance/facts.ts).
         const location = resolveStoreLocation(process.env, {
           db: opts.db ?? program.opts<{ db?: string }>().db,
         });

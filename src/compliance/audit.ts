@@ -43,7 +43,7 @@ export async function verifyAgainstCheckpoints(
     readonly files: readonly WitnessFile[];
     readonly trustedKey: LedgerPublicKey;
     readonly facts: boolean;
-    /** Opens sealed decision contexts and dispute claims for the fact check; without it they are counted unchecked. */
+    /** Opens the sealed values the fact check proves (facts.ts); without it they are counted unchecked. */
     readonly crypto?: FieldCrypto;
   },
 ): Promise<EvidenceVerification> {

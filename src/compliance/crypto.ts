@@ -65,6 +65,11 @@ export interface FieldCrypto {
   lookupHashes(value: string, purpose: string): [string, ...string[]];
   /** Key id a token was sealed with (for re-encryption jobs). */
   keyIdOf(token: string): string;
+  /**
+   * Whether this instance holds the key `keyId` names (current or retired): a token sealed under one it does not hold
+   * cannot be opened here, which says nothing about whether it was altered (`ledger verify` reports it unverifiable).
+   */
+  holdsKey(keyId: string): boolean;
   /** True when the token was sealed with a retired key and should be re-encrypted. */
   needsRotation(token: string): boolean;
 }
@@ -240,6 +245,7 @@ export function createFieldCrypto(options: FieldCryptoOptions): FieldCrypto {
     keyIdOf(token) {
       return parse(token).keyId;
     },
+    holdsKey: (keyId) => keys.has(keyId),
     needsRotation(token) {
       return parse(token).keyId !== current.id;
     },

@@ -7,28 +7,46 @@ import {
   type DecisionFactRecord,
   type DisputeFactRecord,
   type LedgerHandle,
+  type SubmissionFactRecord,
 } from './ledger.js';
 import type { LedgerRow } from './ledger.js';
-import { isSealedValue, type FieldCrypto } from './crypto.js';
+import { FieldCryptoError, isSealedValue, type FieldCrypto } from './crypto.js';
 import { openDecision } from './sealed-decisions.js';
-import { openDispute } from './sealed-disputes.js';
+import { openDispute, openOutcomeTexts } from './sealed-disputes.js';
 import { isSealedDataUnreadable } from './sealed-pair.js';
+import { openSubmissionRow } from './sealed-submissions.js';
 
 /**
- * The facts the API serves (decisions, lines, loans) are re-derived from the ledger and compared with their rows, so
- * an edit to a fact table — which leaves the hash chain intact — is still found. What the ledger does not carry
- * (e.g. a line's dpd, recomputed daily from the schedule) is not checked here.
+ * The facts the API serves (decisions, lines, loans, disputes) and what was sent to the credit bureau are re-derived
+ * from the ledger and compared with their rows, so an edit to a fact table — which leaves the hash chain intact — is
+ * still found. What the ledger does not carry (e.g. a line's dpd, recomputed daily from the schedule) is not checked
+ * here.
  *
- * A decision's context and a dispute's claim are sealed at rest (sealed-decisions.ts, sealed-disputes.ts): with the data key
- * they are opened and proven against the ledger's commitment (or, for entries written before sealing, its hash or
- * clear claim); without it they are counted as `sealedUnchecked`, and everything else is still checked.
+ * Personal data is sealed at rest, and the ledger entry holds a keyed commitment to it instead (sealed-pair.ts): a
+ * decision's context, a dispute's claim and its reviewer's outcome, a sent submission's payload. With the data key each
+ * is opened and proven against its commitment (or, for an entry written before sealing, against the hash or the clear
+ * value it holds), so a value re-sealed with the same key is found too. A sealed value that cannot be proven is one of:
+ * - no data key given: counted as `sealedUnchecked` (an auditor without personal-data access), not a finding;
+ * - sealed under a key not held (one retired and dropped before `keys rotate-data` re-sealed the row, or a token naming
+ *   an unknown key): `unverifiable`, neither proven nor disproven, and so not verified either (the CLI exits 4);
+ * - a held key fails to open it (altered, or copied from another row): a mismatch, like any edit.
  */
 export interface FactMismatch {
-  readonly table: 'decisions' | 'credit_lines' | 'loans' | 'credit_disputes';
+  readonly table: FactTable;
   readonly id: string;
   readonly field: string;
   readonly row: unknown;
   readonly ledger: unknown;
+}
+
+export type FactTable = 'decisions' | 'credit_lines' | 'loans' | 'credit_disputes' | 'bureau_submissions';
+
+/** A sealed value no key given opens because its key (`keyId`) is not among them. */
+export interface UnverifiableFact {
+  readonly table: FactTable;
+  readonly id: string;
+  readonly field: string;
+  readonly keyId: string;
 }
 
 export interface FactVerification {
@@ -38,12 +56,16 @@ export interface FactVerification {
     readonly lines: number;
     readonly loans: number;
     readonly disputes: number;
+    readonly submissions: number;
   };
-  /** Sealed contexts and claims that were not proven because no data key was given (see above). */
+  /** Sealed values that were not proven because no data key was given (see above). */
   readonly sealedUnchecked: number;
   readonly mismatches: FactMismatch[];
   /** Mismatches beyond the reported ones. */
   readonly moreMismatches: number;
+  /** Sealed values under a key not held (see above): `ok` is false, yet nothing was found to disagree. */
+  readonly unverifiable: UnverifiableFact[];
+  readonly moreUnverifiable: number;
 }
 
 const MISMATCHES_MAX = 200;
@@ -54,6 +76,9 @@ type Payload = Record<string, unknown>;
 interface LedgerIndex {
   readonly decisions: Map<string, Payload>;
   readonly disputes: Map<string, Payload>;
+  readonly disputeDecisions: Map<string, Payload>;
+  /** `bureau.submission_sent` by submission id, with the entry's subject (the borrower) as `subjectId`. */
+  readonly submissionsSent: Map<string, Payload>;
   readonly lineEvents: Map<string, Payload[]>;
   readonly loans: Map<string, Payload>;
   readonly repayments: Map<string, Payload[]>;
@@ -64,6 +89,8 @@ function indexLedger(rows: readonly LedgerRow[]): LedgerIndex {
   const index: LedgerIndex = {
     decisions: new Map(),
     disputes: new Map(),
+    disputeDecisions: new Map(),
+    submissionsSent: new Map(),
     lineEvents: new Map(),
     loans: new Map(),
     repayments: new Map(),
@@ -83,6 +110,12 @@ function indexLedger(rows: readonly LedgerRow[]): LedgerIndex {
         break;
       case 'credit_dispute.raised':
         index.disputes.set(row.subject_id, payload);
+        break;
+      case 'credit_dispute.decided':
+        index.disputeDecisions.set(row.subject_id, payload);
+        break;
+      case 'bureau.submission_sent':
+        index.submissionsSent.set(String(payload.submissionId), { ...payload, subjectId: row.subject_id });
         break;
       case 'line.action':
       case 'line.temp_limit_expired':
@@ -113,18 +146,26 @@ function parsePayload(text: string): Payload | null {
   }
 }
 
+type Where = Pick<FactMismatch, 'table' | 'id'>;
+
 class Findings {
   readonly list: FactMismatch[] = [];
   more = 0;
   sealedUnchecked = 0;
-  compare(where: Pick<FactMismatch, 'table' | 'id'>, field: string, row: unknown, ledger: unknown): void {
+  readonly unverifiable: UnverifiableFact[] = [];
+  moreUnverifiable = 0;
+  compare(where: Where, field: string, row: unknown, ledger: unknown): void {
     if (canonicalJson(row ?? null) === canonicalJson(ledger ?? null)) return;
     if (this.list.length < MISMATCHES_MAX) this.list.push({ ...where, field, row, ledger });
     else this.more += 1;
   }
+  cannotProve(fact: UnverifiableFact): void {
+    if (this.unverifiable.length < MISMATCHES_MAX) this.unverifiable.push(fact);
+    else this.moreUnverifiable += 1;
+  }
 }
 
-/** `crypto`: the data key(s) that open sealed contexts and claims; without it they are counted, not proven. */
+/** `crypto`: the data key(s) that open the sealed values; without it they are counted, not proven (see above). */
 export async function verifyFacts(
   db: LedgerHandle,
   ledgerRows: readonly LedgerRow[],
@@ -136,12 +177,15 @@ export async function verifyFacts(
   const lines = await checkLines(db, index, findings);
   const loans = await checkLoans(db, index, findings);
   const disputes = await checkDisputes(db, { index, findings, crypto });
+  const submissions = await checkSubmissions(db, { index, findings, crypto });
   return {
-    ok: findings.list.length === 0,
-    checked: { decisions, lines, loans, disputes },
+    ok: findings.list.length === 0 && findings.unverifiable.length === 0,
+    checked: { decisions, lines, loans, disputes, submissions },
     sealedUnchecked: findings.sealedUnchecked,
     mismatches: findings.list,
     moreMismatches: findings.more,
+    unverifiable: findings.unverifiable,
+    moreUnverifiable: findings.moreUnverifiable,
   };
 }
 
@@ -164,6 +208,58 @@ interface SealedCheck {
   readonly index: LedgerIndex;
   readonly findings: Findings;
   readonly crypto: FieldCrypto | undefined;
+}
+
+/** A row's stored (maybe sealed) value, and what its ledger entry committed to (shown when it cannot be opened). */
+interface SealedValue {
+  readonly where: Where;
+  readonly field: string;
+  readonly stored: string;
+  readonly committed: unknown;
+}
+
+/**
+ * Opens a row's value to prove it (a clear one is taken as it is), or records why it cannot be proven here and answers
+ * undefined: no data key given (unchecked), its key not held (unverifiable), a held key fails to open it (a mismatch).
+ * The one place the fact check tells these apart (see the top of this file).
+ */
+function openToProve<T>(
+  check: SealedCheck,
+  value: SealedValue,
+  open: (crypto: FieldCrypto | undefined) => T,
+): T | undefined {
+  const { crypto, findings } = check;
+  if (isSealedValue(value.stored)) {
+    if (!crypto) {
+      findings.sealedUnchecked += 1;
+      return undefined;
+    }
+    const keyId = keyNotHeld(crypto, value.stored);
+    if (keyId !== undefined) {
+      findings.cannotProve({ ...value.where, field: value.field, keyId });
+      return undefined;
+    }
+  }
+  try {
+    return open(crypto);
+  } catch (error) {
+    if (!isSealedDataUnreadable(error)) throw error;
+    findings.compare(value.where, value.field, '(sealed, cannot be opened)', value.committed);
+    return undefined;
+  }
+}
+
+/** The key id a token names when `crypto` does not hold it; undefined when it does (or the token is malformed). */
+function keyNotHeld(crypto: FieldCrypto, token: string): string | undefined {
+  let keyId: string;
+  try {
+    keyId = crypto.keyIdOf(token);
+  } catch (error) {
+    // A malformed token fails to open below, as the mismatch it is.
+    if (error instanceof FieldCryptoError) return undefined;
+    throw error;
+  }
+  return crypto.holdsKey(keyId) ? undefined : keyId;
 }
 
 async function checkDecisions(db: LedgerHandle, check: SealedCheck): Promise<number> {
@@ -206,17 +302,10 @@ async function checkDecisions(db: LedgerHandle, check: SealedCheck): Promise<num
 function checkDecisionContext(check: SealedCheck, row: DecisionFactRecord, entry: Payload): void {
   const where = { table: 'decisions', id: row.id } as const;
   const committed = entry.contextHmac ?? entry.contextSha256;
-  if (isSealedValue(row.context) && !check.crypto) {
-    check.findings.sealedUnchecked += 1;
-    return;
-  }
-  let opened: { context: string; commitment: string | undefined };
-  try {
-    opened = openDecision(check.crypto, { id: row.id, context: row.context, trace: row.trace });
-  } catch (error) {
-    if (!isSealedDataUnreadable(error)) throw error;
-    return check.findings.compare(where, 'context', '(sealed, cannot be opened)', committed);
-  }
+  const opened = openToProve(check, { where, field: 'context', stored: row.context, committed }, (crypto) =>
+    openDecision(crypto, { id: row.id, context: row.context, trace: row.trace }),
+  );
+  if (!opened) return;
   const proof =
     entry.contextHmac === undefined
       ? sha256Hex(opened.context)
@@ -226,38 +315,34 @@ function checkDecisionContext(check: SealedCheck, row: DecisionFactRecord, entry
 
 async function checkDisputes(db: LedgerHandle, check: SealedCheck): Promise<number> {
   const { index, findings } = check;
-  return pages(
+  const seen = new Set<string>();
+  const count = await pages(
     (after) => ledgerStorage().disputesAfter(db, after, PAGE_ROWS),
     (row) => {
+      seen.add(row.id);
       const where = { table: 'credit_disputes', id: row.id } as const;
       const entry = index.disputes.get(row.id);
       if (!entry) return findings.compare(where, '(ledger entry)', 'present', 'missing');
       findings.compare(where, 'borrower_id', row.borrower_id, entry.borrowerId);
       findings.compare(where, 'target', { kind: row.target_kind, id: row.target_id }, entry.target);
       checkDisputeClaim(check, row, entry);
+      checkDisputeOutcome(check, row, index.disputeDecisions.get(row.id));
     },
   );
+  // A dispute in the ledger whose row is gone: the borrower's dispute, and how it ended, deleted from what is served.
+  for (const id of new Set([...index.disputes.keys(), ...index.disputeDecisions.keys()]))
+    if (!seen.has(id)) findings.compare({ table: 'credit_disputes', id }, '(row)', 'missing', 'present');
+  return count;
 }
 
 /** The claim against the raised entry: its keyed commitment (`claimHmac`), or the claim itself in an older entry. */
 function checkDisputeClaim(check: SealedCheck, row: DisputeFactRecord, entry: Payload): void {
   const where = { table: 'credit_disputes', id: row.id } as const;
-  if (isSealedValue(row.claim) && !check.crypto) {
-    check.findings.sealedUnchecked += 1;
-    return;
-  }
-  let opened: { claim: string; commitment: string | undefined };
-  try {
-    opened = openDispute(check.crypto, row);
-  } catch (error) {
-    if (!isSealedDataUnreadable(error)) throw error;
-    return check.findings.compare(
-      where,
-      'claim',
-      '(sealed, cannot be opened)',
-      entry.claimHmac ?? entry.claim,
-    );
-  }
+  const committed = entry.claimHmac ?? entry.claim;
+  const opened = openToProve(check, { where, field: 'claim', stored: row.claim, committed }, (crypto) =>
+    openDispute(crypto, row),
+  );
+  if (!opened) return;
   if (entry.claimHmac === undefined)
     return check.findings.compare(where, 'claim', parsePayload(opened.claim), entry.claim);
   check.findings.compare(
@@ -265,6 +350,88 @@ function checkDisputeClaim(check: SealedCheck, row: DisputeFactRecord, entry: Pa
     'claim',
     opened.commitment ?? '(clear, the ledger committed to a sealed claim)',
     entry.claimHmac,
+  );
+}
+
+/** What a report says in place of an outcome text an older entry holds: free text can name the borrower. */
+const ENTRY_TEXTS = '(the texts the decided entry holds)';
+
+/**
+ * How the dispute ended against its decided entry (none: it is open, with no outcome): the state, the correction it
+ * queued, and the reviewer's texts, proven by the entry's commitment to the Chinese text (`outcomeHmac`; the English
+ * rides in the same token, outside the commitment) or, in an entry written before sealing, compared with the texts it
+ * holds (`textZh`, `textEn`), which a report then does not repeat.
+ */
+function checkDisputeOutcome(check: SealedCheck, row: DisputeFactRecord, decided: Payload | undefined): void {
+  const where = { table: 'credit_disputes', id: row.id } as const;
+  const { findings } = check;
+  findings.compare(where, 'state', row.state, decided?.outcome ?? 'OPEN');
+  findings.compare(where, 'correction_id', row.correction_id, decided?.correctionId ?? null);
+  const committed = decided ? (decided.outcomeHmac ?? ENTRY_TEXTS) : null;
+  // An open dispute has no outcome texts, and a decided one has them.
+  if (row.outcome_zh === null || !decided)
+    return findings.compare(where, 'outcome', row.outcome_zh === null ? null : '(texts)', committed);
+  const opened = openToProve(
+    check,
+    { where, field: 'outcome', stored: row.outcome_zh, committed },
+    (crypto) => openOutcomeTexts(crypto, row),
+  );
+  if (!opened) return;
+  if (decided.outcomeHmac === undefined) {
+    const same = opened.zh === decided.textZh && opened.en === decided.textEn;
+    return findings.compare(where, 'outcome', same ? ENTRY_TEXTS : '(other texts)', ENTRY_TEXTS);
+  }
+  findings.compare(
+    where,
+    'outcome',
+    opened.commitment ?? '(clear, the ledger committed to sealed texts)',
+    decided.outcomeHmac,
+  );
+}
+
+/**
+ * Each submission against its `bureau.submission_sent` entry: a row is SENT exactly when the entry exists, and a sent
+ * one reports what the entry says was sent. A queued (PENDING) one has no such entry yet, so its payload is proven once
+ * it is sent.
+ */
+async function checkSubmissions(db: LedgerHandle, check: SealedCheck): Promise<number> {
+  const { index, findings } = check;
+  const seen = new Set<string>();
+  const count = await pages(
+    (after) => ledgerStorage().submissionsAfter(db, after, PAGE_ROWS),
+    (row) => {
+      const where = { table: 'bureau_submissions', id: row.id } as const;
+      const sent = index.submissionsSent.get(row.id);
+      findings.compare(where, 'status', row.status, sent ? 'SENT' : 'PENDING');
+      if (!sent) return;
+      seen.add(row.id);
+      findings.compare(where, 'kind', row.kind, sent.kind);
+      findings.compare(where, 'bureau', row.bureau, sent.bureau);
+      findings.compare(where, 'borrower_id', row.borrower_id, sent.subjectId);
+      checkSubmissionPayload(check, row, sent);
+    },
+  );
+  // A sent submission whose row is gone: what was reported about the borrower, deleted.
+  for (const id of index.submissionsSent.keys())
+    if (!seen.has(id)) findings.compare({ table: 'bureau_submissions', id }, '(row)', 'missing', 'present');
+  return count;
+}
+
+/** The payload against the sent entry: its keyed commitment (`payloadHmac`), or the payload itself in an older entry. */
+function checkSubmissionPayload(check: SealedCheck, row: SubmissionFactRecord, sent: Payload): void {
+  const where = { table: 'bureau_submissions', id: row.id } as const;
+  const committed = sent.payloadHmac ?? sent.payload;
+  const opened = openToProve(check, { where, field: 'payload', stored: row.payload, committed }, (crypto) =>
+    openSubmissionRow(crypto, row),
+  );
+  if (!opened) return;
+  if (sent.payloadHmac === undefined)
+    return check.findings.compare(where, 'payload', parsePayload(opened.row.payload), sent.payload);
+  check.findings.compare(
+    where,
+    'payload',
+    opened.payloadHmac ?? '(clear, the ledger committed to a sealed payload)',
+    sent.payloadHmac,
   );
 }
 

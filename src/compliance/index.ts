@@ -26,6 +26,7 @@ export type {
   LineFactRecord,
   LoanFactRecord,
   StoredLedgerRow,
+  SubmissionFactRecord,
   LedgerAppend,
   LedgerLeafFields,
   LedgerRow,

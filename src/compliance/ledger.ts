@@ -174,7 +174,10 @@ export interface LineFactRecord {
   annual_rate: number;
 }
 
-/** What the fact check reads of a credit-report dispute: whose it is, what it is about, and the claim (sealed). */
+/**
+ * What the fact check reads of a credit-report dispute: whose it is, what it is about, the claim (sealed), and how it
+ * ended (the reviewer's texts sealed too).
+ */
 export interface DisputeFactRecord {
   id: string;
   borrower_id: string;
@@ -183,6 +186,23 @@ export interface DisputeFactRecord {
   claim: string;
   /** Sealed with the claim since sealing (sealed-disputes.ts), so the claim cannot be read without it. */
   text: string;
+  state: string;
+  /** Null while open; since sealing one token with the English text riding (sealed-disputes.ts). */
+  outcome_zh: string | null;
+  outcome_en: string | null;
+  correction_id: string | null;
+}
+
+/** What the fact check reads of a bureau submission: what it is, to which bureau, about whom, and the payload (sealed). */
+export interface SubmissionFactRecord {
+  id: string;
+  kind: string;
+  borrower_id: string;
+  bureau: string;
+  payload: string;
+  /** Sealed with the payload since sealing (sealed-submissions.ts), so the payload cannot be read without it. */
+  subject_hash: string;
+  status: string;
 }
 
 export interface LoanFactRecord {
@@ -215,6 +235,7 @@ export interface LedgerStorage {
   linesAfter(db: LedgerHandle, afterId: string, limit: number): Promise<LineFactRecord[]>;
   loansAfter(db: LedgerHandle, afterId: string, limit: number): Promise<LoanFactRecord[]>;
   disputesAfter(db: LedgerHandle, afterId: string, limit: number): Promise<DisputeFactRecord[]>;
+  submissionsAfter(db: LedgerHandle, afterId: string, limit: number): Promise<SubmissionFactRecord[]>;
 }
 
 /**

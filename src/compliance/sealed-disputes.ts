@@ -45,12 +45,24 @@ export function sealOutcome(
  * cannot be opened.
  */
 export function openOutcome<T extends WithOutcome>(crypto: FieldCrypto | undefined, row: T): T {
-  if (row.outcome_zh === null) return row;
+  const opened = openOutcomeTexts(crypto, row);
+  return opened ? { ...row, outcome_zh: opened.zh, outcome_en: opened.en } : row;
+}
+
+/**
+ * A decided dispute's outcome texts as written and (when sealed) the commitment its decided entry carries; null for
+ * an open dispute. Throws LG_SEALED_DATA_UNREADABLE when they cannot be opened.
+ */
+export function openOutcomeTexts(
+  crypto: FieldCrypto | undefined,
+  row: WithOutcome,
+): { zh: string; en: string; commitment: string | undefined } | null {
+  if (row.outcome_zh === null) return null;
   const opened = openPair(crypto, DISPUTE_OUTCOME, row.id, {
     committed: row.outcome_zh,
     rider: row.outcome_en ?? '',
   });
-  return { ...row, outcome_zh: opened.committed, outcome_en: opened.rider };
+  return { zh: opened.committed, en: opened.rider, commitment: opened.commitment };
 }
 
 /** A new dispute's row as stored (claim and text sealed), and the commitment its ledger entry carries. */

@@ -34,7 +34,7 @@ export function sealSubmissionRow<T extends Sealable>(crypto: FieldCrypto, row: 
  * throws LG_SEALED_DATA_UNREADABLE when they cannot be opened.
  */
 export function openSubmissionRow<T extends Sealable>(
-  crypto: FieldCrypto,
+  crypto: FieldCrypto | undefined,
   row: T,
 ): { row: T; payloadHmac: string | undefined } {
   const opened = openPair(crypto, BUREAU_SUBMISSION, row.id, {

@@ -317,7 +317,27 @@ const loansAfter = (db: Db, afterId: string, limit: number) =>
 const disputesAfter = (db: Db, afterId: string, limit: number) =>
   db
     .selectFrom('credit_disputes')
-    .select(['id', 'borrower_id', 'target_kind', 'target_id', 'claim', 'text'])
+    .select([
+      'id',
+      'borrower_id',
+      'target_kind',
+      'target_id',
+      'claim',
+      'text',
+      'state',
+      'outcome_zh',
+      'outcome_en',
+      'correction_id',
+    ])
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+
+const submissionsAfter = (db: Db, afterId: string, limit: number) =>
+  db
+    .selectFrom('bureau_submissions')
+    .select(['id', 'kind', 'borrower_id', 'bureau', 'payload', 'subject_hash', 'status'])
     .where('id', '>', afterId)
     .orderBy('id')
     .limit(limit)
@@ -333,6 +353,7 @@ const ledgerStorage: LedgerStorage = {
   linesAfter,
   loansAfter,
   disputesAfter,
+  submissionsAfter,
 };
 
 useLedgerStorage(ledgerStorage);

@@ -89,7 +89,7 @@ describe('lineguard ledger and report commands', { timeout: 240_000 }, () => {
       '--key',
       publicKey,
     );
-    expect(auditor.stdout).toContain('1 sealed decision contexts and dispute claims not proven');
+    expect(auditor.stdout).toContain('1 sealed values not proven');
     expect(auditor.stdout).toContain('VERIFIED');
     expect(auditor.status).toBe(0);
   });

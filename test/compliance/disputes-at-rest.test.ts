@@ -1,4 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isoDate, type ManualClock } from '../../src/domain/clock.js';
 import type { Env } from '../../src/app/config.js';
 import { appendToLedger, fieldCryptoFromMasterKey, type FieldCrypto } from '../../src/compliance/index.js';
@@ -6,8 +9,12 @@ import { subjectHashes } from '../../src/compliance/consent.js';
 import { putSandboxReport } from '../../src/compliance/bureau.js';
 import { verifyAgainstCheckpoints } from '../../src/compliance/audit.js';
 import { verifyLedger } from '../../src/compliance/ledger.js';
-import { DISPUTE_STATEMENT } from '../../src/compliance/sealed-disputes.js';
-import { sealSubmissionRow } from '../../src/compliance/sealed-submissions.js';
+import type { BureauSubmissionRecord, CreditDisputeRecord } from '../../src/compliance/ports.js';
+import type { SealedPairRow, SealedRows } from '../../src/compliance/reseal.js';
+import type { StoredPair } from '../../src/compliance/sealed-pair.js';
+import { DISPUTE_STATEMENT, sealOutcome } from '../../src/compliance/sealed-disputes.js';
+import { openSubmissionRow, sealSubmissionRow } from '../../src/compliance/sealed-submissions.js';
+import { verifyAgainst } from '../../src/cli/commands/ledger.js';
 import { createComplianceStore } from '../../src/store/compliance.js';
 import { resealDecisions } from '../../src/store/index.js';
 import { APPLICANT_ONLY, adminHeaders, type TestApp } from '../helpers/app.js';
@@ -24,6 +31,11 @@ import { client, person, startCaseApp, type Person } from '../cases/helpers.js';
 const STORES = appStores('sealed_disputes');
 
 const CLAIMED = 424_242;
+/** The dispute and the correction a test writes as the code before sealing did (clear rows, entries holding them). */
+const LEGACY = {
+  dispute: '01900000-0000-7000-8000-0000000d15a7',
+  submission: '01900000-0000-7000-8000-0000000b5b01',
+};
 const PHONE = '13977776666';
 const TEXT = `该笔负债已于上月结清，请致电 ${PHONE}`;
 
@@ -301,8 +313,7 @@ for (const store of STORES)
     it('a dispute recorded in clear before sealing still reads and verifies; rotation seals it', async () => {
       const { borrowerId: id, hash } = await borrowerId();
       const model = await rawDispute((await raise(id)).id);
-      const legacyId = '01900000-0000-7000-8000-0000000d15a7';
-      const legacySubmission = '01900000-0000-7000-8000-0000000b5b01';
+      const { dispute: legacyId, submission: legacySubmission } = LEGACY;
       const claim = { correctValue: CLAIMED };
       await t.app.store.transaction(async (tx) => {
         await tx
@@ -348,6 +359,23 @@ for (const store of STORES)
               caseId: model.case_id,
               dueAt: Number(model.due_at),
               raisedBy: model.raised_by,
+            },
+          },
+          // And its decided entry as that code wrote it: the outcome texts themselves.
+          {
+            entryId: `${legacyId}:decided`,
+            kind: 'credit_dispute.decided',
+            subjectId: legacyId,
+            recordedAt: Number(model.created_at),
+            payload: {
+              disputeId: legacyId,
+              outcome: 'REJECTED',
+              by: analyst.userId,
+              textZh: OUTCOME.textZh,
+              textEn: OUTCOME.textEn,
+              correctionId: null,
+              correction: null,
+              bureau: 'SANDBOX',
             },
           },
         ]);
@@ -420,6 +448,289 @@ for (const store of STORES)
       expect((await admin().get(`/v1/disputes/${second.id}`)).json().text).toBe(
         'the second borrower wrote this',
       );
+    });
+
+    /**
+     * A sealed pair of a row rewritten through the store as `keys rotate-data` writes one: what anyone holding the
+     * database and the data key can do. Answers the row as it was, to put back.
+     */
+    async function rewrite(
+      rows: SealedRows<SealedPairRow>,
+      read: SealedPairRow,
+      sealed: StoredPair,
+    ): Promise<SealedPairRow> {
+      expect(await rows.replace([{ read, sealed: { id: read.id, ...sealed } }])).toBe(1);
+      return read;
+    }
+    const submissionPair = (row: BureauSubmissionRecord): SealedPairRow => ({
+      id: row.id,
+      committed: row.payload,
+      rider: row.subject_hash,
+    });
+    const outcomePair = (row: CreditDisputeRecord): SealedPairRow => ({
+      id: row.id,
+      committed: row.outcome_zh ?? '',
+      rider: row.outcome_en ?? '',
+    });
+
+    /** `lineguard ledger verify --against DIR` as the CLI runs it (an empty witness), with this installation's key. */
+    async function verifyCommand(crypto = cryptoOf()): Promise<{ exit: number; out: string }> {
+      const witness = mkdtempSync(join(tmpdir(), 'lg-witness-'));
+      let out = '';
+      const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+        out += String(chunk);
+        return true;
+      });
+      try {
+        const exit = await verifyAgainst(t.app.store.db, async () => t.app.evidence.publicKey, {
+          against: witness,
+          crypto,
+        });
+        return { exit, out };
+      } finally {
+        write.mockRestore();
+      }
+    }
+
+    describe('ledger verify proves the sent submissions and decided outcomes against their commitments', () => {
+      it('a sent payload re-sealed with the same key is found: the row and the commitment that differs', async () => {
+        const borrower = await borrowerId();
+        const { correctionId } = await corrected(borrower);
+        expect(await verifyCommand()).toMatchObject({ exit: 0 });
+        const clean = await verify(cryptoOf());
+        expect(clean.facts?.mismatches).toEqual([]);
+        expect(clean.facts?.checked.submissions).toBeGreaterThanOrEqual(1);
+
+        const stored = await rawSubmission(correctionId);
+        const forged = sealSubmissionRow(cryptoOf(), {
+          ...openSubmissionRow(cryptoOf(), stored).row,
+          payload: JSON.stringify({ item: 'existingDebtMinor', value: 1 }),
+        });
+        const original = await rewrite(compliance().submissionPairs, submissionPair(stored), {
+          committed: forged.payload,
+          rider: forged.subject_hash,
+        });
+        const { payloadHmac } = await ledgerPayload(`${correctionId}:sent`);
+        const found = await verify(cryptoOf());
+        expect(found.ok).toBe(false);
+        expect(found.facts?.mismatches).toEqual([
+          {
+            table: 'bureau_submissions',
+            id: correctionId,
+            field: 'payload',
+            row: expect.stringMatching(/^[0-9a-f]{64}$/),
+            ledger: payloadHmac,
+          },
+        ]);
+        const command = await verifyCommand();
+        expect(command.exit).toBe(3);
+        expect(command.out).toContain(`FACT bureau_submissions ${correctionId} payload`);
+        expect(command.out).not.toContain(String(CLAIMED));
+
+        await rewrite(compliance().submissionPairs, submissionPair(forged), original);
+        expect((await verify(cryptoOf())).facts?.mismatches).toEqual([]);
+      });
+
+      it("a decided outcome re-sealed with the same key is found against the entry's commitment", async () => {
+        const { dispute } = await corrected(await borrowerId());
+        const stored = await rawDispute(dispute.id);
+        const forged = sealOutcome(cryptoOf(), dispute.id, { zh: '维持原报送。', en: 'Upheld as reported.' });
+        const original = await rewrite(compliance().outcomePairs, outcomePair(stored), {
+          committed: forged.outcome_zh,
+          rider: forged.outcome_en,
+        });
+        const { outcomeHmac } = await ledgerPayload(`${dispute.id}:decided`);
+        const found = await verify(cryptoOf());
+        expect(found.ok).toBe(false);
+        expect(found.facts?.mismatches).toEqual([
+          {
+            table: 'credit_disputes',
+            id: dispute.id,
+            field: 'outcome',
+            row: forged.outcomeHmac,
+            ledger: outcomeHmac,
+          },
+        ]);
+        const command = await verifyCommand();
+        expect(command.exit).toBe(3);
+        expect(command.out).toContain(`FACT credit_disputes ${dispute.id} outcome`);
+        expect(command.out).not.toContain(PHONE);
+
+        await rewrite(
+          compliance().outcomePairs,
+          { id: dispute.id, committed: forged.outcome_zh, rider: forged.outcome_en },
+          original,
+        );
+        expect((await verify(cryptoOf())).ok).toBe(true);
+      });
+
+      it('an entry whose row is gone, and a row marked sent or decided with no entry, are found', async () => {
+        const { dispute, correctionId } = await corrected(await borrowerId());
+        const submission = await rawSubmission(correctionId);
+        const decided = await rawDispute(dispute.id);
+        await t.app.store.db.deleteFrom('bureau_submissions').where('id', '=', correctionId).execute();
+        await t.app.store.db.deleteFrom('credit_disputes').where('id', '=', dispute.id).execute();
+        const gone = await verify(cryptoOf());
+        expect(gone.ok).toBe(false);
+        expect(gone.facts?.mismatches).toEqual(
+          expect.arrayContaining([
+            {
+              table: 'bureau_submissions',
+              id: correctionId,
+              field: '(row)',
+              row: 'missing',
+              ledger: 'present',
+            },
+            { table: 'credit_disputes', id: dispute.id, field: '(row)', row: 'missing', ledger: 'present' },
+          ]),
+        );
+        expect(gone.facts?.mismatches).toHaveLength(2);
+        await t.app.store.db.insertInto('bureau_submissions').values(submission).execute();
+        await t.app.store.db.insertInto('credit_disputes').values(decided).execute();
+        expect((await verify(cryptoOf())).ok).toBe(true);
+
+        // The other way: a queued correction marked sent, an open dispute marked decided, by an edit alone.
+        const pending = await queued(await borrowerId(), '01900000-0000-7000-8000-0000000b5b05');
+        const open = await raise((await borrowerId()).borrowerId);
+        await t.app.store.db
+          .updateTable('bureau_submissions')
+          .set({ status: 'SENT', sent_at: clock.now() })
+          .where('id', '=', pending.id)
+          .execute();
+        await t.app.store.db
+          .updateTable('credit_disputes')
+          .set({ state: 'REJECTED', open_key: null, resolved_at: clock.now() })
+          .where('id', '=', open.id)
+          .execute();
+        const unrecorded = await verify(cryptoOf());
+        expect(unrecorded.facts?.mismatches).toEqual([
+          { table: 'credit_disputes', id: open.id, field: 'state', row: 'REJECTED', ledger: 'OPEN' },
+          { table: 'bureau_submissions', id: pending.id, field: 'status', row: 'SENT', ledger: 'PENDING' },
+        ]);
+        await t.app.store.db.deleteFrom('bureau_submissions').where('id', '=', pending.id).execute();
+        await t.app.store.db
+          .updateTable('credit_disputes')
+          .set({ state: 'OPEN', open_key: decided.open_key, resolved_at: null })
+          .where('id', '=', open.id)
+          .execute();
+      });
+
+      it('entries written before the commitments are proven by what they carry (the payload, the texts)', async () => {
+        // The legacy dispute and correction (the test above wrote them in clear; rotation sealed them since).
+        const submission = await rawSubmission(LEGACY.submission);
+        const dispute = await rawDispute(LEGACY.dispute);
+        const sent = await ledgerPayload(`${LEGACY.submission}:sent`);
+        expect([sent.payloadHmac, sent.payload]).toEqual([
+          undefined,
+          { disputeId: LEGACY.dispute, item: 'existingDebtMinor', value: CLAIMED },
+        ]);
+        expect((await verify(cryptoOf())).facts?.mismatches).toEqual([]);
+
+        const forgedPayload = sealSubmissionRow(cryptoOf(), {
+          ...openSubmissionRow(cryptoOf(), submission).row,
+          payload: JSON.stringify({ disputeId: LEGACY.dispute, item: 'existingDebtMinor', value: 1 }),
+        });
+        const payloadBefore = await rewrite(compliance().submissionPairs, submissionPair(submission), {
+          committed: forgedPayload.payload,
+          rider: forgedPayload.subject_hash,
+        });
+        const forgedOutcome = sealOutcome(cryptoOf(), LEGACY.dispute, { zh: '维持。', en: 'Upheld.' });
+        const outcomeBefore = await rewrite(compliance().outcomePairs, outcomePair(dispute), {
+          committed: forgedOutcome.outcome_zh,
+          rider: forgedOutcome.outcome_en,
+        });
+        const found = await verify(cryptoOf());
+        expect(found.facts?.mismatches).toEqual([
+          {
+            table: 'credit_disputes',
+            id: LEGACY.dispute,
+            field: 'outcome',
+            row: expect.any(String),
+            ledger: expect.any(String),
+          },
+          {
+            table: 'bureau_submissions',
+            id: LEGACY.submission,
+            field: 'payload',
+            row: { disputeId: LEGACY.dispute, item: 'existingDebtMinor', value: 1 },
+            ledger: sent.payload,
+          },
+        ]);
+        // The reviewer's free text is not repeated in the report (it can name the borrower).
+        expect(JSON.stringify(found.facts)).not.toContain(PHONE);
+        await rewrite(
+          compliance().submissionPairs,
+          { id: LEGACY.submission, committed: forgedPayload.payload, rider: forgedPayload.subject_hash },
+          payloadBefore,
+        );
+        await rewrite(
+          compliance().outcomePairs,
+          { id: LEGACY.dispute, committed: forgedOutcome.outcome_zh, rider: forgedOutcome.outcome_en },
+          outcomeBefore,
+        );
+        expect((await verify(cryptoOf())).ok).toBe(true);
+      });
+
+      it('a row sealed under a key no longer held is reported unverifiable, not as tampered nor as verified', async () => {
+        const borrower = await borrowerId();
+        const { dispute, correctionId } = await corrected(borrower);
+        const stored = await rawSubmission(correctionId);
+        const decided = await rawDispute(dispute.id);
+        // Sealed under a data key this installation does not hold (a key retired and dropped from its configuration).
+        const dropped = fieldCryptoFromMasterKey(Buffer.alloc(32, 0x5e));
+        const underDropped = sealSubmissionRow(dropped, {
+          ...stored,
+          subject_hash: borrower.hash,
+          payload: '{}',
+        });
+        const outcomeUnderDropped = sealOutcome(dropped, dispute.id, {
+          zh: OUTCOME.textZh,
+          en: OUTCOME.textEn,
+        });
+        await rewrite(compliance().submissionPairs, submissionPair(stored), {
+          committed: underDropped.payload,
+          rider: underDropped.subject_hash,
+        });
+        await rewrite(compliance().outcomePairs, outcomePair(decided), {
+          committed: outcomeUnderDropped.outcome_zh,
+          rider: outcomeUnderDropped.outcome_en,
+        });
+        const found = await verify(cryptoOf());
+        expect(found.ok).toBe(false);
+        expect(found.facts?.mismatches).toEqual([]);
+        expect(found.facts?.unverifiable).toEqual([
+          { table: 'credit_disputes', id: dispute.id, field: 'outcome', keyId: dropped.currentKeyId },
+          { table: 'bureau_submissions', id: correctionId, field: 'payload', keyId: dropped.currentKeyId },
+        ]);
+        const command = await verifyCommand();
+        expect(command.exit).toBe(4);
+        expect(command.out).toContain(`UNVERIFIABLE bureau_submissions ${correctionId} payload`);
+        expect(command.out).not.toContain('VERIFICATION FAILED');
+
+        // A token of this installation's key copied from another row fails to open under a held key: tampering.
+        const other = await rawSubmission(LEGACY.submission);
+        await t.app.store.db
+          .updateTable('bureau_submissions')
+          .set({ payload: other.payload, subject_hash: other.subject_hash })
+          .where('id', '=', correctionId)
+          .execute();
+        const copied = await verify(cryptoOf());
+        expect(copied.facts?.mismatches).toEqual([
+          expect.objectContaining({ table: 'bureau_submissions', id: correctionId, field: 'payload' }),
+        ]);
+        expect((await verifyCommand()).exit).toBe(3);
+        await t.app.store.db
+          .updateTable('bureau_submissions')
+          .set({ payload: stored.payload, subject_hash: stored.subject_hash })
+          .where('id', '=', correctionId)
+          .execute();
+        await t.app.store.db
+          .updateTable('credit_disputes')
+          .set({ outcome_zh: decided.outcome_zh, outcome_en: decided.outcome_en })
+          .where('id', '=', dispute.id)
+          .execute();
+        expect((await verify(cryptoOf())).ok).toBe(true);
+      });
     });
 
     it('key rotation: a retired key still opens every dispute, rotation re-seals them, the old key can go', async () => {

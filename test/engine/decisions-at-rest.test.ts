@@ -306,6 +306,17 @@ for (const store of STORES)
       await restart({ LINEGUARD_KEY: newKey });
       const early = await get(`/v1/decisions/${application.decisionId}`);
       expect([early.statusCode, early.json().error.code]).toEqual([500, 'LG_SEALED_DATA_UNREADABLE']);
+      // And `ledger verify` with only the new key: those contexts are unverifiable (no held key opens them), which
+      // neither passes nor reads as tampering (nothing was found to disagree with the ledger).
+      const unproven = await verify(cryptoOf(t));
+      expect(unproven.ok).toBe(false);
+      expect(unproven.facts?.mismatches).toEqual([]);
+      expect(unproven.facts?.unverifiable).toContainEqual({
+        table: 'decisions',
+        id: application.decisionId,
+        field: 'context',
+        keyId: fieldCryptoFromMasterKey(keyA).currentKeyId,
+      });
 
       await restart({ LINEGUARD_KEY: newKey, LINEGUARD_RETIRED_KEYS: oldKey });
       expect((await get(`/v1/decisions/${application.decisionId}`)).json()).toEqual(before);

@@ -20,7 +20,8 @@ import { nonNegativeInt, positiveInt } from '../options.js';
 
 /**
  * `lineguard ledger key|checkpoint|prove`, and the `--against` half of `ledger verify` (whose options live with the
- * command in main.ts). Exit 0 ok, 2 bad input, 3 verification failed.
+ * command in main.ts). Exit 0 ok, 2 bad input, 3 verification failed, 4 sealed values no held key opens (and nothing
+ * else found).
  */
 export function registerLedgerCommands(ledger: Command, openApp: () => Promise<AppServices>): void {
   const withApp = async <T>(run: (app: AppServices) => Promise<T>): Promise<T> => {
@@ -126,9 +127,10 @@ export function installationKeys(openApp: () => Promise<AppServices>): () => Pro
 }
 
 /**
- * The data keys that open sealed decision contexts and dispute claims for the fact check: the ones the environment
- * gives (LINEGUARD_KEY, LINEGUARD_RETIRED_KEYS), else this installation's when its own checkpoint key is trusted (no
- * --key). An auditor with neither has the sealed values counted as unchecked.
+ * The data keys that open the sealed values the fact check proves (decision contexts, dispute claims and outcomes,
+ * bureau submissions): the ones the environment gives (LINEGUARD_KEY, LINEGUARD_RETIRED_KEYS), else this
+ * installation's when its own checkpoint key is trusted (no --key). An auditor with neither has the sealed values
+ * counted as unchecked.
  */
 export async function auditCrypto(
   keyOption: string | undefined,
@@ -170,7 +172,23 @@ export async function verifyAgainst(
   });
   if (opts.json) printJson(result);
   else process.stdout.write(describe(result));
-  return result.ok ? EXIT.OK : EXIT.VERIFICATION_FAILED;
+  return exitCode(result);
+}
+
+/**
+ * Tampering, or a check that could not be made (a forged checkpoint), fails; sealed values no held key opens, and nothing
+ * else, are their own answer: not proven, yet no evidence of an edit (a key dropped before `keys rotate-data` ran).
+ */
+function exitCode(r: EvidenceVerification): number {
+  if (r.ok) return EXIT.OK;
+  return onlyUnverifiable(r) ? EXIT.UNVERIFIABLE : EXIT.VERIFICATION_FAILED;
+}
+
+function onlyUnverifiable(r: EvidenceVerification): boolean {
+  const { chain, checkpoints, facts } = r;
+  const found = checkpoints.rejected.length + checkpoints.contradicted.length;
+  const disagree = (facts?.mismatches.length ?? 0) + (facts?.moreMismatches ?? 0);
+  return chain.ok && found === 0 && disagree === 0 && (facts?.unverifiable.length ?? 0) > 0;
 }
 
 /** The witness's checkpoints: an http(s) URL it serves them at, or a directory of checkpoint files. */
@@ -208,18 +226,28 @@ function describe(r: EvidenceVerification): string {
   for (const f of c.contradicted) lines.push(`TAMPERED (${f.problem}) ${f.file}: ${f.detail}`);
   for (const f of c.rejected) lines.push(`REJECTED checkpoint (${f.problem}) ${f.file}: ${f.detail}`);
   if (r.facts) {
+    const f = r.facts;
     lines.push(
-      `facts: ${r.facts.checked.decisions} decisions, ${r.facts.checked.lines} lines, ${r.facts.checked.loans} loans, ${r.facts.checked.disputes} disputes checked; ${r.facts.mismatches.length + r.facts.moreMismatches} disagree with the ledger`,
+      `facts: ${f.checked.decisions} decisions, ${f.checked.lines} lines, ${f.checked.loans} loans, ${f.checked.disputes} disputes, ${f.checked.submissions} bureau submissions checked; ${f.mismatches.length + f.moreMismatches} disagree with the ledger`,
     );
-    if (r.facts.sealedUnchecked > 0)
-      lines.push(
-        `facts: ${r.facts.sealedUnchecked} sealed decision contexts and dispute claims not proven (no data key: set LINEGUARD_KEY)`,
-      );
-    for (const m of r.facts.mismatches)
+    if (f.sealedUnchecked > 0)
+      lines.push(`facts: ${f.sealedUnchecked} sealed values not proven (no data key: set LINEGUARD_KEY)`);
+    for (const m of f.mismatches)
       lines.push(
         `FACT ${m.table} ${m.id} ${m.field}: row ${JSON.stringify(m.row)}, ledger ${JSON.stringify(m.ledger)}`,
       );
+    if (f.unverifiable.length > 0)
+      lines.push(
+        `facts: ${f.unverifiable.length + f.moreUnverifiable} sealed values under data keys not given cannot be proven (LINEGUARD_RETIRED_KEYS)`,
+      );
+    for (const u of f.unverifiable)
+      lines.push(`UNVERIFIABLE ${u.table} ${u.id} ${u.field}: sealed under key ${u.keyId}, not held`);
   }
-  lines.push(r.ok ? 'VERIFIED' : 'VERIFICATION FAILED');
+  lines.push(verdict(r));
   return `${lines.join('\n')}\n`;
+}
+
+function verdict(r: EvidenceVerification): string {
+  if (r.ok) return 'VERIFIED';
+  return onlyUnverifiable(r) ? 'NOT VERIFIED: some sealed values cannot be proven' : 'VERIFICATION FAILED';
 }
