@@ -1,6 +1,5 @@
 import { LgError, type Clock, type IdGenerator } from '../domain/index.js';
 import {
-  FOLLOW_OVERLAP_MS,
   MONITOR_ALERTS_TOPIC,
   type AlertPort,
   type AlertRaise,
@@ -31,16 +30,35 @@ export interface AlertState {
   readonly status: string;
 }
 
+/**
+ * A place in the order alert creations and status changes became visible on a shared database: a transaction id
+ * (PostgreSQL's xid8, as text) and, to page within one transaction, the last alert id already read of it ('' for none).
+ */
+export interface AlertFeedCursor {
+  readonly xid: string;
+  readonly afterAlertId: string;
+}
+
+/** A page of alerts changed after a cursor: each alert's state now, with the transaction that last changed it. */
+export interface AlertFeedPage {
+  /** Every transaction below this one had ended when the page was read: nothing more will appear before it. */
+  readonly horizon: string;
+  readonly alerts: readonly (AlertState & { readonly xid: string })[];
+}
+
 /** The alerts' store (src/store/cases-alerts.ts). */
 export interface AlertStore {
   /** True when other processes raise and close alerts (a shared database): counts come from the table. */
   readonly sharedWriters: boolean;
   alertStates(): Promise<AlertState[]>;
+  /** Where a process following the others starts, taken before load() reads the alerts (shared stores). */
+  followHorizon(): Promise<string>;
   /**
-   * Alerts created, or whose status changed, at or after `since` (following the other processes); `changedAt` is the
-   * later of the two.
+   * Alerts whose creation or latest status change a unit made visible after `from`, in commit order, at most `limit`
+   * (following the other processes; a store with one writer returns none). Not by created_at or status_at: those are
+   * the writer's clock, stamped before its unit commits.
    */
-  alertStatesSince(since: number): Promise<(AlertState & { readonly changedAt: number })[]>;
+  alertsChangedSince(from: AlertFeedCursor, limit: number): Promise<AlertFeedPage>;
   countOpen(userId: string): Promise<number>;
   /**
    * Sets an alert's status in one unit with the trail `trail` builds from the current state (nothing is written when
@@ -70,6 +88,9 @@ interface Alerted {
   readonly alertId: string;
   readonly t: number;
 }
+
+/** Alerts per follow read; a follower that fell far behind pages on. */
+const FOLLOW_PAGE_ALERTS = 1_000;
 
 /** The ledger entry and outbox message of a new alert. */
 export function alertRaisedTrail(alert: NewAlert, ids: IdGenerator): AuditTrail {
@@ -129,8 +150,8 @@ function statusTrail(
 export class AlertBook implements AlertPort {
   private readonly lastAlert = new Map<string, Alerted>();
   private readonly openAlerts = new Map<string, number>();
-  /** follow()'s cursor: the creation or status change it has read up to. */
-  private followedTo = Number.NEGATIVE_INFINITY;
+  /** follow()'s cursor: every alert change committed by a transaction before it has been read. */
+  private followCursor: AlertFeedCursor = { xid: '0', afterAlertId: '' };
 
   constructor(
     private readonly store: AlertStore,
@@ -140,29 +161,37 @@ export class AlertBook implements AlertPort {
   async load(): Promise<void> {
     this.lastAlert.clear();
     this.openAlerts.clear();
-    this.followedTo = this.deps.clock.now();
+    // Whatever commits while the table is read is picked up by follow() from here.
+    if (this.store.sharedWriters)
+      this.followCursor = { xid: await this.store.followHorizon(), afterAlertId: '' };
     for (const a of await this.store.alertStates()) this.note(a);
   }
 
   /**
    * Learns the alerts other processes raised or closed since the last call, so the dedupe window holds across the
    * fleet within one follow interval (README: what each process keeps in memory), and a closed alert stops absorbing
-   * new firings there too. Re-reads FOLLOW_OVERLAP_MS back: an alert whose unit committed after a later one's was
-   * stamped with its earlier time. Only the dedupe state is learnt; on a shared database the open-alert count is read
-   * from the table.
+   * new firings there too. It reads them in the order their units committed (the transaction that last changed each
+   * alert), as the monitor's intake follows events, not by created_at or status_at, which are the writer's clock: a
+   * process whose clock lags, or a unit that commits late, is learnt all the same. Each alert is read in its state now,
+   * so reading one again (what committed at or after the last read's horizon is read again) changes nothing.
+   * Only the dedupe state is learnt; on a shared database the open-alert count is read from the table.
    */
   async follow(): Promise<void> {
     if (!this.store.sharedWriters) return;
-    const rows = await this.store.alertStatesSince(this.followedTo - FOLLOW_OVERLAP_MS);
-    for (const a of rows) {
-      const key = `${a.typologyId}|${a.userId}`;
-      const known = this.lastAlert.get(key);
-      if (a.status === 'CLOSED') {
-        if (known?.alertId === a.alertId) this.lastAlert.delete(key);
-      } else if (!known || known.t <= a.occurredAt)
-        this.lastAlert.set(key, { alertId: a.alertId, t: a.occurredAt });
-      if (a.changedAt > this.followedTo) this.followedTo = a.changedAt;
+    let from = this.followCursor;
+    let horizon: string | undefined;
+    for (;;) {
+      const page = await this.store.alertsChangedSince(from, FOLLOW_PAGE_ALERTS);
+      // The first page's horizon: every transaction below it had ended before any page was read, so all of their
+      // changes are in these pages; later pages' horizons may be past changes committed between the pages.
+      horizon ??= page.horizon;
+      for (const a of page.alerts) this.learn(a);
+      const last = page.alerts[page.alerts.length - 1];
+      if (!last || page.alerts.length < FOLLOW_PAGE_ALERTS) break;
+      from = { xid: last.xid, afterAlertId: last.alertId };
     }
+    if (BigInt(horizon) > BigInt(this.followCursor.xid))
+      this.followCursor = { xid: horizon, afterAlertId: '' };
   }
 
   raise(input: AlertRaise): AlertRaised {
@@ -251,6 +280,16 @@ export class AlertBook implements AlertPort {
     await this.store.insertAlert(alert, alertRaisedTrail(alert, this.deps.ids));
     if (alert.userId !== 'system') this.noteStored(alert);
     return alertId;
+  }
+
+  /** An alert another process raised or changed, in its state now, joins the dedupe window (or, closed, leaves it). */
+  private learn(a: AlertState): void {
+    const key = `${a.typologyId}|${a.userId}`;
+    const known = this.lastAlert.get(key);
+    if (a.status === 'CLOSED') {
+      if (known?.alertId === a.alertId) this.lastAlert.delete(key);
+    } else if (!known || known.t <= a.occurredAt)
+      this.lastAlert.set(key, { alertId: a.alertId, t: a.occurredAt });
   }
 
   private note(a: AlertState): void {

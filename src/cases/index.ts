@@ -213,6 +213,8 @@ export {
   AlertBook,
   alertRaisedTrail,
   listAlerts,
+  type AlertFeedCursor,
+  type AlertFeedPage,
   type AlertPage,
   type AlertQuery,
   type AlertState,

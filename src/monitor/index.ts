@@ -62,7 +62,6 @@ export {
   type Severity,
 } from './actions.js';
 export {
-  FOLLOW_OVERLAP_MS,
   MONITOR_ACTIONS_TOPIC,
   MONITOR_ALERTS_TOPIC,
   type FeedCursor,

@@ -102,12 +102,6 @@ export interface FeedPage {
   readonly events: readonly (StoredEvent & { readonly xid: string })[];
 }
 
-/**
- * How far back the alert book's follower (src/cases) re-reads (ms): a unit of work stamps its rows before it commits,
- * so a row may become visible after rows stamped later.
- */
-export const FOLLOW_OVERLAP_MS = 2_000;
-
 export interface KnownEvent {
   readonly eventId: string;
   readonly hash: string;

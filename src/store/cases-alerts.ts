@@ -1,7 +1,22 @@
-import type { AlertPage, AlertQuery, AlertState, AlertStore } from '../cases/index.js';
+import { CompiledQuery, sql } from 'kysely';
+import type {
+  AlertFeedCursor,
+  AlertFeedPage,
+  AlertPage,
+  AlertQuery,
+  AlertState,
+  AlertStore,
+} from '../cases/index.js';
 import type { Db, DbTx, Store, StoreKind } from './db.js';
 import { runShaped } from './shaped.js';
-import { alertToRow, writeAudit, type ActionRow, type AlertRow } from './monitor.js';
+import {
+  alertToRow,
+  followHorizon,
+  SNAPSHOT_XMIN_SQL,
+  writeAudit,
+  type ActionRow,
+  type AlertRow,
+} from './monitor.js';
 
 /** The alerts' store (AlertStore in src/cases/alerts.ts): monitor_alerts and their actions, dispositions with trails. */
 
@@ -87,13 +102,58 @@ async function changeStatus(
   if (!row) return undefined;
   const current = stateOf(row);
   if (row.status === input.status) return current;
-  await tx
-    .updateTable('monitor_alerts')
-    .set({ status: input.status, status_at: input.at })
-    .where('alert_id', '=', input.alertId)
-    .execute();
+  if (input.kind === 'postgres')
+    // The change is stamped with this unit's transaction, as the insert stamps a new alert (changed_xid's default,
+    // migration 406): the other processes' followers read it in commit order (alertsChangedSince).
+    await sql`update monitor_alerts set status = ${input.status}, status_at = ${input.at},
+      changed_xid = pg_current_xact_id() where alert_id = ${input.alertId}`.execute(tx);
+  else
+    await tx
+      .updateTable('monitor_alerts')
+      .set({ status: input.status, status_at: input.at })
+      .where('alert_id', '=', input.alertId)
+      .execute();
   await writeAudit(tx, [input.trail(current)]);
   return current;
+}
+
+/**
+ * One page of the alerts changed after `from`, in the order their units committed (changed_xid, migration 406), with
+ * the snapshot's xmin read by the same statement, so an empty page still moves the follower on; one round trip, as
+ * the events' feed page (src/store/monitor.ts). Rows stored before migration 406 have no changed_xid and are never
+ * read here (every process loads them at start). `afterAlertId` '' reads from the transaction id on.
+ */
+const CHANGED_ALERTS_PAGE_SQL = `select "h"."horizon"::text as "horizon", "a"."changed_xid"::text as "xid",
+    "a"."alert_id", "a"."typology_id", "a"."user_id", "a"."occurred_at", "a"."status"
+  from (select ${SNAPSHOT_XMIN_SQL} as "horizon") as "h"
+  left join lateral (
+    select "changed_xid", "alert_id", "typology_id", "user_id", "occurred_at", "status" from "monitor_alerts"
+    where ("changed_xid", "alert_id") > ($1::xid8, $2)
+    order by "changed_xid", "alert_id" limit $3
+  ) as "a" on true
+  order by "a"."changed_xid", "a"."alert_id"`;
+
+type ChangedAlertRow = Pick<AlertRow, 'alert_id' | 'typology_id' | 'user_id' | 'occurred_at' | 'status'> & {
+  horizon: string;
+  xid: string | null;
+};
+
+async function alertsChangedSince(
+  store: Store,
+  from: AlertFeedCursor,
+  limit: number,
+): Promise<AlertFeedPage> {
+  if (store.kind !== 'postgres') return { horizon: from.xid, alerts: [] };
+  const result = await store.db.executeQuery<ChangedAlertRow>(
+    CompiledQuery.raw(CHANGED_ALERTS_PAGE_SQL, [from.xid, from.afterAlertId, limit]),
+  );
+  const alerts: AlertFeedPage['alerts'][number][] = [];
+  for (const r of result.rows) {
+    // The one row of an empty page carries only the horizon (its alert columns are null too).
+    if (r.xid === null) continue;
+    alerts.push({ ...stateOf(r), xid: r.xid });
+  }
+  return { horizon: result.rows[0]?.horizon ?? from.xid, alerts };
 }
 
 export function alertStore(store: Store): AlertStore {
@@ -107,18 +167,8 @@ export function alertStore(store: Store): AlertStore {
         .execute();
       return rows.map(stateOf);
     },
-    async alertStatesSince(since) {
-      const rows = await store.db
-        .selectFrom('monitor_alerts')
-        .select(['alert_id', 'typology_id', 'user_id', 'occurred_at', 'status', 'created_at', 'status_at'])
-        .where((eb) => eb.or([eb('created_at', '>=', since), eb('status_at', '>=', since)]))
-        .orderBy('created_at')
-        .execute();
-      return rows.map((r) => ({
-        ...stateOf(r),
-        changedAt: Math.max(Number(r.created_at), Number(r.status_at ?? 0)),
-      }));
-    },
+    followHorizon: () => followHorizon(store),
+    alertsChangedSince: (from, limit) => alertsChangedSince(store, from, limit),
     async countOpen(userId) {
       // Every draw on a shared store reads it: reuse the compiled SQL (shaped.ts).
       const result = await runShaped(

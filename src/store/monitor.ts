@@ -429,13 +429,20 @@ export function monitorIntakeStore(store: Store, alertFollowUp?: AlertFollowUp):
 }
 
 /**
+ * The oldest transaction still running when the statement's snapshot was taken (PostgreSQL's xid8): every one below it
+ * has ended, so nothing more will appear below it. Rows stamped with their transaction's id (pg_current_xact_id()) are
+ * followed up to it: monitor_event_feed here, monitor_alerts.changed_xid (src/store/cases-alerts.ts).
+ */
+export const SNAPSHOT_XMIN_SQL = 'pg_snapshot_xmin(pg_current_snapshot())';
+
+/**
  * Where a follower starts: the current snapshot's xmin. Every transaction below it has ended, so everything they
  * stored is visible to any read from now on (a rebuild that starts after this call).
  */
-async function followHorizon(store: Store): Promise<string> {
+export async function followHorizon(store: Store): Promise<string> {
   if (store.kind !== 'postgres') return '0';
   const result = await store.db.executeQuery<{ horizon: string }>(
-    CompiledQuery.raw('select pg_snapshot_xmin(pg_current_snapshot())::text as "horizon"', []),
+    CompiledQuery.raw(`select ${SNAPSHOT_XMIN_SQL}::text as "horizon"`, []),
   );
   return result.rows[0]?.horizon ?? '0';
 }
@@ -446,7 +453,7 @@ async function followHorizon(store: Store): Promise<string> {
  * trip. `afterEventId` '' reads from the transaction id on (event ids are never empty).
  */
 const FEED_PAGE_SQL = `select "h"."horizon"::text as "horizon", "f"."xid"::text as "xid", "e".*
-  from (select pg_snapshot_xmin(pg_current_snapshot()) as "horizon") as "h"
+  from (select ${SNAPSHOT_XMIN_SQL} as "horizon") as "h"
   left join lateral (
     select "xid", "event_id" from "monitor_event_feed"
     where ("xid", "event_id") > ($1::xid8, $2) and "writer" <> $4

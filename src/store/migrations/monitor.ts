@@ -163,4 +163,23 @@ export const monitorMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '406_monitor_alert_changed_xid': {
+    // PostgreSQL only (several writers): the transaction that last created or changed an alert, so the processes that
+    // follow each other's alerts (AlertStore.alertsChangedSince) read them in commit order, up to their snapshot's
+    // xmin, as they read events through monitor_event_feed (142): created_at and status_at come from the writer's
+    // clock and are stamped before the unit commits, so a lagging clock or a late commit hid the change from a follower
+    // that had read past that instant. A column, not a feed table: a follower needs only each alert's state now, so
+    // the row carries its last change and there is nothing to prune. Added without a default first so existing rows
+    // stay null (no rewrite; every process loads them at start); the default then stamps every insert.
+    async up(db: Kysely<unknown>) {
+      if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+      await sql`alter table monitor_alerts add column changed_xid xid8`.execute(db);
+      await sql`alter table monitor_alerts alter column changed_xid set default pg_current_xact_id()`.execute(
+        db,
+      );
+      await sql`create index monitor_alerts_changed_xid on monitor_alerts (changed_xid, alert_id)`.execute(
+        db,
+      );
+    },
+  },
 };
