@@ -130,7 +130,12 @@ function demoHistory(app: AppServices): SeedHistory {
       // What the case jobs timer would have done during the day (a review case past its SLA escalated), then the night.
       await app.cases.runJobs();
       await dailyJobs(
-        { core: app.core, portfolio: app.portfolio, bureauReporting: app.consents.reporting },
+        {
+          core: app.core,
+          portfolio: app.portfolio,
+          bureauReporting: app.consents.reporting,
+          monitor: app.monitor,
+        },
         date,
       );
     },

@@ -155,6 +155,13 @@ export class EventIntake {
     let read = 0;
     for (;;) {
       const page = await this.deps.store.eventsCommittedSince(from, FOLLOW_PAGE_EVENTS);
+      // The store dropped this process (silent past the followers' lease: paused, cut off) and may have pruned feed
+      // rows it had not read. The events table still holds them: reading it again, as at start, learns them (and
+      // registers the process again); what it knew already it learns again, which changes nothing.
+      if (page.prunedPast) {
+        await this.rebuild();
+        return read;
+      }
       // The first page's horizon: every transaction below it had ended before any page was read, so all of their
       // events are in these pages; later pages' horizons may be past events that committed between the pages.
       horizon ??= page.horizon;
@@ -174,6 +181,14 @@ export class EventIntake {
     if (BigInt(horizon) > BigInt(this.followCursor.xid))
       this.followCursor = { xid: horizon, afterEventId: '' };
     return read;
+  }
+
+  /**
+   * Tells the store this process is alive and has read the feed up to its cursor: the feed after it is kept for it
+   * (the follow timer's beat; between beats the store holds an older cursor, which only keeps more).
+   */
+  async renewFollower(): Promise<void> {
+    if (this.deps.store.sharedWriters) await this.deps.store.renewFollower(this.followCursor.xid);
   }
 
   /**

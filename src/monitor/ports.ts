@@ -99,6 +99,11 @@ export interface FeedCursor {
 export interface FeedPage {
   /** Every transaction below this one had ended when the page was read: nothing more will appear before it. */
   readonly horizon: string;
+  /**
+   * The store dropped this follower (not heard from for its lease) and may have pruned feed rows it had not read:
+   * the events table still holds them, and only a rebuild from it is complete.
+   */
+  readonly prunedPast: boolean;
   readonly events: readonly (StoredEvent & { readonly xid: string })[];
 }
 
@@ -116,13 +121,23 @@ export interface MonitorIntakeStore {
   storeGroup(group: GroupWrite): Promise<ReadonlySet<string>>;
   /** Every stored event in (occurredAt, eventId) order, a page at a time (start-up rebuild). */
   storedEvents(): AsyncIterable<readonly StoredEvent[]>;
-  /** Where a process following the others starts, taken before its rebuild reads the events (shared stores). */
+  /**
+   * Where a process following the others starts, taken before its rebuild reads the events (shared stores); it also
+   * registers the process as a follower from there, so the feed is kept from its cursor on (pruneFeed).
+   */
   followHorizon(): Promise<string>;
+  /**
+   * The process is alive and has read the feed up to `readTo` (a transaction id): the feed after it is kept for it.
+   * A follower the prune dropped (not heard from for its lease) stays dropped: its next page says `prunedPast`.
+   */
+  renewFollower(readTo: string): Promise<void>;
   /**
    * Events other processes' units made visible after `from`, in commit-feed order, at most `limit` (a process
    * following what the others ingested; a store with one writer returns none).
    */
   eventsCommittedSince(from: FeedCursor, limit: number): Promise<FeedPage>;
+  /** Deletes the feed rows no live follower needs any more; returns how many (a store with one writer has none). */
+  pruneFeed(): Promise<number>;
   /** The stored ids among `eventIds`, with their content hashes. */
   knownEvents(eventIds: readonly string[]): Promise<KnownEvent[]>;
   /** The first answers (as JSON) of stored events. */

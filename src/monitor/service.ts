@@ -115,8 +115,9 @@ export class MonitorService {
 
   /**
    * Learns what the other processes on a shared database ingested and raised since the last call (links, lines, known
-   * ids, alert dedupe): the memory a decision reads from lags the fleet by at most one interval (README). The timer
-   * calls it; a test may too. Never runs twice at once.
+   * ids, alert dedupe): the memory a decision reads from lags the fleet by at most one interval (README); then tells
+   * the store how far it has read the events' feed, which keeps the rest for it (pruneFeed). The timer calls it; a test
+   * may too. Never runs twice at once.
    */
   async follow(): Promise<void> {
     if (this.followRunning) return;
@@ -127,8 +128,23 @@ export class MonitorService {
     } catch (error) {
       this.deps.onError?.(error, 'following the other processes');
     } finally {
+      // Even when the read failed: the process is alive, and the feed after its cursor is still its to read.
+      await this.renewFollower();
       this.followRunning = false;
     }
+  }
+
+  private async renewFollower(): Promise<void> {
+    try {
+      await this.intake.renewFollower();
+    } catch (error) {
+      this.deps.onError?.(error, 'renewing the feed follower');
+    }
+  }
+
+  /** Deletes the rows of the events' feed (monitor_event_feed) that no live process still has to read (jobs daily). */
+  pruneFeed(): Promise<number> {
+    return this.deps.intakeStore.pruneFeed();
   }
 
   /**

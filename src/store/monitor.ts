@@ -401,8 +401,10 @@ export function monitorIntakeStore(store: Store, alertFollowUp?: AlertFollowUp):
       );
     },
     storedEvents: () => allEvents(store.db),
-    followHorizon: () => followHorizon(store),
+    followHorizon: () => registerFollower(store, writer),
+    renewFollower: (readTo) => renewFollower(store, { writer, readTo }),
     eventsCommittedSince: (from, limit) => eventsCommittedSince(store, { from, limit, writer }),
+    pruneFeed: () => pruneMonitorEventFeed(store),
     knownEvents: (ids) =>
       readInChunks(ids, async (chunk): Promise<KnownEvent[]> => {
         const rows = await store.db
@@ -448,12 +450,49 @@ export async function followHorizon(store: Store): Promise<string> {
 }
 
 /**
+ * Where the events' follower starts (followHorizon), read by the statement that registers it there
+ * (monitor_feed_followers); it commits before the rebuild reads: pruneMonitorEventFeed keeps every feed row from a
+ * registered follower's cursor on.
+ */
+const REGISTER_FOLLOWER_SQL = `insert into "monitor_feed_followers" ("writer", "read_to", "seen_at")
+  values ($1, ${SNAPSHOT_XMIN_SQL}, now())
+  on conflict ("writer") do update set "read_to" = excluded."read_to", "seen_at" = excluded."seen_at"
+  returning "read_to"::text as "horizon"`;
+
+async function registerFollower(store: Store, writer: string): Promise<string> {
+  if (store.kind !== 'postgres') return '0';
+  const result = await store.db.executeQuery<{ horizon: string }>(
+    CompiledQuery.raw(REGISTER_FOLLOWER_SQL, [writer]),
+  );
+  return result.rows[0]?.horizon ?? '0';
+}
+
+/**
+ * A follower's sign of life and how far it has read. It never registers a follower the prune dropped: that one's next
+ * page says `prunedPast`, and it rebuilds (EventIntake.follow). `greatest`: two renewals may commit out of order.
+ */
+async function renewFollower(store: Store, o: { writer: string; readTo: string }): Promise<void> {
+  if (store.kind !== 'postgres') return;
+  await store.db.executeQuery(
+    CompiledQuery.raw(
+      `update "monitor_feed_followers" set "read_to" = greatest("read_to", $2::xid8), "seen_at" = now()
+        where "writer" = $1`,
+      [o.writer, o.readTo],
+    ),
+  );
+}
+
+/**
  * One page of the feed after `from`, with the events, and the snapshot's xmin read by the same statement (so an empty
  * page still moves the follower on). A one-row select of the horizon, left-joined to the page, keeps it one round
- * trip. `afterEventId` '' reads from the transaction id on (event ids are never empty).
+ * trip. `afterEventId` '' reads from the transaction id on (event ids are never empty). `following`: the reader is
+ * still registered in the same snapshot, so no prune this snapshot sees deleted a row after its cursor.
  */
-const FEED_PAGE_SQL = `select "h"."horizon"::text as "horizon", "f"."xid"::text as "xid", "e".*
-  from (select ${SNAPSHOT_XMIN_SQL} as "horizon") as "h"
+const FEED_PAGE_SQL = `select "h"."horizon"::text as "horizon", "h"."following", "f"."xid"::text as "xid", "e".*
+  from (
+    select ${SNAPSHOT_XMIN_SQL} as "horizon",
+      exists (select 1 from "monitor_feed_followers" where "writer" = $4) as "following"
+  ) as "h"
   left join lateral (
     select "xid", "event_id" from "monitor_event_feed"
     where ("xid", "event_id") > ($1::xid8, $2) and "writer" <> $4
@@ -468,10 +507,10 @@ async function eventsCommittedSince(
   read: { from: FeedCursor; limit: number; writer: string },
 ): Promise<FeedPage> {
   const { from } = read;
-  if (store.kind !== 'postgres') return { horizon: from.xid, events: [] };
-  const result = await store.db.executeQuery<EventRow & { horizon: string; xid: string | null }>(
-    CompiledQuery.raw(FEED_PAGE_SQL, [from.xid, from.afterEventId, read.limit, read.writer]),
-  );
+  if (store.kind !== 'postgres') return { horizon: from.xid, events: [], prunedPast: false };
+  const result = await store.db.executeQuery<
+    EventRow & { horizon: string; following: boolean; xid: string | null }
+  >(CompiledQuery.raw(FEED_PAGE_SQL, [from.xid, from.afterEventId, read.limit, read.writer]));
   const events: FeedPage['events'][number][] = [];
   for (const r of result.rows) {
     if (r.xid === null || r.event_id === null) continue;
@@ -482,7 +521,87 @@ async function eventsCommittedSince(
       hash: r.content_hash,
     });
   }
-  return { horizon: result.rows[0]?.horizon ?? from.xid, events };
+  const head = result.rows[0];
+  return { horizon: head?.horizon ?? from.xid, events, prunedPast: head?.following === false };
+}
+
+/**
+ * How long the database may not hear from a follower before the prune stops keeping the feed for it. A live process
+ * renews every follow interval (FOLLOW_EVERY_MS, 1 s), so only one that has exited (cleanly or not: its row stays)
+ * misses an hour of renewals; one that was merely paused or cut off that long finds itself dropped at its next read and
+ * rebuilds, so it misses nothing either way.
+ */
+const FEED_FOLLOWER_LEASE_SECONDS = 3_600;
+/** Rows per DELETE of the feed: each one a short statement of its own, so no prune holds many row locks for long. */
+const FEED_PRUNE_BATCH_ROWS = 5_000;
+
+/**
+ * The bound below which no feed row is needed any more: the lowest cursor of a registered follower, and never above
+ * this statement's own xmin (every transaction below it has ended). A follower whose registration this statement does
+ * not see yet committed it after, and its rebuild reads the events table later still: every transaction below the
+ * bound had ended before, so the rebuild finds their events there, not in the feed.
+ */
+const FEED_PRUNE_BOUND_SQL = `select least(
+    ${SNAPSHOT_XMIN_SQL},
+    (select "read_to" from "monitor_feed_followers" order by "read_to" limit 1)
+  )::text as "bound"`;
+
+/**
+ * One batch of the prune: the next rows below the bound in (xid, event_id) order after the last batch's, deleted in
+ * one short statement, and, when the batch was full, the last of them, where the next batch starts (a shorter batch
+ * was the last). Walking the index on from there, a batch never scans the rows the batches before it deleted (dead
+ * until vacuumed); it deletes them by their row addresses (a TID scan, not a join over the table).
+ */
+const FEED_PRUNE_BATCH_SQL = `with "doomed" as (
+    select "ctid", "xid", "event_id" from "monitor_event_feed"
+    where ("xid", "event_id") > ($1::xid8, $2) and "xid" < $3::xid8
+    order by "xid", "event_id" limit $4
+  ), "gone" as (
+    delete from "monitor_event_feed" where "ctid" = any (array(select "ctid" from "doomed")) returning 1
+  )
+  select (select count(*) from "gone")::int as "deleted", "last"."xid"::text as "xid", "last"."event_id"
+  from (select 1) as "one"
+  left join lateral (
+    select "xid", "event_id" from "doomed" order by "xid" desc, "event_id" desc limit 1
+  ) as "last" on (select count(*) from "doomed") = $4`;
+
+/**
+ * Retention of monitor_event_feed (PostgreSQL): a row is needed only by a process that has not read past it. A new
+ * process never reads the feed below the horizon it registers at (its rebuild reads monitor_events), and each live
+ * one has registered its cursor (registerFollower) and renews it (renewFollower); so the rows below the lowest cursor of
+ * the followers heard from within the lease go, in bounded batches. Followers not heard from are dropped first, in a
+ * statement of their own: a prune that goes past a dropped follower's cursor commits after the drop, so that
+ * follower's next page, if it sees any row gone, sees itself dropped (`prunedPast`) and rebuilds. Returns how many
+ * rows were deleted. monitor_events itself is kept: it is the evidence behind alerts and cases.
+ */
+export async function pruneMonitorEventFeed(
+  store: Store,
+  limits: { batchRowsMax?: number; followerLeaseSeconds?: number } = {},
+): Promise<number> {
+  if (store.kind !== 'postgres') return 0;
+  const batchRowsMax = limits.batchRowsMax ?? FEED_PRUNE_BATCH_ROWS;
+  await store.db.executeQuery(
+    CompiledQuery.raw(
+      `delete from "monitor_feed_followers" where "seen_at" < now() - make_interval(secs => $1)`,
+      [limits.followerLeaseSeconds ?? FEED_FOLLOWER_LEASE_SECONDS],
+    ),
+  );
+  const bound = await store.db.executeQuery<{ bound: string }>(CompiledQuery.raw(FEED_PRUNE_BOUND_SQL, []));
+  const below = bound.rows[0]?.bound;
+  if (below === undefined) return 0;
+  let deleted = 0;
+  let after = { xid: '0', eventId: '' };
+  for (;;) {
+    const result = await store.db.executeQuery<{
+      deleted: number;
+      xid: string | null;
+      event_id: string | null;
+    }>(CompiledQuery.raw(FEED_PRUNE_BATCH_SQL, [after.xid, after.eventId, below, batchRowsMax]));
+    const batch = result.rows[0];
+    deleted += batch?.deleted ?? 0;
+    if (!batch || batch.xid === null || batch.event_id === null) return deleted;
+    after = { xid: batch.xid, eventId: batch.event_id };
+  }
 }
 
 /** The dispatcher's port: pending line actions, and each outcome written with its ledger entry and outbox row. */

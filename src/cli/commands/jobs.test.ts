@@ -78,6 +78,36 @@ describe('lineguard jobs', () => {
     expect(out.join('')).toContain('credit bureau: 2 delinquency notices sent, 1 reported');
   });
 
+  it('the daily job prunes the monitor event feed after the rest, and says how many rows went', async () => {
+    const out: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
+    const order: string[] = [];
+    const core = {
+      runDailyJob: async (asOf: string) => {
+        order.push('age');
+        return {
+          asOf,
+          loansAged: 0,
+          loansAgedLater: 0,
+          linesAged: 0,
+          bucketChanges: [],
+          tempLimitsExpired: 0,
+        };
+      },
+    } as Partial<CoreServices> as CoreServices;
+    const monitor = {
+      pruneFeed: async () => {
+        order.push('feed');
+        return 1_250;
+      },
+    };
+    const p = new Command('lineguard').exitOverride();
+    registerJobsCommand(p, async () => ({ core, monitor, close: async () => undefined }));
+    await p.parseAsync(['node', 'lineguard', 'jobs', 'daily', '--as-of', '2025-03-01']);
+    expect(order).toEqual(['age', 'feed']);
+    expect(out.join('')).toContain('monitor event feed: 1250 rows every live process had read pruned');
+  });
+
   it('refuses a bad date with exit 2, and exits 1 when a review had errors', async () => {
     vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     vi.spyOn(process.stdout, 'write').mockImplementation(() => true);

@@ -4,14 +4,18 @@ import { LgError } from '../../domain/index.js';
 import type { CoreServices } from '../../core/index.js';
 import { dailyJobs } from '../../app/index.js';
 import type { BureauReporting, PortfolioService } from '../../compliance/index.js';
+import type { MonitorService } from '../../monitor/index.js';
 import { EXIT, printJson, runAction } from '../exit.js';
 
 type OpenJobsDeps = () => Promise<{
   core: CoreServices;
   portfolio?: PortfolioService;
   bureauReporting?: BureauReporting;
+  monitor?: Pick<MonitorService, 'pruneFeed'>;
   close(): Promise<void>;
 }>;
+
+type JobDeps = Awaited<ReturnType<OpenJobsDeps>>;
 
 /**
  * `lineguard jobs daily|review [--as-of YYYY-MM-DD] [--json]`: the day is the lender's today unless given (the
@@ -40,12 +44,7 @@ const asOf = (text: string | undefined): string | undefined => {
 interface JobSpec<R> {
   name: string;
   description: string;
-  run: (
-    core: CoreServices,
-    date: string,
-    portfolio?: PortfolioService,
-    bureauReporting?: BureauReporting,
-  ) => Promise<R>;
+  run: (deps: JobDeps, date: string) => Promise<R>;
   describe: (result: R) => string;
   exitCode: (result: R) => number;
 }
@@ -64,7 +63,7 @@ function jobCommand<R>(jobs: Command, openDeps: OpenJobsDeps, spec: JobSpec<R>):
         const deps = await openDeps();
         try {
           const date = given ?? deps.core.lenderToday();
-          const result = await spec.run(deps.core, date, deps.portfolio, deps.bureauReporting);
+          const result = await spec.run(deps, date);
           if (opts.json) printJson(result);
           else process.stdout.write(spec.describe(result));
           return spec.exitCode(result);
@@ -80,7 +79,7 @@ function registerDailyJob(jobs: Command, openDeps: OpenJobsDeps): void {
     name: 'daily',
     description:
       'age every open loan as of a date: days past due per loan and line, bucket changes recorded (table + ledger)',
-    run: (core, date, portfolio, bureauReporting) => dailyJobs({ core, portfolio, bureauReporting }, date),
+    run: (deps, date) => dailyJobs(deps, date),
     describe: (result) =>
       `aged ${result.loansAged} loans and ${result.linesAged} lines as of ${result.asOf}; ${result.bucketChanges.length} bucket changes; ${result.tempLimitsExpired} temporary limits expired\n` +
       (result.loansAgedLater > 0
@@ -95,6 +94,9 @@ function registerDailyJob(jobs: Command, openDeps: OpenJobsDeps): void {
         : '') +
       (result.bureau
         ? `credit bureau: ${result.bureau.noticesSent} delinquency notices sent, ${result.bureau.reported} reported after their notice period, ${result.bureau.cured} cured before it, ${result.bureau.submissionsSent} submissions sent\n`
+        : '') +
+      (result.feedRowsPruned
+        ? `monitor event feed: ${result.feedRowsPruned} rows every live process had read pruned\n`
         : ''),
     exitCode: () => EXIT.OK,
   });
@@ -105,7 +107,7 @@ function registerReviewJob(jobs: Command, openDeps: OpenJobsDeps): void {
     name: 'review',
     description:
       're-decide every ACTIVE and DRAW_FROZEN line through the line-review strategy and apply its actions',
-    run: (core, date) => core.runReviewJob(date),
+    run: ({ core }, date) => core.runReviewJob(date),
     describe: (result) => {
       const outcomes =
         Object.entries(result.outcomes)

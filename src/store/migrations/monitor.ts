@@ -182,4 +182,17 @@ export const monitorMigrations: Record<string, Migration> = {
       );
     },
   },
+  '407_monitor_feed_followers': {
+    // PostgreSQL only: the processes following monitor_event_feed, each with the transaction id it has read the feed
+    // up to and when the database last heard from it, so the feed can be pruned behind the slowest live one
+    // (pruneMonitorEventFeed, src/store/monitor.ts). `writer` is the intake's id in the feed.
+    async up(db: Kysely<unknown>) {
+      if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+      await sql`create table monitor_feed_followers (
+        writer text primary key,
+        read_to xid8 not null,
+        seen_at timestamptz not null default now()
+      )`.execute(db);
+    },
+  },
 };
