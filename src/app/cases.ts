@@ -83,7 +83,7 @@ export interface CaseJobsResult {
 
 export interface WireCasesOptions {
   store: Store;
-  /** Opens the decisions' sealed contexts and traces a case shows as evidence. */
+  /** Opens the decisions' sealed contexts and traces a case shows as evidence; seals appeals' and complaints' texts. */
   crypto: FieldCrypto;
   clock: Clock;
   ids: IdGenerator;
@@ -198,6 +198,7 @@ function createWiredCaseService(
       core: corePort,
       intake: createCaseIntakeReads(a.store.db),
       decisions: createCaseDecisionReads(a.store.db, a.crypto),
+      crypto: a.crypto,
       monitor: {
         closeAlert: async (alertId) => late.monitor?.setAlertStatus(alertId, 'CLOSED'),
         listHits: (borrowerId) => late.monitor?.listHits('user', borrowerId, a.clock.now()) ?? [],

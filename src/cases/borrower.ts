@@ -2,7 +2,15 @@ import type { UnitGuard } from '../domain/index.js';
 import { MS_PER_DAY, lenderDayOf } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import type { ReasonLang } from '../domain/index.js';
-import { appendToLedger } from '../compliance/index.js';
+import {
+  appendToLedger,
+  isSealedDataUnreadable,
+  openAppeal,
+  openComplaint,
+  sealAppealStatement,
+  sealComplaintText,
+  sealExtensionReason,
+} from '../compliance/index.js';
 import type { AppealRow, ComplaintRow } from './records.js';
 import { notInForceRefusal, type AppealTarget } from './appeal-in-force.js';
 import { assertNotAppealedBefore } from './appeal-once.js';
@@ -62,26 +70,51 @@ export async function myExplanation(deps: CaseDeps, borrowerId: string, lineId: 
   return {
     ...explanation,
     appeal: { ...explanation.appeal, how: OPEN_APPEAL_WORDS[lang](deadlineDay), inProgress: true },
-    openAppeals: open.map((a) => appealView(a, lang)),
+    openAppeals: open.map((a) => listedAppeal(deps, a, lang)),
   };
 }
 
-/** An appeal as the borrower sees it. */
-export type AppealView = ReturnType<typeof appealView>;
+const isoOrNull = (ms: number | null): string | null =>
+  ms === null ? null : new Date(Number(ms)).toISOString();
 
-export function appealView(row: AppealRow, lang?: ReasonLang) {
-  const outcome = row.outcome_zh === null ? null : { zh: row.outcome_zh, en: row.outcome_en };
+/** What an appeal shows besides the borrower's and the reviewer's words: stored in clear. */
+function appealHeader(row: AppealRow) {
   return {
     id: row.id,
     lineId: row.line_id,
     target: { kind: row.target_kind, id: row.target_id },
     state: row.state,
     deadline: new Date(Number(row.deadline_at)).toISOString(),
+    createdAt: new Date(Number(row.created_at)).toISOString(),
+    resolvedAt: isoOrNull(row.resolved_at),
+  };
+}
+
+/** An appeal as the borrower sees it. */
+export type AppealView = ReturnType<typeof appealView>;
+
+/** `row` holds the texts as written (openAppeal opens a stored one: they are sealed at rest). */
+export function appealView(row: AppealRow, lang?: ReasonLang) {
+  const outcome = row.outcome_zh === null ? null : { zh: row.outcome_zh, en: row.outcome_en };
+  return {
+    ...appealHeader(row),
     outcome: outcome && lang ? { text: outcome[lang], ...outcome } : outcome,
     documents: JSON.parse(row.documents) as unknown,
-    createdAt: new Date(Number(row.created_at)).toISOString(),
-    resolvedAt: row.resolved_at === null ? null : new Date(Number(row.resolved_at)).toISOString(),
   };
+}
+
+/**
+ * A stored appeal as a list shows it. One whose sealed texts no held key opens (altered, copied from another row,
+ * sealed under a key not configured) is marked unreadable with what is stored in clear, as a dispute list marks one:
+ * it must not fail the borrower's whole list. Read on its own it answers LG_SEALED_DATA_UNREADABLE.
+ */
+function listedAppeal(deps: CaseDeps, row: AppealRow, lang: ReasonLang) {
+  try {
+    return appealView(openAppeal(deps.crypto, row), lang);
+  } catch (error) {
+    if (!isSealedDataUnreadable(error)) throw error;
+    return { ...appealHeader(row), unreadable: true as const };
+  }
 }
 
 export interface AppealInput {
@@ -145,14 +178,16 @@ export async function fileAppeal(
     deps.config.sla,
     now,
   );
+  const documents = JSON.stringify(input.documents ?? []);
+  // The borrower's words and documents are sealed in the row; the filed entry commits to the text.
+  const { textHmac, ...statement } = sealAppealStatement(deps.crypto, id, { text: input.text, documents });
   const row: AppealRow = {
     id,
     borrower_id: borrowerId,
     line_id: target.lineId,
     target_kind: target.kind,
     target_id: target.id,
-    text: input.text,
-    documents: JSON.stringify(input.documents ?? []),
+    ...statement,
     state: 'OPEN',
     deadline_at: caseRow.sla_due_at,
     outcome_zh: null,
@@ -180,42 +215,69 @@ export async function fileAppeal(
         kind: 'appeal.filed',
         subjectId: id,
         recordedAt: now,
-        payload: { appealId: id, borrowerId, target, caseId: caseRow.id, deadlineAt: row.deadline_at },
+        payload: {
+          appealId: id,
+          borrowerId,
+          target,
+          caseId: caseRow.id,
+          deadlineAt: row.deadline_at,
+          textHmac,
+        },
       },
       caseOpenedLedger(caseRow),
     ]);
-    return appealView(row);
+    return appealView({ ...row, text: input.text, documents });
   }, guard);
 }
 
 export async function myAppeals(deps: CaseDeps, borrowerId: string, lang: ReasonLang) {
   return {
-    items: (await deps.rows.appealsOf(deps.store.db, borrowerId, 100)).map((a) => appealView(a, lang)),
+    items: (await deps.rows.appealsOf(deps.store.db, borrowerId, 100)).map((a) =>
+      listedAppeal(deps, a, lang),
+    ),
   };
 }
 
 export async function myAppeal(deps: CaseDeps, borrowerId: string, id: string, lang: ReasonLang) {
   const row = await deps.rows.findAppeal(deps.store.db, id);
   if (!row || row.borrower_id !== borrowerId) throw notFound('appeal', id);
-  return appealView(row, lang);
+  return appealView(openAppeal(deps.crypto, row), lang);
 }
 
-/** A complaint as the borrower sees it. */
-export type ComplaintView = ReturnType<typeof complaintView>;
-
-export function complaintView(row: ComplaintRow, lang?: ReasonLang) {
-  const resolution = row.resolution_zh === null ? null : { zh: row.resolution_zh, en: row.resolution_en };
+/** What a complaint shows besides the borrower's and the lender's words: stored in clear. */
+function complaintHeader(row: ComplaintRow) {
   return {
     id: row.id,
     category: row.category,
     state: row.state,
     dueAt: new Date(Number(row.due_at)).toISOString(),
     extended: row.extended_at !== null,
+    createdAt: new Date(Number(row.created_at)).toISOString(),
+    resolvedAt: isoOrNull(row.resolved_at),
+  };
+}
+
+/** A complaint as the borrower sees it. */
+export type ComplaintView = ReturnType<typeof complaintView>;
+
+/** `row` holds the texts as written (openComplaint opens a stored one: they are sealed at rest). */
+export function complaintView(row: ComplaintRow, lang?: ReasonLang) {
+  const resolution = row.resolution_zh === null ? null : { zh: row.resolution_zh, en: row.resolution_en };
+  return {
+    ...complaintHeader(row),
     extensionReason: row.extension_reason,
     resolution: resolution && lang ? { text: resolution[lang], ...resolution } : resolution,
-    createdAt: new Date(Number(row.created_at)).toISOString(),
-    resolvedAt: row.resolved_at === null ? null : new Date(Number(row.resolved_at)).toISOString(),
   };
+}
+
+/** A stored complaint as a list shows it: marked unreadable when its sealed texts cannot be opened (listedAppeal). */
+function listedComplaint(deps: CaseDeps, row: ComplaintRow, lang: ReasonLang) {
+  try {
+    return complaintView(openComplaint(deps.crypto, row), lang);
+  } catch (error) {
+    if (!isSealedDataUnreadable(error)) throw error;
+    return { ...complaintHeader(row), unreadable: true as const };
+  }
 }
 
 /** A complaint is acknowledged at once with its deadline (15 days; NFRA consumer-complaint rules). */
@@ -233,11 +295,13 @@ export async function fileComplaint(
     deps.config.sla,
     now,
   );
+  // The borrower's words are sealed in the row; the filed entry commits to them.
+  const sealed = sealComplaintText(deps.crypto, id, input.text);
   const row: ComplaintRow = {
     id,
     borrower_id: borrowerId,
     category: input.category,
-    text: input.text,
+    text: sealed.text,
     state: 'OPEN',
     due_at: caseRow.sla_due_at,
     extended_at: null,
@@ -264,24 +328,27 @@ export async function fileComplaint(
           category: input.category,
           caseId: caseRow.id,
           dueAt: row.due_at,
+          textHmac: sealed.textHmac,
         },
       },
       caseOpenedLedger(caseRow),
     ]);
-    return complaintView(row);
+    return complaintView({ ...row, text: input.text });
   }, guard);
 }
 
 export async function myComplaints(deps: CaseDeps, borrowerId: string, lang: ReasonLang) {
   return {
-    items: (await deps.rows.complaintsOf(deps.store.db, borrowerId, 100)).map((c) => complaintView(c, lang)),
+    items: (await deps.rows.complaintsOf(deps.store.db, borrowerId, 100)).map((c) =>
+      listedComplaint(deps, c, lang),
+    ),
   };
 }
 
 export async function myComplaint(deps: CaseDeps, borrowerId: string, id: string, lang: ReasonLang) {
   const row = await deps.rows.findComplaint(deps.store.db, id);
   if (!row || row.borrower_id !== borrowerId) throw notFound('complaint', id);
-  return complaintView(row, lang);
+  return complaintView(openComplaint(deps.crypto, row), lang);
 }
 
 /** Extends a complaint's deadline once by 15 days, with a recorded reason (the rule allows one extension). */
@@ -306,15 +373,13 @@ export async function extendComplaint(
     if (complaint.state !== 'OPEN')
       throw new LgError('LG_CASE_TRANSITION_ILLEGAL', 'the complaint is resolved', { caseId });
     const due = Number(complaint.due_at) + COMPLAINT_EXTENSION_MS;
+    // The lender's reason is sealed in the row; the extended entry commits to it instead of holding it.
+    const { extension_reason, reasonHmac } = sealExtensionReason(deps.crypto, complaint.id, input.reason);
     await deps.rows.updateComplaint(
       tx,
       complaint.id,
       { state: 'OPEN', extended: 'no' },
-      {
-        due_at: due,
-        extended_at: now,
-        extension_reason: input.reason,
-      },
+      { due_at: due, extended_at: now, extension_reason },
     );
     // The case's SLA moves with it; a breach already recorded stays recorded.
     await deps.rows.updateCase(tx, row.id, row.state, { sla_due_at: due, updated_at: now });
@@ -324,9 +389,10 @@ export async function extendComplaint(
         kind: 'complaint.extended',
         subjectId: complaint.id,
         recordedAt: now,
-        payload: { complaintId: complaint.id, caseId, dueAt: due, reason: input.reason, by: input.actor },
+        payload: { complaintId: complaint.id, caseId, dueAt: due, reasonHmac, by: input.actor },
       },
     ]);
+    // The view shows no text but the reason (an open complaint has no resolution): nothing else is opened for it.
     return complaintView({ ...complaint, due_at: due, extended_at: now, extension_reason: input.reason });
   }, guard);
 }

@@ -1,4 +1,5 @@
-import type { CaseRow } from './records.js';
+import { isSealedDataUnreadable, openAppeal, openComplaint } from '../compliance/index.js';
+import type { AppealRow, CaseRow, ComplaintRow } from './records.js';
 import type { CaseDeps } from './ports.js';
 
 /**
@@ -83,14 +84,44 @@ async function subjectEvidence(deps: CaseDeps, row: CaseRow): Promise<Record<str
           ? await deps.rows.lineActionRow(db, appeal.target_id)
           : undefined;
       return {
-        appeal: appeal ?? null,
+        appeal: appeal ? openedForCase(() => openAppeal(deps.crypto, appeal), appealSealed(appeal)) : null,
         appealedAction: action ?? null,
         decisionId: appeal?.target_kind === 'decision' ? appeal.target_id : (action?.trace_id ?? undefined),
       };
     }
-    case 'COMPLAINT':
-      return { complaint: (await deps.rows.findComplaint(db, row.subject_id)) ?? null };
+    case 'COMPLAINT': {
+      const complaint = await deps.rows.findComplaint(db, row.subject_id);
+      return {
+        complaint: complaint
+          ? openedForCase(() => openComplaint(deps.crypto, complaint), complaintSealed(complaint))
+          : null,
+      };
+    }
     default:
       return {};
   }
+}
+
+/**
+ * A row whose texts are sealed at rest (compliance/sealed-cases.ts), as the case shows it: opened; or, when no held key
+ * opens them, with those texts null and `unreadable` saying why, as an unreadable decision is shown: the case stays
+ * readable, and never shows another row's texts.
+ */
+function openedForCase<R, S>(open: () => R, sealedOut: S): R | (S & { unreadable: string }) {
+  try {
+    return open();
+  } catch (error) {
+    if (!isSealedDataUnreadable(error)) throw error;
+    return { ...sealedOut, unreadable: error.message };
+  }
+}
+
+/** An appeal without the texts it keeps sealed. */
+function appealSealed(row: AppealRow) {
+  return { ...row, text: null, documents: null, outcome_zh: null, outcome_en: null };
+}
+
+/** A complaint without the texts it keeps sealed. */
+function complaintSealed(row: ComplaintRow) {
+  return { ...row, text: null, extension_reason: null, resolution_zh: null, resolution_en: null };
 }

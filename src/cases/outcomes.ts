@@ -2,7 +2,12 @@ import type { UnitGuard } from '../domain/index.js';
 import { canonicalJson, LgError } from '../domain/index.js';
 import { formatMoney, isKnownReason, personReasonsProblem } from '../domain/index.js';
 import type { LineActionType, LockedLimitCut } from '../domain/index.js';
-import { appendToLedger } from '../compliance/index.js';
+import {
+  appendToLedger,
+  sealAppealOutcome,
+  sealComplaintResolution,
+  type BilingualText,
+} from '../compliance/index.js';
 import type { CaseTx, StandingRestrictionRecord } from './ports.js';
 import type { AppealRow, CaseRow } from './records.js';
 import type {
@@ -541,19 +546,21 @@ async function applyOutcome(
       return upholdAppeal(ctx, tx, row, input, actor);
     case 'APPEAL:REJECTED':
       return rejectAppeal(ctx, tx, row, input, actor);
-    case 'COMPLAINT:RESOLVED':
+    case 'COMPLAINT:RESOLVED': {
+      // The resolution is sealed in the row; the case's resolved entry commits to it instead of holding it.
+      const { resolutionHmac, ...resolution } = sealComplaintResolution(
+        ctx.deps.crypto,
+        row.subject_id,
+        textsOf(input),
+      );
       await ctx.deps.rows.updateComplaint(
         tx,
         row.subject_id,
         { state: 'OPEN' },
-        {
-          state: 'RESOLVED',
-          resolution_zh: input.textZh ?? null,
-          resolution_en: input.textEn ?? null,
-          resolved_at: ctx.deps.clock.now(),
-        },
+        { state: 'RESOLVED', ...resolution, resolved_at: ctx.deps.clock.now() },
       );
-      return { complaintId: row.subject_id };
+      return { complaintId: row.subject_id, resolutionHmac };
+    }
     case 'CREDIT_REPORT_DISPUTE:CORRECTED':
     case 'CREDIT_REPORT_DISPUTE:REJECTED':
       return decideDispute(ctx, tx, row, input, actor);
@@ -563,6 +570,14 @@ async function applyOutcome(
       // Alert dispositions and KEEP are labels: the case records them, nothing else moves.
       return { label: input.outcome };
   }
+}
+
+/** The borrower-facing texts of an appeal's or a complaint's outcome (checkInput requires both). */
+function textsOf(input: ResolveInput): BilingualText {
+  return {
+    zh: requireField(input.textZh, 'textZh', input.outcome),
+    en: requireField(input.textEn, 'textEn', input.outcome),
+  };
 }
 
 function requireLine(row: CaseRow): string {
@@ -1004,6 +1019,8 @@ function appealDecidedEntry(
     by: string;
     at: number;
     whenDecided: Record<string, unknown> | null;
+    /** The commitment to the outcome texts sealed in the appeal's row (sealAppealOutcome). */
+    outcomeHmac: string;
     done?: Record<string, unknown>;
   },
 ) {
@@ -1021,6 +1038,7 @@ function appealDecidedEntry(
       lineId: appeal.line_id,
       target: { kind: appeal.target_kind, id: appeal.target_id },
       whenDecided: decision.whenDecided,
+      outcomeHmac: decision.outcomeHmac,
       ...decision.done,
     },
   };
@@ -1068,19 +1086,21 @@ async function upholdAppeal(
         ? { restored: await restoreLimit(ctx, tx, appeal, remedy, actor), ...remedy.detail }
         : remedy.detail;
   const words = remedy ? limitWords(remedy) : undefined;
+  const texts = textsOf(input);
   const now = ctx.deps.clock.now();
-  await ctx.deps.rows.updateAppeal(tx, appeal.id, {
-    state: 'UPHELD',
-    outcome_zh: words ? `${input.textZh ?? ''} ${words.zh}`.trim() : (input.textZh ?? null),
-    outcome_en: words ? `${input.textEn ?? ''} ${words.en}`.trim() : (input.textEn ?? null),
-    resolved_at: now,
-  });
+  const { outcomeHmac, ...outcome } = sealAppealOutcome(
+    ctx.deps.crypto,
+    appeal.id,
+    words ? { zh: `${texts.zh} ${words.zh}`.trim(), en: `${texts.en} ${words.en}`.trim() } : texts,
+  );
+  await ctx.deps.rows.updateAppeal(tx, appeal.id, { state: 'UPHELD', ...outcome, resolved_at: now });
   await appendToLedger(tx, [
     appealDecidedEntry(appeal, {
       state: 'UPHELD',
       by: actor,
       at: now,
       whenDecided,
+      outcomeHmac,
       done: {
         // Each restriction the uphold lifted, with the action that lifted it; empty when none still stood.
         lifted: reinstated.lifts ?? [],
@@ -1118,14 +1138,14 @@ async function rejectAppeal(
   const appeal = await findAppealOf(ctx, tx, row);
   const whenDecided = await standingWhenDecided(ctx, tx, appeal);
   const now = ctx.deps.clock.now();
-  await ctx.deps.rows.updateAppeal(tx, appeal.id, {
-    state: 'REJECTED',
-    outcome_zh: `${input.textZh ?? ''} ${AFTER_REJECTION.zh}`.trim(),
-    outcome_en: `${input.textEn ?? ''} ${AFTER_REJECTION.en}`.trim(),
-    resolved_at: now,
+  const texts = textsOf(input);
+  const { outcomeHmac, ...outcome } = sealAppealOutcome(ctx.deps.crypto, appeal.id, {
+    zh: `${texts.zh} ${AFTER_REJECTION.zh}`.trim(),
+    en: `${texts.en} ${AFTER_REJECTION.en}`.trim(),
   });
+  await ctx.deps.rows.updateAppeal(tx, appeal.id, { state: 'REJECTED', ...outcome, resolved_at: now });
   await appendToLedger(tx, [
-    appealDecidedEntry(appeal, { state: 'REJECTED', by: actor, at: now, whenDecided }),
+    appealDecidedEntry(appeal, { state: 'REJECTED', by: actor, at: now, whenDecided, outcomeHmac }),
   ]);
   return { appealId: appeal.id, target: { kind: appeal.target_kind, id: appeal.target_id }, whenDecided };
 }

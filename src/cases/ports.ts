@@ -1,4 +1,4 @@
-import type { CreditDisputeRecord } from '../compliance/index.js';
+import type { CreditDisputeRecord, FieldCrypto } from '../compliance/index.js';
 import type { Clock, LenderCalendar, UnitGuard } from '../domain/index.js';
 import type { IdGenerator } from '../domain/index.js';
 import type { ReasonLang } from '../domain/index.js';
@@ -309,6 +309,8 @@ export interface CaseDeps {
   readonly core: CaseCorePort;
   readonly intake: CaseIntakePort;
   readonly decisions: CaseDecisionPort;
+  /** Seals and opens what borrowers and reviewers write in appeals and complaints (compliance/sealed-cases.ts). */
+  readonly crypto: FieldCrypto;
   readonly monitor?: CaseMonitorPort;
   readonly metrics?: CaseMetricsPort;
   /** Bound late (compliance is wired after the cases); a dispute without it is refused. */

@@ -112,7 +112,7 @@ function registerKeysCommand(program: Command, openApp: OpenApp): Command {
   keys
     .command('rotate-data')
     .description(
-      're-seal personal data (borrowers, decision contexts and traces, disputes, sealed idempotency records) and partner sharing keys under LINEGUARD_KEY, sealing what was stored in clear before; run with the old key in LINEGUARD_RETIRED_KEYS, then drop it',
+      're-seal personal data (borrowers, decision contexts and traces, disputes, bureau submissions, draws, appeals and complaints, sealed idempotency records) and partner sharing keys under LINEGUARD_KEY, sealing what was stored in clear before; run with the old key in LINEGUARD_RETIRED_KEYS, then drop it',
     )
     .option('--page <n>', 'rows per transaction', positiveInt, 500)
     .option('--json', 'print JSON')

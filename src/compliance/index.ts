@@ -37,6 +37,21 @@ export type { FieldCrypto } from './crypto.js';
 export { DECISION_INPUTS, openDecision, sealDecisionColumns } from './sealed-decisions.js';
 export { DISPUTE_OUTCOME, DISPUTE_STATEMENT } from './sealed-disputes.js';
 export { BUREAU_SUBMISSION } from './sealed-submissions.js';
+export {
+  APPEAL_OUTCOME,
+  APPEAL_STATEMENT,
+  COMPLAINT_EXTENSION,
+  COMPLAINT_RESOLUTION,
+  COMPLAINT_STATEMENT,
+  openAppeal,
+  openComplaint,
+  sealAppealOutcome,
+  sealAppealStatement,
+  sealComplaintResolution,
+  sealComplaintText,
+  sealExtensionReason,
+} from './sealed-cases.js';
+export type { AppealTexts, BilingualText, CaseTextResealResult, ComplaintTexts } from './sealed-cases.js';
 export { drawRowOpened, openDrawOrigin, resealDrawOrigins, sealDrawOrigin } from './sealed-draws.js';
 export type { DrawOrigin, DrawResealResult, StoredDrawOrigin } from './sealed-draws.js';
 export type { SubmissionResealResult } from './sealed-submissions.js';

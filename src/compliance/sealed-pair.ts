@@ -9,14 +9,18 @@ import { FieldCryptoError, isSealedValue, type FieldCrypto } from './crypto.js';
  * to open instead of being served as that row's; the second column then holds the pair's marker. One seal, not two: a
  * cipher costs its setup whatever it seals, and every draw writes a decision.
  *
+ * A text with nothing that belongs with it (a complaint's text) is a pair without a rider (sealedColumn): its column
+ * is sealed alone, committed as the first column of a pair is; its StoredPair's rider is always ''.
+ *
  * A row written before its pair was sealed holds both in clear; it is read as it is, and `keys rotate-data` seals it.
  */
 export interface SealedPair {
   /** The table and the columns, as the associated data and the errors name them. */
   readonly table: string;
   readonly committed: string;
-  readonly rider: string;
-  /** What the rider's column holds once the rider is sealed in the committed column's token. */
+  /** null: the committed column is sealed alone (sealedColumn). */
+  readonly rider: string | null;
+  /** What the rider's column holds once the rider is sealed in the committed column's token ('' without a rider). */
   readonly marker: string;
   /** How an error names the row ("decision '…'"). */
   subject(rowId: string): string;
@@ -38,7 +42,24 @@ export function sealedPair<const C extends { table: string; committed: string; r
   };
 }
 
-/** A row's two stored columns. */
+/**
+ * A SealedPair of `table`'s `column` alone (no rider), called `noun` in errors: a text with nothing written beside it
+ * that belongs with it. Its StoredPair's rider is always ''.
+ */
+export function sealedColumn<const C extends { table: string; column: string }>(
+  columns: C,
+  noun: string,
+): SealedPair & { readonly table: C['table']; readonly committed: C['column']; readonly rider: null } {
+  return {
+    table: columns.table,
+    committed: columns.column,
+    rider: null,
+    marker: '',
+    subject: (id) => `${noun} '${id}'`,
+  };
+}
+
+/** A row's two stored columns (a column sealed alone: its rider is ''). */
 export interface StoredPair {
   readonly committed: string;
   readonly rider: string;
@@ -58,7 +79,7 @@ export function sealPair(
   rowId: string,
   clear: StoredPair,
 ): StoredPair & { readonly commitment: string } {
-  const sealed = crypto.sealCommitted(clear.committed, aadOf(pair, rowId), clear.rider);
+  const sealed = crypto.sealCommitted(clear.committed, aadOf(pair, rowId), riderOf(pair, clear));
   return { committed: sealed.token, rider: pair.marker, commitment: sealed.commitment };
 }
 
@@ -74,14 +95,16 @@ export function openPair(
 ): OpenedPair {
   try {
     if (!isSealedValue(stored.committed)) {
-      if (stored.rider === pair.marker) throw riderWithoutSeal(pair);
+      if (riderIsSealed(pair, stored)) throw riderWithoutSeal(pair);
       return { ...stored, commitment: undefined };
     }
     if (!crypto) throw new FieldCryptoError('no data key was given to open it');
     const opened = crypto.openCommitted(stored.committed, aadOf(pair, rowId));
-    if (opened.rider === undefined)
-      throw new FieldCryptoError(`the sealed ${pair.committed} carries no ${pair.rider}`);
-    return { committed: opened.plaintext, rider: opened.rider, commitment: opened.commitment };
+    if ((opened.rider === undefined) !== (pair.rider === null))
+      throw new FieldCryptoError(
+        `the sealed ${pair.committed} carries ${pair.rider === null ? 'a rider' : `no ${pair.rider}`}`,
+      );
+    return { committed: opened.plaintext, rider: opened.rider ?? '', commitment: opened.commitment };
   } catch (error) {
     if (!(error instanceof FieldCryptoError)) throw error;
     throw sealedDataUnreadable(pair.subject(rowId), pair.committed, error);
@@ -102,9 +125,20 @@ export function resealPair(
   const aad = aadOf(pair, rowId);
   if (isSealedValue(stored.committed))
     return { committed: crypto.resealCommitted(stored.committed, aad), rider: stored.rider };
-  if (stored.rider === pair.marker) throw riderWithoutSeal(pair);
-  return { committed: crypto.sealCommitted(stored.committed, aad, stored.rider).token, rider: pair.marker };
+  if (riderIsSealed(pair, stored)) throw riderWithoutSeal(pair);
+  return {
+    committed: crypto.sealCommitted(stored.committed, aad, riderOf(pair, stored)).token,
+    rider: pair.marker,
+  };
 }
+
+/** What the token carries beside the committed value: the rider, or nothing for a column sealed alone. */
+const riderOf = (pair: SealedPair, stored: StoredPair): string | undefined =>
+  pair.rider === null ? undefined : stored.rider;
+
+/** Whether the rider's column says the rider is in the committed column's token (never, without a rider). */
+const riderIsSealed = (pair: SealedPair, stored: StoredPair): boolean =>
+  pair.rider !== null && stored.rider === pair.marker;
 
 function riderWithoutSeal(pair: SealedPair): FieldCryptoError {
   return new FieldCryptoError(`its ${pair.rider} is kept with a sealed ${pair.committed}, which is in clear`);

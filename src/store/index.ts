@@ -10,6 +10,7 @@ export {
 } from './db.js';
 export { createEngineRepository, decisionWrites, recordDecision, resealDecisions } from './engine.js';
 export { resealDraws } from './core-held-draws.js';
+export { resealCaseTexts } from './cases-sealed.js';
 export type { DecisionResealResult } from './engine.js';
 export { createModelRepository } from './models.js';
 export * from './api.js';

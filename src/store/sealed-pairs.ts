@@ -9,7 +9,7 @@ import type { Store } from './store-types.js';
  */
 
 /** The tables whose rows hold a SealedPair: a pair naming any other table does not compile. */
-type PairTable = 'decisions' | 'credit_disputes' | 'bureau_submissions';
+type PairTable = 'decisions' | 'credit_disputes' | 'bureau_submissions' | 'appeals' | 'complaints';
 
 /**
  * The text columns of `T` other than its id: what a pair's two columns can be. A nullable one (a dispute's outcome,
@@ -24,11 +24,14 @@ type TextColumn<T extends PairTable> = Exclude<
 > &
   string;
 
-/** A SealedPair whose names are checked against the schema: the table holds pairs, both columns are its text columns. */
+/**
+ * A SealedPair whose names are checked against the schema: the table holds pairs, both columns are its text columns
+ * (or its committed column is sealed alone: no rider).
+ */
 export type TablePair<T extends PairTable> = SealedPair & {
   readonly table: T;
   readonly committed: TextColumn<T>;
-  readonly rider: TextColumn<T>;
+  readonly rider: TextColumn<T> | null;
 };
 
 /** The rows of `pair`'s table, read a page at a time and replaced compare-and-set (SealedRows). */
@@ -49,9 +52,11 @@ async function pairsAfter<T extends PairTable>(
   page: { readonly afterId: string; readonly limit: number; readonly sealedPrefix: string },
 ): Promise<SealedPairRow[]> {
   const committed = sql.ref(pair.committed);
+  // A column sealed alone has no rider: its StoredPair's rider is ''.
+  const rider = pair.rider === null ? sql.lit('') : sql.ref(pair.rider);
   // The rider is sealed in the committed column's token (or both are in clear): that column says what a row needs.
   const found = await sql<SealedPairRow>`
-    select id, ${committed} as committed, ${sql.ref(pair.rider)} as rider
+    select id, ${committed} as committed, ${rider} as rider
     from ${sql.table(pair.table)}
     where id > ${page.afterId} and ${committed} not like ${`${page.sealedPrefix}%`}
     order by id
@@ -66,14 +71,20 @@ function replacePairs<T extends PairTable>(
   updates: readonly { read: SealedPairRow; sealed: SealedPairRow }[],
 ): Promise<number> {
   if (updates.length === 0) return Promise.resolve(0);
-  const [committed, rider] = [sql.ref(pair.committed), sql.ref(pair.rider)];
+  const committed = sql.ref(pair.committed);
+  const rider = pair.rider === null ? undefined : sql.ref(pair.rider);
   return store.transaction(async (tx) => {
     let written = 0;
     for (const { read, sealed } of updates) {
+      // A column sealed alone writes and compares that column only.
+      const [setRider, sameRider] =
+        rider === undefined
+          ? [sql``, sql``]
+          : [sql`, ${rider} = ${sealed.rider}`, sql` and ${rider} = ${read.rider}`];
       const updated = await sql`
         update ${sql.table(pair.table)}
-        set ${committed} = ${sealed.committed}, ${rider} = ${sealed.rider}
-        where id = ${read.id} and ${committed} = ${read.committed} and ${rider} = ${read.rider}`.execute(tx);
+        set ${committed} = ${sealed.committed}${setRider}
+        where id = ${read.id} and ${committed} = ${read.committed}${sameRider}`.execute(tx);
       written += Number(updated.numAffectedRows ?? 0);
     }
     return written;

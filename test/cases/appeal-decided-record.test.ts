@@ -20,6 +20,8 @@ import {
  */
 const UPHOLD = { outcome: 'UPHELD', textZh: '申诉成立。', textEn: 'Your appeal is upheld.' };
 const REJECT = { outcome: 'REJECTED', textZh: '维持原决定。', textEn: 'The action stands.' };
+/** The keyed commitment to the outcome texts, which the appeal's row keeps sealed (compliance/sealed-cases.ts). */
+const COMMITMENT = expect.stringMatching(/^[0-9a-f]{64}$/);
 
 for (const store of CASE_STORES)
   describe.skipIf(!store.enabled)(`what an appeal's decision records (${store.name})`, () => {
@@ -82,6 +84,7 @@ for (const store of CASE_STORES)
         lineId,
         target: { kind: 'line_action', id: freeze },
         whenDecided: { lineStatus: 'ACTIVE', restrictionInForce: null, appealedStanding: [] },
+        outcomeHmac: COMMITMENT,
         lifted: [],
         restrictionInForce: null,
       });
@@ -119,6 +122,7 @@ for (const store of CASE_STORES)
         lineId: one.lineId,
         target: { kind: 'line_action', id: lifted },
         whenDecided: { lineStatus: 'ACTIVE', restrictionInForce: null, appealedStanding: [] },
+        outcomeHmac: COMMITMENT,
       });
 
       const two = await openLine();

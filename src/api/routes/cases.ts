@@ -274,7 +274,8 @@ function caseResolutionRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
   app.post(
     '/v1/cases/:id/resolve',
     {
-      config: { roles: CASE_WORKERS, idempotent: true },
+      // personalData: the request holds the reviewer's words to the borrower (an appeal's outcome, a resolution).
+      config: { roles: CASE_WORKERS, idempotent: true, personalData: true },
       schema: {
         tags,
         summary:
@@ -303,7 +304,8 @@ function caseResolutionRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
   app.post(
     '/v1/cases/:id/extend',
     {
-      config: { roles: CASE_WORKERS, idempotent: true },
+      // personalData: the request and the answer hold the reason for the extension.
+      config: { roles: CASE_WORKERS, idempotent: true, personalData: true },
       schema: {
         tags,
         summary: 'Extend a complaint deadline once by 15 days, with a reason',

@@ -146,7 +146,7 @@ function meAppealRoutes(app: TypedApp, { me, config }: MeRouteContext): void {
         tags,
         summary: 'Your appeals with state, deadline and outcome',
         querystring: LangQuery,
-        response: { 200: Type.Object({ items: Type.Array(R.AppealView) }), ...R.READ_ERRORS },
+        response: { 200: Type.Object({ items: Type.Array(R.AppealListItem) }), ...R.READ_ERRORS },
       },
     },
     async (request) => me.appeals(borrowerOf(request), request.query.lang ?? 'zh'),
@@ -155,7 +155,8 @@ function meAppealRoutes(app: TypedApp, { me, config }: MeRouteContext): void {
   app.post(
     '/v1/me/appeals',
     {
-      config: { ...config, idempotent: true },
+      // personalData: the request holds the borrower's appeal in their own words, the 201 its documents.
+      config: { ...config, idempotent: true, personalData: true },
       schema: {
         tags,
         summary: 'Appeal against a line action or a decision',
@@ -196,7 +197,7 @@ function meComplaintRoutes(app: TypedApp, { me, config }: MeRouteContext): void 
         tags,
         summary: 'Your complaints',
         querystring: LangQuery,
-        response: { 200: Type.Object({ items: Type.Array(R.ComplaintView) }), ...R.READ_ERRORS },
+        response: { 200: Type.Object({ items: Type.Array(R.ComplaintListItem) }), ...R.READ_ERRORS },
       },
     },
     async (request) => me.complaints(borrowerOf(request), request.query.lang ?? 'zh'),
@@ -205,7 +206,8 @@ function meComplaintRoutes(app: TypedApp, { me, config }: MeRouteContext): void 
   app.post(
     '/v1/me/complaints',
     {
-      config: { ...config, idempotent: true },
+      // personalData: the request holds the borrower's complaint in their own words.
+      config: { ...config, idempotent: true, personalData: true },
       schema: {
         tags,
         summary: 'File a complaint; acknowledged at once with its 15-day deadline',

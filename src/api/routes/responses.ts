@@ -54,7 +54,7 @@ function errors<const S extends number>(...statuses: S[]): { [K in S]: typeof Er
 /**
  * A failure of the server's own (500), which any route can answer: LG_INTERNAL (a defect; logged, internals never in
  * the answer), or LG_SEALED_DATA_UNREADABLE where a route opens personal data sealed at rest (a decision's context
- * and trace, a dispute's claim and text) that no data key held here opens. Declared on every route, in the one
+ * and trace, a dispute's claim and text, an appeal's or a complaint's texts) that no data key held here opens. Declared on every route, in the one
  * ErrorBody shape, so a client knows the shape and the codes of what it may be told.
  */
 const SERVER_ERROR = {
@@ -1338,12 +1338,19 @@ export const UserView = Type.Object({
 /** 202: the change waits for a second person (four eyes); approve it at POST /v1/changes/{id}/approve. */
 export const PendingChangeAnswer = Type.Object({ pendingChange: PendingChangeView });
 
-export const AppealView = Type.Object({
+/** What an appeal shows besides the borrower's and the reviewer's words (stored in clear). */
+const AppealHeader = {
   id: Type.String(),
   lineId: Type.Union([Type.String(), Type.Null()]),
   target: Type.Object({ kind: Type.String(), id: Type.String() }),
   state: Type.String(),
   deadline: Type.String(),
+  createdAt: Type.String(),
+  resolvedAt: Type.Union([Type.String(), Type.Null()]),
+};
+
+export const AppealView = Type.Object({
+  ...AppealHeader,
   outcome: Type.Union([
     Type.Object({
       zh: Type.String(),
@@ -1353,16 +1360,34 @@ export const AppealView = Type.Object({
     Type.Null(),
   ]),
   documents: Type.Unknown(),
-  createdAt: Type.String(),
-  resolvedAt: Type.Union([Type.String(), Type.Null()]),
 });
 
-export const ComplaintView = Type.Object({
+/** An appeal in a list that cannot be opened: what is in clear, marked, without the documents and the outcome. */
+export const UnreadableAppealView = Type.Object(
+  { ...AppealHeader, unreadable: Type.Literal(true) },
+  {
+    description:
+      'an appeal whose sealed text and documents, or outcome, no data key held opens (LG_SEALED_DATA_UNREADABLE): ' +
+      'what is stored in clear, without the documents or the outcome; read on its own it answers 500',
+  },
+);
+
+/** An appeal as a list shows it: readable, or marked unreadable (the list never fails for one it cannot open). */
+export const AppealListItem = Type.Union([AppealView, UnreadableAppealView]);
+
+/** What a complaint shows besides the borrower's and the lender's words (stored in clear). */
+const ComplaintHeader = {
   id: Type.String(),
   category: Type.String(),
   state: Type.String(),
   dueAt: Type.String(),
   extended: Type.Boolean(),
+  createdAt: Type.String(),
+  resolvedAt: Type.Union([Type.String(), Type.Null()]),
+};
+
+export const ComplaintView = Type.Object({
+  ...ComplaintHeader,
   extensionReason: Type.Union([Type.String(), Type.Null()]),
   resolution: Type.Union([
     Type.Object({
@@ -1372,9 +1397,20 @@ export const ComplaintView = Type.Object({
     }),
     Type.Null(),
   ]),
-  createdAt: Type.String(),
-  resolvedAt: Type.Union([Type.String(), Type.Null()]),
 });
+
+/** A complaint in a list that cannot be opened: what is in clear, marked, without the reason and the resolution. */
+export const UnreadableComplaintView = Type.Object(
+  { ...ComplaintHeader, unreadable: Type.Literal(true) },
+  {
+    description:
+      'a complaint whose sealed text, extension reason or resolution no data key held opens (LG_SEALED_DATA_UNREADABLE): ' +
+      'what is stored in clear, without the reason or the resolution; read on its own it answers 500',
+  },
+);
+
+/** A complaint as a list shows it: readable, or marked unreadable (the list never fails for one it cannot open). */
+export const ComplaintListItem = Type.Union([ComplaintView, UnreadableComplaintView]);
 
 export const CaseDetail = Type.Object({
   notes: Type.Array(
@@ -1401,7 +1437,7 @@ export const MyLineExplanation = Type.Object({
     ...LineExplanation.properties.appeal.properties,
     inProgress: Type.Optional(Type.Boolean()),
   }),
-  openAppeals: Type.Array(AppealView),
+  openAppeals: Type.Array(AppealListItem),
 });
 
 /** What a dispute shows besides the borrower's claim and text and the reviewer's outcome (stored in clear). */

@@ -1,11 +1,12 @@
 import type { AppServices } from '../../app/index.js';
 import { resealIdempotencyRecords } from '../../api/index.js';
-import { resealDecisions, resealDraws } from '../../store/index.js';
+import { resealCaseTexts, resealDecisions, resealDraws } from '../../store/index.js';
 
 /**
  * `lineguard keys rotate-data`: everything sealed under a retired master key sealed again under LINEGUARD_KEY, and
  * what was written in clear before its column was sealed (decision contexts and traces, dispute claims, texts and
- * outcomes, bureau submissions, draws' device, IP and payee) sealed now; a page per transaction, each row compare-and-set on what was read, so it is safe to stop and rerun.
+ * outcomes, bureau submissions, draws' device, IP and payee, appeals' and complaints' texts) sealed now; a page per
+ * transaction, each row compare-and-set on what was read, so it is safe to stop and rerun.
  */
 export async function rotateData(app: AppServices, pageSize: number) {
   const borrowers = await app.core.rekeyBorrowers(pageSize);
@@ -15,6 +16,7 @@ export async function rotateData(app: AppServices, pageSize: number) {
   const disputes = await app.consents.disputes.reseal(pageSize);
   const submissions = await app.consents.reporting.reseal(pageSize);
   const draws = await resealDraws(app.store, app.crypto, pageSize);
+  const caseTexts = await resealCaseTexts(app.store, app.crypto, pageSize);
   return {
     ...borrowers,
     partnerKeysResealed,
@@ -36,12 +38,13 @@ export async function rotateData(app: AppServices, pageSize: number) {
     drawsChecked: draws.drawsChecked,
     drawsSealed: draws.drawsSealed,
     drawsUnopenable: draws.drawsUnopenable,
+    ...caseTexts,
   };
 }
 
 export function describeRotation(r: Awaited<ReturnType<typeof rotateData>>): string {
   const lines = [
-    `re-sealed ${r.borrowersRekeyed} of ${r.borrowersChecked} borrowers, ${r.partnerKeysResealed} partner keys, ${r.idempotencyRecordsResealed} of ${r.idempotencyRecordsChecked} sealed idempotency records, ${r.decisionsSealed} of ${r.decisionsChecked} decisions, ${r.disputesSealed} of ${r.disputesChecked} disputes, ${r.outcomesSealed} of ${r.outcomesChecked} dispute outcomes, ${r.submissionsSealed} of ${r.submissionsChecked} bureau submissions and ${r.drawsSealed} of ${r.drawsChecked} draws under key ${r.keyId}`,
+    `re-sealed ${r.borrowersRekeyed} of ${r.borrowersChecked} borrowers, ${r.partnerKeysResealed} partner keys, ${r.idempotencyRecordsResealed} of ${r.idempotencyRecordsChecked} sealed idempotency records, ${r.decisionsSealed} of ${r.decisionsChecked} decisions, ${r.disputesSealed} of ${r.disputesChecked} disputes, ${r.outcomesSealed} of ${r.outcomesChecked} dispute outcomes, ${r.submissionsSealed} of ${r.submissionsChecked} bureau submissions, ${r.drawsSealed} of ${r.drawsChecked} draws, ${r.appealsSealed} of ${r.appealsChecked} appeals, ${r.appealOutcomesSealed} of ${r.appealOutcomesChecked} appeal outcomes, ${r.complaintsSealed} of ${r.complaintsChecked} complaints, ${r.complaintExtensionsSealed} of ${r.complaintExtensionsChecked} complaint extensions and ${r.complaintResolutionsSealed} of ${r.complaintResolutionsChecked} complaint resolutions under key ${r.keyId}`,
   ];
   if (r.idempotencyRecordsUnopenable > 0)
     lines.push(
@@ -55,6 +58,16 @@ export function describeRotation(r: Awaited<ReturnType<typeof rotateData>>): str
   if (r.drawsUnopenable > 0)
     lines.push(
       `left ${r.drawsUnopenable} draws no key opens as they are (a case shows one marked originUnreadable; a held one cannot be released)`,
+    );
+  const caseTexts =
+    r.appealsUnopenable +
+    r.appealOutcomesUnopenable +
+    r.complaintsUnopenable +
+    r.complaintExtensionsUnopenable +
+    r.complaintResolutionsUnopenable;
+  if (caseTexts > 0)
+    lines.push(
+      `left ${r.appealsUnopenable} appeals, ${r.appealOutcomesUnopenable} appeal outcomes, ${r.complaintsUnopenable} complaints, ${r.complaintExtensionsUnopenable} complaint extensions and ${r.complaintResolutionsUnopenable} complaint resolutions no key opens as they are (reading one alone answers LG_SEALED_DATA_UNREADABLE; a list or a case shows it marked unreadable)`,
     );
   if (r.submissionsUnopenable > 0)
     lines.push(

@@ -15126,14 +15126,14 @@ export interface paths {
               state: string;
               dueAt: string;
               extended: boolean;
+              createdAt: string;
+              resolvedAt: string | null;
               extensionReason: string | null;
               resolution: {
                 zh: string;
                 en: string | null;
                 text?: string | null;
               } | null;
-              createdAt: string;
-              resolvedAt: string | null;
             };
           };
         };
@@ -16266,24 +16266,40 @@ export interface paths {
                 } | null;
                 repayBy: string | null;
               };
-              openAppeals: {
-                id: string;
-                lineId: string | null;
-                target: {
-                  kind: string;
-                  id: string;
-                };
-                state: string;
-                deadline: string;
-                outcome: {
-                  zh: string;
-                  en: string | null;
-                  text?: string | null;
-                } | null;
-                documents: unknown;
-                createdAt: string;
-                resolvedAt: string | null;
-              }[];
+              openAppeals: (
+                | {
+                    id: string;
+                    lineId: string | null;
+                    target: {
+                      kind: string;
+                      id: string;
+                    };
+                    state: string;
+                    deadline: string;
+                    createdAt: string;
+                    resolvedAt: string | null;
+                    outcome: {
+                      zh: string;
+                      en: string | null;
+                      text?: string | null;
+                    } | null;
+                    documents: unknown;
+                  }
+                | {
+                    id: string;
+                    lineId: string | null;
+                    target: {
+                      kind: string;
+                      id: string;
+                    };
+                    state: string;
+                    deadline: string;
+                    createdAt: string;
+                    resolvedAt: string | null;
+                    /** @enum {boolean} */
+                    unreadable: true;
+                  }
+              )[];
             };
           };
         };
@@ -16386,24 +16402,40 @@ export interface paths {
           };
           content: {
             'application/json': {
-              items: {
-                id: string;
-                lineId: string | null;
-                target: {
-                  kind: string;
-                  id: string;
-                };
-                state: string;
-                deadline: string;
-                outcome: {
-                  zh: string;
-                  en: string | null;
-                  text?: string | null;
-                } | null;
-                documents: unknown;
-                createdAt: string;
-                resolvedAt: string | null;
-              }[];
+              items: (
+                | {
+                    id: string;
+                    lineId: string | null;
+                    target: {
+                      kind: string;
+                      id: string;
+                    };
+                    state: string;
+                    deadline: string;
+                    createdAt: string;
+                    resolvedAt: string | null;
+                    outcome: {
+                      zh: string;
+                      en: string | null;
+                      text?: string | null;
+                    } | null;
+                    documents: unknown;
+                  }
+                | {
+                    id: string;
+                    lineId: string | null;
+                    target: {
+                      kind: string;
+                      id: string;
+                    };
+                    state: string;
+                    deadline: string;
+                    createdAt: string;
+                    resolvedAt: string | null;
+                    /** @enum {boolean} */
+                    unreadable: true;
+                  }
+              )[];
             };
           };
         };
@@ -16503,14 +16535,14 @@ export interface paths {
               };
               state: string;
               deadline: string;
+              createdAt: string;
+              resolvedAt: string | null;
               outcome: {
                 zh: string;
                 en: string | null;
                 text?: string | null;
               } | null;
               documents: unknown;
-              createdAt: string;
-              resolvedAt: string | null;
             };
           };
         };
@@ -16657,14 +16689,14 @@ export interface paths {
               };
               state: string;
               deadline: string;
+              createdAt: string;
+              resolvedAt: string | null;
               outcome: {
                 zh: string;
                 en: string | null;
                 text?: string | null;
               } | null;
               documents: unknown;
-              createdAt: string;
-              resolvedAt: string | null;
             };
           };
         };
@@ -16767,21 +16799,34 @@ export interface paths {
           };
           content: {
             'application/json': {
-              items: {
-                id: string;
-                category: string;
-                state: string;
-                dueAt: string;
-                extended: boolean;
-                extensionReason: string | null;
-                resolution: {
-                  zh: string;
-                  en: string | null;
-                  text?: string | null;
-                } | null;
-                createdAt: string;
-                resolvedAt: string | null;
-              }[];
+              items: (
+                | {
+                    id: string;
+                    category: string;
+                    state: string;
+                    dueAt: string;
+                    extended: boolean;
+                    createdAt: string;
+                    resolvedAt: string | null;
+                    extensionReason: string | null;
+                    resolution: {
+                      zh: string;
+                      en: string | null;
+                      text?: string | null;
+                    } | null;
+                  }
+                | {
+                    id: string;
+                    category: string;
+                    state: string;
+                    dueAt: string;
+                    extended: boolean;
+                    createdAt: string;
+                    resolvedAt: string | null;
+                    /** @enum {boolean} */
+                    unreadable: true;
+                  }
+              )[];
             };
           };
         };
@@ -16881,14 +16926,14 @@ export interface paths {
               state: string;
               dueAt: string;
               extended: boolean;
+              createdAt: string;
+              resolvedAt: string | null;
               extensionReason: string | null;
               resolution: {
                 zh: string;
                 en: string | null;
                 text?: string | null;
               } | null;
-              createdAt: string;
-              resolvedAt: string | null;
             };
           };
         };
@@ -17032,14 +17077,14 @@ export interface paths {
               state: string;
               dueAt: string;
               extended: boolean;
+              createdAt: string;
+              resolvedAt: string | null;
               extensionReason: string | null;
               resolution: {
                 zh: string;
                 en: string | null;
                 text?: string | null;
               } | null;
-              createdAt: string;
-              resolvedAt: string | null;
             };
           };
         };
