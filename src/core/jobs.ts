@@ -365,7 +365,8 @@ const RAISES: ReadonlySet<LineActionType> = new Set(['LIMIT_INCREASE', 'TEMP_LIM
  *   beside it: a risk signal outweighs a reward (the bundled line-review's order, "most severe first", says the same);
  * - else the smallest permanent raise and the smallest temporary limit: the conservative ones, the limit every rule that
  *   asked for that kind of raise agrees the line may reach (no rule of the code base says otherwise; a larger one stays
- *   for a later review, or a person, to grant).
+ *   for a later review, or a person, to grant); the temporary limit only if it lies above that raise (a temporary limit
+ *   is one above the permanent, which the state machine checks).
  * The decision's record keeps every change the rules asked for; the line changes once per kind. A change with no limit
  * counts as the mildest (applied alone, it is refused as before).
  */
@@ -380,7 +381,11 @@ function oneLimitChange(actions: readonly RequestedLineAction[]): RequestedLineA
         undefined,
       );
   const cut = lowest('LIMIT_DECREASE');
-  const kept = new Set(cut ? [cut] : [lowest('LIMIT_INCREASE'), lowest('TEMP_LIMIT')]);
+  const raise = lowest('LIMIT_INCREASE');
+  const temp = lowest('TEMP_LIMIT');
+  // A temporary limit must lie above the permanent one: none above the raise beside it is no raise once that applies.
+  const tempAboveRaise = temp && (!raise || limitOf(temp) > limitOf(raise)) ? temp : undefined;
+  const kept = new Set(cut ? [cut] : [raise, tempAboveRaise]);
   return actions.filter((a) => (a.type !== 'LIMIT_DECREASE' && !RAISES.has(a.type)) || kept.has(a));
 }
 

@@ -204,6 +204,16 @@ for (const factory of STORE_FACTORIES)
       ]);
     });
 
+    it('a temporary limit no higher than the raise beside it is dropped, and the raise applied', async () => {
+      const lineId = await newLine();
+      reviewAsks([{ ...TEMP_RAISE, limitMinor: 1_050_000 }, SMALL_RAISE]);
+      expect((await h.core.runReviewJob(h.core.lenderToday())).errors).toEqual([]);
+      const rows = await actionsOf(lineId);
+      expect(rows.map((r) => [r.type, r.outcome, Number(r.new_limit_minor)])).toEqual([
+        ['LIMIT_INCREASE', 'APPLIED', 1_100_000],
+      ]);
+    });
+
     it('a cut the guard holds still wins over a raise: the line is neither cut nor raised', async () => {
       const lineId = await newLine();
       reviewAsks([SMALL_RAISE, MILD]);
