@@ -1,5 +1,13 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import {
+  LEGACY_RIDER_FLAG,
+  resealChanged,
+  riderFlagOf,
+  withRider,
+  type PairSite,
+} from '../../test/helpers/committed-seals.js';
 import { createFieldCrypto, fieldCryptoFromMasterKey, FieldCryptoError, isSealedValue } from './crypto.js';
 
 const keyA = Buffer.alloc(32, 1);
@@ -129,7 +137,7 @@ describe('field crypto', () => {
     expect(() => crypto.resealCommitted(plain, 'decisions.context\nd1')).toThrow(FieldCryptoError);
   });
 
-  it('seals a rider beside the committed value, outside the commitment', () => {
+  it('seals a rider beside the committed value, inside the commitment', () => {
     const crypto = fieldCryptoFromMasterKey(keyA);
     const { token, commitment } = crypto.sealCommitted('{"a":1}', 'f', '[{"node":"n"}]');
     expect(token).not.toContain('node');
@@ -141,6 +149,104 @@ describe('field crypto', () => {
     // The same value without a rider: a rider of its own (an empty one) is told from none.
     expect(crypto.openCommitted(crypto.sealCommitted('{"a":1}', 'f', '').token, 'f').rider).toBe('');
     expect(crypto.openCommitted(crypto.sealCommitted('{"a":1}', 'f').token, 'f').rider).toBeUndefined();
+  });
+
+  const site: PairSite = { table: 'decisions', committed: 'context', rowId: 'd1' };
+  const aadOfSite = 'decisions.context\nd1';
+
+  it('commits to the rider: the same value and commitment key beside another rider, under any flag, do not prove', () => {
+    const crypto = fieldCryptoFromMasterKey(keyA);
+    const { token, commitment } = crypto.sealCommitted('{"a":1}', aadOfSite, '[{"node":"n"}]');
+    expect(crypto.openCommitted(token, aadOfSite).commitment).toBe(commitment);
+    // Its flag kept, or passed off as a seal written before riders were committed.
+    for (const flag of [undefined, LEGACY_RIDER_FLAG]) {
+      const forged = withRider(keyA, token, { ...site, rider: '[{"node":"other"}]', flag });
+      const opened = crypto.openCommitted(forged, aadOfSite);
+      expect([opened.plaintext, opened.rider]).toEqual(['{"a":1}', '[{"node":"other"}]']);
+      expect(opened.commitment, `flag ${String(flag)}`).not.toBe(commitment);
+    }
+    // Or as a seal with no rider that still carries one: not a seal this code writes.
+    const riderless = withRider(keyA, token, { ...site, rider: '[{"node":"other"}]', flag: 0 });
+    expect(() => crypto.openCommitted(riderless, aadOfSite)).toThrow(FieldCryptoError);
+    // An empty rider is a rider: told from another, and from none.
+    const empty = crypto.sealCommitted('{"a":1}', aadOfSite, '');
+    const other = withRider(keyA, empty.token, { ...site, rider: 'x' });
+    expect(crypto.openCommitted(other, aadOfSite).commitment).not.toBe(empty.commitment);
+  });
+
+  it('the bytes a rider commitment covers, passed off as the value of an older seal, do not prove either', () => {
+    const crypto = fieldCryptoFromMasterKey(keyA);
+    const { token, commitment } = crypto.sealCommitted('{"a":1}', aadOfSite, '[{"node":"n"}]');
+    const header = (parts: { flag: number; value: Buffer }) => {
+      const bytes = Buffer.alloc(5);
+      bytes.writeUInt8(parts.flag, 0);
+      bytes.writeUInt32BE(parts.value.length, 1);
+      return bytes;
+    };
+    // Every way of reading the sealed value and rider as one byte string, as the value of a rider-less or an older seal.
+    const readings = [
+      (p: { flag: number; value: Buffer; rider: Buffer }) => Buffer.concat([header(p), p.value, p.rider]),
+      (p: { flag: number; value: Buffer; rider: Buffer }) =>
+        Buffer.concat([header(p).subarray(1), p.value, p.rider]),
+      (p: { flag: number; value: Buffer; rider: Buffer }) => Buffer.concat([p.value, p.rider]),
+    ];
+    for (const reading of readings)
+      for (const flag of [0, LEGACY_RIDER_FLAG]) {
+        const forged = resealChanged(keyA, token, site, (parts) => ({
+          key: parts.key,
+          flag,
+          value: reading(parts),
+          rider: Buffer.alloc(0),
+        }));
+        expect(crypto.openCommitted(forged, aadOfSite).commitment).not.toBe(commitment);
+      }
+  });
+
+  it('an unknown rider flag is a malformed seal, never a value without a rider', () => {
+    const crypto = fieldCryptoFromMasterKey(keyA);
+    const { token } = crypto.sealCommitted('{"a":1}', aadOfSite, 'r');
+    for (const flag of [3, 255]) {
+      const forged = resealChanged(keyA, token, site, (parts) => ({ ...parts, flag }));
+      expect(() => crypto.openCommitted(forged, aadOfSite)).toThrow(FieldCryptoError);
+    }
+  });
+
+  /**
+   * A seal written by the code before riders were committed (flag 1: the rider outside the commitment, an HMAC-SHA256
+   * of the value alone under the commitment key, here 32 bytes of 0x01), kept as it was stored: its ledger entry
+   * carries that commitment, so it opens, and re-seals, with it.
+   */
+  const BEFORE_RIDERS = {
+    aad: 'decisions.context\nd-legacy',
+    token:
+      'lg1.k9309fa69e08e.AgICAgICAgICAgICPEjeSFnGuMU65ae9Nw2HGL1DFcw_Mro23c9aGJLD2WKv7pSthF_BVvaqrduyBLPxzjUH-0EFKWlMAbvtn16NrUswxCOfrIJTtpel-Vx9oC5m_rVmf1ywkm8fPfzn8y50iAiHBFPB06shrg',
+    opened: {
+      plaintext: '{"existingDebtMinor":7654321}',
+      rider: '[{"node":"eligibility"}]',
+      commitment: 'ade8d73957b663e4d45698035c7c33551144dd59c87368a89100356fec57421a',
+    },
+  };
+
+  it('a seal written before riders were committed opens and re-seals with the commitment it was made with', () => {
+    const { aad, token, opened } = BEFORE_RIDERS;
+    const legacySite: PairSite = { table: 'decisions', committed: 'context', rowId: 'd-legacy' };
+    expect(opened.commitment).toBe(
+      createHmac('sha256', Buffer.alloc(32, 1)).update(opened.plaintext).digest('hex'),
+    );
+    expect(fieldCryptoFromMasterKey(keyA).openCommitted(token, aad)).toEqual(opened);
+    // `keys rotate-data`: sealed again under the new key as it was (its flag, its commitment key).
+    const during = createFieldCrypto({ current: { masterKey: keyB }, retired: [{ masterKey: keyA }] });
+    const resealed = during.resealCommitted(token, aad);
+    expect(during.keyIdOf(resealed)).toBe(during.currentKeyId);
+    expect(riderFlagOf(keyB, resealed, legacySite)).toBe(LEGACY_RIDER_FLAG);
+    expect(fieldCryptoFromMasterKey(keyB).openCommitted(resealed, aad)).toEqual(opened);
+    // A new seal of the same pair is of the new format; a re-seal keeps that too.
+    const fresh = fieldCryptoFromMasterKey(keyA).sealCommitted(opened.plaintext, aad, opened.rider);
+    const freshFlag = riderFlagOf(keyA, fresh.token, legacySite);
+    expect(freshFlag).not.toBe(LEGACY_RIDER_FLAG);
+    const freshResealed = during.resealCommitted(fresh.token, aad);
+    expect(riderFlagOf(keyB, freshResealed, legacySite)).toBe(freshFlag);
+    expect(during.openCommitted(freshResealed, aad).commitment).toBe(fresh.commitment);
   });
 
   it('draws commitment keys from the injected source too', () => {

@@ -18,10 +18,11 @@ import { cryptoRandom } from '../domain/index.js';
  *   hashes of identifiers), so a database dump alone reveals neither the value nor a dictionary-attackable hash.
  * - Associated data binds a ciphertext to its column ("borrower.national_id"), so values cannot be swapped between
  *   fields or rows undetected.
- * - A committed seal (sealCommitted) also answers a keyed commitment to the value, HMAC-SHA256 under a fresh random
- *   256-bit key sealed with it, for a ledger entry that must prove the value without holding it. The key is the
- *   record's own, not one derived from the master key: a commitment stays provable after a key rotation drops the
- *   master key it was made under (the re-sealed record still holds its key), and two equal values never commit alike.
+ * - A committed seal (sealCommitted) also answers a keyed commitment to the value (and to the rider sealed beside it),
+ *   HMAC-SHA256 under a fresh random 256-bit key sealed with it, for a ledger entry that must prove what the token
+ *   holds without holding it. The key is the record's own, not one derived from the master key: a commitment stays
+ *   provable after a key rotation drops the master key it was made under (the re-sealed record still holds its key),
+ *   and two equal values never commit alike.
  *
  * Token format: `lg1.<keyId>.<base64url(nonce | ciphertext | tag)>`.
  */
@@ -32,6 +33,21 @@ const HKDF_SALT = Buffer.from('lineguard.field-crypto.v1');
 const COMMITMENT_KEY_BYTES = 32;
 /** A committed seal's plaintext: commitment key | rider flag (1 byte) | value length (u32 BE) | value | rider. */
 const COMMITTED_HEADER_BYTES = COMMITMENT_KEY_BYTES + 1 + 4;
+/**
+ * The rider flag says what a committed seal holds and what its commitment covers, so each token is proven by the
+ * formula it was made with (its ledger entry carries that commitment) and nothing else changes shape:
+ * - NONE: the value alone; commitment HMAC-SHA256(key, value).
+ * - OUTSIDE: a rider the commitment does not cover; commitment HMAC-SHA256(key, value). Written before riders were
+ *   committed, and no longer: whoever held the database and the data key could seal another rider (a decision's trace,
+ *   an outcome's English text, a submission's subject) beside the same value and commitment key, and `ledger verify`
+ *   still passed. Such tokens still open, and re-seal as they are; their riders stay unproven.
+ * - COMMITTED: a rider the commitment covers; commitment HMAC-SHA256(K, flag | value length | value | rider), the
+ *   plaintext after the key (the value length-prefixed, so no other split of the bytes reads alike), where
+ *   K = HMAC-SHA256(key, RIDER_COMMITMENT_LABEL). The key is separated from the older formula's so that those bytes,
+ *   passed off as the value of a NONE or OUTSIDE seal under the same key, never commit alike.
+ */
+const RIDER_FLAG = { NONE: 0, OUTSIDE: 1, COMMITTED: 2 } as const;
+const RIDER_COMMITMENT_LABEL = 'lineguard/committed-seal/value-and-rider';
 /** Appended to the associated data of a committed seal: its token never opens as a plain one, nor the reverse. */
 const COMMITTED_AAD = '\u0000committed';
 
@@ -49,12 +65,19 @@ export interface FieldCrypto {
   /**
    * Seals `plaintext` with a fresh commitment key inside, and answers the keyed commitment to it (hex HMAC-SHA256 under
    * that key) for a record that must prove the value without holding it (a ledger entry). `rider`, when given, is
-   * sealed in the same token, outside the commitment: one cipher operation for two values a row keeps together.
+   * sealed in the same token and committed to with the value: one cipher operation for two values a row keeps
+   * together, and neither can be sealed again beside another under the same commitment.
    */
   sealCommitted(plaintext: string, aad: string, rider?: string): CommittedSeal;
-  /** Opens a committed seal: the value, its rider and its commitment (recomputed). Throws as decrypt does. */
+  /**
+   * Opens a committed seal: the value, its rider and its commitment, recomputed by the formula the token names (older
+   * tokens, whose rider is outside their commitment, by theirs). Throws as decrypt does.
+   */
   openCommitted(token: string, aad: string): OpenedCommitment;
-  /** A committed seal sealed again under the current key, with the same commitment key (a key rotation). */
+  /**
+   * A committed seal sealed again under the current key as it is: its commitment key and its rider flag (so its
+   * commitment) kept (a key rotation). Throws as decrypt does, or when the seal is malformed.
+   */
   resealCommitted(token: string, aad: string): string;
   /** Keyed lookup hash (hex) of an already-normalised value, under the current key. */
   lookupHash(value: string, purpose: string): string;
@@ -143,8 +166,34 @@ const csprng = (bytes: number): Buffer => {
   return Buffer.from(drawn.buffer, drawn.byteOffset, drawn.byteLength);
 };
 
-const commitmentOf = (key: Buffer, plaintext: Buffer): string =>
-  createHmac('sha256', key).update(plaintext).digest('hex');
+/** Where a committed seal's plaintext ends its value, and what its rider flag says. */
+interface CommittedLayout {
+  readonly flag: number;
+  readonly valueEnd: number;
+}
+
+/** The layout of an opened committed seal; throws FieldCryptoError for one no seal of this code writes. */
+function committedLayout(opened: Buffer): CommittedLayout {
+  if (opened.length < COMMITTED_HEADER_BYTES) throw new FieldCryptoError('committed seal is malformed');
+  const flag = opened.readUInt8(COMMITMENT_KEY_BYTES);
+  const valueEnd = COMMITTED_HEADER_BYTES + opened.readUInt32BE(COMMITMENT_KEY_BYTES + 1);
+  const known = flag === RIDER_FLAG.NONE || flag === RIDER_FLAG.OUTSIDE || flag === RIDER_FLAG.COMMITTED;
+  // A seal with no rider ends with its value: bytes after it would be a rider nothing proves or shows.
+  const fits = flag === RIDER_FLAG.NONE ? valueEnd === opened.length : valueEnd <= opened.length;
+  if (!known || !fits) throw new FieldCryptoError('committed seal is malformed');
+  return { flag, valueEnd };
+}
+
+/** The commitment to a committed seal's plaintext, by the formula its rider flag names (RIDER_FLAG). */
+function commitmentOf(plaintext: Buffer, layout: CommittedLayout): string {
+  const key = plaintext.subarray(0, COMMITMENT_KEY_BYTES);
+  if (layout.flag !== RIDER_FLAG.COMMITTED)
+    return createHmac('sha256', key)
+      .update(plaintext.subarray(COMMITTED_HEADER_BYTES, layout.valueEnd))
+      .digest('hex');
+  const riderKey = createHmac('sha256', key).update(RIDER_COMMITMENT_LABEL).digest();
+  return createHmac('sha256', riderKey).update(plaintext.subarray(COMMITMENT_KEY_BYTES)).digest('hex');
+}
 
 export function createFieldCrypto(options: FieldCryptoOptions): FieldCrypto {
   const current = held(deriveKeys(options.current));
@@ -190,10 +239,11 @@ export function createFieldCrypto(options: FieldCryptoOptions): FieldCrypto {
     }
   }
 
+  /** A new committed seal's plaintext: a rider, when given, is committed to (RIDER_FLAG.COMMITTED). */
   function committedPlaintext(key: Buffer, value: Buffer, rider: string | undefined): Buffer {
     const header = Buffer.alloc(COMMITTED_HEADER_BYTES);
     key.copy(header, 0);
-    header.writeUInt8(rider === undefined ? 0 : 1, COMMITMENT_KEY_BYTES);
+    header.writeUInt8(rider === undefined ? RIDER_FLAG.NONE : RIDER_FLAG.COMMITTED, COMMITMENT_KEY_BYTES);
     header.writeUInt32BE(value.length, COMMITMENT_KEY_BYTES + 1);
     return rider === undefined
       ? Buffer.concat([header, value])
@@ -202,17 +252,11 @@ export function createFieldCrypto(options: FieldCryptoOptions): FieldCrypto {
 
   function openCommitment(token: string, aad: string): OpenedCommitment {
     const opened = open(token, aad + COMMITTED_AAD);
-    const valueEnd =
-      opened.length < COMMITTED_HEADER_BYTES
-        ? -1
-        : COMMITTED_HEADER_BYTES + opened.readUInt32BE(COMMITMENT_KEY_BYTES + 1);
-    if (valueEnd < 0 || valueEnd > opened.length) throw new FieldCryptoError('committed seal is malformed');
-    const value = opened.subarray(COMMITTED_HEADER_BYTES, valueEnd);
-    const hasRider = opened.readUInt8(COMMITMENT_KEY_BYTES) === 1;
+    const layout = committedLayout(opened);
     return {
-      plaintext: value.toString('utf8'),
-      rider: hasRider ? opened.subarray(valueEnd).toString('utf8') : undefined,
-      commitment: commitmentOf(opened.subarray(0, COMMITMENT_KEY_BYTES), value),
+      plaintext: opened.subarray(COMMITTED_HEADER_BYTES, layout.valueEnd).toString('utf8'),
+      rider: layout.flag === RIDER_FLAG.NONE ? undefined : opened.subarray(layout.valueEnd).toString('utf8'),
+      commitment: commitmentOf(opened, layout),
     };
   }
 
@@ -221,16 +265,22 @@ export function createFieldCrypto(options: FieldCryptoOptions): FieldCrypto {
     encrypt: (plaintext, aad) => seal(plaintext, aad),
     decrypt: (token, aad) => open(token, aad).toString('utf8'),
     sealCommitted(plaintext, aad, rider) {
-      const key = randomOf(COMMITMENT_KEY_BYTES);
-      const value = Buffer.from(plaintext, 'utf8');
+      const sealed = committedPlaintext(
+        randomOf(COMMITMENT_KEY_BYTES),
+        Buffer.from(plaintext, 'utf8'),
+        rider,
+      );
       return {
-        token: seal(committedPlaintext(key, value, rider), aad + COMMITTED_AAD),
-        commitment: commitmentOf(key, value),
+        token: seal(sealed, aad + COMMITTED_AAD),
+        commitment: commitmentOf(sealed, committedLayout(sealed)),
       };
     },
     openCommitted: (token, aad) => openCommitment(token, aad),
     resealCommitted(token, aad) {
-      return seal(open(token, aad + COMMITTED_AAD), aad + COMMITTED_AAD);
+      const opened = open(token, aad + COMMITTED_AAD);
+      // Sealed again byte for byte (its flag and key, so its commitment), once it is known to be one this code opens.
+      committedLayout(opened);
+      return seal(opened, aad + COMMITTED_AAD);
     },
     lookupHash(value, purpose) {
       return lookupHashUnder(current, value, purpose);

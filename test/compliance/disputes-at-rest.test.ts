@@ -11,9 +11,13 @@ import { verifyAgainstCheckpoints } from '../../src/compliance/audit.js';
 import { verifyLedger } from '../../src/compliance/ledger.js';
 import type { BureauSubmissionRecord, CreditDisputeRecord } from '../../src/compliance/ports.js';
 import type { SealedPairRow, SealedRows } from '../../src/compliance/reseal.js';
-import type { StoredPair } from '../../src/compliance/sealed-pair.js';
-import { DISPUTE_STATEMENT, sealOutcome } from '../../src/compliance/sealed-disputes.js';
-import { openSubmissionRow, sealSubmissionRow } from '../../src/compliance/sealed-submissions.js';
+import type { SealedPair, StoredPair } from '../../src/compliance/sealed-pair.js';
+import { DISPUTE_OUTCOME, DISPUTE_STATEMENT, sealOutcome } from '../../src/compliance/sealed-disputes.js';
+import {
+  BUREAU_SUBMISSION,
+  openSubmissionRow,
+  sealSubmissionRow,
+} from '../../src/compliance/sealed-submissions.js';
 import { verifyAgainst } from '../../src/cli/commands/ledger.js';
 import { createComplianceStore } from '../../src/store/compliance.js';
 import { resealDecisions } from '../../src/store/index.js';
@@ -21,6 +25,7 @@ import { APPLICANT_ONLY, adminHeaders, type TestApp } from '../helpers/app.js';
 import { appStores } from '../helpers/stores.js';
 import { residentId } from '../core/harness.js';
 import { client, person, startCaseApp, type Person } from '../cases/helpers.js';
+import { LEGACY_RIDER_FLAG, withRider } from '../helpers/committed-seals.js';
 
 /**
  * A borrower's dispute of an item of their credit report is personal data about their finances: the value they say
@@ -561,6 +566,82 @@ for (const store of STORES)
           { id: dispute.id, committed: forged.outcome_zh, rider: forged.outcome_en },
           original,
         );
+        expect((await verify(cryptoOf())).ok).toBe(true);
+      });
+
+      it('a rider re-sealed beside the same committed value and commitment key is found', async () => {
+        // Anyone holding the database and the data key: each token opened, the committed value and its commitment key
+        // kept, and what rides with it replaced — the English outcome the borrower reads, whose file the report was
+        // about, the text the borrower wrote.
+        const borrower = await borrowerId();
+        const someoneElse = await borrowerId();
+        const { dispute, correctionId } = await corrected(borrower);
+        const decided = await rawDispute(dispute.id);
+        const claimRow: SealedPairRow = { id: dispute.id, committed: decided.claim, rider: decided.text };
+        const outcomeRow = outcomePair(decided);
+        const submissionRow = submissionPair(await rawSubmission(correctionId));
+        const { claimHmac } = await ledgerPayload(`${dispute.id}:raised`);
+        const { outcomeHmac } = await ledgerPayload(`${dispute.id}:decided`);
+        const { payloadHmac } = await ledgerPayload(`${correctionId}:sent`);
+        /** The row's token sealed again with `rider` beside its committed value and commitment key. */
+        const forge = (pair: SealedPair, row: SealedPairRow, rider: string, flag: number | undefined) =>
+          withRider(t.app.config.masterKey, row.committed, {
+            table: pair.table,
+            committed: pair.committed,
+            rowId: row.id,
+            rider,
+            flag,
+          });
+        const hex = expect.stringMatching(/^[0-9a-f]{64}$/);
+        // The same flag, and the flag of a seal written before riders were committed (passed off as an older one).
+        for (const flag of [undefined, LEGACY_RIDER_FLAG]) {
+          const claim = forge(DISPUTE_STATEMENT, claimRow, 'I withdraw this dispute.', flag);
+          const outcome = forge(DISPUTE_OUTCOME, outcomeRow, 'Upheld as reported.', flag);
+          const payload = forge(BUREAU_SUBMISSION, submissionRow, someoneElse.hash, flag);
+          // Written through the store as `keys rotate-data` writes a row; each rider's column keeps the pair's marker.
+          await rewrite(compliance().disputePairs, claimRow, { committed: claim, rider: claimRow.rider });
+          await rewrite(compliance().outcomePairs, outcomeRow, {
+            committed: outcome,
+            rider: outcomeRow.rider,
+          });
+          await rewrite(compliance().submissionPairs, submissionRow, {
+            committed: payload,
+            rider: submissionRow.rider,
+          });
+          // The forgeries are served as the dispute's own: the claim and the Chinese outcome as written, beside them
+          // what was not.
+          const served = (await admin().get(`/v1/disputes/${dispute.id}`)).json();
+          expect(served).toMatchObject({
+            claim: { correctValue: CLAIMED },
+            text: 'I withdraw this dispute.',
+            outcome: { zh: OUTCOME.textZh, en: 'Upheld as reported.' },
+          });
+          const found = await verify(cryptoOf());
+          expect(found.ok, `flag ${String(flag)}`).toBe(false);
+          expect(found.facts?.mismatches).toEqual([
+            { table: 'credit_disputes', id: dispute.id, field: 'claim', row: hex, ledger: claimHmac },
+            { table: 'credit_disputes', id: dispute.id, field: 'outcome', row: hex, ledger: outcomeHmac },
+            {
+              table: 'bureau_submissions',
+              id: correctionId,
+              field: 'payload',
+              row: hex,
+              ledger: payloadHmac,
+            },
+          ]);
+          const command = await verifyCommand();
+          expect(command.exit).toBe(3);
+          expect(command.out).toContain(`FACT credit_disputes ${dispute.id} outcome`);
+          expect(command.out).toContain(`FACT bureau_submissions ${correctionId} payload`);
+          expect(command.out).not.toContain(PHONE);
+          await rewrite(compliance().disputePairs, { ...claimRow, committed: claim }, claimRow);
+          await rewrite(compliance().outcomePairs, { ...outcomeRow, committed: outcome }, outcomeRow);
+          await rewrite(
+            compliance().submissionPairs,
+            { ...submissionRow, committed: payload },
+            submissionRow,
+          );
+        }
         expect((await verify(cryptoOf())).ok).toBe(true);
       });
 

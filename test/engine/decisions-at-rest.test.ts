@@ -5,8 +5,16 @@ import type { Env } from '../../src/app/config.js';
 import { appendToLedger, fieldCryptoFromMasterKey, type FieldCrypto } from '../../src/compliance/index.js';
 import { verifyAgainstCheckpoints } from '../../src/compliance/audit.js';
 import { verifyLedger } from '../../src/compliance/ledger.js';
-import { TRACE_WITH_CONTEXT } from '../../src/compliance/sealed-decisions.js';
+import { DECISION_INPUTS, TRACE_WITH_CONTEXT, openDecision } from '../../src/compliance/sealed-decisions.js';
 import { resealDecisions } from '../../src/store/index.js';
+import { sealedPairRows } from '../../src/store/sealed-pairs.js';
+import {
+  LEGACY_RIDER_FLAG,
+  legacyCommittedSeal,
+  riderFlagOf,
+  withRider,
+  type PairSite,
+} from '../helpers/committed-seals.js';
 import { STRONG_APPLICANT, adminHeaders, startTestApp, type TestApp } from '../helpers/app.js';
 import { appStores } from '../helpers/stores.js';
 import { residentId } from '../core/harness.js';
@@ -198,6 +206,82 @@ for (const store of STORES)
       await restore(row);
     });
 
+    const siteOf = (rowId: string): PairSite => ({
+      table: DECISION_INPUTS.table,
+      committed: DECISION_INPUTS.committed,
+      rowId,
+    });
+
+    /** The row's context token replaced through the store, as `keys rotate-data` writes one. */
+    async function rewriteContext(row: DecisionRow, context: string): Promise<void> {
+      const rows = sealedPairRows(t.app.store, DECISION_INPUTS);
+      const read = { id: row.id, committed: row.context, rider: row.trace };
+      expect(await rows.replace([{ read, sealed: { ...read, committed: context } }])).toBe(1);
+    }
+
+    it('a trace re-sealed beside the same context and commitment key is found by ledger verify', async () => {
+      // Anyone holding the database and the data key: the draw's context kept, its commitment key kept, and the record
+      // of why it was decided replaced by another decision's, sealed in the same token.
+      const masterKey = t.app.config.masterKey;
+      const row = await rawDecision(t, drawDecisionId);
+      const otherTrace = openDecision(cryptoOf(t), await rawDecision(t, application.decisionId)).trace;
+      const { contextHmac } = await ledgerPayload(t, drawDecisionId);
+      // The same flag, and the flag of a seal written before riders were committed (passed off as an older one).
+      for (const flag of [undefined, LEGACY_RIDER_FLAG]) {
+        const forged = withRider(masterKey, row.context, { ...siteOf(row.id), rider: otherTrace, flag });
+        await rewriteContext(row, forged);
+        // The forgery is served as the decision's own: the context as decided, another decision's trace.
+        const served = (await get(`/v1/decisions/${drawDecisionId}`)).json();
+        expect(canonicalJson(served.decision.trace)).toBe(otherTrace);
+        const found = await verify(cryptoOf(t));
+        expect(found.ok, `flag ${String(flag)}`).toBe(false);
+        expect(found.facts?.mismatches).toEqual([
+          {
+            table: 'decisions',
+            id: drawDecisionId,
+            field: 'context',
+            row: expect.stringMatching(/^[0-9a-f]{64}$/),
+            ledger: contextHmac,
+          },
+        ]);
+        await rewriteContext({ ...row, context: forged }, row.context);
+      }
+      expect((await verify(cryptoOf(t))).ok).toBe(true);
+    });
+
+    /** A decision sealed by the code before riders were committed (the key rotation test re-seals it). */
+    const committedBeforeRiders = '01900000-0000-7000-8000-00000000c1eb';
+
+    it('a decision sealed before riders were committed still reads and verifies', async () => {
+      const source = (await get(`/v1/decisions/${application.decisionId}`)).json();
+      const row = await rawDecision(t, application.decisionId);
+      const { contextHmac: _hmac, ...entry } = await ledgerPayload(t, application.decisionId);
+      const legacy = legacyCommittedSeal(t.app.config.masterKey, siteOf(committedBeforeRiders), {
+        value: canonicalJson(source.context),
+        rider: canonicalJson(source.decision.trace),
+      });
+      await t.app.store.transaction(async (tx) => {
+        await tx
+          .insertInto('decisions')
+          .values({ ...row, id: committedBeforeRiders, context: legacy.token, trace: TRACE_WITH_CONTEXT })
+          .execute();
+        await appendToLedger(tx, [
+          {
+            entryId: committedBeforeRiders,
+            kind: 'decision',
+            subjectId: committedBeforeRiders,
+            recordedAt: Number(row.decided_at),
+            payload: { ...entry, decisionId: committedBeforeRiders, contextHmac: legacy.commitment },
+          },
+        ]);
+      });
+      const read = (await get(`/v1/decisions/${committedBeforeRiders}`)).json();
+      expect([read.context, read.decision.trace]).toEqual([source.context, source.decision.trace]);
+      const proven = await verify(cryptoOf(t));
+      expect(proven.facts?.mismatches).toEqual([]);
+      expect(proven.ok).toBe(true);
+    });
+
     async function restore(row: DecisionRow): Promise<void> {
       await t.app.store.db
         .updateTable('decisions')
@@ -327,6 +411,11 @@ for (const store of STORES)
       expect(await resealDecisions(t.app.store, crypto, 2)).toMatchObject({ decisionsSealed: 0 });
       const row = await rawDecision(t, application.decisionId);
       expect(crypto.keyIdOf(row.context)).toBe(crypto.currentKeyId);
+      // A seal from before riders were committed is re-sealed as it is: its flag and commitment key kept, so the
+      // commitment its ledger entry carries still proves it (checked below).
+      const older = await rawDecision(t, committedBeforeRiders);
+      expect(crypto.keyIdOf(older.context)).toBe(crypto.currentKeyId);
+      expect(riderFlagOf(keyB, older.context, siteOf(committedBeforeRiders))).toBe(LEGACY_RIDER_FLAG);
 
       await restart({ LINEGUARD_KEY: newKey });
       expect((await get(`/v1/decisions/${application.decisionId}`)).json()).toEqual(before);
