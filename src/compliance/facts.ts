@@ -23,9 +23,10 @@ import { openSubmissionRow } from './sealed-submissions.js';
  * here.
  *
  * Personal data is sealed at rest, and the ledger entry holds a keyed commitment to it instead (sealed-pair.ts): a
- * decision's context, a dispute's claim and its reviewer's outcome, a sent submission's payload. With the data key each
- * is opened and proven against its commitment (or, for an entry written before sealing, against the hash or the clear
- * value it holds), so a value re-sealed with the same key is found too. A sealed value that cannot be proven is one of:
+ * decision's context and trace, a dispute's claim and text and its reviewer's outcome, a sent submission's payload and
+ * subject (the second of each only in pairs sealed since riders were committed). With the data key each is opened and
+ * proven against its commitment (or, for an entry written before sealing, against the hash or the clear value it
+ * holds), so a value re-sealed with the same key is found too. A sealed value that cannot be proven is one of:
  * - no data key given: counted as `sealedUnchecked` (an auditor without personal-data access), not a finding;
  * - sealed under a key not held (one retired and dropped before `keys rotate-data` re-sealed the row, or a token naming
  *   an unknown key): `unverifiable`, neither proven nor disproven, and so not verified either (the CLI exits 4);
@@ -358,9 +359,9 @@ const ENTRY_TEXTS = '(the texts the decided entry holds)';
 
 /**
  * How the dispute ended against its decided entry (none: it is open, with no outcome): the state, the correction it
- * queued, and the reviewer's texts, proven by the entry's commitment to the Chinese text (`outcomeHmac`; the English
- * rides in the same token, outside the commitment) or, in an entry written before sealing, compared with the texts it
- * holds (`textZh`, `textEn`), which a report then does not repeat.
+ * queued, and the reviewer's texts, proven by the entry's commitment to both (`outcomeHmac`; the English rides in the
+ * Chinese text's token, outside the commitment only in an outcome sealed before riders were committed) or, in an entry
+ * written before sealing, compared with the texts it holds (`textZh`, `textEn`), which a report then does not repeat.
  */
 function checkDisputeOutcome(check: SealedCheck, row: DisputeFactRecord, decided: Payload | undefined): void {
   const where = { table: 'credit_disputes', id: row.id } as const;

@@ -5,9 +5,10 @@ import { openPair, sealPair, sealedPair } from './sealed-pair.js';
  * A decision's context and trace at rest (PIPL Art. 51): an application's context holds the applicant's bureau figures
  * (existing debt, delinquency, inquiries) and its trace repeats what the rules read; a draw's holds the borrower's
  * account facts and the monitor's signals. Both are sealed as one token in the `context` column (sealed-pair.ts), the
- * trace riding with the context; the decision's ledger entry carries the commitment to the clear canonical context as
- * `contextHmac`. Entries written before sealing carry `contextSha256`, the SHA-256 of the clear context, which
- * `ledger verify` still proves once the context is opened (facts.ts).
+ * trace riding with the context; the decision's ledger entry carries the commitment to the clear canonical context and
+ * trace as `contextHmac` (to the context alone in a decision sealed before riders were committed). Entries written
+ * before sealing carry `contextSha256`, the SHA-256 of the clear context, which `ledger verify` still proves once the
+ * context is opened (facts.ts).
  */
 export const DECISION_INPUTS = sealedPair(
   { table: 'decisions', committed: 'context', rider: 'trace' },
@@ -24,7 +25,7 @@ export interface DecisionSeals {
   readonly trace: string;
 }
 
-/** The columns of a new decision, sealed (`context` and `trace` are their canonical JSON), and the commitment. */
+/** The columns of a new decision, sealed (`context` and `trace` are their canonical JSON), and the commitment to both. */
 export function sealDecisionColumns(
   crypto: FieldCrypto,
   decisionId: string,

@@ -7,8 +7,9 @@ import type { ComplianceStore, CreditDisputeRecord } from './ports.js';
  * A credit-report dispute at rest (PIPL Art. 51; 征信业管理条例 Art. 25): the claim (the value the borrower says their
  * report should show) and the text they wrote are personal data about their finances. Both are sealed as one token in
  * the `claim` column (sealed-pair.ts), the text riding with the claim; the dispute's `credit_dispute.raised` ledger
- * entry carries the commitment to the claim as `claimHmac` instead of the claim (entries written before sealing carry
- * the claim), and the ledger's fact check proves the opened claim against either (facts.ts).
+ * entry carries the commitment to the claim and the text as `claimHmac` instead of the claim (entries written before
+ * sealing carry the claim; a dispute sealed before riders were committed, a commitment to the claim alone), and the
+ * ledger's fact check proves the opened claim against either (facts.ts).
  */
 export const DISPUTE_STATEMENT = sealedPair(
   { table: 'credit_disputes', committed: 'claim', rider: 'text' },
@@ -18,8 +19,9 @@ export const DISPUTE_STATEMENT = sealedPair(
 /**
  * A decided dispute's outcome, the reviewer's words to the borrower in Chinese and English: free text that can name the
  * borrower, their phone, their debts. Both are sealed as one token in the `outcome_zh` column, the English riding with
- * it; the `credit_dispute.decided` ledger entry carries the commitment to the Chinese text as `outcomeHmac` instead of
- * the texts (entries written before sealing carry the texts). An open dispute has no outcome (both null): nothing is
+ * it; the `credit_dispute.decided` ledger entry carries the commitment to both texts as `outcomeHmac` instead of the
+ * texts (entries written before sealing carry the texts; an outcome sealed before riders were committed, a commitment
+ * to the Chinese text alone). An open dispute has no outcome (both null): nothing is
  * sealed. Outcomes written before sealing are read as they are, and `keys rotate-data` seals them.
  */
 export const DISPUTE_OUTCOME = sealedPair(

@@ -2,12 +2,17 @@ import { LgError } from '../domain/index.js';
 import { FieldCryptoError, isSealedValue, type FieldCrypto } from './crypto.js';
 
 /**
- * Two columns of one row that hold personal data, sealed at rest as one token (PIPL Art. 51): the first with a
- * commitment (FieldCrypto.sealCommitted; the row's ledger entry carries it, so `ledger verify` proves the opened value
- * while the ledger, unlike an unkeyed hash, confirms no guess of it), the second riding in the same token. The token is
- * kept in the first column, bound by associated data to that column and the row, so a token copied to another row fails
- * to open instead of being served as that row's; the second column then holds the pair's marker. One seal, not two: a
- * cipher costs its setup whatever it seals, and every draw writes a decision.
+ * Two columns of one row that hold personal data, sealed at rest as one token (PIPL Art. 51), with one commitment to
+ * both (FieldCrypto.sealCommitted; the row's ledger entry carries it, so `ledger verify` proves the opened pair while
+ * the ledger, unlike an unkeyed hash, confirms no guess of it): the first column is the committed one, the second rides
+ * in its token. The token is kept in the first column, bound by associated data to that column and the row, so a token
+ * copied to another row fails to open instead of being served as that row's; the second column then holds the pair's
+ * marker. One seal, not two: a cipher costs its setup whatever it seals, and every draw writes a decision.
+ *
+ * The rider is committed to as well: otherwise whoever holds the database and the data key could seal another rider (a
+ * decision's trace, an outcome's English text, a submission's subject) beside the same value and commitment key, and
+ * the ledger would still prove the row. Tokens sealed before that keep their rider outside their commitment (the
+ * commitment their ledger entry carries); they open and re-seal as they are (crypto.ts, RIDER_FLAG).
  *
  * A text with nothing that belongs with it (a complaint's text) is a pair without a rider (sealedColumn): its column
  * is sealed alone, committed as the first column of a pair is; its StoredPair's rider is always ''.
@@ -65,14 +70,14 @@ export interface StoredPair {
   readonly rider: string;
 }
 
-/** The pair as written, and (when sealed) the commitment its ledger entry carries. */
+/** The pair as written, and (when sealed) the commitment its ledger entry carries (to both, or to the first alone). */
 export interface OpenedPair extends StoredPair {
   readonly commitment: string | undefined;
 }
 
 const aadOf = (pair: SealedPair, rowId: string) => `${pair.table}.${pair.committed}\n${rowId}`;
 
-/** A new row's columns, sealed, and the commitment to the first for its ledger entry. */
+/** A new row's columns, sealed, and the commitment to both for its ledger entry. */
 export function sealPair(
   crypto: FieldCrypto,
   pair: SealedPair,

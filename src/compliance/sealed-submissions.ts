@@ -8,7 +8,8 @@ import type { BureauSubmissionRecord, ComplianceStore } from './ports.js';
  * payload says what the borrower's file should show (a delinquency and its bucket, a corrected item and its value, an
  * amount), and its subject hash says whose file. Both are sealed as one token in the `payload` column (sealed-pair.ts),
  * the subject riding with the payload, so a dump of the outbox pairs no report with a borrower's lookup hash. The
- * `bureau.submission_sent` ledger entry carries the commitment to the payload (`payloadHmac`) instead of the payload.
+ * `bureau.submission_sent` ledger entry carries the commitment to the payload and the subject (`payloadHmac`; to the
+ * payload alone for a submission sealed before riders were committed) instead of the payload.
  *
  * A submission queued before sealing holds both in clear: it is read and sent as it is, and `keys rotate-data` seals
  * it. No migration seals them: a migration has no data key.
