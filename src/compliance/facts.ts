@@ -4,6 +4,8 @@ import { availableMinor, type LineStatus } from '../domain/index.js';
 import { sha256Hex } from '../domain/index.js';
 import {
   ledgerStorage,
+  type AppealFactRecord,
+  type ComplaintFactRecord,
   type DecisionFactRecord,
   type DisputeFactRecord,
   type LedgerHandle,
@@ -13,20 +15,30 @@ import type { LedgerRow } from './ledger.js';
 import { FieldCryptoError, isSealedValue, type FieldCrypto } from './crypto.js';
 import { openDecision } from './sealed-decisions.js';
 import { openDispute, openOutcomeTexts } from './sealed-disputes.js';
-import { isSealedDataUnreadable } from './sealed-pair.js';
+import {
+  APPEAL_OUTCOME,
+  APPEAL_STATEMENT,
+  COMPLAINT_EXTENSION,
+  COMPLAINT_RESOLUTION,
+  COMPLAINT_STATEMENT,
+} from './sealed-cases.js';
+import { isSealedDataUnreadable, openPair, type SealedPair, type StoredPair } from './sealed-pair.js';
 import { openSubmissionRow } from './sealed-submissions.js';
 
 /**
- * The facts the API serves (decisions, lines, loans, disputes) and what was sent to the credit bureau are re-derived
- * from the ledger and compared with their rows, so an edit to a fact table — which leaves the hash chain intact — is
- * still found. What the ledger does not carry (e.g. a line's dpd, recomputed daily from the schedule) is not checked
- * here.
+ * The facts the API serves (decisions, lines, loans, disputes, appeals, complaints) and what was sent to the credit
+ * bureau are re-derived from the ledger and compared with their rows, so an edit to a fact table — which leaves the
+ * hash chain intact — is still found. What the ledger does not carry (e.g. a line's dpd, recomputed daily from the
+ * schedule) is not checked here.
  *
  * Personal data is sealed at rest, and the ledger entry holds a keyed commitment to it instead (sealed-pair.ts): a
  * decision's context and trace, a dispute's claim and text and its reviewer's outcome, a sent submission's payload and
- * subject (the second of each only in pairs sealed since riders were committed). With the data key each is opened and
+ * subject, an appeal's text (with its documents) and outcome, a complaint's text, extension reason and resolution (the
+ * second value of a pair only in pairs sealed since riders were committed). With the data key each is opened and
  * proven against its commitment (or, for an entry written before sealing, against the hash or the clear value it
- * holds), so a value re-sealed with the same key is found too. A sealed value that cannot be proven is one of:
+ * holds), so a value re-sealed with the same key is found too. An appeal's or a complaint's entry written before the
+ * ledger committed to its texts holds neither a commitment nor the text: nothing proves that text, and it is counted
+ * (`withoutCommitment`), not a finding. A sealed value that cannot be proven is one of:
  * - no data key given: counted as `sealedUnchecked` (an auditor without personal-data access), not a finding;
  * - sealed under a key not held (one retired and dropped before `keys rotate-data` re-sealed the row, or a token naming
  *   an unknown key): `unverifiable`, neither proven nor disproven, and so not verified either (the CLI exits 4);
@@ -40,7 +52,14 @@ export interface FactMismatch {
   readonly ledger: unknown;
 }
 
-export type FactTable = 'decisions' | 'credit_lines' | 'loans' | 'credit_disputes' | 'bureau_submissions';
+export type FactTable =
+  | 'decisions'
+  | 'credit_lines'
+  | 'loans'
+  | 'credit_disputes'
+  | 'bureau_submissions'
+  | 'appeals'
+  | 'complaints';
 
 /** A sealed value no key given opens because its key (`keyId`) is not among them. */
 export interface UnverifiableFact {
@@ -58,9 +77,13 @@ export interface FactVerification {
     readonly loans: number;
     readonly disputes: number;
     readonly submissions: number;
+    readonly appeals: number;
+    readonly complaints: number;
   };
   /** Sealed values that were not proven because no data key was given (see above). */
   readonly sealedUnchecked: number;
+  /** Appeal and complaint texts whose entry predates the ledger's commitments to them: nothing to prove them by. */
+  readonly withoutCommitment: number;
   readonly mismatches: FactMismatch[];
   /** Mismatches beyond the reported ones. */
   readonly moreMismatches: number;
@@ -80,6 +103,12 @@ interface LedgerIndex {
   readonly disputeDecisions: Map<string, Payload>;
   /** `bureau.submission_sent` by submission id, with the entry's subject (the borrower) as `subjectId`. */
   readonly submissionsSent: Map<string, Payload>;
+  readonly appealsFiled: Map<string, Payload>;
+  readonly appealsDecided: Map<string, Payload>;
+  readonly complaintsFiled: Map<string, Payload>;
+  readonly complaintsExtended: Map<string, Payload>;
+  /** A complaint case's `case.resolved` by the complaint's id (its `complaintId`; the entry's subject is the case). */
+  readonly complaintsResolved: Map<string, Payload>;
   readonly lineEvents: Map<string, Payload[]>;
   readonly loans: Map<string, Payload>;
   readonly repayments: Map<string, Payload[]>;
@@ -92,6 +121,11 @@ function indexLedger(rows: readonly LedgerRow[]): LedgerIndex {
     disputes: new Map(),
     disputeDecisions: new Map(),
     submissionsSent: new Map(),
+    appealsFiled: new Map(),
+    appealsDecided: new Map(),
+    complaintsFiled: new Map(),
+    complaintsExtended: new Map(),
+    complaintsResolved: new Map(),
     lineEvents: new Map(),
     loans: new Map(),
     repayments: new Map(),
@@ -117,6 +151,22 @@ function indexLedger(rows: readonly LedgerRow[]): LedgerIndex {
         break;
       case 'bureau.submission_sent':
         index.submissionsSent.set(String(payload.submissionId), { ...payload, subjectId: row.subject_id });
+        break;
+      case 'appeal.filed':
+        index.appealsFiled.set(row.subject_id, payload);
+        break;
+      case 'appeal.decided':
+        index.appealsDecided.set(row.subject_id, payload);
+        break;
+      case 'complaint.filed':
+        index.complaintsFiled.set(row.subject_id, payload);
+        break;
+      case 'complaint.extended':
+        index.complaintsExtended.set(row.subject_id, payload);
+        break;
+      case 'case.resolved':
+        if (payload.type === 'COMPLAINT' && typeof payload.complaintId === 'string')
+          index.complaintsResolved.set(payload.complaintId, payload);
         break;
       case 'line.action':
       case 'line.temp_limit_expired':
@@ -153,6 +203,7 @@ class Findings {
   readonly list: FactMismatch[] = [];
   more = 0;
   sealedUnchecked = 0;
+  withoutCommitment = 0;
   readonly unverifiable: UnverifiableFact[] = [];
   moreUnverifiable = 0;
   compare(where: Where, field: string, row: unknown, ledger: unknown): void {
@@ -179,10 +230,13 @@ export async function verifyFacts(
   const loans = await checkLoans(db, index, findings);
   const disputes = await checkDisputes(db, { index, findings, crypto });
   const submissions = await checkSubmissions(db, { index, findings, crypto });
+  const appeals = await checkAppeals(db, { index, findings, crypto });
+  const complaints = await checkComplaints(db, { index, findings, crypto });
   return {
     ok: findings.list.length === 0 && findings.unverifiable.length === 0,
-    checked: { decisions, lines, loans, disputes, submissions },
+    checked: { decisions, lines, loans, disputes, submissions, appeals, complaints },
     sealedUnchecked: findings.sealedUnchecked,
+    withoutCommitment: findings.withoutCommitment,
     mismatches: findings.list,
     moreMismatches: findings.more,
     unverifiable: findings.unverifiable,
@@ -434,6 +488,181 @@ function checkSubmissionPayload(check: SealedCheck, row: SubmissionFactRecord, s
     opened.payloadHmac ?? '(clear, the ledger committed to a sealed payload)',
     sent.payloadHmac,
   );
+}
+
+/**
+ * Each appeal against its appeal.filed entry (whose it is, what it is against, its deadline, its text) and its
+ * appeal.decided entry: decided, with that entry's state and an outcome, exactly when the entry exists; open, with no
+ * outcome, otherwise.
+ */
+async function checkAppeals(db: LedgerHandle, check: SealedCheck): Promise<number> {
+  const { index, findings } = check;
+  const seen = new Set<string>();
+  const count = await pages(
+    (after) => ledgerStorage().appealsAfter(db, after, PAGE_ROWS),
+    (row) => {
+      seen.add(row.id);
+      const where = { table: 'appeals', id: row.id } as const;
+      const filed = index.appealsFiled.get(row.id);
+      if (!filed) return findings.compare(where, '(ledger entry)', 'present', 'missing');
+      findings.compare(where, 'borrower_id', row.borrower_id, filed.borrowerId);
+      const target = { kind: row.target_kind, id: row.target_id, lineId: row.line_id };
+      findings.compare(where, 'target', target, filed.target);
+      findings.compare(where, 'deadline_at', Number(row.deadline_at), filed.deadlineAt);
+      const text = { committed: row.text, rider: row.documents };
+      proveCommitted(check, { where, field: 'text', pair: APPEAL_STATEMENT, stored: text }, filed.textHmac);
+      checkAppealDecision(check, row, index.appealsDecided.get(row.id));
+    },
+  );
+  // An appeal in the ledger whose row is gone: what the borrower asked, and how it was answered, deleted.
+  for (const id of new Set([...index.appealsFiled.keys(), ...index.appealsDecided.keys()]))
+    if (!seen.has(id)) findings.compare({ table: 'appeals', id }, '(row)', 'missing', 'present');
+  return count;
+}
+
+/** The state it was decided with, and the outcome (the reviewer's texts, with what a decision adds, as stored). */
+function checkAppealDecision(check: SealedCheck, row: AppealFactRecord, decided: Payload | undefined): void {
+  const where = { table: 'appeals', id: row.id } as const;
+  check.findings.compare(where, 'state', row.state, decided?.state ?? 'OPEN');
+  checkLaterText(
+    check,
+    { where, field: 'outcome', pair: APPEAL_OUTCOME, committed: row.outcome_zh, rider: row.outcome_en },
+    decided && { commitment: decided.outcomeHmac },
+  );
+}
+
+/**
+ * Each complaint against its complaint.filed entry (whose it is, its category, its text, its deadline), its
+ * complaint.extended entry (extended, with a reason and the later deadline, exactly when it exists) and its case's
+ * case.resolved entry (resolved, with a resolution, exactly when it exists).
+ */
+async function checkComplaints(db: LedgerHandle, check: SealedCheck): Promise<number> {
+  const { index, findings } = check;
+  const seen = new Set<string>();
+  const count = await pages(
+    (after) => ledgerStorage().complaintsAfter(db, after, PAGE_ROWS),
+    (row) => {
+      seen.add(row.id);
+      const where = { table: 'complaints', id: row.id } as const;
+      const filed = index.complaintsFiled.get(row.id);
+      if (!filed) return findings.compare(where, '(ledger entry)', 'present', 'missing');
+      findings.compare(where, 'borrower_id', row.borrower_id, filed.borrowerId);
+      findings.compare(where, 'category', row.category, filed.category);
+      const text = { committed: row.text, rider: '' };
+      proveCommitted(
+        check,
+        { where, field: 'text', pair: COMPLAINT_STATEMENT, stored: text },
+        filed.textHmac,
+      );
+      checkExtension(check, row, { filed, extended: index.complaintsExtended.get(row.id) });
+      const resolved = index.complaintsResolved.get(row.id);
+      findings.compare(where, 'state', row.state, resolved ? 'RESOLVED' : 'OPEN');
+      checkLaterText(
+        check,
+        {
+          where,
+          field: 'resolution',
+          pair: COMPLAINT_RESOLUTION,
+          committed: row.resolution_zh,
+          rider: row.resolution_en,
+        },
+        resolved && { commitment: resolved.resolutionHmac },
+      );
+    },
+  );
+  // A complaint in the ledger whose row is gone: what the borrower complained of, and what was done, deleted.
+  const recorded = [
+    ...index.complaintsFiled.keys(),
+    ...index.complaintsExtended.keys(),
+    ...index.complaintsResolved.keys(),
+  ];
+  for (const id of new Set(recorded))
+    if (!seen.has(id)) findings.compare({ table: 'complaints', id }, '(row)', 'missing', 'present');
+  return count;
+}
+
+/** What a report shows for the reason an older complaint.extended entry holds (free text can name the borrower). */
+const ENTRY_REASON = '(the reason the extended entry holds)';
+const EXTENDED = '(extended)';
+
+/**
+ * The deadline (the filed one, or the extended entry's) and whether the complaint was extended, with its reason: proven
+ * by the entry's commitment (`reasonHmac`), or, in an entry written before sealing, compared with the reason it holds.
+ */
+function checkExtension(
+  check: SealedCheck,
+  row: ComplaintFactRecord,
+  entries: { readonly filed: Payload; readonly extended: Payload | undefined },
+): void {
+  const where = { table: 'complaints', id: row.id } as const;
+  const { findings } = check;
+  const { filed, extended } = entries;
+  findings.compare(where, 'due_at', Number(row.due_at), (extended ?? filed).dueAt);
+  findings.compare(
+    where,
+    'extended_at',
+    row.extended_at === null ? null : EXTENDED,
+    extended ? EXTENDED : null,
+  );
+  const stored = row.extension_reason;
+  if (!extended || extended.reasonHmac !== undefined || typeof extended.reason !== 'string')
+    return checkLaterText(
+      check,
+      { where, field: 'extension_reason', pair: COMPLAINT_EXTENSION, committed: stored, rider: null },
+      extended && { commitment: extended.reasonHmac },
+    );
+  if (stored === null) return findings.compare(where, 'extension_reason', null, ENTRY_REASON);
+  const value = { where, field: 'extension_reason', stored, committed: ENTRY_REASON };
+  const opened = openToProve(check, value, (crypto) =>
+    openPair(crypto, COMPLAINT_EXTENSION, row.id, { committed: stored, rider: '' }),
+  );
+  if (!opened) return;
+  const same = opened.committed === extended.reason;
+  findings.compare(where, 'extension_reason', same ? ENTRY_REASON : '(another reason)', ENTRY_REASON);
+}
+
+/** A sealed pair's columns as a row stores them, named as a report names them. */
+interface PairValue {
+  readonly where: Where;
+  readonly field: string;
+  readonly pair: SealedPair;
+  readonly stored: StoredPair;
+}
+
+/**
+ * A text an entry after the filing brings (an appeal's outcome, a complaint's extension reason or resolution): present
+ * exactly when that entry exists, and then proven against the commitment the entry carries (proveCommitted).
+ */
+function checkLaterText(
+  check: SealedCheck,
+  value: Omit<PairValue, 'stored'> & { readonly committed: string | null; readonly rider: string | null },
+  entry: { readonly commitment: unknown } | undefined,
+): void {
+  const { where, field, committed } = value;
+  if (committed === null || !entry) {
+    const recorded = entry ? (entry.commitment ?? '(a text, not committed)') : null;
+    return check.findings.compare(where, field, committed === null ? null : '(a text)', recorded);
+  }
+  const stored = { committed, rider: value.rider ?? '' };
+  proveCommitted(check, { where, field, pair: value.pair, stored }, entry.commitment);
+}
+
+/**
+ * A text against the keyed commitment its entry carries. An entry written before the ledger committed to the text
+ * carries none (and not the text): nothing proves it, so it is counted, not flagged.
+ */
+function proveCommitted(check: SealedCheck, value: PairValue, commitment: unknown): void {
+  if (commitment === undefined) {
+    check.findings.withoutCommitment += 1;
+    return;
+  }
+  const { where, field, pair, stored } = value;
+  const sealed = { where, field, stored: stored.committed, committed: commitment };
+  const opened = openToProve(check, sealed, (crypto) => openPair(crypto, pair, where.id, stored));
+  if (!opened) return;
+  // A commitment key is random per seal: a clear row cannot be proven against one, and disagrees.
+  const proof = opened.commitment ?? `(clear, the ledger committed to a sealed ${field})`;
+  check.findings.compare(where, field, proof, commitment);
 }
 
 interface DerivedLine {

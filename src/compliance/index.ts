@@ -18,7 +18,9 @@ export {
   useLedgerStorage,
 } from './ledger.js';
 export type {
+  AppealFactRecord,
   ChainHead,
+  ComplaintFactRecord,
   DecisionFactRecord,
   DisputeFactRecord,
   LedgerHandle,

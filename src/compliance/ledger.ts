@@ -205,6 +205,44 @@ export interface SubmissionFactRecord {
   status: string;
 }
 
+/**
+ * What the fact check reads of an appeal: whose it is, what it is against, its deadline, whether it was decided, and
+ * the texts (the borrower's, with the documents riding, and the reviewer's outcome; sealed since sealed-cases.ts).
+ */
+export interface AppealFactRecord {
+  id: string;
+  borrower_id: string;
+  line_id: string | null;
+  target_kind: string;
+  target_id: string;
+  text: string;
+  documents: string;
+  state: string;
+  deadline_at: number;
+  /** Null while open. */
+  outcome_zh: string | null;
+  outcome_en: string | null;
+}
+
+/**
+ * What the fact check reads of a complaint: whose it is, its category and deadline, whether it was extended and
+ * resolved, and the texts (the borrower's, the extension's reason, the resolution; sealed since sealed-cases.ts).
+ */
+export interface ComplaintFactRecord {
+  id: string;
+  borrower_id: string;
+  category: string;
+  text: string;
+  state: string;
+  due_at: number;
+  /** Null until extended, as is its reason. */
+  extended_at: number | null;
+  extension_reason: string | null;
+  /** Null while open. */
+  resolution_zh: string | null;
+  resolution_en: string | null;
+}
+
 export interface LoanFactRecord {
   id: string;
   line_id: string;
@@ -236,6 +274,8 @@ export interface LedgerStorage {
   loansAfter(db: LedgerHandle, afterId: string, limit: number): Promise<LoanFactRecord[]>;
   disputesAfter(db: LedgerHandle, afterId: string, limit: number): Promise<DisputeFactRecord[]>;
   submissionsAfter(db: LedgerHandle, afterId: string, limit: number): Promise<SubmissionFactRecord[]>;
+  appealsAfter(db: LedgerHandle, afterId: string, limit: number): Promise<AppealFactRecord[]>;
+  complaintsAfter(db: LedgerHandle, afterId: string, limit: number): Promise<ComplaintFactRecord[]>;
 }
 
 /**

@@ -343,6 +343,47 @@ const submissionsAfter = (db: Db, afterId: string, limit: number) =>
     .limit(limit)
     .execute();
 
+const appealsAfter = (db: Db, afterId: string, limit: number) =>
+  db
+    .selectFrom('appeals')
+    .select([
+      'id',
+      'borrower_id',
+      'line_id',
+      'target_kind',
+      'target_id',
+      'text',
+      'documents',
+      'state',
+      'deadline_at',
+      'outcome_zh',
+      'outcome_en',
+    ])
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+
+const complaintsAfter = (db: Db, afterId: string, limit: number) =>
+  db
+    .selectFrom('complaints')
+    .select([
+      'id',
+      'borrower_id',
+      'category',
+      'text',
+      'state',
+      'due_at',
+      'extended_at',
+      'extension_reason',
+      'resolution_zh',
+      'resolution_en',
+    ])
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+
 /** The port's handles are opaque to src/compliance: they are this store's database, dbTx or synchronous unit. */
 const ledgerStorage: LedgerStorage = {
   append,
@@ -354,6 +395,8 @@ const ledgerStorage: LedgerStorage = {
   loansAfter,
   disputesAfter,
   submissionsAfter,
+  appealsAfter,
+  complaintsAfter,
 };
 
 useLedgerStorage(ledgerStorage);

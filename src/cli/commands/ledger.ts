@@ -128,7 +128,7 @@ export function installationKeys(openApp: () => Promise<AppServices>): () => Pro
 
 /**
  * The data keys that open the sealed values the fact check proves (decision contexts, dispute claims and outcomes,
- * bureau submissions): the ones the environment gives (LINEGUARD_KEY, LINEGUARD_RETIRED_KEYS), else this
+ * bureau submissions, appeals' and complaints' texts): the ones the environment gives (LINEGUARD_KEY, LINEGUARD_RETIRED_KEYS), else this
  * installation's when its own checkpoint key is trusted (no --key). An auditor with neither has the sealed values
  * counted as unchecked.
  */
@@ -228,10 +228,14 @@ function describe(r: EvidenceVerification): string {
   if (r.facts) {
     const f = r.facts;
     lines.push(
-      `facts: ${f.checked.decisions} decisions, ${f.checked.lines} lines, ${f.checked.loans} loans, ${f.checked.disputes} disputes, ${f.checked.submissions} bureau submissions checked; ${f.mismatches.length + f.moreMismatches} disagree with the ledger`,
+      `facts: ${f.checked.decisions} decisions, ${f.checked.lines} lines, ${f.checked.loans} loans, ${f.checked.disputes} disputes, ${f.checked.submissions} bureau submissions, ${f.checked.appeals} appeals, ${f.checked.complaints} complaints checked; ${f.mismatches.length + f.moreMismatches} disagree with the ledger`,
     );
     if (f.sealedUnchecked > 0)
       lines.push(`facts: ${f.sealedUnchecked} sealed values not proven (no data key: set LINEGUARD_KEY)`);
+    if (f.withoutCommitment > 0)
+      lines.push(
+        `facts: ${f.withoutCommitment} appeal and complaint texts recorded before the ledger committed to them (nothing to prove them against)`,
+      );
     for (const m of f.mismatches)
       lines.push(
         `FACT ${m.table} ${m.id} ${m.field}: row ${JSON.stringify(m.row)}, ledger ${JSON.stringify(m.ledger)}`,
