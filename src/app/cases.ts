@@ -196,7 +196,7 @@ function createWiredCaseService(
       ids: a.ids,
       config: { ...a.settings.cases, lenderUtcOffsetMinutes: a.lenderUtcOffsetMinutes },
       core: corePort,
-      intake: createCaseIntakeReads(a.store.db),
+      intake: createCaseIntakeReads(a.store),
       decisions: createCaseDecisionReads(a.store.db, a.crypto),
       crypto: a.crypto,
       monitor: {
@@ -221,7 +221,13 @@ function caseJobsRunner(
     const cooldowns = late.core
       ? await releaseDueCooldowns(late.core.deps, { coolingOffMs: settings.cases.coolingOffMs })
       : { released: [], stopped: [] };
-    const casesOpened = await service.intake();
+    // A draw the job stopped (HOLD) becomes work for a person a cooling-off period after it was made, far behind where
+    // the sweep reads by time: its case opens at once, as after a person's stop. Should this process stop first, the
+    // sweep opens it: on PostgreSQL any process's (the stop restamps the draw, migration 139), on SQLite the first
+    // one after the restart (it looks back LINEGUARD_CASE_INTAKE_LOOKBACK_MS).
+    let casesOpened = 0;
+    for (const drawId of cooldowns.stopped) casesOpened += await intakeAfterJob(service, drawId);
+    casesOpened += await service.intake();
     const { breached } = await service.sweepSla();
     const changesExpired = await service.fourEyes.expireDue();
     return {
@@ -232,6 +238,11 @@ function caseJobsRunner(
       changesExpired,
     };
   };
+}
+
+function intakeAfterJob(service: CaseService, drawId: string): Promise<number> {
+  // A failure must not stop the other jobs; on PostgreSQL the next sweep opens it.
+  return service.intakeSubject({ kind: 'draw', id: drawId }).catch(() => 0);
 }
 
 /** The core with intake right after a request that leaves work for a person. */

@@ -7,7 +7,10 @@ import type {
   CaseIntakePort,
   CaseRowsPort,
   CaseTx,
+  CommittedIntakePort,
+  IntakeCursor,
   IntakeItem,
+  IntakePage,
 } from './ports.js';
 import { newCaseRow, type NewCase } from './rows.js';
 
@@ -85,14 +88,21 @@ interface Found {
   readonly cases: NewCase[];
 }
 
+const reviewApplicationCase = (r: IntakeItem): NewCase => ({
+  type: 'REVIEW_APPLICATION',
+  subjectId: r.id,
+  borrowerId: r.borrowerId,
+  since: r.createdAt,
+});
+const heldDrawCase = (r: IntakeItem): NewCase => ({ type: 'HELD_DRAW', ...subjectOf(r) });
+const guardHeldActionCase = (r: IntakeItem): NewCase => ({ type: 'GUARD_HELD_ACTION', ...subjectOf(r) });
+
+function subjectOf(item: IntakeItem) {
+  return { subjectId: item.id, lineId: item.lineId, borrowerId: item.borrowerId, since: item.createdAt };
+}
+
 async function reviewApplications(reads: CaseIntakePort, since: number, id?: string): Promise<NewCase[]> {
-  const items = await reads.reviewApplications(since, id);
-  return items.map((r) => ({
-    type: 'REVIEW_APPLICATION' as const,
-    subjectId: r.id,
-    borrowerId: r.borrowerId,
-    since: r.createdAt,
-  }));
+  return (await reads.reviewApplications(since, id)).map(reviewApplicationCase);
 }
 
 async function heldDraws(
@@ -103,17 +113,11 @@ async function heldDraws(
   id?: string,
 ): Promise<NewCase[]> {
   // A CHALLENGE with no step-up result inside its window is held for a person.
-  const items = await reads.heldDraws({ since, now, windowMs }, id);
-  return items.map((r) => ({ type: 'HELD_DRAW' as const, ...subjectOf(r) }));
+  return (await reads.heldDraws({ since, now, windowMs }, id)).map(heldDrawCase);
 }
 
 async function guardHeldActions(reads: CaseIntakePort, since: number, id?: string): Promise<NewCase[]> {
-  const items = await reads.guardHeldActions(since, id);
-  return items.map((r) => ({ type: 'GUARD_HELD_ACTION' as const, ...subjectOf(r) }));
-}
-
-function subjectOf(item: IntakeItem) {
-  return { subjectId: item.id, lineId: item.lineId, borrowerId: item.borrowerId, since: item.createdAt };
+  return (await reads.guardHeldActions(since, id)).map(guardHeldActionCase);
 }
 
 async function openAlerts(reads: CaseIntakePort, since: number): Promise<NewCase[]> {
@@ -138,28 +142,126 @@ export async function openCases(deps: CaseDeps, found: Found): Promise<number> {
 }
 
 export interface IntakeSweeper {
-  /** Sweeps everything committed since the last sweep (with an overlap for transactions that committed late). */
+  /** Opens the cases for the work committed since the last sweep that has none (the immediate hook did not run). */
   sweep(): Promise<number>;
 }
 
-/** Transactions may commit a little after the instant they stamped; re-read this far back on each sweep. */
+/**
+ * Where one process writes the database (SQLite) its units stamp created_at with the sweep's own clock and commit
+ * within the group committer's queue wait, far below this; each sweep re-reads by time from this far before the last
+ * one (a late batch, the clock stepped back by a time sync).
+ */
 const SWEEP_OVERLAP_MS = 60_000;
+/** Subjects per read when following what committed; a sweep that fell behind pages on. */
+const FOLLOW_PAGE_SUBJECTS = 1_000;
 
+/** One kind of subject followed in commit order: a page of new cases after `from`. */
+type Follow = (from: IntakeCursor) => Promise<IntakePage<NewCase>>;
+
+async function mapPage<T>(page: Promise<IntakePage<T>>, toCase: (item: T) => NewCase) {
+  const read = await page;
+  return { ...read, items: read.items.map(toCase) };
+}
+
+function followers(deps: CaseDeps, committed: CommittedIntakePort, now: number): Follow[] {
+  const limit = FOLLOW_PAGE_SUBJECTS;
+  const challengedBy = now - deps.config.challengeWindowMs;
+  return [
+    (from) => mapPage(committed.reviewApplications(from, limit), reviewApplicationCase),
+    (from) => mapPage(committed.heldDraws(from, { limit, challengedBy }), heldDrawCase),
+    (from) => mapPage(committed.guardHeldActions(from, limit), guardHeldActionCase),
+    (from) => mapPage(committed.openAlerts(from, limit), alertCase),
+  ];
+}
+
+/**
+ * Opens the cases of every kind of subject whose unit committed after `from`, paging through each; returns them and
+ * the lowest horizon read (every unit below it had ended before the first read, so each read saw its rows).
+ */
+async function followCommitted(
+  deps: CaseDeps,
+  follows: readonly Follow[],
+  from: string,
+): Promise<{ opened: number; horizon: bigint }> {
+  let opened = 0;
+  let horizon: bigint | undefined;
+  for (const follow of follows) {
+    let cursor: IntakeCursor = { xid: from, afterId: '' };
+    for (;;) {
+      const page = await follow(cursor);
+      const read = BigInt(page.horizon);
+      if (horizon === undefined || read < horizon) horizon = read;
+      opened += await openCases(deps, { cases: [...page.items] });
+      if (!page.last || page.items.length < FOLLOW_PAGE_SUBJECTS) break;
+      cursor = page.last;
+    }
+  }
+  return { opened, horizon: horizon ?? BigInt(from) };
+}
+
+/** Sweeps by created_at from `since`: every sweep with one writer, the first one after a start with several. */
+async function sweepByTime(deps: CaseDeps, since: number, now: number): Promise<number> {
+  const reads = deps.intake;
+  const cases = [
+    ...(await reviewApplications(reads, since)),
+    ...(await heldDraws(reads, since, now, deps.config.challengeWindowMs)),
+    ...(await guardHeldActions(reads, since)),
+    ...(await openAlerts(reads, since)),
+  ];
+  return openCases(deps, { cases });
+}
+
+/**
+ * A sweep where several processes write (PostgreSQL): what committed after `from`, in commit order, then the CHALLENGE
+ * draws whose window ended since the last sweep (they become work by time alone: one whose window was already over when
+ * it was followed opens then; any other had committed, and was followed, before the sweep that sees its window end, so
+ * that sweep's read by time finds it). Returns the cases opened and where the next sweep follows from.
+ */
+async function sweepCommitted(
+  deps: CaseDeps,
+  committed: CommittedIntakePort,
+  at: { readonly from: string; readonly since: number; readonly now: number },
+): Promise<{ opened: number; followFrom: string }> {
+  const followed = await followCommitted(deps, followers(deps, committed, at.now), at.from);
+  const windowMs = deps.config.challengeWindowMs;
+  const challenges = await committed.timedOutChallenges({ since: at.since, now: at.now, windowMs });
+  const opened = followed.opened + (await openCases(deps, { cases: challenges.map(heldDrawCase) }));
+  // A snapshot's xmin only moves on; the cursor never steps back whatever a read says.
+  const followFrom = followed.horizon > BigInt(at.from) ? String(followed.horizon) : at.from;
+  return { opened, followFrom };
+}
+
+/**
+ * The sweep. With one writer it reads by created_at. Where several processes write, created_at is the writer's clock,
+ * stamped before its unit commits: a process whose clock lags, or a unit that commits late, wrote its row behind a
+ * sweep that had read past that instant, and the work never reached a person. There the sweep follows what committed
+ * in commit order, as the monitor follows events and alerts, from where its last sweep read up to; the first sweep
+ * after a start reads by time back `intakeLookbackMs`, from a horizon taken before it reads.
+ */
 export function createIntakeSweeper(deps: CaseDeps): IntakeSweeper {
+  const committed = deps.intake.committed;
   let lastSweep: number | undefined;
+  /** Where the next sweep follows from (several writers): every unit below it has been read. */
+  let followFrom: string | undefined;
   return {
     async sweep() {
       const now = deps.clock.now();
-      const since =
-        lastSweep === undefined ? now - deps.config.intakeLookbackMs : lastSweep - SWEEP_OVERLAP_MS;
-      const reads = deps.intake;
-      const cases = [
-        ...(await reviewApplications(reads, since)),
-        ...(await heldDraws(reads, since, now, deps.config.challengeWindowMs)),
-        ...(await guardHeldActions(reads, since)),
-        ...(await openAlerts(reads, since)),
-      ];
-      const opened = await openCases(deps, { cases });
+      let opened: number;
+      if (committed && followFrom !== undefined && lastSweep !== undefined) {
+        const swept = await sweepCommitted(deps, committed, {
+          from: followFrom,
+          since: lastSweep - SWEEP_OVERLAP_MS,
+          now,
+        });
+        ({ opened, followFrom } = swept);
+      } else {
+        // Whatever commits while the tables are read by time is followed from here on.
+        const horizon = committed ? await committed.horizon() : undefined;
+        const since =
+          lastSweep === undefined ? now - deps.config.intakeLookbackMs : lastSweep - SWEEP_OVERLAP_MS;
+        opened = await sweepByTime(deps, since, now);
+        followFrom = horizon;
+      }
       lastSweep = now;
       return opened;
     },

@@ -242,16 +242,61 @@ export interface IntakeItem {
   readonly createdAt: number;
 }
 
-/**
- * What intake reads from the tables of the modules that did the work (committed rows only; each read bounded, the
- * next sweep picks up the rest). `id` narrows a read to one subject (intake right after a request).
- */
 /** A decision as a case shows it: its context and trace opened (they are sealed at rest). */
 export interface CaseDecisionPort {
   evidence(decisionId: string): Promise<CaseEvidenceRow | null>;
 }
 
+/**
+ * A place in the order work for a person became visible on a shared database: a transaction id (PostgreSQL's xid8, as
+ * text) and, to page within one transaction, the last subject id already read of it ('' for none).
+ */
+export interface IntakeCursor {
+  readonly xid: string;
+  readonly afterId: string;
+}
+
+/** A page of subjects whose units committed after a cursor. */
+export interface IntakePage<T> {
+  /** Every transaction below this one had ended when the page was read: nothing more will appear before it. */
+  readonly horizon: string;
+  readonly items: readonly T[];
+  /** Where the page ended (its last subject), the next page's cursor; undefined when the page is empty. */
+  readonly last: IntakeCursor | undefined;
+}
+
+/**
+ * Intake's reads on a database several processes write (PostgreSQL): the subjects that have no case yet whose unit
+ * committed after a cursor, in commit order, at most `limit` a page. Not by created_at: that is the writer's clock,
+ * stamped before its unit commits, so a process whose clock lags, or a unit that commits late, wrote it behind a sweep
+ * that had read past that instant.
+ */
+export interface CommittedIntakePort {
+  /** Where a sweep that starts now follows from: taken before its first read by time. */
+  horizon(): Promise<string>;
+  reviewApplications(from: IntakeCursor, limit: number): Promise<IntakePage<IntakeItem>>;
+  /** Draws held (HOLD, REVIEW), and CHALLENGE draws created at or before `challengedBy` (their window is over). */
+  heldDraws(
+    from: IntakeCursor,
+    read: { readonly limit: number; readonly challengedBy: number },
+  ): Promise<IntakePage<IntakeItem>>;
+  guardHeldActions(from: IntakeCursor, limit: number): Promise<IntakePage<IntakeItem>>;
+  openAlerts(from: IntakeCursor, limit: number): Promise<IntakePage<CaseAlertRecord>>;
+  /**
+   * CHALLENGE draws with no case whose window ended since the last sweep (created_at in [since - windowMs,
+   * now - windowMs]): the one subject that becomes work by time alone, with no write to follow.
+   */
+  timedOutChallenges(window: { since: number; now: number; windowMs: number }): Promise<IntakeItem[]>;
+}
+
+/**
+ * What intake reads from the tables of the modules that did the work: committed rows only, the subjects that have no
+ * case yet, each read bounded. By time (created_at, the writer's clock) where one process writes the database; `id`
+ * narrows a read to one subject (intake right after a request).
+ */
 export interface CaseIntakePort {
+  /** Present when several processes write the database: the sweep follows what they committed (above). */
+  readonly committed?: CommittedIntakePort;
   /** Applications decided REVIEW that opened no line, created since `since`. */
   reviewApplications(since: number, id?: string): Promise<IntakeItem[]>;
   /** Draws held (HOLD, REVIEW), or CHALLENGE draws older than `windowMs` with no step-up result. */

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import {
   resealDrawOrigins,
   type DrawResealResult,
@@ -30,8 +31,17 @@ export async function decisionResult(tx: DbTx, decisionId: string): Promise<stri
 /** Moves a draw from `from` to `to` only if it is still in `from`; false when it changed meanwhile. */
 export async function moveDraw(
   tx: DbTx,
+  kind: StoreKind,
   move: { readonly id: string; readonly from: string; readonly to: string; readonly loanId: string | null },
 ): Promise<boolean> {
+  if (kind === 'postgres') {
+    // Stamped with this unit's transaction, as the insert stamps a new draw (changed_xid's default, migration 139):
+    // a draw the cooling-off job stops becomes HOLD, work for a person, long after it was made, and the case intake's
+    // sweep on the other processes reads it in commit order (src/store/cases-intake.ts).
+    const result = await sql`update draws set status = ${move.to}, loan_id = ${move.loanId},
+      changed_xid = pg_current_xact_id() where id = ${move.id} and status = ${move.from}`.execute(tx);
+    return Number(result.numAffectedRows ?? 0) === 1;
+  }
   const updated = await tx
     .updateTable('draws')
     .set({ status: move.to, loan_id: move.loanId })

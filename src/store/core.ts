@@ -90,7 +90,7 @@ export function createCoreStore(store: Store): CoreStore<DbTx> {
     resealBorrowers: (reseals, entry) => resealBorrowers(store, reseals, entry),
     lockDrawInTx: (tx, id) => lockDraw(tx, store.kind, id),
     decisionResultInTx: (tx, decisionId) => decisionResult(tx, decisionId),
-    moveDrawInTx: (tx, move) => moveDraw(tx, move),
+    moveDrawInTx: (tx, move) => moveDraw(tx, store.kind, move),
     dueCooldowns: (createdBefore, limit) => dueCooldowns(store.db, createdBefore, limit),
     alertAfterInTx: (tx, borrowerId, after) => alertAfter(tx, borrowerId, after),
     lineInTx: (tx, id, lock) => findLine(tx, store.kind, id, lock),
