@@ -41,6 +41,11 @@ export class EventIds {
     return false;
   }
 
+  /** The earliest occurredAt whose id forgetBefore(horizon) keeps: the start of the horizon's day (ids go by day). */
+  static keptFrom(horizon: number): number {
+    return Math.floor(horizon / PRUNE_EVERY_MS) * PRUNE_EVERY_MS;
+  }
+
   forgetBefore(horizon: number): void {
     const lastDay = Math.floor(horizon / PRUNE_EVERY_MS);
     for (const [day, ids] of this.byDay) {

@@ -79,6 +79,7 @@ export {
   type EventWrite,
   type GroupWrite,
   type KnownEvent,
+  type LineMention,
   type MonitorActionStore,
   type MonitorIntakeStore,
   type NewAction,
@@ -86,6 +87,7 @@ export {
   type OutboxMessage,
   type PendingLineAction,
   type StoredEvent,
+  type StoredSpan,
 } from './ports.js';
 export { evaluateTypologies, type EvaluationReport, type ScratchMonitorFactory } from './evaluate.js';
 export { simulateTraffic, type LabelledEvent } from './simulate.js';

@@ -1,5 +1,5 @@
 import { LgError, type Clock } from '../domain/index.js';
-import type { AccountMemory } from './account-memory.js';
+import { LINE_SOURCE_TYPES, type AccountMemory } from './account-memory.js';
 import type { ActionDispatcher } from './dispatcher.js';
 import { EventIds, PRUNE_EVERY_MS } from './event-ids.js';
 import {
@@ -17,6 +17,7 @@ import {
   type EventWrite,
   type FeedCursor,
   type KnownEvent,
+  type LineMention,
   type MonitorIntakeStore,
   type PendingLineAction,
 } from './ports.js';
@@ -75,7 +76,7 @@ interface Committed {
 }
 
 /** The longest feature window plus the day a late event may be judged back from (evaluationInstant). */
-const RETENTION_MS = MAX_FEATURE_WINDOW_MS + PRUNE_EVERY_MS;
+export const RETENTION_MS = MAX_FEATURE_WINDOW_MS + PRUNE_EVERY_MS;
 /** Ids per store read (learning foreign ids, loading first answers). */
 const READ_IDS_MAX = 500;
 /** Events per read when following the other processes. */
@@ -117,13 +118,34 @@ export class EventIntake {
     return this.ids.size;
   }
 
-  /** Rebuilds windows, links and known ids from the stored events. */
+  /**
+   * Rebuilds windows, links, known ids and the borrower → line map from the stored events, reading only what retention
+   * keeps: prune() drops at once whatever lies past its horizon (windows and links up to it, ids before its day), so
+   * the events from the first instant it keeps are read whole, and of the older ones only the line map's facts (it is
+   * never pruned): the last mention of each borrower and line. The state is the one reading every event would leave,
+   * and start-up grows with the retained days and the number of lines, not with the whole history.
+   */
   async rebuild(): Promise<void> {
+    const { store, memory } = this.deps;
+    // Whatever commits while the rebuild reads is picked up by follow() from here.
+    if (store.sharedWriters) this.followCursor = { xid: await store.followHorizon(), afterEventId: '' };
+    const span = await store.storedSpan();
+    if (span === undefined) return this.prune();
+    // The horizon prune() draws after the read: its newest event is the newest stored now (an event committed
+    // meanwhile may move it on, past more of what is read, never back before it).
+    const from = EventIds.keptFrom(
+      this.retentionInstant(Math.max(span.newestMs, memory.newest)) - RETENTION_MS,
+    );
+    const olderUnread = span.oldestMs < from;
+    if (olderUnread) await this.learnLines(from);
+    await this.readStored(from);
+    await this.prune({ olderUnread });
+  }
+
+  /** Tracks the stored events from `fromMs` on, and puts them in the windows. */
+  private async readStored(fromMs: number): Promise<void> {
     const { features, memory } = this.deps;
-    // Whatever commits while the rebuild pages through the table is picked up by follow() from here.
-    if (this.deps.store.sharedWriters)
-      this.followCursor = { xid: await this.deps.store.followHorizon(), afterEventId: '' };
-    for await (const page of this.deps.store.storedEvents()) {
+    for await (const page of this.deps.store.storedEvents(fromMs)) {
       const entries: FeatureEntry[] = [];
       for (const stored of page) {
         // Rows stored before keys were canonical are indexed as the ones stored since.
@@ -135,7 +157,14 @@ export class EventIntake {
       // Stored events are committed: a shared store marks them so (and restores any a crashed process lost).
       await (features.commit ? features.commit(entries) : features.append(entries));
     }
-    await this.prune();
+  }
+
+  /** The line map's facts from the stored events before `beforeMs`, which the rebuild does not read. */
+  private async learnLines(beforeMs: number): Promise<void> {
+    const mentions: LineMention[] = [];
+    for await (const page of this.deps.store.lineMentions({ beforeMs, types: LINE_SOURCE_TYPES }))
+      for (const mention of page) mentions.push(mention);
+    this.deps.memory.learnLines(mentions);
   }
 
   /**
@@ -427,20 +456,24 @@ export class EventIntake {
 
   /**
    * Bounded memory: forgets feature entries, entity links and event ids older than the longest feature window (90
-   * days, plus the one day a late event may be judged back from) before the newest event. The events table keeps
-   * everything; a repeat of a forgotten id is then found there (learnStoredIds) and still answered with its first
-   * result.
+   * days, plus the one day a late event may be judged back from) before the newest event; the borrower → line map is
+   * kept whole. The events table keeps everything; a repeat of a forgotten id is then found there (learnStoredIds) and
+   * still answered with its first result.
    */
-  private async prune(): Promise<void> {
+  private async prune(o: { olderUnread?: boolean } = {}): Promise<void> {
     const newest = this.retentionInstant();
     if (newest === Number.NEGATIVE_INFINITY) return;
     this.prunedAt = newest;
     const horizon = newest - RETENTION_MS;
-    // Feature entries exist only for remembered events: no id bucket past the horizon means nothing to prune.
-    if (!this.ids.anyBefore(horizon)) return;
+    // Feature entries exist only for remembered events: no id bucket past the horizon means nothing to prune. After a
+    // rebuild that left the older events unread, their ids would have been there: what it read up to the horizon goes
+    // as it would have gone with them.
+    if (!o.olderUnread && !this.ids.anyBefore(horizon)) return;
     await this.deps.features.prune?.(horizon);
     this.deps.memory.graph.prune(horizon);
     this.ids.forgetBefore(horizon);
+    // A repeat of an unread event is found in the store (learnStoredIds), as one of a forgotten event is.
+    if (o.olderUnread) this.ids.forgotten = true;
   }
 
   /**
@@ -449,8 +482,8 @@ export class EventIntake {
    * past every borrower's history and prune all windows, links and ids at once. A replay, whose clock follows its
    * events, prunes as before.
    */
-  private retentionInstant(): number {
-    return Math.min(this.deps.memory.newest, this.deps.clock.now());
+  private retentionInstant(newest = this.deps.memory.newest): number {
+    return Math.min(newest, this.deps.clock.now());
   }
 
   /** Learns which of the group's unknown ids are already stored (by another process, or before retention). */

@@ -1,6 +1,6 @@
 import type { LedgerAppend } from '../compliance/index.js';
 import type { MonitorActionType, Severity } from './actions.js';
-import type { MonitorEvent } from './events.js';
+import type { EventType, MonitorEvent } from './events.js';
 
 /**
  * The ports the monitor needs, in its own terms. The store implements them (src/store/monitor.ts), src/cases keeps the
@@ -107,6 +107,23 @@ export interface FeedPage {
   readonly events: readonly (StoredEvent & { readonly xid: string })[];
 }
 
+/** The occurredAt of the oldest and of the newest stored event (where the start-up rebuild's reads are bounded). */
+export interface StoredSpan {
+  readonly oldestMs: number;
+  readonly newestMs: number;
+}
+
+/**
+ * The last event of some types that named a borrower with a line (by (occurredAt, eventId)): what the borrower → line
+ * map keeps of a pair whose events the rebuild does not read (AccountMemory.learnLines).
+ */
+export interface LineMention {
+  readonly userId: string;
+  readonly lineId: string;
+  readonly occurredAt: number;
+  readonly eventId: string;
+}
+
 export interface KnownEvent {
   readonly eventId: string;
   readonly hash: string;
@@ -119,8 +136,18 @@ export interface MonitorIntakeStore {
   readonly sharedWriters: boolean;
   /** Stores a group in one unit of work; returns the event ids this unit stored (others may have won a race). */
   storeGroup(group: GroupWrite): Promise<ReadonlySet<string>>;
-  /** Every stored event in (occurredAt, eventId) order, a page at a time (start-up rebuild). */
-  storedEvents(): AsyncIterable<readonly StoredEvent[]>;
+  /** The span of the stored events' occurredAt; undefined when none is stored (one cheap read: start-up rebuild). */
+  storedSpan(): Promise<StoredSpan | undefined>;
+  /** The stored events with occurredAt >= fromMs in (occurredAt, eventId) order, a page at a time (start-up rebuild). */
+  storedEvents(fromMs: number): AsyncIterable<readonly StoredEvent[]>;
+  /**
+   * Of the stored events of `types` with a lineId and occurredAt < beforeMs, the last one per (userId, lineId), in no
+   * particular order, a page at a time (start-up rebuild: the line map's facts from the events it does not read).
+   */
+  lineMentions(query: {
+    readonly beforeMs: number;
+    readonly types: readonly EventType[];
+  }): AsyncIterable<readonly LineMention[]>;
   /**
    * Where a process following the others starts, taken before its rebuild reads the events (shared stores); it also
    * registers the process as a follower from there, so the feed is kept from its cursor on (pruneFeed).

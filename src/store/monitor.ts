@@ -12,6 +12,7 @@ import type {
   FeedPage,
   GroupWrite,
   KnownEvent,
+  LineMention,
   MonitorActionStore,
   MonitorEvent,
   MonitorIntakeStore,
@@ -20,6 +21,7 @@ import type {
   OutboxMessage,
   PendingLineAction,
   StoredEvent,
+  StoredSpan,
 } from '../monitor/index.js';
 import type { Db, DbTx, Store, StoreKind } from './db.js';
 import type { MonitorTables } from './monitor-tables.js';
@@ -328,21 +330,47 @@ async function storeGroupTx(
   return stored;
 }
 
-/** Streams all stored events in (occurred_at, event_id) order, a page at a time (start-up rebuild). */
-async function* allEvents(db: Db, pageSize = 5_000): AsyncGenerator<StoredEvent[]> {
+/** Rows per page of the start-up reads. */
+const REBUILD_PAGE_ROWS = 5_000;
+
+/**
+ * The occurred_at of the oldest and newest stored events: two probes of monitor_events_time_id (migration 408), one
+ * statement. (SQLite answers a lone min() or max() from an index, not both in one select: hence two subqueries.)
+ */
+async function storedSpan(db: Db): Promise<StoredSpan | undefined> {
+  const row = await db
+    .selectNoFrom((eb) => [
+      eb
+        .selectFrom('monitor_events')
+        .select((m) => m.fn.min('occurred_at').as('t'))
+        .as('oldest'),
+      eb
+        .selectFrom('monitor_events')
+        .select((m) => m.fn.max('occurred_at').as('t'))
+        .as('newest'),
+    ])
+    .executeTakeFirst();
+  if (row?.oldest == null || row.newest == null) return undefined;
+  return { oldestMs: Number(row.oldest), newestMs: Number(row.newest) };
+}
+
+/**
+ * The stored events with occurred_at >= fromMs in (occurred_at, event_id) order, a page at a time (start-up rebuild):
+ * each page a range of monitor_events_time_id (migration 408) after the last row of the one before.
+ */
+export async function* storedEventPages(
+  db: Db,
+  read: { fromMs: number; pageRows?: number },
+): AsyncGenerator<StoredEvent[]> {
+  const pageRows = read.pageRows ?? REBUILD_PAGE_ROWS;
   let after: { t: number; id: string } | undefined;
   for (;;) {
     let q = db.selectFrom('monitor_events').selectAll();
     if (after) {
       const a = after;
-      q = q.where((eb) =>
-        eb.or([
-          eb('occurred_at', '>', a.t),
-          eb.and([eb('occurred_at', '=', a.t), eb('event_id', '>', a.id)]),
-        ]),
-      );
-    }
-    const rows = await q.orderBy('occurred_at').orderBy('event_id').limit(pageSize).execute();
+      q = q.where((eb) => eb(eb.refTuple('occurred_at', 'event_id'), '>', eb.tuple(a.t, a.id)));
+    } else q = q.where('occurred_at', '>=', read.fromMs);
+    const rows = await q.orderBy('occurred_at').orderBy('event_id').limit(pageRows).execute();
     if (rows.length === 0) return;
     yield rows.map((r) => ({
       event: rowToEvent(r),
@@ -351,7 +379,69 @@ async function* allEvents(db: Db, pageSize = 5_000): AsyncGenerator<StoredEvent[
     }));
     const last = rows[rows.length - 1] as EventRow;
     after = { t: Number(last.occurred_at), id: last.event_id };
-    if (rows.length < pageSize) return;
+    if (rows.length < pageRows) return;
+  }
+}
+
+/**
+ * Of the events of `types` with a line and occurred_at < beforeMs, the last one per (user_id, line_id), pages in
+ * (user_id, line_id) order (start-up rebuild: the line map's facts from the events it does not read). One row per
+ * borrower and line, not per event; both the grouping and the last event's id (the tie-break of two events in one
+ * millisecond) are read from monitor_events_user_line (migration 408) alone.
+ */
+export async function* lineMentionPages(
+  db: Db,
+  read: { beforeMs: number; types: readonly EventType[]; pageRows?: number },
+): AsyncGenerator<LineMention[]> {
+  const pageRows = read.pageRows ?? REBUILD_PAGE_ROWS;
+  if (read.types.length === 0) return;
+  const types = [...read.types];
+  let after: { userId: string; lineId: string } | undefined;
+  for (;;) {
+    let pairs = db
+      .selectFrom('monitor_events as m')
+      .select(['m.user_id', 'm.line_id'])
+      .select((eb) => eb.fn.max('m.occurred_at').as('last_at'))
+      .where('m.line_id', 'is not', null)
+      .where('m.type', 'in', types)
+      .where('m.occurred_at', '<', read.beforeMs);
+    if (after) {
+      const a = after;
+      pairs = pairs.where((eb) =>
+        eb(eb.refTuple('m.user_id', 'm.line_id'), '>', eb.tuple(a.userId, a.lineId)),
+      );
+    }
+    const page = pairs
+      .groupBy(['m.user_id', 'm.line_id'])
+      .orderBy('m.user_id')
+      .orderBy('m.line_id')
+      .limit(pageRows);
+    const rows = await db
+      .selectFrom(page.as('g'))
+      .select(['g.user_id', 'g.line_id', 'g.last_at'])
+      .select((eb) =>
+        eb
+          .selectFrom('monitor_events as l')
+          .select((l) => l.fn.max('l.event_id').as('id'))
+          .whereRef('l.user_id', '=', 'g.user_id')
+          .whereRef('l.line_id', '=', 'g.line_id')
+          .whereRef('l.occurred_at', '=', 'g.last_at')
+          .where('l.type', 'in', types)
+          .as('last_event_id'),
+      )
+      .orderBy('g.user_id')
+      .orderBy('g.line_id')
+      .execute();
+    if (rows.length === 0) return;
+    yield rows.map((r) => ({
+      userId: r.user_id,
+      lineId: r.line_id as string,
+      occurredAt: Number(r.last_at),
+      eventId: r.last_event_id as string,
+    }));
+    const last = rows[rows.length - 1] as (typeof rows)[number];
+    after = { userId: last.user_id, lineId: last.line_id as string };
+    if (rows.length < pageRows) return;
   }
 }
 
@@ -400,7 +490,9 @@ export function monitorIntakeStore(store: Store, alertFollowUp?: AlertFollowUp):
         storeGroupTx(tx, store.kind, { group, rows, writer, followUp: alertFollowUp }),
       );
     },
-    storedEvents: () => allEvents(store.db),
+    storedSpan: () => storedSpan(store.db),
+    storedEvents: (fromMs) => storedEventPages(store.db, { fromMs }),
+    lineMentions: (query) => lineMentionPages(store.db, query),
     followHorizon: () => registerFollower(store, writer),
     renewFollower: (readTo) => renewFollower(store, { writer, readTo }),
     eventsCommittedSince: (from, limit) => eventsCommittedSince(store, { from, limit, writer }),
