@@ -1,5 +1,12 @@
 import { LgError } from '../domain/index.js';
-import { appendToLedger } from '../compliance/index.js';
+import {
+  appendToLedger,
+  isSealedDataUnreadable,
+  openChange,
+  sealChangeProposal,
+  sealDecisionNote,
+  type FieldCrypto,
+} from '../compliance/index.js';
 import type { Clock, UnitGuard } from '../domain/index.js';
 import type { IdGenerator } from '../domain/index.js';
 import type { CaseRowsPort, CaseStore, CaseTx } from './ports.js';
@@ -89,6 +96,11 @@ export interface ChangeRefusal {
   readonly checker: string | null;
   /** The checker's note, or what the failure said. */
   readonly note: string | null;
+  /**
+   * The commitment to the checker's note (a rejection with one): it is sealed at rest, so a record of the refusal
+   * carries this instead of the note (what a failure said is the system's words, not a person's).
+   */
+  readonly noteHmac?: string;
   readonly at: number;
 }
 
@@ -98,7 +110,8 @@ export interface PendingChangeView {
   readonly subjectId: string;
   readonly payload: unknown;
   readonly diff: unknown;
-  readonly reason: string;
+  /** null (with payload, diff and decisionNote) when the change is listed `unreadable`. */
+  readonly reason: string | null;
   readonly maker: string;
   readonly state: string;
   readonly checker: string | null;
@@ -107,8 +120,11 @@ export interface PendingChangeView {
   readonly result: unknown;
   readonly expiresAt: string;
   readonly createdAt: string;
+  /** Why a listed change's sealed texts are not shown: no data key held opens them. */
+  readonly unreadable?: string;
 }
 
+/** `row` holds its texts as written (openChange opens a stored one: they are sealed at rest). */
 export function changeView(row: PendingChangeRow): PendingChangeView {
   return {
     id: row.id,
@@ -126,6 +142,20 @@ export function changeView(row: PendingChangeRow): PendingChangeView {
     expiresAt: new Date(Number(row.expires_at)).toISOString(),
     createdAt: new Date(Number(row.created_at)).toISOString(),
   };
+}
+
+/**
+ * A change as a list shows it: opened; or, when no held key opens its texts, without them and marked `unreadable`, so
+ * that a list never fails for one row, nor shows another row's texts.
+ */
+function listedChange(crypto: FieldCrypto, row: PendingChangeRow): PendingChangeView {
+  try {
+    return changeView(openChange(crypto, row));
+  } catch (error) {
+    if (!isSealedDataUnreadable(error)) throw error;
+    const unread = { ...row, payload: 'null', diff: 'null', reason: '', decision_note: null };
+    return { ...changeView(unread), reason: null, unreadable: error.message };
+  }
 }
 
 function expiredError(changeId: string): LgError {
@@ -212,10 +242,13 @@ function unownedKeyError(side: 'maker' | 'checker', details: Record<string, unkn
   );
 }
 
-/** The ledger entry of an approval: who made and who checked the change, with the keys and issuers the rule read. */
+/**
+ * The ledger entry of an approval: who made and who checked the change, with the keys and issuers the rule read, and
+ * the commitment to the checker's note (sealed in the change's row), null without one.
+ */
 function approvedEntry(
   row: PendingChangeRow,
-  decided: { checker: string; keys: DecisionKeys; note: string | undefined; now: number },
+  decided: { checker: string; keys: DecisionKeys; note: SealedNote | null; now: number },
 ) {
   return {
     entryId: `${row.id}:approved`,
@@ -228,9 +261,15 @@ function approvedEntry(
       maker: row.maker,
       checker: decided.checker,
       ...decided.keys,
-      note: decided.note ?? null,
+      noteHmac: decided.note?.hmac ?? null,
     },
   };
+}
+
+/** A checker's note as stored (sealed) and the commitment its decision's ledger entry carries. */
+interface SealedNote {
+  readonly sealed: string;
+  readonly hmac: string;
 }
 
 export interface FourEyesDeps {
@@ -239,6 +278,8 @@ export interface FourEyesDeps {
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly config: FourEyesConfig;
+  /** Seals what a change proposes and the checker's note at rest (compliance/sealed-case-work.ts). */
+  readonly crypto: FieldCrypto;
 }
 
 export class FourEyes {
@@ -293,13 +334,18 @@ export class FourEyes {
       throw new LgError('LG_VALIDATION', 'a change that needs a second person needs a reason');
     await this.admitMaker({ actor: proposal.maker, keyId: proposal.makerKeyId }, tx);
     const now = this.deps.clock.now();
-    const row: PendingChangeRow = {
-      id: this.deps.ids.next(),
-      operation: proposal.operation,
-      subject_id: proposal.subjectId,
+    const id = this.deps.ids.next();
+    const clear = {
       payload: JSON.stringify(proposal.payload ?? null),
       diff: JSON.stringify(proposal.diff ?? null),
       reason: proposal.reason,
+    };
+    const { payloadHmac, reasonHmac, ...sealed } = sealChangeProposal(this.deps.crypto, id, clear);
+    const row: PendingChangeRow = {
+      id,
+      operation: proposal.operation,
+      subject_id: proposal.subjectId,
+      ...sealed,
       maker: proposal.maker,
       maker_key_id: proposal.makerKeyId,
       state: 'PENDING',
@@ -311,7 +357,7 @@ export class FourEyes {
       expires_at: now + this.deps.config.ttlMs,
       created_at: now,
     };
-    const view = changeView(row);
+    const view = changeView({ ...row, ...clear });
     const write = async (t: CaseTx): Promise<PendingChangeView> => {
       await this.deps.rows.insertPendingChange(t, row);
       await appendToLedger(t, [
@@ -324,8 +370,9 @@ export class FourEyes {
             changeId: row.id,
             operation: row.operation,
             subjectId: row.subject_id,
-            diff: proposal.diff ?? null,
-            reason: row.reason,
+            // Commitments to what is proposed (payload and diff) and why, sealed in the row: never the texts.
+            payloadHmac,
+            reasonHmac,
             maker: row.maker,
             makerKeyId: row.maker_key_id,
           },
@@ -338,11 +385,26 @@ export class FourEyes {
 
   async list(filter: { state?: string; limit: number; before?: string }) {
     const page = await this.deps.rows.listPendingChanges(this.deps.store.db, filter);
-    return { items: page.rows.map(changeView), nextCursor: page.next };
+    return { items: page.rows.map((row) => listedChange(this.deps.crypto, row)), nextCursor: page.next };
   }
 
+  /** Throws LG_SEALED_DATA_UNREADABLE when no held key opens the change's texts. */
   async get(id: string): Promise<PendingChangeView> {
-    return changeView(await this.deps.rows.findPendingChange(this.deps.store.db, this.deps.store.kind, id));
+    return this.viewOf(await this.deps.rows.findPendingChange(this.deps.store.db, this.deps.store.kind, id));
+  }
+
+  /** The stored row with its texts as written (LG_SEALED_DATA_UNREADABLE when no held key opens them). */
+  private opened(row: PendingChangeRow): PendingChangeRow {
+    return openChange(this.deps.crypto, row);
+  }
+
+  private viewOf(row: PendingChangeRow): PendingChangeView {
+    return changeView(this.opened(row));
+  }
+
+  /** The checker's note sealed in the change's row, and its commitment; null without a note. */
+  private sealNote(id: string, note: string | undefined): SealedNote | null {
+    return note === undefined ? null : sealDecisionNote(this.deps.crypto, id, note);
   }
 
   /** The change a checker decides: still pending, not the checker's own, and not expired (expired now if due). */
@@ -355,7 +417,9 @@ export class FourEyes {
       });
     this.checkChecker(row, checker);
     await this.expireIfDue(row);
-    return row;
+    // What the approval applies is what was proposed, opened: a change no held key opens is refused here
+    // (LG_SEALED_DATA_UNREADABLE) and stays pending, never failed for want of a key.
+    return this.opened(row);
   }
 
   /** A checker must be a known person: an unowned key cannot prove it is not the maker's other key (LG_KEY_UNOWNED). */
@@ -465,14 +529,14 @@ export class FourEyes {
         payload: { changeId: row.id },
       },
     ]);
-    await this.refused(tx, row, { state: 'EXPIRED', checker: null, note: null, at: now });
+    await this.refused(tx, this.opened(row), { state: 'EXPIRED', checker: null, note: null, at: now });
   }
 
-  /** Tells the change's operation it will never apply (in the dbTx that settled it). */
+  /** Tells the change's operation it will never apply (in the dbTx that settled it); `row` is opened (openChange). */
   private async refused(
     tx: CaseTx,
     row: PendingChangeRow,
-    how: Pick<ChangeRefusal, 'state' | 'checker' | 'note' | 'at'>,
+    how: Pick<ChangeRefusal, 'state' | 'checker' | 'note' | 'noteHmac' | 'at'>,
   ): Promise<void> {
     const onRefused = this.operations.get(row.operation)?.onRefused;
     if (!onRefused) return;
@@ -543,16 +607,17 @@ export class FourEyes {
           checker,
           reason: row.reason,
         });
+        const sealedNote = this.sealNote(id, note);
         await this.deps.rows.settlePendingChange(tx, id, {
           state: 'APPROVED',
           checker,
           checker_key_id: by.keyId,
           decided_at: now,
-          decision_note: note ?? null,
+          decision_note: sealedNote?.sealed ?? null,
           result: JSON.stringify(applied ?? null),
         });
-        await appendToLedger(tx, [approvedEntry(row, { checker, keys, note, now })]);
-        return changeView(await this.deps.rows.findPendingChange(tx, this.deps.store.kind, id));
+        await appendToLedger(tx, [approvedEntry(row, { checker, keys, note: sealedNote, now })]);
+        return this.viewOf(await this.deps.rows.findPendingChange(tx, this.deps.store.kind, id));
       }, guard);
       // Cache refreshes and in-memory state: they never touch the change's row, so the answer stands.
       await operation.afterCommit?.(payload, applied).catch(() => undefined);
@@ -579,14 +644,15 @@ export class FourEyes {
     await this.deps.store
       .transaction(async (tx) => {
         const { now, keys } = await this.lockedPending(tx, row.id, by, 'approve');
+        const sealedNote = this.sealNote(row.id, note);
         await this.deps.rows.settlePendingChange(tx, row.id, {
           state: 'APPROVED',
           checker,
           checker_key_id: by.keyId,
           decided_at: now,
-          decision_note: note ?? null,
+          decision_note: sealedNote?.sealed ?? null,
         });
-        await appendToLedger(tx, [approvedEntry(row, { checker, keys, note, now })]);
+        await appendToLedger(tx, [approvedEntry(row, { checker, keys, note: sealedNote, now })]);
       }, guard)
       .catch((error: unknown) => this.expiredInstead(row.id, error));
     const context = { changeId: row.id, maker: row.maker, checker, reason: row.reason };
@@ -662,12 +728,13 @@ export class FourEyes {
     return this.deps.store
       .transaction(async (tx): Promise<PendingChangeView> => {
         const { now, keys } = await this.lockedPending(tx, id, by, 'reject');
+        const sealedNote = sealDecisionNote(this.deps.crypto, id, note);
         await this.deps.rows.settlePendingChange(tx, id, {
           state: 'REJECTED',
           checker,
           checker_key_id: by.keyId,
           decided_at: now,
-          decision_note: note,
+          decision_note: sealedNote.sealed,
         });
         await appendToLedger(tx, [
           {
@@ -675,11 +742,18 @@ export class FourEyes {
             kind: 'change.rejected',
             subjectId: id,
             recordedAt: now,
-            payload: { changeId: id, operation: row.operation, maker: row.maker, checker, ...keys, note },
+            payload: {
+              changeId: id,
+              operation: row.operation,
+              maker: row.maker,
+              checker,
+              ...keys,
+              noteHmac: sealedNote.hmac,
+            },
           },
         ]);
-        await this.refused(tx, row, { state: 'REJECTED', checker, note, at: now });
-        return changeView(await this.deps.rows.findPendingChange(tx, this.deps.store.kind, id));
+        await this.refused(tx, row, { state: 'REJECTED', checker, note, noteHmac: sealedNote.hmac, at: now });
+        return this.viewOf(await this.deps.rows.findPendingChange(tx, this.deps.store.kind, id));
       }, guard)
       .catch((error: unknown) => this.expiredInstead(id, error));
   }

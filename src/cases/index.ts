@@ -141,6 +141,7 @@ export function createCaseService(
     clock: deps.clock,
     ids: deps.ids,
     config: fourEyesConfig,
+    crypto: deps.crypto,
   });
   const ctx: OutcomeContext = { deps, fourEyes };
   const resolution = {

@@ -405,7 +405,8 @@ export async function returnRefusedResolution(
     state: refusal.state,
     maker: refusal.maker,
     checker: refusal.checker,
-    note: refusal.note,
+    // A checker's note is sealed at rest (in the change's row and in the case's note): the record commits to it.
+    ...(refusal.noteHmac === undefined ? { note: refusal.note } : { noteHmac: refusal.noteHmac }),
   };
   const actor = refusal.checker ?? 'job:four-eyes';
   const kind = REFUSAL_KINDS[refusal.state];

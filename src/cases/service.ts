@@ -1,8 +1,8 @@
 import type { UnitGuard } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
-import { appendToLedger } from '../compliance/index.js';
+import { appendToLedger, isSealedDataUnreadable, openCaseNote, sealCaseNote } from '../compliance/index.js';
 import type { CaseTx } from './ports.js';
-import type { CaseFilter, CaseRow } from './records.js';
+import type { CaseFilter, CaseNoteRow, CaseRow } from './records.js';
 import { gatherEvidence } from './evidence.js';
 import { assertTransition, type CaseState } from './model.js';
 import type { CaseDeps } from './ports.js';
@@ -32,7 +32,7 @@ export async function readCase(deps: CaseDeps, id: string) {
   ]);
   return {
     ...caseView(row),
-    notes: notes.map(noteView),
+    notes: notes.map((note) => noteShown(deps, note)),
     history: history.map((h) => ({
       seq: Number(h.seq),
       kind: h.kind,
@@ -41,6 +41,19 @@ export async function readCase(deps: CaseDeps, id: string) {
     })),
     evidence,
   };
+}
+
+/**
+ * A note as the case shows it: opened (notes are sealed at rest, compliance/sealed-case-work.ts); or, when no held key
+ * opens it, with its text null and `unreadable` saying why: the case stays readable, never showing another row's text.
+ */
+function noteShown(deps: CaseDeps, row: CaseNoteRow) {
+  try {
+    return noteView(openCaseNote(deps.crypto, row));
+  } catch (error) {
+    if (!isSealedDataUnreadable(error)) throw error;
+    return { ...noteView(row), text: null, unreadable: error.message };
+  }
 }
 
 /** One step on a case (state change, note, assignment) with its ledger entry, in one dbTx. */
@@ -111,25 +124,29 @@ export async function moveCase(
   return deps.store.transaction(async (tx) => {
     const row = await deps.rows.findCase(tx, deps.store.kind, id, true);
     const now = deps.clock.now();
+    // The note is sealed in its row; the step's entry names it and commits to its text (never the text itself).
+    const note = input.note ? await addNoteInTx(deps, tx, id, input.actor, input.note) : undefined;
     await caseStep(deps, tx, row, {
       to: input.to,
       kind: 'case.moved',
       actor: input.actor,
-      detail: { note: input.note ?? null },
+      detail: note ? { noteId: note.id, noteHmac: note.textHmac } : { note: null },
       patch: {
         ...(input.to === 'OPEN' ? { assignee: null } : {}),
         ...(input.to === 'ESCALATED' ? { escalated_at: now } : {}),
       },
     });
-    if (input.note) await addNoteInTx(deps, tx, id, input.actor, input.note);
     return caseView(await deps.rows.findCase(tx, deps.store.kind, id));
   }, guard);
 }
 
+/** Writes a note sealed at rest; answers it as written, with the commitment to its text for a ledger entry. */
 export async function addNoteInTx(deps: CaseDeps, tx: CaseTx, caseId: string, author: string, text: string) {
-  const note = { id: deps.ids.next(), case_id: caseId, author, text, created_at: deps.clock.now() };
-  await deps.rows.insertNote(tx, note);
-  return note;
+  const id = deps.ids.next();
+  const sealed = sealCaseNote(deps.crypto, id, text);
+  const note = { id, case_id: caseId, author, text, created_at: deps.clock.now() };
+  await deps.rows.insertNote(tx, { ...note, text: sealed.sealed });
+  return { ...note, textHmac: sealed.hmac };
 }
 
 export async function addNote(
@@ -146,7 +163,7 @@ export async function addNote(
     await caseStep(deps, tx, row, {
       kind: 'case.note',
       actor: input.actor,
-      detail: { noteId: note.id, text: input.text },
+      detail: { noteId: note.id, textHmac: note.textHmac },
     });
     return noteView(note);
   }, guard);

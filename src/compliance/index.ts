@@ -54,6 +54,18 @@ export {
   sealExtensionReason,
 } from './sealed-cases.js';
 export type { AppealTexts, BilingualText, CaseTextResealResult, ComplaintTexts } from './sealed-cases.js';
+export {
+  CASE_NOTE,
+  CHANGE_DECISION_NOTE,
+  CHANGE_PROPOSAL,
+  CHANGE_REASON,
+  openCaseNote,
+  openChange,
+  sealCaseNote,
+  sealChangeProposal,
+  sealDecisionNote,
+} from './sealed-case-work.js';
+export type { CaseWorkResealResult, ChangeTexts, SealedText } from './sealed-case-work.js';
 export { drawRowOpened, openDrawOrigin, resealDrawOrigins, sealDrawOrigin } from './sealed-draws.js';
 export type { DrawOrigin, DrawResealResult, StoredDrawOrigin } from './sealed-draws.js';
 export type { SubmissionResealResult } from './sealed-submissions.js';

@@ -9,7 +9,14 @@ import type { Store } from './store-types.js';
  */
 
 /** The tables whose rows hold a SealedPair: a pair naming any other table does not compile. */
-type PairTable = 'decisions' | 'credit_disputes' | 'bureau_submissions' | 'appeals' | 'complaints';
+type PairTable =
+  | 'decisions'
+  | 'credit_disputes'
+  | 'bureau_submissions'
+  | 'appeals'
+  | 'complaints'
+  | 'case_notes'
+  | 'pending_changes';
 
 /**
  * The text columns of `T` other than its id: what a pair's two columns can be. A nullable one (a dispute's outcome,

@@ -216,7 +216,8 @@ function caseWorkRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
   app.post(
     '/v1/cases/:id/state',
     {
-      config: { roles: CASE_WORKERS, idempotent: true },
+      // personalData: the request may hold a note (free text about the borrower, sealed at rest as a case note).
+      config: { roles: CASE_WORKERS, idempotent: true, personalData: true },
       schema: {
         tags,
         summary: 'Move the case: OPEN (unassign), PENDING_CUSTOMER, ESCALATED',
@@ -237,7 +238,8 @@ function caseWorkRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
   app.post(
     '/v1/cases/:id/notes',
     {
-      config: { roles: CASE_WORKERS, idempotent: true },
+      // personalData: the request and the 201 hold the note, free text about the borrower (sealed at rest).
+      config: { roles: CASE_WORKERS, idempotent: true, personalData: true },
       schema: {
         tags,
         summary: 'Add a note',
@@ -373,7 +375,8 @@ function pendingChangeRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
   app.post(
     '/v1/changes/:id/approve',
     {
-      config: { roles: CHECKERS, idempotent: true },
+      // personalData: the 200 holds what the change proposed (an appeal's outcome texts) and the checker's note.
+      config: { roles: CHECKERS, idempotent: true, personalData: true },
       schema: {
         tags: ['changes'],
         summary: 'Approve and apply a pending change (a different person from its maker)',
@@ -395,7 +398,8 @@ function pendingChangeRoutes(app: TypedApp, deps: CaseRoutesDeps): void {
   app.post(
     '/v1/changes/:id/reject',
     {
-      config: { roles: CHECKERS, idempotent: true },
+      // personalData: the request holds the checker's note, the 200 what the change proposed.
+      config: { roles: CHECKERS, idempotent: true, personalData: true },
       schema: {
         tags: ['changes'],
         summary: 'Reject a pending change, with a note',

@@ -222,7 +222,8 @@ function lineActionRoutes(app: TypedApp, core: CoreServices, lineActionGate?: Li
   app.post(
     '/v1/lines/:id/actions',
     {
-      config: { roles: RISK_WRITERS, idempotent: true },
+      // personalData: the request's note is free text about the borrower; a 202 carries it in the pending change.
+      config: { roles: RISK_WRITERS, idempotent: true, personalData: true },
       schema: {
         tags: ['lines'],
         summary: 'A manual line action (recorded with the acting key id)',

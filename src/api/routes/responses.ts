@@ -153,7 +153,9 @@ export const PendingChangeView = Type.Object({
   subjectId: Type.String(),
   payload: Type.Unknown(),
   diff: Type.Unknown(),
-  reason: Type.String(),
+  // null (with `unreadable`, and payload, diff and decisionNote null) in a list, for a change whose sealed texts no
+  // data key held opens; read alone it answers 500 LG_SEALED_DATA_UNREADABLE.
+  reason: Type.Union([Type.String(), Type.Null()]),
   maker: Type.String(),
   state: Type.String(),
   checker: Type.Union([Type.String(), Type.Null()]),
@@ -162,6 +164,7 @@ export const PendingChangeView = Type.Object({
   result: Type.Unknown(),
   expiresAt: Type.String(),
   createdAt: Type.String(),
+  unreadable: Type.Optional(Type.String()),
 });
 
 export const ConsentView = Type.Object({
@@ -1414,7 +1417,14 @@ export const ComplaintListItem = Type.Union([ComplaintView, UnreadableComplaintV
 
 export const CaseDetail = Type.Object({
   notes: Type.Array(
-    Type.Object({ id: Type.String(), author: Type.String(), text: Type.String(), at: Type.String() }),
+    Type.Object({
+      id: Type.String(),
+      author: Type.String(),
+      // null (with `unreadable`) for a note whose sealed text no data key held opens.
+      text: Type.Union([Type.String(), Type.Null()]),
+      at: Type.String(),
+      unreadable: Type.Optional(Type.String()),
+    }),
   ),
   history: Type.Array(
     Type.Object({ seq: Type.Number(), kind: Type.String(), payload: Type.Unknown(), at: Type.String() }),

@@ -5,7 +5,8 @@ import { resealCaseTexts, resealDecisions, resealDraws } from '../../store/index
 /**
  * `lineguard keys rotate-data`: everything sealed under a retired master key sealed again under LINEGUARD_KEY, and
  * what was written in clear before its column was sealed (decision contexts and traces, dispute claims, texts and
- * outcomes, bureau submissions, draws' device, IP and payee, appeals' and complaints' texts) sealed now; a page per
+ * outcomes, bureau submissions, draws' device, IP and payee, appeals' and complaints' texts, case notes, pending
+ * changes' payloads, diffs, reasons and decision notes) sealed now; a page per
  * transaction, each row compare-and-set on what was read, so it is safe to stop and rerun.
  */
 export async function rotateData(app: AppServices, pageSize: number) {
@@ -44,7 +45,7 @@ export async function rotateData(app: AppServices, pageSize: number) {
 
 export function describeRotation(r: Awaited<ReturnType<typeof rotateData>>): string {
   const lines = [
-    `re-sealed ${r.borrowersRekeyed} of ${r.borrowersChecked} borrowers, ${r.partnerKeysResealed} partner keys, ${r.idempotencyRecordsResealed} of ${r.idempotencyRecordsChecked} sealed idempotency records, ${r.decisionsSealed} of ${r.decisionsChecked} decisions, ${r.disputesSealed} of ${r.disputesChecked} disputes, ${r.outcomesSealed} of ${r.outcomesChecked} dispute outcomes, ${r.submissionsSealed} of ${r.submissionsChecked} bureau submissions, ${r.drawsSealed} of ${r.drawsChecked} draws, ${r.appealsSealed} of ${r.appealsChecked} appeals, ${r.appealOutcomesSealed} of ${r.appealOutcomesChecked} appeal outcomes, ${r.complaintsSealed} of ${r.complaintsChecked} complaints, ${r.complaintExtensionsSealed} of ${r.complaintExtensionsChecked} complaint extensions and ${r.complaintResolutionsSealed} of ${r.complaintResolutionsChecked} complaint resolutions under key ${r.keyId}`,
+    `re-sealed ${r.borrowersRekeyed} of ${r.borrowersChecked} borrowers, ${r.partnerKeysResealed} partner keys, ${r.idempotencyRecordsResealed} of ${r.idempotencyRecordsChecked} sealed idempotency records, ${r.decisionsSealed} of ${r.decisionsChecked} decisions, ${r.disputesSealed} of ${r.disputesChecked} disputes, ${r.outcomesSealed} of ${r.outcomesChecked} dispute outcomes, ${r.submissionsSealed} of ${r.submissionsChecked} bureau submissions, ${r.drawsSealed} of ${r.drawsChecked} draws, ${r.appealsSealed} of ${r.appealsChecked} appeals, ${r.appealOutcomesSealed} of ${r.appealOutcomesChecked} appeal outcomes, ${r.complaintsSealed} of ${r.complaintsChecked} complaints, ${r.complaintExtensionsSealed} of ${r.complaintExtensionsChecked} complaint extensions and ${r.complaintResolutionsSealed} of ${r.complaintResolutionsChecked} complaint resolutions, ${r.caseNotesSealed} of ${r.caseNotesChecked} case notes, ${r.changeProposalsSealed} of ${r.changeProposalsChecked} pending-change proposals, ${r.changeReasonsSealed} of ${r.changeReasonsChecked} pending-change reasons and ${r.changeDecisionNotesSealed} of ${r.changeDecisionNotesChecked} pending-change decision notes under key ${r.keyId}`,
   ];
   if (r.idempotencyRecordsUnopenable > 0)
     lines.push(
@@ -68,6 +69,15 @@ export function describeRotation(r: Awaited<ReturnType<typeof rotateData>>): str
   if (caseTexts > 0)
     lines.push(
       `left ${r.appealsUnopenable} appeals, ${r.appealOutcomesUnopenable} appeal outcomes, ${r.complaintsUnopenable} complaints, ${r.complaintExtensionsUnopenable} complaint extensions and ${r.complaintResolutionsUnopenable} complaint resolutions no key opens as they are (reading one alone answers LG_SEALED_DATA_UNREADABLE; a list or a case shows it marked unreadable)`,
+    );
+  const caseWork =
+    r.caseNotesUnopenable +
+    r.changeProposalsUnopenable +
+    r.changeReasonsUnopenable +
+    r.changeDecisionNotesUnopenable;
+  if (caseWork > 0)
+    lines.push(
+      `left ${r.caseNotesUnopenable} case notes, ${r.changeProposalsUnopenable} pending-change proposals, ${r.changeReasonsUnopenable} pending-change reasons and ${r.changeDecisionNotesUnopenable} pending-change decision notes no key opens as they are (a case or the change list shows one marked unreadable; such a change cannot be approved)`,
     );
   if (r.submissionsUnopenable > 0)
     lines.push(
