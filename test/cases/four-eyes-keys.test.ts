@@ -276,7 +276,11 @@ for (const store of CASE_STORES)
       const refused = await proposeListEntry(maker);
       const rejected = await client(t, checker.key).post(`/v1/changes/${refused}/reject`, { note: 'no' });
       expect(rejected.statusCode, rejected.body).toBe(200);
-      expect(await entry(refused, 'change.rejected')).toMatchObject({ ...sides, note: 'no' });
+      // The checker's note is sealed in the change's row: the entry commits to it.
+      expect(await entry(refused, 'change.rejected')).toMatchObject({
+        ...sides,
+        noteHmac: expect.stringMatching(/^[0-9a-f]{64}$/),
+      });
       expect(await checkerKeyIdOf(refused)).toBe(checker.keyId);
 
       // A legacy key (no issuer on record) is recorded as such: null, its holder's own.
