@@ -1611,7 +1611,7 @@ export interface paths {
                 subjectId: string;
                 payload: unknown;
                 diff: unknown;
-                reason: string;
+                reason: string | null;
                 maker: string;
                 state: string;
                 checker: string | null;
@@ -1620,6 +1620,7 @@ export interface paths {
                 result: unknown;
                 expiresAt: string;
                 createdAt: string;
+                unreadable?: string;
               };
             };
           };
@@ -1987,7 +1988,7 @@ export interface paths {
                 subjectId: string;
                 payload: unknown;
                 diff: unknown;
-                reason: string;
+                reason: string | null;
                 maker: string;
                 state: string;
                 checker: string | null;
@@ -1996,6 +1997,7 @@ export interface paths {
                 result: unknown;
                 expiresAt: string;
                 createdAt: string;
+                unreadable?: string;
               };
             };
           };
@@ -2793,7 +2795,7 @@ export interface paths {
                 subjectId: string;
                 payload: unknown;
                 diff: unknown;
-                reason: string;
+                reason: string | null;
                 maker: string;
                 state: string;
                 checker: string | null;
@@ -2802,6 +2804,7 @@ export interface paths {
                 result: unknown;
                 expiresAt: string;
                 createdAt: string;
+                unreadable?: string;
               };
             };
           };
@@ -3479,7 +3482,7 @@ export interface paths {
                 subjectId: string;
                 payload: unknown;
                 diff: unknown;
-                reason: string;
+                reason: string | null;
                 maker: string;
                 state: string;
                 checker: string | null;
@@ -3488,6 +3491,7 @@ export interface paths {
                 result: unknown;
                 expiresAt: string;
                 createdAt: string;
+                unreadable?: string;
               };
             };
           };
@@ -5693,7 +5697,7 @@ export interface paths {
                 subjectId: string;
                 payload: unknown;
                 diff: unknown;
-                reason: string;
+                reason: string | null;
                 maker: string;
                 state: string;
                 checker: string | null;
@@ -5702,6 +5706,7 @@ export interface paths {
                 result: unknown;
                 expiresAt: string;
                 createdAt: string;
+                unreadable?: string;
               };
             };
           };
@@ -5947,7 +5952,7 @@ export interface paths {
                 subjectId: string;
                 payload: unknown;
                 diff: unknown;
-                reason: string;
+                reason: string | null;
                 maker: string;
                 state: string;
                 checker: string | null;
@@ -5956,6 +5961,7 @@ export interface paths {
                 result: unknown;
                 expiresAt: string;
                 createdAt: string;
+                unreadable?: string;
               };
             };
           };
@@ -11108,7 +11114,7 @@ export interface paths {
                 subjectId: string;
                 payload: unknown;
                 diff: unknown;
-                reason: string;
+                reason: string | null;
                 maker: string;
                 state: string;
                 checker: string | null;
@@ -11117,6 +11123,7 @@ export interface paths {
                 result: unknown;
                 expiresAt: string;
                 createdAt: string;
+                unreadable?: string;
               };
             };
           };
@@ -14252,8 +14259,9 @@ export interface paths {
               notes: {
                 id: string;
                 author: string;
-                text: string;
+                text: string | null;
                 at: string;
+                unreadable?: string;
               }[];
               history: {
                 seq: number;
@@ -14916,7 +14924,7 @@ export interface paths {
                 subjectId: string;
                 payload: unknown;
                 diff: unknown;
-                reason: string;
+                reason: string | null;
                 maker: string;
                 state: string;
                 checker: string | null;
@@ -14925,6 +14933,7 @@ export interface paths {
                 result: unknown;
                 expiresAt: string;
                 createdAt: string;
+                unreadable?: string;
               };
             };
           };
@@ -14964,7 +14973,7 @@ export interface paths {
                 subjectId: string;
                 payload: unknown;
                 diff: unknown;
-                reason: string;
+                reason: string | null;
                 maker: string;
                 state: string;
                 checker: string | null;
@@ -14973,6 +14982,7 @@ export interface paths {
                 result: unknown;
                 expiresAt: string;
                 createdAt: string;
+                unreadable?: string;
               };
             };
           };
@@ -15278,7 +15288,7 @@ export interface paths {
                 subjectId: string;
                 payload: unknown;
                 diff: unknown;
-                reason: string;
+                reason: string | null;
                 maker: string;
                 state: string;
                 checker: string | null;
@@ -15287,6 +15297,7 @@ export interface paths {
                 result: unknown;
                 expiresAt: string;
                 createdAt: string;
+                unreadable?: string;
               }[];
               nextCursor: string | null;
             };
@@ -15387,7 +15398,7 @@ export interface paths {
               subjectId: string;
               payload: unknown;
               diff: unknown;
-              reason: string;
+              reason: string | null;
               maker: string;
               state: string;
               checker: string | null;
@@ -15396,6 +15407,7 @@ export interface paths {
               result: unknown;
               expiresAt: string;
               createdAt: string;
+              unreadable?: string;
             };
           };
         };
@@ -15514,7 +15526,7 @@ export interface paths {
               subjectId: string;
               payload: unknown;
               diff: unknown;
-              reason: string;
+              reason: string | null;
               maker: string;
               state: string;
               checker: string | null;
@@ -15523,6 +15535,7 @@ export interface paths {
               result: unknown;
               expiresAt: string;
               createdAt: string;
+              unreadable?: string;
             };
           };
         };
@@ -15675,7 +15688,7 @@ export interface paths {
               subjectId: string;
               payload: unknown;
               diff: unknown;
-              reason: string;
+              reason: string | null;
               maker: string;
               state: string;
               checker: string | null;
@@ -15684,6 +15697,7 @@ export interface paths {
               result: unknown;
               expiresAt: string;
               createdAt: string;
+              unreadable?: string;
             };
           };
         };
@@ -17598,7 +17612,7 @@ export interface paths {
                 subjectId: string;
                 payload: unknown;
                 diff: unknown;
-                reason: string;
+                reason: string | null;
                 maker: string;
                 state: string;
                 checker: string | null;
@@ -17607,6 +17621,7 @@ export interface paths {
                 result: unknown;
                 expiresAt: string;
                 createdAt: string;
+                unreadable?: string;
               };
             };
           };
