@@ -5,6 +5,7 @@ import { sha256Hex } from '../domain/index.js';
 import {
   ledgerStorage,
   type AppealFactRecord,
+  type ChangeFactRecord,
   type ComplaintFactRecord,
   type DecisionFactRecord,
   type DisputeFactRecord,
@@ -22,23 +23,33 @@ import {
   COMPLAINT_RESOLUTION,
   COMPLAINT_STATEMENT,
 } from './sealed-cases.js';
-import { isSealedDataUnreadable, openPair, type SealedPair, type StoredPair } from './sealed-pair.js';
+import { CASE_NOTE, CHANGE_DECISION_NOTE, CHANGE_PROPOSAL, CHANGE_REASON } from './sealed-case-work.js';
+import {
+  isSealedDataUnreadable,
+  openPair,
+  type OpenedPair,
+  type SealedPair,
+  type StoredPair,
+} from './sealed-pair.js';
 import { openSubmissionRow } from './sealed-submissions.js';
 
 /**
- * The facts the API serves (decisions, lines, loans, disputes, appeals, complaints) and what was sent to the credit
- * bureau are re-derived from the ledger and compared with their rows, so an edit to a fact table — which leaves the
- * hash chain intact — is still found. What the ledger does not carry (e.g. a line's dpd, recomputed daily from the
- * schedule) is not checked here.
+ * The facts the API serves (decisions, lines, loans, disputes, appeals, complaints, case notes, four-eyes pending
+ * changes) and what was sent to the credit bureau are re-derived from the ledger and compared with their rows, so an
+ * edit to a fact table — which leaves the hash chain intact — is still found. What the ledger does not carry (e.g. a
+ * line's dpd, recomputed daily from the schedule) is not checked here.
  *
  * Personal data is sealed at rest, and the ledger entry holds a keyed commitment to it instead (sealed-pair.ts): a
  * decision's context and trace, a dispute's claim and text and its reviewer's outcome, a sent submission's payload and
- * subject, an appeal's text (with its documents) and outcome, a complaint's text, extension reason and resolution (the
- * second value of a pair only in pairs sealed since riders were committed). With the data key each is opened and
- * proven against its commitment (or, for an entry written before sealing, against the hash or the clear value it
- * holds), so a value re-sealed with the same key is found too. An appeal's or a complaint's entry written before the
- * ledger committed to its texts holds neither a commitment nor the text: nothing proves that text, and it is counted
- * (`withoutCommitment`), not a finding. A sealed value that cannot be proven is one of:
+ * subject, an appeal's text (with its documents) and outcome, a complaint's text, extension reason and resolution, a
+ * case note's text, a pending change's payload (with its diff), reason and checker's note (the second value of a pair
+ * only in pairs sealed since riders were committed). With the data key each is opened and proven against its
+ * commitment (or, for an entry written before sealing, against the hash or the clear value it holds), so a value
+ * re-sealed with the same key is found too. An appeal's or a complaint's entry written before the ledger committed to
+ * its texts holds neither a commitment nor the text, nor does a change.proposed entry written before sealing hold the
+ * payload: nothing proves that text, and it is counted (`withoutCommitment`), not a finding. A case note written with
+ * a resolution, a refused change or a failed outcome is named by no entry (its case's entry records the step, not the
+ * note): it is counted too (`unrecordedNotes`). A sealed value that cannot be proven is one of:
  * - no data key given: counted as `sealedUnchecked` (an auditor without personal-data access), not a finding;
  * - sealed under a key not held (one retired and dropped before `keys rotate-data` re-sealed the row, or a token naming
  *   an unknown key): `unverifiable`, neither proven nor disproven, and so not verified either (the CLI exits 4);
@@ -59,7 +70,9 @@ export type FactTable =
   | 'credit_disputes'
   | 'bureau_submissions'
   | 'appeals'
-  | 'complaints';
+  | 'complaints'
+  | 'case_notes'
+  | 'pending_changes';
 
 /** A sealed value no key given opens because its key (`keyId`) is not among them. */
 export interface UnverifiableFact {
@@ -79,11 +92,18 @@ export interface FactVerification {
     readonly submissions: number;
     readonly appeals: number;
     readonly complaints: number;
+    readonly notes: number;
+    readonly changes: number;
   };
   /** Sealed values that were not proven because no data key was given (see above). */
   readonly sealedUnchecked: number;
-  /** Appeal and complaint texts whose entry predates the ledger's commitments to them: nothing to prove them by. */
+  /**
+   * Appeal and complaint texts, and pending changes' payloads, whose entry predates the ledger's commitments to them:
+   * nothing to prove them by.
+   */
   readonly withoutCommitment: number;
+  /** Case notes no entry names (written with a resolution, a refused change, a failed outcome): nothing proves them. */
+  readonly unrecordedNotes: number;
   readonly mismatches: FactMismatch[];
   /** Mismatches beyond the reported ones. */
   readonly moreMismatches: number;
@@ -109,11 +129,32 @@ interface LedgerIndex {
   readonly complaintsExtended: Map<string, Payload>;
   /** A complaint case's `case.resolved` by the complaint's id (its `complaintId`; the entry's subject is the case). */
   readonly complaintsResolved: Map<string, Payload>;
+  /** A note's case.note or case.moved entry by the note's id, its commitment (or older text) as `textHmac` (`text`). */
+  readonly notes: Map<string, Payload>;
+  /** A pending change's entries by the change's id. */
+  readonly changes: Map<string, ChangeEntries>;
   readonly lineEvents: Map<string, Payload[]>;
   readonly loans: Map<string, Payload>;
   readonly repayments: Map<string, Payload[]>;
   readonly buckets: Map<string, string>;
 }
+
+/** A pending change's entries: proposed, then at most one way it was settled (an approval may then fail). */
+interface ChangeEntries {
+  proposed?: Payload;
+  approved?: Payload;
+  rejected?: Payload;
+  expired?: Payload;
+  failed?: Payload;
+}
+
+const CHANGE_ENTRIES: ReadonlyMap<string, keyof ChangeEntries> = new Map([
+  ['change.proposed', 'proposed'],
+  ['change.approved', 'approved'],
+  ['change.rejected', 'rejected'],
+  ['change.expired', 'expired'],
+  ['change.failed', 'failed'],
+]);
 
 function indexLedger(rows: readonly LedgerRow[]): LedgerIndex {
   const index: LedgerIndex = {
@@ -126,6 +167,8 @@ function indexLedger(rows: readonly LedgerRow[]): LedgerIndex {
     complaintsFiled: new Map(),
     complaintsExtended: new Map(),
     complaintsResolved: new Map(),
+    notes: new Map(),
+    changes: new Map(),
     lineEvents: new Map(),
     loans: new Map(),
     repayments: new Map(),
@@ -139,6 +182,13 @@ function indexLedger(rows: readonly LedgerRow[]): LedgerIndex {
   for (const row of rows) {
     const payload = parsePayload(row.payload);
     if (!payload) continue;
+    const changeEntry = CHANGE_ENTRIES.get(row.kind);
+    if (changeEntry) {
+      const entries = index.changes.get(row.subject_id) ?? {};
+      entries[changeEntry] = payload;
+      index.changes.set(row.subject_id, entries);
+      continue;
+    }
     switch (row.kind) {
       case 'decision':
         index.decisions.set(row.entry_id, payload);
@@ -167,6 +217,14 @@ function indexLedger(rows: readonly LedgerRow[]): LedgerIndex {
       case 'case.resolved':
         if (payload.type === 'COMPLAINT' && typeof payload.complaintId === 'string')
           index.complaintsResolved.set(payload.complaintId, payload);
+        break;
+      case 'case.note':
+        if (typeof payload.noteId === 'string') index.notes.set(payload.noteId, payload);
+        break;
+      case 'case.moved':
+        // A move names the note it wrote since notes were sealed (before, it held the text and no note id).
+        if (typeof payload.noteId === 'string')
+          index.notes.set(payload.noteId, { ...payload, textHmac: payload.noteHmac });
         break;
       case 'line.action':
       case 'line.temp_limit_expired':
@@ -204,6 +262,7 @@ class Findings {
   more = 0;
   sealedUnchecked = 0;
   withoutCommitment = 0;
+  unrecordedNotes = 0;
   readonly unverifiable: UnverifiableFact[] = [];
   moreUnverifiable = 0;
   compare(where: Where, field: string, row: unknown, ledger: unknown): void {
@@ -232,11 +291,14 @@ export async function verifyFacts(
   const submissions = await checkSubmissions(db, { index, findings, crypto });
   const appeals = await checkAppeals(db, { index, findings, crypto });
   const complaints = await checkComplaints(db, { index, findings, crypto });
+  const notes = await checkCaseNotes(db, { index, findings, crypto });
+  const changes = await checkChanges(db, { index, findings, crypto });
   return {
     ok: findings.list.length === 0 && findings.unverifiable.length === 0,
-    checked: { decisions, lines, loans, disputes, submissions, appeals, complaints },
+    checked: { decisions, lines, loans, disputes, submissions, appeals, complaints, notes, changes },
     sealedUnchecked: findings.sealedUnchecked,
     withoutCommitment: findings.withoutCommitment,
+    unrecordedNotes: findings.unrecordedNotes,
     mismatches: findings.list,
     moreMismatches: findings.more,
     unverifiable: findings.unverifiable,
@@ -612,13 +674,19 @@ function checkExtension(
       extended && { commitment: extended.reasonHmac },
     );
   if (stored === null) return findings.compare(where, 'extension_reason', null, ENTRY_REASON);
-  const value = { where, field: 'extension_reason', stored, committed: ENTRY_REASON };
-  const opened = openToProve(check, value, (crypto) =>
-    openPair(crypto, COMPLAINT_EXTENSION, row.id, { committed: stored, rider: '' }),
+  const value = {
+    where,
+    field: 'extension_reason',
+    pair: COMPLAINT_EXTENSION,
+    stored: { committed: stored, rider: '' },
+  };
+  const reason = extended.reason;
+  proveHeld(
+    check,
+    value,
+    { says: ENTRY_REASON, other: '(another reason)' },
+    (opened) => opened.committed === reason,
   );
-  if (!opened) return;
-  const same = opened.committed === extended.reason;
-  findings.compare(where, 'extension_reason', same ? ENTRY_REASON : '(another reason)', ENTRY_REASON);
 }
 
 /** A sealed pair's columns as a row stores them, named as a report names them. */
@@ -663,6 +731,176 @@ function proveCommitted(check: SealedCheck, value: PairValue, commitment: unknow
   // A commitment key is random per seal: a clear row cannot be proven against one, and disagrees.
   const proof = opened.commitment ?? `(clear, the ledger committed to a sealed ${field})`;
   check.findings.compare(where, field, proof, commitment);
+}
+
+/** What a report says for a text an older entry holds in clear (free text can name the borrower), and for another. */
+interface HeldText {
+  readonly says: string;
+  readonly other: string;
+}
+
+/**
+ * A text against the clear value an entry written before sealing holds (`agrees` compares them, opened): reported as
+ * `held.says` when they agree, `held.other` when not, never as the texts.
+ */
+function proveHeld(
+  check: SealedCheck,
+  value: PairValue,
+  held: HeldText,
+  agrees: (opened: OpenedPair) => boolean,
+): void {
+  const { where, field, pair, stored } = value;
+  const sealed = { where, field, stored: stored.committed, committed: held.says };
+  const opened = openToProve(check, sealed, (crypto) => openPair(crypto, pair, where.id, stored));
+  if (!opened) return;
+  check.findings.compare(where, field, agrees(opened) ? held.says : held.other, held.says);
+}
+
+/** What a report shows for the text an older case.note entry holds. */
+const ENTRY_NOTE_TEXT = { says: '(the text the note entry holds)', other: '(another text)' };
+
+/**
+ * Each case note against the entry that names it (case.note, or the case.moved that wrote it): on that case, by that
+ * author, with that text (proven by the entry's commitment, or compared with the text an older case.note holds). A
+ * note no entry names is counted (see the top of this file); one an entry names whose row is gone, a mismatch.
+ */
+async function checkCaseNotes(db: LedgerHandle, check: SealedCheck): Promise<number> {
+  const { index, findings } = check;
+  const seen = new Set<string>();
+  const count = await pages(
+    (after) => ledgerStorage().caseNotesAfter(db, after, PAGE_ROWS),
+    (row) => {
+      seen.add(row.id);
+      const entry = index.notes.get(row.id);
+      if (!entry) {
+        findings.unrecordedNotes += 1;
+        return;
+      }
+      const where = { table: 'case_notes', id: row.id } as const;
+      findings.compare(where, 'case_id', row.case_id, entry.caseId);
+      findings.compare(where, 'author', row.author, entry.by);
+      const value = { where, field: 'text', pair: CASE_NOTE, stored: { committed: row.text, rider: '' } };
+      const text = entry.text;
+      if (entry.textHmac !== undefined || typeof text !== 'string')
+        return proveCommitted(check, value, entry.textHmac);
+      proveHeld(check, value, ENTRY_NOTE_TEXT, (opened) => opened.committed === text);
+    },
+  );
+  // A note the ledger names whose row is gone: what an analyst wrote about the borrower, deleted.
+  for (const id of index.notes.keys())
+    if (!seen.has(id)) findings.compare({ table: 'case_notes', id }, '(row)', 'missing', 'present');
+  return count;
+}
+
+/**
+ * The state a change's entries leave it in. An approval whose operation then failed to apply is FAILED, as is one
+ * refused when applied in the approval's unit (no change.approved entry then).
+ */
+function changeState(entries: ChangeEntries): string {
+  if (entries.failed) return 'FAILED';
+  if (entries.rejected) return 'REJECTED';
+  if (entries.expired) return 'EXPIRED';
+  if (entries.approved) return 'APPROVED';
+  return 'PENDING';
+}
+
+/**
+ * Each pending change against its entries: what it does to what and who made it (change.proposed), its state and
+ * checker (which of change.approved, .rejected, .expired, .failed exist), what it proposes and why (the commitments in
+ * change.proposed), and the checker's note (the commitment in change.approved or .rejected).
+ */
+async function checkChanges(db: LedgerHandle, check: SealedCheck): Promise<number> {
+  const { index, findings } = check;
+  const seen = new Set<string>();
+  const count = await pages(
+    (after) => ledgerStorage().changesAfter(db, after, PAGE_ROWS),
+    (row) => {
+      seen.add(row.id);
+      const where = { table: 'pending_changes', id: row.id } as const;
+      const entries = index.changes.get(row.id);
+      const proposed = entries?.proposed;
+      if (!entries || !proposed) return findings.compare(where, '(ledger entry)', 'present', 'missing');
+      findings.compare(where, 'operation', row.operation, proposed.operation);
+      findings.compare(where, 'subject_id', row.subject_id, proposed.subjectId);
+      findings.compare(where, 'maker', row.maker, proposed.maker);
+      findings.compare(where, 'state', row.state, changeState(entries));
+      const decider = entries.failed ?? entries.rejected ?? entries.approved;
+      findings.compare(where, 'checker', row.checker, decider?.checker ?? null);
+      checkProposal(check, row, proposed);
+      checkDecisionNote(check, row, entries.rejected ?? entries.approved);
+    },
+  );
+  // A change the ledger records whose row is gone: what was asked of a second person, and the answer, deleted.
+  for (const id of index.changes.keys())
+    if (!seen.has(id)) findings.compare({ table: 'pending_changes', id }, '(row)', 'missing', 'present');
+  return count;
+}
+
+/** What a report shows for the diff and the reason an older change.proposed entry holds. */
+const ENTRY_DIFF = { says: '(the diff the proposed entry holds)', other: '(another diff)' };
+const ENTRY_CHANGE_REASON = { says: '(the reason the proposed entry holds)', other: '(another reason)' };
+
+/**
+ * The payload (the diff riding) and the reason against the change.proposed entry's commitments (`payloadHmac`,
+ * `reasonHmac`). An entry written before sealing holds the diff and the reason in clear, which are compared, and
+ * nothing of the payload, which is counted.
+ */
+function checkProposal(check: SealedCheck, row: ChangeFactRecord, proposed: Payload): void {
+  const where = { table: 'pending_changes', id: row.id } as const;
+  const proposal = { where, pair: CHANGE_PROPOSAL, stored: { committed: row.payload, rider: row.diff } };
+  if (proposed.payloadHmac !== undefined || !('diff' in proposed))
+    proveCommitted(check, { ...proposal, field: 'payload' }, proposed.payloadHmac);
+  else {
+    check.findings.withoutCommitment += 1;
+    const diff = canonicalJson(proposed.diff ?? null);
+    proveHeld(check, { ...proposal, field: 'diff' }, ENTRY_DIFF, (opened) => sameJson(opened.rider, diff));
+  }
+  const reason = {
+    where,
+    field: 'reason',
+    pair: CHANGE_REASON,
+    stored: { committed: row.reason, rider: '' },
+  };
+  const held = proposed.reason;
+  if (proposed.reasonHmac !== undefined || typeof held !== 'string')
+    return proveCommitted(check, reason, proposed.reasonHmac);
+  proveHeld(check, reason, ENTRY_CHANGE_REASON, (opened) => opened.committed === held);
+}
+
+/** Whether `text` is JSON whose canonical form is `canonical`. */
+function sameJson(text: string, canonical: string): boolean {
+  try {
+    return canonicalJson(JSON.parse(text) as unknown) === canonical;
+  } catch {
+    return false;
+  }
+}
+
+/** What a report shows for the checker's note an older change.approved or .rejected entry holds. */
+const ENTRY_DECISION_NOTE = { says: '(the note the decided entry holds)', other: '(another note)' };
+
+/**
+ * The checker's note against the change.approved or .rejected entry (none while pending, expired, or failed before an
+ * approval): a note exactly when the entry records one (`noteHmac`, null for none), then proven by that commitment; an
+ * entry written before sealing holds the note (or null) in clear, which is compared.
+ */
+function checkDecisionNote(check: SealedCheck, row: ChangeFactRecord, decided: Payload | undefined): void {
+  const where = { table: 'pending_changes', id: row.id } as const;
+  const field = 'decision_note';
+  const stored = row.decision_note;
+  const older = decided !== undefined && decided.noteHmac === undefined && 'note' in decided;
+  const held = older ? decided.note : undefined;
+  if (!decided || decided.noteHmac === null || (older && held === null))
+    return check.findings.compare(where, field, stored === null ? null : '(a text)', null);
+  if (typeof held !== 'string')
+    return checkLaterText(
+      check,
+      { where, field, pair: CHANGE_DECISION_NOTE, committed: stored, rider: null },
+      { commitment: decided.noteHmac },
+    );
+  if (stored === null) return check.findings.compare(where, field, null, ENTRY_DECISION_NOTE.says);
+  const value = { where, field, pair: CHANGE_DECISION_NOTE, stored: { committed: stored, rider: '' } };
+  proveHeld(check, value, ENTRY_DECISION_NOTE, (opened) => opened.committed === held);
 }
 
 interface DerivedLine {

@@ -19,7 +19,9 @@ export {
 } from './ledger.js';
 export type {
   AppealFactRecord,
+  CaseNoteFactRecord,
   ChainHead,
+  ChangeFactRecord,
   ComplaintFactRecord,
   DecisionFactRecord,
   DisputeFactRecord,

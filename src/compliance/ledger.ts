@@ -243,6 +243,33 @@ export interface ComplaintFactRecord {
   resolution_en: string | null;
 }
 
+/** What the fact check reads of a case note: whose case, who wrote it, and the text (sealed since sealed-case-work.ts). */
+export interface CaseNoteFactRecord {
+  id: string;
+  case_id: string;
+  author: string;
+  text: string;
+}
+
+/**
+ * What the fact check reads of a four-eyes pending change: what it does to what, who made and who checked it, its
+ * state, and the texts (the payload with the diff riding, the maker's reason, the checker's note; sealed since
+ * sealed-case-work.ts).
+ */
+export interface ChangeFactRecord {
+  id: string;
+  operation: string;
+  subject_id: string;
+  payload: string;
+  diff: string;
+  reason: string;
+  maker: string;
+  state: string;
+  checker: string | null;
+  /** Null until decided with a note. */
+  decision_note: string | null;
+}
+
 export interface LoanFactRecord {
   id: string;
   line_id: string;
@@ -276,6 +303,8 @@ export interface LedgerStorage {
   submissionsAfter(db: LedgerHandle, afterId: string, limit: number): Promise<SubmissionFactRecord[]>;
   appealsAfter(db: LedgerHandle, afterId: string, limit: number): Promise<AppealFactRecord[]>;
   complaintsAfter(db: LedgerHandle, afterId: string, limit: number): Promise<ComplaintFactRecord[]>;
+  caseNotesAfter(db: LedgerHandle, afterId: string, limit: number): Promise<CaseNoteFactRecord[]>;
+  changesAfter(db: LedgerHandle, afterId: string, limit: number): Promise<ChangeFactRecord[]>;
 }
 
 /**

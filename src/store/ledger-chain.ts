@@ -384,6 +384,35 @@ const complaintsAfter = (db: Db, afterId: string, limit: number) =>
     .limit(limit)
     .execute();
 
+const caseNotesAfter = (db: Db, afterId: string, limit: number) =>
+  db
+    .selectFrom('case_notes')
+    .select(['id', 'case_id', 'author', 'text'])
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+
+const changesAfter = (db: Db, afterId: string, limit: number) =>
+  db
+    .selectFrom('pending_changes')
+    .select([
+      'id',
+      'operation',
+      'subject_id',
+      'payload',
+      'diff',
+      'reason',
+      'maker',
+      'state',
+      'checker',
+      'decision_note',
+    ])
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+
 /** The port's handles are opaque to src/compliance: they are this store's database, dbTx or synchronous unit. */
 const ledgerStorage: LedgerStorage = {
   append,
@@ -397,6 +426,8 @@ const ledgerStorage: LedgerStorage = {
   submissionsAfter,
   appealsAfter,
   complaintsAfter,
+  caseNotesAfter,
+  changesAfter,
 };
 
 useLedgerStorage(ledgerStorage);

@@ -353,8 +353,8 @@ for (const store of STORES)
       expect((await verify()).facts).toMatchObject({ ok: true, mismatches: [] });
       const command = await verifyCommand();
       expect(command.exit, command.out).toBe(0);
-      expect(command.out).toContain('4 appeals, 3 complaints checked');
-      expect(command.out).toContain('4 appeal and complaint texts');
+      expect(command.out).toContain('4 appeals, 3 complaints, ');
+      expect(command.out).toContain('4 appeal, complaint and pending change texts');
       expect(command.out).not.toContain(PHONE);
     });
 
