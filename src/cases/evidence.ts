@@ -1,4 +1,9 @@
-import { isSealedDataUnreadable, openAppeal, openComplaint } from '../compliance/index.js';
+import {
+  isSealedDataUnreadable,
+  lineActionNoteShown,
+  openAppeal,
+  openComplaint,
+} from '../compliance/index.js';
 import type { AppealRow, CaseRow, ComplaintRow } from './records.js';
 import type { CaseDeps } from './ports.js';
 
@@ -56,7 +61,7 @@ async function subjectEvidence(deps: CaseDeps, row: CaseRow): Promise<Record<str
     }
     case 'GUARD_HELD_ACTION': {
       const action = await deps.rows.lineActionRow(db, row.subject_id);
-      return { heldAction: action ?? null, decisionId: action?.trace_id ?? undefined };
+      return { heldAction: actionShown(deps, action), decisionId: action?.trace_id ?? undefined };
     }
     case 'ALERT': {
       const alert = await deps.rows.alertRow(db, row.subject_id);
@@ -75,7 +80,7 @@ async function subjectEvidence(deps: CaseDeps, row: CaseRow): Promise<Record<str
     }
     case 'REINSTATEMENT': {
       const action = await deps.rows.lineActionRow(db, row.subject_id);
-      return { restriction: action ?? null, decisionId: action?.trace_id ?? undefined };
+      return { restriction: actionShown(deps, action), decisionId: action?.trace_id ?? undefined };
     }
     case 'APPEAL': {
       const appeal = await deps.rows.findAppeal(db, row.subject_id);
@@ -85,7 +90,7 @@ async function subjectEvidence(deps: CaseDeps, row: CaseRow): Promise<Record<str
           : undefined;
       return {
         appeal: appeal ? openedForCase(() => openAppeal(deps.crypto, appeal), appealSealed(appeal)) : null,
-        appealedAction: action ?? null,
+        appealedAction: actionShown(deps, action),
         decisionId: appeal?.target_kind === 'decision' ? appeal.target_id : (action?.trace_id ?? undefined),
       };
     }
@@ -100,6 +105,14 @@ async function subjectEvidence(deps: CaseDeps, row: CaseRow): Promise<Record<str
     default:
       return {};
   }
+}
+
+/** A line action as the case shows it: its note opened, or null and marked unreadable (compliance/sealed-line-actions.ts). */
+function actionShown<R extends { readonly id: string; readonly note: string | null }>(
+  deps: CaseDeps,
+  action: R | undefined,
+) {
+  return action === undefined ? null : lineActionNoteShown(deps.crypto, action);
 }
 
 /**

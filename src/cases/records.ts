@@ -141,6 +141,8 @@ export interface CaseLineActionRecord {
   reasons: string;
   /** The limit a GRANT, LIMIT_* or TEMP_LIMIT asked for (what a held cut applies when a person applies it). */
   requested_limit_minor: number | null;
+  /** The person's note, sealed at rest (compliance/sealed-line-actions.ts); null without one. */
+  note: string | null;
   [column: string]: unknown;
 }
 

@@ -68,6 +68,13 @@ export {
   sealDecisionNote,
 } from './sealed-case-work.js';
 export type { CaseWorkResealResult, ChangeTexts, SealedText } from './sealed-case-work.js';
+export {
+  LINE_ACTION_NOTE,
+  lineActionNoteShown,
+  openLineActionNote,
+  sealLineActionNote,
+} from './sealed-line-actions.js';
+export type { LineActionNoteResealResult } from './sealed-line-actions.js';
 export { drawRowOpened, openDrawOrigin, resealDrawOrigins, sealDrawOrigin } from './sealed-draws.js';
 export type { DrawOrigin, DrawResealResult, StoredDrawOrigin } from './sealed-draws.js';
 export type { SubmissionResealResult } from './sealed-submissions.js';

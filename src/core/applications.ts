@@ -18,7 +18,7 @@ import {
 } from './partners.js';
 import { LgError, instantAfter } from '../domain/index.js';
 import { applyLineAction as transition, availableMinor, newPendingLine } from '../domain/index.js';
-import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
+import { appendToLedger, sealLineActionNote, type LedgerAppend } from '../compliance/index.js';
 import { borrowerReasons, type BorrowerReason } from '../domain/index.js';
 import { DEFAULT_CURRENCY } from '../domain/index.js';
 import {
@@ -529,6 +529,12 @@ async function openLine(
     updated_at: a.now,
   });
   const reasons = a.grant.reasons.length > 0 ? a.grant.reasons : [];
+  // The system's words, but the column holds one form: sealed, its entry committing to it (line.action noteHmac).
+  const note = sealLineActionNote(
+    deps.crypto,
+    a.ids.action,
+    a.grant.adjustments.length > 0 ? a.grant.adjustments.join('; ') : null,
+  );
   await deps.coreStore.insertLineActionInTx(tx, {
     id: a.ids.action,
     line_id: a.ids.line,
@@ -547,7 +553,7 @@ async function openLine(
     prev_rate: 0,
     new_rate: state.annualRate,
     requested_limit_minor: requestedGrantLimit(a.grant),
-    note: a.grant.adjustments.length > 0 ? a.grant.adjustments.join('; ') : null,
+    note: note?.sealed ?? null,
     created_at: a.now,
   });
   return {
@@ -569,6 +575,7 @@ async function openLine(
         limitMinor: state.limitMinor,
         annualRate: state.annualRate,
         reasons,
+        ...(note === null ? {} : { noteHmac: note.hmac }),
       },
     },
   };

@@ -4,7 +4,12 @@ import { LgError } from '../domain/index.js';
 import { applyLineAction as transition, type LineState } from '../domain/index.js';
 import { getReason, isKnownReason, personReasonsProblem } from '../domain/index.js';
 import { restrictionLiftedBy, standingRestrictions } from './standing.js';
-import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
+import {
+  appendToLedger,
+  sealLineActionNote,
+  type LedgerAppend,
+  type SealedText,
+} from '../compliance/index.js';
 import type { CoreDeps, GuardTrip, UnitTx } from './deps.js';
 import type { LineStateChange } from './ports.js';
 import { actionClassOf, type ActionClass } from '../engine/index.js';
@@ -218,9 +223,12 @@ export async function applyActionInTx(
     : [...input.reasons];
   const final = guarded ? before : after;
   if (!guarded) await writeLineState(deps, tx, { lineId, fromStatus: before.status, state: after, at: now });
+  // The note is free text about the borrower: sealed in its row, the ledger entry commits to it (never the text).
+  const note = sealLineActionNote(deps.crypto, actionId, input.note);
   const row = actionRow({
     deps,
     lineId,
+    note,
     actionId,
     input,
     reasons,
@@ -255,6 +263,7 @@ export async function applyActionInTx(
       automated: input.automated,
       actor: input.actor ?? null,
       appealable: row.appealable === 1,
+      ...(note === null ? {} : { noteHmac: note.hmac }),
     },
   };
   const trip = guarded
@@ -287,6 +296,8 @@ function actionRow(a: {
   lineId: string;
   actionId: string;
   input: LineActionInput;
+  /** The note sealed (sealLineActionNote), null without one. */
+  note: SealedText | null;
   reasons: readonly string[];
   before: LineState;
   after: LineState;
@@ -314,7 +325,7 @@ function actionRow(a: {
     prev_rate: a.before.annualRate,
     new_rate: a.after.annualRate,
     requested_limit_minor: input.limitMinor ?? null,
-    note: input.note ?? null,
+    note: a.note?.sealed ?? null,
     created_at: a.now,
     action_class: a.actionClass,
   };

@@ -1,6 +1,6 @@
 import { LgError, instantAfter } from '../domain/index.js';
 import { applyLineAction as transition, availableMinor, newPendingLine } from '../domain/index.js';
-import { appendToLedger } from '../compliance/index.js';
+import { appendToLedger, sealLineActionNote, type SealedText } from '../compliance/index.js';
 import type { CoreDeps, UnitTx } from './deps.js';
 import type { ApplicationSettlement } from './ports.js';
 import { CORE_EVENTS_TOPIC, coreEvent } from './events.js';
@@ -123,7 +123,9 @@ export async function approveReviewInTx(
   const lineId = deps.ids.next();
   const actionId = deps.ids.next();
   const reasons = ['R_MANUAL_REVIEW'];
-  const grant: ReviewGrant = { applicationId, app, input, now, lineId, actionId, reasons };
+  // The reviewer's note is sealed in the GRANT's row; the ledger entries commit to it (never the text).
+  const note = sealLineActionNote(deps.crypto, actionId, input.note);
+  const grant: ReviewGrant = { applicationId, app, input, now, lineId, actionId, reasons, note };
   const state = await openReviewedLine(deps, tx, grant, channel);
   await bindLineToProduct(deps, tx, lineId, product);
   await settleApplication(deps, tx, {
@@ -148,6 +150,8 @@ export async function approveReviewInTx(
 /** A reviewer's approval of one application: the line and its GRANT action, with their ids. */
 interface ReviewGrant {
   readonly applicationId: string;
+  /** The reviewer's note, sealed in the GRANT action's row (sealLineActionNote); null without one. */
+  readonly note: SealedText | null;
   readonly app: Awaited<ReturnType<typeof lockReviewApplication>>;
   readonly input: ReviewApproval;
   readonly now: number;
@@ -210,7 +214,7 @@ async function openReviewedLine(
     prev_rate: 0,
     new_rate: state.annualRate,
     requested_limit_minor: input.limitMinor,
-    note: input.note ?? null,
+    note: grant.note?.sealed ?? null,
     created_at: now,
   });
   return state;
@@ -222,15 +226,17 @@ async function recordReviewTrail(
   tx: UnitTx,
   reviewed: { grant: ReviewGrant; state: GrantedLineState },
 ): Promise<void> {
-  const { applicationId, app, input, now, lineId, actionId, reasons } = reviewed.grant;
+  const { applicationId, app, input, now, lineId, actionId, reasons, note } = reviewed.grant;
   const { state } = reviewed;
+  const noteHmac = note === null ? {} : { noteHmac: note.hmac };
   await appendToLedger(tx, [
     {
       entryId: `${applicationId}:reviewed`,
       kind: 'application.reviewed',
       subjectId: app.borrower_id,
       recordedAt: now,
-      payload: { applicationId, outcome: 'APPROVE', lineId, by: input.actor, note: input.note ?? null },
+      // Entries written before the note was sealed carry `note` itself.
+      payload: { applicationId, outcome: 'APPROVE', lineId, by: input.actor, ...noteHmac },
     },
     {
       entryId: actionId,
@@ -248,6 +254,7 @@ async function recordReviewTrail(
         limitMinor: state.limitMinor,
         annualRate: state.annualRate,
         reasons,
+        ...noteHmac,
       },
     },
   ]);

@@ -8,6 +8,7 @@ import { parseReasons } from './repo.js';
 import type { ActionRow, LineRow } from './ports.js';
 import type { CoreStore } from './ports.js';
 import type { CoreDeps } from './deps.js';
+import { lineActionNoteShown, type FieldCrypto } from '../compliance/index.js';
 
 /**
  * A line action as the line's view shows it. Here rather than in lines.ts: lines.ts prices a new rate through
@@ -29,11 +30,15 @@ export interface ActionView {
   readonly newLimitMinor: number;
   readonly prevAnnualRate: number;
   readonly newAnnualRate: number;
+  /** The note as written (sealed at rest); null without one, or when no held key opens it (noteUnreadable says why). */
   readonly note: string | null;
+  readonly noteUnreadable?: string;
   readonly at: string;
 }
 
-export function actionView(row: ActionRow): ActionView {
+/** The action as the line's view shows it, its note opened (compliance/sealed-line-actions.ts) or marked unreadable. */
+export function actionView(stored: ActionRow, crypto: FieldCrypto): ActionView {
+  const row = lineActionNoteShown(crypto, stored);
   return {
     id: row.id,
     type: row.type,
@@ -51,6 +56,7 @@ export function actionView(row: ActionRow): ActionView {
     prevAnnualRate: Number(row.prev_rate),
     newAnnualRate: Number(row.new_rate),
     note: row.note,
+    ...(row.noteUnreadable === undefined ? {} : { noteUnreadable: row.noteUnreadable }),
     at: new Date(Number(row.created_at)).toISOString(),
   };
 }
@@ -77,7 +83,11 @@ export function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-export function lineViewOf(row: LineRow, borrower: MaskedBorrower, actions: readonly ActionRow[]): LineView {
+export function lineViewOf(
+  row: LineRow,
+  borrower: MaskedBorrower,
+  actions: { readonly rows: readonly ActionRow[]; readonly crypto: FieldCrypto },
+): LineView {
   return {
     id: row.id,
     status: row.status,
@@ -91,7 +101,7 @@ export function lineViewOf(row: LineRow, borrower: MaskedBorrower, actions: read
     dpd: Number(row.dpd),
     bucket: row.bucket,
     borrower,
-    recentActions: actions.map(actionView),
+    recentActions: actions.rows.map((action) => actionView(action, actions.crypto)),
     createdAt: iso(Number(row.created_at)),
     updatedAt: iso(Number(row.updated_at)),
   };
@@ -106,7 +116,7 @@ export async function readLine(deps: Pick<CoreDeps, 'coreStore' | 'crypto'>, id:
     findBorrower(deps.coreStore, row.borrower_id),
     deps.coreStore.recentActions(id, RECENT_ACTIONS),
   ]);
-  return lineViewOf(row, maskBorrower(borrower, deps.crypto), actions);
+  return lineViewOf(row, maskBorrower(borrower, deps.crypto), { rows: actions, crypto: deps.crypto });
 }
 
 const STATUS_WORDS: Record<LineStatus, { zh: string; en: string }> = {

@@ -11,6 +11,7 @@ export {
 export { createEngineRepository, decisionWrites, recordDecision, resealDecisions } from './engine.js';
 export { resealDraws } from './core-held-draws.js';
 export { resealCaseTexts } from './cases-sealed.js';
+export { resealLineActionNotes } from './line-actions-sealed.js';
 export type { DecisionResealResult } from './engine.js';
 export { createModelRepository } from './models.js';
 export * from './api.js';

@@ -16,7 +16,8 @@ type PairTable =
   | 'appeals'
   | 'complaints'
   | 'case_notes'
-  | 'pending_changes';
+  | 'pending_changes'
+  | 'line_actions';
 
 /**
  * The text columns of `T` other than its id: what a pair's two columns can be. A nullable one (a dispute's outcome,

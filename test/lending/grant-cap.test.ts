@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { approveReviewInTx, checkLineAction } from '../../src/core/index.js';
+import { openLineActionNote } from '../../src/compliance/index.js';
 import { partnerRoutes } from '../../src/api/routes/partners.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { STORE_FACTORIES } from '../helpers/stores.js';
@@ -118,11 +119,15 @@ for (const factory of STORE_FACTORIES) {
               `^rate 0\\.23 lowered to ${rate}: at 0\\.23 a \\d+-month EQUAL_INSTALLMENT loan .* costs [\\d.]+% a year all-in, above the 24% all-in cap`,
             ),
           );
-          const action = await env.store.db
-            .selectFrom('line_actions')
-            .select(['new_rate', 'note'])
-            .where('line_id', '=', body.line.id)
-            .executeTakeFirstOrThrow();
+          // The GRANT's note is sealed at rest like every line action's (compliance/sealed-line-actions.ts).
+          const action = openLineActionNote(
+            env.h.deps.crypto,
+            await env.store.db
+              .selectFrom('line_actions')
+              .select(['id', 'new_rate', 'note'])
+              .where('line_id', '=', body.line.id)
+              .executeTakeFirstOrThrow(),
+          );
           expect(Number(action.new_rate)).toBe(rate);
           expect(action.note).toContain(adjustment);
           const entry = await env.store.db

@@ -276,7 +276,9 @@ export const ActionView = Type.Object({
   newLimitMinor: Type.Integer(),
   prevAnnualRate: Type.Number(),
   newAnnualRate: Type.Number(),
+  // The note as written (sealed at rest); null, with noteUnreadable saying why, when no data key held opens it.
   note: Type.Union([Type.String(), Type.Null()]),
+  noteUnreadable: Type.Optional(Type.String()),
   at: Type.String(),
 });
 

@@ -1,12 +1,12 @@
 import type { AppServices } from '../../app/index.js';
 import { resealIdempotencyRecords } from '../../api/index.js';
-import { resealCaseTexts, resealDecisions, resealDraws } from '../../store/index.js';
+import { resealCaseTexts, resealDecisions, resealDraws, resealLineActionNotes } from '../../store/index.js';
 
 /**
  * `lineguard keys rotate-data`: everything sealed under a retired master key sealed again under LINEGUARD_KEY, and
  * what was written in clear before its column was sealed (decision contexts and traces, dispute claims, texts and
  * outcomes, bureau submissions, draws' device, IP and payee, appeals' and complaints' texts, case notes, pending
- * changes' payloads, diffs, reasons and decision notes) sealed now; a page per
+ * changes' payloads, diffs, reasons and decision notes, line actions' notes) sealed now; a page per
  * transaction, each row compare-and-set on what was read, so it is safe to stop and rerun.
  */
 export async function rotateData(app: AppServices, pageSize: number) {
@@ -18,6 +18,7 @@ export async function rotateData(app: AppServices, pageSize: number) {
   const submissions = await app.consents.reporting.reseal(pageSize);
   const draws = await resealDraws(app.store, app.crypto, pageSize);
   const caseTexts = await resealCaseTexts(app.store, app.crypto, pageSize);
+  const actionNotes = await resealLineActionNotes(app.store, app.crypto, pageSize);
   return {
     ...borrowers,
     partnerKeysResealed,
@@ -40,12 +41,13 @@ export async function rotateData(app: AppServices, pageSize: number) {
     drawsSealed: draws.drawsSealed,
     drawsUnopenable: draws.drawsUnopenable,
     ...caseTexts,
+    ...actionNotes,
   };
 }
 
 export function describeRotation(r: Awaited<ReturnType<typeof rotateData>>): string {
   const lines = [
-    `re-sealed ${r.borrowersRekeyed} of ${r.borrowersChecked} borrowers, ${r.partnerKeysResealed} partner keys, ${r.idempotencyRecordsResealed} of ${r.idempotencyRecordsChecked} sealed idempotency records, ${r.decisionsSealed} of ${r.decisionsChecked} decisions, ${r.disputesSealed} of ${r.disputesChecked} disputes, ${r.outcomesSealed} of ${r.outcomesChecked} dispute outcomes, ${r.submissionsSealed} of ${r.submissionsChecked} bureau submissions, ${r.drawsSealed} of ${r.drawsChecked} draws, ${r.appealsSealed} of ${r.appealsChecked} appeals, ${r.appealOutcomesSealed} of ${r.appealOutcomesChecked} appeal outcomes, ${r.complaintsSealed} of ${r.complaintsChecked} complaints, ${r.complaintExtensionsSealed} of ${r.complaintExtensionsChecked} complaint extensions and ${r.complaintResolutionsSealed} of ${r.complaintResolutionsChecked} complaint resolutions, ${r.caseNotesSealed} of ${r.caseNotesChecked} case notes, ${r.changeProposalsSealed} of ${r.changeProposalsChecked} pending-change proposals, ${r.changeReasonsSealed} of ${r.changeReasonsChecked} pending-change reasons and ${r.changeDecisionNotesSealed} of ${r.changeDecisionNotesChecked} pending-change decision notes under key ${r.keyId}`,
+    `re-sealed ${r.borrowersRekeyed} of ${r.borrowersChecked} borrowers, ${r.partnerKeysResealed} partner keys, ${r.idempotencyRecordsResealed} of ${r.idempotencyRecordsChecked} sealed idempotency records, ${r.decisionsSealed} of ${r.decisionsChecked} decisions, ${r.disputesSealed} of ${r.disputesChecked} disputes, ${r.outcomesSealed} of ${r.outcomesChecked} dispute outcomes, ${r.submissionsSealed} of ${r.submissionsChecked} bureau submissions, ${r.drawsSealed} of ${r.drawsChecked} draws, ${r.appealsSealed} of ${r.appealsChecked} appeals, ${r.appealOutcomesSealed} of ${r.appealOutcomesChecked} appeal outcomes, ${r.complaintsSealed} of ${r.complaintsChecked} complaints, ${r.complaintExtensionsSealed} of ${r.complaintExtensionsChecked} complaint extensions and ${r.complaintResolutionsSealed} of ${r.complaintResolutionsChecked} complaint resolutions, ${r.caseNotesSealed} of ${r.caseNotesChecked} case notes, ${r.changeProposalsSealed} of ${r.changeProposalsChecked} pending-change proposals, ${r.changeReasonsSealed} of ${r.changeReasonsChecked} pending-change reasons, ${r.changeDecisionNotesSealed} of ${r.changeDecisionNotesChecked} pending-change decision notes and ${r.lineActionNotesSealed} of ${r.lineActionNotesChecked} line-action notes under key ${r.keyId}`,
   ];
   if (r.idempotencyRecordsUnopenable > 0)
     lines.push(
@@ -78,6 +80,10 @@ export function describeRotation(r: Awaited<ReturnType<typeof rotateData>>): str
   if (caseWork > 0)
     lines.push(
       `left ${r.caseNotesUnopenable} case notes, ${r.changeProposalsUnopenable} pending-change proposals, ${r.changeReasonsUnopenable} pending-change reasons and ${r.changeDecisionNotesUnopenable} pending-change decision notes no key opens as they are (a case or the change list shows one marked unreadable; such a change cannot be approved)`,
+    );
+  if (r.lineActionNotesUnopenable > 0)
+    lines.push(
+      `left ${r.lineActionNotesUnopenable} line-action notes no key opens as they are (a line's view or a case shows one marked noteUnreadable)`,
     );
   if (r.submissionsUnopenable > 0)
     lines.push(
