@@ -3306,6 +3306,7 @@ export interface paths {
                 prevAnnualRate: number;
                 newAnnualRate: number;
                 note: string | null;
+                noteUnreadable?: string;
                 at: string;
               }[];
               createdAt: string;
@@ -9807,6 +9808,7 @@ export interface paths {
                 prevAnnualRate: number;
                 newAnnualRate: number;
                 note: string | null;
+                noteUnreadable?: string;
                 at: string;
               }[];
               createdAt: string;
