@@ -15,6 +15,7 @@ import {
   startCaseAppWith,
   type Person,
 } from './helpers.js';
+import { appCrypto, ledgerPayload } from '../helpers/ledger-verify.js';
 
 /**
  * What a borrower writes in an appeal or a complaint (their own words, the documents they cite) and what the lender
@@ -68,8 +69,7 @@ for (const store of CASE_STORES)
     let service: Person;
     let seed = 20;
     const applicant = applicants({ name: '孙丽', born: '19910707', phone: '13900006666', after: 880 });
-    const cryptoOf = (): FieldCrypto =>
-      fieldCryptoFromMasterKey(t.app.config.masterKey, t.app.config.retiredKeys);
+    const cryptoOf = (): FieldCrypto => appCrypto(t);
     const staff = () => client(t, analyst.key);
     /** The borrower's own client, on the app as it is now (a restart replaces it). */
     const meOf = (borrower: { readonly token: string }) => client(t, borrower.token);
@@ -91,16 +91,6 @@ for (const store of CASE_STORES)
       t.app.store.db.selectFrom('appeals').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     const rawComplaint = (id: string) =>
       t.app.store.db.selectFrom('complaints').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    const ledgerPayload = async (entryId: string) =>
-      JSON.parse(
-        (
-          await t.app.store.db
-            .selectFrom('ledger_entries')
-            .select('payload')
-            .where('entry_id', '=', entryId)
-            .executeTakeFirstOrThrow()
-        ).payload,
-      ) as Record<string, unknown>;
     const caseOf = async (type: string, subjectId: string) =>
       (
         (await staff().get(`/v1/cases?type=${type}&limit=200`)).json().items as {
@@ -264,10 +254,10 @@ for (const store of CASE_STORES)
 
       // The ledger commits to each sealed text (a keyed commitment, never the text or an unkeyed hash of it).
       const hmac = /^[0-9a-f]{64}$/;
-      expect((await ledgerPayload(`${done.appealId}:filed`)).textHmac).toMatch(hmac);
-      expect((await ledgerPayload(`${done.appealId}:decided`)).outcomeHmac).toMatch(hmac);
-      expect((await ledgerPayload(`${done.complaintId}:filed`)).textHmac).toMatch(hmac);
-      const extendedEntry = await ledgerPayload(`${done.complaintId}:extended`);
+      expect((await ledgerPayload(t, `${done.appealId}:filed`)).textHmac).toMatch(hmac);
+      expect((await ledgerPayload(t, `${done.appealId}:decided`)).outcomeHmac).toMatch(hmac);
+      expect((await ledgerPayload(t, `${done.complaintId}:filed`)).textHmac).toMatch(hmac);
+      const extendedEntry = await ledgerPayload(t, `${done.complaintId}:extended`);
       expect(extendedEntry.reason).toBeUndefined();
       expect(extendedEntry.reasonHmac).toMatch(hmac);
       const complaintResolved = await t.app.store.db

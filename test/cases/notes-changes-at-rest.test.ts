@@ -15,6 +15,7 @@ import {
   startCaseAppWith,
   type Person,
 } from './helpers.js';
+import { appCrypto, ledgerPayload } from '../helpers/ledger-verify.js';
 
 /**
  * An analyst's case notes and what a four-eyes pending change proposes (an appeal uphold's outcome texts to the
@@ -52,8 +53,7 @@ for (const store of CASE_STORES)
     let service: Person;
     let seed = 40;
     const applicant = applicants({ name: '钱多', born: '19880808', phone: '13900005555', after: 610 });
-    const cryptoOf = (): FieldCrypto =>
-      fieldCryptoFromMasterKey(t.app.config.masterKey, t.app.config.retiredKeys);
+    const cryptoOf = (): FieldCrypto => appCrypto(t);
 
     beforeAll(async () => {
       env = {
@@ -81,16 +81,6 @@ for (const store of CASE_STORES)
       db().selectFrom('pending_changes').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     const rawNote = (id: string) =>
       db().selectFrom('case_notes').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    const ledgerPayload = async (entryId: string) =>
-      JSON.parse(
-        (
-          await db()
-            .selectFrom('ledger_entries')
-            .select('payload')
-            .where('entry_id', '=', entryId)
-            .executeTakeFirstOrThrow()
-        ).payload,
-      ) as Record<string, unknown>;
 
     /**
      * A line frozen for a scam pattern, the borrower's appeal, a note on its case, the uphold proposed for a second
@@ -204,12 +194,12 @@ for (const store of CASE_STORES)
       for (const clear of CLEAR_FRAGMENTS) expect(everything).not.toContain(clear);
       // The ledger commits to each sealed text (a keyed commitment, never the text).
       const hmac = /^[0-9a-f]{64}$/;
-      expect(await ledgerPayload(`${p.upholdId}:proposed`)).toMatchObject({
+      expect(await ledgerPayload(t, `${p.upholdId}:proposed`)).toMatchObject({
         payloadHmac: expect.stringMatching(hmac),
         reasonHmac: expect.stringMatching(hmac),
       });
-      expect((await ledgerPayload(`${p.upholdId}:approved`)).noteHmac).toMatch(hmac);
-      expect((await ledgerPayload(`${p.raiseId}:rejected`)).noteHmac).toMatch(hmac);
+      expect((await ledgerPayload(t, `${p.upholdId}:approved`)).noteHmac).toMatch(hmac);
+      expect((await ledgerPayload(t, `${p.raiseId}:rejected`)).noteHmac).toMatch(hmac);
       const noteEntry = await db()
         .selectFrom('ledger_entries')
         .select('payload')

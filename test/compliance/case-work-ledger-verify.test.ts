@@ -1,7 +1,4 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Env } from '../../src/app/config.js';
 import {
   CASE_NOTE,
@@ -16,9 +13,7 @@ import {
   type FieldCrypto,
   type SealedPairRow,
 } from '../../src/compliance/index.js';
-import { verifyAgainstCheckpoints } from '../../src/compliance/audit.js';
 import type { StoredPair } from '../../src/compliance/sealed-pair.js';
-import { verifyAgainst } from '../../src/cli/commands/ledger.js';
 import type { ManualClock } from '../../src/domain/clock.js';
 import { sealedPairRows, type TablePair } from '../../src/store/sealed-pairs.js';
 import type { TestApp } from '../helpers/app.js';
@@ -32,6 +27,13 @@ import {
   startCaseAppWith,
   type Person,
 } from '../cases/helpers.js';
+import {
+  appCrypto,
+  ledgerEntryOf,
+  verifyBook,
+  verifyCommand,
+  expectFindings,
+} from '../helpers/ledger-verify.js';
 
 /**
  * `ledger verify` proves case notes and four-eyes pending changes against their ledger entries, as it does decisions,
@@ -56,12 +58,6 @@ const LEGACY = {
   change: '01900000-0000-7000-8000-0000c4a96e01',
 };
 
-/** Exactly these findings, in any order of rows (ids made in one millisecond need not sort as they were made). */
-function expectFindings(found: readonly unknown[] | undefined, expected: readonly unknown[]): void {
-  expect(found).toHaveLength(expected.length);
-  expect(found).toEqual(expect.arrayContaining([...expected]));
-}
-
 for (const store of STORES)
   describe.skipIf(!store.enabled)(
     `ledger verify proves case notes and pending changes (${store.name})`,
@@ -73,8 +69,7 @@ for (const store of STORES)
       let risk: Person;
       let service: Person;
       const applicant = applicants({ name: '孙丽', born: '19900909', phone: '13900006666', after: 930 });
-      const cryptoOf = (): FieldCrypto =>
-        fieldCryptoFromMasterKey(t.app.config.masterKey, t.app.config.retiredKeys);
+      const cryptoOf = (): FieldCrypto => appCrypto(t);
       /** The book: a case with a note and a note written by a move; changes approved, rejected, pending, expired. */
       const book = { caseId: '', note: '', moved: '', approved: '', rejected: '', pending: '', expired: '' };
 
@@ -83,43 +78,6 @@ for (const store of STORES)
         db().selectFrom('case_notes').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       const rawChange = (id: string) =>
         db().selectFrom('pending_changes').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-      const entryOf = async (subjectId: string, kind: string) =>
-        JSON.parse(
-          (
-            await db()
-              .selectFrom('ledger_entries')
-              .select('payload')
-              .where('subject_id', '=', subjectId)
-              .where('kind', '=', kind)
-              .executeTakeFirstOrThrow()
-          ).payload,
-        ) as Record<string, unknown>;
-      const verify = (crypto?: FieldCrypto) =>
-        verifyAgainstCheckpoints(t.app.store.db, {
-          files: [],
-          trustedKey: t.app.evidence.publicKey,
-          facts: true,
-          ...(crypto ? { crypto } : {}),
-        });
-
-      /** `lineguard ledger verify --against DIR` as the CLI runs it (an empty witness), with this installation's key. */
-      async function verifyCommand(): Promise<{ exit: number; out: string }> {
-        const witness = mkdtempSync(join(tmpdir(), 'lg-witness-'));
-        let out = '';
-        const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-          out += String(chunk);
-          return true;
-        });
-        try {
-          const exit = await verifyAgainst(t.app.store.db, async () => t.app.evidence.publicKey, {
-            against: witness,
-            crypto: cryptoOf(),
-          });
-          return { exit, out };
-        } finally {
-          write.mockRestore();
-        }
-      }
 
       /** A limit raise past the threshold, proposed by the risk analyst: its pending change's id. */
       async function raise(lineId: string, limitMinor: number): Promise<string> {
@@ -156,7 +114,7 @@ for (const store of STORES)
           note: TEXTS.moved,
         });
         expect(moved.statusCode, moved.body).toBe(200);
-        book.moved = (await entryOf(book.caseId, 'case.moved')).noteId as string;
+        book.moved = (await ledgerEntryOf(t, book.caseId, 'case.moved')).noteId as string;
       }
 
       /** Changes in each state: one expired (its time passed), then one approved, one rejected, one left pending. */
@@ -333,7 +291,7 @@ for (const store of STORES)
       }
 
       it('a clean book verifies: every note and change checked, the legacy proposal counted without a commitment', async () => {
-        const clean = await verify(cryptoOf());
+        const clean = await verifyBook(t, cryptoOf());
         expect(clean.facts).toMatchObject({
           ok: true,
           checked: { notes: 3, changes: 5 },
@@ -344,8 +302,8 @@ for (const store of STORES)
         });
         expect(clean.ok).toBe(true);
         // An auditor without the data key: the sealed texts are counted, not proven, and nothing is found.
-        expect((await verify()).facts).toMatchObject({ ok: true, mismatches: [] });
-        const command = await verifyCommand();
+        expect((await verifyBook(t)).facts).toMatchObject({ ok: true, mismatches: [] });
+        const command = await verifyCommand(t, cryptoOf());
         expect(command.exit, command.out).toBe(0);
         expect(command.out).toContain('3 case notes, 5 pending changes checked');
         expect(command.out).not.toContain(PHONE);
@@ -353,23 +311,23 @@ for (const store of STORES)
 
       it('each text re-sealed with other words under the same key is a mismatch naming the table, the row and the field', async () => {
         const { commitments, putBack } = await resealAll(cryptoOf());
-        const found = await verify(cryptoOf());
+        const found = await verifyBook(t, cryptoOf());
         expect(found.ok).toBe(false);
-        const proposed = await entryOf(book.approved, 'change.proposed');
+        const proposed = await ledgerEntryOf(t, book.approved, 'change.proposed');
         expectFindings(found.facts?.mismatches, [
           {
             table: 'case_notes',
             id: book.note,
             field: 'text',
             row: commitments.note,
-            ledger: (await entryOf(book.caseId, 'case.note')).textHmac,
+            ledger: (await ledgerEntryOf(t, book.caseId, 'case.note')).textHmac,
           },
           {
             table: 'case_notes',
             id: book.moved,
             field: 'text',
             row: commitments.moved,
-            ledger: (await entryOf(book.caseId, 'case.moved')).noteHmac,
+            ledger: (await ledgerEntryOf(t, book.caseId, 'case.moved')).noteHmac,
           },
           {
             table: 'pending_changes',
@@ -390,17 +348,17 @@ for (const store of STORES)
             id: book.approved,
             field: 'decision_note',
             row: commitments.approval,
-            ledger: (await entryOf(book.approved, 'change.approved')).noteHmac,
+            ledger: (await ledgerEntryOf(t, book.approved, 'change.approved')).noteHmac,
           },
           {
             table: 'pending_changes',
             id: book.rejected,
             field: 'decision_note',
             row: commitments.rejection,
-            ledger: (await entryOf(book.rejected, 'change.rejected')).noteHmac,
+            ledger: (await ledgerEntryOf(t, book.rejected, 'change.rejected')).noteHmac,
           },
         ]);
-        const command = await verifyCommand();
+        const command = await verifyCommand(t, cryptoOf());
         expect(command.exit).toBe(3);
         for (const id of [book.note, book.moved]) expect(command.out).toContain(`FACT case_notes ${id} text`);
         for (const field of ['payload', 'reason', 'decision_note'])
@@ -408,7 +366,7 @@ for (const store of STORES)
         expect(command.out).not.toContain(PHONE);
 
         await putBack();
-        expect((await verify(cryptoOf())).ok).toBe(true);
+        expect((await verifyBook(t, cryptoOf())).ok).toBe(true);
       });
 
       it('a deleted row, a row no entry records, and states edited by SQL disagree with the ledger', async () => {
@@ -439,7 +397,7 @@ for (const store of STORES)
           .set({ state: 'PENDING' })
           .where('id', '=', book.expired)
           .execute();
-        const found = await verify(cryptoOf());
+        const found = await verifyBook(t, cryptoOf());
         expect(found.ok).toBe(false);
         expectFindings(found.facts?.mismatches, [
           { table: 'case_notes', id: book.moved, field: '(row)', row: 'missing', ledger: 'present' },
@@ -455,7 +413,7 @@ for (const store of STORES)
           { table: 'pending_changes', id: book.pending, field: 'state', row: 'APPROVED', ledger: 'PENDING' },
           { table: 'pending_changes', id: book.expired, field: 'state', row: 'PENDING', ledger: 'EXPIRED' },
         ]);
-        expect((await verifyCommand()).exit).toBe(3);
+        expect((await verifyCommand(t, cryptoOf())).exit).toBe(3);
 
         await db().deleteFrom('pending_changes').where('id', '=', forged).execute();
         await db().insertInto('case_notes').values(moved).execute();
@@ -475,13 +433,13 @@ for (const store of STORES)
           .set({ state: 'EXPIRED' })
           .where('id', '=', book.expired)
           .execute();
-        expect((await verify(cryptoOf())).ok).toBe(true);
+        expect((await verifyBook(t, cryptoOf())).ok).toBe(true);
       });
 
       it('texts sealed under a key no longer held are unverifiable (exit 4), not tampered nor verified', async () => {
         const dropped = fieldCryptoFromMasterKey(Buffer.alloc(32, 0x4b));
         const { putBack } = await resealAll(dropped);
-        const found = await verify(cryptoOf());
+        const found = await verifyBook(t, cryptoOf());
         expect(found.ok).toBe(false);
         expect(found.facts?.mismatches).toEqual([]);
         const keyId = dropped.currentKeyId;
@@ -493,14 +451,14 @@ for (const store of STORES)
           { table: 'pending_changes', id: book.approved, field: 'decision_note', keyId },
           { table: 'pending_changes', id: book.rejected, field: 'decision_note', keyId },
         ]);
-        const command = await verifyCommand();
+        const command = await verifyCommand(t, cryptoOf());
         expect(command.exit).toBe(4);
         expect(command.out).toContain(`UNVERIFIABLE case_notes ${book.note} text`);
         expect(command.out).toContain(`UNVERIFIABLE pending_changes ${book.approved} payload`);
         expect(command.out).not.toContain('VERIFICATION FAILED');
 
         await putBack();
-        expect((await verify(cryptoOf())).ok).toBe(true);
+        expect((await verifyBook(t, cryptoOf())).ok).toBe(true);
       });
 
       it('a clear text where the entry committed to a sealed one disagrees; an older entry proves the texts it holds', async () => {
@@ -526,14 +484,14 @@ for (const store of STORES)
           })
           .where('id', '=', LEGACY.change)
           .execute();
-        const found = await verify(cryptoOf());
+        const found = await verifyBook(t, cryptoOf());
         expectFindings(found.facts?.mismatches, [
           {
             table: 'case_notes',
             id: book.note,
             field: 'text',
             row: '(clear, the ledger committed to a sealed text)',
-            ledger: (await entryOf(book.caseId, 'case.note')).textHmac,
+            ledger: (await ledgerEntryOf(t, book.caseId, 'case.note')).textHmac,
           },
           {
             table: 'case_notes',
@@ -570,7 +528,7 @@ for (const store of STORES)
         await db().deleteFrom('pending_changes').where('id', '=', LEGACY.change).execute();
         await db().insertInto('case_notes').values([note, legacyNote]).execute();
         await db().insertInto('pending_changes').values(legacyChange).execute();
-        expect((await verify(cryptoOf())).ok).toBe(true);
+        expect((await verifyBook(t, cryptoOf())).ok).toBe(true);
       });
     },
   );

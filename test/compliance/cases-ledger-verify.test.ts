@@ -1,7 +1,4 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Env } from '../../src/app/config.js';
 import {
   APPEAL_OUTCOME,
@@ -19,9 +16,7 @@ import {
   type FieldCrypto,
   type SealedPairRow,
 } from '../../src/compliance/index.js';
-import { verifyAgainstCheckpoints } from '../../src/compliance/audit.js';
 import type { StoredPair } from '../../src/compliance/sealed-pair.js';
-import { verifyAgainst } from '../../src/cli/commands/ledger.js';
 import { sealedPairRows, type TablePair } from '../../src/store/sealed-pairs.js';
 import type { TestApp } from '../helpers/app.js';
 import { appStores } from '../helpers/stores.js';
@@ -33,6 +28,14 @@ import {
   startCaseAppWith,
   type Person,
 } from '../cases/helpers.js';
+import {
+  appCrypto,
+  ledgerPayload,
+  ledgerEntryOf,
+  verifyBook,
+  verifyCommand,
+  expectFindings,
+} from '../helpers/ledger-verify.js';
 
 /**
  * `ledger verify` proves the appeals and complaints tables against their ledger entries, as it does decisions,
@@ -60,20 +63,13 @@ const LEGACY = {
   complaintCase: '01900000-0000-7000-8000-00000ca5ee01',
 };
 
-/** Exactly these findings, in any order of rows (ids made in one millisecond need not sort as they were made). */
-function expectFindings(found: readonly unknown[] | undefined, expected: readonly unknown[]): void {
-  expect(found).toHaveLength(expected.length);
-  expect(found).toEqual(expect.arrayContaining([...expected]));
-}
-
 for (const store of STORES)
   describe.skipIf(!store.enabled)(`ledger verify proves appeals and complaints (${store.name})`, () => {
     let t: TestApp;
     let analyst: Person;
     let service: Person;
     const applicant = applicants({ name: '周敏', born: '19880808', phone: '13900007777', after: 910 });
-    const cryptoOf = (): FieldCrypto =>
-      fieldCryptoFromMasterKey(t.app.config.masterKey, t.app.config.retiredKeys);
+    const cryptoOf = (): FieldCrypto => appCrypto(t);
     const staff = () => client(t, analyst.key);
     /** The book: a decided appeal with an extended, resolved complaint; an open pair; a rejected appeal. */
     const book = { decided: '', open: '', rejected: '', complaint: '', openComplaint: '' };
@@ -82,27 +78,6 @@ for (const store of STORES)
       t.app.store.db.selectFrom('appeals').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     const rawComplaint = (id: string) =>
       t.app.store.db.selectFrom('complaints').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    const ledgerPayload = async (entryId: string) =>
-      JSON.parse(
-        (
-          await t.app.store.db
-            .selectFrom('ledger_entries')
-            .select('payload')
-            .where('entry_id', '=', entryId)
-            .executeTakeFirstOrThrow()
-        ).payload,
-      ) as Record<string, unknown>;
-    const resolvedEntry = async (caseId: string) =>
-      JSON.parse(
-        (
-          await t.app.store.db
-            .selectFrom('ledger_entries')
-            .select('payload')
-            .where('subject_id', '=', caseId)
-            .where('kind', '=', 'case.resolved')
-            .executeTakeFirstOrThrow()
-        ).payload,
-      ) as Record<string, unknown>;
     const caseOf = async (type: string, subjectId: string) =>
       (
         (await staff().get(`/v1/cases?type=${type}&limit=200`)).json().items as {
@@ -110,32 +85,6 @@ for (const store of STORES)
           subjectId: string;
         }[]
       ).find((c) => c.subjectId === subjectId)?.id as string;
-    const verify = (crypto?: FieldCrypto) =>
-      verifyAgainstCheckpoints(t.app.store.db, {
-        files: [],
-        trustedKey: t.app.evidence.publicKey,
-        facts: true,
-        ...(crypto ? { crypto } : {}),
-      });
-
-    /** `lineguard ledger verify --against DIR` as the CLI runs it (an empty witness), with this installation's key. */
-    async function verifyCommand(): Promise<{ exit: number; out: string }> {
-      const witness = mkdtempSync(join(tmpdir(), 'lg-witness-'));
-      let out = '';
-      const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-        out += String(chunk);
-        return true;
-      });
-      try {
-        const exit = await verifyAgainst(t.app.store.db, async () => t.app.evidence.publicKey, {
-          against: witness,
-          crypto: cryptoOf(),
-        });
-        return { exit, out };
-      } finally {
-        write.mockRestore();
-      }
-    }
 
     /** A borrower with a line frozen by a person, who appeals the freeze and (with `complaint`) files a complaint. */
     async function appealed(complaint: boolean) {
@@ -338,7 +287,7 @@ for (const store of STORES)
     }
 
     it('a clean book verifies: every appeal and complaint checked, the ones written before commitments counted', async () => {
-      const clean = await verify(cryptoOf());
+      const clean = await verifyBook(t, cryptoOf());
       expect(clean.facts).toMatchObject({
         ok: true,
         checked: { appeals: 4, complaints: 3 },
@@ -350,8 +299,8 @@ for (const store of STORES)
       });
       expect(clean.ok).toBe(true);
       // An auditor without the data key: the sealed texts are counted, not proven, and nothing is found.
-      expect((await verify()).facts).toMatchObject({ ok: true, mismatches: [] });
-      const command = await verifyCommand();
+      expect((await verifyBook(t)).facts).toMatchObject({ ok: true, mismatches: [] });
+      const command = await verifyCommand(t, cryptoOf());
       expect(command.exit, command.out).toBe(0);
       expect(command.out).toContain('4 appeals, 3 complaints, ');
       expect(command.out).toContain('4 appeal, complaint and pending change texts');
@@ -360,7 +309,7 @@ for (const store of STORES)
 
     it('each text re-sealed with other words under the same key is a mismatch naming the table, the row and the field', async () => {
       const { commitments, putBack } = await resealAll(cryptoOf());
-      const found = await verify(cryptoOf());
+      const found = await verifyBook(t, cryptoOf());
       expect(found.ok).toBe(false);
       expect(found.facts?.mismatches).toEqual([
         {
@@ -368,38 +317,39 @@ for (const store of STORES)
           id: book.decided,
           field: 'text',
           row: commitments.appeal,
-          ledger: (await ledgerPayload(`${book.decided}:filed`)).textHmac,
+          ledger: (await ledgerPayload(t, `${book.decided}:filed`)).textHmac,
         },
         {
           table: 'appeals',
           id: book.decided,
           field: 'outcome',
           row: commitments.outcome,
-          ledger: (await ledgerPayload(`${book.decided}:decided`)).outcomeHmac,
+          ledger: (await ledgerPayload(t, `${book.decided}:decided`)).outcomeHmac,
         },
         {
           table: 'complaints',
           id: book.complaint,
           field: 'text',
           row: commitments.complaint,
-          ledger: (await ledgerPayload(`${book.complaint}:filed`)).textHmac,
+          ledger: (await ledgerPayload(t, `${book.complaint}:filed`)).textHmac,
         },
         {
           table: 'complaints',
           id: book.complaint,
           field: 'extension_reason',
           row: commitments.extension,
-          ledger: (await ledgerPayload(`${book.complaint}:extended`)).reasonHmac,
+          ledger: (await ledgerPayload(t, `${book.complaint}:extended`)).reasonHmac,
         },
         {
           table: 'complaints',
           id: book.complaint,
           field: 'resolution',
           row: commitments.resolution,
-          ledger: (await resolvedEntry((await rawComplaint(book.complaint)).case_id)).resolutionHmac,
+          ledger: (await ledgerEntryOf(t, (await rawComplaint(book.complaint)).case_id, 'case.resolved'))
+            .resolutionHmac,
         },
       ]);
-      const command = await verifyCommand();
+      const command = await verifyCommand(t, cryptoOf());
       expect(command.exit).toBe(3);
       for (const field of ['text', 'outcome'])
         expect(command.out).toContain(`FACT appeals ${book.decided} ${field}`);
@@ -408,7 +358,7 @@ for (const store of STORES)
       expect(command.out).not.toContain(PHONE);
 
       await putBack();
-      expect((await verify(cryptoOf())).ok).toBe(true);
+      expect((await verifyBook(t, cryptoOf())).ok).toBe(true);
     });
 
     it('a deleted row, and states edited by SQL, disagree with the ledger', async () => {
@@ -417,7 +367,7 @@ for (const store of STORES)
       const db = t.app.store.db;
       await db.deleteFrom('appeals').where('id', '=', book.decided).execute();
       await db.deleteFrom('complaints').where('id', '=', book.complaint).execute();
-      const gone = await verify(cryptoOf());
+      const gone = await verifyBook(t, cryptoOf());
       expect(gone.ok).toBe(false);
       expect(gone.facts?.mismatches).toEqual([
         { table: 'appeals', id: book.decided, field: '(row)', row: 'missing', ledger: 'present' },
@@ -425,7 +375,7 @@ for (const store of STORES)
       ]);
 
       // Put back as decided appeals and resolved complaints no longer: the decision undone, the extension erased.
-      const filedDue = Number((await ledgerPayload(`${book.complaint}:filed`)).dueAt);
+      const filedDue = Number((await ledgerPayload(t, `${book.complaint}:filed`)).dueAt);
       await db
         .insertInto('appeals')
         .values({ ...appeal, state: 'OPEN', outcome_zh: null, outcome_en: null, resolved_at: null })
@@ -441,7 +391,7 @@ for (const store of STORES)
         .set({ state: 'RESOLVED' })
         .where('id', '=', book.openComplaint)
         .execute();
-      const edited = await verify(cryptoOf());
+      const edited = await verifyBook(t, cryptoOf());
       expectFindings(edited.facts?.mismatches, [
         { table: 'appeals', id: book.decided, field: 'state', row: 'OPEN', ledger: 'UPHELD' },
         {
@@ -449,7 +399,7 @@ for (const store of STORES)
           id: book.decided,
           field: 'outcome',
           row: null,
-          ledger: (await ledgerPayload(`${book.decided}:decided`)).outcomeHmac,
+          ledger: (await ledgerPayload(t, `${book.decided}:decided`)).outcomeHmac,
         },
         { table: 'appeals', id: book.open, field: 'state', row: 'UPHELD', ledger: 'OPEN' },
         {
@@ -457,7 +407,7 @@ for (const store of STORES)
           id: book.complaint,
           field: 'due_at',
           row: filedDue,
-          ledger: (await ledgerPayload(`${book.complaint}:extended`)).dueAt,
+          ledger: (await ledgerPayload(t, `${book.complaint}:extended`)).dueAt,
         },
         { table: 'complaints', id: book.complaint, field: 'extended_at', row: null, ledger: '(extended)' },
         {
@@ -465,11 +415,11 @@ for (const store of STORES)
           id: book.complaint,
           field: 'extension_reason',
           row: null,
-          ledger: (await ledgerPayload(`${book.complaint}:extended`)).reasonHmac,
+          ledger: (await ledgerPayload(t, `${book.complaint}:extended`)).reasonHmac,
         },
         { table: 'complaints', id: book.openComplaint, field: 'state', row: 'RESOLVED', ledger: 'OPEN' },
       ]);
-      expect((await verifyCommand()).exit).toBe(3);
+      expect((await verifyCommand(t, cryptoOf())).exit).toBe(3);
 
       await db.deleteFrom('appeals').where('id', '=', book.decided).execute();
       await db.deleteFrom('complaints').where('id', '=', book.complaint).execute();
@@ -481,7 +431,7 @@ for (const store of STORES)
         .set({ state: 'OPEN' })
         .where('id', '=', book.openComplaint)
         .execute();
-      expect((await verify(cryptoOf())).ok).toBe(true);
+      expect((await verifyBook(t, cryptoOf())).ok).toBe(true);
     });
 
     it('what an appeal is against and its deadline, whose a complaint is and its category: an edit is found', async () => {
@@ -500,9 +450,9 @@ for (const store of STORES)
         .set({ borrower_id: other.borrower_id, category: 'SERVICE' })
         .where('id', '=', book.openComplaint)
         .execute();
-      const filed = await ledgerPayload(`${book.open}:filed`);
-      const complaintFiled = await ledgerPayload(`${book.openComplaint}:filed`);
-      expect((await verify(cryptoOf())).facts?.mismatches).toEqual([
+      const filed = await ledgerPayload(t, `${book.open}:filed`);
+      const complaintFiled = await ledgerPayload(t, `${book.openComplaint}:filed`);
+      expect((await verifyBook(t, cryptoOf())).facts?.mismatches).toEqual([
         {
           table: 'appeals',
           id: book.open,
@@ -530,13 +480,13 @@ for (const store of STORES)
       await db.deleteFrom('complaints').where('id', '=', book.openComplaint).execute();
       await db.insertInto('appeals').values(appeal).execute();
       await db.insertInto('complaints').values(complaint).execute();
-      expect((await verify(cryptoOf())).ok).toBe(true);
+      expect((await verifyBook(t, cryptoOf())).ok).toBe(true);
     });
 
     it('texts sealed under a key no longer held are unverifiable (exit 4), not tampered nor verified', async () => {
       const dropped = fieldCryptoFromMasterKey(Buffer.alloc(32, 0x5e));
       const { putBack } = await resealAll(dropped);
-      const found = await verify(cryptoOf());
+      const found = await verifyBook(t, cryptoOf());
       expect(found.ok).toBe(false);
       expect(found.facts?.mismatches).toEqual([]);
       const keyId = dropped.currentKeyId;
@@ -547,14 +497,14 @@ for (const store of STORES)
         { table: 'complaints', id: book.complaint, field: 'extension_reason', keyId },
         { table: 'complaints', id: book.complaint, field: 'resolution', keyId },
       ]);
-      const command = await verifyCommand();
+      const command = await verifyCommand(t, cryptoOf());
       expect(command.exit).toBe(4);
       expect(command.out).toContain(`UNVERIFIABLE appeals ${book.decided} text`);
       expect(command.out).toContain(`UNVERIFIABLE complaints ${book.complaint} resolution`);
       expect(command.out).not.toContain('VERIFICATION FAILED');
 
       await putBack();
-      expect((await verify(cryptoOf())).ok).toBe(true);
+      expect((await verifyBook(t, cryptoOf())).ok).toBe(true);
     });
 
     it('a clear text where the entry committed to a sealed one disagrees; an older entry proves what it holds', async () => {
@@ -580,21 +530,21 @@ for (const store of STORES)
         { id: LEGACY.complaint, committed: legacy.extension_reason ?? '', rider: '' },
         { committed: otherReason.extension_reason, rider: '' },
       );
-      const found = await verify(cryptoOf());
+      const found = await verifyBook(t, cryptoOf());
       expectFindings(found.facts?.mismatches, [
         {
           table: 'appeals',
           id: book.decided,
           field: 'text',
           row: '(clear, the ledger committed to a sealed text)',
-          ledger: (await ledgerPayload(`${book.decided}:filed`)).textHmac,
+          ledger: (await ledgerPayload(t, `${book.decided}:filed`)).textHmac,
         },
         {
           table: 'complaints',
           id: book.complaint,
           field: 'resolution',
           row: '(clear, the ledger committed to a sealed resolution)',
-          ledger: (await resolvedEntry(complaint.case_id)).resolutionHmac,
+          ledger: (await ledgerEntryOf(t, complaint.case_id, 'case.resolved')).resolutionHmac,
         },
         {
           table: 'complaints',
@@ -610,6 +560,6 @@ for (const store of STORES)
       await db.deleteFrom('complaints').where('id', 'in', [book.complaint, LEGACY.complaint]).execute();
       await db.insertInto('appeals').values(appeal).execute();
       await db.insertInto('complaints').values([complaint, legacy]).execute();
-      expect((await verify(cryptoOf())).ok).toBe(true);
+      expect((await verifyBook(t, cryptoOf())).ok).toBe(true);
     });
   });

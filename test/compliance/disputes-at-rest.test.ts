@@ -1,13 +1,9 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isoDate, type ManualClock } from '../../src/domain/clock.js';
 import type { Env } from '../../src/app/config.js';
 import { appendToLedger, fieldCryptoFromMasterKey, type FieldCrypto } from '../../src/compliance/index.js';
 import { subjectHashes } from '../../src/compliance/consent.js';
 import { putSandboxReport } from '../../src/compliance/bureau.js';
-import { verifyAgainstCheckpoints } from '../../src/compliance/audit.js';
 import { verifyLedger } from '../../src/compliance/ledger.js';
 import type { BureauSubmissionRecord, CreditDisputeRecord } from '../../src/compliance/ports.js';
 import type { SealedPairRow, SealedRows } from '../../src/compliance/reseal.js';
@@ -18,7 +14,6 @@ import {
   openSubmissionRow,
   sealSubmissionRow,
 } from '../../src/compliance/sealed-submissions.js';
-import { verifyAgainst } from '../../src/cli/commands/ledger.js';
 import { createComplianceStore } from '../../src/store/compliance.js';
 import { resealDecisions } from '../../src/store/index.js';
 import { APPLICANT_ONLY, adminHeaders, type TestApp } from '../helpers/app.js';
@@ -26,6 +21,7 @@ import { appStores } from '../helpers/stores.js';
 import { residentId } from '../core/harness.js';
 import { client, person, startCaseApp, type Person } from '../cases/helpers.js';
 import { LEGACY_RIDER_FLAG, withRider } from '../helpers/committed-seals.js';
+import { appCrypto, ledgerPayload, verifyBook, verifyCommand } from '../helpers/ledger-verify.js';
 
 /**
  * A borrower's dispute of an item of their credit report is personal data about their finances: the value they say
@@ -54,8 +50,7 @@ for (const store of STORES)
     let seq = 0;
     const admin = () => client(t);
     const compliance = () => createComplianceStore(t.app.store);
-    const cryptoOf = (): FieldCrypto =>
-      fieldCryptoFromMasterKey(t.app.config.masterKey, t.app.config.retiredKeys);
+    const cryptoOf = (): FieldCrypto => appCrypto(t);
 
     async function borrowerId(): Promise<{ borrowerId: string; hash: string }> {
       const nationalId = residentId('19850505', ++seq);
@@ -99,23 +94,6 @@ for (const store of STORES)
 
     const rawDispute = (id: string) =>
       t.app.store.db.selectFrom('credit_disputes').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    const ledgerPayload = async (entryId: string) =>
-      JSON.parse(
-        (
-          await t.app.store.db
-            .selectFrom('ledger_entries')
-            .select('payload')
-            .where('entry_id', '=', entryId)
-            .executeTakeFirstOrThrow()
-        ).payload,
-      ) as Record<string, unknown>;
-    const verify = (crypto?: FieldCrypto) =>
-      verifyAgainstCheckpoints(t.app.store.db, {
-        files: [],
-        trustedKey: t.app.evidence.publicKey,
-        facts: true,
-        ...(crypto ? { crypto } : {}),
-      });
 
     beforeAll(async () => {
       env = { ...(await store.env()), LINEGUARD_BUREAU: 'sandbox' };
@@ -139,7 +117,7 @@ for (const store of STORES)
       expect(row.text).toBe(DISPUTE_STATEMENT.marker);
       for (const clear of [String(CLAIMED), PHONE, '结清', 'correctValue'])
         expect(JSON.stringify(row)).not.toContain(clear);
-      const raised = await ledgerPayload(`${dispute.id}:raised`);
+      const raised = await ledgerPayload(t, `${dispute.id}:raised`);
       expect(raised.claim).toBeUndefined();
       expect(raised.claimHmac).toMatch(/^[0-9a-f]{64}$/);
       expect(JSON.stringify(raised)).not.toContain(String(CLAIMED));
@@ -163,11 +141,11 @@ for (const store of STORES)
       expect(JSON.parse((await compliance().sandboxReport(hash)) ?? '{}')).toMatchObject({
         existingDebtMinor: CLAIMED,
       });
-      const decided = await ledgerPayload(`${dispute.id}:decided`);
+      const decided = await ledgerPayload(t, `${dispute.id}:decided`);
       expect(decided).toMatchObject({ outcome: 'CORRECTED', correction: { item: 'existingDebtMinor' } });
       expect(JSON.stringify(decided)).not.toContain(String(CLAIMED));
       expect((await verifyLedger(t.app.store.db)).ok).toBe(true);
-      const proven = await verify(cryptoOf());
+      const proven = await verifyBook(t, cryptoOf());
       expect(proven.facts?.mismatches).toEqual([]);
       expect(proven.ok).toBe(true);
       expect(proven.facts?.checked.disputes).toBeGreaterThanOrEqual(2);
@@ -204,7 +182,7 @@ for (const store of STORES)
       for (const clear of [String(CLAIMED), borrower.hash, 'existingDebtMinor'])
         expect(JSON.stringify(row)).not.toContain(clear);
       expect(row.payload).toMatch(/^lg1\./);
-      const sent = await ledgerPayload(`${correctionId}:sent`);
+      const sent = await ledgerPayload(t, `${correctionId}:sent`);
       expect(JSON.stringify(sent)).not.toContain(String(CLAIMED));
       expect(sent.payloadHmac).toMatch(/^[0-9a-f]{64}$/);
       // What the bureau received is what was reported, under the subject's hash.
@@ -259,14 +237,14 @@ for (const store of STORES)
       expect(row.outcome_zh).toMatch(/^lg1\./);
       for (const clear of [PHONE, '核实', 'correction was sent'])
         expect(JSON.stringify(row)).not.toContain(clear);
-      const decided = await ledgerPayload(`${dispute.id}:decided`);
+      const decided = await ledgerPayload(t, `${dispute.id}:decided`);
       expect(JSON.stringify(decided)).not.toContain(PHONE);
       expect(decided.outcomeHmac).toMatch(/^[0-9a-f]{64}$/);
       const outcome = { zh: OUTCOME.textZh, en: OUTCOME.textEn };
       expect((await admin().get(`/v1/disputes/${dispute.id}`)).json()).toMatchObject({ outcome });
       const listed = (await admin().get(`/v1/borrowers/${borrower.borrowerId}/disputes`)).json().items;
       expect(listed[0]).toMatchObject({ id: dispute.id, outcome });
-      expect((await verify(cryptoOf())).ok).toBe(true);
+      expect((await verifyBook(t, cryptoOf())).ok).toBe(true);
     });
 
     it("an outcome copied from another dispute is never shown as this one's: marked in a list, 500 alone", async () => {
@@ -302,7 +280,7 @@ for (const store of STORES)
         .set({ claim: JSON.stringify({ correctValue: 1 }) })
         .where('id', '=', dispute.id)
         .execute();
-      const edited = await verify(cryptoOf());
+      const edited = await verifyBook(t, cryptoOf());
       expect(edited.ok).toBe(false);
       expect(edited.facts?.mismatches).toEqual([
         expect.objectContaining({ table: 'credit_disputes', id: dispute.id, field: 'claim' }),
@@ -312,7 +290,7 @@ for (const store of STORES)
         .set({ claim: row.claim })
         .where('id', '=', dispute.id)
         .execute();
-      expect((await verify(cryptoOf())).ok).toBe(true);
+      expect((await verifyBook(t, cryptoOf())).ok).toBe(true);
     });
 
     it('a dispute recorded in clear before sealing still reads and verifies; rotation seals it', async () => {
@@ -391,7 +369,7 @@ for (const store of STORES)
         text: TEXT,
         outcome,
       });
-      expect((await verify(cryptoOf())).facts?.mismatches).toEqual([]);
+      expect((await verifyBook(t, cryptoOf())).facts?.mismatches).toEqual([]);
       // The clear submission is sent as it is.
       expect(await t.app.consents.reporting.flush()).toBe(1);
       expect(
@@ -428,7 +406,7 @@ for (const store of STORES)
       expect(crypto.keyIdOf(submission.payload)).toBe(crypto.currentKeyId);
       expect(JSON.stringify(submission)).not.toContain(String(CLAIMED));
       expect(JSON.stringify(submission)).not.toContain(hash);
-      const proven = await verify(crypto);
+      const proven = await verifyBook(t, crypto);
       expect(proven.facts?.mismatches).toEqual([]);
       expect(proven.ok).toBe(true);
     });
@@ -478,31 +456,12 @@ for (const store of STORES)
       rider: row.outcome_en ?? '',
     });
 
-    /** `lineguard ledger verify --against DIR` as the CLI runs it (an empty witness), with this installation's key. */
-    async function verifyCommand(crypto = cryptoOf()): Promise<{ exit: number; out: string }> {
-      const witness = mkdtempSync(join(tmpdir(), 'lg-witness-'));
-      let out = '';
-      const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-        out += String(chunk);
-        return true;
-      });
-      try {
-        const exit = await verifyAgainst(t.app.store.db, async () => t.app.evidence.publicKey, {
-          against: witness,
-          crypto,
-        });
-        return { exit, out };
-      } finally {
-        write.mockRestore();
-      }
-    }
-
     describe('ledger verify proves the sent submissions and decided outcomes against their commitments', () => {
       it('a sent payload re-sealed with the same key is found: the row and the commitment that differs', async () => {
         const borrower = await borrowerId();
         const { correctionId } = await corrected(borrower);
-        expect(await verifyCommand()).toMatchObject({ exit: 0 });
-        const clean = await verify(cryptoOf());
+        expect(await verifyCommand(t, cryptoOf())).toMatchObject({ exit: 0 });
+        const clean = await verifyBook(t, cryptoOf());
         expect(clean.facts?.mismatches).toEqual([]);
         expect(clean.facts?.checked.submissions).toBeGreaterThanOrEqual(1);
 
@@ -515,8 +474,8 @@ for (const store of STORES)
           committed: forged.payload,
           rider: forged.subject_hash,
         });
-        const { payloadHmac } = await ledgerPayload(`${correctionId}:sent`);
-        const found = await verify(cryptoOf());
+        const { payloadHmac } = await ledgerPayload(t, `${correctionId}:sent`);
+        const found = await verifyBook(t, cryptoOf());
         expect(found.ok).toBe(false);
         expect(found.facts?.mismatches).toEqual([
           {
@@ -527,13 +486,13 @@ for (const store of STORES)
             ledger: payloadHmac,
           },
         ]);
-        const command = await verifyCommand();
+        const command = await verifyCommand(t, cryptoOf());
         expect(command.exit).toBe(3);
         expect(command.out).toContain(`FACT bureau_submissions ${correctionId} payload`);
         expect(command.out).not.toContain(String(CLAIMED));
 
         await rewrite(compliance().submissionPairs, submissionPair(forged), original);
-        expect((await verify(cryptoOf())).facts?.mismatches).toEqual([]);
+        expect((await verifyBook(t, cryptoOf())).facts?.mismatches).toEqual([]);
       });
 
       it("a decided outcome re-sealed with the same key is found against the entry's commitment", async () => {
@@ -544,8 +503,8 @@ for (const store of STORES)
           committed: forged.outcome_zh,
           rider: forged.outcome_en,
         });
-        const { outcomeHmac } = await ledgerPayload(`${dispute.id}:decided`);
-        const found = await verify(cryptoOf());
+        const { outcomeHmac } = await ledgerPayload(t, `${dispute.id}:decided`);
+        const found = await verifyBook(t, cryptoOf());
         expect(found.ok).toBe(false);
         expect(found.facts?.mismatches).toEqual([
           {
@@ -556,7 +515,7 @@ for (const store of STORES)
             ledger: outcomeHmac,
           },
         ]);
-        const command = await verifyCommand();
+        const command = await verifyCommand(t, cryptoOf());
         expect(command.exit).toBe(3);
         expect(command.out).toContain(`FACT credit_disputes ${dispute.id} outcome`);
         expect(command.out).not.toContain(PHONE);
@@ -566,7 +525,7 @@ for (const store of STORES)
           { id: dispute.id, committed: forged.outcome_zh, rider: forged.outcome_en },
           original,
         );
-        expect((await verify(cryptoOf())).ok).toBe(true);
+        expect((await verifyBook(t, cryptoOf())).ok).toBe(true);
       });
 
       it('a rider re-sealed beside the same committed value and commitment key is found', async () => {
@@ -580,9 +539,9 @@ for (const store of STORES)
         const claimRow: SealedPairRow = { id: dispute.id, committed: decided.claim, rider: decided.text };
         const outcomeRow = outcomePair(decided);
         const submissionRow = submissionPair(await rawSubmission(correctionId));
-        const { claimHmac } = await ledgerPayload(`${dispute.id}:raised`);
-        const { outcomeHmac } = await ledgerPayload(`${dispute.id}:decided`);
-        const { payloadHmac } = await ledgerPayload(`${correctionId}:sent`);
+        const { claimHmac } = await ledgerPayload(t, `${dispute.id}:raised`);
+        const { outcomeHmac } = await ledgerPayload(t, `${dispute.id}:decided`);
+        const { payloadHmac } = await ledgerPayload(t, `${correctionId}:sent`);
         /** The row's token sealed again with `rider` beside its committed value and commitment key. */
         const forge = (pair: SealedPair, row: SealedPairRow, rider: string, flag: number | undefined) =>
           withRider(t.app.config.masterKey, row.committed, {
@@ -616,7 +575,7 @@ for (const store of STORES)
             text: 'I withdraw this dispute.',
             outcome: { zh: OUTCOME.textZh, en: 'Upheld as reported.' },
           });
-          const found = await verify(cryptoOf());
+          const found = await verifyBook(t, cryptoOf());
           expect(found.ok, `flag ${String(flag)}`).toBe(false);
           expect(found.facts?.mismatches).toEqual([
             { table: 'credit_disputes', id: dispute.id, field: 'claim', row: hex, ledger: claimHmac },
@@ -629,7 +588,7 @@ for (const store of STORES)
               ledger: payloadHmac,
             },
           ]);
-          const command = await verifyCommand();
+          const command = await verifyCommand(t, cryptoOf());
           expect(command.exit).toBe(3);
           expect(command.out).toContain(`FACT credit_disputes ${dispute.id} outcome`);
           expect(command.out).toContain(`FACT bureau_submissions ${correctionId} payload`);
@@ -642,7 +601,7 @@ for (const store of STORES)
             submissionRow,
           );
         }
-        expect((await verify(cryptoOf())).ok).toBe(true);
+        expect((await verifyBook(t, cryptoOf())).ok).toBe(true);
       });
 
       it('an entry whose row is gone, and a row marked sent or decided with no entry, are found', async () => {
@@ -651,7 +610,7 @@ for (const store of STORES)
         const decided = await rawDispute(dispute.id);
         await t.app.store.db.deleteFrom('bureau_submissions').where('id', '=', correctionId).execute();
         await t.app.store.db.deleteFrom('credit_disputes').where('id', '=', dispute.id).execute();
-        const gone = await verify(cryptoOf());
+        const gone = await verifyBook(t, cryptoOf());
         expect(gone.ok).toBe(false);
         expect(gone.facts?.mismatches).toEqual(
           expect.arrayContaining([
@@ -668,7 +627,7 @@ for (const store of STORES)
         expect(gone.facts?.mismatches).toHaveLength(2);
         await t.app.store.db.insertInto('bureau_submissions').values(submission).execute();
         await t.app.store.db.insertInto('credit_disputes').values(decided).execute();
-        expect((await verify(cryptoOf())).ok).toBe(true);
+        expect((await verifyBook(t, cryptoOf())).ok).toBe(true);
 
         // The other way: a queued correction marked sent, an open dispute marked decided, by an edit alone.
         const pending = await queued(await borrowerId(), '01900000-0000-7000-8000-0000000b5b05');
@@ -683,7 +642,7 @@ for (const store of STORES)
           .set({ state: 'REJECTED', open_key: null, resolved_at: clock.now() })
           .where('id', '=', open.id)
           .execute();
-        const unrecorded = await verify(cryptoOf());
+        const unrecorded = await verifyBook(t, cryptoOf());
         expect(unrecorded.facts?.mismatches).toEqual([
           { table: 'credit_disputes', id: open.id, field: 'state', row: 'REJECTED', ledger: 'OPEN' },
           { table: 'bureau_submissions', id: pending.id, field: 'status', row: 'SENT', ledger: 'PENDING' },
@@ -700,12 +659,12 @@ for (const store of STORES)
         // The legacy dispute and correction (the test above wrote them in clear; rotation sealed them since).
         const submission = await rawSubmission(LEGACY.submission);
         const dispute = await rawDispute(LEGACY.dispute);
-        const sent = await ledgerPayload(`${LEGACY.submission}:sent`);
+        const sent = await ledgerPayload(t, `${LEGACY.submission}:sent`);
         expect([sent.payloadHmac, sent.payload]).toEqual([
           undefined,
           { disputeId: LEGACY.dispute, item: 'existingDebtMinor', value: CLAIMED },
         ]);
-        expect((await verify(cryptoOf())).facts?.mismatches).toEqual([]);
+        expect((await verifyBook(t, cryptoOf())).facts?.mismatches).toEqual([]);
 
         const forgedPayload = sealSubmissionRow(cryptoOf(), {
           ...openSubmissionRow(cryptoOf(), submission).row,
@@ -720,7 +679,7 @@ for (const store of STORES)
           committed: forgedOutcome.outcome_zh,
           rider: forgedOutcome.outcome_en,
         });
-        const found = await verify(cryptoOf());
+        const found = await verifyBook(t, cryptoOf());
         expect(found.facts?.mismatches).toEqual([
           {
             table: 'credit_disputes',
@@ -749,7 +708,7 @@ for (const store of STORES)
           { id: LEGACY.dispute, committed: forgedOutcome.outcome_zh, rider: forgedOutcome.outcome_en },
           outcomeBefore,
         );
-        expect((await verify(cryptoOf())).ok).toBe(true);
+        expect((await verifyBook(t, cryptoOf())).ok).toBe(true);
       });
 
       it('a row sealed under a key no longer held is reported unverifiable, not as tampered nor as verified', async () => {
@@ -776,14 +735,14 @@ for (const store of STORES)
           committed: outcomeUnderDropped.outcome_zh,
           rider: outcomeUnderDropped.outcome_en,
         });
-        const found = await verify(cryptoOf());
+        const found = await verifyBook(t, cryptoOf());
         expect(found.ok).toBe(false);
         expect(found.facts?.mismatches).toEqual([]);
         expect(found.facts?.unverifiable).toEqual([
           { table: 'credit_disputes', id: dispute.id, field: 'outcome', keyId: dropped.currentKeyId },
           { table: 'bureau_submissions', id: correctionId, field: 'payload', keyId: dropped.currentKeyId },
         ]);
-        const command = await verifyCommand();
+        const command = await verifyCommand(t, cryptoOf());
         expect(command.exit).toBe(4);
         expect(command.out).toContain(`UNVERIFIABLE bureau_submissions ${correctionId} payload`);
         expect(command.out).not.toContain('VERIFICATION FAILED');
@@ -795,11 +754,11 @@ for (const store of STORES)
           .set({ payload: other.payload, subject_hash: other.subject_hash })
           .where('id', '=', correctionId)
           .execute();
-        const copied = await verify(cryptoOf());
+        const copied = await verifyBook(t, cryptoOf());
         expect(copied.facts?.mismatches).toEqual([
           expect.objectContaining({ table: 'bureau_submissions', id: correctionId, field: 'payload' }),
         ]);
-        expect((await verifyCommand()).exit).toBe(3);
+        expect((await verifyCommand(t, cryptoOf())).exit).toBe(3);
         await t.app.store.db
           .updateTable('bureau_submissions')
           .set({ payload: stored.payload, subject_hash: stored.subject_hash })
@@ -810,7 +769,7 @@ for (const store of STORES)
           .set({ outcome_zh: decided.outcome_zh, outcome_en: decided.outcome_en })
           .where('id', '=', dispute.id)
           .execute();
-        expect((await verify(cryptoOf())).ok).toBe(true);
+        expect((await verifyBook(t, cryptoOf())).ok).toBe(true);
       });
     });
 
@@ -845,7 +804,7 @@ for (const store of STORES)
       // A correction queued under the dropped key, re-sealed, still opens to be sent.
       expect(await t.app.consents.reporting.flush()).toBe(1);
       expect((await rawSubmission(toSend.id)).status).toBe('SENT');
-      const proven = await verify(cryptoOf());
+      const proven = await verifyBook(t, cryptoOf());
       expect(proven.facts?.mismatches).toEqual([]);
       expect(proven.ok).toBe(true);
     });

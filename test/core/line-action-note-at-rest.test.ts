@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Env } from '../../src/app/config.js';
-import { fieldCryptoFromMasterKey, type FieldCrypto } from '../../src/compliance/index.js';
+import { type FieldCrypto } from '../../src/compliance/index.js';
 import { describeRotation, rotateData } from '../../src/cli/commands/rotate-data.js';
 import type { Database } from '../../src/store/schema.js';
 import type { TestApp } from '../helpers/app.js';
@@ -12,6 +12,7 @@ import {
   startCaseAppWith,
   type Person,
 } from '../cases/helpers.js';
+import { appCrypto, ledgerPayload } from '../helpers/ledger-verify.js';
 
 /**
  * What a risk analyst writes beside a line action (why they froze a line, cut its limit) is free text about the
@@ -41,8 +42,7 @@ for (const store of CASE_STORES)
     let analyst: Person;
     let service: Person;
     const applicant = applicants({ name: '张伟', born: '19880303', phone: PHONE, after: 610 });
-    const cryptoOf = (): FieldCrypto =>
-      fieldCryptoFromMasterKey(t.app.config.masterKey, t.app.config.retiredKeys);
+    const cryptoOf = (): FieldCrypto => appCrypto(t);
     const db = () => t.app.store.db;
 
     beforeAll(async () => {
@@ -53,16 +53,6 @@ for (const store of CASE_STORES)
 
     const rawAction = (id: string) =>
       db().selectFrom('line_actions').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    const ledgerPayload = async (entryId: string) =>
-      JSON.parse(
-        (
-          await db()
-            .selectFrom('ledger_entries')
-            .select('payload')
-            .where('entry_id', '=', entryId)
-            .executeTakeFirstOrThrow()
-        ).payload,
-      ) as Record<string, unknown>;
 
     /** A line cut then frozen by a risk analyst through the API, each with a note; the freeze appealed against. */
     async function acted() {
@@ -125,7 +115,7 @@ for (const store of CASE_STORES)
       for (const clear of CLEAR_FRAGMENTS) expect(everything).not.toContain(clear);
       const hmac = /^[0-9a-f]{64}$/;
       for (const id of [done.freezeId, done.cutId]) {
-        const entry = await ledgerPayload(id);
+        const entry = await ledgerPayload(t, id);
         expect(entry.note).toBeUndefined();
         expect(entry.noteHmac).toMatch(hmac);
       }
@@ -136,7 +126,7 @@ for (const store of CASE_STORES)
       });
       expect(lift.statusCode, lift.body).toBe(201);
       expect((await rawAction(lift.json().actionId as string)).note).toBeNull();
-      expect((await ledgerPayload(lift.json().actionId as string)).noteHmac).toBeUndefined();
+      expect((await ledgerPayload(t, lift.json().actionId as string)).noteHmac).toBeUndefined();
       await expectReadersShowThem(done);
     });
 

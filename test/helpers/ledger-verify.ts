@@ -1,0 +1,78 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, vi } from 'vitest';
+import { fieldCryptoFromMasterKey, type FieldCrypto } from '../../src/compliance/index.js';
+import { verifyAgainstCheckpoints } from '../../src/compliance/audit.js';
+import { verifyAgainst } from '../../src/cli/commands/ledger.js';
+import type { TestApp } from './app.js';
+
+/**
+ * What the suites that prove sealed rows against the ledger share: the installation's data keys, a ledger entry's
+ * payload, `ledger verify`'s fact check in-process and as the CLI runs it, and the comparison of its findings.
+ */
+
+/** The data keys the app seals with (current and retired): what `ledger verify --key` would be given. */
+export function appCrypto(t: TestApp): FieldCrypto {
+  return fieldCryptoFromMasterKey(t.app.config.masterKey, t.app.config.retiredKeys);
+}
+
+/** A ledger entry's payload, by entry id. */
+export async function ledgerPayload(t: TestApp, entryId: string): Promise<Record<string, unknown>> {
+  const row = await t.app.store.db
+    .selectFrom('ledger_entries')
+    .select('payload')
+    .where('entry_id', '=', entryId)
+    .executeTakeFirstOrThrow();
+  return JSON.parse(row.payload) as Record<string, unknown>;
+}
+
+/** The payload of a subject's entry of one kind (the one entry of that kind the subject has). */
+export async function ledgerEntryOf(
+  t: TestApp,
+  subjectId: string,
+  kind: string,
+): Promise<Record<string, unknown>> {
+  const row = await t.app.store.db
+    .selectFrom('ledger_entries')
+    .select('payload')
+    .where('subject_id', '=', subjectId)
+    .where('kind', '=', kind)
+    .executeTakeFirstOrThrow();
+  return JSON.parse(row.payload) as Record<string, unknown>;
+}
+
+/** The chain and the fact check against no checkpoint files, with `crypto` to open the sealed values (or without). */
+export function verifyBook(t: TestApp, crypto?: FieldCrypto) {
+  return verifyAgainstCheckpoints(t.app.store.db, {
+    files: [],
+    trustedKey: t.app.evidence.publicKey,
+    facts: true,
+    ...(crypto ? { crypto } : {}),
+  });
+}
+
+/** `lineguard ledger verify --against DIR` as the CLI runs it (an empty witness): its exit code and what it printed. */
+export async function verifyCommand(t: TestApp, crypto: FieldCrypto): Promise<{ exit: number; out: string }> {
+  const witness = mkdtempSync(join(tmpdir(), 'lg-witness-'));
+  let out = '';
+  const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    out += String(chunk);
+    return true;
+  });
+  try {
+    const exit = await verifyAgainst(t.app.store.db, async () => t.app.evidence.publicKey, {
+      against: witness,
+      crypto,
+    });
+    return { exit, out };
+  } finally {
+    write.mockRestore();
+  }
+}
+
+/** Exactly these findings, in any order of rows (ids made in one millisecond need not sort as they were made). */
+export function expectFindings(found: readonly unknown[] | undefined, expected: readonly unknown[]): void {
+  expect(found).toHaveLength(expected.length);
+  expect(found).toEqual(expect.arrayContaining([...expected]));
+}
