@@ -26,7 +26,8 @@ async function closeDrawCase(deps: CaseDeps, tx: CaseTx, drawId: string, outcome
     to: 'RESOLVED',
     kind: 'case.resolved',
     actor,
-    detail: { outcome, drawId, withinSla: now <= Number(row.sla_due_at) },
+    // No note written: `noteId: null` says so (a case.resolved entry without the key predates named notes).
+    detail: { outcome, drawId, withinSla: now <= Number(row.sla_due_at), noteId: null },
     patch: {
       resolved_at: now,
       resolved_by: actor,

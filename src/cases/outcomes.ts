@@ -418,18 +418,30 @@ export async function returnRefusedResolution(
         kind,
         subjectId: row.id,
         recordedAt: refusal.at,
-        payload: { caseId: row.id, type: row.type, from: row.state, to: row.state, by: actor, ...detail },
+        // No note written: `caseNoteId: null` says so (an entry without the key predates named notes).
+        payload: {
+          caseId: row.id,
+          type: row.type,
+          from: row.state,
+          to: row.state,
+          by: actor,
+          ...detail,
+          caseNoteId: null,
+        },
       },
     ]);
     return;
   }
-  await addNoteInTx(deps, tx, row.id, 'system', refusalText(payload.input.outcome, refusal));
+  const note = await addNoteInTx(deps, tx, row.id, 'system', refusalText(payload.input.outcome, refusal));
+  // The entry names the system's note and commits to it, so that `ledger verify` proves it (src/compliance/facts.ts).
+  // Not `noteId`/`noteHmac`: `noteHmac` here is the checker's note on the change.
+  const named = { ...detail, caseNoteId: note.id, caseNoteHmac: note.textHmac };
   if (row.state !== 'ESCALATED') {
     // Moved meanwhile (reassigned): it stays with whoever holds it, no longer pointing at the dead change.
     await caseStep(deps, tx, row, {
       kind,
       actor,
-      detail,
+      detail: named,
       patch: { outcome_detail: JSON.stringify({ refused: detail }) },
     });
     return;
@@ -439,7 +451,7 @@ export async function returnRefusedResolution(
     to: assignee === null ? 'OPEN' : 'ASSIGNED',
     kind,
     actor,
-    detail: { ...detail, assignee },
+    detail: { ...named, assignee },
     patch: { assignee, outcome_detail: JSON.stringify({ refused: detail }) },
   });
 }
@@ -451,7 +463,9 @@ async function finishCase(
   done: { input: ResolveInput; detail: Record<string, unknown>; actor: string },
 ): Promise<void> {
   const now = ctx.deps.clock.now();
-  if (done.input.note) await addNoteInTx(ctx.deps, tx, row.id, done.actor, done.input.note);
+  const note = done.input.note
+    ? await addNoteInTx(ctx.deps, tx, row.id, done.actor, done.input.note)
+    : undefined;
   await caseStep(ctx.deps, tx, row, {
     to: 'RESOLVED',
     kind: 'case.resolved',
@@ -461,6 +475,8 @@ async function finishCase(
       ...done.detail,
       withinSla: now <= Number(row.sla_due_at),
       typologyId: row.typology_id,
+      // The entry names the note and commits to it (never the text), as case.moved does; null: no note written.
+      ...(note ? { noteId: note.id, noteHmac: note.textHmac } : { noteId: null }),
     },
     patch: {
       resolved_at: now,
@@ -484,7 +500,7 @@ async function recordFailure(
   await deps.store.transaction(async (tx) => {
     const current = await deps.rows.findCase(tx, deps.store.kind, row.id, true);
     if (current.state === 'RESOLVED') return;
-    await addNoteInTx(
+    const note = await addNoteInTx(
       deps,
       tx,
       row.id,
@@ -494,7 +510,13 @@ async function recordFailure(
     await caseStep(deps, tx, current, {
       kind: 'case.outcome_failed',
       actor,
-      detail: { outcome: input.outcome, code: error.code, message: error.message },
+      detail: {
+        outcome: input.outcome,
+        code: error.code,
+        message: error.message,
+        noteId: note.id,
+        noteHmac: note.textHmac,
+      },
       patch: {
         outcome_detail: JSON.stringify({
           failed: { outcome: input.outcome, code: error.code, message: error.message },

@@ -10,6 +10,7 @@ import {
   type DecisionFactRecord,
   type DisputeFactRecord,
   type LedgerHandle,
+  type LineActionNoteFactRecord,
   type SubmissionFactRecord,
 } from './ledger.js';
 import type { LedgerRow } from './ledger.js';
@@ -24,6 +25,7 @@ import {
   COMPLAINT_STATEMENT,
 } from './sealed-cases.js';
 import { CASE_NOTE, CHANGE_DECISION_NOTE, CHANGE_PROPOSAL, CHANGE_REASON } from './sealed-case-work.js';
+import { LINE_ACTION_NOTE } from './sealed-line-actions.js';
 import {
   isSealedDataUnreadable,
   openPair,
@@ -42,14 +44,16 @@ import { openSubmissionRow } from './sealed-submissions.js';
  * Personal data is sealed at rest, and the ledger entry holds a keyed commitment to it instead (sealed-pair.ts): a
  * decision's context and trace, a dispute's claim and text and its reviewer's outcome, a sent submission's payload and
  * subject, an appeal's text (with its documents) and outcome, a complaint's text, extension reason and resolution, a
- * case note's text, a pending change's payload (with its diff), reason and checker's note (the second value of a pair
- * only in pairs sealed since riders were committed). With the data key each is opened and proven against its
+ * case note's text, a pending change's payload (with its diff), reason and checker's note, a line action's note (the
+ * second value of a pair only in pairs sealed since riders were committed). With the data key each is opened and proven against its
  * commitment (or, for an entry written before sealing, against the hash or the clear value it holds), so a value
  * re-sealed with the same key is found too. An appeal's or a complaint's entry written before the ledger committed to
  * its texts holds neither a commitment nor the text, nor does a change.proposed entry written before sealing hold the
- * payload: nothing proves that text, and it is counted (`withoutCommitment`), not a finding. A case note written with
- * a resolution, a refused change or a failed outcome is named by no entry (its case's entry records the step, not the
- * note): it is counted too (`unrecordedNotes`). A sealed value that cannot be proven is one of:
+ * payload, nor does a line.action entry written before line-action notes were sealed hold the note: nothing proves
+ * that text, and it is counted (`withoutCommitment`), not a finding. A case note written with a resolution, a refused
+ * change, a failed outcome or a move before those entries named their notes is named by no entry: it is counted too
+ * (`unrecordedNotes`), as long as its case has no more such notes than such older entries (see checkCaseNotes). A
+ * sealed value that cannot be proven is one of:
  * - no data key given: counted as `sealedUnchecked` (an auditor without personal-data access), not a finding;
  * - sealed under a key not held (one retired and dropped before `keys rotate-data` re-sealed the row, or a token naming
  *   an unknown key): `unverifiable`, neither proven nor disproven, and so not verified either (the CLI exits 4);
@@ -72,7 +76,8 @@ export type FactTable =
   | 'appeals'
   | 'complaints'
   | 'case_notes'
-  | 'pending_changes';
+  | 'pending_changes'
+  | 'line_actions';
 
 /** A sealed value no key given opens because its key (`keyId`) is not among them. */
 export interface UnverifiableFact {
@@ -94,15 +99,19 @@ export interface FactVerification {
     readonly complaints: number;
     readonly notes: number;
     readonly changes: number;
+    readonly lineActions: number;
   };
   /** Sealed values that were not proven because no data key was given (see above). */
   readonly sealedUnchecked: number;
   /**
-   * Appeal and complaint texts, and pending changes' payloads, whose entry predates the ledger's commitments to them:
-   * nothing to prove them by.
+   * Appeal and complaint texts, pending changes' payloads and line actions' notes whose entry predates the ledger's
+   * commitments to them: nothing to prove them by.
    */
   readonly withoutCommitment: number;
-  /** Case notes no entry names (written with a resolution, a refused change, a failed outcome): nothing proves them. */
+  /**
+   * Case notes no entry names, written with a resolution, a refused change, a failed outcome or a move before those
+   * entries named their notes: nothing proves them.
+   */
   readonly unrecordedNotes: number;
   readonly mismatches: FactMismatch[];
   /** Mismatches beyond the reported ones. */
@@ -129,8 +138,17 @@ interface LedgerIndex {
   readonly complaintsExtended: Map<string, Payload>;
   /** A complaint case's `case.resolved` by the complaint's id (its `complaintId`; the entry's subject is the case). */
   readonly complaintsResolved: Map<string, Payload>;
-  /** A note's case.note or case.moved entry by the note's id, its commitment (or older text) as `textHmac` (`text`). */
+  /**
+   * A note's entry by the note's id (case.note, or the case.moved, case.resolved, case.outcome_failed or refused
+   * change that wrote it), its commitment (or older text) as `textHmac` (`text`), its author as `by`.
+   */
   readonly notes: Map<string, Payload>;
+  /** By case: how many notes its entries written before they named their notes may have written (checkCaseNotes). */
+  readonly unnamedNotesAllowed: Map<string, number>;
+  /** `line.action` by the action's id (the entry's id). */
+  readonly lineActions: Map<string, Payload>;
+  /** A reviewer's approval (`application.reviewed` with a line) by the line it granted. */
+  readonly reviewedGrants: Map<string, Payload>;
   /** A pending change's entries by the change's id. */
   readonly changes: Map<string, ChangeEntries>;
   readonly lineEvents: Map<string, Payload[]>;
@@ -168,6 +186,9 @@ function indexLedger(rows: readonly LedgerRow[]): LedgerIndex {
     complaintsExtended: new Map(),
     complaintsResolved: new Map(),
     notes: new Map(),
+    unnamedNotesAllowed: new Map(),
+    lineActions: new Map(),
+    reviewedGrants: new Map(),
     changes: new Map(),
     lineEvents: new Map(),
     loans: new Map(),
@@ -214,19 +235,29 @@ function indexLedger(rows: readonly LedgerRow[]): LedgerIndex {
       case 'complaint.extended':
         index.complaintsExtended.set(row.subject_id, payload);
         break;
-      case 'case.resolved':
-        if (payload.type === 'COMPLAINT' && typeof payload.complaintId === 'string')
-          index.complaintsResolved.set(payload.complaintId, payload);
-        break;
+
       case 'case.note':
         if (typeof payload.noteId === 'string') index.notes.set(payload.noteId, payload);
         break;
       case 'case.moved':
-        // A move names the note it wrote since notes were sealed (before, it held the text and no note id).
-        if (typeof payload.noteId === 'string')
-          index.notes.set(payload.noteId, { ...payload, textHmac: payload.noteHmac });
+      case 'case.resolved':
+        if (payload.type === 'COMPLAINT' && typeof payload.complaintId === 'string')
+          index.complaintsResolved.set(payload.complaintId, payload);
+        indexStepNote(index, row, payload);
+        break;
+      case 'case.outcome_failed':
+      case 'case.change_rejected':
+      case 'case.change_expired':
+      case 'case.change_failed':
+        indexStepNote(index, row, payload);
+        break;
+      case 'application.reviewed':
+        if (typeof payload.lineId === 'string') index.reviewedGrants.set(payload.lineId, payload);
         break;
       case 'line.action':
+        index.lineActions.set(row.entry_id, payload);
+        push(index.lineEvents, row.subject_id, { ...payload, kind: row.kind });
+        break;
       case 'line.temp_limit_expired':
         push(index.lineEvents, row.subject_id, { ...payload, kind: row.kind });
         break;
@@ -244,6 +275,39 @@ function indexLedger(rows: readonly LedgerRow[]): LedgerIndex {
     }
   }
   return index;
+}
+
+/** The case steps that write a note beside them, and the fields that name it (refusals: `noteHmac` is the checker's). */
+const STEP_NOTES: ReadonlyMap<
+  string,
+  { readonly id: string; readonly hmac: string; readonly author?: string }
+> = new Map([
+  ['case.moved', { id: 'noteId', hmac: 'noteHmac' }],
+  ['case.resolved', { id: 'noteId', hmac: 'noteHmac' }],
+  // The system writes these notes (src/cases/outcomes.ts), whoever took the step.
+  ['case.outcome_failed', { id: 'noteId', hmac: 'noteHmac', author: 'system' }],
+  ['case.change_rejected', { id: 'caseNoteId', hmac: 'caseNoteHmac', author: 'system' }],
+  ['case.change_expired', { id: 'caseNoteId', hmac: 'caseNoteHmac', author: 'system' }],
+  ['case.change_failed', { id: 'caseNoteId', hmac: 'caseNoteHmac', author: 'system' }],
+]);
+
+/**
+ * A case step's note: named (its id and commitment) by entries written since steps named their notes; an older entry
+ * (no naming field at all; a move: its text in clear) may have written one note no entry names, and allows it.
+ * A step that wrote no note says so with a null id (a move: `note: null`).
+ */
+function indexStepNote(index: LedgerIndex, row: LedgerRow, payload: Payload): void {
+  const fields = STEP_NOTES.get(row.kind);
+  if (!fields) return;
+  const id = payload[fields.id];
+  if (typeof id === 'string') {
+    const author = fields.author === undefined ? {} : { by: fields.author };
+    index.notes.set(id, { ...payload, ...author, textHmac: payload[fields.hmac] });
+    return;
+  }
+  const older = row.kind === 'case.moved' ? typeof payload.note === 'string' : !(fields.id in payload);
+  if (older)
+    index.unnamedNotesAllowed.set(row.subject_id, (index.unnamedNotesAllowed.get(row.subject_id) ?? 0) + 1);
 }
 
 function parsePayload(text: string): Payload | null {
@@ -293,9 +357,21 @@ export async function verifyFacts(
   const complaints = await checkComplaints(db, { index, findings, crypto });
   const notes = await checkCaseNotes(db, { index, findings, crypto });
   const changes = await checkChanges(db, { index, findings, crypto });
+  const lineActions = await checkLineActionNotes(db, { index, findings, crypto });
   return {
     ok: findings.list.length === 0 && findings.unverifiable.length === 0,
-    checked: { decisions, lines, loans, disputes, submissions, appeals, complaints, notes, changes },
+    checked: {
+      decisions,
+      lines,
+      loans,
+      disputes,
+      submissions,
+      appeals,
+      complaints,
+      notes,
+      changes,
+      lineActions,
+    },
     sealedUnchecked: findings.sealedUnchecked,
     withoutCommitment: findings.withoutCommitment,
     unrecordedNotes: findings.unrecordedNotes,
@@ -760,20 +836,32 @@ function proveHeld(
 const ENTRY_NOTE_TEXT = { says: '(the text the note entry holds)', other: '(another text)' };
 
 /**
- * Each case note against the entry that names it (case.note, or the case.moved that wrote it): on that case, by that
- * author, with that text (proven by the entry's commitment, or compared with the text an older case.note holds). A
- * note no entry names is counted (see the top of this file); one an entry names whose row is gone, a mismatch.
+ * Each case note against the entry that names it (case.note, or the step that wrote it): on that case, by that
+ * author, with that text (proven by the entry's commitment, or compared with the text an older case.note holds). One
+ * an entry names whose row is gone is a mismatch.
+ *
+ * A note no entry names: every path that writes a note names it in its entry now (src/cases/service.ts, outcomes.ts),
+ * so only an entry written before could have written one — a resolution, a failed outcome, a refusal without the
+ * naming field, a move holding its text — and each wrote at most one. A case's unnamed notes up to the count of such
+ * older entries on it are counted (`unrecordedNotes`); beyond it, one of them was put there by other means, and the
+ * ledger cannot say which: all of that case's unnamed notes are reported. Decided from the ledger alone, never from
+ * the row (a forged row can claim any created_at): a case opened since, whose entries all name their notes, allows
+ * none. The rule trusts a fleet not to run code from before named notes beside code after them (a rolling upgrade
+ * should drain case work first), else an older process's note would be reported.
  */
 async function checkCaseNotes(db: LedgerHandle, check: SealedCheck): Promise<number> {
   const { index, findings } = check;
   const seen = new Set<string>();
+  const unnamed = new Map<string, string[]>();
   const count = await pages(
     (after) => ledgerStorage().caseNotesAfter(db, after, PAGE_ROWS),
     (row) => {
       seen.add(row.id);
       const entry = index.notes.get(row.id);
       if (!entry) {
-        findings.unrecordedNotes += 1;
+        const ids = unnamed.get(row.case_id);
+        if (ids) ids.push(row.id);
+        else unnamed.set(row.case_id, [row.id]);
         return;
       }
       const where = { table: 'case_notes', id: row.id } as const;
@@ -789,7 +877,63 @@ async function checkCaseNotes(db: LedgerHandle, check: SealedCheck): Promise<num
   // A note the ledger names whose row is gone: what an analyst wrote about the borrower, deleted.
   for (const id of index.notes.keys())
     if (!seen.has(id)) findings.compare({ table: 'case_notes', id }, '(row)', 'missing', 'present');
+  for (const [caseId, ids] of unnamed) {
+    if (ids.length <= (index.unnamedNotesAllowed.get(caseId) ?? 0)) findings.unrecordedNotes += ids.length;
+    else
+      for (const id of ids)
+        findings.compare({ table: 'case_notes', id }, '(ledger entry)', 'present', 'missing');
+  }
   return count;
+}
+
+/** What a report shows for the note an older application.reviewed entry holds. */
+const ENTRY_REVIEW_NOTE = { says: '(the note the reviewed entry holds)', other: '(another note)' };
+
+/**
+ * Each line action's note against its line.action entry (the action's id), whose `noteHmac` commits to it since
+ * line-action notes were sealed (ba551b8, src/core/lines.ts, reviews.ts, applications.ts): proven by it; a null note
+ * there is a mismatch. An entry without `noteHmac` was written either for an action without a note or before sealing,
+ * when no entry carried it: which, the ledger cannot say, so it proves nothing about the note — a row without one
+ * agrees, a row with one is counted (`withoutCommitment`), never taken as "no note". A reviewer's GRANT is proven
+ * by its application.reviewed too: `noteHmac` equal to the line.action's; an older one holds the note in clear
+ * (`note`, null for none), compared with the opened note and reported by placeholders, never the text.
+ */
+async function checkLineActionNotes(db: LedgerHandle, check: SealedCheck): Promise<number> {
+  return pages(
+    (after) => ledgerStorage().lineActionNotesAfter(db, after, PAGE_ROWS),
+    (row) => {
+      const entry = check.index.lineActions.get(row.id);
+      const reviewed = row.type === 'GRANT' ? check.index.reviewedGrants.get(row.line_id) : undefined;
+      const committed = entry?.noteHmac ?? reviewed?.noteHmac;
+      if (reviewed?.noteHmac !== undefined && entry?.noteHmac !== undefined)
+        check.findings.compare(
+          { table: 'line_actions', id: row.id },
+          'note (application.reviewed)',
+          entry.noteHmac,
+          reviewed.noteHmac,
+        );
+      if (typeof committed === 'string') return proveLineActionNote(check, row, committed);
+      if (reviewed && 'note' in reviewed) return checkReviewedNote(check, row, reviewed.note);
+      if (row.note !== null) check.findings.withoutCommitment += 1;
+    },
+  );
+}
+
+function proveLineActionNote(check: SealedCheck, row: LineActionNoteFactRecord, commitment: string): void {
+  const where = { table: 'line_actions', id: row.id } as const;
+  if (row.note === null) return check.findings.compare(where, 'note', null, commitment);
+  const value = { where, field: 'note', pair: LINE_ACTION_NOTE, stored: { committed: row.note, rider: '' } };
+  proveCommitted(check, value, commitment);
+}
+
+/** A reviewer's GRANT note against the clear note (or null) an application.reviewed entry written before sealing holds. */
+function checkReviewedNote(check: SealedCheck, row: LineActionNoteFactRecord, held: unknown): void {
+  const where = { table: 'line_actions', id: row.id } as const;
+  if (typeof held !== 'string')
+    return check.findings.compare(where, 'note', row.note === null ? null : '(a text)', null);
+  if (row.note === null) return check.findings.compare(where, 'note', null, ENTRY_REVIEW_NOTE.says);
+  const value = { where, field: 'note', pair: LINE_ACTION_NOTE, stored: { committed: row.note, rider: '' } };
+  proveHeld(check, value, ENTRY_REVIEW_NOTE, (opened) => opened.committed === held);
 }
 
 /**

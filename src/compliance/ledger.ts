@@ -251,6 +251,14 @@ export interface CaseNoteFactRecord {
   text: string;
 }
 
+/** What the fact check reads of a line action: its line and type, and its note (sealed since sealed-line-actions.ts). */
+export interface LineActionNoteFactRecord {
+  id: string;
+  line_id: string;
+  type: string;
+  note: string | null;
+}
+
 /**
  * What the fact check reads of a four-eyes pending change: what it does to what, who made and who checked it, its
  * state, and the texts (the payload with the diff riding, the maker's reason, the checker's note; sealed since
@@ -305,6 +313,7 @@ export interface LedgerStorage {
   complaintsAfter(db: LedgerHandle, afterId: string, limit: number): Promise<ComplaintFactRecord[]>;
   caseNotesAfter(db: LedgerHandle, afterId: string, limit: number): Promise<CaseNoteFactRecord[]>;
   changesAfter(db: LedgerHandle, afterId: string, limit: number): Promise<ChangeFactRecord[]>;
+  lineActionNotesAfter(db: LedgerHandle, afterId: string, limit: number): Promise<LineActionNoteFactRecord[]>;
 }
 
 /**

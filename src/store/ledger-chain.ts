@@ -413,6 +413,15 @@ const changesAfter = (db: Db, afterId: string, limit: number) =>
     .limit(limit)
     .execute();
 
+const lineActionNotesAfter = (db: Db, afterId: string, limit: number) =>
+  db
+    .selectFrom('line_actions')
+    .select(['id', 'line_id', 'type', 'note'])
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+
 /** The port's handles are opaque to src/compliance: they are this store's database, dbTx or synchronous unit. */
 const ledgerStorage: LedgerStorage = {
   append,
@@ -428,6 +437,7 @@ const ledgerStorage: LedgerStorage = {
   complaintsAfter,
   caseNotesAfter,
   changesAfter,
+  lineActionNotesAfter,
 };
 
 useLedgerStorage(ledgerStorage);
