@@ -303,7 +303,7 @@ for (const store of STORES)
       const command = await verifyCommand(t, cryptoOf());
       expect(command.exit, command.out).toBe(0);
       expect(command.out).toContain('4 appeals, 3 complaints, ');
-      expect(command.out).toContain('4 appeal, complaint and pending change texts');
+      expect(command.out).toContain('4 appeal, complaint, pending change and line action texts');
       expect(command.out).not.toContain(PHONE);
     });
 

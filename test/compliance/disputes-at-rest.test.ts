@@ -15,7 +15,7 @@ import {
   sealSubmissionRow,
 } from '../../src/compliance/sealed-submissions.js';
 import { createComplianceStore } from '../../src/store/compliance.js';
-import { resealDecisions } from '../../src/store/index.js';
+import { resealDecisions, resealLineActionNotes } from '../../src/store/index.js';
 import { APPLICANT_ONLY, adminHeaders, type TestApp } from '../helpers/app.js';
 import { appStores } from '../helpers/stores.js';
 import { residentId } from '../core/harness.js';
@@ -795,8 +795,10 @@ for (const store of STORES)
       expect(submissions.submissionsSealed).toBeGreaterThanOrEqual(4);
       expect(submissions.submissionsUnopenable).toBe(0);
       expect(await t.app.consents.reporting.reseal(2)).toMatchObject({ submissionsSealed: 0 });
-      // What `keys rotate-data` re-seals besides: the decisions (their contexts are checked below too).
+      // What `keys rotate-data` re-seals besides: the decisions and the line actions' notes (a grant's adjustments),
+      // both proven below too.
       await resealDecisions(t.app.store, crypto, 100);
+      await resealLineActionNotes(t.app.store, crypto, 100);
 
       await restart({ LINEGUARD_KEY: keyB.toString('hex') });
       expect((await admin().get(`/v1/disputes/${dispute.id}`)).json()).toEqual(before);
