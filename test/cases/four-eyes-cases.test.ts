@@ -3,6 +3,7 @@ import type { ManualClock } from '../../src/domain/clock.js';
 import { verifyLedger } from '../../src/compliance/ledger.js';
 import type { TestApp } from '../helpers/app.js';
 import { stallOnce } from '../helpers/stall.js';
+import { appCrypto, verifyBook } from '../helpers/ledger-verify.js';
 import { residentId } from '../core/harness.js';
 import {
   CASE_STORES,
@@ -214,5 +215,24 @@ for (const store of CASE_STORES)
         expect(refusals(view).map((h) => h.kind)).toEqual(['case.change_expired']);
         expect((await verifyLedger(t.app.store.db)).ok).toBe(true);
       }
+    });
+
+    it('the ledger names every note the refusals and resolutions wrote: verify proves them, and finds one deleted', async () => {
+      // Run last: the cases above were rejected, expired, failed on approval and resolved, each writing a note.
+      const clean = await verifyBook(t, appCrypto(t));
+      expect(clean.facts).toMatchObject({ ok: true, mismatches: [], unrecordedNotes: 0 });
+      const notes = await t.app.store.db
+        .selectFrom('case_notes')
+        .select(['id', 'author'])
+        .where('author', '=', 'system')
+        .execute();
+      // Rejections, expiries and the failed approval each sent their case back with a system note.
+      expect(notes.length).toBeGreaterThanOrEqual(4);
+      const gone = notes[0]?.id ?? '';
+      await t.app.store.db.deleteFrom('case_notes').where('id', '=', gone).execute();
+      const found = await verifyBook(t, appCrypto(t));
+      expect(found.facts?.mismatches).toEqual([
+        { table: 'case_notes', id: gone, field: '(row)', row: 'missing', ledger: 'present' },
+      ]);
     });
   });
