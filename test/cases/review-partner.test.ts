@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STRONG_APPLICANT, type TestApp } from '../helpers/app.js';
 import { residentId } from '../core/harness.js';
+import { appCrypto, ledgerEntryOf, verifyBook } from '../helpers/ledger-verify.js';
 import { beforeNextKeyedTransaction, CASE_STORES, client, startCaseAppWith, type Person } from './helpers.js';
 
 /**
@@ -108,6 +109,38 @@ for (const store of CASE_STORES)
         expect(approved.json().state).toBe('RESOLVED');
         const reviewedLineId = (await applicationRow(referred.applicationId)).line_id as string;
         expect(reviewedLineId).toBeTruthy();
+        // The reviewer's note is sealed on the grant, and both its entries commit to it, alike: ledger verify proves
+        // it, and finds it nulled by SQL.
+        expect((await verifyBook(t, appCrypto(t))).facts).toMatchObject({ ok: true, mismatches: [] });
+        const grant = await t.app.store.db
+          .selectFrom('line_actions')
+          .select(['id', 'note'])
+          .where('line_id', '=', reviewedLineId)
+          .where('type', '=', 'GRANT')
+          .executeTakeFirstOrThrow();
+        const actionEntry = await ledgerEntryOf(t, reviewedLineId, 'line.action');
+        const reviewedEntry = await ledgerEntryOf(
+          t,
+          (await applicationRow(referred.applicationId)).borrower_id as string,
+          'application.reviewed',
+        );
+        expect(reviewedEntry).not.toHaveProperty('note');
+        expect(reviewedEntry.noteHmac).toMatch(/^[0-9a-f]{64}$/);
+        expect(reviewedEntry.noteHmac).toBe(actionEntry.noteHmac);
+        await t.app.store.db
+          .updateTable('line_actions')
+          .set({ note: null })
+          .where('id', '=', grant.id)
+          .execute();
+        const nulled = (await verifyBook(t, appCrypto(t))).facts?.mismatches ?? [];
+        await t.app.store.db
+          .updateTable('line_actions')
+          .set({ note: grant.note })
+          .where('id', '=', grant.id)
+          .execute();
+        expect(nulled).toEqual([
+          { table: 'line_actions', id: grant.id, field: 'note', row: null, ledger: actionEntry.noteHmac },
+        ]);
 
         const [reviewed, direct] = [await lineRow(reviewedLineId), await lineRow(immediate.line.id)];
         const channelColumns = (row: typeof reviewed) => ({
