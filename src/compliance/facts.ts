@@ -892,9 +892,10 @@ const ENTRY_REVIEW_NOTE = { says: '(the note the reviewed entry holds)', other: 
 /**
  * Each line action's note against its line.action entry (the action's id), whose `noteHmac` commits to it since
  * line-action notes were sealed (ba551b8, src/core/lines.ts, reviews.ts, applications.ts): proven by it; a null note
- * there is a mismatch. An entry without `noteHmac` was written either for an action without a note or before sealing,
- * when no entry carried it: which, the ledger cannot say, so it proves nothing about the note — a row without one
- * agrees, a row with one is counted (`withoutCommitment`), never taken as "no note". A reviewer's GRANT is proven
+ * there is a mismatch. An entry with `noteHmac: null` says the action has no note (every entry says so outright now),
+ * so a note on its row disagrees. An entry without the key was written before: for an action without a note, or
+ * before sealing, when no entry carried it; which, the ledger cannot say, so it proves nothing about the note: a row
+ * without one agrees, a row with one is counted (`withoutCommitment`), never taken as "no note". A reviewer's GRANT is proven
  * by its application.reviewed too: `noteHmac` equal to the line.action's; an older one holds the note in clear
  * (`note`, null for none), compared with the opened note and reported by placeholders, never the text.
  */
@@ -903,6 +904,14 @@ async function checkLineActionNotes(db: LedgerHandle, check: SealedCheck): Promi
     (after) => ledgerStorage().lineActionNotesAfter(db, after, PAGE_ROWS),
     (row) => {
       const entry = check.index.lineActions.get(row.id);
+      // `noteHmac: null`: written since entries say "no note" outright; the row must hold none.
+      if (entry?.noteHmac === null)
+        return check.findings.compare(
+          { table: 'line_actions', id: row.id },
+          'note',
+          row.note === null ? null : '(a text)',
+          null,
+        );
       const reviewed = row.type === 'GRANT' ? check.index.reviewedGrants.get(row.line_id) : undefined;
       const committed = entry?.noteHmac ?? reviewed?.noteHmac;
       if (reviewed?.noteHmac !== undefined && entry?.noteHmac !== undefined)

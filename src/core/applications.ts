@@ -575,7 +575,7 @@ async function openLine(
         limitMinor: state.limitMinor,
         annualRate: state.annualRate,
         reasons,
-        ...(note === null ? {} : { noteHmac: note.hmac }),
+        noteHmac: note?.hmac ?? null,
       },
     },
   };

@@ -263,7 +263,8 @@ export async function applyActionInTx(
       automated: input.automated,
       actor: input.actor ?? null,
       appealable: row.appealable === 1,
-      ...(note === null ? {} : { noteHmac: note.hmac }),
+      // null: the action has no note, which the ledger then proves too (a note written onto it later disagrees).
+      noteHmac: note?.hmac ?? null,
     },
   };
   const trip = guarded

@@ -254,7 +254,7 @@ async function recordReviewTrail(
         limitMinor: state.limitMinor,
         annualRate: state.annualRate,
         reasons,
-        ...noteHmac,
+        noteHmac: note?.hmac ?? null,
       },
     },
   ]);

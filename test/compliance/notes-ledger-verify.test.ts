@@ -56,7 +56,7 @@ for (const store of STORES)
       const applicant = applicants({ name: '周敏', born: '19920202', phone: '13900007777', after: 940 });
       const cryptoOf = (): FieldCrypto => appCrypto(t);
       /** A frozen line's action with a note; a complaint case resolved with a note; an older case with a note. */
-      const book = { freezeId: '', caseId: '', resolutionNote: '', legacyCase: '' };
+      const book = { lineId: '', freezeId: '', caseId: '', resolutionNote: '', legacyCase: '' };
       const db = () => t.app.store.db;
       const rawNote = (id: string) =>
         db().selectFrom('case_notes').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
@@ -118,6 +118,7 @@ for (const store of STORES)
         });
         expect(frozen.statusCode, frozen.body).toBe(201);
         book.freezeId = frozen.json().actionId as string;
+        book.lineId = borrower.lineId;
         book.caseId = await complaintCase(borrower.token);
         const resolved = await client(t, analyst.key).post(`/v1/cases/${book.caseId}/resolve`, {
           outcome: 'RESOLVED',
@@ -242,6 +243,24 @@ for (const store of STORES)
           .where('id', '=', book.freezeId)
           .execute();
         expect((await verifyBook(t, cryptoOf())).ok).toBe(true);
+      });
+
+      it('a note forged onto an action recorded without one disagrees (its entry says "no note": noteHmac null)', async () => {
+        const quiet = await client(t, risk.key).post(`/v1/lines/${book.lineId}/actions`, {
+          type: 'UNFREEZE',
+          reasons: ['R_UTILISATION_HIGH'],
+        });
+        expect(quiet.statusCode, quiet.body).toBe(201);
+        const id = quiet.json().actionId as string;
+        expect(await ledgerPayload(t, id)).toMatchObject({ noteHmac: null });
+        expect((await verifyBook(t, cryptoOf())).facts).toMatchObject({ ok: true, mismatches: [] });
+        const forged = sealLineActionNote(cryptoOf(), id, '借款人已同意') as { sealed: string };
+        await db().updateTable('line_actions').set({ note: forged.sealed }).where('id', '=', id).execute();
+        const found = await verifyBook(t, cryptoOf());
+        await db().updateTable('line_actions').set({ note: null }).where('id', '=', id).execute();
+        expectFindings(found.facts?.mismatches, [
+          { table: 'line_actions', id, field: 'note', row: '(a text)', ledger: null },
+        ]);
       });
 
       it('an older case holding more unnamed notes than its entries could have written is a mismatch', async () => {
