@@ -6,7 +6,7 @@ import { appendToLedger, fieldCryptoFromMasterKey, type FieldCrypto } from '../.
 import { verifyAgainstCheckpoints } from '../../src/compliance/audit.js';
 import { verifyLedger } from '../../src/compliance/ledger.js';
 import { DECISION_INPUTS, TRACE_WITH_CONTEXT, openDecision } from '../../src/compliance/sealed-decisions.js';
-import { resealDecisions } from '../../src/store/index.js';
+import { resealDecisions, resealLineActionNotes } from '../../src/store/index.js';
 import { sealedPairRows } from '../../src/store/sealed-pairs.js';
 import {
   LEGACY_RIDER_FLAG,
@@ -416,6 +416,9 @@ for (const store of STORES)
       const older = await rawDecision(t, committedBeforeRiders);
       expect(crypto.keyIdOf(older.context)).toBe(crypto.currentKeyId);
       expect(riderFlagOf(keyB, older.context, siteOf(committedBeforeRiders))).toBe(LEGACY_RIDER_FLAG);
+      // rotate-data re-seals the grants' line-action notes too (the automated grant's adjustments), which the fact
+      // check proves as well: without them the old key could not go.
+      await resealLineActionNotes(t.app.store, crypto, 100);
 
       await restart({ LINEGUARD_KEY: newKey });
       expect((await get(`/v1/decisions/${application.decisionId}`)).json()).toEqual(before);
