@@ -15,6 +15,30 @@ function program(core: Partial<CoreServices>) {
   return { p, closed };
 }
 
+/** What the command prints to stdout, captured. */
+function capturedStdout(): string[] {
+  const out: string[] = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
+  return out;
+}
+
+/** A core whose daily job records that it aged the book (in `order`) and aged `loans` loans. */
+function agingCore(order: string[], loans: number): CoreServices {
+  return {
+    runDailyJob: async (asOf: string) => {
+      order.push('age');
+      return {
+        asOf,
+        loansAged: loans,
+        loansAgedLater: 0,
+        linesAged: loans,
+        bucketChanges: [],
+        tempLimitsExpired: 0,
+      };
+    },
+  } as Partial<CoreServices> as CoreServices;
+}
+
 describe('lineguard jobs', () => {
   afterEach(() => {
     vi.restoreAllMocks();
@@ -22,8 +46,7 @@ describe('lineguard jobs', () => {
   });
 
   it('runs the daily job and prints JSON', async () => {
-    const out: string[] = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
+    const out = capturedStdout();
     const runDailyJob = vi.fn(async (asOf: string) => ({
       asOf,
       loansAged: 3,
@@ -41,22 +64,9 @@ describe('lineguard jobs', () => {
   });
 
   it('the daily job gives delinquency notices and reports to the bureau after the aging', async () => {
-    const out: string[] = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
+    const out = capturedStdout();
     const order: string[] = [];
-    const core = {
-      runDailyJob: async (asOf: string) => {
-        order.push('age');
-        return {
-          asOf,
-          loansAged: 1,
-          loansAgedLater: 0,
-          linesAged: 1,
-          bucketChanges: [],
-          tempLimitsExpired: 0,
-        };
-      },
-    } as Partial<CoreServices> as CoreServices;
+    const core = agingCore(order, 1);
     const bureauReporting = {
       run: async () => {
         order.push('bureau');
@@ -79,22 +89,9 @@ describe('lineguard jobs', () => {
   });
 
   it('the daily job prunes the monitor event feed after the rest, and says how many rows went', async () => {
-    const out: string[] = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
+    const out = capturedStdout();
     const order: string[] = [];
-    const core = {
-      runDailyJob: async (asOf: string) => {
-        order.push('age');
-        return {
-          asOf,
-          loansAged: 0,
-          loansAgedLater: 0,
-          linesAged: 0,
-          bucketChanges: [],
-          tempLimitsExpired: 0,
-        };
-      },
-    } as Partial<CoreServices> as CoreServices;
+    const core = agingCore(order, 0);
     const monitor = {
       pruneFeed: async () => {
         order.push('feed');
