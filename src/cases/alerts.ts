@@ -1,4 +1,11 @@
-import { LgError, type Clock, type IdGenerator } from '../domain/index.js';
+import {
+  firstCommitPage,
+  LgError,
+  nextCommitPage,
+  type Clock,
+  type CommitPageCursor,
+  type IdGenerator,
+} from '../domain/index.js';
 import {
   MONITOR_ALERTS_TOPIC,
   type AlertPort,
@@ -30,19 +37,10 @@ export interface AlertState {
   readonly status: string;
 }
 
-/**
- * A place in the order alert creations and status changes became visible on a shared database: a transaction id
- * (PostgreSQL's xid8, as text) and, to page within one transaction, the last alert id already read of it ('' for none).
- */
-export interface AlertFeedCursor {
-  readonly xid: string;
-  readonly afterAlertId: string;
-}
-
-/** A page of alerts changed after a cursor: each alert's state now, with the transaction that last changed it. */
+/** A page of alerts changed after a follower's place: each alert's state now, with the transaction that last changed it. */
 export interface AlertFeedPage {
-  /** Every transaction below this one had ended when the page was read: nothing more will appear before it. */
-  readonly horizon: string;
+  /** The read's snapshot (src/domain/commit-order.ts): once every page is read, the follower's place. */
+  readonly snapshot: string;
   readonly alerts: readonly (AlertState & { readonly xid: string })[];
 }
 
@@ -51,14 +49,15 @@ export interface AlertStore {
   /** True when other processes raise and close alerts (a shared database): counts come from the table. */
   readonly sharedWriters: boolean;
   alertStates(): Promise<AlertState[]>;
-  /** Where a process following the others starts, taken before load() reads the alerts (shared stores). */
-  followHorizon(): Promise<string>;
+  /** Where a process following the others starts (a snapshot), taken before load() reads the alerts (shared stores). */
+  followFrom(): Promise<string>;
   /**
-   * Alerts whose creation or latest status change a unit made visible after `from`, in commit order, at most `limit`
+   * Alerts whose creation or latest status change a unit made visible after a follower's place, in commit order, a
+   * page of at most `limit`
    * (following the other processes; a store with one writer returns none). Not by created_at or status_at: those are
    * the writer's clock, stamped before its unit commits.
    */
-  alertsChangedSince(from: AlertFeedCursor, limit: number): Promise<AlertFeedPage>;
+  alertsChangedSince(from: CommitPageCursor, limit: number): Promise<AlertFeedPage>;
   countOpen(userId: string): Promise<number>;
   /**
    * Sets an alert's status in one unit with the trail `trail` builds from the current state (nothing is written when
@@ -150,8 +149,8 @@ function statusTrail(
 export class AlertBook implements AlertPort {
   private readonly lastAlert = new Map<string, Alerted>();
   private readonly openAlerts = new Map<string, number>();
-  /** follow()'s cursor: every alert change committed by a transaction before it has been read. */
-  private followCursor: AlertFeedCursor = { xid: '0', afterAlertId: '' };
+  /** follow()'s place: a snapshot whose every ended transaction's alert changes it has read (commit-order.ts). */
+  private followedTo = '';
 
   constructor(
     private readonly store: AlertStore,
@@ -162,8 +161,7 @@ export class AlertBook implements AlertPort {
     this.lastAlert.clear();
     this.openAlerts.clear();
     // Whatever commits while the table is read is picked up by follow() from here.
-    if (this.store.sharedWriters)
-      this.followCursor = { xid: await this.store.followHorizon(), afterAlertId: '' };
+    if (this.store.sharedWriters) this.followedTo = await this.store.followFrom();
     for (const a of await this.store.alertStates()) this.note(a);
   }
 
@@ -173,25 +171,23 @@ export class AlertBook implements AlertPort {
    * new firings there too. It reads them in the order their units committed (the transaction that last changed each
    * alert), as the monitor's intake follows events, not by created_at or status_at, which are the writer's clock: a
    * process whose clock lags, or a unit that commits late, is learnt all the same. Each alert is read in its state now,
-   * so reading one again (what committed at or after the last read's horizon is read again) changes nothing.
+   * so reading one again (load() and a first follow() may both see one) changes nothing.
    * Only the dedupe state is learnt; on a shared database the open-alert count is read from the table.
    */
   async follow(): Promise<void> {
     if (!this.store.sharedWriters) return;
-    let from = this.followCursor;
-    let horizon: string | undefined;
+    let page = firstCommitPage(this.followedTo);
     for (;;) {
-      const page = await this.store.alertsChangedSince(from, FOLLOW_PAGE_ALERTS);
-      // The first page's horizon: every transaction below it had ended before any page was read, so all of their
-      // changes are in these pages; later pages' horizons may be past changes committed between the pages.
-      horizon ??= page.horizon;
-      for (const a of page.alerts) this.learn(a);
-      const last = page.alerts[page.alerts.length - 1];
-      if (!last || page.alerts.length < FOLLOW_PAGE_ALERTS) break;
-      from = { xid: last.xid, afterAlertId: last.alertId };
+      const answer = await this.store.alertsChangedSince(page, FOLLOW_PAGE_ALERTS);
+      for (const a of answer.alerts) this.learn(a);
+      const last = answer.alerts[answer.alerts.length - 1];
+      if (!last || answer.alerts.length < FOLLOW_PAGE_ALERTS) {
+        // Every page was read against the first one's snapshot: its ended transactions' changes are all learnt.
+        this.followedTo = answer.snapshot;
+        return;
+      }
+      page = nextCommitPage(page, answer.snapshot, { xid: last.xid, id: last.alertId });
     }
-    if (BigInt(horizon) > BigInt(this.followCursor.xid))
-      this.followCursor = { xid: horizon, afterAlertId: '' };
   }
 
   raise(input: AlertRaise): AlertRaised {

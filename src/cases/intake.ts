@@ -1,4 +1,5 @@
 import { appendToLedger, appendToLedgerSync, type LedgerAppend } from '../compliance/index.js';
+import { firstCommitPage, nextCommitPage, type CommitPageCursor } from '../domain/index.js';
 import type { CaseRow } from './records.js';
 import type { CaseAlertRecord } from './records.js';
 import type {
@@ -8,7 +9,6 @@ import type {
   CaseRowsPort,
   CaseTx,
   CommittedIntakePort,
-  IntakeCursor,
   IntakeItem,
   IntakePage,
 } from './ports.js';
@@ -156,7 +156,7 @@ const SWEEP_OVERLAP_MS = 60_000;
 const FOLLOW_PAGE_SUBJECTS = 1_000;
 
 /** One kind of subject followed in commit order: a page of new cases after `from`. */
-type Follow = (from: IntakeCursor) => Promise<IntakePage<NewCase>>;
+type Follow = (from: CommitPageCursor) => Promise<IntakePage<NewCase>>;
 
 async function mapPage<T>(page: Promise<IntakePage<T>>, toCase: (item: T) => NewCase) {
   const read = await page;
@@ -175,28 +175,27 @@ function followers(deps: CaseDeps, committed: CommittedIntakePort, now: number):
 }
 
 /**
- * Opens the cases of every kind of subject whose unit committed after `from`, paging through each; returns them and
- * the lowest horizon read (every unit below it had ended before the first read, so each read saw its rows).
+ * Opens the cases of every kind of subject whose unit committed after the place `seen`, paging through each, all read
+ * against one snapshot (the first page's); returns how many it opened and that snapshot, the next sweep's place.
  */
 async function followCommitted(
   deps: CaseDeps,
   follows: readonly Follow[],
-  from: string,
-): Promise<{ opened: number; horizon: bigint }> {
+  seen: string,
+): Promise<{ opened: number; followedTo: string }> {
   let opened = 0;
-  let horizon: bigint | undefined;
+  let now: string | undefined;
   for (const follow of follows) {
-    let cursor: IntakeCursor = { xid: from, afterId: '' };
+    let page: CommitPageCursor = { ...firstCommitPage(seen), now: now ?? null };
     for (;;) {
-      const page = await follow(cursor);
-      const read = BigInt(page.horizon);
-      if (horizon === undefined || read < horizon) horizon = read;
-      opened += await openCases(deps, { cases: [...page.items] });
-      if (!page.last || page.items.length < FOLLOW_PAGE_SUBJECTS) break;
-      cursor = page.last;
+      const answer = await follow(page);
+      now ??= answer.snapshot;
+      opened += await openCases(deps, { cases: [...answer.items] });
+      if (!answer.last || answer.items.length < FOLLOW_PAGE_SUBJECTS) break;
+      page = nextCommitPage(page, now, answer.last);
     }
   }
-  return { opened, horizon: horizon ?? BigInt(from) };
+  return { opened, followedTo: now ?? seen };
 }
 
 /** Sweeps by created_at from `since`: every sweep with one writer, the first one after a start with several. */
@@ -226,9 +225,7 @@ async function sweepCommitted(
   const windowMs = deps.config.challengeWindowMs;
   const challenges = await committed.timedOutChallenges({ since: at.since, now: at.now, windowMs });
   const opened = followed.opened + (await openCases(deps, { cases: challenges.map(heldDrawCase) }));
-  // A snapshot's xmin only moves on; the cursor never steps back whatever a read says.
-  const followFrom = followed.horizon > BigInt(at.from) ? String(followed.horizon) : at.from;
-  return { opened, followFrom };
+  return { opened, followFrom: followed.followedTo };
 }
 
 /**
@@ -236,12 +233,12 @@ async function sweepCommitted(
  * stamped before its unit commits: a process whose clock lags, or a unit that commits late, wrote its row behind a
  * sweep that had read past that instant, and the work never reached a person. There the sweep follows what committed
  * in commit order, as the monitor follows events and alerts, from where its last sweep read up to; the first sweep
- * after a start reads by time back `intakeLookbackMs`, from a horizon taken before it reads.
+ * after a start reads by time back `intakeLookbackMs`, and follows from a snapshot taken before it reads.
  */
 export function createIntakeSweeper(deps: CaseDeps): IntakeSweeper {
   const committed = deps.intake.committed;
   let lastSweep: number | undefined;
-  /** Where the next sweep follows from (several writers): every unit below it has been read. */
+  /** Where the next sweep follows from (several writers): a snapshot whose every ended unit has been read. */
   let followFrom: string | undefined;
   return {
     async sweep() {
@@ -256,11 +253,11 @@ export function createIntakeSweeper(deps: CaseDeps): IntakeSweeper {
         ({ opened, followFrom } = swept);
       } else {
         // Whatever commits while the tables are read by time is followed from here on.
-        const horizon = committed ? await committed.horizon() : undefined;
+        const place = committed ? await committed.followFrom() : undefined;
         const since =
           lastSweep === undefined ? now - deps.config.intakeLookbackMs : lastSweep - SWEEP_OVERLAP_MS;
         opened = await sweepByTime(deps, since, now);
-        followFrom = horizon;
+        followFrom = place;
       }
       lastSweep = now;
       return opened;

@@ -1,6 +1,6 @@
 import type { CreditDisputeRecord, FieldCrypto } from '../compliance/index.js';
 import type { Clock, LenderCalendar, UnitGuard } from '../domain/index.js';
-import type { IdGenerator } from '../domain/index.js';
+import type { CommitPageCursor, IdGenerator } from '../domain/index.js';
 import type { ReasonLang } from '../domain/index.js';
 import type { LineActionType, LockedLimitCut } from '../domain/index.js';
 import type { SlaPolicy } from './model.js';
@@ -247,22 +247,13 @@ export interface CaseDecisionPort {
   evidence(decisionId: string): Promise<CaseEvidenceRow | null>;
 }
 
-/**
- * A place in the order work for a person became visible on a shared database: a transaction id (PostgreSQL's xid8, as
- * text) and, to page within one transaction, the last subject id already read of it ('' for none).
- */
-export interface IntakeCursor {
-  readonly xid: string;
-  readonly afterId: string;
-}
-
-/** A page of subjects whose units committed after a cursor. */
+/** A page of subjects whose units committed after a follower's place. */
 export interface IntakePage<T> {
-  /** Every transaction below this one had ended when the page was read: nothing more will appear before it. */
-  readonly horizon: string;
+  /** The read's snapshot (src/domain/commit-order.ts): once every page is read, the follower's place. */
+  readonly snapshot: string;
   readonly items: readonly T[];
-  /** Where the page ended (its last subject), the next page's cursor; undefined when the page is empty. */
-  readonly last: IntakeCursor | undefined;
+  /** The page's last subject (its transaction id and id), where the next page starts; undefined when it is empty. */
+  readonly last: { readonly xid: string; readonly id: string } | undefined;
 }
 
 /**
@@ -272,16 +263,16 @@ export interface IntakePage<T> {
  * that had read past that instant.
  */
 export interface CommittedIntakePort {
-  /** Where a sweep that starts now follows from: taken before its first read by time. */
-  horizon(): Promise<string>;
-  reviewApplications(from: IntakeCursor, limit: number): Promise<IntakePage<IntakeItem>>;
+  /** Where a sweep that starts now follows from (a snapshot): taken before its first read by time. */
+  followFrom(): Promise<string>;
+  reviewApplications(from: CommitPageCursor, limit: number): Promise<IntakePage<IntakeItem>>;
   /** Draws held (HOLD, REVIEW), and CHALLENGE draws created at or before `challengedBy` (their window is over). */
   heldDraws(
-    from: IntakeCursor,
+    from: CommitPageCursor,
     read: { readonly limit: number; readonly challengedBy: number },
   ): Promise<IntakePage<IntakeItem>>;
-  guardHeldActions(from: IntakeCursor, limit: number): Promise<IntakePage<IntakeItem>>;
-  openAlerts(from: IntakeCursor, limit: number): Promise<IntakePage<CaseAlertRecord>>;
+  guardHeldActions(from: CommitPageCursor, limit: number): Promise<IntakePage<IntakeItem>>;
+  openAlerts(from: CommitPageCursor, limit: number): Promise<IntakePage<CaseAlertRecord>>;
   /**
    * CHALLENGE draws with no case whose window ended since the last sweep (created_at in [since - windowMs,
    * now - windowMs]): the one subject that becomes work by time alone, with no write to follow.

@@ -17,6 +17,7 @@ export * from './delinquency.js';
 export * from './anti-scam.js';
 export * from './sha256.js';
 export * from './core-rules.js';
+export * from './commit-order.js';
 export type { IdempotencyClaim, RecordedResponse, UnitGuard, UnitOutcome } from './unit-guard.js';
 
 export { dailyRate } from './accrual.js';

@@ -64,7 +64,6 @@ export {
 export {
   MONITOR_ACTIONS_TOPIC,
   MONITOR_ALERTS_TOPIC,
-  type FeedCursor,
   type FeedPage,
   type ActionDetail,
   type ActionOutcomeWrite,

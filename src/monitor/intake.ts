@@ -1,4 +1,4 @@
-import { LgError, type Clock } from '../domain/index.js';
+import { firstCommitPage, LgError, nextCommitPage, type Clock } from '../domain/index.js';
 import { LINE_SOURCE_TYPES, type AccountMemory } from './account-memory.js';
 import type { ActionDispatcher } from './dispatcher.js';
 import { EventIds, PRUNE_EVERY_MS } from './event-ids.js';
@@ -15,7 +15,6 @@ import { isSharedFeatureStore, toEntry, type FeatureEntry, type FeatureStore } f
 import {
   type AlertPort,
   type EventWrite,
-  type FeedCursor,
   type KnownEvent,
   type LineMention,
   type MonitorIntakeStore,
@@ -91,8 +90,11 @@ const FOLLOW_PAGE_EVENTS = 2_000;
 export class EventIntake {
   private readonly ids = new EventIds();
   private prunedAt = Number.NEGATIVE_INFINITY;
-  /** follow()'s cursor: where the feed of other processes' events is read from (shared database only). */
-  private followCursor: FeedCursor = { xid: '0', afterEventId: '' };
+  /**
+   * follow()'s place in the feed of other processes' events: a snapshot whose every ended transaction's events it has
+   * read (src/domain/commit-order.ts; shared database only).
+   */
+  private followedTo = '';
   /** The catch-up being read, and the one queued behind it (catchUp). */
   private catching: Promise<void> | undefined;
   private catchingNext: Promise<void> | undefined;
@@ -128,7 +130,7 @@ export class EventIntake {
   async rebuild(): Promise<void> {
     const { store, memory } = this.deps;
     // Whatever commits while the rebuild reads is picked up by follow() from here.
-    if (store.sharedWriters) this.followCursor = { xid: await store.followHorizon(), afterEventId: '' };
+    if (store.sharedWriters) this.followedTo = await store.followFrom();
     const span = await store.storedSpan();
     if (span === undefined) return this.prune();
     // The horizon prune() draws after the read: its newest event is the newest stored now (an event committed
@@ -171,45 +173,44 @@ export class EventIntake {
    * On a shared database, learns what the other processes ingested since the last call: their events join the link
    * graph, the borrower → line map and the known ids, and, when the feature store is this process's own (PostgreSQL
    * without Redis), the feature windows. It reads the events in the order their units committed (monitor_event_feed),
-   * not by their receipt time, which is the writer's clock. Tracking an event twice changes nothing, so the events of
-   * transactions still open at the last read, read again, are harmless. Returns how many events it read.
+   * not by their receipt time, which is the writer's clock, and from its place (a snapshot): the events of the
+   * transactions that had ended there are not read again, however long another transaction stays open meanwhile. An
+   * event the rebuild read and the feed returns again is tracked twice, which changes nothing. Returns how many events
+   * it read.
    */
   async follow(): Promise<number> {
     if (!this.deps.store.sharedWriters) return 0;
     const { features, memory } = this.deps;
     // A shared store (Redis) already holds every process's entries; only a private one is fed from here.
     const privateWindows = !isSharedFeatureStore(features);
-    let from = this.followCursor;
-    let horizon: string | undefined;
+    let page = firstCommitPage(this.followedTo);
     let read = 0;
     for (;;) {
-      const page = await this.deps.store.eventsCommittedSince(from, FOLLOW_PAGE_EVENTS);
+      const answer = await this.deps.store.eventsCommittedSince(page, FOLLOW_PAGE_EVENTS);
       // The store dropped this process (silent past the followers' lease: paused, cut off) and may have pruned feed
       // rows it had not read. The events table still holds them: reading it again, as at start, learns them (and
       // registers the process again); what it knew already it learns again, which changes nothing.
-      if (page.prunedPast) {
+      if (answer.prunedPast) {
         await this.rebuild();
         return read;
       }
-      // The first page's horizon: every transaction below it had ended before any page was read, so all of their
-      // events are in these pages; later pages' horizons may be past events that committed between the pages.
-      horizon ??= page.horizon;
       const entries: FeatureEntry[] = [];
-      for (const { event: stored, receivedAt, hash } of page.events) {
+      for (const { event: stored, receivedAt, hash } of answer.events) {
         const event = withCanonicalKeys(stored);
         this.ids.remember(event.eventId, hash, event.occurredAt);
         memory.track(event);
         if (privateWindows) entries.push(toEntry(event, receivedAt));
       }
       if (entries.length > 0) await features.append(entries);
-      read += page.events.length;
-      const last = page.events[page.events.length - 1];
-      if (!last || page.events.length < FOLLOW_PAGE_EVENTS) break;
-      from = { xid: last.xid, afterEventId: last.event.eventId };
+      read += answer.events.length;
+      const last = answer.events[answer.events.length - 1];
+      if (!last || answer.events.length < FOLLOW_PAGE_EVENTS) {
+        // Every page was read against the first one's snapshot: its ended transactions' events are all in memory.
+        this.followedTo = answer.snapshot;
+        return read;
+      }
+      page = nextCommitPage(page, answer.snapshot, { xid: last.xid, id: last.event.eventId });
     }
-    if (BigInt(horizon) > BigInt(this.followCursor.xid))
-      this.followCursor = { xid: horizon, afterEventId: '' };
-    return read;
   }
 
   /**
@@ -217,7 +218,7 @@ export class EventIntake {
    * (the follow timer's beat; between beats the store holds an older cursor, which only keeps more).
    */
   async renewFollower(): Promise<void> {
-    if (this.deps.store.sharedWriters) await this.deps.store.renewFollower(this.followCursor.xid);
+    if (this.deps.store.sharedWriters) await this.deps.store.renewFollower(this.followedTo);
   }
 
   /**

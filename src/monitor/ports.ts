@@ -1,4 +1,5 @@
 import type { LedgerAppend } from '../compliance/index.js';
+import type { CommitPageCursor } from '../domain/index.js';
 import type { MonitorActionType, Severity } from './actions.js';
 import type { EventType, MonitorEvent } from './events.js';
 
@@ -86,19 +87,10 @@ export interface StoredEvent {
   readonly hash: string;
 }
 
-/**
- * A place in the order stored events became visible on a shared database: a transaction id (PostgreSQL's xid8, as
- * text) and, to page within one transaction, the last event id already read of it ('' for none).
- */
-export interface FeedCursor {
-  readonly xid: string;
-  readonly afterEventId: string;
-}
-
-/** A page of the feed: its events (each with its transaction id), and where everything before is known to be read. */
+/** A page of the feed: its events (each with its transaction id), and the snapshot of the read it belongs to. */
 export interface FeedPage {
-  /** Every transaction below this one had ended when the page was read: nothing more will appear before it. */
-  readonly horizon: string;
+  /** The read's snapshot (src/domain/commit-order.ts): once every page is read, the follower's place. */
+  readonly snapshot: string;
   /**
    * The store dropped this follower (not heard from for its lease) and may have pruned feed rows it had not read:
    * the events table still holds them, and only a rebuild from it is complete.
@@ -149,20 +141,21 @@ export interface MonitorIntakeStore {
     readonly types: readonly EventType[];
   }): AsyncIterable<readonly LineMention[]>;
   /**
-   * Where a process following the others starts, taken before its rebuild reads the events (shared stores); it also
-   * registers the process as a follower from there, so the feed is kept from its cursor on (pruneFeed).
+   * Where a process following the others starts (a snapshot, src/domain/commit-order.ts), taken before its rebuild
+   * reads the events (shared stores); it also registers the process as a follower from there, so the feed is kept for
+   * it (pruneFeed).
    */
-  followHorizon(): Promise<string>;
+  followFrom(): Promise<string>;
   /**
-   * The process is alive and has read the feed up to `readTo` (a transaction id): the feed after it is kept for it.
-   * A follower the prune dropped (not heard from for its lease) stays dropped: its next page says `prunedPast`.
+   * The process is alive and has read the feed up to its place `seen` (a snapshot): the feed it may still read is kept
+   * for it. A follower the prune dropped (not heard from for its lease) stays dropped: its next page says `prunedPast`.
    */
-  renewFollower(readTo: string): Promise<void>;
+  renewFollower(seen: string): Promise<void>;
   /**
-   * Events other processes' units made visible after `from`, in commit-feed order, at most `limit` (a process
-   * following what the others ingested; a store with one writer returns none).
+   * A page of the events other processes' units made visible after the follower's place, in commit order, at most
+   * `limit` (a process following what the others ingested; a store with one writer returns none).
    */
-  eventsCommittedSince(from: FeedCursor, limit: number): Promise<FeedPage>;
+  eventsCommittedSince(from: CommitPageCursor, limit: number): Promise<FeedPage>;
   /** Deletes the feed rows no live follower needs any more; returns how many (a store with one writer has none). */
   pruneFeed(): Promise<number>;
   /** The stored ids among `eventIds`, with their content hashes. */

@@ -1,22 +1,10 @@
 import { CompiledQuery, sql } from 'kysely';
-import type {
-  AlertFeedCursor,
-  AlertFeedPage,
-  AlertPage,
-  AlertQuery,
-  AlertState,
-  AlertStore,
-} from '../cases/index.js';
+import type { CommitPageCursor } from '../domain/index.js';
+import type { AlertFeedPage, AlertPage, AlertQuery, AlertState, AlertStore } from '../cases/index.js';
+import { commitOrderPageSql, commitPageParams, currentSnapshot, type CommitPageRow } from './commit-order.js';
 import type { Db, DbTx, Store, StoreKind } from './db.js';
 import { runShaped } from './shaped.js';
-import {
-  alertToRow,
-  followHorizon,
-  SNAPSHOT_XMIN_SQL,
-  writeAudit,
-  type ActionRow,
-  type AlertRow,
-} from './monitor.js';
+import { alertToRow, writeAudit, type ActionRow, type AlertRow } from './monitor.js';
 
 /** The alerts' store (AlertStore in src/cases/alerts.ts): monitor_alerts and their actions, dispositions with trails. */
 
@@ -118,42 +106,39 @@ async function changeStatus(
 }
 
 /**
- * One page of the alerts changed after `from`, in the order their units committed (changed_xid, migration 406), with
- * the snapshot's xmin read by the same statement, so an empty page still moves the follower on; one round trip, as
- * the events' feed page (src/store/monitor.ts). Rows stored before migration 406 have no changed_xid and are never
- * read here (every process loads them at start). `afterAlertId` '' reads from the transaction id on.
+ * One page of the alerts changed after a follower's place, in the order their units committed (changed_xid, migration
+ * 406; commitOrderPageSql), one round trip, as the events' feed page (src/store/monitor.ts). Rows stored before
+ * migration 406 have no changed_xid and are never read here (every process loads them at start).
  */
-const CHANGED_ALERTS_PAGE_SQL = `select "h"."horizon"::text as "horizon", "a"."changed_xid"::text as "xid",
-    "a"."alert_id", "a"."typology_id", "a"."user_id", "a"."occurred_at", "a"."status"
-  from (select ${SNAPSHOT_XMIN_SQL} as "horizon") as "h"
-  left join lateral (
-    select "changed_xid", "alert_id", "typology_id", "user_id", "occurred_at", "status" from "monitor_alerts"
-    where ("changed_xid", "alert_id") > ($1::xid8, $2)
-    order by "changed_xid", "alert_id" limit $3
-  ) as "a" on true
-  order by "a"."changed_xid", "a"."alert_id"`;
+const CHANGED_ALERTS_PAGE_SQL = commitOrderPageSql({
+  from: '"monitor_alerts" as "t"',
+  xid: '"t"."changed_xid"',
+  id: '"t"."alert_id"',
+  columns: '"t"."alert_id", "t"."typology_id", "t"."user_id", "t"."occurred_at", "t"."status"',
+  where: 'true',
+});
 
-type ChangedAlertRow = Pick<AlertRow, 'alert_id' | 'typology_id' | 'user_id' | 'occurred_at' | 'status'> & {
-  horizon: string;
-  xid: string | null;
-};
+type ChangedAlertRow = Pick<AlertRow, 'alert_id' | 'typology_id' | 'user_id' | 'occurred_at' | 'status'> &
+  CommitPageRow;
 
 async function alertsChangedSince(
   store: Store,
-  from: AlertFeedCursor,
+  from: CommitPageCursor,
   limit: number,
 ): Promise<AlertFeedPage> {
-  if (store.kind !== 'postgres') return { horizon: from.xid, alerts: [] };
+  if (store.kind !== 'postgres') return { snapshot: from.seen, alerts: [] };
   const result = await store.db.executeQuery<ChangedAlertRow>(
-    CompiledQuery.raw(CHANGED_ALERTS_PAGE_SQL, [from.xid, from.afterAlertId, limit]),
+    CompiledQuery.raw(CHANGED_ALERTS_PAGE_SQL, commitPageParams(from, limit)),
   );
   const alerts: AlertFeedPage['alerts'][number][] = [];
   for (const r of result.rows) {
-    // The one row of an empty page carries only the horizon (its alert columns are null too).
+    // The one row of an empty page carries only the snapshot (its alert columns are null too).
     if (r.xid === null) continue;
     alerts.push({ ...stateOf(r), xid: r.xid });
   }
-  return { horizon: result.rows[0]?.horizon ?? from.xid, alerts };
+  const head = result.rows[0];
+  if (!head) throw new Error('a page of the changed alerts came back without its head row');
+  return { snapshot: head.snapshot, alerts };
 }
 
 export function alertStore(store: Store): AlertStore {
@@ -167,7 +152,7 @@ export function alertStore(store: Store): AlertStore {
         .execute();
       return rows.map(stateOf);
     },
-    followHorizon: () => followHorizon(store),
+    followFrom: () => currentSnapshot(store),
     alertsChangedSince: (from, limit) => alertsChangedSince(store, from, limit),
     async countOpen(userId) {
       // Every draw on a shared store reads it: reuse the compiled SQL (shaped.ts).

@@ -5,19 +5,19 @@
  * several processes write, in commit order (committedIntakeReads).
  */
 import { CompiledQuery, sql, type Kysely, type RawBuilder } from 'kysely';
+import type { CommitPageCursor } from '../domain/index.js';
 import type {
   CaseAlertRecord,
   CaseIntakePort,
   CaseType,
   CommittedIntakePort,
-  IntakeCursor,
   IntakeItem,
   IntakePage,
 } from '../cases/index.js';
 import type { Database } from './schema.js';
 import type { Store } from './store-types.js';
 import { alertCaseOutcomes } from './cases.js';
-import { followHorizon, SNAPSHOT_XMIN_SQL } from './monitor.js';
+import { commitOrderPageSql, commitPageParams, currentSnapshot, type CommitPageRow } from './commit-order.js';
 
 type Q = Kysely<Database>;
 
@@ -134,22 +134,20 @@ interface FollowedTable {
 }
 
 /**
- * One page of a table's subjects with no case whose unit committed after ($1 xid, $2 id), at most $3, in commit order
- * (changed_xid: migration 139; monitor_alerts 406), with the snapshot's xmin read by the same statement, so an empty
- * page still moves the sweep on: one round trip, as the events' feed page (src/store/monitor.ts). Rows stored before
- * the migration have no changed_xid and are never read here (the first sweep after a start reads them by time).
+ * One page of a table's subjects with no case whose unit committed after a follower's place (changed_xid: migration
+ * 139; monitor_alerts 406), in commit order (commitOrderPageSql), one round trip, as the events' feed page
+ * (src/store/monitor.ts). Rows stored before the migration have no changed_xid and are never read here (the first
+ * sweep after a start reads them by time).
  */
 function followPageSql(t: FollowedTable): string {
-  return `select "h"."horizon"::text as "horizon", "s".*
-  from (select ${SNAPSHOT_XMIN_SQL} as "horizon") as "h"
-  left join lateral (
-    select "t"."changed_xid" as "xid_order", "t"."changed_xid"::text as "xid", "t"."${t.id}" as "id", ${t.columns}
-    from ${t.from}
-    where ("t"."changed_xid", "t"."${t.id}") > ($1::xid8, $2) and ${t.where}
-      and not exists (select 1 from "cases" as "c" where "c"."type" = '${t.caseType}' and "c"."subject_id" = "t"."${t.id}")
-    order by "t"."changed_xid", "t"."${t.id}" limit $3
-  ) as "s" on true
-  order by "s"."xid_order", "s"."id"`;
+  return commitOrderPageSql({
+    from: t.from,
+    xid: '"t"."changed_xid"',
+    id: `"t"."${t.id}"`,
+    columns: t.columns,
+    where: `${t.where}
+      and not exists (select 1 from "cases" as "c" where "c"."type" = '${t.caseType}' and "c"."subject_id" = "t"."${t.id}")`,
+  });
 }
 
 const ITEM_COLUMNS = '"t"."line_id", "t"."borrower_id", "t"."created_at"';
@@ -162,11 +160,11 @@ const REVIEW_APPLICATIONS_PAGE_SQL = followPageSql({
   caseType: CASE_OF.application,
 });
 
-/** $4: a CHALLENGE draw created at or before it has had its window (challengedBy). */
+/** $6: a CHALLENGE draw created at or before it has had its window (challengedBy). */
 const HELD_DRAWS_PAGE_SQL = followPageSql({
   from: '"draws" as "t"',
   id: 'id',
-  where: `"t"."status" in ('HOLD', 'REVIEW', 'CHALLENGE') and ("t"."status" <> 'CHALLENGE' or "t"."created_at" <= $4)`,
+  where: `"t"."status" in ('HOLD', 'REVIEW', 'CHALLENGE') and ("t"."status" <> 'CHALLENGE' or "t"."created_at" <= $6)`,
   columns: ITEM_COLUMNS,
   caseType: CASE_OF.draw,
 });
@@ -188,36 +186,31 @@ const OPEN_ALERTS_PAGE_SQL = followPageSql({
   caseType: CASE_OF.alert,
 });
 
-interface PageRow {
-  horizon: string;
-  /** Null on the one row of an empty page, which carries only the horizon. */
-  xid: string | null;
-  id: string | null;
-}
-
 /** A page's subject row: the columns a table's page selects, with its place in the commit order. */
 type SubjectRow<R> = R & { readonly xid: string; readonly id: string };
 
-async function followPage<R extends PageRow, T>(
+async function followPage<R extends CommitPageRow, T>(
   db: Q,
-  page: { sql: string; params: readonly unknown[]; from: IntakeCursor },
+  page: { sql: string; params: readonly unknown[]; from: CommitPageCursor; limit: number },
   toItem: (row: SubjectRow<R>) => T,
 ): Promise<IntakePage<T>> {
   const result = await db.executeQuery<R>(
-    CompiledQuery.raw(page.sql, [page.from.xid, page.from.afterId, ...page.params]),
+    CompiledQuery.raw(page.sql, [...commitPageParams(page.from, page.limit), ...page.params]),
   );
   const items: T[] = [];
-  let last: IntakeCursor | undefined;
+  let last: IntakePage<T>['last'];
   for (const row of result.rows) {
     const { xid, id } = row;
     if (xid === null || id === null) continue;
     items.push(toItem({ ...row, xid, id }));
-    last = { xid, afterId: id };
+    last = { xid, id };
   }
-  return { horizon: result.rows[0]?.horizon ?? page.from.xid, items, last };
+  const head = result.rows[0];
+  if (!head) throw new Error('a page of case intake came back without its head row');
+  return { snapshot: head.snapshot, items, last };
 }
 
-type ItemRow = PageRow & { line_id: string | null; borrower_id: string | null; created_at: number };
+type ItemRow = CommitPageRow & { line_id: string | null; borrower_id: string | null; created_at: number };
 
 const itemOf = (r: SubjectRow<ItemRow>): IntakeItem => ({
   id: r.id,
@@ -226,7 +219,7 @@ const itemOf = (r: SubjectRow<ItemRow>): IntakeItem => ({
   createdAt: Number(r.created_at),
 });
 
-const alertOf = (r: PageRow & CaseAlertRecord): CaseAlertRecord => ({
+const alertOf = (r: CommitPageRow & CaseAlertRecord): CaseAlertRecord => ({
   alert_id: r.alert_id,
   typology_id: r.typology_id,
   severity: r.severity,
@@ -263,15 +256,19 @@ async function timedOutChallenges(
 function committedIntakeReads(store: Store): CommittedIntakePort {
   const db = store.db;
   return {
-    horizon: () => followHorizon(store),
+    followFrom: () => currentSnapshot(store),
     reviewApplications: (from, limit) =>
-      followPage(db, { sql: REVIEW_APPLICATIONS_PAGE_SQL, params: [limit], from }, itemOf),
+      followPage(db, { sql: REVIEW_APPLICATIONS_PAGE_SQL, params: [], from, limit }, itemOf),
     heldDraws: (from, read) =>
-      followPage(db, { sql: HELD_DRAWS_PAGE_SQL, params: [read.limit, read.challengedBy], from }, itemOf),
+      followPage(
+        db,
+        { sql: HELD_DRAWS_PAGE_SQL, params: [read.challengedBy], from, limit: read.limit },
+        itemOf,
+      ),
     guardHeldActions: (from, limit) =>
-      followPage(db, { sql: GUARD_HELD_ACTIONS_PAGE_SQL, params: [limit], from }, itemOf),
+      followPage(db, { sql: GUARD_HELD_ACTIONS_PAGE_SQL, params: [], from, limit }, itemOf),
     openAlerts: (from, limit) =>
-      followPage(db, { sql: OPEN_ALERTS_PAGE_SQL, params: [limit], from }, alertOf),
+      followPage(db, { sql: OPEN_ALERTS_PAGE_SQL, params: [], from, limit }, alertOf),
     timedOutChallenges: (window) => timedOutChallenges(db, window),
   };
 }

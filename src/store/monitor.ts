@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { CompiledQuery, type Selectable } from 'kysely';
 import { appendToLedger, appendToLedgerSync, type LedgerAppend } from '../compliance/index.js';
-import { canonicalJson } from '../domain/index.js';
+import { canonicalJson, type CommitPageCursor } from '../domain/index.js';
 import type {
   ActionOutcomeWrite,
   AttributeValue,
   AuditTrail,
   EventType,
   EventWrite,
-  FeedCursor,
   FeedPage,
   GroupWrite,
   KnownEvent,
@@ -23,6 +22,13 @@ import type {
   StoredEvent,
   StoredSpan,
 } from '../monitor/index.js';
+import {
+  commitOrderPageSql,
+  commitPageParams,
+  CURRENT_SNAPSHOT_SQL,
+  NO_SNAPSHOT,
+  type CommitPageRow,
+} from './commit-order.js';
 import type { Db, DbTx, Store, StoreKind } from './db.js';
 import type { MonitorTables } from './monitor-tables.js';
 import type { Database } from './schema.js';
@@ -493,8 +499,8 @@ export function monitorIntakeStore(store: Store, alertFollowUp?: AlertFollowUp):
     storedSpan: () => storedSpan(store.db),
     storedEvents: (fromMs) => storedEventPages(store.db, { fromMs }),
     lineMentions: (query) => lineMentionPages(store.db, query),
-    followHorizon: () => registerFollower(store, writer),
-    renewFollower: (readTo) => renewFollower(store, { writer, readTo }),
+    followFrom: () => registerFollower(store, writer),
+    renewFollower: (seen) => renewFollower(store, { writer, seen }),
     eventsCommittedSince: (from, limit) => eventsCommittedSince(store, { from, limit, writer }),
     pruneFeed: () => pruneMonitorEventFeed(store),
     knownEvents: (ids) =>
@@ -524,88 +530,72 @@ export function monitorIntakeStore(store: Store, alertFollowUp?: AlertFollowUp):
 
 /**
  * The oldest transaction still running when the statement's snapshot was taken (PostgreSQL's xid8): every one below it
- * has ended, so nothing more will appear below it. Rows stamped with their transaction's id (pg_current_xact_id()) are
- * followed up to it: monitor_event_feed here, monitor_alerts.changed_xid (src/store/cases-alerts.ts).
+ * has ended. A feed row below every follower's place's xmin is read by all of them (pruneMonitorEventFeed).
  */
 export const SNAPSHOT_XMIN_SQL = 'pg_snapshot_xmin(pg_current_snapshot())';
 
 /**
- * Where a follower starts: the current snapshot's xmin. Every transaction below it has ended, so everything they
- * stored is visible to any read from now on (a rebuild that starts after this call).
- */
-export async function followHorizon(store: Store): Promise<string> {
-  if (store.kind !== 'postgres') return '0';
-  const result = await store.db.executeQuery<{ horizon: string }>(
-    CompiledQuery.raw(`select ${SNAPSHOT_XMIN_SQL}::text as "horizon"`, []),
-  );
-  return result.rows[0]?.horizon ?? '0';
-}
-
-/**
- * Where the events' follower starts (followHorizon), read by the statement that registers it there
- * (monitor_feed_followers); it commits before the rebuild reads: pruneMonitorEventFeed keeps every feed row from a
- * registered follower's cursor on.
+ * Where the events' follower starts (a snapshot, src/domain/commit-order.ts), read by the statement that registers it
+ * there (monitor_feed_followers, with the snapshot's xmin); it commits before the rebuild reads:
+ * pruneMonitorEventFeed keeps every feed row from a registered follower's xmin on.
  */
 const REGISTER_FOLLOWER_SQL = `insert into "monitor_feed_followers" ("writer", "read_to", "seen_at")
   values ($1, ${SNAPSHOT_XMIN_SQL}, now())
   on conflict ("writer") do update set "read_to" = excluded."read_to", "seen_at" = excluded."seen_at"
-  returning "read_to"::text as "horizon"`;
+  returning ${CURRENT_SNAPSHOT_SQL}::text as "snapshot"`;
 
 async function registerFollower(store: Store, writer: string): Promise<string> {
-  if (store.kind !== 'postgres') return '0';
-  const result = await store.db.executeQuery<{ horizon: string }>(
+  if (store.kind !== 'postgres') return NO_SNAPSHOT;
+  const result = await store.db.executeQuery<{ snapshot: string }>(
     CompiledQuery.raw(REGISTER_FOLLOWER_SQL, [writer]),
   );
-  return result.rows[0]?.horizon ?? '0';
+  return result.rows[0]?.snapshot ?? NO_SNAPSHOT;
 }
 
 /**
- * A follower's sign of life and how far it has read. It never registers a follower the prune dropped: that one's next
- * page says `prunedPast`, and it rebuilds (EventIntake.follow). `greatest`: two renewals may commit out of order.
+ * A follower's sign of life and how far it has read (the xmin of its place, `seen`: the rows below it every read has
+ * passed). It never registers a follower the prune dropped: that one's next page says `prunedPast`, and it rebuilds
+ * (EventIntake.follow). `greatest`: two renewals may commit out of order.
  */
-async function renewFollower(store: Store, o: { writer: string; readTo: string }): Promise<void> {
+async function renewFollower(store: Store, o: { writer: string; seen: string }): Promise<void> {
   if (store.kind !== 'postgres') return;
   await store.db.executeQuery(
     CompiledQuery.raw(
-      `update "monitor_feed_followers" set "read_to" = greatest("read_to", $2::xid8), "seen_at" = now()
+      `update "monitor_feed_followers"
+        set "read_to" = greatest("read_to", pg_snapshot_xmin($2::pg_snapshot)), "seen_at" = now()
         where "writer" = $1`,
-      [o.writer, o.readTo],
+      [o.writer, o.seen],
     ),
   );
 }
 
 /**
- * One page of the feed after `from`, with the events, and the snapshot's xmin read by the same statement (so an empty
- * page still moves the follower on). A one-row select of the horizon, left-joined to the page, keeps it one round
- * trip. `afterEventId` '' reads from the transaction id on (event ids are never empty). `following`: the reader is
- * still registered in the same snapshot, so no prune this snapshot sees deleted a row after its cursor.
+ * One page of the feed (commitOrderPageSql: the other writers' rows, $6 this one), with the events, in one round
+ * trip. `following`: the reader is still registered in the page's own snapshot, so no prune that snapshot sees
+ * deleted a row it had not read.
  */
-const FEED_PAGE_SQL = `select "h"."horizon"::text as "horizon", "h"."following", "f"."xid"::text as "xid", "e".*
-  from (
-    select ${SNAPSHOT_XMIN_SQL} as "horizon",
-      exists (select 1 from "monitor_feed_followers" where "writer" = $4) as "following"
-  ) as "h"
-  left join lateral (
-    select "xid", "event_id" from "monitor_event_feed"
-    where ("xid", "event_id") > ($1::xid8, $2) and "writer" <> $4
-    order by "xid", "event_id" limit $3
-  ) as "f" on true
-  left join "monitor_events" as "e" on "e"."event_id" = "f"."event_id"
-  order by "f"."xid", "f"."event_id"`;
+const FEED_PAGE_SQL = commitOrderPageSql({
+  from: '"monitor_event_feed" as "t" join "monitor_events" as "e" on "e"."event_id" = "t"."event_id"',
+  xid: '"t"."xid"',
+  id: '"t"."event_id"',
+  columns: '"e".*',
+  where: '"t"."writer" <> $6',
+  head: 'exists (select 1 from "monitor_feed_followers" where "writer" = $6) as "following"',
+});
 
-/** A page of the feed after `from`: the events other writers stored, at most `limit`. */
+/** A page of the feed from `from`: the events other writers stored, at most `limit`. */
 async function eventsCommittedSince(
   store: Store,
-  read: { from: FeedCursor; limit: number; writer: string },
+  read: { from: CommitPageCursor; limit: number; writer: string },
 ): Promise<FeedPage> {
   const { from } = read;
-  if (store.kind !== 'postgres') return { horizon: from.xid, events: [], prunedPast: false };
-  const result = await store.db.executeQuery<
-    EventRow & { horizon: string; following: boolean; xid: string | null }
-  >(CompiledQuery.raw(FEED_PAGE_SQL, [from.xid, from.afterEventId, read.limit, read.writer]));
+  if (store.kind !== 'postgres') return { snapshot: from.seen, events: [], prunedPast: false };
+  const result = await store.db.executeQuery<EventRow & CommitPageRow & { following: boolean }>(
+    CompiledQuery.raw(FEED_PAGE_SQL, [...commitPageParams(from, read.limit), read.writer]),
+  );
   const events: FeedPage['events'][number][] = [];
   for (const r of result.rows) {
-    if (r.xid === null || r.event_id === null) continue;
+    if (r.xid === null || r.id === null) continue;
     events.push({
       xid: r.xid,
       event: rowToEvent(r),
@@ -614,7 +604,8 @@ async function eventsCommittedSince(
     });
   }
   const head = result.rows[0];
-  return { horizon: head?.horizon ?? from.xid, events, prunedPast: head?.following === false };
+  if (!head) throw new Error('a page of the events feed came back without its head row');
+  return { snapshot: head.snapshot, events, prunedPast: !head.following };
 }
 
 /**
@@ -658,11 +649,12 @@ const FEED_PRUNE_BATCH_SQL = `with "doomed" as (
   ) as "last" on (select count(*) from "doomed") = $4`;
 
 /**
- * Retention of monitor_event_feed (PostgreSQL): a row is needed only by a process that has not read past it. A new
- * process never reads the feed below the horizon it registers at (its rebuild reads monitor_events), and each live
- * one has registered its cursor (registerFollower) and renews it (renewFollower); so the rows below the lowest cursor of
- * the followers heard from within the lease go, in bounded batches. Followers not heard from are dropped first, in a
- * statement of their own: a prune that goes past a dropped follower's cursor commits after the drop, so that
+ * Retention of monitor_event_feed (PostgreSQL): a row is needed only by a process that has not read past it. A
+ * follower never reads a row below its place's xmin (src/store/commit-order.ts), a new process registers the place it
+ * starts from before its rebuild reads monitor_events (registerFollower), and each live one renews its place's xmin
+ * (renewFollower); so the rows below the lowest xmin of the followers heard from within the lease go, in bounded
+ * batches. Followers not heard from are dropped first, in a
+ * statement of their own: a prune that goes past a dropped follower's place commits after the drop, so that
  * follower's next page, if it sees any row gone, sees itself dropped (`prunedPast`) and rebuilds. Returns how many
  * rows were deleted. monitor_events itself is kept: it is the evidence behind alerts and cases.
  */

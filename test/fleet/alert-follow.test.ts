@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIsolatedPostgresSchema, openStore, type Store } from '../../src/store/db.js';
 import type { AlertFollowUp } from '../../src/store/monitor.js';
 import type { MonitorEvent } from '../../src/monitor/events.js';
-import type { TypologyPack } from '../../src/monitor/typologies/index.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { uuidv7Generator } from '../../src/domain/ids.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { TEST_DATABASE_URL } from '../helpers/stores.js';
 import { HOUR, MIN, T0, openTestMonitor, type TestMonitor } from '../monitor/helpers.js';
+import { LOGIN_ALERT } from './fixtures.js';
 
 /**
  * The alert dedupe window across processes whose clocks disagree, or whose units commit late: a process learns the
@@ -15,19 +15,6 @@ import { HOUR, MIN, T0, openTestMonitor, type TestMonitor } from '../monitor/hel
  * them. Process b's clock runs an hour behind a's (far beyond any re-read overlap by time). The timer is off (a very
  * long interval); the test calls follow() where the timer would have.
  */
-const LOGIN_ALERT: TypologyPack = {
-  id: 'TEST_LOGIN_ALERT',
-  version: 1,
-  title: 'login alert',
-  description: 'test pack: an alert per borrower per hour of logins',
-  triggers: ['login'],
-  parameters: { alertDedupWindowMs: { default: HOUR, description: 'one alert an hour' } },
-  rules: [{ id: 'login', description: 'any login' }],
-  reasons: ['R_ACCOUNT_TAKEOVER'],
-  severity: 'low',
-  actions: [],
-  evaluate: async (ctx) => ({ rules: ['login'], eventIds: [ctx.event.eventId], features: {} }),
-};
 
 const login = (eventId: string, userId: string): MonitorEvent =>
   ({ eventId, type: 'login', occurredAt: T0 + 1_000, userId }) as MonitorEvent;

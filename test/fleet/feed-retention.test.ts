@@ -3,20 +3,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import { uuidv7Generator } from '../../src/domain/ids.js';
 import { seededRandom } from '../../src/domain/random.js';
-import type { MonitorEvent } from '../../src/monitor/events.js';
 import { createIsolatedPostgresSchema, openStore, type Store } from '../../src/store/db.js';
-import { eventToRow, pruneMonitorEventFeed } from '../../src/store/monitor.js';
+import { pruneMonitorEventFeed } from '../../src/store/monitor.js';
 import { TEST_DATABASE_URL } from '../helpers/stores.js';
-import {
-  DAY,
-  MIN,
-  T0,
-  ev,
-  history,
-  openTestMonitor,
-  receiveLive,
-  type TestMonitor,
-} from '../monitor/helpers.js';
+import { MIN, T0, ev, history, openTestMonitor, receiveLive, type TestMonitor } from '../monitor/helpers.js';
+import { openFeedUnit } from './fixtures.js';
 
 /**
  * monitor_event_feed (migration 142) is how the processes on one PostgreSQL follow each other's events. It must not
@@ -89,7 +80,7 @@ describe.skipIf(!TEST_DATABASE_URL)(
 
       // b follows no more. Another writer's unit stores a call on the borrower's phone and stays open (a slow commit);
       // a stores and commits transactions after it.
-      const slow = await openUnit(
+      const slow = await openFeedUnit(
         a.store,
         ev('call_in_progress', T0 - 5 * MIN, { eventId: 'late-call', userId: 'p2', deviceId: 'dev-p2' }),
       );
@@ -153,7 +144,8 @@ async function feedEventIds(store: Store): Promise<string[]> {
 
 /**
  * Waits until every transaction that wrote a feed row has ended everywhere in the cluster, so a follower's next read
- * is past all of them (its cursor is the cluster's xmin, which an unrelated suite's open transaction holds back).
+ * puts its place's xmin past all of them, and the prune may go that far (it keeps every row from the lowest place's
+ * xmin on, which an unrelated suite's open transaction holds back).
  */
 async function untilEveryTransactionEnded(store: Store): Promise<void> {
   for (let attempt = 0; attempt < 1_000; attempt++) {
@@ -164,32 +156,4 @@ async function untilEveryTransactionEnded(store: Store): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error('some transaction of the cluster stayed open');
-}
-
-/** A unit of another writer that stores `event` and its feed row, left open until `commit`. */
-async function openUnit(store: Store, event: MonitorEvent): Promise<{ commit(): Promise<void> }> {
-  let release: () => void = () => undefined;
-  const held = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  let inserted: () => void = () => undefined;
-  const insertedOnce = new Promise<void>((resolve) => {
-    inserted = resolve;
-  });
-  const unit = store.db.transaction().execute(async (tx) => {
-    const row = eventToRow({ event, receivedAt: T0 - DAY, hash: event.eventId, resultJson: '{}' });
-    await tx.insertInto('monitor_events').values(row).execute();
-    await sql`insert into monitor_event_feed (event_id, writer) values (${event.eventId}, 'slow-writer')`.execute(
-      tx,
-    );
-    inserted();
-    await held;
-  });
-  await Promise.race([insertedOnce, unit]);
-  return {
-    async commit() {
-      release();
-      await unit;
-    },
-  };
 }

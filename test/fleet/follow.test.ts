@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIsolatedPostgresSchema, openStore, type Store } from '../../src/store/db.js';
 import type { MonitorEvent } from '../../src/monitor/events.js';
-import type { TypologyPack } from '../../src/monitor/typologies/index.js';
 import { TEST_DATABASE_URL } from '../helpers/stores.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { uuidv7Generator } from '../../src/domain/ids.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { T0, openTestMonitor, type TestMonitor } from '../monitor/helpers.js';
+import { LOGIN_ALERT } from './fixtures.js';
 
 /**
  * Per-process memory read as shared truth (issue 13): what one process ingested must reach the memory of another
@@ -14,19 +14,6 @@ import { T0, openTestMonitor, type TestMonitor } from '../monitor/helpers.js';
  * dedupe window — within one follow interval. The timer is off here (a very long interval); the test calls follow()
  * where the timer would have.
  */
-const LOGIN_ALERT: TypologyPack = {
-  id: 'TEST_LOGIN_ALERT',
-  version: 1,
-  title: 'login alert',
-  description: 'test pack: an alert per borrower per hour of logins',
-  triggers: ['login'],
-  parameters: { alertDedupWindowMs: { default: 3_600_000, description: 'one alert an hour' } },
-  rules: [{ id: 'login', description: 'any login' }],
-  reasons: ['R_ACCOUNT_TAKEOVER'],
-  severity: 'low',
-  actions: [],
-  evaluate: async (ctx) => ({ rules: ['login'], eventIds: [ctx.event.eventId], features: {} }),
-};
 
 const login = (eventId: string, userId: string, fields: Partial<MonitorEvent> = {}): MonitorEvent =>
   ({ eventId, type: 'login', occurredAt: T0 + 1_000, userId, ...fields }) as MonitorEvent;

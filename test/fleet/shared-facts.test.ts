@@ -1,6 +1,5 @@
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventToRow, monitorIntakeStore } from '../../src/store/monitor.js';
+import { monitorIntakeStore } from '../../src/store/monitor.js';
 import type { MonitorIntakeStore } from '../../src/monitor/ports.js';
 import { createIsolatedPostgresSchema, openStore, type Store } from '../../src/store/db.js';
 import { ManualClock } from '../../src/domain/clock.js';
@@ -18,6 +17,7 @@ import {
   receiveLive,
   type TestMonitor,
 } from '../monitor/helpers.js';
+import { openFeedUnit } from './fixtures.js';
 
 /**
  * Fleet mode on PostgreSQL without Redis: each process keeps its feature windows and link graph in memory, so what
@@ -149,37 +149,17 @@ describe.skipIf(!TEST_DATABASE_URL)(
     it('learns an event whose unit committed after later ones were read, whatever its receipt time', async () => {
       const [a, b] = monitors as [TestMonitor, TestMonitor];
       const [store] = stores as [Store];
-      let release: () => void = () => undefined;
-      const held = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      let inserted: () => void = () => undefined;
-      const insertedOnce = new Promise<void>((resolve) => {
-        inserted = resolve;
-      });
       // A unit of another writer stores an event stamped long before and stays open (a slow commit).
-      const late = ev('login', T0 + 20 * MIN, {
-        eventId: 'late-1',
-        userId: 'late-1',
-        deviceId: 'late-device',
-      });
-      const slow = store.db.transaction().execute(async (tx) => {
-        const row = eventToRow({ event: late, receivedAt: T0 - DAY, hash: 'late', resultJson: '{}' });
-        await tx.insertInto('monitor_events').values(row).execute();
-        await sql`insert into monitor_event_feed (event_id, writer) values ('late-1', 'slow-writer')`.execute(
-          tx,
-        );
-        inserted();
-        await held;
-      });
-      await Promise.race([insertedOnce, slow]);
+      const slow = await openFeedUnit(
+        store,
+        ev('login', T0 + 20 * MIN, { eventId: 'late-1', userId: 'late-1', deviceId: 'late-device' }),
+      );
       // Meanwhile process a stores and commits an event, and b reads past it.
       a.clock.set(T0 + 21 * MIN);
       await a.monitor.ingest([ev('login', T0 + 21 * MIN, { userId: 'late-2', deviceId: 'late-device' })]);
       await b.monitor.follow();
       expect(b.monitor.graph.componentUsers('user:late-2')).toBe(1);
-      release();
-      await slow;
+      await slow.commit();
       await b.monitor.follow();
       expect(b.monitor.graph.componentUsers('user:late-2')).toBe(2);
     });
