@@ -5,7 +5,7 @@ import {
   type ChangeFactRecord,
   type ComplaintFactRecord,
   type LedgerHandle,
-  type LineActionNoteFactRecord,
+  type LineActionFactRecord,
 } from './ledger.js';
 import {
   APPEAL_OUTCOME,
@@ -24,6 +24,7 @@ import {
   proveHeld,
   sameJson,
   type ChangeEntries,
+  type Findings,
   type Payload,
   type SealedCheck,
 } from './facts-proof.js';
@@ -240,40 +241,91 @@ export const ENTRY_REVIEW_NOTE = { says: '(the note the reviewed entry holds)', 
  * by its application.reviewed too: `noteHmac` equal to the line.action's; an older one holds the note in clear
  * (`note`, null for none), compared with the opened note and reported by placeholders, never the text.
  */
-export async function checkLineActionNotes(db: LedgerHandle, check: SealedCheck): Promise<number> {
-  return pages(
-    (after) => ledgerStorage().lineActionNotesAfter(db, after, PAGE_ROWS),
+/**
+ * Every line action against its line.action entry (entryId = the action's id, written in the same unit since the first
+ * version): what was done to the line and why (the reasons a borrower is shown), by whom, and its note. A row with no
+ * entry was written by other means, and an entry whose row is gone was deleted from what the borrower and the cases
+ * see. A GRANT's entry holds the line it opened (limitMinor, annualRate), not a before and after.
+ */
+export async function checkLineActions(db: LedgerHandle, check: SealedCheck): Promise<number> {
+  const seen = new Set<string>();
+  const count = await pages(
+    (after) => ledgerStorage().lineActionsAfter(db, after, PAGE_ROWS),
     (row) => {
+      seen.add(row.id);
       const entry = check.index.lineActions.get(row.id);
-      // `noteHmac: null`: written since entries say "no note" outright; the row must hold none.
-      if (entry?.noteHmac === null)
+      if (!entry)
         return check.findings.compare(
           { table: 'line_actions', id: row.id },
-          'note',
-          row.note === null ? null : '(a text)',
-          null,
+          '(ledger entry)',
+          'present',
+          'missing',
         );
-      const reviewed = row.type === 'GRANT' ? check.index.reviewedGrants.get(row.line_id) : undefined;
-      const committed = entry?.noteHmac ?? reviewed?.noteHmac;
-      if (reviewed?.noteHmac !== undefined && entry?.noteHmac !== undefined)
-        check.findings.compare(
-          { table: 'line_actions', id: row.id },
-          'note (application.reviewed)',
-          entry.noteHmac,
-          reviewed.noteHmac,
-        );
-      if (typeof committed === 'string') return proveLineActionNote(check, row, committed);
-      if (reviewed && 'note' in reviewed) return checkReviewedNote(check, row, reviewed.note);
-      if (row.note !== null) check.findings.withoutCommitment += 1;
+      compareLineAction(check.findings, row, entry);
+      checkLineActionNote(check, row, entry);
     },
   );
+  for (const id of check.index.lineActions.keys())
+    if (!seen.has(id)) check.findings.compare({ table: 'line_actions', id }, '(row)', 'missing', 'present');
+  return count;
 }
 
-export function proveLineActionNote(
-  check: SealedCheck,
-  row: LineActionNoteFactRecord,
-  commitment: string,
-): void {
+/** A line action's columns and the entry's fields that say the same (those an entry holds: a GRANT's hold fewer). */
+function lineActionFields(row: LineActionFactRecord): Record<string, unknown> {
+  const common = {
+    lineId: row.line_id,
+    type: row.type,
+    outcome: row.outcome,
+    reasons: JSON.parse(row.reasons) as unknown,
+    traceId: row.trace_id,
+    automated: row.automated === 1,
+    actor: row.actor,
+  };
+  if (row.type === 'GRANT')
+    return { ...common, limitMinor: Number(row.new_limit_minor), annualRate: Number(row.new_rate) };
+  return {
+    ...common,
+    appealable: row.appealable === 1,
+    prevStatus: row.prev_status,
+    newStatus: row.new_status,
+    prevLimitMinor: Number(row.prev_limit_minor),
+    newLimitMinor: Number(row.new_limit_minor),
+    newAnnualRate: Number(row.new_rate),
+  };
+}
+
+function compareLineAction(findings: Findings, row: LineActionFactRecord, entry: Payload): void {
+  const where = { table: 'line_actions', id: row.id } as const;
+  for (const [field, value] of Object.entries(lineActionFields(row)))
+    // An application's GRANT entry names no actor (the row says 'strategy:application').
+    if (field in entry) findings.compare(where, field, value, entry[field]);
+}
+
+/** The note against the entry's commitment (`noteHmac`), or, for a reviewed GRANT, its application.reviewed entry's. */
+function checkLineActionNote(check: SealedCheck, row: LineActionFactRecord, entry: Payload): void {
+  // `noteHmac: null`: written since entries say "no note" outright; the row must hold none.
+  if (entry.noteHmac === null)
+    return check.findings.compare(
+      { table: 'line_actions', id: row.id },
+      'note',
+      row.note === null ? null : '(a text)',
+      null,
+    );
+  const reviewed = row.type === 'GRANT' ? check.index.reviewedGrants.get(row.line_id) : undefined;
+  const committed = entry.noteHmac ?? reviewed?.noteHmac;
+  if (reviewed?.noteHmac !== undefined && entry.noteHmac !== undefined)
+    check.findings.compare(
+      { table: 'line_actions', id: row.id },
+      'note (application.reviewed)',
+      entry.noteHmac,
+      reviewed.noteHmac,
+    );
+  if (typeof committed === 'string') return proveLineActionNote(check, row, committed);
+  if (reviewed && 'note' in reviewed) return checkReviewedNote(check, row, reviewed.note);
+  if (row.note !== null) check.findings.withoutCommitment += 1;
+}
+
+export function proveLineActionNote(check: SealedCheck, row: LineActionFactRecord, commitment: string): void {
   const where = { table: 'line_actions', id: row.id } as const;
   if (row.note === null) return check.findings.compare(where, 'note', null, commitment);
   const value = { where, field: 'note', pair: LINE_ACTION_NOTE, stored: { committed: row.note, rider: '' } };
@@ -281,7 +333,7 @@ export function proveLineActionNote(
 }
 
 /** A reviewer's GRANT note against the clear note (or null) an application.reviewed entry written before sealing holds. */
-export function checkReviewedNote(check: SealedCheck, row: LineActionNoteFactRecord, held: unknown): void {
+export function checkReviewedNote(check: SealedCheck, row: LineActionFactRecord, held: unknown): void {
   const where = { table: 'line_actions', id: row.id } as const;
   if (typeof held !== 'string')
     return check.findings.compare(where, 'note', row.note === null ? null : '(a text)', null);

@@ -32,7 +32,7 @@ import {
   checkCaseNotes,
   checkChanges,
   checkComplaints,
-  checkLineActionNotes,
+  checkLineActions,
 } from './facts-cases.js';
 
 export type { FactMismatch, FactTable, UnverifiableFact } from './facts-proof.js';
@@ -112,7 +112,7 @@ export async function verifyFacts(
   const complaints = await checkComplaints(db, { index, findings, crypto });
   const notes = await checkCaseNotes(db, { index, findings, crypto });
   const changes = await checkChanges(db, { index, findings, crypto });
-  const lineActions = await checkLineActionNotes(db, { index, findings, crypto });
+  const lineActions = await checkLineActions(db, { index, findings, crypto });
   return {
     ok: findings.list.length === 0 && findings.unverifiable.length === 0,
     checked: {

@@ -251,11 +251,25 @@ export interface CaseNoteFactRecord {
   text: string;
 }
 
-/** What the fact check reads of a line action: its line and type, and its note (sealed since sealed-line-actions.ts). */
-export interface LineActionNoteFactRecord {
+/**
+ * What the fact check reads of a line action (append-only: only `keys rotate-data` rewrites its note, sealed again): what
+ * was done to the line, why, by whom, and the note, each against its line.action entry.
+ */
+export interface LineActionFactRecord {
   id: string;
   line_id: string;
   type: string;
+  outcome: string;
+  reasons: string;
+  trace_id: string | null;
+  automated: number;
+  actor: string | null;
+  appealable: number;
+  prev_status: string;
+  new_status: string;
+  prev_limit_minor: number;
+  new_limit_minor: number;
+  new_rate: number;
   note: string | null;
 }
 
@@ -313,7 +327,7 @@ export interface LedgerStorage {
   complaintsAfter(db: LedgerHandle, afterId: string, limit: number): Promise<ComplaintFactRecord[]>;
   caseNotesAfter(db: LedgerHandle, afterId: string, limit: number): Promise<CaseNoteFactRecord[]>;
   changesAfter(db: LedgerHandle, afterId: string, limit: number): Promise<ChangeFactRecord[]>;
-  lineActionNotesAfter(db: LedgerHandle, afterId: string, limit: number): Promise<LineActionNoteFactRecord[]>;
+  lineActionsAfter(db: LedgerHandle, afterId: string, limit: number): Promise<LineActionFactRecord[]>;
 }
 
 /**

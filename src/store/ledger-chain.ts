@@ -413,10 +413,26 @@ const changesAfter = (db: Db, afterId: string, limit: number) =>
     .limit(limit)
     .execute();
 
-const lineActionNotesAfter = (db: Db, afterId: string, limit: number) =>
+const lineActionsAfter = (db: Db, afterId: string, limit: number) =>
   db
     .selectFrom('line_actions')
-    .select(['id', 'line_id', 'type', 'note'])
+    .select([
+      'id',
+      'line_id',
+      'type',
+      'outcome',
+      'reasons',
+      'trace_id',
+      'automated',
+      'actor',
+      'appealable',
+      'prev_status',
+      'new_status',
+      'prev_limit_minor',
+      'new_limit_minor',
+      'new_rate',
+      'note',
+    ])
     .where('id', '>', afterId)
     .orderBy('id')
     .limit(limit)
@@ -437,7 +453,7 @@ const ledgerStorage: LedgerStorage = {
   complaintsAfter,
   caseNotesAfter,
   changesAfter,
-  lineActionNotesAfter,
+  lineActionsAfter,
 };
 
 useLedgerStorage(ledgerStorage);
