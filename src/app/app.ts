@@ -14,7 +14,8 @@ import { healthReport, statusProbe, storeProbe, type HealthProbe } from './healt
 import { buildServer, createMetricsRegistry } from '../api/index.js';
 import { createKeyVerifier, ensureApiKey } from '../api/index.js';
 import { createModelRegistry, resolverFromRegistry, type ModelRegistry } from '../scoring/index.js';
-import { createModelRepository, createOutboxSource } from '../store/index.js';
+import { createModelRepository, createOutboxSource, prunePublishedOutbox } from '../store/index.js';
+import type { OutboxRetention } from './daily-jobs.js';
 import {
   createBlastRadiusGuard,
   type BlastRadiusGuard,
@@ -113,6 +114,8 @@ export interface AppServices {
   readonly consents: ConsentServices;
   /** Daily portfolio snapshots and early warnings. */
   readonly portfolio: PortfolioService;
+  /** The outbox's retention (jobs daily). */
+  readonly outbox: OutboxRetention;
   readonly routes: FastifyPluginAsync[];
   /** People in the loop: case queues, the borrower's side, four eyes (issue 11). */
   readonly cases: CasesWiring;
@@ -222,6 +225,7 @@ async function wireApp(base: AppBase): Promise<AppServices> {
     evidence,
     consents,
     portfolio,
+    outbox: outboxRetention(base),
     routes,
     cases,
     async close() {
@@ -388,6 +392,16 @@ function lineActionsThroughLateCore(late: { readonly core?: CoreServices }): Lin
             detail: `held for review by the blast-radius guard (action ${result.actionId})`,
           };
     },
+  };
+}
+
+/** Deletes the outbox rows published more than Config.outboxRetentionMs ago by the process's clock (0: none). */
+function outboxRetention({ config, store, clock }: AppBase): OutboxRetention {
+  return {
+    prunePublished: async () =>
+      config.outboxRetentionMs === 0
+        ? 0
+        : prunePublishedOutbox(store, { publishedBefore: clock.now() - config.outboxRetentionMs }),
   };
 }
 

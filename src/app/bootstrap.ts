@@ -135,6 +135,7 @@ function demoHistory(app: AppServices): SeedHistory {
           portfolio: app.portfolio,
           bureauReporting: app.consents.reporting,
           monitor: app.monitor,
+          outbox: app.outbox,
         },
         date,
       );

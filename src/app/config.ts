@@ -44,6 +44,11 @@ export interface Config {
   };
   readonly eventBatchMax: number;
   /**
+   * How long a published outbox row is kept before `jobs daily` deletes it (LINEGUARD_OUTBOX_RETENTION_MS, default 7
+   * days; 0 keeps every row).
+   */
+  readonly outboxRetentionMs: number;
+  /**
    * How far ahead of this server's clock an app event (POST /v1/events) may be dated (LINEGUARD_EVENT_FUTURE_TOLERANCE_MS,
    * default 5 minutes); later ones are refused with 422 LG_EVENT_IN_FUTURE.
    */
@@ -141,6 +146,11 @@ export function loadConfig(
       minPerWindow: intFrom(env.LINEGUARD_GUARD_MIN_PER_WINDOW, 'LINEGUARD_GUARD_MIN_PER_WINDOW', 5),
     },
     eventBatchMax: intFrom(env.LINEGUARD_EVENT_BATCH_MAX, 'LINEGUARD_EVENT_BATCH_MAX', 1000),
+    outboxRetentionMs: intFrom(
+      env.LINEGUARD_OUTBOX_RETENTION_MS,
+      'LINEGUARD_OUTBOX_RETENTION_MS',
+      7 * 86_400_000,
+    ),
     eventFutureToleranceMs: intFrom(
       env.LINEGUARD_EVENT_FUTURE_TOLERANCE_MS,
       'LINEGUARD_EVENT_FUTURE_TOLERANCE_MS',

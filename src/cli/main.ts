@@ -202,6 +202,7 @@ function appDepsOpener(openApp: OpenApp) {
       registry: app.models,
       core: app.core,
       monitor: app.monitor,
+      outbox: app.outbox,
       portfolio: app.portfolio,
       bureauReporting: app.consents.reporting,
       close: () => app.close(),

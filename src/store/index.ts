@@ -17,7 +17,7 @@ export { createModelRepository } from './models.js';
 export * from './api.js';
 export { RETRY_AFTER_SECONDS } from './faults.js';
 export { createCaseDecisionReads, drawRow, lineRow, openedDrawRow } from './case-evidence.js';
-export { createOutboxSource } from './outbox-relay.js';
+export { createOutboxSource, prunePublishedOutbox } from './outbox-relay.js';
 export { createCaseIntakeReads } from './cases-intake.js';
 export { createLendingStore } from './lending.js';
 export { createComplianceStore } from './compliance.js';

@@ -44,6 +44,36 @@ async function markOutboxPublished(store: Store, ids: readonly string[], at: num
   });
 }
 
+/** Rows per DELETE of the outbox's retention: each a short statement (and on SQLite a unit) of its own. */
+const PRUNE_BATCH_ROWS = 5_000;
+
+/**
+ * Deletes the rows published before `publishedBefore` (index outbox_unpublished leads with published_at), in batches;
+ * never a row not yet published, however old. A published row has done its work: the event is in the ledger and, for
+ * the monitor's, in monitor_events; what it kept was a second copy (a disbursement's device, IP and payee in clear
+ * among them). Returns how many rows were deleted.
+ */
+export async function prunePublishedOutbox(
+  store: Store,
+  o: { readonly publishedBefore: number; readonly batchRowsMax?: number },
+): Promise<number> {
+  const batch = o.batchRowsMax ?? PRUNE_BATCH_ROWS;
+  let deleted = 0;
+  for (;;) {
+    const result = await store.transaction((tx) =>
+      tx
+        .deleteFrom('outbox')
+        .where('id', 'in', (q) =>
+          q.selectFrom('outbox').select('id').where('published_at', '<', o.publishedBefore).limit(batch),
+        )
+        .executeTakeFirst(),
+    );
+    const rows = Number(result.numDeletedRows);
+    deleted += rows;
+    if (rows < batch) return deleted;
+  }
+}
+
 /** The relay's outbox on `store`. */
 export function createOutboxSource(store: Store): OutboxSource {
   return {

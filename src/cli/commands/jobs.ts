@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { parseIsoDate } from '../../domain/index.js';
 import { LgError } from '../../domain/index.js';
 import type { CoreServices } from '../../core/index.js';
-import { dailyJobs } from '../../app/index.js';
+import { dailyJobs, type OutboxRetention } from '../../app/index.js';
 import type { BureauReporting, PortfolioService } from '../../compliance/index.js';
 import type { MonitorService } from '../../monitor/index.js';
 import { EXIT, printJson, runAction } from '../exit.js';
@@ -12,6 +12,7 @@ type OpenJobsDeps = () => Promise<{
   portfolio?: PortfolioService;
   bureauReporting?: BureauReporting;
   monitor?: Pick<MonitorService, 'pruneFeed'>;
+  outbox?: OutboxRetention;
   close(): Promise<void>;
 }>;
 
@@ -97,6 +98,9 @@ function registerDailyJob(jobs: Command, openDeps: OpenJobsDeps): void {
         : '') +
       (result.feedRowsPruned
         ? `monitor event feed: ${result.feedRowsPruned} rows every live process had read pruned\n`
+        : '') +
+      (result.outboxRowsPruned
+        ? `outbox: ${result.outboxRowsPruned} rows published before its retention deleted\n`
         : ''),
     exitCode: () => EXIT.OK,
   });
