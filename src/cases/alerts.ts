@@ -1,4 +1,5 @@
 import {
+  BEFORE_ANY_COMMIT,
   firstCommitPage,
   LgError,
   nextCommitPage,
@@ -150,7 +151,7 @@ export class AlertBook implements AlertPort {
   private readonly lastAlert = new Map<string, Alerted>();
   private readonly openAlerts = new Map<string, number>();
   /** follow()'s place: a snapshot whose every ended transaction's alert changes it has read (commit-order.ts). */
-  private followedTo = '';
+  private followedTo = BEFORE_ANY_COMMIT;
 
   constructor(
     private readonly store: AlertStore,

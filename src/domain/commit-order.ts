@@ -10,6 +10,12 @@
  * committed since again on every read, for as long as it stays open.
  */
 
+/**
+ * A place before every transaction ('xmin:xmax:' with both at the first normal transaction id): a read from it returns
+ * every row. A follower's place until it has started from the current snapshot.
+ */
+export const BEFORE_ANY_COMMIT = '3:3:';
+
 /** Where one page of a read starts. */
 export interface CommitPageCursor {
   /** The follower's place: the rows of every transaction this snapshot sees as ended have been read. */

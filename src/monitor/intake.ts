@@ -1,4 +1,4 @@
-import { firstCommitPage, LgError, nextCommitPage, type Clock } from '../domain/index.js';
+import { BEFORE_ANY_COMMIT, firstCommitPage, LgError, nextCommitPage, type Clock } from '../domain/index.js';
 import { LINE_SOURCE_TYPES, type AccountMemory } from './account-memory.js';
 import type { ActionDispatcher } from './dispatcher.js';
 import { EventIds, PRUNE_EVERY_MS } from './event-ids.js';
@@ -94,7 +94,7 @@ export class EventIntake {
    * follow()'s place in the feed of other processes' events: a snapshot whose every ended transaction's events it has
    * read (src/domain/commit-order.ts; shared database only).
    */
-  private followedTo = '';
+  private followedTo = BEFORE_ANY_COMMIT;
   /** The catch-up being read, and the one queued behind it (catchUp). */
   private catching: Promise<void> | undefined;
   private catchingNext: Promise<void> | undefined;

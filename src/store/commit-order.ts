@@ -1,5 +1,5 @@
 import { CompiledQuery } from 'kysely';
-import type { CommitPageCursor } from '../domain/index.js';
+import { BEFORE_ANY_COMMIT, type CommitPageCursor } from '../domain/index.js';
 import type { Store } from './store-types.js';
 
 /**
@@ -11,12 +11,10 @@ import type { Store } from './store-types.js';
 /** The snapshot a statement reads in, as text ('xmin:xmax:xip,…'): within one statement it is one snapshot. */
 export const CURRENT_SNAPSHOT_SQL = 'pg_current_snapshot()';
 
-/** A store with one writer follows no one: its followers' place, never read. */
-export const NO_SNAPSHOT = '';
-
 /** Where a follower that starts now stands: its first read returns what commits from here on. */
 export async function currentSnapshot(store: Store): Promise<string> {
-  if (store.kind !== 'postgres') return NO_SNAPSHOT;
+  // A store with one writer follows no one: its followers' place is never read.
+  if (store.kind !== 'postgres') return BEFORE_ANY_COMMIT;
   const result = await store.db.executeQuery<{ snapshot: string }>(
     CompiledQuery.raw(`select ${CURRENT_SNAPSHOT_SQL}::text as "snapshot"`, []),
   );

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CompiledQuery, type Selectable } from 'kysely';
 import { appendToLedger, appendToLedgerSync, type LedgerAppend } from '../compliance/index.js';
-import { canonicalJson, type CommitPageCursor } from '../domain/index.js';
+import { BEFORE_ANY_COMMIT, canonicalJson, type CommitPageCursor } from '../domain/index.js';
 import type {
   ActionOutcomeWrite,
   AttributeValue,
@@ -26,7 +26,6 @@ import {
   commitOrderPageSql,
   commitPageParams,
   CURRENT_SNAPSHOT_SQL,
-  NO_SNAPSHOT,
   type CommitPageRow,
 } from './commit-order.js';
 import type { Db, DbTx, Store, StoreKind } from './db.js';
@@ -545,11 +544,11 @@ const REGISTER_FOLLOWER_SQL = `insert into "monitor_feed_followers" ("writer", "
   returning ${CURRENT_SNAPSHOT_SQL}::text as "snapshot"`;
 
 async function registerFollower(store: Store, writer: string): Promise<string> {
-  if (store.kind !== 'postgres') return NO_SNAPSHOT;
+  if (store.kind !== 'postgres') return BEFORE_ANY_COMMIT;
   const result = await store.db.executeQuery<{ snapshot: string }>(
     CompiledQuery.raw(REGISTER_FOLLOWER_SQL, [writer]),
   );
-  return result.rows[0]?.snapshot ?? NO_SNAPSHOT;
+  return result.rows[0]?.snapshot ?? BEFORE_ANY_COMMIT;
 }
 
 /**

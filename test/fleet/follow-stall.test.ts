@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AlertBook, type AlertStore } from '../../src/cases/index.js';
 import { ManualClock } from '../../src/domain/clock.js';
-import { firstCommitPage } from '../../src/domain/commit-order.js';
+import { BEFORE_ANY_COMMIT, firstCommitPage } from '../../src/domain/commit-order.js';
 import { uuidv7Generator } from '../../src/domain/ids.js';
 import { seededRandom } from '../../src/domain/random.js';
 import type { MonitorEvent } from '../../src/monitor/events.js';
@@ -168,6 +168,21 @@ describe.skipIf(!TEST_DATABASE_URL)(
         await book.follow();
         expect(total(alertsRead)).toBe(1);
         expect(await newAlerts()).toEqual(['alerted-4']);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('a follower with no place yet (before its start) reads every row, not an error', async () => {
+      await a.monitor.ingest([login('from-the-start')]);
+      const store = await openStore({ postgresUrl: url, migrate: false });
+      try {
+        const page = await alertStore(store).alertsChangedSince(firstCommitPage(BEFORE_ANY_COMMIT), 10_000);
+        const stored = await store.db.selectFrom('monitor_alerts').select('alert_id').execute();
+        expect(page.alerts.map((alert) => alert.alertId).sort()).toEqual(
+          stored.map((r) => r.alert_id).sort(),
+        );
+        expect(page.alerts.length).toBeGreaterThan(0);
       } finally {
         await store.close();
       }
