@@ -352,41 +352,53 @@ export async function runReviewJob(deps: CoreDeps, asOf: string, pageSize = 200)
   };
 }
 
-/** The line actions that raise a line's limit, for good (LIMIT_INCREASE) or for a while (TEMP_LIMIT). */
-const RAISES: ReadonlySet<LineActionType> = new Set(['LIMIT_INCREASE', 'TEMP_LIMIT']);
+/** The line actions a review decision applies one of at most (oneChangePerKind): its limit and its rate. */
+const ONE_PER_KIND: ReadonlySet<LineActionType> = new Set([
+  'LIMIT_DECREASE',
+  'LIMIT_INCREASE',
+  'TEMP_LIMIT',
+  'RATE_CHANGE',
+]);
 
 /**
- * The decision's actions with one limit change of each kind at most, where it stands in the list; the others dropped.
- * Rules of a review strategy may each ask for a change of the same line's limit, in any order; all applied under one
- * decision, the line was cut (or raised) twice, or the second change was no move from the limit the first had just set
- * (a cut above it, a raise below it), which the state machine refuses, and the line's whole review failed; a raise
- * beside a cut raised the line the decision had found reason to cut. What is applied:
+ * The decision's actions with one limit change of each kind and one rate change at most, where they stand in the list;
+ * the others dropped. Rules of a review strategy may each ask for a change of the same line's limit or rate, in any
+ * order; all applied under one decision, the line was cut (or raised, or repriced) two or three times, each a line
+ * action and a notice to the borrower, or the second change was no move from the limit the first had just set (a cut
+ * above it, a raise below it), which the state machine refuses, and the line's whole review failed; a raise beside a cut
+ * raised the line the decision had found reason to cut. What is applied:
  * - the strictest cut (the lowest limit asked for) if the rules ask for any cut, and no raise, permanent or temporary,
  *   beside it: a risk signal outweighs a reward (the bundled line-review's order, "most severe first", says the same);
  * - else the smallest permanent raise and the smallest temporary limit: the conservative ones, the limit every rule that
  *   asked for that kind of raise agrees the line may reach (no rule of the code base says otherwise; a larger one stays
  *   for a later review, or a person, to grant); the temporary limit only if it lies above that raise (a temporary limit
- *   is one above the permanent, which the state machine checks).
+ *   is one above the permanent, which the state machine checks);
+ * - the highest rate asked for, by the same measure: a repricing for risk outweighs a reward, and of two rewards the
+ *   smaller cut of the rate is the one every such rule agrees to.
  * The decision's record keeps every change the rules asked for; the line changes once per kind. A change with no limit
- * counts as the mildest (applied alone, it is refused as before).
+ * (or rate) counts as the mildest (applied alone, it is refused as before).
  */
-function oneLimitChange(actions: readonly RequestedLineAction[]): RequestedLineAction[] {
+function oneChangePerKind(actions: readonly RequestedLineAction[]): RequestedLineAction[] {
   const limitOf = (a: RequestedLineAction) => a.limitMinor ?? Number.POSITIVE_INFINITY;
-  // Among cuts the lowest limit is the strictest; among raises of one kind it is the smallest.
-  const lowest = (type: LineActionType) =>
+  const rateOf = (a: RequestedLineAction) => a.annualRate ?? Number.NEGATIVE_INFINITY;
+  /** The first action of `type` that `better` prefers to every other. */
+  const pick = (type: LineActionType, better: (a: RequestedLineAction, b: RequestedLineAction) => boolean) =>
     actions
       .filter((a) => a.type === type)
       .reduce<RequestedLineAction | undefined>(
-        (best, a) => (best === undefined || limitOf(a) < limitOf(best) ? a : best),
+        (best, a) => (best === undefined || better(a, best) ? a : best),
         undefined,
       );
+  // Among cuts the lowest limit is the strictest; among raises of one kind it is the smallest.
+  const lowest = (type: LineActionType) => pick(type, (a, b) => limitOf(a) < limitOf(b));
   const cut = lowest('LIMIT_DECREASE');
   const raise = lowest('LIMIT_INCREASE');
   const temp = lowest('TEMP_LIMIT');
   // A temporary limit must lie above the permanent one: none above the raise beside it is no raise once that applies.
   const tempAboveRaise = temp && (!raise || limitOf(temp) > limitOf(raise)) ? temp : undefined;
-  const kept = new Set(cut ? [cut] : [raise, tempAboveRaise]);
-  return actions.filter((a) => (a.type !== 'LIMIT_DECREASE' && !RAISES.has(a.type)) || kept.has(a));
+  const rate = pick('RATE_CHANGE', (a, b) => rateOf(a) > rateOf(b));
+  const kept = new Set([...(cut ? [cut] : [raise, tempAboveRaise]), rate]);
+  return actions.filter((a) => !ONE_PER_KIND.has(a.type) || kept.has(a));
 }
 
 async function reviewLine(deps: CoreDeps, line: LineRow, asOf: string, at: number) {
@@ -413,7 +425,7 @@ async function reviewLine(deps: CoreDeps, line: LineRow, asOf: string, at: numbe
     // restriction leaves the line as it was, and taken again it would open another case each run.
     await deps.coreStore.lineInTx(tx, line.id, true);
     const taken = new Set(await deps.coreStore.actionTypesByInTx(tx, line.id, actor));
-    for (const action of oneLimitChange(decision.actions)) {
+    for (const action of oneChangePerKind(decision.actions)) {
       if (taken.has(action.type)) continue;
       const done = await applyActionInTx(deps, tx, line.id, {
         type: action.type,

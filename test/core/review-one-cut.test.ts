@@ -18,6 +18,9 @@ import { ADULT, coreWithBundledEngine, makeCore, openLine, residentId, type Harn
  * cut and raised under one decision, ending above where it was when the cut came first). One decision now applies one
  * limit change: the strictest cut if the rules ask for any (no raise, permanent or temporary, beside it), else the
  * smallest raise and the smallest temporary limit. The decision's record keeps every change the rules asked for.
+ *
+ * Rate changes too: three RATE_CHANGEs in one decision repriced the line three times (three actions, three notices to
+ * the borrower), ending at whichever was listed last. One decision now applies one, the highest rate asked for.
  */
 const LIMIT = 1_000_000;
 const cut = (limitMinor: number, reason: string): RequestedLineAction => ({
@@ -203,6 +206,26 @@ for (const factory of STORE_FACTORIES)
         ['TEMP_LIMIT', 'APPLIED', 1_200_000],
       ]);
     });
+
+    const rate = (annualRate: number, reason: string): RequestedLineAction => ({
+      type: 'RATE_CHANGE',
+      annualRate,
+      reasons: [reason],
+    });
+    for (const order of [
+      [rate(0.12, 'R_GOOD_REPAYMENT'), rate(0.2, 'R_LOAN_STACKING'), rate(0.15, 'R_INQUIRY_VELOCITY')],
+      [rate(0.2, 'R_LOAN_STACKING'), rate(0.15, 'R_INQUIRY_VELOCITY'), rate(0.12, 'R_GOOD_REPAYMENT')],
+    ])
+      it(`three rate changes: only the highest rate is set, in order ${order.map((a) => a.annualRate).join(' → ')}`, async () => {
+        const lineId = await newLine();
+        reviewAsks(order);
+        expect((await h.core.runReviewJob(h.core.lenderToday())).errors).toEqual([]);
+        const rows = await actionsOf(lineId);
+        expect(rows.map((r) => [r.type, r.outcome, JSON.parse(r.reasons) as unknown])).toEqual([
+          ['RATE_CHANGE', 'APPLIED', ['R_LOAN_STACKING']],
+        ]);
+        expect((await h.core.getLine(lineId)).annualRate).toBe(0.2);
+      });
 
     it('a temporary limit no higher than the raise beside it is dropped, and the raise applied', async () => {
       const lineId = await newLine();
