@@ -495,7 +495,7 @@ function appRoutes(wiring: {
     wiring.modules;
   const { gates } = wiring;
   return [
-    strategyRoutes({ engine, gates }),
+    strategyRoutes({ engine, gates, calendar: config }),
     coreRoutes(core, (lineId, action, maker, guard) => gates.lineAction(lineId, action, maker, guard)),
     monitorRoutes({ monitor, eventBatchMax: config.eventBatchMax, listGates: gates }),
     consoleRoutes({

@@ -199,6 +199,7 @@ function appDepsOpener(openApp: OpenApp) {
     const app = await openApp();
     return {
       engine: app.engine,
+      calendar: app.config,
       registry: app.models,
       core: app.core,
       monitor: app.monitor,

@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import * as R from './responses.js';
 import type { PendingChangeView } from '../../cases/index.js';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { parseIsoDate, parseIsoInstant, MS_PER_DAY } from '../../domain/index.js';
+import { lenderDayEnd, lenderDayStart, parseIsoInstant, type LenderCalendar } from '../../domain/index.js';
 import { LgError } from '../../domain/index.js';
 import type { EngineService } from '../../engine/index.js';
 import {
@@ -21,6 +21,8 @@ import { answeringProposal } from './pending-change.js';
 /** Strategies, versions, activation, simulation, stored decisions and macro overlays over HTTP (issue 3). */
 export interface StrategyRouteDeps {
   readonly engine: EngineService;
+  /** The lender's calendar a simulation's dates are days of (UTC when absent). */
+  readonly calendar?: LenderCalendar;
   /** Four eyes (issue 11): a pending change when activation or an overlay change needs a second person. */
   readonly gates?: {
     strategyActivation(
@@ -90,10 +92,17 @@ const OverlayHistoryQuery = Type.Object(
 
 const tags = ['strategies'];
 
-/** A date means the whole UTC day: `from` its start, `to` the start of the next day (exclusive). */
-export function parseSimulationBound(text: string, bound: 'from' | 'to'): number {
-  const day = parseIsoDate(text);
-  if (day !== undefined) return bound === 'to' ? day + MS_PER_DAY : day;
+/**
+ * A date means the whole day on the lender's calendar (LINEGUARD_LENDER_UTC_OFFSET), as every other date does: `from`
+ * its midnight there, `to` the next midnight (exclusive). An instant is taken as it is.
+ */
+export function parseSimulationBound(
+  text: string,
+  bound: 'from' | 'to',
+  calendar: LenderCalendar = {},
+): number {
+  const day = bound === 'to' ? lenderDayEnd(calendar, text) : lenderDayStart(calendar, text);
+  if (day !== undefined) return day;
   const ms = parseIsoInstant(text);
   if (ms === undefined)
     throw new LgError(
@@ -286,8 +295,8 @@ function strategySimulationRoutes(app: TypedApp, deps: StrategyRouteDeps): void 
       const body = request.body;
       const candidate = await candidateOf(engine, id, body);
       return engine.simulate(candidate, {
-        from: parseSimulationBound(body.from, 'from'),
-        to: parseSimulationBound(body.to, 'to'),
+        from: parseSimulationBound(body.from, 'from', deps.calendar),
+        to: parseSimulationBound(body.to, 'to', deps.calendar),
         ...(body.subjectsMax === undefined ? {} : { subjectsMax: body.subjectsMax }),
       });
     },

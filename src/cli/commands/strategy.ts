@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { isLgError, LgError, type ErrorCode } from '../../domain/index.js';
+import { isLgError, LgError, type ErrorCode, type LenderCalendar } from '../../domain/index.js';
 import type { EngineService } from '../../engine/index.js';
 import type { SimulationReport } from '../../engine/index.js';
 import { parseStrategySource, checkStrategy } from '../../engine/index.js';
@@ -14,7 +14,12 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_INVALID_INPUT = 2;
 
-export type OpenEngineDeps = () => Promise<{ engine: EngineService; close(): Promise<void> }>;
+export type OpenEngineDeps = () => Promise<{
+  engine: EngineService;
+  /** The lender's calendar a simulation's dates are days of (UTC when absent). */
+  calendar?: LenderCalendar;
+  close(): Promise<void>;
+}>;
 
 interface Out {
   log(text: string): void;
@@ -63,13 +68,13 @@ export function validateCommand(file: string, out: Out = consoleOut): number {
 
 export async function simulateCommand(
   engine: EngineService,
-  options: { strategy: string; from: string; to: string; json?: boolean },
+  options: { strategy: string; from: string; to: string; json?: boolean; calendar?: LenderCalendar },
   out: Out = consoleOut,
 ): Promise<number> {
   const doc = readStrategyFile(options.strategy);
   const report = await engine.simulate(doc, {
-    from: parseSimulationBound(options.from, 'from'),
-    to: parseSimulationBound(options.to, 'to'),
+    from: parseSimulationBound(options.from, 'from', options.calendar),
+    to: parseSimulationBound(options.to, 'to', options.calendar),
   });
   out.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
   return EXIT_OK;
@@ -139,11 +144,11 @@ function unreadableLine(u: SimulationReport['unreadable']): string {
 
 async function withEngine(
   openDeps: OpenEngineDeps,
-  work: (engine: EngineService) => Promise<number>,
+  work: (engine: EngineService, calendar: LenderCalendar | undefined) => Promise<number>,
 ): Promise<number> {
   const deps = await openDeps();
   try {
-    return await work(deps.engine);
+    return await work(deps.engine, deps.calendar);
   } finally {
     await deps.close();
   }
@@ -176,13 +181,15 @@ export function registerStrategyCommand(program: Command, openDeps: OpenEngineDe
   strategy
     .command('simulate')
     .requiredOption('--strategy <file>', 'candidate strategy document')
-    .requiredOption('--from <date>', 'start (YYYY-MM-DD or ISO instant)')
+    .requiredOption('--from <date>', "start (YYYY-MM-DD, a day on the lender's calendar, or an ISO instant)")
     .requiredOption('--to <date>', 'end, inclusive when a date')
     .option('--json', 'print the report as JSON')
     .description('Replay stored decisions of a period through a candidate and report the change')
     .action(async (options: { strategy: string; from: string; to: string; json?: boolean }) => {
       try {
-        process.exitCode = await withEngine(openDeps, (engine) => simulateCommand(engine, options));
+        process.exitCode = await withEngine(openDeps, (engine, calendar) =>
+          simulateCommand(engine, { ...options, calendar }),
+        );
       } catch (error) {
         process.exitCode = report(error);
       }
