@@ -200,15 +200,19 @@ export const monitorMigrations: Record<string, Migration> = {
     // (occurred_at, event_id) order, a range of the first index (which also answers everything occurred_at alone did,
     // so it replaces monitor_events_time); and, of the older events, the last line mention per borrower and line, a
     // grouping the second answers without the table (every column the read needs is in it; only events with a line).
+    // `if not exists`: on a large table an operator may build both first with CREATE INDEX CONCURRENTLY (README,
+    // start-up), since this migration's build holds the table's write lock until every pending migration commits.
     async up(db: Kysely<unknown>) {
       await db.schema
         .createIndex('monitor_events_time_id')
+        .ifNotExists()
         .on('monitor_events')
         .columns(['occurred_at', 'event_id'])
         .execute();
       await db.schema.dropIndex('monitor_events_time').execute();
       await db.schema
         .createIndex('monitor_events_user_line')
+        .ifNotExists()
         .on('monitor_events')
         .columns(['user_id', 'line_id', 'occurred_at', 'event_id', 'type'])
         .where(sql.ref('line_id'), 'is not', null)
