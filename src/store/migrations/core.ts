@@ -532,14 +532,15 @@ export const coreMigrations: Record<string, Migration> = {
   },
   '139_intake_changed_xid': {
     // PostgreSQL only (several writers): the transaction that last made each row work for a person, so case intake's
-    // sweep (src/cases/intake.ts, src/store/cases-intake.ts) reads what committed in commit order, up to its
-    // snapshot's xmin, as the monitor follows events (142) and alerts (406): created_at is the writer's clock, stamped
-    // before its unit commits, so a lagging clock or a late commit left the row behind a sweep that had read past that
-    // instant, and no case was ever opened. Added without a default first so existing rows stay null (no rewrite;
+    // sweep (src/cases/intake.ts, src/store/cases-intake.ts) reads what committed in commit order (by snapshot:
+    // src/store/commit-order.ts), as the monitor follows events (142) and alerts (406): created_at is the writer's
+    // clock, stamped before its unit commits, so a lagging clock or a late commit left the row behind a sweep that had
+    // read past that instant, and no case was ever opened. Added without a default first so existing rows stay null (no rewrite;
     // the first sweep after a start reads them by time); the default then stamps every insert, whatever path writes
     // it. A draw is restamped when its status changes (store/core-held-draws.ts moveDraw): the cooling-off job turns
     // it HOLD a day after it was made. The indexes are partial: only the rows the sweep looks for, so the draws'
-    // hot path (APPROVED) never writes to them, and a sweep walks only what changed since its last one.
+    // hot path (APPROVED) never writes to them, and a sweep walks only what changed since its last one; `if not
+    // exists`, so an operator may build them first with CREATE INDEX CONCURRENTLY (README, start-up).
     async up(db: Kysely<unknown>) {
       if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
       for (const table of ['applications', 'draws', 'line_actions']) {
@@ -548,14 +549,14 @@ export const coreMigrations: Record<string, Migration> = {
           .raw(`alter table ${table} alter column changed_xid set default pg_current_xact_id()`)
           .execute(db);
       }
-      await sql`create index applications_review_changed on applications (changed_xid, id)
+      await sql`create index if not exists applications_review_changed on applications (changed_xid, id)
         where outcome = 'REVIEW' and line_id is null`.execute(db);
-      await sql`create index draws_held_changed on draws (changed_xid, id)
+      await sql`create index if not exists draws_held_changed on draws (changed_xid, id)
         where status in ('HOLD', 'REVIEW', 'CHALLENGE')`.execute(db);
-      await sql`create index line_actions_review_changed on line_actions (changed_xid, id)
+      await sql`create index if not exists line_actions_review_changed on line_actions (changed_xid, id)
         where outcome = 'REVIEW'`.execute(db);
       // A CHALLENGE draw becomes a person's work by time alone (no step-up result within the window): read by time.
-      await sql`create index draws_challenge_created on draws (created_at) where status = 'CHALLENGE'`.execute(
+      await sql`create index if not exists draws_challenge_created on draws (created_at) where status = 'CHALLENGE'`.execute(
         db,
       );
     },

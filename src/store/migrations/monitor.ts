@@ -177,7 +177,7 @@ export const monitorMigrations: Record<string, Migration> = {
       await sql`alter table monitor_alerts alter column changed_xid set default pg_current_xact_id()`.execute(
         db,
       );
-      await sql`create index monitor_alerts_changed_xid on monitor_alerts (changed_xid, alert_id)`.execute(
+      await sql`create index if not exists monitor_alerts_changed_xid on monitor_alerts (changed_xid, alert_id)`.execute(
         db,
       );
     },
