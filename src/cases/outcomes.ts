@@ -552,7 +552,7 @@ async function applyOutcome(
         })),
       };
     case 'REVIEW_APPLICATION:DECLINE':
-      await core.declineReview(tx, row.subject_id, { actor, reasons: input.reasons ?? [], note: input.note });
+      await core.declineReview(tx, row.subject_id, { actor, reasons: input.reasons ?? [] });
       return { reasons: input.reasons ?? [] };
     case 'HELD_DRAW:RELEASE':
       return { drawId: row.subject_id, ...(await core.releaseDraw(tx, row.subject_id, actor)) };

@@ -147,10 +147,11 @@ export interface CaseCorePort {
     applicationId: string,
     input: { actor: string; limitMinor: number; annualRate: number; note?: string },
   ): Promise<{ lineId: string | null; limitMinor: number | null; annualRate: number | null }>;
+  /** The case keeps the reviewer's note (sealed with its notes); the core's entry does not hold it. */
   declineReview(
     tx: CaseTx,
     applicationId: string,
-    input: { actor: string; reasons: readonly string[]; note?: string },
+    input: { actor: string; reasons: readonly string[] },
   ): Promise<unknown>;
   /** `allowed`: the held statuses this release may start from (default: every held status). */
   releaseDraw(

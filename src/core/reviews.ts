@@ -276,7 +276,7 @@ export async function declineReviewInTx(
   deps: CoreDeps,
   tx: UnitTx,
   applicationId: string,
-  input: { actor: string; reasons: readonly string[]; note?: string },
+  input: { actor: string; reasons: readonly string[] },
 ): Promise<ReviewedApplication> {
   checkReasons(input.reasons);
   const app = await lockReviewApplication(deps, tx, applicationId);
@@ -301,7 +301,9 @@ export async function declineReviewInTx(
         reasons,
         referredFor: parseReasons(app.reasons),
         by: input.actor,
-        note: input.note ?? null,
+        // Not the reviewer's note: an entry is never erased, and free text can name anyone. The note is the case's,
+        // sealed with its notes and proven by its case.resolved entry (noteId, noteHmac). Entries written before
+        // carry it as `note`.
       },
     },
   ]);

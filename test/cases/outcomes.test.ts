@@ -119,6 +119,37 @@ for (const store of CASE_STORES)
       ).toBe(409);
     });
 
+    it("declines a referred application with a note: the note is sealed with the case's notes, never in clear in the ledger", async () => {
+      const referred = await apply({ ...STRONG_APPLICANT, inquiries30d: 4 });
+      const opened = await caseFor('REVIEW_APPLICATION', referred.applicationId);
+      const me = client(t, analyst.key);
+      await me.post(`/v1/cases/${opened.id}/assign`, {});
+      const note = '申请人电话 13912345678 无人接听，资料不符';
+      const declined = await me.post(`/v1/cases/${opened.id}/resolve`, {
+        outcome: 'DECLINE',
+        reasons: ['R_SCORE_LOW'],
+        note,
+      });
+      expect(declined.statusCode, declined.body).toBe(200);
+      const ledger = await t.app.store.db
+        .selectFrom('ledger_entries')
+        .select(['kind', 'payload'])
+        .where('kind', 'in', ['application.reviewed', 'case.resolved'])
+        .execute();
+      // An entry cannot be erased: free text there (a phone number, here) would stay in clear for good.
+      expect(ledger.some((e) => e.payload.includes('13912345678'))).toBe(false);
+      const reviewed = ledger
+        .map((e) => ({ kind: e.kind, payload: JSON.parse(e.payload) as Record<string, unknown> }))
+        .find((e) => e.kind === 'application.reviewed' && e.payload.applicationId === referred.applicationId);
+      expect(reviewed?.payload).toMatchObject({ outcome: 'DECLINE', reasons: ['R_SCORE_LOW'] });
+      expect(reviewed?.payload).not.toHaveProperty('note');
+      // The note is the case's, sealed at rest and proven by its resolved entry; a reader of the case sees it.
+      const shown = (await me.get(`/v1/cases/${opened.id}`)).json();
+      expect(JSON.stringify(shown)).toContain(note);
+      const verified = await verifyLedger(t.app.store.db);
+      expect(verified.ok).toBe(true);
+    });
+
     it("approves a referred application under the product it asked for: the product's rate range, pinned on the line", async () => {
       const product = await client(t).post('/v1/products', {
         id: `review-flex-${++seq}`,
