@@ -1,4 +1,11 @@
-import { aprCapCheck, LgError, MAX_TERM_MONTHS, REPAYMENT_METHODS } from '../domain/index.js';
+import {
+  aprCapCheck,
+  canonicalJson,
+  lenderDayOf,
+  LgError,
+  MAX_TERM_MONTHS,
+  REPAYMENT_METHODS,
+} from '../domain/index.js';
 import type { ProductTerms, RepaymentMethod } from '../domain/index.js';
 import type { CoreDeps } from './deps.js';
 import { allInOf, capDisclosure, drawSchedule, priceLoan } from './pricing.js';
@@ -79,8 +86,47 @@ function judging(deps: CoreDeps, line: LineTerms): Judging {
   return { capPercent: aprCapFor(line, deps.config.aprCapPercent), now: deps.clock.now() };
 }
 
+/**
+ * The last judgements, by everything one depends on: the line's terms, the rate, the cap and the lender's day the
+ * loans start on (drawSchedule reads nothing else). A line without a product prices 1,440 loans a judgement (130-220
+ * ms here), and a rate change is judged twice, before it is proposed and again under the line's lock, where on SQLite
+ * every other writer waits for it; a review repricing many lines alike judges the same terms over and over. Bounded:
+ * emptied when full.
+ */
+const judgements = new Map<string, OverCap | undefined>();
+const JUDGEMENTS_MAX = 256;
+
+function judgementKey(deps: CoreDeps, line: LineTerms, annualRate: number, j: Judging): string {
+  const { currency, product_id, product_version, product_terms, partner_fees } = line;
+  const day = lenderDayOf(deps.config, j.now);
+  return canonicalJson([
+    currency,
+    product_id,
+    product_version,
+    product_terms,
+    partner_fees,
+    annualRate,
+    j.capPercent,
+    day,
+  ]);
+}
+
 /** The rate's excess over the line's cap, or undefined when every loan the line can make at it is within the cap. */
 function overCap(deps: CoreDeps, line: LineTerms, annualRate: number, j: Judging): OverCap | undefined {
+  const key = judgementKey(deps, line, annualRate, j);
+  if (judgements.has(key)) return judgements.get(key);
+  const judged = priceAgainstCap(deps, line, annualRate, j);
+  if (judgements.size >= JUDGEMENTS_MAX) judgements.clear();
+  judgements.set(key, judged);
+  return judged;
+}
+
+function priceAgainstCap(
+  deps: CoreDeps,
+  line: LineTerms,
+  annualRate: number,
+  j: Judging,
+): OverCap | undefined {
   // The contract rate alone over the cap is refused as it is, whatever a loan's IRR (a short loan's can be below its
   // rate, one in a 28-day month); it spares the loans' pricing too.
   if (!aprCapCheck(annualRate * 100, j.capPercent).ok) return { alone: true };
