@@ -220,7 +220,16 @@ describe.skipIf(!BROWSER_READY)('risk console in Chromium', () => {
     candidate.name = `${candidate.name ?? 'application'} (browser edit)`;
     await page.fill('#strategy-text', JSON.stringify(candidate, null, 2));
     await page.locator('[data-testid=validation]', { hasText: /校验通过|Valid/ }).waitFor();
+    // The dates sent are the days chosen: a date's whole day is the server's to include (the lender's calendar).
+    const asked = page.waitForRequest((request) =>
+      request.url().endsWith('/v1/strategies/application/simulate'),
+    );
     await page.click('button:has-text("模拟"), button:has-text("Simulate")');
+    const range = JSON.parse((await asked).postData() ?? '{}') as { from?: string; to?: string };
+    expect(range).toMatchObject({
+      from: await page.inputValue('#sim-from'),
+      to: await page.inputValue('#sim-to'),
+    });
     await page.waitForSelector('[data-testid=simulation]');
     expect(Number(await page.textContent('[data-testid=sim-changed]'))).toBe(0);
     await screenshot(page, 'strategy-simulation');

@@ -239,7 +239,8 @@ function Editor({
     if (!document) return;
     const { data, error: failure } = await api.POST('/v1/strategies/{id}/simulate', {
       params: { path: { id: strategyId } },
-      body: { from, to: nextDay(to), document },
+      // A date is its whole day to the server (inclusive, on the lender's calendar): the day chosen, not the next.
+      body: { from, to, document },
     });
     setError(failure ? errorOf(failure) : undefined);
     setReport(data as SimulationReport | undefined);
@@ -317,10 +318,6 @@ async function validate(text: string): Promise<ApiError | 'valid'> {
   }
   const { error } = await api.POST('/v1/strategies/validate', { body: document as Record<string, never> });
   return error ? errorOf(error) : 'valid';
-}
-
-function nextDay(date: string): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 }
 
 function SimulationView({ report }: { report: SimulationReport }): ReactNode {
