@@ -11,9 +11,7 @@ import {
   sealChangeProposal,
   sealDecisionNote,
   type FieldCrypto,
-  type SealedPairRow,
 } from '../../src/compliance/index.js';
-import type { StoredPair } from '../../src/compliance/sealed-pair.js';
 import type { ManualClock } from '../../src/domain/clock.js';
 import { sealedPairRows, type TablePair } from '../../src/store/sealed-pairs.js';
 import type { TestApp } from '../helpers/app.js';
@@ -33,6 +31,7 @@ import {
   verifyBook,
   verifyCommand,
   expectFindings,
+  rewriteSealedRows,
 } from '../helpers/ledger-verify.js';
 
 /**
@@ -214,16 +213,8 @@ for (const store of STORES)
       });
       afterAll(async () => t?.close());
 
-      /** Writes `sealed` over `read` with the store's sealed-row writer (compare-and-set), as a re-seal does. */
-      async function rewrite<T extends 'case_notes' | 'pending_changes'>(
-        pair: TablePair<T>,
-        read: SealedPairRow,
-        sealed: StoredPair,
-      ): Promise<void> {
-        expect(
-          await sealedPairRows(t.app.store, pair).replace([{ read, sealed: { id: read.id, ...sealed } }]),
-        ).toBe(1);
-      }
+      const rowsOf = <T extends 'case_notes' | 'pending_changes'>(pair: TablePair<T>) =>
+        sealedPairRows(t.app.store, pair);
 
       /** The six sealed texts: both notes, the approved change's payload, reason and note, the rejection's note. */
       async function sealedTexts() {
@@ -261,15 +252,18 @@ for (const store of STORES)
         const approval = sealDecisionNote(crypto, book.approved, 'fine');
         const rejection = sealDecisionNote(crypto, book.rejected, 'no');
         const one = (committed: string) => ({ committed, rider: '' });
-        await rewrite(CASE_NOTE, before.note, one(note.sealed));
-        await rewrite(CASE_NOTE, before.moved, one(moved.sealed));
-        await rewrite(CHANGE_PROPOSAL, before.proposal, {
-          committed: proposal.payload,
-          rider: proposal.diff,
-        });
-        await rewrite(CHANGE_REASON, before.reason, one(proposal.reason));
-        await rewrite(CHANGE_DECISION_NOTE, before.approval, one(approval.sealed));
-        await rewrite(CHANGE_DECISION_NOTE, before.rejection, one(rejection.sealed));
+        const putBack = await rewriteSealedRows([
+          { rows: rowsOf(CASE_NOTE), read: before.note, sealed: one(note.sealed) },
+          { rows: rowsOf(CASE_NOTE), read: before.moved, sealed: one(moved.sealed) },
+          {
+            rows: rowsOf(CHANGE_PROPOSAL),
+            read: before.proposal,
+            sealed: { committed: proposal.payload, rider: proposal.diff },
+          },
+          { rows: rowsOf(CHANGE_REASON), read: before.reason, sealed: one(proposal.reason) },
+          { rows: rowsOf(CHANGE_DECISION_NOTE), read: before.approval, sealed: one(approval.sealed) },
+          { rows: rowsOf(CHANGE_DECISION_NOTE), read: before.rejection, sealed: one(rejection.sealed) },
+        ]);
         const commitments = {
           note: note.hmac,
           moved: moved.hmac,
@@ -277,15 +271,6 @@ for (const store of STORES)
           reason: proposal.reasonHmac,
           approval: approval.hmac,
           rejection: rejection.hmac,
-        };
-        const putBack = async () => {
-          const now = await sealedTexts();
-          await rewrite(CASE_NOTE, now.note, before.note);
-          await rewrite(CASE_NOTE, now.moved, before.moved);
-          await rewrite(CHANGE_PROPOSAL, now.proposal, before.proposal);
-          await rewrite(CHANGE_REASON, now.reason, before.reason);
-          await rewrite(CHANGE_DECISION_NOTE, now.approval, before.approval);
-          await rewrite(CHANGE_DECISION_NOTE, now.rejection, before.rejection);
         };
         return { commitments, putBack };
       }
@@ -470,11 +455,13 @@ for (const store of STORES)
         // The legacy note sealed with other words (its entry holds the text itself); the legacy change's diff, reason
         // and checker's note edited in clear.
         const other = sealCaseNote(cryptoOf(), LEGACY.note, '借款人已还清');
-        await rewrite(
-          CASE_NOTE,
-          { id: LEGACY.note, committed: legacyNote.text, rider: '' },
-          { committed: other.sealed, rider: '' },
-        );
+        await rewriteSealedRows([
+          {
+            rows: rowsOf(CASE_NOTE),
+            read: { id: LEGACY.note, committed: legacyNote.text, rider: '' },
+            sealed: { committed: other.sealed, rider: '' },
+          },
+        ]);
         await db()
           .updateTable('pending_changes')
           .set({

@@ -14,9 +14,7 @@ import {
   sealComplaintText,
   sealExtensionReason,
   type FieldCrypto,
-  type SealedPairRow,
 } from '../../src/compliance/index.js';
-import type { StoredPair } from '../../src/compliance/sealed-pair.js';
 import { sealedPairRows, type TablePair } from '../../src/store/sealed-pairs.js';
 import type { TestApp } from '../helpers/app.js';
 import { appStores } from '../helpers/stores.js';
@@ -35,6 +33,7 @@ import {
   verifyBook,
   verifyCommand,
   expectFindings,
+  rewriteSealedRows,
 } from '../helpers/ledger-verify.js';
 
 /**
@@ -237,16 +236,8 @@ for (const store of STORES)
       };
     }
 
-    /** Writes `sealed` over `read` with the store's sealed-row writer (compare-and-set), as a re-seal does. */
-    async function rewrite<T extends 'appeals' | 'complaints'>(
-      pair: TablePair<T>,
-      read: SealedPairRow,
-      sealed: StoredPair,
-    ): Promise<void> {
-      expect(
-        await sealedPairRows(t.app.store, pair).replace([{ read, sealed: { id: read.id, ...sealed } }]),
-      ).toBe(1);
-    }
+    const rowsOf = <T extends 'appeals' | 'complaints'>(pair: TablePair<T>) =>
+      sealedPairRows(t.app.store, pair);
 
     /** Each of the five texts replaced by what `seal` makes with `crypto`; answers how to put them back. */
     async function resealAll(crypto: FieldCrypto) {
@@ -263,25 +254,19 @@ for (const store of STORES)
         extension: { committed: extension.extension_reason, rider: '' },
         resolution: { committed: resolution.resolution_zh, rider: resolution.resolution_en },
       };
-      await rewrite(APPEAL_STATEMENT, before.appeal, written.appeal);
-      await rewrite(APPEAL_OUTCOME, before.outcome, written.outcome);
-      await rewrite(COMPLAINT_STATEMENT, before.complaint, written.complaint);
-      await rewrite(COMPLAINT_EXTENSION, before.extension, written.extension);
-      await rewrite(COMPLAINT_RESOLUTION, before.resolution, written.resolution);
+      const putBack = await rewriteSealedRows([
+        { rows: rowsOf(APPEAL_STATEMENT), read: before.appeal, sealed: written.appeal },
+        { rows: rowsOf(APPEAL_OUTCOME), read: before.outcome, sealed: written.outcome },
+        { rows: rowsOf(COMPLAINT_STATEMENT), read: before.complaint, sealed: written.complaint },
+        { rows: rowsOf(COMPLAINT_EXTENSION), read: before.extension, sealed: written.extension },
+        { rows: rowsOf(COMPLAINT_RESOLUTION), read: before.resolution, sealed: written.resolution },
+      ]);
       const commitments = {
         appeal: appeal.textHmac,
         outcome: outcome.outcomeHmac,
         complaint: complaint.textHmac,
         extension: extension.reasonHmac,
         resolution: resolution.resolutionHmac,
-      };
-      const putBack = async () => {
-        const now = await sealedTexts();
-        await rewrite(APPEAL_STATEMENT, now.appeal, before.appeal);
-        await rewrite(APPEAL_OUTCOME, now.outcome, before.outcome);
-        await rewrite(COMPLAINT_STATEMENT, now.complaint, before.complaint);
-        await rewrite(COMPLAINT_EXTENSION, now.extension, before.extension);
-        await rewrite(COMPLAINT_RESOLUTION, now.resolution, before.resolution);
       };
       return { commitments, putBack };
     }
@@ -525,11 +510,13 @@ for (const store of STORES)
         .execute();
       // The legacy complaint's reason sealed with other words: its entry holds the reason itself.
       const otherReason = sealExtensionReason(cryptoOf(), LEGACY.complaint, '客户要求延期');
-      await rewrite(
-        COMPLAINT_EXTENSION,
-        { id: LEGACY.complaint, committed: legacy.extension_reason ?? '', rider: '' },
-        { committed: otherReason.extension_reason, rider: '' },
-      );
+      await rewriteSealedRows([
+        {
+          rows: rowsOf(COMPLAINT_EXTENSION),
+          read: { id: LEGACY.complaint, committed: legacy.extension_reason ?? '', rider: '' },
+          sealed: { committed: otherReason.extension_reason, rider: '' },
+        },
+      ]);
       const found = await verifyBook(t, cryptoOf());
       expectFindings(found.facts?.mismatches, [
         {

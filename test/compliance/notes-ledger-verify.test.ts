@@ -26,6 +26,7 @@ import {
   ledgerPayload,
   verifyBook,
   verifyCommand,
+  rewriteSealedRows,
 } from '../helpers/ledger-verify.js';
 
 /**
@@ -152,18 +153,18 @@ for (const store of STORES)
           action: sealLineActionNote(crypto, book.freezeId, '无') as { sealed: string; hmac: string },
           note: sealCaseNote(crypto, book.resolutionNote, '无'),
         };
-        const after = {
-          action: { id: action.id, committed: other.action.sealed, rider: '' },
-          note: { id: note.id, committed: other.note.sealed, rider: '' },
-        };
-        const actions = sealedPairRows(t.app.store, LINE_ACTION_NOTE);
-        const notes = sealedPairRows(t.app.store, CASE_NOTE);
-        expect(await actions.replace([{ read: before.action, sealed: after.action }])).toBe(1);
-        expect(await notes.replace([{ read: before.note, sealed: after.note }])).toBe(1);
-        const putBack = async () => {
-          expect(await actions.replace([{ read: after.action, sealed: before.action }])).toBe(1);
-          expect(await notes.replace([{ read: after.note, sealed: before.note }])).toBe(1);
-        };
+        const putBack = await rewriteSealedRows([
+          {
+            rows: sealedPairRows(t.app.store, LINE_ACTION_NOTE),
+            read: before.action,
+            sealed: { committed: other.action.sealed, rider: '' },
+          },
+          {
+            rows: sealedPairRows(t.app.store, CASE_NOTE),
+            read: before.note,
+            sealed: { committed: other.note.sealed, rider: '' },
+          },
+        ]);
         return { commitments: { action: other.action.hmac, note: other.note.hmac }, putBack };
       }
 

@@ -2,7 +2,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, vi } from 'vitest';
-import { fieldCryptoFromMasterKey, type FieldCrypto } from '../../src/compliance/index.js';
+import {
+  fieldCryptoFromMasterKey,
+  type FieldCrypto,
+  type SealedPairRow,
+  type SealedRows,
+} from '../../src/compliance/index.js';
+import type { StoredPair } from '../../src/compliance/sealed-pair.js';
 import { verifyAgainstCheckpoints } from '../../src/compliance/audit.js';
 import { verifyAgainst } from '../../src/cli/commands/ledger.js';
 import type { TestApp } from './app.js';
@@ -75,4 +81,26 @@ export async function verifyCommand(t: TestApp, crypto: FieldCrypto): Promise<{ 
 export function expectFindings(found: readonly unknown[] | undefined, expected: readonly unknown[]): void {
   expect(found).toHaveLength(expected.length);
   expect(found).toEqual(expect.arrayContaining([...expected]));
+}
+
+/** A row whose sealed pair a test replaces: its pair's rows (sealedPairRows), the row as read, and the new pair. */
+export interface SealedRewrite {
+  readonly rows: SealedRows<SealedPairRow>;
+  readonly read: SealedPairRow;
+  readonly sealed: StoredPair;
+}
+
+/**
+ * Writes each row's new pair with the store's sealed-row writer (compare-and-set, as a re-seal does; each write must
+ * take), and answers how to put every row back as it was read.
+ */
+export async function rewriteSealedRows(rewrites: readonly SealedRewrite[]): Promise<() => Promise<void>> {
+  const write = async (rewrite: SealedRewrite, from: StoredPair, to: StoredPair) => {
+    const { id } = rewrite.read;
+    expect(await rewrite.rows.replace([{ read: { id, ...from }, sealed: { id, ...to } }])).toBe(1);
+  };
+  for (const rewrite of rewrites) await write(rewrite, rewrite.read, rewrite.sealed);
+  return async () => {
+    for (const rewrite of rewrites) await write(rewrite, rewrite.sealed, rewrite.read);
+  };
 }
