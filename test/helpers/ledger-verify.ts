@@ -104,3 +104,27 @@ export async function rewriteSealedRows(rewrites: readonly SealedRewrite[]): Pro
     for (const rewrite of rewrites) await write(rewrite, rewrite.sealed, rewrite.read);
   };
 }
+
+/**
+ * A book that verifies: the fact check holds with the data key (its facts matching `facts`) and without it (the sealed
+ * values counted, nothing found), and the CLI exits 0, printing each of `says` and never `secret` (personal data
+ * the book holds sealed).
+ */
+export async function expectCleanBook(
+  t: TestApp,
+  expected: {
+    readonly facts: Record<string, unknown>;
+    readonly says?: readonly string[];
+    readonly secret: string;
+  },
+): Promise<void> {
+  const crypto = appCrypto(t);
+  const clean = await verifyBook(t, crypto);
+  expect(clean.facts).toMatchObject({ ok: true, mismatches: [], unverifiable: [], ...expected.facts });
+  expect(clean.ok).toBe(true);
+  expect((await verifyBook(t)).facts).toMatchObject({ ok: true, mismatches: [] });
+  const command = await verifyCommand(t, crypto);
+  expect(command.exit, command.out).toBe(0);
+  for (const text of expected.says ?? []) expect(command.out).toContain(text);
+  expect(command.out).not.toContain(expected.secret);
+}
