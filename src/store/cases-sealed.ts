@@ -8,12 +8,11 @@ import {
   COMPLAINT_EXTENSION,
   COMPLAINT_RESOLUTION,
   COMPLAINT_STATEMENT,
-  resealPairs,
   type CaseTextResealResult,
   type CaseWorkResealResult,
   type FieldCrypto,
 } from '../compliance/index.js';
-import { sealedPairRows, type TablePair } from './sealed-pairs.js';
+import { resealTablePairs, type TablePair } from './sealed-pairs.js';
 import type { Store } from './store-types.js';
 
 /**
@@ -30,7 +29,7 @@ export async function resealCaseTexts(
   const reseal = <T extends 'appeals' | 'complaints' | 'case_notes' | 'pending_changes', N extends string>(
     pair: TablePair<T>,
     counted: N,
-  ) => resealPairs({ pair, rows: sealedPairRows(store, pair), counted }, crypto, pageSize);
+  ) => resealTablePairs(store, { pair, counted }, crypto, pageSize);
   return {
     ...(await reseal(APPEAL_STATEMENT, 'appeals')),
     ...(await reseal(APPEAL_OUTCOME, 'appealOutcomes')),

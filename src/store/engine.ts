@@ -20,7 +20,6 @@ import {
   appendToLedger,
   isSealedDataUnreadable,
   openDecision,
-  resealPairs,
   sealDecisionColumns,
   type FieldCrypto,
   type LedgerAppend,
@@ -43,7 +42,7 @@ import type {
   VersionStatus,
 } from '../engine/index.js';
 import { insertRows } from './shaped.js';
-import { sealedPairRows } from './sealed-pairs.js';
+import { resealTablePairs } from './sealed-pairs.js';
 import { bumpConfigGeneration, readConfigGeneration } from './config-generation.js';
 import type { Db, DbTx, DecisionRow, Store } from './db.js';
 import type { EngineTables } from './engine-tables.js';
@@ -607,9 +606,5 @@ export function resealDecisions(
   crypto: FieldCrypto,
   pageSize = 500,
 ): Promise<DecisionResealResult> {
-  return resealPairs(
-    { pair: DECISION_INPUTS, rows: sealedPairRows(store, DECISION_INPUTS), counted: 'decisions' },
-    crypto,
-    pageSize,
-  );
+  return resealTablePairs(store, { pair: DECISION_INPUTS, counted: 'decisions' }, crypto, pageSize);
 }

@@ -1,10 +1,5 @@
-import {
-  LINE_ACTION_NOTE,
-  resealPairs,
-  type FieldCrypto,
-  type LineActionNoteResealResult,
-} from '../compliance/index.js';
-import { sealedPairRows } from './sealed-pairs.js';
+import { LINE_ACTION_NOTE, type FieldCrypto, type LineActionNoteResealResult } from '../compliance/index.js';
+import { resealTablePairs } from './sealed-pairs.js';
 import type { Store } from './store-types.js';
 
 /**
@@ -17,9 +12,5 @@ export function resealLineActionNotes(
   crypto: FieldCrypto,
   pageSize = 500,
 ): Promise<LineActionNoteResealResult> {
-  return resealPairs(
-    { pair: LINE_ACTION_NOTE, rows: sealedPairRows(store, LINE_ACTION_NOTE), counted: 'lineActionNotes' },
-    crypto,
-    pageSize,
-  );
+  return resealTablePairs(store, { pair: LINE_ACTION_NOTE, counted: 'lineActionNotes' }, crypto, pageSize);
 }

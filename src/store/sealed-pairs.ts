@@ -1,5 +1,12 @@
 import { sql, type Selectable } from 'kysely';
-import type { SealedPair, SealedPairRow, SealedRows } from '../compliance/index.js';
+import {
+  resealPairs,
+  type FieldCrypto,
+  type NamedResealCounts,
+  type SealedPair,
+  type SealedPairRow,
+  type SealedRows,
+} from '../compliance/index.js';
 import type { Database } from './schema.js';
 import type { Store } from './store-types.js';
 
@@ -51,6 +58,20 @@ export function sealedPairRows<T extends PairTable>(
     after: (afterId, limit, sealedPrefix) => pairsAfter(store, pair, { afterId, limit, sealedPrefix }),
     replace: (updates) => replacePairs(store, pair, updates),
   };
+}
+
+/**
+ * `lineguard keys rotate-data` for one pair's table (src/compliance/reseal.ts): every pair not under the current key
+ * sealed under it, and pairs written in clear before sealing sealed now; a page per transaction, each row
+ * compare-and-set on what was read. Reported as `<counted>Checked`, `Sealed` and `Unopenable`.
+ */
+export function resealTablePairs<T extends PairTable, N extends string>(
+  store: Store,
+  target: { readonly pair: TablePair<T>; readonly counted: N },
+  crypto: FieldCrypto,
+  pageSize: number,
+): Promise<NamedResealCounts<N>> {
+  return resealPairs({ ...target, rows: sealedPairRows(store, target.pair) }, crypto, pageSize);
 }
 
 /** Rows after `afterId` (id order) whose committed column does not start with `sealedPrefix`. */
