@@ -80,5 +80,9 @@ describe('LINEGUARD_OUTBOX_RETENTION_MS', () => {
     expect(() =>
       loadConfig({ ...env, LINEGUARD_OUTBOX_RETENTION_MS: 'a week' }, {}, () => undefined),
     ).toThrow(/LINEGUARD_OUTBOX_RETENTION_MS/);
+    // A negative retention would put the cutoff ahead of now and delete every published row.
+    expect(() => loadConfig({ ...env, LINEGUARD_OUTBOX_RETENTION_MS: '-1' }, {}, () => undefined)).toThrow(
+      /LINEGUARD_OUTBOX_RETENTION_MS/,
+    );
   });
 });
