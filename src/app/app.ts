@@ -193,6 +193,7 @@ async function wireApp(base: AppBase): Promise<AppServices> {
     ids,
     thresholds: parseThresholds(config.earlyWarning),
     lenderUtcOffsetMinutes: config.lenderUtcOffsetMinutes,
+    crypto,
     raiseAlert: (breach) =>
       decisioning.alerts.recordSystemAlert({
         typologyId: `EARLY_WARNING_${breach.ruleId}`,

@@ -10,7 +10,7 @@ import {
 } from './ledger.js';
 import type { LedgerRow } from './ledger.js';
 import { type FieldCrypto } from './crypto.js';
-import { openDecision } from './sealed-decisions.js';
+import { openDecision, openDecisionResult } from './sealed-decisions.js';
 import { openDispute, openOutcomeTexts } from './sealed-disputes.js';
 import { openSubmissionRow } from './sealed-submissions.js';
 
@@ -147,7 +147,6 @@ async function checkDecisions(db: LedgerHandle, check: SealedCheck): Promise<num
       const where = { table: 'decisions', id: row.id } as const;
       const entry = index.decisions.get(row.id);
       if (!entry) return findings.compare(where, '(ledger entry)', 'present', 'missing');
-      const result = (parsePayload(row.result) ?? {}) as Payload;
       findings.compare(where, 'kind', row.kind, entry.decisionKind);
       findings.compare(where, 'borrower_id', row.borrower_id, entry.borrowerId);
       findings.compare(where, 'line_id', row.line_id, entry.lineId);
@@ -157,9 +156,7 @@ async function checkDecisions(db: LedgerHandle, check: SealedCheck): Promise<num
       findings.compare(where, 'outcome', row.outcome, entry.outcome);
       findings.compare(where, 'reasons', JSON.parse(row.reasons) as unknown, entry.reasons);
       checkDecisionContext(check, row, entry);
-      findings.compare(where, 'result.limitMinor', result.limitMinor ?? null, entry.limitMinor);
-      findings.compare(where, 'result.annualRate', result.annualRate ?? null, entry.annualRate);
-      findings.compare(where, 'result.actions', result.actions ?? [], entry.actions);
+      checkDecisionResult(check, row, entry);
     },
   );
   // A decision in the ledger whose row is gone was deleted from the table the API serves.
@@ -186,6 +183,31 @@ function checkDecisionContext(check: SealedCheck, row: DecisionFactRecord, entry
       ? sha256Hex(opened.context)
       : (opened.commitment ?? '(clear, the ledger committed to a sealed context)');
   check.findings.compare(where, 'context', proof, committed);
+}
+
+/**
+ * The result as decided: against the commitment its entry carries (`resultHmac`: the score and PD among its values
+ * proven too), and its limit, rate and actions against the entry's clear copies. An entry written before results were
+ * sealed carries no commitment: its result (in clear, or sealed since by `keys rotate-data`) is checked by those three.
+ */
+function checkDecisionResult(check: SealedCheck, row: DecisionFactRecord, entry: Payload): void {
+  const { findings } = check;
+  const where = { table: 'decisions', id: row.id } as const;
+  const committed = entry.resultHmac;
+  const sealed = { where, field: 'result', stored: row.result, committed: committed ?? '(a result)' };
+  const opened = openToProve(check, sealed, (crypto) => openDecisionResult(crypto, row.id, row.result));
+  if (!opened) return;
+  if (committed !== undefined)
+    findings.compare(
+      where,
+      'result',
+      opened.commitment ?? '(clear, the ledger committed to a sealed result)',
+      committed,
+    );
+  const result = (parsePayload(opened.result) ?? {}) as Payload;
+  findings.compare(where, 'result.limitMinor', result.limitMinor ?? null, entry.limitMinor);
+  findings.compare(where, 'result.annualRate', result.annualRate ?? null, entry.annualRate);
+  findings.compare(where, 'result.actions', result.actions ?? [], entry.actions);
 }
 
 async function checkDisputes(db: LedgerHandle, check: SealedCheck): Promise<number> {

@@ -38,7 +38,13 @@ export type {
 } from './ledger.js';
 export { FieldCryptoError, fieldCryptoFromMasterKey, isSealedValue, SEALED_PREFIX } from './crypto.js';
 export type { FieldCrypto } from './crypto.js';
-export { DECISION_INPUTS, openDecision, sealDecisionColumns } from './sealed-decisions.js';
+export {
+  DECISION_INPUTS,
+  DECISION_RESULT,
+  openDecision,
+  openDecisionResult,
+  sealDecisionColumns,
+} from './sealed-decisions.js';
 export { DISPUTE_OUTCOME, DISPUTE_STATEMENT } from './sealed-disputes.js';
 export { BUREAU_SUBMISSION } from './sealed-submissions.js';
 export {
@@ -80,7 +86,12 @@ export type { DrawOrigin, DrawResealResult, StoredDrawOrigin } from './sealed-dr
 export type { SubmissionResealResult } from './sealed-submissions.js';
 export { isSealedDataUnreadable, sealedDataUnreadable } from './sealed-pair.js';
 export type { SealedPair } from './sealed-pair.js';
-export type { DecisionSeals, OpenedDecision } from './sealed-decisions.js';
+export type {
+  DecisionSeals,
+  OpenedDecision,
+  OpenedDecisionResult,
+  SealedDecisionColumns,
+} from './sealed-decisions.js';
 export { resealPairs } from './reseal.js';
 export type { NamedResealCounts, SealedPairRow, SealedRows } from './reseal.js';
 export type { DisputeResealResult } from './sealed-disputes.js';

@@ -7,6 +7,7 @@ import {
 } from '../domain/index.js';
 import { sha256Hex } from '../domain/index.js';
 import type { ComplianceStore } from './ports.js';
+import type { FieldCrypto } from './crypto.js';
 import { monthlyReport, type MonthlyReport } from './monthly-report.js';
 import { evaluateEarlyWarnings, type Breach, type EarlyWarningThresholds } from './early-warning.js';
 import {
@@ -41,6 +42,8 @@ export interface PortfolioDeps {
   readonly buckets?: readonly DelinquencyBucket[];
   /** The lender's calendar (LINEGUARD_LENDER_UTC_OFFSET, minutes east of UTC): the days snapshots and months are. */
   readonly lenderUtcOffsetMinutes?: number;
+  /** Opens the sealed application results the score distribution is read from. */
+  readonly crypto: FieldCrypto;
   /** Raises an alert (a case for an analyst) with the figures; returns its id. */
   readonly raiseAlert: (breach: Breach & { asOf: string }) => Promise<string>;
 }
@@ -112,6 +115,7 @@ async function computeWithBaseline(
     buckets: deps.buckets,
     baseline: stored,
     calendar: deps,
+    crypto: deps.crypto,
   });
   // The model file carries no score distribution: the first window with enough scored applications is the baseline.
   const fresh = !stored && scores.length >= PSI_BASELINE_MIN_SCORES ? baselineOf(scores, asOf) : null;

@@ -9,6 +9,9 @@ import {
 } from '../domain/index.js';
 import { psi } from '../scoring/index.js';
 import type { BookInstant, PortfolioReads } from './ports.js';
+import type { FieldCrypto } from './crypto.js';
+import { openDecisionResult } from './sealed-decisions.js';
+import { isSealedDataUnreadable } from './sealed-pair.js';
 import { caseVolume, type CaseVolume } from './case-volumes.js';
 
 /**
@@ -89,6 +92,11 @@ export interface PortfolioSnapshot {
     readonly count: number;
     readonly psi: number | null;
     readonly baselineAsOf: string | null;
+    /**
+     * Application results in the window no held key opens (sealed under a key not configured here, or altered): left
+     * out of `count` and the PSI. Present only when there are some.
+     */
+    readonly unreadable?: number;
   };
   /** Complaints and appeals over the window (case-volumes.ts); null in snapshots taken before they were counted. */
   readonly complaints: CaseVolume | null;
@@ -124,6 +132,8 @@ export async function computeSnapshot(
     baseline?: ScoreBaseline | null;
     /** The lender's calendar the day is on; UTC when not given. */
     calendar?: LenderCalendar;
+    /** Opens the application results (their scores); without it only results stored in clear are read. */
+    crypto?: FieldCrypto;
   } = {},
 ): Promise<{ snapshot: PortfolioSnapshot; scores: number[] }> {
   const buckets = options.buckets ?? DEFAULT_BUCKETS;
@@ -134,7 +144,7 @@ export async function computeSnapshot(
   const book = await readBook(db, endOfDay(asOf, calendar), { first, second });
   // The book when the window opened (the end of the day before its first): the roll rates' cohorts.
   const atStart = await bookLoansAt(db, endOfDay(daysBefore(asOf, WINDOW_DAYS), calendar));
-  const flows = await readFlows(db, from, to);
+  const flows = await readFlows(db, { from, to }, options.crypto);
   const linesOnBook = Object.values(book.lines).reduce((a, b) => a + b, 0);
   const scores = flows.scores;
   const baseline = options.baseline ?? null;
@@ -170,6 +180,7 @@ export async function computeSnapshot(
       count: scores.length,
       psi: baseline && scores.length > 0 ? psiAgainst(baseline, scores) : null,
       baselineAsOf: baseline?.asOf ?? null,
+      ...(flows.unreadableScores > 0 ? { unreadable: flows.unreadableScores } : {}),
     },
     complaints: caseVolume(await db.complaintVolumeRows(from, to), from, to),
     appeals: caseVolume(await db.appealVolumeRows(from, to), from, to),
@@ -269,7 +280,11 @@ async function readBook(
   };
 }
 
-async function readFlows(db: PortfolioReads, from: number, to: number) {
+async function readFlows(
+  db: PortfolioReads,
+  { from, to }: { from: number; to: number },
+  crypto: FieldCrypto | undefined,
+) {
   const apps = await db.applicationOutcomes(from, to);
   const count = (outcome: string) => apps.find((r) => r.outcome === outcome)?.n ?? 0;
   const applications = {
@@ -296,12 +311,33 @@ async function readFlows(db: PortfolioReads, from: number, to: number) {
     const key = `${r.purpose}:${r.status}`;
     inquiries[key] = (inquiries[key] ?? 0) + r.n;
   }
+  const { scores, unreadable: unreadableScores } = applicationScores(
+    await db.applicationResults(from, to),
+    crypto,
+  );
+  return { applications, actions, alerts, inquiries, scores, unreadableScores };
+}
+
+/** The scores among application results (sealed: opened with `crypto`); those no held key opens are counted apart. */
+function applicationScores(
+  stored: readonly { readonly id: string; readonly result: string }[],
+  crypto: FieldCrypto | undefined,
+): { scores: number[]; unreadable: number } {
   const scores: number[] = [];
-  for (const result of await db.applicationResults(from, to)) {
-    const score = scoreOf(result);
+  let unreadable = 0;
+  for (const { id, result } of stored) {
+    let opened: string;
+    try {
+      opened = openDecisionResult(crypto, id, result).result;
+    } catch (error) {
+      if (!isSealedDataUnreadable(error)) throw error;
+      unreadable += 1;
+      continue;
+    }
+    const score = scoreOf(opened);
     if (score !== undefined) scores.push(score);
   }
-  return { applications, actions, alerts, inquiries, scores };
+  return { scores, unreadable };
 }
 
 function scoreOf(resultJson: string): number | undefined {

@@ -151,8 +151,8 @@ export interface PortfolioReads {
     from: number,
     to: number,
   ): Promise<{ purpose: string; kind: string; status: string; n: number }[]>;
-  /** The stored result JSON of application decisions in the window. */
-  applicationResults(from: number, to: number): Promise<string[]>;
+  /** The stored results of application decisions in the window (sealed; JSON in clear when stored before). */
+  applicationResults(from: number, to: number): Promise<{ id: string; result: string }[]>;
   appliedActions(
     from: number,
     to: number,

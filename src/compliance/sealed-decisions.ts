@@ -1,5 +1,5 @@
 import type { FieldCrypto } from './crypto.js';
-import { openPair, sealPair, sealedPair } from './sealed-pair.js';
+import { openPair, sealPair, sealedColumn, sealedPair } from './sealed-pair.js';
 
 /**
  * A decision's context and trace at rest (PIPL Art. 51): an application's context holds the applicant's bureau figures
@@ -15,6 +15,15 @@ export const DECISION_INPUTS = sealedPair(
   'decision',
 );
 
+/**
+ * A decision's result (its outcome, limit, rate and actions, and the strategy's values: the applicant's score and PD,
+ * whatever else the strategy computed from the bureau figures) sealed alone in the `result` column, its own token: the
+ * ledger entry carries the commitment to it as `resultHmac`, so `ledger verify` proves the score as decided, not only
+ * the limit, rate and actions the entry holds in clear. A decision stored before results were sealed holds its result
+ * in clear, and its entry no `resultHmac`; it is read as it is, and `keys rotate-data` seals it.
+ */
+export const DECISION_RESULT = sealedColumn({ table: 'decisions', column: 'result' }, 'decision');
+
 /** What the `trace` column of a decision sealed since holds: its trace is in the context's token. */
 export const TRACE_WITH_CONTEXT = DECISION_INPUTS.marker;
 
@@ -25,17 +34,50 @@ export interface DecisionSeals {
   readonly trace: string;
 }
 
-/** The columns of a new decision, sealed (`context` and `trace` are their canonical JSON), and the commitment to both. */
+/** A new decision's sealed columns, and the commitments its ledger entry carries. */
+export interface SealedDecisionColumns {
+  readonly context: string;
+  readonly trace: string;
+  readonly result: string;
+  /** To the context and trace. */
+  readonly contextHmac: string;
+  readonly resultHmac: string;
+}
+
+/** The columns of a new decision, sealed (each given as its canonical JSON), and the commitments to them. */
 export function sealDecisionColumns(
   crypto: FieldCrypto,
   decisionId: string,
-  clear: { readonly context: string; readonly trace: string },
-): { readonly context: string; readonly trace: string; readonly contextHmac: string } {
-  const sealed = sealPair(crypto, DECISION_INPUTS, decisionId, {
+  clear: { readonly context: string; readonly trace: string; readonly result: string },
+): SealedDecisionColumns {
+  const inputs = sealPair(crypto, DECISION_INPUTS, decisionId, {
     committed: clear.context,
     rider: clear.trace,
   });
-  return { context: sealed.committed, trace: sealed.rider, contextHmac: sealed.commitment };
+  const result = sealPair(crypto, DECISION_RESULT, decisionId, { committed: clear.result, rider: '' });
+  return {
+    context: inputs.committed,
+    trace: inputs.rider,
+    result: result.committed,
+    contextHmac: inputs.commitment,
+    resultHmac: result.commitment,
+  };
+}
+
+/** A decision's result as decided (its JSON), and (when sealed) the commitment its ledger entry carries. */
+export interface OpenedDecisionResult {
+  readonly result: string;
+  readonly commitment: string | undefined;
+}
+
+/** Opens a decision's stored result (a clear one taken as it is); LG_SEALED_DATA_UNREADABLE when it cannot be. */
+export function openDecisionResult(
+  crypto: FieldCrypto | undefined,
+  decisionId: string,
+  stored: string,
+): OpenedDecisionResult {
+  const opened = openPair(crypto, DECISION_RESULT, decisionId, { committed: stored, rider: '' });
+  return { result: opened.committed, commitment: opened.commitment };
 }
 
 /** A decision's context and trace as decided, and (when sealed) the commitment its ledger entry carries. */

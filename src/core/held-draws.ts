@@ -2,7 +2,12 @@ import type { Decision } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { drawRefusal, type LineStatus } from '../domain/index.js';
 import type { RepaymentMethod } from '../domain/index.js';
-import { appendToLedger, openDrawOrigin, type LedgerAppend } from '../compliance/index.js';
+import {
+  appendToLedger,
+  openDecisionResult,
+  openDrawOrigin,
+  type LedgerAppend,
+} from '../compliance/index.js';
 import type { CoreDeps, UnitTx } from './deps.js';
 import {
   bookLoan,
@@ -78,7 +83,10 @@ function requireHeld(row: DrawRow, allowed: readonly string[] = HELD_DRAW_STATUS
 
 /** The strategy's pricing as it decided the draw (rate, fees); a decision without them prices at the line's rate. */
 async function originalDecision(deps: CoreDeps, tx: UnitTx, decisionId: string): Promise<Decision> {
-  const result = await deps.coreStore.decisionResultInTx(tx, decisionId);
+  const stored = await deps.coreStore.decisionResultInTx(tx, decisionId);
+  // Sealed (a decision stored before results were sealed: in clear); one no held key opens refuses the release.
+  const result =
+    stored === undefined ? undefined : openDecisionResult(deps.crypto, decisionId, stored).result;
   const parsed = result === undefined ? {} : (JSON.parse(result) as Partial<Decision>);
   return {
     strategyId: 'draw',

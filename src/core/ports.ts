@@ -320,7 +320,7 @@ export interface CoreStore<Tx = unknown> {
   ): Promise<number>;
   /** The draw, locked for the rest of the caller's transaction. */
   lockDrawInTx(tx: Tx, id: string): Promise<DrawRow | undefined>;
-  /** The stored result (JSON) of a decision, read in the caller's transaction. */
+  /** A decision's stored result (sealed; JSON in clear if stored before results were), in the caller's transaction. */
   decisionResultInTx(tx: Tx, decisionId: string): Promise<string | undefined>;
   /** Compare-and-set of a draw's status: false when the draw is no longer in `from`. */
   moveDrawInTx(

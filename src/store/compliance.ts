@@ -733,16 +733,14 @@ function portfolioWindowRows(db: Q) {
         .execute();
       return rows.map((r) => ({ typologyId: r.typology_id, status: r.status }));
     },
-    async applicationResults(from: number, to: number) {
-      const rows = await db
+    applicationResults: (from: number, to: number) =>
+      db
         .selectFrom('decisions')
-        .select('result')
+        .select(['id', 'result'])
         .where('kind', '=', 'application')
         .where('decided_at', '>=', from)
         .where('decided_at', '<', to)
-        .execute();
-      return rows.map((r) => r.result);
-    },
+        .execute(),
     async appliedActions(from: number, to: number, types: readonly string[]) {
       const rows = await db
         .selectFrom('line_actions')

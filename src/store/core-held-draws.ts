@@ -18,7 +18,7 @@ export function lockDraw(tx: DbTx, kind: StoreKind, id: string): Promise<DrawRow
   return (kind === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
 }
 
-/** The stored result (JSON) of a decision. */
+/** The stored result of a decision: sealed (compliance/sealed-decisions.ts), or JSON in clear when older. */
 export async function decisionResult(tx: DbTx, decisionId: string): Promise<string | undefined> {
   const row = await tx
     .selectFrom('decisions')

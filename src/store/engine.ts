@@ -17,11 +17,14 @@ import {
 } from '../domain/index.js';
 import {
   DECISION_INPUTS,
+  DECISION_RESULT,
   appendToLedger,
   isSealedDataUnreadable,
   openDecision,
+  openDecisionResult,
   sealDecisionColumns,
   type FieldCrypto,
+  type SealedDecisionColumns,
   type LedgerAppend,
   type NamedResealCounts,
 } from '../compliance/index.js';
@@ -61,11 +64,12 @@ export function decisionWrites(
   const sealed = sealDecisionColumns(crypto, record.id, {
     context: canonicalJson(record.context),
     trace: canonicalJson(record.decision.trace),
+    result: canonicalJson(resultOf(record.decision)),
   });
-  return { row: decisionRow(record, sealed), ledger: decisionLedger(record, sealed.contextHmac) };
+  return { row: decisionRow(record, sealed), ledger: decisionLedger(record, sealed) };
 }
 
-function decisionRow(record: DecisionRecord, sealed: { context: string; trace: string }): DecisionRow {
+function decisionRow(record: DecisionRecord, sealed: SealedDecisionColumns): DecisionRow {
   const d = record.decision;
   return {
     id: record.id,
@@ -79,7 +83,7 @@ function decisionRow(record: DecisionRecord, sealed: { context: string; trace: s
     context: sealed.context,
     outcome: d.outcome,
     reasons: JSON.stringify(d.reasons),
-    result: canonicalJson(resultOf(d)),
+    result: sealed.result,
     trace: sealed.trace,
     engine_error: d.engineError ? 1 : 0,
     latency_ms: record.latencyMs,
@@ -88,7 +92,7 @@ function decisionRow(record: DecisionRecord, sealed: { context: string; trace: s
   };
 }
 
-function decisionLedger(record: DecisionRecord, contextHmac: string): LedgerAppend {
+function decisionLedger(record: DecisionRecord, sealed: SealedDecisionColumns): LedgerAppend {
   const d = record.decision;
   return {
     entryId: record.id,
@@ -112,7 +116,9 @@ function decisionLedger(record: DecisionRecord, contextHmac: string): LedgerAppe
       // The context holds personal data: the chain commits to it by a keyed commitment whose key is sealed with the
       // context (never an unkeyed hash, which would confirm a guessed bureau figure). Entries written before sealing
       // carry contextSha256, the SHA-256 of the clear context; `ledger verify` proves either (src/compliance/facts.ts).
-      contextHmac,
+      contextHmac: sealed.contextHmac,
+      // The score and PD among the result's values: proven by a commitment too, never held here in clear.
+      resultHmac: sealed.resultHmac,
     },
   };
 }
@@ -148,7 +154,7 @@ function resultOf(d: Decision): Record<string, unknown> {
 /** A stored decision with its context and trace opened; LG_SEALED_DATA_UNREADABLE when one cannot be. */
 function decisionFromRow(row: Selectable<EngineTables['decisions']>, crypto: FieldCrypto): StoredDecision {
   const opened = openDecision(crypto, row);
-  const result = JSON.parse(row.result) as Omit<
+  const result = JSON.parse(openDecisionResult(crypto, row.id, row.result).result) as Omit<
     Decision,
     'trace' | 'strategyId' | 'strategyVersion' | 'engineVersion'
   >;
@@ -594,17 +600,28 @@ export function createEngineRepository(store: Store, crypto: FieldCrypto): Engin
   };
 }
 
-/** What a rotation of the decisions reports: decisionsChecked, decisionsSealed, decisionsUnopenable. */
-export type DecisionResealResult = NamedResealCounts<'decisions'>;
+/**
+ * What a rotation of the decisions reports: decisionsChecked, decisionsSealed, decisionsUnopenable (their contexts and
+ * traces), and the same named decisionResults (their results).
+ */
+export type DecisionResealResult = NamedResealCounts<'decisions'> & NamedResealCounts<'decisionResults'>;
 
 /**
- * `lineguard keys rotate-data` for decisions (src/compliance/reseal.ts): every context and trace not sealed under the
- * current key is sealed under it, a page per transaction, each row compare-and-set on what was read.
+ * `lineguard keys rotate-data` for decisions (src/compliance/reseal.ts): every context and trace, and every result, not
+ * sealed under the current key is sealed under it, a page per transaction, each row compare-and-set on what was read.
  */
-export function resealDecisions(
+export async function resealDecisions(
   store: Store,
   crypto: FieldCrypto,
   pageSize = 500,
 ): Promise<DecisionResealResult> {
-  return resealTablePairs(store, { pair: DECISION_INPUTS, counted: 'decisions' }, crypto, pageSize);
+  return {
+    ...(await resealTablePairs(store, { pair: DECISION_INPUTS, counted: 'decisions' }, crypto, pageSize)),
+    ...(await resealTablePairs(
+      store,
+      { pair: DECISION_RESULT, counted: 'decisionResults' },
+      crypto,
+      pageSize,
+    )),
+  };
 }

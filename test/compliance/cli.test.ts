@@ -79,8 +79,8 @@ describe('lineguard ledger and report commands', { timeout: 240_000 }, () => {
     expect(verify.stdout).toMatch(/facts: 1 decisions, .* checked; 0 disagree/);
     expect(verify.stdout).not.toContain('not proven');
     expect(verify.status).toBe(0);
-    // An auditor who trusts the published key and holds no data key: the sealed context and the grant's note (its
-    // adjustments) are counted, not proven.
+    // An auditor who trusts the published key and holds no data key: the decision's sealed context and result, and the
+    // grant's note (its adjustments), are counted, not proven.
     const auditor = cliWith(
       { LINEGUARD_KEY: '' },
       'ledger',
@@ -90,7 +90,7 @@ describe('lineguard ledger and report commands', { timeout: 240_000 }, () => {
       '--key',
       publicKey,
     );
-    expect(auditor.stdout).toContain('2 sealed values not proven');
+    expect(auditor.stdout).toContain('3 sealed values not proven');
     expect(auditor.stdout).toContain('VERIFIED');
     expect(auditor.status).toBe(0);
   });

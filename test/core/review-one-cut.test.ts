@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/db.js';
 import type { RequestedLineAction } from '../../src/domain/decision.js';
+import { openDecisionResult } from '../../src/compliance/sealed-decisions.js';
 import { STORE_FACTORIES } from '../helpers/stores.js';
 import { readFileSync } from 'node:fs';
 import { ADULT, coreWithBundledEngine, makeCore, openLine, residentId, type Harness } from './harness.js';
@@ -92,7 +93,8 @@ for (const factory of STORE_FACTORIES)
         .where('id', '=', traceId ?? '')
         .executeTakeFirstOrThrow();
       expect(row.kind).toBe('review');
-      return (JSON.parse(row.result) as { actions: RequestedLineAction[] }).actions;
+      const result = openDecisionResult(h.deps.crypto, traceId ?? '', row.result).result;
+      return (JSON.parse(result) as { actions: RequestedLineAction[] }).actions;
     };
 
     for (const order of ORDERS)

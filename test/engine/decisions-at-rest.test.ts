@@ -5,8 +5,15 @@ import type { Env } from '../../src/app/config.js';
 import { appendToLedger, fieldCryptoFromMasterKey, type FieldCrypto } from '../../src/compliance/index.js';
 import { verifyAgainstCheckpoints } from '../../src/compliance/audit.js';
 import { verifyLedger } from '../../src/compliance/ledger.js';
-import { DECISION_INPUTS, TRACE_WITH_CONTEXT, openDecision } from '../../src/compliance/sealed-decisions.js';
+import {
+  DECISION_INPUTS,
+  DECISION_RESULT,
+  TRACE_WITH_CONTEXT,
+  openDecision,
+  openDecisionResult,
+} from '../../src/compliance/sealed-decisions.js';
 import { resealDecisions, resealLineActionNotes } from '../../src/store/index.js';
+import { sealPair } from '../../src/compliance/sealed-pair.js';
 import { sealedPairRows } from '../../src/store/sealed-pairs.js';
 import {
   LEGACY_RIDER_FLAG,
@@ -115,6 +122,8 @@ for (const store of STORES)
       for (const row of [applicationRow, drawRow]) {
         expect(row.context).toMatch(/^lg1\./);
         expect(row.trace).toBe(TRACE_WITH_CONTEXT);
+        // The result, with the strategy's values (the score and PD), is its own token.
+        expect(row.result).toMatch(/^lg1\./);
       }
       const dumped = JSON.stringify([applicationRow, drawRow]);
       for (const clear of [
@@ -138,6 +147,14 @@ for (const store of STORES)
       expect(JSON.stringify(entry)).not.toContain(sha256Hex(clearContext));
       expect(entry.contextSha256).toBeUndefined();
       expect(entry.contextHmac).toMatch(/^[0-9a-f]{64}$/);
+      expect(entry.resultHmac).toMatch(/^[0-9a-f]{64}$/);
+      // The applicant's PD and score, as the API serves them, appear in neither the row nor the entry.
+      const { pd, score } = shown.decision.values as { pd: number; score: number };
+      expect([typeof pd, typeof score]).toEqual(['number', 'number']);
+      for (const held of [dumped, JSON.stringify(entry)]) {
+        expect(held).not.toContain(String(pd));
+        expect(held).not.toContain('"score"');
+      }
     });
 
     it('every reader opens them: the decision API, case evidence and simulation see the values as decided', async () => {
@@ -206,6 +223,52 @@ for (const store of STORES)
       await restore(row);
     });
 
+    it('ledger verify proves each result, the score and PD with it: an edited, forged or copied one is found', async () => {
+      const row = await rawDecision(t, application.decisionId);
+      const { resultHmac } = await ledgerPayload(t, application.decisionId);
+      const decided = JSON.parse(clearResult(row)) as { values: { score: number } };
+      // The score raised, everything the entry holds in clear (limit, rate, actions) left as it was.
+      const raised = canonicalJson({
+        ...decided,
+        values: { ...decided.values, score: decided.values.score + 99 },
+      });
+      const setResult = (result: string) =>
+        t.app.store.db.updateTable('decisions').set({ result }).where('id', '=', row.id).execute();
+      const resultFound = async (row: string) => {
+        const found = await verify(cryptoOf(t));
+        expect(found.ok).toBe(false);
+        expect(found.facts?.mismatches).toEqual([
+          { table: 'decisions', id: application.decisionId, field: 'result', row, ledger: resultHmac },
+        ]);
+      };
+      // Written in clear over the sealed one.
+      await setResult(raised);
+      await resultFound('(clear, the ledger committed to a sealed result)');
+      // Sealed again for this decision by someone holding the data key: a fresh commitment key cannot match.
+      await setResult(
+        sealPair(cryptoOf(t), DECISION_RESULT, row.id, { committed: raised, rider: '' }).committed,
+      );
+      expect((await get(`/v1/decisions/${application.decisionId}`)).json().decision.values.score).toBe(
+        decided.values.score + 99,
+      );
+      await resultFound(expect.stringMatching(/^[0-9a-f]{64}$/) as unknown as string);
+      // Another decision's sealed result copied in: never served as this one's, and found.
+      await setResult((await rawDecision(t, referred.decisionId)).result);
+      const copied = await get(`/v1/decisions/${application.decisionId}`);
+      expect([copied.statusCode, copied.json().error.code]).toEqual([500, 'LG_SEALED_DATA_UNREADABLE']);
+      await resultFound('(sealed, cannot be opened)');
+
+      // The portfolio's score distribution reads the sealed results; one no key opens is counted apart, not dropped.
+      const scoresNow = async () => (await t.app.portfolio.snapshot(DAY)).snapshot.score;
+      const withCopy = await scoresNow();
+      await restore(row);
+      const intact = await scoresNow();
+      expect(intact.count).toBeGreaterThanOrEqual(2);
+      expect(intact.unreadable).toBeUndefined();
+      expect(withCopy).toMatchObject({ count: intact.count - 1, unreadable: 1 });
+      expect((await verify(cryptoOf(t))).ok).toBe(true);
+    });
+
     const siteOf = (rowId: string): PairSite => ({
       table: DECISION_INPUTS.table,
       committed: DECISION_INPUTS.committed,
@@ -255,7 +318,12 @@ for (const store of STORES)
     it('a decision sealed before riders were committed still reads and verifies', async () => {
       const source = (await get(`/v1/decisions/${application.decisionId}`)).json();
       const row = await rawDecision(t, application.decisionId);
-      const { contextHmac: _hmac, ...entry } = await ledgerPayload(t, application.decisionId);
+      // That code kept the result in clear, and its entry committed to none.
+      const {
+        contextHmac: _hmac,
+        resultHmac: _result,
+        ...entry
+      } = await ledgerPayload(t, application.decisionId);
       const legacy = legacyCommittedSeal(t.app.config.masterKey, siteOf(committedBeforeRiders), {
         value: canonicalJson(source.context),
         rider: canonicalJson(source.decision.trace),
@@ -263,7 +331,13 @@ for (const store of STORES)
       await t.app.store.transaction(async (tx) => {
         await tx
           .insertInto('decisions')
-          .values({ ...row, id: committedBeforeRiders, context: legacy.token, trace: TRACE_WITH_CONTEXT })
+          .values({
+            ...row,
+            id: committedBeforeRiders,
+            context: legacy.token,
+            trace: TRACE_WITH_CONTEXT,
+            result: clearResult(row),
+          })
           .execute();
         await appendToLedger(tx, [
           {
@@ -282,10 +356,14 @@ for (const store of STORES)
       expect(proven.ok).toBe(true);
     });
 
+    /** A stored decision's result, opened: what the code before results were sealed kept in the column. */
+    const clearResult = (row: DecisionRow): string =>
+      openDecisionResult(cryptoOf(t), row.id, row.result).result;
+
     async function restore(row: DecisionRow): Promise<void> {
       await t.app.store.db
         .updateTable('decisions')
-        .set({ context: row.context, trace: row.trace })
+        .set({ context: row.context, trace: row.trace, result: row.result })
         .where('id', '=', row.id)
         .execute();
     }
@@ -297,7 +375,7 @@ for (const store of STORES)
       const legacyId = '01900000-0000-7000-8000-00000000c1ea';
       const contextJson = canonicalJson(source.context);
       const entry = await ledgerPayload(t, application.decisionId);
-      const { contextHmac: _hmac, ...legacyEntry } = entry;
+      const { contextHmac: _hmac, resultHmac: _result, ...legacyEntry } = entry;
       await t.app.store.transaction(async (tx) => {
         await tx
           .insertInto('decisions')
@@ -306,6 +384,7 @@ for (const store of STORES)
             id: legacyId,
             context: contextJson,
             trace: canonicalJson(source.decision.trace),
+            result: clearResult(row),
           })
           .execute();
         await appendToLedger(tx, [
@@ -328,11 +407,15 @@ for (const store of STORES)
         keyId: crypto.currentKeyId,
         decisionsSealed: 1,
         decisionsUnopenable: 0,
+        // This one's and the one sealed before riders were committed, whose result that code kept in clear too.
+        decisionResultsSealed: 2,
+        decisionResultsUnopenable: 0,
       });
       const sealed = await rawDecision(t, legacyId);
-      expect([crypto.keyIdOf(sealed.context), sealed.trace]).toEqual([
+      expect([crypto.keyIdOf(sealed.context), sealed.trace, crypto.keyIdOf(sealed.result)]).toEqual([
         crypto.currentKeyId,
         TRACE_WITH_CONTEXT,
+        crypto.currentKeyId,
       ]);
       expect(JSON.stringify(sealed)).not.toContain(String(EXISTING_DEBT));
       const reread = (await get(`/v1/decisions/${legacyId}`)).json();

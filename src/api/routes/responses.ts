@@ -779,6 +779,8 @@ export const PortfolioSnapshot = Type.Object({
     count: Type.Number(),
     psi: Type.Union([Type.Number(), Type.Null()]),
     baselineAsOf: Type.Union([Type.String(), Type.Null()]),
+    // Application results no held key opens, left out of count and PSI; present only when there are some.
+    unreadable: Type.Optional(Type.Integer({ minimum: 1 })),
   }),
   // Null in snapshots taken before complaints and appeals were counted.
   complaints: Type.Union([CaseVolume, Type.Null()]),

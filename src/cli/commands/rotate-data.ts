@@ -4,9 +4,9 @@ import { resealCaseTexts, resealDecisions, resealDraws, resealLineActionNotes } 
 
 /**
  * `lineguard keys rotate-data`: everything sealed under a retired master key sealed again under LINEGUARD_KEY, and
- * what was written in clear before its column was sealed (decision contexts and traces, dispute claims, texts and
- * outcomes, bureau submissions, draws' device, IP and payee, appeals' and complaints' texts, case notes, pending
- * changes' payloads, diffs, reasons and decision notes, line actions' notes) sealed now; a page per
+ * what was written in clear before its column was sealed (decision contexts, traces and results, dispute claims,
+ * texts and outcomes, bureau submissions, draws' device, IP and payee, appeals' and complaints' texts, case notes,
+ * pending changes' payloads, diffs, reasons and decision notes, line actions' notes) sealed now; a page per
  * transaction, each row compare-and-set on what was read, so it is safe to stop and rerun.
  */
 export async function rotateData(app: AppServices, pageSize: number) {
@@ -28,6 +28,9 @@ export async function rotateData(app: AppServices, pageSize: number) {
     decisionsChecked: decisions.decisionsChecked,
     decisionsSealed: decisions.decisionsSealed,
     decisionsUnopenable: decisions.decisionsUnopenable,
+    decisionResultsChecked: decisions.decisionResultsChecked,
+    decisionResultsSealed: decisions.decisionResultsSealed,
+    decisionResultsUnopenable: decisions.decisionResultsUnopenable,
     disputesChecked: disputes.disputesChecked,
     disputesSealed: disputes.disputesSealed,
     disputesUnopenable: disputes.disputesUnopenable,
@@ -47,16 +50,17 @@ export async function rotateData(app: AppServices, pageSize: number) {
 
 export function describeRotation(r: Awaited<ReturnType<typeof rotateData>>): string {
   const lines = [
-    `re-sealed ${r.borrowersRekeyed} of ${r.borrowersChecked} borrowers, ${r.partnerKeysResealed} partner keys, ${r.idempotencyRecordsResealed} of ${r.idempotencyRecordsChecked} sealed idempotency records, ${r.decisionsSealed} of ${r.decisionsChecked} decisions, ${r.disputesSealed} of ${r.disputesChecked} disputes, ${r.outcomesSealed} of ${r.outcomesChecked} dispute outcomes, ${r.submissionsSealed} of ${r.submissionsChecked} bureau submissions, ${r.drawsSealed} of ${r.drawsChecked} draws, ${r.appealsSealed} of ${r.appealsChecked} appeals, ${r.appealOutcomesSealed} of ${r.appealOutcomesChecked} appeal outcomes, ${r.complaintsSealed} of ${r.complaintsChecked} complaints, ${r.complaintExtensionsSealed} of ${r.complaintExtensionsChecked} complaint extensions and ${r.complaintResolutionsSealed} of ${r.complaintResolutionsChecked} complaint resolutions, ${r.caseNotesSealed} of ${r.caseNotesChecked} case notes, ${r.changeProposalsSealed} of ${r.changeProposalsChecked} pending-change proposals, ${r.changeReasonsSealed} of ${r.changeReasonsChecked} pending-change reasons, ${r.changeDecisionNotesSealed} of ${r.changeDecisionNotesChecked} pending-change decision notes and ${r.lineActionNotesSealed} of ${r.lineActionNotesChecked} line-action notes under key ${r.keyId}`,
+    `re-sealed ${r.borrowersRekeyed} of ${r.borrowersChecked} borrowers, ${r.partnerKeysResealed} partner keys, ${r.idempotencyRecordsResealed} of ${r.idempotencyRecordsChecked} sealed idempotency records, ${r.decisionsSealed} of ${r.decisionsChecked} decisions, ${r.decisionResultsSealed} of ${r.decisionResultsChecked} decision results, ${r.disputesSealed} of ${r.disputesChecked} disputes, ${r.outcomesSealed} of ${r.outcomesChecked} dispute outcomes, ${r.submissionsSealed} of ${r.submissionsChecked} bureau submissions, ${r.drawsSealed} of ${r.drawsChecked} draws, ${r.appealsSealed} of ${r.appealsChecked} appeals, ${r.appealOutcomesSealed} of ${r.appealOutcomesChecked} appeal outcomes, ${r.complaintsSealed} of ${r.complaintsChecked} complaints, ${r.complaintExtensionsSealed} of ${r.complaintExtensionsChecked} complaint extensions and ${r.complaintResolutionsSealed} of ${r.complaintResolutionsChecked} complaint resolutions, ${r.caseNotesSealed} of ${r.caseNotesChecked} case notes, ${r.changeProposalsSealed} of ${r.changeProposalsChecked} pending-change proposals, ${r.changeReasonsSealed} of ${r.changeReasonsChecked} pending-change reasons, ${r.changeDecisionNotesSealed} of ${r.changeDecisionNotesChecked} pending-change decision notes and ${r.lineActionNotesSealed} of ${r.lineActionNotesChecked} line-action notes under key ${r.keyId}`,
   ];
   if (r.idempotencyRecordsUnopenable > 0)
     lines.push(
       `left ${r.idempotencyRecordsUnopenable} idempotency records no key opens as they are (a retry of one is told its write committed)`,
     );
-  const unopenable = r.decisionsUnopenable + r.disputesUnopenable + r.outcomesUnopenable;
+  const unopenable =
+    r.decisionsUnopenable + r.decisionResultsUnopenable + r.disputesUnopenable + r.outcomesUnopenable;
   if (unopenable > 0)
     lines.push(
-      `left ${r.decisionsUnopenable} decisions, ${r.disputesUnopenable} disputes and ${r.outcomesUnopenable} dispute outcomes no key opens as they are (reading one answers LG_SEALED_DATA_UNREADABLE; \`ledger verify --against\` names them)`,
+      `left ${r.decisionsUnopenable} decisions, ${r.decisionResultsUnopenable} decision results, ${r.disputesUnopenable} disputes and ${r.outcomesUnopenable} dispute outcomes no key opens as they are (reading one answers LG_SEALED_DATA_UNREADABLE; \`ledger verify --against\` names them)`,
     );
   if (r.drawsUnopenable > 0)
     lines.push(

@@ -12145,6 +12145,7 @@ export interface paths {
                   count: number;
                   psi: number | null;
                   baselineAsOf: string | null;
+                  unreadable?: number;
                 };
                 complaints: {
                   received: number;
@@ -12327,6 +12328,7 @@ export interface paths {
                 count: number;
                 psi: number | null;
                 baselineAsOf: string | null;
+                unreadable?: number;
               };
               complaints: {
                 received: number;
@@ -12519,6 +12521,7 @@ export interface paths {
                 count: number;
                 psi: number | null;
                 baselineAsOf: string | null;
+                unreadable?: number;
               };
               complaints: {
                 received: number;
