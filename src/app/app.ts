@@ -501,6 +501,7 @@ function appRoutes(wiring: {
     monitorRoutes({ monitor, eventBatchMax: config.eventBatchMax, listGates: gates }),
     consoleRoutes({
       clock,
+      calendar: config,
       reads: {
         overview: (window) => readOverview(store.readDb, window),
         searchLines: (search) => searchLines(store.readDb, search),

@@ -209,6 +209,29 @@ describe.skipIf(!BROWSER_READY)('risk console in Chromium', () => {
     await screenshot(page, 'line');
   });
 
+  it("the simulation's default range ends on the lender's today, not on the browser's date", async () => {
+    // A browser whose clock says another day (its zone, or a wrong clock): the range still ends on the server's day.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      await context.clock.setFixedTime(Date.now() + 3 * 86_400_000);
+      const other = await context.newPage();
+      await other.goto(`${base}/`);
+      await other.fill('#api-key', TEST_ADMIN_KEY);
+      await other.click('button[type=submit]');
+      await other.waitForSelector('[data-testid=who]');
+      await other.goto(`${base}/#/strategies/application`);
+      await other.waitForSelector('#sim-to');
+      const { lenderToday } = (await get('/v1/session')).json() as { lenderToday: string };
+      const monthBefore = new Date(Date.parse(`${lenderToday}T00:00:00Z`) - 29 * 86_400_000);
+      expect([await other.inputValue('#sim-from'), await other.inputValue('#sim-to')]).toEqual([
+        monthBefore.toISOString().slice(0, 10),
+        lenderToday,
+      ]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('edits a strategy with live validation, simulates it against stored decisions, saves and activates it', async () => {
     await page.goto(`${base}/#/strategies/application`);
     await page.waitForSelector('#strategy-text');

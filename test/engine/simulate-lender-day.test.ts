@@ -8,6 +8,7 @@ import { openStore, type Store } from '../../src/store/db.js';
 import { recordDecision } from '../../src/store/index.js';
 import { TEST_FIELD_CRYPTO } from '../helpers/stores.js';
 import { applicationScorecard, gateStrategy } from './fixtures.js';
+import { adminHeaders, startTestApp } from '../helpers/app.js';
 
 /**
  * A simulation's dates are days on the lender's calendar (LINEGUARD_LENDER_UTC_OFFSET), as every other date is: the
@@ -82,4 +83,28 @@ describe('a simulation replays the days of the lender’s calendar', () => {
     expect(await simulated('2025-03-01T16:00:00Z', '2025-03-01T17:00:00Z')).toBe(1);
     expect(await simulated('2025-03-01T00:00:00+08:00', '2025-03-02T00:00:00+08:00')).toBe(1);
   });
+});
+
+/**
+ * The console's default simulation range ends on the lender's today, which only the server knows: it was the browser's
+ * UTC date, so in Beijing before 08:00 the range stopped at yesterday and left out the day's decisions so far. The
+ * session says the day (test/browser/console.test.ts checks the editor uses it).
+ */
+describe('the session says what day it is on the lender’s calendar', () => {
+  for (const { offset, at, today } of [
+    { offset: '+08:00', at: EARLY_ON_THE_SECOND, today: '2025-03-02' },
+    { offset: '+08:00', at: LATE_ON_THE_FIRST, today: '2025-03-01' },
+    { offset: '-05:00', at: Date.UTC(2025, 2, 2, 3, 0), today: '2025-03-01' },
+    { offset: 'Z', at: EARLY_ON_THE_SECOND, today: '2025-03-01' },
+  ])
+    it(`at ${new Date(at).toISOString()} on ${offset} it is ${today}`, async () => {
+      const t = await startTestApp({ LINEGUARD_LENDER_UTC_OFFSET: offset }, { clock: new ManualClock(at) });
+      try {
+        const session = await t.server.inject({ method: 'GET', url: '/v1/session', headers: adminHeaders() });
+        expect(session.statusCode, session.body).toBe(200);
+        expect(session.json()).toMatchObject({ role: 'admin', lenderToday: today });
+      } finally {
+        await t.close();
+      }
+    });
 });

@@ -14,6 +14,8 @@ import { CasePage, CasesPage, ChangesPage } from './pages/Cases';
 export interface Session {
   readonly keyId: string;
   readonly role: string;
+  /** Today on the lender's calendar (YYYY-MM-DD), the day the server's dates mean. */
+  readonly lenderToday: string;
 }
 
 /** What each role may change; pages hide the controls a role cannot use (the API refuses them anyway). */

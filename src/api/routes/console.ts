@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import * as R from './responses.js';
 import type { FastifyPluginAsync } from 'fastify';
-import { LgError } from '../../domain/index.js';
+import { LgError, lenderDayOf, type LenderCalendar } from '../../domain/index.js';
 import type { Clock } from '../../domain/index.js';
 import type {
   AlertEvidenceRows,
@@ -24,6 +24,8 @@ export interface ConsoleReads {
 export interface ConsoleRouteDeps {
   readonly reads: ConsoleReads;
   readonly clock: Clock;
+  /** The lender's calendar (UTC when absent): the day the session says it is. */
+  readonly calendar?: LenderCalendar;
 }
 
 const MINUTE_MS = 60_000;
@@ -49,7 +51,13 @@ const LinesQuery = Type.Object(
 );
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
-const SessionResponse = Type.Object({ keyId: Type.String(), role: Type.String() });
+const SessionResponse = Type.Object({
+  keyId: Type.String(),
+  role: Type.String(),
+  // By the server's clock, on LINEGUARD_LENDER_UTC_OFFSET's calendar: the day a date the API takes means (a
+  // simulation's range), whatever the browser's own date says.
+  lenderToday: Type.String({ format: 'date' }),
+});
 const Count = Type.Integer({ minimum: 0 });
 const OverviewResponse = Type.Object({
   asOf: Type.String({ format: 'date-time' }),
@@ -171,7 +179,11 @@ export function consoleRoutes(deps: ConsoleRouteDeps): FastifyPluginAsync {
       async (request) => {
         if (!request.principal)
           throw new LgError('LG_UNAUTHENTICATED', 'send Authorization: Bearer <api key>');
-        return { keyId: request.principal.keyId, role: request.principal.role };
+        return {
+          keyId: request.principal.keyId,
+          role: request.principal.role,
+          lenderToday: lenderDayOf(deps.calendar ?? {}, deps.clock.now()),
+        };
       },
     );
 

@@ -6567,6 +6567,8 @@ export interface paths {
             'application/json': {
               keyId: string;
               role: string;
+              /** Format: date */
+              lenderToday: string;
             };
           };
         };

@@ -157,6 +157,7 @@ export function StrategyPage({ strategyId, session }: { strategyId: string; sess
         <Editor
           strategyId={strategyId}
           base={list[0]?.document ?? active.document}
+          lenderToday={session.lenderToday}
           onSaved={versions.reload}
         />
       )}
@@ -204,14 +205,25 @@ function VersionDiff({ before, after }: { before: unknown; after: unknown }): Re
   );
 }
 
+/** How many days a simulation covers unless the user picks others. */
+const SIMULATION_DAYS = 30;
+
+/** The calendar date `days` before `date` (YYYY-MM-DD): date arithmetic, whatever the browser's time zone. */
+function daysBefore(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) - days * 86_400_000).toISOString().slice(0, 10);
+}
+
 /** Edit a candidate, validate it live against the API, simulate it against stored decisions, save and activate. */
 function Editor({
   strategyId,
   base,
+  lenderToday,
   onSaved,
 }: {
   strategyId: string;
   base: unknown;
+  /** Today on the lender's calendar, as the server told it: the browser's own date may be another day. */
+  lenderToday: string;
   onSaved: () => void;
 }): ReactNode {
   const { t } = useI18n();
@@ -220,9 +232,9 @@ function Editor({
   const [report, setReport] = useState<SimulationReport>();
   const [saved, setSaved] = useState<number>();
   const [error, setError] = useState<ApiError>();
-  const today = new Date().toISOString().slice(0, 10);
-  const [from, setFrom] = useState(() => new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10));
-  const [to, setTo] = useState(today);
+  // The last 30 lender's days, today included: the server reads each date as its whole day on that calendar.
+  const [from, setFrom] = useState(() => daysBefore(lenderToday, SIMULATION_DAYS - 1));
+  const [to, setTo] = useState(lenderToday);
   useEffect(() => {
     const timer = window.setTimeout(() => void validate(text).then(setValidation), 400);
     return () => window.clearTimeout(timer);
