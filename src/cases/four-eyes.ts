@@ -81,7 +81,8 @@ export interface ChangeOperation {
   /**
    * The change will never apply (rejected, expired, or its approval failed): runs in the dbTx that records it, after
    * the change left PENDING there, so it runs once whichever of a rejection and an expiry wins (a case that proposed
-   * it goes back to a person).
+   * it goes back to a person). `payload` is undefined when the change expired with a proposal no held key opens
+   * (`refusal.unreadable` says why; `refusal.subjectId` is what the change was about).
    */
   onRefused?(tx: CaseTx, payload: unknown, refusal: ChangeRefusal): Promise<void>;
 }
@@ -90,6 +91,8 @@ export interface ChangeOperation {
 export interface ChangeRefusal {
   readonly changeId: string;
   readonly operation: string;
+  /** What the change is about (a case, a line, …), as proposed. */
+  readonly subjectId: string;
   readonly maker: string;
   readonly state: 'REJECTED' | 'EXPIRED' | 'FAILED';
   /** Who rejected it, or whose approval failed (null: it expired). */
@@ -102,6 +105,8 @@ export interface ChangeRefusal {
    */
   readonly noteHmac?: string;
   readonly at: number;
+  /** Why the proposal could not be opened (an expiry only: it needs no payload); absent when it was. */
+  readonly unreadable?: string;
 }
 
 export interface PendingChangeView {
@@ -529,7 +534,27 @@ export class FourEyes {
         payload: { changeId: row.id },
       },
     ]);
-    await this.refused(tx, this.opened(row), { state: 'EXPIRED', checker: null, note: null, at: now });
+    const how = { state: 'EXPIRED', checker: null, note: null, at: now } as const;
+    // An expiry applies nothing, so a proposal no held key opens (sealed under a key dropped before `keys rotate-data`,
+    // or altered) expires too: otherwise it stayed PENDING for ever, its case waiting on it, and the job retried it
+    // on every run. Its operation hears of it without the payload.
+    let opened: PendingChangeRow;
+    try {
+      opened = this.opened(row);
+    } catch (error) {
+      if (!isSealedDataUnreadable(error)) throw error;
+      return this.refusedUnread(tx, row, { ...how, unreadable: error.message });
+    }
+    await this.refused(tx, opened, how);
+  }
+
+  /** refused (below) for a change whose proposal no held key opens: its operation hears of it without the payload. */
+  private async refusedUnread(
+    tx: CaseTx,
+    row: PendingChangeRow,
+    how: Pick<ChangeRefusal, 'state' | 'checker' | 'note' | 'at' | 'unreadable'>,
+  ): Promise<void> {
+    await this.operations.get(row.operation)?.onRefused?.(tx, undefined, this.refusalOf(row, how));
   }
 
   /** Tells the change's operation it will never apply (in the dbTx that settled it); `row` is opened (openChange). */
@@ -540,12 +565,20 @@ export class FourEyes {
   ): Promise<void> {
     const onRefused = this.operations.get(row.operation)?.onRefused;
     if (!onRefused) return;
-    await onRefused(tx, JSON.parse(row.payload) as unknown, {
+    await onRefused(tx, JSON.parse(row.payload) as unknown, this.refusalOf(row, how));
+  }
+
+  private refusalOf(
+    row: PendingChangeRow,
+    how: Pick<ChangeRefusal, 'state' | 'checker' | 'note' | 'noteHmac' | 'at' | 'unreadable'>,
+  ): ChangeRefusal {
+    return {
       changeId: row.id,
       operation: row.operation,
+      subjectId: row.subject_id,
       maker: row.maker,
       ...how,
-    });
+    };
   }
 
   /**

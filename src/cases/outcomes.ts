@@ -357,10 +357,39 @@ const REFUSAL_KINDS: Readonly<Record<ChangeRefusal['state'], string>> = {
   FAILED: 'case.change_failed',
 };
 
-function refusalText(outcome: string, refusal: ChangeRefusal): string {
-  const what = `${outcome} (change ${refusal.changeId}, ${refusal.operation})`;
+/**
+ * The case a refused change was proposed for, and the outcome it proposed: from the payload, or, for a change that
+ * expired with a proposal no held key opens, by its subject (a case outcome's change is about its case; null outcome).
+ * Undefined when the change was not a case's.
+ */
+async function refusedCase(
+  ctx: OutcomeContext,
+  tx: CaseTx,
+  payload: unknown,
+  refusal: ChangeRefusal,
+): Promise<{ row: CaseRow; proposedOutcome: string | null } | undefined> {
+  const { rows, store } = ctx.deps;
+  if (isResolutionPayload(payload))
+    return {
+      row: await rows.findCase(tx, store.kind, payload.caseId, true),
+      proposedOutcome: payload.input.outcome,
+    };
+  if (refusal.unreadable === undefined) return undefined;
+  try {
+    return { row: await rows.findCase(tx, store.kind, refusal.subjectId, true), proposedOutcome: null };
+  } catch (error) {
+    // A line action's change (its subject is the line): no case waits for it.
+    if (error instanceof LgError && error.code === 'LG_NOT_FOUND') return undefined;
+    throw error;
+  }
+}
+
+function refusalText(outcome: string | null, refusal: ChangeRefusal): string {
+  const what = `${outcome ?? 'The proposed outcome'} (change ${refusal.changeId}, ${refusal.operation})`;
   if (refusal.state === 'REJECTED')
     return `${what} rejected by ${refusal.checker ?? 'unknown'}: ${refusal.note ?? ''}`.trim();
+  if (refusal.state === 'EXPIRED' && refusal.unreadable !== undefined)
+    return `${what} expired: nobody could approve it, its proposal cannot be opened with the data keys held`;
   if (refusal.state === 'EXPIRED') return `${what} expired: nobody approved or rejected it in time`;
   return `${what} approved by ${refusal.checker ?? 'unknown'} but could not be applied: ${refusal.note ?? ''}`;
 }
@@ -392,16 +421,18 @@ export async function returnRefusedResolution(
   payload: unknown,
   refusal: ChangeRefusal,
 ): Promise<void> {
-  if (!isResolutionPayload(payload)) return;
+  const refused = await refusedCase(ctx, tx, payload, refusal);
+  if (!refused) return;
   const { deps } = ctx;
-  const row = await deps.rows.findCase(tx, deps.store.kind, payload.caseId, true);
+  const { row, proposedOutcome } = refused;
   const waiting = (row.outcome_detail === null ? {} : JSON.parse(row.outcome_detail)) as {
     pendingChangeId?: unknown;
   };
   const detail = {
     changeId: refusal.changeId,
     operation: refusal.operation,
-    proposedOutcome: payload.input.outcome,
+    proposedOutcome,
+    ...(refusal.unreadable === undefined ? {} : { proposalUnreadable: true }),
     state: refusal.state,
     maker: refusal.maker,
     checker: refusal.checker,
@@ -432,7 +463,7 @@ export async function returnRefusedResolution(
     ]);
     return;
   }
-  const note = await addNoteInTx(deps, tx, row.id, 'system', refusalText(payload.input.outcome, refusal));
+  const note = await addNoteInTx(deps, tx, row.id, 'system', refusalText(proposedOutcome, refusal));
   // The entry names the system's note and commits to it, so that `ledger verify` proves it (src/compliance/facts.ts).
   // Not `noteId`/`noteHmac`: `noteHmac` here is the checker's note on the change.
   const named = { ...detail, caseNoteId: note.id, caseNoteHmac: note.textHmac };

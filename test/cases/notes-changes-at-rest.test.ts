@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Env } from '../../src/app/config.js';
+import type { ManualClock } from '../../src/domain/clock.js';
 import { fieldCryptoFromMasterKey, type FieldCrypto } from '../../src/compliance/index.js';
 import { describeRotation, rotateData } from '../../src/cli/commands/rotate-data.js';
 import type { Database } from '../../src/store/schema.js';
@@ -47,6 +48,7 @@ for (const store of CASE_STORES)
   describe.skipIf(!store.enabled)(`case notes and pending changes are sealed at rest (${store.name})`, () => {
     let env: Env;
     let t: TestApp;
+    let clock: ManualClock;
     let analyst: Person;
     let supervisor: Person;
     let risk: Person;
@@ -60,7 +62,7 @@ for (const store of CASE_STORES)
         ...(await store.env()),
         LINEGUARD_FOUR_EYES: 'line.limit_increase,line.lift_fraud_restriction',
       };
-      ({ t, analyst, supervisor, risk, service } = await startCaseAppWith(env, {
+      ({ t, clock, analyst, supervisor, risk, service } = await startCaseAppWith(env, {
         ...MAKER_CHECKER_CAST,
         risk: ['李强', 'risk_analyst'],
         service: APPEAL_CAST.service,
@@ -71,7 +73,7 @@ for (const store of CASE_STORES)
 
     async function restart(extra: Env = {}): Promise<void> {
       await t.close();
-      ({ t } = await startCaseApp({ ...env, ...extra }, ++seed));
+      ({ t, clock } = await startCaseApp({ ...env, ...extra }, ++seed));
     }
 
     const db = () => t.app.store.db;
@@ -298,5 +300,47 @@ for (const store of CASE_STORES)
       for (const body of [JSON.stringify(marked), alone.body, approve.body, shown.body])
         expect(body).not.toContain(PHONE);
       await expectReadersShowThem(first);
+    });
+
+    it('a change whose proposal no key opens still expires, and the case that proposed it goes back to a person', async () => {
+      const first = await proposed();
+      const second = await proposed();
+      const copied = await rawChange(first.upholdId);
+      await db()
+        .updateTable('pending_changes')
+        .set({ payload: copied.payload, diff: copied.diff, reason: copied.reason })
+        .where('id', '=', second.upholdId)
+        .execute();
+      clock.advance(t.app.config.cases.fourEyes.ttlMs + 1);
+      const expireDue = () => t.app.cases.service.fourEyes.expireDue();
+      expect(await expireDue()).toBeGreaterThanOrEqual(2);
+      // It stayed PENDING for ever (the expiry told its operation the payload, which does not open), its case waiting
+      // on it, and the job tried it again on every run.
+      expect((await rawChange(second.upholdId)).state).toBe('EXPIRED');
+      expect((await rawChange(first.upholdId)).state).toBe('EXPIRED');
+      expect(await expireDue()).toBe(0);
+      const shown = await client(t, analyst.key).get(`/v1/cases/${second.caseId}`);
+      expect(shown.statusCode, shown.body).toBe(200);
+      expect(shown.json()).toMatchObject({ state: 'ASSIGNED', assignee: analyst.userId });
+      const notes = (shown.json().notes as { text: string | null }[]).map((n) => n.text ?? '');
+      expect(notes.some((text) => text.includes('its proposal cannot be opened'))).toBe(true);
+      // The readable one went back as it always has, its outcome named.
+      const other = (await client(t, analyst.key).get(`/v1/cases/${first.caseId}`)).json();
+      expect(other.state).toBe('ASSIGNED');
+      expect((other.notes as { text: string | null }[]).some((n) => n.text?.startsWith('UPHELD'))).toBe(true);
+      const entries = await db()
+        .selectFrom('ledger_entries')
+        .select(['kind', 'payload'])
+        .where('subject_id', 'in', [second.upholdId, second.caseId])
+        .execute();
+      expect(entries.map((e) => e.kind)).toEqual(
+        expect.arrayContaining(['change.expired', 'case.change_expired']),
+      );
+      const expired = entries.find((e) => e.kind === 'case.change_expired');
+      expect(JSON.parse(expired?.payload ?? '{}')).toMatchObject({
+        changeId: second.upholdId,
+        proposedOutcome: null,
+        proposalUnreadable: true,
+      });
     });
   });
