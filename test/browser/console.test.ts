@@ -58,6 +58,31 @@ describe.skipIf(!BROWSER_READY)('risk console in Chromium', () => {
     await t?.close();
   });
 
+  /**
+   * Today's snapshot retaken while one application's sealed result holds another's token (it opens for neither row),
+   * then the row put back: the snapshot counts that score as unreadable.
+   */
+  async function todaysSnapshotWithOneUnreadableScore(): Promise<void> {
+    const db = t.app.store.db;
+    const [one, other] = await db
+      .selectFrom('decisions')
+      .select(['id', 'result'])
+      .where('kind', '=', 'application')
+      .orderBy('decided_at', 'desc')
+      .limit(2)
+      .execute();
+    if (!one || !other) throw new Error('two application decisions expected');
+    const setResult = (result: string) =>
+      db.updateTable('decisions').set({ result }).where('id', '=', one.id).execute();
+    await setResult(other.result);
+    try {
+      const { lenderToday } = (await get('/v1/session')).json() as { lenderToday: string };
+      expect((await t.app.portfolio.snapshot(lenderToday)).snapshot.score.unreadable).toBe(1);
+    } finally {
+      await setResult(one.result);
+    }
+  }
+
   /** A fresh line, a draw, then the safe-account scam pattern on it: an alert with evidence and a frozen line. */
   async function seedScamAlert(): Promise<void> {
     const applied = await post('/v1/applications', {
@@ -416,6 +441,12 @@ describe.skipIf(!BROWSER_READY)('risk console in Chromium', () => {
     await signIn(TEST_ADMIN_KEY);
     await page.goto(`${base}/#/portfolio`);
     await page.waitForSelector('[data-testid=snapshots] tbody tr');
+    // Every score was read: nothing to say about unreadable ones.
+    expect(await page.locator('[data-testid=unreadable-scores]').count()).toBe(0);
+    await todaysSnapshotWithOneUnreadableScore();
+    await page.reload();
+    await page.waitForSelector('[data-testid=snapshots] tbody tr');
+    expect(await page.textContent('[data-testid=unreadable-scores]')).toBe('1');
     expect(
       await page.$$eval('[data-testid=snapshots] tbody tr', (rows) => rows.length),
     ).toBeGreaterThanOrEqual(28);

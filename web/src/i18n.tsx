@@ -33,6 +33,7 @@ const WORDS = {
   },
   openComplaints: { zh: '未结投诉（逾期）', en: 'Open complaints (overdue)' },
   openAppeals: { zh: '未结申诉（逾期）', en: 'Open appeals (overdue)' },
+  unreadableScores: { zh: '无法打开的评分（未计入 PSI）', en: 'Scores no data key opens (not in PSI)' },
   latency: { zh: '决策耗时 p50 / p99', en: 'Decision latency p50 / p99' },
   openAlerts: { zh: '未结预警', en: 'Open alerts' },
   linesByStatus: { zh: '额度状态', en: 'Lines by status' },

@@ -14,7 +14,8 @@ interface Snapshot {
   rollRates: Record<string, number>;
   decisions: { applications: number; approvalRate: number; declineRate: number };
   restrictions: { freezeRate: number; suspensionRate: number };
-  score: { count: number; psi: number | null };
+  /** `unreadable`: application results no held key opens, left out of count and PSI (absent when none). */
+  score: { count: number; psi: number | null; unreadable?: number };
   /** Null in snapshots stored before complaints and appeals were counted. */
   complaints: CaseVolume | null;
   appeals: CaseVolume | null;
@@ -68,6 +69,13 @@ export function PortfolioPage(): ReactNode {
             value={latest.score.psi === null ? '—' : latest.score.psi.toFixed(3)}
             testId="psi"
           />
+          {latest.score.unreadable !== undefined && (
+            <Tile
+              label={t('unreadableScores')}
+              value={String(latest.score.unreadable)}
+              testId="unreadable-scores"
+            />
+          )}
           <Tile label={t('approvalRate')} value={formatPercent(latest.decisions.approvalRate, lang)} />
           <Tile label={t('freezeRate')} value={formatPercent(latest.restrictions.freezeRate, lang)} />
           <Tile label={t('openComplaints')} value={openOf(latest.complaints)} testId="open-complaints" />
