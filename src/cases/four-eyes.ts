@@ -81,8 +81,8 @@ export interface ChangeOperation {
   /**
    * The change will never apply (rejected, expired, or its approval failed): runs in the dbTx that records it, after
    * the change left PENDING there, so it runs once whichever of a rejection and an expiry wins (a case that proposed
-   * it goes back to a person). `payload` is undefined when the change expired with a proposal no held key opens
-   * (`refusal.unreadable` says why; `refusal.subjectId` is what the change was about).
+   * it goes back to a person). `payload` is undefined when the change expired or was rejected with a proposal no held
+   * key opens (`refusal.unreadable` says why; `refusal.subjectId` is what the change was about).
    */
   onRefused?(tx: CaseTx, payload: unknown, refusal: ChangeRefusal): Promise<void>;
 }
@@ -105,7 +105,7 @@ export interface ChangeRefusal {
    */
   readonly noteHmac?: string;
   readonly at: number;
-  /** Why the proposal could not be opened (an expiry only: it needs no payload); absent when it was. */
+  /** Why the proposal could not be opened (an expiry or a rejection: neither needs it); absent when it was. */
   readonly unreadable?: string;
 }
 
@@ -414,6 +414,13 @@ export class FourEyes {
 
   /** The change a checker decides: still pending, not the checker's own, and not expired (expired now if due). */
   private async pendingForChecker(id: string, checker: string): Promise<PendingChangeRow> {
+    // What the approval applies is what was proposed, opened: a change no held key opens is refused here
+    // (LG_SEALED_DATA_UNREADABLE) and stays pending, never failed for want of a key.
+    return this.opened(await this.undecidedForChecker(id, checker));
+  }
+
+  /** pendingForChecker's checks, the row as stored (its texts sealed). */
+  private async undecidedForChecker(id: string, checker: string): Promise<PendingChangeRow> {
     const row = await this.deps.rows.findPendingChange(this.deps.store.db, this.deps.store.kind, id);
     if (row.state !== 'PENDING')
       throw new LgError('LG_CHANGE_NOT_PENDING', `the change is ${row.state}`, {
@@ -422,9 +429,24 @@ export class FourEyes {
       });
     this.checkChecker(row, checker);
     await this.expireIfDue(row);
-    // What the approval applies is what was proposed, opened: a change no held key opens is refused here
-    // (LG_SEALED_DATA_UNREADABLE) and stays pending, never failed for want of a key.
-    return this.opened(row);
+    return row;
+  }
+
+  /**
+   * The change a checker rejects, opened; or, when no held key opens its proposal, as stored with why: a rejection
+   * applies nothing, so a checker may refuse what nobody can read rather than leave it pending until it expires.
+   */
+  private async rejectable(
+    id: string,
+    checker: string,
+  ): Promise<{ row: PendingChangeRow; unreadable?: string }> {
+    const row = await this.undecidedForChecker(id, checker);
+    try {
+      return { row: this.opened(row) };
+    } catch (error) {
+      if (!isSealedDataUnreadable(error)) throw error;
+      return { row, unreadable: error.message };
+    }
   }
 
   /** A checker must be a known person: an unowned key cannot prove it is not the maker's other key (LG_KEY_UNOWNED). */
@@ -552,7 +574,7 @@ export class FourEyes {
   private async refusedUnread(
     tx: CaseTx,
     row: PendingChangeRow,
-    how: Pick<ChangeRefusal, 'state' | 'checker' | 'note' | 'at' | 'unreadable'>,
+    how: Pick<ChangeRefusal, 'state' | 'checker' | 'note' | 'noteHmac' | 'at' | 'unreadable'>,
   ): Promise<void> {
     await this.operations.get(row.operation)?.onRefused?.(tx, undefined, this.refusalOf(row, how));
   }
@@ -756,7 +778,7 @@ export class FourEyes {
     guard?: UnitGuard<PendingChangeView>,
   ): Promise<PendingChangeView> {
     const checker = by.actor;
-    const row = await this.pendingForChecker(id, checker);
+    const { row, unreadable } = await this.rejectable(id, checker);
     // The unit's value is the answer, read in the unit: a guard that says the response stores it with the key.
     return this.deps.store
       .transaction(async (tx): Promise<PendingChangeView> => {
@@ -785,8 +807,14 @@ export class FourEyes {
             },
           },
         ]);
-        await this.refused(tx, row, { state: 'REJECTED', checker, note, noteHmac: sealedNote.hmac, at: now });
-        return this.viewOf(await this.deps.rows.findPendingChange(tx, this.deps.store.kind, id));
+        const how = { state: 'REJECTED', checker, note, noteHmac: sealedNote.hmac, at: now } as const;
+        if (unreadable === undefined) await this.refused(tx, row, how);
+        else await this.refusedUnread(tx, row, { ...how, unreadable });
+        // Listed: a change no held key opens answers marked unreadable (its texts null), as a list shows it.
+        return listedChange(
+          this.deps.crypto,
+          await this.deps.rows.findPendingChange(tx, this.deps.store.kind, id),
+        );
       }, guard)
       .catch((error: unknown) => this.expiredInstead(id, error));
   }

@@ -264,7 +264,7 @@ for (const store of CASE_STORES)
       await approveUphold(p);
     });
 
-    it('a row no key opens is marked unreadable in a list, answers LG_SEALED_DATA_UNREADABLE alone, is never approved', async () => {
+    it('a row no key opens is marked unreadable in a list, answers LG_SEALED_DATA_UNREADABLE alone, is never approved but may be rejected', async () => {
       const first = await proposed();
       const second = await proposed();
       // The second's rows given the first's sealed texts (bound to the first's rows: they do not open here).
@@ -300,6 +300,20 @@ for (const store of CASE_STORES)
       for (const body of [JSON.stringify(marked), alone.body, approve.body, shown.body])
         expect(body).not.toContain(PHONE);
       await expectReadersShowThem(first);
+
+      // Nobody can read it, so nobody can approve it; a checker may still refuse it (a rejection applies nothing),
+      // and the case that proposed it goes back to its maker.
+      const rejected = await client(t, supervisor.key).post(`/v1/changes/${second.upholdId}/reject`, {
+        note: 'cannot be read here: propose it again',
+      });
+      expect(rejected.statusCode, rejected.body).toBe(200);
+      expect(rejected.json()).toMatchObject({ state: 'REJECTED', payload: null, reason: null });
+      expect(rejected.json().unreadable).toContain('cannot be opened');
+      expect(rejected.body).not.toContain(PHONE);
+      const back = (await client(t, analyst.key).get(`/v1/cases/${second.caseId}`)).json();
+      expect(back).toMatchObject({ state: 'ASSIGNED', assignee: analyst.userId });
+      const texts = (back.notes as { text: string | null }[]).map((n) => n.text ?? '');
+      expect(texts.some((text) => text.startsWith('The proposed outcome'))).toBe(true);
     });
 
     it('a change whose proposal no key opens still expires, and the case that proposed it goes back to a person', async () => {
