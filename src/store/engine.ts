@@ -55,7 +55,8 @@ type DbLike = Db | DbTx;
 
 /**
  * The decision row and its ledger entry; pure but for the seal's randomness, shared by the async and the synchronous
- * writer. The row keeps the context and the trace sealed; the entry commits to the clear context (contextHmac).
+ * writer. The row keeps the context, the trace and the result sealed; the entry commits to the clear context and trace
+ * (contextHmac) and result (resultHmac).
  */
 export function decisionWrites(
   record: DecisionRecord,
@@ -151,7 +152,7 @@ function resultOf(d: Decision): Record<string, unknown> {
   };
 }
 
-/** A stored decision with its context and trace opened; LG_SEALED_DATA_UNREADABLE when one cannot be. */
+/** A stored decision with its context, trace and result opened; LG_SEALED_DATA_UNREADABLE when one cannot be. */
 function decisionFromRow(row: Selectable<EngineTables['decisions']>, crypto: FieldCrypto): StoredDecision {
   const opened = openDecision(crypto, row);
   const result = JSON.parse(openDecisionResult(crypto, row.id, row.result).result) as Omit<
