@@ -234,7 +234,7 @@ describe.skipIf(!BROWSER_READY)('risk console in Chromium', () => {
     await screenshot(page, 'line');
   });
 
-  it("the simulation's default range ends on the lender's today, not on the browser's date", async () => {
+  it("the simulation's range and the SLAs go by the server's day and clock, not the browser's", async () => {
     // A browser whose clock says another day (its zone, or a wrong clock): the range still ends on the server's day.
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     try {
@@ -252,6 +252,14 @@ describe.skipIf(!BROWSER_READY)('risk console in Chromium', () => {
         monthBefore.toISOString().slice(0, 10),
         lenderToday,
       ]);
+      // The case queue counts each SLA's time left by the server's clock: only the cases the server holds overdue
+      // show late, not every case due within the three days the browser is ahead.
+      const open = (await get('/v1/cases?state=OPEN&limit=100')).json().items as { slaDueAt: string }[];
+      const overdue = open.filter((c) => Date.parse(c.slaDueAt) < Date.now()).length;
+      expect(overdue).toBeLessThan(open.length);
+      await other.goto(`${base}/#/cases`);
+      await other.waitForSelector('table tbody tr');
+      expect(await other.locator('table tbody td.error').count()).toBe(overdue);
     } finally {
       await context.close();
     }

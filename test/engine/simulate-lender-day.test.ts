@@ -102,7 +102,11 @@ describe('the session says what day it is on the lender’s calendar', () => {
       try {
         const session = await t.server.inject({ method: 'GET', url: '/v1/session', headers: adminHeaders() });
         expect(session.statusCode, session.body).toBe(200);
-        expect(session.json()).toMatchObject({ role: 'admin', lenderToday: today });
+        expect(session.json()).toMatchObject({
+          role: 'admin',
+          lenderToday: today,
+          serverTime: new Date(at).toISOString(),
+        });
       } finally {
         await t.close();
       }

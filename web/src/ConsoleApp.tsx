@@ -3,6 +3,7 @@ import { api, errorOf, storedKey, storeKey, type ApiError } from './api/client';
 import { useI18n, type WordKey } from './i18n';
 import { href, useHashRoute } from './router';
 import { ErrorNote } from './components/Status';
+import { learnServerTime } from './server-clock';
 import { OverviewPage } from './pages/Overview';
 import { QueuesPage, AlertPage } from './pages/Queues';
 import { LinesPage, LinePage } from './pages/Lines';
@@ -16,6 +17,15 @@ export interface Session {
   readonly role: string;
   /** Today on the lender's calendar (YYYY-MM-DD), the day the server's dates mean. */
   readonly lenderToday: string;
+  /** The server's clock when the session was read (ISO). */
+  readonly serverTime: string;
+}
+
+/** GET /v1/session, and the server's clock learnt from its answer (server-clock.ts). */
+async function readSession() {
+  const answer = await api.GET('/v1/session');
+  if (answer.data) learnServerTime(answer.data.serverTime, Date.now());
+  return answer;
 }
 
 /** What each role may change; pages hide the controls a role cannot use (the API refuses them anyway). */
@@ -41,7 +51,7 @@ export function ConsoleApp(): ReactNode {
   const [checking, setChecking] = useState(storedKey() !== null);
   useEffect(() => {
     if (storedKey() === null) return;
-    void api.GET('/v1/session').then(({ data }) => {
+    void readSession().then(({ data }) => {
       setSession(data ?? null);
       setChecking(false);
     });
@@ -79,7 +89,7 @@ function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }): ReactNode
   const submit = async (event: FormEvent): Promise<void> => {
     event.preventDefault();
     storeKey(key.trim());
-    const { data, error: failure } = await api.GET('/v1/session');
+    const { data, error: failure } = await readSession();
     if (data) return onSignedIn(data);
     storeKey(null);
     setError(errorOf(failure));

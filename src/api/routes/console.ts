@@ -57,6 +57,8 @@ const SessionResponse = Type.Object({
   // By the server's clock, on LINEGUARD_LENDER_UTC_OFFSET's calendar: the day a date the API takes means (a
   // simulation's range), whatever the browser's own date says.
   lenderToday: Type.String({ format: 'date' }),
+  // The server's clock: the console counts an SLA's time left by it, not by the browser's.
+  serverTime: Type.String({ format: 'date-time' }),
 });
 const Count = Type.Integer({ minimum: 0 });
 const OverviewResponse = Type.Object({
@@ -179,10 +181,12 @@ export function consoleRoutes(deps: ConsoleRouteDeps): FastifyPluginAsync {
       async (request) => {
         if (!request.principal)
           throw new LgError('LG_UNAUTHENTICATED', 'send Authorization: Bearer <api key>');
+        const now = deps.clock.now();
         return {
           keyId: request.principal.keyId,
           role: request.principal.role,
-          lenderToday: lenderDayOf(deps.calendar ?? {}, deps.clock.now()),
+          lenderToday: lenderDayOf(deps.calendar ?? {}, now),
+          serverTime: new Date(now).toISOString(),
         };
       },
     );

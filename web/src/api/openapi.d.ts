@@ -6569,6 +6569,8 @@ export interface paths {
               role: string;
               /** Format: date */
               lenderToday: string;
+              /** Format: date-time */
+              serverTime: string;
             };
           };
         };

@@ -7,6 +7,7 @@ import { useLoad } from '../components/useLoad';
 import { Badge, ErrorNote, Loading } from '../components/Status';
 import { DecisionView, type DecisionRecordView } from '../components/DecisionView';
 import type { Session } from '../ConsoleApp';
+import { serverNow } from '../server-clock';
 
 /** The outcomes each case type takes (the API's OUTCOMES_BY_TYPE; a wrong one is refused with its list anyway). */
 const OUTCOMES: Record<string, readonly string[]> = {
@@ -39,7 +40,8 @@ export function CasesPage(): ReactNode {
     15_000,
   );
   const items = (cases.data as { items?: CaseView[] } | undefined)?.items ?? [];
-  const now = Date.now();
+  // The server's now: a browser clock that is off would show an SLA met or missed that is not.
+  const now = serverNow();
   return (
     <section aria-labelledby="cases-title">
       <h1 id="cases-title">{t('cases')}</h1>
