@@ -359,8 +359,8 @@ const REFUSAL_KINDS: Readonly<Record<ChangeRefusal['state'], string>> = {
 
 /**
  * The case a refused change was proposed for, and the outcome it proposed: from the payload, or, for a change that
- * expired with a proposal no held key opens, by its subject (a case outcome's change is about its case; null outcome).
- * Undefined when the change was not a case's.
+ * expired or was rejected with a proposal no held key opens, by its subject (a case outcome's change is about its
+ * case; null outcome). Undefined when the change was not a case's.
  */
 async function refusedCase(
   ctx: OutcomeContext,
