@@ -264,16 +264,21 @@ for (const store of CASE_STORES)
       await approveUphold(p);
     });
 
-    it('a row no key opens is marked unreadable in a list, answers LG_SEALED_DATA_UNREADABLE alone, is never approved but may be rejected', async () => {
+    /** Two proposals; the second's change given the first's sealed texts (bound to the first's row: they do not open). */
+    async function secondUnreadable() {
       const first = await proposed();
       const second = await proposed();
-      // The second's rows given the first's sealed texts (bound to the first's rows: they do not open here).
       const copied = await rawChange(first.upholdId);
       await db()
         .updateTable('pending_changes')
         .set({ payload: copied.payload, diff: copied.diff, reason: copied.reason })
         .where('id', '=', second.upholdId)
         .execute();
+      return { first, second };
+    }
+
+    it('a row no key opens is marked unreadable in a list, answers LG_SEALED_DATA_UNREADABLE alone, is never approved but may be rejected', async () => {
+      const { first, second } = await secondUnreadable();
       await db()
         .updateTable('case_notes')
         .set({ text: (await rawNote(first.noteId)).text })
@@ -317,14 +322,7 @@ for (const store of CASE_STORES)
     });
 
     it('a change whose proposal no key opens still expires, and the case that proposed it goes back to a person', async () => {
-      const first = await proposed();
-      const second = await proposed();
-      const copied = await rawChange(first.upholdId);
-      await db()
-        .updateTable('pending_changes')
-        .set({ payload: copied.payload, diff: copied.diff, reason: copied.reason })
-        .where('id', '=', second.upholdId)
-        .execute();
+      const { first, second } = await secondUnreadable();
       clock.advance(t.app.config.cases.fourEyes.ttlMs + 1);
       const expireDue = () => t.app.cases.service.fourEyes.expireDue();
       expect(await expireDue()).toBeGreaterThanOrEqual(2);
