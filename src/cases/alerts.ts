@@ -1,8 +1,7 @@
 import {
   BEFORE_ANY_COMMIT,
-  firstCommitPage,
   LgError,
-  nextCommitPage,
+  readInCommitOrder,
   type Clock,
   type CommitPageCursor,
   type IdGenerator,
@@ -177,18 +176,18 @@ export class AlertBook implements AlertPort {
    */
   async follow(): Promise<void> {
     if (!this.store.sharedWriters) return;
-    let page = firstCommitPage(this.followedTo);
-    for (;;) {
-      const answer = await this.store.alertsChangedSince(page, FOLLOW_PAGE_ALERTS);
-      for (const a of answer.alerts) this.learn(a);
-      const last = answer.alerts[answer.alerts.length - 1];
-      if (!last || answer.alerts.length < FOLLOW_PAGE_ALERTS) {
-        // Every page was read against the first one's snapshot: its ended transactions' changes are all learnt.
-        this.followedTo = answer.snapshot;
-        return;
-      }
-      page = nextCommitPage(page, answer.snapshot, { xid: last.xid, id: last.alertId });
-    }
+    const followedTo = await readInCommitOrder(
+      { seen: this.followedTo },
+      FOLLOW_PAGE_ALERTS,
+      async (cursor) => {
+        const { snapshot, alerts } = await this.store.alertsChangedSince(cursor, FOLLOW_PAGE_ALERTS);
+        const last = alerts[alerts.length - 1];
+        return { snapshot, rows: alerts, last: last && { xid: last.xid, id: last.alertId } };
+      },
+      (alerts) => alerts.forEach((a) => this.learn(a)),
+    );
+    // Its pages never stop the read, so it answers a place.
+    this.followedTo = followedTo ?? this.followedTo;
   }
 
   raise(input: AlertRaise): AlertRaised {

@@ -1,5 +1,5 @@
 import { appendToLedger, appendToLedgerSync, type LedgerAppend } from '../compliance/index.js';
-import { firstCommitPage, nextCommitPage, type CommitPageCursor } from '../domain/index.js';
+import { readInCommitOrder, type CommitPageCursor } from '../domain/index.js';
 import type { CaseRow } from './records.js';
 import type { CaseAlertRecord } from './records.js';
 import type {
@@ -186,14 +186,18 @@ async function followCommitted(
   let opened = 0;
   let now: string | undefined;
   for (const follow of follows) {
-    let page: CommitPageCursor = { ...firstCommitPage(seen), now: now ?? null };
-    for (;;) {
-      const answer = await follow(page);
-      now ??= answer.snapshot;
-      opened += await openCases(deps, { cases: [...answer.items] });
-      if (!answer.last || answer.items.length < FOLLOW_PAGE_SUBJECTS) break;
-      page = nextCommitPage(page, now, answer.last);
-    }
+    const read = await readInCommitOrder(
+      { seen, ...(now === undefined ? {} : { now }) },
+      FOLLOW_PAGE_SUBJECTS,
+      async (cursor) => {
+        const page = await follow(cursor);
+        return { snapshot: page.snapshot, rows: page.items, last: page.last };
+      },
+      async (cases) => {
+        opened += await openCases(deps, { cases: [...cases] });
+      },
+    );
+    now ??= read;
   }
   return { opened, followedTo: now ?? seen };
 }

@@ -40,3 +40,33 @@ export function nextCommitPage(
 ): CommitPageCursor {
   return { seen: read.seen, now, afterXid: last.xid, afterId: last.id };
 }
+
+/** What readInCommitOrder needs of one page: the read's snapshot, the page's rows and where its last row stands. */
+export interface CommitOrderPage<R> {
+  readonly snapshot: string;
+  readonly rows: readonly R[];
+  /** The last row's transaction id and id; undefined when the page is empty. */
+  readonly last: { readonly xid: string; readonly id: string } | undefined;
+}
+
+/**
+ * One read in commit order from the follower's place `from.seen`: pages of at most `pageSize`, every one against the
+ * first page's snapshot (or `from.now`, one another table's read already took), each page's rows handed to `take` in
+ * order. Answers that snapshot, the follower's new place, once `take` has had every page: a place moved before the
+ * last page would skip the rows of the pages not read. Undefined when `readPage` stopped the read (answered undefined).
+ */
+export async function readInCommitOrder<R>(
+  from: { readonly seen: string; readonly now?: string },
+  pageSize: number,
+  readPage: (cursor: CommitPageCursor) => Promise<CommitOrderPage<R> | undefined>,
+  take: (rows: readonly R[]) => Promise<void> | void,
+): Promise<string | undefined> {
+  let cursor: CommitPageCursor = { ...firstCommitPage(from.seen), now: from.now ?? null };
+  for (;;) {
+    const page = await readPage(cursor);
+    if (!page) return undefined;
+    await take(page.rows);
+    if (!page.last || page.rows.length < pageSize) return page.snapshot;
+    cursor = nextCommitPage(cursor, page.snapshot, page.last);
+  }
+}

@@ -1,4 +1,4 @@
-import { BEFORE_ANY_COMMIT, firstCommitPage, LgError, nextCommitPage, type Clock } from '../domain/index.js';
+import { BEFORE_ANY_COMMIT, LgError, readInCommitOrder, type Clock } from '../domain/index.js';
 import { LINE_SOURCE_TYPES, type AccountMemory } from './account-memory.js';
 import type { ActionDispatcher } from './dispatcher.js';
 import { EventIds, PRUNE_EVERY_MS } from './event-ids.js';
@@ -183,34 +183,39 @@ export class EventIntake {
     const { features, memory } = this.deps;
     // A shared store (Redis) already holds every process's entries; only a private one is fed from here.
     const privateWindows = !isSharedFeatureStore(features);
-    let page = firstCommitPage(this.followedTo);
     let read = 0;
-    for (;;) {
-      const answer = await this.deps.store.eventsCommittedSince(page, FOLLOW_PAGE_EVENTS);
-      // The store dropped this process (silent past the followers' lease: paused, cut off) and may have pruned feed
-      // rows it had not read. The events table still holds them: reading it again, as at start, learns them (and
-      // registers the process again); what it knew already it learns again, which changes nothing.
-      if (answer.prunedPast) {
-        await this.rebuild();
-        return read;
-      }
-      const entries: FeatureEntry[] = [];
-      for (const { event: stored, receivedAt, hash } of answer.events) {
-        const event = withCanonicalKeys(stored);
-        this.ids.remember(event.eventId, hash, event.occurredAt);
-        memory.track(event);
-        if (privateWindows) entries.push(toEntry(event, receivedAt));
-      }
-      if (entries.length > 0) await features.append(entries);
-      read += answer.events.length;
-      const last = answer.events[answer.events.length - 1];
-      if (!last || answer.events.length < FOLLOW_PAGE_EVENTS) {
-        // Every page was read against the first one's snapshot: its ended transactions' events are all in memory.
-        this.followedTo = answer.snapshot;
-        return read;
-      }
-      page = nextCommitPage(page, answer.snapshot, { xid: last.xid, id: last.event.eventId });
-    }
+    const followedTo = await readInCommitOrder(
+      { seen: this.followedTo },
+      FOLLOW_PAGE_EVENTS,
+      async (cursor) => {
+        const page = await this.deps.store.eventsCommittedSince(cursor, FOLLOW_PAGE_EVENTS);
+        // The store dropped this process (silent past the followers' lease: paused, cut off) and may have pruned feed
+        // rows it had not read: the read stops, and the rebuild below learns them.
+        if (page.prunedPast) return undefined;
+        const last = page.events[page.events.length - 1];
+        return {
+          snapshot: page.snapshot,
+          rows: page.events,
+          last: last && { xid: last.xid, id: last.event.eventId },
+        };
+      },
+      async (events) => {
+        const entries: FeatureEntry[] = [];
+        for (const { event: stored, receivedAt, hash } of events) {
+          const event = withCanonicalKeys(stored);
+          this.ids.remember(event.eventId, hash, event.occurredAt);
+          memory.track(event);
+          if (privateWindows) entries.push(toEntry(event, receivedAt));
+        }
+        if (entries.length > 0) await features.append(entries);
+        read += events.length;
+      },
+    );
+    // Dropped: the events table still holds every event; reading it again, as at start, learns them (and registers
+    // the process again); what it knew already it learns again, which changes nothing.
+    if (followedTo === undefined) await this.rebuild();
+    else this.followedTo = followedTo;
+    return read;
   }
 
   /**

@@ -1,7 +1,13 @@
 import { CompiledQuery, sql } from 'kysely';
 import type { CommitPageCursor } from '../domain/index.js';
 import type { AlertFeedPage, AlertPage, AlertQuery, AlertState, AlertStore } from '../cases/index.js';
-import { commitOrderPageSql, commitPageParams, currentSnapshot, type CommitPageRow } from './commit-order.js';
+import {
+  commitOrderPageSql,
+  commitPageParams,
+  pageHead,
+  currentSnapshot,
+  type CommitPageRow,
+} from './commit-order.js';
 import type { Db, DbTx, Store, StoreKind } from './db.js';
 import { runShaped } from './shaped.js';
 import { alertToRow, writeAudit, type ActionRow, type AlertRow } from './monitor.js';
@@ -136,8 +142,7 @@ async function alertsChangedSince(
     if (r.xid === null) continue;
     alerts.push({ ...stateOf(r), xid: r.xid });
   }
-  const head = result.rows[0];
-  if (!head) throw new Error('a page of the changed alerts came back without its head row');
+  const head = pageHead(result.rows, 'the changed alerts');
   return { snapshot: head.snapshot, alerts };
 }
 

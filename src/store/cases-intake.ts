@@ -17,7 +17,13 @@ import type {
 import type { Database } from './schema.js';
 import type { Store } from './store-types.js';
 import { alertCaseOutcomes } from './cases.js';
-import { commitOrderPageSql, commitPageParams, currentSnapshot, type CommitPageRow } from './commit-order.js';
+import {
+  commitOrderPageSql,
+  commitPageParams,
+  pageHead,
+  currentSnapshot,
+  type CommitPageRow,
+} from './commit-order.js';
 
 type Q = Kysely<Database>;
 
@@ -205,8 +211,7 @@ async function followPage<R extends CommitPageRow, T>(
     items.push(toItem({ ...row, xid, id }));
     last = { xid, id };
   }
-  const head = result.rows[0];
-  if (!head) throw new Error('a page of case intake came back without its head row');
+  const head = pageHead(result.rows, 'case intake');
   return { snapshot: head.snapshot, items, last };
 }
 

@@ -79,3 +79,10 @@ export interface CommitPageRow {
   readonly xid: string | null;
   readonly id: string | null;
 }
+
+/** A page's head row (its first): every page has one, even an empty page; `what` names the read in the error. */
+export function pageHead<R extends CommitPageRow>(rows: readonly R[], what: string): R {
+  const head = rows[0];
+  if (!head) throw new Error(`a page of ${what} came back without its head row`);
+  return head;
+}

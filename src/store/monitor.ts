@@ -26,6 +26,7 @@ import {
   commitOrderPageSql,
   commitPageParams,
   CURRENT_SNAPSHOT_SQL,
+  pageHead,
   type CommitPageRow,
 } from './commit-order.js';
 import type { Db, DbTx, Store, StoreKind } from './db.js';
@@ -602,8 +603,7 @@ async function eventsCommittedSince(
       hash: r.content_hash,
     });
   }
-  const head = result.rows[0];
-  if (!head) throw new Error('a page of the events feed came back without its head row');
+  const head = pageHead(result.rows, 'the events feed');
   return { snapshot: head.snapshot, events, prunedPast: !head.following };
 }
 
