@@ -652,10 +652,10 @@ const FEED_PRUNE_BATCH_SQL = `with "doomed" as (
  * follower never reads a row below its place's xmin (src/store/commit-order.ts), a new process registers the place it
  * starts from before its rebuild reads monitor_events (registerFollower), and each live one renews its place's xmin
  * (renewFollower); so the rows below the lowest xmin of the followers heard from within the lease go, in bounded
- * batches. Followers not heard from are dropped first, in a
- * statement of their own: a prune that goes past a dropped follower's place commits after the drop, so that
- * follower's next page, if it sees any row gone, sees itself dropped (`prunedPast`) and rebuilds. Returns how many
- * rows were deleted. monitor_events itself is kept: it is the evidence behind alerts and cases.
+ * batches. Followers not heard from are dropped first, in a statement of their own: a prune that goes past a dropped
+ * follower's place commits after the drop, so that follower's next page, if it sees any row gone, sees itself dropped
+ * (`prunedPast`) and rebuilds. Returns how many rows were deleted. monitor_events itself is kept: it is the evidence
+ * behind alerts and cases.
  */
 export async function pruneMonitorEventFeed(
   store: Store,
