@@ -537,10 +537,10 @@ export const coreMigrations: Record<string, Migration> = {
     // clock, stamped before its unit commits, so a lagging clock or a late commit left the row behind a sweep that had
     // read past that instant, and no case was ever opened. Added without a default first so existing rows stay null
     // (no rewrite; the first sweep after a start reads them by time); the default then stamps every insert, whatever
-    // path writes it. A draw is restamped when its status changes (store/core-held-draws.ts moveDraw): the cooling-off job turns
-    // it HOLD a day after it was made. The indexes are partial: only the rows the sweep looks for, so the draws'
-    // hot path (APPROVED) never writes to them, and a sweep walks only what changed since its last one; `if not
-    // exists`, so an operator may build them first with CREATE INDEX CONCURRENTLY (README, start-up).
+    // path writes it. A draw is restamped when its status changes (store/core-held-draws.ts moveDraw): the
+    // cooling-off job turns it HOLD a day after it was made. The indexes are partial: only the rows the sweep looks
+    // for, so the draws' hot path (APPROVED) never writes to them, and a sweep walks only what changed since its last
+    // one; `if not exists`, so an operator may build them first with CREATE INDEX CONCURRENTLY (README, start-up).
     async up(db: Kysely<unknown>) {
       if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
       for (const table of ['applications', 'draws', 'line_actions']) {
