@@ -254,10 +254,12 @@ const CANONICAL_KEYS = [
   ['ip', 'ip'],
   ['payeeId', 'payee'],
   ['merchantId', 'merchant'],
+  // A channel is an opaque id as a merchant's is: one written with a stray space or an invisible character is one channel.
+  ['channel', 'merchant'],
 ] as const satisfies readonly (readonly [keyof MonitorEvent, ListEntityType])[];
 
 /**
- * The event with its device, IP, payee and merchant in the canonical forms the lists use (list-values.ts): windows,
+ * The event with its device, IP, payee, merchant and channel in the canonical forms the lists use (list-values.ts): windows,
  * links and typologies key on them, so one address, account or device written two ways (IPv4 and IPv4-mapped IPv6, an
  * account number with spaces, a device id with a stray space or an invisible character) is one key, as it is on a
  * list. A value with no canonical form is kept as sent. The same object when nothing changes (the common case).

@@ -112,13 +112,17 @@ function compressedIpv6(groups: readonly number[]): string {
 }
 
 /**
- * A payee: a card or account number (digits in groups, whatever separates them) as its digits; any other identifier
- * as given (trimmed, full-width forms folded, invisible characters dropped), case kept. Undefined when nothing is left.
+ * A payee: a card or account number (digits in groups, whatever separates them) as its digits; a wallet account named
+ * by a mobile number with its country code written out (`+86 138…`, `0086 138…`) as the mobile's 11 digits, as it is
+ * written without one; any other identifier as given (trimmed, full-width forms folded, invisible characters dropped),
+ * case kept. Undefined when nothing is left.
  */
 function canonicalPayee(value: string): string | undefined {
   const text = folded(value);
   const bare = text.replace(PAYEE_SEPARATORS, '');
   if (bare === '') return undefined;
+  const mobile = /^(?:\+|00)86(1\d{10})$/.exec(bare)?.[1];
+  if (mobile !== undefined) return mobile;
   return /^\d+$/.test(bare) ? bare : text;
 }
 

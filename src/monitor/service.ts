@@ -160,7 +160,7 @@ export class MonitorService {
   async ingestAppEvents(events: readonly MonitorEvent[]): Promise<EventOutcome[]> {
     assertAppEvents(events, {
       now: this.deps.clock.now(),
-      futureToleranceMs: this.deps.eventFutureToleranceMs ?? DEFAULT_EVENT_FUTURE_TOLERANCE_MS,
+      futureToleranceMs: this.eventFutureToleranceMs,
     });
     return this.intake.ingest(events);
   }
@@ -175,6 +175,11 @@ export class MonitorService {
     if (this.deps.intakeStore.sharedWriters && !isSharedFeatureStore(this.features))
       await this.intake.catchUp();
     return computeDrawSignals(this, request);
+  }
+
+  /** How far ahead of the clock an app event may be dated: a draw's signals count calls reported that far ahead. */
+  get eventFutureToleranceMs(): number {
+    return this.deps.eventFutureToleranceMs ?? DEFAULT_EVENT_FUTURE_TOLERANCE_MS;
   }
 
   get lists(): ListService {

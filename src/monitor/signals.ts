@@ -1,4 +1,4 @@
-import { EVENT_TYPES } from './events.js';
+import { EVENT_TYPES, type EventType } from './events.js';
 import type { FeatureReader } from './features/registry.js';
 import type { FeatureStore, SyncFeatureReads, WindowBatchResult, WindowQuery } from './features/store.js';
 import type { EntityGraph } from './links.js';
@@ -11,6 +11,8 @@ export interface DrawSignalSource {
   readonly features: Pick<FeatureStore, 'readBatch'>;
   readonly graph: Pick<EntityGraph, 'componentUsers'>;
   openAlertCount(userId: string): number | Promise<number>;
+  /** How far ahead of the clock intake accepts an app event (a phone clock running fast). */
+  readonly eventFutureToleranceMs: number;
   listHits(entityType: ListEntityType, value: string | undefined, at: number): readonly ListHit[];
 }
 
@@ -80,6 +82,12 @@ interface DrawReads {
   readonly deviceDistinctUsers24h: number | null | undefined;
   readonly ipDistinctUsers24h: number | null | undefined;
   readonly newDevice: boolean;
+  /** Calls or screen shares received by the draw but dated after it (within the future tolerance). */
+  readonly callsAhead: number;
+  /** The borrower has events in the device history (before the last 24 h). */
+  readonly hasHistory: boolean;
+  /** How long the borrower has used the draw's device (ms, within the device history); undefined when not told. */
+  readonly onDeviceMs: number | null | undefined;
 }
 
 /** The monitor features a draw decision reads, all as of `at` (20+ features; bench/ingest measures the p99). */
@@ -99,13 +107,25 @@ export async function computeDrawSignals(
 
 function readSync(monitor: DrawSignalSource, sync: SyncFeatureReads, req: DrawSignalsRequest): DrawReads {
   const { at, borrowerId } = req;
+  const windows = deviceWindows(req);
+  const historyEvents = sync.aggregateSync(windows.history, COUNT) ?? 0;
   return {
     user: USER_FEATURES.map((name) => monitor.reader.valueSync(name, borrowerId, at)),
     deviceDistinctUsers24h: req.deviceId
       ? monitor.reader.valueSync('deviceDistinctUsers24h', req.deviceId, at)
       : undefined,
     ipDistinctUsers24h: req.ip ? monitor.reader.valueSync('ipDistinctUsers24h', req.ip, at) : undefined,
-    newDevice: isNewDeviceSync(sync, req),
+    newDevice: isNewDeviceFrom(
+      historyEvents,
+      sync.distinctValuesSync(windows.history, 'deviceId'),
+      () => sync.distinctValuesSync(windows.recent, 'deviceId'),
+      req.deviceId,
+    ),
+    hasHistory: historyEvents > 0,
+    callsAhead: sync.aggregateSync(callsAheadWindow(monitor, req), COUNT) ?? 0,
+    onDeviceMs: req.deviceId
+      ? sync.aggregateSync(onDeviceWindow(req, req.deviceId), sinceFirstSeen(req))
+      : undefined,
   };
 }
 
@@ -120,7 +140,9 @@ async function readAsync(monitor: DrawSignalSource, req: DrawSignalsRequest): Pr
   const reads = USER_FEATURES.map((name) => reader.readOf(name, borrowerId, at));
   if (req.deviceId) reads.push(reader.readOf('deviceDistinctUsers24h', req.deviceId, at));
   if (req.ip) reads.push(reader.readOf('ipDistinctUsers24h', req.ip, at));
+  if (req.deviceId) reads.push({ query: onDeviceWindow(req, req.deviceId), aggregate: sinceFirstSeen(req) });
   reads.push({ query: windows.history, aggregate: COUNT });
+  reads.push({ query: callsAheadWindow(monitor, req), aggregate: COUNT });
   const result = await monitor.features.readBatch({
     aggregates: reads,
     values: [
@@ -133,12 +155,18 @@ async function readAsync(monitor: DrawSignalSource, req: DrawSignalsRequest): Pr
   const user = USER_FEATURES.map(() => next());
   const deviceDistinctUsers24h = req.deviceId ? next() : undefined;
   const ipDistinctUsers24h = req.ip ? next() : undefined;
+  const onDeviceMs = req.deviceId ? next() : undefined;
+  const historyEvents = next() ?? 0;
+  const callsAhead = next() ?? 0;
   const [historyDevices = [], recentDevices = []] = result.values;
   return {
     user,
     deviceDistinctUsers24h,
     ipDistinctUsers24h,
-    newDevice: isNewDeviceFrom(next() ?? 0, historyDevices, () => recentDevices, req.deviceId),
+    newDevice: isNewDeviceFrom(historyEvents, historyDevices, () => recentDevices, req.deviceId),
+    hasHistory: historyEvents > 0,
+    callsAhead,
+    onDeviceMs,
   };
 }
 
@@ -163,7 +191,8 @@ function signalsFrom(
   const newDevice = reads.newDevice;
   const sinceCall = reads.user[USER_FEATURES.indexOf('userSinceCallOrShare1h')];
   const callInProgress =
-    sinceCall !== null && sinceCall !== undefined && sinceCall <= SIGNAL_PARAMETERS.callActiveMs;
+    (sinceCall !== null && sinceCall !== undefined && sinceCall <= SIGNAL_PARAMETERS.callActiveMs) ||
+    reads.callsAhead > 0;
   const payeeAdded = out.userPayeesAdded24h as number;
   const credential = (out.userPasswordResets24h as number) + (out.userPhoneChanges24h as number) > 0;
   const dormant =
@@ -178,6 +207,8 @@ function signalsFrom(
     (dormant ? w.dormant : 0);
 
   out.userNewDevice24h = newDevice;
+  const deviceAgeDays = deviceAgeDaysOf(reads);
+  if (deviceAgeDays !== undefined) out.deviceAgeDays = deviceAgeDays;
   out.payeeAddedLast24h = payeeAdded > 0;
   out.callInProgress = callInProgress;
   out.scamScore = Math.round(Math.min(1, scamScore) * 100) / 100;
@@ -226,18 +257,56 @@ function isNewDeviceFrom(
   return false;
 }
 
-/** isNewDeviceFrom on the store's synchronous indexes: the borrower's devices, not their events. */
-function isNewDeviceSync(sync: SyncFeatureReads, req: DrawSignalsRequest): boolean {
-  const windows = deviceWindows(req);
-  return isNewDeviceFrom(
-    sync.aggregateSync(windows.history, COUNT) ?? 0,
-    sync.distinctValuesSync(windows.history, 'deviceId'),
-    () => sync.distinctValuesSync(windows.recent, 'deviceId'),
-    req.deviceId,
-  );
+const COUNT = { kind: 'count' } as const;
+
+/**
+ * Calls and screen shares dated after the draw but received by it: intake accepts an app event dated up to the future
+ * tolerance ahead (a phone clock running fast), and a call reported so is in progress now, though the windows read
+ * as of the draw (`userSinceCallOrShare1h`) end before it.
+ */
+function callsAheadWindow(monitor: DrawSignalSource, req: DrawSignalsRequest): WindowQuery {
+  return {
+    entity: 'user',
+    id: req.borrowerId,
+    types: CALL_TYPES,
+    fromMs: req.at,
+    toMs: req.at + monitor.eventFutureToleranceMs,
+    knownAt: req.at,
+  };
 }
 
-const COUNT = { kind: 'count' } as const;
+const CALL_TYPES = ['call_in_progress', 'screen_share_detected'] as const satisfies readonly EventType[];
+
+/**
+ * The draw's device as the monitor had received it by the draw: its events over the device history. When the monitor
+ * first received one of the borrower's says since when it has seen the borrower on it (a login dated back and sent
+ * now does not age the phone).
+ */
+function onDeviceWindow(req: DrawSignalsRequest, deviceId: string): WindowQuery {
+  return {
+    entity: 'device',
+    id: deviceId,
+    types: EVENT_TYPES,
+    fromMs: req.at - SIGNAL_PARAMETERS.deviceHistoryMs,
+    toMs: req.at,
+    knownAt: req.at,
+  };
+}
+
+function sinceFirstSeen(req: DrawSignalsRequest) {
+  return { kind: 'sinceFirstSeen', userId: req.borrowerId } as const;
+}
+
+/**
+ * `deviceAgeDays`: days since the monitor first saw the borrower on the draw's device, 0 for a device never seen with
+ * them, and at most the device history's length (older use is out of its reach). Told only when the new-device check can tell
+ * (the draw names a device, and the borrower has a history before the last 24 h): a borrower the monitor has never
+ * seen has no device the strategy could call new, as `userNewDevice24h` says.
+ */
+function deviceAgeDaysOf(reads: DrawReads): number | undefined {
+  if (reads.onDeviceMs === undefined || !reads.hasHistory) return undefined;
+  return Math.round(((reads.onDeviceMs ?? 0) / DAY) * 100) / 100;
+}
 
 /** The request with its device and IP in canonical form; the same object when they already are. */
 function canonicalRequest(req: DrawSignalsRequest): DrawSignalsRequest {

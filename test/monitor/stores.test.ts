@@ -37,7 +37,7 @@ for (const factory of STORE_FACTORIES) {
       });
       expect(page.items).toHaveLength(1);
       expect(page.items[0]).toMatchObject({
-        typology: { id: 'SCAM_SAFE_ACCOUNT_TRANSFER', version: 1 },
+        typology: { id: 'SCAM_SAFE_ACCOUNT_TRANSFER', version: 2 },
         severity: 'critical',
         status: 'OPEN',
         lineId: 'line-pg',

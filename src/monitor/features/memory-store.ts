@@ -212,6 +212,8 @@ export class MemoryFeatureStore implements FeatureStore, SyncFeatureReads {
         for (const s of parts) s.distinctInto(seen, aggregate.of, fromMs, toMs, knownAt);
         return seen.size;
       }
+      case 'sinceFirstSeen':
+        return aggregateEntries(this.eventsSync(query), aggregate, toMs);
       case 'timeSince': {
         let latest: number | undefined;
         for (const s of parts) {
@@ -276,6 +278,8 @@ function aggregateSeries(series: EntrySeries, query: WindowQuery, aggregate: Agg
       const latest = series.latest(fromMs, toMs, knownAt);
       return latest === undefined ? null : toMs - latest;
     }
+    case 'sinceFirstSeen':
+      return aggregateEntries(windowOf(query, series, Number.MAX_SAFE_INTEGER), aggregate, toMs);
   }
 }
 

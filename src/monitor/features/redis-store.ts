@@ -187,7 +187,8 @@ return n`;
  * A WindowBatch in one script (one round trip for a draw's 20+ windows). KEYS: every series key the batch reads, each
  * once (a draw's windows name the same few series again and again: sent once, the script's arguments are a fifth of
  * the bytes). ARGV[1]: a JSON array of strings, the key prefix, the aggregate count, then per aggregate `nkeys
- * key-index... fromMs toMs knownAt kind field` (indices into KEYS, fromMs exclusive, knownAt '' = none); the values
+ * key-index... fromMs toMs knownAt kind operand` (indices into KEYS, fromMs exclusive, knownAt '' = none; the operand
+ * is a distinct count's field or a sinceFirstSeen's user id); the values
  * count, then per values read `nkeys key-index... fromMs toMs knownAt field`. Answers {aggregates, values}; an aggregate
  * with no answer (time since, over an empty window) is false (nil to the client).
  *
@@ -259,7 +260,7 @@ local function aggregate(ks, from, to, knownAt, kind, field)
       return distinct
     end
   end
-  local n, sum, max, latest = 0, 0, 0, nil
+  local n, sum, max, latest, first = 0, 0, 0, nil, nil
   local seen, distinct = {}, 0
   each(ks, from, to, knownAt, function(e)
     n = n + 1
@@ -269,7 +270,12 @@ local function aggregate(ks, from, to, knownAt, kind, field)
     if latest == nil or e.t > latest then latest = e.t end
     local v = e[field]
     if v ~= nil and not seen[v] then seen[v] = true; distinct = distinct + 1 end
+    if e.userId == field and (first == nil or e.r < first) then first = e.r end
   end)
+  if kind == 'sinceFirstSeen' then
+    if first == nil then return false end
+    return tonumber(to) - first
+  end
   if kind == 'count' then return n end
   if kind == 'sum' then return sum end
   if kind == 'max' then return max end
@@ -437,7 +443,7 @@ export class RedisFeatureStore implements FeatureStore {
     };
     for (const { query, aggregate } of batch.aggregates) {
       window(query);
-      args.push(aggregate.kind, aggregate.kind === 'distinct' ? aggregate.of : '');
+      args.push(aggregate.kind, aggregateOperand(aggregate));
     }
     const valueReads = batch.values ?? [];
     args.push(String(valueReads.length));
@@ -593,4 +599,11 @@ interface ScriptPipeline {
   lgRemove(...args: (string | number)[]): ScriptPipeline;
   lgPrune(...args: (string | number)[]): ScriptPipeline;
   exec(): Promise<[Error | null, unknown][] | null>;
+}
+
+/** What an aggregate's kind is computed over, as the batch script reads it: a field, a user id, or nothing. */
+function aggregateOperand(aggregate: Aggregate): string {
+  if (aggregate.kind === 'distinct') return aggregate.of;
+  if (aggregate.kind === 'sinceFirstSeen') return aggregate.userId;
+  return '';
 }

@@ -18,11 +18,17 @@ export interface FeatureDefinition {
   readonly name: string;
   readonly entity: EntityType;
   readonly windowMs: number;
-  readonly aggregate: Aggregate;
+  readonly aggregate: FeatureAggregate;
   readonly eventTypes: readonly EventType[];
   readonly purpose: string;
   readonly source: 'app events' | 'core events' | 'bureau gateway' | 'app and core events';
 }
+
+/**
+ * What a named feature aggregates: a value of one entity's window. A borrower's time on a device is a pair's, read by
+ * the draw signals beside the new-device check (signals.ts), as that check is.
+ */
+export type FeatureAggregate = Exclude<Aggregate, { readonly kind: 'sinceFirstSeen' }>;
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -41,7 +47,7 @@ function def(
   name: string,
   entity: EntityType,
   windowMs: number,
-  aggregate: Aggregate,
+  aggregate: FeatureAggregate,
   eventTypes: readonly EventType[],
   purpose: string,
   source: FeatureDefinition['source'] = 'app events',

@@ -37,7 +37,13 @@ export type Aggregate =
   | { readonly kind: 'max' }
   | { readonly kind: 'distinct'; readonly of: DistinctField }
   /** ms from the latest event in the window to toMs; null when there is none. */
-  | { readonly kind: 'timeSince' };
+  | { readonly kind: 'timeSince' }
+  /**
+   * ms from when the monitor first received an event of `userId` in the window (the earliest r) to toMs; null when
+   * there is none. On a device's window: how long the monitor has seen the borrower on the device, as far back as the
+   * window reaches (an event dated back and sent now is seen now). Reads the window's entries.
+   */
+  | { readonly kind: 'sinceFirstSeen'; readonly userId: string };
 
 /** Events of `types` for one entity with fromMs < occurredAt <= toMs, and (when given) receivedAt <= knownAt. */
 export interface WindowQuery {
@@ -190,6 +196,12 @@ export function aggregateEntries(
     case 'timeSince': {
       const last = entries[entries.length - 1];
       return last ? toMs - last.t : null;
+    }
+    case 'sinceFirstSeen': {
+      let first: number | undefined;
+      for (const e of entries)
+        if (e.userId === aggregate.userId && (first === undefined || e.r < first)) first = e.r;
+      return first === undefined ? null : toMs - first;
     }
   }
 }

@@ -1,6 +1,14 @@
 import { EVENT_TYPES } from '../events.js';
 import { actAfterLatePiece, asOf, COMMON_PARAMETERS, withAct } from './common.js';
-import { DAY, HOUR, sumAmount, type TypologyContext, type TypologyHit, type TypologyPack } from './types.js';
+import {
+  DAY,
+  HOUR,
+  MINUTE,
+  sumAmount,
+  type TypologyContext,
+  type TypologyHit,
+  type TypologyPack,
+} from './types.js';
 import type { FeatureEntry } from '../features/store.js';
 
 /**
@@ -11,7 +19,7 @@ import type { FeatureEntry } from '../features/store.js';
  */
 export const scamSafeAccountTransfer: TypologyPack = {
   id: 'SCAM_SAFE_ACCOUNT_TRANSFER',
-  version: 1,
+  version: 2,
   title: 'Borrow-then-transfer to a "safe account"',
   description:
     'A disbursement followed within drawWindowMs by transfers out of at least minTransferRatio of it to payees added ' +
@@ -48,6 +56,11 @@ export const scamSafeAccountTransfer: TypologyPack = {
         'victims act on their own device: a transfer from a device unseen in this history is left to ACCOUNT_TAKEOVER (0 = off)',
     },
     cooldownMs: { default: DAY, description: 'COOLDOWN delay shown with the anti-scam warning' },
+    clockSkewMs: {
+      default: 5 * MINUTE,
+      description:
+        'a transfer the monitor received after the draw, dated up to this before it (a phone clock running slow), counts as after it',
+    },
   },
   rules: [
     {
@@ -128,7 +141,9 @@ async function coreFinding(ctx: TypologyContext): Promise<CoreFinding | null> {
   const firstDraw = draws[0];
   if (!firstDraw || disbursed < ctx.num('minDisbursedMinor')) return null;
   const sinceDraw = sentOut.filter(
-    (t) => t.t > firstDraw.t - 1 && ctx.listHits('payee', t.payeeId).every((h) => h.list !== 'white'),
+    (t) =>
+      isAfterDraw(t, firstDraw, ctx.num('clockSkewMs')) &&
+      ctx.listHits('payee', t.payeeId).every((h) => h.list !== 'white'),
   );
   const transfers = await fromKnownDevices(ctx, sinceDraw, firstDraw.t);
   if (transfers.length === 0) return null;
@@ -145,6 +160,16 @@ async function coreFinding(ctx: TypologyContext): Promise<CoreFinding | null> {
   const ratio = toNew / disbursed;
   if (ratio < ctx.num('minTransferRatio')) return null;
   return { draws, firstDraw, disbursed, fresh, toNew, ratio, payeesAdded };
+}
+
+/**
+ * A transfer after the draw: dated after it, or received after it and dated at most `skewMs` before it. The phone
+ * dates a transfer, the core dates the draw: a phone clock a few minutes slow must not move money sent after the draw
+ * to before it (intake tolerates the other direction, a clock running fast, by the same margin).
+ */
+function isAfterDraw(transfer: FeatureEntry, draw: FeatureEntry, skewMs: number): boolean {
+  if (transfer.t > draw.t - 1) return true;
+  return transfer.r > draw.r && transfer.t > draw.t - skewMs;
 }
 
 /** The signs that make the core pattern a scam rather than a borrower paying someone new. */
@@ -208,14 +233,20 @@ async function fromKnownDevices(
     drawAt - DAY,
     drawAt - DAY,
   );
-  if (history.length === 0) return transfers;
-  const known = new Set(history.map((e) => e.deviceId));
+  // Events with no device (repayments, disbursements) say nothing about the borrower's phones: a dormant borrower's
+  // month of repayments alone is no history to tell a device by.
+  const known = new Set<string>();
+  for (const e of history) if (e.deviceId) known.add(e.deviceId);
+  if (known.size === 0) return transfers;
   return transfers.filter((t) => t.deviceId === undefined || known.has(t.deviceId));
 }
 
 /**
- * New = created within newPayeeMs, added by this borrower within it, or never paid by this borrower before it (paid in
- * a transfer the monitor had received by then: one dated back and sent now does not make the payee long-standing).
+ * New = created within newPayeeMs, or added by this borrower within it, or (when the bank does not say when the account
+ * was opened) never paid by this borrower before it (paid in a transfer the monitor had received by then: one dated
+ * back and sent now does not make the payee long-standing). An account opened long ago that the borrower added just now
+ * is new to the borrower: bought and rented mule accounts are old. An old account merely paid for the first time (a
+ * landlord, a utility) is not.
  */
 async function isNewPayee(
   ctx: TypologyContext,
@@ -224,8 +255,9 @@ async function isNewPayee(
 ): Promise<boolean> {
   if (!t.payeeId) return false;
   const newMs = ctx.num('newPayeeMs');
-  if (t.payeeCreatedAt !== undefined) return t.payeeCreatedAt >= t.t - newMs;
+  if (t.payeeCreatedAt !== undefined && t.payeeCreatedAt >= t.t - newMs) return true;
   if (added.some((p) => p.payeeId === t.payeeId && p.t >= t.t - newMs)) return true;
+  if (t.payeeCreatedAt !== undefined) return false;
   const before = await ctx.window(
     'payee',
     t.payeeId,
