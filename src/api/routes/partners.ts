@@ -230,15 +230,16 @@ function partnerScopedRoutes(app: TypedApp, { core }: PartnerRouteDeps): void {
       config: { roles: PARTNER_READERS },
       schema: {
         tags: ['partners'],
-        summary: "One of the calling partner's lines (404 for any other)",
+        summary:
+          "One of the calling partner's lines (404 for any other); its actions without the lender's notes, actors or traces",
         params: IdParams,
-        response: { 200: R.LineView, ...R.ITEM_READ_ERRORS },
+        response: { 200: R.PartnerLineView, ...R.ITEM_READ_ERRORS },
       },
     },
     async (request) => {
       const partnerId = await core.partnerOfKey(request.principal?.keyId);
       await core.assertChannelLine(partnerId, request.params.id);
-      return core.getLine(request.params.id);
+      return partnerLineView(await core.getLine(request.params.id));
     },
   );
 
@@ -264,4 +265,14 @@ function partnerScopedRoutes(app: TypedApp, { core }: PartnerRouteDeps): void {
     },
     async (request) => core.channelApplications(await core.partnerOfKey(request.principal?.keyId)),
   );
+}
+
+/** The line as its partner may see it (R.PartnerActionView): each action stripped here, not left to the serialiser. */
+function partnerLineView(line: Static<typeof R.LineView>): Static<typeof R.PartnerLineView> {
+  return {
+    ...line,
+    recentActions: line.recentActions.map(
+      ({ note: _note, noteUnreadable: _unreadable, actor: _actor, traceId: _trace, ...shown }) => shown,
+    ),
+  };
 }

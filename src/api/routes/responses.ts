@@ -300,6 +300,17 @@ export const LineView = Type.Object({
   updatedAt: Type.String(),
 });
 
+/**
+ * An action as a loan-facilitation partner sees it on its channel's line: what was done and why, not the lender's
+ * own investigation (staff notes, sealed at rest as personal data), who at the lender did it, or its trace.
+ */
+export const PartnerActionView = Type.Omit(ActionView, ['note', 'noteUnreadable', 'actor', 'traceId']);
+
+export const PartnerLineView = Type.Composite([
+  Type.Omit(LineView, ['recentActions']),
+  Type.Object({ recentActions: Type.Array(PartnerActionView) }),
+]);
+
 export const LineActionResult = Type.Object({
   actionId: Type.String(),
   lineId: Type.String(),

@@ -9759,7 +9759,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One of the calling partner's lines (404 for any other) */
+    /** One of the calling partner's lines (404 for any other); its actions without the lender's notes, actors or traces */
     get: {
       parameters: {
         query?: never;
@@ -9795,14 +9795,14 @@ export interface paths {
                 nationalId: string;
                 phone: string;
               };
+              createdAt: string;
+              updatedAt: string;
               recentActions: {
                 id: string;
                 type: string;
                 outcome: string;
                 reasons: string[];
-                traceId: string | null;
                 automated: boolean;
-                actor: string | null;
                 appealable: boolean;
                 noticeAt: string | null;
                 prevStatus: string;
@@ -9811,12 +9811,8 @@ export interface paths {
                 newLimitMinor: number;
                 prevAnnualRate: number;
                 newAnnualRate: number;
-                note: string | null;
-                noteUnreadable?: string;
                 at: string;
               }[];
-              createdAt: string;
-              updatedAt: string;
             };
           };
         };
