@@ -1,7 +1,16 @@
-import { actualDays, LgError, monthlyInterestForDaysMinor, monthlyInterestMinor } from '../domain/index.js';
+import {
+  accrueMinor,
+  actualDays,
+  DEFAULT_DAY_COUNT,
+  LgError,
+  monthlyInterestForDaysMinor,
+  monthlyInterestMinor,
+  type DayCountBasis,
+} from '../domain/index.js';
 
 /**
- * How a repayment of a monthly loan without a product (the 30/360 schedule of domain/schedule.ts) is split (pure).
+ * How a repayment of a loan without a product is split (pure): a monthly loan (the 30/360 schedule of
+ * domain/schedule.ts), or a DAILY_INTEREST one (one instalment at maturity bearing the daily accrual, ACT/365).
  * Stated choices:
  * - Instalments already due on the payment date are served first, by component across all of them: every due fee
  *   (oldest first), then every due interest, then every due principal — the usual waterfall (Fineract's
@@ -11,7 +20,8 @@ import { actualDays, LgError, monthlyInterestForDaysMinor, monthlyInterestMinor 
  *   instalments first (the term shortens; the instalments before keep their dates and principal), and from the day
  *   it is paid that principal bears no interest:
  *   - the current period (begun, not yet due) keeps its interest less the interest the prepaid principal would have
- *     borne for the period's days not yet elapsed (the period's monthly interest on it × unelapsed / period days);
+ *     borne for the period's days not yet elapsed (the period's monthly interest on it × unelapsed / period days; on
+ *     a DAILY_INTEREST loan, the daily accrual it would have borne for those days, domain/accrual.ts);
  *   - a period not yet begun bears the monthly interest of its new opening balance; one whose balance is all
  *     prepaid is gone, with its interest and its fee.
  *   A full repayment is the case where all principal is prepaid: interest to the day, none for periods not begun,
@@ -35,10 +45,25 @@ export interface AllocationItem {
   readonly paidPrincipalMinor: number;
 }
 
-/** What the interest of a monthly loan is computed from: period 1 runs from the start date. */
+/** What the interest of a loan without a product is computed from: period 1 runs from the start date. */
 export interface ScheduledTerms {
   readonly startDate: string;
   readonly annualRate: number;
+  /**
+   * Set on a DAILY_INTEREST loan: its instalment's interest is the daily accrual on this basis, not a month's
+   * interest, so a prepayment saves the accrual for the days not yet elapsed. Unset: the monthly 30/360 convention.
+   */
+  readonly dailyAccrual?: DayCountBasis;
+}
+
+/**
+ * The terms of a loan without a product, from its method as booked (a RepaymentMethod; the loan row holds it as a
+ * string): a DAILY_INTEREST loan's schedule accrues by the day (domain/schedule.ts), every other by the month.
+ */
+export function scheduledTermsFor(startDate: string, annualRate: number, method: string): ScheduledTerms {
+  return method === 'DAILY_INTEREST'
+    ? { startDate, annualRate, dailyAccrual: DEFAULT_DAY_COUNT }
+    : { startDate, annualRate };
 }
 
 export interface PeriodAllocation {
@@ -117,6 +142,42 @@ function currentPeriodDays(
 }
 
 /**
+ * What a prepayment on `date` takes off the current period's interest: the interest the prepaid principal would
+ * have borne for the period's days not yet elapsed. On a daily-accrual loan each day bears its own rounded accrual on
+ * the balance (domain/accrual.ts), so what is saved is the accrual on the balance before less that on the balance
+ * after: the instalment then holds exactly the sum of its days' accruals.
+ */
+function rebateOf(
+  rows: readonly Row[],
+  current: Row,
+  terms: ScheduledTerms,
+  prepaid: { date: string; beforeMinor: number; afterMinor: number },
+): number {
+  const basis = terms.dailyAccrual;
+  if (basis !== undefined) {
+    const span = { from: prepaid.date, to: current.dueDate };
+    const accrued = (balance: number) => accrueMinor(balance, terms.annualRate, basis, span);
+    return accrued(prepaid.beforeMinor) - accrued(prepaid.afterMinor);
+  }
+  const days = currentPeriodDays(rows, current, terms, prepaid.date);
+  return monthlyInterestForDaysMinor(prepaid.beforeMinor - prepaid.afterMinor, terms.annualRate, {
+    days: days.unelapsed,
+    periodDays: days.periodDays,
+  });
+}
+
+/** The interest of a period not yet begun on its opening balance: a month's, or the accrual for its days. */
+function periodInterest(
+  openingMinor: number,
+  terms: ScheduledTerms,
+  span: { from: string; to: string },
+): number {
+  return terms.dailyAccrual === undefined
+    ? monthlyInterestMinor(openingMinor, terms.annualRate)
+    : accrueMinor(openingMinor, terms.annualRate, terms.dailyAccrual, span);
+}
+
+/**
  * After `prepaidMinor` of principal was paid on `date` (already marked on the rows): the current period loses the
  * prepaid principal's interest for its unelapsed days; the periods not begun bear interest on their new opening
  * balances; an instalment left with no balance owes no fee. Returns the rows it changed.
@@ -126,15 +187,18 @@ function reshape(rows: Row[], terms: ScheduledTerms, date: string, prepaidMinor:
   const [current] = ahead;
   if (!current || prepaidMinor === 0) return [];
   const changed: Reshaped[] = [];
-  const days = currentPeriodDays(rows, current, terms, date);
-  const rebate = monthlyInterestForDaysMinor(prepaidMinor, terms.annualRate, {
-    days: days.unelapsed,
-    periodDays: days.periodDays,
-  });
   let opening = ahead.reduce((s, r) => s + unpaid(r, 'principal'), 0);
+  const rebate = rebateOf(rows, current, terms, {
+    date,
+    beforeMinor: opening + prepaidMinor,
+    afterMinor: opening,
+  });
+  let from = current.dueDate;
   for (const row of ahead) {
     const interest =
-      row === current ? row.interestMinor - rebate : monthlyInterestMinor(opening, terms.annualRate);
+      row === current
+        ? row.interestMinor - rebate
+        : periodInterest(opening, terms, { from, to: row.dueDate });
     const next = {
       interestMinor: Math.max(row.paidInterestMinor, interest),
       feeMinor: opening === 0 ? row.paidFeeMinor : row.feeMinor,
@@ -144,6 +208,7 @@ function reshape(rows: Row[], terms: ScheduledTerms, date: string, prepaidMinor:
       row.feeMinor = next.feeMinor;
       changed.push({ period: row.period, ...next });
     }
+    from = row.dueDate;
     opening -= unpaid(row, 'principal');
   }
   return changed;

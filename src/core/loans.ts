@@ -9,6 +9,7 @@ import {
   allocateRepayment,
   itemsAfter,
   payoffOn,
+  scheduledTermsFor,
   type Allocation,
   type AllocationItem,
   type ScheduledPayoff,
@@ -62,8 +63,9 @@ export interface LoanView {
   /** Daily-accrual loans: day count, daily rate, and what is owed today (payoff) by component. */
   readonly accrual?: AccrualView;
   /**
-   * Monthly loans without a product, while unsettled: what repaying in full today costs (instalments due in full,
-   * the current period's interest to the day, none for periods not begun; allocation.ts) — the amount that settles it.
+   * Loans without a product (monthly, or DAILY_INTEREST), while unsettled: what repaying in full today costs
+   * (instalments due in full, the current period's interest to the day, none for periods not begun; allocation.ts)
+   * — the amount that settles it.
    */
   readonly payoffToday?: ScheduledPayoff;
   /** 资金用途 as stated at the draw. */
@@ -258,7 +260,7 @@ function checkNotBeforePrepayment(loan: LoanRow, paidDate: string): void {
   }
 }
 
-/** A monthly 30/360 loan: the waterfall of allocation.ts, interest to the day on what is repaid early. */
+/** A loan without a product: the waterfall of allocation.ts, interest to the day on what is repaid early. */
 async function applyScheduled(
   deps: CoreDeps,
   tx: UnitTx,
@@ -312,7 +314,7 @@ async function applyScheduled(
 }
 
 export function scheduledTermsOf(loan: LoanRow): ScheduledTerms {
-  return { startDate: loan.start_date, annualRate: Number(loan.annual_rate) };
+  return scheduledTermsFor(loan.start_date, Number(loan.annual_rate), loan.method);
 }
 
 function toItems(rows: readonly InstallmentRow[]): AllocationItem[] {

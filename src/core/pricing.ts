@@ -1,4 +1,10 @@
-import { aprCapCheck, buildSchedule, lenderDayOf, loanDisclosure } from '../domain/index.js';
+import {
+  aprCapCheck,
+  assertExactSchedule,
+  buildSchedule,
+  lenderDayOf,
+  loanDisclosure,
+} from '../domain/index.js';
 import type { LoanDisclosure, RepaymentMethod, Schedule, ScheduleInput } from '../domain/index.js';
 import type { CoreDeps } from './deps.js';
 import {
@@ -31,7 +37,8 @@ export interface LoanToPrice {
 
 /**
  * The schedule a loan on the line books, starting today (the lender's calendar). Without the disclosures: judging a
- * line's rate prices up to 1,440 loans and needs only the cap's (capDisclosure).
+ * line's rate prices up to 1,440 loans and needs only the cap's (capDisclosure). A loan whose totals pass 2^53 - 1
+ * cannot be booked to the fen and is refused here, before anything is written (400 LG_INVALID_SCHEDULE).
  */
 export function drawSchedule(
   deps: CoreDeps,
@@ -50,7 +57,7 @@ export function drawSchedule(
     periodicFeeMinor: loan.periodicFeeMinor ?? 0,
     currency: loan.input.currency,
   });
-  return { startDate, scheduleInput, schedule: buildSchedule(scheduleInput) };
+  return { startDate, scheduleInput, schedule: assertExactSchedule(buildSchedule(scheduleInput)) };
 }
 
 /** The disclosure the all-in cap is judged on: PBoC's, CN_IRR, every fee in the schedule included. */

@@ -1,6 +1,7 @@
 import type { UnitGuard } from '../domain/index.js';
 import { canonicalJson } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
+import { shareOfMinor } from '../domain/index.js';
 import {
   checkDrawTerms,
   feeFor,
@@ -326,7 +327,7 @@ export function partnerFeesOf(line: LineTerms): LinePartnerFee[] {
  */
 function partnerFeePerInstallment(fee: LinePartnerFee, base: ScheduleInput): number {
   const months = base.method === 'DAILY_INTEREST' ? base.termMonths : 1;
-  return Math.round((base.principalMinor * fee.feeRateBps * months) / 120_000);
+  return shareOfMinor(base.principalMinor, fee.feeRateBps * months, 120_000);
 }
 
 /** The schedule input with the product's day count and fees, and the partners' fees, if any. */

@@ -1,6 +1,6 @@
 import type { UnitGuard } from '../domain/index.js';
 import { simpleAnnualRatePercent } from '../domain/index.js';
-import { dailyRate } from '../domain/index.js';
+import { dailyRate, DEFAULT_DAY_COUNT } from '../domain/index.js';
 import { canonicalJson } from '../domain/index.js';
 import { isoDay, parseIsoDay } from '../domain/index.js';
 import { lenderDayOf } from '../domain/index.js';
@@ -15,7 +15,7 @@ import { allInCapError, productOfLine, type AllInBreakdown } from './products.js
 import { allInOf, priceLoan, withinCap, type Priced } from './pricing.js';
 import type { LineRow } from './ports.js';
 import { checkDrawable } from './drawable.js';
-import { payoffOn } from './allocation.js';
+import { payoffOn, scheduledTermsFor } from './allocation.js';
 import { iso } from './views.js';
 
 /**
@@ -199,7 +199,7 @@ function earlyRepaymentCosts(line: LineRow, priced: Priced, startDate: string): 
 /**
  * What repaying the quoted loan in full on a date costs, as its repayment will charge it: a daily-accrual (product)
  * loan by its accrual (what a full repayment costs there does not depend on the method: accrued interest and fees
- * due, then principal), a monthly loan without a product by allocation.ts — interest to the day either way.
+ * due, then principal), a loan without a product by allocation.ts — interest to the day either way.
  */
 function payoffCalculator(
   line: LineRow,
@@ -214,7 +214,7 @@ function payoffCalculator(
       paidInterestMinor: 0,
       paidPrincipalMinor: 0,
     }));
-    const terms = { startDate, annualRate: priced.annualRate };
+    const terms = scheduledTermsFor(startDate, priced.annualRate, priced.scheduleInput.method);
     return (date) => {
       const owed = payoffOn(items, terms, date);
       return { interestMinor: owed.interestMinor, payoffMinor: owed.payoffMinor };
@@ -257,7 +257,7 @@ function quoteView(
   now: number,
 ): QuoteView {
   const product = productOfLine(line);
-  const dayCount = product?.terms.dayCount ?? 'ACT_365';
+  const dayCount = product?.terms.dayCount ?? DEFAULT_DAY_COUNT;
   const validUntil = iso(now + (deps.config.quoteValidMs ?? QUOTE_VALID_MS_DEFAULT));
   const early = earlyRepaymentCosts(line, priced, lenderDayOf(deps.config, now));
   const s = priced.schedule;

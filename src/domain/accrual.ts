@@ -1,6 +1,7 @@
 import { isoDay } from './clock.js';
 import { actualDays, dayNumberOf, daysInYear, type DayCountBasis } from './day-count.js';
 import { LgError } from './errors.js';
+import { divRoundHalfUp } from './money.js';
 
 /**
  * Daily interest accrual (按日计息). Stated convention: each day after the draw date (the draw date itself is day 0
@@ -20,18 +21,16 @@ export function scaledRate(annualRate: number): bigint {
   return BigInt(Math.round(annualRate * Number(RATE_SCALE)));
 }
 
-/** numerator / denominator rounded half-up (both non-negative). */
-function roundHalfUp(numerator: bigint, denominator: bigint): number {
-  return Number((2n * numerator + denominator) / (2n * denominator));
-}
-
 /** One day's interest on a balance. */
 export function dailyInterestMinor(balanceMinor: number, annualRate: number, basis: DayCountBasis): number {
   if (!Number.isSafeInteger(balanceMinor) || balanceMinor < 0) {
     throw new LgError('LG_INVALID_MONEY', 'balanceMinor must be a non-negative integer', { balanceMinor });
   }
   if (balanceMinor === 0) return 0;
-  return roundHalfUp(BigInt(balanceMinor) * scaledRate(annualRate), BigInt(daysInYear(basis)) * RATE_SCALE);
+  return divRoundHalfUp(
+    BigInt(balanceMinor) * scaledRate(annualRate),
+    BigInt(daysInYear(basis)) * RATE_SCALE,
+  );
 }
 
 /** Interest on a constant balance over the days after `from` up to and including `to` (0 when `to` <= `from`). */

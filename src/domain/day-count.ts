@@ -9,6 +9,9 @@ import { LgError } from './errors.js';
 export const DAY_COUNT_BASES = ['ACT_365', 'ACT_360'] as const;
 export type DayCountBasis = (typeof DAY_COUNT_BASES)[number];
 
+/** The basis of a daily-accrual loan that states none: a DAILY_INTEREST loan on a line without a product. */
+export const DEFAULT_DAY_COUNT: DayCountBasis = 'ACT_365';
+
 /** The denominator of the daily rate under a basis. */
 export function daysInYear(basis: DayCountBasis): number {
   return basis === 'ACT_360' ? 360 : 365;

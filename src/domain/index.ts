@@ -20,7 +20,7 @@ export * from './core-rules.js';
 export * from './commit-order.js';
 export type { IdempotencyClaim, RecordedResponse, UnitGuard, UnitOutcome } from './unit-guard.js';
 
-export { dailyRate } from './accrual.js';
+export { accrueMinor, dailyRate } from './accrual.js';
 export { ANTI_SCAM_WARNING } from './anti-scam.js';
 export {
   APR_CONVENTIONS,
@@ -43,7 +43,8 @@ export {
   systemClock,
 } from './clock.js';
 export type { Clock } from './clock.js';
-export { DAY_COUNT_BASES, actualDays } from './day-count.js';
+export { DAY_COUNT_BASES, DEFAULT_DAY_COUNT, actualDays } from './day-count.js';
+export type { DayCountBasis } from './day-count.js';
 export { LINE_ACTION_TYPES, OUTCOMES, RESTRICTIVE_ACTIONS } from './decision.js';
 export type {
   ContextValue,
@@ -105,7 +106,7 @@ export { cryptoRandom, seededRandom } from './random.js';
 export type { RandomSource } from './random.js';
 export { MAX_BORROWER_REASONS, borrowerReasons, getReason, isKnownReason } from './reason-codes.js';
 export type { BorrowerReason, ReasonLang } from './reason-codes.js';
-export { MAX_TERM_MONTHS, REPAYMENT_METHODS, buildSchedule } from './schedule.js';
+export { MAX_TERM_MONTHS, REPAYMENT_METHODS, assertExactSchedule, buildSchedule } from './schedule.js';
 export type { Installment, RepaymentMethod, Schedule, ScheduleInput } from './schedule.js';
 export { PREPAYMENT_MODES, accrueOverdue, applyRepayment, newAccrualState, owedOn } from './settlement.js';
 export type { AccrualLoanState, AccrualTerms, InstallmentState, Owed, PrepaymentMode } from './settlement.js';

@@ -23,6 +23,20 @@ export function assertMinorUnits(value: number, field: string): void {
   }
 }
 
+/** numerator / denominator rounded half-up (both non-negative, the denominator positive), exact at any size. */
+export function divRoundHalfUp(numerator: bigint, denominator: bigint): number {
+  return Number((2n * numerator + denominator) / (2n * denominator));
+}
+
+/**
+ * A share of an amount, amountMinor × numerator / denominator, rounded half-up to the minor unit. In BigInt because
+ * the product (a principal × basis points) may pass 2^53, where floating point would be off by a minor unit.
+ */
+export function shareOfMinor(amountMinor: number, numerator: number, denominator: number): number {
+  assertMinorUnits(amountMinor, 'amountMinor');
+  return divRoundHalfUp(BigInt(amountMinor) * BigInt(numerator), BigInt(denominator));
+}
+
 export function assertSameCurrency(a: Money, b: Money): void {
   if (a.currency !== b.currency) {
     throw new LgError('LG_CURRENCY_MISMATCH', `currency ${b.currency} does not match ${a.currency}`, {

@@ -2,6 +2,7 @@ import { DEFAULT_APR_CAP_PERCENT } from './apr.js';
 import { PENALTY_MULTIPLIER_MAX } from './accrual.js';
 import { DAY_COUNT_BASES, type DayCountBasis } from './day-count.js';
 import { LgError } from './errors.js';
+import { shareOfMinor } from './money.js';
 import { MAX_TERM_MONTHS, REPAYMENT_METHODS, type RepaymentMethod } from './schedule.js';
 import { PREPAYMENT_MODES, type PrepaymentMode } from './settlement.js';
 
@@ -137,7 +138,7 @@ export const PRODUCT_DEFAULTS = {
 
 /** A fee under a rule: principal × bps, rounded half-up, never above the cap. */
 export function feeFor(rule: FeeRule, principalMinor: number): number {
-  return Math.min(rule.capMinor, Math.floor((principalMinor * rule.rateBps + 5_000) / 10_000));
+  return Math.min(rule.capMinor, shareOfMinor(principalMinor, rule.rateBps, 10_000));
 }
 
 export interface DrawTerms {

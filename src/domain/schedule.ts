@@ -1,7 +1,8 @@
 import { addMonthsClampedDay, isoDay, parseIsoCivil, type CivilDate } from './clock.js';
 import { LgError } from './errors.js';
 import { accrueMinor } from './accrual.js';
-import type { DayCountBasis } from './day-count.js';
+import { divRoundHalfUp } from './money.js';
+import { DEFAULT_DAY_COUNT, type DayCountBasis } from './day-count.js';
 
 /**
  * Repayment schedules for a draw: equal instalment (等额本息), equal principal (等额本金) and interest-only with a bullet.
@@ -84,6 +85,25 @@ function checkMoney(value: number, field: string, min: number): void {
   }
 }
 
+/**
+ * Refuses a schedule whose totals are past 2^53 - 1, where a number no longer holds every integer: such a loan could
+ * not be booked to the fen (core/pricing.ts asks this of every loan it prices). buildSchedule itself still computes
+ * one, since its interest is exact for any safe balance. Checking the totals is enough: every amount is non-negative,
+ * so every instalment and every running sum is at most the total repayable (or the total of fees), and while those
+ * are safe each addition was exact.
+ */
+export function assertExactSchedule(schedule: Schedule): Schedule {
+  for (const field of ['totalRepayableMinor', 'totalFeesMinor'] as const) {
+    if (!Number.isSafeInteger(schedule[field]))
+      throw invalid(
+        `${field} is past ${Number.MAX_SAFE_INTEGER} minor units: ask for less`,
+        field,
+        schedule[field],
+      );
+  }
+  return schedule;
+}
+
 /** Checks the input and returns its start date, parsed. */
 function validate(input: ScheduleInput): CivilDate {
   checkMoney(input.principalMinor, 'principalMinor', 1);
@@ -145,11 +165,6 @@ function dueDates(startDate: string, start: CivilDate, termMonths: number): read
     dates.push(isoDay(addMonthsClampedDay(start, period)));
   }
   return dates;
-}
-
-/** numerator / denominator rounded half-up, both non-negative. */
-function divRoundHalfUp(numerator: bigint, denominator: bigint): number {
-  return Number((2n * numerator + denominator) / (2n * denominator));
 }
 
 function greatestCommonDivisor(a: number, b: number): number {
@@ -397,7 +412,7 @@ function buildAccruingSchedule(input: ScheduleInput, start: CivilDate): Schedule
     dueDates: dates,
     method: input.method,
     annualRate: input.annualRate,
-    dayCount: input.dayCount ?? 'ACT_365',
+    dayCount: input.dayCount ?? DEFAULT_DAY_COUNT,
     periodicFeeMinor: input.periodicFeeMinor ?? 0,
     firstPeriod: 1,
   });
