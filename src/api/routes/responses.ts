@@ -401,7 +401,7 @@ export const AccrualView = Type.Object({
   owedToday: Owed,
 });
 
-/** A monthly loan without a product: what repaying in full today costs (core/allocation.ts payoffOn). */
+/** A loan without a product: what repaying in full today costs (core/allocation.ts payoffOn). */
 export const ScheduledPayoff = Type.Object({
   date: Type.String(),
   feeMinor: Type.Integer(),
