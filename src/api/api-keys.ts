@@ -207,11 +207,21 @@ export async function createUserKey(
   return { id, key, role, userId: input.userId };
 }
 
-/** Inserts a user's key issued by `actor`, with its ledger entry, in the caller's dbTx; answers the key's role. */
+/**
+ * Inserts a user's key issued by `actor`, with its ledger entry, in the caller's dbTx; answers the key's role.
+ * `issuedWithKeyId`: the key a user's own key was made with (rotateOwnKey).
+ */
 async function insertUserKey(
   tx: DbTx,
   deps: KeyDeps,
-  input: { id: string; keyHash: string; userId: string; label?: string; actor: string },
+  input: {
+    id: string;
+    keyHash: string;
+    userId: string;
+    label?: string;
+    actor: string;
+    issuedWithKeyId?: string;
+  },
 ): Promise<Role> {
   const now = deps.clock.now();
   const user = await findUser(tx, input.userId);
@@ -228,34 +238,44 @@ async function insertUserKey(
     revoked_at: null,
     user_id: user.id,
     issued_by: input.actor,
+    issued_with_key_id: input.issuedWithKeyId ?? null,
   });
+  const madeWith = input.issuedWithKeyId === undefined ? {} : { issuedWithKeyId: input.issuedWithKeyId };
   await appendToLedger(tx, [
     {
       entryId: deps.ids.next(),
       kind: 'api_key.created',
       subjectId: input.id,
       recordedAt: now,
-      payload: { keyId: input.id, userId: user.id, role: user.role, label, by: input.actor },
+      payload: { keyId: input.id, userId: user.id, role: user.role, label, by: input.actor, ...madeWith },
     },
   ]);
   return user.role;
 }
 
 /**
- * A person issues themselves a new key (issued_by is themselves: nobody else was shown its secret), optionally revoking
- * one of their own keys in the same dbTx. A user whose key an admin issued rotates it and is then independent of that
- * admin for four eyes. Only a key that belongs to a user can do this.
+ * A person issues themselves a new key with a key they hold (`withKeyId`, the request's), optionally revoking one of
+ * their own keys in the same dbTx. issued_by is themselves, and issued_with_key_id the key it was made with: whoever
+ * was shown that key's secret (an admin who issued it) could have made this one, so four eyes follows the chain
+ * (src/cases/four-eyes.ts). A user whose key an admin issued rotates it and is then independent of another maker, but
+ * never of that admin. Only a key that belongs to a user can do this.
  */
 export async function rotateOwnKey(
   store: Store,
   deps: KeyDeps,
-  input: { userId: string; label?: string; revokeKeyId?: string },
+  input: { userId: string; withKeyId: string; label?: string; revokeKeyId?: string },
 ): Promise<CreatedKey & { revokedKeyId?: string }> {
   const actor = `user:${input.userId}`;
   const key = newSecret(deps.random, KEY_PREFIX);
   const id = deps.ids.next();
   const role = await store.transaction(async (tx) => {
-    const issued = await insertUserKey(tx, deps, { ...input, actor, id, keyHash: hashApiKey(key) });
+    const issued = await insertUserKey(tx, deps, {
+      ...input,
+      actor,
+      id,
+      keyHash: hashApiKey(key),
+      issuedWithKeyId: input.withKeyId,
+    });
     if (input.revokeKeyId !== undefined) await revokeOwnKey(tx, deps, { ...input, actor });
     return issued;
   });

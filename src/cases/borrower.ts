@@ -351,7 +351,12 @@ export async function myComplaint(deps: CaseDeps, borrowerId: string, id: string
   return complaintView(openComplaint(deps.crypto, row), lang);
 }
 
-/** Extends a complaint's deadline once by 15 days, with a recorded reason (the rule allows one extension). */
+/**
+ * Extends a complaint's deadline once by 15 days, with a recorded reason (the rule allows one extension), while the
+ * deadline has not passed: an extension is granted before the day it moves, and one granted after would move the due
+ * date past a deadline already missed, so that the breach (not yet swept) was never recorded. A late one is refused
+ * (409 LG_CASE_TRANSITION_ILLEGAL, details.dueAt) and the breach stands.
+ */
 export async function extendComplaint(
   deps: CaseDeps,
   caseId: string,
@@ -372,6 +377,12 @@ export async function extendComplaint(
       });
     if (complaint.state !== 'OPEN')
       throw new LgError('LG_CASE_TRANSITION_ILLEGAL', 'the complaint is resolved', { caseId });
+    if (now > Number(complaint.due_at))
+      throw new LgError(
+        'LG_CASE_TRANSITION_ILLEGAL',
+        "the complaint's deadline has passed: it can no longer be extended, and the breach stands",
+        { caseId, dueAt: new Date(Number(complaint.due_at)).toISOString() },
+      );
     const due = Number(complaint.due_at) + COMPLAINT_EXTENSION_MS;
     // The lender's reason is sealed in the row; the extended entry commits to it instead of holding it.
     const { extension_reason, reasonHmac } = sealExtensionReason(deps.crypto, complaint.id, input.reason);

@@ -55,6 +55,20 @@ function requireField<T>(value: T | undefined, name: string, outcome: string): T
   return value;
 }
 
+/**
+ * A borrower-facing text the outcome needs: present, and not blanks alone (whitespace of any script, the ideographic
+ * space included), which would give the borrower nothing to read in that language — refused as a blank four-eyes
+ * reason is.
+ */
+function requireText(value: string | undefined, name: string, outcome: string): string {
+  const text = requireField(value, name, outcome);
+  if (text.trim().length === 0)
+    throw new LgError('LG_VALIDATION', `outcome ${outcome} needs ${name} that says something`, {
+      field: name,
+    });
+  return text;
+}
+
 function checkReasonCodes(reasons: readonly string[]): void {
   const unknown = reasons.filter((r) => !isKnownReason(r));
   if (unknown.length > 0)
@@ -84,8 +98,8 @@ function checkInput(type: CaseType, input: ResolveInput): void {
   if (type === 'REVIEW_APPLICATION' && input.outcome === 'DECLINE')
     requireField(input.reasons, 'reasons', input.outcome);
   if (type === 'APPEAL' || type === 'COMPLAINT' || type === 'CREDIT_REPORT_DISPUTE') {
-    requireField(input.textZh, 'textZh', input.outcome);
-    requireField(input.textEn, 'textEn', input.outcome);
+    requireText(input.textZh, 'textZh', input.outcome);
+    requireText(input.textEn, 'textEn', input.outcome);
   }
 }
 
@@ -196,6 +210,7 @@ export async function resolveCase(
   assertOutcome(row.id, row.type as CaseType, input.outcome);
   assertTransition(row.id, row.state, 'RESOLVED');
   checkInput(row.type as CaseType, input);
+  await checkAppealDecider(ctx, row, actor);
   const operation = await fourEyesNeeded(ctx, row, input);
   let result: ResolveResult;
   try {
@@ -223,6 +238,27 @@ export async function resolveCase(
   // Closing the alert touches the monitor's row, not the case: the answer stands as the unit said it.
   if (result.state === 'RESOLVED') await afterResolved(ctx, row);
   return result;
+}
+
+/**
+ * An appeal asks for a second look (PIPL Art. 24): the person who took the action appealed against cannot decide the
+ * appeal, whichever way (403 LG_SELF_APPROVAL). An appeal against a decision is against automation's judgement, and
+ * is decided by a person as before (one who applied a guard-held action of the decision included). The action is as
+ * it was taken, so it is read before the resolution's unit.
+ */
+async function checkAppealDecider(ctx: OutcomeContext, row: CaseRow, actor: string): Promise<void> {
+  if (row.type !== 'APPEAL' || !actor.startsWith('user:')) return;
+  const db = ctx.deps.store.db;
+  const appeal = await ctx.deps.rows.findAppeal(db, row.subject_id);
+  // An appeal not found is refused in the resolution's unit (findAppealOf), as before.
+  if (appeal?.target_kind !== 'line_action') return;
+  const action = await ctx.deps.rows.lineActionRow(db, appeal.target_id);
+  if (action?.actor !== actor) return;
+  throw new LgError(
+    'LG_SELF_APPROVAL',
+    'the person who took the action appealed against cannot decide the appeal; a second person must',
+    { caseId: row.id, appealId: appeal.id, actionId: appeal.target_id },
+  );
 }
 
 async function escalateForApproval(
@@ -629,8 +665,8 @@ async function applyOutcome(
 /** The borrower-facing texts of an appeal's or a complaint's outcome (checkInput requires both). */
 function textsOf(input: ResolveInput): BilingualText {
   return {
-    zh: requireField(input.textZh, 'textZh', input.outcome),
-    en: requireField(input.textEn, 'textEn', input.outcome),
+    zh: requireText(input.textZh, 'textZh', input.outcome),
+    en: requireText(input.textEn, 'textEn', input.outcome),
   };
 }
 

@@ -39,6 +39,14 @@ export interface CaseStore {
   transaction<T>(work: (tx: CaseTx) => Promise<T>, guard?: UnitGuard<T>): Promise<T>;
 }
 
+/** An API key as four eyes reads it: who holds it, who issued it, and the key it was made with (if rotated). */
+export interface CaseKeyRecord {
+  readonly id: string;
+  readonly user_id: string | null;
+  readonly issued_by: string | null;
+  readonly issued_with_key_id: string | null;
+}
+
 /** A page of a decision's line actions: those after `after` (exclusive; none: from the first), at most `limit`. */
 export interface CaseActionPage {
   readonly after?: { readonly createdAt: number; readonly id: string };
@@ -99,11 +107,11 @@ export interface CaseRowsPort {
   settlePendingChange(db: CaseDb, id: string, patch: Partial<Omit<PendingChangeRow, 'id'>>): Promise<void>;
   setPendingChangeResult(db: CaseDb, id: string, patch: { result: string; state?: 'FAILED' }): Promise<void>;
   pendingChangesDue(db: CaseDb, now: number, limit: number): Promise<string[]>;
-  /** Who holds (user_id) and who issued (issued_by, an actor) each of these API keys; unknown ids are left out. */
-  keyIssuers(
-    db: CaseDb,
-    keyIds: readonly string[],
-  ): Promise<{ id: string; user_id: string | null; issued_by: string | null }[]>;
+  /**
+   * Who holds (user_id) and who issued (issued_by, an actor) each of these API keys, and the key a user's own key was
+   * made with (issued_with_key_id); unknown ids are left out.
+   */
+  keyIssuers(db: CaseDb, keyIds: readonly string[]): Promise<CaseKeyRecord[]>;
   userById(db: CaseDb, id: string): Promise<{ id: string; name: string; role: string } | undefined>;
   ledgerOf(db: CaseDb, subjectId: string, limit?: number): Promise<CaseLedgerEntry[]>;
   // Evidence from the other modules' tables (src/store/case-evidence.ts).

@@ -137,6 +137,8 @@ export interface CaseLineActionRecord {
   outcome: string;
   /** The decision the action was taken on, if any. */
   trace_id: string | null;
+  /** Who took it: a person (`user:<id>`), or the job or monitor that acted; null when not recorded. */
+  actor: string | null;
   /** JSON array of reason codes. */
   reasons: string;
   /** The limit a GRANT, LIMIT_* or TEMP_LIMIT asked for (what a held cut applies when a person applies it). */

@@ -80,12 +80,36 @@ export function checkReasons(reasons: readonly string[]): void {
     throw new LgError('LG_VALIDATION', `unknown reason codes: ${unknown.join(', ')}`, { unknown });
 }
 
-/** A person's line action (the API's manual actions): reasons a person may give, and for a restriction one that says why. */
-export function checkPersonReasons(type: LineActionType, reasons: readonly string[]): void {
+/**
+ * A person's line action (the API's manual actions): reasons a person may give, and for a restriction one that says
+ * why; and no appeal taken away that the catalogue gives (checkPersonAppealable).
+ */
+export function checkPersonReasons(
+  type: LineActionType,
+  reasons: readonly string[],
+  appealable?: boolean,
+): void {
   checkReasons(reasons);
   const problem = personReasonsProblem(reasons, RESTRICTIVE_ACTIONS.has(type));
   if (problem !== undefined)
     throw new LgError('LG_VALIDATION', `${type}: ${problem}`, { field: 'reasons', reasons });
+  checkPersonAppealable(type, reasons, appealable);
+}
+
+/**
+ * Whether a person's action can be appealed is the catalogue's word: appealable:false is refused when any of its
+ * reasons is appealable (a fraud freeze: the Anti-Telecom-Fraud Law Art. 32 lets the borrower contest it), since it
+ * would take away the borrower's appeal on one person's say. It may only say what the catalogue says, or make
+ * appealable what it would not be.
+ */
+function checkPersonAppealable(type: LineActionType, reasons: readonly string[], appealable?: boolean): void {
+  if (appealable !== false || !defaultAppealable(reasons)) return;
+  throw new LgError(
+    'LG_VALIDATION',
+    `${type}: appealable:false would take away an appeal the reasons give the borrower ` +
+      `(${reasons.filter((code) => getReason(code).appealable).join(', ')})`,
+    { field: 'appealable', reasons },
+  );
 }
 
 /** The actions that lift a restriction. */
@@ -190,6 +214,8 @@ export async function applyActionInTx(
   raw: LineActionInput,
 ): Promise<ActionOutcome> {
   checkReasons(raw.reasons);
+  // Whatever path a person's action takes (the route, an approved change), it keeps the appeal its reasons give.
+  if (!raw.automated) checkPersonAppealable(raw.type, raw.reasons, raw.appealable);
   const now = deps.clock.now();
   const line = await deps.coreStore.lineInTx(tx, lineId, true);
   const standing = LIFTS.has(raw.type) ? await standingRestrictions(deps, line, tx) : [];

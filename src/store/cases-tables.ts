@@ -37,4 +37,9 @@ export interface CasesTables {
 export interface ApiKeyOwnerColumn {
   user_id: string | null;
   issued_by: string | null;
+  /**
+   * The key a user's own key was made with (POST /v1/session/keys; migration 504): whoever was shown that key's secret
+   * could have made this one. null for a key someone issued (issued_by says who saw it) or one made before 504.
+   */
+  issued_with_key_id: string | null;
 }

@@ -246,15 +246,20 @@ export async function settlePendingChange(
     throw new LgError('LG_CHANGE_NOT_PENDING', 'the change is no longer pending', { changeId: id });
 }
 
-/** Who holds and who issued each of these keys (four eyes reads them in the decision's dbTx). */
+/**
+ * Who holds and who issued each of these keys, and the key each was made with (four eyes reads them in the decision's
+ * dbTx).
+ */
 export async function keyIssuers(
   db: Q,
   keyIds: readonly string[],
-): Promise<{ id: string; user_id: string | null; issued_by: string | null }[]> {
+): Promise<
+  { id: string; user_id: string | null; issued_by: string | null; issued_with_key_id: string | null }[]
+> {
   if (keyIds.length === 0) return [];
   return db
     .selectFrom('api_keys')
-    .select(['id', 'user_id', 'issued_by'])
+    .select(['id', 'user_id', 'issued_by', 'issued_with_key_id'])
     .where('id', 'in', [...keyIds])
     .execute();
 }

@@ -234,7 +234,7 @@ function lineActionRoutes(app: TypedApp, core: CoreServices, lineActionGate?: Li
     },
     async (request, reply) => {
       const body = request.body;
-      checkPersonReasons(body.type, body.reasons);
+      checkPersonReasons(body.type, body.reasons, body.appealable);
       const tempUntil = parseInstant(body.tempUntil, 'tempUntil');
       // Either the gate's proposal or the action commits the key, with its answer, in its own transaction.
       const proposal = answeringProposal(request, reply);

@@ -179,8 +179,9 @@ function apiKeyCreationRoutes(app: TypedApp, deps: UserRoutesDeps): void {
 
 /**
  * A person issues themselves a new key, which no one else is shown (issued_by is themselves), optionally revoking one
- * of their own: a user whose key an admin issued is then independent of that admin for four eyes. Not idempotent for
- * the reason /v1/keys is not: a replay would have to store the secret.
+ * of their own. The new key records the key the request came with: whoever was shown that key (an admin who issued
+ * it) could have made this one, so four eyes still counts them (rotateOwnKey). Not idempotent for the reason /v1/keys
+ * is not: a replay would have to store the secret.
  */
 function ownKeyRoutes(app: TypedApp, deps: UserRoutesDeps): void {
   app.post(
@@ -210,10 +211,12 @@ function ownKeyRoutes(app: TypedApp, deps: UserRoutesDeps): void {
     },
     async (request, reply) => {
       const userId = request.principal?.userId;
-      if (userId === undefined)
+      const withKeyId = request.principal?.keyId;
+      if (userId === undefined || withKeyId === undefined)
         throw new LgError('LG_FORBIDDEN', 'only a key that belongs to a user can issue that user a new key');
       const created = await rotateOwnKey(deps.store, deps, {
         userId,
+        withKeyId,
         label: request.body.label,
         revokeKeyId: request.body.revokeKeyId,
       });

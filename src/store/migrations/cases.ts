@@ -140,4 +140,12 @@ export const casesMigrations: Record<string, Migration> = {
       await db.schema.alterTable('pending_changes').addColumn('checker_key_id', 'text').execute();
     },
   },
+  '504_api_key_issued_with': {
+    // A key a user issues themselves (POST /v1/session/keys) is made with a key they already hold, and whoever was
+    // shown that key's secret could have made this one: four eyes follows the chain back to the issuers of the keys
+    // it was made with. null: a key issued by someone else (its issuer says who saw it), or made before this migration.
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('api_keys').addColumn('issued_with_key_id', 'text').execute();
+    },
+  },
 };
