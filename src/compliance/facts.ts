@@ -375,9 +375,11 @@ function deriveLine(events: readonly Payload[]): DerivedLine {
 }
 
 async function checkLines(db: LedgerHandle, index: LedgerIndex, findings: Findings): Promise<number> {
-  return pages(
+  const seen = new Set<string>();
+  const count = await pages(
     (after) => ledgerStorage().linesAfter(db, after, PAGE_ROWS),
     (row) => {
+      seen.add(row.id);
       const where = { table: 'credit_lines', id: row.id } as const;
       const events = index.lineEvents.get(row.id);
       if (!events) return findings.compare(where, '(ledger entries)', 'present', 'missing');
@@ -400,13 +402,20 @@ async function checkLines(db: LedgerHandle, index: LedgerIndex, findings: Findin
       );
     },
   );
+  // A line the ledger records (its actions, its loans' disbursements and repayments) whose row is gone: the borrower's
+  // line, with its limit and what they owe on it, deleted from what the API serves.
+  for (const id of index.lineEvents.keys())
+    if (!seen.has(id)) findings.compare({ table: 'credit_lines', id }, '(row)', 'missing', 'present');
+  return count;
 }
 
 async function checkLoans(db: LedgerHandle, index: LedgerIndex, findings: Findings): Promise<number> {
   const firstBucket = DEFAULT_BUCKETS[0]?.name ?? 'M0';
-  return pages(
+  const seen = new Set<string>();
+  const count = await pages(
     (after) => ledgerStorage().loansAfter(db, after, PAGE_ROWS),
     (row) => {
+      seen.add(row.id);
       const where = { table: 'loans', id: row.id } as const;
       const entry = index.loans.get(row.id);
       if (!entry) return findings.compare(where, '(ledger entry)', 'present', 'missing');
@@ -439,4 +448,8 @@ async function checkLoans(db: LedgerHandle, index: LedgerIndex, findings: Findin
       findings.compare(where, 'bucket', row.bucket, index.buckets.get(row.id) ?? firstBucket);
     },
   );
+  // A disbursement in the ledger whose loan row is gone: money lent, deleted from what the API serves.
+  for (const id of index.loans.keys())
+    if (!seen.has(id)) findings.compare({ table: 'loans', id }, '(row)', 'missing', 'present');
+  return count;
 }

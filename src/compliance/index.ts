@@ -85,6 +85,13 @@ export { drawRowOpened, openDrawOrigin, resealDrawOrigins, sealDrawOrigin } from
 export type { DrawOrigin, DrawResealResult, StoredDrawOrigin } from './sealed-draws.js';
 export type { SubmissionResealResult } from './sealed-submissions.js';
 export { isSealedDataUnreadable, sealedDataUnreadable } from './sealed-pair.js';
+export {
+  BORROWER_SEALED_COLUMNS,
+  openBorrowerValue,
+  resealBorrowerValue,
+  sealBorrowerValue,
+} from './sealed-borrowers.js';
+export type { BorrowerSealedColumn } from './sealed-borrowers.js';
 export type { SealedPair } from './sealed-pair.js';
 export type {
   DecisionSeals,

@@ -42,6 +42,20 @@ export interface InquiryRecord {
   created_at: number;
 }
 
+/** What the consent gates need of a borrower row: its stored lookup hash and its sealed national ID. */
+export interface BorrowerIdentity {
+  id: string;
+  national_id_hash: string;
+  national_id_enc: string;
+}
+
+/** A borrower's consents and inquiries under `former` hashes (retired keys') moved to `current` (key rotation). */
+export interface SubjectRekey {
+  readonly borrowerId: string;
+  readonly current: string;
+  readonly former: readonly string[];
+}
+
 /** A notice to the borrower that a delinquency will be reported to the credit bureau (征信业管理条例 Art. 15). */
 export interface DelinquencyNoticeRecord {
   id: string;
@@ -179,6 +193,10 @@ export interface ComplianceTx {
   lockConsent(id: string): Promise<void>;
   hardPullsSince(hashes: readonly string[], since: number): Promise<number>;
   insertInquiry(row: InquiryRecord): Promise<void>;
+  /** Re-keys consents and inquiries (SubjectRekey); the borrowers some row of whose moved, and how many rows moved. */
+  rekeySubjects(
+    moves: readonly SubjectRekey[],
+  ): Promise<{ borrowerIds: string[]; consents: number; inquiries: number }>;
   upsertSnapshot(asOf: string, metrics: string, at: number): Promise<void>;
   insertBaselineIfAbsent(name: string, baseline: string, at: number): Promise<void>;
   warningRuleIds(asOf: string): Promise<string[]>;
@@ -223,6 +241,9 @@ export interface ComplianceStore extends PortfolioReads {
   consentsOf(hashes: readonly string[]): Promise<ConsentRecord[]>;
   borrowerIdByHashes(hashes: readonly string[]): Promise<string | undefined>;
   nationalIdHashOf(borrowerId: string): Promise<string | undefined>;
+  borrowerIdentity(borrowerId: string): Promise<BorrowerIdentity | undefined>;
+  /** Borrowers after `afterId` in id order, `limit` of them (key rotation pages through them). */
+  borrowerIdentityPage(afterId: string, limit: number): Promise<BorrowerIdentity[]>;
   inquiriesOf(hashes: readonly string[], limit: number): Promise<InquiryRecord[]>;
   findInquiry(id: string): Promise<InquiryRecord | undefined>;
   markReportFound(inquiryId: string): Promise<void>;

@@ -1,5 +1,5 @@
 import type { UnitGuard } from '../domain/index.js';
-import { LgError, lenderDayOf, type Clock, type IdGenerator } from '../domain/index.js';
+import { lenderDayOf, type Clock, type IdGenerator } from '../domain/index.js';
 import {
   createBureauGateway,
   putSandboxReport,
@@ -27,6 +27,7 @@ import {
   type ConsentView,
 } from './consent.js';
 import type { FieldCrypto } from './crypto.js';
+import { borrowerSubjectHashes, rekeySubjects, type SubjectRekeyResult } from './subject-hashes.js';
 
 /** Consent and the credit bureau, as the API, the core and the jobs use them. */
 export interface ConsentServices {
@@ -53,6 +54,11 @@ export interface ConsentServices {
     },
     guard?: UnitGuard,
   ): Promise<PullResult>;
+  /**
+   * Key rotation: the consents and inquiries under a retired key's hash of a borrower's national ID re-keyed to the
+   * current key's (subject-hashes.ts), a page of borrowers per transaction.
+   */
+  rekeySubjects(pageSize: number): Promise<SubjectRekeyResult>;
   /**
    * Places a person's credit file at the SANDBOX bureau: what the next pull for them reads (demo data; a real bureau
    * has no such door).
@@ -98,12 +104,8 @@ export function createConsentServices(deps: ConsentServicesDeps): ConsentService
     crypto: deps.crypto,
   });
 
-  /** A borrower's lookup hash; unknown borrower is 404. */
-  async function hashesOf(borrowerId: string): Promise<[string]> {
-    const hash = await deps.store.nationalIdHashOf(borrowerId);
-    if (hash === undefined) throw new LgError('LG_NOT_FOUND', `no borrower '${borrowerId}'`);
-    return [hash];
-  }
+  /** The borrower's lookup hashes under every key held (subject-hashes.ts); unknown borrower is 404. */
+  const hashesOf = (borrowerId: string) => borrowerSubjectHashes(deps, borrowerId);
 
   return {
     bureau,
@@ -111,6 +113,7 @@ export function createConsentServices(deps: ConsentServicesDeps): ConsentService
     disputes,
     recordConsent: (input, guard) => recordConsent(deps, input, guard),
     withdrawConsent: (input, guard) => withdrawConsent(deps, input, guard),
+    rekeySubjects: (pageSize) => rekeySubjects(deps, pageSize),
     async consentsOfBorrower(borrowerId) {
       const rows = await deps.store.consentsOf(await hashesOf(borrowerId));
       const now = deps.clock.now();

@@ -438,7 +438,9 @@ async function recordApplicationTrail(
         outcome: grant.outcome,
         reasons: grant.reasons,
         lineId: line?.id ?? null,
-        adjustments: grant.adjustments,
+        // No `adjustments`: they can restate personal data (the age derived from the resident ID), and a granted
+        // line's are its GRANT's note, sealed, which the line.action entry proves by `noteHmac`. Entries written
+        // before carry them in clear; nothing verifies by them.
       },
     },
     ...(line ? [line.ledger] : []),

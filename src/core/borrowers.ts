@@ -1,8 +1,15 @@
 import { LgError } from '../domain/index.js';
 import { ageOn, maskName, maskNationalId, maskPhone, parseChineseResidentId } from '../domain/index.js';
-import type { FieldCrypto } from '../compliance/index.js';
+import {
+  BORROWER_SEALED_COLUMNS,
+  openBorrowerValue,
+  resealBorrowerValue,
+  sealBorrowerValue,
+  type BorrowerSealedColumn,
+  type FieldCrypto,
+} from '../compliance/index.js';
 import type { CoreDeps } from './deps.js';
-import type { BorrowerRow } from './ports.js';
+import type { BorrowerReseal, BorrowerRow } from './ports.js';
 import type { CoreStore } from './ports.js';
 
 /** Statutory minimum age for consumer credit (the domain's hard rule, whatever a strategy says). */
@@ -33,13 +40,6 @@ export interface MaskedBorrower {
   readonly nationalId: string;
   readonly phone: string;
 }
-
-const AAD = {
-  nationalId: 'borrower.national_id',
-  name: 'borrower.name',
-  phone: 'borrower.phone',
-  birthDate: 'borrower.birth_date',
-} as const;
 
 export const NATIONAL_ID_HASH_PURPOSE = 'national_id';
 
@@ -82,23 +82,29 @@ export function sealBorrower(
   crypto: FieldCrypto,
   now: number,
 ): BorrowerRow {
+  const seal = (column: BorrowerSealedColumn, value: string) => sealBorrowerValue(crypto, id, column, value);
   return {
     id,
     national_id_hash: applicant.nationalIdHashes[0],
-    national_id_enc: crypto.encrypt(applicant.nationalId, AAD.nationalId),
-    name_enc: crypto.encrypt(applicant.name, AAD.name),
-    phone_enc: crypto.encrypt(applicant.phone, AAD.phone),
-    birth_date_enc: crypto.encrypt(applicant.birthDate, AAD.birthDate),
+    national_id_enc: seal('national_id_enc', applicant.nationalId),
+    name_enc: seal('name_enc', applicant.name),
+    phone_enc: seal('phone_enc', applicant.phone),
+    birth_date_enc: seal('birth_date_enc', applicant.birthDate),
     created_at: now,
   };
+}
+
+/** The value of one sealed column of the row; LG_SEALED_DATA_UNREADABLE when no held key opens it. */
+function opened(row: BorrowerRow, column: BorrowerSealedColumn, crypto: FieldCrypto): string {
+  return openBorrowerValue(crypto, row.id, column, row[column]);
 }
 
 export function maskBorrower(row: BorrowerRow, crypto: FieldCrypto): MaskedBorrower {
   return {
     id: row.id,
-    name: maskName(crypto.decrypt(row.name_enc, AAD.name)),
-    nationalId: maskNationalId(crypto.decrypt(row.national_id_enc, AAD.nationalId)),
-    phone: maskPhone(crypto.decrypt(row.phone_enc, AAD.phone)),
+    name: maskName(opened(row, 'name_enc', crypto)),
+    nationalId: maskNationalId(opened(row, 'national_id_enc', crypto)),
+    phone: maskPhone(opened(row, 'phone_enc', crypto)),
   };
 }
 
@@ -108,13 +114,13 @@ export function borrowerIdentifiers(
   crypto: FieldCrypto,
 ): { nationalId: string; phone: string } {
   return {
-    nationalId: crypto.decrypt(row.national_id_enc, AAD.nationalId),
-    phone: crypto.decrypt(row.phone_enc, AAD.phone),
+    nationalId: opened(row, 'national_id_enc', crypto),
+    phone: opened(row, 'phone_enc', crypto),
   };
 }
 
 export function borrowerBirthDate(row: BorrowerRow, crypto: FieldCrypto): string {
-  return crypto.decrypt(row.birth_date_enc, AAD.birthDate);
+  return opened(row, 'birth_date_enc', crypto);
 }
 
 /**
@@ -166,14 +172,12 @@ export async function rekeyBorrowers(
     if (page.length === 0) break;
     after = page[page.length - 1]?.id ?? after;
     checked += page.length;
-    const stale = page.filter((row) => SEALED_COLUMNS.some((column) => crypto.needsRotation(row[column])));
-    if (stale.length === 0) continue;
     // Compare-and-set on the sealed ID: a second rotation run that got there first is not redone.
-    const reseals = stale.map((row) => ({
-      id: row.id,
-      expectedNationalIdEnc: row.national_id_enc,
-      sealed: resealBorrower(row, crypto),
-    }));
+    const reseals = page.flatMap((row) => {
+      const sealed = resealBorrower(row, crypto);
+      return sealed ? [{ id: row.id, expectedNationalIdEnc: row.national_id_enc, sealed }] : [];
+    });
+    if (reseals.length === 0) continue;
     rekeyed += await coreStore.resealBorrowers(reseals, (done) => ({
       entryId: deps.ids.next(),
       kind: 'borrower.rekeyed',
@@ -185,16 +189,21 @@ export async function rekeyBorrowers(
   return { keyId: crypto.currentKeyId, borrowersChecked: checked, borrowersRekeyed: rekeyed };
 }
 
-const SEALED_COLUMNS = ['national_id_enc', 'name_enc', 'phone_enc', 'birth_date_enc'] as const;
-
-function resealBorrower(row: BorrowerRow, crypto: FieldCrypto) {
-  const nationalId = crypto.decrypt(row.national_id_enc, AAD.nationalId);
-  const reseal = (token: string, aad: string) => crypto.encrypt(crypto.decrypt(token, aad), aad);
+/**
+ * The row's sealed columns as a new seal would write them (each opened and sealed again), and its lookup hash under
+ * the current key; undefined when every column already is (nothing to do).
+ */
+function resealBorrower(row: BorrowerRow, crypto: FieldCrypto): BorrowerReseal['sealed'] | undefined {
+  const resealed = BORROWER_SEALED_COLUMNS.map((column) =>
+    resealBorrowerValue(crypto, row.id, column, row[column]),
+  );
+  if (resealed.every((token) => token === undefined)) return undefined;
+  const [nationalIdEnc, nameEnc, phoneEnc, birthDateEnc] = resealed;
   return {
-    national_id_hash: crypto.lookupHash(nationalId, NATIONAL_ID_HASH_PURPOSE),
-    national_id_enc: crypto.encrypt(nationalId, AAD.nationalId),
-    name_enc: reseal(row.name_enc, AAD.name),
-    phone_enc: reseal(row.phone_enc, AAD.phone),
-    birth_date_enc: reseal(row.birth_date_enc, AAD.birthDate),
+    national_id_hash: crypto.lookupHash(opened(row, 'national_id_enc', crypto), NATIONAL_ID_HASH_PURPOSE),
+    national_id_enc: nationalIdEnc ?? row.national_id_enc,
+    name_enc: nameEnc ?? row.name_enc,
+    phone_enc: phoneEnc ?? row.phone_enc,
+    birth_date_enc: birthDateEnc ?? row.birth_date_enc,
   };
 }

@@ -8,6 +8,7 @@ import {
   type ComplianceStore,
   type ComplianceTx,
   type CreditDisputeRecord,
+  type SubjectRekey,
   type VolumeRow,
 } from '../compliance/index.js';
 import type { Database } from './schema.js';
@@ -59,8 +60,8 @@ function consentTx(
   };
 }
 
-/** Credit-report inquiries inside a unit: the hard-pull count and the inquiry row. */
-function inquiryTx(tx: DbTx): Pick<ComplianceTx, 'hardPullsSince' | 'insertInquiry'> {
+/** Credit-report inquiries inside a unit: the hard-pull count, the inquiry row, and re-keying (with consents). */
+function inquiryTx(tx: DbTx): Pick<ComplianceTx, 'hardPullsSince' | 'insertInquiry' | 'rekeySubjects'> {
   return {
     async hardPullsSince(hashes, since) {
       const row = await tx
@@ -76,7 +77,32 @@ function inquiryTx(tx: DbTx): Pick<ComplianceTx, 'hardPullsSince' | 'insertInqui
     async insertInquiry(row) {
       await tx.insertInto('bureau_inquiries').values(row).execute();
     },
+    rekeySubjects: (moves) => rekeySubjects(tx, moves),
   };
+}
+
+/** Each move's consents and inquiries from its former hashes to its current one (SubjectRekey). */
+async function rekeySubjects(tx: DbTx, moves: readonly SubjectRekey[]) {
+  const moved = { borrowerIds: [] as string[], consents: 0, inquiries: 0 };
+  for (const move of moves) {
+    if (move.former.length === 0) continue;
+    const consents = await tx
+      .updateTable('consents')
+      .set({ subject_hash: move.current })
+      .where('subject_hash', 'in', [...move.former])
+      .executeTakeFirst();
+    const inquiries = await tx
+      .updateTable('bureau_inquiries')
+      .set({ subject_hash: move.current })
+      .where('subject_hash', 'in', [...move.former])
+      .executeTakeFirst();
+    const consentRows = Number(consents.numUpdatedRows);
+    const inquiryRows = Number(inquiries.numUpdatedRows);
+    if (consentRows + inquiryRows > 0) moved.borrowerIds.push(move.borrowerId);
+    moved.consents += consentRows;
+    moved.inquiries += inquiryRows;
+  }
+  return moved;
 }
 
 /** Portfolio snapshots, baselines and early warnings inside a unit. */
@@ -243,7 +269,14 @@ function consentAndInquiryReads(
   db: Q,
 ): Pick<
   ComplianceStore,
-  'consentsOf' | 'borrowerIdByHashes' | 'nationalIdHashOf' | 'inquiriesOf' | 'findInquiry' | 'markReportFound'
+  | 'consentsOf'
+  | 'borrowerIdByHashes'
+  | 'nationalIdHashOf'
+  | 'borrowerIdentity'
+  | 'borrowerIdentityPage'
+  | 'inquiriesOf'
+  | 'findInquiry'
+  | 'markReportFound'
 > {
   return {
     consentsOf: (hashes) => consentsOf(db, hashes),
@@ -256,6 +289,20 @@ function consentAndInquiryReads(
       return row?.id;
     },
     nationalIdHashOf: (borrowerId) => nationalIdHashOf(db, borrowerId),
+    borrowerIdentity: (borrowerId) =>
+      db
+        .selectFrom('borrowers')
+        .select(['id', 'national_id_hash', 'national_id_enc'])
+        .where('id', '=', borrowerId)
+        .executeTakeFirst(),
+    borrowerIdentityPage: (afterId, limit) =>
+      db
+        .selectFrom('borrowers')
+        .select(['id', 'national_id_hash', 'national_id_enc'])
+        .where('id', '>', afterId)
+        .orderBy('id')
+        .limit(limit)
+        .execute(),
     inquiriesOf: (hashes, limit) =>
       db
         .selectFrom('bureau_inquiries')
@@ -523,14 +570,25 @@ function portfolioBookReads(db: Q) {
     },
     loanFacts: (asOf: BookInstant) => loanFactsAt(db, asOf),
     async loanApprovalChannels(at: number) {
-      return db
-        .selectFrom('borrowers')
-        .innerJoin('consents', 'consents.subject_hash', 'borrowers.national_id_hash')
-        .select(['borrowers.id as borrowerId', 'consents.channel'])
-        .where('consents.purpose', '=', 'LOAN_APPROVAL')
-        .where('consents.granted_at', '<', at)
-        .orderBy('consents.granted_at')
-        .execute();
+      return (
+        db
+          .selectFrom('borrowers')
+          // By the borrower the consent names, or by the hash it was given under (a consent may predate the borrower;
+          // `keys rotate-data` re-keys both hashes together, so they match again once it has run).
+          .innerJoin('consents', (join) =>
+            join.on((eb) =>
+              eb.or([
+                eb('consents.borrower_id', '=', eb.ref('borrowers.id')),
+                eb('consents.subject_hash', '=', eb.ref('borrowers.national_id_hash')),
+              ]),
+            ),
+          )
+          .select(['borrowers.id as borrowerId', 'consents.channel'])
+          .where('consents.purpose', '=', 'LOAN_APPROVAL')
+          .where('consents.granted_at', '<', at)
+          .orderBy('consents.granted_at')
+          .execute()
+      );
     },
   };
 }

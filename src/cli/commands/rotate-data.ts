@@ -3,7 +3,8 @@ import { resealIdempotencyRecords } from '../../api/index.js';
 import { resealCaseTexts, resealDecisions, resealDraws, resealLineActionNotes } from '../../store/index.js';
 
 /**
- * `lineguard keys rotate-data`: everything sealed under a retired master key sealed again under LINEGUARD_KEY, and
+ * `lineguard keys rotate-data`: everything sealed under a retired master key sealed again under LINEGUARD_KEY (and the
+ * consents and inquiries keyed by a retired key's hash of a borrower's national ID re-keyed to the current one), and
  * what was written in clear before its column was sealed (decision contexts, traces and results, dispute claims,
  * texts and outcomes, bureau submissions, draws' device, IP and payee, appeals' and complaints' texts, case notes,
  * pending changes' payloads, diffs, reasons and decision notes, line actions' notes) sealed now; a page per
@@ -11,6 +12,8 @@ import { resealCaseTexts, resealDecisions, resealDraws, resealLineActionNotes } 
  */
 export async function rotateData(app: AppServices, pageSize: number) {
   const borrowers = await app.core.rekeyBorrowers(pageSize);
+  // After the borrowers: their consents and inquiries follow their national ID's hash to the current key.
+  const subjects = await app.consents.rekeySubjects(pageSize);
   const partnerKeysResealed = await app.monitor.lists.resealPartnerKeys();
   const records = await resealIdempotencyRecords(app.store, app.crypto, pageSize);
   const decisions = await resealDecisions(app.store, app.crypto, pageSize);
@@ -21,6 +24,7 @@ export async function rotateData(app: AppServices, pageSize: number) {
   const actionNotes = await resealLineActionNotes(app.store, app.crypto, pageSize);
   return {
     ...borrowers,
+    ...subjects,
     partnerKeysResealed,
     idempotencyRecordsChecked: records.recordsChecked,
     idempotencyRecordsResealed: records.recordsResealed,
@@ -50,8 +54,12 @@ export async function rotateData(app: AppServices, pageSize: number) {
 
 export function describeRotation(r: Awaited<ReturnType<typeof rotateData>>): string {
   const lines = [
-    `re-sealed ${r.borrowersRekeyed} of ${r.borrowersChecked} borrowers, ${r.partnerKeysResealed} partner keys, ${r.idempotencyRecordsResealed} of ${r.idempotencyRecordsChecked} sealed idempotency records, ${r.decisionsSealed} of ${r.decisionsChecked} decisions, ${r.decisionResultsSealed} of ${r.decisionResultsChecked} decision results, ${r.disputesSealed} of ${r.disputesChecked} disputes, ${r.outcomesSealed} of ${r.outcomesChecked} dispute outcomes, ${r.submissionsSealed} of ${r.submissionsChecked} bureau submissions, ${r.drawsSealed} of ${r.drawsChecked} draws, ${r.appealsSealed} of ${r.appealsChecked} appeals, ${r.appealOutcomesSealed} of ${r.appealOutcomesChecked} appeal outcomes, ${r.complaintsSealed} of ${r.complaintsChecked} complaints, ${r.complaintExtensionsSealed} of ${r.complaintExtensionsChecked} complaint extensions and ${r.complaintResolutionsSealed} of ${r.complaintResolutionsChecked} complaint resolutions, ${r.caseNotesSealed} of ${r.caseNotesChecked} case notes, ${r.changeProposalsSealed} of ${r.changeProposalsChecked} pending-change proposals, ${r.changeReasonsSealed} of ${r.changeReasonsChecked} pending-change reasons, ${r.changeDecisionNotesSealed} of ${r.changeDecisionNotesChecked} pending-change decision notes and ${r.lineActionNotesSealed} of ${r.lineActionNotesChecked} line-action notes under key ${r.keyId}`,
+    `re-sealed ${r.borrowersRekeyed} of ${r.borrowersChecked} borrowers (re-keyed ${r.consentsRekeyed} consents and ${r.inquiriesRekeyed} credit-report inquiries), ${r.partnerKeysResealed} partner keys, ${r.idempotencyRecordsResealed} of ${r.idempotencyRecordsChecked} sealed idempotency records, ${r.decisionsSealed} of ${r.decisionsChecked} decisions, ${r.decisionResultsSealed} of ${r.decisionResultsChecked} decision results, ${r.disputesSealed} of ${r.disputesChecked} disputes, ${r.outcomesSealed} of ${r.outcomesChecked} dispute outcomes, ${r.submissionsSealed} of ${r.submissionsChecked} bureau submissions, ${r.drawsSealed} of ${r.drawsChecked} draws, ${r.appealsSealed} of ${r.appealsChecked} appeals, ${r.appealOutcomesSealed} of ${r.appealOutcomesChecked} appeal outcomes, ${r.complaintsSealed} of ${r.complaintsChecked} complaints, ${r.complaintExtensionsSealed} of ${r.complaintExtensionsChecked} complaint extensions and ${r.complaintResolutionsSealed} of ${r.complaintResolutionsChecked} complaint resolutions, ${r.caseNotesSealed} of ${r.caseNotesChecked} case notes, ${r.changeProposalsSealed} of ${r.changeProposalsChecked} pending-change proposals, ${r.changeReasonsSealed} of ${r.changeReasonsChecked} pending-change reasons, ${r.changeDecisionNotesSealed} of ${r.changeDecisionNotesChecked} pending-change decision notes and ${r.lineActionNotesSealed} of ${r.lineActionNotesChecked} line-action notes under key ${r.keyId}`,
   ];
+  if (r.subjectsUnopenable > 0)
+    lines.push(
+      `left the consents and inquiries of ${r.subjectsUnopenable} borrowers whose sealed national ID no key opens under the hashes they have (found only while the key they were written under is held)`,
+    );
   if (r.idempotencyRecordsUnopenable > 0)
     lines.push(
       `left ${r.idempotencyRecordsUnopenable} idempotency records no key opens as they are (a retry of one is told its write committed)`,
