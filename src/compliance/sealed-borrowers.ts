@@ -6,51 +6,74 @@ import { sealedDataUnreadable } from './sealed-pair.js';
  * its `*_enc` column of `borrowers` (a plain seal, FieldCrypto.encrypt: no ledger entry names them, so there is no
  * commitment to keep). The national ID is found by its keyed lookup hash (`national_id_hash`), never by its value.
  *
- * Each value is bound by associated data to its column only (`borrower.name`, …), not yet to its row: binding it to the
- * row needs the application's answer to mask the borrower from the row as sealed (its own id), not from that row
- * relabelled with the id a concurrent first application of the same person stored.
+ * Each value is bound by associated data to its column and its row (`borrowers.<column>\n<borrower id>`), so a value
+ * copied to another borrower's row fails to open (LG_SEALED_DATA_UNREADABLE) instead of showing as that borrower's.
+ * Values sealed before were bound to the column alone (`borrower.name`, …): they still open under that associated
+ * data, and `keys rotate-data` seals them again bound to their row (resealBorrowerValue). Until it has run, such an
+ * older value copied to another row still opens there: the binding protects what was sealed since.
  *
  * One place seals and opens them, so that the core (applications, line views, draws' list lookups, key rotation) and
  * the consent gates (which need the ID's lookup hash under every key held) read them alike.
  */
-export const BORROWER_SEALED_COLUMNS = [
-  'national_id_enc',
-  'name_enc',
-  'phone_enc',
-  'birth_date_enc',
-] as const;
+export const BORROWER_SEALED_COLUMNS = ['national_id_enc', 'name_enc', 'phone_enc', 'birth_date_enc'] as const;
 export type BorrowerSealedColumn = (typeof BORROWER_SEALED_COLUMNS)[number];
 
-/** The associated data a value is sealed under: its column. */
-const COLUMN_AAD: Readonly<Record<BorrowerSealedColumn, string>> = {
+/** The associated data a value is sealed under: its column and its row. */
+const aadOf = (column: BorrowerSealedColumn, borrowerId: string) => `borrowers.${column}\n${borrowerId}`;
+
+/** The associated data of a value sealed before values were bound to their row: the column alone. */
+const COLUMN_ONLY_AAD: Readonly<Record<BorrowerSealedColumn, string>> = {
   national_id_enc: 'borrower.national_id',
   name_enc: 'borrower.name',
   phone_enc: 'borrower.phone',
   birth_date_enc: 'borrower.birth_date',
 };
 
-/** `value` sealed for `column` of the borrower `_borrowerId` (the row a row binding would name, see above). */
+/** `value` sealed for `column` of borrower `borrowerId`. */
 export function sealBorrowerValue(
   crypto: FieldCrypto,
-  _borrowerId: string,
+  borrowerId: string,
   column: BorrowerSealedColumn,
   value: string,
 ): string {
-  return crypto.encrypt(value, COLUMN_AAD[column]);
+  return crypto.encrypt(value, aadOf(column, borrowerId));
 }
 
-/**
- * The value of `column` of borrower `borrowerId`. Throws LG_SEALED_DATA_UNREADABLE (500) when no held key opens it:
- * altered, or sealed under a key not configured here; never a bare FieldCryptoError (an uncoded LG_INTERNAL).
- */
-export function openBorrowerValue(
+/** A stored value opened, and whether it is bound to its row (sealed since row binding) or to its column alone. */
+interface OpenedValue {
+  readonly value: string;
+  readonly rowBound: boolean;
+}
+
+/** Opens under the row-bound associated data, else the column's alone; throws FieldCryptoError when neither opens. */
+function openEither(
   crypto: FieldCrypto,
   borrowerId: string,
   column: BorrowerSealedColumn,
   token: string,
-): string {
+): OpenedValue {
   try {
-    return crypto.decrypt(token, COLUMN_AAD[column]);
+    return { value: crypto.decrypt(token, aadOf(column, borrowerId)), rowBound: true };
+  } catch (error) {
+    if (!(error instanceof FieldCryptoError)) throw error;
+    try {
+      return { value: crypto.decrypt(token, COLUMN_ONLY_AAD[column]), rowBound: false };
+    } catch {
+      // The row-bound failure says why: a value sealed since binding, altered or another row's.
+      throw error;
+    }
+  }
+}
+
+/** openEither, with what it throws as the stable LG_SEALED_DATA_UNREADABLE (500), never a bare FieldCryptoError. */
+function openOrUnreadable(
+  crypto: FieldCrypto,
+  borrowerId: string,
+  column: BorrowerSealedColumn,
+  token: string,
+): OpenedValue {
+  try {
+    return openEither(crypto, borrowerId, column, token);
   } catch (error) {
     if (!(error instanceof FieldCryptoError)) throw error;
     throw sealedDataUnreadable(`borrower '${borrowerId}'`, column, error);
@@ -58,8 +81,21 @@ export function openBorrowerValue(
 }
 
 /**
- * `column` sealed again as a new seal would be (`keys rotate-data`): under the current key; or undefined when it
- * already is. Throws LG_SEALED_DATA_UNREADABLE as openBorrowerValue does.
+ * The value of `column` of borrower `borrowerId`. Throws LG_SEALED_DATA_UNREADABLE when no held key opens it: altered,
+ * copied from another borrower's row, or sealed under a key not configured here.
+ */
+export function openBorrowerValue(
+  crypto: FieldCrypto,
+  borrowerId: string,
+  column: BorrowerSealedColumn,
+  token: string,
+): string {
+  return openOrUnreadable(crypto, borrowerId, column, token).value;
+}
+
+/**
+ * `column` sealed again as a new seal would be (`keys rotate-data`): under the current key and bound to its row; or
+ * undefined when it already is. Throws LG_SEALED_DATA_UNREADABLE as openBorrowerValue does.
  */
 export function resealBorrowerValue(
   crypto: FieldCrypto,
@@ -67,6 +103,7 @@ export function resealBorrowerValue(
   column: BorrowerSealedColumn,
   token: string,
 ): string | undefined {
-  if (!crypto.needsRotation(token)) return undefined;
-  return sealBorrowerValue(crypto, borrowerId, column, openBorrowerValue(crypto, borrowerId, column, token));
+  const opened = openOrUnreadable(crypto, borrowerId, column, token);
+  if (opened.rowBound && !crypto.needsRotation(token)) return undefined;
+  return sealBorrowerValue(crypto, borrowerId, column, opened.value);
 }

@@ -476,7 +476,9 @@ function applicationAnswer(
     outcome: result.grant.outcome,
     reasons: result.grant.reasons,
     borrowerReasons: borrowerReasons(result.grant.reasons, 'zh'),
-    borrower: maskBorrower({ ...borrowerRow, id: result.borrowerId }, deps.crypto),
+    // Masked from the row as sealed (its own id: a value opens only on its row), then named by the stored borrower:
+    // a concurrent first application of the same person may have stored its row first.
+    borrower: { ...maskBorrower(borrowerRow, deps.crypto), id: result.borrowerId },
     line: result.line
       ? {
           id: result.line.id,
