@@ -15,7 +15,12 @@ import { sealedDataUnreadable } from './sealed-pair.js';
  * One place seals and opens them, so that the core (applications, line views, draws' list lookups, key rotation) and
  * the consent gates (which need the ID's lookup hash under every key held) read them alike.
  */
-export const BORROWER_SEALED_COLUMNS = ['national_id_enc', 'name_enc', 'phone_enc', 'birth_date_enc'] as const;
+export const BORROWER_SEALED_COLUMNS = [
+  'national_id_enc',
+  'name_enc',
+  'phone_enc',
+  'birth_date_enc',
+] as const;
 export type BorrowerSealedColumn = (typeof BORROWER_SEALED_COLUMNS)[number];
 
 /** The associated data a value is sealed under: its column and its row. */

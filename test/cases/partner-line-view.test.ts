@@ -46,6 +46,7 @@ describe("a partner's view of its channel's line", () => {
     expect(seen.body).not.toContain('警情号');
     const freeze = seen.json().recentActions.find((a: { type: string }) => a.type === 'FREEZE_DRAW');
     expect(freeze).toMatchObject({ type: 'FREEZE_DRAW', reasons: ['R_SCAM_TRANSFER_PATTERN'] });
-    for (const field of ['note', 'noteUnreadable', 'actor', 'traceId']) expect(freeze).not.toHaveProperty(field);
+    for (const field of ['note', 'noteUnreadable', 'actor', 'traceId'])
+      expect(freeze).not.toHaveProperty(field);
   });
 });
