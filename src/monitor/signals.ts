@@ -124,7 +124,7 @@ function readSync(monitor: DrawSignalSource, sync: SyncFeatureReads, req: DrawSi
     hasHistory: historyEvents > 0,
     callsAhead: sync.aggregateSync(callsAheadWindow(monitor, req), COUNT) ?? 0,
     onDeviceMs: req.deviceId
-      ? sync.aggregateSync(onDeviceWindow(req, req.deviceId), sinceFirstSeen(req))
+      ? sync.aggregateSync(onDeviceWindow(req), sinceFirstSeenOn(req.deviceId))
       : undefined,
   };
 }
@@ -140,7 +140,7 @@ async function readAsync(monitor: DrawSignalSource, req: DrawSignalsRequest): Pr
   const reads = USER_FEATURES.map((name) => reader.readOf(name, borrowerId, at));
   if (req.deviceId) reads.push(reader.readOf('deviceDistinctUsers24h', req.deviceId, at));
   if (req.ip) reads.push(reader.readOf('ipDistinctUsers24h', req.ip, at));
-  if (req.deviceId) reads.push({ query: onDeviceWindow(req, req.deviceId), aggregate: sinceFirstSeen(req) });
+  if (req.deviceId) reads.push({ query: onDeviceWindow(req), aggregate: sinceFirstSeenOn(req.deviceId) });
   reads.push({ query: windows.history, aggregate: COUNT });
   reads.push({ query: callsAheadWindow(monitor, req), aggregate: COUNT });
   const result = await monitor.features.readBatch({
@@ -278,14 +278,14 @@ function callsAheadWindow(monitor: DrawSignalSource, req: DrawSignalsRequest): W
 const CALL_TYPES = ['call_in_progress', 'screen_share_detected'] as const satisfies readonly EventType[];
 
 /**
- * The draw's device as the monitor had received it by the draw: its events over the device history. When the monitor
- * first received one of the borrower's says since when it has seen the borrower on it (a login dated back and sent
- * now does not age the phone).
+ * The borrower's events over the device history, as the monitor had received them by the draw: when it first
+ * received one on the draw's device says since when it has seen the borrower on it (a login dated back and sent now
+ * does not age the phone).
  */
-function onDeviceWindow(req: DrawSignalsRequest, deviceId: string): WindowQuery {
+function onDeviceWindow(req: DrawSignalsRequest): WindowQuery {
   return {
-    entity: 'device',
-    id: deviceId,
+    entity: 'user',
+    id: req.borrowerId,
     types: EVENT_TYPES,
     fromMs: req.at - SIGNAL_PARAMETERS.deviceHistoryMs,
     toMs: req.at,
@@ -293,8 +293,8 @@ function onDeviceWindow(req: DrawSignalsRequest, deviceId: string): WindowQuery 
   };
 }
 
-function sinceFirstSeen(req: DrawSignalsRequest) {
-  return { kind: 'sinceFirstSeen', userId: req.borrowerId } as const;
+function sinceFirstSeenOn(deviceId: string) {
+  return { kind: 'sinceFirstSeenOn', deviceId } as const;
 }
 
 /**

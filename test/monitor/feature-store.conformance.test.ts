@@ -46,7 +46,7 @@ const everyAggregate = (of: 'payeeId' | 'deviceId'): Aggregate[] => [
   { kind: 'max' },
   { kind: 'distinct', of },
   { kind: 'timeSince' },
-  { kind: 'sinceFirstSeen', userId: 'u1' },
+  { kind: 'sinceFirstSeenOn', deviceId: 'd1' },
 ];
 
 /** The reference semantics' input: the entries a window holds (known by knownAt when given), in time order. */
@@ -102,19 +102,21 @@ for (const factory of FACTORIES) {
       ).toBe(1);
     });
 
-    it("answers since when a device has seen a borrower: the earliest receipt of the borrower's events", async () => {
+    it('answers since when a borrower has been seen on a device: the earliest receipt of its events there', async () => {
       await store.append([
-        entry(1, { userId: 'u2' }),
+        entry(1, { deviceId: 'd2' }),
         entry(2, { r: T0 + 9 * HOUR }), // dated at 2 h, received at 9 h
         entry(4),
-        entry(6, { userId: 'u2' }),
+        entry(6, { deviceId: 'd2' }),
       ]);
-      const onDevice = q(T0, T0 + 10 * HOUR, { entity: 'device', id: 'd1' });
-      expect(await store.aggregate(onDevice, { kind: 'sinceFirstSeen', userId: 'u1' })).toBe(6 * HOUR);
-      expect(await store.aggregate(onDevice, { kind: 'sinceFirstSeen', userId: 'u2' })).toBe(9 * HOUR);
-      expect(await store.aggregate(onDevice, { kind: 'sinceFirstSeen', userId: 'u3' })).toBeNull();
-      const knownEarlier = { ...onDevice, knownAt: T0 + 5 * HOUR };
-      expect(await store.aggregate(knownEarlier, { kind: 'sinceFirstSeen', userId: 'u1' })).toBe(6 * HOUR);
+      const borrower = q(T0, T0 + 10 * HOUR);
+      expect(await store.aggregate(borrower, { kind: 'sinceFirstSeenOn', deviceId: 'd1' })).toBe(6 * HOUR);
+      expect(await store.aggregate(borrower, { kind: 'sinceFirstSeenOn', deviceId: 'd2' })).toBe(9 * HOUR);
+      expect(await store.aggregate(borrower, { kind: 'sinceFirstSeenOn', deviceId: 'd3' })).toBeNull();
+      const knownEarlier = { ...borrower, knownAt: T0 + 5 * HOUR };
+      expect(await store.aggregate(knownEarlier, { kind: 'sinceFirstSeenOn', deviceId: 'd1' })).toBe(
+        6 * HOUR,
+      );
     });
 
     it('is idempotent by eventId and places late events in time order', async () => {

@@ -212,7 +212,7 @@ export class MemoryFeatureStore implements FeatureStore, SyncFeatureReads {
         for (const s of parts) s.distinctInto(seen, aggregate.of, fromMs, toMs, knownAt);
         return seen.size;
       }
-      case 'sinceFirstSeen':
+      case 'sinceFirstSeenOn':
         return aggregateEntries(this.eventsSync(query), aggregate, toMs);
       case 'timeSince': {
         let latest: number | undefined;
@@ -278,8 +278,10 @@ function aggregateSeries(series: EntrySeries, query: WindowQuery, aggregate: Agg
       const latest = series.latest(fromMs, toMs, knownAt);
       return latest === undefined ? null : toMs - latest;
     }
-    case 'sinceFirstSeen':
-      return aggregateEntries(windowOf(query, series, Number.MAX_SAFE_INTEGER), aggregate, toMs);
+    case 'sinceFirstSeenOn': {
+      const first = series.firstSeenOn(aggregate.deviceId, fromMs, toMs, knownAt);
+      return first === undefined ? null : toMs - first;
+    }
   }
 }
 

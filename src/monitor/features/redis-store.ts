@@ -188,7 +188,7 @@ return n`;
  * once (a draw's windows name the same few series again and again: sent once, the script's arguments are a fifth of
  * the bytes). ARGV[1]: a JSON array of strings, the key prefix, the aggregate count, then per aggregate `nkeys
  * key-index... fromMs toMs knownAt kind operand` (indices into KEYS, fromMs exclusive, knownAt '' = none; the operand
- * is a distinct count's field or a sinceFirstSeen's user id); the values
+ * is a distinct count's field or a sinceFirstSeenOn's device id); the values
  * count, then per values read `nkeys key-index... fromMs toMs knownAt field`. Answers {aggregates, values}; an aggregate
  * with no answer (time since, over an empty window) is false (nil to the client).
  *
@@ -270,9 +270,9 @@ local function aggregate(ks, from, to, knownAt, kind, field)
     if latest == nil or e.t > latest then latest = e.t end
     local v = e[field]
     if v ~= nil and not seen[v] then seen[v] = true; distinct = distinct + 1 end
-    if e.userId == field and (first == nil or e.r < first) then first = e.r end
+    if e.deviceId == field and (first == nil or e.r < first) then first = e.r end
   end)
-  if kind == 'sinceFirstSeen' then
+  if kind == 'sinceFirstSeenOn' then
     if first == nil then return false end
     return tonumber(to) - first
   end
@@ -601,9 +601,9 @@ interface ScriptPipeline {
   exec(): Promise<[Error | null, unknown][] | null>;
 }
 
-/** What an aggregate's kind is computed over, as the batch script reads it: a field, a user id, or nothing. */
+/** What an aggregate's kind is computed over, as the batch script reads it: a field, a device id, or nothing. */
 function aggregateOperand(aggregate: Aggregate): string {
   if (aggregate.kind === 'distinct') return aggregate.of;
-  if (aggregate.kind === 'sinceFirstSeen') return aggregate.userId;
+  if (aggregate.kind === 'sinceFirstSeenOn') return aggregate.deviceId;
   return '';
 }

@@ -28,7 +28,7 @@ export interface FeatureDefinition {
  * What a named feature aggregates: a value of one entity's window. A borrower's time on a device is a pair's, read by
  * the draw signals beside the new-device check (signals.ts), as that check is.
  */
-export type FeatureAggregate = Exclude<Aggregate, { readonly kind: 'sinceFirstSeen' }>;
+export type FeatureAggregate = Exclude<Aggregate, { readonly kind: 'sinceFirstSeenOn' }>;
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

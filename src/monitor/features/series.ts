@@ -36,6 +36,11 @@ export class EntrySeries {
    * received by knownAt (seenThrough).
    */
   private maxLag = Number.NEGATIVE_INFINITY;
+  /**
+   * Largest occurredAt − receivedAt indexed here (an event dated ahead of its receipt), never lowered: every entry with
+   * occurredAt > x + maxLead was received after x (firstSeenOn stops there).
+   */
+  private maxLead = Number.NEGATIVE_INFINITY;
   /** Entries with an amount that is not a non-negative safe integer: while any is here, sums take the scan. */
   private irregularAmounts = 0;
   private amounts: AmountIndex | undefined;
@@ -58,6 +63,7 @@ export class EntrySeries {
     }
     if (entry.r > this.maxReceived) this.maxReceived = entry.r;
     if (entry.r - entry.t > this.maxLag) this.maxLag = entry.r - entry.t;
+    if (entry.t - entry.r > this.maxLead) this.maxLead = entry.t - entry.r;
     if (!isRegularAmount(entry.amountMinor)) this.irregularAmounts += 1;
     if (this.amounts) this.amounts.validUpTo = Math.min(this.amounts.validUpTo, at);
     if (!this.valueTimes) return;
@@ -181,6 +187,28 @@ export class EntrySeries {
   }
 
   /** occurredAt of the window's last entry (received by knownAt), or undefined when there is none. */
+  /**
+   * When an entry on `deviceId` in the window (received by knownAt) was first received; undefined when none is. Reads
+   * in time order and stops once every later entry was received after the earliest found (maxLead): on a borrower's
+   * series the first of their events on a device is near the window's start, not the whole window away.
+   */
+  firstSeenOn(
+    deviceId: string,
+    fromMs: number,
+    toMs: number,
+    knownAt: number | undefined,
+  ): number | undefined {
+    let first: number | undefined;
+    const lead = Math.max(0, this.maxLead);
+    for (let i = this.start(fromMs), end = this.start(toMs); i < end; i++) {
+      const e = this.entries[i] as FeatureEntry;
+      if (first !== undefined && e.t > first + lead) break;
+      if (e.deviceId !== deviceId || (knownAt !== undefined && e.r > knownAt)) continue;
+      if (first === undefined || e.r < first) first = e.r;
+    }
+    return first;
+  }
+
   latest(fromMs: number, toMs: number, knownAt: number | undefined): number | undefined {
     const from = this.start(fromMs);
     for (let i = this.start(toMs) - 1; i >= from; i--) {

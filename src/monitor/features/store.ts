@@ -39,11 +39,12 @@ export type Aggregate =
   /** ms from the latest event in the window to toMs; null when there is none. */
   | { readonly kind: 'timeSince' }
   /**
-   * ms from when the monitor first received an event of `userId` in the window (the earliest r) to toMs; null when
-   * there is none. On a device's window: how long the monitor has seen the borrower on the device, as far back as the
-   * window reaches (an event dated back and sent now is seen now). Reads the window's entries.
+   * ms from when the monitor first received an event on device `deviceId` in the window (the earliest r) to toMs;
+   * null when there is none. On a borrower's window: how long the monitor has seen the borrower on the device, as far
+   * back as the window reaches (an event dated back and sent now is seen now). Reads the window's entries: a
+   * borrower's, not the device's, which anyone may fill with events.
    */
-  | { readonly kind: 'sinceFirstSeen'; readonly userId: string };
+  | { readonly kind: 'sinceFirstSeenOn'; readonly deviceId: string };
 
 /** Events of `types` for one entity with fromMs < occurredAt <= toMs, and (when given) receivedAt <= knownAt. */
 export interface WindowQuery {
@@ -197,10 +198,10 @@ export function aggregateEntries(
       const last = entries[entries.length - 1];
       return last ? toMs - last.t : null;
     }
-    case 'sinceFirstSeen': {
+    case 'sinceFirstSeenOn': {
       let first: number | undefined;
       for (const e of entries)
-        if (e.userId === aggregate.userId && (first === undefined || e.r < first)) first = e.r;
+        if (e.deviceId === aggregate.deviceId && (first === undefined || e.r < first)) first = e.r;
       return first === undefined ? null : toMs - first;
     }
   }
