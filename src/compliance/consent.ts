@@ -34,6 +34,8 @@ interface ConsentText {
   readonly text: string;
   /** How long a consent under this text lasts unless it says otherwise. */
   readonly defaultDays: number;
+  /** The longest the text itself allows ("最长90日"): a consent recorded for longer would outlast what was agreed. */
+  readonly maxDays?: number;
 }
 
 /** The consent texts a borrower may have been shown, by version; a new wording is a new version, never an edit. */
@@ -41,6 +43,7 @@ export const CONSENT_TEXTS: Readonly<Record<string, ConsentText>> = Object.freez
   'loan-approval/2026-01': {
     purpose: 'LOAN_APPROVAL',
     defaultDays: 90,
+    maxDays: 90,
     text: '本人授权贵机构为审批本人的信贷申请，向金融信用信息基础数据库及其他依法设立的征信机构查询、使用本人的信用报告。授权期限自本人同意之日起至申请审批结束，最长90日。本人可随时撤回本授权，撤回不影响撤回前已进行的查询。',
   },
   'post-loan/2026-01': {
@@ -148,8 +151,13 @@ export async function recordConsent(
       { known: Object.keys(CONSENT_TEXTS).filter((v) => CONSENT_TEXTS[v]?.purpose === input.purpose) },
     );
   const expiresAt = input.expiresAt ?? now + text.defaultDays * MS_PER_DAY;
-  if (expiresAt <= now || expiresAt > now + CONSENT_DAYS_MAX * MS_PER_DAY)
-    throw new LgError('LG_VALIDATION', `expiresAt must be in the future and within ${CONSENT_DAYS_MAX} days`);
+  const maxDays = text.maxDays ?? CONSENT_DAYS_MAX;
+  if (expiresAt <= now || expiresAt > now + maxDays * MS_PER_DAY)
+    throw new LgError(
+      'LG_VALIDATION',
+      `expiresAt must be in the future and within ${maxDays} days (what text ${input.textVersion} allows)`,
+      { field: 'expiresAt', maxDays },
+    );
   const borrowerId = await deps.store.borrowerIdByHashes(hashes);
   const row: ConsentRow = {
     id: deps.ids.next(),

@@ -285,6 +285,23 @@ describe('consent and the credit bureau', () => {
     expect((await get('/v1/borrowers/0190a0a0-0000-7000-8000-000000000000/inquiries')).statusCode).toBe(404);
   });
 
+  it('refuses a consent lasting longer than its text allows: a loan-approval text says at most 90 days', async () => {
+    const until = (days: number) => ({
+      nationalId: person(12),
+      purpose: 'LOAN_APPROVAL',
+      textVersion: 'loan-approval/2026-01',
+      channel: 'APP',
+      expiresAt: new Date(clock.now() + days * MS_PER_DAY).toISOString(),
+    });
+    const long = await post('/v1/consents', until(120));
+    expect(long.statusCode, long.body).toBe(400);
+    expect(long.json().error).toMatchObject({
+      code: 'LG_VALIDATION',
+      details: { field: 'expiresAt', maxDays: 90 },
+    });
+    expect((await post('/v1/consents', until(90))).statusCode).toBe(201);
+  });
+
   it('records consents and inquiries in the ledger, which still verifies', async () => {
     const kinds = await t.app.store.db.selectFrom('ledger_entries').select('kind').distinct().execute();
     expect(kinds.map((k) => k.kind)).toEqual(
