@@ -50,8 +50,12 @@ interface OpenedValue {
   readonly rowBound: boolean;
 }
 
-/** Opens under the row-bound associated data, else the column's alone; throws FieldCryptoError when neither opens. */
-function openEither(
+/**
+ * Opens under the row-bound associated data, else the column's alone. When neither opens, throws the stable
+ * LG_SEALED_DATA_UNREADABLE (500), never a bare FieldCryptoError, with the row-bound failure as why: a value sealed
+ * since binding, altered, or another row's.
+ */
+function openOrUnreadable(
   crypto: FieldCrypto,
   borrowerId: string,
   column: BorrowerSealedColumn,
@@ -63,25 +67,10 @@ function openEither(
     if (!(error instanceof FieldCryptoError)) throw error;
     try {
       return { value: crypto.decrypt(token, COLUMN_ONLY_AAD[column]), rowBound: false };
-    } catch {
-      // The row-bound failure says why: a value sealed since binding, altered or another row's.
-      throw error;
+    } catch (columnOnly) {
+      if (!(columnOnly instanceof FieldCryptoError)) throw columnOnly;
+      throw sealedDataUnreadable(`borrower '${borrowerId}'`, column, error);
     }
-  }
-}
-
-/** openEither, with what it throws as the stable LG_SEALED_DATA_UNREADABLE (500), never a bare FieldCryptoError. */
-function openOrUnreadable(
-  crypto: FieldCrypto,
-  borrowerId: string,
-  column: BorrowerSealedColumn,
-  token: string,
-): OpenedValue {
-  try {
-    return openEither(crypto, borrowerId, column, token);
-  } catch (error) {
-    if (!(error instanceof FieldCryptoError)) throw error;
-    throw sealedDataUnreadable(`borrower '${borrowerId}'`, column, error);
   }
 }
 

@@ -5,6 +5,7 @@ import {
   itemsAfter,
   payoffOn,
   remainingMinor,
+  unpaidItems,
   type AllocationItem,
   type ScheduledTerms,
 } from './allocation.js';
@@ -20,16 +21,7 @@ function loan(input: Partial<ScheduleInput> = {}): { items: AllocationItem[]; te
     startDate: '2025-03-01',
     ...input,
   };
-  const items = buildSchedule(full).installments.map((i) => ({
-    period: i.period,
-    dueDate: i.dueDate,
-    feeMinor: i.feeMinor,
-    interestMinor: i.interestMinor,
-    principalMinor: i.principalMinor,
-    paidFeeMinor: 0,
-    paidInterestMinor: 0,
-    paidPrincipalMinor: 0,
-  }));
+  const items = unpaidItems(buildSchedule(full).installments);
   return { items, terms: { startDate: full.startDate, annualRate: full.annualRate } };
 }
 

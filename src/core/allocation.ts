@@ -66,6 +66,25 @@ export function scheduledTermsFor(startDate: string, annualRate: number, method:
     : { startDate, annualRate };
 }
 
+/** A schedule's instalments as allocation items, nothing paid yet (a loan as booked, or a quote's). */
+export function unpaidItems(
+  installments: readonly Pick<
+    AllocationItem,
+    'period' | 'dueDate' | 'feeMinor' | 'interestMinor' | 'principalMinor'
+  >[],
+): AllocationItem[] {
+  return installments.map((i) => ({
+    period: i.period,
+    dueDate: i.dueDate,
+    feeMinor: i.feeMinor,
+    interestMinor: i.interestMinor,
+    principalMinor: i.principalMinor,
+    paidFeeMinor: 0,
+    paidInterestMinor: 0,
+    paidPrincipalMinor: 0,
+  }));
+}
+
 export interface PeriodAllocation {
   period: number;
   feeMinor: number;

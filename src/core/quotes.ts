@@ -15,7 +15,7 @@ import { allInCapError, productOfLine, type AllInBreakdown } from './products.js
 import { allInOf, priceLoan, withinCap, type Priced } from './pricing.js';
 import type { LineRow } from './ports.js';
 import { checkDrawable } from './drawable.js';
-import { payoffOn, scheduledTermsFor } from './allocation.js';
+import { payoffOn, scheduledTermsFor, unpaidItems } from './allocation.js';
 import { iso } from './views.js';
 
 /**
@@ -208,12 +208,7 @@ function payoffCalculator(
 ): (date: string) => { interestMinor: number; payoffMinor: number } {
   const product = productOfLine(line);
   if (!product) {
-    const items = priced.schedule.installments.map((i) => ({
-      ...i,
-      paidFeeMinor: 0,
-      paidInterestMinor: 0,
-      paidPrincipalMinor: 0,
-    }));
+    const items = unpaidItems(priced.schedule.installments);
     const terms = scheduledTermsFor(startDate, priced.annualRate, priced.scheduleInput.method);
     return (date) => {
       const owed = payoffOn(items, terms, date);

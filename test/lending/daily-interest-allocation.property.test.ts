@@ -5,6 +5,7 @@ import {
   itemsAfter,
   payoffOn,
   scheduledTermsFor,
+  unpaidItems,
   type AllocationItem,
 } from '../../src/core/allocation.js';
 import { accrueMinor, buildSchedule, isoDay, parseIsoDay } from '../../src/domain/index.js';
@@ -25,16 +26,7 @@ function booked(principalMinor: number, annualRate: number, termMonths: number):
     method: 'DAILY_INTEREST',
     startDate: START,
   });
-  return schedule.installments.map((i) => ({
-    period: i.period,
-    dueDate: i.dueDate,
-    feeMinor: i.feeMinor,
-    interestMinor: i.interestMinor,
-    principalMinor: i.principalMinor,
-    paidFeeMinor: 0,
-    paidInterestMinor: 0,
-    paidPrincipalMinor: 0,
-  }));
+  return unpaidItems(schedule.installments);
 }
 
 describe('DAILY_INTEREST without a product: interest is the sum of daily accruals', () => {
