@@ -102,6 +102,7 @@ const AGGREGATES: readonly Aggregate[] = [
   { kind: 'max' },
   { kind: 'timeSince' },
   ...DISTINCT_FIELDS.map((of) => ({ kind: 'distinct', of }) as const),
+  ...DEVICES.map((deviceId) => ({ kind: 'sinceFirstSeenOn', deviceId }) as const),
 ];
 
 const at = (slot: number) => T0 + slot * MIN;
@@ -337,6 +338,49 @@ describe('memory feature store window indexes', () => {
     await store.prune(at(50));
     for (const e of [...model.entries.values()]) if (e.t <= at(50)) model.entries.delete(e.eventId);
     check();
+  });
+
+  it('find when a device was first received when draws are dated ahead of their receipt (block skips stay exact)', () => {
+    const store = new MemoryFeatureStore();
+    const model = new Model();
+    const entry = (i: number, fields: Partial<FeatureEntry>): FeatureEntry => ({
+      eventId: `a${String(i).padStart(4, '0')}`,
+      type: 'disbursement',
+      t: T0 + i * 100,
+      r: T0 + i * 100,
+      userId: 'u1',
+      ...fields,
+    });
+    const entries = [
+      // d1 first in time, received a minute late; a line drawing faster than one a millisecond dates d3's draws ten
+      // minutes ahead of their receipt, which makes the lead too wide for the early stop.
+      entry(0, { deviceId: 'd1', r: T0 + MIN }),
+      ...Array.from({ length: 300 }, (_, k) =>
+        k < 100
+          ? entry(k + 1, { deviceId: 'd3', r: T0 + (k + 1) * 100 - 10 * MIN })
+          : entry(k + 1, { deviceId: 'd2', r: T0 + (k + 1) * 100 + 2 * MIN }),
+      ),
+      // d1 again far into the series, received a millisecond before its first entry: the answer.
+      entry(400, { deviceId: 'd1', r: T0 + MIN - 1 }),
+      ...Array.from({ length: 100 }, (_, k) => entry(401 + k, { deviceId: 'd2', r: T0 + 3 * MIN + k })),
+    ];
+    store.appendSync(entries);
+    for (const e of entries) model.entries.set(e.eventId, e);
+    for (const knownAt of [undefined, T0 + MIN - 1, T0 + MIN, T0 + HOUR])
+      expectSameAsScan(store, model, {
+        entity: 'user',
+        id: 'u1',
+        types: EVENT_TYPES,
+        fromMs: T0 - 1,
+        toMs: T0 + DAY,
+        ...(knownAt === undefined ? {} : { knownAt }),
+      });
+    expect(
+      store.aggregateSync(
+        { entity: 'user', id: 'u1', types: EVENT_TYPES, fromMs: T0 - 1, toMs: T0 + DAY },
+        { kind: 'sinceFirstSeenOn', deviceId: 'd1' },
+      ),
+    ).toBe(DAY - MIN + 1);
   });
 
   it('a window whose end precedes its start is empty (count 0, as the scan and Redis answer)', async () => {

@@ -200,7 +200,18 @@ export class EntrySeries {
   ): number | undefined {
     let first: number | undefined;
     const lead = Math.max(0, this.maxLead);
-    for (let i = this.start(fromMs), end = this.start(toMs); i < end; i++) {
+    const end = this.start(toMs);
+    let minReceived: number[] | undefined;
+    for (let i = this.start(fromMs); i < end; i++) {
+      if (first !== undefined && i % BLOCK === 0 && i + BLOCK <= end) {
+        // A whole block received no earlier than the earliest found cannot lower it: a line drawing faster than one
+        // draw a millisecond dates its draws ahead of their receipt (instantAfter), which widens the lead.
+        minReceived ??= this.amountIndex().blockMinReceived;
+        if ((minReceived[i / BLOCK] as number) >= first) {
+          i += BLOCK - 1;
+          continue;
+        }
+      }
       const e = this.entries[i] as FeatureEntry;
       if (first !== undefined && e.t > first + lead) break;
       if (e.deviceId !== deviceId || (knownAt !== undefined && e.r > knownAt)) continue;
@@ -288,6 +299,12 @@ export class EntrySeries {
     return m;
   }
 
+  private minReceivedOf(from: number, to: number): number {
+    let m = Number.POSITIVE_INFINITY;
+    for (let i = from; i < to; i++) m = Math.min(m, (this.entries[i] as FeatureEntry).r);
+    return m;
+  }
+
   private scanValuesInto(
     out: Set<string>,
     field: DistinctField,
@@ -332,7 +349,7 @@ export class EntrySeries {
 
   /** Prefix sums and block maxima, caught up from the first position an insert or removal invalidated. */
   private amountIndex(): AmountIndex {
-    const amounts = (this.amounts ??= { prefix: [0], blockMax: [], validUpTo: 0 });
+    const amounts = (this.amounts ??= { prefix: [0], blockMax: [], blockMinReceived: [], validUpTo: 0 });
     const n = this.entries.length;
     if (amounts.validUpTo === n && amounts.prefix.length === n + 1) return amounts;
     const from = amounts.validUpTo;
@@ -343,8 +360,11 @@ export class EntrySeries {
     }
     const blocks = Math.ceil(n / BLOCK);
     amounts.blockMax.length = blocks;
-    for (let b = Math.floor(from / BLOCK); b < blocks; b++)
+    amounts.blockMinReceived.length = blocks;
+    for (let b = Math.floor(from / BLOCK); b < blocks; b++) {
       amounts.blockMax[b] = this.maxOfEntries(0, b * BLOCK, Math.min(n, (b + 1) * BLOCK));
+      amounts.blockMinReceived[b] = this.minReceivedOf(b * BLOCK, Math.min(n, (b + 1) * BLOCK));
+    }
     amounts.validUpTo = n;
     return amounts;
   }
@@ -384,6 +404,8 @@ interface AmountIndex {
   readonly prefix: number[];
   /** blockMax[b] = max(0, amounts of entries[b*BLOCK..(b+1)*BLOCK)). */
   readonly blockMax: number[];
+  /** blockMinReceived[b] = the earliest receivedAt of entries[b*BLOCK..(b+1)*BLOCK) (firstSeenOn skips blocks by it). */
+  readonly blockMinReceived: number[];
   /** prefix[0..validUpTo] and the blocks before validUpTo's are current. */
   validUpTo: number;
 }
