@@ -31,7 +31,9 @@ export type FactTable =
   | 'complaints'
   | 'case_notes'
   | 'pending_changes'
-  | 'line_actions';
+  | 'line_actions'
+  | 'consents'
+  | 'bureau_inquiries';
 
 /** A sealed value no key given opens because its key (`keyId`) is not among them. */
 export interface UnverifiableFact {
@@ -75,6 +77,19 @@ export interface LedgerIndex {
   readonly loans: Map<string, Payload>;
   readonly repayments: Map<string, Payload[]>;
   readonly buckets: Map<string, string>;
+  /** `consent.granted` by consent id, with the entry's time as `recordedAt`. */
+  readonly consents: Map<string, Payload>;
+  /** `consent.withdrawn` by consent id, with the entry's time as `recordedAt`. */
+  readonly consentWithdrawals: Map<string, Payload>;
+  /** `bureau.inquiry` by inquiry id, with the entry's time as `recordedAt`. */
+  readonly inquiries: Map<string, Payload>;
+  /** The lookup hash each `subject.rekeyed` entry moved a subject's rows to, by the hash they left (the latest move). */
+  readonly rekeyedTo: Map<string, string>;
+  /**
+   * Borrowers named by `subject.rekeyed` entries written before they named their moves: their consents' and inquiries'
+   * hashes may have moved with nothing to say to which.
+   */
+  readonly rekeyedUnnamed: Set<string>;
 }
 
 /** A pending change's entries: proposed, then at most one way it was settled (an approval may then fail). */
@@ -114,6 +129,11 @@ export function indexLedger(rows: readonly LedgerRow[]): LedgerIndex {
     loans: new Map(),
     repayments: new Map(),
     buckets: new Map(),
+    consents: new Map(),
+    consentWithdrawals: new Map(),
+    inquiries: new Map(),
+    rekeyedTo: new Map(),
+    rekeyedUnnamed: new Set(),
   };
   const push = (map: Map<string, Payload[]>, key: string, value: Payload) => {
     const list = map.get(key);
@@ -192,9 +212,49 @@ export function indexLedger(rows: readonly LedgerRow[]): LedgerIndex {
       case 'loan.bucket':
         index.buckets.set(row.subject_id, String(payload.to));
         break;
+      case 'consent.granted':
+        index.consents.set(String(payload.consentId), { ...payload, recordedAt: Number(row.recorded_at) });
+        break;
+      case 'consent.withdrawn':
+        index.consentWithdrawals.set(String(payload.consentId), {
+          ...payload,
+          recordedAt: Number(row.recorded_at),
+        });
+        break;
+      case 'bureau.inquiry':
+        index.inquiries.set(String(payload.inquiryId), { ...payload, recordedAt: Number(row.recorded_at) });
+        break;
+      case 'subject.rekeyed':
+        indexRekey(index, payload);
+        break;
     }
   }
   return index;
+}
+
+/** A re-keying's moves (from every former hash to the current one), or its borrowers when it predates naming them. */
+function indexRekey(index: LedgerIndex, payload: Payload): void {
+  if (!Array.isArray(payload.moves)) {
+    for (const id of Array.isArray(payload.borrowerIds) ? payload.borrowerIds : [])
+      index.rekeyedUnnamed.add(String(id));
+    return;
+  }
+  for (const move of payload.moves as { from?: unknown; to?: unknown }[]) {
+    if (typeof move.to !== 'string' || !Array.isArray(move.from)) continue;
+    for (const from of move.from) if (typeof from === 'string') index.rekeyedTo.set(from, move.to);
+  }
+}
+
+/** The hash rows an entry names by `hash` hold now: followed through every re-keying since (at most one per key). */
+export function rekeyedHash(index: LedgerIndex, hash: string): string {
+  let current = hash;
+  // Bounded: a re-keying moves to the current key's hash, so a chain is no longer than the keys ever held.
+  for (let step = 0; step <= index.rekeyedTo.size; step++) {
+    const next = index.rekeyedTo.get(current);
+    if (next === undefined || next === current) return current;
+    current = next;
+  }
+  return current;
 }
 
 /** The case steps that write a note beside them, and the fields that name it (refusals: `noteHmac` is the checker's). */

@@ -34,12 +34,14 @@ import {
   checkComplaints,
   checkLineActions,
 } from './facts-cases.js';
+import { checkConsents, checkInquiries } from './facts-consents.js';
 
 export type { FactMismatch, FactTable, UnverifiableFact } from './facts-proof.js';
 
 /**
  * The facts the API serves (decisions, lines, loans, disputes, appeals, complaints, case notes, four-eyes pending
- * changes) and what was sent to the credit bureau are re-derived from the ledger and compared with their rows, so an
+ * changes, consents to pull a credit report and the pulls asked for) and what was sent to the credit bureau are
+ * re-derived from the ledger and compared with their rows, so an
  * edit to a fact table — which leaves the hash chain intact — is still found. What the ledger does not carry (e.g. a
  * line's dpd, recomputed daily from the schedule) is not checked here.
  *
@@ -74,12 +76,15 @@ export interface FactVerification {
     readonly notes: number;
     readonly changes: number;
     readonly lineActions: number;
+    readonly consents: number;
+    readonly inquiries: number;
   };
   /** Sealed values that were not proven because no data key was given (see above). */
   readonly sealedUnchecked: number;
   /**
    * Appeal and complaint texts, pending changes' payloads and line actions' notes whose entry predates the ledger's
-   * commitments to them: nothing to prove them by.
+   * commitments to them, and consents' and inquiries' subject hashes moved by a re-keying whose entry predates naming
+   * its moves: nothing to prove them by.
    */
   readonly withoutCommitment: number;
   /**
@@ -113,6 +118,8 @@ export async function verifyFacts(
   const notes = await checkCaseNotes(db, { index, findings, crypto });
   const changes = await checkChanges(db, { index, findings, crypto });
   const lineActions = await checkLineActions(db, { index, findings, crypto });
+  const consents = await checkConsents(db, index, findings);
+  const inquiries = await checkInquiries(db, index, findings);
   return {
     ok: findings.list.length === 0 && findings.unverifiable.length === 0,
     checked: {
@@ -126,6 +133,8 @@ export async function verifyFacts(
       notes,
       changes,
       lineActions,
+      consents,
+      inquiries,
     },
     sealedUnchecked: findings.sealedUnchecked,
     withoutCommitment: findings.withoutCommitment,

@@ -292,6 +292,39 @@ export interface ChangeFactRecord {
   decision_note: string | null;
 }
 
+export interface ConsentRecord {
+  id: string;
+  subject_hash: string;
+  borrower_id: string | null;
+  purpose: string;
+  text_version: string;
+  text_sha256: string;
+  channel: string;
+  granted_at: number;
+  expires_at: number;
+  withdrawn_at: number | null;
+  withdrawn_reason: string | null;
+  recorded_by: string;
+}
+
+export interface InquiryRecord {
+  id: string;
+  subject_hash: string;
+  borrower_id: string | null;
+  purpose: string;
+  /** 'hard' | 'soft' */
+  kind: string;
+  /** 'PULLED' | 'REFUSED' */
+  status: string;
+  refusal_code: string | null;
+  consent_id: string | null;
+  bureau: string;
+  requested_by: string;
+  reason: string;
+  report_found: number;
+  created_at: number;
+}
+
 export interface LoanFactRecord {
   id: string;
   line_id: string;
@@ -328,6 +361,8 @@ export interface LedgerStorage {
   caseNotesAfter(db: LedgerHandle, afterId: string, limit: number): Promise<CaseNoteFactRecord[]>;
   changesAfter(db: LedgerHandle, afterId: string, limit: number): Promise<ChangeFactRecord[]>;
   lineActionsAfter(db: LedgerHandle, afterId: string, limit: number): Promise<LineActionFactRecord[]>;
+  consentsAfter(db: LedgerHandle, afterId: string, limit: number): Promise<ConsentRecord[]>;
+  inquiriesAfter(db: LedgerHandle, afterId: string, limit: number): Promise<InquiryRecord[]>;
 }
 
 /**

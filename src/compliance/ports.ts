@@ -1,5 +1,5 @@
 import type { UnitGuard } from '../domain/index.js';
-import type { LedgerAppend } from './ledger.js';
+import type { ConsentRecord, InquiryRecord, LedgerAppend } from './ledger.js';
 import type { VolumeRow } from './case-volumes.js';
 import type { SealedPairRow, SealedRows } from './reseal.js';
 
@@ -9,38 +9,8 @@ import type { SealedPairRow, SealedRows } from './reseal.js';
  * Writes happen inside `unit`, one dbTx that also carries their ledger entries: a consent, an inquiry, a dispute, a
  * notice or a snapshot exists exactly when its ledger entry does.
  */
-export interface ConsentRecord {
-  id: string;
-  subject_hash: string;
-  borrower_id: string | null;
-  purpose: string;
-  text_version: string;
-  text_sha256: string;
-  channel: string;
-  granted_at: number;
-  expires_at: number;
-  withdrawn_at: number | null;
-  withdrawn_reason: string | null;
-  recorded_by: string;
-}
-
-export interface InquiryRecord {
-  id: string;
-  subject_hash: string;
-  borrower_id: string | null;
-  purpose: string;
-  /** 'hard' | 'soft' */
-  kind: string;
-  /** 'PULLED' | 'REFUSED' */
-  status: string;
-  refusal_code: string | null;
-  consent_id: string | null;
-  bureau: string;
-  requested_by: string;
-  reason: string;
-  report_found: number;
-  created_at: number;
-}
+/** The consent and inquiry rows, as their tables keep them; declared with the other fact records ledger verify reads. */
+export type { ConsentRecord, InquiryRecord } from './ledger.js';
 
 /** What the consent gates need of a borrower row: its stored lookup hash and its sealed national ID. */
 export interface BorrowerIdentity {

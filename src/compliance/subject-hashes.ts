@@ -77,6 +77,12 @@ export async function rekeySubjects(
     if (moves.length === 0) continue;
     const moved = await deps.store.unit(async (tx) => {
       const { borrowerIds, consents, inquiries } = await tx.rekeySubjects(moves);
+      const movedIds = new Set(borrowerIds);
+      // Which hash each moved row left for which (lookup hashes, as the consent and inquiry entries hold them): `ledger
+      // verify` follows them from the hash an entry names to the one its row holds now.
+      const hashMoves = moves
+        .filter((m) => movedIds.has(m.borrowerId))
+        .map((m) => ({ from: m.former, to: m.current }));
       if (borrowerIds.length > 0)
         await tx.appendLedger([
           {
@@ -84,7 +90,7 @@ export async function rekeySubjects(
             kind: 'subject.rekeyed',
             subjectId: deps.crypto.currentKeyId,
             recordedAt: deps.clock.now(),
-            payload: { keyId: deps.crypto.currentKeyId, borrowerIds, consents, inquiries },
+            payload: { keyId: deps.crypto.currentKeyId, borrowerIds, consents, inquiries, moves: hashMoves },
           },
         ]);
       return { consents, inquiries };

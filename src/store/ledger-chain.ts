@@ -438,6 +438,18 @@ const lineActionsAfter = (db: Db, afterId: string, limit: number) =>
     .limit(limit)
     .execute();
 
+const consentsAfter = (db: Db, afterId: string, limit: number) =>
+  db.selectFrom('consents').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute();
+
+const inquiriesAfter = (db: Db, afterId: string, limit: number) =>
+  db
+    .selectFrom('bureau_inquiries')
+    .selectAll()
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+
 /** The port's handles are opaque to src/compliance: they are this store's database, dbTx or synchronous unit. */
 const ledgerStorage: LedgerStorage = {
   append,
@@ -454,6 +466,8 @@ const ledgerStorage: LedgerStorage = {
   caseNotesAfter,
   changesAfter,
   lineActionsAfter,
+  consentsAfter,
+  inquiriesAfter,
 };
 
 useLedgerStorage(ledgerStorage);

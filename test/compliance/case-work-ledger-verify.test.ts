@@ -284,7 +284,7 @@ for (const store of STORES)
             // holds).
             withoutCommitment: 1,
           },
-          says: ['3 case notes, 5 pending changes checked'],
+          says: ['3 case notes, 5 pending changes, 0 consents'],
           secret: PHONE,
         });
       });

@@ -228,13 +228,13 @@ function describe(r: EvidenceVerification): string {
   if (r.facts) {
     const f = r.facts;
     lines.push(
-      `facts: ${f.checked.decisions} decisions, ${f.checked.lines} lines, ${f.checked.lineActions} line actions, ${f.checked.loans} loans, ${f.checked.disputes} disputes, ${f.checked.submissions} bureau submissions, ${f.checked.appeals} appeals, ${f.checked.complaints} complaints, ${f.checked.notes} case notes, ${f.checked.changes} pending changes checked; ${f.mismatches.length + f.moreMismatches} disagree with the ledger`,
+      `facts: ${f.checked.decisions} decisions, ${f.checked.lines} lines, ${f.checked.lineActions} line actions, ${f.checked.loans} loans, ${f.checked.disputes} disputes, ${f.checked.submissions} bureau submissions, ${f.checked.appeals} appeals, ${f.checked.complaints} complaints, ${f.checked.notes} case notes, ${f.checked.changes} pending changes, ${f.checked.consents} consents, ${f.checked.inquiries} credit-report inquiries checked; ${f.mismatches.length + f.moreMismatches} disagree with the ledger`,
     );
     if (f.sealedUnchecked > 0)
       lines.push(`facts: ${f.sealedUnchecked} sealed values not proven (no data key: set LINEGUARD_KEY)`);
     if (f.withoutCommitment > 0)
       lines.push(
-        `facts: ${f.withoutCommitment} appeal, complaint, pending change and line action texts recorded before the ledger committed to them (nothing to prove them against)`,
+        `facts: ${f.withoutCommitment} appeal, complaint, pending change and line action texts recorded before the ledger committed to them, or consent and inquiry subject hashes re-keyed before the ledger named the moves (nothing to prove them against)`,
       );
     if (f.unrecordedNotes > 0)
       lines.push(
