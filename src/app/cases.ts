@@ -17,6 +17,7 @@ import {
 import {
   applyActionInTx,
   approveReviewInTx,
+  checkReviewApprovalInTx,
   cancelHeldDrawInTx,
   declineReviewInTx,
   releaseDueCooldowns,
@@ -135,6 +136,7 @@ export function wireCases(a: WireCasesOptions): CasesWiring {
 function caseCorePort(store: Store, coreOf: () => CoreServices): CaseCorePort {
   return {
     approveReview: (tx: DbTx, id, input) => approveReviewInTx(coreOf().deps, tx, id, input),
+    checkReviewApproval: (tx: DbTx, id, input) => checkReviewApprovalInTx(coreOf().deps, tx, id, input),
     declineReview: (tx: DbTx, id, input) => declineReviewInTx(coreOf().deps, tx, id, input),
     releaseDraw: (tx: DbTx, drawId, actor, allowed) =>
       releaseHeldDrawInTx(coreOf().deps, tx, drawId, { actor, ...(allowed ? { allowed } : {}) }),

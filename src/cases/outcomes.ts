@@ -103,13 +103,25 @@ function checkInput(type: CaseType, input: ResolveInput): void {
   }
 }
 
-/** The four-eyes operation a held draw's release needs, if any (decided before the resolution's transaction). */
+/**
+ * The four-eyes operation a held draw's release or a reviewer's grant needs, if any (decided before the resolution's
+ * transaction).
+ */
 async function fourEyesNeeded(
   ctx: OutcomeContext,
   row: CaseRow,
   input: ResolveInput,
 ): Promise<FourEyesOperation | undefined> {
   const db = ctx.deps.store.db;
+  // A line a reviewer grants at or past the threshold, as a person's raise to that limit: one analyst's word would
+  // otherwise open a line of any size up to the per-borrower cap.
+  if (
+    row.type === 'REVIEW_APPLICATION' &&
+    input.outcome === 'APPROVE' &&
+    ctx.fourEyes.requires('line.limit_increase') &&
+    (input.limitMinor ?? 0) >= ctx.fourEyes.config.limitIncreaseThresholdMinor
+  )
+    return 'line.limit_increase';
   if (row.type === 'HELD_DRAW' && input.outcome === 'RELEASE' && ctx.fourEyes.requires('draw.release')) {
     const draw = await ctx.deps.rows.drawRow(db, row.subject_id);
     if (draw && Number(draw.amount_minor) >= ctx.fourEyes.config.drawReleaseThresholdMinor)
@@ -272,9 +284,15 @@ async function escalateForApproval(
   // The unit's value is the answer, read in the unit: a guard that says the response stores it with the key.
   return ctx.deps.store.transaction(async (tx): Promise<ResolveResult> => {
     const locked = await ctx.deps.rows.findCase(tx, ctx.deps.store.kind, row.id, true);
-    // Judged before it is proposed, as the approval's release would judge it (the draw's lock, then the line as it
-    // is): a checker is never asked to approve a release the line cannot take.
+    // Judged before it is proposed, as the approval's release or grant would judge it (the draw's lock, then the line
+    // as it is; the application's, then the borrower's): a checker is never asked to approve what cannot apply.
     if (operation === 'draw.release') await ctx.deps.core.checkDrawRelease(tx, locked.subject_id);
+    if (locked.type === 'REVIEW_APPLICATION')
+      await ctx.deps.core.checkReviewApproval(tx, locked.subject_id, {
+        actor: by.actor,
+        limitMinor: requireField(input.limitMinor, 'limitMinor', input.outcome),
+        annualRate: requireField(input.annualRate, 'annualRate', input.outcome),
+      });
     return escalateInTx(ctx, tx, locked, input, by, operation);
   }, guard);
 }

@@ -155,6 +155,15 @@ export interface CaseCorePort {
     applicationId: string,
     input: { actor: string; limitMinor: number; annualRate: number; note?: string },
   ): Promise<{ lineId: string | null; limitMinor: number | null; annualRate: number | null }>;
+  /**
+   * Refuses, with the error the approval would give, a grant that could not apply now (not in review, past the
+   * per-borrower or APR cap, a partner no longer in force): judged before a grant is proposed for a second person.
+   */
+  checkReviewApproval(
+    tx: CaseTx,
+    applicationId: string,
+    input: { actor: string; limitMinor: number; annualRate: number },
+  ): Promise<void>;
   /** The case keeps the reviewer's note (sealed with its notes); the core's entry does not hold it. */
   declineReview(
     tx: CaseTx,

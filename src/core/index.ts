@@ -88,6 +88,7 @@ export { runDailyJob, runReviewJob } from './jobs.js';
 export { applyActionInTx, checkLineAction, checkPersonReasons } from './lines.js';
 export {
   approveReviewInTx,
+  checkReviewApprovalInTx,
   declineReviewInTx,
   type ReviewApproval,
   type ReviewedApplication,

@@ -95,12 +95,22 @@ function checkGrantRules(
   assertRateInProductRange(product, input.annualRate);
 }
 
-export async function approveReviewInTx(
+/**
+ * Whether the reviewer's approval may open the line, judged as the approval judges it, under the same locks, with
+ * the error it would give (a referred application no longer in review, the per-borrower cap, the APR cap, the
+ * product's range, a partner no longer in force). Writes nothing: a grant that waits for a second person is judged
+ * before it is proposed, so a checker is never asked to approve one that cannot apply.
+ */
+export async function checkReviewApprovalInTx(
   deps: CoreDeps,
   tx: UnitTx,
   applicationId: string,
   input: ReviewApproval,
-): Promise<ReviewedApplication> {
+): Promise<void> {
+  await judgeReviewApproval(deps, tx, applicationId, input);
+}
+
+async function judgeReviewApproval(deps: CoreDeps, tx: UnitTx, applicationId: string, input: ReviewApproval) {
   const app = await lockReviewApplication(deps, tx, applicationId);
   // The channel's parties under their locks before the borrower's, in the order an application takes them.
   const channel = await channelFor(deps, storedChannel(app), tx);
@@ -119,6 +129,16 @@ export async function approveReviewInTx(
       input.annualRate,
     );
   else assertAllInCost(input.annualRate, channel, [deps.config.aprCapPercent]);
+  return { app, channel, product, locked };
+}
+
+export async function approveReviewInTx(
+  deps: CoreDeps,
+  tx: UnitTx,
+  applicationId: string,
+  input: ReviewApproval,
+): Promise<ReviewedApplication> {
+  const { app, channel, product, locked } = await judgeReviewApproval(deps, tx, applicationId, input);
   const now = instantAfter(deps.clock.now(), locked.newestLineCreatedAt);
   const lineId = deps.ids.next();
   const actionId = deps.ids.next();

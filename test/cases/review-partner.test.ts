@@ -17,10 +17,14 @@ for (const store of CASE_STORES)
     () => {
       let t: TestApp;
       let analyst: Person;
+      let supervisor: Person;
       let seq = 400;
 
       beforeAll(async () => {
-        ({ t, analyst } = await startCaseAppWith(await store.env(), { analyst: ['林静', 'analyst'] }));
+        ({ t, analyst, supervisor } = await startCaseAppWith(await store.env(), {
+          analyst: ['林静', 'analyst'],
+          supervisor: ['周强', 'supervisor'],
+        }));
       });
       afterAll(async () => t?.close());
 
@@ -99,14 +103,20 @@ for (const store of CASE_STORES)
         expect(over.statusCode, over.body).toBe(422);
         expect(over.json().error.code).toBe('LG_APR_CAP_EXCEEDED');
         expect(over.json().error.details.breakdown.partnerFees).toHaveLength(2);
-        const approved = await resolve(caseId, {
+        const proposed = await resolve(caseId, {
           outcome: 'APPROVE',
           limitMinor: immediate.line.limitMinor,
           annualRate: immediate.line.annualRate,
           note: 'income verified',
         });
+        // The machine's limit is past the four-eyes threshold: a person's grant of it waits for a second person.
+        expect(proposed.statusCode, proposed.body).toBe(202);
+        const approved = await client(t, supervisor.key).post(
+          `/v1/changes/${proposed.json().pendingChange.id}/approve`,
+          {},
+        );
         expect(approved.statusCode, approved.body).toBe(200);
-        expect(approved.json().state).toBe('RESOLVED');
+        expect((await client(t, analyst.key).get(`/v1/cases/${caseId}`)).json().state).toBe('RESOLVED');
         const reviewedLineId = (await applicationRow(referred.applicationId)).line_id as string;
         expect(reviewedLineId).toBeTruthy();
         // The reviewer's note is sealed on the grant, and both its entries commit to it, alike: ledger verify proves
