@@ -294,8 +294,8 @@ interface KeyHolder {
 /** How far back a chain of rotations is followed: far past any real one; a longer chain is refused (fail closed). */
 const ROTATION_CHAIN_MAX = 1_000;
 
-function unknownIssuerError(changeId: string): LgError {
-  return new LgError('LG_SELF_APPROVAL', 'who issued a key of this change is unknown; a second person must', {
+function unknownIssuerError(changeId: string, subject = 'this change'): LgError {
+  return new LgError('LG_SELF_APPROVAL', `who issued a key of ${subject} is unknown; a second person must`, {
     changeId,
   });
 }
@@ -591,23 +591,37 @@ export class FourEyes {
     );
   }
 
+  /**
+   * Everyone who could have acted with the party's key: the party, the key's holder and issuer, and the issuers of the
+   * keys it was made with (as four eyes tells a checker from a maker). An appeal's second look asks it of its decider;
+   * a key the store does not know is refused (403 LG_SELF_APPROVAL), as a checker's is.
+   */
+  async peopleBehind(db: CaseTx, party: FourEyesParty, caseId: string): Promise<ReadonlySet<string>> {
+    const keys = new Map(
+      (await this.deps.rows.keyIssuers(db, party.keyId === null ? [] : [party.keyId])).map((k) => [k.id, k]),
+    );
+    const side = await this.sideOf(db, caseId, party, keys, 'this case');
+    return new Set([...side.people, ...side.earlier]);
+  }
+
   /** One side of a decision: its person, its key's holder and issuer, and the issuers of the keys it was made with. */
   private async sideOf(
     tx: CaseTx,
     changeId: string,
     party: FourEyesParty,
     keys: ReadonlyMap<string, CaseKeyRecord>,
+    subject?: string,
   ): Promise<DecisionSide> {
     const key = party.keyId === null ? undefined : keys.get(party.keyId);
     // A key the store does not know cannot be vouched for: refused (fail closed), never waved through.
-    if (party.keyId !== null && !key) throw unknownIssuerError(changeId);
+    if (party.keyId !== null && !key) throw unknownIssuerError(changeId, subject);
     const issuer = isPersonActor(key?.issued_by) ? key.issued_by : null;
     const people = [party.actor, issuer, key?.user_id ? `user:${key.user_id}` : null].filter(isPersonActor);
     return {
       issuer,
       issuedBy: key?.issued_by ?? null,
       people: new Set(people),
-      earlier: await this.earlierIssuers(tx, changeId, key),
+      earlier: await this.earlierIssuers(tx, changeId, key, subject),
     };
   }
 
@@ -620,15 +634,16 @@ export class FourEyes {
     tx: CaseTx,
     changeId: string,
     key: CaseKeyRecord | undefined,
+    subject?: string,
   ): Promise<string[]> {
     const issuers: string[] = [];
     const seen = new Set<string>();
     let next = key?.issued_with_key_id ?? null;
     while (next !== null && !seen.has(next)) {
-      if (seen.size >= ROTATION_CHAIN_MAX) throw unknownIssuerError(changeId);
+      if (seen.size >= ROTATION_CHAIN_MAX) throw unknownIssuerError(changeId, subject);
       seen.add(next);
       const [earlier] = await this.deps.rows.keyIssuers(tx, [next]);
-      if (!earlier) throw unknownIssuerError(changeId);
+      if (!earlier) throw unknownIssuerError(changeId, subject);
       if (isPersonActor(earlier.issued_by) && !issuers.includes(earlier.issued_by))
         issuers.push(earlier.issued_by);
       next = earlier.issued_with_key_id;

@@ -222,7 +222,7 @@ export async function resolveCase(
   assertOutcome(row.id, row.type as CaseType, input.outcome);
   assertTransition(row.id, row.state, 'RESOLVED');
   checkInput(row.type as CaseType, input);
-  await checkAppealDecider(ctx, row, actor);
+  await checkAppealDecider(ctx, row, by);
   const operation = await fourEyesNeeded(ctx, row, input);
   let result: ResolveResult;
   try {
@@ -256,16 +256,22 @@ export async function resolveCase(
  * An appeal asks for a second look (PIPL Art. 24): the person who took the action appealed against cannot decide the
  * appeal, whichever way (403 LG_SELF_APPROVAL). An appeal against a decision is against automation's judgement, and
  * is decided by a person as before (one who applied a guard-held action of the decision included). The action is as
- * it was taken, so it is read before the resolution's unit.
+ * it was taken, so it is read before the resolution's unit. The decider is everyone who could have acted with their
+ * key (its issuer, and the issuers of the keys it was rotated from), as four eyes tells a checker from a maker; the
+ * action records its person, not its key, so a key the actor was shown is not followed on the action's side.
  */
-async function checkAppealDecider(ctx: OutcomeContext, row: CaseRow, actor: string): Promise<void> {
-  if (row.type !== 'APPEAL' || !actor.startsWith('user:')) return;
+async function checkAppealDecider(ctx: OutcomeContext, row: CaseRow, by: FourEyesParty): Promise<void> {
+  if (row.type !== 'APPEAL') return;
   const db = ctx.deps.store.db;
   const appeal = await ctx.deps.rows.findAppeal(db, row.subject_id);
   // An appeal not found is refused in the resolution's unit (findAppealOf), as before.
   if (appeal?.target_kind !== 'line_action') return;
   const action = await ctx.deps.rows.lineActionRow(db, appeal.target_id);
-  if (action?.actor !== actor) return;
+  const actor = action?.actor;
+  if (!actor?.startsWith('user:')) return;
+  // Whoever was shown the decider's key could have decided with it (four eyes' rule): an admin who issued a colleague
+  // their key holds it, and cannot decide the appeal against their own action with it.
+  if (!(await ctx.fourEyes.peopleBehind(db, by, row.id)).has(actor)) return;
   throw new LgError(
     'LG_SELF_APPROVAL',
     'the person who took the action appealed against cannot decide the appeal; a second person must',
