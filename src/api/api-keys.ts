@@ -171,7 +171,9 @@ export async function createUser(
         kind: 'user.created',
         subjectId: id,
         recordedAt: now,
-        payload: { userId: id, name, role: input.role, by: input.actor },
+        // Who was given which power, and by whom; not the person's name. An entry is read by every staff role (its
+        // proof) and can never be erased, where the user list is the admin's and the auditor's and can be corrected.
+        payload: { userId: id, role: input.role, by: input.actor },
       },
     ]);
     return view;

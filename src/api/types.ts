@@ -68,7 +68,6 @@ declare module 'fastify' {
 }
 
 /** Role sets used across routes, so that who-may-do-what reads the same everywhere. */
-export const ANY_ROLE: readonly Role[] = ROLES;
 export const WRITERS: readonly Role[] = ['admin', 'service'];
 export const RISK_WRITERS: readonly Role[] = ['admin', 'risk_analyst'];
 export const READERS: readonly Role[] = [

@@ -112,6 +112,14 @@ describe('masking', () => {
     expect(maskPhone('13812345678')).toBe('138****5678');
     expect(maskPhone('+8613812345678')).toBe('+86138****5678');
     expect(maskPhone('12345')).toBe('*****');
+    // A short number shows no more of itself than a mobile does: four digits hidden at least, never all shown.
+    expect(maskPhone('6512345')).toBe('****345');
+    expect(maskPhone('65123456')).toBe('****3456');
+    expect(maskPhone('075512345678')).toBe('075*****5678');
+    for (const phone of ['6512345', '65123456', '138123456', '13812345678', '+85265123456']) {
+      const shown = maskPhone(phone).replace(/\D/g, '').length;
+      expect(phone.replace(/\D/g, '').length - shown).toBeGreaterThanOrEqual(4);
+    }
   });
   it('keeps only the first character of a name', () => {
     expect(maskName('张三丰')).toBe('张**');

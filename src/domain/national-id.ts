@@ -59,13 +59,20 @@ export function maskNationalId(id: string): string {
   return `${id.slice(0, 3)}${'*'.repeat(id.length - 7)}${id.slice(-4)}`;
 }
 
-/** "13812345678" -> "138****5678"; "+8613812345678" -> "+86138****5678". */
+/**
+ * "13812345678" -> "138****5678"; "+8613812345678" -> "+86138****5678"; "65123456" -> "****3456". At least four
+ * digits are hidden whatever the length (a mobile's middle four), and at most seven shown: a shorter number (a
+ * landline, a foreign one) shows fewer, never all of itself.
+ */
 export function maskPhone(phone: string): string {
   const digits = phone.replace(/\D/g, '');
   if (digits.length < 7) return '*'.repeat(phone.length);
   const prefix = phone.startsWith('+') && digits.length > 11 ? `+${digits.slice(0, digits.length - 11)}` : '';
   const local = prefix === '' ? digits : digits.slice(digits.length - 11);
-  return `${prefix}${local.slice(0, 3)}${'*'.repeat(local.length - 7)}${local.slice(-4)}`;
+  const hidden = Math.max(4, local.length - 7);
+  const tail = Math.min(4, local.length - hidden);
+  const head = local.length - hidden - tail;
+  return `${prefix}${local.slice(0, head)}${'*'.repeat(hidden)}${local.slice(local.length - tail)}`;
 }
 
 /** Keeps the family name's first character: "张三丰" -> "张**", "Li Wei" -> "L*****". */

@@ -49,4 +49,19 @@ describe("a partner's view of its channel's line", () => {
     for (const field of ['note', 'noteUnreadable', 'actor', 'traceId'])
       expect(freeze).not.toHaveProperty(field);
   });
+
+  it('a partner key reaches /v1/partner/ only: not even the staff session route', async () => {
+    const partner = await client(t).post('/v1/partners', {
+      ...PARTNER_INPUT,
+      name: `${PARTNER_INPUT.name} (session)`,
+    });
+    expect(partner.statusCode, partner.body).toBe(201);
+    const key = (await client(t).post(`/v1/partners/${partner.json().id as string}/keys`)).json()
+      .key as string;
+    const session = await client(t, key).get('/v1/session');
+    expect(session.statusCode, session.body).toBe(403);
+    expect(session.json().error.code).toBe('LG_FORBIDDEN');
+    // Staff keys still read who they are.
+    expect((await client(t, risk.key).get('/v1/session')).json()).toMatchObject({ role: 'risk_analyst' });
+  });
 });

@@ -28,8 +28,18 @@ describe('users, keys and revocation', () => {
     expect((await mine.get('/v1/cases')).statusCode).toBe(200);
     // An analyst works cases; writing strategies is the risk analyst's job.
     expect((await mine.post('/v1/strategies', {})).statusCode).toBe(403);
-    const kinds = await t.app.store.db.selectFrom('ledger_entries').select('kind').execute();
+    const kinds = await t.app.store.db.selectFrom('ledger_entries').select(['kind', 'payload']).execute();
     expect(kinds.map((k) => k.kind)).toEqual(expect.arrayContaining(['user.created', 'api_key.created']));
+    // The entry says who was given which role, not their name: every staff role reads entries (their proofs), and
+    // the user list is the admin's and the auditor's.
+    const createdEntry = kinds.find(
+      (k) => k.kind === 'user.created' && k.payload.includes(user.id as string),
+    );
+    expect(JSON.parse(createdEntry?.payload ?? '{}')).toEqual({
+      userId: user.id,
+      role: 'analyst',
+      by: expect.any(String),
+    });
   });
 
   it('refuses unknown roles and users with stable codes', async () => {

@@ -11,7 +11,7 @@ import type {
   OverviewRows,
   OverviewWindow,
 } from '../../store/index.js';
-import { ANY_ROLE, READERS, typed } from '../types.js';
+import { READERS, typed } from '../types.js';
 
 /** The reads the risk console needs; the store implements them (src/store/console.ts), the app wires them. */
 export interface ConsoleReads {
@@ -171,7 +171,8 @@ export function consoleRoutes(deps: ConsoleRouteDeps): FastifyPluginAsync {
     app.get(
       '/v1/session',
       {
-        config: { roles: ANY_ROLE },
+        // Staff only: a partner's key reaches /v1/partner/ and nothing else (README), not even this.
+        config: { roles: READERS },
         schema: {
           tags: ['console'],
           summary: 'Who is signed in with this key, and their role',
