@@ -236,30 +236,39 @@ async function claim(state: IdempotencyState, request: FastifyRequest, reply: Fa
     : CLEAR_FORM;
   // Before reading the table: a key this process is still running may have a claim row that is committed and
   // visible but not yet durable (group-commit.ts), which must not be reported as committed.
-  if (inFlight.has(id(scope, key))) {
+  const claimId = id(scope, key);
+  if (inFlight.has(claimId)) {
     throw new LgError(
       'LG_IDEMPOTENCY_IN_FLIGHT',
       'a request with this Idempotency-Key is still being processed; retry later',
       { idempotencyKey: key },
     );
   }
-  const readDeferred = request.routeOptions.config?.keyReadInUnit === true;
-  const stored =
-    recording.get(id(scope, key)) ??
-    (readDeferred ? undefined : await load(state, { scope, key }, request.log));
-  if (stored === 'committed-without-response') {
-    // Written by another process, perhaps in a batch still being flushed: say "committed" only once it is durable.
-    await store.sync?.durable();
-    throw committedWithoutResponse(key);
+  // Taken before the read is awaited: a second request with the key arriving meanwhile (a double tap) meets it in
+  // flight, rather than finding no row too and doing what the first does before its unit (an application's hard
+  // credit pull commits in its own unit, before the application's takes the key).
+  inFlight.add(claimId);
+  let claimed = false;
+  try {
+    const readDeferred = request.routeOptions.config?.keyReadInUnit === true;
+    const stored =
+      recording.get(claimId) ?? (readDeferred ? undefined : await load(state, { scope, key }, request.log));
+    if (stored === 'committed-without-response') {
+      // Written by another process, perhaps in a batch still being flushed: say "committed" only once it is durable.
+      await store.sync?.durable();
+      throw committedWithoutResponse(key);
+    }
+    if (stored) {
+      if (stored.hash !== hash) throw mismatch(key);
+      reply.header('idempotent-replayed', 'true');
+      reply.code(stored.status).type('application/json; charset=utf-8');
+      return reply.send(stored.body);
+    }
+    state.claims.set(request, { scope, key, hash, form, committed: false, readDeferred });
+    claimed = true;
+  } finally {
+    if (!claimed) inFlight.delete(claimId);
   }
-  if (stored) {
-    if (stored.hash !== hash) throw mismatch(key);
-    reply.header('idempotent-replayed', 'true');
-    reply.code(stored.status).type('application/json; charset=utf-8');
-    return reply.send(stored.body);
-  }
-  inFlight.add(id(scope, key));
-  state.claims.set(request, { scope, key, hash, form, committed: false, readDeferred });
 }
 
 function needCrypto(state: IdempotencyState): FieldCrypto {
