@@ -6,20 +6,10 @@ import { href } from '../router';
 import { useLoad } from '../components/useLoad';
 import { Badge, ErrorNote, Loading } from '../components/Status';
 import { DecisionView, type DecisionRecordView } from '../components/DecisionView';
+import { CaseOutcomes } from '../components/CaseOutcomes';
 import type { Session } from '../ConsoleApp';
 import { serverNow } from '../server-clock';
 
-/** The outcomes each case type takes (the API's OUTCOMES_BY_TYPE; a wrong one is refused with its list anyway). */
-const OUTCOMES: Record<string, readonly string[]> = {
-  REVIEW_APPLICATION: ['APPROVE', 'DECLINE'],
-  HELD_DRAW: ['RELEASE', 'CANCEL'],
-  GUARD_HELD_ACTION: ['APPLY', 'DISMISS'],
-  ALERT: ['CONFIRMED_FRAUD', 'FALSE_POSITIVE', 'CUSTOMER_ERROR', 'INCONCLUSIVE'],
-  APPEAL: ['UPHELD', 'REJECTED'],
-  COMPLAINT: ['RESOLVED'],
-  CREDIT_REPORT_DISPUTE: ['CORRECTED', 'REJECTED'],
-  REINSTATEMENT: ['REINSTATE', 'KEEP'],
-};
 const STATES = ['OPEN', 'ASSIGNED', 'PENDING_CUSTOMER', 'ESCALATED', 'RESOLVED'] as const;
 type CaseState = (typeof STATES)[number];
 
@@ -96,7 +86,6 @@ export function CasesPage(): ReactNode {
 export function CasePage({ caseId, session }: { caseId: string; session: Session }): ReactNode {
   const { t, lang } = useI18n();
   const detail = useLoad(() => api.GET('/v1/cases/{id}', { params: { path: { id: caseId } } }), [caseId]);
-  const [note, setNote] = useState('');
   const [error, setError] = useState<ApiError>();
   const c = detail.data as CaseDetail | undefined;
   const act = async (call: Promise<{ error?: unknown }>): Promise<void> => {
@@ -113,14 +102,19 @@ export function CasePage({ caseId, session }: { caseId: string; session: Session
         error?: unknown;
       }>,
     );
-  const resolve = (outcome: string) =>
-    act(
-      api.POST('/v1/cases/{id}/resolve', {
-        params: { path: { id: caseId }, header: { 'idempotency-key': idempotencyKey() } },
-        body: { outcome, ...(note ? { note } : {}) },
-      }) as Promise<{ error?: unknown }>,
-    );
-  const decision = c?.evidence.decision as DecisionRecordView | undefined;
+  // The case's evidence names the decision in its own shape ({decisionId, outcome, trace, …}), not the stored record
+  // DecisionView draws (rendered as one, every case with a decision crashed the page): the record is read by its id, as
+  // the ledger page reads it. Should it not open (a sealed trace no held key opens), the evidence below still shows it.
+  const decisionId = (c?.evidence.decision as { decisionId?: unknown } | null | undefined)?.decisionId;
+  const stored = useLoad(
+    () =>
+      typeof decisionId === 'string'
+        ? api.GET('/v1/decisions/{id}', { params: { path: { id: decisionId } } })
+        : Promise.resolve({ data: undefined }),
+    [decisionId],
+  );
+  const decision =
+    typeof decisionId === 'string' ? (stored.data as DecisionRecordView | undefined) : undefined;
   const canWork = ['admin', 'analyst', 'supervisor', 'risk_analyst'].includes(session.role);
   return (
     <section aria-labelledby="case-title">
@@ -149,25 +143,16 @@ export function CasePage({ caseId, session }: { caseId: string; session: Session
               </>
             )}
           </dl>
-          {canWork && c.state !== 'RESOLVED' && (
-            <div className="buttons" data-testid="case-outcomes">
-              <button type="button" onClick={() => void assign()}>
-                {t('assignToMe')}
-              </button>
-              <label htmlFor="case-note" className="sr-only">
-                {t('note')}
-              </label>
-              <input
-                id="case-note"
-                placeholder={t('note')}
-                value={note}
-                onChange={(e) => setNote(e.target.value)}
-              />
-              {(OUTCOMES[c.type] ?? []).map((outcome) => (
-                <button key={outcome} type="button" onClick={() => void resolve(outcome)}>
-                  {outcome}
-                </button>
-              ))}
+          {c.state !== 'RESOLVED' && (
+            <div data-testid="case-outcomes">
+              {canWork && (
+                <div className="buttons">
+                  <button type="button" onClick={() => void assign()}>
+                    {t('assignToMe')}
+                  </button>
+                </div>
+              )}
+              <CaseOutcomes key={c.id} item={c} canWork={canWork} onSettled={detail.reload} />
             </div>
           )}
           {decision && <DecisionView record={decision} />}
@@ -175,7 +160,7 @@ export function CasePage({ caseId, session }: { caseId: string; session: Session
           <details open>
             <summary>{t('evidence')}</summary>
             <pre className="diff" tabIndex={0}>
-              {JSON.stringify({ ...c.evidence, decision: undefined }, null, 2)}
+              {JSON.stringify({ ...c.evidence, ...(decision ? { decision: undefined } : {}) }, null, 2)}
             </pre>
           </details>
           <h2>{t('notes')}</h2>
