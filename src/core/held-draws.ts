@@ -1,5 +1,5 @@
 import type { Decision } from '../domain/index.js';
-import { LgError } from '../domain/index.js';
+import { LgError, instantAfter } from '../domain/index.js';
 import { drawRefusal, type LineStatus } from '../domain/index.js';
 import type { RepaymentMethod } from '../domain/index.js';
 import {
@@ -147,8 +147,13 @@ async function releaseLockedDraw(
   actor: string,
 ): Promise<ReleaseResult> {
   const { draw, line } = locked;
-  // The money leaves now, under the draw's and the line's locks: the loan's time is what the next draw's velocity reads.
-  const now = deps.clock.now();
+  // The money leaves now, under the draw's and the line's locks: the loan's time is what the next draw's velocity reads
+  // (a released draw counts from its release). Taken after the line's newest draw and loan (instantAfter), as a draw's
+  // is after the line's newest draw: a release at a process whose clock lags used to book its loan before the line's
+  // newest loan, where the next draw's cooling-off did not find it. The time is ordered, not corrected: a release
+  // stamped after the newest row still reads a lagging clock when nothing was written on the line for longer than the
+  // lag (as a draw at that process does).
+  const now = instantAfter(deps.clock.now(), await deps.coreStore.newestDrawOrLoanAtInTx(tx, line.id));
   const { input, lists, priced } = await judgeRelease(deps, tx, { draw, line, now });
   const request: DrawRequest = {
     deps,
@@ -416,6 +421,11 @@ async function newerSignal(
 ): Promise<string | undefined> {
   const { draw, line } = locked;
   if (line.status !== 'ACTIVE') return `the line is ${line.status}`;
-  const alertId = await deps.coreStore.alertAfterInTx(tx, draw.borrower_id, Number(draw.created_at));
+  // After the draw in commit order as well as by the clocks (store/core-held-draws.ts alertAfter): an alert raised
+  // after the draw at a process whose clock lags is stamped before it.
+  const alertId = await deps.coreStore.alertAfterInTx(tx, draw.borrower_id, {
+    id: draw.id,
+    createdAt: Number(draw.created_at),
+  });
   return alertId === undefined ? undefined : `alert ${alertId} raised after the draw`;
 }

@@ -1,6 +1,6 @@
 import type { UnitGuard } from '../domain/index.js';
 import { RESTRICTIVE_ACTIONS, type LineActionType } from '../domain/index.js';
-import { LgError } from '../domain/index.js';
+import { LgError, instantAfter } from '../domain/index.js';
 import { applyLineAction as transition, type LineState } from '../domain/index.js';
 import { getReason, isKnownReason, personReasonsProblem } from '../domain/index.js';
 import { restrictionLiftedBy, standingRestrictions } from './standing.js';
@@ -216,8 +216,14 @@ export async function applyActionInTx(
   checkReasons(raw.reasons);
   // Whatever path a person's action takes (the route, an approved change), it keeps the appeal its reasons give.
   if (!raw.automated) checkPersonAppealable(raw.type, raw.reasons, raw.appealable);
-  const now = deps.clock.now();
   const line = await deps.coreStore.lineInTx(tx, lineId, true);
+  // Taken under the line's lock and after the line's newest action (instantAfter), as a draw's time is after the line's
+  // newest draw: a line's actions are then created in the order they commit, whichever process's clock runs behind,
+  // and what reads them newest first (the restriction in force, the latest restriction or lift, the limit change in
+  // force, store/core-reads.ts) reads them in that order. Before, an action taken at a process whose clock lagged was
+  // stamped before the line's last one: a fraud freeze sorted behind the credit freeze it followed, and one person's
+  // UNFREEZE lifted it as if it were the credit one.
+  const now = instantAfter(deps.clock.now(), await deps.coreStore.newestLineActionAtInTx(tx, lineId));
   const standing = LIFTS.has(raw.type) ? await standingRestrictions(deps, line, tx) : [];
   if (raw.unlessRestrictedForFraud === true && restrictionLiftedBy(standing, raw.type)?.fraud === true)
     throw new LgError(
@@ -242,7 +248,7 @@ export async function applyActionInTx(
   const guarded =
     input.automated &&
     RESTRICTIVE_ACTIONS.has(input.type) &&
-    !(await guardAdmits(deps, tx, { type: input.type, actionClass }, now));
+    !(await guardAdmits(deps, tx, { type: input.type, actionClass, lineId }, now));
   const actionId = deps.ids.next();
   const reasons = guarded
     ? ['R_BLAST_RADIUS_GUARD', ...input.reasons.filter((r) => r !== 'R_BLAST_RADIUS_GUARD')]
@@ -360,15 +366,20 @@ function actionRow(a: {
 
 /**
  * The blast-radius guard's verdict on one class's budget, counting what every instance restricted in that class in
- * its window as well as this one.
+ * its window as well as this one. The fleet's count is read under the guard's lock (lockGuardInTx), which the action's
+ * transaction keeps until it commits: admissions take turns across processes, each counting every one committed
+ * before it, so two processes' bursts together never pass one ceiling (before, each read the committed count with no
+ * lock, and actions in flight at another process were not in it). The ledger entry the caller appends is about the
+ * line, hence its id for the lock's ledger chain.
  */
 async function guardAdmits(
   deps: CoreDeps,
   tx: UnitTx,
-  action: { type: LineActionType; actionClass: ActionClass },
+  action: { type: LineActionType; actionClass: ActionClass; lineId: string },
   now: number,
 ): Promise<boolean> {
   const windowMs = deps.engine.guardWindowMs;
+  if (windowMs !== undefined) await deps.coreStore.lockGuardInTx(tx, action.lineId);
   const fleet =
     windowMs === undefined
       ? undefined

@@ -332,8 +332,21 @@ export interface CoreStore<Tx = unknown> {
    * then read under its lock (the rest of a row read here would be stale by then).
    */
   dueCooldowns(createdBefore: number, limit: number): Promise<{ id: string }[]>;
-  /** The id of an alert raised on the borrower after `after` (ms), if any, read in the caller's transaction. */
-  alertAfterInTx(tx: Tx, borrowerId: string, after: number): Promise<string | undefined>;
+  /**
+   * The id of an alert raised on the borrower after the draw, if any, read in the caller's transaction: one created
+   * later by the clock (`createdAt`, ms), or, on PostgreSQL, one a transaction wrote after the draw's in commit order
+   * whatever the writers' clocks said (store/core-held-draws.ts alertAfter).
+   */
+  alertAfterInTx(
+    tx: Tx,
+    borrowerId: string,
+    draw: { readonly id: string; readonly createdAt: number },
+  ): Promise<string | undefined>;
+  /**
+   * When the line's newest draw or loan was created (ms; null: none), read in the caller's transaction: under the
+   * line's lock, a release's loan is stamped after it (instantAfter), as a draw is after the line's newest draw.
+   */
+  newestDrawOrLoanAtInTx(tx: Tx, lineId: string): Promise<number | null>;
   /** A keyset page of a listed table's rows (the reader; see listings.ts). */
   listPage(
     scope: ListScope,
@@ -349,6 +362,11 @@ export interface CoreStore<Tx = unknown> {
   line(id: string): Promise<LineRow>;
   /** The line's latest actions, newest first. */
   recentActions(lineId: string, limit: number): Promise<ActionRow[]>;
+  /**
+   * When the line's newest action was created (ms; null: none), read in the caller's transaction: under the line's
+   * lock, a new action is stamped after it (instantAfter).
+   */
+  newestLineActionAtInTx(tx: Tx, lineId: string): Promise<number | null>;
   /** The types of the actions `actor` has already taken on the line, read in the caller's transaction. */
   actionTypesByInTx(tx: Tx, lineId: string, actor: string): Promise<string[]>;
   /**
@@ -365,6 +383,13 @@ export interface CoreStore<Tx = unknown> {
   openExposure(borrowerId: string, excludeLineId?: string): Promise<number>;
   /** ACTIVE and DRAW_FROZEN lines (the blast-radius guard's base). */
   countActiveLinesInTx(tx: Tx): Promise<number>;
+  /**
+   * Makes the blast-radius guard's admissions take turns across processes until the caller's transaction ends, so the
+   * fleet count read after it (countAutomatedRestrictionsInTx) and the action admitted on it commit as one. PostgreSQL:
+   * a transaction-scoped advisory lock, taken after the ledger chain head this transaction will append
+   * `ledgerSubjectId`'s entry to; SQLite has one writer already (store/core-lines.ts lockGuardAdmissions).
+   */
+  lockGuardInTx(tx: Tx, ledgerSubjectId: string): Promise<void>;
   /** Automated restrictive actions of the class applied since `since` by every instance (the guard's fleet count). */
   countAutomatedRestrictionsInTx(tx: Tx, since: number, actionClass: string): Promise<number>;
   /** Compare-and-set of a line's state: false when the line is no longer in `change.fromStatus`. */

@@ -14,8 +14,13 @@ import { getReason, isKnownReason } from '../domain/index.js';
  *
  * Each process counts what it admitted. The core also passes the automated restrictions of the same class every
  * instance committed in the window (line_actions.action_class), and the guard counts the larger of the two, so a
- * scaled-out fleet shares one ceiling per class; actions racing in transactions not yet committed elsewhere can
- * overshoot it by as many as are in flight.
+ * scaled-out fleet shares one ceiling per class. On PostgreSQL the core reads that count under a lock the action's
+ * transaction keeps until it commits (core/lines.ts guardAdmits, store/core-lines.ts lockGuardAdmissions): admissions
+ * take turns across processes and each counts every one committed before it, so the fleet never passes the ceiling
+ * (before, actions in transactions not yet committed elsewhere overshot it by as many as were in flight). The local
+ * count stays a floor: it also holds admissions whose transactions did not commit, and it is the whole count where
+ * the core passes none. The window is each writer's clock (line_actions.created_at): a process whose clock lags
+ * counts a window that far behind.
  */
 export const ACTION_CLASSES = ['credit', 'fraud', 'protective'] as const;
 export type ActionClass = (typeof ACTION_CLASSES)[number];

@@ -63,16 +63,72 @@ export function dueCooldowns(db: Db, createdBefore: number, limit: number): Prom
     .execute();
 }
 
-/** The id of an alert raised on the user after `after`, if any. */
-export async function alertAfter(db: Db, userId: string, after: number): Promise<string | undefined> {
+/**
+ * The id of an alert raised on the user after the draw, if any (the cooling-off release's newer signal,
+ * core/held-draws.ts newerSignal), read in the release's transaction under the draw's and the line's locks.
+ *
+ * created_at is the monitor process's clock and the draw's created_at the drawing process's: an alert raised after the
+ * draw by a process whose clock lags is stamped before it, and by time alone the money left. On PostgreSQL an alert
+ * also counts when the transaction that wrote it began after the draw's in commit order: monitor_alerts.changed_xid
+ * (migration 406, the transaction that created the row or last changed its status) above the draw's own changed_xid
+ * (migration 139: the draw unit's transaction, assigned when its first statement locked the line, after that
+ * statement's snapshot, in which it read the borrower's open alerts; nothing moves a draw into COOLDOWN, so it is still
+ * the insert's). Such an alert was not committed
+ * when the draw was decided, whatever either clock said. We chose commit order over a clock-skew tolerance (an alert
+ * stamped up to N minutes before the draw counting as after it): it does not depend on how far a clock lags, and it
+ * does not stop draws for alerts the draw was decided with. The cost, on the side of holding more: a status change
+ * after the draw (an analyst closing an older alert) restamps changed_xid and stops the release too — a person then
+ * looks at the draw (HOLD, a HELD_DRAW case). What neither test sees: an alert unit at a lagging process that began
+ * writing before the draw locked its line and committed after the draw read the alerts (units overlapping by
+ * milliseconds). The time test stays for SQLite (one process, one clock), for rows from before the migrations (null
+ * changed_xid), and as a floor: never fewer alerts than it finds.
+ */
+export async function alertAfter(
+  db: Db,
+  kind: StoreKind,
+  userId: string,
+  draw: { readonly id: string; readonly createdAt: number },
+): Promise<string | undefined> {
+  if (kind === 'postgres') {
+    const result = await sql<{ alert_id: string }>`select alert_id from monitor_alerts
+      where user_id = ${userId} and (created_at > ${draw.createdAt}
+        or changed_xid > (select changed_xid from draws where id = ${draw.id}))
+      limit 1`.execute(db);
+    return result.rows[0]?.alert_id;
+  }
   const alert = await db
     .selectFrom('monitor_alerts')
     .select('alert_id')
     .where('user_id', '=', userId)
-    .where('created_at', '>', after)
+    .where('created_at', '>', draw.createdAt)
     .limit(1)
     .executeTakeFirst();
   return alert?.alert_id;
+}
+
+/**
+ * When the line's newest draw (any outcome) or loan was created (ms), null when it has none: a release's loan is
+ * stamped after both under the line's lock (core/held-draws.ts), as a draw is stamped after the line's newest draw
+ * (core-draws.ts), so the next draw's velocity, read from the loans, never finds the release behind a row that
+ * committed before it. Statements of their own after the lock: each sees what committed before it was taken.
+ */
+export async function newestDrawOrLoanAt(db: Db, lineId: string): Promise<number | null> {
+  const row = await db
+    .selectNoFrom((eb) => [
+      eb
+        .selectFrom('draws')
+        .select((d) => d.fn.max('draws.created_at').as('t'))
+        .where('draws.line_id', '=', lineId)
+        .as('draw_at'),
+      eb
+        .selectFrom('loans')
+        .select((l) => l.fn.max('loans.created_at').as('t'))
+        .where('loans.line_id', '=', lineId)
+        .as('loan_at'),
+    ])
+    .executeTakeFirst();
+  const times = [row?.draw_at, row?.loan_at].filter((t) => t !== null && t !== undefined).map(Number);
+  return times.length === 0 ? null : Math.max(...times);
 }
 
 /**

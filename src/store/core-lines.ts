@@ -16,7 +16,8 @@ import {
 import type { CoreTables } from './core-tables.js';
 import type { Database } from './schema.js';
 import { runShaped } from './shaped.js';
-import type { StoreKind } from './store-types.js';
+import { holdLedgerChain } from './ledger-chain.js';
+import type { DbTx, StoreKind } from './store-types.js';
 
 /** Lines, their actions and the reads behind the per-borrower cap and the blast-radius guard (core/lines.ts). */
 type Q = Kysely<Database>;
@@ -137,9 +138,28 @@ export async function countActiveLines(db: Q): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
+/** The name the blast-radius guard's advisory lock is keyed by, with the schema (isolated schemas never share it). */
+const GUARD_LOCK = 'lineguard:blast-radius-guard:';
+
+/**
+ * Makes the blast-radius guard's admissions take turns across processes until the transaction ends (core/lines.ts
+ * guardAdmits): PostgreSQL `pg_advisory_xact_lock`, keyed by name and schema, released by the commit or rollback, so
+ * the fleet count an admission reads after it (a statement of its own: READ COMMITTED gives it a snapshot taken once
+ * the lock is held) holds every admission committed before, and the action it admits commits before the next one
+ * counts. One lock for the three classes: a unit that applies two automated restrictions of different classes (the
+ * review job) takes no second lock that another unit could hold while it waits for the first. The transaction's
+ * ledger chain head is locked first (holdLedgerChain, `ledgerSubjectId` naming the entry it will append), so no holder
+ * of this lock waits for a head another unit holds while it waits for this lock. SQLite has one writer: nothing to do.
+ */
+export async function lockGuardAdmissions(tx: DbTx, kind: StoreKind, ledgerSubjectId: string): Promise<void> {
+  if (kind !== 'postgres') return;
+  await holdLedgerChain(tx, ledgerSubjectId);
+  await sql`select pg_advisory_xact_lock(hashtextextended(${GUARD_LOCK} || current_schema(), 0))`.execute(tx);
+}
+
 /**
  * Automated restrictive actions of one guard class applied since `since`, by every instance (the blast-radius
- * guard's fleet count for that class's budget).
+ * guard's fleet count for that class's budget); exact across processes once lockGuardAdmissions is held.
  */
 export async function countAutomatedRestrictions(db: Q, since: number, actionClass: string): Promise<number> {
   const row = await db
@@ -195,7 +215,16 @@ export async function insertLineAction(db: Q, row: Insertable<CoreTables['line_a
   await db.insertInto('line_actions').values(row).execute();
 }
 
-/** The line's latest actions, newest first. */
+/** When the line's newest action was created (ms), null when it has none: a new one is stamped after it. */
+export async function newestLineActionAt(db: Q, lineId: string): Promise<number | null> {
+  const row = await db
+    .selectFrom('line_actions')
+    .select((eb) => eb.fn.max('created_at').as('t'))
+    .where('line_id', '=', lineId)
+    .executeTakeFirst();
+  return row?.t === null || row?.t === undefined ? null : Number(row.t);
+}
+
 /** The types of the actions one actor (a job and its date) has already taken on a line. */
 export async function actionTypesBy(db: Q, lineId: string, actor: string): Promise<string[]> {
   const rows = await db
@@ -207,6 +236,7 @@ export async function actionTypesBy(db: Q, lineId: string, actor: string): Promi
   return rows.map((r) => r.type);
 }
 
+/** The line's latest actions, newest first. */
 export function recentActions(db: Q, lineId: string, limit: number): Promise<ActionRow[]> {
   return db
     .selectFrom('line_actions')

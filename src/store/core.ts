@@ -8,7 +8,14 @@ import {
   upsertBorrower,
 } from './core-borrowers.js';
 import { runDraw, writeUnit } from './core-draws.js';
-import { alertAfter, decisionResult, dueCooldowns, lockDraw, moveDraw } from './core-held-draws.js';
+import {
+  alertAfter,
+  decisionResult,
+  dueCooldowns,
+  lockDraw,
+  moveDraw,
+  newestDrawOrLoanAt,
+} from './core-held-draws.js';
 import {
   hasAnyBorrower,
   listPage,
@@ -29,6 +36,8 @@ import {
   insertLine,
   insertLineAction,
   lockBorrowerExposure,
+  lockGuardAdmissions,
+  newestLineActionAt,
   borrowerExposure,
   recentActions,
   actionTypesBy,
@@ -92,16 +101,19 @@ export function createCoreStore(store: Store): CoreStore<DbTx> {
     decisionResultInTx: (tx, decisionId) => decisionResult(tx, decisionId),
     moveDrawInTx: (tx, move) => moveDraw(tx, store.kind, move),
     dueCooldowns: (createdBefore, limit) => dueCooldowns(store.db, createdBefore, limit),
-    alertAfterInTx: (tx, borrowerId, after) => alertAfter(tx, borrowerId, after),
+    alertAfterInTx: (tx, borrowerId, draw) => alertAfter(tx, store.kind, borrowerId, draw),
+    newestDrawOrLoanAtInTx: (tx, lineId) => newestDrawOrLoanAt(tx, lineId),
     lineInTx: (tx, id, lock) => findLine(tx, store.kind, id, lock),
     line: (id) => findLine(store.db, store.kind, id),
     recentActions: (lineId, limit) => recentActions(store.db, lineId, limit),
+    newestLineActionAtInTx: (tx, lineId) => newestLineActionAt(tx, lineId),
     actionTypesByInTx: (tx, lineId, actor) => actionTypesBy(tx, lineId, actor),
     lockBorrowerExposureInTx: (tx, borrowerId, excludeLineId) =>
       lockBorrowerExposure(tx, store.kind, borrowerId, excludeLineId),
     openExposure: async (borrowerId, excludeLineId) =>
       (await borrowerExposure(store.db, borrowerId, excludeLineId)).exposureMinor,
     countActiveLinesInTx: (tx) => countActiveLines(tx),
+    lockGuardInTx: (tx, ledgerSubjectId) => lockGuardAdmissions(tx, store.kind, ledgerSubjectId),
     countAutomatedRestrictionsInTx: (tx, since, actionClass) =>
       countAutomatedRestrictions(tx, since, actionClass),
     setLineStateInTx: (tx, change) => setLineState(tx, change),

@@ -164,6 +164,18 @@ async function reserve(
   return { head, seqs: row.seqs.map(Number).sort((a, b) => a - b) };
 }
 
+/**
+ * PostgreSQL: locks now the chain head this transaction's appends will use (the one it holds already, or else
+ * `subjectId`'s, which its first append would take), for a caller about to take another lock that it keeps while it
+ * appends: the blast-radius guard's (store/core-lines.ts lockGuardAdmissions). Every holder of that lock then holds its
+ * head already and never waits for one, so a transaction that appended before taking it (the review job: its
+ * decision's entry first) cannot deadlock with one that would append after. SQLite: nothing (one writer).
+ */
+export async function holdLedgerChain(tx: DbTx, subjectId: string): Promise<void> {
+  if (!isPostgres(tx) || heads.get(tx)) return;
+  heads.set(tx, await lockHead(tx, chainOf(subjectId)));
+}
+
 async function lockHead(tx: DbTx, chain: number): Promise<ChainHead> {
   // SQLite already serialises writers; the UPDATE keeps the statement the same on both dialects.
   const result = await sql<{

@@ -498,6 +498,8 @@ for (const factory of STORE_FACTORIES) {
       it('turns automated restrictive actions past the guard ceiling into REVIEW and raises an alert', async () => {
         const a = await openLine(h, 100_000, person());
         const b = await openLine(h, 100_000, person());
+        // A moment after the grants: a line's actions are stamped after its newest one (instantAfter).
+        h.clock.advance(1_000);
         h.engine.guardCeiling = h.engine.admitted + 1;
         const first = await h.core.applyLineAction(a, {
           type: 'FREEZE_DRAW',
@@ -536,6 +538,7 @@ for (const factory of STORE_FACTORIES) {
 
       it('explains a line to the borrower in Chinese and English', async () => {
         const lineId = await openLine(h, 100_000, person());
+        h.clock.advance(1_000);
         await h.core.applyLineAction(lineId, {
           type: 'FREEZE_DRAW',
           reasons: [
