@@ -10,7 +10,7 @@ import { applyActionInTx, checkLineAction, liftsFraudRestriction, type CoreServi
 import type { EngineService } from '../engine/index.js';
 import type { MonitorService } from '../monitor/index.js';
 import type { ModelRegistry } from '../scoring/index.js';
-import type { NewListEntry } from '../monitor/index.js';
+import type { NewListEntry, SharedListExport } from '../monitor/index.js';
 import type {
   ApplyContext,
   ChangeOperation,
@@ -154,6 +154,19 @@ export interface FourEyesGates {
     maker: FourEyesParty,
     guard?: UnitGuard<PendingChangeView>,
   ): Promise<PendingChangeView | undefined>;
+  /** An import of a partner's shared list adds entries: `list.add`. `summary` is what the checker reads. */
+  listImport(
+    shared: SharedListExport,
+    summary: ListImportSummary,
+    maker: FourEyesParty,
+    guard?: UnitGuard<PendingChangeView>,
+  ): Promise<PendingChangeView | undefined>;
+  /** Replacing a partner's sharing key unhooks every entry imported under the old one: `list.remove`. */
+  partnerKeyReplacement(
+    replacement: PartnerKeyReplacement,
+    maker: FourEyesParty,
+    guard?: UnitGuard<PendingChangeView>,
+  ): Promise<PendingChangeView | undefined>;
   modelActivation(
     id: string,
     version: number,
@@ -161,6 +174,43 @@ export interface FourEyesGates {
     guard?: UnitGuard<PendingChangeView>,
   ): Promise<PendingChangeView | undefined>;
 }
+
+/** What ListService.assertImportable answers about an import (counts per list and entity type, never the HMACs). */
+type ListImportSummary = ReturnType<MonitorService['lists']['assertImportable']>;
+/** What ListService.partnerKeyReplacement answers: the new key sealed, both fingerprints, the entries it unhooks. */
+type PartnerKeyReplacement = NonNullable<
+  Awaited<ReturnType<MonitorService['lists']['partnerKeyReplacement']>>
+>;
+
+/**
+ * The payload of a `list.add` change that imports a partner's shared list (a single entry's payload is the entry: it
+ * has no `kind`). The approval imports exactly `shared`, as the maker.
+ */
+interface ListImportPayload {
+  readonly kind: 'list.import';
+  readonly shared: SharedListExport;
+}
+
+/**
+ * The payload of a `list.remove` change that replaces a partner's sharing key (an entry's removal is `{ entryId }`):
+ * the new key sealed under the master key as ListService stores one, never in clear (every staff role reads a pending
+ * change), and the fingerprint of the key it replaces, over which alone it applies.
+ */
+interface PartnerKeyPayload {
+  readonly kind: 'list.partner_key';
+  readonly partnerId: string;
+  readonly keySealed: string;
+  readonly keyFingerprint: string;
+  readonly previousFingerprint: string;
+}
+
+const isListImport = (payload: unknown): payload is ListImportPayload =>
+  typeof payload === 'object' && payload !== null && (payload as { kind?: unknown }).kind === 'list.import';
+
+const isPartnerKeyChange = (payload: unknown): payload is PartnerKeyPayload =>
+  typeof payload === 'object' &&
+  payload !== null &&
+  (payload as { kind?: unknown }).kind === 'list.partner_key';
 
 /**
  * Whether the maker's change waits for a checker (a person's), or goes ahead outside four eyes (the installation's own
@@ -203,6 +253,7 @@ export function createGates(fourEyes: FourEyes, core: CoreServices, store: Store
     lineAction: lineActionGate({ fourEyes, core, store }, propose),
     ...activationGates(fourEyes, propose),
     ...overlayAndListGates(fourEyes, propose),
+    ...listSharingGates(fourEyes, propose),
   };
 }
 
@@ -274,6 +325,9 @@ function raisesRateBeyond(from: number, to: number | undefined, thresholdBps: nu
   );
 }
 
+/** The engine registerModuleOperations was given, for the activation gate to judge a version before proposing it. */
+const activationChecks = new WeakMap<FourEyes, Pick<EngineService, 'checkActivation'>>();
+
 function activationGates(
   fourEyes: FourEyes,
   propose: Propose,
@@ -281,6 +335,8 @@ function activationGates(
   return {
     async strategyActivation(id, version, maker, guard) {
       if (!fourEyes.requires('strategy.activate') || !(await needsChecker(fourEyes, maker))) return undefined;
+      // Judged now, with the error the activation would give: no checker is asked to approve what cannot apply.
+      await activationChecks.get(fourEyes)?.checkActivation(id, version);
       return propose(
         {
           operation: 'strategy.activate',
@@ -360,6 +416,59 @@ function overlayAndListGates(
   };
 }
 
+/**
+ * The lists' exchange with partners, bound as adding and removing entries are: an import adds entries (`list.add`), so
+ * an admin person cannot list a device, borrower or payee alone under a key they chose for a made-up partner; replacing
+ * a partner's key unhooks every entry imported under the old one (`list.remove`). A partner's first key unhooks
+ * nothing and is not gated (importing under it is), nor is re-setting the key it has (a no-op, ListService).
+ */
+function listSharingGates(
+  fourEyes: FourEyes,
+  propose: Propose,
+): Pick<FourEyesGates, 'listImport' | 'partnerKeyReplacement'> {
+  return {
+    async listImport(shared, summary, maker, guard) {
+      if (!fourEyes.requires('list.add') || !(await needsChecker(fourEyes, maker))) return undefined;
+      const payload: ListImportPayload = { kind: 'list.import', shared };
+      return propose(
+        {
+          operation: 'list.add',
+          subjectId: `partner:${shared.partnerId}`,
+          payload,
+          // What the checker reads: who shared, under which key, how many of each; the HMACs are in the payload.
+          diff: { import: summary },
+          reason: `import ${summary.entries} shared list entries from partner ${shared.partnerId} (key ${summary.keyFingerprint})`,
+        },
+        maker,
+        guard,
+      );
+    },
+    async partnerKeyReplacement(replacement, maker, guard) {
+      if (!fourEyes.requires('list.remove') || !(await needsChecker(fourEyes, maker))) return undefined;
+      const { partnerId, keySealed, keyFingerprint, previousFingerprint, entriesUnhooked } = replacement;
+      const payload: PartnerKeyPayload = {
+        kind: 'list.partner_key',
+        partnerId,
+        keySealed,
+        keyFingerprint,
+        previousFingerprint,
+      };
+      return propose(
+        {
+          operation: 'list.remove',
+          subjectId: `partner:${partnerId}`,
+          payload,
+          // Fingerprints only: the key itself is sealed in the payload.
+          diff: { partnerKey: { partnerId, from: previousFingerprint, to: keyFingerprint, entriesUnhooked } },
+          reason: `replace the sharing key agreed with partner ${partnerId} (${previousFingerprint} -> ${keyFingerprint})`,
+        },
+        maker,
+        guard,
+      );
+    },
+  };
+}
+
 /** The operations whose module writes in its own unit of work: applied right after the approval commits. */
 export function registerModuleOperations(
   fourEyes: FourEyes,
@@ -367,6 +476,7 @@ export function registerModuleOperations(
   monitor: MonitorService,
   models: Pick<ModelRegistry, 'activate'>,
 ): void {
+  activationChecks.set(fourEyes, engine);
   fourEyes.register('model.activate', {
     applyAfterApproval: async (payload, context) => {
       const p = payload as { id: string; version: number };
@@ -387,10 +497,13 @@ export function registerModuleOperations(
   });
   fourEyes.register('list.add', {
     applyAfterApproval: async (payload, context) =>
-      monitor.lists.add({ ...(payload as Omit<NewListEntry, 'addedBy'>), addedBy: context.maker }),
+      isListImport(payload)
+        ? monitor.lists.importFrom(payload.shared, context.maker)
+        : monitor.lists.add({ ...(payload as Omit<NewListEntry, 'addedBy'>), addedBy: context.maker }),
   });
   fourEyes.register('list.remove', {
     applyAfterApproval: async (payload) => {
+      if (isPartnerKeyChange(payload)) return monitor.lists.setSealedPartnerKey(payload);
       await monitor.lists.remove((payload as { entryId: string }).entryId);
       return { removed: (payload as { entryId: string }).entryId };
     },

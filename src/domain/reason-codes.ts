@@ -600,6 +600,69 @@ const ENTRIES: Record<string, Entry> = {
     borrowerActionEn: 'If your credit record details are missing or wrong, complete them and apply again.',
     appealable: true,
   },
+  // German credit characteristics that once cited the generic R_SCORE_LOW (src/scoring/reasons.ts), so a borrower
+  // declined principally on one of them was never told which factor it was.
+  R_PROPERTY: {
+    category: 'application',
+    priority: 53,
+    zh: '您的资产情况影响了评估结果。',
+    en: 'Your property and other assets affected the assessment.',
+    regulatorReason: 'Property or other assets held (relative to applicants who scored best on this factor).',
+    borrowerActionZh: '如资产情况有变化，请更新后再申请。',
+    borrowerActionEn: 'If your property or assets have changed, update the details and apply again.',
+    appealable: true,
+  },
+  R_OTHER_INSTALMENT_PLANS: {
+    category: 'application',
+    priority: 43,
+    zh: '您在其他机构的分期还款情况影响了评估结果。',
+    en: 'Your instalment plans with other lenders or stores affected the assessment.',
+    regulatorReason:
+      'Other instalment plans with banks or stores (relative to applicants who scored best on this factor).',
+    borrowerActionZh: '如分期还款情况有变化，请更新后再申请。',
+    borrowerActionEn: 'If your other instalment plans have changed, update the details and apply again.',
+    appealable: true,
+  },
+  R_INSTALMENT_RATE: {
+    category: 'application',
+    priority: 44,
+    zh: '分期还款额占您可支配收入的比例影响了评估结果。',
+    en: 'The share of your disposable income your instalments take affected the assessment.',
+    regulatorReason:
+      'Instalment as a share of disposable income (relative to applicants who scored best on this factor).',
+    borrowerActionZh: '可选择较低的金额或其他期限以降低每期还款额，或更新收入信息后再申请。',
+    borrowerActionEn:
+      'Consider a lower amount or another term to lower each instalment, or update your income details and apply again.',
+    appealable: true,
+  },
+  // ---- the core's own reasons for an adverse outcome whose rule gave none that says why (a stored strategy version or
+  // an overlay that declines or restricts with no reason, or only a favourable one): honest about what is known, and
+  // appealable, so the borrower can have a person review the decision and give the specific reasons (PIPL Art. 24;
+  // Reg B 12 CFR 1002.9(b)(2)). Never a claim of a legal requirement or of a limit change that did not happen.
+  R_STRATEGY_DECLINE: {
+    category: 'application',
+    priority: 57,
+    zh: '您的申请未通过我们的信用评估规则。',
+    en: 'Your application did not pass our credit assessment rules.',
+    regulatorReason:
+      'Declined by a credit strategy rule that recorded no specific reason; the specific principal reasons are to be given on request and the decision reviewed by a person on appeal.',
+    borrowerActionZh: '如有异议，可申诉，由人工复核并告知具体原因。',
+    borrowerActionEn:
+      'If you disagree, appeal: a person will review the decision and tell you the specific reasons.',
+    appealable: true,
+  },
+  R_PERIODIC_REVIEW: {
+    category: 'line',
+    priority: 59,
+    zh: '根据对您账户的定期复核，我们对您的额度服务作出了本次调整。',
+    en: 'We made this change to your credit line after a periodic review of your account.',
+    regulatorReason:
+      'Periodic account review of creditworthiness; the review rule recorded no more specific reason (given on request and on appeal).',
+    borrowerActionZh: '如有异议，可申诉，由人工复核并告知具体原因。',
+    borrowerActionEn:
+      'If you disagree, appeal: a person will review the change and tell you the specific reasons.',
+    appealable: true,
+  },
 };
 
 export const REASON_CODES: Readonly<Record<string, ReasonDefinition>> = Object.freeze(
@@ -628,12 +691,46 @@ const AUTOMATION_REASONS: ReadonlySet<string> = new Set(['R_ENGINE_ERROR', 'R_BL
  * appealable. The codes are known (checked before).
  */
 export function personReasonsProblem(reasons: readonly string[], adverse: boolean): string | undefined {
-  const automationOnly = reasons.filter((code) => AUTOMATION_REASONS.has(code));
+  const automationOnly = reasons.filter((code) => !personMayGive(code));
   if (automationOnly.length > 0)
     return `reason codes ${automationOnly.join(', ')} are given by automation only`;
-  if (adverse && reasons.every((code) => FAVOURABLE_REASONS.has(code)))
-    return 'an adverse action needs a reason that says why';
+  if (adverse && !reasons.some(saysWhy)) return 'an adverse action needs a reason that says why';
   return undefined;
+}
+
+/** Whether a person may give the code (the API's reason list says so, for the console to offer only these). */
+export function personMayGive(code: string): boolean {
+  return !AUTOMATION_REASONS.has(code);
+}
+
+/** Whether the code says why an adverse action was taken (not only a favourable word). */
+export function saysWhy(code: string): boolean {
+  return !FAVOURABLE_REASONS.has(code);
+}
+
+/**
+ * An adverse outcome's reasons with one that says why: as given when one does (any but the favourable ones), else
+ * `fallback` first (R_STRATEGY_DECLINE, R_PERIODIC_REVIEW: the core's honest, appealable reason for a rule that gave
+ * none), so a borrower is never told nothing, or only "thank you for repaying on time".
+ */
+export function withReasonThatSaysWhy(reasons: readonly string[], fallback: string): string[] {
+  return reasons.some(saysWhy) ? [...reasons] : [fallback, ...reasons];
+}
+
+/**
+ * Reasons that rest on a legal requirement: the statutory minimum age, the PIPL consent, the regulatory cap on the
+ * annualised cost, the per-borrower cap of the online-lending rules. Only a decision given one of them is explained
+ * as "following a legal requirement"; without one, an explanation never says so.
+ */
+const LEGAL_REQUIREMENT_REASONS: ReadonlySet<string> = new Set([
+  'R_AGE_BELOW_MIN',
+  'R_CONSENT_MISSING',
+  'R_APR_CAP',
+  'R_BORROWER_CAP',
+]);
+
+export function restsOnLegalRequirement(reasons: readonly string[]): boolean {
+  return reasons.some((code) => LEGAL_REQUIREMENT_REASONS.has(code));
 }
 
 /** Throws a plain Error on an unknown code: a decision citing a code nobody can explain is a bug, not a user error. */

@@ -77,7 +77,9 @@ interface InputsRead {
 }
 
 export function compileStrategy(input: StrategyDocument | unknown): CompiledStrategy {
-  const doc = validateStrategy(input);
+  // What a document needs to run: a version stored before an authoring rule was added still compiles (the engine
+  // validates new versions fully when they are saved, simulated or activated: EngineService).
+  const doc = validateStrategy(input, { authoring: false });
   const names = nameTable(doc);
   const meta = strategyMeta(doc);
   const index = new Map(doc.nodes.map((n, i) => [n.id, i]));

@@ -35,7 +35,7 @@ export function interpretStrategy(
   ctx: DecisionContext,
   env: RunEnv,
 ): Decision {
-  const doc = validateStrategy(input);
+  const doc = validateStrategy(input, { authoring: false });
   const interpreter = new Interpreter(doc, nameTable(doc), env);
   return interpreter.run(ctx);
 }

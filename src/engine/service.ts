@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Clock } from '../domain/index.js';
 import type { Decider, Decision, DecisionContext } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
+import { canonicalJson } from '../domain/index.js';
 import { cryptoRandom } from '../domain/index.js';
 import { uuidv7Generator, type IdGenerator } from '../domain/index.js';
 import type { ModelResolver } from '../domain/index.js';
@@ -75,13 +76,24 @@ export interface EngineService extends Decider {
     by: string,
     unitGuard?: UnitGuard<StrategyVersionRecord>,
   ): Promise<StrategyVersionRecord>;
-  /** The answer is the version as its unit committed it; the reload after the commit does not change it. */
+  /**
+   * The answer is the version as its unit committed it; the reload after the commit does not change it. Refused as
+   * `checkActivation` refuses.
+   */
   activate(
     id: string,
     version: number,
     by: string,
     unitGuard?: UnitGuard<StrategyVersionRecord>,
   ): Promise<StrategyVersionRecord>;
+  /**
+   * What `activate` refuses, judged without activating (a four-eyes gate asks before it proposes): a version that does
+   * not exist (LG_NOT_FOUND); one that fails the rules a version is saved under, stored by a release before a rule was
+   * added (LG_STRATEGY_INVALID); one whose `modelRef` resolves to no registered model — a pinned version not
+   * registered, or an id with no active version — which would fail every decision closed (LG_MODEL_NOT_FOUND, its
+   * `details.models` naming each reference and its path).
+   */
+  checkActivation(id: string, version: number): Promise<void>;
   getVersion(id: string, version: number): Promise<StrategyVersionRecord>;
   listVersions(id: string): Promise<StrategyVersionRecord[]>;
   activations(id: string): Promise<StrategyActivation[]>;
@@ -149,11 +161,16 @@ class Engine implements EngineService {
     await this.refresh();
   }
 
+  /**
+   * Saved as any version (validated), activated without asking the model registry: the bundled models are registered
+   * before the engine starts (src/app), and an installation that runs without them still starts (its application
+   * decisions fail closed, as before).
+   */
   private async loadBundled(): Promise<void> {
     for (const source of this.options.bundled ?? []) {
       const doc = parseStrategySource(source);
       const saved = await this.saveVersion(doc, 'system:bundled');
-      await this.activate(saved.strategyId, saved.version, 'system:bundled');
+      await this.switchTo(saved.strategyId, saved.version, 'system:bundled');
     }
   }
 
@@ -292,7 +309,9 @@ class Engine implements EngineService {
     const key = `${compiled.meta.id}@${compiled.meta.version}`;
     let params = this.paramsCache.get(key);
     if (params === undefined) {
-      params = {};
+      // No prototype: a parameter named like one of Object.prototype's (stored before such names were refused) is an
+      // own value like any other, never a no-op write to the prototype.
+      params = Object.create(null) as Record<string, Value>;
       for (const [name, decl] of Object.entries(compiled.doc.params ?? {}))
         params[name] = this.overlayValue(name) ?? decl.default;
       this.paramsCache.set(key, params);
@@ -342,6 +361,44 @@ class Engine implements EngineService {
     by: string,
     unitGuard?: UnitGuard<StrategyVersionRecord>,
   ): Promise<StrategyVersionRecord> {
+    // A version that does not exist is left to the store, which says whether the strategy or the version is missing.
+    const record = await this.repo.findVersion(id, version);
+    if (record) await this.checkActivatable(record);
+    return this.switchTo(id, version, by, unitGuard);
+  }
+
+  async checkActivation(id: string, version: number): Promise<void> {
+    const record = await this.repo.findVersion(id, version);
+    if (!record) throw new LgError('LG_NOT_FOUND', `strategy '${id}' has no version ${version}`);
+    await this.checkActivatable(record);
+  }
+
+  /**
+   * Fails before anything is written. Models are never deleted and an alias only moves to a registered version, so a
+   * reference that resolves now still resolves when the activation commits.
+   */
+  private async checkActivatable(record: StrategyVersionRecord): Promise<void> {
+    validateStrategy(record.document);
+    await this.options.reloadModels?.(); // a model registered by another process since this one last loaded
+    const missing = unresolvedModelRefs(record.document, this.options.models);
+    if (missing.length === 0) return;
+    const named = missing.map(
+      (m) => `${m.id}${m.version === undefined ? ' (active version)' : ` v${m.version}`}`,
+    );
+    throw new LgError(
+      'LG_MODEL_NOT_FOUND',
+      `strategy '${record.strategyId}' version ${record.version} scores with ${named.join(', ')}, which is not ` +
+        'registered: every decision would fail closed; register (or activate) the model first',
+      { strategyId: record.strategyId, version: record.version, models: missing },
+    );
+  }
+
+  private async switchTo(
+    id: string,
+    version: number,
+    by: string,
+    unitGuard?: UnitGuard<StrategyVersionRecord>,
+  ): Promise<StrategyVersionRecord> {
     const record = await this.repo.activateVersion(
       { id, version, by, at: this.options.clock.now(), activationId: this.ids.next() },
       unitGuard,
@@ -378,16 +435,29 @@ class Engine implements EngineService {
   ): Promise<SimulationReport> {
     if (!(range.from < range.to))
       throw new LgError('LG_VALIDATION', "simulation range needs 'from' before 'to'");
-    const compiled = compileStrategy(this.validate(candidate));
+    const doc = this.validate(candidate);
+    const compiled = compileStrategy(doc);
     return simulateStrategy({
       history: this.repo,
       candidate: compiled,
+      candidateVersion: await this.storedVersionOf(doc),
       live: this.active.get(compiled.meta.id)?.doc,
       models: this.options.models,
       from: range.from,
       to: range.to,
       ...(range.subjectsMax === undefined ? {} : { subjectsMax: range.subjectsMax }),
     });
+  }
+
+  /**
+   * The stored version `doc` is, or null: a document names a version (`version`) only when it is that version byte for
+   * byte (canonical JSON). The console's editor starts from a stored document, `version` included, and an edit of it is
+   * no version at all.
+   */
+  private async storedVersionOf(doc: StrategyDocument): Promise<number | null> {
+    if (doc.version === undefined) return null;
+    const stored = await this.repo.findVersion(doc.id, doc.version);
+    return stored !== undefined && canonicalJson(stored.document) === canonicalJson(doc) ? doc.version : null;
   }
 
   getDecision(id: string): Promise<StoredDecision | undefined> {
@@ -443,4 +513,26 @@ class Engine implements EngineService {
     }
     return guarded;
   }
+}
+
+/** A `modelRef` the resolver has no model for, with the JSON pointer of the reference. */
+interface UnresolvedModelRef {
+  readonly path: string;
+  readonly id: string;
+  readonly version?: number;
+}
+
+function unresolvedModelRefs(doc: StrategyDocument, models: ModelResolver): UnresolvedModelRef[] {
+  const missing: UnresolvedModelRef[] = [];
+  doc.nodes.forEach((node, i) => {
+    if (node.type !== 'scorecard' && node.type !== 'model') return;
+    const ref = node.modelRef;
+    if (ref === undefined || models(ref.id, ref.version) !== undefined) return;
+    missing.push({
+      path: `/nodes/${i}/modelRef`,
+      id: ref.id,
+      ...(ref.version === undefined ? {} : { version: ref.version }),
+    });
+  });
+  return missing;
 }

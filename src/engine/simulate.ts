@@ -57,6 +57,7 @@ export interface SimulationFigures {
  */
 export interface SimulationReport extends SimulationFigures {
   readonly strategyId: string;
+  /** The stored version the candidate is, byte for byte; null for any other document (an edited copy included). */
   readonly candidateVersion: number | null;
   readonly from: number;
   readonly to: number;
@@ -97,6 +98,12 @@ export interface SimulationReport extends SimulationFigures {
 export interface SimulationInput {
   readonly history: DecisionHistory;
   readonly candidate: CompiledStrategy;
+  /**
+   * The stored version the candidate is, as the caller established against the store (EngineService compares the
+   * canonical documents); absent or null: none. The document's own `version` is not evidence: an edited copy of a
+   * stored document still carries it.
+   */
+  readonly candidateVersion?: number | null;
   /** The live version's document, the baseline of `parameterChanges` (undefined: nothing is active). */
   readonly live: StrategyDocument | undefined;
   readonly models: ModelResolver;
@@ -169,7 +176,8 @@ function paramsAsOf(
 ): { params: Record<string, Value>; overlaid: string[] } {
   const step = stored.decision.trace.find((s) => s.node === '$params');
   const recorded = (step?.values ?? {}) as Record<string, Value>;
-  const params: Record<string, Value> = {};
+  // No prototype, as EngineService's: a parameter named like one of Object.prototype's is an own value.
+  const params = Object.create(null) as Record<string, Value>;
   const overlaid: string[] = [];
   for (const [name, decl] of Object.entries(doc.params ?? {})) {
     const value = overlayAsOf(name, stored, { step, recorded, overlays });
@@ -193,7 +201,7 @@ function overlayAsOf(
     overlays: OverlayTimeline;
   },
 ): Value | undefined {
-  const recorded = seen.recorded[name];
+  const recorded = Object.hasOwn(seen.recorded, name) ? seen.recorded[name] : undefined;
   if (seen.step?.overlays !== undefined && recorded !== undefined)
     return seen.step.overlays.includes(name) ? recorded : undefined;
   const historical = seen.overlays.asOf(name, stored.decidedAt);
@@ -386,7 +394,7 @@ class Accumulator {
   report(input: SimulationInput): SimulationReport {
     return {
       strategyId: input.candidate.meta.id,
-      candidateVersion: input.candidate.doc.version ?? null,
+      candidateVersion: input.candidateVersion ?? null,
       from: input.from,
       to: input.to,
       decisions: this.count,

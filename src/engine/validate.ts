@@ -1,7 +1,8 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { LgError } from '../domain/index.js';
-import { isKnownReason } from '../domain/index.js';
+import { isKnownReason, personReasonsProblem } from '../domain/index.js';
+import { RESTRICTIVE_ACTIONS, type Outcome } from '../domain/index.js';
 import { CellSyntaxError, parseCell } from './cells.js';
 import { ExpressionSyntaxError } from './errors.js';
 import { collectNames, type Expr } from './expr/ast.js';
@@ -19,6 +20,14 @@ export interface StrategyProblem {
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validateShape = ajv.compile(STRATEGY_SCHEMA);
 
+/**
+ * Outcomes that take something from the borrower, whose reasons must say why: the strategy outcomes among those the
+ * core holds a person's reasons to (src/cases/outcomes.ts ADVERSE_OUTCOMES: DECLINE, and CANCEL, a case's outcome).
+ * Restrictive line actions are the domain's RESTRICTIVE_ACTIONS (LIMIT_DECREASE, FREEZE_DRAW, SUSPEND, CLOSE), as for
+ * a person's line action (src/core/lines.ts checkPersonReasons).
+ */
+const ADVERSE_OUTCOMES: ReadonlySet<Outcome> = new Set<Outcome>(['DECLINE']);
+
 /** Reads a strategy file's text: JSON when it looks like JSON, YAML otherwise (YAML 1.2 is a superset of JSON). */
 export function parseStrategySource(text: string): unknown {
   try {
@@ -34,9 +43,19 @@ export function parseStrategySource(text: string): unknown {
   }
 }
 
+export interface CheckOptions {
+  /**
+   * The rules a version must meet to be saved or activated (default true). False checks only what a document needs to
+   * run, so a version stored by an older release, before a rule below was added, still compiles and keeps deciding
+   * once active: every adverse outcome and restriction carries a reason that says why, and no parameter or model input
+   * has a name of Object.prototype.
+   */
+  readonly authoring?: boolean;
+}
+
 /** Checks a document fully; returns it typed, or throws LG_STRATEGY_INVALID listing every problem with its path. */
-export function validateStrategy(input: unknown): StrategyDocument {
-  const problems = checkStrategy(input);
+export function validateStrategy(input: unknown, options: CheckOptions = {}): StrategyDocument {
+  const problems = checkStrategy(input, options);
   if (problems.length > 0) {
     const first = problems[0] as StrategyProblem;
     throw new LgError('LG_STRATEGY_INVALID', `strategy is invalid: ${first.path || '/'} ${first.message}`, {
@@ -46,9 +65,37 @@ export function validateStrategy(input: unknown): StrategyDocument {
   return input as StrategyDocument;
 }
 
-export function checkStrategy(input: unknown): StrategyProblem[] {
-  if (!validateShape(input)) return (validateShape.errors ?? []).filter(isUseful).map(fromAjv);
-  return new SemanticChecker(input as unknown as StrategyDocument).run();
+export function checkStrategy(input: unknown, options: CheckOptions = {}): StrategyProblem[] {
+  // YAML has numbers JSON has not (.nan, .inf; JSON.parse turns 1e999 into Infinity): a NaN score-sum total reaches no
+  // band and approves, and the store cannot hash the document. The HTTP body layer refuses them; files and text do not.
+  const numbers = nonFiniteNumbers(input);
+  if (!validateShape(input))
+    return [...numbers, ...(validateShape.errors ?? []).filter(isUseful).map(fromAjv)];
+  if (numbers.length > 0) return numbers;
+  return new SemanticChecker(input as unknown as StrategyDocument, options.authoring ?? true).run();
+}
+
+/** Every number in `input` that is NaN or infinite, with its JSON pointer (walked without recursion: any depth). */
+function nonFiniteNumbers(input: unknown): StrategyProblem[] {
+  const problems: StrategyProblem[] = [];
+  const seen = new Set<object>();
+  const stack: [unknown, string][] = [[input, '']];
+  while (stack.length > 0) {
+    const [value, path] = stack.pop() as [unknown, string];
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) problems.push({ path, message: `must be a finite number, not ${value}` });
+    } else if (typeof value === 'object' && value !== null && !seen.has(value)) {
+      seen.add(value);
+      const entries = Array.isArray(value)
+        ? value.map((v, i) => [String(i), v] as const)
+        : Object.entries(value);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, member] = entries[i] as readonly [string, unknown];
+        stack.push([member, `${path}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`]);
+      }
+    }
+  }
+  return problems;
 }
 
 function isUseful(error: ErrorObject): boolean {
@@ -106,7 +153,10 @@ class SemanticChecker {
   private readonly names: NameTable;
   private readonly scoreOutputs = new Set<string>();
 
-  constructor(private readonly doc: StrategyDocument) {
+  constructor(
+    private readonly doc: StrategyDocument,
+    private readonly authoring: boolean,
+  ) {
     this.names = nameTable(doc);
     for (const node of doc.nodes)
       if (node.type === 'scorecard' || node.type === 'model') this.scoreOutputs.add(node.output);
@@ -115,6 +165,7 @@ class SemanticChecker {
   run(): StrategyProblem[] {
     this.checkInputs();
     this.checkValueNames();
+    if (this.authoring) this.checkAuthoring();
     this.checkFlow();
     this.doc.nodes.forEach((node, i) => this.checkNode(node, `/nodes/${i}`));
     return this.problems;
@@ -140,6 +191,27 @@ class SemanticChecker {
       if (this.names.inputs.has(name))
         this.add(path, `value '${name}' has the same name as an input; rename one`);
       if (name in Object.prototype) this.add(path, `'${name}' is a reserved name`);
+    }
+  }
+
+  /** The rules a version must meet to be saved or activated (CheckOptions.authoring). */
+  private checkAuthoring(): void {
+    // A parameter is read from an object keyed by its name: `params['__proto__'] = 1` sets nothing.
+    for (const name of Object.keys(this.doc.params ?? {}))
+      if (name in Object.prototype) this.add(`/params/${name}`, `'${name}' is a reserved name`);
+    this.doc.nodes.forEach((node, i) => {
+      if (node.type !== 'scorecard' && node.type !== 'model') return;
+      for (const name of Object.keys(node.modelInputs ?? {}))
+        if (name in Object.prototype)
+          this.add(`/nodes/${i}/modelInputs/${name}`, `'${name}' is a reserved name`);
+    });
+    const fallback = this.doc.defaultOutcome;
+    if (fallback !== undefined && ADVERSE_OUTCOMES.has(fallback)) {
+      this.add(
+        '/defaultOutcome',
+        `${fallback} cannot be the default outcome: a default carries no reasons, and a ${fallback} must tell the ` +
+          `borrower why; end the flow with a rule that gives it with its reasons (when: 'true')`,
+      );
     }
   }
 
@@ -311,6 +383,47 @@ class SemanticChecker {
       if (action.rate) this.expr(action.rate, `${path}/actions/${k}/rate`);
       (action.reasons ?? []).forEach((code, r) => this.reason(code, `${path}/actions/${k}/reasons/${r}`));
     });
+    if (this.authoring) this.effectReasons(effect, path);
+  }
+
+  /**
+   * What the borrower is told: a decline, and every restriction, with at least one catalogue reason that says why —
+   * the rule a person's reasons meet (personReasonsProblem: not none, not only favourable ones, and none of the codes
+   * only LineGuard's own automation writes). Only the codes written in the document count: `reasonsFrom` adds a
+   * model's reasons only for the points an applicant lost, which may be none. An action without reasons of its own
+   * takes its rule's.
+   */
+  private effectReasons(effect: Effect, path: string): void {
+    const own = effect.reasons ?? [];
+    const adverse = effect.outcome !== undefined && ADVERSE_OUTCOMES.has(effect.outcome);
+    const ownProblem = this.reasonsProblem(own, adverse);
+    if (ownProblem !== undefined)
+      this.add(
+        effect.reasons === undefined ? path : `${path}/reasons`,
+        `${effect.outcome ?? 'rule'}: ${ownProblem}`,
+      );
+    (effect.actions ?? []).forEach((action, k) => {
+      const restrictive = RESTRICTIVE_ACTIONS.has(action.type);
+      const actionPath = `${path}/actions/${k}`;
+      if (action.reasons !== undefined) {
+        const problem = this.reasonsProblem(action.reasons, restrictive);
+        if (problem !== undefined) this.add(`${actionPath}/reasons`, `${action.type}: ${problem}`);
+      } else if (restrictive && ownProblem === undefined) {
+        const problem = this.reasonsProblem(own, true);
+        if (problem !== undefined)
+          this.add(
+            actionPath,
+            `${action.type} takes its rule's reasons: ${problem}; give it reasons of its own`,
+          );
+      }
+    });
+  }
+
+  /** personReasonsProblem over known codes (an unknown code is a problem of its own, reported by `reason`). */
+  private reasonsProblem(reasons: readonly string[], adverse: boolean): string | undefined {
+    if (!reasons.every(isKnownReason)) return undefined;
+    if (!adverse && reasons.length === 0) return undefined;
+    return personReasonsProblem(reasons, adverse);
   }
 
   private uniqueIds(ids: readonly string[], path: string): void {

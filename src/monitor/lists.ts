@@ -1,4 +1,11 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 import { sha256Hex } from '../domain/index.js';
 import type { Clock, UnitGuard } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
@@ -122,6 +129,36 @@ export interface SharedListExport {
 export interface ListImport {
   readonly imported: number;
   readonly skipped: number;
+}
+
+/**
+ * What an import of a partner's shared list would do, for a checker to read (four eyes, `list.add`): counts per list
+ * and entity type, never the HMACs. `alreadyHeld` is as this instance's lists stand when it is asked.
+ */
+export interface ListImportSummary {
+  readonly partnerId: string;
+  readonly keyFingerprint: string;
+  readonly entries: number;
+  readonly alreadyHeld: number;
+  readonly byList: Partial<Record<ListKind, Partial<Record<ListEntityType, number>>>>;
+}
+
+/**
+ * Replacing the sharing key agreed with a partner, which unhooks every entry imported under the key it replaces (four
+ * eyes, `list.remove`). The new key travels sealed as monitor_sharing_keys holds one (under the master key): a pending
+ * change that carries it, which every staff role reads, never holds it in clear.
+ */
+export interface SealedPartnerKeyChange {
+  readonly partnerId: string;
+  readonly keySealed: string;
+  readonly keyFingerprint: string;
+  /** The key stored when the change was asked for: the change applies only over that one. */
+  readonly previousFingerprint: string;
+}
+
+/** A replacement as proposed: the change, and the live entries imported under the old key that stop matching. */
+export interface PartnerKeyReplacement extends SealedPartnerKeyChange {
+  readonly entriesUnhooked: number;
 }
 
 export interface ListQuery {
@@ -498,17 +535,36 @@ export class ListService {
     return true;
   }
 
-  /** Stores the key agreed with a partner, sealed under the master key (AES-256-GCM). */
+  /**
+   * Stores the key agreed with a partner, sealed under the master key (AES-256-GCM). Re-setting the key the partner
+   * already has (the same bytes) is a no-op: it answers the fingerprint and writes nothing (no row, no ledger entry),
+   * since it unhooks nothing. `replacing`, when given, is the fingerprint of the key the caller judged the change
+   * against (null: none stored): a key stored since that is another is refused (409 LG_CONFLICT), never replaced
+   * unseen (an approved replacement applies over the key it was proposed against; a first key, which needs no second
+   * person, never replaces one set meanwhile).
+   */
   async setPartnerKey(
     partnerId: string,
     key: Buffer,
+    replacing?: string | null,
   ): Promise<{ partnerId: string; keyFingerprint: string }> {
-    if (key.length < SHARING_KEY_BYTES_MIN)
-      throw new LgError('LG_VALIDATION', `a sharing key needs at least ${SHARING_KEY_BYTES_MIN} bytes`);
+    assertSharingKey(key);
+    const fingerprint = keyFingerprint(key);
+    const stored = await this.storedPartnerKey(partnerId);
+    if (stored?.key !== undefined && sameKey(stored.key, key)) {
+      this.partnerKeys.set(partnerId, key);
+      return { partnerId, keyFingerprint: fingerprint };
+    }
+    if (replacing !== undefined && (stored?.fingerprint ?? null) !== replacing)
+      throw new LgError(
+        'LG_CONFLICT',
+        `the sharing key agreed with partner ${partnerId} changed since this change was asked for; ask again`,
+        { partnerId, expected: replacing, stored: stored?.fingerprint ?? null },
+      );
     const row: SealedPartnerKey = {
       partnerId,
       keySealed: this.seal(key),
-      fingerprint: keyFingerprint(key),
+      fingerprint,
       createdAt: this.deps.clock.now(),
     };
     // Which key was agreed with whom, and when: the fingerprint only, never the key.
@@ -521,6 +577,62 @@ export class ListService {
     });
     this.partnerKeys.set(partnerId, key);
     return { partnerId, keyFingerprint: row.fingerprint };
+  }
+
+  /**
+   * What setting `key` for a partner replaces: undefined when the partner has no key yet (a first key unhooks nothing)
+   * or already has this one (a no-op); else the replacement, the new key sealed as a stored one is (seal), with both
+   * fingerprints and the live entries imported under the old key (this instance's view), which stop matching. Read
+   * from the shared store, not this instance's memory. A key too short is refused (400 LG_VALIDATION).
+   */
+  async partnerKeyReplacement(partnerId: string, key: Buffer): Promise<PartnerKeyReplacement | undefined> {
+    assertSharingKey(key);
+    const stored = await this.storedPartnerKey(partnerId);
+    if (stored === undefined || (stored.key !== undefined && sameKey(stored.key, key))) return undefined;
+    const now = this.deps.clock.now();
+    let entriesUnhooked = 0;
+    for (const entries of this.index.values())
+      for (const e of entries)
+        if (e.partnerId === partnerId && (e.expiresAt === undefined || e.expiresAt > now))
+          entriesUnhooked += 1;
+    return {
+      partnerId,
+      keySealed: this.seal(key),
+      keyFingerprint: keyFingerprint(key),
+      previousFingerprint: stored.fingerprint,
+      entriesUnhooked,
+    };
+  }
+
+  /**
+   * Applies an approved replacement (partnerKeyReplacement): opens the sealed key (as a stored one is opened, with the
+   * current master key or a retired one) and stores it over the key it was proposed against (LG_CONFLICT otherwise).
+   */
+  async setSealedPartnerKey(
+    change: SealedPartnerKeyChange,
+  ): Promise<{ partnerId: string; keyFingerprint: string }> {
+    const key = this.unseal(change.keySealed);
+    if (keyFingerprint(key) !== change.keyFingerprint)
+      throw new LgError('LG_CONFLICT', 'the sealed sharing key is not the one the change names', {
+        partnerId: change.partnerId,
+      });
+    return this.setPartnerKey(change.partnerId, key, change.previousFingerprint);
+  }
+
+  /**
+   * The key stored for a partner, from the shared store: its fingerprint, and the key itself when a held master key
+   * opens it.
+   */
+  private async storedPartnerKey(
+    partnerId: string,
+  ): Promise<{ fingerprint: string; key?: Buffer } | undefined> {
+    const row = (await this.store.partnerKeys()).find((k) => k.partnerId === partnerId);
+    if (row === undefined) return undefined;
+    for (const sealKey of [this.sealKey, ...this.retiredSealKeys]) {
+      const key = openSealed(sealKey, row.keySealed);
+      if (key) return { fingerprint: row.fingerprint, key };
+    }
+    return { fingerprint: row.fingerprint };
   }
 
   /** Our own live entries as HMACs under the partner's key. */
@@ -555,30 +667,36 @@ export class ListService {
     return { partnerId, algorithm: 'HMAC-SHA256', keyFingerprint: keyFingerprint(key), entries, withheld };
   }
 
+  /**
+   * Refuses, as importFrom would, an import that cannot apply (no key agreed with the partner: 404 LG_NOT_FOUND; a
+   * fingerprint that is not the key's: 400 LG_VALIDATION), so that a checker is never asked to approve one; answers
+   * what it would add, as counts (ListImportSummary).
+   */
+  assertImportable(shared: SharedListExport): ListImportSummary {
+    const key = this.sharedKeyOf(shared);
+    const { fresh, skipped } = this.freshOf(shared);
+    const byList: Partial<Record<ListKind, Partial<Record<ListEntityType, number>>>> = {};
+    for (const e of shared.entries) {
+      const counts = (byList[e.list] ??= {});
+      counts[e.entityType] = (counts[e.entityType] ?? 0) + 1;
+    }
+    return {
+      partnerId: shared.partnerId,
+      keyFingerprint: keyFingerprint(key),
+      entries: fresh.length + skipped,
+      alreadyHeld: skipped,
+      byList,
+    };
+  }
+
   async importFrom(
     shared: SharedListExport,
     addedBy: string,
     guard?: UnitGuard<ListImport>,
   ): Promise<ListImport> {
-    const key = this.keyOf(shared.partnerId);
-    if (shared.keyFingerprint !== keyFingerprint(key)) {
-      throw new LgError(
-        'LG_VALIDATION',
-        `key fingerprint ${shared.keyFingerprint} does not match the key agreed with ${shared.partnerId}`,
-      );
-    }
-    const fresh: { entry: ListEntry; matchKey: string }[] = [];
-    let skipped = 0;
-    for (const e of shared.entries) {
-      const matchKey = `hmac:${shared.partnerId}:${e.hmac.toLowerCase()}`;
-      const known = (key: string) => fresh.some((f) => f.matchKey === key && f.entry.list === e.list);
-      if (
-        (this.index.get(indexKey(e.entityType, matchKey)) ?? []).some((x) => x.list === e.list) ||
-        known(matchKey)
-      ) {
-        skipped += 1;
-        continue;
-      }
+    this.sharedKeyOf(shared);
+    const { fresh: toAdd, skipped } = this.freshOf(shared);
+    const fresh = toAdd.map(({ e, matchKey }) => {
       const entry: ListEntry = {
         entryId: this.deps.ids.next(),
         list: e.list,
@@ -590,8 +708,8 @@ export class ListService {
         addedAt: this.deps.clock.now(),
         ...(e.expiresAt === undefined ? {} : { expiresAt: e.expiresAt }),
       };
-      fresh.push({ entry, matchKey });
-    }
+      return { entry, matchKey };
+    });
     // One transaction: an import lands whole (with its ledger entry) or not at all.
     return this.insert(
       fresh,
@@ -613,6 +731,43 @@ export class ListService {
       { imported: fresh.length, skipped },
       guard,
     );
+  }
+
+  /** The key agreed with the shared list's partner, which its fingerprint must name (LG_NOT_FOUND, LG_VALIDATION). */
+  private sharedKeyOf(shared: SharedListExport): Buffer {
+    const key = this.keyOf(shared.partnerId);
+    if (shared.keyFingerprint !== keyFingerprint(key)) {
+      throw new LgError(
+        'LG_VALIDATION',
+        `key fingerprint ${shared.keyFingerprint} does not match the key agreed with ${shared.partnerId}`,
+      );
+    }
+    return key;
+  }
+
+  /** The shared entries not held yet (on that list, under that HMAC), each once, and how many were skipped. */
+  private freshOf(shared: SharedListExport): {
+    fresh: { e: SharedListExport['entries'][number]; matchKey: string }[];
+    skipped: number;
+  } {
+    const fresh: { e: SharedListExport['entries'][number]; matchKey: string }[] = [];
+    const seen = new Set<string>();
+    let skipped = 0;
+    for (const e of shared.entries) {
+      const matchKey = `hmac:${shared.partnerId}:${e.hmac.toLowerCase()}`;
+      // Within the batch, one entry per (list, match key), as before.
+      const once = `${e.list}\u0000${matchKey}`;
+      if (
+        (this.index.get(indexKey(e.entityType, matchKey)) ?? []).some((x) => x.list === e.list) ||
+        seen.has(once)
+      ) {
+        skipped += 1;
+        continue;
+      }
+      seen.add(once);
+      fresh.push({ e, matchKey });
+    }
+    return { fresh, skipped };
   }
 
   private keyOf(partnerId: string): Buffer {
@@ -670,6 +825,15 @@ export class ListService {
       'a partner sharing key was sealed under a master key not configured here',
     );
   }
+}
+
+function assertSharingKey(key: Buffer): void {
+  if (key.length < SHARING_KEY_BYTES_MIN)
+    throw new LgError('LG_VALIDATION', `a sharing key needs at least ${SHARING_KEY_BYTES_MIN} bytes`);
+}
+
+function sameKey(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function personPurpose(entityType: ListEntityType): string {

@@ -48,6 +48,9 @@ export const DEFAULT_FEATURE_REASONS: Readonly<Record<string, FeatureReasonSpec>
   housing: { neutral: 'R_HOUSING' },
   purpose: { neutral: 'R_PURPOSE' },
   employmentduration: { neutral: 'R_EMPLOYMENT_DURATION', levels: { 'lt.1': 'R_EMPLOYMENT_SHORT' } },
+  property: { neutral: 'R_PROPERTY' },
+  otherinstallmentplans: { neutral: 'R_OTHER_INSTALMENT_PLANS' },
+  installmentratepercentage: { neutral: 'R_INSTALMENT_RATE' },
   // credit_data (modeldata names)
   seniority: { neutral: 'R_EMPLOYMENT_DURATION', low: 'R_EMPLOYMENT_SHORT' },
   home: { neutral: 'R_HOUSING' },
@@ -93,7 +96,10 @@ export function directionalCodes(spec: DirectionalReasonCodes): string[] {
 /**
  * Model files written before directional codes existed carry one code per feature, which may be directional
  * (`R_EMPLOYMENT_SHORT` for Seniority). Read such a file with the built-in spec of the feature when its code is one of
- * that spec's codes, so an old file can no longer tell a long-employed applicant that their job is short.
+ * that spec's codes, so an old file can no longer tell a long-employed applicant that their job is short. A file
+ * trained before the built-in table named a feature's factor carries the generic R_SCORE_LOW for it (the bundled
+ * scorecard's Property, OtherInstallmentPlans, InstallmentRatePercentage): read with the built-in spec too, so the
+ * borrower is told the factor without retraining.
  */
 export function specOfModelFeature(feature: {
   readonly name: string;
@@ -102,7 +108,10 @@ export function specOfModelFeature(feature: {
 }): FeatureReasonSpec {
   if (feature.reasonCodes !== undefined) return { ...feature.reasonCodes, neutral: feature.reasonCode };
   const builtIn = DEFAULT_FEATURE_REASONS[feature.name.toLowerCase()];
-  if (builtIn !== undefined && [builtIn.neutral, ...directionalCodes(builtIn)].includes(feature.reasonCode))
+  if (
+    builtIn !== undefined &&
+    [GENERIC_SCORE_REASON, builtIn.neutral, ...directionalCodes(builtIn)].includes(feature.reasonCode)
+  )
     return builtIn;
   return { neutral: feature.reasonCode };
 }

@@ -8,7 +8,7 @@ import { EVENT_TYPES, EventInSchema, parseEvents } from '../../monitor/index.js'
 import { FEATURES } from '../../monitor/index.js';
 import { LIST_ENTITY_TYPES, LIST_KINDS } from '../../monitor/index.js';
 import { listAlerts } from '../../cases/index.js';
-import type { MonitorService } from '../../monitor/index.js';
+import type { MonitorService, SharedListExport } from '../../monitor/index.js';
 import { describePack } from '../../monitor/index.js';
 import {
   actorOf,
@@ -36,8 +36,27 @@ export interface MonitorRoutesDeps {
       guard?: UnitGuard<PendingChangeView>,
     ): Promise<PendingChangeView | undefined>;
     listRemove(entryId: string, maker: RequestParty): Promise<PendingChangeView | undefined>;
+    /** An import of a partner's shared list adds entries (`list.add`); `summary` is what the checker reads. */
+    listImport(
+      shared: SharedListExport,
+      summary: ListImportSummary,
+      maker: RequestParty,
+      guard?: UnitGuard<PendingChangeView>,
+    ): Promise<PendingChangeView | undefined>;
+    /** Replacing a partner's sharing key unhooks the entries imported under the old one (`list.remove`). */
+    partnerKeyReplacement(
+      replacement: PartnerKeyReplacement,
+      maker: RequestParty,
+    ): Promise<PendingChangeView | undefined>;
   };
 }
+
+/** What ListService.assertImportable answers about an import: counts per list and entity type, never the HMACs. */
+type ListImportSummary = ReturnType<MonitorService['lists']['assertImportable']>;
+/** What ListService.partnerKeyReplacement answers: the new key sealed, both fingerprints, the entries it unhooks. */
+type PartnerKeyReplacement = NonNullable<
+  Awaited<ReturnType<MonitorService['lists']['partnerKeyReplacement']>>
+>;
 
 const EventsBody = Type.Object(
   { events: Type.Array(EventInSchema, { minItems: 1 }) },
@@ -263,9 +282,13 @@ function listWriteRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
   );
 }
 
-/** Admin-only: a partner's list key, and exporting and importing shared lists. */
+/**
+ * Admin-only: a partner's list key, and exporting and importing shared lists. An import adds entries and replacing a
+ * partner's key unhooks the entries imported under the old one, so both go through four eyes as adding and removing
+ * an entry do (`list.add`, `list.remove`).
+ */
 function listAdminRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
-  const { monitor } = deps;
+  const { monitor, listGates } = deps;
   app.put(
     '/v1/lists/partners/:partnerId/key',
     {
@@ -273,25 +296,35 @@ function listAdminRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
       schema: {
         tags: ['lists'],
         summary:
-          'Store the sharing key agreed with a partner (>= 32 bytes, hex or base64); answers its fingerprint only',
+          'Store the sharing key agreed with a partner (>= 32 bytes, hex or base64); answers its fingerprint only. ' +
+          "A partner's first key is stored at once, and re-setting the key it has is a no-op (200); replacing its " +
+          'key unhooks every entry imported under the old one, so it waits for a second person where four eyes ' +
+          'asks (202 list.remove: the key sealed, the diff shows fingerprints only)',
         params: Type.Object({
           partnerId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }),
         }),
         body: Type.Object({ key: Type.String({ minLength: 43, maxLength: 256 }) }),
         response: {
           200: Type.Object({ partnerId: Type.String(), keyFingerprint: Type.String() }),
+          202: R.PendingChangeAnswer,
           ...R.WRITE_ERRORS,
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { partnerId } = request.params;
       const { key } = request.body;
       const bytes =
         /^[0-9a-fA-F]+$/.test(key) && key.length % 2 === 0
           ? Buffer.from(key, 'hex')
           : Buffer.from(key, 'base64');
-      return monitor.lists.setPartnerKey(partnerId, bytes);
+      // Judged against the key stored now (the shared store's); the write refuses one stored since (409).
+      const replacement = await monitor.lists.partnerKeyReplacement(partnerId, bytes);
+      if (replacement) {
+        const pending = await listGates?.partnerKeyReplacement(replacement, partyOf(request));
+        if (pending) return reply.code(202).send({ pendingChange: pending });
+      }
+      return monitor.lists.setPartnerKey(partnerId, bytes, replacement?.previousFingerprint ?? null);
     },
   );
 
@@ -322,18 +355,30 @@ function listAdminRoutes(app: TypedApp, deps: MonitorRoutesDeps): void {
       config: { roles: ['admin'], idempotent: true },
       schema: {
         tags: ['lists'],
+        summary:
+          "Import a partner's shared list (HMACs under the key agreed with it); waits for a second person where " +
+          'four eyes asks (202 list.add: the diff counts the entries per list and entity type)',
         body: SharedExport,
         response: {
           200: Type.Object({ imported: Type.Number(), skipped: Type.Number() }),
+          202: R.PendingChangeAnswer,
           ...R.WRITE_ERRORS,
         },
       },
     },
     async (request, reply) => {
+      const shared = request.body;
+      // An import that cannot apply (no key agreed with the partner, a fingerprint not the key's) is refused before a
+      // checker is asked about it, with the error the import itself would give.
+      const summary = monitor.lists.assertImportable(shared);
+      // Either the gate's proposal or the import commits the key, with its answer, in its own transaction.
+      const proposal = answeringProposal(request, reply);
+      const pending = await listGates?.listImport(shared, summary, partyOf(request), proposal.guard);
+      if (pending) return proposal.send(pending);
       // The answer is stored with the idempotency key in the import's own transaction, before the reply (an import
       // that adds nothing writes nothing: its answer is stored after it, as any answer without a unit).
       const answer = answeringGuard(request, reply, () => 200);
-      return answer.send(await monitor.lists.importFrom(request.body, actorOf(request), answer.guard));
+      return answer.send(await monitor.lists.importFrom(shared, actorOf(request), answer.guard));
     },
   );
 }

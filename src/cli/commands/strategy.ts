@@ -34,6 +34,8 @@ const INVALID_INPUT_CODES: ReadonlySet<ErrorCode> = new Set([
   'LG_CONTEXT_INVALID',
   'LG_NOT_FOUND',
   'LG_STRATEGY_NOT_FOUND',
+  // activate: the version scores with a model the registry does not hold
+  'LG_MODEL_NOT_FOUND',
 ]);
 
 export function exitCodeFor(error: unknown): number {
