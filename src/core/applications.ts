@@ -19,7 +19,7 @@ import {
 import { LgError, instantAfter } from '../domain/index.js';
 import { applyLineAction as transition, availableMinor, newPendingLine } from '../domain/index.js';
 import { appendToLedger, sealLineActionNote, type LedgerAppend } from '../compliance/index.js';
-import { borrowerReasons, type BorrowerReason } from '../domain/index.js';
+import { withReasonThatSaysWhy, type BorrowerReason, type ReasonLang } from '../domain/index.js';
 import { DEFAULT_CURRENCY } from '../domain/index.js';
 import {
   findBorrowerByHash,
@@ -31,7 +31,12 @@ import {
   type VerifiedApplicant,
 } from './borrowers.js';
 import { applicationHardDeclines, lookUpLists, withHardReasons } from './hard-rules.js';
-import { APPEAL_DAYS_DEFAULT, declineExplanation, type DeclineExplanation } from './views.js';
+import {
+  APPEAL_DAYS_DEFAULT,
+  declineExplanation,
+  reasonsInBothLanguages,
+  type DeclineExplanation,
+} from './views.js';
 import { buildContext, timedDecide } from './context.js';
 import type { DecisionContext } from '../domain/index.js';
 import type { CoreDeps, ListProbe, UnitTx } from './deps.js';
@@ -60,7 +65,10 @@ export interface ApplicationResult {
   readonly borrowerId: string;
   readonly outcome: Outcome;
   readonly reasons: string[];
+  /** The reasons as the borrower reads them, in Chinese (kept for existing clients: `borrowerReasonsByLang.zh`). */
   readonly borrowerReasons: BorrowerReason[];
+  /** The reasons as the borrower reads them, in Chinese and English. */
+  readonly borrowerReasonsByLang: Record<ReasonLang, BorrowerReason[]>;
   readonly borrower: MaskedBorrower;
   readonly line: {
     readonly id: string;
@@ -72,7 +80,7 @@ export interface ApplicationResult {
   /** Hard rules that changed what the strategy asked for (borrower cap, APR cap). */
   readonly adjustments: string[];
   /** A declined application's reasons, what to do and how to appeal by when, in Chinese and English. */
-  readonly explanation?: Record<'zh' | 'en', DeclineExplanation>;
+  readonly explanation?: Record<ReasonLang, DeclineExplanation>;
 }
 
 interface Grant {
@@ -203,6 +211,8 @@ interface ApplicationPlan {
   readonly given: ReturnType<typeof withoutDerivedAliases>;
   readonly bureau: Awaited<ReturnType<typeof applicationBureauFacts>>;
   readonly context: DecisionContext;
+  /** The key the decision was split on (champion/challenger): the borrower's id, as found or as it will be stored. */
+  readonly subjectKey: string;
   readonly decision: Decision;
   readonly latencyMs: number;
   readonly hard: ReturnType<typeof applicationHardDeclines>;
@@ -285,6 +295,7 @@ async function planApplication(deps: CoreDeps, input: ApplicationInput): Promise
     given,
     bureau,
     context,
+    subjectKey: borrowerId,
     decision,
     latencyMs,
     hard,
@@ -300,16 +311,17 @@ async function planApplication(deps: CoreDeps, input: ApplicationInput): Promise
 async function commitApplication(
   deps: CoreDeps,
   tx: UnitTx,
-  plan: ApplicationPlan,
+  planned: ApplicationPlan,
 ): Promise<CommittedApplication> {
-  const { ids, currency, product, channel } = plan;
+  const { ids, currency, product, channel } = planned;
   await confirmChannelInTx(deps, tx, channel);
   const storedBorrowerId = await deps.coreStore.upsertBorrowerInTx(
     tx,
-    plan.sealed,
-    plan.applicant.nationalIdHashes,
-    plan.existing?.id,
+    planned.sealed,
+    planned.applicant.nationalIdHashes,
+    planned.existing?.id,
   );
+  const plan = decidedOn(deps, planned, storedBorrowerId);
   const {
     grant,
     createdAt: now,
@@ -325,7 +337,8 @@ async function commitApplication(
     decisionId: ids.decision,
     kind: 'application',
     strategyId: APPLICATION_STRATEGY,
-    subjectId: storedBorrowerId,
+    // Recorded as the decision's subject key too (app/core-engine.ts): the key it was split on (decidedOn).
+    subjectId: plan.subjectKey,
     lineId: grant.outcome === 'APPROVE' ? ids.line : null,
     context: plan.context,
     decision: plan.decision,
@@ -356,6 +369,21 @@ async function commitApplication(
   const committed = { grant, line, borrowerId: storedBorrowerId };
   await recordApplicationTrail(deps, tx, { plan: timed, committed, decisionLedger: decided.ledger });
   return committed;
+}
+
+/**
+ * The plan decided on the borrower as stored. A champion/challenger split hashes the subject key, and the decision
+ * records the borrower's id as that key so that a replay takes the same arm: one person, one arm, replay = live. An
+ * applicant found before the transaction is decided on their id, and a new one on the id their row is inserted under;
+ * only when the row holds another id (a concurrent first application of the same person stored theirs first, a
+ * double tap) is the decision taken again, here, on the stored id, with the same context. Deciding is pure and in
+ * memory (no I/O), so this costs the rare race a second evaluation, not a lock held over a lookup; and it keeps every
+ * borrower on the key their earlier applications were split on, with no personal data in the key.
+ */
+function decidedOn(deps: CoreDeps, plan: ApplicationPlan, borrowerId: string): ApplicationPlan {
+  if (borrowerId === plan.subjectKey) return plan;
+  const { decision, latencyMs } = timedDecide(deps.engine, APPLICATION_STRATEGY, plan.context, borrowerId);
+  return { ...plan, subjectKey: borrowerId, decision, latencyMs };
 }
 
 /**
@@ -399,14 +427,15 @@ async function grantWithinRoom(
     plan.product,
     plan.currency,
   );
-  const grant: Grant =
+  const grant: Grant = withDeclineReason(
     hard.length > 0
       ? {
           outcome: 'DECLINE',
           reasons: withHardReasons(hard, decision.reasons),
           adjustments: [...given.adjustments, `declined by the core's hard rules (${hard.join(', ')})`],
         }
-      : { ...clipped, adjustments: [...given.adjustments, ...clipped.adjustments] };
+      : { ...clipped, adjustments: [...given.adjustments, ...clipped.adjustments] },
+  );
   if (grant.outcome !== 'APPROVE') return { grant, createdAt, roomMinor: room };
   // Under a product, the rate is lowered to where every loan the product offers is within the cap all-in, the
   // product's fees and the channel's alike; a line without a product is judged by assertAllInCost, the rate plus the
@@ -414,6 +443,29 @@ async function grantWithinRoom(
   if (!plan.product) assertAllInCost(grant.annualRate, plan.channel, [deps.config.aprCapPercent]);
   const line = grantedLineTerms(plan.currency, plan.product, channelFees(plan.channel));
   return { grant: fitGrantToLinePrice(deps, grant, line), createdAt, roomMinor: room };
+}
+
+/** The core's reason for a decline whose strategy gave none that says why (reason-codes.ts). */
+const STRATEGY_DECLINE_REASON = 'R_STRATEGY_DECLINE';
+
+/**
+ * A decline always tells the borrower why. Whatever strategy validation refuses, a version stored before, or an
+ * overlay, may still decline with no reason, or with only a favourable one ("thank you for repaying on time"): the core
+ * then gives R_STRATEGY_DECLINE first, which says honestly what is known and can be appealed, rather than nothing
+ * (once explained as "a legal requirement that cannot be appealed", which it was not).
+ */
+function withDeclineReason(grant: Grant): Grant {
+  if (grant.outcome !== 'DECLINE') return grant;
+  const reasons = withReasonThatSaysWhy(grant.reasons, STRATEGY_DECLINE_REASON);
+  if (reasons.length === grant.reasons.length) return grant;
+  return {
+    ...grant,
+    reasons,
+    adjustments: [
+      ...grant.adjustments,
+      `declined with no reason that says why: ${STRATEGY_DECLINE_REASON} given to the borrower`,
+    ],
+  };
 }
 
 /** The application's ledger entries (with its line's) and its core event in the outbox. */
@@ -469,13 +521,15 @@ function applicationAnswer(
 ): ApplicationResult {
   const { ids, now, currency } = plan;
   const borrowerRow = plan.existing ?? plan.sealed;
+  const told = reasonsInBothLanguages(result.grant.reasons);
   return {
     applicationId: ids.application,
     decisionId: ids.decision,
     borrowerId: result.borrowerId,
     outcome: result.grant.outcome,
     reasons: result.grant.reasons,
-    borrowerReasons: borrowerReasons(result.grant.reasons, 'zh'),
+    borrowerReasons: told.zh,
+    borrowerReasonsByLang: told,
     // Masked from the row as sealed (its own id: a value opens only on its row), then named by the stored borrower:
     // a concurrent first application of the same person may have stored its row first.
     borrower: { ...maskBorrower(borrowerRow, deps.crypto), id: result.borrowerId },

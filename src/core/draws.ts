@@ -5,7 +5,7 @@ import { drawPricingOf } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import { drawRefusal, type LineStatus } from '../domain/index.js';
 import type { RepaymentMethod } from '../domain/index.js';
-import { borrowerReasons, type BorrowerReason } from '../domain/index.js';
+import type { BorrowerReason, ReasonLang } from '../domain/index.js';
 import { DEFAULT_BUCKETS } from '../domain/index.js';
 import { sealDrawOrigin, type LedgerAppend } from '../compliance/index.js';
 import { allInCapError, type AllInBreakdown, loanProductColumns } from './products.js';
@@ -30,6 +30,7 @@ import {
   type ListProbe,
 } from './deps.js';
 import { coreEvent } from './events.js';
+import { reasonsInBothLanguages } from './views.js';
 import { loanViewOf, type LoanView } from './loans.js';
 import type { LineRow } from './ports.js';
 import type {
@@ -70,7 +71,10 @@ export interface DrawResult {
   readonly decisionId: string;
   readonly status: DrawStatus;
   readonly reasons: string[];
+  /** The reasons as the borrower reads them, in Chinese (kept for existing clients: `borrowerReasonsByLang.zh`). */
   readonly borrowerReasons: BorrowerReason[];
+  /** The reasons as the borrower reads them, in Chinese and English. */
+  readonly borrowerReasonsByLang: Record<ReasonLang, BorrowerReason[]>;
   readonly loan?: LoanView;
   /** COOLDOWN: the anti-scam warning shown before the money moves (Anti-Telecom-Fraud Law Art. 32). */
   readonly warning?: { readonly zh: string; readonly en: string };
@@ -503,12 +507,14 @@ function drawOutcome(
   if (declined) return { ok: false, error: declined };
   const { deps, ids } = request;
   const { status, reasons } = plan;
+  const told = reasonsInBothLanguages(reasons);
   const value: DrawResult = {
     drawId: ids.draw,
     decisionId: ids.decision,
     status,
     reasons,
-    borrowerReasons: borrowerReasons(reasons, 'zh'),
+    borrowerReasons: told.zh,
+    borrowerReasonsByLang: told,
     ...(stored
       ? {
           loan: loanViewOf(
@@ -533,11 +539,13 @@ function declinedError(plan: DrawPlan): LgError | undefined {
   const { status, reasons, draw, capBreakdown } = plan;
   if (status !== 'DECLINED') return undefined;
   if (capBreakdown) return drawCapError(capBreakdown, draw);
+  const told = reasonsInBothLanguages(reasons);
   return new LgError('LG_DRAW_DECLINED', 'the draw was declined', {
     drawId: draw.id,
     decisionId: draw.decisionId,
     reasons,
-    borrowerReasons: borrowerReasons(reasons, 'zh'),
+    borrowerReasons: told.zh,
+    borrowerReasonsByLang: told,
   });
 }
 

@@ -1,6 +1,7 @@
 import { isoDate, lenderDayStart, MS_PER_DAY } from '../domain/index.js';
 import { bucketFor, DEFAULT_BUCKETS } from '../domain/index.js';
 import { LgError, type LineActionType, type RequestedLineAction } from '../domain/index.js';
+import { RESTRICTIVE_ACTIONS, withReasonThatSaysWhy } from '../domain/index.js';
 import { expireTempLimit } from '../domain/index.js';
 import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
 import type { CoreDeps, GuardTrip, UnitTx } from './deps.js';
@@ -429,12 +430,7 @@ async function reviewLine(deps: CoreDeps, line: LineRow, asOf: string, at: numbe
       if (taken.has(action.type)) continue;
       const done = await applyActionInTx(deps, tx, line.id, {
         type: action.type,
-        reasons:
-          action.reasons.length > 0
-            ? action.reasons
-            : decision.reasons.length > 0
-              ? decision.reasons
-              : ['R_LIMIT_REVIEW'],
+        reasons: reviewActionReasons(action, decision.reasons),
         automated: true,
         actor,
         traceId: decisionId,
@@ -448,6 +444,26 @@ async function reviewLine(deps: CoreDeps, line: LineRow, asOf: string, at: numbe
     await appendToLedger(tx, entries);
     return { outcome: decision.outcome, actions: results, trips };
   });
+}
+
+/** Review actions that set the limit: with no reason of their own, "your limit was adjusted after a periodic review". */
+const LIMIT_SETTING: ReadonlySet<LineActionType> = new Set([
+  'LIMIT_INCREASE',
+  'LIMIT_DECREASE',
+  'TEMP_LIMIT',
+]);
+
+/**
+ * A review action's reasons: its own, else its decision's. With none, the review's own reason: R_LIMIT_REVIEW for a
+ * limit change, R_PERIODIC_REVIEW for anything else (a freeze that left the limit where it was is no "limit
+ * adjusted"). A restriction whose reasons are only favourable ("thank you for repaying on time") gets that reason
+ * first: it says why, and it can be appealed.
+ */
+function reviewActionReasons(action: RequestedLineAction, decisionReasons: readonly string[]): string[] {
+  const given = action.reasons.length > 0 ? action.reasons : decisionReasons;
+  const own = LIMIT_SETTING.has(action.type) ? 'R_LIMIT_REVIEW' : 'R_PERIODIC_REVIEW';
+  if (given.length === 0) return [own];
+  return RESTRICTIVE_ACTIONS.has(action.type) ? withReasonThatSaysWhy(given, own) : [...given];
 }
 
 export { isoDate };

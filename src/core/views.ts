@@ -1,8 +1,9 @@
 import { isoDay, lenderDayOf, MS_PER_DAY, parseIsoDay } from '../domain/index.js';
 import { bucketFor, daysPastDue, DEFAULT_BUCKETS, type DelinquencyBucket } from '../domain/index.js';
 import { formatMoney } from '../domain/index.js';
-import type { LineStatus } from '../domain/index.js';
-import { borrowerReasons, type BorrowerReason, type ReasonLang } from '../domain/index.js';
+import { RESTRICTIVE_ACTIONS, type LineStatus } from '../domain/index.js';
+import { borrowerReasons, restsOnLegalRequirement } from '../domain/index.js';
+import type { BorrowerReason, ReasonLang } from '../domain/index.js';
 import { findBorrower, maskBorrower, type MaskedBorrower } from './borrowers.js';
 import { parseReasons } from './repo.js';
 import type { ActionRow, LineRow } from './ports.js';
@@ -152,9 +153,16 @@ const NOTHING_TO_APPEAL = {
   en: 'There is no restriction on your line to appeal.',
 };
 
+/** Only for a decision given a reason that rests on a legal requirement (restsOnLegalRequirement). */
 const NO_APPEAL_WORDS = {
   zh: '该决定依据法定要求作出，不适用申诉；如信息有误，请联系客服更正。',
   en: 'This decision follows a legal requirement and cannot be appealed; if your details are wrong, contact us to correct them.',
+};
+
+/** A restriction not open to appeal whose reasons name no legal requirement: no law is claimed for it. */
+const NOT_APPEALABLE_WORDS = {
+  zh: '该决定不适用申诉；如有疑问或认为信息有误，请联系客服。',
+  en: 'This decision cannot be appealed; if you have questions or think your details are wrong, contact us.',
 };
 
 /** The in-app appeal channel a borrower is pointed to (the appeals API serves it). */
@@ -180,9 +188,12 @@ export interface ExplanationSpecifics {
     readonly type: string;
     readonly at: string;
     readonly by: ActionBy;
-    /** The job, rule set or key behind it (e.g. `strategy:line-review`, `monitor`). */
+    /**
+     * The job or rule set behind an automated action (e.g. `strategy:line-review`, `monitor`); null for a person's
+     * (the borrower is told a person acted, not which staff member) and for a request keyed in for the borrower.
+     */
     readonly actor: string | null;
-    /** The decision that produced it, when automated. */
+    /** The decision that produced it (automated), or that a person applied. */
     readonly decisionId: string | null;
   } | null;
   /**
@@ -281,15 +292,33 @@ export async function explainLine(
           ? AT_YOUR_REQUEST_APPEAL[lang]
           : appealable
             ? APPEAL_WORDS[lang](appealDays)
-            : reasons.length === 0
-              ? NOTHING_TO_APPEAL[lang]
-              : NO_APPEAL_WORDS[lang],
+            : noAppealWords(row.status, action, codes)[lang],
       path: APPEAL_PATH,
     },
     automated: action ? action.automated === 1 : false,
     decidedAt: action ? iso(Number(action.created_at)) : null,
     specifics,
   };
+}
+
+/**
+ * Why an action the borrower may not appeal cannot be: a legal requirement only when one of its reasons rests on one;
+ * nothing to appeal when it gave no reasons, or took nothing away from a line left unrestricted (a grant, a raise, a
+ * lift); otherwise that it is not open to appeal, with no ground claimed that its reasons do not give.
+ */
+function noAppealWords(
+  status: string,
+  action: ActionRow | undefined,
+  codes: readonly string[],
+): { zh: string; en: string } {
+  if (restsOnLegalRequirement(codes)) return NO_APPEAL_WORDS;
+  const unrestricted = (status === 'ACTIVE' || status === 'PENDING') && !isRestrictive(action?.type);
+  if (codes.length === 0 || unrestricted) return NOTHING_TO_APPEAL;
+  return NOT_APPEALABLE_WORDS;
+}
+
+function isRestrictive(type: string | undefined): boolean {
+  return (RESTRICTIVE_ACTIONS as ReadonlySet<string>).has(type ?? '');
 }
 
 /** A borrower's own request (R_BORROWER_REQUEST) is theirs, whoever keyed it in; else the automation or a person. */
@@ -309,17 +338,29 @@ async function specificsOf(
     limit: action
       ? { beforeMinor: Number(action.prev_limit_minor), afterMinor: Number(action.new_limit_minor) }
       : null,
-    action: action
-      ? {
-          id: action.id,
-          type: action.type,
-          at: iso(Number(action.created_at)),
-          by: actionBy(action, parseReasons(action.reasons)),
-          actor: action.actor,
-          decisionId: action.trace_id,
-        }
-      : null,
+    action: action ? actionSpecifics(action) : null,
     repayBy: overdue ? repayByOf(overdue, options) : null,
+  };
+}
+
+/**
+ * Who acted, as the borrower is told: automation with its actor and decision; a person as "a person" (never which
+ * staff member: their user id is the lender's, as the partner's view of the same action keeps it too), with the
+ * decision they applied if any; the borrower's own request as theirs, naming the actor only when it is the borrower.
+ */
+function actionSpecifics(action: ActionRow): NonNullable<ExplanationSpecifics['action']> {
+  const by = actionBy(action, parseReasons(action.reasons));
+  const actor =
+    by === 'automated' || (by === 'borrower' && action.actor?.startsWith('borrower:') === true)
+      ? action.actor
+      : null;
+  return {
+    id: action.id,
+    type: action.type,
+    at: iso(Number(action.created_at)),
+    by,
+    actor,
+    decisionId: action.trace_id,
   };
 }
 
@@ -483,15 +524,29 @@ export interface DeclineExplanation {
   };
 }
 
-/** A declined application's explanation in both languages (PIPL Art. 24: explanation and a way to contest). */
+/**
+ * A decision's reasons as the borrower reads them (at most four, the catalogue's texts), in Chinese and English: what
+ * every answer that gives a borrower reasons carries (`borrowerReasonsByLang`), in the shape of a declined
+ * application's `explanation`.
+ */
+export function reasonsInBothLanguages(codes: readonly string[]): Record<ReasonLang, BorrowerReason[]> {
+  return { zh: borrowerReasons(codes, 'zh'), en: borrowerReasons(codes, 'en') };
+}
+
+/**
+ * A declined application's explanation in both languages (PIPL Art. 24: explanation and a way to contest). It can be
+ * appealed unless none of its reasons can and one rests on a legal requirement; only then is the borrower told so.
+ */
 export function declineExplanation(
   codes: readonly string[],
   decidedAt: number,
   appealDays: number,
 ): Record<ReasonLang, DeclineExplanation> {
+  const both = reasonsInBothLanguages(codes);
+  const shown = both.zh.map((r) => r.code);
+  const appealable = both.zh.some((r) => r.appealable) || !restsOnLegalRequirement(shown);
   const one = (lang: ReasonLang): DeclineExplanation => {
-    const reasons = borrowerReasons(codes, lang);
-    const appealable = reasons.some((r) => r.appealable);
+    const reasons = both[lang];
     return {
       reasons,
       whatToDo: [...new Set(reasons.map((r) => r.action))],

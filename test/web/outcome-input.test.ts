@@ -6,7 +6,7 @@ import {
   resolveBody,
   type ReasonRules,
 } from '../../web/src/components/outcome-input.js';
-import { isKnownReason, personReasonsProblem } from '../../src/domain/reason-codes.js';
+import { isKnownReason, personMayGive, saysWhy } from '../../src/domain/reason-codes.js';
 
 /**
  * The dashboard's case outcome inputs (web/src/components/outcome-input.ts): a limit typed in yuan becomes integer fen
@@ -95,7 +95,8 @@ describe('parsePercentToRate', () => {
 });
 
 describe('resolveBody', () => {
-  const rules: ReasonRules = { isKnown: isKnownReason, problem: personReasonsProblem };
+  // What GET /v1/reasons serves, per code, from the catalogue the API checks with.
+  const rules: ReasonRules = { isKnown: isKnownReason, personMayGive, saysWhy };
 
   it('approves with the limit in fen and the rate as a decimal; both are required', () => {
     expect(

@@ -1,7 +1,14 @@
 import { Type, type Static } from '@sinclair/typebox';
 import * as R from './responses.js';
 import type { FastifyPluginAsync } from 'fastify';
-import { LgError, lenderDayOf, type LenderCalendar } from '../../domain/index.js';
+import {
+  LgError,
+  REASON_CODES,
+  lenderDayOf,
+  personMayGive,
+  saysWhy,
+  type LenderCalendar,
+} from '../../domain/index.js';
 import type { Clock } from '../../domain/index.js';
 import type {
   AlertEvidenceRows,
@@ -31,6 +38,34 @@ export interface ConsoleRouteDeps {
 const MINUTE_MS = 60_000;
 const LATENCY_SAMPLE_MAX = 10_000;
 const HISTORY_ROWS_MAX = 200;
+
+/** A reason code as the console offers it: its texts, and what a person's reasons are checked against. */
+const ReasonView = Type.Object({
+  code: Type.String(),
+  category: Type.String(),
+  /** Lower is more important (the order the console lists them in). */
+  priority: Type.Number(),
+  zh: Type.String(),
+  en: Type.String(),
+  appealable: Type.Boolean(),
+  /** False for the codes only automation gives (an engine that failed closed, the blast-radius guard). */
+  personMayGive: Type.Boolean(),
+  /** False for a favourable word alone: an adverse outcome needs at least one code that says why. */
+  saysWhy: Type.Boolean(),
+});
+const ReasonList = Type.Object({ items: Type.Array(ReasonView) });
+const REASON_LIST: Static<typeof ReasonList> = {
+  items: Object.values(REASON_CODES).map((r) => ({
+    code: r.code,
+    category: r.category,
+    priority: r.priority,
+    zh: r.zh,
+    en: r.en,
+    appealable: r.appealable,
+    personMayGive: personMayGive(r.code),
+    saysWhy: saysWhy(r.code),
+  })),
+};
 
 const OverviewQuery = Type.Object(
   { windowMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1440, default: 60 })) },
@@ -190,6 +225,21 @@ export function consoleRoutes(deps: ConsoleRouteDeps): FastifyPluginAsync {
           serverTime: new Date(now).toISOString(),
         };
       },
+    );
+
+    app.get(
+      '/v1/reasons',
+      {
+        config: { roles: READERS },
+        schema: {
+          tags: ['console'],
+          summary:
+            "The reason-code catalogue: each code's borrower texts (Chinese, English), whether it can be appealed, and " +
+            "the rules a person's reasons follow (the console's case outcomes offer and check them)",
+          response: { 200: ReasonList, ...R.READ_ERRORS },
+        },
+      },
+      async () => REASON_LIST,
     );
 
     app.get(

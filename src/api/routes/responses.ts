@@ -220,6 +220,12 @@ export const BorrowerReason = Type.Object({
   appealable: Type.Boolean(),
 });
 
+/** A decision's reasons as the borrower reads them, in Chinese and English (the shape of `explanation`). */
+export const BorrowerReasonsByLang = Type.Object({
+  zh: Type.Array(BorrowerReason),
+  en: Type.Array(BorrowerReason),
+});
+
 export const MaskedBorrower = Type.Object({
   id: Type.String(),
   name: Type.String(),
@@ -244,7 +250,10 @@ export const ApplicationResult = Type.Object({
   borrowerId: Type.String(),
   outcome: Outcome,
   reasons: Type.Array(Type.String()),
-  borrowerReasons: Type.Array(BorrowerReason),
+  borrowerReasons: Type.Array(BorrowerReason, {
+    description: 'The reasons in Chinese (kept for existing clients; the same as borrowerReasonsByLang.zh)',
+  }),
+  borrowerReasonsByLang: BorrowerReasonsByLang,
   borrower: MaskedBorrower,
   line: Type.Union([
     Type.Object({
@@ -337,7 +346,11 @@ export const ExplanationSpecifics = Type.Object({
       type: Type.String(),
       at: Type.String(),
       by: Type.Union([Type.Literal('borrower'), Type.Literal('automated'), Type.Literal('person')]),
-      actor: Type.Union([Type.String(), Type.Null()]),
+      actor: Type.Union([Type.String(), Type.Null()], {
+        description:
+          'The job or rule set behind an automated action (e.g. strategy:line-review, monitor); null for a person (the ' +
+          'borrower is told a person acted, never which staff member) and for a request keyed in for the borrower',
+      }),
       decisionId: Type.Union([Type.String(), Type.Null()]),
     }),
     Type.Null(),
@@ -452,7 +465,10 @@ export const DrawResult = Type.Object({
     Type.Literal('DECLINED'),
   ]),
   reasons: Type.Array(Type.String()),
-  borrowerReasons: Type.Array(BorrowerReason),
+  borrowerReasons: Type.Array(BorrowerReason, {
+    description: 'The reasons in Chinese (kept for existing clients; the same as borrowerReasonsByLang.zh)',
+  }),
+  borrowerReasonsByLang: BorrowerReasonsByLang,
   loan: Type.Optional(LoanView),
   warning: Type.Optional(Type.Object({ zh: Type.String(), en: Type.String() })),
 });

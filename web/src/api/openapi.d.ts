@@ -3084,12 +3084,27 @@ export interface paths {
               borrowerId: string;
               outcome: 'APPROVE' | 'DECLINE' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD';
               reasons: string[];
+              /** @description The reasons in Chinese (kept for existing clients; the same as borrowerReasonsByLang.zh) */
               borrowerReasons: {
                 code: string;
                 text: string;
                 action: string;
                 appealable: boolean;
               }[];
+              borrowerReasonsByLang: {
+                zh: {
+                  code: string;
+                  text: string;
+                  action: string;
+                  appealable: boolean;
+                }[];
+                en: {
+                  code: string;
+                  text: string;
+                  action: string;
+                  appealable: boolean;
+                }[];
+              };
               borrower: {
                 id: string;
                 name: string;
@@ -3670,6 +3685,7 @@ export interface paths {
                   type: string;
                   at: string;
                   by: 'borrower' | 'automated' | 'person';
+                  /** @description The job or rule set behind an automated action (e.g. strategy:line-review, monitor); null for a person (the borrower is told a person acted, never which staff member) and for a request keyed in for the borrower */
                   actor: string | null;
                   decisionId: string | null;
                 } | null;
@@ -3910,12 +3926,27 @@ export interface paths {
               decisionId: string;
               status: 'APPROVED' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD' | 'DECLINED';
               reasons: string[];
+              /** @description The reasons in Chinese (kept for existing clients; the same as borrowerReasonsByLang.zh) */
               borrowerReasons: {
                 code: string;
                 text: string;
                 action: string;
                 appealable: boolean;
               }[];
+              borrowerReasonsByLang: {
+                zh: {
+                  code: string;
+                  text: string;
+                  action: string;
+                  appealable: boolean;
+                }[];
+                en: {
+                  code: string;
+                  text: string;
+                  action: string;
+                  appealable: boolean;
+                }[];
+              };
               loan?: {
                 id: string;
                 lineId: string;
@@ -4001,12 +4032,27 @@ export interface paths {
               decisionId: string;
               status: 'APPROVED' | 'REVIEW' | 'CHALLENGE' | 'COOLDOWN' | 'HOLD' | 'DECLINED';
               reasons: string[];
+              /** @description The reasons in Chinese (kept for existing clients; the same as borrowerReasonsByLang.zh) */
               borrowerReasons: {
                 code: string;
                 text: string;
                 action: string;
                 appealable: boolean;
               }[];
+              borrowerReasonsByLang: {
+                zh: {
+                  code: string;
+                  text: string;
+                  action: string;
+                  appealable: boolean;
+                }[];
+                en: {
+                  code: string;
+                  text: string;
+                  action: string;
+                  appealable: boolean;
+                }[];
+              };
               loan?: {
                 id: string;
                 lineId: string;
@@ -6088,7 +6134,7 @@ export interface paths {
       cookie?: never;
     };
     get?: never;
-    /** Store the sharing key agreed with a partner (>= 32 bytes, hex or base64); answers its fingerprint only */
+    /** Store the sharing key agreed with a partner (>= 32 bytes, hex or base64); answers its fingerprint only. A partner's first key is stored at once, and re-setting the key it has is a no-op (200); replacing its key unhooks every entry imported under the old one, so it waits for a second person where four eyes asks (202 list.remove: the key sealed, the diff shows fingerprints only) */
     put: {
       parameters: {
         query?: never;
@@ -6115,6 +6161,33 @@ export interface paths {
             'application/json': {
               partnerId: string;
               keyFingerprint: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              pendingChange: {
+                id: string;
+                operation: string;
+                subjectId: string;
+                payload: unknown;
+                diff: unknown;
+                reason: string | null;
+                maker: string;
+                state: string;
+                checker: string | null;
+                decidedAt: string | null;
+                decisionNote: string | null;
+                result: unknown;
+                expiresAt: string;
+                createdAt: string;
+                unreadable?: string;
+              };
             };
           };
         };
@@ -6392,6 +6465,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
+    /** Import a partner's shared list (HMACs under the key agreed with it); waits for a second person where four eyes asks (202 list.add: the diff counts the entries per list and entity type) */
     post: {
       parameters: {
         query?: never;
@@ -6431,6 +6505,33 @@ export interface paths {
             'application/json': {
               imported: number;
               skipped: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              pendingChange: {
+                id: string;
+                operation: string;
+                subjectId: string;
+                payload: unknown;
+                diff: unknown;
+                reason: string | null;
+                maker: string;
+                state: string;
+                checker: string | null;
+                decidedAt: string | null;
+                decisionNote: string | null;
+                result: unknown;
+                expiresAt: string;
+                createdAt: string;
+                unreadable?: string;
+              };
             };
           };
         };
@@ -6571,6 +6672,107 @@ export interface paths {
               lenderToday: string;
               /** Format: date-time */
               serverTime: string;
+            };
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description LG_INTERNAL: the server failed (logged). LG_SEALED_DATA_UNREADABLE: a sealed value at rest (a decision context or trace, a dispute's claim or text) no data key held here opens: altered, copied from another row, or sealed under a key not configured (LINEGUARD_RETIRED_KEYS) */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description An error: a stable code, what was wrong and how to fix it */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/reasons': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The reason-code catalogue: each code's borrower texts (Chinese, English), whether it can be appealed, and the rules a person's reasons follow (the console's case outcomes offer and check them) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                code: string;
+                category: string;
+                priority: number;
+                zh: string;
+                en: string;
+                appealable: boolean;
+                personMayGive: boolean;
+                saysWhy: boolean;
+              }[];
             };
           };
         };
@@ -16280,6 +16482,7 @@ export interface paths {
                   type: string;
                   at: string;
                   by: 'borrower' | 'automated' | 'person';
+                  /** @description The job or rule set behind an automated action (e.g. strategy:line-review, monitor); null for a person (the borrower is told a person acted, never which staff member) and for a request keyed in for the borrower */
                   actor: string | null;
                   decisionId: string | null;
                 } | null;

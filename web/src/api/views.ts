@@ -28,5 +28,6 @@ export type OverlayDeclaration = Json<'/v1/overlays', 'get'>['declarations'][num
 export type OverlayChange = Json<'/v1/overlays/history', 'get'>['changes'][number];
 
 export type CaseView = Json<'/v1/cases', 'get'>['items'][number];
+export type ReasonView = Json<'/v1/reasons', 'get'>['items'][number];
 export type CaseDetail = Json<'/v1/cases/{id}', 'get'>;
 export type PendingChange = Json<'/v1/changes/{id}', 'get'>;

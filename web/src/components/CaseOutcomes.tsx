@@ -18,6 +18,7 @@ import {
   type ReasonCategory,
   type ResolveBody,
 } from './outcome-input';
+import { loadReasonCatalogue, type Catalogue } from './reason-catalogue';
 
 /** The outcomes each case type takes (the API's OUTCOMES_BY_TYPE; a wrong one is refused with its list anyway). */
 export const OUTCOMES: Record<string, readonly string[]> = {
@@ -40,16 +41,14 @@ const CATEGORIES: readonly ReasonCategory[] = [
   'compliance',
 ];
 
-type Catalogue = typeof import('./reason-catalogue');
-
-/** The reason catalogue, loaded once an outcome asks for reasons (its own chunk). */
+/** The reason catalogue, read from the API once an outcome asks for reasons. */
 function useReasonCatalogue(wanted: boolean): { catalogue?: Catalogue; failed: boolean } {
   const [catalogue, setCatalogue] = useState<Catalogue>();
   const [failed, setFailed] = useState(false);
   useEffect(() => {
     if (!wanted || catalogue) return undefined;
     let live = true;
-    import('./reason-catalogue').then(
+    loadReasonCatalogue().then(
       (loaded) => live && setCatalogue(loaded),
       () => live && setFailed(true),
     );
@@ -119,7 +118,11 @@ export function CaseOutcomes({
     if (proposed && shown?.changeId === proposed.changeId) setProposed(undefined);
   }, [proposed, shown?.changeId]);
   const waiting = shown ?? proposed;
-  const rules = catalogue && { isKnown: catalogue.isKnownReason, problem: catalogue.personReasonsProblem };
+  const rules = catalogue && {
+    isKnown: (code: string) => catalogue.byCode.has(code),
+    personMayGive: (code: string) => catalogue.byCode.get(code)?.personMayGive === true,
+    saysWhy: (code: string) => catalogue.byCode.get(code)?.saysWhy === true,
+  };
 
   const send = async (body: ResolveBody): Promise<void> => {
     setSending(true);
@@ -436,11 +439,7 @@ function ReasonPicker({
   const [opened, setOpened] = useState<ReadonlySet<string>>(
     () => new Set<string>(fields.reasons === 'required' ? first : []),
   );
-  const offered = catalogue
-    ? Object.values(catalogue.REASON_CODES)
-        .filter((d) => catalogue.personReasonsProblem([d.code], false) === undefined)
-        .sort((a, b) => a.priority - b.priority)
-    : [];
+  const offered = catalogue ? catalogue.codes.filter((d) => d.personMayGive) : [];
   const full = chosen.length >= MAX_REASONS;
   const toggle = (code: string, on: boolean) =>
     onChange(on ? [...chosen.filter((c) => c !== code), code] : chosen.filter((c) => c !== code));

@@ -184,12 +184,14 @@ export interface DraftIssue {
 }
 
 /**
- * The catalogue's own rules for a person's reasons (src/domain/reason-codes.ts `isKnownReason`,
- * `personReasonsProblem`), when loaded: the same checks the API makes. Without them the API still makes them.
+ * The catalogue's rules for a person's reasons, as `GET /v1/reasons` gives them, when loaded: the checks the API makes
+ * (a known code, one a person may give, and for an adverse outcome one that says why). Without them the API still
+ * makes them.
  */
 export interface ReasonRules {
   readonly isKnown: (code: string) => boolean;
-  readonly problem: (codes: readonly string[], adverse: boolean) => string | undefined;
+  readonly personMayGive: (code: string) => boolean;
+  readonly saysWhy: (code: string) => boolean;
 }
 
 /** Characters as the API's JSON Schema counts them (code points, not UTF-16 units). */
@@ -237,9 +239,9 @@ export function resolveBody(
       if (rules) {
         if (reasons.some((code) => !rules.isKnown(code)))
           issues.push({ field: 'reasons', problem: 'reasons.unknown' });
-        else if (rules.problem(reasons, false) !== undefined)
+        else if (!reasons.every(rules.personMayGive))
           issues.push({ field: 'reasons', problem: 'reasons.automationOnly' });
-        else if (rules.problem(reasons, adverse) !== undefined)
+        else if (adverse && !reasons.some(rules.saysWhy))
           issues.push({ field: 'reasons', problem: 'reasons.needWhy' });
       }
       body.reasons = reasons;
