@@ -2,11 +2,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig, type Env } from '../../src/app/config.js';
-import { createApp, type AppServices } from '../../src/app/app.js';
+import type { Env } from '../../src/app/config.js';
+import type { AppServices } from '../../src/app/app.js';
 import { rotateData } from '../../src/cli/commands/rotate-data.js';
 import { APPLICANT_ONLY } from '../helpers/app.js';
 import { appStores } from '../helpers/stores.js';
+import { consentFor, KEY_A, KEY_B, openBookWith } from '../helpers/key-rotation.js';
 import { residentId } from '../core/harness.js';
 
 /**
@@ -15,35 +16,8 @@ import { residentId } from '../core/harness.js';
  * hash under the key current when each was written: the gates, the history and the throttle read by the ID's hash under
  * every key held, and `rotate-data` re-keys them with the borrower.
  */
-const KEY_A = 'a1'.repeat(32);
-const KEY_B = 'b2'.repeat(32);
-
-/** One book (its data folder and, on PostgreSQL, its schema), opened again with other keys. */
-async function openWith(book: Env, key: string, retired: string[] = []): Promise<AppServices> {
-  return createApp(
-    loadConfig(
-      {
-        ...book,
-        LINEGUARD_KEY: key,
-        LINEGUARD_RETIRED_KEYS: retired.join(','),
-        LINEGUARD_SEED_DEMO: '0',
-        LINEGUARD_BUREAU: 'sandbox',
-        LINEGUARD_HARD_INQUIRIES_MAX_30D: '2',
-      },
-      {},
-      () => undefined,
-    ),
-  );
-}
-
-const consentFor = (app: AppServices, nationalId: string, purpose: 'LOAN_APPROVAL' | 'POST_LOAN_MGMT') =>
-  app.consents.recordConsent({
-    nationalId,
-    purpose,
-    textVersion: purpose === 'LOAN_APPROVAL' ? 'loan-approval/2026-01' : 'post-loan/2026-01',
-    channel: 'APP',
-    recordedBy: 'test',
-  });
+const openWith = (book: Env, key: string, retired: string[] = []) =>
+  openBookWith(book, key, retired, { LINEGUARD_HARD_INQUIRIES_MAX_30D: '2' });
 
 for (const store of appStores('consent-rotation'))
   describe.skipIf(!store.enabled)(

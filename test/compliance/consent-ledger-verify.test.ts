@@ -2,13 +2,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig, type Env } from '../../src/app/config.js';
-import { createApp, type AppServices } from '../../src/app/app.js';
+import type { Env } from '../../src/app/config.js';
+import type { AppServices } from '../../src/app/app.js';
 import { verifyAgainstCheckpoints } from '../../src/compliance/audit.js';
 import { fieldCryptoFromMasterKey } from '../../src/compliance/index.js';
 import { rotateData } from '../../src/cli/commands/rotate-data.js';
 import { APPLICANT_ONLY } from '../helpers/app.js';
 import { appStores } from '../helpers/stores.js';
+import { consentFor, KEY_A, KEY_B, openBookWith } from '../helpers/key-rotation.js';
 import { residentId } from '../core/harness.js';
 
 /**
@@ -17,33 +18,8 @@ import { residentId } from '../core/harness.js';
  * counts) or turned into a refusal, a consent moved onto another person's hash — each is an edit the hash chain alone
  * does not show, and each let a report be pulled, or hid that one was. A `keys rotate-data` re-keying is followed.
  */
-const KEY_A = 'a1'.repeat(32);
-const KEY_B = 'b2'.repeat(32);
 
-async function openWith(book: Env, key: string, retired: string[] = []): Promise<AppServices> {
-  return createApp(
-    loadConfig(
-      {
-        ...book,
-        LINEGUARD_KEY: key,
-        LINEGUARD_RETIRED_KEYS: retired.join(','),
-        LINEGUARD_SEED_DEMO: '0',
-        LINEGUARD_BUREAU: 'sandbox',
-      },
-      {},
-      () => undefined,
-    ),
-  );
-}
-
-const consentFor = (app: AppServices, nationalId: string, purpose: 'LOAN_APPROVAL' | 'POST_LOAN_MGMT') =>
-  app.consents.recordConsent({
-    nationalId,
-    purpose,
-    textVersion: purpose === 'LOAN_APPROVAL' ? 'loan-approval/2026-01' : 'post-loan/2026-01',
-    channel: 'APP',
-    recordedBy: 'test',
-  });
+const openWith = openBookWith;
 
 async function verify(app: AppServices, key: string, retired: string[] = []) {
   const result = await verifyAgainstCheckpoints(app.store.db, {
