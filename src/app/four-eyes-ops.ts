@@ -502,9 +502,10 @@ export function registerModuleOperations(
         : monitor.lists.add({ ...(payload as Omit<NewListEntry, 'addedBy'>), addedBy: context.maker }),
   });
   fourEyes.register('list.remove', {
-    applyAfterApproval: async (payload) => {
+    applyAfterApproval: async (payload, context) => {
       if (isPartnerKeyChange(payload)) return monitor.lists.setSealedPartnerKey(payload);
-      await monitor.lists.remove((payload as { entryId: string }).entryId);
+      // The removal is the maker's, as an entry added through four eyes is; the checker is on `change.approved`.
+      await monitor.lists.remove((payload as { entryId: string }).entryId, context.maker);
       return { removed: (payload as { entryId: string }).entryId };
     },
   });

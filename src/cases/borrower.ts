@@ -1,5 +1,5 @@
 import type { UnitGuard } from '../domain/index.js';
-import { MS_PER_DAY, lenderDayOf } from '../domain/index.js';
+import { MS_PER_DAY, lenderDayOf, restsOnLegalRequirement } from '../domain/index.js';
 import { LgError } from '../domain/index.js';
 import type { ReasonLang } from '../domain/index.js';
 import {
@@ -124,6 +124,21 @@ export interface AppealInput {
   readonly documents?: readonly string[];
 }
 
+/**
+ * The refusal of an appeal against an action not open to one: it follows a legal requirement only when one of its
+ * reasons rests on one (restsOnLegalRequirement), as the borrower's explanation says; otherwise no ground is claimed.
+ */
+function notAppealable(reasonsJson: string): LgError {
+  const parsed: unknown = JSON.parse(reasonsJson);
+  const codes = Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === 'string') : [];
+  return new LgError(
+    'LG_APPEAL_NOT_ALLOWED',
+    restsOnLegalRequirement(codes)
+      ? 'this action follows a legal requirement and cannot be appealed'
+      : 'this action cannot be appealed',
+  );
+}
+
 /** What the appeal is against, checked to belong to the borrower and to be appealable now. */
 async function appealTarget(
   deps: CaseDeps,
@@ -138,11 +153,7 @@ async function appealTarget(
     const action = await deps.rows.lineActionRow(deps.store.db, input.actionId);
     const line = action ? await deps.rows.lineRow(deps.store.db, action.line_id) : undefined;
     if (!action || !line || line.borrower_id !== borrowerId) throw notFound('line action', input.actionId);
-    if (action.appealable !== 1)
-      throw new LgError(
-        'LG_APPEAL_NOT_ALLOWED',
-        'this action follows a legal requirement and cannot be appealed',
-      );
+    if (action.appealable !== 1) throw notAppealable(action.reasons);
     const told = Number(action.notice_at ?? action.created_at);
     if (now > told + appealDays * MS_PER_DAY)
       throw new LgError(

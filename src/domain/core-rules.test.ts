@@ -50,6 +50,38 @@ describe('the core’s rules replayed on a candidate’s decision', () => {
     });
   });
 
+  it("an application's decline with no reason that says why gets the core's R_STRATEGY_DECLINE first", () => {
+    // No reason at all, or only a favourable one: the core gives R_STRATEGY_DECLINE (core/applications.ts).
+    expect(replayCoreRules('application', decision('DECLINE', { reasons: [] }), { final })).toMatchObject({
+      outcome: 'DECLINE',
+      reasons: ['R_STRATEGY_DECLINE'],
+      limitMinor: null,
+      replayable: true,
+    });
+    expect(
+      replayCoreRules('application', decision('DECLINE', { reasons: ['R_GOOD_REPAYMENT'] }), { final }),
+    ).toMatchObject({ outcome: 'DECLINE', reasons: ['R_STRATEGY_DECLINE', 'R_GOOD_REPAYMENT'] });
+    // A decline that says why keeps its reasons as given; an approval or a referral gets nothing.
+    expect(replayCoreRules('application', decision('DECLINE'), { final })).toMatchObject({
+      reasons: ['R_SCORE_LOW'],
+    });
+    expect(replayCoreRules('application', decision('REVIEW', { reasons: [] }), { final })).toMatchObject({
+      outcome: 'REVIEW',
+      reasons: [],
+    });
+    expect(replayCoreRules('application', approve(500), { final })).toMatchObject({
+      outcome: 'APPROVE',
+      reasons: [],
+    });
+    // A referral over a reasonless decline says why already (the bureau gate's code): nothing added.
+    expect(
+      replayCoreRules('application', decision('DECLINE', { reasons: [] }), {
+        final,
+        referral: 'R_INQUIRY_VELOCITY',
+      }),
+    ).toMatchObject({ outcome: 'DECLINE', reasons: ['R_INQUIRY_VELOCITY'] });
+  });
+
   it('a draw: the APR cap replays only at the price the core checked; otherwise it is not replayable', () => {
     const priced = { annualRate: null, upfrontFeeMinor: null, periodicFeeMinor: null };
     const draw = decision('APPROVE', { reasons: [] });

@@ -1,4 +1,5 @@
 import type { Decision, Outcome } from './decision.js';
+import { withReasonThatSaysWhy } from './reason-codes.js';
 
 /**
  * What the core did to the engine's decision before answering (src/core/applications.ts, src/core/draws.ts), stored
@@ -66,20 +67,36 @@ function withFirst(first: readonly string[], reasons: readonly string[]): string
 }
 
 /**
+ * The core's reason for an application's decline whose strategy gave none that says why (src/core/applications.ts
+ * withDeclineReason gives the same code, through the same withReasonThatSaysWhy).
+ */
+export const STRATEGY_DECLINE_REASON = 'R_STRATEGY_DECLINE';
+
+/**
  * The core's rules replayed on a (candidate's) decision of kind 'application' or 'draw', in the core's order:
  * hard rules decline; an application's approval without a valid limit and rate is referred, one with no room under
- * the borrower cap is declined and its limit clipped to the room; the bureau gate refers; a draw's approval is refused
- * at the APR cap when it was priced with the same inputs (otherwise it is not replayable and left as the strategy's).
+ * the borrower cap is declined and its limit clipped to the room; the bureau gate refers; an application's decline
+ * with no reason that says why gets R_STRATEGY_DECLINE first, as the core gives it; a draw's approval is refused at
+ * the APR cap when it was priced with the same inputs (otherwise it is not replayable and left as the strategy's).
  */
 export function replayCoreRules(kind: string, decision: Decision, rules: CoreRules): FinalOutcome {
-  if (rules.hard && rules.hard.length > 0)
-    return {
-      outcome: 'DECLINE',
-      reasons: withFirst(rules.hard, decision.reasons),
-      limitMinor: null,
-      replayable: true,
-    };
   if (kind === 'draw') return replayDraw(decision, rules);
+  const replayed = replayApplication(decision, rules);
+  if (replayed.outcome !== 'DECLINE') return replayed;
+  return { ...replayed, reasons: withReasonThatSaysWhy(replayed.reasons, STRATEGY_DECLINE_REASON) };
+}
+
+function hardDecline(decision: Decision, hard: readonly string[]): FinalOutcome {
+  return {
+    outcome: 'DECLINE',
+    reasons: withFirst(hard, decision.reasons),
+    limitMinor: null,
+    replayable: true,
+  };
+}
+
+function replayApplication(decision: Decision, rules: CoreRules): FinalOutcome {
+  if (rules.hard && rules.hard.length > 0) return hardDecline(decision, rules.hard);
   let outcome = decision.outcome;
   let reasons: readonly string[] = decision.reasons;
   let limitMinor: number | null = null;
@@ -110,6 +127,7 @@ export function replayCoreRules(kind: string, decision: Decision, rules: CoreRul
 }
 
 function replayDraw(decision: Decision, rules: CoreRules): FinalOutcome {
+  if (rules.hard && rules.hard.length > 0) return hardDecline(decision, rules.hard);
   const kept = {
     outcome: decision.outcome,
     reasons: decision.reasons,

@@ -390,7 +390,8 @@ export class ListService {
     };
   }
 
-  async remove(entryId: string, removedBy = 'unknown'): Promise<void> {
+  /** Marks a live entry removed, by `removedBy` (for a change approved under four eyes, its maker). */
+  async remove(entryId: string, removedBy: string): Promise<void> {
     const now = this.deps.clock.now();
     const removed = await this.store.removeEntry(entryId, now, {
       entryId: this.deps.ids.next(),

@@ -82,6 +82,53 @@ describe('four eyes', () => {
     expect((await check()).json().hits.length).toBe(1);
   });
 
+  it("an approved removal of a list entry is the maker's: the ledger names who removed it", async () => {
+    const added = await client(t).post('/v1/lists', {
+      list: 'black',
+      entityType: 'device',
+      value: 'farm-remove-1',
+      reason: 'device farm',
+      source: 'analyst',
+    });
+    expect(added.statusCode, added.body).toBe(201);
+    const entryId = added.json().entryId as string;
+    const check = () => client(t).get('/v1/lists/check?entityType=device&value=farm-remove-1');
+    expect((await check()).json().hits).toHaveLength(1);
+
+    const asked = await client(t, riskAnalyst.key).del(`/v1/lists/${entryId}`);
+    expect(asked.statusCode, asked.body).toBe(202);
+    const change = asked.json().pendingChange;
+    expect(change).toMatchObject({ operation: 'list.remove', maker: `user:${riskAnalyst.userId}` });
+    expect((await check()).json().hits).toHaveLength(1);
+
+    const approved = await client(t, supervisor.key).post(`/v1/changes/${change.id}/approve`, {});
+    expect(approved.statusCode, approved.body).toBe(200);
+    expect((await check()).json().hits).toEqual([]);
+    const removed = await t.app.store.db
+      .selectFrom('ledger_entries')
+      .selectAll()
+      .where('kind', '=', 'list.removed')
+      .where('subject_id', '=', entryId)
+      .execute();
+    expect(removed).toHaveLength(1);
+    expect(JSON.parse(removed[0]?.payload ?? '{}')).toMatchObject({
+      entryId,
+      removedBy: `user:${riskAnalyst.userId}`,
+    });
+    // The checker is on the approval's own ledger entry, as for an entry added through four eyes.
+    const approval = await t.app.store.db
+      .selectFrom('ledger_entries')
+      .selectAll()
+      .where('kind', '=', 'change.approved')
+      .where('subject_id', '=', change.id)
+      .executeTakeFirst();
+    expect(JSON.parse(approval?.payload ?? '{}')).toMatchObject({
+      operation: 'list.remove',
+      maker: `user:${riskAnalyst.userId}`,
+      checker: `user:${supervisor.userId}`,
+    });
+  });
+
   it('holds a person entry for a checker as its keyed hash: the identifier is in no change, answer or ledger entry', async () => {
     const nationalId = residentId('19900101', 555);
     const asked = await client(t, riskAnalyst.key).post('/v1/lists', {

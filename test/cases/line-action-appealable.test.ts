@@ -60,4 +60,31 @@ for (const store of CASE_STORES)
       });
       expect(raised.statusCode, raised.body).toBe(201);
     });
+
+    it('refuses the appeal of a non-appealable action as following a legal requirement only when a reason does', async () => {
+      const appealOf = async (reasons: string[]) => {
+        const { lineId, token } = await lineWithToken(t, service.key, applicant());
+        const cut = await client(t, risk.key).post(`/v1/lines/${lineId}/actions`, {
+          type: 'LIMIT_DECREASE',
+          reasons,
+          limitMinor: 100_000,
+          appealable: false,
+        });
+        expect(cut.statusCode, cut.body).toBe(201);
+        const refused = await client(t, token).post('/v1/me/appeals', {
+          actionId: cut.json().actionId,
+          text: '请恢复我的额度。',
+        });
+        expect(refused.statusCode, refused.body).toBe(422);
+        expect(refused.json().error.code).toBe('LG_APPEAL_NOT_ALLOWED');
+        return refused.json().error.message as string;
+      };
+      // No reason rests on a law: no law is claimed, only that the action is not open to appeal.
+      const plain = await appealOf(['R_INSUFFICIENT_CREDIT']);
+      expect(plain).not.toMatch(/legal/i);
+      expect(plain).toMatch(/cannot be appealed/);
+      // The per-borrower cap is a legal requirement: said so.
+      const legal = await appealOf(['R_BORROWER_CAP']);
+      expect(legal).toMatch(/follows a legal requirement and cannot be appealed/);
+    });
   });

@@ -23,7 +23,7 @@ import { recordDecision } from '../../src/store/index.js';
 import type { StrategyDocument } from '../../src/engine/types.js';
 import { formatReport } from '../../src/cli/commands/strategy.js';
 import { TEST_DATABASE_URL, TEST_FIELD_CRYPTO } from '../helpers/stores.js';
-import { applicationScorecard, gateStrategy } from './fixtures.js';
+import { applicationScorecard, gateStrategy, OTHER_SCORED_CHARACTERISTICS } from './fixtures.js';
 
 const T0 = Date.UTC(2025, 5, 1);
 
@@ -101,6 +101,7 @@ for (const backend of BACKENDS) {
           CheckingAccountStatus: pick(['lt.0', '0.to.200', 'gt.200', 'none']),
           CreditHistory: pick(['Critical', 'Delay', 'PaidDuly', 'NoCredit.AllPaid']),
           Duration: pick([6, 12, 24, 36, 48]),
+          ...OTHER_SCORED_CHARACTERISTICS,
         };
         const decision = here.decide('application', context, { subjectKey: `b-${i}` });
         const id = ids.next();
@@ -336,8 +337,10 @@ for (const backend of BACKENDS) {
         CheckingAccountStatus: 'none',
         CreditHistory: 'PaidDuly',
         Duration: 12,
+        ...OTHER_SCORED_CHARACTERISTICS,
       };
       const before = here.decide('application', ctx).limitMinor;
+      expect(before).toBeGreaterThan(0);
       await stores.first.db
         .updateTable('overlays')
         .set({ value: '50' })

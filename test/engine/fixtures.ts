@@ -1,6 +1,21 @@
 import type { ModelScorer } from '../../src/domain/model.js';
 import type { StrategyDocument } from '../../src/engine/types.js';
 
+/**
+ * The bundled application strategy refers an applicant missing any characteristic the bundled scorecard scores
+ * (thin file); the stand-in below reads only three of them. Contexts meant to be scored send the rest as these.
+ */
+export const OTHER_SCORED_CHARACTERISTICS = {
+  Amount: 2000,
+  SavingsAccountBonds: '100.to.500',
+  Purpose: 'Furniture.Equipment',
+  EmploymentDuration: '1.to.4',
+  Property: 'CarOther',
+  OtherInstallmentPlans: 'None',
+  Housing: 'Own',
+  InstallmentRatePercentage: 3,
+} as const;
+
 /** A stand-in for the scoring helper's stored `application-scorecard`: linear in a few German-credit features. */
 export const applicationScorecard: ModelScorer = {
   id: 'application-scorecard',

@@ -12,7 +12,7 @@ import { createEngineMetrics } from '../../src/app/engine-metrics.js';
 import type { EngineService } from '../../src/engine/index.js';
 import { openEngine } from '../../src/app/engine.js';
 import { recordDecision } from '../../src/store/index.js';
-import { applicationScorecard, gateStrategy } from './fixtures.js';
+import { applicationScorecard, gateStrategy, OTHER_SCORED_CHARACTERISTICS } from './fixtures.js';
 
 const T0 = Date.UTC(2025, 0, 1);
 
@@ -53,6 +53,7 @@ function suite(name: string, open: () => Promise<Store>, cleanup?: () => Promise
         CheckingAccountStatus: 'none',
         CreditHistory: 'PaidDuly',
         Duration: 12,
+        ...OTHER_SCORED_CHARACTERISTICS,
       });
       expect(good.outcome).toBe('APPROVE');
       expect(good.values.score).toBe(578);
@@ -67,6 +68,7 @@ function suite(name: string, open: () => Promise<Store>, cleanup?: () => Promise
         CheckingAccountStatus: 'lt.0',
         CreditHistory: 'Critical',
         Duration: 36,
+        ...OTHER_SCORED_CHARACTERISTICS,
       });
       expect(poor.outcome).toBe('DECLINE');
       expect(poor.reasons).toEqual([
@@ -169,6 +171,7 @@ function suite(name: string, open: () => Promise<Store>, cleanup?: () => Promise
         CheckingAccountStatus: 'none',
         CreditHistory: 'PaidDuly',
         Duration: 12,
+        ...OTHER_SCORED_CHARACTERISTICS,
       };
       expect(engine.decide('application', ctx).limitMinor).toBe(3_000_000);
       await engine.setOverlay('limitMultiplier', 0.5, 'risk-lead');

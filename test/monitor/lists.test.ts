@@ -82,8 +82,8 @@ describe('black/grey/white lists', () => {
     clock.set(T0 + 2 * DAY);
     expect((await lists.query({})).map((x) => x.value)).toEqual(['203.0.113.7']);
     expect(await lists.query({ includeExpired: true })).toHaveLength(2);
-    await lists.remove(e.entryId);
-    await expect(lists.remove(e.entryId)).rejects.toMatchObject({ code: 'LG_NOT_FOUND' });
+    await lists.remove(e.entryId, 'k');
+    await expect(lists.remove(e.entryId, 'k')).rejects.toMatchObject({ code: 'LG_NOT_FOUND' });
     const reloaded = new ListService(monitorListStore(store), {
       clock,
       ids: uuidv7Generator(clock, seededRandom(6)),
@@ -322,7 +322,7 @@ describe('person identifiers on lists', () => {
       source: 'case-5',
       addedBy: 'k',
     });
-    await lists.remove(added.entryId);
+    await lists.remove(added.entryId, 'k');
     const shared = randomBytes(32);
     await lists.setPartnerKey('bank-b', shared);
     await lists.importFrom(
@@ -351,7 +351,7 @@ describe('person identifiers on lists', () => {
     );
     expect((await verifyLedger(store.db)).ok).toBe(true);
     // A failed write leaves neither the entry nor its ledger entry (one transaction).
-    await expect(lists.remove(added.entryId)).rejects.toMatchObject({ code: 'LG_NOT_FOUND' });
+    await expect(lists.remove(added.entryId, 'k')).rejects.toMatchObject({ code: 'LG_NOT_FOUND' });
     expect(await store.db.selectFrom('ledger_entries').select('kind').execute()).toHaveLength(4);
   });
 
