@@ -19,7 +19,12 @@ import {
 import { LgError, instantAfter } from '../domain/index.js';
 import { applyLineAction as transition, availableMinor, newPendingLine } from '../domain/index.js';
 import { appendToLedger, sealLineActionNote, type LedgerAppend } from '../compliance/index.js';
-import { withReasonThatSaysWhy, type BorrowerReason, type ReasonLang } from '../domain/index.js';
+import {
+  STRATEGY_DECLINE_REASON,
+  withReasonThatSaysWhy,
+  type BorrowerReason,
+  type ReasonLang,
+} from '../domain/index.js';
 import { DEFAULT_CURRENCY } from '../domain/index.js';
 import {
   findBorrowerByHash,
@@ -37,7 +42,7 @@ import {
   reasonsInBothLanguages,
   type DeclineExplanation,
 } from './views.js';
-import { buildContext, timedDecide } from './context.js';
+import { buildContext, buildContexts, timedDecide } from './context.js';
 import type { DecisionContext } from '../domain/index.js';
 import type { CoreDeps, ListProbe, UnitTx } from './deps.js';
 import { CORE_EVENTS_TOPIC, coreEvent } from './events.js';
@@ -210,7 +215,10 @@ interface ApplicationPlan {
   readonly existing: Awaited<ReturnType<typeof findBorrowerByHash>>;
   readonly given: ReturnType<typeof withoutDerivedAliases>;
   readonly bureau: Awaited<ReturnType<typeof applicationBureauFacts>>;
+  /** What the engine was handed: the attributes and the derived facts the active version declares. */
   readonly context: DecisionContext;
+  /** What the decision records: the attributes and every fact the core computed (buildContexts). */
+  readonly recorded: DecisionContext;
   /** The key the decision was split on (champion/challenger): the borrower's id, as found or as it will be stored. */
   readonly subjectKey: string;
   readonly decision: Decision;
@@ -273,11 +281,17 @@ async function planApplication(deps: CoreDeps, input: ApplicationInput): Promise
     subjectHashes: applicant.nationalIdHashes,
     borrowerId: existing?.id ?? null,
   });
-  const context = buildContext(deps.engine, APPLICATION_STRATEGY, given.attributes, {
+  const { context, recorded } = buildContexts(deps.engine, APPLICATION_STRATEGY, given.attributes, {
     ...derived,
     ...bureau.facts,
   });
-  const { decision, latencyMs } = timedDecide(deps.engine, APPLICATION_STRATEGY, context, borrowerId);
+  const { decision, latencyMs } = timedDecide(
+    deps.engine,
+    APPLICATION_STRATEGY,
+    context,
+    borrowerId,
+    recorded,
+  );
   const hard = applicationHardDeclines(applicant.age, lists, deps.config);
   const ids = {
     decision: deps.ids.next(),
@@ -295,6 +309,7 @@ async function planApplication(deps: CoreDeps, input: ApplicationInput): Promise
     given,
     bureau,
     context,
+    recorded,
     subjectKey: borrowerId,
     decision,
     latencyMs,
@@ -340,7 +355,7 @@ async function commitApplication(
     // Recorded as the decision's subject key too (app/core-engine.ts): the key it was split on (decidedOn).
     subjectId: plan.subjectKey,
     lineId: grant.outcome === 'APPROVE' ? ids.line : null,
-    context: plan.context,
+    context: plan.recorded,
     decision: plan.decision,
     decidedAt: now,
     latencyMs: plan.latencyMs,
@@ -382,7 +397,13 @@ async function commitApplication(
  */
 function decidedOn(deps: CoreDeps, plan: ApplicationPlan, borrowerId: string): ApplicationPlan {
   if (borrowerId === plan.subjectKey) return plan;
-  const { decision, latencyMs } = timedDecide(deps.engine, APPLICATION_STRATEGY, plan.context, borrowerId);
+  const { decision, latencyMs } = timedDecide(
+    deps.engine,
+    APPLICATION_STRATEGY,
+    plan.context,
+    borrowerId,
+    plan.recorded,
+  );
   return { ...plan, subjectKey: borrowerId, decision, latencyMs };
 }
 
@@ -444,9 +465,6 @@ async function grantWithinRoom(
   const line = grantedLineTerms(plan.currency, plan.product, channelFees(plan.channel));
   return { grant: fitGrantToLinePrice(deps, grant, line), createdAt, roomMinor: room };
 }
-
-/** The core's reason for a decline whose strategy gave none that says why (reason-codes.ts). */
-const STRATEGY_DECLINE_REASON = 'R_STRATEGY_DECLINE';
 
 /**
  * A decline always tells the borrower why. Whatever strategy validation refuses, a version stored before, or an

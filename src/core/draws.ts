@@ -13,7 +13,7 @@ import { allInOf, priceLoan, withinCap, type LoanToPrice, type Priced } from './
 import { assertMatchesQuote, assertQuoteValidAt, quoteForDraw, type QuotedBooking } from './quotes.js';
 import { checkDrawable } from './drawable.js';
 import { concentrationLimit, shareCheck, type ConcentrationLimit } from './partners.js';
-import { buildContext, timedDecide } from './context.js';
+import { buildContexts, timedDecide } from './context.js';
 import {
   drawHardDeclines,
   listFactsOf,
@@ -315,13 +315,20 @@ function planDraw(request: DrawRequest, reads: DrawReads, withVelocity: boolean)
   const lists = reads.listedOn
     ? listFactsOf(reads.listedOn.map((list) => ({ list })))
     : (r.lists ?? NO_LIST_FACTS);
-  const context = buildContext(
+  // The engine is handed the facts the draw strategy declares; the decision records every one (buildContexts).
+  const { context, recorded } = buildContexts(
     deps.engine,
     DRAW_STRATEGY,
     {},
     drawContextFacts(line, input, { ...r.monitored, ...velocity, ...alerts }, lists),
   );
-  const { decision, latencyMs } = timedDecide(deps.engine, DRAW_STRATEGY, context, line.borrower_id);
+  const { decision, latencyMs } = timedDecide(
+    deps.engine,
+    DRAW_STRATEGY,
+    context,
+    line.borrower_id,
+    recorded,
+  );
   const hard = drawHardDeclines(line, lists, deps.config);
   let status = hard.length > 0 ? 'DECLINED' : OUTCOME_STATUS[decision.outcome];
   let reasons = withHardReasons(hard, decision.reasons);
@@ -351,7 +358,7 @@ function planDraw(request: DrawRequest, reads: DrawReads, withVelocity: boolean)
     strategyId: DRAW_STRATEGY,
     subjectId: line.borrower_id,
     lineId: line.id,
-    context,
+    context: recorded,
     decision,
     decidedAt: now,
     latencyMs,

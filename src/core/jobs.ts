@@ -5,7 +5,7 @@ import { RESTRICTIVE_ACTIONS, withReasonThatSaysWhy } from '../domain/index.js';
 import { expireTempLimit } from '../domain/index.js';
 import { appendToLedger, type LedgerAppend } from '../compliance/index.js';
 import type { CoreDeps, GuardTrip, UnitTx } from './deps.js';
-import { buildContext, timedDecide } from './context.js';
+import { buildContexts, timedDecide } from './context.js';
 import { applyActionInTx, raiseTrip, type LineActionResult } from './lines.js';
 import { lineStateOf } from './repo.js';
 import type { AgedRow, LineRow } from './ports.js';
@@ -403,8 +403,21 @@ function oneChangePerKind(actions: readonly RequestedLineAction[]): RequestedLin
 }
 
 async function reviewLine(deps: CoreDeps, line: LineRow, asOf: string, at: number) {
-  const context = buildContext(deps.engine, REVIEW_STRATEGY, {}, await reviewFacts(deps, line, at));
-  const { decision, latencyMs } = timedDecide(deps.engine, REVIEW_STRATEGY, context, line.borrower_id);
+  // Recorded with every fact the review computed, as an application's and a draw's are (buildContexts): a candidate
+  // review strategy is replayed, and a shadow judged, on the facts it would be handed.
+  const { context, recorded } = buildContexts(
+    deps.engine,
+    REVIEW_STRATEGY,
+    {},
+    await reviewFacts(deps, line, at),
+  );
+  const { decision, latencyMs } = timedDecide(
+    deps.engine,
+    REVIEW_STRATEGY,
+    context,
+    line.borrower_id,
+    recorded,
+  );
   const decisionId = deps.ids.next();
   return deps.store.transaction(async (tx) => {
     await deps.engine.recordDecision(tx, {
@@ -413,7 +426,7 @@ async function reviewLine(deps: CoreDeps, line: LineRow, asOf: string, at: numbe
       strategyId: REVIEW_STRATEGY,
       subjectId: line.borrower_id,
       lineId: line.id,
-      context,
+      context: recorded,
       decision,
       decidedAt: deps.clock.now(),
       latencyMs,

@@ -41,10 +41,16 @@ export {
   type OverlayChange,
   type VersionStatus,
 } from './ports.js';
-export { simulateStrategy, type SimulationReport, type AffectedSubject } from './simulate.js';
+export {
+  simulateStrategy,
+  type SimulationReport,
+  type AffectedSubject,
+  type MissingFacts,
+} from './simulate.js';
 export {
   createEngineService,
   CONFIG_POLL_MS_MAX,
+  type DecideOptions,
   type EngineService,
   type EngineServiceOptions,
   type OverlayInForce,

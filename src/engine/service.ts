@@ -59,8 +59,18 @@ export interface OverlayInForce extends Overlay {
 /** At most this long between two checks of the configuration generation by `watch` (issue 12: seen within 1 s). */
 export const CONFIG_POLL_MS_MAX = 500;
 
+/**
+ * `subjectKey` feeds champion/challenger splits. `facts`: every fact the caller computed for the decision (the core's
+ * recorded context, a superset of `context`), from which each shadow strategy takes the inputs it declares; without
+ * it a shadow sees only `context`, what the champion declares.
+ */
+export interface DecideOptions {
+  readonly subjectKey?: string;
+  readonly facts?: DecisionContext;
+}
+
 export interface EngineService extends Decider {
-  decide(strategyId: string, context: DecisionContext, options?: { subjectKey?: string }): Decision;
+  decide(strategyId: string, context: DecisionContext, options?: DecideOptions): Decision;
   /** Names of the inputs the active version declares (synchronous; undefined when the strategy is not active). */
   inputsOf(strategyId: string): ReadonlySet<string> | undefined;
   /**
@@ -255,7 +265,7 @@ class Engine implements EngineService {
     compiled.checkGiven(values);
   }
 
-  decide(strategyId: string, context: DecisionContext, options?: { subjectKey?: string }): Decision {
+  decide(strategyId: string, context: DecisionContext, options?: DecideOptions): Decision {
     const compiled = this.active.get(strategyId);
     if (compiled === undefined)
       throw new LgError('LG_STRATEGY_NOT_ACTIVE', `strategy '${strategyId}' has no active version`);
@@ -266,13 +276,16 @@ class Engine implements EngineService {
       overlaid: this.overlaidFor(compiled),
       models: this.options.models,
       ...(options?.subjectKey === undefined ? {} : { subjectKey: options.subjectKey }),
-      shadow: (id, shadowCtx, subjectKey) => this.runShadow(id, shadowCtx, subjectKey),
+      shadow: (id, shadowCtx, subjectKey) => this.runShadow(id, options?.facts ?? shadowCtx, subjectKey),
     });
     this.options.metrics?.observe(decision, (performance.now() - started) / 1000);
     return decision;
   }
 
-  /** A shadow never acts and never throws into the champion: its failures are recorded as what they are. */
+  /**
+   * A shadow never acts and never throws into the champion: its failures are recorded as what they are. `ctx` is every
+   * fact the caller computed (or the champion's context); the shadow is handed the inputs it declares.
+   */
   private runShadow(
     id: string,
     ctx: DecisionContext,
@@ -437,9 +450,16 @@ class Engine implements EngineService {
       throw new LgError('LG_VALIDATION', "simulation range needs 'from' before 'to'");
     const doc = this.validate(candidate);
     const compiled = compileStrategy(doc);
+    const declaredBy = new Map(
+      (await this.repo.listVersions(compiled.meta.id)).map((v) => [
+        v.version,
+        new Set(v.document.inputs.map((i) => i.name)),
+      ]),
+    );
     return simulateStrategy({
       history: this.repo,
       candidate: compiled,
+      decidingInputs: (version) => declaredBy.get(version),
       candidateVersion: await this.storedVersionOf(doc),
       live: this.active.get(compiled.meta.id)?.doc,
       models: this.options.models,

@@ -51,6 +51,23 @@ export interface SimulationFigures {
 }
 
 /**
+ * Stored decisions that lack an input the candidate declares and the version that decided them did not (a decision
+ * recorded before the core recorded every fact it computed, a fact the core did not compute then, a client attribute
+ * the deciding version did not take): the candidate would be handed a value the record does not hold, so they are
+ * not replayed (`handling: 'excluded'`) and are in none of the figures; `decisions` does not count them. Never
+ * replayed as absent, which would answer as if the fact were false or null.
+ */
+export interface MissingFacts {
+  /** Decisions left out. */
+  readonly count: number;
+  /** For each input the candidate declares, how many of them lack it. */
+  readonly inputs: Readonly<Record<string, number>>;
+  /** Their ids, oldest first, cut at `subjectsMax`. */
+  readonly decisionIds: readonly string[];
+  readonly handling: 'excluded';
+}
+
+/**
  * The report's top-level figures are the final outcomes — what the applications and draws answered (before) and would
  * answer (after), with the core's rules after the engine replayed: hard rules, the bureau gate's referral, the
  * borrower cap, a draw's APR cap. `strategy` holds the same figures for the strategy's own outcomes.
@@ -62,8 +79,14 @@ export interface SimulationReport extends SimulationFigures {
   readonly from: number;
   readonly to: number;
   readonly decisions: number;
-  /** Replays whose stored context no longer fits the candidate's inputs (counted as REVIEW after). */
+  /**
+   * Replays whose stored context does not fit the candidate's inputs (a value of another type, a required input the
+   * decision genuinely lacked): counted as REVIEW after. A stored input the candidate does not declare is not one: the
+   * replay hands the candidate only the inputs it declares, as the core does live.
+   */
   readonly contextErrors: number;
+  /** Decisions that lack an input the candidate declares: left out of the figures (see MissingFacts). */
+  readonly missingFacts: MissingFacts;
   readonly engineErrors: { readonly before: number; readonly after: number };
   /** The strategy's own outcomes, before the core's rules. */
   readonly strategy: SimulationFigures;
@@ -91,7 +114,7 @@ export interface SimulationReport extends SimulationFigures {
    * them). `count` is all of them; `decisionIds` (oldest first) is cut at `subjectsMax` like the subject lists.
    */
   readonly unreadable: { readonly count: number; readonly decisionIds: readonly string[] };
-  /** True when the subject lists (and the unreadable decisions' ids) were cut at `subjectsMax`. */
+  /** True when the subject lists (and the unreadable or missing-facts decisions' ids) were cut at `subjectsMax`. */
   readonly truncated: boolean;
 }
 
@@ -106,6 +129,12 @@ export interface SimulationInput {
   readonly candidateVersion?: number | null;
   /** The live version's document, the baseline of `parameterChanges` (undefined: nothing is active). */
   readonly live: StrategyDocument | undefined;
+  /**
+   * The inputs a stored version of the strategy declares (undefined: not known; the live version's are known from
+   * `live`). A stored decision that lacks an input its deciding version declared genuinely had none; one it did not
+   * declare may simply not have been recorded (MissingFacts).
+   */
+  readonly decidingInputs?: (strategyVersion: number) => ReadonlySet<string> | undefined;
   readonly models: ModelResolver;
   readonly from: number;
   readonly to: number;
@@ -121,6 +150,7 @@ export interface SimulationInput {
 export async function simulateStrategy(input: SimulationInput): Promise<SimulationReport> {
   const acc = new Accumulator(input.subjectsMax ?? 1000, parameterDiff(input.live, input.candidate.doc));
   const overlays = new OverlayTimeline(await input.history.overlayHistory());
+  const lacking = missingInputs(input);
   let after: ReplayCursor | undefined;
   for (;;) {
     const page = await input.history.decisionsForReplay({
@@ -130,7 +160,12 @@ export async function simulateStrategy(input: SimulationInput): Promise<Simulati
       pageSize: input.pageSize ?? 1000,
     });
     for (const row of page) {
-      if ('unreadable' in row) acc.unreadable(row);
+      if ('unreadable' in row) {
+        acc.unreadable(row);
+        continue;
+      }
+      const missing = lacking(row);
+      if (missing.length > 0) acc.missing(row, missing);
       else acc.add(row, replay(input, row, acc, overlays));
     }
     const last = page[page.length - 1];
@@ -147,9 +182,13 @@ function replay(
   overlays: OverlayTimeline,
 ): Decision {
   const candidate = input.candidate;
+  // As the core hands the live engine its context: only the inputs this version declares, of everything recorded.
+  const declared = candidate.names.inputs;
+  const own: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(stored.context)) if (declared.has(name)) own[name] = value;
   let ctx;
   try {
-    ctx = candidate.validateContext(stored.context);
+    ctx = candidate.validateContext(own);
   } catch (error) {
     if (!isLgError(error)) throw error;
     acc.contextErrors++;
@@ -163,6 +202,27 @@ function replay(
     models: input.models,
     ...(stored.subjectKey ? { subjectKey: stored.subjectKey } : {}),
   });
+}
+
+/**
+ * The inputs the candidate declares that a stored decision lacks while its deciding version did not declare them:
+ * the record cannot say what the candidate would have been handed (MissingFacts). An input the deciding version
+ * declared and the record lacks was absent for that decision, as it would be for the candidate: replayed as absent.
+ * A decision whose deciding version is unknown is judged as if that version declared nothing.
+ */
+function missingInputs(input: SimulationInput): (stored: StoredDecision) => string[] {
+  const wanted = input.candidate.doc.inputs.map((i) => i.name);
+  const live = input.live;
+  const liveInputs = live === undefined ? undefined : new Set(live.inputs.map((i) => i.name));
+  return (stored) => {
+    const context = stored.context as Readonly<Record<string, unknown>>;
+    let decidedWith = input.decidingInputs?.(stored.strategyVersion);
+    if (decidedWith === undefined && live?.version === stored.strategyVersion) decidedWith = liveInputs;
+    return wanted.filter(
+      (name) =>
+        (!Object.hasOwn(context, name) || context[name] === undefined) && decidedWith?.has(name) !== true,
+    );
+  };
 }
 
 /**
@@ -346,6 +406,9 @@ class Accumulator {
   private readonly overlaidCount = new Map<string, number>();
   private unreadableCount = 0;
   private readonly unreadableIds: string[] = [];
+  private missingCount = 0;
+  private readonly missingInputs = new Map<string, number>();
+  private readonly missingIds: string[] = [];
 
   constructor(
     private readonly subjectsMax: number,
@@ -360,6 +423,14 @@ class Accumulator {
   unreadable(row: UnreadableDecision): void {
     this.unreadableCount++;
     if (this.unreadableIds.length < this.subjectsMax) this.unreadableIds.push(row.id);
+    else this.truncated = true;
+  }
+
+  /** A decision lacking inputs the candidate reads: counted, named, and in none of the figures (MissingFacts). */
+  missing(stored: StoredDecision, inputs: readonly string[]): void {
+    this.missingCount++;
+    for (const name of inputs) this.missingInputs.set(name, (this.missingInputs.get(name) ?? 0) + 1);
+    if (this.missingIds.length < this.subjectsMax) this.missingIds.push(stored.id);
     else this.truncated = true;
   }
 
@@ -399,6 +470,12 @@ class Accumulator {
       to: input.to,
       decisions: this.count,
       contextErrors: this.contextErrors,
+      missingFacts: {
+        count: this.missingCount,
+        inputs: Object.fromEntries([...this.missingInputs].sort(([a], [b]) => a.localeCompare(b))),
+        decisionIds: [...this.missingIds],
+        handling: 'excluded',
+      },
       engineErrors: { before: this.errorsBefore, after: this.errorsAfter },
       ...this.final.report(this.count),
       strategy: this.strategy.report(this.count),

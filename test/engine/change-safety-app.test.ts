@@ -260,8 +260,11 @@ describe('the issue’s own case, through the API with the bundled scorecard', (
       .where('kind', '=', 'application')
       .execute();
     const live2 = new Map<string, number>();
+    // A decision records every fact the core computed; the engine is handed the ones the active version declares.
+    const declared = t.app.engine.inputsOf('application') ?? new Set<string>();
     for (const row of stored) {
-      const context = decisionContextOf(t.app.crypto, row) as DecisionContext;
+      const recorded = decisionContextOf(t.app.crypto, row) as DecisionContext;
+      const context = Object.fromEntries(Object.entries(recorded).filter(([k]) => declared.has(k)));
       const after = t.app.engine.decide('application', context, {
         ...(row.subject_key ? { subjectKey: row.subject_key } : {}),
       });

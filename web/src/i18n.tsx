@@ -31,6 +31,10 @@ const WORDS = {
     zh: '条已存决策的加密输入无法打开，未参与回放，也不计入以上任何数字',
     en: 'stored decisions have sealed inputs no data key opens: not replayed, and in none of the figures above',
   },
+  simMissingFacts: {
+    zh: '条已存决策缺少候选策略读取、而当时生效版本未声明的输入（记录时未保存或未计算），未参与回放，也不计入以上任何数字',
+    en: 'stored decisions lack an input the candidate reads that their deciding version did not declare (not recorded or not computed then): not replayed, and in none of the figures above',
+  },
   openComplaints: { zh: '未结投诉（逾期）', en: 'Open complaints (overdue)' },
   openAppeals: { zh: '未结申诉（逾期）', en: 'Open appeals (overdue)' },
   unreadableScores: { zh: '无法打开的评分（未计入 PSI）', en: 'Scores no data key opens (not in PSI)' },

@@ -1193,6 +1193,20 @@ export const SimulationReport = Type.Object({
   to: Type.Number(),
   decisions: Type.Number(),
   contextErrors: Type.Number(),
+  missingFacts: Type.Object(
+    {
+      count: Type.Integer(),
+      inputs: Type.Record(Type.String(), Type.Integer()),
+      decisionIds: Type.Array(Type.String()),
+      handling: Type.Literal('excluded'),
+    },
+    {
+      description:
+        'stored decisions that lack an input the candidate declares and their deciding version did not (recorded ' +
+        'before every fact the core computed was recorded, or a fact not computed then): not replayed, in none of ' +
+        'the figures (handling: excluded); per input how many lack it; their ids oldest first, cut at subjectsMax',
+    },
+  ),
   engineErrors: Type.Object({ before: Type.Number(), after: Type.Number() }),
   ...SimulationFigures,
   strategy: Type.Object(SimulationFigures, {

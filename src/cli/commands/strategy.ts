@@ -112,6 +112,7 @@ export function formatReport(r: SimulationReport): string {
     'outcome change matrix (rows: before, columns: after):',
   ];
   if (r.unreadable.count > 0) lines.splice(1, 0, unreadableLine(r.unreadable));
+  if (r.missingFacts.count > 0) lines.splice(1, 0, missingFactsLine(r.missingFacts));
   const outcomes = Object.keys(r.outcomeMatrix) as (keyof typeof r.outcomeMatrix)[];
   lines.push(`  ${''.padEnd(10)}${outcomes.map((o) => o.padStart(10)).join('')}`);
   for (const before of outcomes)
@@ -142,6 +143,14 @@ function unreadableLine(u: SimulationReport['unreadable']): string {
   const shown = u.decisionIds.slice(0, 20);
   const more = u.count > shown.length ? `, and ${u.count - shown.length} more` : '';
   return `left out ${u.count} decisions whose sealed inputs no held key opens (LG_SEALED_DATA_UNREADABLE; in none of the figures): ${shown.join(', ')}${more}`;
+}
+
+/** The decisions left out for lacking an input the candidate reads (recorded before the core kept that fact). */
+function missingFactsLine(m: SimulationReport['missingFacts']): string {
+  const inputs = Object.entries(m.inputs)
+    .map(([name, n]) => `${name} ${n}`)
+    .join(', ');
+  return `left out ${m.count} decisions recorded without an input the candidate reads (${inputs}; in none of the figures)`;
 }
 
 async function withEngine(

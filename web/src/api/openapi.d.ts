@@ -2159,6 +2159,16 @@ export interface paths {
               to: number;
               decisions: number;
               contextErrors: number;
+              /** @description stored decisions that lack an input the candidate declares and their deciding version did not (recorded before every fact the core computed was recorded, or a fact not computed then): not replayed, in none of the figures (handling: excluded); per input how many lack it; their ids oldest first, cut at subjectsMax */
+              missingFacts: {
+                count: number;
+                inputs: {
+                  [key: string]: number;
+                };
+                decisionIds: string[];
+                /** @enum {string} */
+                handling: 'excluded';
+              };
               engineErrors: {
                 before: number;
                 after: number;

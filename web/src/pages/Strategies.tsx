@@ -395,6 +395,17 @@ function SimulationView({ report }: { report: SimulationReport }): ReactNode {
           {report.truncated && ' …'}
         </p>
       )}
+      {report.missingFacts.count > 0 && (
+        // Left out of every figure: the record cannot say what the candidate would have been handed.
+        <p className="error" role="status" data-testid="sim-missing-facts">
+          {report.missingFacts.count} {t('simMissingFacts')}:{' '}
+          {Object.entries(report.missingFacts.inputs)
+            .map(([input, n]) => `${input} (${n})`)
+            .join(', ')}
+          {report.missingFacts.decisionIds.length > 0 && ` — ${report.missingFacts.decisionIds.join(', ')}`}
+          {report.truncated && ' …'}
+        </p>
+      )}
     </section>
   );
 }
