@@ -49,8 +49,9 @@ async function decisionEvidence(db: Q, decisionId: string, crypto: FieldCrypto) 
 }
 
 /**
- * The inputs as they were when the decision was made (point in time): the features and facts the engine saw, and
- * its trace. A sealed one no held key opens leaves the case readable: both are shown as unreadable, and why.
+ * The inputs as they were when the decision was made (point in time): the features and facts the core recorded for
+ * it (every credit fact it computed, including those the deciding version did not read: the trace shows which it
+ * read), and its trace. A sealed one no held key opens leaves the case readable: both are shown as unreadable, and why.
  */
 function openedInputs(
   row: { id: string; context: string; trace: string },

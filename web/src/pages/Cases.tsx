@@ -145,7 +145,8 @@ export function CasePage({ caseId, session }: { caseId: string; session: Session
           </dl>
           {c.state !== 'RESOLVED' && (
             <div data-testid="case-outcomes">
-              {canWork && (
+              {/* A case waiting under four eyes is the checker's to settle: nobody takes it meanwhile. */}
+              {canWork && c.state !== 'ESCALATED' && (
                 <div className="buttons">
                   <button type="button" onClick={() => void assign()}>
                     {t('assignToMe')}
