@@ -293,7 +293,6 @@ function lateBinders(
         ids: a.ids,
         random: a.random,
       });
-      late.gates = createGates(service.fourEyes, core, a.store);
     },
     bindMonitor(monitor) {
       late.monitor = monitor;
@@ -308,9 +307,11 @@ function lateBinders(
     },
     bindModules(engine, monitor, models) {
       registerModuleOperations(service.fourEyes, engine, monitor, models);
+      if (!late.core) throw new Error('bind the core before the modules');
+      late.gates = createGates(service.fourEyes, { core: late.core, store: a.store, engine });
     },
     gates() {
-      if (!late.gates) throw new Error('bind the core before asking for the four-eyes gates');
+      if (!late.gates) throw new Error('bind the core and the modules before asking for the four-eyes gates');
       return late.gates;
     },
   };

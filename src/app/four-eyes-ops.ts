@@ -234,7 +234,16 @@ type Propose = (
   guard: UnitGuard<PendingChangeView> | undefined,
 ) => ReturnType<FourEyes['propose']>;
 
-export function createGates(fourEyes: FourEyes, core: CoreServices, store: Store): FourEyesGates {
+export function createGates(
+  fourEyes: FourEyes,
+  deps: {
+    readonly core: CoreServices;
+    readonly store: Store;
+    /** Judges a strategy activation before it is proposed (what `activate` would refuse). */
+    readonly engine: Pick<EngineService, 'checkActivation'>;
+  },
+): FourEyesGates {
+  const { core, store, engine } = deps;
   const propose: Propose = (proposal, maker, guard) =>
     fourEyes.propose(
       {
@@ -251,7 +260,7 @@ export function createGates(fourEyes: FourEyes, core: CoreServices, store: Store
     );
   return {
     lineAction: lineActionGate({ fourEyes, core, store }, propose),
-    ...activationGates(fourEyes, propose),
+    ...activationGates(fourEyes, engine, propose),
     ...overlayAndListGates(fourEyes, propose),
     ...listSharingGates(fourEyes, propose),
   };
@@ -325,18 +334,16 @@ function raisesRateBeyond(from: number, to: number | undefined, thresholdBps: nu
   );
 }
 
-/** The engine registerModuleOperations was given, for the activation gate to judge a version before proposing it. */
-const activationChecks = new WeakMap<FourEyes, Pick<EngineService, 'checkActivation'>>();
-
 function activationGates(
   fourEyes: FourEyes,
+  engine: Pick<EngineService, 'checkActivation'>,
   propose: Propose,
 ): Pick<FourEyesGates, 'strategyActivation' | 'modelActivation'> {
   return {
     async strategyActivation(id, version, maker, guard) {
       if (!fourEyes.requires('strategy.activate') || !(await needsChecker(fourEyes, maker))) return undefined;
       // Judged now, with the error the activation would give: no checker is asked to approve what cannot apply.
-      await activationChecks.get(fourEyes)?.checkActivation(id, version);
+      await engine.checkActivation(id, version);
       return propose(
         {
           operation: 'strategy.activate',
@@ -476,7 +483,6 @@ export function registerModuleOperations(
   monitor: MonitorService,
   models: Pick<ModelRegistry, 'activate'>,
 ): void {
-  activationChecks.set(fourEyes, engine);
   fourEyes.register('model.activate', {
     applyAfterApproval: async (payload, context) => {
       const p = payload as { id: string; version: number };
