@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { Fragment, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { api, errorOf, idempotencyKey, type ApiError } from '../api/client';
 import type { CaseDetail } from '../api/views';
 import { formatMoney, useI18n } from '../i18n';
@@ -69,6 +69,12 @@ function waitingOn(item: CaseDetail): { changeId: string; outcome?: string } | u
     ...(typeof detail.proposedOutcome === 'string' ? { outcome: detail.proposedOutcome } : {}),
   };
 }
+
+/** The borrower's two texts an outcome may need, each in its language. */
+const BORROWER_TEXTS = [
+  { field: 'textZh', lang: 'zh-CN', label: 'textZhLabel' },
+  { field: 'textEn', lang: 'en', label: 'textEnLabel' },
+] as const;
 
 const FIELD_IDS: Record<DraftField, string> = {
   limit: 'outcome-limit',
@@ -284,38 +290,26 @@ export function CaseOutcomes({
               <p id="outcome-texts-hint" className="hint">
                 {t('textsHint')}
               </p>
-              <p>
-                <label htmlFor={FIELD_IDS.textZh}>
-                  {t('textZhLabel')} ({t('required')})
-                </label>
-                <textarea
-                  id={FIELD_IDS.textZh}
-                  lang="zh-CN"
-                  rows={3}
-                  value={draft.textZh}
-                  onChange={(e) => set({ textZh: e.target.value })}
-                  aria-required="true"
-                  aria-invalid={invalid('textZh') || undefined}
-                  aria-describedby={describedBy('textZh', 'outcome-texts-hint')}
-                />
-              </p>
-              {problemOf('textZh')}
-              <p>
-                <label htmlFor={FIELD_IDS.textEn}>
-                  {t('textEnLabel')} ({t('required')})
-                </label>
-                <textarea
-                  id={FIELD_IDS.textEn}
-                  lang="en"
-                  rows={3}
-                  value={draft.textEn}
-                  onChange={(e) => set({ textEn: e.target.value })}
-                  aria-required="true"
-                  aria-invalid={invalid('textEn') || undefined}
-                  aria-describedby={describedBy('textEn', 'outcome-texts-hint')}
-                />
-              </p>
-              {problemOf('textEn')}
+              {BORROWER_TEXTS.map(({ field, lang, label }) => (
+                <Fragment key={field}>
+                  <p>
+                    <label htmlFor={FIELD_IDS[field]}>
+                      {t(label)} ({t('required')})
+                    </label>
+                    <textarea
+                      id={FIELD_IDS[field]}
+                      lang={lang}
+                      rows={3}
+                      value={draft[field]}
+                      onChange={(e) => set({ [field]: e.target.value })}
+                      aria-required="true"
+                      aria-invalid={invalid(field) || undefined}
+                      aria-describedby={describedBy(field, 'outcome-texts-hint')}
+                    />
+                  </p>
+                  {problemOf(field)}
+                </Fragment>
+              ))}
             </>
           )}
           <div className="buttons">
