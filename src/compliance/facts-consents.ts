@@ -20,73 +20,80 @@ import {
  * moved is counted in `withoutCommitment` (nothing says to which hash), not proven. An inquiry's `report_found` is set
  * after the bureau answers, outside any entry, and is not checked.
  */
-export async function checkConsents(
-  db: LedgerHandle,
-  index: LedgerIndex,
-  findings: Findings,
-): Promise<number> {
-  const seen = new Set<string>();
-  const count = await pages(
-    (after) => ledgerStorage().consentsAfter(db, after, PAGE_ROWS),
-    (row) => {
-      seen.add(row.id);
-      const where = { table: 'consents', id: row.id } as const;
-      const entry = index.consents.get(row.id);
-      if (!entry) return findings.compare(where, '(ledger entry)', 'present', 'missing');
-      checkSubjectHash(index, findings, { where, row, entry });
-      findings.compare(where, 'borrower_id', row.borrower_id, entry.borrowerId);
-      findings.compare(where, 'purpose', row.purpose, entry.purpose);
-      findings.compare(where, 'text_version', row.text_version, entry.textVersion);
-      findings.compare(where, 'text_sha256', row.text_sha256, entry.textSha256);
-      findings.compare(where, 'channel', row.channel, entry.channel);
-      findings.compare(where, 'granted_at', Number(row.granted_at), entry.recordedAt);
-      findings.compare(where, 'expires_at', Number(row.expires_at), entry.expiresAt);
-      findings.compare(where, 'recorded_by', row.recorded_by, entry.recordedBy);
+export function checkConsents(db: LedgerHandle, index: LedgerIndex, findings: Findings): Promise<number> {
+  return checkSubjectRows(index, findings, {
+    table: 'consents',
+    rowsAfter: (after) => ledgerStorage().consentsAfter(db, after, PAGE_ROWS),
+    entries: index.consents,
+    // A consent in the ledger whose row is gone: what the borrower agreed to (or withdrew), deleted.
+    recorded: [...index.consents.keys(), ...index.consentWithdrawals.keys()],
+    compare(row, entry, same) {
+      same('purpose', row.purpose, entry.purpose);
+      same('text_version', row.text_version, entry.textVersion);
+      same('text_sha256', row.text_sha256, entry.textSha256);
+      same('channel', row.channel, entry.channel);
+      same('granted_at', Number(row.granted_at), entry.recordedAt);
+      same('expires_at', Number(row.expires_at), entry.expiresAt);
+      same('recorded_by', row.recorded_by, entry.recordedBy);
       const withdrawn = index.consentWithdrawals.get(row.id);
-      findings.compare(
-        where,
-        'withdrawn_at',
-        nullableNumber(row.withdrawn_at),
-        withdrawn?.recordedAt ?? null,
-      );
-      findings.compare(where, 'withdrawn_reason', row.withdrawn_reason, withdrawn?.reason ?? null);
+      same('withdrawn_at', nullableNumber(row.withdrawn_at), withdrawn?.recordedAt ?? null);
+      same('withdrawn_reason', row.withdrawn_reason, withdrawn?.reason ?? null);
     },
-  );
-  // A consent in the ledger whose row is gone: what the borrower agreed to (or withdrew), deleted.
-  for (const id of new Set([...index.consents.keys(), ...index.consentWithdrawals.keys()]))
-    if (!seen.has(id)) findings.compare({ table: 'consents', id }, '(row)', 'missing', 'present');
-  return count;
+  });
 }
 
-export async function checkInquiries(
-  db: LedgerHandle,
+export function checkInquiries(db: LedgerHandle, index: LedgerIndex, findings: Findings): Promise<number> {
+  return checkSubjectRows(index, findings, {
+    table: 'bureau_inquiries',
+    rowsAfter: (after) => ledgerStorage().inquiriesAfter(db, after, PAGE_ROWS),
+    entries: index.inquiries,
+    // An inquiry in the ledger whose row is gone: a pull deleted from the history the throttle and the borrower read.
+    recorded: [...index.inquiries.keys()],
+    compare(row, entry, same) {
+      same('purpose', row.purpose, entry.purpose);
+      same('kind', row.kind, entry.kind);
+      same('status', row.status, entry.status);
+      same('refusal_code', row.refusal_code, entry.refusalCode);
+      same('consent_id', row.consent_id, entry.consentId);
+      same('bureau', row.bureau, entry.bureau);
+      same('requested_by', row.requested_by, entry.requestedBy);
+      same('reason', row.reason, entry.reason);
+      same('created_at', Number(row.created_at), entry.recordedAt);
+    },
+  });
+}
+
+/** How one table of a subject's rows is checked: its rows, its entries by row id, and the fields each records. */
+interface SubjectTable<R extends ConsentRecord | InquiryRecord> {
+  readonly table: 'consents' | 'bureau_inquiries';
+  rowsAfter(afterId: string): Promise<R[]>;
+  readonly entries: ReadonlyMap<string, Payload>;
+  /** Every row id the ledger records for the table: each must still have its row. */
+  readonly recorded: readonly string[];
+  compare(row: R, entry: Payload, same: (field: string, stored: unknown, recorded: unknown) => void): void;
+}
+
+/**
+ * Each row against its entry (a row with none was never recorded), its subject hash and borrower, then the table's
+ * own fields; afterwards every row the ledger records that the table no longer holds.
+ */
+async function checkSubjectRows<R extends ConsentRecord | InquiryRecord>(
   index: LedgerIndex,
   findings: Findings,
+  table: SubjectTable<R>,
 ): Promise<number> {
   const seen = new Set<string>();
-  const count = await pages(
-    (after) => ledgerStorage().inquiriesAfter(db, after, PAGE_ROWS),
-    (row) => {
-      seen.add(row.id);
-      const where = { table: 'bureau_inquiries', id: row.id } as const;
-      const entry = index.inquiries.get(row.id);
-      if (!entry) return findings.compare(where, '(ledger entry)', 'present', 'missing');
-      checkSubjectHash(index, findings, { where, row, entry });
-      findings.compare(where, 'borrower_id', row.borrower_id, entry.borrowerId);
-      findings.compare(where, 'purpose', row.purpose, entry.purpose);
-      findings.compare(where, 'kind', row.kind, entry.kind);
-      findings.compare(where, 'status', row.status, entry.status);
-      findings.compare(where, 'refusal_code', row.refusal_code, entry.refusalCode);
-      findings.compare(where, 'consent_id', row.consent_id, entry.consentId);
-      findings.compare(where, 'bureau', row.bureau, entry.bureau);
-      findings.compare(where, 'requested_by', row.requested_by, entry.requestedBy);
-      findings.compare(where, 'reason', row.reason, entry.reason);
-      findings.compare(where, 'created_at', Number(row.created_at), entry.recordedAt);
-    },
-  );
-  // An inquiry in the ledger whose row is gone: a pull deleted from the history the throttle and the borrower read.
-  for (const id of index.inquiries.keys())
-    if (!seen.has(id)) findings.compare({ table: 'bureau_inquiries', id }, '(row)', 'missing', 'present');
+  const count = await pages(table.rowsAfter, (row) => {
+    seen.add(row.id);
+    const where = { table: table.table, id: row.id } as const;
+    const entry = table.entries.get(row.id);
+    if (!entry) return findings.compare(where, '(ledger entry)', 'present', 'missing');
+    checkSubjectHash(index, findings, { where, row, entry });
+    findings.compare(where, 'borrower_id', row.borrower_id, entry.borrowerId);
+    table.compare(row, entry, (field, stored, recorded) => findings.compare(where, field, stored, recorded));
+  });
+  for (const id of new Set(table.recorded))
+    if (!seen.has(id)) findings.compare({ table: table.table, id }, '(row)', 'missing', 'present');
   return count;
 }
 
